@@ -1,0 +1,204 @@
+//! The running proxy: agent listener, admin listener, reload, graceful drain.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use futures_util::FutureExt;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::compile::SharedSnapshot;
+use crate::config::{load_snapshot, LoadedConfig};
+use crate::metrics::Metrics;
+use crate::pipeline::{self, ResBody};
+
+/// What every request handler shares.
+pub struct AppState {
+    pub snapshot: SharedSnapshot,
+    pub metrics: Arc<Metrics>,
+    pub config_path: PathBuf,
+    pub ready: AtomicBool,
+    /// The last reload error, shown on /readyz.
+    pub last_reload_error: std::sync::Mutex<Option<String>>,
+}
+
+impl AppState {
+    /// Recompile config off the hot path and swap it in; a bad config never replaces a good one.
+    pub async fn reload(self: &Arc<Self>) -> Result<String, String> {
+        let path = self.config_path.clone();
+        let result = tokio::task::spawn_blocking(move || load_snapshot(&path, true))
+            .await
+            .map_err(|e| format!("reload task failed: {e}"))?;
+        let mut last = match self.last_reload_error.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match result {
+            Ok(loaded) => {
+                let version = loaded.snapshot.version.clone();
+                self.metrics
+                    .set_policy_version(&loaded.snapshot.policy.version);
+                self.snapshot.store(Arc::new(loaded.snapshot));
+                self.metrics.config_reload_success.set(1);
+                *last = None;
+                tracing::info!(version = %version, "config reloaded");
+                Ok(version)
+            }
+            Err(diags) => {
+                let msg = diags.to_string();
+                self.metrics.config_reload_success.set(0);
+                tracing::error!(error = %msg, "config reload failed; keeping the previous config");
+                *last = Some(msg.clone());
+                Err(msg)
+            }
+        }
+    }
+}
+
+/// A started proxy.
+pub struct RunningApp {
+    pub state: Arc<AppState>,
+    pub listen_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub demo_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningApp {
+    /// Stop accepting, drain in-flight requests (up to 10 s), and return.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Bind the listeners and start serving.
+pub async fn start(loaded: LoadedConfig) -> anyhow::Result<RunningApp> {
+    let metrics = Arc::new(Metrics::new());
+    metrics.set_policy_version(&loaded.snapshot.policy.version);
+    let state = Arc::new(AppState {
+        snapshot: Arc::new(ArcSwap::from_pointee(loaded.snapshot)),
+        metrics,
+        config_path: loaded.path.clone(),
+        ready: AtomicBool::new(false),
+        last_reload_error: std::sync::Mutex::new(None),
+    });
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    let demo_addr = match loaded.demo_upstream {
+        Some(addr) => {
+            let l = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot bind demo upstream on {addr}"))?;
+            let bound = l.local_addr()?;
+            tasks.push(tokio::spawn(crate::demo::serve(l, rx.clone())));
+            Some(bound)
+        }
+        None => None,
+    };
+
+    let agent = TcpListener::bind(loaded.listen)
+        .await
+        .with_context(|| format!("cannot bind agent listener on {}", loaded.listen))?;
+    let admin = TcpListener::bind(loaded.admin)
+        .await
+        .with_context(|| format!("cannot bind admin listener on {}", loaded.admin))?;
+    let listen_addr = agent.local_addr()?;
+    let admin_addr = admin.local_addr()?;
+
+    let st = state.clone();
+    tasks.push(tokio::spawn(serve(agent, rx.clone(), move |req| {
+        let st = st.clone();
+        async move { Ok::<_, Infallible>(handle_agent(st, req).await) }
+    })));
+    let st = state.clone();
+    tasks.push(tokio::spawn(serve(admin, rx.clone(), move |req| {
+        let st = st.clone();
+        async move { Ok::<_, Infallible>(crate::admin::handle(&st, req).await) }
+    })));
+    state.ready.store(true, Ordering::SeqCst);
+    Ok(RunningApp {
+        state,
+        listen_addr,
+        admin_addr,
+        demo_addr,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+/// The agent handler with panics caught: a panic becomes a 500 and the call's guard records it.
+async fn handle_agent(st: Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
+    match std::panic::AssertUnwindSafe(pipeline::run(&st, req))
+        .catch_unwind()
+        .await
+    {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::error!("request handler panicked");
+            let rej =
+                pipeline::reject::Reject::new(pipeline::reject::Reason::Internal, "internal error");
+            let (parts, body) = rej.to_response("").into_parts();
+            Response::from_parts(parts, pipeline::full(body))
+        }
+    }
+}
+
+/// Accept connections (HTTP/1.1 and HTTP/2) until shutdown, then drain.
+pub async fn serve<F, Fut>(listener: TcpListener, mut shutdown: watch::Receiver<bool>, handler: F)
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<ResBody>, Infallible>> + Send + 'static,
+{
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let conn = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service_fn(handler.clone()))
+                    .into_owned();
+                let watched = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = watched.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("drain timed out; closing remaining connections");
+    }
+}

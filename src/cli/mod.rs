@@ -1,0 +1,95 @@
+//! The command line: clap definitions and one file per subcommand.
+
+pub mod check;
+pub mod policy;
+pub mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "toolwall",
+    version,
+    about = "A sidecar firewall for AI agents' tool calls"
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing-subscriber EnvFilter syntax); RUST_LOG wins when set.
+    #[arg(long, default_value = "info", global = true)]
+    pub log_level: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the proxy (with no config file found: the embedded quickstart, loopback only).
+    Run {
+        /// Config file; default ./toolwall.yaml, else the embedded quickstart.
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+    },
+    /// Compile config, adapters, schemas and policies; print `file:line:col: message` errors.
+    Check {
+        #[arg(short, long, default_value = "toolwall.yaml")]
+        config: PathBuf,
+    },
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Run only the built-in demo payments API (for load tests and demos).
+    #[command(hide = true)]
+    DemoUpstream {
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: std::net::SocketAddr,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the decision for one policy input document.
+    Eval {
+        /// The input document (JSON, as PRODUCT.md §5); `-` for stdin.
+        #[arg(short, long)]
+        input: PathBuf,
+        /// Policy directory; default: the one named by the config.
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        #[arg(short, long, default_value = "toolwall.yaml")]
+        config: PathBuf,
+    },
+}
+
+/// Exit codes (PRODUCT.md §2).
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+/// Run one parsed command; returns the process exit code.
+pub fn dispatch(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run { config } => run::run(config),
+        Command::Check { config } => check::check(&config),
+        Command::Policy {
+            command:
+                PolicyCommand::Eval {
+                    input,
+                    policies,
+                    config,
+                },
+        } => policy::eval(&input, policies.as_deref(), &config),
+        Command::DemoUpstream { listen } => run::demo_upstream(listen),
+    }
+}

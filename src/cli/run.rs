@@ -1,0 +1,130 @@
+//! `toolwall run`: load config (or the embedded quickstart), start, serve until a signal.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::config::{load_snapshot, quickstart};
+
+pub fn run(config: Option<PathBuf>) -> i32 {
+    let (path, is_quickstart) = match config {
+        Some(p) => (p, false),
+        None if PathBuf::from("toolwall.yaml").exists() => (PathBuf::from("toolwall.yaml"), false),
+        None => {
+            let dir = quickstart::default_dir();
+            match quickstart::materialize(&dir) {
+                Ok(p) => (p, true),
+                Err(e) => {
+                    eprintln!(
+                        "cannot write the quickstart config to {}: {e}",
+                        dir.display()
+                    );
+                    return EXIT_USAGE;
+                }
+            }
+        }
+    };
+    let loaded = match load_snapshot(&path, true) {
+        Ok(l) => l,
+        Err(diags) => {
+            for d in &diags.0 {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "{}: {} error(s); not starting",
+                path.display(),
+                diags.0.len()
+            );
+            return 1;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    rt.block_on(async move {
+        let policies = loaded.snapshot.policy.dir.clone();
+        let app = match crate::app::start(loaded).await {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("{e:#}");
+                return EXIT_USAGE;
+            }
+        };
+        if is_quickstart {
+            tracing::info!(
+                dir = %path.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+                "no toolwall.yaml found: running the embedded quickstart (copy that directory to start your own)"
+            );
+        }
+        if let Some(demo) = app.demo_addr {
+            tracing::info!(addr = %demo, "demo payments API listening");
+        }
+        tracing::info!(
+            agents = %format!("http://{}/<adapter>/<path>", app.listen_addr),
+            admin = %format!("http://{}/metrics", app.admin_addr),
+            config = %path.display(),
+            policies = %policies.display(),
+            "toolwall is running; reload with SIGHUP or POST /admin/reload; stop with Ctrl-C"
+        );
+        wait_for_stop(&app).await;
+        tracing::info!("draining in-flight calls");
+        app.shutdown().await;
+        EXIT_OK
+    })
+}
+
+async fn wait_for_stop(app: &crate::app::RunningApp) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return,
+            _ = term.recv() => return,
+            _ = hup.recv() => { let _ = app.state.reload().await; }
+        }
+    }
+}
+
+pub fn demo_upstream(listen: SocketAddr) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    rt.block_on(async move {
+        let l = match tokio::net::TcpListener::bind(listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("cannot bind {listen}: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tracing::info!(addr = %listen, "demo payments API listening");
+        let server = tokio::spawn(crate::demo::serve(l, rx));
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(true);
+        let _ = server.await;
+        EXIT_OK
+    })
+}

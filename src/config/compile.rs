@@ -1,0 +1,606 @@
+//! Compile raw config + adapters + schemas + policies into an immutable [`Snapshot`].
+//!
+//! Everything a request needs is prepared here, off the hot path: route tables, JSON Schema
+//! validators, argument coercions, credential headers, upstream clients, the policy program.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method};
+use sha2::{Digest, Sha256};
+
+use super::raw::{AdapterKind, ArgsFrom, Mode, RawAdapter, RawConfig, RawTool};
+use super::{locate, Diag, Diags};
+use crate::policy::{PolicySet, DEFAULT_MAX_INSTRUCTIONS};
+use crate::stage::forward::{build_client, UpstreamClient};
+
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+pub const DEFAULT_MAX_DEPTH: usize = 32;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The process-level settings (not reloadable) plus the first snapshot.
+pub struct LoadedConfig {
+    pub path: PathBuf,
+    pub listen: SocketAddr,
+    pub admin: SocketAddr,
+    pub demo_upstream: Option<SocketAddr>,
+    pub snapshot: Snapshot,
+    /// Problems that do not stop `check` but would stop `run` (e.g. a credential env var unset).
+    pub warnings: Vec<Diag>,
+}
+
+/// Everything one request is decided with; swapped whole on reload.
+pub struct Snapshot {
+    pub version: String,
+    pub mode: Mode,
+    pub static_principal: Option<StaticPrincipal>,
+    pub adapters: Vec<Adapter>,
+    by_name: HashMap<String, usize>,
+    by_authority: HashMap<String, usize>,
+    pub policy: PolicySet,
+    pub max_body_bytes: usize,
+    pub max_json_depth: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaticPrincipal {
+    pub agent: String,
+    pub tenant: Option<String>,
+    pub workflow: Option<String>,
+}
+
+pub struct Adapter {
+    pub name: String,
+    pub kind: AdapterKind,
+    pub upstream: Upstream,
+    pub credential: Option<(HeaderName, HeaderValue)>,
+    pub timeout: Duration,
+    pub client: UpstreamClient,
+    routes: HashMap<Method, matchit::Router<usize>>,
+    pub tools: Vec<Tool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub https: bool,
+    /// `host[:port]` as written in the adapter (port omitted when default).
+    pub authority: String,
+    pub host: String,
+    /// Path prefix of the upstream URL, without a trailing slash ("" for none).
+    pub base_path: String,
+}
+
+/// How a string from a form, query or path parameter is typed before schema and policy see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    Integer,
+    Number,
+    Boolean,
+}
+
+pub struct Tool {
+    pub name: String,
+    /// `name`, interned for metric labels.
+    pub label: &'static str,
+    pub method: Method,
+    pub path: String,
+    pub args_from: ArgsFrom,
+    pub schema: Option<jsonschema::Validator>,
+    /// Schema id shown to policy and audit: the file path or `inline`.
+    pub schema_ref: Option<String>,
+    pub coerce: HashMap<String, Scalar>,
+    pub cost_usd: f64,
+    pub read_only: bool,
+    pub risk: serde_json::Value,
+}
+
+impl Snapshot {
+    pub fn adapter_by_name(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn adapter_by_authority(&self, authority: &str) -> Option<usize> {
+        self.by_authority
+            .get(&authority.to_ascii_lowercase())
+            .copied()
+    }
+}
+
+impl Adapter {
+    /// Find the tool declared for `method` + `path`, with its path parameters.
+    pub fn match_tool<'p>(
+        &self,
+        method: &Method,
+        path: &'p str,
+    ) -> Option<(usize, Vec<(String, &'p str)>)> {
+        let router = self.routes.get(method)?;
+        let m = router.at(path).ok()?;
+        let params = m.params.iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Some((*m.value, params))
+    }
+}
+
+/// Read `config_path` and everything it names. `strict_env`: a credential env var that is not
+/// set is an error (for `run`) rather than a warning (for `check`).
+pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
+    let text = std::fs::read_to_string(config_path)
+        .map_err(|e| Diags(vec![Diag::file(config_path, format!("cannot read: {e}"))]))?;
+    let raw: RawConfig = parse_yaml(config_path, &text).map_err(|d| Diags(vec![d]))?;
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let mut diags = Vec::new();
+    let mut warnings = Vec::new();
+
+    let addr = |field: &str, value: &str, diags: &mut Vec<Diag>| -> Option<SocketAddr> {
+        match value.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(e) => {
+                let (l, c) = locate(&text, value, 1);
+                diags.push(Diag::at(
+                    config_path,
+                    l,
+                    c,
+                    format!("{field}: `{value}` is not a host:port address: {e}"),
+                ));
+                None
+            }
+        }
+    };
+    let listen = addr("listen", &raw.listen, &mut diags);
+    let admin = addr("admin", &raw.admin, &mut diags);
+    let demo_upstream = match &raw.demo_upstream {
+        Some(d) => addr("demo_upstream", d, &mut diags),
+        None => None,
+    };
+
+    let adapters_dir = base.join(&raw.adapters);
+    let mut hasher = Sha256::new();
+    hasher.update(text.as_bytes());
+    let adapters = load_adapters(
+        &adapters_dir,
+        strict_env,
+        &mut hasher,
+        &mut diags,
+        &mut warnings,
+    );
+
+    let policies_dir = base.join(&raw.policies);
+    let policy = match PolicySet::load(
+        &policies_dir,
+        raw.policy
+            .max_instructions
+            .unwrap_or(DEFAULT_MAX_INSTRUCTIONS),
+    ) {
+        Ok(p) => Some(p),
+        Err(mut d) => {
+            diags.append(&mut d);
+            None
+        }
+    };
+
+    let (Some(listen), Some(admin), Some(policy)) = (listen, admin, policy) else {
+        return Err(Diags(diags));
+    };
+    if !diags.is_empty() {
+        return Err(Diags(diags));
+    }
+    hasher.update(policy.digest.as_bytes());
+    let version = hex::encode(hasher.finalize())[..12].to_string();
+
+    let mut by_name = HashMap::new();
+    let mut by_authority = HashMap::new();
+    for (i, a) in adapters.iter().enumerate() {
+        by_name.insert(a.name.clone(), i);
+        by_authority.insert(a.upstream.authority.to_ascii_lowercase(), i);
+    }
+    let snapshot = Snapshot {
+        version,
+        mode: raw.mode,
+        static_principal: raw.identity.static_.map(|s| StaticPrincipal {
+            agent: s.agent,
+            tenant: s.tenant,
+            workflow: s.workflow,
+        }),
+        adapters,
+        by_name,
+        by_authority,
+        policy,
+        max_body_bytes: raw.request.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
+        max_json_depth: raw.request.max_json_depth.unwrap_or(DEFAULT_MAX_DEPTH),
+    };
+    Ok(LoadedConfig {
+        path: config_path.to_path_buf(),
+        listen,
+        admin,
+        demo_upstream,
+        snapshot,
+        warnings,
+    })
+}
+
+fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, Diag> {
+    yaml_serde::from_str(text).map_err(|e| {
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        // yaml errors repeat the position at the end of the message; keep the first part.
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        Diag::at(path, line, col, msg)
+    })
+}
+
+fn load_adapters(
+    dir: &Path,
+    strict_env: bool,
+    hasher: &mut Sha256,
+    diags: &mut Vec<Diag>,
+    warnings: &mut Vec<Diag>,
+) -> Vec<Adapter> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+            .collect(),
+        Err(e) => {
+            diags.push(Diag::file(
+                dir,
+                format!("cannot read adapter directory: {e}"),
+            ));
+            return Vec::new();
+        }
+    };
+    files.sort();
+    let mut adapters: Vec<Adapter> = Vec::new();
+    let mut tool_names: HashMap<String, PathBuf> = HashMap::new();
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diag::file(&file, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        hasher.update(file.display().to_string().as_bytes());
+        hasher.update(text.as_bytes());
+        let raw: RawAdapter = match parse_yaml(&file, &text) {
+            Ok(r) => r,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let file_ref: &Path = &file;
+        let at = |needle: &str, from: usize| {
+            let (l, c) = locate(&text, needle, from);
+            move |msg: String| Diag::at(file_ref, l, c, msg)
+        };
+        if adapters.iter().any(|a| a.name == raw.name) {
+            diags.push(at(&raw.name, 1)(format!(
+                "adapter name `{}` is used by another adapter",
+                raw.name
+            )));
+            continue;
+        }
+        if raw.name.is_empty() || raw.name.contains(['/', '.', ' ']) {
+            diags.push(at("name:", 1)(format!(
+                "adapter name `{}` must be non-empty and contain no '/', '.' or spaces",
+                raw.name
+            )));
+            continue;
+        }
+        if raw.kind != AdapterKind::Http {
+            diags.push(at("kind:", 1)(format!(
+                "adapter kind `{}` is not supported yet (only `http`)",
+                raw.kind.as_str()
+            )));
+            continue;
+        }
+        let upstream = match parse_upstream(&raw.upstream) {
+            Ok(u) => u,
+            Err(m) => {
+                diags.push(at(&raw.upstream, 1)(m));
+                continue;
+            }
+        };
+        if adapters.iter().any(|a| {
+            a.upstream
+                .authority
+                .eq_ignore_ascii_case(&upstream.authority)
+        }) {
+            diags.push(at(&raw.upstream, 1)(format!(
+                "upstream `{}` is already guarded by another adapter",
+                upstream.authority
+            )));
+            continue;
+        }
+        let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
+            None => DEFAULT_TIMEOUT,
+            Some(Ok(d)) => d,
+            Some(Err(e)) => {
+                diags.push(at("timeout:", 1)(format!("timeout: {e}")));
+                continue;
+            }
+        };
+        let credential = match &raw.credentials {
+            None => None,
+            Some(c) => {
+                let name = match HeaderName::from_bytes(c.header.as_bytes()) {
+                    Ok(n) => n,
+                    Err(_) => {
+                        diags.push(at("header:", 1)(format!(
+                            "credentials.header `{}` is not a valid header name",
+                            c.header
+                        )));
+                        continue;
+                    }
+                };
+                match std::env::var(&c.env) {
+                    Ok(secret) => match HeaderValue::from_str(&format!("{}{}", c.prefix, secret)) {
+                        Ok(mut v) => {
+                            v.set_sensitive(true);
+                            Some((name, v))
+                        }
+                        Err(_) => {
+                            diags.push(at("env:", 1)(format!(
+                                "credentials: env {} holds characters not allowed in a header",
+                                c.env
+                            )));
+                            continue;
+                        }
+                    },
+                    Err(_) => {
+                        let d = at("env:", 1)(format!(
+                            "credentials: environment variable {} is not set",
+                            c.env
+                        ));
+                        if strict_env {
+                            diags.push(d);
+                            continue;
+                        }
+                        warnings.push(d);
+                        None
+                    }
+                }
+            }
+        };
+        let extra_ca = match raw.tls.as_ref().and_then(|t| t.ca.as_ref()) {
+            None => None,
+            Some(ca) => {
+                let p = file.parent().unwrap_or(Path::new(".")).join(ca);
+                match load_pem_certs(&p) {
+                    Ok(certs) => Some(certs),
+                    Err(m) => {
+                        diags.push(at("ca:", 1)(m));
+                        continue;
+                    }
+                }
+            }
+        };
+        let client = match build_client(extra_ca.as_deref()) {
+            Ok(c) => c,
+            Err(m) => {
+                diags.push(Diag::file(&file, m));
+                continue;
+            }
+        };
+
+        let mut routes: HashMap<Method, matchit::Router<usize>> = HashMap::new();
+        let mut tools = Vec::new();
+        for rt in raw.tools {
+            let tool_line = locate(&text, &rt.name, 1).0;
+            let at_tool = |needle: &str| at(needle, tool_line);
+            match compile_tool(&file, &raw.name, rt, &at_tool) {
+                Ok(tool) => {
+                    if let Some(other) = tool_names.get(&tool.name) {
+                        diags.push(at_tool(&tool.name)(format!(
+                            "tool `{}` is also declared in {}",
+                            tool.name,
+                            other.display()
+                        )));
+                        continue;
+                    }
+                    let router = routes.entry(tool.method.clone()).or_default();
+                    if let Err(e) = router.insert(tool.path.clone(), tools.len()) {
+                        diags.push(at_tool(&tool.path)(format!(
+                            "path `{}` for {} conflicts with another tool: {e}",
+                            tool.path, tool.method
+                        )));
+                        continue;
+                    }
+                    tool_names.insert(tool.name.clone(), file.clone());
+                    tools.push(tool);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        adapters.push(Adapter {
+            name: raw.name,
+            kind: raw.kind,
+            upstream,
+            credential,
+            timeout,
+            client,
+            routes,
+            tools,
+        });
+    }
+    adapters
+}
+
+fn compile_tool<F, G>(file: &Path, adapter: &str, rt: RawTool, at: &F) -> Result<Tool, Diag>
+where
+    F: Fn(&str) -> G,
+    G: FnOnce(String) -> Diag,
+{
+    let name = if rt.name.starts_with(&format!("{adapter}.")) {
+        rt.name.clone()
+    } else {
+        format!("{adapter}.{}", rt.name)
+    };
+    let method = Method::from_bytes(rt.match_.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| at("method:")(format!("`{}` is not an HTTP method", rt.match_.method)))?;
+    let path = rt.match_.path.clone();
+    if !path.starts_with('/') {
+        return Err(at(&path)(format!("path `{path}` must start with '/'")));
+    }
+    let (schema_value, schema_ref) = match &rt.schema {
+        None => (None, None),
+        Some(yaml_serde::Value::String(rel)) => {
+            let p = file.parent().unwrap_or(Path::new(".")).join(rel);
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| at(rel)(format!("schema file {rel} cannot be read: {e}")))?;
+            let v = crate::json::parse_strict(text.as_bytes(), 128)
+                .map_err(|e| Diag::file(&p, format!("schema is not valid JSON: {e}")))?;
+            (Some(v), Some(rel.clone()))
+        }
+        Some(inline) => {
+            let v = serde_json::to_value(inline)
+                .map_err(|e| at("schema:")(format!("inline schema: {e}")))?;
+            (Some(v), Some("inline".to_string()))
+        }
+    };
+    let schema = match &schema_value {
+        None => None,
+        Some(v) => Some(
+            jsonschema::draft202012::new(v)
+                .map_err(|e| at("schema:")(format!("tool {name}: invalid JSON Schema: {e}")))?,
+        ),
+    };
+    let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
+    let mut risk = serde_json::Map::new();
+    for (k, v) in rt.risk {
+        risk.insert(k, v);
+    }
+    Ok(Tool {
+        label: crate::metrics::intern(&name),
+        name,
+        method,
+        path,
+        args_from: rt.args,
+        schema,
+        schema_ref,
+        coerce,
+        cost_usd: rt.cost_usd.unwrap_or(0.0),
+        read_only: rt.read_only,
+        risk: serde_json::Value::Object(risk),
+    })
+}
+
+/// Top-level properties whose declared type is integer, number or boolean.
+fn coercions(schema: &serde_json::Value) -> HashMap<String, Scalar> {
+    let mut out = HashMap::new();
+    let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
+        return out;
+    };
+    for (name, prop) in props {
+        let types: Vec<&str> = match prop.get("type") {
+            Some(serde_json::Value::String(s)) => vec![s.as_str()],
+            Some(serde_json::Value::Array(a)) => a.iter().filter_map(|t| t.as_str()).collect(),
+            _ => continue,
+        };
+        if types.contains(&"string") {
+            continue;
+        }
+        let scalar = if types.contains(&"integer") {
+            Scalar::Integer
+        } else if types.contains(&"number") {
+            Scalar::Number
+        } else if types.contains(&"boolean") {
+            Scalar::Boolean
+        } else {
+            continue;
+        };
+        out.insert(name.clone(), scalar);
+    }
+    out
+}
+
+fn parse_upstream(s: &str) -> Result<Upstream, String> {
+    let uri: http::Uri = s
+        .parse()
+        .map_err(|e| format!("upstream `{s}` is not a URL: {e}"))?;
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => {
+            return Err(format!(
+                "upstream `{s}` must start with http:// or https://"
+            ))
+        }
+    };
+    let auth = uri
+        .authority()
+        .ok_or_else(|| format!("upstream `{s}` has no host"))?;
+    let default_port = if https { 443 } else { 80 };
+    let authority = match auth.port_u16() {
+        Some(p) if p != default_port => format!("{}:{p}", auth.host()),
+        _ => auth.host().to_string(),
+    };
+    if uri.query().is_some() {
+        return Err(format!("upstream `{s}` must not have a query string"));
+    }
+    Ok(Upstream {
+        https,
+        authority,
+        host: auth.host().to_string(),
+        base_path: uri.path().trim_end_matches('/').to_string(),
+    })
+}
+
+pub fn load_pem_certs(
+    path: &Path,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
+    use rustls_pki_types::pem::PemObject;
+    let certs: Result<Vec<_>, _> = rustls_pki_types::CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .collect();
+    let certs = certs.map_err(|e| format!("{}: bad PEM: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no certificates found", path.display()));
+    }
+    Ok(certs)
+}
+
+/// Shared handle to the current snapshot.
+pub type SharedSnapshot = Arc<arc_swap::ArcSwap<Snapshot>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_forms() {
+        let u = parse_upstream("https://api.stripe.com").expect("ok");
+        assert_eq!(
+            (u.https, u.authority.as_str(), u.base_path.as_str()),
+            (true, "api.stripe.com", "")
+        );
+        let u = parse_upstream("http://127.0.0.1:8081/base/").expect("ok");
+        assert_eq!(
+            (u.https, u.authority.as_str(), u.base_path.as_str()),
+            (false, "127.0.0.1:8081", "/base")
+        );
+        let u = parse_upstream("http://example.com:80").expect("ok");
+        assert_eq!(u.authority, "example.com");
+        assert!(parse_upstream("ftp://x").is_err());
+        assert!(parse_upstream("http://x/?a=1").is_err());
+    }
+
+    #[test]
+    fn coercions_from_schema() {
+        let s = serde_json::json!({"properties": {
+            "amount": {"type": "integer"}, "rate": {"type": ["number", "null"]},
+            "live": {"type": "boolean"}, "id": {"type": "string"}, "either": {"type": ["string", "integer"]}}});
+        let c = coercions(&s);
+        assert_eq!(c.get("amount"), Some(&Scalar::Integer));
+        assert_eq!(c.get("rate"), Some(&Scalar::Number));
+        assert_eq!(c.get("live"), Some(&Scalar::Boolean));
+        assert_eq!(c.get("id"), None);
+        assert_eq!(c.get("either"), None);
+    }
+}

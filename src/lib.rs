@@ -1,0 +1,40 @@
+//! toolwall: a sidecar firewall for AI agents' tool calls.
+#![forbid(unsafe_code)]
+
+/// The admin listener's routes.
+pub mod admin;
+/// Listeners, admin server, reload, graceful drain.
+pub mod app;
+/// Command-line subcommands.
+pub mod cli;
+/// Config files → immutable snapshot.
+pub mod config;
+/// The built-in demo payments API.
+pub mod demo;
+/// Strict JSON parsing (duplicate keys, depth).
+pub mod json;
+/// Prometheus metrics.
+pub mod metrics;
+/// The request pipeline and the refusal reasons.
+pub mod pipeline;
+/// Rego policies on the regorus RVM.
+pub mod policy;
+/// Protocol front ends: request → (adapter, tool, args).
+pub mod protocol;
+/// The pipeline stages, one file each.
+pub mod stage;
+
+/// Initialise logging on stderr.
+pub fn init_tracing(format: cli::LogFormat, level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        cli::LogFormat::Json => builder.json().try_init(),
+        cli::LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,129 @@
+//! Prometheus metrics (prometheus-client): typed label sets, bounded label values.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    pub tool: &'static str,
+    pub decision: &'static str,
+    pub mode: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VersionLabels {
+    pub version: &'static str,
+}
+
+/// Every metric toolwall exports.
+pub struct Metrics {
+    registry: Registry,
+    pub tool_calls: Family<CallLabels, Counter>,
+    pub refusals: Family<ReasonLabels, Counter>,
+    pub request_duration: Histogram,
+    pub policy_eval_duration: Histogram,
+    pub policy_info: Family<VersionLabels, Gauge>,
+    pub config_reload_success: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("toolwall");
+        let tool_calls = Family::<CallLabels, Counter>::default();
+        registry.register(
+            "tool_calls",
+            "Tool calls by tool, decision (allow, deny, error) and mode",
+            tool_calls.clone(),
+        );
+        let refusals = Family::<ReasonLabels, Counter>::default();
+        registry.register("refusals", "Refused calls by reason", refusals.clone());
+        let request_duration = Histogram::new(exponential_buckets(0.0001, 2.0, 18));
+        registry.register(
+            "request_duration_seconds",
+            "Time from request to response head, including the upstream",
+            request_duration.clone(),
+        );
+        let policy_eval_duration = Histogram::new(exponential_buckets(0.000_001, 2.0, 16));
+        registry.register(
+            "policy_eval_duration_seconds",
+            "Time to evaluate data.toolwall.decision",
+            policy_eval_duration.clone(),
+        );
+        let policy_info = Family::<VersionLabels, Gauge>::default();
+        registry.register(
+            "policy_info",
+            "The policy version in force (value 1)",
+            policy_info.clone(),
+        );
+        let config_reload_success = Gauge::default();
+        registry.register(
+            "config_reload_success",
+            "1 if the last config reload succeeded, 0 if it failed",
+            config_reload_success.clone(),
+        );
+        config_reload_success.set(1);
+        Metrics {
+            registry,
+            tool_calls,
+            refusals,
+            request_duration,
+            policy_eval_duration,
+            policy_info,
+            config_reload_success,
+        }
+    }
+
+    /// Prometheus text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    /// Mark `version` as the policy in force.
+    pub fn set_policy_version(&self, version: &str) {
+        self.policy_info.clear();
+        self.policy_info
+            .get_or_create(&VersionLabels {
+                version: intern(version),
+            })
+            .set(1);
+    }
+}
+
+/// A `'static` copy of a label value from config (tool names, versions): each distinct value
+/// is kept once for the life of the process, so the set is bounded by what config declares.
+pub fn intern(s: &str) -> &'static str {
+    static SET: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let set = SET.get_or_init(|| Mutex::new(HashSet::new()));
+    let mut guard = match set.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(v) = guard.get(s) {
+        return v;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    guard.insert(leaked);
+    leaked
+}

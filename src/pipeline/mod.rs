@@ -1,0 +1,227 @@
+//! The request pipeline: one fixed order of stages (PRODUCT.md §1).
+//!
+//! `run` calls identify → route/classify → args → schema → policy → forward, each a plain
+//! function returning `Result<_, Reject>`. The order is the contract: nothing reaches policy
+//! that is not a known tool with well-formed, schema-valid arguments, and nothing is forwarded
+//! that policy did not decide on.
+
+pub mod ctx;
+pub mod reject;
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+use crate::app::AppState;
+use crate::config::Snapshot;
+use crate::protocol::http::{route, Route};
+use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
+use crate::stage::{args, classify, identify, policy, schema};
+use ctx::{CallCtx, Outcome};
+use reject::{Reason, Reject};
+
+/// Response body type of the agent listener.
+pub type ResBody = BoxBody<Bytes, hyper::Error>;
+
+pub const DECISION_HEADER: &str = "toolwall-decision-id";
+
+/// Handle one agent request end to end.
+pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
+    let snap = app.snapshot.load_full();
+    let (parts, body) = req.into_parts();
+    let (traceparent, trace_id) = traceparent(&parts.headers);
+    let mut ctx = CallCtx::new(
+        app.metrics.clone(),
+        snap.mode,
+        &snap.policy.version,
+        trace_id,
+    );
+
+    let route = match route(&snap, &parts.method, &parts.uri) {
+        Ok(r) => r,
+        Err(rej) => return refuse(&mut ctx, rej),
+    };
+    let adapter = &snap.adapters[route.adapter];
+    ctx.adapter = Some(adapter.name.clone());
+    let body = match read_body(body, &parts.headers, snap.max_body_bytes).await {
+        Ok(b) => b,
+        Err(rej) => return refuse(&mut ctx, rej),
+    };
+
+    let outgoing = match evaluate(app, &snap, &mut ctx, &parts, &route, &body) {
+        Ok(mut out) => {
+            out.traceparent = traceparent;
+            out
+        }
+        Err(rej) if snap.mode == crate::config::raw::Mode::Shadow && rej.reason.shadowable() => {
+            // Shadow: record what enforce would have done, forward the call as the agent sent it.
+            ctx.shadow = Some(rej);
+            let path_and_query = match route.query {
+                Some(q) => format!("{}?{q}", route.path),
+                None => route.path.to_string(),
+            };
+            Outgoing {
+                method: parts.method.clone(),
+                path_and_query,
+                body,
+                content_type: None,
+                traceparent,
+            }
+        }
+        Err(rej) => return refuse(&mut ctx, rej),
+    };
+
+    match forward(adapter, &parts.headers, outgoing).await {
+        Ok(resp) => {
+            let (mut rparts, rbody) = resp.into_parts();
+            rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
+            set_decision_header(&mut rparts.headers, &ctx.decision_id);
+            ctx.outcome = Some(Outcome::Forwarded {
+                status: rparts.status.as_u16(),
+            });
+            Response::from_parts(rparts, rbody.boxed())
+        }
+        Err(rej) => refuse(&mut ctx, rej),
+    }
+}
+
+/// The CPU-only stages: identify, classify, args, schema, policy. Returns what to forward.
+fn evaluate(
+    app: &AppState,
+    snap: &Snapshot,
+    ctx: &mut CallCtx,
+    parts: &Parts,
+    route: &Route<'_>,
+    body: &Bytes,
+) -> Result<Outgoing, Reject> {
+    let adapter = &snap.adapters[route.adapter];
+    let principal = identify::identify(snap, &parts.headers)?;
+    let principal = &*ctx.principal.insert(principal);
+
+    let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
+    let tool = &adapter.tools[tool_idx];
+    ctx.tool = Some(tool.label);
+
+    let parsed = args::parse_args(
+        tool,
+        &parts.headers,
+        body,
+        route.query,
+        params,
+        snap.max_json_depth,
+    )?;
+    schema::check_schema(tool, &parsed.args)?;
+    let (fwd_body, content_type) = parsed.forward_body(tool.args_from);
+    let path_and_query = match &parsed.query {
+        Some(q) => format!("{}?{q}", route.path),
+        None => route.path.to_string(),
+    };
+
+    let facts = policy::RequestFacts {
+        method: parts.method.as_str(),
+        host: &adapter.upstream.host,
+        path: route.path,
+    };
+    let input = policy::build_input(
+        snap,
+        principal,
+        adapter,
+        tool,
+        parsed.args,
+        &facts,
+        chrono::Utc::now(),
+    );
+    let started = std::time::Instant::now();
+    let decided = policy::decide(snap, &input);
+    app.metrics
+        .policy_eval_duration
+        .observe(started.elapsed().as_secs_f64());
+    ctx.decision = Some(decided?);
+
+    Ok(Outgoing {
+        method: parts.method.clone(),
+        path_and_query,
+        body: fwd_body,
+        content_type,
+        traceparent: HeaderValue::from_static(""),
+    })
+}
+
+/// Read the whole body, refusing more than `limit` bytes.
+async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<Bytes, Reject> {
+    let too_large = || {
+        Reject::new(
+            Reason::PayloadTooLarge,
+            format!("request body exceeds {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(e) => Err(Reject::new(
+            Reason::IncompleteBody,
+            format!("request body could not be read: {e}"),
+        )),
+    }
+}
+
+fn refuse(ctx: &mut CallCtx, rej: Reject) -> Response<ResBody> {
+    let resp = rej.to_response(&ctx.decision_id);
+    ctx.outcome = Some(Outcome::Refused(rej));
+    let (mut parts, body) = resp.into_parts();
+    set_decision_header(&mut parts.headers, &ctx.decision_id);
+    Response::from_parts(parts, full(body))
+}
+
+fn set_decision_header(headers: &mut HeaderMap, id: &str) {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        headers.insert(DECISION_HEADER, v);
+    }
+}
+
+/// A fixed body as the listener's body type.
+pub fn full(b: impl Into<Bytes>) -> ResBody {
+    Full::new(b.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+/// The agent's W3C `traceparent` when well-formed, otherwise a new one; and its trace id.
+fn traceparent(headers: &HeaderMap) -> (HeaderValue, String) {
+    if let Some(v) = headers.get("traceparent") {
+        if let Ok(s) = v.to_str() {
+            let parts: Vec<&str> = s.split('-').collect();
+            let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit());
+            if parts.len() == 4
+                && hex(parts[0], 2)
+                && parts[0] != "ff"
+                && hex(parts[1], 32)
+                && parts[1] != "00000000000000000000000000000000"
+                && hex(parts[2], 16)
+                && hex(parts[3], 2)
+            {
+                return (v.clone(), parts[1].to_ascii_lowercase());
+            }
+        }
+    }
+    let trace: u128 = rand::random::<u128>() | 1;
+    let span: u64 = rand::random::<u64>() | 1;
+    let trace_id = format!("{trace:032x}");
+    let value = format!("00-{trace_id}-{span:016x}-01");
+    (
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("")),
+        trace_id,
+    )
+}

@@ -1,0 +1,243 @@
+//! Why a call was refused, and the one exhaustive `match` from reason to response.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+use serde::Serialize;
+
+/// A closed set of refusal reasons: at once the audit field, the metric label and the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// No identity method established a principal.
+    Unauthenticated,
+    /// The request names an upstream no adapter guards (toolwall is an egress allowlist).
+    UnknownUpstream,
+    /// `CONNECT` tunnels would hide the call from toolwall.
+    ConnectRefused,
+    /// The request matches no tool declared for its adapter.
+    UnknownTool,
+    /// A path, header or parameter that web frameworks could read differently.
+    AmbiguousRequest,
+    InvalidJson,
+    InvalidUtf8,
+    DuplicateKey,
+    TooDeep,
+    /// A body sent to a tool whose arguments come from the query string only.
+    UnexpectedBody,
+    /// The request body could not be read to its end (client aborted, framing error).
+    IncompleteBody,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    SchemaInvalid,
+    PolicyDenied,
+    PolicyUndefined,
+    PolicyError,
+    UpstreamUnavailable,
+    UpstreamTimeout,
+    Internal,
+}
+
+impl Reason {
+    /// The stable snake_case code (audit, metrics, response `reasons`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Unauthenticated => "unauthenticated",
+            Reason::UnknownUpstream => "unknown_upstream",
+            Reason::ConnectRefused => "connect_refused",
+            Reason::UnknownTool => "unknown_tool",
+            Reason::AmbiguousRequest => "ambiguous_request",
+            Reason::InvalidJson => "invalid_json",
+            Reason::InvalidUtf8 => "invalid_utf8",
+            Reason::DuplicateKey => "duplicate_key",
+            Reason::TooDeep => "too_deep",
+            Reason::UnexpectedBody => "unexpected_body",
+            Reason::IncompleteBody => "incomplete_body",
+            Reason::PayloadTooLarge => "payload_too_large",
+            Reason::UnsupportedMediaType => "unsupported_media_type",
+            Reason::SchemaInvalid => "schema_invalid",
+            Reason::PolicyDenied => "policy_denied",
+            Reason::PolicyUndefined => "policy_undefined",
+            Reason::PolicyError => "policy_error",
+            Reason::UpstreamUnavailable => "upstream_unavailable",
+            Reason::UpstreamTimeout => "upstream_timeout",
+            Reason::Internal => "internal_error",
+        }
+    }
+
+    /// HTTP status and error `type` for the agent.
+    pub fn response_class(self) -> (StatusCode, &'static str) {
+        match self {
+            Reason::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Reason::UnknownUpstream
+            | Reason::ConnectRefused
+            | Reason::UnknownTool
+            | Reason::PolicyDenied
+            | Reason::PolicyUndefined
+            | Reason::PolicyError => (StatusCode::FORBIDDEN, "denied"),
+            Reason::AmbiguousRequest
+            | Reason::InvalidJson
+            | Reason::InvalidUtf8
+            | Reason::DuplicateKey
+            | Reason::TooDeep
+            | Reason::UnexpectedBody
+            | Reason::IncompleteBody
+            | Reason::SchemaInvalid => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Reason::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Reason::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Reason::UpstreamUnavailable => (StatusCode::BAD_GATEWAY, "upstream_error"),
+            Reason::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            Reason::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
+    /// Whether `mode: shadow` records this refusal and forwards anyway. Refusals that leave no
+    /// safe destination or no complete request (unknown upstream, oversized body) never forward.
+    pub fn shadowable(self) -> bool {
+        match self {
+            Reason::UnknownTool
+            | Reason::AmbiguousRequest
+            | Reason::InvalidJson
+            | Reason::InvalidUtf8
+            | Reason::DuplicateKey
+            | Reason::TooDeep
+            | Reason::UnexpectedBody
+            | Reason::UnsupportedMediaType
+            | Reason::SchemaInvalid
+            | Reason::PolicyDenied
+            | Reason::PolicyUndefined
+            | Reason::PolicyError => true,
+            Reason::Unauthenticated
+            | Reason::UnknownUpstream
+            | Reason::ConnectRefused
+            | Reason::IncompleteBody
+            | Reason::PayloadTooLarge
+            | Reason::UpstreamUnavailable
+            | Reason::UpstreamTimeout
+            | Reason::Internal => false,
+        }
+    }
+
+    /// Label for `toolwall_tool_calls_total{decision}`.
+    pub fn decision_label(self) -> &'static str {
+        match self.response_class().0.as_u16() {
+            500..=599 => "error",
+            _ => "deny",
+        }
+    }
+}
+
+/// One schema violation, located by JSON pointer into the arguments.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Violation {
+    pub instance_path: String,
+    pub message: String,
+}
+
+/// A refusal with its details.
+#[derive(Debug, Clone)]
+pub struct Reject {
+    pub reason: Reason,
+    pub message: String,
+    /// The policy's own reasons (for `PolicyDenied`).
+    pub policy_reasons: Vec<String>,
+    pub violations: Vec<Violation>,
+}
+
+impl Reject {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Reject {
+            reason,
+            message: message.into(),
+            policy_reasons: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    /// The `reasons` list the agent, the logs and the audit see.
+    pub fn reasons(&self) -> Vec<String> {
+        if self.policy_reasons.is_empty() {
+            vec![self.reason.code().to_string()]
+        } else {
+            self.policy_reasons.clone()
+        }
+    }
+
+    /// The JSON error response for the agent.
+    pub fn to_response(&self, decision_id: &str) -> Response<Bytes> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: ErrorBody<'a>,
+        }
+        #[derive(Serialize)]
+        struct ErrorBody<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            reasons: Vec<String>,
+            message: &'a str,
+            decision_id: &'a str,
+            approval_id: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            violations: &'a [Violation],
+        }
+        let (status, kind) = self.reason.response_class();
+        let body = Body {
+            error: ErrorBody {
+                kind,
+                reasons: self.reasons(),
+                message: &self.message,
+                decision_id,
+                approval_id: None,
+                violations: &self.violations,
+            },
+        };
+        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+        let mut resp = Response::new(Bytes::from(bytes));
+        *resp.status_mut() = status;
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        let table = [
+            (Reason::PolicyDenied, 403, "denied"),
+            (Reason::UnknownTool, 403, "denied"),
+            (Reason::UnknownUpstream, 403, "denied"),
+            (Reason::SchemaInvalid, 400, "invalid_request"),
+            (Reason::DuplicateKey, 400, "invalid_request"),
+            (Reason::PayloadTooLarge, 413, "payload_too_large"),
+            (Reason::UnsupportedMediaType, 415, "unsupported_media_type"),
+            (Reason::UpstreamUnavailable, 502, "upstream_error"),
+            (Reason::UpstreamTimeout, 504, "upstream_timeout"),
+            (Reason::Unauthenticated, 401, "unauthenticated"),
+        ];
+        for (r, status, kind) in table {
+            assert_eq!(
+                r.response_class(),
+                (StatusCode::from_u16(status).unwrap(), kind)
+            );
+        }
+    }
+
+    #[test]
+    fn body_shape() {
+        let mut r = Reject::new(Reason::PolicyDenied, "denied by policy");
+        r.policy_reasons = vec!["amount_exceeds_threshold".into()];
+        let resp = r.to_response("0190-abc");
+        assert_eq!(resp.status(), 403);
+        let v: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(v["error"]["type"], "denied");
+        assert_eq!(v["error"]["reasons"][0], "amount_exceeds_threshold");
+        assert_eq!(v["error"]["decision_id"], "0190-abc");
+        assert!(v["error"]["approval_id"].is_null());
+    }
+}

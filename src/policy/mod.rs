@@ -1,0 +1,396 @@
+//! Rego policies: compiled once per policy version into a regorus RVM program, evaluated on a
+//! VM owned by each worker thread.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use regorus::languages::rego::compiler::Compiler;
+use regorus::rvm::vm::ExecutionMode;
+use regorus::rvm::{Program, RegoVM};
+use regorus::{Engine, Value};
+use sha2::{Digest, Sha256};
+
+use crate::config::Diag;
+
+pub const DECISION_RULE: &str = "data.toolwall.decision";
+pub const VISIBLE_RULE: &str = "data.toolwall.tool_visible";
+pub const DEFAULT_MAX_INSTRUCTIONS: usize = 25_000;
+
+/// A compiled set of policy files: what every decision in one policy version is made with.
+pub struct PolicySet {
+    /// Short content hash, shown in logs, metrics and decisions.
+    pub version: String,
+    /// Full SHA-256 over every file name and content, in order.
+    pub digest: String,
+    pub files: Vec<PathBuf>,
+    pub dir: PathBuf,
+    id: u64,
+    program: Arc<Program>,
+    data: Value,
+    max_instructions: usize,
+}
+
+/// What the policy said about one call.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PolicyDecision {
+    pub allow: bool,
+    pub require_approval: bool,
+    pub reasons: Vec<String>,
+    pub redact: Vec<String>,
+    pub tier: Option<String>,
+}
+
+/// Why a decision could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("policy decision is undefined")]
+    Undefined,
+    #[error("policy evaluation failed: {0}")]
+    Failed(String),
+    #[error("policy decision is malformed: {0}")]
+    Malformed(String),
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// One VM per worker thread, reloaded when the policy version changes.
+    static VM: RefCell<Option<(u64, RegoVM)>> = const { RefCell::new(None) };
+}
+
+impl PolicySet {
+    /// Load and compile every `*.rego` in `dir` (test files `*_test.rego` excluded) and the
+    /// optional `data.json`.
+    pub fn load(dir: &Path, max_instructions: usize) -> Result<Self, Vec<Diag>> {
+        let mut files = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            vec![Diag::file(
+                dir,
+                format!("cannot read policy directory: {e}"),
+            )]
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.ends_with(".rego") && !name.ends_with("_test.rego") {
+                files.push(p);
+            }
+        }
+        files.sort();
+        if files.is_empty() {
+            return Err(vec![Diag::file(dir, "no .rego files found")]);
+        }
+        let mut sources = Vec::new();
+        let mut diags = Vec::new();
+        for f in &files {
+            match std::fs::read_to_string(f) {
+                Ok(text) => sources.push((f.display().to_string(), text)),
+                Err(e) => diags.push(Diag::file(f, format!("cannot read: {e}"))),
+            }
+        }
+        let data_path = dir.join("data.json");
+        let data_text = match std::fs::read_to_string(&data_path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                diags.push(Diag::file(&data_path, format!("cannot read: {e}")));
+                None
+            }
+        };
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let data_ref = data_text.as_deref().map(|t| (data_path.as_path(), t));
+        Self::compile(dir, &sources, data_ref, max_instructions).map(|mut s| {
+            s.files = files;
+            s
+        })
+    }
+
+    /// Compile sources (name, text) and optional data document.
+    pub fn compile(
+        dir: &Path,
+        sources: &[(String, String)],
+        data: Option<(&Path, &str)>,
+        max_instructions: usize,
+    ) -> Result<Self, Vec<Diag>> {
+        let mut engine = Engine::new();
+        let mut diags = Vec::new();
+        let mut hasher = Sha256::new();
+        for (name, text) in sources {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
+            if let Err(e) = engine.add_policy(name.clone(), text.clone()) {
+                diags.push(Diag::from_message(name, &e.to_string()));
+            }
+        }
+        let mut data_value = Value::new_object();
+        if let Some((path, text)) = data {
+            hasher.update(b"data.json\0");
+            hasher.update(text.as_bytes());
+            match crate::json::parse_strict(text.as_bytes(), 64) {
+                Ok(v) => match Value::deserialize_from(&v) {
+                    Ok(dv) => {
+                        data_value = dv;
+                        if let Err(e) = engine.add_data(data_value.clone()) {
+                            diags.push(Diag::file(path, e.to_string()));
+                        }
+                    }
+                    Err(e) => diags.push(Diag::file(path, e)),
+                },
+                Err(e) => diags.push(Diag::file(path, format!("invalid JSON: {e}"))),
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let digest = hex::encode(hasher.finalize());
+        let decision: regorus::Rc<str> = regorus::Rc::from(DECISION_RULE);
+        let compiled = engine.compile_with_entrypoint(&decision).map_err(|e| {
+            vec![Diag::from_message(
+                &dir.display().to_string(),
+                &format!("cannot compile {DECISION_RULE}: {e}"),
+            )]
+        })?;
+        let has_visible = sources.iter().any(|(_, t)| {
+            t.lines()
+                .any(|l| l.trim_start().starts_with("tool_visible"))
+        });
+        let mut entries = vec![DECISION_RULE];
+        if has_visible {
+            entries.push(VISIBLE_RULE);
+        }
+        let program = Compiler::compile_from_policy(&compiled, &entries).map_err(|e| {
+            vec![Diag::from_message(
+                &dir.display().to_string(),
+                &format!(
+                    "the policy VM (RVM) cannot compile this policy: {e}; \
+                     toolwall evaluates every call on the RVM and refuses to start with a policy \
+                     it cannot compile (`with` and `print` belong in *_test.rego files)"
+                ),
+            )]
+        })?;
+        Ok(PolicySet {
+            version: digest[..12].to_string(),
+            digest,
+            files: Vec::new(),
+            dir: dir.to_path_buf(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            program,
+            data: data_value,
+            max_instructions,
+        })
+    }
+
+    /// Evaluate `data.toolwall.decision` for one input document.
+    pub fn decide(&self, input: &serde_json::Value) -> Result<PolicyDecision, EvalError> {
+        let value = self.eval(DECISION_RULE, input)?;
+        parse_decision(&value)
+    }
+
+    /// Evaluate one entry point; `Undefined` is an error.
+    pub fn eval(&self, rule: &str, input: &serde_json::Value) -> Result<Value, EvalError> {
+        let input = Value::deserialize_from(input).map_err(EvalError::Failed)?;
+        VM.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let stale = !matches!(&*slot, Some((id, _)) if *id == self.id);
+            if stale {
+                let mut vm = RegoVM::new();
+                vm.load_program(self.program.clone());
+                vm.set_data(self.data.clone())
+                    .map_err(|e| EvalError::Failed(e.to_string()))?;
+                vm.set_max_instructions(self.max_instructions);
+                // The suspendable mode keeps rule frames on the heap: a recursive policy
+                // runs into the instruction budget instead of overflowing the thread's stack.
+                vm.set_execution_mode(ExecutionMode::Suspendable);
+                *slot = Some((self.id, vm));
+            }
+            let Some((_, vm)) = slot.as_mut() else {
+                return Err(EvalError::Failed("policy VM unavailable".into()));
+            };
+            vm.set_input(input);
+            match vm.execute_entry_point_by_name(rule) {
+                Ok(Value::Undefined) => Err(EvalError::Undefined),
+                Ok(v) => Ok(v),
+                Err(e) => {
+                    // A failed run may leave the VM in an error state: start fresh next time.
+                    *slot = None;
+                    Err(EvalError::Failed(e.to_string()))
+                }
+            }
+        })
+    }
+}
+
+trait DeserializeFrom: Sized {
+    fn deserialize_from(v: &serde_json::Value) -> Result<Self, String>;
+}
+
+impl DeserializeFrom for Value {
+    fn deserialize_from(v: &serde_json::Value) -> Result<Self, String> {
+        use serde::Deserialize;
+        Value::deserialize(v).map_err(|e| e.to_string())
+    }
+}
+
+fn string_list(v: &Value, field: &str) -> Result<Vec<String>, EvalError> {
+    let items: Vec<&Value> = match v {
+        Value::Undefined | Value::Null => return Ok(Vec::new()),
+        Value::Array(a) => a.iter().collect(),
+        Value::Set(s) => s.iter().collect(),
+        _ => {
+            return Err(EvalError::Malformed(format!(
+                "`{field}` must be an array or set of strings"
+            )))
+        }
+    };
+    items
+        .into_iter()
+        .map(|i| match i {
+            Value::String(s) => Ok(s.to_string()),
+            _ => Err(EvalError::Malformed(format!(
+                "`{field}` must contain only strings"
+            ))),
+        })
+        .collect()
+}
+
+fn parse_decision(v: &Value) -> Result<PolicyDecision, EvalError> {
+    if !matches!(v, Value::Object(_)) {
+        return Err(EvalError::Malformed("decision must be an object".into()));
+    }
+    let allow = match &v["allow"] {
+        Value::Bool(b) => *b,
+        _ => {
+            return Err(EvalError::Malformed(
+                "decision needs a boolean `allow`".into(),
+            ))
+        }
+    };
+    let require_approval = match &v["require_approval"] {
+        Value::Bool(b) => *b,
+        Value::Undefined | Value::Null => false,
+        _ => {
+            return Err(EvalError::Malformed(
+                "`require_approval` must be a boolean".into(),
+            ))
+        }
+    };
+    let tier = match &v["tier"] {
+        Value::String(s) => Some(s.to_string()),
+        Value::Undefined | Value::Null => None,
+        _ => return Err(EvalError::Malformed("`tier` must be a string".into())),
+    };
+    Ok(PolicyDecision {
+        allow,
+        require_approval,
+        reasons: string_list(&v["reasons"], "reasons")?,
+        redact: string_list(&v["redact"], "redact")?,
+        tier,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(src: &str) -> Result<PolicySet, Vec<Diag>> {
+        PolicySet::compile(
+            Path::new("policies"),
+            &[("policies/t.rego".to_string(), src.to_string())],
+            None,
+            DEFAULT_MAX_INSTRUCTIONS,
+        )
+    }
+
+    const BASIC: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": false, "reasons": ["default_deny"]}
+
+decision := {"allow": true, "reasons": []} if input.args.amount <= 100
+
+decision := {"allow": false, "reasons": ["amount_exceeds_threshold"]} if input.args.amount > 100
+"#;
+
+    #[test]
+    fn allow_and_deny() {
+        let p = set(BASIC).expect("compiles");
+        let d = p.decide(&json!({"args": {"amount": 5}})).expect("decides");
+        assert!(d.allow);
+        let d = p
+            .decide(&json!({"args": {"amount": 500}}))
+            .expect("decides");
+        assert!(!d.allow);
+        assert_eq!(d.reasons, vec!["amount_exceeds_threshold".to_string()]);
+        let d = p.decide(&json!({"args": {}})).expect("decides");
+        assert_eq!(d.reasons, vec!["default_deny".to_string()]);
+    }
+
+    #[test]
+    fn undefined_without_default() {
+        let p = set(
+            "package toolwall\nimport rego.v1\ndecision := {\"allow\": true} if input.x == 1\n",
+        )
+        .expect("compiles");
+        assert!(matches!(
+            p.decide(&json!({"x": 2})),
+            Err(EvalError::Undefined)
+        ));
+        assert!(p.decide(&json!({"x": 1})).expect("decides").allow);
+    }
+
+    #[test]
+    fn malformed_decision_is_an_error() {
+        let p = set("package toolwall\nimport rego.v1\ndecision := {\"allow\": \"yes\"}\n")
+            .expect("compiles");
+        assert!(matches!(p.decide(&json!({})), Err(EvalError::Malformed(_))));
+    }
+
+    #[test]
+    fn syntax_error_names_file_and_line() {
+        let errs = set("package toolwall\n\ndecision := {\"allow\": true\n")
+            .err()
+            .expect("fails");
+        let text = errs[0].to_string();
+        assert!(text.starts_with("policies/t.rego:"), "{text}");
+    }
+
+    #[test]
+    fn self_recursive_policy_is_an_error_not_a_crash() {
+        // OPA rejects this at compile time; the RVM would recurse on the native stack.
+        let src = r#"
+package toolwall
+import rego.v1
+threshold := data.toolwall.threshold if { data.toolwall.threshold } else := 10
+decision := {"allow": input.x < threshold}
+"#;
+        match set(src) {
+            Err(d) => assert!(d[0].to_string().contains("recurs"), "{}", d[0]),
+            Ok(p) => assert!(matches!(
+                p.decide(&json!({"x": 1})),
+                Err(EvalError::Failed(_))
+            )),
+        }
+    }
+
+    #[test]
+    fn runaway_policy_hits_instruction_limit() {
+        let src = r#"
+package toolwall
+import rego.v1
+decision := {"allow": count([x | some x in numbers.range(1, 1000000)]) > 0}
+"#;
+        let p = set(src).expect("compiles");
+        match p.decide(&json!({})) {
+            Err(EvalError::Failed(m)) => assert!(m.to_lowercase().contains("instruction"), "{m}"),
+            other => panic!("expected instruction limit, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! HTTP routing: which adapter a request is for, and whether its path is unambiguous.
+//!
+//! Two ways in: reverse-proxy form `http://<listen>/<adapter>/<upstream path>`, and forward-proxy
+//! absolute form (`HTTP_PROXY=http://<listen>`) whose authority is an adapter's upstream.
+
+use http::{Method, Uri};
+
+use crate::config::Snapshot;
+use crate::pipeline::reject::{Reason, Reject};
+
+/// How the request reached toolwall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Reverse,
+    Forward,
+}
+
+/// The adapter and the upstream-relative path of one request.
+#[derive(Debug)]
+pub struct Route<'a> {
+    pub adapter: usize,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub via: Via,
+}
+
+/// Find the adapter for a request.
+pub fn route<'a>(snap: &Snapshot, method: &Method, uri: &'a Uri) -> Result<Route<'a>, Reject> {
+    if method == Method::CONNECT {
+        return Err(Reject::new(
+            Reason::ConnectRefused,
+            "CONNECT tunnels are refused: send plain http:// requests through the proxy and \
+             toolwall forwards them to the adapter's https upstream",
+        ));
+    }
+    let query = uri.query();
+    if let Some(auth) = uri.authority() {
+        let key = match auth.port_u16() {
+            Some(80 | 443) | None => auth.host().to_ascii_lowercase(),
+            Some(p) => format!("{}:{p}", auth.host().to_ascii_lowercase()),
+        };
+        let adapter = snap.adapter_by_authority(&key).ok_or_else(|| {
+            Reject::new(
+                Reason::UnknownUpstream,
+                format!("no adapter guards upstream {key}"),
+            )
+        })?;
+        return Ok(Route {
+            adapter,
+            path: uri.path(),
+            query,
+            via: Via::Forward,
+        });
+    }
+    let full = uri.path();
+    let rest = full.strip_prefix('/').unwrap_or(full);
+    let (name, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let adapter = snap.adapter_by_name(name).ok_or_else(|| {
+        Reject::new(
+            Reason::UnknownUpstream,
+            format!("no adapter named `{name}`: use /<adapter>/<path>"),
+        )
+    })?;
+    Ok(Route {
+        adapter,
+        path,
+        query,
+        via: Via::Reverse,
+    })
+}
+
+/// Refuse paths that servers and frameworks normalise differently: dot segments, empty
+/// segments, encoded slashes/backslashes/dots/NULs, backslashes and `;` matrix parameters.
+pub fn check_path(path: &str) -> Result<(), Reject> {
+    let bad = |why: &str| {
+        Err(Reject::new(
+            Reason::AmbiguousRequest,
+            format!("path `{path}` is ambiguous: {why}"),
+        ))
+    };
+    if !path.starts_with('/') {
+        return bad("it must start with '/'");
+    }
+    if path.contains('\\') {
+        return bad("backslash");
+    }
+    if path.contains(';') {
+        return bad("';' path parameters");
+    }
+    let lower = path.to_ascii_lowercase();
+    for enc in ["%2f", "%5c", "%2e", "%00", "%3b", "%25"] {
+        if lower.contains(enc) {
+            return bad("encoded '/', '\\', '.', ';', '%' or NUL");
+        }
+    }
+    for seg in path[1..].split('/') {
+        if seg == "." || seg == ".." {
+            return bad("dot segment");
+        }
+    }
+    if path.len() > 1 && path[1..].split('/').rev().skip(1).any(str::is_empty) {
+        return bad("empty segment");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        let ok = [
+            "/",
+            "/v1/refunds",
+            "/v1/charges/ch_1",
+            "/v1/charges/a%20b",
+            "/v1/x/",
+        ];
+        for p in ok {
+            assert!(check_path(p).is_ok(), "{p}");
+        }
+        let bad = [
+            "/v1/../admin",
+            "/v1/./refunds",
+            "/v1//refunds",
+            "/v1/charges/a%2Fb",
+            "/v1/charges/%2e%2e",
+            "/v1/refunds;jsessionid=1",
+            "/v1\\refunds",
+            "/v1/a%00",
+            "/v1/a%252F",
+        ];
+        for p in bad {
+            let r = check_path(p).expect_err(p);
+            assert_eq!(r.reason, Reason::AmbiguousRequest, "{p}");
+        }
+    }
+}

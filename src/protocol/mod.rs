@@ -1,0 +1,3 @@
+//! How a request becomes (adapter, tool, args): one module per protocol.
+
+pub mod http;

@@ -1,0 +1,353 @@
+//! Args: JSON body, form body, query string and path parameters merged into one object.
+//!
+//! One parse. A name given twice anywhere is refused (never "last one wins"), and what is
+//! forwarded is re-encoded from what was parsed, so the upstream reads exactly what policy saw.
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
+use http::HeaderMap;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use crate::config::compile::Scalar;
+use crate::config::raw::ArgsFrom;
+use crate::config::Tool;
+use crate::json::{parse_strict, JsonErrorKind};
+use crate::pipeline::reject::{Reason, Reject};
+
+/// Arguments plus what to forward in their place.
+#[derive(Debug)]
+pub struct ParsedArgs {
+    /// The merged argument object.
+    pub args: Value,
+    /// Names that came from the query string or path (not part of a JSON body).
+    pub outside_body: HashSet<String>,
+    /// The query string to forward, re-encoded from the parsed pairs.
+    pub query: Option<String>,
+    /// Body pairs of a form tool, in order, for re-encoding.
+    pub form: Vec<(String, String)>,
+    pub had_body: bool,
+}
+
+impl ParsedArgs {
+    /// The body to forward (re-encoded) and its content type.
+    pub fn forward_body(&self, from: ArgsFrom) -> (Bytes, Option<&'static str>) {
+        if !self.had_body {
+            return (Bytes::new(), None);
+        }
+        match from {
+            ArgsFrom::Json => {
+                let body = BodyOnly {
+                    args: &self.args,
+                    skip: &self.outside_body,
+                };
+                let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                (Bytes::from(bytes), Some("application/json"))
+            }
+            ArgsFrom::Form => (
+                Bytes::from(encode_pairs(&self.form)),
+                Some("application/x-www-form-urlencoded"),
+            ),
+            ArgsFrom::Query => (Bytes::new(), None),
+        }
+    }
+}
+
+/// Serialises the argument object without the names that came from outside the body.
+struct BodyOnly<'a> {
+    args: &'a Value,
+    skip: &'a HashSet<String>,
+}
+
+impl Serialize for BodyOnly<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(map) = self.args else {
+            return self.args.serialize(s);
+        };
+        let mut out = s.serialize_map(None)?;
+        for (k, v) in map {
+            if !self.skip.contains(k) {
+                out.serialize_entry(k, v)?;
+            }
+        }
+        out.end()
+    }
+}
+
+/// Parse the arguments of one call to `tool`.
+pub fn parse_args(
+    tool: &Tool,
+    headers: &HeaderMap,
+    body: &Bytes,
+    query: Option<&str>,
+    path_params: Vec<(String, String)>,
+    max_depth: usize,
+) -> Result<ParsedArgs, Reject> {
+    if let Some(enc) = headers.get(CONTENT_ENCODING) {
+        if !enc.as_bytes().eq_ignore_ascii_case(b"identity") {
+            return Err(Reject::new(
+                Reason::UnsupportedMediaType,
+                "compressed request bodies (Content-Encoding) are not accepted",
+            ));
+        }
+    }
+    let had_body = !body.is_empty();
+    let mut args = Map::new();
+    let mut form = Vec::new();
+    if had_body {
+        match tool.args_from {
+            ArgsFrom::Json => {
+                require_media_type(headers, MediaType::Json)?;
+                let v = parse_strict(body, max_depth).map_err(|e| {
+                    let reason = match e.kind {
+                        JsonErrorKind::InvalidUtf8 => Reason::InvalidUtf8,
+                        JsonErrorKind::Syntax => Reason::InvalidJson,
+                        JsonErrorKind::DuplicateKey => Reason::DuplicateKey,
+                        JsonErrorKind::TooDeep => Reason::TooDeep,
+                    };
+                    Reject::new(reason, format!("request body: {e}"))
+                })?;
+                match v {
+                    Value::Object(m) => args = m,
+                    _ => {
+                        return Err(Reject::new(
+                            Reason::InvalidJson,
+                            "request body must be a JSON object",
+                        ))
+                    }
+                }
+            }
+            ArgsFrom::Form => {
+                require_media_type(headers, MediaType::Form)?;
+                let text = std::str::from_utf8(body).map_err(|_| {
+                    Reject::new(Reason::InvalidUtf8, "form body is not valid UTF-8")
+                })?;
+                form = parse_pairs(text, "form body")?;
+                for (k, v) in &form {
+                    insert_unique(&mut args, k, typed(tool, k, v), "form body")?;
+                }
+            }
+            ArgsFrom::Query => {
+                return Err(Reject::new(
+                    Reason::UnexpectedBody,
+                    format!(
+                        "{} takes its arguments from the query string; the body would reach \
+                         the tool unchecked",
+                        tool.name
+                    ),
+                ))
+            }
+        }
+    }
+    let mut outside_body = HashSet::new();
+    let mut forward_query = None;
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        let pairs = parse_pairs(q, "query string")?;
+        for (k, v) in &pairs {
+            insert_unique(&mut args, k, typed(tool, k, v), "query string")?;
+            outside_body.insert(k.clone());
+        }
+        forward_query = Some(encode_pairs(&pairs));
+    }
+    for (k, v) in path_params {
+        let value = typed(tool, &k, &v);
+        insert_unique(&mut args, &k, value, "path")?;
+        outside_body.insert(k);
+    }
+    Ok(ParsedArgs {
+        args: Value::Object(args),
+        outside_body,
+        query: forward_query,
+        form,
+        had_body,
+    })
+}
+
+fn insert_unique(
+    args: &mut Map<String, Value>,
+    key: &str,
+    v: Value,
+    src: &str,
+) -> Result<(), Reject> {
+    if args.contains_key(key) {
+        return Err(Reject::new(
+            Reason::DuplicateKey,
+            format!("argument `{key}` is given more than once ({src})"),
+        ));
+    }
+    args.insert(key.to_string(), v);
+    Ok(())
+}
+
+/// A string parameter typed by the tool's schema (integer, number, boolean); left a string
+/// when it does not parse, so the schema reports it.
+fn typed(tool: &Tool, key: &str, raw: &str) -> Value {
+    match tool.coerce.get(key) {
+        Some(Scalar::Integer) => {
+            let digits = raw.strip_prefix('-').unwrap_or(raw);
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                if let Ok(i) = raw.parse::<i64>() {
+                    return Value::from(i);
+                }
+            }
+        }
+        Some(Scalar::Number) => {
+            let plain = raw
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'e' | b'E' | b'+'));
+            if plain {
+                if let Some(n) = raw
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                {
+                    return Value::Number(n);
+                }
+            }
+        }
+        Some(Scalar::Boolean) => match raw {
+            "true" => return Value::Bool(true),
+            "false" => return Value::Bool(false),
+            _ => {}
+        },
+        None => {}
+    }
+    Value::String(raw.to_string())
+}
+
+/// Strict `application/x-www-form-urlencoded` parsing: `&` separates, `+` is a space, percent
+/// escapes must decode to UTF-8, and bracket keys (`a[b]`, `a[]`) are refused because
+/// frameworks expand them into structures toolwall would not have decided on.
+pub fn parse_pairs(text: &str, src: &str) -> Result<Vec<(String, String)>, Reject> {
+    let mut out = Vec::new();
+    for part in text.split('&') {
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let key = decode_component(k, src)?;
+        if key.contains(['[', ']']) {
+            return Err(Reject::new(
+                Reason::AmbiguousRequest,
+                format!("{src}: bracket parameter `{key}` is not supported"),
+            ));
+        }
+        let value = decode_component(v, src)?;
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+fn decode_component(s: &str, src: &str) -> Result<String, Reject> {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| Reject::new(Reason::InvalidUtf8, format!("{src} is not valid UTF-8")))
+}
+
+fn encode_pairs(pairs: &[(String, String)]) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        ser.append_pair(k, v);
+    }
+    ser.finish()
+}
+
+#[derive(Clone, Copy)]
+enum MediaType {
+    Json,
+    Form,
+}
+
+fn require_media_type(headers: &HeaderMap, want: MediaType) -> Result<(), Reject> {
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut parts = ct.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let ok = match want {
+        MediaType::Json => essence == "application/json" || essence.ends_with("+json"),
+        MediaType::Form => essence == "application/x-www-form-urlencoded",
+    };
+    if !ok {
+        let expected = match want {
+            MediaType::Json => "application/json",
+            MediaType::Form => "application/x-www-form-urlencoded",
+        };
+        return Err(Reject::new(
+            Reason::UnsupportedMediaType,
+            format!("content type `{ct}` is not accepted here: send {expected}"),
+        ));
+    }
+    for p in parts {
+        if let Some((k, v)) = p.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("charset")
+                && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            {
+                return Err(Reject::new(
+                    Reason::UnsupportedMediaType,
+                    format!("charset `{}` is not accepted: send UTF-8", v.trim()),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs() {
+        let p = parse_pairs("a=1&b=x+y&c=%C3%A9&d", "q").unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), "é".into()),
+                ("d".into(), "".into())
+            ]
+        );
+        assert_eq!(
+            parse_pairs("a=%FF", "q").unwrap_err().reason,
+            Reason::InvalidUtf8
+        );
+        assert_eq!(
+            parse_pairs("a[b]=1", "q").unwrap_err().reason,
+            Reason::AmbiguousRequest
+        );
+        // `;` is not a separator and is re-encoded on the way out
+        let p = parse_pairs("a=1;b=2", "q").unwrap();
+        assert_eq!(p, vec![("a".into(), "1;b=2".into())]);
+        assert_eq!(encode_pairs(&p), "a=1%3Bb%3D2");
+    }
+
+    #[test]
+    fn media_types() {
+        let mut h = HeaderMap::new();
+        assert!(require_media_type(&h, MediaType::Json).is_err());
+        h.insert(
+            CONTENT_TYPE,
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
+        assert!(require_media_type(&h, MediaType::Json).is_ok());
+        h.insert(
+            CONTENT_TYPE,
+            "application/merge-patch+json".parse().unwrap(),
+        );
+        assert!(require_media_type(&h, MediaType::Json).is_ok());
+        h.insert(
+            CONTENT_TYPE,
+            "application/json; charset=latin1".parse().unwrap(),
+        );
+        assert!(require_media_type(&h, MediaType::Json).is_err());
+        h.insert(CONTENT_TYPE, "text/plain".parse().unwrap());
+        assert!(require_media_type(&h, MediaType::Json).is_err());
+    }
+}

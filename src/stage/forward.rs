@@ -1,0 +1,194 @@
+//! Forward: send the decided request upstream (http or https, HTTP/1.1 or HTTP/2 by ALPN)
+//! with hop-by-hop headers stripped and the adapter's credentials injected.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method, Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::CertificateDer;
+
+use crate::config::Adapter;
+use crate::pipeline::reject::{Reason, Reject};
+
+/// The pooled client of one adapter.
+pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Build a client trusting the web PKI roots plus `extra_ca`; rustls with the `ring` provider.
+pub fn build_client(
+    extra_ca: Option<&[CertificateDer<'static>]>,
+) -> Result<UpstreamClient, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for ca in extra_ca.unwrap_or_default() {
+        roots
+            .add(ca.clone())
+            .map_err(|e| format!("CA certificate rejected: {e}"))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(5)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build(https))
+}
+
+/// What goes upstream: exactly what was decided on.
+pub struct Outgoing {
+    pub method: Method,
+    /// Upstream-relative path (as matched) plus the re-encoded query string.
+    pub path_and_query: String,
+    pub body: Bytes,
+    /// Set when the body was re-encoded by toolwall.
+    pub content_type: Option<&'static str>,
+    pub traceparent: HeaderValue,
+}
+
+/// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Copy `from` without hop-by-hop headers (including those named in `Connection`).
+pub fn strip_hop_by_hop(from: &HeaderMap, mut keep: impl FnMut(&HeaderName) -> bool) -> HeaderMap {
+    let listed: Vec<String> = from
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
+    let mut out = HeaderMap::with_capacity(from.len());
+    for (name, value) in from {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n) || listed.iter().any(|l| l == n) || !keep(name) {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    out
+}
+
+/// Send one call upstream.
+pub async fn forward(
+    adapter: &Adapter,
+    agent_headers: &HeaderMap,
+    out: Outgoing,
+) -> Result<Response<Incoming>, Reject> {
+    let scheme = if adapter.upstream.https {
+        "https"
+    } else {
+        "http"
+    };
+    let uri = format!(
+        "{scheme}://{}{}{}",
+        adapter.upstream.authority, adapter.upstream.base_path, out.path_and_query
+    );
+    let cred_name = adapter.credential.as_ref().map(|(n, _)| n);
+    let reencoded = out.content_type.is_some();
+    let mut headers = strip_hop_by_hop(agent_headers, |name| {
+        let n = name.as_str();
+        !(name == header::HOST
+            || name == header::CONTENT_LENGTH
+            || (reencoded && name == header::CONTENT_TYPE)
+            || n.starts_with("toolwall-")
+            || n == "traceparent"
+            || Some(name) == cred_name)
+    });
+    if let Some(ct) = out.content_type {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    if let Some((name, value)) = &adapter.credential {
+        headers.insert(name.clone(), value.clone());
+    }
+    headers.insert(HeaderName::from_static("traceparent"), out.traceparent);
+    let mut req = Request::builder()
+        .method(out.method)
+        .uri(&uri)
+        .body(Full::new(out.body))
+        .map_err(|e| {
+            Reject::new(
+                Reason::Internal,
+                format!("cannot build upstream request: {e}"),
+            )
+        })?;
+    *req.headers_mut() = headers;
+
+    match tokio::time::timeout(adapter.timeout, adapter.client.request(req)).await {
+        Ok(Ok(resp)) => Ok(resp),
+        Ok(Err(e)) => Err(Reject::new(
+            Reason::UpstreamUnavailable,
+            format!(
+                "upstream {} failed: {}",
+                adapter.upstream.authority,
+                error_chain(&e)
+            ),
+        )),
+        Err(_) => Err(Reject::new(
+            Reason::UpstreamTimeout,
+            format!(
+                "upstream {} did not answer within {:?}",
+                adapter.upstream.authority, adapter.timeout
+            ),
+        )),
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_and_connection_listed_headers_are_dropped() {
+        let mut h = HeaderMap::new();
+        h.insert("connection", "close, x-secret-hop".parse().unwrap());
+        h.insert("x-secret-hop", "1".parse().unwrap());
+        h.insert("keep-alive", "timeout=5".parse().unwrap());
+        h.insert("te", "trailers".parse().unwrap());
+        h.insert("accept", "application/json".parse().unwrap());
+        let out = strip_hop_by_hop(&h, |_| true);
+        assert_eq!(out.len(), 1);
+        assert!(out.contains_key("accept"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The pipeline stages, one file each, called in order by `pipeline::run`.
+
+pub mod args;
+pub mod classify;
+pub mod forward;
+pub mod identify;
+pub mod policy;
+pub mod schema;

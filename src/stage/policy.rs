@@ -1,0 +1,82 @@
+//! Policy: build the input document (PRODUCT.md §5) and ask the Rego program for a decision.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use serde_json::{json, Value};
+
+use crate::config::{Adapter, Snapshot, Tool};
+use crate::pipeline::reject::{Reason, Reject};
+use crate::policy::{EvalError, PolicyDecision};
+use crate::stage::identify::Principal;
+
+/// The request facts policy sees under `input.request`.
+pub struct RequestFacts<'a> {
+    pub method: &'a str,
+    pub host: &'a str,
+    pub path: &'a str,
+}
+
+/// The policy input document, version 1. `args` is moved in, not copied.
+pub fn build_input(
+    snap: &Snapshot,
+    principal: &Principal,
+    adapter: &Adapter,
+    tool: &Tool,
+    args: Value,
+    request: &RequestFacts<'_>,
+    now: DateTime<Utc>,
+) -> Value {
+    json!({
+        "v": 1,
+        "principal": principal,
+        "tool": {
+            "name": tool.name,
+            "adapter": adapter.name,
+            "kind": adapter.kind.as_str(),
+            "read_only": tool.read_only,
+            "risk": tool.risk,
+        },
+        "args": args,
+        "request": { "method": request.method, "host": request.host, "path": request.path },
+        "usage": {},
+        "approval": null,
+        "pii": { "found": [] },
+        "now": now_doc(now),
+        "mode": snap.mode.as_str(),
+    })
+}
+
+/// `input.now`: the clock, precomputed so policies need no time builtins.
+pub fn now_doc(now: DateTime<Utc>) -> Value {
+    json!({
+        "rfc3339": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "unix": now.timestamp(),
+        "weekday": now.weekday().to_string(),
+        "hour_utc": now.hour(),
+    })
+}
+
+/// Evaluate the decision; anything but an explicit allow is a refusal.
+pub fn decide(snap: &Snapshot, input: &Value) -> Result<PolicyDecision, Reject> {
+    match snap.policy.decide(input) {
+        Ok(d) if d.allow => Ok(d),
+        Ok(d) => {
+            let mut r = Reject::new(
+                Reason::PolicyDenied,
+                if d.reasons.is_empty() {
+                    "denied by policy".to_string()
+                } else {
+                    format!("denied by policy: {}", d.reasons.join(", "))
+                },
+            );
+            r.policy_reasons = d.reasons;
+            Err(r)
+        }
+        Err(EvalError::Undefined) => Err(Reject::new(
+            Reason::PolicyUndefined,
+            "policy defines no decision for this call (data.toolwall.decision is undefined)",
+        )),
+        Err(e @ (EvalError::Failed(_) | EvalError::Malformed(_))) => {
+            Err(Reject::new(Reason::PolicyError, e.to_string()))
+        }
+    }
+}
