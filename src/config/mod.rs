@@ -34,36 +34,55 @@ impl Diag {
         Self::at(file, 0, 0, message)
     }
 
-    /// A diagnostic for a message that may already carry `file:line:col:` (regorus errors do).
+    /// A diagnostic from a message that may carry a position: regorus reports
+    /// `--> file:line:col`, a source snippet and `error: message`; others `file:line:col: message`.
     pub fn from_message(file: &str, message: &str) -> Self {
-        let first = message.lines().next().unwrap_or("").trim();
-        if let Some(pos) = first.find(file) {
-            let rest = &first[pos + file.len()..];
+        let position = |text: &str| -> Option<(usize, usize, String)> {
+            let pos = text.find(file)?;
+            let rest = &text[pos + file.len()..];
             let mut parts = rest.splitn(4, ':');
             let _ = parts.next();
-            if let (Some(l), Some(c), Some(msg)) = (parts.next(), parts.next(), parts.next()) {
-                if let (Ok(line), Ok(col)) = (l.trim().parse(), c.trim().parse()) {
-                    let msg = msg.trim().trim_start_matches("error:").trim();
-                    let detail: Vec<&str> = message.lines().skip(1).collect();
-                    let mut text = msg.to_string();
-                    if !detail.is_empty() {
-                        text.push('\n');
-                        text.push_str(&detail.join("\n"));
-                    }
-                    return Diag {
-                        file: file.to_string(),
-                        line,
-                        col,
-                        message: text,
-                    };
+            let line = parts.next()?.trim().parse().ok()?;
+            let col = parts
+                .next()?
+                .trim()
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?;
+            Some((line, col, parts.next().unwrap_or("").trim().to_string()))
+        };
+        for l in message.lines() {
+            if let Some((line, col, tail)) = position(l) {
+                let headline = message
+                    .lines()
+                    .find_map(|m| m.trim().strip_prefix("error:"))
+                    .map(|m| m.trim().to_string())
+                    .unwrap_or_else(|| tail.trim_start_matches("error:").trim().to_string());
+                let snippet: Vec<&str> = message
+                    .lines()
+                    .skip_while(|m| !m.contains("-->"))
+                    .skip(1)
+                    .filter(|m| !m.trim().starts_with("error:"))
+                    .collect();
+                let mut text = headline;
+                if !snippet.is_empty() {
+                    text.push('\n');
+                    text.push_str(&snippet.join("\n"));
                 }
+                return Diag {
+                    file: file.to_string(),
+                    line,
+                    col,
+                    message: text,
+                };
             }
         }
         Diag {
             file: file.to_string(),
             line: 0,
             col: 0,
-            message: message.to_string(),
+            message: message.trim().to_string(),
         }
     }
 }
@@ -111,4 +130,30 @@ pub fn locate(text: &str, needle: &str, from_line: usize) -> (usize, usize) {
         }
     }
     (0, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regorus_style_message() {
+        let m = "p/b.rego: \n--> p/b.rego:5:1\n  |\n5 | \n  | ^\nerror: expecting expression";
+        let d = Diag::from_message("p/b.rego", m);
+        assert_eq!((d.line, d.col), (5, 1));
+        assert!(
+            d.to_string()
+                .starts_with("p/b.rego:5:1: expecting expression"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn plain_message() {
+        let d = Diag::from_message("x.rego", "x.rego:3:7: error: bad thing");
+        assert_eq!((d.line, d.col), (3, 7));
+        assert_eq!(d.message, "bad thing");
+        let d = Diag::from_message("x.rego", "something else");
+        assert_eq!(d.to_string(), "x.rego: something else");
+    }
 }

@@ -100,6 +100,7 @@ fn evaluate(
     body: &Bytes,
 ) -> Result<Outgoing, Reject> {
     let adapter = &snap.adapters[route.adapter];
+    crate::protocol::http::check_headers(&parts.headers)?;
     let principal = identify::identify(snap, &parts.headers)?;
     let principal = &*ctx.principal.insert(principal);
 

@@ -107,6 +107,28 @@ pub fn check_path(path: &str) -> Result<(), Reject> {
     Ok(())
 }
 
+/// Headers that make some frameworks act as another method than the one decided on.
+const METHOD_OVERRIDES: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// Refuse requests whose meaning a lax upstream could change through headers.
+pub fn check_headers(headers: &http::HeaderMap) -> Result<(), Reject> {
+    for h in METHOD_OVERRIDES {
+        if headers.contains_key(h) {
+            return Err(Reject::new(
+                Reason::AmbiguousRequest,
+                format!(
+                    "`{h}` would make the upstream act as another method than the one decided on"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

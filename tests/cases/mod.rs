@@ -1,0 +1,4 @@
+mod cli;
+mod parsing;
+mod proxy;
+mod upstream;

@@ -1,0 +1,338 @@
+//! Test harness: real upstream servers (HTTP and HTTPS with rcgen certificates), toolwall's
+//! `app` started on 127.0.0.1:0 from config files written to a temp dir, and a raw client.
+
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One request as the upstream saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path_and_query: String,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    pub version: http::Version,
+}
+
+/// A real upstream server recording what reaches it.
+pub struct Upstream {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    pub ca_pem: Option<String>,
+}
+
+impl Upstream {
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+async fn upstream_handle(
+    req: Request<Incoming>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    seen.lock().expect("lock").push(Seen {
+        method: parts.method.to_string(),
+        path_and_query: pq.clone(),
+        headers: parts.headers.clone(),
+        body: body.clone(),
+        version: parts.version,
+    });
+    if pq.starts_with("/slow") {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let out = json!({
+        "method": parts.method.as_str(),
+        "path": pq,
+        "body": String::from_utf8_lossy(&body),
+        "version": format!("{:?}", parts.version),
+    });
+    let mut resp = Response::new(Full::new(Bytes::from(out.to_string())));
+    resp.headers_mut()
+        .insert("content-type", "application/json".parse().expect("hv"));
+    // A hop-by-hop header the proxy must not relay.
+    resp.headers_mut()
+        .insert("keep-alive", "timeout=5".parse().expect("hv"));
+    Ok(resp)
+}
+
+/// Plain HTTP upstream on 127.0.0.1:0.
+pub async fn http_upstream() -> Upstream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let s = s.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| upstream_handle(req, s.clone()));
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Upstream {
+        addr,
+        seen,
+        ca_pem: None,
+    }
+}
+
+/// HTTPS upstream (HTTP/2 and HTTP/1.1 by ALPN) with a certificate from a CA minted here.
+pub async fn https_upstream() -> Upstream {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "toolwall test CA");
+    let ca =
+        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("ca");
+    let leaf_key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .expect("params")
+        .signed_by(&leaf_key, &ca)
+        .expect("leaf");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls_pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
+        )
+        .expect("server config");
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let s = s.clone();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let svc = service_fn(move |req| upstream_handle(req, s.clone()));
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    Upstream {
+        addr,
+        seen,
+        ca_pem: Some(ca.pem()),
+    }
+}
+
+/// A toolwall instance built from files in a temp dir.
+pub struct Harness {
+    pub app: toolwall::app::RunningApp,
+    pub dir: tempfile::TempDir,
+}
+
+/// The default test policy: allow, unless `amount > 100` (reason `amount_exceeds_threshold`);
+/// tool `echo.conflict` gets a malformed decision (`allow` is not a boolean): a policy error.
+pub const POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": false, "reasons": ["default_deny"]}
+
+decision := {"allow": true, "reasons": []} if {
+	not too_much
+	input.tool.name != "echo.conflict"
+}
+
+decision := {"allow": false, "reasons": ["amount_exceeds_threshold"]} if too_much
+
+decision := {"allow": "yes"} if input.tool.name == "echo.conflict"
+
+too_much if input.args.amount > 100
+"#;
+
+/// Adapter `echo` in front of `upstream`, with a tool set that covers every argument source.
+pub fn echo_adapter(upstream: &str, extra: &str) -> String {
+    format!(
+        r#"name: echo
+upstream: {upstream}
+timeout: 500ms
+{extra}
+tools:
+  - name: echo.refund
+    match: {{ method: POST, path: /v1/refunds }}
+    args: json
+    schema:
+      type: object
+      properties:
+        charge: {{ type: string }}
+        amount: {{ type: integer, minimum: 1 }}
+        meta: {{ type: object }}
+      required: [charge, amount]
+  - name: echo.form_refund
+    match: {{ method: POST, path: /v1/form_refunds }}
+    args: form
+    schema:
+      type: object
+      properties:
+        charge: {{ type: string }}
+        amount: {{ type: integer }}
+      required: [charge, amount]
+  - name: echo.get_charge
+    match: {{ method: GET, path: "/v1/charges/{{id}}" }}
+    args: query
+    read_only: true
+    schema:
+      type: object
+      properties:
+        id: {{ type: string, pattern: "^ch_" }}
+        limit: {{ type: integer, maximum: 10 }}
+      required: [id]
+  - name: echo.slow
+    match: {{ method: GET, path: /slow }}
+    args: query
+  - name: echo.conflict
+    match: {{ method: POST, path: /v1/conflict }}
+"#
+    )
+}
+
+impl Harness {
+    /// Write `toolwall.yaml` (+ `extra_config`), the adapters and the policy; start the app.
+    pub async fn start(adapters: &[(&str, String)], policy: &str, extra_config: &str) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+        std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+        for (name, yaml) in adapters {
+            std::fs::write(root.join("adapters").join(format!("{name}.yaml")), yaml)
+                .expect("write");
+        }
+        std::fs::write(root.join("policies/toolwall.rego"), policy).expect("write");
+        let cfg = format!(
+            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: test-agent, tenant: acme }}\n{extra_config}\n"
+        );
+        std::fs::write(root.join("toolwall.yaml"), cfg).expect("write");
+        let loaded = toolwall::config::load_snapshot(&root.join("toolwall.yaml"), true)
+            .unwrap_or_else(|e| panic!("config does not load:\n{e}"));
+        let app = toolwall::app::start(loaded).await.expect("start");
+        Harness { app, dir }
+    }
+
+    pub fn agent(&self) -> SocketAddr {
+        self.app.listen_addr
+    }
+
+    pub fn admin(&self) -> SocketAddr {
+        self.app.admin_addr
+    }
+}
+
+/// A response read to its end.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// `error.reasons` of a refusal.
+    pub fn reasons(&self) -> Vec<String> {
+        self.json()["error"]["reasons"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Send one HTTP/1.1 request on a fresh connection; the request target is written as given
+/// (origin-form `/a/b` or absolute-form `http://host/a`).
+pub async fn send(addr: SocketAddr, req: Request<Full<Bytes>>) -> Reply {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let resp = sender.send_request(req).await.expect("response");
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+pub fn req(method: &str, target: &str) -> http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(target)
+        .header("host", "toolwall.test")
+}
+
+pub fn json_post(target: &str, body: &str) -> Request<Full<Bytes>> {
+    req("POST", target)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("request")
+}
+
+pub fn get(target: &str) -> Request<Full<Bytes>> {
+    req("GET", target)
+        .body(Full::new(Bytes::new()))
+        .expect("request")
+}
+
+/// Plain GET against the admin port.
+pub async fn admin_get(addr: SocketAddr, path: &str) -> Reply {
+    send(addr, get(path)).await
+}
