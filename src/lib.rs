@@ -5,6 +5,8 @@
 pub mod admin;
 /// Listeners, admin server, reload, graceful drain.
 pub mod app;
+/// The signed, hash-chained audit stream.
+pub mod audit;
 /// Command-line subcommands.
 pub mod cli;
 /// Config files → immutable snapshot.

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub policy_eval_duration: Histogram,
     pub policy_info: Family<VersionLabels, Gauge>,
     pub config_reload_success: Gauge,
+    pub audit_records: Counter,
+    pub audit_write_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -80,6 +82,18 @@ impl Metrics {
             config_reload_success.clone(),
         );
         config_reload_success.set(1);
+        let audit_records = Counter::default();
+        registry.register(
+            "audit_records",
+            "Records appended to the audit stream",
+            audit_records.clone(),
+        );
+        let audit_write_errors = Counter::default();
+        registry.register(
+            "audit_write_errors",
+            "Audit records that could not be written (calls are refused while this happens)",
+            audit_write_errors.clone(),
+        );
         Metrics {
             registry,
             tool_calls,
@@ -88,6 +102,8 @@ impl Metrics {
             policy_eval_duration,
             policy_info,
             config_reload_success,
+            audit_records,
+            audit_write_errors,
         }
     }
 

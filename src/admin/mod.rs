@@ -18,8 +18,14 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
                 .lock()
                 .map(|g| g.clone())
                 .unwrap_or(None);
+            let audit_down = st.audit.as_ref().is_some_and(|(sink, _)| !sink.healthy());
             if !st.ready.load(Ordering::SeqCst) {
                 text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+            } else if audit_down {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not ready: the audit stream cannot be written; calls are refused\n",
+                )
             } else if let Some(err) = last {
                 // Serving with the last good config; say so without turning unready.
                 text(

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one file per subcommand.
 
+pub mod audit;
 pub mod check;
 pub mod policy;
 pub mod run;
@@ -49,6 +50,32 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The audit stream: verify it, or show what agents did.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Re-evaluate every recorded decision with candidate policies; exit 1 if any would change.
+    Replay {
+        /// Audit directory (or one file).
+        audit_path: PathBuf,
+        /// The candidate policy directory.
+        #[arg(long)]
+        policies: PathBuf,
+        /// Trusted public keys for the verification that precedes replay.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an Ed25519 audit signing key pair and an HMAC key.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+        /// Key name (shown in signed checkpoints).
+        #[arg(long, default_value = "toolwall-audit")]
+        name: String,
+    },
     /// Run only the built-in demo payments API (for load tests and demos).
     #[command(hide = true)]
     DemoUpstream {
@@ -72,6 +99,29 @@ pub enum PolicyCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify hash chain, canonical form, Merkle roots and signed checkpoints.
+    Verify {
+        /// Audit directory (or one file).
+        path: PathBuf,
+        /// Trusted public keys (`audit.pub` lines); without, signatures are not checked.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What did the agent do, under what identity, policy and approvals: a timeline per run.
+    Show {
+        /// Audit directory (or one file).
+        path: PathBuf,
+        #[command(flatten)]
+        filters: audit::ShowFilters,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// Exit codes (PRODUCT.md §2).
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
@@ -90,6 +140,24 @@ pub fn dispatch(cli: Cli) -> i32 {
                     config,
                 },
         } => policy::eval(&input, policies.as_deref(), &config),
+        Command::Audit {
+            command: AuditCommand::Verify { path, keys, json },
+        } => audit::verify(&path, keys.as_deref(), json),
+        Command::Audit {
+            command:
+                AuditCommand::Show {
+                    path,
+                    filters,
+                    json,
+                },
+        } => audit::show(&path, &filters, json),
+        Command::Replay {
+            audit_path,
+            policies,
+            keys,
+            json,
+        } => audit::replay(&audit_path, &policies, keys.as_deref(), json),
+        Command::Keygen { out, name } => audit::keygen(&out, &name),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

@@ -31,6 +31,67 @@ pub struct RawConfig {
     /// Start the built-in demo payments API on this address (quickstart and load tests).
     #[serde(default)]
     pub demo_upstream: Option<String>,
+    /// The signed, hash-chained audit stream (PRODUCT.md §8); absent: no stream.
+    #[serde(default)]
+    pub audit: Option<RawAudit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    /// Directory of the JSONL stream files.
+    pub dir: String,
+    /// Ed25519 signing key (`toolwall keygen` writes it).
+    pub key: String,
+    /// Per-deployment HMAC key for `input_hmac` and hashed args; default `hmac.key` beside `key`.
+    #[serde(default)]
+    pub hmac_key: Option<String>,
+    /// Stream name (file prefix, checkpoint origin); default `toolwall`.
+    #[serde(default)]
+    pub stream: Option<String>,
+    #[serde(default)]
+    pub sync: AuditSync,
+    /// Start a new file past this size; default 64 MiB.
+    #[serde(default)]
+    pub rotate_bytes: Option<u64>,
+    #[serde(default)]
+    pub checkpoint: RawCheckpoint,
+    #[serde(default)]
+    pub args: AuditArgs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheckpoint {
+    /// A signed checkpoint after this many records; default 1000.
+    #[serde(default)]
+    pub every_records: Option<u64>,
+    /// …and at least this often, e.g. `10s` (the default).
+    #[serde(default)]
+    pub every: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditSync {
+    /// Leave flushing to the OS (rotation and shutdown still fsync).
+    None,
+    /// fsync at least every 100 ms and at every checkpoint.
+    #[default]
+    Batch,
+    /// fsync after every record.
+    Always,
+}
+
+/// What the audit stream keeps of a call's arguments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditArgs {
+    /// Every string leaf replaced by an HMAC token; numbers and booleans kept.
+    #[default]
+    Hashed,
+    /// Only `input_hmac`.
+    None,
 }
 
 fn default_listen() -> String {
@@ -89,6 +150,9 @@ pub struct RawRequestLimits {
     /// Deepest JSON nesting accepted; default 32.
     #[serde(default)]
     pub max_json_depth: Option<usize>,
+    /// Calls handled at once before new ones are shed with 503; default 4096.
+    #[serde(default)]
+    pub max_in_flight: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -30,17 +30,19 @@ pub type ResBody = BoxBody<Bytes, hyper::Error>;
 
 pub const DECISION_HEADER: &str = "toolwall-decision-id";
 
+/// A client has this long to send its whole body.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Handle one agent request end to end.
 pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     let snap = app.snapshot.load_full();
     let (parts, body) = req.into_parts();
     let (traceparent, trace_id) = traceparent(&parts.headers);
-    let mut ctx = CallCtx::new(
-        app.metrics.clone(),
-        snap.mode,
-        &snap.policy.version,
-        trace_id,
-    );
+    let audit = app.audit.as_ref().map(|(sink, args)| ctx::AuditHook {
+        sink: sink.clone(),
+        args: *args,
+    });
+    let mut ctx = CallCtx::new(app.metrics.clone(), &snap, trace_id, audit);
 
     let route = match route(&snap, &parts.method, &parts.uri) {
         Ok(r) => r,
@@ -48,6 +50,11 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     };
     let adapter = &snap.adapters[route.adapter];
     ctx.adapter = Some(adapter.name.clone());
+    ctx.request = Some(serde_json::json!({
+        "method": parts.method.as_str(),
+        "host": adapter.upstream.host,
+        "path": route.path,
+    }));
     let body = match read_body(body, &parts.headers, snap.max_body_bytes).await {
         Ok(b) => b,
         Err(rej) => return refuse(&mut ctx, rej),
@@ -76,7 +83,37 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         Err(rej) => return refuse(&mut ctx, rej),
     };
 
-    match forward(adapter, &parts.headers, outgoing).await {
+    // Write-ahead: the decision reaches the OS before any byte goes upstream.
+    if let Some(hook) = &ctx.audit {
+        let sink = hook.sink.clone();
+        let args_mode = hook.args;
+        let key = sink.hmac_key.clone();
+        let body = crate::stage::audit::decision_record(
+            &mut ctx,
+            &key,
+            args_mode,
+            crate::stage::audit::Phase::Forwarding,
+        );
+        match sink.write_ahead(crate::audit::Kind::Decision, body).await {
+            Ok(_) => ctx.written_ahead = true,
+            Err(e) => {
+                return refuse(
+                    &mut ctx,
+                    Reject::new(
+                        Reason::AuditUnavailable,
+                        format!(
+                            "the audit stream cannot be written ({e}); the call was not forwarded"
+                        ),
+                    ),
+                )
+            }
+        }
+    }
+
+    let upstream_started = std::time::Instant::now();
+    let forwarded = forward(adapter, &parts.headers, outgoing).await;
+    ctx.upstream_latency_us = Some(upstream_started.elapsed().as_micros() as u64);
+    match forwarded {
         Ok(resp) => {
             let (mut rparts, rbody) = resp.into_parts();
             rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
@@ -107,6 +144,8 @@ fn evaluate(
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];
     ctx.tool = Some(tool.label);
+    ctx.schema = tool.schema_ref.clone();
+    ctx.cost_usd = tool.cost_usd;
 
     let parsed = args::parse_args(
         tool,
@@ -142,6 +181,8 @@ fn evaluate(
     app.metrics
         .policy_eval_duration
         .observe(started.elapsed().as_secs_f64());
+    ctx.policy_result = Some(policy::replayable_result(&decided));
+    ctx.input = Some(input);
     ctx.decision = Some(decided?);
 
     Ok(Outgoing {
@@ -168,12 +209,17 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(Reject::new(
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect());
+    match read.await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(Reject::new(
             Reason::IncompleteBody,
             format!("request body could not be read: {e}"),
+        )),
+        Err(_) => Err(Reject::new(
+            Reason::IncompleteBody,
+            format!("request body not received within {BODY_READ_TIMEOUT:?}"),
         )),
     }
 }

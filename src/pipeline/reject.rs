@@ -33,6 +33,10 @@ pub enum Reason {
     PolicyError,
     UpstreamUnavailable,
     UpstreamTimeout,
+    /// More calls in flight than `request.max_in_flight`: shed before the pipeline.
+    Overloaded,
+    /// The audit stream cannot be written: no call is forwarded unrecorded.
+    AuditUnavailable,
     Internal,
 }
 
@@ -59,6 +63,8 @@ impl Reason {
             Reason::PolicyError => "policy_error",
             Reason::UpstreamUnavailable => "upstream_unavailable",
             Reason::UpstreamTimeout => "upstream_timeout",
+            Reason::Overloaded => "overloaded",
+            Reason::AuditUnavailable => "audit_unavailable",
             Reason::Internal => "internal_error",
         }
     }
@@ -87,6 +93,8 @@ impl Reason {
             }
             Reason::UpstreamUnavailable => (StatusCode::BAD_GATEWAY, "upstream_error"),
             Reason::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            Reason::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Reason::AuditUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
             Reason::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -114,6 +122,8 @@ impl Reason {
             | Reason::PayloadTooLarge
             | Reason::UpstreamUnavailable
             | Reason::UpstreamTimeout
+            | Reason::Overloaded
+            | Reason::AuditUnavailable
             | Reason::Internal => false,
         }
     }

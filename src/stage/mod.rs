@@ -1,6 +1,7 @@
 //! The pipeline stages, one file each, called in order by `pipeline::run`.
 
 pub mod args;
+pub mod audit;
 pub mod classify;
 pub mod forward;
 pub mod identify;

@@ -80,3 +80,15 @@ pub fn decide(snap: &Snapshot, input: &Value) -> Result<PolicyDecision, Reject> 
         }
     }
 }
+
+/// What policy said, in the form the audit record keeps and replay compares:
+/// `{"allow": bool, "reasons": [...]}` (undefined and errors as their reason codes).
+pub fn replayable_result(decided: &Result<PolicyDecision, Reject>) -> Value {
+    match decided {
+        Ok(d) => json!({"allow": d.allow, "reasons": d.reasons}),
+        Err(r) => match r.reason {
+            Reason::PolicyDenied => json!({"allow": false, "reasons": r.policy_reasons}),
+            other => json!({"allow": false, "reasons": [other.code()]}),
+        },
+    }
+}
