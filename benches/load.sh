@@ -2,8 +2,9 @@
 # Load figures in one run, as ratios against baselines measured in the same run:
 #   (a) the demo upstream directly,
 #   (b) toolwall with the full pipeline (identify, classify, args, schema, policy, forward),
-#   (c) nginx as a bare forwarding proxy in front of the same upstream (if nginx is available).
-# Prints requests/s and p50/p99 latency for each, and (b)/(a), (b)/(c).
+#   (c) nginx as a bare forwarding proxy in front of the same upstream (if nginx is available),
+#   (d) toolwall with the full pipeline and the audit stream on (sync: batch).
+# Prints requests/s and p50/p99 latency for each, and (b)/(a), (b)/(c), (d)/(b).
 # Usage: benches/load.sh [DURATION_SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ CONNS=${2:-32}
 UP=127.0.0.1:18081
 TW=127.0.0.1:18080
 NG=127.0.0.1:18082
+TA=127.0.0.1:18083
 
 if ! command -v wrk >/dev/null; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
@@ -28,6 +30,19 @@ trap cleanup EXIT
 
 # toolwall with the bench fixtures; its demo upstream serves (a)
 "$BIN" --log-level warn run -c benches/fixtures/toolwall.yaml &
+pids+=($!)
+# the same with the audit stream on
+"$BIN" keygen --out "$work/keys" >/dev/null
+cat > "$work/audited.yaml" <<YAML
+listen: $TA
+admin: 127.0.0.1:19903
+identity:
+  static: { agent: bench-agent, tenant: acme_co }
+policies: $PWD/policies
+adapters: $PWD/benches/fixtures/adapters
+audit: { dir: $work/audit, key: $work/keys/audit.key, sync: batch }
+YAML
+"$BIN" --log-level warn run -c "$work/audited.yaml" &
 pids+=($!)
 if command -v nginx >/dev/null; then
   cat > "$work/nginx.conf" <<NGINX
@@ -74,8 +89,12 @@ echo "wrk: 1 thread, $CONNS connections, ${DUR}s each, ~850-byte JSON POST; $(np
 run "a_direct_upstream" "http://$UP/v1/refunds"
 run "b_toolwall_full_pipeline" "http://$TW/payments/v1/refunds"
 if command -v nginx >/dev/null; then run "c_nginx_bare_proxy" "http://$NG/v1/refunds"; fi
+run "d_toolwall_with_audit" "http://$TA/payments/v1/refunds"
 a=$(cat "$work/a_direct_upstream.rps"); b=$(cat "$work/b_toolwall_full_pipeline.rps")
+d=$(cat "$work/d_toolwall_with_audit.rps")
 awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio toolwall/direct:       %.2f\n", b/a }'
+awk -v d="$d" -v b="$b" 'BEGIN { printf "ratio audit on/off:          %.2f   (goal: audit costs < 10%%)\n", d/b }'
+"$BIN" audit verify "$work/audit" --keys "$work/keys/audit.pub" | tail -1
 if [ -f "$work/c_nginx_bare_proxy.rps" ]; then
   c=$(cat "$work/c_nginx_bare_proxy.rps")
   awk -v c="$c" -v b="$b" 'BEGIN { printf "ratio toolwall/bare proxy:   %.2f   (goal: >= 0.8)\n", b/c }'

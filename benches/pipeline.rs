@@ -79,6 +79,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(snap.policy.decide(black_box(&input)).expect("decides")))
     });
 
+    c.bench_function("policy/input_to_rego_direct", |b| {
+        b.iter(|| black_box(toolwall::policy::to_rego(black_box(&input))))
+    });
+    c.bench_function("policy/input_to_rego_via_serde", |b| {
+        b.iter(|| {
+            use serde::Deserialize;
+            black_box(regorus::Value::deserialize(black_box(&input)).expect("value"))
+        })
+    });
+
     c.bench_function("args/parse_strict_1kb", |b| {
         b.iter(|| black_box(toolwall::json::parse_strict(black_box(&body), 32).expect("json")))
     });

@@ -164,6 +164,17 @@ pub fn list_streams(dir: &Path) -> Result<BTreeMap<String, Vec<(u64, PathBuf)>>,
         let Some((stream, no)) = name.to_str().and_then(parse_file_name) else {
             continue;
         };
+        // A device, FIFO or link under a stream file's name would be read without end.
+        let regular = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if !regular {
+            return Err(AuditError::io(
+                &entry.path(),
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "not a regular file: audit stream files must be plain files",
+                ),
+            ));
+        }
         streams.entry(stream).or_default().push((no, entry.path()));
     }
     for files in streams.values_mut() {

@@ -290,27 +290,28 @@ pub fn replay(path: &Path, policies: &Path, keys: Option<&Path>, json: bool) -> 
     }
 }
 
+/// Write `audit.key`, `audit.pub` and `hmac.key` under `out`; the HMAC key's path.
+pub fn generate_keys(out: &Path, name: &str) -> Result<(crate::audit::KeyPaths, PathBuf), String> {
+    let paths = crate::audit::keygen(out, name).map_err(|e| e.to_string())?;
+    let hmac_path = out.join("hmac.key");
+    if !hmac_path.exists() {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map_err(|e| format!("no randomness: {e}"))?;
+        write_private(&hmac_path, &format!("{}\n", hex::encode(key)))
+            .map_err(|e| format!("{}: {e}", hmac_path.display()))?;
+    }
+    Ok((paths, hmac_path))
+}
+
 /// `toolwall keygen`: the Ed25519 signing key pair and the HMAC key for the audit stream.
 pub fn keygen(out: &Path, name: &str) -> i32 {
-    let paths = match crate::audit::keygen(out, name) {
+    let (paths, hmac_path) = match generate_keys(out, name) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("keygen: {e}");
             return EXIT_USAGE;
         }
     };
-    let hmac_path = out.join("hmac.key");
-    if !hmac_path.exists() {
-        let mut key = [0u8; 32];
-        if let Err(e) = getrandom::getrandom(&mut key) {
-            eprintln!("keygen: no randomness: {e}");
-            return EXIT_USAGE;
-        }
-        if let Err(e) = write_private(&hmac_path, &format!("{}\n", hex::encode(key))) {
-            eprintln!("keygen: {}: {e}", hmac_path.display());
-            return EXIT_USAGE;
-        }
-    }
     println!("signing key:  {}", paths.private.display());
     println!(
         "public key:   {}  (give this to auditors: audit verify --keys)",

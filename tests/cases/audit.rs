@@ -361,3 +361,88 @@ fn unsafe_free_term(child: &mut std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_stream_that_cannot_be_written_refuses_calls_and_turns_unready() {
+    let up = http_upstream().await;
+    let keys_dir = tempfile::tempdir().expect("tmp");
+    let keys = keys_dir.path();
+    assert_eq!(toolwall::cli::audit::keygen(&keys.join("keys"), "t"), 0);
+    let audit_dir = keys.join("audit");
+    let extra = format!(
+        "audit: {{ dir: {}, key: {}/keys/audit.key, rotate_bytes: 4096 }}",
+        audit_dir.display(),
+        keys.display()
+    );
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        POLICY,
+        &extra,
+    )
+    .await;
+    // once the stream is open, something occupies the name of its next file: rotation fails
+    // with an I/O error, as it would on a full or failing disk
+    std::fs::create_dir(audit_dir.join("toolwall-000002.jsonl")).expect("mkdir");
+    let mut refused = None;
+    for i in 0..200 {
+        let r = send(
+            h.agent(),
+            json_post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#),
+        )
+        .await;
+        if r.status != 200 {
+            refused = Some((i, r));
+            break;
+        }
+    }
+    let (i, r) = refused.expect("the full disk was never hit");
+    assert!(i > 0, "the first calls fit in the first file");
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.reasons(), vec!["audit_unavailable"]);
+    let forwarded = up.requests().len();
+    assert_eq!(forwarded, i, "every forwarded call was recorded first");
+    let r = send(
+        h.agent(),
+        json_post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#),
+    )
+    .await;
+    assert_eq!(r.status, 503);
+    assert_eq!(
+        up.requests().len(),
+        forwarded,
+        "nothing forwarded unrecorded"
+    );
+    assert_eq!(admin_get(h.admin(), "/readyz").await.status, 503);
+    let m = admin_get(h.admin(), "/metrics").await;
+    let text = String::from_utf8_lossy(&m.body);
+    assert!(
+        !text.contains("toolwall_audit_write_errors_total 0"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_file_that_is_not_a_plain_file_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    assert_eq!(toolwall::cli::audit::keygen(&root.join("keys"), "t"), 0);
+    std::fs::create_dir_all(root.join("audit")).expect("mkdir");
+    // reading /dev/full never ends: the writer must not try
+    std::os::unix::fs::symlink("/dev/full", root.join("audit/toolwall-000001.jsonl"))
+        .expect("symlink");
+    let mut settings = toolwall::config::compile::AuditSettings {
+        writer: toolwall::audit::WriterOptions::new(
+            root.join("audit"),
+            "toolwall",
+            toolwall::audit::AuditSigner::load(&root.join("keys/audit.key")).expect("key"),
+        ),
+        hmac_key: vec![7; 32],
+        args: toolwall::config::raw::AuditArgs::Hashed,
+    };
+    settings.writer.sync = toolwall::audit::SyncMode::None;
+    let metrics = std::sync::Arc::new(toolwall::metrics::Metrics::new());
+    let err = toolwall::audit::sink::AuditSink::start(settings.writer, settings.hmac_key, metrics)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}
