@@ -1,4 +1,5 @@
-//! Pipeline benches: the pre-forward stages on a ~1 KB call, and policy evaluation alone.
+//! Pipeline benches: the pre-forward stages on a ~1 KB call (including the PII scan that fills
+//! `input.pii.found`), and policy evaluation alone.
 //! Targets (issue 2): policy decision ≤ 10 µs, whole pre-forward pipeline ≤ 25 µs.
 
 use std::path::Path;
@@ -31,21 +32,16 @@ fn bench(c: &mut Criterion) {
         let tool = &adapter.tools[tool_idx];
         let parsed = args::parse_args(tool, &headers, &body, None, params, 32).expect("args");
         schema::check_schema(tool, &parsed.args).expect("schema");
-        let forward = parsed.forward_body(tool.args_from);
+        let found = toolwall::stage::redact::pii_found(&snap.redactor, &parsed.args);
+        let forward = parsed.wire.body(tool.args_from, &parsed.args);
         let facts = policy::RequestFacts {
             method: "POST",
             host: &adapter.upstream.host,
             path,
+            now: chrono::Utc::now(),
         };
-        let input = policy::build_input(
-            snap,
-            &principal,
-            adapter,
-            tool,
-            parsed.args,
-            &facts,
-            chrono::Utc::now(),
-        );
+        let input =
+            policy::build_input(snap, &principal, adapter, tool, parsed.args, found, &facts);
         let decision = policy::decide(snap, &input).expect("allowed");
         (forward, decision)
     };
@@ -65,6 +61,7 @@ fn bench(c: &mut Criterion) {
         method: "POST",
         host: &adapter.upstream.host,
         path,
+        now: chrono::Utc::now(),
     };
     let input = policy::build_input(
         &snap,
@@ -72,8 +69,8 @@ fn bench(c: &mut Criterion) {
         adapter,
         tool,
         parsed.args,
+        vec!["email".to_string()],
         &facts,
-        chrono::Utc::now(),
     );
     c.bench_function("policy/decide", |b| {
         b.iter(|| black_box(snap.policy.decide(black_box(&input)).expect("decides")))

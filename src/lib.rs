@@ -23,6 +23,8 @@ pub mod pipeline;
 pub mod policy;
 /// Protocol front ends: request → (adapter, tool, args).
 pub mod protocol;
+/// PII and secret detection and redaction.
+pub mod redact;
 /// The pipeline stages, one file each.
 pub mod stage;
 

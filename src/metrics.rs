@@ -23,6 +23,11 @@ pub struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EntityLabels {
+    pub entity: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VersionLabels {
     pub version: &'static str,
 }
@@ -38,6 +43,7 @@ pub struct Metrics {
     pub config_reload_success: Gauge,
     pub audit_records: Counter,
     pub audit_write_errors: Counter,
+    pub redactions: Family<EntityLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -94,7 +100,14 @@ impl Metrics {
             "Audit records that could not be written (calls are refused while this happens)",
             audit_write_errors.clone(),
         );
+        let redactions = Family::<EntityLabels, Counter>::default();
+        registry.register(
+            "redactions",
+            "PII and secrets redacted (arguments and responses) by entity",
+            redactions.clone(),
+        );
         Metrics {
+            redactions,
             registry,
             tool_calls,
             refusals,

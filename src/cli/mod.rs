@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod check;
 pub mod policy;
+pub mod redact;
 pub mod run;
 
 use std::path::PathBuf;
@@ -67,6 +68,17 @@ pub enum Command {
         keys: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Redact a JSON document or text (stdin by default): print the result and the findings.
+    Redact {
+        /// Input file; stdin when absent or `-`.
+        file: Option<PathBuf>,
+        /// One JSON object: {"redacted": …, "findings": […]}.
+        #[arg(long)]
+        json: bool,
+        /// Use the `redact:` section of this config (sensitive keys, actions).
+        #[arg(short, long)]
+        config: Option<PathBuf>,
     },
     /// Write an Ed25519 audit signing key pair and an HMAC key.
     Keygen {
@@ -158,6 +170,9 @@ pub fn dispatch(cli: Cli) -> i32 {
             json,
         } => audit::replay(&audit_path, &policies, keys.as_deref(), json),
         Command::Keygen { out, name } => audit::keygen(&out, &name),
+        Command::Redact { file, json, config } => {
+            redact::redact(file.as_deref(), json, config.as_deref())
+        }
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

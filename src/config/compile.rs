@@ -48,6 +48,8 @@ pub struct Snapshot {
     pub policy: PolicySet,
     pub max_body_bytes: usize,
     pub max_json_depth: usize,
+    /// The PII and secret detector (compiled once per snapshot).
+    pub redactor: Arc<crate::redact::Redactor>,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +173,20 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         },
     };
 
+    let mut redact_cfg = raw.redact.clone();
+    if redact_cfg.hmac_key.is_none() {
+        // `hash` tokens join with the audit stream's when the deployment has an HMAC key
+        redact_cfg.hmac_key = audit.as_ref().map(|a| hex::encode(&a.hmac_key));
+    }
+    let redactor = match crate::redact::Redactor::new(&redact_cfg) {
+        Ok(r) => Some(Arc::new(r)),
+        Err(e) => {
+            let (l, c) = locate(&text, "redact:", 1);
+            diags.push(Diag::at(config_path, l, c, format!("redact: {e}")));
+            None
+        }
+    };
+
     let adapters_dir = base.join(&raw.adapters);
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());
@@ -196,7 +212,9 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         }
     };
 
-    let (Some(listen), Some(admin), Some(policy)) = (listen, admin, policy) else {
+    let (Some(listen), Some(admin), Some(policy), Some(redactor)) =
+        (listen, admin, policy, redactor)
+    else {
         return Err(Diags(diags));
     };
     if !diags.is_empty() {
@@ -225,6 +243,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         policy,
         max_body_bytes: raw.request.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
         max_json_depth: raw.request.max_json_depth.unwrap_or(DEFAULT_MAX_DEPTH),
+        redactor,
     };
     Ok(LoadedConfig {
         path: config_path.to_path_buf(),

@@ -34,6 +34,9 @@ pub struct RawConfig {
     /// The signed, hash-chained audit stream (PRODUCT.md §8); absent: no stream.
     #[serde(default)]
     pub audit: Option<RawAudit>,
+    /// PII and secret detection: per-entity actions, sensitive key names, entropy threshold.
+    #[serde(default)]
+    pub redact: crate::redact::RedactConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,8 +90,10 @@ pub enum AuditSync {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuditArgs {
-    /// Every string leaf replaced by an HMAC token; numbers and booleans kept.
+    /// PII and secrets masked by the redaction engine; everything else kept.
     #[default]
+    Redacted,
+    /// Every string leaf replaced by an HMAC token; numbers and booleans kept.
     Hashed,
     /// Only `input_hmac`.
     None,

@@ -29,6 +29,7 @@ pub enum Outcome {
 pub struct AuditHook {
     pub sink: AuditSink,
     pub args: AuditArgs,
+    pub redactor: Arc<crate::redact::Redactor>,
 }
 
 pub struct CallCtx {
@@ -54,6 +55,8 @@ pub struct CallCtx {
     pub shadow: Option<Reject>,
     pub outcome: Option<Outcome>,
     pub upstream_latency_us: Option<u64>,
+    /// `{path, entity}` of what redaction changed in the arguments.
+    pub redactions: Vec<Value>,
     pub cost_usd: f64,
     pub audit: Option<AuditHook>,
     /// The decision record was written ahead of forwarding; the guard writes the outcome.
@@ -87,6 +90,7 @@ impl CallCtx {
             shadow: None,
             outcome: None,
             upstream_latency_us: None,
+            redactions: Vec::new(),
             cost_usd: 0.0,
             audit,
             written_ahead: false,
@@ -101,7 +105,13 @@ impl CallCtx {
         if self.written_ahead {
             hook.sink.record(Kind::Outcome, outcome_record(self));
         } else {
-            let body = decision_record(self, &hook.sink.hmac_key, hook.args, Phase::Final);
+            let body = decision_record(
+                self,
+                &hook.sink.hmac_key,
+                hook.args,
+                &hook.redactor,
+                Phase::Final,
+            );
             hook.sink.record(Kind::Decision, body);
         }
     }

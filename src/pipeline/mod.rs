@@ -21,7 +21,7 @@ use crate::app::AppState;
 use crate::config::Snapshot;
 use crate::protocol::http::{route, Route};
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
-use crate::stage::{args, classify, identify, policy, schema};
+use crate::stage::{args, classify, identify, policy, redact, schema};
 use ctx::{CallCtx, Outcome};
 use reject::{Reason, Reject};
 
@@ -41,6 +41,7 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     let audit = app.audit.as_ref().map(|(sink, args)| ctx::AuditHook {
         sink: sink.clone(),
         args: *args,
+        redactor: snap.redactor.clone(),
     });
     let mut ctx = CallCtx::new(app.metrics.clone(), &snap, trace_id, audit);
 
@@ -78,6 +79,7 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
                 body,
                 content_type: None,
                 traceparent,
+                identity_encoding: false,
             }
         }
         Err(rej) => return refuse(&mut ctx, rej),
@@ -87,11 +89,13 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     if let Some(hook) = &ctx.audit {
         let sink = hook.sink.clone();
         let args_mode = hook.args;
+        let redactor = hook.redactor.clone();
         let key = sink.hmac_key.clone();
         let body = crate::stage::audit::decision_record(
             &mut ctx,
             &key,
             args_mode,
+            &redactor,
             crate::stage::audit::Phase::Forwarding,
         );
         match sink.write_ahead(crate::audit::Kind::Decision, body).await {
@@ -110,21 +114,38 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         }
     }
 
+    // What policy asked to redact applies to the tool's answer too.
+    let response_plan = ctx
+        .decision
+        .as_ref()
+        .and_then(|d| redact::plan_for(d).ok().flatten());
+    let mut outgoing = outgoing;
+    outgoing.identity_encoding = response_plan.is_some();
     let upstream_started = std::time::Instant::now();
     let forwarded = forward(adapter, &parts.headers, outgoing).await;
     ctx.upstream_latency_us = Some(upstream_started.elapsed().as_micros() as u64);
-    match forwarded {
-        Ok(resp) => {
-            let (mut rparts, rbody) = resp.into_parts();
-            rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
-            set_decision_header(&mut rparts.headers, &ctx.decision_id);
-            ctx.outcome = Some(Outcome::Forwarded {
-                status: rparts.status.as_u16(),
-            });
-            Response::from_parts(rparts, rbody.boxed())
+    let resp = match forwarded {
+        Ok(resp) => resp,
+        Err(rej) => return refuse(&mut ctx, rej),
+    };
+    let (mut rparts, rbody) = match response_plan {
+        None => {
+            let (p, b) = resp.into_parts();
+            (p, b.boxed())
         }
-        Err(rej) => refuse(&mut ctx, rej),
-    }
+        Some(plan) => {
+            match redact::redact_response(resp, &snap.redactor, &plan, &app.metrics).await {
+                Ok((p, bytes)) => (p, full(bytes)),
+                Err(rej) => return refuse(&mut ctx, rej),
+            }
+        }
+    };
+    rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
+    set_decision_header(&mut rparts.headers, &ctx.decision_id);
+    ctx.outcome = Some(Outcome::Forwarded {
+        status: rparts.status.as_u16(),
+    });
+    Response::from_parts(rparts, rbody)
 }
 
 /// The CPU-only stages: identify, classify, args, schema, policy. Returns what to forward.
@@ -156,34 +177,40 @@ fn evaluate(
         snap.max_json_depth,
     )?;
     schema::check_schema(tool, &parsed.args)?;
-    let (fwd_body, content_type) = parsed.forward_body(tool.args_from);
-    let path_and_query = match &parsed.query {
-        Some(q) => format!("{}?{q}", route.path),
-        None => route.path.to_string(),
-    };
+    let args::ParsedArgs { args, wire } = parsed;
+    let pii_found = redact::pii_found(&snap.redactor, &args);
 
     let facts = policy::RequestFacts {
         method: parts.method.as_str(),
         host: &adapter.upstream.host,
         path: route.path,
+        now: chrono::Utc::now(),
     };
-    let input = policy::build_input(
-        snap,
-        principal,
-        adapter,
-        tool,
-        parsed.args,
-        &facts,
-        chrono::Utc::now(),
-    );
+    let input = policy::build_input(snap, principal, adapter, tool, args, pii_found, &facts);
     let started = std::time::Instant::now();
     let decided = policy::decide(snap, &input);
     app.metrics
         .policy_eval_duration
         .observe(started.elapsed().as_secs_f64());
     ctx.policy_result = Some(policy::replayable_result(&decided));
-    ctx.input = Some(input);
-    ctx.decision = Some(decided?);
+    let input = ctx.input.insert(input);
+    let decision = &*ctx.decision.insert(decided?);
+
+    // Redact what policy named before anything is forwarded; the upstream gets the result.
+    if let Some(plan) = redact::plan_for(decision)? {
+        let findings =
+            redact::redact_args(&snap.redactor, &mut input["args"], &plan, &app.metrics)?;
+        ctx.redactions = findings
+            .iter()
+            .map(|f| serde_json::json!({"path": f.pointer, "entity": f.entity.name()}))
+            .collect();
+    }
+    let args = &input["args"];
+    let (fwd_body, content_type) = wire.body(tool.args_from, args);
+    let path_and_query = match wire.query(args) {
+        Some(q) => format!("{}?{q}", route.path),
+        None => route.path.to_string(),
+    };
 
     Ok(Outgoing {
         method: parts.method.clone(),
@@ -191,6 +218,7 @@ fn evaluate(
         body: fwd_body,
         content_type,
         traceparent: HeaderValue::from_static(""),
+        identity_encoding: false,
     })
 }
 

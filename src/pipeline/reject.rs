@@ -37,6 +37,10 @@ pub enum Reason {
     Overloaded,
     /// The audit stream cannot be written: no call is forwarded unrecorded.
     AuditUnavailable,
+    /// Redaction found data whose action is `deny` (in the arguments or the response).
+    PiiDenied,
+    /// The tool's response had to be redacted but could not be read (compressed, too large).
+    ResponseNotInspectable,
     Internal,
 }
 
@@ -65,6 +69,8 @@ impl Reason {
             Reason::UpstreamTimeout => "upstream_timeout",
             Reason::Overloaded => "overloaded",
             Reason::AuditUnavailable => "audit_unavailable",
+            Reason::PiiDenied => "pii_denied",
+            Reason::ResponseNotInspectable => "response_not_inspectable",
             Reason::Internal => "internal_error",
         }
     }
@@ -78,7 +84,8 @@ impl Reason {
             | Reason::UnknownTool
             | Reason::PolicyDenied
             | Reason::PolicyUndefined
-            | Reason::PolicyError => (StatusCode::FORBIDDEN, "denied"),
+            | Reason::PolicyError
+            | Reason::PiiDenied => (StatusCode::FORBIDDEN, "denied"),
             Reason::AmbiguousRequest
             | Reason::InvalidJson
             | Reason::InvalidUtf8
@@ -91,7 +98,9 @@ impl Reason {
             Reason::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            Reason::UpstreamUnavailable => (StatusCode::BAD_GATEWAY, "upstream_error"),
+            Reason::UpstreamUnavailable | Reason::ResponseNotInspectable => {
+                (StatusCode::BAD_GATEWAY, "upstream_error")
+            }
             Reason::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
             Reason::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Reason::AuditUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
@@ -124,6 +133,8 @@ impl Reason {
             | Reason::UpstreamTimeout
             | Reason::Overloaded
             | Reason::AuditUnavailable
+            | Reason::PiiDenied
+            | Reason::ResponseNotInspectable
             | Reason::Internal => false,
         }
     }

@@ -1,8 +1,9 @@
 //! Audit: the `decision` and `outcome` records of one call (PRODUCT.md §8).
 //!
 //! Raw arguments are never written: `input_hmac` is an HMAC-SHA256 over the canonical
-//! arguments, and `args` (and the replayable policy `input`) keep the arguments as
-//! `audit.args` says — `hashed` (string leaves as HMAC tokens) or `none`.
+//! arguments, and `args` (with the rest of the replayable policy `input`) keep the arguments as
+//! `audit.args` says — `redacted` (PII and secrets masked; the default), `hashed` (string
+//! leaves as HMAC tokens) or `none`.
 
 use serde_json::{json, Map, Value};
 
@@ -10,6 +11,7 @@ use crate::audit::canonical::canonicalize;
 use crate::audit::{hash_string_leaves, input_hmac};
 use crate::config::raw::AuditArgs;
 use crate::pipeline::ctx::{CallCtx, Outcome};
+use crate::redact::{ActionPlan, Redactor};
 
 /// When a decision record is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,7 @@ pub fn decision_record(
     ctx: &mut CallCtx,
     key: &[u8],
     args_mode: AuditArgs,
+    redactor: &Redactor,
     phase: Phase,
 ) -> Map<String, Value> {
     let mut r = Map::new();
@@ -44,7 +47,7 @@ pub fn decision_record(
     r.insert("config_version".into(), json!(ctx.config_version));
     r.insert("mode".into(), json!(ctx.mode.as_str()));
     r.insert("approvals".into(), json!([]));
-    r.insert("redactions".into(), json!([]));
+    r.insert("redactions".into(), json!(ctx.redactions));
     let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
         (Phase::Forwarding, _) | (Phase::Final, Some(Outcome::Forwarded { .. })) => {
             ("allow", None, None, Vec::new())
@@ -88,6 +91,15 @@ pub fn decision_record(
             // hashed), with `now` and `usage` as they were.
             AuditArgs::Hashed => {
                 r.insert("args".into(), hash_string_leaves(&args, key));
+                r.insert("input".into(), input);
+            }
+            AuditArgs::Redacted => {
+                // mask every entity, whatever the call's plan: the audit never holds PII
+                let masked = redactor
+                    .redact_json(&args, &ActionPlan::mask_all())
+                    .value
+                    .unwrap_or(args);
+                r.insert("args".into(), masked);
                 r.insert("input".into(), input);
             }
             AuditArgs::None => {}

@@ -6,4 +6,5 @@ pub mod classify;
 pub mod forward;
 pub mod identify;
 pub mod policy;
+pub mod redact;
 pub mod schema;

@@ -13,7 +13,7 @@ fn audit_config(root: &Path) -> String {
         toolwall::cli::audit::keygen(&root.join("keys"), "test-audit"),
         0
     );
-    "audit: { dir: audit, key: keys/audit.key, hmac_key: keys/hmac.key, checkpoint: { every_records: 5, every: 1s } }".to_string()
+    "audit: { dir: audit, key: keys/audit.key, hmac_key: keys/hmac.key, args: hashed, checkpoint: { every_records: 5, every: 1s } }".to_string()
 }
 
 fn records(dir: &Path) -> Vec<serde_json::Value> {

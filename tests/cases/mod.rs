@@ -2,4 +2,5 @@ mod audit;
 mod cli;
 mod parsing;
 mod proxy;
+mod redact;
 mod upstream;
