@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod check;
 pub mod policy;
+pub mod policy_test;
 pub mod redact;
 pub mod run;
 
@@ -98,6 +99,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
+    /// Run the `test_*` rules of a policy directory (OPA style, on the regorus interpreter).
+    Test {
+        /// Policy directory.
+        #[arg(default_value = "policies")]
+        dir: PathBuf,
+        /// Print every test, not only failures.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Only tests whose `data.<package>.<rule>` path matches this regex.
+        #[arg(long)]
+        run: Option<String>,
+        /// Print line coverage per file.
+        #[arg(long)]
+        coverage: bool,
+    },
     /// Print the decision for one policy input document.
     Eval {
         /// The input document (JSON, as PRODUCT.md §5); `-` for stdin.
@@ -144,6 +160,15 @@ pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run { config } => run::run(config),
         Command::Check { config } => check::check(&config),
+        Command::Policy {
+            command:
+                PolicyCommand::Test {
+                    dir,
+                    verbose,
+                    run,
+                    coverage,
+                },
+        } => policy_test::test(&dir, verbose, run.as_deref(), coverage),
         Command::Policy {
             command:
                 PolicyCommand::Eval {
