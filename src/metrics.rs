@@ -36,6 +36,8 @@ pub struct Metrics {
     pub policy_eval_duration: Histogram,
     pub policy_info: Family<VersionLabels, Gauge>,
     pub config_reload_success: Gauge,
+    /// 1 while the state backend answers, 0 while limited tools fail closed.
+    pub state_backend_up: Gauge,
 }
 
 impl Default for Metrics {
@@ -80,6 +82,13 @@ impl Metrics {
             config_reload_success.clone(),
         );
         config_reload_success.set(1);
+        let state_backend_up = Gauge::default();
+        registry.register(
+            "state_backend_up",
+            "1 if the state backend (sqlite or redis) answered its last operation, else 0",
+            state_backend_up.clone(),
+        );
+        state_backend_up.set(1);
         Metrics {
             registry,
             tool_calls,
@@ -88,6 +97,7 @@ impl Metrics {
             policy_eval_duration,
             policy_info,
             config_reload_success,
+            state_backend_up,
         }
     }
 

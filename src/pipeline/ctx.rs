@@ -28,6 +28,8 @@ pub struct CallCtx {
     pub policy_version: String,
     pub adapter: Option<String>,
     pub tool: Option<&'static str>,
+    /// Index of the classified tool in its adapter.
+    pub tool_index: Option<usize>,
     pub principal: Option<Principal>,
     pub decision: Option<PolicyDecision>,
     /// In shadow mode: the refusal that enforce mode would have returned.
@@ -46,6 +48,7 @@ impl CallCtx {
             policy_version: policy_version.to_string(),
             adapter: None,
             tool: None,
+            tool_index: None,
             principal: None,
             decision: None,
             shadow: None,

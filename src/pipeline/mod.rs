@@ -1,9 +1,10 @@
 //! The request pipeline: one fixed order of stages (PRODUCT.md §1).
 //!
-//! `run` calls identify → route/classify → args → schema → policy → forward, each a plain
-//! function returning `Result<_, Reject>`. The order is the contract: nothing reaches policy
-//! that is not a known tool with well-formed, schema-valid arguments, and nothing is forwarded
-//! that policy did not decide on.
+//! `run` calls identify → route/classify → args → schema → policy → limits → forward, each a
+//! plain function returning `Result<_, Reject>`. The order is the contract: nothing reaches
+//! policy that is not a known tool with well-formed, schema-valid arguments, nothing is
+//! forwarded that policy did not decide on, and budgets are only reserved for calls policy
+//! allowed (limits need async shared state, so they run after `evaluate`).
 
 pub mod ctx;
 pub mod reject;
@@ -21,6 +22,7 @@ use crate::app::AppState;
 use crate::config::Snapshot;
 use crate::protocol::http::{route, Route};
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
+use crate::stage::limits::{self, SpendReservation};
 use crate::stage::{args, classify, identify, policy, schema};
 use ctx::{CallCtx, Outcome};
 use reject::{Reason, Reject};
@@ -76,18 +78,113 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         Err(rej) => return refuse(&mut ctx, rej),
     };
 
-    match forward(adapter, &parts.headers, outgoing).await {
+    // Limits: kill switches, rate limits, spend reservation (shared state, so async).
+    let mut spend: Option<SpendReservation> = None;
+    let tool = ctx.tool_index.and_then(|i| adapter.tools.get(i));
+    if let (Some(tool), Some(principal)) = (tool, ctx.principal.as_ref()) {
+        let result = limits::enforce(&app.limiters, &snap.limits, principal, tool).await;
+        app.metrics
+            .state_backend_up
+            .set(i64::from(app.state().healthy()));
+        match result {
+            Ok(s) => spend = s,
+            Err(rej)
+                if snap.mode == crate::config::raw::Mode::Shadow && rej.reason.shadowable() =>
+            {
+                if ctx.shadow.is_none() {
+                    ctx.shadow = Some(rej);
+                }
+            }
+            Err(rej) => return refuse(&mut ctx, rej),
+        }
+    }
+
+    // A bearer token toolwall consumed as identity is not the tool's to see.
+    let stripped;
+    let agent_headers = if ctx.principal.as_ref().is_some_and(|p| p.source == "jwt") {
+        let mut h = parts.headers.clone();
+        h.remove(http::header::AUTHORIZATION);
+        stripped = h;
+        &stripped
+    } else {
+        &parts.headers
+    };
+    match forward(adapter, agent_headers, outgoing).await {
         Ok(resp) => {
             let (mut rparts, rbody) = resp.into_parts();
             rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
             set_decision_header(&mut rparts.headers, &ctx.decision_id);
+            let body = match (spend, tool) {
+                (Some(reservation), Some(tool)) => {
+                    match settle_spend(reservation, tool, rbody).await {
+                        Ok(b) => b,
+                        Err(rej) => return refuse(&mut ctx, rej),
+                    }
+                }
+                _ => rbody.boxed(),
+            };
             ctx.outcome = Some(Outcome::Forwarded {
                 status: rparts.status.as_u16(),
             });
-            Response::from_parts(rparts, rbody.boxed())
+            Response::from_parts(rparts, body)
         }
-        Err(rej) => refuse(&mut ctx, rej),
+        Err(rej) => {
+            if let Some(reservation) = spend {
+                // A timed-out call may have happened upstream: keep its estimate counted.
+                let actual = if rej.reason == Reason::UpstreamTimeout {
+                    reservation.estimate
+                } else {
+                    0
+                };
+                if let Err(e) = reservation.settle(actual).await {
+                    tracing::warn!(error = %e, "settling spend after an upstream failure failed");
+                }
+            }
+            refuse(&mut ctx, rej)
+        }
     }
+}
+
+/// Commit the call's cost: the real one from the response when the tool names a JSON pointer
+/// (the body is then read here, up to 16 MiB), else the adapter's `cost_usd`.
+async fn settle_spend(
+    reservation: SpendReservation,
+    tool: &crate::config::Tool,
+    body: Incoming,
+) -> Result<ResBody, Reject> {
+    const MAX_PRICED_RESPONSE: usize = 16 * 1024 * 1024;
+    let Some(pointer) = &tool.cost_pointer else {
+        let actual = reservation.estimate;
+        if let Err(e) = reservation.settle(actual).await {
+            tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+        }
+        return Ok(body.boxed());
+    };
+    let bytes = match Limited::new(body, MAX_PRICED_RESPONSE).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            let actual = reservation.estimate;
+            let _ = reservation.settle(actual).await;
+            return Err(Reject::new(
+                Reason::UpstreamUnavailable,
+                format!("the upstream response could not be read: {e}"),
+            ));
+        }
+    };
+    let real = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.pointer(pointer).and_then(|c| c.as_f64()));
+    let actual = match real {
+        Some(usd) => crate::state::micros(usd),
+        None => {
+            tracing::warn!(tool = %tool.name, pointer = %pointer, "response carries no cost; committing the estimate");
+            reservation.estimate
+        }
+    };
+    if let Err(e) = reservation.settle(actual).await {
+        tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+    }
+    Ok(full(bytes))
 }
 
 /// The CPU-only stages: identify, classify, args, schema, policy. Returns what to forward.
@@ -101,12 +198,13 @@ fn evaluate(
 ) -> Result<Outgoing, Reject> {
     let adapter = &snap.adapters[route.adapter];
     crate::protocol::http::check_headers(&parts.headers)?;
-    let principal = identify::identify(snap, &parts.headers)?;
+    let principal = identify::identify(snap, parts)?;
     let principal = &*ctx.principal.insert(principal);
 
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];
     ctx.tool = Some(tool.label);
+    ctx.tool_index = Some(tool_idx);
 
     let parsed = args::parse_args(
         tool,
@@ -128,15 +226,9 @@ fn evaluate(
         host: &adapter.upstream.host,
         path: route.path,
     };
-    let input = policy::build_input(
-        snap,
-        principal,
-        adapter,
-        tool,
-        parsed.args,
-        &facts,
-        chrono::Utc::now(),
-    );
+    let now = app.clock().now();
+    let mut input = policy::build_input(snap, principal, adapter, tool, parsed.args, &facts, now);
+    input["usage"] = limits::usage_doc(app.state().as_ref(), principal, now);
     let started = std::time::Instant::now();
     let decided = policy::decide(snap, &input);
     app.metrics

@@ -4,5 +4,6 @@ pub mod args;
 pub mod classify;
 pub mod forward;
 pub mod identify;
+pub mod limits;
 pub mod policy;
 pub mod schema;

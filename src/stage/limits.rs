@@ -1,0 +1,597 @@
+//! Limits: kill switches, rate limits (GCRA, `governor`) and spend budgets (reserve before
+//! forwarding, settle after) — PRODUCT.md §6.
+//!
+//! Order inside the stage: kill switches (config, then shared state), rate limits (local
+//! buckets), spend (one atomic reservation across every budget the call touches). A tool is
+//! *priced* when it has `cost_usd > 0` or `cost_from_response`; only priced tools touch
+//! budgets, and only they fail closed when the state backend is unreachable.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use governor::clock::Clock as GovernorClock;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+use serde_json::{json, Value};
+
+use crate::config::raw::{OnExceed, RateKey, RawKill, RawLimits, SpendScope};
+use crate::config::Tool;
+use crate::pipeline::reject::{Reason, Reject};
+use crate::stage::identify::Principal;
+use crate::state::{
+    micros, usd, BudgetCheck, Clock, ReserveOutcome, SharedState, StateError, StateStore,
+};
+
+/// Run budgets are kept a week after their last call; day budgets two days.
+const RUN_TTL_SECS: u64 = 7 * 24 * 3600;
+const DAY_TTL_SECS: u64 = 2 * 24 * 3600;
+
+/// One compiled rate rule.
+#[derive(Debug, Clone)]
+pub struct RateRule {
+    pub keys: Vec<RateKey>,
+    pub tool_glob: Option<String>,
+    pub quota: Quota,
+    /// Identifies the bucket set across reloads: same rule text, same buckets.
+    pub fingerprint: String,
+}
+
+/// One compiled spend rule.
+#[derive(Debug, Clone)]
+pub struct SpendRule {
+    pub scope: SpendScope,
+    pub limit: i64,
+    pub on_exceed: OnExceed,
+    pub tenant: Option<String>,
+    pub agent: Option<String>,
+}
+
+/// Everything the limits stage needs from config.
+#[derive(Debug, Clone, Default)]
+pub struct LimitsSpec {
+    pub rate: Vec<RateRule>,
+    pub spend: Vec<SpendRule>,
+    /// Kill switches from config (`all`, `tenant:x`, …): always on while listed.
+    pub kill: Vec<String>,
+}
+
+impl LimitsSpec {
+    /// Compile the `limits` and `kill` sections; errors name the offending rule.
+    pub fn compile(raw: &RawLimits, kill: &RawKill) -> Result<LimitsSpec, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut rate = Vec::new();
+        for (i, r) in raw.rate.iter().enumerate() {
+            let per: Vec<(f64, Duration)> = [
+                (r.per_second, Duration::from_secs(1)),
+                (r.per_minute, Duration::from_secs(60)),
+                (r.per_hour, Duration::from_secs(3600)),
+            ]
+            .into_iter()
+            .filter_map(|(n, d)| n.map(|n| (n, d)))
+            .collect();
+            let [(n, unit)] = per[..] else {
+                errors.push(format!(
+                    "limits.rate[{i}]: give exactly one of per_second, per_minute, per_hour"
+                ));
+                continue;
+            };
+            if !(n.is_finite() && n > 0.0) {
+                errors.push(format!(
+                    "limits.rate[{i}]: the rate must be a positive number"
+                ));
+                continue;
+            }
+            let burst = r.burst.unwrap_or_else(|| (n.ceil() as u32).max(1));
+            let (Some(burst), Some(quota)) =
+                (NonZeroU32::new(burst), Quota::with_period(unit.div_f64(n)))
+            else {
+                errors.push(format!(
+                    "limits.rate[{i}]: burst must be at least 1 and the rate at most 10^9/s"
+                ));
+                continue;
+            };
+            let keys = r
+                .key
+                .clone()
+                .unwrap_or_else(|| vec![RateKey::Tenant, RateKey::Agent, RateKey::Tool]);
+            let quota = quota.allow_burst(burst);
+            let fingerprint = format!(
+                "{keys:?}|{:?}|{:?}|{}",
+                r.tool,
+                quota.replenish_interval(),
+                burst
+            );
+            rate.push(RateRule {
+                keys,
+                tool_glob: r.tool.clone(),
+                quota,
+                fingerprint,
+            });
+        }
+        let mut spend = Vec::new();
+        for (i, s) in raw.spend.iter().enumerate() {
+            if !(s.max_usd.is_finite() && s.max_usd >= 0.0) {
+                errors.push(format!(
+                    "limits.spend[{i}]: max_usd must be a number ≥ 0, not {}",
+                    s.max_usd
+                ));
+                continue;
+            }
+            spend.push(SpendRule {
+                scope: s.scope,
+                limit: micros(s.max_usd),
+                on_exceed: s.on_exceed,
+                tenant: s.tenant.clone(),
+                agent: s.agent.clone(),
+            });
+        }
+        let mut k = Vec::new();
+        if kill.all {
+            k.push("all".to_string());
+        }
+        for (prefix, list) in [
+            ("tenant", &kill.tenants),
+            ("agent", &kill.agents),
+            ("tool", &kill.tools),
+            ("workflow", &kill.workflows),
+        ] {
+            k.extend(list.iter().map(|v| format!("{prefix}:{v}")));
+        }
+        if errors.is_empty() {
+            Ok(LimitsSpec {
+                rate,
+                spend,
+                kill: k,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// `governor` time from our `Clock`, so tests move rate limits with a fake clock.
+#[derive(Debug, Clone)]
+pub struct LimiterClock(pub Arc<dyn Clock>);
+
+impl GovernorClock for LimiterClock {
+    type Instant = Duration;
+    fn now(&self) -> Duration {
+        self.0.monotonic()
+    }
+}
+
+type KeyedLimiter = RateLimiter<
+    String,
+    DashMapStateStore<String>,
+    LimiterClock,
+    governor::middleware::NoOpMiddleware<Duration>,
+>;
+
+/// Limiter state that outlives config snapshots (a reload does not reset buckets).
+pub struct Limiters {
+    pub clock: Arc<dyn Clock>,
+    pub state: SharedState,
+    buckets: Mutex<HashMap<String, Arc<KeyedLimiter>>>,
+}
+
+impl Limiters {
+    pub fn new(clock: Arc<dyn Clock>, state: SharedState) -> Self {
+        Limiters {
+            clock,
+            state,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn bucket(&self, rule: &RateRule) -> Arc<KeyedLimiter> {
+        let mut g = match self.buckets.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.entry(rule.fingerprint.clone())
+            .or_insert_with(|| {
+                Arc::new(RateLimiter::new(
+                    rule.quota,
+                    DashMapStateStore::default(),
+                    LimiterClock(self.clock.clone()),
+                ))
+            })
+            .clone()
+    }
+}
+
+/// A reservation on one or more budgets: committed with the real cost after the call, or
+/// released — also when the call is dropped half-way (client disconnect, panic).
+pub struct SpendReservation {
+    state: SharedState,
+    budgets: Vec<BudgetCheck>,
+    reserved: i64,
+    /// Amount committed when the real cost is not known from the response.
+    pub estimate: i64,
+    settled: bool,
+}
+
+impl SpendReservation {
+    /// Commit `actual` micro-dollars (0 releases the reservation).
+    pub async fn settle(mut self, actual: i64) -> Result<(), StateError> {
+        self.settled = true;
+        self.state
+            .settle(&self.budgets, self.reserved, actual)
+            .await
+    }
+}
+
+impl Drop for SpendReservation {
+    fn drop(&mut self) {
+        if self.settled || self.budgets.is_empty() || self.reserved == 0 {
+            return;
+        }
+        let state = self.state.clone();
+        let budgets = std::mem::take(&mut self.budgets);
+        let reserved = self.reserved;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = state.settle(&budgets, reserved, 0).await {
+                    tracing::warn!(error = %e, "releasing an abandoned spend reservation failed");
+                }
+            });
+        }
+    }
+}
+
+/// Whether a tool name matches a glob (`*` any run of characters, `?` one character).
+pub fn glob_match(glob: &str, name: &str) -> bool {
+    fn go(g: &[u8], n: &[u8]) -> bool {
+        match (g.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&g[1..], n) || (!n.is_empty() && go(g, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&g[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&g[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(glob.as_bytes(), name.as_bytes())
+}
+
+/// Whether calls to `tool` are priced (touch budgets).
+pub fn priced(tool: &Tool) -> bool {
+    tool.cost_usd > 0.0 || tool.cost_pointer.is_some()
+}
+
+/// The kill-switch fields that stop this call.
+pub fn kill_fields(principal: &Principal, tool: &str) -> Vec<String> {
+    let mut f = Vec::with_capacity(5);
+    f.push("all".to_string());
+    if let Some(t) = &principal.tenant {
+        f.push(format!("tenant:{t}"));
+    }
+    f.push(format!("agent:{}", principal.agent));
+    f.push(format!("tool:{tool}"));
+    if let Some(w) = &principal.workflow {
+        f.push(format!("workflow:{w}"));
+    }
+    f
+}
+
+/// The UTC day of `now`, as used in budget keys.
+pub fn day(now: DateTime<Utc>) -> String {
+    now.format("%Y-%m-%d").to_string()
+}
+
+pub fn run_key(run_id: &str) -> String {
+    format!("spend:run:{run_id}")
+}
+pub fn tenant_key(tenant: &str, day: &str) -> String {
+    format!("spend:tenant:{tenant}:{day}")
+}
+pub fn agent_key(agent: &str, day: &str) -> String {
+    format!("spend:agent:{agent}:{day}")
+}
+
+/// The budgets of `spec` that apply to this principal, one per key (the strictest limit
+/// wins when several rules name the same counter), with the action of the rule that set it.
+pub fn budgets_for(
+    spec: &LimitsSpec,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> (Vec<BudgetCheck>, Vec<(SpendScope, OnExceed)>) {
+    let d = day(now);
+    let mut budgets: Vec<BudgetCheck> = Vec::new();
+    let mut actions = Vec::new();
+    for rule in &spec.spend {
+        if rule
+            .tenant
+            .as_ref()
+            .is_some_and(|t| principal.tenant.as_ref() != Some(t))
+            || rule.agent.as_ref().is_some_and(|a| &principal.agent != a)
+        {
+            continue;
+        }
+        let (key, ttl) = match rule.scope {
+            SpendScope::Run => match &principal.run_id {
+                Some(r) => (run_key(r), RUN_TTL_SECS),
+                None => continue,
+            },
+            SpendScope::TenantDay => match &principal.tenant {
+                Some(t) => (tenant_key(t, &d), DAY_TTL_SECS),
+                None => continue,
+            },
+            SpendScope::AgentDay => (agent_key(&principal.agent, &d), DAY_TTL_SECS),
+        };
+        if let Some(i) = budgets.iter().position(|b| b.key == key) {
+            if rule.limit < budgets[i].limit {
+                budgets[i].limit = rule.limit;
+                actions[i] = (rule.scope, rule.on_exceed);
+            }
+            continue;
+        }
+        budgets.push(BudgetCheck {
+            key,
+            limit: rule.limit,
+            ttl_secs: ttl,
+        });
+        actions.push((rule.scope, rule.on_exceed));
+    }
+    (budgets, actions)
+}
+
+/// `input.usage` for policy: spend as last seen by this sidecar (exact with SQLite; with Redis
+/// as of this sidecar's last call — the reservation itself is what enforces budgets).
+pub fn usage_doc(state: &dyn StateStore, principal: &Principal, now: DateTime<Utc>) -> Value {
+    let d = day(now);
+    let get = |k: String| usd(state.usage_cached(&k).unwrap_or(0));
+    let mut doc = serde_json::Map::new();
+    if let Some(r) = &principal.run_id {
+        doc.insert("run_spent_usd".into(), json!(get(run_key(r))));
+    }
+    if let Some(t) = &principal.tenant {
+        doc.insert(
+            "tenant_spent_today_usd".into(),
+            json!(get(tenant_key(t, &d))),
+        );
+    }
+    doc.insert(
+        "agent_spent_today_usd".into(),
+        json!(get(agent_key(&principal.agent, &d))),
+    );
+    Value::Object(doc)
+}
+
+fn state_unavailable(e: StateError) -> Reject {
+    Reject::new(
+        Reason::StateUnavailable,
+        format!("{e}; calls to limited tools are refused until it answers"),
+    )
+}
+
+fn killed(field: &str) -> Reject {
+    Reject::new(
+        Reason::KillSwitch,
+        format!("kill switch `{field}` is on: calls are stopped until an operator turns it off"),
+    )
+}
+
+/// Enforce kill switches, rate limits and spend for one classified call. Returns the spend
+/// reservation to settle after forwarding (None for unpriced tools).
+pub async fn enforce(
+    limiters: &Limiters,
+    spec: &LimitsSpec,
+    principal: &Principal,
+    tool: &Tool,
+) -> Result<Option<SpendReservation>, Reject> {
+    let fields = kill_fields(principal, &tool.name);
+    if let Some(f) = fields.iter().find(|f| spec.kill.contains(f)) {
+        return Err(killed(f));
+    }
+    let now = limiters.clock.now();
+    let (budgets, actions) = if priced(tool) {
+        budgets_for(spec, principal, now)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let state = &limiters.state;
+
+    // Unlimited by spend: kill switches from state; last known switches if it is down.
+    if budgets.is_empty() {
+        let hit = match state.killed(&fields).await {
+            Ok(hit) => hit,
+            Err(e) => {
+                tracing::warn!(error = %e, "state backend down; using the last known kill switches");
+                state.killed_cached(&fields)
+            }
+        };
+        if let Some(f) = hit {
+            return Err(killed(&f));
+        }
+    }
+
+    check_rate(limiters, spec, principal, &tool.name)?;
+
+    if !priced(tool) {
+        return Ok(None);
+    }
+    let amount = micros(tool.cost_usd);
+    let reservation = |reserved: i64, budgets: Vec<BudgetCheck>| SpendReservation {
+        state: state.clone(),
+        budgets,
+        reserved,
+        estimate: amount,
+        settled: false,
+    };
+    if budgets.is_empty() {
+        return Ok(Some(reservation(0, budgets)));
+    }
+    match state
+        .reserve(&fields, &budgets, amount)
+        .await
+        .map_err(state_unavailable)?
+    {
+        ReserveOutcome::Reserved { .. } => Ok(Some(reservation(amount, budgets))),
+        ReserveOutcome::Killed(f) => Err(killed(&f)),
+        ReserveOutcome::Exceeded { index, usage } => {
+            let (scope, action) = actions
+                .get(index)
+                .copied()
+                .unwrap_or((SpendScope::Run, OnExceed::Deny));
+            let limit = budgets.get(index).map(|b| b.limit).unwrap_or(0);
+            let used = usage.get(index).copied().unwrap_or(0);
+            if action == OnExceed::Degrade && tool.read_only {
+                // Degraded: read-only tools still go through; their cost is still counted.
+                return Ok(Some(reservation(0, budgets)));
+            }
+            let what = format!(
+                "{} budget exceeded: {:.6} of {:.6} USD used, this call reserves {:.6}",
+                scope.as_str(),
+                usd(used),
+                usd(limit),
+                usd(amount)
+            );
+            let message = match action {
+                OnExceed::Deny => what,
+                OnExceed::RequireApproval => {
+                    format!("{what}; approval is required (approvals are not available: refused)")
+                }
+                OnExceed::Degrade => format!("{what}; degraded: only read-only tools are allowed"),
+            };
+            Err(Reject::new(Reason::BudgetExceeded, message))
+        }
+    }
+}
+
+/// Every rate rule that matches the call takes one token; the first empty bucket refuses.
+fn check_rate(
+    limiters: &Limiters,
+    spec: &LimitsSpec,
+    principal: &Principal,
+    tool: &str,
+) -> Result<(), Reject> {
+    for rule in &spec.rate {
+        if rule
+            .tool_glob
+            .as_ref()
+            .is_some_and(|g| !glob_match(g, tool))
+        {
+            continue;
+        }
+        let mut key = String::new();
+        for k in &rule.keys {
+            let v = match k {
+                RateKey::Tenant => principal.tenant.as_deref().unwrap_or(""),
+                RateKey::Agent => principal.agent.as_str(),
+                RateKey::Tool => tool,
+                RateKey::Workflow => principal.workflow.as_deref().unwrap_or(""),
+            };
+            key.push_str(v);
+            key.push('\u{1f}');
+        }
+        let bucket = limiters.bucket(rule);
+        if let Err(not_until) = bucket.check_key(&key) {
+            let wait = not_until.wait_time_from(limiters.clock.monotonic());
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut r = Reject::new(
+                Reason::RateLimited,
+                format!(
+                    "rate limit for {} exceeded; retry in {:.3}s",
+                    rule.keys
+                        .iter()
+                        .map(|k| format!("{k:?}").to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join("+"),
+                    wait.as_secs_f64()
+                ),
+            );
+            r.retry_after = Some(secs.max(1));
+            return Err(r);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::{RawRateLimit, RawSpendLimit};
+
+    #[test]
+    fn globs() {
+        for (g, n, want) in [
+            ("stripe.*", "stripe.create_refund", true),
+            ("stripe.*", "stripex.a", false),
+            ("*", "anything", true),
+            ("*.get_*", "payments.get_charge", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("exact", "exact", true),
+        ] {
+            assert_eq!(glob_match(g, n), want, "{g} vs {n}");
+        }
+    }
+
+    fn principal() -> Principal {
+        Principal {
+            agent: "a1".into(),
+            tenant: Some("acme".into()),
+            run_id: Some("r1".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn budgets_dedupe_and_filter() {
+        let raw = RawLimits {
+            rate: vec![],
+            spend: vec![
+                RawSpendLimit {
+                    scope: SpendScope::TenantDay,
+                    max_usd: 50.0,
+                    on_exceed: OnExceed::Deny,
+                    tenant: None,
+                    agent: None,
+                },
+                RawSpendLimit {
+                    scope: SpendScope::TenantDay,
+                    max_usd: 5.0,
+                    on_exceed: OnExceed::Degrade,
+                    tenant: Some("acme".into()),
+                    agent: None,
+                },
+                RawSpendLimit {
+                    scope: SpendScope::Run,
+                    max_usd: 1.0,
+                    on_exceed: OnExceed::Deny,
+                    tenant: Some("other".into()),
+                    agent: None,
+                },
+            ],
+        };
+        let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("compiles");
+        let now = DateTime::parse_from_rfc3339("2026-11-21T23:59:59Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        let (b, a) = budgets_for(&spec, &principal(), now);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].key, "spend:tenant:acme:2026-11-21");
+        assert_eq!(b[0].limit, 5_000_000);
+        assert_eq!(a[0], (SpendScope::TenantDay, OnExceed::Degrade));
+    }
+
+    #[test]
+    fn rate_rules_must_name_one_rate() {
+        let raw = RawLimits {
+            rate: vec![RawRateLimit {
+                key: None,
+                tool: None,
+                per_second: Some(1.0),
+                per_minute: Some(1.0),
+                per_hour: None,
+                burst: None,
+            }],
+            spend: vec![],
+        };
+        let e = LimitsSpec::compile(&raw, &RawKill::default()).expect_err("two rates");
+        assert!(e[0].contains("exactly one"), "{e:?}");
+    }
+}

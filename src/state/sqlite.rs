@@ -1,0 +1,437 @@
+//! Embedded state (the default, one sidecar): counters and kill switches live in memory — the
+//! authority, so a reservation costs a mutex and a hash lookup — and are written behind to a
+//! SQLite file (WAL) by one writer thread, so they survive restarts.
+//!
+//! Only committed spend is persisted; in-flight reservations are not (a crash releases them).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use futures_util::future::{self, BoxFuture};
+use futures_util::FutureExt;
+use rusqlite::{params, Connection};
+
+use super::{BudgetCheck, Clock, ReserveOutcome, StateError, StateStore};
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Counter {
+    committed: i64,
+    reserved: i64,
+    /// Unix seconds after which the counter is dropped.
+    expires: i64,
+}
+
+impl Counter {
+    fn usage(&self) -> i64 {
+        self.committed.saturating_add(self.reserved)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    counters: HashMap<String, Counter>,
+    kills: HashSet<String>,
+}
+
+enum Write {
+    Counter {
+        key: String,
+        committed: i64,
+        expires: i64,
+    },
+    Kill {
+        field: String,
+        on: bool,
+    },
+}
+
+/// The SQLite-backed store.
+pub struct SqliteStore {
+    inner: Mutex<Inner>,
+    tx: Mutex<Option<mpsc::Sender<Write>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    healthy: Arc<AtomicBool>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteStore {
+    /// Open (or create) the database at `path` and load what it holds.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, StateError> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StateError::Backend(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let err = |e: rusqlite::Error| StateError::Backend(format!("{}: {e}", path.display()));
+        let conn = Connection::open(path).map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+             CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, committed INTEGER NOT NULL, expires INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS kills (field TEXT PRIMARY KEY);",
+        )
+        .map_err(err)?;
+        let now = clock.now().timestamp();
+        conn.execute("DELETE FROM counters WHERE expires <= ?1", params![now])
+            .map_err(err)?;
+        let mut inner = Inner::default();
+        {
+            let mut stmt = conn
+                .prepare("SELECT key, committed, expires FROM counters")
+                .map_err(err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(err)?;
+            for row in rows {
+                let (key, committed, expires) = row.map_err(err)?;
+                inner.counters.insert(
+                    key,
+                    Counter {
+                        committed,
+                        reserved: 0,
+                        expires,
+                    },
+                );
+            }
+            let mut stmt = conn.prepare("SELECT field FROM kills").map_err(err)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
+            for row in rows {
+                inner.kills.insert(row.map_err(err)?);
+            }
+        }
+        let healthy = Arc::new(AtomicBool::new(true));
+        let (tx, rx) = mpsc::channel();
+        let h = healthy.clone();
+        let writer = std::thread::Builder::new()
+            .name("toolwall-sqlite".into())
+            .spawn(move || write_behind(conn, rx, h))
+            .map_err(|e| StateError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            inner: Mutex::new(inner),
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            healthy,
+            clock,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn persist(&self, w: Write) {
+        let tx = match self.tx.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(tx) = tx.as_ref() {
+            if tx.send(w).is_err() {
+                self.healthy.store(false, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Flush everything written so far and stop the writer (also done on drop).
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        let handle = self.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+
+    fn live<'a>(inner: &'a mut Inner, key: &str, now: i64) -> Option<&'a mut Counter> {
+        let expired = inner.counters.get(key).is_some_and(|c| c.expires <= now);
+        if expired {
+            inner.counters.remove(key);
+        }
+        inner.counters.get_mut(key)
+    }
+
+    fn reserve_now(
+        &self,
+        kill_fields: &[String],
+        budgets: &[BudgetCheck],
+        amount: i64,
+    ) -> ReserveOutcome {
+        let now = self.clock.now().timestamp();
+        let mut inner = self.lock();
+        if let Some(f) = kill_fields.iter().find(|f| inner.kills.contains(*f)) {
+            return ReserveOutcome::Killed(f.clone());
+        }
+        let usage: Vec<i64> = budgets
+            .iter()
+            .map(|b| {
+                Self::live(&mut inner, &b.key, now)
+                    .map(|c| c.usage())
+                    .unwrap_or(0)
+            })
+            .collect();
+        if let Some(index) = budgets
+            .iter()
+            .zip(&usage)
+            .position(|(b, u)| exceeds(*u, amount, b.limit))
+        {
+            return ReserveOutcome::Exceeded { index, usage };
+        }
+        for b in budgets {
+            let c = inner.counters.entry(b.key.clone()).or_default();
+            c.reserved = c.reserved.saturating_add(amount);
+            c.expires = c.expires.max(now.saturating_add(b.ttl_secs as i64));
+        }
+        ReserveOutcome::Reserved { usage }
+    }
+}
+
+/// Whether adding `amount` to `usage` breaks `limit`. A budget that is used up refuses even
+/// calls that cost nothing right now (their cost may only be known from the response).
+pub fn exceeds(usage: i64, amount: i64, limit: i64) -> bool {
+    usage >= limit || usage.saturating_add(amount) > limit
+}
+
+fn write_behind(conn: Connection, rx: mpsc::Receiver<Write>, healthy: Arc<AtomicBool>) {
+    let mut conn = conn;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            for w in &batch {
+                match w {
+                    Write::Counter {
+                        key,
+                        committed,
+                        expires,
+                    } => {
+                        tx.execute(
+                            "INSERT INTO counters (key, committed, expires) VALUES (?1, ?2, ?3)
+                             ON CONFLICT(key) DO UPDATE SET committed = excluded.committed, expires = excluded.expires",
+                            params![key, committed, expires],
+                        )?;
+                    }
+                    Write::Kill { field, on: true } => {
+                        tx.execute(
+                            "INSERT OR IGNORE INTO kills (field) VALUES (?1)",
+                            params![field],
+                        )?;
+                    }
+                    Write::Kill { field, on: false } => {
+                        tx.execute("DELETE FROM kills WHERE field = ?1", params![field])?;
+                    }
+                }
+            }
+            tx.commit()
+        })();
+        match result {
+            Ok(()) => healthy.store(true, Ordering::Relaxed),
+            Err(e) => {
+                healthy.store(false, Ordering::Relaxed);
+                tracing::error!(error = %e, "sqlite state write failed");
+            }
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl StateStore for SqliteStore {
+    fn reserve<'a>(
+        &'a self,
+        kill_fields: &'a [String],
+        budgets: &'a [BudgetCheck],
+        amount: i64,
+    ) -> BoxFuture<'a, Result<ReserveOutcome, StateError>> {
+        future::ready(Ok(self.reserve_now(kill_fields, budgets, amount))).boxed()
+    }
+
+    fn settle<'a>(
+        &'a self,
+        budgets: &'a [BudgetCheck],
+        reserved: i64,
+        actual: i64,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        let now = self.clock.now().timestamp();
+        let mut writes = Vec::new();
+        {
+            let mut inner = self.lock();
+            for b in budgets {
+                let c = inner.counters.entry(b.key.clone()).or_default();
+                c.reserved = c.reserved.saturating_sub(reserved).max(0);
+                c.expires = c.expires.max(now.saturating_add(b.ttl_secs as i64));
+                if actual != 0 {
+                    c.committed = c.committed.saturating_add(actual);
+                    writes.push(Write::Counter {
+                        key: b.key.clone(),
+                        committed: c.committed,
+                        expires: c.expires,
+                    });
+                }
+            }
+        }
+        for w in writes {
+            self.persist(w);
+        }
+        future::ready(Ok(())).boxed()
+    }
+
+    fn killed<'a>(
+        &'a self,
+        kill_fields: &'a [String],
+    ) -> BoxFuture<'a, Result<Option<String>, StateError>> {
+        future::ready(Ok(self.killed_cached(kill_fields))).boxed()
+    }
+
+    fn killed_cached(&self, kill_fields: &[String]) -> Option<String> {
+        let inner = self.lock();
+        kill_fields
+            .iter()
+            .find(|f| inner.kills.contains(*f))
+            .cloned()
+    }
+
+    fn set_kill<'a>(&'a self, field: &'a str, on: bool) -> BoxFuture<'a, Result<(), StateError>> {
+        {
+            let mut inner = self.lock();
+            if on {
+                inner.kills.insert(field.to_string());
+            } else {
+                inner.kills.remove(field);
+            }
+        }
+        self.persist(Write::Kill {
+            field: field.to_string(),
+            on,
+        });
+        future::ready(Ok(())).boxed()
+    }
+
+    fn kills(&self) -> BoxFuture<'_, Result<Vec<String>, StateError>> {
+        let mut v: Vec<String> = self.lock().kills.iter().cloned().collect();
+        v.sort();
+        future::ready(Ok(v)).boxed()
+    }
+
+    fn usage<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<Vec<i64>, StateError>> {
+        let v = keys
+            .iter()
+            .map(|k| self.usage_cached(k).unwrap_or(0))
+            .collect();
+        future::ready(Ok(v)).boxed()
+    }
+
+    fn usage_cached(&self, key: &str) -> Option<i64> {
+        let now = self.clock.now().timestamp();
+        let mut inner = self.lock();
+        Self::live(&mut inner, key, now).map(|c| c.usage())
+    }
+
+    fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::FakeClock;
+    use chrono::TimeZone;
+
+    fn budget(key: &str, limit: i64) -> BudgetCheck {
+        BudgetCheck {
+            key: key.into(),
+            limit,
+            ttl_secs: 3600,
+        }
+    }
+
+    fn block<T>(f: BoxFuture<'_, T>) -> T {
+        futures_util::FutureExt::now_or_never(f).expect("sqlite store is synchronous")
+    }
+
+    #[test]
+    fn reserve_settle_release_and_survive_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state/t.db");
+        let clock = Arc::new(FakeClock::new(
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+                .single()
+                .expect("date"),
+        ));
+        let b = [budget("a", 100), budget("b", 1000)];
+        {
+            let s = SqliteStore::open(&path, clock.clone()).expect("open");
+            for _ in 0..3 {
+                assert!(matches!(
+                    block(s.reserve(&[], &b, 30)).expect("ok"),
+                    ReserveOutcome::Reserved { .. }
+                ));
+            }
+            // 90 reserved on `a`: 30 more does not fit
+            assert_eq!(
+                block(s.reserve(&[], &b, 30)).expect("ok"),
+                ReserveOutcome::Exceeded {
+                    index: 0,
+                    usage: vec![90, 90]
+                }
+            );
+            block(s.settle(&b, 30, 25)).expect("commit");
+            block(s.settle(&b, 30, 0)).expect("release");
+            assert_eq!(block(s.usage(&["a".into()])).expect("usage"), vec![55]);
+            block(s.set_kill("tenant:acme", true)).expect("kill");
+        }
+        // reopened: committed spend (25) and the kill switch survive; reservations do not.
+        let s = SqliteStore::open(&path, clock.clone()).expect("reopen");
+        assert_eq!(block(s.usage(&["a".into()])).expect("usage"), vec![25]);
+        assert_eq!(
+            block(s.reserve(&["all".into(), "tenant:acme".into()], &b, 1)).expect("ok"),
+            ReserveOutcome::Killed("tenant:acme".into())
+        );
+        // counters expire after their ttl
+        clock.advance(std::time::Duration::from_secs(7200));
+        assert_eq!(s.usage_cached("a"), None);
+    }
+
+    #[test]
+    fn exceeds_table() {
+        for (usage, amount, limit, want) in [
+            (0, 10, 10, false),
+            (0, 11, 10, true),
+            (10, 0, 10, true),
+            (9, 0, 10, false),
+            (5, 5, 10, false),
+        ] {
+            assert_eq!(
+                exceeds(usage, amount, limit),
+                want,
+                "{usage}+{amount} vs {limit}"
+            );
+        }
+    }
+}
