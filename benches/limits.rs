@@ -42,6 +42,7 @@ fn spec() -> LimitsSpec {
                 agent: None,
             },
         ],
+        day_utc_offset: None,
     };
     LimitsSpec::compile(&raw, &RawKill::default()).expect("spec")
 }
@@ -149,6 +150,7 @@ fn bench_redis(c: &mut Criterion) {
             toolwall::state::redis::RedisStore::connect(
                 &format!("redis://127.0.0.1:{port}/0"),
                 "bench:",
+                toolwall::state::redis::DEFAULT_TIMEOUT,
             )
             .expect("redis"),
         ) as SharedState

@@ -59,8 +59,12 @@ pub fn open_state(spec: &StateSpec, clock: Arc<dyn Clock>) -> anyhow::Result<Sha
             crate::state::sqlite::SqliteStore::open(path, clock)
                 .with_context(|| format!("cannot open state database {}", path.display()))?,
         ),
-        StateSpec::Redis { url, prefix } => Arc::new(
-            crate::state::redis::RedisStore::connect(url, prefix)
+        StateSpec::Redis {
+            url,
+            prefix,
+            timeout,
+        } => Arc::new(
+            crate::state::redis::RedisStore::connect(url, prefix, *timeout)
                 .with_context(|| format!("cannot use redis state at {url}"))?,
         ),
     })

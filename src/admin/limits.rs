@@ -118,7 +118,7 @@ pub async fn usage(st: &Arc<AppState>, query: Option<&str>) -> Response<ResBody>
     let mut tenant = None;
     let mut agent = None;
     let mut run = None;
-    let mut d = day(st.clock().now());
+    let mut d = day(st.clock().now(), st.snapshot.load().limits.day_offset);
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "tenant" => tenant = Some(v.into_owned()),

@@ -43,8 +43,14 @@ pub struct LoadedConfig {
 /// The state backend to open at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateSpec {
-    Sqlite { path: PathBuf },
-    Redis { url: String, prefix: String },
+    Sqlite {
+        path: PathBuf,
+    },
+    Redis {
+        url: String,
+        prefix: String,
+        timeout: Duration,
+    },
 }
 
 /// Everything one request is decided with; swapped whole on reload.
@@ -229,16 +235,28 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
             }
         }
         StateBackend::Redis => match &raw.state.url {
-            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                StateSpec::Redis {
-                    url: url.clone(),
-                    prefix: raw
-                        .state
-                        .prefix
-                        .clone()
-                        .unwrap_or_else(|| "toolwall:".into()),
-                }
-            }
+            Some(url) if url.starts_with("redis://") => StateSpec::Redis {
+                url: url.clone(),
+                prefix: raw
+                    .state
+                    .prefix
+                    .clone()
+                    .unwrap_or_else(|| "toolwall:".into()),
+                timeout: match raw.state.timeout.as_deref().map(humantime::parse_duration) {
+                    None => crate::state::redis::DEFAULT_TIMEOUT,
+                    Some(Ok(d)) if !d.is_zero() => d,
+                    Some(_) => {
+                        let (l, c) = locate(&text, "timeout:", 1);
+                        diags.push(Diag::at(
+                            config_path,
+                            l,
+                            c,
+                            "state.timeout must be a duration like 500ms",
+                        ));
+                        crate::state::redis::DEFAULT_TIMEOUT
+                    }
+                },
+            },
             other => {
                 let (l, c) = locate(&text, "backend:", 1);
                 diags.push(Diag::at(
@@ -246,13 +264,14 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
                     l,
                     c,
                     format!(
-                        "state.backend redis needs `url: redis://host:port` (got {:?})",
+                        "state.backend redis needs `url: redis://host:port[/db]` (got {:?}; TLS to redis is not built in)",
                         other
                     ),
                 ));
                 StateSpec::Redis {
                     url: String::new(),
                     prefix: String::new(),
+                    timeout: crate::state::redis::DEFAULT_TIMEOUT,
                 }
             }
         },

@@ -53,6 +53,9 @@ pub struct RawLimits {
     pub rate: Vec<RawRateLimit>,
     #[serde(default)]
     pub spend: Vec<RawSpendLimit>,
+    /// Where budget days start, as a UTC offset (`+02:00`, `-05:00`); default `+00:00`.
+    #[serde(default)]
+    pub day_utc_offset: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -162,6 +165,9 @@ pub struct RawState {
     /// Redis key prefix; default `toolwall:`.
     #[serde(default)]
     pub prefix: Option<String>,
+    /// How long one Redis operation may take before the call fails closed; default 500ms.
+    #[serde(default)]
+    pub timeout: Option<String>,
 }
 
 fn default_listen() -> String {

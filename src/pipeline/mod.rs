@@ -228,7 +228,7 @@ fn evaluate(
     };
     let now = app.clock().now();
     let mut input = policy::build_input(snap, principal, adapter, tool, parsed.args, &facts, now);
-    input["usage"] = limits::usage_doc(app.state().as_ref(), principal, now);
+    input["usage"] = limits::usage_doc(app.state().as_ref(), &snap.limits, principal, now);
     let started = std::time::Instant::now();
     let decided = policy::decide(snap, &input);
     app.metrics

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
 use governor::clock::Clock as GovernorClock;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
@@ -50,12 +51,40 @@ pub struct SpendRule {
 }
 
 /// Everything the limits stage needs from config.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LimitsSpec {
     pub rate: Vec<RateRule>,
     pub spend: Vec<SpendRule>,
     /// Kill switches from config (`all`, `tenant:x`, …): always on while listed.
     pub kill: Vec<String>,
+    /// Where budget days start (UTC by default).
+    pub day_offset: FixedOffset,
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        LimitsSpec {
+            rate: Vec::new(),
+            spend: Vec::new(),
+            kill: Vec::new(),
+            day_offset: Utc.fix(),
+        }
+    }
+}
+
+/// `+HH:MM` / `-HH:MM` → a fixed offset.
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
 }
 
 impl LimitsSpec {
@@ -140,11 +169,21 @@ impl LimitsSpec {
         ] {
             k.extend(list.iter().map(|v| format!("{prefix}:{v}")));
         }
+        let day_offset = match &raw.day_utc_offset {
+            None => Utc.fix(),
+            Some(s) => parse_offset(s).unwrap_or_else(|| {
+                errors.push(format!(
+                    "limits.day_utc_offset: `{s}` is not an offset like +02:00 or -05:00"
+                ));
+                Utc.fix()
+            }),
+        };
         if errors.is_empty() {
             Ok(LimitsSpec {
                 rate,
                 spend,
                 kill: k,
+                day_offset,
             })
         } else {
             Err(errors)
@@ -175,7 +214,11 @@ pub struct Limiters {
     pub clock: Arc<dyn Clock>,
     pub state: SharedState,
     buckets: Mutex<HashMap<String, Arc<KeyedLimiter>>>,
+    /// Rate checks so far; every `RETAIN_EVERY` idle keys are dropped from the buckets.
+    checks: AtomicU64,
 }
+
+const RETAIN_EVERY: u64 = 65_536;
 
 impl Limiters {
     pub fn new(clock: Arc<dyn Clock>, state: SharedState) -> Self {
@@ -183,6 +226,7 @@ impl Limiters {
             clock,
             state,
             buckets: Mutex::new(HashMap::new()),
+            checks: AtomicU64::new(0),
         }
     }
 
@@ -191,6 +235,13 @@ impl Limiters {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
+            // Keys whose bucket is full again carry no state: forget them (bounded memory).
+            for b in g.values() {
+                b.retain_recent();
+                b.shrink_to_fit();
+            }
+        }
         g.entry(rule.fingerprint.clone())
             .or_insert_with(|| {
                 Arc::new(RateLimiter::new(
@@ -276,9 +327,23 @@ pub fn kill_fields(principal: &Principal, tool: &str) -> Vec<String> {
     f
 }
 
-/// The UTC day of `now`, as used in budget keys.
-pub fn day(now: DateTime<Utc>) -> String {
-    now.format("%Y-%m-%d").to_string()
+/// The budget day of `now` (at the configured offset), as used in budget keys.
+pub fn day(now: DateTime<Utc>, offset: FixedOffset) -> String {
+    now.with_timezone(&offset).format("%Y-%m-%d").to_string()
+}
+
+/// Seconds until the next budget day starts.
+pub fn secs_to_next_day(now: DateTime<Utc>, offset: FixedOffset) -> u64 {
+    let local = now.with_timezone(&offset);
+    let next = local
+        .date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| t.and_local_timezone(offset).single());
+    match next {
+        Some(n) => (n.with_timezone(&Utc) - now).num_seconds().max(1) as u64,
+        None => 3600,
+    }
 }
 
 pub fn run_key(run_id: &str) -> String {
@@ -298,7 +363,7 @@ pub fn budgets_for(
     principal: &Principal,
     now: DateTime<Utc>,
 ) -> (Vec<BudgetCheck>, Vec<(SpendScope, OnExceed)>) {
-    let d = day(now);
+    let d = day(now, spec.day_offset);
     let mut budgets: Vec<BudgetCheck> = Vec::new();
     let mut actions = Vec::new();
     for rule in &spec.spend {
@@ -340,8 +405,13 @@ pub fn budgets_for(
 
 /// `input.usage` for policy: spend as last seen by this sidecar (exact with SQLite; with Redis
 /// as of this sidecar's last call — the reservation itself is what enforces budgets).
-pub fn usage_doc(state: &dyn StateStore, principal: &Principal, now: DateTime<Utc>) -> Value {
-    let d = day(now);
+pub fn usage_doc(
+    state: &dyn StateStore,
+    spec: &LimitsSpec,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Value {
+    let d = day(now, spec.day_offset);
     let get = |k: String| usd(state.usage_cached(&k).unwrap_or(0));
     let mut doc = serde_json::Map::new();
     if let Some(r) = &principal.run_id {
@@ -456,7 +526,12 @@ pub async fn enforce(
                 }
                 OnExceed::Degrade => format!("{what}; degraded: only read-only tools are allowed"),
             };
-            Err(Reject::new(Reason::BudgetExceeded, message))
+            let mut r = Reject::new(Reason::BudgetExceeded, message);
+            if scope != SpendScope::Run {
+                // A day budget has room again when the next budget day starts.
+                r.retry_after = Some(secs_to_next_day(now, spec.day_offset));
+            }
+            Err(r)
         }
     }
 }
@@ -516,6 +591,25 @@ mod tests {
     use crate::config::raw::{RawRateLimit, RawSpendLimit};
 
     #[test]
+    fn days_and_offsets() {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T23:30:00Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        let utc = Utc.fix();
+        assert_eq!(day(now, utc), "2026-11-21");
+        assert_eq!(secs_to_next_day(now, utc), 1800);
+        let plus2 = parse_offset("+02:00").expect("offset");
+        assert_eq!(day(now, plus2), "2026-11-22");
+        assert_eq!(secs_to_next_day(now, plus2), 22 * 3600 + 1800);
+        assert_eq!(
+            parse_offset("-05:30").map(|o| o.local_minus_utc()),
+            Some(-19800)
+        );
+        assert_eq!(parse_offset("02:00"), None);
+        assert_eq!(parse_offset("+25:00"), None);
+    }
+
+    #[test]
     fn globs() {
         for (g, n, want) in [
             ("stripe.*", "stripe.create_refund", true),
@@ -566,6 +660,7 @@ mod tests {
                     agent: None,
                 },
             ],
+            day_utc_offset: None,
         };
         let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("compiles");
         let now = DateTime::parse_from_rfc3339("2026-11-21T23:59:59Z")
@@ -590,6 +685,7 @@ mod tests {
                 burst: None,
             }],
             spend: vec![],
+            day_utc_offset: None,
         };
         let e = LimitsSpec::compile(&raw, &RawKill::default()).expect_err("two rates");
         assert!(e[0].contains("exactly one"), "{e:?}");

@@ -17,8 +17,8 @@ use redis::Script;
 
 use super::{BudgetCheck, ReserveOutcome, StateError, StateStore};
 
-/// How long one state operation may take before the call fails closed.
-const OP_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long one state operation may take before the call fails closed, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 /// The usage cache (for `input.usage`) is cleared when it grows past this many keys.
 const USAGE_CACHE_MAX: usize = 10_000;
 
@@ -58,6 +58,7 @@ return out
 /// The Redis-backed store.
 pub struct RedisStore {
     conn: ConnectionManager,
+    timeout: Duration,
     prefix: String,
     reserve: Script,
     healthy: AtomicBool,
@@ -69,18 +70,19 @@ impl RedisStore {
     /// Connect lazily to `url` (e.g. `redis://127.0.0.1:6379/0`); keys are put under `prefix`.
     /// Must be called inside a Tokio runtime. An unreachable server is not an error here: calls
     /// that need state fail closed until it answers.
-    pub fn connect(url: &str, prefix: &str) -> Result<Self, StateError> {
+    pub fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StateError> {
         let client = redis::Client::open(url)
             .map_err(|e| StateError::Backend(format!("redis url `{url}`: {e}")))?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT))
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, config)
             .map_err(|e| StateError::Backend(format!("redis: {e}")))?;
         Ok(RedisStore {
             conn,
+            timeout,
             prefix: prefix.to_string(),
             reserve: Script::new(RESERVE),
             healthy: AtomicBool::new(true),
@@ -102,7 +104,7 @@ impl RedisStore {
     where
         F: std::future::Future<Output = redis::RedisResult<T>>,
     {
-        match tokio::time::timeout(OP_TIMEOUT, f).await {
+        match tokio::time::timeout(self.timeout, f).await {
             Ok(Ok(v)) => {
                 self.healthy.store(true, Ordering::Relaxed);
                 Ok(v)
@@ -114,7 +116,8 @@ impl RedisStore {
             Err(_) => {
                 self.healthy.store(false, Ordering::Relaxed);
                 Err(StateError::Unavailable(format!(
-                    "redis did not answer within {OP_TIMEOUT:?}"
+                    "redis did not answer within {:?}",
+                    self.timeout
                 )))
             }
         }

@@ -6,10 +6,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use futures_util::future::{self, BoxFuture};
 use futures_util::FutureExt;
@@ -56,7 +57,13 @@ pub struct SqliteStore {
     writer: Mutex<Option<JoinHandle<()>>>,
     healthy: Arc<AtomicBool>,
     clock: Arc<dyn Clock>,
+    /// Reservations so far; every `SWEEP_EVERY` the expired counters are dropped from memory.
+    ops: AtomicU64,
 }
+
+const SWEEP_EVERY: u64 = 8192;
+/// The writer deletes expired rows when it has been idle this long.
+const DB_SWEEP_IDLE: Duration = Duration::from_secs(300);
 
 impl SqliteStore {
     /// Open (or create) the database at `path` and load what it holds.
@@ -113,9 +120,10 @@ impl SqliteStore {
         let healthy = Arc::new(AtomicBool::new(true));
         let (tx, rx) = mpsc::channel();
         let h = healthy.clone();
+        let c = clock.clone();
         let writer = std::thread::Builder::new()
             .name("toolwall-sqlite".into())
-            .spawn(move || write_behind(conn, rx, h))
+            .spawn(move || write_behind(conn, rx, h, c))
             .map_err(|e| StateError::Backend(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             inner: Mutex::new(inner),
@@ -123,6 +131,7 @@ impl SqliteStore {
             writer: Mutex::new(Some(writer)),
             healthy,
             clock,
+            ops: AtomicU64::new(0),
         })
     }
 
@@ -172,6 +181,11 @@ impl SqliteStore {
     ) -> ReserveOutcome {
         let now = self.clock.now().timestamp();
         let mut inner = self.lock();
+        if self.ops.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            inner
+                .counters
+                .retain(|_, c| c.expires > now || c.reserved > 0);
+        }
         if let Some(f) = kill_fields.iter().find(|f| inner.kills.contains(*f)) {
             return ReserveOutcome::Killed(f.clone());
         }
@@ -205,9 +219,27 @@ pub fn exceeds(usage: i64, amount: i64, limit: i64) -> bool {
     usage >= limit || usage.saturating_add(amount) > limit
 }
 
-fn write_behind(conn: Connection, rx: mpsc::Receiver<Write>, healthy: Arc<AtomicBool>) {
+fn write_behind(
+    conn: Connection,
+    rx: mpsc::Receiver<Write>,
+    healthy: Arc<AtomicBool>,
+    clock: Arc<dyn Clock>,
+) {
     let mut conn = conn;
-    while let Ok(first) = rx.recv() {
+    loop {
+        let first = match rx.recv_timeout(DB_SWEEP_IDLE) {
+            Ok(w) => w,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let now = clock.now().timestamp();
+                if let Err(e) =
+                    conn.execute("DELETE FROM counters WHERE expires <= ?1", params![now])
+                {
+                    tracing::warn!(error = %e, "sqlite state: deleting expired counters failed");
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
             batch.push(more);

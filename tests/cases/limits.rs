@@ -132,6 +132,8 @@ async fn day_budgets_reset_at_the_utc_day_boundary() {
         "{:?}",
         r.body
     );
+    // a day budget has room again at midnight UTC: 30 s away
+    assert_eq!(r.headers.get("retry-after").expect("Retry-After"), "30");
     clock.advance(Duration::from_secs(31)); // 00:00:01 the next day
     assert_eq!(send(h.agent(), buy()).await.status, 200);
     let u = admin_get(h.admin(), "/admin/usage?tenant=acme&agent=test-agent")
