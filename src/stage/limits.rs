@@ -255,7 +255,8 @@ impl Limiters {
 }
 
 /// A reservation on one or more budgets: committed with the real cost after the call, or
-/// released — also when the call is dropped half-way (client disconnect, panic).
+/// released when the call did not happen. A reservation dropped unsettled (the client went
+/// away or a panic while the call was upstream) keeps its estimate: the call may have happened.
 pub struct SpendReservation {
     state: SharedState,
     budgets: Vec<BudgetCheck>,
@@ -277,16 +278,16 @@ impl SpendReservation {
 
 impl Drop for SpendReservation {
     fn drop(&mut self) {
-        if self.settled || self.budgets.is_empty() || self.reserved == 0 {
+        if self.settled || self.budgets.is_empty() {
             return;
         }
         let state = self.state.clone();
         let budgets = std::mem::take(&mut self.budgets);
-        let reserved = self.reserved;
+        let (reserved, estimate) = (self.reserved, self.estimate);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                if let Err(e) = state.settle(&budgets, reserved, 0).await {
-                    tracing::warn!(error = %e, "releasing an abandoned spend reservation failed");
+                if let Err(e) = state.settle(&budgets, reserved, estimate).await {
+                    tracing::warn!(error = %e, "committing an abandoned spend reservation failed");
                 }
             });
         }
@@ -671,6 +672,67 @@ mod tests {
         assert_eq!(b[0].key, "spend:tenant:acme:2026-11-21");
         assert_eq!(b[0].limit, 5_000_000);
         assert_eq!(a[0], (SpendScope::TenantDay, OnExceed::Degrade));
+    }
+
+    fn priced_tool() -> Tool {
+        Tool {
+            name: "t.buy".into(),
+            label: "t.buy",
+            method: http::Method::POST,
+            path: "/buy".into(),
+            args_from: crate::config::raw::ArgsFrom::Json,
+            schema: None,
+            schema_ref: None,
+            coerce: HashMap::new(),
+            cost_usd: 0.5,
+            cost_pointer: None,
+            read_only: false,
+            risk: Value::Null,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_reservation_commits_its_estimate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let clock: Arc<dyn Clock> = Arc::new(crate::state::SystemClock::default());
+        let raw = RawLimits {
+            rate: vec![],
+            spend: vec![RawSpendLimit {
+                scope: SpendScope::AgentDay,
+                max_usd: 10.0,
+                on_exceed: OnExceed::Deny,
+                tenant: None,
+                agent: None,
+            }],
+            day_utc_offset: None,
+        };
+        let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("spec");
+        let key = agent_key("a1", &day(clock.now(), spec.day_offset));
+        {
+            let store: SharedState = Arc::new(
+                crate::state::sqlite::SqliteStore::open(&path, clock.clone()).expect("open"),
+            );
+            let limiters = Limiters::new(clock.clone(), store.clone());
+            let r = enforce(&limiters, &spec, &principal(), &priced_tool())
+                .await
+                .expect("allowed")
+                .expect("reservation");
+            drop(r); // as when the client goes away while the call is upstream
+            for _ in 0..100 {
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(
+                store
+                    .usage(std::slice::from_ref(&key))
+                    .await
+                    .expect("usage"),
+                vec![500_000]
+            );
+        }
+        // committed, not merely reserved: it survives a restart
+        let store = crate::state::sqlite::SqliteStore::open(&path, clock).expect("reopen");
+        assert_eq!(store.usage(&[key]).await.expect("usage"), vec![500_000]);
     }
 
     #[test]
