@@ -265,6 +265,49 @@ async fn hs256_is_refused_when_only_a_jwks_is_configured() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rs256_and_the_classic_hs_rs_confusion() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwt");
+    let up = http_upstream().await;
+    std::env::set_var(HS_ENV, HS_SECRET);
+    for with_hs in [false, true] {
+        let hs = if with_hs {
+            format!("    hs256_secret_env: {HS_ENV}\n")
+        } else {
+            String::new()
+        };
+        let cfg = format!(
+            "identity:\n  jwt:\n    issuer: https://issuer.test\n    audience: toolwall\n    jwks_file: {fixtures}/rs256-test-jwks.json\n{hs}"
+        );
+        let h =
+            Harness::start_with(&[("id", id_adapter(up.addr))], WHOAMI_POLICY, &cfg, None).await;
+        let der = std::fs::read(format!("{fixtures}/rs256-test-key.der")).expect("key");
+        let mut hd = Header::new(Algorithm::RS256);
+        hd.kid = Some("rs1".into());
+        let good = encode(
+            &hd,
+            &claims("toolwall", now() + 600),
+            &EncodingKey::from_rsa_der(&der),
+        )
+        .expect("sign");
+        let r = call(&h, "/id/whoami", Some(&good), &[]).await;
+        assert_eq!(r.reasons()[..2], ["jwt", "agent-7"]);
+        // HS256 "signed" with the server's public RSA key as the HMAC secret
+        let public_pem = std::fs::read(format!("{fixtures}/rs256-test-pub.pem")).expect("pub");
+        let mut hd = Header::new(Algorithm::HS256);
+        hd.kid = Some("rs1".into());
+        let forged = encode(
+            &hd,
+            &claims("toolwall", now() + 600),
+            &EncodingKey::from_secret(&public_pem),
+        )
+        .expect("sign");
+        let want = if with_hs { "signature" } else { "HS256" };
+        assert_401(&call(&h, "/id/call", Some(&forged), &[]).await, want);
+    }
+    assert!(up.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_identity_ignores_headers_it_does_not_trust() {
     let up = http_upstream().await;
     let h = Harness::start_with(
