@@ -124,3 +124,47 @@ async fn redis_down_fails_limited_tools_closed_and_recovers() {
     let ready = admin_get(h.admin(), "/readyz").await;
     assert_eq!(String::from_utf8_lossy(&ready.body), "ready\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_commits_the_real_cost_and_degrades_to_read_only() {
+    let redis = RedisServer::start().await;
+    let up = fixed_upstream(r#"{"ok":true,"usage":{"cost_usd":0.03}}"#).await;
+    let h = app_on(
+        &redis,
+        &up,
+        "limits:\n  spend: [ { scope: tenant_day, max_usd: 0.05, on_exceed: degrade } ]\n",
+    )
+    .await;
+    // reserves 0.01, commits the 0.03 the upstream reports
+    assert_eq!(
+        send(h.agent(), json_post("/shop/metered", "{}"))
+            .await
+            .status,
+        200
+    );
+    let u = admin_get(h.admin(), "/admin/usage?tenant=acme")
+        .await
+        .json();
+    assert!(
+        (u["tenant_spent_usd"].as_f64().expect("num") - 0.03).abs() < 1e-9,
+        "{u}"
+    );
+    assert_eq!(
+        send(h.agent(), json_post("/shop/metered", "{}"))
+            .await
+            .status,
+        200
+    );
+    // 0.06 of 0.05: only read-only tools go through, and their cost still counts
+    let r = send(h.agent(), buy()).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.reasons(), vec!["budget_exceeded"]);
+    assert_eq!(send(h.agent(), get("/shop/look")).await.status, 200);
+    let u = admin_get(h.admin(), "/admin/usage?tenant=acme")
+        .await
+        .json();
+    assert!(
+        (u["tenant_spent_usd"].as_f64().expect("num") - 0.07).abs() < 1e-9,
+        "{u}"
+    );
+}
