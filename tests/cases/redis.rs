@@ -168,3 +168,99 @@ async fn redis_commits_the_real_cost_and_degrades_to_read_only() {
         "{u}"
     );
 }
+
+/// A `toolwall run` child process, killed on drop.
+struct Proc {
+    child: std::process::Child,
+    agent: std::net::SocketAddr,
+    admin: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+async fn spawn_toolwall(redis: &RedisServer, up: &FixedUpstream, limits: &str) -> Proc {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (listen, admin) = (free_port(), free_port());
+    std::fs::create_dir_all(dir.path().join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("policies")).expect("mkdir");
+    std::fs::write(dir.path().join("adapters/shop.yaml"), shop_adapter(up.addr)).expect("write");
+    std::fs::write(dir.path().join("policies/toolwall.rego"), ALLOW_ALL).expect("write");
+    std::fs::write(
+        dir.path().join("toolwall.yaml"),
+        format!(
+            "listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:{admin}\n{STATIC_IDENTITY}state: {{ backend: redis, url: \"{}\", prefix: \"tw-proc:\" }}\n{limits}",
+            redis.url()
+        ),
+    )
+    .expect("write");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
+        .args(["run", "-c"])
+        .arg(dir.path().join("toolwall.yaml"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn toolwall");
+    let p = Proc {
+        child,
+        agent: format!("127.0.0.1:{listen}").parse().expect("addr"),
+        admin: format!("127.0.0.1:{admin}").parse().expect("addr"),
+        _dir: dir,
+    };
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(p.admin).await.is_ok() {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("toolwall did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_toolwall_processes_share_one_budget_and_one_kill_switch() {
+    let redis = RedisServer::start().await;
+    let up = fixed_upstream(r#"{"ok":true}"#).await;
+    let limits = "limits:\n  spend: [ { scope: tenant_day, max_usd: 0.05 } ]\n";
+    let a = spawn_toolwall(&redis, &up, limits).await;
+    let b = spawn_toolwall(&redis, &up, limits).await;
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let addr = if i % 2 == 0 { a.agent } else { b.agent };
+            tokio::spawn(async move { send(addr, buy()).await.status.as_u16() })
+        })
+        .collect();
+    let mut ok = 0;
+    for c in calls {
+        match c.await.expect("task") {
+            200 => ok += 1,
+            429 => {}
+            s => panic!("unexpected {s}"),
+        }
+    }
+    assert_eq!(ok, 5);
+    assert_eq!(up.hits(), 5);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
+        .args(["kill", "on", "--tool", "shop.free", "--admin"])
+        .arg(format!("http://{}", a.admin))
+        .output()
+        .expect("toolwall kill");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = send(b.agent, get("/shop/free")).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.reasons(), vec!["kill_switch"]);
+}
