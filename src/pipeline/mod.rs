@@ -116,7 +116,7 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
             set_decision_header(&mut rparts.headers, &ctx.decision_id);
             let body = match (spend, tool) {
                 (Some(reservation), Some(tool)) => {
-                    match settle_spend(reservation, tool, rbody).await {
+                    match limits::settle_after_response(reservation, tool, rbody).await {
                         Ok(b) => b,
                         Err(rej) => return refuse(&mut ctx, rej),
                     }
@@ -130,61 +130,11 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         }
         Err(rej) => {
             if let Some(reservation) = spend {
-                // A timed-out call may have happened upstream: keep its estimate counted.
-                let actual = if rej.reason == Reason::UpstreamTimeout {
-                    reservation.estimate
-                } else {
-                    0
-                };
-                if let Err(e) = reservation.settle(actual).await {
-                    tracing::warn!(error = %e, "settling spend after an upstream failure failed");
-                }
+                limits::settle_after_failure(reservation, rej.reason).await;
             }
             refuse(&mut ctx, rej)
         }
     }
-}
-
-/// Commit the call's cost: the real one from the response when the tool names a JSON pointer
-/// (the body is then read here, up to 16 MiB), else the adapter's `cost_usd`.
-async fn settle_spend(
-    reservation: SpendReservation,
-    tool: &crate::config::Tool,
-    body: Incoming,
-) -> Result<ResBody, Reject> {
-    const MAX_PRICED_RESPONSE: usize = 16 * 1024 * 1024;
-    let Some(pointer) = &tool.cost_pointer else {
-        let actual = reservation.estimate;
-        if let Err(e) = reservation.settle(actual).await {
-            tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
-        }
-        return Ok(body.boxed());
-    };
-    let bytes = match Limited::new(body, MAX_PRICED_RESPONSE).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) => {
-            let actual = reservation.estimate;
-            let _ = reservation.settle(actual).await;
-            return Err(Reject::new(
-                Reason::UpstreamUnavailable,
-                format!("the upstream response could not be read: {e}"),
-            ));
-        }
-    };
-    let real = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.pointer(pointer).and_then(|c| c.as_f64()));
-    let actual = match real {
-        Some(usd) => crate::state::micros(usd),
-        None => {
-            tracing::warn!(tool = %tool.name, pointer = %pointer, "response carries no cost; committing the estimate");
-            reservation.estimate
-        }
-    };
-    if let Err(e) = reservation.settle(actual).await {
-        tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
-    }
-    Ok(full(bytes))
 }
 
 /// The CPU-only stages: identify, classify, args, schema, policy. Returns what to forward.

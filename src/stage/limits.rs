@@ -16,11 +16,14 @@ use chrono::{DateTime, FixedOffset, Offset, Utc};
 use governor::clock::Clock as GovernorClock;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::config::raw::{OnExceed, RateKey, RawKill, RawLimits, SpendScope};
 use crate::config::Tool;
 use crate::pipeline::reject::{Reason, Reject};
+use crate::pipeline::{full, ResBody};
 use crate::stage::identify::Principal;
 use crate::state::{
     micros, usd, BudgetCheck, Clock, ReserveOutcome, SharedState, StateError, StateStore,
@@ -534,6 +537,61 @@ pub async fn enforce(
             }
             Err(r)
         }
+    }
+}
+
+/// Commit the call's cost: the real one from the response when the tool names a JSON pointer
+/// (the body is then read here, up to 16 MiB), else the adapter's `cost_usd`.
+pub async fn settle_after_response(
+    reservation: SpendReservation,
+    tool: &Tool,
+    body: Incoming,
+) -> Result<ResBody, Reject> {
+    const MAX_PRICED_RESPONSE: usize = 16 * 1024 * 1024;
+    let Some(pointer) = &tool.cost_pointer else {
+        let actual = reservation.estimate;
+        if let Err(e) = reservation.settle(actual).await {
+            tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+        }
+        return Ok(body.boxed());
+    };
+    let bytes = match Limited::new(body, MAX_PRICED_RESPONSE).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            let actual = reservation.estimate;
+            let _ = reservation.settle(actual).await;
+            return Err(Reject::new(
+                Reason::UpstreamUnavailable,
+                format!("the upstream response could not be read: {e}"),
+            ));
+        }
+    };
+    let real = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.pointer(pointer).and_then(|c| c.as_f64()));
+    let actual = match real {
+        Some(usd) => micros(usd),
+        None => {
+            tracing::warn!(tool = %tool.name, pointer = %pointer, "response carries no cost; committing the estimate");
+            reservation.estimate
+        }
+    };
+    if let Err(e) = reservation.settle(actual).await {
+        tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+    }
+    Ok(full(bytes))
+}
+
+/// Settle after the upstream failed: a timed-out call may have happened upstream, so its
+/// estimate stays counted; a call that never reached the upstream is released.
+pub async fn settle_after_failure(reservation: SpendReservation, reason: Reason) {
+    let actual = if reason == Reason::UpstreamTimeout {
+        reservation.estimate
+    } else {
+        0
+    };
+    if let Err(e) = reservation.settle(actual).await {
+        tracing::warn!(error = %e, "settling spend after an upstream failure failed");
     }
 }
 
