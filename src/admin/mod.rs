@@ -36,7 +36,8 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
             // Ask the state backend now, so a backend that went away shows here at once.
             let state = st.state();
             let state_down = match state.kills().await {
-                Ok(_) => None,
+                Ok(_) if state.healthy() => None,
+                Ok(_) => Some("its last write failed (see the log)".to_string()),
                 Err(e) => Some(e.to_string()),
             };
             st.metrics

@@ -385,3 +385,37 @@ async fn spend_and_kill_switches_survive_a_restart() {
     let list = admin_get(h.admin(), "/admin/kill").await.json();
     assert_eq!(list["kills"][0]["switch"], "agent:other");
 }
+
+#[test]
+fn limits_and_admin_config_errors_are_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+    std::fs::write(root.join("policies/toolwall.rego"), ALLOW_ALL).expect("write");
+    let cfg = root.join("toolwall.yaml");
+    let load = |text: &str| {
+        std::fs::write(&cfg, text).expect("write");
+        match toolwall::config::load_snapshot(&cfg, true) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    };
+    let e = load("admin: 0.0.0.0:0\nlisten: 127.0.0.1:0\n");
+    assert!(
+        e.contains("toolwall.yaml:1:1:") && e.contains("admin_token_env"),
+        "{e}"
+    );
+    let e = load(
+        "listen: 127.0.0.1:0\nlimits:\n  rate: [ { per_second: 1, per_minute: 5 } ]\n  spend: [ { scope: run, max_usd: -1 } ]\n",
+    );
+    assert!(e.contains("toolwall.yaml:2:1: limits.rate[0]"), "{e}");
+    assert!(e.contains("limits.spend[0]: max_usd"), "{e}");
+    let e = load("limits:\n  spend: [ { scope: week, max_usd: 1 } ]\n");
+    assert!(e.contains("toolwall.yaml:2:"), "{e}");
+    let e = load("state: { backend: redis }\n");
+    assert!(e.contains("redis://"), "{e}");
+    let e = load("limits:\n  day_utc_offset: CET\n");
+    assert!(e.contains("day_utc_offset"), "{e}");
+    assert_eq!(load("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"), "");
+}
