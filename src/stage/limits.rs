@@ -473,7 +473,7 @@ pub async fn enforce(
         let hit = match state.killed(&fields).await {
             Ok(hit) => hit,
             Err(e) => {
-                tracing::warn!(error = %e, "state backend down; using the last known kill switches");
+                tracing::debug!(error = %e, "state backend down; using the last known kill switches");
                 state.killed_cached(&fields)
             }
         };

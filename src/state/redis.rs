@@ -6,9 +6,10 @@
 //! reserve and settle leaves its reservation counted until the key expires (fail closed).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
+use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -19,6 +20,9 @@ use super::{BudgetCheck, ReserveOutcome, StateError, StateStore};
 
 /// How long one state operation may take before the call fails closed, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
+/// After a failure, operations fail at once for this long instead of each waiting for a
+/// timeout (a black-holed Redis would otherwise add the timeout to every unlimited call).
+const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(250);
 /// The usage cache (for `input.usage`) is cleared when it grows past this many keys.
 const USAGE_CACHE_MAX: usize = 10_000;
 
@@ -62,6 +66,9 @@ pub struct RedisStore {
     prefix: String,
     reserve: Script,
     healthy: AtomicBool,
+    /// Milliseconds since `origin` of the last failure (circuit breaker).
+    failed_at: AtomicU64,
+    origin: Instant,
     kill_cache: RwLock<HashSet<String>>,
     usage_cache: Mutex<HashMap<String, i64>>,
 }
@@ -86,6 +93,8 @@ impl RedisStore {
             prefix: prefix.to_string(),
             reserve: Script::new(RESERVE),
             healthy: AtomicBool::new(true),
+            failed_at: AtomicU64::new(0),
+            origin: Instant::now(),
             kill_cache: RwLock::new(HashSet::new()),
             usage_cache: Mutex::new(HashMap::new()),
         })
@@ -104,22 +113,32 @@ impl RedisStore {
     where
         F: std::future::Future<Output = redis::RedisResult<T>>,
     {
+        let now_ms = self.origin.elapsed().as_millis() as u64;
+        if !self.healthy.load(Ordering::Relaxed)
+            && now_ms.saturating_sub(self.failed_at.load(Ordering::Relaxed))
+                < RETRY_AFTER_FAILURE.as_millis() as u64
+        {
+            return Err(StateError::Unavailable(
+                "redis is unreachable (retrying every 250ms)".into(),
+            ));
+        }
+        let fail = |msg: String| {
+            if self.healthy.swap(false, Ordering::Relaxed) {
+                tracing::error!(error = %msg, "redis state backend unavailable: calls to limited tools fail closed");
+            }
+            self.failed_at
+                .store(self.origin.elapsed().as_millis() as u64, Ordering::Relaxed);
+            Err(StateError::Unavailable(msg))
+        };
         match tokio::time::timeout(self.timeout, f).await {
             Ok(Ok(v)) => {
-                self.healthy.store(true, Ordering::Relaxed);
+                if !self.healthy.swap(true, Ordering::Relaxed) {
+                    tracing::info!("redis state backend answers again");
+                }
                 Ok(v)
             }
-            Ok(Err(e)) => {
-                self.healthy.store(false, Ordering::Relaxed);
-                Err(StateError::Unavailable(format!("redis: {e}")))
-            }
-            Err(_) => {
-                self.healthy.store(false, Ordering::Relaxed);
-                Err(StateError::Unavailable(format!(
-                    "redis did not answer within {:?}",
-                    self.timeout
-                )))
-            }
+            Ok(Err(e)) => fail(format!("redis: {e}")),
+            Err(_) => fail(format!("redis did not answer within {:?}", self.timeout)),
         }
     }
 
