@@ -41,6 +41,22 @@ pub struct RateRule {
     pub quota: Quota,
     /// Identifies the bucket set across reloads: same rule text, same buckets.
     pub fingerprint: String,
+    /// The buckets, once looked up (no lock on the hot path after the first call).
+    bucket: BucketCell,
+}
+
+/// `(Limiters id, buckets)` resolved for one rule of one snapshot.
+#[derive(Clone, Default)]
+struct BucketCell(std::sync::OnceLock<(u64, Arc<KeyedLimiter>)>);
+
+impl std::fmt::Debug for BucketCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "BucketCell(set)"
+        } else {
+            "BucketCell(unset)"
+        })
+    }
 }
 
 /// One compiled spend rule.
@@ -141,6 +157,7 @@ impl LimitsSpec {
                 tool_glob: r.tool.clone(),
                 quota,
                 fingerprint,
+                bucket: BucketCell::default(),
             });
         }
         let mut spend = Vec::new();
@@ -219,7 +236,11 @@ pub struct Limiters {
     buckets: Mutex<HashMap<String, Arc<KeyedLimiter>>>,
     /// Rate checks so far; every `RETAIN_EVERY` idle keys are dropped from the buckets.
     checks: AtomicU64,
+    /// Tells this `Limiters` apart in a rule's `BucketCell`.
+    id: u64,
 }
+
+static LIMITERS_IDS: AtomicU64 = AtomicU64::new(1);
 
 const RETAIN_EVERY: u64 = 65_536;
 
@@ -230,21 +251,37 @@ impl Limiters {
             state,
             buckets: Mutex::new(HashMap::new()),
             checks: AtomicU64::new(0),
+            id: LIMITERS_IDS.fetch_add(1, Ordering::Relaxed),
         }
     }
 
     fn bucket(&self, rule: &RateRule) -> Arc<KeyedLimiter> {
-        let mut g = match self.buckets.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
         if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
             // Keys whose bucket is full again carry no state: forget them (bounded memory).
-            for b in g.values() {
+            let all: Vec<Arc<KeyedLimiter>> = match self.buckets.lock() {
+                Ok(g) => g.values().cloned().collect(),
+                Err(p) => p.into_inner().values().cloned().collect(),
+            };
+            for b in all {
                 b.retain_recent();
                 b.shrink_to_fit();
             }
         }
+        if let Some((id, b)) = rule.bucket.0.get() {
+            if *id == self.id {
+                return b.clone();
+            }
+        }
+        let b = self.bucket_slow(rule);
+        let _ = rule.bucket.0.set((self.id, b.clone()));
+        b
+    }
+
+    fn bucket_slow(&self, rule: &RateRule) -> Arc<KeyedLimiter> {
+        let mut g = match self.buckets.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
         g.entry(rule.fingerprint.clone())
             .or_insert_with(|| {
                 Arc::new(RateLimiter::new(
@@ -333,7 +370,9 @@ pub fn kill_fields(principal: &Principal, tool: &str) -> Vec<String> {
 
 /// The budget day of `now` (at the configured offset), as used in budget keys.
 pub fn day(now: DateTime<Utc>, offset: FixedOffset) -> String {
-    now.with_timezone(&offset).format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    let d = now.with_timezone(&offset);
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// Seconds until the next budget day starts.

@@ -64,6 +64,9 @@ pub struct SqliteStore {
 const SWEEP_EVERY: u64 = 8192;
 /// The writer deletes expired rows when it has been idle this long.
 const DB_SWEEP_IDLE: Duration = Duration::from_secs(300);
+/// After the first write of a batch the writer waits this long for more, then writes them in
+/// one transaction (one row per key): the durability window of write-behind.
+const COALESCE: Duration = Duration::from_millis(20);
 
 impl SqliteStore {
     /// Open (or create) the database at `path` and load what it holds.
@@ -240,33 +243,39 @@ fn write_behind(
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
-        let mut batch = vec![first];
-        while let Ok(more) = rx.try_recv() {
-            batch.push(more);
+        std::thread::sleep(COALESCE);
+        // Counters: the last value per key wins; kill switches: applied in order.
+        let mut counters: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut kills: Vec<(String, bool)> = Vec::new();
+        for w in std::iter::once(first).chain(rx.try_iter()) {
+            match w {
+                Write::Counter {
+                    key,
+                    committed,
+                    expires,
+                } => {
+                    counters.insert(key, (committed, expires));
+                }
+                Write::Kill { field, on } => kills.push((field, on)),
+            }
         }
         let result = (|| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
-            for w in &batch {
-                match w {
-                    Write::Counter {
-                        key,
-                        committed,
-                        expires,
-                    } => {
-                        tx.execute(
-                            "INSERT INTO counters (key, committed, expires) VALUES (?1, ?2, ?3)
-                             ON CONFLICT(key) DO UPDATE SET committed = excluded.committed, expires = excluded.expires",
-                            params![key, committed, expires],
-                        )?;
-                    }
-                    Write::Kill { field, on: true } => {
-                        tx.execute(
-                            "INSERT OR IGNORE INTO kills (field) VALUES (?1)",
-                            params![field],
-                        )?;
-                    }
-                    Write::Kill { field, on: false } => {
-                        tx.execute("DELETE FROM kills WHERE field = ?1", params![field])?;
+            {
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO counters (key, committed, expires) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(key) DO UPDATE SET committed = excluded.committed, expires = excluded.expires",
+                )?;
+                for (key, (committed, expires)) in &counters {
+                    upsert.execute(params![key, committed, expires])?;
+                }
+                for (field, on) in &kills {
+                    if *on {
+                        tx.prepare_cached("INSERT OR IGNORE INTO kills (field) VALUES (?1)")?
+                            .execute(params![field])?;
+                    } else {
+                        tx.prepare_cached("DELETE FROM kills WHERE field = ?1")?
+                            .execute(params![field])?;
                     }
                 }
             }
