@@ -355,15 +355,21 @@ pub fn priced(tool: &Tool) -> bool {
 
 /// The kill-switch fields that stop this call.
 pub fn kill_fields(principal: &Principal, tool: &str) -> Vec<String> {
+    fn field(prefix: &str, v: &str) -> String {
+        let mut s = String::with_capacity(prefix.len() + v.len());
+        s.push_str(prefix);
+        s.push_str(v);
+        s
+    }
     let mut f = Vec::with_capacity(5);
     f.push("all".to_string());
     if let Some(t) = &principal.tenant {
-        f.push(format!("tenant:{t}"));
+        f.push(field("tenant:", t));
     }
-    f.push(format!("agent:{}", principal.agent));
-    f.push(format!("tool:{tool}"));
+    f.push(field("agent:", &principal.agent));
+    f.push(field("tool:", tool));
     if let Some(w) = &principal.workflow {
-        f.push(format!("workflow:{w}"));
+        f.push(field("workflow:", w));
     }
     f
 }

@@ -2,12 +2,12 @@
 //! authority, so a reservation costs a mutex and a hash lookup — and are written behind to a
 //! SQLite file (WAL) by one writer thread, so they survive restarts.
 //!
-//! Only committed spend is persisted; in-flight reservations are not (a crash releases them).
+//! Only committed spend is persisted (every 20 ms, one transaction for whatever changed);
+//! in-flight reservations are not (a crash releases them).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -36,24 +36,16 @@ impl Counter {
 struct Inner {
     counters: HashMap<String, Counter>,
     kills: HashSet<String>,
-}
-
-enum Write {
-    Counter {
-        key: String,
-        committed: i64,
-        expires: i64,
-    },
-    Kill {
-        field: String,
-        on: bool,
-    },
+    /// Counters whose committed value changed since the writer last ran.
+    dirty: HashSet<String>,
+    /// Kill switch changes since the writer last ran, in order.
+    dirty_kills: Vec<(String, bool)>,
 }
 
 /// The SQLite-backed store.
 pub struct SqliteStore {
-    inner: Mutex<Inner>,
-    tx: Mutex<Option<mpsc::Sender<Write>>>,
+    inner: Arc<Mutex<Inner>>,
+    stop: Arc<AtomicBool>,
     writer: Mutex<Option<JoinHandle<()>>>,
     healthy: Arc<AtomicBool>,
     clock: Arc<dyn Clock>,
@@ -62,11 +54,18 @@ pub struct SqliteStore {
 }
 
 const SWEEP_EVERY: u64 = 8192;
-/// The writer deletes expired rows when it has been idle this long.
-const DB_SWEEP_IDLE: Duration = Duration::from_secs(300);
-/// After the first write of a batch the writer waits this long for more, then writes them in
-/// one transaction (one row per key): the durability window of write-behind.
-const COALESCE: Duration = Duration::from_millis(20);
+/// The writer deletes expired rows this often.
+const DB_SWEEP_EVERY: Duration = Duration::from_secs(300);
+/// The writer writes what changed this often, in one transaction (one row per key): the
+/// durability window of write-behind.
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
+
+fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
 
 impl SqliteStore {
     /// Open (or create) the database at `path` and load what it holds.
@@ -120,17 +119,20 @@ impl SqliteStore {
                 inner.kills.insert(row.map_err(err)?);
             }
         }
+        let inner = Arc::new(Mutex::new(inner));
         let healthy = Arc::new(AtomicBool::new(true));
-        let (tx, rx) = mpsc::channel();
-        let h = healthy.clone();
-        let c = clock.clone();
-        let writer = std::thread::Builder::new()
-            .name("toolwall-sqlite".into())
-            .spawn(move || write_behind(conn, rx, h, c))
-            .map_err(|e| StateError::Backend(format!("cannot start the writer thread: {e}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (inner, healthy, stop, clock) =
+                (inner.clone(), healthy.clone(), stop.clone(), clock.clone());
+            std::thread::Builder::new()
+                .name("toolwall-sqlite".into())
+                .spawn(move || write_behind(conn, inner, healthy, stop, clock))
+                .map_err(|e| StateError::Backend(format!("cannot start the writer thread: {e}")))?
+        };
         Ok(SqliteStore {
-            inner: Mutex::new(inner),
-            tx: Mutex::new(Some(tx)),
+            inner,
+            stop,
             writer: Mutex::new(Some(writer)),
             healthy,
             clock,
@@ -139,31 +141,15 @@ impl SqliteStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        match self.inner.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        lock(&self.inner)
     }
 
-    fn persist(&self, w: Write) {
-        let tx = match self.tx.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        if let Some(tx) = tx.as_ref() {
-            if tx.send(w).is_err() {
-                self.healthy.store(false, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Flush everything written so far and stop the writer (also done on drop).
+    /// Write everything changed so far and stop the writer (also done on drop).
     pub fn close(&self) {
-        if let Ok(mut tx) = self.tx.lock() {
-            tx.take();
-        }
+        self.stop.store(true, Ordering::SeqCst);
         let handle = self.writer.lock().ok().and_then(|mut h| h.take());
         if let Some(h) = handle {
+            h.thread().unpark();
             let _ = h.join();
         }
     }
@@ -174,6 +160,17 @@ impl SqliteStore {
             inner.counters.remove(key);
         }
         inner.counters.get_mut(key)
+    }
+
+    /// Change the counter `key`, creating it if needed (the key is copied only then).
+    fn update(inner: &mut Inner, key: &str, f: impl FnOnce(&mut Counter)) {
+        if let Some(c) = inner.counters.get_mut(key) {
+            f(c);
+            return;
+        }
+        let mut c = Counter::default();
+        f(&mut c);
+        inner.counters.insert(key.to_string(), c);
     }
 
     fn reserve_now(
@@ -208,9 +205,10 @@ impl SqliteStore {
             return ReserveOutcome::Exceeded { index, usage };
         }
         for b in budgets {
-            let c = inner.counters.entry(b.key.clone()).or_default();
-            c.reserved = c.reserved.saturating_add(amount);
-            c.expires = c.expires.max(now.saturating_add(b.ttl_secs as i64));
+            Self::update(&mut inner, &b.key, |c| {
+                c.reserved = c.reserved.saturating_add(amount);
+                c.expires = c.expires.max(now.saturating_add(b.ttl_secs as i64));
+            });
         }
         ReserveOutcome::Reserved { usage }
     }
@@ -222,71 +220,76 @@ pub fn exceeds(usage: i64, amount: i64, limit: i64) -> bool {
     usage >= limit || usage.saturating_add(amount) > limit
 }
 
+/// The writer thread: every `FLUSH_EVERY` (or at once on close), write the counters and kill
+/// switches that changed, in one transaction.
 fn write_behind(
-    conn: Connection,
-    rx: mpsc::Receiver<Write>,
+    mut conn: Connection,
+    inner: Arc<Mutex<Inner>>,
     healthy: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
     clock: Arc<dyn Clock>,
 ) {
-    let mut conn = conn;
+    let mut last_sweep = std::time::Instant::now();
     loop {
-        let first = match rx.recv_timeout(DB_SWEEP_IDLE) {
-            Ok(w) => w,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let now = clock.now().timestamp();
-                if let Err(e) =
-                    conn.execute("DELETE FROM counters WHERE expires <= ?1", params![now])
-                {
-                    tracing::warn!(error = %e, "sqlite state: deleting expired counters failed");
-                }
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        std::thread::sleep(COALESCE);
-        // Counters: the last value per key wins; kill switches: applied in order.
-        let mut counters: HashMap<String, (i64, i64)> = HashMap::new();
-        let mut kills: Vec<(String, bool)> = Vec::new();
-        for w in std::iter::once(first).chain(rx.try_iter()) {
-            match w {
-                Write::Counter {
-                    key,
-                    committed,
-                    expires,
-                } => {
-                    counters.insert(key, (committed, expires));
-                }
-                Write::Kill { field, on } => kills.push((field, on)),
-            }
+        let stopping = stop.load(Ordering::SeqCst);
+        if !stopping {
+            std::thread::park_timeout(FLUSH_EVERY);
         }
-        let result = (|| -> rusqlite::Result<()> {
-            let tx = conn.transaction()?;
-            {
-                let mut upsert = tx.prepare_cached(
-                    "INSERT INTO counters (key, committed, expires) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(key) DO UPDATE SET committed = excluded.committed, expires = excluded.expires",
-                )?;
-                for (key, (committed, expires)) in &counters {
-                    upsert.execute(params![key, committed, expires])?;
-                }
-                for (field, on) in &kills {
-                    if *on {
-                        tx.prepare_cached("INSERT OR IGNORE INTO kills (field) VALUES (?1)")?
-                            .execute(params![field])?;
-                    } else {
-                        tx.prepare_cached("DELETE FROM kills WHERE field = ?1")?
-                            .execute(params![field])?;
+        let (counters, kills) = {
+            let mut g = lock(&inner);
+            let dirty = std::mem::take(&mut g.dirty);
+            let counters: Vec<(String, i64, i64)> = dirty
+                .into_iter()
+                .filter_map(|k| {
+                    let c = g.counters.get(&k).copied();
+                    c.map(|c| (k, c.committed, c.expires))
+                })
+                .collect();
+            (counters, std::mem::take(&mut g.dirty_kills))
+        };
+        let sweep = last_sweep.elapsed() >= DB_SWEEP_EVERY;
+        if !counters.is_empty() || !kills.is_empty() || sweep {
+            let result = (|| -> rusqlite::Result<()> {
+                let tx = conn.transaction()?;
+                {
+                    let mut upsert = tx.prepare_cached(
+                        "INSERT INTO counters (key, committed, expires) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(key) DO UPDATE SET committed = excluded.committed, expires = excluded.expires",
+                    )?;
+                    for (key, committed, expires) in &counters {
+                        upsert.execute(params![key, committed, expires])?;
+                    }
+                    for (field, on) in &kills {
+                        if *on {
+                            tx.prepare_cached("INSERT OR IGNORE INTO kills (field) VALUES (?1)")?
+                                .execute(params![field])?;
+                        } else {
+                            tx.prepare_cached("DELETE FROM kills WHERE field = ?1")?
+                                .execute(params![field])?;
+                        }
+                    }
+                    if sweep {
+                        tx.execute(
+                            "DELETE FROM counters WHERE expires <= ?1",
+                            params![clock.now().timestamp()],
+                        )?;
                     }
                 }
+                tx.commit()
+            })();
+            if sweep {
+                last_sweep = std::time::Instant::now();
             }
-            tx.commit()
-        })();
-        match result {
-            Ok(()) => healthy.store(true, Ordering::Relaxed),
-            Err(e) => {
-                healthy.store(false, Ordering::Relaxed);
-                tracing::error!(error = %e, "sqlite state write failed");
+            match result {
+                Ok(()) => healthy.store(true, Ordering::Relaxed),
+                Err(e) => {
+                    healthy.store(false, Ordering::Relaxed);
+                    tracing::error!(error = %e, "sqlite state write failed");
+                }
             }
+        }
+        if stopping {
+            return;
         }
     }
 }
@@ -314,26 +317,18 @@ impl StateStore for SqliteStore {
         actual: i64,
     ) -> BoxFuture<'a, Result<(), StateError>> {
         let now = self.clock.now().timestamp();
-        let mut writes = Vec::new();
-        {
-            let mut inner = self.lock();
-            for b in budgets {
-                let c = inner.counters.entry(b.key.clone()).or_default();
+        let mut inner = self.lock();
+        for b in budgets {
+            Self::update(&mut inner, &b.key, |c| {
                 c.reserved = c.reserved.saturating_sub(reserved).max(0);
                 c.expires = c.expires.max(now.saturating_add(b.ttl_secs as i64));
-                if actual != 0 {
-                    c.committed = c.committed.saturating_add(actual);
-                    writes.push(Write::Counter {
-                        key: b.key.clone(),
-                        committed: c.committed,
-                        expires: c.expires,
-                    });
-                }
+                c.committed = c.committed.saturating_add(actual);
+            });
+            if actual != 0 && !inner.dirty.contains(&b.key) {
+                inner.dirty.insert(b.key.clone());
             }
         }
-        for w in writes {
-            self.persist(w);
-        }
+        drop(inner);
         future::ready(Ok(())).boxed()
     }
 
@@ -353,18 +348,14 @@ impl StateStore for SqliteStore {
     }
 
     fn set_kill<'a>(&'a self, field: &'a str, on: bool) -> BoxFuture<'a, Result<(), StateError>> {
-        {
-            let mut inner = self.lock();
-            if on {
-                inner.kills.insert(field.to_string());
-            } else {
-                inner.kills.remove(field);
-            }
+        let mut inner = self.lock();
+        if on {
+            inner.kills.insert(field.to_string());
+        } else {
+            inner.kills.remove(field);
         }
-        self.persist(Write::Kill {
-            field: field.to_string(),
-            on,
-        });
+        inner.dirty_kills.push((field.to_string(), on));
+        drop(inner);
         future::ready(Ok(())).boxed()
     }
 
