@@ -25,10 +25,13 @@ use tower::{ServiceBuilder, ServiceExt};
 
 use crate::audit::sink::AuditSink;
 use crate::config::compile::SharedSnapshot;
+use crate::config::compile::StateSpec;
 use crate::config::raw::AuditArgs;
 use crate::config::{load_snapshot, LoadedConfig};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, ResBody};
+use crate::stage::limits::Limiters;
+use crate::state::{Clock, SharedState, SystemClock};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -40,6 +43,38 @@ pub struct AppState {
     pub last_reload_error: std::sync::Mutex<Option<String>>,
     /// The audit stream, when configured.
     pub audit: Option<(AuditSink, AuditArgs)>,
+    /// Rate-limit buckets, the state backend and the clock: outlive config reloads.
+    pub limiters: Limiters,
+    /// Bearer token the admin API requires, if any.
+    pub admin_token: Option<String>,
+}
+
+impl AppState {
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.limiters.clock
+    }
+
+    pub fn state(&self) -> &SharedState {
+        &self.limiters.state
+    }
+}
+
+/// Open the configured state backend.
+pub fn open_state(spec: &StateSpec, clock: Arc<dyn Clock>) -> anyhow::Result<SharedState> {
+    Ok(match spec {
+        StateSpec::Sqlite { path } => Arc::new(
+            crate::state::sqlite::SqliteStore::open(path, clock)
+                .with_context(|| format!("cannot open state database {}", path.display()))?,
+        ),
+        StateSpec::Redis {
+            url,
+            prefix,
+            timeout,
+        } => Arc::new(
+            crate::state::redis::RedisStore::connect(url, prefix, *timeout)
+                .with_context(|| format!("cannot use redis state at {url}"))?,
+        ),
+    })
 }
 
 impl AppState {
@@ -100,6 +135,15 @@ impl RunningApp {
 
 /// Bind the listeners and start serving.
 pub async fn start(loaded: LoadedConfig) -> anyhow::Result<RunningApp> {
+    start_with_clock(loaded, Arc::new(SystemClock::default())).await
+}
+
+/// `start` with a given clock (tests move time with a `FakeClock`).
+pub async fn start_with_clock(
+    loaded: LoadedConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<RunningApp> {
+    let state_store = open_state(&loaded.state, clock.clone())?;
     let metrics = Arc::new(Metrics::new());
     metrics.set_policy_version(&loaded.snapshot.policy.version);
     let mut loaded = loaded;
@@ -119,6 +163,8 @@ pub async fn start(loaded: LoadedConfig) -> anyhow::Result<RunningApp> {
         config_path: loaded.path.clone(),
         ready: AtomicBool::new(false),
         last_reload_error: std::sync::Mutex::new(None),
+        limiters: Limiters::new(clock, state_store),
+        admin_token: loaded.admin_token.clone(),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -154,7 +200,7 @@ pub async fn start(loaded: LoadedConfig) -> anyhow::Result<RunningApp> {
             async move { Ok::<_, Infallible>(handle_agent(st, req).await) }
         }));
     let st = state.clone();
-    tasks.push(tokio::spawn(serve(agent, rx.clone(), move |req| {
+    let agent_handler = move |req| {
         let svc = agent_svc.clone();
         let st = st.clone();
         async move {
@@ -163,7 +209,16 @@ pub async fn start(loaded: LoadedConfig) -> anyhow::Result<RunningApp> {
                 Err(_) => shed(&st),
             })
         }
-    })));
+    };
+    match loaded.agent_tls.clone() {
+        Some(tls) => tasks.push(tokio::spawn(serve_tls(
+            agent,
+            tokio_rustls::TlsAcceptor::from(tls),
+            rx.clone(),
+            agent_handler,
+        ))),
+        None => tasks.push(tokio::spawn(serve(agent, rx.clone(), agent_handler))),
+    }
     let st = state.clone();
     tasks.push(tokio::spawn(serve(admin, rx.clone(), move |req| {
         let st = st.clone();
@@ -212,6 +267,80 @@ async fn handle_agent(st: Arc<AppState>, req: Request<Incoming>) -> Response<Res
             let (parts, body) = rej.to_response("").into_parts();
             Response::from_parts(parts, pipeline::full(body))
         }
+    }
+}
+
+/// Like `serve`, over TLS: the handshake verifies the client certificate (mTLS), and the
+/// certificate's identity goes into every request's extensions as a `PeerIdentity`.
+pub async fn serve_tls<F, Fut>(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    mut shutdown: watch::Receiver<bool>,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<ResBody>, Infallible>> + Send + 'static,
+{
+    use crate::stage::identify::PeerIdentity;
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer_addr) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                let handler = handler.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => {
+                            // Wrong CA, expired or missing client certificate: no HTTP exchange
+                            // happens, so this log line is the record.
+                            tracing::warn!(target: "toolwall::identity", peer = %peer_addr, error = %e, "TLS handshake refused");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::warn!(target: "toolwall::identity", peer = %peer_addr, "TLS handshake timed out");
+                            return;
+                        }
+                    };
+                    let peer = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .and_then(|c| PeerIdentity::from_der(c.as_ref()));
+                    let svc = service_fn(move |mut req: Request<Incoming>| {
+                        if let Some(p) = &peer {
+                            req.extensions_mut().insert(p.clone());
+                        }
+                        handler(req)
+                    });
+                    let conn = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection_with_upgrades(TokioIo::new(tls), svc)
+                        .into_owned();
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("drain timed out; closing remaining connections");
     }
 }
 

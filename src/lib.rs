@@ -27,6 +27,8 @@ pub mod protocol;
 pub mod redact;
 /// The pipeline stages, one file each.
 pub mod stage;
+/// Shared limiter state: spend counters and kill switches (SQLite, Redis).
+pub mod state;
 
 /// Initialise logging on stderr.
 pub fn init_tracing(format: cli::LogFormat, level: &str) {

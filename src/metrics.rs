@@ -44,6 +44,8 @@ pub struct Metrics {
     pub audit_records: Counter,
     pub audit_write_errors: Counter,
     pub redactions: Family<EntityLabels, Counter>,
+    /// 1 while the state backend answers, 0 while limited tools fail closed.
+    pub state_backend_up: Gauge,
 }
 
 impl Default for Metrics {
@@ -106,6 +108,13 @@ impl Metrics {
             "PII and secrets redacted (arguments and responses) by entity",
             redactions.clone(),
         );
+        let state_backend_up = Gauge::default();
+        registry.register(
+            "state_backend_up",
+            "1 if the state backend (sqlite or redis) answered its last operation, else 0",
+            state_backend_up.clone(),
+        );
+        state_backend_up.set(1);
         Metrics {
             redactions,
             registry,
@@ -117,6 +126,7 @@ impl Metrics {
             config_reload_success,
             audit_records,
             audit_write_errors,
+            state_backend_up,
         }
     }
 

@@ -1,4 +1,8 @@
-//! The admin listener: /healthz, /readyz, /metrics, POST /admin/reload. Never on the agent port.
+//! The admin listener: /healthz, /readyz, /metrics, POST /admin/reload, GET/POST /admin/kill,
+//! GET /admin/usage. Never on the agent port. `/admin/*` needs the bearer token when one is
+//! configured (it must be when the admin address is not loopback).
+
+mod limits;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,6 +14,17 @@ use crate::app::AppState;
 use crate::pipeline::{full, ResBody};
 
 pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
+    if req.uri().path().starts_with("/admin/") && !authorized(st, req.headers()) {
+        let mut r = text(
+            StatusCode::UNAUTHORIZED,
+            "admin API: bearer token required\n",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    }
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => {
@@ -19,12 +34,31 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
                 .map(|g| g.clone())
                 .unwrap_or(None);
             let audit_down = st.audit.as_ref().is_some_and(|(sink, _)| !sink.healthy());
+            // Ask the state backend now, so a backend that went away shows here at once.
+            let state = st.state();
+            let state_down = match state.kills().await {
+                Ok(_) if state.healthy() => None,
+                Ok(_) => Some("its last write failed (see the log)".to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            st.metrics
+                .state_backend_up
+                .set(i64::from(state_down.is_none()));
             if !st.ready.load(Ordering::SeqCst) {
                 text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
             } else if audit_down {
                 text(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "not ready: the audit stream cannot be written; calls are refused\n",
+                )
+            } else if let Some(err) = state_down {
+                // Unlimited tools still work: degraded, not unready.
+                text(
+                    StatusCode::OK,
+                    &format!(
+                        "ready (degraded): state backend {} unavailable, calls to limited tools fail closed: {err}\n",
+                        state.name()
+                    ),
                 )
             } else if let Some(err) = last {
                 // Serving with the last good config; say so without turning unready.
@@ -50,8 +84,41 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
             Ok(v) => text(StatusCode::OK, &format!("reloaded: version {v}\n")),
             Err(e) => text(StatusCode::UNPROCESSABLE_ENTITY, &format!("{e}\n")),
         },
+        (&Method::GET, "/admin/kill") => limits::list_kills(st).await,
+        (&Method::POST, "/admin/kill") => limits::set_kill(st, req).await,
+        (&Method::GET, "/admin/usage") => limits::usage(st, req.uri().query()).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
+}
+
+/// Whether the request carries the admin bearer token (always, when none is configured).
+fn authorized(st: &AppState, headers: &http::HeaderMap) -> bool {
+    let Some(token) = &st.admin_token else {
+        return true;
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    constant_time_eq(presented.trim().as_bytes(), token.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn json_response(status: StatusCode, v: &serde_json::Value) -> Response<ResBody> {
+    let mut r = Response::new(full(v.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 fn text(status: StatusCode, body: &str) -> Response<ResBody> {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod kill;
 pub mod policy;
 pub mod policy_test;
 pub mod redact;
@@ -89,12 +90,31 @@ pub enum Command {
         #[arg(long, default_value = "toolwall-audit")]
         name: String,
     },
+    /// Turn a kill switch on or off through the admin API.
+    Kill {
+        #[arg(value_enum)]
+        state: OnOff,
+        #[command(flatten)]
+        target: kill::KillTarget,
+        /// Admin API base URL.
+        #[arg(long, default_value = "http://127.0.0.1:9901")]
+        admin: String,
+        /// Admin bearer token.
+        #[arg(long, env = "TOOLWALL_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Run only the built-in demo payments API (for load tests and demos).
     #[command(hide = true)]
     DemoUpstream {
         #[arg(long, default_value = "127.0.0.1:8081")]
         listen: std::net::SocketAddr,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +218,12 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Redact { file, json, config } => {
             redact::redact(file.as_deref(), json, config.as_deref())
         }
+        Command::Kill {
+            state,
+            target,
+            admin,
+            token,
+        } => kill::kill(state == OnOff::On, &target, &admin, token.as_deref()),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

@@ -12,10 +12,14 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
-use super::raw::{AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawTool};
+use super::raw::{
+    AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawTool, StateBackend,
+};
 use super::{locate, Diag, Diags};
 use crate::policy::{PolicySet, DEFAULT_MAX_INSTRUCTIONS};
 use crate::stage::forward::{build_client, UpstreamClient};
+use crate::stage::identify::{agent_tls_config, compile_identity, IdentitySpec};
+use crate::stage::limits::LimitsSpec;
 
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 pub const DEFAULT_MAX_DEPTH: usize = 32;
@@ -35,6 +39,25 @@ pub struct LoadedConfig {
     pub snapshot: Snapshot,
     /// Problems that do not stop `check` but would stop `run` (e.g. a credential env var unset).
     pub warnings: Vec<Diag>,
+    /// Where counters and kill switches live (not reloadable).
+    pub state: StateSpec,
+    /// Bearer token the admin API requires (`admin_token_env`).
+    pub admin_token: Option<String>,
+    /// TLS (with client-certificate verification) on the agent listener, for `identity.mtls`.
+    pub agent_tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// The state backend to open at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateSpec {
+    Sqlite {
+        path: PathBuf,
+    },
+    Redis {
+        url: String,
+        prefix: String,
+        timeout: Duration,
+    },
 }
 
 /// Everything one request is decided with; swapped whole on reload.
@@ -50,6 +73,10 @@ pub struct Snapshot {
     pub max_json_depth: usize,
     /// The PII and secret detector (compiled once per snapshot).
     pub redactor: Arc<crate::redact::Redactor>,
+    /// Rate limits, spend budgets, config kill switches.
+    pub limits: LimitsSpec,
+    /// mTLS / JWT identity and which `toolwall-*` headers the agent may set.
+    pub identity: IdentitySpec,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +127,8 @@ pub struct Tool {
     pub schema_ref: Option<String>,
     pub coerce: HashMap<String, Scalar>,
     pub cost_usd: f64,
+    /// JSON pointer to the real cost (USD) in the response.
+    pub cost_pointer: Option<String>,
     pub read_only: bool,
     pub risk: serde_json::Value,
 }
@@ -212,8 +241,136 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         }
     };
 
-    let (Some(listen), Some(admin), Some(policy), Some(redactor)) =
-        (listen, admin, policy, redactor)
+    let limits = match LimitsSpec::compile(&raw.limits, &raw.kill) {
+        Ok(l) => Some(l),
+        Err(errs) => {
+            for e in errs {
+                let needle = e.split(':').next().unwrap_or("limits");
+                let section = needle.split('.').next().unwrap_or("limits");
+                let (l, c) = locate(&text, &format!("{section}:"), 1);
+                diags.push(Diag::at(config_path, l, c, e));
+            }
+            None
+        }
+    };
+    let state = match raw.state.backend {
+        StateBackend::Sqlite => {
+            if raw.state.url.is_some() {
+                let (l, c) = locate(&text, "url:", 1);
+                diags.push(Diag::at(
+                    config_path,
+                    l,
+                    c,
+                    "state.url is for backend: redis",
+                ));
+            }
+            StateSpec::Sqlite {
+                path: base.join(raw.state.path.as_deref().unwrap_or("state/toolwall.db")),
+            }
+        }
+        StateBackend::Redis => match &raw.state.url {
+            Some(url) if url.starts_with("redis://") => StateSpec::Redis {
+                url: url.clone(),
+                prefix: raw
+                    .state
+                    .prefix
+                    .clone()
+                    .unwrap_or_else(|| "toolwall:".into()),
+                timeout: match raw.state.timeout.as_deref().map(humantime::parse_duration) {
+                    None => crate::state::redis::DEFAULT_TIMEOUT,
+                    Some(Ok(d)) if !d.is_zero() => d,
+                    Some(_) => {
+                        let (l, c) = locate(&text, "timeout:", 1);
+                        diags.push(Diag::at(
+                            config_path,
+                            l,
+                            c,
+                            "state.timeout must be a duration like 500ms",
+                        ));
+                        crate::state::redis::DEFAULT_TIMEOUT
+                    }
+                },
+            },
+            other => {
+                let (l, c) = locate(&text, "backend:", 1);
+                diags.push(Diag::at(
+                    config_path,
+                    l,
+                    c,
+                    format!(
+                        "state.backend redis needs `url: redis://host:port[/db]` (got {:?}; TLS to redis is not built in)",
+                        other
+                    ),
+                ));
+                StateSpec::Redis {
+                    url: String::new(),
+                    prefix: String::new(),
+                    timeout: crate::state::redis::DEFAULT_TIMEOUT,
+                }
+            }
+        },
+    };
+    let admin_token = match &raw.admin_token_env {
+        None => {
+            if admin.is_some_and(|a| !a.ip().is_loopback()) {
+                let (l, c) = locate(&text, "admin:", 1);
+                diags.push(Diag::at(
+                    config_path,
+                    l,
+                    c,
+                    "admin is not bound to loopback: set admin_token_env to the environment \
+                     variable holding the admin API bearer token",
+                ));
+            }
+            None
+        }
+        Some(env) => match std::env::var(env) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => {
+                let (l, c) = locate(&text, "admin_token_env:", 1);
+                let d = Diag::at(
+                    config_path,
+                    l,
+                    c,
+                    format!("admin_token_env: environment variable {env} is not set"),
+                );
+                if strict_env {
+                    diags.push(d);
+                } else {
+                    warnings.push(d);
+                }
+                None
+            }
+        },
+    };
+
+    let identity_err = |e: String, diags: &mut Vec<Diag>| {
+        let (l, c) = locate(&text, "identity:", 1);
+        diags.push(Diag::at(config_path, l, c, e));
+    };
+    let identity = match compile_identity(&raw.identity, base) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            identity_err(e, &mut diags);
+            None
+        }
+    };
+    let agent_tls = match &raw.identity.mtls {
+        None => None,
+        Some(m) => {
+            let others = raw.identity.jwt.is_some() || raw.identity.static_.is_some();
+            match agent_tls_config(m, base, others) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    identity_err(e, &mut diags);
+                    None
+                }
+            }
+        }
+    };
+
+    let (Some(listen), Some(admin), Some(policy), Some(limits), Some(identity), Some(redactor)) =
+        (listen, admin, policy, limits, identity, redactor)
     else {
         return Err(Diags(diags));
     };
@@ -244,6 +401,8 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         max_body_bytes: raw.request.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
         max_json_depth: raw.request.max_json_depth.unwrap_or(DEFAULT_MAX_DEPTH),
         redactor,
+        limits,
+        identity,
     };
     Ok(LoadedConfig {
         path: config_path.to_path_buf(),
@@ -258,6 +417,9 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         audit,
         snapshot,
         warnings,
+        state,
+        admin_token,
+        agent_tls,
     })
 }
 
@@ -592,6 +754,20 @@ where
         ),
     };
     let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
+    if let Some(cost) = rt.cost_usd {
+        if !(cost.is_finite() && cost >= 0.0) {
+            return Err(at("cost_usd:")(format!(
+                "tool {name}: cost_usd must be a number ≥ 0"
+            )));
+        }
+    }
+    if let Some(p) = &rt.cost_from_response {
+        if !(p.is_empty() || p.starts_with('/')) {
+            return Err(at(p)(format!(
+                "tool {name}: cost_from_response `{p}` is not a JSON pointer (e.g. /usage/cost_usd)"
+            )));
+        }
+    }
     let mut risk = serde_json::Map::new();
     for (k, v) in rt.risk {
         risk.insert(k, v);
@@ -606,6 +782,7 @@ where
         schema_ref,
         coerce,
         cost_usd: rt.cost_usd.unwrap_or(0.0),
+        cost_pointer: rt.cost_from_response.clone(),
         read_only: rt.read_only,
         risk: serde_json::Value::Object(risk),
     })

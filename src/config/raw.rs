@@ -31,6 +31,19 @@ pub struct RawConfig {
     /// Start the built-in demo payments API on this address (quickstart and load tests).
     #[serde(default)]
     pub demo_upstream: Option<String>,
+    /// Rate and spend limits (PRODUCT.md §6).
+    #[serde(default)]
+    pub limits: RawLimits,
+    /// Kill switches kept in git; always on while listed.
+    #[serde(default)]
+    pub kill: RawKill,
+    /// Where counters and kill switches live.
+    #[serde(default)]
+    pub state: RawState,
+    /// Environment variable holding the admin API bearer token; required when `admin` is not
+    /// a loopback address.
+    #[serde(default)]
+    pub admin_token_env: Option<String>,
     /// The signed, hash-chained audit stream (PRODUCT.md §8); absent: no stream.
     #[serde(default)]
     pub audit: Option<RawAudit>,
@@ -74,6 +87,103 @@ pub struct RawCheckpoint {
     pub every: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    #[serde(default)]
+    pub rate: Vec<RawRateLimit>,
+    #[serde(default)]
+    pub spend: Vec<RawSpendLimit>,
+    /// Where budget days start, as a UTC offset (`+02:00`, `-05:00`); default `+00:00`.
+    #[serde(default)]
+    pub day_utc_offset: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateKey {
+    Tenant,
+    Agent,
+    Tool,
+    Workflow,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    /// What one bucket is for; default `[tenant, agent, tool]`.
+    #[serde(default)]
+    pub key: Option<Vec<RateKey>>,
+    /// Tool name or glob (`stripe.*`); default every tool.
+    #[serde(default)]
+    pub tool: Option<String>,
+    #[serde(default)]
+    pub per_second: Option<f64>,
+    #[serde(default)]
+    pub per_minute: Option<f64>,
+    #[serde(default)]
+    pub per_hour: Option<f64>,
+    /// Calls allowed at once; default the rate rounded up (at least 1).
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpendScope {
+    Run,
+    TenantDay,
+    AgentDay,
+}
+
+impl SpendScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpendScope::Run => "run",
+            SpendScope::TenantDay => "tenant_day",
+            SpendScope::AgentDay => "agent_day",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnExceed {
+    #[default]
+    Deny,
+    RequireApproval,
+    Degrade,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpendLimit {
+    pub scope: SpendScope,
+    pub max_usd: f64,
+    #[serde(default)]
+    pub on_exceed: OnExceed,
+    /// Only for this tenant / agent (default: every one).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKill {
+    #[serde(default)]
+    pub all: bool,
+    #[serde(default)]
+    pub tenants: Vec<String>,
+    #[serde(default)]
+    pub agents: Vec<String>,
+    #[serde(default)]
+    pub tools: Vec<String>,
+    #[serde(default)]
+    pub workflows: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuditSync {
@@ -97,6 +207,33 @@ pub enum AuditArgs {
     Hashed,
     /// Only `input_hmac`.
     None,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    #[default]
+    Sqlite,
+    Redis,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    #[serde(default)]
+    pub backend: StateBackend,
+    /// SQLite file, relative to the config file; default `state/toolwall.db`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Redis URL, e.g. `redis://127.0.0.1:6379/0`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Redis key prefix; default `toolwall:`.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// How long one Redis operation may take before the call fails closed; default 500ms.
+    #[serde(default)]
+    pub timeout: Option<String>,
 }
 
 fn default_listen() -> String {
@@ -132,8 +269,68 @@ impl Mode {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIdentity {
+    #[serde(default)]
+    pub mtls: Option<RawMtls>,
+    #[serde(default)]
+    pub jwt: Option<RawJwt>,
     #[serde(rename = "static", default)]
     pub static_: Option<RawStaticIdentity>,
+    /// `toolwall-*` headers the agent may set: `run_id`, `workflow`; default both. A value
+    /// taken from a verified JWT claim always wins over the header.
+    #[serde(default)]
+    pub trust_headers: Option<Vec<TrustedHeader>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrustedHeader {
+    RunId,
+    Workflow,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMtls {
+    /// CA bundle (PEM) client certificates must chain to.
+    pub client_ca: String,
+    /// The agent listener's own certificate chain and key (PEM).
+    pub cert: String,
+    pub key: String,
+    /// Refuse the TLS handshake without a client certificate; default true unless `jwt` or
+    /// `static` is configured too.
+    #[serde(default)]
+    pub required: Option<bool>,
+    /// Optional: only SPIFFE ids in this trust domain are accepted.
+    #[serde(default)]
+    pub trust_domain: Option<String>,
+    /// Tenant for mTLS principals (certificates carry no tenant).
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwt {
+    pub issuer: String,
+    pub audience: String,
+    /// JWKS file (RS256/ES256/EdDSA keys), relative to the config file; re-read on reload.
+    #[serde(default)]
+    pub jwks_file: Option<String>,
+    /// Environment variable holding the HS256 secret.
+    #[serde(default)]
+    pub hs256_secret_env: Option<String>,
+    #[serde(default)]
+    pub tenant_claim: Option<String>,
+    /// Default `sub`.
+    #[serde(default)]
+    pub agent_claim: Option<String>,
+    #[serde(default)]
+    pub workflow_claim: Option<String>,
+    #[serde(default)]
+    pub run_id_claim: Option<String>,
+    /// Clock skew allowed on exp/nbf, seconds; default 30.
+    #[serde(default)]
+    pub leeway_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -236,6 +433,10 @@ pub struct RawTool {
     pub schema: Option<yaml_serde::Value>,
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    /// JSON pointer to the call's real cost (USD) in the tool's response; `cost_usd` is then
+    /// what is reserved before forwarding.
+    #[serde(default)]
+    pub cost_from_response: Option<String>,
     #[serde(default)]
     pub read_only: bool,
     #[serde(default)]

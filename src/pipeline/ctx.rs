@@ -43,6 +43,8 @@ pub struct CallCtx {
     pub adapter: Option<String>,
     pub tool: Option<&'static str>,
     pub schema: Option<String>,
+    /// Index of the classified tool in its adapter.
+    pub tool_index: Option<usize>,
     pub principal: Option<Principal>,
     /// `{method, host, path}` of the call.
     pub request: Option<Value>,
@@ -82,6 +84,7 @@ impl CallCtx {
             adapter: None,
             tool: None,
             schema: None,
+            tool_index: None,
             principal: None,
             request: None,
             decision: None,

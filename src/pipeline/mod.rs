@@ -1,9 +1,10 @@
 //! The request pipeline: one fixed order of stages (PRODUCT.md §1).
 //!
-//! `run` calls identify → route/classify → args → schema → policy → forward, each a plain
-//! function returning `Result<_, Reject>`. The order is the contract: nothing reaches policy
-//! that is not a known tool with well-formed, schema-valid arguments, and nothing is forwarded
-//! that policy did not decide on.
+//! `run` calls identify → route/classify → args → schema → policy → limits → forward, each a
+//! plain function returning `Result<_, Reject>`. The order is the contract: nothing reaches
+//! policy that is not a known tool with well-formed, schema-valid arguments, nothing is
+//! forwarded that policy did not decide on, and budgets are only reserved for calls policy
+//! allowed (limits need async shared state, so they run after `evaluate`).
 
 pub mod ctx;
 pub mod reject;
@@ -21,6 +22,7 @@ use crate::app::AppState;
 use crate::config::Snapshot;
 use crate::protocol::http::{route, Route};
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
+use crate::stage::limits::{self, SpendReservation};
 use crate::stage::{args, classify, identify, policy, redact, schema};
 use ctx::{CallCtx, Outcome};
 use reject::{Reason, Reject};
@@ -85,6 +87,27 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         Err(rej) => return refuse(&mut ctx, rej),
     };
 
+    // Limits: kill switches, rate limits, spend reservation (shared state, so async).
+    let mut spend: Option<SpendReservation> = None;
+    let tool = ctx.tool_index.and_then(|i| adapter.tools.get(i));
+    if let (Some(tool), Some(principal)) = (tool, ctx.principal.as_ref()) {
+        let result = limits::enforce(&app.limiters, &snap.limits, principal, tool).await;
+        app.metrics
+            .state_backend_up
+            .set(i64::from(app.state().healthy()));
+        match result {
+            Ok(s) => spend = s,
+            Err(rej)
+                if snap.mode == crate::config::raw::Mode::Shadow && rej.reason.shadowable() =>
+            {
+                if ctx.shadow.is_none() {
+                    ctx.shadow = Some(rej);
+                }
+            }
+            Err(rej) => return refuse(&mut ctx, rej),
+        }
+    }
+
     // Write-ahead: the decision reaches the OS before any byte goes upstream.
     if let Some(hook) = &ctx.audit {
         let sink = hook.sink.clone();
@@ -101,6 +124,9 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         match sink.write_ahead(crate::audit::Kind::Decision, body).await {
             Ok(_) => ctx.written_ahead = true,
             Err(e) => {
+                if let Some(reservation) = spend {
+                    limits::settle_after_failure(reservation, Reason::AuditUnavailable).await;
+                }
                 return refuse(
                     &mut ctx,
                     Reject::new(
@@ -109,7 +135,7 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
                             "the audit stream cannot be written ({e}); the call was not forwarded"
                         ),
                     ),
-                )
+                );
             }
         }
     }
@@ -121,12 +147,27 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         .and_then(|d| redact::plan_for(d).ok().flatten());
     let mut outgoing = outgoing;
     outgoing.identity_encoding = response_plan.is_some();
+    // A bearer token toolwall consumed as identity is not the tool's to see.
+    let stripped;
+    let agent_headers = if ctx.principal.as_ref().is_some_and(|p| p.source == "jwt") {
+        let mut h = parts.headers.clone();
+        h.remove(http::header::AUTHORIZATION);
+        stripped = h;
+        &stripped
+    } else {
+        &parts.headers
+    };
     let upstream_started = std::time::Instant::now();
-    let forwarded = forward(adapter, &parts.headers, outgoing).await;
+    let forwarded = forward(adapter, agent_headers, outgoing).await;
     ctx.upstream_latency_us = Some(upstream_started.elapsed().as_micros() as u64);
     let resp = match forwarded {
         Ok(resp) => resp,
-        Err(rej) => return refuse(&mut ctx, rej),
+        Err(rej) => {
+            if let Some(reservation) = spend {
+                limits::settle_after_failure(reservation, rej.reason).await;
+            }
+            return refuse(&mut ctx, rej);
+        }
     };
     let (mut rparts, rbody) = match response_plan {
         None => {
@@ -136,9 +177,24 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         Some(plan) => {
             match redact::redact_response(resp, &snap.redactor, &plan, &app.metrics).await {
                 Ok((p, bytes)) => (p, full(bytes)),
+                Err(rej) => {
+                    if let Some(reservation) = spend {
+                        // the call reached the tool: its cost stands
+                        limits::settle_after_failure(reservation, Reason::UpstreamTimeout).await;
+                    }
+                    return refuse(&mut ctx, rej);
+                }
+            }
+        }
+    };
+    let rbody = match (spend, tool) {
+        (Some(reservation), Some(tool)) => {
+            match limits::settle_after_response(reservation, tool, rbody).await {
+                Ok(b) => b,
                 Err(rej) => return refuse(&mut ctx, rej),
             }
         }
+        _ => rbody,
     };
     rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
     set_decision_header(&mut rparts.headers, &ctx.decision_id);
@@ -159,7 +215,7 @@ fn evaluate(
 ) -> Result<Outgoing, Reject> {
     let adapter = &snap.adapters[route.adapter];
     crate::protocol::http::check_headers(&parts.headers)?;
-    let principal = identify::identify(snap, &parts.headers)?;
+    let principal = identify::identify(snap, parts)?;
     let principal = &*ctx.principal.insert(principal);
 
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
@@ -167,6 +223,7 @@ fn evaluate(
     ctx.tool = Some(tool.label);
     ctx.schema = tool.schema_ref.clone();
     ctx.cost_usd = tool.cost_usd;
+    ctx.tool_index = Some(tool_idx);
 
     let parsed = args::parse_args(
         tool,
@@ -179,14 +236,16 @@ fn evaluate(
     schema::check_schema(tool, &parsed.args)?;
     let args::ParsedArgs { args, wire } = parsed;
     let pii_found = redact::pii_found(&snap.redactor, &args);
+    let now = app.clock().now();
 
     let facts = policy::RequestFacts {
         method: parts.method.as_str(),
         host: &adapter.upstream.host,
         path: route.path,
-        now: chrono::Utc::now(),
+        now,
     };
-    let input = policy::build_input(snap, principal, adapter, tool, args, pii_found, &facts);
+    let mut input = policy::build_input(snap, principal, adapter, tool, args, pii_found, &facts);
+    input["usage"] = limits::usage_doc(app.state().as_ref(), &snap.limits, principal, now);
     let started = std::time::Instant::now();
     let decided = policy::decide(snap, &input);
     app.metrics

@@ -9,6 +9,9 @@ use serde::Serialize;
 pub enum Reason {
     /// No identity method established a principal.
     Unauthenticated,
+    /// A bearer token was presented but is not valid (signature, issuer, audience, expiry,
+    /// algorithm).
+    InvalidToken,
     /// The request names an upstream no adapter guards (toolwall is an egress allowlist).
     UnknownUpstream,
     /// `CONNECT` tunnels would hide the call from toolwall.
@@ -31,6 +34,14 @@ pub enum Reason {
     PolicyDenied,
     PolicyUndefined,
     PolicyError,
+    /// A kill switch (tenant, agent, tool, workflow or all) is on.
+    KillSwitch,
+    /// A rate limit's bucket is empty; the response carries `Retry-After`.
+    RateLimited,
+    /// A spend budget (run, tenant/day, agent/day) has no room for the call.
+    BudgetExceeded,
+    /// The state backend did not answer; calls to limited tools fail closed.
+    StateUnavailable,
     UpstreamUnavailable,
     UpstreamTimeout,
     /// More calls in flight than `request.max_in_flight`: shed before the pipeline.
@@ -49,6 +60,7 @@ impl Reason {
     pub fn code(self) -> &'static str {
         match self {
             Reason::Unauthenticated => "unauthenticated",
+            Reason::InvalidToken => "invalid_token",
             Reason::UnknownUpstream => "unknown_upstream",
             Reason::ConnectRefused => "connect_refused",
             Reason::UnknownTool => "unknown_tool",
@@ -65,6 +77,10 @@ impl Reason {
             Reason::PolicyDenied => "policy_denied",
             Reason::PolicyUndefined => "policy_undefined",
             Reason::PolicyError => "policy_error",
+            Reason::KillSwitch => "kill_switch",
+            Reason::RateLimited => "rate_limited",
+            Reason::BudgetExceeded => "budget_exceeded",
+            Reason::StateUnavailable => "state_unavailable",
             Reason::UpstreamUnavailable => "upstream_unavailable",
             Reason::UpstreamTimeout => "upstream_timeout",
             Reason::Overloaded => "overloaded",
@@ -78,8 +94,14 @@ impl Reason {
     /// HTTP status and error `type` for the agent.
     pub fn response_class(self) -> (StatusCode, &'static str) {
         match self {
-            Reason::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Reason::UnknownUpstream
+            Reason::Unauthenticated | Reason::InvalidToken => {
+                (StatusCode::UNAUTHORIZED, "unauthenticated")
+            }
+            Reason::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Reason::BudgetExceeded => (StatusCode::TOO_MANY_REQUESTS, "budget_exceeded"),
+            Reason::StateUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Reason::KillSwitch
+            | Reason::UnknownUpstream
             | Reason::ConnectRefused
             | Reason::UnknownTool
             | Reason::PolicyDenied
@@ -123,8 +145,14 @@ impl Reason {
             | Reason::SchemaInvalid
             | Reason::PolicyDenied
             | Reason::PolicyUndefined
-            | Reason::PolicyError => true,
-            Reason::Unauthenticated
+            | Reason::PolicyError
+            | Reason::RateLimited
+            | Reason::BudgetExceeded
+            | Reason::StateUnavailable => true,
+            // A kill switch is an operator's stop: it holds in shadow mode too.
+            Reason::KillSwitch
+            | Reason::Unauthenticated
+            | Reason::InvalidToken
             | Reason::UnknownUpstream
             | Reason::ConnectRefused
             | Reason::IncompleteBody
@@ -163,6 +191,8 @@ pub struct Reject {
     /// The policy's own reasons (for `PolicyDenied`).
     pub policy_reasons: Vec<String>,
     pub violations: Vec<Violation>,
+    /// Seconds for a `Retry-After` header (rate limits).
+    pub retry_after: Option<u64>,
 }
 
 impl Reject {
@@ -172,6 +202,7 @@ impl Reject {
             message: message.into(),
             policy_reasons: Vec::new(),
             violations: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -219,6 +250,10 @@ impl Reject {
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp
     }
 }
@@ -240,6 +275,11 @@ mod tests {
             (Reason::UpstreamUnavailable, 502, "upstream_error"),
             (Reason::UpstreamTimeout, 504, "upstream_timeout"),
             (Reason::Unauthenticated, 401, "unauthenticated"),
+            (Reason::InvalidToken, 401, "unauthenticated"),
+            (Reason::RateLimited, 429, "rate_limited"),
+            (Reason::BudgetExceeded, 429, "budget_exceeded"),
+            (Reason::KillSwitch, 403, "denied"),
+            (Reason::StateUnavailable, 503, "unavailable"),
         ];
         for (r, status, kind) in table {
             assert_eq!(

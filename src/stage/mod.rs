@@ -5,6 +5,7 @@ pub mod audit;
 pub mod classify;
 pub mod forward;
 pub mod identify;
+pub mod limits;
 pub mod policy;
 pub mod redact;
 pub mod schema;

@@ -247,9 +247,29 @@ tools:
     )
 }
 
+/// The static identity every default harness runs as.
+pub const STATIC_IDENTITY: &str = "identity:\n  static: { agent: test-agent, tenant: acme }\n";
+
 impl Harness {
     /// Write `toolwall.yaml` (+ `extra_config`), the adapters and the policy; start the app.
     pub async fn start(adapters: &[(&str, String)], policy: &str, extra_config: &str) -> Harness {
+        Self::start_with(
+            adapters,
+            policy,
+            &format!("{STATIC_IDENTITY}{extra_config}"),
+            None,
+        )
+        .await
+    }
+
+    /// Like `start`, with the whole config body after `listen`/`admin` given (identity
+    /// included) and optionally a clock the test moves.
+    pub async fn start_with(
+        adapters: &[(&str, String)],
+        policy: &str,
+        config_body: &str,
+        clock: Option<Arc<toolwall::state::FakeClock>>,
+    ) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
@@ -259,13 +279,15 @@ impl Harness {
                 .expect("write");
         }
         std::fs::write(root.join("policies/toolwall.rego"), policy).expect("write");
-        let cfg = format!(
-            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: test-agent, tenant: acme }}\n{extra_config}\n"
-        );
+        let cfg = format!("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n{config_body}\n");
         std::fs::write(root.join("toolwall.yaml"), cfg).expect("write");
         let loaded = toolwall::config::load_snapshot(&root.join("toolwall.yaml"), true)
             .unwrap_or_else(|e| panic!("config does not load:\n{e}"));
-        let app = toolwall::app::start(loaded).await.expect("start");
+        let app = match clock {
+            Some(c) => toolwall::app::start_with_clock(loaded, c).await,
+            None => toolwall::app::start(loaded).await,
+        }
+        .expect("start");
         Harness { app, dir }
     }
 
@@ -343,7 +365,182 @@ pub fn get(target: &str) -> Request<Full<Bytes>> {
         .expect("request")
 }
 
+/// JSON POST against the admin port, optionally with a bearer token.
+pub async fn admin_post(addr: SocketAddr, path: &str, body: &str, token: Option<&str>) -> Reply {
+    let mut b = req("POST", path).header("content-type", "application/json");
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    send(
+        addr,
+        b.body(Full::new(Bytes::from(body.to_string())))
+            .expect("request"),
+    )
+    .await
+}
+
 /// Plain GET against the admin port.
 pub async fn admin_get(addr: SocketAddr, path: &str) -> Reply {
     send(addr, get(path)).await
+}
+
+/// An upstream that answers every request with `body` (JSON) and counts what reaches it.
+pub struct FixedUpstream {
+    pub addr: SocketAddr,
+    pub hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FixedUpstream {
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub async fn fixed_upstream(body: &'static str) -> FixedUpstream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let h = h.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |_req: Request<Incoming>| {
+                    let h = h.clone();
+                    async move {
+                        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let mut resp =
+                            Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+                        resp.headers_mut()
+                            .insert("content-type", "application/json".parse().expect("hv"));
+                        Ok::<_, Infallible>(resp)
+                    }
+                });
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    FixedUpstream { addr, hits }
+}
+
+/// A policy that allows every call.
+pub const ALLOW_ALL: &str = r#"
+package toolwall
+import rego.v1
+
+decision := {"allow": true, "reasons": []}
+"#;
+
+/// Adapter `shop`: priced, read-only, unpriced and response-priced tools (0.01 USD each).
+pub fn shop_adapter(upstream: SocketAddr) -> String {
+    format!(
+        r#"name: shop
+upstream: http://{upstream}
+timeout: 2s
+tools:
+  - name: shop.buy
+    match: {{ method: POST, path: /buy }}
+    cost_usd: 0.01
+  - name: shop.look
+    match: {{ method: GET, path: /look }}
+    args: query
+    read_only: true
+    cost_usd: 0.01
+  - name: shop.free
+    match: {{ method: GET, path: /free }}
+    args: query
+  - name: shop.metered
+    match: {{ method: POST, path: /metered }}
+    cost_usd: 0.01
+    cost_from_response: /usage/cost_usd
+"#
+    )
+}
+
+pub fn buy() -> Request<Full<Bytes>> {
+    json_post("/shop/buy", "{}")
+}
+
+/// A real `redis-server` on a free loopback port, killed on drop.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<std::process::Child>,
+    dir: tempfile::TempDir,
+}
+
+impl RedisServer {
+    pub async fn start() -> RedisServer {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = RedisServer {
+            port,
+            child: None,
+            dir,
+        };
+        s.restart().await;
+        s
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Start (again) on the same port.
+    pub async fn restart(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+            ])
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)).await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                if s.write_all(b"PING\r\n").await.is_ok() {
+                    let mut buf = [0u8; 16];
+                    if let Ok(n) = s.read(&mut buf).await {
+                        if buf[..n].starts_with(b"+PONG") {
+                            return;
+                        }
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Kill the server (SIGKILL) and wait for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

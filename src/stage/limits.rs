@@ -1,0 +1,857 @@
+//! Limits: kill switches, rate limits (GCRA, `governor`) and spend budgets (reserve before
+//! forwarding, settle after) — PRODUCT.md §6.
+//!
+//! Order inside the stage: kill switches (config, then shared state), rate limits (local
+//! buckets), spend (one atomic reservation across every budget the call touches). A tool is
+//! *priced* when it has `cost_usd > 0` or `cost_from_response`; only priced tools touch
+//! budgets, and only they fail closed when the state backend is unreachable.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use governor::clock::Clock as GovernorClock;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+use http_body_util::{BodyExt, Limited};
+use serde_json::{json, Value};
+
+use crate::config::raw::{OnExceed, RateKey, RawKill, RawLimits, SpendScope};
+use crate::config::Tool;
+use crate::pipeline::reject::{Reason, Reject};
+use crate::pipeline::{full, ResBody};
+use crate::stage::identify::Principal;
+use crate::state::{
+    micros, usd, BudgetCheck, Clock, ReserveOutcome, SharedState, StateError, StateStore,
+};
+
+/// Run budgets are kept a week after their last call; day budgets two days.
+const RUN_TTL_SECS: u64 = 7 * 24 * 3600;
+const DAY_TTL_SECS: u64 = 2 * 24 * 3600;
+
+/// One compiled rate rule.
+#[derive(Debug, Clone)]
+pub struct RateRule {
+    pub keys: Vec<RateKey>,
+    pub tool_glob: Option<String>,
+    pub quota: Quota,
+    /// Identifies the bucket set across reloads: same rule text, same buckets.
+    pub fingerprint: String,
+    /// The buckets, once looked up (no lock on the hot path after the first call).
+    bucket: BucketCell,
+}
+
+/// `(Limiters id, buckets)` resolved for one rule of one snapshot.
+#[derive(Clone, Default)]
+struct BucketCell(std::sync::OnceLock<(u64, Arc<KeyedLimiter>)>);
+
+impl std::fmt::Debug for BucketCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "BucketCell(set)"
+        } else {
+            "BucketCell(unset)"
+        })
+    }
+}
+
+/// One compiled spend rule.
+#[derive(Debug, Clone)]
+pub struct SpendRule {
+    pub scope: SpendScope,
+    pub limit: i64,
+    pub on_exceed: OnExceed,
+    pub tenant: Option<String>,
+    pub agent: Option<String>,
+}
+
+/// Everything the limits stage needs from config.
+#[derive(Debug, Clone)]
+pub struct LimitsSpec {
+    pub rate: Vec<RateRule>,
+    pub spend: Vec<SpendRule>,
+    /// Kill switches from config (`all`, `tenant:x`, …): always on while listed.
+    pub kill: Vec<String>,
+    /// Where budget days start (UTC by default).
+    pub day_offset: FixedOffset,
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        LimitsSpec {
+            rate: Vec::new(),
+            spend: Vec::new(),
+            kill: Vec::new(),
+            day_offset: Utc.fix(),
+        }
+    }
+}
+
+/// `+HH:MM` / `-HH:MM` → a fixed offset.
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+impl LimitsSpec {
+    /// Compile the `limits` and `kill` sections; errors name the offending rule.
+    pub fn compile(raw: &RawLimits, kill: &RawKill) -> Result<LimitsSpec, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut rate = Vec::new();
+        for (i, r) in raw.rate.iter().enumerate() {
+            let per: Vec<(f64, Duration)> = [
+                (r.per_second, Duration::from_secs(1)),
+                (r.per_minute, Duration::from_secs(60)),
+                (r.per_hour, Duration::from_secs(3600)),
+            ]
+            .into_iter()
+            .filter_map(|(n, d)| n.map(|n| (n, d)))
+            .collect();
+            let [(n, unit)] = per[..] else {
+                errors.push(format!(
+                    "limits.rate[{i}]: give exactly one of per_second, per_minute, per_hour"
+                ));
+                continue;
+            };
+            if !(n.is_finite() && n > 0.0) {
+                errors.push(format!(
+                    "limits.rate[{i}]: the rate must be a positive number"
+                ));
+                continue;
+            }
+            let burst = r.burst.unwrap_or_else(|| (n.ceil() as u32).max(1));
+            let (Some(burst), Some(quota)) =
+                (NonZeroU32::new(burst), Quota::with_period(unit.div_f64(n)))
+            else {
+                errors.push(format!(
+                    "limits.rate[{i}]: burst must be at least 1 and the rate at most 10^9/s"
+                ));
+                continue;
+            };
+            let keys = r
+                .key
+                .clone()
+                .unwrap_or_else(|| vec![RateKey::Tenant, RateKey::Agent, RateKey::Tool]);
+            let quota = quota.allow_burst(burst);
+            let fingerprint = format!(
+                "{keys:?}|{:?}|{:?}|{}",
+                r.tool,
+                quota.replenish_interval(),
+                burst
+            );
+            rate.push(RateRule {
+                keys,
+                tool_glob: r.tool.clone(),
+                quota,
+                fingerprint,
+                bucket: BucketCell::default(),
+            });
+        }
+        let mut spend = Vec::new();
+        for (i, s) in raw.spend.iter().enumerate() {
+            if !(s.max_usd.is_finite() && s.max_usd >= 0.0) {
+                errors.push(format!(
+                    "limits.spend[{i}]: max_usd must be a number ≥ 0, not {}",
+                    s.max_usd
+                ));
+                continue;
+            }
+            spend.push(SpendRule {
+                scope: s.scope,
+                limit: micros(s.max_usd),
+                on_exceed: s.on_exceed,
+                tenant: s.tenant.clone(),
+                agent: s.agent.clone(),
+            });
+        }
+        let mut k = Vec::new();
+        if kill.all {
+            k.push("all".to_string());
+        }
+        for (prefix, list) in [
+            ("tenant", &kill.tenants),
+            ("agent", &kill.agents),
+            ("tool", &kill.tools),
+            ("workflow", &kill.workflows),
+        ] {
+            k.extend(list.iter().map(|v| format!("{prefix}:{v}")));
+        }
+        let day_offset = match &raw.day_utc_offset {
+            None => Utc.fix(),
+            Some(s) => parse_offset(s).unwrap_or_else(|| {
+                errors.push(format!(
+                    "limits.day_utc_offset: `{s}` is not an offset like +02:00 or -05:00"
+                ));
+                Utc.fix()
+            }),
+        };
+        if errors.is_empty() {
+            Ok(LimitsSpec {
+                rate,
+                spend,
+                kill: k,
+                day_offset,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// `governor` time from our `Clock`, so tests move rate limits with a fake clock.
+#[derive(Debug, Clone)]
+pub struct LimiterClock(pub Arc<dyn Clock>);
+
+impl GovernorClock for LimiterClock {
+    type Instant = Duration;
+    fn now(&self) -> Duration {
+        self.0.monotonic()
+    }
+}
+
+type KeyedLimiter = RateLimiter<
+    String,
+    DashMapStateStore<String>,
+    LimiterClock,
+    governor::middleware::NoOpMiddleware<Duration>,
+>;
+
+/// Limiter state that outlives config snapshots (a reload does not reset buckets).
+pub struct Limiters {
+    pub clock: Arc<dyn Clock>,
+    pub state: SharedState,
+    buckets: Mutex<HashMap<String, Arc<KeyedLimiter>>>,
+    /// Rate checks so far; every `RETAIN_EVERY` idle keys are dropped from the buckets.
+    checks: AtomicU64,
+    /// Tells this `Limiters` apart in a rule's `BucketCell`.
+    id: u64,
+}
+
+static LIMITERS_IDS: AtomicU64 = AtomicU64::new(1);
+
+const RETAIN_EVERY: u64 = 65_536;
+
+impl Limiters {
+    pub fn new(clock: Arc<dyn Clock>, state: SharedState) -> Self {
+        Limiters {
+            clock,
+            state,
+            buckets: Mutex::new(HashMap::new()),
+            checks: AtomicU64::new(0),
+            id: LIMITERS_IDS.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    fn bucket(&self, rule: &RateRule) -> Arc<KeyedLimiter> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
+            // Keys whose bucket is full again carry no state: forget them (bounded memory).
+            let all: Vec<Arc<KeyedLimiter>> = match self.buckets.lock() {
+                Ok(g) => g.values().cloned().collect(),
+                Err(p) => p.into_inner().values().cloned().collect(),
+            };
+            for b in all {
+                b.retain_recent();
+                b.shrink_to_fit();
+            }
+        }
+        if let Some((id, b)) = rule.bucket.0.get() {
+            if *id == self.id {
+                return b.clone();
+            }
+        }
+        let b = self.bucket_slow(rule);
+        let _ = rule.bucket.0.set((self.id, b.clone()));
+        b
+    }
+
+    fn bucket_slow(&self, rule: &RateRule) -> Arc<KeyedLimiter> {
+        let mut g = match self.buckets.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.entry(rule.fingerprint.clone())
+            .or_insert_with(|| {
+                Arc::new(RateLimiter::new(
+                    rule.quota,
+                    DashMapStateStore::default(),
+                    LimiterClock(self.clock.clone()),
+                ))
+            })
+            .clone()
+    }
+}
+
+/// A reservation on one or more budgets: committed with the real cost after the call, or
+/// released when the call did not happen. A reservation dropped unsettled (the client went
+/// away or a panic while the call was upstream) keeps its estimate: the call may have happened.
+pub struct SpendReservation {
+    state: SharedState,
+    budgets: Vec<BudgetCheck>,
+    reserved: i64,
+    /// Amount committed when the real cost is not known from the response.
+    pub estimate: i64,
+    settled: bool,
+}
+
+impl SpendReservation {
+    /// Commit `actual` micro-dollars (0 releases the reservation).
+    pub async fn settle(mut self, actual: i64) -> Result<(), StateError> {
+        self.settled = true;
+        self.state
+            .settle(&self.budgets, self.reserved, actual)
+            .await
+    }
+}
+
+impl Drop for SpendReservation {
+    fn drop(&mut self) {
+        if self.settled || self.budgets.is_empty() {
+            return;
+        }
+        let state = self.state.clone();
+        let budgets = std::mem::take(&mut self.budgets);
+        let (reserved, estimate) = (self.reserved, self.estimate);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = state.settle(&budgets, reserved, estimate).await {
+                    tracing::warn!(error = %e, "committing an abandoned spend reservation failed");
+                }
+            });
+        }
+    }
+}
+
+/// Whether a tool name matches a glob (`*` any run of characters, `?` one character).
+pub fn glob_match(glob: &str, name: &str) -> bool {
+    fn go(g: &[u8], n: &[u8]) -> bool {
+        match (g.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&g[1..], n) || (!n.is_empty() && go(g, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&g[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&g[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(glob.as_bytes(), name.as_bytes())
+}
+
+/// Whether calls to `tool` are priced (touch budgets).
+pub fn priced(tool: &Tool) -> bool {
+    tool.cost_usd > 0.0 || tool.cost_pointer.is_some()
+}
+
+/// The kill-switch fields that stop this call.
+pub fn kill_fields(principal: &Principal, tool: &str) -> Vec<String> {
+    fn field(prefix: &str, v: &str) -> String {
+        let mut s = String::with_capacity(prefix.len() + v.len());
+        s.push_str(prefix);
+        s.push_str(v);
+        s
+    }
+    let mut f = Vec::with_capacity(5);
+    f.push("all".to_string());
+    if let Some(t) = &principal.tenant {
+        f.push(field("tenant:", t));
+    }
+    f.push(field("agent:", &principal.agent));
+    f.push(field("tool:", tool));
+    if let Some(w) = &principal.workflow {
+        f.push(field("workflow:", w));
+    }
+    f
+}
+
+/// The budget day of `now` (at the configured offset), as used in budget keys.
+pub fn day(now: DateTime<Utc>, offset: FixedOffset) -> String {
+    use chrono::Datelike;
+    let d = now.with_timezone(&offset);
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+/// Seconds until the next budget day starts.
+pub fn secs_to_next_day(now: DateTime<Utc>, offset: FixedOffset) -> u64 {
+    let local = now.with_timezone(&offset);
+    let next = local
+        .date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| t.and_local_timezone(offset).single());
+    match next {
+        Some(n) => (n.with_timezone(&Utc) - now).num_seconds().max(1) as u64,
+        None => 3600,
+    }
+}
+
+pub fn run_key(run_id: &str) -> String {
+    format!("spend:run:{run_id}")
+}
+pub fn tenant_key(tenant: &str, day: &str) -> String {
+    format!("spend:tenant:{tenant}:{day}")
+}
+pub fn agent_key(agent: &str, day: &str) -> String {
+    format!("spend:agent:{agent}:{day}")
+}
+
+/// The budgets of `spec` that apply to this principal, one per key (the strictest limit
+/// wins when several rules name the same counter), with the action of the rule that set it.
+pub fn budgets_for(
+    spec: &LimitsSpec,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> (Vec<BudgetCheck>, Vec<(SpendScope, OnExceed)>) {
+    let d = day(now, spec.day_offset);
+    let mut budgets: Vec<BudgetCheck> = Vec::new();
+    let mut actions = Vec::new();
+    for rule in &spec.spend {
+        if rule
+            .tenant
+            .as_ref()
+            .is_some_and(|t| principal.tenant.as_ref() != Some(t))
+            || rule.agent.as_ref().is_some_and(|a| &principal.agent != a)
+        {
+            continue;
+        }
+        let (key, ttl) = match rule.scope {
+            SpendScope::Run => match &principal.run_id {
+                Some(r) => (run_key(r), RUN_TTL_SECS),
+                None => continue,
+            },
+            SpendScope::TenantDay => match &principal.tenant {
+                Some(t) => (tenant_key(t, &d), DAY_TTL_SECS),
+                None => continue,
+            },
+            SpendScope::AgentDay => (agent_key(&principal.agent, &d), DAY_TTL_SECS),
+        };
+        if let Some(i) = budgets.iter().position(|b| b.key == key) {
+            if rule.limit < budgets[i].limit {
+                budgets[i].limit = rule.limit;
+                actions[i] = (rule.scope, rule.on_exceed);
+            }
+            continue;
+        }
+        budgets.push(BudgetCheck {
+            key,
+            limit: rule.limit,
+            ttl_secs: ttl,
+        });
+        actions.push((rule.scope, rule.on_exceed));
+    }
+    (budgets, actions)
+}
+
+/// `input.usage` for policy: spend as last seen by this sidecar (exact with SQLite; with Redis
+/// as of this sidecar's last call — the reservation itself is what enforces budgets).
+pub fn usage_doc(
+    state: &dyn StateStore,
+    spec: &LimitsSpec,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Value {
+    let d = day(now, spec.day_offset);
+    let get = |k: String| usd(state.usage_cached(&k).unwrap_or(0));
+    let mut doc = serde_json::Map::new();
+    if let Some(r) = &principal.run_id {
+        doc.insert("run_spent_usd".into(), json!(get(run_key(r))));
+    }
+    if let Some(t) = &principal.tenant {
+        doc.insert(
+            "tenant_spent_today_usd".into(),
+            json!(get(tenant_key(t, &d))),
+        );
+    }
+    doc.insert(
+        "agent_spent_today_usd".into(),
+        json!(get(agent_key(&principal.agent, &d))),
+    );
+    Value::Object(doc)
+}
+
+fn state_unavailable(e: StateError) -> Reject {
+    Reject::new(
+        Reason::StateUnavailable,
+        format!("{e}; calls to limited tools are refused until it answers"),
+    )
+}
+
+fn killed(field: &str) -> Reject {
+    Reject::new(
+        Reason::KillSwitch,
+        format!("kill switch `{field}` is on: calls are stopped until an operator turns it off"),
+    )
+}
+
+/// Enforce kill switches, rate limits and spend for one classified call. Returns the spend
+/// reservation to settle after forwarding (None for unpriced tools).
+pub async fn enforce(
+    limiters: &Limiters,
+    spec: &LimitsSpec,
+    principal: &Principal,
+    tool: &Tool,
+) -> Result<Option<SpendReservation>, Reject> {
+    let fields = kill_fields(principal, &tool.name);
+    if let Some(f) = fields.iter().find(|f| spec.kill.contains(f)) {
+        return Err(killed(f));
+    }
+    let now = limiters.clock.now();
+    let (budgets, actions) = if priced(tool) {
+        budgets_for(spec, principal, now)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let state = &limiters.state;
+
+    // Unlimited by spend: kill switches from state; last known switches if it is down.
+    if budgets.is_empty() {
+        let hit = match state.killed(&fields).await {
+            Ok(hit) => hit,
+            Err(e) => {
+                tracing::debug!(error = %e, "state backend down; using the last known kill switches");
+                state.killed_cached(&fields)
+            }
+        };
+        if let Some(f) = hit {
+            return Err(killed(&f));
+        }
+    }
+
+    check_rate(limiters, spec, principal, &tool.name)?;
+
+    if !priced(tool) {
+        return Ok(None);
+    }
+    let amount = micros(tool.cost_usd);
+    let reservation = |reserved: i64, budgets: Vec<BudgetCheck>| SpendReservation {
+        state: state.clone(),
+        budgets,
+        reserved,
+        estimate: amount,
+        settled: false,
+    };
+    if budgets.is_empty() {
+        return Ok(Some(reservation(0, budgets)));
+    }
+    match state
+        .reserve(&fields, &budgets, amount)
+        .await
+        .map_err(state_unavailable)?
+    {
+        ReserveOutcome::Reserved { .. } => Ok(Some(reservation(amount, budgets))),
+        ReserveOutcome::Killed(f) => Err(killed(&f)),
+        ReserveOutcome::Exceeded { index, usage } => {
+            let (scope, action) = actions
+                .get(index)
+                .copied()
+                .unwrap_or((SpendScope::Run, OnExceed::Deny));
+            let limit = budgets.get(index).map(|b| b.limit).unwrap_or(0);
+            let used = usage.get(index).copied().unwrap_or(0);
+            if action == OnExceed::Degrade && tool.read_only {
+                // Degraded: read-only tools still go through; their cost is still counted.
+                return Ok(Some(reservation(0, budgets)));
+            }
+            let what = format!(
+                "{} budget exceeded: {:.6} of {:.6} USD used, this call reserves {:.6}",
+                scope.as_str(),
+                usd(used),
+                usd(limit),
+                usd(amount)
+            );
+            let message = match action {
+                OnExceed::Deny => what,
+                OnExceed::RequireApproval => {
+                    format!("{what}; approval is required (approvals are not available: refused)")
+                }
+                OnExceed::Degrade => format!("{what}; degraded: only read-only tools are allowed"),
+            };
+            let mut r = Reject::new(Reason::BudgetExceeded, message);
+            if scope != SpendScope::Run {
+                // A day budget has room again when the next budget day starts.
+                r.retry_after = Some(secs_to_next_day(now, spec.day_offset));
+            }
+            Err(r)
+        }
+    }
+}
+
+/// Commit the call's cost: the real one from the response when the tool names a JSON pointer
+/// (the body is then read here, up to 16 MiB), else the adapter's `cost_usd`.
+pub async fn settle_after_response(
+    reservation: SpendReservation,
+    tool: &Tool,
+    body: ResBody,
+) -> Result<ResBody, Reject> {
+    const MAX_PRICED_RESPONSE: usize = 16 * 1024 * 1024;
+    let Some(pointer) = &tool.cost_pointer else {
+        let actual = reservation.estimate;
+        if let Err(e) = reservation.settle(actual).await {
+            tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+        }
+        return Ok(body);
+    };
+    let bytes = match Limited::new(body, MAX_PRICED_RESPONSE).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            let actual = reservation.estimate;
+            let _ = reservation.settle(actual).await;
+            return Err(Reject::new(
+                Reason::UpstreamUnavailable,
+                format!("the upstream response could not be read: {e}"),
+            ));
+        }
+    };
+    let real = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.pointer(pointer).and_then(|c| c.as_f64()));
+    let actual = match real {
+        Some(usd) => micros(usd),
+        None => {
+            tracing::warn!(tool = %tool.name, pointer = %pointer, "response carries no cost; committing the estimate");
+            reservation.estimate
+        }
+    };
+    if let Err(e) = reservation.settle(actual).await {
+        tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+    }
+    Ok(full(bytes))
+}
+
+/// Settle after the upstream failed: a timed-out call may have happened upstream, so its
+/// estimate stays counted; a call that never reached the upstream is released.
+pub async fn settle_after_failure(reservation: SpendReservation, reason: Reason) {
+    let actual = if reason == Reason::UpstreamTimeout {
+        reservation.estimate
+    } else {
+        0
+    };
+    if let Err(e) = reservation.settle(actual).await {
+        tracing::warn!(error = %e, "settling spend after an upstream failure failed");
+    }
+}
+
+/// Every rate rule that matches the call takes one token; the first empty bucket refuses.
+fn check_rate(
+    limiters: &Limiters,
+    spec: &LimitsSpec,
+    principal: &Principal,
+    tool: &str,
+) -> Result<(), Reject> {
+    for rule in &spec.rate {
+        if rule
+            .tool_glob
+            .as_ref()
+            .is_some_and(|g| !glob_match(g, tool))
+        {
+            continue;
+        }
+        let mut key = String::new();
+        for k in &rule.keys {
+            let v = match k {
+                RateKey::Tenant => principal.tenant.as_deref().unwrap_or(""),
+                RateKey::Agent => principal.agent.as_str(),
+                RateKey::Tool => tool,
+                RateKey::Workflow => principal.workflow.as_deref().unwrap_or(""),
+            };
+            key.push_str(v);
+            key.push('\u{1f}');
+        }
+        let bucket = limiters.bucket(rule);
+        if let Err(not_until) = bucket.check_key(&key) {
+            let wait = not_until.wait_time_from(limiters.clock.monotonic());
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut r = Reject::new(
+                Reason::RateLimited,
+                format!(
+                    "rate limit for {} exceeded; retry in {:.3}s",
+                    rule.keys
+                        .iter()
+                        .map(|k| format!("{k:?}").to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join("+"),
+                    wait.as_secs_f64()
+                ),
+            );
+            r.retry_after = Some(secs.max(1));
+            return Err(r);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::{RawRateLimit, RawSpendLimit};
+
+    #[test]
+    fn days_and_offsets() {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T23:30:00Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        let utc = Utc.fix();
+        assert_eq!(day(now, utc), "2026-11-21");
+        assert_eq!(secs_to_next_day(now, utc), 1800);
+        let plus2 = parse_offset("+02:00").expect("offset");
+        assert_eq!(day(now, plus2), "2026-11-22");
+        assert_eq!(secs_to_next_day(now, plus2), 22 * 3600 + 1800);
+        assert_eq!(
+            parse_offset("-05:30").map(|o| o.local_minus_utc()),
+            Some(-19800)
+        );
+        assert_eq!(parse_offset("02:00"), None);
+        assert_eq!(parse_offset("+25:00"), None);
+    }
+
+    #[test]
+    fn globs() {
+        for (g, n, want) in [
+            ("stripe.*", "stripe.create_refund", true),
+            ("stripe.*", "stripex.a", false),
+            ("*", "anything", true),
+            ("*.get_*", "payments.get_charge", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("exact", "exact", true),
+        ] {
+            assert_eq!(glob_match(g, n), want, "{g} vs {n}");
+        }
+    }
+
+    fn principal() -> Principal {
+        Principal {
+            agent: "a1".into(),
+            tenant: Some("acme".into()),
+            run_id: Some("r1".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn budgets_dedupe_and_filter() {
+        let raw = RawLimits {
+            rate: vec![],
+            spend: vec![
+                RawSpendLimit {
+                    scope: SpendScope::TenantDay,
+                    max_usd: 50.0,
+                    on_exceed: OnExceed::Deny,
+                    tenant: None,
+                    agent: None,
+                },
+                RawSpendLimit {
+                    scope: SpendScope::TenantDay,
+                    max_usd: 5.0,
+                    on_exceed: OnExceed::Degrade,
+                    tenant: Some("acme".into()),
+                    agent: None,
+                },
+                RawSpendLimit {
+                    scope: SpendScope::Run,
+                    max_usd: 1.0,
+                    on_exceed: OnExceed::Deny,
+                    tenant: Some("other".into()),
+                    agent: None,
+                },
+            ],
+            day_utc_offset: None,
+        };
+        let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("compiles");
+        let now = DateTime::parse_from_rfc3339("2026-11-21T23:59:59Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        let (b, a) = budgets_for(&spec, &principal(), now);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].key, "spend:tenant:acme:2026-11-21");
+        assert_eq!(b[0].limit, 5_000_000);
+        assert_eq!(a[0], (SpendScope::TenantDay, OnExceed::Degrade));
+    }
+
+    fn priced_tool() -> Tool {
+        Tool {
+            name: "t.buy".into(),
+            label: "t.buy",
+            method: http::Method::POST,
+            path: "/buy".into(),
+            args_from: crate::config::raw::ArgsFrom::Json,
+            schema: None,
+            schema_ref: None,
+            coerce: HashMap::new(),
+            cost_usd: 0.5,
+            cost_pointer: None,
+            read_only: false,
+            risk: Value::Null,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_reservation_commits_its_estimate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let clock: Arc<dyn Clock> = Arc::new(crate::state::SystemClock::default());
+        let raw = RawLimits {
+            rate: vec![],
+            spend: vec![RawSpendLimit {
+                scope: SpendScope::AgentDay,
+                max_usd: 10.0,
+                on_exceed: OnExceed::Deny,
+                tenant: None,
+                agent: None,
+            }],
+            day_utc_offset: None,
+        };
+        let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("spec");
+        let key = agent_key("a1", &day(clock.now(), spec.day_offset));
+        {
+            let store: SharedState = Arc::new(
+                crate::state::sqlite::SqliteStore::open(&path, clock.clone()).expect("open"),
+            );
+            let limiters = Limiters::new(clock.clone(), store.clone());
+            let r = enforce(&limiters, &spec, &principal(), &priced_tool())
+                .await
+                .expect("allowed")
+                .expect("reservation");
+            drop(r); // as when the client goes away while the call is upstream
+            for _ in 0..100 {
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(
+                store
+                    .usage(std::slice::from_ref(&key))
+                    .await
+                    .expect("usage"),
+                vec![500_000]
+            );
+        }
+        // committed, not merely reserved: it survives a restart
+        let store = crate::state::sqlite::SqliteStore::open(&path, clock).expect("reopen");
+        assert_eq!(store.usage(&[key]).await.expect("usage"), vec![500_000]);
+    }
+
+    #[test]
+    fn rate_rules_must_name_one_rate() {
+        let raw = RawLimits {
+            rate: vec![RawRateLimit {
+                key: None,
+                tool: None,
+                per_second: Some(1.0),
+                per_minute: Some(1.0),
+                per_hour: None,
+                burst: None,
+            }],
+            spend: vec![],
+            day_utc_offset: None,
+        };
+        let e = LimitsSpec::compile(&raw, &RawKill::default()).expect_err("two rates");
+        assert!(e[0].contains("exactly one"), "{e:?}");
+    }
+}
