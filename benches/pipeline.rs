@@ -6,7 +6,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use http::{HeaderMap, HeaderValue, Method};
+use http::Method;
 use toolwall::stage::{args, classify, identify, policy, schema};
 
 fn fixture() -> (toolwall::config::Snapshot, Bytes) {
@@ -19,14 +19,20 @@ fn fixture() -> (toolwall::config::Snapshot, Bytes) {
 
 fn bench(c: &mut Criterion) {
     let (snap, body) = fixture();
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    let (request_parts, ()) = http::Request::builder()
+        .method("POST")
+        .uri("/payments/v1/refunds")
+        .header("content-type", "application/json")
+        .body(())
+        .expect("request")
+        .into_parts();
+    let headers = request_parts.headers.clone();
     let adapter = &snap.adapters[0];
     let method = Method::POST;
     let path = "/v1/refunds";
 
     let pre_forward = |snap: &toolwall::config::Snapshot| {
-        let principal = identify::identify(snap, &headers).expect("identity");
+        let principal = identify::identify(snap, &request_parts).expect("identity");
         let (tool_idx, params) =
             classify::classify_request(adapter, &method, path).expect("classify");
         let tool = &adapter.tools[tool_idx];
@@ -54,7 +60,7 @@ fn bench(c: &mut Criterion) {
     });
 
     // policy alone, on the input the pipeline builds for this call
-    let principal = identify::identify(&snap, &headers).expect("identity");
+    let principal = identify::identify(&snap, &request_parts).expect("identity");
     let tool = &adapter.tools[0];
     let parsed = args::parse_args(tool, &headers, &body, None, Vec::new(), 32).expect("args");
     let facts = policy::RequestFacts {
