@@ -174,6 +174,12 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
             let (p, b) = resp.into_parts();
             (p, b.boxed())
         }
+        Some(plan) if redact::is_event_stream(resp.headers()) => {
+            let (p, b) = resp.into_parts();
+            let body =
+                redact::redact_event_stream(b, snap.redactor.clone(), plan, app.metrics.clone());
+            (p, body)
+        }
         Some(plan) => {
             match redact::redact_response(resp, &snap.redactor, &plan, &app.metrics).await {
                 Ok((p, bytes)) => (p, full(bytes)),

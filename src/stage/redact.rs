@@ -1,6 +1,8 @@
 //! Redact: find PII and secrets in the arguments (for `input.pii.found`), mask what policy's
 //! `redact` list names before forwarding, and the same in the tool's response.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Response};
@@ -116,6 +118,92 @@ pub async fn redact_response(
     };
     parts.headers.remove(CONTENT_LENGTH);
     Ok((parts, out))
+}
+
+/// Whether a response is a server-sent event stream (redacted event by event, never buffered).
+pub fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("text/event-stream")
+        })
+}
+
+/// Redact a server-sent event stream as it flows: each complete event (up to its blank line)
+/// is redacted as text and sent on at once, so streaming and ordering are kept. An event
+/// cannot be refused mid-stream: `deny` findings are masked.
+pub fn redact_event_stream(
+    body: Incoming,
+    redactor: Arc<Redactor>,
+    plan: ActionPlan,
+    metrics: Arc<Metrics>,
+) -> crate::pipeline::ResBody {
+    use futures_util::StreamExt;
+    let data = body.into_data_stream();
+    let stream = futures_util::stream::unfold(
+        (data, Vec::<u8>::new(), false),
+        move |(mut data, mut buf, done)| {
+            let redactor = redactor.clone();
+            let plan = plan.clone();
+            let metrics = metrics.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                loop {
+                    if let Some(end) = event_end(&buf) {
+                        let rest = buf.split_off(end);
+                        let event = std::mem::replace(&mut buf, rest);
+                        let out = redact_event(&redactor, &plan, &metrics, event);
+                        return Some((Ok(http_body::Frame::data(out)), (data, buf, false)));
+                    }
+                    match data.next().await {
+                        Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                        Some(Err(e)) => return Some((Err(e), (data, buf, true))),
+                        None if buf.is_empty() => return None,
+                        None => {
+                            let event = std::mem::take(&mut buf);
+                            let out = redact_event(&redactor, &plan, &metrics, event);
+                            return Some((Ok(http_body::Frame::data(out)), (data, buf, true)));
+                        }
+                    }
+                }
+            }
+        },
+    );
+    BodyExt::boxed(http_body_util::StreamBody::new(stream))
+}
+
+/// Where the first complete event in `buf` ends (after its blank line), if any.
+fn event_end(buf: &[u8]) -> Option<usize> {
+    let lf = memchr::memmem::find(buf, b"\n\n").map(|i| i + 2);
+    let crlf = memchr::memmem::find(buf, b"\r\n\r\n").map(|i| i + 4);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn redact_event(
+    redactor: &Redactor,
+    plan: &ActionPlan,
+    metrics: &Metrics,
+    event: Vec<u8>,
+) -> Bytes {
+    let Ok(text) = std::str::from_utf8(&event) else {
+        return Bytes::from(event);
+    };
+    let (out, findings) = redactor.redact_text(text, plan);
+    count(metrics, &findings);
+    match out {
+        std::borrow::Cow::Borrowed(_) => Bytes::from(event),
+        std::borrow::Cow::Owned(s) => Bytes::from(s),
+    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

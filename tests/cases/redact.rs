@@ -143,3 +143,56 @@ fn redact_cli_prints_redacted_json_and_findings() {
         && f["end"] == 20));
     assert!(findings.iter().any(|f| f["type"] == "CREDIT_CARD"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_streams_are_redacted_event_by_event_without_buffering() {
+    use http_body_util::BodyExt;
+    let (_up, h) = harness("").await;
+    let stream = tokio::net::TcpStream::connect(h.agent())
+        .await
+        .expect("connect");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(conn);
+    let started = std::time::Instant::now();
+    let resp = sender
+        .send_request(get("/echo/sse"))
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    let mut events = Vec::new();
+    let mut first_at = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.expect("frame");
+        if let Some(d) = frame.data_ref() {
+            first_at.get_or_insert(started.elapsed());
+            events.push(String::from_utf8_lossy(d).to_string());
+        }
+    }
+    let all = events.concat();
+    assert!(!all.contains("@example.com"), "{all}");
+    for i in 0..3 {
+        assert!(
+            all.contains(&format!(
+                "id: {i}\nevent: progress\ndata: {{\"step\":{i},\"contact\":\"[EMAIL]\"}}"
+            )),
+            "{all}"
+        );
+    }
+    let steps: Vec<usize> = (0..3)
+        .map(|i| all.find(&format!("\"step\":{i}")).expect("step"))
+        .collect();
+    assert!(
+        steps.windows(2).all(|w| w[0] < w[1]),
+        "events out of order: {all}"
+    );
+    // the first event arrived long before the stream ended (600 ms later)
+    assert!(
+        first_at.expect("data") < std::time::Duration::from_millis(450),
+        "{first_at:?}"
+    );
+    assert!(events.len() >= 3, "{events:?}");
+}

@@ -41,10 +41,30 @@ impl Upstream {
     }
 }
 
+type UpBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+/// Three server-sent events 300 ms apart, each carrying an email address.
+fn sse_body() -> UpBody {
+    let events = futures_util::stream::unfold(0u32, |i| async move {
+        if i == 3 {
+            return None;
+        }
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let ev = format!("id: {i}\nevent: progress\ndata: {{\"step\":{i},\"contact\":\"agent{i}@example.com\"}}\n\n");
+        Some((
+            Ok::<_, Infallible>(http_body::Frame::data(Bytes::from(ev))),
+            i + 1,
+        ))
+    });
+    http_body_util::BodyExt::boxed(http_body_util::StreamBody::new(events))
+}
+
 async fn upstream_handle(
     req: Request<Incoming>,
     seen: Arc<Mutex<Vec<Seen>>>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<UpBody>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -66,10 +86,16 @@ async fn upstream_handle(
     if pq.starts_with("/slow") {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
+    if pq.starts_with("/sse") {
+        let mut resp = Response::new(sse_body());
+        resp.headers_mut()
+            .insert("content-type", "text/event-stream".parse().expect("hv"));
+        return Ok(resp);
+    }
     if pq.starts_with("/pii") {
         let out = json!({"customer": {"email": "jane.doe@example.com", "card": "4242 4242 4242 4242"},
                          "note": "no secrets here"});
-        let mut resp = Response::new(Full::new(Bytes::from(out.to_string())));
+        let mut resp = Response::new(Full::new(Bytes::from(out.to_string())).boxed());
         resp.headers_mut()
             .insert("content-type", "application/json".parse().expect("hv"));
         return Ok(resp);
@@ -80,7 +106,7 @@ async fn upstream_handle(
         "body": String::from_utf8_lossy(&body),
         "version": format!("{:?}", parts.version),
     });
-    let mut resp = Response::new(Full::new(Bytes::from(out.to_string())));
+    let mut resp = Response::new(Full::new(Bytes::from(out.to_string())).boxed());
     resp.headers_mut()
         .insert("content-type", "application/json".parse().expect("hv"));
     // A hop-by-hop header the proxy must not relay.
@@ -242,6 +268,9 @@ tools:
     match: {{ method: POST, path: /v1/conflict }}
   - name: echo.pii
     match: {{ method: GET, path: /pii }}
+    args: query
+  - name: echo.sse
+    match: {{ method: GET, path: /sse }}
     args: query
 "#
     )
