@@ -338,3 +338,54 @@ pub fn verify(path: &Path, keys: Option<&Path>, json: bool) -> i32 {
     print!("{out}");
     code
 }
+
+/// `toolwall audit rotate-key`: introduce a new signing key into the stream (a `key_rotation`
+/// record and a checkpoint signed by the old and the new key). Run it while toolwall is
+/// stopped, then point `audit.key` at the new key.
+pub fn rotate_key(config: &Path, new_key: &Path) -> i32 {
+    let loaded = match crate::config::load_snapshot(config, false) {
+        Ok(l) => l,
+        Err(d) => {
+            eprintln!("{d}");
+            return EXIT_USAGE;
+        }
+    };
+    let Some(settings) = loaded.audit else {
+        eprintln!("{}: no audit section", config.display());
+        return EXIT_USAGE;
+    };
+    let new = match crate::audit::AuditSigner::load(new_key) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("{}: {e}", new_key.display());
+            return EXIT_USAGE;
+        }
+    };
+    let old_id = settings.writer.signer.id().to_string();
+    let new_id = new.id().to_string();
+    let dir = settings.writer.dir.clone();
+    let mut writer = match crate::audit::ChainWriter::open(settings.writer) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!(
+                "cannot open the audit stream in {}: {e} (is toolwall still running?)",
+                dir.display()
+            );
+            return EXIT_FAILED;
+        }
+    };
+    if let Err(e) = writer.rotate_key(new) {
+        eprintln!("rotation failed: {e}");
+        return EXIT_FAILED;
+    }
+    if let Err(e) = writer.close() {
+        eprintln!("closing the stream failed: {e}");
+        return EXIT_FAILED;
+    }
+    println!("rotated {old_id} -> {new_id} in {}", dir.display());
+    println!(
+        "now set `audit.key: {}` and restart toolwall",
+        new_key.display()
+    );
+    EXIT_OK
+}

@@ -159,6 +159,14 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Introduce a new signing key (run while toolwall is stopped).
+    RotateKey {
+        #[arg(short, long, default_value = "toolwall.yaml")]
+        config: PathBuf,
+        /// The new private key (`toolwall keygen --out DIR --name NAME`).
+        #[arg(long)]
+        new_key: PathBuf,
+    },
     /// What did the agent do, under what identity, policy and approvals: a timeline per run.
     Show {
         /// Audit directory (or one file).
@@ -200,6 +208,9 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Audit {
             command: AuditCommand::Verify { path, keys, json },
         } => audit::verify(&path, keys.as_deref(), json),
+        Command::Audit {
+            command: AuditCommand::RotateKey { config, new_key },
+        } => audit::rotate_key(&config, &new_key),
         Command::Audit {
             command:
                 AuditCommand::Show {

@@ -446,3 +446,85 @@ async fn a_stream_file_that_is_not_a_plain_file_is_refused_at_start() {
         .expect("refused");
     assert!(err.to_string().contains("not a regular file"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_is_sealed_by_the_old_key_and_verifies_with_it() {
+    let up = http_upstream().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+    std::fs::write(
+        root.join("adapters/echo.yaml"),
+        echo_adapter(&format!("http://{}", up.addr), ""),
+    )
+    .expect("write");
+    std::fs::write(root.join("policies/p.rego"), POLICY).expect("write");
+    assert_eq!(
+        toolwall::cli::audit::keygen(&root.join("keys"), "old-key"),
+        0
+    );
+    assert_eq!(
+        toolwall::cli::audit::keygen(&root.join("keys2"), "new-key"),
+        0
+    );
+    let config = |key: &str| {
+        format!(
+            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: a, tenant: t }}\naudit: {{ dir: audit, key: {key}, hmac_key: keys/hmac.key }}\n"
+        )
+    };
+    let cfg = root.join("toolwall.yaml");
+    let run_calls = |cfg: std::path::PathBuf| async move {
+        let loaded = toolwall::config::load_snapshot(&cfg, true).expect("config");
+        let app = toolwall::app::start(loaded).await.expect("start");
+        for _ in 0..3 {
+            let r = send(
+                app.listen_addr,
+                json_post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#),
+            )
+            .await;
+            assert_eq!(r.status, 200);
+        }
+        app.shutdown().await;
+    };
+    std::fs::write(&cfg, config("keys/audit.key")).expect("write");
+    run_calls(cfg.clone()).await;
+    let (code, out, err) = toolwall(&[
+        "audit",
+        "rotate-key",
+        "-c",
+        cfg.to_str().expect("utf8"),
+        "--new-key",
+        root.join("keys2/audit.key").to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::write(&cfg, config("keys2/audit.key")).expect("write");
+    run_calls(cfg.clone()).await;
+    let recs = records(&root.join("audit"));
+    assert!(recs.iter().any(|r| r["kind"] == "key_rotation"));
+    // the auditor holds only the old public key: the rotation it sealed introduces the new one
+    let (code, out, err) = toolwall(&[
+        "audit",
+        "verify",
+        root.join("audit").to_str().expect("utf8"),
+        "--keys",
+        root.join("keys/audit.pub").to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    // a key that was never introduced is refused
+    assert_eq!(
+        toolwall::cli::audit::keygen(&root.join("keys3"), "rogue"),
+        0
+    );
+    std::fs::write(&cfg, config("keys3/audit.key")).expect("write");
+    run_calls(cfg.clone()).await;
+    let (code, out, _) = toolwall(&[
+        "audit",
+        "verify",
+        root.join("audit").to_str().expect("utf8"),
+        "--keys",
+        root.join("keys/audit.pub").to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unknown") || out.contains("key"), "{out}");
+}
