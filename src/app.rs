@@ -151,8 +151,13 @@ pub async fn start_with_clock(
         None => None,
         Some(settings) => {
             let dir = settings.writer.dir.clone();
-            let sink = AuditSink::start(settings.writer, settings.hmac_key, metrics.clone())
-                .with_context(|| format!("cannot open the audit stream in {}", dir.display()))?;
+            let sink = AuditSink::start(
+                settings.writer,
+                settings.hmac_key,
+                settings.auditor,
+                metrics.clone(),
+            )
+            .with_context(|| format!("cannot open the audit stream in {}", dir.display()))?;
             Some((sink, settings.args))
         }
     };

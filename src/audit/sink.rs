@@ -33,6 +33,8 @@ pub struct AuditSink {
     metrics: Arc<Metrics>,
     /// Key for `input_hmac` and hashed argument leaves.
     pub hmac_key: Arc<[u8]>,
+    /// The auditor's key, for `audit.args: encrypted`.
+    pub auditor: Option<Arc<super::AuditorPublicKey>>,
 }
 
 impl AuditSink {
@@ -40,6 +42,7 @@ impl AuditSink {
     pub fn start(
         opts: WriterOptions,
         hmac_key: Vec<u8>,
+        auditor: Option<super::AuditorPublicKey>,
         metrics: Arc<Metrics>,
     ) -> Result<AuditSink, super::AuditError> {
         let writer = ChainWriter::open(opts)?;
@@ -59,6 +62,7 @@ impl AuditSink {
             healthy,
             metrics,
             hmac_key: hmac_key.into(),
+            auditor: auditor.map(Arc::new),
         })
     }
 

@@ -178,7 +178,23 @@ fn outcome_of(result: Result<crate::policy::PolicyDecision, EvalError>) -> (bool
 }
 
 /// `toolwall replay`: re-evaluate every recorded policy input with the candidate policies.
-pub fn replay(path: &Path, policies: &Path, keys: Option<&Path>, json: bool) -> i32 {
+pub fn replay(
+    path: &Path,
+    policies: &Path,
+    keys: Option<&Path>,
+    auditor_key: Option<&Path>,
+    json: bool,
+) -> i32 {
+    let auditor = match auditor_key
+        .map(crate::audit::AuditorSecretKey::load)
+        .transpose()
+    {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("--auditor-key: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let (report, code) = crate::audit::run_verify_cli(path, keys, false);
     if code != 0 {
         eprint!("{report}");
@@ -207,9 +223,24 @@ pub fn replay(path: &Path, policies: &Path, keys: Option<&Path>, json: bool) -> 
         let (Some(input), Some(recorded)) = (r.get("input"), r["policy"].get("result")) else {
             continue;
         };
-        // the record keeps the (hashed) args beside the rest of the policy input
+        // the record keeps the args (redacted, hashed or sealed) beside the policy input
         let mut input = input.clone();
-        input["args"] = r.get("args").cloned().unwrap_or(Value::Null);
+        input["args"] = match (&auditor, r["args_sealed"].as_str()) {
+            (Some(key), Some(sealed)) => match crate::audit::open_args(key, sealed)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            {
+                Some(args) => args,
+                None => {
+                    eprintln!(
+                        "replay: {}: sealed args do not open with this auditor key",
+                        r["decision_id"].as_str().unwrap_or("-")
+                    );
+                    return EXIT_FAILED;
+                }
+            },
+            _ => r.get("args").cloned().unwrap_or(Value::Null),
+        };
         replayed += 1;
         let mut before_reasons: Vec<String> = recorded["reasons"]
             .as_array()
@@ -388,4 +419,25 @@ pub fn rotate_key(config: &Path, new_key: &Path) -> i32 {
         new_key.display()
     );
     EXIT_OK
+}
+
+/// `toolwall keygen --auditor`: the auditor's X25519 key pair for `audit.args: encrypted`.
+pub fn auditor_keygen(out: &Path) -> i32 {
+    match crate::audit::auditor_keygen(out) {
+        Ok((secret, public)) => {
+            println!(
+                "auditor public key:  {}  (audit.auditor_key)",
+                public.display()
+            );
+            println!(
+                "auditor secret key:  {}  (keep offline: replay --auditor-key)",
+                secret.display()
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("keygen: {e}");
+            EXIT_USAGE
+        }
+    }
 }

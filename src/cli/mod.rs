@@ -68,6 +68,9 @@ pub enum Command {
         /// Trusted public keys for the verification that precedes replay.
         #[arg(long)]
         keys: Option<PathBuf>,
+        /// The auditor's X25519 secret key: open `args_sealed` for exact replay.
+        #[arg(long)]
+        auditor_key: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -89,6 +92,9 @@ pub enum Command {
         /// Key name (shown in signed checkpoints).
         #[arg(long, default_value = "toolwall-audit")]
         name: String,
+        /// Write an auditor's X25519 key pair instead (`audit.args: encrypted`).
+        #[arg(long)]
+        auditor: bool,
     },
     /// Turn a kill switch on or off through the admin API.
     Kill {
@@ -223,9 +229,23 @@ pub fn dispatch(cli: Cli) -> i32 {
             audit_path,
             policies,
             keys,
+            auditor_key,
             json,
-        } => audit::replay(&audit_path, &policies, keys.as_deref(), json),
-        Command::Keygen { out, name } => audit::keygen(&out, &name),
+        } => audit::replay(
+            &audit_path,
+            &policies,
+            keys.as_deref(),
+            auditor_key.as_deref(),
+            json,
+        ),
+        Command::Keygen {
+            out,
+            name,
+            auditor: false,
+        } => audit::keygen(&out, &name),
+        Command::Keygen {
+            out, auditor: true, ..
+        } => audit::auditor_keygen(&out),
         Command::Redact { file, json, config } => {
             redact::redact(file.as_deref(), json, config.as_deref())
         }

@@ -428,6 +428,8 @@ pub struct AuditSettings {
     pub writer: crate::audit::WriterOptions,
     pub hmac_key: Vec<u8>,
     pub args: AuditArgs,
+    /// For `args: encrypted`.
+    pub auditor: Option<crate::audit::AuditorPublicKey>,
 }
 
 fn load_audit(
@@ -495,10 +497,24 @@ fn load_audit(
         super::raw::AuditSync::Batch => crate::audit::SyncMode::Batch,
         super::raw::AuditSync::Always => crate::audit::SyncMode::Always,
     };
+    let auditor = match (&a.auditor_key, a.args) {
+        (Some(p), _) => Some(
+            crate::audit::AuditorPublicKey::load(&base.join(p))
+                .map_err(|e| at("auditor_key:", format!("audit.auditor_key: {e}")))?,
+        ),
+        (None, AuditArgs::Encrypted) => {
+            return Err(at(
+                "args:",
+                "audit.args: encrypted needs audit.auditor_key (toolwall keygen --auditor)".into(),
+            ))
+        }
+        (None, _) => None,
+    };
     Ok(AuditSettings {
         writer,
         hmac_key,
         args: a.args,
+        auditor,
     })
 }
 

@@ -74,6 +74,9 @@ pub struct RawAudit {
     pub checkpoint: RawCheckpoint,
     #[serde(default)]
     pub args: AuditArgs,
+    /// The auditor's X25519 public key (`toolwall keygen --auditor`), for `args: encrypted`.
+    #[serde(default)]
+    pub auditor_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,6 +210,9 @@ pub enum AuditArgs {
     Hashed,
     /// Only `input_hmac`.
     None,
+    /// The raw canonical arguments sealed to the auditor's X25519 key (`audit.auditor_key`),
+    /// for break-glass review and exact replay; toolwall holds only the public key.
+    Encrypted,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -108,13 +108,7 @@ impl CallCtx {
         if self.written_ahead {
             hook.sink.record(Kind::Outcome, outcome_record(self));
         } else {
-            let body = decision_record(
-                self,
-                &hook.sink.hmac_key,
-                hook.args,
-                &hook.redactor,
-                Phase::Final,
-            );
+            let body = decision_record(self, &hook.sink, hook.args, &hook.redactor, Phase::Final);
             hook.sink.record(Kind::Decision, body);
         }
     }

@@ -113,10 +113,9 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         let sink = hook.sink.clone();
         let args_mode = hook.args;
         let redactor = hook.redactor.clone();
-        let key = sink.hmac_key.clone();
         let body = crate::stage::audit::decision_record(
             &mut ctx,
-            &key,
+            &sink,
             args_mode,
             &redactor,
             crate::stage::audit::Phase::Forwarding,

@@ -8,7 +8,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::audit::canonical::canonicalize;
-use crate::audit::{hash_string_leaves, input_hmac};
+use crate::audit::sink::AuditSink;
+use crate::audit::{hash_string_leaves, input_hmac, seal_args};
 use crate::config::raw::AuditArgs;
 use crate::pipeline::ctx::{CallCtx, Outcome};
 use crate::redact::{ActionPlan, Redactor};
@@ -26,11 +27,12 @@ pub enum Phase {
 /// Takes the policy input out of `ctx` (it is not needed after this record).
 pub fn decision_record(
     ctx: &mut CallCtx,
-    key: &[u8],
+    sink: &AuditSink,
     args_mode: AuditArgs,
     redactor: &Redactor,
     phase: Phase,
 ) -> Map<String, Value> {
+    let key: &[u8] = &sink.hmac_key;
     let mut r = Map::new();
     r.insert("decision_id".into(), json!(ctx.decision_id));
     r.insert("trace_id".into(), json!(ctx.trace_id));
@@ -91,6 +93,22 @@ pub fn decision_record(
             // hashed), with `now` and `usage` as they were.
             AuditArgs::Hashed => {
                 r.insert("args".into(), hash_string_leaves(&args, key));
+                r.insert("input".into(), input);
+            }
+            AuditArgs::Encrypted => {
+                let sealed = sink
+                    .auditor
+                    .as_deref()
+                    .map(|pk| seal_args(pk, &canonical).map_err(|e| e.to_string()));
+                match sealed {
+                    Some(Ok(s)) => {
+                        r.insert("args_sealed".into(), json!(s));
+                    }
+                    Some(Err(e)) => {
+                        r.insert("args_sealed_error".into(), json!(e));
+                    }
+                    None => {}
+                }
                 r.insert("input".into(), input);
             }
             AuditArgs::Redacted => {

@@ -438,12 +438,14 @@ async fn a_stream_file_that_is_not_a_plain_file_is_refused_at_start() {
         ),
         hmac_key: vec![7; 32],
         args: toolwall::config::raw::AuditArgs::Hashed,
+        auditor: None,
     };
     settings.writer.sync = toolwall::audit::SyncMode::None;
     let metrics = std::sync::Arc::new(toolwall::metrics::Metrics::new());
-    let err = toolwall::audit::sink::AuditSink::start(settings.writer, settings.hmac_key, metrics)
-        .err()
-        .expect("refused");
+    let err =
+        toolwall::audit::sink::AuditSink::start(settings.writer, settings.hmac_key, None, metrics)
+            .err()
+            .expect("refused");
     assert!(err.to_string().contains("not a regular file"), "{err}");
 }
 
@@ -527,4 +529,74 @@ async fn key_rotation_is_sealed_by_the_old_key_and_verifies_with_it() {
     ]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("unknown") || out.contains("key"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_args_are_sealed_and_replay_exactly_with_the_auditor_key() {
+    let up = http_upstream().await;
+    let keys = tempfile::tempdir().expect("tmp");
+    let k = keys.path();
+    assert_eq!(toolwall::cli::audit::keygen(&k.join("keys"), "t"), 0);
+    assert_eq!(toolwall::cli::audit::auditor_keygen(&k.join("auditor")), 0);
+    let extra = format!(
+        "audit: {{ dir: audit, key: {0}/keys/audit.key, args: encrypted, auditor_key: {0}/auditor/auditor.pub }}",
+        k.display()
+    );
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        POLICY,
+        &extra,
+    )
+    .await;
+    for charge in ["ch_alpha", "ch_special"] {
+        let body = format!(r#"{{"charge":"{charge}","amount":5}}"#);
+        assert_eq!(
+            send(h.agent(), json_post("/echo/v1/refunds", &body))
+                .await
+                .status,
+            200
+        );
+    }
+    let audit_dir = h.dir.path().join("audit");
+    let Harness { app, dir } = h;
+    app.shutdown().await;
+    let recs = records(&audit_dir);
+    let text = recs
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        !text.contains("ch_special") && !text.contains("ch_alpha"),
+        "raw args in the stream"
+    );
+    assert!(recs
+        .iter()
+        .filter(|r| r["kind"] == "decision")
+        .all(|r| r["args_sealed"].is_string()));
+    // a candidate policy that looks at a string argument: only exact args can replay it
+    let b = dir.path().join("policy_b");
+    std::fs::create_dir_all(&b).expect("mkdir");
+    std::fs::write(
+        b.join("p.rego"),
+        POLICY.replace(
+            "too_much if input.args.amount > 100",
+            "too_much if input.args.charge == \"ch_special\"",
+        ),
+    )
+    .expect("write");
+    let auditor_key = k.join("auditor/auditor.key");
+    let (code, out, err) = toolwall(&[
+        "replay",
+        audit_dir.to_str().expect("utf8"),
+        "--policies",
+        b.to_str().expect("utf8"),
+        "--auditor-key",
+        auditor_key.to_str().expect("utf8"),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["replayed"], 2);
+    assert_eq!(v["changed"], 1, "{out}");
 }
