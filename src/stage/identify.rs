@@ -382,10 +382,17 @@ pub fn identify(snap: &Snapshot, parts: &Parts) -> Result<Principal, Reject> {
                 ),
             )
         })?;
-        let tenant = jwt
-            .tenant_claim
-            .as_ref()
-            .and_then(|c| claim_str(&claims, c));
+        // A configured tenant claim is required: a token without one would escape tenant
+        // budgets and tenant kill switches.
+        let tenant = match &jwt.tenant_claim {
+            None => None,
+            Some(c) => Some(claim_str(&claims, c).ok_or_else(|| {
+                Reject::new(
+                    Reason::InvalidToken,
+                    format!("bearer token has no string claim `{c}` (the tenant)"),
+                )
+            })?),
+        };
         let workflow = match &jwt.workflow_claim {
             Some(c) => claim_str(&claims, c),
             None => workflow_header(),

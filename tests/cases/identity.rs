@@ -231,6 +231,14 @@ async fn bad_tokens_are_401_with_a_reason() {
         "signature",
     );
 
+    // no tenant claim although tenant_claim is configured
+    let mut c = claims("toolwall", now() + 600);
+    c.as_object_mut().expect("object").remove("org");
+    assert_401(
+        &call(&h, "/id/call", Some(&es256(&k, &c)), &[]).await,
+        "tenant",
+    );
+
     // tampered payload
     let mut parts: Vec<String> = es256(&k, &claims("toolwall", now() + 600))
         .split('.')
