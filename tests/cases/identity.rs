@@ -524,3 +524,20 @@ async fn mtls_without_spiffe_uses_the_cn_and_optional_client_certs_fall_back() {
         .expect("ok");
     assert_eq!(r.reasons()[..2], ["static", "fallback"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_jwks_is_picked_up_on_reload() {
+    let k = keys();
+    let (_up, h) = jwt_harness(&k, false).await;
+    let old = es256(&k, &claims("toolwall", now() + 600));
+    assert_eq!(call(&h, "/id/call", Some(&old), &[]).await.status, 200);
+
+    // rotate: a new key under the same kid replaces the old one
+    let k2 = keys();
+    std::fs::copy(&k2.jwks_path, &k.jwks_path).expect("rotate");
+    let r = admin_post(h.admin(), "/admin/reload", "", None).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_401(&call(&h, "/id/call", Some(&old), &[]).await, "signature");
+    let new = es256(&k2, &claims("toolwall", now() + 600));
+    assert_eq!(call(&h, "/id/call", Some(&new), &[]).await.status, 200);
+}
