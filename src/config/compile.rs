@@ -68,6 +68,9 @@ pub struct Snapshot {
     pub limits: LimitsSpec,
     /// mTLS / JWT identity and which `toolwall-*` headers the agent may set.
     pub identity: IdentitySpec,
+    /// The agent listener's TLS config (`identity.mtls`): certificates and the client CA are
+    /// re-read on reload and used for new connections.
+    pub agent_tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Debug, Clone)]
@@ -368,6 +371,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         max_json_depth: raw.request.max_json_depth.unwrap_or(DEFAULT_MAX_DEPTH),
         limits,
         identity,
+        agent_tls: agent_tls.clone(),
     };
     Ok(LoadedConfig {
         path: config_path.to_path_buf(),
