@@ -417,5 +417,14 @@ fn limits_and_admin_config_errors_are_located() {
     assert!(e.contains("redis://"), "{e}");
     let e = load("limits:\n  day_utc_offset: CET\n");
     assert!(e.contains("day_utc_offset"), "{e}");
+    // an unset JWT secret stops `run` and is a warning for `check`
+    let jwt = "identity:\n  jwt: { issuer: i, audience: a, hs256_secret_env: TOOLWALL_TEST_UNSET_SECRET }\n";
+    let e = load(jwt);
+    assert!(
+        e.contains("toolwall.yaml:1:") && e.contains("TOOLWALL_TEST_UNSET_SECRET is not set"),
+        "{e}"
+    );
+    let loaded = toolwall::config::load_snapshot(&cfg, false).expect("check mode loads");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     assert_eq!(load("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"), "");
 }
