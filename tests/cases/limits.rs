@@ -428,3 +428,20 @@ fn limits_and_admin_config_errors_are_located() {
     assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     assert_eq!(load("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"), "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_mode_forwards_over_limits_but_a_kill_switch_still_stops() {
+    let (up, h) = shop(
+        "mode: shadow\nkill: { tools: [shop.look] }\nlimits:\n  rate: [ { per_minute: 1, burst: 1 } ]\n  spend: [ { scope: tenant_day, max_usd: 0.01 } ]\n",
+        None,
+        ALLOW_ALL,
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(send(h.agent(), buy()).await.status, 200);
+    }
+    assert_eq!(up.hits(), 3);
+    let r = send(h.agent(), get("/shop/look")).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.reasons(), vec!["kill_switch"]);
+}
