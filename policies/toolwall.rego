@@ -12,7 +12,8 @@ refund_threshold_cents := data.config.refund_threshold_cents
 
 default decision := {"allow": false, "reasons": ["no_rule_allows_this_call"]}
 
-decision := {"allow": true, "reasons": [], "tier": tier} if {
+# Allowed calls forward (and get back) emails masked.
+decision := {"allow": true, "reasons": [], "tier": tier, "redact": ["email"]} if {
 	count(deny_reasons) == 0
 	allowed_tool
 }
@@ -35,6 +36,9 @@ deny_reasons contains "cross_tenant" if {
 	input.args.tenant
 	input.args.tenant != input.principal.tenant
 }
+
+# No US social security number reaches any tool.
+deny_reasons contains "ssn_not_allowed" if "us_ssn" in input.pii.found
 
 tier := "high" if input.tool.risk.financial
 else := "low"

@@ -20,3 +20,14 @@ test_large_refund_denied if {
 	not d.allow
 	d.reasons == ["amount_exceeds_threshold"]
 }
+
+test_ssn_never_reaches_a_tool if {
+	d := toolwall.decision with input as object.union(refund(5), {"pii": {"found": ["us_ssn"]}})
+	not d.allow
+	"ssn_not_allowed" in d.reasons
+}
+
+test_allowed_calls_mask_emails if {
+	d := toolwall.decision with input as refund(5)
+	d.redact == ["email"]
+}

@@ -13,15 +13,20 @@ use futures_util::FutureExt;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::limit::ConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+use tower::{ServiceBuilder, ServiceExt};
 
+use crate::audit::sink::AuditSink;
 use crate::config::compile::SharedSnapshot;
 use crate::config::compile::StateSpec;
+use crate::config::raw::AuditArgs;
 use crate::config::{load_snapshot, LoadedConfig};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, ResBody};
@@ -36,6 +41,8 @@ pub struct AppState {
     pub ready: AtomicBool,
     /// The last reload error, shown on /readyz.
     pub last_reload_error: std::sync::Mutex<Option<String>>,
+    /// The audit stream, when configured.
+    pub audit: Option<(AuditSink, AuditArgs)>,
     /// Rate-limit buckets, the state backend and the clock: outlive config reloads.
     pub limiters: Limiters,
     /// Bearer token the admin API requires, if any.
@@ -114,11 +121,14 @@ pub struct RunningApp {
 }
 
 impl RunningApp {
-    /// Stop accepting, drain in-flight requests (up to 10 s), and return.
+    /// Stop accepting, drain in-flight requests (up to 10 s), seal the audit stream.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;
+        }
+        if let Some((sink, _)) = &self.state.audit {
+            sink.close().await;
         }
     }
 }
@@ -136,7 +146,18 @@ pub async fn start_with_clock(
     let state_store = open_state(&loaded.state, clock.clone())?;
     let metrics = Arc::new(Metrics::new());
     metrics.set_policy_version(&loaded.snapshot.policy.version);
+    let mut loaded = loaded;
+    let audit = match loaded.audit.take() {
+        None => None,
+        Some(settings) => {
+            let dir = settings.writer.dir.clone();
+            let sink = AuditSink::start(settings.writer, settings.hmac_key, metrics.clone())
+                .with_context(|| format!("cannot open the audit stream in {}", dir.display()))?;
+            Some((sink, settings.args))
+        }
+    };
     let state = Arc::new(AppState {
+        audit,
         snapshot: Arc::new(ArcSwap::from_pointee(loaded.snapshot)),
         metrics,
         config_path: loaded.path.clone(),
@@ -169,10 +190,25 @@ pub async fn start_with_clock(
     let listen_addr = agent.local_addr()?;
     let admin_addr = admin.local_addr()?;
 
+    // The generic outer shell (tower): shed load beyond `max_in_flight` instead of queueing.
+    let st = state.clone();
+    let agent_svc = ServiceBuilder::new()
+        .layer(LoadShedLayer::new())
+        .layer(ConcurrencyLimitLayer::new(loaded.max_in_flight))
+        .service(tower::service_fn(move |req| {
+            let st = st.clone();
+            async move { Ok::<_, Infallible>(handle_agent(st, req).await) }
+        }));
     let st = state.clone();
     let agent_handler = move |req| {
+        let svc = agent_svc.clone();
         let st = st.clone();
-        async move { Ok::<_, Infallible>(handle_agent(st, req).await) }
+        async move {
+            Ok::<_, Infallible>(match svc.oneshot(req).await {
+                Ok(resp) => resp,
+                Err(_) => shed(&st),
+            })
+        }
     };
     match loaded.agent_tls.clone() {
         Some(first) => {
@@ -213,6 +249,24 @@ pub async fn start_with_clock(
         shutdown: tx,
         tasks,
     })
+}
+
+/// The answer to a call shed by the load-shed layer.
+fn shed(st: &AppState) -> Response<ResBody> {
+    let reason = pipeline::reject::Reason::Overloaded;
+    st.metrics
+        .refusals
+        .get_or_create(&crate::metrics::ReasonLabels {
+            reason: reason.code(),
+        })
+        .inc();
+    let rej = pipeline::reject::Reject::new(reason, "too many calls in flight; retry later");
+    let (mut parts, body) = rej.to_response("").into_parts();
+    parts.headers.insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    Response::from_parts(parts, pipeline::full(body))
 }
 
 /// The agent handler with panics caught: a panic becomes a 500 and the call's guard records it.
@@ -314,7 +368,12 @@ where
     Fut: std::future::Future<Output = Result<Response<ResBody>, Infallible>> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Slow-loris guard: a client has 30 s to send its request head.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -328,7 +387,7 @@ where
                 };
                 let _ = stream.set_nodelay(true);
                 let conn = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service_fn(handler.clone()))
+                    .serve_connection(TokioIo::new(stream), service_fn(handler.clone()))
                     .into_owned();
                 let watched = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -55,6 +55,7 @@ async fn handle(req: Request<Incoming>, counter: &AtomicU64) -> Response<ResBody
                 "amount": 12000,
                 "currency": "usd",
                 "customer": "cus_demo",
+                "receipt_email": "jane.doe@example.com",
                 "status": "succeeded",
             }),
         ),

@@ -5,6 +5,8 @@
 pub mod admin;
 /// Listeners, admin server, reload, graceful drain.
 pub mod app;
+/// The signed, hash-chained audit stream.
+pub mod audit;
 /// Command-line subcommands.
 pub mod cli;
 /// Config files → immutable snapshot.
@@ -21,6 +23,8 @@ pub mod pipeline;
 pub mod policy;
 /// Protocol front ends: request → (adapter, tool, args).
 pub mod protocol;
+/// PII and secret detection and redaction.
+pub mod redact;
 /// The pipeline stages, one file each.
 pub mod stage;
 /// Shared limiter state: spend counters and kill switches (SQLite, Redis).

@@ -23,6 +23,11 @@ pub struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EntityLabels {
+    pub entity: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VersionLabels {
     pub version: &'static str,
 }
@@ -36,6 +41,9 @@ pub struct Metrics {
     pub policy_eval_duration: Histogram,
     pub policy_info: Family<VersionLabels, Gauge>,
     pub config_reload_success: Gauge,
+    pub audit_records: Counter,
+    pub audit_write_errors: Counter,
+    pub redactions: Family<EntityLabels, Counter>,
     /// 1 while the state backend answers, 0 while limited tools fail closed.
     pub state_backend_up: Gauge,
 }
@@ -82,6 +90,24 @@ impl Metrics {
             config_reload_success.clone(),
         );
         config_reload_success.set(1);
+        let audit_records = Counter::default();
+        registry.register(
+            "audit_records",
+            "Records appended to the audit stream",
+            audit_records.clone(),
+        );
+        let audit_write_errors = Counter::default();
+        registry.register(
+            "audit_write_errors",
+            "Audit records that could not be written (calls are refused while this happens)",
+            audit_write_errors.clone(),
+        );
+        let redactions = Family::<EntityLabels, Counter>::default();
+        registry.register(
+            "redactions",
+            "PII and secrets redacted (arguments and responses) by entity",
+            redactions.clone(),
+        );
         let state_backend_up = Gauge::default();
         registry.register(
             "state_backend_up",
@@ -90,6 +116,7 @@ impl Metrics {
         );
         state_backend_up.set(1);
         Metrics {
+            redactions,
             registry,
             tool_calls,
             refusals,
@@ -97,6 +124,8 @@ impl Metrics {
             policy_eval_duration,
             policy_info,
             config_reload_success,
+            audit_records,
+            audit_write_errors,
             state_backend_up,
         }
     }

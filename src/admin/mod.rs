@@ -33,6 +33,7 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
                 .lock()
                 .map(|g| g.clone())
                 .unwrap_or(None);
+            let audit_down = st.audit.as_ref().is_some_and(|(sink, _)| !sink.healthy());
             // Ask the state backend now, so a backend that went away shows here at once.
             let state = st.state();
             let state_down = match state.kills().await {
@@ -45,6 +46,11 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
                 .set(i64::from(state_down.is_none()));
             if !st.ready.load(Ordering::SeqCst) {
                 text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+            } else if audit_down {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not ready: the audit stream cannot be written; calls are refused\n",
+                )
             } else if let Some(err) = state_down {
                 // Unlimited tools still work: degraded, not unready.
                 text(

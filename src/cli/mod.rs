@@ -1,8 +1,11 @@
 //! The command line: clap definitions and one file per subcommand.
 
+pub mod audit;
 pub mod check;
 pub mod kill;
 pub mod policy;
+pub mod policy_test;
+pub mod redact;
 pub mod run;
 
 use std::path::PathBuf;
@@ -50,6 +53,43 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The audit stream: verify it, or show what agents did.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Re-evaluate every recorded decision with candidate policies; exit 1 if any would change.
+    Replay {
+        /// Audit directory (or one file).
+        audit_path: PathBuf,
+        /// The candidate policy directory.
+        #[arg(long)]
+        policies: PathBuf,
+        /// Trusted public keys for the verification that precedes replay.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Redact a JSON document or text (stdin by default): print the result and the findings.
+    Redact {
+        /// Input file; stdin when absent or `-`.
+        file: Option<PathBuf>,
+        /// One JSON object: {"redacted": …, "findings": […]}.
+        #[arg(long)]
+        json: bool,
+        /// Use the `redact:` section of this config (sensitive keys, actions).
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+    },
+    /// Write an Ed25519 audit signing key pair and an HMAC key.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+        /// Key name (shown in signed checkpoints).
+        #[arg(long, default_value = "toolwall-audit")]
+        name: String,
+    },
     /// Turn a kill switch on or off through the admin API.
     Kill {
         #[arg(value_enum)]
@@ -79,6 +119,21 @@ pub enum OnOff {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
+    /// Run the `test_*` rules of a policy directory (OPA style, on the regorus interpreter).
+    Test {
+        /// Policy directory.
+        #[arg(default_value = "policies")]
+        dir: PathBuf,
+        /// Print every test, not only failures.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Only tests whose `data.<package>.<rule>` path matches this regex.
+        #[arg(long)]
+        run: Option<String>,
+        /// Print line coverage per file.
+        #[arg(long)]
+        coverage: bool,
+    },
     /// Print the decision for one policy input document.
     Eval {
         /// The input document (JSON, as PRODUCT.md §5); `-` for stdin.
@@ -89,6 +144,29 @@ pub enum PolicyCommand {
         policies: Option<PathBuf>,
         #[arg(short, long, default_value = "toolwall.yaml")]
         config: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify hash chain, canonical form, Merkle roots and signed checkpoints.
+    Verify {
+        /// Audit directory (or one file).
+        path: PathBuf,
+        /// Trusted public keys (`audit.pub` lines); without, signatures are not checked.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What did the agent do, under what identity, policy and approvals: a timeline per run.
+    Show {
+        /// Audit directory (or one file).
+        path: PathBuf,
+        #[command(flatten)]
+        filters: audit::ShowFilters,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -104,12 +182,42 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Check { config } => check::check(&config),
         Command::Policy {
             command:
+                PolicyCommand::Test {
+                    dir,
+                    verbose,
+                    run,
+                    coverage,
+                },
+        } => policy_test::test(&dir, verbose, run.as_deref(), coverage),
+        Command::Policy {
+            command:
                 PolicyCommand::Eval {
                     input,
                     policies,
                     config,
                 },
         } => policy::eval(&input, policies.as_deref(), &config),
+        Command::Audit {
+            command: AuditCommand::Verify { path, keys, json },
+        } => audit::verify(&path, keys.as_deref(), json),
+        Command::Audit {
+            command:
+                AuditCommand::Show {
+                    path,
+                    filters,
+                    json,
+                },
+        } => audit::show(&path, &filters, json),
+        Command::Replay {
+            audit_path,
+            policies,
+            keys,
+            json,
+        } => audit::replay(&audit_path, &policies, keys.as_deref(), json),
+        Command::Keygen { out, name } => audit::keygen(&out, &name),
+        Command::Redact { file, json, config } => {
+            redact::redact(file.as_deref(), json, config.as_deref())
+        }
         Command::Kill {
             state,
             target,

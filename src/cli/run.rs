@@ -51,6 +51,11 @@ pub fn run(config: Option<PathBuf>) -> i32 {
     };
     rt.block_on(async move {
         let policies = loaded.snapshot.policy.dir.clone();
+        let audit_dir = loaded
+            .audit
+            .as_ref()
+            .map(|a| a.writer.dir.display().to_string())
+            .unwrap_or_else(|| "off".into());
         let app = match crate::app::start(loaded).await {
             Ok(a) => a,
             Err(e) => {
@@ -72,6 +77,7 @@ pub fn run(config: Option<PathBuf>) -> i32 {
             admin = %format!("http://{}/metrics", app.admin_addr),
             config = %path.display(),
             policies = %policies.display(),
+            audit = %audit_dir,
             "toolwall is running; reload with SIGHUP or POST /admin/reload; stop with Ctrl-C"
         );
         wait_for_stop(&app).await;

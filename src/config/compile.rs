@@ -12,7 +12,9 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
-use super::raw::{AdapterKind, ArgsFrom, Mode, RawAdapter, RawConfig, RawTool, StateBackend};
+use super::raw::{
+    AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawTool, StateBackend,
+};
 use super::{locate, Diag, Diags};
 use crate::policy::{PolicySet, DEFAULT_MAX_INSTRUCTIONS};
 use crate::stage::forward::{build_client, UpstreamClient};
@@ -21,6 +23,7 @@ use crate::stage::limits::LimitsSpec;
 
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 pub const DEFAULT_MAX_DEPTH: usize = 32;
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The process-level settings (not reloadable) plus the first snapshot.
@@ -29,6 +32,10 @@ pub struct LoadedConfig {
     pub listen: SocketAddr,
     pub admin: SocketAddr,
     pub demo_upstream: Option<SocketAddr>,
+    /// Calls handled at once before new ones are shed (not reloadable).
+    pub max_in_flight: usize,
+    /// The audit stream (opened once at start; not reloadable).
+    pub audit: Option<AuditSettings>,
     pub snapshot: Snapshot,
     /// Problems that do not stop `check` but would stop `run` (e.g. a credential env var unset).
     pub warnings: Vec<Diag>,
@@ -64,6 +71,8 @@ pub struct Snapshot {
     pub policy: PolicySet,
     pub max_body_bytes: usize,
     pub max_json_depth: usize,
+    /// The PII and secret detector (compiled once per snapshot).
+    pub redactor: Arc<crate::redact::Redactor>,
     /// Rate limits, spend budgets, config kill switches.
     pub limits: LimitsSpec,
     /// mTLS / JWT identity and which `toolwall-*` headers the agent may set.
@@ -183,6 +192,31 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let demo_upstream = match &raw.demo_upstream {
         Some(d) => addr("demo_upstream", d, &mut diags),
         None => None,
+    };
+
+    let audit = match &raw.audit {
+        None => None,
+        Some(a) => match load_audit(config_path, &text, base, a) {
+            Ok(s) => Some(s),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        },
+    };
+
+    let mut redact_cfg = raw.redact.clone();
+    if redact_cfg.hmac_key.is_none() {
+        // `hash` tokens join with the audit stream's when the deployment has an HMAC key
+        redact_cfg.hmac_key = audit.as_ref().map(|a| hex::encode(&a.hmac_key));
+    }
+    let redactor = match crate::redact::Redactor::new(&redact_cfg) {
+        Ok(r) => Some(Arc::new(r)),
+        Err(e) => {
+            let (l, c) = locate(&text, "redact:", 1);
+            diags.push(Diag::at(config_path, l, c, format!("redact: {e}")));
+            None
+        }
     };
 
     let adapters_dir = base.join(&raw.adapters);
@@ -343,8 +377,8 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         }
     };
 
-    let (Some(listen), Some(admin), Some(policy), Some(limits), Some(identity)) =
-        (listen, admin, policy, limits, identity)
+    let (Some(listen), Some(admin), Some(policy), Some(limits), Some(identity), Some(redactor)) =
+        (listen, admin, policy, limits, identity, redactor)
     else {
         return Err(Diags(diags));
     };
@@ -374,6 +408,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         policy,
         max_body_bytes: raw.request.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
         max_json_depth: raw.request.max_json_depth.unwrap_or(DEFAULT_MAX_DEPTH),
+        redactor,
         limits,
         identity,
         agent_tls: agent_tls.clone(),
@@ -383,11 +418,96 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         listen,
         admin,
         demo_upstream,
+        max_in_flight: raw
+            .request
+            .max_in_flight
+            .unwrap_or(DEFAULT_MAX_IN_FLIGHT)
+            .max(1),
+        audit,
         snapshot,
         warnings,
         state,
         admin_token,
         agent_tls,
+    })
+}
+
+/// The audit stream settings, with the signing and HMAC keys loaded.
+pub struct AuditSettings {
+    pub writer: crate::audit::WriterOptions,
+    pub hmac_key: Vec<u8>,
+    pub args: AuditArgs,
+}
+
+fn load_audit(
+    config_path: &Path,
+    text: &str,
+    base: &Path,
+    a: &super::raw::RawAudit,
+) -> Result<AuditSettings, Diag> {
+    let at = |needle: &str, msg: String| {
+        let (l, c) = locate(text, needle, locate(text, "audit:", 1).0.max(1));
+        Diag::at(config_path, l, c, msg)
+    };
+    let key_path = base.join(&a.key);
+    let signer = crate::audit::AuditSigner::load(&key_path).map_err(|e| {
+        at(
+            &a.key,
+            format!("audit.key: {e} (create one with `toolwall keygen`)"),
+        )
+    })?;
+    let hmac_rel = a.hmac_key.clone().unwrap_or_else(|| {
+        Path::new(&a.key)
+            .with_file_name("hmac.key")
+            .display()
+            .to_string()
+    });
+    let hmac_path = base.join(&hmac_rel);
+    let hmac_text = std::fs::read_to_string(&hmac_path).map_err(|e| {
+        at(
+            "audit:",
+            format!(
+                "audit.hmac_key {}: {e} (create one with `toolwall keygen`)",
+                hmac_path.display()
+            ),
+        )
+    })?;
+    let hmac_key = hex::decode(hmac_text.trim())
+        .ok()
+        .filter(|k| k.len() >= 16)
+        .ok_or_else(|| {
+            at(
+                "audit:",
+                format!(
+                    "{}: expected at least 16 hex-encoded bytes",
+                    hmac_path.display()
+                ),
+            )
+        })?;
+    let mut writer = crate::audit::WriterOptions::new(
+        base.join(&a.dir),
+        a.stream.as_deref().unwrap_or("toolwall"),
+        signer,
+    );
+    if let Some(b) = a.rotate_bytes {
+        writer.rotate_bytes = b.max(4096);
+    }
+    if let Some(n) = a.checkpoint.every_records {
+        writer.checkpoint_every = n.max(1);
+    }
+    if let Some(every) = &a.checkpoint.every {
+        writer.checkpoint_interval = humantime::parse_duration(every)
+            .map_err(|e| at("every:", format!("audit.checkpoint.every: {e}")))?;
+    }
+    writer.sync = match a.sync {
+        super::raw::AuditSync::None => crate::audit::SyncMode::None,
+        super::raw::AuditSync::Batch => crate::audit::SyncMode::Batch,
+        super::raw::AuditSync::Always => crate::audit::SyncMode::Always,
+    };
+    Ok(AuditSettings {
+        writer,
+        hmac_key,
+        args: a.args,
     })
 }
 

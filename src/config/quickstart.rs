@@ -41,7 +41,17 @@ pub fn materialize(dir: &Path) -> std::io::Result<PathBuf> {
         };
         std::fs::write(&path, text)?;
     }
-    Ok(dir.join("toolwall.yaml"))
+    // The quickstart records every call: keys minted here, the stream in ./audit.
+    let keys = dir.join("keys");
+    if !keys.join("audit.key").exists() {
+        crate::cli::audit::generate_keys(&keys, "toolwall-quickstart")
+            .map_err(std::io::Error::other)?;
+    }
+    let cfg = dir.join("toolwall.yaml");
+    let mut text = std::fs::read_to_string(&cfg)?;
+    text.push_str("audit: { dir: audit, key: keys/audit.key }\n");
+    std::fs::write(&cfg, text)?;
+    Ok(cfg)
 }
 
 /// The default place for the quickstart files: a per-process directory under the temp dir.
@@ -60,5 +70,6 @@ mod tests {
         let loaded = crate::config::load_snapshot(&cfg, true).expect("quickstart compiles");
         assert_eq!(loaded.snapshot.adapters.len(), 1);
         assert!(loaded.demo_upstream.is_some());
+        assert!(loaded.audit.is_some());
     }
 }

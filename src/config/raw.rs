@@ -44,6 +44,47 @@ pub struct RawConfig {
     /// a loopback address.
     #[serde(default)]
     pub admin_token_env: Option<String>,
+    /// The signed, hash-chained audit stream (PRODUCT.md §8); absent: no stream.
+    #[serde(default)]
+    pub audit: Option<RawAudit>,
+    /// PII and secret detection: per-entity actions, sensitive key names, entropy threshold.
+    #[serde(default)]
+    pub redact: crate::redact::RedactConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    /// Directory of the JSONL stream files.
+    pub dir: String,
+    /// Ed25519 signing key (`toolwall keygen` writes it).
+    pub key: String,
+    /// Per-deployment HMAC key for `input_hmac` and hashed args; default `hmac.key` beside `key`.
+    #[serde(default)]
+    pub hmac_key: Option<String>,
+    /// Stream name (file prefix, checkpoint origin); default `toolwall`.
+    #[serde(default)]
+    pub stream: Option<String>,
+    #[serde(default)]
+    pub sync: AuditSync,
+    /// Start a new file past this size; default 64 MiB.
+    #[serde(default)]
+    pub rotate_bytes: Option<u64>,
+    #[serde(default)]
+    pub checkpoint: RawCheckpoint,
+    #[serde(default)]
+    pub args: AuditArgs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheckpoint {
+    /// A signed checkpoint after this many records; default 1000.
+    #[serde(default)]
+    pub every_records: Option<u64>,
+    /// …and at least this often, e.g. `10s` (the default).
+    #[serde(default)]
+    pub every: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +182,31 @@ pub struct RawKill {
     pub tools: Vec<String>,
     #[serde(default)]
     pub workflows: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditSync {
+    /// Leave flushing to the OS (rotation and shutdown still fsync).
+    None,
+    /// fsync at least every 100 ms and at every checkpoint.
+    #[default]
+    Batch,
+    /// fsync after every record.
+    Always,
+}
+
+/// What the audit stream keeps of a call's arguments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditArgs {
+    /// PII and secrets masked by the redaction engine; everything else kept.
+    #[default]
+    Redacted,
+    /// Every string leaf replaced by an HMAC token; numbers and booleans kept.
+    Hashed,
+    /// Only `input_hmac`.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -286,6 +352,9 @@ pub struct RawRequestLimits {
     /// Deepest JSON nesting accepted; default 32.
     #[serde(default)]
     pub max_json_depth: Option<usize>,
+    /// Calls handled at once before new ones are shed with 503; default 4096.
+    #[serde(default)]
+    pub max_in_flight: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

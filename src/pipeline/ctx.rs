@@ -4,10 +4,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::config::raw::Mode;
+use serde_json::Value;
+
+use crate::audit::sink::AuditSink;
+use crate::audit::Kind;
+use crate::config::raw::{AuditArgs, Mode};
 use crate::metrics::{CallLabels, Metrics, ReasonLabels};
 use crate::pipeline::reject::Reject;
 use crate::policy::PolicyDecision;
+use crate::stage::audit::{decision_record, outcome_record, Phase};
 use crate::stage::identify::Principal;
 
 /// How a call ended.
@@ -20,40 +25,97 @@ pub enum Outcome {
     Refused(Reject),
 }
 
+/// Where this call's audit records go.
+pub struct AuditHook {
+    pub sink: AuditSink,
+    pub args: AuditArgs,
+    pub redactor: Arc<crate::redact::Redactor>,
+}
+
 pub struct CallCtx {
     pub decision_id: String,
     pub trace_id: String,
     pub started: Instant,
     pub mode: Mode,
+    pub config_version: String,
     pub policy_version: String,
+    pub policy_digest: String,
     pub adapter: Option<String>,
     pub tool: Option<&'static str>,
+    pub schema: Option<String>,
     /// Index of the classified tool in its adapter.
     pub tool_index: Option<usize>,
     pub principal: Option<Principal>,
+    /// `{method, host, path}` of the call.
+    pub request: Option<Value>,
     pub decision: Option<PolicyDecision>,
+    /// The policy input document (kept for the audit record and replay).
+    pub input: Option<Value>,
+    /// What policy said, as replay compares it: `{allow, reasons}`.
+    pub policy_result: Option<Value>,
     /// In shadow mode: the refusal that enforce mode would have returned.
     pub shadow: Option<Reject>,
     pub outcome: Option<Outcome>,
+    pub upstream_latency_us: Option<u64>,
+    /// `{path, entity}` of what redaction changed in the arguments.
+    pub redactions: Vec<Value>,
+    pub cost_usd: f64,
+    pub audit: Option<AuditHook>,
+    /// The decision record was written ahead of forwarding; the guard writes the outcome.
+    pub written_ahead: bool,
     metrics: Arc<Metrics>,
 }
 
 impl CallCtx {
-    pub fn new(metrics: Arc<Metrics>, mode: Mode, policy_version: &str, trace_id: String) -> Self {
+    pub fn new(
+        metrics: Arc<Metrics>,
+        snap: &crate::config::Snapshot,
+        trace_id: String,
+        audit: Option<AuditHook>,
+    ) -> Self {
         CallCtx {
             decision_id: uuid::Uuid::now_v7().to_string(),
             trace_id,
             started: Instant::now(),
-            mode,
-            policy_version: policy_version.to_string(),
+            mode: snap.mode,
+            config_version: snap.version.clone(),
+            policy_version: snap.policy.version.clone(),
+            policy_digest: snap.policy.digest.clone(),
             adapter: None,
             tool: None,
+            schema: None,
             tool_index: None,
             principal: None,
+            request: None,
             decision: None,
+            input: None,
+            policy_result: None,
             shadow: None,
             outcome: None,
+            upstream_latency_us: None,
+            redactions: Vec::new(),
+            cost_usd: 0.0,
+            audit,
+            written_ahead: false,
             metrics,
+        }
+    }
+
+    fn write_audit(&mut self) {
+        let Some(hook) = self.audit.take() else {
+            return;
+        };
+        if self.written_ahead {
+            hook.sink.record(Kind::Outcome, outcome_record(self));
+        } else {
+            let body = decision_record(
+                self,
+                &hook.sink.hmac_key,
+                hook.args,
+                &hook.redactor,
+                Phase::Final,
+            );
+            hook.sink.record(Kind::Decision, body);
         }
     }
 }
@@ -62,6 +124,7 @@ impl Drop for CallCtx {
     /// Every exit path passes here exactly once: a call that never set an outcome was
     /// abandoned (client disconnect or panic) and is recorded as such.
     fn drop(&mut self) {
+        self.write_audit();
         let elapsed = self.started.elapsed();
         let tool = self.tool.unwrap_or("unknown");
         let mode = self.mode.as_str();

@@ -23,7 +23,7 @@ use crate::config::Snapshot;
 use crate::protocol::http::{route, Route};
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
 use crate::stage::limits::{self, SpendReservation};
-use crate::stage::{args, classify, identify, policy, schema};
+use crate::stage::{args, classify, identify, policy, redact, schema};
 use ctx::{CallCtx, Outcome};
 use reject::{Reason, Reject};
 
@@ -32,17 +32,20 @@ pub type ResBody = BoxBody<Bytes, hyper::Error>;
 
 pub const DECISION_HEADER: &str = "toolwall-decision-id";
 
+/// A client has this long to send its whole body.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Handle one agent request end to end.
 pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     let snap = app.snapshot.load_full();
     let (parts, body) = req.into_parts();
     let (traceparent, trace_id) = traceparent(&parts.headers);
-    let mut ctx = CallCtx::new(
-        app.metrics.clone(),
-        snap.mode,
-        &snap.policy.version,
-        trace_id,
-    );
+    let audit = app.audit.as_ref().map(|(sink, args)| ctx::AuditHook {
+        sink: sink.clone(),
+        args: *args,
+        redactor: snap.redactor.clone(),
+    });
+    let mut ctx = CallCtx::new(app.metrics.clone(), &snap, trace_id, audit);
 
     let route = match route(&snap, &parts.method, &parts.uri) {
         Ok(r) => r,
@@ -50,6 +53,11 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     };
     let adapter = &snap.adapters[route.adapter];
     ctx.adapter = Some(adapter.name.clone());
+    ctx.request = Some(serde_json::json!({
+        "method": parts.method.as_str(),
+        "host": adapter.upstream.host,
+        "path": route.path,
+    }));
     let body = match read_body(body, &parts.headers, snap.max_body_bytes).await {
         Ok(b) => b,
         Err(rej) => return refuse(&mut ctx, rej),
@@ -73,6 +81,7 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
                 body,
                 content_type: None,
                 traceparent,
+                identity_encoding: false,
             }
         }
         Err(rej) => return refuse(&mut ctx, rej),
@@ -99,6 +108,45 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         }
     }
 
+    // Write-ahead: the decision reaches the OS before any byte goes upstream.
+    if let Some(hook) = &ctx.audit {
+        let sink = hook.sink.clone();
+        let args_mode = hook.args;
+        let redactor = hook.redactor.clone();
+        let key = sink.hmac_key.clone();
+        let body = crate::stage::audit::decision_record(
+            &mut ctx,
+            &key,
+            args_mode,
+            &redactor,
+            crate::stage::audit::Phase::Forwarding,
+        );
+        match sink.write_ahead(crate::audit::Kind::Decision, body).await {
+            Ok(_) => ctx.written_ahead = true,
+            Err(e) => {
+                if let Some(reservation) = spend {
+                    limits::settle_after_failure(reservation, Reason::AuditUnavailable).await;
+                }
+                return refuse(
+                    &mut ctx,
+                    Reject::new(
+                        Reason::AuditUnavailable,
+                        format!(
+                            "the audit stream cannot be written ({e}); the call was not forwarded"
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+
+    // What policy asked to redact applies to the tool's answer too.
+    let response_plan = ctx
+        .decision
+        .as_ref()
+        .and_then(|d| redact::plan_for(d).ok().flatten());
+    let mut outgoing = outgoing;
+    outgoing.identity_encoding = response_plan.is_some();
     // A bearer token toolwall consumed as identity is not the tool's to see.
     let stripped;
     let agent_headers = if ctx.principal.as_ref().is_some_and(|p| p.source == "jwt") {
@@ -109,32 +157,51 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     } else {
         &parts.headers
     };
-    match forward(adapter, agent_headers, outgoing).await {
-        Ok(resp) => {
-            let (mut rparts, rbody) = resp.into_parts();
-            rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
-            set_decision_header(&mut rparts.headers, &ctx.decision_id);
-            let body = match (spend, tool) {
-                (Some(reservation), Some(tool)) => {
-                    match limits::settle_after_response(reservation, tool, rbody).await {
-                        Ok(b) => b,
-                        Err(rej) => return refuse(&mut ctx, rej),
-                    }
-                }
-                _ => rbody.boxed(),
-            };
-            ctx.outcome = Some(Outcome::Forwarded {
-                status: rparts.status.as_u16(),
-            });
-            Response::from_parts(rparts, body)
-        }
+    let upstream_started = std::time::Instant::now();
+    let forwarded = forward(adapter, agent_headers, outgoing).await;
+    ctx.upstream_latency_us = Some(upstream_started.elapsed().as_micros() as u64);
+    let resp = match forwarded {
+        Ok(resp) => resp,
         Err(rej) => {
             if let Some(reservation) = spend {
                 limits::settle_after_failure(reservation, rej.reason).await;
             }
-            refuse(&mut ctx, rej)
+            return refuse(&mut ctx, rej);
         }
-    }
+    };
+    let (mut rparts, rbody) = match response_plan {
+        None => {
+            let (p, b) = resp.into_parts();
+            (p, b.boxed())
+        }
+        Some(plan) => {
+            match redact::redact_response(resp, &snap.redactor, &plan, &app.metrics).await {
+                Ok((p, bytes)) => (p, full(bytes)),
+                Err(rej) => {
+                    if let Some(reservation) = spend {
+                        // the call reached the tool: its cost stands
+                        limits::settle_after_failure(reservation, Reason::UpstreamTimeout).await;
+                    }
+                    return refuse(&mut ctx, rej);
+                }
+            }
+        }
+    };
+    let rbody = match (spend, tool) {
+        (Some(reservation), Some(tool)) => {
+            match limits::settle_after_response(reservation, tool, rbody).await {
+                Ok(b) => b,
+                Err(rej) => return refuse(&mut ctx, rej),
+            }
+        }
+        _ => rbody,
+    };
+    rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
+    set_decision_header(&mut rparts.headers, &ctx.decision_id);
+    ctx.outcome = Some(Outcome::Forwarded {
+        status: rparts.status.as_u16(),
+    });
+    Response::from_parts(rparts, rbody)
 }
 
 /// The CPU-only stages: identify, classify, args, schema, policy. Returns what to forward.
@@ -154,6 +221,8 @@ fn evaluate(
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];
     ctx.tool = Some(tool.label);
+    ctx.schema = tool.schema_ref.clone();
+    ctx.cost_usd = tool.cost_usd;
     ctx.tool_index = Some(tool_idx);
 
     let parsed = args::parse_args(
@@ -165,26 +234,42 @@ fn evaluate(
         snap.max_json_depth,
     )?;
     schema::check_schema(tool, &parsed.args)?;
-    let (fwd_body, content_type) = parsed.forward_body(tool.args_from);
-    let path_and_query = match &parsed.query {
-        Some(q) => format!("{}?{q}", route.path),
-        None => route.path.to_string(),
-    };
+    let args::ParsedArgs { args, wire } = parsed;
+    let pii_found = redact::pii_found(&snap.redactor, &args);
+    let now = app.clock().now();
 
     let facts = policy::RequestFacts {
         method: parts.method.as_str(),
         host: &adapter.upstream.host,
         path: route.path,
+        now,
     };
-    let now = app.clock().now();
-    let mut input = policy::build_input(snap, principal, adapter, tool, parsed.args, &facts, now);
+    let mut input = policy::build_input(snap, principal, adapter, tool, args, pii_found, &facts);
     input["usage"] = limits::usage_doc(app.state().as_ref(), &snap.limits, principal, now);
     let started = std::time::Instant::now();
     let decided = policy::decide(snap, &input);
     app.metrics
         .policy_eval_duration
         .observe(started.elapsed().as_secs_f64());
-    ctx.decision = Some(decided?);
+    ctx.policy_result = Some(policy::replayable_result(&decided));
+    let input = ctx.input.insert(input);
+    let decision = &*ctx.decision.insert(decided?);
+
+    // Redact what policy named before anything is forwarded; the upstream gets the result.
+    if let Some(plan) = redact::plan_for(decision)? {
+        let findings =
+            redact::redact_args(&snap.redactor, &mut input["args"], &plan, &app.metrics)?;
+        ctx.redactions = findings
+            .iter()
+            .map(|f| serde_json::json!({"path": f.pointer, "entity": f.entity.name()}))
+            .collect();
+    }
+    let args = &input["args"];
+    let (fwd_body, content_type) = wire.body(tool.args_from, args);
+    let path_and_query = match wire.query(args) {
+        Some(q) => format!("{}?{q}", route.path),
+        None => route.path.to_string(),
+    };
 
     Ok(Outgoing {
         method: parts.method.clone(),
@@ -192,6 +277,7 @@ fn evaluate(
         body: fwd_body,
         content_type,
         traceparent: HeaderValue::from_static(""),
+        identity_encoding: false,
     })
 }
 
@@ -210,12 +296,17 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(Reject::new(
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect());
+    match read.await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(Reject::new(
             Reason::IncompleteBody,
             format!("request body could not be read: {e}"),
+        )),
+        Err(_) => Err(Reject::new(
+            Reason::IncompleteBody,
+            format!("request body not received within {BODY_READ_TIMEOUT:?}"),
         )),
     }
 }

@@ -44,6 +44,14 @@ pub enum Reason {
     StateUnavailable,
     UpstreamUnavailable,
     UpstreamTimeout,
+    /// More calls in flight than `request.max_in_flight`: shed before the pipeline.
+    Overloaded,
+    /// The audit stream cannot be written: no call is forwarded unrecorded.
+    AuditUnavailable,
+    /// Redaction found data whose action is `deny` (in the arguments or the response).
+    PiiDenied,
+    /// The tool's response had to be redacted but could not be read (compressed, too large).
+    ResponseNotInspectable,
     Internal,
 }
 
@@ -75,6 +83,10 @@ impl Reason {
             Reason::StateUnavailable => "state_unavailable",
             Reason::UpstreamUnavailable => "upstream_unavailable",
             Reason::UpstreamTimeout => "upstream_timeout",
+            Reason::Overloaded => "overloaded",
+            Reason::AuditUnavailable => "audit_unavailable",
+            Reason::PiiDenied => "pii_denied",
+            Reason::ResponseNotInspectable => "response_not_inspectable",
             Reason::Internal => "internal_error",
         }
     }
@@ -94,7 +106,8 @@ impl Reason {
             | Reason::UnknownTool
             | Reason::PolicyDenied
             | Reason::PolicyUndefined
-            | Reason::PolicyError => (StatusCode::FORBIDDEN, "denied"),
+            | Reason::PolicyError
+            | Reason::PiiDenied => (StatusCode::FORBIDDEN, "denied"),
             Reason::AmbiguousRequest
             | Reason::InvalidJson
             | Reason::InvalidUtf8
@@ -107,8 +120,12 @@ impl Reason {
             Reason::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            Reason::UpstreamUnavailable => (StatusCode::BAD_GATEWAY, "upstream_error"),
+            Reason::UpstreamUnavailable | Reason::ResponseNotInspectable => {
+                (StatusCode::BAD_GATEWAY, "upstream_error")
+            }
             Reason::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            Reason::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Reason::AuditUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
             Reason::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -142,6 +159,10 @@ impl Reason {
             | Reason::PayloadTooLarge
             | Reason::UpstreamUnavailable
             | Reason::UpstreamTimeout
+            | Reason::Overloaded
+            | Reason::AuditUnavailable
+            | Reason::PiiDenied
+            | Reason::ResponseNotInspectable
             | Reason::Internal => false,
         }
     }

@@ -22,37 +22,66 @@ use crate::pipeline::reject::{Reason, Reject};
 pub struct ParsedArgs {
     /// The merged argument object.
     pub args: Value,
+    /// How the arguments were sent, to re-encode them for the upstream.
+    pub wire: Wire,
+}
+
+/// Where each argument came from, so that the forwarded request is re-encoded from the
+/// (possibly redacted) arguments policy decided on.
+#[derive(Debug)]
+pub struct Wire {
     /// Names that came from the query string or path (not part of a JSON body).
     pub outside_body: HashSet<String>,
-    /// The query string to forward, re-encoded from the parsed pairs.
-    pub query: Option<String>,
-    /// Body pairs of a form tool, in order, for re-encoding.
+    /// Query pairs, in order.
+    pub query: Vec<(String, String)>,
+    /// Body pairs of a form tool, in order.
     pub form: Vec<(String, String)>,
     pub had_body: bool,
 }
 
-impl ParsedArgs {
-    /// The body to forward (re-encoded) and its content type.
-    pub fn forward_body(&self, from: ArgsFrom) -> (Bytes, Option<&'static str>) {
+impl Wire {
+    /// The body to forward and its content type, encoded from `args`.
+    pub fn body(&self, from: ArgsFrom, args: &Value) -> (Bytes, Option<&'static str>) {
         if !self.had_body {
             return (Bytes::new(), None);
         }
         match from {
             ArgsFrom::Json => {
                 let body = BodyOnly {
-                    args: &self.args,
+                    args,
                     skip: &self.outside_body,
                 };
                 let bytes = serde_json::to_vec(&body).unwrap_or_default();
                 (Bytes::from(bytes), Some("application/json"))
             }
             ArgsFrom::Form => (
-                Bytes::from(encode_pairs(&self.form)),
+                Bytes::from(encode_pairs(&current_pairs(&self.form, args))),
                 Some("application/x-www-form-urlencoded"),
             ),
             ArgsFrom::Query => (Bytes::new(), None),
         }
     }
+
+    /// The query string to forward, encoded from `args`.
+    pub fn query(&self, args: &Value) -> Option<String> {
+        if self.query.is_empty() {
+            return None;
+        }
+        Some(encode_pairs(&current_pairs(&self.query, args)))
+    }
+}
+
+/// The pairs as the arguments now stand: a redacted string replaces the sent one, a typed
+/// value keeps its original spelling, a dropped argument is left out.
+fn current_pairs(pairs: &[(String, String)], args: &Value) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| match args.get(k) {
+            Some(Value::String(s)) => Some((k.clone(), s.clone())),
+            Some(_) => Some((k.clone(), v.clone())),
+            None => None,
+        })
+        .collect()
 }
 
 /// Serialises the argument object without the names that came from outside the body.
@@ -142,14 +171,13 @@ pub fn parse_args(
         }
     }
     let mut outside_body = HashSet::new();
-    let mut forward_query = None;
+    let mut query_pairs = Vec::new();
     if let Some(q) = query.filter(|q| !q.is_empty()) {
-        let pairs = parse_pairs(q, "query string")?;
-        for (k, v) in &pairs {
+        query_pairs = parse_pairs(q, "query string")?;
+        for (k, v) in &query_pairs {
             insert_unique(&mut args, k, typed(tool, k, v), "query string")?;
             outside_body.insert(k.clone());
         }
-        forward_query = Some(encode_pairs(&pairs));
     }
     for (k, v) in path_params {
         let value = typed(tool, &k, &v);
@@ -158,10 +186,12 @@ pub fn parse_args(
     }
     Ok(ParsedArgs {
         args: Value::Object(args),
-        outside_body,
-        query: forward_query,
-        form,
-        had_body,
+        wire: Wire {
+            outside_body,
+            query: query_pairs,
+            form,
+            had_body,
+        },
     })
 }
 

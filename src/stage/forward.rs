@@ -61,6 +61,8 @@ pub struct Outgoing {
     /// Set when the body was re-encoded by toolwall.
     pub content_type: Option<&'static str>,
     pub traceparent: HeaderValue,
+    /// Ask for an uncompressed answer: the response will be redacted.
+    pub identity_encoding: bool,
 }
 
 /// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1).
@@ -129,6 +131,12 @@ pub async fn forward(
         headers.insert(name.clone(), value.clone());
     }
     headers.insert(HeaderName::from_static("traceparent"), out.traceparent);
+    if out.identity_encoding {
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+    }
     let mut req = Request::builder()
         .method(out.method)
         .uri(&uri)

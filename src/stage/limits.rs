@@ -17,7 +17,6 @@ use governor::clock::Clock as GovernorClock;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::config::raw::{OnExceed, RateKey, RawKill, RawLimits, SpendScope};
@@ -590,7 +589,7 @@ pub async fn enforce(
 pub async fn settle_after_response(
     reservation: SpendReservation,
     tool: &Tool,
-    body: Incoming,
+    body: ResBody,
 ) -> Result<ResBody, Reject> {
     const MAX_PRICED_RESPONSE: usize = 16 * 1024 * 1024;
     let Some(pointer) = &tool.cost_pointer else {
@@ -598,7 +597,7 @@ pub async fn settle_after_response(
         if let Err(e) = reservation.settle(actual).await {
             tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
         }
-        return Ok(body.boxed());
+        return Ok(body);
     };
     let bytes = match Limited::new(body, MAX_PRICED_RESPONSE).collect().await {
         Ok(c) => c.to_bytes(),

@@ -8,11 +8,12 @@ use crate::pipeline::reject::{Reason, Reject};
 use crate::policy::{EvalError, PolicyDecision};
 use crate::stage::identify::Principal;
 
-/// The request facts policy sees under `input.request`.
+/// The request facts policy sees under `input.request`, and when the call arrived.
 pub struct RequestFacts<'a> {
     pub method: &'a str,
     pub host: &'a str,
     pub path: &'a str,
+    pub now: DateTime<Utc>,
 }
 
 /// The policy input document, version 1. `args` is moved in, not copied.
@@ -22,8 +23,8 @@ pub fn build_input(
     adapter: &Adapter,
     tool: &Tool,
     args: Value,
+    pii_found: Vec<String>,
     request: &RequestFacts<'_>,
-    now: DateTime<Utc>,
 ) -> Value {
     json!({
         "v": 1,
@@ -39,8 +40,8 @@ pub fn build_input(
         "request": { "method": request.method, "host": request.host, "path": request.path },
         "usage": {},
         "approval": null,
-        "pii": { "found": [] },
-        "now": now_doc(now),
+        "pii": { "found": pii_found },
+        "now": now_doc(request.now),
         "mode": snap.mode.as_str(),
     })
 }
@@ -78,5 +79,17 @@ pub fn decide(snap: &Snapshot, input: &Value) -> Result<PolicyDecision, Reject> 
         Err(e @ (EvalError::Failed(_) | EvalError::Malformed(_))) => {
             Err(Reject::new(Reason::PolicyError, e.to_string()))
         }
+    }
+}
+
+/// What policy said, in the form the audit record keeps and replay compares:
+/// `{"allow": bool, "reasons": [...]}` (undefined and errors as their reason codes).
+pub fn replayable_result(decided: &Result<PolicyDecision, Reject>) -> Value {
+    match decided {
+        Ok(d) => json!({"allow": d.allow, "reasons": d.reasons}),
+        Err(r) => match r.reason {
+            Reason::PolicyDenied => json!({"allow": false, "reasons": r.policy_reasons}),
+            other => json!({"allow": false, "reasons": [other.code()]}),
+        },
     }
 }

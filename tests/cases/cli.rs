@@ -225,3 +225,40 @@ async fn the_binary_runs_the_example_with_its_demo_upstream() {
     assert_eq!(denied.reasons(), vec!["amount_exceeds_threshold"]);
     assert_eq!(charge.json()["id"], "ch_1");
 }
+
+#[test]
+fn policy_test_runs_the_example_policy_tests_and_reports_failures() {
+    let policies = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
+    let (code, out, err) = toolwall(&["policy", "test", policies, "-v"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("data.toolwall_test.test_large_refund_denied: PASS"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    write_tree(
+        dir.path(),
+        &[
+            ("p.rego", "package toolwall\nimport rego.v1\ndefault decision := {\"allow\": false}\n"),
+            (
+                "p_test.rego",
+                "package toolwall_test\nimport rego.v1\nimport data.toolwall\ntest_allows if toolwall.decision.allow with input as {}\ntest_denies if not toolwall.decision.allow\n",
+            ),
+        ],
+    );
+    let (code, out, _) = toolwall(&["policy", "test", dir.path().to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("data.toolwall_test.test_allows: FAIL"),
+        "{out}"
+    );
+    assert!(out.contains("FAIL: 1/2"), "{out}");
+    let (code, out, _) = toolwall(&[
+        "policy",
+        "test",
+        dir.path().to_str().expect("utf8"),
+        "--run",
+        "denies",
+    ]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -1,7 +1,9 @@
+mod audit;
 mod cli;
 mod identity;
 mod limits;
 mod parsing;
 mod proxy;
+mod redact;
 mod redis;
 mod upstream;

@@ -301,3 +301,31 @@ async fn reload_swaps_policy_and_keeps_the_good_config_on_error() {
     let ready = admin_get(h.admin(), "/readyz").await;
     assert!(String::from_utf8_lossy(&ready.body).contains("last reload failed"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_max_in_flight_are_shed_with_503() {
+    let (_up, h) = echo_harness("request: { max_in_flight: 1 }").await;
+    let agent = h.agent();
+    // occupies the only slot for the adapter timeout (500 ms)
+    let slow = tokio::spawn(async move { send(agent, get("/echo/slow")).await });
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let r = send(
+        agent,
+        json_post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#),
+    )
+    .await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.reasons(), vec!["overloaded"]);
+    assert_eq!(
+        r.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_eq!(slow.await.expect("join").status, 504);
+    // the slot is free again
+    let r = send(
+        agent,
+        json_post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}

@@ -66,6 +66,14 @@ async fn upstream_handle(
     if pq.starts_with("/slow") {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
+    if pq.starts_with("/pii") {
+        let out = json!({"customer": {"email": "jane.doe@example.com", "card": "4242 4242 4242 4242"},
+                         "note": "no secrets here"});
+        let mut resp = Response::new(Full::new(Bytes::from(out.to_string())));
+        resp.headers_mut()
+            .insert("content-type", "application/json".parse().expect("hv"));
+        return Ok(resp);
+    }
     let out = json!({
         "method": parts.method.as_str(),
         "path": pq,
@@ -232,6 +240,9 @@ tools:
     args: query
   - name: echo.conflict
     match: {{ method: POST, path: /v1/conflict }}
+  - name: echo.pii
+    match: {{ method: GET, path: /pii }}
+    args: query
 "#
     )
 }

@@ -1,0 +1,82 @@
+//! Signed, hash-chained JSONL audit stream: the writer, the verifier and their formats.
+//!
+//! One RFC 8785 canonical JSON record per line; `entry_hash = SHA-256(0x00 ‖ line)`; every
+//! record links to the previous one with `prev`; `seq` starts at 0 and never resets; signed
+//! checkpoints (C2SP signed notes, Ed25519) seal the chain head and the RFC 6962 Merkle root
+//! over every entry since genesis. See PRODUCT.md §8 and the docs of each submodule:
+//!
+//! - [`canonical`]: JCS and the entry hash; [`record`]: record kinds and fields, args hashing;
+//! - [`merkle`]: the incremental Merkle tree; [`checkpoint`]: the signed-note format;
+//! - [`keys`]: key formats, `keygen` and trusted keys; [`seal`]: `audit.args: encrypted`;
+//! - [`chain`]: [`ChainWriter`], files, rotation and crash recovery;
+//! - [`verify`]: `audit verify`.
+//!
+//! This folder depends only on external crates and `super::` paths, so it can be moved
+//! between crates unchanged.
+
+pub mod canonical;
+pub mod chain;
+pub mod checkpoint;
+pub mod keys;
+pub mod merkle;
+pub mod record;
+pub mod seal;
+pub mod sink;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+pub use chain::{Appended, ChainWriter, Clock, SyncMode, SystemClock, WriterOptions};
+pub use keys::{keygen, AuditSigner, AuditVerifier, KeyId, KeyPaths, TrustedKeys};
+pub use record::{hash_string_leaves, input_hmac, Kind};
+pub use seal::{auditor_keygen, open_args, seal_args, AuditorPublicKey, AuditorSecretKey};
+pub use verify::{
+    run_verify_cli, verify_path, verify_path_with, Finding, Reason, RecordLoc, Report,
+};
+
+/// Everything that can go wrong writing an audit stream or loading keys.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// A file system operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record could not be serialised (e.g. a non-finite float).
+    #[error("cannot canonicalise record: {0}")]
+    Canonical(String),
+    /// A key file or key string is malformed.
+    #[error("key error: {0}")]
+    Key(String),
+    /// The caller's body used a field the writer sets itself.
+    #[error("record body field {0:?} is reserved for the audit writer")]
+    ReservedField(String),
+    /// An integer beyond ±2^53.
+    #[error("integer out of range at {0}: integers must be within ±2^53 (write it as a string)")]
+    UnsafeInteger(String),
+    /// `append` was asked to write a kind the writer owns.
+    #[error("records of kind {0:?} are written by the audit writer itself")]
+    KindNotAllowed(&'static str),
+    /// The existing stream does not verify, so the writer will not extend it.
+    #[error("refusing to append to audit stream: {0}")]
+    Corrupt(String),
+    /// A previous write failed; the stream must be re-opened (which runs crash recovery).
+    #[error("audit writer stopped after an earlier write failure: {0}")]
+    Poisoned(String),
+    /// Bad `WriterOptions`.
+    #[error("invalid audit writer options: {0}")]
+    Options(String),
+}
+
+impl AuditError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        AuditError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

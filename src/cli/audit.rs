@@ -1,0 +1,340 @@
+//! `toolwall audit verify | show`, `toolwall replay`, `toolwall keygen`: the audit stream.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::audit::chain::list_streams;
+use crate::policy::{EvalError, PolicySet, DEFAULT_MAX_INSTRUCTIONS};
+
+/// Filters of `audit show`.
+#[derive(Debug, Default, clap::Args)]
+pub struct ShowFilters {
+    /// Only this run (`principal.run_id`).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Only this decision id.
+    #[arg(long)]
+    pub decision: Option<String>,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Tool name (`adapter.tool`).
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// RFC 3339 time: only records at or after it.
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+/// Every `decision` and `outcome` record of every stream under `path` (a directory or a file),
+/// in file order.
+pub fn read_records(path: &Path) -> Result<Vec<Value>, String> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        list_streams(path)
+            .map_err(|e| e.to_string())?
+            .into_values()
+            .flat_map(|v| v.into_iter().map(|(_, p)| p))
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        for line in text.lines() {
+            // a torn tail is verify's business; show what parses
+            if let Ok(v) = serde_json::from_str::<Value>(line) {
+                if matches!(v["kind"].as_str(), Some("decision" | "outcome")) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn matches(rec: &Value, f: &ShowFilters) -> bool {
+    let eq = |field: &str, want: &Option<String>| match want {
+        None => true,
+        Some(w) => rec[field].as_str() == Some(w.as_str()),
+    };
+    eq("run_id", &f.run)
+        && eq("decision_id", &f.decision)
+        && eq("tenant_id", &f.tenant)
+        && eq("agent", &f.agent)
+        && eq("tool", &f.tool)
+        && match &f.since {
+            None => true,
+            Some(s) => rec["ts"].as_str().is_some_and(|ts| ts >= s.as_str()),
+        }
+}
+
+/// `toolwall audit show`: what did the agent do, under what identity and policy.
+pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
+    let records = match read_records(path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut outcomes: BTreeMap<String, Value> = BTreeMap::new();
+    let mut decisions = Vec::new();
+    for r in records {
+        let id = r["decision_id"].as_str().unwrap_or("").to_string();
+        match r["kind"].as_str() {
+            Some("outcome") => {
+                outcomes.insert(id, r);
+            }
+            _ => decisions.push(r),
+        }
+    }
+    let selected: Vec<Value> = decisions
+        .into_iter()
+        .filter(|d| matches(d, filters))
+        .map(|mut d| {
+            if let Some(o) = d["decision_id"].as_str().and_then(|id| outcomes.remove(id)) {
+                d["outcome"] = o;
+            }
+            d
+        })
+        .collect();
+    if json {
+        for d in &selected {
+            println!("{d}");
+        }
+        return EXIT_OK;
+    }
+    let mut by_run: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for d in &selected {
+        let run = d["run_id"].as_str().unwrap_or("(no run id)").to_string();
+        by_run.entry(run).or_default().push(d);
+    }
+    for (run, calls) in &by_run {
+        let first = calls[0];
+        println!(
+            "run {run}  agent {}  tenant {}  ({} call(s))",
+            first["agent"].as_str().unwrap_or("-"),
+            first["tenant_id"].as_str().unwrap_or("-"),
+            calls.len()
+        );
+        for d in calls {
+            let outcome = &d["outcome"];
+            let status = outcome["status"]
+                .as_u64()
+                .or_else(|| d["status"].as_u64())
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into());
+            let reasons: Vec<&str> = d["reasons"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|r| r.as_str()).collect())
+                .unwrap_or_default();
+            let approvals = d["approvals"].as_array().map(|a| a.len()).unwrap_or(0);
+            println!(
+                "  {}  {:<28} {:<6} {:<4} policy {}  approvals {}  {}µs{}{}  {}",
+                d["ts"].as_str().unwrap_or("-"),
+                d["tool"].as_str().unwrap_or("-"),
+                d["decision"].as_str().unwrap_or("-"),
+                status,
+                d["policy"]["version"].as_str().unwrap_or("-"),
+                approvals,
+                d["latency_us"].as_u64().unwrap_or(0),
+                outcome["cost_usd"]
+                    .as_f64()
+                    .filter(|c| *c > 0.0)
+                    .map(|c| format!("  ${c:.4}"))
+                    .unwrap_or_default(),
+                if reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", reasons.join(", "))
+                },
+                d["decision_id"].as_str().unwrap_or(""),
+            );
+        }
+    }
+    if selected.is_empty() {
+        println!("no matching calls");
+    }
+    EXIT_OK
+}
+
+/// What the recorded policy said, or what a candidate says: `allow` + sorted reasons, or the
+/// error code.
+fn outcome_of(result: Result<crate::policy::PolicyDecision, EvalError>) -> (bool, Vec<String>) {
+    match result {
+        Ok(d) => {
+            let mut r = d.reasons;
+            r.sort();
+            (d.allow, r)
+        }
+        Err(EvalError::Undefined) => (false, vec!["policy_undefined".into()]),
+        Err(_) => (false, vec!["policy_error".into()]),
+    }
+}
+
+/// `toolwall replay`: re-evaluate every recorded policy input with the candidate policies.
+pub fn replay(path: &Path, policies: &Path, keys: Option<&Path>, json: bool) -> i32 {
+    let (report, code) = crate::audit::run_verify_cli(path, keys, false);
+    if code != 0 {
+        eprint!("{report}");
+        eprintln!("replay: the audit stream does not verify; not replaying");
+        return code;
+    }
+    let set = match PolicySet::load(policies, DEFAULT_MAX_INSTRUCTIONS) {
+        Ok(s) => s,
+        Err(d) => {
+            for x in d {
+                eprintln!("{x}");
+            }
+            return EXIT_USAGE;
+        }
+    };
+    let records = match read_records(path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut replayed = 0usize;
+    let mut changed: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r["kind"] == "decision") {
+        let (Some(input), Some(recorded)) = (r.get("input"), r["policy"].get("result")) else {
+            continue;
+        };
+        // the record keeps the (hashed) args beside the rest of the policy input
+        let mut input = input.clone();
+        input["args"] = r.get("args").cloned().unwrap_or(Value::Null);
+        replayed += 1;
+        let mut before_reasons: Vec<String> = recorded["reasons"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        before_reasons.sort();
+        let before = (recorded["allow"].as_bool().unwrap_or(false), before_reasons);
+        let after = outcome_of(set.decide(&input));
+        if before != after {
+            let key = (
+                r["tool"].as_str().unwrap_or("-").to_string(),
+                r["tenant_id"].as_str().unwrap_or("-").to_string(),
+            );
+            changed.entry(key).or_default().push(serde_json::json!({
+                "decision_id": r["decision_id"],
+                "ts": r["ts"],
+                "before": {"allow": before.0, "reasons": before.1},
+                "after": {"allow": after.0, "reasons": after.1},
+            }));
+        }
+    }
+    let total_changed: usize = changed.values().map(Vec::len).sum();
+    if json {
+        let groups: Vec<Value> = changed
+            .iter()
+            .map(|((tool, tenant), calls)| {
+                serde_json::json!({"tool": tool, "tenant": tenant, "changed": calls})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "replayed": replayed,
+                "changed": total_changed,
+                "policy": {"version": set.version, "digest": set.digest},
+                "groups": groups,
+            })
+        );
+    } else {
+        for ((tool, tenant), calls) in &changed {
+            println!(
+                "{tool}  tenant {tenant}: {} decision(s) change",
+                calls.len()
+            );
+            for c in calls {
+                println!(
+                    "  {}  {}  {} {} -> {} {}",
+                    c["ts"].as_str().unwrap_or("-"),
+                    c["decision_id"].as_str().unwrap_or("-"),
+                    if c["before"]["allow"] == true {
+                        "allow"
+                    } else {
+                        "deny"
+                    },
+                    c["before"]["reasons"],
+                    if c["after"]["allow"] == true {
+                        "allow"
+                    } else {
+                        "deny"
+                    },
+                    c["after"]["reasons"],
+                );
+            }
+        }
+        println!(
+            "replayed {replayed} decision(s) under policy {}: {total_changed} would change",
+            set.version
+        );
+    }
+    if total_changed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Write `audit.key`, `audit.pub` and `hmac.key` under `out`; the HMAC key's path.
+pub fn generate_keys(out: &Path, name: &str) -> Result<(crate::audit::KeyPaths, PathBuf), String> {
+    let paths = crate::audit::keygen(out, name).map_err(|e| e.to_string())?;
+    let hmac_path = out.join("hmac.key");
+    if !hmac_path.exists() {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map_err(|e| format!("no randomness: {e}"))?;
+        write_private(&hmac_path, &format!("{}\n", hex::encode(key)))
+            .map_err(|e| format!("{}: {e}", hmac_path.display()))?;
+    }
+    Ok((paths, hmac_path))
+}
+
+/// `toolwall keygen`: the Ed25519 signing key pair and the HMAC key for the audit stream.
+pub fn keygen(out: &Path, name: &str) -> i32 {
+    let (paths, hmac_path) = match generate_keys(out, name) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("keygen: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    println!("signing key:  {}", paths.private.display());
+    println!(
+        "public key:   {}  (give this to auditors: audit verify --keys)",
+        paths.public.display()
+    );
+    println!("hmac key:     {}", hmac_path.display());
+    EXIT_OK
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+/// `toolwall audit verify`.
+pub fn verify(path: &Path, keys: Option<&Path>, json: bool) -> i32 {
+    let (out, code) = crate::audit::run_verify_cli(path, keys, json);
+    print!("{out}");
+    code
+}

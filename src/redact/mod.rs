@@ -1,0 +1,367 @@
+//! PII and secret redaction for JSON values, JSON bytes and text: detection (one multi-pattern
+//! regex pass + validators), JSON key-name rules, and the mask/hash/partial/drop/deny actions.
+//!
+//! Clean inputs cost one scan and no allocation: `redact_bytes` returns the input borrowed
+//! (no parse, no re-serialisation) when nothing is found.
+
+mod action;
+mod cli;
+mod detect;
+mod entity;
+mod json;
+mod tld;
+mod validate;
+
+pub use action::{Action, ActionPlan};
+pub use cli::{run_cli, CliOutput};
+pub use entity::Entity;
+pub use json::DEFAULT_SENSITIVE_KEYS;
+
+use detect::{Detector, ScanContext};
+use json::{KeyClass, KeyRules, Walk};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// Errors building a `Redactor` or running the CLI.
+#[derive(Debug, thiserror::Error)]
+pub enum RedactError {
+    #[error("unknown entity `{0}`: expected one of EMAIL, PHONE, CREDIT_CARD, US_SSN, IBAN, IPV4, IPV6, DATE_OF_BIRTH, AWS_ACCESS_KEY, GITHUB_TOKEN, SLACK_TOKEN, STRIPE_KEY, OPENAI_KEY, ANTHROPIC_KEY, GOOGLE_API_KEY, JWT, PRIVATE_KEY, PASSWORD, GENERIC_SECRET (or card, ssn, ip, dob, secrets, pii, all)")]
+    UnknownEntity(String),
+    #[error("unknown redaction action `{0}`: expected keep, mask, hash, partial, drop or deny")]
+    UnknownAction(String),
+    #[error("redact.hmac_key must be set (non-empty) when an entity's action is `hash`")]
+    MissingHmacKey,
+    #[error("redact.entropy_threshold must be between 0 and 8 bits per character, got {0}")]
+    EntropyThreshold(f64),
+    #[error("internal: a redaction pattern failed to compile: {0}")]
+    Pattern(String),
+    #[error("cannot serialise the redacted document: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The `redact:` section of toolwall.yaml. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedactConfig {
+    /// Per-entity action used when a plan asks to redact that entity (default `mask`),
+    /// e.g. `{ CREDIT_CARD: partial, EMAIL: hash }`.
+    pub actions: BTreeMap<String, Action>,
+    /// Extra JSON key names whose whole value is a secret (added to `DEFAULT_SENSITIVE_KEYS`).
+    /// Matching is on the normalised key (`apiKey`/`Api-Key` → `api_key`), exact or as a
+    /// `_`-suffix (`db_password` matches `password`).
+    pub sensitive_keys: Vec<String>,
+    /// Entities to detect; absent = all.
+    pub enabled: Option<Vec<String>>,
+    /// Entities never to detect (applied after `enabled`).
+    pub disabled: Vec<String>,
+    /// Shannon entropy (bits/char) a `key=value` / `Bearer` value needs to be GENERIC_SECRET.
+    pub entropy_threshold: f64,
+    /// HMAC-SHA256 key for the `hash` action. Without it, `hash` falls back to `mask`.
+    pub hmac_key: Option<String>,
+}
+
+impl Default for RedactConfig {
+    fn default() -> Self {
+        RedactConfig {
+            actions: BTreeMap::new(),
+            sensitive_keys: Vec::new(),
+            enabled: None,
+            disabled: Vec::new(),
+            entropy_threshold: 3.0,
+            hmac_key: None,
+        }
+    }
+}
+
+/// One detected entity. Serialises as
+/// `{"type":"EMAIL","pointer":"/customer/email","start":0,"end":22,"action":"mask"}`;
+/// `pointer` is absent for text, `start`/`end` (UTF-8 byte offsets into the decoded string)
+/// are absent for whole-value findings such as a `password` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    #[serde(rename = "type")]
+    pub entity: Entity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<usize>,
+    pub action: Action,
+}
+
+/// The result of `redact_json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redacted {
+    /// The rewritten document; `None` when nothing changed (use the original).
+    pub value: Option<serde_json::Value>,
+    pub findings: Vec<Finding>,
+    /// A finding's action was `deny`: refuse the call.
+    pub deny: bool,
+}
+
+/// True if any finding's action is `deny`.
+pub fn denied(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.action == Action::Deny)
+}
+
+/// The compiled engine: build once per config, share via `Arc` (it is `Send + Sync`).
+#[derive(Debug)]
+pub struct Redactor {
+    detector: Detector,
+    keys: KeyRules,
+    overrides: [Option<Action>; Entity::COUNT],
+    enabled: [bool; Entity::COUNT],
+    hasher: Option<action::Hasher>,
+}
+
+impl Redactor {
+    /// Compiles the detectors, key rules and actions of `cfg`.
+    pub fn new(cfg: &RedactConfig) -> Result<Self, RedactError> {
+        if !(0.0..=8.0).contains(&cfg.entropy_threshold) {
+            return Err(RedactError::EntropyThreshold(cfg.entropy_threshold));
+        }
+        let mut enabled = [cfg.enabled.is_none(); Entity::COUNT];
+        for name in cfg.enabled.iter().flatten() {
+            for e in entity::expand_entity_group(name)? {
+                enabled[e.index()] = true;
+            }
+        }
+        for name in &cfg.disabled {
+            for e in entity::expand_entity_group(name)? {
+                enabled[e.index()] = false;
+            }
+        }
+        let mut overrides = [None; Entity::COUNT];
+        for (name, action) in &cfg.actions {
+            for e in entity::expand_entity_group(name)? {
+                overrides[e.index()] = Some(*action);
+            }
+        }
+        let hasher = match cfg.hmac_key.as_deref() {
+            Some(k) if !k.is_empty() => Some(action::Hasher::new(k.as_bytes())?),
+            _ => None,
+        };
+        if hasher.is_none() && overrides.contains(&Some(Action::Hash)) {
+            return Err(RedactError::MissingHmacKey);
+        }
+        let keys = KeyRules::new(&cfg.sensitive_keys);
+        let detector = Detector::new(enabled, cfg.entropy_threshold, &keys.triggers())?;
+        Ok(Redactor {
+            detector,
+            keys,
+            overrides,
+            enabled,
+            hasher,
+        })
+    }
+
+    fn enabled(&self, e: Entity) -> bool {
+        self.enabled[e.index()]
+    }
+
+    /// The action actually applied to an entity under a plan (`None` plan = scan only).
+    fn resolve(&self, entity: Entity, plan: Option<&ActionPlan>) -> Action {
+        let Some(plan) = plan else {
+            return Action::Keep;
+        };
+        match plan.get(entity) {
+            None => Action::Keep,
+            Some(Action::Mask) => match self.overrides[entity.index()] {
+                Some(Action::Hash) if self.hasher.is_none() => Action::Mask,
+                Some(o) => o,
+                None => Action::Mask,
+            },
+            Some(Action::Hash) if self.hasher.is_none() => Action::Mask,
+            Some(a) => a,
+        }
+    }
+
+    /// Every finding in a JSON value, changing nothing (for `input.pii.found`).
+    /// Findings carry `action: keep`.
+    pub fn scan_json(&self, value: &serde_json::Value) -> Vec<Finding> {
+        let mut walk = Walk {
+            redactor: self,
+            plan: None,
+            findings: Vec::new(),
+            edits: None,
+            leaves: 0,
+        };
+        walk.value(value, &mut Vec::new(), KeyClass::Plain);
+        walk.findings
+    }
+
+    /// Redacts a JSON value under `plan`. `value` is `None` when nothing had to change.
+    pub fn redact_json(&self, value: &serde_json::Value, plan: &ActionPlan) -> Redacted {
+        let mut walk = Walk {
+            redactor: self,
+            plan: Some(plan),
+            findings: Vec::new(),
+            edits: None,
+            leaves: 0,
+        };
+        let change = walk.value(value, &mut Vec::new(), KeyClass::Plain);
+        let value = match change {
+            json::Change::Same => None,
+            json::Change::Replace(v) => Some(v),
+            json::Change::Drop => Some(serde_json::Value::Null),
+        };
+        let deny = denied(&walk.findings);
+        Redacted {
+            value,
+            findings: walk.findings,
+            deny,
+        }
+    }
+
+    /// Redacts a JSON value the caller owns, in place (no copy of unchanged parts).
+    /// Returns the findings and whether the value changed.
+    pub fn redact_json_in_place(
+        &self,
+        value: &mut serde_json::Value,
+        plan: &ActionPlan,
+    ) -> (Vec<Finding>, bool) {
+        let mut walk = Walk {
+            redactor: self,
+            plan: Some(plan),
+            findings: Vec::new(),
+            edits: Some(Vec::new()),
+            leaves: 0,
+        };
+        walk.value(value, &mut Vec::new(), KeyClass::Plain);
+        let edits = walk.edits.take().unwrap_or_default();
+        let changed = !edits.is_empty();
+        json::apply_edits(value, edits);
+        (walk.findings, changed)
+    }
+
+    /// Redacts text. Findings have byte offsets into `text` and no pointer.
+    pub fn redact_text<'a>(
+        &self,
+        text: &'a str,
+        plan: &ActionPlan,
+    ) -> (Cow<'a, str>, Vec<Finding>) {
+        let findings = self.text_findings(text.as_bytes(), Some(plan));
+        match apply_spans(text, &findings, self.hasher.as_ref()) {
+            Some(out) => (Cow::Owned(out), findings),
+            None => (Cow::Borrowed(text), findings),
+        }
+    }
+
+    /// Every finding in text, changing nothing.
+    pub fn scan_text(&self, text: &str) -> Vec<Finding> {
+        self.text_findings(text.as_bytes(), None)
+    }
+
+    fn text_findings(&self, hay: &[u8], plan: Option<&ActionPlan>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.detector.scan(hay, ScanContext::default(), &mut |h| {
+            out.push(Finding {
+                entity: h.entity,
+                pointer: None,
+                start: Some(h.start),
+                end: Some(h.end),
+                action: self.resolve(h.entity, plan),
+            });
+            true
+        });
+        out
+    }
+
+    /// True when `redact_bytes` on JSON can skip parsing: no escapes (so the raw bytes are
+    /// the decoded strings), no sensitive key name and no detection anywhere in the raw bytes.
+    fn json_bytes_clean(&self, bytes: &[u8]) -> bool {
+        memchr::memchr(b'\\', bytes).is_none()
+            && !self
+                .detector
+                .any_raw_json(bytes, &|k| self.keys.classify(k) != KeyClass::Plain)
+    }
+
+    /// Redacts a body. Returns the input borrowed (zero copies, no re-serialisation) when
+    /// nothing changed. A body declared JSON that does not parse is redacted as text.
+    pub fn redact_bytes<'a>(
+        &self,
+        bytes: &'a [u8],
+        content_type_is_json: bool,
+        plan: &ActionPlan,
+    ) -> (Cow<'a, [u8]>, Vec<Finding>) {
+        if content_type_is_json {
+            if self.json_bytes_clean(bytes) {
+                return (Cow::Borrowed(bytes), Vec::new());
+            }
+            if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+                let (findings, changed) = self.redact_json_in_place(&mut value, plan);
+                if !changed {
+                    return (Cow::Borrowed(bytes), findings);
+                }
+                return match serde_json::to_vec(&value) {
+                    Ok(out) => (Cow::Owned(out), findings),
+                    // Cannot happen for a Value; never leak the original on failure.
+                    Err(_) => (Cow::Owned(b"null".to_vec()), findings),
+                };
+            }
+        }
+        // Text (or JSON that does not parse): scan the bytes as they are, so bytes that are
+        // not UTF-8 are neither an error nor rewritten.
+        let findings = self.text_findings(bytes, Some(plan));
+        if findings.iter().all(|f| f.action == Action::Keep) {
+            return (Cow::Borrowed(bytes), findings);
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut last = 0;
+        for f in &findings {
+            let (Some(a), Some(b)) = (f.start, f.end) else {
+                continue;
+            };
+            if f.action == Action::Keep || a < last || b > bytes.len() {
+                continue;
+            }
+            out.extend_from_slice(&bytes[last..a]);
+            let value = String::from_utf8_lossy(&bytes[a..b]);
+            out.extend_from_slice(
+                action::render(f.entity, &value, f.action, self.hasher.as_ref()).as_bytes(),
+            );
+            last = b;
+        }
+        out.extend_from_slice(&bytes[last..]);
+        (Cow::Owned(out), findings)
+    }
+}
+
+/// Rewrites `s` with each finding's span replaced per its action; `None` if nothing changes.
+/// Findings must be sorted by start and not overlap (the detector guarantees both).
+pub(crate) fn apply_spans(
+    s: &str,
+    findings: &[Finding],
+    hasher: Option<&action::Hasher>,
+) -> Option<String> {
+    if findings.iter().all(|f| f.action == Action::Keep) {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for f in findings {
+        let (Some(mut a), Some(mut b)) = (f.start, f.end) else {
+            continue;
+        };
+        if f.action == Action::Keep || a < last || b > s.len() {
+            continue;
+        }
+        // Spans are always on char boundaries; widen rather than ever leak part of one.
+        while !s.is_char_boundary(a) {
+            a -= 1;
+        }
+        while !s.is_char_boundary(b) {
+            b += 1;
+        }
+        out.push_str(&s[last..a]);
+        action::render_into(&mut out, f.entity, &s[a..b], f.action, hasher);
+        last = b;
+    }
+    out.push_str(&s[last..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,403 @@
+//! Engine-level tests: JSON walking, pointers, offsets, actions, the bytes fast path.
+
+use super::*;
+use serde_json::json;
+
+fn redactor() -> Redactor {
+    let cfg = RedactConfig {
+        hmac_key: Some("test-key".into()),
+        ..RedactConfig::default()
+    };
+    Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn types(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.entity.name()).collect()
+}
+
+#[test]
+fn finding_serialises_as_documented() {
+    let f = Finding {
+        entity: Entity::Email,
+        pointer: Some("/customer/email".into()),
+        start: Some(0),
+        end: Some(22),
+        action: Action::Mask,
+    };
+    assert_eq!(
+        serde_json::to_value(&f).unwrap_or_default(),
+        json!({"type":"EMAIL","pointer":"/customer/email","start":0,"end":22,"action":"mask"})
+    );
+    let whole = Finding {
+        entity: Entity::Password,
+        pointer: Some("/password".into()),
+        start: None,
+        end: None,
+        action: Action::Keep,
+    };
+    assert_eq!(
+        serde_json::to_value(&whole).unwrap_or_default(),
+        json!({"type":"PASSWORD","pointer":"/password","action":"keep"})
+    );
+}
+
+#[test]
+fn pointers_with_escaping_and_arrays() {
+    let r = redactor();
+    let v = json!({"a/b": {"m~n": ["x", "write to ops@example.com"]}});
+    let f = r.scan_json(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].pointer.as_deref(), Some("/a~1b/m~0n/1"));
+    assert_eq!((f[0].start, f[0].end), (Some(9), Some(24)));
+    assert_eq!(f[0].action, Action::Keep);
+}
+
+#[test]
+fn multibyte_offsets_are_utf8_bytes() {
+    let r = redactor();
+    let s = "Grüße — schreib an jörg@example.de 🙂 bitte";
+    let f = r.scan_text(s);
+    assert_eq!(types(&f), vec!["EMAIL"]);
+    let (a, b) = (f[0].start.unwrap_or(0), f[0].end.unwrap_or(0));
+    assert_eq!(&s[a..b], "jörg@example.de");
+    let (out, _) = r.redact_text(s, &ActionPlan::mask_all());
+    assert_eq!(out, "Grüße — schreib an [EMAIL] 🙂 bitte");
+}
+
+#[test]
+fn redact_json_masks_and_keeps_the_rest() {
+    let r = redactor();
+    let v = json!({
+        "customer": {"email": "jane@example.com", "phone": "3420837783", "dob": "1990-04-01", "name": "Jane"},
+        "card": "4242 4242 4242 4242",
+        "auth": {"accessToken": "abc", "nextPageToken": "p2"},
+        "note": "call +44 20 7946 0018 or mail jane@example.com",
+        "ids": ["550e8400-e29b-41d4-a716-446655440000", 1732190400],
+        "n": 4111111111111111u64
+    });
+    let out = r.redact_json(&v, &ActionPlan::mask_all());
+    let nv = out.value.unwrap_or_default();
+    assert_eq!(nv["customer"]["email"], "[EMAIL]");
+    assert_eq!(nv["customer"]["phone"], "[PHONE]");
+    assert_eq!(nv["customer"]["dob"], "[DATE_OF_BIRTH]");
+    assert_eq!(nv["customer"]["name"], "Jane");
+    assert_eq!(nv["card"], "[CREDIT_CARD]");
+    assert_eq!(nv["auth"]["accessToken"], "[PASSWORD]");
+    assert_eq!(nv["auth"]["nextPageToken"], "p2");
+    assert_eq!(nv["note"], "call [PHONE] or mail [EMAIL]");
+    assert_eq!(nv["ids"], v["ids"]);
+    assert_eq!(nv["n"], "[CREDIT_CARD]");
+    assert!(!out.deny);
+    assert_eq!(out.findings.len(), 8, "{:?}", out.findings);
+}
+
+#[test]
+fn plan_selects_entities_and_actions() {
+    let r = redactor();
+    let v = json!({"email": "jane@example.com", "card": "4242424242424242", "ip": "10.1.2.3", "pw": {"password": "p"}});
+    let plan = ActionPlan::from_names(&["email:hash", "card:partial", "password:drop"])
+        .unwrap_or_default();
+    let out = r.redact_json(&v, &plan);
+    let nv = out.value.unwrap_or_default();
+    let token = nv["email"].as_str().unwrap_or_default().to_string();
+    assert!(token.starts_with("[EMAIL:") && token.len() == 24, "{token}");
+    assert_eq!(nv["card"], "[CREDIT_CARD ****4242]");
+    assert_eq!(nv["ip"], "10.1.2.3", "not in the plan: reported, untouched");
+    assert_eq!(nv["pw"], json!({}));
+    let ip = out
+        .findings
+        .iter()
+        .find(|f| f.entity == Entity::Ipv4)
+        .map(|f| f.action);
+    assert_eq!(ip, Some(Action::Keep));
+    // Same value, same token: joins still work.
+    let again = r
+        .redact_json(&json!({"x": "JANE@example.com"}), &plan)
+        .value
+        .unwrap_or_default();
+    assert_eq!(again["x"], token.as_str());
+}
+
+#[test]
+fn deny_and_config_overrides() {
+    let cfg = RedactConfig {
+        actions: [("CREDIT_CARD".to_string(), Action::Partial)]
+            .into_iter()
+            .collect(),
+        ..RedactConfig::default()
+    };
+    let r = Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let v = json!({"c": "card 5555555555554444", "s": "ssn 536-22-1234"});
+    let out = r.redact_json(&v, &ActionPlan::mask_all());
+    assert_eq!(
+        out.value.unwrap_or_default()["c"],
+        "card [CREDIT_CARD ****4444]"
+    );
+    let out = r.redact_json(&v, &ActionPlan::none().with(Entity::UsSsn, Action::Deny));
+    assert!(out.deny);
+    assert_eq!(out.value.unwrap_or_default()["s"], "ssn [US_SSN]");
+}
+
+#[test]
+fn config_validation() {
+    let bad: Result<RedactConfig, _> = serde_json::from_value(json!({"bogus": 1}));
+    assert!(bad.is_err(), "deny_unknown_fields");
+    let hash_no_key = RedactConfig {
+        actions: [("email".to_string(), Action::Hash)].into_iter().collect(),
+        ..RedactConfig::default()
+    };
+    assert!(matches!(
+        Redactor::new(&hash_no_key),
+        Err(RedactError::MissingHmacKey)
+    ));
+    let unknown = RedactConfig {
+        disabled: vec!["nope".into()],
+        ..RedactConfig::default()
+    };
+    assert!(matches!(
+        Redactor::new(&unknown),
+        Err(RedactError::UnknownEntity(_))
+    ));
+    let cfg: RedactConfig =
+        serde_json::from_value(json!({"disabled": ["ip"], "sensitive_keys": ["x_session"]}))
+            .unwrap_or_default();
+    let r = Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let f = r.scan_json(&json!({"ip": "10.0.0.1", "x_session": "s3cr3t"}));
+    assert_eq!(types(&f), vec!["PASSWORD"]);
+}
+
+#[test]
+fn bytes_clean_path_borrows() {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    let clean = br#"{"id":"550e8400-e29b-41d4-a716-446655440000","sha":"9fceb02d0ae598e95dc970b74767f19372d61af8","ts":"2024-01-15T10:30:00Z","amount":1299,"note":"order ORD-2024-004512 shipped"}"#;
+    let (out, f) = r.redact_bytes(clean, true, &plan);
+    assert!(matches!(out, Cow::Borrowed(_)));
+    assert!(f.is_empty());
+    assert!(r.json_bytes_clean(clean));
+    // Escapes force the parse path, which still borrows when nothing is found.
+    let escaped = br#"{"note":"line1\nline2 \u00e9"}"#;
+    let (out, _) = r.redact_bytes(escaped, true, &plan);
+    assert!(matches!(out, Cow::Borrowed(_)));
+    // An escaped '@' is still found.
+    let hidden = br#"{"to":"jane\u0040example.com"}"#;
+    let (out, f) = r.redact_bytes(hidden, true, &plan);
+    assert_eq!(types(&f), vec!["EMAIL"]);
+    assert_eq!(&*out, br#"{"to":"[EMAIL]"}"#);
+    // Findings reported but plan empty: borrowed.
+    let (out, f) = r.redact_bytes(br#"{"e":"a@example.com"}"#, true, &ActionPlan::none());
+    assert!(matches!(out, Cow::Borrowed(_)) && f.len() == 1);
+    // Text bodies (bytes that are not UTF-8 are fine, and left as they are).
+    let (out, _) = r.redact_bytes(b"\xff\xfe mail a@example.com \xff", false, &plan);
+    assert_eq!(&*out, b"\xff\xfe mail [EMAIL] \xff");
+    let (out, _) = r.redact_bytes(b"\xff clean", false, &plan);
+    assert!(matches!(out, Cow::Borrowed(_)));
+    let (out, f) = r.redact_bytes(b"ip 10.0.0.1 here", false, &plan);
+    assert_eq!(&*out, b"ip [IPV4] here");
+    assert_eq!(f.len(), 1);
+    // Declared JSON that is not JSON is redacted as text.
+    let (out, _) = r.redact_bytes(b"{not json a@example.com", true, &plan);
+    assert_eq!(&*out, b"{not json [EMAIL]");
+}
+
+#[test]
+fn raw_fast_path_agrees_with_the_walk() {
+    // For escape-free JSON, "raw scan finds nothing" must imply "walk finds nothing".
+    let r = redactor();
+    let docs = [
+        json!({"phone": "3420837783"}),
+        json!({"mobileNumber": "0961073668"}),
+        json!({"apiKey": "abc"}),
+        json!({"birthDate": "1990-01-01"}),
+        json!({"x": ["a", {"y": "10.0.0.1"}]}),
+        json!({"n": 4111111111111111u64}),
+        json!({"k": "AKIAIOSFODNN7EXAMPLE"}),
+    ];
+    for d in docs {
+        let bytes = serde_json::to_vec(&d).unwrap_or_default();
+        let walk = r.scan_json(&d);
+        assert!(!walk.is_empty(), "{d}");
+        assert!(!r.json_bytes_clean(&bytes), "{d}");
+    }
+}
+
+#[test]
+fn redactor_is_send_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Redactor>();
+}
+
+#[test]
+fn specific_secret_under_secret_key() {
+    let r = redactor();
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+    let v = json!({"GITHUB_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "Authorization": format!("Bearer {jwt}"), "password": "hunter2"});
+    let f = r.scan_json(&v);
+    assert_eq!(types(&f), vec!["JWT", "GITHUB_TOKEN", "PASSWORD"]);
+    assert_eq!(f[0].start, Some(7));
+    let out = r
+        .redact_json(&v, &ActionPlan::mask_all())
+        .value
+        .unwrap_or_default();
+    assert_eq!(out["Authorization"], "Bearer [JWT]");
+}
+
+#[test]
+fn in_place_matches_copy_on_write() {
+    let r = redactor();
+    let v = json!({
+        "a/b": {"email": "jane@example.com", "keep": [1, 2, {"ip": "10.0.0.1"}]},
+        "list": ["x", "card 4242424242424242"],
+        "password": "p", "n": 4111111111111111u64
+    });
+    for plan in [
+        ActionPlan::mask_all(),
+        ActionPlan::from_names(&["email:drop", "card:partial", "ip:hash"]).unwrap_or_default(),
+        ActionPlan::from_names(&["card:drop", "password:drop"]).unwrap_or_default(),
+    ] {
+        let cow = r.redact_json(&v, &plan);
+        let mut owned = v.clone();
+        let (findings, changed) = r.redact_json_in_place(&mut owned, &plan);
+        assert_eq!(findings, cow.findings);
+        assert_eq!(changed, cow.value.is_some());
+        assert_eq!(Some(owned), cow.value.or(Some(v.clone())));
+    }
+}
+
+/// Deterministic xorshift for the randomized tests below.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+const PIECES: &[&str] = &[
+    "jane@example.com",
+    "+44 20 7946 0018",
+    "4242 4242 4242 4242",
+    "536-22-1234",
+    "DE89370400440532013000",
+    "10.0.0.1",
+    "2001:db8::1",
+    "AKIAIOSFODNN7EXAMPLE",
+    "3420837783",
+    "1985-03-12",
+    "hello",
+    "world",
+    " ",
+    "-",
+    ".",
+    ":",
+    "@",
+    "(",
+    ")",
+    "+",
+    "0",
+    "7",
+    "12345",
+    "2024-01-15T10:30:00Z",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "é",
+    "😀",
+    "ORD-2024-004512",
+    "Grüße",
+    "x",
+    "tel",
+    "phone",
+    "passwd",
+    "token=",
+    "Bearer ",
+    "eyJ",
+    "sk-",
+];
+const KEYS: &[&str] = &[
+    "note",
+    "id",
+    "phone",
+    "mobileNumber",
+    "password",
+    "apiKey",
+    "dob",
+    "birthDate",
+    "ssn",
+    "name",
+    "a/b",
+    "m~n",
+    "items",
+    "nextPageToken",
+    "hotel",
+    "Set-Cookie",
+    "x_api_key",
+];
+
+fn random_json(rng: &mut Rng, depth: u32) -> serde_json::Value {
+    match rng.next() % if depth > 2 { 3 } else { 5 } {
+        0 => {
+            let n = 1 + rng.next() % 4;
+            serde_json::Value::String((0..n).map(|_| rng.pick(PIECES)).collect())
+        }
+        1 => json!(rng.next() % 10_000_000_000_000_000),
+        2 => json!(rng.next().is_multiple_of(2)),
+        3 => serde_json::Value::Array(
+            (0..rng.next() % 4)
+                .map(|_| random_json(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            let mut m = serde_json::Map::new();
+            for _ in 0..rng.next() % 5 {
+                m.insert(rng.pick(KEYS).to_string(), random_json(rng, depth + 1));
+            }
+            serde_json::Value::Object(m)
+        }
+    }
+}
+
+#[test]
+fn randomized_fast_path_and_redaction_invariants() {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for _ in 0..3000 {
+        let doc = random_json(&mut rng, 0);
+        let raw = serde_json::to_vec(&doc).unwrap_or_default();
+        let found = r.scan_json(&doc);
+        // The raw-bytes fast path may only skip documents the walk finds nothing in.
+        if r.json_bytes_clean(&raw) {
+            assert!(found.is_empty(), "fast path skipped {doc} with {found:?}");
+        }
+        // Redacting bytes agrees with scanning the value, and the result is valid JSON.
+        // (A re-scan may find new things: a mask can create a boundary, e.g.
+        // "+44 20 7946 0018jane@…" → "+44 20 7946 [EMAIL]" now ends a phone number.)
+        let (out, f2) = r.redact_bytes(&raw, true, &plan);
+        let spans = |f: &[Finding]| -> Vec<_> {
+            f.iter()
+                .map(|f| (f.entity, f.pointer.clone(), f.start, f.end))
+                .collect()
+        };
+        assert_eq!(spans(&f2), spans(&found), "{doc}");
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&out).is_ok(),
+            "{doc}"
+        );
+        // Text: never panics, spans are ordered, disjoint and on char boundaries.
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (_, tf) = r.redact_text(&text, &plan);
+        let mut last = 0;
+        for f in &tf {
+            let (a, b) = (f.start.unwrap_or(0), f.end.unwrap_or(0));
+            assert!(
+                text.is_char_boundary(a) && text.is_char_boundary(b) && last <= a && a < b,
+                "{text}"
+            );
+            last = b;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Audit: the `decision` and `outcome` records of one call (PRODUCT.md §8).
+//!
+//! Raw arguments are never written: `input_hmac` is an HMAC-SHA256 over the canonical
+//! arguments, and `args` (with the rest of the replayable policy `input`) keep the arguments as
+//! `audit.args` says — `redacted` (PII and secrets masked; the default), `hashed` (string
+//! leaves as HMAC tokens) or `none`.
+
+use serde_json::{json, Map, Value};
+
+use crate::audit::canonical::canonicalize;
+use crate::audit::{hash_string_leaves, input_hmac};
+use crate::config::raw::AuditArgs;
+use crate::pipeline::ctx::{CallCtx, Outcome};
+use crate::redact::{ActionPlan, Redactor};
+
+/// When a decision record is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Ahead of forwarding: the call is allowed (or forwarded in shadow mode).
+    Forwarding,
+    /// When the call ended without being forwarded: refused or abandoned.
+    Final,
+}
+
+/// The `decision` record: who acted, which tool, what policy said, what the agent got.
+/// Takes the policy input out of `ctx` (it is not needed after this record).
+pub fn decision_record(
+    ctx: &mut CallCtx,
+    key: &[u8],
+    args_mode: AuditArgs,
+    redactor: &Redactor,
+    phase: Phase,
+) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert("decision_id".into(), json!(ctx.decision_id));
+    r.insert("trace_id".into(), json!(ctx.trace_id));
+    let p = ctx.principal.as_ref();
+    r.insert("run_id".into(), json!(p.and_then(|p| p.run_id.clone())));
+    r.insert("agent".into(), json!(p.map(|p| p.agent.clone())));
+    r.insert("tenant_id".into(), json!(p.and_then(|p| p.tenant.clone())));
+    r.insert("workflow".into(), json!(p.and_then(|p| p.workflow.clone())));
+    r.insert("principal_source".into(), json!(p.map(|p| p.source)));
+    r.insert("adapter".into(), json!(ctx.adapter));
+    r.insert("tool".into(), json!(ctx.tool));
+    r.insert("schema".into(), json!(ctx.schema));
+    r.insert("request".into(), ctx.request.clone().unwrap_or(Value::Null));
+    r.insert("config_version".into(), json!(ctx.config_version));
+    r.insert("mode".into(), json!(ctx.mode.as_str()));
+    r.insert("approvals".into(), json!([]));
+    r.insert("redactions".into(), json!(ctx.redactions));
+    let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
+        (Phase::Forwarding, _) | (Phase::Final, Some(Outcome::Forwarded { .. })) => {
+            ("allow", None, None, Vec::new())
+        }
+        (Phase::Final, Some(Outcome::Refused(rej))) => (
+            rej.reason.decision_label(),
+            Some(rej.reason.response_class().0.as_u16()),
+            Some(rej.reason.code()),
+            rej.reasons(),
+        ),
+        (Phase::Final, None) => (
+            "error",
+            Some(499),
+            Some("aborted"),
+            vec!["aborted".to_string()],
+        ),
+    };
+    r.insert("decision".into(), json!(decision));
+    r.insert("status".into(), json!(status));
+    r.insert("reason".into(), json!(reason));
+    r.insert("reasons".into(), json!(reasons));
+    if let Some(shadow) = &ctx.shadow {
+        r.insert("shadow_would_refuse".into(), json!(shadow.reasons()));
+    }
+    let mut policy = Map::new();
+    policy.insert("version".into(), json!(ctx.policy_version));
+    policy.insert("digest".into(), json!(ctx.policy_digest));
+    if let Some(result) = &ctx.policy_result {
+        policy.insert("result".into(), result.clone());
+    }
+    r.insert("policy".into(), Value::Object(policy));
+    if let Some(mut input) = ctx.input.take() {
+        let args = input
+            .as_object_mut()
+            .and_then(|m| m.remove("args"))
+            .unwrap_or(Value::Null);
+        let canonical = canonicalize(&args).unwrap_or_default();
+        r.insert("input_hmac".into(), json!(input_hmac(key, &canonical)));
+        match args_mode {
+            // What replay needs: the policy input (args in the top-level `args` field, as
+            // hashed), with `now` and `usage` as they were.
+            AuditArgs::Hashed => {
+                r.insert("args".into(), hash_string_leaves(&args, key));
+                r.insert("input".into(), input);
+            }
+            AuditArgs::Redacted => {
+                // mask every entity, whatever the call's plan: the audit never holds PII
+                let masked = redactor
+                    .redact_json(&args, &ActionPlan::mask_all())
+                    .value
+                    .unwrap_or(args);
+                r.insert("args".into(), masked);
+                r.insert("input".into(), input);
+            }
+            AuditArgs::None => {}
+        }
+    }
+    r.insert(
+        "latency_us".into(),
+        json!(ctx.started.elapsed().as_micros() as u64),
+    );
+    r
+}
+
+/// The `outcome` record of a forwarded call, linked by `decision_id`.
+pub fn outcome_record(ctx: &CallCtx) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert("decision_id".into(), json!(ctx.decision_id));
+    r.insert("tool".into(), json!(ctx.tool));
+    match &ctx.outcome {
+        Some(Outcome::Forwarded { status }) => {
+            r.insert("status".into(), json!(status));
+        }
+        Some(Outcome::Refused(rej)) => {
+            r.insert(
+                "status".into(),
+                json!(rej.reason.response_class().0.as_u16()),
+            );
+            r.insert("error".into(), json!(rej.reason.code()));
+        }
+        None => {
+            r.insert("status".into(), json!(499));
+            r.insert("error".into(), json!("aborted"));
+        }
+    }
+    r.insert("upstream_latency_us".into(), json!(ctx.upstream_latency_us));
+    r.insert("cost_usd".into(), json!(ctx.cost_usd));
+    r.insert(
+        "latency_us".into(),
+        json!(ctx.started.elapsed().as_micros() as u64),
+    );
+    r
+}
