@@ -341,7 +341,13 @@ pub async fn serve_tls<A, F, Fut>(
                         }
                         handler(req)
                     });
-                    let conn = auto::Builder::new(TokioExecutor::new())
+                    let mut builder = auto::Builder::new(TokioExecutor::new());
+                    // Slow-loris guard, as on the plain listener.
+                    builder
+                        .http1()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(30));
+                    let conn = builder
                         .serve_connection_with_upgrades(TokioIo::new(tls), svc)
                         .into_owned();
                     if let Err(e) = watcher.watch(conn).await {
