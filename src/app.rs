@@ -216,12 +216,28 @@ pub async fn start_with_clock(
         }
     };
     match loaded.agent_tls.clone() {
-        Some(tls) => tasks.push(tokio::spawn(serve_tls(
-            agent,
-            tokio_rustls::TlsAcceptor::from(tls),
-            rx.clone(),
-            agent_handler,
-        ))),
+        Some(first) => {
+            // Each new connection uses the TLS config of the current snapshot, so rotated
+            // certificates and CAs apply after a reload; a reload without mtls keeps the last.
+            let snapshot = state.snapshot.clone();
+            let last = Arc::new(std::sync::Mutex::new(first));
+            let current = move || {
+                let mut g = match last.lock() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                if let Some(t) = &snapshot.load().agent_tls {
+                    *g = t.clone();
+                }
+                tokio_rustls::TlsAcceptor::from(g.clone())
+            };
+            tasks.push(tokio::spawn(serve_tls(
+                agent,
+                current,
+                rx.clone(),
+                agent_handler,
+            )))
+        }
         None => tasks.push(tokio::spawn(serve(agent, rx.clone(), agent_handler))),
     }
     let st = state.clone();
@@ -277,12 +293,13 @@ async fn handle_agent(st: Arc<AppState>, req: Request<Incoming>) -> Response<Res
 
 /// Like `serve`, over TLS: the handshake verifies the client certificate (mTLS), and the
 /// certificate's identity goes into every request's extensions as a `PeerIdentity`.
-pub async fn serve_tls<F, Fut>(
+pub async fn serve_tls<A, F, Fut>(
     listener: TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
+    acceptor: A,
     mut shutdown: watch::Receiver<bool>,
     handler: F,
 ) where
+    A: Fn() -> tokio_rustls::TlsAcceptor,
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<Response<ResBody>, Infallible>> + Send + 'static,
 {
@@ -300,7 +317,7 @@ pub async fn serve_tls<F, Fut>(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let acceptor = acceptor.clone();
+                let acceptor = acceptor();
                 let handler = handler.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
@@ -329,7 +346,13 @@ pub async fn serve_tls<F, Fut>(
                         }
                         handler(req)
                     });
-                    let conn = auto::Builder::new(TokioExecutor::new())
+                    let mut builder = auto::Builder::new(TokioExecutor::new());
+                    // Slow-loris guard, as on the plain listener.
+                    builder
+                        .http1()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(30));
+                    let conn = builder
                         .serve_connection_with_upgrades(TokioIo::new(tls), svc)
                         .into_owned();
                     if let Err(e) = watcher.watch(conn).await {

@@ -77,6 +77,9 @@ pub struct Snapshot {
     pub limits: LimitsSpec,
     /// mTLS / JWT identity and which `toolwall-*` headers the agent may set.
     pub identity: IdentitySpec,
+    /// The agent listener's TLS config (`identity.mtls`): certificates and the client CA are
+    /// re-read on reload and used for new connections.
+    pub agent_tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Debug, Clone)]
@@ -348,13 +351,18 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         let (l, c) = locate(&text, "identity:", 1);
         diags.push(Diag::at(config_path, l, c, e));
     };
-    let identity = match compile_identity(&raw.identity, base) {
+    let mut identity_warnings = Vec::new();
+    let identity = match compile_identity(&raw.identity, base, strict_env, &mut identity_warnings) {
         Ok(i) => Some(i),
         Err(e) => {
             identity_err(e, &mut diags);
             None
         }
     };
+    for w in identity_warnings {
+        let (l, c) = locate(&text, "hs256_secret_env:", 1);
+        warnings.push(Diag::at(config_path, l, c, w));
+    }
     let agent_tls = match &raw.identity.mtls {
         None => None,
         Some(m) => {
@@ -403,6 +411,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         redactor,
         limits,
         identity,
+        agent_tls: agent_tls.clone(),
     };
     Ok(LoadedConfig {
         path: config_path.to_path_buf(),

@@ -124,7 +124,14 @@ pub struct JwtSpec {
 
 impl JwtSpec {
     /// Read the JWKS file (paths relative to `base`) and the HS256 secret from env.
-    pub fn compile(raw: &RawJwt, base: &Path) -> Result<JwtSpec, String> {
+    /// `strict_env`: an unset secret variable is an error (`run`); otherwise (`check`) it is
+    /// pushed to `warnings` and HS256 stays off.
+    pub fn compile(
+        raw: &RawJwt,
+        base: &Path,
+        strict_env: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<JwtSpec, String> {
         let mut keys = Vec::new();
         if let Some(file) = &raw.jwks_file {
             let p = base.join(file);
@@ -183,13 +190,18 @@ impl JwtSpec {
                     ))
                 }
                 Err(_) => {
-                    return Err(format!(
+                    let m = format!(
                         "identity.jwt.hs256_secret_env: environment variable {env} is not set"
-                    ))
+                    );
+                    if strict_env {
+                        return Err(m);
+                    }
+                    warnings.push(m);
+                    None
                 }
             },
         };
-        if keys.is_empty() && hs256.is_none() {
+        if keys.is_empty() && raw.hs256_secret_env.is_none() {
             return Err("identity.jwt: give jwks_file or hs256_secret_env".into());
         }
         Ok(JwtSpec {
@@ -278,6 +290,8 @@ impl JwtSpec {
 pub fn compile_identity(
     raw: &crate::config::raw::RawIdentity,
     base: &Path,
+    strict_env: bool,
+    warnings: &mut Vec<String>,
 ) -> Result<IdentitySpec, String> {
     let trusted = raw
         .trust_headers
@@ -286,7 +300,7 @@ pub fn compile_identity(
     Ok(IdentitySpec {
         mtls: raw.mtls.as_ref().map(MtlsSpec::compile),
         jwt: match &raw.jwt {
-            Some(j) => Some(JwtSpec::compile(j, base)?),
+            Some(j) => Some(JwtSpec::compile(j, base, strict_env, warnings)?),
             None => None,
         },
         trust_run_id_header: trusted.contains(&TrustedHeader::RunId),
@@ -382,10 +396,17 @@ pub fn identify(snap: &Snapshot, parts: &Parts) -> Result<Principal, Reject> {
                 ),
             )
         })?;
-        let tenant = jwt
-            .tenant_claim
-            .as_ref()
-            .and_then(|c| claim_str(&claims, c));
+        // A configured tenant claim is required: a token without one would escape tenant
+        // budgets and tenant kill switches.
+        let tenant = match &jwt.tenant_claim {
+            None => None,
+            Some(c) => Some(claim_str(&claims, c).ok_or_else(|| {
+                Reject::new(
+                    Reason::InvalidToken,
+                    format!("bearer token has no string claim `{c}` (the tenant)"),
+                )
+            })?),
+        };
         let workflow = match &jwt.workflow_claim {
             Some(c) => claim_str(&claims, c),
             None => workflow_header(),

@@ -52,7 +52,7 @@ end
 for i = 2, #KEYS do
   redis.call('INCRBY', KEYS[i], amount)
   local ttl = tonumber(ARGV[base + (i - 2) * 2 + 2])
-  if redis.call('TTL', KEYS[i]) < ttl then
+  if redis.call('TTL', KEYS[i]) < ttl / 2 then
     redis.call('EXPIRE', KEYS[i], ttl)
   end
 end

@@ -231,6 +231,14 @@ async fn bad_tokens_are_401_with_a_reason() {
         "signature",
     );
 
+    // no tenant claim although tenant_claim is configured
+    let mut c = claims("toolwall", now() + 600);
+    c.as_object_mut().expect("object").remove("org");
+    assert_401(
+        &call(&h, "/id/call", Some(&es256(&k, &c)), &[]).await,
+        "tenant",
+    );
+
     // tampered payload
     let mut parts: Vec<String> = es256(&k, &claims("toolwall", now() + 600))
         .split('.')
@@ -515,4 +523,47 @@ async fn mtls_without_spiffe_uses_the_cn_and_optional_client_certs_fall_back() {
         .await
         .expect("ok");
     assert_eq!(r.reasons()[..2], ["static", "fallback"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_jwks_is_picked_up_on_reload() {
+    let k = keys();
+    let (_up, h) = jwt_harness(&k, false).await;
+    let old = es256(&k, &claims("toolwall", now() + 600));
+    assert_eq!(call(&h, "/id/call", Some(&old), &[]).await.status, 200);
+
+    // rotate: a new key under the same kid replaces the old one
+    let k2 = keys();
+    std::fs::copy(&k2.jwks_path, &k.jwks_path).expect("rotate");
+    let r = admin_post(h.admin(), "/admin/reload", "", None).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_401(&call(&h, "/id/call", Some(&old), &[]).await, "signature");
+    let new = es256(&k2, &claims("toolwall", now() + 600));
+    assert_eq!(call(&h, "/id/call", Some(&new), &[]).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_client_ca_applies_to_new_connections_after_reload() {
+    let pki = pki();
+    let (_up, h) = mtls_harness(&pki, "").await;
+    let (old_cert, old_key) = client_cert(&pki.ca, Some("spiffe://test.local/a"), "a", false);
+    let r = tls_get(&pki, h.agent(), "/id/call", Some((&old_cert, &old_key)))
+        .await
+        .expect("accepted before rotation");
+    assert_eq!(r.status, 200);
+
+    let new_ca = ca("rotated client CA");
+    std::fs::write(pki.dir.path().join("ca.pem"), new_ca.pem()).expect("write");
+    let r = admin_post(h.admin(), "/admin/reload", "", None).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let (new_cert, new_key) = client_cert(&new_ca, Some("spiffe://test.local/b"), "b", false);
+    let r = tls_get(&pki, h.agent(), "/id/whoami", Some((&new_cert, &new_key)))
+        .await
+        .expect("accepted after rotation");
+    assert_eq!(r.reasons()[..2], ["mtls", "spiffe://test.local/b"]);
+    assert!(
+        tls_get(&pki, h.agent(), "/id/call", Some((&old_cert, &old_key)))
+            .await
+            .is_err()
+    );
 }

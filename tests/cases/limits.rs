@@ -417,5 +417,31 @@ fn limits_and_admin_config_errors_are_located() {
     assert!(e.contains("redis://"), "{e}");
     let e = load("limits:\n  day_utc_offset: CET\n");
     assert!(e.contains("day_utc_offset"), "{e}");
+    // an unset JWT secret stops `run` and is a warning for `check`
+    let jwt = "identity:\n  jwt: { issuer: i, audience: a, hs256_secret_env: TOOLWALL_TEST_UNSET_SECRET }\n";
+    let e = load(jwt);
+    assert!(
+        e.contains("toolwall.yaml:1:") && e.contains("TOOLWALL_TEST_UNSET_SECRET is not set"),
+        "{e}"
+    );
+    let loaded = toolwall::config::load_snapshot(&cfg, false).expect("check mode loads");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     assert_eq!(load("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_mode_forwards_over_limits_but_a_kill_switch_still_stops() {
+    let (up, h) = shop(
+        "mode: shadow\nkill: { tools: [shop.look] }\nlimits:\n  rate: [ { per_minute: 1, burst: 1 } ]\n  spend: [ { scope: tenant_day, max_usd: 0.01 } ]\n",
+        None,
+        ALLOW_ALL,
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(send(h.agent(), buy()).await.status, 200);
+    }
+    assert_eq!(up.hits(), 3);
+    let r = send(h.agent(), get("/shop/look")).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.reasons(), vec!["kill_switch"]);
 }

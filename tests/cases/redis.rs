@@ -184,14 +184,8 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 async fn spawn_toolwall(redis: &RedisServer, up: &FixedUpstream, limits: &str) -> Proc {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (listen, admin) = (free_port(), free_port());
     std::fs::create_dir_all(dir.path().join("adapters")).expect("mkdir");
     std::fs::create_dir_all(dir.path().join("policies")).expect("mkdir");
     std::fs::write(dir.path().join("adapters/shop.yaml"), shop_adapter(up.addr)).expect("write");
@@ -199,31 +193,55 @@ async fn spawn_toolwall(redis: &RedisServer, up: &FixedUpstream, limits: &str) -
     std::fs::write(
         dir.path().join("toolwall.yaml"),
         format!(
-            "listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:{admin}\n{STATIC_IDENTITY}state: {{ backend: redis, url: \"{}\", prefix: \"tw-proc:\" }}\n{limits}",
+            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n{STATIC_IDENTITY}state: {{ backend: redis, url: \"{}\", prefix: \"tw-proc:\" }}\n{limits}",
             redis.url()
         ),
     )
     .expect("write");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
-        .args(["run", "-c"])
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
+        .args(["--log-format", "json", "run", "-c"])
         .arg(dir.path().join("toolwall.yaml"))
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn toolwall");
-    let p = Proc {
-        child,
-        agent: format!("127.0.0.1:{listen}").parse().expect("addr"),
-        admin: format!("127.0.0.1:{admin}").parse().expect("addr"),
-        _dir: dir,
-    };
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(p.admin).await.is_ok() {
-            return p;
+    // The ports it bound are in its "toolwall is running" log line (no probe-then-bind race
+    // with other tests); the rest of the log is drained so the child never blocks on a pipe.
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            let f = &v["fields"];
+            if let (Some(agents), Some(admin)) = (f["agents"].as_str(), f["admin"].as_str()) {
+                let addr = |u: &str| {
+                    u.trim_start_matches("http://")
+                        .split('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                };
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send((addr(agents), addr(admin)));
+                }
+            }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    });
+    let (agent, admin) = tokio::time::timeout(Duration::from_secs(20), rx)
+        .await
+        .expect("toolwall did not start in 20s")
+        .expect("toolwall exited before it was running");
+    Proc {
+        child,
+        agent: agent.parse().expect("agent addr"),
+        admin: admin.parse().expect("admin addr"),
+        _dir: dir,
     }
-    panic!("toolwall did not start");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -504,18 +504,23 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub async fn start() -> RedisServer {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            l.local_addr().expect("addr").port()
-        };
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut s = RedisServer {
-            port,
-            child: None,
-            dir,
-        };
-        s.restart().await;
-        s
+        // The probed port can be taken before redis binds it: then try another one.
+        for _ in 0..5 {
+            let port = {
+                let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+                l.local_addr().expect("addr").port()
+            };
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut s = RedisServer {
+                port,
+                child: None,
+                dir,
+            };
+            if s.try_start().await {
+                return s;
+            }
+        }
+        panic!("redis-server did not start");
     }
 
     pub fn url(&self) -> String {
@@ -524,6 +529,14 @@ impl RedisServer {
 
     /// Start (again) on the same port.
     pub async fn restart(&mut self) {
+        assert!(
+            self.try_start().await,
+            "redis-server did not start on port {}",
+            self.port
+        );
+    }
+
+    async fn try_start(&mut self) -> bool {
         let child = std::process::Command::new("redis-server")
             .args([
                 "--port",
@@ -543,20 +556,27 @@ impl RedisServer {
             .expect("redis-server must be installed (apt-get install redis-server)");
         self.child = Some(child);
         for _ in 0..100 {
+            if let Some(c) = self.child.as_mut() {
+                if matches!(c.try_wait(), Ok(Some(_))) {
+                    self.child = None;
+                    return false;
+                }
+            }
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)).await {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
                 if s.write_all(b"PING\r\n").await.is_ok() {
                     let mut buf = [0u8; 16];
                     if let Ok(n) = s.read(&mut buf).await {
                         if buf[..n].starts_with(b"+PONG") {
-                            return;
+                            return true;
                         }
                     }
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("redis-server did not start on port {}", self.port);
+        self.kill();
+        false
     }
 
     /// Kill the server (SIGKILL) and wait for it to be gone.
