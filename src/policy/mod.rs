@@ -204,15 +204,9 @@ impl PolicySet {
                 vm.set_data(self.data.clone())
                     .map_err(|e| EvalError::Failed(e.to_string()))?;
                 vm.set_max_instructions(self.max_instructions);
-                // A policy that reads rules through `data.` paths can recurse at run time
-                // (`x := data.toolwall.x`): the suspendable mode keeps rule frames on the heap,
-                // so such a policy runs into the instruction budget instead of overflowing the
-                // thread's stack. Others run to completion (~10% faster).
-                vm.set_execution_mode(if self.program.needs_runtime_recursion_check {
-                    ExecutionMode::Suspendable
-                } else {
-                    ExecutionMode::RunToCompletion
-                });
+                // The suspendable mode keeps rule frames on the heap: a recursive policy
+                // runs into the instruction budget instead of overflowing the thread's stack.
+                vm.set_execution_mode(ExecutionMode::Suspendable);
                 *slot = Some((self.id, vm));
             }
             let Some((_, vm)) = slot.as_mut() else {
