@@ -43,6 +43,7 @@ fn spec() -> LimitsSpec {
             },
         ],
         day_utc_offset: None,
+        time_zone: None,
     };
     LimitsSpec::compile(&raw, &RawKill::default()).expect("spec")
 }

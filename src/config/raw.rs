@@ -100,6 +100,9 @@ pub struct RawLimits {
     /// Where budget days start, as a UTC offset (`+02:00`, `-05:00`); default `+00:00`.
     #[serde(default)]
     pub day_utc_offset: Option<String>,
+    /// …or as an IANA time zone (`Europe/Berlin`), daylight saving time included.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]

@@ -76,7 +76,14 @@ pub struct LimitsSpec {
     /// Kill switches from config (`all`, `tenant:x`, …): always on while listed.
     pub kill: Vec<String>,
     /// Where budget days start (UTC by default).
-    pub day_offset: FixedOffset,
+    pub day_offset: BudgetZone,
+}
+
+/// The clock budget days follow: a fixed UTC offset or an IANA time zone (with its DST).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BudgetZone {
+    Fixed(FixedOffset),
+    Named(chrono_tz::Tz),
 }
 
 impl Default for LimitsSpec {
@@ -85,7 +92,7 @@ impl Default for LimitsSpec {
             rate: Vec::new(),
             spend: Vec::new(),
             kill: Vec::new(),
-            day_offset: Utc.fix(),
+            day_offset: BudgetZone::Fixed(Utc.fix()),
         }
     }
 }
@@ -188,14 +195,29 @@ impl LimitsSpec {
         ] {
             k.extend(list.iter().map(|v| format!("{prefix}:{v}")));
         }
-        let day_offset = match &raw.day_utc_offset {
-            None => Utc.fix(),
-            Some(s) => parse_offset(s).unwrap_or_else(|| {
+        let day_offset = match (&raw.day_utc_offset, &raw.time_zone) {
+            (Some(_), Some(_)) => {
+                errors.push(
+                    "limits.time_zone: give either time_zone or day_utc_offset, not both".into(),
+                );
+                BudgetZone::Fixed(Utc.fix())
+            }
+            (None, None) => BudgetZone::Fixed(Utc.fix()),
+            (Some(s), None) => BudgetZone::Fixed(parse_offset(s).unwrap_or_else(|| {
                 errors.push(format!(
                     "limits.day_utc_offset: `{s}` is not an offset like +02:00 or -05:00"
                 ));
                 Utc.fix()
-            }),
+            })),
+            (None, Some(name)) => match name.parse::<chrono_tz::Tz>() {
+                Ok(tz) => BudgetZone::Named(tz),
+                Err(_) => {
+                    errors.push(format!(
+                        "limits.time_zone: `{name}` is not an IANA time zone like Europe/Berlin"
+                    ));
+                    BudgetZone::Fixed(Utc.fix())
+                }
+            },
         };
         if errors.is_empty() {
             Ok(LimitsSpec {
@@ -373,23 +395,33 @@ pub fn kill_fields(principal: &Principal, tool: &str) -> Vec<String> {
     f
 }
 
-/// The budget day of `now` (at the configured offset), as used in budget keys.
-pub fn day(now: DateTime<Utc>, offset: FixedOffset) -> String {
-    use chrono::Datelike;
-    let d = now.with_timezone(&offset);
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+/// The budget day of `now` (in the configured zone), as used in budget keys.
+pub fn day(now: DateTime<Utc>, zone: BudgetZone) -> String {
+    let d = match zone {
+        BudgetZone::Fixed(offset) => now.with_timezone(&offset).date_naive(),
+        BudgetZone::Named(tz) => now.with_timezone(&tz).date_naive(),
+    };
+    d.format("%Y-%m-%d").to_string()
 }
 
 /// Seconds until the next budget day starts.
-pub fn secs_to_next_day(now: DateTime<Utc>, offset: FixedOffset) -> u64 {
-    let local = now.with_timezone(&offset);
-    let next = local
-        .date_naive()
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|t| t.and_local_timezone(offset).single());
+pub fn secs_to_next_day(now: DateTime<Utc>, zone: BudgetZone) -> u64 {
+    fn next_midnight<Tz: chrono::TimeZone>(now: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(tz);
+        local
+            .date_naive()
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            // `earliest`: a DST change at midnight makes local midnight ambiguous or absent
+            .and_then(|t| t.and_local_timezone(tz.clone()).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    }
+    let next = match zone {
+        BudgetZone::Fixed(offset) => next_midnight(now, &offset),
+        BudgetZone::Named(tz) => next_midnight(now, &tz),
+    };
     match next {
-        Some(n) => (n.with_timezone(&Utc) - now).num_seconds().max(1) as u64,
+        Some(n) => (n - now).num_seconds().max(1) as u64,
         None => 3600,
     }
 }
@@ -698,10 +730,10 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-21T23:30:00Z")
             .expect("date")
             .with_timezone(&Utc);
-        let utc = Utc.fix();
+        let utc = BudgetZone::Fixed(Utc.fix());
         assert_eq!(day(now, utc), "2026-11-21");
         assert_eq!(secs_to_next_day(now, utc), 1800);
-        let plus2 = parse_offset("+02:00").expect("offset");
+        let plus2 = BudgetZone::Fixed(parse_offset("+02:00").expect("offset"));
         assert_eq!(day(now, plus2), "2026-11-22");
         assert_eq!(secs_to_next_day(now, plus2), 22 * 3600 + 1800);
         assert_eq!(
@@ -764,6 +796,7 @@ mod tests {
                 },
             ],
             day_utc_offset: None,
+            time_zone: None,
         };
         let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("compiles");
         let now = DateTime::parse_from_rfc3339("2026-11-21T23:59:59Z")
@@ -808,6 +841,7 @@ mod tests {
                 agent: None,
             }],
             day_utc_offset: None,
+            time_zone: None,
         };
         let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("spec");
         let key = agent_key("a1", &day(clock.now(), spec.day_offset));
@@ -850,8 +884,38 @@ mod tests {
             }],
             spend: vec![],
             day_utc_offset: None,
+            time_zone: None,
         };
         let e = LimitsSpec::compile(&raw, &RawKill::default()).expect_err("two rates");
         assert!(e[0].contains("exactly one"), "{e:?}");
+    }
+
+    #[test]
+    fn budget_days_follow_a_named_time_zone() {
+        let berlin = BudgetZone::Named(chrono_tz::Europe::Berlin);
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        // CET (UTC+1) in November: 22:30Z is 23:30 local, 23:30Z is already the next day
+        assert_eq!(day(at("2026-11-21T22:30:00Z"), berlin), "2026-11-21");
+        assert_eq!(day(at("2026-11-21T23:30:00Z"), berlin), "2026-11-22");
+        assert_eq!(secs_to_next_day(at("2026-11-21T22:30:00Z"), berlin), 1800);
+        // CEST (UTC+2) in July
+        assert_eq!(day(at("2026-07-01T22:30:00Z"), berlin), "2026-07-02");
+        let spec = LimitsSpec::compile(
+            &RawLimits {
+                time_zone: Some("Europe/Berlin".into()),
+                ..Default::default()
+            },
+            &RawKill::default(),
+        )
+        .expect("compiles");
+        assert_eq!(spec.day_offset, berlin);
+        assert!(LimitsSpec::compile(
+            &RawLimits {
+                time_zone: Some("Mars/Olympus".into()),
+                ..Default::default()
+            },
+            &RawKill::default(),
+        )
+        .is_err());
     }
 }
