@@ -346,14 +346,8 @@ pub async fn serve_tls<A, F, Fut>(
                         }
                         handler(req)
                     });
-                    let mut builder = auto::Builder::new(TokioExecutor::new());
-                    // Slow-loris guard, as on the plain listener.
-                    builder
-                        .http1()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(30));
-                    let conn = builder
-                        .serve_connection_with_upgrades(TokioIo::new(tls), svc)
+                    let conn = http_builder()
+                        .serve_connection(TokioIo::new(tls), svc)
                         .into_owned();
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection ended with an error");
@@ -364,6 +358,22 @@ pub async fn serve_tls<A, F, Fut>(
         }
     }
     drop(listener);
+    drain(graceful).await;
+}
+
+/// HTTP/1.1 and HTTP/2 (h2c or ALPN) server settings shared by every listener.
+fn http_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Slow-loris guard: a client has 30 s to send its request head.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    builder
+}
+
+/// Wait for in-flight connections to finish, at most 10 s.
+async fn drain(graceful: GracefulShutdown) {
     if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
         .await
         .is_err()
@@ -379,12 +389,7 @@ where
     Fut: std::future::Future<Output = Result<Response<ResBody>, Infallible>> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // Slow-loris guard: a client has 30 s to send its request head.
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
+    let builder = http_builder();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -411,10 +416,5 @@ where
         }
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("drain timed out; closing remaining connections");
-    }
+    drain(graceful).await;
 }
