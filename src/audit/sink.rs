@@ -108,6 +108,9 @@ impl AuditSink {
     }
 }
 
+/// Most records written with one `write(2)` (group commit).
+const MAX_BATCH: usize = 256;
+
 fn writer_loop(
     mut writer: ChainWriter,
     rx: mpsc::Receiver<Msg>,
@@ -116,12 +119,40 @@ fn writer_loop(
 ) {
     let tick = Duration::from_millis(100);
     loop {
-        match rx.recv_timeout(tick) {
-            Ok(Msg::Append { kind, body, ack }) => {
-                let result = writer
-                    .append(kind, body)
-                    .map(|a| a.seq)
-                    .map_err(|e| e.to_string());
+        let first = match rx.recv_timeout(tick) {
+            Ok(m) => Some(m),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(e) = writer.close() {
+                    tracing::error!(error = %e, "closing the audit stream failed");
+                }
+                return;
+            }
+        };
+        // Group commit: whatever queued up while the last write ran goes out in one write.
+        let mut records = Vec::new();
+        let mut acks = Vec::new();
+        let mut close = None;
+        let mut next = first;
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Append { kind, body, ack } => {
+                    records.push((kind, body));
+                    acks.push(ack);
+                }
+                Msg::Close(done) => {
+                    close = Some(done);
+                    break;
+                }
+            }
+            if records.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !records.is_empty() {
+            let results = writer.append_batch(records);
+            for (result, ack) in results.into_iter().zip(acks) {
+                let result = result.map(|a| a.seq).map_err(|e| e.to_string());
                 match &result {
                     Ok(_) => {
                         metrics.audit_records.inc();
@@ -140,20 +171,13 @@ fn writer_loop(
                     let _ = ack.send(result);
                 }
             }
-            Ok(Msg::Close(done)) => {
-                if let Err(e) = writer.close() {
-                    tracing::error!(error = %e, "closing the audit stream failed");
-                }
-                let _ = done.send(());
-                return;
+        }
+        if let Some(done) = close {
+            if let Err(e) = writer.close() {
+                tracing::error!(error = %e, "closing the audit stream failed");
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                if let Err(e) = writer.close() {
-                    tracing::error!(error = %e, "closing the audit stream failed");
-                }
-                return;
-            }
+            let _ = done.send(());
+            return;
         }
         if let Err(e) = writer.tick(Instant::now()) {
             metrics.audit_write_errors.inc();
