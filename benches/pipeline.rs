@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
         let tool = &adapter.tools[tool_idx];
         let parsed = args::parse_args(tool, &headers, &body, None, params, 32).expect("args");
         schema::check_schema(tool, &parsed.args).expect("schema");
-        let found = toolwall::stage::redact::pii_found(&snap.redactor, &parsed.args);
+        let (_, found) = toolwall::stage::redact::scan_args(&snap.redactor, &parsed.args);
         let forward = parsed.wire.body(tool.args_from, &parsed.args);
         let facts = policy::RequestFacts {
             method: "POST",

@@ -59,6 +59,8 @@ pub struct CallCtx {
     pub upstream_latency_us: Option<u64>,
     /// `{path, entity}` of what redaction changed in the arguments.
     pub redactions: Vec<Value>,
+    /// What the PII scan found in the arguments as the agent sent them.
+    pub pii_findings: Vec<crate::redact::Finding>,
     pub cost_usd: f64,
     pub audit: Option<AuditHook>,
     /// The decision record was written ahead of forwarding; the guard writes the outcome.
@@ -94,6 +96,7 @@ impl CallCtx {
             outcome: None,
             upstream_latency_us: None,
             redactions: Vec::new(),
+            pii_findings: Vec::new(),
             cost_usd: 0.0,
             audit,
             written_ahead: false,

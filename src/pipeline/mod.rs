@@ -240,7 +240,8 @@ fn evaluate(
     )?;
     schema::check_schema(tool, &parsed.args)?;
     let args::ParsedArgs { args, wire } = parsed;
-    let pii_found = redact::pii_found(&snap.redactor, &args);
+    let (pii_findings, pii_found) = redact::scan_args(&snap.redactor, &args);
+    ctx.pii_findings = pii_findings;
     let now = app.clock().now();
 
     let facts = policy::RequestFacts {

@@ -13,6 +13,7 @@ use crate::audit::{hash_string_leaves, input_hmac, seal_args};
 use crate::config::raw::AuditArgs;
 use crate::pipeline::ctx::{CallCtx, Outcome};
 use crate::redact::{ActionPlan, Redactor};
+use crate::stage::redact::mask_findings;
 
 /// When a decision record is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,11 +113,19 @@ pub fn decision_record(
                 r.insert("input".into(), input);
             }
             AuditArgs::Redacted => {
-                // mask every entity, whatever the call's plan: the audit never holds PII
-                let masked = redactor
-                    .redact_json(&args, &ActionPlan::mask_all())
-                    .value
-                    .unwrap_or(args);
+                // Mask every entity, whatever the call's plan: the audit never holds PII.
+                // The scan made for `input.pii.found` is reused unless the arguments were
+                // rewritten since (then they are scanned again).
+                let masked = if ctx.pii_findings.is_empty() && ctx.redactions.is_empty() {
+                    args
+                } else if ctx.redactions.is_empty() {
+                    mask_findings(&args, &ctx.pii_findings)
+                } else {
+                    redactor
+                        .redact_json(&args, &ActionPlan::mask_all())
+                        .value
+                        .unwrap_or(args)
+                };
                 r.insert("args".into(), masked);
                 r.insert("input".into(), input);
             }

@@ -18,16 +18,44 @@ use crate::redact::{ActionPlan, Finding, Redactor};
 /// Largest tool response toolwall buffers to redact.
 pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
-/// The entities the arguments carry, lower-case and sorted (`["credit_card", "email"]`).
-pub fn pii_found(redactor: &Redactor, args: &Value) -> Vec<String> {
-    let mut found: Vec<String> = redactor
-        .scan_json(args)
+/// Scan the arguments once: the findings (kept for the audit record) and the entities they
+/// carry, lower-case and sorted (`["credit_card", "email"]`) for `input.pii.found`.
+pub fn scan_args(redactor: &Redactor, args: &Value) -> (Vec<Finding>, Vec<String>) {
+    let findings = redactor.scan_json(args);
+    let mut found: Vec<String> = findings
         .iter()
         .map(|f| f.entity.name().to_ascii_lowercase())
         .collect();
     found.sort();
     found.dedup();
-    found
+    (findings, found)
+}
+
+/// `args` with every finding of an earlier scan masked (`[EMAIL]`), without scanning again.
+/// Findings must come from a scan of this very value.
+pub fn mask_findings(args: &Value, findings: &[Finding]) -> Value {
+    let mut out = args.clone();
+    // within one string, replace from the end so earlier offsets stay valid
+    let mut ordered: Vec<&Finding> = findings.iter().filter(|f| f.pointer.is_some()).collect();
+    ordered.sort_by(|a, b| (&a.pointer, b.start).cmp(&(&b.pointer, a.start)));
+    for f in ordered {
+        let Some(target) = f.pointer.as_deref().and_then(|p| out.pointer_mut(p)) else {
+            continue;
+        };
+        let mask = format!("[{}]", f.entity.name());
+        match (f.start, f.end, &mut *target) {
+            (Some(start), Some(end), Value::String(s))
+                if start <= end
+                    && end <= s.len()
+                    && s.is_char_boundary(start)
+                    && s.is_char_boundary(end) =>
+            {
+                s.replace_range(start..end, &mask);
+            }
+            _ => *target = Value::String(mask),
+        }
+    }
+    out
 }
 
 /// The plan for this call: what the decision's `redact` list names; `None` when empty.
@@ -220,4 +248,29 @@ fn is_json(headers: &HeaderMap) -> bool {
             essence == "application/json" || essence.ends_with("+json")
         })
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::RedactConfig;
+
+    #[test]
+    fn masking_from_a_scan_matches_a_full_redaction() {
+        let redactor = Redactor::new(&RedactConfig::default()).expect("redactor");
+        let docs = [
+            serde_json::json!({"note": "mail jane.doe@example.com or bob@example.org today", "n": 5}),
+            serde_json::json!({"password": "hunter2hunter2", "nested": {"card": "4242 4242 4242 4242"}}),
+            serde_json::json!({"list": ["ip 10.1.2.3 and 2001:db8::1", "plain"], "é": "ünïcödé jane@example.com"}),
+            serde_json::json!({"clean": "nothing here", "amount": 12}),
+        ];
+        for doc in docs {
+            let findings = redactor.scan_json(&doc);
+            let full = redactor
+                .redact_json(&doc, &ActionPlan::mask_all())
+                .value
+                .unwrap_or_else(|| doc.clone());
+            assert_eq!(mask_findings(&doc, &findings), full, "{doc}");
+        }
+    }
 }
