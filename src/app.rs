@@ -308,15 +308,9 @@ pub async fn serve_tls<A, F, Fut>(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, peer_addr) = match accepted {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
+                let Some((stream, peer_addr)) = accepted_stream(accepted).await else {
+                    continue;
                 };
-                let _ = stream.set_nodelay(true);
                 let acceptor = acceptor();
                 let handler = handler.clone();
                 let watcher = graceful.watcher();
@@ -372,6 +366,24 @@ fn http_builder() -> auto::Builder<TokioExecutor> {
     builder
 }
 
+/// A freshly accepted connection with Nagle off; on an accept error (e.g. out of file
+/// descriptors) log it and back off briefly instead of spinning.
+async fn accepted_stream(
+    accepted: std::io::Result<(tokio::net::TcpStream, SocketAddr)>,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    match accepted {
+        Ok((stream, addr)) => {
+            let _ = stream.set_nodelay(true);
+            Some((stream, addr))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            None
+        }
+    }
+}
+
 /// Wait for in-flight connections to finish, at most 10 s.
 async fn drain(graceful: GracefulShutdown) {
     if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
@@ -393,15 +405,9 @@ where
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
+                let Some((stream, _)) = accepted_stream(accepted).await else {
+                    continue;
                 };
-                let _ = stream.set_nodelay(true);
                 let conn = builder
                     .serve_connection(TokioIo::new(stream), service_fn(handler.clone()))
                     .into_owned();
