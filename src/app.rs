@@ -47,6 +47,8 @@ pub struct AppState {
     pub limiters: Limiters,
     /// Bearer token the admin API requires, if any.
     pub admin_token: Option<String>,
+    /// MCP tool definitions seen and their pins: outlive config reloads.
+    pub mcp: crate::mcp::Catalog,
 }
 
 impl AppState {
@@ -170,6 +172,7 @@ pub async fn start_with_clock(
         last_reload_error: std::sync::Mutex::new(None),
         limiters: Limiters::new(clock, state_store),
         admin_token: loaded.admin_token.clone(),
+        mcp: crate::mcp::Catalog::default(),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();

@@ -15,6 +15,8 @@ pub mod config;
 pub mod demo;
 /// Strict JSON parsing (duplicate keys, depth).
 pub mod json;
+/// MCP tool catalog and definition pinning.
+pub mod mcp;
 /// Prometheus metrics.
 pub mod metrics;
 /// The request pipeline and the refusal reasons.

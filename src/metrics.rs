@@ -152,6 +152,27 @@ impl Metrics {
 
 /// A `'static` copy of a label value from config (tool names, versions): each distinct value
 /// is kept once for the life of the process, so the set is bounded by what config declares.
+/// Like [`intern`] for names a server chooses (MCP tools): past 1,024 distinct names every
+/// new one is labelled `other`, so a server cannot grow the metric families without bound.
+pub fn intern_bounded(s: &str) -> &'static str {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashSet::new()));
+    let mut guard = match seen.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(v) = guard.get(s) {
+        return v;
+    }
+    if COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 1024 {
+        return "other";
+    }
+    let v = intern(s);
+    guard.insert(v);
+    v
+}
+
 pub fn intern(s: &str) -> &'static str {
     static SET: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     let set = SET.get_or_init(|| Mutex::new(HashSet::new()));

@@ -1,5 +1,5 @@
 //! The admin listener: /healthz, /readyz, /metrics, POST /admin/reload, GET/POST /admin/kill,
-//! GET /admin/usage. Never on the agent port. `/admin/*` needs the bearer token when one is
+//! GET /admin/usage, POST /admin/mcp/pin. Never on the agent port. `/admin/*` needs the bearer token when one is
 //! configured (it must be when the admin address is not loopback).
 
 mod limits;
@@ -87,7 +87,43 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
         (&Method::GET, "/admin/kill") => limits::list_kills(st).await,
         (&Method::POST, "/admin/kill") => limits::set_kill(st, req).await,
         (&Method::GET, "/admin/usage") => limits::usage(st, req.uri().query()).await,
+        (&Method::POST, "/admin/mcp/pin") => mcp_pin(st, req).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+/// `POST /admin/mcp/pin` `{"adapter": "crm", "tool": null}`: accept the MCP server's current
+/// tool definitions (all of the adapter's, or one tool's).
+async fn mcp_pin(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
+    use http_body_util::BodyExt;
+    let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return text(StatusCode::BAD_REQUEST, &format!("cannot read body: {e}\n")),
+    };
+    let v: serde_json::Value = match crate::json::parse_strict(&body, 8) {
+        Ok(v) => v,
+        Err(e) => return text(StatusCode::BAD_REQUEST, &format!("body is not JSON: {e}\n")),
+    };
+    let Some(adapter) = v.get("adapter").and_then(|a| a.as_str()) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "body needs {\"adapter\": \"NAME\"}\n",
+        );
+    };
+    let tool = v.get("tool").and_then(|t| t.as_str());
+    match crate::pipeline::mcp::repin(st, adapter, tool).await {
+        Ok(out) => {
+            let mut r = Response::new(full(out.to_string()));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(e) => text(StatusCode::UNPROCESSABLE_ENTITY, &format!("{e}\n")),
     }
 }
 

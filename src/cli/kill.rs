@@ -1,5 +1,6 @@
 //! `toolwall kill on|off (--tenant T | --agent A | --tool N | --workflow W | --all)`: flip a kill
-//! switch through the admin API (`POST /admin/kill`).
+//! switch through the admin API (`POST /admin/kill`); `toolwall mcp pin` re-pins MCP tool
+//! definitions the same way (`POST /admin/mcp/pin`).
 
 use std::time::Duration;
 
@@ -31,16 +32,6 @@ pub struct KillTarget {
 
 /// Send the request; print the switches now on. Exit 0 on success, 1 if refused, 2 on I/O.
 pub fn kill(on: bool, target: &KillTarget, admin: &str, token: Option<&str>) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("toolwall kill: {e}");
-            return EXIT_USAGE;
-        }
-    };
     let body = json!({
         "on": on,
         "all": target.all,
@@ -49,7 +40,35 @@ pub fn kill(on: bool, target: &KillTarget, admin: &str, token: Option<&str>) -> 
         "tool": target.tool,
         "workflow": target.workflow,
     });
-    let url = format!("{}/admin/kill", admin.trim_end_matches('/'));
+    post_admin("kill", admin, "/admin/kill", token, &body)
+}
+
+/// `toolwall mcp pin --adapter N [--tool T]`: accept the server's current definitions.
+pub fn mcp_pin(adapter: &str, tool: Option<&str>, admin: &str, token: Option<&str>) -> i32 {
+    let body = json!({"adapter": adapter, "tool": tool});
+    post_admin("mcp pin", admin, "/admin/mcp/pin", token, &body)
+}
+
+/// POST a JSON body to the admin API and print the answer. Exit 0 on 200, 1 if refused, 2 on
+/// I/O or usage errors.
+fn post_admin(
+    what: &str,
+    admin: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> i32 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("toolwall {what}: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let url = format!("{}{path}", admin.trim_end_matches('/'));
     rt.block_on(async move {
         let mut req = Request::post(&url).header("content-type", "application/json");
         if let Some(t) = token {
@@ -58,7 +77,7 @@ pub fn kill(on: bool, target: &KillTarget, admin: &str, token: Option<&str>) -> 
         let req = match req.body(Full::new(Bytes::from(body.to_string()))) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("toolwall kill: bad admin URL {url}: {e}");
+                eprintln!("toolwall {what}: bad admin URL {url}: {e}");
                 return EXIT_USAGE;
             }
         };
@@ -66,11 +85,11 @@ pub fn kill(on: bool, target: &KillTarget, admin: &str, token: Option<&str>) -> 
         let resp = match tokio::time::timeout(Duration::from_secs(10), client.request(req)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
-                eprintln!("toolwall kill: cannot reach the admin API at {url}: {e}");
+                eprintln!("toolwall {what}: cannot reach the admin API at {url}: {e}");
                 return EXIT_USAGE;
             }
             Err(_) => {
-                eprintln!("toolwall kill: the admin API at {url} did not answer in 10s");
+                eprintln!("toolwall {what}: the admin API at {url} did not answer in 10s");
                 return EXIT_USAGE;
             }
         };
@@ -85,7 +104,7 @@ pub fn kill(on: bool, target: &KillTarget, admin: &str, token: Option<&str>) -> 
             println!("{text}");
             EXIT_OK
         } else {
-            eprintln!("toolwall kill: {status}: {text}");
+            eprintln!("toolwall {what}: {status}: {text}");
             EXIT_FAILED
         }
     })

@@ -109,11 +109,34 @@ pub enum Command {
         #[arg(long, env = "TOOLWALL_ADMIN_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
+    /// MCP adapters: accept the server's current tool definitions.
+    #[command(subcommand)]
+    Mcp(McpCommand),
     /// Run only the built-in demo payments API (for load tests and demos).
     #[command(hide = true)]
     DemoUpstream {
         #[arg(long, default_value = "127.0.0.1:8081")]
         listen: std::net::SocketAddr,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Re-pin the tool definitions the MCP server last listed (after reviewing a change that
+    /// toolwall refused as `tool_definition_changed`), through the admin API.
+    Pin {
+        /// The MCP adapter.
+        #[arg(long)]
+        adapter: String,
+        /// Only this tool (as the server names it); default every tool of the adapter.
+        #[arg(long)]
+        tool: Option<String>,
+        /// Admin API base URL.
+        #[arg(long, default_value = "http://127.0.0.1:9901")]
+        admin: String,
+        /// Admin bearer token.
+        #[arg(long, env = "TOOLWALL_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
 }
 
@@ -255,6 +278,12 @@ pub fn dispatch(cli: Cli) -> i32 {
             admin,
             token,
         } => kill::kill(state == OnOff::On, &target, &admin, token.as_deref()),
+        Command::Mcp(McpCommand::Pin {
+            adapter,
+            tool,
+            admin,
+            token,
+        }) => kill::mcp_pin(&adapter, tool.as_deref(), &admin, token.as_deref()),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

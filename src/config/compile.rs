@@ -97,7 +97,11 @@ pub struct Adapter {
     pub timeout: Duration,
     pub client: UpstreamClient,
     routes: HashMap<Method, matchit::Router<usize>>,
+    /// HTTP: the declared tools. MCP: per-tool overrides (schema, cost, risk) of what the
+    /// server lists.
     pub tools: Vec<Tool>,
+    /// MCP: re-pin changed tool definitions on sight (`pin: auto`).
+    pub pin_auto: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -600,9 +604,9 @@ fn load_adapters(
             )));
             continue;
         }
-        if raw.kind != AdapterKind::Http {
+        if raw.kind == AdapterKind::Grpc {
             diags.push(at("kind:", 1)(format!(
-                "adapter kind `{}` is not supported yet (only `http`)",
+                "adapter kind `{}` is not supported yet (only `http` and `mcp`)",
                 raw.kind.as_str()
             )));
             continue;
@@ -701,7 +705,17 @@ fn load_adapters(
         for rt in raw.tools {
             let tool_line = locate(&text, &rt.name, 1).0;
             let at_tool = |needle: &str| at(needle, tool_line);
-            match compile_tool(&file, &raw.name, rt, &at_tool) {
+            match compile_tool(&file, &raw.name, raw.kind, rt, &at_tool) {
+                Ok(tool) if raw.kind == AdapterKind::Mcp => {
+                    if tools.iter().any(|t: &Tool| t.name == tool.name) {
+                        diags.push(at_tool(&tool.name)(format!(
+                            "tool `{}` is declared twice",
+                            tool.name
+                        )));
+                        continue;
+                    }
+                    tools.push(tool);
+                }
                 Ok(tool) => {
                     if let Some(other) = tool_names.get(&tool.name) {
                         diags.push(at_tool(&tool.name)(format!(
@@ -734,12 +748,19 @@ fn load_adapters(
             client,
             routes,
             tools,
+            pin_auto: raw.pin == crate::config::raw::PinMode::Auto,
         });
     }
     adapters
 }
 
-fn compile_tool<F, G>(file: &Path, adapter: &str, rt: RawTool, at: &F) -> Result<Tool, Diag>
+fn compile_tool<F, G>(
+    file: &Path,
+    adapter: &str,
+    kind: AdapterKind,
+    rt: RawTool,
+    at: &F,
+) -> Result<Tool, Diag>
 where
     F: Fn(&str) -> G,
     G: FnOnce(String) -> Diag,
@@ -749,12 +770,30 @@ where
     } else {
         format!("{adapter}.{}", rt.name)
     };
-    let method = Method::from_bytes(rt.match_.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| at("method:")(format!("`{}` is not an HTTP method", rt.match_.method)))?;
-    let path = rt.match_.path.clone();
-    if !path.starts_with('/') {
-        return Err(at(&path)(format!("path `{path}` must start with '/'")));
-    }
+    let (method, path) = match (&rt.match_, kind) {
+        (Some(m), AdapterKind::Http) => {
+            let method = Method::from_bytes(m.method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| at("method:")(format!("`{}` is not an HTTP method", m.method)))?;
+            if !m.path.starts_with('/') {
+                return Err(at(&m.path)(format!(
+                    "path `{}` must start with '/'",
+                    m.path
+                )));
+            }
+            (method, m.path.clone())
+        }
+        (None, AdapterKind::Http) => {
+            return Err(at(&rt.name)(format!(
+                "tool {name}: `match: {{method, path}}` is required on an http adapter"
+            )))
+        }
+        (Some(_), _) => {
+            return Err(at("match:")(format!(
+                "tool {name}: MCP tools are named by the server; `match` does not apply"
+            )))
+        }
+        (None, _) => (Method::POST, String::new()),
+    };
     let (schema_value, schema_ref) = match &rt.schema {
         None => (None, None),
         Some(yaml_serde::Value::String(rel)) => {

@@ -391,6 +391,18 @@ pub struct RawAdapter {
     pub tls: Option<RawUpstreamTls>,
     #[serde(default)]
     pub tools: Vec<RawTool>,
+    /// MCP adapters: `manual` (default) refuses a tool whose definition changed until an
+    /// operator re-pins it; `auto` re-pins on sight (trusted servers), still audited.
+    #[serde(default)]
+    pub pin: PinMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PinMode {
+    #[default]
+    Manual,
+    Auto,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -433,8 +445,10 @@ pub struct RawUpstreamTls {
 #[serde(deny_unknown_fields)]
 pub struct RawTool {
     pub name: String,
-    #[serde(rename = "match")]
-    pub match_: RawMatch,
+    /// Required for `http` adapters; MCP tools are named by the server, so an MCP adapter's
+    /// `tools` entries only override schema, cost and risk.
+    #[serde(rename = "match", default)]
+    pub match_: Option<RawMatch>,
     #[serde(default)]
     pub args: ArgsFrom,
     /// A path (relative to the adapter file) or an inline JSON Schema object.

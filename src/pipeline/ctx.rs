@@ -65,6 +65,11 @@ pub struct CallCtx {
     pub audit: Option<AuditHook>,
     /// The decision record was written ahead of forwarding; the guard writes the outcome.
     pub written_ahead: bool,
+    /// Protocol details recorded with the call (MCP: method, definition hashes).
+    pub extra: Option<Value>,
+    /// False for traffic that is not a tool call (MCP `initialize`, `tools/list`, streams):
+    /// no audit record, no call metric.
+    pub record: bool,
     metrics: Arc<Metrics>,
 }
 
@@ -100,6 +105,8 @@ impl CallCtx {
             cost_usd: 0.0,
             audit,
             written_ahead: false,
+            extra: None,
+            record: true,
             metrics,
         }
     }
@@ -121,6 +128,9 @@ impl Drop for CallCtx {
     /// Every exit path passes here exactly once: a call that never set an outcome was
     /// abandoned (client disconnect or panic) and is recorded as such.
     fn drop(&mut self) {
+        if !self.record {
+            return;
+        }
         self.write_audit();
         let elapsed = self.started.elapsed();
         let tool = self.tool.unwrap_or("unknown");

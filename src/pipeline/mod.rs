@@ -7,6 +7,7 @@
 //! allowed (limits need async shared state, so they run after `evaluate`).
 
 pub mod ctx;
+pub mod mcp;
 pub mod reject;
 
 use std::convert::Infallible;
@@ -36,7 +37,7 @@ pub const DECISION_HEADER: &str = "toolwall-decision-id";
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Handle one agent request end to end.
-pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
+pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
     let snap = app.snapshot.load_full();
     let (parts, body) = req.into_parts();
     let (traceparent, trace_id) = traceparent(&parts.headers);
@@ -53,6 +54,10 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
     };
     let adapter = &snap.adapters[route.adapter];
     ctx.adapter = Some(adapter.name.clone());
+    if adapter.kind == crate::config::raw::AdapterKind::Mcp {
+        let (idx, path) = (route.adapter, route.path.to_string());
+        return mcp::run(app, snap.clone(), ctx, parts, body, idx, &path, traceparent).await;
+    }
     ctx.request = Some(serde_json::json!({
         "method": parts.method.as_str(),
         "host": adapter.upstream.host,
@@ -87,57 +92,11 @@ pub async fn run(app: &AppState, req: Request<Incoming>) -> Response<ResBody> {
         Err(rej) => return refuse(&mut ctx, rej),
     };
 
-    // Limits: kill switches, rate limits, spend reservation (shared state, so async).
-    let mut spend: Option<SpendReservation> = None;
     let tool = ctx.tool_index.and_then(|i| adapter.tools.get(i));
-    if let (Some(tool), Some(principal)) = (tool, ctx.principal.as_ref()) {
-        let result = limits::enforce(&app.limiters, &snap.limits, principal, tool).await;
-        app.metrics
-            .state_backend_up
-            .set(i64::from(app.state().healthy()));
-        match result {
-            Ok(s) => spend = s,
-            Err(rej)
-                if snap.mode == crate::config::raw::Mode::Shadow && rej.reason.shadowable() =>
-            {
-                if ctx.shadow.is_none() {
-                    ctx.shadow = Some(rej);
-                }
-            }
-            Err(rej) => return refuse(&mut ctx, rej),
-        }
-    }
-
-    // Write-ahead: the decision reaches the OS before any byte goes upstream.
-    if let Some(hook) = &ctx.audit {
-        let sink = hook.sink.clone();
-        let args_mode = hook.args;
-        let redactor = hook.redactor.clone();
-        let body = crate::stage::audit::decision_record(
-            &mut ctx,
-            &sink,
-            args_mode,
-            &redactor,
-            crate::stage::audit::Phase::Forwarding,
-        );
-        match sink.write_ahead(crate::audit::Kind::Decision, body).await {
-            Ok(_) => ctx.written_ahead = true,
-            Err(e) => {
-                if let Some(reservation) = spend {
-                    limits::settle_after_failure(reservation, Reason::AuditUnavailable).await;
-                }
-                return refuse(
-                    &mut ctx,
-                    Reject::new(
-                        Reason::AuditUnavailable,
-                        format!(
-                            "the audit stream cannot be written ({e}); the call was not forwarded"
-                        ),
-                    ),
-                );
-            }
-        }
-    }
+    let spend = match admit(app, &snap, &mut ctx, tool).await {
+        Ok(s) => s,
+        Err(rej) => return refuse(&mut ctx, rej),
+    };
 
     // What policy asked to redact applies to the tool's answer too.
     let response_plan = ctx
@@ -221,7 +180,7 @@ fn evaluate(
     let adapter = &snap.adapters[route.adapter];
     crate::protocol::http::check_headers(&parts.headers)?;
     let principal = identify::identify(snap, parts)?;
-    let principal = &*ctx.principal.insert(principal);
+    ctx.principal = Some(principal);
 
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];
@@ -238,20 +197,60 @@ fn evaluate(
         params,
         snap.max_json_depth,
     )?;
-    schema::check_schema(tool, &parsed.args)?;
     let args::ParsedArgs { args, wire } = parsed;
-    let (pii_findings, pii_found) = redact::scan_args(&snap.redactor, &args);
-    ctx.pii_findings = pii_findings;
-    let now = app.clock().now();
-
     let facts = policy::RequestFacts {
         method: parts.method.as_str(),
         host: &adapter.upstream.host,
         path: route.path,
-        now,
+        now: app.clock().now(),
     };
-    let mut input = policy::build_input(snap, principal, adapter, tool, args, pii_found, &facts);
-    input["usage"] = limits::usage_doc(app.state().as_ref(), &snap.limits, principal, now);
+    decide_call(app, snap, ctx, adapter, tool, tool, args, &facts, None)?;
+    let Some(input) = ctx.input.as_ref() else {
+        return Err(Reject::new(Reason::Internal, "decided call has no input"));
+    };
+    let args = &input["args"];
+    let (fwd_body, content_type) = wire.body(tool.args_from, args);
+    let path_and_query = match wire.query(args) {
+        Some(q) => format!("{}?{q}", route.path),
+        None => route.path.to_string(),
+    };
+
+    Ok(Outgoing {
+        method: parts.method.clone(),
+        path_and_query,
+        body: fwd_body,
+        content_type,
+        traceparent: HeaderValue::from_static(""),
+        identity_encoding: false,
+    })
+}
+
+/// schema → PII scan → policy → redaction, for a classified call whose principal is in `ctx`.
+/// The decided (possibly redacted) arguments are left in `ctx.input["args"]`; `extra` goes
+/// into the policy input as `input.mcp`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decide_call(
+    app: &AppState,
+    snap: &Snapshot,
+    ctx: &mut CallCtx,
+    adapter: &crate::config::Adapter,
+    tool: &crate::config::Tool,
+    schema_tool: &crate::config::Tool,
+    args: serde_json::Value,
+    facts: &policy::RequestFacts<'_>,
+    extra: Option<serde_json::Value>,
+) -> Result<(), Reject> {
+    schema::check_schema(schema_tool, &args)?;
+    let (pii_findings, pii_found) = redact::scan_args(&snap.redactor, &args);
+    ctx.pii_findings = pii_findings;
+    let Some(principal) = ctx.principal.as_ref() else {
+        return Err(Reject::new(Reason::Internal, "call has no principal"));
+    };
+    let mut input = policy::build_input(snap, principal, adapter, tool, args, pii_found, facts);
+    input["usage"] = limits::usage_doc(app.state().as_ref(), &snap.limits, principal, facts.now);
+    if let Some(extra) = extra {
+        input["mcp"] = extra;
+    }
     let started = std::time::Instant::now();
     let decided = policy::decide(snap, &input);
     app.metrics
@@ -270,21 +269,60 @@ fn evaluate(
             .map(|f| serde_json::json!({"path": f.pointer, "entity": f.entity.name()}))
             .collect();
     }
-    let args = &input["args"];
-    let (fwd_body, content_type) = wire.body(tool.args_from, args);
-    let path_and_query = match wire.query(args) {
-        Some(q) => format!("{}?{q}", route.path),
-        None => route.path.to_string(),
-    };
+    Ok(())
+}
 
-    Ok(Outgoing {
-        method: parts.method.clone(),
-        path_and_query,
-        body: fwd_body,
-        content_type,
-        traceparent: HeaderValue::from_static(""),
-        identity_encoding: false,
-    })
+/// Kill switches, rate limits and the spend reservation (shared state, so async), then the
+/// write-ahead decision record: it reaches the OS before any byte goes upstream.
+pub(crate) async fn admit(
+    app: &AppState,
+    snap: &Snapshot,
+    ctx: &mut CallCtx,
+    tool: Option<&crate::config::Tool>,
+) -> Result<Option<SpendReservation>, Reject> {
+    let mut spend: Option<SpendReservation> = None;
+    if let (Some(tool), Some(principal)) = (tool, ctx.principal.as_ref()) {
+        let result = limits::enforce(&app.limiters, &snap.limits, principal, tool).await;
+        app.metrics
+            .state_backend_up
+            .set(i64::from(app.state().healthy()));
+        match result {
+            Ok(s) => spend = s,
+            Err(rej)
+                if snap.mode == crate::config::raw::Mode::Shadow && rej.reason.shadowable() =>
+            {
+                if ctx.shadow.is_none() {
+                    ctx.shadow = Some(rej);
+                }
+            }
+            Err(rej) => return Err(rej),
+        }
+    }
+    if let Some(hook) = &ctx.audit {
+        let sink = hook.sink.clone();
+        let args_mode = hook.args;
+        let redactor = hook.redactor.clone();
+        let body = crate::stage::audit::decision_record(
+            ctx,
+            &sink,
+            args_mode,
+            &redactor,
+            crate::stage::audit::Phase::Forwarding,
+        );
+        match sink.write_ahead(crate::audit::Kind::Decision, body).await {
+            Ok(_) => ctx.written_ahead = true,
+            Err(e) => {
+                if let Some(reservation) = spend {
+                    limits::settle_after_failure(reservation, Reason::AuditUnavailable).await;
+                }
+                return Err(Reject::new(
+                    Reason::AuditUnavailable,
+                    format!("the audit stream cannot be written ({e}); the call was not forwarded"),
+                ));
+            }
+        }
+    }
+    Ok(spend)
 }
 
 /// Read the whole body, refusing more than `limit` bytes.

@@ -52,6 +52,12 @@ pub enum Reason {
     PiiDenied,
     /// The tool's response had to be redacted but could not be read (compressed, too large).
     ResponseNotInspectable,
+    /// An MCP tool's definition (description, schemas, annotations) differs from the pinned one.
+    ToolDefinitionChanged,
+    /// Not a valid MCP JSON-RPC message, or routing headers that disagree with the body.
+    InvalidMcpMessage,
+    /// The tool's result breaks its declared `outputSchema`.
+    ToolOutputInvalid,
     Internal,
 }
 
@@ -87,6 +93,9 @@ impl Reason {
             Reason::AuditUnavailable => "audit_unavailable",
             Reason::PiiDenied => "pii_denied",
             Reason::ResponseNotInspectable => "response_not_inspectable",
+            Reason::ToolDefinitionChanged => "tool_definition_changed",
+            Reason::InvalidMcpMessage => "invalid_mcp_message",
+            Reason::ToolOutputInvalid => "tool_output_invalid",
             Reason::Internal => "internal_error",
         }
     }
@@ -107,7 +116,8 @@ impl Reason {
             | Reason::PolicyDenied
             | Reason::PolicyUndefined
             | Reason::PolicyError
-            | Reason::PiiDenied => (StatusCode::FORBIDDEN, "denied"),
+            | Reason::PiiDenied
+            | Reason::ToolDefinitionChanged => (StatusCode::FORBIDDEN, "denied"),
             Reason::AmbiguousRequest
             | Reason::InvalidJson
             | Reason::InvalidUtf8
@@ -115,14 +125,15 @@ impl Reason {
             | Reason::TooDeep
             | Reason::UnexpectedBody
             | Reason::IncompleteBody
-            | Reason::SchemaInvalid => (StatusCode::BAD_REQUEST, "invalid_request"),
+            | Reason::SchemaInvalid
+            | Reason::InvalidMcpMessage => (StatusCode::BAD_REQUEST, "invalid_request"),
             Reason::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Reason::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            Reason::UpstreamUnavailable | Reason::ResponseNotInspectable => {
-                (StatusCode::BAD_GATEWAY, "upstream_error")
-            }
+            Reason::UpstreamUnavailable
+            | Reason::ResponseNotInspectable
+            | Reason::ToolOutputInvalid => (StatusCode::BAD_GATEWAY, "upstream_error"),
             Reason::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
             Reason::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Reason::AuditUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
@@ -163,6 +174,9 @@ impl Reason {
             | Reason::AuditUnavailable
             | Reason::PiiDenied
             | Reason::ResponseNotInspectable
+            | Reason::ToolDefinitionChanged
+            | Reason::InvalidMcpMessage
+            | Reason::ToolOutputInvalid
             | Reason::Internal => false,
         }
     }

@@ -30,6 +30,8 @@ pub struct PolicySet {
     program: Arc<Program>,
     data: Value,
     max_instructions: usize,
+    /// Whether the policy defines `data.toolwall.tool_visible` (MCP `tools/list` filtering).
+    pub has_visible: bool,
 }
 
 /// What the policy said about one call.
@@ -183,6 +185,7 @@ impl PolicySet {
             program,
             data: data_value,
             max_instructions,
+            has_visible,
         })
     }
 

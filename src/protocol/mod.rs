@@ -1,3 +1,5 @@
 //! How a request becomes (adapter, tool, args): one module per protocol.
 
 pub mod http;
+pub mod mcp;
+pub mod sse;

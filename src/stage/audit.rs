@@ -51,6 +51,9 @@ pub fn decision_record(
     r.insert("mode".into(), json!(ctx.mode.as_str()));
     r.insert("approvals".into(), json!([]));
     r.insert("redactions".into(), json!(ctx.redactions));
+    if let Some(extra) = &ctx.extra {
+        r.insert("mcp".into(), extra.clone());
+    }
     let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
         (Phase::Forwarding, _) | (Phase::Final, Some(Outcome::Forwarded { .. })) => {
             ("allow", None, None, Vec::new())
@@ -159,6 +162,9 @@ pub fn outcome_record(ctx: &CallCtx) -> Map<String, Value> {
             r.insert("status".into(), json!(499));
             r.insert("error".into(), json!("aborted"));
         }
+    }
+    if let Some(extra) = &ctx.extra {
+        r.insert("mcp".into(), extra.clone());
     }
     r.insert("upstream_latency_us".into(), json!(ctx.upstream_latency_us));
     r.insert("cost_usd".into(), json!(ctx.cost_usd));

@@ -184,7 +184,7 @@ pub fn redact_event_stream(
                     return None;
                 }
                 loop {
-                    if let Some(end) = event_end(&buf) {
+                    if let Some(end) = crate::protocol::sse::event_end(&buf) {
                         let rest = buf.split_off(end);
                         let event = std::mem::replace(&mut buf, rest);
                         let out = redact_event(&redactor, &plan, &metrics, event);
@@ -205,16 +205,6 @@ pub fn redact_event_stream(
         },
     );
     BodyExt::boxed(http_body_util::StreamBody::new(stream))
-}
-
-/// Where the first complete event in `buf` ends (after its blank line), if any.
-fn event_end(buf: &[u8]) -> Option<usize> {
-    let lf = memchr::memmem::find(buf, b"\n\n").map(|i| i + 2);
-    let crlf = memchr::memmem::find(buf, b"\r\n\r\n").map(|i| i + 4);
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 fn redact_event(

@@ -87,6 +87,19 @@ pub trait StateStore: Send + Sync + 'static {
     /// Usage as last seen, without a round trip (for `input.usage`); `None` if never seen.
     fn usage_cached(&self, key: &str) -> Option<i64>;
 
+    /// MCP tool definition pins of one adapter: tool name → definition hash.
+    fn pins<'a>(
+        &'a self,
+        adapter: &'a str,
+    ) -> BoxFuture<'a, Result<std::collections::HashMap<String, String>, StateError>>;
+
+    /// Record pins (tool name, definition hash) for one adapter, replacing earlier ones.
+    fn set_pins<'a>(
+        &'a self,
+        adapter: &'a str,
+        pins: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<(), StateError>>;
+
     /// Whether the backend answered its last operation (for `/readyz` and metrics).
     fn healthy(&self) -> bool;
 

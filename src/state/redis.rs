@@ -290,6 +290,41 @@ impl StateStore for RedisStore {
         .boxed()
     }
 
+    fn pins<'a>(
+        &'a self,
+        adapter: &'a str,
+    ) -> BoxFuture<'a, Result<HashMap<String, String>, StateError>> {
+        async move {
+            let mut conn = self.conn.clone();
+            self.op(redis::cmd("HGETALL")
+                .arg(self.key(&format!("pins:{adapter}")))
+                .query_async(&mut conn))
+                .await
+        }
+        .boxed()
+    }
+
+    fn set_pins<'a>(
+        &'a self,
+        adapter: &'a str,
+        pins: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        async move {
+            if pins.is_empty() {
+                return Ok(());
+            }
+            let mut conn = self.conn.clone();
+            let mut cmd = redis::cmd("HSET");
+            cmd.arg(self.key(&format!("pins:{adapter}")));
+            for (tool, hash) in pins {
+                cmd.arg(tool).arg(hash);
+            }
+            let _: i64 = self.op(cmd.query_async(&mut conn)).await?;
+            Ok(())
+        }
+        .boxed()
+    }
+
     fn kills(&self) -> BoxFuture<'_, Result<Vec<String>, StateError>> {
         async move {
             let mut conn = self.conn.clone();

@@ -40,6 +40,9 @@ struct Inner {
     dirty: HashSet<String>,
     /// Kill switch changes since the writer last ran, in order.
     dirty_kills: Vec<(String, bool)>,
+    /// MCP definition pins: (adapter, tool) → hash.
+    pins: HashMap<(String, String), String>,
+    dirty_pins: Vec<(String, String, String)>,
 }
 
 /// The SQLite-backed store.
@@ -82,7 +85,8 @@ impl SqliteStore {
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
              CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, committed INTEGER NOT NULL, expires INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS kills (field TEXT PRIMARY KEY);",
+             CREATE TABLE IF NOT EXISTS kills (field TEXT PRIMARY KEY);
+             CREATE TABLE IF NOT EXISTS mcp_pins (adapter TEXT NOT NULL, tool TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (adapter, tool));",
         )
         .map_err(err)?;
         let now = clock.now().timestamp();
@@ -117,6 +121,22 @@ impl SqliteStore {
             let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
             for row in rows {
                 inner.kills.insert(row.map_err(err)?);
+            }
+            let mut stmt = conn
+                .prepare("SELECT adapter, tool, hash FROM mcp_pins")
+                .map_err(err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .map_err(err)?;
+            for row in rows {
+                let (adapter, tool, hash) = row.map_err(err)?;
+                inner.pins.insert((adapter, tool), hash);
             }
         }
         let inner = Arc::new(Mutex::new(inner));
@@ -235,7 +255,7 @@ fn write_behind(
         if !stopping {
             std::thread::park_timeout(FLUSH_EVERY);
         }
-        let (counters, kills) = {
+        let (counters, kills, pins) = {
             let mut g = lock(&inner);
             let dirty = std::mem::take(&mut g.dirty);
             let counters: Vec<(String, i64, i64)> = dirty
@@ -245,10 +265,14 @@ fn write_behind(
                     c.map(|c| (k, c.committed, c.expires))
                 })
                 .collect();
-            (counters, std::mem::take(&mut g.dirty_kills))
+            (
+                counters,
+                std::mem::take(&mut g.dirty_kills),
+                std::mem::take(&mut g.dirty_pins),
+            )
         };
         let sweep = last_sweep.elapsed() >= DB_SWEEP_EVERY;
-        if !counters.is_empty() || !kills.is_empty() || sweep {
+        if !counters.is_empty() || !kills.is_empty() || !pins.is_empty() || sweep {
             let result = (|| -> rusqlite::Result<()> {
                 let tx = conn.transaction()?;
                 {
@@ -267,6 +291,13 @@ fn write_behind(
                             tx.prepare_cached("DELETE FROM kills WHERE field = ?1")?
                                 .execute(params![field])?;
                         }
+                    }
+                    for (adapter, tool, hash) in &pins {
+                        tx.prepare_cached(
+                            "INSERT INTO mcp_pins (adapter, tool, hash) VALUES (?1, ?2, ?3)
+                             ON CONFLICT(adapter, tool) DO UPDATE SET hash = excluded.hash",
+                        )?
+                        .execute(params![adapter, tool, hash])?;
                     }
                     if sweep {
                         tx.execute(
@@ -355,6 +386,39 @@ impl StateStore for SqliteStore {
             inner.kills.remove(field);
         }
         inner.dirty_kills.push((field.to_string(), on));
+        drop(inner);
+        future::ready(Ok(())).boxed()
+    }
+
+    fn pins<'a>(
+        &'a self,
+        adapter: &'a str,
+    ) -> BoxFuture<'a, Result<HashMap<String, String>, StateError>> {
+        let inner = self.lock();
+        let map = inner
+            .pins
+            .iter()
+            .filter(|((a, _), _)| a == adapter)
+            .map(|((_, t), h)| (t.clone(), h.clone()))
+            .collect();
+        drop(inner);
+        future::ready(Ok(map)).boxed()
+    }
+
+    fn set_pins<'a>(
+        &'a self,
+        adapter: &'a str,
+        pins: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        let mut inner = self.lock();
+        for (tool, hash) in pins {
+            inner
+                .pins
+                .insert((adapter.to_string(), tool.clone()), hash.clone());
+            inner
+                .dirty_pins
+                .push((adapter.to_string(), tool.clone(), hash.clone()));
+        }
         drop(inner);
         future::ready(Ok(())).boxed()
     }
