@@ -47,8 +47,7 @@ pub async fn run(
     mut ctx: CallCtx,
     parts: Parts,
     body: Incoming,
-    adapter_idx: usize,
-    path: &str,
+    (adapter_idx, path): (usize, &str),
     traceparent: HeaderValue,
 ) -> Response<ResBody> {
     let adapter = &snap.adapters[adapter_idx];

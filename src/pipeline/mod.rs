@@ -56,7 +56,16 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
     ctx.adapter = Some(adapter.name.clone());
     if adapter.kind == crate::config::raw::AdapterKind::Mcp {
         let (idx, path) = (route.adapter, route.path.to_string());
-        return mcp::run(app, snap.clone(), ctx, parts, body, idx, &path, traceparent).await;
+        return mcp::run(
+            app,
+            snap.clone(),
+            ctx,
+            parts,
+            body,
+            (idx, &path),
+            traceparent,
+        )
+        .await;
     }
     ctx.request = Some(serde_json::json!({
         "method": parts.method.as_str(),

@@ -2,6 +2,7 @@ mod audit;
 mod cli;
 mod identity;
 mod limits;
+mod mcp;
 mod parsing;
 mod proxy;
 mod redact;

@@ -1,0 +1,740 @@
+//! MCP interop: the real MCP Python SDK (PyPI `mcp` 2.x) as server (`tests/mcp/server.py`, an
+//! `MCPServer` over Streamable HTTP) and as client (`tests/mcp/client.py`, `mcp.Client` in its
+//! default 2026-07-28 mode and its legacy 2025-11-25 mode), with toolwall between them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// The MCP test policy: refunds over 1000 and mail outside acme.test denied; `admin_reset`
+/// hidden from tools/list (and denied); elicitations about wires denied; secret resources and
+/// the `forbidden` prompt denied; `lookup_customer` answers have emails masked.
+pub const MCP_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": false, "reasons": ["default_deny"]}
+
+decision := {"allow": true, "reasons": [], "redact": redact} if count(deny) == 0
+
+decision := {"allow": false, "reasons": sort([r | some r in deny])} if count(deny) > 0
+
+deny contains "amount_exceeds_threshold" if {
+	input.tool.name == "crm.refund"
+	input.args.amount > 1000
+}
+
+deny contains "external_recipient" if {
+	input.tool.name == "crm.send_email"
+	not endswith(input.args.to, "@acme.test")
+}
+
+deny contains "operators_only" if input.tool.name == "crm.admin_reset"
+
+deny contains "elicitation_blocked" if {
+	input.tool.name == "crm.elicitation/create"
+	contains(input.args.message, "wire")
+}
+
+deny contains "secret_resource" if {
+	input.tool.name == "crm.resources/read"
+	startswith(input.args.uri, "crm://customers/secret")
+}
+
+deny contains "prompt_blocked" if {
+	input.tool.name == "crm.prompts/get"
+	input.args.name == "forbidden"
+}
+
+default redact := []
+
+redact := ["email"] if input.tool.name == "crm.lookup_customer"
+
+default tool_visible := true
+
+tool_visible := false if input.tool.name == "crm.admin_reset"
+"#;
+
+fn mcp_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp")
+}
+
+/// `tests/mcp/server.py` on a free port; every HTTP request it receives is logged.
+pub struct McpServer {
+    child: Child,
+    pub addr: SocketAddr,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl McpServer {
+    pub async fn start() -> McpServer {
+        let dir = tempfile::tempdir().expect("tmp");
+        let log = dir.path().join("requests.jsonl");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut child = Command::new("python3")
+            .arg(mcp_dir().join("server.py"))
+            .arg(port.to_string())
+            .env("MCP_TEST_LOG", &log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs (the MCP tests need python3 with `pip install mcp==2.3.0`)");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return McpServer {
+                    child,
+                    addr,
+                    log,
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the MCP test server did not start on {addr} (is `mcp` 2.x installed for python3?)");
+    }
+
+    /// Every request the server received: `{method, path, headers, body}`.
+    pub fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Bodies of the `tools/call` requests that reached the server.
+    pub fn tool_calls(&self) -> Vec<Value> {
+        self.requests()
+            .iter()
+            .filter_map(|r| {
+                r["body"]
+                    .as_str()
+                    .and_then(|b| serde_json::from_str(b).ok())
+            })
+            .flat_map(|v: Value| match v {
+                Value::Array(a) => a,
+                v => vec![v],
+            })
+            .filter(|m| m["method"] == "tools/call")
+            .collect()
+    }
+}
+
+impl Drop for McpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn crm_adapter(server: SocketAddr, extra: &str) -> String {
+    format!(
+        "name: crm\nkind: mcp\nupstream: http://{server}/mcp\ntimeout: 10s\n{extra}\ntools:\n  - name: refund\n    cost_usd: 0.01\n    risk: {{ financial: true }}\n"
+    )
+}
+
+/// Audit config with keys in `keys` (outside the harness dir, made before it).
+fn audit_extra(keys: &Path) -> String {
+    assert_eq!(toolwall::cli::audit::keygen(&keys.join("keys"), "t"), 0);
+    format!(
+        "audit: {{ dir: {0}/audit, key: {0}/keys/audit.key, hmac_key: {0}/keys/hmac.key }}",
+        keys.display()
+    )
+}
+
+/// Every record of the audit stream in `dir`, in order.
+fn audit_records(dir: &Path) -> Vec<Value> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+async fn run_client(url: &str, admin: &str, mode: &str) -> Value {
+    let (url, admin, mode) = (url.to_string(), admin.to_string(), mode.to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(mcp_dir().join("client.py"))
+            .args([&url, &admin, &mode])
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "client.py failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim().lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("client.py printed no JSON ({e}):\n{stdout}"))
+}
+
+fn text(v: &Value) -> &str {
+    v["text"].as_str().unwrap_or("")
+}
+
+async fn sdk_client_through_toolwall(mode: &str, expect_version: &str) {
+    let server = McpServer::start().await;
+    let keys = tempfile::tempdir().expect("tmp");
+    let h = Harness::start(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &audit_extra(keys.path()),
+    )
+    .await;
+    let url = format!("http://{}/crm/mcp", h.agent());
+    let admin = format!("http://{}", h.admin());
+    let out = run_client(&url, &admin, mode).await;
+
+    assert_eq!(out["protocol_version"], expect_version, "{out}");
+    // tools/list filtered by tool_visible
+    let tools: Vec<&str> = out["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        tools.contains(&"refund") && tools.contains(&"mutable"),
+        "{tools:?}"
+    );
+    assert!(
+        !tools.contains(&"admin_reset"),
+        "hidden tool listed: {tools:?}"
+    );
+    // allowed call returns the tool's result
+    assert_eq!(out["allowed"]["is_error"], false, "{out}");
+    assert_eq!(text(&out["allowed"]), "refunded 5 on ch_1");
+    // policy denial is an isError result naming the reason and the decision
+    assert_eq!(out["denied"]["is_error"], true);
+    assert!(
+        text(&out["denied"]).contains("amount_exceeds_threshold"),
+        "{}",
+        out["denied"]
+    );
+    assert!(text(&out["denied"]).contains("decision_id"));
+    // schema-invalid arguments are refused before the server sees them
+    assert_eq!(out["schema_invalid"]["is_error"], true);
+    assert!(text(&out["schema_invalid"]).contains("schema_invalid"));
+    assert!(
+        text(&out["hidden_tool"]).contains("operators_only"),
+        "{}",
+        out["hidden_tool"]
+    );
+    assert!(text(&out["email_denied"]).contains("external_recipient"));
+    let calls = server.tool_calls();
+    for c in &calls {
+        let args = &c["params"]["arguments"];
+        assert_ne!(
+            args["amount"],
+            json!("lots"),
+            "schema-invalid call reached the server"
+        );
+        assert_ne!(
+            args["amount"],
+            json!(5000),
+            "denied call reached the server"
+        );
+        assert_ne!(
+            c["params"]["name"], "admin_reset",
+            "denied call reached the server"
+        );
+        assert_ne!(
+            args["to"], "eve@evil.test",
+            "denied call reached the server"
+        );
+    }
+    // policy asked for emails to be masked in the answer: text and structured content
+    assert!(
+        !out["redacted"].to_string().contains("ada@example.com"),
+        "{}",
+        out["redacted"]
+    );
+    assert_eq!(out["redacted"]["structured"]["email"], "[EMAIL]");
+    assert_eq!(out["redacted"]["structured"]["tier"], "gold");
+    // a result that breaks its outputSchema is replaced by an error result
+    assert_eq!(out["bad_output"]["is_error"], true);
+    assert!(
+        text(&out["bad_output"]).contains("tool_output_invalid"),
+        "{}",
+        out["bad_output"]
+    );
+    // progress notifications over SSE arrive in order, before the result
+    assert_eq!(
+        out["progress"]["values"],
+        json!([1.0, 2.0, 3.0, 4.0]),
+        "{}",
+        out["progress"]
+    );
+    assert_eq!(
+        out["progress"]["events"]
+            .as_array()
+            .map(|a| a.last().cloned()),
+        Some(Some(json!("result")))
+    );
+    assert_eq!(text(&out["progress"]["result"]), "counted to 4");
+    // resources/read and prompts/get are decided too
+    assert!(out["resource_allowed"][0]
+        .as_str()
+        .unwrap_or("")
+        .contains("Ada"));
+    assert!(
+        out["resource_denied"]
+            .as_str()
+            .unwrap_or("")
+            .contains("secret_resource"),
+        "{}",
+        out["resource_denied"]
+    );
+    assert_eq!(out["prompt_allowed"][0], "Summarise customer c9");
+    // rug pull: the changed definition is withheld and its calls refused until re-pinned
+    assert_eq!(text(&out["mutable_before"]), "mutable says 1");
+    let after: Vec<&str> = out["tools_after_change"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !after.contains(&"mutable"),
+        "changed tool still listed: {after:?}"
+    );
+    assert!(after.contains(&"refund"));
+    assert_eq!(out["mutable_changed"]["is_error"], true);
+    assert!(
+        text(&out["mutable_changed"]).contains("tool_definition_changed"),
+        "{}",
+        out["mutable_changed"]
+    );
+    assert_eq!(out["repin"]["status"], 200, "{}", out["repin"]);
+    assert_eq!(
+        out["repin"]["body"]["repinned"][0]["name"], "mutable",
+        "{}",
+        out["repin"]
+    );
+    let repinned: Vec<&str> = out["tools_after_repin"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(repinned.contains(&"mutable"), "{repinned:?}");
+    assert_eq!(
+        text(&out["mutable_repinned"]),
+        "mutable says 3",
+        "{}",
+        out["mutable_repinned"]
+    );
+    assert!(
+        !calls.iter().any(|c| c["params"]["arguments"]["x"] == "2"),
+        "a call to the changed tool reached the server"
+    );
+    if mode == "legacy" {
+        // server-to-client requests on the SSE stream are decided by policy
+        assert_eq!(
+            text(&out["elicit_allowed"]),
+            "elicitation accept",
+            "{}",
+            out["elicit_allowed"]
+        );
+        assert!(
+            text(&out["elicit_denied"]).contains("elicitation_blocked"),
+            "{}",
+            out["elicit_denied"]
+        );
+        assert_eq!(
+            out["elicited"],
+            json!(["Refund 5 cents?"]),
+            "the denied elicitation reached the client"
+        );
+    }
+
+    // the audit stream: every decided call, the definition change with both hashes
+    let dir = keys.path().join("audit");
+    let mut records = Vec::new();
+    for _ in 0..50 {
+        records = audit_records(&dir);
+        if records
+            .iter()
+            .any(|r| r["mcp"]["event"] == "repinned_by_operator")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let changed: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["reason"] == "tool_definition_changed")
+        .collect();
+    assert!(
+        changed.len() >= 2,
+        "the listing and the call are audited: {changed:?}"
+    );
+    for r in &changed {
+        let (seen, pinned) = (&r["mcp"]["definition"], &r["mcp"]["pinned_definition"]);
+        assert!(
+            seen.as_str().is_some_and(|s| s.starts_with("sha256:")),
+            "{r}"
+        );
+        assert!(
+            pinned.as_str().is_some_and(|s| s.starts_with("sha256:")),
+            "{r}"
+        );
+        assert_ne!(seen, pinned);
+    }
+    assert!(records
+        .iter()
+        .any(|r| r["tool"] == "crm.refund" && r["reasons"] == json!(["amount_exceeds_threshold"])));
+    assert!(records
+        .iter()
+        .any(|r| r["mcp"]["event"] == "repinned_by_operator"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_client_2026_07_28_through_toolwall() {
+    sdk_client_through_toolwall("auto", "2026-07-28").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_client_legacy_2025_11_25_through_toolwall() {
+    sdk_client_through_toolwall("legacy", "2025-11-25").await;
+}
+
+fn mcp_post(target: &str, headers: &[(&str, &str)], body: &str) -> http::Request<Full<Bytes>> {
+    let mut b = req("POST", target)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(Full::new(Bytes::from(body.to_string())))
+        .expect("request")
+}
+
+/// JSON-RPC messages of a reply, whether JSON or SSE.
+fn messages(r: &Reply) -> Vec<Value> {
+    let text = String::from_utf8_lossy(&r.body);
+    let is_sse = r
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
+    if !is_sse {
+        return match serde_json::from_slice::<Value>(&r.body) {
+            Ok(Value::Array(a)) => a,
+            Ok(v) => vec![v],
+            Err(_) => Vec::new(),
+        };
+    }
+    text.split("\n\n")
+        .filter_map(|ev| {
+            let data: Vec<&str> = ev
+                .lines()
+                .filter_map(|l| l.trim_end_matches('\r').strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            serde_json::from_str(&data.join("\n")).ok()
+        })
+        .collect()
+}
+
+const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_batches_and_header_mismatches_never_reach_the_server() {
+    let server = McpServer::start().await;
+    let h = Harness::start(&[("crm", crm_adapter(server.addr, ""))], MCP_POLICY, "").await;
+    let ep = "/crm/mcp";
+    let modern = [("mcp-protocol-version", "2026-07-28")];
+
+    // not JSON, not JSON-RPC
+    let r = send(h.agent(), mcp_post(ep, &modern, "{nope")).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["code"], -32700);
+    let r = send(
+        h.agent(),
+        mcp_post(ep, &modern, r#"{"id":1,"method":"tools/call"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["code"], -32600);
+    let r = send(h.agent(), mcp_post(ep, &modern, r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"refund","name":"mutate"}}"#)).await;
+    assert_eq!(r.status, 400, "duplicate keys are refused");
+
+    // 2026-07-28: Mcp-Method / Mcp-Name must match the body
+    let call = |name: &str, amount: i64| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"{name}","arguments":{{"charge":"ch_1","amount":{amount}}},{META}}}}}"#
+        )
+    };
+    let r = send(
+        h.agent(),
+        mcp_post(
+            ep,
+            &[
+                modern[0],
+                ("mcp-method", "tools/call"),
+                ("mcp-name", "send_email"),
+            ],
+            &call("refund", 5),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["error"]["code"], -32020);
+    let r = send(
+        h.agent(),
+        mcp_post(ep, &[modern[0], ("mcp-name", "refund")], &call("refund", 5)),
+    )
+    .await;
+    assert_eq!(r.json()["error"]["code"], -32020, "Mcp-Method is required");
+    let r = send(
+        h.agent(),
+        mcp_post(
+            ep,
+            &[
+                modern[0],
+                ("mcp-method", "tools/call"),
+                ("mcp-name", "refund"),
+                ("mcp-param-amount", "5"),
+            ],
+            &call("refund", 5),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.json()["error"]["code"],
+        -32020,
+        "an Mcp-Param header no argument declares"
+    );
+    // and the same call, consistent, goes through
+    let r = send(
+        h.agent(),
+        mcp_post(
+            ep,
+            &[
+                modern[0],
+                ("mcp-method", "tools/call"),
+                ("mcp-name", "refund"),
+            ],
+            &call("refund", 5),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let m = messages(&r);
+    assert_eq!(
+        m.last().map(|m| m["result"]["isError"].clone()),
+        Some(json!(false)),
+        "{m:?}"
+    );
+    assert_eq!(
+        server.tool_calls().len(),
+        1,
+        "only the consistent call reached the server"
+    );
+
+    // legacy session: a batch with one forbidden element is refused whole
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let r = send(h.agent(), mcp_post(ep, &[], init)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let sid = r
+        .headers
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("session id")
+        .to_string();
+    let session = [
+        ("mcp-session-id", sid.as_str()),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let r = send(
+        h.agent(),
+        mcp_post(
+            ep,
+            &session,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        ),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.status);
+    let batch = r#"[
+        {"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"refund","arguments":{"charge":"ch_1","amount":6}}},
+        {"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"refund","arguments":{"charge":"ch_1","amount":9000}}},
+        {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}
+    ]"#;
+    let before = server.tool_calls().len();
+    let r = send(h.agent(), mcp_post(ep, &session, batch)).await;
+    assert_eq!(r.status, 200);
+    let answers = r.json();
+    let answers = answers.as_array().expect("one answer per request");
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    let by_id = |id: i64| {
+        answers
+            .iter()
+            .find(|a| a["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(by_id(11)["result"]["isError"], true);
+    assert!(by_id(11)["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or("")
+        .contains("amount_exceeds_threshold"));
+    assert_eq!(by_id(10)["error"]["code"], -32003, "{:?}", by_id(10));
+    assert_eq!(
+        server.tool_calls().len(),
+        before,
+        "no element of a refused batch was forwarded"
+    );
+
+    // GET (the server's stream) and DELETE pass with the session
+    let r = send(
+        h.agent(),
+        req("DELETE", ep)
+            .header("mcp-session-id", sid.as_str())
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(Full::new(Bytes::new()))
+            .expect("request"),
+    )
+    .await;
+    assert!(r.status.is_success(), "DELETE: {}", r.status);
+    assert!(server
+        .requests()
+        .iter()
+        .any(|q| q["method"] == "DELETE" && q["headers"]["mcp-session-id"] == sid.as_str()));
+    // the server saw a Host it accepts (its DNS-rebinding check) on every request
+    assert!(server
+        .requests()
+        .iter()
+        .all(|q| q["headers"]["host"] == server.addr.to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pin_auto_accepts_changed_definitions_and_pins_survive_a_restart() {
+    let server = McpServer::start().await;
+    let state_dir = tempfile::tempdir().expect("tmp");
+    let state = format!(
+        "state: {{ backend: sqlite, path: {}/state.db }}\n",
+        state_dir.path().display()
+    );
+    let ep = "/crm/mcp";
+    let modern = |method: &'static str, name: Option<&'static str>| {
+        let mut h = vec![
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", method),
+        ];
+        if let Some(n) = name {
+            h.push(("mcp-name", n));
+        }
+        h
+    };
+    let list = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{{META}}}}}"#);
+    let call = |tool: &str, args: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"{tool}","arguments":{args},{META}}}}}"#
+        )
+    };
+    let names = |r: &Reply| -> Vec<String> {
+        messages(r)
+            .iter()
+            .flat_map(|m| m["result"]["tools"].as_array().cloned().unwrap_or_default())
+            .filter_map(|t| t["name"].as_str().map(String::from))
+            .collect()
+    };
+    {
+        // manual pinning: first sight pins
+        let h = Harness::start(&[("crm", crm_adapter(server.addr, ""))], MCP_POLICY, &state).await;
+        let r = send(h.agent(), mcp_post(ep, &modern("tools/list", None), &list)).await;
+        assert!(
+            names(&r).contains(&"mutable".to_string()),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let r = send(
+            h.agent(),
+            mcp_post(
+                ep,
+                &modern("tools/call", Some("mutate")),
+                &call("mutate", r#"{"description":"v2"}"#),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        h.app.shutdown().await;
+    }
+    {
+        // after a restart the pin still holds: the changed tool is refused
+        let h = Harness::start(&[("crm", crm_adapter(server.addr, ""))], MCP_POLICY, &state).await;
+        let r = send(
+            h.agent(),
+            mcp_post(
+                ep,
+                &modern("tools/call", Some("mutable")),
+                &call("mutable", r#"{"x":"a"}"#),
+            ),
+        )
+        .await;
+        let m = messages(&r);
+        assert_eq!(m[0]["result"]["isError"], true, "{m:?}");
+        assert!(m[0]["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("tool_definition_changed"));
+        h.app.shutdown().await;
+    }
+    {
+        // pin: auto re-pins on sight
+        let h = Harness::start(
+            &[("crm", crm_adapter(server.addr, "pin: auto"))],
+            MCP_POLICY,
+            &state,
+        )
+        .await;
+        let r = send(h.agent(), mcp_post(ep, &modern("tools/list", None), &list)).await;
+        assert!(names(&r).contains(&"mutable".to_string()));
+        let r = send(
+            h.agent(),
+            mcp_post(
+                ep,
+                &modern("tools/call", Some("mutable")),
+                &call("mutable", r#"{"x":"b"}"#),
+            ),
+        )
+        .await;
+        let m = messages(&r);
+        assert_eq!(
+            m.last().map(|m| m["result"]["isError"].clone()),
+            Some(json!(false)),
+            "{m:?}"
+        );
+        h.app.shutdown().await;
+    }
+}
