@@ -1,6 +1,8 @@
 //! Pipeline benches: the pre-forward stages on a ~1 KB call (including the PII scan that fills
 //! `input.pii.found`), and policy evaluation alone.
 //! Targets (issue 2): policy decision ≤ 10 µs, whole pre-forward pipeline ≤ 25 µs.
+//! Issue 5: the same call as an MCP `tools/call` (JSON-RPC envelope parsed once, `arguments`
+//! moved out of it and shared by schema, policy and the forwarded body), against the HTTP path.
 
 use std::path::Path;
 
@@ -57,6 +59,91 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("pipeline/pre_forward_1kb", |b| {
         b.iter(|| black_box(pre_forward(black_box(&snap))))
+    });
+
+    // The MCP path: the same arguments inside a tools/call, the tool's definition from a
+    // tools/list the catalog has seen (inputSchema = the HTTP tool's schema).
+    let mcp_idx = snap.adapter_by_name("refunds_mcp").expect("mcp adapter");
+    let mcp_adapter = &snap.adapters[mcp_idx];
+    let http_schema: serde_json::Value = {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures/adapters");
+        let text = std::fs::read_to_string(dir.join("payments.yaml")).expect("payments.yaml");
+        let y: yaml_serde::Value = yaml_serde::from_str(&text).expect("yaml");
+        serde_json::to_value(&y["tools"][0]["schema"]).expect("schema")
+    };
+    let def = serde_json::json!({"name": "create_refund", "description": "Refund a charge", "inputSchema": http_schema});
+    let catalog = toolwall::mcp::Catalog::default();
+    let state_dir = tempfile::tempdir().expect("tmp");
+    let state: toolwall::state::SharedState = std::sync::Arc::new(
+        toolwall::state::sqlite::SqliteStore::open(
+            &state_dir.path().join("s.db"),
+            std::sync::Arc::new(toolwall::state::SystemClock::default()),
+        )
+        .expect("state"),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("rt");
+    rt.block_on(catalog.observe(&state, &snap, mcp_adapter, std::slice::from_ref(&def)))
+        .expect("observe");
+    let mcp_body = Bytes::from(format!(
+        r#"{{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{{"name":"create_refund","arguments":{},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#,
+        String::from_utf8_lossy(&body)
+    ));
+    let (mcp_parts, ()) = http::Request::builder()
+        .method("POST")
+        .uri("/refunds_mcp/mcp")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "create_refund")
+        .body(())
+        .expect("request")
+        .into_parts();
+    use toolwall::protocol::mcp as proto;
+    let mcp_pre_forward = |snap: &toolwall::config::Snapshot| {
+        let principal = identify::identify(snap, &mcp_parts).expect("identity");
+        let mut msg = toolwall::json::parse_strict(&mcp_body, 32).expect("json");
+        let shape = proto::shape(&msg).expect("shape");
+        proto::check_routing_headers(&mcp_parts.headers, &msg, shape).expect("headers");
+        let params = msg
+            .get_mut("params")
+            .and_then(|p| p.as_object_mut())
+            .expect("params");
+        let name = params
+            .get("name")
+            .and_then(|n| n.as_str())
+            .expect("name")
+            .to_string();
+        let args = params.remove("arguments").expect("arguments");
+        let (tool, _) = catalog.lookup(snap, mcp_adapter, &name).expect("listed");
+        proto::check_param_headers(&tool.params, &args, &mcp_parts.headers, true).expect("params");
+        schema::check_schema(tool.input_schema_tool(mcp_adapter), &args).expect("schema");
+        let (_, found) = toolwall::stage::redact::scan_args(&snap.redactor, &args);
+        let facts = policy::RequestFacts {
+            method: "POST",
+            host: &mcp_adapter.upstream.host,
+            path: &mcp_adapter.upstream.base_path,
+            now: chrono::Utc::now(),
+        };
+        let input = policy::build_input(
+            snap,
+            &principal,
+            mcp_adapter,
+            &tool.tool,
+            args,
+            found,
+            &facts,
+        );
+        let decision = policy::decide(snap, &input).expect("allowed");
+        let rest = msg["params"].as_object().expect("params");
+        let forward = proto::encode_request(&msg, rest, Some(&input["args"]), None);
+        (forward, decision)
+    };
+    let (fwd, d) = mcp_pre_forward(&snap);
+    assert!(d.allow && fwd.len() > body.len(), "{:?}", d);
+    c.bench_function("pipeline/pre_forward_1kb_mcp", |b| {
+        b.iter(|| black_box(mcp_pre_forward(black_box(&snap))))
     });
 
     // policy alone, on the input the pipeline builds for this call

@@ -389,7 +389,7 @@ impl Exchange {
             );
             return self.refuse_call(ctx, &id, rej);
         }
-        if let Err(e) = proto::check_param_headers(&mcp_tool.params, &args, headers) {
+        if let Err(e) = proto::check_param_headers(&mcp_tool.params, &args, headers, self.modern) {
             return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
         }
         ctx.extra = Some(extra.clone());
@@ -401,9 +401,10 @@ impl Exchange {
             .and_then(Value::as_object)
             .unwrap_or(&empty);
         let mut headers = std::mem::take(&mut self.headers);
+        let modern = self.modern;
         let encode = |args: &Value| {
-            proto::set_param_headers(&mcp_tool.params, args, &mut headers);
-            encode_request(&msg, rest, Some(args), None)
+            proto::set_param_headers(&mcp_tool.params, args, &mut headers, modern);
+            proto::encode_request(&msg, rest, Some(args), None)
         };
         let decided = self
             .decide_and_admit(&mut ctx, tool, schema_tool, args, extra, encode)
@@ -447,7 +448,7 @@ impl Exchange {
         ctx.extra = Some(extra.clone());
         let encode = |args: &Value| {
             let rest = args.as_object().unwrap_or(&Map::new()).clone();
-            encode_request(&msg, &rest, None, meta.as_ref())
+            proto::encode_request(&msg, &rest, None, meta.as_ref())
         };
         match self
             .decide_and_admit(&mut ctx, &tool, &tool, args, extra, encode)
@@ -1070,41 +1071,6 @@ fn drop_param_headers(headers: &mut HeaderMap) {
     for n in names {
         headers.remove(n);
     }
-}
-
-/// Serialize a request with its params rebuilt around borrowed (decided) values.
-fn encode_request(
-    msg: &Value,
-    rest: &Map<String, Value>,
-    arguments: Option<&Value>,
-    meta: Option<&Value>,
-) -> Bytes {
-    #[derive(Serialize)]
-    struct Params<'a> {
-        #[serde(flatten)]
-        rest: &'a Map<String, Value>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        arguments: Option<&'a Value>,
-        #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-        meta: Option<&'a Value>,
-    }
-    #[derive(Serialize)]
-    struct Request<'a> {
-        jsonrpc: &'a str,
-        id: &'a Value,
-        method: &'a str,
-        params: Params<'a>,
-    }
-    serialize(&Request {
-        jsonrpc: "2.0",
-        id: msg.get("id").unwrap_or(&Value::Null),
-        method: proto::method(msg),
-        params: Params {
-            rest,
-            arguments,
-            meta,
-        },
-    })
 }
 
 impl Step {

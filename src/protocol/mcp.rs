@@ -9,6 +9,7 @@
 
 use base64::Engine as _;
 use http::{HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
@@ -257,12 +258,14 @@ fn render(v: &Value) -> Option<String> {
     }
 }
 
-/// Every `Mcp-Param-*` header must mirror its argument exactly (both present and equal, or
-/// both absent); an unannotated `Mcp-Param-*` header is refused too.
+/// Every `Mcp-Param-*` header must mirror its argument exactly; on 2026-07-28 (`required`)
+/// both must be present or both absent, before that a header may be missing. An unannotated
+/// `Mcp-Param-*` header is refused too.
 pub fn check_param_headers(
     map: &[(Vec<String>, String)],
     args: &Value,
     headers: &HeaderMap,
+    required: bool,
 ) -> Result<(), ProtocolError> {
     for (name, _) in headers.iter() {
         let n = name.as_str();
@@ -291,6 +294,7 @@ pub fn check_param_headers(
             .and_then(render);
         let ok = match (&header, &arg) {
             (None, None) => true,
+            (None, Some(_)) => !required,
             (Some(Some(h)), Some(a)) => h == a || numeric_eq(h, value_at(args, path)),
             _ => false,
         };
@@ -317,15 +321,23 @@ fn numeric_eq(header: &str, arg: Option<&Value>) -> bool {
         .is_ok_and(|h| h == n && n.fract() == 0.0)
 }
 
-/// Rewrite the `Mcp-Param-*` headers from (possibly redacted) arguments.
-pub fn set_param_headers(map: &[(Vec<String>, String)], args: &Value, headers: &mut HeaderMap) {
+/// Rewrite the `Mcp-Param-*` headers from (possibly redacted) arguments: all of them
+/// (2026-07-28, `all`), or only those the client sent.
+pub fn set_param_headers(
+    map: &[(Vec<String>, String)],
+    args: &Value,
+    headers: &mut HeaderMap,
+    all: bool,
+) {
     for (path, token) in map {
         let Ok(name) = HeaderName::from_bytes(
             format!("{PARAM_HEADER_PREFIX}{}", token.to_ascii_lowercase()).as_bytes(),
         ) else {
             continue;
         };
-        headers.remove(&name);
+        if headers.remove(&name).is_none() && !all {
+            continue;
+        }
         let rendered = value_at(args, path)
             .filter(|v| !v.is_null())
             .and_then(render);
@@ -365,6 +377,43 @@ pub fn decode_header_value(v: &str) -> Option<String> {
             String::from_utf8(bytes).ok()
         }
     }
+}
+
+/// Serialize a request with its params rebuilt around borrowed (decided) values: `rest`
+/// (the other params), `arguments` and `_meta`.
+pub fn encode_request(
+    msg: &Value,
+    rest: &Map<String, Value>,
+    arguments: Option<&Value>,
+    meta: Option<&Value>,
+) -> bytes::Bytes {
+    #[derive(Serialize)]
+    struct Params<'a> {
+        #[serde(flatten)]
+        rest: &'a Map<String, Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        arguments: Option<&'a Value>,
+        #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+        meta: Option<&'a Value>,
+    }
+    #[derive(Serialize)]
+    struct Request<'a> {
+        jsonrpc: &'a str,
+        id: &'a Value,
+        method: &'a str,
+        params: Params<'a>,
+    }
+    let bytes = serde_json::to_vec(&Request {
+        jsonrpc: "2.0",
+        id: msg.get("id").unwrap_or(&Value::Null),
+        method: method(msg),
+        params: Params {
+            rest,
+            arguments,
+            meta,
+        },
+    });
+    bytes::Bytes::from(bytes.unwrap_or_else(|_| b"null".to_vec()))
 }
 
 /// A JSON-RPC error response.
@@ -496,28 +545,33 @@ mod tests {
             ("mcp-param-n", "42.0"),
             ("mcp-param-flag", "true"),
         ]);
-        assert!(check_param_headers(&map, &args, &good).is_ok());
+        assert!(check_param_headers(&map, &args, &good, true).is_ok());
         let wrong = headers(&[
             ("mcp-param-region", "us-east"),
             ("mcp-param-n", "42"),
             ("mcp-param-flag", "true"),
         ]);
-        assert!(check_param_headers(&map, &args, &wrong).is_err());
+        assert!(check_param_headers(&map, &args, &wrong, false).is_err());
         let missing = headers(&[("mcp-param-n", "42"), ("mcp-param-flag", "true")]);
-        assert!(check_param_headers(&map, &args, &missing).is_err());
+        assert!(check_param_headers(&map, &args, &missing, true).is_err());
+        assert!(
+            check_param_headers(&map, &args, &missing, false).is_ok(),
+            "legacy: optional"
+        );
         let unknown = headers(&[
             ("mcp-param-region", "eu-west"),
             ("mcp-param-n", "42"),
             ("mcp-param-flag", "true"),
             ("mcp-param-x", "1"),
         ]);
-        assert!(check_param_headers(&map, &args, &unknown).is_err());
+        assert!(check_param_headers(&map, &args, &unknown, false).is_err());
         // rewritten after redaction, non-ASCII wrapped
         let mut h = good.clone();
         set_param_headers(
             &map,
             &json!({"region":"[EMAIL] é","n":42,"nested":{"flag":false}}),
             &mut h,
+            true,
         );
         assert_eq!(
             decode_header_value(h["mcp-param-region"].to_str().unwrap()).unwrap(),

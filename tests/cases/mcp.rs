@@ -55,7 +55,7 @@ deny contains "prompt_blocked" if {
 
 default redact := []
 
-redact := ["email"] if input.tool.name == "crm.lookup_customer"
+redact := ["email"] if input.tool.name in {"crm.lookup_customer", "crm.notify"}
 
 default tool_visible := true
 
@@ -279,6 +279,29 @@ async fn sdk_client_through_toolwall(mode: &str, expect_version: &str) {
     );
     assert_eq!(out["redacted"]["structured"]["email"], "[EMAIL]");
     assert_eq!(out["redacted"]["structured"]["tier"], "gold");
+    // redacted arguments: the body and its mirrored Mcp-Param-To header stay consistent (the
+    // SDK server checks the header against the body on 2026-07-28 and would refuse)
+    assert_eq!(
+        text(&out["notify"]),
+        "notified [EMAIL]: hi",
+        "{}",
+        out["notify"]
+    );
+    let notify: Vec<Value> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r["body"].as_str().unwrap_or("").contains("\"notify\""))
+        .collect();
+    assert!(!notify.is_empty());
+    for r in &notify {
+        assert!(
+            !r["body"].as_str().unwrap_or("").contains("ada@example.com"),
+            "{r}"
+        );
+        if mode == "auto" {
+            assert_eq!(r["headers"]["mcp-param-to"], "[EMAIL]", "{r}");
+        }
+    }
     // a result that breaks its outputSchema is replaced by an error result
     assert_eq!(out["bad_output"]["is_error"], true);
     assert!(

@@ -43,6 +43,7 @@ async def main() -> None:
         out["hidden_tool"] = call_summary(await c.call_tool("admin_reset", {}))
         out["redacted"] = call_summary(await c.call_tool("lookup_customer", {"customer_id": "c1"}))
         out["email_denied"] = call_summary(await c.call_tool("send_email", {"to": "eve@evil.test", "body": "hi"}))
+        out["notify"] = call_summary(await c.call_tool("notify", {"to": "ada@example.com", "body": "hi"}))
         out["bad_output"] = call_summary(await c.call_tool("bad_output", {"x": "c1"}))
 
         progress: list[float] = []

@@ -10,8 +10,10 @@ import json
 import os
 import sys
 
+from typing import Annotated
+
 import anyio
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
@@ -40,6 +42,11 @@ def refund(charge: str, amount: int) -> str:
 @mcp.tool(description="Send an email")
 def send_email(to: str, body: str) -> str:
     return f"sent to {to}: {body}"
+
+
+@mcp.tool(description="Notify someone; `to` is mirrored in the Mcp-Param-To header (2026-07-28)")
+def notify(to: Annotated[str, Field(json_schema_extra={"x-mcp-header": "To"})], body: str) -> str:
+    return f"notified {to}: {body}"
 
 
 @mcp.tool(description="Count to n, reporting progress")
