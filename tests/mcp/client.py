@@ -57,11 +57,12 @@ async def main() -> None:
         events.append("result")
         out["progress"] = {"values": progress, "events": events, "result": call_summary(res)}
 
-        if mode == "legacy":
-            # Server-to-client request on the POST's SSE stream: policy sees crm.elicitation/create.
-            out["elicit_allowed"] = call_summary(await c.call_tool("confirm", {"question": "Refund 5 cents?"}))
-            out["elicit_denied"] = call_summary(await c.call_tool("confirm", {"question": "Approve the wire transfer?"}))
-            out["elicited"] = list(elicited)
+        # Server-to-client requests: on the POST's SSE stream (legacy), or as the
+        # inputRequests of an input_required result (2026-07-28); policy sees
+        # crm.elicitation/create either way.
+        out["elicit_allowed"] = call_summary(await c.call_tool("confirm", {"question": "Refund 5 cents?"}))
+        out["elicit_denied"] = call_summary(await c.call_tool("confirm", {"question": "Approve the wire transfer?"}))
+        out["elicited"] = list(elicited)
 
         res = await c.read_resource("crm://customers/c1")
         out["resource_allowed"] = [getattr(x, "text", None) for x in res.contents]

@@ -16,6 +16,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import InputRequiredResult
 from mcp.server.transport_security import TransportSecuritySettings
 
 mcp = MCPServer("crm-test")
@@ -81,7 +82,27 @@ class Confirm(BaseModel):
 
 
 @mcp.tool(description="Ask the user to confirm (elicitation)")
-async def confirm(question: str, ctx: Context) -> str:
+async def confirm(question: str, ctx: Context) -> str | InputRequiredResult:
+    if ctx.protocol_version == "2026-07-28":
+        # 2026-07-28: no back-channel; the result asks the client for input (SEP-2322)
+        if ctx.input_responses:
+            answer = next(iter(ctx.input_responses.values()))
+            return f"elicitation {getattr(answer, 'action', answer)}"
+        return InputRequiredResult.model_validate(
+            {
+                "resultType": "input_required",
+                "inputRequests": {
+                    "confirm": {
+                        "method": "elicitation/create",
+                        "params": {
+                            "mode": "form",
+                            "message": question,
+                            "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}},
+                        },
+                    }
+                },
+            }
+        )
     try:
         result = await ctx.elicit(question, Confirm)
     except Exception as e:  # the client (or toolwall) refused the elicitation
