@@ -642,11 +642,17 @@ impl Exchange {
                 _ => break,
             }
         }
-        self.app
+        let observed = self
+            .app
             .mcp
             .observe(self.app.state(), &self.snap, self.adapter(), &defs)
             .await
             .map_err(|e| Reject::new(Reason::StateUnavailable, e.to_string()))?;
+        for (name, status) in observed {
+            if let Ok((tool, PinStatus::Repinned { old })) = status {
+                self.audit_repinned(&name, &tool, &old);
+            }
+        }
         Ok(())
     }
 
@@ -860,15 +866,7 @@ impl Exchange {
                     keep.push(false);
                     continue;
                 }
-                PinStatus::Repinned { old } => {
-                    let mut ctx = self.new_ctx();
-                    ctx.tool = Some(tool.tool.label);
-                    ctx.extra = Some(json!({
-                        "method": "tools/list", "name": name, "event": "repinned",
-                        "definition": tool.hash, "pinned_definition": old,
-                    }));
-                    ctx.outcome = Some(Outcome::Forwarded { status: 200 });
-                }
+                PinStatus::Repinned { old } => self.audit_repinned(&name, &tool, old),
                 PinStatus::New | PinStatus::Pinned => {}
             }
             keep.push(self.visible(&tool.tool));
@@ -881,6 +879,18 @@ impl Exchange {
             list.retain(|_| it.next().unwrap_or(false));
         }
         msg
+    }
+
+    /// `pin: auto` accepted a changed definition: recorded with both hashes (the record is
+    /// written when the context drops, here).
+    fn audit_repinned(&self, name: &str, tool: &McpTool, old: &str) {
+        let mut ctx = self.new_ctx();
+        ctx.tool = Some(tool.tool.label);
+        ctx.extra = Some(json!({
+            "method": "tools/list", "name": name, "event": "repinned",
+            "definition": tool.hash, "pinned_definition": old,
+        }));
+        ctx.outcome = Some(Outcome::Forwarded { status: 200 });
     }
 
     /// `data.toolwall.tool_visible` for this principal and tool: absent rule ⇒ visible;
