@@ -65,6 +65,11 @@ pub async fn run(
             ),
         );
     }
+    ctx.request = Some(json!({
+        "method": parts.method.as_str(),
+        "host": adapter.upstream.host,
+        "path": adapter.upstream.base_path,
+    }));
     if let Err(rej) = crate::protocol::http::check_headers(&parts.headers) {
         return refuse_http(&mut ctx, rej);
     }

@@ -37,6 +37,37 @@ fn check_accepts_the_example_config() {
 }
 
 #[test]
+fn check_accepts_the_mcp_example_and_refuses_match_on_mcp_tools() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/mcp/toolwall.yaml");
+    let (code, out, err) = toolwall(&["check", "-c", example]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok — 1 adapter(s), 1 tool(s)"), "{out}");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    write_tree(
+        dir.path(),
+        &[
+            ("toolwall.yaml", CONFIG),
+            (
+                "adapters/crm.yaml",
+                "name: crm\nkind: mcp\nupstream: http://127.0.0.1:9/mcp\ntools:\n  - name: refund\n    match: { method: POST, path: /x }\n",
+            ),
+            (
+                "policies/p.rego",
+                "package toolwall\nimport rego.v1\ndefault decision := {\"allow\": false}\n",
+            ),
+        ],
+    );
+    let cfg = dir.path().join("toolwall.yaml");
+    let (code, _out, err) = toolwall(&["check", "-c", cfg.to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("crm.yaml:6:") && err.contains("`match` does not apply"),
+        "{err}"
+    );
+}
+
+#[test]
 fn check_names_the_file_and_line_of_a_broken_policy() {
     let dir = tempfile::tempdir().expect("tmp");
     write_tree(
