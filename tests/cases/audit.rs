@@ -35,15 +35,6 @@ fn records(dir: &Path) -> Vec<serde_json::Value> {
     out
 }
 
-fn toolwall(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("run toolwall");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_exit_is_audited_args_never_in_clear_and_the_stream_verifies() {
     let up = http_upstream().await;

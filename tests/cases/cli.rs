@@ -8,15 +8,6 @@ use crate::common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_toolwall");
 
-fn toolwall(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("run toolwall");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
 fn write_tree(root: &Path, files: &[(&str, &str)]) {
     for (rel, text) in files {
         let p = root.join(rel);

@@ -593,3 +593,16 @@ impl Drop for RedisServer {
         self.kill();
     }
 }
+
+/// Run the real `toolwall` binary: (exit code, stdout, stderr).
+pub fn toolwall(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
+        .args(args)
+        .output()
+        .expect("run toolwall");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
