@@ -273,6 +273,17 @@ impl Exchange {
         &self.snap.adapters[self.adapter]
     }
 
+    /// `input.request` of a decided message: the server's endpoint.
+    fn facts(&self) -> policy::RequestFacts<'_> {
+        let adapter = self.adapter();
+        policy::RequestFacts {
+            method: "POST",
+            host: &adapter.upstream.host,
+            path: &adapter.upstream.base_path,
+            now: self.app.clock().now(),
+        }
+    }
+
     fn new_ctx(&self) -> CallCtx {
         let audit = self
             .app
@@ -514,12 +525,7 @@ impl Exchange {
         encode: impl FnOnce(&Value) -> Bytes,
     ) -> Result<(Bytes, Option<ActionPlan>, Option<SpendReservation>), Reject> {
         let adapter = self.adapter();
-        let facts = policy::RequestFacts {
-            method: "POST",
-            host: &adapter.upstream.host,
-            path: &adapter.upstream.base_path,
-            now: self.app.clock().now(),
-        };
+        let facts = self.facts();
         let shadow_copy = (self.snap.mode == Mode::Shadow).then(|| args.clone());
         let mut forward_args = None;
         if let Err(rej) = decide_call(
@@ -694,7 +700,7 @@ impl Exchange {
             rparts.headers.remove(header::CONTENT_LENGTH);
             return Response::from_parts(rparts, ex.relay_events(rbody));
         }
-        if !is_json(&rparts.headers) || (!status.is_success() && ex.pending.is_empty()) {
+        if !redact::is_json(&rparts.headers) || (!status.is_success() && ex.pending.is_empty()) {
             return Response::from_parts(rparts, rbody.boxed());
         }
         let bytes = match read_all(rbody).await {
@@ -904,20 +910,13 @@ impl Exchange {
         if !self.snap.policy.has_visible {
             return true;
         }
-        let adapter = self.adapter();
-        let input = json!({
-            "v": 1,
-            "principal": self.principal,
-            "tool": {
-                "name": tool.name,
-                "adapter": adapter.name,
-                "kind": adapter.kind.as_str(),
-                "read_only": tool.read_only,
-                "risk": tool.risk,
-            },
-            "now": policy::now_doc(self.app.clock().now()),
-            "mode": self.snap.mode.as_str(),
-        });
+        let input = policy::visibility_input(
+            &self.snap,
+            self.principal.as_ref(),
+            self.adapter(),
+            tool,
+            self.app.clock().now(),
+        );
         match self.snap.policy.eval(crate::policy::VISIBLE_RULE, &input) {
             Ok(regorus::Value::Bool(b)) => b,
             Ok(_) | Err(crate::policy::EvalError::Undefined) => false,
@@ -1015,12 +1014,7 @@ impl Exchange {
             params = json!({});
         }
         let adapter = self.adapter();
-        let facts = policy::RequestFacts {
-            method: "POST",
-            host: &adapter.upstream.host,
-            path: &adapter.upstream.base_path,
-            now: self.app.clock().now(),
-        };
+        let facts = self.facts();
         let extra = ctx.extra.clone();
         let result = decide_call(
             &self.app, &self.snap, &mut ctx, adapter, &tool, &tool, params, &facts, extra,
@@ -1130,19 +1124,6 @@ fn id_key(id: &Value) -> String {
 
 fn serialize<T: Serialize>(v: &T) -> Bytes {
     Bytes::from(serde_json::to_vec(v).unwrap_or_else(|_| b"null".to_vec()))
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        })
 }
 
 async fn read_all(body: Incoming) -> Result<Bytes, Reject> {

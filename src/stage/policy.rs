@@ -29,19 +29,41 @@ pub fn build_input(
     json!({
         "v": 1,
         "principal": principal,
-        "tool": {
-            "name": tool.name,
-            "adapter": adapter.name,
-            "kind": adapter.kind.as_str(),
-            "read_only": tool.read_only,
-            "risk": tool.risk,
-        },
+        "tool": tool_doc(adapter, tool),
         "args": args,
         "request": { "method": request.method, "host": request.host, "path": request.path },
         "usage": {},
         "approval": null,
         "pii": { "found": pii_found },
         "now": now_doc(request.now),
+        "mode": snap.mode.as_str(),
+    })
+}
+
+/// `input.tool`.
+fn tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
+    json!({
+        "name": tool.name,
+        "adapter": adapter.name,
+        "kind": adapter.kind.as_str(),
+        "read_only": tool.read_only,
+        "risk": tool.risk,
+    })
+}
+
+/// The input of `data.toolwall.tool_visible` (MCP `tools/list`): principal and tool, no args.
+pub fn visibility_input(
+    snap: &Snapshot,
+    principal: Option<&Principal>,
+    adapter: &Adapter,
+    tool: &Tool,
+    now: DateTime<Utc>,
+) -> Value {
+    json!({
+        "v": 1,
+        "principal": principal,
+        "tool": tool_doc(adapter, tool),
+        "now": now_doc(now),
         "mode": snap.mode.as_str(),
     })
 }

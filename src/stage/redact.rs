@@ -224,7 +224,8 @@ fn redact_event(
     }
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// Whether a body is JSON (`application/json` or `+json`).
+pub fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
