@@ -756,7 +756,11 @@ impl Exchange {
             let mut data = body.into_data_stream();
             let mut buf = BytesMut::new();
             loop {
-                let chunk = data.next().await;
+                // an agent that went away ends the relay at once, even on a quiet stream
+                let chunk = tokio::select! {
+                    c = data.next() => c,
+                    _ = tx.closed() => return,
+                };
                 let end = chunk.is_none();
                 match chunk {
                     Some(Ok(c)) => buf.extend_from_slice(&c),
