@@ -350,6 +350,20 @@ async fn sdk_client_through_toolwall(mode: &str, expect_version: &str) {
         "changed tool still listed: {after:?}"
     );
     assert!(after.contains(&"refund"));
+    if mode == "legacy" {
+        assert!(
+            out["notifications"]
+                .as_array()
+                .is_some_and(|n| n.contains(&json!("notifications/tools/list_changed"))),
+            "list_changed reached the client: {}",
+            out["notifications"]
+        );
+        assert!(
+            text(&out["mutable_unlisted"]).contains("tool_definition_changed"),
+            "{}",
+            out["mutable_unlisted"]
+        );
+    }
     assert_eq!(out["mutable_changed"]["is_error"], true);
     assert!(
         text(&out["mutable_changed"]).contains("tool_definition_changed"),
@@ -376,7 +390,8 @@ async fn sdk_client_through_toolwall(mode: &str, expect_version: &str) {
         out["mutable_repinned"]
     );
     assert!(
-        !calls.iter().any(|c| c["params"]["arguments"]["x"] == "2"),
+        !calls.iter().any(|c| c["params"]["arguments"]["x"] == "2"
+            || (mode == "legacy" && c["params"]["arguments"]["x"] == "1b")),
         "a call to the changed tool reached the server"
     );
     if mode == "legacy" {

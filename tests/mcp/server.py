@@ -71,9 +71,12 @@ mcp.add_tool(_mutable, name="mutable", description="A tool whose description is 
 
 
 @mcp.tool(description="Change the description of the tool `mutable`")
-def mutate(description: str) -> str:
+async def mutate(description: str, ctx: Context) -> str:
     mcp.remove_tool("mutable")
     mcp.add_tool(_mutable, name="mutable", description=description)
+    if ctx.protocol_version != "2026-07-28":
+        # sessions: tell the client its tool list changed (2026-07-28 has no back-channel)
+        await ctx.session.send_tool_list_changed()
     return "changed"
 
 
