@@ -157,6 +157,14 @@ pub(crate) struct Detector {
     entropy_threshold: f64,
 }
 
+/// Buffers a scan reuses between haystacks (one per JSON walk).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Accepted hits with their rule priority (the result of `hits_into`).
+    pub raw: Vec<(Hit, usize)>,
+    cands: Vec<(usize, usize)>,
+}
+
 /// The SIMD trigger path.
 #[derive(Debug)]
 struct FastTriggers {
@@ -181,9 +189,14 @@ fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     if j == 0 || !matches!(hay[j - 1] | 0x20, b'd' | b'n' | b't' | b'y') {
         return None;
     }
+    let last = hay[j - 1] | 0x20;
     triggers(Kind::KeyValue)
         .iter()
-        .filter(|w| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w.as_bytes()))
+        .filter(|w| {
+            w.as_bytes().last() == Some(&last)
+                && j >= w.len()
+                && hay[j - w.len()..j].eq_ignore_ascii_case(w.as_bytes())
+        })
         .map(|w| j - w.len())
         .min()
 }
@@ -360,14 +373,14 @@ impl Detector {
         })
     }
 
-    /// (position, rule) candidates of the keyword/prefix rules.
-    fn trigger_candidates(&self, hay: &[u8]) -> Vec<(usize, usize)> {
+    /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
+    fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
-            let mut cands: Vec<(usize, usize)> = fast
-                .teddy
-                .find_iter(hay)
-                .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()]))
-                .collect();
+            cands.extend(
+                fast.teddy
+                    .find_iter(hay)
+                    .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
+            );
             if let Some(kv) = fast.key_value {
                 for q in memchr::memchr2_iter(b':', b'=', hay) {
                     if let Some(p) = key_value_start(hay, q) {
@@ -375,18 +388,16 @@ impl Detector {
                     }
                 }
             }
-            return cands;
+            return;
         }
         let Some(ac) = &self.trigger_ac else {
-            return Vec::new();
+            return;
         };
-        ac.find_overlapping_iter(hay)
-            .filter_map(|m| {
-                self.trigger_meta[m.pattern().as_usize()]
-                    .0
-                    .map(|rule| (m.start(), rule))
-            })
-            .collect()
+        cands.extend(ac.find_overlapping_iter(hay).filter_map(|m| {
+            self.trigger_meta[m.pattern().as_usize()]
+                .0
+                .map(|rule| (m.start(), rule))
+        }));
     }
 
     /// Anchored search of one rule at `p`, then its validator.
@@ -402,9 +413,19 @@ impl Detector {
     /// Every accepted hit with its rule priority, sorted by start, without overlaps
     /// (earlier start wins, then rule priority).
     pub(crate) fn hits(&self, hay: &[u8], ctx: ScanContext) -> Vec<(Hit, usize)> {
-        let mut raw: Vec<(Hit, usize)> = Vec::new();
-        self.keyword_hits(hay, ctx, &mut raw, false);
-        self.byte_pass(hay, ctx, &mut raw, false);
+        let mut sc = Scratch::default();
+        self.hits_into(hay, ctx, &mut sc);
+        sc.raw
+    }
+
+    /// `hits` into `sc.raw`, reusing the scratch buffers' allocations.
+    pub(crate) fn hits_into(&self, hay: &[u8], ctx: ScanContext, sc: &mut Scratch) {
+        sc.raw.clear();
+        sc.cands.clear();
+        self.trigger_candidates(hay, &mut sc.cands);
+        self.eval_triggers(hay, &mut sc.cands, ctx, &mut sc.raw, false);
+        self.byte_pass(hay, ctx, &mut sc.raw, false);
+        let raw = &mut sc.raw;
         if raw.len() > 1 {
             raw.sort_by_key(|(h, prio)| (h.start, *prio));
             let mut last_end: Option<usize> = None;
@@ -416,7 +437,6 @@ impl Detector {
                 keep
             });
         }
-        raw
     }
 
     /// Calls `sink` for every accepted hit, in order; stops when `sink` returns false.
@@ -426,6 +446,16 @@ impl Detector {
                 return;
             }
         }
+    }
+
+    /// True if anything is found in `hay`.
+    pub(crate) fn any(&self, hay: &[u8], ctx: ScanContext) -> bool {
+        let mut found = false;
+        self.scan(hay, ctx, &mut |_| {
+            found = true;
+            false
+        });
+        found
     }
 
     /// For escape-free raw JSON: true if anything is found, or a sensitive key name occurs
@@ -462,8 +492,9 @@ impl Detector {
                     seen.push(key);
                 }
             }
-            let cands = self.trigger_candidates(raw);
-            self.eval_triggers(raw, cands, ScanContext::default(), &mut found, true);
+            let mut cands = Vec::new();
+            self.trigger_candidates(raw, &mut cands);
+            self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
             return !found.is_empty();
         }
         let mut cands = Vec::new();
@@ -478,7 +509,7 @@ impl Detector {
                 }
             }
         }
-        self.eval_triggers(raw, cands, ScanContext::default(), &mut found, true);
+        self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
         !found.is_empty()
     }
 
@@ -488,21 +519,10 @@ impl Detector {
         }
     }
 
-    fn keyword_hits(
-        &self,
-        hay: &[u8],
-        ctx: ScanContext,
-        out: &mut Vec<(Hit, usize)>,
-        first_only: bool,
-    ) {
-        let cands = self.trigger_candidates(hay);
-        self.eval_triggers(hay, cands, ctx, out, first_only);
-    }
-
     fn eval_triggers(
         &self,
         hay: &[u8],
-        mut cands: Vec<(usize, usize)>,
+        cands: &mut [(usize, usize)],
         ctx: ScanContext,
         out: &mut Vec<(Hit, usize)>,
         first_only: bool,
@@ -513,7 +533,7 @@ impl Detector {
         cands.sort_unstable();
         let mut covered_to = 0;
         let mut done_at = usize::MAX;
-        for (p, rule) in cands {
+        for &(p, rule) in cands.iter() {
             if p < covered_to || p == done_at {
                 continue;
             }
@@ -682,15 +702,29 @@ impl Detector {
         let region = &hay[p..region_end.max(p)];
         let digits = region.iter().filter(|b| b.is_ascii_digit()).count();
         let at = |i: usize| hay.get(p + i).copied().unwrap_or(0);
+        // What `check` would reject on the byte before the (anchored) match, tested before
+        // the regex runs: a digit after a word byte has no `\b`, and cards, SSNs and IPv4s
+        // do not follow `-`, `.` or `/` (phones: nor `+` or `@`).
+        let before = if p == 0 { b' ' } else { hay[p - 1] };
+        let digit_start = first.is_ascii_digit() && !v::is_word(before);
+        let no_sep = !matches!(before, b'-' | b'.' | b'/');
         for &rule in &self.numeric {
             let fits = match self.rules[rule].0 {
                 Kind::Iban => first.is_ascii_uppercase(),
-                Kind::Card => first.is_ascii_digit() && digits >= 12,
+                Kind::Card => digit_start && no_sep && digits >= 12,
                 Kind::Ssn => {
-                    first.is_ascii_digit() && matches!(at(3), b'-' | b' ') && at(6) == at(3)
+                    digit_start && no_sep && matches!(at(3), b'-' | b' ') && at(6) == at(3)
                 }
-                Kind::Ipv4 => first.is_ascii_digit() && region.iter().take(4).any(|&b| b == b'.'),
-                Kind::Phone => !first.is_ascii_uppercase() && digits >= 7,
+                Kind::Ipv4 => {
+                    digit_start && before != b'.' && region.iter().take(4).any(|&b| b == b'.')
+                }
+                Kind::Phone => {
+                    !first.is_ascii_uppercase()
+                        && digits >= 7
+                        && !v::is_word(before)
+                        && no_sep
+                        && !matches!(before, b'+' | b'@')
+                }
                 _ => false,
             };
             if fits {

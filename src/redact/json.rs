@@ -2,7 +2,7 @@
 //! scans every string leaf, names findings by RFC 6901 pointer and rebuilds only what changed.
 
 use super::action::{render, ActionPlan};
-use super::detect::{Hit, ScanContext};
+use super::detect::{Hit, ScanContext, Scratch};
 use super::entity::Entity;
 use super::{Action, Finding, Redactor};
 use serde_json::{Map, Value};
@@ -234,7 +234,7 @@ pub(crate) enum Edit {
 }
 
 /// Walk state for one document.
-pub(crate) struct Walk<'r, 'p> {
+pub(crate) struct Walk<'r, 'p, 'v> {
     pub redactor: &'r Redactor,
     /// `None`: scan only, never change anything.
     pub plan: Option<&'p ActionPlan>,
@@ -245,9 +245,17 @@ pub(crate) struct Walk<'r, 'p> {
     nodes: usize,
     /// RFC 6901 pointer of the value being visited (member names as they will be written).
     ptr: String,
+    /// Per key name seen in this document: its class, and whether the detector finds
+    /// anything in it (documents repeat their keys: arrays of records).
+    keys: std::collections::HashMap<&'v str, (KeyClass, bool), FnvBuild>,
+    /// Detector buffers reused across leaves.
+    scratch: Scratch,
 }
 
-impl<'r, 'p> Walk<'r, 'p> {
+/// Distinct key names remembered per document.
+const KEY_CACHE: usize = 512;
+
+impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     pub(crate) fn new(redactor: &'r Redactor, plan: Option<&'p ActionPlan>) -> Self {
         Walk {
             redactor,
@@ -256,10 +264,34 @@ impl<'r, 'p> Walk<'r, 'p> {
             edits: Vec::new(),
             nodes: 0,
             ptr: String::new(),
+            keys: Default::default(),
+            scratch: Scratch::default(),
         }
     }
 
-    pub(crate) fn value(&mut self, v: &Value, key: KeyClass) {
+    /// The findings and the edits to apply.
+    pub(crate) fn finish(self) -> (Vec<Finding>, Vec<(usize, Edit)>) {
+        (self.findings, self.edits)
+    }
+
+    /// The class of a key and whether it holds a finding (cached per document).
+    fn key_info(&mut self, k: &'v str) -> (KeyClass, bool) {
+        if let Some(info) = self.keys.get(k) {
+            return *info;
+        }
+        let class = self.redactor.keys.classify(k);
+        let dirty = k.len() >= MIN_FINDING_LEN
+            && self
+                .redactor
+                .detector
+                .any(k.as_bytes(), ScanContext::default());
+        if self.keys.len() < KEY_CACHE {
+            self.keys.insert(k, (class, dirty));
+        }
+        (class, dirty)
+    }
+
+    pub(crate) fn value(&mut self, v: &'v Value, key: KeyClass) {
         let id = self.nodes;
         self.nodes += 1;
         let edit = match v {
@@ -288,12 +320,12 @@ impl<'r, 'p> Walk<'r, 'p> {
         }
     }
 
-    fn object(&mut self, id: usize, map: &Map<String, Value>) {
+    fn object(&mut self, id: usize, map: &'v Map<String, Value>) {
         // Object keys are scanned like string leaves; a finding in a key renames the member
         // (`"jane@example.com"` → `"[EMAIL]"`). Key-name rules apply to the value as before.
         let mut key_hits: Vec<(usize, Hit)> = Vec::new();
         for (i, k) in map.keys().enumerate() {
-            if k.len() >= MIN_FINDING_LEN {
+            if self.key_info(k).1 {
                 self.redactor
                     .detector
                     .scan(k.as_bytes(), ScanContext::default(), &mut |h| {
@@ -326,7 +358,7 @@ impl<'r, 'p> Walk<'r, 'p> {
                 });
                 next_hit += 1;
             }
-            let class = self.redactor.keys.classify(k);
+            let class = self.key_info(k).0;
             self.value(child, class);
             self.ptr.truncate(len);
         }
@@ -473,22 +505,21 @@ impl<'r, 'p> Walk<'r, 'p> {
         let ctx = ScanContext {
             phone_key: key == KeyClass::Phone,
         };
-        let first = self.findings.len();
-        let findings = &mut self.findings;
         let redactor = self.redactor;
-        let plan = self.plan;
-        let ptr = &self.ptr;
-        redactor.detector.scan(s.as_bytes(), ctx, &mut |hit| {
-            findings.push(Finding {
+        redactor
+            .detector
+            .hits_into(s.as_bytes(), ctx, &mut self.scratch);
+        let first = self.findings.len();
+        for (hit, _) in &self.scratch.raw {
+            self.findings.push(Finding {
                 entity: hit.entity,
-                pointer: Some(ptr.clone()),
+                pointer: Some(self.ptr.clone()),
                 start: Some(hit.start),
                 end: Some(hit.end),
-                action: redactor.resolve(hit.entity, plan),
+                action: redactor.resolve(hit.entity, self.plan),
                 key: false,
             });
-            true
-        });
+        }
         if self.plan.is_none() || self.findings.len() == first {
             return None;
         }

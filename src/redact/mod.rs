@@ -222,10 +222,10 @@ impl Redactor {
     ) -> (Vec<Finding>, bool) {
         let mut walk = Walk::new(self, Some(plan));
         walk.value(value, KeyClass::Plain);
-        let edits = std::mem::take(&mut walk.edits);
+        let (findings, edits) = walk.finish();
         let changed = !edits.is_empty();
         json::apply_edits(value, edits);
-        (walk.findings, changed)
+        (findings, changed)
     }
 
     /// `pointer` with every reference token that holds a finding masked (`/[EMAIL]/name`),
