@@ -403,8 +403,14 @@ impl Detector {
     /// Anchored search of one rule at `p`, then its validator.
     fn try_rule(&self, rule: usize, hay: &[u8], p: usize, ctx: ScanContext) -> Option<Hit> {
         let (kind, re) = &self.rules[rule];
-        let m = re.search(&Input::new(hay).range(p..).anchored(Anchored::Yes))?;
-        match self.check(*kind, hay, m.start(), m.end(), ctx) {
+        let (s, e) = match shape_end(*kind, hay, p) {
+            Ok(end) => (p, end?),
+            Err(()) => {
+                let m = re.search(&Input::new(hay).range(p..).anchored(Anchored::Yes))?;
+                (m.start(), m.end())
+            }
+        };
+        match self.check(*kind, hay, s, e, ctx) {
             Outcome::Hit(h) => Some(h),
             Outcome::Reject => None,
         }
@@ -996,6 +1002,118 @@ fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     v::ipv6_ok(&hay[s..e]).then_some((s, e))
 }
 
+/// Length of the run of ASCII digits at `i`.
+fn digit_run(hay: &[u8], i: usize) -> usize {
+    hay.get(i..)
+        .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
+}
+
+fn word_at(hay: &[u8], i: usize) -> bool {
+    hay.get(i).is_some_and(|&b| v::is_word(b))
+}
+
+/// The end of the match the number rule's regex would give anchored at `p` (`None`: no
+/// match), computed by hand for the fixed-shape rules: cards, SSNs, IPv4, IBANs. Each
+/// follows its pattern in `patterns()` exactly, leftmost-first and greedy; a test compares
+/// them with the regexes. Other kinds return `Err(())` (use the regex).
+fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
+    // Every one of these starts with a word byte, so the leading `\b` needs a non-word
+    // byte (or nothing) before it.
+    if p > 0 && v::is_word(hay[p - 1]) {
+        return match kind {
+            Kind::Card | Kind::Ssn | Kind::Ipv4 | Kind::Iban => Ok(None),
+            _ => Err(()),
+        };
+    }
+    let sep_at = |i: usize, seps: &[u8]| hay.get(i).is_some_and(|b| seps.contains(b));
+    Ok(match kind {
+        // {b}(?:[0-9]{12,19}|[0-9]{4}(?:[ \-][0-9]{3,6}){2,4}){b}
+        Kind::Card => {
+            let run = digit_run(hay, p);
+            if (12..=19).contains(&run) {
+                (!word_at(hay, p + run)).then_some(p + run)
+            } else if run == 4 {
+                let mut ends = [0usize; 4];
+                let mut n = 0;
+                let mut pos = p + 4;
+                while n < 4 && sep_at(pos, b" -") {
+                    let r = digit_run(hay, pos + 1);
+                    if !(3..=6).contains(&r) {
+                        break;
+                    }
+                    pos += 1 + r;
+                    ends[n] = pos;
+                    n += 1;
+                }
+                // Only the last group can lack a `\b` after it (the others are followed by
+                // a separator); then one group fewer.
+                if n >= 2 && !word_at(hay, ends[n - 1]) {
+                    Some(ends[n - 1])
+                } else if n >= 3 {
+                    Some(ends[n - 2])
+                } else {
+                    None
+                }
+            } else {
+                None
+            }
+        }
+        // {b}(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4}){b}
+        Kind::Ssn => {
+            let ok = digit_run(hay, p) == 3
+                && sep_at(p + 3, b"- ")
+                && digit_run(hay, p + 4) == 2
+                && hay.get(p + 6) == hay.get(p + 3)
+                && digit_run(hay, p + 7) == 4
+                && !word_at(hay, p + 11);
+            ok.then_some(p + 11)
+        }
+        // {b}[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}{b}
+        Kind::Ipv4 => {
+            let mut pos = p;
+            for g in 0..4 {
+                let r = digit_run(hay, pos);
+                if !(1..=3).contains(&r) {
+                    return Ok(None);
+                }
+                pos += r;
+                if g < 3 {
+                    if hay.get(pos) != Some(&b'.') {
+                        return Ok(None);
+                    }
+                    pos += 1;
+                }
+            }
+            (!word_at(hay, pos)).then_some(pos)
+        }
+        // {b}[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}
+        Kind::Iban => {
+            let unit = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+            let head = hay.get(p..p + 4).is_some_and(|h| {
+                h[0].is_ascii_uppercase()
+                    && h[1].is_ascii_uppercase()
+                    && h[2].is_ascii_digit()
+                    && h[3].is_ascii_digit()
+            });
+            if !head {
+                return Ok(None);
+            }
+            let mut pos = p + 4;
+            let mut n = 0;
+            while n < 30 {
+                match (hay.get(pos).copied(), hay.get(pos + 1).copied()) {
+                    (Some(b), _) if unit(b) => pos += 1,
+                    (Some(b' '), Some(b)) if unit(b) => pos += 2,
+                    _ => break,
+                }
+                n += 1;
+            }
+            (n >= 11).then_some(pos)
+        }
+        _ => return Err(()),
+    })
+}
+
 enum Outcome {
     Hit(Hit),
     Reject,
@@ -1338,6 +1456,73 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert_eq!(a.len(), 5);
+    }
+
+    #[test]
+    fn hand_written_shapes_match_their_regexes() {
+        let d = det();
+        const PIECES: &[&[u8]] = &[
+            b"0",
+            b"1",
+            b"12",
+            b"123",
+            b"4111",
+            b"12345",
+            b"123456",
+            b"1234567",
+            b"4111111111111111",
+            b"41111111111111111111",
+            b" ",
+            b"-",
+            b".",
+            b"/",
+            b"_",
+            b"a",
+            b"x",
+            b"GB",
+            b"DE",
+            b"82",
+            b"WEST",
+            b"Z",
+            b"\xc3\xa9",
+            b"536",
+            b"22",
+            b"10",
+            b"255",
+            b"  ",
+        ];
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let mut hay = Vec::new();
+            for _ in 0..(1 + next() % 12) {
+                hay.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            for (kind, re) in &d.rules {
+                for p in 0..hay.len() {
+                    let Ok(got) = shape_end(*kind, &hay, p) else {
+                        continue;
+                    };
+                    let want = re
+                        .search(&Input::new(&hay).range(p..).anchored(Anchored::Yes))
+                        .map(|m| m.end());
+                    assert_eq!(
+                        got,
+                        want,
+                        "{kind:?} at {p} in {:?}",
+                        String::from_utf8_lossy(&hay)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]

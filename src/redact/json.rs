@@ -183,7 +183,7 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+pub(crate) type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
 /// `accessToken`, `Access-Token`, `ACCESS_TOKEN`, `access.token` → `access_token`.
 pub(crate) fn normalize_key(key: &str) -> String {
