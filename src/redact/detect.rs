@@ -742,17 +742,6 @@ impl Detector {
         None
     }
 
-    /// True if `hay` holds a specific secret (anything but PASSWORD / GENERIC_SECRET).
-    pub(crate) fn any_secret(&self, hay: &[u8]) -> bool {
-        let mut found = false;
-        self.scan(hay, ScanContext::default(), &mut |h| {
-            found = h.entity.is_secret()
-                && !matches!(h.entity, Entity::Password | Entity::GenericSecret);
-            !found
-        });
-        found
-    }
-
     fn check(&self, kind: Kind, hay: &[u8], s: usize, e: usize, ctx: ScanContext) -> Outcome {
         let hit = |entity, start, end| Outcome::Hit(Hit { entity, start, end });
         let reject = Outcome::Reject;

@@ -246,8 +246,9 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     /// RFC 6901 pointer of the value being visited (member names as they will be written).
     ptr: String,
     /// Per key name seen in this document: its class, and whether the detector finds
-    /// anything in it (documents repeat their keys: arrays of records).
-    keys: std::collections::HashMap<&'v str, (KeyClass, bool), FnvBuild>,
+    /// anything in it (documents repeat their keys: arrays of records). Keys come from the
+    /// request, so the map keeps std's keyed hasher (no collision flooding).
+    keys: std::collections::HashMap<&'v str, (KeyClass, bool)>,
     /// Detector buffers reused across leaves.
     scratch: Scratch,
 }
@@ -486,8 +487,22 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             if meaningful && self.redactor.enabled(entity) {
                 // A recognisable secret under a secret-named key (`GITHUB_TOKEN: ghp_…`,
                 // `authorization: Bearer eyJ…`) is reported as what it is.
-                if entity == Entity::Password && self.redactor.detector.any_secret(s.as_bytes()) {
-                    return self.scan_string(s, KeyClass::Plain);
+                // One scan serves both the check and the findings.
+                if entity == Entity::Password && s.len() >= MIN_FINDING_LEN {
+                    let redactor = self.redactor;
+                    redactor.detector.hits_into(
+                        s.as_bytes(),
+                        ScanContext::default(),
+                        &mut self.scratch,
+                    );
+                    if self
+                        .scratch
+                        .raw
+                        .iter()
+                        .any(|(h, _)| specific_secret(h.entity))
+                    {
+                        return self.emit_hits(s);
+                    }
                 }
                 return self.whole(entity, s);
             }
@@ -509,6 +524,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         redactor
             .detector
             .hits_into(s.as_bytes(), ctx, &mut self.scratch);
+        self.emit_hits(s)
+    }
+
+    /// Findings for the hits of the last scan of `s` (in `self.scratch`), and the edit.
+    fn emit_hits(&mut self, s: &str) -> Option<Edit> {
+        let redactor = self.redactor;
         let first = self.findings.len();
         for (hit, _) in &self.scratch.raw {
             self.findings.push(Finding {
@@ -530,6 +551,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         super::apply_spans(s, new, self.redactor.hasher.as_ref())
             .map(|out| Edit::Replace(Value::String(out)))
     }
+}
+
+/// A secret more specific than PASSWORD / GENERIC_SECRET (reported as what it is even under
+/// a secret-named key).
+fn specific_secret(e: Entity) -> bool {
+    e.is_secret() && !matches!(e, Entity::Password | Entity::GenericSecret)
 }
 
 /// Nothing the detectors find is shorter than 6 bytes (`a@b.io`, `1.1.1.1`).
