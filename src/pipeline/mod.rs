@@ -273,9 +273,22 @@ pub(crate) fn decide_call(
     if let Some(plan) = redact::plan_for(decision)? {
         let findings =
             redact::redact_args(&snap.redactor, &mut input["args"], &plan, &app.metrics)?;
+        // Paths go to the audit stream: a member name holding PII that this plan kept is
+        // masked there too (names the plan redacted already appear redacted).
+        let keyed = ctx.pii_findings.iter().any(|f| f.key);
         ctx.redactions = findings
             .iter()
-            .map(|f| serde_json::json!({"path": f.pointer, "entity": f.entity.name()}))
+            .map(|f| {
+                let path = match &f.pointer {
+                    Some(p) if keyed => Some(snap.redactor.mask_pointer(p)),
+                    p => p.clone(),
+                };
+                let mut r = serde_json::json!({"path": path, "entity": f.entity.name()});
+                if f.key {
+                    r["key"] = serde_json::Value::Bool(true);
+                }
+                r
+            })
             .collect();
     }
     Ok(())

@@ -157,6 +157,14 @@ pub(crate) struct Detector {
     entropy_threshold: f64,
 }
 
+/// Buffers a scan reuses between haystacks (one per JSON walk).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Accepted hits with their rule priority (the result of `hits_into`).
+    pub raw: Vec<(Hit, usize)>,
+    cands: Vec<(usize, usize)>,
+}
+
 /// The SIMD trigger path.
 #[derive(Debug)]
 struct FastTriggers {
@@ -181,9 +189,14 @@ fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     if j == 0 || !matches!(hay[j - 1] | 0x20, b'd' | b'n' | b't' | b'y') {
         return None;
     }
+    let last = hay[j - 1] | 0x20;
     triggers(Kind::KeyValue)
         .iter()
-        .filter(|w| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w.as_bytes()))
+        .filter(|w| {
+            w.as_bytes().last() == Some(&last)
+                && j >= w.len()
+                && hay[j - w.len()..j].eq_ignore_ascii_case(w.as_bytes())
+        })
         .map(|w| j - w.len())
         .min()
 }
@@ -360,14 +373,14 @@ impl Detector {
         })
     }
 
-    /// (position, rule) candidates of the keyword/prefix rules.
-    fn trigger_candidates(&self, hay: &[u8]) -> Vec<(usize, usize)> {
+    /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
+    fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
-            let mut cands: Vec<(usize, usize)> = fast
-                .teddy
-                .find_iter(hay)
-                .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()]))
-                .collect();
+            cands.extend(
+                fast.teddy
+                    .find_iter(hay)
+                    .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
+            );
             if let Some(kv) = fast.key_value {
                 for q in memchr::memchr2_iter(b':', b'=', hay) {
                     if let Some(p) = key_value_start(hay, q) {
@@ -375,25 +388,29 @@ impl Detector {
                     }
                 }
             }
-            return cands;
+            return;
         }
         let Some(ac) = &self.trigger_ac else {
-            return Vec::new();
+            return;
         };
-        ac.find_overlapping_iter(hay)
-            .filter_map(|m| {
-                self.trigger_meta[m.pattern().as_usize()]
-                    .0
-                    .map(|rule| (m.start(), rule))
-            })
-            .collect()
+        cands.extend(ac.find_overlapping_iter(hay).filter_map(|m| {
+            self.trigger_meta[m.pattern().as_usize()]
+                .0
+                .map(|rule| (m.start(), rule))
+        }));
     }
 
     /// Anchored search of one rule at `p`, then its validator.
     fn try_rule(&self, rule: usize, hay: &[u8], p: usize, ctx: ScanContext) -> Option<Hit> {
         let (kind, re) = &self.rules[rule];
-        let m = re.search(&Input::new(hay).range(p..).anchored(Anchored::Yes))?;
-        match self.check(*kind, hay, m.start(), m.end(), ctx) {
+        let (s, e) = match shape_end(*kind, hay, p) {
+            Ok(end) => (p, end?),
+            Err(()) => {
+                let m = re.search(&Input::new(hay).range(p..).anchored(Anchored::Yes))?;
+                (m.start(), m.end())
+            }
+        };
+        match self.check(*kind, hay, s, e, ctx) {
             Outcome::Hit(h) => Some(h),
             Outcome::Reject => None,
         }
@@ -402,9 +419,19 @@ impl Detector {
     /// Every accepted hit with its rule priority, sorted by start, without overlaps
     /// (earlier start wins, then rule priority).
     pub(crate) fn hits(&self, hay: &[u8], ctx: ScanContext) -> Vec<(Hit, usize)> {
-        let mut raw: Vec<(Hit, usize)> = Vec::new();
-        self.keyword_hits(hay, ctx, &mut raw, false);
-        self.byte_pass(hay, ctx, &mut raw, false);
+        let mut sc = Scratch::default();
+        self.hits_into(hay, ctx, &mut sc);
+        sc.raw
+    }
+
+    /// `hits` into `sc.raw`, reusing the scratch buffers' allocations.
+    pub(crate) fn hits_into(&self, hay: &[u8], ctx: ScanContext, sc: &mut Scratch) {
+        sc.raw.clear();
+        sc.cands.clear();
+        self.trigger_candidates(hay, &mut sc.cands);
+        self.eval_triggers(hay, &mut sc.cands, ctx, &mut sc.raw, false);
+        self.byte_pass(hay, ctx, &mut sc.raw, false);
+        let raw = &mut sc.raw;
         if raw.len() > 1 {
             raw.sort_by_key(|(h, prio)| (h.start, *prio));
             let mut last_end: Option<usize> = None;
@@ -416,7 +443,6 @@ impl Detector {
                 keep
             });
         }
-        raw
     }
 
     /// Calls `sink` for every accepted hit, in order; stops when `sink` returns false.
@@ -426,6 +452,16 @@ impl Detector {
                 return;
             }
         }
+    }
+
+    /// True if anything is found in `hay`.
+    pub(crate) fn any(&self, hay: &[u8], ctx: ScanContext) -> bool {
+        let mut found = false;
+        self.scan(hay, ctx, &mut |_| {
+            found = true;
+            false
+        });
+        found
     }
 
     /// For escape-free raw JSON: true if anything is found, or a sensitive key name occurs
@@ -462,8 +498,9 @@ impl Detector {
                     seen.push(key);
                 }
             }
-            let cands = self.trigger_candidates(raw);
-            self.eval_triggers(raw, cands, ScanContext::default(), &mut found, true);
+            let mut cands = Vec::new();
+            self.trigger_candidates(raw, &mut cands);
+            self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
             return !found.is_empty();
         }
         let mut cands = Vec::new();
@@ -478,7 +515,7 @@ impl Detector {
                 }
             }
         }
-        self.eval_triggers(raw, cands, ScanContext::default(), &mut found, true);
+        self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
         !found.is_empty()
     }
 
@@ -488,21 +525,10 @@ impl Detector {
         }
     }
 
-    fn keyword_hits(
-        &self,
-        hay: &[u8],
-        ctx: ScanContext,
-        out: &mut Vec<(Hit, usize)>,
-        first_only: bool,
-    ) {
-        let cands = self.trigger_candidates(hay);
-        self.eval_triggers(hay, cands, ctx, out, first_only);
-    }
-
     fn eval_triggers(
         &self,
         hay: &[u8],
-        mut cands: Vec<(usize, usize)>,
+        cands: &mut [(usize, usize)],
         ctx: ScanContext,
         out: &mut Vec<(Hit, usize)>,
         first_only: bool,
@@ -513,7 +539,7 @@ impl Detector {
         cands.sort_unstable();
         let mut covered_to = 0;
         let mut done_at = usize::MAX;
-        for (p, rule) in cands {
+        for &(p, rule) in cands.iter() {
             if p < covered_to || p == done_at {
                 continue;
             }
@@ -682,15 +708,29 @@ impl Detector {
         let region = &hay[p..region_end.max(p)];
         let digits = region.iter().filter(|b| b.is_ascii_digit()).count();
         let at = |i: usize| hay.get(p + i).copied().unwrap_or(0);
+        // What `check` would reject on the byte before the (anchored) match, tested before
+        // the regex runs: a digit after a word byte has no `\b`, and cards, SSNs and IPv4s
+        // do not follow `-`, `.` or `/` (phones: nor `+` or `@`).
+        let before = if p == 0 { b' ' } else { hay[p - 1] };
+        let digit_start = first.is_ascii_digit() && !v::is_word(before);
+        let no_sep = !matches!(before, b'-' | b'.' | b'/');
         for &rule in &self.numeric {
             let fits = match self.rules[rule].0 {
                 Kind::Iban => first.is_ascii_uppercase(),
-                Kind::Card => first.is_ascii_digit() && digits >= 12,
+                Kind::Card => digit_start && no_sep && digits >= 12,
                 Kind::Ssn => {
-                    first.is_ascii_digit() && matches!(at(3), b'-' | b' ') && at(6) == at(3)
+                    digit_start && no_sep && matches!(at(3), b'-' | b' ') && at(6) == at(3)
                 }
-                Kind::Ipv4 => first.is_ascii_digit() && region.iter().take(4).any(|&b| b == b'.'),
-                Kind::Phone => !first.is_ascii_uppercase() && digits >= 7,
+                Kind::Ipv4 => {
+                    digit_start && before != b'.' && region.iter().take(4).any(|&b| b == b'.')
+                }
+                Kind::Phone => {
+                    !first.is_ascii_uppercase()
+                        && digits >= 7
+                        && !v::is_word(before)
+                        && no_sep
+                        && !matches!(before, b'+' | b'@')
+                }
                 _ => false,
             };
             if fits {
@@ -700,17 +740,6 @@ impl Detector {
             }
         }
         None
-    }
-
-    /// True if `hay` holds a specific secret (anything but PASSWORD / GENERIC_SECRET).
-    pub(crate) fn any_secret(&self, hay: &[u8]) -> bool {
-        let mut found = false;
-        self.scan(hay, ScanContext::default(), &mut |h| {
-            found = h.entity.is_secret()
-                && !matches!(h.entity, Entity::Password | Entity::GenericSecret);
-            !found
-        });
-        found
     }
 
     fn check(&self, kind: Kind, hay: &[u8], s: usize, e: usize, ctx: ScanContext) -> Outcome {
@@ -960,6 +989,118 @@ fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
         return None;
     }
     v::ipv6_ok(&hay[s..e]).then_some((s, e))
+}
+
+/// Length of the run of ASCII digits at `i`.
+fn digit_run(hay: &[u8], i: usize) -> usize {
+    hay.get(i..)
+        .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
+}
+
+fn word_at(hay: &[u8], i: usize) -> bool {
+    hay.get(i).is_some_and(|&b| v::is_word(b))
+}
+
+/// The end of the match the number rule's regex would give anchored at `p` (`None`: no
+/// match), computed by hand for the fixed-shape rules: cards, SSNs, IPv4, IBANs. Each
+/// follows its pattern in `patterns()` exactly, leftmost-first and greedy; a test compares
+/// them with the regexes. Other kinds return `Err(())` (use the regex).
+fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
+    // Every one of these starts with a word byte, so the leading `\b` needs a non-word
+    // byte (or nothing) before it.
+    if p > 0 && v::is_word(hay[p - 1]) {
+        return match kind {
+            Kind::Card | Kind::Ssn | Kind::Ipv4 | Kind::Iban => Ok(None),
+            _ => Err(()),
+        };
+    }
+    let sep_at = |i: usize, seps: &[u8]| hay.get(i).is_some_and(|b| seps.contains(b));
+    Ok(match kind {
+        // {b}(?:[0-9]{12,19}|[0-9]{4}(?:[ \-][0-9]{3,6}){2,4}){b}
+        Kind::Card => {
+            let run = digit_run(hay, p);
+            if (12..=19).contains(&run) {
+                (!word_at(hay, p + run)).then_some(p + run)
+            } else if run == 4 {
+                let mut ends = [0usize; 4];
+                let mut n = 0;
+                let mut pos = p + 4;
+                while n < 4 && sep_at(pos, b" -") {
+                    let r = digit_run(hay, pos + 1);
+                    if !(3..=6).contains(&r) {
+                        break;
+                    }
+                    pos += 1 + r;
+                    ends[n] = pos;
+                    n += 1;
+                }
+                // Only the last group can lack a `\b` after it (the others are followed by
+                // a separator); then one group fewer.
+                if n >= 2 && !word_at(hay, ends[n - 1]) {
+                    Some(ends[n - 1])
+                } else if n >= 3 {
+                    Some(ends[n - 2])
+                } else {
+                    None
+                }
+            } else {
+                None
+            }
+        }
+        // {b}(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4}){b}
+        Kind::Ssn => {
+            let ok = digit_run(hay, p) == 3
+                && sep_at(p + 3, b"- ")
+                && digit_run(hay, p + 4) == 2
+                && hay.get(p + 6) == hay.get(p + 3)
+                && digit_run(hay, p + 7) == 4
+                && !word_at(hay, p + 11);
+            ok.then_some(p + 11)
+        }
+        // {b}[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}{b}
+        Kind::Ipv4 => {
+            let mut pos = p;
+            for g in 0..4 {
+                let r = digit_run(hay, pos);
+                if !(1..=3).contains(&r) {
+                    return Ok(None);
+                }
+                pos += r;
+                if g < 3 {
+                    if hay.get(pos) != Some(&b'.') {
+                        return Ok(None);
+                    }
+                    pos += 1;
+                }
+            }
+            (!word_at(hay, pos)).then_some(pos)
+        }
+        // {b}[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}
+        Kind::Iban => {
+            let unit = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+            let head = hay.get(p..p + 4).is_some_and(|h| {
+                h[0].is_ascii_uppercase()
+                    && h[1].is_ascii_uppercase()
+                    && h[2].is_ascii_digit()
+                    && h[3].is_ascii_digit()
+            });
+            if !head {
+                return Ok(None);
+            }
+            let mut pos = p + 4;
+            let mut n = 0;
+            while n < 30 {
+                match (hay.get(pos).copied(), hay.get(pos + 1).copied()) {
+                    (Some(b), _) if unit(b) => pos += 1,
+                    (Some(b' '), Some(b)) if unit(b) => pos += 2,
+                    _ => break,
+                }
+                n += 1;
+            }
+            (n >= 11).then_some(pos)
+        }
+        _ => return Err(()),
+    })
 }
 
 enum Outcome {
@@ -1304,6 +1445,73 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert_eq!(a.len(), 5);
+    }
+
+    #[test]
+    fn hand_written_shapes_match_their_regexes() {
+        let d = det();
+        const PIECES: &[&[u8]] = &[
+            b"0",
+            b"1",
+            b"12",
+            b"123",
+            b"4111",
+            b"12345",
+            b"123456",
+            b"1234567",
+            b"4111111111111111",
+            b"41111111111111111111",
+            b" ",
+            b"-",
+            b".",
+            b"/",
+            b"_",
+            b"a",
+            b"x",
+            b"GB",
+            b"DE",
+            b"82",
+            b"WEST",
+            b"Z",
+            b"\xc3\xa9",
+            b"536",
+            b"22",
+            b"10",
+            b"255",
+            b"  ",
+        ];
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let mut hay = Vec::new();
+            for _ in 0..(1 + next() % 12) {
+                hay.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            for (kind, re) in &d.rules {
+                for p in 0..hay.len() {
+                    let Ok(got) = shape_end(*kind, &hay, p) else {
+                        continue;
+                    };
+                    let want = re
+                        .search(&Input::new(&hay).range(p..).anchored(Anchored::Yes))
+                        .map(|m| m.end());
+                    assert_eq!(
+                        got,
+                        want,
+                        "{kind:?} at {p} in {:?}",
+                        String::from_utf8_lossy(&hay)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! scans every string leaf, names findings by RFC 6901 pointer and rebuilds only what changed.
 
 use super::action::{render, ActionPlan};
-use super::detect::ScanContext;
+use super::detect::{Hit, ScanContext, Scratch};
 use super::entity::Entity;
 use super::{Action, Finding, Redactor};
 use serde_json::{Map, Value};
@@ -183,7 +183,7 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+pub(crate) type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
 /// `accessToken`, `Access-Token`, `ACCESS_TOKEN`, `access.token` → `access_token`.
 pub(crate) fn normalize_key(key: &str) -> String {
@@ -222,189 +222,263 @@ pub(crate) fn escape_token(token: &str, out: &mut String) {
     }
 }
 
-/// One step of the path from the root.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-pub(crate) fn pointer(path: &[Seg<'_>]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(path.len() * 8);
-    for seg in path {
-        out.push('/');
-        match seg {
-            Seg::Key(k) => escape_token(k, &mut out),
-            Seg::Index(i) => {
-                let _ = write!(out, "{i}");
-            }
-        }
-    }
-    out
-}
-
-/// What the walk did to one value.
-pub(crate) enum Change {
-    Same,
+/// A change the walk decided on, applied afterwards by `apply_edits` (by node number).
+#[derive(Debug)]
+pub(crate) enum Edit {
+    /// A string/number leaf becomes this value.
     Replace(Value),
+    /// A string/number leaf's object member is removed (an array element becomes `null`).
     Drop,
+    /// An object's members are renamed: (original key, new key, or `None` to remove it).
+    Keys(Vec<(String, Option<String>)>),
 }
 
 /// Walk state for one document.
-pub(crate) struct Walk<'r, 'p> {
+pub(crate) struct Walk<'r, 'p, 'v> {
     pub redactor: &'r Redactor,
-    /// `None`: scan only, never rebuild.
+    /// `None`: scan only, never change anything.
     pub plan: Option<&'p ActionPlan>,
     pub findings: Vec<Finding>,
-    /// Edit mode: leaf changes are recorded here (by leaf number in walk order) instead of
-    /// rebuilding parents, for callers that own the value and apply them in place.
-    pub edits: Option<Vec<(usize, Change)>>,
-    /// Number of string/number leaves visited so far.
-    pub leaves: usize,
+    /// Changes by node number (every value counts, in walk order), ascending.
+    pub edits: Vec<(usize, Edit)>,
+    /// Number of values visited so far.
+    nodes: usize,
+    /// RFC 6901 pointer of the value being visited (member names as they will be written).
+    ptr: String,
+    /// Per key name seen in this document: its class, and whether the detector finds
+    /// anything in it (documents repeat their keys: arrays of records). Keys come from the
+    /// request, so the map keeps std's keyed hasher (no collision flooding).
+    keys: std::collections::HashMap<&'v str, (KeyClass, bool)>,
+    /// Detector buffers reused across leaves.
+    scratch: Scratch,
 }
 
-impl Walk<'_, '_> {
-    pub(crate) fn value<'v>(
-        &mut self,
-        v: &'v Value,
-        path: &mut Vec<Seg<'v>>,
-        key: KeyClass,
-    ) -> Change {
-        match v {
-            Value::String(s) => {
-                let c = self.string(s, path, key);
-                self.leaf(c)
-            }
-            Value::Number(n) => {
-                let c = self.number(v, n, path, key);
-                self.leaf(c)
-            }
-            Value::Object(map) => self.object(map, path),
-            Value::Array(items) => self.array(items, path, key),
-            Value::Null | Value::Bool(_) => Change::Same,
+/// Distinct key names remembered per document.
+const KEY_CACHE: usize = 512;
+
+impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
+    pub(crate) fn new(redactor: &'r Redactor, plan: Option<&'p ActionPlan>) -> Self {
+        Walk {
+            redactor,
+            plan,
+            findings: Vec::new(),
+            edits: Vec::new(),
+            nodes: 0,
+            ptr: String::new(),
+            keys: Default::default(),
+            scratch: Scratch::default(),
         }
     }
 
-    fn leaf(&mut self, change: Change) -> Change {
-        let id = self.leaves;
-        self.leaves += 1;
-        match (&mut self.edits, change) {
-            (_, Change::Same) => Change::Same,
-            (Some(edits), c) => {
-                edits.push((id, c));
-                Change::Same
+    /// The findings and the edits to apply.
+    pub(crate) fn finish(self) -> (Vec<Finding>, Vec<(usize, Edit)>) {
+        (self.findings, self.edits)
+    }
+
+    /// The class of a key and whether it holds a finding (cached per document).
+    fn key_info(&mut self, k: &'v str) -> (KeyClass, bool) {
+        if let Some(info) = self.keys.get(k) {
+            return *info;
+        }
+        let class = self.redactor.keys.classify(k);
+        let dirty = k.len() >= MIN_FINDING_LEN
+            && self
+                .redactor
+                .detector
+                .any(k.as_bytes(), ScanContext::default());
+        if self.keys.len() < KEY_CACHE {
+            self.keys.insert(k, (class, dirty));
+        }
+        (class, dirty)
+    }
+
+    pub(crate) fn value(&mut self, v: &'v Value, key: KeyClass) {
+        let id = self.nodes;
+        self.nodes += 1;
+        let edit = match v {
+            Value::String(s) => self.string(s, key),
+            Value::Number(n) => self.number(n, key),
+            Value::Object(map) => {
+                self.object(id, map);
+                None
             }
-            (None, c) => c,
+            Value::Array(items) => {
+                let len = self.ptr.len();
+                let mut buf = itoa::Buffer::new();
+                for (i, child) in items.iter().enumerate() {
+                    self.ptr.push('/');
+                    self.ptr.push_str(buf.format(i));
+                    // Elements inherit the array's key: `"cookies": ["a=1"]`, `"phones": ["…"]`.
+                    self.value(child, key);
+                    self.ptr.truncate(len);
+                }
+                None
+            }
+            Value::Null | Value::Bool(_) => None,
+        };
+        if let Some(e) = edit {
+            self.edits.push((id, e));
         }
     }
 
-    fn object<'v>(&mut self, map: &'v Map<String, Value>, path: &mut Vec<Seg<'v>>) -> Change {
-        let mut rebuilt: Option<Map<String, Value>> = None;
+    fn object(&mut self, id: usize, map: &'v Map<String, Value>) {
+        // Object keys are scanned like string leaves; a finding in a key renames the member
+        // (`"jane@example.com"` → `"[EMAIL]"`). Key-name rules apply to the value as before.
+        let mut key_hits: Vec<(usize, Hit)> = Vec::new();
+        for (i, k) in map.keys().enumerate() {
+            if self.key_info(k).1 {
+                self.redactor
+                    .detector
+                    .scan(k.as_bytes(), ScanContext::default(), &mut |h| {
+                        key_hits.push((i, h));
+                        true
+                    });
+            }
+        }
+        let names = if key_hits.is_empty() {
+            Vec::new()
+        } else {
+            self.rename_keys(id, map, &key_hits)
+        };
+        let len = self.ptr.len();
+        let mut next_hit = 0;
         for (i, (k, child)) in map.iter().enumerate() {
-            let class = self.redactor.keys.classify(k);
-            path.push(Seg::Key(k));
-            let change = self.value(child, path, class);
-            path.pop();
-            match change {
-                Change::Same => {
-                    if let Some(m) = rebuilt.as_mut() {
-                        m.insert(k.clone(), child.clone());
-                    }
-                }
-                Change::Replace(nv) => {
-                    let m = rebuilt.get_or_insert_with(|| prefix_map(map, i));
-                    m.insert(k.clone(), nv);
-                }
-                Change::Drop => {
-                    rebuilt.get_or_insert_with(|| prefix_map(map, i));
-                }
+            self.ptr.push('/');
+            match names.iter().find(|(j, _)| *j == i) {
+                Some((_, name)) => escape_token(name, &mut self.ptr),
+                None => escape_token(k, &mut self.ptr),
+            }
+            while let Some((_, h)) = key_hits.get(next_hit).filter(|(j, _)| *j == i) {
+                self.findings.push(Finding {
+                    entity: h.entity,
+                    pointer: Some(self.ptr.clone()),
+                    start: Some(h.start),
+                    end: Some(h.end),
+                    action: self.redactor.resolve(h.entity, self.plan),
+                    key: true,
+                });
+                next_hit += 1;
+            }
+            let class = self.key_info(k).0;
+            self.value(child, class);
+            self.ptr.truncate(len);
+        }
+    }
+
+    /// New names for the members whose keys hold findings (an `Edit::Keys` is recorded for
+    /// the object when any changes), as (member index, name used in pointers).
+    fn rename_keys(
+        &mut self,
+        id: usize,
+        map: &Map<String, Value>,
+        key_hits: &[(usize, Hit)],
+    ) -> Vec<(usize, String)> {
+        let hasher = self.redactor.hasher.as_ref();
+        let mut renamed: Vec<(usize, &str, String, bool)> = Vec::new();
+        for (i, k) in map.keys().enumerate() {
+            let spans = key_hits.iter().filter(|(j, _)| *j == i).map(|(_, h)| {
+                (
+                    h.entity,
+                    h.start,
+                    h.end,
+                    self.redactor.resolve(h.entity, self.plan),
+                )
+            });
+            let drop = spans.clone().any(|sp| sp.3 == Action::Drop);
+            // A dropped member is named as if masked (its pointer must not carry the value).
+            let spans = spans.map(|(e, a, b, act)| {
+                let act = if act == Action::Drop {
+                    Action::Mask
+                } else {
+                    act
+                };
+                (e, a, b, act)
+            });
+            if let Some(new) = super::apply_span_list(k, spans, hasher) {
+                renamed.push((i, k.as_str(), new, drop));
             }
         }
-        match rebuilt {
-            Some(m) => Change::Replace(Value::Object(m)),
-            None => Change::Same,
+        if renamed.is_empty() {
+            return Vec::new();
         }
-    }
-
-    fn array<'v>(&mut self, items: &'v [Value], path: &mut Vec<Seg<'v>>, key: KeyClass) -> Change {
-        let mut rebuilt: Option<Vec<Value>> = None;
-        for (i, child) in items.iter().enumerate() {
-            path.push(Seg::Index(i));
-            // Elements inherit the array's key: `"cookies": ["a=1"]`, `"phones": ["…"]`.
-            let change = self.value(child, path, key);
-            path.pop();
-            let nv = match change {
-                Change::Same => {
-                    if let Some(r) = rebuilt.as_mut() {
-                        r.push(child.clone());
-                    }
-                    continue;
-                }
-                Change::Replace(nv) => nv,
-                Change::Drop => Value::Null,
+        // Collisions: names that stay, and names already given, are taken; a later member
+        // gets `#2`, `#3`, … appended (in the object's member order).
+        let mut given: Vec<String> = Vec::new();
+        let mut names = Vec::with_capacity(renamed.len());
+        let mut edit = Vec::with_capacity(renamed.len());
+        for (i, old, want, drop) in renamed.iter() {
+            let taken = |n: &str, given: &[String]| {
+                given.iter().any(|g| g == n)
+                    || (map.contains_key(n) && !renamed.iter().any(|r| r.1 == n))
             };
-            rebuilt.get_or_insert_with(|| items[..i].to_vec()).push(nv);
+            let mut name = want.clone();
+            let mut suffix = 2usize;
+            while taken(&name, &given) {
+                name = format!("{want}#{suffix}");
+                suffix += 1;
+            }
+            given.push(name.clone());
+            edit.push((old.to_string(), (!drop).then(|| name.clone())));
+            names.push((*i, name));
         }
-        match rebuilt {
-            Some(r) => Change::Replace(Value::Array(r)),
-            None => Change::Same,
+        if self.plan.is_some() {
+            self.edits.push((id, Edit::Keys(edit)));
         }
+        names
     }
 
-    fn whole(&mut self, entity: Entity, text: &str, path: &[Seg<'_>]) -> Change {
+    fn whole(&mut self, entity: Entity, text: &str) -> Option<Edit> {
         let action = self.redactor.resolve(entity, self.plan);
         self.findings.push(Finding {
             entity,
-            pointer: Some(pointer(path)),
+            pointer: Some(self.ptr.clone()),
             start: None,
             end: None,
             action,
+            key: false,
         });
         match action {
-            Action::Keep => Change::Same,
-            Action::Drop => Change::Drop,
-            a => Change::Replace(Value::String(render(
+            Action::Keep => None,
+            Action::Drop => Some(Edit::Drop),
+            a => Some(Edit::Replace(Value::String(render(
                 entity,
                 text,
                 a,
                 self.redactor.hasher.as_ref(),
-            ))),
+            )))),
         }
     }
 
-    fn number(
-        &mut self,
-        v: &Value,
-        n: &serde_json::Number,
-        path: &[Seg<'_>],
-        key: KeyClass,
-    ) -> Change {
-        let text = n.to_string();
+    fn number(&mut self, n: &serde_json::Number, key: KeyClass) -> Option<Edit> {
+        let Some(u) = n.as_u64() else {
+            return match key {
+                KeyClass::Whole(entity) if self.redactor.enabled(entity) => {
+                    self.whole(entity, &n.to_string())
+                }
+                _ => None,
+            };
+        };
+        let mut buf = itoa::Buffer::new();
+        let text = buf.format(u);
         if let KeyClass::Whole(entity) = key {
             if self.redactor.enabled(entity) {
-                return self.whole(entity, &text, path);
+                return self.whole(entity, text);
             }
         }
-        let _ = v;
         let digits = text.as_bytes();
-        if n.is_u64()
-            && self.redactor.enabled(Entity::CreditCard)
-            && super::validate::card_ok(digits)
-        {
-            return self.whole(Entity::CreditCard, &text, path);
+        if self.redactor.enabled(Entity::CreditCard) && super::validate::card_ok(digits) {
+            return self.whole(Entity::CreditCard, text);
         }
-        if n.is_u64()
-            && key == KeyClass::Phone
+        if key == KeyClass::Phone
             && self.redactor.enabled(Entity::Phone)
             && (7..=15).contains(&digits.len())
         {
-            return self.whole(Entity::Phone, &text, path);
+            return self.whole(Entity::Phone, text);
         }
-        Change::Same
+        None
     }
 
-    fn string(&mut self, s: &str, path: &[Seg<'_>], key: KeyClass) -> Change {
+    fn string(&mut self, s: &str, key: KeyClass) -> Option<Edit> {
         if let KeyClass::Whole(entity) = key {
             let meaningful = match entity {
                 Entity::DateOfBirth | Entity::UsSsn => s.bytes().any(|b| b.is_ascii_digit()),
@@ -413,113 +487,142 @@ impl Walk<'_, '_> {
             if meaningful && self.redactor.enabled(entity) {
                 // A recognisable secret under a secret-named key (`GITHUB_TOKEN: ghp_…`,
                 // `authorization: Bearer eyJ…`) is reported as what it is.
-                if entity == Entity::Password && self.redactor.detector.any_secret(s.as_bytes()) {
-                    return self.scan_string(s, path, KeyClass::Plain);
+                // One scan serves both the check and the findings.
+                if entity == Entity::Password && s.len() >= MIN_FINDING_LEN {
+                    let redactor = self.redactor;
+                    redactor.detector.hits_into(
+                        s.as_bytes(),
+                        ScanContext::default(),
+                        &mut self.scratch,
+                    );
+                    if self
+                        .scratch
+                        .raw
+                        .iter()
+                        .any(|(h, _)| specific_secret(h.entity))
+                    {
+                        return self.emit_hits(s);
+                    }
                 }
-                return self.whole(entity, s, path);
+                return self.whole(entity, s);
             }
             if !meaningful {
-                return Change::Same;
+                return None;
             }
         }
-        self.scan_string(s, path, key)
+        self.scan_string(s, key)
     }
 
-    fn scan_string(&mut self, s: &str, path: &[Seg<'_>], key: KeyClass) -> Change {
-        // Nothing the detectors find is shorter than 6 bytes (`a@b.io`, `1.1.1.1`).
-        if s.len() < 6 {
-            return Change::Same;
+    fn scan_string(&mut self, s: &str, key: KeyClass) -> Option<Edit> {
+        if s.len() < MIN_FINDING_LEN {
+            return None;
         }
         let ctx = ScanContext {
             phone_key: key == KeyClass::Phone,
         };
-        let first = self.findings.len();
-        let mut ptr: Option<String> = None;
-        let findings = &mut self.findings;
         let redactor = self.redactor;
-        let plan = self.plan;
-        redactor.detector.scan(s.as_bytes(), ctx, &mut |hit| {
-            let p = ptr.get_or_insert_with(|| pointer(path)).clone();
-            findings.push(Finding {
+        redactor
+            .detector
+            .hits_into(s.as_bytes(), ctx, &mut self.scratch);
+        self.emit_hits(s)
+    }
+
+    /// Findings for the hits of the last scan of `s` (in `self.scratch`), and the edit.
+    fn emit_hits(&mut self, s: &str) -> Option<Edit> {
+        let redactor = self.redactor;
+        let first = self.findings.len();
+        for (hit, _) in &self.scratch.raw {
+            self.findings.push(Finding {
                 entity: hit.entity,
-                pointer: Some(p),
+                pointer: Some(self.ptr.clone()),
                 start: Some(hit.start),
                 end: Some(hit.end),
-                action: redactor.resolve(hit.entity, plan),
+                action: redactor.resolve(hit.entity, self.plan),
+                key: false,
             });
-            true
-        });
+        }
         if self.plan.is_none() || self.findings.len() == first {
-            return Change::Same;
+            return None;
         }
         let new = &self.findings[first..];
         if new.iter().any(|f| f.action == Action::Drop) {
-            return Change::Drop;
+            return Some(Edit::Drop);
         }
-        match super::apply_spans(s, new, self.redactor.hasher.as_ref()) {
-            Some(out) => Change::Replace(Value::String(out)),
-            None => Change::Same,
-        }
+        super::apply_spans(s, new, self.redactor.hasher.as_ref())
+            .map(|out| Edit::Replace(Value::String(out)))
     }
 }
 
-/// Applies edits recorded by an edit-mode walk to the value it walked: a second walk in the
-/// same order, counting string/number leaves. Returns true if the value itself is dropped.
-pub(crate) fn apply_edits(value: &mut Value, edits: Vec<(usize, Change)>) {
+/// A secret more specific than PASSWORD / GENERIC_SECRET (reported as what it is even under
+/// a secret-named key).
+fn specific_secret(e: Entity) -> bool {
+    e.is_secret() && !matches!(e, Entity::Password | Entity::GenericSecret)
+}
+
+/// Nothing the detectors find is shorter than 6 bytes (`a@b.io`, `1.1.1.1`).
+const MIN_FINDING_LEN: usize = 6;
+
+/// Applies the edits of a walk to the value it walked (a second walk in the same order,
+/// counting nodes). A dropped root becomes `null`.
+pub(crate) fn apply_edits(value: &mut Value, edits: Vec<(usize, Edit)>) {
     let mut edits = edits.into_iter().peekable();
-    let mut leaves = 0usize;
-    if apply(value, &mut edits, &mut leaves) {
+    let mut nodes = 0usize;
+    if apply(value, &mut edits, &mut nodes) {
         *value = Value::Null;
     }
 }
 
 fn apply(
     v: &mut Value,
-    edits: &mut std::iter::Peekable<std::vec::IntoIter<(usize, Change)>>,
-    leaves: &mut usize,
+    edits: &mut std::iter::Peekable<std::vec::IntoIter<(usize, Edit)>>,
+    nodes: &mut usize,
 ) -> bool {
-    if edits.peek().is_none() {
+    let Some((next, _)) = edits.peek() else {
         return false;
-    }
+    };
+    let id = *nodes;
+    *nodes += 1;
+    let mine = if *next == id {
+        edits.next().map(|(_, e)| e)
+    } else {
+        None
+    };
     match v {
-        Value::String(_) | Value::Number(_) => {
-            let id = *leaves;
-            *leaves += 1;
-            if edits.peek().is_some_and(|(e, _)| *e == id) {
-                match edits.next().map(|(_, c)| c) {
-                    Some(Change::Replace(nv)) => *v = nv,
-                    Some(Change::Drop) => return true,
-                    _ => {}
+        Value::String(_) | Value::Number(_) => match mine {
+            Some(Edit::Replace(nv)) => *v = nv,
+            Some(Edit::Drop) => return true,
+            _ => {}
+        },
+        Value::Object(m) => {
+            m.retain(|_, child| !apply(child, edits, nodes));
+            if let Some(Edit::Keys(renames)) = mine {
+                // Take every renamed member out first: a new name may be another's old one.
+                let moved: Vec<(Option<String>, Value)> = renames
+                    .into_iter()
+                    .filter_map(|(old, new)| m.remove(&old).map(|v| (new, v)))
+                    .collect();
+                for (new, v) in moved {
+                    if let Some(n) = new {
+                        m.insert(n, v);
+                    }
                 }
             }
-            false
-        }
-        Value::Object(m) => {
-            m.retain(|_, child| !apply(child, edits, leaves));
-            false
         }
         Value::Array(a) => {
             for child in a.iter_mut() {
-                if apply(child, edits, leaves) {
+                if apply(child, edits, nodes) {
                     *child = Value::Null;
                 }
             }
-            false
         }
-        Value::Null | Value::Bool(_) => false,
+        Value::Null | Value::Bool(_) => {}
     }
+    false
 }
 
 /// Already a mask of ours (`[PASSWORD]`, `[EMAIL:…]`): don't report it again.
 fn is_mask(s: &str) -> bool {
     s.starts_with('[') && s.ends_with(']') && s[1..].starts_with(|c: char| c.is_ascii_uppercase())
-}
-
-fn prefix_map(map: &Map<String, Value>, upto: usize) -> Map<String, Value> {
-    map.iter()
-        .take(upto)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 #[cfg(test)]
@@ -568,12 +671,11 @@ mod tests {
 
     #[test]
     fn pointers_escape() {
-        let path = [
-            Seg::Key("a/b"),
-            Seg::Key("m~n"),
-            Seg::Index(3),
-            Seg::Key(""),
-        ];
-        assert_eq!(pointer(&path), "/a~1b/m~0n/3/");
+        let mut out = String::new();
+        for t in ["a/b", "m~n", "3", ""] {
+            out.push('/');
+            escape_token(t, &mut out);
+        }
+        assert_eq!(out, "/a~1b/m~0n/3/");
     }
 }

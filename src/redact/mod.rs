@@ -78,6 +78,11 @@ impl Default for RedactConfig {
 /// `{"type":"EMAIL","pointer":"/customer/email","start":0,"end":22,"action":"mask"}`;
 /// `pointer` is absent for text, `start`/`end` (UTF-8 byte offsets into the decoded string)
 /// are absent for whole-value findings such as a `password` field.
+///
+/// A finding in an object *key* has `key: true` (serialised only when true): `pointer` names
+/// the member whose key holds it and `start`/`end` are offsets into the key. Pointers name
+/// members as they are written out: a key that was redacted appears in its redacted form
+/// (`/[EMAIL]/name`), so a pointer never carries what was redacted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     #[serde(rename = "type")]
@@ -89,6 +94,9 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<usize>,
     pub action: Action,
+    /// The finding is in an object key (the member at `pointer` is renamed), not a value.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub key: bool,
 }
 
 /// The result of `redact_json`.
@@ -181,31 +189,21 @@ impl Redactor {
     /// Every finding in a JSON value, changing nothing (for `input.pii.found`).
     /// Findings carry `action: keep`.
     pub fn scan_json(&self, value: &serde_json::Value) -> Vec<Finding> {
-        let mut walk = Walk {
-            redactor: self,
-            plan: None,
-            findings: Vec::new(),
-            edits: None,
-            leaves: 0,
-        };
-        walk.value(value, &mut Vec::new(), KeyClass::Plain);
+        let mut walk = Walk::new(self, None);
+        walk.value(value, KeyClass::Plain);
         walk.findings
     }
 
     /// Redacts a JSON value under `plan`. `value` is `None` when nothing had to change.
     pub fn redact_json(&self, value: &serde_json::Value, plan: &ActionPlan) -> Redacted {
-        let mut walk = Walk {
-            redactor: self,
-            plan: Some(plan),
-            findings: Vec::new(),
-            edits: None,
-            leaves: 0,
-        };
-        let change = walk.value(value, &mut Vec::new(), KeyClass::Plain);
-        let value = match change {
-            json::Change::Same => None,
-            json::Change::Replace(v) => Some(v),
-            json::Change::Drop => Some(serde_json::Value::Null),
+        let mut walk = Walk::new(self, Some(plan));
+        walk.value(value, KeyClass::Plain);
+        let value = if walk.edits.is_empty() {
+            None
+        } else {
+            let mut out = value.clone();
+            json::apply_edits(&mut out, std::mem::take(&mut walk.edits));
+            Some(out)
         };
         let deny = denied(&walk.findings);
         Redacted {
@@ -222,18 +220,26 @@ impl Redactor {
         value: &mut serde_json::Value,
         plan: &ActionPlan,
     ) -> (Vec<Finding>, bool) {
-        let mut walk = Walk {
-            redactor: self,
-            plan: Some(plan),
-            findings: Vec::new(),
-            edits: Some(Vec::new()),
-            leaves: 0,
-        };
-        walk.value(value, &mut Vec::new(), KeyClass::Plain);
-        let edits = walk.edits.take().unwrap_or_default();
+        let mut walk = Walk::new(self, Some(plan));
+        walk.value(value, KeyClass::Plain);
+        let (findings, edits) = walk.finish();
         let changed = !edits.is_empty();
         json::apply_edits(value, edits);
-        (walk.findings, changed)
+        (findings, changed)
+    }
+
+    /// `pointer` with every reference token that holds a finding masked (`/[EMAIL]/name`),
+    /// for records that must never carry PII (the audit stream's `redactions` paths).
+    pub fn mask_pointer(&self, pointer: &str) -> String {
+        let plan = ActionPlan::mask_all();
+        let mut out = String::with_capacity(pointer.len());
+        for token in pointer.split('/').skip(1) {
+            out.push('/');
+            let raw = token.replace("~1", "/").replace("~0", "~");
+            let (masked, _) = self.redact_text(&raw, &plan);
+            json::escape_token(&masked, &mut out);
+        }
+        out
     }
 
     /// Redacts text. Findings have byte offsets into `text` and no pointer.
@@ -263,6 +269,7 @@ impl Redactor {
                 start: Some(h.start),
                 end: Some(h.end),
                 action: self.resolve(h.entity, plan),
+                key: false,
             });
             true
         });
@@ -336,16 +343,31 @@ pub(crate) fn apply_spans(
     findings: &[Finding],
     hasher: Option<&action::Hasher>,
 ) -> Option<String> {
-    if findings.iter().all(|f| f.action == Action::Keep) {
+    apply_span_list(
+        s,
+        findings
+            .iter()
+            .filter_map(|f| Some((f.entity, f.start?, f.end?, f.action))),
+        hasher,
+    )
+}
+
+/// `apply_spans` over (entity, start, end, action) spans.
+pub(crate) fn apply_span_list<I>(
+    s: &str,
+    spans: I,
+    hasher: Option<&action::Hasher>,
+) -> Option<String>
+where
+    I: Iterator<Item = (Entity, usize, usize, Action)> + Clone,
+{
+    if spans.clone().all(|sp| sp.3 == Action::Keep) {
         return None;
     }
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
-    for f in findings {
-        let (Some(mut a), Some(mut b)) = (f.start, f.end) else {
-            continue;
-        };
-        if f.action == Action::Keep || a < last || b > s.len() {
+    for (entity, mut a, mut b, act) in spans {
+        if act == Action::Keep || a < last || b > s.len() {
             continue;
         }
         // Spans are always on char boundaries; widen rather than ever leak part of one.
@@ -356,7 +378,7 @@ pub(crate) fn apply_spans(
             b += 1;
         }
         out.push_str(&s[last..a]);
-        action::render_into(&mut out, f.entity, &s[a..b], f.action, hasher);
+        action::render_into(&mut out, entity, &s[a..b], act, hasher);
         last = b;
     }
     out.push_str(&s[last..]);

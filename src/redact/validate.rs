@@ -230,6 +230,11 @@ pub(crate) fn iban_ok(compact: &[u8]) -> bool {
     rem == 1
 }
 
+/// `tld::TLDS` as a hash set (one FNV hash instead of a binary search of ~11 compares).
+static TLD_SET: std::sync::LazyLock<
+    std::collections::HashSet<&'static [u8], super::json::FnvBuild>,
+> = std::sync::LazyLock::new(|| super::tld::TLDS.iter().map(|t| t.as_bytes()).collect());
+
 /// True if `tld` (any case) is a delegated top-level domain.
 pub(crate) fn tld_ok(tld: &[u8]) -> bool {
     if tld.len() < 2 || tld.len() > 63 {
@@ -239,10 +244,7 @@ pub(crate) fn tld_ok(tld: &[u8]) -> bool {
     let lower = &mut buf[..tld.len()];
     lower.copy_from_slice(tld);
     lower.make_ascii_lowercase();
-    let Ok(s) = std::str::from_utf8(lower) else {
-        return false;
-    };
-    super::tld::TLDS.binary_search(&s).is_ok()
+    TLD_SET.contains(&*lower)
 }
 
 /// Email syntax on a candidate `local@domain`: dot rules, label rules, lengths, real TLD.

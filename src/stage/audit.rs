@@ -122,7 +122,7 @@ pub fn decision_record(
                 let masked = if ctx.pii_findings.is_empty() && ctx.redactions.is_empty() {
                     args
                 } else if ctx.redactions.is_empty() {
-                    mask_findings(&args, &ctx.pii_findings)
+                    mask_findings(redactor, &args, &ctx.pii_findings)
                 } else {
                     redactor
                         .redact_json(&args, &ActionPlan::mask_all())

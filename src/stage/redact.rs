@@ -32,8 +32,15 @@ pub fn scan_args(redactor: &Redactor, args: &Value) -> (Vec<Finding>, Vec<String
 }
 
 /// `args` with every finding of an earlier scan masked (`[EMAIL]`), without scanning again.
-/// Findings must come from a scan of this very value.
-pub fn mask_findings(args: &Value, findings: &[Finding]) -> Value {
+/// Findings must come from a scan of this very value. Findings in object keys rename
+/// members (with collision suffixes): then the document is redacted again in full instead.
+pub fn mask_findings(redactor: &Redactor, args: &Value, findings: &[Finding]) -> Value {
+    if findings.iter().any(|f| f.key) {
+        return redactor
+            .redact_json(args, &ActionPlan::mask_all())
+            .value
+            .unwrap_or_else(|| args.clone());
+    }
     let mut out = args.clone();
     // within one string, replace from the end so earlier offsets stay valid
     let mut ordered: Vec<&Finding> = findings.iter().filter(|f| f.pointer.is_some()).collect();
@@ -254,6 +261,7 @@ mod tests {
             serde_json::json!({"password": "hunter2hunter2", "nested": {"card": "4242 4242 4242 4242"}}),
             serde_json::json!({"list": ["ip 10.1.2.3 and 2001:db8::1", "plain"], "é": "ünïcödé jane@example.com"}),
             serde_json::json!({"clean": "nothing here", "amount": 12}),
+            serde_json::json!({"jane.doe@example.com": {"note": "or bob@example.org"}, "[EMAIL]": 1}),
         ];
         for doc in docs {
             let findings = redactor.scan_json(&doc);
@@ -261,7 +269,7 @@ mod tests {
                 .redact_json(&doc, &ActionPlan::mask_all())
                 .value
                 .unwrap_or_else(|| doc.clone());
-            assert_eq!(mask_findings(&doc, &findings), full, "{doc}");
+            assert_eq!(mask_findings(&redactor, &doc, &findings), full, "{doc}");
         }
     }
 }

@@ -118,6 +118,55 @@ async fn the_audit_stream_holds_args_with_pii_masked() {
     drop(dir);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pii_in_object_keys_is_renamed_and_kept_out_of_the_audit() {
+    let keys = tempfile::tempdir().expect("tmp");
+    assert_eq!(toolwall::cli::audit::keygen(&keys.path().join("k"), "t"), 0);
+    let extra = format!(
+        "audit: {{ dir: audit, key: {}/k/audit.key }}",
+        keys.path().display()
+    );
+    let (up, h) = harness(&extra).await;
+    // The plan redacts email and card; the phone in a key is not in it.
+    let body = r#"{"charge":"ch_1","amount":5,"meta":{"jane.doe@example.com":{"phone +44 20 7946 0018":"card 4242 4242 4242 4242"}}}"#;
+    let r = send(h.agent(), json_post("/echo/v1/refunds", body)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let forwarded: serde_json::Value =
+        serde_json::from_slice(&up.requests()[0].body).expect("json");
+    assert_eq!(
+        forwarded["meta"],
+        serde_json::json!({"[EMAIL]": {"phone +44 20 7946 0018": "card [CREDIT_CARD]"}})
+    );
+    let audit = h.dir.path().join("audit");
+    let Harness { app, dir } = h;
+    app.shutdown().await;
+    let mut text = String::new();
+    for e in std::fs::read_dir(&audit).expect("dir").flatten() {
+        text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+    }
+    for leak in ["jane.doe@example.com", "7946 0018", "4242 4242"] {
+        assert!(!text.contains(leak), "{leak} in the audit stream");
+    }
+    let decision: serde_json::Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["kind"] == "decision")
+        .expect("decision");
+    assert_eq!(
+        decision["args"]["meta"],
+        serde_json::json!({"[EMAIL]": {"phone [PHONE]": "card [CREDIT_CARD]"}})
+    );
+    assert_eq!(
+        decision["redactions"],
+        serde_json::json!([
+            {"path": "/meta/[EMAIL]", "entity": "EMAIL", "key": true},
+            {"path": "/meta/[EMAIL]/phone [PHONE]", "entity": "PHONE", "key": true},
+            {"path": "/meta/[EMAIL]/phone [PHONE]", "entity": "CREDIT_CARD"}
+        ])
+    );
+    drop(dir);
+}
+
 #[test]
 fn redact_cli_prints_redacted_json_and_findings() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_toolwall"))
