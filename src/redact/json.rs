@@ -244,11 +244,12 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     /// Number of values visited so far.
     nodes: usize,
     /// RFC 6901 pointer of the value being visited (member names as they will be written).
-    ptr: String,
+    pub ptr: String,
     /// Per key name seen in this document: its class, and whether the detector finds
     /// anything in it (documents repeat their keys: arrays of records). Keys come from the
-    /// request, so the map keeps std's keyed hasher (no collision flooding).
-    keys: std::collections::HashMap<&'v str, (KeyClass, bool)>,
+    /// request: the hasher is seeded per process (foldhash) and the map holds at most
+    /// `KEY_CACHE` names, so colliding keys cannot make it slow.
+    keys: std::collections::HashMap<&'v str, (KeyClass, bool), foldhash::fast::RandomState>,
     /// Detector buffers reused across leaves.
     scratch: Scratch,
 }
@@ -276,19 +277,25 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     }
 
     /// The class of a key and whether it holds a finding (cached per document).
-    fn key_info(&mut self, k: &'v str) -> (KeyClass, bool) {
+    pub(crate) fn key_info(&mut self, k: &'v str) -> (KeyClass, bool) {
         if let Some(info) = self.keys.get(k) {
             return *info;
         }
+        let (class, dirty) = self.key_info_uncached(k);
+        if self.keys.len() < KEY_CACHE {
+            self.keys.insert(k, (class, dirty));
+        }
+        (class, dirty)
+    }
+
+    /// `key_info` for a key that does not live as long as the document (decoded escapes).
+    pub(crate) fn key_info_uncached(&self, k: &str) -> (KeyClass, bool) {
         let class = self.redactor.keys.classify(k);
         let dirty = k.len() >= MIN_FINDING_LEN
             && self
                 .redactor
                 .detector
                 .any(k.as_bytes(), ScanContext::default());
-        if self.keys.len() < KEY_CACHE {
-            self.keys.insert(k, (class, dirty));
-        }
         (class, dirty)
     }
 
@@ -449,7 +456,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         }
     }
 
-    fn number(&mut self, n: &serde_json::Number, key: KeyClass) -> Option<Edit> {
+    pub(crate) fn number(&mut self, n: &serde_json::Number, key: KeyClass) -> Option<Edit> {
         let Some(u) = n.as_u64() else {
             return match key {
                 KeyClass::Whole(entity) if self.redactor.enabled(entity) => {
@@ -478,7 +485,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         None
     }
 
-    fn string(&mut self, s: &str, key: KeyClass) -> Option<Edit> {
+    pub(crate) fn string(&mut self, s: &str, key: KeyClass) -> Option<Edit> {
         if let KeyClass::Whole(entity) = key {
             let meaningful = match entity {
                 Entity::DateOfBirth | Entity::UsSsn => s.bytes().any(|b| b.is_ascii_digit()),

@@ -9,6 +9,7 @@ mod cli;
 mod detect;
 mod entity;
 mod json;
+mod stream;
 mod tld;
 mod validate;
 
@@ -296,6 +297,12 @@ impl Redactor {
         if content_type_is_json {
             if self.json_bytes_clean(bytes) {
                 return (Cow::Borrowed(bytes), Vec::new());
+            }
+            // One pass over the raw bytes; what it leaves (keys holding findings, `drop`,
+            // invalid or very deep JSON) goes through a parsed `Value`.
+            if let Some((out, findings)) = stream::redact_raw_json(self, bytes, plan) {
+                let out = out.map_or(Cow::Borrowed(bytes), Cow::Owned);
+                return (out, findings);
             }
             if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
                 let (findings, changed) = self.redact_json_in_place(&mut value, plan);

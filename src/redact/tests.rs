@@ -414,6 +414,142 @@ fn randomized_fast_path_and_redaction_invariants() {
     }
 }
 
+/// `doc` written the way other producers write JSON: members in reverse order, blanks
+/// around tokens, and some characters escaped (`\u0040`, `\/`, `\u00e9`).
+fn write_loosely(doc: &serde_json::Value, rng: &mut Rng, out: &mut String) {
+    let blank = |rng: &mut Rng, out: &mut String| {
+        out.push_str([" ", "", "\n  ", "\t", ""][(rng.next() % 5) as usize]);
+    };
+    let string = |s: &str, rng: &mut Rng, out: &mut String| {
+        let escape = rng.next().is_multiple_of(3);
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '@' | '/' | 'é' | '😀' if escape => {
+                    for unit in c.encode_utf16(&mut [0; 2]) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    };
+    blank(rng, out);
+    match doc {
+        serde_json::Value::Object(m) => {
+            out.push('{');
+            for (i, (k, v)) in m.iter().rev().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                blank(rng, out);
+                string(k, rng, out);
+                blank(rng, out);
+                out.push(':');
+                write_loosely(v, rng, out);
+            }
+            blank(rng, out);
+            out.push('}');
+        }
+        serde_json::Value::Array(a) => {
+            out.push('[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_loosely(v, rng, out);
+            }
+            blank(rng, out);
+            out.push(']');
+        }
+        serde_json::Value::String(s) => string(s, rng, out),
+        other => out.push_str(&other.to_string()),
+    }
+    blank(rng, out);
+}
+
+#[test]
+fn the_raw_pass_agrees_with_the_value_walk_whatever_the_layout() {
+    let r = redactor();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for plan in [
+        ActionPlan::mask_all(),
+        ActionPlan::from_names(&["pii:hash", "card:partial", "secrets"])
+            .unwrap_or_else(|e| panic!("{e}")),
+    ] {
+        for _ in 0..3000 {
+            let doc = random_json(&mut rng, 0);
+            let mut raw = String::new();
+            write_loosely(&doc, &mut rng, &mut raw);
+            let want = r.redact_json(&doc, &plan);
+            let (out, got) = r.redact_bytes(raw.as_bytes(), true, &plan);
+            let parsed: serde_json::Value = serde_json::from_slice(&out)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)));
+            assert_eq!(parsed, want.value.clone().unwrap_or(doc.clone()), "{raw}");
+            // Findings come in document order (members reversed here), so compare as sets.
+            let key = |f: &Finding| (f.pointer.clone(), f.start, f.key, f.entity.name());
+            let (mut got, mut want) = (got, want.findings);
+            got.sort_by_key(key);
+            want.sort_by_key(key);
+            assert_eq!(got, want, "{raw}");
+            // Unchanged documents come back as they were written.
+            if want.iter().all(|f| f.action == Action::Keep) {
+                assert!(matches!(out, Cow::Borrowed(_)), "{raw}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_raw_pass_keeps_the_layout_and_hands_over_what_it_does_not_rewrite() {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    // Member order, blanks and untouched escapes are kept; only the changed string is new.
+    let raw =
+        "{ \"z\": \"mail jane@example.com\",\n  \"a\": [1, \"caf\\u00e9\", 4242424242424242] }";
+    let (out, f) = r.redact_bytes(raw.as_bytes(), true, &plan);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "{ \"z\": \"mail [EMAIL]\",\n  \"a\": [1, \"caf\\u00e9\", \"[CREDIT_CARD]\"] }"
+    );
+    assert_eq!(types(&f), vec!["EMAIL", "CREDIT_CARD"]);
+    // A duplicate key is redacted at every occurrence.
+    let (out, f) = r.redact_bytes(br#"{"e":"a@example.com","e":"b@example.com"}"#, true, &plan);
+    assert_eq!(&*out, br#"{"e":"[EMAIL]","e":"[EMAIL]"}"#);
+    assert_eq!(f.len(), 2);
+    // A key holding a finding is renamed by the Value path (compact, sorted output).
+    let (out, _) = r.redact_bytes(br#"{ "b": 1, "jane@example.com": "x" }"#, true, &plan);
+    assert_eq!(&*out, br#"{"[EMAIL]":"x","b":1}"#);
+    // Not JSON, as serde_json sees it: redacted as text, never half-rewritten.
+    let deep = format!("{}\"a@example.com\"{}", "[".repeat(150), "]".repeat(150));
+    for bad in [
+        r#"{"e":"a@example.com",}"#,
+        "{\"e\":\"a@example.com\n\"}",
+        r#"{"e":"a@example.com\ud800"}"#,
+        r#"{"e":"a@example.com","n":01}"#,
+        r#"{"e":"a@example.com"} x"#,
+        "\u{feff}{\"e\":\"a@example.com\"}",
+        r#"{"e":"a@example.com","n":-}"#,
+        r#"{"e":"a@example.com","t":tru}"#,
+        r#"{"e":"a@example.com"#,
+        &deep,
+    ] {
+        let (out, f) = r.redact_bytes(bad.as_bytes(), true, &plan);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            !text.contains("a@example.com") && text.contains("[EMAIL]"),
+            "{bad:?} → {text}"
+        );
+        assert!(
+            f.iter().all(|f| f.pointer.is_none()),
+            "{bad:?} is text: {f:?}"
+        );
+    }
+}
+
 /// A finding as (entity, pointer, start, end, key).
 type KeyFinding = (
     &'static str,

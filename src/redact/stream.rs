@@ -1,0 +1,298 @@
+//! JSON bodies redacted in one pass over the raw bytes: every string (and number) is scanned
+//! where it lies, the bytes between changes are copied as they are, and nothing is parsed into
+//! a `Value` or re-serialised. The leaf rules are the `Value` walk's own (`json::Walk`), so the
+//! findings are the same; the output keeps the body's member order and whitespace.
+//!
+//! The pass validates the JSON grammar as it goes (strings: UTF-8, no raw control characters,
+//! escapes decoded by serde_json) and gives up — `None`, the caller takes the `Value` path —
+//! on anything it does not rewrite itself: invalid JSON (which the caller then redacts as
+//! text), nesting deeper than `MAX_DEPTH`, a key that holds a finding (the member is renamed),
+//! and a `drop` action (the member is removed).
+//!
+//! A duplicate key is scanned (and redacted) at every occurrence, where a `Value` would keep
+//! only the last one.
+
+use super::action::ActionPlan;
+use super::json::{escape_token, Edit, KeyClass, Walk};
+use super::{Finding, Redactor};
+use std::borrow::Cow;
+
+/// Deeper documents take the `Value` path (serde_json refuses past 128 levels).
+const MAX_DEPTH: usize = 100;
+
+/// Not rewritten here: the caller takes the `Value` path.
+struct GiveUp;
+
+type Step<T> = Result<T, GiveUp>;
+
+/// Redacts a JSON body under `plan`: the rewritten body (`None` when nothing changed) and the
+/// findings, or `None` when the `Value` path must do it (see the module doc).
+pub(crate) fn redact_raw_json(
+    redactor: &Redactor,
+    raw: &[u8],
+    plan: &ActionPlan,
+) -> Option<(Option<Vec<u8>>, Vec<Finding>)> {
+    let mut pass = Pass {
+        walk: Walk::new(redactor, Some(plan)),
+        raw,
+        i: 0,
+        out: None,
+        copied: 0,
+    };
+    pass.value(KeyClass::Plain, 0).ok()?;
+    pass.blanks();
+    if pass.i != raw.len() {
+        return None;
+    }
+    let out = pass.out.map(|mut out| {
+        out.extend_from_slice(&raw[pass.copied..]);
+        out
+    });
+    Some((out, pass.walk.finish().0))
+}
+
+struct Pass<'r, 'p, 'v> {
+    walk: Walk<'r, 'p, 'v>,
+    raw: &'v [u8],
+    /// The next byte to read.
+    i: usize,
+    /// The rewritten body, from the first change on.
+    out: Option<Vec<u8>>,
+    /// `raw[..copied]` is accounted for in `out`.
+    copied: usize,
+}
+
+impl<'v> Pass<'_, '_, 'v> {
+    fn peek(&self) -> Option<u8> {
+        self.raw.get(self.i).copied()
+    }
+
+    fn blanks(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> Step<()> {
+        self.blanks();
+        if self.peek() != Some(b) {
+            return Err(GiveUp);
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    fn value(&mut self, class: KeyClass, depth: usize) -> Step<()> {
+        self.blanks();
+        let start = self.i;
+        match self.peek() {
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(class, depth + 1),
+            Some(b'"') => {
+                let s = self.string()?;
+                let edit = self.walk.string(&s, class);
+                self.replace(start, edit)
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let edit = self.number(class)?;
+                self.replace(start, edit)
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            _ => Err(GiveUp),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Step<()> {
+        if !self.raw[self.i..].starts_with(word) {
+            return Err(GiveUp);
+        }
+        self.i += word.len();
+        Ok(())
+    }
+
+    fn object(&mut self, depth: usize) -> Step<()> {
+        if depth > MAX_DEPTH {
+            return Err(GiveUp);
+        }
+        self.i += 1;
+        self.blanks();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        let len = self.walk.ptr.len();
+        loop {
+            self.blanks();
+            if self.peek() != Some(b'"') {
+                return Err(GiveUp);
+            }
+            let key = self.string()?;
+            let (class, dirty) = match key {
+                Cow::Borrowed(k) => self.walk.key_info(k),
+                Cow::Owned(ref k) => self.walk.key_info_uncached(k),
+            };
+            if dirty {
+                // A finding in the key renames the member: the `Value` path does that.
+                return Err(GiveUp);
+            }
+            self.expect(b':')?;
+            self.walk.ptr.push('/');
+            escape_token(&key, &mut self.walk.ptr);
+            self.value(class, depth)?;
+            self.walk.ptr.truncate(len);
+            self.blanks();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// Elements inherit the array's key class (`"phones": ["…"]`), as in the `Value` walk.
+    fn array(&mut self, class: KeyClass, depth: usize) -> Step<()> {
+        if depth > MAX_DEPTH {
+            return Err(GiveUp);
+        }
+        self.i += 1;
+        self.blanks();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        let len = self.walk.ptr.len();
+        let mut index = itoa::Buffer::new();
+        let mut n = 0usize;
+        loop {
+            self.walk.ptr.push('/');
+            self.walk.ptr.push_str(index.format(n));
+            self.value(class, depth)?;
+            self.walk.ptr.truncate(len);
+            self.blanks();
+            match self.peek() {
+                Some(b',') => {
+                    self.i += 1;
+                    n += 1;
+                }
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// The string starting at the `"` under the cursor, decoded: borrowed from the body when
+    /// it has no escapes (the common case), decoded by serde_json when it has.
+    fn string(&mut self) -> Step<Cow<'v, str>> {
+        let raw = self.raw;
+        let start = self.i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        loop {
+            j += memchr::memchr2(b'"', b'\\', raw.get(j..).ok_or(GiveUp)?).ok_or(GiveUp)?;
+            if raw[j] == b'"' {
+                break;
+            }
+            // Skip the escaped byte (a `\"` is not the end); serde_json checks the escape.
+            escaped = true;
+            j += 2;
+        }
+        self.i = j + 1;
+        let body = &raw[start..j];
+        if escaped {
+            return serde_json::from_slice::<String>(&raw[start - 1..=j])
+                .map(Cow::Owned)
+                .map_err(|_| GiveUp);
+        }
+        if body.iter().any(|&b| b < 0x20) {
+            return Err(GiveUp);
+        }
+        std::str::from_utf8(body)
+            .map(Cow::Borrowed)
+            .map_err(|_| GiveUp)
+    }
+
+    /// The number under the cursor (JSON grammar), and the walk's edit for it. Only a
+    /// non-negative integer can be a card or phone number; other numbers matter only under a
+    /// key whose whole value is an entity (then serde_json reads them as a `Value` would).
+    fn number(&mut self, class: KeyClass) -> Step<Option<Edit>> {
+        let raw = self.raw;
+        let start = self.i;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while raw.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        let mut i = start;
+        if raw[i] == b'-' {
+            i += 1;
+        }
+        match raw.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut i);
+            }
+            _ => return Err(GiveUp),
+        }
+        let int_end = i;
+        if raw.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return Err(GiveUp);
+            }
+        }
+        if let Some(b'e' | b'E') = raw.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = raw.get(i) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return Err(GiveUp);
+            }
+        }
+        self.i = i;
+        let token = &raw[start..i];
+        let unsigned = raw[start] != b'-' && int_end == i;
+        let n = match unsigned.then(|| parse_u64(token)).flatten() {
+            Some(u) => serde_json::Number::from(u),
+            None if matches!(class, KeyClass::Whole(_)) => {
+                serde_json::from_slice::<serde_json::Number>(token).map_err(|_| GiveUp)?
+            }
+            None => return Ok(None),
+        };
+        Ok(self.walk.number(&n, class))
+    }
+
+    /// Applies the walk's edit of the value at `raw[start..self.i]`.
+    fn replace(&mut self, start: usize, edit: Option<Edit>) -> Step<()> {
+        let value = match edit {
+            None => return Ok(()),
+            Some(Edit::Replace(v)) => v,
+            Some(Edit::Drop | Edit::Keys(_)) => return Err(GiveUp),
+        };
+        let raw = self.raw;
+        let out = self
+            .out
+            .get_or_insert_with(|| Vec::with_capacity(raw.len() + 64));
+        out.extend_from_slice(&raw[self.copied..start]);
+        serde_json::to_writer(&mut *out, &value).map_err(|_| GiveUp)?;
+        self.copied = self.i;
+        Ok(())
+    }
+}
+
+/// Digits → u64, `None` on overflow (serde_json reads those as floats).
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
