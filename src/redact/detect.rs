@@ -593,6 +593,21 @@ impl Detector {
             }
             let b = hay[i];
             if CLASS[usize::from(b)] == C_DIGIT {
+                // A digit inside a word (hex ids, hashes, SKUs): every number rule needs a
+                // `\b` before its first byte, so nothing starts before the word ends. Skip
+                // it whole. (Two capitals before the digit may open an IBAN: not skipped.)
+                if i > 0
+                    && v::is_word(hay[i - 1])
+                    && !(i >= 2
+                        && hay[i - 1].is_ascii_uppercase()
+                        && hay[i - 2].is_ascii_uppercase())
+                {
+                    i += 1;
+                    while i < n && v::is_word(hay[i]) {
+                        i += 1;
+                    }
+                    continue;
+                }
                 i = self.number_region(hay, i, ctx, out);
                 continue;
             }
@@ -1348,6 +1363,28 @@ mod tests {
                 "DE89 3704 0044 0532 0130 00",
             ),
             ("GB82WEST12345698765432", E::Iban, "GB82WEST12345698765432"),
+            // After words with digits in them (skipped whole by the byte pass).
+            (
+                "sha 9fceb02d0ae5 call +44 20 7946 0018",
+                E::Phone,
+                "+44 20 7946 0018",
+            ),
+            (
+                "id a1b2 card 4111 1111 1111 1111",
+                E::CreditCard,
+                "4111 1111 1111 1111",
+            ),
+            (
+                "ref X9 GB82WEST12345698765432",
+                E::Iban,
+                "GB82WEST12345698765432",
+            ),
+            ("user j1234@mail.co.uk", E::Email, "j1234@mail.co.uk"),
+            (
+                "ip fe80::1ff:fe23:4567:890a",
+                E::Ipv6,
+                "fe80::1ff:fe23:4567:890a",
+            ),
             ("from 10.0.0.1:443", E::Ipv4, "10.0.0.1"),
             (
                 "v6 2001:db8::8a2e:370:7334 up",
@@ -1567,6 +1604,8 @@ mod tests {
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
             "tracking 1Z999AA10123456784",
             "max_tokens=4096 tokens: 1200",
+            "sku ab4111111111111111 and x4111-1111-1111-1111z", // cards inside words
+            "ref a536-22-1234 and v10.0.0.1",                   // SSN / IPv4 glued to a word
         ];
         for text in table {
             assert_eq!(hits(text), vec![], "{text}");

@@ -32,8 +32,12 @@ pub(crate) fn redact_raw_json(
     raw: &[u8],
     plan: &ActionPlan,
 ) -> Option<(Option<Vec<u8>>, Vec<Finding>)> {
+    // One UTF-8 check for the whole body (serde_json refuses invalid UTF-8 anywhere);
+    // strings are then sliced out of it at their quotes.
+    let text = std::str::from_utf8(raw).ok()?;
     let mut pass = Pass {
         walk: Walk::new(redactor, Some(plan)),
+        text,
         raw,
         i: 0,
         out: None,
@@ -53,6 +57,8 @@ pub(crate) fn redact_raw_json(
 
 struct Pass<'r, 'p, 'v> {
     walk: Walk<'r, 'p, 'v>,
+    /// The body (valid UTF-8), and as bytes.
+    text: &'v str,
     raw: &'v [u8],
     /// The next byte to read.
     i: usize,
@@ -205,18 +211,16 @@ impl<'v> Pass<'_, '_, 'v> {
             j += 2;
         }
         self.i = j + 1;
-        let body = &raw[start..j];
         if escaped {
             return serde_json::from_slice::<String>(&raw[start - 1..=j])
                 .map(Cow::Owned)
                 .map_err(|_| GiveUp);
         }
-        if body.iter().any(|&b| b < 0x20) {
+        if raw[start..j].iter().any(|&b| b < 0x20) {
             return Err(GiveUp);
         }
-        std::str::from_utf8(body)
-            .map(Cow::Borrowed)
-            .map_err(|_| GiveUp)
+        // Quotes are ASCII, so both ends are on char boundaries.
+        self.text.get(start..j).map(Cow::Borrowed).ok_or(GiveUp)
     }
 
     /// The number under the cursor (JSON grammar), and the walk's edit for it. Only a

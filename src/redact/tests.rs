@@ -548,6 +548,10 @@ fn the_raw_pass_keeps_the_layout_and_hands_over_what_it_does_not_rewrite() {
             "{bad:?} is text: {f:?}"
         );
     }
+    // Bytes that are not UTF-8 are not JSON either; they are kept as they are.
+    let (out, f) = r.redact_bytes(b"{\"e\":\"a@example.com \xff\"}", true, &plan);
+    assert_eq!(&*out, b"{\"e\":\"[EMAIL] \xff\"}");
+    assert!(f.len() == 1 && f[0].pointer.is_none());
 }
 
 /// A finding as (entity, pointer, start, end, key).
