@@ -173,6 +173,17 @@ struct FastTriggers {
     teddy_rule: Vec<usize>,
     /// The `key=value` rule, if enabled.
     key_value: Option<usize>,
+    /// The first two bytes of every Teddy pattern, as a bit set over `b0 << 8 | b1`: a
+    /// haystack too short for Teddy (which then falls back to Rabin-Karp) without any of
+    /// these pairs holds no pattern, and is not searched. JSON leaves are mostly short.
+    pairs: Box<[u64; 1024]>,
+}
+
+impl FastTriggers {
+    fn pair_at(&self, w: &[u8]) -> bool {
+        let k = usize::from(w[0]) << 8 | usize::from(w[1]);
+        self.pairs[k / 64] & (1 << (k % 64)) != 0
+    }
 }
 
 /// Where the `key=value` keyword ending just before the `:`/`=` at `q` starts (regex shape:
@@ -360,6 +371,13 @@ impl Detector {
         if lits.is_empty() || lits.len() >= 128 {
             return None;
         }
+        let mut pairs = Box::new([0u64; 1024]);
+        for l in &lits {
+            let b = l.as_bytes();
+            // Every pattern has at least two bytes (a one-byte one would need no prefilter).
+            let k = usize::from(*b.first()?) << 8 | usize::from(*b.get(1)?);
+            pairs[k / 64] |= 1 << (k % 64);
+        }
         let teddy = aho_corasick::packed::Config::new()
             .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
             .heuristic_pattern_limits(false)
@@ -370,17 +388,20 @@ impl Detector {
             teddy,
             teddy_rule,
             key_value,
+            pairs,
         })
     }
 
     /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
     fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
-            cands.extend(
-                fast.teddy
-                    .find_iter(hay)
-                    .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
-            );
+            if hay.len() >= fast.teddy.minimum_len() || hay.windows(2).any(|w| fast.pair_at(w)) {
+                cands.extend(
+                    fast.teddy
+                        .find_iter(hay)
+                        .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
+                );
+            }
             if let Some(kv) = fast.key_value {
                 for q in memchr::memchr2_iter(b':', b'=', hay) {
                     if let Some(p) = key_value_start(hay, q) {
@@ -1482,6 +1503,38 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert_eq!(a.len(), 5);
+    }
+
+    #[test]
+    fn short_haystacks_still_find_every_trigger() {
+        let d = det();
+        let Some(fast) = &d.fast else {
+            return; // no SIMD here: the Aho-Corasick path has no prefilter
+        };
+        let mut lits = Vec::new();
+        for (kind, _) in &d.rules {
+            for t in triggers(*kind) {
+                match kind {
+                    Kind::KeyValue => {}
+                    Kind::Dob | Kind::Bearer => lits.extend(case_variants(t)),
+                    _ => lits.push(t.to_string()),
+                }
+            }
+        }
+        assert!(lits.len() > 40);
+        for lit in &lits {
+            for hay in [lit.clone(), format!("a {lit}"), format!("{lit}x")] {
+                let mut cands = Vec::new();
+                d.trigger_candidates(hay.as_bytes(), &mut cands);
+                let at = hay.find(lit.as_str()).unwrap_or(usize::MAX);
+                assert!(cands.iter().any(|c| c.0 == at), "{hay:?}: {cands:?}");
+            }
+        }
+        // Short haystacks without a pattern's first two bytes are not searched at all.
+        assert!(fast.teddy.minimum_len() > 8);
+        let mut cands = Vec::new();
+        d.trigger_candidates(b"Jane Roe 42", &mut cands);
+        assert!(cands.is_empty());
     }
 
     #[test]
