@@ -1027,6 +1027,74 @@ fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     v::ipv6_ok(&hay[s..e]).then_some((s, e))
 }
 
+/// The phone rule's match at `p`, by hand:
+/// `(?:\+ ?[0-9]|\([0-9]{1,5}\)|{b}[0-9])(?:[ .\-/]{0,2}(?:\([0-9]{1,5}\)|[0-9])){4,22}`
+/// `(?: ?(?:x|ext\.?|#) ?[0-9]{1,6})?`. Separators, digits and `(` are disjoint, so each
+/// greedy step has one way to go and no backtracking changes the leftmost-first match.
+fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
+    let digit = |i: usize| hay.get(i).is_some_and(u8::is_ascii_digit);
+    // `\([0-9]{1,5}\)` at `i`.
+    let paren = |i: usize| {
+        if hay.get(i) != Some(&b'(') {
+            return None;
+        }
+        let r = digit_run(hay, i + 1);
+        ((1..=5).contains(&r) && hay.get(i + 1 + r) == Some(&b')')).then_some(i + 2 + r)
+    };
+    let mut pos = match hay.get(p)? {
+        b'+' => {
+            let q = if hay.get(p + 1) == Some(&b' ') {
+                p + 2
+            } else {
+                p + 1
+            };
+            digit(q).then_some(q + 1)?
+        }
+        b'(' => paren(p)?,
+        b if b.is_ascii_digit() && !(p > 0 && v::is_word(hay[p - 1])) => p + 1,
+        _ => return None,
+    };
+    let mut units = 0;
+    while units < 22 {
+        let mut q = pos;
+        while q < pos + 2 && matches!(hay.get(q), Some(b' ' | b'.' | b'-' | b'/')) {
+            q += 1;
+        }
+        let next = if digit(q) { Some(q + 1) } else { paren(q) };
+        match next {
+            Some(e) => pos = e,
+            None => break,
+        }
+        units += 1;
+    }
+    if units < 4 {
+        return None;
+    }
+    // The optional extension.
+    let ext = || {
+        let mut q = pos;
+        if hay.get(q) == Some(&b' ') {
+            q += 1;
+        }
+        match hay.get(q)? {
+            b'x' | b'#' => q += 1,
+            b'e' if hay[q..].starts_with(b"ext") => {
+                q += 3;
+                if hay.get(q) == Some(&b'.') {
+                    q += 1;
+                }
+            }
+            _ => return None,
+        }
+        if hay.get(q) == Some(&b' ') {
+            q += 1;
+        }
+        let r = digit_run(hay, q).min(6);
+        (r > 0).then_some(q + r)
+    };
+    Some(ext().unwrap_or(pos))
+}
+
 /// Length of the run of ASCII digits at `i`.
 fn digit_run(hay: &[u8], i: usize) -> usize {
     hay.get(i..)
@@ -1038,10 +1106,13 @@ fn word_at(hay: &[u8], i: usize) -> bool {
 }
 
 /// The end of the match the number rule's regex would give anchored at `p` (`None`: no
-/// match), computed by hand for the fixed-shape rules: cards, SSNs, IPv4, IBANs. Each
+/// match), computed by hand for the fixed-shape rules: cards, SSNs, IPv4, IBANs, phones. Each
 /// follows its pattern in `patterns()` exactly, leftmost-first and greedy; a test compares
 /// them with the regexes. Other kinds return `Err(())` (use the regex).
 fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
+    if kind == Kind::Phone {
+        return Ok(phone_end(hay, p));
+    }
     // Every one of these starts with a word byte, so the leading `\b` needs a non-word
     // byte (or nothing) before it.
     if p > 0 && v::is_word(hay[p - 1]) {
@@ -1569,6 +1640,16 @@ mod tests {
             b"10",
             b"255",
             b"  ",
+            b"+",
+            b"+4",
+            b"(",
+            b")",
+            b"(212)",
+            b"(123456)",
+            b"ext",
+            b"ext.",
+            b"#",
+            b"e",
         ];
         let mut rng = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
