@@ -118,18 +118,40 @@ impl<'v> Pass<'_, '_, 'v> {
         Ok(())
     }
 
-    fn object(&mut self, depth: usize) -> Step<()> {
+    /// Enters the object or array under the cursor: false when it is empty (and passed).
+    fn open(&mut self, close: u8, depth: usize) -> Step<bool> {
         if depth > MAX_DEPTH {
             return Err(GiveUp);
         }
         self.i += 1;
         self.blanks();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.i += 1;
-            return Ok(());
+            return Ok(false);
         }
+        Ok(true)
+    }
+
+    /// After a member or an element: true at `,` (another follows), false at `close`.
+    fn next(&mut self, close: u8) -> Step<bool> {
+        self.blanks();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.i += 1;
+                Ok(false)
+            }
+            _ => Err(GiveUp),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Step<()> {
+        let mut more = self.open(b'}', depth)?;
         let len = self.walk.ptr.len();
-        loop {
+        while more {
             self.blanks();
             if self.peek() != Some(b'"') {
                 return Err(GiveUp);
@@ -148,50 +170,26 @@ impl<'v> Pass<'_, '_, 'v> {
             escape_token(&key, &mut self.walk.ptr);
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
-            self.blanks();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(GiveUp),
-            }
+            more = self.next(b'}')?;
         }
+        Ok(())
     }
 
     /// Elements inherit the array's key class (`"phones": ["…"]`), as in the `Value` walk.
     fn array(&mut self, class: KeyClass, depth: usize) -> Step<()> {
-        if depth > MAX_DEPTH {
-            return Err(GiveUp);
-        }
-        self.i += 1;
-        self.blanks();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Ok(());
-        }
+        let mut more = self.open(b']', depth)?;
         let len = self.walk.ptr.len();
         let mut index = itoa::Buffer::new();
         let mut n = 0usize;
-        loop {
+        while more {
             self.walk.ptr.push('/');
             self.walk.ptr.push_str(index.format(n));
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
-            self.blanks();
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    n += 1;
-                }
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(GiveUp),
-            }
+            more = self.next(b']')?;
+            n += 1;
         }
+        Ok(())
     }
 
     /// The string starting at the `"` under the cursor, decoded: borrowed from the body when

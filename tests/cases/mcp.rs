@@ -532,46 +532,34 @@ async fn malformed_messages_batches_and_header_mismatches_never_reach_the_server
             r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"{name}","arguments":{{"charge":"ch_1","amount":{amount}}},{META}}}}}"#
         )
     };
-    let r = send(
-        h.agent(),
-        mcp_post(
-            ep,
+    let refused: [(&[(&str, &str)], &str); 3] = [
+        (
             &[
                 modern[0],
                 ("mcp-method", "tools/call"),
                 ("mcp-name", "send_email"),
             ],
-            &call("refund", 5),
+            "Mcp-Name must match params.name",
         ),
-    )
-    .await;
-    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.json()["error"]["code"], -32020);
-    let r = send(
-        h.agent(),
-        mcp_post(ep, &[modern[0], ("mcp-name", "refund")], &call("refund", 5)),
-    )
-    .await;
-    assert_eq!(r.json()["error"]["code"], -32020, "Mcp-Method is required");
-    let r = send(
-        h.agent(),
-        mcp_post(
-            ep,
+        (
+            &[modern[0], ("mcp-name", "refund")],
+            "Mcp-Method is required",
+        ),
+        (
             &[
                 modern[0],
                 ("mcp-method", "tools/call"),
                 ("mcp-name", "refund"),
                 ("mcp-param-amount", "5"),
             ],
-            &call("refund", 5),
+            "an Mcp-Param header no argument declares",
         ),
-    )
-    .await;
-    assert_eq!(
-        r.json()["error"]["code"],
-        -32020,
-        "an Mcp-Param header no argument declares"
-    );
+    ];
+    for (headers, why) in refused {
+        let r = send(h.agent(), mcp_post(ep, headers, &call("refund", 5))).await;
+        assert_eq!(r.status, 400, "{why}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.json()["error"]["code"], -32020, "{why}");
+    }
     // and the same call, consistent, goes through
     let r = send(
         h.agent(),

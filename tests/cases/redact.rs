@@ -30,6 +30,38 @@ async fn harness(extra: &str) -> (Upstream, Harness) {
     (up, h)
 }
 
+/// A harness with a signed audit stream (its key in the returned directory).
+async fn audited_harness() -> (Upstream, Harness, tempfile::TempDir) {
+    let keys = tempfile::tempdir().expect("tmp");
+    assert_eq!(toolwall::cli::audit::keygen(&keys.path().join("k"), "t"), 0);
+    let extra = format!(
+        "audit: {{ dir: audit, key: {}/k/audit.key }}",
+        keys.path().display()
+    );
+    let (up, h) = harness(&extra).await;
+    (up, h, keys)
+}
+
+/// Shuts the sidecar down and returns its whole audit stream.
+async fn audit_text(h: Harness) -> String {
+    let audit = h.dir.path().join("audit");
+    let Harness { app, dir } = h;
+    app.shutdown().await;
+    let mut text = String::new();
+    for e in std::fs::read_dir(&audit).expect("dir").flatten() {
+        text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+    }
+    drop(dir);
+    text
+}
+
+fn decision_record(text: &str) -> serde_json::Value {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["kind"] == "decision")
+        .expect("decision")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_sees_pii_found_and_denies_on_it() {
     let (up, h) = harness("").await;
@@ -78,13 +110,7 @@ async fn redact_list_masks_forwarded_arguments_and_the_response() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_stream_holds_args_with_pii_masked() {
-    let keys = tempfile::tempdir().expect("tmp");
-    assert_eq!(toolwall::cli::audit::keygen(&keys.path().join("k"), "t"), 0);
-    let extra = format!(
-        "audit: {{ dir: audit, key: {}/k/audit.key }}",
-        keys.path().display()
-    );
-    let (_up, h) = harness(&extra).await;
+    let (_up, h, _keys) = audited_harness().await;
     let body = r#"{"charge":"ch_1","amount":5,"meta":{"contact":"jane.doe@example.com","token":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}}"#;
     assert_eq!(
         send(h.agent(), json_post("/echo/v1/refunds", body))
@@ -92,13 +118,7 @@ async fn the_audit_stream_holds_args_with_pii_masked() {
             .status,
         200
     );
-    let audit = h.dir.path().join("audit");
-    let Harness { app, dir } = h;
-    app.shutdown().await;
-    let mut text = String::new();
-    for e in std::fs::read_dir(&audit).expect("dir").flatten() {
-        text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-    }
+    let text = audit_text(h).await;
     assert!(
         !text.contains("jane.doe@example.com"),
         "email in the audit stream"
@@ -107,26 +127,15 @@ async fn the_audit_stream_holds_args_with_pii_masked() {
         !text.contains("sk_live_4eC39"),
         "secret in the audit stream"
     );
-    let decision: serde_json::Value = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|r| r["kind"] == "decision")
-        .expect("decision");
+    let decision = decision_record(&text);
     assert_eq!(decision["args"]["charge"], "ch_1");
     assert_eq!(decision["redactions"][0]["entity"], "EMAIL");
     assert_eq!(decision["redactions"][0]["path"], "/meta/contact");
-    drop(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pii_in_object_keys_is_renamed_and_kept_out_of_the_audit() {
-    let keys = tempfile::tempdir().expect("tmp");
-    assert_eq!(toolwall::cli::audit::keygen(&keys.path().join("k"), "t"), 0);
-    let extra = format!(
-        "audit: {{ dir: audit, key: {}/k/audit.key }}",
-        keys.path().display()
-    );
-    let (up, h) = harness(&extra).await;
+    let (up, h, _keys) = audited_harness().await;
     // The plan redacts email and card; the phone in a key is not in it.
     let body = r#"{"charge":"ch_1","amount":5,"meta":{"jane.doe@example.com":{"phone +44 20 7946 0018":"card 4242 4242 4242 4242"}}}"#;
     let r = send(h.agent(), json_post("/echo/v1/refunds", body)).await;
@@ -137,21 +146,11 @@ async fn pii_in_object_keys_is_renamed_and_kept_out_of_the_audit() {
         forwarded["meta"],
         serde_json::json!({"[EMAIL]": {"phone +44 20 7946 0018": "card [CREDIT_CARD]"}})
     );
-    let audit = h.dir.path().join("audit");
-    let Harness { app, dir } = h;
-    app.shutdown().await;
-    let mut text = String::new();
-    for e in std::fs::read_dir(&audit).expect("dir").flatten() {
-        text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-    }
+    let text = audit_text(h).await;
     for leak in ["jane.doe@example.com", "7946 0018", "4242 4242"] {
         assert!(!text.contains(leak), "{leak} in the audit stream");
     }
-    let decision: serde_json::Value = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|r| r["kind"] == "decision")
-        .expect("decision");
+    let decision = decision_record(&text);
     assert_eq!(
         decision["args"]["meta"],
         serde_json::json!({"[EMAIL]": {"phone [PHONE]": "card [CREDIT_CARD]"}})
@@ -164,7 +163,6 @@ async fn pii_in_object_keys_is_renamed_and_kept_out_of_the_audit() {
             {"path": "/meta/[EMAIL]/phone [PHONE]", "entity": "CREDIT_CARD"}
         ])
     );
-    drop(dir);
 }
 
 #[test]
