@@ -163,6 +163,26 @@ pub(crate) struct Scratch {
     /// Accepted hits with their rule priority (the result of `hits_into`).
     pub raw: Vec<(Hit, usize)>,
     cands: Vec<(usize, usize)>,
+    /// `cands` already holds the next haystack's trigger candidates (from `BodyTriggers`).
+    given: bool,
+}
+
+impl Scratch {
+    /// Forgets candidates given by `leaf_candidates` that no scan used.
+    pub(crate) fn forget_given(&mut self) {
+        self.given = false;
+    }
+}
+
+/// The trigger candidates of a whole JSON body, found in one search and handed to its
+/// string leaves in order (a search per leaf costs more than the leaf: most are short).
+/// No trigger literal holds a `"` or `\`, so a match never crosses a string's quotes and
+/// a leaf gets exactly the candidates a search of the leaf alone would find.
+#[derive(Debug, Default)]
+pub(crate) struct BodyTriggers {
+    /// (position in the body, rule) of every Teddy match, ascending.
+    literal: Vec<(usize, usize)>,
+    next_literal: usize,
 }
 
 /// The SIMD trigger path.
@@ -183,6 +203,39 @@ impl FastTriggers {
     fn pair_at(&self, w: &[u8]) -> bool {
         let k = usize::from(w[0]) << 8 | usize::from(w[1]);
         self.pairs[k / 64] & (1 << (k % 64)) != 0
+    }
+}
+
+/// The `key=value` rule's candidates: where a keyword ends at a `:` or `=`.
+fn key_value_candidates(hay: &[u8], rule: usize, cands: &mut Vec<(usize, usize)>) {
+    let mut found = |q: usize| {
+        if let Some(p) = key_value_start(hay, q) {
+            cands.push((p, rule));
+        }
+    };
+    // Most haystacks are short JSON leaves: 8 bytes at a time (any of `:;<=`) beats
+    // setting up a SIMD search.
+    if hay.len() < 64 {
+        let mut i = 0;
+        while i < hay.len() {
+            if let Some(chunk) = hay.get(i..i + 8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                if byte_between_mask(u64::from_le_bytes(word), 0x39, 0x3E) == 0 {
+                    i += 8;
+                    continue;
+                }
+            }
+            let stop = (i + 8).min(hay.len());
+            for (q, &b) in hay[i..stop].iter().enumerate() {
+                if b == b':' || b == b'=' {
+                    found(i + q);
+                }
+            }
+            i = stop;
+        }
+    } else {
+        memchr::memchr2_iter(b':', b'=', hay).for_each(found);
     }
 }
 
@@ -392,6 +445,51 @@ impl Detector {
         })
     }
 
+    /// The trigger candidates of a whole body, for `leaf_candidates`; `None` without the
+    /// SIMD path.
+    pub(crate) fn body_triggers(&self, body: &[u8]) -> Option<BodyTriggers> {
+        let fast = self.fast.as_ref()?;
+        let literal = fast
+            .teddy
+            .find_iter(body)
+            .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()]))
+            .collect();
+        Some(BodyTriggers {
+            literal,
+            next_literal: 0,
+        })
+    }
+
+    /// Puts the candidates of the leaf `hay == body[start..start + hay.len()]` into `sc`
+    /// for the next `hits_into(hay)`. Leaves must come in ascending order.
+    pub(crate) fn leaf_candidates(
+        &self,
+        body: &mut BodyTriggers,
+        hay: &[u8],
+        start: usize,
+        sc: &mut Scratch,
+    ) {
+        let end = start + hay.len();
+        sc.cands.clear();
+        // Linear: leaves come in order, so every entry is passed over once per body.
+        let lit = &body.literal;
+        let mut i = body.next_literal;
+        while lit.get(i).is_some_and(|&(p, _)| p < start) {
+            i += 1;
+        }
+        while let Some(&(p, rule)) = lit.get(i).filter(|&&(p, _)| p < end) {
+            sc.cands.push((p - start, rule));
+            i += 1;
+        }
+        body.next_literal = i;
+        // The `key=value` anchors are looked for in the leaf itself: a body holds a `:` per
+        // member.
+        if let Some(kv) = self.fast.as_ref().and_then(|f| f.key_value) {
+            key_value_candidates(hay, kv, &mut sc.cands);
+        }
+        sc.given = true;
+    }
+
     /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
     fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
@@ -403,11 +501,7 @@ impl Detector {
                 );
             }
             if let Some(kv) = fast.key_value {
-                for q in memchr::memchr2_iter(b':', b'=', hay) {
-                    if let Some(p) = key_value_start(hay, q) {
-                        cands.push((p, kv));
-                    }
-                }
+                key_value_candidates(hay, kv, cands);
             }
             return;
         }
@@ -448,8 +542,10 @@ impl Detector {
     /// `hits` into `sc.raw`, reusing the scratch buffers' allocations.
     pub(crate) fn hits_into(&self, hay: &[u8], ctx: ScanContext, sc: &mut Scratch) {
         sc.raw.clear();
-        sc.cands.clear();
-        self.trigger_candidates(hay, &mut sc.cands);
+        if !std::mem::take(&mut sc.given) {
+            sc.cands.clear();
+            self.trigger_candidates(hay, &mut sc.cands);
+        }
         self.eval_triggers(hay, &mut sc.cands, ctx, &mut sc.raw, false);
         self.byte_pass(hay, ctx, &mut sc.raw, false);
         let raw = &mut sc.raw;
@@ -854,11 +950,14 @@ impl Detector {
                 {
                     return reject;
                 }
-                let d: Vec<u32> = text
-                    .split(|b| !b.is_ascii_digit())
-                    .map(|g| g.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0')))
-                    .collect();
-                if d.len() == 3 && v::ssn_ok(d[0], d[1], d[2]) {
+                // The shape is fixed: `ddd-dd-dddd` or `ddd dd dddd`.
+                let num = |r: std::ops::Range<usize>| {
+                    text.get(r).map_or(0, |g| {
+                        g.iter()
+                            .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')))
+                    })
+                };
+                if text.len() == 11 && v::ssn_ok(num(0..3), num(4..6), num(7..11)) {
                     hit(Entity::UsSsn, s, e)
                 } else {
                     reject
@@ -1096,6 +1195,21 @@ fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
 }
 
 /// Length of the run of ASCII digits at `i`.
+/// `gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*`.
+fn github_end(hay: &[u8], p: usize) -> Option<usize> {
+    let t = hay.get(p..)?;
+    let run = |from: usize, ok: fn(&u8) -> bool| t[from..].iter().take_while(|b| ok(b)).count();
+    if t.starts_with(b"github_pat_") {
+        let r = run(11, v::is_word_ref);
+        (r >= 40).then_some(p + 11 + r)
+    } else if t.len() >= 4 && t[..2] == *b"gh" && b"pousr".contains(&t[2]) && t[3] == b'_' {
+        let r = run(4, u8::is_ascii_alphanumeric);
+        (r >= 36).then_some(p + 4 + r)
+    } else {
+        None
+    }
+}
+
 fn digit_run(hay: &[u8], i: usize) -> usize {
     hay.get(i..)
         .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
@@ -1110,8 +1224,10 @@ fn word_at(hay: &[u8], i: usize) -> bool {
 /// follows its pattern in `patterns()` exactly, leftmost-first and greedy; a test compares
 /// them with the regexes. Other kinds return `Err(())` (use the regex).
 fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
-    if kind == Kind::Phone {
-        return Ok(phone_end(hay, p));
+    match kind {
+        Kind::Phone => return Ok(phone_end(hay, p)),
+        Kind::Github => return Ok(github_end(hay, p)),
+        _ => {}
     }
     // Every one of these starts with a word byte, so the leading `\b` needs a non-word
     // byte (or nothing) before it.
@@ -1370,13 +1486,11 @@ fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     // Mixed separators ("4111 1111-1111 1111") are not how cards are written.
-    let seps: Vec<u8> = text
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_digit())
-        .collect();
-    if seps.windows(2).any(|w| w[0] != w[1]) {
-        return Outcome::Reject;
+    let mut seps = text.iter().filter(|b| !b.is_ascii_digit());
+    if let Some(first) = seps.next() {
+        if seps.any(|b| b != first) {
+            return Outcome::Reject;
+        }
     }
     for &(end_off, nd) in group_ends[..ng].iter().rev() {
         if nd < 12 {
@@ -1650,6 +1764,11 @@ mod tests {
             b"ext.",
             b"#",
             b"e",
+            b"ghp_",
+            b"gho_",
+            b"github_pat_",
+            b"aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
+            b"Xy_9",
         ];
         let mut rng = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {

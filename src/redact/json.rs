@@ -1,7 +1,7 @@
 //! JSON: key-name rules (`password`, `dob`, `phone`, …) and the walk over a value that
 //! scans every string leaf, names findings by RFC 6901 pointer and rebuilds only what changed.
 
-use super::action::{render, ActionPlan};
+use super::action::{render_into, ActionPlan};
 use super::detect::{Hit, ScanContext, Scratch};
 use super::entity::Entity;
 use super::{Action, Finding, Redactor};
@@ -209,7 +209,7 @@ pub(crate) fn normalize_key(key: &str) -> String {
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
 pub(crate) fn escape_token(token: &str, out: &mut String) {
-    if !token.contains(['~', '/']) {
+    if !token.bytes().any(|b| b == b'~' || b == b'/') {
         out.push_str(token);
         return;
     }
@@ -220,6 +220,15 @@ pub(crate) fn escape_token(token: &str, out: &mut String) {
             _ => out.push(c),
         }
     }
+}
+
+/// What a string or number leaf becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leaf {
+    /// The string in `Walk::rendered` (taken by the caller).
+    Rendered,
+    /// The leaf's object member is removed (an array element becomes `null`).
+    Drop,
 }
 
 /// A change the walk decided on, applied afterwards by `apply_edits` (by node number).
@@ -252,6 +261,8 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     keys: std::collections::HashMap<&'v str, (KeyClass, bool), foldhash::fast::RandomState>,
     /// Detector buffers reused across leaves.
     scratch: Scratch,
+    /// The new text of the last leaf that returned `Leaf::Rendered`.
+    pub rendered: String,
 }
 
 /// Distinct key names remembered per document.
@@ -268,7 +279,13 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             ptr: String::new(),
             keys: Default::default(),
             scratch: Scratch::default(),
+            rendered: String::new(),
         }
+    }
+
+    /// The detector buffers (the raw pass hands them trigger candidates).
+    pub(crate) fn scratch(&mut self) -> &mut Scratch {
+        &mut self.scratch
     }
 
     /// The findings and the edits to apply.
@@ -302,7 +319,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     pub(crate) fn value(&mut self, v: &'v Value, key: KeyClass) {
         let id = self.nodes;
         self.nodes += 1;
-        let edit = match v {
+        let leaf = match v {
             Value::String(s) => self.string(s, key),
             Value::Number(n) => self.number(n, key),
             Value::Object(map) => {
@@ -323,9 +340,14 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             }
             Value::Null | Value::Bool(_) => None,
         };
-        if let Some(e) = edit {
-            self.edits.push((id, e));
-        }
+        let edit = match leaf {
+            None => return,
+            Some(Leaf::Drop) => Edit::Drop,
+            Some(Leaf::Rendered) => {
+                Edit::Replace(Value::String(std::mem::take(&mut self.rendered)))
+            }
+        };
+        self.edits.push((id, edit));
     }
 
     fn object(&mut self, id: usize, map: &'v Map<String, Value>) {
@@ -434,7 +456,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         names
     }
 
-    fn whole(&mut self, entity: Entity, text: &str) -> Option<Edit> {
+    fn whole(&mut self, entity: Entity, text: &str) -> Option<Leaf> {
         let action = self.redactor.resolve(entity, self.plan);
         self.findings.push(Finding {
             entity,
@@ -446,17 +468,22 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         });
         match action {
             Action::Keep => None,
-            Action::Drop => Some(Edit::Drop),
-            a => Some(Edit::Replace(Value::String(render(
-                entity,
-                text,
-                a,
-                self.redactor.hasher.as_ref(),
-            )))),
+            Action::Drop => Some(Leaf::Drop),
+            a => {
+                self.rendered.clear();
+                render_into(
+                    &mut self.rendered,
+                    entity,
+                    text,
+                    a,
+                    self.redactor.hasher.as_ref(),
+                );
+                Some(Leaf::Rendered)
+            }
         }
     }
 
-    pub(crate) fn number(&mut self, n: &serde_json::Number, key: KeyClass) -> Option<Edit> {
+    pub(crate) fn number(&mut self, n: &serde_json::Number, key: KeyClass) -> Option<Leaf> {
         let Some(u) = n.as_u64() else {
             return match key {
                 KeyClass::Whole(entity) if self.redactor.enabled(entity) => {
@@ -485,7 +512,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         None
     }
 
-    pub(crate) fn string(&mut self, s: &str, key: KeyClass) -> Option<Edit> {
+    pub(crate) fn string(&mut self, s: &str, key: KeyClass) -> Option<Leaf> {
         if let KeyClass::Whole(entity) = key {
             let meaningful = match entity {
                 Entity::DateOfBirth | Entity::UsSsn => s.bytes().any(|b| b.is_ascii_digit()),
@@ -520,7 +547,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         self.scan_string(s, key)
     }
 
-    fn scan_string(&mut self, s: &str, key: KeyClass) -> Option<Edit> {
+    fn scan_string(&mut self, s: &str, key: KeyClass) -> Option<Leaf> {
         if s.len() < MIN_FINDING_LEN {
             return None;
         }
@@ -535,7 +562,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     }
 
     /// Findings for the hits of the last scan of `s` (in `self.scratch`), and the edit.
-    fn emit_hits(&mut self, s: &str) -> Option<Edit> {
+    fn emit_hits(&mut self, s: &str) -> Option<Leaf> {
         let redactor = self.redactor;
         let first = self.findings.len();
         for (hit, _) in &self.scratch.raw {
@@ -553,10 +580,11 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         }
         let new = &self.findings[first..];
         if new.iter().any(|f| f.action == Action::Drop) {
-            return Some(Edit::Drop);
+            return Some(Leaf::Drop);
         }
-        super::apply_spans(s, new, self.redactor.hasher.as_ref())
-            .map(|out| Edit::Replace(Value::String(out)))
+        self.rendered.clear();
+        super::apply_spans_into(&mut self.rendered, s, new, self.redactor.hasher.as_ref())
+            .then_some(Leaf::Rendered)
     }
 }
 

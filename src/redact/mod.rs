@@ -368,10 +368,41 @@ pub(crate) fn apply_span_list<I>(
 where
     I: Iterator<Item = (Entity, usize, usize, Action)> + Clone,
 {
+    let mut out = String::new();
+    apply_span_list_into(&mut out, s, spans, hasher).then_some(out)
+}
+
+/// `apply_spans` into `out` (appended); false, and nothing written, when no span changes
+/// anything.
+pub(crate) fn apply_spans_into(
+    out: &mut String,
+    s: &str,
+    findings: &[Finding],
+    hasher: Option<&action::Hasher>,
+) -> bool {
+    apply_span_list_into(
+        out,
+        s,
+        findings
+            .iter()
+            .filter_map(|f| Some((f.entity, f.start?, f.end?, f.action))),
+        hasher,
+    )
+}
+
+fn apply_span_list_into<I>(
+    out: &mut String,
+    s: &str,
+    spans: I,
+    hasher: Option<&action::Hasher>,
+) -> bool
+where
+    I: Iterator<Item = (Entity, usize, usize, Action)> + Clone,
+{
     if spans.clone().all(|sp| sp.3 == Action::Keep) {
-        return None;
+        return false;
     }
-    let mut out = String::with_capacity(s.len());
+    out.reserve(s.len());
     let mut last = 0;
     for (entity, mut a, mut b, act) in spans {
         if act == Action::Keep || a < last || b > s.len() {
@@ -385,11 +416,11 @@ where
             b += 1;
         }
         out.push_str(&s[last..a]);
-        action::render_into(&mut out, entity, &s[a..b], act, hasher);
+        action::render_into(out, entity, &s[a..b], act, hasher);
         last = b;
     }
     out.push_str(&s[last..]);
-    Some(out)
+    true
 }
 
 #[cfg(test)]

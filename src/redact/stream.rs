@@ -13,7 +13,8 @@
 //! only the last one.
 
 use super::action::ActionPlan;
-use super::json::{escape_token, Edit, KeyClass, Walk};
+use super::detect::BodyTriggers;
+use super::json::{escape_token, KeyClass, Leaf, Walk};
 use super::{Finding, Redactor};
 use std::borrow::Cow;
 
@@ -42,6 +43,12 @@ pub(crate) fn redact_raw_json(
         i: 0,
         out: None,
         copied: 0,
+        triggers: redactor.detector.body_triggers(raw),
+        // Compact JSON has no control bytes at all: then no string needs the check.
+        // (In chunks, each folded without branches, so the compiler vectorises it.)
+        controls: raw
+            .chunks(256)
+            .any(|c| c.iter().fold(false, |any, &b| any | (b < 0x20))),
     };
     pass.value(KeyClass::Plain, 0).ok()?;
     pass.blanks();
@@ -66,6 +73,11 @@ struct Pass<'r, 'p, 'v> {
     out: Option<Vec<u8>>,
     /// `raw[..copied]` is accounted for in `out`.
     copied: usize,
+    /// The body's trigger candidates, handed to its escape-free string leaves.
+    triggers: Option<BodyTriggers>,
+    /// The body holds a byte below 0x20 somewhere (blanks between tokens, or an invalid
+    /// raw control character in a string).
+    controls: bool,
 }
 
 impl<'v> Pass<'_, '_, 'v> {
@@ -96,12 +108,17 @@ impl<'v> Pass<'_, '_, 'v> {
             Some(b'[') => self.array(class, depth + 1),
             Some(b'"') => {
                 let s = self.string()?;
-                let edit = self.walk.string(&s, class);
-                self.replace(start, edit)
+                if let (Cow::Borrowed(b), Some(t)) = (&s, self.triggers.as_mut()) {
+                    let detector = &self.walk.redactor.detector;
+                    detector.leaf_candidates(t, b.as_bytes(), start + 1, self.walk.scratch());
+                }
+                let leaf = self.walk.string(&s, class);
+                self.walk.scratch().forget_given();
+                self.replace(start, leaf)
             }
             Some(b'-' | b'0'..=b'9') => {
-                let edit = self.number(class)?;
-                self.replace(start, edit)
+                let leaf = self.number(class)?;
+                self.replace(start, leaf)
             }
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
@@ -200,7 +217,7 @@ impl<'v> Pass<'_, '_, 'v> {
         let mut j = start;
         let mut escaped = false;
         loop {
-            j += memchr::memchr2(b'"', b'\\', raw.get(j..).ok_or(GiveUp)?).ok_or(GiveUp)?;
+            j += quote_or_backslash(raw.get(j..).ok_or(GiveUp)?).ok_or(GiveUp)?;
             if raw[j] == b'"' {
                 break;
             }
@@ -214,7 +231,7 @@ impl<'v> Pass<'_, '_, 'v> {
                 .map(Cow::Owned)
                 .map_err(|_| GiveUp);
         }
-        if raw[start..j].iter().any(|&b| b < 0x20) {
+        if self.controls && raw[start..j].iter().any(|&b| b < 0x20) {
             return Err(GiveUp);
         }
         // Quotes are ASCII, so both ends are on char boundaries.
@@ -224,7 +241,7 @@ impl<'v> Pass<'_, '_, 'v> {
     /// The number under the cursor (JSON grammar), and the walk's edit for it. Only a
     /// non-negative integer can be a card or phone number; other numbers matter only under a
     /// key whose whole value is an entity (then serde_json reads them as a `Value` would).
-    fn number(&mut self, class: KeyClass) -> Step<Option<Edit>> {
+    fn number(&mut self, class: KeyClass) -> Step<Option<Leaf>> {
         let raw = self.raw;
         let start = self.i;
         let digits = |i: &mut usize| {
@@ -274,22 +291,63 @@ impl<'v> Pass<'_, '_, 'v> {
         Ok(self.walk.number(&n, class))
     }
 
-    /// Applies the walk's edit of the value at `raw[start..self.i]`.
-    fn replace(&mut self, start: usize, edit: Option<Edit>) -> Step<()> {
-        let value = match edit {
+    /// Applies the walk's edit of the value at `raw[start..self.i]`: the leaf becomes the
+    /// string the walk rendered.
+    fn replace(&mut self, start: usize, leaf: Option<Leaf>) -> Step<()> {
+        match leaf {
             None => return Ok(()),
-            Some(Edit::Replace(v)) => v,
-            Some(Edit::Drop | Edit::Keys(_)) => return Err(GiveUp),
-        };
+            Some(Leaf::Rendered) => {}
+            Some(Leaf::Drop) => return Err(GiveUp),
+        }
         let raw = self.raw;
         let out = self
             .out
             .get_or_insert_with(|| Vec::with_capacity(raw.len() + 64));
         out.extend_from_slice(&raw[self.copied..start]);
-        serde_json::to_writer(&mut *out, &value).map_err(|_| GiveUp)?;
+        let text = self.walk.rendered.as_bytes();
+        // Masks and the unchanged parts of an escape-free string need no escaping.
+        // (Folded without an early exit, so the compiler vectorises it.)
+        let plain = text
+            .iter()
+            .fold(true, |ok, &b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+        if plain {
+            out.push(b'"');
+            out.extend_from_slice(text);
+            out.push(b'"');
+        } else {
+            serde_json::to_writer(&mut *out, self.walk.rendered.as_str()).map_err(|_| GiveUp)?;
+        }
         self.copied = self.i;
         Ok(())
     }
+}
+
+/// The first `"` or `\\` in `hay`. Strings are mostly short: the first 32 bytes are looked
+/// at 8 at a time (a SIMD search costs more to set up than that), the rest by memchr.
+fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut i = 0;
+    while i < 32 {
+        let Some(chunk) = hay.get(i..i + 8) else {
+            return hay[i..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .map(|p| i + p);
+        };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // The high bit of each byte equal to `"` or `\\`: exact from the lowest set bit on
+        // (what a borrow above it may set is ignored by taking the lowest).
+        let m = zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\\', &hay[i..]).map(|p| i + p)
 }
 
 /// Digits → u64, `None` on overflow (serde_json reads those as floats).
@@ -297,4 +355,37 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
     digits.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_or_backslash_finds_the_first_one() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let alphabet = b"a\"\\\x00\x7f\x80\xff\x22\x5c\x21\x23\x5b\x5d ";
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let len = (rng % 80) as usize;
+            let hay: Vec<u8> = (0..len)
+                .map(|i| {
+                    // Mostly plain bytes, so the first hit lands anywhere in the 80.
+                    let r = rng.rotate_left(i as u32 * 7) % 97;
+                    if r < alphabet.len() as u64 {
+                        alphabet[r as usize]
+                    } else {
+                        b'x'
+                    }
+                })
+                .collect();
+            let want = hay.iter().position(|&b| b == b'"' || b == b'\\');
+            assert_eq!(quote_or_backslash(&hay), want, "{hay:?}");
+            checked += usize::from(want.is_some_and(|p| p >= 8));
+        }
+        assert!(checked > 1000, "{checked}");
+    }
 }

@@ -319,6 +319,10 @@ const PIECES: &[&str] = &[
     "Bearer ",
     "eyJ",
     "sk-",
+    "ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
+    "secret",
+    "api_key",
+    "dob ",
 ];
 const KEYS: &[&str] = &[
     "note",
