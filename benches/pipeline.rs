@@ -11,6 +11,11 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::Method;
 use toolwall::stage::{args, classify, identify, policy, schema};
 
+/// The product's allocator (mimalloc: fewer instructions per allocation than glibc's
+/// malloc; see docs/performance.md), so measurements match what `toolwall run` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn fixture() -> (toolwall::config::Snapshot, Bytes) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures");
     let loaded = toolwall::config::load_snapshot(&dir.join("toolwall.yaml"), true)

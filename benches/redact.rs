@@ -7,6 +7,11 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use std::time::Instant;
 use toolwall::redact::{ActionPlan, RedactConfig, Redactor};
 
+/// The product's allocator (mimalloc: fewer instructions per allocation than glibc's
+/// malloc; see docs/performance.md), so measurements match what `toolwall run` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "support/redact_payload.rs"]
 mod redact_payload;
 use redact_payload::payload;

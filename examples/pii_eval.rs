@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, Write};
 use std::time::Instant;
+use toolwall::redact::{ActionPlan, RedactConfig, Redactor};
 
 /// On-CPU time of this process (Linux `/proc/self/schedstat`, ns); wall time elsewhere.
 struct CpuClock {
@@ -30,7 +31,11 @@ impl CpuClock {
         }
     }
 }
-use toolwall::redact::{ActionPlan, RedactConfig, Redactor};
+
+/// The product's allocator (mimalloc: fewer instructions per allocation than glibc's
+/// malloc; see docs/performance.md), so measurements match what `toolwall run` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(serde::Deserialize)]
 struct Doc {

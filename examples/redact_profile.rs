@@ -9,6 +9,11 @@ mod redact_payload;
 
 use toolwall::redact::{ActionPlan, RedactConfig, Redactor};
 
+/// The product's allocator (mimalloc: fewer instructions per allocation than glibc's
+/// malloc; see docs/performance.md), so measurements match what `toolwall run` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [size, kind, mode, iterations] = args.as_slice() else {

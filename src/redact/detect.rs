@@ -318,6 +318,30 @@ fn byte_between_mask(w: u64, m: u64, n: u64) -> u64 {
         & (ONES * 128)
 }
 
+/// The end of the run of word bytes (`[0-9A-Za-z_]`) from `i`, 8 bytes at a time.
+fn word_end(hay: &[u8], mut i: usize) -> usize {
+    const HIGH: u64 = u64::MAX / 255 * 128;
+    while let Some(chunk) = hay.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Exact per byte (bytes >= 0x80 are in no range): digits, capitals, `_`, lower case.
+        let words = byte_between_mask(w, 0x2F, 0x3A)
+            | byte_between_mask(w, 0x40, 0x5B)
+            | byte_between_mask(w, 0x5E, 0x60)
+            | byte_between_mask(w, 0x60, 0x7B);
+        let others = !words & HIGH;
+        if others != 0 {
+            return i + (others.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < hay.len() && v::is_word(hay[i]) {
+        i += 1;
+    }
+    i
+}
+
 fn is_email_local(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-') || b >= 0x80
 }
@@ -589,16 +613,26 @@ impl Detector {
         if !found.is_empty() {
             return true;
         }
-        if self.fast.is_some() {
-            // Every object key is followed by `"` + blanks + `:`; classify each key exactly.
-            // Documents repeat their keys (arrays of records): remember the clean ones.
+        if let Some(fast) = &self.fast {
+            // One pass over every `:` and `=`. A `:` after a `"` (and blanks) ends an object
+            // key: classify the key exactly (documents repeat their keys: remember the clean
+            // ones). Any other is a `key=value` anchor. One after a `"` never is: the body has
+            // no escapes, so that `"` opens the string the anchor starts, and a leaf's scan
+            // finds no keyword before its first byte.
             let mut seen: Vec<&[u8]> = Vec::new();
-            for q in memchr::memchr_iter(b':', raw) {
+            let mut cands = Vec::new();
+            for q in memchr::memchr2_iter(b':', b'=', raw) {
                 let mut j = q;
                 while j > 0 && matches!(raw[j - 1], b' ' | b'\t' | b'\n' | b'\r') {
                     j -= 1;
                 }
                 if j == 0 || raw[j - 1] != b'"' {
+                    if let Some((kv, p)) = fast.key_value.zip(key_value_start(raw, q)) {
+                        cands.push((p, kv));
+                    }
+                    continue;
+                }
+                if raw[q] != b':' {
                     continue;
                 }
                 let Some(k) = memchr::memrchr(b'"', &raw[..j - 1]) else {
@@ -615,8 +649,11 @@ impl Detector {
                     seen.push(key);
                 }
             }
-            let mut cands = Vec::new();
-            self.trigger_candidates(raw, &mut cands);
+            cands.extend(
+                fast.teddy
+                    .find_iter(raw)
+                    .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
+            );
             self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
             return !found.is_empty();
         }
@@ -693,9 +730,6 @@ impl Detector {
         let ipv6_on = self.enabled[Entity::Ipv6.index()];
         let mut i = 0;
         while i < n {
-            if first_only && !out.is_empty() {
-                return;
-            }
             // Skip 8 bytes at a time while none is in 0x30..=0x40 (digits, ':', '@'); jump
             // straight to the first one that is.
             if let Some(chunk) = hay.get(i..i + 8) {
@@ -720,12 +754,13 @@ impl Detector {
                         && hay[i - 2].is_ascii_uppercase())
                 {
                     i += 1;
-                    while i < n && v::is_word(hay[i]) {
-                        i += 1;
-                    }
+                    i = word_end(hay, i);
                     continue;
                 }
                 i = self.number_region(hay, i, ctx, out);
+                if first_only && !out.is_empty() {
+                    return;
+                }
                 continue;
             }
             if b == b'@' && email_on {
@@ -739,10 +774,20 @@ impl Detector {
                         },
                         usize::MAX - 1,
                     );
+                    if first_only && !out.is_empty() {
+                        return;
+                    }
                     i = e;
                     continue;
                 }
-            } else if b == b':' && ipv6_on && i + 1 < n && is_ipv6_byte(hay[i + 1]) {
+            } else if b == b':'
+                && ipv6_on
+                && i + 1 < n
+                && is_ipv6_byte(hay[i + 1])
+                // An address holding this `:` has a hex digit (or `.`) before it, or
+                // starts with `::` here (`":12345"` in JSON is neither).
+                && ((i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':')
+            {
                 if let Some((s, e)) = ipv6_at(hay, i) {
                     self.push(
                         out,
@@ -753,6 +798,9 @@ impl Detector {
                         },
                         usize::MAX - 1,
                     );
+                    if first_only && !out.is_empty() {
+                        return;
+                    }
                     i = e;
                     continue;
                 }
@@ -806,6 +854,8 @@ impl Detector {
         }
         let mut p = if iban_start { i - 2 } else { rs };
         let mut end_reached = e;
+        // Digits in hay[p..e], kept as p moves (numeric_at needs it at every token).
+        let mut digits_left = digits;
         while p < e {
             let at_token = match hay[p] {
                 b'+' | b'(' => p == 0 || !v::is_word(hay[p - 1]),
@@ -814,12 +864,21 @@ impl Detector {
                 _ => false,
             };
             if at_token {
-                if let Some(h) = self.numeric_at(hay, p, e, ctx) {
+                if let Some(h) = self.numeric_at(hay, p, e, digits_left, ctx) {
                     end_reached = end_reached.max(h.0.end);
+                    // Past the region: the loop ends; inside it, count what was passed.
+                    digits_left -= hay[p..h.0.end.min(e)]
+                        .iter()
+                        .filter(|b| b.is_ascii_digit())
+                        .count()
+                        .min(digits_left);
                     p = h.0.end;
                     self.push(out, h.0, h.1);
                     continue;
                 }
+            }
+            if hay[p].is_ascii_digit() {
+                digits_left = digits_left.saturating_sub(1);
             }
             p += 1;
         }
@@ -834,11 +893,12 @@ impl Detector {
         hay: &[u8],
         p: usize,
         region_end: usize,
+        digits: usize,
         ctx: ScanContext,
     ) -> Option<(Hit, usize)> {
         let first = hay[p];
         let region = &hay[p..region_end.max(p)];
-        let digits = region.iter().filter(|b| b.is_ascii_digit()).count();
+        debug_assert_eq!(digits, region.iter().filter(|b| b.is_ascii_digit()).count());
         let at = |i: usize| hay.get(p + i).copied().unwrap_or(0);
         // What `check` would reject on the byte before the (anchored) match, tested before
         // the regex runs: a digit after a word byte has no `\b`, and cards, SSNs and IPv4s
@@ -1416,14 +1476,14 @@ fn phone_context_before(hay: &[u8], s: usize) -> bool {
     w.make_ascii_lowercase();
     // A context word starts a word ("hotel", "tellement" are not "tel"); short ones must
     // also end one ("Telmo").
-    WORDS.iter().any(|word| {
-        (0..w.len().saturating_sub(word.len() - 1)).any(|at| {
-            w[at..].starts_with(word) && {
-                let starts = at == 0 || !w[at - 1].is_ascii_alphabetic();
-                let next = w.get(at + word.len()).copied();
-                starts && (word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic()))
-            }
-        })
+    (0..w.len()).any(|at| {
+        (at == 0 || !w[at - 1].is_ascii_alphabetic())
+            && WORDS.iter().any(|word| {
+                w[at..].starts_with(word) && {
+                    let next = w.get(at + word.len()).copied();
+                    word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic())
+                }
+            })
     })
 }
 
@@ -1821,6 +1881,24 @@ mod tests {
         // Several matches: the first is reported.
         let mask = byte_between_mask(u64::from_le_bytes(*b"ab1:@x9z"), 0x2F, 0x41);
         assert_eq!(mask.trailing_zeros() / 8, 2);
+    }
+
+    #[test]
+    fn word_end_stops_at_the_first_non_word_byte() {
+        for b in 0u8..=255 {
+            for pos in 0..12 {
+                let mut hay = *b"aZ09_zzAA_9xyz";
+                hay[pos] = b;
+                let want = if v::is_word(b) { hay.len() } else { pos };
+                assert_eq!(word_end(&hay, 0), want, "{b:#x} at {pos}");
+                assert_eq!(
+                    word_end(&hay, pos),
+                    if v::is_word(b) { hay.len() } else { pos }
+                );
+            }
+        }
+        assert_eq!(word_end(b"", 0), 0);
+        assert_eq!(word_end(b"abc", 3), 3);
     }
 
     #[test]

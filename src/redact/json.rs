@@ -144,9 +144,11 @@ impl KeyRules {
                 None => break,
             }
         }
-        let phone_like = norm.contains("phone")
-            || norm.contains("mobile")
-            || norm.contains("fax")
+        // (Keys are short: a plain window compare beats setting up a substring search.)
+        let has = |word: &[u8]| bytes.windows(word.len()).any(|w| w == word);
+        let phone_like = has(b"phone")
+            || has(b"mobile")
+            || has(b"fax")
             || norm == "tel"
             || norm.starts_with("tel_")
             || norm.ends_with("_tel")

@@ -474,6 +474,14 @@ pub(crate) fn ipv4_ok(s: &[u8]) -> bool {
 /// IPv6 in any textual form std accepts, with three non-empty groups or two where one has
 /// 3+ digits (so `a::b` in code is not an address, `fe80::1` is).
 pub(crate) fn ipv6_ok(s: &[u8]) -> bool {
+    // Cheap shape first (times like `10:30:00` and JSON `:123` come here often): seven
+    // colons, six with an IPv4 tail, or fewer around one `::`.
+    let colons = s.iter().filter(|&&b| b == b':').count();
+    let compressed = s.windows(2).any(|w| w == b"::");
+    let dotted = s.contains(&b'.');
+    if colons < 2 || !(compressed || colons == 7 || (colons == 6 && dotted)) {
+        return false;
+    }
     let Ok(text) = std::str::from_utf8(s) else {
         return false;
     };
@@ -531,6 +539,44 @@ pub(crate) fn mixed_classes(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_shape_check_only_skips_what_the_parser_refuses() {
+        let reference = |s: &[u8]| {
+            let Ok(text) = std::str::from_utf8(s) else {
+                return false;
+            };
+            let groups = text.split(':').filter(|g| !g.is_empty());
+            let (n, longest) = groups.fold((0, 0), |(n, l), g| (n + 1, l.max(g.len())));
+            (n >= 3 || (n == 2 && longest >= 3)) && text.parse::<std::net::Ipv6Addr>().is_ok()
+        };
+        let pieces: &[&[u8]] = &[
+            b":",
+            b"::",
+            b"0",
+            b"fe80",
+            b"1ff",
+            b"db8",
+            b".",
+            b"10.0.0.1",
+            b"a",
+        ];
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut valid = 0;
+        for _ in 0..100_000 {
+            let mut t = Vec::new();
+            for _ in 0..(1 + rng % 16) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                t.extend_from_slice(pieces[(rng % pieces.len() as u64) as usize]);
+            }
+            let want = reference(&t);
+            assert_eq!(ipv6_ok(&t), want, "{}", String::from_utf8_lossy(&t));
+            valid += usize::from(want);
+        }
+        assert!(valid > 100, "{valid}");
+    }
 
     #[test]
     fn short_tlds_agree_with_the_list() {
