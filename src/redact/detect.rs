@@ -1528,6 +1528,18 @@ fn check_iban(hay: &[u8], s: usize, e: usize) -> Outcome {
 /// prefix of whole groups that is a valid card.
 fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
     let text = &hay[s..e];
+    // Most cards are written as one run of digits.
+    if text.iter().all(u8::is_ascii_digit) {
+        return if v::card_ok(text) {
+            Outcome::Hit(Hit {
+                entity: Entity::CreditCard,
+                start: s,
+                end: e,
+            })
+        } else {
+            Outcome::Reject
+        };
+    }
     let mut digits = [0u8; 40];
     let mut n = 0;
     let mut group_ends: [(usize, usize); 8] = [(0, 0); 8];

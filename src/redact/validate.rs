@@ -455,20 +455,28 @@ fn bare_phone_ok(d: &[u8]) -> bool {
 
 /// Dotted-quad IPv4 with octets 0–255 and no leading zeros.
 pub(crate) fn ipv4_ok(s: &[u8]) -> bool {
-    let mut n = 0;
-    for part in s.split(|&b| b == b'.') {
-        n += 1;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+    // Four parts of 1–3 digits, each ≤ 255 and without a leading zero, in one pass.
+    let (mut parts, mut len, mut value, mut lead_zero) = (1, 0, 0u32, false);
+    for &b in s {
+        if b == b'.' {
+            if len == 0 || parts == 4 {
+                return false;
+            }
+            parts += 1;
+            (len, value) = (0, 0);
+            continue;
+        }
+        if !b.is_ascii_digit() || len == 3 || (len == 1 && lead_zero) {
             return false;
         }
-        let v = part
-            .iter()
-            .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')));
-        if v > 255 || !part.iter().all(u8::is_ascii_digit) {
+        lead_zero = len == 0 && b == b'0';
+        value = value * 10 + u32::from(b - b'0');
+        len += 1;
+        if value > 255 {
             return false;
         }
     }
-    n == 4
+    parts == 4 && len > 0
 }
 
 /// IPv6 in any textual form std accepts, with three non-empty groups or two where one has
@@ -539,6 +547,49 @@ pub(crate) fn mixed_classes(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_one_pass_agrees_with_splitting() {
+        let reference = |s: &[u8]| {
+            let mut n = 0;
+            for part in s.split(|&b| b == b'.') {
+                n += 1;
+                if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+                    return false;
+                }
+                let v = part
+                    .iter()
+                    .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')));
+                if v > 255 || !part.iter().all(u8::is_ascii_digit) {
+                    return false;
+                }
+            }
+            n == 4
+        };
+        // Three to five dot-separated parts, mostly number-like.
+        let parts: &[&[u8]] = &[
+            b"0", b"1", b"25", b"255", b"256", b"99", b"7", b"a", b"", b"00",
+        ];
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut valid = 0;
+        for _ in 0..100_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let mut t = Vec::new();
+            for i in 0..(3 + rng % 3) {
+                if i > 0 {
+                    t.push(b'.');
+                }
+                let pick = (rng >> (4 + 4 * i)) % parts.len() as u64;
+                t.extend_from_slice(parts[pick as usize]);
+            }
+            let want = reference(&t);
+            assert_eq!(ipv4_ok(&t), want, "{}", String::from_utf8_lossy(&t));
+            valid += usize::from(want);
+        }
+        assert!(valid > 100, "{valid}");
+    }
 
     #[test]
     fn ipv6_shape_check_only_skips_what_the_parser_refuses() {
