@@ -614,39 +614,40 @@ impl Detector {
             return true;
         }
         if let Some(fast) = &self.fast {
-            // One pass over every `:` and `=`. A `:` after a `"` (and blanks) ends an object
-            // key: classify the key exactly (documents repeat their keys: remember the clean
-            // ones). Any other is a `key=value` anchor. One after a `"` never is: the body has
-            // no escapes, so that `"` opens the string the anchor starts, and a leaf's scan
-            // finds no keyword before its first byte.
-            let mut seen: Vec<&[u8]> = Vec::new();
+            // One pass over every `:` and `=`, each a possible `key=value` anchor. A `:` after
+            // a `"` (and blanks) may also end an object key: classify the key exactly.
+            // Documents repeat their keys (arrays of records): remember each one's class and
+            // whether a `key=value` keyword ends it (that depends on the key's bytes only, as
+            // no keyword holds a `"`), so a repeated key costs one comparison.
+            let mut seen: Vec<(&[u8], bool)> = Vec::new();
             let mut cands = Vec::new();
             for q in memchr::memchr2_iter(b':', b'=', raw) {
                 let mut j = q;
                 while j > 0 && matches!(raw[j - 1], b' ' | b'\t' | b'\n' | b'\r') {
                     j -= 1;
                 }
-                if j == 0 || raw[j - 1] != b'"' {
+                let key = (raw[q] == b':' && j > 0 && raw[j - 1] == b'"')
+                    .then(|| memchr::memrchr(b'"', &raw[..j - 1]).map(|k| &raw[k + 1..j - 1]))
+                    .flatten();
+                let keyword = match key.and_then(|key| seen.iter().find(|(k, _)| *k == key)) {
+                    Some(&(_, keyword)) => keyword,
+                    None => {
+                        if let Some(key) = key {
+                            if std::str::from_utf8(key).is_ok_and(sensitive_key) {
+                                return true;
+                            }
+                        }
+                        let keyword = key_value_start(raw, q).is_some();
+                        if let Some(key) = key.filter(|_| seen.len() < 64) {
+                            seen.push((key, keyword));
+                        }
+                        keyword
+                    }
+                };
+                if keyword {
                     if let Some((kv, p)) = fast.key_value.zip(key_value_start(raw, q)) {
                         cands.push((p, kv));
                     }
-                    continue;
-                }
-                if raw[q] != b':' {
-                    continue;
-                }
-                let Some(k) = memchr::memrchr(b'"', &raw[..j - 1]) else {
-                    continue;
-                };
-                let key = &raw[k + 1..j - 1];
-                if seen.contains(&key) {
-                    continue;
-                }
-                if std::str::from_utf8(key).is_ok_and(sensitive_key) {
-                    return true;
-                }
-                if seen.len() < 64 {
-                    seen.push(key);
                 }
             }
             cands.extend(

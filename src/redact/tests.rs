@@ -552,6 +552,14 @@ fn the_raw_pass_keeps_the_layout_and_hands_over_what_it_does_not_rewrite() {
             "{bad:?} is text: {f:?}"
         );
     }
+    // The clean-body check must not read JSON structure into what is not JSON: here `token"`
+    // looks like a key, but the body is text and holds a `key: value` secret (found by the
+    // fuzz target).
+    let not_json = "H&%\n 8token\"\t:\"8t*03-oke: ";
+    let (out, f) = r.redact_bytes(not_json.as_bytes(), true, &plan);
+    let (as_text, _) = r.redact_bytes(not_json.as_bytes(), false, &plan);
+    assert_eq!(out, as_text);
+    assert_eq!(types(&f), vec!["GENERIC_SECRET"], "{}", String::from_utf8_lossy(&out));
     // Bytes that are not UTF-8 are not JSON either; they are kept as they are.
     let (out, f) = r.redact_bytes(b"{\"e\":\"a@example.com \xff\"}", true, &plan);
     assert_eq!(&*out, b"{\"e\":\"[EMAIL] \xff\"}");
