@@ -372,6 +372,51 @@ fn random_json(rng: &mut Rng, depth: u32) -> serde_json::Value {
 }
 
 #[test]
+fn a_body_declared_json_that_is_not_json_is_redacted_as_text() {
+    // JSON-looking fragments glued at random: mostly not JSON, with quotes, colons and keys
+    // in places a JSON reading would misjudge.
+    const GLUE: &[&str] = &[
+        "\"",
+        ":",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        "\t",
+        " ",
+        "\"token\":",
+        "8token\"",
+        "x",
+        "9f*Kq2-Zx7w",
+    ];
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
+    let mut not_json = 0;
+    for _ in 0..4000 {
+        let mut body = String::new();
+        for _ in 0..(1 + rng.next() % 10) {
+            let from = if rng.next().is_multiple_of(2) {
+                GLUE
+            } else {
+                PIECES
+            };
+            body.push_str(rng.pick(from));
+        }
+        if serde_json::from_str::<serde_json::Value>(&body).is_ok() {
+            continue;
+        }
+        not_json += 1;
+        let (as_json, f1) = r.redact_bytes(body.as_bytes(), true, &plan);
+        let (as_text, f2) = r.redact_bytes(body.as_bytes(), false, &plan);
+        assert_eq!(as_json, as_text, "{body:?}");
+        assert_eq!(f1, f2, "{body:?}");
+    }
+    assert!(not_json > 3000, "{not_json}");
+}
+
+#[test]
 fn randomized_fast_path_and_redaction_invariants() {
     let r = redactor();
     let plan = ActionPlan::mask_all();
@@ -559,7 +604,12 @@ fn the_raw_pass_keeps_the_layout_and_hands_over_what_it_does_not_rewrite() {
     let (out, f) = r.redact_bytes(not_json.as_bytes(), true, &plan);
     let (as_text, _) = r.redact_bytes(not_json.as_bytes(), false, &plan);
     assert_eq!(out, as_text);
-    assert_eq!(types(&f), vec!["GENERIC_SECRET"], "{}", String::from_utf8_lossy(&out));
+    assert_eq!(
+        types(&f),
+        vec!["GENERIC_SECRET"],
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     // Bytes that are not UTF-8 are not JSON either; they are kept as they are.
     let (out, f) = r.redact_bytes(b"{\"e\":\"a@example.com \xff\"}", true, &plan);
     assert_eq!(&*out, b"{\"e\":\"[EMAIL] \xff\"}");
