@@ -239,6 +239,9 @@ fn key_value_candidates(hay: &[u8], rule: usize, cands: &mut Vec<(usize, usize)>
     }
 }
 
+/// The last three letters of the `key=value` keywords (a test checks them against the list).
+const KEY_VALUE_TAILS: [[u8; 3]; 6] = [*b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd"];
+
 /// Where the `key=value` keyword ending just before the `:`/`=` at `q` starts (regex shape:
 /// keyword, optional quote, blanks, `:`/`=`); the longest keyword wins.
 fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
@@ -249,8 +252,11 @@ fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     if j > 0 && matches!(hay[j - 1], b'"' | b'\'') {
         j -= 1;
     }
-    // Every keyword ends in d, n, t or y: most `:`/`=` are rejected here.
-    if j == 0 || !matches!(hay[j - 1] | 0x20, b'd' | b'n' | b't' | b'y') {
+    // Every keyword ends in one of these (`| 0x20` lower-cases letters and makes no letter
+    // of anything else): most `:`/`=` (JSON members, times, URLs) are rejected here.
+    if j < 3
+        || !KEY_VALUE_TAILS.contains(&[hay[j - 3] | 0x20, hay[j - 2] | 0x20, hay[j - 1] | 0x20])
+    {
         return None;
     }
     let last = hay[j - 1] | 0x20;
@@ -1894,6 +1900,26 @@ mod tests {
         // Several matches: the first is reported.
         let mask = byte_between_mask(u64::from_le_bytes(*b"ab1:@x9z"), 0x2F, 0x41);
         assert_eq!(mask.trailing_zeros() / 8, 2);
+    }
+
+    #[test]
+    fn key_value_tails_cover_every_keyword() {
+        for w in triggers(Kind::KeyValue) {
+            let b = w.as_bytes();
+            assert!(b.len() >= 3, "{w}");
+            let tail = [b[b.len() - 3], b[b.len() - 2], b[b.len() - 1]];
+            assert!(KEY_VALUE_TAILS.contains(&tail), "{w}");
+        }
+        for (text, want) in [
+            ("Password: x", Some(0)),
+            ("db_PWD=x", Some(3)),
+            ("created_at: x", None),
+            ("amount=x", None),
+            ("a-key: x", None),
+        ] {
+            let q = text.find([':', '=']).unwrap_or_default();
+            assert_eq!(key_value_start(text.as_bytes(), q), want, "{text}");
+        }
     }
 
     #[test]
