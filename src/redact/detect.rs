@@ -864,6 +864,11 @@ impl Detector {
         // Digits in hay[p..e], kept as p moves (numeric_at needs it at every token).
         let mut digits_left = digits;
         while p < e {
+            // Every number rule needs four digits or more from its start (IPv4; the others
+            // more), but an IBAN, which starts at its two capitals.
+            if digits_left < 4 && !hay[p].is_ascii_uppercase() {
+                break;
+            }
             let at_token = match hay[p] {
                 b'+' | b'(' => p == 0 || !v::is_word(hay[p - 1]),
                 c if c.is_ascii_digit() => p == 0 || !hay[p - 1].is_ascii_digit(),
