@@ -548,6 +548,14 @@ pub(crate) fn mixed_classes(s: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The next state of a xorshift64 generator (random inputs for the agreement tests).
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
     #[test]
     fn ipv4_one_pass_agrees_with_splitting() {
         let reference = |s: &[u8]| {
@@ -573,9 +581,7 @@ mod tests {
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
         let mut valid = 0;
         for _ in 0..100_000 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            xorshift(&mut rng);
             let mut t = Vec::new();
             for i in 0..(3 + rng % 3) {
                 if i > 0 {
@@ -617,9 +623,7 @@ mod tests {
         for _ in 0..100_000 {
             let mut t = Vec::new();
             for _ in 0..(1 + rng % 16) {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
+                xorshift(&mut rng);
                 t.extend_from_slice(pieces[(rng % pieces.len() as u64) as usize]);
             }
             let want = reference(&t);
@@ -634,9 +638,7 @@ mod tests {
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
         let mut known = 0;
         for _ in 0..50_000 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            xorshift(&mut rng);
             let alphabet = b"abcdefghijklmnopqrstuvwxyzAZ0-";
             let len = 2 + (rng % 2) as usize;
             let t: Vec<u8> = (0..len)
