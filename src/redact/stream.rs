@@ -339,8 +339,8 @@ fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        // The high bit of each byte equal to `"` or `\\`: exact from the lowest set bit on
-        // (what a borrow above it may set is ignored by taking the lowest).
+        // The high bit of each byte equal to `"` or `\\`. Only the lowest set bit is exact
+        // (a borrow from a match may set bits above it), and only the lowest is used.
         let m = zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
