@@ -200,6 +200,13 @@ struct FastTriggers {
 }
 
 impl FastTriggers {
+    /// (position, rule) of every literal match in `hay`.
+    fn literals<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = (usize, usize)> + 'h {
+        self.teddy
+            .find_iter(hay)
+            .map(|m| (m.start(), self.teddy_rule[m.pattern().as_usize()]))
+    }
+
     fn pair_at(&self, w: &[u8]) -> bool {
         let k = usize::from(w[0]) << 8 | usize::from(w[1]);
         self.pairs[k / 64] & (1 << (k % 64)) != 0
@@ -218,10 +225,8 @@ fn key_value_candidates(hay: &[u8], rule: usize, cands: &mut Vec<(usize, usize)>
     if hay.len() < 64 {
         let mut i = 0;
         while i < hay.len() {
-            if let Some(chunk) = hay.get(i..i + 8) {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                if byte_between_mask(u64::from_le_bytes(word), 0x39, 0x3E) == 0 {
+            if let Some(w) = word8(hay, i) {
+                if byte_between_mask(w, 0x39, 0x3E) == 0 {
                     i += 8;
                     continue;
                 }
@@ -314,8 +319,9 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// SWAR: the high bit of each byte `x` of `w` with `m < x < n` is set (bytes below 0x80;
-/// 0 <= m <= 127, n <= 128). Bits above the first match may be spurious; the lowest is exact.
+/// SWAR: the high bit of each byte `x` of `w` with `m < x < n` is set, exactly, byte by byte
+/// (0 <= m <= 127, n <= 128; bytes >= 0x80 are never set). Each byte is masked to 7 bits
+/// before the add and the subtract, so neither carries nor borrows into its neighbour.
 fn byte_between_mask(w: u64, m: u64, n: u64) -> u64 {
     const ONES: u64 = u64::MAX / 255;
     (ONES * (127 + n)).wrapping_sub(w & (ONES * 127))
@@ -324,14 +330,16 @@ fn byte_between_mask(w: u64, m: u64, n: u64) -> u64 {
         & (ONES * 128)
 }
 
+/// The 8 bytes at `hay[i..]` as a little-endian word; `None` when fewer are left.
+pub(crate) fn word8(hay: &[u8], i: usize) -> Option<u64> {
+    hay.get(i..i + 8)?.try_into().ok().map(u64::from_le_bytes)
+}
+
 /// The end of the run of word bytes (`[0-9A-Za-z_]`) from `i`, 8 bytes at a time.
 fn word_end(hay: &[u8], mut i: usize) -> usize {
     const HIGH: u64 = u64::MAX / 255 * 128;
-    while let Some(chunk) = hay.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        // Exact per byte (bytes >= 0x80 are in no range): digits, capitals, `_`, lower case.
+    while let Some(w) = word8(hay, i) {
+        // Digits, capitals, `_`, lower case.
         let words = byte_between_mask(w, 0x2F, 0x3A)
             | byte_between_mask(w, 0x40, 0x5B)
             | byte_between_mask(w, 0x5E, 0x60)
@@ -479,11 +487,7 @@ impl Detector {
     /// SIMD path.
     pub(crate) fn body_triggers(&self, body: &[u8]) -> Option<BodyTriggers> {
         let fast = self.fast.as_ref()?;
-        let literal = fast
-            .teddy
-            .find_iter(body)
-            .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()]))
-            .collect();
+        let literal = fast.literals(body).collect();
         Some(BodyTriggers {
             literal,
             next_literal: 0,
@@ -524,11 +528,7 @@ impl Detector {
     fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
             if hay.len() >= fast.teddy.minimum_len() || hay.windows(2).any(|w| fast.pair_at(w)) {
-                cands.extend(
-                    fast.teddy
-                        .find_iter(hay)
-                        .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
-                );
+                cands.extend(fast.literals(hay));
             }
             if let Some(kv) = fast.key_value {
                 key_value_candidates(hay, kv, cands);
@@ -656,11 +656,7 @@ impl Detector {
                     }
                 }
             }
-            cands.extend(
-                fast.teddy
-                    .find_iter(raw)
-                    .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
-            );
+            cands.extend(fast.literals(raw));
             self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
             return !found.is_empty();
         }
@@ -739,10 +735,8 @@ impl Detector {
         while i < n {
             // Skip 8 bytes at a time while none is in 0x30..=0x40 (digits, ':', '@'); jump
             // straight to the first one that is.
-            if let Some(chunk) = hay.get(i..i + 8) {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                let mask = byte_between_mask(u64::from_le_bytes(word), 0x2F, 0x41);
+            if let Some(w) = word8(hay, i) {
+                let mask = byte_between_mask(w, 0x2F, 0x41);
                 if mask == 0 {
                     i += 8;
                     continue;
@@ -1266,22 +1260,23 @@ fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
     Some(ext().unwrap_or(pos))
 }
 
-/// Length of the run of ASCII digits at `i`.
+/// The GitHub rule's match at `p`, by hand:
 /// `gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*`.
 fn github_end(hay: &[u8], p: usize) -> Option<usize> {
     let t = hay.get(p..)?;
-    let run = |from: usize, ok: fn(&u8) -> bool| t[from..].iter().take_while(|b| ok(b)).count();
+    let run = |from: usize, ok: fn(u8) -> bool| t[from..].iter().take_while(|&&b| ok(b)).count();
     if t.starts_with(b"github_pat_") {
-        let r = run(11, v::is_word_ref);
+        let r = run(11, v::is_word);
         (r >= 40).then_some(p + 11 + r)
     } else if t.len() >= 4 && t[..2] == *b"gh" && b"pousr".contains(&t[2]) && t[3] == b'_' {
-        let r = run(4, u8::is_ascii_alphanumeric);
+        let r = run(4, |b| b.is_ascii_alphanumeric());
         (r >= 36).then_some(p + 4 + r)
     } else {
         None
     }
 }
 
+/// Length of the run of ASCII digits at `i`.
 fn digit_run(hay: &[u8], i: usize) -> usize {
     hay.get(i..)
         .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
@@ -1540,14 +1535,17 @@ fn check_iban(hay: &[u8], s: usize, e: usize) -> Outcome {
 /// prefix of whole groups that is a valid card.
 fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
     let text = &hay[s..e];
+    let card = |end: usize| {
+        Outcome::Hit(Hit {
+            entity: Entity::CreditCard,
+            start: s,
+            end,
+        })
+    };
     // Most cards are written as one run of digits.
     if text.iter().all(u8::is_ascii_digit) {
         return if v::card_ok(text) {
-            Outcome::Hit(Hit {
-                entity: Entity::CreditCard,
-                start: s,
-                end: e,
-            })
+            card(e)
         } else {
             Outcome::Reject
         };
@@ -1581,11 +1579,7 @@ fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
             break;
         }
         if v::card_ok(&digits[..nd]) {
-            return Outcome::Hit(Hit {
-                entity: Entity::CreditCard,
-                start: s,
-                end: s + end_off,
-            });
+            return card(s + end_off);
         }
     }
     Outcome::Reject

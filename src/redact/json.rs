@@ -425,7 +425,8 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 };
                 (e, a, b, act)
             });
-            if let Some(new) = super::apply_span_list(k, spans, hasher) {
+            let mut new = String::new();
+            if super::apply_span_list_into(&mut new, k, spans, hasher) {
                 renamed.push((i, k.as_str(), new, drop));
             }
         }

@@ -350,26 +350,8 @@ pub(crate) fn apply_spans(
     findings: &[Finding],
     hasher: Option<&action::Hasher>,
 ) -> Option<String> {
-    apply_span_list(
-        s,
-        findings
-            .iter()
-            .filter_map(|f| Some((f.entity, f.start?, f.end?, f.action))),
-        hasher,
-    )
-}
-
-/// `apply_spans` over (entity, start, end, action) spans.
-pub(crate) fn apply_span_list<I>(
-    s: &str,
-    spans: I,
-    hasher: Option<&action::Hasher>,
-) -> Option<String>
-where
-    I: Iterator<Item = (Entity, usize, usize, Action)> + Clone,
-{
     let mut out = String::new();
-    apply_span_list_into(&mut out, s, spans, hasher).then_some(out)
+    apply_spans_into(&mut out, s, findings, hasher).then_some(out)
 }
 
 /// `apply_spans` into `out` (appended); false, and nothing written, when no span changes
@@ -390,7 +372,8 @@ pub(crate) fn apply_spans_into(
     )
 }
 
-fn apply_span_list_into<I>(
+/// `apply_spans_into` over (entity, start, end, action) spans.
+pub(crate) fn apply_span_list_into<I>(
     out: &mut String,
     s: &str,
     spans: I,

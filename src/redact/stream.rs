@@ -13,7 +13,7 @@
 //! only the last one.
 
 use super::action::ActionPlan;
-use super::detect::BodyTriggers;
+use super::detect::{word8, BodyTriggers};
 use super::json::{escape_token, KeyClass, Leaf, Walk};
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -326,21 +326,18 @@ impl<'v> Pass<'_, '_, 'v> {
 /// at 8 at a time (a SIMD search costs more to set up than that), the rest by memchr.
 fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES * 0x80;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut i = 0;
     while i < 32 {
-        let Some(chunk) = hay.get(i..i + 8) else {
+        let Some(w) = word8(hay, i) else {
             return hay[i..]
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\')
                 .map(|p| i + p);
         };
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        // The high bit of each byte equal to `"` or `\\`. Only the lowest set bit is exact
-        // (a borrow from a match may set bits above it), and only the lowest is used.
+        // The high bit of each byte equal to `"` or `\\` (`x - 1 & !x` per byte: cheaper than
+        // a range mask). Only the lowest set bit is exact (a borrow from a match may set bits
+        // above it), and only the lowest is used.
+        let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & (ONES * 0x80);
         let m = zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);

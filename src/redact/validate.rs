@@ -8,11 +8,6 @@ pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// `is_word` by reference (for iterator adaptors).
-pub(crate) fn is_word_ref(b: &u8) -> bool {
-    is_word(*b)
-}
-
 /// Luhn checksum over ASCII digits (other bytes must already be removed).
 pub(crate) fn luhn(digits: &[u8]) -> bool {
     let mut sum = 0u32;
