@@ -82,14 +82,14 @@ impl McpServer {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let mut child = Command::new("python3")
+        let mut child = Command::new(crate::common::python())
             .arg(mcp_dir().join("server.py"))
             .arg(port.to_string())
             .env("MCP_TEST_LOG", &log)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("python3 runs (the MCP tests need python3 with `pip install mcp==2.3.0`)");
+            .expect("the test Python runs (bash .ci/run makes target/ci-venv; see tests/common/mod.rs: python())");
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
@@ -104,7 +104,7 @@ impl McpServer {
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!("the MCP test server did not start on {addr} (is `mcp` 2.x installed for python3?)");
+        panic!("the MCP test server did not start on {addr} (run `bash .ci/run` once: it makes the test virtualenv)");
     }
 
     /// Every request the server received: `{method, path, headers, body}`.
@@ -178,11 +178,11 @@ fn audit_records(dir: &Path) -> Vec<Value> {
 async fn run_client(url: &str, admin: &str, mode: &str) -> Value {
     let (url, admin, mode) = (url.to_string(), admin.to_string(), mode.to_string());
     let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
+        Command::new(crate::common::python())
             .arg(mcp_dir().join("client.py"))
             .args([&url, &admin, &mode])
             .output()
-            .expect("python3 runs")
+            .expect("the test Python runs")
     })
     .await
     .expect("join");

@@ -606,3 +606,17 @@ pub fn toolwall(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
 }
+
+/// The Python interpreter for the test scripts (the MCP SDK server and client): the one named
+/// by `TOOLWALL_TEST_PYTHON` (`.ci/run` sets it to its virtualenv), else that virtualenv when it
+/// exists (`target/ci-venv`, made by `bash .ci/run`), else `python3` from `PATH`.
+pub fn python() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("TOOLWALL_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/python");
+    if venv.exists() {
+        return venv;
+    }
+    "python3".into()
+}
