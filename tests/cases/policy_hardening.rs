@@ -149,6 +149,46 @@ async fn require_approval_is_refused_over_http_never_forwarded_and_audited() {
             .any(|r| r["kind"] == "outcome" && r["decision_id"] == needs_id.as_str()),
         "an outcome was recorded for a refused call"
     );
+
+    // replay: the same policy changes nothing; dropping require_approval changes that call
+    let audit_dir = keys.path().join("audit");
+    let same = keys.path().join("same");
+    let lax = keys.path().join("lax");
+    for (d, policy) in [
+        (&same, APPROVAL_POLICY.to_string()),
+        (
+            &lax,
+            APPROVAL_POLICY.replace(r#""require_approval": true, "#, ""),
+        ),
+    ] {
+        std::fs::create_dir_all(d).expect("mkdir");
+        std::fs::write(d.join("toolwall.rego"), policy).expect("write");
+    }
+    let replay = |policies: &Path| {
+        toolwall(&[
+            "replay",
+            audit_dir.to_str().expect("utf8"),
+            "--policies",
+            policies.to_str().expect("utf8"),
+            "--json",
+        ])
+    };
+    let (code, out, err) = replay(&same);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["changed"], 0, "{out}");
+    assert_eq!(v["policy"]["version"], rec["policy"]["version"], "{out}");
+    let (code, out, err) = replay(&lax);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["changed"], 1, "{out}");
+    let changed = &v["groups"][0]["changed"][0];
+    assert_eq!(changed["decision_id"], needs_id.as_str());
+    assert_eq!(
+        changed["before"]["reasons"],
+        json!(["approval_required", "large_refund"])
+    );
+    assert_eq!(changed["after"]["reasons"], json!(["large_refund"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
