@@ -186,6 +186,11 @@ pub fn tool_label_count() -> usize {
     lock(tool_labels()).len()
 }
 
+/// Whether `name` has a label of its own (it was given one by [`tool_label`]).
+pub fn is_tool_label(name: &str) -> bool {
+    lock(tool_labels()).contains(name)
+}
+
 fn tool_labels() -> &'static Mutex<HashSet<&'static str>> {
     static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     SEEN.get_or_init(|| Mutex::new(HashSet::new()))

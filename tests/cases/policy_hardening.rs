@@ -409,7 +409,6 @@ async fn every_record_names_its_own_tool_past_1024_names_and_labels_stay_bounded
         ),
     )
     .await;
-    let labels_before = toolwall::metrics::tool_label_count();
 
     // 1,100 distinct unknown names, then a few huge ones, then the one listed tool
     const N: usize = 1100;
@@ -453,12 +452,16 @@ async fn every_record_names_its_own_tool_past_1024_names_and_labels_stay_bounded
     assert!(!text.contains("nosuch_"), "an unlisted name became a label");
     assert!(text.contains(r#"tool="other""#), "{text}");
     assert!(text.contains(r#"tool="crm.known""#), "{text}");
-    let labels_after = toolwall::metrics::tool_label_count();
-    assert!(
-        labels_after <= labels_before + 1,
-        "labels grew from {labels_before} to {labels_after}"
-    );
-    assert!(labels_after <= toolwall::metrics::MAX_TOOL_LABELS);
+    // nothing an agent named was kept for a label (the memory the finding leaked)
+    for i in 0..N {
+        assert!(!toolwall::metrics::is_tool_label(&format!(
+            "crm.nosuch_{i}"
+        )));
+    }
+    for name in &huge {
+        assert!(!toolwall::metrics::is_tool_label(&format!("crm.{name}")));
+    }
+    assert!(toolwall::metrics::tool_label_count() <= toolwall::metrics::MAX_TOOL_LABELS);
 
     let Harness { app, dir: _dir } = h;
     app.shutdown().await;
@@ -485,18 +488,6 @@ async fn every_record_names_its_own_tool_past_1024_names_and_labels_stay_bounded
     }
     assert!(!decisions.iter().any(|r| r["tool"] == "other"));
     assert!(decisions.iter().any(|r| r["tool"] == "crm.known"));
-}
-
-#[test]
-fn tool_labels_never_exceed_their_bound() {
-    use toolwall::metrics::{tool_label, tool_label_count, MAX_TOOL_LABELS, OTHER_TOOL};
-    for i in 0..(MAX_TOOL_LABELS + 10) {
-        let name = format!("hardening.label_{i}");
-        let label = tool_label(&name);
-        assert!(label == name || label == OTHER_TOOL);
-    }
-    assert!(tool_label_count() <= MAX_TOOL_LABELS);
-    assert_eq!(tool_label(&"y".repeat(1 << 20)), OTHER_TOOL);
 }
 
 // ---------------------------------------------------------------------------------------------
