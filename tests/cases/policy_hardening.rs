@@ -585,6 +585,11 @@ async fn the_same_policy_in_two_directories_has_one_version() {
         a.app.state.snapshot.load().policy.digest,
         b.app.state.snapshot.load().policy.digest
     );
+    // and the config version (which covers the adapter files) does not depend on it either
+    assert_eq!(
+        a.app.state.snapshot.load().version,
+        b.app.state.snapshot.load().version
+    );
     // what `replay` and `policy eval` load from a third place reports the same version
     let third = tempfile::tempdir().expect("tmp");
     std::fs::write(third.path().join("toolwall.rego"), POLICY).expect("write");
