@@ -208,13 +208,15 @@ pub async fn start_with_clock(
             async move { Ok::<_, Infallible>(handle_agent(st, req).await) }
         }));
     let st = state.clone();
-    let agent_handler = move |req| {
+    let agent_handler = move |req: Request<Incoming>| {
         let svc = agent_svc.clone();
         let st = st.clone();
+        // Kept for the record of a shed call (both clones are reference counts).
+        let (method, uri) = (req.method().clone(), req.uri().clone());
         async move {
             Ok::<_, Infallible>(match svc.oneshot(req).await {
                 Ok(resp) => resp,
-                Err(_) => shed(&st),
+                Err(_) => shed(&st, &method, &uri),
             })
         }
     };
@@ -259,21 +261,53 @@ pub async fn start_with_clock(
     })
 }
 
-/// The answer to a call shed by the load-shed layer.
-fn shed(st: &AppState) -> Response<ResBody> {
-    let reason = pipeline::reject::Reason::Overloaded;
-    st.metrics
-        .refusals
-        .get_or_create(&crate::metrics::ReasonLabels {
-            reason: reason.code(),
-        })
-        .inc();
-    let rej = pipeline::reject::Reject::new(reason, "too many calls in flight; retry later");
-    let (mut parts, body) = rej.to_response("").into_parts();
+/// The answer to a call shed by the load-shed layer, recorded like every other exit: the
+/// record carries what is known before the pipeline ran (method, adapter, path with PII
+/// masked; no principal, no tool).
+fn shed(st: &AppState, method: &http::Method, uri: &http::Uri) -> Response<ResBody> {
+    let snap = st.snapshot.load_full();
+    let audit = st
+        .audit
+        .as_ref()
+        .map(|(sink, args)| pipeline::ctx::AuditHook {
+            sink: sink.clone(),
+            args: *args,
+            redactor: snap.redactor.clone(),
+        });
+    let mut ctx = pipeline::ctx::CallCtx::new(
+        st.metrics.clone(),
+        &snap,
+        format!("{:032x}", rand::random::<u128>() | 1),
+        audit,
+    );
+    // Decoded first, so an escaped `%40` cannot hide an email from the mask.
+    let decoded = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
+    let (path, _) = snap
+        .redactor
+        .redact_text(&decoded, &crate::redact::ActionPlan::mask_all());
+    let mut request = serde_json::json!({"method": method.as_str(), "path": path});
+    if let Ok(route) = crate::protocol::http::route(&snap, method, uri) {
+        if let Some(adapter) = snap.adapters.get(route.adapter) {
+            ctx.adapter = Some(adapter.name.clone());
+            request["host"] = serde_json::json!(adapter.upstream.host);
+        }
+    }
+    ctx.request = Some(request);
+    let rej = pipeline::reject::Reject::new(
+        pipeline::reject::Reason::Overloaded,
+        "too many calls in flight; retry later",
+    );
+    let (mut parts, body) = rej.to_response(&ctx.decision_id).into_parts();
     parts.headers.insert(
         http::header::RETRY_AFTER,
         http::HeaderValue::from_static("1"),
     );
+    if let Ok(v) = http::HeaderValue::from_str(&ctx.decision_id) {
+        parts.headers.insert(pipeline::DECISION_HEADER, v);
+    }
+    // The guard writes the record and counts the refusal when it drops.
+    ctx.outcome = Some(pipeline::ctx::Outcome::Refused(rej));
+    drop(ctx);
     Response::from_parts(parts, pipeline::full(body))
 }
 

@@ -281,7 +281,7 @@ fn build(snap: &Snapshot, adapter: &Adapter, def: &Value, hash: String) -> Resul
     let override_idx = adapter.tools.iter().position(|t| t.name == name);
     let ov = override_idx.map(|i| &adapter.tools[i]);
     let tool = Tool {
-        label: crate::metrics::intern_bounded(&name),
+        label: crate::metrics::tool_label(&name),
         method: http::Method::POST,
         path: adapter.upstream.base_path.clone(),
         args_from: crate::config::raw::ArgsFrom::Json,

@@ -29,7 +29,7 @@ pub struct EntityLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VersionLabels {
-    pub version: &'static str,
+    pub version: String,
 }
 
 /// Every metric toolwall exports.
@@ -144,46 +144,100 @@ impl Metrics {
         self.policy_info.clear();
         self.policy_info
             .get_or_create(&VersionLabels {
-                version: intern(version),
+                version: version.to_string(),
             })
             .set(1);
     }
 }
 
-/// A `'static` copy of a label value from config (tool names, versions): each distinct value
-/// is kept once for the life of the process, so the set is bounded by what config declares.
-/// Like [`intern`] for names a server chooses (MCP tools): past 1,024 distinct names every
-/// new one is labelled `other`, so a server cannot grow the metric families without bound.
-pub fn intern_bounded(s: &str) -> &'static str {
-    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let seen = SEEN.get_or_init(|| Mutex::new(HashSet::new()));
-    let mut guard = match seen.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if let Some(v) = guard.get(s) {
+/// The `tool` label of calls whose tool has no label of its own: a name outside the bounded
+/// label set (an unlisted MCP tool, a name too long, past the cap).
+pub const OTHER_TOOL: &str = "other";
+/// The `tool` label of calls that never got as far as naming a tool.
+pub const NO_TOOL: &str = "unknown";
+/// At most this many distinct tool labels for names a server or agent chooses.
+pub const MAX_TOOL_LABELS: usize = 1024;
+/// Names longer than this are labelled [`OTHER_TOOL`].
+pub const MAX_TOOL_LABEL_BYTES: usize = 128;
+
+/// The metric label for a tool name a server chooses (MCP `tools/list`, method names): the
+/// name itself while the label set has room, else [`OTHER_TOOL`]. The set is bounded in
+/// count and in bytes ([`MAX_TOOL_LABELS`] × [`MAX_TOOL_LABEL_BYTES`], 128 KiB at most) for
+/// the life of the process, whatever servers and agents send. Only the metric label is
+/// bounded: the audit record always carries the tool's own name (`CallCtx::tool`).
+pub fn tool_label(name: &str) -> &'static str {
+    if name.len() > MAX_TOOL_LABEL_BYTES {
+        return OTHER_TOOL;
+    }
+    let mut guard = lock(tool_labels());
+    if let Some(v) = guard.get(name) {
         return v;
     }
-    if COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 1024 {
-        return "other";
+    if guard.len() >= MAX_TOOL_LABELS {
+        return OTHER_TOOL;
     }
-    let v = intern(s);
+    let v: &'static str = Box::leak(name.to_string().into_boxed_str());
     guard.insert(v);
     v
 }
 
-pub fn intern(s: &str) -> &'static str {
-    static SET: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let set = SET.get_or_init(|| Mutex::new(HashSet::new()));
-    let mut guard = match set.lock() {
+/// How many labels [`tool_label`] holds (never more than [`MAX_TOOL_LABELS`]).
+pub fn tool_label_count() -> usize {
+    lock(tool_labels()).len()
+}
+
+/// Whether `name` has a label of its own (it was given one by [`tool_label`]).
+pub fn is_tool_label(name: &str) -> bool {
+    lock(tool_labels()).contains(name)
+}
+
+fn tool_labels() -> &'static Mutex<HashSet<&'static str>> {
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    SEEN.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),
-    };
+    }
+}
+
+/// A `'static` copy of a label value from config (tool names declared in `toolwall.yaml`):
+/// each distinct value is kept once for the life of the process, so the set is bounded by
+/// what operators declare. Names a server or agent chooses go through [`tool_label`].
+pub fn intern(s: &str) -> &'static str {
+    static SET: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut guard = lock(SET.get_or_init(|| Mutex::new(HashSet::new())));
     if let Some(v) = guard.get(s) {
         return v;
     }
     let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
     guard.insert(leaked);
     leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_labels_are_bounded() {
+        assert_eq!(
+            tool_label(&"x".repeat(MAX_TOOL_LABEL_BYTES + 1)),
+            OTHER_TOOL
+        );
+        let known = tool_label("metrics_test.known");
+        assert_eq!(known, "metrics_test.known");
+        for i in 0..(MAX_TOOL_LABELS + 100) {
+            let name = format!("metrics_test.t{i}");
+            let label = tool_label(&name);
+            assert!(label == name || label == OTHER_TOOL, "{label}");
+            assert!(tool_label_count() <= MAX_TOOL_LABELS);
+        }
+        assert_eq!(tool_label_count(), MAX_TOOL_LABELS);
+        // a name already labelled keeps its label once the set is full
+        assert_eq!(tool_label("metrics_test.known"), "metrics_test.known");
+        assert_eq!(tool_label("metrics_test.new-after-cap"), OTHER_TOOL);
+    }
 }

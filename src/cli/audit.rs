@@ -169,6 +169,10 @@ fn outcome_of(result: Result<crate::policy::PolicyDecision, EvalError>) -> (bool
     match result {
         Ok(d) => {
             let mut r = d.reasons;
+            // an allow that needs approval is refused (`approval_required`); a deny is a deny
+            if d.allow && d.require_approval {
+                r.push("approval_required".into());
+            }
             r.sort();
             (d.allow, r)
         }
@@ -250,6 +254,9 @@ pub fn replay(
                     .collect()
             })
             .unwrap_or_default();
+        if recorded["require_approval"] == true {
+            before_reasons.push("approval_required".into());
+        }
         before_reasons.sort();
         let before = (recorded["allow"].as_bool().unwrap_or(false), before_reasons);
         let after = outcome_of(set.decide(&input));

@@ -576,7 +576,10 @@ fn load_adapters(
                 continue;
             }
         };
-        hasher.update(file.display().to_string().as_bytes());
+        // the name inside the adapter directory: the version does not depend on where it is
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        hasher.update(name.unwrap_or_default().as_bytes());
+        hasher.update([0]);
         hasher.update(text.as_bytes());
         let raw: RawAdapter = match parse_yaml(&file, &text) {
             Ok(r) => r,

@@ -41,7 +41,11 @@ pub struct CallCtx {
     pub policy_version: String,
     pub policy_digest: String,
     pub adapter: Option<String>,
-    pub tool: Option<&'static str>,
+    /// The tool as the agent or server named it (`<adapter>.<name>`), for the audit record.
+    pub tool: Option<String>,
+    /// The metric label for the call's tool, from a bounded set: a declared tool's name, a
+    /// bounded [`crate::metrics::tool_label`], `other` for unlisted names, `unknown` for none.
+    pub tool_label: &'static str,
     pub schema: Option<String>,
     /// Index of the classified tool in its adapter.
     pub tool_index: Option<usize>,
@@ -90,6 +94,7 @@ impl CallCtx {
             policy_digest: snap.policy.digest.clone(),
             adapter: None,
             tool: None,
+            tool_label: crate::metrics::NO_TOOL,
             schema: None,
             tool_index: None,
             principal: None,
@@ -109,6 +114,25 @@ impl CallCtx {
             record: true,
             metrics,
         }
+    }
+
+    /// The call is for `tool` (declared in config or listed by an MCP server).
+    pub fn set_tool(&mut self, tool: &crate::config::Tool) {
+        self.tool = Some(tool.name.clone());
+        self.tool_label = tool.label;
+    }
+
+    /// The call names a tool nobody declared or listed: the record keeps the name as sent,
+    /// the metrics count it under `other`.
+    pub fn set_unlisted_tool(&mut self, name: String) {
+        self.tool = Some(name);
+        self.tool_label = crate::metrics::OTHER_TOOL;
+    }
+
+    /// The call is for a tool known by name only (`<adapter>.<name>`): its label is bounded.
+    pub fn set_tool_name(&mut self, name: String) {
+        self.tool_label = crate::metrics::tool_label(&name);
+        self.tool = Some(name);
     }
 
     fn write_audit(&mut self) {
@@ -133,7 +157,8 @@ impl Drop for CallCtx {
         }
         self.write_audit();
         let elapsed = self.started.elapsed();
-        let tool = self.tool.unwrap_or("unknown");
+        let tool = self.tool_label;
+        let tool_name = log_name(self.tool.as_deref().unwrap_or(""));
         let mode = self.mode.as_str();
         let agent = self
             .principal
@@ -178,7 +203,7 @@ impl Drop for CallCtx {
             decision_id = %self.decision_id,
             trace_id = %self.trace_id,
             adapter = self.adapter.as_deref().unwrap_or(""),
-            tool,
+            tool = tool_name,
             agent,
             decision,
             status,
@@ -190,4 +215,16 @@ impl Drop for CallCtx {
             "tool call"
         );
     }
+}
+
+/// A tool name for a log line: at most 256 bytes (the audit record keeps it whole).
+fn log_name(name: &str) -> &str {
+    if name.len() <= 256 {
+        return name;
+    }
+    let mut end = 256;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
 }

@@ -380,7 +380,7 @@ impl Exchange {
             }
         };
         let Some((mcp_tool, status)) = found else {
-            ctx.tool = Some(crate::metrics::intern_bounded(&qualified));
+            ctx.set_unlisted_tool(qualified);
             let rej = Reject::new(
                 Reason::UnknownTool,
                 format!("the server lists no tool `{name}`"),
@@ -388,7 +388,7 @@ impl Exchange {
             return self.refuse_call(ctx, &id, rej);
         };
         let tool = &mcp_tool.tool;
-        ctx.tool = Some(tool.label);
+        ctx.set_tool(tool);
         ctx.cost_usd = tool.cost_usd;
         ctx.schema = tool.schema_ref.clone();
         let mut extra = json!({"method": "tools/call", "name": name, "definition": mcp_tool.hash});
@@ -459,7 +459,7 @@ impl Exchange {
         }
         let meta = args.as_object_mut().and_then(|m| m.remove("_meta"));
         let tool = self.pseudo_tool(&method);
-        ctx.tool = Some(tool.label);
+        ctx.set_tool(&tool);
         let extra = json!({"method": method, key: args.get(key)});
         ctx.extra = Some(extra.clone());
         let encode = |args: &Value| {
@@ -496,7 +496,7 @@ impl Exchange {
     fn pseudo_tool(&self, method: &str) -> Tool {
         let name = format!("{}.{method}", self.adapter().name);
         Tool {
-            label: crate::metrics::intern_bounded(&name),
+            label: crate::metrics::tool_label(&name),
             name,
             method: Method::POST,
             path: String::new(),
@@ -869,7 +869,7 @@ impl Exchange {
             match &status {
                 PinStatus::Changed { pinned } => {
                     let mut ctx = self.new_ctx();
-                    ctx.tool = Some(tool.tool.label);
+                    ctx.set_tool(&tool.tool);
                     ctx.extra = Some(json!({
                         "method": "tools/list", "name": name,
                         "definition": tool.hash, "pinned_definition": pinned,
@@ -900,7 +900,7 @@ impl Exchange {
     /// written when the context drops, here).
     fn audit_repinned(&self, name: &str, tool: &McpTool, old: &str) {
         let mut ctx = self.new_ctx();
-        ctx.tool = Some(tool.tool.label);
+        ctx.set_tool(&tool.tool);
         ctx.extra = Some(json!({
             "method": "tools/list", "name": name, "event": "repinned",
             "definition": tool.hash, "pinned_definition": old,
@@ -1009,7 +1009,7 @@ impl Exchange {
     fn decide_server_request(&self, method: &str, mut params: Value) -> Result<(), Reject> {
         let mut ctx = self.new_ctx();
         let tool = self.pseudo_tool(method);
-        ctx.tool = Some(tool.label);
+        ctx.set_tool(&tool);
         ctx.extra = Some(json!({"method": method, "direction": "server_to_client"}));
         if let Some(m) = params.as_object_mut() {
             m.remove("_meta");
@@ -1217,7 +1217,7 @@ pub async fn repin(
             audit,
         );
         ctx.adapter = Some(adapter.to_string());
-        ctx.tool = Some(crate::metrics::intern_bounded(&format!("{adapter}.{name}")));
+        ctx.set_tool_name(format!("{adapter}.{name}"));
         let extra = json!({
             "method": "admin/pin", "name": name, "event": "repinned_by_operator",
             "definition": new, "pinned_definition": old,

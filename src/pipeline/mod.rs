@@ -193,7 +193,7 @@ fn evaluate(
 
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];
-    ctx.tool = Some(tool.label);
+    ctx.set_tool(tool);
     ctx.schema = tool.schema_ref.clone();
     ctx.cost_usd = tool.cost_usd;
     ctx.tool_index = Some(tool_idx);

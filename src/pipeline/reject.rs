@@ -59,6 +59,9 @@ pub enum Reason {
     /// The tool's result breaks its declared `outputSchema`.
     ToolOutputInvalid,
     Internal,
+    /// Policy allowed the call only with a human's approval (`require_approval: true`), and
+    /// toolwall has no approval flow yet: the call is refused, never forwarded.
+    ApprovalRequired,
 }
 
 impl Reason {
@@ -97,6 +100,7 @@ impl Reason {
             Reason::InvalidMcpMessage => "invalid_mcp_message",
             Reason::ToolOutputInvalid => "tool_output_invalid",
             Reason::Internal => "internal_error",
+            Reason::ApprovalRequired => "approval_required",
         }
     }
 
@@ -138,6 +142,7 @@ impl Reason {
             Reason::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Reason::AuditUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
             Reason::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            Reason::ApprovalRequired => (StatusCode::FORBIDDEN, "denied"),
         }
     }
 
@@ -159,7 +164,9 @@ impl Reason {
             | Reason::PolicyError
             | Reason::RateLimited
             | Reason::BudgetExceeded
-            | Reason::StateUnavailable => true,
+            | Reason::StateUnavailable
+            // Like any other policy refusal: recorded as what enforce mode would have done.
+            | Reason::ApprovalRequired => true,
             // A kill switch is an operator's stop: it holds in shadow mode too.
             Reason::KillSwitch
             | Reason::Unauthenticated
@@ -294,6 +301,7 @@ mod tests {
             (Reason::BudgetExceeded, 429, "budget_exceeded"),
             (Reason::KillSwitch, 403, "denied"),
             (Reason::StateUnavailable, 503, "unavailable"),
+            (Reason::ApprovalRequired, 403, "denied"),
         ];
         for (r, status, kind) in table {
             assert_eq!(

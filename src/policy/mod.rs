@@ -122,7 +122,9 @@ impl PolicySet {
         let mut diags = Vec::new();
         let mut hasher = Sha256::new();
         for (name, text) in sources {
-            hasher.update(name.as_bytes());
+            // The name relative to the policy directory: the same files give the same version
+            // wherever the directory is (quickstart's temp dirs, replay on another machine).
+            hasher.update(hash_name(dir, name).as_bytes());
             hasher.update([0]);
             hasher.update(text.as_bytes());
             hasher.update([0]);
@@ -229,6 +231,19 @@ impl PolicySet {
                 }
             }
         })
+    }
+}
+
+/// A source's name as the version hashes it: relative to `dir` (with `/` separators) when it
+/// lies inside it, else as given.
+fn hash_name(dir: &Path, name: &str) -> String {
+    match Path::new(name).strip_prefix(dir) {
+        Ok(rel) => rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => name.to_string(),
     }
 }
 
@@ -420,6 +435,70 @@ decision := {"allow": input.x < threshold}
                 Err(EvalError::Failed(_))
             )),
         }
+    }
+
+    #[test]
+    fn version_does_not_depend_on_the_directory() {
+        let compile = |dir: &str| {
+            PolicySet::compile(
+                Path::new(dir),
+                &[(format!("{dir}/t.rego"), BASIC.to_string())],
+                None,
+                DEFAULT_MAX_INSTRUCTIONS,
+            )
+            .expect("compiles")
+        };
+        let a = compile("/tmp/one/policies");
+        let b = compile("/srv/elsewhere/policies");
+        assert_eq!(a.version, b.version);
+        assert_eq!(a.digest, b.digest);
+        // the file name still counts, and so does the content
+        let renamed = PolicySet::compile(
+            Path::new("/tmp/one/policies"),
+            &[("/tmp/one/policies/u.rego".to_string(), BASIC.to_string())],
+            None,
+            DEFAULT_MAX_INSTRUCTIONS,
+        )
+        .expect("compiles");
+        assert_ne!(renamed.digest, a.digest);
+        let edited = PolicySet::compile(
+            Path::new("/tmp/one/policies"),
+            &[("/tmp/one/policies/t.rego".to_string(), format!("{BASIC}\n"))],
+            None,
+            DEFAULT_MAX_INSTRUCTIONS,
+        )
+        .expect("compiles");
+        assert_ne!(edited.digest, a.digest);
+    }
+
+    #[test]
+    fn version_of_loaded_directories_is_stable() {
+        let base = std::env::temp_dir().join(format!("toolwall-pv-{}", std::process::id()));
+        let mut versions = Vec::new();
+        for sub in ["a/policies", "b/deeper/policies"] {
+            let dir = base.join(sub);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(dir.join("main.rego"), BASIC).expect("write");
+            std::fs::write(dir.join("data.json"), r#"{"x": 1}"#).expect("write");
+            let set = PolicySet::load(&dir, DEFAULT_MAX_INSTRUCTIONS).expect("loads");
+            versions.push((set.version, set.digest));
+        }
+        let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(versions[0], versions[1]);
+    }
+
+    #[test]
+    fn require_approval_is_parsed() {
+        let p = set(
+            "package toolwall\nimport rego.v1\ndecision := {\"allow\": true, \"require_approval\": true, \"reasons\": [\"big\"]}\n",
+        )
+        .expect("compiles");
+        let d = p.decide(&json!({})).expect("decides");
+        assert!(d.allow && d.require_approval);
+        assert_eq!(d.reasons, vec!["big".to_string()]);
+        let p = set("package toolwall\nimport rego.v1\ndecision := {\"allow\": true, \"require_approval\": \"yes\"}\n")
+            .expect("compiles");
+        assert!(matches!(p.decide(&json!({})), Err(EvalError::Malformed(_))));
     }
 
     #[test]

@@ -78,9 +78,29 @@ pub fn now_doc(now: DateTime<Utc>) -> Value {
     })
 }
 
-/// Evaluate the decision; anything but an explicit allow is a refusal.
+/// Evaluate the decision; anything but an explicit allow is a refusal. An allow that asks for
+/// a human's approval (`require_approval: true`) is refused as `approval_required` until
+/// toolwall has an approval flow: it is never forwarded.
 pub fn decide(snap: &Snapshot, input: &Value) -> Result<PolicyDecision, Reject> {
     match snap.policy.decide(input) {
+        Ok(d) if d.allow && d.require_approval => {
+            let mut r = Reject::new(
+                Reason::ApprovalRequired,
+                if d.reasons.is_empty() {
+                    "policy requires approval for this call; toolwall has no approval flow, so it is refused".to_string()
+                } else {
+                    format!(
+                        "policy requires approval for this call ({}); toolwall has no approval flow, so it is refused",
+                        d.reasons.join(", ")
+                    )
+                },
+            );
+            // `approval_required` first, then the policy's own reasons.
+            r.policy_reasons = std::iter::once(Reason::ApprovalRequired.code().to_string())
+                .chain(d.reasons)
+                .collect();
+            Err(r)
+        }
         Ok(d) if d.allow => Ok(d),
         Ok(d) => {
             let mut r = Reject::new(
@@ -111,7 +131,31 @@ pub fn replayable_result(decided: &Result<PolicyDecision, Reject>) -> Value {
         Ok(d) => json!({"allow": d.allow, "reasons": d.reasons}),
         Err(r) => match r.reason {
             Reason::PolicyDenied => json!({"allow": false, "reasons": r.policy_reasons}),
+            // What policy said (an allow needing approval), so replay compares like with like.
+            Reason::ApprovalRequired => json!({
+                "allow": true,
+                "reasons": r.policy_reasons.get(1..).unwrap_or_default(),
+                "require_approval": true,
+            }),
             other => json!({"allow": false, "reasons": [other.code()]}),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approval_required_replays_as_what_policy_said() {
+        let mut r = Reject::new(Reason::ApprovalRequired, "needs approval");
+        r.policy_reasons = vec!["approval_required".into(), "big_amount".into()];
+        assert_eq!(
+            replayable_result(&Err(r.clone())),
+            json!({"allow": true, "reasons": ["big_amount"], "require_approval": true})
+        );
+        assert_eq!(r.reasons(), vec!["approval_required", "big_amount"]);
+        let (status, kind) = r.reason.response_class();
+        assert_eq!((status.as_u16(), kind), (403, "denied"));
     }
 }

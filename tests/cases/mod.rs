@@ -4,6 +4,7 @@ mod identity;
 mod limits;
 mod mcp;
 mod parsing;
+mod policy_hardening;
 mod proxy;
 mod redact;
 mod redis;
