@@ -31,7 +31,7 @@ use super::keys::AuditSigner;
 use super::merkle::CompactRange;
 use super::record::{format_ts, Kind, FORMAT, RESERVED_FIELDS};
 use super::verify::{ChainState, Verifier};
-use super::AuditError;
+use super::{AuditError, InvalidRecord};
 
 /// When appended records are fsynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -575,7 +575,9 @@ impl ChainWriter {
         self.check_usable()?;
         let seq = self.state.next_seq;
         if seq > MAX_SAFE_INTEGER {
-            return Err(AuditError::UnsafeInteger("/seq".into()));
+            return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(
+                "/seq".into(),
+            )));
         }
         body.insert("seq".into(), json!(seq));
         body.insert("prev".into(), json!(hex(&self.state.head)));
@@ -640,18 +642,24 @@ fn check_caller_record(
     body: Map<String, Value>,
 ) -> Result<Map<String, Value>, AuditError> {
     if !kind.is_caller_kind() {
-        return Err(AuditError::KindNotAllowed(kind.as_str()));
+        return Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(
+            kind.as_str(),
+        )));
     }
     if let Some(field) = RESERVED_FIELDS.iter().find(|f| body.contains_key(**f)) {
-        return Err(AuditError::ReservedField((*field).to_owned()));
+        return Err(AuditError::Invalid(InvalidRecord::ReservedField(
+            (*field).to_owned(),
+        )));
     }
     let body = Value::Object(body);
     if let Some(path) = find_unsafe_integer(&body) {
-        return Err(AuditError::UnsafeInteger(path));
+        return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(path)));
     }
     match body {
         Value::Object(body) => Ok(body),
-        _ => Err(AuditError::Canonical("record body is not an object".into())),
+        _ => Err(AuditError::Invalid(InvalidRecord::Canonical(
+            "record body is not an object".into(),
+        ))),
     }
 }
 
@@ -849,16 +857,16 @@ pub(crate) mod tests {
         let mut reserved = decision(0);
         reserved.insert("seq".into(), json!(5));
         assert!(
-            matches!(w.append(Kind::Decision, reserved), Err(AuditError::ReservedField(f)) if f == "seq")
+            matches!(w.append(Kind::Decision, reserved), Err(AuditError::Invalid(InvalidRecord::ReservedField(f))) if f == "seq")
         );
         let mut big = decision(0);
         big.insert("amount".into(), json!(1u64 << 60));
         assert!(
-            matches!(w.append(Kind::Decision, big), Err(AuditError::UnsafeInteger(p)) if p == "/amount")
+            matches!(w.append(Kind::Decision, big), Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(p))) if p == "/amount")
         );
         assert!(matches!(
             w.append(Kind::Checkpoint, decision(0)),
-            Err(AuditError::KindNotAllowed(_))
+            Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(_)))
         ));
         let a = w.append(Kind::Decision, decision(0)).expect("append");
         assert_eq!(a.seq, 1, "header is seq 0");
@@ -885,7 +893,7 @@ pub(crate) mod tests {
             let results = b.append_batch(batch);
             assert!(matches!(
                 results.last(),
-                Some(Err(AuditError::KindNotAllowed(_)))
+                Some(Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(_))))
             ));
             got.extend(results.into_iter().filter_map(Result::ok));
         }

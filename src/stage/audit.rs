@@ -7,7 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::audit::canonical::canonicalize;
+use crate::audit::canonical::canonicalize_exact;
+use crate::audit::record::normalize_numbers;
 use crate::audit::sink::AuditSink;
 use crate::audit::{hash_string_leaves, input_hmac, seal_args};
 use crate::config::raw::AuditArgs;
@@ -90,7 +91,7 @@ pub fn decision_record(
             .as_object_mut()
             .and_then(|m| m.remove("args"))
             .unwrap_or(Value::Null);
-        let canonical = canonicalize(&args).unwrap_or_default();
+        let canonical = canonicalize_exact(&args).unwrap_or_default();
         r.insert("input_hmac".into(), json!(input_hmac(key, &canonical)));
         match args_mode {
             // What replay needs: the policy input (args in the top-level `args` field, as
@@ -139,6 +140,7 @@ pub fn decision_record(
         "latency_us".into(),
         json!(ctx.started.elapsed().as_micros() as u64),
     );
+    normalize_numbers(&mut r);
     r
 }
 
@@ -172,5 +174,6 @@ pub fn outcome_record(ctx: &CallCtx) -> Map<String, Value> {
         "latency_us".into(),
         json!(ctx.started.elapsed().as_micros() as u64),
     );
+    normalize_numbers(&mut r);
     r
 }
