@@ -225,6 +225,13 @@ impl ChainWriter {
         }
         fs::create_dir_all(&opts.dir).map_err(|e| AuditError::io(&opts.dir, e))?;
         let lock = lock_stream(&opts.dir, &opts.stream)?;
+        // The stream is live from here on: its clean-close marker no longer applies.
+        let marker = closed_marker_path(&opts.dir, &opts.stream);
+        match fs::remove_file(&marker) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AuditError::io(&marker, e)),
+        }
         let resume = resume_point(&opts.dir, &opts.stream)?;
         let now = Instant::now();
         let genesis = ChainState {
@@ -391,6 +398,12 @@ impl ChainWriter {
 
     /// Write a signed checkpoint sealing every record so far.
     pub fn checkpoint(&mut self) -> Result<Appended, AuditError> {
+        self.write_checkpoint(false)
+    }
+
+    /// A checkpoint; the shutdown checkpoint written by [`Self::close`] carries
+    /// `"closed": true`, so a clean close is told apart from a stream cut after a checkpoint.
+    fn write_checkpoint(&mut self, closing: bool) -> Result<Appended, AuditError> {
         let body = CheckpointBody {
             origin: self.opts.stream.clone(),
             tree_size: self.state.next_seq,
@@ -407,6 +420,9 @@ impl ChainWriter {
         rec.insert("head".into(), json!(hex(&body.head)));
         rec.insert("root".into(), json!(hex(&body.root)));
         rec.insert("note".into(), json!(note));
+        if closing {
+            rec.insert("closed".into(), json!(true));
+        }
         let appended = self.write_record(Kind::Checkpoint, rec)?;
         self.since_checkpoint = 0;
         self.retiring = None;
@@ -519,12 +535,20 @@ impl ChainWriter {
         Ok(())
     }
 
-    /// Write a final checkpoint (if anything is unsealed) and sync.
+    /// Write the shutdown checkpoint (`"closed": true`), sync, and leave the clean-close
+    /// marker `<stream>.closed` (size and Merkle root after that checkpoint) for `audit verify`:
+    /// a stream cut back to an earlier checkpoint no longer ends where the marker says. The
+    /// next `open` removes the marker.
     pub fn close(mut self) -> Result<(), AuditError> {
-        if self.since_checkpoint > 0 || self.retiring.is_some() {
-            self.checkpoint()?;
-        }
-        self.sync()
+        self.check_usable()?;
+        self.write_checkpoint(true)?;
+        self.sync()?;
+        let marker = ClosedMarker {
+            size: self.state.next_seq,
+            root: self.state.merkle.root(),
+        };
+        write_closed_marker(&self.opts.dir, &self.opts.stream, &marker)?;
+        self.sync_dir()
     }
 
     /// `seq` of the next record.
@@ -661,6 +685,59 @@ fn check_caller_record(
             "record body is not an object".into(),
         ))),
     }
+}
+
+/// Where a cleanly closed stream ended (the `<stream>.closed` file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedMarker {
+    /// Records in the stream, shutdown checkpoint included.
+    pub size: u64,
+    /// Merkle root over them.
+    pub root: Hash,
+}
+
+/// `<dir>/<stream>.closed`: written by a clean close, removed when a writer opens the stream.
+pub fn closed_marker_path(dir: &Path, stream: &str) -> PathBuf {
+    dir.join(format!("{stream}.closed"))
+}
+
+fn write_closed_marker(dir: &Path, stream: &str, m: &ClosedMarker) -> Result<(), AuditError> {
+    let path = closed_marker_path(dir, stream);
+    let tmp = dir.join(format!("{stream}.closed.tmp"));
+    let text = format!(
+        "{}\n",
+        json!({"stream": stream, "size": m.size, "root": hex(&m.root)})
+    );
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| AuditError::io(&path, e))
+}
+
+/// Read a clean-close marker; `None` when there is none.
+pub fn read_closed_marker(path: &Path) -> Result<Option<ClosedMarker>, AuditError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(AuditError::io(path, e)),
+    };
+    let bad = || {
+        AuditError::Corrupt(format!(
+            "{}: not a clean-close marker ({{\"stream\", \"size\", \"root\"}})",
+            path.display()
+        ))
+    };
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let size = v.get("size").and_then(Value::as_u64).ok_or_else(bad)?;
+    let root = v
+        .get("root")
+        .and_then(Value::as_str)
+        .and_then(super::canonical::parse_hex)
+        .ok_or_else(bad)?;
+    Ok(Some(ClosedMarker { size, root }))
 }
 
 /// Take the stream's lock file so two writers never extend the same chain.

@@ -31,7 +31,8 @@ pub use keys::{keygen, AuditSigner, AuditVerifier, KeyId, KeyPaths, TrustedKeys}
 pub use record::{hash_string_leaves, input_hmac, Kind};
 pub use seal::{auditor_keygen, open_args, seal_args, AuditorPublicKey, AuditorSecretKey};
 pub use verify::{
-    run_verify_cli, verify_path, verify_path_with, Finding, Reason, RecordLoc, Report,
+    run_verify_cli, verify_path, verify_path_expect, verify_path_with, Expect, Finding, Reason,
+    RecordLoc, Report, StreamHead,
 };
 
 /// Everything that can go wrong writing an audit stream or loading keys.
