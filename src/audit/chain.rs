@@ -225,14 +225,32 @@ impl ChainWriter {
         }
         fs::create_dir_all(&opts.dir).map_err(|e| AuditError::io(&opts.dir, e))?;
         let lock = lock_stream(&opts.dir, &opts.stream)?;
-        // The stream is live from here on: its clean-close marker no longer applies.
+        let resume = resume_point(&opts.dir, &opts.stream)?;
+        // A cleanly closed stream must still end where its close left it: one cut back to an
+        // earlier checkpoint (or altered) is not extended, which would hide the cut.
         let marker = closed_marker_path(&opts.dir, &opts.stream);
+        if let Some(closed) = read_closed_marker(&marker)? {
+            let intact = match &resume {
+                Resume::Append { state, .. } => {
+                    state.next_seq == closed.size && state.merkle.root() == closed.root
+                }
+                Resume::Fresh | Resume::Recover { .. } => false,
+            };
+            if !intact {
+                return Err(AuditError::Corrupt(format!(
+                    "stream {:?} was closed cleanly at size {} but no longer ends there (truncated or altered since); run `toolwall audit verify`, and remove {} only to accept the stream as it is",
+                    opts.stream,
+                    closed.size,
+                    marker.display()
+                )));
+            }
+        }
+        // The stream is live from here on: its clean-close marker no longer applies.
         match fs::remove_file(&marker) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(AuditError::io(&marker, e)),
         }
-        let resume = resume_point(&opts.dir, &opts.stream)?;
         let now = Instant::now();
         let genesis = ChainState {
             next_seq: 0,
