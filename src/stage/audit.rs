@@ -1,9 +1,10 @@
 //! Audit: the `decision` and `outcome` records of one call (PRODUCT.md §8).
 //!
-//! Raw arguments are never written: `input_hmac` is an HMAC-SHA256 over the canonical
-//! arguments, and `args` (with the rest of the replayable policy `input`) keep the arguments as
-//! `audit.args` says — `redacted` (PII and secrets masked; the default), `hashed` (string
-//! leaves as HMAC tokens) or `none`.
+//! `input_hmac` is an HMAC-SHA256 over the exact canonical arguments; `args` (with the rest of
+//! the replayable policy `input`) keep the arguments as `audit.args` says — `redacted` (the
+//! default: PII and secrets masked, every other value as sent), `hashed` (string leaves as HMAC
+//! tokens), `encrypted` (sealed to the auditor's key) or `none`. Numbers beyond ±2^53 are
+//! written as strings listed in `big_numbers`, so no argument can make a record unwritable.
 
 use serde_json::{json, Map, Value};
 
