@@ -167,6 +167,18 @@ pub fn normalize_numbers(record: &mut Map<String, Value>) {
             _ => {}
         }
     }
+    fn any_unsafe(value: &Value) -> bool {
+        match value {
+            Value::Number(n) => is_unsafe_number(n),
+            Value::Array(items) => items.iter().any(any_unsafe),
+            Value::Object(map) => map.values().any(any_unsafe),
+            _ => false,
+        }
+    }
+    // The common case (nothing to rewrite) costs one walk without building paths.
+    if !record.values().any(any_unsafe) {
+        return;
+    }
     let mut found = Vec::new();
     let mut path = String::new();
     for (k, item) in record.iter_mut() {
