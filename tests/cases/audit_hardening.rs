@@ -426,3 +426,168 @@ async fn a_stream_cut_back_to_a_checkpoint_is_detected() {
     let (code, _, err) = toolwall(&["audit", "verify", s(&audit_dir), "--expect-root", "xyz"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// The MCP path records the same way: a JSON-RPC id and arguments beyond ±2^53 (a lax
+/// server that echoes the id) leave a record per call and readiness intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_calls_with_big_numbers_are_recorded() {
+    const MCP_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": true, "reasons": []}
+
+decision := {"allow": false, "reasons": ["amount_exceeds_threshold"]} if input.args.amount > 1000
+"#;
+    let server = lax_mcp_server().await;
+    let keys = tempfile::tempdir().expect("tmp");
+    let k = keys.path();
+    assert_eq!(toolwall::cli::audit::keygen(&k.join("keys"), "t"), 0);
+    let extra = format!(
+        "audit: {{ dir: audit, key: {0}/keys/audit.key, hmac_key: {0}/keys/hmac.key }}",
+        k.display()
+    );
+    let adapter = format!(
+        "name: crm\nkind: mcp\nupstream: http://{}/mcp\ntimeout: 10s\ntools:\n  - name: refund\n",
+        server.addr
+    );
+    let h = Harness::start(&[("crm", adapter)], MCP_POLICY, &extra).await;
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+    let calls = [
+        (
+            "9007199254740993",
+            r#"{"charge":"ch_1","amount":5,"meta":{"n":[1e300,-9007199254740993]}}"#,
+        ),
+        ("-9007199254740993", r#"{"charge":"ch_1","amount":1e17}"#),
+    ];
+    let mut ids = Vec::new();
+    for (id, args) in calls {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"refund","arguments":{args},{meta}}}}}"#
+        );
+        let r = send(
+            h.agent(),
+            req("POST", "/crm/mcp")
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", "refund")
+                .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                .expect("request"),
+        )
+        .await;
+        assert_ne!(r.status.as_u16(), 503, "{:?}", r.body);
+        assert_ne!(r.status.as_u16(), 500, "{:?}", r.body);
+        ids.push(
+            r.headers
+                .get("toolwall-decision-id")
+                .and_then(|v| v.to_str().ok())
+                .expect("decision id")
+                .to_owned(),
+        );
+        assert_eq!(admin_get(h.admin(), "/readyz").await.status, 200);
+    }
+    let seen = server.calls();
+    let audit_dir = h.dir.path().join("audit");
+    let Harness { app, dir: _dir } = h;
+    app.shutdown().await;
+    let recs = lines(&audit_dir);
+    for (id, want) in ids.iter().zip(["allow", "deny"]) {
+        let d = recs
+            .iter()
+            .find(|r| r["kind"] == "decision" && r["decision_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no record for {id}"));
+        assert_eq!(d["decision"], want, "{d}");
+        assert!(
+            d["big_numbers"].as_array().is_some_and(|b| !b.is_empty()),
+            "{d}"
+        );
+    }
+    let pubkey = k.join("keys/audit.pub");
+    let (code, out, err) = toolwall(&["audit", "verify", s(&audit_dir), "--keys", s(&pubkey)]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// A deliberately lax JSON-RPC MCP server: answers `tools/list` with one tool `refund`, and any
+/// other request with a text result under the request's own id (echoed exactly as sent);
+/// keeps the raw bodies of the `tools/call` requests it received.
+struct LaxMcp {
+    addr: std::net::SocketAddr,
+    calls: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LaxMcp {
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().expect("lock").clone()
+    }
+}
+
+async fn lax_mcp_server() -> LaxMcp {
+    use http_body_util::BodyExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let c = calls.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let c = c.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    move |req: http::Request<hyper::body::Incoming>| {
+                        let c = c.clone();
+                        async move {
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let text = String::from_utf8_lossy(&body).to_string();
+                            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                            let id = v.get("id").cloned().unwrap_or(Value::Null);
+                            let result = match v["method"].as_str() {
+                                Some("tools/list") => json!({"tools": [{
+                                    "name": "refund",
+                                    "description": "Refund a charge",
+                                    "inputSchema": {"type": "object"}
+                                }]}),
+                                Some("initialize") => json!({
+                                    "protocolVersion": "2026-07-28",
+                                    "capabilities": {"tools": {}},
+                                    "serverInfo": {"name": "lax", "version": "1"}
+                                }),
+                                _ => {
+                                    if v["method"] == "tools/call" {
+                                        c.lock().expect("lock").push(text.clone());
+                                    }
+                                    json!({"content": [{"type": "text", "text": "ok"}], "isError": false})
+                                }
+                            };
+                            let out = json!({"jsonrpc": "2.0", "id": id, "result": result});
+                            let mut resp = http::Response::new(http_body_util::Full::new(
+                                bytes::Bytes::from(out.to_string()),
+                            ));
+                            resp.headers_mut().insert(
+                                "content-type",
+                                http::HeaderValue::from_static("application/json"),
+                            );
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    },
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await;
+            });
+        }
+    });
+    LaxMcp { addr, calls }
+}
