@@ -504,6 +504,19 @@ decision := {"allow": false, "reasons": ["amount_exceeds_threshold"]} if input.a
             "{d}"
         );
     }
+    let tools_calls = recs
+        .iter()
+        .filter(|r| r["kind"] == "decision" && r["mcp"]["method"] == "tools/call")
+        .count();
+    assert_eq!(tools_calls, 2, "one decision per call: {recs:?}");
+    // only the allowed call reached the server, with its id and numbers as sent
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        seen[0].contains(r#""id":9007199254740993,"#)
+            && seen[0].contains("[1e+300,-9007199254740993]"),
+        "{}",
+        seen[0]
+    );
     let pubkey = k.join("keys/audit.pub");
     let (code, out, err) = toolwall(&["audit", "verify", s(&audit_dir), "--keys", s(&pubkey)]);
     assert_eq!(code, 0, "{out}{err}");
