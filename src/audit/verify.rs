@@ -437,6 +437,9 @@ impl Verifier {
         if self.state.is_none() {
             // Single-file mode: trust the header's claim about everything before it.
             let merkle = header_merkle(&rec)?;
+            if self.expect_size == Some(seq) {
+                self.root_at_expected = Some(merkle.root());
+            }
             self.state = Some(ChainState {
                 next_seq: seq,
                 head: prev,
