@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 
-use super::AuditError;
+use super::{AuditError, InvalidRecord};
 
 /// Largest integer magnitude allowed anywhere in a record (2^53, JavaScript's safe range).
 pub const MAX_SAFE_INTEGER: u64 = 1 << 53;
@@ -37,10 +37,27 @@ pub fn canonicalize(value: &Value) -> Result<Vec<u8>, AuditError> {
 
 /// Append the RFC 8785 canonical bytes of `value` to `out` (the writer reuses one buffer).
 pub fn canonicalize_into(value: &Value, out: &mut Vec<u8>) -> Result<(), AuditError> {
+    write_value(value, out, false)
+}
+
+/// [`canonicalize`], except that an integer beyond ±2^53 is written exactly as parsed
+/// (`9007199254740993`, `1e300`) instead of JCS's rounded double: the same bytes as JCS for
+/// every document without such numbers, and lossless for the others. For `input_hmac` and
+/// sealed arguments, which must tell `9007199254740993` from `9007199254740992`.
+pub fn canonicalize_exact(value: &Value) -> Result<Vec<u8>, AuditError> {
+    let mut out = Vec::with_capacity(256);
+    write_value(value, &mut out, true)?;
+    Ok(out)
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>, exact: bool) -> Result<(), AuditError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) if exact && is_unsafe_number(n) => {
+            out.extend_from_slice(n.to_string().as_bytes())
+        }
         Value::Number(n) => write_number(n, out)?,
         Value::String(s) => write_string(s, out)?,
         Value::Array(items) => {
@@ -49,16 +66,20 @@ pub fn canonicalize_into(value: &Value, out: &mut Vec<u8>) -> Result<(), AuditEr
                 if i > 0 {
                     out.push(b',');
                 }
-                canonicalize_into(item, out)?;
+                write_value(item, out, exact)?;
             }
             out.push(b']');
         }
-        Value::Object(map) => write_object(map, out)?,
+        Value::Object(map) => write_object(map, out, exact)?,
     }
     Ok(())
 }
 
-fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), AuditError> {
+fn write_object(
+    map: &Map<String, Value>,
+    out: &mut Vec<u8>,
+    exact: bool,
+) -> Result<(), AuditError> {
     out.push(b'{');
     // serde_json's map is usually already in code point order, which only differs from
     // UTF-16 order between U+E000..U+FFFF and supplementary characters: then no sort (and
@@ -69,26 +90,32 @@ fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), Audit
         .all(|(a, b)| utf16_cmp(a, b) != Ordering::Greater);
     if sorted {
         for (i, (k, v)) in map.iter().enumerate() {
-            write_member(i, k, v, out)?;
+            write_member(i, k, v, out, exact)?;
         }
     } else {
         let mut members: Vec<(&String, &Value)> = map.iter().collect();
         members.sort_by(|a, b| utf16_cmp(a.0, b.0));
         for (i, (k, v)) in members.into_iter().enumerate() {
-            write_member(i, k, v, out)?;
+            write_member(i, k, v, out, exact)?;
         }
     }
     out.push(b'}');
     Ok(())
 }
 
-fn write_member(i: usize, key: &str, value: &Value, out: &mut Vec<u8>) -> Result<(), AuditError> {
+fn write_member(
+    i: usize,
+    key: &str,
+    value: &Value,
+    out: &mut Vec<u8>,
+    exact: bool,
+) -> Result<(), AuditError> {
     if i > 0 {
         out.push(b',');
     }
     write_string(key, out)?;
     out.push(b':');
-    canonicalize_into(value, out)
+    write_value(value, out, exact)
 }
 
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
@@ -100,7 +127,8 @@ fn utf16_cmp(a: &str, b: &str) -> Ordering {
 
 fn write_string(s: &str, out: &mut Vec<u8>) -> Result<(), AuditError> {
     // serde_json's string escaping is JCS's (see the module docs).
-    serde_json::to_writer(out, s).map_err(|e| AuditError::Canonical(e.to_string()))
+    serde_json::to_writer(out, s)
+        .map_err(|e| AuditError::from(InvalidRecord::Canonical(e.to_string())))
 }
 
 fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), AuditError> {
@@ -120,9 +148,9 @@ fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), AuditError> {
             out.extend_from_slice(buf.format_finite(f).as_bytes());
             Ok(())
         }
-        _ => Err(AuditError::Canonical(format!(
+        _ => Err(AuditError::from(InvalidRecord::Canonical(format!(
             "number {n} is not a finite double"
-        ))),
+        )))),
     }
 }
 
@@ -178,24 +206,27 @@ pub fn short(hash: &Hash) -> String {
     s
 }
 
+/// Whether `n` is an integer (in value: `1e17` counts) whose magnitude exceeds 2^53, which
+/// the audit format does not allow as a number.
+pub fn is_unsafe_number(n: &Number) -> bool {
+    if let Some(u) = n.as_u64() {
+        u > MAX_SAFE_INTEGER
+    } else if let Some(i) = n.as_i64() {
+        i.unsigned_abs() > MAX_SAFE_INTEGER
+    } else if let Some(f) = n.as_f64() {
+        f.fract() == 0.0 && f.abs() > MAX_SAFE_INTEGER as f64
+    } else {
+        true
+    }
+}
+
 /// Find the first integer whose magnitude exceeds 2^53, returning its JSON path
 /// (`/a/0/b` style), or `None` when the value is within range everywhere.
 pub fn find_unsafe_integer(value: &Value) -> Option<String> {
     /// The path segments of the first offending number, innermost first.
     fn walk(v: &Value) -> Option<Vec<String>> {
         match v {
-            Value::Number(n) => {
-                let unsafe_int = if let Some(u) = n.as_u64() {
-                    u > MAX_SAFE_INTEGER
-                } else if let Some(i) = n.as_i64() {
-                    i.unsigned_abs() > MAX_SAFE_INTEGER
-                } else if let Some(f) = n.as_f64() {
-                    f.fract() == 0.0 && f.abs() > MAX_SAFE_INTEGER as f64
-                } else {
-                    true
-                };
-                unsafe_int.then(Vec::new)
-            }
+            Value::Number(n) => is_unsafe_number(n).then(Vec::new),
             Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
                 walk(item).map(|mut p| {
                     p.push(i.to_string());

@@ -31,7 +31,7 @@ use super::keys::AuditSigner;
 use super::merkle::CompactRange;
 use super::record::{format_ts, Kind, FORMAT, RESERVED_FIELDS};
 use super::verify::{ChainState, Verifier};
-use super::AuditError;
+use super::{AuditError, InvalidRecord};
 
 /// When appended records are fsynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -226,6 +226,31 @@ impl ChainWriter {
         fs::create_dir_all(&opts.dir).map_err(|e| AuditError::io(&opts.dir, e))?;
         let lock = lock_stream(&opts.dir, &opts.stream)?;
         let resume = resume_point(&opts.dir, &opts.stream)?;
+        // A cleanly closed stream must still end where its close left it: one cut back to an
+        // earlier checkpoint (or altered) is not extended, which would hide the cut.
+        let marker = closed_marker_path(&opts.dir, &opts.stream);
+        if let Some(closed) = read_closed_marker(&marker)? {
+            let intact = match &resume {
+                Resume::Append { state, .. } => {
+                    state.next_seq == closed.size && state.merkle.root() == closed.root
+                }
+                Resume::Fresh | Resume::Recover { .. } => false,
+            };
+            if !intact {
+                return Err(AuditError::Corrupt(format!(
+                    "stream {:?} was closed cleanly at size {} but no longer ends there (truncated or altered since); run `toolwall audit verify`, and remove {} only to accept the stream as it is",
+                    opts.stream,
+                    closed.size,
+                    marker.display()
+                )));
+            }
+        }
+        // The stream is live from here on: its clean-close marker no longer applies.
+        match fs::remove_file(&marker) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AuditError::io(&marker, e)),
+        }
         let now = Instant::now();
         let genesis = ChainState {
             next_seq: 0,
@@ -391,6 +416,12 @@ impl ChainWriter {
 
     /// Write a signed checkpoint sealing every record so far.
     pub fn checkpoint(&mut self) -> Result<Appended, AuditError> {
+        self.write_checkpoint(false)
+    }
+
+    /// A checkpoint; the shutdown checkpoint written by [`Self::close`] carries
+    /// `"closed": true`, so a clean close is told apart from a stream cut after a checkpoint.
+    fn write_checkpoint(&mut self, closing: bool) -> Result<Appended, AuditError> {
         let body = CheckpointBody {
             origin: self.opts.stream.clone(),
             tree_size: self.state.next_seq,
@@ -407,6 +438,9 @@ impl ChainWriter {
         rec.insert("head".into(), json!(hex(&body.head)));
         rec.insert("root".into(), json!(hex(&body.root)));
         rec.insert("note".into(), json!(note));
+        if closing {
+            rec.insert("closed".into(), json!(true));
+        }
         let appended = self.write_record(Kind::Checkpoint, rec)?;
         self.since_checkpoint = 0;
         self.retiring = None;
@@ -519,12 +553,20 @@ impl ChainWriter {
         Ok(())
     }
 
-    /// Write a final checkpoint (if anything is unsealed) and sync.
+    /// Write the shutdown checkpoint (`"closed": true`), sync, and leave the clean-close
+    /// marker `<stream>.closed` (size and Merkle root after that checkpoint) for `audit verify`:
+    /// a stream cut back to an earlier checkpoint no longer ends where the marker says. The
+    /// next `open` removes the marker.
     pub fn close(mut self) -> Result<(), AuditError> {
-        if self.since_checkpoint > 0 || self.retiring.is_some() {
-            self.checkpoint()?;
-        }
-        self.sync()
+        self.check_usable()?;
+        self.write_checkpoint(true)?;
+        self.sync()?;
+        let marker = ClosedMarker {
+            size: self.state.next_seq,
+            root: self.state.merkle.root(),
+        };
+        write_closed_marker(&self.opts.dir, &self.opts.stream, &marker)?;
+        self.sync_dir()
     }
 
     /// `seq` of the next record.
@@ -575,7 +617,9 @@ impl ChainWriter {
         self.check_usable()?;
         let seq = self.state.next_seq;
         if seq > MAX_SAFE_INTEGER {
-            return Err(AuditError::UnsafeInteger("/seq".into()));
+            return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(
+                "/seq".into(),
+            )));
         }
         body.insert("seq".into(), json!(seq));
         body.insert("prev".into(), json!(hex(&self.state.head)));
@@ -640,19 +684,78 @@ fn check_caller_record(
     body: Map<String, Value>,
 ) -> Result<Map<String, Value>, AuditError> {
     if !kind.is_caller_kind() {
-        return Err(AuditError::KindNotAllowed(kind.as_str()));
+        return Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(
+            kind.as_str(),
+        )));
     }
     if let Some(field) = RESERVED_FIELDS.iter().find(|f| body.contains_key(**f)) {
-        return Err(AuditError::ReservedField((*field).to_owned()));
+        return Err(AuditError::Invalid(InvalidRecord::ReservedField(
+            (*field).to_owned(),
+        )));
     }
     let body = Value::Object(body);
     if let Some(path) = find_unsafe_integer(&body) {
-        return Err(AuditError::UnsafeInteger(path));
+        return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(path)));
     }
     match body {
         Value::Object(body) => Ok(body),
-        _ => Err(AuditError::Canonical("record body is not an object".into())),
+        _ => Err(AuditError::Invalid(InvalidRecord::Canonical(
+            "record body is not an object".into(),
+        ))),
     }
+}
+
+/// Where a cleanly closed stream ended (the `<stream>.closed` file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedMarker {
+    /// Records in the stream, shutdown checkpoint included.
+    pub size: u64,
+    /// Merkle root over them.
+    pub root: Hash,
+}
+
+/// `<dir>/<stream>.closed`: written by a clean close, removed when a writer opens the stream.
+pub fn closed_marker_path(dir: &Path, stream: &str) -> PathBuf {
+    dir.join(format!("{stream}.closed"))
+}
+
+fn write_closed_marker(dir: &Path, stream: &str, m: &ClosedMarker) -> Result<(), AuditError> {
+    let path = closed_marker_path(dir, stream);
+    let tmp = dir.join(format!("{stream}.closed.tmp"));
+    let text = format!(
+        "{}\n",
+        json!({"stream": stream, "size": m.size, "root": hex(&m.root)})
+    );
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| AuditError::io(&path, e))
+}
+
+/// Read a clean-close marker; `None` when there is none.
+pub fn read_closed_marker(path: &Path) -> Result<Option<ClosedMarker>, AuditError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(AuditError::io(path, e)),
+    };
+    let bad = || {
+        AuditError::Corrupt(format!(
+            "{}: not a clean-close marker ({{\"stream\", \"size\", \"root\"}})",
+            path.display()
+        ))
+    };
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let size = v.get("size").and_then(Value::as_u64).ok_or_else(bad)?;
+    let root = v
+        .get("root")
+        .and_then(Value::as_str)
+        .and_then(super::canonical::parse_hex)
+        .ok_or_else(bad)?;
+    Ok(Some(ClosedMarker { size, root }))
 }
 
 /// Take the stream's lock file so two writers never extend the same chain.
@@ -849,16 +952,16 @@ pub(crate) mod tests {
         let mut reserved = decision(0);
         reserved.insert("seq".into(), json!(5));
         assert!(
-            matches!(w.append(Kind::Decision, reserved), Err(AuditError::ReservedField(f)) if f == "seq")
+            matches!(w.append(Kind::Decision, reserved), Err(AuditError::Invalid(InvalidRecord::ReservedField(f))) if f == "seq")
         );
         let mut big = decision(0);
         big.insert("amount".into(), json!(1u64 << 60));
         assert!(
-            matches!(w.append(Kind::Decision, big), Err(AuditError::UnsafeInteger(p)) if p == "/amount")
+            matches!(w.append(Kind::Decision, big), Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(p))) if p == "/amount")
         );
         assert!(matches!(
             w.append(Kind::Checkpoint, decision(0)),
-            Err(AuditError::KindNotAllowed(_))
+            Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(_)))
         ));
         let a = w.append(Kind::Decision, decision(0)).expect("append");
         assert_eq!(a.seq, 1, "header is seq 0");
@@ -885,7 +988,7 @@ pub(crate) mod tests {
             let results = b.append_batch(batch);
             assert!(matches!(
                 results.last(),
-                Some(Err(AuditError::KindNotAllowed(_)))
+                Some(Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(_))))
             ));
             got.extend(results.into_iter().filter_map(Result::ok));
         }

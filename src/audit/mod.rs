@@ -31,10 +31,16 @@ pub use keys::{keygen, AuditSigner, AuditVerifier, KeyId, KeyPaths, TrustedKeys}
 pub use record::{hash_string_leaves, input_hmac, Kind};
 pub use seal::{auditor_keygen, open_args, seal_args, AuditorPublicKey, AuditorSecretKey};
 pub use verify::{
-    run_verify_cli, verify_path, verify_path_with, Finding, Reason, RecordLoc, Report,
+    run_verify_cli, verify_path, verify_path_expect, verify_path_with, Expect, Finding, Reason,
+    RecordLoc, Report, StreamHead,
 };
 
 /// Everything that can go wrong writing an audit stream or loading keys.
+///
+/// Two families matter to the sink: [`AuditError::Invalid`] is about one record (it could
+/// not be encoded: a bug in whoever built it) and leaves the stream writable; every other
+/// variant is about the stream itself (I/O, a stopped writer, a corrupt tail, bad options
+/// or keys) and is what makes the sink unhealthy.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     /// A file system operation failed.
@@ -46,21 +52,12 @@ pub enum AuditError {
         #[source]
         source: std::io::Error,
     },
-    /// A record could not be serialised (e.g. a non-finite float).
-    #[error("cannot canonicalise record: {0}")]
-    Canonical(String),
+    /// One record cannot be written as it is; the stream is unaffected.
+    #[error(transparent)]
+    Invalid(#[from] InvalidRecord),
     /// A key file or key string is malformed.
     #[error("key error: {0}")]
     Key(String),
-    /// The caller's body used a field the writer sets itself.
-    #[error("record body field {0:?} is reserved for the audit writer")]
-    ReservedField(String),
-    /// An integer beyond ±2^53.
-    #[error("integer out of range at {0}: integers must be within ±2^53 (write it as a string)")]
-    UnsafeInteger(String),
-    /// `append` was asked to write a kind the writer owns.
-    #[error("records of kind {0:?} are written by the audit writer itself")]
-    KindNotAllowed(&'static str),
     /// The existing stream does not verify, so the writer will not extend it.
     #[error("refusing to append to audit stream: {0}")]
     Corrupt(String),
@@ -72,7 +69,31 @@ pub enum AuditError {
     Options(String),
 }
 
+/// Why one record cannot be encoded. Records built by the proxy never hit these (values
+/// are normalised first, see [`record::normalize_numbers`]); the writer checks anyway.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRecord {
+    /// A record could not be serialised (e.g. a non-finite float).
+    #[error("cannot canonicalise record: {0}")]
+    Canonical(String),
+    /// The caller's body used a field the writer sets itself.
+    #[error("record body field {0:?} is reserved for the audit writer")]
+    ReservedField(String),
+    /// An integer beyond ±2^53.
+    #[error("integer out of range at {0}: integers must be within ±2^53 (write it as a string)")]
+    UnsafeInteger(String),
+    /// `append` was asked to write a kind the writer owns.
+    #[error("records of kind {0:?} are written by the audit writer itself")]
+    KindNotAllowed(&'static str),
+}
+
 impl AuditError {
+    /// Whether this error is about the stream (I/O, a stopped writer) rather than one record:
+    /// only these make the sink unhealthy.
+    pub fn is_stream_failure(&self) -> bool {
+        !matches!(self, AuditError::Invalid(_))
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         AuditError::Io {
             path: path.to_path_buf(),

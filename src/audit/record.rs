@@ -22,10 +22,10 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
-use super::canonical::hex;
+use super::canonical::{hex, is_unsafe_number};
 
 /// Value of the header's `format` field.
 pub const FORMAT: &str = "toolwall-audit/1";
@@ -129,6 +129,115 @@ pub fn hash_string_leaves(value: &Value, key: &[u8]) -> Value {
     walk(value, &keyed_mac(key))
 }
 
+/// Field of a `decision` or `outcome` record listing, as RFC 6901 JSON pointers into the
+/// record, the values that were numbers the audit format cannot hold (integers beyond
+/// ±2^53, such as `9007199254740993`, `1e17` or `-1e300`) and are written as strings.
+pub const BIG_NUMBERS_FIELD: &str = "big_numbers";
+
+/// Make `record` writable whatever the agent sent: every integer beyond ±2^53, at any depth,
+/// becomes a string holding its exact JSON text (`"9007199254740993"`, `"1e+300"`, which parse
+/// back to the same number), and its pointer is listed under [`BIG_NUMBERS_FIELD`] so replay
+/// can turn it back into that number ([`restore_numbers`]). A string the agent sent stays a
+/// string: only listed pointers are numbers.
+pub fn normalize_numbers(record: &mut Map<String, Value>) {
+    fn walk(value: &mut Value, path: &mut String, found: &mut Vec<String>) {
+        match value {
+            Value::Number(n) if is_unsafe_number(n) => {
+                *value = Value::String(n.to_string());
+                found.push(path.clone());
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(&i.to_string());
+                    walk(item, path, found);
+                    path.truncate(len);
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map.iter_mut() {
+                    let len = path.len();
+                    path.push('/');
+                    push_pointer_token(path, k);
+                    walk(item, path, found);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn any_unsafe(value: &Value) -> bool {
+        match value {
+            Value::Number(n) => is_unsafe_number(n),
+            Value::Array(items) => items.iter().any(any_unsafe),
+            Value::Object(map) => map.values().any(any_unsafe),
+            _ => false,
+        }
+    }
+    // The common case (nothing to rewrite) costs one walk without building paths.
+    if !record.values().any(any_unsafe) {
+        return;
+    }
+    let mut found = Vec::new();
+    let mut path = String::new();
+    for (k, item) in record.iter_mut() {
+        path.clear();
+        path.push('/');
+        push_pointer_token(&mut path, k);
+        walk(item, &mut path, &mut found);
+    }
+    if !found.is_empty() {
+        record.insert(BIG_NUMBERS_FIELD.into(), json!(found));
+    }
+}
+
+/// Undo [`normalize_numbers`] on a record read back from the stream: the strings its
+/// [`BIG_NUMBERS_FIELD`] points at become the numbers they were. An error names a pointer that
+/// does not lead to a string holding a JSON number (the record is malformed).
+pub fn restore_numbers(record: &mut Map<String, Value>) -> Result<(), String> {
+    let Some(list) = record.remove(BIG_NUMBERS_FIELD) else {
+        return Ok(());
+    };
+    let Value::Array(pointers) = list else {
+        return Err(format!("{BIG_NUMBERS_FIELD} is not an array"));
+    };
+    let mut root = Value::Object(std::mem::take(record));
+    let mut result = Ok(());
+    for p in &pointers {
+        let restored = p
+            .as_str()
+            .and_then(|p| root.pointer_mut(p))
+            .and_then(|slot| {
+                let n = slot
+                    .as_str()
+                    .and_then(|s| serde_json::from_str::<serde_json::Number>(s).ok())?;
+                *slot = Value::Number(n);
+                Some(())
+            });
+        if restored.is_none() {
+            result = Err(format!(
+                "{BIG_NUMBERS_FIELD} entry {p} does not point at a number written as a string"
+            ));
+            break;
+        }
+    }
+    if let Value::Object(map) = root {
+        *record = map;
+    }
+    result
+}
+
+fn push_pointer_token(path: &mut String, token: &str) {
+    for c in token.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
+}
+
 fn keyed_mac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail; an empty-key MAC is the
     // unreachable fallback that keeps this function total.
@@ -178,6 +287,42 @@ mod tests {
         ] {
             assert_eq!(valid_ts(s), ok, "{s}");
         }
+    }
+
+    #[test]
+    fn big_numbers_become_strings_and_come_back_exactly() {
+        let text = r#"{"args":{"a":9007199254740993,"b":[1e17,{"c/d~":-1e300}],"s":"9007199254740993",
+                       "ok":9007199254740992,"f":1.5,"neg":-9007199254740993},"status":200}"#;
+        let original: Map<String, Value> = serde_json::from_str(text).expect("json");
+        let mut r = original.clone();
+        normalize_numbers(&mut r);
+        assert_eq!(
+            r[BIG_NUMBERS_FIELD],
+            json!(["/args/a", "/args/b/0", "/args/b/1/c~1d~0", "/args/neg"])
+        );
+        assert_eq!(r["args"]["a"], json!("9007199254740993"));
+        assert_eq!(r["args"]["b"][0], json!("1e+17"));
+        assert_eq!(r["args"]["b"][1]["c/d~"], json!("-1e+300"));
+        assert_eq!(
+            r["args"]["ok"],
+            json!(9007199254740992u64),
+            "safe numbers stay"
+        );
+        let line = crate::audit::canonical::canonicalize(&Value::Object(r.clone())).expect("c");
+        let mut back: Map<String, Value> = serde_json::from_slice(&line).expect("json");
+        restore_numbers(&mut back).expect("restore");
+        assert_eq!(back, original, "exactly the numbers that were sent");
+        assert_eq!(
+            back["args"]["s"],
+            json!("9007199254740993"),
+            "strings stay strings"
+        );
+        let mut bad = r.clone();
+        bad.insert(BIG_NUMBERS_FIELD.into(), json!(["/status"]));
+        assert!(restore_numbers(&mut bad).is_err());
+        let mut none: Map<String, Value> = serde_json::from_str(r#"{"a":1}"#).expect("json");
+        normalize_numbers(&mut none);
+        assert!(!none.contains_key(BIG_NUMBERS_FIELD));
     }
 
     #[test]

@@ -73,6 +73,17 @@ pub enum Reason {
     PartialChain,
     /// Warning: a torn tail was recovered by a recovery record in the next file.
     RecoveredTornTail,
+    /// The stream holds fewer records than `--expect-size` (it was truncated).
+    ExpectedSizeMismatch,
+    /// The Merkle root over the first `--expect-size` records (or all of them) is not
+    /// `--expect-root` (the stream was rewritten).
+    ExpectedRootMismatch,
+    /// The writer closed the stream cleanly (its `<stream>.closed` marker says where), but the
+    /// stream does not end in that shutdown checkpoint: it was truncated or extended since.
+    MissingShutdownCheckpoint,
+    /// Warning: the stream does not end in a shutdown checkpoint (toolwall is running, was
+    /// stopped without closing the stream, or the stream was truncated).
+    NotClosed,
 }
 
 /// One located finding.
@@ -107,6 +118,29 @@ pub struct Report {
     pub warnings: Vec<Finding>,
     /// An I/O or usage problem that prevented verification (exit 2).
     pub io_error: Option<String>,
+    /// Size and Merkle root of each stream verified: store them elsewhere and pass them back
+    /// as `--expect-size` / `--expect-root` to detect a later truncation.
+    pub streams: Vec<StreamHead>,
+}
+
+/// Where a verified stream ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamHead {
+    /// The stream name.
+    pub stream: String,
+    /// Records in the stream (its Merkle tree size; the next record's `seq`).
+    pub size: u64,
+    /// RFC 6962 Merkle root over all its records, lower-case hex.
+    pub root: String,
+}
+
+/// What the operator expects of the stream (`audit verify --expect-size / --expect-root`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// The stream must hold at least this many records (a size printed by an earlier verify).
+    pub size: Option<u64>,
+    /// Merkle root of the first `size` records (of all records without `size`).
+    pub root: Option<Hash>,
 }
 
 impl fmt::Display for Finding {
@@ -129,6 +163,9 @@ impl fmt::Display for Report {
         }
         if let Some(e) = &self.error {
             writeln!(f, "INVALID: {e}")?;
+        }
+        for h in &self.streams {
+            writeln!(f, "Stream {}: size {} root {}", h.stream, h.size, h.root)?;
         }
         writeln!(
             f,
@@ -203,6 +240,12 @@ pub(crate) struct Verifier {
     /// A key rotation left unsealed at the end of the previous file: the next file must
     /// start with header + recovery, and the rotation is void.
     rotation_abandoned: bool,
+    /// Tree size at which to remember the Merkle root (`--expect-size`).
+    expect_size: Option<u64>,
+    /// The Merkle root when the chain reached `expect_size` records.
+    root_at_expected: Option<Hash>,
+    /// Whether the last record read is a shutdown checkpoint.
+    last_closed: bool,
     pub records: u64,
     pub checkpoints: u64,
     pub signatures: u64,
@@ -238,6 +281,9 @@ impl Verifier {
             pending_key: None,
             prev_file: None,
             rotation_abandoned: false,
+            expect_size: None,
+            root_at_expected: None,
+            last_closed: false,
             records: 0,
             checkpoints: 0,
             signatures: 0,
@@ -391,6 +437,9 @@ impl Verifier {
         if self.state.is_none() {
             // Single-file mode: trust the header's claim about everything before it.
             let merkle = header_merkle(&rec)?;
+            if self.expect_size == Some(seq) {
+                self.root_at_expected = Some(merkle.root());
+            }
             self.state = Some(ChainState {
                 next_seq: seq,
                 head: prev,
@@ -455,7 +504,11 @@ impl Verifier {
             state.merkle.append(hash);
             state.head = hash;
             state.next_seq = seq + 1;
+            if self.expect_size == Some(state.next_seq) {
+                self.root_at_expected = Some(state.merkle.root());
+            }
         }
+        self.last_closed = kind == Kind::Checkpoint && rec.get("closed").is_some();
         Ok((kind, rec))
     }
 
@@ -638,6 +691,15 @@ impl Verifier {
                 ),
             ));
         }
+        match rec.get("closed") {
+            None | Some(Value::Bool(true)) => {}
+            Some(_) => {
+                return Err((
+                    Reason::MalformedRecord,
+                    "checkpoint field \"closed\" must be true when present".into(),
+                ))
+            }
+        }
         if get_u64(rec, "tree_size")? != body.tree_size
             || get_hash(rec, "head")? != body.head
             || get_hash(rec, "root")? != body.root
@@ -816,6 +878,18 @@ pub fn verify_path(path: &Path, keys: &TrustedKeys) -> Report {
 /// the line after it): use the records only when the report is valid. Records of a live file
 /// after its last checkpoint are visited too; the warnings say they are not sealed yet.
 pub fn verify_path_with(path: &Path, keys: &TrustedKeys, visit: &mut Visitor<'_>) -> Report {
+    verify_path_expect(path, keys, Expect::default(), visit)
+}
+
+/// [`verify_path_with`], also checking what the operator expects of the stream: at least
+/// `expect.size` records, and the Merkle root over the first `expect.size` records (or over
+/// all of them) equal to `expect.root`. Expectations need a single stream.
+pub fn verify_path_expect(
+    path: &Path,
+    keys: &TrustedKeys,
+    expect: Expect,
+    visit: &mut Visitor<'_>,
+) -> Report {
     let keys = (!keys.is_empty()).then(|| keys.clone());
     let mut report = Report::default();
     if keys.is_none() {
@@ -827,9 +901,9 @@ pub fn verify_path_with(path: &Path, keys: &TrustedKeys, visit: &mut Visitor<'_>
         ));
     }
     let result = if path.is_dir() {
-        verify_dir(path, keys, &mut report, visit)
+        verify_dir(path, keys, expect, &mut report, visit)
     } else {
-        verify_single_file(path, keys, &mut report, visit)
+        verify_single_file(path, keys, expect, &mut report, visit)
     };
     match result {
         Ok(Ok(())) => report.valid = true,
@@ -842,6 +916,7 @@ pub fn verify_path_with(path: &Path, keys: &TrustedKeys, visit: &mut Visitor<'_>
 fn verify_dir(
     dir: &Path,
     keys: Option<TrustedKeys>,
+    expect: Expect,
     report: &mut Report,
     visit: &mut Visitor<'_>,
 ) -> Result<Result<(), Finding>, AuditError> {
@@ -852,8 +927,21 @@ fn verify_dir(
             dir.display()
         )));
     }
+    if expect != Expect::default() && streams.len() > 1 {
+        return Err(AuditError::Options(format!(
+            "{}: holds {} streams; --expect-size/--expect-root need one (name one of its files' stream directory or file)",
+            dir.display(),
+            streams.len()
+        )));
+    }
     for (stream, files) in streams {
-        if let Err(f) = verify_stream(&stream, &files, keys.clone(), report, visit)? {
+        let mut v = Verifier::new(&stream, keys.clone(), false);
+        v.expect_size = expect.size;
+        if let Err(f) = verify_stream(&mut v, &files, report, visit)? {
+            return Ok(Err(f));
+        }
+        let marker = super::chain::closed_marker_path(dir, &stream);
+        if let Err(f) = finish_stream(&v, &files, expect, Some(&marker), report)? {
             return Ok(Err(f));
         }
     }
@@ -863,6 +951,7 @@ fn verify_dir(
 fn verify_single_file(
     path: &Path,
     keys: Option<TrustedKeys>,
+    expect: Expect,
     report: &mut Report,
     visit: &mut Visitor<'_>,
 ) -> Result<Result<(), Finding>, AuditError> {
@@ -886,18 +975,123 @@ fn verify_single_file(
         ));
     }
     let mut v = Verifier::new(&stream, keys, bootstrap);
+    v.expect_size = expect.size;
     let files = vec![(file_no, path.to_path_buf())];
-    verify_files(&mut v, &files, report, true, visit)
+    if let Err(f) = verify_files(&mut v, &files, report, true, visit)? {
+        return Ok(Err(f));
+    }
+    finish_stream(&v, &files, expect, None, report)
+}
+
+/// After a stream verified: record its size and root, check the operator's expectations and
+/// the writer's clean-close marker, and warn when it does not end in a shutdown checkpoint.
+fn finish_stream(
+    v: &Verifier,
+    files: &[(u64, PathBuf)],
+    expect: Expect,
+    marker: Option<&Path>,
+    report: &mut Report,
+) -> Result<Result<(), Finding>, AuditError> {
+    let Some(state) = v.state.as_ref() else {
+        return Ok(Ok(()));
+    };
+    let last = files
+        .last()
+        .map(|(no, _)| file_name(&v.stream, *no))
+        .unwrap_or_default();
+    let size = state.next_seq;
+    let root = state.merkle.root();
+    report.streams.push(StreamHead {
+        stream: v.stream.clone(),
+        size,
+        root: super::canonical::hex(&root),
+    });
+    if let Some(want) = expect.size {
+        if size < want {
+            return Ok(Err(finding(
+                &last,
+                0,
+                Reason::ExpectedSizeMismatch,
+                format!(
+                    "stream {} has {size} records, fewer than the {want} expected: records were removed from its end (truncated)",
+                    v.stream
+                ),
+            )));
+        }
+    }
+    if let Some(want) = expect.root {
+        let got = match expect.size {
+            Some(n) => match v.root_at_expected {
+                Some(r) => r,
+                None => {
+                    return Err(AuditError::Options(format!(
+                        "--expect-size {n} is before the first record of {last}: verify the whole directory"
+                    )))
+                }
+            },
+            None => root,
+        };
+        if got != want {
+            let over = match expect.size {
+                Some(n) => format!("the first {n} records"),
+                None => format!("all {size} records"),
+            };
+            return Ok(Err(finding(
+                &last,
+                0,
+                Reason::ExpectedRootMismatch,
+                format!(
+                    "Merkle root over {over} of stream {} is {}, expected {}: the stream was rewritten",
+                    v.stream,
+                    super::canonical::hex(&got),
+                    super::canonical::hex(&want)
+                ),
+            )));
+        }
+    }
+    let closed = match marker {
+        Some(m) => super::chain::read_closed_marker(m)?,
+        None => None,
+    };
+    if let Some(c) = closed {
+        if !v.last_closed || c.size != size || c.root != root {
+            return Ok(Err(finding(
+                &last,
+                0,
+                Reason::MissingShutdownCheckpoint,
+                format!(
+                    "the writer closed stream {} cleanly at size {} (root {}), but it now has {size} records{}: truncated or extended after the shutdown",
+                    v.stream,
+                    c.size,
+                    short(&c.root),
+                    if v.last_closed { "" } else { " and does not end in its shutdown checkpoint" }
+                ),
+            )));
+        }
+    } else if !v.last_closed
+        && !report
+            .warnings
+            .iter()
+            .any(|w| w.reason == Reason::UnsealedRecords)
+    {
+        report.warnings.push(finding(
+            &last,
+            0,
+            Reason::NotClosed,
+            "the stream does not end in a shutdown checkpoint: toolwall is running, stopped without closing the stream, or the stream was truncated (check with --expect-size/--expect-root)".into(),
+        ));
+    }
+    Ok(Ok(()))
 }
 
 fn verify_stream(
-    stream: &str,
+    v: &mut Verifier,
     files: &[(u64, PathBuf)],
-    keys: Option<TrustedKeys>,
     report: &mut Report,
     visit: &mut Visitor<'_>,
 ) -> Result<Result<(), Finding>, AuditError> {
-    let mut v = Verifier::new(stream, keys, false);
+    let stream = v.stream.clone();
+    let stream = stream.as_str();
     for (expected, (no, _)) in (1u64..).zip(files) {
         if *no != expected {
             let missing = file_name(stream, expected);
@@ -910,7 +1104,7 @@ fn verify_stream(
             )));
         }
     }
-    verify_files(&mut v, files, report, false, visit)
+    verify_files(v, files, report, false, visit)
 }
 
 fn verify_files(
@@ -1013,9 +1207,14 @@ fn sync_counts(base: Base, v: &Verifier, report: &mut Report) {
     report.signatures = base.signatures + v.signatures;
 }
 
-/// `toolwall audit verify PATH [--keys FILE] [--json]`: the text (or JSON) to print and the
-/// exit code (0 valid, 1 invalid, 2 usage or I/O error).
-pub fn run_verify_cli(path: &Path, keys_file: Option<&Path>, json: bool) -> (String, i32) {
+/// `toolwall audit verify PATH [--keys FILE] [--expect-size N] [--expect-root HEX] [--json]`:
+/// the text (or JSON) to print and the exit code (0 valid, 1 invalid, 2 usage or I/O error).
+pub fn run_verify_cli(
+    path: &Path,
+    keys_file: Option<&Path>,
+    expect: Expect,
+    json: bool,
+) -> (String, i32) {
     let keys = match keys_file.map(TrustedKeys::load).transpose() {
         Ok(k) => k.unwrap_or_default(),
         Err(e) => {
@@ -1027,7 +1226,7 @@ pub fn run_verify_cli(path: &Path, keys_file: Option<&Path>, json: bool) -> (Str
         }
     };
     let report = if path.exists() {
-        verify_path(path, &keys)
+        verify_path_expect(path, &keys, expect, &mut |_, _| {})
     } else {
         Report {
             io_error: Some(format!("{}: no such file or directory", path.display())),
@@ -1064,7 +1263,7 @@ mod tests {
     //! with the right reason.
 
     use super::*;
-    use crate::audit::canonical::{canonicalize, hex};
+    use crate::audit::canonical::{canonicalize, entry_hash, hex};
     use crate::audit::chain::tests::{decision, outcome, test_key, test_opts, write_stream};
     use crate::audit::chain::ChainWriter;
     use crate::audit::checkpoint::sign_note;
@@ -1159,18 +1358,25 @@ mod tests {
         );
         assert_eq!(report.signatures, report.checkpoints);
         let text = report.to_string();
+        let head = &report.streams[0];
+        assert_eq!((head.stream.as_str(), head.size), ("audit", report.records));
         assert!(
-            text.starts_with(&format!("Results: {} files, ", report.files)),
+            text.starts_with(&format!(
+                "Stream audit: size {} root {}\nResults: {} files, ",
+                report.records, head.root, report.files
+            )),
             "{text}"
         );
         assert!(
             text.ends_with("checkpoints verified; 0 invalid\n"),
             "{text}"
         );
-        let (out, code) = run_verify_cli(dir.path(), None, true);
+        let (out, code) = run_verify_cli(dir.path(), None, Expect::default(), true);
         assert_eq!(code, 0, "{out}");
         let json: Value = serde_json::from_str(&out).expect("json report");
         assert_eq!(json["valid"], json!(true));
+        assert_eq!(json["streams"][0]["size"], json!(report.records));
+        assert_eq!(json["streams"][0]["root"], json!(head.root));
         assert_eq!(
             json["warnings"][0]["reason"],
             json!("signatures_not_checked")
@@ -1236,7 +1442,12 @@ mod tests {
         );
         let msg = r.error.map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains(": prev hash mismatch: expected "), "{msg}");
-        let (out, code) = run_verify_cli(dir.path(), Some(&keys_file(dir.path())), false);
+        let (out, code) = run_verify_cli(
+            dir.path(),
+            Some(&keys_file(dir.path())),
+            Expect::default(),
+            false,
+        );
         assert_eq!(code, 1);
         assert!(
             out.starts_with(&format!(
@@ -1351,6 +1562,14 @@ mod tests {
             Reason::TruncatedTail,
         );
 
+        // The stream was closed cleanly, so the cut is not a crash: the writer refuses it
+        // until the operator removes the clean-close marker.
+        let marker = crate::audit::chain::closed_marker_path(dir.path(), "audit");
+        assert!(matches!(
+            ChainWriter::open(test_opts(dir.path(), test_key(1))),
+            Err(AuditError::Corrupt(m)) if m.contains("closed cleanly")
+        ));
+        fs::remove_file(&marker).expect("accept the stream as it is");
         // The writer re-opens: a new file with header + recovery, the old one untouched.
         let torn = fs::read(&last_path).expect("read");
         let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("recover");
@@ -1398,6 +1617,9 @@ mod tests {
         let n = list_streams(dir.path()).expect("list")["audit"].len() as u64;
         fs::write(path(dir.path(), n + 1), b"").expect("empty file");
         expect_error(dir.path(), &trusted(), n + 1, 1, Reason::TruncatedTail);
+        // as after a crash of a live writer (which leaves no clean-close marker)
+        fs::remove_file(crate::audit::chain::closed_marker_path(dir.path(), "audit"))
+            .expect("marker");
         let w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("recover");
         w.close().expect("close");
         let report = verify_path(dir.path(), &trusted());
@@ -1421,6 +1643,124 @@ mod tests {
             .iter()
             .position(|l| kind_of(l) == "checkpoint")
             .expect("a checkpoint")
+    }
+
+    /// Cut the last file of a closed stream back to just after its last periodic checkpoint.
+    fn cut_to_last_periodic_checkpoint(dir: &Path) -> u64 {
+        let files = list_streams(dir).expect("list")["audit"].clone();
+        let (last_no, last_path) = files.last().cloned().expect("files");
+        let lines = read_lines(&last_path);
+        assert!(lines.last().is_some_and(|l| l.contains("\"closed\":true")));
+        let keep = lines[..lines.len() - 1]
+            .iter()
+            .rposition(|l| kind_of(l) == "checkpoint")
+            .expect("a periodic checkpoint in the last file");
+        write_lines(&last_path, &lines[..=keep]);
+        last_no
+    }
+
+    #[test]
+    fn stream_cut_back_to_a_checkpoint_is_detected() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut opts = test_opts(dir.path(), test_key(1));
+        opts.rotate_bytes = 1 << 30;
+        let mut w = ChainWriter::open(opts).expect("open");
+        for i in 0..100 {
+            w.append(Kind::Decision, decision(i)).expect("decision");
+            w.append(Kind::Outcome, outcome(i)).expect("outcome");
+        }
+        w.close().expect("close");
+        let full = verify_path(dir.path(), &trusted());
+        let head = full.streams[0].clone();
+        let root = parse_hex(&head.root).expect("hex root");
+        let expect_all = Expect {
+            size: Some(head.size),
+            root: Some(root),
+        };
+        let ok = verify_path_expect(dir.path(), &trusted(), expect_all, &mut |_, _| {});
+        assert!(ok.valid && ok.warnings.is_empty(), "{ok}");
+        // A prefix the operator stored earlier still verifies against a grown stream.
+        let mut prefix_root = None;
+        let mut n = 0u64;
+        let mut tree = CompactRange::new();
+        for (_, p) in &list_streams(dir.path()).expect("list")["audit"] {
+            for l in read_lines(p) {
+                tree.append(entry_hash(l.as_bytes()));
+                n += 1;
+                if n == 100 {
+                    prefix_root = Some(tree.root());
+                }
+            }
+        }
+        let prefix = Expect {
+            size: Some(100),
+            root: prefix_root,
+        };
+        let r = verify_path_expect(dir.path(), &trusted(), prefix, &mut |_, _| {});
+        assert!(r.valid, "{r}");
+        let wrong = Expect {
+            size: Some(100),
+            root: Some([7u8; 32]),
+        };
+        let r = verify_path_expect(dir.path(), &trusted(), wrong, &mut |_, _| {});
+        assert_eq!(
+            r.error.as_ref().map(|e| e.reason),
+            Some(Reason::ExpectedRootMismatch),
+            "{r}"
+        );
+        assert!(r.to_string().contains("the first 100 records"), "{r}");
+
+        let last_no = cut_to_last_periodic_checkpoint(dir.path());
+        // The clean-close marker says where the stream ended.
+        let report = expect_error(
+            dir.path(),
+            &trusted(),
+            last_no,
+            0,
+            Reason::MissingShutdownCheckpoint,
+        );
+        assert!(
+            report.to_string().contains(&format!(
+                "closed stream audit cleanly at size {}",
+                head.size
+            )),
+            "{report}"
+        );
+        // Without the marker (copied elsewhere, or removed), the operator's stored size and
+        // root still catch it, and a plain verify warns.
+        fs::remove_file(crate::audit::chain::closed_marker_path(dir.path(), "audit"))
+            .expect("marker");
+        let plain = verify_path(dir.path(), &trusted());
+        assert!(plain.valid, "{plain}");
+        assert!(
+            plain.warnings.iter().any(|w| w.reason == Reason::NotClosed),
+            "{plain}"
+        );
+        let r = verify_path_expect(dir.path(), &trusted(), expect_all, &mut |_, _| {});
+        let err = r.error.clone().expect("size mismatch");
+        assert_eq!(err.reason, Reason::ExpectedSizeMismatch, "{r}");
+        assert!(
+            err.message
+                .contains(&format!("fewer than the {} expected", head.size))
+                && err.message.contains("truncated"),
+            "{r}"
+        );
+        let root_only = Expect {
+            size: None,
+            root: Some(root),
+        };
+        let r = verify_path_expect(dir.path(), &trusted(), root_only, &mut |_, _| {});
+        assert_eq!(
+            r.error.map(|e| e.reason),
+            Some(Reason::ExpectedRootMismatch)
+        );
+        // The CLI: exit 1 with the reason.
+        let (out, code) = run_verify_cli(dir.path(), None, expect_all, false);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("INVALID") && out.contains("truncated"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -1596,13 +1936,13 @@ mod tests {
     #[test]
     fn cli_usage_errors_exit_2() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (out, code) = run_verify_cli(&dir.path().join("nope"), None, false);
+        let (out, code) = run_verify_cli(&dir.path().join("nope"), None, Expect::default(), false);
         assert_eq!(code, 2, "{out}");
-        let (out, code) = run_verify_cli(dir.path(), None, false);
+        let (out, code) = run_verify_cli(dir.path(), None, Expect::default(), false);
         assert_eq!(code, 2, "{out}");
         let bad_keys = dir.path().join("k");
         fs::write(&bad_keys, "garbage\n").expect("write");
-        let (out, code) = run_verify_cli(dir.path(), Some(&bad_keys), false);
+        let (out, code) = run_verify_cli(dir.path(), Some(&bad_keys), Expect::default(), false);
         assert_eq!(code, 2, "{out}");
         assert!(out.contains("cannot load trusted keys"), "{out}");
     }

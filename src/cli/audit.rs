@@ -181,7 +181,42 @@ fn outcome_of(result: Result<crate::policy::PolicyDecision, EvalError>) -> (bool
     }
 }
 
+/// The policy input a `decision` record replays: its `input` with `args` put back (as
+/// recorded, or opened from `args_sealed` with the auditor's key) and every number the record
+/// had to write as a string restored. `Ok(None)` for records that carry nothing to replay
+/// (`audit.args: none`, or refused before policy ran); `Err` for a malformed record.
+fn replay_input(
+    rec: &serde_json::Map<String, Value>,
+    auditor: Option<&crate::audit::AuditorSecretKey>,
+) -> Result<Option<(Value, Value)>, String> {
+    if rec.get("input").is_none() {
+        return Ok(None);
+    }
+    let recorded = match rec.get("policy").and_then(|p| p.get("result")) {
+        None => return Ok(None),
+        Some(Value::Object(r)) => Value::Object(r.clone()),
+        Some(_) => return Err("policy.result is not an object".into()),
+    };
+    let mut rec = rec.clone();
+    crate::audit::record::restore_numbers(&mut rec)?;
+    let Some(Value::Object(mut input)) = rec.remove("input") else {
+        return Err("input is not a JSON object".into());
+    };
+    let args = match (auditor, rec.get("args_sealed")) {
+        (Some(key), Some(Value::String(sealed))) => crate::audit::open_args(key, sealed)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .ok_or("sealed args do not open with this auditor key")?,
+        (Some(_), Some(_)) => return Err("args_sealed is not a string".into()),
+        _ => rec.remove("args").unwrap_or(Value::Null),
+    };
+    input.insert("args".into(), args);
+    Ok(Some((Value::Object(input), recorded)))
+}
+
 /// `toolwall replay`: re-evaluate every recorded policy input with the candidate policies.
+/// The records are read once, by the verifier: only a stream that verifies is replayed, and a
+/// malformed decision record is an error (exit 1), never a crash.
 pub fn replay(
     path: &Path,
     policies: &Path,
@@ -199,11 +234,16 @@ pub fn replay(
             return EXIT_USAGE;
         }
     };
-    let (report, code) = crate::audit::run_verify_cli(path, keys, false);
-    if code != 0 {
-        eprint!("{report}");
-        eprintln!("replay: the audit stream does not verify; not replaying");
-        return code;
+    let trusted = match keys.map(crate::audit::TrustedKeys::load).transpose() {
+        Ok(k) => k.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("--keys: cannot load trusted keys: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if !path.exists() {
+        eprintln!("{}: no such file or directory", path.display());
+        return EXIT_USAGE;
     }
     let set = match PolicySet::load(policies, DEFAULT_MAX_INSTRUCTIONS) {
         Ok(s) => s,
@@ -214,36 +254,25 @@ pub fn replay(
             return EXIT_USAGE;
         }
     };
-    let records = match read_records(path) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_USAGE;
-        }
-    };
     let mut replayed = 0usize;
     let mut changed: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
-    for r in records.iter().filter(|r| r["kind"] == "decision") {
-        let (Some(input), Some(recorded)) = (r.get("input"), r["policy"].get("result")) else {
-            continue;
-        };
-        // the record keeps the args (redacted, hashed or sealed) beside the policy input
-        let mut input = input.clone();
-        input["args"] = match (&auditor, r["args_sealed"].as_str()) {
-            (Some(key), Some(sealed)) => match crate::audit::open_args(key, sealed)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            {
-                Some(args) => args,
-                None => {
-                    eprintln!(
-                        "replay: {}: sealed args do not open with this auditor key",
-                        r["decision_id"].as_str().unwrap_or("-")
-                    );
-                    return EXIT_FAILED;
-                }
-            },
-            _ => r.get("args").cloned().unwrap_or(Value::Null),
+    let mut malformed: Vec<String> = Vec::new();
+    let report = crate::audit::verify_path_with(path, &trusted, &mut |loc, r| {
+        if r.get("kind").and_then(Value::as_str) != Some("decision") {
+            return;
+        }
+        let (input, recorded) = match replay_input(r, auditor.as_ref()) {
+            Ok(Some(x)) => x,
+            Ok(None) => return,
+            Err(why) => {
+                malformed.push(format!(
+                    "{}:{}: decision {}: {why}",
+                    loc.file,
+                    loc.line,
+                    r.get("decision_id").and_then(Value::as_str).unwrap_or("-")
+                ));
+                return;
+            }
         };
         replayed += 1;
         let mut before_reasons: Vec<String> = recorded["reasons"]
@@ -261,17 +290,30 @@ pub fn replay(
         let before = (recorded["allow"].as_bool().unwrap_or(false), before_reasons);
         let after = outcome_of(set.decide(&input));
         if before != after {
+            let field = |f: &str| r.get(f).cloned().unwrap_or(Value::Null);
             let key = (
-                r["tool"].as_str().unwrap_or("-").to_string(),
-                r["tenant_id"].as_str().unwrap_or("-").to_string(),
+                field("tool").as_str().unwrap_or("-").to_string(),
+                field("tenant_id").as_str().unwrap_or("-").to_string(),
             );
             changed.entry(key).or_default().push(serde_json::json!({
-                "decision_id": r["decision_id"],
-                "ts": r["ts"],
+                "decision_id": field("decision_id"),
+                "ts": field("ts"),
                 "before": {"allow": before.0, "reasons": before.1},
                 "after": {"allow": after.0, "reasons": after.1},
             }));
         }
+    });
+    if report.io_error.is_some() || !report.valid {
+        eprint!("{report}");
+        eprintln!("replay: the audit stream does not verify; not replaying");
+        return if report.io_error.is_some() {
+            EXIT_USAGE
+        } else {
+            EXIT_FAILED
+        };
+    }
+    for m in &malformed {
+        eprintln!("replay: malformed record: {m}");
     }
     let total_changed: usize = changed.values().map(Vec::len).sum();
     if json {
@@ -286,6 +328,7 @@ pub fn replay(
             serde_json::json!({
                 "replayed": replayed,
                 "changed": total_changed,
+                "malformed": malformed,
                 "policy": {"version": set.version, "digest": set.digest},
                 "groups": groups,
             })
@@ -320,8 +363,14 @@ pub fn replay(
             "replayed {replayed} decision(s) under policy {}: {total_changed} would change",
             set.version
         );
+        if !malformed.is_empty() {
+            println!(
+                "{} malformed decision record(s) could not be replayed",
+                malformed.len()
+            );
+        }
     }
-    if total_changed > 0 {
+    if total_changed > 0 || !malformed.is_empty() {
         EXIT_FAILED
     } else {
         EXIT_OK
@@ -371,8 +420,27 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// `toolwall audit verify`.
-pub fn verify(path: &Path, keys: Option<&Path>, json: bool) -> i32 {
-    let (out, code) = crate::audit::run_verify_cli(path, keys, json);
+pub fn verify(
+    path: &Path,
+    keys: Option<&Path>,
+    expect_size: Option<u64>,
+    expect_root: Option<&str>,
+    json: bool,
+) -> i32 {
+    let root =
+        match expect_root.map(|h| crate::audit::canonical::parse_hex(&h.to_ascii_lowercase())) {
+            None => None,
+            Some(Some(r)) => Some(r),
+            Some(None) => {
+                eprintln!("--expect-root: expected 64 hex digits (a root printed by audit verify)");
+                return EXIT_USAGE;
+            }
+        };
+    let expect = crate::audit::Expect {
+        size: expect_size,
+        root,
+    };
+    let (out, code) = crate::audit::run_verify_cli(path, keys, expect, json);
     print!("{out}");
     code
 }

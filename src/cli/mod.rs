@@ -185,6 +185,14 @@ pub enum AuditCommand {
         /// Trusted public keys (`audit.pub` lines); without, signatures are not checked.
         #[arg(long)]
         keys: Option<PathBuf>,
+        /// The stream must hold at least N records (a size an earlier verify printed and you
+        /// stored elsewhere); fewer means it was truncated.
+        #[arg(long, value_name = "N")]
+        expect_size: Option<u64>,
+        /// Merkle root (64 hex digits) over the first --expect-size records, or over all of
+        /// them without --expect-size, as an earlier verify printed it.
+        #[arg(long, value_name = "HEX")]
+        expect_root: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -235,8 +243,21 @@ pub fn dispatch(cli: Cli) -> i32 {
                 },
         } => policy::eval(&input, policies.as_deref(), &config),
         Command::Audit {
-            command: AuditCommand::Verify { path, keys, json },
-        } => audit::verify(&path, keys.as_deref(), json),
+            command:
+                AuditCommand::Verify {
+                    path,
+                    keys,
+                    expect_size,
+                    expect_root,
+                    json,
+                },
+        } => audit::verify(
+            &path,
+            keys.as_deref(),
+            expect_size,
+            expect_root.as_deref(),
+            json,
+        ),
         Command::Audit {
             command: AuditCommand::RotateKey { config, new_key },
         } => audit::rotate_key(&config, &new_key),

@@ -333,6 +333,18 @@ pub(crate) async fn admit(
         );
         match sink.write_ahead(crate::audit::Kind::Decision, body).await {
             Ok(_) => ctx.written_ahead = true,
+            Err(e @ crate::audit::sink::SinkError::Invalid { .. }) => {
+                // A minimal refusal record stands for this call's decision; the outcome
+                // record follows when the call ends.
+                ctx.written_ahead = true;
+                if let Some(reservation) = spend {
+                    limits::settle_after_failure(reservation, Reason::Internal).await;
+                }
+                return Err(Reject::new(
+                    Reason::Internal,
+                    format!("the call's audit record could not be written ({e}); the call was not forwarded"),
+                ));
+            }
             Err(e) => {
                 if let Some(reservation) = spend {
                     limits::settle_after_failure(reservation, Reason::AuditUnavailable).await;

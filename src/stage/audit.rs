@@ -1,13 +1,15 @@
 //! Audit: the `decision` and `outcome` records of one call (PRODUCT.md §8).
 //!
-//! Raw arguments are never written: `input_hmac` is an HMAC-SHA256 over the canonical
-//! arguments, and `args` (with the rest of the replayable policy `input`) keep the arguments as
-//! `audit.args` says — `redacted` (PII and secrets masked; the default), `hashed` (string
-//! leaves as HMAC tokens) or `none`.
+//! `input_hmac` is an HMAC-SHA256 over the exact canonical arguments; `args` (with the rest of
+//! the replayable policy `input`) keep the arguments as `audit.args` says — `redacted` (the
+//! default: PII and secrets masked, every other value as sent), `hashed` (string leaves as HMAC
+//! tokens), `encrypted` (sealed to the auditor's key) or `none`. Numbers beyond ±2^53 are
+//! written as strings listed in `big_numbers`, so no argument can make a record unwritable.
 
 use serde_json::{json, Map, Value};
 
-use crate::audit::canonical::canonicalize;
+use crate::audit::canonical::canonicalize_exact;
+use crate::audit::record::normalize_numbers;
 use crate::audit::sink::AuditSink;
 use crate::audit::{hash_string_leaves, input_hmac, seal_args};
 use crate::config::raw::AuditArgs;
@@ -90,7 +92,7 @@ pub fn decision_record(
             .as_object_mut()
             .and_then(|m| m.remove("args"))
             .unwrap_or(Value::Null);
-        let canonical = canonicalize(&args).unwrap_or_default();
+        let canonical = canonicalize_exact(&args).unwrap_or_default();
         r.insert("input_hmac".into(), json!(input_hmac(key, &canonical)));
         match args_mode {
             // What replay needs: the policy input (args in the top-level `args` field, as
@@ -139,6 +141,7 @@ pub fn decision_record(
         "latency_us".into(),
         json!(ctx.started.elapsed().as_micros() as u64),
     );
+    normalize_numbers(&mut r);
     r
 }
 
@@ -172,5 +175,6 @@ pub fn outcome_record(ctx: &CallCtx) -> Map<String, Value> {
         "latency_us".into(),
         json!(ctx.started.elapsed().as_micros() as u64),
     );
+    normalize_numbers(&mut r);
     r
 }

@@ -1,4 +1,5 @@
 mod audit;
+mod audit_hardening;
 mod cli;
 mod identity;
 mod limits;
