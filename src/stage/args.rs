@@ -36,6 +36,8 @@ pub struct Wire {
     pub query: Vec<(String, String)>,
     /// Body pairs of a form tool, in order.
     pub form: Vec<(String, String)>,
+    /// Path-template parameters (decoded), in order.
+    pub path: Vec<(String, String)>,
     pub had_body: bool,
 }
 
@@ -69,7 +71,81 @@ impl Wire {
         }
         Some(encode_pairs(&current_pairs(&self.query, args)))
     }
+
+    /// The upstream-relative path rebuilt from the tool's path `template` and the decided
+    /// (possibly redacted) parameters in `args`, each percent-encoded: the upstream reads the
+    /// parameters policy decided on, never the ones the agent sent.
+    pub fn path(&self, template: &str, args: &Value) -> Result<String, Reject> {
+        let mut out = String::with_capacity(template.len() + 16);
+        let mut rest = template;
+        while let Some(i) = rest.find(['{', '}']) {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if let Some(t) = tail.strip_prefix("{{") {
+                out.push('{');
+                rest = t;
+                continue;
+            }
+            if let Some(t) = tail.strip_prefix("}}") {
+                out.push('}');
+                rest = t;
+                continue;
+            }
+            let Some(close) = tail.find('}').filter(|_| tail.starts_with('{')) else {
+                return Err(Reject::new(
+                    Reason::Internal,
+                    format!("path template `{template}` is malformed"),
+                ));
+            };
+            let spec = &tail[1..close];
+            rest = &tail[close + 1..];
+            let (name, catch_all) = match spec.strip_prefix('*') {
+                Some(n) => (n, true),
+                None => (spec, false),
+            };
+            let sent = self.path.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+            let value = match (args.get(name), sent) {
+                (Some(Value::String(s)), _) => s.as_str(),
+                (Some(_), Some(v)) => v.as_str(),
+                _ => {
+                    return Err(Reject::new(
+                        Reason::PiiDenied,
+                        format!(
+                            "path parameter `{name}` was removed by redaction; the path cannot \
+                             be forwarded without it"
+                        ),
+                    ))
+                }
+            };
+            let segments: Vec<&str> = if catch_all {
+                value.split('/').collect()
+            } else {
+                vec![value]
+            };
+            for (j, seg) in segments.iter().enumerate() {
+                if seg.is_empty() || *seg == "." || *seg == ".." {
+                    return Err(Reject::new(
+                        Reason::AmbiguousRequest,
+                        format!("path parameter `{name}` would forward an empty or dot segment"),
+                    ));
+                }
+                if j > 0 {
+                    out.push('/');
+                }
+                out.extend(percent_encoding::utf8_percent_encode(seg, PATH_SEGMENT));
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
 }
+
+/// Everything but RFC 3986 unreserved characters is percent-encoded in a rebuilt path segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The pairs as the arguments now stand: a redacted string replaces the sent one, a typed
 /// value keeps its original spelling, a dropped argument is left out.
@@ -179,10 +255,22 @@ pub fn parse_args(
             outside_body.insert(k.clone());
         }
     }
-    for (k, v) in path_params {
-        let value = typed(tool, &k, &v);
-        insert_unique(&mut args, &k, value, "path")?;
-        outside_body.insert(k);
+    if let Some(k) = args
+        .keys()
+        .find(|k| crate::protocol::http::is_method_override_arg(k))
+    {
+        return Err(Reject::new(
+            Reason::AmbiguousRequest,
+            format!(
+                "argument `{k}` would make the upstream act as another method than the one \
+                 decided on"
+            ),
+        ));
+    }
+    for (k, v) in &path_params {
+        let value = typed(tool, k, v);
+        insert_unique(&mut args, k, value, "path")?;
+        outside_body.insert(k.clone());
     }
     Ok(ParsedArgs {
         args: Value::Object(args),
@@ -190,6 +278,7 @@ pub fn parse_args(
             outside_body,
             query: query_pairs,
             form,
+            path: path_params,
             had_body,
         },
     })
