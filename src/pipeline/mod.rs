@@ -17,7 +17,7 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
 use crate::app::AppState;
@@ -468,8 +468,15 @@ pub(crate) async fn admit(
     Ok(spend)
 }
 
-/// Read the whole body, refusing more than `limit` bytes.
-async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<Bytes, Reject> {
+/// Read the whole body, refusing more than `limit` bytes. A body refused as too large is
+/// drained in the background (a bounded amount, `LINGER_BYTES` within `LINGER_TIME`, as
+/// nginx's lingering close) so that a client that writes its whole body before reading (most
+/// HTTP clients) reads the 413 instead of a reset connection.
+pub(crate) async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, Reject> {
     let too_large = || {
         Reject::new(
             Reason::PayloadTooLarge,
@@ -481,21 +488,70 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        // A client that waits for `100 Continue` sends nothing more: no need to drain.
+        let expects = headers
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        if !expects {
+            linger(body);
+        }
         return Err(too_large());
     }
-    let read = tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect());
-    match read.await {
-        Ok(Ok(c)) => Ok(c.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => Err(Reject::new(
-            Reason::IncompleteBody,
-            format!("request body could not be read: {e}"),
-        )),
+    let read = async move {
+        let mut body = body;
+        let mut buf = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                Reject::new(
+                    Reason::IncompleteBody,
+                    format!("request body could not be read: {e}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    linger(body);
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok(buf.freeze())
+    };
+    match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+        Ok(r) => r,
         Err(_) => Err(Reject::new(
             Reason::IncompleteBody,
             format!("request body not received within {BODY_READ_TIMEOUT:?}"),
         )),
     }
+}
+
+/// Most bytes of a refused body read and thrown away before the connection is closed.
+const LINGER_BYTES: u64 = 64 << 20;
+/// Longest a refused body is drained, in all and between two reads.
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+const LINGER_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Drain a refused request body in the background, bounded in bytes and time; holding the
+/// body keeps the connection reading while the refusal is written.
+fn linger(body: Incoming) {
+    tokio::spawn(async move {
+        let mut body = body;
+        let mut seen: u64 = 0;
+        let drain = async {
+            while seen < LINGER_BYTES {
+                match tokio::time::timeout(LINGER_IDLE, body.frame()).await {
+                    Ok(Some(Ok(frame))) => {
+                        if let Some(d) = frame.data_ref() {
+                            seen += d.len() as u64;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+    });
 }
 
 fn refuse(ctx: &mut CallCtx, rej: Reject) -> Response<ResBody> {
