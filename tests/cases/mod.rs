@@ -1,5 +1,6 @@
 mod audit;
 mod cli;
+mod http_hardening;
 mod identity;
 mod limits;
 mod mcp;
