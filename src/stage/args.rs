@@ -122,8 +122,11 @@ impl Wire {
             } else {
                 vec![value]
             };
+            let last = segments.len() - 1;
             for (j, seg) in segments.iter().enumerate() {
-                if seg.is_empty() || *seg == "." || *seg == ".." {
+                // a catch-all may end in '/' (its last segment empty), nothing else may be empty
+                let trailing_slash = seg.is_empty() && j == last && j > 0;
+                if (seg.is_empty() && !trailing_slash) || *seg == "." || *seg == ".." {
                     return Err(Reject::new(
                         Reason::AmbiguousRequest,
                         format!("path parameter `{name}` would forward an empty or dot segment"),
@@ -445,6 +448,44 @@ mod tests {
         let p = parse_pairs("a=1;b=2", "q").unwrap();
         assert_eq!(p, vec![("a".into(), "1;b=2".into())]);
         assert_eq!(encode_pairs(&p), "a=1%3Bb%3D2");
+    }
+
+    #[test]
+    fn paths_are_rebuilt_from_decided_parameters() {
+        let wire = |path: Vec<(&str, &str)>| Wire {
+            outside_body: HashSet::new(),
+            query: Vec::new(),
+            form: Vec::new(),
+            path: path
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            had_body: false,
+        };
+        let w = wire(vec![("id", "jane@example.com"), ("n", "7")]);
+        let args = serde_json::json!({"id": "[EMAIL]", "n": 7});
+        assert_eq!(
+            w.path("/v1/users/{id}/items/{n}", &args).unwrap(),
+            "/v1/users/%5BEMAIL%5D/items/7"
+        );
+        let w = wire(vec![("rest", "a/b c/")]);
+        let args = serde_json::json!({"rest": "a/b c/"});
+        assert_eq!(w.path("/files/{*rest}", &args).unwrap(), "/files/a/b%20c/");
+        assert_eq!(
+            w.path("/x/{{literal}}/{*rest}", &args).unwrap(),
+            "/x/{literal}/a/b%20c/"
+        );
+        let dropped = serde_json::json!({});
+        assert_eq!(
+            w.path("/files/{*rest}", &dropped).unwrap_err().reason,
+            Reason::PiiDenied
+        );
+        let w = wire(vec![("id", "..")]);
+        let args = serde_json::json!({"id": ".."});
+        assert_eq!(
+            w.path("/v1/{id}", &args).unwrap_err().reason,
+            Reason::AmbiguousRequest
+        );
     }
 
     #[test]

@@ -611,6 +611,8 @@ async fn idle_connections_are_closed_and_the_connection_cap_keeps_established_cl
     // the idle sockets are closed after the timeout; then a new client is served
     assert!(closed_within(&mut idle1, Duration::from_secs(5)).await);
     assert!(closed_within(&mut idle2, Duration::from_secs(5)).await);
+    // an idle keep-alive connection is closed after the timeout as well
+    assert!(closed_within(&mut client, Duration::from_secs(5)).await);
     drop(client);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut fresh = TcpStream::connect(h.agent()).await.expect("connect");
