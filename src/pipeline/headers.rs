@@ -79,7 +79,8 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
     Value::Object(out)
 }
 
-/// The entities the forwardable header values carry, lower-case (for `input.pii.found`).
+/// The entities the forwardable header values carry, lower-case (for `input.pii.found`);
+/// a value with percent escapes is scanned decoded too (`jane.doe%40example.com`).
 pub fn scan(redactor: &Redactor, headers: &HeaderMap) -> Vec<String> {
     let plan = ActionPlan::none();
     let mut found = Vec::new();
@@ -90,17 +91,54 @@ pub fn scan(redactor: &Redactor, headers: &HeaderMap) -> Vec<String> {
                 .iter()
                 .map(|f| f.entity.name().to_ascii_lowercase()),
         );
+        if let Some(decoded) = percent_decoded(v.as_bytes()) {
+            let (_, findings) = redactor.redact_bytes(&decoded, false, &plan);
+            found.extend(
+                findings
+                    .iter()
+                    .map(|f| f.entity.name().to_ascii_lowercase()),
+            );
+        }
     }
     found
 }
 
-/// `view` (a policy view or any object of strings) with every entity masked: what the audit
-/// stream keeps of the headers.
+/// `v` percent-decoded, when that changes it.
+fn percent_decoded(v: &[u8]) -> Option<Vec<u8>> {
+    if !v.contains(&b'%') {
+        return None;
+    }
+    let d: Vec<u8> = percent_encoding::percent_decode(v).collect();
+    (d != v).then_some(d)
+}
+
+/// What a decoded-then-redacted value is encoded back with: controls, non-ASCII and `%`, so
+/// it decodes to the redacted text and is a valid header value.
+const HEADER_REENCODE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+
+/// `view` (the policy view: an object of strings) with every entity masked, escaped or
+/// not: what the audit stream keeps of the headers. A value whose percent-decoded form holds
+/// an entity is kept decoded and masked.
 pub fn masked_view(redactor: &Redactor, view: &Value) -> Value {
-    redactor
-        .redact_json(view, &ActionPlan::mask_all())
-        .value
-        .unwrap_or_else(|| view.clone())
+    let plan = ActionPlan::mask_all();
+    let Value::Object(map) = view else {
+        return Value::Null;
+    };
+    let mut out = Map::new();
+    for (k, v) in map {
+        let text = v.as_str().unwrap_or("");
+        let (masked, _) = redactor.redact_text(text, &plan);
+        let mut kept = masked.into_owned();
+        if let Some(decoded) = percent_decoded(kept.as_bytes()) {
+            let decoded = String::from_utf8_lossy(&decoded).into_owned();
+            let (again, findings) = redactor.redact_text(&decoded, &plan);
+            if !findings.is_empty() {
+                kept = again.into_owned();
+            }
+        }
+        out.insert(mask_name(redactor, k), Value::String(kept));
+    }
+    Value::Object(out)
 }
 
 /// One header value changed by redaction (for the audit record's `redactions`).
@@ -130,7 +168,21 @@ pub fn redact(
         let mut values = Vec::new();
         let mut changed = false;
         for v in headers.get_all(&name) {
-            let (redacted, findings) = redactor.redact_bytes(v.as_bytes(), false, plan);
+            let (redacted, mut findings) = redactor.redact_bytes(v.as_bytes(), false, plan);
+            let mut redacted = redacted.into_owned();
+            let mut value_changed = redacted != v.as_bytes();
+            // Entities hidden behind percent escapes are redacted in the decoded value, which
+            // is then encoded back.
+            if let Some(decoded) = percent_decoded(&redacted) {
+                let (again, more) = redactor.redact_bytes(&decoded, false, plan);
+                if more.iter().any(is_change) {
+                    redacted = percent_encoding::percent_encode(&again, HEADER_REENCODE)
+                        .to_string()
+                        .into_bytes();
+                    value_changed = true;
+                }
+                findings.extend(more);
+            }
             count(metrics, &findings);
             for f in findings.iter().filter(|f| is_change(f)) {
                 if f.action == crate::redact::Action::Deny {
@@ -141,12 +193,11 @@ pub fn redact(
                     entity: f.entity.name(),
                 });
             }
-            match redacted {
-                std::borrow::Cow::Borrowed(_) => values.push(Some(v.clone())),
-                std::borrow::Cow::Owned(b) => {
-                    changed = true;
-                    values.push(HeaderValue::from_bytes(&b).ok());
-                }
+            if value_changed {
+                changed = true;
+                values.push(HeaderValue::from_bytes(&redacted).ok());
+            } else {
+                values.push(Some(v.clone()));
             }
         }
         if changed {
@@ -217,6 +268,20 @@ mod tests {
         assert_eq!(h["x-customer-email"], "[EMAIL]");
         assert_eq!(h["cookie"], "sid=abc; card=[CREDIT_CARD]");
         assert_eq!(h["accept"], "application/json");
+        // percent-escaped entities are found and redacted too
+        let mut h3 = HeaderMap::new();
+        h3.insert(
+            "cookie",
+            "who=jane.doe%40example.com; n=%C3%A9".parse().unwrap(),
+        );
+        assert_eq!(scan(&redactor, &h3), vec!["email".to_string()]);
+        redact(&redactor, &mut h3, &plan, &metrics).unwrap();
+        assert_eq!(h3["cookie"], "who=[EMAIL]; n=%C3%A9");
+        let view = serde_json::json!({"x-who": "jane.doe%40example.com", "accept": "*/*"});
+        assert_eq!(
+            masked_view(&redactor, &view),
+            serde_json::json!({"x-who": "[EMAIL]", "accept": "*/*"})
+        );
         let mut h2 = HeaderMap::new();
         h2.insert("x-note", "mail jane.doe@example.com".parse().unwrap());
         let deny = ActionPlan::from_names(&["email:deny"]).unwrap();

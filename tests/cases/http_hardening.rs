@@ -176,6 +176,7 @@ async fn path_params_and_headers_are_forwarded_as_decided_and_audited_without_pi
             &[
                 ("x-customer-email", "jane.doe@example.com"),
                 ("cookie", "sid=abc; card=4242424242424242"),
+                ("x-customer-ref", "who%3Djane.doe%40example.com"),
                 ("authorization", "Bearer agent-secret-token"),
                 ("x-forwarded-host", "evil.example"),
                 ("accept", "application/json"),
@@ -198,6 +199,7 @@ async fn path_params_and_headers_are_forwarded_as_decided_and_audited_without_pi
     );
     assert_eq!(s.headers["x-customer-email"], "[EMAIL]");
     assert_eq!(s.headers["cookie"], "sid=abc; card=[CREDIT_CARD]");
+    assert_eq!(s.headers["x-customer-ref"], "who=[EMAIL]");
     assert_eq!(s.headers["accept"], "application/json");
     // the agent's own credential and forwarding headers never reach the tool
     assert!(s.headers.get("authorization").is_none());
