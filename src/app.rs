@@ -433,7 +433,12 @@ fn take_slot(
     match slots.clone().try_acquire_owned() {
         Ok(p) => Some(p),
         Err(_) => {
-            tracing::warn!(peer = %peer, "connection limit reached; connection closed");
+            // Logged on the 1st, 2nd, 4th, 8th, … refusal: a flood cannot flood the log.
+            static CLOSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = CLOSED.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(peer = %peer, closed_so_far = n, "connection limit reached; connection closed");
+            }
             None
         }
     }
