@@ -369,9 +369,14 @@ async fn present_but_invalid_bearer_is_401_and_encryption_keys_never_verify() {
     let up = lax_upstream().await;
     let sig = es_key();
     let enc = es_key();
+    let wrap = es_key();
     let dir = tempfile::tempdir().expect("tmp");
     let jwks = dir.path().join("jwks.json");
-    let set = json!({"keys": [es_jwk(&sig, "sig1", "sig"), es_jwk(&enc, "enc1", "enc")]});
+    let mut wrap_jwk = es_jwk(&wrap, "wrap1", "sig");
+    let wrap_obj = wrap_jwk.as_object_mut().expect("object");
+    wrap_obj.remove("use");
+    wrap_obj.insert("key_ops".into(), json!(["encrypt", "wrapKey"]));
+    let set = json!({"keys": [es_jwk(&sig, "sig1", "sig"), es_jwk(&enc, "enc1", "enc"), wrap_jwk]});
     std::fs::write(&jwks, set.to_string()).expect("write");
     // JWT and a static fallback: a bad token must not fall through to static
     let cfg = format!(
@@ -392,6 +397,7 @@ async fn present_but_invalid_bearer_is_401_and_encryption_keys_never_verify() {
     assert!(up.requests()[0].headers.get("authorization").is_none());
 
     let enc_token = format!("Bearer {}", es_token(&enc, "enc1"));
+    let wrap_token = format!("Bearer {}", es_token(&wrap, "wrap1"));
     let two = req("GET", "/lax/v1/users/u_1")
         .header("authorization", format!("Bearer {good}"))
         .header("authorization", "Bearer other")
@@ -409,6 +415,7 @@ async fn present_but_invalid_bearer_is_401_and_encryption_keys_never_verify() {
         "Bearerxyz",
         "token",
         enc_token.as_str(),
+        wrap_token.as_str(),
     ] {
         let r = send(
             h.agent(),
