@@ -220,6 +220,10 @@ pub async fn start_with_clock(
             })
         }
     };
+    let agent_limits = ConnLimits {
+        header_read_timeout: loaded.listener.header_read_timeout,
+        max_connections: loaded.listener.max_connections,
+    };
     match loaded.agent_tls.clone() {
         Some(first) => {
             // Each new connection uses the TLS config of the current snapshot, so rotated
@@ -240,16 +244,31 @@ pub async fn start_with_clock(
                 agent,
                 current,
                 rx.clone(),
+                agent_limits,
                 agent_handler,
             )))
         }
-        None => tasks.push(tokio::spawn(serve(agent, rx.clone(), agent_handler))),
+        None => tasks.push(tokio::spawn(serve_limited(
+            agent,
+            rx.clone(),
+            agent_limits,
+            agent_handler,
+        ))),
     }
     let st = state.clone();
-    tasks.push(tokio::spawn(serve(admin, rx.clone(), move |req| {
-        let st = st.clone();
-        async move { Ok::<_, Infallible>(crate::admin::handle(&st, req).await) }
-    })));
+    let admin_limits = ConnLimits {
+        header_read_timeout: loaded.listener.header_read_timeout,
+        max_connections: loaded.listener.admin_max_connections,
+    };
+    tasks.push(tokio::spawn(serve_limited(
+        admin,
+        rx.clone(),
+        admin_limits,
+        move |req| {
+            let st = st.clone();
+            async move { Ok::<_, Infallible>(crate::admin::handle(&st, req).await) }
+        },
+    )));
     state.ready.store(true, Ordering::SeqCst);
     Ok(RunningApp {
         state,
@@ -334,6 +353,7 @@ pub async fn serve_tls<A, F, Fut>(
     listener: TcpListener,
     acceptor: A,
     mut shutdown: watch::Receiver<bool>,
+    limits: ConnLimits,
     handler: F,
 ) where
     A: Fn() -> tokio_rustls::TlsAcceptor,
@@ -342,17 +362,25 @@ pub async fn serve_tls<A, F, Fut>(
 {
     use crate::stage::identify::PeerIdentity;
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let builder = http_builder(limits.header_read_timeout);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Some((stream, peer_addr)) = accepted_stream(accepted).await else {
                     continue;
                 };
+                let Some(slot) = take_slot(&slots, &peer_addr) else {
+                    continue;
+                };
                 let acceptor = acceptor();
                 let handler = handler.clone();
                 let watcher = graceful.watcher();
+                let builder = builder.clone();
+                let first_byte = limits.header_read_timeout;
                 tokio::spawn(async move {
-                    let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    let _slot = slot;
+                    let tls = match tokio::time::timeout(first_byte, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => tls,
                         Ok(Err(e)) => {
                             // Wrong CA, expired or missing client certificate: no HTTP exchange
@@ -377,8 +405,9 @@ pub async fn serve_tls<A, F, Fut>(
                         }
                         handler(req)
                     });
-                    let conn = http_builder()
-                        .serve_connection(TokioIo::new(tls), svc)
+                    let io = FirstByteDeadline::new(tls, first_byte);
+                    let conn = builder
+                        .serve_connection(TokioIo::new(io), svc)
                         .into_owned();
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection ended with an error");
@@ -393,14 +422,147 @@ pub async fn serve_tls<A, F, Fut>(
 }
 
 /// HTTP/1.1 and HTTP/2 (h2c or ALPN) server settings shared by every listener.
-fn http_builder() -> auto::Builder<TokioExecutor> {
+fn http_builder(header_read_timeout: Duration) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    // Slow-loris guard: a client has 30 s to send its request head.
+    // Slow-loris guard: a client has `header_read_timeout` to send each request head (an idle
+    // keep-alive connection is closed after it too). The first byte of a connection is
+    // guarded by `FirstByteDeadline`: the HTTP/1-or-2 sniffing reads before hyper's timer.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
+        .header_read_timeout(header_read_timeout);
     builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20));
+    builder
+}
+
+/// Connection limits of one listener (`listener:` in toolwall.yaml).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// Accept to first byte (and TLS handshake), and each request head.
+    pub header_read_timeout: Duration,
+    /// Connections held at once; more are closed on accept.
+    pub max_connections: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        let d = crate::config::compile::ListenerLimits::default();
+        ConnLimits {
+            header_read_timeout: d.header_read_timeout,
+            max_connections: d.max_connections,
+        }
+    }
+}
+
+/// A connection slot, or `None` (the connection is closed at once: it is dropped) when the
+/// listener holds `max_connections` already. Established connections are not affected.
+fn take_slot(
+    slots: &Arc<tokio::sync::Semaphore>,
+    peer: &SocketAddr,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    match slots.clone().try_acquire_owned() {
+        Ok(p) => Some(p),
+        Err(_) => {
+            // Logged on the 1st, 2nd, 4th, 8th, … refusal: a flood cannot flood the log.
+            static CLOSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = CLOSED.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(peer = %peer, closed_so_far = n, "connection limit reached; connection closed");
+            }
+            None
+        }
+    }
+}
+
+/// Fails the first read of a connection when no byte arrives within the deadline, so a
+/// socket that never sends anything is closed instead of holding a descriptor forever.
+struct FirstByteDeadline<S> {
+    inner: S,
+    deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> FirstByteDeadline<S> {
+    fn new(inner: S, timeout: Duration) -> Self {
+        FirstByteDeadline {
+            inner,
+            deadline: Some(Box::pin(tokio::time::sleep(timeout))),
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstByteDeadline<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let before = buf.filled().len();
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    this.deadline = None;
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                let expired = this
+                    .deadline
+                    .as_mut()
+                    .is_some_and(|d| std::future::Future::poll(d.as_mut(), cx).is_ready());
+                if expired {
+                    Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "no request within the header read timeout",
+                    )))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstByteDeadline<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
 }
 
 /// A freshly accepted connection with Nagle off; on an accept error (e.g. out of file
@@ -431,25 +593,45 @@ async fn drain(graceful: GracefulShutdown) {
     }
 }
 
-/// Accept connections (HTTP/1.1 and HTTP/2) until shutdown, then drain.
-pub async fn serve<F, Fut>(listener: TcpListener, mut shutdown: watch::Receiver<bool>, handler: F)
+/// Accept connections (HTTP/1.1 and HTTP/2) until shutdown, then drain; default limits.
+pub async fn serve<F, Fut>(listener: TcpListener, shutdown: watch::Receiver<bool>, handler: F)
 where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<Response<ResBody>, Infallible>> + Send + 'static,
 {
+    serve_limited(listener, shutdown, ConnLimits::default(), handler).await
+}
+
+/// Accept connections (HTTP/1.1 and HTTP/2) until shutdown, then drain: at most
+/// `limits.max_connections` at once, each closed when it sends no request head in time.
+pub async fn serve_limited<F, Fut>(
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+    limits: ConnLimits,
+    handler: F,
+) where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<ResBody>, Infallible>> + Send + 'static,
+{
     let graceful = GracefulShutdown::new();
-    let builder = http_builder();
+    let builder = http_builder(limits.header_read_timeout);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Some((stream, _)) = accepted_stream(accepted).await else {
+                let Some((stream, peer)) = accepted_stream(accepted).await else {
                     continue;
                 };
+                let Some(slot) = take_slot(&slots, &peer) else {
+                    continue;
+                };
+                let io = FirstByteDeadline::new(stream, limits.header_read_timeout);
                 let conn = builder
-                    .serve_connection(TokioIo::new(stream), service_fn(handler.clone()))
+                    .serve_connection(TokioIo::new(io), service_fn(handler.clone()))
                     .into_owned();
                 let watched = graceful.watch(conn);
                 tokio::spawn(async move {
+                    let _slot = slot;
                     if let Err(e) = watched.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }

@@ -45,6 +45,27 @@ pub struct LoadedConfig {
     pub admin_token: Option<String>,
     /// TLS (with client-certificate verification) on the agent listener, for `identity.mtls`.
     pub agent_tls: Option<Arc<rustls::ServerConfig>>,
+    /// Connection limits of both listeners (not reloadable).
+    pub listener: ListenerLimits,
+}
+
+/// `listener:` compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerLimits {
+    /// Accept (or end of the previous request) to a complete request head.
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+    pub admin_max_connections: usize,
+}
+
+impl Default for ListenerLimits {
+    fn default() -> Self {
+        ListenerLimits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            admin_max_connections: 64,
+        }
+    }
 }
 
 /// The state backend to open at start.
@@ -317,6 +338,29 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
             }
         },
     };
+    let mut listener = ListenerLimits::default();
+    if let Some(t) = &raw.listener.header_read_timeout {
+        match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() => listener.header_read_timeout = d,
+            _ => {
+                let (l, c) = locate(&text, "header_read_timeout:", 1);
+                diags.push(Diag::at(
+                    config_path,
+                    l,
+                    c,
+                    format!(
+                        "listener.header_read_timeout: `{t}` is not a positive duration (e.g. 10s)"
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(n) = raw.listener.max_connections {
+        listener.max_connections = n.max(1);
+    }
+    if let Some(n) = raw.listener.admin_max_connections {
+        listener.admin_max_connections = n.max(1);
+    }
     let admin_token = match &raw.admin_token_env {
         None => {
             if admin.is_some_and(|a| !a.ip().is_loopback()) {
@@ -433,6 +477,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         state,
         admin_token,
         agent_tls,
+        listener,
     })
 }
 

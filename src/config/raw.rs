@@ -50,6 +50,26 @@ pub struct RawConfig {
     /// PII and secret detection: per-entity actions, sensitive key names, entropy threshold.
     #[serde(default)]
     pub redact: crate::redact::RedactConfig,
+    /// Connection limits of the agent and admin listeners.
+    #[serde(default)]
+    pub listener: RawListener,
+}
+
+/// `listener:` — how long a connection may take to send a request head, and how many
+/// connections each listener holds at once.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListener {
+    /// From accept (or the end of the previous request) to a complete request head, first
+    /// byte included, e.g. `10s`; default 10s.
+    #[serde(default)]
+    pub header_read_timeout: Option<String>,
+    /// Connections the agent listener holds at once; more are closed on accept. Default 1024.
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+    /// Connections the admin listener holds at once; default 64.
+    #[serde(default)]
+    pub admin_max_connections: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]

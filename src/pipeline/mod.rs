@@ -7,6 +7,7 @@
 //! allowed (limits need async shared state, so they run after `evaluate`).
 
 pub mod ctx;
+pub mod headers;
 pub mod mcp;
 pub mod reject;
 
@@ -16,7 +17,7 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
 use crate::app::AppState;
@@ -67,20 +68,22 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
         )
         .await;
     }
+    // The audit stream never gets the raw path: the tool's template once classified, until
+    // then the path with every entity masked.
     ctx.request = Some(serde_json::json!({
         "method": parts.method.as_str(),
         "host": adapter.upstream.host,
-        "path": route.path,
+        "path": masked_path(&snap.redactor, route.path),
     }));
     let body = match read_body(body, &parts.headers, snap.max_body_bytes).await {
         Ok(b) => b,
         Err(rej) => return refuse(&mut ctx, rej),
     };
 
-    let outgoing = match evaluate(app, &snap, &mut ctx, &parts, &route, &body) {
-        Ok(mut out) => {
+    let (outgoing, fwd_headers) = match evaluate(app, &snap, &mut ctx, &parts, &route, &body) {
+        Ok((mut out, fwd_headers)) => {
             out.traceparent = traceparent;
-            out
+            (out, fwd_headers)
         }
         Err(rej) if snap.mode == crate::config::raw::Mode::Shadow && rej.reason.shadowable() => {
             // Shadow: record what enforce would have done, forward the call as the agent sent it.
@@ -89,14 +92,17 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
                 Some(q) => format!("{}?{q}", route.path),
                 None => route.path.to_string(),
             };
-            Outgoing {
-                method: parts.method.clone(),
-                path_and_query,
-                body,
-                content_type: None,
-                traceparent,
-                identity_encoding: false,
-            }
+            (
+                Outgoing {
+                    method: parts.method.clone(),
+                    path_and_query,
+                    body,
+                    content_type: None,
+                    traceparent,
+                    identity_encoding: false,
+                },
+                headers::forwardable(adapter, &parts.headers),
+            )
         }
         Err(rej) => return refuse(&mut ctx, rej),
     };
@@ -114,20 +120,11 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
         .and_then(|d| redact::plan_for(d).ok().flatten());
     let mut outgoing = outgoing;
     outgoing.identity_encoding = response_plan.is_some();
-    // A bearer token toolwall consumed as identity is not the tool's to see.
-    let stripped;
-    let agent_headers = if ctx.principal.as_ref().is_some_and(|p| p.source == "jwt") {
-        let mut h = parts.headers.clone();
-        h.remove(http::header::AUTHORIZATION);
-        stripped = h;
-        &stripped
-    } else {
-        &parts.headers
-    };
+    // The agent's own credentials never reach the tool (`headers::forwardable`).
     let upstream_started = std::time::Instant::now();
-    let forwarded = forward(adapter, agent_headers, outgoing).await;
+    let forwarded = forward(adapter, &fwd_headers, outgoing).await;
     ctx.upstream_latency_us = Some(upstream_started.elapsed().as_micros() as u64);
-    let resp = match forwarded {
+    let mut resp = match forwarded {
         Ok(resp) => resp,
         Err(rej) => {
             if let Some(reservation) = spend {
@@ -136,6 +133,16 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
             return refuse(&mut ctx, rej);
         }
     };
+    // The tool's response headers get the same plan as its body (`Location`, `Set-Cookie`, …).
+    if let Some(plan) = &response_plan {
+        if let Err(rej) = headers::redact(&snap.redactor, resp.headers_mut(), plan, &app.metrics) {
+            if let Some(reservation) = spend {
+                // the call reached the tool: its cost stands
+                limits::settle_after_failure(reservation, Reason::UpstreamTimeout).await;
+            }
+            return refuse(&mut ctx, rej);
+        }
+    }
     let (mut rparts, rbody) = match response_plan {
         None => {
             let (p, b) = resp.into_parts();
@@ -177,7 +184,8 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
     Response::from_parts(rparts, rbody)
 }
 
-/// The CPU-only stages: identify, classify, args, schema, policy. Returns what to forward.
+/// The CPU-only stages: identify, classify, args, schema, policy. Returns what to forward and
+/// the agent headers to forward with it (redacted as decided).
 fn evaluate(
     app: &AppState,
     snap: &Snapshot,
@@ -185,7 +193,7 @@ fn evaluate(
     parts: &Parts,
     route: &Route<'_>,
     body: &Bytes,
-) -> Result<Outgoing, Reject> {
+) -> Result<(Outgoing, HeaderMap), Reject> {
     let adapter = &snap.adapters[route.adapter];
     crate::protocol::http::check_headers(&parts.headers)?;
     let principal = identify::identify(snap, parts)?;
@@ -197,6 +205,9 @@ fn evaluate(
     ctx.schema = tool.schema_ref.clone();
     ctx.cost_usd = tool.cost_usd;
     ctx.tool_index = Some(tool_idx);
+    if let Some(req) = ctx.request.as_mut() {
+        req["path"] = serde_json::Value::String(tool.path.clone());
+    }
 
     let parsed = args::parse_args(
         tool,
@@ -213,25 +224,87 @@ fn evaluate(
         path: route.path,
         now: app.clock().now(),
     };
-    decide_call(app, snap, ctx, adapter, tool, tool, args, &facts, None)?;
+    let mut fwd_headers = headers::forwardable(adapter, &parts.headers);
+    let view = headers::policy_view(&parts.headers, &fwd_headers);
+    let http = HttpView {
+        template: &tool.path,
+        headers: view,
+        pii_found: headers::scan(&snap.redactor, &fwd_headers),
+    };
+    decide(
+        app,
+        snap,
+        ctx,
+        Call {
+            adapter,
+            tool,
+            schema_tool: tool,
+            args,
+            facts: &facts,
+            extra: None,
+            http: Some(http),
+        },
+    )?;
     let Some(input) = ctx.input.as_ref() else {
         return Err(Reject::new(Reason::Internal, "decided call has no input"));
     };
     let args = &input["args"];
     let (fwd_body, content_type) = wire.body(tool.args_from, args);
+    // The path is rebuilt from the decided parameters, like the query and the body.
+    let path = wire.path(&tool.path, args)?;
     let path_and_query = match wire.query(args) {
-        Some(q) => format!("{}?{q}", route.path),
-        None => route.path.to_string(),
+        Some(q) => format!("{path}?{q}"),
+        None => path,
     };
+    let plan = ctx.decision.as_ref().map(redact::plan_for).transpose()?;
+    if let Some(plan) = plan.flatten() {
+        let changed = headers::redact(&snap.redactor, &mut fwd_headers, &plan, &app.metrics)?;
+        ctx.redactions.extend(
+            changed
+                .into_iter()
+                .map(|c| serde_json::json!({"header": c.header, "entity": c.entity})),
+        );
+    }
 
-    Ok(Outgoing {
-        method: parts.method.clone(),
-        path_and_query,
-        body: fwd_body,
-        content_type,
-        traceparent: HeaderValue::from_static(""),
-        identity_encoding: false,
-    })
+    Ok((
+        Outgoing {
+            method: parts.method.clone(),
+            path_and_query,
+            body: fwd_body,
+            content_type,
+            traceparent: HeaderValue::from_static(""),
+            identity_encoding: false,
+        },
+        fwd_headers,
+    ))
+}
+
+/// What an HTTP call adds to the policy input: the tool's path template, the agent's headers
+/// as policy sees them, and the entities found in the forwarded header values.
+pub(crate) struct HttpView<'a> {
+    pub template: &'a str,
+    pub headers: serde_json::Value,
+    pub pii_found: Vec<String>,
+}
+
+/// One call to decide (see `decide_call`).
+pub(crate) struct Call<'a> {
+    pub adapter: &'a crate::config::Adapter,
+    pub tool: &'a crate::config::Tool,
+    pub schema_tool: &'a crate::config::Tool,
+    pub args: serde_json::Value,
+    pub facts: &'a policy::RequestFacts<'a>,
+    pub extra: Option<serde_json::Value>,
+    pub http: Option<HttpView<'a>>,
+}
+
+/// The path for the audit stream before a tool is known: percent-decoded, every entity masked.
+fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    redactor
+        .redact_text(&decoded, &crate::redact::ActionPlan::mask_all())
+        .0
+        .into_owned()
 }
 
 /// schema → PII scan → policy → redaction, for a classified call whose principal is in `ctx`.
@@ -249,9 +322,46 @@ pub(crate) fn decide_call(
     facts: &policy::RequestFacts<'_>,
     extra: Option<serde_json::Value>,
 ) -> Result<(), Reject> {
+    decide(
+        app,
+        snap,
+        ctx,
+        Call {
+            adapter,
+            tool,
+            schema_tool,
+            args,
+            facts,
+            extra,
+            http: None,
+        },
+    )
+}
+
+/// `decide_call` for any protocol; an HTTP call's headers and template are in `call.http`.
+pub(crate) fn decide(
+    app: &AppState,
+    snap: &Snapshot,
+    ctx: &mut CallCtx,
+    call: Call<'_>,
+) -> Result<(), Reject> {
+    let Call {
+        adapter,
+        tool,
+        schema_tool,
+        args,
+        facts,
+        extra,
+        http,
+    } = call;
     schema::check_schema(schema_tool, &args)?;
-    let (pii_findings, pii_found) = redact::scan_args(&snap.redactor, &args);
+    let (pii_findings, mut pii_found) = redact::scan_args(&snap.redactor, &args);
     ctx.pii_findings = pii_findings;
+    if let Some(h) = &http {
+        pii_found.extend(h.pii_found.iter().cloned());
+        pii_found.sort();
+        pii_found.dedup();
+    }
     let Some(principal) = ctx.principal.as_ref() else {
         return Err(Reject::new(Reason::Internal, "call has no principal"));
     };
@@ -260,12 +370,23 @@ pub(crate) fn decide_call(
     if let Some(extra) = extra {
         input["mcp"] = extra;
     }
+    if let Some(h) = &http {
+        input["request"]["template"] = serde_json::Value::String(h.template.to_string());
+        input["request"]["headers"] = h.headers.clone();
+    }
     let started = std::time::Instant::now();
     let decided = policy::decide(snap, &input);
     app.metrics
         .policy_eval_duration
         .observe(started.elapsed().as_secs_f64());
     ctx.policy_result = Some(policy::replayable_result(&decided));
+    if let Some(h) = &http {
+        // What the audit stream keeps of the request: the template, never the path as sent
+        // (its parameters are in `args`, redacted as `audit.args` says), and the headers with
+        // every entity masked.
+        input["request"]["path"] = serde_json::Value::String(h.template.to_string());
+        input["request"]["headers"] = headers::masked_view(&snap.redactor, &h.headers);
+    }
     let input = ctx.input.insert(input);
     let decision = &*ctx.decision.insert(decided?);
 
@@ -359,8 +480,15 @@ pub(crate) async fn admit(
     Ok(spend)
 }
 
-/// Read the whole body, refusing more than `limit` bytes.
-async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<Bytes, Reject> {
+/// Read the whole body, refusing more than `limit` bytes. A body refused as too large is
+/// drained in the background (a bounded amount, `LINGER_BYTES` within `LINGER_TIME`, as
+/// nginx's lingering close) so that a client that writes its whole body before reading (most
+/// HTTP clients) reads the 413 instead of a reset connection.
+pub(crate) async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, Reject> {
     let too_large = || {
         Reject::new(
             Reason::PayloadTooLarge,
@@ -372,21 +500,70 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        // A client that waits for `100 Continue` sends nothing more: no need to drain.
+        let expects = headers
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        if !expects {
+            linger(body);
+        }
         return Err(too_large());
     }
-    let read = tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect());
-    match read.await {
-        Ok(Ok(c)) => Ok(c.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => Err(Reject::new(
-            Reason::IncompleteBody,
-            format!("request body could not be read: {e}"),
-        )),
+    let read = async move {
+        let mut body = body;
+        let mut buf = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                Reject::new(
+                    Reason::IncompleteBody,
+                    format!("request body could not be read: {e}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    linger(body);
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok(buf.freeze())
+    };
+    match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+        Ok(r) => r,
         Err(_) => Err(Reject::new(
             Reason::IncompleteBody,
             format!("request body not received within {BODY_READ_TIMEOUT:?}"),
         )),
     }
+}
+
+/// Most bytes of a refused body read and thrown away before the connection is closed.
+const LINGER_BYTES: u64 = 64 << 20;
+/// Longest a refused body is drained, in all and between two reads.
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+const LINGER_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Drain a refused request body in the background, bounded in bytes and time; holding the
+/// body keeps the connection reading while the refusal is written.
+fn linger(body: Incoming) {
+    tokio::spawn(async move {
+        let mut body = body;
+        let mut seen: u64 = 0;
+        let drain = async {
+            while seen < LINGER_BYTES {
+                match tokio::time::timeout(LINGER_IDLE, body.frame()).await {
+                    Ok(Some(Ok(frame))) => {
+                        if let Some(d) = frame.data_ref() {
+                            seen += d.len() as u64;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+    });
 }
 
 fn refuse(ctx: &mut CallCtx, rej: Reject) -> Response<ResBody> {

@@ -107,26 +107,59 @@ pub fn check_path(path: &str) -> Result<(), Reject> {
     Ok(())
 }
 
-/// Headers that make some frameworks act as another method than the one decided on.
-const METHOD_OVERRIDES: [&str; 3] = [
+/// Headers that make some servers or frameworks act as another method, or on another path,
+/// than the one decided on: method overrides (Rails, Laravel, Express `method-override`,
+/// ASP.NET, Google APIs), URL rewrites honoured behind a "trusted" proxy (IIS and Symfony
+/// `X-Original-URL` / `X-Rewrite-URL`, Spring `X-Forwarded-Prefix`, Envoy's original path)
+/// and framework-internal routing headers (Next.js `x-middleware-subrequest`, `x-invoke-*`).
+const REWRITES: [&str; 17] = [
     "x-http-method-override",
     "x-http-method",
     "x-method-override",
+    "x-original-method",
+    "x-original-url",
+    "x-original-uri",
+    "x-rewrite-url",
+    "x-forwarded-uri",
+    "x-forwarded-path",
+    "x-forwarded-prefix",
+    "x-forwarded-url",
+    "x-envoy-original-path",
+    "x-middleware-subrequest",
+    "x-invoke-path",
+    "x-invoke-query",
+    "x-invoke-output",
+    "x-matched-path",
 ];
 
-/// Refuse requests whose meaning a lax upstream could change through headers.
+/// Refuse requests whose meaning a lax upstream could change through headers: any of
+/// `REWRITES`, and any other header whose name says it overrides the method or the URL
+/// (`*-method-override`, `*-original-url`, `*-rewrite-url`).
 pub fn check_headers(headers: &http::HeaderMap) -> Result<(), Reject> {
-    for h in METHOD_OVERRIDES {
-        if headers.contains_key(h) {
+    for name in headers.keys() {
+        let h = name.as_str();
+        let listed = REWRITES.contains(&h)
+            || h.ends_with("-method-override")
+            || h.ends_with("-original-url")
+            || h.ends_with("-original-uri")
+            || h.ends_with("-rewrite-url");
+        if listed {
             return Err(Reject::new(
                 Reason::AmbiguousRequest,
                 format!(
-                    "`{h}` would make the upstream act as another method than the one decided on"
+                    "`{h}` would make the upstream act as another method or on another path \
+                     than the one decided on"
                 ),
             ));
         }
     }
     Ok(())
+}
+
+/// Argument names that frameworks read as the request method (Rails, Laravel, Symfony,
+/// Express `method-override`): `_method` in a form body, a query string or a JSON body.
+pub fn is_method_override_arg(name: &str) -> bool {
+    name.eq_ignore_ascii_case("_method") || name.eq_ignore_ascii_case("x-http-method-override")
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub struct Wire {
     pub query: Vec<(String, String)>,
     /// Body pairs of a form tool, in order.
     pub form: Vec<(String, String)>,
+    /// Path-template parameters (decoded), in order.
+    pub path: Vec<(String, String)>,
     pub had_body: bool,
 }
 
@@ -69,7 +71,84 @@ impl Wire {
         }
         Some(encode_pairs(&current_pairs(&self.query, args)))
     }
+
+    /// The upstream-relative path rebuilt from the tool's path `template` and the decided
+    /// (possibly redacted) parameters in `args`, each percent-encoded: the upstream reads the
+    /// parameters policy decided on, never the ones the agent sent.
+    pub fn path(&self, template: &str, args: &Value) -> Result<String, Reject> {
+        let mut out = String::with_capacity(template.len() + 16);
+        let mut rest = template;
+        while let Some(i) = rest.find(['{', '}']) {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if let Some(t) = tail.strip_prefix("{{") {
+                out.push('{');
+                rest = t;
+                continue;
+            }
+            if let Some(t) = tail.strip_prefix("}}") {
+                out.push('}');
+                rest = t;
+                continue;
+            }
+            let Some(close) = tail.find('}').filter(|_| tail.starts_with('{')) else {
+                return Err(Reject::new(
+                    Reason::Internal,
+                    format!("path template `{template}` is malformed"),
+                ));
+            };
+            let spec = &tail[1..close];
+            rest = &tail[close + 1..];
+            let (name, catch_all) = match spec.strip_prefix('*') {
+                Some(n) => (n, true),
+                None => (spec, false),
+            };
+            let sent = self.path.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+            let value = match (args.get(name), sent) {
+                (Some(Value::String(s)), _) => s.as_str(),
+                (Some(_), Some(v)) => v.as_str(),
+                _ => {
+                    return Err(Reject::new(
+                        Reason::PiiDenied,
+                        format!(
+                            "path parameter `{name}` was removed by redaction; the path cannot \
+                             be forwarded without it"
+                        ),
+                    ))
+                }
+            };
+            let segments: Vec<&str> = if catch_all {
+                value.split('/').collect()
+            } else {
+                vec![value]
+            };
+            let last = segments.len() - 1;
+            for (j, seg) in segments.iter().enumerate() {
+                // a catch-all may end in '/' (its last segment empty), nothing else may be empty
+                let trailing_slash = seg.is_empty() && j == last && j > 0;
+                if (seg.is_empty() && !trailing_slash) || *seg == "." || *seg == ".." {
+                    return Err(Reject::new(
+                        Reason::AmbiguousRequest,
+                        format!("path parameter `{name}` would forward an empty or dot segment"),
+                    ));
+                }
+                if j > 0 {
+                    out.push('/');
+                }
+                out.extend(percent_encoding::utf8_percent_encode(seg, PATH_SEGMENT));
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
 }
+
+/// Everything but RFC 3986 unreserved characters is percent-encoded in a rebuilt path segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The pairs as the arguments now stand: a redacted string replaces the sent one, a typed
 /// value keeps its original spelling, a dropped argument is left out.
@@ -179,10 +258,22 @@ pub fn parse_args(
             outside_body.insert(k.clone());
         }
     }
-    for (k, v) in path_params {
-        let value = typed(tool, &k, &v);
-        insert_unique(&mut args, &k, value, "path")?;
-        outside_body.insert(k);
+    if let Some(k) = args
+        .keys()
+        .find(|k| crate::protocol::http::is_method_override_arg(k))
+    {
+        return Err(Reject::new(
+            Reason::AmbiguousRequest,
+            format!(
+                "argument `{k}` would make the upstream act as another method than the one \
+                 decided on"
+            ),
+        ));
+    }
+    for (k, v) in &path_params {
+        let value = typed(tool, k, v);
+        insert_unique(&mut args, k, value, "path")?;
+        outside_body.insert(k.clone());
     }
     Ok(ParsedArgs {
         args: Value::Object(args),
@@ -190,6 +281,7 @@ pub fn parse_args(
             outside_body,
             query: query_pairs,
             form,
+            path: path_params,
             had_body,
         },
     })
@@ -356,6 +448,44 @@ mod tests {
         let p = parse_pairs("a=1;b=2", "q").unwrap();
         assert_eq!(p, vec![("a".into(), "1;b=2".into())]);
         assert_eq!(encode_pairs(&p), "a=1%3Bb%3D2");
+    }
+
+    #[test]
+    fn paths_are_rebuilt_from_decided_parameters() {
+        let wire = |path: Vec<(&str, &str)>| Wire {
+            outside_body: HashSet::new(),
+            query: Vec::new(),
+            form: Vec::new(),
+            path: path
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            had_body: false,
+        };
+        let w = wire(vec![("id", "jane@example.com"), ("n", "7")]);
+        let args = serde_json::json!({"id": "[EMAIL]", "n": 7});
+        assert_eq!(
+            w.path("/v1/users/{id}/items/{n}", &args).unwrap(),
+            "/v1/users/%5BEMAIL%5D/items/7"
+        );
+        let w = wire(vec![("rest", "a/b c/")]);
+        let args = serde_json::json!({"rest": "a/b c/"});
+        assert_eq!(w.path("/files/{*rest}", &args).unwrap(), "/files/a/b%20c/");
+        assert_eq!(
+            w.path("/x/{{literal}}/{*rest}", &args).unwrap(),
+            "/x/{literal}/a/b%20c/"
+        );
+        let dropped = serde_json::json!({});
+        assert_eq!(
+            w.path("/files/{*rest}", &dropped).unwrap_err().reason,
+            Reason::PiiDenied
+        );
+        let w = wire(vec![("id", "..")]);
+        let args = serde_json::json!({"id": ".."});
+        assert_eq!(
+            w.path("/v1/{id}", &args).unwrap_err().reason,
+            Reason::AmbiguousRequest
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use http::request::Parts;
 use http::HeaderMap;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -140,6 +140,25 @@ impl JwtSpec {
             let set: JwkSet = serde_json::from_str(&text)
                 .map_err(|e| format!("identity.jwt.jwks_file {}: not a JWKS: {e}", p.display()))?;
             for (i, jwk) in set.keys.iter().enumerate() {
+                // Only signature keys verify tokens: a key published for encryption
+                // (`use: enc`, or `key_ops` without `verify`) is not one, whatever its type.
+                let for_signatures = match (&jwk.common.public_key_use, &jwk.common.key_operations)
+                {
+                    (Some(PublicKeyUse::Signature), None) | (None, None) => true,
+                    (Some(PublicKeyUse::Signature) | None, Some(ops)) => {
+                        ops.contains(&KeyOperations::Verify)
+                    }
+                    (Some(_), _) => false,
+                };
+                if !for_signatures {
+                    warnings.push(format!(
+                        "{}: key {i} (kid {:?}) is not a signature key (use/key_ops); it never \
+                         verifies a token",
+                        p.display(),
+                        jwk.common.key_id
+                    ));
+                    continue;
+                }
                 let inferred = match &jwk.algorithm {
                     AlgorithmParameters::RSA(_) => Algorithm::RS256,
                     AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
@@ -315,10 +334,32 @@ fn claim_str(claims: &Map<String, Value>, name: &str) -> Option<String> {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+/// The bearer token of a request that carries an `Authorization` header: `None` without one;
+/// a header that is not exactly one well-formed `Bearer <token>` is an `invalid_token`
+/// error (present but invalid), never "no token".
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Reject> {
+    let mut all = headers.get_all(http::header::AUTHORIZATION).iter();
+    let Some(v) = all.next() else {
+        return Ok(None);
+    };
+    let invalid = |m: &str| Err(Reject::new(Reason::InvalidToken, m.to_string()));
+    if all.next().is_some() {
+        return invalid("more than one Authorization header");
+    }
+    let Ok(v) = v.to_str() else {
+        return invalid("the Authorization header is not visible ASCII");
+    };
+    let Some((scheme, token)) = v.trim().split_once([' ', '\t']) else {
+        return invalid("the Authorization header is not `Bearer <token>`");
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return invalid("the Authorization header is not a bearer token");
+    }
+    let token = token.trim();
+    if token.is_empty() || token.contains([' ', '\t']) {
+        return invalid("the bearer token is empty or malformed");
+    }
+    Ok(Some(token))
 }
 
 /// Establish the principal for one request.
@@ -385,7 +426,14 @@ pub fn identify(snap: &Snapshot, parts: &Parts) -> Result<Principal, Reject> {
         });
     }
 
-    if let (Some(jwt), Some(token)) = (&spec.jwt, bearer(headers)) {
+    // With JWT identity configured, an Authorization header that is present must verify:
+    // present but malformed or invalid is a 401, never a fall-through to `static`. Without
+    // JWT identity the header is not identity (and it is never forwarded to a tool).
+    let token = match &spec.jwt {
+        Some(_) => bearer(headers)?,
+        None => None,
+    };
+    if let (Some(jwt), Some(token)) = (&spec.jwt, token) {
         let claims = jwt.verify(token)?;
         let agent = claim_str(&claims, &jwt.agent_claim).ok_or_else(|| {
             Reject::new(

@@ -1,6 +1,7 @@
 mod audit;
 mod audit_hardening;
 mod cli;
+mod http_hardening;
 mod identity;
 mod limits;
 mod mcp;
