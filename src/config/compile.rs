@@ -878,6 +878,14 @@ where
                 "tool {name}: cost_from_response `{p}` is not a JSON pointer (e.g. /usage/cost_usd)"
             )));
         }
+        // The estimate is what concurrent calls reserve: without one they would all be
+        // admitted while the budget still has any room (spend bounded only by concurrency).
+        if !rt.cost_usd.is_some_and(|c| c > 0.0) {
+            return Err(at("cost_from_response:")(format!(
+                "tool {name}: cost_from_response needs cost_usd > 0, the most one call may cost \
+                 (reserved before forwarding, so concurrent calls cannot overspend the budget)"
+            )));
+        }
     }
     let mut risk = serde_json::Map::new();
     for (k, v) in rt.risk {

@@ -646,6 +646,16 @@ pub async fn settle_after_response(
         .ok()
         .and_then(|v| v.pointer(pointer).and_then(|c| c.as_f64()));
     let actual = match real {
+        Some(usd) if micros(usd) > reservation.estimate => {
+            tracing::warn!(
+                tool = %tool.name,
+                cost_usd = usd,
+                estimate_usd = crate::state::usd(reservation.estimate),
+                "the real cost exceeds the tool's cost_usd estimate: raise cost_usd to the most one call may cost, \
+                 or concurrent calls can overshoot budgets by the difference each"
+            );
+            micros(usd)
+        }
         Some(usd) => micros(usd),
         None => {
             tracing::warn!(tool = %tool.name, pointer = %pointer, "response carries no cost; committing the estimate");
@@ -658,13 +668,31 @@ pub async fn settle_after_response(
     Ok(full(bytes))
 }
 
-/// Settle after the upstream failed: a timed-out call may have happened upstream, so its
-/// estimate stays counted; a call that never reached the upstream is released.
+/// Settle a call that did not complete. Refused before forwarding (policy, audit, a refused
+/// batch): released. Any failure once the call went to the upstream (`UpstreamUnavailable`,
+/// `UpstreamTimeout`, an unreadable or uninspectable response): the tool may have run, so the
+/// estimate is committed — only `settle_after_forward_error` with a failed connect releases.
 pub async fn settle_after_failure(reservation: SpendReservation, reason: Reason) {
-    let actual = if reason == Reason::UpstreamTimeout {
-        reservation.estimate
-    } else {
+    let actual = match reason {
+        Reason::UpstreamUnavailable
+        | Reason::UpstreamTimeout
+        | Reason::ResponseNotInspectable
+        | Reason::ToolOutputInvalid => reservation.estimate,
+        _ => 0,
+    };
+    if let Err(e) = reservation.settle(actual).await {
+        tracing::warn!(error = %e, "settling spend after an upstream failure failed");
+    }
+}
+
+/// Settle after `forward` failed: released only when nothing of the request was sent (the
+/// connection could not be made); a request written and then lost (the upstream dropped the
+/// connection, reset it, answered garbage, timed out) may have run: its estimate stays.
+pub async fn settle_after_forward_error(reservation: SpendReservation, rej: &Reject) {
+    let actual = if rej.nothing_sent {
         0
+    } else {
+        reservation.estimate
     };
     if let Err(e) = reservation.settle(actual).await {
         tracing::warn!(error = %e, "settling spend after an upstream failure failed");
