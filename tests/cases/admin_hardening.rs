@@ -557,3 +557,90 @@ async fn a_call_the_upstream_read_and_dropped_keeps_its_cost_and_a_refused_conne
         h.app.shutdown().await;
     }
 }
+
+const RUN_SECRET_ENV: &str = "TOOLWALL_TEST_RUN_KEY_HS256";
+const RUN_SECRET: &str = "run-key-test-secret-0123456789abcdef";
+
+fn hs256(tenant: &str, agent: &str) -> String {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({"iss": "https://issuer.test", "aud": "toolwall",
+        "sub": agent, "org": tenant, "exp": now + 600, "iat": now});
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(RUN_SECRET.as_bytes()),
+    )
+    .expect("sign")
+}
+
+async fn buy_as(h: &Harness, token: &str, run: &str) -> u16 {
+    let r = http::Request::builder()
+        .method("POST")
+        .uri("/shop/buy")
+        .header("host", "toolwall.test")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .header("toolwall-run-id", run)
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .expect("request");
+    send(h.agent(), r).await.status.as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_budget_belongs_to_its_tenant_and_agent_not_to_the_run_id() {
+    std::env::set_var(RUN_SECRET_ENV, RUN_SECRET);
+    for backend in Backend::both().await {
+        let up = fixed_upstream(r#"{"ok":true}"#).await;
+        let keys = tempfile::tempdir().expect("tmp");
+        let jwks = keys.path().join("jwks.json");
+        std::fs::write(&jwks, r#"{"keys":[]}"#).expect("write");
+        let cfg = format!(
+            "identity:\n  jwt:\n    issuer: https://issuer.test\n    audience: toolwall\n    jwks_file: {}\n    hs256_secret_env: {RUN_SECRET_ENV}\n    tenant_claim: org\n{}limits:\n  spend: [ {{ scope: run, max_usd: 0.02 }}, {{ scope: agent_day, max_usd: 0.03 }} ]\n",
+            jwks.display(),
+            backend.config()
+        );
+        let h =
+            Harness::start_with(&[("shop", shop_adapter(up.addr))], ALLOW_ALL, &cfg, None).await;
+        let victim = hs256("tenant-b", "agent-7");
+        let attacker = hs256("tenant-a", "agent-7");
+        let other_agent = hs256("tenant-b", "agent-8");
+        // the attacker (another tenant, same agent name) spends on run "r1" of its own…
+        assert_eq!(buy_as(&h, &attacker, "r1").await, 200, "{}", backend.name());
+        assert_eq!(buy_as(&h, &attacker, "r1").await, 200, "{}", backend.name());
+        assert_eq!(buy_as(&h, &attacker, "r1").await, 429, "{}", backend.name());
+        // …which is not the victim's run "r1", nor its agent-day budget
+        assert_eq!(buy_as(&h, &victim, "r1").await, 200, "{}", backend.name());
+        assert_eq!(
+            buy_as(&h, &other_agent, "r1").await,
+            200,
+            "{}",
+            backend.name()
+        );
+        assert_eq!(buy_as(&h, &victim, "r1").await, 200, "{}", backend.name());
+        assert_eq!(buy_as(&h, &victim, "r1").await, 429, "{}", backend.name());
+        assert_eq!(buy_as(&h, &victim, "r2").await, 200, "{}", backend.name());
+        // agent_day 0.03 for agent-7 of tenant-b is now used up, on any run
+        assert_eq!(buy_as(&h, &victim, "r3").await, 429, "{}", backend.name());
+        assert_eq!(up.hits(), 6, "{}", backend.name());
+        let u = admin_get(
+            h.admin(),
+            "/admin/usage?tenant=tenant-b&agent=agent-7&run=r1",
+        )
+        .await
+        .json();
+        assert_eq!(u["run_spent_usd"], 0.02, "{u}");
+        assert_eq!(u["agent_spent_usd"], 0.03, "{u}");
+        let u = admin_get(
+            h.admin(),
+            "/admin/usage?tenant=tenant-a&agent=agent-7&run=r1",
+        )
+        .await
+        .json();
+        assert_eq!(u["run_spent_usd"], 0.02, "{u}");
+        assert_eq!(u["agent_spent_usd"], 0.02, "{u}");
+        let bad = admin_get(h.admin(), "/admin/usage?tenant=tenant-b&run=r1").await;
+        assert_eq!(bad.status, 400);
+        h.app.shutdown().await;
+    }
+}
