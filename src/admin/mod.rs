@@ -164,7 +164,8 @@ pub fn resolve_auth(loaded: &crate::config::LoadedConfig) -> anyhow::Result<auth
     let path = &loaded.admin_token_file;
     let (token, created) = auth::load_or_create_token(path).map_err(|e| {
         anyhow::anyhow!(
-            "cannot read or create the admin token file {}: {e}",
+            "cannot read or create the admin token file {}: {e} (set admin_token_env, or \
+             admin_token_file to a writable place)",
             path.display()
         )
     })?;

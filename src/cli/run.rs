@@ -27,8 +27,25 @@ pub fn run(opts: RunOptions) -> i32 {
             let dir = opts.dir.clone().unwrap_or_else(quickstart::default_dir);
             // A start that fails removes what it created (and only that).
             let created = !dir.exists();
+            let lock = match quickstart::lock(&dir) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("{e}");
+                    if created {
+                        let _ = std::fs::remove_dir_all(&dir);
+                    }
+                    return EXIT_USAGE;
+                }
+            };
             match quickstart::materialize(&dir, opts.ports) {
-                Ok(p) => (p, Some(QuickstartDir { dir, created })),
+                Ok(p) => (
+                    p,
+                    Some(QuickstartDir {
+                        dir,
+                        created,
+                        _lock: lock,
+                    }),
+                ),
                 Err(e) => {
                     eprintln!(
                         "cannot write the quickstart config to {}: {e}",
@@ -58,8 +75,8 @@ pub fn run(opts: RunOptions) -> i32 {
         );
     }
     let code = run_config(&path, quickstart_dir.is_some());
-    if code != EXIT_OK {
-        if let Some(q) = quickstart_dir.filter(|q| q.created) {
+    if let Some(q) = quickstart_dir {
+        if code != EXIT_OK && q.created {
             let _ = std::fs::remove_dir_all(&q.dir);
         }
     }
@@ -70,6 +87,8 @@ struct QuickstartDir {
     dir: PathBuf,
     /// Whether this start created it (then a failed start removes it).
     created: bool,
+    /// Held while this quickstart runs: a second one on the same directory is refused.
+    _lock: std::fs::File,
 }
 
 fn run_config(path: &std::path::Path, is_quickstart: bool) -> i32 {

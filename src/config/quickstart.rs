@@ -42,6 +42,27 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Create `dir` and take its lock (`.lock`, held until the file is dropped): one quickstart
+/// per directory, so a second start cannot rewrite the ports in the config of a running one.
+pub fn lock(dir: &Path) -> Result<std::fs::File, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(".lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another toolwall quickstart is running in {}: stop it, or give this one --dir",
+            dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
 /// Write the quickstart files under `dir` and return the config path. Config, policies and
 /// adapters are rewritten on every start; keys, the audit stream, the state and the admin
 /// token are kept.

@@ -776,6 +776,28 @@ async fn the_quickstart_moves_its_ports_names_its_directory_and_the_cli_finds_it
         .body(Full::new(Bytes::new()))
         .expect("req");
     assert_eq!(send(addr(admin), no_token).await.status, 401);
+    // a second quickstart on the same directory is refused and rewrites nothing
+    let before = std::fs::read_to_string(dir.join("toolwall.yaml")).expect("config");
+    let mut second = Quickstart::spawn(
+        home.path(),
+        cwd.path(),
+        &["--admin".into(), addr(free_port()).to_string()],
+    );
+    assert_eq!(second.child.wait().expect("exits").code(), Some(2));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(
+        second
+            .stderr()
+            .iter()
+            .any(|l| l.contains("another toolwall quickstart is running")),
+        "{:?}",
+        second.stderr()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("toolwall.yaml")).expect("config"),
+        before
+    );
+    assert!(before.contains(&format!("admin: 127.0.0.1:{admin}")));
     drop(qs);
 
     // a second quickstart while the first's ports are taken by someone else fails and leaves
