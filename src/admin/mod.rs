@@ -16,7 +16,11 @@ use crate::app::AppState;
 use crate::pipeline::{full, ResBody};
 
 pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
-    if req.uri().path().starts_with("/admin/") {
+    // Only the read-only probes and metrics are open; everything else (every /admin/* route,
+    // and any other path) passes the admin checks first.
+    let open = req.method() == Method::GET
+        && matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    if !open {
         let checked = st.admin.check(
             req.method(),
             req.uri().authority().map(|a| a.as_str()),

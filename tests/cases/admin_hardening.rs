@@ -230,6 +230,27 @@ async fn foreign_host_origin_and_missing_token_are_refused_and_probes_stay_open(
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(switches(&h).await, vec!["agent:x"]);
+    // every other path and method needs the checks too (no routing trick skips them)
+    for (m, path) in [
+        ("POST", "/admin"),
+        ("POST", "//admin/kill"),
+        ("POST", "/Admin/kill"),
+        ("POST", "/metrics/../admin/kill"),
+        ("POST", "/metrics"),
+        ("PUT", "/admin/kill"),
+        ("GET", "/nope"),
+    ] {
+        let r = send(
+            h.admin(),
+            admin_req(m, h.admin(), path)
+                .header(json.0, json.1)
+                .body(Full::new(Bytes::from(body)))
+                .expect("request"),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{m} {path}");
+    }
+    assert_eq!(switches(&h).await, vec!["agent:x"]);
     // read-only probes: no token, any Host
     for path in ["/healthz", "/readyz", "/metrics"] {
         let r = send(h.admin(), get(path)).await;
