@@ -54,17 +54,24 @@ impl AdminAuth {
                 "admin API: requests from web pages (Sec-Fetch-Site) are refused",
             ));
         }
-        let host = match headers.get(header::HOST) {
-            Some(h) => h.to_str().ok(),
-            None => authority,
-        };
-        match host {
-            Some(h) if host_allowed(h, &self.hosts) => {}
-            _ => {
-                return Err(Refusal::Forbidden(
-                    "admin API: Host must be an IP address, localhost or a name in admin_hosts",
-                ))
-            }
+        // Every name the request gives for the server must be allowed: the Host header(s) and
+        // the URI's authority (HTTP/2, or an absolute-form request line).
+        let mut names: Vec<Option<&str>> = headers
+            .get_all(header::HOST)
+            .iter()
+            .map(|h| h.to_str().ok())
+            .collect();
+        if let Some(a) = authority {
+            names.push(Some(a));
+        }
+        let allowed = !names.is_empty()
+            && names
+                .iter()
+                .all(|n| n.is_some_and(|h| host_allowed(h, &self.hosts)));
+        if !allowed {
+            return Err(Refusal::Forbidden(
+                "admin API: Host must be an IP address, localhost or a name in admin_hosts",
+            ));
         }
         if !self.token_matches(headers) {
             return Err(Refusal::Unauthorized);

@@ -175,6 +175,32 @@ async fn foreign_host_origin_and_missing_token_are_refused_and_probes_stay_open(
             .expect("request");
         assert_eq!(send(h.admin(), get).await.status, 403, "GET Host {host:?}");
     }
+    // an absolute-form request line naming another host, a second Host header
+    for (uri, hosts) in [
+        (
+            format!("http://evil.example:{port}/admin/kill"),
+            vec![format!("127.0.0.1:{port}")],
+        ),
+        (
+            "/admin/kill".to_string(),
+            vec![format!("127.0.0.1:{port}"), "evil.example".to_string()],
+        ),
+    ] {
+        let mut b = http::Request::builder()
+            .method("POST")
+            .uri(&uri)
+            .header(json.0, json.1)
+            .header("authorization", &bearer);
+        for hv in &hosts {
+            b = b.header("host", hv);
+        }
+        let r = send(
+            h.admin(),
+            b.body(Full::new(Bytes::from(body))).expect("req"),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{uri} {hosts:?}");
+    }
     // Origin (any value) and browser fetch metadata
     for (k, v) in [
         ("origin", format!("http://127.0.0.1:{port}")),
