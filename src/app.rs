@@ -45,8 +45,8 @@ pub struct AppState {
     pub audit: Option<(AuditSink, AuditArgs)>,
     /// Rate-limit buckets, the state backend and the clock: outlive config reloads.
     pub limiters: Limiters,
-    /// Bearer token the admin API requires, if any.
-    pub admin_token: Option<String>,
+    /// The admin API's bearer token and allowed `Host` names.
+    pub admin: crate::admin::auth::AdminAuth,
     /// MCP tool definitions seen and their pins: outlive config reloads.
     pub mcp: crate::mcp::Catalog,
 }
@@ -146,6 +146,7 @@ pub async fn start_with_clock(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<RunningApp> {
     let state_store = open_state(&loaded.state, clock.clone())?;
+    let admin = crate::admin::resolve_auth(&loaded)?;
     let metrics = Arc::new(Metrics::new());
     metrics.set_policy_version(&loaded.snapshot.policy.version);
     let mut loaded = loaded;
@@ -171,7 +172,7 @@ pub async fn start_with_clock(
         ready: AtomicBool::new(false),
         last_reload_error: std::sync::Mutex::new(None),
         limiters: Limiters::new(clock, state_store),
-        admin_token: loaded.admin_token.clone(),
+        admin,
         mcp: crate::mcp::Catalog::default(),
     });
     let (tx, rx) = watch::channel(false);

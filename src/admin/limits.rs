@@ -113,7 +113,8 @@ pub async fn set_kill(st: &Arc<AppState>, req: Request<Incoming>) -> Response<Re
     list_kills(st).await
 }
 
-/// `GET /admin/usage?tenant=T[&agent=A][&run=R][&day=YYYY-MM-DD]`.
+/// `GET /admin/usage?tenant=T[&agent=A[&run=R]][&day=YYYY-MM-DD]`: agent and run counters
+/// belong to the tenant given (none when omitted).
 pub async fn usage(st: &Arc<AppState>, query: Option<&str>) -> Response<ResBody> {
     let mut tenant = None;
     let mut agent = None;
@@ -141,11 +142,18 @@ pub async fn usage(st: &Arc<AppState>, query: Option<&str>) -> Response<ResBody>
     }
     if let Some(a) = &agent {
         names.push("agent_spent_usd");
-        keys.push(agent_key(a, &d));
+        keys.push(agent_key(tenant.as_deref(), a, &d));
     }
     if let Some(r) = &run {
+        // run budgets belong to a tenant's agent: name them (tenant omitted = no tenant)
+        let Some(a) = &agent else {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "error": "run needs agent (and tenant, when the agent has one)" }),
+            );
+        };
         names.push("run_spent_usd");
-        keys.push(run_key(r));
+        keys.push(run_key(tenant.as_deref(), a, r));
     }
     if keys.is_empty() {
         return json_response(

@@ -1,7 +1,9 @@
 //! The admin listener: /healthz, /readyz, /metrics, POST /admin/reload, GET/POST /admin/kill,
-//! GET /admin/usage, POST /admin/mcp/pin. Never on the agent port. `/admin/*` needs the bearer token when one is
-//! configured (it must be when the admin address is not loopback).
+//! GET /admin/usage, POST /admin/mcp/pin. Never on the agent port. `/admin/*` always needs the
+//! bearer token (configured, or generated into a 0600 file), a local `Host`, no `Origin`, and
+//! `Content-Type: application/json` on POST (`auth.rs`); the probes and metrics stay open.
 
+pub mod auth;
 mod limits;
 
 use std::sync::atomic::Ordering;
@@ -14,16 +16,40 @@ use crate::app::AppState;
 use crate::pipeline::{full, ResBody};
 
 pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
-    if req.uri().path().starts_with("/admin/") && !authorized(st, req.headers()) {
-        let mut r = text(
-            StatusCode::UNAUTHORIZED,
-            "admin API: bearer token required\n",
+    // Only the read-only probes and metrics are open; everything else (every /admin/* route,
+    // and any other path) passes the admin checks first.
+    let open = req.method() == Method::GET
+        && matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    if !open {
+        let checked = st.admin.check(
+            req.method(),
+            req.uri().authority().map(|a| a.as_str()),
+            req.headers(),
         );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-        return r;
+        match checked {
+            Ok(()) => {}
+            Err(auth::Refusal::Unauthorized) => {
+                let mut r = text(
+                    StatusCode::UNAUTHORIZED,
+                    "admin API: bearer token required (toolwall writes it to its admin token file at start)\n",
+                );
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+                return r;
+            }
+            Err(auth::Refusal::Forbidden(why)) => {
+                tracing::warn!(target: "toolwall::admin", path = %req.uri().path(), "{why}");
+                return text(StatusCode::FORBIDDEN, &format!("{why}\n"));
+            }
+            Err(auth::Refusal::NotJson) => {
+                return text(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "admin API: POST bodies must be sent as Content-Type: application/json\n",
+                )
+            }
+        }
     }
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
@@ -127,24 +153,37 @@ async fn mcp_pin(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody
     }
 }
 
-/// Whether the request carries the admin bearer token (always, when none is configured).
-fn authorized(st: &AppState, headers: &http::HeaderMap) -> bool {
-    let Some(token) = &st.admin_token else {
-        return true;
-    };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    constant_time_eq(presented.trim().as_bytes(), token.as_bytes())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// The admin API's credentials: the configured token (`admin_token_env`), else the token in
+/// the admin token file, generated (random, 0600) on first start. The file's path is logged,
+/// never the token.
+pub fn resolve_auth(loaded: &crate::config::LoadedConfig) -> anyhow::Result<auth::AdminAuth> {
+    let hosts = loaded.admin_hosts.clone();
+    if let Some(t) = &loaded.admin_token {
+        return Ok(auth::AdminAuth {
+            token: t.clone(),
+            hosts,
+            token_file: None,
+        });
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let path = &loaded.admin_token_file;
+    let (token, created) = auth::load_or_create_token(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read or create the admin token file {}: {e} (set admin_token_env, or \
+             admin_token_file to a writable place)",
+            path.display()
+        )
+    })?;
+    tracing::info!(
+        target: "toolwall::admin",
+        token_file = %path.display(),
+        created,
+        "admin API token: send it as `Authorization: Bearer <token>`; toolwall kill / mcp pin read this file"
+    );
+    Ok(auth::AdminAuth {
+        token,
+        hosts,
+        token_file: Some(path.clone()),
+    })
 }
 
 fn json_response(status: StatusCode, v: &serde_json::Value) -> Response<ResBody> {

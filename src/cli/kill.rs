@@ -1,7 +1,12 @@
 //! `toolwall kill on|off (--tenant T | --agent A | --tool N | --workflow W | --all)`: flip a kill
 //! switch through the admin API (`POST /admin/kill`); `toolwall mcp pin` re-pins MCP tool
 //! definitions the same way (`POST /admin/mcp/pin`).
+//!
+//! The admin address and token come from the flags, else from the config (`-c`, else
+//! ./toolwall.yaml, else the quickstart directory): its `admin:` address and its token — the
+//! `admin_token_env` variable, or the admin token file toolwall generated at start.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,8 +35,106 @@ pub struct KillTarget {
     pub all: bool,
 }
 
+/// Where the admin API is and how to authenticate to it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AdminClient {
+    /// Admin API base URL; default: the config's `admin:` address, else http://127.0.0.1:9901.
+    #[arg(long)]
+    pub admin: Option<String>,
+    /// Admin bearer token.
+    #[arg(long, env = "TOOLWALL_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// File holding the admin bearer token (toolwall writes `admin.token` at start).
+    #[arg(long, env = "TOOLWALL_ADMIN_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The running toolwall's config: its admin address and token file; default
+    /// ./toolwall.yaml, else the quickstart directory's.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+}
+
+impl AdminClient {
+    /// (base URL, token) or a usage error.
+    fn resolve(&self) -> Result<(String, Option<String>), String> {
+        let config = match &self.config {
+            Some(c) => Some(c.clone()),
+            None => [
+                PathBuf::from("toolwall.yaml"),
+                crate::config::quickstart::default_dir().join("toolwall.yaml"),
+            ]
+            .into_iter()
+            .find(|p| p.exists()),
+        };
+        let settings = match &config {
+            Some(c) => match crate::config::compile::admin_client_settings(c) {
+                Ok(s) => Some(s),
+                // a config named on the command line must be readable; a found one may not be
+                Err(e) if self.config.is_some() => return Err(e),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let url = match (&self.admin, &settings) {
+            (Some(a), _) => a.clone(),
+            (None, Some(s)) => match s.admin.parse::<std::net::SocketAddr>() {
+                Ok(a) => format!("http://{}", local_address(a)),
+                Err(_) => return Err(format!("the config's admin `{}` is not host:port", s.admin)),
+            },
+            (None, None) => "http://127.0.0.1:9901".to_string(),
+        };
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p)
+                .map(|t| t.trim().to_string())
+                .map_err(|e| format!("cannot read the admin token file {}: {e}", p.display()))
+        };
+        // A token found by looking (not named with -c) only goes to a local admin API.
+        let settings = settings.filter(|_| self.config.is_some() || is_local(&url));
+        let token = if let Some(t) = &self.token {
+            Some(t.clone())
+        } else if let Some(f) = &self.token_file {
+            Some(read(f)?)
+        } else if let Some(s) = &settings {
+            match &s.token_env {
+                Some(env) => std::env::var(env).ok().filter(|t| !t.trim().is_empty()),
+                None if s.token_file.exists() => Some(read(&s.token_file)?),
+                None => None,
+            }
+        } else {
+            None
+        };
+        Ok((url, token.map(|t| t.trim().to_string())))
+    }
+}
+
+/// Whether an admin URL points at this host (loopback address or `localhost`).
+fn is_local(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    match uri.host() {
+        Some(h) => {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    }
+}
+
+/// The address to connect to for a listener bound to `a` (an unspecified address means this
+/// host's loopback).
+fn local_address(a: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match a.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, a.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, a.port()).into(),
+        _ => a,
+    }
+}
+
 /// Send the request; print the switches now on. Exit 0 on success, 1 if refused, 2 on I/O.
-pub fn kill(on: bool, target: &KillTarget, admin: &str, token: Option<&str>) -> i32 {
+pub fn kill(on: bool, target: &KillTarget, client: &AdminClient) -> i32 {
     let body = json!({
         "on": on,
         "all": target.all,
@@ -40,24 +143,25 @@ pub fn kill(on: bool, target: &KillTarget, admin: &str, token: Option<&str>) -> 
         "tool": target.tool,
         "workflow": target.workflow,
     });
-    post_admin("kill", admin, "/admin/kill", token, &body)
+    post_admin("kill", client, "/admin/kill", &body)
 }
 
 /// `toolwall mcp pin --adapter N [--tool T]`: accept the server's current definitions.
-pub fn mcp_pin(adapter: &str, tool: Option<&str>, admin: &str, token: Option<&str>) -> i32 {
+pub fn mcp_pin(adapter: &str, tool: Option<&str>, client: &AdminClient) -> i32 {
     let body = json!({"adapter": adapter, "tool": tool});
-    post_admin("mcp pin", admin, "/admin/mcp/pin", token, &body)
+    post_admin("mcp pin", client, "/admin/mcp/pin", &body)
 }
 
 /// POST a JSON body to the admin API and print the answer. Exit 0 on 200, 1 if refused, 2 on
 /// I/O or usage errors.
-fn post_admin(
-    what: &str,
-    admin: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &serde_json::Value,
-) -> i32 {
+fn post_admin(what: &str, client: &AdminClient, path: &str, body: &serde_json::Value) -> i32 {
+    let (admin, token) = match client.resolve() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("toolwall {what}: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -71,7 +175,7 @@ fn post_admin(
     let url = format!("{}{path}", admin.trim_end_matches('/'));
     rt.block_on(async move {
         let mut req = Request::post(&url).header("content-type", "application/json");
-        if let Some(t) = token {
+        if let Some(t) = &token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match req.body(Full::new(Bytes::from(body.to_string()))) {

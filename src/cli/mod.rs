@@ -42,6 +42,18 @@ pub enum Command {
         /// Config file; default ./toolwall.yaml, else the embedded quickstart.
         #[arg(short, long)]
         config: Option<PathBuf>,
+        /// Quickstart only: where its files go (default ~/.local/state/toolwall/quickstart).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Quickstart only: the agent listener (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Quickstart only: the admin listener (default 127.0.0.1:9901).
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+        /// Quickstart only: the demo payments API (default 127.0.0.1:8081).
+        #[arg(long)]
+        demo: Option<std::net::SocketAddr>,
     },
     /// Compile config, adapters, schemas and policies; print `file:line:col: message` errors.
     Check {
@@ -102,12 +114,8 @@ pub enum Command {
         state: OnOff,
         #[command(flatten)]
         target: kill::KillTarget,
-        /// Admin API base URL.
-        #[arg(long, default_value = "http://127.0.0.1:9901")]
-        admin: String,
-        /// Admin bearer token.
-        #[arg(long, env = "TOOLWALL_ADMIN_TOKEN", hide_env_values = true)]
-        token: Option<String>,
+        #[command(flatten)]
+        client: kill::AdminClient,
     },
     /// MCP adapters: accept the server's current tool definitions.
     #[command(subcommand)]
@@ -131,12 +139,8 @@ pub enum McpCommand {
         /// Only this tool (as the server names it); default every tool of the adapter.
         #[arg(long)]
         tool: Option<String>,
-        /// Admin API base URL.
-        #[arg(long, default_value = "http://127.0.0.1:9901")]
-        admin: String,
-        /// Admin bearer token.
-        #[arg(long, env = "TOOLWALL_ADMIN_TOKEN", hide_env_values = true)]
-        token: Option<String>,
+        #[command(flatten)]
+        client: kill::AdminClient,
     },
 }
 
@@ -223,7 +227,21 @@ pub const EXIT_USAGE: i32 = 2;
 /// Run one parsed command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { config } => run::run(config),
+        Command::Run {
+            config,
+            dir,
+            listen,
+            admin,
+            demo,
+        } => run::run(run::RunOptions {
+            config,
+            dir,
+            ports: crate::config::quickstart::Ports {
+                listen,
+                admin,
+                demo,
+            },
+        }),
         Command::Check { config } => check::check(&config),
         Command::Policy {
             command:
@@ -296,15 +314,13 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Kill {
             state,
             target,
-            admin,
-            token,
-        } => kill::kill(state == OnOff::On, &target, &admin, token.as_deref()),
+            client,
+        } => kill::kill(state == OnOff::On, &target, &client),
         Command::Mcp(McpCommand::Pin {
             adapter,
             tool,
-            admin,
-            token,
-        }) => kill::mcp_pin(&adapter, tool.as_deref(), &admin, token.as_deref()),
+            client,
+        }) => kill::mcp_pin(&adapter, tool.as_deref(), &client),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

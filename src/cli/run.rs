@@ -6,24 +6,93 @@ use std::path::PathBuf;
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::config::{load_snapshot, quickstart};
 
-pub fn run(config: Option<PathBuf>) -> i32 {
-    let (path, is_quickstart) = match config {
-        Some(p) => (p, false),
-        None if PathBuf::from("toolwall.yaml").exists() => (PathBuf::from("toolwall.yaml"), false),
+/// `toolwall run` options beyond the config file: where the quickstart goes and its ports.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub config: Option<PathBuf>,
+    /// Quickstart directory (default `quickstart::default_dir()`).
+    pub dir: Option<PathBuf>,
+    pub ports: quickstart::Ports,
+}
+
+pub fn run(opts: RunOptions) -> i32 {
+    let overrides = opts.ports.listen.is_some()
+        || opts.ports.admin.is_some()
+        || opts.ports.demo.is_some()
+        || opts.dir.is_some();
+    let (path, quickstart_dir) = match opts.config {
+        Some(p) => (p, None),
+        None if PathBuf::from("toolwall.yaml").exists() => (PathBuf::from("toolwall.yaml"), None),
         None => {
-            let dir = quickstart::default_dir();
-            match quickstart::materialize(&dir) {
-                Ok(p) => (p, true),
+            let dir = opts.dir.clone().unwrap_or_else(quickstart::default_dir);
+            // A start that fails removes what it created (and only that).
+            let created = !dir.exists();
+            let lock = match quickstart::lock(&dir) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("{e}");
+                    if created {
+                        let _ = std::fs::remove_dir_all(&dir);
+                    }
+                    return EXIT_USAGE;
+                }
+            };
+            match quickstart::materialize(&dir, opts.ports) {
+                Ok(p) => (
+                    p,
+                    Some(QuickstartDir {
+                        dir,
+                        created,
+                        _lock: lock,
+                    }),
+                ),
                 Err(e) => {
                     eprintln!(
                         "cannot write the quickstart config to {}: {e}",
                         dir.display()
                     );
+                    if created {
+                        let _ = std::fs::remove_dir_all(&dir);
+                    }
                     return EXIT_USAGE;
                 }
             }
         }
     };
+    if overrides && quickstart_dir.is_none() {
+        eprintln!(
+            "--dir, --listen, --admin and --demo apply to the embedded quickstart; \
+             {} is used instead (set the addresses in it)",
+            path.display()
+        );
+        return EXIT_USAGE;
+    }
+    if let Some(q) = &quickstart_dir {
+        // On stderr before anything else, so scripts and the README can find it.
+        eprintln!(
+            "toolwall quickstart directory: {} (config, policies, adapters, keys, audit, state, admin.token)",
+            q.dir.display()
+        );
+    }
+    let code = run_config(&path, quickstart_dir.is_some());
+    if let Some(q) = quickstart_dir {
+        if code != EXIT_OK && q.created {
+            let _ = std::fs::remove_dir_all(&q.dir);
+        }
+    }
+    code
+}
+
+struct QuickstartDir {
+    dir: PathBuf,
+    /// Whether this start created it (then a failed start removes it).
+    created: bool,
+    /// Held while this quickstart runs: a second one on the same directory is refused.
+    _lock: std::fs::File,
+}
+
+fn run_config(path: &std::path::Path, is_quickstart: bool) -> i32 {
+    let path = path.to_path_buf();
     let loaded = match load_snapshot(&path, true) {
         Ok(l) => l,
         Err(diags) => {
@@ -35,7 +104,7 @@ pub fn run(config: Option<PathBuf>) -> i32 {
                 path.display(),
                 diags.0.len()
             );
-            return 1;
+            return super::EXIT_FAILED;
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -43,6 +43,10 @@ pub struct LoadedConfig {
     pub state: StateSpec,
     /// Bearer token the admin API requires (`admin_token_env`).
     pub admin_token: Option<String>,
+    /// Without `admin_token_env`: where the admin token is read from or generated into.
+    pub admin_token_file: PathBuf,
+    /// `Host` names the admin API answers to besides IP literals and `localhost`.
+    pub admin_hosts: Vec<String>,
     /// TLS (with client-certificate verification) on the agent listener, for `identity.mtls`.
     pub agent_tls: Option<Arc<rustls::ServerConfig>>,
     /// Connection limits of both listeners (not reloadable).
@@ -442,6 +446,12 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         by_name.insert(a.name.clone(), i);
         by_authority.insert(a.upstream.authority.to_ascii_lowercase(), i);
     }
+    let admin_token_file = admin_token_file(&raw, base);
+    let admin_hosts = raw
+        .admin_hosts
+        .iter()
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
     let snapshot = Snapshot {
         version,
         mode: raw.mode,
@@ -476,6 +486,8 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         warnings,
         state,
         admin_token,
+        admin_token_file,
+        admin_hosts,
         agent_tls,
         listener,
     })
@@ -573,6 +585,41 @@ fn load_audit(
         hmac_key,
         args: a.args,
         auditor,
+    })
+}
+
+/// The admin token file of a config: `admin_token_file`, else `admin.token` beside the SQLite
+/// state file, else beside the config file.
+pub fn admin_token_file(raw: &RawConfig, base: &Path) -> PathBuf {
+    if let Some(f) = &raw.admin_token_file {
+        return base.join(f);
+    }
+    match raw.state.backend {
+        StateBackend::Sqlite => {
+            let db = base.join(raw.state.path.as_deref().unwrap_or("state/toolwall.db"));
+            db.parent().unwrap_or(base).join("admin.token")
+        }
+        StateBackend::Redis => base.join("admin.token"),
+    }
+}
+
+/// What the admin CLI clients (`toolwall kill`, `toolwall mcp pin`) need from a config file:
+/// the admin address, the token's environment variable if named, and the token file.
+pub struct AdminClientSettings {
+    pub admin: String,
+    pub token_env: Option<String>,
+    pub token_file: PathBuf,
+}
+
+pub fn admin_client_settings(config_path: &Path) -> Result<AdminClientSettings, String> {
+    let text = std::fs::read_to_string(config_path)
+        .map_err(|e| format!("{}: cannot read: {e}", config_path.display()))?;
+    let raw: RawConfig = parse_yaml(config_path, &text).map_err(|d| d.to_string())?;
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    Ok(AdminClientSettings {
+        admin: raw.admin.clone(),
+        token_env: raw.admin_token_env.clone(),
+        token_file: admin_token_file(&raw, base),
     })
 }
 
@@ -877,6 +924,14 @@ where
         if !(p.is_empty() || p.starts_with('/')) {
             return Err(at(p)(format!(
                 "tool {name}: cost_from_response `{p}` is not a JSON pointer (e.g. /usage/cost_usd)"
+            )));
+        }
+        // The estimate is what concurrent calls reserve: without one they would all be
+        // admitted while the budget still has any room (spend bounded only by concurrency).
+        if !rt.cost_usd.is_some_and(|c| c > 0.0) {
+            return Err(at("cost_from_response:")(format!(
+                "tool {name}: cost_from_response needs cost_usd > 0, the most one call may cost \
+                 (reserved before forwarding, so concurrent calls cannot overspend the budget)"
             )));
         }
     }

@@ -44,6 +44,14 @@ pub struct RawConfig {
     /// a loopback address.
     #[serde(default)]
     pub admin_token_env: Option<String>,
+    /// Without `admin_token_env`: the file toolwall reads the admin token from, or writes a
+    /// random one to (mode 0600) on first start; relative to the config file. Default
+    /// `admin.token` beside the SQLite state file, or beside the config file with Redis.
+    #[serde(default)]
+    pub admin_token_file: Option<String>,
+    /// `Host` names the admin API answers to besides IP addresses and `localhost`.
+    #[serde(default)]
+    pub admin_hosts: Vec<String>,
     /// The signed, hash-chained audit stream (PRODUCT.md §8); absent: no stream.
     #[serde(default)]
     pub audit: Option<RawAudit>,

@@ -732,7 +732,7 @@ impl Exchange {
         for (_, p) in self.pending.drain() {
             if let Pending::Call(mut c) = p {
                 if let Some(s) = c.spend.take() {
-                    crate::stage::limits::settle_after_failure(s, rej.reason).await;
+                    crate::stage::limits::settle_after_forward_error(s, &rej).await;
                 }
                 c.ctx.outcome = Some(Outcome::Refused(rej.clone()));
                 answers.push(c.ctx.decision_id.clone());

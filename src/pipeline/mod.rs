@@ -128,7 +128,7 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
         Ok(resp) => resp,
         Err(rej) => {
             if let Some(reservation) = spend {
-                limits::settle_after_failure(reservation, rej.reason).await;
+                limits::settle_after_forward_error(reservation, &rej).await;
             }
             return refuse(&mut ctx, rej);
         }

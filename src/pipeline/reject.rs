@@ -214,6 +214,9 @@ pub struct Reject {
     pub violations: Vec<Violation>,
     /// Seconds for a `Retry-After` header (rate limits).
     pub retry_after: Option<u64>,
+    /// An upstream failure before any byte of the request was sent (connect error): the
+    /// call's spend reservation may be released. Every other upstream failure keeps it.
+    pub nothing_sent: bool,
 }
 
 impl Reject {
@@ -224,6 +227,7 @@ impl Reject {
             policy_reasons: Vec::new(),
             violations: Vec::new(),
             retry_after: None,
+            nothing_sent: false,
         }
     }
 

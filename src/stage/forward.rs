@@ -151,14 +151,19 @@ pub async fn forward(
 
     match tokio::time::timeout(adapter.timeout, adapter.client.request(req)).await {
         Ok(Ok(resp)) => Ok(resp),
-        Ok(Err(e)) => Err(Reject::new(
-            Reason::UpstreamUnavailable,
-            format!(
-                "upstream {} failed: {}",
-                adapter.upstream.authority,
-                error_chain(&e)
-            ),
-        )),
+        Ok(Err(e)) => {
+            let mut r = Reject::new(
+                Reason::UpstreamUnavailable,
+                format!(
+                    "upstream {} failed: {}",
+                    adapter.upstream.authority,
+                    error_chain(&e)
+                ),
+            );
+            // Only a failed connect proves the tool never saw the call (spend is released).
+            r.nothing_sent = e.is_connect();
+            Err(r)
+        }
         Err(_) => Err(Reject::new(
             Reason::UpstreamTimeout,
             format!(

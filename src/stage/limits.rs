@@ -426,14 +426,46 @@ pub fn secs_to_next_day(now: DateTime<Utc>, zone: BudgetZone) -> u64 {
     }
 }
 
-pub fn run_key(run_id: &str) -> String {
-    format!("spend:run:{run_id}")
+/// One key component: `%` and `:` percent-encoded so that components cannot run into each
+/// other; an absent one (no tenant) is `%-`, which no encoded value can be.
+fn key_part(out: &mut String, v: Option<&str>) {
+    match v {
+        None => out.push_str("%-"),
+        Some(v) => {
+            for c in v.chars() {
+                match c {
+                    '%' => out.push_str("%25"),
+                    ':' => out.push_str("%3A"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+}
+
+/// A run's budget belongs to its tenant and agent: another tenant (or agent) naming the same
+/// run id has a counter of its own.
+pub fn run_key(tenant: Option<&str>, agent: &str, run_id: &str) -> String {
+    let mut k = String::from("spend:run:");
+    key_part(&mut k, tenant);
+    k.push(':');
+    key_part(&mut k, Some(agent));
+    k.push(':');
+    key_part(&mut k, Some(run_id));
+    k
 }
 pub fn tenant_key(tenant: &str, day: &str) -> String {
     format!("spend:tenant:{tenant}:{day}")
 }
-pub fn agent_key(agent: &str, day: &str) -> String {
-    format!("spend:agent:{agent}:{day}")
+/// An agent's day budget, per tenant: the same agent name under two tenants is two agents.
+pub fn agent_key(tenant: Option<&str>, agent: &str, day: &str) -> String {
+    let mut k = String::from("spend:agent:");
+    key_part(&mut k, tenant);
+    k.push(':');
+    key_part(&mut k, Some(agent));
+    k.push(':');
+    k.push_str(day);
+    k
 }
 
 /// The budgets of `spec` that apply to this principal, one per key (the strictest limit
@@ -457,14 +489,20 @@ pub fn budgets_for(
         }
         let (key, ttl) = match rule.scope {
             SpendScope::Run => match &principal.run_id {
-                Some(r) => (run_key(r), RUN_TTL_SECS),
+                Some(r) => (
+                    run_key(principal.tenant.as_deref(), &principal.agent, r),
+                    RUN_TTL_SECS,
+                ),
                 None => continue,
             },
             SpendScope::TenantDay => match &principal.tenant {
                 Some(t) => (tenant_key(t, &d), DAY_TTL_SECS),
                 None => continue,
             },
-            SpendScope::AgentDay => (agent_key(&principal.agent, &d), DAY_TTL_SECS),
+            SpendScope::AgentDay => (
+                agent_key(principal.tenant.as_deref(), &principal.agent, &d),
+                DAY_TTL_SECS,
+            ),
         };
         if let Some(i) = budgets.iter().position(|b| b.key == key) {
             if rule.limit < budgets[i].limit {
@@ -495,7 +533,14 @@ pub fn usage_doc(
     let get = |k: String| usd(state.usage_cached(&k).unwrap_or(0));
     let mut doc = serde_json::Map::new();
     if let Some(r) = &principal.run_id {
-        doc.insert("run_spent_usd".into(), json!(get(run_key(r))));
+        doc.insert(
+            "run_spent_usd".into(),
+            json!(get(run_key(
+                principal.tenant.as_deref(),
+                &principal.agent,
+                r
+            ))),
+        );
     }
     if let Some(t) = &principal.tenant {
         doc.insert(
@@ -505,7 +550,11 @@ pub fn usage_doc(
     }
     doc.insert(
         "agent_spent_today_usd".into(),
-        json!(get(agent_key(&principal.agent, &d))),
+        json!(get(agent_key(
+            principal.tenant.as_deref(),
+            &principal.agent,
+            &d
+        ))),
     );
     Value::Object(doc)
 }
@@ -646,6 +695,16 @@ pub async fn settle_after_response(
         .ok()
         .and_then(|v| v.pointer(pointer).and_then(|c| c.as_f64()));
     let actual = match real {
+        Some(usd) if micros(usd) > reservation.estimate => {
+            tracing::warn!(
+                tool = %tool.name,
+                cost_usd = usd,
+                estimate_usd = crate::state::usd(reservation.estimate),
+                "the real cost exceeds the tool's cost_usd estimate: raise cost_usd to the most one call may cost, \
+                 or concurrent calls can overshoot budgets by the difference each"
+            );
+            micros(usd)
+        }
         Some(usd) => micros(usd),
         None => {
             tracing::warn!(tool = %tool.name, pointer = %pointer, "response carries no cost; committing the estimate");
@@ -658,13 +717,31 @@ pub async fn settle_after_response(
     Ok(full(bytes))
 }
 
-/// Settle after the upstream failed: a timed-out call may have happened upstream, so its
-/// estimate stays counted; a call that never reached the upstream is released.
+/// Settle a call that did not complete. Refused before forwarding (policy, audit, a refused
+/// batch): released. Any failure once the call went to the upstream (`UpstreamUnavailable`,
+/// `UpstreamTimeout`, an unreadable or uninspectable response): the tool may have run, so the
+/// estimate is committed — only `settle_after_forward_error` with a failed connect releases.
 pub async fn settle_after_failure(reservation: SpendReservation, reason: Reason) {
-    let actual = if reason == Reason::UpstreamTimeout {
-        reservation.estimate
-    } else {
+    let actual = match reason {
+        Reason::UpstreamUnavailable
+        | Reason::UpstreamTimeout
+        | Reason::ResponseNotInspectable
+        | Reason::ToolOutputInvalid => reservation.estimate,
+        _ => 0,
+    };
+    if let Err(e) = reservation.settle(actual).await {
+        tracing::warn!(error = %e, "settling spend after an upstream failure failed");
+    }
+}
+
+/// Settle after `forward` failed: released only when nothing of the request was sent (the
+/// connection could not be made); a request written and then lost (the upstream dropped the
+/// connection, reset it, answered garbage, timed out) may have run: its estimate stays.
+pub async fn settle_after_forward_error(reservation: SpendReservation, rej: &Reject) {
+    let actual = if rej.nothing_sent {
         0
+    } else {
+        reservation.estimate
     };
     if let Err(e) = reservation.settle(actual).await {
         tracing::warn!(error = %e, "settling spend after an upstream failure failed");
@@ -742,6 +819,25 @@ mod tests {
         );
         assert_eq!(parse_offset("02:00"), None);
         assert_eq!(parse_offset("+25:00"), None);
+    }
+
+    #[test]
+    fn budget_keys_keep_tenants_agents_and_runs_apart() {
+        let keys = [
+            run_key(Some("a"), "x", "r1"),
+            run_key(Some("b"), "x", "r1"),
+            run_key(None, "x", "r1"),
+            run_key(Some("a"), "y", "r1"),
+            run_key(Some("a:x"), "r1", "z"),
+            run_key(Some("a"), "x:r1", "z"),
+            run_key(Some("%-"), "x", "r1"),
+            agent_key(Some("a"), "x", "2026-11-21"),
+            agent_key(Some("b"), "x", "2026-11-21"),
+            agent_key(None, "x", "2026-11-21"),
+        ];
+        let distinct: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        assert_eq!(run_key(Some("a:b"), "c%", "r"), "spend:run:a%3Ab:c%25:r");
     }
 
     #[test]
@@ -844,7 +940,7 @@ mod tests {
             time_zone: None,
         };
         let spec = LimitsSpec::compile(&raw, &RawKill::default()).expect("spec");
-        let key = agent_key("a1", &day(clock.now(), spec.day_offset));
+        let key = agent_key(Some("acme"), "a1", &day(clock.now(), spec.day_offset));
         {
             let store: SharedState = Arc::new(
                 crate::state::sqlite::SqliteStore::open(&path, clock.clone()).expect("open"),

@@ -8,6 +8,9 @@ use std::time::Duration;
 use chrono::TimeZone;
 use toolwall::state::FakeClock;
 
+use bytes::Bytes;
+use http_body_util::Full;
+
 use crate::common::*;
 
 fn clock_at(h: u32, m: u32, s: u32) -> Arc<FakeClock> {
@@ -298,8 +301,13 @@ async fn kill_switches_take_effect_on_the_next_call() {
 
     // off again with the CLI
     let admin_url = format!("http://{}", h.admin());
+    // the token comes from the config's admin token file (state/admin.token)
+    let config = h.dir.path().join("toolwall.yaml");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
-        .args(["kill", "off", "--tenant", "acme", "--admin", &admin_url])
+        .args([
+            "kill", "off", "--tenant", "acme", "--admin", &admin_url, "-c",
+        ])
+        .arg(&config)
         .output()
         .expect("run toolwall kill");
     assert!(
@@ -309,7 +317,8 @@ async fn kill_switches_take_effect_on_the_next_call() {
     );
     assert_eq!(send(h.agent(), buy()).await.status, 200);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
-        .args(["kill", "on", "--all", "--admin", &admin_url])
+        .args(["kill", "on", "--all", "--admin", &admin_url, "-c"])
+        .arg(&config)
         .output()
         .expect("run toolwall kill");
     assert!(
@@ -331,12 +340,11 @@ async fn admin_api_requires_the_bearer_token_when_configured() {
     )
     .await;
     let body = r#"{"on":true,"all":true}"#;
-    assert_eq!(
-        admin_post(h.admin(), "/admin/kill", body, None)
-            .await
-            .status,
-        401
-    );
+    let no_token = admin_req("POST", h.admin(), "/admin/kill")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    assert_eq!(send(h.admin(), no_token).await.status, 401);
     assert_eq!(
         admin_post(h.admin(), "/admin/kill", body, Some("wrong"))
             .await
@@ -351,7 +359,10 @@ async fn admin_api_requires_the_bearer_token_when_configured() {
     );
     // probes stay open
     assert_eq!(admin_get(h.admin(), "/healthz").await.status, 200);
-    assert_eq!(admin_get(h.admin(), "/admin/kill").await.status, 401);
+    let no_token = admin_req("GET", h.admin(), "/admin/kill")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    assert_eq!(send(h.admin(), no_token).await.status, 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -177,10 +177,17 @@ fn audit_records(dir: &Path) -> Vec<Value> {
 
 async fn run_client(url: &str, admin: &str, mode: &str) -> Value {
     let (url, admin, mode) = (url.to_string(), admin.to_string(), mode.to_string());
+    let token = admin
+        .trim_start_matches("http://")
+        .parse()
+        .ok()
+        .and_then(crate::common::admin_token_for)
+        .unwrap_or_default();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(crate::common::python())
             .arg(mcp_dir().join("client.py"))
             .args([&url, &admin, &mode])
+            .env("TOOLWALL_ADMIN_TOKEN", &token)
             .output()
             .expect("the test Python runs")
     })

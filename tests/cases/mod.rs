@@ -1,3 +1,4 @@
+mod admin_hardening;
 mod audit;
 mod audit_hardening;
 mod cli;

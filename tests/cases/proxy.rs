@@ -271,10 +271,7 @@ async fn reload_swaps_policy_and_keeps_the_good_config_on_error() {
     );
     let policy_path = h.dir.path().join("policies/toolwall.rego");
     std::fs::write(&policy_path, POLICY.replace("amount > 100", "amount > 10")).expect("write");
-    let post = req("POST", "/admin/reload")
-        .body(Full::new(Bytes::new()))
-        .expect("req");
-    let r = send(h.admin(), post).await;
+    let r = admin_post(h.admin(), "/admin/reload", "", None).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(
         send(h.agent(), json_post("/echo/v1/refunds", body))
@@ -284,10 +281,7 @@ async fn reload_swaps_policy_and_keeps_the_good_config_on_error() {
     );
     // a broken policy is refused and the previous one stays in force
     std::fs::write(&policy_path, "package toolwall\ndecision := {").expect("write");
-    let post = req("POST", "/admin/reload")
-        .body(Full::new(Bytes::new()))
-        .expect("req");
-    let r = send(h.admin(), post).await;
+    let r = admin_post(h.admin(), "/admin/reload", "", None).await;
     assert_eq!(r.status, 422);
     assert!(String::from_utf8_lossy(&r.body).contains("toolwall.rego:"));
     assert_eq!(

@@ -271,6 +271,9 @@ async fn two_toolwall_processes_share_one_budget_and_one_kill_switch() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_toolwall"))
         .args(["kill", "on", "--tool", "shop.free", "--admin"])
         .arg(format!("http://{}", a.admin))
+        // its token: the admin.token the process wrote beside its config (redis state)
+        .arg("-c")
+        .arg(a._dir.path().join("toolwall.yaml"))
         .output()
         .expect("toolwall kill");
     assert!(

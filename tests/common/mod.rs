@@ -317,6 +317,7 @@ impl Harness {
             None => toolwall::app::start(loaded).await,
         }
         .expect("start");
+        register_admin_token(app.admin_addr, &app.state.admin.token);
         Harness { app, dir }
     }
 
@@ -394,10 +395,11 @@ pub fn get(target: &str) -> Request<Full<Bytes>> {
         .expect("request")
 }
 
-/// JSON POST against the admin port, optionally with a bearer token.
+/// JSON POST against the admin port (Host: its address), with `token`, or when `None` the
+/// token of the harness listening there (the admin API always needs one).
 pub async fn admin_post(addr: SocketAddr, path: &str, body: &str, token: Option<&str>) -> Reply {
-    let mut b = req("POST", path).header("content-type", "application/json");
-    if let Some(t) = token {
+    let mut b = admin_req("POST", addr, path).header("content-type", "application/json");
+    if let Some(t) = token.map(String::from).or_else(|| admin_token_for(addr)) {
         b = b.header("authorization", format!("Bearer {t}"));
     }
     send(
@@ -408,9 +410,13 @@ pub async fn admin_post(addr: SocketAddr, path: &str, body: &str, token: Option<
     .await
 }
 
-/// Plain GET against the admin port.
+/// GET against the admin port, with the harness's admin token.
 pub async fn admin_get(addr: SocketAddr, path: &str) -> Reply {
-    send(addr, get(path)).await
+    let mut b = admin_req("GET", addr, path);
+    if let Some(t) = admin_token_for(addr) {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    send(addr, b.body(Full::new(Bytes::new())).expect("request")).await
 }
 
 /// An upstream that answers every request with `body` (JSON) and counts what reaches it.
@@ -619,4 +625,29 @@ pub fn python() -> std::path::PathBuf {
         return venv;
     }
     "python3".into()
+}
+
+/// Admin tokens of the running harnesses, by admin address (the admin API always needs one:
+/// generated into `admin.token` beside the state when the config names none).
+static ADMIN_TOKENS: std::sync::LazyLock<Mutex<std::collections::HashMap<SocketAddr, String>>> =
+    std::sync::LazyLock::new(|| Mutex::new(std::collections::HashMap::new()));
+
+pub fn register_admin_token(addr: SocketAddr, token: &str) {
+    ADMIN_TOKENS
+        .lock()
+        .expect("lock")
+        .insert(addr, token.to_string());
+}
+
+/// The admin token of the harness whose admin listener is `addr`.
+pub fn admin_token_for(addr: SocketAddr) -> Option<String> {
+    ADMIN_TOKENS.lock().expect("lock").get(&addr).cloned()
+}
+
+/// A request to the admin port as the CLI sends it: `Host` is the listener's address.
+pub fn admin_req(method: &str, addr: SocketAddr, target: &str) -> http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(target)
+        .header("host", addr.to_string())
 }

@@ -5,6 +5,7 @@ Prints one JSON object with what each step observed; the Rust test asserts on it
 """
 
 import json
+import os
 import sys
 
 import anyio
@@ -92,7 +93,8 @@ async def main() -> None:
         out["tools_after_change"] = sorted(t.name for t in tools.tools)
         out["mutable_changed"] = call_summary(await c.call_tool("mutable", {"x": "2"}))
         async with httpx.AsyncClient() as h:
-            r = await h.post(f"{admin}/admin/mcp/pin", json={"adapter": "crm"})
+            auth = {"authorization": "Bearer " + os.environ.get("TOOLWALL_ADMIN_TOKEN", "")}
+            r = await h.post(f"{admin}/admin/mcp/pin", json={"adapter": "crm"}, headers=auth)
             out["repin"] = {"status": r.status_code, "body": r.json() if r.status_code == 200 else r.text}
         tools = await c.list_tools(cache_mode="bypass")
         out["tools_after_repin"] = sorted(t.name for t in tools.tools)
