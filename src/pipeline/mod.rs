@@ -143,8 +143,14 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
         }
         Some(plan) if redact::is_event_stream(resp.headers()) => {
             let (p, b) = resp.into_parts();
-            let body =
-                redact::redact_event_stream(b, snap.redactor.clone(), plan, app.metrics.clone());
+            let audit = redact::StreamAudit::for_call(app, &ctx, p.status);
+            let body = redact::redact_event_stream(
+                b,
+                snap.redactor.clone(),
+                plan,
+                app.metrics.clone(),
+                audit,
+            );
             (p, body)
         }
         Some(plan) => {

@@ -248,16 +248,16 @@ fn push_field(out: &mut String, name: &str, value: &str) {
     out.push('\n');
 }
 
-/// An event with the fields of `ev` (`event`, `id`, `retry`) and `data` as its data, one
+/// An event with the fields of `ev` (`id`, `event`, `retry`, in that order) and `data` as its data, one
 /// `data:` line per line of `data` (split at CR LF, LF or CR), ended by a blank line.
 /// Comments and ignored fields of the original are not kept.
 pub fn rebuild_event(ev: &Event, data: &str) -> Bytes {
     let mut out = String::with_capacity(data.len() + 32);
-    if let Some(e) = &ev.event {
-        push_field(&mut out, "event", e);
-    }
     if let Some(id) = &ev.id {
         push_field(&mut out, "id", id);
+    }
+    if let Some(e) = &ev.event {
+        push_field(&mut out, "event", e);
     }
     if let Some(r) = ev.retry {
         out.push_str(&format!("retry: {r}\n"));
@@ -492,7 +492,7 @@ mod tests {
         let rebuilt = rebuild_event(&ev[0], "{\"b\":2}\nline\r\nx\ry");
         assert_eq!(
             &rebuilt[..],
-            b"event: message\nid: 1\nretry: 5\ndata: {\"b\":2}\ndata: line\ndata: x\ndata: y\n\n"
+            b"id: 1\nevent: message\nretry: 5\ndata: {\"b\":2}\ndata: line\ndata: x\ndata: y\n\n"
         );
         let (back, _) = parse_all(&rebuilt);
         assert_eq!(back[0].data.as_deref(), Some("{\"b\":2}\nline\nx\ny"));

@@ -7,4 +7,5 @@ mod parsing;
 mod proxy;
 mod redact;
 mod redis;
+mod sse_hardening;
 mod upstream;
