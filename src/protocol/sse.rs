@@ -248,9 +248,9 @@ fn push_field(out: &mut String, name: &str, value: &str) {
     out.push('\n');
 }
 
-/// An event with the fields of `ev` (`id`, `event`, `retry`, in that order) and `data` as its data, one
-/// `data:` line per line of `data` (split at CR LF, LF or CR), ended by a blank line.
-/// Comments and ignored fields of the original are not kept.
+/// An event with the fields of `ev` (`id`, `event`, `retry`, in that order) and `data` as
+/// its data, one `data:` line per line of `data` (split at CR LF, LF or CR), ended by a blank
+/// line. Comments and ignored fields of the original are not kept.
 pub fn rebuild_event(ev: &Event, data: &str) -> Bytes {
     let mut out = String::with_capacity(data.len() + 32);
     if let Some(id) = &ev.id {
@@ -501,5 +501,78 @@ mod tests {
         let (ev, _) = parse_all(b"idle: 9\ndata: x\n\n");
         assert!(withheld_event(&ev[0]).is_empty());
         assert_eq!(&rebuild_event(&ev[0], "")[..], b"data: \n\n");
+    }
+
+    /// The fuzz target's property on pseudo-random streams (run in CI, unlike the fuzzer):
+    /// any chunking reads the same fields, the raw spans add up, a rebuilt event reads back.
+    #[test]
+    fn random_streams_parse_alike_in_any_chunking() {
+        const ALPHABET: &[u8] = b"\r\n\r\n: dataidevntry\0\xEF\xBB\xBF\xFF\xC3\xA9x1";
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (next() % 64) as usize;
+            let stream: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let (whole, whole_tail) = parse_all(&stream);
+            let mut p = Parser::new();
+            let mut chunked = Vec::new();
+            let mut at = 0;
+            while at < stream.len() {
+                let end = (at + 1 + (next() % 5) as usize).min(stream.len());
+                chunked.extend(p.push(&stream[at..end]));
+                at = end;
+            }
+            let chunked_tail = p.finish();
+            let key = |e: &Event| {
+                (
+                    e.data.clone(),
+                    e.event.clone(),
+                    e.id.clone(),
+                    e.retry,
+                    e.utf8,
+                )
+            };
+            assert_eq!(
+                whole.iter().map(key).collect::<Vec<_>>(),
+                chunked.iter().map(key).collect::<Vec<_>>(),
+                "{stream:?}"
+            );
+            let tail_key =
+                |t: &Option<Event>| t.as_ref().map(|e| (e.data.clone(), e.id.clone(), e.retry));
+            let empty = Some((None, None, None));
+            let (a, b) = (tail_key(&whole_tail), tail_key(&chunked_tail));
+            assert!(
+                a == b || a.or(empty.clone()) == b.or(empty.clone()),
+                "{stream:?}"
+            );
+            for (events, tail) in [(&whole, &whole_tail), (&chunked, &chunked_tail)] {
+                let all: Vec<u8> = events
+                    .iter()
+                    .chain(tail.iter())
+                    .flat_map(|e| e.raw.iter().copied())
+                    .collect();
+                assert_eq!(all, stream);
+            }
+            for e in whole.iter().chain(whole_tail.iter()) {
+                let data = e.data.clone().unwrap_or_default();
+                let (back, rest) = parse_all(&rebuild_event(e, &data));
+                assert!(rest.is_none());
+                assert_eq!(back.len(), 1);
+                assert_eq!(back[0].data.as_deref(), Some(data.as_str()));
+                assert_eq!(
+                    (&back[0].event, &back[0].id, back[0].retry),
+                    (&e.event, &e.id, e.retry)
+                );
+                let (w, _) = parse_all(&withheld_event(e));
+                assert!(w.iter().all(|x| x.data.is_none()));
+            }
+        }
     }
 }
