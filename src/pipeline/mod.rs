@@ -141,7 +141,11 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
             let (p, b) = resp.into_parts();
             (p, b.boxed())
         }
-        Some(plan) if redact::is_event_stream(resp.headers()) => {
+        // a compressed stream falls through to `redact_response`, which refuses it
+        Some(plan)
+            if redact::is_event_stream(resp.headers())
+                && !redact::is_compressed(resp.headers()) =>
+        {
             let (p, b) = resp.into_parts();
             let audit = redact::StreamAudit::for_call(app, &ctx, p.status);
             let body = redact::redact_event_stream(

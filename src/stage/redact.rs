@@ -118,11 +118,7 @@ pub async fn redact_response(
     metrics: &Metrics,
 ) -> Result<(http::response::Parts, Bytes), Reject> {
     let (mut parts, body) = resp.into_parts();
-    if parts
-        .headers
-        .get(CONTENT_ENCODING)
-        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
-    {
+    if is_compressed(&parts.headers) {
         return Err(Reject::new(
             Reason::ResponseNotInspectable,
             "the tool answered with a compressed body that must be redacted",
@@ -153,6 +149,14 @@ pub async fn redact_response(
     };
     parts.headers.remove(CONTENT_LENGTH);
     Ok((parts, out))
+}
+
+/// Whether a body carries a content coding other than `identity` (it cannot be scanned).
+pub fn is_compressed(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
 }
 
 /// Whether a response is a server-sent event stream (redacted event by event, never buffered).

@@ -16,9 +16,12 @@ import rego.v1
 decision := {"allow": true, "reasons": [], "redact": ["email", "credit_card"]}
 "#;
 
-/// An upstream that answers every request with an event stream written as `writes`, one
-/// write every 30 ms (so each tends to arrive as its own chunk), then closes.
-async fn sse_upstream(writes: Vec<Vec<u8>>) -> std::net::SocketAddr {
+const SSE_HEAD: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+
+/// An upstream that answers every request with `head`, then an event stream written as
+/// `writes`, one write every 30 ms (so each tends to arrive as its own chunk), then closes.
+async fn sse_upstream(head: &'static [u8], writes: Vec<Vec<u8>>) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
@@ -37,7 +40,6 @@ async fn sse_upstream(writes: Vec<Vec<u8>>) -> std::net::SocketAddr {
                         Ok(n) => req.extend_from_slice(&buf[..n]),
                     }
                 }
-                let head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
                 if s.write_all(head).await.is_err() {
                     return;
                 }
@@ -79,7 +81,7 @@ async fn event_stream_tricks_are_redacted_and_audited() {
         // a last event without its blank line: a client discards it, toolwall withholds it
         b"data: leak@example.com".to_vec(),
     ];
-    let up = sse_upstream(writes).await;
+    let up = sse_upstream(SSE_HEAD, writes).await;
     let keys = tempfile::tempdir().expect("tmp");
     assert_eq!(toolwall::cli::audit::keygen(&keys.path().join("k"), "t"), 0);
     let extra = format!(
@@ -167,4 +169,24 @@ async fn event_stream_tricks_are_redacted_and_audited() {
             "event_too_large": false,
         })
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_event_stream_is_refused_not_relayed() {
+    // the upstream ignores `Accept-Encoding: identity` (or lies about it): bytes toolwall
+    // cannot read as events must not reach a client that would decode them
+    let body = b"data: jane.doe@example.com\n\n".to_vec();
+    let head: &'static [u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n";
+    let up = sse_upstream(head, vec![body]).await;
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{up}"), ""))],
+        POLICY,
+        "",
+    )
+    .await;
+    let r = send(h.agent(), get("/echo/sse")).await;
+    assert_eq!(r.status, 502, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.reasons(), vec!["response_not_inspectable"]);
+    assert!(!String::from_utf8_lossy(&r.body).contains("jane.doe"));
+    assert!(r.headers.get("content-encoding").is_none());
 }
