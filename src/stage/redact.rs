@@ -270,7 +270,7 @@ enum Payload {
 }
 
 impl Payload {
-    /// JSON pointers of the strings that a later event may continue ("" for text).
+    /// JSON pointers of the strings and numbers a later event may continue ("" for text).
     fn keys(&self) -> Vec<String> {
         match self {
             Payload::Text(_) => vec![String::new()],
@@ -283,24 +283,37 @@ impl Payload {
         }
     }
 
-    fn text_at(&self, key: &str) -> Option<&str> {
+    /// The text at `key`: a string, or a number as written (`4` then `242…` is a card too).
+    fn text_at(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
         match self {
-            Payload::Text(s) if key.is_empty() => Some(s),
-            Payload::Json(_, v, _) => v.pointer(key).and_then(Value::as_str),
+            Payload::Text(s) if key.is_empty() => Some(Cow::Borrowed(s)),
+            Payload::Json(_, v, _) => match v.pointer(key)? {
+                Value::String(s) => Some(Cow::Borrowed(s)),
+                Value::Number(n) => Some(Cow::Owned(n.to_string())),
+                _ => None,
+            },
             _ => None,
         }
     }
 
+    /// The text at `key` to edit in place (a number becomes a string).
     fn text_mut(&mut self, key: &str) -> Option<&mut String> {
         match self {
             Payload::Text(s) if key.is_empty() => Some(s),
-            Payload::Json(_, v, dirty) => match v.pointer_mut(key) {
-                Some(Value::String(s)) => {
-                    *dirty = true;
-                    Some(s)
+            Payload::Json(_, v, dirty) => {
+                let target = v.pointer_mut(key)?;
+                if let Value::Number(n) = target {
+                    *target = Value::String(n.to_string());
                 }
-                _ => None,
-            },
+                match target {
+                    Value::String(s) => {
+                        *dirty = true;
+                        Some(s)
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -312,7 +325,7 @@ impl Payload {
                 .keys()
                 .iter()
                 .filter_map(|k| self.text_at(k))
-                .map(str::len)
+                .map(|t| t.len())
                 .sum(),
             Payload::None | Payload::Withheld => 0,
         }
@@ -321,7 +334,7 @@ impl Payload {
 
 fn string_leaves(v: &Value, ptr: &mut String, out: &mut Vec<String>) {
     match v {
-        Value::String(_) => out.push(ptr.clone()),
+        Value::String(_) | Value::Number(_) => out.push(ptr.clone()),
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
                 let len = ptr.len();
@@ -498,31 +511,19 @@ impl SseRedact {
             changed |= self.redact_str(f);
         }
         [ev.event, ev.id] = fields;
+        // the data as the client reads it, unredacted: an entity that starts in a held event
+        // is found against the original text, before this event's own redaction masks part of it
         let payload = match ev.data.take() {
             None => Payload::None,
-            Some(d) => match serde_json::from_str::<serde::de::IgnoredAny>(&d) {
-                Ok(_) => {
-                    let (redacted, findings) =
-                        self.redactor.redact_bytes(d.as_bytes(), true, &self.plan);
-                    changed |= self.count(&findings);
-                    let text = String::from_utf8_lossy(&redacted).into_owned();
-                    match serde_json::from_str::<Value>(&text) {
-                        Ok(v) => {
-                            changed |= matches!(redacted, std::borrow::Cow::Owned(_));
-                            Payload::Json(text, v, false)
-                        }
-                        Err(_) => Payload::Withheld,
-                    }
-                }
+            Some(d) => match serde_json::from_str::<Value>(&d) {
+                // a bare number (or `true`, `null`) is read as the text it is
+                Ok(v) if !(v.is_object() || v.is_array() || v.is_string()) => Payload::Text(d),
+                Ok(v) => Payload::Json(d, v, false),
                 Err(_) if matches!(d.trim_start().chars().next(), Some('{' | '[' | '"')) => {
                     // looks like JSON a lax client would read, but not JSON toolwall can see into
                     Payload::Withheld
                 }
-                Err(_) => {
-                    let mut d = d;
-                    changed |= self.redact_str(&mut d);
-                    Payload::Text(d)
-                }
+                Err(_) => Payload::Text(d),
             },
         };
         if let Payload::Withheld = payload {
@@ -539,6 +540,40 @@ impl SseRedact {
             at: std::time::Instant::now(),
         });
         self.across_events();
+        // then the event on its own
+        let Some(mut held) = self.held.pop_back() else {
+            return;
+        };
+        match &mut held.payload {
+            Payload::Text(d) => held.changed |= self.redact_str(d),
+            Payload::Json(d, v, dirty) if !*dirty => {
+                let (redacted, findings) =
+                    self.redactor.redact_bytes(d.as_bytes(), true, &self.plan);
+                held.changed |= self.count(&findings);
+                if let std::borrow::Cow::Owned(out) = redacted {
+                    held.changed = true;
+                    match String::from_utf8(out)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<Value>(&t).ok().map(|v| (t, v)))
+                    {
+                        Some((t, nv)) => {
+                            *d = t;
+                            *v = nv;
+                        }
+                        None => {
+                            self.report.withheld += 1;
+                            held.payload = Payload::Withheld;
+                        }
+                    }
+                }
+            }
+            Payload::Json(_, v, _) => {
+                let (findings, _) = self.redactor.redact_json_in_place(v, &self.plan);
+                held.changed |= self.count(&findings);
+            }
+            Payload::None | Payload::Withheld => {}
+        }
+        self.held.push_back(held);
     }
 
     /// Entities that run from held events into the newest one: every part is masked.
@@ -575,29 +610,46 @@ impl SseRedact {
             let mut joined = String::new();
             let mut spans = Vec::with_capacity(parts.len());
             for &(i, from) in &parts {
-                let s = self.held[i].payload.text_at(&key).unwrap_or("");
+                let s = self.held[i].payload.text_at(&key).unwrap_or_default();
                 let start = joined.len();
                 joined.push_str(s.get(from..).unwrap_or(""));
                 spans.push((i, from, start, joined.len()));
             }
             let new_start = spans.last().map_or(0, |s| s.2);
-            let (_, findings) = self.redactor.redact_text(&joined, &self.plan);
-            let mut hits: Vec<(usize, usize, &'static str)> = findings
-                .iter()
-                .filter(|f| f.action != crate::redact::Action::Keep)
-                .filter_map(|f| Some((f.start?, f.end?, f.entity.name())))
-                .filter(|&(a, b, _)| a < new_start && b > new_start)
-                .collect();
+            // an entity that straddles the boundary ends within the window after it; it is
+            // looked for from the start of each part too, as a client that shows each
+            // event's text on its own would read it (`before` + `4242…`: from `4242`)
+            let mut end = (new_start + SSE_WINDOW_BYTES).min(joined.len());
+            while !joined.is_char_boundary(end) {
+                end += 1;
+            }
+            let mut hits: Vec<(usize, usize, &'static str)> = Vec::new();
+            for &(_, _, js, _) in &spans[..spans.len() - 1] {
+                let Some(window) = joined.get(js..end) else {
+                    continue;
+                };
+                let (_, findings) = self.redactor.redact_text(window, &self.plan);
+                hits.extend(
+                    findings
+                        .iter()
+                        .filter(|f| f.action != crate::redact::Action::Keep)
+                        .filter_map(|f| Some((f.start? + js, f.end? + js, f.entity.name())))
+                        .filter(|&(a, b, _)| a < new_start && b > new_start),
+                );
+            }
             if hits.is_empty() {
                 continue;
             }
-            hits.sort_by_key(|h| std::cmp::Reverse(h.0));
-            let mut floor = usize::MAX;
-            for (a, b, entity) in hits {
-                if b > floor {
-                    continue; // overlaps one masked already
+            // overlapping hits (found from different starts) are masked as their union
+            hits.sort_by_key(|h| h.0);
+            let mut merged: Vec<(usize, usize, &'static str)> = Vec::new();
+            for h in hits {
+                match merged.last_mut() {
+                    Some(m) if h.0 < m.1 => m.1 = m.1.max(h.1),
+                    _ => merged.push(h),
                 }
-                floor = a;
+            }
+            for (a, b, entity) in merged.into_iter().rev() {
                 self.report.across_events += 1;
                 *self.report.redacted.entry(entity).or_default() += 1;
                 for &(i, from, js, je) in spans.iter().rev() {
@@ -819,5 +871,83 @@ mod tests {
         let big = vec![b'a'; SSE_MAX_EVENT_BYTES + 1];
         let (_, stop) = relay.chunk(&big);
         assert!(stop && relay.report.too_large);
+    }
+
+    /// The class, not the example: a secret split at every position over two events, as
+    /// text or JSON (`@` escaped or not), with every line ending, in random chunkings, next to
+    /// an invalid byte: what a client reads never holds it, and every chunking reads the same.
+    #[test]
+    fn split_secrets_never_reach_the_client() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let ends: [&[u8]; 4] = [b"\n\n", b"\r\r", b"\r\n\r\n", b"\n\r\n"];
+        for secret in ["jane.doe@example.com", "4242 4242 4242 4242"] {
+            for cut in 0..=secret.len() {
+                for json in [false, true] {
+                    let mut stream = Vec::new();
+                    for (n, part) in [&secret[..cut], &secret[cut..]].into_iter().enumerate() {
+                        if n == 0 && next() % 2 == 0 {
+                            stream.extend_from_slice(b"data: \xFF before\n\n");
+                        }
+                        let part = if json && next() % 2 == 0 {
+                            part.replace('@', "\\u0040")
+                        } else {
+                            part.to_string()
+                        };
+                        if json {
+                            stream.extend_from_slice(
+                                format!("data: {{\"t\":\"{part}\"}}").as_bytes(),
+                            );
+                        } else {
+                            stream.extend_from_slice(format!("data: {part}").as_bytes());
+                        }
+                        stream.extend_from_slice(ends[(next() % 4) as usize]);
+                    }
+                    let whole = relayed(&stream, stream.len());
+                    let chunked = relayed(&stream, 1 + (next() % 6) as usize);
+                    // the same events (a raw event ended by a CR at a chunk's end may leave
+                    // its LF out when the next one is rebuilt)
+                    let fields = |b: &[u8]| {
+                        let (ev, _) = crate::protocol::sse::parse_all(b);
+                        ev.into_iter()
+                            .filter(|e| e.data.is_some())
+                            .map(|e| (e.data, e.id))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(
+                        fields(&whole),
+                        fields(&chunked),
+                        "{:?}",
+                        String::from_utf8_lossy(&stream)
+                    );
+                    let text = std::str::from_utf8(&whole).expect("UTF-8 only");
+                    let (events, tail) = crate::protocol::sse::parse_all(text.as_bytes());
+                    assert!(tail.is_none());
+                    let seen: String = events
+                        .iter()
+                        .filter_map(|e| e.data.as_deref())
+                        .map(|d| match serde_json::from_str::<Value>(d) {
+                            Ok(Value::Object(m)) => {
+                                m.get("t").and_then(Value::as_str).unwrap_or("").to_string()
+                            }
+                            Ok(Value::String(t)) => t,
+                            _ => d.to_string(),
+                        })
+                        .collect();
+                    for leak in ["jane.doe", "@example", "4242 4242 4242"] {
+                        assert!(
+                            !seen.contains(leak),
+                            "{leak} in {seen:?} from {:?}",
+                            String::from_utf8_lossy(&stream)
+                        );
+                    }
+                }
+            }
+        }
     }
 }

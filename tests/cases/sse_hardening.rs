@@ -72,10 +72,11 @@ async fn event_stream_tricks_are_redacted_and_audited() {
         b"\rdata: 5555 4444 now\r\r".to_vec(),
         // one byte that is not UTF-8 next to an email
         b"data: mail bob@example.org \xFF\n\n".to_vec(),
-        // chunk boundaries inside CR LF pairs
+        // chunk boundaries inside CR LF pairs (`to ` keeps the last text event from joining the
+        // one before it, so the bytes do not depend on how long events are held)
         b"data: {\"a\":\"x@example.com\"}\r".to_vec(),
         b"\n\r".to_vec(),
-        b"\nid: 5\r\ndata: tail@example.net\r\n\r\n".to_vec(),
+        b"\nid: 5\r\ndata: to tail@example.net\r\n\r\n".to_vec(),
         // JSON a lax client reads (NaN) but toolwall cannot: withheld, its id kept
         b"id: 9\ndata: {\"e\":\"eve\\u0040example.com\",\"n\":NaN}\n\n".to_vec(),
         // a last event without its blank line: a client discards it, toolwall withholds it
@@ -105,7 +106,7 @@ async fn event_stream_tricks_are_redacted_and_audited() {
         "data: [CREDIT_CARD] now\n\n",
         "data: mail [EMAIL] \u{FFFD}\n\n",
         "data: {\"a\":\"[EMAIL]\"}\n\n",
-        "id: 5\ndata: [EMAIL]\n\n",
+        "id: 5\ndata: to [EMAIL]\n\n",
         "id: 9\n\n",
     );
     assert_eq!(got, want);
