@@ -134,6 +134,16 @@ async fn event_stream_tricks_are_redacted_and_audited() {
     for e in std::fs::read_dir(&audit).expect("dir").flatten() {
         text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
     }
+    // the stream's record is part of the signed chain like any other
+    let pubkey = keys.path().join("k/audit.pub");
+    let (code, out, err) = toolwall(&[
+        "audit",
+        "verify",
+        audit.to_str().expect("utf8"),
+        "--keys",
+        pubkey.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
     drop(dir);
     for leak in [
         "4242 4242",
