@@ -146,7 +146,8 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
             if redact::is_event_stream(resp.headers())
                 && !redact::is_compressed(resp.headers()) =>
         {
-            let (p, b) = resp.into_parts();
+            let (mut p, b) = resp.into_parts();
+            p.headers.remove(http::header::CONTENT_LENGTH); // redaction changes the length
             let audit = redact::StreamAudit::for_call(app, &ctx, p.status);
             let body = redact::redact_event_stream(
                 b,

@@ -201,3 +201,28 @@ async fn a_compressed_event_stream_is_refused_not_relayed() {
     assert!(!String::from_utf8_lossy(&r.body).contains("jane.doe"));
     assert!(r.headers.get("content-encoding").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redacted_event_stream_drops_the_upstream_content_length() {
+    // redaction changes the length: the upstream's Content-Length must not frame the answer
+    let body = b"data: mail jane.doe@example.com now\n\n".to_vec();
+    let head: &'static [u8] =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 37\r\n\r\n";
+    assert_eq!(body.len(), 37);
+    let up = sse_upstream(head, vec![body]).await;
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{up}"), ""))],
+        POLICY,
+        "",
+    )
+    .await;
+    let r = send(h.agent(), get("/echo/sse")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(&r.body[..], b"data: mail [EMAIL] now\n\n");
+    assert_ne!(
+        r.headers
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some("37")
+    );
+}
