@@ -615,11 +615,11 @@ impl Exchange {
             let status = resp.status();
             let body = read_all(resp.into_body()).await?;
             let messages = if event_stream {
-                let mut buf = BytesMut::from(&body[..]);
-                buf.extend_from_slice(b"\n\n");
-                sse::split_events(&mut buf)
+                let (events, tail) = sse::parse_all(&body);
+                events
                     .into_iter()
-                    .filter_map(|(_, d)| d.and_then(|d| serde_json::from_str::<Value>(&d).ok()))
+                    .chain(tail)
+                    .filter_map(|e| e.data.and_then(|d| serde_json::from_str::<Value>(&d).ok()))
                     .collect::<Vec<_>>()
             } else {
                 serde_json::from_slice::<Value>(&body)
@@ -754,7 +754,7 @@ impl Exchange {
         let mut ex = self;
         tokio::spawn(async move {
             let mut data = body.into_data_stream();
-            let mut buf = BytesMut::new();
+            let mut parser = sse::Parser::new();
             loop {
                 // an agent that went away ends the relay at once, even on a quiet stream
                 let chunk = tokio::select! {
@@ -762,20 +762,19 @@ impl Exchange {
                     _ = tx.closed() => return,
                 };
                 let end = chunk.is_none();
-                match chunk {
-                    Some(Ok(c)) => buf.extend_from_slice(&c),
+                let events = match chunk {
+                    Some(Ok(c)) => parser.push(&c),
                     Some(Err(e)) => {
                         let _ = tx.send(Err(e)).await;
                         return;
                     }
-                    None if buf.is_empty() => return,
-                    None => buf.extend_from_slice(b"\n\n"), // a last event without its blank line
-                }
-                let events = sse::split_events(&mut buf);
+                    // a last event without its blank line
+                    None => parser.finish().into_iter().collect(),
+                };
                 if !events.is_empty() {
                     let mut out = BytesMut::new();
-                    for (raw, payload) in events {
-                        out.extend_from_slice(&ex.on_event(raw, payload).await);
+                    for ev in events {
+                        out.extend_from_slice(&ex.on_event(ev).await);
                     }
                     if tx
                         .send(Ok(http_body::Frame::data(out.freeze())))
@@ -793,18 +792,18 @@ impl Exchange {
         BodyExt::boxed(ChannelBody { rx })
     }
 
-    async fn on_event(&mut self, raw: Bytes, payload: Option<String>) -> Bytes {
-        let Some(text) = payload else {
-            return raw;
+    async fn on_event(&mut self, ev: sse::Event) -> Bytes {
+        let Some(text) = ev.data.as_deref() else {
+            return ev.raw;
         };
-        let Ok(msg) = serde_json::from_str::<Value>(&text) else {
-            return raw;
+        let Ok(msg) = serde_json::from_str::<Value>(text) else {
+            return ev.raw;
         };
         let before = msg.clone();
         match self.on_server_message(msg).await {
-            Some(m) if m == before => raw,
-            Some(m) => sse::rebuild_event(&raw, &String::from_utf8_lossy(&serialize(&m))),
-            None => sse::withheld_event(&raw),
+            Some(m) if m == before => ev.raw,
+            Some(m) => sse::rebuild_event(&ev, &String::from_utf8_lossy(&serialize(&m))),
+            None => sse::withheld_event(&ev),
         }
     }
 

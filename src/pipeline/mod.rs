@@ -148,10 +148,21 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
             let (p, b) = resp.into_parts();
             (p, b.boxed())
         }
-        Some(plan) if redact::is_event_stream(resp.headers()) => {
-            let (p, b) = resp.into_parts();
-            let body =
-                redact::redact_event_stream(b, snap.redactor.clone(), plan, app.metrics.clone());
+        // a compressed stream falls through to `redact_response`, which refuses it
+        Some(plan)
+            if redact::is_event_stream(resp.headers())
+                && !redact::is_compressed(resp.headers()) =>
+        {
+            let (mut p, b) = resp.into_parts();
+            p.headers.remove(http::header::CONTENT_LENGTH); // redaction changes the length
+            let audit = redact::StreamAudit::for_call(app, &ctx, p.status);
+            let body = redact::redact_event_stream(
+                b,
+                snap.redactor.clone(),
+                plan,
+                app.metrics.clone(),
+                audit,
+            );
             (p, body)
         }
         Some(plan) => {

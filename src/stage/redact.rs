@@ -118,11 +118,7 @@ pub async fn redact_response(
     metrics: &Metrics,
 ) -> Result<(http::response::Parts, Bytes), Reject> {
     let (mut parts, body) = resp.into_parts();
-    if parts
-        .headers
-        .get(CONTENT_ENCODING)
-        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
-    {
+    if is_compressed(&parts.headers) {
         return Err(Reject::new(
             Reason::ResponseNotInspectable,
             "the tool answered with a compressed body that must be redacted",
@@ -155,6 +151,14 @@ pub async fn redact_response(
     Ok((parts, out))
 }
 
+/// Whether a body carries a content coding other than `identity` (it cannot be scanned).
+pub fn is_compressed(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
+}
+
 /// Whether a response is a server-sent event stream (redacted event by event, never buffered).
 pub fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
@@ -169,43 +173,83 @@ pub fn is_event_stream(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Redact a server-sent event stream as it flows: each complete event (up to its blank line)
-/// is redacted as text and sent on at once, so streaming and ordering are kept. An event
-/// cannot be refused mid-stream: `deny` findings are masked.
+/// An event is held back until this much data text follows it (bytes)...
+pub const SSE_WINDOW_BYTES: usize = 512;
+/// ... or, when a later event arrives, it has been held this long.
+pub const SSE_WINDOW_TIME: std::time::Duration = std::time::Duration::from_millis(250);
+/// At most this many events, and this many bytes, are held back at once.
+pub const SSE_MAX_HELD_EVENTS: usize = 64;
+pub const SSE_MAX_HELD_BYTES: usize = 1 << 20;
+/// A single event larger than this ends the stream (the rest is withheld).
+pub const SSE_MAX_EVENT_BYTES: usize = MAX_RESPONSE_BYTES;
+
+/// Where a redacted event stream reports what it changed or withheld: one `outcome` record
+/// for the call, written when the stream ends.
+pub struct StreamAudit {
+    sink: crate::audit::sink::AuditSink,
+    decision_id: String,
+    tool: Option<&'static str>,
+    status: u16,
+}
+
+impl StreamAudit {
+    /// For the call in `ctx`, if the app keeps an audit stream.
+    pub fn for_call(
+        app: &crate::app::AppState,
+        ctx: &crate::pipeline::ctx::CallCtx,
+        status: http::StatusCode,
+    ) -> Option<Self> {
+        let (sink, _) = app.audit.as_ref()?;
+        Some(StreamAudit {
+            sink: sink.clone(),
+            decision_id: ctx.decision_id.clone(),
+            tool: ctx.tool,
+            status: status.as_u16(),
+        })
+    }
+}
+
+/// Redact a server-sent event stream as it flows (see docs/redaction.md, "Streams (SSE)").
+/// Events are parsed exactly as a client parses them; JSON `data` is redacted as JSON
+/// (escapes decoded), other data as text; an entity split across events is caught within a
+/// window of held-back events; invalid UTF-8 is replaced; data that looks like JSON but does
+/// not parse, an unterminated last event and an oversized event are withheld. An event cannot
+/// be refused mid-stream: `deny` findings are masked.
 pub fn redact_event_stream(
     body: Incoming,
     redactor: Arc<Redactor>,
     plan: ActionPlan,
     metrics: Arc<Metrics>,
+    audit: Option<StreamAudit>,
 ) -> crate::pipeline::ResBody {
     use futures_util::StreamExt;
+    let relay = SseRedact::new(redactor, plan, metrics, audit);
     let data = body.into_data_stream();
     let stream = futures_util::stream::unfold(
-        (data, Vec::<u8>::new(), false),
-        move |(mut data, mut buf, done)| {
-            let redactor = redactor.clone();
-            let plan = plan.clone();
-            let metrics = metrics.clone();
-            async move {
-                if done {
-                    return None;
-                }
-                loop {
-                    if let Some(end) = crate::protocol::sse::event_end(&buf) {
-                        let rest = buf.split_off(end);
-                        let event = std::mem::replace(&mut buf, rest);
-                        let out = redact_event(&redactor, &plan, &metrics, event);
-                        return Some((Ok(http_body::Frame::data(out)), (data, buf, false)));
-                    }
-                    match data.next().await {
-                        Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
-                        Some(Err(e)) => return Some((Err(e), (data, buf, true))),
-                        None if buf.is_empty() => return None,
-                        None => {
-                            let event = std::mem::take(&mut buf);
-                            let out = redact_event(&redactor, &plan, &metrics, event);
-                            return Some((Ok(http_body::Frame::data(out)), (data, buf, true)));
+        (data, relay, false),
+        move |(mut data, mut relay, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                match data.next().await {
+                    Some(Ok(chunk)) => {
+                        let (out, stop) = relay.chunk(&chunk);
+                        if stop || !out.is_empty() {
+                            return Some((Ok(http_body::Frame::data(out)), (data, relay, stop)));
                         }
+                    }
+                    Some(Err(e)) => {
+                        // what is held is complete and redacted; nothing follows it
+                        let _ = relay.finish();
+                        return Some((Err(e), (data, relay, true)));
+                    }
+                    None => {
+                        let out = relay.finish();
+                        if out.is_empty() {
+                            return None;
+                        }
+                        return Some((Ok(http_body::Frame::data(out)), (data, relay, true)));
                     }
                 }
             }
@@ -214,20 +258,490 @@ pub fn redact_event_stream(
     BodyExt::boxed(http_body_util::StreamBody::new(stream))
 }
 
-fn redact_event(
-    redactor: &Redactor,
-    plan: &ActionPlan,
-    metrics: &Metrics,
-    event: Vec<u8>,
-) -> Bytes {
-    let Ok(text) = std::str::from_utf8(&event) else {
-        return Bytes::from(event);
-    };
-    let (out, findings) = redactor.redact_text(text, plan);
-    count(metrics, &findings);
-    match out {
-        std::borrow::Cow::Borrowed(_) => Bytes::from(event),
-        std::borrow::Cow::Owned(s) => Bytes::from(s),
+/// An event's data as it will be sent.
+enum Payload {
+    /// No `data` field.
+    None,
+    Text(String),
+    /// JSON: the redacted text, its parse, and whether the parse was changed since.
+    Json(String, Value, bool),
+    /// Not forwarded (only its `id` / `retry`).
+    Withheld,
+}
+
+impl Payload {
+    /// JSON pointers of the strings and numbers a later event may continue ("" for text).
+    fn keys(&self) -> Vec<String> {
+        match self {
+            Payload::Text(_) => vec![String::new()],
+            Payload::Json(_, v, _) => {
+                let mut out = Vec::new();
+                string_leaves(v, &mut String::new(), &mut out);
+                out
+            }
+            Payload::None | Payload::Withheld => Vec::new(),
+        }
+    }
+
+    /// The text at `key`: a string, or a number as written (`4` then `242…` is a card too).
+    fn text_at(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match self {
+            Payload::Text(s) if key.is_empty() => Some(Cow::Borrowed(s)),
+            Payload::Json(_, v, _) => match v.pointer(key)? {
+                Value::String(s) => Some(Cow::Borrowed(s)),
+                Value::Number(n) => Some(Cow::Owned(n.to_string())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The text at `key` to edit in place (a number becomes a string).
+    fn text_mut(&mut self, key: &str) -> Option<&mut String> {
+        match self {
+            Payload::Text(s) if key.is_empty() => Some(s),
+            Payload::Json(_, v, dirty) => {
+                let target = v.pointer_mut(key)?;
+                if let Value::Number(n) = target {
+                    *target = Value::String(n.to_string());
+                }
+                match target {
+                    Value::String(s) => {
+                        *dirty = true;
+                        Some(s)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn text_len(&self) -> usize {
+        match self {
+            Payload::Text(s) => s.len(),
+            Payload::Json(..) => self
+                .keys()
+                .iter()
+                .filter_map(|k| self.text_at(k))
+                .map(|t| t.len())
+                .sum(),
+            Payload::None | Payload::Withheld => 0,
+        }
+    }
+}
+
+fn string_leaves(v: &Value, ptr: &mut String, out: &mut Vec<String>) {
+    match v {
+        Value::String(_) | Value::Number(_) => out.push(ptr.clone()),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = ptr.len();
+                ptr.push('/');
+                ptr.push_str(&i.to_string());
+                string_leaves(x, ptr, out);
+                ptr.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let len = ptr.len();
+                ptr.push('/');
+                ptr.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                string_leaves(x, ptr, out);
+                ptr.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An event held back, redacted on its own, waiting for what may continue it.
+struct Held {
+    ev: crate::protocol::sse::Event,
+    payload: Payload,
+    /// Not forwarded byte for byte: rebuilt from its (redacted) fields.
+    changed: bool,
+    text: usize,
+    at: std::time::Instant,
+}
+
+impl Held {
+    fn render(mut self) -> Bytes {
+        use crate::protocol::sse;
+        if let Payload::Withheld = self.payload {
+            return sse::withheld_event(&self.ev);
+        }
+        if !self.changed {
+            return self.ev.raw;
+        }
+        let data = match std::mem::replace(&mut self.payload, Payload::None) {
+            Payload::None | Payload::Withheld => return sse::withheld_event(&self.ev),
+            Payload::Text(s) => s,
+            Payload::Json(_, v, true) => match serde_json::to_string(&v) {
+                Ok(s) => s,
+                Err(_) => return sse::withheld_event(&self.ev),
+            },
+            Payload::Json(s, _, false) => s,
+        };
+        sse::rebuild_event(&self.ev, &data)
+    }
+}
+
+/// What a redacted stream did, for its audit record.
+#[derive(Default)]
+struct StreamReport {
+    events: u64,
+    redacted: std::collections::BTreeMap<&'static str, u64>,
+    across_events: u64,
+    invalid_utf8: u64,
+    withheld: u64,
+    incomplete: bool,
+    too_large: bool,
+}
+
+struct SseRedact {
+    redactor: Arc<Redactor>,
+    plan: ActionPlan,
+    metrics: Arc<Metrics>,
+    parser: crate::protocol::sse::Parser,
+    held: std::collections::VecDeque<Held>,
+    held_bytes: usize,
+    held_text: usize,
+    report: StreamReport,
+    audit: Option<StreamAudit>,
+}
+
+impl SseRedact {
+    fn new(
+        redactor: Arc<Redactor>,
+        plan: ActionPlan,
+        metrics: Arc<Metrics>,
+        audit: Option<StreamAudit>,
+    ) -> Self {
+        SseRedact {
+            redactor,
+            plan,
+            metrics,
+            parser: crate::protocol::sse::Parser::new(),
+            held: Default::default(),
+            held_bytes: 0,
+            held_text: 0,
+            report: StreamReport::default(),
+            audit,
+        }
+    }
+
+    /// One chunk from the upstream: what can be sent now, and whether the stream must end.
+    fn chunk(&mut self, chunk: &[u8]) -> (Bytes, bool) {
+        let mut out = Vec::new();
+        for ev in self.parser.push(chunk) {
+            self.event(ev, &mut out);
+        }
+        if self.parser.buffered() > SSE_MAX_EVENT_BYTES {
+            self.report.too_large = true;
+            out.extend_from_slice(&self.release_all());
+            return (Bytes::from(out), true);
+        }
+        self.release(&mut out);
+        (Bytes::from(out), false)
+    }
+
+    /// The upstream ended: everything held, and never an unterminated last event (a client
+    /// discards it; toolwall does not send it on unseen).
+    fn finish(&mut self) -> Bytes {
+        if let Some(tail) = self.parser.finish() {
+            if tail.data.is_some() || tail.id.is_some() || tail.retry.is_some() {
+                self.report.incomplete = true;
+            }
+        }
+        self.release_all()
+    }
+
+    fn count(&mut self, findings: &[Finding]) -> bool {
+        count(&self.metrics, findings);
+        let mut any = false;
+        for f in findings
+            .iter()
+            .filter(|f| f.action != crate::redact::Action::Keep)
+        {
+            *self.report.redacted.entry(f.entity.name()).or_default() += 1;
+            any = true;
+        }
+        any
+    }
+
+    /// Redact text; whether it changed.
+    fn redact_str(&mut self, s: &mut String) -> bool {
+        let (out, findings) = self.redactor.redact_text(s, &self.plan);
+        let changed = self.count(&findings);
+        if let std::borrow::Cow::Owned(o) = out {
+            *s = o;
+            return true;
+        }
+        changed
+    }
+
+    fn event(&mut self, mut ev: crate::protocol::sse::Event, out: &mut Vec<u8>) {
+        if ev.data.is_none() && ev.id.is_none() && ev.retry.is_none() {
+            // dispatches nothing (comments, blank lines, an `event` alone): a keep-alive
+            if ev.raw.iter().any(|&b| b != b'\r' && b != b'\n') {
+                out.extend_from_slice(b":\n\n");
+            }
+            return;
+        }
+        self.report.events += 1;
+        let mut changed = !ev.utf8;
+        if !ev.utf8 {
+            self.report.invalid_utf8 += 1;
+        }
+        // comments and ignored fields are dropped when anything in the raw event is found
+        if let Ok(raw) = std::str::from_utf8(&ev.raw) {
+            let (_, findings) = self.redactor.redact_text(raw, &self.plan);
+            if findings
+                .iter()
+                .any(|f| f.action != crate::redact::Action::Keep)
+            {
+                changed = true;
+            }
+        }
+        let mut fields = [ev.event.take(), ev.id.take()];
+        for f in fields.iter_mut().flatten() {
+            changed |= self.redact_str(f);
+        }
+        [ev.event, ev.id] = fields;
+        // the data as the client reads it, unredacted: an entity that starts in a held event
+        // is found against the original text, before this event's own redaction masks part of it
+        let payload = match ev.data.take() {
+            None => Payload::None,
+            Some(d) => match serde_json::from_str::<Value>(&d) {
+                // a bare number (or `true`, `null`) is read as the text it is
+                Ok(v) if !(v.is_object() || v.is_array() || v.is_string()) => Payload::Text(d),
+                Ok(v) => Payload::Json(d, v, false),
+                Err(_) if matches!(d.trim_start().chars().next(), Some('{' | '[' | '"')) => {
+                    // looks like JSON a lax client would read, but not JSON toolwall can see into
+                    Payload::Withheld
+                }
+                Err(_) => Payload::Text(d),
+            },
+        };
+        if let Payload::Withheld = payload {
+            self.report.withheld += 1;
+        }
+        let text = payload.text_len();
+        self.held_bytes += ev.raw.len();
+        self.held_text += text;
+        self.held.push_back(Held {
+            ev,
+            payload,
+            changed,
+            text,
+            at: std::time::Instant::now(),
+        });
+        self.across_events();
+        // then the event on its own
+        let Some(mut held) = self.held.pop_back() else {
+            return;
+        };
+        match &mut held.payload {
+            Payload::Text(d) => held.changed |= self.redact_str(d),
+            Payload::Json(d, v, dirty) if !*dirty => {
+                let (redacted, findings) =
+                    self.redactor.redact_bytes(d.as_bytes(), true, &self.plan);
+                held.changed |= self.count(&findings);
+                if let std::borrow::Cow::Owned(out) = redacted {
+                    held.changed = true;
+                    match String::from_utf8(out)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<Value>(&t).ok().map(|v| (t, v)))
+                    {
+                        Some((t, nv)) => {
+                            *d = t;
+                            *v = nv;
+                        }
+                        None => {
+                            self.report.withheld += 1;
+                            held.payload = Payload::Withheld;
+                        }
+                    }
+                }
+            }
+            Payload::Json(_, v, _) => {
+                let (findings, _) = self.redactor.redact_json_in_place(v, &self.plan);
+                held.changed |= self.count(&findings);
+            }
+            Payload::None | Payload::Withheld => {}
+        }
+        self.held.push_back(held);
+    }
+
+    /// Entities that run from held events into the newest one: every part is masked.
+    fn across_events(&mut self) {
+        let Some(last) = self.held.len().checked_sub(1) else {
+            return;
+        };
+        if last == 0 {
+            return;
+        }
+        for key in self.held[last].payload.keys() {
+            // (event, offset in its string, start, end in the joined text), oldest first
+            let mut parts: Vec<(usize, usize)> = Vec::new();
+            let mut have = 0;
+            for i in (0..last).rev() {
+                let Some(s) = self.held[i].payload.text_at(&key) else {
+                    continue;
+                };
+                let mut from = s.len().saturating_sub(SSE_WINDOW_BYTES - have);
+                while !s.is_char_boundary(from) {
+                    from += 1;
+                }
+                have += s.len() - from;
+                parts.push((i, from));
+                if have >= SSE_WINDOW_BYTES {
+                    break;
+                }
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            parts.reverse();
+            parts.push((last, 0));
+            let mut joined = String::new();
+            let mut spans = Vec::with_capacity(parts.len());
+            for &(i, from) in &parts {
+                let s = self.held[i].payload.text_at(&key).unwrap_or_default();
+                let start = joined.len();
+                joined.push_str(s.get(from..).unwrap_or(""));
+                spans.push((i, from, start, joined.len()));
+            }
+            let new_start = spans.last().map_or(0, |s| s.2);
+            // an entity that straddles the boundary ends within the window after it; it is
+            // looked for from the start of each part too, as a client that shows each
+            // event's text on its own would read it (`before` + `4242…`: from `4242`)
+            let mut end = (new_start + SSE_WINDOW_BYTES).min(joined.len());
+            while !joined.is_char_boundary(end) {
+                end += 1;
+            }
+            let mut hits: Vec<(usize, usize, &'static str)> = Vec::new();
+            for &(_, _, js, _) in &spans[..spans.len() - 1] {
+                let Some(window) = joined.get(js..end) else {
+                    continue;
+                };
+                let (_, findings) = self.redactor.redact_text(window, &self.plan);
+                hits.extend(
+                    findings
+                        .iter()
+                        .filter(|f| f.action != crate::redact::Action::Keep)
+                        .filter_map(|f| Some((f.start? + js, f.end? + js, f.entity.name())))
+                        .filter(|&(a, b, _)| a < new_start && b > new_start),
+                );
+            }
+            if hits.is_empty() {
+                continue;
+            }
+            // overlapping hits (found from different starts) are masked as their union
+            hits.sort_by_key(|h| h.0);
+            let mut merged: Vec<(usize, usize, &'static str)> = Vec::new();
+            for h in hits {
+                match merged.last_mut() {
+                    Some(m) if h.0 < m.1 => m.1 = m.1.max(h.1),
+                    _ => merged.push(h),
+                }
+            }
+            for (a, b, entity) in merged.into_iter().rev() {
+                self.report.across_events += 1;
+                *self.report.redacted.entry(entity).or_default() += 1;
+                for &(i, from, js, je) in spans.iter().rev() {
+                    if je <= a || js >= b {
+                        continue;
+                    }
+                    let (la, lb) = (a.max(js) - js + from, b.min(je) - js + from);
+                    let held = &mut self.held[i];
+                    held.changed = true;
+                    let Some(s) = held.payload.text_mut(&key) else {
+                        continue;
+                    };
+                    let mask = format!("[{entity}]");
+                    if la <= lb && lb <= s.len() && s.is_char_boundary(la) && s.is_char_boundary(lb)
+                    {
+                        s.replace_range(la..lb, &mask);
+                    } else {
+                        *s = mask;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Send what no later event can continue any more.
+    fn release(&mut self, out: &mut Vec<u8>) {
+        let now = std::time::Instant::now();
+        while self.held.len() > 1 {
+            let Some(front) = self.held.front() else {
+                break;
+            };
+            let after = self.held_text - front.text;
+            let due = after >= SSE_WINDOW_BYTES
+                || now.duration_since(front.at) >= SSE_WINDOW_TIME
+                || self.held.len() > SSE_MAX_HELD_EVENTS
+                || self.held_bytes > SSE_MAX_HELD_BYTES;
+            if !due {
+                break;
+            }
+            self.pop(out);
+        }
+    }
+
+    fn pop(&mut self, out: &mut Vec<u8>) {
+        if let Some(h) = self.held.pop_front() {
+            self.held_bytes -= h.ev.raw.len();
+            self.held_text -= h.text;
+            out.extend_from_slice(&h.render());
+        }
+    }
+
+    fn release_all(&mut self) -> Bytes {
+        let mut out = Vec::new();
+        while !self.held.is_empty() {
+            self.pop(&mut out);
+        }
+        Bytes::from(out)
+    }
+}
+
+impl Drop for SseRedact {
+    /// The stream's audit record, when it changed or withheld anything.
+    fn drop(&mut self) {
+        let r = &self.report;
+        let Some(audit) = self.audit.take() else {
+            return;
+        };
+        if r.redacted.is_empty()
+            && r.invalid_utf8 == 0
+            && r.withheld == 0
+            && !r.incomplete
+            && !r.too_large
+        {
+            return;
+        }
+        let mut rec = serde_json::Map::new();
+        rec.insert("decision_id".into(), Value::from(audit.decision_id.clone()));
+        rec.insert("tool".into(), serde_json::json!(audit.tool));
+        rec.insert("status".into(), Value::from(audit.status));
+        rec.insert(
+            "stream".into(),
+            serde_json::json!({
+                "events": r.events,
+                "redacted": r.redacted,
+                "across_events": r.across_events,
+                "invalid_utf8": r.invalid_utf8,
+                "withheld": r.withheld,
+                "incomplete_tail_withheld": r.incomplete,
+                "event_too_large": r.too_large,
+            }),
+        );
+        audit.sink.record(crate::audit::Kind::Outcome, rec);
     }
 }
 
@@ -270,6 +784,170 @@ mod tests {
                 .value
                 .unwrap_or_else(|| doc.clone());
             assert_eq!(mask_findings(&redactor, &doc, &findings), full, "{doc}");
+        }
+    }
+
+    fn sse_relay() -> SseRedact {
+        let redactor = Arc::new(Redactor::new(&RedactConfig::default()).expect("redactor"));
+        let plan = ActionPlan::from_names(&["email", "credit_card"]).expect("plan");
+        SseRedact::new(redactor, plan, Arc::new(Metrics::new()), None)
+    }
+
+    /// The whole output of a relay fed `stream` in chunks of `size`.
+    fn relayed(stream: &[u8], size: usize) -> Vec<u8> {
+        let mut relay = sse_relay();
+        let mut out = Vec::new();
+        for c in stream.chunks(size.max(1)) {
+            let (o, stop) = relay.chunk(c);
+            out.extend_from_slice(&o);
+            assert!(!stop);
+        }
+        out.extend_from_slice(&relay.finish());
+        out
+    }
+
+    #[test]
+    fn event_streams_redact_alike_in_every_chunking() {
+        let cases: &[(&[u8], &str)] = &[
+            // an email split over three events, a card over two (text and JSON)
+            (
+                b"data: write to jane\n\ndata: .doe@exam\r\rdata: ple.com soon\r\n\r\n",
+                "data: write to [EMAIL]\n\ndata: [EMAIL]\n\ndata: [EMAIL] soon\n\n",
+            ),
+            (
+                b"data: {\"t\":\"4111 1111\"}\n\r\ndata: {\"t\":\" 1111 1111\",\"n\":1}\n\n",
+                "data: {\"t\":\"[CREDIT_CARD]\"}\n\ndata: {\"n\":1,\"t\":\"[CREDIT_CARD]\"}\n\n",
+            ),
+            // other keys do not join; a clean event passes byte for byte
+            (
+                b"data: {\"a\":\"jane.doe\",\"b\":\"x \"}\n\ndata: {\"b\":\"@example.com\"}\r\n\r\ndata: end\n\n",
+                "data: {\"a\":\"jane.doe\",\"b\":\"x \"}\n\ndata: {\"b\":\"@example.com\"}\r\n\r\ndata: end\n\n",
+            ),
+            // escapes decoded, invalid UTF-8 replaced, PII in a comment or unknown field
+            (
+                b"data: \"mail jane\\u0040example.com\"\n\ndata: a\xC3b\n\n: bob@example.org\nid: 1\ndata: ok\n\n",
+                "data: \"mail [EMAIL]\"\n\ndata: a\u{FFFD}b\n\nid: 1\ndata: ok\n\n",
+            ),
+            // JSON-looking data that does not parse: withheld; keep-alives canonical
+            (
+                b": ping bob@example.org\n\nid: 2\ndata: {\"x\": 1e400}\n\ndata: [1,\n\n",
+                ":\n\nid: 2\n\n",
+            ),
+            // the unterminated tail is withheld
+            (b"data: a\n\ndata: jane@example.com", "data: a\n\n"),
+        ];
+        for (stream, want) in cases {
+            for size in [stream.len(), 1, 2, 3, 7] {
+                let got = relayed(stream, size);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    *want,
+                    "{:?} in chunks of {size}",
+                    String::from_utf8_lossy(stream)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn event_streams_hold_back_a_bounded_window() {
+        let mut relay = sse_relay();
+        // the newest event is always held; older ones once 512 bytes of text follow them
+        let (out, _) = relay.chunk(b"data: one\n\n");
+        assert!(out.is_empty());
+        let (out, _) = relay.chunk(b"data: two\n\n");
+        assert!(out.is_empty(), "held: less than the window follows it");
+        let filler = format!("data: {}\n\n", "z".repeat(SSE_WINDOW_BYTES));
+        let (out, _) = relay.chunk(filler.as_bytes());
+        assert_eq!(&out[..], b"data: one\n\ndata: two\n\n");
+        assert_eq!(relay.held.len(), 1);
+        // never more than the cap of events
+        for _ in 0..SSE_MAX_HELD_EVENTS * 2 {
+            let _ = relay.chunk(b"id: 1\n\n");
+            assert!(relay.held.len() <= SSE_MAX_HELD_EVENTS);
+        }
+        // an event larger than the cap ends the stream
+        let mut relay = sse_relay();
+        let big = vec![b'a'; SSE_MAX_EVENT_BYTES + 1];
+        let (_, stop) = relay.chunk(&big);
+        assert!(stop && relay.report.too_large);
+    }
+
+    /// The class, not the example: a secret split at every position over two events, as
+    /// text or JSON (`@` escaped or not), with every line ending, in random chunkings, next to
+    /// an invalid byte: what a client reads never holds it, and every chunking reads the same.
+    #[test]
+    fn split_secrets_never_reach_the_client() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let ends: [&[u8]; 4] = [b"\n\n", b"\r\r", b"\r\n\r\n", b"\n\r\n"];
+        for secret in ["jane.doe@example.com", "4242 4242 4242 4242"] {
+            for cut in 0..=secret.len() {
+                for json in [false, true] {
+                    let mut stream = Vec::new();
+                    for (n, part) in [&secret[..cut], &secret[cut..]].into_iter().enumerate() {
+                        if n == 0 && next() % 2 == 0 {
+                            stream.extend_from_slice(b"data: \xFF before\n\n");
+                        }
+                        let part = if json && next() % 2 == 0 {
+                            part.replace('@', "\\u0040")
+                        } else {
+                            part.to_string()
+                        };
+                        if json {
+                            stream.extend_from_slice(
+                                format!("data: {{\"t\":\"{part}\"}}").as_bytes(),
+                            );
+                        } else {
+                            stream.extend_from_slice(format!("data: {part}").as_bytes());
+                        }
+                        stream.extend_from_slice(ends[(next() % 4) as usize]);
+                    }
+                    let whole = relayed(&stream, stream.len());
+                    let chunked = relayed(&stream, 1 + (next() % 6) as usize);
+                    // the same events (a raw event ended by a CR at a chunk's end may leave
+                    // its LF out when the next one is rebuilt)
+                    let fields = |b: &[u8]| {
+                        let (ev, _) = crate::protocol::sse::parse_all(b);
+                        ev.into_iter()
+                            .filter(|e| e.data.is_some())
+                            .map(|e| (e.data, e.id))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(
+                        fields(&whole),
+                        fields(&chunked),
+                        "{:?}",
+                        String::from_utf8_lossy(&stream)
+                    );
+                    let text = std::str::from_utf8(&whole).expect("UTF-8 only");
+                    let (events, tail) = crate::protocol::sse::parse_all(text.as_bytes());
+                    assert!(tail.is_none());
+                    let seen: String = events
+                        .iter()
+                        .filter_map(|e| e.data.as_deref())
+                        .map(|d| match serde_json::from_str::<Value>(d) {
+                            Ok(Value::Object(m)) => {
+                                m.get("t").and_then(Value::as_str).unwrap_or("").to_string()
+                            }
+                            Ok(Value::String(t)) => t,
+                            _ => d.to_string(),
+                        })
+                        .collect();
+                    for leak in ["jane.doe", "@example", "4242 4242 4242"] {
+                        assert!(
+                            !seen.contains(leak),
+                            "{leak} in {seen:?} from {:?}",
+                            String::from_utf8_lossy(&stream)
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -11,4 +11,5 @@ mod policy_hardening;
 mod proxy;
 mod redact;
 mod redis;
+mod sse_hardening;
 mod upstream;
