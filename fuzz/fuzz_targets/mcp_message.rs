@@ -8,14 +8,13 @@ use toolwall::protocol::{mcp, sse};
 
 fuzz_target!(|data: &[u8]| {
     // SSE framing: complete events plus the rest add up to the input
-    let mut buf = bytes::BytesMut::from(data);
-    let events = sse::split_events(&mut buf);
-    let total: usize = events.iter().map(|(raw, _)| raw.len()).sum::<usize>() + buf.len();
+    let (events, tail) = sse::parse_all(data);
+    let total: usize = events.iter().chain(&tail).map(|e| e.raw.len()).sum();
     assert_eq!(total, data.len());
-    for (raw, payload) in &events {
-        let _ = sse::withheld_event(raw);
-        if let Some(p) = payload {
-            let _ = sse::rebuild_event(raw, p);
+    for ev in events.iter().chain(&tail) {
+        let _ = sse::withheld_event(ev);
+        if let Some(p) = &ev.data {
+            let _ = sse::rebuild_event(ev, p);
         }
     }
 
@@ -26,14 +25,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut headers = HeaderMap::new();
-    headers.insert(mcp::PROTOCOL_VERSION_HEADER, HeaderValue::from_static("2026-07-28"));
+    headers.insert(
+        mcp::PROTOCOL_VERSION_HEADER,
+        HeaderValue::from_static("2026-07-28"),
+    );
     if let Ok(v) = HeaderValue::from_str(mcp::method(&msg)) {
         headers.insert(mcp::METHOD_HEADER, v);
     }
     let _ = mcp::check_routing_headers(&headers, &msg, shape);
     // the message as its own schema: exercises the x-mcp-header walk on arbitrary shapes
     let map = mcp::param_header_map(&msg);
-    let args = msg.pointer("/params/arguments").cloned().unwrap_or_default();
+    let args = msg
+        .pointer("/params/arguments")
+        .cloned()
+        .unwrap_or_default();
     let _ = mcp::check_param_headers(&map, &args, &headers, true);
     mcp::set_param_headers(&map, &args, &mut headers, true);
     if let Some(rest) = msg.get("params").and_then(|p| p.as_object()) {

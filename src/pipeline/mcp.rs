@@ -736,11 +736,11 @@ impl Exchange {
             let status = resp.status();
             let body = read_all(resp.into_body()).await?;
             let messages = if event_stream {
-                let mut buf = BytesMut::from(&body[..]);
-                buf.extend_from_slice(b"\n\n");
-                sse::split_events(&mut buf)
+                let (events, tail) = sse::parse_all(&body);
+                events
                     .into_iter()
-                    .filter_map(|(_, d)| d.and_then(|d| serde_json::from_str::<Value>(&d).ok()))
+                    .chain(tail)
+                    .filter_map(|e| e.data.and_then(|d| serde_json::from_str::<Value>(&d).ok()))
                     .collect::<Vec<_>>()
             } else {
                 serde_json::from_slice::<Value>(&body)
@@ -1144,7 +1144,7 @@ impl Exchange {
         let mut ex = self;
         tokio::spawn(async move {
             let mut data = body.into_data_stream();
-            let mut buf = BytesMut::new();
+            let mut parser = sse::Parser::new();
             loop {
                 // an agent that went away ends the relay at once, even on a quiet stream
                 let chunk = tokio::select! {
@@ -1152,25 +1152,24 @@ impl Exchange {
                     _ = tx.closed() => return,
                 };
                 let end = chunk.is_none();
-                match chunk {
-                    Some(Ok(c)) => buf.extend_from_slice(&c),
+                let (events, tail) = match chunk {
+                    Some(Ok(c)) => (parser.push(&c), None),
                     Some(Err(e)) => {
                         let _ = tx.send(Err(e)).await;
                         return;
                     }
-                    None if buf.is_empty() => {}
-                    None => buf.extend_from_slice(b"\n\n"), // a last event without its blank line
-                }
-                let events = sse::split_events(&mut buf);
+                    None => (Vec::new(), parser.finish()),
+                };
                 let mut out = BytesMut::new();
-                for (raw, payload) in events {
-                    out.extend_from_slice(&ex.on_event(raw, payload).await);
+                for ev in events {
+                    out.extend_from_slice(&ex.on_event(ev).await);
                 }
-                let overflow = buf.len() > MAX_RESPONSE_BYTES;
-                if overflow || (end && !buf.is_empty()) {
-                    // an event that never ends (or cannot be framed): nothing of it is relayed
-                    buf.clear();
-                    let why = "an SSE event from the MCP server cannot be framed (unterminated or over the size limit)";
+                let overflow = parser.buffered() > MAX_RESPONSE_BYTES;
+                if overflow || tail.as_ref().is_some_and(|t| t.data.is_some()) {
+                    // an event that never ends (or outgrows the limit): a client would not
+                    // dispatch it whole, and nothing of it is relayed
+                    let why =
+                        "an SSE event from the MCP server is unterminated or over the size limit";
                     if let Some(m) = ex.uninspectable(why.to_string()).await {
                         out.extend_from_slice(&emit_event(None, Some(&m)));
                     }
@@ -1204,24 +1203,29 @@ impl Exchange {
     }
 
     /// One SSE event: its JSON-RPC message read like any other and the event rebuilt from
-    /// what toolwall read (never relayed raw); an event with no data keeps its `id`/`retry`.
-    async fn on_event(&mut self, raw: Bytes, payload: Option<String>) -> Bytes {
-        let fields = EventFields::read(&raw);
-        let text = match payload {
-            // an empty data buffer dispatches nothing (WHATWG)
-            Some(t) if !t.is_empty() => t,
-            _ => return fields.emit_nothing(),
+    /// what toolwall read (never relayed raw). An event a client does not dispatch as a
+    /// message (no data, another event type) keeps only its `id` / `retry`.
+    async fn on_event(&mut self, ev: sse::Event) -> Bytes {
+        let message_type = matches!(ev.event.as_deref(), None | Some("") | Some("message"));
+        let text = match ev.data.as_deref() {
+            Some(t) if ev.dispatches() && message_type => t,
+            _ => return sse::withheld_event(&ev),
         };
-        let out = match crate::json::parse_strict(text.as_bytes(), self.snap.max_json_depth) {
-            Ok(msg) => self.on_server_message(msg).await,
-            Err(e) => {
-                self.uninspectable(format!("an SSE event's data is not readable JSON: {e}"))
-                    .await
+        let out = if !ev.utf8 {
+            self.uninspectable("an SSE event from the MCP server is not valid UTF-8".into())
+                .await
+        } else {
+            match crate::json::parse_strict(text.as_bytes(), self.snap.max_json_depth) {
+                Ok(msg) => self.on_server_message(msg).await,
+                Err(e) => {
+                    self.uninspectable(format!("an SSE event's data is not readable JSON: {e}"))
+                        .await
+                }
             }
         };
         match out {
-            Some(m) => emit_event(fields.id.as_deref(), Some(&m)),
-            None => fields.emit_nothing(),
+            Some(m) => emit_event(ev.id.as_deref(), Some(&m)),
+            None => sse::withheld_event(&ev),
         }
     }
 
@@ -1894,62 +1898,6 @@ fn json_body(status: StatusCode, v: &Value) -> Response<ResBody> {
         HeaderValue::from_static("application/json"),
     );
     resp
-}
-
-/// The fields of an SSE event toolwall keeps (`id`, `retry`), read as the WHATWG parser
-/// does: lines end at CRLF, LF or CR; a `:` line is a comment; a field without a colon has an
-/// empty value; one space after the colon is dropped; an id holding NUL is ignored.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct EventFields {
-    id: Option<String>,
-    retry: Option<String>,
-    comment: bool,
-}
-
-impl EventFields {
-    fn read(raw: &[u8]) -> EventFields {
-        let text = String::from_utf8_lossy(raw);
-        let mut f = EventFields::default();
-        for line in text.split("\r\n").flat_map(|l| l.split(['\r', '\n'])) {
-            if line.starts_with(':') {
-                f.comment = true;
-                continue;
-            }
-            let (name, value) = match line.split_once(':') {
-                Some((n, v)) => (n, v.strip_prefix(' ').unwrap_or(v)),
-                None => (line, ""),
-            };
-            match name {
-                "id" if !value.contains('\0') => f.id = Some(value.to_string()),
-                "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                    f.retry = Some(value.to_string())
-                }
-                _ => {}
-            }
-        }
-        f
-    }
-
-    /// The event with nothing dispatched: its `id`/`retry` kept (resumption still works), a
-    /// comment for a comment-only event (keep-alives), else nothing.
-    fn emit_nothing(&self) -> Bytes {
-        let mut out = String::new();
-        if let Some(r) = &self.retry {
-            out.push_str(&format!("retry: {r}\n"));
-        }
-        if let Some(id) = &self.id {
-            out.push_str(&format!("id: {id}\n"));
-        }
-        if out.is_empty() && !self.comment {
-            return Bytes::new();
-        }
-        if out.is_empty() {
-            out.push(':');
-            out.push('\n');
-        }
-        out.push('\n');
-        Bytes::from(out)
-    }
 }
 
 /// An SSE `message` event toolwall writes: its id (if any) and one `data` line of compact

@@ -181,8 +181,8 @@ pub fn redact_event_stream(
     use futures_util::StreamExt;
     let data = body.into_data_stream();
     let stream = futures_util::stream::unfold(
-        (data, Vec::<u8>::new(), false),
-        move |(mut data, mut buf, done)| {
+        (data, crate::protocol::sse::Parser::new(), false),
+        move |(mut data, mut parser, done)| {
             let redactor = redactor.clone();
             let plan = plan.clone();
             let metrics = metrics.clone();
@@ -191,21 +191,34 @@ pub fn redact_event_stream(
                     return None;
                 }
                 loop {
-                    if let Some(end) = crate::protocol::sse::event_end(&buf) {
-                        let rest = buf.split_off(end);
-                        let event = std::mem::replace(&mut buf, rest);
-                        let out = redact_event(&redactor, &plan, &metrics, event);
-                        return Some((Ok(http_body::Frame::data(out)), (data, buf, false)));
-                    }
-                    match data.next().await {
-                        Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
-                        Some(Err(e)) => return Some((Err(e), (data, buf, true))),
-                        None if buf.is_empty() => return None,
-                        None => {
-                            let event = std::mem::take(&mut buf);
-                            let out = redact_event(&redactor, &plan, &metrics, event);
-                            return Some((Ok(http_body::Frame::data(out)), (data, buf, true)));
+                    let events = match data.next().await {
+                        Some(Ok(chunk)) => parser.push(&chunk),
+                        Some(Err(e)) => return Some((Err(e), (data, parser, true))),
+                        None => match parser.finish() {
+                            Some(ev) => {
+                                let out = redact_event(&redactor, &plan, &metrics, ev.raw.to_vec());
+                                return Some((
+                                    Ok(http_body::Frame::data(out)),
+                                    (data, parser, true),
+                                ));
+                            }
+                            None => return None,
+                        },
+                    };
+                    if !events.is_empty() {
+                        let mut out = Vec::new();
+                        for ev in events {
+                            out.extend_from_slice(&redact_event(
+                                &redactor,
+                                &plan,
+                                &metrics,
+                                ev.raw.to_vec(),
+                            ));
                         }
+                        return Some((
+                            Ok(http_body::Frame::data(Bytes::from(out))),
+                            (data, parser, false),
+                        ));
                     }
                 }
             }
