@@ -1086,7 +1086,6 @@ impl Exchange {
                 return Response::from_parts(rparts, full(Bytes::new()));
             }
         };
-        let array = v.is_array();
         let mut out = Vec::new();
         match v {
             Value::Array(items) => {
@@ -1109,7 +1108,8 @@ impl Exchange {
                 rparts.headers.remove(header::CONTENT_TYPE);
                 return Response::from_parts(rparts, full(Bytes::new()));
             }
-            1 if !array && !self.batch => out.pop().unwrap_or(Value::Null),
+            // a single request is answered with one message, a batch with an array
+            1 if !self.batch => out.pop().unwrap_or(Value::Null),
             _ => Value::Array(out),
         };
         Response::from_parts(rparts, full(serialize(&body)))
@@ -1208,7 +1208,8 @@ impl Exchange {
     async fn on_event(&mut self, ev: sse::Event) -> Bytes {
         let message_type = matches!(ev.event.as_deref(), None | Some("") | Some("message"));
         let text = match ev.data.as_deref() {
-            Some(t) if ev.dispatches() && message_type => t,
+            // an empty `data:` is the priming event of a resumable stream (clients skip it)
+            Some(t) if ev.dispatches() && message_type && !t.is_empty() => t,
             _ => return sse::withheld_event(&ev),
         };
         let out = if !ev.utf8 {

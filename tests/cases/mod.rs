@@ -3,6 +3,7 @@ mod cli;
 mod identity;
 mod limits;
 mod mcp;
+mod mcp_hardening;
 mod parsing;
 mod proxy;
 mod redact;
