@@ -792,25 +792,12 @@ impl Exchange {
     /// in the session (a race the check in `decide` cannot close) refuses them all, and their
     /// refusals are returned.
     async fn register(&mut self, entries: Vec<(Value, Pending)>) -> Result<(), Vec<Value>> {
-        let refused = {
-            let mut map = lock(&self.pending);
-            let mut keys: Vec<String> = entries.iter().map(|(id, _)| id_key(id)).collect();
-            let mut seen = std::collections::HashSet::new();
-            let clash = keys
-                .iter()
-                .any(|k| map.contains_key(k) || !seen.insert(k.as_str()));
-            if clash || map.len() + keys.len() > MAX_PENDING {
-                Some(entries)
-            } else {
-                for ((id, p), k) in entries.into_iter().zip(keys.iter()) {
-                    map.insert(k.clone(), (id, p));
-                }
+        let entries = match insert_all(&self.pending, entries) {
+            Ok(mut keys) => {
                 self.own.append(&mut keys);
-                None
+                return Ok(());
             }
-        };
-        let Some(entries) = refused else {
-            return Ok(());
+            Err(entries) => entries,
         };
         let rej = Reject::new(
             Reason::InvalidMcpMessage,
@@ -891,15 +878,8 @@ impl Exchange {
     /// session's own stream) any request pending in the session.
     fn take_answered(&self, msg: &Value) -> Option<(Value, Pending)> {
         let key = id_key(msg.get("id").unwrap_or(&Value::Null));
-        let mut map = lock(&self.pending);
-        if !self.post {
-            return map.remove(&key);
-        }
-        match self.own.as_slice() {
-            [only] => map.remove(only),
-            own if own.contains(&key) => map.remove(&key),
-            _ => None,
-        }
+        let taken = answered_key(self.post, &self.own, &key)?;
+        lock(&self.pending).remove(taken)
     }
 
     /// A server message toolwall cannot read: the answer to a single pending request becomes
@@ -1710,10 +1690,45 @@ pub async fn repin(
 type PendingMap = std::sync::Mutex<HashMap<String, (Value, Pending)>>;
 
 /// Requests one session may have pending at once.
-const MAX_PENDING: usize = 1_024;
+const MAX_PENDING: usize = 256;
 /// Sessions toolwall tracks; past this the least recently used is forgotten (its agent gets
 /// 404 and starts a new one, as MCP clients do).
-const MAX_SESSIONS: usize = 10_000;
+const MAX_SESSIONS: usize = 4_096;
+
+/// Put requests in a pending map, all or none: an id already pending, two entries with one
+/// id, or more than [`MAX_PENDING`] in all refuse them all (given back). Returns their keys.
+fn insert_all(
+    pending: &PendingMap,
+    entries: Vec<(Value, Pending)>,
+) -> Result<Vec<String>, Vec<(Value, Pending)>> {
+    let mut map = lock(pending);
+    let keys: Vec<String> = entries.iter().map(|(id, _)| id_key(id)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let clash = keys
+        .iter()
+        .any(|k| map.contains_key(k) || !seen.insert(k.as_str()));
+    if clash || map.len() + keys.len() > MAX_PENDING {
+        return Err(entries);
+    }
+    for ((id, p), k) in entries.into_iter().zip(keys.iter()) {
+        map.insert(k.clone(), (id, p));
+    }
+    Ok(keys)
+}
+
+/// Which pending request an answer with id key `key` belongs to. On a POST's stream: with
+/// one request, that request whatever the answer's id says; with a batch, the batch's own ids
+/// only. On a GET stream: any request pending in the session, by id.
+fn answered_key<'a>(post: bool, own: &'a [String], key: &'a str) -> Option<&'a str> {
+    if !post {
+        return Some(key);
+    }
+    match own {
+        [only] => Some(only.as_str()),
+        own if own.iter().any(|k| k == key) => Some(key),
+        _ => None,
+    }
+}
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match m.lock() {
@@ -1917,4 +1932,150 @@ fn emit_event(id: Option<&str>, msg: Option<&Value>) -> Bytes {
     }
     out.extend_from_slice(b"\n");
     out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cts: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for ct in cts {
+            h.append(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(ct).expect("header"),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn content_type_gate_takes_json_and_event_streams_only() {
+        for (ct, kind) in [
+            ("application/json", Kind::Json),
+            ("Application/JSON; charset=utf-8", Kind::Json),
+            ("text/event-stream", Kind::EventStream),
+            ("text/event-stream;charset=utf-8", Kind::EventStream),
+            ("application/json-rpc", Kind::Other),
+            ("application/vnd.api+json", Kind::Other),
+            ("application/jsonx", Kind::Other),
+            ("text/event-streamx", Kind::Other),
+            ("text/plain", Kind::Other),
+            ("", Kind::Other),
+        ] {
+            assert_eq!(response_kind(&headers(&[ct])), kind, "{ct}");
+        }
+        assert_eq!(response_kind(&headers(&[])), Kind::Other);
+        // two Content-Type headers: which one a client reads is anyone's guess
+        assert_eq!(
+            response_kind(&headers(&["application/json", "text/html"])),
+            Kind::Other
+        );
+    }
+
+    #[test]
+    fn answers_are_attributed_to_the_streams_own_requests() {
+        let one = vec![id_key(&json!(7))];
+        let batch = vec![id_key(&json!(1)), id_key(&json!("a"))];
+        // one request on the POST: any answer is its answer
+        for id in [json!(7), json!(99), json!("7"), Value::Null] {
+            assert_eq!(answered_key(true, &one, &id_key(&id)), Some("n:7"), "{id}");
+        }
+        // a batch: its ids only, and a string id is not a number id
+        assert_eq!(answered_key(true, &batch, "n:1"), Some("n:1"));
+        assert_eq!(answered_key(true, &batch, "s:a"), Some("s:a"));
+        assert_eq!(answered_key(true, &batch, "s:1"), None);
+        assert_eq!(answered_key(true, &batch, "n:2"), None);
+        // nothing of its own (a POST of notifications): nothing is answered
+        assert_eq!(answered_key(true, &[], "n:1"), None);
+        // a GET stream: by id, against the session's pending requests
+        assert_eq!(answered_key(false, &[], "n:5"), Some("n:5"));
+        assert_ne!(id_key(&json!(1)), id_key(&json!("1")));
+    }
+
+    #[test]
+    fn pending_requests_are_registered_all_or_none() {
+        let map = PendingMap::default();
+        let keys = insert_all(
+            &map,
+            vec![(json!(1), Pending::Other), (json!("1"), Pending::ToolsList)],
+        )
+        .map_err(|_| "refused")
+        .expect("registered");
+        assert_eq!(keys, ["n:1", "s:1"]);
+        // an id already pending refuses the whole lot, and nothing of it is kept
+        let refused = insert_all(
+            &map,
+            vec![(json!(2), Pending::Other), (json!(1), Pending::Other)],
+        );
+        assert_eq!(refused.map(|_| ()).map_err(|e| e.len()), Err(2));
+        assert_eq!(lock(&map).len(), 2);
+        // two entries with one id
+        let refused = insert_all(
+            &map,
+            vec![(json!(3), Pending::Other), (json!(3), Pending::Other)],
+        );
+        assert!(refused.is_err());
+        assert_eq!(lock(&map).len(), 2);
+        // bounded
+        let many: Vec<_> = (10..10 + MAX_PENDING as i64)
+            .map(|i| (json!(i), Pending::Other))
+            .collect();
+        assert!(insert_all(&map, many).is_err());
+        assert_eq!(lock(&map).len(), 2);
+    }
+
+    #[test]
+    fn duplicate_ids_in_a_batch_are_found() {
+        let req = |id: Value| json!({"jsonrpc": "2.0", "id": id, "method": "ping"});
+        assert_eq!(duplicate_request_id(&[req(json!(1)), req(json!(2))]), None);
+        assert_eq!(
+            duplicate_request_id(&[req(json!(1)), req(json!("1"))]),
+            None
+        );
+        assert_eq!(
+            duplicate_request_id(&[req(json!(1)), req(json!(2)), req(json!(1))]),
+            Some("1".into())
+        );
+        assert_eq!(
+            duplicate_request_id(&[req(json!("x")), req(json!("x"))]),
+            Some("x".into())
+        );
+        // responses (answers to the server) share no id space with requests
+        let resp = json!({"jsonrpc": "2.0", "id": 1, "result": {}});
+        assert_eq!(duplicate_request_id(&[req(json!(1)), resp]), None);
+    }
+
+    #[test]
+    fn sessions_belong_to_their_opener() {
+        let s = Sessions::default();
+        let a = owner_key(None);
+        let b = "[\"t\",\"b\"]".to_string();
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Unknown));
+        assert!(s.open("crm", "s1", &a));
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Found(_)));
+        assert!(matches!(s.lookup("crm", "s1", &b), Lookup::Foreign));
+        // the same id on another adapter is another session
+        assert!(matches!(s.lookup("other", "s1", &a), Lookup::Unknown));
+        // a server handing another principal a held id does not move it
+        assert!(!s.open("crm", "s1", &b));
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Found(_)));
+        s.close("crm", "s1");
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Unknown));
+        // bounded: the least recently used is forgotten
+        for i in 0..MAX_SESSIONS + 5 {
+            assert!(s.open("crm", &format!("x{i}"), &a));
+        }
+        assert_eq!(lock(&s.map).len(), MAX_SESSIONS);
+    }
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        assert_eq!(truncated("abc", 5), "abc");
+        assert_eq!(truncated("abcdef", 3), "abc");
+        assert_eq!(truncated("aé", 2), "a");
+        assert!(proto::is_notification_method("notifications/initialized"));
+        assert!(!proto::is_notification_method("tools/call"));
+        assert!(!proto::is_notification_method("notifications"));
+    }
 }
