@@ -1186,23 +1186,10 @@ impl Exchange {
     /// what toolwall read (never relayed raw). An event a client does not dispatch as a
     /// message (no data, another event type) keeps only its `id` / `retry`.
     async fn on_event(&mut self, ev: sse::Event) -> Bytes {
-        let message_type = matches!(ev.event.as_deref(), None | Some("") | Some("message"));
-        let text = match ev.data.as_deref() {
-            // an empty `data:` is the priming event of a resumable stream (clients skip it)
-            Some(t) if ev.dispatches() && message_type && !t.is_empty() => t,
-            _ => return sse::withheld_event(&ev),
-        };
-        let out = if !ev.utf8 {
-            self.uninspectable("an SSE event from the MCP server is not valid UTF-8".into())
-                .await
-        } else {
-            match crate::json::parse_strict(text.as_bytes(), self.snap.max_json_depth) {
-                Ok(msg) => self.on_server_message(msg).await,
-                Err(e) => {
-                    self.uninspectable(format!("an SSE event's data is not readable JSON: {e}"))
-                        .await
-                }
-            }
+        let out = match read_event(&ev, self.snap.max_json_depth) {
+            EventRead::Nothing => return sse::withheld_event(&ev),
+            EventRead::Unreadable(why) => self.uninspectable(why).await,
+            EventRead::Message(msg) => self.on_server_message(msg).await,
         };
         match out {
             Some(m) => emit_event(ev.id.as_deref(), Some(&m)),
@@ -1213,19 +1200,14 @@ impl Exchange {
     /// One message from the server: `None` withholds it from the agent. Answers go only to a
     /// request pending on this stream; requests and notifications only of the kinds MCP has.
     async fn on_server_message(&mut self, msg: Value) -> Option<Value> {
-        let shape = match proto::shape(&msg) {
-            Ok(s) => s,
-            Err(e) => {
-                let why = format!(
-                    "the MCP server sent a message that is not JSON-RPC: {}",
-                    e.message
-                );
-                return self.uninspectable(why).await;
+        match classify_server_message(&msg) {
+            ServerMessage::Invalid(why) => self.uninspectable(why).await,
+            ServerMessage::Withheld(why) => {
+                self.withheld = true;
+                self.audit_withheld(&why);
+                None
             }
-        };
-        let method = truncated(proto::method(&msg), 256).to_string();
-        match shape {
-            Shape::Response => {
+            ServerMessage::Answer => {
                 let Some((id, p)) = self.take_answered(&msg) else {
                     self.withheld = true;
                     let sent =
@@ -1244,26 +1226,9 @@ impl Exchange {
                     Pending::Other => Some(msg),
                 }
             }
-            Shape::Request if proto::is_gated_server_request(&method) => {
-                self.gate_server_request(msg).await
-            }
-            Shape::Request if proto::is_known_server_request(&method) => Some(msg),
-            Shape::Request => {
-                self.withheld = true;
-                self.audit_withheld(&format!(
-                    "the MCP server sent a request toolwall does not relay: `{method}`"
-                ));
-                None
-            }
-            Shape::Notification if !proto::is_notification_method(&method) => {
-                self.withheld = true;
-                self.audit_withheld(&format!(
-                    "the MCP server sent `{method}` without an id: only notifications/* may be"
-                ));
-                None
-            }
-            Shape::Notification => {
-                if method == "notifications/tools/list_changed" {
+            ServerMessage::GatedRequest => self.gate_server_request(msg).await,
+            ServerMessage::Relay => {
+                if proto::method(&msg) == "notifications/tools/list_changed" {
                     self.app.mcp.mark_stale(&self.adapter().name);
                 }
                 Some(msg)
@@ -1575,7 +1540,7 @@ fn refusal_text(rej: &Reject, decision_id: &str) -> String {
     )
 }
 
-fn id_key(id: &Value) -> String {
+pub fn id_key(id: &Value) -> String {
     match id {
         Value::String(s) => format!("s:{s}"),
         other => format!("n:{other}"),
@@ -1719,7 +1684,7 @@ fn insert_all(
 /// Which pending request an answer with id key `key` belongs to. On a POST's stream: with
 /// one request, that request whatever the answer's id says; with a batch, the batch's own ids
 /// only. On a GET stream: any request pending in the session, by id.
-fn answered_key<'a>(post: bool, own: &'a [String], key: &'a str) -> Option<&'a str> {
+pub fn answered_key<'a>(post: bool, own: &'a [String], key: &'a str) -> Option<&'a str> {
     if !post {
         return Some(key);
     }
@@ -1878,7 +1843,7 @@ fn truncated(s: &str, max: usize) -> &str {
 
 /// What an MCP server's answer is, by its `Content-Type`.
 #[derive(Debug, PartialEq, Eq)]
-enum Kind {
+pub enum Kind {
     Json,
     EventStream,
     /// Anything else (including none, or more than one): not relayed.
@@ -1887,7 +1852,7 @@ enum Kind {
 
 /// Only `application/json` and `text/event-stream` (parameters allowed) are what MCP
 /// Streamable HTTP answers with; `+json` types, `application/json-rpc` and the like are not.
-fn response_kind(headers: &HeaderMap) -> Kind {
+pub fn response_kind(headers: &HeaderMap) -> Kind {
     let mut all = headers.get_all(header::CONTENT_TYPE).iter();
     let (Some(ct), None) = (all.next(), all.next()) else {
         return Kind::Other;
@@ -1918,7 +1883,7 @@ fn json_body(status: StatusCode, v: &Value) -> Response<ResBody> {
 
 /// An SSE `message` event toolwall writes: its id (if any) and one `data` line of compact
 /// JSON (which holds no line break).
-fn emit_event(id: Option<&str>, msg: Option<&Value>) -> Bytes {
+pub fn emit_event(id: Option<&str>, msg: Option<&Value>) -> Bytes {
     let mut out = BytesMut::new();
     if let Some(id) = id {
         out.extend_from_slice(b"id: ");
@@ -1932,6 +1897,74 @@ fn emit_event(id: Option<&str>, msg: Option<&Value>) -> Bytes {
     }
     out.extend_from_slice(b"\n");
     out.freeze()
+}
+
+/// What an SSE event from the server holds for the relay.
+#[derive(Debug)]
+pub enum EventRead {
+    /// Nothing a client dispatches as a message: no data, an empty priming `data:`, another
+    /// event type, or an unterminated tail a client discards (its `id` / `retry` may be kept).
+    Nothing,
+    /// Data a client would dispatch that toolwall cannot read (invalid UTF-8, not strict JSON).
+    Unreadable(String),
+    Message(Value),
+}
+
+/// Read one event as an MCP client would dispatch it (`message` events with data), strictly.
+pub fn read_event(ev: &sse::Event, max_depth: usize) -> EventRead {
+    let message_type = matches!(ev.event.as_deref(), None | Some("") | Some("message"));
+    let text = match ev.data.as_deref() {
+        // an empty `data:` is the priming event of a resumable stream (clients skip it)
+        Some(t) if ev.dispatches() && message_type && !t.is_empty() => t,
+        _ => return EventRead::Nothing,
+    };
+    if !ev.utf8 {
+        return EventRead::Unreadable("an SSE event from the MCP server is not valid UTF-8".into());
+    }
+    match crate::json::parse_strict(text.as_bytes(), max_depth) {
+        Ok(msg) => EventRead::Message(msg),
+        Err(e) => EventRead::Unreadable(format!("an SSE event's data is not readable JSON: {e}")),
+    }
+}
+
+/// What the relay does with one message from the server.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ServerMessage {
+    /// A response: relayed only as the answer to a pending request ([`answered_key`]).
+    Answer,
+    /// `sampling/createMessage`, `elicitation/create`, `roots/list`: decided by policy.
+    GatedRequest,
+    /// `ping`, or a `notifications/*` notification: relayed.
+    Relay,
+    /// A well-formed message of a kind MCP servers do not send: withheld and audited.
+    Withheld(String),
+    /// Not a JSON-RPC message: unreadable.
+    Invalid(String),
+}
+
+pub fn classify_server_message(msg: &Value) -> ServerMessage {
+    let shape = match proto::shape(msg) {
+        Ok(s) => s,
+        Err(e) => {
+            return ServerMessage::Invalid(format!(
+                "the MCP server sent a message that is not JSON-RPC: {}",
+                e.message
+            ))
+        }
+    };
+    let method = truncated(proto::method(msg), 256);
+    match shape {
+        Shape::Response => ServerMessage::Answer,
+        Shape::Request if proto::is_gated_server_request(method) => ServerMessage::GatedRequest,
+        Shape::Request if proto::is_known_server_request(method) => ServerMessage::Relay,
+        Shape::Request => ServerMessage::Withheld(format!(
+            "the MCP server sent a request toolwall does not relay: `{method}`"
+        )),
+        Shape::Notification if proto::is_notification_method(method) => ServerMessage::Relay,
+        Shape::Notification => ServerMessage::Withheld(format!(
+            "the MCP server sent `{method}` without an id: only notifications/* may be"
+        )),
+    }
 }
 
 #[cfg(test)]
