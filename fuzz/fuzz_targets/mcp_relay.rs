@@ -11,7 +11,7 @@ use http::{header::CONTENT_TYPE, HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 use toolwall::pipeline::mcp::{
-    answered_key, classify_server_message, emit_event, id_key, read_event, response_kind,
+    answered_key, classify_server_message, id_key, read_event, relayed_event, response_kind,
     EventRead, Kind, ServerMessage,
 };
 use toolwall::protocol::{mcp, sse};
@@ -31,7 +31,8 @@ fuzz_target!(|data: &[u8]| {
     let own: Vec<Value> = (0..(flags >> 1) & 3).map(|i| json!(i)).collect();
     let own_keys: Vec<String> = own.iter().map(id_key).collect();
     // requests pending on this stream (a GET stream: the session's)
-    let mut pending: HashMap<String, Value> = own_keys.iter().cloned().zip(own.iter().cloned()).collect();
+    let mut pending: HashMap<String, Value> =
+        own_keys.iter().cloned().zip(own.iter().cloned()).collect();
     if !post {
         pending.insert(id_key(&json!("s7")), json!("s7"));
     }
@@ -58,7 +59,9 @@ fuzz_target!(|data: &[u8]| {
                 assert!(m == "ping" || m.starts_with("notifications/"), "{m}");
                 Some(msg)
             }
-            ServerMessage::GatedRequest | ServerMessage::Withheld(_) | ServerMessage::Invalid(_) => None,
+            ServerMessage::GatedRequest
+            | ServerMessage::Withheld(_)
+            | ServerMessage::Invalid(_) => None,
         }
     };
 
@@ -78,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
                 };
                 match m {
                     Some(m) => {
-                        out.extend_from_slice(&emit_event(ev.id.as_deref(), Some(&m)));
+                        out.extend_from_slice(&relayed_event(ev, &m));
                         relayed.push(serde_json::to_string(&m).expect("serializes"));
                     }
                     None => out.extend_from_slice(&sse::withheld_event(ev)),

@@ -1192,7 +1192,7 @@ impl Exchange {
             EventRead::Message(msg) => self.on_server_message(msg).await,
         };
         match out {
-            Some(m) => emit_event(ev.id.as_deref(), Some(&m)),
+            Some(m) => relayed_event(&ev, &m),
             None => sse::withheld_event(&ev),
         }
     }
@@ -1879,6 +1879,13 @@ fn json_body(status: StatusCode, v: &Value) -> Response<ResBody> {
         HeaderValue::from_static("application/json"),
     );
     resp
+}
+
+/// A server event as relayed: its `event` / `id` / `retry` fields as parsed and one `data:`
+/// line of the message toolwall read, serialized (compact JSON holds no line break).
+pub fn relayed_event(ev: &sse::Event, msg: &Value) -> Bytes {
+    let text = serde_json::to_string(msg).unwrap_or_else(|_| "null".into());
+    sse::rebuild_event(ev, &text)
 }
 
 /// An SSE `message` event toolwall writes: its id (if any) and one `data` line of compact
