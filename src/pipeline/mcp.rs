@@ -997,7 +997,18 @@ impl Exchange {
         if let Err(rej) = ex.track_session(&method, status, &rparts.headers) {
             return ex.refuse_own(rej, StatusCode::BAD_GATEWAY).await;
         }
-        match response_kind(&rparts.headers) {
+        // toolwall asks for identity encoding: a compressed body is not one it can read
+        let encoded = rparts
+            .headers
+            .get_all(header::CONTENT_ENCODING)
+            .iter()
+            .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+        let kind = if encoded {
+            Kind::Other
+        } else {
+            response_kind(&rparts.headers)
+        };
+        match kind {
             Kind::EventStream => {
                 rparts.headers.remove(header::CONTENT_LENGTH);
                 Response::from_parts(rparts, ex.relay_events(rbody))
@@ -1154,9 +1165,9 @@ impl Exchange {
                         out.extend_from_slice(&emit_event(None, Some(&m)));
                     }
                 }
-                if (end || overflow) && ex.post && ex.withheld {
-                    // the stream is over and toolwall withheld something: what it did not
-                    // answer is refused rather than left waiting
+                if (end || overflow) && ex.post && (ex.withheld || ex.session.is_none()) {
+                    // the stream is over and toolwall withheld something, or no session can
+                    // resume it: what it did not answer is refused rather than left waiting
                     let unanswered = Reject::new(
                         Reason::ResponseNotInspectable,
                         "the MCP server's stream ended with no readable answer to this request",
@@ -1231,9 +1242,38 @@ impl Exchange {
                 if proto::method(&msg) == "notifications/tools/list_changed" {
                     self.app.mcp.mark_stale(&self.adapter().name);
                 }
+                let mut msg = msg;
+                if let Err(rej) = self.redact_for_own_calls(&mut msg) {
+                    self.withheld = true;
+                    self.audit_withheld(&format!(
+                        "a server notification during a call carried denied data: {}",
+                        rej.message
+                    ));
+                    return None;
+                }
                 Some(msg)
             }
         }
+    }
+
+    /// A notification or ping on a POST's stream (progress, log messages) speaks for the
+    /// calls of that POST: their redaction plans apply to its params.
+    fn redact_for_own_calls(&self, msg: &mut Value) -> Result<(), Reject> {
+        if !self.post {
+            return Ok(());
+        }
+        let Some(params) = msg.get_mut("params") else {
+            return Ok(());
+        };
+        let map = lock(&self.pending);
+        for k in &self.own {
+            if let Some((_, Pending::Call(call))) = map.get(k) {
+                if let Some(plan) = &call.plan {
+                    redact::redact_args(&self.snap.redactor, params, plan, &self.app.metrics)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Pin, then filter a `tools/list` result by pin and by `data.toolwall.tool_visible`.

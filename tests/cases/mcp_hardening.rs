@@ -866,3 +866,51 @@ async fn sessions_are_bound_to_their_principal() {
     assert_eq!(refused.len(), 7, "{records:#?}");
     assert!(refused.iter().any(|r| r["tenant_id"] == "globex"));
 }
+
+/// Notifications on a call's stream (progress, log messages) go through that call's
+/// redaction plan; a compressed answer is not readable; a session-less stream that ends with
+/// no answer refuses the call instead of leaving it waiting.
+#[tokio::test]
+async fn call_streams_are_redacted_whole_and_never_left_hanging() {
+    let server = lax_server(|s| {
+        base(s).unwrap_or_else(|| {
+            let id = s.body["id"].clone();
+            match s.body["params"]["arguments"]["q"].as_str() {
+                Some("gzip") => {
+                    let mut c = json_answer(&result_with(id, EMAIL));
+                    c.headers.push(("content-encoding", "gzip".into()));
+                    c
+                }
+                Some("silent") => sse_answer(&format!(
+                    "data: {}\n\n",
+                    json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                           "params": {"progressToken": 1, "progress": 1}})
+                )),
+                _ => sse_answer(&format!(
+                    "data: {}\n\ndata: {}\n\n",
+                    json!({"jsonrpc": "2.0", "method": "notifications/message",
+                           "params": {"level": "info", "data": format!("looking up {EMAIL}")}}),
+                    result_with(id, "done")
+                )),
+            }
+        })
+    })
+    .await;
+    let s = start(&server, STATIC_IDENTITY).await;
+    let mut call = call_msg(1, "lookup");
+    let r = post(&s.h, &[], &call).await;
+    let got = received(&r);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0]["params"]["data"], "looking up [EMAIL]");
+    assert_eq!(got[1]["result"]["content"][0]["text"], "done");
+    for (q, id) in [("gzip", 2), ("silent", 3)] {
+        call["id"] = json!(id);
+        call["params"]["arguments"]["q"] = json!(q);
+        let r = post(&s.h, &[], &call).await;
+        let got = received(&r);
+        let answer = got.last().cloned().unwrap_or_default();
+        assert_eq!(answer["id"], id, "{q}: {got:?}");
+        assert!(is_refusal(&answer), "{q}: {got:?}");
+        assert!(!String::from_utf8_lossy(&r.body).contains(EMAIL));
+    }
+}
