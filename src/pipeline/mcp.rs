@@ -2149,6 +2149,134 @@ mod tests {
         assert_eq!(lock(&s.map).len(), MAX_SESSIONS);
     }
 
+    /// The fuzz target's property on a fixed corpus and random chunkings of it: what the
+    /// agent parses of the relayed events is exactly the messages toolwall read, and nothing
+    /// unreadable (bare-CR framing read as one event, NaN, 1e400, duplicate keys, invalid
+    /// UTF-8, an unterminated tail) is relayed.
+    #[test]
+    fn relayed_events_are_exactly_what_was_read() {
+        let ok = r#"{"jsonrpc":"2.0","id":1,"result":{}}"#;
+        let corpus: Vec<Vec<u8>> = vec![
+            format!("data: {ok}\r\rdata: {ok}\r\r").into_bytes(),
+            format!("event: message\rid: e1\rdata: {ok}\r\n\r\n").into_bytes(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"n\":NaN}}\n\n".to_vec(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"n\":1e400}}\n\n".to_vec(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"result\":{}}\n\n".to_vec(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"\xff\"}\n\n".to_vec(),
+            format!("event: other\ndata: {ok}\n\nid: 7\ndata:\n\ndata: {ok}").into_bytes(),
+            format!("data\ndata: {ok}\n\n: comment\n\n").into_bytes(),
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for stream in &corpus {
+            for round in 0..16 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let cut = if round == 0 {
+                    stream.len()
+                } else {
+                    (seed as usize) % (stream.len() + 1)
+                };
+                let mut parser = sse::Parser::new();
+                let mut events = parser.push(&stream[..cut]);
+                events.extend(parser.push(&stream[cut..]));
+                let _tail = parser.finish();
+                let mut out = Vec::new();
+                let mut relayed = Vec::new();
+                for ev in &events {
+                    match read_event(ev, 32) {
+                        EventRead::Message(m) => {
+                            assert_eq!(classify_server_message(&m), ServerMessage::Answer);
+                            out.extend_from_slice(&relayed_event(ev, &m));
+                            relayed.push(serde_json::to_string(&m).unwrap_or_default());
+                        }
+                        EventRead::Nothing | EventRead::Unreadable(_) => {
+                            out.extend_from_slice(&sse::withheld_event(ev))
+                        }
+                    }
+                }
+                let (back, tail) = sse::parse_all(&out);
+                assert!(tail.is_none());
+                let dispatched: Vec<String> = back
+                    .into_iter()
+                    .filter(|e| e.dispatches())
+                    .filter_map(|e| e.data)
+                    .collect();
+                assert_eq!(dispatched, relayed, "{:?}", String::from_utf8_lossy(stream));
+                for d in &dispatched {
+                    assert!(!d.contains("NaN") && !d.contains("e400"), "{d}");
+                }
+            }
+        }
+        // bare CR frames two events, as a client reads them
+        let (events, _) = sse::parse_all(&corpus[0]);
+        let read = events
+            .iter()
+            .filter(|e| matches!(read_event(e, 32), EventRead::Message(_)))
+            .count();
+        assert_eq!(read, 2);
+    }
+
+    #[test]
+    fn server_messages_are_classified_fail_closed() {
+        let cases = [
+            (json!({"jsonrpc": "2.0", "id": 1, "result": {}}), "answer"),
+            (
+                json!({"jsonrpc": "2.0", "id": null, "error": {"code": 1, "message": "x"}}),
+                "answer",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "sampling/createMessage"}),
+                "gated",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "elicitation/create"}),
+                "gated",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "roots/list"}),
+                "gated",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+                "relay",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "method": "notifications/progress"}),
+                "relay",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call"}),
+                "withheld",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "method": "sampling/createMessage"}),
+                "withheld",
+            ),
+            (json!({"jsonrpc": "2.0", "method": "ping"}), "withheld"),
+            (json!({"jsonrpc": "1.0", "id": 1, "result": {}}), "invalid"),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "result": {}, "error": {}}),
+                "invalid",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1.5, "result": {}}),
+                "invalid",
+            ),
+            (json!([1]), "invalid"),
+        ];
+        for (m, want) in cases {
+            let got = match classify_server_message(&m) {
+                ServerMessage::Answer => "answer",
+                ServerMessage::GatedRequest => "gated",
+                ServerMessage::Relay => "relay",
+                ServerMessage::Withheld(_) => "withheld",
+                ServerMessage::Invalid(_) => "invalid",
+            };
+            assert_eq!(got, want, "{m}");
+        }
+    }
+
     #[test]
     fn truncation_keeps_characters_whole() {
         assert_eq!(truncated("abc", 5), "abc");
