@@ -732,21 +732,27 @@ impl Exchange {
                 identity_encoding: true,
             };
             let resp = forward(self.adapter(), &headers, out).await?;
-            let event_stream = redact::is_event_stream(resp.headers());
+            // read as the relay reads: the same content types, events and strict JSON
+            let kind = response_kind(resp.headers());
             let status = resp.status();
             let body = read_all(resp.into_body()).await?;
-            let messages = if event_stream {
-                let (events, tail) = sse::parse_all(&body);
-                events
-                    .into_iter()
-                    .chain(tail)
-                    .filter_map(|e| e.data.and_then(|d| serde_json::from_str::<Value>(&d).ok()))
-                    .collect::<Vec<_>>()
-            } else {
-                serde_json::from_slice::<Value>(&body)
+            let depth = self.snap.max_json_depth;
+            let messages = match kind {
+                Kind::EventStream => {
+                    let (events, _tail) = sse::parse_all(&body);
+                    events
+                        .iter()
+                        .filter_map(|e| match read_event(e, depth) {
+                            EventRead::Message(m) => Some(m),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                }
+                Kind::Json => crate::json::parse_strict(&body, depth)
                     .ok()
                     .into_iter()
-                    .collect()
+                    .collect(),
+                Kind::Other => Vec::new(),
             };
             let Some(answer) = messages
                 .into_iter()

@@ -474,10 +474,11 @@ async fn answers_with_another_id_are_the_calls_answer() {
     assert_eq!(withheld_records(&records).len(), 3, "{records:#?}");
 }
 
-/// tools/list answers framed with bare CR still go through pinning and `tool_visible`: the
-/// real SDK client sees neither the hidden tool nor a rug-pulled description.
+/// tools/list answers framed with bare CR, or sent as `application/json-rpc`, never skip
+/// pinning and `tool_visible`: the real SDK client sees neither the hidden tool nor a
+/// rug-pulled description.
 #[tokio::test]
-async fn sdk_client_gets_no_rug_pull_and_no_hidden_tool_over_bare_cr() {
+async fn sdk_client_gets_no_rug_pull_and_no_hidden_tool() {
     let lists = Arc::new(AtomicUsize::new(0));
     let n = lists.clone();
     let server = lax_server(move |s| {
