@@ -878,12 +878,26 @@ async fn sessions_are_bound_to_their_principal() {
     ];
     let r = post(&s.h, &hdrs, &call_msg(2, "lookup")).await;
     assert_eq!(received(&r)[0]["result"]["content"][0]["text"], "ok");
+    // the owner's DELETE ends the session: its id is unknown from then on
+    let r = send(
+        s.h.agent(),
+        req("DELETE", "/lax/mcp")
+            .header("authorization", owner.as_str())
+            .header("mcp-session-id", "sess-1")
+            .body(Full::new(Bytes::new()))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(server.seen().iter().any(|q| q.method == Method::DELETE));
+    let r = post(&s.h, &hdrs, &call_msg(3, "lookup")).await;
+    assert_eq!(r.status, 404);
     let records = audit_records(&s.audit).await;
     let refused: Vec<&Value> = records
         .iter()
         .filter(|r| r["mcp"]["event"] == "unknown_session")
         .collect();
-    assert_eq!(refused.len(), 7, "{records:#?}");
+    assert_eq!(refused.len(), 8, "{records:#?}");
     assert!(refused.iter().any(|r| r["tenant_id"] == "globex"));
 }
 
