@@ -73,6 +73,8 @@ struct AdapterCatalog {
 #[derive(Default)]
 pub struct Catalog {
     adapters: Mutex<HashMap<String, AdapterCatalog>>,
+    /// MCP sessions, bound to the principals that opened them.
+    pub sessions: crate::pipeline::mcp::Sessions,
 }
 
 /// Hash of what pinning covers.

@@ -82,6 +82,20 @@ pub async fn run(
         // a bearer token toolwall consumed as identity is not the server's to see
         headers.remove(header::AUTHORIZATION);
     }
+    let owner = owner_key(ctx.principal.as_ref());
+    // a session belongs to the principal that opened it: anyone else is told it does not exist
+    let session = match session_header(&parts.headers) {
+        Ok(None) => None,
+        Ok(Some(sid)) => match app.mcp.sessions.lookup(&adapter.name, &sid, &owner) {
+            Lookup::Found(pending) => Some((sid, pending)),
+            found => return unknown_session(&mut ctx, &parts.method, found),
+        },
+        Err(e) => return refuse_http(&mut ctx, Reject::new(Reason::InvalidMcpMessage, e)),
+    };
+    let (session, pending) = match session {
+        Some((sid, pending)) => (Some(sid), pending),
+        None => (None, Arc::new(PendingMap::default())),
+    };
     let ex = Exchange {
         app: app.clone(),
         snap: snap.clone(),
@@ -96,7 +110,13 @@ pub async fn run(
                 .get(proto::PROTOCOL_VERSION_HEADER)
                 .and_then(|v| v.to_str().ok()),
         ),
-        pending: HashMap::new(),
+        pending,
+        own: Vec::new(),
+        session,
+        owner,
+        post: parts.method == Method::POST,
+        batch: false,
+        withheld: false,
     };
     match parts.method {
         Method::POST => {
@@ -138,6 +158,9 @@ enum Pending {
     Call(Box<CallState>),
     /// `tools/list`: pinned and filtered.
     ToolsList,
+    /// Any other request (`initialize`, `ping`, `*/list`, …): its answer is passed as is, but
+    /// only as the answer to a request the agent sent.
+    Other,
 }
 
 struct CallState {
@@ -171,8 +194,9 @@ async fn post(
             match ex.decide(ctx, headers, msg).await {
                 Step::Answer(answer, status) => json_response(status, &answer, &decision_id),
                 Step::Forward(bytes, pending) => {
-                    if let Some((id, p)) = pending {
-                        ex.pending.insert(id_key(&id), p);
+                    if let Err(answers) = ex.register(pending.into_iter().collect()).await {
+                        let answer = answers.into_iter().next().unwrap_or(Value::Null);
+                        return json_response(StatusCode::BAD_REQUEST, &answer, &decision_id);
                     }
                     let mut resp = ex.relay(Method::POST, bytes).await;
                     set_decision_header(resp.headers_mut(), &decision_id);
@@ -192,9 +216,22 @@ async fn post_batch(
     batch: Vec<Value>,
 ) -> Response<ResBody> {
     ctx.record = false;
+    ex.batch = true;
     if batch.is_empty() {
         let answer =
             proto::error_response(&Value::Null, proto::INVALID_REQUEST, "empty batch", None);
+        return json_response(StatusCode::BAD_REQUEST, &answer, &ctx.decision_id);
+    }
+    if let Some(dup) = duplicate_request_id(&batch) {
+        // two requests with one id: their answers could not be told apart
+        let message = format!("the batch has two requests with id {dup}");
+        let answer = proto::error_response(&Value::Null, proto::INVALID_REQUEST, &message, None);
+        ctx.record = true;
+        ctx.extra = Some(json!({"method": "batch", "duplicate_id": dup}));
+        ctx.outcome = Some(Outcome::Refused(Reject::new(
+            Reason::InvalidMcpMessage,
+            message,
+        )));
         return json_response(StatusCode::BAD_REQUEST, &answer, &ctx.decision_id);
     }
     let mut steps = Vec::with_capacity(batch.len());
@@ -239,11 +276,10 @@ async fn post_batch(
         return json_response(StatusCode::OK, &Value::Array(answers), &ctx.decision_id);
     }
     let mut out = BytesMut::from(&b"["[..]);
+    let mut pending = Vec::new();
     for step in steps {
-        if let Step::Forward(bytes, pending) = step {
-            if let Some((id, p)) = pending {
-                ex.pending.insert(id_key(&id), p);
-            }
+        if let Step::Forward(bytes, p) = step {
+            pending.extend(p);
             if out.len() > 1 {
                 out.extend_from_slice(b",");
             }
@@ -251,6 +287,13 @@ async fn post_batch(
         }
     }
     out.extend_from_slice(b"]");
+    if let Err(answers) = ex.register(pending).await {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &Value::Array(answers),
+            &ctx.decision_id,
+        );
+    }
     ex.relay(Method::POST, out.freeze()).await
 }
 
@@ -265,7 +308,21 @@ struct Exchange {
     traceparent: HeaderValue,
     trace_id: String,
     modern: bool,
-    pending: HashMap<String, Pending>,
+    /// Requests forwarded and not answered yet: the session's (every stream of the session
+    /// answers from it), or this exchange's own when there is no session.
+    pending: Arc<PendingMap>,
+    /// Keys of the requests this POST carries: its stream answers these and nothing else.
+    own: Vec<String>,
+    /// The agent's `Mcp-Session-Id`, checked to belong to `owner`.
+    session: Option<String>,
+    /// The principal (tenant + agent) the exchange runs as.
+    owner: String,
+    /// A POST (its stream answers its own requests) rather than a GET stream.
+    post: bool,
+    /// The POST is a JSON-RPC batch (answered with an array).
+    batch: bool,
+    /// Something the server sent on this exchange was withheld.
+    withheld: bool,
 }
 
 impl Exchange {
@@ -319,11 +376,33 @@ impl Exchange {
         if let Err(e) = proto::check_routing_headers(headers, &msg, shape) {
             return protocol_refusal(ctx, &msg, e);
         }
+        if shape == Shape::Notification && !proto::is_notification_method(proto::method(&msg)) {
+            // JSON-RPC servers execute notifications: a `tools/call` without an id would act
+            // with no decision, record or limit
+            let method = proto::method(&msg);
+            ctx.extra = Some(json!({"method": truncated(method, 256)}));
+            let e = ProtocolError::new(
+                proto::INVALID_REQUEST,
+                format!(
+                    "`{}` without an id: only notifications/* methods may be sent as notifications",
+                    truncated(method, 256)
+                ),
+            );
+            return protocol_refusal(ctx, &msg, e);
+        }
         if shape != Shape::Request {
             ctx.record = false;
             return Step::Forward(serialize(&msg), None);
         }
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        if lock(&self.pending).contains_key(&id_key(&id)) {
+            ctx.extra = Some(json!({"method": truncated(proto::method(&msg), 256)}));
+            let e = ProtocolError::new(
+                proto::INVALID_REQUEST,
+                "a request with this id is still pending in this session",
+            );
+            return protocol_refusal(ctx, &msg, e);
+        }
         match proto::method(&msg) {
             "tools/call" => self.decide_tool_call(ctx, headers, msg, id).await,
             "resources/read" | "prompts/get" => self.decide_gated(ctx, msg, id).await,
@@ -333,7 +412,7 @@ impl Exchange {
             }
             _ => {
                 ctx.record = false;
-                Step::Forward(serialize(&msg), None)
+                Step::Forward(serialize(&msg), Some((id, Pending::Other)))
             }
         }
     }
@@ -416,14 +495,34 @@ impl Exchange {
             .get("params")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
+        // policy sees `params._meta` as `input.mcp.meta`
+        let mut policy_extra = extra;
+        if let Some(meta) = rest.get("_meta") {
+            policy_extra["meta"] = meta.clone();
+        }
         let mut headers = std::mem::take(&mut self.headers);
         let modern = self.modern;
-        let encode = |args: &Value| {
+        let metrics = self.app.metrics.clone();
+        let encode = |args: &Value, plan: Option<&ActionPlan>| {
+            // every param but the tool's name goes through the plan, not only `arguments`
+            let mut rest = rest.clone();
+            if let Some(plan) = plan {
+                let name = rest.remove("name");
+                let mut others = Value::Object(rest);
+                redact::redact_args(&snap.redactor, &mut others, plan, &metrics)?;
+                rest = match others {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                };
+                if let Some(n) = name {
+                    rest.insert("name".into(), n);
+                }
+            }
             proto::set_param_headers(&mcp_tool.params, args, &mut headers, modern);
-            proto::encode_request(&msg, rest, Some(args), None)
+            Ok(proto::encode_request(&msg, &rest, Some(args), None))
         };
         let decided = self
-            .decide_and_admit(&mut ctx, tool, schema_tool, args, extra, encode)
+            .decide_and_admit(&mut ctx, tool, schema_tool, args, policy_extra, encode)
             .await;
         self.headers = headers;
         match decided {
@@ -462,12 +561,22 @@ impl Exchange {
         ctx.set_tool(&tool);
         let extra = json!({"method": method, key: args.get(key)});
         ctx.extra = Some(extra.clone());
-        let encode = |args: &Value| {
+        let mut policy_extra = extra;
+        if let Some(m) = &meta {
+            policy_extra["meta"] = m.clone();
+        }
+        let snap = self.snap.clone();
+        let metrics = self.app.metrics.clone();
+        let encode = |args: &Value, plan: Option<&ActionPlan>| {
             let rest = args.as_object().unwrap_or(&Map::new()).clone();
-            proto::encode_request(&msg, &rest, None, meta.as_ref())
+            let mut meta = meta;
+            if let (Some(plan), Some(m)) = (plan, meta.as_mut()) {
+                redact::redact_args(&snap.redactor, m, plan, &metrics)?;
+            }
+            Ok(proto::encode_request(&msg, &rest, None, meta.as_ref()))
         };
         match self
-            .decide_and_admit(&mut ctx, &tool, &tool, args, extra, encode)
+            .decide_and_admit(&mut ctx, &tool, &tool, args, policy_extra, encode)
             .await
         {
             Ok((bytes, plan, spend)) => {
@@ -522,7 +631,7 @@ impl Exchange {
         schema_tool: &Tool,
         args: Value,
         extra: Value,
-        encode: impl FnOnce(&Value) -> Bytes,
+        encode: impl FnOnce(&Value, Option<&ActionPlan>) -> Result<Bytes, Reject>,
     ) -> Result<(Bytes, Option<ActionPlan>, Option<SpendReservation>), Reject> {
         let adapter = self.adapter();
         let facts = self.facts();
@@ -551,9 +660,21 @@ impl Exchange {
             .decision
             .as_ref()
             .and_then(|d| redact::plan_for(d).ok().flatten());
+        // `input.mcp.meta` is in the audit record's `input`: its PII is masked there, as the
+        // arguments' are
+        if let Some(meta) = ctx.input.as_mut().and_then(|i| i.pointer_mut("/mcp/meta")) {
+            if let Some(masked) = self
+                .snap
+                .redactor
+                .redact_json(meta, &ActionPlan::mask_all())
+                .value
+            {
+                *meta = masked;
+            }
+        }
         let bytes = match (&forward_args, ctx.input.as_ref()) {
-            (Some(original), _) => encode(original),
-            (None, Some(input)) => encode(&input["args"]),
+            (Some(original), _) => encode(original, plan.as_ref())?,
+            (None, Some(input)) => encode(&input["args"], plan.as_ref())?,
             (None, None) => return Err(Reject::new(Reason::Internal, "decided call has no input")),
         };
         let spend = admit(&self.app, &self.snap, ctx, Some(tool)).await?;
@@ -611,21 +732,27 @@ impl Exchange {
                 identity_encoding: true,
             };
             let resp = forward(self.adapter(), &headers, out).await?;
-            let event_stream = redact::is_event_stream(resp.headers());
+            // read as the relay reads: the same content types, events and strict JSON
+            let kind = response_kind(resp.headers());
             let status = resp.status();
             let body = read_all(resp.into_body()).await?;
-            let messages = if event_stream {
-                let (events, tail) = sse::parse_all(&body);
-                events
-                    .into_iter()
-                    .chain(tail)
-                    .filter_map(|e| e.data.and_then(|d| serde_json::from_str::<Value>(&d).ok()))
-                    .collect::<Vec<_>>()
-            } else {
-                serde_json::from_slice::<Value>(&body)
+            let depth = self.snap.max_json_depth;
+            let messages = match kind {
+                Kind::EventStream => {
+                    let (events, _tail) = sse::parse_all(&body);
+                    events
+                        .iter()
+                        .filter_map(|e| match read_event(e, depth) {
+                            EventRead::Message(m) => Some(m),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                }
+                Kind::Json => crate::json::parse_strict(&body, depth)
                     .ok()
                     .into_iter()
-                    .collect()
+                    .collect(),
+                Kind::Other => Vec::new(),
             };
             let Some(answer) = messages
                 .into_iter()
@@ -667,8 +794,182 @@ impl Exchange {
         Ok(())
     }
 
+    /// Put the requests of this POST in the pending map, all or none: an id already pending
+    /// in the session (a race the check in `decide` cannot close) refuses them all, and their
+    /// refusals are returned.
+    async fn register(&mut self, entries: Vec<(Value, Pending)>) -> Result<(), Vec<Value>> {
+        let entries = match insert_all(&self.pending, entries) {
+            Ok(mut keys) => {
+                self.own.append(&mut keys);
+                return Ok(());
+            }
+            Err(entries) => entries,
+        };
+        let rej = Reject::new(
+            Reason::InvalidMcpMessage,
+            format!("a request id is already pending in this session (or over {MAX_PENDING} requests are)"),
+        );
+        let mut answers = Vec::with_capacity(entries.len());
+        for (id, p) in entries {
+            answers.push(self.refuse_pending(id, p, rej.clone(), false).await);
+        }
+        Err(answers)
+    }
+
+    /// The answer the agent gets instead of the server's for a pending request: an `isError`
+    /// result for a tool call, a JSON-RPC error otherwise; recorded. `sent`: the request
+    /// reached the server (its spend estimate stays committed: the server may have acted).
+    async fn refuse_pending(&self, id: Value, p: Pending, rej: Reject, sent: bool) -> Value {
+        match p {
+            Pending::Call(mut call) => {
+                if let Some(spend) = call.spend.take() {
+                    if sent {
+                        let estimate = spend.estimate;
+                        if let Err(e) = spend.settle(estimate).await {
+                            tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+                        }
+                    } else {
+                        crate::stage::limits::settle_after_failure(spend, rej.reason).await;
+                    }
+                }
+                let text = refusal_text(&rej, &call.ctx.decision_id);
+                call.ctx.outcome = Some(Outcome::Refused(rej));
+                if call.tool.is_some() {
+                    proto::refusal_result(&id, &text, self.modern)
+                } else {
+                    proto::error_response(&id, proto::REFUSED, &text, None)
+                }
+            }
+            Pending::ToolsList | Pending::Other => {
+                let decision_id = self.audit_withheld(&rej.message);
+                let text = refusal_text(&rej, &decision_id);
+                proto::error_response(&id, proto::REFUSED, &text, None)
+            }
+        }
+    }
+
+    /// Record a server message toolwall withheld (or a request it answered itself): a record
+    /// of `<adapter>.server_message` refused as `response_not_inspectable`. Returns its
+    /// decision id.
+    fn audit_withheld(&self, why: &str) -> String {
+        tracing::warn!(adapter = %self.adapter().name, why, "MCP server message withheld");
+        let mut ctx = self.new_ctx();
+        ctx.tool = Some(self.pseudo_tool("server_message").label);
+        ctx.extra = Some(json!({
+            "direction": "server_to_client",
+            "event": "withheld",
+            "stream": if self.post { "post" } else { "get" },
+        }));
+        ctx.outcome = Some(Outcome::Refused(Reject::new(
+            Reason::ResponseNotInspectable,
+            why,
+        )));
+        ctx.decision_id.clone()
+    }
+
+    /// The requests of this POST still pending, taken out of the map.
+    fn take_own(&self) -> Vec<(Value, Pending)> {
+        let mut map = lock(&self.pending);
+        self.own.iter().filter_map(|k| map.remove(k)).collect()
+    }
+
+    fn has_own_pending(&self) -> bool {
+        let map = lock(&self.pending);
+        self.own.iter().any(|k| map.contains_key(k))
+    }
+
+    /// The pending request a server answer belongs to. On a POST's stream every answer is
+    /// for that POST's requests: with one request, any answer is its answer (whatever id it
+    /// carries); with a batch, only the batch's ids. On a GET stream (resumption, the
+    /// session's own stream) any request pending in the session.
+    fn take_answered(&self, msg: &Value) -> Option<(Value, Pending)> {
+        let key = id_key(msg.get("id").unwrap_or(&Value::Null));
+        let taken = answered_key(self.post, &self.own, &key)?;
+        lock(&self.pending).remove(taken)
+    }
+
+    /// A server message toolwall cannot read: the answer to a single pending request becomes
+    /// its refusal; otherwise it is withheld (and recorded).
+    async fn uninspectable(&mut self, why: String) -> Option<Value> {
+        self.withheld = true;
+        if self.post && self.own.len() == 1 {
+            let taken = lock(&self.pending).remove(&self.own[0]);
+            if let Some((id, p)) = taken {
+                let rej = Reject::new(Reason::ResponseNotInspectable, why);
+                return Some(self.refuse_pending(id, p, rej, true).await);
+            }
+        }
+        self.audit_withheld(&why);
+        None
+    }
+
+    /// Refuse what this POST still waits for (HTTP `status` kept unless it says success).
+    async fn refuse_own(self, rej: Reject, status: StatusCode) -> Response<ResBody> {
+        let mut answers = Vec::new();
+        for (id, p) in self.take_own() {
+            answers.push(self.refuse_pending(id, p, rej.clone(), true).await);
+        }
+        let body = match (answers.len(), self.batch) {
+            (0, _) => {
+                let decision_id = self.audit_withheld(&rej.message);
+                proto::error_response(
+                    &Value::Null,
+                    proto::REFUSED,
+                    &refusal_text(&rej, &decision_id),
+                    None,
+                )
+            }
+            (1, false) => answers.pop().unwrap_or(Value::Null),
+            _ => Value::Array(answers),
+        };
+        let status = if status.is_success() {
+            StatusCode::OK
+        } else {
+            status
+        };
+        json_body(status, &body)
+    }
+
+    /// Sessions: the one the server opens (`Mcp-Session-Id` on the answer to a session-less
+    /// POST) is bound to this principal; a successful DELETE ends it.
+    fn track_session(
+        &mut self,
+        method: &Method,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Result<(), Reject> {
+        let adapter = self.adapter().name.clone();
+        if *method == Method::DELETE {
+            if let (true, Some(sid)) = (status.is_success(), &self.session) {
+                self.app.mcp.sessions.close(&adapter, sid);
+            }
+            return Ok(());
+        }
+        if *method != Method::POST || self.session.is_some() {
+            return Ok(());
+        }
+        let Some(v) = headers.get(proto::SESSION_HEADER) else {
+            return Ok(());
+        };
+        let sid = v.to_str().map_err(|_| {
+            Reject::new(
+                Reason::ResponseNotInspectable,
+                "the MCP server's Mcp-Session-Id is not visible ASCII",
+            )
+        })?;
+        if self.app.mcp.sessions.open(&adapter, sid, &self.owner) {
+            Ok(())
+        } else {
+            Err(Reject::new(
+                Reason::ResponseNotInspectable,
+                "the MCP server opened a session whose id another principal holds",
+            ))
+        }
+    }
+
     /// Forward to the server and relay its answer: JSON read whole and rewritten, SSE
-    /// rewritten event by event as it streams, anything else passed as is.
+    /// rewritten event by event as it streams. Nothing else is relayed: another content type
+    /// answering a request is refused, and any other body is withheld.
     async fn relay(self, method: Method, body: Bytes) -> Response<ResBody> {
         let out = Outgoing {
             method: method.clone(),
@@ -688,48 +989,133 @@ impl Exchange {
         rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
         let status = rparts.status;
         let mut ex = self;
-        for p in ex.pending.values_mut() {
-            if let Pending::Call(c) = p {
-                c.ctx.upstream_latency_us = Some(upstream_us);
-                c.ctx.outcome = Some(Outcome::Forwarded {
-                    status: status.as_u16(),
-                });
+        {
+            let mut map = lock(&ex.pending);
+            for k in &ex.own {
+                if let Some((_, Pending::Call(c))) = map.get_mut(k) {
+                    c.ctx.upstream_latency_us = Some(upstream_us);
+                    c.ctx.outcome = Some(Outcome::Forwarded {
+                        status: status.as_u16(),
+                    });
+                }
             }
         }
-        if redact::is_event_stream(&rparts.headers) {
-            rparts.headers.remove(header::CONTENT_LENGTH);
-            return Response::from_parts(rparts, ex.relay_events(rbody));
+        if let Err(rej) = ex.track_session(&method, status, &rparts.headers) {
+            return ex.refuse_own(rej, StatusCode::BAD_GATEWAY).await;
         }
-        if !redact::is_json(&rparts.headers) || (!status.is_success() && ex.pending.is_empty()) {
-            return Response::from_parts(rparts, rbody.boxed());
+        // toolwall asks for identity encoding: a compressed body is not one it can read
+        let encoded = rparts
+            .headers
+            .get_all(header::CONTENT_ENCODING)
+            .iter()
+            .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+        let kind = if encoded {
+            Kind::Other
+        } else {
+            response_kind(&rparts.headers)
+        };
+        match kind {
+            Kind::EventStream => {
+                rparts.headers.remove(header::CONTENT_LENGTH);
+                Response::from_parts(rparts, ex.relay_events(rbody))
+            }
+            Kind::Json => ex.relay_json(rparts, rbody).await,
+            Kind::Other => {
+                let why = format!(
+                    "the MCP server answered with content type {:?}: only application/json and text/event-stream are relayed",
+                    truncated(
+                        rparts
+                            .headers
+                            .get(header::CONTENT_TYPE)
+                            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                            .as_deref()
+                            .unwrap_or("(none)"),
+                        128
+                    )
+                );
+                if ex.has_own_pending() {
+                    let rej = Reject::new(Reason::ResponseNotInspectable, why);
+                    return ex.refuse_own(rej, status).await;
+                }
+                let has_body = rparts.headers.contains_key(header::CONTENT_TYPE)
+                    || !http_body::Body::is_end_stream(&rbody);
+                if status.is_success() && has_body {
+                    ex.audit_withheld(&why);
+                }
+                for h in [
+                    header::CONTENT_TYPE,
+                    header::CONTENT_LENGTH,
+                    header::CONTENT_ENCODING,
+                ] {
+                    rparts.headers.remove(h);
+                }
+                Response::from_parts(rparts, full(Bytes::new()))
+            }
         }
+    }
+
+    /// A JSON answer: parsed strictly, every message read; a request it leaves unanswered
+    /// (or answers with something unreadable) gets a refusal.
+    async fn relay_json(
+        mut self,
+        mut rparts: http::response::Parts,
+        rbody: Incoming,
+    ) -> Response<ResBody> {
+        let status = rparts.status;
         let bytes = match read_all(rbody).await {
             Ok(b) => b,
-            Err(rej) => return ex.upstream_failed(rej).await,
-        };
-        let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
-            return Response::from_parts(rparts, full(bytes));
-        };
-        let out = match v {
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for m in items {
-                    if let Some(m) = ex.on_server_message(m).await {
-                        out.push(m);
-                    }
-                }
-                Value::Array(out)
-            }
-            m => ex.on_server_message(m).await.unwrap_or(Value::Null),
+            Err(rej) => return self.refuse_own(rej, status).await,
         };
         rparts.headers.remove(header::CONTENT_LENGTH);
-        Response::from_parts(rparts, full(serialize(&out)))
+        rparts.headers.remove(header::CONTENT_ENCODING);
+        let v = match crate::json::parse_strict(&bytes, self.snap.max_json_depth) {
+            Ok(v) => v,
+            Err(e) => {
+                let why = format!("the MCP server's JSON answer cannot be read: {e}");
+                if self.has_own_pending() {
+                    let rej = Reject::new(Reason::ResponseNotInspectable, why);
+                    return self.refuse_own(rej, status).await;
+                }
+                if !bytes.is_empty() {
+                    self.audit_withheld(&why);
+                }
+                rparts.headers.remove(header::CONTENT_TYPE);
+                return Response::from_parts(rparts, full(Bytes::new()));
+            }
+        };
+        let mut out = Vec::new();
+        match v {
+            Value::Array(items) => {
+                for m in items {
+                    out.extend(self.on_server_message(m).await);
+                }
+            }
+            m => out.extend(self.on_server_message(m).await),
+        }
+        // a JSON answer is the whole answer: what it did not answer will not be answered
+        let unanswered = Reject::new(
+            Reason::ResponseNotInspectable,
+            "the MCP server's answer has no readable answer to this request",
+        );
+        for (id, p) in self.take_own() {
+            out.push(self.refuse_pending(id, p, unanswered.clone(), true).await);
+        }
+        let body = match out.len() {
+            0 => {
+                rparts.headers.remove(header::CONTENT_TYPE);
+                return Response::from_parts(rparts, full(Bytes::new()));
+            }
+            // a single request is answered with one message, a batch with an array
+            1 if !self.batch => out.pop().unwrap_or(Value::Null),
+            _ => Value::Array(out),
+        };
+        Response::from_parts(rparts, full(serialize(&body)))
     }
 
     /// The server could not be reached: pending calls are refused (and their spend released).
-    async fn upstream_failed(mut self, rej: Reject) -> Response<ResBody> {
+    async fn upstream_failed(self, rej: Reject) -> Response<ResBody> {
         let mut answers = Vec::new();
-        for (_, p) in self.pending.drain() {
+        for (_, p) in self.take_own() {
             if let Pending::Call(mut c) = p {
                 if let Some(s) = c.spend.take() {
                     crate::stage::limits::settle_after_forward_error(s, &rej).await;
@@ -745,8 +1131,9 @@ impl Exchange {
     }
 
     /// Relay an SSE body, each event read and rewritten (or withheld) in order, by a task
-    /// that owns the exchange: when the agent goes away the task ends and the pending calls'
-    /// records are written.
+    /// that owns the exchange: when the agent goes away the task ends (requests still pending
+    /// stay with the session, for an answer fetched by resumption; without a session their
+    /// records are written).
     fn relay_events(self, body: Incoming) -> ResBody {
         use futures_util::StreamExt;
         let (tx, rx) =
@@ -762,29 +1149,49 @@ impl Exchange {
                     _ = tx.closed() => return,
                 };
                 let end = chunk.is_none();
-                let events = match chunk {
-                    Some(Ok(c)) => parser.push(&c),
+                let (events, tail) = match chunk {
+                    Some(Ok(c)) => (parser.push(&c), None),
                     Some(Err(e)) => {
                         let _ = tx.send(Err(e)).await;
                         return;
                     }
-                    // a last event without its blank line
-                    None => parser.finish().into_iter().collect(),
+                    None => (Vec::new(), parser.finish()),
                 };
-                if !events.is_empty() {
-                    let mut out = BytesMut::new();
-                    for ev in events {
-                        out.extend_from_slice(&ex.on_event(ev).await);
+                let mut out = BytesMut::new();
+                for ev in events {
+                    out.extend_from_slice(&ex.on_event(ev).await);
+                }
+                let overflow = parser.buffered() > MAX_RESPONSE_BYTES;
+                if overflow || tail.as_ref().is_some_and(|t| t.data.is_some()) {
+                    // an event that never ends (or outgrows the limit): a client would not
+                    // dispatch it whole, and nothing of it is relayed
+                    let why =
+                        "an SSE event from the MCP server is unterminated or over the size limit";
+                    if let Some(m) = ex.uninspectable(why.to_string()).await {
+                        out.extend_from_slice(&emit_event(None, Some(&m)));
                     }
-                    if tx
+                }
+                if (end || overflow) && ex.post && (ex.withheld || ex.session.is_none()) {
+                    // the stream is over and toolwall withheld something, or no session can
+                    // resume it: what it did not answer is refused rather than left waiting
+                    let unanswered = Reject::new(
+                        Reason::ResponseNotInspectable,
+                        "the MCP server's stream ended with no readable answer to this request",
+                    );
+                    for (id, p) in ex.take_own() {
+                        let m = ex.refuse_pending(id, p, unanswered.clone(), true).await;
+                        out.extend_from_slice(&emit_event(None, Some(&m)));
+                    }
+                }
+                if !out.is_empty()
+                    && tx
                         .send(Ok(http_body::Frame::data(out.freeze())))
                         .await
                         .is_err()
-                    {
-                        return; // the agent went away
-                    }
+                {
+                    return; // the agent went away
                 }
-                if end {
+                if end || overflow {
                     return;
                 }
             }
@@ -792,50 +1199,103 @@ impl Exchange {
         BodyExt::boxed(ChannelBody { rx })
     }
 
+    /// One SSE event: its JSON-RPC message read like any other and the event rebuilt from
+    /// what toolwall read (never relayed raw). An event a client does not dispatch as a
+    /// message (no data, another event type) keeps only its `id` / `retry`.
     async fn on_event(&mut self, ev: sse::Event) -> Bytes {
-        let Some(text) = ev.data.as_deref() else {
-            return ev.raw;
+        let out = match read_event(&ev, self.snap.max_json_depth) {
+            EventRead::Nothing => return sse::withheld_event(&ev),
+            EventRead::Unreadable(why) => self.uninspectable(why).await,
+            EventRead::Message(msg) => self.on_server_message(msg).await,
         };
-        let Ok(msg) = serde_json::from_str::<Value>(text) else {
-            return ev.raw;
-        };
-        let before = msg.clone();
-        match self.on_server_message(msg).await {
-            Some(m) if m == before => ev.raw,
-            Some(m) => sse::rebuild_event(&ev, &String::from_utf8_lossy(&serialize(&m))),
+        match out {
+            Some(m) => relayed_event(&ev, &m),
             None => sse::withheld_event(&ev),
         }
     }
 
-    /// One message from the server: `None` withholds it from the agent.
+    /// One message from the server: `None` withholds it from the agent. Answers go only to a
+    /// request pending on this stream; requests and notifications only of the kinds MCP has.
     async fn on_server_message(&mut self, msg: Value) -> Option<Value> {
-        let shape = proto::shape(&msg).ok();
-        match shape {
-            Some(Shape::Response) => {
-                let key = id_key(msg.get("id").unwrap_or(&Value::Null));
-                match self.pending.remove(&key) {
-                    Some(Pending::ToolsList) => Some(self.filter_tools_list(msg).await),
-                    Some(Pending::Call(call)) => Some(self.finish_call(*call, msg).await),
-                    None => Some(msg),
+        match classify_server_message(&msg) {
+            ServerMessage::Invalid(why) => self.uninspectable(why).await,
+            ServerMessage::Withheld(why) => {
+                self.withheld = true;
+                self.audit_withheld(&why);
+                None
+            }
+            ServerMessage::Answer => {
+                let Some((id, p)) = self.take_answered(&msg) else {
+                    self.withheld = true;
+                    let sent =
+                        truncated(&msg.get("id").map(Value::to_string).unwrap_or_default(), 64)
+                            .to_string();
+                    self.audit_withheld(&format!(
+                        "the MCP server sent an answer (id {sent}) to no request pending on this stream"
+                    ));
+                    return None;
+                };
+                let mut msg = msg;
+                msg["id"] = id;
+                match p {
+                    Pending::ToolsList => Some(self.filter_tools_list(msg).await),
+                    Pending::Call(call) => Some(self.finish_call(*call, msg).await),
+                    Pending::Other => Some(msg),
                 }
             }
-            Some(Shape::Request) if proto::is_gated_server_request(proto::method(&msg)) => {
-                self.gate_server_request(msg).await
-            }
-            Some(Shape::Notification)
-                if proto::method(&msg) == "notifications/tools/list_changed" =>
-            {
-                self.app.mcp.mark_stale(&self.adapter().name);
+            ServerMessage::GatedRequest => self.gate_server_request(msg).await,
+            ServerMessage::Relay => {
+                if proto::method(&msg) == "notifications/tools/list_changed" {
+                    self.app.mcp.mark_stale(&self.adapter().name);
+                }
+                let mut msg = msg;
+                if let Err(rej) = self.redact_for_own_calls(&mut msg) {
+                    self.withheld = true;
+                    self.audit_withheld(&format!(
+                        "a server notification during a call carried denied data: {}",
+                        rej.message
+                    ));
+                    return None;
+                }
                 Some(msg)
             }
-            _ => Some(msg),
         }
+    }
+
+    /// A notification or ping on a POST's stream (progress, log messages) speaks for the
+    /// calls of that POST: their redaction plans apply to its params.
+    fn redact_for_own_calls(&self, msg: &mut Value) -> Result<(), Reject> {
+        if !self.post {
+            return Ok(());
+        }
+        let Some(params) = msg.get_mut("params") else {
+            return Ok(());
+        };
+        let map = lock(&self.pending);
+        for k in &self.own {
+            if let Some((_, Pending::Call(call))) = map.get(k) {
+                if let Some(plan) = &call.plan {
+                    redact::redact_args(&self.snap.redactor, params, plan, &self.app.metrics)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Pin, then filter a `tools/list` result by pin and by `data.toolwall.tool_visible`.
     async fn filter_tools_list(&self, mut msg: Value) -> Value {
         let Some(tools) = msg.pointer("/result/tools").and_then(Value::as_array) else {
-            return msg;
+            if msg.get("result").is_none() {
+                return msg; // an error answer
+            }
+            let id = msg.get("id").cloned().unwrap_or(Value::Null);
+            let decision_id = self.audit_withheld("a tools/list result without a tools array");
+            return proto::error_response(
+                &id,
+                proto::REFUSED,
+                &format!("toolwall withheld a tools/list result without a tools array [decision_id {decision_id}]"),
+                None,
+            );
         };
         let adapter = self.adapter();
         let observed = match self
@@ -979,6 +1439,14 @@ impl Exchange {
                 }
             }
         }
+        if let (None, Some(plan), Some(error)) = (&refused, &call.plan, msg.get_mut("error")) {
+            // the server's error message and data are the tool's words too
+            if let Err(rej) =
+                redact::redact_args(&self.snap.redactor, error, plan, &self.app.metrics)
+            {
+                refused = Some(rej);
+            }
+        }
         if let Some(spend) = call.spend.take() {
             let actual = call
                 .tool
@@ -1118,7 +1586,7 @@ fn refusal_text(rej: &Reject, decision_id: &str) -> String {
     )
 }
 
-fn id_key(id: &Value) -> String {
+pub fn id_key(id: &Value) -> String {
     match id {
         Value::String(s) => format!("s:{s}"),
         other => format!("n:{other}"),
@@ -1226,4 +1694,602 @@ pub async fn repin(
         out.push(extra);
     }
     Ok(json!({"adapter": adapter, "repinned": out}))
+}
+
+/// Requests pending in a session (or in one session-less exchange), by [`id_key`]: the
+/// request's id and what to do with its answer.
+type PendingMap = std::sync::Mutex<HashMap<String, (Value, Pending)>>;
+
+/// Requests one session may have pending at once.
+const MAX_PENDING: usize = 256;
+/// Sessions toolwall tracks; past this the least recently used is forgotten (its agent gets
+/// 404 and starts a new one, as MCP clients do).
+const MAX_SESSIONS: usize = 4_096;
+
+/// Put requests in a pending map, all or none: an id already pending, two entries with one
+/// id, or more than [`MAX_PENDING`] in all refuse them all (given back). Returns their keys.
+fn insert_all(
+    pending: &PendingMap,
+    entries: Vec<(Value, Pending)>,
+) -> Result<Vec<String>, Vec<(Value, Pending)>> {
+    let mut map = lock(pending);
+    let keys: Vec<String> = entries.iter().map(|(id, _)| id_key(id)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let clash = keys
+        .iter()
+        .any(|k| map.contains_key(k) || !seen.insert(k.as_str()));
+    if clash || map.len() + keys.len() > MAX_PENDING {
+        return Err(entries);
+    }
+    for ((id, p), k) in entries.into_iter().zip(keys.iter()) {
+        map.insert(k.clone(), (id, p));
+    }
+    Ok(keys)
+}
+
+/// Which pending request an answer with id key `key` belongs to. On a POST's stream: with
+/// one request, that request whatever the answer's id says; with a batch, the batch's own ids
+/// only. On a GET stream: any request pending in the session, by id.
+pub fn answered_key<'a>(post: bool, own: &'a [String], key: &'a str) -> Option<&'a str> {
+    if !post {
+        return Some(key);
+    }
+    match own {
+        [only] => Some(only.as_str()),
+        own if own.iter().any(|k| k == key) => Some(key),
+        _ => None,
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// MCP sessions (`Mcp-Session-Id`) seen through toolwall, per adapter: the principal that
+/// opened each, and the requests pending in it (answered on whichever stream the server
+/// uses: the request's POST, or a GET resuming it).
+#[derive(Default)]
+pub struct Sessions {
+    map: std::sync::Mutex<HashMap<(String, String), Session>>,
+}
+
+struct Session {
+    owner: String,
+    pending: Arc<PendingMap>,
+    used: std::time::Instant,
+}
+
+/// A session id as seen by one principal.
+enum Lookup {
+    Found(Arc<PendingMap>),
+    /// Opened by another principal.
+    Foreign,
+    /// Never opened through toolwall (or ended, or forgotten).
+    Unknown,
+}
+
+impl Sessions {
+    fn lookup(&self, adapter: &str, sid: &str, owner: &str) -> Lookup {
+        let mut map = lock(&self.map);
+        match map.get_mut(&(adapter.to_string(), sid.to_string())) {
+            Some(s) if s.owner == owner => {
+                s.used = std::time::Instant::now();
+                Lookup::Found(s.pending.clone())
+            }
+            Some(_) => Lookup::Foreign,
+            None => Lookup::Unknown,
+        }
+    }
+
+    /// Bind a session the server opened to `owner`; false when another principal holds it.
+    fn open(&self, adapter: &str, sid: &str, owner: &str) -> bool {
+        let key = (adapter.to_string(), sid.to_string());
+        let evicted = {
+            let mut map = lock(&self.map);
+            if let Some(s) = map.get(&key) {
+                return s.owner == owner;
+            }
+            let evicted = if map.len() >= MAX_SESSIONS {
+                let oldest = map
+                    .iter()
+                    .min_by_key(|(_, s)| s.used)
+                    .map(|(k, _)| k.clone());
+                oldest.and_then(|k| map.remove(&k))
+            } else {
+                None
+            };
+            map.insert(
+                key,
+                Session {
+                    owner: owner.to_string(),
+                    pending: Arc::new(PendingMap::default()),
+                    used: std::time::Instant::now(),
+                },
+            );
+            evicted
+        };
+        drop(evicted); // pending calls' records are written here, outside the lock
+        true
+    }
+
+    fn close(&self, adapter: &str, sid: &str) {
+        let removed = lock(&self.map).remove(&(adapter.to_string(), sid.to_string()));
+        drop(removed);
+    }
+}
+
+/// Who a session belongs to: tenant and agent.
+fn owner_key(p: Option<&identify::Principal>) -> String {
+    let (tenant, agent) = p.map_or((None, ""), |p| (p.tenant.as_deref(), p.agent.as_str()));
+    serde_json::to_string(&(tenant, agent)).unwrap_or_default()
+}
+
+/// The agent's `Mcp-Session-Id`, if it sent one (once).
+fn session_header(headers: &HeaderMap) -> Result<Option<String>, String> {
+    let mut values = headers.get_all(proto::SESSION_HEADER).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("Mcp-Session-Id appears more than once".into());
+    }
+    match v.to_str() {
+        Ok(s) if !s.is_empty() => Ok(Some(s.to_string())),
+        _ => Err("Mcp-Session-Id must be visible ASCII".into()),
+    }
+}
+
+/// A session this principal did not open: 404, as MCP answers an ended session (the client
+/// starts a new one), the same whether another principal holds it or nobody does; recorded.
+fn unknown_session(ctx: &mut CallCtx, method: &Method, found: Lookup) -> Response<ResBody> {
+    let why = match found {
+        Lookup::Foreign => "the Mcp-Session-Id belongs to another principal",
+        _ => "the Mcp-Session-Id is not a session this principal opened through toolwall",
+    };
+    ctx.extra = Some(json!({"method": method.as_str(), "event": "unknown_session"}));
+    ctx.outcome = Some(Outcome::Refused(Reject::new(
+        Reason::InvalidMcpMessage,
+        why,
+    )));
+    let answer = proto::error_response(
+        &Value::Null,
+        proto::INVALID_REQUEST,
+        "session not found",
+        None,
+    );
+    json_response(StatusCode::NOT_FOUND, &answer, &ctx.decision_id)
+}
+
+/// The first id two requests of a batch share, if any.
+fn duplicate_request_id(batch: &[Value]) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    batch
+        .iter()
+        .filter(|m| m.get("method").is_some())
+        .filter_map(|m| m.get("id"))
+        .map(id_key)
+        .find(|k| !seen.insert(k.clone()))
+        .map(|k| truncated(&k[2..], 64).to_string())
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+fn truncated(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// What an MCP server's answer is, by its `Content-Type`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    Json,
+    EventStream,
+    /// Anything else (including none, or more than one): not relayed.
+    Other,
+}
+
+/// Only `application/json` and `text/event-stream` (parameters allowed) are what MCP
+/// Streamable HTTP answers with; `+json` types, `application/json-rpc` and the like are not.
+pub fn response_kind(headers: &HeaderMap) -> Kind {
+    let mut all = headers.get_all(header::CONTENT_TYPE).iter();
+    let (Some(ct), None) = (all.next(), all.next()) else {
+        return Kind::Other;
+    };
+    let Ok(ct) = ct.to_str() else {
+        return Kind::Other;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Kind::Json
+    } else if essence.eq_ignore_ascii_case("text/event-stream") {
+        Kind::EventStream
+    } else {
+        Kind::Other
+    }
+}
+
+/// A JSON response toolwall made.
+fn json_body(status: StatusCode, v: &Value) -> Response<ResBody> {
+    let mut resp = Response::new(full(serialize(v)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// A server event as relayed: its `event` / `id` / `retry` fields as parsed and one `data:`
+/// line of the message toolwall read, serialized (compact JSON holds no line break).
+pub fn relayed_event(ev: &sse::Event, msg: &Value) -> Bytes {
+    let text = serde_json::to_string(msg).unwrap_or_else(|_| "null".into());
+    sse::rebuild_event(ev, &text)
+}
+
+/// An SSE `message` event toolwall writes: its id (if any) and one `data` line of compact
+/// JSON (which holds no line break).
+pub fn emit_event(id: Option<&str>, msg: Option<&Value>) -> Bytes {
+    let mut out = BytesMut::new();
+    if let Some(id) = id {
+        out.extend_from_slice(b"id: ");
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(b"\n");
+    }
+    if let Some(m) = msg {
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(&serialize(m));
+        out.extend_from_slice(b"\n");
+    }
+    out.extend_from_slice(b"\n");
+    out.freeze()
+}
+
+/// What an SSE event from the server holds for the relay.
+#[derive(Debug)]
+pub enum EventRead {
+    /// Nothing a client dispatches as a message: no data, an empty priming `data:`, another
+    /// event type, or an unterminated tail a client discards (its `id` / `retry` may be kept).
+    Nothing,
+    /// Data a client would dispatch that toolwall cannot read (invalid UTF-8, not strict JSON).
+    Unreadable(String),
+    Message(Value),
+}
+
+/// Read one event as an MCP client would dispatch it (`message` events with data), strictly.
+pub fn read_event(ev: &sse::Event, max_depth: usize) -> EventRead {
+    let message_type = matches!(ev.event.as_deref(), None | Some("") | Some("message"));
+    let text = match ev.data.as_deref() {
+        // an empty `data:` is the priming event of a resumable stream (clients skip it)
+        Some(t) if ev.dispatches() && message_type && !t.is_empty() => t,
+        _ => return EventRead::Nothing,
+    };
+    if !ev.utf8 {
+        return EventRead::Unreadable("an SSE event from the MCP server is not valid UTF-8".into());
+    }
+    match crate::json::parse_strict(text.as_bytes(), max_depth) {
+        Ok(msg) => EventRead::Message(msg),
+        Err(e) => EventRead::Unreadable(format!("an SSE event's data is not readable JSON: {e}")),
+    }
+}
+
+/// What the relay does with one message from the server.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ServerMessage {
+    /// A response: relayed only as the answer to a pending request ([`answered_key`]).
+    Answer,
+    /// `sampling/createMessage`, `elicitation/create`, `roots/list`: decided by policy.
+    GatedRequest,
+    /// `ping`, or a `notifications/*` notification: relayed.
+    Relay,
+    /// A well-formed message of a kind MCP servers do not send: withheld and audited.
+    Withheld(String),
+    /// Not a JSON-RPC message: unreadable.
+    Invalid(String),
+}
+
+pub fn classify_server_message(msg: &Value) -> ServerMessage {
+    let shape = match proto::shape(msg) {
+        Ok(s) => s,
+        Err(e) => {
+            return ServerMessage::Invalid(format!(
+                "the MCP server sent a message that is not JSON-RPC: {}",
+                e.message
+            ))
+        }
+    };
+    let method = truncated(proto::method(msg), 256);
+    match shape {
+        Shape::Response => ServerMessage::Answer,
+        Shape::Request if proto::is_gated_server_request(method) => ServerMessage::GatedRequest,
+        Shape::Request if proto::is_known_server_request(method) => ServerMessage::Relay,
+        Shape::Request => ServerMessage::Withheld(format!(
+            "the MCP server sent a request toolwall does not relay: `{method}`"
+        )),
+        Shape::Notification if proto::is_notification_method(method) => ServerMessage::Relay,
+        Shape::Notification => ServerMessage::Withheld(format!(
+            "the MCP server sent `{method}` without an id: only notifications/* may be"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cts: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for ct in cts {
+            h.append(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(ct).expect("header"),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn content_type_gate_takes_json_and_event_streams_only() {
+        for (ct, kind) in [
+            ("application/json", Kind::Json),
+            ("Application/JSON; charset=utf-8", Kind::Json),
+            ("text/event-stream", Kind::EventStream),
+            ("text/event-stream;charset=utf-8", Kind::EventStream),
+            ("application/json-rpc", Kind::Other),
+            ("application/vnd.api+json", Kind::Other),
+            ("application/jsonx", Kind::Other),
+            ("text/event-streamx", Kind::Other),
+            ("text/plain", Kind::Other),
+            ("", Kind::Other),
+        ] {
+            assert_eq!(response_kind(&headers(&[ct])), kind, "{ct}");
+        }
+        assert_eq!(response_kind(&headers(&[])), Kind::Other);
+        // two Content-Type headers: which one a client reads is anyone's guess
+        assert_eq!(
+            response_kind(&headers(&["application/json", "text/html"])),
+            Kind::Other
+        );
+    }
+
+    #[test]
+    fn answers_are_attributed_to_the_streams_own_requests() {
+        let one = vec![id_key(&json!(7))];
+        let batch = vec![id_key(&json!(1)), id_key(&json!("a"))];
+        // one request on the POST: any answer is its answer
+        for id in [json!(7), json!(99), json!("7"), Value::Null] {
+            assert_eq!(answered_key(true, &one, &id_key(&id)), Some("n:7"), "{id}");
+        }
+        // a batch: its ids only, and a string id is not a number id
+        assert_eq!(answered_key(true, &batch, "n:1"), Some("n:1"));
+        assert_eq!(answered_key(true, &batch, "s:a"), Some("s:a"));
+        assert_eq!(answered_key(true, &batch, "s:1"), None);
+        assert_eq!(answered_key(true, &batch, "n:2"), None);
+        // nothing of its own (a POST of notifications): nothing is answered
+        assert_eq!(answered_key(true, &[], "n:1"), None);
+        // a GET stream: by id, against the session's pending requests
+        assert_eq!(answered_key(false, &[], "n:5"), Some("n:5"));
+        assert_ne!(id_key(&json!(1)), id_key(&json!("1")));
+    }
+
+    #[test]
+    fn pending_requests_are_registered_all_or_none() {
+        let map = PendingMap::default();
+        let keys = insert_all(
+            &map,
+            vec![(json!(1), Pending::Other), (json!("1"), Pending::ToolsList)],
+        )
+        .map_err(|_| "refused")
+        .expect("registered");
+        assert_eq!(keys, ["n:1", "s:1"]);
+        // an id already pending refuses the whole lot, and nothing of it is kept
+        let refused = insert_all(
+            &map,
+            vec![(json!(2), Pending::Other), (json!(1), Pending::Other)],
+        );
+        assert_eq!(refused.map(|_| ()).map_err(|e| e.len()), Err(2));
+        assert_eq!(lock(&map).len(), 2);
+        // two entries with one id
+        let refused = insert_all(
+            &map,
+            vec![(json!(3), Pending::Other), (json!(3), Pending::Other)],
+        );
+        assert!(refused.is_err());
+        assert_eq!(lock(&map).len(), 2);
+        // bounded
+        let many: Vec<_> = (10..10 + MAX_PENDING as i64)
+            .map(|i| (json!(i), Pending::Other))
+            .collect();
+        assert!(insert_all(&map, many).is_err());
+        assert_eq!(lock(&map).len(), 2);
+    }
+
+    #[test]
+    fn duplicate_ids_in_a_batch_are_found() {
+        let req = |id: Value| json!({"jsonrpc": "2.0", "id": id, "method": "ping"});
+        assert_eq!(duplicate_request_id(&[req(json!(1)), req(json!(2))]), None);
+        assert_eq!(
+            duplicate_request_id(&[req(json!(1)), req(json!("1"))]),
+            None
+        );
+        assert_eq!(
+            duplicate_request_id(&[req(json!(1)), req(json!(2)), req(json!(1))]),
+            Some("1".into())
+        );
+        assert_eq!(
+            duplicate_request_id(&[req(json!("x")), req(json!("x"))]),
+            Some("x".into())
+        );
+        // responses (answers to the server) share no id space with requests
+        let resp = json!({"jsonrpc": "2.0", "id": 1, "result": {}});
+        assert_eq!(duplicate_request_id(&[req(json!(1)), resp]), None);
+    }
+
+    #[test]
+    fn sessions_belong_to_their_opener() {
+        let s = Sessions::default();
+        let a = owner_key(None);
+        let b = "[\"t\",\"b\"]".to_string();
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Unknown));
+        assert!(s.open("crm", "s1", &a));
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Found(_)));
+        assert!(matches!(s.lookup("crm", "s1", &b), Lookup::Foreign));
+        // the same id on another adapter is another session
+        assert!(matches!(s.lookup("other", "s1", &a), Lookup::Unknown));
+        // a server handing another principal a held id does not move it
+        assert!(!s.open("crm", "s1", &b));
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Found(_)));
+        s.close("crm", "s1");
+        assert!(matches!(s.lookup("crm", "s1", &a), Lookup::Unknown));
+        // bounded: the least recently used is forgotten
+        for i in 0..MAX_SESSIONS + 5 {
+            assert!(s.open("crm", &format!("x{i}"), &a));
+        }
+        assert_eq!(lock(&s.map).len(), MAX_SESSIONS);
+    }
+
+    /// The fuzz target's property on a fixed corpus and random chunkings of it: what the
+    /// agent parses of the relayed events is exactly the messages toolwall read, and nothing
+    /// unreadable (bare-CR framing read as one event, NaN, 1e400, duplicate keys, invalid
+    /// UTF-8, an unterminated tail) is relayed.
+    #[test]
+    fn relayed_events_are_exactly_what_was_read() {
+        let ok = r#"{"jsonrpc":"2.0","id":1,"result":{}}"#;
+        let corpus: Vec<Vec<u8>> = vec![
+            format!("data: {ok}\r\rdata: {ok}\r\r").into_bytes(),
+            format!("event: message\rid: e1\rdata: {ok}\r\n\r\n").into_bytes(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"n\":NaN}}\n\n".to_vec(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"n\":1e400}}\n\n".to_vec(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"result\":{}}\n\n".to_vec(),
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"\xff\"}\n\n".to_vec(),
+            format!("event: other\ndata: {ok}\n\nid: 7\ndata:\n\ndata: {ok}").into_bytes(),
+            format!("data\ndata: {ok}\n\n: comment\n\n").into_bytes(),
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for stream in &corpus {
+            for round in 0..16 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let cut = if round == 0 {
+                    stream.len()
+                } else {
+                    (seed as usize) % (stream.len() + 1)
+                };
+                let mut parser = sse::Parser::new();
+                let mut events = parser.push(&stream[..cut]);
+                events.extend(parser.push(&stream[cut..]));
+                let _tail = parser.finish();
+                let mut out = Vec::new();
+                let mut relayed = Vec::new();
+                for ev in &events {
+                    match read_event(ev, 32) {
+                        EventRead::Message(m) => {
+                            assert_eq!(classify_server_message(&m), ServerMessage::Answer);
+                            out.extend_from_slice(&relayed_event(ev, &m));
+                            relayed.push(serde_json::to_string(&m).unwrap_or_default());
+                        }
+                        EventRead::Nothing | EventRead::Unreadable(_) => {
+                            out.extend_from_slice(&sse::withheld_event(ev))
+                        }
+                    }
+                }
+                let (back, tail) = sse::parse_all(&out);
+                assert!(tail.is_none());
+                let dispatched: Vec<String> = back
+                    .into_iter()
+                    .filter(|e| e.dispatches())
+                    .filter_map(|e| e.data)
+                    .collect();
+                assert_eq!(dispatched, relayed, "{:?}", String::from_utf8_lossy(stream));
+                for d in &dispatched {
+                    assert!(!d.contains("NaN") && !d.contains("e400"), "{d}");
+                }
+            }
+        }
+        // bare CR frames two events, as a client reads them
+        let (events, _) = sse::parse_all(&corpus[0]);
+        let read = events
+            .iter()
+            .filter(|e| matches!(read_event(e, 32), EventRead::Message(_)))
+            .count();
+        assert_eq!(read, 2);
+    }
+
+    #[test]
+    fn server_messages_are_classified_fail_closed() {
+        let cases = [
+            (json!({"jsonrpc": "2.0", "id": 1, "result": {}}), "answer"),
+            (
+                json!({"jsonrpc": "2.0", "id": null, "error": {"code": 1, "message": "x"}}),
+                "answer",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "sampling/createMessage"}),
+                "gated",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "elicitation/create"}),
+                "gated",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "roots/list"}),
+                "gated",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+                "relay",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "method": "notifications/progress"}),
+                "relay",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call"}),
+                "withheld",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "method": "sampling/createMessage"}),
+                "withheld",
+            ),
+            (json!({"jsonrpc": "2.0", "method": "ping"}), "withheld"),
+            (json!({"jsonrpc": "1.0", "id": 1, "result": {}}), "invalid"),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "result": {}, "error": {}}),
+                "invalid",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1.5, "result": {}}),
+                "invalid",
+            ),
+            (json!([1]), "invalid"),
+        ];
+        for (m, want) in cases {
+            let got = match classify_server_message(&m) {
+                ServerMessage::Answer => "answer",
+                ServerMessage::GatedRequest => "gated",
+                ServerMessage::Relay => "relay",
+                ServerMessage::Withheld(_) => "withheld",
+                ServerMessage::Invalid(_) => "invalid",
+            };
+            assert_eq!(got, want, "{m}");
+        }
+    }
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        assert_eq!(truncated("abc", 5), "abc");
+        assert_eq!(truncated("abcdef", 3), "abc");
+        assert_eq!(truncated("aé", 2), "a");
+        assert!(proto::is_notification_method("notifications/initialized"));
+        assert!(!proto::is_notification_method("tools/call"));
+        assert!(!proto::is_notification_method("notifications"));
+    }
 }

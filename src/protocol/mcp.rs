@@ -54,6 +54,17 @@ pub fn is_gated_server_request(method: &str) -> bool {
     )
 }
 
+/// Methods that may travel as notifications (no `id`, no answer): `notifications/*` only.
+/// Anything else without an id would be executed by a JSON-RPC peer with nobody deciding it.
+pub fn is_notification_method(method: &str) -> bool {
+    method.starts_with("notifications/")
+}
+
+/// Server-to-client requests toolwall relays to the agent: `ping` and the gated ones.
+pub fn is_known_server_request(method: &str) -> bool {
+    method == "ping" || is_gated_server_request(method)
+}
+
 /// One JSON-RPC message, by shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {

@@ -6,6 +6,7 @@ mod http_hardening;
 mod identity;
 mod limits;
 mod mcp;
+mod mcp_hardening;
 mod parsing;
 mod policy_hardening;
 mod proxy;
