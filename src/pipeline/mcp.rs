@@ -854,7 +854,7 @@ impl Exchange {
     fn audit_withheld(&self, why: &str) -> String {
         tracing::warn!(adapter = %self.adapter().name, why, "MCP server message withheld");
         let mut ctx = self.new_ctx();
-        ctx.tool = Some(self.pseudo_tool("server_message").label);
+        ctx.set_tool(&self.pseudo_tool("server_message"));
         ctx.extra = Some(json!({
             "direction": "server_to_client",
             "event": "withheld",

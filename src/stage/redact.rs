@@ -188,7 +188,7 @@ pub const SSE_MAX_EVENT_BYTES: usize = MAX_RESPONSE_BYTES;
 pub struct StreamAudit {
     sink: crate::audit::sink::AuditSink,
     decision_id: String,
-    tool: Option<&'static str>,
+    tool: Option<String>,
     status: u16,
 }
 
@@ -203,7 +203,7 @@ impl StreamAudit {
         Some(StreamAudit {
             sink: sink.clone(),
             decision_id: ctx.decision_id.clone(),
-            tool: ctx.tool,
+            tool: ctx.tool.clone(),
             status: status.as_u16(),
         })
     }
