@@ -77,11 +77,9 @@ pub async fn run(
         Ok(p) => ctx.principal = Some(p),
         Err(rej) => return refuse_http(&mut ctx, rej),
     }
-    let mut headers = parts.headers.clone();
-    if ctx.principal.as_ref().is_some_and(|p| p.source == "jwt") {
-        // a bearer token toolwall consumed as identity is not the server's to see
-        headers.remove(header::AUTHORIZATION);
-    }
+    // the agent's own credentials (a bearer toolwall consumed as identity or not) and the
+    // forwarding headers of its hop never reach the server, as for HTTP tools
+    let headers = crate::pipeline::headers::forwardable(adapter, &parts.headers);
     let owner = owner_key(ctx.principal.as_ref());
     // a session belongs to the principal that opened it: anyone else is told it does not exist
     let session = match session_header(&parts.headers) {

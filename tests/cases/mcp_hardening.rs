@@ -735,7 +735,13 @@ async fn meta_and_other_params_are_redacted_and_shown_to_policy() {
     let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
         "name": "lookup", "arguments": {"q": EMAIL},
         "_meta": {"progressToken": 1, "user": EMAIL}, "note": format!("for {EMAIL}")}});
-    let r = post(&s.h, &[], &msg).await;
+    // the agent's own credentials and its hop's forwarding headers are not the server's
+    let agent_headers = [
+        ("authorization", "Bearer agent-secret-token"),
+        ("x-forwarded-for", "10.1.2.3"),
+        ("forwarded", "for=10.1.2.3"),
+    ];
+    let r = post(&s.h, &agent_headers, &msg).await;
     assert_eq!(received(&r)[0]["result"]["content"][0]["text"], "ok");
     let read = json!({"jsonrpc": "2.0", "id": 2, "method": "resources/read", "params": {
         "uri": "x://y", "_meta": {"user": EMAIL}}});
@@ -761,6 +767,15 @@ async fn meta_and_other_params_are_redacted_and_shown_to_policy() {
     for b in &bodies {
         assert!(!b.contains(EMAIL), "{b}");
         assert!(b.contains("[EMAIL]"), "{b}");
+    }
+    for seen in &seen {
+        for name in ["authorization", "x-forwarded-for", "forwarded"] {
+            assert!(
+                !seen.headers.contains_key(name),
+                "{name} reached the server"
+            );
+        }
+        assert!(!format!("{:?}", seen.headers).contains("agent-secret-token"));
     }
     let call = &server.calls()[0];
     assert_eq!(call["params"]["_meta"]["progressToken"], 1);
