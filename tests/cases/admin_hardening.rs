@@ -692,14 +692,6 @@ async fn a_run_budget_belongs_to_its_tenant_and_agent_not_to_the_run_id() {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 /// `toolwall run` (the quickstart) in an empty directory with `HOME` = `home`; stderr lines are
 /// collected.
 struct Quickstart {

@@ -166,11 +166,6 @@ fn policy_eval_prints_the_decision() {
     assert_eq!(v["policy"]["version"].as_str().map(str::len), Some(12));
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_runs_the_example_with_its_demo_upstream() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -156,25 +156,6 @@ fn audit_extra(keys: &Path) -> String {
     )
 }
 
-/// Every record of the audit stream in `dir`, in order.
-fn audit_records(dir: &Path) -> Vec<Value> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
-    files.sort();
-    files
-        .iter()
-        .flat_map(|f| {
-            std::fs::read_to_string(f)
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 async fn run_client(url: &str, admin: &str, mode: &str) -> Value {
     let (url, admin, mode) = (url.to_string(), admin.to_string(), mode.to_string());
     let token = admin

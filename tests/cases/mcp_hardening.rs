@@ -225,21 +225,7 @@ async fn start(server: &Lax, identity: &str) -> Setup {
 /// Every audit record on disk, in order (after a moment for the writer to flush).
 async fn audit_records(dir: &Path) -> Vec<Value> {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
-    files.sort();
-    files
-        .iter()
-        .flat_map(|f| {
-            std::fs::read_to_string(f)
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    crate::common::audit_records(dir)
 }
 
 fn withheld_records(records: &[Value]) -> Vec<&Value> {

@@ -651,3 +651,31 @@ pub fn admin_req(method: &str, addr: SocketAddr, target: &str) -> http::request:
         .uri(target)
         .header("host", addr.to_string())
 }
+
+/// Every record of the audit stream in `dir` (its `*.jsonl` segments in name order), in order;
+/// lines that are not JSON (a torn tail) are left out.
+pub fn audit_records(dir: &std::path::Path) -> Vec<Value> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A loopback port that was free a moment ago (for a child process that binds it itself).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
