@@ -60,6 +60,7 @@ fn tool(cost: f64) -> Tool {
         coerce: HashMap::new(),
         cost_usd: cost,
         cost_pointer: None,
+        response_schema: None,
         read_only: false,
         risk: serde_json::Value::Null,
     }

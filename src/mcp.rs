@@ -295,6 +295,7 @@ fn build(snap: &Snapshot, adapter: &Adapter, def: &Value, hash: String) -> Resul
         coerce: HashMap::new(),
         cost_usd: ov.map_or(0.0, |t| t.cost_usd),
         cost_pointer: ov.and_then(|t| t.cost_pointer.clone()),
+        response_schema: None,
         read_only: ov.is_some_and(|t| t.read_only),
         risk: ov.map_or_else(|| json!({}), |t| t.risk.clone()),
         name,

@@ -158,6 +158,8 @@ pub struct Tool {
     /// Schema id shown to policy and audit: the file path or `inline`.
     pub schema_ref: Option<String>,
     pub coerce: HashMap<String, Scalar>,
+    /// What a 2xx answer must match (HTTP `response_schema`), checked by `stage::response`.
+    pub response_schema: Option<jsonschema::Validator>,
     pub cost_usd: f64,
     /// JSON pointer to the real cost (USD) in the response.
     pub cost_pointer: Option<String>,
@@ -913,6 +915,8 @@ where
         ),
     };
     let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
+    let response_schema =
+        compile_response_schema(file, &name, kind, rt.response_schema.as_ref(), at)?;
     if let Some(cost) = rt.cost_usd {
         if !(cost.is_finite() && cost >= 0.0) {
             return Err(at("cost_usd:")(format!(
@@ -948,11 +952,50 @@ where
         schema,
         schema_ref,
         coerce,
+        response_schema,
         cost_usd: rt.cost_usd.unwrap_or(0.0),
         cost_pointer: rt.cost_from_response.clone(),
         read_only: rt.read_only,
         risk: serde_json::Value::Object(risk),
     })
+}
+
+/// A tool's `response_schema:`, resolved as `schema:` (a path relative to the adapter file,
+/// or inline) and compiled once here: a request never compiles a schema.
+fn compile_response_schema<F, G>(
+    file: &Path,
+    name: &str,
+    kind: AdapterKind,
+    raw: Option<&yaml_serde::Value>,
+    at: &F,
+) -> Result<Option<jsonschema::Validator>, Diag>
+where
+    F: Fn(&str) -> G,
+    G: FnOnce(String) -> Diag,
+{
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    if kind != AdapterKind::Http {
+        return Err(at("response_schema:")(format!(
+            "tool {name}: response_schema applies to http tools; an MCP tool's output is \
+             checked against the outputSchema its server lists"
+        )));
+    }
+    let value = match raw {
+        yaml_serde::Value::String(rel) => {
+            let p = file.parent().unwrap_or(Path::new(".")).join(rel);
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| at(rel)(format!("response_schema file {rel} cannot be read: {e}")))?;
+            crate::json::parse_strict(text.as_bytes(), 128)
+                .map_err(|e| Diag::file(&p, format!("response_schema is not valid JSON: {e}")))?
+        }
+        inline => serde_json::to_value(inline)
+            .map_err(|e| at("response_schema:")(format!("inline response_schema: {e}")))?,
+    };
+    jsonschema::draft202012::new(&value)
+        .map(Some)
+        .map_err(|e| at("response_schema:")(format!("tool {name}: invalid response_schema: {e}")))
 }
 
 /// Top-level properties whose declared type is integer, number or boolean.

@@ -482,6 +482,10 @@ pub struct RawTool {
     /// A path (relative to the adapter file) or an inline JSON Schema object.
     #[serde(default)]
     pub schema: Option<yaml_serde::Value>,
+    /// The tool's answer, as `schema`: a path or an inline JSON Schema (HTTP adapters only;
+    /// MCP tools declare `outputSchema`).
+    #[serde(default)]
+    pub response_schema: Option<yaml_serde::Value>,
     #[serde(default)]
     pub cost_usd: Option<f64>,
     /// JSON pointer to the call's real cost (USD) in the tool's response; `cost_usd` is then

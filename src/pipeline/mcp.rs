@@ -32,7 +32,7 @@ use crate::protocol::sse;
 use crate::redact::ActionPlan;
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
 use crate::stage::limits::SpendReservation;
-use crate::stage::{identify, policy, redact};
+use crate::stage::{identify, policy, redact, response};
 use crate::state::micros;
 
 /// Largest response toolwall reads whole (JSON bodies; its own `tools/list` fetches).
@@ -613,6 +613,7 @@ impl Exchange {
             coerce: HashMap::new(),
             cost_usd: 0.0,
             cost_pointer: None,
+            response_schema: None,
             read_only: false,
             risk: json!({}),
         }
@@ -1415,19 +1416,17 @@ impl Exchange {
                 input_required,
                 call.tool.as_ref().and_then(|t| t.output.as_ref()),
             ) {
-                let problem = match result.get("structuredContent") {
-                    None => Some("the result has no structuredContent".to_string()),
-                    Some(sc) => output
-                        .iter_errors(sc)
-                        .next()
-                        .map(|e| format!("structuredContent{}: {e}", e.instance_path())),
-                };
-                if let Some(p) = problem {
-                    refused = Some(Reject::new(
+                refused = match result.get("structuredContent") {
+                    None => Some(Reject::new(
                         Reason::ToolOutputInvalid,
-                        format!("the tool's result does not match its outputSchema: {p}"),
-                    ));
-                }
+                        "the tool's result does not match its outputSchema: \
+                         the result has no structuredContent",
+                    )),
+                    Some(sc) => {
+                        response::check_output(output, "outputSchema", sc, &self.snap.redactor)
+                            .err()
+                    }
+                };
             }
             if let (None, Some(plan)) = (&refused, &call.plan) {
                 if let Err(rej) =

@@ -25,7 +25,7 @@ use crate::config::Snapshot;
 use crate::protocol::http::{route, Route};
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
 use crate::stage::limits::{self, SpendReservation};
-use crate::stage::{args, classify, identify, policy, redact, schema};
+use crate::stage::{args, classify, identify, policy, redact, response, schema};
 use ctx::{CallCtx, Outcome};
 use reject::{Reason, Reject};
 
@@ -118,8 +118,9 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
         .decision
         .as_ref()
         .and_then(|d| redact::plan_for(d).ok().flatten());
+    let response_schema = tool.and_then(|t| t.response_schema.as_ref());
     let mut outgoing = outgoing;
-    outgoing.identity_encoding = response_plan.is_some();
+    outgoing.identity_encoding = response_plan.is_some() || response_schema.is_some();
     // The agent's own credentials never reach the tool (`headers::forwardable`).
     let upstream_started = std::time::Instant::now();
     let forwarded = forward(adapter, &fwd_headers, outgoing).await;
@@ -136,20 +137,35 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
     // The tool's response headers get the same plan as its body (`Location`, `Set-Cookie`, …).
     if let Some(plan) = &response_plan {
         if let Err(rej) = headers::redact(&snap.redactor, resp.headers_mut(), plan, &app.metrics) {
-            if let Some(reservation) = spend {
-                // the call reached the tool: its cost stands
-                limits::settle_after_failure(reservation, Reason::UpstreamTimeout).await;
-            }
-            return refuse(&mut ctx, rej);
+            return refuse_answer(&mut ctx, spend, rej).await;
         }
     }
-    let (mut rparts, rbody) = match response_plan {
-        None => {
+    // A 2xx answer of a tool with a `response_schema` is read whole and checked before any
+    // of it reaches the agent, then redacted like any other (error answers are not output).
+    let schema = response_schema.filter(|_| resp.status().is_success());
+    let (mut rparts, rbody) = match (schema, response_plan) {
+        (Some(schema), plan) => {
+            let checked =
+                response::check_http(resp, schema, snap.max_json_depth, &snap.redactor).await;
+            let answer = match (checked, plan) {
+                (Ok(checked), None) => Ok(checked),
+                (Ok((p, bytes)), Some(plan)) => {
+                    let checked = Response::from_parts(p, Full::new(bytes));
+                    redact::redact_response(checked, &snap.redactor, &plan, &app.metrics).await
+                }
+                (Err(rej), _) => Err(rej),
+            };
+            match answer {
+                Ok((p, bytes)) => (p, full(bytes)),
+                Err(rej) => return refuse_answer(&mut ctx, spend, rej).await,
+            }
+        }
+        (None, None) => {
             let (p, b) = resp.into_parts();
             (p, b.boxed())
         }
         // a compressed stream falls through to `redact_response`, which refuses it
-        Some(plan)
+        (None, Some(plan))
             if redact::is_event_stream(resp.headers())
                 && !redact::is_compressed(resp.headers()) =>
         {
@@ -165,16 +181,10 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
             );
             (p, body)
         }
-        Some(plan) => {
+        (None, Some(plan)) => {
             match redact::redact_response(resp, &snap.redactor, &plan, &app.metrics).await {
                 Ok((p, bytes)) => (p, full(bytes)),
-                Err(rej) => {
-                    if let Some(reservation) = spend {
-                        // the call reached the tool: its cost stands
-                        limits::settle_after_failure(reservation, Reason::UpstreamTimeout).await;
-                    }
-                    return refuse(&mut ctx, rej);
-                }
+                Err(rej) => return refuse_answer(&mut ctx, spend, rej).await,
             }
         }
     };
@@ -583,6 +593,21 @@ fn refuse(ctx: &mut CallCtx, rej: Reject) -> Response<ResBody> {
     let (mut parts, body) = resp.into_parts();
     set_decision_header(&mut parts.headers, &ctx.decision_id);
     Response::from_parts(parts, full(body))
+}
+
+/// Refuse the tool's answer: the call reached the tool, so its estimated cost stands.
+async fn refuse_answer(
+    ctx: &mut CallCtx,
+    spend: Option<SpendReservation>,
+    rej: Reject,
+) -> Response<ResBody> {
+    if let Some(reservation) = spend {
+        let actual = reservation.estimate;
+        if let Err(e) = reservation.settle(actual).await {
+            tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+        }
+    }
+    refuse(ctx, rej)
 }
 
 fn set_decision_header(headers: &mut HeaderMap, id: &str) {

@@ -160,6 +160,10 @@ pub fn outcome_record(ctx: &CallCtx) -> Map<String, Value> {
                 json!(rej.reason.response_class().0.as_u16()),
             );
             r.insert("error".into(), json!(rej.reason.code()));
+            // what was wrong with the tool's answer (pointer and rule, never its values)
+            if !rej.violations.is_empty() {
+                r.insert("violations".into(), json!(rej.violations));
+            }
         }
         None => {
             r.insert("status".into(), json!(499));

@@ -917,6 +917,7 @@ mod tests {
             coerce: HashMap::new(),
             cost_usd: 0.5,
             cost_pointer: None,
+            response_schema: None,
             read_only: false,
             risk: Value::Null,
         }

@@ -8,4 +8,5 @@ pub mod identify;
 pub mod limits;
 pub mod policy;
 pub mod redact;
+pub mod response;
 pub mod schema;

@@ -111,12 +111,16 @@ fn count(metrics: &Metrics, findings: &[Finding]) {
 
 /// Buffer the tool's response and redact it (JSON or text); bytes untouched when nothing is
 /// found. A compressed or oversized response cannot be inspected and is refused.
-pub async fn redact_response(
-    resp: Response<Incoming>,
+pub async fn redact_response<B>(
+    resp: Response<B>,
     redactor: &Redactor,
     plan: &ActionPlan,
     metrics: &Metrics,
-) -> Result<(http::response::Parts, Bytes), Reject> {
+) -> Result<(http::response::Parts, Bytes), Reject>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let (mut parts, body) = resp.into_parts();
     if is_compressed(&parts.headers) {
         return Err(Reject::new(

@@ -12,5 +12,6 @@ mod policy_hardening;
 mod proxy;
 mod redact;
 mod redis;
+mod response_schema;
 mod sse_hardening;
 mod upstream;
