@@ -171,7 +171,11 @@ pub async fn run(app: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Resp
         {
             let (mut p, b) = resp.into_parts();
             p.headers.remove(http::header::CONTENT_LENGTH); // redaction changes the length
-            let audit = redact::StreamAudit::for_call(app, &ctx, p.status);
+            let audit = redact::StreamAudit::for_call(
+                app.audit.as_ref().map(|(sink, _)| sink),
+                &ctx,
+                p.status,
+            );
             let body = redact::redact_event_stream(
                 b,
                 snap.redactor.clone(),

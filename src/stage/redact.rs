@@ -197,13 +197,13 @@ pub struct StreamAudit {
 }
 
 impl StreamAudit {
-    /// For the call in `ctx`, if the app keeps an audit stream.
+    /// For the call in `ctx`, if there is an audit stream (`sink`).
     pub fn for_call(
-        app: &crate::app::AppState,
+        sink: Option<&crate::audit::sink::AuditSink>,
         ctx: &crate::pipeline::ctx::CallCtx,
         status: http::StatusCode,
     ) -> Option<Self> {
-        let (sink, _) = app.audit.as_ref()?;
+        let sink = sink?;
         Some(StreamAudit {
             sink: sink.clone(),
             decision_id: ctx.decision_id.clone(),

@@ -4,6 +4,7 @@ mod audit_hardening;
 mod cli;
 mod http_hardening;
 mod identity;
+mod layering;
 mod limits;
 mod mcp;
 mod mcp_hardening;

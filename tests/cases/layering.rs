@@ -1,0 +1,130 @@
+//! The module layering (docs/pipeline.md, "Layers"): each layer imports only from the layers
+//! below it. Upward imports that exist today are listed in `KNOWN_UPWARD` and are being taken
+//! out; this test fails on any new one, and on a listed one that is gone (so the list only
+//! shrinks).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Layer of a top-level module (`crate::<name>`), lowest first.
+fn layer(path: &str) -> Option<u8> {
+    // `pipeline::reject` is a leaf that still lives under `pipeline`
+    if path == "pipeline::reject" {
+        return Some(0);
+    }
+    Some(match path.split("::").next()? {
+        "json" | "metrics" => 0,
+        "redact" | "audit" | "policy" | "state" => 1,
+        "config" => 2,
+        "protocol" => 3,
+        "stage" | "mcp" => 4,
+        "pipeline" => 5,
+        "app" | "admin" => 6,
+        "cli" | "demo" => 7,
+        _ => return None,
+    })
+}
+
+/// (importing module, imported top-level module) pairs that point upward today.
+const KNOWN_UPWARD: &[(&str, &str)] = &[
+    ("app", "demo"),
+    ("config::compile", "stage"),
+    ("config::quickstart", "cli"),
+    ("mcp", "pipeline"),
+    ("pipeline", "app"),
+    ("pipeline::mcp", "app"),
+    ("policy", "config"),
+    ("stage::audit", "pipeline"),
+    ("stage::limits", "pipeline"),
+    ("stage::redact", "pipeline"),
+];
+
+/// `src/a/b.rs` → `a::b`, `src/a/mod.rs` → `a`.
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).expect("under src");
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read src").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Every `crate::x` / `crate::x::y` named in code (not comments, not test modules).
+fn imports(code: &str) -> BTreeSet<String> {
+    let code = code.split("#[cfg(test)]").next().unwrap_or("");
+    let mut out = BTreeSet::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        if line.starts_with("//") {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("crate::") {
+            rest = &rest[i + "crate::".len()..];
+            let path: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == ':')
+                .collect();
+            let mut segs = path.split("::").filter(|s| !s.is_empty());
+            if let Some(first) = segs.next() {
+                match segs.next() {
+                    Some(second) => out.insert(format!("{first}::{second}")),
+                    None => out.insert(first.to_string()),
+                };
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_module_imports_from_a_layer_above_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut upward = BTreeSet::new();
+    for f in &files {
+        let module = module_of(&src, f);
+        let Some(own) = layer(&module) else { continue };
+        let code = std::fs::read_to_string(f).expect("read");
+        for target in imports(&code) {
+            let Some(theirs) = layer(&target) else { continue };
+            if theirs > own {
+                let top = if target == "pipeline::reject" {
+                    target.clone()
+                } else {
+                    target.split("::").next().unwrap_or_default().to_string()
+                };
+                upward.insert((module.clone(), top));
+            }
+        }
+    }
+    let known: BTreeSet<(String, String)> = KNOWN_UPWARD
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let new: Vec<_> = upward.difference(&known).collect();
+    let gone: Vec<_> = known.difference(&upward).collect();
+    assert!(
+        new.is_empty(),
+        "modules importing from a layer above them (see docs/pipeline.md, Layers): {new:?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "these upward imports are gone: take them out of KNOWN_UPWARD: {gone:?}"
+    );
+}
