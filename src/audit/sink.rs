@@ -57,11 +57,11 @@ pub enum SinkError {
     Unavailable(String),
     /// The writer is behind: the queue stayed full for the whole wait. The record was not
     /// queued; the call must be refused (`audit_unavailable`) and its refusal recorded.
-    #[error("the audit writer is behind ({queued} records queued, no room within {waited:?})")]
+    #[error("the audit writer is behind: {queued} records queued, no room in the queue within {} ms", waited.as_millis())]
     Busy {
         /// Records queued when the wait ended.
         queued: usize,
-        /// How long the record waited for room.
+        /// How long the record waited for room (the queue wait).
         waited: Duration,
     },
 }
@@ -122,8 +122,7 @@ impl Queue {
 
     /// A place for a write-ahead record, waiting at most `wait` for one.
     async fn reserve_ahead(&self) -> Result<(), SinkError> {
-        let started = tokio::time::Instant::now();
-        let deadline = started + self.wait;
+        let deadline = tokio::time::Instant::now() + self.wait;
         loop {
             let notified = self.room.notified();
             tokio::pin!(notified);
@@ -140,7 +139,7 @@ impl Queue {
                             Ok(()) => Ok(()),
                             Err(queued_now) => Err(SinkError::Busy {
                                 queued: queued_now.max(queued),
-                                waited: started.elapsed(),
+                                waited: self.wait,
                             }),
                         };
                     }
