@@ -290,6 +290,12 @@ impl AuditSink {
         self.healthy.load(Ordering::SeqCst)
     }
 
+    /// The queue's capacity for write-ahead records (`audit.queue`); records of calls that
+    /// are ending may use as much again.
+    pub fn capacity(&self) -> usize {
+        self.queue.capacity
+    }
+
     /// Records accepted and not yet written.
     pub fn queued(&self) -> usize {
         *self.queue.lock()

@@ -36,6 +36,9 @@ async fn a_burst_on_a_queue_of_one_loses_no_record() {
     )
     .await;
 
+    let (sink, _) = h.app.state.audit.as_ref().expect("audit on");
+    assert_eq!(sink.capacity(), 1, "audit.queue is applied");
+
     // Every third call is denied by policy (amount > 100); the rest are forwarded.
     let tasks: Vec<_> = (0..CALLS)
         .map(|i| {
