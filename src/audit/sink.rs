@@ -31,11 +31,14 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
+
+mod queue;
+use queue::{Queue, StopOnExit};
 
 use super::{ChainWriter, Kind, WriterOptions};
 use crate::metrics::Metrics;
@@ -77,137 +80,6 @@ enum Msg {
     Close(oneshot::Sender<()>),
 }
 
-/// Room accounting of the queue: records accepted and not yet written.
-struct Queue {
-    depth: Mutex<usize>,
-    /// Wakes threads blocked in [`AuditSink::record`].
-    room_sync: Condvar,
-    /// Wakes tasks waiting in [`AuditSink::write_ahead`].
-    room: Notify,
-    /// Write-ahead records are accepted while `depth < capacity`.
-    capacity: usize,
-    /// Fire-and-forget records are accepted while `depth < limit` (`2 × capacity`).
-    limit: usize,
-    wait: Duration,
-    /// The writer thread has exited: nothing will free room again.
-    stopped: AtomicBool,
-    metrics: Arc<Metrics>,
-}
-
-impl Queue {
-    fn lock(&self) -> MutexGuard<'_, usize> {
-        match self.depth.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    fn set_gauge(&self, depth: usize) {
-        self.metrics
-            .audit_queue_depth
-            .set(i64::try_from(depth).unwrap_or(i64::MAX));
-    }
-
-    /// Take one place if fewer than `bound` are taken; else the depth.
-    fn try_reserve(&self, bound: usize) -> Result<(), usize> {
-        let mut depth = self.lock();
-        if *depth < bound {
-            *depth += 1;
-            self.set_gauge(*depth);
-            Ok(())
-        } else {
-            Err(*depth)
-        }
-    }
-
-    /// A place for a write-ahead record, waiting at most `wait` for one.
-    async fn reserve_ahead(&self) -> Result<(), SinkError> {
-        let deadline = tokio::time::Instant::now() + self.wait;
-        loop {
-            let notified = self.room.notified();
-            tokio::pin!(notified);
-            // Registered before the check: a release between the check and the await wakes us.
-            notified.as_mut().enable();
-            if self.stopped.load(Ordering::SeqCst) {
-                return Err(SinkError::Unavailable("audit writer is not running".into()));
-            }
-            match self.try_reserve(self.capacity) {
-                Ok(()) => return Ok(()),
-                Err(queued) => {
-                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                        return match self.try_reserve(self.capacity) {
-                            Ok(()) => Ok(()),
-                            Err(queued_now) => Err(SinkError::Busy {
-                                queued: queued_now.max(queued),
-                                waited: self.wait,
-                            }),
-                        };
-                    }
-                }
-            }
-        }
-    }
-
-    /// A place for a fire-and-forget record: at once below `limit`, else block this thread
-    /// until the writer frees one. `false` only if the writer is no longer running.
-    fn reserve_blocking(&self) -> bool {
-        let mut depth = self.lock();
-        let mut blocked: Option<Instant> = None;
-        while *depth >= self.limit {
-            if self.stopped.load(Ordering::SeqCst) {
-                return false;
-            }
-            if blocked.is_none() {
-                blocked = Some(Instant::now());
-                tracing::warn!(
-                    queued = *depth,
-                    "audit queue full: a call's final record waits for the writer"
-                );
-            }
-            depth = match self.room_sync.wait_timeout(depth, Duration::from_secs(1)) {
-                Ok((g, _)) => g,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        *depth += 1;
-        self.set_gauge(*depth);
-        if let Some(t) = blocked {
-            tracing::warn!(waited = ?t.elapsed(), "audit queue had room again: record queued");
-        }
-        true
-    }
-
-    /// `n` records left the queue (written, or never sent).
-    fn release(&self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        let mut depth = self.lock();
-        *depth = depth.saturating_sub(n);
-        self.set_gauge(*depth);
-        drop(depth);
-        self.room_sync.notify_all();
-        self.room.notify_waiters();
-    }
-
-    fn stop(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
-        // Take the lock so no waiter misses the flag between its check and its wait.
-        drop(self.lock());
-        self.room_sync.notify_all();
-        self.room.notify_waiters();
-    }
-}
-
-/// Marks the queue stopped when the writer thread exits, however it exits.
-struct StopOnExit(Arc<Queue>);
-
-impl Drop for StopOnExit {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
-}
-
 /// Handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub struct AuditSink {
@@ -241,17 +113,7 @@ impl AuditSink {
         metrics: Arc<Metrics>,
         gate: Option<mpsc::Receiver<()>>,
     ) -> Result<AuditSink, super::AuditError> {
-        let capacity = opts.queue.max(1);
-        let queue = Arc::new(Queue {
-            depth: Mutex::new(0),
-            room_sync: Condvar::new(),
-            room: Notify::new(),
-            capacity,
-            limit: capacity.saturating_mul(2),
-            wait: opts.queue_wait,
-            stopped: AtomicBool::new(false),
-            metrics: metrics.clone(),
-        });
+        let queue = Arc::new(Queue::new(opts.queue, opts.queue_wait, metrics.clone()));
         let writer = ChainWriter::open(opts)?;
         // Every record holds a place in `queue` before it is sent, so the channel never holds
         // more than `limit`; the spare slots are for `Close`.
