@@ -43,6 +43,11 @@ pub struct Metrics {
     pub config_reload_success: Gauge,
     pub audit_records: Counter,
     pub audit_write_errors: Counter,
+    /// Audit records accepted by the sink and not yet written (the writer's backlog).
+    pub audit_queue_depth: Gauge,
+    /// Write-ahead records refused because the audit queue stayed full for the wait bound
+    /// (each such call was refused `audit_unavailable` and recorded as refused).
+    pub audit_queue_full: Counter,
     pub redactions: Family<EntityLabels, Counter>,
     /// 1 while the state backend answers, 0 while limited tools fail closed.
     pub state_backend_up: Gauge,
@@ -102,6 +107,18 @@ impl Metrics {
             "Audit records that could not be written (calls are refused while this happens)",
             audit_write_errors.clone(),
         );
+        let audit_queue_depth = Gauge::default();
+        registry.register(
+            "audit_queue_depth",
+            "Audit records queued for the writer and not yet written",
+            audit_queue_depth.clone(),
+        );
+        let audit_queue_full = Counter::default();
+        registry.register(
+            "audit_queue_full",
+            "Calls refused audit_unavailable because the audit queue stayed full (the writer is behind)",
+            audit_queue_full.clone(),
+        );
         let redactions = Family::<EntityLabels, Counter>::default();
         registry.register(
             "redactions",
@@ -126,6 +143,8 @@ impl Metrics {
             config_reload_success,
             audit_records,
             audit_write_errors,
+            audit_queue_depth,
+            audit_queue_full,
             state_backend_up,
         }
     }

@@ -82,7 +82,18 @@ pub struct WriterOptions {
     pub batch_interval: Duration,
     /// Timestamp source (default [`SystemClock`]).
     pub clock: Arc<dyn Clock>,
+    /// Capacity of the [`AuditSink`](super::sink::AuditSink) queue: write-ahead records wait
+    /// for room below it (default [`DEFAULT_QUEUE`]; `audit.queue`).
+    pub queue: usize,
+    /// How long a write-ahead record waits for room in a full queue before its call is
+    /// refused `audit_unavailable` (default [`DEFAULT_QUEUE_WAIT`]).
+    pub queue_wait: Duration,
 }
+
+/// Default capacity of the audit queue (`audit.queue`).
+pub const DEFAULT_QUEUE: usize = 4096;
+/// Default bound on a write-ahead record's wait for room in a full audit queue.
+pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 impl WriterOptions {
     /// Options with the defaults above.
@@ -97,6 +108,8 @@ impl WriterOptions {
             sync: SyncMode::Batch,
             batch_interval: Duration::from_millis(100),
             clock: Arc::new(SystemClock),
+            queue: DEFAULT_QUEUE,
+            queue_wait: DEFAULT_QUEUE_WAIT,
         }
     }
 }

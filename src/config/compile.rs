@@ -560,6 +560,9 @@ fn load_audit(
     if let Some(n) = a.checkpoint.every_records {
         writer.checkpoint_every = n.max(1);
     }
+    if let Some(n) = a.queue {
+        writer.queue = n.max(1);
+    }
     if let Some(every) = &a.checkpoint.every {
         writer.checkpoint_interval = humantime::parse_duration(every)
             .map_err(|e| at("every:", format!("audit.checkpoint.every: {e}")))?;

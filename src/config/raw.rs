@@ -105,6 +105,10 @@ pub struct RawAudit {
     /// The auditor's X25519 public key (`toolwall keygen --auditor`), for `args: encrypted`.
     #[serde(default)]
     pub auditor_key: Option<String>,
+    /// Capacity of the audit writer's queue; default 4096. Write-ahead records wait for room
+    /// (a bounded time, then the call is refused `audit_unavailable`); docs/audit.md.
+    #[serde(default)]
+    pub queue: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

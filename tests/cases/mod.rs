@@ -1,5 +1,6 @@
 mod admin_hardening;
 mod audit;
+mod audit_backpressure;
 mod audit_hardening;
 mod cli;
 mod http_hardening;
