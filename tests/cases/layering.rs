@@ -102,7 +102,9 @@ fn no_module_imports_from_a_layer_above_it() {
         let Some(own) = layer(&module) else { continue };
         let code = std::fs::read_to_string(f).expect("read");
         for target in imports(&code) {
-            let Some(theirs) = layer(&target) else { continue };
+            let Some(theirs) = layer(&target) else {
+                continue;
+            };
             if theirs > own {
                 let top = if target == "pipeline::reject" {
                     target.clone()
