@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 use super::raw::{
     AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawTool, StateBackend,
 };
-use super::{locate, Diag, Diags};
+use super::spans::Spans;
+use super::{Diag, Diags};
 use crate::policy::{PolicySet, DEFAULT_MAX_INSTRUCTIONS};
 use crate::stage::forward::{build_client, UpstreamClient};
 use crate::stage::identify::{agent_tls_config, compile_identity, IdentitySpec};
@@ -197,6 +198,12 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let text = std::fs::read_to_string(config_path)
         .map_err(|e| Diags(vec![Diag::file(config_path, format!("cannot read: {e}"))]))?;
     let raw: RawConfig = parse_yaml(config_path, &text).map_err(|d| Diags(vec![d]))?;
+    let spans = Spans::parse(&text);
+    // a diagnostic at the value a YAML path names (or its nearest written ancestor)
+    let at = |path: &str, msg: String| {
+        let (l, c) = spans.get(path);
+        Diag::at(config_path, l, c, msg)
+    };
     let base = config_path.parent().unwrap_or(Path::new("."));
     let mut diags = Vec::new();
     let mut warnings = Vec::new();
@@ -205,11 +212,8 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         match value.parse::<SocketAddr>() {
             Ok(a) => Some(a),
             Err(e) => {
-                let (l, c) = locate(&text, value, 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
+                diags.push(at(
+                    field,
                     format!("{field}: `{value}` is not a host:port address: {e}"),
                 ));
                 None
@@ -225,7 +229,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
 
     let audit = match &raw.audit {
         None => None,
-        Some(a) => match load_audit(config_path, &text, base, a) {
+        Some(a) => match load_audit(config_path, &spans, base, a) {
             Ok(s) => Some(s),
             Err(d) => {
                 diags.push(d);
@@ -242,8 +246,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let redactor = match crate::redact::Redactor::new(&redact_cfg) {
         Ok(r) => Some(Arc::new(r)),
         Err(e) => {
-            let (l, c) = locate(&text, "redact:", 1);
-            diags.push(Diag::at(config_path, l, c, format!("redact: {e}")));
+            diags.push(at("redact", format!("redact: {e}")));
             None
         }
     };
@@ -277,10 +280,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         Ok(l) => Some(l),
         Err(errs) => {
             for e in errs {
-                let needle = e.split(':').next().unwrap_or("limits");
-                let section = needle.split('.').next().unwrap_or("limits");
-                let (l, c) = locate(&text, &format!("{section}:"), 1);
-                diags.push(Diag::at(config_path, l, c, e));
+                diags.push(at(leading_path(&e, "limits"), e.clone()));
             }
             None
         }
@@ -288,13 +288,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let state = match raw.state.backend {
         StateBackend::Sqlite => {
             if raw.state.url.is_some() {
-                let (l, c) = locate(&text, "url:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
-                    "state.url is for backend: redis",
-                ));
+                diags.push(at("state.url", "state.url is for backend: redis".into()));
             }
             StateSpec::Sqlite {
                 path: base.join(raw.state.path.as_deref().unwrap_or("state/toolwall.db")),
@@ -312,23 +306,22 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
                     None => crate::state::redis::DEFAULT_TIMEOUT,
                     Some(Ok(d)) if !d.is_zero() => d,
                     Some(_) => {
-                        let (l, c) = locate(&text, "timeout:", 1);
-                        diags.push(Diag::at(
-                            config_path,
-                            l,
-                            c,
-                            "state.timeout must be a duration like 500ms",
+                        diags.push(at(
+                            "state.timeout",
+                            "state.timeout must be a duration like 500ms".into(),
                         ));
                         crate::state::redis::DEFAULT_TIMEOUT
                     }
                 },
             },
             other => {
-                let (l, c) = locate(&text, "backend:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
+                let path = if other.is_some() {
+                    "state.url"
+                } else {
+                    "state.backend"
+                };
+                diags.push(at(
+                    path,
                     format!(
                         "state.backend redis needs `url: redis://host:port[/db]` (got {:?}; TLS to redis is not built in)",
                         other
@@ -347,11 +340,8 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         match humantime::parse_duration(t) {
             Ok(d) if !d.is_zero() => listener.header_read_timeout = d,
             _ => {
-                let (l, c) = locate(&text, "header_read_timeout:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
+                diags.push(at(
+                    "listener.header_read_timeout",
                     format!(
                         "listener.header_read_timeout: `{t}` is not a positive duration (e.g. 10s)"
                     ),
@@ -368,13 +358,11 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let admin_token = match &raw.admin_token_env {
         None => {
             if admin.is_some_and(|a| !a.ip().is_loopback()) {
-                let (l, c) = locate(&text, "admin:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
+                diags.push(at(
+                    "admin",
                     "admin is not bound to loopback: set admin_token_env to the environment \
-                     variable holding the admin API bearer token",
+                     variable holding the admin API bearer token"
+                        .into(),
                 ));
             }
             None
@@ -382,11 +370,8 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         Some(env) => match std::env::var(env) {
             Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
             _ => {
-                let (l, c) = locate(&text, "admin_token_env:", 1);
-                let d = Diag::at(
-                    config_path,
-                    l,
-                    c,
+                let d = at(
+                    "admin_token_env",
                     format!("admin_token_env: environment variable {env} is not set"),
                 );
                 if strict_env {
@@ -400,8 +385,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     };
 
     let identity_err = |e: String, diags: &mut Vec<Diag>| {
-        let (l, c) = locate(&text, "identity:", 1);
-        diags.push(Diag::at(config_path, l, c, e));
+        diags.push(at(leading_path(&e, "identity"), e.clone()));
     };
     let mut identity_warnings = Vec::new();
     let identity = match compile_identity(&raw.identity, base, strict_env, &mut identity_warnings) {
@@ -412,8 +396,10 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         }
     };
     for w in identity_warnings {
-        let (l, c) = locate(&text, "hs256_secret_env:", 1);
-        warnings.push(Diag::at(config_path, l, c, w));
+        warnings.push(at(
+            leading_path(&w, "identity.jwt.hs256_secret_env"),
+            w.clone(),
+        ));
     }
     let agent_tls = match &raw.identity.mtls {
         None => None,
@@ -504,18 +490,18 @@ pub struct AuditSettings {
 
 fn load_audit(
     config_path: &Path,
-    text: &str,
+    spans: &Spans,
     base: &Path,
     a: &super::raw::RawAudit,
 ) -> Result<AuditSettings, Diag> {
-    let at = |needle: &str, msg: String| {
-        let (l, c) = locate(text, needle, locate(text, "audit:", 1).0.max(1));
+    let at = |path: &str, msg: String| {
+        let (l, c) = spans.get(path);
         Diag::at(config_path, l, c, msg)
     };
     let key_path = base.join(&a.key);
     let signer = crate::audit::AuditSigner::load(&key_path).map_err(|e| {
         at(
-            &a.key,
+            "audit.key",
             format!("audit.key: {e} (create one with `toolwall keygen`)"),
         )
     })?;
@@ -528,7 +514,7 @@ fn load_audit(
     let hmac_path = base.join(&hmac_rel);
     let hmac_text = std::fs::read_to_string(&hmac_path).map_err(|e| {
         at(
-            "audit:",
+            "audit.hmac_key",
             format!(
                 "audit.hmac_key {}: {e} (create one with `toolwall keygen`)",
                 hmac_path.display()
@@ -540,7 +526,7 @@ fn load_audit(
         .filter(|k| k.len() >= 16)
         .ok_or_else(|| {
             at(
-                "audit:",
+                "audit.hmac_key",
                 format!(
                     "{}: expected at least 16 hex-encoded bytes",
                     hmac_path.display()
@@ -559,8 +545,12 @@ fn load_audit(
         writer.checkpoint_every = n.max(1);
     }
     if let Some(every) = &a.checkpoint.every {
-        writer.checkpoint_interval = humantime::parse_duration(every)
-            .map_err(|e| at("every:", format!("audit.checkpoint.every: {e}")))?;
+        writer.checkpoint_interval = humantime::parse_duration(every).map_err(|e| {
+            at(
+                "audit.checkpoint.every",
+                format!("audit.checkpoint.every: {e}"),
+            )
+        })?;
     }
     writer.sync = match a.sync {
         super::raw::AuditSync::None => crate::audit::SyncMode::None,
@@ -570,11 +560,11 @@ fn load_audit(
     let auditor = match (&a.auditor_key, a.args) {
         (Some(p), _) => Some(
             crate::audit::AuditorPublicKey::load(&base.join(p))
-                .map_err(|e| at("auditor_key:", format!("audit.auditor_key: {e}")))?,
+                .map_err(|e| at("audit.auditor_key", format!("audit.auditor_key: {e}")))?,
         ),
         (None, AuditArgs::Encrypted) => {
             return Err(at(
-                "args:",
+                "audit.args",
                 "audit.args: encrypted needs audit.auditor_key (toolwall keygen --auditor)".into(),
             ))
         }
@@ -621,6 +611,21 @@ pub fn admin_client_settings(config_path: &Path) -> Result<AdminClientSettings, 
         token_env: raw.admin_token_env.clone(),
         token_file: admin_token_file(&raw, base),
     })
+}
+
+/// The YAML path an error message starts with (`limits.rate[1]: …`, `identity.jwt.jwks_file x: …`)
+/// when it lies under `fallback`'s top-level key; else `fallback`.
+fn leading_path<'m>(msg: &'m str, fallback: &'m str) -> &'m str {
+    let root = fallback.split(['.', '[']).next().unwrap_or(fallback);
+    let token = msg.split([':', ' ']).next().unwrap_or("");
+    let under_root = token
+        .strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
+    if under_root {
+        token
+    } else {
+        fallback
+    }
 }
 
 fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, Diag> {
@@ -681,26 +686,28 @@ fn load_adapters(
             }
         };
         let file_ref: &Path = &file;
-        let at = |needle: &str, from: usize| {
-            let (l, c) = locate(&text, needle, from);
+        let spans = Spans::parse(&text);
+        // a diagnostic at the value a YAML path names (or its nearest written ancestor)
+        let at = |path: &str| {
+            let (l, c) = spans.get(path);
             move |msg: String| Diag::at(file_ref, l, c, msg)
         };
         if adapters.iter().any(|a| a.name == raw.name) {
-            diags.push(at(&raw.name, 1)(format!(
+            diags.push(at("name")(format!(
                 "adapter name `{}` is used by another adapter",
                 raw.name
             )));
             continue;
         }
         if raw.name.is_empty() || raw.name.contains(['/', '.', ' ']) {
-            diags.push(at("name:", 1)(format!(
+            diags.push(at("name")(format!(
                 "adapter name `{}` must be non-empty and contain no '/', '.' or spaces",
                 raw.name
             )));
             continue;
         }
         if raw.kind == AdapterKind::Grpc {
-            diags.push(at("kind:", 1)(format!(
+            diags.push(at("kind")(format!(
                 "adapter kind `{}` is not supported yet (only `http` and `mcp`)",
                 raw.kind.as_str()
             )));
@@ -709,7 +716,7 @@ fn load_adapters(
         let upstream = match parse_upstream(&raw.upstream) {
             Ok(u) => u,
             Err(m) => {
-                diags.push(at(&raw.upstream, 1)(m));
+                diags.push(at("upstream")(m));
                 continue;
             }
         };
@@ -718,7 +725,7 @@ fn load_adapters(
                 .authority
                 .eq_ignore_ascii_case(&upstream.authority)
         }) {
-            diags.push(at(&raw.upstream, 1)(format!(
+            diags.push(at("upstream")(format!(
                 "upstream `{}` is already guarded by another adapter",
                 upstream.authority
             )));
@@ -728,7 +735,7 @@ fn load_adapters(
             None => DEFAULT_TIMEOUT,
             Some(Ok(d)) => d,
             Some(Err(e)) => {
-                diags.push(at("timeout:", 1)(format!("timeout: {e}")));
+                diags.push(at("timeout")(format!("timeout: {e}")));
                 continue;
             }
         };
@@ -738,7 +745,7 @@ fn load_adapters(
                 let name = match HeaderName::from_bytes(c.header.as_bytes()) {
                     Ok(n) => n,
                     Err(_) => {
-                        diags.push(at("header:", 1)(format!(
+                        diags.push(at("credentials.header")(format!(
                             "credentials.header `{}` is not a valid header name",
                             c.header
                         )));
@@ -752,7 +759,7 @@ fn load_adapters(
                             Some((name, v))
                         }
                         Err(_) => {
-                            diags.push(at("env:", 1)(format!(
+                            diags.push(at("credentials.env")(format!(
                                 "credentials: env {} holds characters not allowed in a header",
                                 c.env
                             )));
@@ -760,7 +767,7 @@ fn load_adapters(
                         }
                     },
                     Err(_) => {
-                        let d = at("env:", 1)(format!(
+                        let d = at("credentials.env")(format!(
                             "credentials: environment variable {} is not set",
                             c.env
                         ));
@@ -781,7 +788,7 @@ fn load_adapters(
                 match load_pem_certs(&p) {
                     Ok(certs) => Some(certs),
                     Err(m) => {
-                        diags.push(at("ca:", 1)(m));
+                        diags.push(at("tls.ca")(m));
                         continue;
                     }
                 }
@@ -797,13 +804,13 @@ fn load_adapters(
 
         let mut routes: HashMap<Method, matchit::Router<usize>> = HashMap::new();
         let mut tools = Vec::new();
-        for rt in raw.tools {
-            let tool_line = locate(&text, &rt.name, 1).0;
-            let at_tool = |needle: &str| at(needle, tool_line);
+        for (i, rt) in raw.tools.into_iter().enumerate() {
+            // `sub`: the path below this tool, e.g. `.match.path` (`tools[3].match.path`)
+            let at_tool = |sub: &str| at(&format!("tools[{i}]{sub}"));
             match compile_tool(&file, &raw.name, raw.kind, rt, &at_tool) {
                 Ok(tool) if raw.kind == AdapterKind::Mcp => {
                     if tools.iter().any(|t: &Tool| t.name == tool.name) {
-                        diags.push(at_tool(&tool.name)(format!(
+                        diags.push(at_tool(".name")(format!(
                             "tool `{}` is declared twice",
                             tool.name
                         )));
@@ -813,7 +820,7 @@ fn load_adapters(
                 }
                 Ok(tool) => {
                     if let Some(other) = tool_names.get(&tool.name) {
-                        diags.push(at_tool(&tool.name)(format!(
+                        diags.push(at_tool(".name")(format!(
                             "tool `{}` is also declared in {}",
                             tool.name,
                             other.display()
@@ -822,7 +829,7 @@ fn load_adapters(
                     }
                     let router = routes.entry(tool.method.clone()).or_default();
                     if let Err(e) = router.insert(tool.path.clone(), tools.len()) {
-                        diags.push(at_tool(&tool.path)(format!(
+                        diags.push(at_tool(".match.path")(format!(
                             "path `{}` for {} conflicts with another tool: {e}",
                             tool.path, tool.method
                         )));
@@ -867,10 +874,12 @@ where
     };
     let (method, path) = match (&rt.match_, kind) {
         (Some(m), AdapterKind::Http) => {
-            let method = Method::from_bytes(m.method.to_ascii_uppercase().as_bytes())
-                .map_err(|_| at("method:")(format!("`{}` is not an HTTP method", m.method)))?;
+            let method =
+                Method::from_bytes(m.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+                    at(".match.method")(format!("`{}` is not an HTTP method", m.method))
+                })?;
             if !m.path.starts_with('/') {
-                return Err(at(&m.path)(format!(
+                return Err(at(".match.path")(format!(
                     "path `{}` must start with '/'",
                     m.path
                 )));
@@ -878,12 +887,12 @@ where
             (method, m.path.clone())
         }
         (None, AdapterKind::Http) => {
-            return Err(at(&rt.name)(format!(
+            return Err(at("")(format!(
                 "tool {name}: `match: {{method, path}}` is required on an http adapter"
             )))
         }
         (Some(_), _) => {
-            return Err(at("match:")(format!(
+            return Err(at(".match")(format!(
                 "tool {name}: MCP tools are named by the server; `match` does not apply"
             )))
         }
@@ -894,14 +903,14 @@ where
         Some(yaml_serde::Value::String(rel)) => {
             let p = file.parent().unwrap_or(Path::new(".")).join(rel);
             let text = std::fs::read_to_string(&p)
-                .map_err(|e| at(rel)(format!("schema file {rel} cannot be read: {e}")))?;
+                .map_err(|e| at(".schema")(format!("schema file {rel} cannot be read: {e}")))?;
             let v = crate::json::parse_strict(text.as_bytes(), 128)
                 .map_err(|e| Diag::file(&p, format!("schema is not valid JSON: {e}")))?;
             (Some(v), Some(rel.clone()))
         }
         Some(inline) => {
             let v = serde_json::to_value(inline)
-                .map_err(|e| at("schema:")(format!("inline schema: {e}")))?;
+                .map_err(|e| at(".schema")(format!("inline schema: {e}")))?;
             (Some(v), Some("inline".to_string()))
         }
     };
@@ -909,27 +918,27 @@ where
         None => None,
         Some(v) => Some(
             jsonschema::draft202012::new(v)
-                .map_err(|e| at("schema:")(format!("tool {name}: invalid JSON Schema: {e}")))?,
+                .map_err(|e| at(".schema")(format!("tool {name}: invalid JSON Schema: {e}")))?,
         ),
     };
     let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
     if let Some(cost) = rt.cost_usd {
         if !(cost.is_finite() && cost >= 0.0) {
-            return Err(at("cost_usd:")(format!(
+            return Err(at(".cost_usd")(format!(
                 "tool {name}: cost_usd must be a number ≥ 0"
             )));
         }
     }
     if let Some(p) = &rt.cost_from_response {
         if !(p.is_empty() || p.starts_with('/')) {
-            return Err(at(p)(format!(
+            return Err(at(".cost_from_response")(format!(
                 "tool {name}: cost_from_response `{p}` is not a JSON pointer (e.g. /usage/cost_usd)"
             )));
         }
         // The estimate is what concurrent calls reserve: without one they would all be
         // admitted while the budget still has any room (spend bounded only by concurrency).
         if !rt.cost_usd.is_some_and(|c| c > 0.0) {
-            return Err(at("cost_from_response:")(format!(
+            return Err(at(".cost_from_response")(format!(
                 "tool {name}: cost_from_response needs cost_usd > 0, the most one call may cost \
                  (reserved before forwarding, so concurrent calls cannot overspend the budget)"
             )));

@@ -2,6 +2,7 @@ mod admin_hardening;
 mod audit;
 mod audit_hardening;
 mod cli;
+mod config_positions;
 mod http_hardening;
 mod identity;
 mod limits;
