@@ -12,6 +12,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
+use super::error::ConfigError;
 use super::raw::{
     AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawTool, StateBackend,
 };
@@ -200,21 +201,25 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let raw: RawConfig = parse_yaml(config_path, &text).map_err(|d| Diags(vec![d]))?;
     let spans = Spans::parse(&text);
     // a diagnostic at the value a YAML path names (or its nearest written ancestor)
-    let at = |path: &str, msg: String| {
+    let at = |path: &str, e: ConfigError| {
         let (l, c) = spans.get(path);
-        Diag::at(config_path, l, c, msg)
+        Diag::at(config_path, l, c, e.to_string())
     };
     let base = config_path.parent().unwrap_or(Path::new("."));
     let mut diags = Vec::new();
     let mut warnings = Vec::new();
 
-    let addr = |field: &str, value: &str, diags: &mut Vec<Diag>| -> Option<SocketAddr> {
+    let addr = |field: &'static str, value: &str, diags: &mut Vec<Diag>| -> Option<SocketAddr> {
         match value.parse::<SocketAddr>() {
             Ok(a) => Some(a),
-            Err(e) => {
+            Err(source) => {
                 diags.push(at(
                     field,
-                    format!("{field}: `{value}` is not a host:port address: {e}"),
+                    ConfigError::Address {
+                        field,
+                        value: value.to_string(),
+                        source,
+                    },
                 ));
                 None
             }
@@ -246,7 +251,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let redactor = match crate::redact::Redactor::new(&redact_cfg) {
         Ok(r) => Some(Arc::new(r)),
         Err(e) => {
-            diags.push(at("redact", format!("redact: {e}")));
+            diags.push(at("redact", ConfigError::Redact(e)));
             None
         }
     };
@@ -280,7 +285,10 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         Ok(l) => Some(l),
         Err(errs) => {
             for e in errs {
-                diags.push(at(leading_path(&e, "limits"), e.clone()));
+                diags.push(at(
+                    leading_path(&e, "limits"),
+                    ConfigError::Limits(e.clone()),
+                ));
             }
             None
         }
@@ -288,7 +296,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let state = match raw.state.backend {
         StateBackend::Sqlite => {
             if raw.state.url.is_some() {
-                diags.push(at("state.url", "state.url is for backend: redis".into()));
+                diags.push(at("state.url", ConfigError::StateUrlNotRedis));
             }
             StateSpec::Sqlite {
                 path: base.join(raw.state.path.as_deref().unwrap_or("state/toolwall.db")),
@@ -306,10 +314,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
                     None => crate::state::redis::DEFAULT_TIMEOUT,
                     Some(Ok(d)) if !d.is_zero() => d,
                     Some(_) => {
-                        diags.push(at(
-                            "state.timeout",
-                            "state.timeout must be a duration like 500ms".into(),
-                        ));
+                        diags.push(at("state.timeout", ConfigError::StateTimeout));
                         crate::state::redis::DEFAULT_TIMEOUT
                     }
                 },
@@ -320,13 +325,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
                 } else {
                     "state.backend"
                 };
-                diags.push(at(
-                    path,
-                    format!(
-                        "state.backend redis needs `url: redis://host:port[/db]` (got {:?}; TLS to redis is not built in)",
-                        other
-                    ),
-                ));
+                diags.push(at(path, ConfigError::RedisUrl { got: other.clone() }));
                 StateSpec::Redis {
                     url: String::new(),
                     prefix: String::new(),
@@ -342,9 +341,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
             _ => {
                 diags.push(at(
                     "listener.header_read_timeout",
-                    format!(
-                        "listener.header_read_timeout: `{t}` is not a positive duration (e.g. 10s)"
-                    ),
+                    ConfigError::HeaderReadTimeout(t.clone()),
                 ));
             }
         }
@@ -358,12 +355,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let admin_token = match &raw.admin_token_env {
         None => {
             if admin.is_some_and(|a| !a.ip().is_loopback()) {
-                diags.push(at(
-                    "admin",
-                    "admin is not bound to loopback: set admin_token_env to the environment \
-                     variable holding the admin API bearer token"
-                        .into(),
-                ));
+                diags.push(at("admin", ConfigError::AdminNotLoopback));
             }
             None
         }
@@ -372,7 +364,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
             _ => {
                 let d = at(
                     "admin_token_env",
-                    format!("admin_token_env: environment variable {env} is not set"),
+                    ConfigError::AdminTokenEnvUnset(env.clone()),
                 );
                 if strict_env {
                     diags.push(d);
@@ -385,7 +377,10 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     };
 
     let identity_err = |e: String, diags: &mut Vec<Diag>| {
-        diags.push(at(leading_path(&e, "identity"), e.clone()));
+        diags.push(at(
+            leading_path(&e, "identity"),
+            ConfigError::Identity(e.clone()),
+        ));
     };
     let mut identity_warnings = Vec::new();
     let identity = match compile_identity(&raw.identity, base, strict_env, &mut identity_warnings) {
@@ -398,7 +393,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     for w in identity_warnings {
         warnings.push(at(
             leading_path(&w, "identity.jwt.hs256_secret_env"),
-            w.clone(),
+            ConfigError::Identity(w.clone()),
         ));
     }
     let agent_tls = match &raw.identity.mtls {
@@ -494,17 +489,13 @@ fn load_audit(
     base: &Path,
     a: &super::raw::RawAudit,
 ) -> Result<AuditSettings, Diag> {
-    let at = |path: &str, msg: String| {
+    let at = |path: &str, e: ConfigError| {
         let (l, c) = spans.get(path);
-        Diag::at(config_path, l, c, msg)
+        Diag::at(config_path, l, c, e.to_string())
     };
     let key_path = base.join(&a.key);
-    let signer = crate::audit::AuditSigner::load(&key_path).map_err(|e| {
-        at(
-            "audit.key",
-            format!("audit.key: {e} (create one with `toolwall keygen`)"),
-        )
-    })?;
+    let signer = crate::audit::AuditSigner::load(&key_path)
+        .map_err(|e| at("audit.key", ConfigError::AuditKey(e)))?;
     let hmac_rel = a.hmac_key.clone().unwrap_or_else(|| {
         Path::new(&a.key)
             .with_file_name("hmac.key")
@@ -512,13 +503,13 @@ fn load_audit(
             .to_string()
     });
     let hmac_path = base.join(&hmac_rel);
-    let hmac_text = std::fs::read_to_string(&hmac_path).map_err(|e| {
+    let hmac_text = std::fs::read_to_string(&hmac_path).map_err(|source| {
         at(
             "audit.hmac_key",
-            format!(
-                "audit.hmac_key {}: {e} (create one with `toolwall keygen`)",
-                hmac_path.display()
-            ),
+            ConfigError::HmacKeyRead {
+                path: hmac_path.display().to_string(),
+                source,
+            },
         )
     })?;
     let hmac_key = hex::decode(hmac_text.trim())
@@ -527,10 +518,9 @@ fn load_audit(
         .ok_or_else(|| {
             at(
                 "audit.hmac_key",
-                format!(
-                    "{}: expected at least 16 hex-encoded bytes",
-                    hmac_path.display()
-                ),
+                ConfigError::HmacKeyShort {
+                    path: hmac_path.display().to_string(),
+                },
             )
         })?;
     let mut writer = crate::audit::WriterOptions::new(
@@ -545,12 +535,8 @@ fn load_audit(
         writer.checkpoint_every = n.max(1);
     }
     if let Some(every) = &a.checkpoint.every {
-        writer.checkpoint_interval = humantime::parse_duration(every).map_err(|e| {
-            at(
-                "audit.checkpoint.every",
-                format!("audit.checkpoint.every: {e}"),
-            )
-        })?;
+        writer.checkpoint_interval = humantime::parse_duration(every)
+            .map_err(|e| at("audit.checkpoint.every", ConfigError::CheckpointEvery(e)))?;
     }
     writer.sync = match a.sync {
         super::raw::AuditSync::None => crate::audit::SyncMode::None,
@@ -560,13 +546,10 @@ fn load_audit(
     let auditor = match (&a.auditor_key, a.args) {
         (Some(p), _) => Some(
             crate::audit::AuditorPublicKey::load(&base.join(p))
-                .map_err(|e| at("audit.auditor_key", format!("audit.auditor_key: {e}")))?,
+                .map_err(|e| at("audit.auditor_key", ConfigError::AuditorKey(e)))?,
         ),
         (None, AuditArgs::Encrypted) => {
-            return Err(at(
-                "audit.args",
-                "audit.args: encrypted needs audit.auditor_key (toolwall keygen --auditor)".into(),
-            ))
+            return Err(at("audit.args", ConfigError::EncryptedNeedsAuditorKey))
         }
         (None, _) => None,
     };
@@ -690,33 +673,24 @@ fn load_adapters(
         // a diagnostic at the value a YAML path names (or its nearest written ancestor)
         let at = |path: &str| {
             let (l, c) = spans.get(path);
-            move |msg: String| Diag::at(file_ref, l, c, msg)
+            move |e: ConfigError| Diag::at(file_ref, l, c, e.to_string())
         };
         if adapters.iter().any(|a| a.name == raw.name) {
-            diags.push(at("name")(format!(
-                "adapter name `{}` is used by another adapter",
-                raw.name
-            )));
+            diags.push(at("name")(ConfigError::AdapterNameTaken(raw.name.clone())));
             continue;
         }
         if raw.name.is_empty() || raw.name.contains(['/', '.', ' ']) {
-            diags.push(at("name")(format!(
-                "adapter name `{}` must be non-empty and contain no '/', '.' or spaces",
-                raw.name
-            )));
+            diags.push(at("name")(ConfigError::AdapterName(raw.name.clone())));
             continue;
         }
         if raw.kind == AdapterKind::Grpc {
-            diags.push(at("kind")(format!(
-                "adapter kind `{}` is not supported yet (only `http` and `mcp`)",
-                raw.kind.as_str()
-            )));
+            diags.push(at("kind")(ConfigError::AdapterKind(raw.kind.as_str())));
             continue;
         }
         let upstream = match parse_upstream(&raw.upstream) {
             Ok(u) => u,
             Err(m) => {
-                diags.push(at("upstream")(m));
+                diags.push(at("upstream")(ConfigError::Upstream(m)));
                 continue;
             }
         };
@@ -725,9 +699,8 @@ fn load_adapters(
                 .authority
                 .eq_ignore_ascii_case(&upstream.authority)
         }) {
-            diags.push(at("upstream")(format!(
-                "upstream `{}` is already guarded by another adapter",
-                upstream.authority
+            diags.push(at("upstream")(ConfigError::UpstreamTaken(
+                upstream.authority.clone(),
             )));
             continue;
         }
@@ -735,7 +708,7 @@ fn load_adapters(
             None => DEFAULT_TIMEOUT,
             Some(Ok(d)) => d,
             Some(Err(e)) => {
-                diags.push(at("timeout")(format!("timeout: {e}")));
+                diags.push(at("timeout")(ConfigError::Timeout(e)));
                 continue;
             }
         };
@@ -745,9 +718,8 @@ fn load_adapters(
                 let name = match HeaderName::from_bytes(c.header.as_bytes()) {
                     Ok(n) => n,
                     Err(_) => {
-                        diags.push(at("credentials.header")(format!(
-                            "credentials.header `{}` is not a valid header name",
-                            c.header
+                        diags.push(at("credentials.header")(ConfigError::CredentialHeader(
+                            c.header.clone(),
                         )));
                         continue;
                     }
@@ -759,18 +731,15 @@ fn load_adapters(
                             Some((name, v))
                         }
                         Err(_) => {
-                            diags.push(at("credentials.env")(format!(
-                                "credentials: env {} holds characters not allowed in a header",
-                                c.env
+                            diags.push(at("credentials.env")(ConfigError::CredentialValue(
+                                c.env.clone(),
                             )));
                             continue;
                         }
                     },
                     Err(_) => {
-                        let d = at("credentials.env")(format!(
-                            "credentials: environment variable {} is not set",
-                            c.env
-                        ));
+                        let d =
+                            at("credentials.env")(ConfigError::CredentialEnvUnset(c.env.clone()));
                         if strict_env {
                             diags.push(d);
                             continue;
@@ -788,7 +757,7 @@ fn load_adapters(
                 match load_pem_certs(&p) {
                     Ok(certs) => Some(certs),
                     Err(m) => {
-                        diags.push(at("tls.ca")(m));
+                        diags.push(at("tls.ca")(ConfigError::Ca(m)));
                         continue;
                     }
                 }
@@ -797,7 +766,7 @@ fn load_adapters(
         let client = match build_client(extra_ca.as_deref()) {
             Ok(c) => c,
             Err(m) => {
-                diags.push(Diag::file(&file, m));
+                diags.push(Diag::file(&file, ConfigError::Client(m).to_string()));
                 continue;
             }
         };
@@ -810,29 +779,26 @@ fn load_adapters(
             match compile_tool(&file, &raw.name, raw.kind, rt, &at_tool) {
                 Ok(tool) if raw.kind == AdapterKind::Mcp => {
                     if tools.iter().any(|t: &Tool| t.name == tool.name) {
-                        diags.push(at_tool(".name")(format!(
-                            "tool `{}` is declared twice",
-                            tool.name
-                        )));
+                        diags.push(at_tool(".name")(ConfigError::ToolTwice(tool.name)));
                         continue;
                     }
                     tools.push(tool);
                 }
                 Ok(tool) => {
                     if let Some(other) = tool_names.get(&tool.name) {
-                        diags.push(at_tool(".name")(format!(
-                            "tool `{}` is also declared in {}",
-                            tool.name,
-                            other.display()
-                        )));
+                        diags.push(at_tool(".name")(ConfigError::ToolElsewhere {
+                            tool: tool.name,
+                            other: other.display().to_string(),
+                        }));
                         continue;
                     }
                     let router = routes.entry(tool.method.clone()).or_default();
-                    if let Err(e) = router.insert(tool.path.clone(), tools.len()) {
-                        diags.push(at_tool(".match.path")(format!(
-                            "path `{}` for {} conflicts with another tool: {e}",
-                            tool.path, tool.method
-                        )));
+                    if let Err(source) = router.insert(tool.path.clone(), tools.len()) {
+                        diags.push(at_tool(".match.path")(ConfigError::PathConflict {
+                            path: tool.path,
+                            method: tool.method,
+                            source,
+                        }));
                         continue;
                     }
                     tool_names.insert(tool.name.clone(), file.clone());
@@ -865,7 +831,7 @@ fn compile_tool<F, G>(
 ) -> Result<Tool, Diag>
 where
     F: Fn(&str) -> G,
-    G: FnOnce(String) -> Diag,
+    G: FnOnce(ConfigError) -> Diag,
 {
     let name = if rt.name.starts_with(&format!("{adapter}.")) {
         rt.name.clone()
@@ -874,73 +840,64 @@ where
     };
     let (method, path) = match (&rt.match_, kind) {
         (Some(m), AdapterKind::Http) => {
-            let method =
-                Method::from_bytes(m.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
-                    at(".match.method")(format!("`{}` is not an HTTP method", m.method))
-                })?;
+            let method = Method::from_bytes(m.method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| at(".match.method")(ConfigError::Method(m.method.clone())))?;
             if !m.path.starts_with('/') {
-                return Err(at(".match.path")(format!(
-                    "path `{}` must start with '/'",
-                    m.path
-                )));
+                return Err(at(".match.path")(ConfigError::PathSlash(m.path.clone())));
             }
             (method, m.path.clone())
         }
-        (None, AdapterKind::Http) => {
-            return Err(at("")(format!(
-                "tool {name}: `match: {{method, path}}` is required on an http adapter"
-            )))
-        }
-        (Some(_), _) => {
-            return Err(at(".match")(format!(
-                "tool {name}: MCP tools are named by the server; `match` does not apply"
-            )))
-        }
+        (None, AdapterKind::Http) => return Err(at("")(ConfigError::MatchRequired(name))),
+        (Some(_), _) => return Err(at(".match")(ConfigError::MatchOnMcp(name))),
         (None, _) => (Method::POST, String::new()),
     };
     let (schema_value, schema_ref) = match &rt.schema {
         None => (None, None),
         Some(yaml_serde::Value::String(rel)) => {
             let p = file.parent().unwrap_or(Path::new(".")).join(rel);
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| at(".schema")(format!("schema file {rel} cannot be read: {e}")))?;
+            let text = std::fs::read_to_string(&p).map_err(|source| {
+                at(".schema")(ConfigError::SchemaRead {
+                    rel: rel.clone(),
+                    source,
+                })
+            })?;
             let v = crate::json::parse_strict(text.as_bytes(), 128)
-                .map_err(|e| Diag::file(&p, format!("schema is not valid JSON: {e}")))?;
+                .map_err(|e| Diag::file(&p, ConfigError::SchemaJson(e.to_string()).to_string()))?;
             (Some(v), Some(rel.clone()))
         }
         Some(inline) => {
             let v = serde_json::to_value(inline)
-                .map_err(|e| at(".schema")(format!("inline schema: {e}")))?;
+                .map_err(|e| at(".schema")(ConfigError::InlineSchema(e)))?;
             (Some(v), Some("inline".to_string()))
         }
     };
     let schema = match &schema_value {
         None => None,
-        Some(v) => Some(
-            jsonschema::draft202012::new(v)
-                .map_err(|e| at(".schema")(format!("tool {name}: invalid JSON Schema: {e}")))?,
-        ),
+        Some(v) => Some(jsonschema::draft202012::new(v).map_err(|e| {
+            at(".schema")(ConfigError::InvalidSchema {
+                tool: name.clone(),
+                message: e.to_string(),
+            })
+        })?),
     };
     let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
     if let Some(cost) = rt.cost_usd {
         if !(cost.is_finite() && cost >= 0.0) {
-            return Err(at(".cost_usd")(format!(
-                "tool {name}: cost_usd must be a number ≥ 0"
-            )));
+            return Err(at(".cost_usd")(ConfigError::CostUsd(name)));
         }
     }
     if let Some(p) = &rt.cost_from_response {
         if !(p.is_empty() || p.starts_with('/')) {
-            return Err(at(".cost_from_response")(format!(
-                "tool {name}: cost_from_response `{p}` is not a JSON pointer (e.g. /usage/cost_usd)"
-            )));
+            return Err(at(".cost_from_response")(ConfigError::CostPointer {
+                tool: name,
+                pointer: p.clone(),
+            }));
         }
         // The estimate is what concurrent calls reserve: without one they would all be
         // admitted while the budget still has any room (spend bounded only by concurrency).
         if !rt.cost_usd.is_some_and(|c| c > 0.0) {
-            return Err(at(".cost_from_response")(format!(
-                "tool {name}: cost_from_response needs cost_usd > 0, the most one call may cost \
-                 (reserved before forwarding, so concurrent calls cannot overspend the budget)"
+            return Err(at(".cost_from_response")(ConfigError::CostNeedsEstimate(
+                name,
             )));
         }
     }

@@ -2,6 +2,7 @@
 //! the embedded quickstart lives in `quickstart`.
 
 pub mod compile;
+pub mod error;
 pub mod quickstart;
 pub mod raw;
 pub mod spans;
