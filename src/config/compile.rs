@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::ConfigError;
 use super::raw::{
-    AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawTool, StateBackend,
+    AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawIdentity, RawListener,
+    RawState, RawTool, StateBackend,
 };
 use super::spans::Spans;
 use super::{Diag, Diags};
@@ -199,12 +200,11 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let text = std::fs::read_to_string(config_path)
         .map_err(|e| Diags(vec![Diag::file(config_path, format!("cannot read: {e}"))]))?;
     let raw: RawConfig = parse_yaml(config_path, &text).map_err(|d| Diags(vec![d]))?;
-    let spans = Spans::parse(&text);
-    // a diagnostic at the value a YAML path names (or its nearest written ancestor)
-    let at = |path: &str, e: ConfigError| {
-        let (l, c) = spans.get(path);
-        Diag::at(config_path, l, c, e.to_string())
+    let src = Located {
+        file: config_path,
+        spans: Spans::parse(&text),
     };
+    let at = |path: &str, e: ConfigError| src.at(path, e);
     let base = config_path.parent().unwrap_or(Path::new("."));
     let mut diags = Vec::new();
     let mut warnings = Vec::new();
@@ -234,7 +234,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
 
     let audit = match &raw.audit {
         None => None,
-        Some(a) => match load_audit(config_path, &spans, base, a) {
+        Some(a) => match load_audit(&src, base, a) {
             Ok(s) => Some(s),
             Err(d) => {
                 diags.push(d);
@@ -281,134 +281,19 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         }
     };
 
-    let limits = match LimitsSpec::compile(&raw.limits, &raw.kill) {
-        Ok(l) => Some(l),
-        Err(errs) => {
-            for e in errs {
-                diags.push(at(
-                    leading_path(&e, "limits"),
-                    ConfigError::Limits(e.clone()),
-                ));
-            }
-            None
-        }
-    };
-    let state = match raw.state.backend {
-        StateBackend::Sqlite => {
-            if raw.state.url.is_some() {
-                diags.push(at("state.url", ConfigError::StateUrlNotRedis));
-            }
-            StateSpec::Sqlite {
-                path: base.join(raw.state.path.as_deref().unwrap_or("state/toolwall.db")),
-            }
-        }
-        StateBackend::Redis => match &raw.state.url {
-            Some(url) if url.starts_with("redis://") => StateSpec::Redis {
-                url: url.clone(),
-                prefix: raw
-                    .state
-                    .prefix
-                    .clone()
-                    .unwrap_or_else(|| "toolwall:".into()),
-                timeout: match raw.state.timeout.as_deref().map(humantime::parse_duration) {
-                    None => crate::state::redis::DEFAULT_TIMEOUT,
-                    Some(Ok(d)) if !d.is_zero() => d,
-                    Some(_) => {
-                        diags.push(at("state.timeout", ConfigError::StateTimeout));
-                        crate::state::redis::DEFAULT_TIMEOUT
-                    }
-                },
-            },
-            other => {
-                let path = if other.is_some() {
-                    "state.url"
-                } else {
-                    "state.backend"
-                };
-                diags.push(at(path, ConfigError::RedisUrl { got: other.clone() }));
-                StateSpec::Redis {
-                    url: String::new(),
-                    prefix: String::new(),
-                    timeout: crate::state::redis::DEFAULT_TIMEOUT,
-                }
-            }
-        },
-    };
-    let mut listener = ListenerLimits::default();
-    if let Some(t) = &raw.listener.header_read_timeout {
-        match humantime::parse_duration(t) {
-            Ok(d) if !d.is_zero() => listener.header_read_timeout = d,
-            _ => {
-                diags.push(at(
-                    "listener.header_read_timeout",
-                    ConfigError::HeaderReadTimeout(t.clone()),
-                ));
-            }
-        }
-    }
-    if let Some(n) = raw.listener.max_connections {
-        listener.max_connections = n.max(1);
-    }
-    if let Some(n) = raw.listener.admin_max_connections {
-        listener.admin_max_connections = n.max(1);
-    }
-    let admin_token = match &raw.admin_token_env {
-        None => {
-            if admin.is_some_and(|a| !a.ip().is_loopback()) {
-                diags.push(at("admin", ConfigError::AdminNotLoopback));
-            }
-            None
-        }
-        Some(env) => match std::env::var(env) {
-            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
-            _ => {
-                let d = at(
-                    "admin_token_env",
-                    ConfigError::AdminTokenEnvUnset(env.clone()),
-                );
-                if strict_env {
-                    diags.push(d);
-                } else {
-                    warnings.push(d);
-                }
-                None
-            }
-        },
-    };
+    let limits = compile_limits(&src, &raw, &mut diags);
+    let state = compile_state(&src, &raw.state, base, &mut diags);
+    let listener = compile_listener(&src, &raw.listener, &mut diags);
+    let admin_token = compile_admin_token(&src, &raw, admin, strict_env, &mut diags, &mut warnings);
 
-    let identity_err = |e: String, diags: &mut Vec<Diag>| {
-        diags.push(at(
-            leading_path(&e, "identity"),
-            ConfigError::Identity(e.clone()),
-        ));
-    };
-    let mut identity_warnings = Vec::new();
-    let identity = match compile_identity(&raw.identity, base, strict_env, &mut identity_warnings) {
-        Ok(i) => Some(i),
-        Err(e) => {
-            identity_err(e, &mut diags);
-            None
-        }
-    };
-    for w in identity_warnings {
-        warnings.push(at(
-            leading_path(&w, "identity.jwt.hs256_secret_env"),
-            ConfigError::Identity(w.clone()),
-        ));
-    }
-    let agent_tls = match &raw.identity.mtls {
-        None => None,
-        Some(m) => {
-            let others = raw.identity.jwt.is_some() || raw.identity.static_.is_some();
-            match agent_tls_config(m, base, others) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    identity_err(e, &mut diags);
-                    None
-                }
-            }
-        }
-    };
+    let (identity, agent_tls) = compile_identity_section(
+        &src,
+        &raw.identity,
+        base,
+        strict_env,
+        &mut diags,
+        &mut warnings,
+    );
 
     let (Some(listen), Some(admin), Some(policy), Some(limits), Some(identity), Some(redactor)) =
         (listen, admin, policy, limits, identity, redactor)
@@ -474,6 +359,177 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     })
 }
 
+/// `limits:` and `kill:` compiled.
+fn compile_limits(src: &Located, raw: &RawConfig, diags: &mut Vec<Diag>) -> Option<LimitsSpec> {
+    match LimitsSpec::compile(&raw.limits, &raw.kill) {
+        Ok(l) => Some(l),
+        Err(errs) => {
+            for e in errs {
+                diags.push(src.at(leading_path(&e, "limits"), ConfigError::Limits(e.clone())));
+            }
+            None
+        }
+    }
+}
+
+/// `state:` compiled.
+fn compile_state(src: &Located, raw: &RawState, base: &Path, diags: &mut Vec<Diag>) -> StateSpec {
+    match raw.backend {
+        StateBackend::Sqlite => {
+            if raw.url.is_some() {
+                diags.push(src.at("state.url", ConfigError::StateUrlNotRedis));
+            }
+            StateSpec::Sqlite {
+                path: base.join(raw.path.as_deref().unwrap_or("state/toolwall.db")),
+            }
+        }
+        StateBackend::Redis => match &raw.url {
+            Some(url) if url.starts_with("redis://") => StateSpec::Redis {
+                url: url.clone(),
+                prefix: raw.prefix.clone().unwrap_or_else(|| "toolwall:".into()),
+                timeout: match raw.timeout.as_deref().map(humantime::parse_duration) {
+                    None => crate::state::redis::DEFAULT_TIMEOUT,
+                    Some(Ok(d)) if !d.is_zero() => d,
+                    Some(_) => {
+                        diags.push(src.at("state.timeout", ConfigError::StateTimeout));
+                        crate::state::redis::DEFAULT_TIMEOUT
+                    }
+                },
+            },
+            other => {
+                let path = if other.is_some() {
+                    "state.url"
+                } else {
+                    "state.backend"
+                };
+                diags.push(src.at(path, ConfigError::RedisUrl { got: other.clone() }));
+                StateSpec::Redis {
+                    url: String::new(),
+                    prefix: String::new(),
+                    timeout: crate::state::redis::DEFAULT_TIMEOUT,
+                }
+            }
+        },
+    }
+}
+
+/// `listener:` compiled.
+fn compile_listener(src: &Located, raw: &RawListener, diags: &mut Vec<Diag>) -> ListenerLimits {
+    let mut listener = ListenerLimits::default();
+    if let Some(t) = &raw.header_read_timeout {
+        match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() => listener.header_read_timeout = d,
+            _ => {
+                diags.push(src.at(
+                    "listener.header_read_timeout",
+                    ConfigError::HeaderReadTimeout(t.clone()),
+                ));
+            }
+        }
+    }
+    if let Some(n) = raw.max_connections {
+        listener.max_connections = n.max(1);
+    }
+    if let Some(n) = raw.admin_max_connections {
+        listener.admin_max_connections = n.max(1);
+    }
+    listener
+}
+
+/// The admin API token (`admin_token_env`); required when `admin` is not on loopback.
+fn compile_admin_token(
+    src: &Located,
+    raw: &RawConfig,
+    admin: Option<SocketAddr>,
+    strict_env: bool,
+    diags: &mut Vec<Diag>,
+    warnings: &mut Vec<Diag>,
+) -> Option<String> {
+    match &raw.admin_token_env {
+        None => {
+            if admin.is_some_and(|a| !a.ip().is_loopback()) {
+                diags.push(src.at("admin", ConfigError::AdminNotLoopback));
+            }
+            None
+        }
+        Some(env) => match std::env::var(env) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => {
+                let d = src.at(
+                    "admin_token_env",
+                    ConfigError::AdminTokenEnvUnset(env.clone()),
+                );
+                if strict_env {
+                    diags.push(d);
+                } else {
+                    warnings.push(d);
+                }
+                None
+            }
+        },
+    }
+}
+
+/// `identity:` compiled, with the agent listener's TLS config for `identity.mtls`.
+fn compile_identity_section(
+    src: &Located,
+    raw: &RawIdentity,
+    base: &Path,
+    strict_env: bool,
+    diags: &mut Vec<Diag>,
+    warnings: &mut Vec<Diag>,
+) -> (Option<IdentitySpec>, Option<Arc<rustls::ServerConfig>>) {
+    let identity_err = |e: String, diags: &mut Vec<Diag>| {
+        diags.push(src.at(
+            leading_path(&e, "identity"),
+            ConfigError::Identity(e.clone()),
+        ));
+    };
+    let mut identity_warnings = Vec::new();
+    let identity = match compile_identity(raw, base, strict_env, &mut identity_warnings) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            identity_err(e, diags);
+            None
+        }
+    };
+    for w in identity_warnings {
+        warnings.push(src.at(
+            leading_path(&w, "identity.jwt.hs256_secret_env"),
+            ConfigError::Identity(w.clone()),
+        ));
+    }
+    let agent_tls = match &raw.mtls {
+        None => None,
+        Some(m) => {
+            let others = raw.jwt.is_some() || raw.static_.is_some();
+            match agent_tls_config(m, base, others) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    identity_err(e, diags);
+                    None
+                }
+            }
+        }
+    };
+
+    (identity, agent_tls)
+}
+
+/// A config file and where each of its values is written.
+struct Located<'a> {
+    file: &'a Path,
+    spans: Spans,
+}
+
+impl Located<'_> {
+    /// A diagnostic at the value a YAML path names (or its nearest written ancestor).
+    fn at(&self, path: &str, e: ConfigError) -> Diag {
+        let (l, c) = self.spans.get(path);
+        Diag::at(self.file, l, c, e.to_string())
+    }
+}
+
 /// The audit stream settings, with the signing and HMAC keys loaded.
 pub struct AuditSettings {
     pub writer: crate::audit::WriterOptions,
@@ -483,16 +539,8 @@ pub struct AuditSettings {
     pub auditor: Option<crate::audit::AuditorPublicKey>,
 }
 
-fn load_audit(
-    config_path: &Path,
-    spans: &Spans,
-    base: &Path,
-    a: &super::raw::RawAudit,
-) -> Result<AuditSettings, Diag> {
-    let at = |path: &str, e: ConfigError| {
-        let (l, c) = spans.get(path);
-        Diag::at(config_path, l, c, e.to_string())
-    };
+fn load_audit(src: &Located, base: &Path, a: &super::raw::RawAudit) -> Result<AuditSettings, Diag> {
+    let at = |path: &str, e: ConfigError| src.at(path, e);
     let key_path = base.join(&a.key);
     let signer = crate::audit::AuditSigner::load(&key_path)
         .map_err(|e| at("audit.key", ConfigError::AuditKey(e)))?;
