@@ -180,6 +180,10 @@ mod tests {
         // missing: the nearest written ancestor
         assert_eq!(s.get("limits.rate[1].burst"), (9, 7));
         assert_eq!(s.get("nothing.here"), s.get(""));
+        // an alias is located where it is used
+        let s = Spans::parse("base: &b {per_second: 1}\nrate:\n  - *b\n  - per_second: 2\n");
+        assert_eq!(s.get("rate[0]"), (3, 5));
+        assert_eq!(s.get("rate[1].per_second"), (4, 17));
         // unparseable: nothing known
         assert_eq!(Spans::parse("a: [").get("a"), (0, 0));
     }
