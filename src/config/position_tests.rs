@@ -101,6 +101,15 @@ const CASES: &[Case] = &[
         col: 19,
         message: "limits.day_utc_offset",
     },
+    Case {
+        name: "a value of the wrong type (reported by the deserialiser)",
+        config: "identity:\n  static: { agent: a }\nlimits:\n  rate:\n    - per_second: 1\n    - per_second: fast\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 6,
+        col: 19,
+        message: "invalid type",
+    },
 ];
 
 fn write(dir: &Path, rel: &str, text: &str) {
