@@ -12,10 +12,13 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
+use super::error::ConfigError;
 use super::raw::{
-    AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawTool, StateBackend,
+    AdapterKind, ArgsFrom, AuditArgs, Mode, RawAdapter, RawConfig, RawIdentity, RawListener,
+    RawState, RawTool, StateBackend,
 };
-use super::{locate, Diag, Diags};
+use super::spans::Spans;
+use super::{Diag, Diags};
 use crate::policy::{PolicySet, DEFAULT_MAX_INSTRUCTIONS};
 use crate::stage::forward::{build_client, UpstreamClient};
 use crate::stage::identify::{agent_tls_config, compile_identity, IdentitySpec};
@@ -199,20 +202,26 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let text = std::fs::read_to_string(config_path)
         .map_err(|e| Diags(vec![Diag::file(config_path, format!("cannot read: {e}"))]))?;
     let raw: RawConfig = parse_yaml(config_path, &text).map_err(|d| Diags(vec![d]))?;
+    let src = Located {
+        file: config_path,
+        spans: Spans::parse(&text),
+    };
+    let at = |path: &str, e: ConfigError| src.at(path, e);
     let base = config_path.parent().unwrap_or(Path::new("."));
     let mut diags = Vec::new();
     let mut warnings = Vec::new();
 
-    let addr = |field: &str, value: &str, diags: &mut Vec<Diag>| -> Option<SocketAddr> {
+    let addr = |field: &'static str, value: &str, diags: &mut Vec<Diag>| -> Option<SocketAddr> {
         match value.parse::<SocketAddr>() {
             Ok(a) => Some(a),
-            Err(e) => {
-                let (l, c) = locate(&text, value, 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
-                    format!("{field}: `{value}` is not a host:port address: {e}"),
+            Err(source) => {
+                diags.push(at(
+                    field,
+                    ConfigError::Address {
+                        field,
+                        value: value.to_string(),
+                        source,
+                    },
                 ));
                 None
             }
@@ -227,7 +236,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
 
     let audit = match &raw.audit {
         None => None,
-        Some(a) => match load_audit(config_path, &text, base, a) {
+        Some(a) => match load_audit(&src, base, a) {
             Ok(s) => Some(s),
             Err(d) => {
                 diags.push(d);
@@ -244,8 +253,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let redactor = match crate::redact::Redactor::new(&redact_cfg) {
         Ok(r) => Some(Arc::new(r)),
         Err(e) => {
-            let (l, c) = locate(&text, "redact:", 1);
-            diags.push(Diag::at(config_path, l, c, format!("redact: {e}")));
+            diags.push(at("redact", ConfigError::Redact(e)));
             None
         }
     };
@@ -275,161 +283,19 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         }
     };
 
-    let limits = match LimitsSpec::compile(&raw.limits, &raw.kill) {
-        Ok(l) => Some(l),
-        Err(errs) => {
-            for e in errs {
-                let needle = e.split(':').next().unwrap_or("limits");
-                let section = needle.split('.').next().unwrap_or("limits");
-                let (l, c) = locate(&text, &format!("{section}:"), 1);
-                diags.push(Diag::at(config_path, l, c, e));
-            }
-            None
-        }
-    };
-    let state = match raw.state.backend {
-        StateBackend::Sqlite => {
-            if raw.state.url.is_some() {
-                let (l, c) = locate(&text, "url:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
-                    "state.url is for backend: redis",
-                ));
-            }
-            StateSpec::Sqlite {
-                path: base.join(raw.state.path.as_deref().unwrap_or("state/toolwall.db")),
-            }
-        }
-        StateBackend::Redis => match &raw.state.url {
-            Some(url) if url.starts_with("redis://") => StateSpec::Redis {
-                url: url.clone(),
-                prefix: raw
-                    .state
-                    .prefix
-                    .clone()
-                    .unwrap_or_else(|| "toolwall:".into()),
-                timeout: match raw.state.timeout.as_deref().map(humantime::parse_duration) {
-                    None => crate::state::redis::DEFAULT_TIMEOUT,
-                    Some(Ok(d)) if !d.is_zero() => d,
-                    Some(_) => {
-                        let (l, c) = locate(&text, "timeout:", 1);
-                        diags.push(Diag::at(
-                            config_path,
-                            l,
-                            c,
-                            "state.timeout must be a duration like 500ms",
-                        ));
-                        crate::state::redis::DEFAULT_TIMEOUT
-                    }
-                },
-            },
-            other => {
-                let (l, c) = locate(&text, "backend:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
-                    format!(
-                        "state.backend redis needs `url: redis://host:port[/db]` (got {:?}; TLS to redis is not built in)",
-                        other
-                    ),
-                ));
-                StateSpec::Redis {
-                    url: String::new(),
-                    prefix: String::new(),
-                    timeout: crate::state::redis::DEFAULT_TIMEOUT,
-                }
-            }
-        },
-    };
-    let mut listener = ListenerLimits::default();
-    if let Some(t) = &raw.listener.header_read_timeout {
-        match humantime::parse_duration(t) {
-            Ok(d) if !d.is_zero() => listener.header_read_timeout = d,
-            _ => {
-                let (l, c) = locate(&text, "header_read_timeout:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
-                    format!(
-                        "listener.header_read_timeout: `{t}` is not a positive duration (e.g. 10s)"
-                    ),
-                ));
-            }
-        }
-    }
-    if let Some(n) = raw.listener.max_connections {
-        listener.max_connections = n.max(1);
-    }
-    if let Some(n) = raw.listener.admin_max_connections {
-        listener.admin_max_connections = n.max(1);
-    }
-    let admin_token = match &raw.admin_token_env {
-        None => {
-            if admin.is_some_and(|a| !a.ip().is_loopback()) {
-                let (l, c) = locate(&text, "admin:", 1);
-                diags.push(Diag::at(
-                    config_path,
-                    l,
-                    c,
-                    "admin is not bound to loopback: set admin_token_env to the environment \
-                     variable holding the admin API bearer token",
-                ));
-            }
-            None
-        }
-        Some(env) => match std::env::var(env) {
-            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
-            _ => {
-                let (l, c) = locate(&text, "admin_token_env:", 1);
-                let d = Diag::at(
-                    config_path,
-                    l,
-                    c,
-                    format!("admin_token_env: environment variable {env} is not set"),
-                );
-                if strict_env {
-                    diags.push(d);
-                } else {
-                    warnings.push(d);
-                }
-                None
-            }
-        },
-    };
+    let limits = compile_limits(&src, &raw, &mut diags);
+    let state = compile_state(&src, &raw.state, base, &mut diags);
+    let listener = compile_listener(&src, &raw.listener, &mut diags);
+    let admin_token = compile_admin_token(&src, &raw, admin, strict_env, &mut diags, &mut warnings);
 
-    let identity_err = |e: String, diags: &mut Vec<Diag>| {
-        let (l, c) = locate(&text, "identity:", 1);
-        diags.push(Diag::at(config_path, l, c, e));
-    };
-    let mut identity_warnings = Vec::new();
-    let identity = match compile_identity(&raw.identity, base, strict_env, &mut identity_warnings) {
-        Ok(i) => Some(i),
-        Err(e) => {
-            identity_err(e, &mut diags);
-            None
-        }
-    };
-    for w in identity_warnings {
-        let (l, c) = locate(&text, "hs256_secret_env:", 1);
-        warnings.push(Diag::at(config_path, l, c, w));
-    }
-    let agent_tls = match &raw.identity.mtls {
-        None => None,
-        Some(m) => {
-            let others = raw.identity.jwt.is_some() || raw.identity.static_.is_some();
-            match agent_tls_config(m, base, others) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    identity_err(e, &mut diags);
-                    None
-                }
-            }
-        }
-    };
+    let (identity, agent_tls) = compile_identity_section(
+        &src,
+        &raw.identity,
+        base,
+        strict_env,
+        &mut diags,
+        &mut warnings,
+    );
 
     let (Some(listen), Some(admin), Some(policy), Some(limits), Some(identity), Some(redactor)) =
         (listen, admin, policy, limits, identity, redactor)
@@ -495,6 +361,177 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     })
 }
 
+/// `limits:` and `kill:` compiled.
+fn compile_limits(src: &Located, raw: &RawConfig, diags: &mut Vec<Diag>) -> Option<LimitsSpec> {
+    match LimitsSpec::compile(&raw.limits, &raw.kill) {
+        Ok(l) => Some(l),
+        Err(errs) => {
+            for e in errs {
+                diags.push(src.at(leading_path(&e, "limits"), ConfigError::Limits(e.clone())));
+            }
+            None
+        }
+    }
+}
+
+/// `state:` compiled.
+fn compile_state(src: &Located, raw: &RawState, base: &Path, diags: &mut Vec<Diag>) -> StateSpec {
+    match raw.backend {
+        StateBackend::Sqlite => {
+            if raw.url.is_some() {
+                diags.push(src.at("state.url", ConfigError::StateUrlNotRedis));
+            }
+            StateSpec::Sqlite {
+                path: base.join(raw.path.as_deref().unwrap_or("state/toolwall.db")),
+            }
+        }
+        StateBackend::Redis => match &raw.url {
+            Some(url) if url.starts_with("redis://") => StateSpec::Redis {
+                url: url.clone(),
+                prefix: raw.prefix.clone().unwrap_or_else(|| "toolwall:".into()),
+                timeout: match raw.timeout.as_deref().map(humantime::parse_duration) {
+                    None => crate::state::redis::DEFAULT_TIMEOUT,
+                    Some(Ok(d)) if !d.is_zero() => d,
+                    Some(_) => {
+                        diags.push(src.at("state.timeout", ConfigError::StateTimeout));
+                        crate::state::redis::DEFAULT_TIMEOUT
+                    }
+                },
+            },
+            other => {
+                let path = if other.is_some() {
+                    "state.url"
+                } else {
+                    "state.backend"
+                };
+                diags.push(src.at(path, ConfigError::RedisUrl { got: other.clone() }));
+                StateSpec::Redis {
+                    url: String::new(),
+                    prefix: String::new(),
+                    timeout: crate::state::redis::DEFAULT_TIMEOUT,
+                }
+            }
+        },
+    }
+}
+
+/// `listener:` compiled.
+fn compile_listener(src: &Located, raw: &RawListener, diags: &mut Vec<Diag>) -> ListenerLimits {
+    let mut listener = ListenerLimits::default();
+    if let Some(t) = &raw.header_read_timeout {
+        match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() => listener.header_read_timeout = d,
+            _ => {
+                diags.push(src.at(
+                    "listener.header_read_timeout",
+                    ConfigError::HeaderReadTimeout(t.clone()),
+                ));
+            }
+        }
+    }
+    if let Some(n) = raw.max_connections {
+        listener.max_connections = n.max(1);
+    }
+    if let Some(n) = raw.admin_max_connections {
+        listener.admin_max_connections = n.max(1);
+    }
+    listener
+}
+
+/// The admin API token (`admin_token_env`); required when `admin` is not on loopback.
+fn compile_admin_token(
+    src: &Located,
+    raw: &RawConfig,
+    admin: Option<SocketAddr>,
+    strict_env: bool,
+    diags: &mut Vec<Diag>,
+    warnings: &mut Vec<Diag>,
+) -> Option<String> {
+    match &raw.admin_token_env {
+        None => {
+            if admin.is_some_and(|a| !a.ip().is_loopback()) {
+                diags.push(src.at("admin", ConfigError::AdminNotLoopback));
+            }
+            None
+        }
+        Some(env) => match std::env::var(env) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => {
+                let d = src.at(
+                    "admin_token_env",
+                    ConfigError::AdminTokenEnvUnset(env.clone()),
+                );
+                if strict_env {
+                    diags.push(d);
+                } else {
+                    warnings.push(d);
+                }
+                None
+            }
+        },
+    }
+}
+
+/// `identity:` compiled, with the agent listener's TLS config for `identity.mtls`.
+fn compile_identity_section(
+    src: &Located,
+    raw: &RawIdentity,
+    base: &Path,
+    strict_env: bool,
+    diags: &mut Vec<Diag>,
+    warnings: &mut Vec<Diag>,
+) -> (Option<IdentitySpec>, Option<Arc<rustls::ServerConfig>>) {
+    let identity_err = |e: String, diags: &mut Vec<Diag>| {
+        diags.push(src.at(
+            leading_path(&e, "identity"),
+            ConfigError::Identity(e.clone()),
+        ));
+    };
+    let mut identity_warnings = Vec::new();
+    let identity = match compile_identity(raw, base, strict_env, &mut identity_warnings) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            identity_err(e, diags);
+            None
+        }
+    };
+    for w in identity_warnings {
+        warnings.push(src.at(
+            leading_path(&w, "identity.jwt.hs256_secret_env"),
+            ConfigError::Identity(w.clone()),
+        ));
+    }
+    let agent_tls = match &raw.mtls {
+        None => None,
+        Some(m) => {
+            let others = raw.jwt.is_some() || raw.static_.is_some();
+            match agent_tls_config(m, base, others) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    identity_err(e, diags);
+                    None
+                }
+            }
+        }
+    };
+
+    (identity, agent_tls)
+}
+
+/// A config file and where each of its values is written.
+struct Located<'a> {
+    file: &'a Path,
+    spans: Spans,
+}
+
+impl Located<'_> {
+    /// A diagnostic at the value a YAML path names (or its nearest written ancestor).
+    fn at(&self, path: &str, e: ConfigError) -> Diag {
+        let (l, c) = self.spans.get(path);
+        Diag::at(self.file, l, c, e.to_string())
+    }
+}
+
 /// The audit stream settings, with the signing and HMAC keys loaded.
 pub struct AuditSettings {
     pub writer: crate::audit::WriterOptions,
@@ -504,23 +541,11 @@ pub struct AuditSettings {
     pub auditor: Option<crate::audit::AuditorPublicKey>,
 }
 
-fn load_audit(
-    config_path: &Path,
-    text: &str,
-    base: &Path,
-    a: &super::raw::RawAudit,
-) -> Result<AuditSettings, Diag> {
-    let at = |needle: &str, msg: String| {
-        let (l, c) = locate(text, needle, locate(text, "audit:", 1).0.max(1));
-        Diag::at(config_path, l, c, msg)
-    };
+fn load_audit(src: &Located, base: &Path, a: &super::raw::RawAudit) -> Result<AuditSettings, Diag> {
+    let at = |path: &str, e: ConfigError| src.at(path, e);
     let key_path = base.join(&a.key);
-    let signer = crate::audit::AuditSigner::load(&key_path).map_err(|e| {
-        at(
-            &a.key,
-            format!("audit.key: {e} (create one with `toolwall keygen`)"),
-        )
-    })?;
+    let signer = crate::audit::AuditSigner::load(&key_path)
+        .map_err(|e| at("audit.key", ConfigError::AuditKey(e)))?;
     let hmac_rel = a.hmac_key.clone().unwrap_or_else(|| {
         Path::new(&a.key)
             .with_file_name("hmac.key")
@@ -528,13 +553,13 @@ fn load_audit(
             .to_string()
     });
     let hmac_path = base.join(&hmac_rel);
-    let hmac_text = std::fs::read_to_string(&hmac_path).map_err(|e| {
+    let hmac_text = std::fs::read_to_string(&hmac_path).map_err(|source| {
         at(
-            "audit:",
-            format!(
-                "audit.hmac_key {}: {e} (create one with `toolwall keygen`)",
-                hmac_path.display()
-            ),
+            "audit.hmac_key",
+            ConfigError::HmacKeyRead {
+                path: hmac_path.display().to_string(),
+                source,
+            },
         )
     })?;
     let hmac_key = hex::decode(hmac_text.trim())
@@ -542,11 +567,10 @@ fn load_audit(
         .filter(|k| k.len() >= 16)
         .ok_or_else(|| {
             at(
-                "audit:",
-                format!(
-                    "{}: expected at least 16 hex-encoded bytes",
-                    hmac_path.display()
-                ),
+                "audit.hmac_key",
+                ConfigError::HmacKeyShort {
+                    path: hmac_path.display().to_string(),
+                },
             )
         })?;
     let mut writer = crate::audit::WriterOptions::new(
@@ -565,7 +589,7 @@ fn load_audit(
     }
     if let Some(every) = &a.checkpoint.every {
         writer.checkpoint_interval = humantime::parse_duration(every)
-            .map_err(|e| at("every:", format!("audit.checkpoint.every: {e}")))?;
+            .map_err(|e| at("audit.checkpoint.every", ConfigError::CheckpointEvery(e)))?;
     }
     writer.sync = match a.sync {
         super::raw::AuditSync::None => crate::audit::SyncMode::None,
@@ -575,13 +599,10 @@ fn load_audit(
     let auditor = match (&a.auditor_key, a.args) {
         (Some(p), _) => Some(
             crate::audit::AuditorPublicKey::load(&base.join(p))
-                .map_err(|e| at("auditor_key:", format!("audit.auditor_key: {e}")))?,
+                .map_err(|e| at("audit.auditor_key", ConfigError::AuditorKey(e)))?,
         ),
         (None, AuditArgs::Encrypted) => {
-            return Err(at(
-                "args:",
-                "audit.args: encrypted needs audit.auditor_key (toolwall keygen --auditor)".into(),
-            ))
+            return Err(at("audit.args", ConfigError::EncryptedNeedsAuditorKey))
         }
         (None, _) => None,
     };
@@ -626,6 +647,21 @@ pub fn admin_client_settings(config_path: &Path) -> Result<AdminClientSettings, 
         token_env: raw.admin_token_env.clone(),
         token_file: admin_token_file(&raw, base),
     })
+}
+
+/// The YAML path an error message starts with (`limits.rate[1]: …`, `identity.jwt.jwks_file x: …`)
+/// when it lies under `fallback`'s top-level key; else `fallback`.
+fn leading_path<'m>(msg: &'m str, fallback: &'m str) -> &'m str {
+    let root = fallback.split(['.', '[']).next().unwrap_or(fallback);
+    let token = msg.split([':', ' ']).next().unwrap_or("");
+    let under_root = token
+        .strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
+    if under_root {
+        token
+    } else {
+        fallback
+    }
 }
 
 fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, Diag> {
@@ -686,35 +722,28 @@ fn load_adapters(
             }
         };
         let file_ref: &Path = &file;
-        let at = |needle: &str, from: usize| {
-            let (l, c) = locate(&text, needle, from);
-            move |msg: String| Diag::at(file_ref, l, c, msg)
+        let spans = Spans::parse(&text);
+        // a diagnostic at the value a YAML path names (or its nearest written ancestor)
+        let at = |path: &str| {
+            let (l, c) = spans.get(path);
+            move |e: ConfigError| Diag::at(file_ref, l, c, e.to_string())
         };
         if adapters.iter().any(|a| a.name == raw.name) {
-            diags.push(at(&raw.name, 1)(format!(
-                "adapter name `{}` is used by another adapter",
-                raw.name
-            )));
+            diags.push(at("name")(ConfigError::AdapterNameTaken(raw.name.clone())));
             continue;
         }
         if raw.name.is_empty() || raw.name.contains(['/', '.', ' ']) {
-            diags.push(at("name:", 1)(format!(
-                "adapter name `{}` must be non-empty and contain no '/', '.' or spaces",
-                raw.name
-            )));
+            diags.push(at("name")(ConfigError::AdapterName(raw.name.clone())));
             continue;
         }
         if raw.kind == AdapterKind::Grpc {
-            diags.push(at("kind:", 1)(format!(
-                "adapter kind `{}` is not supported yet (only `http` and `mcp`)",
-                raw.kind.as_str()
-            )));
+            diags.push(at("kind")(ConfigError::AdapterKind(raw.kind.as_str())));
             continue;
         }
         let upstream = match parse_upstream(&raw.upstream) {
             Ok(u) => u,
             Err(m) => {
-                diags.push(at(&raw.upstream, 1)(m));
+                diags.push(at("upstream")(ConfigError::Upstream(m)));
                 continue;
             }
         };
@@ -723,9 +752,8 @@ fn load_adapters(
                 .authority
                 .eq_ignore_ascii_case(&upstream.authority)
         }) {
-            diags.push(at(&raw.upstream, 1)(format!(
-                "upstream `{}` is already guarded by another adapter",
-                upstream.authority
+            diags.push(at("upstream")(ConfigError::UpstreamTaken(
+                upstream.authority.clone(),
             )));
             continue;
         }
@@ -733,7 +761,7 @@ fn load_adapters(
             None => DEFAULT_TIMEOUT,
             Some(Ok(d)) => d,
             Some(Err(e)) => {
-                diags.push(at("timeout:", 1)(format!("timeout: {e}")));
+                diags.push(at("timeout")(ConfigError::Timeout(e)));
                 continue;
             }
         };
@@ -743,9 +771,8 @@ fn load_adapters(
                 let name = match HeaderName::from_bytes(c.header.as_bytes()) {
                     Ok(n) => n,
                     Err(_) => {
-                        diags.push(at("header:", 1)(format!(
-                            "credentials.header `{}` is not a valid header name",
-                            c.header
+                        diags.push(at("credentials.header")(ConfigError::CredentialHeader(
+                            c.header.clone(),
                         )));
                         continue;
                     }
@@ -757,18 +784,15 @@ fn load_adapters(
                             Some((name, v))
                         }
                         Err(_) => {
-                            diags.push(at("env:", 1)(format!(
-                                "credentials: env {} holds characters not allowed in a header",
-                                c.env
+                            diags.push(at("credentials.env")(ConfigError::CredentialValue(
+                                c.env.clone(),
                             )));
                             continue;
                         }
                     },
                     Err(_) => {
-                        let d = at("env:", 1)(format!(
-                            "credentials: environment variable {} is not set",
-                            c.env
-                        ));
+                        let d =
+                            at("credentials.env")(ConfigError::CredentialEnvUnset(c.env.clone()));
                         if strict_env {
                             diags.push(d);
                             continue;
@@ -786,7 +810,7 @@ fn load_adapters(
                 match load_pem_certs(&p) {
                     Ok(certs) => Some(certs),
                     Err(m) => {
-                        diags.push(at("ca:", 1)(m));
+                        diags.push(at("tls.ca")(ConfigError::Ca(m)));
                         continue;
                     }
                 }
@@ -795,42 +819,39 @@ fn load_adapters(
         let client = match build_client(extra_ca.as_deref()) {
             Ok(c) => c,
             Err(m) => {
-                diags.push(Diag::file(&file, m));
+                diags.push(Diag::file(&file, ConfigError::Client(m).to_string()));
                 continue;
             }
         };
 
         let mut routes: HashMap<Method, matchit::Router<usize>> = HashMap::new();
         let mut tools = Vec::new();
-        for rt in raw.tools {
-            let tool_line = locate(&text, &rt.name, 1).0;
-            let at_tool = |needle: &str| at(needle, tool_line);
+        for (i, rt) in raw.tools.into_iter().enumerate() {
+            // `sub`: the path below this tool, e.g. `.match.path` (`tools[3].match.path`)
+            let at_tool = |sub: &str| at(&format!("tools[{i}]{sub}"));
             match compile_tool(&file, &raw.name, raw.kind, rt, &at_tool) {
                 Ok(tool) if raw.kind == AdapterKind::Mcp => {
                     if tools.iter().any(|t: &Tool| t.name == tool.name) {
-                        diags.push(at_tool(&tool.name)(format!(
-                            "tool `{}` is declared twice",
-                            tool.name
-                        )));
+                        diags.push(at_tool(".name")(ConfigError::ToolTwice(tool.name)));
                         continue;
                     }
                     tools.push(tool);
                 }
                 Ok(tool) => {
                     if let Some(other) = tool_names.get(&tool.name) {
-                        diags.push(at_tool(&tool.name)(format!(
-                            "tool `{}` is also declared in {}",
-                            tool.name,
-                            other.display()
-                        )));
+                        diags.push(at_tool(".name")(ConfigError::ToolElsewhere {
+                            tool: tool.name,
+                            other: other.display().to_string(),
+                        }));
                         continue;
                     }
                     let router = routes.entry(tool.method.clone()).or_default();
-                    if let Err(e) = router.insert(tool.path.clone(), tools.len()) {
-                        diags.push(at_tool(&tool.path)(format!(
-                            "path `{}` for {} conflicts with another tool: {e}",
-                            tool.path, tool.method
-                        )));
+                    if let Err(source) = router.insert(tool.path.clone(), tools.len()) {
+                        diags.push(at_tool(".match.path")(ConfigError::PathConflict {
+                            path: tool.path,
+                            method: tool.method,
+                            source,
+                        }));
                         continue;
                     }
                     tool_names.insert(tool.name.clone(), file.clone());
@@ -863,7 +884,7 @@ fn compile_tool<F, G>(
 ) -> Result<Tool, Diag>
 where
     F: Fn(&str) -> G,
-    G: FnOnce(String) -> Diag,
+    G: FnOnce(ConfigError) -> Diag,
 {
     let name = if rt.name.starts_with(&format!("{adapter}.")) {
         rt.name.clone()
@@ -873,72 +894,65 @@ where
     let (method, path) = match (&rt.match_, kind) {
         (Some(m), AdapterKind::Http) => {
             let method = Method::from_bytes(m.method.to_ascii_uppercase().as_bytes())
-                .map_err(|_| at("method:")(format!("`{}` is not an HTTP method", m.method)))?;
+                .map_err(|_| at(".match.method")(ConfigError::Method(m.method.clone())))?;
             if !m.path.starts_with('/') {
-                return Err(at(&m.path)(format!(
-                    "path `{}` must start with '/'",
-                    m.path
-                )));
+                return Err(at(".match.path")(ConfigError::PathSlash(m.path.clone())));
             }
             (method, m.path.clone())
         }
-        (None, AdapterKind::Http) => {
-            return Err(at(&rt.name)(format!(
-                "tool {name}: `match: {{method, path}}` is required on an http adapter"
-            )))
-        }
-        (Some(_), _) => {
-            return Err(at("match:")(format!(
-                "tool {name}: MCP tools are named by the server; `match` does not apply"
-            )))
-        }
+        (None, AdapterKind::Http) => return Err(at("")(ConfigError::MatchRequired(name))),
+        (Some(_), _) => return Err(at(".match")(ConfigError::MatchOnMcp(name))),
         (None, _) => (Method::POST, String::new()),
     };
     let (schema_value, schema_ref) = match &rt.schema {
         None => (None, None),
         Some(yaml_serde::Value::String(rel)) => {
             let p = file.parent().unwrap_or(Path::new(".")).join(rel);
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| at(rel)(format!("schema file {rel} cannot be read: {e}")))?;
+            let text = std::fs::read_to_string(&p).map_err(|source| {
+                at(".schema")(ConfigError::SchemaRead {
+                    rel: rel.clone(),
+                    source,
+                })
+            })?;
             let v = crate::json::parse_strict(text.as_bytes(), 128)
-                .map_err(|e| Diag::file(&p, format!("schema is not valid JSON: {e}")))?;
+                .map_err(|e| Diag::file(&p, ConfigError::SchemaJson(e.to_string()).to_string()))?;
             (Some(v), Some(rel.clone()))
         }
         Some(inline) => {
             let v = serde_json::to_value(inline)
-                .map_err(|e| at("schema:")(format!("inline schema: {e}")))?;
+                .map_err(|e| at(".schema")(ConfigError::InlineSchema(e)))?;
             (Some(v), Some("inline".to_string()))
         }
     };
     let schema = match &schema_value {
         None => None,
-        Some(v) => Some(
-            jsonschema::draft202012::new(v)
-                .map_err(|e| at("schema:")(format!("tool {name}: invalid JSON Schema: {e}")))?,
-        ),
+        Some(v) => Some(jsonschema::draft202012::new(v).map_err(|e| {
+            at(".schema")(ConfigError::InvalidSchema {
+                tool: name.clone(),
+                message: e.to_string(),
+            })
+        })?),
     };
     let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
     let response_schema =
         compile_response_schema(file, &name, kind, rt.response_schema.as_ref(), at)?;
     if let Some(cost) = rt.cost_usd {
         if !(cost.is_finite() && cost >= 0.0) {
-            return Err(at("cost_usd:")(format!(
-                "tool {name}: cost_usd must be a number ≥ 0"
-            )));
+            return Err(at(".cost_usd")(ConfigError::CostUsd(name)));
         }
     }
     if let Some(p) = &rt.cost_from_response {
         if !(p.is_empty() || p.starts_with('/')) {
-            return Err(at(p)(format!(
-                "tool {name}: cost_from_response `{p}` is not a JSON pointer (e.g. /usage/cost_usd)"
-            )));
+            return Err(at(".cost_from_response")(ConfigError::CostPointer {
+                tool: name,
+                pointer: p.clone(),
+            }));
         }
         // The estimate is what concurrent calls reserve: without one they would all be
         // admitted while the budget still has any room (spend bounded only by concurrency).
         if !rt.cost_usd.is_some_and(|c| c > 0.0) {
-            return Err(at("cost_from_response:")(format!(
-                "tool {name}: cost_from_response needs cost_usd > 0, the most one call may cost \
-                 (reserved before forwarding, so concurrent calls cannot overspend the budget)"
+            return Err(at(".cost_from_response")(ConfigError::CostNeedsEstimate(
+                name,
             )));
         }
     }

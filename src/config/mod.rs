@@ -2,8 +2,13 @@
 //! the embedded quickstart lives in `quickstart`.
 
 pub mod compile;
+pub mod error;
 pub mod quickstart;
 pub mod raw;
+pub mod spans;
+
+#[cfg(test)]
+mod position_tests;
 
 use std::fmt;
 use std::path::Path;
@@ -118,19 +123,6 @@ impl fmt::Display for Diags {
 }
 
 impl std::error::Error for Diags {}
-
-/// 1-based line and column of the first occurrence of `needle` at or after line `from_line`.
-pub fn locate(text: &str, needle: &str, from_line: usize) -> (usize, usize) {
-    for (i, line) in text.lines().enumerate() {
-        if i + 1 < from_line {
-            continue;
-        }
-        if let Some(col) = line.find(needle) {
-            return (i + 1, col + 1);
-        }
-    }
-    (0, 0)
-}
 
 #[cfg(test)]
 mod tests {

@@ -414,14 +414,17 @@ fn limits_and_admin_config_errors_are_located() {
     };
     let e = load("admin: 0.0.0.0:0\nlisten: 127.0.0.1:0\n");
     assert!(
-        e.contains("toolwall.yaml:1:1:") && e.contains("admin_token_env"),
+        e.contains("toolwall.yaml:1:8:") && e.contains("admin_token_env"),
         "{e}"
     );
     let e = load(
         "listen: 127.0.0.1:0\nlimits:\n  rate: [ { per_second: 1, per_minute: 5 } ]\n  spend: [ { scope: run, max_usd: -1 } ]\n",
     );
-    assert!(e.contains("toolwall.yaml:2:1: limits.rate[0]"), "{e}");
-    assert!(e.contains("limits.spend[0]: max_usd"), "{e}");
+    assert!(e.contains("toolwall.yaml:3:11: limits.rate[0]"), "{e}");
+    assert!(
+        e.contains("toolwall.yaml:4:12: limits.spend[0]: max_usd"),
+        "{e}"
+    );
     let e = load("limits:\n  spend: [ { scope: week, max_usd: 1 } ]\n");
     assert!(e.contains("toolwall.yaml:2:"), "{e}");
     let e = load("state: { backend: redis }\n");
@@ -432,7 +435,7 @@ fn limits_and_admin_config_errors_are_located() {
     let jwt = "identity:\n  jwt: { issuer: i, audience: a, hs256_secret_env: TOOLWALL_TEST_UNSET_SECRET }\n";
     let e = load(jwt);
     assert!(
-        e.contains("toolwall.yaml:1:") && e.contains("TOOLWALL_TEST_UNSET_SECRET is not set"),
+        e.contains("toolwall.yaml:2:52:") && e.contains("TOOLWALL_TEST_UNSET_SECRET is not set"),
         "{e}"
     );
     let loaded = toolwall::config::load_snapshot(&cfg, false).expect("check mode loads");

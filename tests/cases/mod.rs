@@ -3,6 +3,7 @@ mod audit;
 mod audit_backpressure;
 mod audit_hardening;
 mod cli;
+mod config_positions;
 mod http_hardening;
 mod identity;
 mod layering;

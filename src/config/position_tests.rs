@@ -1,0 +1,144 @@
+//! Every config and adapter error names the file:line:col of the offending value.
+
+use std::path::Path;
+
+use super::load_snapshot;
+
+const POLICY: &str = "package toolwall\nimport rego.v1\ndefault decision := {\"allow\": false}\n";
+const CONFIG: &str = "identity:\n  static: { agent: a }\n";
+const ADAPTER: &str = "name: pay\nupstream: http://127.0.0.1:9\n";
+
+struct Case {
+    name: &'static str,
+    config: &'static str,
+    adapter: &'static str,
+    /// The file the error must name (`toolwall.yaml` or `pay.yaml`), line, column.
+    file: &'static str,
+    line: usize,
+    col: usize,
+    message: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "state.timeout, with another timeout key earlier",
+        config: "identity:\n  static: { agent: a }\nlistener:\n  header_read_timeout: 10s\nstate:\n  backend: redis\n  url: redis://127.0.0.1:6379\n  timeout: soon\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 8,
+        col: 12,
+        message: "state.timeout must be a duration",
+    },
+    Case {
+        name: "the second rate limit",
+        config: "identity:\n  static: { agent: a }\nlimits:\n  rate:\n    - per_second: 5\n    - per_minute: 0\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 6,
+        col: 7,
+        message: "limits.rate[1]: the rate must be a positive number",
+    },
+    Case {
+        name: "a tool `refund` after a tool `create_refund`",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ntools:\n  - name: create_refund\n    match: { method: POST, path: /v1/refunds }\n  - name: refund\n    match: { method: POST, path: v1/refunds/x }\n",
+        file: "pay.yaml",
+        line: 7,
+        col: 34,
+        message: "path `v1/refunds/x` must start with '/'",
+    },
+    Case {
+        name: "an unknown field in an adapter's tool",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ntools:\n  - name: x\n    matchh: { method: GET, path: / }\n",
+        file: "pay.yaml",
+        line: 5,
+        col: 5,
+        message: "unknown field `matchh`",
+    },
+    Case {
+        name: "a schema file that does not exist",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ntools:\n  - name: create_refund\n    match: { method: POST, path: /v1/refunds }\n    schema: schemas/missing.json\n",
+        file: "pay.yaml",
+        line: 6,
+        col: 13,
+        message: "schema file schemas/missing.json cannot be read",
+    },
+    Case {
+        name: "a tool's cost, in flow style",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ntools:\n  - {name: a, match: {method: GET, path: /a}, cost_usd: 1}\n  - {name: b, match: {method: GET, path: /b}, cost_usd: -1}\n",
+        file: "pay.yaml",
+        line: 5,
+        col: 57,
+        message: "cost_usd must be a number ≥ 0",
+    },
+    Case {
+        name: "an adapter timeout (the config's state.timeout is elsewhere)",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ncredentials: { header: x-key, env: HOME }\ntimeout: 3 parsecs\n",
+        file: "pay.yaml",
+        line: 4,
+        col: 10,
+        message: "timeout:",
+    },
+    Case {
+        name: "a listen address",
+        config: "admin: 127.0.0.1:9901\nlisten: 127.0.0.1:99999\nidentity:\n  static: { agent: a }\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 2,
+        col: 9,
+        message: "listen: `127.0.0.1:99999` is not a host:port address",
+    },
+    Case {
+        name: "the day offset of limits",
+        config: "identity:\n  static: { agent: a }\nlimits:\n  rate: []\n  day_utc_offset: noon\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 5,
+        col: 19,
+        message: "limits.day_utc_offset",
+    },
+    Case {
+        name: "a value of the wrong type (reported by the deserialiser)",
+        config: "identity:\n  static: { agent: a }\nlimits:\n  rate:\n    - per_second: 1\n    - per_second: fast\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 6,
+        col: 19,
+        message: "invalid type",
+    },
+];
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(p, text).expect("write");
+}
+
+#[test]
+fn every_error_names_the_position_of_its_value() {
+    for case in CASES {
+        let dir = tempfile::tempdir().expect("tmp");
+        write(dir.path(), "toolwall.yaml", case.config);
+        write(dir.path(), "adapters/pay.yaml", case.adapter);
+        write(dir.path(), "policies/p.rego", POLICY);
+        let Err(diags) = load_snapshot(&dir.path().join("toolwall.yaml"), false) else {
+            panic!("{}: the config loaded", case.name);
+        };
+        let found = diags.0.iter().find(|d| d.message.contains(case.message));
+        let Some(d) = found else {
+            panic!("{}: no error `{}` in:\n{diags}", case.name, case.message);
+        };
+        assert!(
+            d.file.ends_with(case.file),
+            "{}: wrong file: {d}",
+            case.name
+        );
+        assert_eq!((d.line, d.col), (case.line, case.col), "{}: {d}", case.name);
+    }
+}
