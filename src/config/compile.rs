@@ -988,31 +988,41 @@ fn compile_response_schema<F, G>(
 ) -> Result<Option<jsonschema::Validator>, Diag>
 where
     F: Fn(&str) -> G,
-    G: FnOnce(String) -> Diag,
+    G: FnOnce(ConfigError) -> Diag,
 {
     let Some(raw) = raw else {
         return Ok(None);
     };
     if kind != AdapterKind::Http {
-        return Err(at("response_schema:")(format!(
-            "tool {name}: response_schema applies to http tools; an MCP tool's output is \
-             checked against the outputSchema its server lists"
+        return Err(at(".response_schema")(ConfigError::ResponseSchemaOnMcp(
+            name.to_string(),
         )));
     }
     let value = match raw {
         yaml_serde::Value::String(rel) => {
             let p = file.parent().unwrap_or(Path::new(".")).join(rel);
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| at(rel)(format!("response_schema file {rel} cannot be read: {e}")))?;
-            crate::json::parse_strict(text.as_bytes(), 128)
-                .map_err(|e| Diag::file(&p, format!("response_schema is not valid JSON: {e}")))?
+            let text = std::fs::read_to_string(&p).map_err(|source| {
+                at(".response_schema")(ConfigError::ResponseSchemaRead {
+                    rel: rel.clone(),
+                    source,
+                })
+            })?;
+            crate::json::parse_strict(text.as_bytes(), 128).map_err(|e| {
+                Diag::file(
+                    &p,
+                    ConfigError::ResponseSchemaJson(e.to_string()).to_string(),
+                )
+            })?
         }
         inline => serde_json::to_value(inline)
-            .map_err(|e| at("response_schema:")(format!("inline response_schema: {e}")))?,
+            .map_err(|e| at(".response_schema")(ConfigError::InlineResponseSchema(e)))?,
     };
-    jsonschema::draft202012::new(&value)
-        .map(Some)
-        .map_err(|e| at("response_schema:")(format!("tool {name}: invalid response_schema: {e}")))
+    jsonschema::draft202012::new(&value).map(Some).map_err(|e| {
+        at(".response_schema")(ConfigError::InvalidResponseSchema {
+            tool: name.to_string(),
+            message: e.to_string(),
+        })
+    })
 }
 
 /// Top-level properties whose declared type is integer, number or boolean.

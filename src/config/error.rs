@@ -108,6 +108,19 @@ pub enum ConfigError {
     InlineSchema(serde_json::Error),
     #[error("tool {tool}: invalid JSON Schema: {message}")]
     InvalidSchema { tool: String, message: String },
+    #[error(
+        "tool {0}: response_schema applies to http tools; an MCP tool's output is checked \
+         against the outputSchema its server lists"
+    )]
+    ResponseSchemaOnMcp(String),
+    #[error("response_schema file {rel} cannot be read: {source}")]
+    ResponseSchemaRead { rel: String, source: std::io::Error },
+    #[error("response_schema is not valid JSON: {0}")]
+    ResponseSchemaJson(String),
+    #[error("inline response_schema: {0}")]
+    InlineResponseSchema(serde_json::Error),
+    #[error("tool {tool}: invalid response_schema: {message}")]
+    InvalidResponseSchema { tool: String, message: String },
     #[error("tool {0}: cost_usd must be a number ≥ 0")]
     CostUsd(String),
     #[error(
