@@ -429,11 +429,11 @@ fn response_schema_is_resolved_and_compiled_at_load() {
     );
     // an invalid schema is a config error at the field's line
     let e = load_error(&tool("{ type: 7 }"), &[]);
-    assert!(e.contains("rs.yaml:6:"), "{e}");
+    assert!(e.contains("rs.yaml:6:22:"), "{e}");
     assert!(e.contains("invalid response_schema"), "{e}");
     let e = load_error(&tool("missing.json"), &[]);
     assert!(
-        e.contains("rs.yaml:6:") && e.contains("cannot be read"),
+        e.contains("rs.yaml:6:22:") && e.contains("cannot be read"),
         "{e}"
     );
     let e = load_error(&tool("bad.json"), &[("bad.json", "{ nope")]);
