@@ -3,82 +3,35 @@
 //! refused, 413 readable by clients that write their whole body first, idle connections
 //! closed and a connection cap that leaves established clients working.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use bytes::Bytes;
 use http::Response;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use http_body_util::Full;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::common::*;
 
 /// A lax upstream: records every request, and answers with PII in its headers (`Location`,
 /// `Set-Cookie`, `X-Contact`) as a careless API would.
 async fn lax_upstream() -> Upstream {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let s = s.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let s = s.clone();
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let body = body
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        s.lock().expect("lock").push(Seen {
-                            method: parts.method.to_string(),
-                            path_and_query: parts
-                                .uri
-                                .path_and_query()
-                                .map(|p| p.as_str().to_string())
-                                .unwrap_or_default(),
-                            headers: parts.headers.clone(),
-                            body,
-                            version: parts.version,
-                        });
-                        let resp = Response::builder()
-                            .status(201)
-                            .header("content-type", "application/json")
-                            .header("location", "/customers/jane.doe@example.com")
-                            .header("set-cookie", "contact=bob@example.org; Path=/")
-                            .header("x-contact", "call bob@example.org")
-                            .body(Full::new(Bytes::from_static(b"{\"ok\":true}")))
-                            .expect("response");
-                        Ok::<_, Infallible>(resp)
-                    }
-                });
-                let _ = auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    Upstream {
-        addr,
-        seen,
-        ca_pem: None,
-    }
+    scripted_upstream(|_| {
+        Response::builder()
+            .status(201)
+            .header("content-type", "application/json")
+            .header("location", "/customers/jane.doe@example.com")
+            .header("set-cookie", "contact=bob@example.org; Path=/")
+            .header("x-contact", "call bob@example.org")
+            .body(Full::new(Bytes::from_static(b"{\"ok\":true}")))
+            .expect("response")
+    })
+    .await
 }
 
 fn lax_adapter(upstream: SocketAddr) -> String {

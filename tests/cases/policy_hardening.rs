@@ -3,16 +3,12 @@
 //! metric labels stay bounded, shed calls are recorded, the policy version does not depend on
 //! the directory the policy lives in.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http_body_util::Full;
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -326,62 +322,35 @@ async fn require_approval_is_an_is_error_result_over_mcp_and_never_reaches_the_s
 
 /// A deliberately lax MCP server: answers `tools/list` with one tool (`known`) and any other
 /// request with an empty result, counting what it receives.
-async fn lax_mcp_server() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let s = s.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let s = s.clone();
-                    async move {
-                        let body = req
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        let msg: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                        let method = msg["method"].as_str().unwrap_or("").to_string();
-                        s.lock().expect("lock").push(method.clone());
-                        let result = if method == "tools/list" {
-                            json!({"tools": [{"name": "known", "description": "d",
-                                               "inputSchema": {"type": "object"}}]})
-                        } else {
-                            json!({"content": [{"type": "text", "text": "done"}], "isError": false})
-                        };
-                        let out = json!({"jsonrpc": "2.0", "id": msg["id"], "result": result});
-                        let mut resp = http::Response::new(Full::new(Bytes::from(out.to_string())));
-                        resp.headers_mut()
-                            .insert("content-type", "application/json".parse().expect("hv"));
-                        Ok::<_, Infallible>(resp)
-                    }
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    (addr, seen)
+async fn lax_mcp_server() -> Upstream {
+    scripted_upstream(|seen| {
+        let msg: Value = serde_json::from_slice(&seen.body).unwrap_or(Value::Null);
+        let result = if msg["method"] == "tools/list" {
+            json!({"tools": [{"name": "known", "description": "d",
+                               "inputSchema": {"type": "object"}}]})
+        } else {
+            json!({"content": [{"type": "text", "text": "done"}], "isError": false})
+        };
+        let out = json!({"jsonrpc": "2.0", "id": msg["id"], "result": result});
+        http::Response::builder()
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(out.to_string())))
+            .expect("response")
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_names_its_own_tool_past_1024_names_and_labels_stay_bounded() {
-    let (server, seen) = lax_mcp_server().await;
+    let server = lax_mcp_server().await;
     let keys = tempfile::tempdir().expect("tmp");
     let h = Harness::start(
         &[(
             "crm",
-            format!("name: crm\nkind: mcp\nupstream: http://{server}/mcp\ntimeout: 5s\n"),
+            format!(
+                "name: crm\nkind: mcp\nupstream: http://{}/mcp\ntimeout: 5s\n",
+                server.addr
+            ),
         )],
         "package toolwall\nimport rego.v1\ndefault decision := {\"allow\": true}\n",
         &format!(
@@ -414,11 +383,12 @@ async fn every_record_names_its_own_tool_past_1024_names_and_labels_stay_bounded
     }
     let ok = mcp_call(h.agent(), "known", "{}").await;
     assert_eq!(mcp_tool_result(&ok)["result"]["isError"], false);
-    let calls = seen
-        .lock()
-        .expect("lock")
+    let calls = server
+        .requests()
         .iter()
-        .filter(|m| *m == "tools/call")
+        .filter(|s| {
+            serde_json::from_slice::<Value>(&s.body).is_ok_and(|m| m["method"] == "tools/call")
+        })
         .count();
     assert_eq!(calls, 1, "only the listed tool reached the server");
 

@@ -4,18 +4,10 @@
 //! its bytes never reach the client, the audit record names the violation (pointer and rule,
 //! never the values) and the call's spend stands (the tool ran).
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-
 use bytes::Bytes;
-use http::{Request, Response};
+use http::Response;
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use serde_json::Value;
-use tokio::net::TcpListener;
 
 use crate::common::*;
 
@@ -85,40 +77,19 @@ fn answer(kind: &str) -> (u16, Vec<(&'static str, &'static str)>, Bytes) {
     }
 }
 
-/// A real upstream answering by the last path segment; records each request's headers.
-async fn tool_upstream() -> (std::net::SocketAddr, Arc<Mutex<Vec<http::HeaderMap>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let s = s.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: Request<Incoming>| {
-                    let s = s.clone();
-                    async move {
-                        s.lock().expect("lock").push(req.headers().clone());
-                        let kind = req.uri().path().rsplit('/').next().unwrap_or("");
-                        let (status, headers, body) = answer(kind);
-                        let mut resp = Response::new(Full::new(body));
-                        *resp.status_mut() = http::StatusCode::from_u16(status).expect("status");
-                        for (k, v) in headers {
-                            resp.headers_mut().insert(k, v.parse().expect("hv"));
-                        }
-                        Ok::<_, Infallible>(resp)
-                    }
-                });
-                let _ = auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
+/// A real upstream answering by the last path segment; records each request.
+async fn tool_upstream() -> Upstream {
+    scripted_upstream(|seen| {
+        let path = seen.path_and_query.split('?').next().unwrap_or("");
+        let (status, headers, body) = answer(path.rsplit('/').next().unwrap_or(""));
+        let mut resp = Response::new(Full::new(body));
+        *resp.status_mut() = http::StatusCode::from_u16(status).expect("status");
+        for (k, v) in headers {
+            resp.headers_mut().insert(k, v.parse().expect("hv"));
         }
-    });
-    (addr, seen)
+        resp
+    })
+    .await
 }
 
 const RESPONSE_SCHEMA: &str = r#"{
@@ -183,13 +154,9 @@ decision := {"allow": true, "reasons": [], "redact": ["email"]} if input.tool.na
 
 /// A signed audit stream (key and schema file in the returned directory), a budget of
 /// 0.015 USD a day for the tenant.
-async fn harness() -> (
-    std::net::SocketAddr,
-    Arc<Mutex<Vec<http::HeaderMap>>>,
-    Harness,
-    tempfile::TempDir,
-) {
-    let (up, seen) = tool_upstream().await;
+async fn harness() -> (std::net::SocketAddr, Upstream, Harness, tempfile::TempDir) {
+    let seen = tool_upstream().await;
+    let up = seen.addr;
     let keys = tempfile::tempdir().expect("tmp");
     assert_eq!(toolwall::cli::audit::keygen(&keys.path().join("k"), "t"), 0);
     let extra = format!(
@@ -250,7 +217,7 @@ async fn a_conforming_answer_reaches_the_agent_byte_for_byte() {
         assert_eq!(&r.body[..], &answer("good").2[..], "{tool}");
     }
     // the answer was asked for uncompressed: it is to be read
-    for headers in seen.lock().expect("lock").iter() {
+    for headers in seen.requests().iter().map(|s| &s.headers) {
         assert_eq!(
             headers.get("accept-encoding").and_then(|v| v.to_str().ok()),
             Some("identity")
@@ -386,11 +353,11 @@ async fn a_refused_answer_still_counts_against_the_budget() {
     assert_eq!(r.status, 502, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.reasons(), vec!["tool_output_invalid"]);
     // ... so the next call has no room and never reaches the tool
-    let before = seen.lock().expect("lock").len();
+    let before = seen.requests().len();
     let r = send(h.agent(), get("/rs/priced/good")).await;
     assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.reasons(), vec!["budget_exceeded"]);
-    assert_eq!(seen.lock().expect("lock").len(), before);
+    assert_eq!(seen.requests().len(), before);
 }
 
 /// Load a config whose adapter `rs` is `adapter`; the error text when it does not load.

@@ -679,3 +679,59 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free loopback port")
 }
+
+/// A plain HTTP upstream on 127.0.0.1:0 that records every request (as `Seen`, body read
+/// whole) and answers each with `answer(&seen)`: the shape of the deliberately lax servers
+/// the hardening tests need.
+pub async fn scripted_upstream<F>(answer: F) -> Upstream
+where
+    F: Fn(&Seen) -> Response<Full<Bytes>> + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (s, answer) = (seen.clone(), Arc::new(answer));
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (s, answer) = (s.clone(), answer.clone());
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: Request<Incoming>| {
+                    let (s, answer) = (s.clone(), answer.clone());
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let seen = Seen {
+                            method: parts.method.to_string(),
+                            path_and_query: parts
+                                .uri
+                                .path_and_query()
+                                .map(|p| p.as_str().to_string())
+                                .unwrap_or_default(),
+                            headers: parts.headers,
+                            body,
+                            version: parts.version,
+                        };
+                        let resp = answer(&seen);
+                        s.lock().expect("lock").push(seen);
+                        Ok::<_, Infallible>(resp)
+                    }
+                });
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Upstream {
+        addr,
+        seen,
+        ca_pem: None,
+    }
+}
