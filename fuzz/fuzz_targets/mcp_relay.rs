@@ -36,6 +36,8 @@ fuzz_target!(|data: &[u8]| {
     if !post {
         pending.insert(id_key(&json!("s7")), json!("s7"));
     }
+    // each pending request is answered at most once (a GET stream also holds the session's)
+    let answerable = pending.len();
     let ct = CONTENT_TYPES[usize::from((flags >> 3) & 3)];
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
@@ -113,5 +115,5 @@ fuzz_target!(|data: &[u8]| {
         }
         Kind::Other => assert_eq!(ct, "application/json-rpc"),
     }
-    assert!(answered <= own.len().max(1));
+    assert!(answered <= answerable);
 });
