@@ -7,6 +7,8 @@ pub mod admin;
 pub mod app;
 /// The signed, hash-chained audit stream.
 pub mod audit;
+/// The response body type and a helper to build one.
+pub mod body;
 /// Command-line subcommands.
 pub mod cli;
 /// Config files → immutable snapshot.

@@ -348,6 +348,19 @@ pub(super) fn write_secret_file(path: &Path, content: &str) -> Result<(), AuditE
         .map_err(|e| AuditError::io(path, e))
 }
 
+/// Write `audit.key`, `audit.pub` and `hmac.key` under `out`; the HMAC key's path.
+pub fn generate_keys(out: &Path, name: &str) -> Result<(KeyPaths, std::path::PathBuf), String> {
+    let paths = keygen(out, name).map_err(|e| e.to_string())?;
+    let hmac_path = out.join("hmac.key");
+    if !hmac_path.exists() {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map_err(|e| format!("no randomness: {e}"))?;
+        write_secret_file(&hmac_path, &format!("{}\n", hex::encode(key)))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((paths, hmac_path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

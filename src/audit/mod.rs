@@ -27,7 +27,7 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 
 pub use chain::{Appended, ChainWriter, Clock, SyncMode, SystemClock, WriterOptions};
-pub use keys::{keygen, AuditSigner, AuditVerifier, KeyId, KeyPaths, TrustedKeys};
+pub use keys::{generate_keys, keygen, AuditSigner, AuditVerifier, KeyId, KeyPaths, TrustedKeys};
 pub use record::{hash_string_leaves, input_hmac, Kind};
 pub use seal::{auditor_keygen, open_args, seal_args, AuditorPublicKey, AuditorSecretKey};
 pub use verify::{

@@ -377,22 +377,9 @@ pub fn replay(
     }
 }
 
-/// Write `audit.key`, `audit.pub` and `hmac.key` under `out`; the HMAC key's path.
-pub fn generate_keys(out: &Path, name: &str) -> Result<(crate::audit::KeyPaths, PathBuf), String> {
-    let paths = crate::audit::keygen(out, name).map_err(|e| e.to_string())?;
-    let hmac_path = out.join("hmac.key");
-    if !hmac_path.exists() {
-        let mut key = [0u8; 32];
-        getrandom::getrandom(&mut key).map_err(|e| format!("no randomness: {e}"))?;
-        write_private(&hmac_path, &format!("{}\n", hex::encode(key)))
-            .map_err(|e| format!("{}: {e}", hmac_path.display()))?;
-    }
-    Ok((paths, hmac_path))
-}
-
 /// `toolwall keygen`: the Ed25519 signing key pair and the HMAC key for the audit stream.
 pub fn keygen(out: &Path, name: &str) -> i32 {
-    let (paths, hmac_path) = match generate_keys(out, name) {
+    let (paths, hmac_path) = match crate::audit::generate_keys(out, name) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("keygen: {e}");
@@ -406,17 +393,6 @@ pub fn keygen(out: &Path, name: &str) -> i32 {
     );
     println!("hmac key:     {}", hmac_path.display());
     EXIT_OK
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(text.as_bytes())
 }
 
 /// `toolwall audit verify`.

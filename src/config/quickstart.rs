@@ -102,8 +102,7 @@ pub fn materialize(dir: &Path, ports: Ports) -> std::io::Result<PathBuf> {
     // The quickstart records every call: keys minted here, the stream in ./audit.
     let keys = dir.join("keys");
     if !keys.join("audit.key").exists() {
-        crate::cli::audit::generate_keys(&keys, "toolwall-quickstart")
-            .map_err(std::io::Error::other)?;
+        crate::audit::generate_keys(&keys, "toolwall-quickstart").map_err(std::io::Error::other)?;
     }
     let cfg = dir.join("toolwall.yaml");
     let mut text = std::fs::read_to_string(&cfg)?;

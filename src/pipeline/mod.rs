@@ -11,12 +11,9 @@ pub mod headers;
 pub mod mcp;
 pub mod reject;
 
-use std::convert::Infallible;
-
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request, Response};
-use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
@@ -30,7 +27,7 @@ use ctx::{CallCtx, Outcome};
 use reject::{Reason, Reject};
 
 /// Response body type of the agent listener.
-pub type ResBody = BoxBody<Bytes, hyper::Error>;
+pub use crate::body::{full, ResBody};
 
 pub const DECISION_HEADER: &str = "toolwall-decision-id";
 
@@ -618,13 +615,6 @@ fn set_decision_header(headers: &mut HeaderMap, id: &str) {
     if let Ok(v) = HeaderValue::from_str(id) {
         headers.insert(DECISION_HEADER, v);
     }
-}
-
-/// A fixed body as the listener's body type.
-pub fn full(b: impl Into<Bytes>) -> ResBody {
-    Full::new(b.into())
-        .map_err(|never: Infallible| match never {})
-        .boxed()
 }
 
 /// The agent's W3C `traceparent` when well-formed, otherwise a new one; and its trace id.

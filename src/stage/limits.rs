@@ -19,10 +19,10 @@ use governor::{Quota, RateLimiter};
 use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Value};
 
+use crate::body::{full, ResBody};
 use crate::config::raw::{OnExceed, RateKey, RawKill, RawLimits, SpendScope};
 use crate::config::Tool;
 use crate::pipeline::reject::{Reason, Reject};
-use crate::pipeline::{full, ResBody};
 use crate::stage::identify::Principal;
 use crate::state::{
     micros, usd, BudgetCheck, Clock, ReserveOutcome, SharedState, StateError, StateStore,

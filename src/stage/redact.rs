@@ -225,7 +225,7 @@ pub fn redact_event_stream(
     plan: ActionPlan,
     metrics: Arc<Metrics>,
     audit: Option<StreamAudit>,
-) -> crate::pipeline::ResBody {
+) -> crate::body::ResBody {
     use futures_util::StreamExt;
     let relay = SseRedact::new(redactor, plan, metrics, audit);
     let data = body.into_data_stream();

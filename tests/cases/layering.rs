@@ -13,7 +13,7 @@ fn layer(path: &str) -> Option<u8> {
         return Some(0);
     }
     Some(match path.split("::").next()? {
-        "json" | "metrics" => 0,
+        "json" | "metrics" | "body" => 0,
         "redact" | "audit" | "policy" | "state" => 1,
         "config" => 2,
         "protocol" => 3,
@@ -29,13 +29,11 @@ fn layer(path: &str) -> Option<u8> {
 const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("app", "demo"),
     ("config::compile", "stage"),
-    ("config::quickstart", "cli"),
     ("mcp", "pipeline"),
     ("pipeline", "app"),
     ("pipeline::mcp", "app"),
     ("policy", "config"),
     ("stage::audit", "pipeline"),
-    ("stage::limits", "pipeline"),
     ("stage::redact", "pipeline"),
 ];
 
