@@ -109,6 +109,25 @@ fn count(metrics: &Metrics, findings: &[Finding]) {
     }
 }
 
+/// Read the tool's whole answer, at most `MAX_RESPONSE_BYTES`; `purpose` completes "the
+/// tool's response could not be read …" in the refusal.
+pub async fn read_whole<B>(body: B, purpose: &str) -> Result<Bytes, Reject>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Limited::new(body, MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| {
+            Reject::new(
+                Reason::ResponseNotInspectable,
+                format!("the tool's response could not be read {purpose}: {e}"),
+            )
+        })
+}
+
 /// Buffer the tool's response and redact it (JSON or text); bytes untouched when nothing is
 /// found. A compressed or oversized response cannot be inspected and is refused.
 pub async fn redact_response<B>(
@@ -128,16 +147,7 @@ where
             "the tool answered with a compressed body that must be redacted",
         ));
     }
-    let bytes = Limited::new(body, MAX_RESPONSE_BYTES)
-        .collect()
-        .await
-        .map_err(|e| {
-            Reject::new(
-                Reason::ResponseNotInspectable,
-                format!("the tool's response could not be read for redaction: {e}"),
-            )
-        })?
-        .to_bytes();
+    let bytes = read_whole(body, "for redaction").await?;
     let is_json = is_json(&parts.headers);
     let (out, findings) = redactor.redact_bytes(&bytes, is_json, plan);
     count(metrics, &findings);

@@ -8,14 +8,13 @@
 
 use bytes::Bytes;
 use http::Response;
-use http_body_util::{BodyExt, Limited};
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use crate::pipeline::reject::{Reason, Reject, Violation};
 use crate::redact::Redactor;
-use crate::stage::redact::{is_compressed, is_json, MAX_RESPONSE_BYTES};
+use crate::stage::redact::{is_compressed, is_json, read_whole};
 
 /// Most violations a refusal lists.
 const MAX_VIOLATIONS: usize = 10;
@@ -104,16 +103,7 @@ where
             "the tool's output is not JSON (by its media type), as its response_schema requires",
         ));
     }
-    let bytes = Limited::new(body, MAX_RESPONSE_BYTES)
-        .collect()
-        .await
-        .map_err(|e| {
-            Reject::new(
-                Reason::ResponseNotInspectable,
-                format!("the tool's response could not be read to check its response_schema: {e}"),
-            )
-        })?
-        .to_bytes();
+    let bytes = read_whole(body, "to check its response_schema").await?;
     let output = crate::json::parse_strict(&bytes, max_depth).map_err(|e| {
         // positions and kinds only: a duplicate member's name is the answer's text
         let why = match e.kind {
