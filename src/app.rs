@@ -24,40 +24,30 @@ use tower::load_shed::LoadShedLayer;
 use tower::{ServiceBuilder, ServiceExt};
 
 use crate::audit::sink::AuditSink;
-use crate::config::compile::SharedSnapshot;
 use crate::config::compile::StateSpec;
-use crate::config::raw::AuditArgs;
 use crate::config::{load_snapshot, LoadedConfig};
 use crate::metrics::Metrics;
-use crate::pipeline::{self, ResBody};
+use crate::pipeline::{self, ResBody, Runtime};
 use crate::stage::limits::Limiters;
+use crate::stage::record::{CallRecord, Outcome};
 use crate::state::{Clock, SharedState, SystemClock};
 
 /// What every request handler shares.
 pub struct AppState {
-    pub snapshot: SharedSnapshot,
-    pub metrics: Arc<Metrics>,
+    /// What the pipeline shares (`AppState` derefs to it).
+    pub rt: Arc<Runtime>,
     pub config_path: PathBuf,
     pub ready: AtomicBool,
     /// The last reload error, shown on /readyz.
     pub last_reload_error: std::sync::Mutex<Option<String>>,
-    /// The audit stream, when configured.
-    pub audit: Option<(AuditSink, AuditArgs)>,
-    /// Rate-limit buckets, the state backend and the clock: outlive config reloads.
-    pub limiters: Limiters,
     /// The admin API's bearer token and allowed `Host` names.
     pub admin: crate::admin::auth::AdminAuth,
-    /// MCP tool definitions seen and their pins: outlive config reloads.
-    pub mcp: crate::mcp::Catalog,
 }
 
-impl AppState {
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.limiters.clock
-    }
-
-    pub fn state(&self) -> &SharedState {
-        &self.limiters.state
+impl std::ops::Deref for AppState {
+    type Target = Runtime;
+    fn deref(&self) -> &Runtime {
+        &self.rt
     }
 }
 
@@ -117,7 +107,6 @@ pub struct RunningApp {
     pub state: Arc<AppState>,
     pub listen_addr: SocketAddr,
     pub admin_addr: SocketAddr,
-    pub demo_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -165,30 +154,20 @@ pub async fn start_with_clock(
         }
     };
     let state = Arc::new(AppState {
-        audit,
-        snapshot: Arc::new(ArcSwap::from_pointee(loaded.snapshot)),
-        metrics,
+        rt: Arc::new(Runtime {
+            audit,
+            snapshot: Arc::new(ArcSwap::from_pointee(loaded.snapshot)),
+            metrics,
+            limiters: Limiters::new(clock, state_store),
+            mcp: crate::mcp::Catalog::default(),
+        }),
         config_path: loaded.path.clone(),
         ready: AtomicBool::new(false),
         last_reload_error: std::sync::Mutex::new(None),
-        limiters: Limiters::new(clock, state_store),
         admin,
-        mcp: crate::mcp::Catalog::default(),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
-
-    let demo_addr = match loaded.demo_upstream {
-        Some(addr) => {
-            let l = TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot bind demo upstream on {addr}"))?;
-            let bound = l.local_addr()?;
-            tasks.push(tokio::spawn(crate::demo::serve(l, rx.clone())));
-            Some(bound)
-        }
-        None => None,
-    };
 
     let agent = TcpListener::bind(loaded.listen)
         .await
@@ -275,7 +254,6 @@ pub async fn start_with_clock(
         state,
         listen_addr,
         admin_addr,
-        demo_addr,
         shutdown: tx,
         tasks,
     })
@@ -286,19 +264,11 @@ pub async fn start_with_clock(
 /// masked; no principal, no tool).
 fn shed(st: &AppState, method: &http::Method, uri: &http::Uri) -> Response<ResBody> {
     let snap = st.snapshot.load_full();
-    let audit = st
-        .audit
-        .as_ref()
-        .map(|(sink, args)| pipeline::ctx::AuditHook {
-            sink: sink.clone(),
-            args: *args,
-            redactor: snap.redactor.clone(),
-        });
-    let mut ctx = pipeline::ctx::CallCtx::new(
+    let mut ctx = CallRecord::new(
         st.metrics.clone(),
         &snap,
         format!("{:032x}", rand::random::<u128>() | 1),
-        audit,
+        st.audit_hook(&snap),
     );
     // Decoded first, so an escaped `%40` cannot hide an email from the mask.
     let decoded = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
@@ -326,14 +296,14 @@ fn shed(st: &AppState, method: &http::Method, uri: &http::Uri) -> Response<ResBo
         parts.headers.insert(pipeline::DECISION_HEADER, v);
     }
     // The guard writes the record and counts the refusal when it drops.
-    ctx.outcome = Some(pipeline::ctx::Outcome::Refused(rej));
+    ctx.outcome = Some(Outcome::Refused(rej));
     drop(ctx);
     Response::from_parts(parts, pipeline::full(body))
 }
 
 /// The agent handler with panics caught: a panic becomes a 500 and the call's guard records it.
 async fn handle_agent(st: Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
-    match std::panic::AssertUnwindSafe(pipeline::run(&st, req))
+    match std::panic::AssertUnwindSafe(pipeline::handle(&st.rt, req))
         .catch_unwind()
         .await
     {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::pipeline::{full, ResBody};
+use crate::body::{full, ResBody};
 
 /// Serve the demo API until shutdown.
 pub async fn serve(listener: TcpListener, shutdown: watch::Receiver<bool>) {

@@ -183,7 +183,7 @@ pub const MAX_TOOL_LABEL_BYTES: usize = 128;
 /// name itself while the label set has room, else [`OTHER_TOOL`]. The set is bounded in
 /// count and in bytes ([`MAX_TOOL_LABELS`] × [`MAX_TOOL_LABEL_BYTES`], 128 KiB at most) for
 /// the life of the process, whatever servers and agents send. Only the metric label is
-/// bounded: the audit record always carries the tool's own name (`CallCtx::tool`).
+/// bounded: the audit record always carries the tool's own name (`CallRecord::tool`).
 pub fn tool_label(name: &str) -> &'static str {
     if name.len() > MAX_TOOL_LABEL_BYTES {
         return OTHER_TOOL;

@@ -140,7 +140,7 @@ async fn mcp_pin(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody
         );
     };
     let tool = v.get("tool").and_then(|t| t.as_str());
-    match crate::pipeline::mcp::repin(st, adapter, tool).await {
+    match crate::pipeline::mcp::repin(&st.rt, adapter, tool).await {
         Ok(out) => {
             let mut r = Response::new(full(out.to_string()));
             r.headers_mut().insert(

@@ -125,6 +125,21 @@ fn run_config(path: &std::path::Path, is_quickstart: bool) -> i32 {
             .as_ref()
             .map(|a| a.writer.dir.display().to_string())
             .unwrap_or_else(|| "off".into());
+        // The quickstart's demo upstream is a tool like any other: started beside the proxy.
+        let (demo_stop, demo_rx) = tokio::sync::watch::channel(false);
+        let mut demo = None;
+        if let Some(addr) = loaded.demo_upstream {
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => {
+                    let bound = l.local_addr().unwrap_or(addr);
+                    demo = Some((bound, tokio::spawn(crate::demo::serve(l, demo_rx))));
+                }
+                Err(e) => {
+                    eprintln!("cannot bind demo upstream on {addr}: {e}");
+                    return EXIT_USAGE;
+                }
+            }
+        }
         let app = match crate::app::start(loaded).await {
             Ok(a) => a,
             Err(e) => {
@@ -138,8 +153,8 @@ fn run_config(path: &std::path::Path, is_quickstart: bool) -> i32 {
                 "no toolwall.yaml found: running the embedded quickstart (copy that directory to start your own)"
             );
         }
-        if let Some(demo) = app.demo_addr {
-            tracing::info!(addr = %demo, "demo payments API listening");
+        if let Some((addr, _)) = &demo {
+            tracing::info!(addr = %addr, "demo payments API listening");
         }
         tracing::info!(
             agents = %format!("http://{}/<adapter>/<path>", app.listen_addr),
@@ -152,6 +167,10 @@ fn run_config(path: &std::path::Path, is_quickstart: bool) -> i32 {
         wait_for_stop(&app).await;
         tracing::info!("draining in-flight calls");
         app.shutdown().await;
+        let _ = demo_stop.send(true);
+        if let Some((_, task)) = demo {
+            let _ = task.await;
+        }
         EXIT_OK
     })
 }

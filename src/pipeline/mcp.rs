@@ -20,11 +20,9 @@ use hyper::body::Incoming;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::ctx::{CallCtx, Outcome};
 use super::reject::{Reason, Reject};
-use super::{admit, decide_call, full, read_body, ResBody, DECISION_HEADER};
-use crate::app::AppState;
-use crate::config::raw::Mode;
+use super::Runtime;
+use super::{full, read_body, ResBody, DECISION_HEADER};
 use crate::config::{Adapter, Snapshot, Tool};
 use crate::mcp::{McpTool, PinStatus};
 use crate::protocol::mcp::{self as proto, ProtocolError, Shape};
@@ -32,6 +30,7 @@ use crate::protocol::sse;
 use crate::redact::ActionPlan;
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
 use crate::stage::limits::SpendReservation;
+use crate::stage::record::{CallRecord, Outcome};
 use crate::stage::{identify, policy, redact, response};
 use crate::state::micros;
 
@@ -42,9 +41,9 @@ const MAX_LIST_PAGES: usize = 32;
 
 /// Handle one request to an MCP adapter's endpoint.
 pub async fn run(
-    app: &Arc<AppState>,
+    app: &Arc<Runtime>,
     snap: Arc<Snapshot>,
-    mut ctx: CallCtx,
+    mut ctx: CallRecord,
     parts: Parts,
     body: Incoming,
     (adapter_idx, path): (usize, &str),
@@ -162,7 +161,7 @@ enum Pending {
 }
 
 struct CallState {
-    ctx: CallCtx,
+    ctx: CallRecord,
     /// The tool, for `tools/call` (not for `resources/read` / `prompts/get`).
     tool: Option<Arc<McpTool>>,
     plan: Option<ActionPlan>,
@@ -171,7 +170,7 @@ struct CallState {
 
 async fn post(
     mut ex: Exchange,
-    mut ctx: CallCtx,
+    mut ctx: CallRecord,
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response<ResBody> {
@@ -209,7 +208,7 @@ async fn post(
 /// whole batch (nothing is forwarded), else the batch goes on with every element as decided.
 async fn post_batch(
     mut ex: Exchange,
-    mut ctx: CallCtx,
+    mut ctx: CallRecord,
     headers: &HeaderMap,
     batch: Vec<Value>,
 ) -> Response<ResBody> {
@@ -297,7 +296,7 @@ async fn post_batch(
 
 /// One MCP exchange: the request's context, and what is pending on the response.
 struct Exchange {
-    app: Arc<AppState>,
+    app: Arc<Runtime>,
     snap: Arc<Snapshot>,
     adapter: usize,
     principal: Option<identify::Principal>,
@@ -339,17 +338,17 @@ impl Exchange {
         }
     }
 
-    fn new_ctx(&self) -> CallCtx {
+    fn new_ctx(&self) -> CallRecord {
         let audit = self
             .app
             .audit
             .as_ref()
-            .map(|(sink, args)| super::ctx::AuditHook {
+            .map(|(sink, args)| crate::stage::record::AuditHook {
                 sink: sink.clone(),
                 args: *args,
                 redactor: self.snap.redactor.clone(),
             });
-        let mut ctx = CallCtx::new(
+        let mut ctx = CallRecord::new(
             self.app.metrics.clone(),
             &self.snap,
             self.trace_id.clone(),
@@ -366,7 +365,7 @@ impl Exchange {
     }
 
     /// Decide one message the agent sent.
-    async fn decide(&mut self, mut ctx: CallCtx, headers: &HeaderMap, msg: Value) -> Step {
+    async fn decide(&mut self, mut ctx: CallRecord, headers: &HeaderMap, msg: Value) -> Step {
         let shape = match proto::shape(&msg) {
             Ok(s) => s,
             Err(e) => return protocol_refusal(ctx, &msg, e),
@@ -417,7 +416,7 @@ impl Exchange {
 
     async fn decide_tool_call(
         &mut self,
-        mut ctx: CallCtx,
+        mut ctx: CallRecord,
         headers: &HeaderMap,
         mut msg: Value,
         id: Value,
@@ -540,7 +539,7 @@ impl Exchange {
 
     /// `resources/read` (by URI) and `prompts/get` (by name): policy sees
     /// `<adapter>.resources/read` / `<adapter>.prompts/get` with the params as `args`.
-    async fn decide_gated(&mut self, mut ctx: CallCtx, mut msg: Value, id: Value) -> Step {
+    async fn decide_gated(&mut self, mut ctx: CallRecord, mut msg: Value, id: Value) -> Step {
         let method = proto::method(&msg).to_string();
         let key = proto::name_key(&method).unwrap_or("name");
         let mut args = msg
@@ -619,68 +618,35 @@ impl Exchange {
         }
     }
 
-    /// Policy (with shadow mode), limits and the write-ahead record. `encode` serializes the
-    /// message to forward from the decided (possibly redacted) arguments — borrowed from the
-    /// policy input before the write-ahead record takes it, so they are never copied. Returns
-    /// those bytes, the response redaction plan and the spend reservation.
+    /// The shared pipeline (`pipeline::decide_and_admit`) for one decided message. `encode`
+    /// serializes the message to forward from the decided (possibly redacted) arguments.
+    /// Returns those bytes, the response redaction plan and the spend reservation.
     async fn decide_and_admit(
         &self,
-        ctx: &mut CallCtx,
+        ctx: &mut CallRecord,
         tool: &Tool,
         schema_tool: &Tool,
         args: Value,
         extra: Value,
         encode: impl FnOnce(&Value, Option<&ActionPlan>) -> Result<Bytes, Reject>,
     ) -> Result<(Bytes, Option<ActionPlan>, Option<SpendReservation>), Reject> {
-        let adapter = self.adapter();
-        let facts = self.facts();
-        let shadow_copy = (self.snap.mode == Mode::Shadow).then(|| args.clone());
-        let mut forward_args = None;
-        if let Err(rej) = decide_call(
-            &self.app,
-            &self.snap,
-            ctx,
-            adapter,
+        let call = super::Call {
+            adapter: self.adapter(),
             tool,
             schema_tool,
             args,
-            &facts,
-            Some(extra),
-        ) {
-            match shadow_copy {
-                Some(original) if rej.reason.shadowable() => {
-                    ctx.shadow = Some(rej);
-                    forward_args = Some(original);
-                }
-                _ => return Err(rej),
-            }
-        }
-        let plan = ctx
-            .decision
-            .as_ref()
-            .and_then(|d| redact::plan_for(d).ok().flatten());
-        // `input.mcp.meta` is in the audit record's `input`: its PII is masked there, as the
-        // arguments' are
-        if let Some(meta) = ctx.input.as_mut().and_then(|i| i.pointer_mut("/mcp/meta")) {
-            if let Some(masked) = self
-                .snap
-                .redactor
-                .redact_json(meta, &ActionPlan::mask_all())
-                .value
-            {
-                *meta = masked;
-            }
-        }
-        let bytes = match (&forward_args, ctx.input.as_ref()) {
-            (Some(original), _) => encode(original, plan.as_ref())?,
-            (None, Some(input)) => encode(&input["args"], plan.as_ref())?,
-            (None, None) => return Err(Reject::new(Reason::Internal, "decided call has no input")),
+            facts: self.facts(),
+            view: super::View::Mcp(extra),
         };
-        let spend = admit(&self.app, &self.snap, ctx, Some(tool)).await?;
-        Ok((bytes, plan, spend))
+        let encode = |args: super::Args<'_>, plan: Option<&ActionPlan>, _: &mut Vec<Value>| {
+            let (super::Args::Decided(args) | super::Args::AsSent(args)) = args;
+            encode(args, plan)
+        };
+        let admitted = super::decide_and_admit(&self.app, &self.snap, ctx, call, encode).await?;
+        Ok((admitted.forward, admitted.plan, admitted.spend))
     }
 
-    fn refuse_call(&self, mut ctx: CallCtx, id: &Value, rej: Reject) -> Step {
+    fn refuse_call(&self, mut ctx: CallRecord, id: &Value, rej: Reject) -> Step {
         let text = refusal_text(&rej, &ctx.decision_id);
         ctx.outcome = Some(Outcome::Refused(rej));
         Step::Answer(
@@ -1481,12 +1447,15 @@ impl Exchange {
         if !params.is_object() {
             params = json!({});
         }
-        let adapter = self.adapter();
-        let facts = self.facts();
-        let extra = ctx.extra.clone();
-        let result = decide_call(
-            &self.app, &self.snap, &mut ctx, adapter, &tool, &tool, params, &facts, extra,
-        );
+        let call = super::Call {
+            adapter: self.adapter(),
+            tool: &tool,
+            schema_tool: &tool,
+            args: params,
+            facts: self.facts(),
+            view: super::View::Mcp(ctx.extra.clone().unwrap_or(Value::Null)),
+        };
+        let result = super::decide_message(&self.app, &self.snap, &mut ctx, call);
         match result {
             Ok(()) => {
                 ctx.outcome = Some(Outcome::Forwarded { status: 200 });
@@ -1564,7 +1533,7 @@ impl Step {
 }
 
 /// A malformed message: a JSON-RPC error (HTTP 400), recorded as a refusal.
-fn protocol_refusal(mut ctx: CallCtx, msg: &Value, e: ProtocolError) -> Step {
+fn protocol_refusal(mut ctx: CallRecord, msg: &Value, e: ProtocolError) -> Step {
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     let answer = proto::error_response(&id, e.code, &e.message, None);
     ctx.outcome = Some(Outcome::Refused(Reject::new(
@@ -1618,8 +1587,8 @@ fn json_response(status: StatusCode, v: &Value, decision_id: &str) -> Response<R
     resp
 }
 
-fn refuse_http(ctx: &mut CallCtx, rej: Reject) -> Response<ResBody> {
-    super::refuse(ctx, rej)
+fn refuse_http(ctx: &mut CallRecord, rej: Reject) -> Response<ResBody> {
+    super::http::refuse(ctx, rej)
 }
 
 fn set_decision_header(headers: &mut HeaderMap, id: &str) {
@@ -1647,11 +1616,7 @@ impl http_body::Body for ChannelBody {
 
 /// `POST /admin/mcp/pin`: accept the definitions last listed by the server (every tool of the
 /// adapter, or one), each change audited with both hashes.
-pub async fn repin(
-    app: &Arc<AppState>,
-    adapter: &str,
-    tool: Option<&str>,
-) -> Result<Value, String> {
+pub async fn repin(app: &Arc<Runtime>, adapter: &str, tool: Option<&str>) -> Result<Value, String> {
     let snap = app.snapshot.load_full();
     let Some(idx) = snap.adapter_by_name(adapter) else {
         return Err(format!("no adapter named `{adapter}`"));
@@ -1669,12 +1634,12 @@ pub async fn repin(
         let audit = app
             .audit
             .as_ref()
-            .map(|(sink, args)| super::ctx::AuditHook {
+            .map(|(sink, args)| crate::stage::record::AuditHook {
                 sink: sink.clone(),
                 args: *args,
                 redactor: snap.redactor.clone(),
             });
-        let mut ctx = CallCtx::new(
+        let mut ctx = CallRecord::new(
             app.metrics.clone(),
             &snap,
             format!("{:032x}", rand::random::<u128>() | 1),
@@ -1841,7 +1806,7 @@ fn session_header(headers: &HeaderMap) -> Result<Option<String>, String> {
 
 /// A session this principal did not open: 404, as MCP answers an ended session (the client
 /// starts a new one), the same whether another principal holds it or nobody does; recorded.
-fn unknown_session(ctx: &mut CallCtx, method: &Method, found: Lookup) -> Response<ResBody> {
+fn unknown_session(ctx: &mut CallRecord, method: &Method, found: Lookup) -> Response<ResBody> {
     let why = match found {
         Lookup::Foreign => "the Mcp-Session-Id belongs to another principal",
         _ => "the Mcp-Session-Id is not a session this principal opened through toolwall",

@@ -13,8 +13,9 @@ use crate::audit::record::normalize_numbers;
 use crate::audit::sink::AuditSink;
 use crate::audit::{hash_string_leaves, input_hmac, seal_args};
 use crate::config::raw::AuditArgs;
-use crate::pipeline::ctx::{CallCtx, Outcome};
+use crate::pipeline::reject::{Reason, Reject};
 use crate::redact::{ActionPlan, Redactor};
+use crate::stage::record::{CallRecord, Outcome};
 use crate::stage::redact::mask_findings;
 
 /// When a decision record is written.
@@ -29,7 +30,7 @@ pub enum Phase {
 /// The `decision` record: who acted, which tool, what policy said, what the agent got.
 /// Takes the policy input out of `ctx` (it is not needed after this record).
 pub fn decision_record(
-    ctx: &mut CallCtx,
+    ctx: &mut CallRecord,
     sink: &AuditSink,
     args_mode: AuditArgs,
     redactor: &Redactor,
@@ -146,7 +147,7 @@ pub fn decision_record(
 }
 
 /// The `outcome` record of a forwarded call, linked by `decision_id`.
-pub fn outcome_record(ctx: &CallCtx) -> Map<String, Value> {
+pub fn outcome_record(ctx: &CallRecord) -> Map<String, Value> {
     let mut r = Map::new();
     r.insert("decision_id".into(), json!(ctx.decision_id));
     r.insert("tool".into(), json!(ctx.tool));
@@ -181,4 +182,59 @@ pub fn outcome_record(ctx: &CallCtx) -> Map<String, Value> {
     );
     normalize_numbers(&mut r);
     r
+}
+
+/// The record's `redactions` for what redaction changed in the arguments: `{path, entity}`
+/// (plus `key: true` for a member name). Paths go to the audit stream: when a member name
+/// holds PII (`findings`, the scan of the arguments as sent), the paths are masked too (names
+/// the plan redacted already appear redacted).
+pub fn redaction_entries(
+    redactor: &Redactor,
+    redacted: &[crate::redact::Finding],
+    findings: &[crate::redact::Finding],
+) -> Vec<Value> {
+    let keyed = findings.iter().any(|f| f.key);
+    redacted
+        .iter()
+        .map(|f| {
+            let path = match &f.pointer {
+                Some(p) if keyed => Some(redactor.mask_pointer(p)),
+                p => p.clone(),
+            };
+            let mut r = json!({"path": path, "entity": f.entity.name()});
+            if f.key {
+                r["key"] = Value::Bool(true);
+            }
+            r
+        })
+        .collect()
+}
+
+/// The write-ahead decision record of an admitted call: it reaches the OS before any byte goes
+/// upstream. A record that cannot be encoded is replaced by a minimal refusal record (the
+/// call is refused `internal_error`); a stream that cannot be written refuses the call
+/// `audit_unavailable`. Either way the outcome record follows when the call ends.
+pub async fn write_ahead(rec: &mut CallRecord) -> Result<(), Reject> {
+    let Some(hook) = &rec.audit else {
+        return Ok(());
+    };
+    let (sink, args_mode, redactor) = (hook.sink.clone(), hook.args, hook.redactor.clone());
+    let body = decision_record(rec, &sink, args_mode, &redactor, Phase::Forwarding);
+    match sink.write_ahead(crate::audit::Kind::Decision, body).await {
+        Ok(_) => {
+            rec.written_ahead = true;
+            Ok(())
+        }
+        Err(e @ crate::audit::sink::SinkError::Invalid { .. }) => {
+            rec.written_ahead = true;
+            Err(Reject::new(
+                Reason::Internal,
+                format!("the call's audit record could not be written ({e}); the call was not forwarded"),
+            ))
+        }
+        Err(e) => Err(Reject::new(
+            Reason::AuditUnavailable,
+            format!("the audit stream cannot be written ({e}); the call was not forwarded"),
+        )),
+    }
 }

@@ -337,6 +337,28 @@ impl SpendReservation {
     }
 }
 
+impl SpendReservation {
+    /// The call did not happen: give the hold back.
+    pub async fn release(self) {
+        if let Err(e) = self.settle(0).await {
+            tracing::warn!(error = %e, "releasing a spend reservation failed");
+        }
+    }
+
+    /// The call may have run and its real cost is not known: commit the estimate.
+    pub async fn commit_estimate(self) {
+        let actual = self.estimate;
+        self.commit(actual).await;
+    }
+
+    /// Commit the call's real cost, in micro-dollars.
+    pub async fn commit(self, actual: i64) {
+        if let Err(e) = self.settle(actual).await {
+            tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
+        }
+    }
+}
+
 impl Drop for SpendReservation {
     fn drop(&mut self) {
         if self.settled || self.budgets.is_empty() {

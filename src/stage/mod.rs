@@ -1,5 +1,6 @@
-//! The pipeline stages, one file each, called in order by `pipeline::run`.
+//! The pipeline stages, one file each: the order they run in is written once, in `pipeline`.
 
+pub mod approval;
 pub mod args;
 pub mod audit;
 pub mod classify;
@@ -7,6 +8,7 @@ pub mod forward;
 pub mod identify;
 pub mod limits;
 pub mod policy;
+pub mod record;
 pub mod redact;
 pub mod response;
 pub mod schema;

@@ -78,29 +78,32 @@ pub fn now_doc(now: DateTime<Utc>) -> Value {
     })
 }
 
-/// Evaluate the decision; anything but an explicit allow is a refusal. An allow that asks for
-/// a human's approval (`require_approval: true`) is refused as `approval_required` until
-/// toolwall has an approval flow: it is never forwarded.
+/// What policy said about one call, and the input it saw.
+pub struct Decided {
+    pub input: Value,
+    /// What policy said as replay compares it (`replayable_result`).
+    pub result: Value,
+    /// An allow (which may still need a human's approval: `stage::approval`) or the refusal.
+    pub verdict: Result<PolicyDecision, Reject>,
+}
+
+/// Evaluate the decision for `input`, timing it.
+pub fn evaluate(snap: &Snapshot, input: Value, metrics: &crate::metrics::Metrics) -> Decided {
+    let started = std::time::Instant::now();
+    let verdict = decide(snap, &input);
+    metrics
+        .policy_eval_duration
+        .observe(started.elapsed().as_secs_f64());
+    Decided {
+        result: replayable_result(&verdict),
+        input,
+        verdict,
+    }
+}
+
+/// Evaluate the decision; anything but an explicit allow is a refusal.
 pub fn decide(snap: &Snapshot, input: &Value) -> Result<PolicyDecision, Reject> {
     match snap.policy.decide(input) {
-        Ok(d) if d.allow && d.require_approval => {
-            let mut r = Reject::new(
-                Reason::ApprovalRequired,
-                if d.reasons.is_empty() {
-                    "policy requires approval for this call; toolwall has no approval flow, so it is refused".to_string()
-                } else {
-                    format!(
-                        "policy requires approval for this call ({}); toolwall has no approval flow, so it is refused",
-                        d.reasons.join(", ")
-                    )
-                },
-            );
-            // `approval_required` first, then the policy's own reasons.
-            r.policy_reasons = std::iter::once(Reason::ApprovalRequired.code().to_string())
-                .chain(d.reasons)
-                .collect();
-            Err(r)
-        }
         Ok(d) if d.allow => Ok(d),
         Ok(d) => {
             let mut r = Reject::new(
@@ -128,15 +131,13 @@ pub fn decide(snap: &Snapshot, input: &Value) -> Result<PolicyDecision, Reject> 
 /// `{"allow": bool, "reasons": [...]}` (undefined and errors as their reason codes).
 pub fn replayable_result(decided: &Result<PolicyDecision, Reject>) -> Value {
     match decided {
+        // an allow needing approval is kept as such, so replay compares like with like
+        Ok(d) if d.require_approval => {
+            json!({"allow": d.allow, "reasons": d.reasons, "require_approval": true})
+        }
         Ok(d) => json!({"allow": d.allow, "reasons": d.reasons}),
         Err(r) => match r.reason {
             Reason::PolicyDenied => json!({"allow": false, "reasons": r.policy_reasons}),
-            // What policy said (an allow needing approval), so replay compares like with like.
-            Reason::ApprovalRequired => json!({
-                "allow": true,
-                "reasons": r.policy_reasons.get(1..).unwrap_or_default(),
-                "require_approval": true,
-            }),
             other => json!({"allow": false, "reasons": [other.code()]}),
         },
     }
@@ -146,16 +147,25 @@ pub fn replayable_result(decided: &Result<PolicyDecision, Reject>) -> Value {
 mod tests {
     use super::*;
 
+    fn decision(require_approval: bool) -> PolicyDecision {
+        PolicyDecision {
+            allow: true,
+            require_approval,
+            reasons: vec!["big_amount".into()],
+            redact: Vec::new(),
+            tier: None,
+        }
+    }
+
     #[test]
     fn approval_required_replays_as_what_policy_said() {
-        let mut r = Reject::new(Reason::ApprovalRequired, "needs approval");
-        r.policy_reasons = vec!["approval_required".into(), "big_amount".into()];
         assert_eq!(
-            replayable_result(&Err(r.clone())),
+            replayable_result(&Ok(decision(true))),
             json!({"allow": true, "reasons": ["big_amount"], "require_approval": true})
         );
-        assert_eq!(r.reasons(), vec!["approval_required", "big_amount"]);
-        let (status, kind) = r.reason.response_class();
-        assert_eq!((status.as_u16(), kind), (403, "denied"));
+        assert_eq!(
+            replayable_result(&Ok(decision(false))),
+            json!({"allow": true, "reasons": ["big_amount"]})
+        );
     }
 }

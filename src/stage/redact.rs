@@ -210,7 +210,7 @@ impl StreamAudit {
     /// For the call in `ctx`, if there is an audit stream (`sink`).
     pub fn for_call(
         sink: Option<&crate::audit::sink::AuditSink>,
-        ctx: &crate::pipeline::ctx::CallCtx,
+        ctx: &crate::stage::record::CallRecord,
         status: http::StatusCode,
     ) -> Option<Self> {
         let sink = sink?;

@@ -1,5 +1,7 @@
-//! CallCtx: what is known about one call as it moves through the stages, and the guard that
-//! records every exit (allow, refusal, upstream failure, client disconnect, panic).
+//! The call's record: what the stages returned for one call, kept by the pipeline (stages
+//! never read it back), and the guard that writes it to the audit stream and the metrics on
+//! every exit (allow, refusal, upstream failure, client disconnect, panic). Only tool calls
+//! have one: protocol traffic and non-call events (`audit::event`) do not count as calls.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,7 +34,7 @@ pub struct AuditHook {
     pub redactor: Arc<crate::redact::Redactor>,
 }
 
-pub struct CallCtx {
+pub struct CallRecord {
     pub decision_id: String,
     pub trace_id: String,
     pub started: Instant,
@@ -77,14 +79,14 @@ pub struct CallCtx {
     metrics: Arc<Metrics>,
 }
 
-impl CallCtx {
+impl CallRecord {
     pub fn new(
         metrics: Arc<Metrics>,
         snap: &crate::config::Snapshot,
         trace_id: String,
         audit: Option<AuditHook>,
     ) -> Self {
-        CallCtx {
+        CallRecord {
             decision_id: uuid::Uuid::now_v7().to_string(),
             trace_id,
             started: Instant::now(),
@@ -114,6 +116,14 @@ impl CallCtx {
             record: true,
             metrics,
         }
+    }
+
+    /// Classify's result: the call is for `tool` (`index` in its adapter, for a declared tool).
+    pub fn classified(&mut self, tool: &crate::config::Tool, index: Option<usize>) {
+        self.set_tool(tool);
+        self.schema = tool.schema_ref.clone();
+        self.cost_usd = tool.cost_usd;
+        self.tool_index = index;
     }
 
     /// The call is for `tool` (declared in config or listed by an MCP server).
@@ -148,7 +158,7 @@ impl CallCtx {
     }
 }
 
-impl Drop for CallCtx {
+impl Drop for CallRecord {
     /// Every exit path passes here exactly once: a call that never set an outcome was
     /// abandoned (client disconnect or panic) and is recorded as such.
     fn drop(&mut self) {

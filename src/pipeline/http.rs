@@ -1,0 +1,399 @@
+//! The HTTP front end: one request is one call. It decodes the request (headers, identity,
+//! tool, arguments), encodes the decided arguments back into the request the tool gets, relays
+//! the answer through the finish stage and encodes a refusal as an HTTP JSON error (the one
+//! mapping in `reject`).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use serde_json::Value;
+
+use super::reject::Reject;
+use super::{headers, Admitted, Args, Call, Runtime, View};
+use crate::body::{full, read_body, ResBody};
+use crate::config::raw::Mode;
+use crate::config::{Adapter, Snapshot, Tool};
+use crate::protocol::http::Route;
+use crate::redact::ActionPlan;
+use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
+use crate::stage::limits::{self, SpendReservation};
+use crate::stage::record::{CallRecord, Outcome};
+use crate::stage::{args, classify, identify, policy, redact, response};
+
+/// Handle one request to an HTTP adapter: the call, and its refusal mapped once.
+pub(super) async fn run(
+    rt: &Arc<Runtime>,
+    snap: &Snapshot,
+    mut rec: CallRecord,
+    parts: &Parts,
+    body: Incoming,
+    route: &Route<'_>,
+    traceparent: HeaderValue,
+) -> Response<ResBody> {
+    let adapter = &snap.adapters[route.adapter];
+    // The audit stream never gets the raw path: the tool's template once classified, until
+    // then the path with every entity masked.
+    rec.request = Some(serde_json::json!({
+        "method": parts.method.as_str(),
+        "host": adapter.upstream.host,
+        "path": masked_path(&snap.redactor, route.path),
+    }));
+    match call(rt, snap, &mut rec, parts, body, route, traceparent).await {
+        Ok(resp) => resp,
+        Err(rej) => refuse(&mut rec, rej),
+    }
+}
+
+/// decode → `decide_and_admit` → forward → finish; every refusal is a `?`.
+async fn call(
+    rt: &Runtime,
+    snap: &Snapshot,
+    rec: &mut CallRecord,
+    parts: &Parts,
+    body: Incoming,
+    route: &Route<'_>,
+    traceparent: HeaderValue,
+) -> Result<Response<ResBody>, Reject> {
+    let adapter = &snap.adapters[route.adapter];
+    let body = read_body(body, &parts.headers, snap.max_body_bytes).await?;
+    let sent = Sent {
+        snap,
+        metrics: &rt.metrics,
+        adapter,
+        parts,
+        route,
+        body: &body,
+    };
+    let admitted = match decode(rt, snap, rec, parts, route, &body) {
+        Ok(Decoded { call, wire }) => {
+            let tool = call.tool;
+            let encode =
+                |args: Args<'_>, plan: Option<&ActionPlan>, redactions: &mut Vec<Value>| {
+                    sent.encode(tool, wire, args, plan, redactions)
+                };
+            super::decide_and_admit(rt, snap, rec, call, encode).await?
+        }
+        // Shadow: record what enforce would have done, forward the call as the agent sent it.
+        Err(rej) if snap.mode == Mode::Shadow && rej.reason.shadowable() => {
+            rec.shadow = Some(rej);
+            let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
+            let spend = super::admit(rt, snap, rec, tool).await?;
+            Admitted {
+                forward: sent.as_sent(),
+                plan: None,
+                spend,
+            }
+        }
+        Err(rej) => return Err(rej),
+    };
+    let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
+    let Admitted {
+        forward: (mut outgoing, fwd_headers),
+        plan,
+        spend,
+    } = admitted;
+    let response_schema = tool.and_then(|t| t.response_schema.as_ref());
+    outgoing.traceparent = traceparent;
+    outgoing.identity_encoding = plan.is_some() || response_schema.is_some();
+    // The agent's own credentials never reach the tool (`headers::forwardable`).
+    let started = std::time::Instant::now();
+    let forwarded = forward(adapter, &fwd_headers, outgoing).await;
+    rec.upstream_latency_us = Some(started.elapsed().as_micros() as u64);
+    let resp = match forwarded {
+        Ok(resp) => resp,
+        Err(rej) => {
+            if let Some(spend) = spend {
+                limits::settle_after_forward_error(spend, &rej).await;
+            }
+            return Err(rej);
+        }
+    };
+    let (mut parts, body) = finish(rt, snap, rec, resp, tool, plan, spend).await?;
+    parts.headers = strip_hop_by_hop(&parts.headers, |_| true);
+    super::set_decision_header(&mut parts.headers, &rec.decision_id);
+    rec.outcome = Some(Outcome::Forwarded {
+        status: parts.status.as_u16(),
+    });
+    Ok(Response::from_parts(parts, body))
+}
+
+/// A request decoded into one call, and what its wire form needs to be rebuilt.
+struct Decoded<'a> {
+    call: Call<'a>,
+    wire: Wire,
+}
+
+/// The agent's forwardable headers and the argument sources as parsed.
+struct Wire {
+    headers: HeaderMap,
+    args: args::Wire,
+}
+
+/// Headers, identify, classify, args: the request as one call.
+fn decode<'a>(
+    rt: &Runtime,
+    snap: &'a Snapshot,
+    rec: &mut CallRecord,
+    parts: &'a Parts,
+    route: &Route<'a>,
+    body: &Bytes,
+) -> Result<Decoded<'a>, Reject> {
+    let adapter = &snap.adapters[route.adapter];
+    crate::protocol::http::check_headers(&parts.headers)?;
+    rec.principal = Some(identify::identify(snap, parts)?);
+
+    let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
+    let tool = &adapter.tools[tool_idx];
+    rec.classified(tool, Some(tool_idx));
+    if let Some(req) = rec.request.as_mut() {
+        req["path"] = Value::String(tool.path.clone());
+    }
+
+    let args::ParsedArgs { args, wire } = args::parse_args(
+        tool,
+        &parts.headers,
+        body,
+        route.query,
+        params,
+        snap.max_json_depth,
+    )?;
+    let fwd_headers = headers::forwardable(adapter, &parts.headers);
+    let view = View::Http {
+        template: &tool.path,
+        headers: headers::policy_view(&parts.headers, &fwd_headers),
+        pii_found: headers::scan(&snap.redactor, &fwd_headers),
+    };
+    Ok(Decoded {
+        call: Call {
+            adapter,
+            tool,
+            schema_tool: tool,
+            args,
+            facts: policy::RequestFacts {
+                method: parts.method.as_str(),
+                host: &adapter.upstream.host,
+                path: route.path,
+                now: rt.clock().now(),
+            },
+            view,
+        },
+        wire: Wire {
+            headers: fwd_headers,
+            args: wire,
+        },
+    })
+}
+
+/// The request as the agent sent it: what the tool's request is rebuilt from.
+struct Sent<'a> {
+    snap: &'a Snapshot,
+    metrics: &'a crate::metrics::Metrics,
+    adapter: &'a Adapter,
+    parts: &'a Parts,
+    route: &'a Route<'a>,
+    body: &'a Bytes,
+}
+
+impl Sent<'_> {
+    /// The request the tool gets: path, query and body rebuilt from the decided arguments, the
+    /// agent's headers redacted by the plan (the record lists what changed).
+    fn encode(
+        &self,
+        tool: &Tool,
+        wire: Wire,
+        args: Args<'_>,
+        plan: Option<&ActionPlan>,
+        redactions: &mut Vec<Value>,
+    ) -> Result<(Outgoing, HeaderMap), Reject> {
+        let args = match args {
+            Args::Decided(args) => args,
+            Args::AsSent(_) => return Ok(self.as_sent()),
+        };
+        let (body, content_type) = wire.args.body(tool.args_from, args);
+        let path = wire.args.path(&tool.path, args)?;
+        let path_and_query = match wire.args.query(args) {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        let mut headers = wire.headers;
+        if let Some(plan) = plan {
+            let changed = headers::redact(&self.snap.redactor, &mut headers, plan, self.metrics)?;
+            redactions.extend(
+                changed
+                    .into_iter()
+                    .map(|c| serde_json::json!({"header": c.header, "entity": c.entity})),
+            );
+        }
+        let outgoing = Outgoing {
+            method: self.parts.method.clone(),
+            path_and_query,
+            body,
+            content_type,
+            traceparent: HeaderValue::from_static(""),
+            identity_encoding: false,
+        };
+        Ok((outgoing, headers))
+    }
+
+    /// Shadow mode: the request as the agent sent it (its forwardable headers, unredacted).
+    fn as_sent(&self) -> (Outgoing, HeaderMap) {
+        let path_and_query = match self.route.query {
+            Some(q) => format!("{}?{q}", self.route.path),
+            None => self.route.path.to_string(),
+        };
+        let outgoing = Outgoing {
+            method: self.parts.method.clone(),
+            path_and_query,
+            body: self.body.clone(),
+            content_type: None,
+            traceparent: HeaderValue::from_static(""),
+            identity_encoding: false,
+        };
+        (
+            outgoing,
+            headers::forwardable(self.adapter, &self.parts.headers),
+        )
+    }
+}
+
+/// Finish: the tool's answer through the response stage — its headers and body redacted by
+/// the plan, a 2xx answer of a tool with a `response_schema` read whole and checked first —
+/// then the spend settled. A refused answer commits the estimate: the call reached the tool.
+async fn finish(
+    rt: &Runtime,
+    snap: &Snapshot,
+    rec: &CallRecord,
+    mut resp: Response<Incoming>,
+    tool: Option<&Tool>,
+    plan: Option<ActionPlan>,
+    spend: Option<SpendReservation>,
+) -> Result<(http::response::Parts, ResBody), Reject> {
+    let answer = async {
+        if let Some(plan) = &plan {
+            headers::redact(&snap.redactor, resp.headers_mut(), plan, &rt.metrics)?;
+        }
+        let schema = tool
+            .and_then(|t| t.response_schema.as_ref())
+            .filter(|_| resp.status().is_success());
+        relay(rt, snap, rec, resp, schema, plan).await
+    };
+    let (parts, body) = match answer.await {
+        Ok(answer) => answer,
+        Err(rej) => {
+            if let Some(spend) = spend {
+                spend.commit_estimate().await;
+            }
+            return Err(rej);
+        }
+    };
+    let body = match (spend, tool) {
+        (Some(spend), Some(tool)) => limits::settle_after_response(spend, tool, body).await?,
+        _ => body,
+    };
+    Ok((parts, body))
+}
+
+/// The answer as the agent gets it: checked against the output schema, redacted (a JSON body
+/// whole, an event stream event by event), or passed as is when neither applies.
+async fn relay(
+    rt: &Runtime,
+    snap: &Snapshot,
+    rec: &CallRecord,
+    resp: Response<Incoming>,
+    schema: Option<&jsonschema::Validator>,
+    plan: Option<ActionPlan>,
+) -> Result<(http::response::Parts, ResBody), Reject> {
+    match (schema, plan) {
+        (Some(schema), plan) => {
+            let (p, bytes) =
+                response::check_http(resp, schema, snap.max_json_depth, &snap.redactor).await?;
+            let Some(plan) = plan else {
+                return Ok((p, full(bytes)));
+            };
+            let checked = Response::from_parts(p, Full::new(bytes));
+            let (p, bytes) =
+                redact::redact_response(checked, &snap.redactor, &plan, &rt.metrics).await?;
+            Ok((p, full(bytes)))
+        }
+        (None, None) => {
+            let (p, b) = resp.into_parts();
+            Ok((p, b.boxed()))
+        }
+        // a compressed stream falls through to `redact_response`, which refuses it
+        (None, Some(plan))
+            if redact::is_event_stream(resp.headers())
+                && !redact::is_compressed(resp.headers()) =>
+        {
+            let (mut p, b) = resp.into_parts();
+            p.headers.remove(http::header::CONTENT_LENGTH); // redaction changes the length
+            let audit = redact::StreamAudit::for_call(
+                rt.audit.as_ref().map(|(sink, _)| sink),
+                rec,
+                p.status,
+            );
+            let body = redact::redact_event_stream(
+                b,
+                snap.redactor.clone(),
+                plan,
+                rt.metrics.clone(),
+                audit,
+            );
+            Ok((p, body))
+        }
+        (None, Some(plan)) => {
+            let (p, bytes) =
+                redact::redact_response(resp, &snap.redactor, &plan, &rt.metrics).await?;
+            Ok((p, full(bytes)))
+        }
+    }
+}
+
+/// The refusal as HTTP: the one `Reason` → status/type mapping (`Reject::to_response`).
+pub(super) fn refuse(rec: &mut CallRecord, rej: Reject) -> Response<ResBody> {
+    let resp = rej.to_response(&rec.decision_id);
+    rec.outcome = Some(Outcome::Refused(rej));
+    let (mut parts, body) = resp.into_parts();
+    super::set_decision_header(&mut parts.headers, &rec.decision_id);
+    Response::from_parts(parts, full(body))
+}
+
+/// The path for the audit stream before a tool is known: percent-decoded, every entity masked.
+fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    redactor
+        .redact_text(&decoded, &crate::redact::ActionPlan::mask_all())
+        .0
+        .into_owned()
+}
+
+/// The agent's W3C `traceparent` when well-formed, otherwise a new one; and its trace id.
+pub(super) fn traceparent(headers: &HeaderMap) -> (HeaderValue, String) {
+    if let Some(v) = headers.get("traceparent") {
+        if let Ok(s) = v.to_str() {
+            let parts: Vec<&str> = s.split('-').collect();
+            let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit());
+            if parts.len() == 4
+                && hex(parts[0], 2)
+                && parts[0] != "ff"
+                && hex(parts[1], 32)
+                && parts[1] != "00000000000000000000000000000000"
+                && hex(parts[2], 16)
+                && hex(parts[3], 2)
+            {
+                return (v.clone(), parts[1].to_ascii_lowercase());
+            }
+        }
+    }
+    let trace: u128 = rand::random::<u128>() | 1;
+    let span: u64 = rand::random::<u64>() | 1;
+    let trace_id = format!("{trace:032x}");
+    let value = format!("00-{trace_id}-{span:016x}-01");
+    (
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("")),
+        trace_id,
+    )
+}
