@@ -21,8 +21,13 @@ fi
 if ! command -v nginx >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 || true
 fi
-cargo build --release --quiet
-BIN=target/release/toolwall
+# TOOLWALL_BIN: measure another build (e.g. the commit before a change) with the same script
+if [ -n "${TOOLWALL_BIN:-}" ]; then
+  BIN=$TOOLWALL_BIN
+else
+  cargo build --release --quiet
+  BIN=target/release/toolwall
+fi
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }

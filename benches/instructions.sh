@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Instructions per call, counted by callgrind: repeatable for the same binary and inputs whatever
+# else the machine is doing, so two builds can be compared on a busy 2-core VM where wall-clock
+# figures drift ±30 %. Runs the bench config (benches/fixtures) under callgrind twice, with N1
+# and N2 keep-alive calls from one client, and prints (I(N2) - I(N1)) / (N2 - N1): the whole
+# per-call cost in the proxy (accept, pipeline, forward, answer), startup excluded.
+# Usage: benches/instructions.sh [BIN...]   (default: target/release/toolwall, built)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N1=${N1:-200}
+N2=${N2:-1200}
+command -v valgrind >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+if [ $# -eq 0 ]; then cargo build --release --quiet; set -- target/release/toolwall; fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# the bench config's demo upstream, outside valgrind
+DEMO=127.0.0.1:18181
+"$1" --log-level warn demo-upstream --listen "$DEMO" & demo=$!
+trap 'kill $demo 2>/dev/null; rm -rf "$work"' EXIT
+mkdir -p "$work/adapters"
+sed "s#127.0.0.1:18081#$DEMO#g" benches/fixtures/adapters/payments.yaml > "$work/adapters/payments.yaml"
+cat > "$work/toolwall.yaml" <<YAML
+listen: 127.0.0.1:18180
+admin: 127.0.0.1:18190
+identity:
+  static: { agent: bench-agent, tenant: acme_co }
+policies: $PWD/policies
+adapters: $work/adapters
+YAML
+
+calls() { # n
+  python3 - "$1" <<'PY'
+import http.client, sys, time
+body = open("benches/fixtures/call.json", "rb").read()
+for _ in range(300):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", 18180, timeout=60); c.connect(); break
+    except OSError:
+        time.sleep(0.1)
+for _ in range(int(sys.argv[1])):
+    c.request("POST", "/payments/v1/refunds", body, {"content-type": "application/json"})
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+PY
+}
+
+measure() { # bin n → total instructions (Ir)
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$1" --log-level warn run -c "$work/toolwall.yaml" 2>"$work/vg.log" & local pid=$!
+  calls "$2"
+  kill -INT $pid; wait $pid || true
+  awk '/^summary:/ {print $2}' "$work/cg.out"
+}
+
+for bin in "$@"; do
+  a=$(measure "$bin" "$N1"); b=$(measure "$bin" "$N2")
+  awk -v a="$a" -v b="$b" -v n=$((N2 - N1)) -v bin="$bin" \
+    'BEGIN { printf "%-40s %10.0f instructions per call\n", bin, (b - a) / n }'
+done
