@@ -397,3 +397,53 @@ pub(super) fn traceparent(headers: &HeaderMap) -> (HeaderValue, String) {
         trace_id,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_traceparent(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("traceparent", HeaderValue::from_str(v).expect("header"));
+        h
+    }
+
+    #[test]
+    fn a_well_formed_traceparent_is_kept_and_its_trace_id_recorded() {
+        let tp = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01";
+        let (v, id) = traceparent(&with_traceparent(tp));
+        assert_eq!(v.to_str().expect("ascii"), tp);
+        assert_eq!(id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+
+    #[test]
+    fn a_malformed_traceparent_starts_a_new_trace() {
+        for bad in [
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // version ff
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01", // zero trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",  // short trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",    // three fields
+            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", // not hex
+        ] {
+            let (v, id) = traceparent(&with_traceparent(bad));
+            let v = v.to_str().expect("ascii").to_string();
+            assert_ne!(v, bad);
+            assert_eq!(v.len(), 55, "{v}");
+            assert_eq!(&v[3..35], id);
+            assert_ne!(id, "00000000000000000000000000000000");
+        }
+        let (_, a) = traceparent(&HeaderMap::new());
+        let (_, b) = traceparent(&HeaderMap::new());
+        assert_ne!(a, b, "every new trace has its own id");
+    }
+
+    #[test]
+    fn the_audit_path_before_classify_has_every_entity_masked() {
+        let redactor = crate::redact::Redactor::new(&crate::redact::RedactConfig::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let masked = masked_path(&redactor, "/v1/customers/jane%40example.com/notes");
+        assert!(!masked.contains("jane"), "{masked}");
+        assert!(!masked.contains("%40"), "{masked}");
+        assert!(masked.starts_with("/v1/customers/"), "{masked}");
+    }
+}

@@ -11,6 +11,7 @@ mod limits;
 mod mcp;
 mod mcp_hardening;
 mod parsing;
+mod pipeline_order;
 mod policy_hardening;
 mod proxy;
 mod redact;
