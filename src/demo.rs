@@ -17,7 +17,7 @@ use crate::body::{full, ResBody};
 /// Serve the demo API until shutdown.
 pub async fn serve(listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let counter = Arc::new(AtomicU64::new(0));
-    crate::app::serve(listener, shutdown, move |req| {
+    crate::server::serve(listener, shutdown, move |req| {
         let counter = counter.clone();
         async move { Ok::<_, Infallible>(handle(req, &counter).await) }
     })

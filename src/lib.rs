@@ -29,6 +29,8 @@ pub mod policy;
 pub mod protocol;
 /// PII and secret detection and redaction.
 pub mod redact;
+/// The listeners: accept loops, TLS, connection limits, graceful drain.
+pub mod server;
 /// The pipeline stages, one file each.
 pub mod stage;
 /// Shared limiter state: spend counters and kill switches (SQLite, Redis).

@@ -19,7 +19,7 @@ fn layer(path: &str) -> Option<u8> {
         "protocol" => 3,
         "stage" | "mcp" => 4,
         "pipeline" => 5,
-        "app" | "admin" => 6,
+        "app" | "admin" | "server" => 6,
         "cli" | "demo" => 7,
         _ => return None,
     })
