@@ -13,7 +13,7 @@ fn layer(path: &str) -> Option<u8> {
         return Some(0);
     }
     Some(match path.split("::").next()? {
-        "json" | "metrics" | "body" => 0,
+        "json" | "metrics" | "body" | "diag" => 0,
         "redact" | "audit" | "policy" | "state" => 1,
         "config" => 2,
         "protocol" => 3,
@@ -32,7 +32,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("mcp", "pipeline"),
     ("pipeline", "app"),
     ("pipeline::mcp", "app"),
-    ("policy", "config"),
     ("stage::audit", "pipeline"),
     ("stage::redact", "pipeline"),
 ];
