@@ -1,11 +1,21 @@
-//! Configuration: raw serde structs (`raw`) compile into an immutable [`Snapshot`] (`compile`);
-//! the embedded quickstart lives in `quickstart`.
+//! Configuration: raw serde structs (`raw`) compile into an immutable [`Snapshot`] (`compile`,
+//! one module per section); config owns every compiled spec (identity, limits, adapters,
+//! upstream clients) and does the config-time I/O. The embedded quickstart lives in
+//! `quickstart`.
 
+pub mod adapters;
+pub mod admin;
+pub mod audit;
 pub mod compile;
 pub mod error;
+pub mod identity;
+pub mod limits;
+pub mod listener;
 pub mod quickstart;
 pub mod raw;
 pub mod spans;
+pub mod state;
+pub mod upstream;
 
 #[cfg(test)]
 mod position_tests;

@@ -28,7 +28,6 @@ fn layer(path: &str) -> Option<u8> {
 /// (importing module, imported top-level module) pairs that point upward today.
 const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("app", "demo"),
-    ("config::compile", "stage"),
     ("mcp", "pipeline"),
     ("pipeline", "app"),
     ("pipeline::mcp", "app"),
