@@ -26,7 +26,8 @@ pub struct IdentitySpec {
     pub trust_workflow_header: bool,
 }
 
-/// What is done with a verified client certificate (the TLS setup itself is in `app`).
+/// What is done with a verified client certificate (the listener's TLS config is
+/// [`agent_tls_config`]).
 #[derive(Debug, Clone, Default)]
 pub struct MtlsSpec {
     pub trust_domain: Option<String>,
