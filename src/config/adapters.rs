@@ -312,7 +312,7 @@ where
                 })
             })?;
             let v = crate::json::parse_strict(text.as_bytes(), 128)
-                .map_err(|e| Diag::file(&p, ConfigError::SchemaJson(e.to_string()).to_string()))?;
+                .map_err(|e| json_file_diag(&p, e, ConfigError::SchemaJson))?;
             (Some(v), Some(rel.clone()))
         }
         Some(inline) => {
@@ -404,12 +404,8 @@ where
                     source,
                 })
             })?;
-            crate::json::parse_strict(text.as_bytes(), 128).map_err(|e| {
-                Diag::file(
-                    &p,
-                    ConfigError::ResponseSchemaJson(e.to_string()).to_string(),
-                )
-            })?
+            crate::json::parse_strict(text.as_bytes(), 128)
+                .map_err(|e| json_file_diag(&p, e, ConfigError::ResponseSchemaJson))?
         }
         inline => serde_json::to_value(inline)
             .map_err(|e| at(".response_schema")(ConfigError::InlineResponseSchema(e)))?,
@@ -420,6 +416,32 @@ where
             message: e.to_string(),
         })
     })
+}
+
+/// A JSON file (a schema) that does not parse, at the line and column the parser names.
+fn json_file_diag(
+    file: &Path,
+    e: crate::json::JsonError,
+    make: impl FnOnce(String) -> ConfigError,
+) -> Diag {
+    // serde_json ends its messages with ` at line L column C`
+    let msg = e.to_string();
+    let (text, pos) = match msg.rsplit_once(" at line ") {
+        Some((text, tail)) => {
+            let pos = tail.split_once(" column ").and_then(|(l, c)| {
+                Some((
+                    l.trim().parse::<usize>().ok()?,
+                    c.trim().parse::<usize>().ok()?,
+                ))
+            });
+            (text.to_string(), pos)
+        }
+        None => (msg.clone(), None),
+    };
+    match pos {
+        Some((line, col)) => Diag::at(file, line, col, make(text).to_string()),
+        None => Diag::file(file, make(msg).to_string()),
+    }
 }
 
 /// Top-level properties whose declared type is integer, number or boolean.
