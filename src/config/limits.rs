@@ -263,3 +263,58 @@ pub fn compile_section(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::{RawRateLimit, RawSpendLimit};
+
+    #[test]
+    fn errors_are_typed_and_name_the_path_of_their_value() {
+        let rate = |per_second, burst| RawRateLimit {
+            key: None,
+            tool: None,
+            per_second,
+            per_minute: None,
+            per_hour: None,
+            burst,
+        };
+        let raw = RawLimits {
+            rate: vec![
+                rate(Some(1.0), None),
+                rate(None, None),
+                rate(Some(5.0), Some(0)),
+            ],
+            spend: vec![RawSpendLimit {
+                scope: SpendScope::Run,
+                max_usd: -1.0,
+                on_exceed: OnExceed::Deny,
+                tenant: None,
+                agent: None,
+            }],
+            day_utc_offset: Some("noon".into()),
+            time_zone: None,
+        };
+        let errs = LimitsSpec::compile(&raw, &RawKill::default()).expect_err("invalid");
+        let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "limits.rate[1]",
+                "limits.rate[2].burst",
+                "limits.spend[0]",
+                "limits.day_utc_offset"
+            ]
+        );
+        assert!(matches!(errs[0].error, ConfigError::RateOneOf(1)));
+        assert!(matches!(errs[1].error, ConfigError::RateBurst(2)));
+        assert!(
+            matches!(errs[2].error, ConfigError::SpendMaxUsd { rule: 0, value } if value == -1.0)
+        );
+        assert!(matches!(errs[3].error, ConfigError::DayOffset(ref s) if s == "noon"));
+        assert_eq!(
+            errs[2].to_string(),
+            "limits.spend[0]: max_usd must be a number ≥ 0, not -1"
+        );
+    }
+}
