@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::compile::{parse_yaml, DEFAULT_TIMEOUT};
 use super::error::{AtPath, ConfigError};
 use super::raw::{AdapterKind, ArgsFrom, PinMode, RawAdapter, RawTool};
-use super::spans::Spans;
+use super::spans::{Located, Spans};
 use super::upstream::{build_client, load_pem_certs, parse_upstream, Upstream, UpstreamClient};
 use crate::diag::Diag;
 
@@ -72,7 +72,10 @@ impl Adapter {
     }
 }
 
+/// Every `*.yaml` / `*.yml` adapter of `dir` (the config's `adapters:`, whose value `src`
+/// locates when the directory cannot be read).
 pub fn load_adapters(
+    src: &Located,
     dir: &Path,
     strict_env: bool,
     hasher: &mut Sha256,
@@ -85,10 +88,13 @@ pub fn load_adapters(
             .map(|e| e.path())
             .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
             .collect(),
-        Err(e) => {
-            diags.push(Diag::file(
-                dir,
-                format!("cannot read adapter directory: {e}"),
+        Err(source) => {
+            diags.push(src.at(
+                "adapters",
+                ConfigError::AdapterDir {
+                    path: dir.display().to_string(),
+                    source,
+                },
             ));
             return Vec::new();
         }

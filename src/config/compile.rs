@@ -136,6 +136,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());
     let adapters = load_adapters(
+        &src,
         &adapters_dir,
         strict_env,
         &mut hasher,

@@ -129,6 +129,11 @@ pub enum ConfigError {
     EncryptedNeedsAuditorKey,
 
     // adapters/*.yaml
+    #[error("adapters: cannot read the adapter directory {path}: {source}")]
+    AdapterDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("adapter name `{0}` is used by another adapter")]
     AdapterNameTaken(String),
     #[error("adapter name `{0}` must be non-empty and contain no '/', '.' or spaces")]

@@ -129,6 +129,15 @@ const CASES: &[Case] = &[
         message: "must start with http:// or https://",
     },
     Case {
+        name: "an adapter directory that does not exist",
+        config: "identity:\n  static: { agent: a }\nadapters: nowhere\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 3,
+        col: 11,
+        message: "adapters: cannot read the adapter directory",
+    },
+    Case {
         name: "a value of the wrong type (reported by the deserialiser)",
         config: "identity:\n  static: { agent: a }\nlimits:\n  rate:\n    - per_second: 1\n    - per_second: fast\n",
         adapter: ADAPTER,
