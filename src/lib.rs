@@ -15,6 +15,8 @@ pub mod cli;
 pub mod config;
 /// The built-in demo payments API.
 pub mod demo;
+/// Diagnostics at a file position (`file:line:col: message`).
+pub mod diag;
 /// Strict JSON parsing (duplicate keys, depth).
 pub mod json;
 /// MCP tool catalog and definition pinning.

@@ -48,7 +48,7 @@ pub fn test(dir: &Path, verbose: bool, run: Option<&str>, coverage: bool) -> i32
         if let Err(e) = engine.add_policy(f.display().to_string(), text.clone()) {
             eprintln!(
                 "{}",
-                crate::config::Diag::from_message(&f.display().to_string(), &e.to_string())
+                crate::diag::Diag::from_message(&f.display().to_string(), &e.to_string())
             );
             return EXIT_FAILED;
         }

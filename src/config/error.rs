@@ -15,12 +15,84 @@ pub enum ConfigError {
     },
     #[error("redact: {0}")]
     Redact(#[from] RedactError),
-    /// `limits:` and `kill:` (the message starts with the YAML path, e.g. `limits.rate[1]:`).
-    #[error("{0}")]
-    Limits(String),
-    /// `identity:` (the message starts with the YAML path or the file it read).
-    #[error("{0}")]
-    Identity(String),
+
+    // limits:
+    #[error("limits.rate[{0}]: give exactly one of per_second, per_minute, per_hour")]
+    RateOneOf(usize),
+    #[error("limits.rate[{0}]: the rate must be a positive number")]
+    RateNotPositive(usize),
+    #[error("limits.rate[{0}]: burst must be at least 1 and the rate at most 10^9/s")]
+    RateBurst(usize),
+    #[error("limits.spend[{rule}]: max_usd must be a number ≥ 0, not {value}")]
+    SpendMaxUsd { rule: usize, value: f64 },
+    #[error("limits.time_zone: give either time_zone or day_utc_offset, not both")]
+    ZoneAndOffset,
+    #[error("limits.day_utc_offset: `{0}` is not an offset like +02:00 or -05:00")]
+    DayOffset(String),
+    #[error("limits.time_zone: `{0}` is not an IANA time zone like Europe/Berlin")]
+    TimeZone(String),
+
+    // identity:
+    #[error("identity.jwt.jwks_file {path}: {source}")]
+    JwksRead {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("identity.jwt.jwks_file {path}: not a JWKS: {source}")]
+    JwksParse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path}: key {key} (kid {kid:?}) is not a signature key (use/key_ops); it never \
+         verifies a token"
+    )]
+    JwksNotForSignatures {
+        path: String,
+        key: usize,
+        kid: Option<String>,
+    },
+    #[error("{path}: key {key}: unsupported elliptic curve")]
+    JwksCurve { path: String, key: usize },
+    #[error(
+        "{path}: key {key}: symmetric (oct) keys are not accepted in a JWKS; use hs256_secret_env"
+    )]
+    JwksSymmetric { path: String, key: usize },
+    #[error("{path}: key {key}: unsupported alg {alg}")]
+    JwksAlg {
+        path: String,
+        key: usize,
+        alg: String,
+    },
+    #[error("{path}: key {key}: HMAC algorithms are not accepted in a JWKS")]
+    JwksHmac { path: String, key: usize },
+    #[error("{path}: key {key}: {source}")]
+    JwksKey {
+        path: String,
+        key: usize,
+        source: jsonwebtoken::errors::Error,
+    },
+    #[error("identity.jwt.hs256_secret_env: {0} must hold at least 32 bytes")]
+    Hs256Short(String),
+    #[error("identity.jwt.hs256_secret_env: environment variable {0} is not set")]
+    Hs256Unset(String),
+    #[error("identity.jwt: give jwks_file or hs256_secret_env")]
+    JwtNoKeys,
+    #[error("identity.mtls.client_ca: {0}")]
+    MtlsClientCa(PemError),
+    #[error("identity.mtls.client_ca: {0}")]
+    MtlsCaRejected(rustls::Error),
+    #[error("identity.mtls: {0}")]
+    MtlsVerifier(rustls::server::VerifierBuilderError),
+    #[error("identity.mtls.cert: {0}")]
+    MtlsCert(PemError),
+    #[error("identity.mtls.key {path}: {source}")]
+    MtlsKey {
+        path: String,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("identity.mtls: {0}")]
+    MtlsTls(rustls::Error),
     #[error("state.url is for backend: redis")]
     StateUrlNotRedis,
     #[error("state.timeout must be a duration like 500ms")]
@@ -57,14 +129,28 @@ pub enum ConfigError {
     EncryptedNeedsAuditorKey,
 
     // adapters/*.yaml
+    #[error("adapters: cannot read the adapter directory {path}: {source}")]
+    AdapterDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("adapter name `{0}` is used by another adapter")]
     AdapterNameTaken(String),
     #[error("adapter name `{0}` must be non-empty and contain no '/', '.' or spaces")]
     AdapterName(String),
     #[error("adapter kind `{0}` is not supported yet (only `http` and `mcp`)")]
     AdapterKind(&'static str),
-    #[error("{0}")]
-    Upstream(String),
+    #[error("upstream `{url}` is not a URL: {source}")]
+    UpstreamNotUrl {
+        url: String,
+        source: http::uri::InvalidUri,
+    },
+    #[error("upstream `{0}` must start with http:// or https://")]
+    UpstreamScheme(String),
+    #[error("upstream `{0}` has no host")]
+    UpstreamNoHost(String),
+    #[error("upstream `{0}` must not have a query string")]
+    UpstreamQuery(String),
     #[error("upstream `{0}` is already guarded by another adapter")]
     UpstreamTaken(String),
     #[error("timeout: {0}")]
@@ -77,9 +163,11 @@ pub enum ConfigError {
     CredentialEnvUnset(String),
     /// `tls.ca` (the message names the PEM file).
     #[error("{0}")]
-    Ca(String),
-    #[error("{0}")]
-    Client(String),
+    Ca(PemError),
+    #[error("tls.ca: CA certificate rejected: {0}")]
+    ClientCa(rustls::Error),
+    #[error("TLS setup: {0}")]
+    ClientTls(rustls::Error),
 
     // tools:
     #[error("tool `{0}` is declared twice")]
@@ -132,4 +220,46 @@ pub enum ConfigError {
          (reserved before forwarding, so concurrent calls cannot overspend the budget)"
     )]
     CostNeedsEstimate(String),
+}
+
+/// A PEM certificate file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PemError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("{path}: bad PEM: {source}")]
+    Bad {
+        path: String,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("{path}: no certificates found")]
+    Empty { path: String },
+}
+
+/// A [`ConfigError`] and the YAML path of the value it is about (`limits.spend[0].max_usd`,
+/// `identity.jwt.jwks_file`, `upstream`); the file's span tree turns the path into
+/// `line:col` (`Located::diag`).
+#[derive(Debug)]
+pub struct AtPath {
+    pub path: String,
+    pub error: ConfigError,
+}
+
+impl std::fmt::Display for AtPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl ConfigError {
+    /// This error, about the value at the YAML path `path`.
+    pub fn at(self, path: impl Into<String>) -> AtPath {
+        AtPath {
+            path: path.into(),
+            error: self,
+        }
+    }
 }

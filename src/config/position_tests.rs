@@ -102,6 +102,42 @@ const CASES: &[Case] = &[
         message: "limits.day_utc_offset",
     },
     Case {
+        name: "a schema file that is not JSON (at the position in that file)",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ntools:\n  - name: create_refund\n    match: { method: POST, path: /v1/refunds }\n    schema: bad.json\n",
+        file: "bad.json",
+        line: 3,
+        col: 8,
+        message: "schema is not valid JSON: duplicate key \"type\"",
+    },
+    Case {
+        name: "a JWKS file that does not exist (at jwks_file)",
+        config: "identity:\n  jwt:\n    issuer: i\n    audience: a\n    jwks_file: nope.json\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 5,
+        col: 16,
+        message: "identity.jwt.jwks_file",
+    },
+    Case {
+        name: "an upstream that is not http(s)",
+        config: CONFIG,
+        adapter: "name: pay\ntimeout: 3s\nupstream: ftp://127.0.0.1:9\n",
+        file: "pay.yaml",
+        line: 3,
+        col: 11,
+        message: "must start with http:// or https://",
+    },
+    Case {
+        name: "an adapter directory that does not exist",
+        config: "identity:\n  static: { agent: a }\nadapters: nowhere\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 3,
+        col: 11,
+        message: "adapters: cannot read the adapter directory",
+    },
+    Case {
         name: "a value of the wrong type (reported by the deserialiser)",
         config: "identity:\n  static: { agent: a }\nlimits:\n  rate:\n    - per_second: 1\n    - per_second: fast\n",
         adapter: ADAPTER,
@@ -127,6 +163,11 @@ fn every_error_names_the_position_of_its_value() {
         write(dir.path(), "toolwall.yaml", case.config);
         write(dir.path(), "adapters/pay.yaml", case.adapter);
         write(dir.path(), "policies/p.rego", POLICY);
+        write(
+            dir.path(),
+            "adapters/bad.json",
+            "{\n  \"type\": \"object\",\n  \"type\": \"array\"\n}\n",
+        );
         let Err(diags) = load_snapshot(&dir.path().join("toolwall.yaml"), false) else {
             panic!("{}: the config loaded", case.name);
         };

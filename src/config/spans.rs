@@ -9,8 +9,32 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use std::path::Path;
+
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
+
+use super::error::{AtPath, ConfigError};
+use crate::diag::Diag;
+
+/// A config file and where each of its values is written.
+pub struct Located<'a> {
+    pub file: &'a Path,
+    pub spans: Spans,
+}
+
+impl Located<'_> {
+    /// A diagnostic at the value a YAML path names (or its nearest written ancestor).
+    pub fn at(&self, path: &str, e: ConfigError) -> Diag {
+        let (l, c) = self.spans.get(path);
+        Diag::at(self.file, l, c, e.to_string())
+    }
+
+    /// A diagnostic for an error that carries the YAML path of its value.
+    pub fn diag(&self, e: AtPath) -> Diag {
+        self.at(&e.path, e.error)
+    }
+}
 
 /// Positions of every mapping value and sequence item, by YAML path.
 #[derive(Debug, Default)]

@@ -12,7 +12,7 @@ use regorus::rvm::{Program, RegoVM};
 use regorus::{Engine, Value};
 use sha2::{Digest, Sha256};
 
-use crate::config::Diag;
+use crate::diag::Diag;
 
 pub const DECISION_RULE: &str = "data.toolwall.decision";
 pub const VISIBLE_RULE: &str = "data.toolwall.tool_visible";

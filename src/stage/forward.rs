@@ -1,56 +1,14 @@
 //! Forward: send the decided request upstream (http or https, HTTP/1.1 or HTTP/2 by ALPN)
 //! with hop-by-hop headers stripped and the adapter's credentials injected.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use rustls_pki_types::CertificateDer;
 
 use crate::config::Adapter;
 use crate::pipeline::reject::{Reason, Reject};
-
-/// The pooled client of one adapter.
-pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-/// Build a client trusting the web PKI roots plus `extra_ca`; rustls with the `ring` provider.
-pub fn build_client(
-    extra_ca: Option<&[CertificateDer<'static>]>,
-) -> Result<UpstreamClient, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for ca in extra_ca.unwrap_or_default() {
-        roots
-            .add(ca.clone())
-            .map_err(|e| format!("CA certificate rejected: {e}"))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(5)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build(https))
-}
 
 /// What goes upstream: exactly what was decided on.
 pub struct Outgoing {

@@ -13,7 +13,7 @@ fn layer(path: &str) -> Option<u8> {
         return Some(0);
     }
     Some(match path.split("::").next()? {
-        "json" | "metrics" | "body" => 0,
+        "json" | "metrics" | "body" | "diag" => 0,
         "redact" | "audit" | "policy" | "state" => 1,
         "config" => 2,
         "protocol" => 3,
@@ -27,9 +27,7 @@ fn layer(path: &str) -> Option<u8> {
 
 /// (importing module, imported top-level module) pairs that point upward today.
 const KNOWN_UPWARD: &[(&str, &str)] = &[
-    ("config::compile", "stage"),
     ("mcp", "pipeline"),
-    ("policy", "config"),
 ];
 
 /// `src/a/b.rs` → `a::b`, `src/a/mod.rs` → `a`.

@@ -1,0 +1,498 @@
+//! `adapters/*.yaml` compiled: each adapter's upstream, credentials, client and tools (route
+//! table, JSON Schema validators, argument coercions, prices). Every error is at its value.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method};
+use sha2::{Digest, Sha256};
+
+use super::compile::{parse_yaml, DEFAULT_TIMEOUT};
+use super::error::{AtPath, ConfigError};
+use super::raw::{AdapterKind, ArgsFrom, PinMode, RawAdapter, RawTool};
+use super::spans::{Located, Spans};
+use super::upstream::{build_client, load_pem_certs, parse_upstream, Upstream, UpstreamClient};
+use crate::diag::Diag;
+
+pub struct Adapter {
+    pub name: String,
+    pub kind: AdapterKind,
+    pub upstream: Upstream,
+    pub credential: Option<(HeaderName, HeaderValue)>,
+    pub timeout: Duration,
+    pub client: UpstreamClient,
+    routes: HashMap<Method, matchit::Router<usize>>,
+    /// HTTP: the declared tools. MCP: per-tool overrides (schema, cost, risk) of what the
+    /// server lists.
+    pub tools: Vec<Tool>,
+    /// MCP: re-pin changed tool definitions on sight (`pin: auto`).
+    pub pin_auto: bool,
+}
+
+/// How a string from a form, query or path parameter is typed before schema and policy see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    Integer,
+    Number,
+    Boolean,
+}
+
+pub struct Tool {
+    pub name: String,
+    /// `name`, interned for metric labels.
+    pub label: &'static str,
+    pub method: Method,
+    pub path: String,
+    pub args_from: ArgsFrom,
+    pub schema: Option<jsonschema::Validator>,
+    /// Schema id shown to policy and audit: the file path or `inline`.
+    pub schema_ref: Option<String>,
+    pub coerce: HashMap<String, Scalar>,
+    /// What a 2xx answer must match (HTTP `response_schema`), checked by `stage::response`.
+    pub response_schema: Option<jsonschema::Validator>,
+    pub cost_usd: f64,
+    /// JSON pointer to the real cost (USD) in the response.
+    pub cost_pointer: Option<String>,
+    pub read_only: bool,
+    pub risk: serde_json::Value,
+}
+
+impl Adapter {
+    /// Find the tool declared for `method` + `path`, with its path parameters.
+    pub fn match_tool<'p>(
+        &self,
+        method: &Method,
+        path: &'p str,
+    ) -> Option<(usize, Vec<(String, &'p str)>)> {
+        let router = self.routes.get(method)?;
+        let m = router.at(path).ok()?;
+        let params = m.params.iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Some((*m.value, params))
+    }
+}
+
+/// Every `*.yaml` / `*.yml` adapter of `dir` (the config's `adapters:`, whose value `src`
+/// locates when the directory cannot be read).
+pub fn load_adapters(
+    src: &Located,
+    dir: &Path,
+    strict_env: bool,
+    hasher: &mut Sha256,
+    diags: &mut Vec<Diag>,
+    warnings: &mut Vec<Diag>,
+) -> Vec<Adapter> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+            .collect(),
+        Err(source) => {
+            diags.push(src.at(
+                "adapters",
+                ConfigError::AdapterDir {
+                    path: dir.display().to_string(),
+                    source,
+                },
+            ));
+            return Vec::new();
+        }
+    };
+    files.sort();
+    let mut adapters: Vec<Adapter> = Vec::new();
+    let mut tool_names: HashMap<String, PathBuf> = HashMap::new();
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diag::file(&file, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        // the name inside the adapter directory: the version does not depend on where it is
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        hasher.update(name.unwrap_or_default().as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        let raw: RawAdapter = match parse_yaml(&file, &text) {
+            Ok(r) => r,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let file_ref: &Path = &file;
+        let spans = Spans::parse(&text);
+        // a diagnostic at the value a YAML path names (or its nearest written ancestor)
+        let at = |path: &str| {
+            let (l, c) = spans.get(path);
+            move |e: ConfigError| Diag::at(file_ref, l, c, e.to_string())
+        };
+        if adapters.iter().any(|a| a.name == raw.name) {
+            diags.push(at("name")(ConfigError::AdapterNameTaken(raw.name.clone())));
+            continue;
+        }
+        if raw.name.is_empty() || raw.name.contains(['/', '.', ' ']) {
+            diags.push(at("name")(ConfigError::AdapterName(raw.name.clone())));
+            continue;
+        }
+        if raw.kind == AdapterKind::Grpc {
+            diags.push(at("kind")(ConfigError::AdapterKind(raw.kind.as_str())));
+            continue;
+        }
+        // a diagnostic for an error that names the YAML path of its value
+        let diag = |e: AtPath| at(&e.path)(e.error);
+        let upstream = match parse_upstream(&raw.upstream) {
+            Ok(u) => u,
+            Err(e) => {
+                diags.push(diag(e));
+                continue;
+            }
+        };
+        if adapters.iter().any(|a| {
+            a.upstream
+                .authority
+                .eq_ignore_ascii_case(&upstream.authority)
+        }) {
+            diags.push(at("upstream")(ConfigError::UpstreamTaken(
+                upstream.authority.clone(),
+            )));
+            continue;
+        }
+        let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
+            None => DEFAULT_TIMEOUT,
+            Some(Ok(d)) => d,
+            Some(Err(e)) => {
+                diags.push(at("timeout")(ConfigError::Timeout(e)));
+                continue;
+            }
+        };
+        let credential = match &raw.credentials {
+            None => None,
+            Some(c) => {
+                let name = match HeaderName::from_bytes(c.header.as_bytes()) {
+                    Ok(n) => n,
+                    Err(_) => {
+                        diags.push(at("credentials.header")(ConfigError::CredentialHeader(
+                            c.header.clone(),
+                        )));
+                        continue;
+                    }
+                };
+                match std::env::var(&c.env) {
+                    Ok(secret) => match HeaderValue::from_str(&format!("{}{}", c.prefix, secret)) {
+                        Ok(mut v) => {
+                            v.set_sensitive(true);
+                            Some((name, v))
+                        }
+                        Err(_) => {
+                            diags.push(at("credentials.env")(ConfigError::CredentialValue(
+                                c.env.clone(),
+                            )));
+                            continue;
+                        }
+                    },
+                    Err(_) => {
+                        let d =
+                            at("credentials.env")(ConfigError::CredentialEnvUnset(c.env.clone()));
+                        if strict_env {
+                            diags.push(d);
+                            continue;
+                        }
+                        warnings.push(d);
+                        None
+                    }
+                }
+            }
+        };
+        let extra_ca = match raw.tls.as_ref().and_then(|t| t.ca.as_ref()) {
+            None => None,
+            Some(ca) => {
+                let p = file.parent().unwrap_or(Path::new(".")).join(ca);
+                match load_pem_certs(&p) {
+                    Ok(certs) => Some(certs),
+                    Err(e) => {
+                        diags.push(at("tls.ca")(ConfigError::Ca(e)));
+                        continue;
+                    }
+                }
+            }
+        };
+        let client = match build_client(extra_ca.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                diags.push(diag(e));
+                continue;
+            }
+        };
+
+        let mut routes: HashMap<Method, matchit::Router<usize>> = HashMap::new();
+        let mut tools = Vec::new();
+        for (i, rt) in raw.tools.into_iter().enumerate() {
+            // `sub`: the path below this tool, e.g. `.match.path` (`tools[3].match.path`)
+            let at_tool = |sub: &str| at(&format!("tools[{i}]{sub}"));
+            match compile_tool(&file, &raw.name, raw.kind, rt, &at_tool) {
+                Ok(tool) if raw.kind == AdapterKind::Mcp => {
+                    if tools.iter().any(|t: &Tool| t.name == tool.name) {
+                        diags.push(at_tool(".name")(ConfigError::ToolTwice(tool.name)));
+                        continue;
+                    }
+                    tools.push(tool);
+                }
+                Ok(tool) => {
+                    if let Some(other) = tool_names.get(&tool.name) {
+                        diags.push(at_tool(".name")(ConfigError::ToolElsewhere {
+                            tool: tool.name,
+                            other: other.display().to_string(),
+                        }));
+                        continue;
+                    }
+                    let router = routes.entry(tool.method.clone()).or_default();
+                    if let Err(source) = router.insert(tool.path.clone(), tools.len()) {
+                        diags.push(at_tool(".match.path")(ConfigError::PathConflict {
+                            path: tool.path,
+                            method: tool.method,
+                            source,
+                        }));
+                        continue;
+                    }
+                    tool_names.insert(tool.name.clone(), file.clone());
+                    tools.push(tool);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        adapters.push(Adapter {
+            name: raw.name,
+            kind: raw.kind,
+            upstream,
+            credential,
+            timeout,
+            client,
+            routes,
+            tools,
+            pin_auto: raw.pin == PinMode::Auto,
+        });
+    }
+    adapters
+}
+
+fn compile_tool<F, G>(
+    file: &Path,
+    adapter: &str,
+    kind: AdapterKind,
+    rt: RawTool,
+    at: &F,
+) -> Result<Tool, Diag>
+where
+    F: Fn(&str) -> G,
+    G: FnOnce(ConfigError) -> Diag,
+{
+    let name = if rt.name.starts_with(&format!("{adapter}.")) {
+        rt.name.clone()
+    } else {
+        format!("{adapter}.{}", rt.name)
+    };
+    let (method, path) = match (&rt.match_, kind) {
+        (Some(m), AdapterKind::Http) => {
+            let method = Method::from_bytes(m.method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| at(".match.method")(ConfigError::Method(m.method.clone())))?;
+            if !m.path.starts_with('/') {
+                return Err(at(".match.path")(ConfigError::PathSlash(m.path.clone())));
+            }
+            (method, m.path.clone())
+        }
+        (None, AdapterKind::Http) => return Err(at("")(ConfigError::MatchRequired(name))),
+        (Some(_), _) => return Err(at(".match")(ConfigError::MatchOnMcp(name))),
+        (None, _) => (Method::POST, String::new()),
+    };
+    let (schema_value, schema_ref) = match &rt.schema {
+        None => (None, None),
+        Some(yaml_serde::Value::String(rel)) => {
+            let p = file.parent().unwrap_or(Path::new(".")).join(rel);
+            let text = std::fs::read_to_string(&p).map_err(|source| {
+                at(".schema")(ConfigError::SchemaRead {
+                    rel: rel.clone(),
+                    source,
+                })
+            })?;
+            let v = crate::json::parse_strict(text.as_bytes(), 128)
+                .map_err(|e| json_file_diag(&p, e, ConfigError::SchemaJson))?;
+            (Some(v), Some(rel.clone()))
+        }
+        Some(inline) => {
+            let v = serde_json::to_value(inline)
+                .map_err(|e| at(".schema")(ConfigError::InlineSchema(e)))?;
+            (Some(v), Some("inline".to_string()))
+        }
+    };
+    let schema = match &schema_value {
+        None => None,
+        Some(v) => Some(jsonschema::draft202012::new(v).map_err(|e| {
+            at(".schema")(ConfigError::InvalidSchema {
+                tool: name.clone(),
+                message: e.to_string(),
+            })
+        })?),
+    };
+    let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
+    let response_schema =
+        compile_response_schema(file, &name, kind, rt.response_schema.as_ref(), at)?;
+    if let Some(cost) = rt.cost_usd {
+        if !(cost.is_finite() && cost >= 0.0) {
+            return Err(at(".cost_usd")(ConfigError::CostUsd(name)));
+        }
+    }
+    if let Some(p) = &rt.cost_from_response {
+        if !(p.is_empty() || p.starts_with('/')) {
+            return Err(at(".cost_from_response")(ConfigError::CostPointer {
+                tool: name,
+                pointer: p.clone(),
+            }));
+        }
+        // The estimate is what concurrent calls reserve: without one they would all be
+        // admitted while the budget still has any room (spend bounded only by concurrency).
+        if !rt.cost_usd.is_some_and(|c| c > 0.0) {
+            return Err(at(".cost_from_response")(ConfigError::CostNeedsEstimate(
+                name,
+            )));
+        }
+    }
+    let mut risk = serde_json::Map::new();
+    for (k, v) in rt.risk {
+        risk.insert(k, v);
+    }
+    Ok(Tool {
+        label: crate::metrics::intern(&name),
+        name,
+        method,
+        path,
+        args_from: rt.args,
+        schema,
+        schema_ref,
+        coerce,
+        response_schema,
+        cost_usd: rt.cost_usd.unwrap_or(0.0),
+        cost_pointer: rt.cost_from_response.clone(),
+        read_only: rt.read_only,
+        risk: serde_json::Value::Object(risk),
+    })
+}
+
+/// A tool's `response_schema:`, resolved as `schema:` (a path relative to the adapter file,
+/// or inline) and compiled once here: a request never compiles a schema.
+fn compile_response_schema<F, G>(
+    file: &Path,
+    name: &str,
+    kind: AdapterKind,
+    raw: Option<&yaml_serde::Value>,
+    at: &F,
+) -> Result<Option<jsonschema::Validator>, Diag>
+where
+    F: Fn(&str) -> G,
+    G: FnOnce(ConfigError) -> Diag,
+{
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    if kind != AdapterKind::Http {
+        return Err(at(".response_schema")(ConfigError::ResponseSchemaOnMcp(
+            name.to_string(),
+        )));
+    }
+    let value = match raw {
+        yaml_serde::Value::String(rel) => {
+            let p = file.parent().unwrap_or(Path::new(".")).join(rel);
+            let text = std::fs::read_to_string(&p).map_err(|source| {
+                at(".response_schema")(ConfigError::ResponseSchemaRead {
+                    rel: rel.clone(),
+                    source,
+                })
+            })?;
+            crate::json::parse_strict(text.as_bytes(), 128)
+                .map_err(|e| json_file_diag(&p, e, ConfigError::ResponseSchemaJson))?
+        }
+        inline => serde_json::to_value(inline)
+            .map_err(|e| at(".response_schema")(ConfigError::InlineResponseSchema(e)))?,
+    };
+    jsonschema::draft202012::new(&value).map(Some).map_err(|e| {
+        at(".response_schema")(ConfigError::InvalidResponseSchema {
+            tool: name.to_string(),
+            message: e.to_string(),
+        })
+    })
+}
+
+/// A JSON file (a schema) that does not parse, at the line and column the parser names.
+fn json_file_diag(
+    file: &Path,
+    e: crate::json::JsonError,
+    make: impl FnOnce(String) -> ConfigError,
+) -> Diag {
+    // serde_json ends its messages with ` at line L column C`
+    let msg = e.to_string();
+    let (text, pos) = match msg.rsplit_once(" at line ") {
+        Some((text, tail)) => {
+            let pos = tail.split_once(" column ").and_then(|(l, c)| {
+                Some((
+                    l.trim().parse::<usize>().ok()?,
+                    c.trim().parse::<usize>().ok()?,
+                ))
+            });
+            (text.to_string(), pos)
+        }
+        None => (msg.clone(), None),
+    };
+    match pos {
+        Some((line, col)) => Diag::at(file, line, col, make(text).to_string()),
+        None => Diag::file(file, make(msg).to_string()),
+    }
+}
+
+/// Top-level properties whose declared type is integer, number or boolean.
+fn coercions(schema: &serde_json::Value) -> HashMap<String, Scalar> {
+    let mut out = HashMap::new();
+    let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
+        return out;
+    };
+    for (name, prop) in props {
+        let types: Vec<&str> = match prop.get("type") {
+            Some(serde_json::Value::String(s)) => vec![s.as_str()],
+            Some(serde_json::Value::Array(a)) => a.iter().filter_map(|t| t.as_str()).collect(),
+            _ => continue,
+        };
+        if types.contains(&"string") {
+            continue;
+        }
+        let scalar = if types.contains(&"integer") {
+            Scalar::Integer
+        } else if types.contains(&"number") {
+            Scalar::Number
+        } else if types.contains(&"boolean") {
+            Scalar::Boolean
+        } else {
+            continue;
+        };
+        out.insert(name.clone(), scalar);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coercions_from_schema() {
+        let s = serde_json::json!({"properties": {
+            "amount": {"type": "integer"}, "rate": {"type": ["number", "null"]},
+            "live": {"type": "boolean"}, "id": {"type": "string"}, "either": {"type": ["string", "integer"]}}});
+        let c = coercions(&s);
+        assert_eq!(c.get("amount"), Some(&Scalar::Integer));
+        assert_eq!(c.get("rate"), Some(&Scalar::Number));
+        assert_eq!(c.get("live"), Some(&Scalar::Boolean));
+        assert_eq!(c.get("id"), None);
+        assert_eq!(c.get("either"), None);
+    }
+}
