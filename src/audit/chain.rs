@@ -337,7 +337,7 @@ impl ChainWriter {
         Ok(writer)
     }
 
-    /// Append a caller record (`decision` or `outcome`). `body` must not contain `seq`,
+    /// Append a caller record (`decision`, `outcome` or `event`). `body` must not contain `seq`,
     /// `prev`, `kind` or `ts`, nor integers beyond ±2^53. The line has been written to the
     /// OS when this returns. If a checkpoint or rotation due after this record fails, the
     /// record still counts as written, and the writer refuses further appends.
@@ -691,7 +691,7 @@ impl ChainWriter {
     }
 }
 
-/// Validate a caller's `decision`/`outcome` body.
+/// Validate a caller's `decision`/`outcome`/`event` body.
 fn check_caller_record(
     kind: Kind,
     body: Map<String, Value>,
@@ -705,6 +705,10 @@ fn check_caller_record(
         return Err(AuditError::Invalid(InvalidRecord::ReservedField(
             (*field).to_owned(),
         )));
+    }
+    if kind == Kind::Event {
+        super::event::check_event_body(&body)
+            .map_err(|e| AuditError::Invalid(InvalidRecord::MalformedEvent(e)))?;
     }
     let body = Value::Object(body);
     if let Some(path) = find_unsafe_integer(&body) {
@@ -956,6 +960,47 @@ pub(crate) mod tests {
             let got = parse_file_name(name);
             assert_eq!(got.as_ref().map(|(s, n)| (s.as_str(), *n)), want, "{name}");
         }
+    }
+
+    #[test]
+    fn event_records_are_chained_and_checked() {
+        use crate::audit::event::EventRecord;
+        use crate::audit::verify::{verify_path, Reason};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("open");
+        w.append(Kind::Decision, decision(0)).expect("decision");
+        let ev = EventRecord::new("mcp.tool_repinned")
+            .tool("stripe.create_refund")
+            .detail("n", 1);
+        let a = w.append(Kind::Event, ev.into_body()).expect("event");
+        assert_eq!(a.seq, 2);
+        let mut no_name = EventRecord::new("admin.pin").into_body();
+        no_name.remove("event");
+        assert!(matches!(
+            w.append(Kind::Event, no_name),
+            Err(AuditError::Invalid(InvalidRecord::MalformedEvent(_)))
+        ));
+        w.close().expect("close");
+        let mut keys = crate::audit::TrustedKeys::new();
+        keys.add(test_key(1).verifier());
+        let report = verify_path(dir.path(), &keys);
+        assert!(report.valid, "{report}");
+
+        // A malformed event that bypassed the writer's check is a finding of `audit verify`,
+        // located on its line, even though its chain links are right.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("open");
+        let mut bad = EventRecord::new("admin.pin").into_body();
+        bad.insert("event".into(), json!("pin"));
+        w.write_record(Kind::Event, bad).expect("raw write");
+        w.close().expect("close");
+        let report = verify_path(dir.path(), &keys);
+        let err = report.error.expect("malformed event found");
+        assert_eq!(
+            (err.reason, err.line),
+            (Reason::MalformedRecord, 2),
+            "{err}"
+        );
     }
 
     #[test]

@@ -216,6 +216,21 @@ impl AuditSink {
         }
     }
 
+    /// Queue an `event` record (not a call: see [`super::event`]) without waiting for it to be
+    /// written; never dropped, exactly like [`Self::record`] (past the queue's bound this
+    /// blocks the calling thread until the writer frees room). The record's `id` is
+    /// `event.id()`, read it before the call if it is needed.
+    pub fn event(&self, event: super::EventRecord) {
+        self.record(Kind::Event, event.into_body());
+    }
+
+    /// Write an `event` record and wait until it reached the OS (for an operator action that
+    /// must not be acknowledged before its record exists); its `seq`. Same queue wait and
+    /// errors as [`Self::write_ahead`]; on `Err(Busy | Unavailable)` nothing was written.
+    pub async fn write_event(&self, event: super::EventRecord) -> Result<u64, SinkError> {
+        self.write_ahead(Kind::Event, event.into_body()).await
+    }
+
     /// Write the final checkpoint and close the stream.
     pub async fn close(&self) {
         let (tx, rx) = oneshot::channel();
@@ -338,9 +353,12 @@ fn writer_loop(
 }
 
 /// The record written instead of one that cannot be encoded: who and which call (the string
-/// fields that identify it), refused as `internal_error`. Built from strings only, so it
-/// always encodes.
+/// fields that identify it), refused as `internal_error`; for an event, the event with an
+/// empty `detail`. Built from strings only, so it always encodes.
 fn minimal_record(kind: Kind, body: &Map<String, Value>) -> Map<String, Value> {
+    if kind == Kind::Event {
+        return super::event::minimal_event(body);
+    }
     let mut r = Map::new();
     for field in [
         "decision_id",
@@ -540,6 +558,61 @@ mod tests {
             .await
             .expect_err("no writer");
         assert!(matches!(err, SinkError::Unavailable(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn events_are_written_and_a_malformed_one_is_replaced_not_dropped() {
+        use crate::audit::event::{EventRecord, INVALID_EVENT_NAME};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let metrics = Arc::new(Metrics::new());
+        let sink = AuditSink::start(
+            test_opts(dir.path(), test_key(1)),
+            b"k".to_vec(),
+            None,
+            metrics.clone(),
+        )
+        .expect("sink");
+        let queued = EventRecord::new("mcp.tool_withheld").tool("gh.search");
+        let queued_id = queued.id().to_owned();
+        sink.event(queued);
+        let seq = sink
+            .write_event(EventRecord::new("admin.pin").detail("by", "ops"))
+            .await
+            .expect("written");
+        // a body that is not an event (a caller bypassing the builder): its minimal event
+        let mut bad = Map::new();
+        bad.insert("id".into(), json!("e-1"));
+        bad.insert("tool".into(), json!("gh.search"));
+        bad.insert("detail".into(), json!("not an object"));
+        let err = sink
+            .write_ahead(Kind::Event, bad)
+            .await
+            .expect_err("malformed");
+        assert!(matches!(err, SinkError::Invalid { .. }), "{err}");
+        assert!(sink.healthy(), "one record never changes health");
+        sink.close().await;
+        let recs = stream_records(dir.path());
+        let events: Vec<&Value> = recs.iter().filter(|r| r["kind"] == "event").collect();
+        assert_eq!(events.len(), 3);
+        assert_eq!(
+            (&events[0]["event"], &events[0]["id"]),
+            (&json!("mcp.tool_withheld"), &json!(queued_id))
+        );
+        assert_eq!(events[1]["seq"], json!(seq));
+        assert_eq!(events[1]["detail"], json!({"by": "ops"}));
+        assert_eq!(events[2]["event"], INVALID_EVENT_NAME);
+        assert_eq!(
+            (&events[2]["id"], &events[2]["tool"]),
+            (&json!("e-1"), &json!("gh.search"))
+        );
+        assert!(events[2]["audit_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("malformed event record")));
+        assert_eq!(metrics.audit_records.get(), 3);
+        let mut keys = crate::audit::TrustedKeys::new();
+        keys.add(test_key(1).verifier());
+        let report = crate::audit::verify_path(dir.path(), &keys);
+        assert!(report.valid, "{report}");
     }
 
     #[tokio::test]

@@ -491,6 +491,9 @@ impl Verifier {
             }
             Kind::KeyRotation => self.check_key_rotation(&rec)?,
             Kind::Checkpoint => self.check_checkpoint(&rec, seq, prev)?,
+            Kind::Event => {
+                super::event::check_event_body(&rec).map_err(|e| (Reason::MalformedRecord, e))?
+            }
             Kind::Decision | Kind::Outcome => {}
         }
         if self.pending_key.is_some() && kind != Kind::Checkpoint && kind != Kind::KeyRotation {
