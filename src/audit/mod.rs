@@ -6,6 +6,7 @@
 //! over every entry since genesis. See PRODUCT.md §8 and the docs of each submodule:
 //!
 //! - [`canonical`]: JCS and the entry hash; [`record`]: record kinds and fields, args hashing;
+//! - [`event`]: `event` records (not calls: re-pins, withheld tools, operator actions);
 //! - [`merkle`]: the incremental Merkle tree; [`checkpoint`]: the signed-note format;
 //! - [`keys`]: key formats, `keygen` and trusted keys; [`seal`]: `audit.args: encrypted`;
 //! - [`chain`]: [`ChainWriter`], files, rotation and crash recovery;
@@ -17,6 +18,7 @@
 pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
+pub mod event;
 pub mod keys;
 pub mod merkle;
 pub mod record;
@@ -27,6 +29,7 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 
 pub use chain::{Appended, ChainWriter, Clock, SyncMode, SystemClock, WriterOptions};
+pub use event::{EventPrincipal, EventRecord};
 pub use keys::{generate_keys, keygen, AuditSigner, AuditVerifier, KeyId, KeyPaths, TrustedKeys};
 pub use record::{hash_string_leaves, input_hmac, Kind};
 pub use seal::{auditor_keygen, open_args, seal_args, AuditorPublicKey, AuditorSecretKey};
@@ -85,6 +88,9 @@ pub enum InvalidRecord {
     /// `append` was asked to write a kind the writer owns.
     #[error("records of kind {0:?} are written by the audit writer itself")]
     KindNotAllowed(&'static str),
+    /// An `event` record body without the fields every event has.
+    #[error("malformed event record: {0}")]
+    MalformedEvent(String),
 }
 
 impl AuditError {

@@ -3,8 +3,8 @@
 //! Every line is one RFC 8785 object with at least `seq` (u64, global, the first record of a
 //! stream is `seq` 0), `prev` (entry hash of the previous record, 64 zeros for seq 0), `kind`
 //! and `ts` (RFC 3339 UTC with milliseconds, `2026-11-21T10:00:00.000Z`). The writer adds
-//! these; callers supply the body of `decision` and `outcome` records. The other kinds are
-//! written by the writer itself:
+//! these; callers supply the body of `decision`, `outcome` and `event` records (the last are
+//! not calls: see [`super::event`]). The other kinds are written by the writer itself:
 //!
 //! - `header` (first line of every file): `stream`, `file` (number), `first_seq` (= `seq`),
 //!   `prev_file_last_hash` (= `prev`), `format` (`toolwall-audit/1`) and `merkle`
@@ -49,6 +49,9 @@ pub enum Kind {
     Recovery,
     /// Introduces a new signing key.
     KeyRotation,
+    /// Something that is not a call (a re-pin, a withheld tool, an operator action): see
+    /// [`super::event`].
+    Event,
 }
 
 impl Kind {
@@ -61,6 +64,7 @@ impl Kind {
             Kind::Checkpoint => "checkpoint",
             Kind::Recovery => "recovery",
             Kind::KeyRotation => "key_rotation",
+            Kind::Event => "event",
         }
     }
 
@@ -73,12 +77,19 @@ impl Kind {
             "checkpoint" => Kind::Checkpoint,
             "recovery" => Kind::Recovery,
             "key_rotation" => Kind::KeyRotation,
+            "event" => Kind::Event,
             _ => return None,
         })
     }
 
     /// Whether callers may append records of this kind through `ChainWriter::append`.
     pub fn is_caller_kind(self) -> bool {
+        matches!(self, Kind::Decision | Kind::Outcome | Kind::Event)
+    }
+
+    /// Whether records of this kind are about one tool call (`decision`, `outcome`): what
+    /// `replay` evaluates and `audit show` lists as calls.
+    pub fn is_call(self) -> bool {
         matches!(self, Kind::Decision | Kind::Outcome)
     }
 }
@@ -265,11 +276,15 @@ mod tests {
             Kind::Checkpoint,
             Kind::Recovery,
             Kind::KeyRotation,
+            Kind::Event,
         ] {
             assert_eq!(Kind::parse(k.as_str()), Some(k));
             assert_eq!(serde_json::to_value(k).expect("ser"), json!(k.as_str()));
         }
         assert_eq!(Kind::parse("Decision"), None);
+        assert!(Kind::Event.is_caller_kind() && !Kind::Event.is_call());
+        assert!(Kind::Decision.is_call() && Kind::Outcome.is_call());
+        assert!(!Kind::Checkpoint.is_caller_kind());
     }
 
     #[test]

@@ -32,13 +32,15 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
 mod queue;
+mod writer;
 use queue::{Queue, StopOnExit};
+use writer::writer_loop;
 
 use super::{ChainWriter, Kind, WriterOptions};
 use crate::metrics::Metrics;
@@ -216,6 +218,21 @@ impl AuditSink {
         }
     }
 
+    /// Queue an `event` record (not a call: see [`super::event`]) without waiting for it to be
+    /// written; never dropped, exactly like [`Self::record`] (past the queue's bound this
+    /// blocks the calling thread until the writer frees room). The record's `id` is
+    /// `event.id()`, read it before the call if it is needed.
+    pub fn event(&self, event: super::EventRecord) {
+        self.record(Kind::Event, event.into_body());
+    }
+
+    /// Write an `event` record and wait until it reached the OS (for an operator action that
+    /// must not be acknowledged before its record exists); its `seq`. Same queue wait and
+    /// errors as [`Self::write_ahead`]; on `Err(Busy | Unavailable)` nothing was written.
+    pub async fn write_event(&self, event: super::EventRecord) -> Result<u64, SinkError> {
+        self.write_ahead(Kind::Event, event.into_body()).await
+    }
+
     /// Write the final checkpoint and close the stream.
     pub async fn close(&self) {
         let (tx, rx) = oneshot::channel();
@@ -225,378 +242,5 @@ impl AuditSink {
     }
 }
 
-/// Most records written with one `write(2)` (group commit).
-const MAX_BATCH: usize = 256;
-
-fn writer_loop(
-    mut writer: ChainWriter,
-    rx: mpsc::Receiver<Msg>,
-    healthy: Arc<AtomicBool>,
-    metrics: Arc<Metrics>,
-    queue: &Queue,
-) {
-    let tick = Duration::from_millis(100);
-    loop {
-        let first = match rx.recv_timeout(tick) {
-            Ok(m) => Some(m),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                if let Err(e) = writer.close() {
-                    tracing::error!(error = %e, "closing the audit stream failed");
-                }
-                return;
-            }
-        };
-        // Group commit: whatever queued up while the last write ran goes out in one write.
-        let mut records = Vec::new();
-        let mut pending = Vec::new();
-        let mut close = None;
-        let mut next = first;
-        while let Some(msg) = next.take() {
-            match msg {
-                Msg::Append { kind, body, ack } => {
-                    pending.push((kind, minimal_record(kind, &body), ack));
-                    records.push((kind, body));
-                }
-                Msg::Close(done) => {
-                    close = Some(done);
-                    break;
-                }
-            }
-            if records.len() < MAX_BATCH {
-                next = rx.try_recv().ok();
-            }
-        }
-        if !records.is_empty() {
-            let taken = records.len();
-            let results = writer.append_batch(records);
-            for (result, (kind, minimal, ack)) in results.into_iter().zip(pending) {
-                let result = match result {
-                    Ok(a) => Ok(a.seq),
-                    Err(super::AuditError::Invalid(why)) => {
-                        // A bug path: the record cannot be encoded. Never drop the call's
-                        // trace: write the minimal refusal record in its place.
-                        tracing::error!(error = %why, "audit record could not be encoded: writing a minimal refusal record");
-                        metrics.audit_write_errors.inc();
-                        let mut minimal = minimal;
-                        minimal.insert("audit_error".into(), Value::String(why.to_string()));
-                        let kind = if kind.is_caller_kind() {
-                            kind
-                        } else {
-                            Kind::Decision
-                        };
-                        match writer.append(kind, minimal) {
-                            Ok(a) => Err(SinkError::Invalid {
-                                seq: a.seq,
-                                message: why.to_string(),
-                            }),
-                            Err(e) => Err(SinkError::Unavailable(e.to_string())),
-                        }
-                    }
-                    Err(e) => Err(SinkError::Unavailable(e.to_string())),
-                };
-                match &result {
-                    Ok(_) | Err(SinkError::Invalid { .. }) => {
-                        metrics.audit_records.inc();
-                        if !healthy.swap(true, Ordering::SeqCst) {
-                            tracing::info!("audit stream writable again");
-                        }
-                    }
-                    Err(SinkError::Unavailable(e)) => {
-                        metrics.audit_write_errors.inc();
-                        if healthy.swap(false, Ordering::SeqCst) {
-                            tracing::error!(error = %e, "audit stream cannot be written: refusing calls");
-                        }
-                    }
-                    // Only `write_ahead` itself says `Busy`, before anything is queued.
-                    Err(SinkError::Busy { .. }) => {}
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(result);
-                }
-            }
-            queue.release(taken);
-        }
-        if let Some(done) = close {
-            if let Err(e) = writer.close() {
-                tracing::error!(error = %e, "closing the audit stream failed");
-            }
-            let _ = done.send(());
-            return;
-        }
-        if let Err(e) = writer.tick(Instant::now()) {
-            metrics.audit_write_errors.inc();
-            healthy.store(false, Ordering::SeqCst);
-            tracing::error!(error = %e, "audit checkpoint failed");
-        }
-        if let Err(e) = writer.maybe_sync() {
-            metrics.audit_write_errors.inc();
-            healthy.store(false, Ordering::SeqCst);
-            tracing::error!(error = %e, "audit fsync failed");
-        }
-    }
-}
-
-/// The record written instead of one that cannot be encoded: who and which call (the string
-/// fields that identify it), refused as `internal_error`. Built from strings only, so it
-/// always encodes.
-fn minimal_record(kind: Kind, body: &Map<String, Value>) -> Map<String, Value> {
-    let mut r = Map::new();
-    for field in [
-        "decision_id",
-        "trace_id",
-        "run_id",
-        "agent",
-        "tenant_id",
-        "adapter",
-        "tool",
-        "config_version",
-        "mode",
-    ] {
-        if let Some(Value::String(s)) = body.get(field) {
-            r.insert(field.into(), Value::String(s.clone()));
-        }
-    }
-    if kind == Kind::Outcome {
-        r.insert("status".into(), Value::from(500u16));
-        r.insert("error".into(), Value::from("internal_error"));
-    } else {
-        r.insert("decision".into(), Value::from("error"));
-        r.insert("status".into(), Value::from(500u16));
-        r.insert("reason".into(), Value::from("internal_error"));
-        r.insert("reasons".into(), Value::from(vec!["internal_error"]));
-    }
-    r
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audit::chain::tests::{decision, outcome, test_key, test_opts};
-    use serde_json::json;
-
-    /// Every record of the stream in `dir` (all files, in order).
-    fn stream_records(dir: &std::path::Path) -> Vec<Value> {
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .expect("dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .flat_map(|f| {
-                std::fs::read_to_string(f)
-                    .expect("read")
-                    .lines()
-                    .map(|l| serde_json::from_str::<Value>(l).expect("json"))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    }
-
-    fn id(i: u64) -> String {
-        format!("0193a1b2-c3d4-7e5f-8a9b-{i:012}")
-    }
-
-    /// Poll `cond` (every millisecond, at most 10 s).
-    async fn until(what: &str, cond: impl Fn() -> bool) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !cond() {
-            assert!(std::time::Instant::now() < deadline, "timed out: {what}");
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_writer_behind_holds_back_write_ahead_and_loses_no_record() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let metrics = Arc::new(Metrics::new());
-        let mut opts = test_opts(dir.path(), test_key(1));
-        opts.queue = 2;
-        opts.queue_wait = Duration::from_millis(200);
-        let (open_gate, gate) = mpsc::channel();
-        let sink = AuditSink::start_gated(opts, b"k".to_vec(), None, metrics.clone(), Some(gate))
-            .expect("sink");
-
-        // Two write-ahead records fill the queue; their callers wait for the writer.
-        let ahead: Vec<_> = (1..=2)
-            .map(|i| {
-                let sink = sink.clone();
-                tokio::spawn(async move { sink.write_ahead(Kind::Decision, decision(i)).await })
-            })
-            .collect();
-        until("two records queued", || sink.queued() == 2).await;
-        assert_eq!(metrics.audit_queue_depth.get(), 2);
-
-        // A third waits for room for the wait bound, then is refused: nothing was queued.
-        let started = std::time::Instant::now();
-        let err = sink
-            .write_ahead(Kind::Decision, decision(3))
-            .await
-            .expect_err("the queue is full");
-        assert!(matches!(err, SinkError::Busy { queued: 2, .. }), "{err}");
-        assert!(started.elapsed() >= Duration::from_millis(200), "it waited");
-        assert_eq!(
-            sink.queued(),
-            2,
-            "a refused write-ahead record is not queued"
-        );
-        assert_eq!(metrics.audit_queue_full.get(), 1);
-        assert!(sink.healthy(), "a slow writer is not an unhealthy stream");
-
-        // The refused call's own record, and the outcome of another ending call, go in at
-        // once: room past `queue` is kept for records of calls that are ending.
-        let mut refused = decision(3);
-        refused.insert("status".into(), json!("refused"));
-        refused.insert("reasons".into(), json!(["audit_unavailable"]));
-        sink.record(Kind::Decision, refused);
-        sink.record(Kind::Decision, decision(4));
-        assert_eq!(sink.queued(), 4);
-        assert_eq!(metrics.audit_queue_depth.get(), 4);
-
-        // Past `2 × queue` an ending call's record blocks its thread (it is never dropped)
-        // until the writer frees room.
-        let blocked = {
-            let sink = sink.clone();
-            std::thread::spawn(move || sink.record(Kind::Decision, decision(5)))
-        };
-        // A write-ahead arriving now waits too (and gets room once the writer runs).
-        let late = {
-            let sink = sink.clone();
-            tokio::spawn(async move {
-                let mut opts_wait = decision(6);
-                opts_wait.insert("late".into(), json!(true));
-                sink.write_ahead(Kind::Decision, opts_wait).await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!blocked.is_finished(), "the fifth record waits for room");
-        assert_eq!(sink.queued(), 4, "the queue never exceeds 2 × queue");
-
-        open_gate.send(()).expect("open the gate");
-        for task in ahead {
-            task.await
-                .expect("join")
-                .expect("written once the writer runs");
-        }
-        blocked.join().expect("the blocked record was queued");
-        // `late` waited for room: it is written if room came within the wait, else refused.
-        match late.await.expect("join") {
-            Ok(_) => {}
-            Err(SinkError::Busy { .. }) => sink.record(Kind::Decision, decision(6)),
-            Err(e) => panic!("{e}"),
-        }
-        sink.record(Kind::Outcome, outcome(1));
-        sink.close().await;
-        assert_eq!(sink.queued(), 0);
-        assert_eq!(metrics.audit_queue_depth.get(), 0);
-
-        let recs = stream_records(dir.path());
-        for i in 1..=6 {
-            let n = recs
-                .iter()
-                .filter(|r| r["kind"] == "decision" && r["decision_id"] == id(i))
-                .count();
-            assert_eq!(n, 1, "call {i} has exactly one decision record");
-        }
-        let refused = recs
-            .iter()
-            .find(|r| r["decision_id"] == id(3))
-            .expect("the refused call's record");
-        assert_eq!(refused["reasons"], json!(["audit_unavailable"]));
-        assert!(recs
-            .iter()
-            .any(|r| r["kind"] == "outcome" && r["decision_id"] == id(1)));
-        let mut keys = crate::audit::TrustedKeys::new();
-        keys.add(test_key(1).verifier());
-        let report = crate::audit::verify_path(dir.path(), &keys);
-        assert!(report.valid, "{report}");
-    }
-
-    #[tokio::test]
-    async fn a_stopped_writer_never_blocks_a_caller() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let metrics = Arc::new(Metrics::new());
-        let mut opts = test_opts(dir.path(), test_key(1));
-        opts.queue = 1;
-        let sink = AuditSink::start(opts, b"k".to_vec(), None, metrics.clone()).expect("sink");
-        sink.close().await;
-        until("the writer has exited", || {
-            sink.queue.stopped.load(Ordering::SeqCst)
-        })
-        .await;
-        sink.record(Kind::Decision, decision(1));
-        sink.record(Kind::Decision, decision(2));
-        sink.record(Kind::Decision, decision(3));
-        assert_eq!(
-            metrics.audit_write_errors.get(),
-            3,
-            "each lost record is counted"
-        );
-        assert_eq!(sink.queued(), 0);
-        let err = sink
-            .write_ahead(Kind::Decision, decision(4))
-            .await
-            .expect_err("no writer");
-        assert!(matches!(err, SinkError::Unavailable(_)), "{err}");
-    }
-
-    #[tokio::test]
-    async fn a_record_that_cannot_be_encoded_is_replaced_and_health_holds() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let sink = AuditSink::start(
-            test_opts(dir.path(), test_key(1)),
-            b"k".to_vec(),
-            None,
-            Arc::new(Metrics::new()),
-        )
-        .expect("sink");
-        let mut bad = decision(7);
-        bad.insert("args".into(), json!({"n": [1u64 << 60]}));
-        let err = sink
-            .write_ahead(Kind::Decision, bad)
-            .await
-            .expect_err("cannot be encoded");
-        assert!(
-            matches!(&err, SinkError::Invalid { message, .. } if message.contains("/args/n/0")),
-            "{err}"
-        );
-        assert!(sink.healthy(), "one record never changes health");
-        let mut reserved = decision(8);
-        reserved.insert("seq".into(), json!(1));
-        sink.record(Kind::Outcome, reserved);
-        let seq = sink
-            .write_ahead(Kind::Decision, decision(9))
-            .await
-            .expect("next record");
-        assert!(sink.healthy());
-        sink.close().await;
-        let text = std::fs::read_to_string(dir.path().join("audit-000001.jsonl")).expect("read");
-        let recs: Vec<Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("json"))
-            .collect();
-        let minimal = recs
-            .iter()
-            .find(|r| r["decision_id"] == "0193a1b2-c3d4-7e5f-8a9b-000000000007")
-            .expect("the failed decision has its record");
-        assert_eq!(minimal["kind"], "decision");
-        assert_eq!(minimal["reason"], "internal_error");
-        assert_eq!(minimal["tool"], "stripe.create_refund");
-        assert!(minimal.get("args").is_none());
-        let outcome = recs
-            .iter()
-            .find(|r| r["decision_id"] == "0193a1b2-c3d4-7e5f-8a9b-000000000008")
-            .expect("the failed outcome has its record");
-        assert_eq!(
-            (&outcome["kind"], &outcome["status"]),
-            (&json!("outcome"), &json!(500))
-        );
-        assert!(recs.iter().any(|r| r["seq"] == seq));
-        let mut keys = crate::audit::TrustedKeys::new();
-        keys.add(test_key(1).verifier());
-        let report = crate::audit::verify_path(dir.path(), &keys);
-        assert!(report.valid, "{report}");
-    }
-}
+mod tests;

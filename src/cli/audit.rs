@@ -30,8 +30,8 @@ pub struct ShowFilters {
     pub since: Option<String>,
 }
 
-/// Every `decision` and `outcome` record of every stream under `path` (a directory or a file),
-/// in file order.
+/// Every `decision`, `outcome` and `event` record of every stream under `path` (a directory or
+/// a file), in file order.
 pub fn read_records(path: &Path) -> Result<Vec<Value>, String> {
     let files: Vec<PathBuf> = if path.is_dir() {
         list_streams(path)
@@ -48,7 +48,7 @@ pub fn read_records(path: &Path) -> Result<Vec<Value>, String> {
         for line in text.lines() {
             // a torn tail is verify's business; show what parses
             if let Ok(v) = serde_json::from_str::<Value>(line) {
-                if matches!(v["kind"].as_str(), Some("decision" | "outcome")) {
+                if matches!(v["kind"].as_str(), Some("decision" | "outcome" | "event")) {
                     out.push(v);
                 }
             }
@@ -73,6 +73,52 @@ fn matches(rec: &Value, f: &ShowFilters) -> bool {
         }
 }
 
+/// Whether an `event` record passes the filters: run, tenant and agent are those of its
+/// `principal`, `--decision` matches its `id`.
+fn event_matches(rec: &Value, f: &ShowFilters) -> bool {
+    let eq = |v: &Value, want: &Option<String>| match want {
+        None => true,
+        Some(w) => v.as_str() == Some(w.as_str()),
+    };
+    let p = &rec["principal"];
+    eq(&p["run_id"], &f.run)
+        && eq(&rec["id"], &f.decision)
+        && eq(&p["tenant_id"], &f.tenant)
+        && eq(&p["agent"], &f.agent)
+        && eq(&rec["tool"], &f.tool)
+        && match &f.since {
+            None => true,
+            Some(s) => rec["ts"].as_str().is_some_and(|ts| ts >= s.as_str()),
+        }
+}
+
+/// One line of `audit show` for an event: time, name, what it is about, its detail, its id.
+fn event_line(e: &Value) -> String {
+    let mut line = format!(
+        "  {}  {:<28}",
+        e["ts"].as_str().unwrap_or("-"),
+        e["event"].as_str().unwrap_or("-")
+    );
+    if let Some(t) = e["tool"].as_str().or_else(|| e["adapter"].as_str()) {
+        line.push_str(&format!(" {t}"));
+    }
+    let p = &e["principal"];
+    for (label, field) in [
+        ("agent", "agent"),
+        ("tenant", "tenant_id"),
+        ("run", "run_id"),
+    ] {
+        if let Some(v) = p[field].as_str() {
+            line.push_str(&format!("  {label} {v}"));
+        }
+    }
+    if e["detail"].as_object().is_some_and(|d| !d.is_empty()) {
+        line.push_str(&format!("  {}", e["detail"]));
+    }
+    line.push_str(&format!("  {}", e["id"].as_str().unwrap_or("")));
+    line
+}
+
 /// `toolwall audit show`: what did the agent do, under what identity and policy.
 pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
     let records = match read_records(path) {
@@ -84,11 +130,17 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
     };
     let mut outcomes: BTreeMap<String, Value> = BTreeMap::new();
     let mut decisions = Vec::new();
+    let mut events = Vec::new();
     for r in records {
         let id = r["decision_id"].as_str().unwrap_or("").to_string();
         match r["kind"].as_str() {
             Some("outcome") => {
                 outcomes.insert(id, r);
+            }
+            Some("event") => {
+                if event_matches(&r, filters) {
+                    events.push(r);
+                }
             }
             _ => decisions.push(r),
         }
@@ -104,7 +156,7 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
         })
         .collect();
     if json {
-        for d in &selected {
+        for d in selected.iter().chain(&events) {
             println!("{d}");
         }
         return EXIT_OK;
@@ -157,7 +209,13 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
             );
         }
     }
-    if selected.is_empty() {
+    if !events.is_empty() {
+        println!("events (not calls): {}", events.len());
+        for e in &events {
+            println!("{}", event_line(e));
+        }
+    }
+    if selected.is_empty() && events.is_empty() {
         println!("no matching calls");
     }
     EXIT_OK
@@ -255,11 +313,18 @@ pub fn replay(
         }
     };
     let mut replayed = 0usize;
+    let mut skipped_events = 0usize;
     let mut changed: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
     let mut malformed: Vec<String> = Vec::new();
     let report = crate::audit::verify_path_with(path, &trusted, &mut |loc, r| {
-        if r.get("kind").and_then(Value::as_str) != Some("decision") {
-            return;
+        match r.get("kind").and_then(Value::as_str) {
+            Some("decision") => {}
+            // not calls: nothing to re-decide, counted so the operator sees they were read
+            Some("event") => {
+                skipped_events += 1;
+                return;
+            }
+            _ => return,
         }
         let (input, recorded) = match replay_input(r, auditor.as_ref()) {
             Ok(Some(x)) => x,
@@ -328,6 +393,7 @@ pub fn replay(
             serde_json::json!({
                 "replayed": replayed,
                 "changed": total_changed,
+                "skipped_events": skipped_events,
                 "malformed": malformed,
                 "policy": {"version": set.version, "digest": set.digest},
                 "groups": groups,
@@ -363,6 +429,9 @@ pub fn replay(
             "replayed {replayed} decision(s) under policy {}: {total_changed} would change",
             set.version
         );
+        if skipped_events > 0 {
+            println!("skipped {skipped_events} event record(s): not calls, nothing to replay");
+        }
         if !malformed.is_empty() {
             println!(
                 "{} malformed decision record(s) could not be replayed",

@@ -1,6 +1,7 @@
 mod admin_hardening;
 mod audit;
 mod audit_backpressure;
+mod audit_events;
 mod audit_hardening;
 mod cli;
 mod config_positions;

@@ -1,0 +1,547 @@
+//! [`ChainWriter`]: appends records to `<dir>/<stream>-NNNNNN.jsonl`, checkpoints, rotates
+//! files and keys, and recovers from a crash on open.
+//!
+//! The writer is synchronous (std::fs) and owned by one thread; the proxy feeds it through a
+//! bounded channel and calls [`ChainWriter::tick`] about once a second. Each `append` hands
+//! the whole line to the OS with `write(2)` before returning; `SyncMode` decides when it is
+//! also fsynced.
+//!
+//! On open the writer re-verifies the last file from its header (canonical form, seq, prev,
+//! Merkle roots; not signatures, which may be by a retired key) and refuses to extend a
+//! stream whose tail does not verify. A torn last line (no trailing newline, or an
+//! unparsable last line) is never edited: the writer opens the next file with a header and
+//! a `recovery` record, and the chain continues from the last good record. `audit verify`
+//! checks the whole stream, including the links between earlier files.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::canonical::{
+    canonicalize_into, entry_hash, find_unsafe_integer, hex, Hash, MAX_SAFE_INTEGER,
+};
+use super::checkpoint::{sign_note, CheckpointBody};
+use super::keys::AuditSigner;
+use super::record::{format_ts, Kind, FORMAT, RESERVED_FIELDS};
+use super::verify::ChainState;
+use super::{AuditError, InvalidRecord};
+
+mod files;
+mod open;
+
+pub use files::{
+    closed_marker_path, file_name, list_streams, parse_file_name, read_closed_marker, ClosedMarker,
+};
+use files::{lock_stream, valid_stream_name, write_closed_marker};
+
+/// When appended records are fsynced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// Never explicitly (the OS decides); rotation and `close` still sync.
+    None,
+    /// When the owner calls [`ChainWriter::maybe_sync`] and `batch_interval` has passed, and
+    /// at every checkpoint.
+    #[default]
+    Batch,
+    /// After every record (`fdatasync`).
+    Always,
+}
+
+/// Source of record timestamps (a seam for tests).
+pub trait Clock: Send + Sync {
+    /// Current wall-clock time.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// How to open a [`ChainWriter`].
+pub struct WriterOptions {
+    /// Directory holding the stream's files.
+    pub dir: PathBuf,
+    /// Stream name: file prefix and checkpoint origin (`[A-Za-z0-9._-]+`).
+    pub stream: String,
+    /// Key that signs checkpoints.
+    pub signer: AuditSigner,
+    /// Start a new file once the current one reaches this size (default 64 MiB).
+    pub rotate_bytes: u64,
+    /// Write a checkpoint after this many records (default 1000).
+    pub checkpoint_every: u64,
+    /// [`ChainWriter::tick`] writes a checkpoint when this much time has passed (default 10 s).
+    pub checkpoint_interval: Duration,
+    /// fsync behaviour (default `Batch`).
+    pub sync: SyncMode,
+    /// Minimum time between batch fsyncs (default 100 ms).
+    pub batch_interval: Duration,
+    /// Timestamp source (default [`SystemClock`]).
+    pub clock: Arc<dyn Clock>,
+    /// Capacity of the [`AuditSink`](super::sink::AuditSink) queue: write-ahead records wait
+    /// for room below it (default [`DEFAULT_QUEUE`]; `audit.queue`).
+    pub queue: usize,
+    /// How long a write-ahead record waits for room in a full queue before its call is
+    /// refused `audit_unavailable` (default [`DEFAULT_QUEUE_WAIT`]).
+    pub queue_wait: Duration,
+}
+
+/// Default capacity of the audit queue (`audit.queue`).
+pub const DEFAULT_QUEUE: usize = 4096;
+/// Default bound on a write-ahead record's wait for room in a full audit queue.
+pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
+impl WriterOptions {
+    /// Options with the defaults above.
+    pub fn new(dir: impl Into<PathBuf>, stream: &str, signer: AuditSigner) -> Self {
+        Self {
+            dir: dir.into(),
+            stream: stream.to_owned(),
+            signer,
+            rotate_bytes: 64 << 20,
+            checkpoint_every: 1000,
+            checkpoint_interval: Duration::from_secs(10),
+            sync: SyncMode::Batch,
+            batch_interval: Duration::from_millis(100),
+            clock: Arc::new(SystemClock),
+            queue: DEFAULT_QUEUE,
+            queue_wait: DEFAULT_QUEUE_WAIT,
+        }
+    }
+}
+
+/// Where a record landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The record's `seq`.
+    pub seq: u64,
+    /// Its entry hash, lower-case hex.
+    pub entry_hash: String,
+}
+
+/// Appends records to an audit stream. See the module docs.
+pub struct ChainWriter {
+    opts: WriterOptions,
+    file: File,
+    path: PathBuf,
+    file_no: u64,
+    file_bytes: u64,
+    state: ChainState,
+    /// Records (of any kind but checkpoint) since the last checkpoint.
+    since_checkpoint: u64,
+    last_checkpoint_at: Instant,
+    unsynced: bool,
+    last_sync: Instant,
+    /// The previous key, which co-signs the checkpoint after a key rotation.
+    retiring: Option<AuditSigner>,
+    /// `prev` of the last header written (the recovery record repeats it).
+    header_prev: Hash,
+    poisoned: Option<String>,
+    line: Vec<u8>,
+    /// When set, records are collected here and written together (key rotation).
+    held: Option<Vec<u8>>,
+    /// `<dir>/<stream>.lock`, exclusively locked while this writer lives.
+    _lock: File,
+}
+
+impl ChainWriter {
+    /// Append a caller record (`decision`, `outcome` or `event`). `body` must not contain `seq`,
+    /// `prev`, `kind` or `ts`, nor integers beyond ±2^53. The line has been written to the
+    /// OS when this returns. If a checkpoint or rotation due after this record fails, the
+    /// record still counts as written, and the writer refuses further appends.
+    pub fn append(&mut self, kind: Kind, body: Map<String, Value>) -> Result<Appended, AuditError> {
+        let body = check_caller_record(kind, body)?;
+        let appended = self.write_record(kind, body)?;
+        if let Err(e) = self.after_append() {
+            self.poisoned.get_or_insert_with(|| e.to_string());
+        }
+        Ok(appended)
+    }
+
+    /// Group commit: append several caller records with one write(2) (plus one per
+    /// checkpoint-and-rotation boundary crossed). For an owner thread that drains its channel:
+    /// every `Ok` record is in the OS when this returns, exactly as with [`Self::append`].
+    /// A record that fails validation gets its own `Err` without affecting the others; a
+    /// failed write fails every record of that write and stops the writer.
+    pub fn append_batch(
+        &mut self,
+        records: Vec<(Kind, Map<String, Value>)>,
+    ) -> Vec<Result<Appended, AuditError>> {
+        let mut results: Vec<Result<Appended, AuditError>> = Vec::with_capacity(records.len());
+        let mut unflushed_from = 0;
+        let mut sealed = false;
+        self.held = Some(Vec::with_capacity(records.len() * 600));
+        for (kind, body) in records {
+            let written = check_caller_record(kind, body).and_then(|b| self.write_record(kind, b));
+            let ok = written.is_ok();
+            results.push(written);
+            if !ok {
+                continue;
+            }
+            if self.since_checkpoint >= self.opts.checkpoint_every {
+                sealed |= self.checkpoint().is_ok();
+            }
+            if self.file_bytes >= self.opts.rotate_bytes {
+                let flushed = self.flush_held(&mut results[unflushed_from..], sealed);
+                unflushed_from = results.len();
+                sealed = false;
+                if flushed.is_ok() {
+                    if let Err(e) = self.rotate() {
+                        self.poisoned.get_or_insert_with(|| e.to_string());
+                    }
+                }
+                self.held = Some(Vec::new());
+            }
+        }
+        let _ = self.flush_held(&mut results[unflushed_from..], sealed);
+        results
+    }
+
+    /// Write what `held` collected; on failure turn the affected results into errors.
+    fn flush_held(
+        &mut self,
+        results: &mut [Result<Appended, AuditError>],
+        sealed: bool,
+    ) -> Result<(), AuditError> {
+        let held = self.held.take().unwrap_or_default();
+        let mut outcome = if held.is_empty() {
+            Ok(())
+        } else {
+            self.file
+                .write_all(&held)
+                .map_err(|e| self.poison(AuditError::io(&self.path.clone(), e)))
+        };
+        let must_sync =
+            self.opts.sync == SyncMode::Always || (sealed && self.opts.sync != SyncMode::None);
+        if outcome.is_ok() && must_sync && !held.is_empty() {
+            outcome = self.sync();
+        }
+        if let Err(e) = &outcome {
+            let msg = e.to_string();
+            for r in results.iter_mut().filter(|r| r.is_ok()) {
+                *r = Err(AuditError::Poisoned(msg.clone()));
+            }
+        }
+        outcome
+    }
+
+    fn after_append(&mut self) -> Result<(), AuditError> {
+        if self.since_checkpoint >= self.opts.checkpoint_every {
+            self.checkpoint()?;
+        }
+        if self.file_bytes >= self.opts.rotate_bytes {
+            self.rotate()?;
+        }
+        Ok(())
+    }
+
+    /// Write a signed checkpoint sealing every record so far.
+    pub fn checkpoint(&mut self) -> Result<Appended, AuditError> {
+        self.write_checkpoint(false)
+    }
+
+    /// A checkpoint; the shutdown checkpoint written by [`Self::close`] carries
+    /// `"closed": true`, so a clean close is told apart from a stream cut after a checkpoint.
+    fn write_checkpoint(&mut self, closing: bool) -> Result<Appended, AuditError> {
+        let body = CheckpointBody {
+            origin: self.opts.stream.clone(),
+            tree_size: self.state.next_seq,
+            root: self.state.merkle.root(),
+            head: self.state.head,
+        };
+        let text = body.to_text();
+        let note = match &self.retiring {
+            Some(old) => sign_note(&text, &[old, &self.opts.signer]),
+            None => sign_note(&text, &[&self.opts.signer]),
+        };
+        let mut rec = Map::new();
+        rec.insert("tree_size".into(), json!(body.tree_size));
+        rec.insert("head".into(), json!(hex(&body.head)));
+        rec.insert("root".into(), json!(hex(&body.root)));
+        rec.insert("note".into(), json!(note));
+        if closing {
+            rec.insert("closed".into(), json!(true));
+        }
+        let appended = self.write_record(Kind::Checkpoint, rec)?;
+        self.since_checkpoint = 0;
+        self.retiring = None;
+        self.last_checkpoint_at = Instant::now();
+        if self.opts.sync != SyncMode::None && self.held.is_none() {
+            self.sync()?;
+        }
+        Ok(appended)
+    }
+
+    /// Seal the current file with a checkpoint and continue in the next one.
+    pub fn rotate(&mut self) -> Result<(), AuditError> {
+        self.check_usable()?;
+        if self.since_checkpoint > 0 || self.retiring.is_some() {
+            self.checkpoint()?;
+        }
+        self.sync()?;
+        let next_no = self.file_no + 1;
+        let path = self.opts.dir.join(file_name(&self.opts.stream, next_no));
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| self.poison(AuditError::io(&path, e)))?;
+        self.file = file;
+        self.path = path;
+        self.file_no = next_no;
+        self.file_bytes = 0;
+        self.sync_dir()?;
+        self.write_header()?;
+        Ok(())
+    }
+
+    /// Introduce `new_key`: a `key_rotation` record, then a checkpoint signed by the old and
+    /// the new key. Later checkpoints are signed by `new_key` only.
+    pub fn rotate_key(&mut self, new_key: AuditSigner) -> Result<Appended, AuditError> {
+        if new_key.id() == self.opts.signer.id() {
+            return Err(AuditError::Options("the new key is the current key".into()));
+        }
+        let mut rec = Map::new();
+        rec.insert("old_key".into(), json!(self.opts.signer.id().to_string()));
+        rec.insert("new_key".into(), json!(new_key.id().to_string()));
+        rec.insert(
+            "new_public_key".into(),
+            json!(new_key.verifier().to_string()),
+        );
+        // The rotation and its dual-signed checkpoint go to the OS in one write(2), so a crash
+        // leaves either both lines or a torn tail (which recovery handles), never a rotation
+        // that some later record silently skips sealing.
+        self.check_usable()?;
+        self.held = Some(Vec::with_capacity(2048));
+        let written = self.write_record(Kind::KeyRotation, rec).and_then(|_| {
+            let old = std::mem::replace(&mut self.opts.signer, new_key);
+            self.retiring = Some(old);
+            self.checkpoint()
+        });
+        let held = self.held.take().unwrap_or_default();
+        let appended = match written {
+            Ok(appended) => appended,
+            // Nothing reached the file, but the in-memory chain moved: stop here.
+            Err(e) => return Err(self.poison(e)),
+        };
+        if let Err(e) = self.file.write_all(&held) {
+            return Err(self.poison(AuditError::io(&self.path.clone(), e)));
+        }
+        if self.opts.sync != SyncMode::None {
+            self.sync()?;
+        }
+        Ok(appended)
+    }
+
+    /// Whether a time-based checkpoint is due at `now`.
+    pub fn checkpoint_due(&self, now: Instant) -> bool {
+        self.since_checkpoint > 0
+            && now.saturating_duration_since(self.last_checkpoint_at)
+                >= self.opts.checkpoint_interval
+    }
+
+    /// Periodic work for the owner thread (call about once a second): a checkpoint if one is
+    /// due, and a batch fsync. Returns the checkpoint if one was written.
+    pub fn tick(&mut self, now: Instant) -> Result<Option<Appended>, AuditError> {
+        let cp = if self.checkpoint_due(now) {
+            Some(self.checkpoint()?)
+        } else {
+            None
+        };
+        self.maybe_sync()?;
+        Ok(cp)
+    }
+
+    /// In `Batch` mode, fsync if there are unsynced records and `batch_interval` has passed
+    /// since the last sync. No-op in the other modes.
+    pub fn maybe_sync(&mut self) -> Result<(), AuditError> {
+        if self.opts.sync == SyncMode::Batch
+            && self.unsynced
+            && self.last_sync.elapsed() >= self.opts.batch_interval
+        {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// fsync (`fdatasync`) the current file now.
+    pub fn sync(&mut self) -> Result<(), AuditError> {
+        if let Err(e) = self.file.sync_data() {
+            return Err(self.poison(AuditError::io(&self.path.clone(), e)));
+        }
+        self.unsynced = false;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    /// Write the shutdown checkpoint (`"closed": true`), sync, and leave the clean-close
+    /// marker `<stream>.closed` (size and Merkle root after that checkpoint) for `audit verify`:
+    /// a stream cut back to an earlier checkpoint no longer ends where the marker says. The
+    /// next `open` removes the marker.
+    pub fn close(mut self) -> Result<(), AuditError> {
+        self.check_usable()?;
+        self.write_checkpoint(true)?;
+        self.sync()?;
+        let marker = ClosedMarker {
+            size: self.state.next_seq,
+            root: self.state.merkle.root(),
+        };
+        write_closed_marker(&self.opts.dir, &self.opts.stream, &marker)?;
+        self.sync_dir()
+    }
+
+    /// `seq` of the next record.
+    pub fn next_seq(&self) -> u64 {
+        self.state.next_seq
+    }
+
+    /// Entry hash of the last record, hex.
+    pub fn head(&self) -> String {
+        hex(&self.state.head)
+    }
+
+    /// The file being written.
+    pub fn current_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records written since the last checkpoint.
+    pub fn unsealed(&self) -> u64 {
+        self.since_checkpoint
+    }
+
+    /// Why the writer stopped accepting records, if it did.
+    pub fn poisoned(&self) -> Option<&str> {
+        self.poisoned.as_deref()
+    }
+
+    fn write_header(&mut self) -> Result<Appended, AuditError> {
+        let range: Vec<String> = self.state.merkle.nodes().iter().map(hex).collect();
+        let mut rec = Map::new();
+        rec.insert("stream".into(), json!(self.opts.stream));
+        rec.insert("file".into(), json!(self.file_no));
+        rec.insert("first_seq".into(), json!(self.state.next_seq));
+        rec.insert("prev_file_last_hash".into(), json!(hex(&self.state.head)));
+        rec.insert("format".into(), json!(FORMAT));
+        rec.insert(
+            "merkle".into(),
+            json!({"tree_size": self.state.merkle.size(), "range": range}),
+        );
+        self.write_record(Kind::Header, rec)
+    }
+
+    fn write_record(
+        &mut self,
+        kind: Kind,
+        mut body: Map<String, Value>,
+    ) -> Result<Appended, AuditError> {
+        self.check_usable()?;
+        let seq = self.state.next_seq;
+        if seq > MAX_SAFE_INTEGER {
+            return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(
+                "/seq".into(),
+            )));
+        }
+        body.insert("seq".into(), json!(seq));
+        body.insert("prev".into(), json!(hex(&self.state.head)));
+        body.insert("kind".into(), json!(kind.as_str()));
+        body.insert("ts".into(), json!(format_ts(self.opts.clock.now())));
+        self.line.clear();
+        canonicalize_into(&Value::Object(body), &mut self.line)?;
+        let hash = entry_hash(&self.line);
+        self.line.push(b'\n');
+        if let Some(held) = self.held.as_mut() {
+            held.extend_from_slice(&self.line);
+        } else if let Err(e) = self.file.write_all(&self.line) {
+            return Err(self.poison(AuditError::io(&self.path.clone(), e)));
+        }
+        if kind == Kind::Header {
+            self.header_prev = self.state.head;
+        }
+        self.file_bytes += self.line.len() as u64;
+        self.state.merkle.append(hash);
+        self.state.head = hash;
+        self.state.next_seq = seq + 1;
+        self.unsynced = true;
+        if kind != Kind::Checkpoint {
+            self.since_checkpoint += 1;
+        }
+        if self.opts.sync == SyncMode::Always && self.held.is_none() {
+            self.sync()?;
+        }
+        Ok(Appended {
+            seq,
+            entry_hash: hex(&hash),
+        })
+    }
+
+    fn check_usable(&self) -> Result<(), AuditError> {
+        match &self.poisoned {
+            Some(why) => Err(AuditError::Poisoned(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&mut self, e: AuditError) -> AuditError {
+        self.poisoned.get_or_insert_with(|| e.to_string());
+        e
+    }
+
+    fn sync_dir(&mut self) -> Result<(), AuditError> {
+        #[cfg(unix)]
+        {
+            let dir = self.opts.dir.clone();
+            if let Err(e) = File::open(&dir).and_then(|d| d.sync_all()) {
+                return Err(self.poison(AuditError::io(&dir, e)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Validate a caller's `decision`/`outcome`/`event` body.
+fn check_caller_record(
+    kind: Kind,
+    body: Map<String, Value>,
+) -> Result<Map<String, Value>, AuditError> {
+    if !kind.is_caller_kind() {
+        return Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(
+            kind.as_str(),
+        )));
+    }
+    if let Some(field) = RESERVED_FIELDS.iter().find(|f| body.contains_key(**f)) {
+        return Err(AuditError::Invalid(InvalidRecord::ReservedField(
+            (*field).to_owned(),
+        )));
+    }
+    if kind == Kind::Event {
+        super::event::check_event_body(&body)
+            .map_err(|e| AuditError::Invalid(InvalidRecord::MalformedEvent(e)))?;
+    }
+    let body = Value::Object(body);
+    if let Some(path) = find_unsafe_integer(&body) {
+        return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(path)));
+    }
+    match body {
+        Value::Object(body) => Ok(body),
+        _ => Err(AuditError::Invalid(InvalidRecord::Canonical(
+            "record body is not an object".into(),
+        ))),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+#[cfg(test)]
+mod unsealed_tests;

@@ -1,0 +1,261 @@
+use super::*;
+use crate::audit::record::{hash_string_leaves, input_hmac};
+use std::fs;
+
+/// A clock frozen at one instant, so test streams are byte-for-byte reproducible.
+pub(crate) struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-21T10:00:00.123Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+}
+
+pub(crate) fn test_key(n: u8) -> AuditSigner {
+    AuditSigner::from_seed(&format!("test-key-{n}"), [n; 32]).expect("test key")
+}
+
+pub(crate) fn test_opts(dir: &Path, key: AuditSigner) -> WriterOptions {
+    let mut opts = WriterOptions::new(dir, "audit", key);
+    opts.rotate_bytes = 24_000;
+    opts.checkpoint_every = 40;
+    opts.sync = SyncMode::None;
+    opts.clock = Arc::new(FixedClock);
+    opts
+}
+
+/// A realistic decision body.
+pub(crate) fn decision(i: u64) -> Map<String, Value> {
+    let args = json!({"charge": format!("ch_{i}"), "amount": 1200 + i, "email": "a@b.example"});
+    let canonical = crate::audit::canonical::canonicalize(&args).expect("args");
+    let v = json!({
+        "decision_id": format!("0193a1b2-c3d4-7e5f-8a9b-{i:012}"),
+        "run_id": "run-1", "agent": "billing-dispute-v3", "tenant_id": "acme_co",
+        "tool": "stripe.create_refund", "mode": "enforce", "status": "allowed",
+        "reasons": [], "policy": {"version": "v1", "digest": "sha256:ab"},
+        "input_hmac": input_hmac(b"deploy-key", &canonical),
+        "args": hash_string_leaves(&args, b"deploy-key"),
+        "latency_us": 87,
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub(crate) fn outcome(i: u64) -> Map<String, Value> {
+    let v = json!({"decision_id": format!("0193a1b2-c3d4-7e5f-8a9b-{i:012}"), "status": 200,
+                   "latency_ms": 41, "cost": {"usd": 0.002}});
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Write `pairs` decision+outcome pairs and close.
+pub(crate) fn write_stream(dir: &Path, pairs: u64) {
+    let mut w = ChainWriter::open(test_opts(dir, test_key(1))).expect("open");
+    for i in 0..pairs {
+        w.append(Kind::Decision, decision(i)).expect("decision");
+        w.append(Kind::Outcome, outcome(i)).expect("outcome");
+    }
+    w.close().expect("close");
+}
+
+#[test]
+fn file_names() {
+    assert_eq!(file_name("audit", 7), "audit-000007.jsonl");
+    let cases = [
+        ("audit-000007.jsonl", Some(("audit", 7))),
+        ("my-stream-000010.jsonl", Some(("my-stream", 10))),
+        ("audit-1234567.jsonl", Some(("audit", 1234567))),
+        ("audit-0000007.jsonl", None),
+        ("audit-000000.jsonl", None),
+        ("audit-00001.jsonl", None),
+        ("audit-000001.json", None),
+        ("-000001.jsonl", None),
+        ("audit-18446744073709551615.jsonl", None),
+    ];
+    for (name, want) in cases {
+        let got = parse_file_name(name);
+        assert_eq!(got.as_ref().map(|(s, n)| (s.as_str(), *n)), want, "{name}");
+    }
+}
+
+#[test]
+fn event_records_are_chained_and_checked() {
+    use crate::audit::event::EventRecord;
+    use crate::audit::verify::{verify_path, Reason};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("open");
+    w.append(Kind::Decision, decision(0)).expect("decision");
+    let ev = EventRecord::new("mcp.tool_repinned")
+        .tool("stripe.create_refund")
+        .detail("n", 1);
+    let a = w.append(Kind::Event, ev.into_body()).expect("event");
+    assert_eq!(a.seq, 2);
+    let mut no_name = EventRecord::new("admin.pin").into_body();
+    no_name.remove("event");
+    assert!(matches!(
+        w.append(Kind::Event, no_name),
+        Err(AuditError::Invalid(InvalidRecord::MalformedEvent(_)))
+    ));
+    w.close().expect("close");
+    let mut keys = crate::audit::TrustedKeys::new();
+    keys.add(test_key(1).verifier());
+    let report = verify_path(dir.path(), &keys);
+    assert!(report.valid, "{report}");
+
+    // A malformed event that bypassed the writer's check is a finding of `audit verify`,
+    // located on its line, even though its chain links are right.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("open");
+    let mut bad = EventRecord::new("admin.pin").into_body();
+    bad.insert("event".into(), json!("pin"));
+    w.write_record(Kind::Event, bad).expect("raw write");
+    w.close().expect("close");
+    let report = verify_path(dir.path(), &keys);
+    let err = report.error.expect("malformed event found");
+    assert_eq!(
+        (err.reason, err.line),
+        (Reason::MalformedRecord, 2),
+        "{err}"
+    );
+}
+
+#[test]
+fn append_rejects_bad_bodies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("open");
+    let mut reserved = decision(0);
+    reserved.insert("seq".into(), json!(5));
+    assert!(
+        matches!(w.append(Kind::Decision, reserved), Err(AuditError::Invalid(InvalidRecord::ReservedField(f))) if f == "seq")
+    );
+    let mut big = decision(0);
+    big.insert("amount".into(), json!(1u64 << 60));
+    assert!(
+        matches!(w.append(Kind::Decision, big), Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(p))) if p == "/amount")
+    );
+    assert!(matches!(
+        w.append(Kind::Checkpoint, decision(0)),
+        Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(_)))
+    ));
+    let a = w.append(Kind::Decision, decision(0)).expect("append");
+    assert_eq!(a.seq, 1, "header is seq 0");
+    assert_eq!(a.entry_hash, w.head());
+}
+
+#[test]
+fn batch_append_matches_single_appends_byte_for_byte() {
+    let single = tempfile::tempdir().expect("tempdir");
+    let batched = tempfile::tempdir().expect("tempdir");
+    let mut a = ChainWriter::open(test_opts(single.path(), test_key(1))).expect("open");
+    let mut b = ChainWriter::open(test_opts(batched.path(), test_key(1))).expect("open");
+    let mut expected = Vec::new();
+    for i in 0..300 {
+        expected.push(a.append(Kind::Decision, decision(i)).expect("append"));
+    }
+    let mut got = Vec::new();
+    for chunk in (0..300).collect::<Vec<u64>>().chunks(37) {
+        let mut batch: Vec<(Kind, Map<String, Value>)> = chunk
+            .iter()
+            .map(|i| (Kind::Decision, decision(*i)))
+            .collect();
+        batch.push((Kind::Header, decision(0))); // rejected alone
+        let results = b.append_batch(batch);
+        assert!(matches!(
+            results.last(),
+            Some(Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(_))))
+        ));
+        got.extend(results.into_iter().filter_map(Result::ok));
+    }
+    assert_eq!(got, expected);
+    a.close().expect("close");
+    b.close().expect("close");
+    let files = list_streams(single.path()).expect("list")["audit"].clone();
+    assert!(files.len() >= 3, "the batches crossed rotations");
+    for (no, p) in files {
+        let other = batched.path().join(file_name("audit", no));
+        assert_eq!(
+            fs::read(&p).expect("a"),
+            fs::read(&other).expect("b"),
+            "file {no}"
+        );
+    }
+}
+
+#[test]
+fn sync_modes_write_verifiable_streams() {
+    for mode in [SyncMode::None, SyncMode::Batch, SyncMode::Always] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut opts = test_opts(dir.path(), test_key(1));
+        opts.sync = mode;
+        opts.batch_interval = Duration::ZERO;
+        let mut w = ChainWriter::open(opts).expect("open");
+        for i in 0..5 {
+            w.append(Kind::Decision, decision(i)).expect("append");
+            w.maybe_sync().expect("maybe_sync");
+        }
+        w.sync().expect("sync");
+        w.close().expect("close");
+        let mut keys = crate::audit::TrustedKeys::new();
+        keys.add(test_key(1).verifier());
+        let report = crate::audit::verify_path(dir.path(), &keys);
+        assert!(
+            report.valid && report.warnings.is_empty(),
+            "{mode:?}: {report}"
+        );
+    }
+}
+
+#[test]
+fn reopen_continues_the_same_file_and_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("open");
+    for i in 0..5 {
+        w.append(Kind::Decision, decision(i)).expect("append");
+    }
+    let (head, next) = (w.head(), w.next_seq());
+    drop(w); // no close: as after a crash that tore nothing
+    let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("reopen");
+    assert!(
+        matches!(ChainWriter::open(test_opts(dir.path(), test_key(1))), Err(AuditError::Options(m)) if m.contains("another audit writer")),
+        "a second writer on the same stream is refused"
+    );
+    assert_eq!((w.head(), w.next_seq()), (head, next));
+    assert_eq!(w.unsealed(), 6);
+    assert!(w.current_path().ends_with("audit-000001.jsonl"));
+    let a = w.append(Kind::Outcome, outcome(0)).expect("append");
+    assert_eq!(a.seq, next);
+}
+
+#[test]
+fn checkpoints_by_count_and_time_and_rotation_by_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = test_opts(dir.path(), test_key(1));
+    opts.checkpoint_every = 10;
+    opts.rotate_bytes = 1 << 30;
+    let mut w = ChainWriter::open(opts).expect("open");
+    for i in 0..9 {
+        w.append(Kind::Decision, decision(i)).expect("append");
+    }
+    // header + 9 = 10 records since genesis: the 9th append triggered a checkpoint.
+    assert_eq!(w.unsealed(), 0);
+    w.append(Kind::Decision, decision(9)).expect("append");
+    let now = Instant::now();
+    assert!(!w.checkpoint_due(now));
+    let later = now + Duration::from_secs(11);
+    assert!(w.checkpoint_due(later));
+    let cp = w.tick(later).expect("tick").expect("checkpoint written");
+    assert_eq!(
+        cp.seq, 12,
+        "header 0, decisions 1-9, checkpoint 10, decision 11"
+    );
+    assert!(w.tick(later).expect("tick").is_none(), "nothing unsealed");
+    w.rotate().expect("rotate");
+    assert!(w.current_path().ends_with("audit-000002.jsonl"));
+    assert_eq!(w.unsealed(), 1, "only the new header");
+}

@@ -1,0 +1,161 @@
+//! The writer thread: drains the channel in batches (group commit), writes a minimal record in
+//! place of one that cannot be encoded, keeps health, checkpoints and fsyncs on its tick.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::super::{AuditError, ChainWriter, Kind};
+use super::queue::Queue;
+use super::{Msg, SinkError};
+use crate::metrics::Metrics;
+
+/// Most records written with one `write(2)` (group commit).
+const MAX_BATCH: usize = 256;
+
+pub(super) fn writer_loop(
+    mut writer: ChainWriter,
+    rx: mpsc::Receiver<Msg>,
+    healthy: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
+    queue: &Queue,
+) {
+    let tick = Duration::from_millis(100);
+    loop {
+        let first = match rx.recv_timeout(tick) {
+            Ok(m) => Some(m),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(e) = writer.close() {
+                    tracing::error!(error = %e, "closing the audit stream failed");
+                }
+                return;
+            }
+        };
+        // Group commit: whatever queued up while the last write ran goes out in one write.
+        let mut records = Vec::new();
+        let mut pending = Vec::new();
+        let mut close = None;
+        let mut next = first;
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Append { kind, body, ack } => {
+                    pending.push((kind, minimal_record(kind, &body), ack));
+                    records.push((kind, body));
+                }
+                Msg::Close(done) => {
+                    close = Some(done);
+                    break;
+                }
+            }
+            if records.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !records.is_empty() {
+            let taken = records.len();
+            let results = writer.append_batch(records);
+            for (result, (kind, minimal, ack)) in results.into_iter().zip(pending) {
+                let result = match result {
+                    Ok(a) => Ok(a.seq),
+                    Err(AuditError::Invalid(why)) => {
+                        // A bug path: the record cannot be encoded. Never drop the call's
+                        // trace: write the minimal refusal record in its place.
+                        tracing::error!(error = %why, "audit record could not be encoded: writing a minimal refusal record");
+                        metrics.audit_write_errors.inc();
+                        let mut minimal = minimal;
+                        minimal.insert("audit_error".into(), Value::String(why.to_string()));
+                        let kind = if kind.is_caller_kind() {
+                            kind
+                        } else {
+                            Kind::Decision
+                        };
+                        match writer.append(kind, minimal) {
+                            Ok(a) => Err(SinkError::Invalid {
+                                seq: a.seq,
+                                message: why.to_string(),
+                            }),
+                            Err(e) => Err(SinkError::Unavailable(e.to_string())),
+                        }
+                    }
+                    Err(e) => Err(SinkError::Unavailable(e.to_string())),
+                };
+                match &result {
+                    Ok(_) | Err(SinkError::Invalid { .. }) => {
+                        metrics.audit_records.inc();
+                        if !healthy.swap(true, Ordering::SeqCst) {
+                            tracing::info!("audit stream writable again");
+                        }
+                    }
+                    Err(SinkError::Unavailable(e)) => {
+                        metrics.audit_write_errors.inc();
+                        if healthy.swap(false, Ordering::SeqCst) {
+                            tracing::error!(error = %e, "audit stream cannot be written: refusing calls");
+                        }
+                    }
+                    // Only `write_ahead` itself says `Busy`, before anything is queued.
+                    Err(SinkError::Busy { .. }) => {}
+                }
+                if let Some(ack) = ack {
+                    let _ = ack.send(result);
+                }
+            }
+            queue.release(taken);
+        }
+        if let Some(done) = close {
+            if let Err(e) = writer.close() {
+                tracing::error!(error = %e, "closing the audit stream failed");
+            }
+            let _ = done.send(());
+            return;
+        }
+        if let Err(e) = writer.tick(Instant::now()) {
+            metrics.audit_write_errors.inc();
+            healthy.store(false, Ordering::SeqCst);
+            tracing::error!(error = %e, "audit checkpoint failed");
+        }
+        if let Err(e) = writer.maybe_sync() {
+            metrics.audit_write_errors.inc();
+            healthy.store(false, Ordering::SeqCst);
+            tracing::error!(error = %e, "audit fsync failed");
+        }
+    }
+}
+
+/// The record written instead of one that cannot be encoded: who and which call (the string
+/// fields that identify it), refused as `internal_error`; for an event, the event with an
+/// empty `detail`. Built from strings only, so it always encodes.
+fn minimal_record(kind: Kind, body: &Map<String, Value>) -> Map<String, Value> {
+    if kind == Kind::Event {
+        return super::super::event::minimal_event(body);
+    }
+    let mut r = Map::new();
+    for field in [
+        "decision_id",
+        "trace_id",
+        "run_id",
+        "agent",
+        "tenant_id",
+        "adapter",
+        "tool",
+        "config_version",
+        "mode",
+    ] {
+        if let Some(Value::String(s)) = body.get(field) {
+            r.insert(field.into(), Value::String(s.clone()));
+        }
+    }
+    if kind == Kind::Outcome {
+        r.insert("status".into(), Value::from(500u16));
+        r.insert("error".into(), Value::from("internal_error"));
+    } else {
+        r.insert("decision".into(), Value::from("error"));
+        r.insert("status".into(), Value::from(500u16));
+        r.insert("reason".into(), Value::from("internal_error"));
+        r.insert("reasons".into(), Value::from(vec!["internal_error"]));
+    }
+    r
+}
