@@ -84,6 +84,10 @@ impl AppState {
                 self.snapshot.store(Arc::new(loaded.snapshot));
                 self.metrics.config_reload_success.set(1);
                 *last = None;
+                self.event(
+                    crate::audit::event::EventRecord::new("config.reloaded")
+                        .detail("version", version.clone()),
+                );
                 tracing::info!(version = %version, "config reloaded");
                 Ok(version)
             }
@@ -92,6 +96,10 @@ impl AppState {
                 self.metrics.config_reload_success.set(0);
                 tracing::error!(error = %msg, "config reload failed; keeping the previous config");
                 *last = Some(msg.clone());
+                self.event(
+                    crate::audit::event::EventRecord::new("config.reload_failed")
+                        .detail("error", msg.clone()),
+                );
                 Err(msg)
             }
         }

@@ -110,6 +110,11 @@ pub async fn set_kill(st: &Arc<AppState>, req: Request<Incoming>) -> Response<Re
         );
     }
     tracing::warn!(target: "toolwall::admin", switch = %field, on = kr.on, "kill switch changed");
+    st.event(
+        crate::audit::event::EventRecord::new("admin.kill_switch")
+            .detail("switch", field.clone())
+            .detail("on", kr.on),
+    );
     list_kills(st).await
 }
 

@@ -34,6 +34,19 @@ impl Runtime {
         &self.limiters.state
     }
 
+    /// Record something that is not a call (an operator action, an MCP re-pin) on the audit
+    /// stream, stamped with the config and policy versions in force. It counts in no call
+    /// metric.
+    pub fn event(&self, ev: crate::audit::event::EventRecord) {
+        if let Some((sink, _)) = &self.audit {
+            let snap = self.snapshot.load();
+            sink.event(
+                ev.config_version(snap.version.clone())
+                    .policy_version(snap.policy.version.clone()),
+            );
+        }
+    }
+
     /// Where a call's records go under `snap` (none when the audit stream is off).
     pub fn audit_hook(&self, snap: &Snapshot) -> Option<AuditHook> {
         self.audit.as_ref().map(|(sink, args)| AuditHook {

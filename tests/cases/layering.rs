@@ -26,9 +26,7 @@ fn layer(path: &str) -> Option<u8> {
 }
 
 /// (importing module, imported top-level module) pairs that point upward today.
-const KNOWN_UPWARD: &[(&str, &str)] = &[
-    ("mcp", "pipeline"),
-];
+const KNOWN_UPWARD: &[(&str, &str)] = &[("mcp", "pipeline")];
 
 /// `src/a/b.rs` → `a::b`, `src/a/mod.rs` → `a`.
 fn module_of(src: &Path, file: &Path) -> String {

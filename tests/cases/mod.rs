@@ -11,6 +11,7 @@ mod layering;
 mod limits;
 mod mcp;
 mod mcp_hardening;
+mod operator_events;
 mod parsing;
 mod pipeline_order;
 mod policy_hardening;
