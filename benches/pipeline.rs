@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
     let path = "/v1/refunds";
 
     let pre_forward = |snap: &toolwall::config::Snapshot| {
-        let principal = identify::identify(snap, &request_parts).expect("identity");
+        let principal = identify::identify(&snap.identity, &request_parts).expect("identity");
         let (tool_idx, params) =
             classify::classify_request(adapter, &method, path).expect("classify");
         let tool = &adapter.tools[tool_idx];
@@ -53,9 +53,16 @@ fn bench(c: &mut Criterion) {
             path,
             now: chrono::Utc::now(),
         };
-        let input =
-            policy::build_input(snap, &principal, adapter, tool, parsed.args, found, &facts);
-        let decision = policy::decide(snap, &input).expect("allowed");
+        let input = policy::build_input(
+            snap.mode,
+            &principal,
+            adapter,
+            tool,
+            parsed.args,
+            found,
+            &facts,
+        );
+        let decision = policy::decide(&snap.policy, &input).expect("allowed");
         (forward, decision)
     };
     // sanity: the fixture is an allowed call
@@ -107,7 +114,7 @@ fn bench(c: &mut Criterion) {
         .into_parts();
     use toolwall::protocol::mcp as proto;
     let mcp_pre_forward = |snap: &toolwall::config::Snapshot| {
-        let principal = identify::identify(snap, &mcp_parts).expect("identity");
+        let principal = identify::identify(&snap.identity, &mcp_parts).expect("identity");
         let mut msg = toolwall::json::parse_strict(&mcp_body, 32).expect("json");
         let shape = proto::shape(&msg).expect("shape");
         proto::check_routing_headers(&mcp_parts.headers, &msg, shape).expect("headers");
@@ -132,7 +139,7 @@ fn bench(c: &mut Criterion) {
             now: chrono::Utc::now(),
         };
         let input = policy::build_input(
-            snap,
+            snap.mode,
             &principal,
             mcp_adapter,
             &tool.tool,
@@ -140,7 +147,7 @@ fn bench(c: &mut Criterion) {
             found,
             &facts,
         );
-        let decision = policy::decide(snap, &input).expect("allowed");
+        let decision = policy::decide(&snap.policy, &input).expect("allowed");
         let rest = msg["params"].as_object().expect("params");
         let forward = proto::encode_request(&msg, rest, Some(&input["args"]), None);
         (forward, decision)
@@ -152,7 +159,7 @@ fn bench(c: &mut Criterion) {
     });
 
     // policy alone, on the input the pipeline builds for this call
-    let principal = identify::identify(&snap, &request_parts).expect("identity");
+    let principal = identify::identify(&snap.identity, &request_parts).expect("identity");
     let tool = &adapter.tools[0];
     let parsed = args::parse_args(tool, &headers, &body, None, Vec::new(), 32).expect("args");
     let facts = policy::RequestFacts {
@@ -162,7 +169,7 @@ fn bench(c: &mut Criterion) {
         now: chrono::Utc::now(),
     };
     let input = policy::build_input(
-        &snap,
+        snap.mode,
         &principal,
         adapter,
         tool,

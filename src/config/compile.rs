@@ -70,7 +70,6 @@ pub struct LoadedConfig {
 pub struct Snapshot {
     pub version: String,
     pub mode: Mode,
-    pub static_principal: Option<StaticPrincipal>,
     pub adapters: Vec<Adapter>,
     by_name: HashMap<String, usize>,
     by_authority: HashMap<String, usize>,
@@ -185,11 +184,6 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let snapshot = Snapshot {
         version,
         mode: raw.mode,
-        static_principal: raw.identity.static_.map(|s| StaticPrincipal {
-            agent: s.agent,
-            tenant: s.tenant,
-            workflow: s.workflow,
-        }),
         adapters,
         by_name,
         by_authority,

@@ -24,6 +24,8 @@ pub struct IdentitySpec {
     pub jwt: Option<JwtSpec>,
     pub trust_run_id_header: bool,
     pub trust_workflow_header: bool,
+    /// The sidecar's own identity (`identity.static`), for calls that carry none.
+    pub static_principal: Option<super::compile::StaticPrincipal>,
 }
 
 /// What is done with a verified client certificate (the listener's TLS config is
@@ -182,7 +184,7 @@ impl JwtSpec {
     }
 }
 
-/// Compile `identity:` (everything but the static principal and the TLS listener).
+/// Compile `identity:` (everything but the TLS listener).
 pub fn compile_identity(
     raw: &RawIdentity,
     base: &Path,
@@ -201,6 +203,14 @@ pub fn compile_identity(
         },
         trust_run_id_header: trusted.contains(&TrustedHeader::RunId),
         trust_workflow_header: trusted.contains(&TrustedHeader::Workflow),
+        static_principal: raw
+            .static_
+            .as_ref()
+            .map(|s| super::compile::StaticPrincipal {
+                agent: s.agent.clone(),
+                tenant: s.tenant.clone(),
+                workflow: s.workflow.clone(),
+            }),
     })
 }
 

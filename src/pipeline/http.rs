@@ -144,7 +144,7 @@ fn decode<'a>(
 ) -> Result<Decoded<'a>, Reject> {
     let adapter = &snap.adapters[route.adapter];
     crate::protocol::http::check_headers(&parts.headers)?;
-    rec.principal = Some(identify::identify(snap, parts)?);
+    rec.principal = Some(identify::identify(&snap.identity, parts)?);
 
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];

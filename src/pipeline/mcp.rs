@@ -72,7 +72,7 @@ pub async fn run(
     if let Err(rej) = crate::protocol::http::check_headers(&parts.headers) {
         return refuse_http(&mut ctx, rej);
     }
-    match identify::identify(&snap, &parts) {
+    match identify::identify(&snap.identity, &parts) {
         Ok(p) => ctx.principal = Some(p),
         Err(rej) => return refuse_http(&mut ctx, rej),
     }
@@ -1339,7 +1339,7 @@ impl Exchange {
             return true;
         }
         let input = policy::visibility_input(
-            &self.snap,
+            self.snap.mode,
             self.principal.as_ref(),
             self.adapter(),
             tool,

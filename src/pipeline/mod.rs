@@ -204,7 +204,8 @@ fn decide(
     let Some(principal) = rec.principal.as_ref() else {
         return Err(Reject::new(Reason::Internal, "call has no principal"));
     };
-    let mut input = policy::build_input(snap, principal, adapter, tool, args, pii_found, &facts);
+    let mut input =
+        policy::build_input(snap.mode, principal, adapter, tool, args, pii_found, &facts);
     input["usage"] = limits::usage_doc(rt.state().as_ref(), &snap.limits, principal, facts.now);
     match &view {
         View::Http {
@@ -215,7 +216,7 @@ fn decide(
         }
         View::Mcp(mcp) => input["mcp"] = mcp.clone(),
     }
-    let decided = policy::evaluate(snap, input, &rt.metrics);
+    let decided = policy::evaluate(&snap.policy, input, &rt.metrics);
     rec.policy_result = Some(decided.result);
     let mut input = decided.input;
     keep_for_audit(&snap.redactor, &mut input, &view);

@@ -12,7 +12,7 @@ use http::HeaderMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::config::Snapshot;
+use crate::config::identity::IdentitySpec;
 use crate::pipeline::reject::{Reason, Reject};
 
 pub const RUN_ID_HEADER: &str = "toolwall-run-id";
@@ -107,9 +107,8 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Reject> {
 }
 
 /// Establish the principal for one request.
-pub fn identify(snap: &Snapshot, parts: &Parts) -> Result<Principal, Reject> {
+pub fn identify(spec: &IdentitySpec, parts: &Parts) -> Result<Principal, Reject> {
     let headers = &parts.headers;
-    let spec = &snap.identity;
     let header = |name: &str| {
         headers
             .get(name)
@@ -217,7 +216,7 @@ pub fn identify(snap: &Snapshot, parts: &Parts) -> Result<Principal, Reject> {
         });
     }
 
-    let Some(s) = &snap.static_principal else {
+    let Some(s) = &spec.static_principal else {
         let how = match (spec.mtls.is_some(), spec.jwt.is_some()) {
             (true, true) => "a client certificate or a bearer token is required",
             (true, false) => "a client certificate is required",

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde_json::{json, Value};
 
-use crate::config::{Adapter, Snapshot, Tool};
+use crate::config::raw::Mode;
+use crate::config::{Adapter, Tool};
 use crate::pipeline::reject::{Reason, Reject};
+use crate::policy::PolicySet;
 use crate::policy::{EvalError, PolicyDecision};
 use crate::stage::identify::Principal;
 
@@ -18,7 +20,7 @@ pub struct RequestFacts<'a> {
 
 /// The policy input document, version 1. `args` is moved in, not copied.
 pub fn build_input(
-    snap: &Snapshot,
+    mode: Mode,
     principal: &Principal,
     adapter: &Adapter,
     tool: &Tool,
@@ -36,7 +38,7 @@ pub fn build_input(
         "approval": null,
         "pii": { "found": pii_found },
         "now": now_doc(request.now),
-        "mode": snap.mode.as_str(),
+        "mode": mode.as_str(),
     })
 }
 
@@ -53,7 +55,7 @@ fn tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
 
 /// The input of `data.toolwall.tool_visible` (MCP `tools/list`): principal and tool, no args.
 pub fn visibility_input(
-    snap: &Snapshot,
+    mode: Mode,
     principal: Option<&Principal>,
     adapter: &Adapter,
     tool: &Tool,
@@ -64,7 +66,7 @@ pub fn visibility_input(
         "principal": principal,
         "tool": tool_doc(adapter, tool),
         "now": now_doc(now),
-        "mode": snap.mode.as_str(),
+        "mode": mode.as_str(),
     })
 }
 
@@ -88,9 +90,9 @@ pub struct Decided {
 }
 
 /// Evaluate the decision for `input`, timing it.
-pub fn evaluate(snap: &Snapshot, input: Value, metrics: &crate::metrics::Metrics) -> Decided {
+pub fn evaluate(policy: &PolicySet, input: Value, metrics: &crate::metrics::Metrics) -> Decided {
     let started = std::time::Instant::now();
-    let verdict = decide(snap, &input);
+    let verdict = decide(policy, &input);
     metrics
         .policy_eval_duration
         .observe(started.elapsed().as_secs_f64());
@@ -102,8 +104,8 @@ pub fn evaluate(snap: &Snapshot, input: Value, metrics: &crate::metrics::Metrics
 }
 
 /// Evaluate the decision; anything but an explicit allow is a refusal.
-pub fn decide(snap: &Snapshot, input: &Value) -> Result<PolicyDecision, Reject> {
-    match snap.policy.decide(input) {
+pub fn decide(policy: &PolicySet, input: &Value) -> Result<PolicyDecision, Reject> {
+    match policy.decide(input) {
         Ok(d) if d.allow => Ok(d),
         Ok(d) => {
             let mut r = Reject::new(
