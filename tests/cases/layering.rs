@@ -29,7 +29,6 @@ fn layer(path: &str) -> Option<u8> {
 const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("app", "demo"),
     ("config::compile", "stage"),
-    ("mcp", "pipeline"),
     ("pipeline", "app"),
     ("pipeline::mcp", "app"),
     ("policy", "config"),

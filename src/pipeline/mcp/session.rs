@@ -1,0 +1,121 @@
+//! `Mcp-Session-Id`: a session belongs to the principal that opened it through toolwall.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::pending::PendingMap;
+use super::AppState;
+use super::{json_response, Exchange};
+use crate::mcp::Lookup;
+use crate::pipeline::ctx::{CallCtx, Outcome};
+use crate::pipeline::reject::{Reason, Reject};
+use crate::pipeline::ResBody;
+use crate::protocol::mcp as proto;
+use crate::stage::identify;
+
+/// The session `sid` of `adapter` as `owner` sees it, with the requests pending in it.
+pub(super) fn lookup(app: &AppState, adapter: &str, sid: &str, owner: &str) -> Lookup<PendingMap> {
+    match app.mcp.sessions.lookup(adapter, sid, owner) {
+        // the catalog keeps what is pending as it was given: always a pending map
+        Lookup::Found(any) => match any.downcast::<PendingMap>() {
+            Ok(pending) => Lookup::Found(pending),
+            Err(_) => Lookup::Unknown,
+        },
+        Lookup::Foreign => Lookup::Foreign,
+        Lookup::Unknown => Lookup::Unknown,
+    }
+}
+
+impl Exchange {
+    /// Sessions: the one the server opens (`Mcp-Session-Id` on the answer to a session-less
+    /// POST) is bound to this principal; a successful DELETE ends it.
+    pub(super) fn track_session(
+        &mut self,
+        method: &Method,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Result<(), Reject> {
+        let adapter = self.adapter().name.clone();
+        if *method == Method::DELETE {
+            if let (true, Some(sid)) = (status.is_success(), &self.session) {
+                self.app.mcp.sessions.close(&adapter, sid);
+            }
+            return Ok(());
+        }
+        if *method != Method::POST || self.session.is_some() {
+            return Ok(());
+        }
+        let Some(v) = headers.get(proto::SESSION_HEADER) else {
+            return Ok(());
+        };
+        let sid = v.to_str().map_err(|_| {
+            Reject::new(
+                Reason::ResponseNotInspectable,
+                "the MCP server's Mcp-Session-Id is not visible ASCII",
+            )
+        })?;
+        let pending = || Arc::new(PendingMap::default()) as Arc<dyn Any + Send + Sync>;
+        if self
+            .app
+            .mcp
+            .sessions
+            .open(&adapter, sid, &self.owner, pending)
+        {
+            Ok(())
+        } else {
+            Err(Reject::new(
+                Reason::ResponseNotInspectable,
+                "the MCP server opened a session whose id another principal holds",
+            ))
+        }
+    }
+}
+
+/// Who a session belongs to: tenant and agent.
+pub(super) fn owner_key(p: Option<&identify::Principal>) -> String {
+    let (tenant, agent) = p.map_or((None, ""), |p| (p.tenant.as_deref(), p.agent.as_str()));
+    serde_json::to_string(&(tenant, agent)).unwrap_or_default()
+}
+
+/// The agent's `Mcp-Session-Id`, if it sent one (once).
+pub(super) fn session_header(headers: &HeaderMap) -> Result<Option<String>, String> {
+    let mut values = headers.get_all(proto::SESSION_HEADER).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("Mcp-Session-Id appears more than once".into());
+    }
+    match v.to_str() {
+        Ok(s) if !s.is_empty() => Ok(Some(s.to_string())),
+        _ => Err("Mcp-Session-Id must be visible ASCII".into()),
+    }
+}
+
+/// A session this principal did not open: 404, as MCP answers an ended session (the client
+/// starts a new one), the same whether another principal holds it or nobody does; recorded.
+pub(super) fn unknown_session(
+    ctx: &mut CallCtx,
+    method: &Method,
+    found: Lookup<PendingMap>,
+) -> Response<ResBody> {
+    let why = match found {
+        Lookup::Foreign => "the Mcp-Session-Id belongs to another principal",
+        _ => "the Mcp-Session-Id is not a session this principal opened through toolwall",
+    };
+    ctx.extra = Some(json!({"method": method.as_str(), "event": "unknown_session"}));
+    ctx.outcome = Some(Outcome::Refused(Reject::new(
+        Reason::InvalidMcpMessage,
+        why,
+    )));
+    let answer = proto::error_response(
+        &Value::Null,
+        proto::INVALID_REQUEST,
+        "session not found",
+        None,
+    );
+    json_response(StatusCode::NOT_FOUND, &answer, &ctx.decision_id)
+}
