@@ -3,11 +3,8 @@
 
 use serde_json::Value;
 
-use super::pending::refusal_text;
 use super::{CallState, Exchange};
-use crate::pipeline::ctx::Outcome;
 use crate::pipeline::reject::{Reason, Reject};
-use crate::protocol::mcp as proto;
 use crate::stage::{redact, response};
 use crate::state::micros;
 
@@ -81,13 +78,8 @@ impl Exchange {
             }
         }
         if let Some(rej) = refused {
-            let text = refusal_text(&rej, &call.ctx.decision_id);
-            call.ctx.outcome = Some(Outcome::Refused(rej));
-            msg = if call.tool.is_some() {
-                proto::refusal_result(&id, &text, self.modern)
-            } else {
-                proto::error_response(&id, proto::REFUSED, &text, None)
-            };
+            let subject = call.subject();
+            msg = self.refuse_with(&mut call.ctx, rej, subject, &id).0;
         }
         msg
     }

@@ -6,7 +6,8 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
 use super::batch::post_batch;
-use super::pending::{id_key, refusal_text};
+use super::pending::id_key;
+use super::refusal;
 use super::{
     json_response, lock, serialize, set_decision_header, truncated, CallState, Exchange, Pending,
     Step,
@@ -15,7 +16,7 @@ use crate::config::raw::Mode;
 use crate::config::Tool;
 use crate::mcp::PinStatus;
 use crate::pipeline::ctx::{CallCtx, Outcome};
-use crate::pipeline::reject::{Reason, Reject};
+use crate::pipeline::reject::{McpSubject, Reason, Reject};
 use crate::pipeline::{admit, decide_call, ResBody};
 use crate::protocol::mcp::{self as proto, ProtocolError, Shape};
 use crate::redact::ActionPlan;
@@ -32,10 +33,8 @@ pub(super) async fn post(
         Ok(v) => v,
         Err(e) => {
             let rej = Reject::new(Reason::InvalidJson, format!("the body is not JSON: {e}"));
-            let answer =
-                proto::error_response(&Value::Null, proto::PARSE_ERROR, &rej.message, None);
-            ctx.outcome = Some(Outcome::Refused(rej));
-            return json_response(StatusCode::BAD_REQUEST, &answer, &ctx.decision_id);
+            let (answer, status) = ex.refuse_with(&mut ctx, rej, McpSubject::Request, &Value::Null);
+            return json_response(status, &answer, &ctx.decision_id);
         }
     };
     match msg {
@@ -291,15 +290,8 @@ impl Exchange {
                 };
                 Step::Forward(bytes, Some((id, Pending::Call(Box::new(call)))))
             }
-            Err(rej) => {
-                let text = refusal_text(&rej, &ctx.decision_id);
-                let data = json!({"reasons": rej.reasons(), "decision_id": ctx.decision_id});
-                ctx.outcome = Some(Outcome::Refused(rej));
-                Step::Answer(
-                    proto::error_response(&id, proto::REFUSED, &text, Some(data)),
-                    StatusCode::OK,
-                )
-            }
+            // `resources/read` and `prompts/get` results have no `isError`
+            Err(rej) => self.refuse_step(ctx, rej, McpSubject::Request, &id),
         }
     }
 
@@ -364,13 +356,15 @@ impl Exchange {
         Ok((bytes, plan, spend))
     }
 
-    pub(super) fn refuse_call(&self, mut ctx: CallCtx, id: &Value, rej: Reject) -> Step {
-        let text = refusal_text(&rej, &ctx.decision_id);
-        ctx.outcome = Some(Outcome::Refused(rej));
-        Step::Answer(
-            proto::refusal_result(id, &text, self.modern),
-            StatusCode::OK,
-        )
+    /// A refused `tools/call`, answered and recorded.
+    pub(super) fn refuse_call(&self, ctx: CallCtx, id: &Value, rej: Reject) -> Step {
+        self.refuse_step(ctx, rej, McpSubject::ToolCall, id)
+    }
+
+    /// A refused message, answered as [`refusal::message`] says and recorded.
+    fn refuse_step(&self, mut ctx: CallCtx, rej: Reject, subject: McpSubject, id: &Value) -> Step {
+        let (answer, status) = self.refuse_with(&mut ctx, rej, subject, id);
+        Step::Answer(answer, status)
     }
 }
 
@@ -390,10 +384,7 @@ impl Step {
 /// A malformed message: a JSON-RPC error (HTTP 400), recorded as a refusal.
 pub(super) fn protocol_refusal(mut ctx: CallCtx, msg: &Value, e: ProtocolError) -> Step {
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
-    let answer = proto::error_response(&id, e.code, &e.message, None);
-    ctx.outcome = Some(Outcome::Refused(Reject::new(
-        Reason::InvalidMcpMessage,
-        e.message,
-    )));
-    Step::Answer(answer, StatusCode::BAD_REQUEST)
+    let rej = refusal::protocol(e);
+    let (answer, status) = refusal::refuse(&mut ctx, rej, McpSubject::Request, &id, false);
+    Step::Answer(answer, status)
 }

@@ -28,6 +28,7 @@ mod finish;
 mod front;
 mod pending;
 mod records;
+mod refusal;
 mod relay;
 mod server_requests;
 mod session;
@@ -45,7 +46,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::ctx::CallCtx;
-use super::reject::{Reason, Reject};
+use super::reject::{McpSubject, Reason, Reject};
 use super::{full, read_body, ResBody, DECISION_HEADER};
 use crate::app::AppState;
 use crate::config::{Adapter, Snapshot, Tool};
@@ -63,6 +64,7 @@ pub use tools_list::repin;
 
 use front::post;
 use pending::PendingMap;
+use refusal::refuse_http;
 use session::{owner_key, session_header, unknown_session};
 
 /// Largest response toolwall reads whole (JSON bodies; its own `tools/list` fetches).
@@ -200,6 +202,17 @@ struct CallState {
     spend: Option<SpendReservation>,
 }
 
+impl CallState {
+    /// What a refusal of this call answers: a `tools/call` (an `isError` result), or
+    /// `resources/read` / `prompts/get` (a JSON-RPC error: their results have no `isError`).
+    fn subject(&self) -> McpSubject {
+        match self.tool {
+            Some(_) => McpSubject::ToolCall,
+            None => McpSubject::Request,
+        }
+    }
+}
+
 /// One MCP exchange: the request's context, and what is pending on the response.
 struct Exchange {
     app: Arc<AppState>,
@@ -306,8 +319,15 @@ fn json_response(status: StatusCode, v: &Value, decision_id: &str) -> Response<R
     resp
 }
 
-fn refuse_http(ctx: &mut CallCtx, rej: Reject) -> Response<ResBody> {
-    super::refuse(ctx, rej)
+/// A JSON response toolwall made.
+fn json_body(status: StatusCode, v: &Value) -> Response<ResBody> {
+    let mut resp = Response::new(full(serialize(v)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
 }
 
 fn set_decision_header(headers: &mut HeaderMap, id: &str) {

@@ -6,12 +6,9 @@ use std::collections::HashMap;
 use http::{Response, StatusCode};
 use serde_json::Value;
 
-use super::relay::json_body;
-use super::{lock, Exchange, Pending};
-use crate::pipeline::ctx::Outcome;
-use crate::pipeline::reject::{Reason, Reject};
+use super::{json_body, lock, refusal, Exchange, Pending};
+use crate::pipeline::reject::{McpSubject, Reason, Reject};
 use crate::pipeline::ResBody;
-use crate::protocol::mcp as proto;
 
 impl Exchange {
     /// Put the requests of this POST in the pending map, all or none: an id already pending
@@ -61,18 +58,12 @@ impl Exchange {
                         crate::stage::limits::settle_after_failure(spend, rej.reason).await;
                     }
                 }
-                let text = refusal_text(&rej, &call.ctx.decision_id);
-                call.ctx.outcome = Some(Outcome::Refused(rej));
-                if call.tool.is_some() {
-                    proto::refusal_result(&id, &text, self.modern)
-                } else {
-                    proto::error_response(&id, proto::REFUSED, &text, None)
-                }
+                let subject = call.subject();
+                self.refuse_with(&mut call.ctx, rej, subject, &id).0
             }
             Pending::ToolsList | Pending::Other => {
                 let decision_id = self.audit_withheld(&rej.message);
-                let text = refusal_text(&rej, &decision_id);
-                proto::error_response(&id, proto::REFUSED, &text, None)
+                refusal::message(&rej, McpSubject::Request, &id, &decision_id, self.modern).0
             }
         }
     }
@@ -122,12 +113,8 @@ impl Exchange {
         let body = match (answers.len(), self.batch) {
             (0, _) => {
                 let decision_id = self.audit_withheld(&rej.message);
-                proto::error_response(
-                    &Value::Null,
-                    proto::REFUSED,
-                    &refusal_text(&rej, &decision_id),
-                    None,
-                )
+                let subject = McpSubject::Request;
+                refusal::message(&rej, subject, &Value::Null, &decision_id, self.modern).0
             }
             (1, false) => answers.pop().unwrap_or(Value::Null),
             _ => Value::Array(answers),
@@ -188,15 +175,6 @@ pub fn id_key(id: &Value) -> String {
         Value::String(s) => format!("s:{s}"),
         other => format!("n:{other}"),
     }
-}
-
-/// What the model reads when toolwall refuses: reasons, why, and the decision id.
-pub(super) fn refusal_text(rej: &Reject, decision_id: &str) -> String {
-    format!(
-        "toolwall refused this call ({}): {} [decision_id {decision_id}]",
-        rej.reasons().join(", "),
-        rej.message
-    )
 }
 
 #[cfg(test)]

@@ -1,16 +1,15 @@
 //! Forwarding to the server and relaying its answer: a JSON body read whole and rewritten
 //! (an SSE body goes to `stream`); what no pending request is waiting for is withheld.
 
+use super::refusal;
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use http::{header, HeaderMap, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::server_requests::{classify_server_message, ServerMessage};
-use super::{
-    lock, serialize, set_decision_header, truncated, Exchange, Pending, MAX_RESPONSE_BYTES,
-};
+use super::{lock, serialize, truncated, Exchange, Pending, MAX_RESPONSE_BYTES};
 use crate::pipeline::ctx::Outcome;
 use crate::pipeline::reject::{Reason, Reject};
 use crate::pipeline::{full, ResBody};
@@ -177,9 +176,7 @@ impl Exchange {
             }
         }
         let decision_id = answers.pop().unwrap_or_default();
-        let (mut parts, body) = rej.to_response(&decision_id).into_parts();
-        set_decision_header(&mut parts.headers, &decision_id);
-        Response::from_parts(parts, full(body))
+        refusal::http(rej, &decision_id)
     }
 
     /// One message from the server: `None` withholds it from the agent. Answers go only to a
@@ -293,20 +290,10 @@ pub fn response_kind(headers: &HeaderMap) -> Kind {
     }
 }
 
-/// A JSON response toolwall made.
-pub(super) fn json_body(status: StatusCode, v: &Value) -> Response<ResBody> {
-    let mut resp = Response::new(full(serialize(v)));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     fn headers(cts: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

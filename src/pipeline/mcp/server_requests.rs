@@ -1,6 +1,8 @@
 //! What the server sends unasked: each message classified, and its requests (sampling,
 //! elicitation, roots) decided by policy before they reach the agent.
 
+use super::refusal;
+use crate::pipeline::reject::McpSubject;
 use http::Method;
 use serde_json::{json, Value};
 
@@ -56,12 +58,9 @@ impl Exchange {
             return Some(msg);
         };
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
-        let answer = proto::error_response(
-            &id,
-            proto::REFUSED,
-            &format!("refused by toolwall policy: {}", rej.reasons().join(", ")),
-            None,
-        );
+        // the decision is recorded (`decide_server_request`); the server sees only the reasons
+        let subject = McpSubject::ServerRequest;
+        let (answer, _) = refusal::message(&rej, subject, &id, "", self.modern);
         let mut headers = self.headers.clone();
         headers.remove(proto::METHOD_HEADER);
         headers.remove(proto::NAME_HEADER);

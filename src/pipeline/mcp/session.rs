@@ -1,5 +1,7 @@
 //! `Mcp-Session-Id`: a session belongs to the principal that opened it through toolwall.
 
+use super::refusal::refuse;
+use crate::pipeline::reject::McpSubject;
 use std::any::Any;
 use std::sync::Arc;
 
@@ -10,7 +12,7 @@ use super::pending::PendingMap;
 use super::AppState;
 use super::{json_response, Exchange};
 use crate::mcp::Lookup;
-use crate::pipeline::ctx::{CallCtx, Outcome};
+use crate::pipeline::ctx::CallCtx;
 use crate::pipeline::reject::{Reason, Reject};
 use crate::pipeline::ResBody;
 use crate::protocol::mcp as proto;
@@ -107,15 +109,7 @@ pub(super) fn unknown_session(
         _ => "the Mcp-Session-Id is not a session this principal opened through toolwall",
     };
     ctx.extra = Some(json!({"method": method.as_str(), "event": "unknown_session"}));
-    ctx.outcome = Some(Outcome::Refused(Reject::new(
-        Reason::InvalidMcpMessage,
-        why,
-    )));
-    let answer = proto::error_response(
-        &Value::Null,
-        proto::INVALID_REQUEST,
-        "session not found",
-        None,
-    );
-    json_response(StatusCode::NOT_FOUND, &answer, &ctx.decision_id)
+    let rej = Reject::new(Reason::InvalidMcpMessage, why);
+    let (answer, status) = refuse(ctx, rej, McpSubject::Session, &Value::Null, false);
+    json_response(status, &answer, &ctx.decision_id)
 }

@@ -1,6 +1,8 @@
 //! A `tools/list` result: every definition pinned (or refused as changed), then filtered by
 //! pin and by `data.toolwall.tool_visible`; and the operator's re-pin.
 
+use super::refusal;
+use crate::pipeline::reject::McpSubject;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -11,7 +13,6 @@ use crate::config::Tool;
 use crate::mcp::PinStatus;
 use crate::pipeline::ctx::{CallCtx, Outcome};
 use crate::pipeline::reject::{Reason, Reject};
-use crate::protocol::mcp as proto;
 use crate::stage::policy;
 
 impl Exchange {
@@ -21,14 +22,11 @@ impl Exchange {
             if msg.get("result").is_none() {
                 return msg; // an error answer
             }
-            let id = msg.get("id").cloned().unwrap_or(Value::Null);
-            let decision_id = self.audit_withheld("a tools/list result without a tools array");
-            return proto::error_response(
-                &id,
-                proto::REFUSED,
-                &format!("toolwall withheld a tools/list result without a tools array [decision_id {decision_id}]"),
-                None,
+            let rej = Reject::new(
+                Reason::ResponseNotInspectable,
+                "toolwall withheld a tools/list result without a tools array",
             );
+            return self.withhold_list(&msg, rej);
         };
         let adapter = self.adapter();
         let observed = match self
@@ -39,13 +37,8 @@ impl Exchange {
         {
             Ok(o) => o,
             Err(e) => {
-                let id = msg.get("id").cloned().unwrap_or(Value::Null);
-                return proto::error_response(
-                    &id,
-                    -32603,
-                    &format!("toolwall cannot check tool pins: {e}"),
-                    None,
-                );
+                let why = format!("toolwall cannot check tool pins: {e}");
+                return self.withhold_list(&msg, Reject::new(Reason::StateUnavailable, why));
             }
         };
         let mut keep = Vec::with_capacity(observed.len());
@@ -86,6 +79,14 @@ impl Exchange {
             list.retain(|_| it.next().unwrap_or(false));
         }
         msg
+    }
+
+    /// A `tools/list` answer toolwall does not relay: recorded as withheld, and the agent
+    /// gets the refusal instead.
+    fn withhold_list(&self, msg: &Value, rej: Reject) -> Value {
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        let decision_id = self.audit_withheld(&rej.message);
+        refusal::message(&rej, McpSubject::Request, &id, &decision_id, self.modern).0
     }
 
     /// `data.toolwall.tool_visible` for this principal and tool: absent rule ⇒ visible;
