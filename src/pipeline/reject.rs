@@ -466,4 +466,114 @@ mod tests {
         assert_eq!(v["error"]["decision_id"], "0190-abc");
         assert!(v["error"]["approval_id"].is_null());
     }
+
+    const ALL: [Reason; 33] = [
+        Reason::Unauthenticated,
+        Reason::InvalidToken,
+        Reason::UnknownUpstream,
+        Reason::ConnectRefused,
+        Reason::UnknownTool,
+        Reason::AmbiguousRequest,
+        Reason::InvalidJson,
+        Reason::InvalidUtf8,
+        Reason::DuplicateKey,
+        Reason::TooDeep,
+        Reason::UnexpectedBody,
+        Reason::IncompleteBody,
+        Reason::PayloadTooLarge,
+        Reason::UnsupportedMediaType,
+        Reason::SchemaInvalid,
+        Reason::PolicyDenied,
+        Reason::PolicyUndefined,
+        Reason::PolicyError,
+        Reason::KillSwitch,
+        Reason::RateLimited,
+        Reason::BudgetExceeded,
+        Reason::StateUnavailable,
+        Reason::UpstreamUnavailable,
+        Reason::UpstreamTimeout,
+        Reason::Overloaded,
+        Reason::AuditUnavailable,
+        Reason::PiiDenied,
+        Reason::ResponseNotInspectable,
+        Reason::ToolDefinitionChanged,
+        Reason::InvalidMcpMessage,
+        Reason::ToolOutputInvalid,
+        Reason::Internal,
+        Reason::ApprovalRequired,
+    ];
+
+    #[test]
+    fn every_reason_has_one_mcp_shape_per_subject() {
+        use McpRefusal as R;
+        use McpSubject as S;
+        let unreadable = [
+            Reason::InvalidJson,
+            Reason::InvalidUtf8,
+            Reason::DuplicateKey,
+            Reason::TooDeep,
+        ];
+        for reason in ALL {
+            let rej = Reject::new(reason, "why");
+            // not JSON-RPC at all: the HTTP error, whatever the reason
+            assert_eq!(rej.to_mcp(S::Transport), R::Http, "{reason:?}");
+            assert_eq!(rej.to_mcp(S::Session), R::SessionNotFound, "{reason:?}");
+            assert_eq!(
+                rej.to_mcp(S::ServerRequest),
+                R::RefusedToServer,
+                "{reason:?}"
+            );
+            let message = if unreadable.contains(&reason) {
+                Some(R::Malformed(RpcError::Parse))
+            } else if reason == Reason::InvalidMcpMessage {
+                Some(R::Malformed(RpcError::InvalidRequest))
+            } else {
+                None
+            };
+            match message {
+                // a message toolwall cannot take is a JSON-RPC error, even for tools/call
+                Some(m) => {
+                    for subject in [S::ToolCall, S::Request, S::BatchElement] {
+                        assert_eq!(rej.to_mcp(subject), m, "{reason:?} {subject:?}");
+                    }
+                }
+                // a decided refusal: the model reads it as the tool's result, else an error
+                None => {
+                    assert_eq!(rej.to_mcp(S::ToolCall), R::ToolError, "{reason:?}");
+                    assert_eq!(rej.to_mcp(S::Request), R::Refused, "{reason:?}");
+                    assert_eq!(rej.to_mcp(S::BatchElement), R::Refused, "{reason:?}");
+                }
+            }
+        }
+        assert_eq!(
+            ALL.iter()
+                .map(|r| r.code())
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            ALL.len()
+        );
+    }
+
+    #[test]
+    fn json_rpc_codes_of_malformed_messages() {
+        let mut rej = Reject::new(Reason::InvalidMcpMessage, "x");
+        assert_eq!(rej.rpc_error_code(RpcError::InvalidRequest), -32600);
+        rej.rpc_code = Some(-32602);
+        assert_eq!(rej.rpc_error_code(RpcError::InvalidRequest), -32602);
+        // a body that is not JSON is a parse error whatever code was noted
+        assert_eq!(rej.rpc_error_code(RpcError::Parse), -32700);
+    }
+
+    #[test]
+    fn the_mcp_text_names_reasons_why_and_decision() {
+        let mut rej = Reject::new(Reason::PolicyDenied, "denied by policy");
+        assert_eq!(
+            rej.mcp_text("d-1"),
+            "toolwall refused this call (policy_denied): denied by policy [decision_id d-1]"
+        );
+        rej.policy_reasons = vec!["a".into(), "b".into()];
+        assert!(rej
+            .mcp_text("d-1")
+            .starts_with("toolwall refused this call (a, b): "));
+    }
 }

@@ -1,7 +1,6 @@
 //! Forwarding to the server and relaying its answer: a JSON body read whole and rewritten
 //! (an SSE body goes to `stream`); what no pending request is waiting for is withheld.
 
-use super::refusal;
 use bytes::Bytes;
 use http::{header, HeaderMap, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -9,7 +8,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::server_requests::{classify_server_message, ServerMessage};
-use super::{lock, serialize, truncated, Exchange, Pending, MAX_RESPONSE_BYTES};
+use super::{lock, refusal, serialize, truncated, Exchange, Pending, MAX_RESPONSE_BYTES};
 use crate::pipeline::ctx::Outcome;
 use crate::pipeline::reject::{Reason, Reject};
 use crate::pipeline::{full, ResBody};

@@ -1,16 +1,14 @@
 //! What the server sends unasked: each message classified, and its requests (sampling,
 //! elicitation, roots) decided by policy before they reach the agent.
 
-use super::refusal;
-use crate::pipeline::reject::McpSubject;
 use http::Method;
 use serde_json::{json, Value};
 
 use super::client::drop_param_headers;
-use super::{serialize, truncated, Exchange};
+use super::{refusal, serialize, truncated, Exchange};
 use crate::pipeline::ctx::Outcome;
 use crate::pipeline::decide_call;
-use crate::pipeline::reject::Reject;
+use crate::pipeline::reject::{McpSubject, Reject};
 use crate::protocol::mcp::{self as proto, Shape};
 use crate::stage::forward::{forward, Outgoing};
 

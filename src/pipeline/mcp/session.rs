@@ -1,7 +1,5 @@
 //! `Mcp-Session-Id`: a session belongs to the principal that opened it through toolwall.
 
-use super::refusal::refuse;
-use crate::pipeline::reject::McpSubject;
 use std::any::Any;
 use std::sync::Arc;
 
@@ -9,11 +7,11 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::pending::PendingMap;
-use super::AppState;
-use super::{json_response, Exchange};
+use super::refusal::refuse;
+use super::{json_response, AppState, Exchange};
 use crate::mcp::Lookup;
 use crate::pipeline::ctx::CallCtx;
-use crate::pipeline::reject::{Reason, Reject};
+use crate::pipeline::reject::{McpSubject, Reason, Reject};
 use crate::pipeline::ResBody;
 use crate::protocol::mcp as proto;
 use crate::stage::identify;
@@ -112,4 +110,54 @@ pub(super) fn unknown_session(
     let rej = Reject::new(Reason::InvalidMcpMessage, why);
     let (answer, status) = refuse(ctx, rej, McpSubject::Session, &Value::Null, false);
     json_response(status, &answer, &ctx.decision_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn principal(tenant: Option<&str>, agent: &str) -> identify::Principal {
+        identify::Principal {
+            tenant: tenant.map(str::to_string),
+            agent: agent.to_string(),
+            workflow: None,
+            run_id: None,
+            source: "test",
+            claims: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn owners_are_told_apart_by_tenant_and_agent() {
+        let a = owner_key(Some(&principal(Some("t"), "a")));
+        assert_eq!(a, owner_key(Some(&principal(Some("t"), "a"))));
+        assert_ne!(a, owner_key(Some(&principal(Some("u"), "a"))));
+        assert_ne!(a, owner_key(Some(&principal(None, "a"))));
+        assert_ne!(a, owner_key(Some(&principal(Some("t"), "b"))));
+        // no separator an agent name could forge
+        assert_ne!(
+            owner_key(Some(&principal(Some("t\",\"a"), "b"))),
+            owner_key(Some(&principal(Some("t"), "a\",\"b")))
+        );
+        assert_ne!(owner_key(None), owner_key(Some(&principal(Some(""), ""))));
+    }
+
+    #[test]
+    fn the_session_header_is_taken_once_and_visible() {
+        let mut h = HeaderMap::new();
+        assert_eq!(session_header(&h), Ok(None));
+        h.insert(proto::SESSION_HEADER, HeaderValue::from_static("s-1"));
+        assert_eq!(session_header(&h), Ok(Some("s-1".into())));
+        h.append(proto::SESSION_HEADER, HeaderValue::from_static("s-2"));
+        assert!(session_header(&h).is_err());
+        for bad in [&b""[..], b"caf\xc3\xa9"] {
+            let mut h = HeaderMap::new();
+            h.insert(
+                proto::SESSION_HEADER,
+                HeaderValue::from_bytes(bad).expect("value"),
+            );
+            assert!(session_header(&h).is_err(), "{bad:?}");
+        }
+    }
 }

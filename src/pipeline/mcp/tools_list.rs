@@ -1,18 +1,14 @@
 //! A `tools/list` result: every definition pinned (or refused as changed), then filtered by
 //! pin and by `data.toolwall.tool_visible`; and the operator's re-pin.
 
-use super::refusal;
-use crate::pipeline::reject::McpSubject;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::AppState;
-use super::Exchange;
+use super::{records, refusal, AppState, Exchange};
 use crate::config::Tool;
 use crate::mcp::PinStatus;
-use crate::pipeline::ctx::{CallCtx, Outcome};
-use crate::pipeline::reject::{Reason, Reject};
+use crate::pipeline::reject::{McpSubject, Reason, Reject};
 use crate::stage::policy;
 
 impl Exchange {
@@ -43,41 +39,24 @@ impl Exchange {
         };
         let mut keep = Vec::with_capacity(observed.len());
         for (name, status) in observed {
-            let (tool, status) = match status {
-                Ok(t) => t,
+            let shown = match &status {
                 Err(why) => {
                     tracing::warn!(adapter = %adapter.name, tool = %name, %why, "MCP tool withheld: invalid definition");
-                    keep.push(false);
-                    continue;
+                    false
                 }
+                Ok((tool, PinStatus::Changed { pinned })) => {
+                    self.audit_withheld_changed(&name, tool, pinned);
+                    false
+                }
+                Ok((tool, PinStatus::Repinned { old })) => {
+                    self.audit_repinned(&name, tool, old);
+                    self.visible(&tool.tool)
+                }
+                Ok((tool, PinStatus::New | PinStatus::Pinned)) => self.visible(&tool.tool),
             };
-            match &status {
-                PinStatus::Changed { pinned } => {
-                    let mut ctx = self.new_ctx();
-                    ctx.set_tool(&tool.tool);
-                    ctx.extra = Some(json!({
-                        "method": "tools/list", "name": name,
-                        "definition": tool.hash, "pinned_definition": pinned,
-                    }));
-                    ctx.outcome = Some(Outcome::Refused(Reject::new(
-                        Reason::ToolDefinitionChanged,
-                        format!("tool `{name}` withheld from tools/list: its definition changed since it was pinned"),
-                    )));
-                    keep.push(false);
-                    continue;
-                }
-                PinStatus::Repinned { old } => self.audit_repinned(&name, &tool, old),
-                PinStatus::New | PinStatus::Pinned => {}
-            }
-            keep.push(self.visible(&tool.tool));
+            keep.push(shown);
         }
-        if let Some(list) = msg
-            .pointer_mut("/result/tools")
-            .and_then(Value::as_array_mut)
-        {
-            let mut it = keep.into_iter();
-            list.retain(|_| it.next().unwrap_or(false));
-        }
+        retain_listed(&mut msg, keep);
         msg
     }
 
@@ -113,6 +92,17 @@ impl Exchange {
     }
 }
 
+/// Keep the listed tools whose flag is set, in order; a tool past the flags is dropped.
+pub(super) fn retain_listed(msg: &mut Value, keep: Vec<bool>) {
+    if let Some(list) = msg
+        .pointer_mut("/result/tools")
+        .and_then(Value::as_array_mut)
+    {
+        let mut it = keep.into_iter();
+        list.retain(|_| it.next().unwrap_or(false));
+    }
+}
+
 /// `POST /admin/mcp/pin`: accept the definitions last listed by the server (every tool of the
 /// adapter, or one), each change audited with both hashes.
 pub async fn repin(
@@ -132,31 +122,39 @@ pub async fn repin(
         .repin(app.state(), adapter, tool)
         .await
         .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for (name, old, new) in changed {
-        let audit = app
-            .audit
-            .as_ref()
-            .map(|(sink, args)| crate::pipeline::ctx::AuditHook {
-                sink: sink.clone(),
-                args: *args,
-                redactor: snap.redactor.clone(),
-            });
-        let mut ctx = CallCtx::new(
-            app.metrics.clone(),
-            &snap,
-            format!("{:032x}", rand::random::<u128>() | 1),
-            audit,
-        );
-        ctx.adapter = Some(adapter.to_string());
-        ctx.set_tool_name(format!("{adapter}.{name}"));
-        let extra = json!({
-            "method": "admin/pin", "name": name, "event": "repinned_by_operator",
-            "definition": new, "pinned_definition": old,
-        });
-        ctx.extra = Some(extra.clone());
-        ctx.outcome = Some(Outcome::Forwarded { status: 200 });
-        out.push(extra);
-    }
+    let out: Vec<Value> = changed
+        .into_iter()
+        .map(|(name, old, new)| {
+            records::audit_operator_repin(app, &snap, adapter, &name, old, &new)
+        })
+        .collect();
     Ok(json!({"adapter": adapter, "repinned": out}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_keeps_only_the_tools_flagged_shown() {
+        let list = |names: &[&str]| {
+            let tools: Vec<Value> = names.iter().map(|n| json!({"name": n})).collect();
+            json!({"jsonrpc": "2.0", "id": 1, "result": {"tools": tools, "nextCursor": "c"}})
+        };
+        let mut msg = list(&["a", "b", "c"]);
+        retain_listed(&mut msg, vec![true, false, true]);
+        assert_eq!(msg, {
+            let mut m = list(&["a", "c"]);
+            m["result"]["nextCursor"] = json!("c");
+            m
+        });
+        // fewer flags than tools (a definition toolwall did not observe): dropped
+        let mut msg = list(&["a", "b"]);
+        retain_listed(&mut msg, vec![true]);
+        assert_eq!(msg, list(&["a"]));
+        // an error answer is left as it is
+        let mut err = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": 1, "message": "x"}});
+        retain_listed(&mut err, Vec::new());
+        assert_eq!(err["error"]["code"], 1);
+    }
 }
