@@ -2,7 +2,6 @@
 //! decided as a JSON answer's would be and the event rebuilt from what toolwall read.
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::Value;
 
@@ -12,79 +11,45 @@ use crate::pipeline::ResBody;
 use crate::protocol::sse;
 
 impl Exchange {
-    /// Relay an SSE body, each event read and rewritten (or withheld) in order, by a task
-    /// that owns the exchange: when the agent goes away the task ends (requests still pending
-    /// stay with the session, for an answer fetched by resumption; without a session their
-    /// records are written).
+    /// Relay an SSE body, each event read and rewritten (or withheld) in order, by the relay's
+    /// task, which owns the exchange: when the agent goes away the task ends (requests still
+    /// pending stay with the session, for an answer fetched by resumption; without a session
+    /// their records are written).
     pub(super) fn relay_events(self, body: Incoming) -> ResBody {
-        use futures_util::StreamExt;
-        let (tx, rx) =
-            tokio::sync::mpsc::channel::<Result<http_body::Frame<Bytes>, hyper::Error>>(16);
-        let mut ex = self;
-        tokio::spawn(async move {
-            let mut data = body.into_data_stream();
-            let mut parser = sse::Parser::new();
-            loop {
-                // an agent that went away ends the relay at once, even on a quiet stream
-                let chunk = tokio::select! {
-                    c = data.next() => c,
-                    _ = tx.closed() => return,
-                };
-                let end = chunk.is_none();
-                let (events, tail) = match chunk {
-                    Some(Ok(c)) => (parser.push(&c), None),
-                    Some(Err(e)) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                    None => (Vec::new(), parser.finish()),
-                };
-                let mut out = BytesMut::new();
-                for ev in events {
-                    out.extend_from_slice(&ex.on_event(ev).await);
-                }
-                let overflow = parser.buffered() > MAX_RESPONSE_BYTES;
-                if overflow || tail.as_ref().is_some_and(|t| t.data.is_some()) {
-                    // an event that never ends (or outgrows the limit): a client would not
-                    // dispatch it whole, and nothing of it is relayed
-                    let why =
-                        "an SSE event from the MCP server is unterminated or over the size limit";
-                    if let Some(m) = ex.uninspectable(why.to_string()).await {
-                        out.extend_from_slice(&emit_event(None, Some(&m)));
-                    }
-                }
-                if (end || overflow) && ex.post && (ex.withheld || ex.session.is_none()) {
-                    // the stream is over and toolwall withheld something, or no session can
-                    // resume it: what it did not answer is refused rather than left waiting
-                    let unanswered = Reject::new(
-                        Reason::ResponseNotInspectable,
-                        "the MCP server's stream ended with no readable answer to this request",
-                    );
-                    for (id, p) in ex.take_own() {
-                        let m = ex.refuse_pending(id, p, unanswered.clone(), true).await;
-                        out.extend_from_slice(&emit_event(None, Some(&m)));
-                    }
-                }
-                if !out.is_empty()
-                    && tx
-                        .send(Ok(http_body::Frame::data(out.freeze())))
-                        .await
-                        .is_err()
-                {
-                    return; // the agent went away
-                }
-                if end || overflow {
-                    return;
-                }
-            }
-        });
-        BodyExt::boxed(ChannelBody { rx })
+        sse::relay(body, MAX_RESPONSE_BYTES, self)
     }
 
+    /// The stream is over: when toolwall withheld something on it, or no session can resume
+    /// it, what this POST did not get an answer to is refused rather than left waiting.
+    async fn end_of_stream(&mut self, out: &mut BytesMut) {
+        if !(self.post && (self.withheld || self.session.is_none())) {
+            return;
+        }
+        let unanswered = Reject::new(
+            Reason::ResponseNotInspectable,
+            "the MCP server's stream ended with no readable answer to this request",
+        );
+        for (id, p) in self.take_own() {
+            let m = self.refuse_pending(id, p, unanswered.clone(), true).await;
+            out.extend_from_slice(&emit_event(None, Some(&m)));
+        }
+    }
+
+    /// An event that never ends (or outgrows the limit): a client would not dispatch it
+    /// whole, and nothing of it is relayed.
+    async fn incomplete_event(&mut self, out: &mut BytesMut) {
+        let why = "an SSE event from the MCP server is unterminated or over the size limit";
+        if let Some(m) = self.uninspectable(why.to_string()).await {
+            out.extend_from_slice(&emit_event(None, Some(&m)));
+        }
+    }
+}
+
+impl sse::EventHandler for Exchange {
     /// One SSE event: its JSON-RPC message read like any other and the event rebuilt from
     /// what toolwall read (never relayed raw). An event a client does not dispatch as a
     /// message (no data, another event type) keeps only its `id` / `retry`.
-    pub(super) async fn on_event(&mut self, ev: sse::Event) -> Bytes {
+    async fn event(&mut self, ev: sse::Event) -> Bytes {
         let out = match read_event(&ev, self.snap.max_json_depth) {
             EventRead::Nothing => return sse::withheld_event(&ev),
             EventRead::Unreadable(why) => self.uninspectable(why).await,
@@ -95,22 +60,21 @@ impl Exchange {
             None => sse::withheld_event(&ev),
         }
     }
-}
 
-/// A response body fed by a task through a channel.
-pub(super) struct ChannelBody {
-    rx: tokio::sync::mpsc::Receiver<Result<http_body::Frame<Bytes>, hyper::Error>>,
-}
+    async fn overflow(&mut self) -> Bytes {
+        let mut out = BytesMut::new();
+        self.incomplete_event(&mut out).await;
+        self.end_of_stream(&mut out).await;
+        out.freeze()
+    }
 
-impl http_body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
-        self.rx.poll_recv(cx)
+    async fn end(&mut self, tail: Option<sse::Event>) -> Bytes {
+        let mut out = BytesMut::new();
+        if tail.is_some_and(|t| t.data.is_some()) {
+            self.incomplete_event(&mut out).await;
+        }
+        self.end_of_stream(&mut out).await;
+        out.freeze()
     }
 }
 
