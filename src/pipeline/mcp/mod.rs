@@ -1,11 +1,13 @@
 //! The MCP front end: one Streamable HTTP endpoint per `kind: mcp` adapter.
 //!
-//! A POST carries one JSON-RPC message or a batch. Each message is checked (shape, routing
-//! headers against the body) and decided: the requests that act — `tools/call`,
-//! `resources/read`, `prompts/get` — go through the shared stages (identify, schema, policy,
-//! redaction plan, then admit: limits and the write-ahead audit) before they are forwarded;
-//! a refusal is answered the MCP way ([`Reject::to_mcp`]: an `isError` result for a tool call,
-//! a JSON-RPC error otherwise). What the server sends back (a JSON body, or an SSE stream
+//! A request is identified first (`run`); a POST carries one JSON-RPC message or a batch.
+//! Each message is checked (shape, routing headers against the body) and decided: the
+//! requests that act — `tools/call`, `resources/read`, `prompts/get` — are classified (the
+//! tool by the name the server lists, its pin checked; toolwall reads the list itself when
+//! it has not seen it), then go through the shared stages in the pipeline's order
+//! (`decide_call`: schema, PII scan, policy, redaction plan; then `admit`: kill switches,
+//! limits, the write-ahead audit) before they are forwarded; a refusal is answered the MCP way
+//! ([`Reject::to_mcp`]: an `isError` result for a tool call, a JSON-RPC error otherwise). What the server sends back (a JSON body, or an SSE stream
 //! relayed event by event) is read message by message: `tools/list` results are pinned and
 //! filtered, `tools/call` results are checked against the tool's `outputSchema` and redacted,
 //! and server-to-client requests (sampling, elicitation, roots) are decided by policy before
@@ -15,11 +17,13 @@
 //! - `front`: deciding one message the agent sent; `batch`: JSON-RPC batches;
 //! - `pending`: the requests forwarded and not answered yet, and their refusals;
 //! - `session`: `Mcp-Session-Id` ownership (the session store itself is `crate::mcp::sessions`);
-//! - `relay`: forwarding and reading the server's answer (JSON body); `stream`: the SSE relay;
+//! - `relay`: forwarding and reading the server's answer (JSON body); `stream`: the exchange
+//!   as the handler of the one SSE relay (`crate::protocol::sse::relay`);
 //! - `finish`: a decided call's answer; `server_requests`: what the server sends unasked;
 //! - `client`: toolwall's own `tools/list` (every page); `tools_list`: pins and visibility of a
 //!   listing, and the operator's re-pin;
-//! - `records`: audit records of what is not a call (withheld messages, re-pins);
+//! - `records`: audit records of what is not a call (withheld messages, changed or re-pinned
+//!   definitions, the operator's re-pin);
 //! - `refusal`: the encoding of [`Reject::to_mcp`]'s shapes.
 
 mod batch;

@@ -1,5 +1,6 @@
-//! The SSE relay: the server's event stream read event by event, each event's message
-//! decided as a JSON answer's would be and the event rebuilt from what toolwall read.
+//! The exchange as the handler of the one SSE relay (`crate::protocol::sse::relay`): each
+//! event's message decided as a JSON answer's would be, and the event rebuilt from what
+//! toolwall read.
 
 use bytes::{Bytes, BytesMut};
 use hyper::body::Incoming;
