@@ -217,6 +217,9 @@ pub struct Reject {
     /// An upstream failure before any byte of the request was sent (connect error): the
     /// call's spend reservation may be released. Every other upstream failure keeps it.
     pub nothing_sent: bool,
+    /// For [`Reason::InvalidMcpMessage`]: the JSON-RPC error code the protocol check named
+    /// (invalid params, a header mismatch, …); `None` is invalid request.
+    pub rpc_code: Option<i64>,
 }
 
 impl Reject {
@@ -228,6 +231,7 @@ impl Reject {
             violations: Vec::new(),
             retry_after: None,
             nothing_sent: false,
+            rpc_code: None,
         }
     }
 
@@ -283,6 +287,141 @@ impl Reject {
     }
 }
 
+/// What an MCP refusal answers: with the reason, it decides the refusal's MCP shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpSubject {
+    /// No JSON-RPC message: the endpoint, HTTP method, headers, identity or body of the POST,
+    /// or a server that could not be reached.
+    Transport,
+    /// An `Mcp-Session-Id` this principal did not open.
+    Session,
+    /// A `tools/call` the agent sent.
+    ToolCall,
+    /// Any other request the agent sent (`resources/read`, `prompts/get`, `tools/list`, …),
+    /// or a message that is not yet known to be one.
+    Request,
+    /// A request of a JSON-RPC batch that was not forwarded because another element of the
+    /// batch was refused: the tool never ran and nothing was decided about it.
+    BatchElement,
+    /// A request the server sent the agent (sampling, elicitation, roots), answered to the
+    /// server.
+    ServerRequest,
+}
+
+/// The JSON-RPC error a malformed MCP message gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RpcError {
+    /// -32700: the body is not JSON toolwall reads.
+    Parse,
+    /// -32600 (or the code the protocol check named, [`Reject::rpc_code`]).
+    InvalidRequest,
+}
+
+impl RpcError {
+    pub fn code(self) -> i64 {
+        match self {
+            RpcError::Parse => -32700,
+            RpcError::InvalidRequest => -32600,
+        }
+    }
+}
+
+/// The MCP shape of a refusal (docs/mcp.md, "Refusals").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpRefusal {
+    /// The HTTP front end's JSON error ([`Reject::to_response`]), with its status.
+    Http,
+    /// HTTP 404 with a JSON-RPC invalid request "session not found", the same whoever holds
+    /// the session (as MCP answers an ended one: the client starts a new session).
+    SessionNotFound,
+    /// A JSON-RPC error with the refusal's message, HTTP 400: the message is not MCP.
+    Malformed(RpcError),
+    /// A `tools/call` result with `isError: true` and a text the model reads (reasons, why,
+    /// decision id), HTTP 200.
+    ToolError,
+    /// A JSON-RPC error -32003 with the same text and `data: {reasons, decision_id}`, HTTP
+    /// 200: the request's result type has no `isError`.
+    Refused,
+    /// A JSON-RPC error -32003 naming only the reasons: the server does not see the policy's
+    /// message or the decision id.
+    RefusedToServer,
+}
+
+impl Reject {
+    /// The one mapping from a refusal to its MCP shape: what the reason says about the
+    /// message (unreadable, not MCP, or decided) and what the refusal answers.
+    pub fn to_mcp(&self, subject: McpSubject) -> McpRefusal {
+        enum Class {
+            /// The bytes are not JSON toolwall reads.
+            Unparsable,
+            /// JSON, but not an MCP message toolwall accepts.
+            NotMcp,
+            /// A well-formed message, refused by a stage.
+            Decided,
+        }
+        let class = match self.reason {
+            Reason::InvalidJson | Reason::InvalidUtf8 | Reason::DuplicateKey | Reason::TooDeep => {
+                Class::Unparsable
+            }
+            Reason::InvalidMcpMessage => Class::NotMcp,
+            Reason::Unauthenticated
+            | Reason::InvalidToken
+            | Reason::UnknownUpstream
+            | Reason::ConnectRefused
+            | Reason::UnknownTool
+            | Reason::AmbiguousRequest
+            | Reason::UnexpectedBody
+            | Reason::IncompleteBody
+            | Reason::PayloadTooLarge
+            | Reason::UnsupportedMediaType
+            | Reason::SchemaInvalid
+            | Reason::PolicyDenied
+            | Reason::PolicyUndefined
+            | Reason::PolicyError
+            | Reason::KillSwitch
+            | Reason::RateLimited
+            | Reason::BudgetExceeded
+            | Reason::StateUnavailable
+            | Reason::UpstreamUnavailable
+            | Reason::UpstreamTimeout
+            | Reason::Overloaded
+            | Reason::AuditUnavailable
+            | Reason::PiiDenied
+            | Reason::ResponseNotInspectable
+            | Reason::ToolDefinitionChanged
+            | Reason::ToolOutputInvalid
+            | Reason::Internal
+            | Reason::ApprovalRequired => Class::Decided,
+        };
+        match (subject, class) {
+            (McpSubject::Transport, _) => McpRefusal::Http,
+            (McpSubject::Session, _) => McpRefusal::SessionNotFound,
+            (McpSubject::ServerRequest, _) => McpRefusal::RefusedToServer,
+            (_, Class::Unparsable) => McpRefusal::Malformed(RpcError::Parse),
+            (_, Class::NotMcp) => McpRefusal::Malformed(RpcError::InvalidRequest),
+            (McpSubject::ToolCall, Class::Decided) => McpRefusal::ToolError,
+            (McpSubject::Request | McpSubject::BatchElement, Class::Decided) => McpRefusal::Refused,
+        }
+    }
+
+    /// The JSON-RPC error code of a [`McpRefusal::Malformed`] refusal.
+    pub fn rpc_error_code(&self, kind: RpcError) -> i64 {
+        match kind {
+            RpcError::InvalidRequest => self.rpc_code.unwrap_or(kind.code()),
+            RpcError::Parse => kind.code(),
+        }
+    }
+
+    /// What the model reads when toolwall refuses on MCP: reasons, why, and the decision id.
+    pub fn mcp_text(&self, decision_id: &str) -> String {
+        format!(
+            "toolwall refused this call ({}): {} [decision_id {decision_id}]",
+            self.reasons().join(", "),
+            self.message
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +465,115 @@ mod tests {
         assert_eq!(v["error"]["reasons"][0], "amount_exceeds_threshold");
         assert_eq!(v["error"]["decision_id"], "0190-abc");
         assert!(v["error"]["approval_id"].is_null());
+    }
+
+    const ALL: [Reason; 33] = [
+        Reason::Unauthenticated,
+        Reason::InvalidToken,
+        Reason::UnknownUpstream,
+        Reason::ConnectRefused,
+        Reason::UnknownTool,
+        Reason::AmbiguousRequest,
+        Reason::InvalidJson,
+        Reason::InvalidUtf8,
+        Reason::DuplicateKey,
+        Reason::TooDeep,
+        Reason::UnexpectedBody,
+        Reason::IncompleteBody,
+        Reason::PayloadTooLarge,
+        Reason::UnsupportedMediaType,
+        Reason::SchemaInvalid,
+        Reason::PolicyDenied,
+        Reason::PolicyUndefined,
+        Reason::PolicyError,
+        Reason::KillSwitch,
+        Reason::RateLimited,
+        Reason::BudgetExceeded,
+        Reason::StateUnavailable,
+        Reason::UpstreamUnavailable,
+        Reason::UpstreamTimeout,
+        Reason::Overloaded,
+        Reason::AuditUnavailable,
+        Reason::PiiDenied,
+        Reason::ResponseNotInspectable,
+        Reason::ToolDefinitionChanged,
+        Reason::InvalidMcpMessage,
+        Reason::ToolOutputInvalid,
+        Reason::Internal,
+        Reason::ApprovalRequired,
+    ];
+
+    #[test]
+    fn every_reason_has_one_mcp_shape_per_subject() {
+        use McpRefusal as R;
+        use McpSubject as S;
+        let unreadable = [
+            Reason::InvalidJson,
+            Reason::InvalidUtf8,
+            Reason::DuplicateKey,
+            Reason::TooDeep,
+        ];
+        for reason in ALL {
+            let rej = Reject::new(reason, "why");
+            // not JSON-RPC at all: the HTTP error, whatever the reason
+            assert_eq!(rej.to_mcp(S::Transport), R::Http, "{reason:?}");
+            assert_eq!(rej.to_mcp(S::Session), R::SessionNotFound, "{reason:?}");
+            assert_eq!(
+                rej.to_mcp(S::ServerRequest),
+                R::RefusedToServer,
+                "{reason:?}"
+            );
+            let message = if unreadable.contains(&reason) {
+                Some(R::Malformed(RpcError::Parse))
+            } else if reason == Reason::InvalidMcpMessage {
+                Some(R::Malformed(RpcError::InvalidRequest))
+            } else {
+                None
+            };
+            match message {
+                // a message toolwall cannot take is a JSON-RPC error, even for tools/call
+                Some(m) => {
+                    for subject in [S::ToolCall, S::Request, S::BatchElement] {
+                        assert_eq!(rej.to_mcp(subject), m, "{reason:?} {subject:?}");
+                    }
+                }
+                // a decided refusal: the model reads it as the tool's result, else an error
+                None => {
+                    assert_eq!(rej.to_mcp(S::ToolCall), R::ToolError, "{reason:?}");
+                    assert_eq!(rej.to_mcp(S::Request), R::Refused, "{reason:?}");
+                    assert_eq!(rej.to_mcp(S::BatchElement), R::Refused, "{reason:?}");
+                }
+            }
+        }
+        assert_eq!(
+            ALL.iter()
+                .map(|r| r.code())
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            ALL.len()
+        );
+    }
+
+    #[test]
+    fn json_rpc_codes_of_malformed_messages() {
+        let mut rej = Reject::new(Reason::InvalidMcpMessage, "x");
+        assert_eq!(rej.rpc_error_code(RpcError::InvalidRequest), -32600);
+        rej.rpc_code = Some(-32602);
+        assert_eq!(rej.rpc_error_code(RpcError::InvalidRequest), -32602);
+        // a body that is not JSON is a parse error whatever code was noted
+        assert_eq!(rej.rpc_error_code(RpcError::Parse), -32700);
+    }
+
+    #[test]
+    fn the_mcp_text_names_reasons_why_and_decision() {
+        let mut rej = Reject::new(Reason::PolicyDenied, "denied by policy");
+        assert_eq!(
+            rej.mcp_text("d-1"),
+            "toolwall refused this call (policy_denied): denied by policy [decision_id d-1]"
+        );
+        rej.policy_reasons = vec!["a".into(), "b".into()];
+        assert!(rej
+            .mcp_text("d-1")
+            .starts_with("toolwall refused this call (a, b): "));
     }
 }

@@ -518,23 +518,6 @@ pub async fn settle_after_response(
     Ok(full(bytes))
 }
 
-/// Settle a call that did not complete. Refused before forwarding (policy, audit, a refused
-/// batch): released. Any failure once the call went to the upstream (`UpstreamUnavailable`,
-/// `UpstreamTimeout`, an unreadable or uninspectable response): the tool may have run, so the
-/// estimate is committed — only `settle_after_forward_error` with a failed connect releases.
-pub async fn settle_after_failure(reservation: SpendReservation, reason: Reason) {
-    let actual = match reason {
-        Reason::UpstreamUnavailable
-        | Reason::UpstreamTimeout
-        | Reason::ResponseNotInspectable
-        | Reason::ToolOutputInvalid => reservation.estimate,
-        _ => 0,
-    };
-    if let Err(e) = reservation.settle(actual).await {
-        tracing::warn!(error = %e, "settling spend after an upstream failure failed");
-    }
-}
-
 /// Settle after `forward` failed: released only when nothing of the request was sent (the
 /// connection could not be made); a request written and then lost (the upstream dropped the
 /// connection, reset it, answered garbage, timed out) may have run: its estimate stays.

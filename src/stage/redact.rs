@@ -236,40 +236,8 @@ pub fn redact_event_stream(
     metrics: Arc<Metrics>,
     audit: Option<StreamAudit>,
 ) -> crate::body::ResBody {
-    use futures_util::StreamExt;
     let relay = SseRedact::new(redactor, plan, metrics, audit);
-    let data = body.into_data_stream();
-    let stream = futures_util::stream::unfold(
-        (data, relay, false),
-        move |(mut data, mut relay, done)| async move {
-            if done {
-                return None;
-            }
-            loop {
-                match data.next().await {
-                    Some(Ok(chunk)) => {
-                        let (out, stop) = relay.chunk(&chunk);
-                        if stop || !out.is_empty() {
-                            return Some((Ok(http_body::Frame::data(out)), (data, relay, stop)));
-                        }
-                    }
-                    Some(Err(e)) => {
-                        // what is held is complete and redacted; nothing follows it
-                        let _ = relay.finish();
-                        return Some((Err(e), (data, relay, true)));
-                    }
-                    None => {
-                        let out = relay.finish();
-                        if out.is_empty() {
-                            return None;
-                        }
-                        return Some((Ok(http_body::Frame::data(out)), (data, relay, true)));
-                    }
-                }
-            }
-        },
-    );
-    BodyExt::boxed(http_body_util::StreamBody::new(stream))
+    crate::protocol::sse::relay(body, SSE_MAX_EVENT_BYTES, relay)
 }
 
 /// An event's data as it will be sent.
@@ -419,7 +387,6 @@ struct SseRedact {
     redactor: Arc<Redactor>,
     plan: ActionPlan,
     metrics: Arc<Metrics>,
-    parser: crate::protocol::sse::Parser,
     held: std::collections::VecDeque<Held>,
     held_bytes: usize,
     held_text: usize,
@@ -438,7 +405,6 @@ impl SseRedact {
             redactor,
             plan,
             metrics,
-            parser: crate::protocol::sse::Parser::new(),
             held: Default::default(),
             held_bytes: 0,
             held_text: 0,
@@ -447,30 +413,28 @@ impl SseRedact {
         }
     }
 
-    /// One chunk from the upstream: what can be sent now, and whether the stream must end.
-    fn chunk(&mut self, chunk: &[u8]) -> (Bytes, bool) {
-        let mut out = Vec::new();
-        for ev in self.parser.push(chunk) {
-            self.event(ev, &mut out);
-        }
-        if self.parser.buffered() > SSE_MAX_EVENT_BYTES {
-            self.report.too_large = true;
-            out.extend_from_slice(&self.release_all());
-            return (Bytes::from(out), true);
-        }
-        self.release(&mut out);
-        (Bytes::from(out), false)
-    }
-
-    /// The upstream ended: everything held, and never an unterminated last event (a client
-    /// discards it; toolwall does not send it on unseen).
-    fn finish(&mut self) -> Bytes {
-        if let Some(tail) = self.parser.finish() {
+    /// The upstream ended: everything held, and never an unterminated last event `tail` (a
+    /// client discards it; toolwall does not send it on unseen).
+    fn finish(&mut self, tail: Option<crate::protocol::sse::Event>) -> Bytes {
+        if let Some(tail) = tail {
             if tail.data.is_some() || tail.id.is_some() || tail.retry.is_some() {
                 self.report.incomplete = true;
             }
         }
         self.release_all()
+    }
+
+    /// An event outgrew [`SSE_MAX_EVENT_BYTES`]: everything held, and the stream ends.
+    fn too_large(&mut self) -> Bytes {
+        self.report.too_large = true;
+        self.release_all()
+    }
+
+    /// What no later event can continue any more, sent now.
+    fn released(&mut self) -> Bytes {
+        let mut out = Vec::new();
+        self.release(&mut out);
+        Bytes::from(out)
     }
 
     fn count(&mut self, findings: &[Finding]) -> bool {
@@ -497,7 +461,7 @@ impl SseRedact {
         changed
     }
 
-    fn event(&mut self, mut ev: crate::protocol::sse::Event, out: &mut Vec<u8>) {
+    fn redact_event(&mut self, mut ev: crate::protocol::sse::Event, out: &mut Vec<u8>) {
         if ev.data.is_none() && ev.id.is_none() && ev.retry.is_none() {
             // dispatches nothing (comments, blank lines, an `event` alone): a keep-alive
             if ev.raw.iter().any(|&b| b != b'\r' && b != b'\n') {
@@ -724,6 +688,32 @@ impl SseRedact {
     }
 }
 
+/// The HTTP front end's handler of the one SSE relay ([`crate::protocol::sse::relay`]).
+impl crate::protocol::sse::EventHandler for SseRedact {
+    async fn event(&mut self, ev: crate::protocol::sse::Event) -> Bytes {
+        let mut out = Vec::new();
+        self.redact_event(ev, &mut out);
+        Bytes::from(out)
+    }
+
+    fn flush(&mut self) -> Bytes {
+        self.released()
+    }
+
+    async fn overflow(&mut self) -> Bytes {
+        self.too_large()
+    }
+
+    async fn end(&mut self, tail: Option<crate::protocol::sse::Event>) -> Bytes {
+        self.finish(tail)
+    }
+
+    fn failed(&mut self, tail: Option<crate::protocol::sse::Event>) {
+        // what is held is complete and redacted; nothing follows it
+        let _ = self.finish(tail);
+    }
+}
+
 impl Drop for SseRedact {
     /// The stream's audit record, when it changed or withheld anything.
     fn drop(&mut self) {
@@ -801,10 +791,47 @@ mod tests {
         }
     }
 
-    fn sse_relay() -> SseRedact {
+    /// The relay fed chunk by chunk, with the calls `sse::relay` makes for each chunk.
+    struct Driven {
+        parser: crate::protocol::sse::Parser,
+        relay: SseRedact,
+    }
+
+    impl Driven {
+        /// One chunk from the upstream: what is sent now, and whether the stream ends.
+        fn chunk(&mut self, chunk: &[u8]) -> (Bytes, bool) {
+            let mut out = Vec::new();
+            for ev in self.parser.push(chunk) {
+                self.relay.redact_event(ev, &mut out);
+            }
+            if self.parser.buffered() > SSE_MAX_EVENT_BYTES {
+                out.extend_from_slice(&self.relay.too_large());
+                return (Bytes::from(out), true);
+            }
+            out.extend_from_slice(&self.relay.released());
+            (Bytes::from(out), false)
+        }
+
+        fn finish(&mut self) -> Bytes {
+            let tail = self.parser.finish();
+            self.relay.finish(tail)
+        }
+    }
+
+    impl std::ops::Deref for Driven {
+        type Target = SseRedact;
+        fn deref(&self) -> &SseRedact {
+            &self.relay
+        }
+    }
+
+    fn sse_relay() -> Driven {
         let redactor = Arc::new(Redactor::new(&RedactConfig::default()).expect("redactor"));
         let plan = ActionPlan::from_names(&["email", "credit_card"]).expect("plan");
-        SseRedact::new(redactor, plan, Arc::new(Metrics::new()), None)
+        Driven {
+            parser: crate::protocol::sse::Parser::new(),
+            relay: SseRedact::new(redactor, plan, Arc::new(Metrics::new()), None),
+        }
     }
 
     /// The whole output of a relay fed `stream` in chunks of `size`.

@@ -409,22 +409,38 @@ async fn sdk_client_through_toolwall(mode: &str, expect_version: &str) {
         records = audit_records(&dir);
         if records
             .iter()
-            .any(|r| r["mcp"]["event"] == "repinned_by_operator")
+            .any(|r| r["kind"] == "event" && r["event"] == "admin.mcp_repin")
         {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let changed: Vec<&Value> = records
+    // the refused call is a decision record, the withheld listing an event (not a call)
+    let refused: Vec<&Value> = records
         .iter()
-        .filter(|r| r["reason"] == "tool_definition_changed")
+        .filter(|r| r["kind"] == "decision" && r["reason"] == "tool_definition_changed")
         .collect();
-    assert!(
-        changed.len() >= 2,
-        "the listing and the call are audited: {changed:?}"
-    );
-    for r in &changed {
-        let (seen, pinned) = (&r["mcp"]["definition"], &r["mcp"]["pinned_definition"]);
+    let withheld: Vec<&Value> = records
+        .iter()
+        .filter(|r| {
+            r["kind"] == "event"
+                && r["event"] == "mcp.tool_withheld"
+                && r["detail"]["reason"] == "tool_definition_changed"
+        })
+        .collect();
+    assert!(!refused.is_empty(), "the call is audited: {records:#?}");
+    assert!(!withheld.is_empty(), "the listing is audited: {records:#?}");
+    let hashes = refused
+        .iter()
+        .map(|r| (&r["mcp"]["definition"], &r["mcp"]["pinned_definition"]))
+        .chain(withheld.iter().map(|r| {
+            (
+                &r["detail"]["definition"],
+                &r["detail"]["pinned_definition"],
+            )
+        }));
+    for (seen, pinned) in hashes {
+        let r = json!({"definition": seen, "pinned_definition": pinned});
         assert!(
             seen.as_str().is_some_and(|s| s.starts_with("sha256:")),
             "{r}"
@@ -438,9 +454,20 @@ async fn sdk_client_through_toolwall(mode: &str, expect_version: &str) {
     assert!(records
         .iter()
         .any(|r| r["tool"] == "crm.refund" && r["reasons"] == json!(["amount_exceeds_threshold"])));
-    assert!(records
+    let repin = records
         .iter()
-        .any(|r| r["mcp"]["event"] == "repinned_by_operator"));
+        .find(|r| r["kind"] == "event" && r["event"] == "admin.mcp_repin")
+        .expect("the operator's re-pin is an event");
+    assert_eq!(repin["detail"]["name"], "mutable", "{repin}");
+    assert_eq!(repin["tool"], "crm.mutable", "{repin}");
+    assert_ne!(
+        repin["detail"]["definition"],
+        repin["detail"]["pinned_definition"]
+    );
+    // events are not calls: no decision record names the operator's action
+    assert!(!records
+        .iter()
+        .any(|r| r["kind"] == "decision" && r["mcp"]["method"] == "admin/pin"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -231,7 +231,12 @@ async fn audit_records(dir: &Path) -> Vec<Value> {
 fn withheld_records(records: &[Value]) -> Vec<&Value> {
     records
         .iter()
-        .filter(|r| r["tool"] == "lax.server_message" && r["reason"] == "response_not_inspectable")
+        .filter(|r| {
+            r["kind"] == "event"
+                && r["event"] == "mcp.server_message_withheld"
+                && r["adapter"] == "lax"
+                && r["detail"]["reason"] == "response_not_inspectable"
+        })
         .collect()
 }
 

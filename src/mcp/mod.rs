@@ -16,6 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::config::{Adapter, Snapshot, Tool};
 use crate::state::{SharedState, StateError};
 
+pub mod sessions;
+
+pub use sessions::{Lookup, Sessions};
+
 /// One tool as the server defines it, compiled.
 pub struct McpTool {
     /// The tool as the pipeline sees it: `<adapter>.<name>`, with the adapter's overrides
@@ -73,8 +77,9 @@ struct AdapterCatalog {
 #[derive(Default)]
 pub struct Catalog {
     adapters: Mutex<HashMap<String, AdapterCatalog>>,
-    /// MCP sessions, bound to the principals that opened them.
-    pub sessions: crate::pipeline::mcp::Sessions,
+    /// MCP sessions, bound to the principals that opened them; what is pending in each is
+    /// the front end's (`pipeline::mcp`), kept here as it is.
+    pub sessions: Sessions<dyn std::any::Any + Send + Sync>,
 }
 
 /// Hash of what pinning covers.

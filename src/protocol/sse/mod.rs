@@ -39,6 +39,10 @@
 
 use bytes::{Bytes, BytesMut};
 
+mod relay;
+
+pub use relay::{relay, EventHandler};
+
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One event of the stream: everything up to and including the blank line that ends it.

@@ -1,0 +1,363 @@
+//! Deciding one message the agent sent: its shape and routing headers, then the stages for
+//! the requests that act (`tools/call`, `resources/read`, `prompts/get`).
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Response, StatusCode};
+use serde_json::{json, Map, Value};
+
+use super::batch::post_batch;
+use super::pending::id_key;
+use super::refusal;
+use super::{
+    json_response, lock, serialize, set_decision_header, truncated, CallState, Exchange, Pending,
+    Step,
+};
+use crate::config::Tool;
+use crate::mcp::PinStatus;
+use crate::pipeline::reject::{McpSubject, Reason, Reject};
+use crate::pipeline::{self, Args, Call, ResBody, View};
+use crate::protocol::mcp::{self as proto, ProtocolError, Shape};
+use crate::redact::ActionPlan;
+use crate::stage::limits::SpendReservation;
+use crate::stage::record::{CallRecord, Outcome};
+use crate::stage::redact;
+
+pub(super) async fn post(
+    mut ex: Exchange,
+    mut ctx: CallRecord,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response<ResBody> {
+    let msg = match crate::json::parse_strict(&body, ex.snap.max_json_depth) {
+        Ok(v) => v,
+        Err(e) => {
+            let rej = Reject::new(Reason::InvalidJson, format!("the body is not JSON: {e}"));
+            let (answer, status) = ex.refuse_with(&mut ctx, rej, McpSubject::Request, &Value::Null);
+            return json_response(status, &answer, &ctx.decision_id);
+        }
+    };
+    match msg {
+        Value::Array(batch) => post_batch(ex, ctx, headers, batch).await,
+        msg => {
+            let decision_id = ctx.decision_id.clone();
+            match ex.decide(ctx, headers, msg).await {
+                Step::Answer(answer, status) => json_response(status, &answer, &decision_id),
+                Step::Forward(bytes, pending) => {
+                    if let Err(answers) = ex.register(pending.into_iter().collect()).await {
+                        let answer = answers.into_iter().next().unwrap_or(Value::Null);
+                        return json_response(StatusCode::BAD_REQUEST, &answer, &decision_id);
+                    }
+                    let mut resp = ex.relay(Method::POST, bytes).await;
+                    set_decision_header(resp.headers_mut(), &decision_id);
+                    resp
+                }
+            }
+        }
+    }
+}
+
+impl Exchange {
+    /// Decide one message the agent sent.
+    pub(super) async fn decide(
+        &mut self,
+        mut ctx: CallRecord,
+        headers: &HeaderMap,
+        msg: Value,
+    ) -> Step {
+        let shape = match proto::shape(&msg) {
+            Ok(s) => s,
+            Err(e) => return protocol_refusal(ctx, &msg, e),
+        };
+        if let Err(e) = proto::check_routing_headers(headers, &msg, shape) {
+            return protocol_refusal(ctx, &msg, e);
+        }
+        if shape == Shape::Notification && !proto::is_notification_method(proto::method(&msg)) {
+            // JSON-RPC servers execute notifications: a `tools/call` without an id would act
+            // with no decision, record or limit
+            let method = proto::method(&msg);
+            ctx.extra = Some(json!({"method": truncated(method, 256)}));
+            let e = ProtocolError::new(
+                proto::INVALID_REQUEST,
+                format!(
+                    "`{}` without an id: only notifications/* methods may be sent as notifications",
+                    truncated(method, 256)
+                ),
+            );
+            return protocol_refusal(ctx, &msg, e);
+        }
+        if shape != Shape::Request {
+            ctx.record = false;
+            return Step::Forward(serialize(&msg), None);
+        }
+        let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        if lock(&self.pending).contains_key(&id_key(&id)) {
+            ctx.extra = Some(json!({"method": truncated(proto::method(&msg), 256)}));
+            let e = ProtocolError::new(
+                proto::INVALID_REQUEST,
+                "a request with this id is still pending in this session",
+            );
+            return protocol_refusal(ctx, &msg, e);
+        }
+        match proto::method(&msg) {
+            "tools/call" => self.decide_tool_call(ctx, headers, msg, id).await,
+            "resources/read" | "prompts/get" => self.decide_gated(ctx, msg, id).await,
+            "tools/list" => {
+                ctx.record = false;
+                Step::Forward(serialize(&msg), Some((id, Pending::ToolsList)))
+            }
+            _ => {
+                ctx.record = false;
+                Step::Forward(serialize(&msg), Some((id, Pending::Other)))
+            }
+        }
+    }
+
+    pub(super) async fn decide_tool_call(
+        &mut self,
+        mut ctx: CallRecord,
+        headers: &HeaderMap,
+        mut msg: Value,
+        id: Value,
+    ) -> Step {
+        let Some(params) = msg.get_mut("params").and_then(Value::as_object_mut) else {
+            let e = ProtocolError::new(proto::INVALID_PARAMS, "tools/call needs params");
+            return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
+        };
+        let Some(name) = params
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            let e = ProtocolError::new(proto::INVALID_PARAMS, "tools/call needs params.name");
+            return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
+        };
+        let args = match params.remove("arguments") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(v @ Value::Object(_)) => v,
+            Some(_) => {
+                let e = ProtocolError::new(
+                    proto::INVALID_PARAMS,
+                    "tools/call params.arguments must be an object",
+                );
+                return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
+            }
+        };
+        let qualified = format!("{}.{name}", self.adapter().name);
+        let found = match self.app.mcp.lookup(&self.snap, self.adapter(), &name) {
+            Some(t) => Some(t),
+            None => {
+                // never listed (or announced changed): read the list as the agent would
+                match self.fetch_tool_list().await {
+                    Ok(()) => self.app.mcp.lookup(&self.snap, self.adapter(), &name),
+                    Err(rej) => return self.refuse_call(ctx, &id, rej),
+                }
+            }
+        };
+        let Some((mcp_tool, status)) = found else {
+            ctx.set_unlisted_tool(qualified);
+            let rej = Reject::new(
+                Reason::UnknownTool,
+                format!("the server lists no tool `{name}`"),
+            );
+            return self.refuse_call(ctx, &id, rej);
+        };
+        let tool = &mcp_tool.tool;
+        ctx.set_tool(tool);
+        ctx.cost_usd = tool.cost_usd;
+        ctx.schema = tool.schema_ref.clone();
+        let mut extra = json!({"method": "tools/call", "name": name, "definition": mcp_tool.hash});
+        if let PinStatus::Changed { pinned } = &status {
+            extra["pinned_definition"] = json!(pinned);
+            ctx.extra = Some(extra);
+            let rej = Reject::new(
+                Reason::ToolDefinitionChanged,
+                format!(
+                    "the server changed tool `{name}` since it was pinned ({pinned} → {}); an operator must re-pin it (toolwall mcp pin --adapter {})",
+                    mcp_tool.hash,
+                    self.adapter().name
+                ),
+            );
+            return self.refuse_call(ctx, &id, rej);
+        }
+        if let Err(e) = proto::check_param_headers(&mcp_tool.params, &args, headers, self.modern) {
+            return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
+        }
+        ctx.extra = Some(extra.clone());
+        let snap = self.snap.clone();
+        let schema_tool = mcp_tool.input_schema_tool(&snap.adapters[self.adapter]);
+        let empty = Map::new();
+        let rest = msg
+            .get("params")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        // policy sees `params._meta` as `input.mcp.meta`
+        let mut policy_extra = extra;
+        if let Some(meta) = rest.get("_meta") {
+            policy_extra["meta"] = meta.clone();
+        }
+        let mut headers = std::mem::take(&mut self.headers);
+        let modern = self.modern;
+        let metrics = self.app.metrics.clone();
+        let encode = |args: &Value, plan: Option<&ActionPlan>| {
+            // every param but the tool's name goes through the plan, not only `arguments`
+            let mut rest = rest.clone();
+            if let Some(plan) = plan {
+                let name = rest.remove("name");
+                let mut others = Value::Object(rest);
+                redact::redact_args(&snap.redactor, &mut others, plan, &metrics)?;
+                rest = match others {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                };
+                if let Some(n) = name {
+                    rest.insert("name".into(), n);
+                }
+            }
+            proto::set_param_headers(&mcp_tool.params, args, &mut headers, modern);
+            Ok(proto::encode_request(&msg, &rest, Some(args), None))
+        };
+        let decided = self
+            .decide_and_admit(&mut ctx, tool, schema_tool, args, policy_extra, encode)
+            .await;
+        self.headers = headers;
+        match decided {
+            Ok((bytes, plan, spend)) => {
+                ctx.outcome = Some(Outcome::Forwarded { status: 200 });
+                let call = CallState {
+                    ctx,
+                    tool: Some(mcp_tool.clone()),
+                    plan,
+                    spend,
+                };
+                Step::Forward(bytes, Some((id, Pending::Call(Box::new(call)))))
+            }
+            Err(rej) => self.refuse_call(ctx, &id, rej),
+        }
+    }
+
+    /// `resources/read` (by URI) and `prompts/get` (by name): policy sees
+    /// `<adapter>.resources/read` / `<adapter>.prompts/get` with the params as `args`.
+    pub(super) async fn decide_gated(
+        &mut self,
+        mut ctx: CallRecord,
+        mut msg: Value,
+        id: Value,
+    ) -> Step {
+        let method = proto::method(&msg).to_string();
+        let key = proto::name_key(&method).unwrap_or("name");
+        let mut args = msg
+            .get_mut("params")
+            .map(Value::take)
+            .unwrap_or_else(|| json!({}));
+        if args.get(key).and_then(Value::as_str).is_none() {
+            let e = ProtocolError::new(
+                proto::INVALID_PARAMS,
+                format!("{method} needs params.{key}"),
+            );
+            return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
+        }
+        let meta = args.as_object_mut().and_then(|m| m.remove("_meta"));
+        let tool = self.pseudo_tool(&method);
+        ctx.set_tool(&tool);
+        let extra = json!({"method": method, key: args.get(key)});
+        ctx.extra = Some(extra.clone());
+        let mut policy_extra = extra;
+        if let Some(m) = &meta {
+            policy_extra["meta"] = m.clone();
+        }
+        let snap = self.snap.clone();
+        let metrics = self.app.metrics.clone();
+        let encode = |args: &Value, plan: Option<&ActionPlan>| {
+            let rest = args.as_object().unwrap_or(&Map::new()).clone();
+            let mut meta = meta;
+            if let (Some(plan), Some(m)) = (plan, meta.as_mut()) {
+                redact::redact_args(&snap.redactor, m, plan, &metrics)?;
+            }
+            Ok(proto::encode_request(&msg, &rest, None, meta.as_ref()))
+        };
+        match self
+            .decide_and_admit(&mut ctx, &tool, &tool, args, policy_extra, encode)
+            .await
+        {
+            Ok((bytes, plan, spend)) => {
+                ctx.outcome = Some(Outcome::Forwarded { status: 200 });
+                let call = CallState {
+                    ctx,
+                    tool: None,
+                    plan,
+                    spend,
+                };
+                Step::Forward(bytes, Some((id, Pending::Call(Box::new(call)))))
+            }
+            // `resources/read` and `prompts/get` results have no `isError`
+            Err(rej) => self.refuse_step(ctx, rej, McpSubject::Request, &id),
+        }
+    }
+
+    /// The shared pipeline (`pipeline::decide_and_admit`: schema, PII scan, policy, redaction,
+    /// admission) for one decided message. `encode` serializes the message to forward from the
+    /// decided (possibly redacted) arguments, or in shadow mode from the arguments as sent.
+    /// Returns those bytes, the response redaction plan and the spend reservation.
+    pub(super) async fn decide_and_admit(
+        &self,
+        ctx: &mut CallRecord,
+        tool: &Tool,
+        schema_tool: &Tool,
+        args: Value,
+        extra: Value,
+        encode: impl FnOnce(&Value, Option<&ActionPlan>) -> Result<Bytes, Reject>,
+    ) -> Result<(Bytes, Option<ActionPlan>, Option<SpendReservation>), Reject> {
+        let call = Call {
+            adapter: self.adapter(),
+            tool,
+            schema_tool,
+            args,
+            facts: self.facts(),
+            view: View::Mcp(extra),
+        };
+        let encode = |args: Args<'_>, plan: Option<&ActionPlan>, _: &mut Vec<Value>| {
+            let (Args::Decided(args) | Args::AsSent(args)) = args;
+            encode(args, plan)
+        };
+        let admitted = pipeline::decide_and_admit(&self.app, &self.snap, ctx, call, encode).await?;
+        Ok((admitted.forward, admitted.plan, admitted.spend))
+    }
+
+    /// A refused `tools/call`, answered and recorded.
+    pub(super) fn refuse_call(&self, ctx: CallRecord, id: &Value, rej: Reject) -> Step {
+        self.refuse_step(ctx, rej, McpSubject::ToolCall, id)
+    }
+
+    /// A refused message, answered as [`refusal::message`] says and recorded.
+    fn refuse_step(
+        &self,
+        mut ctx: CallRecord,
+        rej: Reject,
+        subject: McpSubject,
+        id: &Value,
+    ) -> Step {
+        let (answer, status) = self.refuse_with(&mut ctx, rej, subject, id);
+        Step::Answer(answer, status)
+    }
+}
+
+impl Step {
+    /// Put the request's id on a protocol error made before the id was known.
+    pub(super) fn with_id(self, id: &Value) -> Step {
+        match self {
+            Step::Answer(mut a, s) => {
+                a["id"] = id.clone();
+                Step::Answer(a, s)
+            }
+            other => other,
+        }
+    }
+}
+
+/// A malformed message: a JSON-RPC error (HTTP 400), recorded as a refusal.
+pub(super) fn protocol_refusal(mut ctx: CallRecord, msg: &Value, e: ProtocolError) -> Step {
+    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    let rej = refusal::protocol(e);
+    let (answer, status) = refusal::refuse(&mut ctx, rej, McpSubject::Request, &id, false);
+    Step::Answer(answer, status)
+}
