@@ -1,7 +1,7 @@
 //! Tamper tests on real files: every manipulation is detected at the right file:line
 //! with the right reason. Here: the chain within a file (edits, deletions, swaps, forged
-//! lines) and input that is not a stream; [`files`]: torn, cut, missing and live files;
-//! [`keys`]: signatures and key rotation.
+//! lines) and input that is not a stream; `files`: torn, cut, missing and live files;
+//! `keys`: signatures and key rotation.
 
 use super::*;
 use std::fs;

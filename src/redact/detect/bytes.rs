@@ -1,0 +1,148 @@
+//! Byte-level helpers of the scan: the `key=value` candidates, SWAR word tests, the byte
+//! classes of e-mail and IPv6 text, case variants of trigger words.
+
+use super::super::validate as v;
+
+use super::*;
+
+/// The `key=value` rule's candidates: where a keyword ends at a `:` or `=`.
+pub(super) fn key_value_candidates(hay: &[u8], rule: usize, cands: &mut Vec<(usize, usize)>) {
+    let mut found = |q: usize| {
+        if let Some(p) = key_value_start(hay, q) {
+            cands.push((p, rule));
+        }
+    };
+    // Most haystacks are short JSON leaves: 8 bytes at a time (any of `:;<=`) beats
+    // setting up a SIMD search.
+    if hay.len() < 64 {
+        let mut i = 0;
+        while i < hay.len() {
+            if let Some(w) = word8(hay, i) {
+                if byte_between_mask(w, 0x39, 0x3E) == 0 {
+                    i += 8;
+                    continue;
+                }
+            }
+            let stop = (i + 8).min(hay.len());
+            for (q, &b) in hay[i..stop].iter().enumerate() {
+                if b == b':' || b == b'=' {
+                    found(i + q);
+                }
+            }
+            i = stop;
+        }
+    } else {
+        memchr::memchr2_iter(b':', b'=', hay).for_each(found);
+    }
+}
+
+/// Where the `key=value` keyword ending just before the `:`/`=` at `q` starts (regex shape:
+/// keyword, optional quote, blanks, `:`/`=`); the longest keyword wins.
+pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
+    let mut j = q;
+    while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
+        j -= 1;
+    }
+    if j > 0 && matches!(hay[j - 1], b'"' | b'\'') {
+        j -= 1;
+    }
+    // Every keyword ends in one of these (`| 0x20` lower-cases letters and makes no letter
+    // of anything else): most `:`/`=` (JSON members, times, URLs) are rejected here.
+    if j < 3
+        || !KEY_VALUE_TAILS.contains(&[hay[j - 3] | 0x20, hay[j - 2] | 0x20, hay[j - 1] | 0x20])
+    {
+        return None;
+    }
+    let last = hay[j - 1] | 0x20;
+    triggers(Kind::KeyValue)
+        .iter()
+        .filter(|w| {
+            w.as_bytes().last() == Some(&last)
+                && j >= w.len()
+                && hay[j - w.len()..j].eq_ignore_ascii_case(w.as_bytes())
+        })
+        .map(|w| j - w.len())
+        .min()
+}
+
+/// `word`, `Word`, `Title Words`, `WORD` (for the case-sensitive SIMD searcher).
+pub(super) fn case_variants(word: &str) -> Vec<String> {
+    let mut cap = word.to_string();
+    if let Some(first) = cap.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let title: String = word
+        .split(' ')
+        .map(|w| {
+            let mut w = w.to_string();
+            if let Some(first) = w.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            w
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out = vec![word.to_string(), cap, title, word.to_ascii_uppercase()];
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// SWAR: the high bit of each byte `x` of `w` with `m < x < n` is set, exactly, byte by byte
+/// (0 <= m <= 127, n <= 128; bytes >= 0x80 are never set). Each byte is masked to 7 bits
+/// before the add and the subtract, so neither carries nor borrows into its neighbour.
+pub(super) fn byte_between_mask(w: u64, m: u64, n: u64) -> u64 {
+    const ONES: u64 = u64::MAX / 255;
+    (ONES * (127 + n)).wrapping_sub(w & (ONES * 127))
+        & !w
+        & ((w & (ONES * 127)).wrapping_add(ONES * (127 - m)))
+        & (ONES * 128)
+}
+
+/// The 8 bytes at `hay[i..]` as a little-endian word; `None` when fewer are left.
+pub(crate) fn word8(hay: &[u8], i: usize) -> Option<u64> {
+    hay.get(i..i + 8)?.try_into().ok().map(u64::from_le_bytes)
+}
+
+/// The end of the run of word bytes (`[0-9A-Za-z_]`) from `i`, 8 bytes at a time.
+pub(super) fn word_end(hay: &[u8], mut i: usize) -> usize {
+    const HIGH: u64 = u64::MAX / 255 * 128;
+    while let Some(w) = word8(hay, i) {
+        // Digits, capitals, `_`, lower case.
+        let words = byte_between_mask(w, 0x2F, 0x3A)
+            | byte_between_mask(w, 0x40, 0x5B)
+            | byte_between_mask(w, 0x5E, 0x60)
+            | byte_between_mask(w, 0x60, 0x7B);
+        let others = !words & HIGH;
+        if others != 0 {
+            return i + (others.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < hay.len() && v::is_word(hay[i]) {
+        i += 1;
+    }
+    i
+}
+
+pub(super) fn is_email_local(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-') || b >= 0x80
+}
+
+pub(super) fn is_email_domain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b >= 0x80
+}
+
+pub(super) fn is_ipv6_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b':' || b == b'.'
+}
+
+/// Length of the run of ASCII digits at `i`.
+pub(super) fn digit_run(hay: &[u8], i: usize) -> usize {
+    hay.get(i..)
+        .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
+}
+
+pub(super) fn word_at(hay: &[u8], i: usize) -> bool {
+    hay.get(i).is_some_and(|&b| v::is_word(b))
+}

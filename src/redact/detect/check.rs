@@ -1,0 +1,435 @@
+//! Validation of a candidate by rule: secrets (known prefixes, entropy, PEM blocks, JWTs),
+//! `key=value` secrets, e-mail addresses, IP addresses, dates of birth, and the shape of
+//! each match.
+
+use super::super::entity::Entity;
+use super::super::validate as v;
+
+use super::*;
+
+impl Detector {
+    pub(super) fn check(
+        &self,
+        kind: Kind,
+        hay: &[u8],
+        s: usize,
+        e: usize,
+        ctx: ScanContext,
+    ) -> Outcome {
+        let hit = |entity, start, end| Outcome::Hit(Hit { entity, start, end });
+        let reject = Outcome::Reject;
+        let text = &hay[s..e];
+        let before = if s == 0 { None } else { Some(hay[s - 1]) };
+        let after = hay.get(e).copied();
+        let word_bounded = !before.is_some_and(v::is_word) && !after.is_some_and(v::is_word);
+        match kind {
+            Kind::PemBegin => {
+                let end = find_pem_end(hay, e).unwrap_or(hay.len());
+                hit(Entity::PrivateKey, s, end)
+            }
+            Kind::Jwt => {
+                if word_bounded && v::jwt_header_ok(text) {
+                    hit(Entity::Jwt, s, e)
+                } else {
+                    reject
+                }
+            }
+            Kind::Anthropic => secret_if(word_bounded, Entity::AnthropicKey, s, e),
+            Kind::OpenAi => {
+                let body = &text[3..];
+                let ok = word_bounded
+                    && body.iter().any(u8::is_ascii_digit)
+                    && body.iter().any(u8::is_ascii_alphabetic)
+                    && v::shannon_entropy(body) > 3.0;
+                secret_if(ok, Entity::OpenaiKey, s, e)
+            }
+            Kind::Stripe | Kind::Github | Kind::Slack | Kind::Aws | Kind::Google => {
+                let entity = match kind {
+                    Kind::Stripe => Entity::StripeKey,
+                    Kind::Github => Entity::GithubToken,
+                    Kind::Slack => Entity::SlackToken,
+                    Kind::Aws => Entity::AwsAccessKey,
+                    _ => Entity::GoogleApiKey,
+                };
+                secret_if(word_bounded, entity, s, e)
+            }
+            Kind::Bearer => {
+                let vs = s + text.iter().position(|&b| b == b' ').unwrap_or(0);
+                let vs = vs + hay[vs..e].iter().take_while(|&&b| b == b' ').count();
+                let value = &hay[vs..e];
+                if starts_with_known_secret(value) {
+                    Outcome::Reject
+                } else if v::mixed_classes(value)
+                    && v::shannon_entropy(value) >= self.entropy_threshold
+                {
+                    hit(Entity::GenericSecret, vs, e)
+                } else {
+                    Outcome::Reject
+                }
+            }
+            Kind::KeyValue => self.check_key_value(hay, s, e),
+            Kind::Dob => {
+                let ds = self.date_re.find(&hay[s..e]).map_or(s, |m| s + m.start());
+                if after.is_some_and(|b| b.is_ascii_alphanumeric()) {
+                    reject
+                } else {
+                    hit(Entity::DateOfBirth, ds, e)
+                }
+            }
+            Kind::Iban => check_iban(hay, s, e),
+            Kind::Card => {
+                if matches!(before, Some(b'-' | b'.' | b'/'))
+                    || followed_by_digit_after(hay, e, b"-./")
+                {
+                    return reject;
+                }
+                check_card(hay, s, e)
+            }
+            Kind::Ssn => {
+                if matches!(before, Some(b'-' | b'.' | b'/'))
+                    || followed_by_digit_after(hay, e, b"-./")
+                {
+                    return reject;
+                }
+                // The shape is fixed: `ddd-dd-dddd` or `ddd dd dddd`.
+                let num = |r: std::ops::Range<usize>| {
+                    text.get(r).map_or(0, |g| {
+                        g.iter()
+                            .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')))
+                    })
+                };
+                if text.len() == 11 && v::ssn_ok(num(0..3), num(4..6), num(7..11)) {
+                    hit(Entity::UsSsn, s, e)
+                } else {
+                    reject
+                }
+            }
+            Kind::Ipv4 => {
+                // "rv:1.9.4.20" is a browser version in a user agent, not an address.
+                let ua_version = s >= 3 && &hay[s - 3..s] == b"rv:";
+                if ua_version
+                    || before == Some(b'.')
+                    || followed_by_digit_after(hay, e, b".")
+                    || !v::ipv4_ok(text)
+                {
+                    reject
+                } else {
+                    hit(Entity::Ipv4, s, e)
+                }
+            }
+            Kind::Phone => {
+                let bad_before = before.is_some_and(|b| {
+                    v::is_word(b) || matches!(b, b'.' | b'-' | b'/' | b'+' | b'@')
+                });
+                if bad_before || after.is_some_and(v::is_word) {
+                    return reject;
+                }
+                let core_end = phone_core_end(text);
+                let shape = |context| v::PhoneShape {
+                    text: &text[..core_end],
+                    context,
+                };
+                // The context words are only looked up when they would change the answer.
+                let ok = v::phone_ok(&shape(ctx.phone_key))
+                    || (!ctx.phone_key
+                        && v::phone_ok(&shape(true))
+                        && phone_context_before(hay, s));
+                if ok {
+                    hit(Entity::Phone, s, e)
+                } else {
+                    reject
+                }
+            }
+        }
+    }
+
+    pub(super) fn check_key_value(&self, hay: &[u8], s: usize, e: usize) -> Outcome {
+        let text = &hay[s..e];
+        let Some(sep) = text.iter().position(|&b| b == b':' || b == b'=') else {
+            return Outcome::Reject;
+        };
+        let key = text[..sep].to_ascii_lowercase();
+        let mut vs = s + sep + 1;
+        while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
+            vs += 1;
+        }
+        let value = &hay[vs..e];
+        if value.is_empty() || starts_with_known_secret(value) {
+            return Outcome::Reject;
+        }
+        if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
+            || value.iter().all(|&b| b == b'x' || b == b'X')
+        {
+            return Outcome::Reject;
+        }
+        let is_password = key.starts_with(b"pass") || key.starts_with(b"pwd");
+        if is_password {
+            if v::mixed_classes(value) {
+                Outcome::Hit(Hit {
+                    entity: Entity::Password,
+                    start: vs,
+                    end: e,
+                })
+            } else {
+                Outcome::Reject
+            }
+        } else if value.len() >= 8
+            && v::mixed_classes(value)
+            && v::shannon_entropy(value) >= self.entropy_threshold
+        {
+            Outcome::Hit(Hit {
+                entity: Entity::GenericSecret,
+                start: vs,
+                end: e,
+            })
+        } else {
+            Outcome::Reject
+        }
+    }
+}
+
+pub(super) enum Outcome {
+    Hit(Hit),
+    Reject,
+}
+
+pub(super) fn secret_if(ok: bool, entity: Entity, s: usize, e: usize) -> Outcome {
+    if ok {
+        Outcome::Hit(Hit {
+            entity,
+            start: s,
+            end: e,
+        })
+    } else {
+        Outcome::Reject
+    }
+}
+
+pub(super) fn check_email(hay: &[u8], s: usize, e: usize) -> Outcome {
+    let text = &hay[s..e];
+    let Some(at) = text.iter().position(|&b| b == b'@') else {
+        return Outcome::Reject;
+    };
+    // Trim leading punctuation a sentence may put before the address.
+    let mut ls = 0;
+    while ls < at && matches!(text[ls], b'.' | b'-' | b'+' | b'%') {
+        ls += 1;
+    }
+    let local = &text[ls..at];
+    let domain = &text[at + 1..];
+    // Longest prefix of the domain that ends in a real TLD.
+    let mut end = domain.len();
+    loop {
+        let d = &domain[..end];
+        if v::email_ok(local, d) {
+            return Outcome::Hit(Hit {
+                entity: Entity::Email,
+                start: s + ls,
+                end: s + at + 1 + end,
+            });
+        }
+        match d.iter().rposition(|&b| b == b'.') {
+            Some(p) if p > 0 => end = p,
+            _ => return Outcome::Reject,
+        }
+    }
+}
+
+/// The email around the `@` at `at`, if valid.
+pub(super) fn email_at(hay: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut s = at;
+    while s > 0 && at - s < 64 && is_email_local(hay[s - 1]) {
+        s -= 1;
+    }
+    let mut e = at + 1;
+    while e < hay.len() && e - at < 256 && is_email_domain(hay[e]) {
+        e += 1;
+    }
+    // Trailing dots/hyphens belong to the sentence.
+    while e > at + 1 && matches!(hay[e - 1], b'.' | b'-') {
+        e -= 1;
+    }
+    if s == at || e == at + 1 {
+        return None;
+    }
+    match check_email(hay, s, e) {
+        Outcome::Hit(h) => Some((h.start, h.end)),
+        Outcome::Reject => None,
+    }
+}
+
+/// The IPv6 address around the `:` at `i`, if valid.
+pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
+    let mut s = i;
+    while s > 0 && i - s < 45 && is_ipv6_byte(hay[s - 1]) {
+        s -= 1;
+    }
+    let mut e = i;
+    while e < hay.len() && e - s < 45 && is_ipv6_byte(hay[e]) {
+        e += 1;
+    }
+    while s < e && hay[s] == b'.' {
+        s += 1;
+    }
+    while e > s && hay[e - 1] == b'.' {
+        e -= 1;
+    }
+    let before = if s == 0 { None } else { Some(hay[s - 1]) };
+    let after = hay.get(e).copied();
+    if before.is_some_and(|b| v::is_word(b) || b == b':')
+        || after.is_some_and(|b| v::is_word(b) || b == b':')
+    {
+        return None;
+    }
+    v::ipv6_ok(&hay[s..e]).then_some((s, e))
+}
+
+/// The GitHub rule's match at `p`, by hand:
+/// `gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*`.
+pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
+    let t = hay.get(p..)?;
+    let run = |from: usize, ok: fn(u8) -> bool| t[from..].iter().take_while(|&&b| ok(b)).count();
+    if t.starts_with(b"github_pat_") {
+        let r = run(11, v::is_word);
+        (r >= 40).then_some(p + 11 + r)
+    } else if t.len() >= 4 && t[..2] == *b"gh" && b"pousr".contains(&t[2]) && t[3] == b'_' {
+        let r = run(4, |b| b.is_ascii_alphanumeric());
+        (r >= 36).then_some(p + 4 + r)
+    } else {
+        None
+    }
+}
+
+/// The end of the match the number rule's regex would give anchored at `p` (`None`: no
+/// match), computed by hand for the fixed-shape rules: cards, SSNs, IPv4, IBANs, phones. Each
+/// follows its pattern in `patterns()` exactly, leftmost-first and greedy; a test compares
+/// them with the regexes. Other kinds return `Err(())` (use the regex).
+pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
+    match kind {
+        Kind::Phone => return Ok(phone_end(hay, p)),
+        Kind::Github => return Ok(github_end(hay, p)),
+        _ => {}
+    }
+    // Every one of these starts with a word byte, so the leading `\b` needs a non-word
+    // byte (or nothing) before it.
+    if p > 0 && v::is_word(hay[p - 1]) {
+        return match kind {
+            Kind::Card | Kind::Ssn | Kind::Ipv4 | Kind::Iban => Ok(None),
+            _ => Err(()),
+        };
+    }
+    let sep_at = |i: usize, seps: &[u8]| hay.get(i).is_some_and(|b| seps.contains(b));
+    Ok(match kind {
+        // {b}(?:[0-9]{12,19}|[0-9]{4}(?:[ \-][0-9]{3,6}){2,4}){b}
+        Kind::Card => {
+            let run = digit_run(hay, p);
+            if (12..=19).contains(&run) {
+                (!word_at(hay, p + run)).then_some(p + run)
+            } else if run == 4 {
+                let mut ends = [0usize; 4];
+                let mut n = 0;
+                let mut pos = p + 4;
+                while n < 4 && sep_at(pos, b" -") {
+                    let r = digit_run(hay, pos + 1);
+                    if !(3..=6).contains(&r) {
+                        break;
+                    }
+                    pos += 1 + r;
+                    ends[n] = pos;
+                    n += 1;
+                }
+                // Only the last group can lack a `\b` after it (the others are followed by
+                // a separator); then one group fewer.
+                if n >= 2 && !word_at(hay, ends[n - 1]) {
+                    Some(ends[n - 1])
+                } else if n >= 3 {
+                    Some(ends[n - 2])
+                } else {
+                    None
+                }
+            } else {
+                None
+            }
+        }
+        // {b}(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4}){b}
+        Kind::Ssn => {
+            let ok = digit_run(hay, p) == 3
+                && sep_at(p + 3, b"- ")
+                && digit_run(hay, p + 4) == 2
+                && hay.get(p + 6) == hay.get(p + 3)
+                && digit_run(hay, p + 7) == 4
+                && !word_at(hay, p + 11);
+            ok.then_some(p + 11)
+        }
+        // {b}[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}{b}
+        Kind::Ipv4 => {
+            let mut pos = p;
+            for g in 0..4 {
+                let r = digit_run(hay, pos);
+                if !(1..=3).contains(&r) {
+                    return Ok(None);
+                }
+                pos += r;
+                if g < 3 {
+                    if hay.get(pos) != Some(&b'.') {
+                        return Ok(None);
+                    }
+                    pos += 1;
+                }
+            }
+            (!word_at(hay, pos)).then_some(pos)
+        }
+        // {b}[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}
+        Kind::Iban => {
+            let unit = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+            let head = hay.get(p..p + 4).is_some_and(|h| {
+                h[0].is_ascii_uppercase()
+                    && h[1].is_ascii_uppercase()
+                    && h[2].is_ascii_digit()
+                    && h[3].is_ascii_digit()
+            });
+            if !head {
+                return Ok(None);
+            }
+            let mut pos = p + 4;
+            let mut n = 0;
+            while n < 30 {
+                match (hay.get(pos).copied(), hay.get(pos + 1).copied()) {
+                    (Some(b), _) if unit(b) => pos += 1,
+                    (Some(b' '), Some(b)) if unit(b) => pos += 2,
+                    _ => break,
+                }
+                n += 1;
+            }
+            (n >= 11).then_some(pos)
+        }
+        _ => return Err(()),
+    })
+}
+
+/// A value that a more specific secret rule will name better than GENERIC_SECRET.
+pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 12] = [
+        b"eyJ",
+        b"sk-",
+        b"sk_live_",
+        b"sk_test_",
+        b"rk_live_",
+        b"ghp_",
+        b"gho_",
+        b"ghs_",
+        b"github_pat_",
+        b"xox",
+        b"AKIA",
+        b"AIza",
+    ];
+    PREFIXES.iter().any(|p| v.starts_with(p))
+}
+
+pub(super) fn find_pem_end(hay: &[u8], from: usize) -> Option<usize> {
+    let rest = &hay[from..];
+    let end_at = memchr::memmem::find(rest, b"-----END ")?;
+    let after = &rest[end_at + 9..];
+    let close = memchr::memmem::find(after, b"-----")?;
+    Some(from + end_at + 9 + close + 5)
+}

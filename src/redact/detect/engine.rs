@@ -1,0 +1,461 @@
+//! The scan: compiling the rules, finding trigger candidates (SIMD or Aho-Corasick), the
+//! anchored regex search at each candidate, and the hand-written pass over number regions.
+
+use super::super::entity::Entity;
+use super::super::validate as v;
+use super::super::RedactError;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
+
+use super::*;
+
+impl Detector {
+    /// Compiles the patterns and triggers of the enabled entities.
+    /// `key_literals`: substrings of sensitive JSON key names, reported by `any_raw_json`.
+    pub(crate) fn new(
+        enabled: [bool; Entity::COUNT],
+        entropy_threshold: f64,
+        key_literals: &[String],
+    ) -> Result<Self, RedactError> {
+        let syntax = syntax::Config::new().unicode(false).utf8(false);
+        let build = |pat: &str| {
+            Regex::builder()
+                .syntax(syntax)
+                .configure(Regex::config().utf8_empty(false))
+                .build(pat)
+                .map_err(|e| RedactError::Pattern(e.to_string()))
+        };
+        let mut rules = Vec::new();
+        let mut lits: Vec<String> = Vec::new();
+        let mut trigger_meta: Vec<(Option<usize>, bool)> = Vec::new();
+        let mut numeric = Vec::new();
+        for (kind, ents, pat) in patterns() {
+            if !ents.iter().any(|e| enabled[e.index()]) {
+                continue;
+            }
+            if matches!(
+                kind,
+                Kind::Iban | Kind::Card | Kind::Ssn | Kind::Ipv4 | Kind::Phone
+            ) {
+                numeric.push(rules.len());
+            }
+            for t in triggers(kind) {
+                lits.push(t.to_string());
+                trigger_meta.push((Some(rules.len()), false));
+            }
+            rules.push((kind, build(&pat)?));
+        }
+        for k in key_literals {
+            match lits.iter().position(|l| l.eq_ignore_ascii_case(k)) {
+                Some(i) => trigger_meta[i].1 = true,
+                None => {
+                    lits.push(k.clone());
+                    trigger_meta.push((None, true));
+                }
+            }
+        }
+        let date_re = build(DATE)?;
+        let trigger_ac = if lits.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&lits)
+                    .map_err(|e| RedactError::Pattern(e.to_string()))?,
+            )
+        };
+        let fast = Self::build_fast(&rules);
+        Ok(Detector {
+            rules,
+            date_re,
+            trigger_ac,
+            trigger_meta,
+            fast,
+            numeric,
+            enabled,
+            entropy_threshold,
+        })
+    }
+
+    pub(super) fn build_fast(rules: &[(Kind, Regex)]) -> Option<FastTriggers> {
+        let mut lits = Vec::new();
+        let mut teddy_rule = Vec::new();
+        let mut key_value = None;
+        for (i, (kind, _)) in rules.iter().enumerate() {
+            if *kind == Kind::KeyValue {
+                key_value = Some(i);
+                continue;
+            }
+            for t in triggers(*kind) {
+                let variants = match kind {
+                    Kind::Dob | Kind::Bearer => case_variants(t),
+                    _ => vec![t.to_string()],
+                };
+                for v in variants {
+                    lits.push(v);
+                    teddy_rule.push(i);
+                }
+            }
+        }
+        if lits.is_empty() || lits.len() >= 128 {
+            return None;
+        }
+        let mut pairs = Box::new([0u64; 1024]);
+        for l in &lits {
+            let b = l.as_bytes();
+            // Every pattern has at least two bytes (a one-byte one would need no prefilter).
+            let k = usize::from(*b.first()?) << 8 | usize::from(*b.get(1)?);
+            pairs[k / 64] |= 1 << (k % 64);
+        }
+        let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(&lits)
+            .build()?;
+        Some(FastTriggers {
+            teddy,
+            teddy_rule,
+            key_value,
+            pairs,
+        })
+    }
+
+    /// The trigger candidates of a whole body, for `leaf_candidates`; `None` without the
+    /// SIMD path.
+    pub(crate) fn body_triggers(&self, body: &[u8]) -> Option<BodyTriggers> {
+        let fast = self.fast.as_ref()?;
+        let literal = fast.literals(body).collect();
+        Some(BodyTriggers {
+            literal,
+            next_literal: 0,
+        })
+    }
+
+    /// Puts the candidates of the leaf `hay == body[start..start + hay.len()]` into `sc`
+    /// for the next `hits_into(hay)`. Leaves must come in ascending order.
+    pub(crate) fn leaf_candidates(
+        &self,
+        body: &mut BodyTriggers,
+        hay: &[u8],
+        start: usize,
+        sc: &mut Scratch,
+    ) {
+        let end = start + hay.len();
+        sc.cands.clear();
+        // Linear: leaves come in order, so every entry is passed over once per body.
+        let lit = &body.literal;
+        let mut i = body.next_literal;
+        while lit.get(i).is_some_and(|&(p, _)| p < start) {
+            i += 1;
+        }
+        while let Some(&(p, rule)) = lit.get(i).filter(|&&(p, _)| p < end) {
+            sc.cands.push((p - start, rule));
+            i += 1;
+        }
+        body.next_literal = i;
+        // The `key=value` anchors are looked for in the leaf itself: a body holds a `:` per
+        // member.
+        if let Some(kv) = self.fast.as_ref().and_then(|f| f.key_value) {
+            key_value_candidates(hay, kv, &mut sc.cands);
+        }
+        sc.given = true;
+    }
+
+    /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
+    pub(super) fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
+        if let Some(fast) = &self.fast {
+            if hay.len() >= fast.teddy.minimum_len() || hay.windows(2).any(|w| fast.pair_at(w)) {
+                cands.extend(fast.literals(hay));
+            }
+            if let Some(kv) = fast.key_value {
+                key_value_candidates(hay, kv, cands);
+            }
+            return;
+        }
+        let Some(ac) = &self.trigger_ac else {
+            return;
+        };
+        cands.extend(ac.find_overlapping_iter(hay).filter_map(|m| {
+            self.trigger_meta[m.pattern().as_usize()]
+                .0
+                .map(|rule| (m.start(), rule))
+        }));
+    }
+
+    /// Anchored search of one rule at `p`, then its validator.
+    pub(super) fn try_rule(
+        &self,
+        rule: usize,
+        hay: &[u8],
+        p: usize,
+        ctx: ScanContext,
+    ) -> Option<Hit> {
+        let (kind, re) = &self.rules[rule];
+        let (s, e) = match shape_end(*kind, hay, p) {
+            Ok(end) => (p, end?),
+            Err(()) => {
+                let m = re.search(&Input::new(hay).range(p..).anchored(Anchored::Yes))?;
+                (m.start(), m.end())
+            }
+        };
+        match self.check(*kind, hay, s, e, ctx) {
+            Outcome::Hit(h) => Some(h),
+            Outcome::Reject => None,
+        }
+    }
+
+    /// Every accepted hit with its rule priority, sorted by start, without overlaps
+    /// (earlier start wins, then rule priority).
+    pub(crate) fn hits(&self, hay: &[u8], ctx: ScanContext) -> Vec<(Hit, usize)> {
+        let mut sc = Scratch::default();
+        self.hits_into(hay, ctx, &mut sc);
+        sc.raw
+    }
+
+    /// `hits` into `sc.raw`, reusing the scratch buffers' allocations.
+    pub(crate) fn hits_into(&self, hay: &[u8], ctx: ScanContext, sc: &mut Scratch) {
+        sc.raw.clear();
+        if !std::mem::take(&mut sc.given) {
+            sc.cands.clear();
+            self.trigger_candidates(hay, &mut sc.cands);
+        }
+        self.eval_triggers(hay, &mut sc.cands, ctx, &mut sc.raw, false);
+        self.byte_pass(hay, ctx, &mut sc.raw, false);
+        let raw = &mut sc.raw;
+        if raw.len() > 1 {
+            raw.sort_by_key(|(h, prio)| (h.start, *prio));
+            let mut last_end: Option<usize> = None;
+            raw.retain(|(h, _)| {
+                let keep = last_end.is_none_or(|e| h.start >= e);
+                if keep {
+                    last_end = Some(h.end);
+                }
+                keep
+            });
+        }
+    }
+
+    /// Calls `sink` for every accepted hit, in order; stops when `sink` returns false.
+    pub(crate) fn scan(&self, hay: &[u8], ctx: ScanContext, sink: &mut dyn FnMut(Hit) -> bool) {
+        for (h, _) in self.hits(hay, ctx) {
+            if !sink(h) {
+                return;
+            }
+        }
+    }
+
+    /// True if anything is found in `hay`.
+    pub(crate) fn any(&self, hay: &[u8], ctx: ScanContext) -> bool {
+        let mut found = false;
+        self.scan(hay, ctx, &mut |_| {
+            found = true;
+            false
+        });
+        found
+    }
+
+    /// For escape-free raw JSON: true if anything is found, or a sensitive key name occurs
+    /// (a superset of what the JSON walk can find, so "false" means the walk finds nothing).
+    pub(crate) fn any_raw_json(&self, raw: &[u8], sensitive_key: &dyn Fn(&str) -> bool) -> bool {
+        let mut found = Vec::new();
+        self.byte_pass(raw, ScanContext::default(), &mut found, true);
+        if !found.is_empty() {
+            return true;
+        }
+        if let Some(fast) = &self.fast {
+            // One pass over every `:` and `=`, each a possible `key=value` anchor. A `:` after
+            // a `"` (and blanks) may also end an object key: classify the key exactly.
+            // Documents repeat their keys (arrays of records): remember each one's class and
+            // whether a `key=value` keyword ends it (that depends on the key's bytes only, as
+            // no keyword holds a `"`), so a repeated key costs one comparison.
+            let mut seen: Vec<(&[u8], bool)> = Vec::new();
+            let mut cands = Vec::new();
+            for q in memchr::memchr2_iter(b':', b'=', raw) {
+                let mut j = q;
+                while j > 0 && matches!(raw[j - 1], b' ' | b'\t' | b'\n' | b'\r') {
+                    j -= 1;
+                }
+                let key = (raw[q] == b':' && j > 0 && raw[j - 1] == b'"')
+                    .then(|| memchr::memrchr(b'"', &raw[..j - 1]).map(|k| &raw[k + 1..j - 1]))
+                    .flatten();
+                let keyword = match key.and_then(|key| seen.iter().find(|(k, _)| *k == key)) {
+                    Some(&(_, keyword)) => keyword,
+                    None => {
+                        if let Some(key) = key {
+                            if std::str::from_utf8(key).is_ok_and(sensitive_key) {
+                                return true;
+                            }
+                        }
+                        let keyword = key_value_start(raw, q).is_some();
+                        if let Some(key) = key.filter(|_| seen.len() < 64) {
+                            seen.push((key, keyword));
+                        }
+                        keyword
+                    }
+                };
+                if keyword {
+                    if let Some((kv, p)) = fast.key_value.zip(key_value_start(raw, q)) {
+                        cands.push((p, kv));
+                    }
+                }
+            }
+            cands.extend(fast.literals(raw));
+            self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
+            return !found.is_empty();
+        }
+        let mut cands = Vec::new();
+        if let Some(ac) = &self.trigger_ac {
+            for m in ac.find_overlapping_iter(raw) {
+                let (rule, key) = self.trigger_meta[m.pattern().as_usize()];
+                if key {
+                    return true;
+                }
+                if let Some(rule) = rule {
+                    cands.push((m.start(), rule));
+                }
+            }
+        }
+        self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
+        !found.is_empty()
+    }
+
+    pub(super) fn push(&self, out: &mut Vec<(Hit, usize)>, hit: Hit, prio: usize) {
+        if self.enabled[hit.entity.index()] {
+            out.push((hit, prio));
+        }
+    }
+
+    pub(super) fn eval_triggers(
+        &self,
+        hay: &[u8],
+        cands: &mut [(usize, usize)],
+        ctx: ScanContext,
+        out: &mut Vec<(Hit, usize)>,
+        first_only: bool,
+    ) {
+        if cands.is_empty() {
+            return;
+        }
+        cands.sort_unstable();
+        let mut covered_to = 0;
+        let mut done_at = usize::MAX;
+        for &(p, rule) in cands.iter() {
+            if p < covered_to || p == done_at {
+                continue;
+            }
+            let found = self
+                .try_rule(rule, hay, p, ctx)
+                .map(|h| (h, rule))
+                .or_else(|| {
+                    let openai = self.rules.iter().position(|(k, _)| *k == Kind::OpenAi)?;
+                    (self.rules[rule].0 == Kind::Anthropic).then_some(())?;
+                    self.try_rule(openai, hay, p, ctx).map(|h| (h, openai))
+                });
+            if let Some((h, rule)) = found {
+                covered_to = h.end;
+                done_at = p;
+                self.push(out, h, rule);
+                if first_only && !out.is_empty() {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The hand-written pass: numbers (cards, SSNs, phones, IPv4, IBANs), emails at `@`,
+    /// IPv6 at `:`.
+    pub(super) fn byte_pass(
+        &self,
+        hay: &[u8],
+        ctx: ScanContext,
+        out: &mut Vec<(Hit, usize)>,
+        first_only: bool,
+    ) {
+        let n = hay.len();
+        let email_on = self.enabled[Entity::Email.index()];
+        let ipv6_on = self.enabled[Entity::Ipv6.index()];
+        let mut i = 0;
+        while i < n {
+            // Skip 8 bytes at a time while none is in 0x30..=0x40 (digits, ':', '@'); jump
+            // straight to the first one that is.
+            if let Some(w) = word8(hay, i) {
+                let mask = byte_between_mask(w, 0x2F, 0x41);
+                if mask == 0 {
+                    i += 8;
+                    continue;
+                }
+                i += (mask.trailing_zeros() / 8) as usize;
+            }
+            let b = hay[i];
+            if CLASS[usize::from(b)] == C_DIGIT {
+                // A digit inside a word (hex ids, hashes, SKUs): every number rule needs a
+                // `\b` before its first byte, so nothing starts before the word ends. Skip
+                // it whole. (Two capitals before the digit may open an IBAN: not skipped.)
+                if i > 0
+                    && v::is_word(hay[i - 1])
+                    && !(i >= 2
+                        && hay[i - 1].is_ascii_uppercase()
+                        && hay[i - 2].is_ascii_uppercase())
+                {
+                    i += 1;
+                    i = word_end(hay, i);
+                    continue;
+                }
+                i = self.number_region(hay, i, ctx, out);
+                if first_only && !out.is_empty() {
+                    return;
+                }
+                continue;
+            }
+            if b == b'@' && email_on {
+                if let Some((s, e)) = email_at(hay, i) {
+                    self.push(
+                        out,
+                        Hit {
+                            entity: Entity::Email,
+                            start: s,
+                            end: e,
+                        },
+                        usize::MAX - 1,
+                    );
+                    if first_only && !out.is_empty() {
+                        return;
+                    }
+                    i = e;
+                    continue;
+                }
+            } else if b == b':'
+                && ipv6_on
+                && i + 1 < n
+                && is_ipv6_byte(hay[i + 1])
+                // An address holding this `:` has a hex digit (or `.`) before it, or
+                // starts with `::` here (`":12345"` in JSON is neither).
+                && ((i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':')
+            {
+                if let Some((s, e)) = ipv6_at(hay, i) {
+                    self.push(
+                        out,
+                        Hit {
+                            entity: Entity::Ipv6,
+                            start: s,
+                            end: e,
+                        },
+                        usize::MAX - 1,
+                    );
+                    if first_only && !out.is_empty() {
+                        return;
+                    }
+                    i = e;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+    }
+}

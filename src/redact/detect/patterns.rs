@@ -1,0 +1,142 @@
+//! The detector's data tables: the rule kinds, their regex patterns and the literal triggers
+//! of the keyword and prefix rules, the `key=value` keyword tails, the byte classes of the
+//! number pass.
+
+use super::super::entity::Entity;
+
+/// Which rule a regex pattern belongs to. Order in `PATTERNS` is priority at equal start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    PemBegin,
+    Jwt,
+    Anthropic,
+    OpenAi,
+    Stripe,
+    Github,
+    Slack,
+    Aws,
+    Google,
+    Bearer,
+    KeyValue,
+    Dob,
+    Iban,
+    Card,
+    Ssn,
+    Ipv4,
+    Phone,
+}
+
+pub(super) const DATE: &str = r"(?:[0-9]{4}[\-./][0-9]{1,2}[\-./][0-9]{1,2}|[0-9]{1,2}[\-./][0-9]{1,2}[\-./](?:[0-9]{4}|[0-9]{2})|(?:[0-9]{1,2}\.? )?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?: [0-9]{1,2}(?:st|nd|rd|th)?,?)? [0-9]{4})";
+
+/// (kind, entities it can yield, pattern). ASCII-only, byte mode; `\b` is ASCII.
+pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
+    use Entity as E;
+    let b = r"(?-u:\b)";
+    vec![
+        (Kind::PemBegin, &[E::PrivateKey], r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----".into()),
+        (Kind::Jwt, &[E::Jwt], r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*".into()),
+        (Kind::Anthropic, &[E::AnthropicKey], r"sk-ant-[A-Za-z0-9_\-]{20,}".into()),
+        (Kind::OpenAi, &[E::OpenaiKey], r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}".into()),
+        (Kind::Stripe, &[E::StripeKey], r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}".into()),
+        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
+        (Kind::Slack, &[E::SlackToken], r"xox[abposr]-[A-Za-z0-9\-]{10,}".into()),
+        (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
+        (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}".into()),
+        (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
+        (
+            Kind::KeyValue,
+            &[E::Password, E::GenericSecret],
+            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key)["']?[ \t]*[:=][ \t]*["']?[^ \t\r\n"'&,;<>\\]{4,}"#.into(),
+        ),
+        (
+            Kind::Dob,
+            &[E::DateOfBirth],
+            format!(r#"{b}(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geboren am|date de naissance|n(?:\xC3\xA9|e)e? le)[ \t:=\-"'A-Za-z]{{0,16}}{DATE}"#),
+        ),
+        (Kind::Iban, &[E::Iban], format!(r"{b}[A-Z]{{2}}[0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}")),
+        (Kind::Card, &[E::CreditCard], format!(r"{b}(?:[0-9]{{12,19}}|[0-9]{{4}}(?:[ \-][0-9]{{3,6}}){{2,4}}){b}")),
+        (Kind::Ssn, &[E::UsSsn], format!(r"{b}(?:[0-9]{{3}}-[0-9]{{2}}-[0-9]{{4}}|[0-9]{{3}} [0-9]{{2}} [0-9]{{4}}){b}")),
+        (Kind::Ipv4, &[E::Ipv4], format!(r"{b}[0-9]{{1,3}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}\.[0-9]{{1,3}}{b}")),
+        (
+            Kind::Phone,
+            &[E::Phone],
+            format!(r"(?:\+ ?[0-9]|\([0-9]{{1,5}}\)|{b}[0-9])(?:[ .\-/]{{0,2}}(?:\([0-9]{{1,5}}\)|[0-9])){{4,22}}(?: ?(?:x|ext\.?|#) ?[0-9]{{1,6}})?"),
+        ),
+    ]
+}
+
+/// Literal triggers of the keyword/prefix rules: an anchored regex search runs only where
+/// one of these occurs (ASCII case-insensitive).
+pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::PemBegin => &["-----BEGIN "],
+        Kind::Jwt => &["eyJ"],
+        Kind::Anthropic => &["sk-ant-"],
+        Kind::OpenAi => &["sk-"],
+        Kind::Stripe => &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
+        Kind::Github => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+        Kind::Slack => &["xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"],
+        Kind::Aws => &["AKIA", "ASIA", "ABIA", "ACCA"],
+        Kind::Google => &["AIza"],
+        Kind::Bearer => &["bearer "],
+        Kind::KeyValue => &[
+            "api_key",
+            "api-key",
+            "apikey",
+            "secret",
+            "token",
+            "passwd",
+            "password",
+            "pwd",
+            "access_key",
+            "access-key",
+            "accesskey",
+            "client_secret",
+            "client-secret",
+            "clientsecret",
+            "private_key",
+            "private-key",
+            "privatekey",
+        ],
+        Kind::Dob => &[
+            "dob",
+            "d.o.b",
+            "date of birth",
+            "birth",
+            "born",
+            "geburtsdatum",
+            "geboren am",
+            "date de naissance",
+            "n\u{e9}e le",
+            "n\u{e9} le",
+            "nee le",
+        ],
+        _ => &[],
+    }
+}
+
+/// The last three letters of the `key=value` keywords (a test checks them against the list).
+pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 6] =
+    [*b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd"];
+
+/// Byte classes for the hand-written pass.
+pub(super) const C_DIGIT: u8 = 1;
+
+pub(super) const C_NUMSEP: u8 = 2; // inside a number region: space . - / ( ) +
+
+pub(super) static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = b'0';
+    while i <= b'9' {
+        t[i as usize] = C_DIGIT;
+        i += 1;
+    }
+    t[b' ' as usize] = C_NUMSEP;
+    t[b'.' as usize] = C_NUMSEP;
+    t[b'-' as usize] = C_NUMSEP;
+    t[b'/' as usize] = C_NUMSEP;
+    t[b'(' as usize] = C_NUMSEP;
+    t[b')' as usize] = C_NUMSEP;
+    t[b'+' as usize] = C_NUMSEP;
+    t
+};

@@ -1,0 +1,206 @@
+//! Object keys: the sensitive-key list, how a key is classified (sensitive, secret-named,
+//! phone-like, plain), the rules compiled from the config, and key normalisation.
+
+use super::super::entity::Entity;
+
+/// What a JSON key says about the value under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyClass {
+    /// Nothing special: scan the value's text.
+    Plain,
+    /// The whole value is this entity (`password` → PASSWORD, `dob` → DATE_OF_BIRTH).
+    Whole(Entity),
+    /// Phone-like key: bare digit strings under it are phone numbers.
+    Phone,
+}
+
+/// The default sensitive key names (matched after normalisation, see `normalize_key`).
+pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "client_secret",
+    "secret_key",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "auth_token",
+    "bearer_token",
+    "session_token",
+    "authorization",
+    "proxy_authorization",
+    "api_key",
+    "apikey",
+    "access_key",
+    "private_key",
+    "cookie",
+    "set_cookie",
+    "credentials",
+    "credential",
+    "ssn",
+    "social_security_number",
+    "cvv",
+    "cvc",
+    "pin",
+    "dob",
+    "date_of_birth",
+    "birth_date",
+    "birthdate",
+    "birthday",
+];
+
+/// Keys ending like a secret that are not secrets (pagination cursors and the like).
+pub(super) const NOT_SECRET_SUFFIXES: &[&str] = &[
+    "page_token",
+    "next_token",
+    "continuation_token",
+    "sync_token",
+];
+
+/// Compiled key-name rules.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRules {
+    names: std::collections::HashMap<String, Entity, FnvBuild>,
+    /// Length of the longest name (longer suffixes cannot match).
+    longest: usize,
+}
+
+impl KeyRules {
+    pub(crate) fn new(extra: &[String]) -> Self {
+        let mut names: std::collections::HashMap<String, Entity, FnvBuild> = Default::default();
+        for n in DEFAULT_SENSITIVE_KEYS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(extra.iter().cloned())
+        {
+            let norm = normalize_key(&n);
+            if norm.is_empty() || names.contains_key(&norm) {
+                continue;
+            }
+            let entity = match norm.as_str() {
+                "ssn" | "social_security_number" => Entity::UsSsn,
+                "dob" | "date_of_birth" | "birth_date" | "birthdate" | "birthday" => {
+                    Entity::DateOfBirth
+                }
+                _ => Entity::Password,
+            };
+            names.insert(norm, entity);
+        }
+        let longest = names.keys().map(String::len).max().unwrap_or(0);
+        KeyRules { names, longest }
+    }
+
+    /// Substrings one of which every matching raw key contains (case-insensitively): the
+    /// longest `_`-segment of each name, plus the phone words. Used by the raw-bytes fast path.
+    pub(crate) fn triggers(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .names
+            .keys()
+            .filter_map(|n| n.split('_').max_by_key(|s| s.len()).map(str::to_string))
+            .collect();
+        out.extend(
+            ["phone", "mobile", "fax", "tel", "cell"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub(crate) fn classify(&self, key: &str) -> KeyClass {
+        let owned;
+        let norm: &str = if key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            key
+        } else {
+            owned = normalize_key(key);
+            &owned
+        };
+        if norm.ends_with("token") && NOT_SECRET_SUFFIXES.iter().any(|s| norm.ends_with(s)) {
+            return KeyClass::Plain;
+        }
+        // Exact name, or a name after any '_' (`db_password` → `password`).
+        let bytes = norm.as_bytes();
+        let mut start = 0;
+        loop {
+            let suffix = &norm[start..];
+            if suffix.len() <= self.longest {
+                if let Some(entity) = self.names.get(suffix) {
+                    return KeyClass::Whole(*entity);
+                }
+            }
+            match memchr::memchr(b'_', &bytes[start..]) {
+                Some(i) => start += i + 1,
+                None => break,
+            }
+        }
+        // (Keys are short: a plain window compare beats setting up a substring search.)
+        let has = |word: &[u8]| bytes.windows(word.len()).any(|w| w == word);
+        let phone_like = has(b"phone")
+            || has(b"mobile")
+            || has(b"fax")
+            || norm == "tel"
+            || norm.starts_with("tel_")
+            || norm.ends_with("_tel")
+            || norm == "cell"
+            || norm.ends_with("_cell");
+        if phone_like {
+            KeyClass::Phone
+        } else {
+            KeyClass::Plain
+        }
+    }
+}
+
+/// FNV-1a: key names are short and not attacker-chosen in a way that matters here (the table
+/// is fixed at startup), so a fast non-DoS-resistant hash is fine.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub(crate) type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
+/// `accessToken`, `Access-Token`, `ACCESS_TOKEN`, `access.token` → `access_token`.
+pub(crate) fn normalize_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    let mut prev_lower = false;
+    for c in key.trim().chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c == '-' || c == ' ' || c == '.' {
+            out.push('_');
+            prev_lower = false;
+        } else {
+            out.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
+}

@@ -1,0 +1,206 @@
+//! Object keys: scanned like values, renamed when they hold an entity, secrets under
+//! secret-named keys, and how key findings serialise.
+
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn specific_secret_under_secret_key() {
+    let r = redactor();
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+    let v = json!({"GITHUB_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "Authorization": format!("Bearer {jwt}"), "password": "hunter2"});
+    let f = r.scan_json(&v);
+    assert_eq!(types(&f), vec!["JWT", "GITHUB_TOKEN", "PASSWORD"]);
+    assert_eq!(f[0].start, Some(7));
+    let out = r
+        .redact_json(&v, &ActionPlan::mask_all())
+        .value
+        .unwrap_or_default();
+    assert_eq!(out["Authorization"], "Bearer [JWT]");
+}
+
+/// A finding as (entity, pointer, start, end, key).
+type KeyFinding = (
+    &'static str,
+    &'static str,
+    Option<usize>,
+    Option<usize>,
+    bool,
+);
+
+/// One object-key case: the document, the plan, the redacted document, the findings.
+struct KeyCase {
+    doc: serde_json::Value,
+    plan: &'static [&'static str],
+    want: serde_json::Value,
+    findings: &'static [KeyFinding],
+}
+
+#[test]
+fn object_keys_are_scanned_and_renamed() {
+    let r = redactor();
+    let cases = [
+        // An email used as a map key; the pointer names the member as written out.
+        KeyCase {
+            doc: json!({"jane.doe@example.com": {"name": "x"}}),
+            plan: &["all"],
+            want: json!({"[EMAIL]": {"name": "x"}}),
+            findings: &[("EMAIL", "/[EMAIL]", Some(0), Some(20), true)],
+        },
+        KeyCase {
+            doc: json!({"4111 1111 1111 1111": 1}),
+            plan: &["all"],
+            want: json!({"[CREDIT_CARD]": 1}),
+            findings: &[("CREDIT_CARD", "/[CREDIT_CARD]", Some(0), Some(19), true)],
+        },
+        // Part of a key; the value under it is scanned too, named under the new key.
+        KeyCase {
+            doc: json!({"contact jane@example.com": "or call +44 20 7946 0018"}),
+            plan: &["all"],
+            want: json!({"contact [EMAIL]": "or call [PHONE]"}),
+            findings: &[
+                ("EMAIL", "/contact [EMAIL]", Some(8), Some(24), true),
+                ("PHONE", "/contact [EMAIL]", Some(8), Some(24), false),
+            ],
+        },
+        // Key-name rules still apply to the value under a key.
+        KeyCase {
+            doc: json!({"users": {"jane@example.com": {"password": "hunter2"}}}),
+            plan: &["all"],
+            want: json!({"users": {"[EMAIL]": {"password": "[PASSWORD]"}}}),
+            findings: &[
+                ("EMAIL", "/users/[EMAIL]", Some(0), Some(16), true),
+                ("PASSWORD", "/users/[EMAIL]/password", None, None, false),
+            ],
+        },
+        // Collisions after masking: later members (in member order) get `#2`, `#3`, …
+        KeyCase {
+            doc: json!({"a@example.com": 1, "b@example.com": 2, "c@example.com": 3}),
+            plan: &["all"],
+            want: json!({"[EMAIL]": 1, "[EMAIL]#2": 2, "[EMAIL]#3": 3}),
+            findings: &[
+                ("EMAIL", "/[EMAIL]", Some(0), Some(13), true),
+                ("EMAIL", "/[EMAIL]#2", Some(0), Some(13), true),
+                ("EMAIL", "/[EMAIL]#3", Some(0), Some(13), true),
+            ],
+        },
+        // A member that keeps its name keeps it; the renamed one moves aside.
+        KeyCase {
+            doc: json!({"[EMAIL]": 0, "a@example.com": 1}),
+            plan: &["all"],
+            want: json!({"[EMAIL]": 0, "[EMAIL]#2": 1}),
+            findings: &[("EMAIL", "/[EMAIL]#2", Some(0), Some(13), true)],
+        },
+        // Hash: the same address written twice gives the same token, kept apart by `#2`.
+        KeyCase {
+            doc: json!({"Jane@example.com": 1, "jane@example.com": 2}),
+            plan: &["email:hash"],
+            want: json!({"[EMAIL:59ddc24e10d542d3]": 1, "[EMAIL:59ddc24e10d542d3]#2": 2}),
+            findings: &[
+                (
+                    "EMAIL",
+                    "/[EMAIL:59ddc24e10d542d3]",
+                    Some(0),
+                    Some(16),
+                    true,
+                ),
+                (
+                    "EMAIL",
+                    "/[EMAIL:59ddc24e10d542d3]#2",
+                    Some(0),
+                    Some(16),
+                    true,
+                ),
+            ],
+        },
+        // Drop removes the member; its pointer names it as if masked.
+        KeyCase {
+            doc: json!({"a@example.com": {"ip": "10.0.0.1"}, "keep": 1}),
+            plan: &["email:drop", "ip"],
+            want: json!({"keep": 1}),
+            findings: &[
+                ("EMAIL", "/[EMAIL]", Some(0), Some(13), true),
+                ("IPV4", "/[EMAIL]/ip", Some(0), Some(8), false),
+            ],
+        },
+        // Not in the plan: reported with the key as it is, nothing renamed.
+        KeyCase {
+            doc: json!({"a@example.com": "10.0.0.1"}),
+            plan: &["ip"],
+            want: json!({"a@example.com": "[IPV4]"}),
+            findings: &[
+                ("EMAIL", "/a@example.com", Some(0), Some(13), true),
+                ("IPV4", "/a@example.com", Some(0), Some(8), false),
+            ],
+        },
+        // RFC 6901 escaping of the new name, inside arrays.
+        KeyCase {
+            doc: json!([{"a/b x@example.com~": true}]),
+            plan: &["all"],
+            want: json!([{"a/b [EMAIL]~": true}]),
+            findings: &[("EMAIL", "/0/a~1b [EMAIL]~0", Some(4), Some(17), true)],
+        },
+        // Short and clean keys are left alone.
+        KeyCase {
+            doc: json!({"a@b.c": 1, "created_at": "2024-01-15T10:30:00Z"}),
+            plan: &["all"],
+            want: json!({"a@b.c": 1, "created_at": "2024-01-15T10:30:00Z"}),
+            findings: &[],
+        },
+    ];
+    for c in cases {
+        let plan = ActionPlan::from_names(c.plan).unwrap_or_default();
+        let out = r.redact_json(&c.doc, &plan);
+        let got: Vec<_> = out
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.entity.name(),
+                    f.pointer.clone().unwrap_or_default(),
+                    f.start,
+                    f.end,
+                    f.key,
+                )
+            })
+            .collect();
+        let want: Vec<_> = c
+            .findings
+            .iter()
+            .map(|(e, p, a, b, k)| (*e, p.to_string(), *a, *b, *k))
+            .collect();
+        assert_eq!(got, want, "{}", c.doc);
+        let value = out.value.clone().unwrap_or_else(|| c.doc.clone());
+        assert_eq!(value, c.want, "{}", c.doc);
+        // In place and from bytes give the same document and findings.
+        let mut owned = c.doc.clone();
+        let (f2, changed) = r.redact_json_in_place(&mut owned, &plan);
+        assert_eq!(
+            (&owned, &f2, changed),
+            (&c.want, &out.findings, out.value.is_some())
+        );
+        let raw = serde_json::to_vec(&c.doc).unwrap_or_default();
+        let (bytes, f3) = r.redact_bytes(&raw, true, &plan);
+        let parsed: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert_eq!((&parsed, &f3), (&c.want, &out.findings), "{}", c.doc);
+        // A scan reports the same findings under the original names.
+        let scan = r.scan_json(&c.doc);
+        assert_eq!(scan.len(), out.findings.len());
+        assert!(scan.iter().all(|f| f.action == Action::Keep));
+    }
+}
+
+#[test]
+fn key_findings_serialise_with_a_marker() {
+    let r = redactor();
+    let f = r.scan_json(&json!({"jane@example.com": 1}));
+    assert_eq!(
+        serde_json::to_value(&f).unwrap_or_default(),
+        json!([{"type":"EMAIL","pointer":"/jane@example.com","start":0,"end":16,"action":"keep","key":true}])
+    );
+    assert_eq!(
+        r.mask_pointer("/users/jane@example.com/a~1b/0"),
+        "/users/[EMAIL]/a~1b/0"
+    );
+}
