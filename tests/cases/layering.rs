@@ -23,8 +23,6 @@ fn layer(path: &str) -> Option<u8> {
     })
 }
 
-/// (importing module, imported top-level module) pairs that point upward today.
-
 /// `src/a/b.rs` → `a::b`, `src/a/mod.rs` → `a`.
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).expect("under src");
