@@ -4,10 +4,10 @@
 //! Each message is checked (shape, routing headers against the body) and decided: the
 //! requests that act — `tools/call`, `resources/read`, `prompts/get` — are classified (the
 //! tool by the name the server lists, its pin checked; toolwall reads the list itself when
-//! it has not seen it), then go through the shared stages in the pipeline's order
-//! (`decide_call`: schema, PII scan, policy, redaction plan; then `admit`: kill switches,
-//! limits, the write-ahead audit) before they are forwarded; a refusal is answered the MCP way
-//! ([`Reject::to_mcp`]: an `isError` result for a tool call, a JSON-RPC error otherwise). What the server sends back (a JSON body, or an SSE stream
+//! it has not seen it), then go through the one pipeline (`pipeline::decide_and_admit`:
+//! schema, PII scan, policy, redaction, admission with the write-ahead audit) before they are
+//! forwarded; a refusal is answered the MCP way ([`Reject::to_mcp`]: an `isError` result for
+//! a tool call, a JSON-RPC error otherwise). What the server sends back (a JSON body, or an SSE stream
 //! relayed event by event) is read message by message: `tools/list` results are pinned and
 //! filtered, `tools/call` results are checked against the tool's `outputSchema` and redacted,
 //! and server-to-client requests (sampling, elicitation, roots) are decided by policy before
@@ -22,7 +22,7 @@
 //! - `finish`: a decided call's answer; `server_requests`: what the server sends unasked;
 //! - `client`: toolwall's own `tools/list` (every page); `tools_list`: pins and visibility of a
 //!   listing, and the operator's re-pin;
-//! - `records`: audit records of what is not a call (withheld messages, changed or re-pinned
+//! - `records`: audit events for what is not a call (withheld messages, changed or re-pinned
 //!   definitions, the operator's re-pin);
 //! - `refusal`: the encoding of [`Reject::to_mcp`]'s shapes.
 
