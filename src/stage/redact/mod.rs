@@ -1,0 +1,235 @@
+//! Redact: find PII and secrets in the arguments (for `input.pii.found`), mask what policy's
+//! `redact` list names before forwarding, and the same in the tool's response.
+
+use bytes::Bytes;
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Response};
+use http_body_util::{BodyExt, Limited};
+use serde_json::Value;
+
+use crate::metrics::Metrics;
+use crate::pipeline::reject::{Reason, Reject};
+use crate::policy::PolicyDecision;
+use crate::redact::{ActionPlan, Finding, Redactor};
+
+/// Largest tool response toolwall buffers to redact.
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// Scan the arguments once: the findings (kept for the audit record) and the entities they
+/// carry, lower-case and sorted (`["credit_card", "email"]`) for `input.pii.found`.
+pub fn scan_args(redactor: &Redactor, args: &Value) -> (Vec<Finding>, Vec<String>) {
+    let findings = redactor.scan_json(args);
+    let mut found: Vec<String> = findings
+        .iter()
+        .map(|f| f.entity.name().to_ascii_lowercase())
+        .collect();
+    found.sort();
+    found.dedup();
+    (findings, found)
+}
+
+/// `args` with every finding of an earlier scan masked (`[EMAIL]`), without scanning again.
+/// Findings must come from a scan of this very value. Findings in object keys rename
+/// members (with collision suffixes): then the document is redacted again in full instead.
+pub fn mask_findings(redactor: &Redactor, args: &Value, findings: &[Finding]) -> Value {
+    if findings.iter().any(|f| f.key) {
+        return redactor
+            .redact_json(args, &ActionPlan::mask_all())
+            .value
+            .unwrap_or_else(|| args.clone());
+    }
+    let mut out = args.clone();
+    // within one string, replace from the end so earlier offsets stay valid
+    let mut ordered: Vec<&Finding> = findings.iter().filter(|f| f.pointer.is_some()).collect();
+    ordered.sort_by(|a, b| (&a.pointer, b.start).cmp(&(&b.pointer, a.start)));
+    for f in ordered {
+        let Some(target) = f.pointer.as_deref().and_then(|p| out.pointer_mut(p)) else {
+            continue;
+        };
+        let mask = format!("[{}]", f.entity.name());
+        match (f.start, f.end, &mut *target) {
+            (Some(start), Some(end), Value::String(s))
+                if start <= end
+                    && end <= s.len()
+                    && s.is_char_boundary(start)
+                    && s.is_char_boundary(end) =>
+            {
+                s.replace_range(start..end, &mask);
+            }
+            _ => *target = Value::String(mask),
+        }
+    }
+    out
+}
+
+/// The plan for this call: what the decision's `redact` list names; `None` when empty.
+pub fn plan_for(decision: &PolicyDecision) -> Result<Option<ActionPlan>, Reject> {
+    if decision.redact.is_empty() {
+        return Ok(None);
+    }
+    ActionPlan::from_names(&decision.redact)
+        .map(Some)
+        .map_err(|e| Reject::new(Reason::PolicyError, format!("decision.redact: {e}")))
+}
+
+/// Redact `args` in place; a `deny` action refuses the call.
+pub fn redact_args(
+    redactor: &Redactor,
+    args: &mut Value,
+    plan: &ActionPlan,
+    metrics: &Metrics,
+) -> Result<Vec<Finding>, Reject> {
+    let (findings, _changed) = redactor.redact_json_in_place(args, plan);
+    count(metrics, &findings);
+    if crate::redact::denied(&findings) {
+        let mut kinds: Vec<&str> = findings.iter().map(|f| f.entity.name()).collect();
+        kinds.dedup();
+        return Err(Reject::new(
+            Reason::PiiDenied,
+            format!(
+                "the arguments carry data this tool may not receive: {}",
+                kinds.join(", ")
+            ),
+        ));
+    }
+    Ok(findings)
+}
+
+fn count(metrics: &Metrics, findings: &[Finding]) {
+    for f in findings {
+        metrics
+            .redactions
+            .get_or_create(&crate::metrics::EntityLabels {
+                entity: f.entity.name(),
+            })
+            .inc();
+    }
+}
+
+/// Read the tool's whole answer, at most `MAX_RESPONSE_BYTES`; `purpose` completes "the
+/// tool's response could not be read …" in the refusal.
+pub async fn read_whole<B>(body: B, purpose: &str) -> Result<Bytes, Reject>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Limited::new(body, MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| {
+            Reject::new(
+                Reason::ResponseNotInspectable,
+                format!("the tool's response could not be read {purpose}: {e}"),
+            )
+        })
+}
+
+/// Buffer the tool's response and redact it (JSON or text); bytes untouched when nothing is
+/// found. A compressed or oversized response cannot be inspected and is refused.
+pub async fn redact_response<B>(
+    resp: Response<B>,
+    redactor: &Redactor,
+    plan: &ActionPlan,
+    metrics: &Metrics,
+) -> Result<(http::response::Parts, Bytes), Reject>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (mut parts, body) = resp.into_parts();
+    if is_compressed(&parts.headers) {
+        return Err(Reject::new(
+            Reason::ResponseNotInspectable,
+            "the tool answered with a compressed body that must be redacted",
+        ));
+    }
+    let bytes = read_whole(body, "for redaction").await?;
+    let is_json = is_json(&parts.headers);
+    let (out, findings) = redactor.redact_bytes(&bytes, is_json, plan);
+    count(metrics, &findings);
+    if crate::redact::denied(&findings) {
+        return Err(Reject::new(
+            Reason::PiiDenied,
+            "the tool's response carries data the agent may not receive",
+        ));
+    }
+    let out = match out {
+        std::borrow::Cow::Borrowed(_) => bytes,
+        std::borrow::Cow::Owned(v) => Bytes::from(v),
+    };
+    parts.headers.remove(CONTENT_LENGTH);
+    Ok((parts, out))
+}
+
+/// Whether a body carries a content coding other than `identity` (it cannot be scanned).
+pub fn is_compressed(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
+}
+
+/// Whether a response is a server-sent event stream (redacted event by event, never buffered).
+pub fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("text/event-stream")
+        })
+}
+
+mod stream;
+
+pub use stream::{
+    redact_event_stream, StreamAudit, SSE_MAX_EVENT_BYTES, SSE_MAX_HELD_BYTES, SSE_MAX_HELD_EVENTS,
+    SSE_WINDOW_BYTES, SSE_WINDOW_TIME,
+};
+
+/// Whether a body is JSON (`application/json` or `+json`).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::RedactConfig;
+
+    #[test]
+    fn masking_from_a_scan_matches_a_full_redaction() {
+        let redactor = Redactor::new(&RedactConfig::default()).expect("redactor");
+        let docs = [
+            serde_json::json!({"note": "mail jane.doe@example.com or bob@example.org today", "n": 5}),
+            serde_json::json!({"password": "hunter2hunter2", "nested": {"card": "4242 4242 4242 4242"}}),
+            serde_json::json!({"list": ["ip 10.1.2.3 and 2001:db8::1", "plain"], "é": "ünïcödé jane@example.com"}),
+            serde_json::json!({"clean": "nothing here", "amount": 12}),
+            serde_json::json!({"jane.doe@example.com": {"note": "or bob@example.org"}, "[EMAIL]": 1}),
+        ];
+        for doc in docs {
+            let findings = redactor.scan_json(&doc);
+            let full = redactor
+                .redact_json(&doc, &ActionPlan::mask_all())
+                .value
+                .unwrap_or_else(|| doc.clone());
+            assert_eq!(mask_findings(&redactor, &doc, &findings), full, "{doc}");
+        }
+    }
+}
