@@ -63,6 +63,10 @@ pub fn load_audit(src: &Located, base: &Path, a: &RawAudit) -> Result<AuditSetti
     if let Some(n) = a.queue {
         writer.queue = n.max(1);
     }
+    if let Some(wait) = &a.queue_wait {
+        writer.queue_wait = humantime::parse_duration(wait)
+            .map_err(|e| at("audit.queue_wait", ConfigError::QueueWait(e)))?;
+    }
     if let Some(every) = &a.checkpoint.every {
         writer.checkpoint_interval = humantime::parse_duration(every)
             .map_err(|e| at("audit.checkpoint.every", ConfigError::CheckpointEvery(e)))?;

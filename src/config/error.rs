@@ -121,6 +121,8 @@ pub enum ConfigError {
     },
     #[error("{path}: expected at least 16 hex-encoded bytes")]
     HmacKeyShort { path: String },
+    #[error("audit.queue_wait: {0}")]
+    QueueWait(humantime::DurationError),
     #[error("audit.checkpoint.every: {0}")]
     CheckpointEvery(humantime::DurationError),
     #[error("audit.auditor_key: {0}")]

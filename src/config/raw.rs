@@ -109,6 +109,10 @@ pub struct RawAudit {
     /// (a bounded time, then the call is refused `audit_unavailable`); docs/audit.md.
     #[serde(default)]
     pub queue: Option<usize>,
+    /// How long a write-ahead record waits for room in a full queue before the call is
+    /// refused `audit_unavailable`, e.g. `2s` (the default).
+    #[serde(default)]
+    pub queue_wait: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -241,3 +241,15 @@ fn upstream_errors_name_the_position_of_their_value() {
     );
     assert_line(&err, &format!("{pay}:4:7: "), "cannot read");
 }
+
+#[test]
+fn audit_queue_wait_is_a_duration_at_its_position() {
+    let keys = tempfile::tempdir().expect("tmp");
+    assert_eq!(toolwall::cli::audit::keygen(keys.path(), "t"), 0);
+    let config = format!(
+        "identity:\n  static: {{ agent: a }}\naudit:\n  dir: audit\n  key: {0}/audit.key\n  hmac_key: {0}/hmac.key\n  queue: 8\n  queue_wait: soon\n",
+        keys.path().display()
+    );
+    let (cfg, _, err) = check(&config, ADAPTER, &[]);
+    assert_line(&err, &format!("{cfg}:8:15: "), "audit.queue_wait: ");
+}
