@@ -3,12 +3,11 @@
 
 use bytes::Bytes;
 use http::{header, HeaderMap, Method, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::Value;
 
 use super::server_requests::{classify_server_message, ServerMessage};
-use super::{lock, refusal, serialize, truncated, Exchange, Pending, MAX_RESPONSE_BYTES};
+use super::{lock, refusal, serialize, truncated, Exchange, Pending};
 use crate::pipeline::reject::{Reason, Reject};
 use crate::pipeline::{full, ResBody};
 use crate::protocol::mcp as proto;
@@ -247,17 +246,10 @@ impl Exchange {
     }
 }
 
+/// The MCP server's whole answer (JSON bodies, toolwall's own `tools/list` pages), at most
+/// `MAX_RESPONSE_BYTES`.
 pub(super) async fn read_all(body: Incoming) -> Result<Bytes, Reject> {
-    Limited::new(body, MAX_RESPONSE_BYTES)
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .map_err(|e| {
-            Reject::new(
-                Reason::ResponseNotInspectable,
-                format!("the MCP server's answer could not be read (over {MAX_RESPONSE_BYTES} bytes or broken): {e}"),
-            )
-        })
+    crate::stage::redact::read_whole(body, "from the MCP server (too large or broken)").await
 }
 
 /// What an MCP server's answer is, by its `Content-Type`.
