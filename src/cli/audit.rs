@@ -186,8 +186,16 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
                 .map(|a| a.iter().filter_map(|r| r.as_str()).collect())
                 .unwrap_or_default();
             let approvals = d["approvals"].as_array().map(|a| a.len()).unwrap_or(0);
+            // forwarded in shadow mode although enforce mode would have refused it
+            let shadow = d["shadow_would_refuse"]
+                .as_array()
+                .map(|a| {
+                    let r: Vec<&str> = a.iter().filter_map(|r| r.as_str()).collect();
+                    format!("  SHADOW would refuse [{}]", r.join(", "))
+                })
+                .unwrap_or_default();
             println!(
-                "  {}  {:<28} {:<6} {:<4} policy {}  approvals {}  {}µs{}{}  {}",
+                "  {}  {:<28} {:<6} {:<4} policy {}  approvals {}  {}µs{}{}{}  {}",
                 d["ts"].as_str().unwrap_or("-"),
                 d["tool"].as_str().unwrap_or("-"),
                 d["decision"].as_str().unwrap_or("-"),
@@ -205,6 +213,7 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
                 } else {
                     format!("  [{}]", reasons.join(", "))
                 },
+                shadow,
                 d["decision_id"].as_str().unwrap_or(""),
             );
         }

@@ -176,7 +176,12 @@ impl Drop for CallRecord {
             .map(|p| p.agent.as_str())
             .unwrap_or("");
         let (decision, status, reasons): (&'static str, u16, Vec<String>) = match &self.outcome {
-            Some(Outcome::Forwarded { status }) => ("allow", *status, Vec::new()),
+            // shadow mode forwarded a call enforce mode would refuse: counted apart, so a
+            // rollout can be watched (`decision="shadow_refused"`)
+            Some(Outcome::Forwarded { status }) => match &self.shadow {
+                Some(r) => ("shadow_refused", *status, r.reasons()),
+                None => ("allow", *status, Vec::new()),
+            },
             Some(Outcome::Refused(r)) => {
                 self.metrics
                     .refusals

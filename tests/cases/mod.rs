@@ -19,5 +19,6 @@ mod proxy;
 mod redact;
 mod redis;
 mod response_schema;
+mod shadow;
 mod sse_hardening;
 mod upstream;

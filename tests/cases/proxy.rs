@@ -218,7 +218,7 @@ async fn shadow_mode_forwards_and_reports_what_enforce_would_do() {
     let text = String::from_utf8_lossy(&m.body);
     assert!(
         text.contains(
-            r#"toolwall_tool_calls_total{tool="echo.refund",decision="allow",mode="shadow"} 1"#
+            r#"toolwall_tool_calls_total{tool="echo.refund",decision="shadow_refused",mode="shadow"} 1"#
         ),
         "{text}"
     );
