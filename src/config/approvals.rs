@@ -297,6 +297,12 @@ impl ApprovalsSpec {
 /// `approvals.notify.webhook`: an absolute http(s) URL with a host.
 fn parse_webhook(s: &str) -> Result<http::Uri, AtPath> {
     let at = "approvals.notify.webhook";
+    let scheme = s
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    if !matches!(scheme.as_deref(), Some("http" | "https")) {
+        return Err(ConfigError::WebhookScheme(s.to_string()).at(at));
+    }
     let uri: http::Uri = s.parse().map_err(|source| {
         ConfigError::WebhookNotUrl {
             url: s.to_string(),
