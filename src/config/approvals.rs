@@ -77,8 +77,14 @@ pub struct Notify {
 
 impl std::fmt::Debug for Notify {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // the path and query of a webhook URL often carry a secret too (Slack, Teams)
+        let origin = format!(
+            "{}://{}/…",
+            self.url.scheme_str().unwrap_or_default(),
+            self.url.authority().map(|a| a.as_str()).unwrap_or_default()
+        );
         f.debug_struct("Notify")
-            .field("url", &self.url)
+            .field("url", &origin)
             .field("secret", &"<redacted>")
             .finish()
     }
@@ -315,6 +321,9 @@ fn parse_webhook(s: &str) -> Result<http::Uri, AtPath> {
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(ConfigError::WebhookNoHost(s.to_string()).at(at));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(ConfigError::WebhookUserinfo.at(at));
     }
     Ok(uri)
 }

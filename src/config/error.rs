@@ -177,6 +177,11 @@ pub enum ConfigError {
     WebhookScheme(String),
     #[error("approvals.notify.webhook: `{0}` has no host")]
     WebhookNoHost(String),
+    #[error(
+        "approvals.notify.webhook: the URL must not carry user:password@ (receivers check the \
+         toolwall-signature header instead)"
+    )]
+    WebhookUserinfo,
     #[error("approvals.notify.secret_env: environment variable {0} is not set or empty")]
     WebhookSecretUnset(String),
 

@@ -132,15 +132,22 @@ fn approver_for_token_names_exactly_one_approver() {
 
 #[test]
 fn secrets_stay_out_of_debug_output() {
-    let s = ok(EXAMPLE);
+    let s = ok(&EXAMPLE.replace("/hook", "/services/T0/B0/slack-path-secret?k=query-secret"));
     let dbg = format!("{s:?} {:#?}", s);
-    for secret in ["alice-token-7f3a9c", "bob-token-2e81d4", "whsec_0123456789"] {
+    for secret in [
+        "alice-token-7f3a9c",
+        "bob-token-2e81d4",
+        "whsec_0123456789",
+        "slack-path-secret",
+        "query-secret",
+    ] {
         assert!(!dbg.contains(secret), "{secret} in {dbg}");
     }
     // nor their digests' bytes in any recognisable form
     let digest = hex::encode(Sha256::digest(b"alice-token-7f3a9c"));
     assert!(!dbg.contains(&digest), "{dbg}");
     assert!(dbg.contains("alice") && dbg.contains("<redacted>"), "{dbg}");
+    assert!(dbg.contains("http://127.0.0.1:9000/…"), "{dbg}");
 }
 
 #[test]
@@ -241,6 +248,16 @@ fn each_error_is_at_its_value() {
             format!("{A}notify: {{ webhook: /hook, secret_env: TW_WEBHOOK_SECRET }}\n"),
             "approvals.notify.webhook",
             "approvals.notify.webhook: `/hook` must start with http:// or https://",
+        ),
+        (
+            format!("{A}notify: {{ webhook: \"https://user:pw@hooks.example/x\", secret_env: TW_WEBHOOK_SECRET }}\n"),
+            "approvals.notify.webhook",
+            "approvals.notify.webhook: the URL must not carry user:password@",
+        ),
+        (
+            format!("{A}notify: {{ webhook: \"http:///x\", secret_env: TW_WEBHOOK_SECRET }}\n"),
+            "approvals.notify.webhook",
+            "approvals.notify.webhook: `http:///x`",
         ),
         (
             format!("{A}notify: {{ webhook: \"http://a b/\", secret_env: TW_WEBHOOK_SECRET }}\n"),
