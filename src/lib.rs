@@ -37,6 +37,8 @@ pub mod server;
 pub mod stage;
 /// Shared limiter state: spend counters and kill switches (SQLite, Redis).
 pub mod state;
+/// Webhook bodies signed and verified (HMAC-SHA256, `toolwall-signature`).
+pub mod webhook;
 
 /// Initialise logging on stderr.
 pub fn init_tracing(format: cli::LogFormat, level: &str) {

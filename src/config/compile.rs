@@ -4,7 +4,8 @@
 //! validators, argument coercions, credential headers, upstream clients, the policy program.
 
 //! Each section has a module of its own (`listener`, `audit`, `identity`, `limits`, `state`,
-//! `admin`, `adapters`, `upstream`); this one reads the file and puts the sections together.
+//! `admin`, `approvals`, `adapters`, `upstream`); this one reads the file and puts the
+//! sections together.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -85,6 +86,8 @@ pub struct Snapshot {
     /// The agent listener's TLS config (`identity.mtls`): certificates and the client CA are
     /// re-read on reload and used for new connections.
     pub agent_tls: Option<Arc<rustls::ServerConfig>>,
+    /// Who may approve a call that needs a human, quorum per tier, ttl, hold, webhook.
+    pub approvals: super::approvals::ApprovalsSpec,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +151,8 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let state = compile_state(&src, &raw.state, base, &mut diags);
     let listener = compile_listener(&src, &raw.listener, &mut diags);
     let admin_token = compile_admin_token(&src, &raw, admin, strict_env, &mut diags, &mut warnings);
+    let approvals =
+        super::approvals::compile_section(&src, &raw, strict_env, &mut diags, &mut warnings);
 
     let (identity, agent_tls) = super::identity::compile_section(
         &src,
@@ -194,6 +199,7 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         limits,
         identity,
         agent_tls: agent_tls.clone(),
+        approvals,
     };
     Ok(LoadedConfig {
         path: config_path.to_path_buf(),

@@ -111,6 +111,80 @@ pub enum ConfigError {
     #[error("admin_token_env: environment variable {0} is not set")]
     AdminTokenEnvUnset(String),
 
+    // approvals:
+    #[error("approvals.ttl: {0}")]
+    ApprovalsTtl(humantime::DurationError),
+    #[error("approvals.ttl must be longer than 0s (an expired request counts as denied)")]
+    ApprovalsTtlZero,
+    #[error("approvals.hold: {0}")]
+    ApprovalsHold(humantime::DurationError),
+    #[error(
+        "approvals.hold ({hold}) is longer than approvals.ttl ({ttl}); a held call ends when its \
+         request expires"
+    )]
+    ApprovalsHoldOverTtl { hold: String, ttl: String },
+    #[error(
+        "approvals.approvers: list at least one approver ({{ name, token_env }}); without one \
+         nothing can be approved"
+    )]
+    ApproversNone,
+    #[error("approvals.approvers[{0}].name must be non-empty, without control characters")]
+    ApproverName(usize),
+    #[error("approvals.approvers[{index}]: the name `{name}` is used by another approver")]
+    ApproverNameTaken { index: usize, name: String },
+    #[error(
+        "approvals.approvers[{index}].token_env: environment variable {env} (approver `{name}`) \
+         is not set or empty"
+    )]
+    ApproverTokenUnset {
+        index: usize,
+        name: String,
+        env: String,
+    },
+    #[error(
+        "approvals.approvers[{index}].token_env: approver `{name}` has the same token as `{other}` \
+         ({env}); each approver needs a token of their own"
+    )]
+    ApproverTokenTaken {
+        index: usize,
+        name: String,
+        other: String,
+        env: String,
+    },
+    #[error("approvals.tiers: a tier name must be non-empty")]
+    TierName,
+    #[error("approvals.tiers.{0}.quorum must be at least 1")]
+    TierQuorumZero(String),
+    #[error(
+        "approvals.tiers.{tier}.quorum: {quorum} approvers needed but only {approvers} configured"
+    )]
+    TierQuorumTooLarge {
+        tier: String,
+        quorum: u32,
+        approvers: usize,
+    },
+    #[error(
+        "approvals.tiers: a `default` tier is required (the quorum of a request whose policy \
+         names no tier)"
+    )]
+    TierDefaultMissing,
+    #[error("approvals.notify.webhook: `{url}` is not a URL: {source}")]
+    WebhookNotUrl {
+        url: String,
+        source: http::uri::InvalidUri,
+    },
+    #[error("approvals.notify.webhook: `{0}` must start with http:// or https://")]
+    WebhookScheme(String),
+    #[error("approvals.notify.webhook: `{0}` has no host")]
+    WebhookNoHost(String),
+    #[error(
+        "approvals.notify.webhook: the URL must not carry user:password@ (receivers check the \
+         toolwall-signature header instead)"
+    )]
+    WebhookUserinfo,
+    #[error("approvals.notify.secret_env: environment variable {0} is not set or empty")]
+    WebhookSecretUnset(String),
+
     // audit:
     #[error("audit.key: {0} (create one with `toolwall keygen`)")]
     AuditKey(AuditError),

@@ -5,6 +5,7 @@
 
 pub mod adapters;
 pub mod admin;
+pub mod approvals;
 pub mod audit;
 pub mod compile;
 pub mod error;

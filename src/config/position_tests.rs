@@ -146,6 +146,33 @@ const CASES: &[Case] = &[
         col: 19,
         message: "invalid type",
     },
+    Case {
+        name: "approvals.ttl",
+        config: "identity:\n  static: { agent: a }\napprovals:\n  ttl: 1 eon\n  approvers:\n    - { name: alice, token_env: TW_POS_UNSET_A }\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 4,
+        col: 8,
+        message: "approvals.ttl: ",
+    },
+    Case {
+        name: "a tier's quorum, in flow style after another tier",
+        config: "identity:\n  static: { agent: a }\napprovals:\n  approvers:\n    - { name: alice, token_env: TW_POS_UNSET_A }\n  tiers: { default: { quorum: 1 }, high: { quorum: 2 } }\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 6,
+        col: 52,
+        message: "approvals.tiers.high.quorum: 2 approvers needed but only 1 configured",
+    },
+    Case {
+        name: "a webhook that is not http(s)",
+        config: "identity:\n  static: { agent: a }\napprovals:\n  approvers: [{ name: alice, token_env: TW_POS_UNSET_A }]\n  notify: { webhook: ftp://h/x, secret_env: TW_POS_UNSET_S }\n",
+        adapter: ADAPTER,
+        file: "toolwall.yaml",
+        line: 5,
+        col: 22,
+        message: "approvals.notify.webhook: `ftp://h/x` must start with http:// or https://",
+    },
 ];
 
 fn write(dir: &Path, rel: &str, text: &str) {

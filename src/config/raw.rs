@@ -61,6 +61,53 @@ pub struct RawConfig {
     /// Connection limits of the agent and admin listeners.
     #[serde(default)]
     pub listener: RawListener,
+    /// Human approval of calls a policy marks `require_approval` (docs/config.md).
+    #[serde(default)]
+    pub approvals: Option<RawApprovals>,
+}
+
+/// `approvals:` — who may approve a call that needs a human, how many must, for how long a
+/// request stays open, and where events are announced.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApprovals {
+    /// How long a request stays open before it counts as denied, e.g. `24h` (the default).
+    #[serde(default)]
+    pub ttl: Option<String>,
+    /// `> 0`: hold the agent's call open this long, releasing it on approval; default `0s`.
+    #[serde(default)]
+    pub hold: Option<String>,
+    #[serde(default)]
+    pub approvers: Vec<RawApprover>,
+    /// Quorum per tier (the policy's `tier`); default `{default: {quorum: 1}}`.
+    #[serde(default)]
+    pub tiers: Option<BTreeMap<String, RawTier>>,
+    #[serde(default)]
+    pub notify: Option<RawNotify>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApprover {
+    pub name: String,
+    /// Environment variable holding this approver's bearer token.
+    pub token_env: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTier {
+    /// Distinct approvers needed.
+    pub quorum: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    /// http(s) URL every approval event is POSTed to.
+    pub webhook: String,
+    /// Environment variable holding the HMAC-SHA256 key the body is signed with.
+    pub secret_env: String,
 }
 
 /// `listener:` — how long a connection may take to send a request head, and how many

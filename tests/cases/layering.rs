@@ -11,7 +11,7 @@ fn layer(path: &str) -> Option<u8> {
         return Some(0);
     }
     Some(match path.split("::").next()? {
-        "json" | "metrics" | "body" | "diag" => 0,
+        "json" | "metrics" | "body" | "diag" | "webhook" => 0,
         "redact" | "audit" | "policy" | "state" => 1,
         "config" => 2,
         "protocol" => 3,

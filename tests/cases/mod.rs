@@ -1,4 +1,5 @@
 mod admin_hardening;
+mod approvals_config;
 mod audit;
 mod audit_backpressure;
 mod audit_events;
