@@ -1,4 +1,5 @@
 mod admin_hardening;
+mod approval_store;
 mod audit;
 mod audit_backpressure;
 mod audit_events;
