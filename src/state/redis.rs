@@ -23,6 +23,8 @@ use super::{
 
 mod approvals;
 
+pub use approvals::RETENTION_SECS as APPROVAL_RETENTION_SECS;
+
 /// How long one state operation may take before the call fails closed, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 /// After a failure, operations fail at once for this long instead of each waiting for a

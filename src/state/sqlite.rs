@@ -23,6 +23,8 @@ use super::{
 
 mod approvals;
 
+pub use approvals::RETENTION_SECS as APPROVAL_RETENTION_SECS;
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Counter {
     committed: i64,

@@ -341,3 +341,51 @@ async fn approvals_fail_closed_when_redis_is_down() {
     assert!(matches!(err, Err(StateError::Unavailable(_))), "{err:?}");
     assert!(!s.healthy());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_keys_expire_after_the_retention_and_listing_drops_gone_ids() {
+    let redis = RedisServer::start().await;
+    let clock = clock();
+    let now = clock.now().timestamp();
+    let s = store(&redis, &clock);
+    let (r, _) = s
+        .approval_request(request("k", now, 600, 1))
+        .await
+        .expect("r");
+    let (g, _) = s
+        .approval_request(request("g", now, 600, 1))
+        .await
+        .expect("g");
+    let client = redis::Client::open(redis.url()).expect("client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("conn");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("tw-appr:approval:{}", r.id))
+        .query_async(&mut conn)
+        .await
+        .expect("ttl");
+    let want = 600 + toolwall::state::redis::APPROVAL_RETENTION_SECS;
+    assert!(ttl > want - 10 && ttl <= want, "{ttl}");
+    // a request whose hash is gone is not listed and leaves the indexes
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("tw-appr:approval:{}", g.id))
+        .query_async(&mut conn)
+        .await
+        .expect("del");
+    let all = s.approval_list(None, 10).await.expect("all");
+    assert_eq!(
+        all.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        vec![r.id.as_str()]
+    );
+    let left: Vec<String> = redis::cmd("ZRANGE")
+        .arg("tw-appr:approvals")
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .expect("zrange");
+    assert_eq!(left, vec![r.id.clone()]);
+    assert_eq!(s.approval_get(&g.id).await.expect("get"), None);
+}

@@ -7,6 +7,9 @@
 //! - `approvals:pending`: a sorted set of the pending ids by expiry (pending list and count);
 //! - `approval_key:<key>`: the id of the last request created for a binding key.
 //!
+//! A request's hash and key entry expire `RETENTION_SECS` after the request does; listing
+//! drops the ids whose hash is gone from the two indexes.
+//!
 //! Creating, voting and consuming are each one Lua script, so they are atomic across every
 //! sidecar on the server. Time is the store's clock, passed to the scripts.
 
@@ -22,6 +25,8 @@ const LIST_SCAN_MAX: usize = 50_000;
 const LIST_PAGE: usize = 256;
 /// Pending ids this long past their expiry are dropped from the pending index.
 const PENDING_PRUNE_AFTER: i64 = 3600;
+/// A request's keys are kept this long after its expiry (the audit log is the lasting record).
+pub const RETENTION_SECS: i64 = 30 * 86_400;
 
 const CREATE: &str = r#"
 local cur = redis.call('GET', KEYS[1])
@@ -36,7 +41,8 @@ redis.call('HSET', KEYS[2], 'doc', ARGV[8], 'state', 'pending', 'votes', '[]', '
   'expires', ARGV[4], 'quorum', ARGV[5], 'agent', ARGV[6], 'approvals', '0')
 redis.call('ZADD', KEYS[3], ARGV[7], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
-redis.call('SET', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[10])
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[10])
 return {'created'}
 "#;
 
@@ -167,7 +173,13 @@ impl RedisStore {
             .arg(&req.agent)
             .arg(req.created_unix)
             .arg(doc)
-            .arg(self.key("approval:"));
+            .arg(self.key("approval:"))
+            .arg(
+                req.expires_unix
+                    .saturating_sub(now)
+                    .saturating_add(RETENTION_SECS)
+                    .max(1),
+            );
         let mut conn = self.conn.clone();
         let out: Vec<String> = self.op(inv.invoke_async(&mut conn)).await?;
         match out.first().map(String::as_str) {
@@ -187,7 +199,25 @@ impl RedisStore {
         }
         let mut conn = self.conn.clone();
         let all: Vec<Vec<String>> = self.op(pipe.query_async(&mut conn)).await?;
-        // a hash that is gone (deleted by an operator) is skipped
+        // a hash that is gone (past its retention) is skipped and dropped from the indexes
+        let gone: Vec<&String> = ids
+            .iter()
+            .zip(&all)
+            .filter(|(_, f)| f.is_empty())
+            .map(|(id, _)| id)
+            .collect();
+        if !gone.is_empty() {
+            let mut pipe = redis::pipe();
+            pipe.cmd("ZREM")
+                .arg(self.key("approvals"))
+                .arg(&gone)
+                .ignore();
+            pipe.cmd("ZREM")
+                .arg(self.key("approvals:pending"))
+                .arg(&gone)
+                .ignore();
+            let () = self.op(pipe.query_async(&mut conn)).await?;
+        }
         all.iter()
             .filter(|f| !f.is_empty())
             .map(|f| from_fields(f, now))

@@ -2,7 +2,8 @@
 //! plus `key`, `state`, `created`, `expires` columns to query on), written through at once —
 //! not behind — on a connection of its own. Every change is one `BEGIN IMMEDIATE`
 //! transaction, so two stores (or two processes) on one file never create two pending
-//! requests for one key, count a vote twice or consume an approval twice.
+//! requests for one key, count a vote twice or consume an approval twice. A request is
+//! deleted `RETENTION_SECS` after its expiry (when a new request is stored).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,9 @@ use crate::state::{
     ApprovalRequest, ApprovalState, Clock, ConsumeOutcome, StateError, Vote, VoteOutcome,
 };
 
+/// A request is deleted this long after its expiry (the audit log is the lasting record).
+pub const RETENTION_SECS: i64 = 30 * 86_400;
+
 /// How long a transaction waits for another writer on the same file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -22,7 +26,8 @@ pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS approvals (
      id TEXT PRIMARY KEY, key TEXT NOT NULL, state TEXT NOT NULL,
      created INTEGER NOT NULL, expires INTEGER NOT NULL, doc TEXT NOT NULL);
    CREATE INDEX IF NOT EXISTS approvals_key ON approvals (key, state);
-   CREATE INDEX IF NOT EXISTS approvals_created ON approvals (created);";
+   CREATE INDEX IF NOT EXISTS approvals_created ON approvals (created);
+   CREATE INDEX IF NOT EXISTS approvals_expires ON approvals (expires);";
 
 /// The approvals connection.
 #[derive(Clone)]
@@ -157,6 +162,11 @@ pub(super) fn request(
     req.votes.clear();
     req.used_by = None;
     put(&tx, &req)?;
+    tx.execute(
+        "DELETE FROM approvals WHERE expires < ?1",
+        params![now.saturating_sub(RETENTION_SECS)],
+    )
+    .map_err(db)?;
     tx.commit().map_err(db)?;
     Ok((req, true))
 }
@@ -428,6 +438,18 @@ mod tests {
             .await
             .expect("q");
         assert!(created && q.id != p.id);
+        // past the retention, storing a request deletes the old ones
+        clock.advance(Duration::from_secs(super::RETENTION_SECS as u64));
+        assert!(s.approval_get(&p.id).await.expect("get").is_some());
+        let later = clock.now().timestamp();
+        let (_, created) = s
+            .approval_request(sample("k3", later, 60, 1))
+            .await
+            .expect("r");
+        assert!(created);
+        assert_eq!(s.approval_get(&p.id).await.expect("get"), None);
+        assert_eq!(s.approval_get(&a.id).await.expect("get"), None);
+        assert!(s.approval_get(&q.id).await.expect("get").is_some());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
