@@ -245,10 +245,13 @@ impl RedisStore {
         if state == Some(ApprovalState::Pending) {
             let mut conn = self.conn.clone();
             let ids: Vec<String> = self
-                .op(redis::cmd("ZRANGEBYSCORE")
+                .op(redis::cmd("ZREVRANGEBYSCORE")
                     .arg(self.key("approvals:pending"))
-                    .arg(now)
                     .arg("+inf")
+                    .arg(now)
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(LIST_SCAN_MAX)
                     .query_async(&mut conn))
                 .await?;
             out = self.fetch(&ids, now).await?;
