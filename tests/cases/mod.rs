@@ -1,5 +1,4 @@
 mod admin_hardening;
-mod approval_store;
 mod audit;
 mod audit_backpressure;
 mod audit_events;
@@ -22,3 +21,6 @@ mod redis;
 mod response_schema;
 mod sse_hardening;
 mod upstream;
+
+// the approval store (state backends) on a real redis-server and SQLite
+mod approval_store;
