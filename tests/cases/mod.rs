@@ -22,5 +22,5 @@ mod response_schema;
 mod sse_hardening;
 mod upstream;
 
-// the approval store (state backends) on a real redis-server and SQLite
+// the approval store (state backend) on a real redis-server
 mod approval_store;
