@@ -5,6 +5,7 @@
 //! A budget key's *usage* is committed spend plus in-flight reservations; a reservation is
 //! admitted only when every budget it touches still has room, atomically across the budgets.
 
+pub mod approvals;
 pub mod clock;
 pub mod redis;
 pub mod sqlite;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
+pub use approvals::{ApprovalRequest, ApprovalState, ConsumeOutcome, Vote, VoteOutcome};
 pub use clock::{Clock, FakeClock, SystemClock};
 
 /// One budget a reservation must fit in.
@@ -99,6 +101,46 @@ pub trait StateStore: Send + Sync + 'static {
         adapter: &'a str,
         pins: &'a [(String, String)],
     ) -> BoxFuture<'a, Result<(), StateError>>;
+
+    /// Store `req` as a new approval request, unless a pending, unexpired request with the
+    /// same `key` exists: then that one is returned. `true` when `req` was stored. Atomic:
+    /// concurrent identical calls (from any sidecar on the backend) get one request.
+    fn approval_request(
+        &self,
+        req: ApprovalRequest,
+    ) -> BoxFuture<'_, Result<(ApprovalRequest, bool), StateError>>;
+
+    /// One request, its state as seen now (a pending request past its expiry is `expired`).
+    fn approval_get<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ApprovalRequest>, StateError>>;
+
+    /// Up to `limit` requests in `state` (all when `None`), newest first.
+    fn approval_list(
+        &self,
+        state: Option<ApprovalState>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>>;
+
+    /// Record one approver's vote (see `approvals::apply_vote`), atomically.
+    fn approval_vote<'a>(
+        &'a self,
+        id: &'a str,
+        vote: Vote,
+    ) -> BoxFuture<'a, Result<VoteOutcome, StateError>>;
+
+    /// Use an approved request for the call bound by `key`, once (see
+    /// `approvals::apply_consume`), atomically.
+    fn approval_consume<'a>(
+        &'a self,
+        id: &'a str,
+        key: &'a str,
+        used_by: &'a str,
+    ) -> BoxFuture<'a, Result<ConsumeOutcome, StateError>>;
+
+    /// Pending, unexpired requests (for the `toolwall_approvals_pending` gauge).
+    fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>>;
 
     /// Whether the backend answered its last operation (for `/readyz` and metrics).
     fn healthy(&self) -> bool;

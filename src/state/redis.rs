@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -16,7 +16,14 @@ use futures_util::FutureExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
-use super::{BudgetCheck, ReserveOutcome, StateError, StateStore};
+use super::{
+    ApprovalRequest, ApprovalState, BudgetCheck, Clock, ConsumeOutcome, ReserveOutcome, StateError,
+    StateStore, SystemClock, Vote, VoteOutcome,
+};
+
+mod approvals;
+
+pub use approvals::RETENTION_SECS as APPROVAL_RETENTION_SECS;
 
 /// How long one state operation may take before the call fails closed, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -71,6 +78,9 @@ pub struct RedisStore {
     origin: Instant,
     kill_cache: RwLock<HashSet<String>>,
     usage_cache: Mutex<HashMap<String, i64>>,
+    /// Wall time for approval expiry (the system clock unless `with_clock`).
+    clock: Arc<dyn Clock>,
+    approvals: approvals::Scripts,
 }
 
 impl RedisStore {
@@ -97,7 +107,15 @@ impl RedisStore {
             origin: Instant::now(),
             kill_cache: RwLock::new(HashSet::new()),
             usage_cache: Mutex::new(HashMap::new()),
+            clock: Arc::new(SystemClock::default()),
+            approvals: approvals::Scripts::default(),
         })
+    }
+
+    /// Use `clock` for approval expiry (tests; the default is the system clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn key(&self, k: &str) -> String {
@@ -358,6 +376,49 @@ impl StateStore for RedisStore {
 
     fn usage_cached(&self, key: &str) -> Option<i64> {
         self.usage_cache.lock().ok()?.get(key).copied()
+    }
+
+    fn approval_request(
+        &self,
+        req: ApprovalRequest,
+    ) -> BoxFuture<'_, Result<(ApprovalRequest, bool), StateError>> {
+        self.approval_request_impl(req).boxed()
+    }
+
+    fn approval_get<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ApprovalRequest>, StateError>> {
+        self.approval_get_impl(id).boxed()
+    }
+
+    fn approval_list(
+        &self,
+        state: Option<ApprovalState>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>> {
+        self.approval_list_impl(state, limit).boxed()
+    }
+
+    fn approval_vote<'a>(
+        &'a self,
+        id: &'a str,
+        vote: Vote,
+    ) -> BoxFuture<'a, Result<VoteOutcome, StateError>> {
+        self.approval_vote_impl(id, vote).boxed()
+    }
+
+    fn approval_consume<'a>(
+        &'a self,
+        id: &'a str,
+        key: &'a str,
+        used_by: &'a str,
+    ) -> BoxFuture<'a, Result<ConsumeOutcome, StateError>> {
+        self.approval_consume_impl(id, key, used_by).boxed()
+    }
+
+    fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>> {
+        self.approvals_pending_count_impl().boxed()
     }
 
     fn healthy(&self) -> bool {

@@ -16,7 +16,14 @@ use futures_util::future::{self, BoxFuture};
 use futures_util::FutureExt;
 use rusqlite::{params, Connection};
 
-use super::{BudgetCheck, Clock, ReserveOutcome, StateError, StateStore};
+use super::{
+    ApprovalRequest, ApprovalState, BudgetCheck, Clock, ConsumeOutcome, ReserveOutcome, StateError,
+    StateStore, Vote, VoteOutcome,
+};
+
+mod approvals;
+
+pub use approvals::RETENTION_SECS as APPROVAL_RETENTION_SECS;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Counter {
@@ -54,6 +61,8 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     /// Reservations so far; every `SWEEP_EVERY` the expired counters are dropped from memory.
     ops: AtomicU64,
+    /// Approval requests: written through, on their own connection.
+    approvals: approvals::Approvals,
 }
 
 const SWEEP_EVERY: u64 = 8192;
@@ -89,6 +98,8 @@ impl SqliteStore {
              CREATE TABLE IF NOT EXISTS mcp_pins (adapter TEXT NOT NULL, tool TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (adapter, tool));",
         )
         .map_err(err)?;
+        conn.execute_batch(approvals::SCHEMA).map_err(err)?;
+        let approvals = approvals::Approvals::open(path, clock.clone())?;
         let now = clock.now().timestamp();
         conn.execute("DELETE FROM counters WHERE expires <= ?1", params![now])
             .map_err(err)?;
@@ -157,6 +168,7 @@ impl SqliteStore {
             healthy,
             clock,
             ops: AtomicU64::new(0),
+            approvals,
         })
     }
 
@@ -441,6 +453,62 @@ impl StateStore for SqliteStore {
         let now = self.clock.now().timestamp();
         let mut inner = self.lock();
         Self::live(&mut inner, key, now).map(|c| c.usage())
+    }
+
+    fn approval_request(
+        &self,
+        req: ApprovalRequest,
+    ) -> BoxFuture<'_, Result<(ApprovalRequest, bool), StateError>> {
+        self.approvals
+            .run(move |c, now| approvals::request(c, now, req))
+            .boxed()
+    }
+
+    fn approval_get<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ApprovalRequest>, StateError>> {
+        let id = id.to_string();
+        self.approvals
+            .run(move |c, now| approvals::get_at(c, now, &id))
+            .boxed()
+    }
+
+    fn approval_list(
+        &self,
+        state: Option<ApprovalState>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>> {
+        self.approvals
+            .run(move |c, now| approvals::list(c, now, state, limit))
+            .boxed()
+    }
+
+    fn approval_vote<'a>(
+        &'a self,
+        id: &'a str,
+        vote: Vote,
+    ) -> BoxFuture<'a, Result<VoteOutcome, StateError>> {
+        let id = id.to_string();
+        self.approvals
+            .run(move |c, now| approvals::vote(c, now, &id, vote))
+            .boxed()
+    }
+
+    fn approval_consume<'a>(
+        &'a self,
+        id: &'a str,
+        key: &'a str,
+        used_by: &'a str,
+    ) -> BoxFuture<'a, Result<ConsumeOutcome, StateError>> {
+        let (id, key, used_by) = (id.to_string(), key.to_string(), used_by.to_string());
+        self.approvals
+            .run(move |c, now| approvals::consume(c, now, &id, &key, &used_by))
+            .boxed()
+    }
+
+    fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>> {
+        self.approvals.run(approvals::pending_count).boxed()
     }
 
     fn healthy(&self) -> bool {

@@ -23,3 +23,6 @@ mod response_schema;
 mod shadow;
 mod sse_hardening;
 mod upstream;
+
+// the approval store (state backend) on a real redis-server
+mod approval_store;
