@@ -164,6 +164,7 @@ pub async fn start_with_clock(
             metrics,
             limiters: Limiters::new(clock, state_store),
             mcp: crate::mcp::Catalog::default(),
+            approvals: crate::approvals::Hub::new(),
         }),
         config_path: loaded.path.clone(),
         ready: AtomicBool::new(false),

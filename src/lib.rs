@@ -5,6 +5,8 @@
 pub mod admin;
 /// Listeners, admin server, reload, graceful drain.
 pub mod app;
+/// Announcing changes to approval requests: live feed, webhook.
+pub mod approvals;
 /// The signed, hash-chained audit stream.
 pub mod audit;
 /// The response body type and a helper to build one.

@@ -23,6 +23,11 @@ pub struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EntityLabels {
     pub entity: &'static str,
 }
@@ -51,6 +56,10 @@ pub struct Metrics {
     pub redactions: Family<EntityLabels, Counter>,
     /// 1 while the state backend answers, 0 while limited tools fail closed.
     pub state_backend_up: Gauge,
+    /// Approval requests pending and not expired (read from the state backend).
+    pub approvals_pending: Gauge,
+    /// Approval events by outcome: requested, approved, denied, expired, used.
+    pub approvals: Family<OutcomeLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -132,7 +141,21 @@ impl Metrics {
             state_backend_up.clone(),
         );
         state_backend_up.set(1);
+        let approvals_pending = Gauge::default();
+        registry.register(
+            "approvals_pending",
+            "Approval requests waiting for a human (pending, not expired)",
+            approvals_pending.clone(),
+        );
+        let approvals = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "approvals",
+            "Approval requests by outcome: requested, approved, denied, expired, used",
+            approvals.clone(),
+        );
         Metrics {
+            approvals_pending,
+            approvals,
             redactions,
             registry,
             tool_calls,

@@ -23,6 +23,8 @@ pub struct Runtime {
     pub limiters: Limiters,
     /// MCP tool definitions seen, their pins and the sessions: outlive config reloads.
     pub mcp: crate::mcp::Catalog,
+    /// Where approval changes are announced (live feed, webhook).
+    pub approvals: crate::approvals::Hub,
 }
 
 impl Runtime {
@@ -45,6 +47,48 @@ impl Runtime {
                     .policy_version(snap.policy.version.clone()),
             );
         }
+    }
+
+    /// Announce a change to an approval request: an audit event linked by approval and
+    /// decision id, the `toolwall_approvals_total` counter and the pending gauge, the live feed
+    /// and the webhook. Never fails the caller.
+    pub async fn approval_changed(&self, change: crate::approvals::Change) {
+        use crate::audit::event::EventRecord;
+        if let Some(outcome) = change.kind.outcome() {
+            self.metrics
+                .approvals
+                .get_or_create(&crate::metrics::OutcomeLabels { outcome })
+                .inc();
+        }
+        let req = &change.request;
+        let mut ev = EventRecord::new(change.kind.event_name())
+            .tool(req.tool.clone())
+            .principal(change.principal())
+            .detail("approval_id", req.id.clone())
+            .detail("decision_id", req.decision_id.clone())
+            .detail("state", req.state.as_str())
+            .detail("tier", req.tier.clone())
+            .detail("quorum", req.quorum)
+            .detail("approvals", req.approvals())
+            .detail("reasons", req.reasons.clone());
+        if let Some(by) = &change.by {
+            ev = ev.detail("by", by.clone());
+        }
+        if let Some(c) = &change.comment {
+            ev = ev.detail("comment", c.clone());
+        }
+        if let Some(u) = &change.used_by {
+            ev = ev.detail("used_by", u.clone());
+        }
+        self.event(ev);
+        if let Ok(n) = self.state().approvals_pending_count().await {
+            self.metrics
+                .approvals_pending
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        let snap = self.snapshot.load();
+        self.approvals
+            .publish(change, snap.approvals.notify.as_ref());
     }
 
     /// Where a call's records go under `snap` (none when the audit stream is off).

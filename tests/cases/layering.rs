@@ -15,7 +15,7 @@ fn layer(path: &str) -> Option<u8> {
         "redact" | "audit" | "policy" | "state" => 1,
         "config" => 2,
         "protocol" => 3,
-        "stage" | "mcp" => 4,
+        "stage" | "mcp" | "approvals" => 4,
         "pipeline" => 5,
         "app" | "admin" | "server" => 6,
         "cli" | "demo" => 7,
