@@ -26,3 +26,6 @@ mod upstream;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;
+
+// the approval flow through the proxy
+mod approvals_flow;
