@@ -68,17 +68,23 @@ async fn call(
         route,
         body: &body,
     };
+    // a `dry_run` tool's call: the arguments it would forward, for the proposal
+    let mut proposal = None;
     let admitted = match decode(rt, snap, rec, parts, route, &body) {
         Ok(Decoded { call, wire }) => {
             let tool = call.tool;
             let encode =
                 |args: Args<'_>, plan: Option<&ActionPlan>, redactions: &mut Vec<Value>| {
+                    if tool.dry_run {
+                        let (Args::Decided(a) | Args::AsSent(a)) = &args;
+                        proposal = Some((*a).clone());
+                    }
                     sent.encode(tool, wire, args, plan, redactions)
                 };
             super::decide_and_admit(rt, snap, rec, call, encode).await?
         }
         // Shadow: record what enforce would have done, forward the call as the agent sent it.
-        Err(rej) if snap.mode == Mode::Shadow && rej.reason.shadowable() => {
+        Err(rej) if rec.mode == Mode::Shadow && rej.reason.shadowable() => {
             rec.shadow = Some(rej);
             let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
             let spend = super::admit(rt, snap, rec, tool).await?;
@@ -90,6 +96,9 @@ async fn call(
         }
         Err(rej) => return Err(rej),
     };
+    if rec.dry_run {
+        return Ok(dry_run(rec, admitted.spend, proposal).await);
+    }
     let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
     let Admitted {
         forward: (mut outgoing, fwd_headers),
@@ -350,6 +359,26 @@ async fn relay(
             Ok((p, full(bytes)))
         }
     }
+}
+
+/// A `dry_run` tool's admitted call: never forwarded. Its spend hold is released (nothing was
+/// spent) and the agent gets `200` with the action proposal (`CallRecord::dry_run_answer`).
+async fn dry_run(
+    rec: &mut CallRecord,
+    spend: Option<SpendReservation>,
+    args: Option<Value>,
+) -> Response<ResBody> {
+    if let Some(spend) = spend {
+        spend.release().await;
+    }
+    let answer = rec.dry_run_answer(args.unwrap_or(Value::Null));
+    let mut resp = Response::new(full(Bytes::from(answer.to_string())));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    super::set_decision_header(resp.headers_mut(), &rec.decision_id);
+    resp
 }
 
 /// The refusal as HTTP: the one `Reason` → status/type mapping (`Reject::to_response`).

@@ -61,7 +61,7 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
         Err(rej) => return http::refuse(&mut rec, rej),
     };
     let adapter = &snap.adapters[route.adapter];
-    rec.adapter = Some(adapter.name.clone());
+    rec.set_adapter(adapter);
     match adapter.kind {
         AdapterKind::Http => http::run(rt, &snap, rec, &parts, body, &route, traceparent).await,
         AdapterKind::Mcp => {
@@ -136,7 +136,7 @@ pub async fn decide_and_admit<T>(
     encode: impl FnOnce(Args<'_>, Option<&ActionPlan>, &mut Vec<Value>) -> Result<T, Reject>,
 ) -> Result<Admitted<T>, Reject> {
     let tool = call.tool;
-    let as_sent = (snap.mode == Mode::Shadow).then(|| call.args.clone());
+    let as_sent = (rec.mode == Mode::Shadow).then(|| call.args.clone());
     let (plan, as_sent) = match decide(rt, snap, rec, call) {
         Ok(plan) => (plan, None),
         Err(rej) => match as_sent {
@@ -205,7 +205,7 @@ fn decide(
         return Err(Reject::new(Reason::Internal, "call has no principal"));
     };
     let mut input =
-        policy::build_input(snap.mode, principal, adapter, tool, args, pii_found, &facts);
+        policy::build_input(rec.mode, principal, adapter, tool, args, pii_found, &facts);
     input["usage"] = limits::usage_doc(rt.state().as_ref(), &snap.limits, principal, facts.now);
     match &view {
         View::Http {
@@ -268,13 +268,13 @@ pub async fn admit(
             rt.metrics
                 .state_backend_up
                 .set(i64::from(rt.state().healthy()));
-            shadowed(snap, rec, held)?.flatten()
+            shadowed(rec, held)?.flatten()
         }
         _ => None,
     };
     // The seam where a human's decision plugs in (`require_approval: true`).
     let approved = rec.decision.as_ref().map(approval::check).transpose();
-    let admitted = match shadowed(snap, rec, approved) {
+    let admitted = match shadowed(rec, approved) {
         Ok(_) => audit::write_ahead(rec).await,
         Err(rej) => Err(rej),
     };
@@ -289,16 +289,12 @@ pub async fn admit(
     }
 }
 
-/// In shadow mode a refusal that can be shadowed is recorded (the first one) and the call goes
-/// on: `Ok(None)`.
-fn shadowed<T>(
-    snap: &Snapshot,
-    rec: &mut CallRecord,
-    result: Result<T, Reject>,
-) -> Result<Option<T>, Reject> {
+/// In shadow mode (the call's: `rec.mode`) a refusal that can be shadowed is recorded (the
+/// first one) and the call goes on: `Ok(None)`.
+fn shadowed<T>(rec: &mut CallRecord, result: Result<T, Reject>) -> Result<Option<T>, Reject> {
     match result {
         Ok(v) => Ok(Some(v)),
-        Err(rej) if snap.mode == Mode::Shadow && rej.reason.shadowable() => {
+        Err(rej) if rec.mode == Mode::Shadow && rej.reason.shadowable() => {
             rec.shadow.get_or_insert(rej);
             Ok(None)
         }
