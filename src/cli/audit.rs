@@ -195,7 +195,11 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
                 })
                 .unwrap_or_default();
             // a `dry_run` tool's call: decided, never forwarded
-            let dry_run = if d["dry_run"] == true { "  DRY RUN" } else { "" };
+            let dry_run = if d["dry_run"] == true {
+                "  DRY RUN"
+            } else {
+                ""
+            };
             println!(
                 "  {}  {:<28} {:<6} {:<4} policy {}  approvals {}  {}µs{}{}{}{}  {}",
                 d["ts"].as_str().unwrap_or("-"),

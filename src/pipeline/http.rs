@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::Value;
 
-use super::reject::Reject;
+use super::reject::{Reason, Reject};
 use super::{headers, Admitted, Args, Call, Runtime, View};
 use crate::body::{full, read_body, ResBody};
 use crate::config::raw::Mode;
@@ -84,7 +84,7 @@ async fn call(
             super::decide_and_admit(rt, snap, rec, call, encode).await?
         }
         // Shadow: record what enforce would have done, forward the call as the agent sent it.
-        Err(rej) if rec.mode == Mode::Shadow && rej.reason.shadowable() => {
+        Err(rej) if shadow_as_sent(snap, adapter, rec, &rej) => {
             rec.shadow = Some(rej);
             let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
             let spend = super::admit(rt, snap, rec, tool).await?;
@@ -128,6 +128,19 @@ async fn call(
         status: parts.status.as_u16(),
     });
     Ok(Response::from_parts(parts, body))
+}
+
+/// Whether a request the decoder refused is forwarded as sent: the call is in shadow mode and
+/// the refusal can be shadowed. A request that may act as a tool other than its own — it
+/// matches no tool, or names another method or path (`ambiguous_request`) — is only when
+/// every tool of the adapter is in shadow mode: a shadowed tool is never a way around an
+/// enforced one on the same upstream.
+fn shadow_as_sent(snap: &Snapshot, adapter: &Adapter, rec: &CallRecord, rej: &Reject) -> bool {
+    let shadow = |mode: Option<Mode>| mode.unwrap_or(snap.mode) == Mode::Shadow;
+    let any_tool = matches!(rej.reason, Reason::UnknownTool | Reason::AmbiguousRequest);
+    rec.mode == Mode::Shadow
+        && rej.reason.shadowable()
+        && (!any_tool || (shadow(adapter.mode) && adapter.tools.iter().all(|t| shadow(t.mode))))
 }
 
 /// A request decoded into one call, and what its wire form needs to be rebuilt.

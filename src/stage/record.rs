@@ -228,7 +228,10 @@ impl Drop for CallRecord {
             Some(Outcome::DryRun) => (
                 "dry_run",
                 200,
-                self.shadow.as_ref().map(Reject::reasons).unwrap_or_default(),
+                self.shadow
+                    .as_ref()
+                    .map(Reject::reasons)
+                    .unwrap_or_default(),
             ),
             Some(Outcome::Refused(r)) => {
                 self.metrics
