@@ -571,9 +571,44 @@ async fn mcp_dry_run_and_shadow(mode: &str) {
         "{calls:?}"
     );
 
+    // in a (2025-03-26) batch the proposal is an answer toolwall makes itself: nothing of the
+    // batch is forwarded
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+         "params": {"name": "plan_refund", "arguments": {"charge": "ch_3", "amount": 3}}},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+         "params": {"name": "payout", "arguments": {"account": "acct_2", "amount": 3}}},
+    ]);
+    let r = send(
+        h.agent(),
+        req("POST", "/stage/mcp")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(Full::new(Bytes::from(batch.to_string())))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let answers = r.json();
+    assert_eq!(answers[0]["id"], 1, "{answers}");
+    assert_eq!(answers[0]["result"]["structuredContent"]["dry_run"], true);
+    assert_eq!(
+        answers[0]["result"]["structuredContent"]["args"]["charge"],
+        "ch_3"
+    );
+    assert_eq!(answers[1]["id"], 2, "{answers}");
+    assert!(
+        answers[1]["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not forwarded"),
+        "{answers}"
+    );
+    assert_eq!(server.calls().len(), 1, "{:?}", server.calls());
+
     let m = metrics(&h).await;
     for line in [
-        r#"toolwall_tool_calls_total{tool="stage.plan_refund",decision="dry_run",mode="enforce"} 1"#,
+        r#"toolwall_tool_calls_total{tool="stage.plan_refund",decision="dry_run",mode="enforce"} 2"#,
         r#"toolwall_tool_calls_total{tool="stage.plan_refund",decision="deny",mode="enforce"} 1"#,
         r#"toolwall_tool_calls_total{tool="stage.refund",decision="dry_run",mode="enforce"} 1"#,
         r#"toolwall_tool_calls_total{tool="stage.payout",decision="shadow_refused",mode="shadow"} 1"#,
