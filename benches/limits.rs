@@ -63,6 +63,7 @@ fn tool(cost: f64) -> Tool {
         response_schema: None,
         read_only: false,
         risk: serde_json::Value::Null,
+        idempotency: None,
     }
 }
 

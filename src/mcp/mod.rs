@@ -303,6 +303,7 @@ fn build(snap: &Snapshot, adapter: &Adapter, def: &Value, hash: String) -> Resul
         response_schema: None,
         read_only: ov.is_some_and(|t| t.read_only),
         risk: ov.map_or_else(|| json!({}), |t| t.risk.clone()),
+        idempotency: None,
         name,
     };
     Ok(McpTool {

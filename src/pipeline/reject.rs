@@ -62,6 +62,17 @@ pub enum Reason {
     /// Policy allowed the call only with a human's approval (`require_approval: true`), and
     /// toolwall has no approval flow yet: the call is refused, never forwarded.
     ApprovalRequired,
+    /// A tool with `idempotency: required` called without an `Idempotency-Key` or a run id.
+    IdempotencyKeyRequired,
+    /// An `Idempotency-Key` that is empty, too long, not printable ASCII, or sent twice.
+    IdempotencyKeyInvalid,
+    /// The idempotency key was used for other arguments within its window.
+    IdempotencyConflict,
+    /// A call with the same key is being forwarded and did not finish in time.
+    IdempotencyInFlight,
+    /// The first call with the key reached the tool but its answer could not be kept (too
+    /// large, cut off, outcome unknown): it is not forwarded again.
+    IdempotencyReplayUnavailable,
 }
 
 impl Reason {
@@ -101,6 +112,11 @@ impl Reason {
             Reason::ToolOutputInvalid => "tool_output_invalid",
             Reason::Internal => "internal_error",
             Reason::ApprovalRequired => "approval_required",
+            Reason::IdempotencyKeyRequired => "idempotency_key_required",
+            Reason::IdempotencyKeyInvalid => "idempotency_key_invalid",
+            Reason::IdempotencyConflict => "idempotency_conflict",
+            Reason::IdempotencyInFlight => "idempotency_in_flight",
+            Reason::IdempotencyReplayUnavailable => "idempotency_replay_unavailable",
         }
     }
 
@@ -143,6 +159,16 @@ impl Reason {
             Reason::AuditUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
             Reason::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
             Reason::ApprovalRequired => (StatusCode::FORBIDDEN, "denied"),
+            Reason::IdempotencyKeyRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "idempotency_key_required",
+            ),
+            Reason::IdempotencyKeyInvalid => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Reason::IdempotencyConflict => (StatusCode::CONFLICT, "idempotency_conflict"),
+            Reason::IdempotencyInFlight => (StatusCode::CONFLICT, "idempotency_in_flight"),
+            Reason::IdempotencyReplayUnavailable => {
+                (StatusCode::CONFLICT, "idempotency_replay_unavailable")
+            }
         }
     }
 
@@ -166,7 +192,10 @@ impl Reason {
             | Reason::BudgetExceeded
             | Reason::StateUnavailable
             // Like any other policy refusal: recorded as what enforce mode would have done.
-            | Reason::ApprovalRequired => true,
+            | Reason::ApprovalRequired
+            // A missing or malformed key: the call goes on without idempotency.
+            | Reason::IdempotencyKeyRequired
+            | Reason::IdempotencyKeyInvalid => true,
             // A kill switch is an operator's stop: it holds in shadow mode too.
             Reason::KillSwitch
             | Reason::Unauthenticated
@@ -184,7 +213,11 @@ impl Reason {
             | Reason::ToolDefinitionChanged
             | Reason::InvalidMcpMessage
             | Reason::ToolOutputInvalid
-            | Reason::Internal => false,
+            | Reason::Internal
+            // A key already used: forwarding again is the double write idempotency prevents.
+            | Reason::IdempotencyConflict
+            | Reason::IdempotencyInFlight
+            | Reason::IdempotencyReplayUnavailable => false,
         }
     }
 
@@ -391,7 +424,12 @@ impl Reject {
             | Reason::ToolDefinitionChanged
             | Reason::ToolOutputInvalid
             | Reason::Internal
-            | Reason::ApprovalRequired => Class::Decided,
+            | Reason::ApprovalRequired
+            | Reason::IdempotencyKeyRequired
+            | Reason::IdempotencyKeyInvalid
+            | Reason::IdempotencyConflict
+            | Reason::IdempotencyInFlight
+            | Reason::IdempotencyReplayUnavailable => Class::Decided,
         };
         match (subject, class) {
             (McpSubject::Transport, _) => McpRefusal::Http,
@@ -445,6 +483,19 @@ mod tests {
             (Reason::KillSwitch, 403, "denied"),
             (Reason::StateUnavailable, 503, "unavailable"),
             (Reason::ApprovalRequired, 403, "denied"),
+            (
+                Reason::IdempotencyKeyRequired,
+                428,
+                "idempotency_key_required",
+            ),
+            (Reason::IdempotencyKeyInvalid, 400, "invalid_request"),
+            (Reason::IdempotencyConflict, 409, "idempotency_conflict"),
+            (Reason::IdempotencyInFlight, 409, "idempotency_in_flight"),
+            (
+                Reason::IdempotencyReplayUnavailable,
+                409,
+                "idempotency_replay_unavailable",
+            ),
         ];
         for (r, status, kind) in table {
             assert_eq!(
@@ -467,7 +518,7 @@ mod tests {
         assert!(v["error"]["approval_id"].is_null());
     }
 
-    const ALL: [Reason; 33] = [
+    const ALL: [Reason; 38] = [
         Reason::Unauthenticated,
         Reason::InvalidToken,
         Reason::UnknownUpstream,
@@ -501,6 +552,11 @@ mod tests {
         Reason::ToolOutputInvalid,
         Reason::Internal,
         Reason::ApprovalRequired,
+        Reason::IdempotencyKeyRequired,
+        Reason::IdempotencyKeyInvalid,
+        Reason::IdempotencyConflict,
+        Reason::IdempotencyInFlight,
+        Reason::IdempotencyReplayUnavailable,
     ];
 
     #[test]

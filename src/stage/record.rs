@@ -73,6 +73,9 @@ pub struct CallRecord {
     pub written_ahead: bool,
     /// Protocol details recorded with the call (MCP: method, definition hashes).
     pub extra: Option<Value>,
+    /// Idempotent writes: `{key_hash, source}`, plus `replay: true` and `replay_of` (the
+    /// decision that was forwarded) when the answer came from the store.
+    pub idempotency: Option<Value>,
     /// False for traffic that is not a tool call (MCP `initialize`, `tools/list`, streams):
     /// no audit record, no call metric.
     pub record: bool,
@@ -113,6 +116,7 @@ impl CallRecord {
             audit,
             written_ahead: false,
             extra: None,
+            idempotency: None,
             record: true,
             metrics,
         }

@@ -295,6 +295,7 @@ impl Exchange {
             response_schema: None,
             read_only: false,
             risk: json!({}),
+            idempotency: None,
         }
     }
 }

@@ -123,6 +123,7 @@ fn priced_tool() -> Tool {
         response_schema: None,
         read_only: false,
         risk: Value::Null,
+        idempotency: None,
     }
 }
 
