@@ -26,3 +26,6 @@ mod upstream;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;
+
+// idempotent writes (HTTP front end, SQLite and Redis stores)
+mod idempotency;
