@@ -580,6 +580,40 @@ async fn upstream_errors_are_kept_and_a_failed_connect_frees_the_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_hangs_up_mid_call_does_not_get_a_second_call_through() {
+    use tokio::io::AsyncWriteExt;
+    let up = counting_upstream(Duration::from_millis(600)).await;
+    let h = Harness::start(
+        &[("pay", pay_adapter(&format!("http://{}", up.addr)))],
+        PAY_POLICY,
+        "",
+    )
+    .await;
+    let body = r#"{"charge":"ch_1","amount":5}"#;
+    let raw = format!(
+        "POST /pay/v1/refunds HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\nidempotency-key: gone\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(h.agent())
+        .await
+        .expect("connect");
+    s.write_all(raw.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(s); // the agent gives up while the tool works
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(up.hits(), 1);
+    let r = send(h.agent(), refund(Some("gone"), 5)).await;
+    // either the first call finished and its answer is replayed, or its outcome is unknown
+    // and the key is refused: never a second call
+    match r.status.as_u16() {
+        201 => assert!(is_replay(&r)),
+        409 => assert_eq!(r.reasons(), vec!["idempotency_replay_unavailable"]),
+        s => panic!("unexpected {s}: {:?}", r.body),
+    }
+    assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_too_large_to_keep_is_never_forwarded_twice() {
     let (up, h) = pay("").await;
     let a = send(

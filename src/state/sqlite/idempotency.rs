@@ -78,7 +78,10 @@ impl Idempotency {
         owner: String,
         lease_ms: i64,
     ) -> Result<IdemBegin, StateError> {
-        let sweep = self.created.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0;
+        let sweep = self
+            .created
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY);
         self.run(move |c, now| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
