@@ -565,6 +565,171 @@ mod tests {
         assert!(select(&t, T, &headers(&[&max]), &principal("bot", None), &args).is_ok());
     }
 
+    fn store() -> (tempfile::TempDir, SharedState) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock: std::sync::Arc<dyn crate::state::Clock> =
+            std::sync::Arc::new(crate::state::SystemClock::default());
+        let s =
+            crate::state::sqlite::SqliteStore::open(&dir.path().join("s.db"), clock).expect("open");
+        (dir, std::sync::Arc::new(s))
+    }
+
+    fn claim(wait: Duration) -> Claim {
+        Claim {
+            key: "k".into(),
+            args: "a".into(),
+            source: "header",
+            window: Duration::from_secs(60),
+            lease: Duration::from_secs(60),
+            wait,
+        }
+    }
+
+    async fn hold(state: &SharedState, owner: &str) {
+        let c = claim(Duration::ZERO);
+        let got = state
+            .idem_begin(IdemClaim {
+                key: &c.key,
+                args: &c.args,
+                owner,
+                lease_ms: 60_000,
+            })
+            .await
+            .expect("begin");
+        assert_eq!(got, IdemBegin::Fresh);
+    }
+
+    fn answer(body: &'static str) -> StoredResponse {
+        StoredResponse {
+            status: 201,
+            content_type: "application/json".into(),
+            body: Bytes::from_static(body.as_bytes()),
+            complete: true,
+            decision_id: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_waits_for_the_first_answer_within_its_bound() {
+        let (_dir, state) = store();
+        hold(&state, "first").await;
+        // the first call does not finish in time: refused, not forwarded
+        let started = std::time::Instant::now();
+        let got = begin(&state, &claim(Duration::from_millis(300)), "second").await;
+        let Err(rej) = got else {
+            panic!("expected a refusal")
+        };
+        assert_eq!(rej.reason, Reason::IdempotencyInFlight);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        // the first call's answer arrives while a duplicate waits: the duplicate gets it
+        let s2 = state.clone();
+        let finisher = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            s2.idem_complete("k", "first", answer("{\"n\":1}"), 60_000)
+                .await
+                .expect("complete")
+        });
+        match begin(&state, &claim(Duration::from_secs(5)), "third").await {
+            Ok(Started::Replay(r)) => {
+                assert_eq!(&r.body[..], b"{\"n\":1}");
+                assert_eq!(r.decision_id, "first");
+            }
+            _ => panic!("expected the first answer"),
+        }
+        assert!(finisher.await.expect("join"));
+        // other arguments: a conflict at once
+        let mut other = claim(Duration::from_secs(5));
+        other.args = "b".into();
+        let Err(rej) = begin(&state, &other, "fourth").await else {
+            panic!("expected a conflict")
+        };
+        assert_eq!(rej.reason, Reason::IdempotencyConflict);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_call_leaves_its_key_refused_and_an_aborted_one_frees_it() {
+        let (_dir, state) = store();
+        let Ok(Started::Fresh(p)) = begin(&state, &claim(Duration::ZERO), "d1").await else {
+            panic!("fresh")
+        };
+        drop(p); // the agent went away mid-call: the outcome is unknown
+        let mut refused = None;
+        for _ in 0..50 {
+            match begin(&state, &claim(Duration::ZERO), "d2").await {
+                Err(r) if r.reason == Reason::IdempotencyInFlight => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                Err(r) => {
+                    refused = Some(r.reason);
+                    break;
+                }
+                Ok(_) => panic!("a call whose outcome is unknown must not go again"),
+            }
+        }
+        assert_eq!(refused, Some(Reason::IdempotencyReplayUnavailable));
+
+        let mut c = claim(Duration::ZERO);
+        c.key = "k2".into();
+        let Ok(Started::Fresh(p)) = begin(&state, &c, "e1").await else {
+            panic!("fresh")
+        };
+        p.abort().await; // nothing reached the tool
+        assert!(matches!(
+            begin(&state, &c, "e2").await,
+            Ok(Started::Fresh(_))
+        ));
+    }
+
+    async fn captured(
+        state: &SharedState,
+        key: &str,
+        chunks: Vec<Vec<u8>>,
+    ) -> Result<Started, Reject> {
+        use http_body_util::BodyExt;
+        let mut c = claim(Duration::from_secs(2));
+        c.key = key.into();
+        let Ok(Started::Fresh(p)) = begin(state, &c, "owner").await else {
+            panic!("fresh")
+        };
+        let frames = futures_util::stream::iter(
+            chunks
+                .into_iter()
+                .map(|c| Ok::<_, hyper::Error>(Frame::data(Bytes::from(c)))),
+        );
+        let body = http_body_util::StreamBody::new(frames).boxed();
+        let out = p
+            .capture(200, "text/plain".into(), body)
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        assert!(!out.is_empty(), "the agent gets every byte");
+        begin(state, &c, "retry").await
+    }
+
+    #[tokio::test]
+    async fn the_answer_is_kept_as_the_agent_read_it_up_to_the_limit() {
+        let (_dir, state) = store();
+        let chunks = vec![b"hello ".to_vec(), b"world".to_vec()];
+        match captured(&state, "small", chunks).await {
+            Ok(Started::Replay(r)) => {
+                assert_eq!(&r.body[..], b"hello world");
+                assert_eq!((r.status, r.content_type.as_str()), (200, "text/plain"));
+            }
+            _ => panic!("expected a replay"),
+        }
+        let big = vec![vec![b'x'; MAX_STORED_BODY], vec![b'y'; 1]];
+        match captured(&state, "big", big).await {
+            Err(r) => assert_eq!(r.reason, Reason::IdempotencyReplayUnavailable),
+            Ok(_) => panic!("an answer over the limit is not replayed"),
+        }
+        let exact = vec![vec![b'x'; MAX_STORED_BODY]];
+        assert!(matches!(
+            captured(&state, "exact", exact).await,
+            Ok(Started::Replay(_))
+        ));
+    }
+
     #[test]
     fn a_tool_without_idempotency_has_no_claim() {
         let mut t = tool(IdempotencyMode::Required);

@@ -645,6 +645,33 @@ async fn an_answer_too_large_to_keep_is_never_forwarded_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_replayed_within_its_window_only() {
+    let up = counting_upstream(Duration::ZERO).await;
+    let clock = Arc::new(FakeClock::new(chrono::Utc::now()));
+    let h = Harness::start_with(
+        &[("pay", pay_adapter(&format!("http://{}", up.addr)))],
+        PAY_POLICY,
+        STATIC_IDENTITY,
+        Some(clock.clone()),
+    )
+    .await;
+    let first = send(h.agent(), refund(Some("w"), 5)).await;
+    assert_eq!(first.json()["n"], 1);
+    // the answer is stored when its body ends: a replay now proves it is (the window starts)
+    assert!(is_replay(&send(h.agent(), refund(Some("w"), 5)).await));
+    clock.advance(Duration::from_secs(3500)); // `idempotency_window: 1h`
+    let r = send(h.agent(), refund(Some("w"), 5)).await;
+    assert!(is_replay(&r));
+    assert_eq!(r.body, first.body);
+    clock.advance(Duration::from_secs(200));
+    let r = send(h.agent(), refund(Some("w"), 6)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert!(!is_replay(&r), "the window ended: the key is new again");
+    assert_eq!(r.json()["n"], 2);
+    assert_eq!(up.hits(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spend_hold_of_a_replayed_call_is_released() {
     let (up, h) = pay("limits:\n  spend: [ { scope: tenant_day, max_usd: 0.02 } ]\n").await;
     // a budget of two calls: replays do not count against it
