@@ -687,6 +687,24 @@ async fn a_spend_hold_of_a_replayed_call_is_released() {
     assert_eq!(up.hits(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_mode_forwards_a_missing_key_but_never_a_used_one_twice() {
+    let (up, h) = pay("mode: shadow\n").await;
+    // a missing key is recorded as what enforce would refuse, and the call goes on
+    let r = send(h.agent(), refund(None, 5)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(up.hits(), 1);
+    // a key still holds: a retry is replayed, other arguments are refused
+    let a = send(h.agent(), refund(Some("sh"), 5)).await;
+    let b = send(h.agent(), refund(Some("sh"), 5)).await;
+    assert!(is_replay(&b));
+    assert_eq!(a.body, b.body);
+    let c = send(h.agent(), refund(Some("sh"), 7)).await;
+    assert_eq!(c.status, 409);
+    assert_eq!(c.reasons(), vec!["idempotency_conflict"]);
+    assert_eq!(up.hits(), 2);
+}
+
 // ---------------------------------------------------------------- redis
 
 async fn pay_on_redis(redis: &RedisServer, up: &Counting) -> Harness {
