@@ -705,6 +705,33 @@ async fn shadow_mode_forwards_a_missing_key_but_never_a_used_one_twice() {
     assert_eq!(up.hits(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_answer_survives_a_restart_on_sqlite() {
+    let up = counting_upstream(Duration::ZERO).await;
+    let state = tempfile::tempdir().expect("tmp");
+    let cfg = format!(
+        "state: {{ backend: sqlite, path: {} }}\n",
+        state.path().join("tw.db").display()
+    );
+    let adapters = [("pay", pay_adapter(&format!("http://{}", up.addr)))];
+    let first = {
+        let h = Harness::start(&adapters, PAY_POLICY, &cfg).await;
+        let first = send(h.agent(), refund(Some("restart"), 5)).await;
+        assert_eq!(first.status, 201);
+        // stored once the body ended: a replay proves it before the sidecar goes
+        assert!(is_replay(
+            &send(h.agent(), refund(Some("restart"), 5)).await
+        ));
+        h.app.shutdown().await;
+        first
+    };
+    let h = Harness::start(&adapters, PAY_POLICY, &cfg).await;
+    let r = send(h.agent(), refund(Some("restart"), 5)).await;
+    assert!(is_replay(&r), "{:?}", r.body);
+    assert_eq!(r.body, first.body);
+    assert_eq!(up.hits(), 1);
+}
+
 // ---------------------------------------------------------------- redis
 
 async fn pay_on_redis(redis: &RedisServer, up: &Counting) -> Harness {
