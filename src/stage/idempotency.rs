@@ -133,7 +133,11 @@ pub fn select(
             }
         }
     };
-    let tenant = principal.tenant.as_deref().unwrap_or("");
+    // no tenant and an empty tenant are not one scope
+    let tenant = match principal.tenant.as_deref() {
+        Some(t) => format!("+{t}"),
+        None => String::new(),
+    };
     let scoped = sha256_fields(&[
         b"toolwall-idem-key-v1",
         tool.name.as_bytes(),
@@ -497,6 +501,18 @@ mod tests {
             .expect("ok")
             .expect("claim");
         assert_ne!(a.key, other.key, "another agent never shares the key");
+        let mut no_tenant = principal("bot", None);
+        no_tenant.tenant = None;
+        let mut empty_tenant = principal("bot", None);
+        empty_tenant.tenant = Some(String::new());
+        let n = select(&t, T, &h, &no_tenant, &args)
+            .expect("ok")
+            .expect("claim");
+        let e = select(&t, T, &h, &empty_tenant, &args)
+            .expect("ok")
+            .expect("claim");
+        assert_ne!(n.key, e.key);
+        assert_ne!(n.key, a.key);
         let reordered = json!({"amount": 5, "charge": "ch_1"});
         let b = select(&t, T, &h, &principal("bot", None), &reordered)
             .expect("ok")
