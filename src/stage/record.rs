@@ -76,6 +76,8 @@ pub struct CallRecord {
     /// Idempotent writes: `{key_hash, source}`, plus `replay: true` and `replay_of` (the
     /// decision that was forwarded) when the answer came from the store.
     pub idempotency: Option<Value>,
+    /// The approval the call used (`stage::approval::record_doc`): the record's `approvals`.
+    pub approval: Option<Value>,
     /// False for traffic that is not a tool call (MCP `initialize`, `tools/list`, streams):
     /// no audit record, no call metric.
     pub record: bool,
@@ -117,6 +119,7 @@ impl CallRecord {
             written_ahead: false,
             extra: None,
             idempotency: None,
+            approval: None,
             record: true,
             metrics,
         }

@@ -27,5 +27,8 @@ mod upstream;
 // the approval store (state backend) on a real redis-server
 mod approval_store;
 
+// the approval flow through the proxy
+mod approvals_flow;
+
 // idempotent writes (HTTP front end, SQLite and Redis stores)
 mod idempotency;
