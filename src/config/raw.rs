@@ -560,6 +560,22 @@ pub struct RawTool {
     /// Decide and audit the call, never forward it: the agent gets the action proposal.
     #[serde(default)]
     pub dry_run: bool,
+    /// Idempotent writes: `required` or `auto` (absent: off). See docs/idempotency.md.
+    #[serde(default)]
+    pub idempotency: Option<IdempotencyMode>,
+    /// How long a key's first answer is replayed, e.g. `24h` (the default; at most 7 days).
+    #[serde(default)]
+    pub idempotency_window: Option<String>,
+}
+
+/// `idempotency:` of a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdempotencyMode {
+    /// Every call needs a key: the agent's `Idempotency-Key`, or one derived from its run id.
+    Required,
+    /// The agent's key when it sends one, else one derived from its run id, else none.
+    Auto,
 }
 
 #[derive(Debug, Deserialize)]

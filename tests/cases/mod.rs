@@ -30,3 +30,6 @@ mod approval_store;
 
 // the approval flow through the proxy
 mod approvals_flow;
+
+// idempotent writes (HTTP front end, SQLite and Redis stores)
+mod idempotency;
