@@ -193,7 +193,12 @@ pub fn run(cmd: ApprovalsCommand) -> i32 {
 
 /// A path segment: the id percent-encoded (an id with `/` or `?` must not pick another route).
 fn seg(id: &str) -> String {
-    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 /// One request to the admin API: (status, body), or an I/O error.
@@ -380,5 +385,6 @@ mod tests {
         assert_eq!(age(-3), "0s");
         assert_eq!(age(200_000), "2d");
         assert_eq!(seg("a/b?c"), "a%2Fb%3Fc");
+        assert_eq!(seg("0193a1b2-c3d4"), "0193a1b2-c3d4");
     }
 }

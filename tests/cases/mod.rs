@@ -26,3 +26,6 @@ mod upstream;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;
+
+// deciding approvals: the admin API, the event stream and `toolwall approvals`
+mod approvals_admin;
