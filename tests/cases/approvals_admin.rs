@@ -68,12 +68,9 @@ async fn start(extra: &str, clock: &Arc<FakeClock>) -> Harness {
     .await
 }
 
-/// Store a pending request in the app's state file, as the proxy does; its id.
-async fn seed(h: &Harness, clock: &Arc<FakeClock>, agent: &str, tier: &str, quorum: u32) -> String {
-    let store = SqliteStore::open(&h.dir.path().join("state/toolwall.db"), clock.clone())
-        .expect("open the app's state");
-    let now = clock.now().timestamp();
-    let req = ApprovalRequest {
+/// A pending request of `agent`'s, created at `now`, valid an hour.
+fn pending(agent: &str, tier: &str, quorum: u32, now: i64) -> ApprovalRequest {
+    ApprovalRequest {
         id: ApprovalRequest::new_id(),
         key: format!("key-{}", ApprovalRequest::new_id()),
         principal: json!({"agent": agent, "tenant": "acme", "run_id": "run-7"}),
@@ -92,7 +89,14 @@ async fn seed(h: &Harness, clock: &Arc<FakeClock>, agent: &str, tier: &str, quor
         state: ApprovalState::Pending,
         votes: Vec::new(),
         used_by: None,
-    };
+    }
+}
+
+/// Store a pending request in the app's state file, as the proxy does; its id.
+async fn seed(h: &Harness, clock: &Arc<FakeClock>, agent: &str, tier: &str, quorum: u32) -> String {
+    let store = SqliteStore::open(&h.dir.path().join("state/toolwall.db"), clock.clone())
+        .expect("open the app's state");
+    let req = pending(agent, tier, quorum, clock.now().timestamp());
     let (stored, created) = store.approval_request(req).await.expect("store");
     assert!(created);
     stored.id
@@ -720,4 +724,56 @@ async fn the_cli_lists_shows_approves_and_denies() {
     .await;
     assert_eq!(code, 1);
     assert!(err.contains("401"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sidecars_on_one_redis_decide_one_queue() {
+    let redis = RedisServer::start().await;
+    let (cfg, tokens) = approvers("REDIS", "1h");
+    let (alice, bob) = (token(&tokens, "alice"), token(&tokens, "bob"));
+    let state = format!(
+        "state: {{ backend: redis, url: \"{}\", prefix: \"tw-apadm:\" }}\n",
+        redis.url()
+    );
+    let mut apps = Vec::new();
+    for _ in 0..2 {
+        apps.push(
+            Harness::start_with(
+                &[("echo", echo_adapter("http://127.0.0.1:9", ""))],
+                ALLOW_ALL,
+                &format!("{STATIC_IDENTITY}{state}{cfg}"),
+                None,
+            )
+            .await,
+        );
+    }
+    let (a, b) = (&apps[0], &apps[1]);
+    let store = toolwall::state::redis::RedisStore::connect(
+        &redis.url(),
+        "tw-apadm:",
+        Duration::from_millis(500),
+    )
+    .expect("connect");
+    let now = chrono::Utc::now().timestamp();
+    let (req, _) = store
+        .approval_request(pending("test-agent", "high", 2, now))
+        .await
+        .expect("store");
+    let id = req.id;
+
+    // both sidecars list it; alice votes through one, bob through the other: approved once
+    for h in [a, b] {
+        let l = call(h, "GET", "/admin/approvals", Some(alice), None).await;
+        assert_eq!(l.json()["approvals"][0]["id"], id.as_str(), "{:?}", l.body);
+    }
+    assert_eq!(vote(a, &id, "approve", alice, None).await.status, 200);
+    let again = vote(b, &id, "approve", alice, None).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(error_type(&again), "already_voted");
+    let done = vote(b, &id, "approve", bob, None).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.json()["approval"]["state"], "approved");
+    let shown = get_request(a, &id, alice).await;
+    assert_eq!(shown["state"], "approved");
+    assert_eq!(shown["approvals"], 2);
 }
