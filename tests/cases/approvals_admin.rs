@@ -777,3 +777,109 @@ async fn two_sidecars_on_one_redis_decide_one_queue() {
     assert_eq!(shown["state"], "approved");
     assert_eq!(shown["approvals"], 2);
 }
+
+/// Refunds over 100 need two approvers (tier `high`); everything else is allowed.
+const REFUND_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": true, "reasons": []}
+
+decision := {"allow": true, "require_approval": true, "tier": "high", "reasons": ["refund_over_threshold"]} if {
+	input.tool.name == "echo.refund"
+	input.args.amount > 100
+}
+"#;
+
+fn refund(amount: i64, approval: Option<&str>) -> http::Request<Full<Bytes>> {
+    let mut b = req("POST", "/echo/v1/refunds").header("content-type", "application/json");
+    if let Some(id) = approval {
+        b = b.header("toolwall-approval", id);
+    }
+    b.body(Full::new(Bytes::from(format!(
+        r#"{{"charge":"ch_1","amount":{amount}}}"#
+    ))))
+    .expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_over_the_threshold_goes_through_once_after_two_approvals() {
+    let up = http_upstream().await;
+    let keys = tempfile::tempdir().expect("tmp");
+    let (cfg, tokens) = approvers("E2E", "1h");
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        REFUND_POLICY,
+        &format!("{cfg}{}", audit_extra(keys.path())),
+    )
+    .await;
+    let (alice, bob) = (token(&tokens, "alice"), token(&tokens, "bob"));
+
+    let asked = send(h.agent(), refund(5000, None)).await;
+    assert_eq!(asked.status, 403, "{:?}", asked.body);
+    assert_eq!(asked.json()["error"]["type"], "approval_required");
+    let id = asked.json()["error"]["approval_id"]
+        .as_str()
+        .expect("approval_id")
+        .to_string();
+    // the queue shows what was asked, arguments and all, before anyone decides
+    let listed = call(&h, "GET", "/admin/approvals", Some(alice), None).await;
+    let first = &listed.json()["approvals"][0];
+    assert_eq!(first["id"], id.as_str());
+    assert_eq!(first["tool"], "echo.refund");
+    assert_eq!(first["agent"], "test-agent");
+    assert_eq!(first["tier"], "high");
+    assert_eq!(first["quorum"], 2);
+    assert_eq!(first["args_redacted"]["amount"], 5000);
+    // retrying early changes nothing: still pending, same id, nothing forwarded
+    let early = send(h.agent(), refund(5000, Some(&id))).await;
+    assert_eq!(early.status, 403);
+    assert_eq!(early.json()["error"]["approval_id"], id.as_str());
+
+    let a = vote(&h, &id, "approve", alice, Some("matches ticket 4411")).await;
+    assert_eq!(a.json()["approval"]["state"], "pending", "{:?}", a.body);
+    let one = send(h.agent(), refund(5000, Some(&id))).await;
+    assert_eq!(one.status, 403, "one approval of two is not enough");
+    let b = vote(&h, &id, "approve", bob, None).await;
+    assert_eq!(b.json()["approval"]["state"], "approved", "{:?}", b.body);
+    assert!(up.requests().is_empty(), "forwarded before approval");
+
+    // other arguments do not ride on the approval
+    let other = send(h.agent(), refund(9000, Some(&id))).await;
+    assert_eq!(other.status, 403);
+    assert_eq!(other.json()["error"]["type"], "approval_invalid");
+    assert_eq!(other.reasons(), ["approval_mismatch"]);
+    let ok = send(h.agent(), refund(5000, Some(&id))).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    let again = send(h.agent(), refund(5000, Some(&id))).await;
+    assert_eq!(again.status, 403, "{:?}", again.body);
+    assert_eq!(again.json()["error"]["type"], "approval_invalid");
+    assert_eq!(again.reasons(), ["approval_used"]);
+    let seen = up.requests();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].path_and_query, "/v1/refunds");
+    let sent: Value = serde_json::from_slice(&seen[0].body).expect("json");
+    assert_eq!(sent["amount"], 5000);
+
+    let shown = get_request(&h, &id, alice).await;
+    assert_eq!(shown["state"], "used");
+    assert!(shown["used_by"].is_string(), "{shown}");
+    let Harness { app, dir: _dir } = h;
+    app.shutdown().await;
+    let recs = audit_records(&keys.path().join("audit"));
+    let names: Vec<&str> = recs
+        .iter()
+        .filter(|r| r["kind"] == "event")
+        .filter_map(|r| r["event"].as_str())
+        .filter(|e| e.starts_with("approval."))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "approval.requested",
+            "approval.voted",
+            "approval.approved",
+            "approval.used"
+        ]
+    );
+}
