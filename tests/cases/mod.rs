@@ -22,10 +22,14 @@ mod redis;
 mod response_schema;
 mod shadow;
 mod sse_hardening;
+mod staged_autonomy;
 mod upstream;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;
+
+// the approval flow through the proxy
+mod approvals_flow;
 
 // deciding approvals: the admin API, the event stream and `toolwall approvals`
 mod approvals_admin;
