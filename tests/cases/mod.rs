@@ -33,3 +33,6 @@ mod approvals_flow;
 
 // idempotent writes (HTTP front end, SQLite and Redis stores)
 mod idempotency;
+
+// deciding approvals: the admin API, the event stream and `toolwall approvals`
+mod approvals_admin;
