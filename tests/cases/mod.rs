@@ -26,3 +26,6 @@ mod upstream;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;
+
+// approval notifications: the signed webhook and the expiry sweep
+mod approvals_webhook;
