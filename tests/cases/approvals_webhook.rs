@@ -623,3 +623,108 @@ async fn two_redis_stores_sweeping_at_once_flip_each_expiry_once() {
     assert_eq!(both.len(), 1);
     assert_eq!(both[0].id, long.id);
 }
+
+/// The Slack relay of docs/approvals.md, as printed there.
+fn slack_relay_from_docs() -> String {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/approvals.md"),
+    )
+    .expect("docs/approvals.md");
+    let after = doc
+        .split_once("<!-- slack-relay")
+        .expect("the relay's marker")
+        .1;
+    let block = after
+        .split_once("```python\n")
+        .expect("the relay's code block")
+        .1;
+    block
+        .split_once("\n```")
+        .expect("the end of the block")
+        .0
+        .to_string()
+}
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_slack_relay_verifies_and_posts_with_the_links() {
+    let slack = receiver(|_| 200).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = dir.path().join("relay.py");
+    std::fs::write(&script, slack_relay_from_docs()).expect("write");
+    let port = free_port();
+    let _relay = Child(
+        std::process::Command::new(python())
+            .arg(&script)
+            .env("TW_WEBHOOK_SECRET", SECRET)
+            .env(
+                "SLACK_WEBHOOK_URL",
+                format!("http://{}/services/T000/B000/XXXX", slack.addr),
+            )
+            .env("PORT", port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "the relay did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (h, _up) = echo_harness(
+        &approvals_config(&format!("http://127.0.0.1:{port}/"), "1h"),
+        None,
+    )
+    .await;
+    let req = announce_request(&h, "k-slack", 3600).await;
+    wait_until("the Slack message", 15, || !slack.requests().is_empty()).await;
+    let seen = slack.requests().remove(0);
+    assert_eq!(seen.path_and_query, "/services/T000/B000/XXXX");
+    let text = body_json(&seen)["text"].as_str().expect("text").to_string();
+    for want in [
+        "*approval.requested* `echo.refund` by bot: refund 500 on ch_1",
+        "amount_exceeds_threshold; 0/1 approvals",
+        "<https://tw-admin.test:9443/ui|Open the approval page>",
+        &format!(
+            "https://tw-admin.test:9443/admin/approvals/{}/approve",
+            req.id
+        ),
+        &format!("https://tw-admin.test:9443/admin/approvals/{}/deny", req.id),
+    ] {
+        assert!(text.contains(want), "`{want}` not in the message: {text}");
+    }
+    // the relay refuses a body that does not match its signature: nothing reaches Slack
+    let body = br#"{"event":"approval.requested","id":"forged"}"#;
+    let now = chrono::Utc::now().timestamp();
+    let sig = toolwall::webhook::sign(b"not-the-secret", now, body);
+    let forged = req_to_relay(port, &sig, body).await;
+    assert_eq!(forged.status, 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(slack.requests().len(), 1, "a forged event reached Slack");
+    h.app.shutdown().await;
+}
+
+async fn req_to_relay(port: u16, sig: &str, body: &'static [u8]) -> Reply {
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let r = http::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("host", format!("127.0.0.1:{port}"))
+        .header("content-type", "application/json")
+        .header("toolwall-signature", sig)
+        .body(Full::new(Bytes::from_static(body)))
+        .expect("request");
+    send(addr, r).await
+}
