@@ -17,6 +17,10 @@ use crate::metrics::Metrics;
 use crate::state::approvals::ApprovalRequest;
 use crate::webhook::deliver::{Deliverer, Event, Policy};
 
+/// Redacted arguments larger than this (as JSON) are left out of a webhook event
+/// (`args_redacted: null`, `args_truncated: true`); the admin API shows them.
+pub const WEBHOOK_ARGS_MAX: usize = 64 * 1024;
+
 /// What happened to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChangeKind {
@@ -112,6 +116,13 @@ impl Change {
     pub fn webhook_payload(&self, event_id: &str, admin_url: Option<&str>) -> Value {
         let r = &self.request;
         let link = |tail: &str| admin_url.map(|base| format!("{base}{tail}"));
+        // Large arguments stay in the admin API and the audit stream: an event stays small.
+        let args_size = serde_json::to_vec(&r.args_redacted).map_or(usize::MAX, |v| v.len());
+        let (args, args_truncated) = if args_size <= WEBHOOK_ARGS_MAX {
+            (r.args_redacted.clone(), false)
+        } else {
+            (Value::Null, true)
+        };
         json!({
             "event": self.kind.event_name(),
             "id": event_id,
@@ -126,7 +137,8 @@ impl Change {
             "approvals": r.approvals(),
             "state": r.state.as_str(),
             "summary": r.summary,
-            "args_redacted": r.args_redacted,
+            "args_redacted": args,
+            "args_truncated": args_truncated,
             "policy_version": r.policy_version,
             "votes": r.votes,
             "by": self.by,
@@ -295,6 +307,13 @@ mod tests {
             !text.contains("hmac-of-args") && !text.contains("\"key\""),
             "{text}"
         );
+        assert_eq!(p["args_truncated"], false);
+        // arguments too large for an event are left out, and say so
+        let mut big = c.clone();
+        big.request.args_redacted = json!({"blob": "x".repeat(WEBHOOK_ARGS_MAX)});
+        let p = big.webhook_payload("ev-3", None);
+        assert!(p["args_redacted"].is_null());
+        assert_eq!(p["args_truncated"], true);
         // without an admin URL there are no links
         let p = c.webhook_payload("ev-2", None);
         assert!(p["approve_url"].is_null() && p["deny_url"].is_null() && p["ui_url"].is_null());

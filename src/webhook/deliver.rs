@@ -9,6 +9,7 @@
 //! Each event carries an id (`toolwall-webhook-id`) that stays the same across its retries:
 //! receivers dedupe on it. Events are not ordered across retries.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -37,6 +38,9 @@ pub type WebhookClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Ful
 pub struct Policy {
     /// Events waiting for the worker; beyond this they are dropped.
     pub queue: usize,
+    /// Bytes of event bodies queued or in delivery at once; beyond this events are dropped
+    /// (the count alone does not bound memory when events are large).
+    pub max_bytes: usize,
     /// Events being delivered (or waiting to retry) at once.
     pub concurrency: usize,
     /// Attempts per event, the first included.
@@ -49,11 +53,12 @@ pub struct Policy {
 }
 
 impl Default for Policy {
-    /// 1024 queued, 16 in flight, 6 attempts of at most 5 s, waits of about 0.5, 1, 2, 4 and
+    /// 1024 queued (32 MiB at most), 16 in flight, 6 attempts of at most 5 s, waits of about 0.5, 1, 2, 4 and
     /// 8 s between them: an event is given up at most about 46 s after its first attempt.
     fn default() -> Self {
         Policy {
             queue: 1024,
+            max_bytes: 32 << 20,
             concurrency: 16,
             attempts: 6,
             attempt_timeout: Duration::from_secs(5),
@@ -114,6 +119,12 @@ pub fn origin(url: &http::Uri) -> String {
 /// it). Dropping the deliverer closes the queue: the worker delivers what is queued and stops.
 pub struct Deliverer {
     tx: OnceLock<mpsc::Sender<Event>>,
+    /// Body bytes queued or in delivery.
+    bytes: Arc<AtomicUsize>,
+    /// Events dropped since the last warning, and when that was (a receiver that is down
+    /// must not flood the log: one warning a second at most).
+    dropped: AtomicU64,
+    last_warning: std::sync::Mutex<Option<std::time::Instant>>,
     metrics: Option<Arc<Metrics>>,
     policy: Policy,
 }
@@ -122,6 +133,9 @@ impl Deliverer {
     pub fn new(metrics: Option<Arc<Metrics>>, policy: Policy) -> Deliverer {
         Deliverer {
             tx: OnceLock::new(),
+            bytes: Arc::new(AtomicUsize::new(0)),
+            dropped: AtomicU64::new(0),
+            last_warning: std::sync::Mutex::new(None),
             metrics,
             policy,
         }
@@ -133,32 +147,55 @@ impl Deliverer {
         let tx = match self.tx.get() {
             Some(tx) => tx,
             None => match tokio::runtime::Handle::try_current() {
-                Ok(h) => self
-                    .tx
-                    .get_or_init(|| start(&h, self.policy, self.metrics.clone())),
+                Ok(h) => self.tx.get_or_init(|| {
+                    start(&h, self.policy, self.metrics.clone(), self.bytes.clone())
+                }),
                 Err(_) => {
-                    tracing::warn!(event_id = %ev.id, url = %origin(&ev.url),
-                        "webhook event dropped: no async runtime to deliver it");
-                    count(self.metrics.as_deref(), "dropped");
+                    self.drop_event(&ev, "no async runtime to deliver it");
                     return false;
                 }
             },
         };
+        let len = ev.body.len();
+        let admitted = self
+            .bytes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| {
+                b.checked_add(len).filter(|n| *n <= self.policy.max_bytes)
+            })
+            .is_ok();
+        if !admitted {
+            self.drop_event(&ev, "too many bytes waiting (the receiver is slow or down)");
+            return false;
+        }
         match tx.try_send(ev) {
             Ok(()) => true,
             Err(TrySendError::Full(ev)) => {
-                tracing::warn!(event_id = %ev.id, url = %origin(&ev.url),
-                    queue = self.policy.queue,
-                    "webhook queue full (the receiver is slow or down): event dropped");
-                count(self.metrics.as_deref(), "dropped");
+                self.bytes.fetch_sub(len, Ordering::SeqCst);
+                self.drop_event(&ev, "queue full (the receiver is slow or down)");
                 false
             }
             Err(TrySendError::Closed(ev)) => {
-                tracing::warn!(event_id = %ev.id, url = %origin(&ev.url),
-                    "webhook worker stopped: event dropped");
-                count(self.metrics.as_deref(), "dropped");
+                self.bytes.fetch_sub(len, Ordering::SeqCst);
+                self.drop_event(&ev, "the delivery worker stopped");
                 false
             }
+        }
+    }
+
+    /// Count a dropped event; warn at most once a second, with the number dropped since.
+    fn drop_event(&self, ev: &Event, why: &str) {
+        count(self.metrics.as_deref(), "dropped");
+        let since = self.dropped.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut last = match self.last_warning.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let now = std::time::Instant::now();
+        if last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1)) {
+            *last = Some(now);
+            self.dropped.store(0, Ordering::SeqCst);
+            tracing::warn!(event_id = %ev.id, url = %origin(&ev.url), dropped = since,
+                "webhook event dropped: {why}");
         }
     }
 }
@@ -175,13 +212,19 @@ fn start(
     h: &tokio::runtime::Handle,
     policy: Policy,
     metrics: Option<Arc<Metrics>>,
+    bytes: Arc<AtomicUsize>,
 ) -> mpsc::Sender<Event> {
     let (tx, rx) = mpsc::channel(policy.queue.max(1));
-    h.spawn(run(rx, policy, metrics));
+    h.spawn(run(rx, policy, metrics, bytes));
     tx
 }
 
-async fn run(mut rx: mpsc::Receiver<Event>, policy: Policy, metrics: Option<Arc<Metrics>>) {
+async fn run(
+    mut rx: mpsc::Receiver<Event>,
+    policy: Policy,
+    metrics: Option<Arc<Metrics>>,
+    bytes: Arc<AtomicUsize>,
+) {
     let client = match build_client() {
         Ok(c) => Some(c),
         Err(e) => {
@@ -198,12 +241,14 @@ async fn run(mut rx: mpsc::Receiver<Event>, policy: Policy, metrics: Option<Arc<
             return;
         };
         let Some(client) = client.clone() else {
+            bytes.fetch_sub(ev.body.len(), Ordering::SeqCst);
             count(metrics.as_deref(), "failed");
             continue;
         };
-        let metrics = metrics.clone();
+        let (metrics, bytes) = (metrics.clone(), bytes.clone());
         tokio::spawn(async move {
             deliver(&client, &ev, policy, metrics.as_deref()).await;
+            bytes.fetch_sub(ev.body.len(), Ordering::SeqCst);
             drop(slot);
         });
     }
@@ -339,6 +384,7 @@ mod tests {
         let m = Arc::new(Metrics::new());
         let policy = Policy {
             queue: 2,
+            max_bytes: 1 << 20,
             concurrency: 1,
             attempts: 2,
             attempt_timeout: Duration::from_millis(200),
@@ -373,5 +419,27 @@ mod tests {
         assert_eq!(counted(&m, "retried"), 2);
         assert_eq!(counted(&m, "failed"), 1);
         assert_eq!(counted(&m, "delivered"), 0);
+    }
+
+    #[tokio::test]
+    async fn large_events_are_bounded_by_bytes_not_only_by_count() {
+        let m = Arc::new(Metrics::new());
+        let policy = Policy {
+            max_bytes: 10_000,
+            first_backoff: Duration::from_secs(30),
+            ..Policy::default()
+        };
+        let d = Deliverer::new(Some(m.clone()), policy);
+        let big = |id: &str| Event {
+            body: Bytes::from(vec![b' '; 4_000]),
+            ..event(id)
+        };
+        assert!(d.send(big("a")));
+        assert!(d.send(big("b")));
+        // 8,000 bytes held: a third 4,000 would pass 10,000
+        assert!(!d.send(big("c")));
+        assert!(d.send(event("small")));
+        assert_eq!(counted(&m, "dropped"), 1);
+        assert_eq!(d.bytes.load(Ordering::SeqCst), 8_002);
     }
 }

@@ -358,21 +358,18 @@ async fn a_hanging_receiver_delays_neither_publishing_nor_calls() {
     // publishing on the request path returns at once, however many deliveries hang
     let rt = &h.app.state.rt;
     let req = request("k-direct", rt.clock().now().timestamp(), 60);
-    let t = Instant::now();
+    // (a publish that waited for the receiver would take the 5 s attempt timeout)
+    let notify = rt.snapshot.load().approvals.notify.clone();
+    let mut slowest = Duration::ZERO;
     for _ in 0..2000 {
-        rt.approvals.publish(
-            Change::new(ChangeKind::Voted, req.clone()),
-            {
-                let snap = rt.snapshot.load();
-                snap.approvals.notify.clone()
-            }
-            .as_ref(),
-        );
+        let t = Instant::now();
+        rt.approvals
+            .publish(Change::new(ChangeKind::Voted, req.clone()), notify.as_ref());
+        slowest = slowest.max(t.elapsed());
     }
     assert!(
-        t.elapsed() < Duration::from_secs(1),
-        "2000 publishes took {:?}",
-        t.elapsed()
+        slowest < Duration::from_millis(250),
+        "a publish took {slowest:?}"
     );
     // bounded concurrency: at most 16 deliveries (connections) hang at once
     assert!(accepted.load(Ordering::SeqCst) <= 16, "{accepted:?}");
