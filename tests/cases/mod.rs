@@ -27,5 +27,8 @@ mod upstream;
 // the approval store (state backend) on a real redis-server
 mod approval_store;
 
+// the approval flow through the proxy
+mod approvals_flow;
+
 // approval notifications: the signed webhook and the expiry sweep
 mod approvals_webhook;
