@@ -725,3 +725,187 @@ async fn req_to_relay(port: u16, sig: &str, body: &'static [u8]) -> Reply {
         .expect("request");
     send(addr, r).await
 }
+
+/// Refunds over 100 need a human; with an approval they go through.
+const APPROVAL_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": true, "reasons": []}
+
+decision := {"allow": false, "require_approval": true, "reasons": ["large_refund"]} if {
+	input.args.amount > 100
+	not input.approval.approved
+}
+"#;
+
+fn refund(amount: i64, approval: Option<&str>) -> http::Request<Full<Bytes>> {
+    let mut b = req("POST", "/echo/v1/refunds").header("content-type", "application/json");
+    if let Some(id) = approval {
+        b = b.header("toolwall-approval", id);
+    }
+    b.body(Full::new(Bytes::from(format!(
+        r#"{{"charge":"ch_1","amount":{amount},"meta":{{"email":"jane@example.com"}}}}"#
+    ))))
+    .expect("request")
+}
+
+fn hooks_named(hook: &Upstream, event: &str) -> Vec<(Seen, Value)> {
+    hook.requests()
+        .into_iter()
+        .map(|s| {
+            let p = body_json(&s);
+            (s, p)
+        })
+        .filter(|(_, p)| p["event"] == event)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_that_needs_approval_is_announced_by_a_signed_webhook() {
+    let hook = receiver(|_| 200).await;
+    let up = http_upstream().await;
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        APPROVAL_POLICY,
+        &approvals_config(&format!("http://{}/tw", hook.addr), "1h"),
+    )
+    .await;
+    let first = send(h.agent(), refund(500, None)).await;
+    assert_eq!(first.status, 403, "{:?}", first.json());
+    let err = &first.json()["error"];
+    assert_eq!(err["type"], "approval_required");
+    let id = err["approval_id"]
+        .as_str()
+        .expect("approval id")
+        .to_string();
+    let asked_by = err["decision_id"]
+        .as_str()
+        .expect("decision id")
+        .to_string();
+    wait_until("approval.requested", 10, || {
+        !hooks_named(&hook, "approval.requested").is_empty()
+    })
+    .await;
+    // the same call again while pending: no second request, no second event
+    let again = send(h.agent(), refund(500, None)).await;
+    assert_eq!(again.json()["error"]["approval_id"], id.as_str());
+
+    let (seen, p) = hooks_named(&hook, "approval.requested").remove(0);
+    assert!(verify_signature(
+        SECRET.as_bytes(),
+        header(&seen, "toolwall-signature"),
+        &seen.body,
+        300
+    ));
+    let mut tampered = seen.body.to_vec();
+    let i = tampered
+        .windows(3)
+        .position(|w| w == b"500")
+        .expect("amount");
+    tampered[i + 2] = b'1';
+    assert!(!verify_signature(
+        SECRET.as_bytes(),
+        header(&seen, "toolwall-signature"),
+        &tampered,
+        300
+    ));
+    assert_eq!(p["approval_id"], id.as_str());
+    assert_eq!(p["decision_id"], asked_by.as_str());
+    assert_eq!(p["tool"], "echo.refund");
+    assert_eq!(p["principal"]["agent"], "test-agent");
+    assert_eq!(p["reasons"], json!(["large_refund"]));
+    assert_eq!(
+        (p["tier"].as_str(), p["quorum"].as_u64()),
+        (Some("default"), Some(1))
+    );
+    assert_eq!(p["state"], "pending");
+    assert_eq!(p["args_redacted"]["amount"], 500);
+    assert_eq!(p["args_redacted"]["charge"], "ch_1");
+    // the arguments are redacted: the email never leaves toolwall
+    let text = String::from_utf8_lossy(&seen.body);
+    assert!(!text.contains("jane@example.com"), "{text}");
+    assert_eq!(
+        p["approve_url"],
+        format!("https://tw-admin.test:9443/admin/approvals/{id}/approve")
+    );
+
+    // approved (straight in the store, as an approver's vote), then the retry uses it
+    let outcome = h
+        .app
+        .state
+        .state()
+        .approval_vote(
+            &id,
+            toolwall::state::Vote {
+                approver: "alice".into(),
+                approve: true,
+                comment: Some("ok".into()),
+                at_unix: 0,
+            },
+        )
+        .await
+        .expect("vote");
+    assert!(matches!(
+        outcome,
+        toolwall::state::VoteOutcome::Recorded { .. }
+    ));
+    let retry = send(h.agent(), refund(500, Some(&id))).await;
+    assert_eq!(retry.status, 200, "{:?}", retry.json());
+    let used_by = retry
+        .headers
+        .get("toolwall-decision-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("decision id")
+        .to_string();
+    wait_until("approval.used", 10, || {
+        !hooks_named(&hook, "approval.used").is_empty()
+    })
+    .await;
+    let (seen, p) = hooks_named(&hook, "approval.used").remove(0);
+    assert!(verify_signature(
+        SECRET.as_bytes(),
+        header(&seen, "toolwall-signature"),
+        &seen.body,
+        300
+    ));
+    assert_eq!(p["approval_id"], id.as_str());
+    assert_eq!(p["used_by"], used_by.as_str());
+    assert_eq!(p["state"], "used");
+    assert_eq!(hooks_named(&hook, "approval.requested").len(), 1);
+    assert_eq!(up.requests().len(), 1, "forwarded once, after approval");
+    h.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_webhook_does_not_slow_a_call_that_needs_approval() {
+    let (addr, accepted) = hanging_receiver().await;
+    let up = http_upstream().await;
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        APPROVAL_POLICY,
+        &approvals_config(&format!("http://{addr}/tw"), "1h"),
+    )
+    .await;
+    let mut slowest = Duration::ZERO;
+    for amount in 101..121 {
+        let t = Instant::now();
+        let r = send(h.agent(), refund(amount, None)).await;
+        slowest = slowest.max(t.elapsed());
+        assert_eq!(r.json()["error"]["type"], "approval_required");
+    }
+    // each answer came without waiting for the webhook (an attempt waits up to 5 s)
+    assert!(slowest < Duration::from_secs(2), "a call took {slowest:?}");
+    wait_until("the webhook's connections", 10, || {
+        accepted.load(Ordering::SeqCst) > 0
+    })
+    .await;
+    let r = send(
+        h.agent(),
+        json_post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(up.requests().len(), 1);
+    h.app.shutdown().await;
+}
