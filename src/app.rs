@@ -263,11 +263,22 @@ pub async fn start_with_clock(
     tasks.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(APPROVAL_SWEEP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // one warning per outage, not one per sweep
+        let mut failing = false;
         loop {
             tokio::select! {
-                _ = tick.tick() => {
-                    rt.sweep_expired().await;
-                }
+                _ = tick.tick() => match rt.sweep_expired().await {
+                    Ok(_) if failing => {
+                        failing = false;
+                        tracing::info!("approval expiry sweep works again");
+                    }
+                    Ok(_) => {}
+                    Err(e) if !failing => {
+                        failing = true;
+                        tracing::warn!(error = %e, "approval expiry sweep failed; retrying every {}s", APPROVAL_SWEEP_EVERY.as_secs());
+                    }
+                    Err(_) => {}
+                },
                 r = stop.changed() => {
                     if r.is_err() || *stop.borrow() {
                         return;

@@ -109,21 +109,15 @@ impl Runtime {
     /// Expire every pending approval request whose time ran out (by the state backend's
     /// clock) and announce each once: audit event `approval.expired`, metrics, live feed,
     /// webhook. Two sidecars on one Redis sweeping at once announce each expiry once (the
-    /// backend hands each to one of them). A backend error is logged and retried on the next
-    /// sweep. Returns how many were announced.
-    pub async fn sweep_expired(&self) -> usize {
+    /// backend hands each to one of them). Returns how many were announced; a backend error
+    /// stops the sweep (the next one carries on where it stopped).
+    pub async fn sweep_expired(&self) -> Result<usize, crate::state::StateError> {
         /// Requests expired per backend round trip, and round trips per sweep at most.
         const BATCH: usize = 100;
         const MAX_BATCHES: usize = 50;
         let mut announced = 0;
         for _ in 0..MAX_BATCHES {
-            let due = match self.state().approval_expire_due(BATCH).await {
-                Ok(due) => due,
-                Err(e) => {
-                    tracing::warn!(error = %e, "approval expiry sweep failed; retrying on the next one");
-                    break;
-                }
-            };
+            let due = self.state().approval_expire_due(BATCH).await?;
             let n = due.len();
             for req in due {
                 let change =
@@ -135,6 +129,6 @@ impl Runtime {
                 break;
             }
         }
-        announced
+        Ok(announced)
     }
 }
