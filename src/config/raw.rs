@@ -108,6 +108,10 @@ pub struct RawNotify {
     pub webhook: String,
     /// Environment variable holding the HMAC-SHA256 key the body is signed with.
     pub secret_env: String,
+    /// Where approvers reach the admin API and `/ui` (e.g. `https://toolwall-admin.internal`):
+    /// the base of the approve, deny and page links in each event. None: no links.
+    #[serde(default)]
+    pub admin_url: Option<String>,
 }
 
 /// `listener:` — how long a connection may take to send a request head, and how many

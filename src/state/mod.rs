@@ -141,6 +141,14 @@ pub trait StateStore: Send + Sync + 'static {
         used_by: &'a str,
     ) -> BoxFuture<'a, Result<ConsumeOutcome, StateError>>;
 
+    /// Flip up to `limit` pending requests whose expiry has passed (by the store's clock) to
+    /// `expired` and return them, oldest expiry first. Atomic: each expiry is returned once,
+    /// to one caller, whichever sidecar on the backend asks (the expiry sweep announces it).
+    fn approval_expire_due(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>>;
+
     /// Pending, unexpired requests (for the `toolwall_approvals_pending` gauge).
     fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>>;
 

@@ -420,6 +420,13 @@ impl StateStore for RedisStore {
         self.approval_consume_impl(id, key, used_by).boxed()
     }
 
+    fn approval_expire_due(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>> {
+        self.approval_expire_due_impl(limit).boxed()
+    }
+
     fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>> {
         self.approvals_pending_count_impl().boxed()
     }

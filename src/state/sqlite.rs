@@ -513,6 +513,15 @@ impl StateStore for SqliteStore {
             .boxed()
     }
 
+    fn approval_expire_due(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>> {
+        self.approvals
+            .run(move |c, now| approvals::expire_due(c, now, limit))
+            .boxed()
+    }
+
     fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>> {
         self.approvals.run(approvals::pending_count).boxed()
     }

@@ -36,3 +36,6 @@ mod idempotency;
 
 // deciding approvals: the admin API, the event stream and `toolwall approvals`
 mod approvals_admin;
+
+// approval notifications: the signed webhook and the expiry sweep
+mod approvals_webhook;
