@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod limits;
+mod ui;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -16,6 +17,11 @@ use crate::app::AppState;
 use crate::pipeline::{full, ResBody};
 
 pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
+    // The approval page and its API: checks of their own (`ui.rs`).
+    let path = req.uri().path();
+    if path == "/ui" || path.starts_with("/ui/") {
+        return ui::handle(st, req).await;
+    }
     // Only the read-only probes and metrics are open; everything else (every /admin/* route,
     // and any other path) passes the admin checks first.
     let open = req.method() == Method::GET

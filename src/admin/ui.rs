@@ -1,0 +1,374 @@
+//! The approval page at `/ui` on the admin listener: one HTML page, its script and its style
+//! (embedded, served by toolwall itself: no CDN, nothing external), and the page's own API
+//! under `/ui/api/` (who am I, list, show, approve, deny, the live feed).
+//!
+//! The page never uses a cookie: the approver pastes a token, the page keeps it in
+//! `sessionStorage` and sends it as `Authorization: Bearer` with `fetch`, so a page on another
+//! site cannot make the browser send it (CSRF). On top of that every `/ui/api/` request must
+//! come from the page itself: `Origin` absent or this listener's own origin, `Sec-Fetch-Site`
+//! absent or `same-origin`, an allowed `Host` (the admin API's rule, against DNS rebinding),
+//! and POST bodies declared `application/json` (no cross-site "simple" request). The admin
+//! token signs in read-only; deciding needs an approver token.
+//!
+//! Everything under `/ui` is sent with a strict `Content-Security-Policy` (`default-src
+//! 'self'`: no inline script, nothing from elsewhere; `frame-ancestors 'none'`: no
+//! clickjacking), `nosniff`, `no-referrer` and `no-store`.
+
+use std::sync::Arc;
+
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::app::AppState;
+use crate::pipeline::{full, ResBody};
+
+const INDEX_HTML: &str = include_str!("ui/index.html");
+const APP_JS: &str = include_str!("ui/app.js");
+const APP_CSS: &str = include_str!("ui/app.css");
+
+/// Sent with every response under `/ui`.
+const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Who signed in to the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Viewer {
+    /// An approver (by name): may read and decide.
+    Approver(String),
+    /// The admin token: may read, not decide.
+    Admin,
+}
+
+/// Serve `/ui` and everything under it.
+pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
+    let mut r = route(st, req).await;
+    secure(r.headers_mut());
+    r
+}
+
+async fn route(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
+    let authority = req.uri().authority().map(|a| a.as_str().to_string());
+    let Some(host) = checked_host(st, authority.as_deref(), req.headers()) else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "Host must be an IP address, localhost or a name in admin_hosts",
+        );
+    };
+    let path = req.uri().path().to_string();
+    if let Some(rest) = path.strip_prefix("/ui/api/") {
+        let rest = rest.to_string();
+        return api(st, req, &host, &rest).await;
+    }
+    // The page itself: static, no credentials, no data. A link from elsewhere (a chat message
+    // with the approval id) may open it; it only reads data once signed in.
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return refuse(StatusCode::METHOD_NOT_ALLOWED, "the page is read with GET");
+    }
+    match path.as_str() {
+        "/ui" | "/ui/" | "/ui/index.html" => asset(INDEX_HTML, "text/html; charset=utf-8"),
+        "/ui/app.js" => asset(APP_JS, "text/javascript; charset=utf-8"),
+        "/ui/app.css" => asset(APP_CSS, "text/css; charset=utf-8"),
+        _ => refuse(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// `/ui/api/<rest>`, after the page's checks.
+async fn api(
+    st: &Arc<AppState>,
+    req: Request<Incoming>,
+    host: &str,
+    rest: &str,
+) -> Response<ResBody> {
+    if let Err(why) = same_origin(req.headers(), host) {
+        tracing::warn!(target: "toolwall::admin", path = %req.uri().path(), "{why}");
+        return refuse(StatusCode::FORBIDDEN, why);
+    }
+    let Some(viewer) = viewer(st, req.headers()) else {
+        let mut r = refuse(
+            StatusCode::UNAUTHORIZED,
+            "sign in with an approver token (or the admin token, read-only)",
+        );
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return r;
+    };
+    if req.method() == Method::POST && !is_json(req.headers()) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST bodies must be sent as Content-Type: application/json",
+        );
+    }
+    let parts: Vec<&str> = rest.split('/').collect();
+    match (req.method().clone(), parts.as_slice()) {
+        (Method::GET, ["me"]) => json_ok(&match &viewer {
+            Viewer::Approver(name) => json!({"name": name, "role": "approver"}),
+            Viewer::Admin => json!({"name": "admin", "role": "admin"}),
+        }),
+        (Method::GET, ["approvals"]) => backend::list(st, req.uri().query()).await,
+        (Method::GET, ["events"]) => backend::events(st),
+        (Method::GET, ["approvals", id]) => backend::show(st, id).await,
+        (Method::POST, ["approvals", id, verb @ ("approve" | "deny")]) => {
+            let Viewer::Approver(name) = viewer else {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    "the admin token is read-only here: deciding needs an approver token",
+                );
+            };
+            let id = id.to_string();
+            let approve = *verb == "approve";
+            backend::vote(st, req, &id, &name, approve).await
+        }
+        (_, ["me" | "approvals" | "events"])
+        | (_, ["approvals", _])
+        | (_, ["approvals", _, "approve" | "deny"]) => {
+            refuse(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        _ => refuse(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// The request's one `Host` (and the URI's authority, when given, must be allowed too), if
+/// the admin API would answer it.
+fn checked_host(st: &AppState, authority: Option<&str>, headers: &HeaderMap) -> Option<String> {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(h), None) => h.to_str().ok()?.trim().to_string(),
+        (None, None) => authority?.trim().to_string(),
+        _ => return None,
+    };
+    let allowed = |h: &str| super::auth::host_allowed(h, &st.admin.hosts);
+    if !allowed(&host) || authority.is_some_and(|a| !allowed(a) || !a.eq_ignore_ascii_case(&host)) {
+        return None;
+    }
+    Some(host)
+}
+
+/// A request the page itself made: no foreign `Origin`, no cross-site fetch metadata.
+fn same_origin(headers: &HeaderMap, host: &str) -> Result<(), &'static str> {
+    let mut origins = headers.get_all(header::ORIGIN).iter();
+    match (origins.next(), origins.next()) {
+        (None, _) => {}
+        (Some(o), None) => {
+            // The admin listener speaks plain HTTP: the page's origin is http://<Host>.
+            let own = format!("http://{host}");
+            let ok = o
+                .to_str()
+                .is_ok_and(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&own));
+            if !ok {
+                return Err("requests from other origins are refused");
+            }
+        }
+        (Some(_), Some(_)) => return Err("requests from other origins are refused"),
+    }
+    let mut sites = headers.get_all("sec-fetch-site").iter();
+    match (sites.next(), sites.next()) {
+        (None, _) => Ok(()),
+        (Some(s), None) if s.as_bytes() == b"same-origin" => Ok(()),
+        _ => Err("cross-site requests (Sec-Fetch-Site) are refused"),
+    }
+}
+
+/// The approver (or the admin) the one `Authorization: Bearer` header names.
+fn viewer(st: &AppState, headers: &HeaderMap) -> Option<Viewer> {
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(v), None) = (all.next(), all.next()) else {
+        return None;
+    };
+    let token = v.to_str().ok()?.strip_prefix("Bearer ")?.trim();
+    if token.is_empty() {
+        return None;
+    }
+    let snap = st.snapshot.load();
+    if let Some(a) = snap.approvals.approver_for_token(token) {
+        return Some(Viewer::Approver(a.name.clone()));
+    }
+    let admin = st.admin.token.as_bytes();
+    (!admin.is_empty() && bool::from(token.as_bytes().ct_eq(admin))).then_some(Viewer::Admin)
+}
+
+/// `application/json`, with or without parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let mut all = headers.get_all(header::CONTENT_TYPE).iter();
+    let (Some(v), None) = (all.next(), all.next()) else {
+        return false;
+    };
+    v.to_str().is_ok_and(|v| {
+        v.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+    })
+}
+
+fn secure(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response<ResBody> {
+    let mut r = Response::new(full(body));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn json_ok(v: &serde_json::Value) -> Response<ResBody> {
+    super::json_response(StatusCode::OK, v)
+}
+
+/// A refusal as the page reads it: `{"error": {"type", "message"}}`.
+fn refuse(status: StatusCode, message: &str) -> Response<ResBody> {
+    let kind = match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "error",
+    };
+    super::json_response(
+        status,
+        &json!({"error": {"type": kind, "message": message}}),
+    )
+}
+
+/// The approvals behind the page's API. Interim: replaced by the admin API's handlers
+/// (`admin::approvals`) once they land.
+mod backend {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http::{header, HeaderValue, Request, Response, StatusCode};
+    use http_body_util::BodyExt;
+    use hyper::body::{Frame, Incoming};
+    use serde_json::json;
+
+    use super::refuse;
+    use crate::app::AppState;
+    use crate::approvals::{Change, ChangeKind};
+    use crate::pipeline::ResBody;
+    use crate::state::{ApprovalState, Vote, VoteOutcome};
+
+    pub async fn list(st: &Arc<AppState>, query: Option<&str>) -> Response<ResBody> {
+        let state = match query
+            .unwrap_or("")
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("state="))
+        {
+            None | Some("all") => None,
+            Some(s) => match ApprovalState::parse(s) {
+                Some(s) => Some(s),
+                None => return refuse(StatusCode::BAD_REQUEST, "unknown state"),
+            },
+        };
+        match st.state().approval_list(state, 500).await {
+            Ok(v) => super::json_ok(&json!({ "approvals": v })),
+            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        }
+    }
+
+    pub async fn show(st: &Arc<AppState>, id: &str) -> Response<ResBody> {
+        match st.state().approval_get(id).await {
+            Ok(Some(r)) => super::json_ok(&json!(r)),
+            Ok(None) => refuse(StatusCode::NOT_FOUND, "no such approval request"),
+            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        }
+    }
+
+    pub async fn vote(
+        st: &Arc<AppState>,
+        req: Request<Incoming>,
+        id: &str,
+        name: &str,
+        approve: bool,
+    ) -> Response<ResBody> {
+        let body = match http_body_util::Limited::new(req.into_body(), 16 * 1024)
+            .collect()
+            .await
+        {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return refuse(StatusCode::BAD_REQUEST, "cannot read body"),
+        };
+        let v: serde_json::Value = if body.is_empty() {
+            json!({})
+        } else {
+            match crate::json::parse_strict(&body, 4) {
+                Ok(v) => v,
+                Err(_) => return refuse(StatusCode::BAD_REQUEST, "body is not JSON"),
+            }
+        };
+        let comment = v
+            .get("comment")
+            .and_then(|c| c.as_str())
+            .map(str::to_string);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let vote = Vote {
+            approver: name.to_string(),
+            approve,
+            comment: comment.clone(),
+            at_unix: now,
+        };
+        match st.state().approval_vote(id, vote).await {
+            Ok(VoteOutcome::Recorded { state, .. }) => {
+                let Ok(Some(r)) = st.state().approval_get(id).await else {
+                    return refuse(StatusCode::SERVICE_UNAVAILABLE, "cannot read the request");
+                };
+                let kind = match state {
+                    ApprovalState::Approved => ChangeKind::Approved,
+                    ApprovalState::Denied => ChangeKind::Denied,
+                    _ => ChangeKind::Voted,
+                };
+                let mut ch = Change::new(kind, r.clone());
+                ch.by = Some(name.to_string());
+                ch.comment = comment;
+                st.rt.approval_changed(ch).await;
+                super::json_ok(&json!({ "request": r }))
+            }
+            Ok(other) => refuse(StatusCode::CONFLICT, &format!("{other:?}")),
+            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        }
+    }
+
+    pub fn events(st: &Arc<AppState>) -> Response<ResBody> {
+        let rx = st.rt.approvals.subscribe();
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(ch) => {
+                        let line = format!(
+                            "event: {}\ndata: {}\n\n",
+                            ch.kind.event_name(),
+                            ch.to_json()
+                        );
+                        return Some((Ok(Frame::data(Bytes::from(line))), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        let mut r = Response::new(http_body_util::StreamBody::new(stream).boxed());
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        r
+    }
+}
