@@ -1,6 +1,7 @@
 //! The approval page at `/ui` on the admin listener: one HTML page, its script and its style
 //! (embedded, served by toolwall itself: no CDN, nothing external), and the page's own API
-//! under `/ui/api/` (who am I, list, show, approve, deny, the live feed).
+//! under `/ui/api/` (who am I, list, show, approve, deny, the live feed), which runs the admin
+//! API's handlers (`admin::approvals`) once the page's own checks have passed.
 //!
 //! The page never uses a cookie: the approver pastes a token, the page keeps it in
 //! `sessionStorage` and sends it as `Authorization: Bearer` with `fetch`, so a page on another
@@ -19,8 +20,8 @@ use std::sync::Arc;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
+use super::approvals::{self, Caller};
 use crate::app::AppState;
 use crate::pipeline::{full, ResBody};
 
@@ -28,17 +29,11 @@ const INDEX_HTML: &str = include_str!("ui/index.html");
 const APP_JS: &str = include_str!("ui/app.js");
 const APP_CSS: &str = include_str!("ui/app.css");
 
+/// Largest approve/deny body read (`{"comment": …}`).
+const VOTE_BODY_MAX: usize = 16 * 1024;
+
 /// Sent with every response under `/ui`.
 const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-/// Who signed in to the page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Viewer {
-    /// An approver (by name): may read and decide.
-    Approver(String),
-    /// The admin token: may read, not decide.
-    Admin,
-}
 
 /// Serve `/ui` and everything under it.
 pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
@@ -84,14 +79,10 @@ async fn api(
         tracing::warn!(target: "toolwall::admin", path = %req.uri().path(), "{why}");
         return refuse(StatusCode::FORBIDDEN, why);
     }
-    let Some(viewer) = viewer(st, req.headers()) else {
-        let mut r = refuse(
-            StatusCode::UNAUTHORIZED,
+    let Some(caller) = approvals::caller(st, req.headers()) else {
+        return approvals::unauthorized(
             "sign in with an approver token (or the admin token, read-only)",
         );
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return r;
     };
     if req.method() == Method::POST && !is_json(req.headers()) {
         return refuse(
@@ -101,15 +92,19 @@ async fn api(
     }
     let parts: Vec<&str> = rest.split('/').collect();
     match (req.method().clone(), parts.as_slice()) {
-        (Method::GET, ["me"]) => json_ok(&match &viewer {
-            Viewer::Approver(name) => json!({"name": name, "role": "approver"}),
-            Viewer::Admin => json!({"name": "admin", "role": "admin"}),
-        }),
-        (Method::GET, ["approvals"]) => backend::list(st, req.uri().query()).await,
-        (Method::GET, ["events"]) => backend::events(st),
-        (Method::GET, ["approvals", id]) => backend::show(st, id).await,
+        (Method::GET, ["me"]) => super::json_response(
+            StatusCode::OK,
+            &match &caller {
+                Caller::Approver(name) => json!({"name": name, "role": "approver"}),
+                Caller::Admin => json!({"name": "admin", "role": "admin"}),
+            },
+        ),
+        (Method::GET, ["approvals"]) => approvals::list(&st.rt, req.uri().query()).await,
+        (Method::GET, ["events"]) => approvals::events(&st.rt),
+        (Method::GET, ["approvals", id]) => approvals::show(&st.rt, id).await,
         (Method::POST, ["approvals", id, verb @ ("approve" | "deny")]) => {
-            let Viewer::Approver(name) = viewer else {
+            // 403, not 401: the page stays signed in (read-only) with the admin token
+            let Caller::Approver(name) = caller else {
                 return refuse(
                     StatusCode::FORBIDDEN,
                     "the admin token is read-only here: deciding needs an approver token",
@@ -117,7 +112,11 @@ async fn api(
             };
             let id = id.to_string();
             let approve = *verb == "approve";
-            backend::vote(st, req, &id, &name, approve).await
+            let (parts, body) = req.into_parts();
+            match crate::body::read_body(body, &parts.headers, VOTE_BODY_MAX).await {
+                Ok(b) => approvals::vote(&st.rt, &name, &id, approve, &b).await,
+                Err(rej) => refuse(StatusCode::BAD_REQUEST, &rej.message),
+            }
         }
         (_, ["me" | "approvals" | "events"])
         | (_, ["approvals", _])
@@ -169,24 +168,6 @@ fn same_origin(headers: &HeaderMap, host: &str) -> Result<(), &'static str> {
     }
 }
 
-/// The approver (or the admin) the one `Authorization: Bearer` header names.
-fn viewer(st: &AppState, headers: &HeaderMap) -> Option<Viewer> {
-    let mut all = headers.get_all(header::AUTHORIZATION).iter();
-    let (Some(v), None) = (all.next(), all.next()) else {
-        return None;
-    };
-    let token = v.to_str().ok()?.strip_prefix("Bearer ")?.trim();
-    if token.is_empty() {
-        return None;
-    }
-    let snap = st.snapshot.load();
-    if let Some(a) = snap.approvals.approver_for_token(token) {
-        return Some(Viewer::Approver(a.name.clone()));
-    }
-    let admin = st.admin.token.as_bytes();
-    (!admin.is_empty() && bool::from(token.as_bytes().ct_eq(admin))).then_some(Viewer::Admin)
-}
-
 /// `application/json`, with or without parameters.
 fn is_json(headers: &HeaderMap) -> bool {
     let mut all = headers.get_all(header::CONTENT_TYPE).iter();
@@ -226,10 +207,6 @@ fn asset(body: &'static str, content_type: &'static str) -> Response<ResBody> {
     r
 }
 
-fn json_ok(v: &serde_json::Value) -> Response<ResBody> {
-    super::json_response(StatusCode::OK, v)
-}
-
 /// A refusal as the page reads it: `{"error": {"type", "message"}}`.
 fn refuse(status: StatusCode, message: &str) -> Response<ResBody> {
     let kind = match status {
@@ -244,131 +221,4 @@ fn refuse(status: StatusCode, message: &str) -> Response<ResBody> {
         status,
         &json!({"error": {"type": kind, "message": message}}),
     )
-}
-
-/// The approvals behind the page's API. Interim: replaced by the admin API's handlers
-/// (`admin::approvals`) once they land.
-mod backend {
-    use std::sync::Arc;
-
-    use bytes::Bytes;
-    use http::{header, HeaderValue, Request, Response, StatusCode};
-    use http_body_util::BodyExt;
-    use hyper::body::{Frame, Incoming};
-    use serde_json::json;
-
-    use super::refuse;
-    use crate::app::AppState;
-    use crate::approvals::{Change, ChangeKind};
-    use crate::pipeline::ResBody;
-    use crate::state::{ApprovalState, Vote, VoteOutcome};
-
-    pub async fn list(st: &Arc<AppState>, query: Option<&str>) -> Response<ResBody> {
-        let state = match query
-            .unwrap_or("")
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("state="))
-        {
-            None | Some("all") => None,
-            Some(s) => match ApprovalState::parse(s) {
-                Some(s) => Some(s),
-                None => return refuse(StatusCode::BAD_REQUEST, "unknown state"),
-            },
-        };
-        match st.state().approval_list(state, 500).await {
-            Ok(v) => super::json_ok(&json!({ "approvals": v })),
-            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        }
-    }
-
-    pub async fn show(st: &Arc<AppState>, id: &str) -> Response<ResBody> {
-        match st.state().approval_get(id).await {
-            Ok(Some(r)) => super::json_ok(&json!(r)),
-            Ok(None) => refuse(StatusCode::NOT_FOUND, "no such approval request"),
-            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        }
-    }
-
-    pub async fn vote(
-        st: &Arc<AppState>,
-        req: Request<Incoming>,
-        id: &str,
-        name: &str,
-        approve: bool,
-    ) -> Response<ResBody> {
-        let body = match http_body_util::Limited::new(req.into_body(), 16 * 1024)
-            .collect()
-            .await
-        {
-            Ok(b) => b.to_bytes(),
-            Err(_) => return refuse(StatusCode::BAD_REQUEST, "cannot read body"),
-        };
-        let v: serde_json::Value = if body.is_empty() {
-            json!({})
-        } else {
-            match crate::json::parse_strict(&body, 4) {
-                Ok(v) => v,
-                Err(_) => return refuse(StatusCode::BAD_REQUEST, "body is not JSON"),
-            }
-        };
-        let comment = v
-            .get("comment")
-            .and_then(|c| c.as_str())
-            .map(str::to_string);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let vote = Vote {
-            approver: name.to_string(),
-            approve,
-            comment: comment.clone(),
-            at_unix: now,
-        };
-        match st.state().approval_vote(id, vote).await {
-            Ok(VoteOutcome::Recorded { state, .. }) => {
-                let Ok(Some(r)) = st.state().approval_get(id).await else {
-                    return refuse(StatusCode::SERVICE_UNAVAILABLE, "cannot read the request");
-                };
-                let kind = match state {
-                    ApprovalState::Approved => ChangeKind::Approved,
-                    ApprovalState::Denied => ChangeKind::Denied,
-                    _ => ChangeKind::Voted,
-                };
-                let mut ch = Change::new(kind, r.clone());
-                ch.by = Some(name.to_string());
-                ch.comment = comment;
-                st.rt.approval_changed(ch).await;
-                super::json_ok(&json!({ "request": r }))
-            }
-            Ok(other) => refuse(StatusCode::CONFLICT, &format!("{other:?}")),
-            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        }
-    }
-
-    pub fn events(st: &Arc<AppState>) -> Response<ResBody> {
-        let rx = st.rt.approvals.subscribe();
-        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(ch) => {
-                        let line = format!(
-                            "event: {}\ndata: {}\n\n",
-                            ch.kind.event_name(),
-                            ch.to_json()
-                        );
-                        return Some((Ok(Frame::data(Bytes::from(line))), rx));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        });
-        let mut r = Response::new(http_body_util::StreamBody::new(stream).boxed());
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        r
-    }
 }
