@@ -222,3 +222,81 @@ fn refuse(status: StatusCode, message: &str) -> Response<ResBody> {
         &json!({"error": {"type": kind, "message": message}}),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn only_the_page_itself() {
+        let host = "127.0.0.1:9901";
+        for (pairs, ok) in [
+            (vec![], true),
+            (vec![("origin", "http://127.0.0.1:9901")], true),
+            (vec![("origin", "HTTP://127.0.0.1:9901")], true),
+            (vec![("sec-fetch-site", "same-origin")], true),
+            (
+                vec![
+                    ("origin", "http://127.0.0.1:9901"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+                true,
+            ),
+            (vec![("origin", "http://127.0.0.1:9902")], false),
+            (vec![("origin", "https://127.0.0.1:9901")], false),
+            (vec![("origin", "http://127.0.0.1:99011")], false),
+            (
+                vec![("origin", "http://127.0.0.1:9901.evil.example")],
+                false,
+            ),
+            (vec![("origin", "null")], false),
+            (vec![("origin", "")], false),
+            (
+                vec![
+                    ("origin", "http://127.0.0.1:9901"),
+                    ("origin", "http://127.0.0.1:9901"),
+                ],
+                false,
+            ),
+            (vec![("sec-fetch-site", "same-site")], false),
+            (vec![("sec-fetch-site", "cross-site")], false),
+            (vec![("sec-fetch-site", "none")], false),
+            (
+                vec![
+                    ("sec-fetch-site", "same-origin"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+                false,
+            ),
+        ] {
+            assert_eq!(same_origin(&headers(&pairs), host).is_ok(), ok, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn json_only() {
+        assert!(is_json(&headers(&[("content-type", "application/json")])));
+        assert!(is_json(&headers(&[(
+            "content-type",
+            "Application/JSON; charset=utf-8"
+        )])));
+        assert!(!is_json(&headers(&[])));
+        assert!(!is_json(&headers(&[("content-type", "text/plain")])));
+        assert!(!is_json(&headers(&[(
+            "content-type",
+            "application/json-patch+json"
+        )])));
+        assert!(!is_json(&headers(&[
+            ("content-type", "application/json"),
+            ("content-type", "text/plain")
+        ])));
+    }
+}

@@ -172,7 +172,7 @@ fn run_browser(h: &Harness, id: &str, comment: &str, screenshot: &Path) -> Value
     let mut child = Command::new(node)
         .arg(repo().join("tests/ui/approve.mjs"))
         .current_dir(repo().join("tests/ui"))
-        .env("TOOLWALL_UI_URL", format!("http://{}/ui", h.admin()))
+        .env("TOOLWALL_UI_URL", format!("http://{}/ui#{id}", h.admin()))
         .env("TOOLWALL_UI_TOKEN", ALICE)
         .env("TOOLWALL_UI_APPROVAL_ID", id)
         .env("TOOLWALL_UI_COMMENT", comment)

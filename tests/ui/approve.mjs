@@ -4,7 +4,7 @@
 // never reached another origin, ran injected markup, or stored the token in a cookie.
 //
 // Run by tests/cases/approvals_ui.rs. Environment:
-//   TOOLWALL_UI_URL          the page, e.g. http://127.0.0.1:PORT/ui
+//   TOOLWALL_UI_URL          the page, e.g. http://127.0.0.1:PORT/ui#<approval id>
 //   TOOLWALL_UI_TOKEN        the approver's token
 //   TOOLWALL_UI_APPROVAL_ID  the pending request to approve
 //   TOOLWALL_UI_COMMENT      the comment to approve it with
@@ -80,6 +80,10 @@ async function main() {
   const card = page.locator(`#pending article.card[data-approval-id="${id}"]`);
   await card.waitFor();
   const cardText = await card.innerText();
+  // a link to /ui#<id> points at the request
+  if (new URL(url).hash === `#${id}` && !(await card.evaluate((e) => e.classList.contains('focus')))) {
+    throw new Error('the linked request is not highlighted');
+  }
   if (!cardText.includes(tool)) throw new Error(`the card does not name the tool ${tool}:\n${cardText}`);
   const args = await card.locator('pre.args').textContent();
 

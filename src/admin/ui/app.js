@@ -173,6 +173,13 @@
     box.replaceChildren(...items.map(card));
     $('pending-count').textContent = '(' + items.length + ')';
     $('pending-empty').hidden = items.length > 0;
+    // a link to /ui#<approval id> (from a notification) points at one request
+    const want = decodeURIComponent(location.hash.slice(1));
+    const target = want && Array.from(box.children).find((c) => c.dataset.approvalId === want);
+    if (target && !target.classList.contains('focus')) {
+      target.classList.add('focus');
+      target.scrollIntoView({ block: 'start' });
+    }
   }
 
   async function loadHistory() {
