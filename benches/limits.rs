@@ -90,7 +90,7 @@ fn bench_sqlite(c: &mut Criterion) {
     // The SQLite store's futures are ready at once: no runtime needed.
     c.bench_function("limits/sqlite/priced: kill+rate+reserve+settle", |b| {
         b.iter(|| {
-            let r = enforce(&limiters, &spec, &p, &priced)
+            let r = enforce(&limiters, &spec, &p, &priced, false)
                 .now_or_never()
                 .expect("ready")
                 .expect("allowed")
@@ -100,7 +100,7 @@ fn bench_sqlite(c: &mut Criterion) {
     });
     c.bench_function("limits/sqlite/unpriced: kill+rate", |b| {
         b.iter(|| {
-            enforce(&limiters, &spec, &p, &free)
+            enforce(&limiters, &spec, &p, &free, false)
                 .now_or_never()
                 .expect("ready")
                 .expect("allowed");
@@ -165,7 +165,7 @@ fn bench_redis(c: &mut Criterion) {
     c.bench_function("limits/redis/priced: reserve (1 round trip)", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let r = enforce(&limiters, &spec, &p, &priced)
+                let r = enforce(&limiters, &spec, &p, &priced, false)
                     .await
                     .expect("allowed")
                     .expect("reservation");
@@ -177,7 +177,9 @@ fn bench_redis(c: &mut Criterion) {
     c.bench_function("limits/redis/unpriced: kill check (1 round trip)", |b| {
         b.iter(|| {
             rt.block_on(async {
-                enforce(&limiters, &spec, &p, &free).await.expect("allowed");
+                enforce(&limiters, &spec, &p, &free, false)
+                    .await
+                    .expect("allowed");
             })
         })
     });

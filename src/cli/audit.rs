@@ -236,8 +236,9 @@ fn outcome_of(result: Result<crate::policy::PolicyDecision, EvalError>) -> (bool
     match result {
         Ok(d) => {
             let mut r = d.reasons;
-            // an allow that needs approval is refused (`approval_required`); a deny is a deny
-            if d.allow && d.require_approval {
+            // a decision that needs approval goes to a human (`approval_required`), whatever
+            // `allow` says
+            if d.require_approval {
                 r.push("approval_required".into());
             }
             r.sort();

@@ -86,6 +86,15 @@ pub enum BudgetZone {
     Named(chrono_tz::Tz),
 }
 
+impl LimitsSpec {
+    /// Whether a spend limit may send a call to a human (`on_exceed: require_approval`).
+    pub fn may_need_approval(&self) -> bool {
+        self.spend
+            .iter()
+            .any(|r| r.on_exceed == super::raw::OnExceed::RequireApproval)
+    }
+}
+
 impl Default for LimitsSpec {
     fn default() -> Self {
         LimitsSpec {

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::Value;
 
-use super::reject::Reject;
+use super::reject::{Reason, Reject};
 use super::{headers, Admitted, Args, Call, Runtime, View};
 use crate::body::{full, read_body, ResBody};
 use crate::config::raw::Mode;
@@ -81,7 +81,7 @@ async fn call(
         Err(rej) if snap.mode == Mode::Shadow && rej.reason.shadowable() => {
             rec.shadow = Some(rej);
             let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
-            let spend = super::admit(rt, snap, rec, tool).await?;
+            let spend = super::admit(rt, snap, rec, tool, Default::default()).await?;
             Admitted {
                 forward: sent.as_sent(),
                 plan: None,
@@ -162,6 +162,8 @@ fn decode<'a>(
         snap.max_json_depth,
     )?;
     let fwd_headers = headers::forwardable(adapter, &parts.headers);
+    // `toolwall-*` headers never reach the tool (`headers::forwardable`)
+    let approval = presented_approval(&parts.headers)?;
     let view = View::Http {
         template: &tool.path,
         headers: headers::policy_view(&parts.headers, &fwd_headers),
@@ -180,12 +182,28 @@ fn decode<'a>(
                 now: rt.clock().now(),
             },
             view,
+            approval,
         },
         wire: Wire {
             headers: fwd_headers,
             args: wire,
         },
     })
+}
+
+/// The approval a retry presents (`toolwall-approval: <id>`): one header, a well-formed id.
+fn presented_approval(headers: &HeaderMap) -> Result<Option<String>, Reject> {
+    let mut values = headers.get_all(super::APPROVAL_HEADER).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Reject::new(
+            Reason::AmbiguousRequest,
+            "more than one toolwall-approval header",
+        ));
+    }
+    crate::stage::approval::parse_presented(first.as_bytes()).map(Some)
 }
 
 /// The request as the agent sent it: what the tool's request is rebuilt from.

@@ -35,6 +35,7 @@ use ::http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use serde_json::Value;
 
+use crate::approvals::{Change, ChangeKind};
 use crate::config::raw::{AdapterKind, Mode};
 use crate::config::{Adapter, Snapshot, Tool};
 use crate::redact::ActionPlan;
@@ -48,6 +49,10 @@ pub use crate::body::{full, read_body, ResBody};
 pub use runtime::Runtime;
 
 pub const DECISION_HEADER: &str = "toolwall-decision-id";
+/// The header a retry presents an approval with.
+pub const APPROVAL_HEADER: &str = "toolwall-approval";
+/// The `_meta` key an MCP retry presents an approval with.
+pub const APPROVAL_META: &str = "toolwall/approval";
 
 /// Accept: one agent request, handed to the front end of its adapter's protocol. The call's
 /// record, and the guard that writes it on every exit, starts here.
@@ -88,6 +93,9 @@ pub struct Call<'a> {
     pub facts: RequestFacts<'a>,
     /// What the protocol adds to the policy input.
     pub view: View<'a>,
+    /// The approval id the agent presented with the call (`toolwall-approval`, MCP
+    /// `_meta["toolwall/approval"]`), already checked to be a well-formed id.
+    pub approval: Option<String>,
 }
 
 /// The protocol's part of the policy input.
@@ -132,12 +140,16 @@ pub async fn decide_and_admit<T>(
     rt: &Runtime,
     snap: &Snapshot,
     rec: &mut CallRecord,
-    call: Call<'_>,
+    mut call: Call<'_>,
     encode: impl FnOnce(Args<'_>, Option<&ActionPlan>, &mut Vec<Value>) -> Result<T, Reject>,
 ) -> Result<Admitted<T>, Reject> {
     let tool = call.tool;
     let as_sent = (snap.mode == Mode::Shadow).then(|| call.args.clone());
-    let (plan, as_sent) = match decide(rt, snap, rec, call) {
+    let mut approval = match call.approval.take() {
+        Some(id) => presented(rt, snap, rec, &call, &id).await?,
+        None => Approval::default(),
+    };
+    let (plan, as_sent) = match decide(rt, snap, rec, call, &mut approval) {
         Ok(plan) => (plan, None),
         Err(rej) => match as_sent {
             Some(original) if rej.reason.shadowable() => {
@@ -154,11 +166,40 @@ pub async fn decide_and_admit<T>(
         (None, None) => return Err(Reject::new(Reason::Internal, "decided call has no input")),
     };
     let forward = encode(args, plan.as_ref(), &mut rec.redactions)?;
-    let spend = admit(rt, snap, rec, Some(tool)).await?;
+    let spend = admit(rt, snap, rec, Some(tool), approval).await?;
     Ok(Admitted {
         forward,
         plan,
         spend,
+    })
+}
+
+/// What the approval stage knows of a call before admission: the call's binding (computed
+/// only when an approval is presented or may be needed) and an approved request presented
+/// with it.
+#[derive(Default)]
+pub struct Approval {
+    binding: Option<approval::Binding>,
+    presented: Option<crate::state::approvals::ApprovalRequest>,
+}
+
+/// An approval id presented with a call, checked against the call before policy runs.
+async fn presented(
+    rt: &Runtime,
+    snap: &Snapshot,
+    rec: &mut CallRecord,
+    call: &Call<'_>,
+    id: &str,
+) -> Result<Approval, Reject> {
+    let Some(principal) = rec.principal.as_ref() else {
+        return Err(Reject::new(Reason::Internal, "call has no principal"));
+    };
+    let binding = approval::bind(rt.hmac_key(), principal, &call.tool.name, &call.args);
+    let now = call.facts.now.timestamp();
+    let found = approval::presented(rt.state(), id, &binding, now).await;
+    Ok(Approval {
+        binding: Some(binding),
+        presented: shadowed(snap, rec, found)?.flatten(),
     })
 }
 
@@ -170,8 +211,11 @@ pub fn decide_message(
     rec: &mut CallRecord,
     call: Call<'_>,
 ) -> Result<(), Reject> {
-    decide(rt, snap, rec, call)?;
-    rec.decision.as_ref().map(approval::check).transpose()?;
+    decide(rt, snap, rec, call, &mut Approval::default())?;
+    rec.decision
+        .as_ref()
+        .map(approval::refuse_unapprovable)
+        .transpose()?;
     Ok(())
 }
 
@@ -182,6 +226,7 @@ fn decide(
     snap: &Snapshot,
     rec: &mut CallRecord,
     call: Call<'_>,
+    approval: &mut Approval,
 ) -> Result<Option<ActionPlan>, Reject> {
     let Call {
         adapter,
@@ -190,6 +235,7 @@ fn decide(
         args,
         facts,
         view,
+        approval: _,
     } = call;
     schema::check_schema(schema_tool, &args)?;
 
@@ -216,12 +262,25 @@ fn decide(
         }
         View::Mcp(mcp) => input["mcp"] = mcp.clone(),
     }
+    if let Some(req) = &approval.presented {
+        input["approval"] = approval::input_doc(req);
+    }
     let decided = policy::evaluate(&snap.policy, input, &rt.metrics);
     rec.policy_result = Some(decided.result);
     let mut input = decided.input;
     keep_for_audit(&snap.redactor, &mut input, &view);
     let input = rec.input.insert(input);
     let decision = &*rec.decision.insert(decided.verdict?);
+    // The binding an approval request needs, from the arguments as sent (before redaction).
+    if approval.binding.is_none() && (decision.require_approval || snap.limits.may_need_approval())
+    {
+        approval.binding = Some(approval::bind(
+            rt.hmac_key(),
+            principal,
+            &tool.name,
+            &input["args"],
+        ));
+    }
 
     // Redact what policy named before anything is forwarded; the upstream gets the result.
     let plan = redact::plan_for(decision)?;
@@ -261,21 +320,30 @@ pub async fn admit(
     snap: &Snapshot,
     rec: &mut CallRecord,
     tool: Option<&Tool>,
+    approval: Approval,
 ) -> Result<Option<SpendReservation>, Reject> {
-    let spend = match (tool, rec.principal.as_ref()) {
+    let approved = approval.presented.is_some();
+    let (spend, over_budget) = match (tool, rec.principal.as_ref()) {
         (Some(tool), Some(principal)) => {
-            let held = limits::enforce(&rt.limiters, &snap.limits, principal, tool).await;
+            let held = limits::enforce(&rt.limiters, &snap.limits, principal, tool, approved).await;
             rt.metrics
                 .state_backend_up
                 .set(i64::from(rt.state().healthy()));
-            shadowed(snap, rec, held)?.flatten()
+            match held {
+                // `on_exceed: require_approval`: the approval path below decides
+                Err(rej) if rej.reason == Reason::ApprovalRequired => (None, Some(rej)),
+                held => (shadowed(snap, rec, held)?.flatten(), None),
+            }
         }
-        _ => None,
+        _ => (None, None),
     };
     // The seam where a human's decision plugs in (`require_approval: true`).
-    let approved = rec.decision.as_ref().map(approval::check).transpose();
-    let admitted = match shadowed(snap, rec, approved) {
-        Ok(_) => audit::write_ahead(rec).await,
+    let approved = match approve(rt, snap, rec, approval, over_budget).await {
+        Ok(()) => Ok(()),
+        Err(rej) => shadowed::<()>(snap, rec, Err(rej)).map(|_| ()),
+    };
+    let admitted = match approved {
+        Ok(()) => audit::write_ahead(rec).await,
         Err(rej) => Err(rej),
     };
     match admitted {
@@ -286,6 +354,136 @@ pub async fn admit(
             }
             Err(rej)
         }
+    }
+}
+
+/// Approval: a call that needs a human goes on only with an approved request for this very
+/// call, used once; otherwise its request is stored (or the pending one found), announced,
+/// optionally held for, and the call refused `approval_required` with the request's id.
+async fn approve(
+    rt: &Runtime,
+    snap: &Snapshot,
+    rec: &mut CallRecord,
+    approval: Approval,
+    over_budget: Option<Reject>,
+) -> Result<(), Reject> {
+    let decision = rec.decision.as_ref();
+    if !approval::needed(decision, over_budget.is_some()) {
+        return Ok(());
+    }
+    let spec = &snap.approvals;
+    let tier = approval::tier(spec, decision)?;
+    let Approval {
+        binding: Some(binding),
+        presented,
+    } = approval
+    else {
+        return Err(Reject::new(
+            Reason::Internal,
+            "no approval binding for the call",
+        ));
+    };
+    let decision_id = rec.decision_id.clone();
+    if let Some(req) = presented.filter(|r| approval::satisfies(r, tier.1)) {
+        let used = approval::consume(rt.state(), &req.id, &binding, &decision_id).await?;
+        rec.approval = Some(approval::record_doc(&used));
+        let mut change = Change::new(ChangeKind::Used, used);
+        change.used_by = Some(decision_id);
+        rt.approval_changed(change).await;
+        return Ok(());
+    }
+    // Shadow mode asks no human: the refusal is recorded as what enforce would have done.
+    let mut reasons: Vec<String> = decision.map(|d| d.reasons.clone()).unwrap_or_default();
+    if let Some(rej) = &over_budget {
+        reasons.extend(rej.reasons());
+    }
+    if snap.mode == Mode::Shadow {
+        let mut r = Reject::new(
+            Reason::ApprovalRequired,
+            "this call needs a human's approval",
+        );
+        r.policy_reasons = std::iter::once(Reason::ApprovalRequired.code().to_string())
+            .chain(reasons)
+            .collect();
+        return Err(r);
+    }
+    let (Some(principal), Some(tool)) = (rec.principal.as_ref(), rec.tool.as_deref()) else {
+        return Err(Reject::new(
+            Reason::Internal,
+            "call has no principal or tool",
+        ));
+    };
+    let args = rec
+        .input
+        .as_ref()
+        .map(|i| &i["args"])
+        .unwrap_or(&Value::Null);
+    let args_redacted = snap
+        .redactor
+        .redact_json(args, &ActionPlan::mask_all())
+        .value
+        .unwrap_or_else(|| args.clone());
+    let now = rt.clock().now().timestamp();
+    let ask = approval::Ask {
+        binding: &binding,
+        principal,
+        tool,
+        args_redacted,
+        summary: summary(rec, tool),
+        reasons: reasons.clone(),
+        tier,
+        policy_version: &rec.policy_version,
+        decision_id: &decision_id,
+        now,
+        ttl: spec.ttl,
+    };
+    // subscribed before the request is announced, so a held call misses no vote
+    let feed = (!spec.hold.is_zero()).then(|| rt.approvals.subscribe());
+    let (req, created) = approval::store(rt.state(), ask.request()).await?;
+    if created {
+        rt.approval_changed(Change::new(ChangeKind::Requested, req.clone()))
+            .await;
+    }
+    let Some(feed) = feed else {
+        return Err(approval::required(&req, &reasons));
+    };
+    let clock = rt.clock().clone();
+    let held = approval::hold(rt.state(), feed, &req.id, spec.hold, move || {
+        clock.now().timestamp()
+    })
+    .await;
+    match held {
+        approval::Held::Approved(req) => {
+            // Policy decides again, with the approval, as it would have on a retry: an
+            // approval never bypasses the other rules.
+            if let Some(mut input) = rec.input.take() {
+                input["approval"] = approval::input_doc(&req);
+                let decided = policy::evaluate(&snap.policy, input, &rt.metrics);
+                rec.policy_result = Some(decided.result);
+                rec.input = Some(decided.input);
+                rec.decision = Some(decided.verdict?);
+            }
+            let used = approval::consume(rt.state(), &req.id, &binding, &decision_id).await?;
+            rec.approval = Some(approval::record_doc(&used));
+            let mut change = Change::new(ChangeKind::Used, used);
+            change.used_by = Some(decision_id);
+            rt.approval_changed(change).await;
+            Ok(())
+        }
+        approval::Held::Refused(rej) => Err(rej),
+        approval::Held::StillPending => Err(approval::required(&req, &reasons)),
+    }
+}
+
+/// One line approvers read first: what the call would do.
+fn summary(rec: &CallRecord, tool: &str) -> String {
+    match &rec.request {
+        Some(r) => format!(
+            "{tool}: {} {}",
+            r["method"].as_str().unwrap_or_default(),
+            r["path"].as_str().unwrap_or_default()
+        ),
+        None => tool.to_string(),
     }
 }
 

@@ -59,9 +59,20 @@ pub enum Reason {
     /// The tool's result breaks its declared `outputSchema`.
     ToolOutputInvalid,
     Internal,
-    /// Policy allowed the call only with a human's approval (`require_approval: true`), and
-    /// toolwall has no approval flow yet: the call is refused, never forwarded.
+    /// The call needs a human's approval (`require_approval: true`, or a spend limit with
+    /// `on_exceed: require_approval`) and came without a usable one: its approval request is
+    /// pending (`approval_id`).
     ApprovalRequired,
+    /// The approval presented (or waited for) was denied.
+    ApprovalDenied,
+    /// The approval presented (or waited for) expired: silence is never consent.
+    ApprovalExpired,
+    /// The approval presented was already used (single use).
+    ApprovalUsed,
+    /// The approval presented was given for another call (principal, tool or arguments).
+    ApprovalMismatch,
+    /// The approval id presented names no request.
+    ApprovalUnknown,
 }
 
 impl Reason {
@@ -101,6 +112,11 @@ impl Reason {
             Reason::ToolOutputInvalid => "tool_output_invalid",
             Reason::Internal => "internal_error",
             Reason::ApprovalRequired => "approval_required",
+            Reason::ApprovalDenied => "approval_denied",
+            Reason::ApprovalExpired => "approval_expired",
+            Reason::ApprovalUsed => "approval_used",
+            Reason::ApprovalMismatch => "approval_mismatch",
+            Reason::ApprovalUnknown => "approval_unknown",
         }
     }
 
@@ -142,7 +158,12 @@ impl Reason {
             Reason::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Reason::AuditUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable"),
             Reason::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-            Reason::ApprovalRequired => (StatusCode::FORBIDDEN, "denied"),
+            Reason::ApprovalRequired => (StatusCode::FORBIDDEN, "approval_required"),
+            Reason::ApprovalDenied => (StatusCode::FORBIDDEN, "approval_denied"),
+            Reason::ApprovalExpired => (StatusCode::FORBIDDEN, "approval_expired"),
+            Reason::ApprovalUsed | Reason::ApprovalMismatch | Reason::ApprovalUnknown => {
+                (StatusCode::FORBIDDEN, "approval_invalid")
+            }
         }
     }
 
@@ -166,7 +187,12 @@ impl Reason {
             | Reason::BudgetExceeded
             | Reason::StateUnavailable
             // Like any other policy refusal: recorded as what enforce mode would have done.
-            | Reason::ApprovalRequired => true,
+            | Reason::ApprovalRequired
+            | Reason::ApprovalDenied
+            | Reason::ApprovalExpired
+            | Reason::ApprovalUsed
+            | Reason::ApprovalMismatch
+            | Reason::ApprovalUnknown => true,
             // A kill switch is an operator's stop: it holds in shadow mode too.
             Reason::KillSwitch
             | Reason::Unauthenticated
@@ -213,13 +239,16 @@ pub struct Reject {
     pub policy_reasons: Vec<String>,
     pub violations: Vec<Violation>,
     /// Seconds for a `Retry-After` header (rate limits).
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
     /// An upstream failure before any byte of the request was sent (connect error): the
     /// call's spend reservation may be released. Every other upstream failure keeps it.
     pub nothing_sent: bool,
     /// For [`Reason::InvalidMcpMessage`]: the JSON-RPC error code the protocol check named
     /// (invalid params, a header mismatch, …); `None` is invalid request.
     pub rpc_code: Option<i64>,
+    /// The approval request the refusal is about (`approval_required` and the other
+    /// `approval_*` reasons).
+    pub approval_id: Option<Box<str>>,
 }
 
 impl Reject {
@@ -232,6 +261,7 @@ impl Reject {
             retry_after: None,
             nothing_sent: false,
             rpc_code: None,
+            approval_id: None,
         }
     }
 
@@ -268,7 +298,7 @@ impl Reject {
                 reasons: self.reasons(),
                 message: &self.message,
                 decision_id,
-                approval_id: None,
+                approval_id: self.approval_id.as_deref(),
                 violations: &self.violations,
             },
         };
@@ -391,7 +421,12 @@ impl Reject {
             | Reason::ToolDefinitionChanged
             | Reason::ToolOutputInvalid
             | Reason::Internal
-            | Reason::ApprovalRequired => Class::Decided,
+            | Reason::ApprovalRequired
+            | Reason::ApprovalDenied
+            | Reason::ApprovalExpired
+            | Reason::ApprovalUsed
+            | Reason::ApprovalMismatch
+            | Reason::ApprovalUnknown => Class::Decided,
         };
         match (subject, class) {
             (McpSubject::Transport, _) => McpRefusal::Http,
@@ -414,11 +449,18 @@ impl Reject {
 
     /// What the model reads when toolwall refuses on MCP: reasons, why, and the decision id.
     pub fn mcp_text(&self, decision_id: &str) -> String {
-        format!(
-            "toolwall refused this call ({}): {} [decision_id {decision_id}]",
-            self.reasons().join(", "),
-            self.message
-        )
+        match &self.approval_id {
+            Some(id) => format!(
+                "toolwall refused this call ({}): {} [decision_id {decision_id}, approval_id {id}]",
+                self.reasons().join(", "),
+                self.message
+            ),
+            None => format!(
+                "toolwall refused this call ({}): {} [decision_id {decision_id}]",
+                self.reasons().join(", "),
+                self.message
+            ),
+        }
     }
 }
 
@@ -444,7 +486,12 @@ mod tests {
             (Reason::BudgetExceeded, 429, "budget_exceeded"),
             (Reason::KillSwitch, 403, "denied"),
             (Reason::StateUnavailable, 503, "unavailable"),
-            (Reason::ApprovalRequired, 403, "denied"),
+            (Reason::ApprovalRequired, 403, "approval_required"),
+            (Reason::ApprovalDenied, 403, "approval_denied"),
+            (Reason::ApprovalExpired, 403, "approval_expired"),
+            (Reason::ApprovalUsed, 403, "approval_invalid"),
+            (Reason::ApprovalMismatch, 403, "approval_invalid"),
+            (Reason::ApprovalUnknown, 403, "approval_invalid"),
         ];
         for (r, status, kind) in table {
             assert_eq!(
@@ -467,7 +514,7 @@ mod tests {
         assert!(v["error"]["approval_id"].is_null());
     }
 
-    const ALL: [Reason; 33] = [
+    const ALL: [Reason; 38] = [
         Reason::Unauthenticated,
         Reason::InvalidToken,
         Reason::UnknownUpstream,
@@ -501,6 +548,11 @@ mod tests {
         Reason::ToolOutputInvalid,
         Reason::Internal,
         Reason::ApprovalRequired,
+        Reason::ApprovalDenied,
+        Reason::ApprovalExpired,
+        Reason::ApprovalUsed,
+        Reason::ApprovalMismatch,
+        Reason::ApprovalUnknown,
     ];
 
     #[test]

@@ -36,6 +36,12 @@ impl Runtime {
         &self.limiters.state
     }
 
+    /// The deployment's HMAC key (the audit stream's), when there is one: approvals bind
+    /// calls by the same `input_hmac` the audit record carries.
+    pub fn hmac_key(&self) -> Option<&[u8]> {
+        self.audit.as_ref().map(|(sink, _)| &sink.hmac_key[..])
+    }
+
     /// Record something that is not a call (an operator action, an MCP re-pin) on the audit
     /// stream, stamped with the config and policy versions in force. It counts in no call
     /// metric.

@@ -52,7 +52,10 @@ pub fn decision_record(
     r.insert("request".into(), ctx.request.clone().unwrap_or(Value::Null));
     r.insert("config_version".into(), json!(ctx.config_version));
     r.insert("mode".into(), json!(ctx.mode.as_str()));
-    r.insert("approvals".into(), json!([]));
+    r.insert(
+        "approvals".into(),
+        json!(ctx.approval.as_ref().map(|a| vec![a]).unwrap_or_default()),
+    );
     r.insert("redactions".into(), json!(ctx.redactions));
     if let Some(extra) = &ctx.extra {
         r.insert("mcp".into(), extra.clone());

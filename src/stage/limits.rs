@@ -381,17 +381,27 @@ pub async fn enforce(
     spec: &LimitsSpec,
     principal: &Principal,
     tool: &Tool,
+    approved: bool,
 ) -> Result<Option<SpendReservation>, Reject> {
     let fields = kill_fields(principal, &tool.name);
     if let Some(f) = fields.iter().find(|f| spec.kill.contains(f)) {
         return Err(killed(f));
     }
     let now = limiters.clock.now();
-    let (budgets, actions) = if priced(tool) {
+    let (mut budgets, actions) = if priced(tool) {
         budgets_for(spec, principal, now)
     } else {
         (Vec::new(), Vec::new())
     };
+    if approved {
+        // An approved call goes past the budgets whose `on_exceed` asks for a human; its cost
+        // still counts against them.
+        for (b, (_, action)) in budgets.iter_mut().zip(&actions) {
+            if *action == OnExceed::RequireApproval {
+                b.limit = i64::MAX;
+            }
+        }
+    }
     let state = &limiters.state;
 
     // Unlimited by spend: kill switches from state; last known switches if it is down.
@@ -449,17 +459,24 @@ pub async fn enforce(
                 usd(limit),
                 usd(amount)
             );
+            if action == OnExceed::RequireApproval {
+                // the approval stage takes it from here (`stage::approval`)
+                let mut r = Reject::new(
+                    Reason::ApprovalRequired,
+                    format!("{what}; a human's approval is required"),
+                );
+                r.policy_reasons = vec![Reason::BudgetExceeded.code().to_string()];
+                return Err(r);
+            }
             let message = match action {
-                OnExceed::Deny => what,
-                OnExceed::RequireApproval => {
-                    format!("{what}; approval is required (approvals are not available: refused)")
-                }
+                OnExceed::Deny | OnExceed::RequireApproval => what,
                 OnExceed::Degrade => format!("{what}; degraded: only read-only tools are allowed"),
             };
             let mut r = Reject::new(Reason::BudgetExceeded, message);
             if scope != SpendScope::Run {
                 // A day budget has room again when the next budget day starts.
-                r.retry_after = Some(secs_to_next_day(now, spec.day_offset));
+                r.retry_after =
+                    Some(u32::try_from(secs_to_next_day(now, spec.day_offset)).unwrap_or(u32::MAX));
             }
             Err(r)
         }
@@ -574,7 +591,7 @@ fn check_rate(
                     wait.as_secs_f64()
                 ),
             );
-            r.retry_after = Some(secs.max(1));
+            r.retry_after = Some(u32::try_from(secs.max(1)).unwrap_or(u32::MAX));
             return Err(r);
         }
     }

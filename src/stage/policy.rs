@@ -106,7 +106,9 @@ pub fn evaluate(policy: &PolicySet, input: Value, metrics: &crate::metrics::Metr
 /// Evaluate the decision; anything but an explicit allow is a refusal.
 pub fn decide(policy: &PolicySet, input: &Value) -> Result<PolicyDecision, Reject> {
     match policy.decide(input) {
-        Ok(d) if d.allow => Ok(d),
+        // `require_approval` wins over `allow`: the approval stage decides (a human can unblock
+        // the call, and nothing is forwarded without one)
+        Ok(d) if d.allow || d.require_approval => Ok(d),
         Ok(d) => {
             let mut r = Reject::new(
                 Reason::PolicyDenied,

@@ -73,6 +73,8 @@ pub struct CallRecord {
     pub written_ahead: bool,
     /// Protocol details recorded with the call (MCP: method, definition hashes).
     pub extra: Option<Value>,
+    /// The approval the call used (`stage::approval::record_doc`): the record's `approvals`.
+    pub approval: Option<Value>,
     /// False for traffic that is not a tool call (MCP `initialize`, `tools/list`, streams):
     /// no audit record, no call metric.
     pub record: bool,
@@ -113,6 +115,7 @@ impl CallRecord {
             audit,
             written_ahead: false,
             extra: None,
+            approval: None,
             record: true,
             metrics,
         }

@@ -185,7 +185,7 @@ async fn run_budget_with_degrade_lets_only_read_only_tools_through() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn require_approval_is_refused_as_budget_exceeded_until_approvals_exist() {
+async fn over_budget_with_on_exceed_require_approval_asks_for_approval() {
     let (_up, h) = shop(
         "limits:\n  spend: [ { scope: agent_day, max_usd: 0.01, on_exceed: require_approval } ]\n",
         None,
@@ -194,12 +194,16 @@ async fn require_approval_is_refused_as_budget_exceeded_until_approvals_exist() 
     .await;
     assert_eq!(send(h.agent(), buy()).await.status, 200);
     let r = send(h.agent(), buy()).await;
-    assert_eq!(r.status, 429);
-    assert_eq!(r.reasons(), vec!["budget_exceeded"]);
-    assert!(r.json()["error"]["message"]
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.reasons(), vec!["approval_required", "budget_exceeded"]);
+    assert_eq!(r.json()["error"]["type"], "approval_required");
+    let id = r.json()["error"]["approval_id"]
         .as_str()
-        .expect("msg")
-        .contains("approval"));
+        .expect("approval id")
+        .to_string();
+    // the same call again while it is pending: the same request
+    let again = send(h.agent(), buy()).await;
+    assert_eq!(again.json()["error"]["approval_id"], id.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-/// Refunds above 10 need approval; refunds above 1000 are denied outright (and ask for
-/// approval too: deny wins); everything else is allowed.
+/// Refunds above 10 need approval; refunds above 1000 are not allowed but a human may still
+/// approve them (`require_approval` wins over `allow`); everything else is allowed.
 const APPROVAL_POLICY: &str = r#"
 package toolwall
 import rego.v1
@@ -73,12 +73,12 @@ async fn require_approval_is_refused_over_http_never_forwarded_and_audited() {
         String::from_utf8_lossy(&needs.body)
     );
     let body = needs.json();
-    assert_eq!(body["error"]["type"], "denied");
+    assert_eq!(body["error"]["type"], "approval_required");
     assert_eq!(
         body["error"]["reasons"],
         json!(["approval_required", "large_refund"])
     );
-    assert!(body["error"]["approval_id"].is_null(), "{body}");
+    assert!(body["error"]["approval_id"].is_string(), "{body}");
     let needs_id = body["error"]["decision_id"]
         .as_str()
         .expect("decision_id")
@@ -91,10 +91,22 @@ async fn require_approval_is_refused_over_http_never_forwarded_and_audited() {
         Some(needs_id.as_str())
     );
 
-    // deny wins over require_approval
+    // `allow: false` with `require_approval: true` is a call a human may unblock
     let denied = send(h.agent(), refund(5000)).await;
     assert_eq!(denied.status, 403);
-    assert_eq!(denied.reasons(), vec!["amount_exceeds_threshold"]);
+    assert_eq!(
+        denied.reasons(),
+        vec!["approval_required", "amount_exceeds_threshold"]
+    );
+    assert!(denied.json()["error"]["approval_id"].is_string());
+    assert_ne!(
+        denied.json()["error"]["approval_id"],
+        body["error"]["approval_id"]
+    );
+    let denied_id = denied.json()["error"]["decision_id"]
+        .as_str()
+        .expect("decision_id")
+        .to_string();
 
     let ok = send(h.agent(), refund(5)).await;
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
@@ -158,9 +170,22 @@ async fn require_approval_is_refused_over_http_never_forwarded_and_audited() {
     let (code, out, err) = replay(&lax);
     assert_eq!(code, 1, "{out}{err}");
     let v: Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(v["changed"], 1, "{out}");
-    let changed = &v["groups"][0]["changed"][0];
-    assert_eq!(changed["decision_id"], needs_id.as_str());
+    assert_eq!(v["changed"], 2, "{out}");
+    let all: Vec<&Value> = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["changed"].as_array().expect("changed").iter())
+        .collect();
+    let ids: Vec<&str> = all
+        .iter()
+        .filter_map(|c| c["decision_id"].as_str())
+        .collect();
+    assert!(ids.contains(&denied_id.as_str()), "{out}");
+    let changed = all
+        .iter()
+        .find(|c| c["decision_id"] == needs_id.as_str())
+        .expect("the approval call changed");
     assert_eq!(
         changed["before"]["reasons"],
         json!(["approval_required", "large_refund"])

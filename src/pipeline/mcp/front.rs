@@ -185,11 +185,22 @@ impl Exchange {
         ctx.extra = Some(extra.clone());
         let snap = self.snap.clone();
         let schema_tool = mcp_tool.input_schema_tool(&snap.adapters[self.adapter]);
-        let empty = Map::new();
-        let rest = msg
+        let mut rest = msg
             .get("params")
             .and_then(Value::as_object)
-            .unwrap_or(&empty);
+            .cloned()
+            .unwrap_or_default();
+        // the approval a retry presents; neither the tool nor `input.mcp.meta` sees it
+        let approval = match take_approval(rest.get_mut("_meta")) {
+            Ok(a) => a,
+            Err(rej) => return self.refuse_call(ctx, &id, rej),
+        };
+        if rest
+            .get("_meta")
+            .is_some_and(|m| m.as_object().is_some_and(Map::is_empty))
+        {
+            rest.remove("_meta");
+        }
         // policy sees `params._meta` as `input.mcp.meta`
         let mut policy_extra = extra;
         if let Some(meta) = rest.get("_meta") {
@@ -217,7 +228,14 @@ impl Exchange {
             Ok(proto::encode_request(&msg, &rest, Some(args), None))
         };
         let decided = self
-            .decide_and_admit(&mut ctx, tool, schema_tool, args, policy_extra, encode)
+            .decide_and_admit(
+                &mut ctx,
+                tool,
+                schema_tool,
+                (args, approval),
+                policy_extra,
+                encode,
+            )
             .await;
         self.headers = headers;
         match decided {
@@ -256,7 +274,17 @@ impl Exchange {
             );
             return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
         }
-        let meta = args.as_object_mut().and_then(|m| m.remove("_meta"));
+        let mut meta = args.as_object_mut().and_then(|m| m.remove("_meta"));
+        let approval = match take_approval(meta.as_mut()) {
+            Ok(a) => a,
+            Err(rej) => return self.refuse_step(ctx, rej, McpSubject::Request, &id),
+        };
+        if meta
+            .as_ref()
+            .is_some_and(|m| m.as_object().is_some_and(Map::is_empty))
+        {
+            meta = None;
+        }
         let tool = self.pseudo_tool(&method);
         ctx.set_tool(&tool);
         let extra = json!({"method": method, key: args.get(key)});
@@ -276,7 +304,14 @@ impl Exchange {
             Ok(proto::encode_request(&msg, &rest, None, meta.as_ref()))
         };
         match self
-            .decide_and_admit(&mut ctx, &tool, &tool, args, policy_extra, encode)
+            .decide_and_admit(
+                &mut ctx,
+                &tool,
+                &tool,
+                (args, approval),
+                policy_extra,
+                encode,
+            )
             .await
         {
             Ok((bytes, plan, spend)) => {
@@ -303,7 +338,7 @@ impl Exchange {
         ctx: &mut CallRecord,
         tool: &Tool,
         schema_tool: &Tool,
-        args: Value,
+        (args, approval): (Value, Option<String>),
         extra: Value,
         encode: impl FnOnce(&Value, Option<&ActionPlan>) -> Result<Bytes, Reject>,
     ) -> Result<(Bytes, Option<ActionPlan>, Option<SpendReservation>), Reject> {
@@ -314,6 +349,7 @@ impl Exchange {
             args,
             facts: self.facts(),
             view: View::Mcp(extra),
+            approval,
         };
         let encode = |args: Args<'_>, plan: Option<&ActionPlan>, _: &mut Vec<Value>| {
             let (Args::Decided(args) | Args::AsSent(args)) = args;
@@ -338,6 +374,22 @@ impl Exchange {
     ) -> Step {
         let (answer, status) = self.refuse_with(&mut ctx, rej, subject, id);
         Step::Answer(answer, status)
+    }
+}
+
+/// The approval a retry presents in `params._meta["toolwall/approval"]`, taken out of the
+/// `_meta` object: a string that is a well-formed id, or the call is refused.
+fn take_approval(meta: Option<&mut Value>) -> Result<Option<String>, Reject> {
+    let Some(Value::Object(m)) = meta else {
+        return Ok(None);
+    };
+    match m.remove(pipeline::APPROVAL_META) {
+        None => Ok(None),
+        Some(Value::String(s)) => crate::stage::approval::parse_presented(s.as_bytes()).map(Some),
+        Some(_) => Err(Reject::new(
+            crate::pipeline::reject::Reason::ApprovalUnknown,
+            "_meta[\"toolwall/approval\"] must be the approval id, a string",
+        )),
     }
 }
 

@@ -20,16 +20,27 @@ pub(super) fn message(
     modern: bool,
 ) -> (Value, StatusCode) {
     let refused = |status| {
-        let data = json!({"reasons": rej.reasons(), "decision_id": decision_id});
+        let mut data = json!({"reasons": rej.reasons(), "decision_id": decision_id});
+        if let Some(id) = &rej.approval_id {
+            data["approval_id"] = json!(id);
+        }
         let text = rej.mcp_text(decision_id);
         let answer = proto::error_response(id, proto::REFUSED, &text, Some(data));
         (answer, status)
     };
     match rej.to_mcp(subject) {
-        McpRefusal::ToolError => (
-            proto::refusal_result(id, &rej.mcp_text(decision_id), modern),
-            StatusCode::OK,
-        ),
+        McpRefusal::ToolError => {
+            let mut answer = proto::refusal_result(id, &rej.mcp_text(decision_id), modern);
+            // what a client needs to retry with the approval, machine-readable
+            if let Some(approval) = &rej.approval_id {
+                answer["result"]["_meta"] = json!({"toolwall/refusal": {
+                    "reasons": rej.reasons(),
+                    "decision_id": decision_id,
+                    "approval_id": approval,
+                }});
+            }
+            (answer, StatusCode::OK)
+        }
         McpRefusal::Refused => refused(StatusCode::OK),
         McpRefusal::RefusedToServer => {
             let why = format!("refused by toolwall policy: {}", rej.reasons().join(", "));

@@ -36,6 +36,7 @@ impl Exchange {
             args: params,
             facts: self.facts(),
             view: View::Mcp(ctx.extra.clone().unwrap_or(Value::Null)),
+            approval: None,
         };
         let result = pipeline::decide_message(&self.app, &self.snap, &mut ctx, call);
         match result {

@@ -149,7 +149,7 @@ async fn an_abandoned_reservation_commits_its_estimate() {
         let store: SharedState =
             Arc::new(crate::state::sqlite::SqliteStore::open(&path, clock.clone()).expect("open"));
         let limiters = Limiters::new(clock.clone(), store.clone());
-        let r = enforce(&limiters, &spec, &principal(), &priced_tool())
+        let r = enforce(&limiters, &spec, &principal(), &priced_tool(), false)
             .await
             .expect("allowed")
             .expect("reservation");
