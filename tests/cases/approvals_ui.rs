@@ -1,19 +1,19 @@
-//! The approval page (`/ui` on the admin port): in real headless Chromium (Debian `chromium`,
-//! driven by Playwright from `tests/ui`) an approver signs in, sees the pending request,
-//! approves it with a comment, and watches the state change and the live feed; then the API
-//! says the request is approved with that comment. Without a browser: the page's API refuses a
+//! The approval page (`/ui` on the admin port): an agent's refund needs approval (403
+//! `approval_required` with its id); in real headless Chromium (Debian `chromium`, driven by
+//! Playwright from `tests/ui`) an approver signs in, sees the pending request, approves it with
+//! a comment, and watches the state change and the live feed; then the API says the request is
+//! approved with that comment, and the agent's retry with `toolwall-approval` reaches the
+//! upstream exactly once (a second retry is refused). Without a browser: the page's API refuses a
 //! foreign `Origin`, cross-site fetch metadata, a missing or unknown token, a foreign `Host`,
 //! a non-JSON POST and the admin token deciding — and none of those changed the request.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
 use serde_json::{json, Value};
-use toolwall::state::{ApprovalRequest, ApprovalState, StateStore, SystemClock};
 
 use crate::common::*;
 
@@ -54,50 +54,39 @@ async fn start() -> (Harness, Upstream) {
     (h, up)
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// The refund the agent asks for: over the threshold, so it needs approval. Its arguments carry
+/// markup that the page must show as text.
+fn refund(charge: &str) -> String {
+    json!({"charge": charge, "amount": 500,
+           "meta": {"note": "<img src=x onerror=\"window.__pwned=1\">"}})
+    .to_string()
 }
 
-/// A pending request stored in the harness's SQLite state file, as a second process would
-/// (the approvals are written through, so the running proxy sees it at once). Its summary and
-/// arguments carry markup that must show as text.
-async fn seed(h: &Harness, charge: &str) -> ApprovalRequest {
-    let store = toolwall::state::sqlite::SqliteStore::open(
-        &h.dir.path().join("state/toolwall.db"),
-        Arc::new(SystemClock::default()),
-    )
-    .expect("open the state file");
-    let now = now_unix();
-    let req = ApprovalRequest {
-        id: ApprovalRequest::new_id(),
-        key: format!("key-{charge}"),
-        principal: json!({"agent": "test-agent", "tenant_id": "acme"}),
-        agent: "test-agent".into(),
-        tool: "echo.refund".into(),
-        args_hmac: "00".into(),
-        args_redacted: json!({"charge": charge, "amount": 500,
-                              "meta": {"note": "<img src=x onerror=\"window.__pwned=1\">"}}),
-        reasons: vec!["refund_over_threshold".into()],
-        tier: "default".into(),
-        quorum: 1,
-        policy_version: "test".into(),
-        summary: "refund 500 on <b>ch_1</b>".into(),
-        decision_id: format!("d-{charge}"),
-        created_unix: now - 90,
-        expires_unix: now + 3600,
-        state: ApprovalState::Pending,
-        votes: Vec::new(),
-        used_by: None,
-    };
-    let (stored, created) = store
-        .approval_request(req)
-        .await
-        .expect("store the request");
-    assert!(created);
-    stored
+/// The agent asks (with `approval`: retries with it); the reply.
+async fn agent_call(h: &Harness, charge: &str, approval: Option<&str>) -> Reply {
+    let mut b = req("POST", "/echo/v1/refunds").header("content-type", "application/json");
+    if let Some(id) = approval {
+        b = b.header("toolwall-approval", id);
+    }
+    send(h.agent(), b.body(body(&refund(charge))).expect("req")).await
+}
+
+/// A pending request, made the way an agent makes one: a call the policy says needs approval
+/// is refused `approval_required` with the request's id (and forwarded nowhere).
+async fn ask(h: &Harness, up: &Upstream, charge: &str) -> String {
+    let r = agent_call(h, charge, None).await;
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["error"]["type"], "approval_required", "{v}");
+    assert!(
+        r.reasons().contains(&"refund_over_threshold".to_string()),
+        "{v}"
+    );
+    assert!(up.requests().is_empty());
+    v["error"]["approval_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no approval_id: {v}"))
+        .to_string()
 }
 
 /// A request to the page's API as a browser on the page would send it, minus what each test
@@ -167,12 +156,12 @@ fn browser_tools() -> (PathBuf, PathBuf) {
 }
 
 /// Run `tests/ui/approve.mjs` against the page; its JSON line on success.
-fn run_browser(h: &Harness, id: &str, comment: &str, screenshot: &Path) -> Value {
+fn run_browser(admin: std::net::SocketAddr, id: &str, comment: &str, screenshot: &Path) -> Value {
     let (node, chromium) = browser_tools();
     let mut child = Command::new(node)
         .arg(repo().join("tests/ui/approve.mjs"))
         .current_dir(repo().join("tests/ui"))
-        .env("TOOLWALL_UI_URL", format!("http://{}/ui#{id}", h.admin()))
+        .env("TOOLWALL_UI_URL", format!("http://{admin}/ui#{id}"))
         .env("TOOLWALL_UI_TOKEN", ALICE)
         .env("TOOLWALL_UI_APPROVAL_ID", id)
         .env("TOOLWALL_UI_COMMENT", comment)
@@ -205,22 +194,24 @@ fn run_browser(h: &Harness, id: &str, comment: &str, screenshot: &Path) -> Value
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_approver_approves_in_chromium_and_the_api_agrees() {
+async fn an_approver_approves_in_chromium_and_the_agents_retry_goes_through_once() {
     let (h, up) = start().await;
-    let req = seed(&h, "ch_ui_1").await;
+    let id = ask(&h, &up, "ch_ui_1").await;
+    // the same call again, still pending: the same request
+    assert_eq!(ask(&h, &up, "ch_ui_1").await, id);
+    // before the approval the retry is refused, and reaches nothing
+    let r = agent_call(&h, "ch_ui_1", Some(&id)).await;
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert!(up.requests().is_empty());
+
     let comment = "ok <per> ticket #4711 & \"refund\"";
     let screenshot = std::env::var_os("TOOLWALL_UI_ARTIFACTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target/ui-artifacts"))
         .join("approvals.png");
     let _ = std::fs::remove_file(&screenshot);
-
-    let id = req.id.clone();
-    let admin = h.admin();
-    let shot = screenshot.clone();
-    let h = Arc::new(h);
-    let hb = h.clone();
-    let seen = tokio::task::spawn_blocking(move || run_browser(&hb, &id, comment, &shot))
+    let (admin, browser_id, shot) = (h.admin(), id.clone(), screenshot.clone());
+    let seen = tokio::task::spawn_blocking(move || run_browser(admin, &browser_id, comment, &shot))
         .await
         .expect("browser task");
     assert_eq!(seen["ok"], true);
@@ -232,21 +223,35 @@ async fn an_approver_approves_in_chromium_and_the_api_agrees() {
         "{args}"
     );
     assert!(seen["feed"].as_str().unwrap_or_default().contains(comment));
-
     let png = std::fs::read(&screenshot).expect("the screenshot was saved");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
 
     // the API agrees: approved by alice with exactly that comment
-    let r = show(&h, &req.id).await;
+    let r = show(&h, &id).await;
     assert_eq!(r["state"], "approved", "{r}");
     let votes = r["votes"].as_array().expect("votes");
     assert_eq!(votes.len(), 1, "{r}");
     assert_eq!(votes[0]["approver"], "alice");
     assert_eq!(votes[0]["approve"], true);
     assert_eq!(votes[0]["comment"], comment);
-    let _ = admin;
     // deciding on the page forwarded nothing
     assert!(up.requests().is_empty());
+
+    // the agent's retry now goes through, exactly once
+    let r = agent_call(&h, "ch_ui_1", Some(&id)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let seen = up.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path_and_query, "/v1/refunds");
+    let sent: Value = serde_json::from_slice(&seen[0].body).expect("upstream body");
+    assert_eq!(sent["charge"], "ch_ui_1");
+    assert_eq!(sent["amount"], 500);
+    assert!(seen[0].headers.get("toolwall-approval").is_none());
+    // single use: a second retry is refused and reaches nothing
+    let r = agent_call(&h, "ch_ui_1", Some(&id)).await;
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(up.requests().len(), 1);
+    assert_eq!(show(&h, &id).await["state"], "used");
 }
 
 #[tokio::test]
@@ -321,9 +326,9 @@ async fn the_page_is_self_contained_and_strict() {
 #[tokio::test]
 async fn the_pages_api_refuses_everything_but_the_page_itself() {
     let (h, up) = start().await;
-    let req_ = seed(&h, "ch_ui_2").await;
+    let id = ask(&h, &up, "ch_ui_2").await;
     let own = format!("http://{}", h.admin());
-    let approve = format!("/ui/api/approvals/{}/approve", req_.id);
+    let approve = format!("/ui/api/approvals/{id}/approve");
     let list = "/ui/api/approvals?state=pending";
     let bearer = |t: &str| format!("Bearer {t}");
 
@@ -535,7 +540,7 @@ async fn the_pages_api_refuses_everything_but_the_page_itself() {
     assert_eq!(r.status, 403);
 
     // none of that changed the request
-    let r = show(&h, &req_.id).await;
+    let r = show(&h, &id).await;
     assert_eq!(r["state"], "pending", "{r}");
     assert_eq!(r["votes"], json!([]), "{r}");
 
@@ -549,7 +554,7 @@ async fn the_pages_api_refuses_everything_but_the_page_itself() {
     )
     .await;
     assert_eq!(r.status, 200);
-    assert!(String::from_utf8_lossy(&r.body).contains(&req_.id));
+    assert!(String::from_utf8_lossy(&r.body).contains(&id));
 
     // and the page itself (same origin, as Chromium sends it) decides
     let r = send(
@@ -564,7 +569,7 @@ async fn the_pages_api_refuses_everything_but_the_page_itself() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let r = show(&h, &req_.id).await;
+    let r = show(&h, &id).await;
     assert_eq!(r["state"], "approved", "{r}");
     assert_eq!(r["votes"][0]["approver"], "bob");
     assert_eq!(r["votes"][0]["comment"], "fine");
