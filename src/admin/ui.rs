@@ -6,7 +6,8 @@
 //! The page never uses a cookie: the approver pastes a token, the page keeps it in
 //! `sessionStorage` and sends it as `Authorization: Bearer` with `fetch`, so a page on another
 //! site cannot make the browser send it (CSRF). On top of that every `/ui/api/` request must
-//! come from the page itself: `Origin` absent or this listener's own origin, `Sec-Fetch-Site`
+//! come from the page itself: `Origin` absent or this listener's own origin (`http://` or
+//! `https://` and the request's `Host`), `Sec-Fetch-Site`
 //! absent or `same-origin`, an allowed `Host` (the admin API's rule, against DNS rebinding),
 //! and POST bodies declared `application/json` (no cross-site "simple" request). The admin
 //! token signs in read-only; deciding needs an approver token.
@@ -149,11 +150,17 @@ fn same_origin(headers: &HeaderMap, host: &str) -> Result<(), &'static str> {
     match (origins.next(), origins.next()) {
         (None, _) => {}
         (Some(o), None) => {
-            // The admin listener speaks plain HTTP: the page's origin is http://<Host>.
-            let own = format!("http://{host}");
-            let ok = o
-                .to_str()
-                .is_ok_and(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&own));
+            // The page's origin is http://<Host>, or https://<Host> behind a TLS-terminating
+            // proxy: either way the name and port are this listener's (an allowed Host).
+            let ok = o.to_str().is_ok_and(|o| {
+                let o = o.trim_end_matches('/');
+                ["http://", "https://"].iter().any(|scheme| {
+                    let n = scheme.len();
+                    o.get(..n).is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+                        && o.get(n..)
+                            .is_some_and(|rest| rest.eq_ignore_ascii_case(host))
+                })
+            });
             if !ok {
                 return Err("requests from other origins are refused");
             }
@@ -251,7 +258,13 @@ mod tests {
                 true,
             ),
             (vec![("origin", "http://127.0.0.1:9902")], false),
-            (vec![("origin", "https://127.0.0.1:9901")], false),
+            (vec![("origin", "https://127.0.0.1:9901")], true),
+            (vec![("origin", "ftp://127.0.0.1:9901")], false),
+            (
+                vec![("origin", "http://evil.example@127.0.0.1:9901")],
+                false,
+            ),
+            (vec![("origin", "http:/127.0.0.1:9901")], false),
             (vec![("origin", "http://127.0.0.1:99011")], false),
             (
                 vec![("origin", "http://127.0.0.1:9901.evil.example")],

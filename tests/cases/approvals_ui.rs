@@ -366,7 +366,7 @@ async fn the_pages_api_refuses_everything_but_the_page_itself() {
         (
             "POST",
             approve.clone(),
-            post_ok(vec![("origin", format!("https://{}", h.admin()))]),
+            post_ok(vec![("origin", format!("ws://{}", h.admin()))]),
             403,
             "other scheme",
         ),
