@@ -368,11 +368,10 @@ async fn approve(
     over_budget: Option<Reject>,
 ) -> Result<(), Reject> {
     let decision = rec.decision.as_ref();
-    if !approval::needed(decision, over_budget.is_some()) {
+    let needed = approval::needed(decision, over_budget.is_some());
+    if !needed && approval.presented.is_none() {
         return Ok(());
     }
-    let spec = &snap.approvals;
-    let tier = approval::tier(spec, decision)?;
     let Approval {
         binding: Some(binding),
         presented,
@@ -383,7 +382,15 @@ async fn approve(
             "no approval binding for the call",
         ));
     };
+    let spec = &snap.approvals;
+    let tier = if needed {
+        approval::tier(spec, decision)?
+    } else {
+        ("", 0)
+    };
     let decision_id = rec.decision_id.clone();
+    // An approval presented with the call is used by it, once — also when policy, seeing it,
+    // no longer asks for one.
     if let Some(req) = presented.filter(|r| approval::satisfies(r, tier.1)) {
         let used = approval::consume(rt.state(), &req.id, &binding, &decision_id).await?;
         rec.approval = Some(approval::record_doc(&used));

@@ -27,5 +27,8 @@ mod upstream;
 // the approval store (state backend) on a real redis-server
 mod approval_store;
 
+// the approval flow through the proxy
+mod approvals_flow;
+
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;

@@ -228,7 +228,11 @@ async fn require_approval_in_shadow_mode_is_recorded_as_what_enforce_would_do() 
 // ---------------------------------------------------------------------------------------------
 // MCP
 
-fn mcp_post(target: &str, headers: &[(&str, &str)], body: &str) -> http::Request<Full<Bytes>> {
+pub(crate) fn mcp_post(
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> http::Request<Full<Bytes>> {
     let mut b = req("POST", target)
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream");
@@ -240,7 +244,7 @@ fn mcp_post(target: &str, headers: &[(&str, &str)], body: &str) -> http::Request
 }
 
 /// JSON-RPC messages of a reply, whether JSON or SSE.
-fn messages(r: &Reply) -> Vec<Value> {
+pub(crate) fn messages(r: &Reply) -> Vec<Value> {
     let is_sse = r
         .headers
         .get("content-type")
