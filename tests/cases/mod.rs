@@ -30,5 +30,8 @@ mod approval_store;
 // the approval flow through the proxy
 mod approvals_flow;
 
+// deciding approvals: the admin API, the event stream and `toolwall approvals`
+mod approvals_admin;
+
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
