@@ -1,7 +1,8 @@
-// Drives toolwall's approval page (/ui) in real headless Chromium: sign in with an approver
-// token, wait for the pending request, approve it with a comment, and check that the page shows
-// the new state, the decided history and the live feed (server-sent events) — and that the page
-// never reached another origin, ran injected markup, or stored the token in a cookie.
+// Drives toolwall's approval page (/ui) in real headless Chromium: a wrong token is refused,
+// then sign in with an approver token, wait for the pending request, approve it with a
+// comment, and check that the page shows the new state, the decided history and the live feed
+// (server-sent events) — and that the page never reached another origin, ran injected markup,
+// or kept the token anywhere but sessionStorage (no cookie, not in the URL).
 //
 // Run by tests/cases/approvals_ui.rs. Environment:
 //   TOOLWALL_UI_URL          the page, e.g. http://127.0.0.1:PORT/ui#<approval id>
@@ -70,6 +71,13 @@ async function main() {
   const csp = resp.headers()['content-security-policy'] || '';
   if (!csp.includes("default-src 'self'")) throw new Error(`no strict CSP on the page: ${csp}`);
 
+  // a wrong token is refused and forgotten
+  await page.locator('#token').fill('not-a-token-of-anyone');
+  await page.locator('#sign-in-button').click();
+  await page.locator('#sign-in-error:not([hidden])').waitFor();
+  if (await page.evaluate(() => sessionStorage.length) !== 0) throw new Error('a refused token was kept');
+  if (!(await page.locator('#app').isHidden())) throw new Error('the queue shows without signing in');
+
   // sign in
   await page.locator('#token').fill(token);
   await page.locator('#sign-in-button').click();
@@ -120,6 +128,7 @@ async function main() {
   if (storage.session !== token) problems.push('the token is not in sessionStorage');
   if (storage.local !== 0) problems.push('something was written to localStorage');
   if (storage.pwned !== null || storage.images !== 0) problems.push('markup from the request was run');
+  if (page.url().includes(token)) problems.push('the token is in the URL');
 
   await page.screenshot({ path: shot, fullPage: true });
   if (problems.length) throw new Error(problems.join('\n'));
