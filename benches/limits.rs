@@ -63,6 +63,8 @@ fn tool(cost: f64) -> Tool {
         response_schema: None,
         read_only: false,
         risk: serde_json::Value::Null,
+        mode: None,
+        dry_run: false,
     }
 }
 

@@ -74,7 +74,7 @@ impl Metrics {
         let tool_calls = Family::<CallLabels, Counter>::default();
         registry.register(
             "tool_calls",
-            "Tool calls by tool, decision (allow, deny, error) and mode",
+            "Tool calls by tool, decision (allow, deny, error, shadow_refused, dry_run) and mode",
             tool_calls.clone(),
         );
         let refusals = Family::<ReasonLabels, Counter>::default();

@@ -375,10 +375,24 @@ fn refused_vote(
 /// `event: lagged` when this client fell behind (reload the queue). The subscription ends when
 /// the client goes away.
 pub fn events(rt: &Runtime) -> Response<ResBody> {
+    events_until(rt, std::future::pending())
+}
+
+/// [`events`], ending the stream when `stop` completes (the server shutting down: an open
+/// stream would otherwise hold the graceful drain until its timeout).
+pub fn events_until(
+    rt: &Runtime,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Response<ResBody> {
     let feed = rt.approvals.subscribe();
     let (tx, rx) = mpsc::channel::<Bytes>(16);
     let open = OpenStream::new(rt);
-    tokio::spawn(pump(feed, tx, open));
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = pump(feed, tx, open) => {}
+            _ = stop => {}
+        }
+    });
     let body = http_body_util::StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async {
         rx.recv()
             .await

@@ -194,8 +194,14 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
                     format!("  SHADOW would refuse [{}]", r.join(", "))
                 })
                 .unwrap_or_default();
+            // a `dry_run` tool's call: decided, never forwarded
+            let dry_run = if d["dry_run"] == true {
+                "  DRY RUN"
+            } else {
+                ""
+            };
             println!(
-                "  {}  {:<28} {:<6} {:<4} policy {}  approvals {}  {}µs{}{}{}  {}",
+                "  {}  {:<28} {:<6} {:<4} policy {}  approvals {}  {}µs{}{}{}{}  {}",
                 d["ts"].as_str().unwrap_or("-"),
                 d["tool"].as_str().unwrap_or("-"),
                 d["decision"].as_str().unwrap_or("-"),
@@ -213,6 +219,7 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
                 } else {
                     format!("  [{}]", reasons.join(", "))
                 },
+                dry_run,
                 shadow,
                 d["decision_id"].as_str().unwrap_or(""),
             );

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::compile::{parse_yaml, DEFAULT_TIMEOUT};
 use super::error::{AtPath, ConfigError};
-use super::raw::{AdapterKind, ArgsFrom, PinMode, RawAdapter, RawTool};
+use super::raw::{AdapterKind, ArgsFrom, Mode, PinMode, RawAdapter, RawTool};
 use super::spans::{Located, Spans};
 use super::upstream::{build_client, load_pem_certs, parse_upstream, Upstream, UpstreamClient};
 use crate::diag::Diag;
@@ -28,6 +28,8 @@ pub struct Adapter {
     pub tools: Vec<Tool>,
     /// MCP: re-pin changed tool definitions on sight (`pin: auto`).
     pub pin_auto: bool,
+    /// `mode:` of the adapter, when set (it wins over the config's).
+    pub mode: Option<Mode>,
 }
 
 /// How a string from a form, query or path parameter is typed before schema and policy see it.
@@ -56,6 +58,10 @@ pub struct Tool {
     pub cost_pointer: Option<String>,
     pub read_only: bool,
     pub risk: serde_json::Value,
+    /// The tool's `mode:`, else its adapter's, when either is set (it wins over the config's).
+    pub mode: Option<Mode>,
+    /// `dry_run: true`: decided and audited, never forwarded; the agent gets the proposal.
+    pub dry_run: bool,
 }
 
 impl Adapter {
@@ -232,7 +238,12 @@ pub fn load_adapters(
         for (i, rt) in raw.tools.into_iter().enumerate() {
             // `sub`: the path below this tool, e.g. `.match.path` (`tools[3].match.path`)
             let at_tool = |sub: &str| at(&format!("tools[{i}]{sub}"));
-            match compile_tool(&file, &raw.name, raw.kind, rt, &at_tool) {
+            // the most specific `mode` wins: the tool's, else its adapter's (else the config's)
+            let tool = compile_tool(&file, &raw.name, raw.kind, rt, &at_tool).map(|t| Tool {
+                mode: t.mode.or(raw.mode),
+                ..t
+            });
+            match tool {
                 Ok(tool) if raw.kind == AdapterKind::Mcp => {
                     if tools.iter().any(|t: &Tool| t.name == tool.name) {
                         diags.push(at_tool(".name")(ConfigError::ToolTwice(tool.name)));
@@ -273,6 +284,7 @@ pub fn load_adapters(
             routes,
             tools,
             pin_auto: raw.pin == PinMode::Auto,
+            mode: raw.mode,
         });
     }
     adapters
@@ -377,6 +389,8 @@ where
         cost_pointer: rt.cost_from_response.clone(),
         read_only: rt.read_only,
         risk: serde_json::Value::Object(risk),
+        mode: rt.mode,
+        dry_run: rt.dry_run,
     })
 }
 

@@ -478,6 +478,9 @@ pub struct RawAdapter {
     /// operator re-pins it; `auto` re-pins on sight (trusted servers), still audited.
     #[serde(default)]
     pub pin: PinMode,
+    /// `shadow` or `enforce` for this adapter's calls; default the config's `mode`.
+    #[serde(default)]
+    pub mode: Option<Mode>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -529,7 +532,7 @@ pub struct RawUpstreamTls {
 pub struct RawTool {
     pub name: String,
     /// Required for `http` adapters; MCP tools are named by the server, so an MCP adapter's
-    /// `tools` entries only override schema, cost and risk.
+    /// `tools` entries only override schema, cost, risk, `mode` and `dry_run`.
     #[serde(rename = "match", default)]
     pub match_: Option<RawMatch>,
     #[serde(default)]
@@ -551,6 +554,12 @@ pub struct RawTool {
     pub read_only: bool,
     #[serde(default)]
     pub risk: BTreeMap<String, serde_json::Value>,
+    /// `shadow` or `enforce` for this tool's calls; default the adapter's `mode`.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// Decide and audit the call, never forward it: the agent gets the action proposal.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize)]

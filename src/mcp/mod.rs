@@ -23,7 +23,7 @@ pub use sessions::{Lookup, Sessions};
 /// One tool as the server defines it, compiled.
 pub struct McpTool {
     /// The tool as the pipeline sees it: `<adapter>.<name>`, with the adapter's overrides
-    /// (cost, risk, read_only) applied.
+    /// (cost, risk, read_only, mode, dry_run) applied.
     pub tool: Tool,
     /// The name the server knows it by.
     pub server_name: String,
@@ -303,6 +303,8 @@ fn build(snap: &Snapshot, adapter: &Adapter, def: &Value, hash: String) -> Resul
         response_schema: None,
         read_only: ov.is_some_and(|t| t.read_only),
         risk: ov.map_or_else(|| json!({}), |t| t.risk.clone()),
+        mode: ov.map_or(adapter.mode, |t| t.mode),
+        dry_run: ov.is_some_and(|t| t.dry_run),
         name,
     };
     Ok(McpTool {

@@ -68,17 +68,23 @@ async fn call(
         route,
         body: &body,
     };
+    // a `dry_run` tool's call: the arguments it would forward, for the proposal
+    let mut proposal = None;
     let admitted = match decode(rt, snap, rec, parts, route, &body) {
         Ok(Decoded { call, wire }) => {
             let tool = call.tool;
             let encode =
                 |args: Args<'_>, plan: Option<&ActionPlan>, redactions: &mut Vec<Value>| {
+                    if tool.dry_run {
+                        let (Args::Decided(a) | Args::AsSent(a)) = &args;
+                        proposal = Some((*a).clone());
+                    }
                     sent.encode(tool, wire, args, plan, redactions)
                 };
             super::decide_and_admit(rt, snap, rec, call, encode).await?
         }
         // Shadow: record what enforce would have done, forward the call as the agent sent it.
-        Err(rej) if snap.mode == Mode::Shadow && rej.reason.shadowable() => {
+        Err(rej) if shadow_as_sent(snap, adapter, rec, &rej) => {
             rec.shadow = Some(rej);
             let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
             let spend = super::admit(rt, snap, rec, tool, Default::default()).await?;
@@ -90,6 +96,9 @@ async fn call(
         }
         Err(rej) => return Err(rej),
     };
+    if rec.dry_run {
+        return Ok(dry_run(rec, admitted.spend, proposal).await);
+    }
     let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
     let Admitted {
         forward: (mut outgoing, fwd_headers),
@@ -119,6 +128,19 @@ async fn call(
         status: parts.status.as_u16(),
     });
     Ok(Response::from_parts(parts, body))
+}
+
+/// Whether a request the decoder refused is forwarded as sent: the call is in shadow mode and
+/// the refusal can be shadowed. A request that may act as a tool other than its own — it
+/// matches no tool, or names another method or path (`ambiguous_request`) — is only when
+/// every tool of the adapter is in shadow mode: a shadowed tool is never a way around an
+/// enforced one on the same upstream.
+fn shadow_as_sent(snap: &Snapshot, adapter: &Adapter, rec: &CallRecord, rej: &Reject) -> bool {
+    let shadow = |mode: Option<Mode>| mode.unwrap_or(snap.mode) == Mode::Shadow;
+    let any_tool = matches!(rej.reason, Reason::UnknownTool | Reason::AmbiguousRequest);
+    rec.mode == Mode::Shadow
+        && rej.reason.shadowable()
+        && (!any_tool || (shadow(adapter.mode) && adapter.tools.iter().all(|t| shadow(t.mode))))
 }
 
 /// A request decoded into one call, and what its wire form needs to be rebuilt.
@@ -368,6 +390,26 @@ async fn relay(
             Ok((p, full(bytes)))
         }
     }
+}
+
+/// A `dry_run` tool's admitted call: never forwarded. Its spend hold is released (nothing was
+/// spent) and the agent gets `200` with the action proposal (`CallRecord::dry_run_answer`).
+async fn dry_run(
+    rec: &mut CallRecord,
+    spend: Option<SpendReservation>,
+    args: Option<Value>,
+) -> Response<ResBody> {
+    if let Some(spend) = spend {
+        spend.release().await;
+    }
+    let answer = rec.dry_run_answer(args.unwrap_or(Value::Null));
+    let mut resp = Response::new(full(Bytes::from(answer.to_string())));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    super::set_decision_header(resp.headers_mut(), &rec.decision_id);
+    resp
 }
 
 /// The refusal as HTTP: the one `Reason` → status/type mapping (`Reject::to_response`).

@@ -66,7 +66,7 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
         Err(rej) => return http::refuse(&mut rec, rej),
     };
     let adapter = &snap.adapters[route.adapter];
-    rec.adapter = Some(adapter.name.clone());
+    rec.set_adapter(adapter);
     match adapter.kind {
         AdapterKind::Http => http::run(rt, &snap, rec, &parts, body, &route, traceparent).await,
         AdapterKind::Mcp => {
@@ -144,9 +144,9 @@ pub async fn decide_and_admit<T>(
     encode: impl FnOnce(Args<'_>, Option<&ActionPlan>, &mut Vec<Value>) -> Result<T, Reject>,
 ) -> Result<Admitted<T>, Reject> {
     let tool = call.tool;
-    let as_sent = (snap.mode == Mode::Shadow).then(|| call.args.clone());
+    let as_sent = (rec.mode == Mode::Shadow).then(|| call.args.clone());
     let mut approval = match call.approval.take() {
-        Some(id) => presented(rt, snap, rec, &call, &id).await?,
+        Some(id) => presented(rt, rec, &call, &id).await?,
         None => Approval::default(),
     };
     let (plan, as_sent) = match decide(rt, snap, rec, call, &mut approval) {
@@ -186,7 +186,6 @@ pub struct Approval {
 /// An approval id presented with a call, checked against the call before policy runs.
 async fn presented(
     rt: &Runtime,
-    snap: &Snapshot,
     rec: &mut CallRecord,
     call: &Call<'_>,
     id: &str,
@@ -199,7 +198,7 @@ async fn presented(
     let found = approval::presented(rt.state(), id, &binding, now).await;
     Ok(Approval {
         binding: Some(binding),
-        presented: shadowed(snap, rec, found)?.flatten(),
+        presented: shadowed(rec, found)?.flatten(),
     })
 }
 
@@ -251,7 +250,7 @@ fn decide(
         return Err(Reject::new(Reason::Internal, "call has no principal"));
     };
     let mut input =
-        policy::build_input(snap.mode, principal, adapter, tool, args, pii_found, &facts);
+        policy::build_input(rec.mode, principal, adapter, tool, args, pii_found, &facts);
     input["usage"] = limits::usage_doc(rt.state().as_ref(), &snap.limits, principal, facts.now);
     match &view {
         View::Http {
@@ -332,7 +331,7 @@ pub async fn admit(
             match held {
                 // `on_exceed: require_approval`: the approval path below decides
                 Err(rej) if rej.reason == Reason::ApprovalRequired => (None, Some(rej)),
-                held => (shadowed(snap, rec, held)?.flatten(), None),
+                held => (shadowed(rec, held)?.flatten(), None),
             }
         }
         _ => (None, None),
@@ -340,7 +339,7 @@ pub async fn admit(
     // The seam where a human's decision plugs in (`require_approval: true`).
     let approved = match approve(rt, snap, rec, approval, over_budget).await {
         Ok(()) => Ok(()),
-        Err(rej) => shadowed::<()>(snap, rec, Err(rej)).map(|_| ()),
+        Err(rej) => shadowed::<()>(rec, Err(rej)).map(|_| ()),
     };
     let admitted = match approved {
         Ok(()) => audit::write_ahead(rec).await,
@@ -404,7 +403,7 @@ async fn approve(
     if let Some(rej) = &over_budget {
         reasons.extend(rej.reasons());
     }
-    if snap.mode == Mode::Shadow {
+    if rec.mode == Mode::Shadow {
         let mut r = Reject::new(
             Reason::ApprovalRequired,
             "this call needs a human's approval",
@@ -494,16 +493,12 @@ fn summary(rec: &CallRecord, tool: &str) -> String {
     }
 }
 
-/// In shadow mode a refusal that can be shadowed is recorded (the first one) and the call goes
-/// on: `Ok(None)`.
-fn shadowed<T>(
-    snap: &Snapshot,
-    rec: &mut CallRecord,
-    result: Result<T, Reject>,
-) -> Result<Option<T>, Reject> {
+/// In shadow mode (the call's: `rec.mode`) a refusal that can be shadowed is recorded (the
+/// first one) and the call goes on: `Ok(None)`.
+fn shadowed<T>(rec: &mut CallRecord, result: Result<T, Reject>) -> Result<Option<T>, Reject> {
     match result {
         Ok(v) => Ok(Some(v)),
-        Err(rej) if snap.mode == Mode::Shadow && rej.reason.shadowable() => {
+        Err(rej) if rec.mode == Mode::Shadow && rej.reason.shadowable() => {
             rec.shadow.get_or_insert(rej);
             Ok(None)
         }

@@ -52,6 +52,10 @@ pub fn decision_record(
     r.insert("request".into(), ctx.request.clone().unwrap_or(Value::Null));
     r.insert("config_version".into(), json!(ctx.config_version));
     r.insert("mode".into(), json!(ctx.mode.as_str()));
+    if ctx.dry_run {
+        // the tool is `dry_run`: this call was not forwarded, whatever was decided
+        r.insert("dry_run".into(), json!(true));
+    }
     r.insert(
         "approvals".into(),
         json!(ctx.approval.as_ref().map(|a| vec![a]).unwrap_or_default()),
@@ -61,7 +65,8 @@ pub fn decision_record(
         r.insert("mcp".into(), extra.clone());
     }
     let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
-        (Phase::Forwarding, _) | (Phase::Final, Some(Outcome::Forwarded { .. })) => {
+        (Phase::Forwarding, _)
+        | (Phase::Final, Some(Outcome::Forwarded { .. } | Outcome::DryRun)) => {
             ("allow", None, None, Vec::new())
         }
         (Phase::Final, Some(Outcome::Refused(rej))) => (
@@ -149,7 +154,7 @@ pub fn decision_record(
     r
 }
 
-/// The `outcome` record of a forwarded call, linked by `decision_id`.
+/// The `outcome` record of a forwarded (or dry-run) call, linked by `decision_id`.
 pub fn outcome_record(ctx: &CallRecord) -> Map<String, Value> {
     let mut r = Map::new();
     r.insert("decision_id".into(), json!(ctx.decision_id));
@@ -157,6 +162,10 @@ pub fn outcome_record(ctx: &CallRecord) -> Map<String, Value> {
     match &ctx.outcome {
         Some(Outcome::Forwarded { status }) => {
             r.insert("status".into(), json!(status));
+        }
+        Some(Outcome::DryRun) => {
+            r.insert("status".into(), json!(200));
+            r.insert("dry_run".into(), json!(true));
         }
         Some(Outcome::Refused(rej)) => {
             r.insert(

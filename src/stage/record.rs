@@ -25,6 +25,9 @@ pub enum Outcome {
         status: u16,
     },
     Refused(Reject),
+    /// A `dry_run` tool's call, decided and admitted: the agent got the action proposal and
+    /// nothing was forwarded.
+    DryRun,
 }
 
 /// Where this call's audit records go.
@@ -38,7 +41,11 @@ pub struct CallRecord {
     pub decision_id: String,
     pub trace_id: String,
     pub started: Instant,
+    /// The call's effective mode, decided once: the config's, then its adapter's when routed,
+    /// then its tool's when classified (the most specific `mode:` set wins).
     pub mode: Mode,
+    /// The call's tool is `dry_run`: decided and audited, never forwarded.
+    pub dry_run: bool,
     pub config_version: String,
     pub policy_version: String,
     pub policy_digest: String,
@@ -93,6 +100,7 @@ impl CallRecord {
             trace_id,
             started: Instant::now(),
             mode: snap.mode,
+            dry_run: false,
             config_version: snap.version.clone(),
             policy_version: snap.policy.version.clone(),
             policy_digest: snap.policy.digest.clone(),
@@ -129,10 +137,44 @@ impl CallRecord {
         self.tool_index = index;
     }
 
-    /// The call is for `tool` (declared in config or listed by an MCP server).
+    /// The call goes to `adapter`: its `mode`, when set, is the call's until a tool's wins.
+    pub fn set_adapter(&mut self, adapter: &crate::config::Adapter) {
+        self.adapter = Some(adapter.name.clone());
+        if let Some(mode) = adapter.mode {
+            self.mode = mode;
+        }
+    }
+
+    /// The call is for `tool` (declared in config or listed by an MCP server): its `mode`
+    /// (the tool's or its adapter's, when set) and `dry_run` are the call's.
     pub fn set_tool(&mut self, tool: &crate::config::Tool) {
         self.tool = Some(tool.name.clone());
         self.tool_label = tool.label;
+        if let Some(mode) = tool.mode {
+            self.mode = mode;
+        }
+        self.dry_run = tool.dry_run;
+    }
+
+    /// The answer a `dry_run` tool's admitted call gets instead of the tool's: the action
+    /// proposal — the tool, the arguments as they would have been forwarded (`args`, as
+    /// decided and redacted), what was decided and the decision id. The call is recorded as
+    /// [`Outcome::DryRun`].
+    pub fn dry_run_answer(&mut self, args: Value) -> Value {
+        self.outcome = Some(Outcome::DryRun);
+        let (allow, reasons) = match (&self.shadow, &self.decision) {
+            // shadow mode: the refusal enforce mode would have returned
+            (Some(rej), _) => (false, rej.reasons()),
+            (None, Some(d)) => (true, d.reasons.clone()),
+            (None, None) => (true, Vec::new()),
+        };
+        serde_json::json!({
+            "dry_run": true,
+            "tool": self.tool,
+            "args": args,
+            "decision": {"allow": allow, "reasons": reasons},
+            "decision_id": self.decision_id,
+        })
     }
 
     /// The call names a tool nobody declared or listed: the record keeps the name as sent,
@@ -185,6 +227,15 @@ impl Drop for CallRecord {
                 Some(r) => ("shadow_refused", *status, r.reasons()),
                 None => ("allow", *status, Vec::new()),
             },
+            // nothing was forwarded, whatever the mode: counted apart from allows
+            Some(Outcome::DryRun) => (
+                "dry_run",
+                200,
+                self.shadow
+                    .as_ref()
+                    .map(Reject::reasons)
+                    .unwrap_or_default(),
+            ),
             Some(Outcome::Refused(r)) => {
                 self.metrics
                     .refusals

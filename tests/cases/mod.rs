@@ -22,6 +22,7 @@ mod redis;
 mod response_schema;
 mod shadow;
 mod sse_hardening;
+mod staged_autonomy;
 mod upstream;
 
 // the approval store (state backend) on a real redis-server

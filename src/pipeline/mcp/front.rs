@@ -209,7 +209,12 @@ impl Exchange {
         let mut headers = std::mem::take(&mut self.headers);
         let modern = self.modern;
         let metrics = self.app.metrics.clone();
+        // a `dry_run` tool's call: the arguments it would forward, for the proposal
+        let mut proposal = None;
         let encode = |args: &Value, plan: Option<&ActionPlan>| {
+            if tool.dry_run {
+                proposal = Some(args.clone());
+            }
             // every param but the tool's name goes through the plan, not only `arguments`
             let mut rest = rest.clone();
             if let Some(plan) = plan {
@@ -239,6 +244,10 @@ impl Exchange {
             .await;
         self.headers = headers;
         match decided {
+            Ok((_, _, spend)) if ctx.dry_run => {
+                let output_schema = mcp_tool.output.is_some();
+                self.dry_run(ctx, &id, spend, proposal, output_schema).await
+            }
             Ok((bytes, plan, spend)) => {
                 ctx.outcome = Some(Outcome::Forwarded { status: 200 });
                 let call = CallState {
@@ -357,6 +366,37 @@ impl Exchange {
         };
         let admitted = pipeline::decide_and_admit(&self.app, &self.snap, ctx, call, encode).await?;
         Ok((admitted.forward, admitted.plan, admitted.spend))
+    }
+
+    /// A `dry_run` tool's admitted call: never forwarded, its spend hold released; the agent
+    /// gets a `tools/call` result whose `structuredContent` is the action proposal
+    /// (`CallRecord::dry_run_answer`) and whose text is its JSON. For a tool that declares an
+    /// `outputSchema` the result is marked `isError` (the proposal is not the tool's output,
+    /// and clients check a successful result against that schema).
+    async fn dry_run(
+        &self,
+        mut ctx: CallRecord,
+        id: &Value,
+        spend: Option<SpendReservation>,
+        args: Option<Value>,
+        output_schema: bool,
+    ) -> Step {
+        if let Some(spend) = spend {
+            spend.release().await;
+        }
+        let answer = ctx.dry_run_answer(args.unwrap_or(Value::Null));
+        let mut result = json!({
+            "content": [{"type": "text", "text": answer.to_string()}],
+            "structuredContent": answer,
+            "isError": output_schema,
+        });
+        if self.modern {
+            result["resultType"] = json!("complete");
+        }
+        Step::Answer(
+            json!({"jsonrpc": "2.0", "id": id, "result": result}),
+            StatusCode::OK,
+        )
     }
 
     /// A refused `tools/call`, answered and recorded.

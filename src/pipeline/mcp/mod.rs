@@ -269,7 +269,7 @@ impl Exchange {
             self.app.audit_hook(&self.snap),
         );
         ctx.principal = self.principal.clone();
-        ctx.adapter = Some(self.adapter().name.clone());
+        ctx.set_adapter(self.adapter());
         ctx.request = Some(json!({
             "method": "POST",
             "host": self.adapter().upstream.host,
@@ -295,6 +295,8 @@ impl Exchange {
             response_schema: None,
             read_only: false,
             risk: json!({}),
+            mode: self.adapter().mode,
+            dry_run: false,
         }
     }
 }

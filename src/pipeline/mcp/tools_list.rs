@@ -75,7 +75,7 @@ impl Exchange {
             return true;
         }
         let input = policy::visibility_input(
-            self.snap.mode,
+            tool.mode.unwrap_or(self.snap.mode),
             self.principal.as_ref(),
             self.adapter(),
             tool,

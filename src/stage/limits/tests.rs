@@ -123,6 +123,8 @@ fn priced_tool() -> Tool {
         response_schema: None,
         read_only: false,
         risk: Value::Null,
+        mode: None,
+        dry_run: false,
     }
 }
 
