@@ -7,6 +7,7 @@
 pub mod approvals;
 pub mod auth;
 mod limits;
+mod ui;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -21,6 +22,11 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
     // `/admin/approvals*` also takes approvers' tokens: its own checks (`approvals.rs`).
     if approvals::is_route(req.uri().path()) {
         return approvals::handle(st, req).await;
+    }
+    // The approval page and its API: checks of their own (`ui.rs`).
+    let path = req.uri().path();
+    if path == "/ui" || path.starts_with("/ui/") {
+        return ui::handle(st, req).await;
     }
     // Only the read-only probes and metrics are open; everything else (every /admin/* route,
     // and any other path) passes the admin checks first.

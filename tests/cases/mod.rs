@@ -39,3 +39,6 @@ mod approvals_admin;
 
 // approval notifications: the signed webhook and the expiry sweep
 mod approvals_webhook;
+
+// the approval web page (/ui), in headless Chromium
+mod approvals_ui;
