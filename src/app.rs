@@ -38,6 +38,8 @@ pub struct AppState {
     pub last_reload_error: std::sync::Mutex<Option<String>>,
     /// The admin API's bearer token and allowed `Host` names.
     pub admin: crate::admin::auth::AdminAuth,
+    /// Turns `true` when the server starts shutting down (long-lived streams end then).
+    pub shutdown: watch::Receiver<bool>,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,6 +68,14 @@ pub fn open_state(spec: &StateSpec, clock: Arc<dyn Clock>) -> anyhow::Result<Sha
 }
 
 impl AppState {
+    /// Completes when the server starts shutting down.
+    pub fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }
+
     /// Recompile config off the hot path and swap it in; a bad config never replaces a good one.
     pub async fn reload(self: &Arc<Self>) -> Result<String, String> {
         let path = self.config_path.clone();
@@ -160,6 +170,7 @@ pub async fn start_with_clock(
             Some((sink, settings.args))
         }
     };
+    let (tx, rx) = watch::channel(false);
     let state = Arc::new(AppState {
         rt: Arc::new(Runtime {
             audit,
@@ -173,8 +184,15 @@ pub async fn start_with_clock(
         ready: AtomicBool::new(false),
         last_reload_error: std::sync::Mutex::new(None),
         admin,
+        shutdown: rx.clone(),
     });
-    let (tx, rx) = watch::channel(false);
+    // the pending gauge from the start, not only after the first change
+    if let Ok(n) = state.state().approvals_pending_count().await {
+        state
+            .metrics
+            .approvals_pending
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
     let mut tasks = Vec::new();
 
     let agent = TcpListener::bind(loaded.listen)

@@ -141,7 +141,7 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
     let segments: Vec<&str> = rest.split('/').skip(1).collect();
     match (req.method(), segments.as_slice()) {
         (&Method::GET, []) => list(&st.rt, req.uri().query()).await,
-        (&Method::GET, ["events"]) => events(&st.rt),
+        (&Method::GET, ["events"]) => events_until(&st.rt, st.stopping()),
         (&Method::GET, [id]) => show(&st.rt, id).await,
         (&Method::POST, [id, verb @ ("approve" | "deny")]) => {
             let approver =

@@ -101,7 +101,7 @@ async fn api(
             },
         ),
         (Method::GET, ["approvals"]) => approvals::list(&st.rt, req.uri().query()).await,
-        (Method::GET, ["events"]) => approvals::events(&st.rt),
+        (Method::GET, ["events"]) => approvals::events_until(&st.rt, st.stopping()),
         (Method::GET, ["approvals", id]) => approvals::show(&st.rt, id).await,
         (Method::POST, ["approvals", id, verb @ ("approve" | "deny")]) => {
             // 403, not 401: the page stays signed in (read-only) with the admin token
