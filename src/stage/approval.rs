@@ -100,7 +100,7 @@ pub fn input_doc(req: &ApprovalRequest) -> Value {
     json!({
         "id": req.id,
         "approved": req.state == ApprovalState::Approved,
-        "approvers": approvers(req),
+        "approvers": req.approvers(),
         "tier": req.tier,
     })
 }
@@ -109,23 +109,11 @@ pub fn input_doc(req: &ApprovalRequest) -> Value {
 pub fn record_doc(req: &ApprovalRequest) -> Value {
     json!({
         "id": req.id,
-        "approvers": approvers(req),
+        "approvers": req.approvers(),
         "tier": req.tier,
         "quorum": req.quorum,
         "decision_id": req.decision_id,
     })
-}
-
-fn approvers(req: &ApprovalRequest) -> Vec<&str> {
-    let mut names: Vec<&str> = req
-        .votes
-        .iter()
-        .filter(|v| v.approve)
-        .map(|v| v.approver.as_str())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
 }
 
 /// Check an approval id presented with a call, before policy runs: an approved request for

@@ -112,8 +112,8 @@ impl ApprovalRequest {
         self
     }
 
-    /// Distinct approvers that approved.
-    pub fn approvals(&self) -> u32 {
+    /// The distinct approvers that approved, sorted.
+    pub fn approvers(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self
             .votes
             .iter()
@@ -122,7 +122,12 @@ impl ApprovalRequest {
             .collect();
         names.sort_unstable();
         names.dedup();
-        names.len() as u32
+        names
+    }
+
+    /// How many distinct approvers approved.
+    pub fn approvals(&self) -> u32 {
+        self.approvers().len() as u32
     }
 }
 

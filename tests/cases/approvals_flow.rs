@@ -372,6 +372,20 @@ async fn denied_expired_unknown_and_malformed_approvals_are_refused() {
     assert!(up.requests().is_empty(), "{:?}", up.requests());
 }
 
+/// The id of the first pending request, once there is one (a held call made it).
+async fn first_pending(state: &toolwall::state::SharedState) -> String {
+    loop {
+        let pending = state
+            .approval_list(Some(ApprovalState::Pending), 10)
+            .await
+            .expect("list");
+        if let Some(r) = pending.first() {
+            return r.id.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hold_mode_releases_the_waiting_call_on_approval_and_refuses_it_on_denial() {
     let up = http_upstream().await;
@@ -386,16 +400,7 @@ async fn hold_mode_releases_the_waiting_call_on_approval_and_refuses_it_on_denia
     let waiting = tokio::spawn(async move { send(agent, refund(700, None)).await });
     // the request shows up while the call waits
     let state = h.app.state.state().clone();
-    let id = loop {
-        let pending = state
-            .approval_list(Some(ApprovalState::Pending), 10)
-            .await
-            .expect("list");
-        if let Some(r) = pending.first() {
-            break r.id.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let id = first_pending(&state).await;
     assert!(!waiting.is_finished());
     cast(&h, &id, "alice", true).await;
     cast(&h, &id, "bob", true).await;
@@ -409,16 +414,7 @@ async fn hold_mode_releases_the_waiting_call_on_approval_and_refuses_it_on_denia
     assert_eq!(stored.state, ApprovalState::Used);
 
     let waiting = tokio::spawn(async move { send(agent, refund(800, None)).await });
-    let id = loop {
-        let pending = state
-            .approval_list(Some(ApprovalState::Pending), 10)
-            .await
-            .expect("list");
-        if let Some(r) = pending.first() {
-            break r.id.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let id = first_pending(&state).await;
     cast(&h, &id, "carol", false).await;
     let r = tokio::time::timeout(Duration::from_secs(10), waiting)
         .await
