@@ -334,3 +334,26 @@ fn several_errors_are_all_reported() {
         ]
     );
 }
+
+#[test]
+fn the_approval_page_url_is_an_http_url_kept_without_its_trailing_slash() {
+    const A: &str = "approvers: [{ name: alice, token_env: TW_APPROVER_ALICE }]\n";
+    assert_eq!(ok(A).ui_url, None);
+    let s = ok(&format!("{A}ui_url: https://tw-admin.internal/base/ui/\n"));
+    assert_eq!(
+        s.ui_url.as_deref(),
+        Some("https://tw-admin.internal/base/ui")
+    );
+    for bad in [
+        "ftp://tw/ui",
+        "/ui",
+        "https://user:pw@tw/ui",
+        "https://tw/ui?x=1",
+        "https://tw/ui#frag",
+        "https:///ui",
+    ] {
+        let (path, msg) = error(&format!("{A}ui_url: \"{bad}\"\n"), ENV);
+        assert_eq!(path, "approvals.ui_url", "{bad}");
+        assert!(msg.contains(bad), "{msg}");
+    }
+}
