@@ -30,3 +30,4 @@ mod approval_store;
 
 // the approval flow through the proxy
 mod approvals_flow;
+mod approvals_mrtr;
