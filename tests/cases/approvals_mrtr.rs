@@ -356,3 +356,89 @@ async fn legacy_call(h: &Harness) -> Value {
         .find(|m| m.get("result").is_some() || m.get("error").is_some())
         .unwrap_or_else(|| panic!("no answer in {}", String::from_utf8_lossy(&r.body)))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_client_opens_the_page_and_retries_by_itself_once_approved() {
+    let server = McpServer::start().await;
+    let h = start(&server, true).await;
+    let work = tempfile::tempdir().expect("tmp");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/approval_client.py");
+    let mut child = std::process::Command::new(crate::common::python())
+        .arg(script)
+        .arg(format!("http://{}/crm/mcp", h.agent()))
+        .arg(work.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the test Python runs");
+    // the client's elicitation callback was sent to the page: approve, then let it go on
+    let asked = work.path().join("asked");
+    let mut url = String::new();
+    for _ in 0..300 {
+        if let Ok(u) = std::fs::read_to_string(&asked) {
+            url = u;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let id = url
+        .strip_prefix(&format!("{PAGE}#"))
+        .unwrap_or_else(|| panic!("the client was not sent to the page: {url:?}"))
+        .to_string();
+    assert!(server.tool_calls().is_empty());
+    approve(&h, &id).await;
+    std::fs::write(work.path().join("approved"), b"yes").expect("write");
+    let mut status = None;
+    for _ in 0..600 {
+        status = child.try_wait().expect("wait");
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    use std::io::Read;
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut stdout);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "approval_client.py failed ({status:?}):\n{stdout}\n{stderr}"
+    );
+    let v: Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("no JSON ({e}):\n{stdout}"));
+    assert_eq!(v["protocol_version"], "2026-07-28", "{v}");
+    assert_eq!(v["asked"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["asked"][0]["mode"], "url", "{v}");
+    assert_eq!(v["result"]["is_error"], false, "{v}");
+    assert!(
+        v["result"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("refunded 500"),
+        "{v}"
+    );
+    let calls = server.tool_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(
+        calls[0]["params"].get("requestState").is_none(),
+        "{calls:?}"
+    );
+    let req = h
+        .app
+        .state
+        .state()
+        .approval_get(&id)
+        .await
+        .expect("get")
+        .expect("request");
+    assert_eq!(req.state, ApprovalState::Used);
+}
