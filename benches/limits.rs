@@ -65,6 +65,7 @@ fn tool(cost: f64) -> Tool {
         risk: serde_json::Value::Null,
         mode: None,
         dry_run: false,
+        idempotency: None,
     }
 }
 

@@ -106,6 +106,9 @@ impl AppState {
     }
 }
 
+/// How often pending approval requests past their expiry are expired and announced.
+pub const APPROVAL_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A started proxy.
 pub struct RunningApp {
     pub state: Arc<AppState>,
@@ -161,10 +164,10 @@ pub async fn start_with_clock(
         rt: Arc::new(Runtime {
             audit,
             snapshot: Arc::new(ArcSwap::from_pointee(loaded.snapshot)),
-            metrics,
+            metrics: metrics.clone(),
             limiters: Limiters::new(clock, state_store),
             mcp: crate::mcp::Catalog::default(),
-            approvals: crate::approvals::Hub::new(),
+            approvals: crate::approvals::Hub::with_metrics(metrics),
         }),
         config_path: loaded.path.clone(),
         ready: AtomicBool::new(false),
@@ -254,6 +257,36 @@ pub async fn start_with_clock(
             async move { Ok::<_, Infallible>(crate::admin::handle(&st, req).await) }
         },
     )));
+    // Expire approval requests nobody decided in time, and announce each once.
+    let rt = state.rt.clone();
+    let mut stop = rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(APPROVAL_SWEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // one warning per outage, not one per sweep
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => match rt.sweep_expired().await {
+                    Ok(_) if failing => {
+                        failing = false;
+                        tracing::info!("approval expiry sweep works again");
+                    }
+                    Ok(_) => {}
+                    Err(e) if !failing => {
+                        failing = true;
+                        tracing::warn!(error = %e, "approval expiry sweep failed; retrying every {}s", APPROVAL_SWEEP_EVERY.as_secs());
+                    }
+                    Err(_) => {}
+                },
+                r = stop.changed() => {
+                    if r.is_err() || *stop.borrow() {
+                        return;
+                    }
+                }
+            }
+        }
+    }));
     state.ready.store(true, Ordering::SeqCst);
     Ok(RunningApp {
         state,

@@ -28,6 +28,11 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EntityLabels {
     pub entity: &'static str,
 }
@@ -60,6 +65,9 @@ pub struct Metrics {
     pub approvals_pending: Gauge,
     /// Approval events by outcome: requested, approved, denied, expired, used.
     pub approvals: Family<OutcomeLabels, Counter>,
+    /// Webhook delivery attempts and events by result: delivered, retried (one per failed
+    /// attempt that is tried again), failed (gave up), dropped (queue full).
+    pub webhook_deliveries: Family<ResultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -153,7 +161,14 @@ impl Metrics {
             "Approval requests by outcome: requested, approved, denied, expired, used",
             approvals.clone(),
         );
+        let webhook_deliveries = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Approval webhook deliveries by result: delivered, retried, failed (gave up), dropped (queue full)",
+            webhook_deliveries.clone(),
+        );
         Metrics {
+            webhook_deliveries,
             approvals_pending,
             approvals,
             redactions,

@@ -1,10 +1,13 @@
 //! The admin listener: /healthz, /readyz, /metrics, POST /admin/reload, GET/POST /admin/kill,
-//! GET /admin/usage, POST /admin/mcp/pin. Never on the agent port. `/admin/*` always needs the
-//! bearer token (configured, or generated into a 0600 file), a local `Host`, no `Origin`, and
+//! GET /admin/usage, POST /admin/mcp/pin, /admin/approvals* (`approvals.rs`). Never on the
+//! agent port. `/admin/*` always needs the bearer token (configured, or generated into a 0600
+//! file; an approver's token on the approvals routes), a local `Host`, no `Origin`, and
 //! `Content-Type: application/json` on POST (`auth.rs`); the probes and metrics stay open.
 
+pub mod approvals;
 pub mod auth;
 mod limits;
+mod ui;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -16,6 +19,15 @@ use crate::app::AppState;
 use crate::pipeline::{full, ResBody};
 
 pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
+    // `/admin/approvals*` also takes approvers' tokens: its own checks (`approvals.rs`).
+    if approvals::is_route(req.uri().path()) {
+        return approvals::handle(st, req).await;
+    }
+    // The approval page and its API: checks of their own (`ui.rs`).
+    let path = req.uri().path();
+    if path == "/ui" || path.starts_with("/ui/") {
+        return ui::handle(st, req).await;
+    }
     // Only the read-only probes and metrics are open; everything else (every /admin/* route,
     // and any other path) passes the admin checks first.
     let open = req.method() == Method::GET
@@ -159,6 +171,7 @@ async fn mcp_pin(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody
 pub fn resolve_auth(loaded: &crate::config::LoadedConfig) -> anyhow::Result<auth::AdminAuth> {
     let hosts = loaded.admin_hosts.clone();
     if let Some(t) = &loaded.admin_token {
+        approvals::refuse_shared_token(loaded, t)?;
         return Ok(auth::AdminAuth {
             token: t.clone(),
             hosts,
@@ -173,6 +186,7 @@ pub fn resolve_auth(loaded: &crate::config::LoadedConfig) -> anyhow::Result<auth
             path.display()
         )
     })?;
+    approvals::refuse_shared_token(loaded, &token)?;
     tracing::info!(
         target: "toolwall::admin",
         token_file = %path.display(),

@@ -55,7 +55,7 @@ pub struct AdminClient {
 
 impl AdminClient {
     /// (base URL, token) or a usage error.
-    fn resolve(&self) -> Result<(String, Option<String>), String> {
+    pub(crate) fn resolve(&self) -> Result<(String, Option<String>), String> {
         let config = match &self.config {
             Some(c) => Some(c.clone()),
             None => [

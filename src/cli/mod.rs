@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one file per subcommand.
 
+pub mod approvals;
 pub mod audit;
 pub mod check;
 pub mod kill;
@@ -120,6 +121,9 @@ pub enum Command {
     /// MCP adapters: accept the server's current tool definitions.
     #[command(subcommand)]
     Mcp(McpCommand),
+    /// Calls waiting for human approval: list, show, approve, deny (through the admin API).
+    #[command(subcommand)]
+    Approvals(approvals::ApprovalsCommand),
     /// Run only the built-in demo payments API (for load tests and demos).
     #[command(hide = true)]
     DemoUpstream {
@@ -321,6 +325,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             tool,
             client,
         }) => kill::mcp_pin(&adapter, tool.as_deref(), &client),
+        Command::Approvals(cmd) => approvals::run(cmd),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::compile::{parse_yaml, DEFAULT_TIMEOUT};
 use super::error::{AtPath, ConfigError};
-use super::raw::{AdapterKind, ArgsFrom, Mode, PinMode, RawAdapter, RawTool};
+use super::raw::{AdapterKind, ArgsFrom, IdempotencyMode, Mode, PinMode, RawAdapter, RawTool};
 use super::spans::{Located, Spans};
 use super::upstream::{build_client, load_pem_certs, parse_upstream, Upstream, UpstreamClient};
 use crate::diag::Diag;
@@ -62,7 +62,21 @@ pub struct Tool {
     pub mode: Option<Mode>,
     /// `dry_run: true`: decided and audited, never forwarded; the agent gets the proposal.
     pub dry_run: bool,
+    /// Idempotent writes (`idempotency:`), when on.
+    pub idempotency: Option<Idempotency>,
 }
+
+/// A tool's idempotent writes: how a key is chosen and how long its first answer is replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Idempotency {
+    pub mode: IdempotencyMode,
+    pub window: Duration,
+}
+
+/// `idempotency_window` when not written.
+pub const DEFAULT_IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// The longest `idempotency_window`.
+pub const MAX_IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl Adapter {
     /// Find the tool declared for `method` + `path`, with its path parameters.
@@ -371,6 +385,7 @@ where
             )));
         }
     }
+    let idempotency = compile_idempotency(kind, &rt, at)?;
     let mut risk = serde_json::Map::new();
     for (k, v) in rt.risk {
         risk.insert(k, v);
@@ -391,7 +406,45 @@ where
         risk: serde_json::Value::Object(risk),
         mode: rt.mode,
         dry_run: rt.dry_run,
+        idempotency,
     })
+}
+
+/// A tool's `idempotency:` and `idempotency_window:` (HTTP adapters only).
+fn compile_idempotency<F, G>(
+    kind: AdapterKind,
+    rt: &RawTool,
+    at: &F,
+) -> Result<Option<Idempotency>, Diag>
+where
+    F: Fn(&str) -> G,
+    G: FnOnce(ConfigError) -> Diag,
+{
+    let Some(mode) = rt.idempotency else {
+        return match rt.idempotency_window {
+            Some(_) => Err(at(".idempotency_window")(
+                ConfigError::IdempotencyWindowAlone,
+            )),
+            None => Ok(None),
+        };
+    };
+    if kind != AdapterKind::Http {
+        return Err(at(".idempotency")(ConfigError::IdempotencyOnMcp));
+    }
+    let window = match rt.idempotency_window.as_deref() {
+        None => DEFAULT_IDEMPOTENCY_WINDOW,
+        Some(text) => {
+            let d = humantime::parse_duration(text)
+                .map_err(|e| at(".idempotency_window")(ConfigError::IdempotencyWindow(e)))?;
+            if d < Duration::from_secs(1) || d > MAX_IDEMPOTENCY_WINDOW {
+                return Err(at(".idempotency_window")(
+                    ConfigError::IdempotencyWindowRange(text.to_string()),
+                ));
+            }
+            d
+        }
+    };
+    Ok(Some(Idempotency { mode, window }))
 }
 
 /// A tool's `response_schema:`, resolved as `schema:` (a path relative to the adapter file,

@@ -76,6 +76,9 @@ pub struct Tier {
 pub struct Notify {
     pub url: http::Uri,
     pub secret: Vec<u8>,
+    /// The admin API's base URL as approvers reach it, without a trailing slash: the events'
+    /// `approve_url`, `deny_url` and `ui_url` are built on it.
+    pub admin_url: Option<String>,
 }
 
 impl std::fmt::Debug for Notify {
@@ -89,6 +92,7 @@ impl std::fmt::Debug for Notify {
         f.debug_struct("Notify")
             .field("url", &origin)
             .field("secret", &"<redacted>")
+            .field("admin_url", &self.admin_url)
             .finish()
     }
 }
@@ -124,6 +128,17 @@ impl ApprovalsSpec {
             }
         }
         found
+    }
+
+    /// The approval page as approvers reach it: `ui_url`, else `<notify.admin_url>/ui`.
+    pub fn approval_page(&self) -> Option<String> {
+        if let Some(page) = &self.ui_url {
+            return Some(page.clone());
+        }
+        self.notify
+            .as_ref()
+            .and_then(|n| n.admin_url.as_deref())
+            .map(|base| format!("{base}/ui"))
     }
 
     /// A tier by the name a policy gave (`None`: [`DEFAULT_TIER`]), with its canonical name.
@@ -276,6 +291,14 @@ impl ApprovalsSpec {
             None => None,
             Some(n) => {
                 let url = parse_webhook(&n.webhook).map_err(|e| errors.push(e)).ok();
+                let admin_url = match n.admin_url.as_deref().map(parse_admin_url) {
+                    None => None,
+                    Some(Ok(u)) => Some(u),
+                    Some(Err(e)) => {
+                        errors.push(e);
+                        None
+                    }
+                };
                 let secret = env(&n.secret_env).filter(|s| !s.trim().is_empty());
                 if secret.is_none() {
                     let e = ConfigError::WebhookSecretUnset(n.secret_env.clone());
@@ -285,6 +308,7 @@ impl ApprovalsSpec {
                     (Some(url), Some(secret)) => Some(Notify {
                         url,
                         secret: secret.into_bytes(),
+                        admin_url,
                     }),
                     _ => None,
                 }
@@ -346,6 +370,27 @@ fn parse_webhook(s: &str) -> Result<http::Uri, AtPath> {
 /// fragment; returned without a trailing slash.
 fn parse_ui_url(s: &str) -> Result<String, AtPath> {
     let bad = || ConfigError::ApprovalsUiUrl(s.to_string()).at("approvals.ui_url");
+    let lower = s.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(bad());
+    }
+    let uri: http::Uri = s.parse().map_err(|_| bad())?;
+    if uri.host().is_none_or(str::is_empty)
+        || uri.authority().is_some_and(|a| a.as_str().contains('@'))
+        || uri.query().is_some()
+        || s.contains('#')
+    {
+        return Err(bad());
+    }
+    Ok(s.trim_end_matches('/').to_string())
+}
+
+/// `approvals.notify.admin_url`: an absolute http(s) URL with a host, no user:password@, no
+/// query or fragment; returned without a trailing slash (a path prefix is kept, for an admin
+/// API behind a reverse proxy).
+fn parse_admin_url(s: &str) -> Result<String, AtPath> {
+    let at = "approvals.notify.admin_url";
+    let bad = || ConfigError::NotifyAdminUrl(s.to_string()).at(at);
     let lower = s.to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         return Err(bad());

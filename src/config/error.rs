@@ -189,6 +189,11 @@ pub enum ConfigError {
          user:password@, query or fragment"
     )]
     ApprovalsUiUrl(String),
+    #[error(
+        "approvals.notify.admin_url: `{0}` must be an http:// or https:// URL with a host, \
+         without user:password@, query or fragment"
+    )]
+    NotifyAdminUrl(String),
 
     // audit:
     #[error("audit.key: {0} (create one with `toolwall keygen`)")]
@@ -251,6 +256,14 @@ pub enum ConfigError {
     ClientTls(rustls::Error),
 
     // tools:
+    #[error("idempotency_window: {0}")]
+    IdempotencyWindow(humantime::DurationError),
+    #[error("idempotency_window must be between 1s and 7days (got {0})")]
+    IdempotencyWindowRange(String),
+    #[error("idempotency_window is set but idempotency is not (`required` or `auto`)")]
+    IdempotencyWindowAlone,
+    #[error("idempotency is for HTTP adapters (MCP `tools/call` has no idempotency key yet)")]
+    IdempotencyOnMcp,
     #[error("tool `{0}` is declared twice")]
     ToolTwice(String),
     #[error("tool `{tool}` is also declared in {other}")]

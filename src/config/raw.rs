@@ -113,6 +113,10 @@ pub struct RawNotify {
     pub webhook: String,
     /// Environment variable holding the HMAC-SHA256 key the body is signed with.
     pub secret_env: String,
+    /// Where approvers reach the admin API and `/ui` (e.g. `https://toolwall-admin.internal`):
+    /// the base of the approve, deny and page links in each event. None: no links.
+    #[serde(default)]
+    pub admin_url: Option<String>,
 }
 
 /// `listener:` — how long a connection may take to send a request head, and how many
@@ -565,6 +569,22 @@ pub struct RawTool {
     /// Decide and audit the call, never forward it: the agent gets the action proposal.
     #[serde(default)]
     pub dry_run: bool,
+    /// Idempotent writes: `required` or `auto` (absent: off). See docs/idempotency.md.
+    #[serde(default)]
+    pub idempotency: Option<IdempotencyMode>,
+    /// How long a key's first answer is replayed, e.g. `24h` (the default; at most 7 days).
+    #[serde(default)]
+    pub idempotency_window: Option<String>,
+}
+
+/// `idempotency:` of a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdempotencyMode {
+    /// Every call needs a key: the agent's `Idempotency-Key`, or one derived from its run id.
+    Required,
+    /// The agent's key when it sends one, else one derived from its run id, else none.
+    Auto,
 }
 
 #[derive(Debug, Deserialize)]

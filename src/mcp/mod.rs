@@ -305,6 +305,7 @@ fn build(snap: &Snapshot, adapter: &Adapter, def: &Value, hash: String) -> Resul
         risk: ov.map_or_else(|| json!({}), |t| t.risk.clone()),
         mode: ov.map_or(adapter.mode, |t| t.mode),
         dry_run: ov.is_some_and(|t| t.dry_run),
+        idempotency: None,
         name,
     };
     Ok(McpTool {

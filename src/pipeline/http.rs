@@ -20,9 +20,11 @@ use crate::config::{Adapter, Snapshot, Tool};
 use crate::protocol::http::Route;
 use crate::redact::ActionPlan;
 use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
+use crate::stage::idempotency::{self, Claim, Pending, Started};
 use crate::stage::limits::{self, SpendReservation};
 use crate::stage::record::{CallRecord, Outcome};
 use crate::stage::{args, classify, identify, policy, redact, response};
+use crate::state::StoredResponse;
 
 /// Handle one request to an HTTP adapter: the call, and its refusal mapped once.
 pub(super) async fn run(
@@ -70,8 +72,8 @@ async fn call(
     };
     // a `dry_run` tool's call: the arguments it would forward, for the proposal
     let mut proposal = None;
-    let admitted = match decode(rt, snap, rec, parts, route, &body) {
-        Ok(Decoded { call, wire }) => {
+    let (admitted, claim) = match decode(rt, snap, rec, parts, route, &body) {
+        Ok(Decoded { call, wire, claim }) => {
             let tool = call.tool;
             let encode =
                 |args: Args<'_>, plan: Option<&ActionPlan>, redactions: &mut Vec<Value>| {
@@ -81,18 +83,20 @@ async fn call(
                     }
                     sent.encode(tool, wire, args, plan, redactions)
                 };
-            super::decide_and_admit(rt, snap, rec, call, encode).await?
+            let admitted = super::decide_and_admit(rt, snap, rec, call, encode).await?;
+            (admitted, claim)
         }
         // Shadow: record what enforce would have done, forward the call as the agent sent it.
         Err(rej) if shadow_as_sent(snap, adapter, rec, &rej) => {
             rec.shadow = Some(rej);
             let tool = rec.tool_index.and_then(|i| adapter.tools.get(i));
             let spend = super::admit(rt, snap, rec, tool, Default::default()).await?;
-            Admitted {
+            let admitted = Admitted {
                 forward: sent.as_sent(),
                 plan: None,
                 spend,
-            }
+            };
+            (admitted, None)
         }
         Err(rej) => return Err(rej),
     };
@@ -105,6 +109,25 @@ async fn call(
         plan,
         spend,
     } = admitted;
+    // Idempotent writes: the key's first answer, or this call holds the key while forwarding.
+    let pending = match claim {
+        None => None,
+        Some(claim) => match idempotency::begin(rt.state(), &claim, &rec.decision_id).await {
+            Ok(Started::Fresh(p)) => Some(p),
+            Ok(Started::Replay(stored)) => {
+                if let Some(spend) = spend {
+                    spend.release().await;
+                }
+                return Ok(replay(rec, stored));
+            }
+            Err(rej) => {
+                if let Some(spend) = spend {
+                    spend.release().await;
+                }
+                return Err(rej);
+            }
+        },
+    };
     let response_schema = tool.and_then(|t| t.response_schema.as_ref());
     outgoing.traceparent = traceparent;
     outgoing.identity_encoding = plan.is_some() || response_schema.is_some();
@@ -118,10 +141,29 @@ async fn call(
             if let Some(spend) = spend {
                 limits::settle_after_forward_error(spend, &rej).await;
             }
+            keep_refusal(pending, rec, &rej).await;
             return Err(rej);
         }
     };
-    let (mut parts, body) = finish(rt, snap, rec, resp, tool, plan, spend).await?;
+    let (mut parts, body) = match finish(rt, snap, rec, resp, tool, plan, spend).await {
+        Ok(answer) => answer,
+        Err(rej) => {
+            keep_refusal(pending, rec, &rej).await;
+            return Err(rej);
+        }
+    };
+    let body = match pending {
+        Some(p) => {
+            let content_type = parts
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            p.capture(parts.status.as_u16(), content_type, body)
+        }
+        None => body,
+    };
     parts.headers = strip_hop_by_hop(&parts.headers, |_| true);
     super::set_decision_header(&mut parts.headers, &rec.decision_id);
     rec.outcome = Some(Outcome::Forwarded {
@@ -147,6 +189,57 @@ fn shadow_as_sent(snap: &Snapshot, adapter: &Adapter, rec: &CallRecord, rej: &Re
 struct Decoded<'a> {
     call: Call<'a>,
     wire: Wire,
+    /// The idempotency key of a tool with `idempotency:`.
+    claim: Option<Claim>,
+}
+
+/// The key's stored answer, sent back without forwarding: status, `Content-Type` and body as
+/// the first caller got them, marked `toolwall-idempotent-replay: true`.
+fn replay(rec: &mut CallRecord, stored: StoredResponse) -> Response<ResBody> {
+    if let Some(Value::Object(idem)) = rec.idempotency.as_mut() {
+        idem.insert("replay".into(), Value::Bool(true));
+        idem.insert(
+            "replay_of".into(),
+            Value::String(stored.decision_id.clone()),
+        );
+    }
+    let status = http::StatusCode::from_u16(stored.status)
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = Response::new(full(stored.body));
+    *resp.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(&stored.content_type) {
+        if !stored.content_type.is_empty() {
+            resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
+        }
+    }
+    resp.headers_mut()
+        .insert(idempotency::REPLAY_HEADER, HeaderValue::from_static("true"));
+    super::set_decision_header(resp.headers_mut(), &rec.decision_id);
+    rec.outcome = Some(Outcome::Forwarded {
+        status: status.as_u16(),
+    });
+    resp
+}
+
+/// A call holding an idempotency key failed: when nothing reached the tool the key is free
+/// again; otherwise the tool may have acted, and the refusal the agent gets is the key's
+/// answer (a retry gets it too, never a second forwarded call).
+async fn keep_refusal(pending: Option<Pending>, rec: &CallRecord, rej: &Reject) {
+    let Some(p) = pending else {
+        return;
+    };
+    if rej.nothing_sent {
+        return p.abort().await;
+    }
+    let resp = rej.to_response(&rec.decision_id);
+    p.complete(StoredResponse {
+        status: resp.status().as_u16(),
+        content_type: "application/json".into(),
+        body: resp.into_body(),
+        complete: true,
+        decision_id: rec.decision_id.clone(),
+    })
+    .await;
 }
 
 /// The agent's forwardable headers and the argument sources as parsed.
@@ -183,6 +276,11 @@ fn decode<'a>(
         params,
         snap.max_json_depth,
     )?;
+    let claim = match rec.principal.as_ref() {
+        Some(p) => idempotency::select(tool, adapter.timeout, &parts.headers, p, &args)?,
+        None => None,
+    };
+    rec.idempotency = claim.as_ref().map(Claim::audit);
     let fwd_headers = headers::forwardable(adapter, &parts.headers);
     // `toolwall-*` headers never reach the tool (`headers::forwardable`)
     let approval = presented_approval(&parts.headers)?;
@@ -210,6 +308,7 @@ fn decode<'a>(
             headers: fwd_headers,
             args: wire,
         },
+        claim,
     })
 }
 

@@ -63,6 +63,17 @@ pub enum Reason {
     /// `on_exceed: require_approval`) and came without a usable one: its approval request is
     /// pending (`approval_id`).
     ApprovalRequired,
+    /// A tool with `idempotency: required` called without an `Idempotency-Key` or a run id.
+    IdempotencyKeyRequired,
+    /// An `Idempotency-Key` that is empty, too long, not printable ASCII, or sent twice.
+    IdempotencyKeyInvalid,
+    /// The idempotency key was used for other arguments within its window.
+    IdempotencyConflict,
+    /// A call with the same key is being forwarded and did not finish in time.
+    IdempotencyInFlight,
+    /// The first call with the key reached the tool but its answer could not be kept (too
+    /// large, cut off, outcome unknown): it is not forwarded again.
+    IdempotencyReplayUnavailable,
     /// The approval presented (or waited for) was denied.
     ApprovalDenied,
     /// The approval presented (or waited for) expired: silence is never consent.
@@ -112,6 +123,11 @@ impl Reason {
             Reason::ToolOutputInvalid => "tool_output_invalid",
             Reason::Internal => "internal_error",
             Reason::ApprovalRequired => "approval_required",
+            Reason::IdempotencyKeyRequired => "idempotency_key_required",
+            Reason::IdempotencyKeyInvalid => "idempotency_key_invalid",
+            Reason::IdempotencyConflict => "idempotency_conflict",
+            Reason::IdempotencyInFlight => "idempotency_in_flight",
+            Reason::IdempotencyReplayUnavailable => "idempotency_replay_unavailable",
             Reason::ApprovalDenied => "approval_denied",
             Reason::ApprovalExpired => "approval_expired",
             Reason::ApprovalUsed => "approval_used",
@@ -164,6 +180,16 @@ impl Reason {
             Reason::ApprovalUsed | Reason::ApprovalMismatch | Reason::ApprovalUnknown => {
                 (StatusCode::FORBIDDEN, "approval_invalid")
             }
+            Reason::IdempotencyKeyRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "idempotency_key_required",
+            ),
+            Reason::IdempotencyKeyInvalid => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Reason::IdempotencyConflict => (StatusCode::CONFLICT, "idempotency_conflict"),
+            Reason::IdempotencyInFlight => (StatusCode::CONFLICT, "idempotency_in_flight"),
+            Reason::IdempotencyReplayUnavailable => {
+                (StatusCode::CONFLICT, "idempotency_replay_unavailable")
+            }
         }
     }
 
@@ -192,7 +218,10 @@ impl Reason {
             | Reason::ApprovalExpired
             | Reason::ApprovalUsed
             | Reason::ApprovalMismatch
-            | Reason::ApprovalUnknown => true,
+            | Reason::ApprovalUnknown
+            // A missing or malformed key: the call goes on without idempotency.
+            | Reason::IdempotencyKeyRequired
+            | Reason::IdempotencyKeyInvalid => true,
             // A kill switch is an operator's stop: it holds in shadow mode too.
             Reason::KillSwitch
             | Reason::Unauthenticated
@@ -210,7 +239,11 @@ impl Reason {
             | Reason::ToolDefinitionChanged
             | Reason::InvalidMcpMessage
             | Reason::ToolOutputInvalid
-            | Reason::Internal => false,
+            | Reason::Internal
+            // A key already used: forwarding again is the double write idempotency prevents.
+            | Reason::IdempotencyConflict
+            | Reason::IdempotencyInFlight
+            | Reason::IdempotencyReplayUnavailable => false,
         }
     }
 
@@ -426,7 +459,12 @@ impl Reject {
             | Reason::ApprovalExpired
             | Reason::ApprovalUsed
             | Reason::ApprovalMismatch
-            | Reason::ApprovalUnknown => Class::Decided,
+            | Reason::ApprovalUnknown
+            | Reason::IdempotencyKeyRequired
+            | Reason::IdempotencyKeyInvalid
+            | Reason::IdempotencyConflict
+            | Reason::IdempotencyInFlight
+            | Reason::IdempotencyReplayUnavailable => Class::Decided,
         };
         match (subject, class) {
             (McpSubject::Transport, _) => McpRefusal::Http,
@@ -492,6 +530,19 @@ mod tests {
             (Reason::ApprovalUsed, 403, "approval_invalid"),
             (Reason::ApprovalMismatch, 403, "approval_invalid"),
             (Reason::ApprovalUnknown, 403, "approval_invalid"),
+            (
+                Reason::IdempotencyKeyRequired,
+                428,
+                "idempotency_key_required",
+            ),
+            (Reason::IdempotencyKeyInvalid, 400, "invalid_request"),
+            (Reason::IdempotencyConflict, 409, "idempotency_conflict"),
+            (Reason::IdempotencyInFlight, 409, "idempotency_in_flight"),
+            (
+                Reason::IdempotencyReplayUnavailable,
+                409,
+                "idempotency_replay_unavailable",
+            ),
         ];
         for (r, status, kind) in table {
             assert_eq!(
@@ -514,7 +565,7 @@ mod tests {
         assert!(v["error"]["approval_id"].is_null());
     }
 
-    const ALL: [Reason; 38] = [
+    const ALL: [Reason; 43] = [
         Reason::Unauthenticated,
         Reason::InvalidToken,
         Reason::UnknownUpstream,
@@ -548,6 +599,11 @@ mod tests {
         Reason::ToolOutputInvalid,
         Reason::Internal,
         Reason::ApprovalRequired,
+        Reason::IdempotencyKeyRequired,
+        Reason::IdempotencyKeyInvalid,
+        Reason::IdempotencyConflict,
+        Reason::IdempotencyInFlight,
+        Reason::IdempotencyReplayUnavailable,
         Reason::ApprovalDenied,
         Reason::ApprovalExpired,
         Reason::ApprovalUsed,

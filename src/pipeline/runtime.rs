@@ -105,4 +105,30 @@ impl Runtime {
             redactor: snap.redactor.clone(),
         })
     }
+
+    /// Expire every pending approval request whose time ran out (by the state backend's
+    /// clock) and announce each once: audit event `approval.expired`, metrics, live feed,
+    /// webhook. Two sidecars on one Redis sweeping at once announce each expiry once (the
+    /// backend hands each to one of them). Returns how many were announced; a backend error
+    /// stops the sweep (the next one carries on where it stopped).
+    pub async fn sweep_expired(&self) -> Result<usize, crate::state::StateError> {
+        /// Requests expired per backend round trip, and round trips per sweep at most.
+        const BATCH: usize = 100;
+        const MAX_BATCHES: usize = 50;
+        let mut announced = 0;
+        for _ in 0..MAX_BATCHES {
+            let due = self.state().approval_expire_due(BATCH).await?;
+            let n = due.len();
+            for req in due {
+                let change =
+                    crate::approvals::Change::new(crate::approvals::ChangeKind::Expired, req);
+                self.approval_changed(change).await;
+            }
+            announced += n;
+            if n < BATCH {
+                break;
+            }
+        }
+        Ok(announced)
+    }
 }

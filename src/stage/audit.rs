@@ -64,6 +64,7 @@ pub fn decision_record(
     if let Some(extra) = &ctx.extra {
         r.insert("mcp".into(), extra.clone());
     }
+    idempotency_fields(ctx, &mut r);
     let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
         (Phase::Forwarding, _)
         | (Phase::Final, Some(Outcome::Forwarded { .. } | Outcome::DryRun)) => {
@@ -186,6 +187,7 @@ pub fn outcome_record(ctx: &CallRecord) -> Map<String, Value> {
     if let Some(extra) = &ctx.extra {
         r.insert("mcp".into(), extra.clone());
     }
+    idempotency_fields(ctx, &mut r);
     r.insert("upstream_latency_us".into(), json!(ctx.upstream_latency_us));
     r.insert("cost_usd".into(), json!(ctx.cost_usd));
     r.insert(
@@ -194,6 +196,17 @@ pub fn outcome_record(ctx: &CallRecord) -> Map<String, Value> {
     );
     normalize_numbers(&mut r);
     r
+}
+
+/// `idempotency` (key hash and source) of a tool with idempotent writes, and
+/// `idempotent_replay: true` when the agent got a stored answer instead of a forwarded call.
+fn idempotency_fields(ctx: &CallRecord, r: &mut Map<String, Value>) {
+    if let Some(idem) = &ctx.idempotency {
+        if idem.get("replay").and_then(Value::as_bool) == Some(true) {
+            r.insert("idempotent_replay".into(), Value::Bool(true));
+        }
+        r.insert("idempotency".into(), idem.clone());
+    }
 }
 
 /// The record's `redactions` for what redaction changed in the arguments: `{path, entity}`

@@ -5,6 +5,7 @@ pub mod args;
 pub mod audit;
 pub mod classify;
 pub mod forward;
+pub mod idempotency;
 pub mod identify;
 pub mod limits;
 pub mod policy;

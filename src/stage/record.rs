@@ -80,6 +80,9 @@ pub struct CallRecord {
     pub written_ahead: bool,
     /// Protocol details recorded with the call (MCP: method, definition hashes).
     pub extra: Option<Value>,
+    /// Idempotent writes: `{key_hash, source}`, plus `replay: true` and `replay_of` (the
+    /// decision that was forwarded) when the answer came from the store.
+    pub idempotency: Option<Value>,
     /// The approval the call used (`stage::approval::record_doc`): the record's `approvals`.
     pub approval: Option<Value>,
     /// False for traffic that is not a tool call (MCP `initialize`, `tools/list`, streams):
@@ -123,6 +126,7 @@ impl CallRecord {
             audit,
             written_ahead: false,
             extra: None,
+            idempotency: None,
             approval: None,
             record: true,
             metrics,

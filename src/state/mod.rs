@@ -7,6 +7,7 @@
 
 pub mod approvals;
 pub mod clock;
+pub mod idempotency;
 pub mod redis;
 pub mod sqlite;
 
@@ -16,6 +17,7 @@ use futures_util::future::BoxFuture;
 
 pub use approvals::{ApprovalRequest, ApprovalState, ConsumeOutcome, Vote, VoteOutcome};
 pub use clock::{Clock, FakeClock, SystemClock};
+pub use idempotency::{IdemBegin, IdemClaim, StoredResponse};
 
 /// One budget a reservation must fit in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,8 +141,43 @@ pub trait StateStore: Send + Sync + 'static {
         used_by: &'a str,
     ) -> BoxFuture<'a, Result<ConsumeOutcome, StateError>>;
 
+    /// Flip up to `limit` pending requests whose expiry has passed (by the store's clock) to
+    /// `expired` and return them, oldest expiry first. Atomic: each expiry is returned once,
+    /// to one caller, whichever sidecar on the backend asks (the expiry sweep announces it).
+    fn approval_expire_due(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>>;
+
     /// Pending, unexpired requests (for the `toolwall_approvals_pending` gauge).
     fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>>;
+
+    /// Idempotent writes: the entry of `claim.key` as seen now, and when there is none (or
+    /// its in-flight lease or window ended) an in-flight marker owned by `claim.owner`.
+    /// Atomic: of concurrent calls with one key (from any sidecar on the backend) one gets
+    /// `Fresh`.
+    fn idem_begin<'a>(
+        &'a self,
+        claim: IdemClaim<'a>,
+    ) -> BoxFuture<'a, Result<IdemBegin, StateError>>;
+
+    /// Store the answer of the in-flight call `owner` holds `key` for, kept `window_ms`.
+    /// `false` (nothing stored) when `owner` no longer holds the key.
+    fn idem_complete<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        response: StoredResponse,
+        window_ms: i64,
+    ) -> BoxFuture<'a, Result<bool, StateError>>;
+
+    /// Drop the in-flight marker `owner` holds on `key` (nothing reached the tool: a retry
+    /// may go again).
+    fn idem_abort<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<(), StateError>>;
 
     /// Whether the backend answered its last operation (for `/readyz` and metrics).
     fn healthy(&self) -> bool;

@@ -17,11 +17,12 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
 use super::{
-    ApprovalRequest, ApprovalState, BudgetCheck, Clock, ConsumeOutcome, ReserveOutcome, StateError,
-    StateStore, SystemClock, Vote, VoteOutcome,
+    ApprovalRequest, ApprovalState, BudgetCheck, Clock, ConsumeOutcome, IdemBegin, IdemClaim,
+    ReserveOutcome, StateError, StateStore, StoredResponse, SystemClock, Vote, VoteOutcome,
 };
 
 mod approvals;
+mod idempotency;
 
 pub use approvals::RETENTION_SECS as APPROVAL_RETENTION_SECS;
 
@@ -81,6 +82,7 @@ pub struct RedisStore {
     /// Wall time for approval expiry (the system clock unless `with_clock`).
     clock: Arc<dyn Clock>,
     approvals: approvals::Scripts,
+    idempotency: idempotency::Scripts,
 }
 
 impl RedisStore {
@@ -109,6 +111,7 @@ impl RedisStore {
             usage_cache: Mutex::new(HashMap::new()),
             clock: Arc::new(SystemClock::default()),
             approvals: approvals::Scripts::default(),
+            idempotency: idempotency::Scripts::default(),
         })
     }
 
@@ -417,8 +420,41 @@ impl StateStore for RedisStore {
         self.approval_consume_impl(id, key, used_by).boxed()
     }
 
+    fn approval_expire_due(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>> {
+        self.approval_expire_due_impl(limit).boxed()
+    }
+
     fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>> {
         self.approvals_pending_count_impl().boxed()
+    }
+
+    fn idem_begin<'a>(
+        &'a self,
+        claim: IdemClaim<'a>,
+    ) -> BoxFuture<'a, Result<IdemBegin, StateError>> {
+        self.idempotency_begin(claim).boxed()
+    }
+
+    fn idem_complete<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        response: StoredResponse,
+        window_ms: i64,
+    ) -> BoxFuture<'a, Result<bool, StateError>> {
+        self.idempotency_complete(key, owner, response, window_ms)
+            .boxed()
+    }
+
+    fn idem_abort<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        self.idempotency_abort(key, owner).boxed()
     }
 
     fn healthy(&self) -> bool {

@@ -17,11 +17,12 @@ use futures_util::FutureExt;
 use rusqlite::{params, Connection};
 
 use super::{
-    ApprovalRequest, ApprovalState, BudgetCheck, Clock, ConsumeOutcome, ReserveOutcome, StateError,
-    StateStore, Vote, VoteOutcome,
+    ApprovalRequest, ApprovalState, BudgetCheck, Clock, ConsumeOutcome, IdemBegin, IdemClaim,
+    ReserveOutcome, StateError, StateStore, StoredResponse, Vote, VoteOutcome,
 };
 
 mod approvals;
+mod idempotency;
 
 pub use approvals::RETENTION_SECS as APPROVAL_RETENTION_SECS;
 
@@ -63,6 +64,8 @@ pub struct SqliteStore {
     ops: AtomicU64,
     /// Approval requests: written through, on their own connection.
     approvals: approvals::Approvals,
+    /// Idempotent writes: written through, on their own connection.
+    idempotency: idempotency::Idempotency,
 }
 
 const SWEEP_EVERY: u64 = 8192;
@@ -100,6 +103,8 @@ impl SqliteStore {
         .map_err(err)?;
         conn.execute_batch(approvals::SCHEMA).map_err(err)?;
         let approvals = approvals::Approvals::open(path, clock.clone())?;
+        conn.execute_batch(idempotency::SCHEMA).map_err(err)?;
+        let idempotency = idempotency::Idempotency::open(path, clock.clone())?;
         let now = clock.now().timestamp();
         conn.execute("DELETE FROM counters WHERE expires <= ?1", params![now])
             .map_err(err)?;
@@ -169,6 +174,7 @@ impl SqliteStore {
             clock,
             ops: AtomicU64::new(0),
             approvals,
+            idempotency,
         })
     }
 
@@ -507,8 +513,53 @@ impl StateStore for SqliteStore {
             .boxed()
     }
 
+    fn approval_expire_due(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ApprovalRequest>, StateError>> {
+        self.approvals
+            .run(move |c, now| approvals::expire_due(c, now, limit))
+            .boxed()
+    }
+
     fn approvals_pending_count(&self) -> BoxFuture<'_, Result<u64, StateError>> {
         self.approvals.run(approvals::pending_count).boxed()
+    }
+
+    fn idem_begin<'a>(
+        &'a self,
+        claim: IdemClaim<'a>,
+    ) -> BoxFuture<'a, Result<IdemBegin, StateError>> {
+        let (key, args, owner) = (
+            claim.key.to_string(),
+            claim.args.to_string(),
+            claim.owner.to_string(),
+        );
+        self.idempotency
+            .begin(key, args, owner, claim.lease_ms)
+            .boxed()
+    }
+
+    fn idem_complete<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        response: StoredResponse,
+        window_ms: i64,
+    ) -> BoxFuture<'a, Result<bool, StateError>> {
+        self.idempotency
+            .complete(key.to_string(), owner.to_string(), response, window_ms)
+            .boxed()
+    }
+
+    fn idem_abort<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        self.idempotency
+            .abort(key.to_string(), owner.to_string())
+            .boxed()
     }
 
     fn healthy(&self) -> bool {

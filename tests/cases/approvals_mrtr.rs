@@ -328,6 +328,24 @@ async fn every_other_client_keeps_the_is_error_refusal() {
     assert!(server2.tool_calls().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_ui_url_the_page_is_under_the_webhook_admin_url() {
+    let server = McpServer::start().await;
+    std::env::set_var("TW_MRTR_HOOK", "mrtr-hook-secret");
+    let notify = "  notify: { webhook: http://127.0.0.1:9/hook, secret_env: TW_MRTR_HOOK, admin_url: https://tw-admin.test/base/ }\n";
+    let h = Harness::start(
+        &[("crm", crm_adapter(server.addr, ""))],
+        POLICY,
+        &format!("{}{notify}", approvals(false)),
+    )
+    .await;
+    let answer = call(&h, "2026-07-28", url_capable(), 500, json!({})).await;
+    // `input_required` checks the URL is `<PAGE>#<id>`, PAGE being `<admin_url>/ui`
+    let (id, _) = input_required(&answer);
+    assert!(!id.is_empty());
+    assert!(server.tool_calls().is_empty());
+}
+
 /// A `tools/call` of `refund` (500) on a 2025-11-25 session whose `initialize` declared
 /// URL-mode elicitation.
 async fn legacy_call(h: &Harness) -> Value {

@@ -31,3 +31,15 @@ mod approval_store;
 // the approval flow through the proxy
 mod approvals_flow;
 mod approvals_mrtr;
+
+// idempotent writes (HTTP front end, SQLite and Redis stores)
+mod idempotency;
+
+// deciding approvals: the admin API, the event stream and `toolwall approvals`
+mod approvals_admin;
+
+// approval notifications: the signed webhook and the expiry sweep
+mod approvals_webhook;
+
+// the approval web page (/ui), in headless Chromium
+mod approvals_ui;

@@ -275,10 +275,27 @@ fn each_error_is_at_its_value() {
             "environment variable TW_EMPTY is not set or empty",
         ),
     ];
+    let mut cases = cases.to_vec();
+    for bad in [
+        "ftp://admin.example",
+        "/admin",
+        "admin.example",
+        "http:///x",
+        "https://u:p@admin.example",
+        "https://admin.example/?x=1",
+        "https://admin.example/#ui",
+        "https://a b/",
+    ] {
+        cases.push((
+            format!("{A}notify: {{ webhook: http://127.0.0.1:9000/hook, secret_env: TW_WEBHOOK_SECRET, admin_url: \"{bad}\" }}\n"),
+            "approvals.notify.admin_url",
+            "must be an http:// or https:// URL with a host",
+        ));
+    }
     let mut vars = ENV.to_vec();
     vars.push(("TW_SAME_AS_ALICE", "alice-token-7f3a9c"));
     vars.push(("TW_EMPTY", " \n"));
-    for (yaml, path, message) in cases {
+    for (yaml, path, message) in &cases {
         let (p, m) = error(yaml, &vars);
         assert_eq!(&p, path, "{yaml}: {m}");
         assert!(m.contains(message), "{yaml}: `{m}` lacks `{message}`");
@@ -356,4 +373,36 @@ fn the_approval_page_url_is_an_http_url_kept_without_its_trailing_slash() {
         assert_eq!(path, "approvals.ui_url", "{bad}");
         assert!(msg.contains(bad), "{msg}");
     }
+    // without `ui_url`, the page under `notify.admin_url`; `ui_url` first
+    assert_eq!(ok(A).approval_page(), None);
+    let notify = "notify: { webhook: https://hooks.example/x, secret_env: TW_WEBHOOK_SECRET, admin_url: https://tw:9443/ }\n";
+    let s = ok(&format!("{A}{notify}"));
+    assert_eq!(s.approval_page().as_deref(), Some("https://tw:9443/ui"));
+    let s = ok(&format!("{A}{notify}ui_url: https://page.example/ui\n"));
+    assert_eq!(
+        s.approval_page().as_deref(),
+        Some("https://page.example/ui")
+    );
+}
+
+#[test]
+fn admin_url_is_optional_and_loses_its_trailing_slash() {
+    let base = "approvers: [{ name: alice, token_env: TW_APPROVER_ALICE }]\n";
+    let n = |extra: &str| {
+        ok(&format!(
+            "{base}notify: {{ webhook: https://hooks.example/x, secret_env: TW_WEBHOOK_SECRET{extra} }}\n"
+        ))
+        .notify
+        .expect("notify")
+        .admin_url
+    };
+    assert_eq!(n(""), None);
+    assert_eq!(
+        n(", admin_url: https://tw-admin.example:9443/").as_deref(),
+        Some("https://tw-admin.example:9443")
+    );
+    assert_eq!(
+        n(", admin_url: http://proxy.internal/toolwall").as_deref(),
+        Some("http://proxy.internal/toolwall")
+    );
 }

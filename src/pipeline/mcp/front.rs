@@ -199,7 +199,7 @@ impl Exchange {
         // a 2026-07-28 client that takes URL-mode elicitation is asked the protocol's way
         let ask_by_url = self.modern
             && !self.batch
-            && snap.approvals.ui_url.is_some()
+            && snap.approvals.approval_page().is_some()
             && mrtr::url_elicitation(rest.get("_meta"));
         let binding = match ctx.principal.as_ref() {
             Some(p) if ask_by_url || mrtr::has_state(&rest) => {
@@ -293,9 +293,9 @@ impl Exchange {
         tool: &str,
         key: String,
     ) -> Step {
-        let page = self.snap.approvals.ui_url.as_deref();
+        let page = self.snap.approvals.approval_page();
         let (Some(approval), Some(page), Reason::ApprovalRequired) =
-            (rej.approval_id.as_deref(), page, rej.reason)
+            (rej.approval_id.as_deref(), page.as_deref(), rej.reason)
         else {
             return self.refuse_call(ctx, id, rej);
         };

@@ -299,6 +299,7 @@ impl Exchange {
             risk: json!({}),
             mode: self.adapter().mode,
             dry_run: false,
+            idempotency: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! A `tools/call` refused `approval_required` from a client on the 2026-07-28 protocol that
 //! declares URL-mode elicitation (`_meta["io.modelcontextprotocol/clientCapabilities"]
 //! .elicitation.url`) is answered, when the approval page's URL is configured
-//! (`approvals.ui_url`), with
+//! (`approvals.ui_url`, or `<notify.admin_url>/ui`), with
 //!
 //! ```json
 //! {"resultType": "input_required",

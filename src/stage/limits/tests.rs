@@ -125,6 +125,7 @@ fn priced_tool() -> Tool {
         risk: Value::Null,
         mode: None,
         dry_run: false,
+        idempotency: None,
     }
 }
 

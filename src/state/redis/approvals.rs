@@ -10,8 +10,10 @@
 //! A request's hash and key entry expire `RETENTION_SECS` after the request does; listing
 //! drops the ids whose hash is gone from the two indexes.
 //!
-//! Creating, voting and consuming are each one Lua script, so they are atomic across every
-//! sidecar on the server. Time is the store's clock, passed to the scripts.
+//! Creating, voting, consuming and expiring are each one Lua script, so they are atomic
+//! across every sidecar on the server. Time is the store's clock, passed to the scripts. A
+//! pending id stays in `approvals:pending` until a vote decides it or the expiry sweep
+//! (`EXPIRE_DUE`) flips it to `expired`, so every expiry is announced exactly once.
 
 use std::collections::HashMap;
 
@@ -23,8 +25,6 @@ use crate::state::{ApprovalRequest, ApprovalState, ConsumeOutcome, StateError, V
 /// How many ids a listing reads from the index at most (a state filter skips the others).
 const LIST_SCAN_MAX: usize = 50_000;
 const LIST_PAGE: usize = 256;
-/// Pending ids this long past their expiry are dropped from the pending index.
-const PENDING_PRUNE_AFTER: i64 = 3600;
 /// A request's keys are kept this long after its expiry (the audit log is the lasting record).
 pub const RETENTION_SECS: i64 = 30 * 86_400;
 
@@ -93,11 +93,29 @@ if state == 'expired' then return {'expired'} end
 return {'not_approved', state}
 "#;
 
+const EXPIRE_DUE: &str = r#"
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
+local now = tonumber(ARGV[1])
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  local k = ARGV[3] .. id
+  local h = redis.call('HMGET', k, 'state', 'expires')
+  local e = tonumber(h[2])
+  if h[1] == 'pending' and e and now > e then
+    redis.call('HSET', k, 'state', 'expired')
+    table.insert(out, redis.call('HGETALL', k))
+  end
+end
+return out
+"#;
+
 /// The approval scripts, loaded once per store.
 pub(super) struct Scripts {
     create: Script,
     vote: Script,
     consume: Script,
+    expire_due: Script,
 }
 
 impl Default for Scripts {
@@ -106,6 +124,7 @@ impl Default for Scripts {
             create: Script::new(CREATE),
             vote: Script::new(VOTE),
             consume: Script::new(CONSUME),
+            expire_due: Script::new(EXPIRE_DUE),
         }
     }
 }
@@ -347,22 +366,37 @@ impl RedisStore {
         })
     }
 
+    pub(super) async fn approval_expire_due_impl(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<ApprovalRequest>, StateError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = self.now();
+        let mut inv = self.approvals.expire_due.key(self.key("approvals:pending"));
+        inv.arg(now).arg(limit).arg(self.key("approval:"));
+        let mut conn = self.conn.clone();
+        let all: Vec<Vec<String>> = self.op(inv.invoke_async(&mut conn)).await?;
+        let mut out = Vec::with_capacity(all.len());
+        for fields in &all {
+            match from_fields(fields, now) {
+                Ok(r) => out.push(r),
+                // flipped already (it must never be approved); nothing readable to announce
+                Err(e) => tracing::warn!(error = %e, "expired an unreadable approval request"),
+            }
+        }
+        Ok(out)
+    }
+
     pub(super) async fn approvals_pending_count_impl(&self) -> Result<u64, StateError> {
         let now = self.now();
-        let pending = self.key("approvals:pending");
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("ZREMRANGEBYSCORE")
-            .arg(&pending)
-            .arg("-inf")
-            .arg(format!("({}", now.saturating_sub(PENDING_PRUNE_AFTER)))
-            .ignore()
-            .cmd("ZCOUNT")
-            .arg(&pending)
-            .arg(now)
-            .arg("+inf");
         let mut conn = self.conn.clone();
-        let (n,): (u64,) = self.op(pipe.query_async(&mut conn)).await?;
-        Ok(n)
+        self.op(redis::cmd("ZCOUNT")
+            .arg(self.key("approvals:pending"))
+            .arg(now)
+            .arg("+inf")
+            .query_async(&mut conn))
+            .await
     }
 }

@@ -232,6 +232,50 @@ pub(super) fn consume(
     })
 }
 
+pub(super) fn expire_due(
+    conn: &mut Connection,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<ApprovalRequest>, StateError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let due: Vec<(String, String)> = {
+        let mut stmt = tx
+            .prepare(
+                "SELECT id, doc FROM approvals WHERE state = 'pending' AND expires < ?1
+                 ORDER BY expires, id LIMIT ?2",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![now, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)?
+    };
+    let mut out = Vec::with_capacity(due.len());
+    for (id, doc) in due {
+        match parse(&doc) {
+            Ok(mut req) => {
+                req.state = ApprovalState::Expired;
+                put(&tx, &req)?;
+                out.push(req);
+            }
+            // still flipped (it must never be approved), but there is nothing to announce
+            Err(e) => {
+                tracing::warn!(approval_id = %id, error = %e, "expiring an unreadable request");
+                tx.execute(
+                    "UPDATE approvals SET state = 'expired' WHERE id = ?1",
+                    params![id],
+                )
+                .map_err(db)?;
+            }
+        }
+    }
+    tx.commit().map_err(db)?;
+    Ok(out)
+}
+
 pub(super) fn pending_count(conn: &mut Connection, now: i64) -> Result<u64, StateError> {
     let n: i64 = conn
         .query_row(
@@ -507,5 +551,97 @@ mod tests {
             .filter(|o| matches!(o, ConsumeOutcome::Consumed(_)))
             .count();
         assert_eq!(consumed, 1);
+    }
+
+    #[tokio::test]
+    async fn expire_due_flips_each_expiry_once_across_two_stores() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let clock = clock();
+        let now = clock.now().timestamp();
+        let a = Arc::new(SqliteStore::open(&path, clock.clone()).expect("a"));
+        let b = Arc::new(SqliteStore::open(&path, clock.clone()).expect("b"));
+        let mut short = Vec::new();
+        for i in 0..30 {
+            let (r, _) = a
+                .approval_request(sample(&format!("k{i}"), now, 10, 1))
+                .await
+                .expect("req");
+            short.push(r.id);
+        }
+        let (long, _) = a
+            .approval_request(sample("long", now, 3600, 1))
+            .await
+            .expect("req");
+        let (approved, _) = a
+            .approval_request(sample("approved", now, 10, 1))
+            .await
+            .expect("req");
+        assert!(matches!(
+            a.approval_vote(&approved.id, vote("alice", true))
+                .await
+                .expect("vote"),
+            VoteOutcome::Recorded { .. }
+        ));
+        // not yet due: at the expiry second a request is still valid
+        clock.advance(Duration::from_secs(10));
+        assert!(a.approval_expire_due(100).await.expect("due").is_empty());
+        clock.advance(Duration::from_secs(1));
+        // both stores sweep at once, in small batches, until nothing is left
+        let sweep = |s: Arc<SqliteStore>| async move {
+            let mut got = Vec::new();
+            loop {
+                let batch = s.approval_expire_due(4).await.expect("due");
+                if batch.is_empty() {
+                    return got;
+                }
+                got.extend(batch);
+            }
+        };
+        let (x, y) = tokio::join!(sweep(a.clone()), sweep(b.clone()));
+        let mut ids: Vec<String> = x.iter().chain(&y).map(|r| r.id.clone()).collect();
+        assert!(x
+            .iter()
+            .chain(&y)
+            .all(|r| r.state == ApprovalState::Expired));
+        ids.sort();
+        let mut want = short.clone();
+        want.sort();
+        assert_eq!(
+            ids, want,
+            "each expiry exactly once, and only the due pending ones"
+        );
+        // stored as expired; the approved one and the long one are untouched
+        let got = b.approval_get(&short[0]).await.expect("get").expect("some");
+        assert_eq!(got.state, ApprovalState::Expired);
+        assert_eq!(
+            a.approval_list(Some(ApprovalState::Expired), 100)
+                .await
+                .expect("list")
+                .len(),
+            30
+        );
+        let got = a.approval_get(&long.id).await.expect("get").expect("some");
+        assert_eq!(got.state, ApprovalState::Pending);
+        assert_eq!(a.approvals_pending_count().await.expect("n"), 1);
+        // an expired request can be neither voted on nor consumed
+        assert_eq!(
+            a.approval_vote(&short[1], vote("alice", true))
+                .await
+                .expect("vote"),
+            VoteOutcome::Expired
+        );
+        assert_eq!(
+            a.approval_consume(&short[1], "k1", "d9")
+                .await
+                .expect("consume"),
+            ConsumeOutcome::Expired
+        );
+        // a second sweep finds nothing; a later one finds the long one
+        assert!(b.approval_expire_due(100).await.expect("due").is_empty());
+        clock.advance(Duration::from_secs(3600));
+        let due = b.approval_expire_due(100).await.expect("due");
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].id, long.id);
     }
 }

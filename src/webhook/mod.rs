@@ -1,7 +1,10 @@
 //! Signing and verifying webhook bodies, Stripe style: the header
 //! `toolwall-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 over "<t>.<body>">`. The timestamp
 //! is signed with the body, so a receiver that checks it within a tolerance refuses replays of
-//! an old delivery. A leaf: it imports nothing from the crate.
+//! an old delivery. Delivering the events (queue, retries, HTTP client) is in [`deliver`]. A
+//! leaf: it imports nothing from the crate but `metrics`.
+
+pub mod deliver;
 
 use std::time::Duration;
 
