@@ -34,6 +34,9 @@ pub struct ApprovalsSpec {
     /// Quorum per tier name; always has [`DEFAULT_TIER`].
     pub tiers: BTreeMap<String, Tier>,
     pub notify: Option<Notify>,
+    /// The approval page as approvers reach it (`approvals.ui_url`), without a trailing
+    /// slash: MCP clients that take URL-mode elicitation are pointed at `<ui_url>#<id>`.
+    pub ui_url: Option<String>,
 }
 
 /// Someone who may approve or deny, and a digest of their bearer token.
@@ -104,6 +107,7 @@ impl Default for ApprovalsSpec {
             approvers: Vec::new(),
             tiers: BTreeMap::from([(DEFAULT_TIER.to_string(), Tier { quorum: 1 })]),
             notify: None,
+            ui_url: None,
         }
     }
 }
@@ -124,6 +128,17 @@ impl ApprovalsSpec {
             }
         }
         found
+    }
+
+    /// The approval page as approvers reach it: `ui_url`, else `<notify.admin_url>/ui`.
+    pub fn approval_page(&self) -> Option<String> {
+        if let Some(page) = &self.ui_url {
+            return Some(page.clone());
+        }
+        self.notify
+            .as_ref()
+            .and_then(|n| n.admin_url.as_deref())
+            .map(|base| format!("{base}/ui"))
     }
 
     /// A tier by the name a policy gave (`None`: [`DEFAULT_TIER`]), with its canonical name.
@@ -300,6 +315,15 @@ impl ApprovalsSpec {
             }
         };
 
+        let ui_url = match raw.ui_url.as_deref().map(parse_ui_url) {
+            None => None,
+            Some(Ok(u)) => Some(u),
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+        };
+
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -309,6 +333,7 @@ impl ApprovalsSpec {
             approvers,
             tiers,
             notify,
+            ui_url,
         })
     }
 }
@@ -339,6 +364,25 @@ fn parse_webhook(s: &str) -> Result<http::Uri, AtPath> {
         return Err(ConfigError::WebhookUserinfo.at(at));
     }
     Ok(uri)
+}
+
+/// `approvals.ui_url`: an absolute http(s) URL with a host, no user:password@, no query or
+/// fragment; returned without a trailing slash.
+fn parse_ui_url(s: &str) -> Result<String, AtPath> {
+    let bad = || ConfigError::ApprovalsUiUrl(s.to_string()).at("approvals.ui_url");
+    let lower = s.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(bad());
+    }
+    let uri: http::Uri = s.parse().map_err(|_| bad())?;
+    if uri.host().is_none_or(str::is_empty)
+        || uri.authority().is_some_and(|a| a.as_str().contains('@'))
+        || uri.query().is_some()
+        || s.contains('#')
+    {
+        return Err(bad());
+    }
+    Ok(s.trim_end_matches('/').to_string())
 }
 
 /// `approvals.notify.admin_url`: an absolute http(s) URL with a host, no user:password@, no

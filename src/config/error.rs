@@ -185,6 +185,11 @@ pub enum ConfigError {
     #[error("approvals.notify.secret_env: environment variable {0} is not set or empty")]
     WebhookSecretUnset(String),
     #[error(
+        "approvals.ui_url: `{0}` must be an http:// or https:// URL with a host, without \
+         user:password@, query or fragment"
+    )]
+    ApprovalsUiUrl(String),
+    #[error(
         "approvals.notify.admin_url: `{0}` must be an http:// or https:// URL with a host, \
          without user:password@, query or fragment"
     )]

@@ -84,6 +84,11 @@ pub struct RawApprovals {
     pub tiers: Option<BTreeMap<String, RawTier>>,
     #[serde(default)]
     pub notify: Option<RawNotify>,
+    /// The approval page (`/ui` on the admin port) as approvers reach it, e.g.
+    /// `https://toolwall-admin.internal/ui`: MCP clients on 2026-07-28 that take URL-mode
+    /// elicitation are sent `<ui_url>#<approval id>`. None: they get the `isError` refusal.
+    #[serde(default)]
+    pub ui_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -30,6 +30,7 @@ mod approval_store;
 
 // the approval flow through the proxy
 mod approvals_flow;
+mod approvals_mrtr;
 
 // idempotent writes (HTTP front end, SQLite and Redis stores)
 mod idempotency;

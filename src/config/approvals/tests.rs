@@ -353,6 +353,39 @@ fn several_errors_are_all_reported() {
 }
 
 #[test]
+fn the_approval_page_url_is_an_http_url_kept_without_its_trailing_slash() {
+    const A: &str = "approvers: [{ name: alice, token_env: TW_APPROVER_ALICE }]\n";
+    assert_eq!(ok(A).ui_url, None);
+    let s = ok(&format!("{A}ui_url: https://tw-admin.internal/base/ui/\n"));
+    assert_eq!(
+        s.ui_url.as_deref(),
+        Some("https://tw-admin.internal/base/ui")
+    );
+    for bad in [
+        "ftp://tw/ui",
+        "/ui",
+        "https://user:pw@tw/ui",
+        "https://tw/ui?x=1",
+        "https://tw/ui#frag",
+        "https:///ui",
+    ] {
+        let (path, msg) = error(&format!("{A}ui_url: \"{bad}\"\n"), ENV);
+        assert_eq!(path, "approvals.ui_url", "{bad}");
+        assert!(msg.contains(bad), "{msg}");
+    }
+    // without `ui_url`, the page under `notify.admin_url`; `ui_url` first
+    assert_eq!(ok(A).approval_page(), None);
+    let notify = "notify: { webhook: https://hooks.example/x, secret_env: TW_WEBHOOK_SECRET, admin_url: https://tw:9443/ }\n";
+    let s = ok(&format!("{A}{notify}"));
+    assert_eq!(s.approval_page().as_deref(), Some("https://tw:9443/ui"));
+    let s = ok(&format!("{A}{notify}ui_url: https://page.example/ui\n"));
+    assert_eq!(
+        s.approval_page().as_deref(),
+        Some("https://page.example/ui")
+    );
+}
+
+#[test]
 fn admin_url_is_optional_and_loses_its_trailing_slash() {
     let base = "approvers: [{ name: alice, token_env: TW_APPROVER_ALICE }]\n";
     let n = |extra: &str| {

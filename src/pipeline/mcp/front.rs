@@ -6,6 +6,7 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
 use super::batch::post_batch;
+use super::mrtr;
 use super::pending::id_key;
 use super::refusal;
 use super::{
@@ -195,6 +196,22 @@ impl Exchange {
             Ok(a) => a,
             Err(rej) => return self.refuse_call(ctx, &id, rej),
         };
+        // a 2026-07-28 client that takes URL-mode elicitation is asked the protocol's way
+        let ask_by_url = self.modern
+            && !self.batch
+            && snap.approvals.approval_page().is_some()
+            && mrtr::url_elicitation(rest.get("_meta"));
+        let binding = match ctx.principal.as_ref() {
+            Some(p) if ask_by_url || mrtr::has_state(&rest) => {
+                Some(crate::stage::approval::bind(self.app.hmac_key(), p, &tool.name, &args).key)
+            }
+            _ => None,
+        };
+        // the retry of an `input_required` answer: toolwall's `requestState` names the approval
+        let approval = match self.take_request_state(&mut rest, approval, &tool.name, &binding) {
+            Ok(a) => a,
+            Err(rej) => return self.refuse_call(ctx, &id, rej),
+        };
         if rest
             .get("_meta")
             .is_some_and(|m| m.as_object().is_some_and(Map::is_empty))
@@ -258,7 +275,103 @@ impl Exchange {
                 };
                 Step::Forward(bytes, Some((id, Pending::Call(Box::new(call)))))
             }
-            Err(rej) => self.refuse_call(ctx, &id, rej),
+            Err(rej) => match binding.filter(|_| ask_by_url) {
+                Some(key) => self.ask_by_url(ctx, &id, rej, &tool.name, key),
+                None => self.refuse_call(ctx, &id, rej),
+            },
+        }
+    }
+
+    /// A `tools/call` refused: a refusal `approval_required` (with its request's id) is
+    /// answered `input_required` with a URL-mode elicitation pointing at the approval page
+    /// (`mrtr`); anything else, or a state that cannot be sealed, as [`Self::refuse_call`].
+    fn ask_by_url(
+        &self,
+        mut ctx: CallRecord,
+        id: &Value,
+        rej: Reject,
+        tool: &str,
+        key: String,
+    ) -> Step {
+        let page = self.snap.approvals.approval_page();
+        let (Some(approval), Some(page), Reason::ApprovalRequired) =
+            (rej.approval_id.as_deref(), page.as_deref(), rej.reason)
+        else {
+            return self.refuse_call(ctx, id, rej);
+        };
+        let ttl = i64::try_from(self.snap.approvals.ttl.as_secs()).unwrap_or(i64::MAX);
+        let state = mrtr::State {
+            approval_id: approval.to_string(),
+            tool: tool.to_string(),
+            key,
+            exp: self.app.clock().now().timestamp().saturating_add(ttl),
+        };
+        let Some(sealed) = mrtr::seal(self.app.hmac_key(), &state) else {
+            return self.refuse_call(ctx, id, rej);
+        };
+        let answer = mrtr::input_required(id, &rej, &ctx.decision_id, tool, page, &sealed);
+        ctx.outcome = Some(Outcome::Refused(rej));
+        Step::Answer(answer, StatusCode::OK)
+    }
+
+    /// Take toolwall's own `params.requestState` (and `params.inputResponses`) out of a
+    /// `tools/call`'s params: checked ([`mrtr::open`]: unaltered, unexpired, for this tool and
+    /// this very call), its approval id is the one the retry presents. A `requestState`
+    /// toolwall did not issue is the server's, and stays. An answer `decline` or `cancel`
+    /// to the approval page refuses the call at once (`approval_denied`, the request itself
+    /// untouched), so the client does not ask its user again.
+    fn take_request_state(
+        &self,
+        rest: &mut Map<String, Value>,
+        approval: Option<String>,
+        tool: &str,
+        binding: &Option<String>,
+    ) -> Result<Option<String>, Reject> {
+        if !mrtr::has_state(rest) {
+            return Ok(approval);
+        }
+        let token = match rest.remove("requestState") {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        let responses = rest.remove("inputResponses");
+        let now = self.app.clock().now().timestamp();
+        let state = mrtr::open(self.app.hmac_key(), &token, now)?;
+        let mismatch = |why: &str| {
+            let mut rej = Reject::new(Reason::ApprovalMismatch, why.to_string());
+            rej.approval_id = Some(state.approval_id.as_str().into());
+            rej
+        };
+        if state.tool != tool {
+            return Err(mismatch("params.requestState was issued for another tool"));
+        }
+        if binding.as_deref() != Some(state.key.as_str()) {
+            return Err(mismatch(
+                "params.requestState was issued for another call (other arguments or principal)",
+            ));
+        }
+        if approval.as_ref().is_some_and(|a| *a != state.approval_id) {
+            return Err(Reject::new(
+                Reason::AmbiguousRequest,
+                "params.requestState and _meta[\"toolwall/approval\"] name different approvals",
+            ));
+        }
+        match mrtr::answer(responses.as_ref())? {
+            mrtr::Answer::Decline | mrtr::Answer::Cancel => {
+                let mut rej = Reject::new(
+                    Reason::ApprovalDenied,
+                    format!(
+                        "the approval page was declined or dismissed, so the call was not \
+                         retried; approval request {id} is still up to the approvers: once it \
+                         is approved, call again with params._meta[\"toolwall/approval\"] = \
+                         \"{id}\"",
+                        id = state.approval_id
+                    ),
+                );
+                rej.approval_id = Some(state.approval_id.as_str().into());
+                Err(rej)
+            }
+            mrtr::Answer::Accept | mrtr::Answer::None => Ok(Some(state.approval_id)),
         }
     }
 

@@ -24,12 +24,14 @@
 //!   listing, and the operator's re-pin;
 //! - `records`: audit events for what is not a call (withheld messages, changed or re-pinned
 //!   definitions, the operator's re-pin);
-//! - `refusal`: the encoding of [`Reject::to_mcp`]'s shapes.
+//! - `refusal`: the encoding of [`Reject::to_mcp`]'s shapes; `mrtr`: the 2026-07-28
+//!   `input_required` answer to a call that needs approval, and its `requestState`.
 
 mod batch;
 mod client;
 mod finish;
 mod front;
+mod mrtr;
 mod pending;
 mod records;
 mod refusal;
