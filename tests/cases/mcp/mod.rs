@@ -76,6 +76,17 @@ pub struct McpServer {
 
 impl McpServer {
     pub async fn start() -> McpServer {
+        // The probed port can be taken by another test's listener before Python binds it:
+        // then the server exits, and the listener that answers is not ours. Try another port.
+        for _ in 0..5 {
+            if let Some(s) = Self::try_start().await {
+                return s;
+            }
+        }
+        panic!("the MCP test server did not start (run `bash .ci/run` once: it makes the test virtualenv)");
+    }
+
+    async fn try_start() -> Option<McpServer> {
         let dir = tempfile::tempdir().expect("tmp");
         let log = dir.path().join("requests.jsonl");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -93,18 +104,26 @@ impl McpServer {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                return McpServer {
-                    child,
-                    addr,
-                    log,
-                    _dir: dir,
-                };
+                // ours only if Python is still running once the port answers
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if matches!(child.try_wait(), Ok(None)) {
+                    return Some(McpServer {
+                        child,
+                        addr,
+                        log,
+                        _dir: dir,
+                    });
+                }
+                break;
+            }
+            if !matches!(child.try_wait(), Ok(None)) {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!("the MCP test server did not start on {addr} (run `bash .ci/run` once: it makes the test virtualenv)");
+        None
     }
 
     /// Every request the server received: `{method, path, headers, body}`.
