@@ -24,6 +24,22 @@ use super::{
 mod approvals;
 mod idempotency;
 
+/// Run a write-through job off the async workers when inside a Tokio runtime (its
+/// transaction may wait for another writer); `what` names the store in errors.
+async fn off_workers<T, F>(what: &'static str, job: F) -> Result<T, StateError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StateError> + Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => h
+            .spawn_blocking(job)
+            .await
+            .map_err(|e| StateError::Backend(format!("{what}: {e}")))?,
+        Err(_) => job(),
+    }
+}
+
 pub use approvals::RETENTION_SECS as APPROVAL_RETENTION_SECS;
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -21,7 +21,7 @@ use crate::common::*;
 
 /// Refunds over 100 need two approvers (tier `high`); with an approval policy allows them
 /// only when two distinct humans approved.
-const POLICY: &str = r#"
+pub(crate) const POLICY: &str = r#"
 package toolwall
 import rego.v1
 

@@ -9,33 +9,10 @@
 use serde_json::{json, Value};
 use toolwall::state::approvals::{ApprovalState, Vote};
 
+use super::approvals_flow::POLICY;
 use super::mcp::{crm_adapter, McpServer};
 use super::policy_hardening::{mcp_post, messages};
 use crate::common::*;
-
-/// Refunds over 100 need two approvers; with an approval policy allows them only when two
-/// distinct humans approved.
-const POLICY: &str = r#"
-package toolwall
-import rego.v1
-
-default decision := {"allow": true, "reasons": []}
-
-decision := {"allow": false, "require_approval": true, "tier": "high", "reasons": ["large_refund"]} if {
-	input.args.amount > 100
-	not approved
-}
-
-decision := {"allow": true, "reasons": ["approved_large_refund"]} if {
-	input.args.amount > 100
-	approved
-}
-
-approved if {
-	input.approval.approved
-	count(input.approval.approvers) >= 2
-}
-"#;
 
 const PAGE: &str = "https://tw-admin.test/base/ui";
 

@@ -106,13 +106,7 @@ impl Approvals {
             };
             f(&mut g, now)
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => h
-                .spawn_blocking(job)
-                .await
-                .map_err(|e| StateError::Backend(format!("sqlite approvals: {e}")))?,
-            Err(_) => job(),
-        }
+        super::off_workers("sqlite approvals", job).await
     }
 }
 

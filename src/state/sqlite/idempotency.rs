@@ -62,13 +62,7 @@ impl Idempotency {
             };
             f(&mut g, now)
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => h
-                .spawn_blocking(job)
-                .await
-                .map_err(|e| StateError::Backend(format!("sqlite idempotency: {e}")))?,
-            Err(_) => job(),
-        }
+        super::off_workers("sqlite idempotency", job).await
     }
 
     pub(super) async fn begin(
