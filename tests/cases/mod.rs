@@ -43,3 +43,6 @@ mod approvals_webhook;
 
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
+
+// the Helm chart: lint, render, Kubernetes schema validation, `toolwall check` of its config
+mod deploy_helm;
