@@ -655,6 +655,44 @@ def refused(label, values, expect, schema=True):
 METRICS = exported_metrics()
 
 
+def documented_values():
+    """Every value in values.yaml has a `# --` comment (on it or a parent) and a row in
+    docs/helm.md."""
+    text = (CHART_DIR / "values.yaml").read_text()
+    documented, path, pending = set(), [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# --"):
+            pending = True
+            continue
+        m = re.match(r"^( *)([A-Za-z0-9_.-]+):", line)
+        if not m or stripped.startswith("#"):
+            continue
+        path = path[:len(m.group(1)) // 2] + [m.group(2)]
+        if pending:
+            documented.add(".".join(path))
+        pending = False
+
+    def leaves(v, prefix):
+        if isinstance(v, dict) and v and not any(p in documented for p in prefix_paths(prefix)):
+            for k, x in v.items():
+                yield from leaves(x, prefix + [k])
+        else:
+            yield ".".join(prefix)
+
+    def prefix_paths(prefix):
+        return [".".join(prefix[:i]) for i in range(1, len(prefix) + 1)]
+
+    values = yaml.safe_load(text)
+    for leaf in leaves(values, []):
+        need(any(p in documented for p in prefix_paths(leaf.split("."))),
+             f"values.yaml: {leaf} has no `# --` comment")
+    doc = (ROOT / "docs" / "helm.md").read_text()
+    for p in sorted(documented):
+        need(f"| `{p}` |" in doc, f"docs/helm.md: no row for the value {p}")
+    results["documented_values"] = len(documented)
+
+
 def main():
     sync_with_repository()
     meta = CHART.metadata
@@ -767,6 +805,18 @@ def main():
     need(c["kill"] == {"tools": ["payments.create_refund"]}, "extra merged into toolwall.yaml")
     need("data.json" in files["policies"] and "toolwall.rego" in files["policies"], "policies")
     run_check(files, from_secret, "keys-from-secret")
+
+    # example files dropped one by one (null) or all at once
+    docs, _ = render({"sidecarConfig": {"adapters": {"payments.yaml": None, "crm.yaml": "name: crm"}}})
+    ad = one(docs, "ConfigMap", "toolwall-adapters", NAMESPACE)["data"]
+    need(ad == {"crm.yaml": "name: crm"}, f"a null file drops the example: {ad}")
+    docs, _ = render({"sidecarConfig": {"exampleFiles": False}})
+    for name in ("toolwall-policies", "toolwall-adapters", "toolwall-schemas"):
+        need(not one(docs, "ConfigMap", name, NAMESPACE).get("data"), f"{name}: no example files")
+    docs, _ = render({"sidecarConfig": {"create": False}})
+    need(len(all_of(docs, "ConfigMap")) == 1, "sidecarConfig.create: false renders no sidecar ConfigMaps")
+
+    documented_values()
 
     # refused values
     refused("replicas -1", {"injector": {"replicas": -1}}, "replicas")
