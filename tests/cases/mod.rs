@@ -43,3 +43,4 @@ mod approvals_webhook;
 
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
+mod deploy_config;
