@@ -43,6 +43,7 @@ mod approvals_webhook;
 
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
+mod deploy_config;
 
 // the Helm chart: lint, render, Kubernetes schema validation, `toolwall check` of its config
 mod deploy_helm;
