@@ -713,6 +713,18 @@ def main():
     need(inj["config"]["config_map"] == "toolwall-config", "contract ConfigMap names")
     _, c0 = cfgs[NAMESPACE]
     need(c0["state"] == {"backend": "sqlite", "path": "/var/lib/toolwall/state/toolwall.db"}, "sqlite")
+    need(c0["identity"]["static"] == {"agent_env": "TOOLWALL_AGENT_ID", "tenant_env": "TOOLWALL_TENANT",
+                                      "tenant": "default"},
+         f"no fallback agent id by default: {c0['identity']}")
+    # a sidecar without TOOLWALL_AGENT_ID is not attributed to a made-up agent: `run` refuses
+    # to start (and `check`, which holds no pod environment, says so as a warning)
+    cfg_file = WORK / "default" / "etc" / "toolwall" / "config" / "toolwall.yaml"
+    env = {k: v for k, v in os.environ.items() if k != "TOOLWALL_AGENT_ID"}
+    env["TOOLWALL_ADMIN_TOKEN"] = "x" * 64
+    p = subprocess.run([TOOLWALL, "check", "-c", str(cfg_file)], capture_output=True, text=True,
+                       env=env, timeout=60)
+    need(re.search(r"warning: .*identity\.static.*TOOLWALL_AGENT_ID is not set", p.stdout + p.stderr),
+         f"check without TOOLWALL_AGENT_ID: {p.stdout}{p.stderr}")
     need(not [d for d in docs if "redis" in d["metadata"]["name"]], "no Redis by default")
     need(not raw["toolwall/templates/servicemonitor.yaml"].strip()
          and not raw["toolwall/templates/prometheusrule.yaml"].strip()

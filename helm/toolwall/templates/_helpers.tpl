@@ -138,7 +138,10 @@ seccompProfile:
 {{- define "toolwall.sidecarConfigYaml" -}}
 {{- $v := .Values.sidecarConfig -}}
 {{- $p := .Values.sidecar.ports -}}
-{{- $identity := dict "static" (dict "agent" $v.identity.agent "agent_env" "TOOLWALL_AGENT_ID" "tenant" $v.identity.tenant "tenant_env" "TOOLWALL_TENANT") -}}
+{{- $static := dict "agent_env" "TOOLWALL_AGENT_ID" "tenant_env" "TOOLWALL_TENANT" -}}
+{{- with $v.identity.agent }}{{ $_ := set $static "agent" . }}{{ end -}}
+{{- with $v.identity.tenant }}{{ $_ := set $static "tenant" . }}{{ end -}}
+{{- $identity := dict "static" $static -}}
 {{- $audit := dict "dir" "/var/lib/toolwall/audit" "key" "../keys/audit.key" "hmac_key" "../keys/hmac.key" "sync" $v.audit.sync "args" $v.audit.args -}}
 {{- $egress := dict "transparent_listen" (printf "127.0.0.1:%d" (int $p.transparent)) "ca_out" "/var/run/toolwall/ca" "passthrough" (deepCopy $v.egress.passthrough) -}}
 {{- $state := dict "backend" "sqlite" "path" "/var/lib/toolwall/state/toolwall.db" -}}
