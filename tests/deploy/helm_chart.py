@@ -796,6 +796,20 @@ def main():
     need(not [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["namespace"] == NAMESPACE
               and d["metadata"]["name"].startswith("toolwall-")], "not in the release namespace")
 
+    # rendered into the release namespace, it never selects the chart's own pods (the injector
+    # must reach the API server), and still every agent pod there
+    values = {"networkPolicy": {"enabled": True, "podSelector": {"matchLabels": {"tier": "agent"}}},
+              "redis": {"enabled": True}}
+    need(not lint(values), "lint: NetworkPolicy in the release namespace")
+    docs, _ = render(values)
+    validate_all(docs, METRICS)
+    pol = one(docs, "NetworkPolicy", f"{RELEASE}-toolwall-enforce", NAMESPACE)
+    for d in all_of(docs, "Deployment"):
+        lab = {**d["spec"]["template"]["metadata"]["labels"], "tier": "agent"}
+        need(not selector_matches(pol["spec"]["podSelector"], lab), f"selects {d['metadata']['name']}")
+    need(selector_matches(pol["spec"]["podSelector"], {"app": "billing", "tier": "agent"}), "agents")
+    need(not selector_matches(pol["spec"]["podSelector"], {"app": "billing"}), "the podSelector value")
+
     # keys from values: the Secret's data is what keygen wrote, and `toolwall check` takes it
     k = keygen()
     values = {"keys": {"existingSecret": "", "auditKey": (k / "audit.key").read_text(),
