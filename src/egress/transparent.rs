@@ -79,7 +79,16 @@ async fn handle(e: Arc<Egress>, mut stream: TcpStream, peer: SocketAddr) {
         };
         drop(e.refuse(&target, None, rej));
     };
-    let orig = match original_dst(&stream) {
+    // With conntrack, a connection made to this port directly "originally" went here: that
+    // is not a redirected connection either.
+    let redirected = match original_dst(&stream) {
+        Ok(a) if stream.local_addr().is_ok_and(|l| l == a) => Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the connection was made to the transparent listener itself",
+        )),
+        other => other,
+    };
+    let orig = match redirected {
         Ok(a) => a,
         Err(err) => match e.spec.test_original_dst {
             Some(a) => a,

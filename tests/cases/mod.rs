@@ -43,3 +43,6 @@ mod approvals_webhook;
 
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
+
+// transparent HTTPS: CONNECT interception, passthrough, the transparent listener
+mod egress_https;
