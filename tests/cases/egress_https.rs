@@ -566,3 +566,282 @@ fn egress_config_errors_are_at_their_value() {
     assert!(msg.contains("egress.ca.cert"), "{msg}");
     assert!(msg.contains("egress.ca.key"), "{msg}");
 }
+
+/// A network namespace, its processes and their files; everything is removed on drop.
+struct Netns {
+    name: String,
+    children: Vec<std::process::Child>,
+}
+
+impl Netns {
+    fn exec(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new("ip");
+        c.args(["netns", "exec", &self.name]).args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.exec(args).output().expect("ip netns exec")
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // the namespace's iptables rules go with it
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// The enforcing mode for real: in a network namespace made here, iptables REDIRECTs the
+/// agent's (UID 65534) outbound connections to the transparent listener of the real
+/// `toolwall` binary, which reads the original destination with `SO_ORIGINAL_DST`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netns_redirected_https_is_intercepted_by_the_transparent_listener() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_path_buf();
+    // the agent (another UID) reads ca.crt under it
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let name = format!("twnetns{}", std::process::id());
+    let ns = Netns {
+        name: name.clone(),
+        children: Vec::new(),
+    };
+    let added = std::process::Command::new("ip")
+        .args(["netns", "add", &name])
+        .output()
+        .expect("ip");
+    assert!(
+        added.status.success(),
+        "ip netns add (needs root): {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let mut ns = ns;
+    assert!(ns.run(&["ip", "link", "set", "lo", "up"]).status.success());
+
+    // the tool: a TLS server inside the namespace (certificate for localhost)
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "netns tool CA");
+    let ca_cert = ca_params.self_signed(&ca_key).expect("ca");
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().expect("key");
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .expect("params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf");
+    std::fs::write(root.join("tool.crt"), leaf.pem()).expect("write");
+    std::fs::write(root.join("tool.key"), leaf_key.serialize_pem()).expect("write");
+    let tool_port = 18443u16;
+    let tool_log = root.join("tool.log");
+    let tool = r#"
+import http.server, json, ssl, sys
+port, cert, key, log = sys.argv[1:5]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        with open(log, "a") as f:
+            f.write(json.dumps({"path": self.path,
+                                "authorization": self.headers.get("authorization")}) + "\n")
+        body = json.dumps({"tool_saw": self.path}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+"#;
+    let py = python();
+    ns.children.push(
+        ns.exec(&[
+            &py.display().to_string(),
+            "-c",
+            tool,
+            &tool_port.to_string(),
+            &root.join("tool.crt").display().to_string(),
+            &root.join("tool.key").display().to_string(),
+            &tool_log.display().to_string(),
+        ])
+        .spawn()
+        .expect("tool"),
+    );
+
+    // toolwall, the real binary, inside the namespace
+    std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+    std::fs::write(root.join("adapters/ca.pem"), ca_cert.pem()).expect("write");
+    std::fs::write(
+        root.join("adapters/echo.yaml"),
+        echo_adapter(
+            &format!("https://localhost:{tool_port}"),
+            "tls: { ca: ca.pem }\ncredentials: { header: Authorization, prefix: \"Bearer \", env: TOOLWALL_TEST_NETNS_KEY }",
+        ),
+    )
+    .expect("write");
+    std::fs::write(root.join("policies/toolwall.rego"), POLICY).expect("write");
+    assert_eq!(toolwall::cli::audit::keygen(&root.join("keys"), "t"), 0);
+    std::fs::write(
+        root.join("toolwall.yaml"),
+        format!(
+            "listen: 127.0.0.1:15080\nadmin: 127.0.0.1:15901\n{STATIC_IDENTITY}\
+             audit: {{ dir: audit, key: keys/audit.key, hmac_key: keys/hmac.key }}\n\
+             egress:\n  ca_out: ca\n  transparent_listen: 127.0.0.1:15081\n"
+        ),
+    )
+    .expect("write");
+    let mut run = ns.exec(&[
+        env!("CARGO_BIN_EXE_toolwall"),
+        "run",
+        "--config",
+        &root.join("toolwall.yaml").display().to_string(),
+    ]);
+    run.env("TOOLWALL_TEST_NETNS_KEY", "sk_netns_tool")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    ns.children.push(run.spawn().expect("toolwall"));
+
+    // the agent's outbound TCP (UID 65534) goes to the transparent listener
+    let rule = ns.run(&[
+        "iptables",
+        "-t",
+        "nat",
+        "-A",
+        "OUTPUT",
+        "-p",
+        "tcp",
+        "-m",
+        "owner",
+        "--uid-owner",
+        "65534",
+        "-j",
+        "REDIRECT",
+        "--to-ports",
+        "15081",
+    ]);
+    assert!(
+        rule.status.success(),
+        "iptables: {}",
+        String::from_utf8_lossy(&rule.stderr)
+    );
+
+    let ready = {
+        let mut ok = false;
+        for _ in 0..100 {
+            let out = ns.run(&["curl", "-sf", "http://127.0.0.1:15901/readyz"]);
+            if out.status.success() && root.join("ca/ca.crt").exists() {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ok
+    };
+    assert!(ready, "toolwall did not become ready in the namespace");
+    let mut tool_up = false;
+    for _ in 0..100 {
+        let probe = format!("exec 3<>/dev/tcp/127.0.0.1/{tool_port}");
+        if ns.run(&["bash", "-c", &probe]).status.success() {
+            tool_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(tool_up, "the tool did not start in the namespace");
+    let ca = root.join("ca/ca.crt").display().to_string();
+    let agent = |url: String, extra: &[&str]| {
+        let mut args: Vec<String> = s(&[
+            "setpriv",
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "curl",
+            "-sS",
+            "--max-time",
+            "10",
+            "--noproxy",
+            "*",
+            "--cacert",
+            &ca,
+        ]);
+        args.extend(extra.iter().map(|x| x.to_string()));
+        args.push(url);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        ns.run(&refs)
+    };
+    // allowed: the agent speaks TLS to localhost:18443 as if no proxy existed
+    let out = agent(
+        format!("https://localhost:{tool_port}/v1/charges/ch_1?limit=2"),
+        &["-H", "authorization: Bearer agent-own-key"],
+    );
+    let body = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{body} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(body.contains("/v1/charges/ch_1"), "{body}");
+    let log = std::fs::read_to_string(&tool_log).unwrap_or_default();
+    assert!(log.contains("Bearer sk_netns_tool"), "{log}");
+    assert!(!log.contains("agent-own-key"), "{log}");
+    // refused by schema: never reaches the tool
+    let out = agent(
+        format!("https://localhost:{tool_port}/v1/charges/ch_1?limit=99"),
+        &["-w", "\n%{http_code}"],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).ends_with("\n400"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // a host no adapter guards: refused at the TLS handshake
+    let out = agent(
+        format!("https://elsewhere.test:{tool_port}/"),
+        &[
+            "--resolve",
+            &format!("elsewhere.test:{tool_port}:127.0.0.1"),
+        ],
+    );
+    assert!(!out.status.success());
+    let log = std::fs::read_to_string(&tool_log).unwrap_or_default();
+    assert_eq!(log.lines().count(), 1, "{log}");
+
+    let mut recs = Vec::new();
+    for _ in 0..100 {
+        recs = audit_records(&root.join("audit"));
+        if recs
+            .iter()
+            .any(|r| r["request"]["host"] == "elsewhere.test")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = recs
+        .iter()
+        .find(|r| r["request"]["host"] == "elsewhere.test")
+        .unwrap_or_else(|| panic!("{recs:#?}"));
+    assert_eq!(refused["reasons"][0], "unknown_upstream");
+    assert_eq!(refused["request"]["via"], "transparent");
+    assert_eq!(refused["request"]["port"], tool_port);
+    assert!(recs
+        .iter()
+        .any(|r| r["decision"] == "allow" && r["tool"] == "echo.get_charge"));
+    drop(ns);
+}
