@@ -845,3 +845,179 @@ srv.serve_forever()
         .any(|r| r["decision"] == "allow" && r["tool"] == "echo.get_charge"));
     drop(ns);
 }
+
+/// A TLS front (certificate for `localhost` from a CA made here) forwarding each request to
+/// `to`: a real HTTPS upstream for a plain-HTTP server. Returns its address and the CA (PEM).
+async fn tls_front(to: std::net::SocketAddr) -> (std::net::SocketAddr, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "front CA");
+    let ca_pem = ca_params.self_signed(&ca_key).expect("ca").pem();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().expect("key");
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .expect("params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls_pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
+        )
+        .expect("config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(cfg));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<hyper::body::Incoming>();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let client = client.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                // the server checks Host (DNS rebinding protection): it gets its own address
+                let svc = hyper::service::service_fn(
+                    move |mut req: http::Request<hyper::body::Incoming>| {
+                        let client = client.clone();
+                        async move {
+                            let pq = req
+                                .uri()
+                                .path_and_query()
+                                .map(|p| p.as_str().to_string())
+                                .unwrap_or_else(|| "/".into());
+                            *req.uri_mut() = format!("http://{to}{pq}").parse().expect("uri");
+                            req.headers_mut()
+                                .insert("host", to.to_string().parse().expect("host"));
+                            client.request(req).await
+                        }
+                    },
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                .await;
+            });
+        }
+    });
+    (addr, ca_pem)
+}
+
+/// The real MCP SDK client, through `CONNECT` with toolwall's CA as its only trust root, to an
+/// MCP server behind TLS: the MCP front end decides every call inside the tunnel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_sdk_client_through_the_tunnel() {
+    use super::mcp::{McpServer, MCP_POLICY};
+    let server = McpServer::start().await;
+    let (front, front_ca) = tls_front(server.addr).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+    std::fs::write(root.join("adapters/ca.pem"), front_ca).expect("write");
+    std::fs::write(
+        root.join("adapters/crm.yaml"),
+        format!(
+            "name: crm\nkind: mcp\nupstream: https://localhost:{}/mcp\ntimeout: 10s\n\
+             tls: {{ ca: ca.pem }}\ntools:\n  - name: refund\n",
+            front.port()
+        ),
+    )
+    .expect("write");
+    std::fs::write(root.join("policies/toolwall.rego"), MCP_POLICY).expect("write");
+    std::fs::write(
+        root.join("toolwall.yaml"),
+        format!(
+            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n{STATIC_IDENTITY}egress:\n  ca_out: ca\n"
+        ),
+    )
+    .expect("write");
+    let loaded = toolwall::config::load_snapshot(&root.join("toolwall.yaml"), true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = toolwall::app::start(loaded).await.expect("start");
+    let script = r#"
+import json, ssl, sys
+import anyio, httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+proxy, ca, url = sys.argv[1:4]
+
+def summary(r):
+    return {"is_error": bool(r.is_error),
+            "text": " ".join(c.text for c in r.content if getattr(c, "text", None))}
+
+async def main():
+    ctx = ssl.create_default_context(cafile=ca)
+    out = {}
+    async with httpx2.AsyncClient(proxy=proxy, verify=ctx, trust_env=False, timeout=10) as http:
+        async with Client(streamable_http_client(url, http_client=http)) as c:
+            out["tools"] = sorted(t.name for t in (await c.list_tools()).tools)
+            out["allowed"] = summary(await c.call_tool("refund", {"charge": "ch_1", "amount": 5}))
+            out["denied"] = summary(await c.call_tool("refund", {"charge": "ch_1", "amount": 5000}))
+    print(json.dumps(out))
+
+anyio.run(main)
+"#;
+    let args = [
+        format!("http://{}", app.listen_addr),
+        root.join("ca/ca.crt").display().to_string(),
+        format!("https://localhost:{}/mcp", front.port()),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .args(&args)
+            .output()
+            .expect("python")
+    })
+    .await
+    .expect("task");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).expect("json");
+    let tools: Vec<&str> = v["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(tools.contains(&"refund"), "{v}");
+    assert!(
+        !tools.contains(&"admin_reset"),
+        "the policy's tools/list filter applies: {v}"
+    );
+    assert_eq!(v["allowed"]["is_error"], false, "{v}");
+    assert!(
+        v["allowed"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("refunded 5 on ch_1"),
+        "{v}"
+    );
+    assert_eq!(v["denied"]["is_error"], true, "{v}");
+    let calls = server.tool_calls();
+    assert_eq!(
+        calls.len(),
+        1,
+        "only the allowed call reached the server: {calls:#?}"
+    );
+    assert_eq!(calls[0]["params"]["arguments"]["amount"], 5);
+    app.shutdown().await;
+}
