@@ -19,6 +19,9 @@ pub mod config;
 pub mod demo;
 /// Diagnostics at a file position (`file:line:col: message`).
 pub mod diag;
+/// Transparent HTTPS for guarded hosts: CONNECT interception, passthrough, the transparent
+/// listener.
+pub mod egress;
 /// Strict JSON parsing (duplicate keys, depth).
 pub mod json;
 /// MCP tool catalog and definition pinning.

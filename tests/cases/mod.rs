@@ -44,3 +44,6 @@ mod approvals_webhook;
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
 mod deploy_config;
+
+// transparent HTTPS: CONNECT interception, passthrough, the transparent listener
+mod egress_https;
