@@ -43,3 +43,6 @@ mod approvals_webhook;
 
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
+
+// the sidecar injector: webhook, offline injection, self-signed CA, enforcing-mode iptables
+mod deploy_inject;
