@@ -10,7 +10,7 @@ use super::iptables::Cidr;
 
 /// The injector's configuration (the Helm chart renders it into a ConfigMap). Unknown keys
 /// are errors: a misspelt key must not silently fall back to a default.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct InjectorConfig {
     pub sidecar: Sidecar,
@@ -165,19 +165,6 @@ impl Default for Identity {
 impl Default for Inject {
     fn default() -> Self {
         Inject { default: true }
-    }
-}
-
-impl Default for InjectorConfig {
-    fn default() -> Self {
-        InjectorConfig {
-            sidecar: Sidecar::default(),
-            config: ConfigRefs::default(),
-            identity: Identity::default(),
-            agent_env: BTreeMap::new(),
-            enforce: Enforce::default(),
-            inject: Inject::default(),
-        }
     }
 }
 

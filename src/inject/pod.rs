@@ -134,6 +134,15 @@ fn decide_inner(cfg: &InjectorConfig, pod: &Value, base: &str) -> Result<Decisio
         });
     }
 
+    if spec.pointer("/os/name").and_then(Value::as_str) == Some("windows") {
+        return Ok(Decision::Skip {
+            reason: "Windows pod".into(),
+            warning: Some(
+                "toolwall: not injected: the sidecar is a Linux container (spec.os.name: windows)"
+                    .into(),
+            ),
+        });
+    }
     let ch = choices(cfg, spec, ann)?;
     check_conflicts(spec, &containers, &inits)?;
 

@@ -123,7 +123,10 @@ fn is_core_pod(v: Option<&Value>, plural: bool) -> bool {
     } else {
         ("kind", "Pod")
     };
-    v.get("group").and_then(Value::as_str).unwrap_or("") == ""
+    v.get("group")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
         && v.get("version").and_then(Value::as_str) == Some("v1")
         && v.get(want.0).and_then(Value::as_str) == Some(want.1)
 }

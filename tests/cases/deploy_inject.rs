@@ -21,7 +21,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_toolwall");
 const SNI: &str = "toolwall-injector.toolwall.svc";
 
 fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/deploy").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/deploy")
+        .join(name)
 }
 
 /// A child process killed when the test ends, however it ends.
@@ -306,7 +308,10 @@ fn inject_file_injects_templates_idempotently_and_validates() {
         .collect();
     assert_eq!(docs.len(), 4);
     let t = &docs[0]["spec"]["template"];
-    assert_eq!(t["metadata"]["annotations"]["toolwall.io/status"], "injected");
+    assert_eq!(
+        t["metadata"]["annotations"]["toolwall.io/status"],
+        "injected"
+    );
     let inits: Vec<&str> = t["spec"]["initContainers"]
         .as_array()
         .expect("inits")
@@ -322,9 +327,15 @@ fn inject_file_injects_templates_idempotently_and_validates() {
         .filter(|e| e["name"] == "HTTP_PROXY")
         .collect();
     assert_eq!(http_proxy.len(), 1);
-    assert_eq!(http_proxy[0]["value"], "http://corp:3128", "its own value wins");
+    assert_eq!(
+        http_proxy[0]["value"], "http://corp:3128",
+        "its own value wins"
+    );
     assert_eq!(docs[1]["kind"], "Service");
-    assert!(docs[1].get("spec").and_then(|s| s.get("template")).is_none());
+    assert!(docs[1]
+        .get("spec")
+        .and_then(|s| s.get("template"))
+        .is_none());
     let cron = &docs[2]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     assert_eq!(cron["initContainers"][0]["name"], "toolwall");
     assert_eq!(cron["initContainers"][1]["name"], "fetch");
@@ -365,7 +376,10 @@ fn inject_file_injects_templates_idempotently_and_validates() {
 
 #[test]
 fn inject_file_refuses_a_bad_annotation_and_prints_nothing() {
-    let bad = MANIFESTS.replace("toolwall.io/enforce: \"true\"", "toolwall.io/enforce: \"yes\"");
+    let bad = MANIFESTS.replace(
+        "toolwall.io/enforce: \"true\"",
+        "toolwall.io/enforce: \"yes\"",
+    );
     let (code, out, err) = inject_stdin(&["inject", "-"], &bad);
     assert_eq!(code, 1);
     assert_eq!(out, "");
@@ -393,7 +407,8 @@ fn inject_wait_holds_until_ready() {
             let mut s = s;
             let mut buf = [0u8; 1024];
             let _ = std::io::Read::read(&mut s, &mut buf);
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
         }
     });
     let (code, _, err) = toolwall(&[
@@ -434,8 +449,8 @@ async fn fake_api(dir: &Path, seen: Arc<Mutex<Vec<Seen>>>, other_ca_b64: String)
         .expect("cert");
     std::fs::write(dir.join("ca.crt"), ca.pem()).expect("write");
     std::fs::write(dir.join("token"), "test-token-123\n").expect("write");
-    let chain = vec![rustls_pki_types::CertificateDer::from_pem_slice(cert.pem().as_bytes())
-        .expect("pem")];
+    let chain =
+        vec![rustls_pki_types::CertificateDer::from_pem_slice(cert.pem().as_bytes()).expect("pem")];
     let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes())
         .expect("key");
     let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -565,11 +580,19 @@ async fn inject_self_signed_installs_its_ca_through_the_api_server() {
         if let Some(p) = found {
             break p;
         }
-        assert!(child.0.try_wait().expect("wait").is_none(), "the injector exited");
-        assert!(Instant::now() < deadline, "no PATCH within 30 s: {:?}", seen.lock());
+        assert!(
+            child.0.try_wait().expect("wait").is_none(),
+            "the injector exited"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no PATCH within 30 s: {:?}",
+            seen.lock()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let path = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/toolwall-injector";
+    let path =
+        "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/toolwall-injector";
     let get = seen.lock().expect("lock")[0].clone();
     assert_eq!((get.method.as_str(), get.path.as_str()), ("GET", path));
     assert_eq!(patch.path, path);
@@ -598,7 +621,11 @@ async fn inject_self_signed_installs_its_ca_through_the_api_server() {
     let first = bundle(0);
     let second = bundle(1);
     assert_eq!(first.matches("BEGIN CERTIFICATE").count(), 1);
-    assert_eq!(second.matches("BEGIN CERTIFICATE").count(), 2, "the other CA is kept");
+    assert_eq!(
+        second.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "the other CA is kept"
+    );
     assert!(second.starts_with(&first), "ours first");
     assert!(second.contains(other.pem().lines().nth(1).expect("line")));
     // The API server (here: the test) now trusts the webhook through the caBundle only.
@@ -614,10 +641,21 @@ async fn inject_self_signed_installs_its_ca_through_the_api_server() {
 fn inject_serve_refuses_bad_flags() {
     let (code, _, err) = toolwall(&["inject", "serve", "--listen", "127.0.0.1:0"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = toolwall(&["inject", "serve", "--self-signed", "--listen", "127.0.0.1:0"]);
+    let (code, _, err) = toolwall(&[
+        "inject",
+        "serve",
+        "--self-signed",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = toolwall(&[
-        "inject", "serve", "--tls-cert", "/nonexistent", "--tls-key", "/nonexistent",
+        "inject",
+        "serve",
+        "--tls-cert",
+        "/nonexistent",
+        "--tls-key",
+        "/nonexistent",
     ]);
     assert_eq!(code, 2, "{err}");
 }
@@ -650,7 +688,12 @@ fn sh(args: &[&str]) {
 impl Netns {
     fn new() -> Netns {
         let n = NS_SEQ.fetch_add(1, Ordering::SeqCst);
-        let id = format!("{}{}{}", std::process::id() % 100_000, n, rand::random::<u16>() % 1000);
+        let id = format!(
+            "{}{}{}",
+            std::process::id() % 100_000,
+            n,
+            rand::random::<u16>() % 1000
+        );
         let ns = Netns {
             pod: format!("twpod{id}"),
             out: format!("twout{id}"),
@@ -661,13 +704,27 @@ impl Netns {
         sh(&["ip", "netns", "add", &ns.out]);
         sh(&["ip", "netns", "add", &ns.pod]);
         let (vo, vp) = (format!("two{id}"), format!("twp{id}"));
-        sh(&["ip", "link", "add", &vo, "netns", &ns.out, "type", "veth", "peer", "name", &vp, "netns", &ns.pod]);
+        sh(&[
+            "ip", "link", "add", &vo, "netns", &ns.out, "type", "veth", "peer", "name", &vp,
+            "netns", &ns.pod,
+        ]);
         for (n, v, a4, a6) in [
             (&ns.out, &vo, &ns.ip4.0, &ns.ip6.0),
             (&ns.pod, &vp, &ns.ip4.1, &ns.ip6.1),
         ] {
             sh(&["ip", "-n", n, "addr", "add", &format!("{a4}/24"), "dev", v]);
-            sh(&["ip", "-n", n, "-6", "addr", "add", &format!("{a6}/64"), "dev", v, "nodad"]);
+            sh(&[
+                "ip",
+                "-n",
+                n,
+                "-6",
+                "addr",
+                "add",
+                &format!("{a6}/64"),
+                "dev",
+                v,
+                "nodad",
+            ]);
             sh(&["ip", "-n", n, "link", "set", v, "up"]);
             sh(&["ip", "-n", n, "link", "set", "lo", "up"]);
         }
@@ -713,7 +770,15 @@ fn enforce_probe(extra: &[&str], excluded: u16) -> Value {
     assert_eq!(line.trim(), "ready");
     let out = ns
         .exec(&ns.pod)
-        .args([BIN, "inject", "iptables", "--uid", "65532", "--redirect-port", "15081"])
+        .args([
+            BIN,
+            "inject",
+            "iptables",
+            "--uid",
+            "65532",
+            "--redirect-port",
+            "15081",
+        ])
         .args(extra)
         .output()
         .expect("iptables");
@@ -749,10 +814,16 @@ fn netns_enforce_redirects_the_agents_tcp_to_toolwall() {
     // Loopback is untouched.
     assert_eq!(r["agent_loopback"], "LOCAL", "{r}");
     // UDP other than DNS is refused for the agent, not for toolwall.
-    assert!(r["agent_udp"].as_str().expect("udp").starts_with("ERROR"), "{r}");
+    assert!(
+        r["agent_udp"].as_str().expect("udp").starts_with("ERROR"),
+        "{r}"
+    );
     assert_eq!(r["toolwall_udp"], "UDPTOOL", "{r}");
     // IPv6 (toolwall does not listen there) is refused for the agent.
-    assert!(r["agent_tcp6"].as_str().expect("tcp6").starts_with("ERROR"), "{r}");
+    assert!(
+        r["agent_tcp6"].as_str().expect("tcp6").starts_with("ERROR"),
+        "{r}"
+    );
     assert_eq!(r["toolwall_tcp6"], "TOOL:8080", "{r}");
 }
 
@@ -779,9 +850,18 @@ fn netns_dry_run_prints_the_rules() {
         "10.0.0.0/8",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("-A TOOLWALL_OUTPUT -p tcp -j REDIRECT --to-ports 15081"), "{out}");
-    assert!(out.contains("-A TOOLWALL_OUTPUT -m owner --uid-owner 65532 -j RETURN"), "{out}");
-    assert!(out.contains("-A TOOLWALL_OUTPUT -d 10.0.0.0/8 -j RETURN"), "{out}");
+    assert!(
+        out.contains("-A TOOLWALL_OUTPUT -p tcp -j REDIRECT --to-ports 15081"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-A TOOLWALL_OUTPUT -m owner --uid-owner 65532 -j RETURN"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-A TOOLWALL_OUTPUT -d 10.0.0.0/8 -j RETURN"),
+        "{out}"
+    );
     let (code, _, _) = toolwall(&["inject", "iptables", "--dry-run", "--exclude-cidrs", "x"]);
     assert_eq!(code, 2);
     let (code, _, _) = toolwall(&["inject", "iptables", "--dry-run", "--uid", "0"]);

@@ -54,6 +54,17 @@ def post(body, content_type="application/json"):
         conn.close()
 
 
+def healthz():
+    conn = Conn(SNI, PORT, context=ctx(), timeout=20)
+    try:
+        conn.request("GET", "/healthz")
+        res = conn.getresponse()
+        res.read()
+        return res.status
+    finally:
+        conn.close()
+
+
 def review_doc(pod, uid="705ab4f5-6393-11e8-b7cc-42010a800002", **over):
     req = {
         "uid": uid,
@@ -193,6 +204,7 @@ summary = {}
 
 
 def full():
+    check(healthz() == 200, "healthz")
     # 1. The ReplicaSet pod: native sidecar first, env, CA mount, volumes, status annotation.
     pod = rs_pod()
     out = patched(pod, admit(pod), "rs")
@@ -294,6 +306,7 @@ def full():
 
 
 def smoke():
+    check(healthz() == 200, "healthz")
     pod = rs_pod()
     patched(pod, admit(pod), "smoke")
     summary["smoke"] = "patched"
