@@ -134,7 +134,12 @@ fn decide_inner(cfg: &InjectorConfig, pod: &Value, base: &str) -> Result<Decisio
         });
     }
 
-    if spec.pointer("/os/name").and_then(Value::as_str) == Some("windows") {
+    if spec
+        .get("os")
+        .and_then(|o| o.get("name"))
+        .and_then(Value::as_str)
+        == Some("windows")
+    {
         return Ok(Decision::Skip {
             reason: "Windows pod".into(),
             warning: Some(
