@@ -22,6 +22,8 @@ pub mod diag;
 /// Transparent HTTPS for guarded hosts: CONNECT interception, passthrough, the transparent
 /// listener.
 pub mod egress;
+/// The sidecar injector: admission webhook, offline injection, enforcing-mode iptables rules.
+pub mod inject;
 /// Strict JSON parsing (duplicate keys, depth).
 pub mod json;
 /// MCP tool catalog and definition pinning.

@@ -47,3 +47,6 @@ mod deploy_config;
 
 // transparent HTTPS: CONNECT interception, passthrough, the transparent listener
 mod egress_https;
+
+// the sidecar injector: webhook, offline injection, self-signed CA, enforcing-mode iptables
+mod deploy_inject;
