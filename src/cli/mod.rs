@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod check;
+pub mod inject;
 pub mod kill;
 pub mod policy;
 pub mod policy_test;
@@ -124,6 +125,8 @@ pub enum Command {
     /// Calls waiting for human approval: list, show, approve, deny (through the admin API).
     #[command(subcommand)]
     Approvals(approvals::ApprovalsCommand),
+    /// Inject the toolwall sidecar into Kubernetes manifests, or serve the injection webhook.
+    Inject(inject::InjectArgs),
     /// Run only the built-in demo payments API (for load tests and demos).
     #[command(hide = true)]
     DemoUpstream {
@@ -326,6 +329,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             client,
         }) => kill::mcp_pin(&adapter, tool.as_deref(), &client),
         Command::Approvals(cmd) => approvals::run(cmd),
+        Command::Inject(args) => inject::run(args),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

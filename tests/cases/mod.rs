@@ -47,3 +47,9 @@ mod deploy_config;
 
 // the Helm chart: lint, render, Kubernetes schema validation, `toolwall check` of its config
 mod deploy_helm;
+
+// transparent HTTPS: CONNECT interception, passthrough, the transparent listener
+mod egress_https;
+
+// the sidecar injector: webhook, offline injection, self-signed CA, enforcing-mode iptables
+mod deploy_inject;
