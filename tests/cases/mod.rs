@@ -43,3 +43,6 @@ mod approvals_webhook;
 
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
+
+// the container image, the compose recipe (podman) and `toolwall healthcheck`
+mod deploy_image;
