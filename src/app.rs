@@ -151,6 +151,7 @@ pub async fn start_with_clock(
     loaded: LoadedConfig,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<RunningApp> {
+    writable_dirs(&loaded)?;
     let state_store = open_state(&loaded.state, clock.clone())?;
     let admin = crate::admin::resolve_auth(&loaded)?;
     let metrics = Arc::new(Metrics::new());
@@ -305,6 +306,7 @@ pub async fn start_with_clock(
             }
         }
     }));
+    tasks.push(tokio::spawn(watch_config(state.clone(), rx.clone())));
     state.ready.store(true, Ordering::SeqCst);
     Ok(RunningApp {
         state,
@@ -313,6 +315,87 @@ pub async fn start_with_clock(
         shutdown: tx,
         tasks,
     })
+}
+
+/// The directories toolwall writes to (the SQLite state, the audit stream) must be writable:
+/// say which one is not, and which setting names it, before anything starts. A config mounted
+/// read-only (a ConfigMap, a `:ro` bind mount) with the default state path beside it is the
+/// usual cause.
+fn writable_dirs(loaded: &LoadedConfig) -> anyhow::Result<()> {
+    let mut dirs: Vec<(&str, std::path::PathBuf)> = Vec::new();
+    if let StateSpec::Sqlite { path } = &loaded.state {
+        if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            dirs.push(("state.path", d.to_path_buf()));
+        }
+    }
+    if let Some(a) = &loaded.audit {
+        dirs.push(("audit.dir", a.writer.dir.clone()));
+    }
+    let mut bad = Vec::new();
+    for (key, dir) in dirs {
+        let probe = dir.join(format!(".toolwall-write-test-{}", std::process::id()));
+        let r = std::fs::create_dir_all(&dir).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&probe)
+                .map(drop)
+        });
+        let _ = std::fs::remove_file(&probe);
+        if let Err(e) = r {
+            bad.push(format!("{key}: {} is not writable ({e})", dir.display()));
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{}: {}; toolwall writes its state and audit stream there: mount writable volumes at \
+         those paths or set them elsewhere in the config (a config mounted read-only cannot \
+         hold them)",
+        loaded.path.display(),
+        bad.join("; ")
+    )
+}
+
+/// `reload: { watch: true }`: poll the files the current snapshot was read from and reload
+/// when they change. A change that fails to load is reported once (the last good config
+/// stays) and tried again only when the files change again.
+async fn watch_config(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut failed: Option<u64> = None;
+    loop {
+        let snap = state.snapshot.load_full();
+        let every = snap
+            .reload_every
+            .unwrap_or(crate::config::watch::DEFAULT_INTERVAL);
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            r = stop.changed() => {
+                if r.is_err() || *stop.borrow() {
+                    return;
+                }
+                continue;
+            }
+        }
+        if snap.reload_every.is_none() {
+            continue;
+        }
+        let watched = snap.watched.clone();
+        let Ok(now) = tokio::task::spawn_blocking(move || watched.fingerprint()).await else {
+            continue;
+        };
+        // Back to the files of the running config after a failed change: reload once more so
+        // the reported error clears.
+        if failed == Some(now) || (now == snap.watched_fingerprint && failed.is_none()) {
+            continue;
+        }
+        tracing::info!("config files changed on disk; reloading");
+        failed = match state.reload().await {
+            Ok(_) => None,
+            Err(_) => Some(now),
+        };
+    }
 }
 
 /// The answer to a call shed by the load-shed layer, recorded like every other exit: the

@@ -337,6 +337,7 @@ where
         None => (None, None),
         Some(yaml_serde::Value::String(rel)) => {
             let p = file.parent().unwrap_or(Path::new(".")).join(rel);
+            super::watch::note_file(&p);
             let text = std::fs::read_to_string(&p).map_err(|source| {
                 at(".schema")(ConfigError::SchemaRead {
                     rel: rel.clone(),
@@ -471,6 +472,7 @@ where
     let value = match raw {
         yaml_serde::Value::String(rel) => {
             let p = file.parent().unwrap_or(Path::new(".")).join(rel);
+            super::watch::note_file(&p);
             let text = std::fs::read_to_string(&p).map_err(|source| {
                 at(".response_schema")(ConfigError::ResponseSchemaRead {
                     rel: rel.clone(),

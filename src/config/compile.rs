@@ -71,6 +71,12 @@ pub struct LoadedConfig {
 pub struct Snapshot {
     pub version: String,
     pub mode: Mode,
+    /// `reload.watch`: how often the files below are polled for changes.
+    pub reload_every: Option<std::time::Duration>,
+    /// The files and directories this snapshot was read from.
+    pub watched: Arc<super::watch::Watched>,
+    /// `watched`'s fingerprint right after it was read.
+    pub watched_fingerprint: u64,
     pub adapters: Vec<Adapter>,
     by_name: HashMap<String, usize>,
     by_authority: HashMap<String, usize>,
@@ -112,6 +118,18 @@ impl Snapshot {
 /// Read `config_path` and everything it names. `strict_env`: a credential env var that is not
 /// set is an error (for `run`) rather than a warning (for `check`).
 pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
+    super::watch::begin();
+    let loaded = load(config_path, strict_env);
+    let watched = super::watch::finish();
+    loaded.map(|mut l| {
+        l.snapshot.watched_fingerprint = watched.fingerprint();
+        l.snapshot.watched = Arc::new(watched);
+        l
+    })
+}
+
+fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
+    super::watch::note_file(config_path);
     let text = std::fs::read_to_string(config_path)
         .map_err(|e| Diags(vec![Diag::file(config_path, format!("cannot read: {e}"))]))?;
     let raw: RawConfig = parse_yaml(config_path, &text).map_err(|d| Diags(vec![d]))?;
@@ -135,6 +153,9 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     let redactor = compile_redact(&src, &raw, audit.as_ref(), &mut diags);
 
     let adapters_dir = base.join(&raw.adapters);
+    super::watch::note_dir(&adapters_dir);
+    super::watch::note_dir(&base.join(&raw.policies));
+    let reload_every = compile_reload(&src, &raw, &mut diags);
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());
     let adapters = load_adapters(
@@ -168,6 +189,24 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
     else {
         return Err(Diags(diags));
     };
+    let mode = match raw.mode_env.as_deref() {
+        None => raw.mode,
+        Some(var) => match std::env::var(var).ok().filter(|v| !v.is_empty()) {
+            None => raw.mode,
+            Some(v) if v == "enforce" => Mode::Enforce,
+            Some(v) if v == "shadow" => Mode::Shadow,
+            Some(got) => {
+                diags.push(src.at(
+                    "mode_env",
+                    ConfigError::ModeEnv {
+                        var: var.to_string(),
+                        got,
+                    },
+                ));
+                raw.mode
+            }
+        },
+    };
     if !diags.is_empty() {
         return Err(Diags(diags));
     }
@@ -188,7 +227,10 @@ pub fn load_snapshot(config_path: &Path, strict_env: bool) -> Result<LoadedConfi
         .collect();
     let snapshot = Snapshot {
         version,
-        mode: raw.mode,
+        mode,
+        reload_every,
+        watched: Arc::default(),
+        watched_fingerprint: 0,
         adapters,
         by_name,
         by_authority,
@@ -245,6 +287,29 @@ fn compile_redact(
 }
 
 /// The policies directory compiled (its own files carry the positions of their errors).
+fn compile_reload(
+    src: &Located,
+    raw: &RawConfig,
+    diags: &mut Vec<Diag>,
+) -> Option<std::time::Duration> {
+    if !raw.reload.watch {
+        return None;
+    }
+    let Some(text) = raw.reload.interval.as_deref() else {
+        return Some(super::watch::DEFAULT_INTERVAL);
+    };
+    match humantime::parse_duration(text) {
+        Ok(d) if d >= super::watch::MIN_INTERVAL => Some(d),
+        _ => {
+            diags.push(src.at(
+                "reload.interval",
+                ConfigError::ReloadInterval(text.to_string()),
+            ));
+            None
+        }
+    }
+}
+
 fn compile_policy(raw: &RawConfig, base: &Path, diags: &mut Vec<Diag>) -> Option<PolicySet> {
     let max = raw
         .policy

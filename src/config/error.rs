@@ -76,6 +76,14 @@ pub enum ConfigError {
     Hs256Short(String),
     #[error("identity.jwt.hs256_secret_env: environment variable {0} is not set")]
     Hs256Unset(String),
+    #[error("identity.static: give `agent`, or `agent_env` naming a set, non-empty environment variable ({0} is not set)")]
+    StaticAgentUnset(String),
+    #[error("reload.interval: `{0}` is not a duration of at least 200ms (e.g. 2s)")]
+    ReloadInterval(String),
+    #[error("identity.static: give `agent` or `agent_env`")]
+    StaticAgentMissing,
+    #[error("mode_env: environment variable {var} is `{got}`: expected `enforce` or `shadow`")]
+    ModeEnv { var: String, got: String },
     #[error("identity.jwt: give jwks_file or hs256_secret_env")]
     JwtNoKeys,
     #[error("identity.mtls.client_ca: {0}")]

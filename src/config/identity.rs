@@ -203,14 +203,45 @@ pub fn compile_identity(
         },
         trust_run_id_header: trusted.contains(&TrustedHeader::RunId),
         trust_workflow_header: trusted.contains(&TrustedHeader::Workflow),
-        static_principal: raw
-            .static_
-            .as_ref()
-            .map(|s| super::compile::StaticPrincipal {
-                agent: s.agent.clone(),
-                tenant: s.tenant.clone(),
-                workflow: s.workflow.clone(),
-            }),
+        static_principal: match &raw.static_ {
+            Some(s) => Some(static_principal(s, strict_env, warnings)?),
+            None => None,
+        },
+    })
+}
+
+/// `identity.static` with its `*_env` overrides read now (set and non-empty wins). An agent
+/// id that is neither written nor in the environment is an error for `run`; `check` warns and
+/// goes on with the variable's name as a placeholder.
+fn static_principal(
+    s: &crate::config::raw::RawStaticIdentity,
+    strict_env: bool,
+    warnings: &mut Vec<AtPath>,
+) -> Result<super::compile::StaticPrincipal, AtPath> {
+    let from_env = |var: &Option<String>| {
+        var.as_deref()
+            .and_then(|v| std::env::var(v).ok())
+            .filter(|v| !v.is_empty())
+    };
+    let agent = match (from_env(&s.agent_env), &s.agent, &s.agent_env) {
+        (Some(a), _, _) => a,
+        (None, Some(a), _) => a.clone(),
+        (None, None, Some(var)) => {
+            let e = ConfigError::StaticAgentUnset(var.clone()).at("identity.static.agent_env");
+            if strict_env {
+                return Err(e);
+            }
+            warnings.push(e);
+            format!("${{{var}}}")
+        }
+        (None, None, None) => {
+            return Err(ConfigError::StaticAgentMissing.at("identity.static"));
+        }
+    };
+    Ok(super::compile::StaticPrincipal {
+        agent,
+        tenant: from_env(&s.tenant_env).or_else(|| s.tenant.clone()),
+        workflow: from_env(&s.workflow_env).or_else(|| s.workflow.clone()),
     })
 }
 
@@ -218,6 +249,7 @@ pub fn compile_identity(
 /// `identity.jwt.jwks_file` and name the file and the key's index in it.
 fn jwks_keys(p: &Path, warnings: &mut Vec<AtPath>) -> Result<Vec<JwksKey>, AtPath> {
     let at = "identity.jwt.jwks_file";
+    super::watch::note_file(p);
     let path = p.display().to_string();
     let text = std::fs::read_to_string(p).map_err(|source| {
         ConfigError::JwksRead {
@@ -374,6 +406,9 @@ pub fn compile_section(
     let agent_tls = match &raw.mtls {
         None => None,
         Some(m) => {
+            for f in [&m.client_ca, &m.cert, &m.key] {
+                super::watch::note_file(&base.join(f));
+            }
             let others = raw.jwt.is_some() || raw.static_.is_some();
             match agent_tls_config(m, base, others) {
                 Ok(c) => Some(c),

@@ -17,6 +17,7 @@ pub mod raw;
 pub mod spans;
 pub mod state;
 pub mod upstream;
+pub mod watch;
 
 #[cfg(test)]
 mod position_tests;

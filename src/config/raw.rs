@@ -16,6 +16,10 @@ pub struct RawConfig {
     pub admin: String,
     #[serde(default)]
     pub mode: Mode,
+    /// Environment variable read at start that overrides `mode` when set and non-empty
+    /// (`enforce` or `shadow`).
+    #[serde(default)]
+    pub mode_env: Option<String>,
     #[serde(default)]
     pub identity: RawIdentity,
     /// Directory of `*.rego` (+ optional `data.json`), relative to the config file.
@@ -61,9 +65,23 @@ pub struct RawConfig {
     /// Connection limits of the agent and admin listeners.
     #[serde(default)]
     pub listener: RawListener,
+    /// Reload on file changes (`reload: { watch: true, interval: 2s }`).
+    #[serde(default)]
+    pub reload: RawReload,
     /// Human approval of calls a policy marks `require_approval` (docs/config.md).
     #[serde(default)]
     pub approvals: Option<RawApprovals>,
+}
+
+/// `reload:` — poll the files the config was read from and reload when they change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReload {
+    #[serde(default)]
+    pub watch: bool,
+    /// Poll interval (humantime, ≥ 200ms); default 2s.
+    #[serde(default)]
+    pub interval: Option<String>,
 }
 
 /// `approvals:` — who may approve a call that needs a human, how many must, for how long a
@@ -437,11 +455,21 @@ pub struct RawJwt {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStaticIdentity {
-    pub agent: String,
+    /// The agent id; optional when `agent_env` names a set, non-empty variable.
+    #[serde(default)]
+    pub agent: Option<String>,
     #[serde(default)]
     pub tenant: Option<String>,
     #[serde(default)]
     pub workflow: Option<String>,
+    /// Environment variables read at start that override `agent` / `tenant` / `workflow` when
+    /// set and non-empty (a sidecar injector gives each pod its own identity this way).
+    #[serde(default)]
+    pub agent_env: Option<String>,
+    #[serde(default)]
+    pub tenant_env: Option<String>,
+    #[serde(default)]
+    pub workflow_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -43,6 +43,7 @@ mod approvals_webhook;
 
 // the approval web page (/ui), in headless Chromium
 mod approvals_ui;
+mod deploy_config;
 
 // the container image, the compose recipe (podman) and `toolwall healthcheck`
 mod deploy_image;
