@@ -79,7 +79,9 @@ cp -L "$xtables" "$root/usr/sbin/xtables-nft-multi"
 for n in iptables-restore ip6tables-restore iptables ip6tables iptables-save ip6tables-save; do
   ln -s xtables-nft-multi "$root/usr/sbin/$n"
 done
-modules=$(dirname "$(ldd "$xtables" | awk '/libxtables/ {print $3}')")/xtables
+# The extension modules' directory as libxtables was built with it (XTABLES_LIBDIR), e.g.
+# /usr/lib/x86_64-linux-gnu/xtables (ldd may name the library by its /lib path).
+modules=$(readlink -f "$(dirname "$(ldd "$xtables" | awk '/libxtables/ {print $3}')")/xtables")
 # Only the modules the enforcing rules use: tcp/udp/owner/multiport matches, REDIRECT/REJECT.
 mkdir -p "$root$modules"
 for m in libxt_tcp libxt_udp libxt_owner libxt_multiport libxt_REDIRECT libipt_REJECT \

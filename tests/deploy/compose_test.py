@@ -105,6 +105,24 @@ def main():
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/inventory/items/7", timeout=10) as resp:
             check(json.loads(resp.read())["name"] == "sprocket", "call from the host")
 
+        # Live reload: the policies directory is a read-only bind mount; an edit on the host
+        # is picked up by the running toolwall (reload.watch) without a restart.
+        with open(os.path.join(ex, "policies", "inventory.rego"), "w", encoding="utf-8") as f:
+            f.write("package toolwall\n\nimport rego.v1\n\n"
+                    'default decision := {"allow": false, "reasons": ["paused_by_operator"]}\n')
+        deadline = time.monotonic() + 20
+        while True:
+            r = agent_call("GET", "http://tool:8080/items/5")
+            if r.get("status") == 403 and "paused_by_operator" in r.get("body", ""):
+                break
+            check(r.get("status") == 200, f"during the reload: {r}")
+            check(time.monotonic() < deadline, f"the policy edit was not picked up: {r}")
+            time.sleep(1)
+        n = len(tool_saw())
+        r = agent_call("GET", "http://tool:8080/items/1")
+        check(r.get("status") == 403 and "paused_by_operator" in r["body"], f"after reload: {r}")
+        check(len(tool_saw()) == n, "a call refused by the reloaded policy reached the tool")
+
         # The audit stream on the named volume: a graceful stop closes it, then it verifies.
         run([*compose, "stop", "toolwall"], env=env, timeout=60)
         report = verify_audit(tag, audit_vol, os.path.join(ex, "secrets", "audit.pub"))
@@ -112,6 +130,10 @@ def main():
         text = json.dumps(recs)
         check("inventory.delete_item" in text and "no_rule_allows_this_call" in text,
               "the refused call is not in the audit stream")
+        check("paused_by_operator" in text, "the reloaded policy's refusal is not audited")
+        # The identity from the compose service's environment (TOOLWALL_AGENT_ID).
+        check('"inventory-agent"' in text and '"unnamed-agent"' not in text,
+              "the audit does not name the agent from TOOLWALL_AGENT_ID")
         check(report["records"] >= 5, f"audit report {report}")
 
         run([*compose, "down", "-v"], env=env, timeout=120)

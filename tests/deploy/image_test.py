@@ -67,6 +67,29 @@ def main():
         p = podman("run", "--rm", "--read-only", "--network", "none", "--health-cmd", "none",
                    "--entrypoint", "/usr/sbin/iptables-restore", tag, "--version")
         check("iptables-restore" in p.stdout, p.stdout)
+        # ... and loads the extension modules the enforcing rules use, in a container's own
+        # network namespace (root with NET_ADMIN/NET_RAW only, as the init container runs).
+        rules = {
+            "iptables-restore": "*nat\n:OUTPUT ACCEPT [0:0]\n"
+            "-A OUTPUT -o lo -m comment --comment toolwall -j RETURN\n"
+            "-A OUTPUT -m owner --uid-owner 65532 -j RETURN\n"
+            "-A OUTPUT -p udp --dport 53 -j RETURN\n"
+            "-A OUTPUT -p tcp -m multiport --dports 53,9000 -j RETURN\n"
+            "-A OUTPUT -p tcp -j REDIRECT --to-ports 15081\nCOMMIT\n",
+            "ip6tables-restore": "*filter\n:OUTPUT ACCEPT [0:0]\n"
+            "-A OUTPUT -o lo -j RETURN\n-A OUTPUT -m owner --uid-owner 65532 -j RETURN\n"
+            "-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset\nCOMMIT\n",
+        }
+        bogus = "*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m nosuchmatch -j RETURN\nCOMMIT\n"
+        for tool_name, text in [*rules.items(), ("iptables-restore", bogus)]:
+            p = podman("run", "--rm", "-i", "--user", "0", "--cap-drop", "ALL", "--cap-add",
+                       "NET_ADMIN,NET_RAW", "--health-cmd", "none", "--entrypoint",
+                       f"/usr/sbin/{tool_name}", tag, input=text, check_rc=False)
+            if text is bogus:
+                check(p.returncode != 0 and "nosuchmatch" in p.stderr,
+                      f"iptables-restore accepted a missing module: {p}")
+            else:
+                check(p.returncode == 0, f"{tool_name} refused the enforcing rules: {p.stderr}")
 
         # The example's config, policies, adapters and schemas; keys made for this run.
         ex = os.path.join(tmp, "compose")
