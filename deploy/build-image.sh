@@ -90,8 +90,8 @@ for m in libxt_tcp libxt_udp libxt_owner libxt_multiport libxt_REDIRECT libipt_R
 done
 
 # Shared libraries, copied to the paths the loader looks in. On a glibc base only those it
-# lacks (the xtables ones); on scratch all of them, the loader included.
-glibc_re='/(ld-linux[^/]*|libc|libm|libdl|libpthread|librt|libgcc_s|libresolv)\.so'
+# lacks (all but glibc's own); on scratch all of them, the loader included.
+glibc_re='/(ld-linux[^/]*|libc|libm|libdl|libpthread|librt|libresolv)\.so'
 libs() {
   ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' | sort -u
 }

@@ -47,6 +47,7 @@ def main():
     t0 = time.monotonic()
     name = unique("twimg")
     tag = f"localhost/toolwall:{name}"
+    based = f"localhost/toolwall:{name}-based"
     pod, tw, tool = f"{name}-pod", f"{name}-toolwall", f"{name}-tool"
     state_vol, audit_vol = f"{name}-state", f"{name}-audit"
     tmp = tempfile.mkdtemp(prefix="toolwall-image-test.")
@@ -152,11 +153,24 @@ def main():
         check("inventory.get_item" in text and "inventory.delete_item" in text,
               f"the audit stream lacks the calls: {text[:2000]}")
         check("no_rule_allows_this_call" in text, "the refusal's reason is not audited")
+        # The same script on a glibc base image (the distroless path; here the local Python
+        # image stands in for it, no registry being reachable): glibc comes from the base,
+        # the rest (libgcc_s, the xtables libraries) from the build.
+        run([os.path.join(REPO, "deploy", "build-image.sh"), "--binary", args.binary,
+             "--base", pyimg, "--tag", based], timeout=300)
+        p = podman("run", "--rm", "--read-only", "--network", "none", "--health-cmd", "none",
+                   based, "--version")
+        check(p.stdout.startswith("toolwall "), f"on a glibc base: {p.stdout} {p.stderr}")
+        p = podman("run", "--rm", "-i", "--user", "0", "--cap-drop", "ALL", "--cap-add",
+                   "NET_ADMIN,NET_RAW", "--health-cmd", "none", "--entrypoint",
+                   "/usr/sbin/iptables-restore", based, input=rules["iptables-restore"],
+                   check_rc=False)
+        check(p.returncode == 0, f"iptables-restore on a glibc base: {p.stderr}")
         print(f"image test passed in {time.monotonic() - t0:.1f}s: {report['records']} audit records")
     finally:
         podman("pod", "rm", "-f", pod, check_rc=False, quiet=True)
         podman("volume", "rm", "-f", state_vol, audit_vol, check_rc=False, quiet=True)
-        podman("rmi", "-f", tag, check_rc=False, quiet=True)
+        podman("rmi", "-f", tag, based, check_rc=False, quiet=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

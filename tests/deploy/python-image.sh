@@ -9,7 +9,7 @@ prefix=${1:-localhost/toolwall-test-python}
 py=$(readlink -f /usr/bin/python3)
 ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 stdlib=/usr/lib/python$ver
-hash=$( { sha256sum "$py" "${BASH_SOURCE[0]}"; ls -l "$stdlib" "$stdlib/lib-dynload"; } | sha256sum | cut -c1-12)
+hash=$( { sha256sum <"$py"; sha256sum <"${BASH_SOURCE[0]}"; ls -l "$stdlib" "$stdlib/lib-dynload"; } | sha256sum | cut -c1-12)
 tag="$prefix:$ver-$hash"
 if podman image exists "$tag"; then echo "$tag"; exit 0; fi
 
