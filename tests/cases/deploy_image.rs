@@ -20,6 +20,7 @@ fn deploy_script(script: &str) {
         .arg(dir.join(script))
         .args(["--binary", BIN])
         .current_dir(&dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env(
             "CONTAINERS_CONF",
             std::env::var_os("CONTAINERS_CONF").unwrap_or_else(|| conf.into()),

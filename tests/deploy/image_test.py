@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-from podman_util import (REPO, build_toolwall_image, check, fail, free_port, podman,
+from podman_util import (REPO, build_toolwall_image, check, free_port, podman,
                          process_uid, python_image, require_podman, run, unique,
                          verify_audit, volume_path, audit_records, wait_healthy)
 
