@@ -231,6 +231,16 @@ pub async fn start_with_clock(
         header_read_timeout: loaded.listener.header_read_timeout,
         max_connections: loaded.listener.max_connections,
     };
+    // CONNECT interception and the transparent listener (`egress:`; docs/egress.md)
+    let (agent_handler, egress_tasks) = crate::egress::wire(
+        loaded.egress.take(),
+        state.rt.clone(),
+        rx.clone(),
+        agent_limits,
+        agent_handler,
+    )
+    .await?;
+    tasks.extend(egress_tasks);
     match loaded.agent_tls.clone() {
         Some(first) => {
             // Each new connection uses the TLS config of the current snapshot, so rotated

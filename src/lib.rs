@@ -19,6 +19,11 @@ pub mod config;
 pub mod demo;
 /// Diagnostics at a file position (`file:line:col: message`).
 pub mod diag;
+/// Transparent HTTPS for guarded hosts: CONNECT interception, passthrough, the transparent
+/// listener.
+pub mod egress;
+/// The sidecar injector: admission webhook, offline injection, enforcing-mode iptables rules.
+pub mod inject;
 /// Strict JSON parsing (duplicate keys, depth).
 pub mod json;
 /// MCP tool catalog and definition pinning.

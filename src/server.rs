@@ -79,7 +79,7 @@ pub async fn serve_tls<A, F, Fut>(
                     });
                     let io = FirstByteDeadline::new(tls, first_byte);
                     let conn = builder
-                        .serve_connection(TokioIo::new(io), svc)
+                        .serve_connection_with_upgrades(TokioIo::new(io), svc)
                         .into_owned();
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection ended with an error");
@@ -299,7 +299,7 @@ pub async fn serve_limited<F, Fut>(
                 };
                 let io = FirstByteDeadline::new(stream, limits.header_read_timeout);
                 let conn = builder
-                    .serve_connection(TokioIo::new(io), service_fn(handler.clone()))
+                    .serve_connection_with_upgrades(TokioIo::new(io), service_fn(handler.clone()))
                     .into_owned();
                 let watched = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod audit;
 pub mod check;
 pub mod healthcheck;
+pub mod inject;
 pub mod kill;
 pub mod policy;
 pub mod policy_test;
@@ -131,6 +132,8 @@ pub enum Command {
         #[arg(long, default_value = healthcheck::DEFAULT_URL)]
         url: String,
     },
+    /// Inject the toolwall sidecar into Kubernetes manifests, or serve the injection webhook.
+    Inject(inject::InjectArgs),
     /// Run only the built-in demo payments API (for load tests and demos).
     #[command(hide = true)]
     DemoUpstream {
@@ -334,6 +337,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         }) => kill::mcp_pin(&adapter, tool.as_deref(), &client),
         Command::Approvals(cmd) => approvals::run(cmd),
         Command::Healthcheck { url } => healthcheck::healthcheck(&url),
+        Command::Inject(args) => inject::run(args),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }
 }

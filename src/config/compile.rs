@@ -65,6 +65,8 @@ pub struct LoadedConfig {
     pub agent_tls: Option<Arc<rustls::ServerConfig>>,
     /// Connection limits of both listeners (not reloadable).
     pub listener: ListenerLimits,
+    /// `egress:` (HTTPS interception, transparent listener, passthrough); not reloadable.
+    pub egress: Option<super::egress::EgressSpec>,
 }
 
 /// Everything one request is decided with; swapped whole on reload.
@@ -171,6 +173,7 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
     let limits = super::limits::compile_section(&src, &raw, &mut diags);
     let state = compile_state(&src, &raw.state, base, &mut diags);
     let listener = compile_listener(&src, &raw.listener, &mut diags);
+    let egress = super::egress::compile_section(&src, &raw.egress, base, &mut diags);
     let admin_token = compile_admin_token(&src, &raw, admin, strict_env, &mut diags, &mut warnings);
     let approvals =
         super::approvals::compile_section(&src, &raw, strict_env, &mut diags, &mut warnings);
@@ -262,6 +265,7 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
         admin_hosts,
         agent_tls,
         listener,
+        egress,
     })
 }
 

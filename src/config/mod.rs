@@ -8,6 +8,7 @@ pub mod admin;
 pub mod approvals;
 pub mod audit;
 pub mod compile;
+pub mod egress;
 pub mod error;
 pub mod identity;
 pub mod limits;

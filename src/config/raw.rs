@@ -71,6 +71,9 @@ pub struct RawConfig {
     /// Human approval of calls a policy marks `require_approval` (docs/config.md).
     #[serde(default)]
     pub approvals: Option<RawApprovals>,
+    /// Transparent HTTPS for guarded hosts, the egress allowlist and its passthrough list.
+    #[serde(default)]
+    pub egress: Option<RawEgress>,
 }
 
 /// `reload:` — poll the files the config was read from and reload when they change.
@@ -629,4 +632,30 @@ pub enum ArgsFrom {
     Json,
     Form,
     Query,
+}
+
+/// `egress:` — HTTPS interception for guarded hosts (`CONNECT` and the transparent listener).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEgress {
+    /// Where connections redirected by iptables arrive (`host:port`); absent: no listener.
+    #[serde(default)]
+    pub transparent_listen: Option<String>,
+    /// Directory `ca.crt` and `bundle.crt` are written to at start.
+    #[serde(default)]
+    pub ca_out: Option<String>,
+    /// A CA to mint from; absent: one generated in memory at start.
+    #[serde(default)]
+    pub ca: Option<RawEgressCa>,
+    /// `host:port`, `host` (port 443), `*.suffix[:port]`: tunnelled untouched, audited.
+    #[serde(default)]
+    pub passthrough: Vec<String>,
+}
+
+/// `egress.ca:` PEM files, relative to the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEgressCa {
+    pub cert: String,
+    pub key: String,
 }

@@ -14,8 +14,13 @@ pub enum Reason {
     InvalidToken,
     /// The request names an upstream no adapter guards (toolwall is an egress allowlist).
     UnknownUpstream,
-    /// `CONNECT` tunnels would hide the call from toolwall.
+    /// A tunnel toolwall could not see into: `CONNECT` without `egress:` configured, a
+    /// malformed `CONNECT` target, a redirected TLS connection without a server name (SNI),
+    /// or a redirected connection that is neither TLS nor HTTP.
     ConnectRefused,
+    /// A request inside an intercepted connection names another host or port than the one
+    /// the connection was opened to (`CONNECT` target, SNI, original destination).
+    TunnelHostMismatch,
     /// The request matches no tool declared for its adapter.
     UnknownTool,
     /// A path, header or parameter that web frameworks could read differently.
@@ -94,6 +99,7 @@ impl Reason {
             Reason::InvalidToken => "invalid_token",
             Reason::UnknownUpstream => "unknown_upstream",
             Reason::ConnectRefused => "connect_refused",
+            Reason::TunnelHostMismatch => "tunnel_host_mismatch",
             Reason::UnknownTool => "unknown_tool",
             Reason::AmbiguousRequest => "ambiguous_request",
             Reason::InvalidJson => "invalid_json",
@@ -148,6 +154,7 @@ impl Reason {
             Reason::KillSwitch
             | Reason::UnknownUpstream
             | Reason::ConnectRefused
+            | Reason::TunnelHostMismatch
             | Reason::UnknownTool
             | Reason::PolicyDenied
             | Reason::PolicyUndefined
@@ -228,6 +235,7 @@ impl Reason {
             | Reason::InvalidToken
             | Reason::UnknownUpstream
             | Reason::ConnectRefused
+            | Reason::TunnelHostMismatch
             | Reason::IncompleteBody
             | Reason::PayloadTooLarge
             | Reason::UpstreamUnavailable
@@ -431,6 +439,7 @@ impl Reject {
             | Reason::InvalidToken
             | Reason::UnknownUpstream
             | Reason::ConnectRefused
+            | Reason::TunnelHostMismatch
             | Reason::UnknownTool
             | Reason::AmbiguousRequest
             | Reason::UnexpectedBody
@@ -512,6 +521,8 @@ mod tests {
             (Reason::PolicyDenied, 403, "denied"),
             (Reason::UnknownTool, 403, "denied"),
             (Reason::UnknownUpstream, 403, "denied"),
+            (Reason::ConnectRefused, 403, "denied"),
+            (Reason::TunnelHostMismatch, 403, "denied"),
             (Reason::SchemaInvalid, 400, "invalid_request"),
             (Reason::DuplicateKey, 400, "invalid_request"),
             (Reason::PayloadTooLarge, 413, "payload_too_large"),
@@ -565,11 +576,12 @@ mod tests {
         assert!(v["error"]["approval_id"].is_null());
     }
 
-    const ALL: [Reason; 43] = [
+    const ALL: [Reason; 44] = [
         Reason::Unauthenticated,
         Reason::InvalidToken,
         Reason::UnknownUpstream,
         Reason::ConnectRefused,
+        Reason::TunnelHostMismatch,
         Reason::UnknownTool,
         Reason::AmbiguousRequest,
         Reason::InvalidJson,

@@ -47,3 +47,9 @@ mod deploy_config;
 
 // the container image, the compose recipe (podman) and `toolwall healthcheck`
 mod deploy_image;
+
+// transparent HTTPS: CONNECT interception, passthrough, the transparent listener
+mod egress_https;
+
+// the sidecar injector: webhook, offline injection, self-signed CA, enforcing-mode iptables
+mod deploy_inject;
