@@ -1021,3 +1021,115 @@ anyio.run(main)
     assert_eq!(calls[0]["params"]["arguments"]["amount"], 5);
     app.shutdown().await;
 }
+
+/// On an mTLS agent listener, the client certificate of the connection that sent `CONNECT`
+/// is the identity of every request inside the tunnel (curl: HTTPS proxy with a client
+/// certificate, then TLS to the minted certificate inside).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mtls_identity_of_the_connect_connection_applies_inside_the_tunnel() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let up = https_upstream().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, "client CA");
+    let pki = CertifiedIssuer::self_signed(p, KeyPair::generate().expect("key")).expect("ca");
+    let server_key = KeyPair::generate().expect("key");
+    let server = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&server_key, &pki)
+        .expect("server");
+    let client_key = KeyPair::generate().expect("key");
+    let mut cp = CertificateParams::new(Vec::<String>::new()).expect("params");
+    cp.distinguished_name.push(DnType::CommonName, "refunds");
+    cp.subject_alt_names.push(rcgen::SanType::URI(
+        "spiffe://test.local/ns/billing/sa/refunds"
+            .try_into()
+            .expect("ia5"),
+    ));
+    let client = cp.signed_by(&client_key, &pki).expect("client");
+    for (f, pem) in [
+        ("pki.pem", pki.pem()),
+        ("server.pem", server.pem()),
+        ("server.key", server_key.serialize_pem()),
+        ("client.pem", client.pem()),
+        ("client.key", client_key.serialize_pem()),
+    ] {
+        std::fs::write(root.join(f), pem).expect("write");
+    }
+    std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+    std::fs::write(
+        root.join("adapters/ca.pem"),
+        up.ca_pem.as_deref().expect("ca"),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("adapters/echo.yaml"),
+        echo_adapter(
+            &format!("https://localhost:{}", up.addr.port()),
+            "tls: { ca: ca.pem }",
+        ),
+    )
+    .expect("write");
+    // who the call is from, as policy saw it, in the refusal's reasons
+    std::fs::write(
+        root.join("policies/toolwall.rego"),
+        "package toolwall\nimport rego.v1\n\ndecision := {\"allow\": false, \"reasons\": [input.principal.source, input.principal.agent]}\n",
+    )
+    .expect("write");
+    let d = root.display();
+    std::fs::write(
+        root.join("toolwall.yaml"),
+        format!(
+            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nidentity:\n  mtls: {{ client_ca: {d}/pki.pem, cert: {d}/server.pem, key: {d}/server.key, trust_domain: test.local }}\negress:\n  ca_out: ca\n"
+        ),
+    )
+    .expect("write");
+    let loaded = toolwall::config::load_snapshot(&root.join("toolwall.yaml"), true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = toolwall::app::start(loaded).await.expect("start");
+    let proxy = format!("https://{}", app.listen_addr);
+    let pki_pem = root.join("pki.pem").display().to_string();
+    let ca = root.join("ca/ca.crt").display().to_string();
+    let url = format!("https://localhost:{}/v1/charges/ch_1", up.addr.port());
+    let (code, body, err) = curl(s(&[
+        "--proxy",
+        &proxy,
+        "--proxy-cacert",
+        &pki_pem,
+        "--proxy-cert",
+        &root.join("client.pem").display().to_string(),
+        "--proxy-key",
+        &root.join("client.key").display().to_string(),
+        "--cacert",
+        &ca,
+        "-w",
+        "\n%{http_code}",
+        &url,
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(body.ends_with("\n403"), "{body}");
+    let v: Value = serde_json::from_str(body.trim_end_matches("\n403")).expect("json");
+    assert_eq!(
+        v["error"]["reasons"],
+        serde_json::json!(["mtls", "spiffe://test.local/ns/billing/sa/refunds"]),
+        "{v}"
+    );
+    // without a client certificate the proxy handshake fails: no tunnel at all
+    let (code, _, _) = curl(s(&[
+        "--proxy",
+        &proxy,
+        "--proxy-cacert",
+        &pki_pem,
+        "--cacert",
+        &ca,
+        &url,
+    ]))
+    .await;
+    assert_ne!(code, 0);
+    assert!(up.requests().is_empty());
+    app.shutdown().await;
+}
