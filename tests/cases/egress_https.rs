@@ -180,6 +180,23 @@ async fn curl_through_connect_runs_the_pipeline_and_swaps_the_credentials() {
     let sent: Value = serde_json::from_slice(&seen[0].body).expect("json");
     assert_eq!(sent, serde_json::json!({"charge": "ch_1", "amount": 5}));
 
+    // HTTP/2 inside the tunnel (ALPN h2 on the minted certificate)
+    let (code, body, err) = curl(s(&[
+        "--http2",
+        "--proxy",
+        &e.proxy(),
+        "--cacert",
+        &ca_path,
+        "-w",
+        "\n%{http_version}",
+        &e.url("/v1/charges/ch_2?limit=3"),
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(body.ends_with("\n2"), "{body}");
+    assert!(body.contains("/v1/charges/ch_2?limit=3"), "{body}");
+    assert_eq!(e.up.requests().len(), 2);
+
     // denied by policy: never reaches the tool
     let (code, body, err) = curl(s(&[
         "--proxy",
@@ -198,7 +215,7 @@ async fn curl_through_connect_runs_the_pipeline_and_swaps_the_credentials() {
     assert_eq!(code, 0, "{err}");
     assert!(body.ends_with("\n403"), "{body}");
     assert!(body.contains("amount_exceeds_threshold"), "{body}");
-    assert_eq!(e.up.requests().len(), 1, "a denied call reached the tool");
+    assert_eq!(e.up.requests().len(), 2, "a denied call reached the tool");
 
     let recs = e
         .wait_for("for the denied call", |r| {
@@ -388,12 +405,17 @@ async fn a_passthrough_host_is_tunnelled_untouched_and_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_naming_another_host_inside_the_tunnel_is_refused() {
     let e = start("", false).await;
-    for host in [
+    // HTTP/1.1: the Host header; HTTP/2: curl puts it in `:authority`
+    let variants = [
         format!("127.0.0.1:{}", e.up.addr.port()),
         "localhost".to_string(),
         "localhost:1".to_string(),
-    ] {
+    ]
+    .into_iter()
+    .flat_map(|h| [(h.clone(), "--http1.1"), (h, "--http2")]);
+    for (host, version) in variants {
         let (code, body, err) = curl(s(&[
+            version,
             "--proxy",
             &e.proxy(),
             "--cacert",
@@ -406,8 +428,11 @@ async fn a_request_naming_another_host_inside_the_tunnel_is_refused() {
         ]))
         .await;
         assert_eq!(code, 0, "{err}");
-        assert!(body.ends_with("\n403"), "{host}: {body}");
-        assert!(body.contains("tunnel_host_mismatch"), "{host}: {body}");
+        assert!(body.ends_with("\n403"), "{host} {version}: {body}");
+        assert!(
+            body.contains("tunnel_host_mismatch"),
+            "{host} {version}: {body}"
+        );
     }
     assert!(
         e.up.requests().is_empty(),
