@@ -867,3 +867,36 @@ fn netns_dry_run_prints_the_rules() {
     let (code, _, _) = toolwall(&["inject", "iptables", "--dry-run", "--uid", "0"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn inject_file_injects_the_items_of_a_kubectl_list() {
+    let list = r#"apiVersion: v1
+kind: List
+items:
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: { name: db-agent }
+    spec:
+      serviceName: db-agent
+      selector: { matchLabels: { app: a } }
+      template:
+        metadata: { labels: { app: a } }
+        spec: { containers: [ { name: a, image: a } ] }
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: { name: c }
+    data: { k: v }
+"#;
+    let (code, out, err) = inject_stdin(&["inject", "-"], list);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("StatefulSet db-agent: injected"), "{err}");
+    let doc: Value = yaml_serde::from_str(&out).expect("yaml");
+    assert_eq!(
+        doc["items"][0]["spec"]["template"]["spec"]["initContainers"][0]["name"],
+        "toolwall"
+    );
+    assert_eq!(doc["items"][1]["data"]["k"], "v");
+    let (code, again, _) = inject_stdin(&["inject", "-"], &out);
+    assert_eq!(code, 0);
+    assert_eq!(again, out);
+}
