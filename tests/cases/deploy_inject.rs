@@ -701,6 +701,7 @@ impl Netns {
             ip4: ("10.77.0.1".into(), "10.77.0.2".into()),
             ip6: ("fd77::1".into(), "fd77::2".into()),
         };
+        // `ns` exists before the first namespace does: a failed step still deletes both.
         sh(&["ip", "netns", "add", &ns.out]);
         sh(&["ip", "netns", "add", &ns.pod]);
         let (vo, vp) = (format!("two{id}"), format!("twp{id}"));
