@@ -505,6 +505,12 @@ fn sidecar_container(cfg: &InjectorConfig, ch: &Choices) -> Value {
         json!({ "name": "TOOLWALL_POD_SERVICE_ACCOUNT",
                 "valueFrom": { "fieldRef": { "fieldPath": "spec.serviceAccountName" } } }),
         json!({ "name": "TOOLWALL_AGENT_ID", "value": agent_id }),
+        // The admin API listens beyond loopback (kubelet probes and scrapers reach it), so the
+        // config takes its token from the environment (`admin_token_env`), out of the keys
+        // Secret: a Secret volume's files are readable by other users (mode 0644), which
+        // toolwall refuses for a token file.
+        json!({ "name": "TOOLWALL_ADMIN_TOKEN",
+                "valueFrom": { "secretKeyRef": { "name": cfg.config.keys_secret, "key": "admin.token" } } }),
     ];
     let tenant = match &ch.tenant {
         Some(t) => Some(literal(t)),
