@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod check;
+pub mod healthcheck;
 pub mod inject;
 pub mod kill;
 pub mod policy;
@@ -125,6 +126,12 @@ pub enum Command {
     /// Calls waiting for human approval: list, show, approve, deny (through the admin API).
     #[command(subcommand)]
     Approvals(approvals::ApprovalsCommand),
+    /// Probe the admin API's readiness (the image's HEALTHCHECK): exit 0 on 200, else 1.
+    Healthcheck {
+        /// The URL to GET.
+        #[arg(long, default_value = healthcheck::DEFAULT_URL)]
+        url: String,
+    },
     /// Inject the toolwall sidecar into Kubernetes manifests, or serve the injection webhook.
     Inject(inject::InjectArgs),
     /// Run only the built-in demo payments API (for load tests and demos).
@@ -329,6 +336,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             client,
         }) => kill::mcp_pin(&adapter, tool.as_deref(), &client),
         Command::Approvals(cmd) => approvals::run(cmd),
+        Command::Healthcheck { url } => healthcheck::healthcheck(&url),
         Command::Inject(args) => inject::run(args),
         Command::DemoUpstream { listen } => run::demo_upstream(listen),
     }

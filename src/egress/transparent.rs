@@ -66,7 +66,12 @@ enum First {
 
 async fn handle(e: Arc<Egress>, mut stream: TcpStream, peer: SocketAddr) {
     let Some(_slot) = e.slot() else {
-        tracing::warn!(peer = %peer, "egress connection limit reached; transparent connection closed");
+        // logged on the 1st, 2nd, 4th, 8th, … close: a flood cannot flood the log
+        static CLOSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = CLOSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(peer = %peer, closed_so_far = n, "egress connection limit reached; transparent connection closed");
+        }
         return;
     };
     let refuse = |host: &str, port: u16, rej: Reject| {

@@ -26,7 +26,8 @@ pub fn pod_path(kind: &str) -> Option<&'static str> {
 /// One document's result, for the messages on stderr.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Note {
-    pub doc: usize,
+    /// `document N` (or `document N item M` in a List).
+    pub doc: String,
     pub kind: String,
     pub name: String,
     pub what: String,
@@ -42,45 +43,16 @@ pub fn inject_yaml(cfg: &InjectorConfig, text: &str) -> Result<(String, Vec<Note
         if doc.is_null() {
             continue;
         }
-        let kind = doc
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let name = doc
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        if let Some(base) = pod_path(&kind) {
-            let what = {
-                let Some(pod) = doc.pointer(base) else {
-                    return Err(format!(
-                        "document {} ({kind} {name}): no pod template",
-                        i + 1
-                    ));
-                };
-                match decide(cfg, pod, base) {
-                    Decision::Inject { ops, .. } => {
-                        apply(&mut doc, &ops)
-                            .map_err(|e| format!("document {} ({kind} {name}): {e}", i + 1))?;
-                        "injected".to_string()
-                    }
-                    Decision::Skip { reason, warning } => match warning {
-                        Some(w) => format!("not injected: {w}"),
-                        None => format!("not injected: {reason}"),
-                    },
-                    Decision::Refuse(msg) => {
-                        return Err(format!("document {} ({kind} {name}): {msg}", i + 1))
-                    }
+        let label = format!("document {}", i + 1);
+        if doc.get("kind").and_then(Value::as_str) == Some("List") {
+            // `kubectl get deploy -o yaml` prints a List: inject its items.
+            if let Some(Value::Array(items)) = doc.get_mut("items") {
+                for (j, item) in items.iter_mut().enumerate() {
+                    inject_object(cfg, item, &format!("{label} item {}", j + 1), &mut notes)?;
                 }
-            };
-            notes.push(Note {
-                doc: i + 1,
-                kind,
-                name,
-                what,
-            });
+            }
+        } else {
+            inject_object(cfg, &mut doc, &label, &mut notes)?;
         }
         if !out.is_empty() {
             out.push_str("---\n");
@@ -88,4 +60,47 @@ pub fn inject_yaml(cfg: &InjectorConfig, text: &str) -> Result<(String, Vec<Note
         out.push_str(&yaml_serde::to_string(&doc).map_err(|e| e.to_string())?);
     }
     Ok((out, notes))
+}
+
+/// Inject one object in place when its kind holds a pod.
+fn inject_object(
+    cfg: &InjectorConfig,
+    doc: &mut Value,
+    label: &str,
+    notes: &mut Vec<Note>,
+) -> Result<(), String> {
+    let kind = doc
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = doc
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let Some(base) = pod_path(&kind) else {
+        return Ok(());
+    };
+    let Some(pod) = doc.pointer(base) else {
+        return Err(format!("{label} ({kind} {name}): no pod template"));
+    };
+    let what = match decide(cfg, pod, base) {
+        Decision::Inject { ops, .. } => {
+            apply(doc, &ops).map_err(|e| format!("{label} ({kind} {name}): {e}"))?;
+            "injected".to_string()
+        }
+        Decision::Skip { reason, warning } => match warning {
+            Some(w) => format!("not injected: {w}"),
+            None => format!("not injected: {reason}"),
+        },
+        Decision::Refuse(msg) => return Err(format!("{label} ({kind} {name}): {msg}")),
+    };
+    notes.push(Note {
+        doc: label.to_string(),
+        kind,
+        name,
+        what,
+    });
+    Ok(())
 }

@@ -701,6 +701,7 @@ impl Netns {
             ip4: ("10.77.0.1".into(), "10.77.0.2".into()),
             ip6: ("fd77::1".into(), "fd77::2".into()),
         };
+        // `ns` exists before the first namespace does: a failed step still deletes both.
         sh(&["ip", "netns", "add", &ns.out]);
         sh(&["ip", "netns", "add", &ns.pod]);
         let (vo, vp) = (format!("two{id}"), format!("twp{id}"));
@@ -866,4 +867,126 @@ fn netns_dry_run_prints_the_rules() {
     assert_eq!(code, 2);
     let (code, _, _) = toolwall(&["inject", "iptables", "--dry-run", "--uid", "0"]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn inject_file_injects_the_items_of_a_kubectl_list() {
+    let list = r#"apiVersion: v1
+kind: List
+items:
+  - apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: { name: db-agent }
+    spec:
+      serviceName: db-agent
+      selector: { matchLabels: { app: a } }
+      template:
+        metadata: { labels: { app: a } }
+        spec: { containers: [ { name: a, image: a } ] }
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: { name: c }
+    data: { k: v }
+"#;
+    let (code, out, err) = inject_stdin(&["inject", "-"], list);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("StatefulSet db-agent: injected"), "{err}");
+    let doc: Value = yaml_serde::from_str(&out).expect("yaml");
+    assert_eq!(
+        doc["items"][0]["spec"]["template"]["spec"]["initContainers"][0]["name"],
+        "toolwall"
+    );
+    assert_eq!(doc["items"][1]["data"]["k"], "v");
+    let (code, again, _) = inject_stdin(&["inject", "-"], &out);
+    assert_eq!(code, 0);
+    assert_eq!(again, out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inject_webhook_speaks_http2_as_the_api_server_does() {
+    use base64::Engine;
+    use http_body_util::{BodyExt, Full};
+    use rustls_pki_types::pem::PemObject;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_pki(dir.path(), &[SNI]);
+    let port = free_port();
+    let d = dir.path();
+    let mut child = Proc(
+        Command::new(BIN)
+            .args(["inject", "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--tls-cert")
+            .arg(d.join("tls.crt"))
+            .arg("--tls-key")
+            .arg(d.join("tls.key"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the injector"),
+    );
+    tokio::task::block_in_place(|| wait_listening(port, &mut child));
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = std::fs::read(d.join("ca.pem")).expect("ca");
+    roots
+        .add(rustls_pki_types::CertificateDer::from_pem_slice(&ca).expect("pem"))
+        .expect("root");
+    let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
+        .connect(
+            rustls_pki_types::ServerName::try_from(SNI).expect("name"),
+            tcp,
+        )
+        .await
+        .expect("TLS with the caBundle as the only root");
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .expect("h2 handshake");
+    tokio::spawn(conn);
+    let review = serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {
+            "uid": "h2-uid", "operation": "CREATE", "namespace": "agents",
+            "kind": { "group": "", "version": "v1", "kind": "Pod" },
+            "resource": { "group": "", "version": "v1", "resource": "pods" },
+            "object": { "apiVersion": "v1", "kind": "Pod", "metadata": { "generateName": "a-" },
+                        "spec": { "containers": [ { "name": "agent", "image": "a" } ] } },
+            "oldObject": null, "dryRun": false,
+        }
+    });
+    let req = http::Request::builder()
+        .method("POST")
+        .uri(format!("https://{SNI}/inject?timeout=10s"))
+        .header("content-type", "application/json")
+        .body(Full::new(bytes::Bytes::from(review.to_string())))
+        .expect("request");
+    let res = send.send_request(req).await.expect("h2 request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.version(), http::Version::HTTP_2);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    let doc: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(doc["response"]["uid"], "h2-uid");
+    assert_eq!(doc["response"]["patchType"], "JSONPatch");
+    let patch = base64::engine::general_purpose::STANDARD
+        .decode(doc["response"]["patch"].as_str().expect("patch"))
+        .expect("b64");
+    let ops: Value = serde_json::from_slice(&patch).expect("ops");
+    assert!(ops
+        .as_array()
+        .expect("ops")
+        .iter()
+        .any(|o| o["path"] == "/spec/initContainers"));
 }

@@ -180,6 +180,23 @@ async fn curl_through_connect_runs_the_pipeline_and_swaps_the_credentials() {
     let sent: Value = serde_json::from_slice(&seen[0].body).expect("json");
     assert_eq!(sent, serde_json::json!({"charge": "ch_1", "amount": 5}));
 
+    // HTTP/2 inside the tunnel (ALPN h2 on the minted certificate)
+    let (code, body, err) = curl(s(&[
+        "--http2",
+        "--proxy",
+        &e.proxy(),
+        "--cacert",
+        &ca_path,
+        "-w",
+        "\n%{http_version}",
+        &e.url("/v1/charges/ch_2?limit=3"),
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(body.ends_with("\n2"), "{body}");
+    assert!(body.contains("/v1/charges/ch_2?limit=3"), "{body}");
+    assert_eq!(e.up.requests().len(), 2);
+
     // denied by policy: never reaches the tool
     let (code, body, err) = curl(s(&[
         "--proxy",
@@ -198,7 +215,7 @@ async fn curl_through_connect_runs_the_pipeline_and_swaps_the_credentials() {
     assert_eq!(code, 0, "{err}");
     assert!(body.ends_with("\n403"), "{body}");
     assert!(body.contains("amount_exceeds_threshold"), "{body}");
-    assert_eq!(e.up.requests().len(), 1, "a denied call reached the tool");
+    assert_eq!(e.up.requests().len(), 2, "a denied call reached the tool");
 
     let recs = e
         .wait_for("for the denied call", |r| {
@@ -388,12 +405,17 @@ async fn a_passthrough_host_is_tunnelled_untouched_and_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_naming_another_host_inside_the_tunnel_is_refused() {
     let e = start("", false).await;
-    for host in [
+    // HTTP/1.1: the Host header; HTTP/2: curl puts it in `:authority`
+    let variants = [
         format!("127.0.0.1:{}", e.up.addr.port()),
         "localhost".to_string(),
         "localhost:1".to_string(),
-    ] {
+    ]
+    .into_iter()
+    .flat_map(|h| [(h.clone(), "--http1.1"), (h, "--http2")]);
+    for (host, version) in variants {
         let (code, body, err) = curl(s(&[
+            version,
             "--proxy",
             &e.proxy(),
             "--cacert",
@@ -406,8 +428,11 @@ async fn a_request_naming_another_host_inside_the_tunnel_is_refused() {
         ]))
         .await;
         assert_eq!(code, 0, "{err}");
-        assert!(body.ends_with("\n403"), "{host}: {body}");
-        assert!(body.contains("tunnel_host_mismatch"), "{host}: {body}");
+        assert!(body.ends_with("\n403"), "{host} {version}: {body}");
+        assert!(
+            body.contains("tunnel_host_mismatch"),
+            "{host} {version}: {body}"
+        );
     }
     assert!(
         e.up.requests().is_empty(),
@@ -1019,5 +1044,117 @@ anyio.run(main)
         "only the allowed call reached the server: {calls:#?}"
     );
     assert_eq!(calls[0]["params"]["arguments"]["amount"], 5);
+    app.shutdown().await;
+}
+
+/// On an mTLS agent listener, the client certificate of the connection that sent `CONNECT`
+/// is the identity of every request inside the tunnel (curl: HTTPS proxy with a client
+/// certificate, then TLS to the minted certificate inside).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mtls_identity_of_the_connect_connection_applies_inside_the_tunnel() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let up = https_upstream().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, "client CA");
+    let pki = CertifiedIssuer::self_signed(p, KeyPair::generate().expect("key")).expect("ca");
+    let server_key = KeyPair::generate().expect("key");
+    let server = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&server_key, &pki)
+        .expect("server");
+    let client_key = KeyPair::generate().expect("key");
+    let mut cp = CertificateParams::new(Vec::<String>::new()).expect("params");
+    cp.distinguished_name.push(DnType::CommonName, "refunds");
+    cp.subject_alt_names.push(rcgen::SanType::URI(
+        "spiffe://test.local/ns/billing/sa/refunds"
+            .try_into()
+            .expect("ia5"),
+    ));
+    let client = cp.signed_by(&client_key, &pki).expect("client");
+    for (f, pem) in [
+        ("pki.pem", pki.pem()),
+        ("server.pem", server.pem()),
+        ("server.key", server_key.serialize_pem()),
+        ("client.pem", client.pem()),
+        ("client.key", client_key.serialize_pem()),
+    ] {
+        std::fs::write(root.join(f), pem).expect("write");
+    }
+    std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+    std::fs::write(
+        root.join("adapters/ca.pem"),
+        up.ca_pem.as_deref().expect("ca"),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("adapters/echo.yaml"),
+        echo_adapter(
+            &format!("https://localhost:{}", up.addr.port()),
+            "tls: { ca: ca.pem }",
+        ),
+    )
+    .expect("write");
+    // who the call is from, as policy saw it, in the refusal's reasons
+    std::fs::write(
+        root.join("policies/toolwall.rego"),
+        "package toolwall\nimport rego.v1\n\ndecision := {\"allow\": false, \"reasons\": [input.principal.source, input.principal.agent]}\n",
+    )
+    .expect("write");
+    let d = root.display();
+    std::fs::write(
+        root.join("toolwall.yaml"),
+        format!(
+            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nidentity:\n  mtls: {{ client_ca: {d}/pki.pem, cert: {d}/server.pem, key: {d}/server.key, trust_domain: test.local }}\negress:\n  ca_out: ca\n"
+        ),
+    )
+    .expect("write");
+    let loaded = toolwall::config::load_snapshot(&root.join("toolwall.yaml"), true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = toolwall::app::start(loaded).await.expect("start");
+    let proxy = format!("https://{}", app.listen_addr);
+    let pki_pem = root.join("pki.pem").display().to_string();
+    let ca = root.join("ca/ca.crt").display().to_string();
+    let url = format!("https://localhost:{}/v1/charges/ch_1", up.addr.port());
+    let (code, body, err) = curl(s(&[
+        "--proxy",
+        &proxy,
+        "--proxy-cacert",
+        &pki_pem,
+        "--proxy-cert",
+        &root.join("client.pem").display().to_string(),
+        "--proxy-key",
+        &root.join("client.key").display().to_string(),
+        "--cacert",
+        &ca,
+        "-w",
+        "\n%{http_code}",
+        &url,
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(body.ends_with("\n403"), "{body}");
+    let v: Value = serde_json::from_str(body.trim_end_matches("\n403")).expect("json");
+    assert_eq!(
+        v["error"]["reasons"],
+        serde_json::json!(["mtls", "spiffe://test.local/ns/billing/sa/refunds"]),
+        "{v}"
+    );
+    // without a client certificate the proxy handshake fails: no tunnel at all
+    let (code, _, _) = curl(s(&[
+        "--proxy",
+        &proxy,
+        "--proxy-cacert",
+        &pki_pem,
+        "--cacert",
+        &ca,
+        &url,
+    ]))
+    .await;
+    assert_ne!(code, 0);
+    assert!(up.requests().is_empty());
     app.shutdown().await;
 }

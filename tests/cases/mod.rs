@@ -47,6 +47,8 @@ mod deploy_config;
 
 // the Helm chart: lint, render, Kubernetes schema validation, `toolwall check` of its config
 mod deploy_helm;
+// the container image, the compose recipe (podman) and `toolwall healthcheck`
+mod deploy_image;
 
 // transparent HTTPS: CONNECT interception, passthrough, the transparent listener
 mod egress_https;

@@ -311,3 +311,79 @@ fn template_paths_are_prefixed() {
         SIDECAR_NAME
     );
 }
+
+#[test]
+fn every_shape_of_the_lists_gets_a_patch_that_applies_once() {
+    // Absent, null, empty and non-empty forms of everything the injector appends to: the
+    // operations must apply (RFC 6902: the parent exists) and the result must not be
+    // injected again.
+    let forms = |item: Value| {
+        vec![
+            None,
+            Some(Value::Null),
+            Some(json!([])),
+            Some(json!([item])),
+        ]
+    };
+    let mut n = 0;
+    for native in [true, false] {
+        for enforce in ["true", "false"] {
+            for envs in forms(json!({ "name": "A", "value": "1" })) {
+                for mounts in forms(json!({ "name": "v", "mountPath": "/v" })) {
+                    for vols in forms(json!({ "name": "v", "emptyDir": {} })) {
+                        for inits in forms(json!({ "name": "i", "image": "i" })) {
+                            for ann in [
+                                None,
+                                Some(Value::Null),
+                                Some(json!({ ANN_ENFORCE: enforce })),
+                            ] {
+                                let mut c = json!({ "name": "agent", "image": "a" });
+                                if let Some(e) = &envs {
+                                    c["env"] = e.clone();
+                                }
+                                if let Some(m) = &mounts {
+                                    c["volumeMounts"] = m.clone();
+                                }
+                                let mut spec = json!({ "containers": [c] });
+                                if let Some(v) = &vols {
+                                    spec["volumes"] = v.clone();
+                                }
+                                if let Some(i) = &inits {
+                                    spec["initContainers"] = i.clone();
+                                }
+                                let mut p = json!({ "metadata": { "name": "p" }, "spec": spec });
+                                if let Some(a) = &ann {
+                                    p["metadata"]["annotations"] = a.clone();
+                                }
+                                let mut cfg = cfg();
+                                cfg.sidecar.native = native;
+                                let out = injected(&cfg, &p);
+                                assert!(
+                                    matches!(decide(&cfg, &out, ""), Decision::Skip { .. }),
+                                    "injected twice: {p}"
+                                );
+                                let list = if native {
+                                    "initContainers"
+                                } else {
+                                    "containers"
+                                };
+                                assert!(names(&out["spec"][list]).contains(&SIDECAR_NAME), "{out}");
+                                let agent = out["spec"]["containers"]
+                                    .as_array()
+                                    .and_then(|l| l.iter().find(|c| c["name"] == "agent"))
+                                    .expect("agent");
+                                assert_eq!(
+                                    env(agent, "HTTP_PROXY"),
+                                    Some("http://127.0.0.1:15080")
+                                );
+                                assert!(names(&agent["volumeMounts"]).contains(&"toolwall-ca"));
+                                n += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(n, 2 * 2 * 4 * 4 * 4 * 4 * 3);
+}
