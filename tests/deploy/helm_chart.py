@@ -40,7 +40,7 @@ ROOT = Path(sys.argv[1]).resolve()
 WORK = Path(sys.argv[2]).resolve()
 CHART_DIR = ROOT / "helm" / "toolwall"
 TOOLWALL = os.environ["TOOLWALL_BIN"]
-results = {"cases": [], "refused": [], "pending_contract_keys": []}
+results = {"cases": [], "refused": [], "pending_contract_keys": [], "injector_gaps": []}
 
 
 class Failure(Exception):
@@ -329,6 +329,7 @@ INJECTOR_SHAPE = {
     "identity": {"trust_domain", "tenant"},
     "agent_env": None,
     "enforce": {"default", "exclude_outbound_ports", "exclude_outbound_cidrs", "init_image"},
+    "inject": {"default"},
 }
 
 
@@ -564,6 +565,83 @@ def run_check(files, keys_dir, label):
     return cfg
 
 
+SAMPLE_WORKLOAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: billing-agent, namespace: NS}
+spec:
+  selector: {matchLabels: {app: billing-agent}}
+  template:
+    metadata: {labels: {app: billing-agent}}
+    spec:
+      serviceAccountName: billing
+      containers: [{name: agent, image: registry.example.com/billing-agent:1.4}]
+"""
+
+
+def inject_offline(docs, inj, cfg, namespace, label):
+    """The chart's injector.yaml through the real injector (`toolwall inject FILE`, offline):
+    the injected workload is valid, mounts exactly what the chart renders in its namespace,
+    and gives the sidecar every path and variable the chart's toolwall.yaml names."""
+    d = WORK / label
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "injector.yaml").write_text(yaml.safe_dump(inj))
+    (d / "workload.yaml").write_text(SAMPLE_WORKLOAD.replace("NS", namespace))
+    p = subprocess.run([TOOLWALL, "inject", str(d / "workload.yaml"), "--config", str(d / "injector.yaml")],
+                       capture_output=True, text=True, timeout=60)
+    need(p.returncode == 0, f"{label}: toolwall inject refused the chart's injector.yaml:\n{p.stderr}")
+    out = load_all(p.stdout, f"{label}: toolwall inject output")
+    need(len(out) == 1, f"{label}: one workload back")
+    validate_all(out, METRICS)
+    spec = out[0]["spec"]["template"]["spec"]
+    sidecars = [c for c in spec.get("initContainers", []) + spec["containers"] if c["name"] == "toolwall"]
+    need(len(sidecars) == 1, f"{label}: one toolwall sidecar")
+    sc = sidecars[0]
+    need(sc["image"] == inj["sidecar"]["image"], f"{label}: sidecar image")
+    rendered = {(x["kind"], x["metadata"]["name"]) for x in docs
+                if x["metadata"].get("namespace") == namespace}
+    keys_secret = inj["config"]["keys_secret"]
+    vols = {v["name"]: v for v in spec["volumes"]}
+    for v in vols.values():
+        if "configMap" in v:
+            need(("ConfigMap", v["configMap"]["name"]) in rendered or v["configMap"].get("optional"),
+                 f"{label}: the pod mounts ConfigMap {v['configMap']['name']}, not rendered in {namespace}")
+        if "secret" in v:
+            need(v["secret"]["secretName"] == keys_secret, f"{label}: secret {v['secret']}")
+    mounts = {m["mountPath"]: m for m in sc["volumeMounts"]}
+    need(vols[mounts["/etc/toolwall/config"]["name"]]["configMap"]["name"] == inj["config"]["config_map"]
+         and sc["args"][-1] == "/etc/toolwall/config/toolwall.yaml", f"{label}: config mount and args")
+    base = Path("/etc/toolwall/config")
+
+    def mounted(path, writable):
+        path = Path(os.path.normpath(base / path))
+        hit = [m for m in mounts if path == Path(m) or Path(m) in path.parents]
+        need(hit, f"{label}: {path} (from toolwall.yaml) is on no volume of the sidecar")
+        if writable:
+            need(not mounts[max(hit, key=len)].get("readOnly"), f"{label}: {path} must be writable")
+
+    mounted(cfg["policies"], False)
+    mounted(cfg["adapters"], False)
+    mounted(cfg["audit"]["key"], False)
+    mounted(cfg["audit"]["hmac_key"], False)
+    mounted(cfg["audit"]["dir"], True)
+    if cfg["state"]["backend"] == "sqlite":
+        mounted(os.path.dirname(cfg["state"]["path"]), True)
+    mounted(cfg["egress"]["ca_out"], True)
+    env = {e["name"] for e in sc.get("env", [])}
+    need(cfg["identity"]["static"]["agent_env"] in env, f"{label}: the sidecar gets no agent id")
+    if cfg["admin_token_env"] not in env:
+        gap = f"the injected sidecar has no {cfg['admin_token_env']} (admin_token_env)"
+        if gap not in results["injector_gaps"]:
+            results["injector_gaps"].append(gap)
+    agent = [c for c in spec["containers"] if c["name"] == "agent"][0]
+    agent_env = {e["name"]: e.get("value") for e in agent.get("env", [])}
+    for k, v in inj["agent_env"].items():
+        need(agent_env.get(k) == v, f"{label}: agent env {k}")
+    need(agent_env.get("HTTPS_PROXY") == f"http://127.0.0.1:{inj['sidecar']['ports']['listen']}"
+         and cfg["listen"].endswith(f":{inj['sidecar']['ports']['listen']}"), f"{label}: proxy port")
+
+
 def contract_config(cfg, label):
     """The sidecar's toolwall.yaml uses the contract's ports and paths."""
     need(cfg["listen"] == "127.0.0.1:15080" and cfg["admin"] == "0.0.0.0:15901",
@@ -624,8 +702,9 @@ def case(label, values, tls_mode="self-managed", failure_policy="Fail"):
         cfg = yaml.load(files["config"]["toolwall.yaml"], Loader=StrictLoader)
         contract_config(cfg, label)
         cfgs[n] = (files, cfg)
-    first_files, _ = cfgs[namespaces[0]]
+    first_files, first_cfg = cfgs[namespaces[0]]
     checked = run_check(first_files, keygen(), label)
+    inject_offline(docs, inj, first_cfg, namespaces[0], label + "-inject")
     results["cases"].append({"case": label, "manifests": len(docs),
                              "kinds": sorted({d["kind"] for d in docs})})
     return docs, inj, cfgs, checked, raw

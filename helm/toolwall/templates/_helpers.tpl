@@ -195,6 +195,7 @@ seccompProfile:
     "exclude_outbound_ports" (deepCopy $s.enforce.excludeOutboundPorts)
     "exclude_outbound_cidrs" (deepCopy $s.enforce.excludeOutboundCidrs)
     "init_image" $s.enforce.initImage)
+  "inject" (dict "default" .Values.webhook.injectByDefault)
 -}}
 {{- toYaml $cfg -}}
 {{- end -}}
