@@ -367,8 +367,9 @@ async fn a_hanging_receiver_delays_neither_publishing_nor_calls() {
             .publish(Change::new(ChangeKind::Voted, req.clone()), notify.as_ref());
         slowest = slowest.max(t.elapsed());
     }
+    // (2 s: far below the 5 s a waiting publish takes, far above a loaded machine's stalls)
     assert!(
-        slowest < Duration::from_millis(250),
+        slowest < Duration::from_secs(2),
         "a publish took {slowest:?}"
     );
     // bounded concurrency: at most 16 deliveries (connections) hang at once
