@@ -153,6 +153,16 @@ def main():
         check("inventory.get_item" in text and "inventory.delete_item" in text,
               f"the audit stream lacks the calls: {text[:2000]}")
         check("no_rule_allows_this_call" in text, "the refusal's reason is not audited")
+        # The injector's enforcing init container: the real command, as the init container
+        # runs it (root with NET_ADMIN/NET_RAW only), installs its rules with the image's
+        # iptables-restore / ip6tables-restore.
+        p = podman("run", "--rm", "--user", "0", "--cap-drop", "ALL", "--cap-add",
+                   "NET_ADMIN,NET_RAW", "--health-cmd", "none", "--read-only", tag,
+                   "inject", "iptables", "--uid", "65532", "--redirect-port", "15081",
+                   "--exclude-ports", "9000", "--exclude-cidrs", "10.0.0.0/8,fd00::/8",
+                   check_rc=False)
+        check(p.returncode == 0, f"toolwall inject iptables in the image: {p.stdout} {p.stderr}")
+
         # The same script on a glibc base image (the distroless path; here the local Python
         # image stands in for it, no registry being reachable): glibc comes from the base,
         # the rest (libgcc_s, the xtables libraries) from the build.
