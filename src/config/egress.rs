@@ -197,7 +197,7 @@ pub fn compile_section(
         match (cert, key) {
             (Ok(cert), Ok(key)) => {
                 let pem = CaPem { cert, key };
-                match crate::egress::ca::check_ca(&pem) {
+                match check_ca(&pem) {
                     Ok(()) => spec.ca = Some(pem),
                     Err(CaProblem::Cert(e)) => diags.push(at(
                         "egress.ca.cert",
@@ -231,6 +231,43 @@ pub fn compile_section(
 pub enum CaProblem {
     Cert(String),
     Key(String),
+}
+
+/// Whether `pem` is a usable CA: a CA certificate and the private key of its public key.
+pub fn check_ca(pem: &CaPem) -> Result<(), CaProblem> {
+    let key = rcgen::KeyPair::from_pem(&pem.key)
+        .map_err(|e| CaProblem::Key(format!("not a PEM private key rcgen can sign with: {e}")))?;
+    let der = first_cert(&pem.cert).map_err(CaProblem::Cert)?;
+    let (_, x509) = x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|e| CaProblem::Cert(format!("not an X.509 certificate: {e}")))?;
+    if !x509.is_ca() {
+        return Err(CaProblem::Cert(
+            "not a CA certificate (basicConstraints CA:TRUE is needed)".into(),
+        ));
+    }
+    if x509
+        .tbs_certificate
+        .subject_pki
+        .subject_public_key
+        .data
+        .as_ref()
+        != key.public_key_raw()
+    {
+        return Err(CaProblem::Key(
+            "this key is not the key of the certificate in egress.ca.cert".into(),
+        ));
+    }
+    rcgen::Issuer::from_ca_cert_der(&der, key)
+        .map(|_| ())
+        .map_err(|e| CaProblem::Cert(e.to_string()))
+}
+
+pub fn first_cert(pem: &str) -> Result<rustls_pki_types::CertificateDer<'static>, String> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .next()
+        .ok_or_else(|| "no PEM certificate in the file".to_string())?
+        .map_err(|e| format!("not a PEM certificate: {e}"))
 }
 
 #[cfg(test)]

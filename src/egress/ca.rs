@@ -13,7 +13,7 @@ use rcgen::{
 };
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::config::egress::{CaPem, CaProblem};
+use crate::config::egress::{first_cert, CaPem};
 
 /// Minted leaves kept at once; the set of hosts is bounded by the adapters anyway, and the
 /// cache is emptied when it is full.
@@ -35,43 +35,6 @@ pub struct Ca {
     leaf_key: KeyPair,
     cert_pem: String,
     cache: Mutex<HashMap<String, (Instant, Arc<rustls::ServerConfig>)>>,
-}
-
-/// Whether `pem` is a usable CA: a CA certificate and the private key of its public key.
-pub fn check_ca(pem: &CaPem) -> Result<(), CaProblem> {
-    let key = KeyPair::from_pem(&pem.key)
-        .map_err(|e| CaProblem::Key(format!("not a PEM private key rcgen can sign with: {e}")))?;
-    let der = first_cert(&pem.cert).map_err(CaProblem::Cert)?;
-    let (_, x509) = x509_parser::parse_x509_certificate(der.as_ref())
-        .map_err(|e| CaProblem::Cert(format!("not an X.509 certificate: {e}")))?;
-    if !x509.is_ca() {
-        return Err(CaProblem::Cert(
-            "not a CA certificate (basicConstraints CA:TRUE is needed)".into(),
-        ));
-    }
-    if x509
-        .tbs_certificate
-        .subject_pki
-        .subject_public_key
-        .data
-        .as_ref()
-        != key.public_key_raw()
-    {
-        return Err(CaProblem::Key(
-            "this key is not the key of the certificate in egress.ca.cert".into(),
-        ));
-    }
-    Issuer::from_ca_cert_der(&der, key)
-        .map(|_| ())
-        .map_err(|e| CaProblem::Cert(e.to_string()))
-}
-
-fn first_cert(pem: &str) -> Result<CertificateDer<'static>, String> {
-    use rustls_pki_types::pem::PemObject;
-    CertificateDer::pem_slice_iter(pem.as_bytes())
-        .next()
-        .ok_or_else(|| "no PEM certificate in the file".to_string())?
-        .map_err(|e| format!("not a PEM certificate: {e}"))
 }
 
 /// Valid from `from` days to `to` days from today (UTC).
@@ -277,7 +240,7 @@ mod tests {
             cert: cert.pem(),
             key: key.serialize_pem(),
         };
-        assert!(check_ca(&good).is_ok());
+        assert!(crate::config::egress::check_ca(&good).is_ok());
         let ca = Ca::new(Some(&good)).expect("ca");
         assert_eq!(
             first_cert(ca.cert_pem()).expect("der").as_ref(),
@@ -288,18 +251,27 @@ mod tests {
             cert: cert.pem(),
             key: other.serialize_pem(),
         };
-        assert!(matches!(check_ca(&wrong_key), Err(CaProblem::Key(_))));
+        assert!(matches!(
+            crate::config::egress::check_ca(&wrong_key),
+            Err(crate::config::egress::CaProblem::Key(_))
+        ));
         let leaf_params = CertificateParams::new(vec!["x.example".to_string()]).expect("p");
         let not_ca = leaf_params.self_signed(&other).expect("leaf");
         let leaf = CaPem {
             cert: not_ca.pem(),
             key: other.serialize_pem(),
         };
-        assert!(matches!(check_ca(&leaf), Err(CaProblem::Cert(_))));
+        assert!(matches!(
+            crate::config::egress::check_ca(&leaf),
+            Err(crate::config::egress::CaProblem::Cert(_))
+        ));
         let junk = CaPem {
             cert: "nope".into(),
             key: key.serialize_pem(),
         };
-        assert!(matches!(check_ca(&junk), Err(CaProblem::Cert(_))));
+        assert!(matches!(
+            crate::config::egress::check_ca(&junk),
+            Err(crate::config::egress::CaProblem::Cert(_))
+        ));
     }
 }

@@ -74,7 +74,10 @@ fn helm_chart_lints_renders_validates_and_its_sidecar_config_checks() {
     assert_eq!(names("refused", None), REFUSED, "{report}");
     // every toolwall.yaml key the chart renders is one this build's `check` accepts
     let pending = names("pending_contract_keys", None);
-    assert!(pending.is_empty(), "unknown to toolwall check: {pending:?}\n{report}");
+    assert!(
+        pending.is_empty(),
+        "unknown to toolwall check: {pending:?}\n{report}"
+    );
     // the injected pod gives the sidecar everything the chart's config needs to start
     let gaps = names("injector_gaps", None);
     assert!(gaps.is_empty(), "injector gaps: {gaps:?}\n{report}");

@@ -17,7 +17,7 @@ fn layer(path: &str) -> Option<u8> {
         "protocol" => 3,
         "stage" | "mcp" | "approvals" => 4,
         "pipeline" => 5,
-        "app" | "admin" | "server" => 6,
+        "app" | "admin" | "server" | "egress" | "inject" => 6,
         "cli" | "demo" => 7,
         _ => return None,
     })
