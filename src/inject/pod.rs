@@ -505,6 +505,12 @@ fn sidecar_container(cfg: &InjectorConfig, ch: &Choices) -> Value {
         json!({ "name": "TOOLWALL_POD_SERVICE_ACCOUNT",
                 "valueFrom": { "fieldRef": { "fieldPath": "spec.serviceAccountName" } } }),
         json!({ "name": "TOOLWALL_AGENT_ID", "value": agent_id }),
+        // The admin API's token (the chart's toolwall.yaml says `admin_token_env:
+        // TOOLWALL_ADMIN_TOKEN`; without it a sidecar whose admin port is not on loopback
+        // refuses to start). Not optional: no keys Secret, no sidecar (fail closed).
+        json!({ "name": "TOOLWALL_ADMIN_TOKEN",
+                "valueFrom": { "secretKeyRef": { "name": cfg.config.keys_secret,
+                                                 "key": "admin.token" } } }),
     ];
     let tenant = match &ch.tenant {
         Some(t) => Some(literal(t)),

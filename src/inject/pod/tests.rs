@@ -61,6 +61,15 @@ fn native_sidecar_goes_first_and_agents_get_env_and_ca() {
         Some("spiffe://cluster.local/ns/$(TOOLWALL_POD_NAMESPACE)/sa/$(TOOLWALL_POD_SERVICE_ACCOUNT)")
     );
     assert_eq!(env(sc, "TOOLWALL_MODE"), None);
+    // The admin token the chart's toolwall.yaml reads (admin_token_env), from the keys Secret.
+    let token = sc["env"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["name"] == "TOOLWALL_ADMIN_TOKEN"))
+        .expect("TOOLWALL_ADMIN_TOKEN");
+    assert_eq!(
+        token["valueFrom"]["secretKeyRef"],
+        json!({ "name": "toolwall-keys", "key": "admin.token" })
+    );
     let a = &out["spec"]["containers"][0];
     assert_eq!(env(a, "HTTPS_PROXY"), Some("http://127.0.0.1:15080"));
     assert_eq!(env(a, "no_proxy"), Some("localhost,127.0.0.1,::1"));
