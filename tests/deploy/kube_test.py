@@ -115,13 +115,8 @@ def main():
         check(tool_ip, "the tool has an address on podman's network")
         tool_url = f"http://{tool_ip}:8080"
 
-        # 2. The injector with the chart's injector.yaml (adapted: image, classic sidecar).
-        check(inj["sidecar"]["native"] is True, "the chart's default is a native sidecar")
-        inj["sidecar"]["image"] = tag
-        inj["sidecar"]["native"] = False
-        inj_file = os.path.join(tmp, "injector.yaml")
-        with open(inj_file, "w", encoding="utf-8") as f:
-            yaml.safe_dump(inj, f)
+        # 2. The injector with the chart's injector.yaml: as rendered (a native sidecar), then
+        # adapted for podman (the test's image, the classic sidecar).
         agent_pod = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": pod, "namespace": AGENT_NS,
@@ -133,10 +128,29 @@ def main():
         src = os.path.join(tmp, "agent-pod.yaml")
         with open(src, "w", encoding="utf-8") as f:
             yaml.safe_dump(agent_pod, f)
-        p = subprocess.run([binary, "inject", src, "--config", inj_file],
-                           capture_output=True, text=True, timeout=30)
-        check(p.returncode == 0, f"toolwall inject refused the chart's injector.yaml: {p.stderr}")
-        injected = yaml.safe_load(p.stdout)
+        inj_file = os.path.join(tmp, "injector.yaml")
+
+        def inject():
+            p = subprocess.run([binary, "inject", src, "--config", inj_file],
+                               capture_output=True, text=True, timeout=30)
+            check(p.returncode == 0, f"toolwall inject refused the injector.yaml: {p.stderr}")
+            return yaml.safe_load(p.stdout)
+
+        with open(inj_file, "w", encoding="utf-8") as f:
+            f.write(injector_cm[0]["data"]["injector.yaml"])
+        native = inject()["spec"]
+        first = native.get("initContainers", [{}])[0]
+        check(first.get("name") == "toolwall" and first.get("restartPolicy") == "Always"
+              and first.get("image") == inj["sidecar"]["image"]
+              and [c["name"] for c in native["containers"]] == ["agent"],
+              f"the chart's injector.yaml as rendered: a native sidecar: {native}")
+
+        check(inj["sidecar"]["native"] is True, "the chart's default is a native sidecar")
+        inj["sidecar"]["image"] = tag
+        inj["sidecar"]["native"] = False
+        with open(inj_file, "w", encoding="utf-8") as f:
+            yaml.safe_dump(inj, f)
+        injected = inject()
         spec = injected["spec"]
         check(injected["metadata"]["annotations"].get("toolwall.io/status") == "injected",
               f"status annotation: {injected['metadata']}")
