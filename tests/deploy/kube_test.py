@@ -37,8 +37,10 @@ plumbing); nothing else of the rendered or injected YAML is changed:
   whose owner is copied from whichever container mounts it first (the agent image has no such
   directory -> root 0755, and the sidecar (UID 65532) cannot write the CA: a race). It becomes
   a hostPath directory made 0777 by the test. State and audit stay emptyDirs.
-- The Pod gets a unique name (podman's pod store is machine-wide).
-Cleanup always: `podman kube down`, `podman pod rm -f`, `podman rm -f`.
+- The Pod, and the ConfigMaps and keys (in injector.yaml's `config` names and the ConfigMaps'
+  own names), get a unique prefix: podman's pods are machine-wide, and podman 4.3 keeps each
+  ConfigMap volume as a machine-wide named volume called after the ConfigMap (removed after).
+Cleanup always: `podman kube down`, `podman pod rm -f`, `podman rm -f`, `podman volume rm`.
 """
 
 import argparse
@@ -97,6 +99,8 @@ def main():
         check(len(injector_cm) == 1, f"one injector ConfigMap: {list(cms)}")
         inj = yaml.safe_load(injector_cm[0]["data"]["injector.yaml"])
         names = inj["config"]
+        chart_names = dict(names)
+        volume_names = []
         for key in ("config_map", "policies_config_map", "adapters_config_map",
                     "schemas_config_map"):
             check(names[key] in cms, f"the chart renders the ConfigMap {names[key]} ({key})")
@@ -148,6 +152,10 @@ def main():
         check(inj["sidecar"]["native"] is True, "the chart's default is a native sidecar")
         inj["sidecar"]["image"] = tag
         inj["sidecar"]["native"] = False
+        for key in ("config_map", "policies_config_map", "adapters_config_map",
+                    "schemas_config_map", "keys_secret"):
+            names[key] = f"{run_id}-{chart_names[key]}"
+            volume_names.append(names[key])
         with open(inj_file, "w", encoding="utf-8") as f:
             yaml.safe_dump(inj, f)
         injected = inject()
@@ -197,7 +205,7 @@ def main():
             yaml.safe_dump(injected, f)
 
         # 3. The sidecar's ConfigMaps (the adapter pointed at the tool) and keys.
-        adapters = cms[names["adapters_config_map"]]
+        adapters = cms[chart_names["adapters_config_map"]]
         ad = yaml.safe_load(adapters["data"]["payments.yaml"])
         ad["upstream"] = tool_url
         adapters["data"]["payments.yaml"] = yaml.safe_dump(ad)
@@ -206,7 +214,9 @@ def main():
                     "schemas_config_map"):
             path = os.path.join(tmp, f"{key}.yaml")
             with open(path, "w", encoding="utf-8") as f:
-                yaml.safe_dump(cms[names[key]], f)
+                cm = cms[chart_names[key]]
+                cm["metadata"]["name"] = names[key]
+                yaml.safe_dump(cm, f)
             cm_args += ["--configmap", path]
         keys = os.path.join(tmp, "keys")
         subprocess.run([binary, "keygen", "--out", keys], check=True, capture_output=True)
@@ -331,6 +341,9 @@ def main():
             podman("kube", "down", pod_file, check_rc=False)
         podman("pod", "rm", "-f", pod, check_rc=False, quiet=True)
         podman("rm", "-f", tool, check_rc=False)
+        # podman keeps each ConfigMap volume as a named volume called after the ConfigMap
+        for v in volume_names:
+            podman("volume", "rm", "-f", v, check_rc=False, quiet=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
