@@ -55,3 +55,6 @@ mod egress_https;
 
 // the sidecar injector: webhook, offline injection, self-signed CA, enforcing-mode iptables
 mod deploy_inject;
+
+// the Kubernetes path end to end: chart -> `toolwall inject` -> `podman kube play` -> a call
+mod deploy_kube;
