@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use serde_json::json;
@@ -169,7 +169,9 @@ pub async fn wire<F, Fut>(
     limits: ConnLimits,
     handler: F,
 ) -> anyhow::Result<(
-    impl Fn(Request<Incoming>) -> BoxFuture<'static, Result<Response<ResBody>, Infallible>>
+    impl Fn(
+            Request<Incoming>,
+        ) -> Either<Fut, BoxFuture<'static, Result<Response<ResBody>, Infallible>>>
         + Clone
         + Send
         + Sync
@@ -212,16 +214,17 @@ where
             Some(e)
         }
     };
-    let wrapped =
-        move |req: Request<Incoming>| -> BoxFuture<'static, Result<Response<ResBody>, Infallible>> {
-            match &egress {
-                Some(e) if req.method() == http::Method::CONNECT => {
-                    let e = e.clone();
-                    Box::pin(async move { Ok(connect::handle(e, req).await) })
-                }
-                _ => inner(req),
-            }
-        };
+    // Every other call goes straight to the agent handler: no box, no dynamic call on the
+    // hot path; only CONNECT (and the requests inside a tunnel, through `inner`) take them.
+    let wrapped = move |req: Request<Incoming>| match &egress {
+        Some(e) if req.method() == http::Method::CONNECT => {
+            let e = e.clone();
+            Either::Right(
+                Box::pin(async move { Ok(connect::handle(e, req).await) }) as BoxFuture<'static, _>
+            )
+        }
+        _ => Either::Left(handler(req)),
+    };
     Ok((wrapped, tasks))
 }
 
