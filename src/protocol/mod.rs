@@ -1,5 +1,6 @@
 //! How a request becomes (adapter, tool, args): one module per protocol.
 
+pub mod grpc;
 pub mod http;
 pub mod mcp;
 pub mod sse;
