@@ -62,6 +62,26 @@ sidecar:
 agent_env: { PAYMENTS_BASE_URL: \"http://127.0.0.1:15080/payments\" }
 ";
 
+/// `toolwall inject serve` on 127.0.0.1:`port` with the serving certificate in `d`
+/// (`tls.crt`, `tls.key`), and `injector.yaml` when given.
+fn serve_webhook(d: &Path, port: u16, config: Option<&Path>) -> Proc {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["inject", "serve", "--listen", &format!("127.0.0.1:{port}")]);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    Proc(
+        cmd.arg("--tls-cert")
+            .arg(d.join("tls.crt"))
+            .arg("--tls-key")
+            .arg(d.join("tls.key"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the injector"),
+    )
+}
+
 fn wait_listening(port: u16, child: &mut Proc) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -101,19 +121,7 @@ fn inject_webhook_answers_real_admission_reviews() {
     std::fs::write(dir.path().join("injector.yaml"), INJECTOR_YAML).expect("write");
     let port = free_port();
     let d = dir.path();
-    let mut child = Proc(
-        Command::new(BIN)
-            .args(["inject", "serve", "--config"])
-            .arg(d.join("injector.yaml"))
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--tls-cert"])
-            .arg(d.join("tls.crt"))
-            .arg("--tls-key")
-            .arg(d.join("tls.key"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the injector"),
-    );
+    let mut child = serve_webhook(d, port, Some(&d.join("injector.yaml")));
     wait_listening(port, &mut child);
     let summary = run_admission(port, &d.join("ca.pem"), "full");
     assert_eq!(summary["rs"]["init"], serde_json::json!(["toolwall"]));
@@ -143,18 +151,7 @@ fn inject_webhook_refuses_a_client_that_does_not_trust_it() {
     write_pki(other.path(), &[SNI]);
     let port = free_port();
     let d = dir.path();
-    let mut child = Proc(
-        Command::new(BIN)
-            .args(["inject", "serve", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--tls-cert")
-            .arg(d.join("tls.crt"))
-            .arg("--tls-key")
-            .arg(d.join("tls.key"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the injector"),
-    );
+    let mut child = serve_webhook(d, port, None);
     wait_listening(port, &mut child);
     let out = Command::new(python())
         .arg(script("admission.py"))
@@ -912,18 +909,7 @@ async fn inject_webhook_speaks_http2_as_the_api_server_does() {
     write_pki(dir.path(), &[SNI]);
     let port = free_port();
     let d = dir.path();
-    let mut child = Proc(
-        Command::new(BIN)
-            .args(["inject", "serve", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--tls-cert")
-            .arg(d.join("tls.crt"))
-            .arg("--tls-key")
-            .arg(d.join("tls.key"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the injector"),
-    );
+    let mut child = serve_webhook(d, port, None);
     tokio::task::block_in_place(|| wait_listening(port, &mut child));
     let mut roots = rustls::RootCertStore::empty();
     let ca = std::fs::read(d.join("ca.pem")).expect("ca");
