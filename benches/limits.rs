@@ -66,6 +66,7 @@ fn tool(cost: f64) -> Tool {
         mode: None,
         dry_run: false,
         idempotency: None,
+        grpc: None,
     }
 }
 

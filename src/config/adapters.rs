@@ -30,6 +30,8 @@ pub struct Adapter {
     pub pin_auto: bool,
     /// `mode:` of the adapter, when set (it wins over the config's).
     pub mode: Option<Mode>,
+    /// `kind: grpc`: descriptors, methods, the HTTP/2 client.
+    pub grpc: Option<super::grpc::GrpcAdapter>,
 }
 
 /// How a string from a form, query or path parameter is typed before schema and policy see it.
@@ -64,6 +66,8 @@ pub struct Tool {
     pub dry_run: bool,
     /// Idempotent writes (`idempotency:`), when on.
     pub idempotency: Option<Idempotency>,
+    /// A gRPC adapter's tool: its method.
+    pub grpc: Option<super::grpc::GrpcMethod>,
 }
 
 /// A tool's idempotent writes: how a key is chosen and how long its first answer is replayed.
@@ -299,6 +303,7 @@ pub fn load_adapters(
             tools,
             pin_auto: raw.pin == PinMode::Auto,
             mode: raw.mode,
+            grpc: None,
         });
     }
     adapters
@@ -408,6 +413,7 @@ where
         mode: rt.mode,
         dry_run: rt.dry_run,
         idempotency,
+        grpc: None,
     })
 }
 

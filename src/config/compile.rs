@@ -82,6 +82,8 @@ pub struct Snapshot {
     pub adapters: Vec<Adapter>,
     by_name: HashMap<String, usize>,
     by_authority: HashMap<String, usize>,
+    /// A gRPC service's fully qualified name → the adapter that guards it.
+    by_grpc_service: HashMap<String, usize>,
     pub policy: PolicySet,
     pub max_body_bytes: usize,
     pub max_json_depth: usize,
@@ -108,6 +110,11 @@ pub struct StaticPrincipal {
 impl Snapshot {
     pub fn adapter_by_name(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
+    }
+
+    /// The gRPC adapter guarding `service` (fully qualified, `payments.v1.Payments`).
+    pub fn adapter_by_grpc_service(&self, service: &str) -> Option<usize> {
+        self.by_grpc_service.get(service).copied()
     }
 
     pub fn adapter_by_authority(&self, authority: &str) -> Option<usize> {
@@ -218,9 +225,13 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
 
     let mut by_name = HashMap::new();
     let mut by_authority = HashMap::new();
+    let mut by_grpc_service = HashMap::new();
     for (i, a) in adapters.iter().enumerate() {
         by_name.insert(a.name.clone(), i);
         by_authority.insert(a.upstream.authority.to_ascii_lowercase(), i);
+        for service in a.grpc.iter().flat_map(|g| &g.services) {
+            by_grpc_service.insert(service.clone(), i);
+        }
     }
     let admin_token_file = admin_token_file(&raw, base);
     let admin_hosts = raw
@@ -237,6 +248,7 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
         adapters,
         by_name,
         by_authority,
+        by_grpc_service,
         policy,
         max_body_bytes: raw.request.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
         max_json_depth: raw.request.max_json_depth.unwrap_or(DEFAULT_MAX_DEPTH),

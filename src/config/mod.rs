@@ -10,6 +10,7 @@ pub mod audit;
 pub mod compile;
 pub mod egress;
 pub mod error;
+pub mod grpc;
 pub mod identity;
 pub mod limits;
 pub mod listener;

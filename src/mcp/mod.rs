@@ -306,6 +306,7 @@ fn build(snap: &Snapshot, adapter: &Adapter, def: &Value, hash: String) -> Resul
         mode: ov.map_or(adapter.mode, |t| t.mode),
         dry_run: ov.is_some_and(|t| t.dry_run),
         idempotency: None,
+        grpc: None,
         name,
     };
     Ok(McpTool {

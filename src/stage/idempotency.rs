@@ -461,6 +461,7 @@ mod tests {
                 mode,
                 window: Duration::from_secs(3600),
             }),
+            grpc: None,
         }
     }
 

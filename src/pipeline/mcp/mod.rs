@@ -300,6 +300,7 @@ impl Exchange {
             mode: self.adapter().mode,
             dry_run: false,
             idempotency: None,
+            grpc: None,
         }
     }
 }

@@ -126,6 +126,7 @@ fn priced_tool() -> Tool {
         mode: None,
         dry_run: false,
         idempotency: None,
+        grpc: None,
     }
 }
 
