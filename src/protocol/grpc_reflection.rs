@@ -193,6 +193,17 @@ pub async fn fetch(
                 ))
             }
         };
+        if got.is_empty() {
+            if let Ask::FileContainingSymbol(symbol) = &ask {
+                return Err(ReflectionError::Protocol(format!(
+                    "no file defines `{symbol}` in the server's answer"
+                )));
+            }
+        }
+        let asked_file = match &ask {
+            Ask::FileByFilename(name) => Some(name.clone()),
+            _ => None,
+        };
         for bytes in got {
             let head = FileHead::decode(bytes.as_slice()).map_err(|e| {
                 ReflectionError::Protocol(format!("a file descriptor does not decode: {e}"))
@@ -210,6 +221,13 @@ pub async fn fetch(
             if files.len() > MAX_FILES {
                 return Err(ReflectionError::Protocol(format!(
                     "more than {MAX_FILES} files"
+                )));
+            }
+        }
+        if let Some(name) = asked_file {
+            if !files.contains_key(&name) {
+                return Err(ReflectionError::Protocol(format!(
+                    "the answer for file {name} does not hold it"
                 )));
             }
         }
