@@ -269,10 +269,14 @@ struct ReflectionServer {
 impl ReflectionServer {
     /// `flag`: `--no-deps`, `--no-files` or nothing (see the script).
     fn start(set: &Path, flag: Option<&str>) -> ReflectionServer {
+        Self::start_with(set, flag.into_iter().map(Into::into).collect())
+    }
+
+    fn start_with(set: &Path, args: Vec<std::ffi::OsString>) -> ReflectionServer {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/grpc/reflection_server.py");
         let mut cmd = Command::new(python());
         cmd.arg(script).arg(set);
-        cmd.args(flag);
+        cmd.args(args);
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -394,4 +398,61 @@ fn a_reflection_adapter_whose_server_is_down_fails_at_reflection() {
         "{line}"
     );
     assert!(err.contains("1 error(s)"), "{err}");
+}
+
+/// A CA and a certificate for 127.0.0.1 it signed: (CA PEM, leaf chain PEM, leaf key PEM).
+fn tls_files() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "toolwall grpc test CA");
+    let ca =
+        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("ca");
+    let leaf_key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&leaf_key, &ca)
+        .expect("leaf");
+    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+#[test]
+fn reflection_over_tls_trusts_the_adapters_ca() {
+    let work = tempfile::tempdir().expect("tmp");
+    let set = work.path().join("payments.pb");
+    protoc(&set, true);
+    let (ca, cert, key) = tls_files();
+    write(work.path(), "cert.pem", &cert);
+    write(work.path(), "key.pem", &key);
+    let server = ReflectionServer::start_with(
+        &set,
+        vec![
+            "--tls".into(),
+            work.path().join("cert.pem").into(),
+            work.path().join("key.pem").into(),
+        ],
+    );
+    let adapter = reflection_adapter(server.port).replace("http://", "https://");
+    // with the CA that signed the server's certificate
+    let with_ca = adapter.replace(
+        "reflection: true\n",
+        "reflection: true\ntls: { ca: ca.pem }\n",
+    );
+    let (_dir, cfg) = config_dir(&[("payments.yaml", &with_ca), ("ca.pem", &ca)]);
+    let (code, _out, err) = toolwall(&["check", "-c", cfg.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    let d = describe(&cfg, "payments_grpc");
+    assert_eq!(d["upstream"], format!("https://127.0.0.1:{}", server.port));
+    assert_refund_schema(&d["tools"][0]["schema"]);
+    // without it the certificate is not trusted: refused at `reflection`
+    let (_dir, cfg) = config_dir(&[("payments.yaml", &adapter)]);
+    let (code, _out, err) = toolwall(&["check", "-c", cfg.to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("payments.yaml:4:13: reflection: upstream https://127.0.0.1:")
+            && err.to_lowercase().contains("certificate"),
+        "{err}"
+    );
 }

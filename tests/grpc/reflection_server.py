@@ -1,12 +1,13 @@
 """A grpcio server with server reflection (grpcio-reflection) for toolwall's config tests.
 
-Usage: reflection_server.py DESCRIPTOR_SET [--no-deps | --no-files]
+Usage: reflection_server.py DESCRIPTOR_SET [--no-deps | --no-files] [--tls CERT_PEM KEY_PEM]
 
 DESCRIPTOR_SET is a FileDescriptorSet (protoc --include_imports --descriptor_set_out). Every
 service in it is served (each method answers an empty message) and reflection describes them
 from a descriptor pool built from the set: no generated module is imported. With --no-deps a
 reflection answer holds only the file asked for, not the files it imports (the client must ask
-for those by name); with --no-files it holds no file at all (a broken server). Prints the port it listens on (127.0.0.1), then serves until stdin closes.
+for those by name); with --no-files it holds no file at all (a broken server). With --tls the
+port speaks TLS with that certificate chain and key. Prints the port it listens on (127.0.0.1), then serves until stdin closes.
 """
 
 import sys
@@ -46,7 +47,13 @@ def main():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     server.add_generic_rpc_handlers(tuple(handlers))
     reflection.enable_server_reflection(services + [reflection.SERVICE_NAME], server, pool=pool)
-    port = server.add_insecure_port("127.0.0.1:0")
+    if "--tls" in sys.argv:
+        at = sys.argv.index("--tls")
+        with open(sys.argv[at + 1], "rb") as c, open(sys.argv[at + 2], "rb") as k:
+            creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+        port = server.add_secure_port("127.0.0.1:0", creds)
+    else:
+        port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
     sys.stdin.read()
