@@ -488,7 +488,14 @@ where
                     // its own base, so its `#…` references stay its own inside `allOf`
                     if let Some(o) = explicit.as_object_mut() {
                         if !o.contains_key("$id") {
-                            let id = format!("urn:toolwall:schema:{name}");
+                            let safe: String = name
+                                .chars()
+                                .map(|c| match c {
+                                    'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c,
+                                    _ => '_',
+                                })
+                                .collect();
+                            let id = format!("urn:toolwall:schema:{safe}");
                             o.insert("$id".into(), serde_json::Value::String(id));
                         }
                     }

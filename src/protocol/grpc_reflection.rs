@@ -359,6 +359,175 @@ mod tests {
         assert_eq!(back, resp);
     }
 
+    use std::convert::Infallible;
+    use std::sync::{Arc, Mutex};
+
+    use http_body_util::StreamBody;
+    use hyper::body::Frame;
+    use prost_types::{FileDescriptorProto, FileDescriptorSet, ServiceDescriptorProto};
+
+    /// `a.proto` (service `a.S`, importing `b.proto`) and `b.proto`.
+    fn files() -> Vec<FileDescriptorProto> {
+        let b = FileDescriptorProto {
+            name: Some("b.proto".into()),
+            package: Some("b".into()),
+            syntax: Some("proto3".into()),
+            message_type: vec![prost_types::DescriptorProto {
+                name: Some("M".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let a = FileDescriptorProto {
+            name: Some("a.proto".into()),
+            package: Some("a".into()),
+            syntax: Some("proto3".into()),
+            dependency: vec!["b.proto".into()],
+            service: vec![ServiceDescriptorProto {
+                name: Some("S".into()),
+                method: vec![prost_types::MethodDescriptorProto {
+                    name: Some("Call".into()),
+                    input_type: Some(".b.M".into()),
+                    output_type: Some(".b.M".into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        vec![a, b]
+    }
+
+    type Reply = http::Response<
+        StreamBody<
+            futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
+        >,
+    >;
+
+    /// A reflection server on 127.0.0.1 (h2c) that answers each request with only the file
+    /// asked for (never its imports); `v1`: whether it implements v1 (else v1alpha only).
+    /// Records the paths called.
+    async fn server(v1: bool) -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = calls.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let seen = seen.clone();
+                let svc =
+                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                        let seen = seen.clone();
+                        async move {
+                            let path = req.uri().path().to_string();
+                            seen.lock().expect("lock").push(path.clone());
+                            let body = req.into_body().collect().await.expect("body").to_bytes();
+                            let mut trailers = http::HeaderMap::new();
+                            if path.starts_with("/grpc.reflection.v1.") && !v1 {
+                                let reply: Reply = http::Response::builder()
+                                    .header("content-type", "application/grpc")
+                                    .header("grpc-status", "12")
+                                    .body(StreamBody::new(futures_util::stream::iter(vec![])))
+                                    .expect("reply");
+                                return Ok::<_, Infallible>(reply);
+                            }
+                            let (frame, _) =
+                                crate::protocol::grpc::next_frame(&body, 1 << 20).expect("frame");
+                            let req = ReflectionRequest::decode(frame.payload).expect("request");
+                            let want = match req.ask {
+                                Some(Ask::FileContainingSymbol(s)) => {
+                                    if s == "a.S" {
+                                        Some("a.proto".to_string())
+                                    } else {
+                                        None
+                                    }
+                                }
+                                Some(Ask::FileByFilename(n)) => Some(n),
+                                _ => None,
+                            };
+                            let answer = match files().into_iter().find(|f| f.name == want) {
+                                Some(f) => Answer::Files(FileDescriptorResponse {
+                                    file_descriptor_proto: vec![f.encode_to_vec()],
+                                }),
+                                None => Answer::Error(ErrorResponse {
+                                    error_code: 5,
+                                    error_message: "not found".into(),
+                                }),
+                            };
+                            let msg = ReflectionResponse {
+                                valid_host: String::new(),
+                                answer: Some(answer),
+                            };
+                            trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+                            let frames = vec![
+                                Ok(Frame::data(Bytes::from(crate::protocol::grpc::frame(
+                                    &msg.encode_to_vec(),
+                                )))),
+                                Ok(Frame::trailers(trailers)),
+                            ];
+                            let reply: Reply = http::Response::builder()
+                                .header("content-type", "application/grpc")
+                                .body(StreamBody::new(futures_util::stream::iter(frames)))
+                                .expect("reply");
+                            Ok(reply)
+                        }
+                    });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+                });
+            }
+        });
+        (addr, calls)
+    }
+
+    #[tokio::test]
+    async fn v1_first_then_v1alpha_and_imports_by_name() {
+        for v1 in [true, false] {
+            let (addr, calls) = server(v1).await;
+            let base = format!("http://{addr}");
+            // from inside a runtime: the blocking client runs on a thread of its own
+            let set = tokio::task::spawn_blocking(move || {
+                fetch_blocking(&base, &["a.S".to_string()], None, Duration::from_secs(5))
+            })
+            .await
+            .expect("join")
+            .expect("fetched");
+            let d = crate::protocol::grpc::Descriptors::decode(&set).expect("a closed set");
+            assert!(d.method("a.S", "Call").is_some());
+            let parsed = FileDescriptorSet::decode(set.as_slice()).expect("set");
+            let names: Vec<_> = parsed.file.iter().filter_map(|f| f.name.clone()).collect();
+            assert_eq!(names, ["a.proto", "b.proto"]);
+            let calls = calls.lock().expect("lock").clone();
+            let v1_path = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+            let alpha_path = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+            if v1 {
+                assert_eq!(calls, [v1_path, v1_path]);
+            } else {
+                assert_eq!(calls, [v1_path, alpha_path, alpha_path]);
+            }
+        }
+        // a symbol the server does not know
+        let (addr, _) = server(true).await;
+        let base = format!("http://{addr}");
+        let e = tokio::task::spawn_blocking(move || {
+            fetch_blocking(&base, &["z.Nope".to_string()], None, Duration::from_secs(5))
+        })
+        .await
+        .expect("join")
+        .expect_err("unknown");
+        assert!(
+            e.to_string()
+                .contains("cannot describe `z.Nope`: not found (code 5)"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn a_server_that_is_not_there_fails_within_the_timeout() {
         // a port nothing listens on: bind one, then close it
