@@ -16,6 +16,7 @@ pub mod limits;
 pub mod listener;
 pub mod quickstart;
 pub mod raw;
+pub mod reflection;
 pub mod spans;
 pub mod state;
 pub mod upstream;

@@ -2,7 +2,11 @@
 //! --descriptor_set_out`, `buf build -o`, or a server's reflection service), with
 //! prost-reflect: a method's messages converted to and from the proto3 canonical JSON mapping,
 //! refusing what the descriptor does not know. Below `config` (which compiles descriptor sets
-//! once per version) and `protocol::grpc` (the wire format).
+//! once per version), `proto::wire` (the gRPC wire format) and `proto::schema` (the JSON
+//! Schema of a message).
+
+pub mod schema;
+pub mod wire;
 
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, MethodDescriptor};
@@ -27,6 +31,21 @@ impl Descriptors {
             .get_service_by_name(service)?
             .methods()
             .find(|m| m.name() == method)
+    }
+
+    /// The descriptors of a pool already built (reflection, tests).
+    pub fn from_pool(pool: DescriptorPool) -> Descriptors {
+        Descriptors { pool }
+    }
+
+    /// Every file, message and service of the set.
+    pub fn pool(&self) -> &DescriptorPool {
+        &self.pool
+    }
+
+    /// A service by its fully qualified name.
+    pub fn service(&self, name: &str) -> Option<prost_reflect::ServiceDescriptor> {
+        self.pool.get_service_by_name(name)
     }
 
     /// The fully qualified names of the services in the set.
@@ -89,8 +108,8 @@ fn first_unknown(msg: &DynamicMessage) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::wire::{frame, unary_message, Encoding};
     use super::*;
-    use crate::protocol::grpc::{frame, unary_message, Encoding};
     use prost_types::field_descriptor_proto::{Label, Type};
     use prost_types::{
         DescriptorProto, FieldDescriptorProto, FileDescriptorProto, FileDescriptorSet,
