@@ -9,7 +9,8 @@ proto3 JSON of the method's input message (one for unary / server streaming, any
 client streaming and bidi), or raw message bytes in hex. `-bin` metadata values are given in
 base64. Output:
   {"code": "OK", "code_number": 0, "details", "initial_metadata", "trailing_metadata",
-   "responses": [json...], "responses_hex": [...], "status_details": {...} | null}
+   "requests_hex": [...], "responses": [json...], "responses_hex": [...],
+   "status_details": {...} | null}
 """
 
 import argparse
@@ -103,6 +104,7 @@ def main():
     result["details"] = call.details()
     result["initial_metadata"] = protoset.metadata_dict(call.initial_metadata())
     result["trailing_metadata"] = protoset.metadata_dict(trailing)
+    result["requests_hex"] = [r.hex() for r in reqs]
     result["responses_hex"] = [r.hex() for r in responses]
     decoded = []
     for r in responses:

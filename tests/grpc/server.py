@@ -7,7 +7,7 @@ Serves payments.v1.Payments (CreateRefund, ListCharges, UploadItems, Chat, VoidC
 payments.v1.Admin (ResetAll) and inventory.v1.Stock (GetStock) with generic handlers over
 the descriptor pool (no generated modules). Every message it receives is appended to the log
 as a JSON line as soon as it arrives:
-  {"event": "message", "method", "metadata", "index", "hex", "json"}
+  {"event": "message", "method", "metadata", "index", "hex", "json", "deadline_s"}
 and every call's end as {"event": "end", "method", "messages", "outcome"}.
 
 Answers are deterministic. Test hooks, by request metadata: `x-test-sleep-ms` (sleep before
@@ -54,7 +54,8 @@ class Call:
 
     def take(self, raw):
         entry = {"event": "message", "method": self.method.path, "metadata": self.metadata,
-                 "index": self.count, "hex": raw.hex()}
+                 "index": self.count, "hex": raw.hex(),
+                 "deadline_s": self.context.time_remaining()}
         try:
             msg = self.method.input.FromString(raw)
             entry["json"] = P.to_json(msg)
