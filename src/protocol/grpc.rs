@@ -102,6 +102,15 @@ pub fn unary_message(body: &[u8], enc: Encoding, max: usize) -> Result<Cow<'_, [
     if !after.is_empty() {
         return Err(FrameError::Trailing(after.len()));
     }
+    payload(frame, enc, max)
+}
+
+/// A message's bytes, inflated when its flag says compressed (at most `max` bytes after).
+pub fn payload<'a>(
+    frame: Frame<'a>,
+    enc: Encoding,
+    max: usize,
+) -> Result<Cow<'a, [u8]>, FrameError> {
     if !frame.compressed {
         return Ok(Cow::Borrowed(frame.payload));
     }
