@@ -12,7 +12,8 @@ and every call's end as {"event": "end", "method", "messages", "outcome"}.
 
 Answers are deterministic. Test hooks, by request metadata: `x-test-sleep-ms` (sleep before
 answering), `x-test-fail: CODE message` (abort with that status name after reading the
-request(s)).
+request(s)), `x-test-reply-hex: HEX` (every response message is these raw bytes instead:
+what a lax server could send, unknown fields or broken UTF-8 included).
 """
 
 import argparse
@@ -162,10 +163,14 @@ def handler_for(method, impl):
                 raise
         return call, messages()
 
+    def reply(call, r):
+        override = call.metadata.get("x-test-reply-hex")
+        return bytes.fromhex(override) if override is not None else r
+
     def finish(call, gen):
         try:
             for r in gen:
-                yield r
+                yield reply(call, r)
         except Exception as e:
             if call.context.is_active():
                 call.end("error: %s" % e)
@@ -177,7 +182,7 @@ def handler_for(method, impl):
             call, req = unary_in(raw, context)
             r = impl(method, context, req)
             call.end("ok")
-            return r
+            return reply(call, r)
         return grpc.unary_unary_rpc_method_handler(h)
     if not method.client_streaming:
         def h(raw, context):
