@@ -1,7 +1,8 @@
 """A real grpcio client for toolwall's gRPC front-end tests: runs one call, prints one JSON line.
 
 Usage: python client.py TARGET METHOD_PATH [--request JSON]... [--request-hex HEX]...
-         [--metadata KEY=VALUE]... [--gzip] [--tls-root PEM] [--authority NAME]
+         [--metadata KEY=VALUE]... [--gzip] [--tls-root PEM [--cert PEM --key PEM]]
+         [--authority NAME]
          [--timeout SECONDS] [--gap-ms N] [--descriptor-set FILE]
 
 TARGET is host:port; METHOD_PATH `/payments.v1.Payments/CreateRefund`. Requests are the
@@ -35,6 +36,8 @@ def main():
     ap.add_argument("--metadata", action="append", default=[])
     ap.add_argument("--gzip", action="store_true")
     ap.add_argument("--tls-root")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     ap.add_argument("--authority")
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--gap-ms", type=int, default=0)
@@ -58,7 +61,15 @@ def main():
         options.append(("grpc.default_authority", a.authority))
     if a.tls_root:
         with open(a.tls_root, "rb") as f:
-            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+            root = f.read()
+        key = chain = None
+        if a.cert:
+            with open(a.key, "rb") as f:
+                key = f.read()
+            with open(a.cert, "rb") as f:
+                chain = f.read()
+        creds = grpc.ssl_channel_credentials(root_certificates=root, private_key=key,
+                                             certificate_chain=chain)
         if a.authority:
             options.append(("grpc.ssl_target_name_override", a.authority))
         channel = grpc.secure_channel(a.target, creds, options=options)
