@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one file per subcommand.
 
+pub mod adapters;
 pub mod approvals;
 pub mod audit;
 pub mod check;
@@ -63,6 +64,9 @@ pub enum Command {
         #[arg(short, long, default_value = "toolwall.yaml")]
         config: PathBuf,
     },
+    /// Adapters of a config: what each one guards.
+    #[command(subcommand)]
+    Adapters(adapters::AdaptersCommand),
     /// Policy tools.
     Policy {
         #[command(subcommand)]
@@ -257,6 +261,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             },
         }),
         Command::Check { config } => check::check(&config),
+        Command::Adapters(cmd) => adapters::run(cmd),
         Command::Policy {
             command:
                 PolicyCommand::Test {

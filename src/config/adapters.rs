@@ -10,10 +10,14 @@ use sha2::{Digest, Sha256};
 
 use super::compile::{parse_yaml, DEFAULT_TIMEOUT};
 use super::error::{AtPath, ConfigError};
-use super::raw::{AdapterKind, ArgsFrom, IdempotencyMode, Mode, PinMode, RawAdapter, RawTool};
+use super::grpc::GrpcAdapter;
+use super::raw::{
+    AdapterKind, ArgsFrom, IdempotencyMode, Mode, PinMode, RawAdapter, RawTool, UnknownFields,
+};
 use super::spans::{Located, Spans};
 use super::upstream::{build_client, load_pem_certs, parse_upstream, Upstream, UpstreamClient};
 use crate::diag::Diag;
+use crate::protocol::grpc::Descriptors;
 
 pub struct Adapter {
     pub name: String,
@@ -31,7 +35,12 @@ pub struct Adapter {
     /// `mode:` of the adapter, when set (it wins over the config's).
     pub mode: Option<Mode>,
     /// `kind: grpc`: descriptors, methods, the HTTP/2 client.
-    pub grpc: Option<super::grpc::GrpcAdapter>,
+    pub grpc: Option<GrpcAdapter>,
+    /// The adapter file.
+    pub file: PathBuf,
+    /// The JSON Schema each of `tools` is validated with (`toolwall adapters describe`): a
+    /// gRPC tool's derived schema, `allOf` with its explicit one when given.
+    pub schemas: Vec<Option<serde_json::Value>>,
 }
 
 /// How a string from a form, query or path parameter is typed before schema and policy see it.
@@ -126,6 +135,8 @@ pub fn load_adapters(
     files.sort();
     let mut adapters: Vec<Adapter> = Vec::new();
     let mut tool_names: HashMap<String, PathBuf> = HashMap::new();
+    // a gRPC service → the adapter guarding it and its file
+    let mut grpc_services: HashMap<String, (String, PathBuf)> = HashMap::new();
     for file in files {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
@@ -139,7 +150,7 @@ pub fn load_adapters(
         hasher.update(name.unwrap_or_default().as_bytes());
         hasher.update([0]);
         hasher.update(text.as_bytes());
-        let raw: RawAdapter = match parse_yaml(&file, &text) {
+        let mut raw: RawAdapter = match parse_yaml(&file, &text) {
             Ok(r) => r,
             Err(d) => {
                 diags.push(d);
@@ -159,10 +170,6 @@ pub fn load_adapters(
         }
         if raw.name.is_empty() || raw.name.contains(['/', '.', ' ']) {
             diags.push(at("name")(ConfigError::AdapterName(raw.name.clone())));
-            continue;
-        }
-        if raw.kind == AdapterKind::Grpc {
-            diags.push(at("kind")(ConfigError::AdapterKind(raw.kind.as_str())));
             continue;
         }
         // a diagnostic for an error that names the YAML path of its value
@@ -250,32 +257,99 @@ pub fn load_adapters(
                 continue;
             }
         };
+        let grpc = if raw.kind == AdapterKind::Grpc {
+            let loaded =
+                super::grpc::load_descriptors(&file, &raw, &upstream, extra_ca.as_deref(), hasher)
+                    .and_then(|d| Ok((d, super::grpc::build_grpc_client(extra_ca.as_deref())?)));
+            match loaded {
+                Ok(found) => Some(found),
+                Err(e) => {
+                    diags.push(diag(e));
+                    continue;
+                }
+            }
+        } else {
+            let stray = [
+                ("descriptor_set", raw.descriptor_set.is_some()),
+                ("reflection", raw.reflection.is_some()),
+                ("unknown_fields", raw.unknown_fields.is_some()),
+            ];
+            if let Some((key, _)) = stray.into_iter().find(|(_, set)| *set) {
+                diags.push(at(key)(ConfigError::GrpcKeyOnOtherKind {
+                    key,
+                    kind: raw.kind.as_str(),
+                }));
+                continue;
+            }
+            None
+        };
+        let descriptors = grpc.as_ref().map(|(d, _)| d);
 
         let mut routes: HashMap<Method, matchit::Router<usize>> = HashMap::new();
         let mut tools = Vec::new();
-        for (i, rt) in raw.tools.into_iter().enumerate() {
+        let mut schemas = Vec::new();
+        let mut methods: HashMap<String, usize> = HashMap::new();
+        let mut services: Vec<String> = Vec::new();
+        let raw_tools = std::mem::take(&mut raw.tools);
+        for (i, rt) in raw_tools.into_iter().enumerate() {
             // `sub`: the path below this tool, e.g. `.match.path` (`tools[3].match.path`)
             let at_tool = |sub: &str| at(&format!("tools[{i}]{sub}"));
             // the most specific `mode` wins: the tool's, else its adapter's (else the config's)
-            let tool = compile_tool(&file, &raw.name, raw.kind, rt, &at_tool).map(|t| Tool {
-                mode: t.mode.or(raw.mode),
-                ..t
-            });
+            let tool = compile_tool(&file, &raw.name, raw.kind, descriptors, rt, &at_tool).map(
+                |(t, schema)| {
+                    (
+                        Tool {
+                            mode: t.mode.or(raw.mode),
+                            ..t
+                        },
+                        schema,
+                    )
+                },
+            );
             match tool {
-                Ok(tool) if raw.kind == AdapterKind::Mcp => {
+                Ok((tool, schema)) if raw.kind == AdapterKind::Mcp => {
                     if tools.iter().any(|t: &Tool| t.name == tool.name) {
                         diags.push(at_tool(".name")(ConfigError::ToolTwice(tool.name)));
                         continue;
                     }
                     tools.push(tool);
+                    schemas.push(schema);
                 }
-                Ok(tool) => {
+                Ok((tool, schema)) => {
                     if let Some(other) = tool_names.get(&tool.name) {
                         diags.push(at_tool(".name")(ConfigError::ToolElsewhere {
                             tool: tool.name,
                             other: other.display().to_string(),
                         }));
                         continue;
+                    }
+                    if let Some(g) = &tool.grpc {
+                        if methods.contains_key(&g.path) {
+                            diags.push(at_tool(".match.method")(ConfigError::GrpcMethodTwice {
+                                service: g.service.clone(),
+                                method: g.method.clone(),
+                            }));
+                            continue;
+                        }
+                        match grpc_services.get(&g.service) {
+                            Some((adapter, other)) if *adapter != raw.name => {
+                                diags.push(at_tool(".match.service")(
+                                    ConfigError::GrpcServiceTaken {
+                                        service: g.service.clone(),
+                                        adapter: adapter.clone(),
+                                        file: other.display().to_string(),
+                                    },
+                                ));
+                                continue;
+                            }
+                            Some(_) => {}
+                            None => {
+                                grpc_services
+                                    .insert(g.service.clone(), (raw.name.clone(), file.clone()));
+                                services.push(g.service.clone());
+                            }
+                        }
+                        methods.insert(g.path.clone(), tools.len());
                     }
                     let router = routes.entry(tool.method.clone()).or_default();
                     if let Err(source) = router.insert(tool.path.clone(), tools.len()) {
@@ -288,10 +362,19 @@ pub fn load_adapters(
                     }
                     tool_names.insert(tool.name.clone(), file.clone());
                     tools.push(tool);
+                    schemas.push(schema);
                 }
                 Err(d) => diags.push(d),
             }
         }
+        let grpc = grpc.map(|(descriptors, client)| GrpcAdapter {
+            descriptors,
+            methods,
+            services,
+            deny_unknown_fields: raw.unknown_fields.unwrap_or_default() == UnknownFields::Refuse,
+            reflection: raw.reflection == Some(true),
+            client,
+        });
         adapters.push(Adapter {
             name: raw.name,
             kind: raw.kind,
@@ -303,19 +386,23 @@ pub fn load_adapters(
             tools,
             pin_auto: raw.pin == PinMode::Auto,
             mode: raw.mode,
-            grpc: None,
+            grpc,
+            file: file.clone(),
+            schemas,
         });
     }
     adapters
 }
 
+/// One tool of an adapter and the JSON Schema its validator was compiled from.
 fn compile_tool<F, G>(
     file: &Path,
     adapter: &str,
     kind: AdapterKind,
+    descriptors: Option<&Descriptors>,
     rt: RawTool,
     at: &F,
-) -> Result<Tool, Diag>
+) -> Result<(Tool, Option<serde_json::Value>), Diag>
 where
     F: Fn(&str) -> G,
     G: FnOnce(ConfigError) -> Diag,
@@ -325,19 +412,49 @@ where
     } else {
         format!("{adapter}.{}", rt.name)
     };
+    let mut grpc = None;
     let (method, path) = match (&rt.match_, kind) {
         (Some(m), AdapterKind::Http) => {
-            let method = Method::from_bytes(m.method.to_ascii_uppercase().as_bytes())
-                .map_err(|_| at(".match.method")(ConfigError::Method(m.method.clone())))?;
-            if !m.path.starts_with('/') {
-                return Err(at(".match.path")(ConfigError::PathSlash(m.path.clone())));
+            if m.service.is_some() {
+                return Err(at(".match.service")(ConfigError::MatchServiceOnHttp));
             }
-            (method, m.path.clone())
+            let (Some(method), Some(path)) = (&m.method, &m.path) else {
+                let missing = if m.method.is_none() { "method" } else { "path" };
+                return Err(at(".match")(ConfigError::MatchFieldMissing(missing)));
+            };
+            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| at(".match.method")(ConfigError::Method(method.clone())))?;
+            if !path.starts_with('/') {
+                return Err(at(".match.path")(ConfigError::PathSlash(path.clone())));
+            }
+            (method, path.clone())
         }
         (None, AdapterKind::Http) => return Err(at("")(ConfigError::MatchRequired(name))),
-        (Some(_), _) => return Err(at(".match")(ConfigError::MatchOnMcp(name))),
-        (None, _) => (Method::POST, String::new()),
+        (Some(m), AdapterKind::Grpc) => {
+            let g = super::grpc::compile_match(m, descriptors, at)?;
+            let path = g.path.clone();
+            grpc = Some(g);
+            (Method::POST, path)
+        }
+        (None, AdapterKind::Grpc) => return Err(at("")(ConfigError::GrpcMatchRequired(name))),
+        (Some(_), AdapterKind::Mcp) => return Err(at(".match")(ConfigError::MatchOnMcp(name))),
+        (None, AdapterKind::Mcp) => (Method::POST, String::new()),
     };
+    if grpc.is_some() {
+        let stray = [
+            ("args", rt.args.is_some()),
+            ("response_schema", rt.response_schema.is_some()),
+            ("idempotency", rt.idempotency.is_some()),
+            ("idempotency_window", rt.idempotency_window.is_some()),
+            ("cost_from_response", rt.cost_from_response.is_some()),
+        ];
+        if let Some((key, _)) = stray.into_iter().find(|(_, set)| *set) {
+            return Err(at(&format!(".{key}"))(ConfigError::GrpcToolKey {
+                tool: name,
+                key,
+            }));
+        }
+    }
     let (schema_value, schema_ref) = match &rt.schema {
         None => (None, None),
         Some(yaml_serde::Value::String(rel)) => {
@@ -359,6 +476,37 @@ where
             (Some(v), Some("inline".to_string()))
         }
     };
+    // a gRPC tool: the schema derived from its request message, and the explicit one
+    let (schema_value, schema_ref) = match &grpc {
+        None => (schema_value, schema_ref),
+        Some(g) => {
+            let input = g.desc.input();
+            let derived = crate::protocol::grpc_schema::derive(&input);
+            match schema_value {
+                None => (Some(derived), Some(format!("grpc:{}", input.full_name()))),
+                Some(mut explicit) => {
+                    // its own base, so its `#…` references stay its own inside `allOf`
+                    if let Some(o) = explicit.as_object_mut() {
+                        if !o.contains_key("$id") {
+                            let safe: String = name
+                                .chars()
+                                .map(|c| match c {
+                                    'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c,
+                                    _ => '_',
+                                })
+                                .collect();
+                            let id = format!("urn:toolwall:schema:{safe}");
+                            o.insert("$id".into(), serde_json::Value::String(id));
+                        }
+                    }
+                    (
+                        Some(serde_json::json!({"allOf": [derived, explicit]})),
+                        schema_ref,
+                    )
+                }
+            }
+        }
+    };
     let schema = match &schema_value {
         None => None,
         Some(v) => Some(jsonschema::draft202012::new(v).map_err(|e| {
@@ -368,7 +516,10 @@ where
             })
         })?),
     };
-    let coerce = schema_value.as_ref().map(coercions).unwrap_or_default();
+    let coerce = match &grpc {
+        None => schema_value.as_ref().map(coercions).unwrap_or_default(),
+        Some(_) => HashMap::new(),
+    };
     let response_schema =
         compile_response_schema(file, &name, kind, rt.response_schema.as_ref(), at)?;
     if let Some(cost) = rt.cost_usd {
@@ -396,12 +547,12 @@ where
     for (k, v) in rt.risk {
         risk.insert(k, v);
     }
-    Ok(Tool {
+    let tool = Tool {
         label: crate::metrics::intern(&name),
         name,
         method,
         path,
-        args_from: rt.args,
+        args_from: rt.args.unwrap_or_default(),
         schema,
         schema_ref,
         coerce,
@@ -413,8 +564,9 @@ where
         mode: rt.mode,
         dry_run: rt.dry_run,
         idempotency,
-        grpc: None,
-    })
+        grpc,
+    };
+    Ok((tool, schema_value))
 }
 
 /// A tool's `idempotency:` and `idempotency_window:` (HTTP adapters only).

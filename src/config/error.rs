@@ -232,8 +232,6 @@ pub enum ConfigError {
     AdapterNameTaken(String),
     #[error("adapter name `{0}` must be non-empty and contain no '/', '.' or spaces")]
     AdapterName(String),
-    #[error("adapter kind `{0}` is not supported yet (only `http` and `mcp`)")]
-    AdapterKind(&'static str),
     #[error("upstream `{url}` is not a URL: {source}")]
     UpstreamNotUrl {
         url: String,
@@ -262,6 +260,57 @@ pub enum ConfigError {
     ClientCa(rustls::Error),
     #[error("TLS setup: {0}")]
     ClientTls(rustls::Error),
+
+    // kind: grpc
+    #[error("`{key}` is for adapters of kind grpc (this one is {kind})")]
+    GrpcKeyOnOtherKind {
+        key: &'static str,
+        kind: &'static str,
+    },
+    #[error("a grpc adapter needs `descriptor_set: FILE` or `reflection: true`")]
+    GrpcNoDescriptors,
+    #[error("give either `descriptor_set` or `reflection: true`, not both")]
+    GrpcBothDescriptors,
+    #[error(
+        "upstream `{0}` of a grpc adapter must be http://host:port (h2c) or https://host:port, \
+         without a path"
+    )]
+    GrpcUpstreamPath(String),
+    #[error("descriptor_set {rel} cannot be read: {source}")]
+    DescriptorSetRead { rel: String, source: std::io::Error },
+    #[error("descriptor_set {rel}: {message}")]
+    DescriptorSetBad { rel: String, message: String },
+    #[error("reflection: {0}")]
+    Reflection(String),
+    #[error("service `{service}` is not in the descriptor set (it has: {known})")]
+    GrpcUnknownService { service: String, known: String },
+    #[error("service {service} has no method `{method}` (it has: {known})")]
+    GrpcUnknownMethod {
+        service: String,
+        method: String,
+        known: String,
+    },
+    #[error("method /{service}/{method} is listed twice in this adapter")]
+    GrpcMethodTwice { service: String, method: String },
+    #[error("service {service} is already guarded by adapter `{adapter}` ({file})")]
+    GrpcServiceTaken {
+        service: String,
+        adapter: String,
+        file: String,
+    },
+    #[error("tool {0}: `match: {{service, method}}` is required on a grpc adapter")]
+    GrpcMatchRequired(String),
+    #[error("match.{key}: a grpc tool is matched by `{{service, method}}` only")]
+    GrpcMatchKey { key: &'static str },
+    #[error("missing field `{0}`")]
+    MatchFieldMissing(&'static str),
+    #[error("match.service is for grpc adapters; an http tool is matched by `{{method, path}}`")]
+    MatchServiceOnHttp,
+    #[error(
+        "tool {tool}: `{key}` does not apply to a grpc tool (its arguments are its request \
+         message)"
+    )]
+    GrpcToolKey { tool: String, key: &'static str },
 
     // tools:
     #[error("idempotency_window: {0}")]

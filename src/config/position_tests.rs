@@ -237,3 +237,265 @@ fn every_error_names_the_position_of_its_value() {
         assert_eq!((d.line, d.col), (case.line, case.col), "{}: {d}", case.name);
     }
 }
+
+/// gRPC adapters (`kind: grpc`): each error at its value. `adapters/protos/pay.pb` holds
+/// `payments.v1.Payments` and `ledger.v1.Ledger`; `adapters/junk.pb` is not a descriptor set.
+const GRPC_CASES: &[Case] = &[
+    Case {
+        name: "an unknown service, listing those of the set",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: refund\n    match: { service: payments.v1.Payment, method: CreateRefund }\n",
+        file: "pay.yaml",
+        line: 7,
+        col: 23,
+        message: "service `payments.v1.Payment` is not in the descriptor set (it has: ledger.v1.Ledger, payments.v1.Payments)",
+    },
+    Case {
+        name: "an unknown method, listing the service's",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: refund\n    match:\n      service: payments.v1.Payments\n      method: createRefund\n",
+        file: "pay.yaml",
+        line: 9,
+        col: 15,
+        message: "service payments.v1.Payments has no method `createRefund` (it has: CreateRefund, GetRefund, WatchRefunds)",
+    },
+    Case {
+        name: "a descriptor set that cannot be read",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/nope.pb\n",
+        file: "pay.yaml",
+        line: 4,
+        col: 17,
+        message: "descriptor_set protos/nope.pb cannot be read",
+    },
+    Case {
+        name: "a file that is not a descriptor set",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: junk.pb\n",
+        file: "pay.yaml",
+        line: 4,
+        col: 17,
+        message: "descriptor_set junk.pb: not a usable FileDescriptorSet",
+    },
+    Case {
+        name: "neither descriptor_set nor reflection",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\n",
+        file: "pay.yaml",
+        line: 2,
+        col: 7,
+        message: "a grpc adapter needs `descriptor_set: FILE` or `reflection: true`",
+    },
+    Case {
+        name: "both descriptor_set and reflection",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\nreflection: true\n",
+        file: "pay.yaml",
+        line: 5,
+        col: 13,
+        message: "give either `descriptor_set` or `reflection: true`, not both",
+    },
+    Case {
+        name: "descriptor_set on an http adapter",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\n",
+        file: "pay.yaml",
+        line: 3,
+        col: 17,
+        message: "`descriptor_set` is for adapters of kind grpc (this one is http)",
+    },
+    Case {
+        name: "reflection on an mcp adapter",
+        config: CONFIG,
+        adapter: "name: pay\nkind: mcp\nupstream: http://127.0.0.1:9\nreflection: true\n",
+        file: "pay.yaml",
+        line: 4,
+        col: 13,
+        message: "`reflection` is for adapters of kind grpc (this one is mcp)",
+    },
+    Case {
+        name: "unknown_fields that is neither refuse nor allow",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\nunknown_fields: ignore\n",
+        file: "pay.yaml",
+        line: 5,
+        col: 17,
+        message: "unknown variant `ignore`, expected `refuse` or `allow`",
+    },
+    Case {
+        name: "a grpc upstream with a path",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9/api\ndescriptor_set: protos/pay.pb\n",
+        file: "pay.yaml",
+        line: 3,
+        col: 11,
+        message: "without a path",
+    },
+    Case {
+        name: "the same method twice in one adapter",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - { name: a, match: { service: payments.v1.Payments, method: GetRefund } }\n  - { name: b, match: { service: payments.v1.Payments, method: GetRefund } }\n",
+        file: "pay.yaml",
+        line: 7,
+        col: 64,
+        message: "method /payments.v1.Payments/GetRefund is listed twice in this adapter",
+    },
+    Case {
+        name: "a path in a grpc tool's match",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    match: { service: payments.v1.Payments, method: GetRefund, path: /x }\n",
+        file: "pay.yaml",
+        line: 7,
+        col: 70,
+        message: "match.path: a grpc tool is matched by `{service, method}` only",
+    },
+    Case {
+        name: "a grpc tool without match",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    cost_usd: 1\n",
+        file: "pay.yaml",
+        line: 6,
+        col: 5,
+        message: "tool pay.a: `match: {service, method}` is required on a grpc adapter",
+    },
+    Case {
+        name: "a grpc tool without method",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    match: { service: payments.v1.Payments }\n",
+        file: "pay.yaml",
+        line: 7,
+        col: 12,
+        message: "missing field `method`",
+    },
+    Case {
+        name: "args on a grpc tool",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    match: { service: payments.v1.Payments, method: GetRefund }\n    args: form\n",
+        file: "pay.yaml",
+        line: 8,
+        col: 11,
+        message: "tool pay.a: `args` does not apply to a grpc tool",
+    },
+    Case {
+        name: "response_schema on a grpc tool",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    match: { service: payments.v1.Payments, method: GetRefund }\n    response_schema: { type: object }\n",
+        file: "pay.yaml",
+        line: 8,
+        col: 22,
+        message: "`response_schema` does not apply to a grpc tool",
+    },
+    Case {
+        name: "idempotency on a grpc tool",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    match: { service: payments.v1.Payments, method: GetRefund }\n    idempotency: auto\n",
+        file: "pay.yaml",
+        line: 8,
+        col: 18,
+        message: "`idempotency` does not apply to a grpc tool",
+    },
+    Case {
+        name: "cost_from_response on a grpc tool",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    match: { service: payments.v1.Payments, method: GetRefund }\n    cost_usd: 1\n    cost_from_response: /cost\n",
+        file: "pay.yaml",
+        line: 9,
+        col: 25,
+        message: "`cost_from_response` does not apply to a grpc tool",
+    },
+    Case {
+        name: "service in an http tool's match",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ntools:\n  - name: a\n    match: { method: POST, path: /a, service: x.Y }\n",
+        file: "pay.yaml",
+        line: 5,
+        col: 47,
+        message: "match.service is for grpc adapters",
+    },
+    Case {
+        name: "an http tool's match without path",
+        config: CONFIG,
+        adapter: "name: pay\nupstream: http://127.0.0.1:9\ntools:\n  - name: a\n    match: { method: POST }\n",
+        file: "pay.yaml",
+        line: 5,
+        col: 12,
+        message: "missing field `path`",
+    },
+    Case {
+        name: "an explicit schema that is not a schema, on a grpc tool",
+        config: CONFIG,
+        adapter: "name: pay\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - name: a\n    match: { service: payments.v1.Payments, method: GetRefund }\n    schema: { type: 12 }\n",
+        file: "pay.yaml",
+        line: 8,
+        col: 13,
+        message: "tool pay.a: invalid JSON Schema",
+    },
+];
+
+#[test]
+fn every_grpc_error_names_the_position_of_its_value() {
+    for case in GRPC_CASES {
+        let dir = tempfile::tempdir().expect("tmp");
+        write(dir.path(), "toolwall.yaml", case.config);
+        write(dir.path(), "adapters/pay.yaml", case.adapter);
+        write(dir.path(), "policies/p.rego", POLICY);
+        std::fs::create_dir_all(dir.path().join("adapters/protos")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("adapters/protos/pay.pb"),
+            super::grpc::test_descriptor_set(),
+        )
+        .expect("write");
+        write(dir.path(), "adapters/junk.pb", "not a descriptor set\n");
+        let Err(diags) = load_snapshot(&dir.path().join("toolwall.yaml"), false) else {
+            panic!("{}: the config loaded", case.name);
+        };
+        let found = diags.0.iter().find(|d| d.message.contains(case.message));
+        let Some(d) = found else {
+            panic!("{}: no error `{}` in:\n{diags}", case.name, case.message);
+        };
+        assert!(
+            d.file.ends_with(case.file),
+            "{}: wrong file: {d}",
+            case.name
+        );
+        assert_eq!((d.line, d.col), (case.line, case.col), "{}: {d}", case.name);
+        assert_eq!(diags.0.len(), 1, "{}: {diags}", case.name);
+    }
+}
+
+#[test]
+fn a_service_claimed_by_two_adapters_is_refused_at_the_second() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(dir.path(), "toolwall.yaml", CONFIG);
+    write(dir.path(), "policies/p.rego", POLICY);
+    std::fs::create_dir_all(dir.path().join("adapters/protos")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("adapters/protos/pay.pb"),
+        super::grpc::test_descriptor_set(),
+    )
+    .expect("write");
+    write(
+        dir.path(),
+        "adapters/a.yaml",
+        "name: first\nkind: grpc\nupstream: http://127.0.0.1:9\ndescriptor_set: protos/pay.pb\ntools:\n  - { name: get, match: { service: payments.v1.Payments, method: GetRefund } }\n",
+    );
+    write(
+        dir.path(),
+        "adapters/b.yaml",
+        "name: second\nkind: grpc\nupstream: http://127.0.0.1:10\ndescriptor_set: protos/pay.pb\ntools:\n  - { name: post, match: { service: ledger.v1.Ledger, method: Post } }\n  - name: refund\n    match:\n      service: payments.v1.Payments\n      method: CreateRefund\n",
+    );
+    let Err(diags) = load_snapshot(&dir.path().join("toolwall.yaml"), false) else {
+        panic!("the config loaded");
+    };
+    assert_eq!(diags.0.len(), 1, "{diags}");
+    let d = &diags.0[0];
+    assert!(d.file.ends_with("b.yaml"), "{d}");
+    assert_eq!((d.line, d.col), (9, 16), "{d}");
+    let first = dir.path().join("adapters/a.yaml").display().to_string();
+    assert!(
+        d.message.contains(&format!(
+            "service payments.v1.Payments is already guarded by adapter `first` ({first})"
+        )),
+        "{d}"
+    );
+}

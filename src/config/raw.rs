@@ -521,6 +521,26 @@ pub struct RawAdapter {
     /// `shadow` or `enforce` for this adapter's calls; default the config's `mode`.
     #[serde(default)]
     pub mode: Option<Mode>,
+    /// `kind: grpc`: the `FileDescriptorSet` the methods are typed by (relative to the adapter
+    /// file; `protoc --include_imports --descriptor_set_out`, `buf build -o`).
+    #[serde(default)]
+    pub descriptor_set: Option<String>,
+    /// `kind: grpc`: load the descriptors from the server's reflection service instead.
+    #[serde(default)]
+    pub reflection: Option<bool>,
+    /// `kind: grpc`: a request message with fields the descriptor does not know is refused
+    /// (`refuse`, the default) or passed with them (`allow`; they are not in the arguments).
+    #[serde(default)]
+    pub unknown_fields: Option<UnknownFields>,
+}
+
+/// `unknown_fields:` of a gRPC adapter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownFields {
+    #[default]
+    Refuse,
+    Allow,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -571,12 +591,14 @@ pub struct RawUpstreamTls {
 #[serde(deny_unknown_fields)]
 pub struct RawTool {
     pub name: String,
-    /// Required for `http` adapters; MCP tools are named by the server, so an MCP adapter's
-    /// `tools` entries only override schema, cost, risk, `mode` and `dry_run`.
+    /// Required for `http` (`{method, path}`) and `grpc` (`{service, method}`) adapters; MCP
+    /// tools are named by the server, so an MCP adapter's `tools` entries only override
+    /// schema, cost, risk, `mode` and `dry_run`.
     #[serde(rename = "match", default)]
     pub match_: Option<RawMatch>,
+    /// Where an HTTP tool's arguments come from; default `json` (not on gRPC tools).
     #[serde(default)]
-    pub args: ArgsFrom,
+    pub args: Option<ArgsFrom>,
     /// A path (relative to the adapter file) or an inline JSON Schema object.
     #[serde(default)]
     pub schema: Option<yaml_serde::Value>,
@@ -621,8 +643,15 @@ pub enum IdempotencyMode {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMatch {
-    pub method: String,
-    pub path: String,
+    /// HTTP: the request method. gRPC: the method's name in its service (`CreateRefund`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// HTTP: the path template.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// gRPC: the fully qualified service (`payments.v1.Payments`).
+    #[serde(default)]
+    pub service: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

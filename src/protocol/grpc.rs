@@ -189,6 +189,21 @@ impl Descriptors {
             .find(|m| m.name() == method)
     }
 
+    /// The descriptors of a pool already built (reflection, tests).
+    pub fn from_pool(pool: DescriptorPool) -> Descriptors {
+        Descriptors { pool }
+    }
+
+    /// Every file, message and service of the set.
+    pub fn pool(&self) -> &DescriptorPool {
+        &self.pool
+    }
+
+    /// A service by its fully qualified name.
+    pub fn service(&self, name: &str) -> Option<prost_reflect::ServiceDescriptor> {
+        self.pool.get_service_by_name(name)
+    }
+
     /// The fully qualified names of the services in the set.
     pub fn services(&self) -> impl Iterator<Item = String> + '_ {
         self.pool.services().map(|s| s.full_name().to_string())

@@ -58,3 +58,4 @@ mod deploy_inject;
 
 // the Kubernetes path end to end: chart -> `toolwall inject` -> `podman kube play` -> a call
 mod deploy_kube;
+mod grpc_config;
