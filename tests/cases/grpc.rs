@@ -1576,3 +1576,90 @@ async fn grpc_over_the_mtls_listener_is_the_certificates_agent() {
         .unwrap_or_else(|| panic!("{recs:?}"));
     assert_eq!(d["agent"], "agent-m", "{d}");
 }
+
+/// A bare HTTP/2 upstream answering every call with `grpc-encoding: gzip`, the messages
+/// `messages` (each gzipped, flag 1, unless `corrupt`: then bytes that are not gzip), then
+/// `grpc-status: 0`.
+async fn gzip_answering_upstream(messages: Vec<Vec<u8>>, corrupt: bool) -> SocketAddr {
+    use hyper::service::service_fn;
+    use std::io::Write;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut body = Vec::new();
+    for m in &messages {
+        let payload = if corrupt {
+            vec![0x1f, 0x8b, 0x08, 0, 1, 2, 3, 4]
+        } else {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(m).expect("gzip");
+            e.finish().expect("gzip")
+        };
+        body.extend(grpc_frame(1, &payload));
+    }
+    let body = Bytes::from(body);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let body = body.clone();
+                    async move {
+                        let _ = req.into_body().collect().await;
+                        let mut trailers = http::HeaderMap::new();
+                        trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+                        let frames = vec![
+                            Ok::<_, std::convert::Infallible>(http_body::Frame::data(body)),
+                            Ok(http_body::Frame::trailers(trailers)),
+                        ];
+                        let resp = http::Response::builder()
+                            .header("content-type", "application/grpc")
+                            .header("grpc-encoding", "gzip")
+                            .body(http_body_util::StreamBody::new(futures_util::stream::iter(
+                                frames,
+                            )))
+                            .expect("response");
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+                let _ =
+                    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                        .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_compressed_answers_are_inflated_redacted_or_withheld() {
+    // a tool that compresses its answer although toolwall asked for identity
+    let charge = |i: u8| {
+        let mut m = vec![0x0a, 0x04];
+        m.extend(format!("ch_{i}").as_bytes());
+        m.extend([0x1a, 0x14]);
+        m.extend(b"jane.doe@example.com");
+        m
+    };
+    let up = gzip_answering_upstream(vec![charge(1), charge(2)], false).await;
+    let s = Setup::start_upstream(GrpcServer::start(None), &format!("http://{up}"), "", "").await;
+    let out = s.call(LIST, &[json!({"limit": 2})], &[]).await;
+    assert_eq!(out["code"], "OK", "{out}");
+    assert_eq!(
+        out["responses"],
+        json!([{"id": "ch_1", "customerEmail": "[EMAIL]"}, {"id": "ch_2", "customerEmail": "[EMAIL]"}]),
+        "{out}"
+    );
+    let bad = gzip_answering_upstream(vec![charge(1)], true).await;
+    let s = Setup::start_upstream(GrpcServer::start(None), &format!("http://{bad}"), "", "").await;
+    let out = s.call(LIST, &[json!({"limit": 1})], &[]).await;
+    assert_eq!(out["code"], "INTERNAL", "{out}");
+    assert_eq!(out["responses"], json!([]), "{out}");
+    assert_eq!(
+        error_info(&out)["reason"],
+        "response_not_inspectable",
+        "{out}"
+    );
+}
