@@ -12,7 +12,9 @@ and every call's end as {"event": "end", "method", "messages", "outcome"}.
 
 Answers are deterministic. Test hooks, by request metadata: `x-test-sleep-ms` (sleep before
 answering), `x-test-fail: CODE message` (abort with that status name after reading the
-request(s)), `x-test-reply-hex: HEX` (every response message is these raw bytes instead:
+request(s)), `x-test-trailer: KEY=VALUE` / `x-test-header: KEY=VALUE` (trailing / initial
+metadata of the answer),
+`x-test-reply-hex: HEX` (every response message is these raw bytes instead:
 what a lax server could send, unknown fields or broken UTF-8 included).
 """
 
@@ -71,6 +73,14 @@ class Call:
         return msg
 
     def hooks(self):
+        header = self.metadata.get("x-test-header")
+        if header:
+            k, _, v = header.partition("=")
+            self.context.send_initial_metadata([(k, v)])
+        trailer = self.metadata.get("x-test-trailer")
+        if trailer:
+            k, _, v = trailer.partition("=")
+            self.context.set_trailing_metadata([(k, v)])
         ms = self.metadata.get("x-test-sleep-ms")
         if ms:
             time.sleep(int(ms) / 1000.0)
