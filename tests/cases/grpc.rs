@@ -1663,3 +1663,91 @@ async fn gzip_compressed_answers_are_inflated_redacted_or_withheld() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pii_in_metadata_is_seen_redacted_and_kept_out_of_the_audit() {
+    let s = Setup::start().await;
+    // list_charges is redacted (email, card): the metadata the tool gets too
+    let out = s
+        .call(
+            LIST,
+            &[json!({"limit": 1})],
+            &["--metadata", "x-contact=write to jane.doe@example.com"],
+        )
+        .await;
+    assert_eq!(out["code"], "OK", "{out}");
+    let seen = s.server.messages();
+    assert_eq!(
+        seen[0]["metadata"]["x-contact"], "write to [EMAIL]",
+        "{seen:?}"
+    );
+    // refunds are not redacted: the tool gets what was sent, the audit never holds it
+    let out = s
+        .call(
+            REFUND,
+            &[json!({"tenant": "acme", "amountCents": "5", "customerEmail": "jane.doe@example.com"})],
+            &["--metadata", "x-contact=jane.doe@example.com"],
+        )
+        .await;
+    assert_eq!(out["code"], "OK", "{out}");
+    let seen = s.server.messages();
+    assert_eq!(seen[1]["metadata"]["x-contact"], "jane.doe@example.com");
+    assert_eq!(seen[1]["json"]["customerEmail"], "jane.doe@example.com");
+    let (recs, _server) = s.verified_audit().await;
+    let text = recs
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!text.contains("jane.doe@example.com"), "{text}");
+    assert!(
+        !text.contains("customer0@example.com"),
+        "the answer's PII in the audit: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encodings_and_protocols_toolwall_cannot_read_exactly_are_refused() {
+    let s = Setup::start().await;
+    let good = unordered_refund();
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&good).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    // a compressed message that says identity
+    let r = raw_grpc(
+        s.h.agent(),
+        REFUND,
+        &[("grpc-encoding", "identity")],
+        grpc_frame(1, &gz),
+    )
+    .await;
+    assert_eq!(r.grpc_status(), Some(3), "{r:?}");
+    assert!(s.server.messages().is_empty(), "{:?}", s.server.events());
+    // JSON over HTTP/1.1 to the gRPC adapter's path
+    let r = send(
+        s.h.agent(),
+        json_post(
+            "/payments/payments.v1.Payments/CreateRefund",
+            r#"{"tenant":"acme","amountCents":"5"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 415, "{r:?}");
+    // a gRPC content type over HTTP/1.1
+    let r = send(
+        s.h.agent(),
+        req("POST", REFUND)
+            .header("content-type", "application/grpc")
+            .body(Full::new(Bytes::from(grpc_frame(0, &good))))
+            .expect("request"),
+    )
+    .await;
+    assert!(
+        r.headers.get("grpc-status").is_some_and(|v| v != "0") || r.status != 200,
+        "{r:?}"
+    );
+    assert!(s.server.messages().is_empty(), "{:?}", s.server.events());
+}
