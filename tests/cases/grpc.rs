@@ -304,6 +304,17 @@ impl Setup {
         extra: &str,
         config: &str,
     ) -> Setup {
+        Self::start_policy(server, upstream, extra, config, POLICY).await
+    }
+
+    /// `start_upstream` with another policy.
+    async fn start_policy(
+        server: GrpcServer,
+        upstream: &str,
+        extra: &str,
+        config: &str,
+        policy: &str,
+    ) -> Setup {
         let keys = tempfile::tempdir().expect("tmp");
         assert_eq!(
             toolwall::cli::audit::keygen(&keys.path().join("k"), "grpc-test"),
@@ -317,9 +328,9 @@ impl Setup {
         let adapters = [("payments", payments_adapter(upstream, &pb, extra))];
         // a config with its own `identity:` replaces the static one
         let h = if config.contains("identity:") {
-            Harness::start_with(&adapters, POLICY, &audit, None).await
+            Harness::start_with(&adapters, policy, &audit, None).await
         } else {
-            Harness::start(&adapters, POLICY, &audit).await
+            Harness::start(&adapters, policy, &audit).await
         };
         Setup { server, h, keys }
     }
@@ -1750,4 +1761,92 @@ async fn encodings_and_protocols_toolwall_cannot_read_exactly_are_refused() {
         "{r:?}"
     );
     assert!(s.server.messages().is_empty(), "{:?}", s.server.events());
+}
+
+/// Refunds over 5000 cents need a human's approval.
+const APPROVAL_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": true, "reasons": []}
+
+large if to_number(input.args.amountCents) > 5000
+
+decision := {"allow": false, "require_approval": true, "reasons": ["large_refund"]} if {
+	large
+	not input.approval.approved
+}
+
+decision := {"allow": true, "reasons": ["approved_large_refund"]} if {
+	large
+	input.approval.approved
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_grpc_call_goes_through_once() {
+    std::env::set_var("TW_GRPC_ALICE", "grpc-alice-5f1");
+    let server = GrpcServer::start(None);
+    let upstream = format!("http://{}", server.addr);
+    let s = Setup::start_policy(
+        server,
+        &upstream,
+        "",
+        "approvals:\n  ttl: 1h\n  approvers:\n    - { name: alice, token_env: TW_GRPC_ALICE }\n  tiers: { default: { quorum: 1 } }\n",
+        APPROVAL_POLICY,
+    )
+    .await;
+    let big = [json!({"tenant": "acme", "amountCents": "9000"})];
+    let first = s.call(REFUND, &big, &[]).await;
+    assert_eq!(first["code"], "PERMISSION_DENIED", "{first}");
+    let info = error_info(&first);
+    assert_eq!(info["reason"], "approval_required", "{first}");
+    let id = info["metadata"]["approval_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no approval id: {first}"))
+        .to_string();
+    assert_eq!(
+        first["trailing_metadata"]["toolwall-approval-id"].as_str(),
+        Some(id.as_str()),
+        "{first}"
+    );
+    assert!(s.server.messages().is_empty());
+    s.h.app
+        .state
+        .state()
+        .approval_vote(
+            &id,
+            toolwall::state::approvals::Vote {
+                approver: "alice".into(),
+                approve: true,
+                comment: None,
+                at_unix: 0,
+            },
+        )
+        .await
+        .expect("vote");
+    let presented = format!("toolwall-approval={id}");
+    // other arguments than the ones approved
+    let other = s
+        .call(
+            REFUND,
+            &[json!({"tenant": "acme", "amountCents": "9999"})],
+            &["--metadata", &presented],
+        )
+        .await;
+    assert_eq!(other["code"], "PERMISSION_DENIED", "{other}");
+    assert!(s.server.messages().is_empty());
+    // the approved call, once
+    let ok = s.call(REFUND, &big, &["--metadata", &presented]).await;
+    assert_eq!(ok["code"], "OK", "{ok}");
+    let seen = s.server.messages();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["json"]["amountCents"], "9000");
+    assert!(
+        seen[0]["metadata"].get("toolwall-approval").is_none(),
+        "{seen:?}"
+    );
+    let again = s.call(REFUND, &big, &["--metadata", &presented]).await;
+    assert_eq!(again["code"], "PERMISSION_DENIED", "{again}");
+    assert_eq!(s.server.messages().len(), 1);
 }
