@@ -1592,12 +1592,7 @@ async fn grpc_over_the_mtls_listener_is_the_certificates_agent() {
 /// `messages` (each gzipped, flag 1, unless `corrupt`: then bytes that are not gzip), then
 /// `grpc-status: 0`.
 async fn gzip_answering_upstream(messages: Vec<Vec<u8>>, corrupt: bool) -> SocketAddr {
-    use hyper::service::service_fn;
     use std::io::Write;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
     let mut body = Vec::new();
     for m in &messages {
         let payload = if corrupt {
@@ -1609,24 +1604,38 @@ async fn gzip_answering_upstream(messages: Vec<Vec<u8>>, corrupt: bool) -> Socke
         };
         body.extend(grpc_frame(1, &payload));
     }
-    let body = Bytes::from(body);
+    answering_upstream(vec![Bytes::from(body)], Some("gzip")).await
+}
+
+/// A bare HTTP/2 upstream answering every call with `chunks` as its DATA frames (after
+/// reading the request), `grpc-encoding` when given, then `grpc-status: 0`.
+async fn answering_upstream(chunks: Vec<Bytes>, encoding: Option<&'static str>) -> SocketAddr {
+    use hyper::service::service_fn;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let body = body.clone();
+            let chunks = chunks.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let body = body.clone();
+                    let chunks = chunks.clone();
                     async move {
                         let _ = req.into_body().collect().await;
                         let mut trailers = http::HeaderMap::new();
                         trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
-                        let frames = vec![
-                            Ok::<_, std::convert::Infallible>(http_body::Frame::data(body)),
-                            Ok(http_body::Frame::trailers(trailers)),
-                        ];
-                        let resp = http::Response::builder()
-                            .header("content-type", "application/grpc")
-                            .header("grpc-encoding", "gzip")
+                        let mut frames: Vec<Result<_, std::convert::Infallible>> = chunks
+                            .into_iter()
+                            .map(|c| Ok(http_body::Frame::data(c)))
+                            .collect();
+                        frames.push(Ok(http_body::Frame::trailers(trailers)));
+                        let mut resp =
+                            http::Response::builder().header("content-type", "application/grpc");
+                        if let Some(e) = encoding {
+                            resp = resp.header("grpc-encoding", e);
+                        }
+                        let resp = resp
                             .body(http_body_util::StreamBody::new(futures_util::stream::iter(
                                 frames,
                             )))
@@ -1642,6 +1651,38 @@ async fn gzip_answering_upstream(messages: Vec<Vec<u8>>, corrupt: bool) -> Socke
         }
     });
     addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_split_across_frames_are_redacted_whole() {
+    let charge = |i: u8| {
+        let mut m = vec![0x0a, 0x04];
+        m.extend(format!("ch_{i}").as_bytes());
+        m.extend([0x1a, 0x14]);
+        m.extend(b"jane.doe@example.com");
+        m
+    };
+    // two messages cut into 3-byte DATA frames, across the message boundary
+    let mut all = grpc_frame(0, &charge(1));
+    all.extend(grpc_frame(0, &charge(2)));
+    let chunks: Vec<Bytes> = all.chunks(3).map(Bytes::copy_from_slice).collect();
+    let up = answering_upstream(chunks, None).await;
+    let s = Setup::start_upstream(GrpcServer::start(None), &format!("http://{up}"), "", "").await;
+    let out = s.call(LIST, &[json!({"limit": 2})], &[]).await;
+    assert_eq!(out["code"], "OK", "{out}");
+    assert_eq!(
+        out["responses"],
+        json!([{"id": "ch_1", "customerEmail": "[EMAIL]"}, {"id": "ch_2", "customerEmail": "[EMAIL]"}]),
+        "{out}"
+    );
+    // an answer that ends inside a message: withheld, nothing of it relayed
+    let mut cut = grpc_frame(0, &charge(1));
+    cut.extend(&grpc_frame(0, &charge(2))[..12]);
+    let up = answering_upstream(vec![Bytes::from(cut)], None).await;
+    let s = Setup::start_upstream(GrpcServer::start(None), &format!("http://{up}"), "", "").await;
+    let out = s.call(LIST, &[json!({"limit": 2})], &[]).await;
+    assert_eq!(out["code"], "INTERNAL", "{out}");
+    assert!(!out.to_string().contains("jane.doe"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1735,6 +1776,19 @@ async fn encodings_and_protocols_toolwall_cannot_read_exactly_are_refused() {
         grpc_frame(1, &gz),
     )
     .await;
+    assert_eq!(r.grpc_status(), Some(3), "{r:?}");
+    assert!(s.server.messages().is_empty(), "{:?}", s.server.events());
+    // a grpc-timeout toolwall cannot read; a query string on the method's path
+    let r = raw_grpc(
+        s.h.agent(),
+        REFUND,
+        &[("grpc-timeout", "soon")],
+        grpc_frame(0, &good),
+    )
+    .await;
+    assert_eq!(r.grpc_status(), Some(3), "{r:?}");
+    let with_query = format!("{REFUND}?x=1");
+    let r = raw_grpc(s.h.agent(), &with_query, &[], grpc_frame(0, &good)).await;
     assert_eq!(r.grpc_status(), Some(3), "{r:?}");
     assert!(s.server.messages().is_empty(), "{:?}", s.server.events());
     // JSON over HTTP/1.1 to the gRPC adapter's path
