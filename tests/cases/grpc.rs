@@ -1233,6 +1233,26 @@ async fn the_body_limit_holds_per_message() {
     assert_eq!(out["code"], "RESOURCE_EXHAUSTED", "{out}");
     assert_eq!(error_info(&out)["reason"], "payload_too_large", "{out}");
     assert!(s.server.messages().is_empty());
+    // 256 KiB of zeros gzipped to a few hundred bytes: under the limit as sent, refused once
+    // inflating passes it
+    let bomb = {
+        use std::io::Write;
+        let mut note = vec![0x2a, 0x80, 0x80, 0x10]; // field 5, 256 KiB
+        note.extend(std::iter::repeat_n(0u8, 1 << 18));
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&note).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    assert!(bomb.len() < 1000, "{}", bomb.len());
+    let r = raw_grpc(
+        s.h.agent(),
+        REFUND,
+        &[("grpc-encoding", "gzip")],
+        grpc_frame(1, &bomb),
+    )
+    .await;
+    assert!(matches!(r.grpc_status(), Some(3 | 8)), "{r:?}");
+    assert!(s.server.messages().is_empty());
     // a stream of messages each under the limit is not a body over it
     let note = "y".repeat(600);
     let items: Vec<Value> = (0..4)
