@@ -1924,3 +1924,33 @@ async fn an_approved_grpc_call_goes_through_once() {
     assert_eq!(again["code"], "PERMISSION_DENIED", "{again}");
     assert_eq!(s.server.messages().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_is_not_grpc_is_unavailable() {
+    // an HTTP/2 server that answers JSON: reached, but its answer is not relayed
+    let up = fixed_upstream(r#"{"customerEmail":"jane.doe@example.com"}"#).await;
+    let s = Setup::start_upstream(
+        GrpcServer::start(None),
+        &format!("http://{}", up.addr),
+        "",
+        "",
+    )
+    .await;
+    let out = s
+        .call(
+            REFUND,
+            &[json!({"tenant": "acme", "amountCents": "5"})],
+            &[],
+        )
+        .await;
+    assert_eq!(out["code"], "UNAVAILABLE", "{out}");
+    assert!(!out.to_string().contains("jane.doe"), "{out}");
+    assert_eq!(up.hits(), 1);
+    let id = decision_id(&out);
+    let (recs, _server) = s.verified_audit().await;
+    let outcome = recs
+        .iter()
+        .find(|r| r["decision_id"] == id.as_str() && r["kind"] == "outcome")
+        .unwrap_or_else(|| panic!("{recs:?}"));
+    assert_eq!(outcome["error"], "upstream_unavailable", "{outcome}");
+}
