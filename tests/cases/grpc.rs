@@ -1954,3 +1954,36 @@ async fn an_answer_that_is_not_grpc_is_unavailable() {
         .unwrap_or_else(|| panic!("{recs:?}"));
     assert_eq!(outcome["error"], "upstream_unavailable", "{outcome}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_on_the_pooled_connection_stay_apart() {
+    let s = Setup::start().await;
+    let agent = s.h.agent();
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            tokio::spawn(async move {
+                let req = json!({"tenant": "acme", "amountCents": format!("{}", 100 + i), "note": format!("call {i}")});
+                (i, call(agent, REFUND, &[req], &[]).await)
+            })
+        })
+        .collect();
+    for c in calls {
+        let (i, out) = c.await.expect("join");
+        assert_eq!(out["code"], "OK", "{out}");
+        assert_eq!(out["responses"][0]["note"], format!("call {i}"), "{out}");
+        assert_eq!(
+            out["responses"][0]["refundId"],
+            format!("rf_acme_{}", 100 + i),
+            "{out}"
+        );
+    }
+    let mut notes: Vec<String> = s
+        .server
+        .messages()
+        .iter()
+        .map(|m| m["json"]["note"].as_str().unwrap_or_default().to_string())
+        .collect();
+    notes.sort();
+    let want: Vec<String> = (0..8).map(|i| format!("call {i}")).collect();
+    assert_eq!(notes, want);
+}
