@@ -1987,3 +1987,49 @@ async fn concurrent_calls_on_the_pooled_connection_stay_apart() {
     let want: Vec<String> = (0..8).map(|i| format!("call {i}")).collect();
     assert_eq!(notes, want);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_mode_forwards_what_it_would_refuse_and_says_so() {
+    let s = Setup::start_with(None, "mode: shadow").await;
+    let out = s
+        .call(
+            REFUND,
+            &[json!({"tenant": "acme", "amountCents": "20000"})],
+            &[],
+        )
+        .await;
+    assert_eq!(out["code"], "OK", "shadow mode forwards: {out}");
+    // every message of a client stream, the one enforce would refuse included
+    let items = [
+        json!({"sku": "a", "qty": 1}),
+        json!({"sku": "b", "qty": 500}),
+        json!({"sku": "c", "qty": 1}),
+    ];
+    let up = s.call(UPLOAD, &items, &[]).await;
+    assert_eq!(up["code"], "OK", "{up}");
+    assert_eq!(up["responses"][0]["count"], 3, "{up}");
+    assert_eq!(s.server.messages().len(), 4);
+    let id = decision_id(&out);
+    let audit_dir = s.h.dir.path().join("audit");
+    let Setup {
+        server: _server,
+        h,
+        keys: _keys,
+    } = s;
+    let Harness { app, dir: _dir } = h;
+    app.shutdown().await;
+    let (code, show, err) = toolwall(&["audit", "show", audit_dir.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{err}");
+    let line = show
+        .lines()
+        .find(|l| l.contains(&id))
+        .unwrap_or_else(|| panic!("no line for {id}:\n{show}"));
+    assert!(
+        line.contains("SHADOW would refuse [amount_over_limit]"),
+        "{show}"
+    );
+    assert!(
+        show.contains("SHADOW would refuse [qty_over_limit]"),
+        "{show}"
+    );
+}
