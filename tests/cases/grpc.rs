@@ -727,11 +727,13 @@ async fn unguarded_services_and_unlisted_methods_are_unimplemented() {
             "unknown_upstream",
         ),
     ];
+    let mut ids = Vec::new();
     for (method, req, reason) in cases.clone() {
         let out = s.call(method, &[req], &[]).await;
         assert_eq!(out["code"], "UNIMPLEMENTED", "{method}: {out}");
         assert_eq!(out["code_number"], 12);
         assert_eq!(error_info(&out)["reason"], reason, "{method}: {out}");
+        ids.push((decision_id(&out), reason));
     }
     // the server answers all three directly
     for (method, req, _) in cases {
@@ -739,7 +741,15 @@ async fn unguarded_services_and_unlisted_methods_are_unimplemented() {
         assert_eq!(direct["code"], "OK", "{direct}");
     }
     assert_eq!(s.server.messages().len(), 3);
-    let (_recs, _server) = s.verified_audit().await;
+    let (recs, _server) = s.verified_audit().await;
+    for (id, reason) in ids {
+        let d = recs
+            .iter()
+            .find(|r| r["kind"] == "decision" && r["decision_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} not audited: {recs:?}"));
+        assert_eq!(d["decision"], "deny", "{d}");
+        assert!(d.to_string().contains(reason), "{d}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -959,15 +969,16 @@ async fn malformed_frames_are_invalid_argument_and_never_reach_the_server() {
         ),
         ("an unknown field", vec![], grpc_frame(0, &unknown_field)),
     ];
+    let mut ids = Vec::new();
     for (what, headers, body) in cases {
         let r = raw_grpc(s.h.agent(), REFUND, &headers, body).await;
         assert_eq!(r.status, 200, "{what}: {r:?}");
         assert_eq!(r.grpc_status(), Some(3), "{what}: {r:?}");
-        assert!(
-            r.header("toolwall-decision-id").is_some(),
-            "{what}: no decision id {r:?}"
-        );
+        let id = r
+            .header("toolwall-decision-id")
+            .unwrap_or_else(|| panic!("{what}: no decision id {r:?}"));
         assert!(r.body.is_empty(), "{what}: {r:?}");
+        ids.push((what, id));
     }
     assert!(s.server.messages().is_empty(), "{:?}", s.server.events());
     // the same channel still works with a well-formed message
@@ -975,7 +986,14 @@ async fn malformed_frames_are_invalid_argument_and_never_reach_the_server() {
     assert_eq!(r.grpc_status(), Some(0), "{r:?}");
     assert_eq!(s.server.messages().len(), 1);
     let (recs, _server) = s.verified_audit().await;
-    assert!(decisions(&recs, "payments.refund").len() >= 2, "{recs:?}");
+    for (what, id) in ids {
+        let d = recs
+            .iter()
+            .find(|r| r["kind"] == "decision" && r["decision_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{what}: {id} not audited"));
+        assert_eq!(d["decision"], "deny", "{what}: {d}");
+        assert_eq!(d["tool"], "payments.refund", "{what}: {d}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
