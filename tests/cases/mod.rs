@@ -59,3 +59,6 @@ mod deploy_inject;
 // the Kubernetes path end to end: chart -> `toolwall inject` -> `podman kube play` -> a call
 mod deploy_kube;
 mod grpc_config;
+
+// gRPC through the proxy: grpcio client and server (tests/grpc), raw HTTP/2 frames
+mod grpc;
