@@ -3,7 +3,7 @@
 //! reports), and the conversions on their own.
 //!
 //! - `grpc/http_pre_forward_1kb`: the HTTP path of `benches/pipeline.rs` (identify, classify,
-//!   strict JSON parse, schema, PII scan, re-serialise, policy input, decision).
+//!   strict JSON parse, schema, PII scan, policy input, decision, the body re-serialised).
 //! - `grpc/pre_forward_1kb`: identify, route by `/package.Service/Method`, read the one
 //!   length-prefixed message, decode it to canonical JSON refusing unknown fields, schema (the
 //!   derived schema and the HTTP tool's constraints, `allOf` as a gRPC tool with `schema:`
@@ -11,7 +11,9 @@
 //!   what is forwarded (no re-encoding).
 //! - `…_redacted`: both paths again when the decision's redaction plan changed the arguments
 //!   (mask the findings, then re-serialise the JSON / re-encode the message and frame it).
-//! - `grpc/to_json_1kb`, `grpc/from_json_1kb`: the conversions alone.
+//! - `grpc/to_json_1kb`, `grpc/from_json_1kb`: the conversions alone, and their parts
+//!   (decode / serialise, deserialise / encode); `grpc/http_parse_strict_1kb`: the HTTP
+//!   path's strict JSON parse of the same call, for comparison.
 //!
 //! The gRPC tool is the HTTP fixture's tool with its schema, path and method replaced, so the
 //! same policy evaluates the same rules on both (`amount` is an `int32`, a JSON number, in
@@ -126,7 +128,9 @@ fn bench(c: &mut Criterion) {
     let method = Method::POST;
     let path = "/v1/refunds";
 
-    let http_pre_forward = |snap: &toolwall::config::Snapshot| {
+    // identify … decide; the forwarded body is encoded after the decision, from the arguments
+    // policy saw (masked when the plan says so), as the pipeline does
+    let http_decide = |snap: &toolwall::config::Snapshot| {
         let principal = identify::identify(&snap.identity, &request_parts).expect("identity");
         let (tool_idx, params) =
             classify::classify_request(adapter, &method, path).expect("classify");
@@ -134,7 +138,6 @@ fn bench(c: &mut Criterion) {
         let parsed = args::parse_args(tool, &headers, &body, None, params, 32).expect("args");
         schema::check_schema(tool, &parsed.args).expect("schema");
         let (findings, found) = toolwall::stage::redact::scan_args(&snap.redactor, &parsed.args);
-        let forward = parsed.wire.body(tool.args_from, &parsed.args);
         let facts = policy::RequestFacts {
             method: "POST",
             host: &adapter.upstream.host,
@@ -151,6 +154,11 @@ fn bench(c: &mut Criterion) {
             &facts,
         );
         let decision = policy::decide(&snap.policy, &input).expect("allowed");
+        (parsed.wire, tool.args_from, input, findings, decision)
+    };
+    let http_pre_forward = |snap: &toolwall::config::Snapshot| {
+        let (wire, args_from, input, findings, decision) = http_decide(snap);
+        let forward = wire.body(args_from, &input["args"]);
         (forward.0, input, findings, decision)
     };
     let (fwd, _, findings, d) = http_pre_forward(&snap);
@@ -256,19 +264,12 @@ fn bench(c: &mut Criterion) {
         message.len()
     );
 
-    c.bench_function("grpc/http_pre_forward_1kb", |b| {
-        b.iter(|| black_box(http_pre_forward(black_box(&snap))))
-    });
-    c.bench_function("grpc/pre_forward_1kb", |b| {
-        b.iter(|| black_box(grpc_pre_forward(black_box(&gsnap))))
-    });
-
     // When the decision's plan masks something: the masked arguments are what goes upstream.
     let http_redacted = |snap: &toolwall::config::Snapshot| {
-        let (_, input, findings, d) = http_pre_forward(snap);
+        let (wire, args_from, input, findings, d) = http_decide(snap);
         let masked =
             toolwall::stage::redact::mask_findings(&snap.redactor, &input["args"], &findings);
-        (serde_json::to_vec(&masked).expect("serialise"), d)
+        (wire.body(args_from, &masked).0, d)
     };
     let grpc_redacted = |snap: &toolwall::config::Snapshot| {
         let (_, input, findings, d) = grpc_pre_forward(snap);
@@ -285,6 +286,43 @@ fn bench(c: &mut Criterion) {
     )
     .expect("decodes");
     assert_eq!(back["customer"]["email"], "[EMAIL]", "{back}");
+    let (h, _) = http_redacted(&snap);
+    assert!(std::str::from_utf8(&h).is_ok_and(|t| t.contains("[EMAIL]")));
+
+    // Instruction counts (callgrind), steadier than wall time on a shared machine:
+    // `TOOLWALL_BENCH_ITERS=N TOOLWALL_BENCH_ONLY=<bench name>` runs that closure N times and
+    // exits; the difference between two N, divided, is the cost of one call (see
+    // docs/performance.md).
+    if let (Ok(only), Some(n)) = (
+        std::env::var("TOOLWALL_BENCH_ONLY"),
+        std::env::var("TOOLWALL_BENCH_ITERS")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok()),
+    ) {
+        for _ in 0..n {
+            match only.as_str() {
+                "grpc/http_pre_forward_1kb" => drop(black_box(http_pre_forward(&snap))),
+                "grpc/pre_forward_1kb" => drop(black_box(grpc_pre_forward(&gsnap))),
+                "grpc/http_pre_forward_1kb_redacted" => drop(black_box(http_redacted(&snap))),
+                "grpc/pre_forward_1kb_redacted" => drop(black_box(grpc_redacted(&gsnap))),
+                "grpc/to_json_1kb" => drop(black_box(grpc::to_json(&input_desc, &message, true))),
+                "grpc/from_json_1kb" => drop(black_box(grpc::from_json(&input_desc, &grpc_json))),
+                "grpc/http_parse_strict_1kb" => {
+                    drop(black_box(toolwall::json::parse_strict(&body, 32)))
+                }
+                other => panic!("TOOLWALL_BENCH_ONLY: no closure {other}"),
+            }
+        }
+        std::process::exit(0);
+    }
+
+    c.bench_function("grpc/http_pre_forward_1kb", |b| {
+        b.iter(|| black_box(http_pre_forward(black_box(&snap))))
+    });
+    c.bench_function("grpc/pre_forward_1kb", |b| {
+        b.iter(|| black_box(grpc_pre_forward(black_box(&gsnap))))
+    });
+
     c.bench_function("grpc/http_pre_forward_1kb_redacted", |b| {
         b.iter(|| black_box(http_redacted(black_box(&snap))))
     });
@@ -297,6 +335,39 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("grpc/from_json_1kb", |b| {
         b.iter(|| black_box(grpc::from_json(&input_desc, black_box(&grpc_json)).expect("bytes")))
+    });
+    // where the conversions spend their time (prost-reflect): decoding into a dynamic
+    // message and serialising it, deserialising JSON and encoding
+    let dynamic = prost_reflect::DynamicMessage::decode(input_desc.clone(), message.as_slice())
+        .expect("decodes");
+    c.bench_function("grpc/to_json_1kb/decode", |b| {
+        b.iter(|| {
+            black_box(
+                prost_reflect::DynamicMessage::decode(
+                    input_desc.clone(),
+                    black_box(message.as_slice()),
+                )
+                .expect("decodes"),
+            )
+        })
+    });
+    c.bench_function("grpc/to_json_1kb/to_value", |b| {
+        b.iter(|| black_box(serde_json::to_value(black_box(&dynamic)).expect("json")))
+    });
+    c.bench_function("grpc/from_json_1kb/deserialize", |b| {
+        b.iter(|| {
+            black_box(
+                prost_reflect::DynamicMessage::deserialize(
+                    input_desc.clone(),
+                    black_box(&grpc_json),
+                )
+                .expect("deserialises"),
+            )
+        })
+    });
+    c.bench_function("grpc/from_json_1kb/encode", |b| {
+        use prost::Message;
+        b.iter(|| black_box(black_box(&dynamic).encode_to_vec()))
     });
     c.bench_function("grpc/http_parse_strict_1kb", |b| {
         b.iter(|| black_box(toolwall::json::parse_strict(black_box(&body), 32).expect("json")))
