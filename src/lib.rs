@@ -34,6 +34,8 @@ pub mod metrics;
 pub mod pipeline;
 /// Rego policies on the regorus RVM.
 pub mod policy;
+/// Protocol Buffers through descriptor sets: canonical JSON both ways, derived schemas.
+pub mod proto;
 /// Protocol front ends: request → (adapter, tool, args).
 pub mod protocol;
 /// PII and secret detection and redaction.

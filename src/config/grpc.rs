@@ -15,7 +15,7 @@ use prost_reflect::MethodDescriptor;
 use rustls_pki_types::CertificateDer;
 
 use super::error::{AtPath, ConfigError};
-use crate::protocol::grpc::Descriptors;
+use crate::proto::Descriptors;
 
 /// A request body sent upstream: one buffered message, or the messages of a client stream as
 /// they are admitted (an error resets the upstream stream).

@@ -313,7 +313,7 @@ fn decode<'a>(
 }
 
 /// The approval a retry presents (`toolwall-approval: <id>`): one header, a well-formed id.
-fn presented_approval(headers: &HeaderMap) -> Result<Option<String>, Reject> {
+pub(super) fn presented_approval(headers: &HeaderMap) -> Result<Option<String>, Reject> {
     let mut values = headers.get_all(super::APPROVAL_HEADER).iter();
     let Some(first) = values.next() else {
         return Ok(None);
@@ -521,7 +521,7 @@ pub(super) fn refuse(rec: &mut CallRecord, rej: Reject) -> Response<ResBody> {
 }
 
 /// The path for the audit stream before a tool is known: percent-decoded, every entity masked.
-fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> String {
+pub(super) fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
     redactor
         .redact_text(&decoded, &crate::redact::ActionPlan::mask_all())

@@ -23,6 +23,7 @@
 //! is not a known tool with schema-valid arguments, nothing is forwarded that policy did not
 //! decide on, and budgets are only held for calls policy allowed.
 
+pub mod grpc;
 pub mod headers;
 pub mod http;
 pub mod mcp;
@@ -61,6 +62,10 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     let (parts, body) = req.into_parts();
     let (traceparent, trace_id) = http::traceparent(&parts.headers);
     let mut rec = CallRecord::new(rt.metrics.clone(), &snap, trace_id, rt.audit_hook(&snap));
+    // gRPC clients fix the path (`/package.Service/Method`): routed by service, not by path
+    if grpc::is_grpc(&parts.headers) {
+        return grpc::run(rt, snap, rec, parts, body, traceparent).await;
+    }
     let route = match crate::protocol::http::route(&snap, &parts.method, &parts.uri) {
         Ok(r) => r,
         Err(rej) => return http::refuse(&mut rec, rej),
@@ -74,10 +79,17 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
             let at = (idx, path.as_str());
             mcp::run(rt, snap.clone(), rec, parts, body, at, traceparent).await
         }
-        // config refuses `kind: grpc` until its front end exists
+        // a gRPC adapter is reached by gRPC calls only (`grpc::is_grpc` above)
         AdapterKind::Grpc => http::refuse(
             &mut rec,
-            Reject::new(Reason::Internal, "no front end serves gRPC adapters"),
+            Reject::new(
+                Reason::UnsupportedMediaType,
+                format!(
+                    "adapter `{}` serves gRPC: send `content-type: application/grpc` over \
+                     HTTP/2 to /<package.Service>/<Method>",
+                    adapter.name
+                ),
+            ),
         ),
     }
 }
@@ -109,6 +121,9 @@ pub enum View<'a> {
     },
     /// `input.mcp`: the JSON-RPC method, the tool's name and definition hash, `_meta`.
     Mcp(Value),
+    /// `input.grpc`: service, method, message index, streaming kinds, metadata; `pii_found`
+    /// are the entities found in the forwarded metadata (they join `input.pii.found`).
+    Grpc { grpc: Value, pii_found: Vec<String> },
 }
 
 /// The arguments a front end encodes for the tool.
@@ -240,7 +255,7 @@ fn decide(
 
     let (findings, mut pii_found) = redact::scan_args(&snap.redactor, &args);
     rec.pii_findings = findings;
-    if let View::Http { pii_found: h, .. } = &view {
+    if let View::Http { pii_found: h, .. } | View::Grpc { pii_found: h, .. } = &view {
         pii_found.extend(h.iter().cloned());
         pii_found.sort();
         pii_found.dedup();
@@ -260,6 +275,7 @@ fn decide(
             input["request"]["headers"] = headers.clone();
         }
         View::Mcp(mcp) => input["mcp"] = mcp.clone(),
+        View::Grpc { grpc, .. } => input["grpc"] = grpc.clone(),
     }
     if let Some(req) = &approval.presented {
         input["approval"] = approval::input_doc(req);
@@ -300,6 +316,11 @@ fn keep_for_audit(redactor: &crate::redact::Redactor, input: &mut Value, view: &
         } => {
             input["request"]["path"] = Value::String(template.to_string());
             input["request"]["headers"] = headers::masked_view(redactor, headers);
+        }
+        View::Grpc { .. } => {
+            if let Some(meta) = input.pointer_mut("/grpc/metadata") {
+                *meta = headers::masked_view(redactor, meta);
+            }
         }
         View::Mcp(_) => {
             if let Some(meta) = input.pointer_mut("/mcp/meta") {

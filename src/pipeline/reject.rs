@@ -63,6 +63,12 @@ pub enum Reason {
     InvalidMcpMessage,
     /// The tool's result breaks its declared `outputSchema`.
     ToolOutputInvalid,
+    /// Not a gRPC request toolwall reads exactly: a malformed or truncated length-prefixed
+    /// message, one over the size limit, bytes after a unary message, a compressed message
+    /// without (or with an unsupported) `grpc-encoding`, bytes that are not the method's
+    /// message, fields the descriptor does not know, a gRPC content type toolwall does not
+    /// serve.
+    InvalidGrpcMessage,
     Internal,
     /// The call needs a human's approval (`require_approval: true`, or a spend limit with
     /// `on_exceed: require_approval`) and came without a usable one: its approval request is
@@ -127,6 +133,7 @@ impl Reason {
             Reason::ToolDefinitionChanged => "tool_definition_changed",
             Reason::InvalidMcpMessage => "invalid_mcp_message",
             Reason::ToolOutputInvalid => "tool_output_invalid",
+            Reason::InvalidGrpcMessage => "invalid_grpc_message",
             Reason::Internal => "internal_error",
             Reason::ApprovalRequired => "approval_required",
             Reason::IdempotencyKeyRequired => "idempotency_key_required",
@@ -169,7 +176,8 @@ impl Reason {
             | Reason::UnexpectedBody
             | Reason::IncompleteBody
             | Reason::SchemaInvalid
-            | Reason::InvalidMcpMessage => (StatusCode::BAD_REQUEST, "invalid_request"),
+            | Reason::InvalidMcpMessage
+            | Reason::InvalidGrpcMessage => (StatusCode::BAD_REQUEST, "invalid_request"),
             Reason::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Reason::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -246,6 +254,7 @@ impl Reason {
             | Reason::ResponseNotInspectable
             | Reason::ToolDefinitionChanged
             | Reason::InvalidMcpMessage
+            | Reason::InvalidGrpcMessage
             | Reason::ToolOutputInvalid
             | Reason::Internal
             // A key already used: forwarding again is the double write idempotency prevents.
@@ -379,6 +388,72 @@ pub enum McpSubject {
     ServerRequest,
 }
 
+/// A gRPC status code (`grpc-status`), as the gRPC specification numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrpcCode {
+    InvalidArgument = 3,
+    DeadlineExceeded = 4,
+    PermissionDenied = 7,
+    ResourceExhausted = 8,
+    FailedPrecondition = 9,
+    Aborted = 10,
+    Unimplemented = 12,
+    Internal = 13,
+    Unavailable = 14,
+    Unauthenticated = 16,
+}
+
+impl Reason {
+    /// The one mapping from a refusal to its gRPC status (docs/grpc.md, "Refusals").
+    pub fn grpc_code(self) -> GrpcCode {
+        match self {
+            Reason::Unauthenticated | Reason::InvalidToken => GrpcCode::Unauthenticated,
+            Reason::KillSwitch
+            | Reason::PolicyDenied
+            | Reason::PolicyUndefined
+            | Reason::PolicyError
+            | Reason::PiiDenied
+            | Reason::ConnectRefused
+            | Reason::TunnelHostMismatch
+            | Reason::ToolDefinitionChanged
+            | Reason::ApprovalRequired
+            | Reason::ApprovalDenied
+            | Reason::ApprovalExpired
+            | Reason::ApprovalUsed
+            | Reason::ApprovalMismatch
+            | Reason::ApprovalUnknown => GrpcCode::PermissionDenied,
+            Reason::AmbiguousRequest
+            | Reason::InvalidJson
+            | Reason::InvalidUtf8
+            | Reason::DuplicateKey
+            | Reason::TooDeep
+            | Reason::UnexpectedBody
+            | Reason::IncompleteBody
+            | Reason::UnsupportedMediaType
+            | Reason::SchemaInvalid
+            | Reason::InvalidMcpMessage
+            | Reason::InvalidGrpcMessage
+            | Reason::IdempotencyKeyInvalid => GrpcCode::InvalidArgument,
+            Reason::RateLimited | Reason::BudgetExceeded | Reason::PayloadTooLarge => {
+                GrpcCode::ResourceExhausted
+            }
+            Reason::UnknownTool | Reason::UnknownUpstream => GrpcCode::Unimplemented,
+            Reason::UpstreamUnavailable
+            | Reason::StateUnavailable
+            | Reason::Overloaded
+            | Reason::AuditUnavailable => GrpcCode::Unavailable,
+            Reason::UpstreamTimeout => GrpcCode::DeadlineExceeded,
+            Reason::ResponseNotInspectable | Reason::ToolOutputInvalid | Reason::Internal => {
+                GrpcCode::Internal
+            }
+            Reason::IdempotencyKeyRequired => GrpcCode::FailedPrecondition,
+            Reason::IdempotencyConflict
+            | Reason::IdempotencyInFlight
+            | Reason::IdempotencyReplayUnavailable => GrpcCode::Aborted,
+        }
+    }
+}
+
 /// The JSON-RPC error a malformed MCP message gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RpcError {
@@ -462,6 +537,7 @@ impl Reject {
             | Reason::ResponseNotInspectable
             | Reason::ToolDefinitionChanged
             | Reason::ToolOutputInvalid
+            | Reason::InvalidGrpcMessage
             | Reason::Internal
             | Reason::ApprovalRequired
             | Reason::ApprovalDenied

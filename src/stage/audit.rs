@@ -64,6 +64,9 @@ pub fn decision_record(
     if let Some(extra) = &ctx.extra {
         r.insert("mcp".into(), extra.clone());
     }
+    if let Some(grpc) = &ctx.grpc {
+        r.insert("grpc".into(), grpc.clone());
+    }
     idempotency_fields(ctx, &mut r);
     let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
         (Phase::Forwarding, _)

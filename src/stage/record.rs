@@ -80,6 +80,8 @@ pub struct CallRecord {
     pub written_ahead: bool,
     /// Protocol details recorded with the call (MCP: method, definition hashes).
     pub extra: Option<Value>,
+    /// A gRPC call: `{service, method, message_index, grpc_status}` (the record's `grpc`).
+    pub grpc: Option<Value>,
     /// Idempotent writes: `{key_hash, source}`, plus `replay: true` and `replay_of` (the
     /// decision that was forwarded) when the answer came from the store.
     pub idempotency: Option<Value>,
@@ -126,6 +128,7 @@ impl CallRecord {
             audit,
             written_ahead: false,
             extra: None,
+            grpc: None,
             idempotency: None,
             approval: None,
             record: true,

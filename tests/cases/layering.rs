@@ -12,7 +12,7 @@ fn layer(path: &str) -> Option<u8> {
     }
     Some(match path.split("::").next()? {
         "json" | "metrics" | "body" | "diag" | "webhook" => 0,
-        "redact" | "audit" | "policy" | "state" => 1,
+        "redact" | "audit" | "policy" | "state" | "proto" => 1,
         "config" => 2,
         "protocol" => 3,
         "stage" | "mcp" | "approvals" => 4,

@@ -1,0 +1,314 @@
+//! The tool's gRPC answer as the agent gets it: its head, its messages (redacted one by one
+//! when policy asked for redaction: decoded, string fields redacted, re-encoded) and its
+//! trailers. What toolwall cannot relay as the tool sent it ends the call with a status of
+//! toolwall's own, recorded: a message it must redact but cannot read (withheld, 13), the
+//! upstream failing mid-stream (14), the deadline passing (4), a stream without a status (13),
+//! and — for client streams — a later message refused (the refusal's status).
+//!
+//! The call's record lives as long as the answer: it is written when the stream ends, with
+//! the tool's `grpc-status`.
+
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Response};
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Incoming;
+use prost_reflect::MessageDescriptor;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use super::stream::Refused;
+use super::wire;
+use crate::body::ResBody;
+use crate::config::Snapshot;
+use crate::pipeline::reject::{Reason, Reject};
+use crate::protocol::grpc::{self as wire_fmt, Encoding, FrameError};
+use crate::redact::ActionPlan;
+use crate::stage::forward::strip_hop_by_hop;
+use crate::stage::record::{CallRecord, Outcome};
+
+/// The upstream's answer to a forwarded call, and what relaying it needs.
+pub(super) struct Upstream {
+    pub resp: Response<Incoming>,
+    /// What policy asked to redact: every response message is redacted by it.
+    pub plan: Option<ActionPlan>,
+    pub deadline: Instant,
+    /// The method's output message type.
+    pub output: MessageDescriptor,
+    /// A client stream's later refusal, which ends the call.
+    pub refusal: Option<oneshot::Receiver<Refused>>,
+}
+
+/// The agent's response: the tool's head (hop-by-hop headers left out, the decision id
+/// added), then its messages and trailers through [`Relay`].
+pub(super) fn relay(snap: Arc<Snapshot>, mut rec: CallRecord, up: Upstream) -> Response<ResBody> {
+    let Upstream {
+        resp,
+        plan,
+        deadline,
+        output,
+        refusal,
+    } = up;
+    let (mut parts, body) = resp.into_parts();
+    parts.headers = strip_hop_by_hop(&parts.headers, |n| n != http::header::CONTENT_LENGTH);
+    crate::pipeline::set_decision_header(&mut parts.headers, &rec.decision_id);
+    let encoding = parts
+        .headers
+        .get("grpc-encoding")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| Encoding::from_header(Some(v)));
+    // the tool answered trailers-only: its status is in the head
+    let trailers_only = parts.headers.contains_key("grpc-status");
+    if trailers_only {
+        note_status(&mut rec, &parts.headers);
+    }
+    if plan.is_some() {
+        // messages are re-encoded uncompressed
+        parts.headers.remove("grpc-encoding");
+    }
+    rec.outcome = Some(Outcome::Forwarded { status: 200 });
+    let state = Relay {
+        body,
+        buf: BytesMut::new(),
+        plan,
+        output,
+        encoding,
+        snap,
+        rec,
+        deadline,
+        refusal,
+        trailers_only,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(state, |mut st| async move {
+        let frame = st.next().await?;
+        Some((Ok::<_, hyper::Error>(frame), st))
+    });
+    Response::from_parts(parts, StreamBody::new(stream).boxed())
+}
+
+/// The relay's state: one per forwarded call, owning the call's record.
+struct Relay {
+    body: Incoming,
+    /// Response bytes not yet a whole message (redaction only).
+    buf: BytesMut,
+    plan: Option<ActionPlan>,
+    /// The method's output message type.
+    output: MessageDescriptor,
+    /// The answer's `grpc-encoding` (absent: identity).
+    encoding: Option<Result<Encoding, FrameError>>,
+    snap: Arc<Snapshot>,
+    rec: CallRecord,
+    deadline: Instant,
+    refusal: Option<oneshot::Receiver<Refused>>,
+    trailers_only: bool,
+    done: bool,
+}
+
+/// What the relay waits for next.
+enum Event {
+    Refused(Option<Refused>),
+    Frame(Option<Result<Frame<Bytes>, hyper::Error>>),
+    Deadline,
+}
+
+impl Relay {
+    /// The next frame for the agent, `None` at the end.
+    async fn next(&mut self) -> Option<Frame<Bytes>> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let event = tokio::select! {
+                biased;
+                r = recv(&mut self.refusal) => Event::Refused(r),
+                f = tokio::time::timeout_at(self.deadline, self.body.frame()) => match f {
+                    Ok(f) => Event::Frame(f),
+                    Err(_) => Event::Deadline,
+                },
+            };
+            match event {
+                // the client stream ended without a refusal
+                Event::Refused(None) => self.refusal = None,
+                Event::Refused(Some(refused)) => {
+                    // message 0 was forwarded: its record keeps `Forwarded`; the refused
+                    // message's record has the refusal
+                    self.done = true;
+                    let h = wire::status_headers(&refused.rej, &refused.decision_id);
+                    self.note(refused.rej.reason.grpc_code() as u16);
+                    return Some(Frame::trailers(h));
+                }
+                Event::Deadline => {
+                    return Some(self.end(Reject::new(
+                        Reason::UpstreamTimeout,
+                        "the call's deadline passed while the tool was answering",
+                    )))
+                }
+                Event::Frame(None) if self.trailers_only => {
+                    self.done = true;
+                    return None;
+                }
+                Event::Frame(None) => {
+                    return Some(self.end(Reject::new(
+                        Reason::UpstreamUnavailable,
+                        "the tool's answer ended without a gRPC status",
+                    )))
+                }
+                Event::Frame(Some(Err(e))) => {
+                    return Some(self.end(Reject::new(
+                        Reason::UpstreamUnavailable,
+                        format!("the tool's answer failed: {e}"),
+                    )))
+                }
+                Event::Frame(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => match self.data(data) {
+                        Ok(Some(out)) => return Some(Frame::data(out)),
+                        Ok(None) => continue,
+                        Err(rej) => return Some(self.end(rej)),
+                    },
+                    Err(frame) => {
+                        let Ok(trailers) = frame.into_trailers() else {
+                            continue;
+                        };
+                        if self.plan.is_some() && !self.buf.is_empty() {
+                            return Some(self.end(Reject::new(
+                                Reason::ResponseNotInspectable,
+                                "the tool's answer ended inside a message",
+                            )));
+                        }
+                        self.done = true;
+                        note_status(&mut self.rec, &trailers);
+                        return Some(Frame::trailers(trailers));
+                    }
+                },
+            }
+        }
+    }
+
+    /// Response bytes: relayed as they come, or — with a plan — each whole message redacted.
+    fn data(&mut self, data: Bytes) -> Result<Option<Bytes>, Reject> {
+        let Some(plan) = &self.plan else {
+            return Ok(Some(data));
+        };
+        self.buf.extend_from_slice(&data);
+        let max = self.snap.max_body_bytes;
+        let mut out = BytesMut::new();
+        loop {
+            let (frame, rest) = match wire_fmt::next_frame(&self.buf, max) {
+                Ok(f) => f,
+                Err(FrameError::Empty | FrameError::Truncated) => break,
+                Err(e) => return Err(withheld(e.to_string())),
+            };
+            let used = self.buf.len() - rest.len();
+            let redacted = redact_message(
+                &self.snap,
+                plan,
+                &self.output,
+                self.encoding.as_ref(),
+                frame,
+                max,
+            )?;
+            out.extend_from_slice(&redacted);
+            self.buf.advance(used);
+        }
+        Ok((!out.is_empty()).then(|| out.freeze()))
+    }
+
+    /// End the call with toolwall's own status, recorded as the call's outcome.
+    fn end(&mut self, rej: Reject) -> Frame<Bytes> {
+        self.done = true;
+        let h = wire::status_headers(&rej, &self.rec.decision_id);
+        self.note(rej.reason.grpc_code() as u16);
+        tracing::warn!(
+            target: "toolwall::grpc",
+            decision_id = %self.rec.decision_id,
+            reason = rej.reason.code(),
+            "{}",
+            rej.message
+        );
+        self.rec.outcome = Some(Outcome::Refused(rej));
+        Frame::trailers(h)
+    }
+
+    fn note(&mut self, status: u16) {
+        if let Some(Value::Object(g)) = self.rec.grpc.as_mut() {
+            g.insert("grpc_status".into(), json!(status));
+        }
+    }
+}
+
+/// The refusal of a later client-stream message, once; `None` when the stream ended without.
+pub(super) async fn recv(rx: &mut Option<oneshot::Receiver<Refused>>) -> Option<Refused> {
+    match rx {
+        Some(rx) => rx.await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// The tool's `grpc-status` into the record.
+fn note_status(rec: &mut CallRecord, h: &HeaderMap) {
+    let status = h
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u16>().ok());
+    if let (Some(Value::Object(g)), Some(s)) = (rec.grpc.as_mut(), status) {
+        g.insert("grpc_status".into(), json!(s));
+    }
+}
+
+fn withheld(why: String) -> Reject {
+    Reject::new(
+        Reason::ResponseNotInspectable,
+        format!("a message of the tool's answer had to be redacted and could not be read: {why}"),
+    )
+}
+
+/// One response message redacted by the plan: inflated when compressed, decoded, its strings
+/// redacted, re-encoded uncompressed (as it was when nothing changed).
+fn redact_message(
+    snap: &Snapshot,
+    plan: &ActionPlan,
+    output: &MessageDescriptor,
+    encoding: Option<&Result<Encoding, FrameError>>,
+    frame: wire_fmt::Frame<'_>,
+    max: usize,
+) -> Result<Bytes, Reject> {
+    let enc = match encoding {
+        None => Encoding::Identity,
+        Some(Ok(e)) => *e,
+        Some(Err(e)) => return Err(withheld(e.to_string())),
+    };
+    let raw = wire_fmt::payload(frame, enc, max).map_err(|e| withheld(e.to_string()))?;
+    // unknown fields would pass unredacted: refused whatever `unknown_fields` says
+    let json = wire_fmt::to_json(output, &raw, true).map_err(withheld)?;
+    let redacted = snap.redactor.redact_json(&json, plan);
+    if redacted.deny {
+        return Err(Reject::new(
+            Reason::PiiDenied,
+            "the tool's answer holds data whose redaction action is deny",
+        ));
+    }
+    match redacted.value {
+        None => Ok(Bytes::from(wire_fmt::frame(&raw))),
+        Some(v) => wire_fmt::from_json(output, &v)
+            .map(|b| Bytes::from(wire_fmt::frame(&b)))
+            .map_err(withheld),
+    }
+}
+
+impl Refused {
+    /// A trailers-only response with the refusal's status.
+    pub(super) fn into_response(self) -> Response<ResBody> {
+        let mut resp = Response::new(crate::body::full(Bytes::new()));
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/grpc"),
+        );
+        resp.headers_mut()
+            .extend(wire::status_headers(&self.rej, &self.decision_id));
+        resp
+    }
+}
