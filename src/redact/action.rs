@@ -110,6 +110,18 @@ impl ActionPlan {
         self
     }
 
+    /// Add `other`'s actions: an entity this plan leaves alone (or only reports) takes
+    /// `other`'s action; `deny` always wins. A stream's later decisions add to what it redacts.
+    pub fn merge(&mut self, other: &ActionPlan) {
+        for (mine, theirs) in self.actions.iter_mut().zip(other.actions.iter()) {
+            match (*mine, *theirs) {
+                (_, None) => {}
+                (None | Some(Action::Keep), t) | (_, t @ Some(Action::Deny)) => *mine = t,
+                (Some(_), Some(_)) => {}
+            }
+        }
+    }
+
     /// The action for an entity, if the plan has one.
     pub fn get(&self, entity: Entity) -> Option<Action> {
         self.actions[entity.index()]

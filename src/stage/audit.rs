@@ -190,6 +190,9 @@ pub fn outcome_record(ctx: &CallRecord) -> Map<String, Value> {
     if let Some(extra) = &ctx.extra {
         r.insert("mcp".into(), extra.clone());
     }
+    if let Some(grpc) = &ctx.grpc {
+        r.insert("grpc".into(), grpc.clone());
+    }
     idempotency_fields(ctx, &mut r);
     r.insert("upstream_latency_us".into(), json!(ctx.upstream_latency_us));
     r.insert("cost_usd".into(), json!(ctx.cost_usd));

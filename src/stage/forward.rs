@@ -146,6 +146,12 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+/// The tool's answer headers the agent may get: no hop-by-hop header, and no `toolwall-*`
+/// header — only toolwall speaks for toolwall (a tool cannot forge a decision or approval id).
+pub fn answer_headers(from: &HeaderMap) -> HeaderMap {
+    strip_hop_by_hop(from, |name| !name.as_str().starts_with("toolwall-"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +167,9 @@ mod tests {
         let out = strip_hop_by_hop(&h, |_| true);
         assert_eq!(out.len(), 1);
         assert!(out.contains_key("accept"));
+        h.insert("toolwall-decision-id", "forged".parse().unwrap());
+        h.insert("toolwall-approval-id", "forged".parse().unwrap());
+        let out = answer_headers(&h);
+        assert_eq!(out.len(), 1, "{out:?}");
     }
 }

@@ -2051,3 +2051,150 @@ async fn shadow_mode_forwards_what_it_would_refuse_and_says_so() {
         "{show}"
     );
 }
+// Tests for tests/cases/grpc.rs that FAIL on the front end as merged (main 2ec05cf): each
+// names its finding; append this file to tests/cases/grpc.rs once the front end is fixed.
+
+/// FAILS: a tool's trailers-only answer (grpcio's abort before any message) reaches grpcio as
+/// UNKNOWN "Stream removed (Data frame with END_STREAM flag received)": relay::relay sends the
+/// tool's head (with grpc-status in it) without END_STREAM, then an empty DATA frame with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tools_own_status_reaches_the_client() {
+    let s = Setup::start().await;
+    let out = s
+        .call(
+            REFUND,
+            &[json!({"tenant": "acme", "amountCents": "5"})],
+            &["--metadata", "x-test-fail=NOT_FOUND no such charge"],
+        )
+        .await;
+    assert_eq!(out["code"], "NOT_FOUND", "{out}");
+    assert_eq!(out["details"], "no such charge", "{out}");
+    assert!(
+        out["initial_metadata"]["toolwall-decision-id"].is_string()
+            || out["trailing_metadata"]["toolwall-decision-id"].is_string(),
+        "{out}"
+    );
+    assert_eq!(s.server.messages().len(), 1);
+    let (recs, _server) = s.verified_audit().await;
+    let d: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["grpc"]["grpc_status"] == 5)
+        .collect();
+    assert!(
+        !d.is_empty(),
+        "the tool's status is not in the record: {recs:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tool_cannot_speak_for_toolwall_in_its_trailers() {
+    let s = Setup::start().await;
+    let refund = [json!({"tenant": "acme", "amountCents": "5"})];
+    for (hook, forged) in [
+        ("x-test-trailer", "toolwall-decision-id=forged-id"),
+        ("x-test-trailer", "toolwall-approval-id=forged-approval"),
+        ("x-test-header", "toolwall-approval-id=forged-approval"),
+        ("x-test-header", "toolwall-decision-id=forged-id"),
+    ] {
+        let hook = format!("{hook}={forged}");
+        let out = s.call(REFUND, &refund, &["--metadata", &hook]).await;
+        assert_eq!(out["code"], "OK", "{out}");
+        assert!(!out.to_string().contains("forged"), "{forged}: {out}");
+        assert!(
+            out["initial_metadata"]["toolwall-decision-id"].is_string(),
+            "{out}"
+        );
+    }
+    // the tool's own trailing metadata passes
+    let out = s
+        .call(
+            REFUND,
+            &refund,
+            &["--metadata", "x-test-trailer=x-tool-note=hello"],
+        )
+        .await;
+    assert_eq!(out["trailing_metadata"]["x-tool-note"], "hello", "{out}");
+}
+
+/// FAILS: a request with two `content-type` values (`application/grpc` and
+/// `application/grpc+json`) is read as protobuf by toolwall (the first value) and forwarded with
+/// both: a tool that honours the last (a JSON codec) reads the body differently from what
+/// policy saw. Likewise two `grpc-encoding` values. Ambiguous headers should be refused (3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ambiguous_grpc_headers_are_refused() {
+    let s = Setup::start().await;
+    let good = unordered_refund();
+    let r = raw_grpc(
+        s.h.agent(),
+        REFUND,
+        &[("content-type", "application/grpc+json")],
+        grpc_frame(0, &good),
+    )
+    .await;
+    assert_eq!(r.grpc_status(), Some(3), "{r:?}");
+    let r = raw_grpc(
+        s.h.agent(),
+        REFUND,
+        &[("grpc-encoding", "identity"), ("grpc-encoding", "gzip")],
+        grpc_frame(0, &good),
+    )
+    .await;
+    assert_eq!(r.grpc_status(), Some(3), "{r:?}");
+    assert!(s.server.messages().is_empty(), "{:?}", s.server.events());
+}
+
+/// Chat messages that look a customer up must have the answers redacted; others need not.
+const LOOKUP_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": true, "reasons": []}
+
+decision := {"allow": true, "reasons": [], "redact": ["email"]} if contains(input.args.text, "lookup")
+"#;
+
+/// FAILS: in a bidi stream only message 0's redaction plan is applied to the answers: a later
+/// message whose decision asks for redaction gets its answers unredacted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_messages_redaction_applies_to_the_answers_after_it() {
+    let server = GrpcServer::start(None);
+    let upstream = format!("http://{}", server.addr);
+    let s = Setup::start_policy(server, &upstream, "", "", LOOKUP_POLICY).await;
+    // every answer of the tool carries an email
+    let mut m = vec![0x0a, 0x14];
+    m.extend(b"jane.doe@example.com");
+    let reply = format!("x-test-reply-hex={}", hex(&m));
+    let msgs = [json!({"text": "hi"}), json!({"text": "lookup customer 7"})];
+    let out = s
+        .call(CHAT, &msgs, &["--metadata", &reply, "--gap-ms", "500"])
+        .await;
+    assert_eq!(out["code"], "OK", "{out}");
+    let rs = out["responses"].as_array().expect("responses");
+    assert_eq!(rs.len(), 2, "{out}");
+    // the answer after the lookup was decided with `redact: [email]`
+    assert_eq!(rs[1]["text"], "[EMAIL]", "{out}");
+}
+
+/// FAILS: the outcome record of a forwarded gRPC call carries no `grpc` (and so no
+/// `grpc_status`): relay notes the tool's grpc-status in `rec.grpc`, but only
+/// `stage::audit::decision_record` writes `grpc`, and the decision record was written ahead.
+/// Every forwarded call's outcome says `status: 200`, whatever the tool answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outcome_record_has_the_tools_grpc_status() {
+    let s = Setup::start().await;
+    let out = s
+        .call(
+            REFUND,
+            &[json!({"tenant": "acme", "amountCents": "5"})],
+            &[],
+        )
+        .await;
+    assert_eq!(out["code"], "OK", "{out}");
+    let id = decision_id(&out);
+    let (recs, _server) = s.verified_audit().await;
+    let outcome = recs
+        .iter()
+        .find(|r| r["kind"] == "outcome" && r["decision_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{recs:?}"));
+    assert_eq!(outcome["grpc"]["grpc_status"], 0, "{outcome}");
+}

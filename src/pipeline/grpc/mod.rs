@@ -146,6 +146,13 @@ fn route(snap: &Snapshot, parts: &Parts) -> Result<Target, Reject> {
     if parts.method != Method::POST {
         return bad(format!("a gRPC call is a POST, not {}", parts.method));
     }
+    for name in [CONTENT_TYPE.as_str(), "grpc-encoding", "grpc-timeout", "te"] {
+        if parts.headers.get_all(name).iter().nth(1).is_some() {
+            return bad(format!(
+                "more than one `{name}`: a tool could read the call otherwise than toolwall"
+            ));
+        }
+    }
     if parts.uri.query().is_some() {
         return bad("a gRPC path has no query string".into());
     }
@@ -383,10 +390,12 @@ async fn unary(
         .map_err(crate::config::grpc::GrpcBodyError::from)
         .boxed();
     let req = outgoing(rt, snap, rec, target, &head, plan.as_ref(), body)?;
-    let resp = send(target.grpc(snap), req, head.deadline, spend).await?;
+    let started = std::time::Instant::now();
+    let resp = send(target.grpc(snap), req, head.deadline, spend).await;
+    rec.upstream_latency_us = Some(started.elapsed().as_micros() as u64);
     Ok(Answer::Upstream(relay::Upstream {
-        resp,
-        plan,
+        resp: resp?,
+        plan: relay::Plan::Fixed(plan),
         deadline: head.deadline,
         output: target.resolve(snap).2.desc.output(),
         refusal: None,

@@ -8,7 +8,7 @@
 //! The call's record lives as long as the answer: it is written when the stream ends, with
 //! the tool's `grpc-status`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Response};
@@ -27,14 +27,14 @@ use crate::config::Snapshot;
 use crate::pipeline::reject::{Reason, Reject};
 use crate::protocol::grpc::{self as wire_fmt, Encoding, FrameError};
 use crate::redact::ActionPlan;
-use crate::stage::forward::strip_hop_by_hop;
+use crate::stage::forward::answer_headers;
 use crate::stage::record::{CallRecord, Outcome};
 
 /// The upstream's answer to a forwarded call, and what relaying it needs.
 pub(super) struct Upstream {
     pub resp: Response<Incoming>,
     /// What policy asked to redact: every response message is redacted by it.
-    pub plan: Option<ActionPlan>,
+    pub plan: Plan,
     pub deadline: Instant,
     /// The method's output message type.
     pub output: MessageDescriptor,
@@ -53,7 +53,8 @@ pub(super) fn relay(snap: Arc<Snapshot>, mut rec: CallRecord, up: Upstream) -> R
         refusal,
     } = up;
     let (mut parts, body) = resp.into_parts();
-    parts.headers = strip_hop_by_hop(&parts.headers, |n| n != http::header::CONTENT_LENGTH);
+    parts.headers = answer_headers(&parts.headers);
+    parts.headers.remove(http::header::CONTENT_LENGTH);
     crate::pipeline::set_decision_header(&mut parts.headers, &rec.decision_id);
     let encoding = parts
         .headers
@@ -61,15 +62,16 @@ pub(super) fn relay(snap: Arc<Snapshot>, mut rec: CallRecord, up: Upstream) -> R
         .and_then(|v| v.to_str().ok())
         .map(|v| Encoding::from_header(Some(v)));
     // the tool answered trailers-only: its status is in the head
-    let trailers_only = parts.headers.contains_key("grpc-status");
-    if trailers_only {
+    rec.outcome = Some(Outcome::Forwarded { status: 200 });
+    if parts.headers.contains_key("grpc-status") {
+        // the tool answered trailers-only: its status is in the head, and nothing follows
         note_status(&mut rec, &parts.headers);
+        return Response::from_parts(parts, crate::body::full(Bytes::new()));
     }
-    if plan.is_some() {
+    if matches!(plan, Plan::Fixed(Some(_))) {
         // messages are re-encoded uncompressed
         parts.headers.remove("grpc-encoding");
     }
-    rec.outcome = Some(Outcome::Forwarded { status: 200 });
     let state = Relay {
         body,
         buf: BytesMut::new(),
@@ -80,7 +82,6 @@ pub(super) fn relay(snap: Arc<Snapshot>, mut rec: CallRecord, up: Upstream) -> R
         rec,
         deadline,
         refusal,
-        trailers_only,
         done: false,
     };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
@@ -90,12 +91,44 @@ pub(super) fn relay(snap: Arc<Snapshot>, mut rec: CallRecord, up: Upstream) -> R
     Response::from_parts(parts, StreamBody::new(stream).boxed())
 }
 
+/// What a call's answer is redacted by.
+#[derive(Clone)]
+pub(super) enum Plan {
+    /// The call's one decision's plan (unary and server-streaming calls).
+    Fixed(Option<ActionPlan>),
+    /// A client stream's: every plan its messages' decisions asked for so far (an answer is
+    /// redacted by what was decided before it was read).
+    Stream(Arc<Mutex<Option<ActionPlan>>>),
+}
+
+impl Plan {
+    /// The plan in force now.
+    pub(super) fn current(&self) -> Option<ActionPlan> {
+        match self {
+            Plan::Fixed(p) => p.clone(),
+            Plan::Stream(m) => m.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        }
+    }
+
+    /// A later message's decision asked for redaction: it applies from now on, with what
+    /// earlier ones asked for.
+    pub(super) fn add(&self, plan: &ActionPlan) {
+        if let Plan::Stream(m) = self {
+            let mut held = m.lock().unwrap_or_else(|e| e.into_inner());
+            match held.as_mut() {
+                Some(p) => p.merge(plan),
+                None => *held = Some(plan.clone()),
+            }
+        }
+    }
+}
+
 /// The relay's state: one per forwarded call, owning the call's record.
 struct Relay {
     body: Incoming,
     /// Response bytes not yet a whole message (redaction only).
     buf: BytesMut,
-    plan: Option<ActionPlan>,
+    plan: Plan,
     /// The method's output message type.
     output: MessageDescriptor,
     /// The answer's `grpc-encoding` (absent: identity).
@@ -104,7 +137,6 @@ struct Relay {
     rec: CallRecord,
     deadline: Instant,
     refusal: Option<oneshot::Receiver<Refused>>,
-    trailers_only: bool,
     done: bool,
 }
 
@@ -147,10 +179,6 @@ impl Relay {
                         "the call's deadline passed while the tool was answering",
                     )))
                 }
-                Event::Frame(None) if self.trailers_only => {
-                    self.done = true;
-                    return None;
-                }
                 Event::Frame(None) => {
                     return Some(self.end(Reject::new(
                         Reason::UpstreamUnavailable,
@@ -173,7 +201,7 @@ impl Relay {
                         let Ok(trailers) = frame.into_trailers() else {
                             continue;
                         };
-                        if self.plan.is_some() && !self.buf.is_empty() {
+                        if !self.buf.is_empty() {
                             return Some(self.end(Reject::new(
                                 Reason::ResponseNotInspectable,
                                 "the tool's answer ended inside a message",
@@ -181,18 +209,19 @@ impl Relay {
                         }
                         self.done = true;
                         note_status(&mut self.rec, &trailers);
-                        return Some(Frame::trailers(trailers));
+                        return Some(Frame::trailers(answer_headers(&trailers)));
                     }
                 },
             }
         }
     }
 
-    /// Response bytes: relayed as they come, or — with a plan — each whole message redacted.
+    /// Response bytes: relayed as they come, or — when a plan may apply — message by message,
+    /// each redacted by the plan in force when it is read.
     fn data(&mut self, data: Bytes) -> Result<Option<Bytes>, Reject> {
-        let Some(plan) = &self.plan else {
+        if let Plan::Fixed(None) = self.plan {
             return Ok(Some(data));
-        };
+        }
         self.buf.extend_from_slice(&data);
         let max = self.snap.max_body_bytes;
         let mut out = BytesMut::new();
@@ -203,9 +232,14 @@ impl Relay {
                 Err(e) => return Err(withheld(e.to_string())),
             };
             let used = self.buf.len() - rest.len();
+            let Some(plan) = self.plan.current() else {
+                out.extend_from_slice(&self.buf[..used]);
+                self.buf.advance(used);
+                continue;
+            };
             let redacted = redact_message(
                 &self.snap,
-                plan,
+                &plan,
                 &self.output,
                 self.encoding.as_ref(),
                 frame,

@@ -4,7 +4,7 @@
 //! 0 is admitted; a message refused later resets it (nothing after reaches the tool) and ends
 //! the agent's call with the refusal's status.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use http::request::Parts;
@@ -68,6 +68,7 @@ pub(super) async fn call(
     });
     let body: GrpcBody = StreamBody::new(messages).boxed();
     let req = super::outgoing(rt, snap, rec, target, &head, plan.as_ref(), body)?;
+    let plan = relay::Plan::Stream(Arc::new(Mutex::new(plan)));
     let deadline = head.deadline;
     let head = Arc::new(head);
     let (refusal_tx, refusal_rx) = oneshot::channel();
@@ -79,8 +80,10 @@ pub(super) async fn call(
         reader,
         tx,
         trace_id: rec.trace_id.clone(),
+        plan: plan.clone(),
     };
     tokio::spawn(pump.run(refusal_tx));
+    let started = std::time::Instant::now();
     let sent = super::send(target.grpc(snap), req, deadline, spend);
     tokio::pin!(sent);
     let mut refusal = Some(refusal_rx);
@@ -95,6 +98,7 @@ pub(super) async fn call(
                 None => refusal = None,
             },
             r = &mut sent => {
+                rec.upstream_latency_us = Some(started.elapsed().as_micros() as u64);
                 return Ok(Answer::Upstream(relay::Upstream {
                     resp: r?,
                     plan,
@@ -167,6 +171,8 @@ struct Pump {
     /// stream reset) when a message is refused.
     tx: mpsc::Sender<Result<Frame<Bytes>, GrpcBodyError>>,
     trace_id: String,
+    /// What the answer is redacted by: a message's plan is added before it is forwarded.
+    plan: relay::Plan,
 }
 
 impl Pump {
@@ -194,7 +200,10 @@ impl Pump {
             )
             .await;
             match decided {
-                Ok((out, _, spend)) => {
+                Ok((out, plan, spend)) => {
+                    if let Some(plan) = &plan {
+                        self.plan.add(plan);
+                    }
                     if self.tx.send(Ok(Frame::data(out))).await.is_err() {
                         if let Some(spend) = spend {
                             spend.release().await;

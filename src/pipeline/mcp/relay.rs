@@ -11,7 +11,7 @@ use super::{lock, refusal, serialize, truncated, Exchange, Pending};
 use crate::pipeline::reject::{Reason, Reject};
 use crate::pipeline::{full, ResBody};
 use crate::protocol::mcp as proto;
-use crate::stage::forward::{forward, strip_hop_by_hop, Outgoing};
+use crate::stage::forward::{answer_headers, forward, Outgoing};
 use crate::stage::record::Outcome;
 use crate::stage::redact;
 
@@ -35,7 +35,7 @@ impl Exchange {
         };
         let upstream_us = started.elapsed().as_micros() as u64;
         let (mut rparts, rbody) = resp.into_parts();
-        rparts.headers = strip_hop_by_hop(&rparts.headers, |_| true);
+        rparts.headers = answer_headers(&rparts.headers);
         let status = rparts.status;
         let mut ex = self;
         {
