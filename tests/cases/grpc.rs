@@ -2054,9 +2054,8 @@ async fn shadow_mode_forwards_what_it_would_refuse_and_says_so() {
 // Tests for tests/cases/grpc.rs that FAIL on the front end as merged (main 2ec05cf): each
 // names its finding; append this file to tests/cases/grpc.rs once the front end is fixed.
 
-/// FAILS: a tool's trailers-only answer (grpcio's abort before any message) reaches grpcio as
-/// UNKNOWN "Stream removed (Data frame with END_STREAM flag received)": relay::relay sends the
-/// tool's head (with grpc-status in it) without END_STREAM, then an empty DATA frame with it.
+/// A tool's trailers-only answer (grpcio's abort before any message) reaches the client as the
+/// tool's status (not UNKNOWN "Stream removed"), and the record has it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tools_own_status_reaches_the_client() {
     let s = Setup::start().await;
@@ -2116,10 +2115,9 @@ async fn the_tool_cannot_speak_for_toolwall_in_its_trailers() {
     assert_eq!(out["trailing_metadata"]["x-tool-note"], "hello", "{out}");
 }
 
-/// FAILS: a request with two `content-type` values (`application/grpc` and
-/// `application/grpc+json`) is read as protobuf by toolwall (the first value) and forwarded with
-/// both: a tool that honours the last (a JSON codec) reads the body differently from what
-/// policy saw. Likewise two `grpc-encoding` values. Ambiguous headers should be refused (3).
+/// A request with two `content-type` values (`application/grpc` and `application/grpc+json`)
+/// could be read by a tool honouring the last (a JSON codec) otherwise than policy saw it;
+/// likewise two `grpc-encoding` values: refused (3).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ambiguous_grpc_headers_are_refused() {
     let s = Setup::start().await;
@@ -2153,8 +2151,8 @@ default decision := {"allow": true, "reasons": []}
 decision := {"allow": true, "reasons": [], "redact": ["email"]} if contains(input.args.text, "lookup")
 "#;
 
-/// FAILS: in a bidi stream only message 0's redaction plan is applied to the answers: a later
-/// message whose decision asks for redaction gets its answers unredacted.
+/// In a bidi stream a later message whose decision asks for redaction gets the answers after it
+/// redacted (not only message 0's plan applies).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_later_messages_redaction_applies_to_the_answers_after_it() {
     let server = GrpcServer::start(None);
@@ -2175,10 +2173,8 @@ async fn a_later_messages_redaction_applies_to_the_answers_after_it() {
     assert_eq!(rs[1]["text"], "[EMAIL]", "{out}");
 }
 
-/// FAILS: the outcome record of a forwarded gRPC call carries no `grpc` (and so no
-/// `grpc_status`): relay notes the tool's grpc-status in `rec.grpc`, but only
-/// `stage::audit::decision_record` writes `grpc`, and the decision record was written ahead.
-/// Every forwarded call's outcome says `status: 200`, whatever the tool answered.
+/// The outcome record of a forwarded gRPC call carries `grpc` with the tool's `grpc_status`
+/// (written when the answer ends), whatever the HTTP status was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outcome_record_has_the_tools_grpc_status() {
     let s = Setup::start().await;
