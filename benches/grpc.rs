@@ -49,50 +49,6 @@ fn snapshot() -> toolwall::config::Snapshot {
         .snapshot
 }
 
-/// The JSON Schema `protocol::grpc_schema::derive` gives `RefundRequest` (the canonical JSON
-/// shape: every message closed, nested messages in `$defs`, 64-bit integers as strings, enums
-/// by name), written out so that this bench does not depend on the config side.
-fn derived_schema() -> serde_json::Value {
-    let int32 =
-        serde_json::json!({"type": "integer", "minimum": -2147483648i64, "maximum": 2147483647});
-    let int64 = serde_json::json!({"type": "string", "pattern": "^-?[0-9]+$"});
-    let string = serde_json::json!({"type": "string"});
-    let def = |name: &str| serde_json::json!({"$ref": format!("#/$defs/bench.payments.v1.{name}")});
-    serde_json::json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "urn:toolwall:grpc:bench.payments.v1.RefundRequest",
-        "title": "bench.payments.v1.RefundRequest",
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "charge": string,
-            "amount": int32,
-            "currency": {"type": "string", "enum": ["CURRENCY_UNSPECIFIED", "USD", "EUR", "GBP"]},
-            "reason": string,
-            "customer": def("Customer"),
-            "lineItems": {"type": "array", "items": def("LineItem")},
-            "metadata": {"type": "object", "additionalProperties": string}
-        },
-        "$defs": {
-            "bench.payments.v1.Customer": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {"id": string, "email": string, "name": string, "address": def("Address")}
-            },
-            "bench.payments.v1.Address": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {"line1": string, "city": string, "postalCode": string, "country": string}
-            },
-            "bench.payments.v1.LineItem": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {"sku": string, "qty": int32, "unitAmount": int64, "description": string}
-            }
-        }
-    })
-}
-
 /// The HTTP tool's constraints the proto cannot say (an adapter's `schema:` on the method).
 fn explicit_schema() -> serde_json::Value {
     serde_json::json!({
@@ -172,7 +128,8 @@ fn bench(c: &mut Criterion) {
     let input_desc = method_desc.input();
     {
         let tool = &mut gsnap.adapters[0].tools[0];
-        let compiled = serde_json::json!({"allOf": [derived_schema(), explicit_schema()]});
+        let derived = toolwall::proto::schema::derive(&input_desc);
+        let compiled = serde_json::json!({"allOf": [derived, explicit_schema()]});
         tool.schema = Some(jsonschema::validator_for(&compiled).expect("schema compiles"));
         tool.schema_ref = Some("grpc:bench.payments.v1.RefundRequest".into());
         tool.path = PATH.into();
