@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -81,32 +80,10 @@ pub struct GrpcMethod {
 pub fn build_grpc_client(
     extra_ca: Option<&[CertificateDer<'static>]>,
 ) -> Result<GrpcClient, AtPath> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for ca in extra_ca.unwrap_or_default() {
-        roots
-            .add(ca.clone())
-            .map_err(|e| ConfigError::ClientCa(e).at("tls.ca"))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::ClientTls(e).at("tls"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(5)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http2()
-        .wrap_connector(http);
     Ok(Client::builder(TokioExecutor::new())
         .http2_only(true)
         .pool_idle_timeout(Duration::from_secs(60))
-        .build(https))
+        .build(super::upstream::connector(extra_ca, true)?))
 }
 
 /// A gRPC adapter's descriptors: `descriptor_set:` read (relative to the adapter file,

@@ -64,6 +64,18 @@ pub fn parse_upstream(s: &str) -> Result<Upstream, AtPath> {
 pub fn build_client(
     extra_ca: Option<&[CertificateDer<'static>]>,
 ) -> Result<UpstreamClient, AtPath> {
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build(connector(extra_ca, false)?))
+}
+
+/// The connector of an upstream client: TCP (no Nagle, 5 s connect timeout), then TLS for
+/// `https://` trusting the web PKI roots plus `extra_ca` (rustls, `ring`), offering HTTP/1.1
+/// and HTTP/2 by ALPN — or HTTP/2 only (`h2_only`, gRPC).
+pub fn connector(
+    extra_ca: Option<&[CertificateDer<'static>]>,
+    h2_only: bool,
+) -> Result<hyper_rustls::HttpsConnector<HttpConnector>, AtPath> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for ca in extra_ca.unwrap_or_default() {
@@ -81,15 +93,14 @@ pub fn build_client(
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(Duration::from_secs(5)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build(https))
+        .https_or_http();
+    Ok(if h2_only {
+        builder.enable_http2().wrap_connector(http)
+    } else {
+        builder.enable_http1().enable_http2().wrap_connector(http)
+    })
 }
 
 /// Every certificate of a PEM file (at least one).

@@ -2051,9 +2051,6 @@ async fn shadow_mode_forwards_what_it_would_refuse_and_says_so() {
         "{show}"
     );
 }
-// Tests for tests/cases/grpc.rs that FAIL on the front end as merged (main 2ec05cf): each
-// names its finding; append this file to tests/cases/grpc.rs once the front end is fixed.
-
 /// A tool's trailers-only answer (grpcio's abort before any message) reaches the client as the
 /// tool's status (not UNKNOWN "Stream removed"), and the record has it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
