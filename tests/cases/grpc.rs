@@ -55,19 +55,8 @@ struct TestCert {
 }
 
 fn test_cert() -> TestCert {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "toolwall grpc test CA");
-    let ca =
-        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("ca");
-    let leaf_key = KeyPair::generate().expect("key");
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("params")
-        .signed_by(&leaf_key, &ca)
-        .expect("leaf");
+    use rcgen::{CertificateParams, DnType, KeyPair};
+    let (ca, leaf, leaf_key) = crate::common::test_ca_and_server_cert("toolwall grpc test CA");
     let dir = tempfile::tempdir().expect("tmp");
     let (ca_path, cert, key) = (
         dir.path().join("ca.pem"),

@@ -128,14 +128,19 @@ pub async fn http_upstream() -> Upstream {
     }
 }
 
-/// HTTPS upstream (HTTP/2 and HTTP/1.1 by ALPN) with a certificate from a CA minted here.
-pub async fn https_upstream() -> Upstream {
+/// A CA minted here (common name `ca_cn`) and a server certificate it signed for `127.0.0.1`
+/// and `localhost`, with the certificate's key.
+pub fn test_ca_and_server_cert(
+    ca_cn: &str,
+) -> (
+    rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    rcgen::Certificate,
+    rcgen::KeyPair,
+) {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "toolwall test CA");
+    ca_params.distinguished_name.push(DnType::CommonName, ca_cn);
     let ca =
         CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("ca");
     let leaf_key = KeyPair::generate().expect("key");
@@ -143,6 +148,12 @@ pub async fn https_upstream() -> Upstream {
         .expect("params")
         .signed_by(&leaf_key, &ca)
         .expect("leaf");
+    (ca, leaf, leaf_key)
+}
+
+/// HTTPS upstream (HTTP/2 and HTTP/1.1 by ALPN) with a certificate from a CA minted here.
+pub async fn https_upstream() -> Upstream {
+    let (ca, leaf, leaf_key) = test_ca_and_server_cert("toolwall test CA");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
