@@ -64,11 +64,16 @@ pub(super) async fn run(
         Err(rej) => return refuse(&mut rec, rej),
     };
     start_record(&mut rec, &snap, target, 0);
-    let (_, _, method) = target.resolve(&snap);
+    let (adapter, _, method) = target.resolve(&snap);
+    let head = match Head::decode(&snap, adapter, &parts, traceparent) {
+        Ok(head) => head,
+        Err(rej) => return refuse(&mut rec, rej),
+    };
+    rec.principal = Some(head.principal.clone());
     let answered = if method.desc.is_client_streaming() {
-        stream::call(rt, &snap, &mut rec, &parts, body, target, traceparent).await
+        stream::call(rt, &snap, &mut rec, head, body, target).await
     } else {
-        unary(rt, &snap, &mut rec, &parts, body, target, traceparent).await
+        unary(rt, &snap, &mut rec, &parts, head, body, target).await
     };
     match answered {
         Ok(Answer::Upstream(up)) => relay::relay(snap, rec, up),
@@ -370,13 +375,10 @@ async fn unary(
     snap: &Arc<Snapshot>,
     rec: &mut CallRecord,
     parts: &Parts,
+    head: Head,
     body: Incoming,
     target: Target,
-    traceparent: HeaderValue,
 ) -> Result<Answer, Reject> {
-    let (adapter, _, _) = target.resolve(snap);
-    let head = Head::decode(snap, adapter, parts, traceparent)?;
-    rec.principal = Some(head.principal.clone());
     let body = read_body(body, &parts.headers, snap.max_body_bytes).await?;
     let (_, after) = wire_fmt::next_frame(&body, snap.max_body_bytes).map_err(frame_refusal)?;
     if !after.is_empty() {

@@ -7,8 +7,6 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
-use http::request::Parts;
-use http::HeaderValue;
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Incoming;
@@ -34,14 +32,11 @@ pub(super) async fn call(
     rt: &Arc<Runtime>,
     snap: &Arc<Snapshot>,
     rec: &mut CallRecord,
-    parts: &Parts,
+    head: Head,
     body: Incoming,
     target: Target,
-    traceparent: HeaderValue,
 ) -> Result<Answer, Reject> {
-    let (adapter, _, method) = target.resolve(snap);
-    let head = Head::decode(snap, adapter, parts, traceparent)?;
-    rec.principal = Some(head.principal.clone());
+    let (_, _, method) = target.resolve(snap);
     let mut reader = Reader {
         body,
         buf: BytesMut::new(),
