@@ -174,7 +174,7 @@ measure() {
   oha_run "$work/$name.closed.json" "$url" -c "$CONNS"
   if [ -n "$perf" ]; then
     kill -INT "$perf"; wait "$perf" 2>/dev/null || true
-    perf report -q -i "$work/$name.perf.data" --no-children --sort dso,sym --percent-limit 0.7 2>/dev/null \
+    perf report -q -i "$work/$name.perf.data" --no-children -g none --sort dso,sym --percent-limit 0.7 2>/dev/null \
       | grep -v '^$' | head -40 > "${PERF_OUT:-.}/perf-$name.txt" || true
   fi
   t1=$( [ "$pid" = - ] && echo 0 || cpu_ticks "$pid")
