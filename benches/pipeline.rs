@@ -69,10 +69,6 @@ fn bench(c: &mut Criterion) {
     let (fwd, d) = pre_forward(&snap);
     assert!(d.allow && !fwd.0.is_empty());
 
-    c.bench_function("pipeline/pre_forward_1kb", |b| {
-        b.iter(|| black_box(pre_forward(black_box(&snap))))
-    });
-
     // The MCP path: the same arguments inside a tools/call, the tool's definition from a
     // tools/list the catalog has seen (inputSchema = the HTTP tool's schema).
     let mcp_idx = snap.adapter_by_name("refunds_mcp").expect("mcp adapter");
@@ -154,9 +150,6 @@ fn bench(c: &mut Criterion) {
     };
     let (fwd, d) = mcp_pre_forward(&snap);
     assert!(d.allow && fwd.len() > body.len(), "{:?}", d);
-    c.bench_function("pipeline/pre_forward_1kb_mcp", |b| {
-        b.iter(|| black_box(mcp_pre_forward(black_box(&snap))))
-    });
 
     // policy alone, on the input the pipeline builds for this call
     let principal = identify::identify(&snap.identity, &request_parts).expect("identity");
@@ -177,6 +170,33 @@ fn bench(c: &mut Criterion) {
         vec!["email".to_string()],
         &facts,
     );
+    // Instruction counts (callgrind), steadier than wall time on a shared machine:
+    // `TOOLWALL_BENCH_ITERS=N TOOLWALL_BENCH_ONLY=<bench name>` runs that closure N times and
+    // exits; the difference between two N, divided, is the cost of one call (see
+    // docs/performance.md).
+    if let (Ok(only), Some(n)) = (
+        std::env::var("TOOLWALL_BENCH_ONLY"),
+        std::env::var("TOOLWALL_BENCH_ITERS")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok()),
+    ) {
+        for _ in 0..n {
+            match only.as_str() {
+                "pipeline/pre_forward_1kb" => drop(black_box(pre_forward(&snap))),
+                "pipeline/pre_forward_1kb_mcp" => drop(black_box(mcp_pre_forward(&snap))),
+                "policy/decide" => drop(black_box(snap.policy.decide(black_box(&input)))),
+                other => panic!("TOOLWALL_BENCH_ONLY: no closure {other}"),
+            }
+        }
+        std::process::exit(0);
+    }
+
+    c.bench_function("pipeline/pre_forward_1kb", |b| {
+        b.iter(|| black_box(pre_forward(black_box(&snap))))
+    });
+    c.bench_function("pipeline/pre_forward_1kb_mcp", |b| {
+        b.iter(|| black_box(mcp_pre_forward(black_box(&snap))))
+    });
     c.bench_function("policy/decide", |b| {
         b.iter(|| black_box(snap.policy.decide(black_box(&input)).expect("decides")))
     });

@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 
 use crate::diag::Diag;
 
+mod input;
+
 pub const DECISION_RULE: &str = "data.toolwall.decision";
 pub const VISIBLE_RULE: &str = "data.toolwall.tool_visible";
 pub const DEFAULT_MAX_INSTRUCTIONS: usize = 25_000;
@@ -28,6 +30,10 @@ pub struct PolicySet {
     pub dir: PathBuf,
     id: u64,
     program: Arc<Program>,
+    /// `data.toolwall.decision`'s and `data.toolwall.tool_visible`'s entry point indices: the
+    /// VM runs them by index (no name lookup per call).
+    decision_entry: usize,
+    visible_entry: Option<usize>,
     data: Value,
     max_instructions: usize,
     /// Whether the policy defines `data.toolwall.tool_visible` (MCP `tools/list` filtering).
@@ -59,7 +65,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     /// One VM per worker thread, reloaded when the policy version changes.
-    static VM: RefCell<Option<(u64, RegoVM)>> = const { RefCell::new(None) };
+    /// The conversions it remembers go with it: a new policy version (every reload compiles
+    /// one) starts with none.
+    static VM: RefCell<Option<Worker>> = const { RefCell::new(None) };
 }
 
 impl PolicySet {
@@ -178,6 +186,18 @@ impl PolicySet {
                 ),
             )]
         })?;
+        let entry_index = |name: &str| program.entry_points.get_index_of(name);
+        let Some(decision_entry) = entry_index(DECISION_RULE) else {
+            return Err(vec![Diag::from_message(
+                &dir.display().to_string(),
+                &format!("the compiled policy has no entry point {DECISION_RULE}"),
+            )]);
+        };
+        let visible_entry = if has_visible {
+            entry_index(VISIBLE_RULE)
+        } else {
+            None
+        };
         Ok(PolicySet {
             version: digest[..12].to_string(),
             digest,
@@ -185,6 +205,8 @@ impl PolicySet {
             dir: dir.to_path_buf(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             program,
+            decision_entry,
+            visible_entry,
             data: data_value,
             max_instructions,
             has_visible,
@@ -193,16 +215,30 @@ impl PolicySet {
 
     /// Evaluate `data.toolwall.decision` for one input document.
     pub fn decide(&self, input: &serde_json::Value) -> Result<PolicyDecision, EvalError> {
-        let value = self.eval(DECISION_RULE, input)?;
+        let value = self.run(self.decision_entry, input)?;
         parse_decision(&value)
     }
 
     /// Evaluate one entry point; `Undefined` is an error.
     pub fn eval(&self, rule: &str, input: &serde_json::Value) -> Result<Value, EvalError> {
-        let input = Value::deserialize_from(input).map_err(EvalError::Failed)?;
+        let entry = match rule {
+            DECISION_RULE => Some(self.decision_entry),
+            VISIBLE_RULE => self.visible_entry,
+            other => self.program.entry_points.get_index_of(other),
+        };
+        let Some(entry) = entry else {
+            return Err(EvalError::Failed(format!(
+                "the policy has no entry point {rule}"
+            )));
+        };
+        self.run(entry, input)
+    }
+
+    /// Run the entry point with index `entry` on this thread's VM.
+    fn run(&self, entry: usize, input: &serde_json::Value) -> Result<Value, EvalError> {
         VM.with(|cell| {
             let mut slot = cell.borrow_mut();
-            let stale = !matches!(&*slot, Some((id, _)) if *id == self.id);
+            let stale = !matches!(&*slot, Some(w) if w.policy == self.id);
             if stale {
                 let mut vm = RegoVM::new();
                 vm.load_program(self.program.clone());
@@ -215,13 +251,18 @@ impl PolicySet {
                 // `x := data.toolwall.x`, so it cannot pick the mode; run-to-completion is only
                 // ~10% faster on the example policy.)
                 vm.set_execution_mode(ExecutionMode::Suspendable);
-                *slot = Some((self.id, vm));
+                *slot = Some(Worker {
+                    policy: self.id,
+                    vm,
+                    memo: input::Memo::default(),
+                });
             }
-            let Some((_, vm)) = slot.as_mut() else {
+            let Some(w) = slot.as_mut() else {
                 return Err(EvalError::Failed("policy VM unavailable".into()));
             };
-            vm.set_input(input);
-            match vm.execute_entry_point_by_name(rule) {
+            let input = w.memo.input(input);
+            w.vm.set_input(input);
+            match w.vm.execute_entry_point_by_index(entry) {
                 Ok(Value::Undefined) => Err(EvalError::Undefined),
                 Ok(v) => Ok(v),
                 Err(e) => {
@@ -232,6 +273,13 @@ impl PolicySet {
             }
         })
     }
+}
+
+/// A worker thread's VM for one policy version, and the input parts it has converted.
+struct Worker {
+    policy: u64,
+    vm: RegoVM,
+    memo: input::Memo,
 }
 
 /// A source's name as the version hashes it: relative to `dir` (with `/` separators) when it
@@ -276,13 +324,12 @@ pub fn to_rego(v: &serde_json::Value) -> Value {
         }
         J::String(s) => Value::from(s.as_str()),
         J::Array(a) => Value::from(a.iter().map(to_rego).collect::<Vec<_>>()),
-        J::Object(m) => {
-            let mut map = std::collections::BTreeMap::new();
-            for (k, v) in m {
-                map.insert(Value::from(k.as_str()), to_rego(v));
-            }
-            Value::from(map)
-        }
+        // serde_json's map is sorted like regorus's (by the keys' bytes): built in bulk
+        J::Object(m) => Value::from(
+            m.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), to_rego(v)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ),
     }
 }
 

@@ -70,8 +70,27 @@ pub fn visibility_input(
     })
 }
 
-/// `input.now`: the clock, precomputed so policies need no time builtins.
+/// `input.now`: the clock, precomputed so policies need no time builtins. Every field is a
+/// function of the whole second, so each worker thread formats it once per second.
 pub fn now_doc(now: DateTime<Utc>) -> Value {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, Value)>> = const { std::cell::RefCell::new(None) };
+    }
+    let second = now.timestamp();
+    LAST.with(|cell| {
+        let mut last = cell.borrow_mut();
+        match &*last {
+            Some((s, doc)) if *s == second => doc.clone(),
+            _ => {
+                let doc = format_now(now);
+                *last = Some((second, doc.clone()));
+                doc
+            }
+        }
+    })
+}
+
+fn format_now(now: DateTime<Utc>) -> Value {
     json!({
         "rfc3339": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "unix": now.timestamp(),
@@ -150,6 +169,28 @@ pub fn replayable_result(decided: &Result<PolicyDecision, Reject>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_doc_is_the_second_formatted() {
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        for s in [
+            "2026-12-04T03:59:59.999Z",
+            "2026-12-04T03:59:59.001Z",
+            "2026-12-04T04:00:00Z",
+            "2026-12-04T04:00:00.5Z",
+            "2026-12-04T03:59:59Z",
+        ] {
+            assert_eq!(now_doc(t(s)), format_now(t(s)), "{s}");
+        }
+        assert_eq!(
+            now_doc(t("2026-12-05T23:00:00.7Z")),
+            json!({"rfc3339": "2026-12-05T23:00:00Z", "unix": 1_796_511_600, "weekday": "Sat", "hour_utc": 23})
+        );
+    }
 
     fn decision(require_approval: bool) -> PolicyDecision {
         PolicyDecision {

@@ -62,3 +62,6 @@ mod grpc_config;
 
 // gRPC through the proxy: grpcio client and server (tests/grpc), raw HTTP/2 frames
 mod grpc;
+
+// the policy input parts each worker remembers follow reloads
+mod policy_cache;
