@@ -62,3 +62,6 @@ mod grpc_config;
 
 // gRPC through the proxy: grpcio client and server (tests/grpc), raw HTTP/2 frames
 mod grpc;
+
+// toolwall run as a process: workers, the non-blocking log writer
+mod hotpath_hardening;
