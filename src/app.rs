@@ -156,6 +156,13 @@ pub async fn start_with_clock(
     let admin = crate::admin::resolve_auth(&loaded)?;
     let metrics = Arc::new(Metrics::new());
     metrics.set_policy_version(&loaded.snapshot.policy.version);
+    metrics.runtime_workers.set(
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_workers()
+            .try_into()
+            .unwrap_or(i64::MAX),
+    );
     let mut loaded = loaded;
     let audit = match loaded.audit.take() {
         None => None,

@@ -49,17 +49,62 @@ pub mod state;
 /// Webhook bodies signed and verified (HMAC-SHA256, `toolwall-signature`).
 pub mod webhook;
 
-/// Initialise logging on stderr.
-pub fn init_tracing(format: cli::LogFormat, level: &str) {
+/// Log lines the non-blocking writer queues before it drops (and counts) new ones: enough for
+/// bursts of tens of thousands of calls per second while stderr catches up, small enough that
+/// the queue's slots (allocated up front) cost little resident memory.
+pub const DEFAULT_LOG_BUFFER_LINES: u32 = 16 * 1024;
+
+/// How log lines reach stderr.
+#[derive(Debug, Clone, Copy)]
+pub enum LogWriter {
+    /// Written by the thread that logs (one `write(2)` per line): commands that exit soon.
+    Direct,
+    /// Queued for a writer thread that batches them (`toolwall run`): a slow or stuck stderr
+    /// never blocks a call. When `lines` lines wait, new ones are dropped and counted in
+    /// `toolwall_log_lines_dropped_total`.
+    NonBlocking { lines: u32 },
+}
+
+/// Initialise logging on stderr. With [`LogWriter::NonBlocking`] the returned guard must live
+/// as long as logging does: dropping it writes the lines still queued (a clean exit loses none).
+pub fn init_tracing(
+    format: cli::LogFormat,
+    level: &str,
+    writer: LogWriter,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        cli::LogFormat::Json => builder.json().try_init(),
-        cli::LogFormat::Text => builder.try_init(),
-    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match writer {
+        LogWriter::Direct => {
+            let builder = builder.with_writer(std::io::stderr);
+            let _ = match format {
+                cli::LogFormat::Json => builder.json().try_init(),
+                cli::LogFormat::Text => builder.try_init(),
+            };
+            None
+        }
+        LogWriter::NonBlocking { lines } => {
+            // The writer thread writes what it has queued, then flushes: one `write(2)` per
+            // batch of lines rather than per line.
+            let (non_blocking, guard) =
+                tracing_appender::non_blocking::NonBlockingBuilder::default()
+                    .lossy(true)
+                    .buffered_lines_limit(usize::try_from(lines).unwrap_or(usize::MAX).max(1))
+                    .thread_name("toolwall-log")
+                    .finish(std::io::BufWriter::with_capacity(
+                        64 * 1024,
+                        std::io::stderr(),
+                    ));
+            metrics::set_log_drop_counter(non_blocking.error_counter());
+            let builder = builder.with_writer(non_blocking);
+            let _ = match format {
+                cli::LogFormat::Json => builder.json().try_init(),
+                cli::LogFormat::Text => builder.try_init(),
+            };
+            Some(guard)
+        }
+    }
 }

@@ -3,8 +3,9 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
@@ -68,6 +69,8 @@ pub struct Metrics {
     /// Webhook delivery attempts and events by result: delivered, retried (one per failed
     /// attempt that is tried again), failed (gave up), dropped (queue full).
     pub webhook_deliveries: Family<ResultLabels, Counter>,
+    /// Worker threads of the async runtime serving the listeners (`toolwall run --workers`).
+    pub runtime_workers: Gauge,
 }
 
 impl Default for Metrics {
@@ -167,7 +170,15 @@ impl Metrics {
             "Approval webhook deliveries by result: delivered, retried, failed (gave up), dropped (queue full)",
             webhook_deliveries.clone(),
         );
+        let runtime_workers = Gauge::default();
+        registry.register(
+            "runtime_workers",
+            "Worker threads of the async runtime (toolwall run --workers, TOOLWALL_WORKERS)",
+            runtime_workers.clone(),
+        );
+        registry.register_collector(Box::new(LogLinesDropped));
         Metrics {
+            runtime_workers,
             webhook_deliveries,
             approvals_pending,
             approvals,
@@ -204,6 +215,39 @@ impl Metrics {
                 version: version.to_string(),
             })
             .set(1);
+    }
+}
+
+/// The non-blocking log writer's count of lines it dropped because its queue was full (set once
+/// by [`crate::init_tracing`]; absent when logging writes to stderr directly).
+static LOG_DROPS: OnceLock<tracing_appender::non_blocking::ErrorCounter> = OnceLock::new();
+
+/// Export `counter` (the process's log writer) as `toolwall_log_lines_dropped_total`.
+pub fn set_log_drop_counter(counter: tracing_appender::non_blocking::ErrorCounter) {
+    let _ = LOG_DROPS.set(counter);
+}
+
+/// Log lines dropped so far by the non-blocking log writer (0 without one).
+pub fn log_lines_dropped() -> u64 {
+    LOG_DROPS
+        .get()
+        .map_or(0, |c| c.dropped_lines().try_into().unwrap_or(u64::MAX))
+}
+
+/// `toolwall_log_lines_dropped_total`, read from the log writer at each scrape.
+#[derive(Debug)]
+struct LogLinesDropped;
+
+impl Collector for LogLinesDropped {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counter = ConstCounter::new(log_lines_dropped());
+        let metric = encoder.encode_descriptor(
+            "log_lines_dropped",
+            "Log lines dropped because the log writer's queue was full (stderr slower than the calls)",
+            None,
+            counter.metric_type(),
+        )?;
+        counter.encode(metric)
     }
 }
 

@@ -58,6 +58,13 @@ pub enum Command {
         /// Quickstart only: the demo payments API (default 127.0.0.1:8081).
         #[arg(long)]
         demo: Option<std::net::SocketAddr>,
+        /// Worker threads of the async runtime (default: one per CPU core).
+        #[arg(long, env = "TOOLWALL_WORKERS", value_parser = clap::value_parser!(u16).range(1..))]
+        workers: Option<u16>,
+        /// Log lines queued for stderr before new ones are dropped (and counted in
+        /// `toolwall_log_lines_dropped_total`).
+        #[arg(long, env = "TOOLWALL_LOG_BUFFER_LINES", default_value_t = crate::DEFAULT_LOG_BUFFER_LINES, value_parser = clap::value_parser!(u32).range(1..))]
+        log_buffer_lines: u32,
     },
     /// Compile config, adapters, schemas and policies; print `file:line:col: message` errors.
     Check {
@@ -251,9 +258,12 @@ pub fn dispatch(cli: Cli) -> i32 {
             listen,
             admin,
             demo,
+            workers,
+            log_buffer_lines: _,
         } => run::run(run::RunOptions {
             config,
             dir,
+            workers: workers.map(usize::from),
             ports: crate::config::quickstart::Ports {
                 listen,
                 admin,

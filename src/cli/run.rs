@@ -13,6 +13,9 @@ pub struct RunOptions {
     /// Quickstart directory (default `quickstart::default_dir()`).
     pub dir: Option<PathBuf>,
     pub ports: quickstart::Ports,
+    /// Worker threads of the async runtime (`--workers`, `TOOLWALL_WORKERS`); `None`: one
+    /// per CPU core.
+    pub workers: Option<usize>,
 }
 
 pub fn run(opts: RunOptions) -> i32 {
@@ -74,7 +77,7 @@ pub fn run(opts: RunOptions) -> i32 {
             q.dir.display()
         );
     }
-    let code = run_config(&path, quickstart_dir.is_some());
+    let code = run_config(&path, quickstart_dir.is_some(), opts.workers);
     if let Some(q) = quickstart_dir {
         if code != EXIT_OK && q.created {
             let _ = std::fs::remove_dir_all(&q.dir);
@@ -91,7 +94,7 @@ struct QuickstartDir {
     _lock: std::fs::File,
 }
 
-fn run_config(path: &std::path::Path, is_quickstart: bool) -> i32 {
+fn run_config(path: &std::path::Path, is_quickstart: bool, workers: Option<usize>) -> i32 {
     let path = path.to_path_buf();
     let loaded = match load_snapshot(&path, true) {
         Ok(l) => l,
@@ -107,11 +110,12 @@ fn run_config(path: &std::path::Path, is_quickstart: bool) -> i32 {
             return super::EXIT_FAILED;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(8 << 20)
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all().thread_stack_size(8 << 20);
+    if let Some(n) = workers {
+        builder.worker_threads(n);
+    }
+    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -160,25 +160,27 @@ pub fn redact(
     let mut changes: Vec<(HeaderName, Vec<Option<HeaderValue>>)> = Vec::new();
     let mut out = Vec::new();
     let mut denied: Vec<&'static str> = Vec::new();
-    let names: Vec<HeaderName> = headers.keys().cloned().collect();
-    for name in names {
+    for name in headers.keys() {
         if name == header::CONTENT_LENGTH {
             continue;
         }
-        let mut values = Vec::new();
-        let mut changed = false;
-        for v in headers.get_all(&name) {
+        // the name's values as they will be, built only once one of them changes (an
+        // unchanged value is neither copied nor compared twice)
+        let mut values: Option<Vec<Option<HeaderValue>>> = None;
+        for (i, v) in headers.get_all(name).iter().enumerate() {
             let (redacted, mut findings) = redactor.redact_bytes(v.as_bytes(), false, plan);
-            let mut redacted = redacted.into_owned();
-            let mut value_changed = redacted != v.as_bytes();
+            let mut value_changed = redacted.as_ref() != v.as_bytes();
+            let mut redacted = redacted;
             // Entities hidden behind percent escapes are redacted in the decoded value, which
             // is then encoded back.
             if let Some(decoded) = percent_decoded(&redacted) {
                 let (again, more) = redactor.redact_bytes(&decoded, false, plan);
                 if more.iter().any(is_change) {
-                    redacted = percent_encoding::percent_encode(&again, HEADER_REENCODE)
-                        .to_string()
-                        .into_bytes();
+                    redacted = std::borrow::Cow::Owned(
+                        percent_encoding::percent_encode(&again, HEADER_REENCODE)
+                            .to_string()
+                            .into_bytes(),
+                    );
                     value_changed = true;
                 }
                 findings.extend(more);
@@ -194,14 +196,22 @@ pub fn redact(
                 });
             }
             if value_changed {
-                changed = true;
-                values.push(HeaderValue::from_bytes(&redacted).ok());
-            } else {
+                values
+                    .get_or_insert_with(|| {
+                        headers
+                            .get_all(name)
+                            .iter()
+                            .take(i)
+                            .map(|v| Some(v.clone()))
+                            .collect()
+                    })
+                    .push(HeaderValue::from_bytes(&redacted).ok());
+            } else if let Some(values) = values.as_mut() {
                 values.push(Some(v.clone()));
             }
         }
-        if changed {
-            changes.push((name, values));
+        if let Some(values) = values {
+            changes.push((name.clone(), values));
         }
     }
     if !denied.is_empty() {

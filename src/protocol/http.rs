@@ -90,11 +90,20 @@ pub fn check_path(path: &str) -> Result<(), Reject> {
     if path.contains(';') {
         return bad("';' path parameters");
     }
-    let lower = path.to_ascii_lowercase();
-    for enc in ["%2f", "%5c", "%2e", "%00", "%3b", "%25"] {
-        if lower.contains(enc) {
-            return bad("encoded '/', '\\', '.', ';', '%' or NUL");
-        }
+    // `%2f`, `%5c`, `%2e`, `%00`, `%3b`, `%25` in either case, found at each `%` (no
+    // lower-cased copy and six substring searches per call)
+    let b = path.as_bytes();
+    let encoded = memchr::memchr_iter(b'%', b).any(|i| {
+        matches!(
+            (b.get(i + 1), b.get(i + 2).map(u8::to_ascii_lowercase)),
+            (Some(b'2'), Some(b'f' | b'e' | b'5'))
+                | (Some(b'5'), Some(b'c'))
+                | (Some(b'0'), Some(b'0'))
+                | (Some(b'3'), Some(b'b'))
+        )
+    });
+    if encoded {
+        return bad("encoded '/', '\\', '.', ';', '%' or NUL");
     }
     for seg in path[1..].split('/') {
         if seg == "." || seg == ".." {
@@ -192,6 +201,32 @@ mod tests {
         for p in bad {
             let r = check_path(p).expect_err(p);
             assert_eq!(r.reason, Reason::AmbiguousRequest, "{p}");
+        }
+    }
+
+    /// The encoded-byte check refuses exactly what the lower-cased substring search did, for
+    /// every pair of bytes after a `%`, at the end of the path and before more text.
+    #[test]
+    fn encoded_bytes_are_refused_exactly_as_before() {
+        let old = |path: &str| {
+            let lower = path.to_ascii_lowercase();
+            ["%2f", "%5c", "%2e", "%00", "%3b", "%25"]
+                .iter()
+                .any(|e| lower.contains(e))
+        };
+        let alphabet: Vec<char> = "0123456789abcdefABCDEFgG%/x".chars().collect();
+        for a in &alphabet {
+            for b in &alphabet {
+                for path in [
+                    format!("/v1/a%{a}{b}"),
+                    format!("/v1/a%{a}{b}z/c"),
+                    format!("/v1/a%{a}"),
+                    format!("/v1/%%{a}{b}"),
+                ] {
+                    let refused = check_path(&path).is_err_and(|r| r.message.contains("encoded"));
+                    assert_eq!(refused, old(&path), "{path}");
+                }
+            }
         }
     }
 }

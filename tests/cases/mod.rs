@@ -65,3 +65,5 @@ mod grpc;
 
 // the policy input parts each worker remembers follow reloads
 mod policy_cache;
+// toolwall run as a process: workers, the non-blocking log writer
+mod hotpath_hardening;

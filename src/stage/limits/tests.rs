@@ -221,3 +221,18 @@ fn budget_days_follow_a_named_time_zone() {
     )
     .is_err());
 }
+
+/// The budget day's key is what chrono's `%Y-%m-%d` writes, for every day of years near and far.
+#[test]
+fn date_keys_match_chrono() {
+    for year in [0, 1, 99, 999, 1970, 2024, 2026, 9999, 10_000, -1] {
+        let mut d = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("date");
+        while chrono::Datelike::year(&d) == year {
+            assert_eq!(date_key(d), d.format("%Y-%m-%d").to_string(), "{d}");
+            match d.succ_opt() {
+                Some(n) => d = n,
+                None => break,
+            }
+        }
+    }
+}
