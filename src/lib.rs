@@ -76,7 +76,13 @@ pub fn init_tracing(
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour codes only for a person at a terminal: a file, a pipe or a log collector gets
+    // plain text (and skips the cost of writing the escapes); `NO_COLOR` turns them off too.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     match writer {
         LogWriter::Direct => {
             let builder = builder.with_writer(std::io::stderr);
