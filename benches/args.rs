@@ -53,9 +53,8 @@ fn bench(c: &mut Criterion) {
     let redactor = &snap.redactor;
 
     let parse_strict = || toolwall::json::parse_strict(&body, MAX_DEPTH).expect("strict JSON");
-    let parse_args = || {
-        args::parse_args(tool, &headers, &body, None, params.clone(), MAX_DEPTH).expect("args")
-    };
+    let parse_args =
+        || args::parse_args(tool, &headers, &body, None, params.clone(), MAX_DEPTH).expect("args");
     let parsed = parse_args().args;
     let schema_check = |v: &serde_json::Value| schema::check_schema(tool, v).expect("schema");
     let scan = |v: &serde_json::Value| toolwall::stage::redact::scan_args(redactor, v);
@@ -95,7 +94,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("args/parse_strict_1kb", |b| {
         b.iter(|| black_box(parse_strict()))
     });
-    c.bench_function("args/parse_args_1kb", |b| b.iter(|| black_box(parse_args())));
+    c.bench_function("args/parse_args_1kb", |b| {
+        b.iter(|| black_box(parse_args()))
+    });
     c.bench_function("args/schema_1kb", |b| {
         b.iter(|| schema_check(black_box(&parsed)))
     });

@@ -192,16 +192,54 @@ mod tests {
             rng
         };
         const ATOMS: &[&str] = &[
-            "0", "-0", "1", "-1", "12", "01", "-", "1.", "1.5", "-1.5e3", "1e400", "2E-2", "1e+2",
-            "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-            "-9223372036854775809", "9223372036854775808", "true", "false", "null", "nul",
-            "\"\"", "\"a\"", "\"a b\"", "\"\\u0061\"", "\"\\ud800\"", "\"\\n\\\"x\"",
-            "\"\\x\"", "\"\t\"", "\"é€\"", "\"\\/\"", "[]", "{}", "[ ]", "{ }",
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "12",
+            "01",
+            "-",
+            "1.",
+            "1.5",
+            "-1.5e3",
+            "1e400",
+            "2E-2",
+            "1e+2",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "9223372036854775808",
+            "true",
+            "false",
+            "null",
+            "nul",
+            "\"\"",
+            "\"a\"",
+            "\"a b\"",
+            "\"\\u0061\"",
+            "\"\\ud800\"",
+            "\"\\n\\\"x\"",
+            "\"\\x\"",
+            "\"\t\"",
+            "\"é€\"",
+            "\"\\/\"",
+            "[]",
+            "{}",
+            "[ ]",
+            "{ }",
         ];
-        const KEYS: &[&str] = &["\"a\"", "\"b\"", "\"\\u0061\"", "\"\"", "\"a\\\"\"", "\"ü\""];
+        const KEYS: &[&str] = &[
+            "\"a\"",
+            "\"b\"",
+            "\"\\u0061\"",
+            "\"\"",
+            "\"a\\\"\"",
+            "\"ü\"",
+        ];
         fn gen(next: &mut dyn FnMut() -> u64, depth: usize, out: &mut String) {
             let blank = |next: &mut dyn FnMut() -> u64, out: &mut String| {
-                if next() % 5 == 0 {
+                if next().is_multiple_of(5) {
                     out.push_str([" ", "\n", "\t ", "\r\n"][(next() % 4) as usize]);
                 }
             };
@@ -236,10 +274,10 @@ mod tests {
             blank(next, out);
         }
         let (mut agreed, mut fast) = (0, 0);
-        for round in 0..30_000 {
+        for round in 0..30_000u32 {
             let mut doc = String::new();
             gen(&mut next, 0, &mut doc);
-            if round % 3 == 0 && !doc.is_empty() {
+            if round.is_multiple_of(3) && !doc.is_empty() {
                 // a mutation: a byte removed, doubled or replaced by a JSON-significant one
                 let mut b = doc.into_bytes();
                 let at = (next() % b.len() as u64) as usize;
@@ -268,7 +306,10 @@ mod tests {
             }
         }
         // both kinds are well represented
-        assert!(fast > 10_000 && agreed > 5_000, "fast {fast}, refused {agreed}");
+        assert!(
+            fast > 10_000 && agreed > 5_000,
+            "fast {fast}, refused {agreed}"
+        );
     }
 
     #[test]
