@@ -11,8 +11,9 @@
 //! duplicate-key check, a lookup before and an insert after each member; here a member costs
 //! one map search (`entry`), escape-free strings are copied straight out of the body, and
 //! integers are read without the float machinery. On the 1 KB bench call
-//! (`benches/args.rs`, `args/parse_strict_1kb`, callgrind) it took the parse from FIGURE_BEFORE
-//! to FIGURE_AFTER instructions.
+//! (`benches/args.rs`, `args/parse_strict_1kb`, callgrind, value dropped included) it took
+//! the parse from 41,564 to 34,484 instructions (-17 %); the rest is mostly the allocations a
+//! `Value` needs (a `String` per key and per string, the map nodes).
 
 use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
