@@ -89,6 +89,40 @@ impl ValueFormatter for NsFormatter {
 fn bench(c: &mut Criterion<CpuTime>) {
     let redactor = Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     let plan = ActionPlan::mask_all();
+    // Instruction counts (callgrind): `TOOLWALL_BENCH_ONLY=redact/bytes_json/64KB/pii
+    // TOOLWALL_BENCH_ITERS=N` runs that closure N times and exits (see docs/performance.md).
+    if let (Ok(only), Some(n)) = (
+        std::env::var("TOOLWALL_BENCH_ONLY"),
+        std::env::var("TOOLWALL_BENCH_ITERS")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok()),
+    ) {
+        let mut parts = only.split('/').skip(1);
+        let (Some(mode), Some(size), Some(kind)) = (parts.next(), parts.next(), parts.next())
+        else {
+            panic!("TOOLWALL_BENCH_ONLY: redact/<mode>/<size>KB/<clean|pii>, got {only}");
+        };
+        let size: usize = size
+            .strip_suffix("KB")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("TOOLWALL_BENCH_ONLY: size {size}"));
+        let body = payload(size * 1024, kind == "pii");
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let text = format!("{}", value);
+        for _ in 0..n {
+            match mode {
+                "bytes_json" => drop(black_box(redactor.redact_bytes(
+                    black_box(body.as_bytes()),
+                    true,
+                    &plan,
+                ))),
+                "value_json" => drop(black_box(redactor.redact_json(black_box(&value), &plan))),
+                "text" => drop(black_box(redactor.redact_text(black_box(&text), &plan))),
+                other => panic!("TOOLWALL_BENCH_ONLY: no mode {other}"),
+            }
+        }
+        std::process::exit(0);
+    }
     let mut g = c.benchmark_group("redact");
     for &size in &[4 * 1024, 64 * 1024] {
         for &pii in &[false, true] {

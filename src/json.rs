@@ -35,12 +35,25 @@ const DEPTH_MARK: &str = "nesting deeper than ";
 /// Parse `bytes` as one JSON value; duplicate object keys and nesting deeper than `max_depth`
 /// are errors.
 pub fn parse_strict(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(JsonError {
-            kind: JsonErrorKind::InvalidUtf8,
-            message: format!("body is not valid UTF-8 (at byte {})", e.valid_up_to()),
-        });
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(JsonError {
+                kind: JsonErrorKind::InvalidUtf8,
+                message: format!("body is not valid UTF-8 (at byte {})", e.valid_up_to()),
+            })
+        }
+    };
+    if let Some(v) = fast::parse(text, max_depth) {
+        return Ok(v);
     }
+    // Everything the fast path does not take (errors, duplicates, deep nesting, numbers it
+    // leaves to serde_json): serde_json decides, and words the error.
+    parse_serde(bytes, max_depth)
+}
+
+/// The reference parse: serde_json with a visitor that refuses duplicate keys and depth.
+fn parse_serde(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = Seed {
         depth: 0,
@@ -61,6 +74,8 @@ pub fn parse_strict(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> 
     })?;
     Ok(value)
 }
+
+mod fast;
 
 #[derive(Clone, Copy)]
 struct Seed {
@@ -163,6 +178,138 @@ mod tests {
             let got = parse_strict(input, 4).err().map(|e| e.kind);
             assert_eq!(&got, want, "input {}", String::from_utf8_lossy(input));
         }
+    }
+
+    /// The fast path answers only what the serde_json path answers, value for value (floats
+    /// compared by their bits via the text), on random documents and mutations of them.
+    #[test]
+    fn fast_path_agrees_with_serde_json() {
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        const ATOMS: &[&str] = &[
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "12",
+            "01",
+            "-",
+            "1.",
+            "1.5",
+            "-1.5e3",
+            "1e400",
+            "2E-2",
+            "1e+2",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "9223372036854775808",
+            "true",
+            "false",
+            "null",
+            "nul",
+            "\"\"",
+            "\"a\"",
+            "\"a b\"",
+            "\"\\u0061\"",
+            "\"\\ud800\"",
+            "\"\\n\\\"x\"",
+            "\"\\x\"",
+            "\"\t\"",
+            "\"é€\"",
+            "\"\\/\"",
+            "[]",
+            "{}",
+            "[ ]",
+            "{ }",
+        ];
+        const KEYS: &[&str] = &[
+            "\"a\"",
+            "\"b\"",
+            "\"\\u0061\"",
+            "\"\"",
+            "\"a\\\"\"",
+            "\"ü\"",
+        ];
+        fn gen(next: &mut dyn FnMut() -> u64, depth: usize, out: &mut String) {
+            let blank = |next: &mut dyn FnMut() -> u64, out: &mut String| {
+                if next().is_multiple_of(5) {
+                    out.push_str([" ", "\n", "\t ", "\r\n"][(next() % 4) as usize]);
+                }
+            };
+            blank(next, out);
+            match if depth > 6 { 0 } else { next() % 4 } {
+                0 | 1 => out.push_str(ATOMS[(next() % ATOMS.len() as u64) as usize]),
+                2 => {
+                    out.push('[');
+                    for i in 0..next() % 4 {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        gen(next, depth + 1, out);
+                    }
+                    out.push(']');
+                }
+                _ => {
+                    out.push('{');
+                    for i in 0..next() % 4 {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        blank(next, out);
+                        out.push_str(KEYS[(next() % KEYS.len() as u64) as usize]);
+                        blank(next, out);
+                        out.push(':');
+                        gen(next, depth + 1, out);
+                    }
+                    out.push('}');
+                }
+            }
+            blank(next, out);
+        }
+        let (mut agreed, mut fast) = (0, 0);
+        for round in 0..30_000u32 {
+            let mut doc = String::new();
+            gen(&mut next, 0, &mut doc);
+            if round.is_multiple_of(3) && !doc.is_empty() {
+                // a mutation: a byte removed, doubled or replaced by a JSON-significant one
+                let mut b = doc.into_bytes();
+                let at = (next() % b.len() as u64) as usize;
+                match next() % 3 {
+                    0 => {
+                        b.remove(at);
+                    }
+                    1 => b.insert(at, b[at]),
+                    _ => {
+                        let set = b"{}[],:\"\\ 0-e.\x01";
+                        b[at] = set[(next() % set.len() as u64) as usize];
+                    }
+                }
+                doc = String::from_utf8_lossy(&b).into_owned();
+            }
+            let depth = 1 + (next() % 8) as usize;
+            let reference = parse_serde(doc.as_bytes(), depth);
+            match fast::parse(&doc, depth) {
+                Some(v) => {
+                    fast += 1;
+                    let r = reference.unwrap_or_else(|e| panic!("fast took {doc:?}: {e}"));
+                    assert_eq!(v, r, "{doc:?}");
+                    assert_eq!(v.to_string(), r.to_string(), "{doc:?}");
+                }
+                None => agreed += usize::from(reference.is_err()),
+            }
+        }
+        // both kinds are well represented
+        assert!(
+            fast > 10_000 && agreed > 5_000,
+            "fast {fast}, refused {agreed}"
+        );
     }
 
     #[test]

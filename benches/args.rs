@@ -1,0 +1,112 @@
+//! Args benches: what the pipeline does with a ~1 KB JSON call before policy sees it, stage by
+//! stage and together (target: ≤ 8 µs for the three).
+//!
+//! - `args/parse_strict_1kb`: the strict JSON parse alone (`json::parse_strict`: duplicate
+//!   keys, depth, UTF-8 and the number rules refused), of `benches/fixtures/call.json`.
+//! - `args/parse_args_1kb`: the args stage (`args::parse_args`: media type, strict parse, the
+//!   argument object and what to re-encode for the upstream).
+//! - `args/schema_1kb`: the tool's JSON Schema (`benches/fixtures/adapters/payments.yaml`)
+//!   checked against the parsed arguments.
+//! - `args/pii_scan_1kb`: the PII scan of the parsed arguments (`input.pii.found`).
+//! - `args/parse_schema_scan_1kb`: the three in a row, as the pipeline runs them.
+//!
+//! Instruction counts (callgrind): `TOOLWALL_BENCH_ONLY=<bench name> TOOLWALL_BENCH_ITERS=N`
+//! runs that closure N times and exits (see docs/performance.md).
+
+use std::path::Path;
+
+use bytes::Bytes;
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use http::Method;
+use toolwall::stage::{args, classify, schema};
+
+/// The product's allocator, as in `benches/pipeline.rs`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `request.max_json_depth` of the bench config.
+const MAX_DEPTH: usize = 32;
+
+fn fixture() -> (toolwall::config::Snapshot, Bytes) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures");
+    let loaded = toolwall::config::load_snapshot(&dir.join("toolwall.yaml"), true)
+        .unwrap_or_else(|e| panic!("bench config: {e}"));
+    let body = std::fs::read(dir.join("call.json")).expect("call.json");
+    (loaded.snapshot, Bytes::from(body))
+}
+
+fn bench(c: &mut Criterion) {
+    let (snap, body) = fixture();
+    let (parts, ()) = http::Request::builder()
+        .method("POST")
+        .uri("/payments/v1/refunds")
+        .header("content-type", "application/json")
+        .body(())
+        .expect("request")
+        .into_parts();
+    let headers = parts.headers;
+    let adapter = &snap.adapters[0];
+    let (tool_idx, params) =
+        classify::classify_request(adapter, &Method::POST, "/v1/refunds").expect("classify");
+    let tool = &adapter.tools[tool_idx];
+    assert!(tool.schema.is_some(), "the payments tool has a schema");
+    let redactor = &snap.redactor;
+
+    let parse_strict = || toolwall::json::parse_strict(&body, MAX_DEPTH).expect("strict JSON");
+    let parse_args =
+        || args::parse_args(tool, &headers, &body, None, params.clone(), MAX_DEPTH).expect("args");
+    let parsed = parse_args().args;
+    let schema_check = |v: &serde_json::Value| schema::check_schema(tool, v).expect("schema");
+    let scan = |v: &serde_json::Value| toolwall::stage::redact::scan_args(redactor, v);
+    let all = || {
+        let parsed = parse_args();
+        schema::check_schema(tool, &parsed.args).expect("schema");
+        let (findings, found) = toolwall::stage::redact::scan_args(redactor, &parsed.args);
+        (parsed, findings, found)
+    };
+
+    // sanity: the fixture is what the benches say it is
+    assert_eq!(parse_strict(), parsed);
+    schema_check(&parsed);
+    let (findings, found) = scan(&parsed);
+    assert_eq!(found, ["email"], "{findings:?}");
+    assert_eq!(all().2, found);
+
+    if let (Ok(only), Some(n)) = (
+        std::env::var("TOOLWALL_BENCH_ONLY"),
+        std::env::var("TOOLWALL_BENCH_ITERS")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok()),
+    ) {
+        for _ in 0..n {
+            match only.as_str() {
+                "args/parse_strict_1kb" => drop(black_box(parse_strict())),
+                "args/parse_args_1kb" => drop(black_box(parse_args())),
+                "args/schema_1kb" => schema_check(black_box(&parsed)),
+                "args/pii_scan_1kb" => drop(black_box(scan(black_box(&parsed)))),
+                "args/parse_schema_scan_1kb" => drop(black_box(all())),
+                other => panic!("TOOLWALL_BENCH_ONLY: no closure {other}"),
+            }
+        }
+        std::process::exit(0);
+    }
+
+    c.bench_function("args/parse_strict_1kb", |b| {
+        b.iter(|| black_box(parse_strict()))
+    });
+    c.bench_function("args/parse_args_1kb", |b| {
+        b.iter(|| black_box(parse_args()))
+    });
+    c.bench_function("args/schema_1kb", |b| {
+        b.iter(|| schema_check(black_box(&parsed)))
+    });
+    c.bench_function("args/pii_scan_1kb", |b| {
+        b.iter(|| black_box(scan(black_box(&parsed))))
+    });
+    c.bench_function("args/parse_schema_scan_1kb", |b| {
+        b.iter(|| black_box(all()))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
