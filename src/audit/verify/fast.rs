@@ -316,7 +316,7 @@ mod tests {
     #[test]
     fn accepts_canonical_records_and_reads_their_head() {
         let r = record(json!({
-            "args": {"a": [1, -2, 0.5, 1e-7, 1.5e300, "x\u{1}\n\"\\", null, true, false],
+            "args": {"a": [1, -2, 0.5, 1e-7, 1.5e-300, "x\u{1}\n\"\\", null, true, false],
                      "é": {"\u{10000}": 1, "\u{e000}": 2}, "z": {}},
             "latency_us": 87, "cost_usd": 0.002,
         }));
@@ -423,12 +423,13 @@ mod tests {
                 ),
             }
         }
-        let mut accepted = 0;
+        let (mut accepted, mut fast) = (0, 0);
         for _ in 0..3000 {
             let body = gen(&mut next, 1);
             let line = canonicalize(&record(json!({"body": body}))).unwrap_or_default();
-            if reference(&line) {
-                assert!(scan(&line).is_some(), "{}", String::from_utf8_lossy(&line));
+            if scan(&line).is_some() {
+                fast += 1;
+                assert!(reference(&line), "{}", String::from_utf8_lossy(&line));
             }
             for _ in 0..8 {
                 let mut m = line.clone();
@@ -448,5 +449,7 @@ mod tests {
             }
         }
         assert!(accepted > 0);
+        // most generated records take the fast path (the others have escaped keys)
+        assert!(fast > 1500, "{fast} of 3000");
     }
 }
