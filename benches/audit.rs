@@ -1,10 +1,19 @@
 //! Audit writer throughput: body building, JCS canonicalisation + entry hash, and the whole
 //! `ChainWriter::append` path to a real file (`sync: none`, checkpoints every 1000).
 //! Run: `CARGO_BUILD_JOBS=1 cargo bench --bench audit`.
+//!
+//! Instruction counts (callgrind): `TOOLWALL_BENCH_ONLY=<bench name> TOOLWALL_BENCH_ITERS=N`
+//! runs that closure N times and exits (see docs/performance.md). A stream for `audit verify`
+//! measurements: `TOOLWALL_BENCH_ONLY=audit/write_stream TOOLWALL_BENCH_ITERS=N
+//! TOOLWALL_BENCH_STREAM_DIR=<dir>` writes N realistic decision records (~1 KB each, signed
+//! checkpoints every 1000, files rotated at 64 MiB) to `<dir>` with key seed `[9; 32]`.
+
+use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Map, Value};
 use toolwall::audit::canonical::{canonicalize, entry_hash};
+use toolwall::audit::sink::{ArgsWork, KeepArgs};
 use toolwall::audit::{
     hash_string_leaves, input_hmac, AuditSigner, ChainWriter, Kind, SyncMode, WriterOptions,
 };
@@ -27,7 +36,50 @@ fn decision_body(i: u64) -> Map<String, Value> {
     }
 }
 
+/// A decision record as the proxy writes it for a 1 KB call in `audit.args: redacted` mode:
+/// the principal, the request, the policy input (for replay) and the arguments (~1 KB).
+fn realistic_body(i: u64) -> Map<String, Value> {
+    let args = json!({
+        "charge": format!("ch_{i:08}"), "amount": 1200 + (i % 1000), "currency": "usd",
+        "reason": "requested_by_customer",
+        "metadata": {"ticket": format!("T-{i}"), "note": "customer called about a duplicate charge on the card ending [CARD] and asked for a refund", "email": "[EMAIL]"},
+    });
+    let canonical_args = canonicalize(&args).unwrap_or_default();
+    let v = json!({
+        "decision_id": format!("0193a1b2-c3d4-7e5f-8a9b-{i:012}"),
+        "trace_id": format!("{:032x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        "run_id": "run-1", "agent": "billing-dispute-v3", "tenant_id": "acme_co",
+        "workflow": "refunds", "principal_source": "header", "adapter": "stripe",
+        "tool": "stripe.create_refund", "schema": "schemas/stripe.create_refund.json",
+        "request": {"method": "POST", "host": "api.stripe.example", "path": "/v1/refunds"},
+        "config_version": "cfg-7f3a", "mode": "enforce", "approvals": [], "redactions": [],
+        "decision": "allow", "status": null, "reason": null, "reasons": [],
+        "policy": {"version": "v1", "digest": "sha256:ab12cd34", "result": {"allow": true, "reasons": []}},
+        "input_hmac": input_hmac(b"deploy-key", &canonical_args),
+        "args": args.clone(),
+        "input": {
+            "tool": {"name": "stripe.create_refund", "adapter": "stripe", "risk": "write", "cost_usd": 0.002},
+            "principal": {"agent": "billing-dispute-v3", "tenant": "acme_co", "run_id": "run-1"},
+            "now": "2026-11-21T10:00:00.123Z", "usage": {}, "pii": {"found": []},
+        },
+        "latency_us": 87 + (i % 50),
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    if let (Ok(only), Some(n)) = (
+        std::env::var("TOOLWALL_BENCH_ONLY"),
+        std::env::var("TOOLWALL_BENCH_ITERS")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok()),
+    ) {
+        bench_only(&only, n);
+        std::process::exit(0);
+    }
     let mut g = c.benchmark_group("audit");
     g.throughput(Throughput::Elements(1));
 
@@ -61,6 +113,13 @@ fn bench(c: &mut Criterion) {
     // with seq/prev/ts, canonicalised, hashed, written (one write(2)), Merkle-appended,
     // with a signed checkpoint every 1000 records.
     let template = decision_body(7);
+    let realistic = realistic_body(7);
+    g.bench_function("writer_append_1kb", |b| {
+        b.iter(|| {
+            w.append(Kind::Decision, realistic.clone())
+                .unwrap_or_else(|e| panic!("append: {e}"))
+        })
+    });
     g.bench_function("writer_append", |b| {
         b.iter(|| {
             w.append(Kind::Decision, template.clone())
@@ -90,6 +149,76 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// `TOOLWALL_BENCH_ONLY=<name> TOOLWALL_BENCH_ITERS=n`: run one closure `n` times, no
+/// criterion (for callgrind: the difference between two `n`, divided, is one call's cost).
+fn bench_only(only: &str, n: u64) {
+    let kept;
+    let dir = match std::env::var_os("TOOLWALL_BENCH_STREAM_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => {
+            kept = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+            kept.path().to_path_buf()
+        }
+    };
+    let key = AuditSigner::from_seed("bench", [9; 32]).unwrap_or_else(|e| panic!("key: {e}"));
+    let mut opts = WriterOptions::new(&dir, "bench", key);
+    opts.sync = SyncMode::None;
+    let mut w = ChainWriter::open(opts).unwrap_or_else(|e| panic!("open: {e}"));
+    let template = decision_body(7);
+    let mut record = decision_body(1);
+    record.insert("seq".into(), json!(123_456));
+    record.insert("prev".into(), json!("ab".repeat(32)));
+    record.insert("kind".into(), json!("decision"));
+    record.insert("ts".into(), json!("2026-11-21T10:00:00.123Z"));
+    let record = Value::Object(record);
+    let realistic = realistic_body(7);
+    for i in 0..n {
+        match only {
+            "audit/build_body" => drop(black_box(decision_body(i))),
+            "audit/canonicalize_hash" => drop(black_box(entry_hash(
+                &canonicalize(&record).unwrap_or_default(),
+            ))),
+            "audit/writer_append" => drop(black_box(
+                w.append(Kind::Decision, template.clone())
+                    .unwrap_or_else(|e| panic!("append: {e}")),
+            )),
+            "audit/writer_append_1kb" => drop(black_box(
+                w.append(Kind::Decision, realistic.clone())
+                    .unwrap_or_else(|e| panic!("append: {e}")),
+            )),
+            // What the writer thread now does for a decision record's arguments (was on the
+            // request path): canonical args, input_hmac, args kept as sent, big numbers.
+            "audit/args_work_1kb" => {
+                let mut body = realistic.clone();
+                let args = body.remove("args").unwrap_or(Value::Null);
+                body.remove("input_hmac");
+                let work = ArgsWork {
+                    args,
+                    keep: KeepArgs::AsSent,
+                };
+                work.apply(&mut body, b"deploy-key", None);
+                drop(black_box(body));
+            }
+            // The same minus the work: the clone and drop of the body alone.
+            "audit/args_work_baseline" => {
+                let mut body = realistic.clone();
+                let args = body.remove("args").unwrap_or(Value::Null);
+                body.remove("input_hmac");
+                body.insert("args".into(), args);
+                drop(black_box(body));
+            }
+            "audit/write_stream" => drop(black_box(
+                w.append(Kind::Decision, realistic_body(i))
+                    .unwrap_or_else(|e| panic!("append: {e}")),
+            )),
+            other => panic!("TOOLWALL_BENCH_ONLY: no closure {other}"),
+        }
+    }
+    if only == "audit/write_stream" {
+        w.close().unwrap_or_else(|e| panic!("close: {e}"));
+    }
 }
 
 criterion_group!(benches, bench);

@@ -73,10 +73,77 @@ pub enum SinkError {
 
 type Ack = oneshot::Sender<Result<u64, SinkError>>;
 
+/// The work on a decision record's arguments that does not need to hold up the call: the
+/// writer thread canonicalises them, computes `input_hmac` and, as `audit.args` says, writes
+/// them as given, hashed or sealed, then rewrites big numbers ([`super::record::normalize_numbers`])
+/// over the whole record, before the record is chained. The record written is the one the
+/// request path would have built; the write-ahead caller still waits until it reached the OS.
+#[derive(Debug)]
+pub struct ArgsWork {
+    /// The arguments as the agent sent them (what `input_hmac` and sealing cover).
+    pub args: Value,
+    /// What the record keeps of them.
+    pub keep: KeepArgs,
+}
+
+/// What a decision record keeps of its arguments (`audit.args`).
+#[derive(Debug)]
+pub enum KeepArgs {
+    /// `args`: the arguments as sent (nothing to mask).
+    AsSent,
+    /// `args`: this masked copy.
+    Masked(Value),
+    /// `args`: string leaves as HMAC tokens ([`super::hash_string_leaves`]).
+    Hashed,
+    /// `args_sealed` (or `args_sealed_error`): sealed to the auditor's key.
+    Sealed,
+    /// Only `input_hmac`.
+    Omit,
+}
+
+impl ArgsWork {
+    /// Complete `body` (the writer thread, before chaining it).
+    pub fn apply(
+        self,
+        body: &mut Map<String, Value>,
+        key: &[u8],
+        auditor: Option<&super::AuditorPublicKey>,
+    ) {
+        let canonical = super::canonical::canonicalize_exact(&self.args).unwrap_or_default();
+        body.insert(
+            "input_hmac".into(),
+            Value::String(super::input_hmac(key, &canonical)),
+        );
+        match self.keep {
+            KeepArgs::AsSent => {
+                body.insert("args".into(), self.args);
+            }
+            KeepArgs::Masked(masked) => {
+                body.insert("args".into(), masked);
+            }
+            KeepArgs::Hashed => {
+                body.insert("args".into(), super::hash_string_leaves(&self.args, key));
+            }
+            KeepArgs::Sealed => match auditor.map(|pk| super::seal_args(pk, &canonical)) {
+                Some(Ok(sealed)) => {
+                    body.insert("args_sealed".into(), Value::String(sealed));
+                }
+                Some(Err(e)) => {
+                    body.insert("args_sealed_error".into(), Value::String(e.to_string()));
+                }
+                None => {}
+            },
+            KeepArgs::Omit => {}
+        }
+        super::record::normalize_numbers(body);
+    }
+}
+
 enum Msg {
     Append {
         kind: Kind,
         body: Map<String, Value>,
+        args: Option<ArgsWork>,
         ack: Option<Ack>,
     },
     Close(oneshot::Sender<()>),
@@ -124,6 +191,12 @@ impl AuditSink {
         let h = healthy.clone();
         let m = metrics.clone();
         let q = queue.clone();
+        let hmac_key: Arc<[u8]> = hmac_key.into();
+        let auditor = auditor.map(Arc::new);
+        let keys = writer::ArgsKeys {
+            hmac_key: hmac_key.clone(),
+            auditor: auditor.clone(),
+        };
         std::thread::Builder::new()
             .name("toolwall-audit".into())
             .spawn(move || {
@@ -131,7 +204,7 @@ impl AuditSink {
                 if let Some(gate) = gate {
                     let _ = gate.recv();
                 }
-                writer_loop(writer, rx, h, m, &stop.0);
+                writer_loop(writer, rx, h, m, &stop.0, &keys);
             })
             .map_err(|e| super::AuditError::Io {
                 path: "audit writer thread".into(),
@@ -142,8 +215,8 @@ impl AuditSink {
             queue,
             healthy,
             metrics,
-            hmac_key: hmac_key.into(),
-            auditor: auditor.map(Arc::new),
+            hmac_key,
+            auditor,
         })
     }
 
@@ -172,6 +245,17 @@ impl AuditSink {
         kind: Kind,
         body: Map<String, Value>,
     ) -> Result<u64, SinkError> {
+        self.write_ahead_with(kind, body, None).await
+    }
+
+    /// [`Self::write_ahead`] of a record whose arguments the writer thread completes
+    /// ([`ArgsWork`]) before chaining it; returns once the completed record reached the OS.
+    pub async fn write_ahead_with(
+        &self,
+        kind: Kind,
+        body: Map<String, Value>,
+        args: Option<ArgsWork>,
+    ) -> Result<u64, SinkError> {
         if let Err(e) = self.queue.reserve_ahead().await {
             if matches!(e, SinkError::Busy { .. }) {
                 self.metrics.audit_queue_full.inc();
@@ -185,6 +269,7 @@ impl AuditSink {
             .send(Msg::Append {
                 kind,
                 body,
+                args,
                 ack: Some(ack),
             })
             .is_err()
@@ -200,10 +285,16 @@ impl AuditSink {
     /// from `Drop`). Never dropped: past the queue's bound this blocks the calling thread
     /// until the writer frees room (see the module docs).
     pub fn record(&self, kind: Kind, body: Map<String, Value>) {
+        self.record_with(kind, body, None);
+    }
+
+    /// [`Self::record`] of a record whose arguments the writer thread completes ([`ArgsWork`]).
+    pub fn record_with(&self, kind: Kind, body: Map<String, Value>, args: Option<ArgsWork>) {
         let sent = self.queue.reserve_blocking()
             && match self.tx.send(Msg::Append {
                 kind,
                 body,
+                args,
                 ack: None,
             }) {
                 Ok(()) => true,

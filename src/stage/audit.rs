@@ -8,10 +8,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::audit::canonical::canonicalize_exact;
 use crate::audit::record::normalize_numbers;
-use crate::audit::sink::AuditSink;
-use crate::audit::{hash_string_leaves, input_hmac, seal_args};
+use crate::audit::sink::{ArgsWork, KeepArgs};
 use crate::config::raw::AuditArgs;
 use crate::pipeline::reject::{Reason, Reject};
 use crate::redact::{ActionPlan, Redactor};
@@ -28,15 +26,15 @@ pub enum Phase {
 }
 
 /// The `decision` record: who acted, which tool, what policy said, what the agent got.
-/// Takes the policy input out of `ctx` (it is not needed after this record).
+/// Takes the policy input out of `ctx` (it is not needed after this record). The arguments'
+/// part (`input_hmac`, `args` or `args_sealed`, and `big_numbers`) is left to the writer
+/// thread ([`ArgsWork`]): hand both to the sink together.
 pub fn decision_record(
     ctx: &mut CallRecord,
-    sink: &AuditSink,
     args_mode: AuditArgs,
     redactor: &Redactor,
     phase: Phase,
-) -> Map<String, Value> {
-    let key: &[u8] = &sink.hmac_key;
+) -> (Map<String, Value>, Option<ArgsWork>) {
     let mut r = Map::new();
     r.insert("decision_id".into(), json!(ctx.decision_id));
     r.insert("trace_id".into(), json!(ctx.trace_id));
@@ -100,62 +98,49 @@ pub fn decision_record(
         policy.insert("result".into(), result.clone());
     }
     r.insert("policy".into(), Value::Object(policy));
+    let mut work = None;
     if let Some(mut input) = ctx.input.take() {
         let args = input
             .as_object_mut()
             .and_then(|m| m.remove("args"))
             .unwrap_or(Value::Null);
-        let canonical = canonicalize_exact(&args).unwrap_or_default();
-        r.insert("input_hmac".into(), json!(input_hmac(key, &canonical)));
-        match args_mode {
+        // `input_hmac` and what `audit.args` keeps are computed by the writer thread.
+        let keep = match args_mode {
             // What replay needs: the policy input (args in the top-level `args` field, as
             // hashed), with `now` and `usage` as they were.
-            AuditArgs::Hashed => {
-                r.insert("args".into(), hash_string_leaves(&args, key));
-                r.insert("input".into(), input);
-            }
-            AuditArgs::Encrypted => {
-                let sealed = sink
-                    .auditor
-                    .as_deref()
-                    .map(|pk| seal_args(pk, &canonical).map_err(|e| e.to_string()));
-                match sealed {
-                    Some(Ok(s)) => {
-                        r.insert("args_sealed".into(), json!(s));
-                    }
-                    Some(Err(e)) => {
-                        r.insert("args_sealed_error".into(), json!(e));
-                    }
-                    None => {}
-                }
-                r.insert("input".into(), input);
-            }
+            AuditArgs::Hashed => KeepArgs::Hashed,
+            AuditArgs::Encrypted => KeepArgs::Sealed,
             AuditArgs::Redacted => {
                 // Mask every entity, whatever the call's plan: the audit never holds PII.
                 // The scan made for `input.pii.found` is reused unless the arguments were
                 // rewritten since (then they are scanned again).
-                let masked = if ctx.pii_findings.is_empty() && ctx.redactions.is_empty() {
-                    args
+                if ctx.pii_findings.is_empty() && ctx.redactions.is_empty() {
+                    KeepArgs::AsSent
                 } else if ctx.redactions.is_empty() {
-                    mask_findings(redactor, &args, &ctx.pii_findings)
+                    KeepArgs::Masked(mask_findings(redactor, &args, &ctx.pii_findings))
                 } else {
-                    redactor
-                        .redact_json(&args, &ActionPlan::mask_all())
-                        .value
-                        .unwrap_or(args)
-                };
-                r.insert("args".into(), masked);
-                r.insert("input".into(), input);
+                    match redactor.redact_json(&args, &ActionPlan::mask_all()).value {
+                        Some(masked) => KeepArgs::Masked(masked),
+                        None => KeepArgs::AsSent,
+                    }
+                }
             }
-            AuditArgs::None => {}
+            AuditArgs::None => KeepArgs::Omit,
+        };
+        if args_mode != AuditArgs::None {
+            r.insert("input".into(), input);
         }
+        work = Some(ArgsWork { args, keep });
     }
     r.insert(
         "latency_us".into(),
         json!(ctx.started.elapsed().as_micros() as u64),
     );
-    normalize_numbers(&mut r);
-    r
+    if work.is_none() {
+        // otherwise the writer does it once the arguments are in
+        normalize_numbers(&mut r);
+    }
+    (r, work)
 }
 
 /// The `outcome` record of a forwarded (or dry-run) call, linked by `decision_id`.
@@ -250,8 +235,11 @@ pub async fn write_ahead(rec: &mut CallRecord) -> Result<(), Reject> {
         return Ok(());
     };
     let (sink, args_mode, redactor) = (hook.sink.clone(), hook.args, hook.redactor.clone());
-    let body = decision_record(rec, &sink, args_mode, &redactor, Phase::Forwarding);
-    match sink.write_ahead(crate::audit::Kind::Decision, body).await {
+    let (body, args) = decision_record(rec, args_mode, &redactor, Phase::Forwarding);
+    match sink
+        .write_ahead_with(crate::audit::Kind::Decision, body, args)
+        .await
+    {
         Ok(_) => {
             rec.written_ahead = true;
             Ok(())

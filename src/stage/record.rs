@@ -204,8 +204,8 @@ impl CallRecord {
         if self.written_ahead {
             hook.sink.record(Kind::Outcome, outcome_record(self));
         } else {
-            let body = decision_record(self, &hook.sink, hook.args, &hook.redactor, Phase::Final);
-            hook.sink.record(Kind::Decision, body);
+            let (body, args) = decision_record(self, hook.args, &hook.redactor, Phase::Final);
+            hook.sink.record_with(Kind::Decision, body, args);
         }
     }
 }

@@ -4,6 +4,7 @@ mod audit;
 mod audit_backpressure;
 mod audit_events;
 mod audit_hardening;
+mod audit_verify_stream;
 mod cli;
 mod config_positions;
 mod http_hardening;

@@ -222,10 +222,16 @@ fn scan_for_resume(
     file_no: u64,
     path: &Path,
 ) -> Result<(super::super::verify::FileScan, Option<ChainState>, bool), AuditError> {
-    let bytes = fs::read(path).map_err(|e| AuditError::io(path, e))?;
+    let file = fs::File::open(path).map_err(|e| AuditError::io(path, e))?;
     let mut v = Verifier::new(stream, None, true);
     let scan = v
-        .scan_file(&file_name(stream, file_no), file_no, &bytes, &mut |_, _| {})
+        .scan_file(
+            &file_name(stream, file_no),
+            file_no,
+            std::io::BufReader::with_capacity(256 << 10, file),
+            None,
+        )
+        .map_err(|e| AuditError::io(path, e))?
         .map_err(|f| AuditError::Corrupt(format!("{} ({})", f, path.display())))?;
     Ok((scan, v.state().cloned(), v.has_pending_rotation()))
 }

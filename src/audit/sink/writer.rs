@@ -13,6 +13,12 @@ use super::queue::Queue;
 use super::{Msg, SinkError};
 use crate::metrics::Metrics;
 
+/// The keys the writer thread needs to complete a record's arguments ([`super::ArgsWork`]).
+pub(super) struct ArgsKeys {
+    pub hmac_key: Arc<[u8]>,
+    pub auditor: Option<Arc<super::super::AuditorPublicKey>>,
+}
+
 /// Most records written with one `write(2)` (group commit).
 const MAX_BATCH: usize = 256;
 
@@ -22,6 +28,7 @@ pub(super) fn writer_loop(
     healthy: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     queue: &Queue,
+    keys: &ArgsKeys,
 ) {
     let tick = Duration::from_millis(100);
     loop {
@@ -42,7 +49,15 @@ pub(super) fn writer_loop(
         let mut next = first;
         while let Some(msg) = next.take() {
             match msg {
-                Msg::Append { kind, body, ack } => {
+                Msg::Append {
+                    kind,
+                    mut body,
+                    args,
+                    ack,
+                } => {
+                    if let Some(work) = args {
+                        work.apply(&mut body, &keys.hmac_key, keys.auditor.as_deref());
+                    }
                     pending.push((kind, minimal_record(kind, &body), ack));
                     records.push((kind, body));
                 }

@@ -2,6 +2,7 @@
 //! torn and unsealed tails, the clean-close marker and the operator's expectations.
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::super::canonical::short;
@@ -12,7 +13,7 @@ use super::*;
 
 /// Verify a stream directory (every stream in it) or a single stream file.
 pub fn verify_path(path: &Path, keys: &TrustedKeys) -> Report {
-    verify_path_with(path, keys, &mut |_, _| {})
+    verify_path_visiting(path, keys, Expect::default(), None)
 }
 
 /// [`verify_path`], handing every record that passed all checks to `visit`, in stream order
@@ -32,6 +33,17 @@ pub fn verify_path_expect(
     keys: &TrustedKeys,
     expect: Expect,
     visit: &mut Visitor<'_>,
+) -> Report {
+    verify_path_visiting(path, keys, expect, Some(visit))
+}
+
+/// [`verify_path_expect`]; with `visit` `None` the records are not handed out, so lines the
+/// fast path finds canonical are never parsed into a tree (`audit verify`).
+pub(crate) fn verify_path_visiting(
+    path: &Path,
+    keys: &TrustedKeys,
+    expect: Expect,
+    visit: Option<&mut Visitor<'_>>,
 ) -> Report {
     let keys = (!keys.is_empty()).then(|| keys.clone());
     let mut report = Report::default();
@@ -61,7 +73,7 @@ fn verify_dir(
     keys: Option<TrustedKeys>,
     expect: Expect,
     report: &mut Report,
-    visit: &mut Visitor<'_>,
+    mut visit: Option<&mut Visitor<'_>>,
 ) -> Result<Result<(), Finding>, AuditError> {
     let streams = list_streams(dir)?;
     if streams.is_empty() {
@@ -80,7 +92,7 @@ fn verify_dir(
     for (stream, files) in streams {
         let mut v = Verifier::new(&stream, keys.clone(), false);
         v.expect_size = expect.size;
-        if let Err(f) = verify_stream(&mut v, &files, report, visit)? {
+        if let Err(f) = verify_stream(&mut v, &files, report, visit.as_deref_mut())? {
             return Ok(Err(f));
         }
         let marker = super::super::chain::closed_marker_path(dir, &stream);
@@ -96,7 +108,7 @@ fn verify_single_file(
     keys: Option<TrustedKeys>,
     expect: Expect,
     report: &mut Report,
-    visit: &mut Visitor<'_>,
+    visit: Option<&mut Visitor<'_>>,
 ) -> Result<Result<(), Finding>, AuditError> {
     let name = path
         .file_name()
@@ -231,7 +243,7 @@ fn verify_stream(
     v: &mut Verifier,
     files: &[(u64, PathBuf)],
     report: &mut Report,
-    visit: &mut Visitor<'_>,
+    visit: Option<&mut Visitor<'_>>,
 ) -> Result<Result<(), Finding>, AuditError> {
     let stream = v.stream.clone();
     let stream = stream.as_str();
@@ -255,22 +267,23 @@ fn verify_files(
     files: &[(u64, PathBuf)],
     report: &mut Report,
     single: bool,
-    visit: &mut Visitor<'_>,
+    mut visit: Option<&mut Visitor<'_>>,
 ) -> Result<Result<(), Finding>, AuditError> {
     let base = Base {
         records: report.records,
         checkpoints: report.checkpoints,
         signatures: report.signatures,
     };
-    let mut next_bytes: Option<Vec<u8>> = None;
     for (i, (no, path)) in files.iter().enumerate() {
-        let bytes = match next_bytes.take() {
-            Some(b) => b,
-            None => fs::read(path).map_err(|e| AuditError::io(path, e))?,
-        };
+        // Streamed: one line in memory at a time, whatever the file's size.
+        let file = fs::File::open(path).map_err(|e| AuditError::io(path, e))?;
+        let reader = BufReader::with_capacity(READ_BUFFER, file);
         let name = file_name(&v.stream, *no);
         report.files += 1;
-        let scan = match v.scan_file(&name, *no, &bytes, visit) {
+        let scanned = v
+            .scan_file(&name, *no, reader, visit.as_deref_mut())
+            .map_err(|e| AuditError::io(path, e))?;
+        let scan = match scanned {
             Ok(scan) => scan,
             Err(f) => {
                 sync_counts(base, v, report);
@@ -283,10 +296,8 @@ fn verify_files(
             false
         } else {
             let next_path = &files[i + 1].1;
-            let nb = fs::read(next_path).map_err(|e| AuditError::io(next_path, e))?;
-            let r = starts_with_recovery_of(&nb, &name);
-            next_bytes = Some(nb);
-            r
+            let head = first_lines(next_path, 2).map_err(|e| AuditError::io(next_path, e))?;
+            starts_with_recovery_of(&head, &name)
         };
         if let Some((line, offset)) = scan.torn {
             if !recovered {
@@ -334,6 +345,21 @@ fn verify_files(
         }
     }
     Ok(Ok(()))
+}
+
+/// Read buffer of a streamed file.
+const READ_BUFFER: usize = 256 << 10;
+
+/// The first `n` lines of a file (with their newlines), read no further.
+fn first_lines(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut reader = BufReader::new(fs::File::open(path)?);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        if reader.read_until(b'\n', &mut out)? == 0 {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Counts before this stream, so that a directory with several streams adds them up.

@@ -1,6 +1,8 @@
 //! The line-by-line state machine: parse, canonical form, integer range, `seq`, `prev`, the
 //! Merkle state, and the dispatch to the checks of each record kind.
 
+use std::io::BufRead;
+
 use serde_json::{Map, Value};
 
 use super::super::canonical::{
@@ -9,6 +11,7 @@ use super::super::canonical::{
 use super::super::keys::TrustedKeys;
 use super::super::merkle::CompactRange;
 use super::super::record::{valid_ts, Kind};
+use super::fast;
 use super::*;
 
 impl Verifier {
@@ -46,53 +49,73 @@ impl Verifier {
         self.pending_key.is_some()
     }
 
-    /// Verify one file's bytes. A torn last line is not an error here: it is returned in
-    /// the scan for the caller to judge.
+    /// Verify one file, read line by line from `reader` (only the current line is held).
+    /// A torn last line is not an error here: it is returned in the scan for the caller to
+    /// judge. With `visit` `None` a line the fast path finds canonical is not parsed unless
+    /// its kind has checks of its own (see [`super::fast`]).
     pub(crate) fn scan_file(
         &mut self,
         name: &str,
         file_no: u64,
-        bytes: &[u8],
-        visit: &mut Visitor<'_>,
-    ) -> Result<FileScan, Finding> {
+        mut reader: impl BufRead,
+        mut visit: Option<&mut Visitor<'_>>,
+    ) -> std::io::Result<Result<FileScan, Finding>> {
         let mut scan = FileScan::default();
-        let mut offset = 0usize;
+        let mut offset = 0u64;
         let mut line_no = 0u64;
         let prev_file = self.prev_file.take();
-        while offset < bytes.len() || line_no == 0 {
+        let mut buf = Vec::with_capacity(4096);
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf)?;
+            if n == 0 && line_no > 0 {
+                break;
+            }
             line_no += 1;
-            let rest = &bytes[offset..];
-            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
-                scan.torn = Some((line_no, offset as u64));
+            let Some((b'\n', line)) = buf.split_last() else {
+                scan.torn = Some((line_no, offset));
                 break;
             };
-            let line = &rest[..nl];
-            let is_last = offset + nl + 1 == bytes.len();
-            let value: Value = match serde_json::from_slice(line) {
-                Ok(v) => v,
-                Err(_) if is_last => {
-                    scan.torn = Some((line_no, offset as u64));
-                    break;
-                }
-                Err(e) => {
-                    return Err(finding(
-                        name,
-                        line_no,
-                        Reason::NotJson,
-                        format!("not JSON: {e}"),
-                    ));
-                }
-            };
-            let (kind, rec) = self
-                .check_line(line_no, file_no, line, value, prev_file.as_ref())
-                .map_err(|(reason, msg)| finding(name, line_no, reason, msg))?;
-            visit(
-                RecordLoc {
-                    file: name,
-                    line: line_no,
+            let is_last = reader.fill_buf()?.is_empty();
+            let parsed = match fast::scan(line) {
+                Some(head) => Parsed::Fast(head),
+                None => match serde_json::from_slice::<Value>(line) {
+                    Ok(v) => Parsed::Tree(v),
+                    Err(_) if is_last => {
+                        scan.torn = Some((line_no, offset));
+                        break;
+                    }
+                    Err(e) => {
+                        return Ok(Err(finding(
+                            name,
+                            line_no,
+                            Reason::NotJson,
+                            format!("not JSON: {e}"),
+                        )));
+                    }
                 },
-                &rec,
+            };
+            let checked = self.check_line(
+                line_no,
+                file_no,
+                line,
+                parsed,
+                prev_file.as_ref(),
+                visit.is_some(),
             );
+            let (kind, rec) = match checked {
+                Ok(ok) => ok,
+                Err((reason, msg)) => return Ok(Err(finding(name, line_no, reason, msg))),
+            };
+            if let (Some(visit), Some(rec)) = (visit.as_deref_mut(), rec.as_ref()) {
+                visit(
+                    RecordLoc {
+                        file: name,
+                        line: line_no,
+                    },
+                    rec,
+                );
+            }
             scan.records += 1;
             self.records += 1;
             if kind == Kind::Checkpoint {
@@ -103,8 +126,8 @@ impl Verifier {
                 }
                 scan.unsealed += 1;
             }
-            offset += nl + 1;
-            scan.valid_bytes = offset as u64;
+            offset += n as u64;
+            scan.valid_bytes = offset;
         }
         let last_seq = self.state.as_ref().and_then(|s| s.next_seq.checked_sub(1));
         let last_hash = self.state.as_ref().map(|s| s.head).unwrap_or_default();
@@ -114,60 +137,56 @@ impl Verifier {
             last_seq,
             last_hash,
         });
-        Ok(scan)
+        Ok(Ok(scan))
     }
 
+    /// The checks of one line. The record's fields as a map: always for the kinds with
+    /// checks of their own, for decisions and outcomes only when `want_record` (or when the
+    /// fast path left the line to the reference check, which parses it anyway).
     fn check_line(
         &mut self,
         line_no: u64,
         file_no: u64,
         line: &[u8],
-        value: Value,
+        parsed: Parsed<'_>,
         prev_file: Option<&PrevFile>,
-    ) -> Check<(Kind, Map<String, Value>)> {
-        let Value::Object(rec) = value else {
-            return Err((
-                Reason::MalformedRecord,
-                "record is not a JSON object".into(),
-            ));
+        want_record: bool,
+    ) -> Check<(Kind, Option<Map<String, Value>>)> {
+        let (seq, prev, kind, rec) = match parsed {
+            Parsed::Fast(head) => {
+                let kind = Kind::parse(head.kind).ok_or_else(|| {
+                    (
+                        Reason::MalformedRecord,
+                        format!("unknown kind {:?}", head.kind),
+                    )
+                })?;
+                if !valid_ts(head.ts) {
+                    return Err((
+                        Reason::MalformedRecord,
+                        format!("ts {:?} is not RFC 3339 UTC with milliseconds", head.ts),
+                    ));
+                }
+                let rec = if want_record || !matches!(kind, Kind::Decision | Kind::Outcome) {
+                    match serde_json::from_slice::<Value>(line) {
+                        Ok(Value::Object(m)) => Some(m),
+                        _ => {
+                            return Err((
+                                Reason::MalformedRecord,
+                                "record is not a JSON object".into(),
+                            ))
+                        }
+                    }
+                } else {
+                    None
+                };
+                (head.seq, head.prev, kind, rec)
+            }
+            Parsed::Tree(value) => {
+                let (seq, prev, kind, rec) = reference_check(line, value)?;
+                (seq, prev, kind, Some(rec))
+            }
         };
-        let rec = Value::Object(rec);
-        // Before the canonical check: JCS would print such an integer as a rounded double.
-        if let Some(path) = find_unsafe_integer(&rec) {
-            return Err((
-                Reason::IntegerTooLarge,
-                format!("integer beyond 2^53 at {path}"),
-            ));
-        }
-        let canonical = canonicalize(&rec).map_err(|e| (Reason::NotCanonical, e.to_string()))?;
-        if canonical != line {
-            return Err((
-                Reason::NotCanonical,
-                "record is not in RFC 8785 canonical form".into(),
-            ));
-        }
-        let Value::Object(rec) = rec else {
-            return Err((
-                Reason::MalformedRecord,
-                "record is not a JSON object".into(),
-            ));
-        };
-        let seq = get_u64(&rec, "seq")?;
-        let prev = get_hash(&rec, "prev")?;
-        let kind_str = get_str(&rec, "kind")?;
-        let kind = Kind::parse(kind_str).ok_or_else(|| {
-            (
-                Reason::MalformedRecord,
-                format!("unknown kind {kind_str:?}"),
-            )
-        })?;
-        let ts = get_str(&rec, "ts")?;
-        if !valid_ts(ts) {
-            return Err((
-                Reason::MalformedRecord,
-                format!("ts {ts:?} is not RFC 3339 UTC with milliseconds"),
-            ));
-        }
+        let kind_str = kind.as_str();
         if line_no == 1 && kind != Kind::Header {
             return Err((
                 Reason::HeaderMismatch,
@@ -182,7 +201,7 @@ impl Verifier {
         }
         if self.state.is_none() {
             // Single-file mode: trust the header's claim about everything before it.
-            let merkle = header_merkle(&rec)?;
+            let merkle = header_merkle(need(&rec)?)?;
             if self.expect_size == Some(seq) {
                 self.root_at_expected = Some(merkle.root());
             }
@@ -230,14 +249,20 @@ impl Verifier {
             ));
         }
         match kind {
-            Kind::Header => self.check_header(&rec, seq, prev, file_no)?,
+            Kind::Header => self.check_header(need(&rec)?, seq, prev, file_no)?,
             Kind::Recovery => {
-                check_recovery(&rec, line_no, seq, prev_file, self.rotation_abandoned)?;
+                check_recovery(
+                    need(&rec)?,
+                    line_no,
+                    seq,
+                    prev_file,
+                    self.rotation_abandoned,
+                )?;
                 self.rotation_abandoned = false;
             }
-            Kind::KeyRotation => self.check_key_rotation(&rec)?,
-            Kind::Checkpoint => self.check_checkpoint(&rec, seq, prev)?,
-            Kind::Event => super::super::event::check_event_body(&rec)
+            Kind::KeyRotation => self.check_key_rotation(need(&rec)?)?,
+            Kind::Checkpoint => self.check_checkpoint(need(&rec)?, seq, prev)?,
+            Kind::Event => super::super::event::check_event_body(need(&rec)?)
                 .map_err(|e| (Reason::MalformedRecord, e))?,
             Kind::Decision | Kind::Outcome => {}
         }
@@ -256,9 +281,73 @@ impl Verifier {
                 self.root_at_expected = Some(state.merkle.root());
             }
         }
-        self.last_closed = kind == Kind::Checkpoint && rec.get("closed").is_some();
+        self.last_closed =
+            kind == Kind::Checkpoint && rec.as_ref().is_some_and(|r| r.get("closed").is_some());
         Ok((kind, rec))
     }
+}
+
+/// A line as read: certainly canonical with its head read by the fast path, or parsed for
+/// the reference check.
+enum Parsed<'a> {
+    Fast(fast::Head<'a>),
+    Tree(Value),
+}
+
+/// The record's fields, for the kinds whose checks read them (always parsed for those).
+fn need(rec: &Option<Map<String, Value>>) -> Check<&Map<String, Value>> {
+    rec.as_ref()
+        .ok_or_else(|| (Reason::MalformedRecord, "record not parsed".into()))
+}
+
+/// The reference check of a line the fast path left alone: a JSON object, no integer beyond
+/// ±2^53, in RFC 8785 canonical form (re-serialised and compared), with `seq`, `prev`,
+/// `kind` and `ts`.
+fn reference_check(line: &[u8], value: Value) -> Check<(u64, Hash, Kind, Map<String, Value>)> {
+    let Value::Object(rec) = value else {
+        return Err((
+            Reason::MalformedRecord,
+            "record is not a JSON object".into(),
+        ));
+    };
+    let rec = Value::Object(rec);
+    // Before the canonical check: JCS would print such an integer as a rounded double.
+    if let Some(path) = find_unsafe_integer(&rec) {
+        return Err((
+            Reason::IntegerTooLarge,
+            format!("integer beyond 2^53 at {path}"),
+        ));
+    }
+    let canonical = canonicalize(&rec).map_err(|e| (Reason::NotCanonical, e.to_string()))?;
+    if canonical != line {
+        return Err((
+            Reason::NotCanonical,
+            "record is not in RFC 8785 canonical form".into(),
+        ));
+    }
+    let Value::Object(rec) = rec else {
+        return Err((
+            Reason::MalformedRecord,
+            "record is not a JSON object".into(),
+        ));
+    };
+    let seq = get_u64(&rec, "seq")?;
+    let prev = get_hash(&rec, "prev")?;
+    let kind_str = get_str(&rec, "kind")?;
+    let kind = Kind::parse(kind_str).ok_or_else(|| {
+        (
+            Reason::MalformedRecord,
+            format!("unknown kind {kind_str:?}"),
+        )
+    })?;
+    let ts = get_str(&rec, "ts")?;
+    if !valid_ts(ts) {
+        return Err((
+            Reason::MalformedRecord,
+            format!("ts {ts:?} is not RFC 3339 UTC with milliseconds"),
+        ));
+    }
+    Ok((seq, prev, kind, rec))
 }
 
 pub(super) fn get_str<'a>(rec: &'a Map<String, Value>, field: &str) -> Check<&'a str> {

@@ -17,7 +17,11 @@
 //! Layout: [`report`] (what a verification found and how it is printed), `line` (the state
 //! machine: one line at a time, canonical form, `seq`, `prev`, Merkle state), `records` (the
 //! records the writer owns: headers, recovery records, key rotations, checkpoint signatures),
-//! `files` (a directory, a stream's files in order, torn and unsealed tails, expectations).
+//! `files` (a directory, a stream's files in order, torn and unsealed tails, expectations),
+//! `fast` (the allocation-free canonical-form check that most lines take).
+//!
+//! Files are streamed: memory holds the current line, the chain head, the Merkle frontier
+//! (one hash per level) and the key state, whatever the stream's length.
 
 use serde_json::{Map, Value};
 
@@ -25,6 +29,7 @@ use super::canonical::Hash;
 use super::keys::{AuditVerifier, TrustedKeys};
 use super::merkle::CompactRange;
 
+mod fast;
 mod files;
 mod line;
 mod records;

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::super::canonical::Hash;
 use super::super::keys::TrustedKeys;
-use super::*;
 
 /// Why a stream is invalid (or, for warnings, what is worth knowing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -199,7 +198,7 @@ pub fn run_verify_cli(
         }
     };
     let report = if path.exists() {
-        verify_path_expect(path, &keys, expect, &mut |_, _| {})
+        super::files::verify_path_visiting(path, &keys, expect, None)
     } else {
         Report {
             io_error: Some(format!("{}: no such file or directory", path.display())),
