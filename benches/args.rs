@@ -13,9 +13,8 @@
 //! Instruction counts (callgrind): `TOOLWALL_BENCH_ONLY=<bench name> TOOLWALL_BENCH_ITERS=N`
 //! runs that closure N times and exits (see docs/performance.md).
 
-use std::path::Path;
+mod support;
 
-use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::Method;
 use toolwall::stage::{args, classify, schema};
@@ -27,16 +26,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// `request.max_json_depth` of the bench config.
 const MAX_DEPTH: usize = 32;
 
-fn fixture() -> (toolwall::config::Snapshot, Bytes) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures");
-    let loaded = toolwall::config::load_snapshot(&dir.join("toolwall.yaml"), true)
-        .unwrap_or_else(|e| panic!("bench config: {e}"));
-    let body = std::fs::read(dir.join("call.json")).expect("call.json");
-    (loaded.snapshot, Bytes::from(body))
-}
-
 fn bench(c: &mut Criterion) {
-    let (snap, body) = fixture();
+    let (snap, body) = support::fixture();
     let (parts, ()) = http::Request::builder()
         .method("POST")
         .uri("/payments/v1/refunds")
@@ -72,12 +63,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(found, ["email"], "{findings:?}");
     assert_eq!(all().2, found);
 
-    if let (Ok(only), Some(n)) = (
-        std::env::var("TOOLWALL_BENCH_ONLY"),
-        std::env::var("TOOLWALL_BENCH_ITERS")
-            .ok()
-            .and_then(|n| n.parse::<u64>().ok()),
-    ) {
+    if let Some((only, n)) = support::only() {
         for _ in 0..n {
             match only.as_str() {
                 "args/parse_strict_1kb" => drop(black_box(parse_strict())),

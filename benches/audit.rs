@@ -10,6 +10,8 @@
 
 use std::hint::black_box;
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Map, Value};
 use toolwall::audit::canonical::{canonicalize, entry_hash};
@@ -71,12 +73,7 @@ fn realistic_body(i: u64) -> Map<String, Value> {
 }
 
 fn bench(c: &mut Criterion) {
-    if let (Ok(only), Some(n)) = (
-        std::env::var("TOOLWALL_BENCH_ONLY"),
-        std::env::var("TOOLWALL_BENCH_ITERS")
-            .ok()
-            .and_then(|n| n.parse::<u64>().ok()),
-    ) {
+    if let Some((only, n)) = support::only() {
         bench_only(&only, n);
         std::process::exit(0);
     }

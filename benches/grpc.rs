@@ -24,6 +24,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+mod support;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::Method;
 use toolwall::protocol::grpc::{self, Descriptors, Encoding};
@@ -250,12 +252,7 @@ fn bench(c: &mut Criterion) {
     // `TOOLWALL_BENCH_ITERS=N TOOLWALL_BENCH_ONLY=<bench name>` runs that closure N times and
     // exits; the difference between two N, divided, is the cost of one call (see
     // docs/performance.md).
-    if let (Ok(only), Some(n)) = (
-        std::env::var("TOOLWALL_BENCH_ONLY"),
-        std::env::var("TOOLWALL_BENCH_ITERS")
-            .ok()
-            .and_then(|n| n.parse::<u64>().ok()),
-    ) {
+    if let Some((only, n)) = support::only() {
         for _ in 0..n {
             match only.as_str() {
                 "grpc/http_pre_forward_1kb" => drop(black_box(http_pre_forward(&snap))),

@@ -7,6 +7,8 @@
 use std::path::Path;
 
 use bytes::Bytes;
+mod support;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::Method;
 use toolwall::stage::{args, classify, identify, policy, schema};
@@ -16,16 +18,8 @@ use toolwall::stage::{args, classify, identify, policy, schema};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn fixture() -> (toolwall::config::Snapshot, Bytes) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures");
-    let loaded = toolwall::config::load_snapshot(&dir.join("toolwall.yaml"), true)
-        .unwrap_or_else(|e| panic!("bench config: {e}"));
-    let body = std::fs::read(dir.join("call.json")).expect("call.json");
-    (loaded.snapshot, Bytes::from(body))
-}
-
 fn bench(c: &mut Criterion) {
-    let (snap, body) = fixture();
+    let (snap, body) = support::fixture();
     let (request_parts, ()) = http::Request::builder()
         .method("POST")
         .uri("/payments/v1/refunds")
@@ -174,12 +168,7 @@ fn bench(c: &mut Criterion) {
     // `TOOLWALL_BENCH_ITERS=N TOOLWALL_BENCH_ONLY=<bench name>` runs that closure N times and
     // exits; the difference between two N, divided, is the cost of one call (see
     // docs/performance.md).
-    if let (Ok(only), Some(n)) = (
-        std::env::var("TOOLWALL_BENCH_ONLY"),
-        std::env::var("TOOLWALL_BENCH_ITERS")
-            .ok()
-            .and_then(|n| n.parse::<u64>().ok()),
-    ) {
+    if let Some((only, n)) = support::only() {
         for _ in 0..n {
             match only.as_str() {
                 "pipeline/pre_forward_1kb" => drop(black_box(pre_forward(&snap))),

@@ -2,6 +2,8 @@
 //! as JSON bytes (the proxy's path: `redact_bytes`), as a parsed value (`redact_json`, no
 //! parse cost) and as text (`redact_text`). Throughput is reported per input byte.
 
+mod support;
+
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::time::Instant;
@@ -91,12 +93,7 @@ fn bench(c: &mut Criterion<CpuTime>) {
     let plan = ActionPlan::mask_all();
     // Instruction counts (callgrind): `TOOLWALL_BENCH_ONLY=redact/bytes_json/64KB/pii
     // TOOLWALL_BENCH_ITERS=N` runs that closure N times and exits (see docs/performance.md).
-    if let (Ok(only), Some(n)) = (
-        std::env::var("TOOLWALL_BENCH_ONLY"),
-        std::env::var("TOOLWALL_BENCH_ITERS")
-            .ok()
-            .and_then(|n| n.parse::<u64>().ok()),
-    ) {
+    if let Some((only, n)) = support::only() {
         let mut parts = only.split('/').skip(1);
         let (Some(mode), Some(size), Some(kind)) = (parts.next(), parts.next(), parts.next())
         else {
