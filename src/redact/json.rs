@@ -72,6 +72,23 @@ pub(crate) struct Walk<'r, 'p, 'v> {
 /// Distinct key names remembered per document.
 const KEY_CACHE: usize = 512;
 
+/// Key names each worker thread remembers across documents (per redactor: a reload starts
+/// over), and the longest it remembers. Keys come from agents and tools: the map is bounded
+/// (it starts over when full) and its hasher seeded per process, so no input makes it grow
+/// or slow.
+const KEY_MEMO_SIZE: usize = 4096;
+const KEY_MEMO_MAX_LEN: usize = 64;
+
+#[derive(Default)]
+struct KeyMemo {
+    redactor: u64,
+    keys: std::collections::HashMap<Box<str>, (KeyClass, bool), foldhash::fast::RandomState>,
+}
+
+thread_local! {
+    static KEY_MEMO: std::cell::RefCell<KeyMemo> = std::cell::RefCell::new(KeyMemo::default());
+}
+
 impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     pub(crate) fn new(redactor: &'r Redactor, plan: Option<&'p ActionPlan>) -> Self {
         Walk {
@@ -110,7 +127,33 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     }
 
     /// `key_info` for a key that does not live as long as the document (decoded escapes).
+    /// What a key is depends only on the redactor and the key, and calls repeat their keys
+    /// from document to document: each worker thread remembers the answers per redactor
+    /// (`args/pii_scan_1kb`: about half of that bench's instructions were this per-key work).
     pub(crate) fn key_info_uncached(&self, k: &str) -> (KeyClass, bool) {
+        KEY_MEMO.with(|memo| {
+            let Ok(mut memo) = memo.try_borrow_mut() else {
+                return self.classify_key(k);
+            };
+            if memo.redactor != self.redactor.id {
+                memo.keys.clear();
+                memo.redactor = self.redactor.id;
+            }
+            if let Some(info) = memo.keys.get(k) {
+                return *info;
+            }
+            let info = self.classify_key(k);
+            if k.len() <= KEY_MEMO_MAX_LEN {
+                if memo.keys.len() >= KEY_MEMO_SIZE {
+                    memo.keys.clear();
+                }
+                memo.keys.insert(k.into(), info);
+            }
+            info
+        })
+    }
+
+    fn classify_key(&self, k: &str) -> (KeyClass, bool) {
         let class = self.redactor.keys.classify(k);
         let dirty = k.len() >= MIN_FINDING_LEN
             && self

@@ -118,6 +118,9 @@ pub fn denied(findings: &[Finding]) -> bool {
 /// The compiled engine: build once per config, share via `Arc` (it is `Send + Sync`).
 #[derive(Debug)]
 pub struct Redactor {
+    /// Distinguishes this compiled redactor from every other in the process (each reload
+    /// builds a new one): what a worker thread remembers about keys is kept per `id`.
+    id: u64,
     detector: Detector,
     keys: KeyRules,
     overrides: [Option<Action>; Entity::COUNT],
@@ -157,7 +160,9 @@ impl Redactor {
         }
         let keys = KeyRules::new(&cfg.sensitive_keys);
         let detector = Detector::new(enabled, cfg.entropy_threshold, &keys.triggers())?;
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Redactor {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             detector,
             keys,
             overrides,

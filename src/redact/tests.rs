@@ -177,3 +177,35 @@ fn redactor_is_send_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Redactor>();
 }
+
+#[test]
+fn what_a_thread_remembers_about_keys_follows_the_redactor() {
+    // Same thread, same key, two redactors (as before and after a reload that adds a
+    // sensitive key): each answers by its own rules, whichever ran first.
+    let plain = redactor();
+    let cfg: RedactConfig =
+        serde_json::from_value(json!({"sensitive_keys": ["order_ref"]})).unwrap_or_default();
+    let strict = Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let doc = json!({"order_ref": "A-77120", "note": "ok"});
+    for _ in 0..3 {
+        assert!(
+            plain.scan_json(&doc).is_empty(),
+            "{:?}",
+            plain.scan_json(&doc)
+        );
+        assert_eq!(types(&strict.scan_json(&doc)), vec!["PASSWORD"]);
+    }
+    // A key longer than what is remembered, and more distinct keys than the memory holds,
+    // still get the same answers.
+    let long = format!("{}_password", "x".repeat(80));
+    assert_eq!(
+        types(&plain.scan_json(&json!({ long: "hunter22" }))),
+        vec!["PASSWORD"]
+    );
+    for i in 0..5000 {
+        let k = format!("field_{i}");
+        assert!(plain.scan_json(&json!({ k: "v" })).is_empty());
+    }
+    assert_eq!(types(&strict.scan_json(&doc)), vec!["PASSWORD"]);
+    assert!(plain.scan_json(&doc).is_empty());
+}
