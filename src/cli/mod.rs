@@ -4,6 +4,7 @@ pub mod adapters;
 pub mod approvals;
 pub mod audit;
 pub mod check;
+pub mod eval;
 pub mod healthcheck;
 pub mod inject;
 pub mod kill;
@@ -70,6 +71,21 @@ pub enum Command {
     Check {
         #[arg(short, long, default_value = "toolwall.yaml")]
         config: PathBuf,
+    },
+    /// Run a scenario bank (calls and policy inputs with the outcome expected) through the
+    /// configured adapters and policies, offline; exit 1 on any mismatch.
+    Eval {
+        /// A directory of scenario files (`*.yaml`, recursively), or one file.
+        scenarios: PathBuf,
+        /// The config for scenario files that name none (`config:` in the file wins).
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// Print the results as one JSON document.
+        #[arg(long)]
+        json: bool,
+        /// Also write a JUnit XML report to FILE (for CI systems).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Adapters of a config: what each one guards.
     #[command(subcommand)]
@@ -271,6 +287,19 @@ pub fn dispatch(cli: Cli) -> i32 {
             },
         }),
         Command::Check { config } => check::check(&config),
+        Command::Eval {
+            scenarios,
+            config,
+            json,
+            junit,
+        } => eval::eval(
+            &scenarios,
+            &eval::EvalOptions {
+                json,
+                junit: junit.as_deref(),
+                config: config.as_deref(),
+            },
+        ),
         Command::Adapters(cmd) => adapters::run(cmd),
         Command::Policy {
             command:

@@ -40,12 +40,16 @@ pub fn run(opts: RunOptions) -> i32 {
                     return EXIT_USAGE;
                 }
             };
-            match quickstart::materialize(&dir, opts.ports) {
+            let sources = std::env::current_dir()
+                .map(|cwd| quickstart::Sources::in_dir(&cwd, &opts.ports))
+                .unwrap_or_default();
+            match quickstart::materialize(&dir, opts.ports, &sources) {
                 Ok(p) => (
                     p,
                     Some(QuickstartDir {
                         dir,
                         created,
+                        sources,
                         _lock: lock,
                     }),
                 ),
@@ -76,6 +80,16 @@ pub fn run(opts: RunOptions) -> i32 {
             "toolwall quickstart directory: {} (config, policies, adapters, keys, audit, state, admin.token)",
             q.dir.display()
         );
+        let at = |served: &Option<PathBuf>, copy: &str| match served {
+            Some(p) => p.display().to_string(),
+            None => q.dir.join(copy).display().to_string(),
+        };
+        eprintln!(
+            "toolwall quickstart serves policies from {} and adapters from {}: edit, save, and \
+             the change applies (a broken edit keeps the last good one; `toolwall check` says why)",
+            at(&q.sources.policies, "policies"),
+            at(&q.sources.adapters, "adapters"),
+        );
     }
     let code = run_config(&path, quickstart_dir.is_some(), opts.workers);
     if let Some(q) = quickstart_dir {
@@ -90,6 +104,8 @@ struct QuickstartDir {
     dir: PathBuf,
     /// Whether this start created it (then a failed start removes it).
     created: bool,
+    /// Policies and adapters served in place rather than copied.
+    sources: quickstart::Sources,
     /// Held while this quickstart runs: a second one on the same directory is refused.
     _lock: std::fs::File,
 }

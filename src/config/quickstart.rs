@@ -63,23 +63,83 @@ pub fn lock(dir: &Path) -> Result<std::fs::File, String> {
     }
 }
 
-/// Write the quickstart files under `dir` and return the config path. Config, policies and
-/// adapters are rewritten on every start; keys, the audit stream, the state and the admin
-/// token are kept.
-pub fn materialize(dir: &Path, ports: Ports) -> std::io::Result<PathBuf> {
+/// Where the quickstart's policies and adapters are served from: a directory of the user's
+/// (served in place, so an edit applies on save), or copies under the quickstart directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    pub policies: Option<PathBuf>,
+    pub adapters: Option<PathBuf>,
+}
+
+impl Sources {
+    /// `cwd`'s `policies/` (with a `*.rego`) and `adapters/` (with a `*.yaml`) when it has
+    /// them — the repository, or a policy project of the user's. Adapters are served in place
+    /// only while the demo API keeps its default address: the example adapter names it, and a
+    /// moved demo API needs a copy that names the new one.
+    pub fn in_dir(cwd: &Path, ports: &Ports) -> Sources {
+        let holds = |dir: &Path, ext: &str| {
+            std::fs::read_dir(dir).is_ok_and(|entries| {
+                entries.flatten().any(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name.ends_with(ext) && !name.starts_with('.')
+                })
+            })
+        };
+        let policies = cwd.join("policies");
+        let adapters = cwd.join("adapters");
+        Sources {
+            policies: holds(&policies, ".rego").then_some(policies),
+            adapters: (ports.demo.is_none() && holds(&adapters, ".yaml")).then_some(adapters),
+        }
+    }
+}
+
+/// Write the quickstart files under `dir` and return the config path. The config and the
+/// copied adapters are rewritten on every start (they carry the ports), the copied policies
+/// only when absent (an edit to them survives a restart); keys, the audit stream, the state
+/// and the admin token are kept. Policies and adapters that `sources` names are served in
+/// place and not copied. The config reloads on its own when a file it was read from changes.
+pub fn materialize(dir: &Path, ports: Ports, sources: &Sources) -> std::io::Result<PathBuf> {
     let demo = ports
         .demo
         .map(|a| a.to_string())
         .unwrap_or_else(|| DEFAULT_DEMO.to_string());
+    // a path as YAML: a JSON string is a YAML scalar whatever characters the path holds
+    let yaml_path = |p: &Path| serde_json::to_string(&p.display().to_string()).unwrap_or_default();
     for (rel, text) in FILES {
         let path = dir.join(rel);
+        if (rel.starts_with("policies/") && sources.policies.is_some())
+            || (rel.starts_with("adapters/") && sources.adapters.is_some())
+        {
+            continue;
+        }
+        if rel.starts_with("policies/") && path.exists() {
+            continue;
+        }
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         let text = if *rel == "toolwall.yaml" {
+            let policies = sources
+                .policies
+                .as_deref()
+                .map(yaml_path)
+                .unwrap_or_else(|| "policies".into());
+            let adapters = sources
+                .adapters
+                .as_deref()
+                .map(yaml_path)
+                .unwrap_or_else(|| "adapters".into());
             let mut t = text
-                .replace("../policies", "policies")
-                .replace("../adapters", "adapters");
+                .replace(
+                    "\npolicies: ../policies\n",
+                    &format!("\npolicies: {policies}\n"),
+                )
+                .replace(
+                    "\nadapters: ../adapters\n",
+                    &format!("\nadapters: {adapters}\n"),
+                );
             for (key, default, over) in [
                 ("listen", DEFAULT_LISTEN, ports.listen),
                 ("admin", DEFAULT_ADMIN, ports.admin),
@@ -107,6 +167,9 @@ pub fn materialize(dir: &Path, ports: Ports) -> std::io::Result<PathBuf> {
     let cfg = dir.join("toolwall.yaml");
     let mut text = std::fs::read_to_string(&cfg)?;
     text.push_str("audit: { dir: audit, key: keys/audit.key }\n");
+    // edit a policy or an adapter, save, and it applies (a broken edit keeps the last good
+    // config serving: docs/config.md, reload)
+    text.push_str("reload: { watch: true, interval: 1s }\n");
     std::fs::write(&cfg, text)?;
     Ok(cfg)
 }
@@ -140,7 +203,7 @@ mod tests {
     #[test]
     fn quickstart_compiles() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let cfg = materialize(dir.path(), Ports::default()).expect("write");
+        let cfg = materialize(dir.path(), Ports::default(), &Sources::default()).expect("write");
         let loaded = crate::config::load_snapshot(&cfg, true).expect("quickstart compiles");
         assert_eq!(loaded.snapshot.adapters.len(), 1);
         assert!(loaded.demo_upstream.is_some());
@@ -156,7 +219,7 @@ mod tests {
             admin: Some(a("127.0.0.1:19901")),
             demo: Some(a("127.0.0.1:18081")),
         };
-        let cfg = materialize(dir.path(), ports).expect("write");
+        let cfg = materialize(dir.path(), ports, &Sources::default()).expect("write");
         let loaded = crate::config::load_snapshot(&cfg, true).expect("quickstart compiles");
         assert_eq!(loaded.listen, a("127.0.0.1:18080"));
         assert_eq!(loaded.admin, a("127.0.0.1:19901"));

@@ -186,8 +186,8 @@ fn shadow_as_sent(snap: &Snapshot, adapter: &Adapter, rec: &CallRecord, rej: &Re
 }
 
 /// A request decoded into one call, and what its wire form needs to be rebuilt.
-struct Decoded<'a> {
-    call: Call<'a>,
+pub(super) struct Decoded<'a> {
+    pub(super) call: Call<'a>,
     wire: Wire,
     /// The idempotency key of a tool with `idempotency:`.
     claim: Option<Claim>,
@@ -249,7 +249,7 @@ struct Wire {
 }
 
 /// Headers, identify, classify, args: the request as one call.
-fn decode<'a>(
+pub(super) fn decode<'a>(
     rt: &Runtime,
     snap: &'a Snapshot,
     rec: &mut CallRecord,

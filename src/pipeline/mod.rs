@@ -306,6 +306,60 @@ fn decide(
     Ok(plan)
 }
 
+/// One HTTP call decided as the proxy decides it, and sent nowhere (`toolwall eval`): route →
+/// identify → classify → args → schema → PII scan → policy, the stages [`handle`] runs before
+/// admission; nothing is held, approved, written ahead or forwarded. `principal` replaces the
+/// identified one (a scenario's principal).
+pub fn evaluate_http(
+    rt: &Runtime,
+    snap: &Snapshot,
+    parts: &::http::request::Parts,
+    body: &bytes::Bytes,
+    principal: Option<crate::stage::identify::Principal>,
+) -> Evaluated {
+    let mut rec = CallRecord::new(rt.metrics.clone(), snap, String::new(), None);
+    // an evaluation is not a call: no log line, no metric, no audit record
+    rec.record = false;
+    let verdict = (|| {
+        let route = crate::protocol::http::route(snap, &parts.method, &parts.uri)?;
+        let adapter = &snap.adapters[route.adapter];
+        if adapter.kind != AdapterKind::Http {
+            return Err(Reject::new(
+                Reason::UnsupportedMediaType,
+                format!(
+                    "adapter `{}` is an {} adapter: only HTTP calls and policy inputs are \
+                     evaluated offline",
+                    adapter.name,
+                    adapter.kind.as_str()
+                ),
+            ));
+        }
+        let decoded = http::decode(rt, snap, &mut rec, parts, &route, body)?;
+        if let Some(p) = principal {
+            rec.principal = Some(p);
+        }
+        decide(rt, snap, &mut rec, decoded.call, &mut Approval::default())?;
+        rec.decision
+            .clone()
+            .ok_or_else(|| Reject::new(Reason::Internal, "decided call has no decision"))
+    })();
+    Evaluated {
+        tool: rec.tool.clone(),
+        verdict,
+        input: rec.input.take(),
+    }
+}
+
+/// What [`evaluate_http`] found.
+pub struct Evaluated {
+    /// The tool the call was classified as.
+    pub tool: Option<String>,
+    /// Allowed (perhaps with `require_approval`), or the refusal of the stage that refused.
+    pub verdict: Result<crate::policy::PolicyDecision, Reject>,
+    /// The policy input as the audit record keeps it.
+    pub input: Option<Value>,
+}
+
 /// What the audit record keeps of the policy input: the template, never the path as sent (its
 /// parameters are in `args`, redacted as `audit.args` says); headers and `_meta` with every
 /// entity masked.

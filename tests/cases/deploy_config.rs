@@ -273,3 +273,109 @@ async fn a_watched_config_reloads_on_a_configmap_swap_and_keeps_the_last_good_on
     );
     assert_eq!(kinds[fail_at + 1..], ["config.reloaded"], "{kinds:?}");
 }
+
+/// A policy author saving over and over while agents call: every call is answered by one whole
+/// policy version (never a failure from the swap), a broken save keeps the last good version
+/// serving and says where it is broken, and the next good save applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saves_under_load_fail_no_call_and_a_broken_save_keeps_the_last_good_policy() {
+    let up = http_upstream().await;
+    let keys = tempfile::tempdir().expect("tmp");
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        POLICY,
+        &format!(
+            "reload: {{ watch: true, interval: 200ms }}\n{}",
+            audit_extra(keys.path())
+        ),
+    )
+    .await;
+    let (agent, admin) = (h.agent(), h.admin());
+    let policy = h.dir.path().join("policies/toolwall.rego");
+    assert!(policy.exists(), "the harness's policy file moved");
+
+    // agents call without pause: a refund of 50 is allowed by every good version below
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for _ in 0..3 {
+        let stop = stop.clone();
+        load.push(tokio::spawn(async move {
+            let (mut ok, mut other) = (0u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = send(agent, refund(50)).await;
+                if r.status == 200 {
+                    ok += 1;
+                } else {
+                    other.push((r.status, String::from_utf8_lossy(&r.body).to_string()));
+                }
+            }
+            (ok, other)
+        }));
+    }
+    // ten saves: thresholds 100, 60, 1000, … (all allow 50), two of them broken
+    for i in 0..10u32 {
+        let text = if i == 3 || i == 7 {
+            "package toolwall\nimport rego.v1\n\ndecision := {\"allow\": true} if {\n\tinput.args.amount >\n}\n"
+                .to_string()
+        } else {
+            POLICY.replace("> 100", &format!("> {}", 60 + i * 10))
+        };
+        std::fs::write(&policy, text).expect("save");
+        if i == 3 {
+            // the broken save is reported with its place, and the old version keeps serving
+            until("the failed reload to show", || {
+                Box::pin(async move {
+                    let m = admin_get(admin, "/metrics").await;
+                    String::from_utf8_lossy(&m.body).contains("toolwall_config_reload_success 0")
+                })
+            })
+            .await;
+            let ready = admin_get(admin, "/readyz").await;
+            let detail = String::from_utf8_lossy(&ready.body).to_string();
+            assert_eq!(
+                ready.status, 200,
+                "a bad save does not take the proxy out: {detail}"
+            );
+            assert!(detail.contains("toolwall.rego:"), "{detail}");
+        }
+        tokio::time::sleep(Duration::from_millis(350)).await;
+    }
+    // the last save (i = 9: threshold 150) applies: 120 passes where 100 did not
+    until("the last good save to apply", || {
+        Box::pin(async move { send(agent, refund(120)).await.status == 200 })
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for t in load {
+        let (ok, other) = t.await.expect("load task");
+        assert!(other.is_empty(), "calls failed during reloads: {other:?}");
+        total += ok;
+    }
+    assert!(total >= 50, "the load loop made only {total} calls");
+    assert!(send(agent, refund(200)).await.status == 403);
+
+    let Harness { app, dir: _dir } = h;
+    app.shutdown().await;
+    let recs = audit_records(&keys.path().join("audit"));
+    let reloaded = recs
+        .iter()
+        .filter(|r| r["event"] == "config.reloaded")
+        .count();
+    let failed = recs
+        .iter()
+        .filter(|r| r["event"] == "config.reload_failed")
+        .count();
+    assert!(reloaded >= 4, "{reloaded} reloads recorded");
+    // the two broken saves, and perhaps a save read while the editor was half-way through it
+    // (an in-place write): each refused, none served
+    assert!(
+        (1..=10).contains(&failed),
+        "{failed} failed reloads recorded"
+    );
+    let calls = recs.iter().filter(|r| r["tool"] == "echo.refund").count();
+    assert!(
+        calls >= total as usize,
+        "{calls} call records for {total} calls"
+    );
+}

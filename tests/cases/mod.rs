@@ -21,6 +21,8 @@ mod proxy;
 mod redact;
 mod redis;
 mod response_schema;
+// `toolwall eval`: the scenario bank
+mod scenarios;
 mod shadow;
 mod sse_hardening;
 mod staged_autonomy;

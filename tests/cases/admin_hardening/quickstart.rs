@@ -182,3 +182,88 @@ async fn the_quickstart_moves_its_ports_names_its_directory_and_the_cli_finds_it
     );
     assert_eq!(with_config.child.wait().expect("exits").code(), Some(2));
 }
+
+/// Run from a directory with `policies/` (the repository, or a user's policy project), the
+/// quickstart serves those policies in place and says so: an edit, saved, decides the next
+/// calls; a broken save keeps the last good one. A directory without them gets copies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quickstart_serves_the_policies_beside_it_and_a_saved_edit_applies() {
+    let home = tempfile::tempdir().expect("home");
+    let cwd = tempfile::tempdir().expect("cwd");
+    let repo_policy = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/toolwall.rego");
+    let policy = cwd.path().join("policies/toolwall.rego");
+    std::fs::create_dir_all(policy.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(repo_policy, &policy).expect("copy");
+    let (listen, admin, demo) = (free_port(), free_port(), free_port());
+    let addr = |p: u16| -> SocketAddr { format!("127.0.0.1:{p}").parse().expect("addr") };
+    let qs = Quickstart::spawn(
+        home.path(),
+        cwd.path(),
+        &[
+            "--listen".into(),
+            addr(listen).to_string(),
+            "--admin".into(),
+            addr(admin).to_string(),
+            "--demo".into(),
+            addr(demo).to_string(),
+        ],
+    );
+    assert!(wait_listening(addr(admin)).await, "{:?}", qs.stderr());
+    let dir = home.path().join(".local/state/toolwall/quickstart");
+    let served = format!(
+        "serves policies from {} and adapters from {}",
+        cwd.path().join("policies").display(),
+        dir.join("adapters").display()
+    );
+    assert!(
+        qs.stderr().iter().any(|l| l.contains(&served)),
+        "{served}: {:?}",
+        qs.stderr()
+    );
+    assert!(!dir.join("policies").exists(), "policies were copied");
+    let refund = || json_post("/payments/v1/refunds", r#"{"charge":"ch_1","amount":5000}"#);
+    let ok = send(addr(listen), refund()).await;
+    assert_eq!(ok.status, 200, "{:?}", String::from_utf8_lossy(&ok.body));
+
+    // the author lowers the threshold and saves: the next calls are decided by the edit
+    let text = std::fs::read_to_string(&policy).expect("read");
+    let edited = text.replace(
+        "default refund_threshold_cents := 10000",
+        "default refund_threshold_cents := 1000",
+    );
+    assert_ne!(text, edited, "the example policy's threshold line moved");
+    std::fs::write(&policy, &edited).expect("save");
+    let mut denied = None;
+    for _ in 0..40 {
+        // under the quickstart's rate limit (5/s)
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let r = send(addr(listen), refund()).await;
+        if r.status == 403 {
+            denied = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+    }
+    let denied = denied.expect("the saved edit never applied");
+    assert_eq!(denied.reasons(), vec!["amount_exceeds_threshold"]);
+
+    // a broken save: the edit before it keeps deciding, and the log says where it broke
+    std::fs::write(&policy, format!("{edited}\nthis is not rego\n")).expect("save");
+    let mut logged = false;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        if qs.stderr().iter().any(|l| l.contains("toolwall.rego:")) {
+            logged = true;
+            break;
+        }
+    }
+    assert!(logged, "{:?}", qs.stderr());
+    let still = send(addr(listen), refund()).await;
+    assert_eq!(still.reasons(), vec!["amount_exceeds_threshold"]);
+    let small = send(
+        addr(listen),
+        json_post("/payments/v1/refunds", r#"{"charge":"ch_1","amount":500}"#),
+    )
+    .await;
+    assert_eq!(small.status, 200);
+}
