@@ -260,7 +260,7 @@ fn outcome_of(result: Result<crate::policy::PolicyDecision, EvalError>) -> (bool
 /// recorded, or opened from `args_sealed` with the auditor's key) and every number the record
 /// had to write as a string restored. `Ok(None)` for records that carry nothing to replay
 /// (`audit.args: none`, or refused before policy ran); `Err` for a malformed record.
-fn replay_input(
+pub(crate) fn replay_input(
     rec: &serde_json::Map<String, Value>,
     auditor: Option<&crate::audit::AuditorSecretKey>,
 ) -> Result<Option<(Value, Value)>, String> {

@@ -208,11 +208,23 @@ pub enum PolicyCommand {
         #[arg(long)]
         coverage: bool,
     },
-    /// Print the decision for one policy input document.
+    /// Print the decision for one policy input document (and, with --explain, why).
     Eval {
         /// The input document (JSON, as PRODUCT.md §5); `-` for stdin.
-        #[arg(short, long)]
-        input: PathBuf,
+        #[arg(short, long, required_unless_present = "input_from_audit")]
+        input: Option<PathBuf>,
+        /// A recorded call's policy input instead: its decision id and the audit stream
+        /// (directory or file) that holds it.
+        #[arg(long, num_args = 2, value_names = ["DECISION_ID", "PATH"], conflicts_with = "input")]
+        input_from_audit: Option<Vec<String>>,
+        /// Why: the rules that held, from the decision down, with file:line and the input
+        /// values each read; `--explain=fails` also shows the bodies that did not hold and
+        /// the condition each stopped at.
+        #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "held", require_equals = true)]
+        explain: Option<policy::ExplainArg>,
+        /// With --explain: the decision and the explanation as one JSON document.
+        #[arg(long)]
+        json: bool,
         /// Policy directory; default: the one named by the config.
         #[arg(long)]
         policies: Option<PathBuf>,
@@ -314,10 +326,28 @@ pub fn dispatch(cli: Cli) -> i32 {
             command:
                 PolicyCommand::Eval {
                     input,
+                    input_from_audit,
+                    explain,
+                    json,
                     policies,
                     config,
                 },
-        } => policy::eval(&input, policies.as_deref(), &config),
+        } => policy::eval(
+            &policy::EvalArgs {
+                input: match (input, input_from_audit) {
+                    (Some(p), _) => policy::InputFrom::File(p),
+                    (None, Some(v)) => policy::InputFrom::Audit {
+                        decision_id: v.first().cloned().unwrap_or_default(),
+                        path: PathBuf::from(v.get(1).cloned().unwrap_or_default()),
+                    },
+                    (None, None) => policy::InputFrom::File(PathBuf::from("-")),
+                },
+                explain,
+                json,
+            },
+            policies.as_deref(),
+            &config,
+        ),
         Command::Audit {
             command:
                 AuditCommand::Verify {

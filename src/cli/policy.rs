@@ -1,35 +1,53 @@
-//! `toolwall policy eval`: one decision from one input document, as the proxy would make it.
+//! `toolwall policy eval`: one decision from one input document, as the proxy would make it,
+//! and with `--explain` why (`policy::explain`).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
 
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::config::load_snapshot;
+use crate::policy::explain::{Detail, Node};
 use crate::policy::{EvalError, PolicySet, DEFAULT_MAX_INSTRUCTIONS};
 
-pub fn eval(input: &Path, policies: Option<&Path>, config: &Path) -> i32 {
-    let text = if input == Path::new("-") {
-        let mut s = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-            eprintln!("stdin: {e}");
-            return EXIT_USAGE;
-        }
-        s
-    } else {
-        match std::fs::read_to_string(input) {
-            Ok(s) => s,
+/// `--explain` / `--explain=fails`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainArg {
+    Held,
+    Fails,
+}
+
+/// Where the input document comes from.
+pub enum InputFrom {
+    /// A JSON file, or stdin (`-`).
+    File(PathBuf),
+    /// The policy input of a recorded call (as `replay` rebuilds it).
+    Audit { decision_id: String, path: PathBuf },
+}
+
+pub struct EvalArgs {
+    pub input: InputFrom,
+    pub explain: Option<ExplainArg>,
+    pub json: bool,
+}
+
+pub fn eval(args: &EvalArgs, policies: Option<&Path>, config: &Path) -> i32 {
+    let doc = match &args.input {
+        InputFrom::File(input) => match read_input(input) {
+            Ok(d) => d,
             Err(e) => {
-                eprintln!("{}: {e}", input.display());
+                eprintln!("{e}");
                 return EXIT_USAGE;
             }
-        }
-    };
-    let doc = match crate::json::parse_strict(text.as_bytes(), 64) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("{}: invalid JSON: {e}", input.display());
-            return EXIT_USAGE;
-        }
+        },
+        InputFrom::Audit { decision_id, path } => match recorded_input(decision_id, path) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_USAGE;
+            }
+        },
     };
     let set = match policies {
         Some(dir) => PolicySet::load(dir, DEFAULT_MAX_INSTRUCTIONS).map_err(|d| {
@@ -59,13 +77,140 @@ pub fn eval(input: &Path, policies: Option<&Path>, config: &Path) -> i32 {
             serde_json::json!({"allow": false, "reasons": [code], "error": e.to_string()})
         }
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&serde_json::json!({
-            "decision": out,
-            "policy": {"version": set.version, "digest": set.digest},
-        }))
-        .unwrap_or_default()
-    );
+    let policy = serde_json::json!({"version": set.version, "digest": set.digest});
+    let Some(explain) = args.explain else {
+        let doc = serde_json::json!({"decision": out, "policy": policy});
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return EXIT_OK;
+    };
+    let detail = match explain {
+        ExplainArg::Held => Detail::Held,
+        ExplainArg::Fails => Detail::Fails,
+    };
+    let nodes = match set.explain(&doc, detail) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("cannot explain this decision: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if args.json {
+        let doc = serde_json::json!({"decision": out, "policy": policy, "explain": nodes});
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", render(&out, &set.version, &nodes));
+    }
     EXIT_OK
+}
+
+fn read_input(input: &Path) -> Result<Value, String> {
+    let text = if input == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("stdin: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(input).map_err(|e| format!("{}: {e}", input.display()))?
+    };
+    crate::json::parse_strict(text.as_bytes(), 64)
+        .map_err(|e| format!("{}: invalid JSON: {e}", input.display()))
+}
+
+/// The policy input of the decision record `decision_id` in the audit stream at `path` (the
+/// stream must verify; its arguments as the record holds them, per `audit.args`).
+fn recorded_input(decision_id: &str, path: &Path) -> Result<Value, String> {
+    if !path.exists() {
+        return Err(format!("{}: no such file or directory", path.display()));
+    }
+    let mut found: Option<Result<Option<Value>, String>> = None;
+    let report =
+        crate::audit::verify_path_with(path, &crate::audit::TrustedKeys::default(), &mut |_, r| {
+            if found.is_none()
+                && r.get("kind").and_then(Value::as_str) == Some("decision")
+                && r.get("decision_id").and_then(Value::as_str) == Some(decision_id)
+            {
+                found = Some(super::audit::replay_input(r, None).map(|x| x.map(|(i, _)| i)));
+            }
+        });
+    if report.io_error.is_some() || !report.valid {
+        return Err(format!(
+            "{report}{}: the audit stream does not verify; not reading it",
+            path.display()
+        ));
+    }
+    match found {
+        None => Err(format!(
+            "{}: no decision record with decision_id {decision_id}",
+            path.display()
+        )),
+        Some(Ok(Some(input))) => Ok(input),
+        Some(Ok(None)) => Err(format!(
+            "decision {decision_id} was refused before policy ran: it has no policy input"
+        )),
+        Some(Err(e)) => Err(format!("decision {decision_id}: {e}")),
+    }
+}
+
+/// The explanation as text: each rule body from the decision down, indented by depth.
+fn render(decision: &Value, version: &str, nodes: &[Node]) -> String {
+    let mut out = String::new();
+    let verdict = match (
+        decision["allow"].as_bool(),
+        decision["require_approval"].as_bool(),
+    ) {
+        (_, Some(true)) => "approval required",
+        (Some(true), _) => "allow",
+        _ => "deny",
+    };
+    let reasons: Vec<&str> = decision["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    out.push_str(&format!(
+        "decision: {verdict} [{}]  (policy version {version})\n{}\n",
+        reasons.join(", "),
+        serde_json::to_string(decision).unwrap_or_default()
+    ));
+    out.push_str("why, from the decision down:\n");
+    for n in nodes {
+        let pad = "  ".repeat(n.depth + 1);
+        let value = n
+            .value
+            .as_ref()
+            .map(|v| format!(" = {}", serde_json::to_string(v).unwrap_or_default()))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{pad}{}:{}:{}  {}  {}{value}\n",
+            n.file, n.line, n.col, n.rule, n.outcome
+        ));
+        for c in &n.conditions {
+            let mark = match c.held {
+                Some(true) => "",
+                Some(false) => "  <- did not hold",
+                None => "  <- could not be evaluated",
+            };
+            let reads: Vec<String> = c
+                .reads
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", serde_json::to_string(v).unwrap_or_default()))
+                .collect();
+            let reads = if reads.is_empty() {
+                String::new()
+            } else {
+                format!("    [{}]", reads.join(", "))
+            };
+            out.push_str(&format!(
+                "{pad}    {:>4}  {}{reads}{mark}\n",
+                c.line,
+                c.text.replace('\n', " ")
+            ));
+        }
+    }
+    if nodes.is_empty() {
+        out.push_str("  (no rule of package toolwall decided it)\n");
+    }
+    out
 }

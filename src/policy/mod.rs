@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diag::Diag;
 
+pub mod explain;
 mod input;
 
 pub const DECISION_RULE: &str = "data.toolwall.decision";

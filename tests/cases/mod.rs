@@ -16,6 +16,7 @@ mod mcp_hardening;
 mod operator_events;
 mod parsing;
 mod pipeline_order;
+mod policy_explain;
 mod policy_hardening;
 mod proxy;
 mod redact;
