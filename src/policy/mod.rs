@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::diag::Diag;
 
 mod input;
+pub mod lint;
 
 pub const DECISION_RULE: &str = "data.toolwall.decision";
 pub const VISIBLE_RULE: &str = "data.toolwall.tool_visible";
