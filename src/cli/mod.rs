@@ -70,6 +70,11 @@ pub enum Command {
     Check {
         #[arg(short, long, default_value = "toolwall.yaml")]
         config: PathBuf,
+        /// Also lint the policies against the adapters' schemas (rules that can never match,
+        /// undefined references, decisions without reasons, unused rules, defaults that
+        /// allow); exit 1 on any finding.
+        #[arg(long)]
+        strict: bool,
     },
     /// Adapters of a config: what each one guards.
     #[command(subcommand)]
@@ -270,7 +275,7 @@ pub fn dispatch(cli: Cli) -> i32 {
                 demo,
             },
         }),
-        Command::Check { config } => check::check(&config),
+        Command::Check { config, strict } => check::check(&config, strict),
         Command::Adapters(cmd) => adapters::run(cmd),
         Command::Policy {
             command:
