@@ -71,6 +71,11 @@ pub enum Command {
     Check {
         #[arg(short, long, default_value = "toolwall.yaml")]
         config: PathBuf,
+        /// Also lint the policies against the adapters' schemas (rules that can never match,
+        /// undefined references, decisions without reasons, unused rules, defaults that
+        /// allow); exit 1 on any finding.
+        #[arg(long)]
+        strict: bool,
     },
     /// Run a scenario bank (calls and policy inputs with the outcome expected) through the
     /// configured adapters and policies, offline; exit 1 on any mismatch.
@@ -298,7 +303,7 @@ pub fn dispatch(cli: Cli) -> i32 {
                 demo,
             },
         }),
-        Command::Check { config } => check::check(&config),
+        Command::Check { config, strict } => check::check(&config, strict),
         Command::Eval {
             scenarios,
             config,

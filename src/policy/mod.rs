@@ -16,6 +16,7 @@ use crate::diag::Diag;
 
 pub mod explain;
 mod input;
+pub mod lint;
 
 pub const DECISION_RULE: &str = "data.toolwall.decision";
 pub const VISIBLE_RULE: &str = "data.toolwall.tool_visible";

@@ -5,6 +5,7 @@ mod audit_backpressure;
 mod audit_events;
 mod audit_hardening;
 mod audit_verify_stream;
+mod check_strict;
 mod cli;
 mod config_positions;
 mod http_hardening;
