@@ -7,6 +7,7 @@ pub mod check;
 pub mod healthcheck;
 pub mod inject;
 pub mod kill;
+pub mod openapi;
 pub mod policy;
 pub mod policy_test;
 pub mod redact;
