@@ -1,6 +1,8 @@
 //! `toolwall adapters describe NAME`: what an adapter guards, as JSON — a gRPC adapter's
 //! services and methods with the schema each call's arguments are checked against (derived
 //! from the request message, `allOf` the explicit one), an HTTP adapter's routes and schemas.
+//! `toolwall adapters import-openapi SPEC --name N`: an adapter from an OpenAPI document
+//! (`openapi.rs`).
 
 use std::path::Path;
 
@@ -19,11 +21,52 @@ pub enum AdaptersCommand {
         #[arg(short, long, default_value = "toolwall.yaml")]
         config: std::path::PathBuf,
     },
+    /// Write an adapter and one JSON Schema per operation from an OpenAPI 3.0 / 3.1 document
+    /// (YAML or JSON); operations toolwall cannot check are skipped with a warning.
+    ImportOpenapi {
+        /// The OpenAPI document.
+        spec: std::path::PathBuf,
+        /// The adapter's name: tools are `<name>.<operationId in snake_case>`.
+        #[arg(long)]
+        name: String,
+        /// Only operations whose operationId or path matches this regex.
+        #[arg(long, value_name = "REGEX")]
+        include: Option<String>,
+        /// Where to write: `<out>/<name>.yaml` and `<out>/schemas/<tool>.json`.
+        #[arg(long, value_name = "DIR", default_value = "adapters")]
+        out: std::path::PathBuf,
+        /// The upstream URL; default the document's `servers[0].url`.
+        #[arg(long, value_name = "URL")]
+        upstream: Option<String>,
+        /// Replace files that exist.
+        #[arg(long)]
+        force: bool,
+        /// Leave each argument object open (no `additionalProperties: false`).
+        #[arg(long)]
+        allow_additional: bool,
+    },
 }
 
 pub fn run(cmd: AdaptersCommand) -> i32 {
     match cmd {
         AdaptersCommand::Describe { name, config } => describe(&name, &config),
+        AdaptersCommand::ImportOpenapi {
+            spec,
+            name,
+            include,
+            out,
+            upstream,
+            force,
+            allow_additional,
+        } => super::openapi::import(&super::openapi::ImportArgs {
+            spec,
+            name,
+            include,
+            out,
+            upstream,
+            force,
+            allow_additional,
+        }),
     }
 }
 

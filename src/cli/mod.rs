@@ -8,6 +8,7 @@ pub mod eval;
 pub mod healthcheck;
 pub mod inject;
 pub mod kill;
+pub mod openapi;
 pub mod policy;
 pub mod policy_test;
 pub mod redact;

@@ -14,6 +14,7 @@ mod layering;
 mod limits;
 mod mcp;
 mod mcp_hardening;
+mod openapi_import;
 mod operator_events;
 mod parsing;
 mod pipeline_order;
