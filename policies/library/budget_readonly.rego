@@ -11,8 +11,7 @@ package toolwall
 import rego.v1
 
 deny_reasons contains "over_budget_read_only" if {
-	spent := input.usage.run_spent_usd
-	budget_over(spent)
+	budget_over(input.usage.run_spent_usd)
 	not input.tool.read_only == true
 }
 

@@ -36,7 +36,11 @@ cw_ungated if {
 	not input.args.production_environment == true
 }
 
+# The guards come first: regorus's RVM (0.14.1) does not stop a rule body at `x := <undefined>`,
+# so every value is checked before it is assigned (an unset zone must not mean UTC).
 cw_open if {
+	is_string(input.now.rfc3339)
+	is_string(cw_settings.time_zone)
 	ns := time.parse_rfc3339_ns(input.now.rfc3339)
 	at := [ns, cw_settings.time_zone]
 	clock := time.clock(at)

@@ -107,3 +107,9 @@ test_window_without_a_clock_is_closed if {
 	call := object.remove(t_deploy({}), ["now"])
 	t_window_closed(call)
 }
+
+test_window_without_a_zone_is_closed if {
+	# not silently UTC: 09:30 UTC on a Tuesday would be inside 09:00–16:00 UTC
+	call := t_at(t_deploy({}), "2026-12-01T09:30:00Z")
+	t_window_closed(call) with data.library.change_window.time_zone as null
+}

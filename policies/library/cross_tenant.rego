@@ -43,7 +43,8 @@ deny_reasons contains "cross_tenant" if {
 
 deny_reasons contains "cross_tenant" if {
 	some h in data.library.cross_tenant.owner_headers
-	value := input.request.headers[lower(h)]
+	some name, value in input.request.headers
+	name == lower(h)
 	not input.principal.tenant in xt_owners_or_none(value)
 }
 
