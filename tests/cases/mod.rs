@@ -73,3 +73,6 @@ mod grpc;
 mod policy_cache;
 // toolwall run as a process: workers, the non-blocking log writer
 mod hotpath_hardening;
+
+// the policy library, its adapters and example config, through the real binary
+mod policy_library;
