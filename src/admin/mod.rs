@@ -1,5 +1,5 @@
 //! The admin listener: /healthz, /readyz, /metrics, POST /admin/reload, GET/POST /admin/kill,
-//! GET /admin/usage, POST /admin/mcp/pin, /admin/approvals* (`approvals.rs`). Never on the
+//! GET /admin/usage, GET and POST /admin/mcp/pin, /admin/approvals* (`approvals.rs`). Never on the
 //! agent port. `/admin/*` always needs the bearer token (configured, or generated into a 0600
 //! file; an approver's token on the approvals routes), a local `Host`, no `Origin`, and
 //! `Content-Type: application/json` on POST (`auth.rs`); the probes and metrics stay open.
@@ -125,6 +125,7 @@ pub async fn handle(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResB
         (&Method::GET, "/admin/kill") => limits::list_kills(st).await,
         (&Method::POST, "/admin/kill") => limits::set_kill(st, req).await,
         (&Method::GET, "/admin/usage") => limits::usage(st, req.uri().query()).await,
+        (&Method::GET, "/admin/mcp/pin") => mcp_pending(st, req.uri().query()),
         (&Method::POST, "/admin/mcp/pin") => mcp_pin(st, req).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
@@ -152,7 +153,62 @@ async fn mcp_pin(st: &Arc<AppState>, req: Request<Incoming>) -> Response<ResBody
         );
     };
     let tool = v.get("tool").and_then(|t| t.as_str());
-    match crate::pipeline::mcp::repin(&st.rt, adapter, tool).await {
+    // `expect`: {name: hash} of the changes the operator reviewed (`toolwall mcp pin`)
+    let expect = match v.get("expect") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Object(m)) => {
+            let mut want = std::collections::HashMap::new();
+            for (k, h) in m {
+                let Some(h) = h.as_str() else {
+                    return text(
+                        StatusCode::BAD_REQUEST,
+                        "expect: {\"NAME\": \"sha256:…\"}\n",
+                    );
+                };
+                want.insert(k.clone(), h.to_string());
+            }
+            Some(want)
+        }
+        Some(_) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "expect: {\"NAME\": \"sha256:…\"}\n",
+            )
+        }
+    };
+    match crate::pipeline::mcp::repin(&st.rt, adapter, tool, expect.as_ref()).await {
+        Ok(out) => {
+            let mut r = Response::new(full(out.to_string()));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(e) => text(StatusCode::UNPROCESSABLE_ENTITY, &format!("{e}\n")),
+    }
+}
+
+/// `GET /admin/mcp/pin?adapter=crm[&tool=NAME]`: what a re-pin would accept — each tool whose
+/// listed definition differs from its pin, with the pinned and the listed definitions.
+fn mcp_pending(st: &Arc<AppState>, query: Option<&str>) -> Response<ResBody> {
+    let (mut adapter, mut tool) = (None, None);
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "adapter" => adapter = Some(v.into_owned()),
+            "tool" => tool = Some(v.into_owned()),
+            other => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    &format!("unknown parameter `{other}` (adapter, tool)\n"),
+                )
+            }
+        }
+    }
+    let Some(adapter) = adapter else {
+        return text(StatusCode::BAD_REQUEST, "needs ?adapter=NAME\n");
+    };
+    match crate::pipeline::mcp::pending(&st.rt, &adapter, tool.as_deref()) {
         Ok(out) => {
             let mut r = Response::new(full(out.to_string()));
             r.headers_mut().insert(

@@ -146,20 +146,144 @@ pub fn kill(on: bool, target: &KillTarget, client: &AdminClient) -> i32 {
     post_admin("kill", client, "/admin/kill", &body)
 }
 
-/// `toolwall mcp pin --adapter N [--tool T]`: accept the server's current definitions.
-pub fn mcp_pin(adapter: &str, tool: Option<&str>, client: &AdminClient) -> i32 {
-    let body = json!({"adapter": adapter, "tool": tool});
+/// `toolwall mcp pin --adapter N [--tool T] [--dry-run | --yes]`: show what changed in each
+/// tool whose listed definition differs from its pin (a diff of the definitions, description
+/// and input schema included), then accept exactly those definitions — after a `y` on a
+/// terminal, or with `--yes`. The accepted hashes go with the request: if the server changed
+/// its definitions again since they were shown, nothing is accepted.
+pub fn mcp_pin(
+    adapter: &str,
+    tool: Option<&str>,
+    client: &AdminClient,
+    dry_run: bool,
+    yes: bool,
+) -> i32 {
+    let mut query = format!("/admin/mcp/pin?adapter={}", urlencode(adapter));
+    if let Some(t) = tool {
+        query.push_str(&format!("&tool={}", urlencode(t)));
+    }
+    let (status, text) = match admin_request("mcp pin", client, http::Method::GET, &query, None) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if status != StatusCode::OK {
+        eprintln!("toolwall mcp pin: {status}: {}", text.trim_end());
+        return EXIT_FAILED;
+    }
+    let doc: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("toolwall mcp pin: the admin API's answer is not JSON: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let changes = doc["changes"].as_array().cloned().unwrap_or_default();
+    if changes.is_empty() {
+        println!("{adapter}: every listed tool matches its pin; nothing to accept");
+        return EXIT_OK;
+    }
+    print!("{}", render_changes(adapter, &changes));
+    if dry_run {
+        return EXIT_OK;
+    }
+    if !yes && !confirm(changes.len()) {
+        eprintln!("toolwall mcp pin: not accepted (review the changes above; --yes accepts them)");
+        return EXIT_FAILED;
+    }
+    let expect: serde_json::Map<String, serde_json::Value> = changes
+        .iter()
+        .filter_map(|c| Some((c["name"].as_str()?.to_string(), c["current"].clone())))
+        .collect();
+    let body = json!({"adapter": adapter, "tool": tool, "expect": expect});
     post_admin("mcp pin", client, "/admin/mcp/pin", &body)
+}
+
+/// Ask on the terminal; anything but `y`/`yes` (or no terminal) is no.
+fn confirm(n: usize) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    print!("accept {n} changed definition(s)? [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Each changed tool: its hashes and a unified diff of the pinned and the listed definition.
+fn render_changes(adapter: &str, changes: &[serde_json::Value]) -> String {
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+    let mut out = String::new();
+    for c in changes {
+        let name = c["name"].as_str().unwrap_or("?");
+        let pinned = c["pinned"].as_str().unwrap_or("(never pinned)");
+        let current = c["current"].as_str().unwrap_or("?");
+        out.push_str(&format!(
+            "{adapter}.{name}: pinned {pinned}\n{:w$}  listed {current}\n",
+            "",
+            w = adapter.len() + name.len() + 1
+        ));
+        let listed = pretty(&c["definition"]);
+        let before = match &c["pinned_definition"] {
+            serde_json::Value::Null => {
+                out.push_str(
+                    "  (the pinned definition was not seen by this toolwall process, pinned \
+                     before a restart or by another sidecar: the listed definition in full)\n",
+                );
+                String::new()
+            }
+            v => pretty(v),
+        };
+        let diff = similar::TextDiff::from_lines(&before, &listed);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header("pinned", "listed")
+                .to_string(),
+        );
+        out.push('\n');
+    }
+    out
 }
 
 /// POST a JSON body to the admin API and print the answer. Exit 0 on 200, 1 if refused, 2 on
 /// I/O or usage errors.
 fn post_admin(what: &str, client: &AdminClient, path: &str, body: &serde_json::Value) -> i32 {
+    match admin_request(what, client, http::Method::POST, path, Some(body)) {
+        Ok((StatusCode::OK, text)) => {
+            println!("{text}");
+            EXIT_OK
+        }
+        Ok((status, text)) => {
+            eprintln!("toolwall {what}: {status}: {text}");
+            EXIT_FAILED
+        }
+        Err(code) => code,
+    }
+}
+
+/// One admin API request: (status, body text), or the exit code of a usage or I/O error
+/// (already reported).
+fn admin_request(
+    what: &str,
+    client: &AdminClient,
+    method: http::Method,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<(StatusCode, String), i32> {
     let (admin, token) = match client.resolve() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("toolwall {what}: {e}");
-            return EXIT_USAGE;
+            return Err(EXIT_USAGE);
         }
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -169,20 +293,24 @@ fn post_admin(what: &str, client: &AdminClient, path: &str, body: &serde_json::V
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("toolwall {what}: {e}");
-            return EXIT_USAGE;
+            return Err(EXIT_USAGE);
         }
     };
     let url = format!("{}{path}", admin.trim_end_matches('/'));
     rt.block_on(async move {
-        let mut req = Request::post(&url).header("content-type", "application/json");
+        let mut req = Request::builder().method(method).uri(&url);
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
         if let Some(t) = &token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let req = match req.body(Full::new(Bytes::from(body.to_string()))) {
+        let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let req = match req.body(Full::new(bytes)) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("toolwall {what}: bad admin URL {url}: {e}");
-                return EXIT_USAGE;
+                return Err(EXIT_USAGE);
             }
         };
         let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
@@ -190,11 +318,11 @@ fn post_admin(what: &str, client: &AdminClient, path: &str, body: &serde_json::V
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 eprintln!("toolwall {what}: cannot reach the admin API at {url}: {e}");
-                return EXIT_USAGE;
+                return Err(EXIT_USAGE);
             }
             Err(_) => {
                 eprintln!("toolwall {what}: the admin API at {url} did not answer in 10s");
-                return EXIT_USAGE;
+                return Err(EXIT_USAGE);
             }
         };
         let status = resp.status();
@@ -204,12 +332,6 @@ fn post_admin(what: &str, client: &AdminClient, path: &str, body: &serde_json::V
             .await
             .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
             .unwrap_or_default();
-        if status == StatusCode::OK {
-            println!("{text}");
-            EXIT_OK
-        } else {
-            eprintln!("toolwall {what}: {status}: {text}");
-            EXIT_FAILED
-        }
+        Ok((status, text))
     })
 }

@@ -177,8 +177,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum McpCommand {
-    /// Re-pin the tool definitions the MCP server last listed (after reviewing a change that
-    /// toolwall refused as `tool_definition_changed`), through the admin API.
+    /// Show how the MCP server's listed tool definitions differ from their pins (a diff), then
+    /// re-pin exactly those (after `y`, or with --yes), through the admin API.
     Pin {
         /// The MCP adapter.
         #[arg(long)]
@@ -186,6 +186,12 @@ pub enum McpCommand {
         /// Only this tool (as the server names it); default every tool of the adapter.
         #[arg(long)]
         tool: Option<String>,
+        /// Show what changed and accept nothing.
+        #[arg(long, conflicts_with = "yes")]
+        dry_run: bool,
+        /// Accept the changes shown without asking (needed when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         client: kill::AdminClient,
     },
@@ -414,7 +420,9 @@ pub fn dispatch(cli: Cli) -> i32 {
             adapter,
             tool,
             client,
-        }) => kill::mcp_pin(&adapter, tool.as_deref(), &client),
+            dry_run,
+            yes,
+        }) => kill::mcp_pin(&adapter, tool.as_deref(), &client, dry_run, yes),
         Command::Approvals(cmd) => approvals::run(cmd),
         Command::Healthcheck { url } => healthcheck::healthcheck(&url),
         Command::Inject(args) => inject::run(args),

@@ -68,6 +68,10 @@ pub enum PinStatus {
 struct AdapterCatalog {
     tools: HashMap<String, Arc<McpTool>>,
     pins: HashMap<String, String>,
+    /// The definition each pin was made from, as far as this process saw it (a pin loaded
+    /// from the state backend is matched to its definition at the first listing with that
+    /// hash): what `toolwall mcp pin` shows a change against.
+    pinned_defs: HashMap<String, Value>,
     pins_loaded: bool,
     /// A `notifications/tools/list_changed` was seen: the next call re-reads the list.
     stale: bool,
@@ -155,6 +159,9 @@ impl Catalog {
                     Some(p) if adapter.pin_auto => PinStatus::Repinned { old: p.clone() },
                     Some(p) => PinStatus::Changed { pinned: p.clone() },
                 };
+                if !matches!(status, PinStatus::Changed { .. }) {
+                    cat.pinned_defs.insert(name.to_string(), def.clone());
+                }
                 if matches!(status, PinStatus::New | PinStatus::Repinned { .. }) {
                     cat.pins.insert(name.to_string(), hash.clone());
                     new_pins.push((name.to_string(), hash));
@@ -218,6 +225,7 @@ impl Catalog {
         state: &SharedState,
         adapter: &str,
         only: Option<&str>,
+        expect: Option<&HashMap<String, String>>,
     ) -> Result<Vec<(String, Option<String>, String)>, RepinError> {
         let changed: Vec<(String, Option<String>, String)> = {
             let g = self.lock();
@@ -235,6 +243,15 @@ impl Catalog {
                 }
             }
             v.sort();
+            // the changes the operator reviewed, exactly: a definition listed since then is
+            // not accepted unseen
+            if let Some(want) = expect {
+                let got: HashMap<String, String> =
+                    v.iter().map(|(n, _, h)| (n.clone(), h.clone())).collect();
+                if &got != want {
+                    return Err(RepinError::ChangedSinceShown);
+                }
+            }
             v
         };
         let pins: Vec<(String, String)> = changed
@@ -248,11 +265,62 @@ impl Catalog {
         let mut g = self.lock();
         if let Some(cat) = g.get_mut(adapter) {
             for (n, h) in pins {
+                if let Some(t) = cat.tools.get(&n) {
+                    let def = t.def.clone();
+                    cat.pinned_defs.insert(n.clone(), def);
+                }
                 cat.pins.insert(n, h);
             }
         }
         Ok(changed)
     }
+
+    /// What a re-pin would accept (all of the adapter's tools, or one): each tool whose last
+    /// listed definition differs from its pin, with both definitions (the pinned one when this
+    /// process saw it).
+    pub fn pending(&self, adapter: &str, only: Option<&str>) -> Result<Vec<Pending>, RepinError> {
+        let g = self.lock();
+        let cat = g.get(adapter).ok_or(RepinError::NothingListed)?;
+        if let Some(o) = only {
+            if !cat.tools.contains_key(o) {
+                return Err(RepinError::UnknownTool(o.to_string()));
+            }
+        }
+        let mut out: Vec<Pending> = cat
+            .tools
+            .iter()
+            .filter(|(name, _)| only.is_none_or(|o| o == name.as_str()))
+            .filter(|(name, t)| cat.pins.get(*name) != Some(&t.hash))
+            .map(|(name, t)| Pending {
+                name: name.clone(),
+                pinned: cat.pins.get(name).cloned(),
+                current: t.hash.clone(),
+                pinned_definition: cat
+                    .pinned_defs
+                    .get(name)
+                    .filter(|_| cat.pins.contains_key(name))
+                    .cloned(),
+                definition: t.def.clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+/// A tool whose listed definition is not the pinned one (`Catalog::pending`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Pending {
+    /// The name the server knows it by.
+    pub name: String,
+    /// The pinned hash (none: never pinned).
+    pub pinned: Option<String>,
+    /// The hash of the definition last listed.
+    pub current: String,
+    /// The definition the pin was made from, when this process saw it.
+    pub pinned_definition: Option<Value>,
+    /// The definition last listed.
+    pub definition: Value,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +329,8 @@ pub enum RepinError {
     NothingListed,
     #[error("the server's last tools/list has no tool `{0}`")]
     UnknownTool(String),
+    #[error("the listed definitions are not the ones shown (the server changed them again): nothing was re-pinned; review them again")]
+    ChangedSinceShown,
     #[error("{0}")]
     State(StateError),
 }

@@ -66,7 +66,7 @@ pub use pending::{answered_key, id_key};
 pub use relay::{response_kind, Kind};
 pub use server_requests::{classify_server_message, ServerMessage};
 pub use stream::{emit_event, read_event, relayed_event, EventRead};
-pub use tools_list::repin;
+pub use tools_list::{pending, repin};
 
 use front::post;
 use pending::PendingMap;

@@ -105,7 +105,12 @@ pub(super) fn retain_listed(msg: &mut Value, keep: Vec<bool>) {
 
 /// `POST /admin/mcp/pin`: accept the definitions last listed by the server (every tool of the
 /// adapter, or one), each change audited with both hashes.
-pub async fn repin(app: &Arc<Runtime>, adapter: &str, tool: Option<&str>) -> Result<Value, String> {
+pub async fn repin(
+    app: &Arc<Runtime>,
+    adapter: &str,
+    tool: Option<&str>,
+    expect: Option<&std::collections::HashMap<String, String>>,
+) -> Result<Value, String> {
     let snap = app.snapshot.load_full();
     let Some(idx) = snap.adapter_by_name(adapter) else {
         return Err(format!("no adapter named `{adapter}`"));
@@ -115,7 +120,7 @@ pub async fn repin(app: &Arc<Runtime>, adapter: &str, tool: Option<&str>) -> Res
     }
     let changed = app
         .mcp
-        .repin(app.state(), adapter, tool)
+        .repin(app.state(), adapter, tool, expect)
         .await
         .map_err(|e| e.to_string())?;
     let out: Vec<Value> = changed
@@ -123,6 +128,19 @@ pub async fn repin(app: &Arc<Runtime>, adapter: &str, tool: Option<&str>) -> Res
         .map(|(name, old, new)| records::audit_operator_repin(app, adapter, &name, old, &new))
         .collect();
     Ok(json!({"adapter": adapter, "repinned": out}))
+}
+
+/// `GET /admin/mcp/pin`: what `repin` would accept, with the definitions to compare.
+pub fn pending(app: &Runtime, adapter: &str, tool: Option<&str>) -> Result<Value, String> {
+    let snap = app.snapshot.load_full();
+    let Some(idx) = snap.adapter_by_name(adapter) else {
+        return Err(format!("no adapter named `{adapter}`"));
+    };
+    if snap.adapters[idx].kind != crate::config::raw::AdapterKind::Mcp {
+        return Err(format!("adapter `{adapter}` is not an MCP adapter"));
+    }
+    let changes = app.mcp.pending(adapter, tool).map_err(|e| e.to_string())?;
+    Ok(json!({"adapter": adapter, "changes": changes}))
 }
 
 #[cfg(test)]

@@ -566,4 +566,5 @@ anyio.run(main)
     assert!(server.calls().is_empty(), "{:?}", server.calls());
 }
 
+mod pin_diff;
 mod requests;
