@@ -94,13 +94,59 @@ pub fn eval(args: &EvalArgs, policies: Option<&Path>, config: &Path) -> i32 {
             return EXIT_USAGE;
         }
     };
+    // the explanation is the interpreter's: say so when it decides otherwise than the RVM
+    let interpreted = nodes
+        .iter()
+        .find(|n| n.depth == 0 && n.rule == "decision" && matches!(n.outcome, "held" | "default"))
+        .and_then(|n| n.value.clone());
+    let disagree = !same_verdict(&out, interpreted.as_ref());
+    if disagree {
+        eprintln!(
+            "warning: the policy interpreter decides {} where the proxy's RVM decides {}: \
+             regorus 0.14.1 evaluates this policy differently on its two engines (an assignment \
+             from an undefined value does not stop a rule body on the RVM); the decision above \
+             is the proxy's, the explanation the interpreter's. `toolwall check --strict` \
+             names the statement.",
+            interpreted
+                .as_ref()
+                .map(|v| serde_json::to_string(v).unwrap_or_default())
+                .unwrap_or_else(|| "nothing".into()),
+            serde_json::to_string(&out).unwrap_or_default()
+        );
+    }
     if args.json {
-        let doc = serde_json::json!({"decision": out, "policy": policy, "explain": nodes});
+        let doc = serde_json::json!({
+            "decision": out,
+            "policy": policy,
+            "explain": nodes,
+            "engines_disagree": disagree,
+        });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         print!("{}", render(&out, &set.version, &nodes));
     }
     EXIT_OK
+}
+
+/// Whether two decisions agree on `allow`, `require_approval` and the set of reasons.
+fn same_verdict(rvm: &Value, interpreted: Option<&Value>) -> bool {
+    let Some(i) = interpreted else {
+        return false;
+    };
+    let reasons = |v: &Value| {
+        let mut r: Vec<String> = v["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect();
+        r.sort();
+        r
+    };
+    rvm["allow"].as_bool().unwrap_or(false) == i["allow"].as_bool().unwrap_or(false)
+        && rvm["require_approval"].as_bool().unwrap_or(false)
+            == i["require_approval"].as_bool().unwrap_or(false)
+        && reasons(rvm) == reasons(i)
 }
 
 fn read_input(input: &Path) -> Result<Value, String> {

@@ -28,6 +28,7 @@ pub const RULE_NEVER_DEFINED: &str = "rule-never-defined";
 pub const DECISION_WITHOUT_REASONS: &str = "decision-without-reasons";
 pub const UNUSED_RULE: &str = "unused-rule";
 pub const DEFAULT_ALLOWS: &str = "default-allows";
+pub const RVM_UNDEFINED_ASSIGNMENT: &str = "rvm-undefined-assignment";
 
 /// The package every toolwall policy decides in (`data.toolwall.decision`).
 const PACKAGE: &str = "toolwall";
@@ -371,6 +372,39 @@ fn children<'e>(e: &'e Expr, exprs: &mut Vec<&'e Ref<Expr>>, queries: &mut Vec<&
     }
 }
 
+/// Whether an expression's value can be undefined: anything but a literal or a comprehension.
+fn may_be_undefined(e: &Expr) -> bool {
+    !matches!(
+        e,
+        Expr::Null { .. }
+            | Expr::Bool { .. }
+            | Expr::Number { .. }
+            | Expr::String { .. }
+            | Expr::RawString { .. }
+            | Expr::ArrayCompr { .. }
+            | Expr::SetCompr { .. }
+            | Expr::ObjectCompr { .. }
+    )
+}
+
+/// Whether `e` names one of `vars`.
+fn uses_any(e: &Expr, vars: &HashSet<String>) -> bool {
+    if let Expr::Var { span, .. } = e {
+        return vars.contains(span.text());
+    }
+    let (mut exprs, mut queries) = (Vec::new(), Vec::new());
+    children(e, &mut exprs, &mut queries);
+    exprs.iter().any(|x| uses_any(x, vars))
+        || queries.iter().any(|q| {
+            q.stmts.iter().any(|s| match &s.literal {
+                Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => uses_any(expr, vars),
+                Literal::SomeIn { collection, .. } => uses_any(collection, vars),
+                Literal::Every { domain, .. } => uses_any(domain, vars),
+                Literal::SomeVars { .. } => false,
+            })
+        })
+}
+
 /// The variables a pattern binds (`x`, `[a, b]`, `{"k": v}`).
 fn pattern_vars(e: &Expr, out: &mut HashSet<String>) {
     match e {
@@ -537,9 +571,20 @@ impl<'a> Lints<'a> {
                         }
                     }
                 }
+                // what the head computes from the body's variables counts as using them
+                let mut head_uses: Vec<&Ref<Expr>> = Vec::new();
+                match head {
+                    RuleHead::Compr { assign, .. } | RuleHead::Func { assign, .. } => {
+                        head_uses.extend(assign.iter().map(|a| &a.value));
+                    }
+                    RuleHead::Set { key, .. } => head_uses.extend(key.iter()),
+                }
                 for b in bodies {
                     let env = self.enter(&cur, &base, &b.query);
                     self.body_never_true(&cur, &b.query);
+                    let mut uses = head_uses.clone();
+                    uses.extend(b.assign.iter().map(|a| &a.value));
+                    self.undefined_assignments(&b.query, &uses);
                     self.query_in(&cur, &env, &b.query);
                     if let Some(a) = &b.assign {
                         self.expr(&cur, &env, &a.value);
@@ -666,6 +711,7 @@ impl<'a> Lints<'a> {
             }
             Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
                 let inner = self.enter(cur, env, query);
+                self.undefined_assignments(query, &[term]);
                 self.query_in(cur, &inner, query);
                 self.expr(cur, &inner, term);
             }
@@ -673,6 +719,7 @@ impl<'a> Lints<'a> {
                 key, value, query, ..
             } => {
                 let inner = self.enter(cur, env, query);
+                self.undefined_assignments(query, &[key, value]);
                 self.query_in(cur, &inner, query);
                 self.expr(cur, &inner, key);
                 self.expr(cur, &inner, value);
@@ -975,6 +1022,76 @@ impl<'a> Lints<'a> {
                     format!(
                         "`{}` is always false: this rule {rule}is never defined by this body",
                         source_text(expr.span())
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `v := <a value that may be undefined>` where nothing after it in the body uses `v`
+    /// outside a `not`: in OPA and on regorus's interpreter (`policy test`) an undefined value
+    /// stops the body there; on the regorus 0.14.1 RVM — what the proxy decides with — the
+    /// body goes on, so `not v == …` and statements that do not use `v` hold and the rule
+    /// fires on inputs that lack the value. A statement naming the value first (a guard) is
+    /// enough.
+    fn undefined_assignments(&mut self, q: &Query, also: &[&Ref<Expr>]) {
+        let mut guards: HashSet<&str> = HashSet::new();
+        for (i, st) in q.stmts.iter().enumerate() {
+            let Literal::Expr { expr, .. } = &st.literal else {
+                continue;
+            };
+            let Expr::AssignExpr {
+                op: AssignOp::ColEq,
+                lhs,
+                rhs,
+                ..
+            } = expr.as_ref()
+            else {
+                guards.insert(source_text(expr.span()).trim());
+                continue;
+            };
+            let rhs_text = source_text(rhs.span()).trim();
+            if !may_be_undefined(rhs) || guards.contains(rhs_text) {
+                continue;
+            }
+            let mut vars = HashSet::new();
+            pattern_vars(lhs, &mut vars);
+            vars.retain(|v| v != "_");
+            let used = q.stmts[i + 1..].iter().any(|later| match &later.literal {
+                Literal::NotExpr { .. } => false,
+                Literal::Expr { expr, .. } => uses_any(expr, &vars),
+                Literal::SomeIn {
+                    key,
+                    value,
+                    collection,
+                    ..
+                } => {
+                    uses_any(collection, &vars)
+                        || uses_any(value, &vars)
+                        || key.as_ref().is_some_and(|k| uses_any(k, &vars))
+                }
+                Literal::Every { domain, .. } => uses_any(domain, &vars),
+                Literal::SomeVars { .. } => false,
+            }) || also.iter().any(|e| uses_any(e, &vars));
+            if !used && !vars.is_empty() {
+                let mut names: Vec<&String> = vars.iter().collect();
+                names.sort();
+                let names = names
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.push(
+                    expr.span(),
+                    Severity::Error,
+                    RVM_UNDEFINED_ASSIGNMENT,
+                    format!(
+                        "`{}`: when `{rhs_text}` is undefined, regorus's RVM (what the proxy \
+                         decides with) does not stop this body as OPA and `policy test` do, and \
+                         nothing after it uses {names} outside a `not`: the rule can fire on \
+                         inputs without the value; state `{rhs_text}` as a statement of its \
+                         own before the assignment, or use `object.get` with a default",
+                        source_text(expr.span()).trim()
                     ),
                 );
             }

@@ -44,9 +44,21 @@ fn the_repository_bank_passes_and_reports_as_json_and_junit() {
         })
         .collect();
     assert!(adversarial.len() >= 20, "{}", adversarial.len());
+    // every attempt is refused; the pack's only allowed calls are its controls (expected so)
     for r in &adversarial {
-        assert_ne!(r["outcome"], "allow", "{r}");
+        if r["outcome"] == "allow" {
+            assert_eq!(r["expected"], "allow", "{r}");
+            assert!(
+                r["name"].as_str().is_some_and(|n| n.contains("within")),
+                "{r}"
+            );
+        }
     }
+    let allowed = adversarial
+        .iter()
+        .filter(|r| r["outcome"] == "allow")
+        .count();
+    assert!(allowed * 20 < adversarial.len(), "{allowed} allowed");
     // the outcomes come from the stages that made them
     let find = |name: &str| {
         rows.iter()

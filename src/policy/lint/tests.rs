@@ -382,3 +382,51 @@ fn imports_resolve_to_their_paths() {
         never[0]
     );
 }
+
+#[test]
+fn an_assignment_from_a_value_that_may_be_undefined_with_no_positive_use_after_it() {
+    // the RVM goes on after `v := <undefined>`: `not v == …` then holds
+    let f = run(
+        "default decision := {\"allow\": false, \"reasons\": [\"x\"]}\n\
+         decision := {\"allow\": true, \"reasons\": []} if {\n\
+         \tv := input.args.charge\n\
+         \tnot v == \"ch_bad\"\n\
+         }\n",
+    );
+    let got = only(&f, RVM_UNDEFINED_ASSIGNMENT);
+    assert_eq!(got.len(), 1, "{f:?}");
+    assert!(
+        got[0].starts_with("p/t.rego:6:2: error: `v := input.args.charge`"),
+        "{got:?}"
+    );
+    // a positive use, a guard before it, a use in the head or the comprehension's term, or a
+    // literal value: nothing to say
+    for body in [
+        "\tv := input.args.charge\n\tv != \"ch_bad\"\n",
+        "\tinput.args.charge\n\tv := input.args.charge\n\tnot v == \"ch_bad\"\n",
+        "\tv := 5\n\tnot v == 4\n",
+    ] {
+        let src = format!(
+            "default decision := {{\"allow\": false, \"reasons\": [\"x\"]}}\n\
+             decision := {{\"allow\": true, \"reasons\": []}} if {{\n{body}}}\n"
+        );
+        assert!(
+            only(&run(&src), RVM_UNDEFINED_ASSIGNMENT).is_empty(),
+            "{body}"
+        );
+    }
+    let head = run(
+        "default decision := {\"allow\": false, \"reasons\": [\"x\"]}\n\
+         decision := {\"allow\": false, \"reasons\": [r]} if {\n\
+         \tr := input.args.charge\n\
+         }\n",
+    );
+    assert!(only(&head, RVM_UNDEFINED_ASSIGNMENT).is_empty(), "{head:?}");
+    let term = run(
+        "default decision := {\"allow\": false, \"reasons\": [\"x\"]}\n\
+         decision := {\"allow\": false, \"reasons\": [c | some x in input.args.meta; c := x.note]} if {\n\
+         \ttrue\n\
+         }\n",
+    );
+    assert!(only(&term, RVM_UNDEFINED_ASSIGNMENT).is_empty(), "{term:?}");
+}
