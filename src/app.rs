@@ -88,6 +88,9 @@ impl AppState {
         };
         match result {
             Ok(loaded) => {
+                for w in &loaded.warnings {
+                    tracing::warn!("{w}");
+                }
                 let version = loaded.snapshot.version.clone();
                 self.metrics
                     .set_policy_version(&loaded.snapshot.policy.version);

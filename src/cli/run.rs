@@ -126,6 +126,9 @@ fn run_config(path: &std::path::Path, is_quickstart: bool, workers: Option<usize
             return super::EXIT_FAILED;
         }
     };
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all().thread_stack_size(8 << 20);
     if let Some(n) = workers {

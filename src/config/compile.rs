@@ -177,6 +177,9 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
     );
 
     let policy = compile_policy(&raw, base, &mut diags);
+    if let Some(set) = &policy {
+        rvm_traps(set, &mut warnings);
+    }
     let limits = super::limits::compile_section(&src, &raw, &mut diags);
     let state = compile_state(&src, &raw.state, base, &mut diags);
     let listener = compile_listener(&src, &raw.listener, &mut diags);
@@ -334,6 +337,31 @@ fn compile_policy(raw: &RawConfig, base: &Path, diags: &mut Vec<Diag>) -> Option
     PolicySet::load(&base.join(&raw.policies), max)
         .map_err(|mut d| diags.append(&mut d))
         .ok()
+}
+
+/// Statements the regorus 0.14.1 RVM evaluates otherwise than OPA and `policy test` do (an
+/// assignment from an undefined value that does not stop the body: `check --strict`'s
+/// `rvm-undefined-assignment`), as warnings of every load: `check` prints them, `run` and
+/// every reload log them.
+fn rvm_traps(set: &PolicySet, warnings: &mut Vec<Diag>) {
+    let surface = crate::policy::lint::ArgsSurface {
+        tools: Vec::new(),
+        open_adapters: Vec::new(),
+    };
+    let Ok(findings) = crate::policy::lint::lint_policy_set(set, &surface) else {
+        return;
+    };
+    for f in findings
+        .into_iter()
+        .filter(|f| f.lint == crate::policy::lint::RVM_UNDEFINED_ASSIGNMENT)
+    {
+        warnings.push(Diag::at(
+            Path::new(&f.file),
+            f.line,
+            f.col,
+            format!("{} [{}]", f.message, f.lint),
+        ));
+    }
 }
 
 /// Parse a YAML document into `T`; a syntax or type error is at the position the parser names.

@@ -263,3 +263,58 @@ fn strict_lists_every_finding_in_file_order() {
         "{err}"
     );
 }
+
+/// The RVM's undefined-assignment trap, shown on a real decision: the proxy's engine allows
+/// what the policy's tests deny. Plain `check` warns, `--strict` fails, `policy eval --explain`
+/// says the two engines disagree.
+#[test]
+fn the_rvm_undefined_assignment_trap_is_warned_failed_and_explained() {
+    let trap = "package toolwall\nimport rego.v1\n\n\
+                default decision := {\"allow\": false, \"reasons\": [\"default\"]}\n\n\
+                decision := {\"allow\": true, \"reasons\": []} if {\n\
+                \tv := input.request.headers[\"stripe-account\"]\n\
+                \tnot v == \"acct_other\"\n\
+                }\n";
+    let (dir, cfg) = example_copy(trap);
+    let cfg_s = cfg.to_str().expect("utf8");
+    let (code, out, err) = toolwall(&["check", "-c", cfg_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(
+            "policies/toolwall.rego:7:2: `v := input.request.headers[\"stripe-account\"]`"
+        ) && err.contains("[rvm-undefined-assignment]"),
+        "{err}"
+    );
+    let (code, out, err) = toolwall(&["check", "--strict", "-c", cfg_s]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("toolwall.rego:7:2: error:") && err.contains("[rvm-undefined-assignment]"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("warning: "),
+        "reported once, as the error: {err}"
+    );
+    // the difference is real: without the header the proxy's RVM allows, the interpreter not
+    let input = dir.path().join("call.json");
+    std::fs::write(&input, r#"{"v":1,"request":{"headers":{}}}"#).expect("write");
+    let policies = dir.path().join("policies");
+    let (code, out, err) = toolwall(&[
+        "policy",
+        "eval",
+        "-i",
+        input.to_str().expect("utf8"),
+        "--policies",
+        policies.to_str().expect("utf8"),
+        "--explain",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("decision: allow"),
+        "the RVM still allows: {out}"
+    );
+    assert!(
+        err.contains("warning: the policy interpreter decides"),
+        "{err}"
+    );
+}
