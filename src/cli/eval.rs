@@ -35,6 +35,10 @@ struct ScenarioFile {
     config: Option<PathBuf>,
     principal: Option<RawPrincipal>,
     now: Option<String>,
+    /// MCP adapters' tool listings, as the server would send them in `tools/list`
+    /// (`{adapter: [definition, …]}`): what the file's `mcp` scenarios call.
+    #[serde(default)]
+    mcp_tools: BTreeMap<String, Vec<Value>>,
     scenarios: Vec<Scenario>,
 }
 
@@ -45,8 +49,25 @@ struct Scenario {
     principal: Option<RawPrincipal>,
     now: Option<String>,
     call: Option<RawCall>,
+    mcp: Option<RawMcp>,
     input: Option<Value>,
     expect: Expect,
+}
+
+/// An MCP `tools/call` as the agent sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMcp {
+    adapter: String,
+    /// The tool's name as the server lists it.
+    tool: String,
+    #[serde(default)]
+    arguments: serde_json::Map<String, Value>,
+    /// `params._meta`.
+    meta: Option<Value>,
+    /// Headers of the HTTP request that carries the message (identity, for example).
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +275,10 @@ pub fn eval(dir: &Path, opts: &EvalOptions<'_>) -> i32 {
         let Some(ev) = configs.get_mut(&file.config) else {
             continue;
         };
+        if let Err(msg) = ev.begin_file(&runtime, &file.doc.mcp_tools) {
+            eprintln!("{}: {msg}", file.path.display());
+            return EXIT_USAGE;
+        }
         let rel = file
             .path
             .strip_prefix(dir)
@@ -328,13 +353,28 @@ fn read_file(path: &Path, default_config: Option<&Path>) -> Result<ParsedFile, S
     }
     for s in &doc.scenarios {
         let bad = |m: &str| Err(format!("{}: scenario `{}`: {m}", path.display(), s.name));
-        match (&s.call, &s.input) {
-            (Some(_), Some(_)) => return bad("has both `call` and `input`"),
-            (None, None) => return bad("needs a `call` or an `input`"),
-            (Some(c), None) if c.body.is_some() && c.json.is_some() => {
-                return bad("`call` has both `body` and `json`")
+        match [s.call.is_some(), s.mcp.is_some(), s.input.is_some()]
+            .iter()
+            .filter(|x| **x)
+            .count()
+        {
+            0 => return bad("needs a `call`, an `mcp` or an `input`"),
+            1 => {}
+            _ => return bad("has more than one of `call`, `mcp` and `input`"),
+        }
+        if s.call
+            .as_ref()
+            .is_some_and(|c| c.body.is_some() && c.json.is_some())
+        {
+            return bad("`call` has both `body` and `json`");
+        }
+        if let Some(m) = &s.mcp {
+            if !doc.mcp_tools.contains_key(&m.adapter) {
+                return bad(&format!(
+                    "calls MCP adapter `{}` but the file lists no `mcp_tools` for it",
+                    m.adapter
+                ));
             }
-            _ => {}
         }
         for t in [&s.now, &doc.now].into_iter().flatten() {
             if DateTime::parse_from_rfc3339(t).is_err() {
@@ -448,6 +488,44 @@ impl Evaluator {
         })
     }
 
+    /// A scenario file starts with fresh state (no pins, no usage) and the MCP listings it
+    /// gives, observed as the proxy observes a `tools/list` answer (pinned on sight).
+    fn begin_file(
+        &mut self,
+        runtime: &tokio::runtime::Runtime,
+        listings: &BTreeMap<String, Vec<Value>>,
+    ) -> Result<(), String> {
+        let clock: Arc<dyn Clock> = self.clock.clone();
+        let state: crate::state::SharedState = Arc::new(
+            crate::state::sqlite::SqliteStore::open(Path::new(":memory:"), clock.clone())
+                .map_err(|e| format!("cannot open the in-memory state: {e}"))?,
+        );
+        self.rt.limiters = crate::stage::limits::Limiters::new(clock, state);
+        self.rt.mcp = crate::mcp::Catalog::default();
+        for (name, defs) in listings {
+            let Some(idx) = self.snap.adapter_by_name(name) else {
+                return Err(format!("mcp_tools: the config has no adapter `{name}`"));
+            };
+            let adapter = &self.snap.adapters[idx];
+            if adapter.kind != crate::config::raw::AdapterKind::Mcp {
+                return Err(format!("mcp_tools: adapter `{name}` is not an MCP adapter"));
+            }
+            let seen = runtime
+                .block_on(
+                    self.rt
+                        .mcp
+                        .observe(self.rt.state(), &self.snap, adapter, defs),
+                )
+                .map_err(|e| format!("mcp_tools: {e}"))?;
+            for (tool, r) in seen {
+                if let Err(e) = r {
+                    return Err(format!("mcp_tools: {name}: tool `{tool}`: {e}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn run(
         &mut self,
         s: &Scenario,
@@ -467,10 +545,21 @@ impl Evaluator {
                 .map(str::to_string);
             return Ok(Got::from_verdict(tool, verdict));
         }
-        let Some(call) = &s.call else {
-            return Err("needs a `call` or an `input`".into());
+        let mcp_call;
+        let (parts, body) = match (&s.call, &s.mcp) {
+            (Some(call), _) => request(call)?,
+            (None, Some(m)) => {
+                mcp_call = RawCall {
+                    method: "POST".into(),
+                    path: format!("/{}/", m.adapter),
+                    headers: m.headers.clone(),
+                    body: None,
+                    json: None,
+                };
+                request(&mcp_call)?
+            }
+            (None, None) => return Err("needs a `call`, an `mcp` or an `input`".into()),
         };
-        let (parts, body) = request(call)?;
         // A scenario's principal acts as the sidecar's static identity: nothing the request
         // carries can change who it is. The config's own identity is put back afterwards.
         let saved = principal.map(|p| {
@@ -493,7 +582,31 @@ impl Evaluator {
             source: "static",
             claims: p.claims.clone(),
         });
-        let ev = crate::pipeline::evaluate_http(&self.rt, &self.snap, &parts, &body, principal);
+        let ev = match &s.mcp {
+            None => crate::pipeline::evaluate_http(&self.rt, &self.snap, &parts, &body, principal),
+            Some(m) => match self.snap.adapter_by_name(&m.adapter) {
+                Some(adapter) => crate::pipeline::evaluate_mcp(
+                    &self.rt,
+                    &self.snap,
+                    &parts,
+                    crate::pipeline::McpCall {
+                        adapter,
+                        name: &m.tool,
+                        args: Value::Object(m.arguments.clone()),
+                        meta: m.meta.clone(),
+                    },
+                    principal,
+                ),
+                None => crate::pipeline::Evaluated {
+                    tool: None,
+                    verdict: Err(Reject::new(
+                        Reason::UnknownUpstream,
+                        format!("no adapter `{}`", m.adapter),
+                    )),
+                    input: None,
+                },
+            },
+        };
         if let Some(own) = saved {
             self.snap.identity = own;
         }

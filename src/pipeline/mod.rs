@@ -350,7 +350,90 @@ pub fn evaluate_http(
     }
 }
 
-/// What [`evaluate_http`] found.
+/// One MCP `tools/call` decided as the MCP front end decides it, and sent nowhere (`toolwall
+/// eval`): identify (from `parts`, the request that carries the message) → the tool from the
+/// adapter's catalog (what the server last listed, pinned on sight) → schema (its
+/// `inputSchema`, or the adapter's override) → PII scan → policy, with `input.mcp` as the front
+/// end builds it. The protocol's own checks (session, version and routing headers, batches)
+/// are not part of an evaluation.
+pub fn evaluate_mcp(
+    rt: &Runtime,
+    snap: &Snapshot,
+    parts: &::http::request::Parts,
+    call: McpCall<'_>,
+    principal: Option<crate::stage::identify::Principal>,
+) -> Evaluated {
+    let McpCall {
+        adapter,
+        name,
+        args,
+        meta,
+    } = call;
+    let mut rec = CallRecord::new(rt.metrics.clone(), snap, String::new(), None);
+    // an evaluation is not a call: no log line, no metric, no audit record
+    rec.record = false;
+    let verdict = (|| {
+        let adapter = &snap.adapters[adapter];
+        rec.set_adapter(adapter);
+        rec.principal = Some(match principal {
+            Some(p) => p,
+            None => crate::stage::identify::identify(&snap.identity, parts)?,
+        });
+        let Some((mcp_tool, status)) = rt.mcp.lookup(snap, adapter, name) else {
+            return Err(Reject::new(
+                Reason::UnknownTool,
+                format!("the server lists no tool `{name}`"),
+            ));
+        };
+        let tool = &mcp_tool.tool;
+        rec.set_tool(tool);
+        if let crate::mcp::PinStatus::Changed { pinned } = status {
+            return Err(Reject::new(
+                Reason::ToolDefinitionChanged,
+                format!("tool `{name}` changed since it was pinned ({pinned})"),
+            ));
+        }
+        let mut view =
+            serde_json::json!({"method": "tools/call", "name": name, "definition": mcp_tool.hash});
+        if let Some(m) = meta {
+            view["meta"] = m;
+        }
+        let call = Call {
+            adapter,
+            tool,
+            schema_tool: mcp_tool.input_schema_tool(adapter),
+            args,
+            facts: RequestFacts {
+                method: "POST",
+                host: &adapter.upstream.host,
+                path: &adapter.upstream.base_path,
+                now: rt.clock().now(),
+            },
+            view: View::Mcp(view),
+            approval: None,
+        };
+        decide(rt, snap, &mut rec, call, &mut Approval::default())?;
+        rec.decision
+            .clone()
+            .ok_or_else(|| Reject::new(Reason::Internal, "decided call has no decision"))
+    })();
+    Evaluated {
+        tool: rec.tool.clone(),
+        verdict,
+        input: rec.input.take(),
+    }
+}
+
+/// An MCP `tools/call` for [`evaluate_mcp`]: the adapter (index), the tool as the server names
+/// it, `params.arguments` and `params._meta`.
+pub struct McpCall<'a> {
+    pub adapter: usize,
+    pub name: &'a str,
+    pub args: Value,
+    pub meta: Option<Value>,
+}
+
+/// What [`evaluate_http`] and [`evaluate_mcp`] found.
 pub struct Evaluated {
     /// The tool the call was classified as.
     pub tool: Option<String>,

@@ -73,6 +73,14 @@ fn the_repository_bank_passes_and_reports_as_json_and_junit() {
         both["reasons"],
         serde_json::json!(["amount_exceeds_threshold", "cross_tenant"])
     );
+    // MCP calls are decided against the listed definitions, as `<adapter>.<tool>`
+    let mcp = find("a refund above 1000 is denied");
+    assert_eq!(mcp["file"], "mcp/crm.yaml", "{mcp}");
+    assert_eq!(mcp["tool"], "crm.refund", "{mcp}");
+    assert_eq!(
+        find("a smuggled argument the listed schema forbids")["outcome"],
+        "schema_invalid"
+    );
     // the JUnit report holds every scenario, none failed
     let xml = std::fs::read_to_string(&junit).expect("junit");
     assert!(xml.starts_with("<?xml"), "{xml}");
@@ -178,9 +186,20 @@ fn a_malformed_bank_is_a_usage_error_that_names_the_place() {
     let (code, _out, err) = toolwall(&["eval", tmp.path().to_str().expect("utf8")]);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("scenario `both`: has both `call` and `input`"),
+        err.contains("scenario `both`: has more than one of `call`, `mcp` and `input`"),
         "{err}"
     );
+
+    // an MCP call to an adapter the file lists no tools for
+    write(
+        &f,
+        &format!(
+            "config: {ROOT}/examples/mcp/toolwall.yaml\nscenarios:\n  - name: m\n    mcp: {{ adapter: crm, tool: refund }}\n    expect: allow\n"
+        ),
+    );
+    let (code, _out, err) = toolwall(&["eval", tmp.path().to_str().expect("utf8")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("lists no `mcp_tools` for it"), "{err}");
 
     // an empty directory passes nothing
     let empty = tempfile::tempdir().expect("tmp");
