@@ -29,6 +29,7 @@ pub const DECISION_WITHOUT_REASONS: &str = "decision-without-reasons";
 pub const UNUSED_RULE: &str = "unused-rule";
 pub const DEFAULT_ALLOWS: &str = "default-allows";
 pub const RVM_UNDEFINED_ASSIGNMENT: &str = "rvm-undefined-assignment";
+pub const TOOL_UNKNOWN: &str = "tool-unknown";
 
 /// The package every toolwall policy decides in (`data.toolwall.decision`).
 const PACKAGE: &str = "toolwall";
@@ -675,6 +676,7 @@ impl<'a> Lints<'a> {
     }
 
     fn query_in(&mut self, cur: &Cur, env: &Env, q: &Query) {
+        self.unknown_tools(cur, env, q);
         for s in &q.stmts {
             match &s.literal {
                 Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
@@ -1092,6 +1094,34 @@ impl<'a> Lints<'a> {
                          inputs without the value; state `{rhs_text}` as a statement of its \
                          own before the assignment, or use `object.get` with a default",
                         source_text(expr.span()).trim()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `input.tool.name == "x"` (or `in {…}`) naming a tool no adapter has: the condition never
+    /// holds (a typo, a renamed tool, another environment's config). Tools of MCP adapters are
+    /// only known at run time: names under such an adapter are not judged.
+    fn unknown_tools(&mut self, cur: &Cur, env: &Env, q: &Query) {
+        for st in &q.stmts {
+            let Literal::Expr { expr, .. } = &st.literal else {
+                continue;
+            };
+            let Some(names) = self.pin(cur, env, expr) else {
+                continue;
+            };
+            for name in names {
+                if self.surface.tool(&name).is_some() || self.surface.open(&name) {
+                    continue;
+                }
+                let known = name_list(self.surface.tools.iter().map(|(n, _)| n.as_str()));
+                self.push(
+                    expr.span(),
+                    Severity::Error,
+                    TOOL_UNKNOWN,
+                    format!(
+                        "no adapter has a tool `{name}`: this condition never holds (tools: {known})"
                     ),
                 );
             }

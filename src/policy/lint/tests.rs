@@ -430,3 +430,35 @@ fn an_assignment_from_a_value_that_may_be_undefined_with_no_positive_use_after_i
     );
     assert!(only(&term, RVM_UNDEFINED_ASSIGNMENT).is_empty(), "{term:?}");
 }
+
+#[test]
+fn a_tool_name_no_adapter_has() {
+    let f = run(
+        "default decision := {\"allow\": false, \"reasons\": [\"x\"]}\n\
+         decision := {\"allow\": false, \"reasons\": [\"big\"]} if {\n\
+         \tinput.tool.name == \"pay.refnud\"\n\
+         }\n\
+         decision := {\"allow\": true, \"reasons\": []} if {\n\
+         \tinput.tool.name in {\"pay.get_charge\", \"pay.get_chrage\"}\n\
+         }\n",
+    );
+    let got = only(&f, TOOL_UNKNOWN);
+    assert_eq!(got.len(), 2, "{f:?}");
+    assert!(
+        got[0].starts_with("p/t.rego:6:2: error: no adapter has a tool `pay.refnud`"),
+        "{got:?}"
+    );
+    assert!(got[1].contains("`pay.get_chrage`"), "{got:?}");
+    // a known name, and a name under an MCP adapter (its tools are known at run time)
+    let mut surface = surface();
+    surface.open_adapters.push("crm".into());
+    let ok = lint_with(
+        "default decision := {\"allow\": false, \"reasons\": [\"x\"]}\n\
+         decision := {\"allow\": true, \"reasons\": []} if {\n\
+         \tinput.tool.name in {\"pay.refund\", \"crm.anything\"}\n\
+         }\n",
+        &surface,
+        None,
+    );
+    assert!(only(&ok, TOOL_UNKNOWN).is_empty(), "{ok:?}");
+}
