@@ -1,13 +1,14 @@
 //! Prometheus metrics (prometheus-client): typed label sets, bounded label values.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -31,6 +32,16 @@ pub struct OutcomeLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabels {
     pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ToolLabels {
+    pub tool: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    pub version: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -71,6 +82,17 @@ pub struct Metrics {
     pub webhook_deliveries: Family<ResultLabels, Counter>,
     /// Worker threads of the async runtime serving the listeners (`toolwall run --workers`).
     pub runtime_workers: Gauge,
+    /// Time the upstream took to answer a forwarded call (to its response head).
+    pub upstream_duration: Histogram,
+    /// Calls refused because their arguments failed the tool's JSON Schema, by tool.
+    pub schema_violations: Family<ToolLabels, Counter>,
+    /// Audit records written since the last signed checkpoint (not yet sealed).
+    pub audit_unsealed_records: Gauge,
+    /// Unix time of the audit stream's last checkpoint (0: no audit stream); exported as
+    /// `toolwall_audit_seconds_since_checkpoint` at each scrape.
+    pub audit_last_checkpoint: Arc<AtomicU64>,
+    /// The build (value 1, label `version`).
+    pub build_info: Family<BuildLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -176,8 +198,44 @@ impl Metrics {
             "Worker threads of the async runtime (toolwall run --workers, TOOLWALL_WORKERS)",
             runtime_workers.clone(),
         );
+        let upstream_duration = Histogram::new(exponential_buckets(0.0001, 2.0, 18));
+        registry.register(
+            "upstream_duration_seconds",
+            "Time the upstream took to answer a forwarded call (to its response head)",
+            upstream_duration.clone(),
+        );
+        let schema_violations = Family::<ToolLabels, Counter>::default();
+        registry.register(
+            "schema_violations",
+            "Calls refused schema_invalid (arguments failed the tool's JSON Schema), by tool",
+            schema_violations.clone(),
+        );
+        let audit_unsealed_records = Gauge::default();
+        registry.register(
+            "audit_unsealed_records",
+            "Audit records written since the last signed checkpoint",
+            audit_unsealed_records.clone(),
+        );
+        let audit_last_checkpoint = Arc::new(AtomicU64::new(0));
+        registry.register_collector(Box::new(SinceCheckpoint(audit_last_checkpoint.clone())));
+        let build_info = Family::<BuildLabels, Gauge>::default();
+        registry.register(
+            "build_info",
+            "The toolwall build (value 1)",
+            build_info.clone(),
+        );
+        build_info
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
         registry.register_collector(Box::new(LogLinesDropped));
         Metrics {
+            build_info,
+            upstream_duration,
+            schema_violations,
+            audit_unsealed_records,
+            audit_last_checkpoint,
             runtime_workers,
             webhook_deliveries,
             approvals_pending,
@@ -248,6 +306,42 @@ impl Collector for LogLinesDropped {
             counter.metric_type(),
         )?;
         counter.encode(metric)
+    }
+}
+
+/// `toolwall_audit_seconds_since_checkpoint`, computed at each scrape from the last checkpoint's
+/// time, so it keeps growing when the writer stops (a gauge the writer sets would freeze).
+/// Absent without an audit stream.
+#[derive(Debug)]
+struct SinceCheckpoint(Arc<AtomicU64>);
+
+impl Collector for SinceCheckpoint {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let last = self.0.load(Ordering::Relaxed);
+        if last == 0 {
+            return Ok(());
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let gauge = ConstGauge::new(i64::try_from(now.saturating_sub(last)).unwrap_or(i64::MAX));
+        let metric = encoder.encode_descriptor(
+            "audit_seconds_since_checkpoint",
+            "Seconds since the audit stream's last signed checkpoint (the stream opened counts as one)",
+            None,
+            gauge.metric_type(),
+        )?;
+        gauge.encode(metric)
+    }
+}
+
+impl Metrics {
+    /// The audit stream checkpointed (or opened) now.
+    pub fn audit_checkpointed_now(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs().max(1));
+        self.audit_last_checkpoint.store(now, Ordering::Relaxed);
     }
 }
 

@@ -12,7 +12,7 @@ use crate::audit::sink::AuditSink;
 use crate::audit::Kind;
 use crate::config::raw::{AuditArgs, Mode};
 use crate::metrics::{CallLabels, Metrics, ReasonLabels};
-use crate::pipeline::reject::Reject;
+use crate::pipeline::reject::{Reason, Reject};
 use crate::policy::PolicyDecision;
 use crate::stage::audit::{decision_record, outcome_record, Phase};
 use crate::stage::identify::Principal;
@@ -273,6 +273,19 @@ impl Drop for CallRecord {
             })
             .inc();
         self.metrics.request_duration.observe(elapsed.as_secs_f64());
+        if let Some(us) = self.upstream_latency_us {
+            self.metrics.upstream_duration.observe(us as f64 / 1e6);
+        }
+        // refused, or recorded as what enforce mode would refuse
+        let schema_invalid = |r: &Reject| r.reason == Reason::SchemaInvalid;
+        if matches!(&self.outcome, Some(Outcome::Refused(r)) if schema_invalid(r))
+            || self.shadow.as_ref().is_some_and(schema_invalid)
+        {
+            self.metrics
+                .schema_violations
+                .get_or_create(&crate::metrics::ToolLabels { tool })
+                .inc();
+        }
         let shadow = self.shadow.as_ref().map(|r| r.reasons().join(","));
         tracing::info!(
             target: "toolwall::call",

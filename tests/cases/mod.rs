@@ -12,8 +12,10 @@ mod http_hardening;
 mod identity;
 mod layering;
 mod limits;
+// /metrics, parsed by the Prometheus client library
 mod mcp;
 mod mcp_hardening;
+mod metrics;
 mod openapi_import;
 mod operator_events;
 mod parsing;

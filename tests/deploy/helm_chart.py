@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,8 +163,90 @@ def exported_metrics():
             names.update({base + "_bucket", base + "_sum", base + "_count"})
         else:
             names.add(base)
+    # metrics a Collector computes at each scrape (`encode_descriptor("name", …)`)
+    for block in re.split(r"\nimpl Collector for ", src)[1:]:
+        block = block.split("\n}\n")[0]
+        for name in re.findall(r'encode_descriptor\(\s*"(\w+)"', block):
+            suffix = "_total" if "ConstCounter" in block else ""
+            names.add("toolwall_" + name + suffix)
     need(len(names) >= 10, f"metrics.rs: only {sorted(names)} found")
     return names
+
+
+# promtool unit tests of the rendered alerts: synthetic series in, the alerts that must fire out
+ALERT_TESTS = """
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'toolwall_audit_seconds_since_checkpoint{namespace="a", pod="p"}'
+        values: '700+60x20'
+      - series: 'toolwall_audit_unsealed_records{namespace="a", pod="p"}'
+        values: '5x20'
+      - series: 'toolwall_audit_seconds_since_checkpoint{namespace="a", pod="sealed"}'
+        values: '700+60x20'
+      - series: 'toolwall_audit_unsealed_records{namespace="a", pod="sealed"}'
+        values: '0x20'
+      - series: 'toolwall_refusals_total{namespace="a", pod="p", reason="budget_exceeded"}'
+        values: '0 0 0 1 2 3'
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: ToolwallAuditCheckpointStale
+        exp_alerts:
+          - exp_labels: {severity: warning, namespace: a, pod: p}
+            exp_annotations:
+              summary: "toolwall in a/p has 1300s of unsealed audit records"
+              description: "Records written since the last signed checkpoint are not sealed yet: the audit writer may be stuck, or audit.checkpoint.every is longer than meant. `toolwall audit verify` reports them as unsealed."
+      - eval_time: 5m
+        alertname: ToolwallBudgetExhausted
+        exp_alerts:
+          - exp_labels: {severity: warning, namespace: a, pod: p}
+            exp_annotations:
+              summary: "toolwall in a/p refuses calls over budget"
+              description: "A spend budget (run or tenant-day) is used up: calls to priced tools are refused budget_exceeded. `toolwall audit report --by tenant` shows where the money went."
+  - interval: 10m
+    input_series:
+      # a day at 1 refusal per 10 minutes, then 60 in the last 10 minutes
+      - series: 'toolwall_refusals_total{namespace="a", pod="p", reason="policy_denied"}'
+        values: '0+1x144 205'
+    alert_rule_test:
+      - eval_time: 1450m
+        alertname: ToolwallDenySpike
+        exp_alerts:
+          - exp_labels: {severity: warning, namespace: a, pod: p}
+            exp_annotations:
+              summary: "toolwall in a/p refuses far more calls than usual"
+              description: "Refusals in the last 10 minutes are over 5× the pod's daily rate: an agent probing its limits, a prompt injection, or a policy or adapter change refusing legitimate calls. toolwall_refusals_total by reason says which."
+      - eval_time: 1440m
+        alertname: ToolwallDenySpike
+        exp_alerts: []
+"""
+
+
+def promtool_rules(doc):
+    """`promtool check rules` and `promtool test rules` on the rendered PrometheusRule."""
+    promtool = shutil.which("promtool")
+    need(promtool, "promtool is not installed (.ci/run installs Debian's prometheus package)")
+    d = WORK / "promtool"
+    d.mkdir(exist_ok=True)
+    (d / "rules.yaml").write_text(yaml.safe_dump(doc["spec"], sort_keys=False))
+    (d / "tests.yaml").write_text(ALERT_TESTS)
+    for args in (["check", "rules", "rules.yaml"], ["test", "rules", "tests.yaml"]):
+        r = subprocess.run([promtool, *args], cwd=d, capture_output=True, text=True)
+        need(r.returncode == 0, f"promtool {' '.join(args)}:\n{r.stdout}\n{r.stderr}")
+
+
+def check_dashboard(doc, metrics):
+    """The Grafana dashboard's ConfigMap: JSON, and every expression names exported metrics."""
+    dash = json.loads(doc["data"]["toolwall.json"])
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    need(len(exprs) >= 10, f"dashboard: {len(exprs)} queries")
+    for e in exprs:
+        used = set(re.findall(r"\btoolwall_\w+", e))
+        need(used, f"dashboard query names no toolwall metric: {e}")
+        need(used <= metrics, f"dashboard: {sorted(used - metrics)} are not exported by src/metrics.rs")
+    return len(exprs)
 
 
 def check_prometheus_rule(doc, metrics):
@@ -841,13 +924,21 @@ def main():
 
     # monitoring: ServiceMonitor and PrometheusRule render only when enabled
     docs, *_ = case("monitoring", {"monitoring": {"serviceMonitor": {"enabled": True},
-                                                  "prometheusRule": {"enabled": True}}})
+                                                  "prometheusRule": {"enabled": True},
+                                                  "grafanaDashboard": {"enabled": True}}})
     sm = one(docs, "ServiceMonitor")
     need(sm["spec"]["endpoints"][0]["port"] == "toolwall-admin"
          and sm["spec"]["endpoints"][0]["path"] == "/metrics", "scrapes /metrics")
-    alerts = check_prometheus_rule(one(docs, "PrometheusRule"), METRICS)
-    need({"ToolwallConfigReloadFailing", "ToolwallAuditWriteErrors", "ToolwallHighRefusalRate"}
+    rule = one(docs, "PrometheusRule")
+    alerts = check_prometheus_rule(rule, METRICS)
+    need({"ToolwallConfigReloadFailing", "ToolwallAuditWriteErrors", "ToolwallHighRefusalRate",
+          "ToolwallAuditCheckpointStale", "ToolwallDenySpike", "ToolwallBudgetExhausted"}
          <= set(alerts), f"alerts {alerts}")
+    promtool_rules(rule)
+    dash = [d for d in all_of(docs, "ConfigMap") if d["metadata"]["name"].endswith("-dashboard")]
+    need(len(dash) == 1, "one dashboard ConfigMap")
+    need(dash[0]["metadata"]["labels"].get("grafana_dashboard") == "1", "the sidecar's label")
+    results["dashboard_queries"] = check_dashboard(dash[0], METRICS)
 
     # the enforcing mode's NetworkPolicy, in every listed namespace, with Redis allowed
     extra_rule = {"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}], "ports": [{"port": 443, "protocol": "TCP"}]}

@@ -416,6 +416,11 @@ impl ChainWriter {
     }
 
     /// Records written since the last checkpoint.
+    /// When the last checkpoint was written (or the writer opened, if none since).
+    pub fn last_checkpoint_at(&self) -> Instant {
+        self.last_checkpoint_at
+    }
+
     pub fn unsealed(&self) -> u64 {
         self.since_checkpoint
     }

@@ -31,6 +31,9 @@ pub(super) fn writer_loop(
     keys: &ArgsKeys,
 ) {
     let tick = Duration::from_millis(100);
+    // the stream opened counts as a checkpoint for `toolwall_audit_seconds_since_checkpoint`
+    let mut checkpoint_seen = writer.last_checkpoint_at();
+    metrics.audit_checkpointed_now();
     loop {
         let first = match rx.recv_timeout(tick) {
             Ok(m) => Some(m),
@@ -137,6 +140,13 @@ pub(super) fn writer_loop(
             healthy.store(false, Ordering::SeqCst);
             tracing::error!(error = %e, "audit fsync failed");
         }
+        if writer.last_checkpoint_at() != checkpoint_seen {
+            checkpoint_seen = writer.last_checkpoint_at();
+            metrics.audit_checkpointed_now();
+        }
+        metrics
+            .audit_unsealed_records
+            .set(i64::try_from(writer.unsealed()).unwrap_or(i64::MAX));
     }
 }
 
