@@ -312,3 +312,106 @@ async fn a_stuck_stderr_never_blocks_calls_and_dropped_lines_are_counted() {
         assert!(strip_ansi(l).contains(" latency_us="), "a torn line: {l}");
     }
 }
+
+/// Secrets an agent sends — in arguments, in headers, in the invalid value a schema refuses, in
+/// a path — never reach the log, whatever the outcome and at any level up to debug; each call
+/// is still one JSON line with its decision id and the agent's trace id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_sent_in_a_call_never_reaches_the_log() {
+    let up = http_upstream().await;
+    let s = Spawned::new(up.addr);
+    // refunds over 100 are denied
+    std::fs::write(s.dir.path().join("policies/toolwall.rego"), POLICY).expect("write");
+    const AWS: &str = "AKIAZ7QWERTYUIOP2XYZ";
+    const STRIPE: &str = "sk_live_51HqLyjWDarjtT1zdp7dcTrUx";
+    const PASSWORD: &str = "Tr0ub4dor&3-horse";
+    const BEARER: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNlY3JldA";
+    const CARD: &str = "4111111111111111";
+    let secrets = [AWS, STRIPE, PASSWORD, BEARER, CARD];
+    let mut child = Reap(
+        s.command(&["--log-format", "json", "--log-level", "debug"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    let err = child.0.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        let _ = std::io::BufReader::new(err).read_to_string(&mut all);
+        all
+    });
+    wait_listening(s.agent).await;
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let call = |body: String| {
+        req("POST", "/echo/v1/refunds")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {BEARER}"))
+            .header("x-api-key", STRIPE)
+            .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .expect("request")
+    };
+    let meta = format!(r#"{{"note":"the password is {PASSWORD}","key":"{AWS}","card":"{CARD}"}}"#);
+    let mut ids = Vec::new();
+    for (body, status) in [
+        (
+            format!(r#"{{"charge":"ch_1","amount":5,"meta":{meta}}}"#),
+            200,
+        ),
+        (
+            format!(r#"{{"charge":"ch_1","amount":500,"meta":{meta}}}"#),
+            403,
+        ),
+        (format!(r#"{{"charge":"ch_1","amount":"{STRIPE}"}}"#), 400),
+        (
+            format!(r#"{{"charge":"{AWS}","amount":5,"amount":7}}"#),
+            400,
+        ),
+    ] {
+        let r = send(s.agent, call(body)).await;
+        assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+        let id = r
+            .headers
+            .get("toolwall-decision-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| {
+                r.json()["error"]["decision_id"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .expect("decision id");
+        ids.push(id);
+    }
+    // a secret in the path of a read
+    let r = send(s.agent, get(&format!("/echo/v1/charges/ch_{AWS}?limit=1"))).await;
+    assert_eq!(r.status, 200);
+    sigterm(&child.0);
+    assert!(wait_exit(&mut child.0, Duration::from_secs(20)).success());
+    let log = reader.join().expect("reader");
+    for secret in secrets {
+        assert!(
+            !log.contains(secret),
+            "{secret} is in the log:\n{}",
+            log.lines()
+                .filter(|l| l.contains(secret))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    // one JSON line per decision, with its id and the agent's trace id
+    let calls: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "tool call")
+        .collect();
+    assert_eq!(calls.len(), 5, "{log}");
+    for id in &ids {
+        let line = calls
+            .iter()
+            .find(|v| v["fields"]["decision_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no log line for {id}:\n{log}"));
+        assert_eq!(line["fields"]["trace_id"], trace, "{line}");
+        assert_eq!(line["level"], "INFO");
+    }
+}
