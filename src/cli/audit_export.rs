@@ -308,13 +308,6 @@ fn ocsf_event(
     if let Some(a) = adapter {
         api["service"] = json!({"name": a});
     }
-    if let Some(p) = r
-        .get("policy")
-        .and_then(|p| p.get("version"))
-        .and_then(Value::as_str)
-    {
-        api["version"] = json!(p);
-    }
     ev.insert("api".into(), api);
 
     let mut actor = Map::new();

@@ -146,6 +146,26 @@ async fn export_writes_valid_ocsf_api_activity_for_every_call_of_a_verified_stre
         assert_eq!(ev["api"]["service"]["name"], "echo");
         assert!(ev["unmapped"]["toolwall"].get("args").is_none());
     }
+    // the schema has teeth: an invented member, a missing required one or an activity OCSF
+    // does not define fail it
+    let validator = schema();
+    for (what, change) in [
+        ("unknown member", "/actor/user/nmae"),
+        ("missing required", "/src_endpoint"),
+        ("bad activity", "/activity_id"),
+    ] {
+        let mut bad = events[0].clone();
+        match change {
+            "/actor/user/nmae" => bad["actor"]["user"]["nmae"] = "x".into(),
+            "/src_endpoint" => {
+                if let Some(o) = bad.as_object_mut() {
+                    o.remove("src_endpoint");
+                }
+            }
+            _ => bad["activity_id"] = 5.into(),
+        }
+        assert!(!validator.is_valid(&bad), "{what} passed the schema: {bad}");
+    }
     let by_id = |id: &str| -> &Value {
         events
             .iter()
