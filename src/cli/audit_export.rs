@@ -453,3 +453,72 @@ fn attach_outcome(ev: &mut Value, o: &Map<String, Value>) {
     }
     ev["unmapped"]["toolwall"]["outcome"] = Value::Object(out);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("a test record is an object"),
+        }
+    }
+
+    #[test]
+    fn activity_follows_the_http_method_and_read_only_tools() {
+        let http = |m: &str, ro: bool| {
+            activity(&record(json!({
+                "request": {"method": m},
+                "input": {"tool": {"read_only": ro}},
+            })))
+        };
+        assert_eq!(http("GET", false), (2, "Read"));
+        assert_eq!(http("post", false), (1, "Create"));
+        assert_eq!(http("POST", true), (2, "Read"));
+        assert_eq!(http("PUT", false), (3, "Update"));
+        assert_eq!(http("PATCH", false), (3, "Update"));
+        assert_eq!(http("DELETE", false), (4, "Delete"));
+        assert_eq!(http("CONNECT", false), (99, "Other"));
+        let rpc = |proto: &str, ro: Option<bool>| {
+            let mut r = json!({"request": {"method": "POST"}, proto: {"method": "x"}});
+            if let Some(ro) = ro {
+                r["input"] = json!({"tool": {"read_only": ro}});
+            }
+            activity(&record(r))
+        };
+        assert_eq!(rpc("mcp", Some(true)), (2, "Read"));
+        assert_eq!(rpc("mcp", Some(false)), (99, "Other"));
+        // `audit.args: none` keeps no input: not known to be read-only
+        assert_eq!(rpc("mcp", None), (99, "Other"));
+        assert_eq!(rpc("grpc", Some(false)), (99, "Other"));
+    }
+
+    #[test]
+    fn no_argument_and_no_mcp_detail_beyond_method_and_name_is_exported() {
+        let r = record(json!({
+            "kind": "decision", "seq": 3, "prev": "00", "ts": "2026-01-31T09:00:00.000Z",
+            "decision_id": "d-1", "decision": "deny", "status": 403,
+            "reasons": ["r1", "r2"], "agent": "a", "tenant_id": "t", "tool": "fs.read",
+            "adapter": "fs", "request": {"method": "POST", "host": "h", "path": "/mcp"},
+            "args": {"token": "SECRET-ARG"}, "args_sealed": "SECRET-SEALED",
+            "input": {"args": "SECRET-INPUT", "tool": {"read_only": true}},
+            "mcp": {"method": "resources/read", "uri": "file:///SECRET-URI"},
+            "policy": {"version": "p1", "digest": "dd", "result": {"allow": false}},
+        }));
+        let ts = DateTime::parse_from_rfc3339("2026-01-31T09:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .expect("ts");
+        let ev = ocsf_event(&r, ts, "f.jsonl", 4).expect("maps");
+        let text = ev.to_string();
+        assert!(!text.contains("SECRET"), "{text}");
+        assert_eq!(
+            ev["unmapped"]["toolwall"]["mcp"],
+            json!({"method": "resources/read"})
+        );
+        assert_eq!(ev["status_detail"], "r1, r2");
+        assert_eq!(ev["time"], 1_769_850_000_000i64);
+        assert_eq!(ev["type_uid"], 600302);
+        assert_eq!(ev["unmapped"]["toolwall"]["record"]["line"], 4);
+    }
+}
