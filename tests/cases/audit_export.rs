@@ -94,6 +94,22 @@ async fn export_writes_valid_ocsf_api_activity_for_every_call_of_a_verified_stre
     // an event record (not a call) between the calls: skipped by the export
     let reload = admin_post(h.admin(), "/admin/reload", "", None).await;
     assert_eq!(reload.status, 200, "{:?}", reload.body);
+    // refusal records are queued, not waited for: `since` is taken once run-a's records are
+    // on disk, so each of them is stamped before it
+    let audit_dir = h.dir.path().join("audit");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while audit_records(&audit_dir)
+        .iter()
+        .filter(|r| r["kind"] == "decision" || r["kind"] == "event")
+        .count()
+        < 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run-a's records never reached the disk"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
@@ -105,7 +121,6 @@ async fn export_writes_valid_ocsf_api_activity_for_every_call_of_a_verified_stre
     assert_eq!(invalid.status, 400);
     let read = send(h.agent(), call("GET", "/echo/v1/charges/ch_1", "", "run-b")).await;
     assert_eq!(read.status, 200);
-    let audit_dir = h.dir.path().join("audit");
     let Harness { app, dir } = h;
     app.shutdown().await;
     let audit = audit_dir.to_str().expect("utf8").to_string();
