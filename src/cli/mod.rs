@@ -3,6 +3,7 @@
 pub mod adapters;
 pub mod approvals;
 pub mod audit;
+pub mod audit_export;
 pub mod check;
 pub mod eval;
 pub mod healthcheck;
@@ -282,6 +283,11 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Export the calls of a verified stream for a SIEM (OCSF API Activity, JSON Lines).
+    Export {
+        #[command(flatten)]
+        args: audit_export::ExportArgs,
+    },
 }
 
 /// Exit codes (PRODUCT.md §2).
@@ -387,6 +393,9 @@ pub fn dispatch(cli: Cli) -> i32 {
                     json,
                 },
         } => audit::show(&path, &filters, json),
+        Command::Audit {
+            command: AuditCommand::Export { args },
+        } => audit_export::export(&args),
         Command::Replay {
             audit_path,
             policies,

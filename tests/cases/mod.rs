@@ -3,6 +3,8 @@ mod approvals_config;
 mod audit;
 mod audit_backpressure;
 mod audit_events;
+// `toolwall audit export --format ocsf`: OCSF API Activity events, schema-validated
+mod audit_export;
 mod audit_hardening;
 mod audit_verify_stream;
 mod check_strict;
