@@ -60,7 +60,7 @@ pub const APPROVAL_META: &str = "toolwall/approval";
 pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBody> {
     let snap = rt.snapshot.load_full();
     let (parts, body) = req.into_parts();
-    let (traceparent, trace_id) = http::traceparent(&parts.headers);
+    let (mut traceparent, trace_id) = http::traceparent(&parts.headers);
     let mut rec = CallRecord::new(rt.metrics.clone(), &snap, trace_id, rt.audit_hook(&snap));
     // gRPC clients fix the path (`/package.Service/Method`): routed by service, not by path
     if grpc::is_grpc(&parts.headers) {
@@ -72,6 +72,16 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     };
     let adapter = &snap.adapters[route.adapter];
     rec.set_adapter(adapter);
+    // Tracing on: the call's span continues the agent's trace and is the upstream's parent.
+    // HTTP adapters only for now: MCP and gRPC calls get none yet (docs/telemetry.md). Off,
+    // `start_call` builds nothing.
+    if adapter.kind == AdapterKind::Http {
+        if let Some((span, tp, id)) = crate::telemetry::start_call(&parts.headers, rec.started) {
+            traceparent = tp;
+            rec.trace_id = id;
+            rec.span = Some(span);
+        }
+    }
     match adapter.kind {
         AdapterKind::Http => http::run(rt, &snap, rec, &parts, body, &route, traceparent).await,
         AdapterKind::Mcp => {

@@ -1,0 +1,314 @@
+//! Traces over OTLP: the real binary exports the span of each HTTP tool call to a real
+//! OTLP/HTTP receiver (the recording upstream, its bodies decoded as
+//! `ExportTraceServiceRequest`), continuing the agent's trace; the tool gets toolwall's span
+//! as its parent. Off, nothing is exported.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, Span};
+use prost::Message;
+
+use crate::common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_toolwall");
+const AGENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const AGENT_SPAN: &str = "00f067aa0ba902b7";
+
+struct Running {
+    child: Child,
+    agent: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `toolwall run` in front of `tool`, with `telemetry` in its config and `env` set.
+async fn start(tool: &Upstream, telemetry: &str, env: &[(&str, String)]) -> Running {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
+    std::fs::create_dir_all(root.join("policies")).expect("mkdir");
+    std::fs::write(
+        root.join("adapters/echo.yaml"),
+        echo_adapter(&format!("http://{}", tool.addr), ""),
+    )
+    .expect("write");
+    std::fs::write(root.join("policies/p.rego"), POLICY).expect("write");
+    let listen = free_port();
+    let cfg = format!(
+        "listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: billing-bot, tenant: acme }}\n{telemetry}\n"
+    );
+    std::fs::write(root.join("toolwall.yaml"), cfg).expect("write");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "run",
+        "-c",
+        root.join("toolwall.yaml").to_str().expect("utf8"),
+    ])
+    .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+    .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    .env_remove("OTEL_SDK_DISABLED")
+    // export each span within 100 ms rather than the default 5 s
+    .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // killed and waited for on drop, whatever the test's outcome
+    let running = Running {
+        child: cmd.spawn().expect("spawn"),
+        agent: format!("127.0.0.1:{listen}").parse().expect("addr"),
+        _dir: dir,
+    };
+    for _ in 0..1200 {
+        if tokio::net::TcpStream::connect(running.agent).await.is_ok() {
+            return running;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("toolwall did not start");
+}
+
+/// A refund with the agent's `traceparent`.
+fn refund(amount: u32) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    req("POST", "/echo/v1/refunds")
+        .header("content-type", "application/json")
+        .header("traceparent", format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01"))
+        .body(http_body_util::Full::new(bytes::Bytes::from(format!(
+            r#"{{"charge":"ch_1","amount":{amount}}}"#
+        ))))
+        .expect("req")
+}
+
+/// Every span the receiver got, with its resource's `service.name`.
+fn spans(receiver: &Upstream) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    for seen in receiver.requests() {
+        assert_eq!(seen.method, "POST");
+        assert_eq!(seen.path_and_query, "/v1/traces");
+        assert_eq!(
+            seen.headers.get("content-type").map(|v| v.as_bytes()),
+            Some(&b"application/x-protobuf"[..])
+        );
+        let req = ExportTraceServiceRequest::decode(seen.body.as_ref()).expect("OTLP protobuf");
+        for rs in req.resource_spans {
+            let service = rs
+                .resource
+                .iter()
+                .flat_map(|r| r.attributes.iter())
+                .find(|kv| kv.key == "service.name")
+                .map(|kv| string(kv.value.as_ref().and_then(|v| v.value.as_ref())))
+                .unwrap_or_default();
+            for ss in rs.scope_spans {
+                for s in ss.spans {
+                    out.push((service.clone(), s));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn string(v: Option<&AnyValue>) -> String {
+    match v {
+        Some(AnyValue::StringValue(s)) => s.clone(),
+        other => panic!("not a string attribute: {other:?}"),
+    }
+}
+
+fn attr(span: &Span, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .map(|kv| string(kv.value.as_ref().and_then(|v| v.value.as_ref())))
+}
+
+async fn wait_for_spans(receiver: &Upstream, n: usize) -> Vec<(String, Span)> {
+    for _ in 0..300 {
+        let got = spans(receiver);
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the receiver got {} span(s), expected {n}",
+        spans(receiver).len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_calls_are_spans_in_the_agents_trace() {
+    let receiver = http_upstream().await;
+    let tool = http_upstream().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n  service_name: tw-test\n",
+        receiver.addr
+    );
+    let tw = start(&tool, &telemetry, &[]).await;
+
+    let allowed = send(tw.agent, refund(5)).await;
+    assert_eq!(allowed.status, 200, "{:?}", allowed.body);
+    let refused = send(tw.agent, refund(500)).await;
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+    let id = |r: &Reply| {
+        r.headers
+            .get("toolwall-decision-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("decision id")
+            .to_string()
+    };
+    let (allowed_id, refused_id) = (id(&allowed), id(&refused));
+
+    let got = wait_for_spans(&receiver, 2).await;
+    assert_eq!(got.len(), 2, "one span per call: {got:?}");
+    let find = |decision_id: &str| {
+        got.iter()
+            .find(|(_, s)| attr(s, "toolwall.decision_id").as_deref() == Some(decision_id))
+            .unwrap_or_else(|| panic!("no span for {decision_id}: {got:?}"))
+    };
+    for (service, span) in [find(&allowed_id), find(&refused_id)] {
+        assert_eq!(service, "tw-test");
+        assert_eq!(span.name, "execute_tool echo.refund");
+        assert_eq!(span.kind, SpanKind::Internal as i32);
+        // the agent's trace continues: same trace id, the agent's span as parent
+        assert_eq!(hex::encode(&span.trace_id), AGENT_TRACE);
+        assert_eq!(hex::encode(&span.parent_span_id), AGENT_SPAN);
+        assert!(span.end_time_unix_nano > span.start_time_unix_nano);
+        assert_eq!(
+            attr(span, "gen_ai.operation.name").as_deref(),
+            Some("execute_tool")
+        );
+        assert_eq!(
+            attr(span, "gen_ai.tool.name").as_deref(),
+            Some("echo.refund")
+        );
+        assert_eq!(
+            attr(span, "gen_ai.agent.id").as_deref(),
+            Some("billing-bot")
+        );
+        assert_eq!(
+            attr(span, "gen_ai.agent.name").as_deref(),
+            Some("billing-bot")
+        );
+        assert_eq!(attr(span, "toolwall.tenant").as_deref(), Some("acme"));
+        let policy_version = attr(span, "toolwall.policy.version").expect("policy version");
+        assert!(!policy_version.is_empty());
+        assert_eq!(
+            attr(span, "gen_ai.tool.call.id"),
+            attr(span, "toolwall.decision_id")
+        );
+    }
+    let (_, ok) = find(&allowed_id);
+    assert_eq!(attr(ok, "toolwall.decision").as_deref(), Some("allow"));
+    assert_eq!(attr(ok, "toolwall.reasons").as_deref(), Some(""));
+    assert_eq!(attr(ok, "error.type"), None);
+    let (_, no) = find(&refused_id);
+    assert_eq!(attr(no, "toolwall.decision").as_deref(), Some("deny"));
+    assert_eq!(
+        attr(no, "toolwall.reasons").as_deref(),
+        Some("amount_exceeds_threshold")
+    );
+    assert_eq!(attr(no, "error.type").as_deref(), Some("policy_denied"));
+    assert_eq!(no.status.as_ref().map(|s| s.code), Some(2), "status ERROR");
+
+    // the tool got one call, its traceparent's parent is toolwall's span of that call
+    let seen = tool.requests();
+    assert_eq!(seen.len(), 1);
+    let tp = seen[0]
+        .headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .expect("traceparent");
+    assert_eq!(
+        tp,
+        format!("00-{AGENT_TRACE}-{}-01", hex::encode(&ok.span_id))
+    );
+    assert_ne!(hex::encode(&ok.span_id), AGENT_SPAN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_variables_turn_tracing_on() {
+    let receiver = http_upstream().await;
+    let tool = http_upstream().await;
+    let env = [
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            format!("http://{}/v1/traces", receiver.addr),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_string()),
+        ("OTEL_SERVICE_NAME", "from-env".to_string()),
+        (
+            "OTEL_TRACES_SAMPLER",
+            "parentbased_traceidratio".to_string(),
+        ),
+        ("OTEL_TRACES_SAMPLER_ARG", "1.0".to_string()),
+    ];
+    let tw = start(&tool, "", &env).await;
+    // no agent traceparent: toolwall's span starts the trace
+    let r = send(
+        tw.agent,
+        json_post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let got = wait_for_spans(&receiver, 1).await;
+    assert_eq!(got.len(), 1);
+    let (service, span) = &got[0];
+    assert_eq!(service, "from-env");
+    assert_eq!(span.name, "execute_tool echo.refund");
+    assert!(span.parent_span_id.is_empty(), "a root span");
+    let tp = tool.requests()[0]
+        .headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .expect("traceparent")
+        .to_string();
+    assert_eq!(
+        tp,
+        format!(
+            "00-{}-{}-01",
+            hex::encode(&span.trace_id),
+            hex::encode(&span.span_id)
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_nothing_is_exported() {
+    let receiver = http_upstream().await;
+    let tool = http_upstream().await;
+    // the endpoint variable alone would turn tracing on; the section turns it off
+    let env = [
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{}", receiver.addr),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_string()),
+    ];
+    let tw = start(&tool, "telemetry:\n  enabled: false\n", &env).await;
+    let ok = send(tw.agent, refund(5)).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    let no = send(tw.agent, refund(500)).await;
+    assert_eq!(no.status, 403, "{:?}", no.body);
+    // twenty export intervals
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(receiver.requests().len(), 0);
+    // the agent's traceparent goes to the tool as it was sent
+    let tp = tool.requests()[0]
+        .headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .expect("traceparent")
+        .to_string();
+    assert_eq!(tp, format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01"));
+}
