@@ -89,9 +89,9 @@ fn refund(amount: u32) -> http::Request<http_body_util::Full<bytes::Bytes>> {
         .expect("req")
 }
 
-/// Every span the receiver got, with its resource's `service.name`.
+/// Every span the OTLP/HTTP receiver got, with its resource's `service.name`.
 fn spans(receiver: &Upstream) -> Vec<(String, Span)> {
-    let mut out = Vec::new();
+    let mut bodies = Vec::new();
     for seen in receiver.requests() {
         assert_eq!(seen.method, "POST");
         assert_eq!(seen.path_and_query, "/v1/traces");
@@ -99,7 +99,16 @@ fn spans(receiver: &Upstream) -> Vec<(String, Span)> {
             seen.headers.get("content-type").map(|v| v.as_bytes()),
             Some(&b"application/x-protobuf"[..])
         );
-        let req = ExportTraceServiceRequest::decode(seen.body.as_ref()).expect("OTLP protobuf");
+        bodies.push(seen.body.to_vec());
+    }
+    decode(&bodies)
+}
+
+/// The spans of `ExportTraceServiceRequest`s, each with its resource's `service.name`.
+fn decode(bodies: &[Vec<u8>]) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    for body in bodies {
+        let req = ExportTraceServiceRequest::decode(body.as_slice()).expect("OTLP protobuf");
         for rs in req.resource_spans {
             let service = rs
                 .resource
@@ -311,4 +320,89 @@ async fn off_nothing_is_exported() {
         .expect("traceparent")
         .to_string();
     assert_eq!(tp, format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01"));
+}
+
+/// The Python OTLP/gRPC receiver (tests/otel/receiver.py), killed on drop.
+struct GrpcReceiver {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Drop for GrpcReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl GrpcReceiver {
+    async fn start() -> GrpcReceiver {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otel/receiver.py");
+        let mut r = GrpcReceiver {
+            child: Command::new(python())
+                .arg(script)
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("the test Python runs"),
+            dir,
+            port: 0,
+        };
+        for _ in 0..600 {
+            if let Ok(p) = std::fs::read_to_string(r.dir.path().join("port")) {
+                r.port = p.trim().parse().expect("port");
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the OTLP receiver did not start");
+    }
+
+    fn spans(&self) -> Vec<(String, Span)> {
+        let mut bodies = Vec::new();
+        for e in std::fs::read_dir(self.dir.path()).expect("read dir") {
+            let path = e.expect("entry").path();
+            if path.extension().is_some_and(|x| x == "pb") {
+                bodies.push(std::fs::read(path).expect("read"));
+            }
+        }
+        decode(&bodies)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_reach_an_otlp_grpc_receiver() {
+    let receiver = GrpcReceiver::start().await;
+    let tool = http_upstream().await;
+    let env = [
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", receiver.port),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_string()),
+    ];
+    let tw = start(&tool, "", &env).await;
+    let refused = send(tw.agent, refund(500)).await;
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+    let mut got = Vec::new();
+    for _ in 0..300 {
+        got = receiver.spans();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (service, span) = &got[0];
+    assert_eq!(service, "toolwall");
+    assert_eq!(span.name, "execute_tool echo.refund");
+    assert_eq!(hex::encode(&span.trace_id), AGENT_TRACE);
+    assert_eq!(hex::encode(&span.parent_span_id), AGENT_SPAN);
+    assert_eq!(attr(span, "toolwall.decision").as_deref(), Some("deny"));
+    assert_eq!(attr(span, "error.type").as_deref(), Some("policy_denied"));
+    // refused: the tool got nothing
+    assert!(tool.requests().is_empty());
 }
