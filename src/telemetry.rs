@@ -32,6 +32,11 @@ pub mod attr {
     pub const TOOLWALL_DECISION_ID: &str = "toolwall.decision_id";
     pub const TOOLWALL_TENANT: &str = "toolwall.tenant";
     pub const TOOLWALL_ADAPTER: &str = "toolwall.adapter";
+    pub const SERVER_ADDRESS: &str = "server.address";
+    pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
+    pub const HTTP_RESPONSE_STATUS_CODE: &str = "http.response.status_code";
+    /// The policy evaluation's child span.
+    pub const POLICY_SPAN: &str = "toolwall.policy";
     /// The value of `gen_ai.operation.name` on a tool call's span.
     pub const EXECUTE_TOOL: &str = "execute_tool";
 }
@@ -330,7 +335,33 @@ pub fn start_call(
     Some((CallSpan { span }, value, trace_id))
 }
 
+/// A child of a call's span (policy, the upstream call); ended by [`ChildSpan::end`] or on drop.
+pub struct ChildSpan {
+    span: Span,
+}
+
 impl CallSpan {
+    /// A child span of this call, `None` when the call's span is not recorded (sampled out):
+    /// nothing is built for a trace nobody will see.
+    pub fn child(
+        &self,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        kind: SpanKind,
+    ) -> Option<ChildSpan> {
+        use opentelemetry::trace::{Span as _, TraceContextExt};
+        if !self.span.is_recording() {
+            return None;
+        }
+        let t = TRACER.get()?;
+        let parent = Context::new().with_remote_span_context(self.span.span_context().clone());
+        let span = t
+            .tracer
+            .span_builder(name)
+            .with_kind(kind)
+            .start_with_context(&t.tracer, &parent);
+        Some(ChildSpan { span })
+    }
+
     /// Name the span after its tool, set the attributes and end it.
     pub fn finish(mut self, name: &str, attrs: Vec<KeyValue>, error: Option<&str>) {
         use opentelemetry::trace::Span as _;
@@ -339,6 +370,38 @@ impl CallSpan {
                 .update_name(format!("{} {name}", attr::EXECUTE_TOOL));
         }
         self.span.set_attributes(attrs);
+        if let Some(e) = error {
+            self.span
+                .set_attribute(KeyValue::new(attr::ERROR_TYPE, e.to_string()));
+            self.span
+                .set_status(opentelemetry::trace::Status::error(e.to_string()));
+        }
+        self.span.end();
+    }
+}
+
+impl ChildSpan {
+    /// This span as the `traceparent` of the request it stands for.
+    pub fn traceparent(&self) -> Option<HeaderValue> {
+        use opentelemetry::trace::Span as _;
+        let sc = self.span.span_context();
+        HeaderValue::from_str(&format!(
+            "00-{}-{}-{:02x}",
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags().to_u8()
+        ))
+        .ok()
+    }
+
+    pub fn set(&mut self, kv: KeyValue) {
+        use opentelemetry::trace::Span as _;
+        self.span.set_attribute(kv);
+    }
+
+    /// End the span; `error` is its `error.type` (and an error status).
+    pub fn end(mut self, error: Option<&str>) {
+        use opentelemetry::trace::Span as _;
         if let Some(e) = error {
             self.span
                 .set_attribute(KeyValue::new(attr::ERROR_TYPE, e.to_string()));

@@ -290,7 +290,31 @@ fn decide(
     if let Some(req) = &approval.presented {
         input["approval"] = approval::input_doc(req);
     }
+    let policy_span = rec.span.as_ref().and_then(|s| {
+        s.child(
+            crate::telemetry::attr::POLICY_SPAN,
+            opentelemetry::trace::SpanKind::Internal,
+        )
+    });
     let decided = policy::evaluate(&snap.policy, input, &rt.metrics);
+    if let Some(mut s) = policy_span {
+        s.set(opentelemetry::KeyValue::new(
+            crate::telemetry::attr::TOOLWALL_POLICY_VERSION,
+            snap.policy.version.clone(),
+        ));
+        // a denial is what policy said, not a failure of the evaluation
+        let (said, error) = match &decided.verdict {
+            Ok(d) if d.allow => ("allow", None),
+            Ok(_) => ("deny", None),
+            Err(r) if r.reason == Reason::PolicyDenied => ("deny", None),
+            Err(r) => ("error", Some(r.reason.code())),
+        };
+        s.set(opentelemetry::KeyValue::new(
+            crate::telemetry::attr::TOOLWALL_DECISION,
+            said,
+        ));
+        s.end(error);
+    }
     rec.policy_result = Some(decided.result);
     let mut input = decided.input;
     keep_for_audit(&snap.redactor, &mut input, &view);

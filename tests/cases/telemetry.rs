@@ -178,8 +178,15 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
     };
     let (allowed_id, refused_id) = (id(&allowed), id(&refused));
 
-    let got = wait_for_spans(&receiver, 2).await;
-    assert_eq!(got.len(), 2, "one span per call: {got:?}");
+    // allowed: the call, its policy and upstream children; refused: the call and its policy
+    let got = wait_for_spans(&receiver, 5).await;
+    assert_eq!(got.len(), 5, "{got:?}");
+    let calls: Vec<&Span> = got
+        .iter()
+        .map(|(_, s)| s)
+        .filter(|s| s.name.starts_with("execute_tool"))
+        .collect();
+    assert_eq!(calls.len(), 2, "one span per call: {calls:?}");
     let find = |decision_id: &str| {
         got.iter()
             .find(|(_, s)| attr(s, "toolwall.decision_id").as_deref() == Some(decision_id))
@@ -230,7 +237,49 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
     assert_eq!(attr(no, "error.type").as_deref(), Some("policy_denied"));
     assert_eq!(no.status.as_ref().map(|s| s.code), Some(2), "status ERROR");
 
-    // the tool got one call, its traceparent's parent is toolwall's span of that call
+    assert_ne!(hex::encode(&ok.span_id), AGENT_SPAN);
+
+    // children: each call's policy evaluation, the allowed call's upstream request
+    let children = |parent: &Span| -> Vec<&Span> {
+        got.iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.parent_span_id == parent.span_id)
+            .collect()
+    };
+    let ok_children = children(ok);
+    assert_eq!(ok_children.len(), 2, "{ok_children:?}");
+    let policy = ok_children
+        .iter()
+        .find(|s| s.name == "toolwall.policy")
+        .expect("policy span");
+    assert_eq!(policy.kind, SpanKind::Internal as i32);
+    assert_eq!(attr(policy, "toolwall.decision").as_deref(), Some("allow"));
+    let client = ok_children
+        .iter()
+        .find(|s| s.name == "POST")
+        .expect("upstream span");
+    assert_eq!(client.kind, SpanKind::Client as i32);
+    assert_eq!(hex::encode(&client.trace_id), AGENT_TRACE);
+    assert_eq!(attr(client, "server.address").as_deref(), Some("127.0.0.1"));
+    assert_eq!(attr(client, "http.request.method").as_deref(), Some("POST"));
+    let status = client
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "http.response.status_code")
+        .and_then(|kv| kv.value.as_ref().and_then(|v| v.value.clone()));
+    assert_eq!(status, Some(AnyValue::IntValue(200)));
+    // the call's span covers its children
+    assert!(ok.start_time_unix_nano <= policy.start_time_unix_nano);
+    assert!(client.end_time_unix_nano <= ok.end_time_unix_nano);
+    let no_children = children(no);
+    assert_eq!(no_children.len(), 1, "{no_children:?}");
+    assert_eq!(no_children[0].name, "toolwall.policy");
+    assert_eq!(
+        attr(no_children[0], "toolwall.decision").as_deref(),
+        Some("deny")
+    );
+
+    // the tool got one call, its traceparent's parent is toolwall's upstream span
     let seen = tool.requests();
     assert_eq!(seen.len(), 1);
     let tp = seen[0]
@@ -240,9 +289,8 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
         .expect("traceparent");
     assert_eq!(
         tp,
-        format!("00-{AGENT_TRACE}-{}-01", hex::encode(&ok.span_id))
+        format!("00-{AGENT_TRACE}-{}-01", hex::encode(&client.span_id))
     );
-    assert_ne!(hex::encode(&ok.span_id), AGENT_SPAN);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,12 +318,20 @@ async fn the_standard_variables_turn_tracing_on() {
     )
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let got = wait_for_spans(&receiver, 1).await;
-    assert_eq!(got.len(), 1);
-    let (service, span) = &got[0];
+    let got = wait_for_spans(&receiver, 3).await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    let (service, span) = got
+        .iter()
+        .find(|(_, s)| s.name == "execute_tool echo.refund")
+        .expect("the call's span");
     assert_eq!(service, "from-env");
-    assert_eq!(span.name, "execute_tool echo.refund");
     assert!(span.parent_span_id.is_empty(), "a root span");
+    let client = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.name == "POST")
+        .expect("upstream span");
+    assert_eq!(client.parent_span_id, span.span_id);
     let tp = tool.requests()[0]
         .headers
         .get("traceparent")
@@ -287,7 +343,7 @@ async fn the_standard_variables_turn_tracing_on() {
         format!(
             "00-{}-{}-01",
             hex::encode(&span.trace_id),
-            hex::encode(&span.span_id)
+            hex::encode(&client.span_id)
         )
     );
 }
@@ -387,16 +443,20 @@ async fn spans_reach_an_otlp_grpc_receiver() {
     let tw = start(&tool, "", &env).await;
     let refused = send(tw.agent, refund(500)).await;
     assert_eq!(refused.status, 403, "{:?}", refused.body);
+    // the call and its policy evaluation
     let mut got = Vec::new();
     for _ in 0..300 {
         got = receiver.spans();
-        if !got.is_empty() {
+        if got.len() >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(got.len(), 1, "{got:?}");
-    let (service, span) = &got[0];
+    assert_eq!(got.len(), 2, "{got:?}");
+    let (service, span) = got
+        .iter()
+        .find(|(_, s)| s.name.starts_with("execute_tool"))
+        .expect("the call's span");
     assert_eq!(service, "toolwall");
     assert_eq!(span.name, "execute_tool echo.refund");
     assert_eq!(hex::encode(&span.trace_id), AGENT_TRACE);
