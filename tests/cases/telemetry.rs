@@ -466,3 +466,53 @@ async fn spans_reach_an_otlp_grpc_receiver() {
     // refused: the tool got nothing
     assert!(tool.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_tool_is_an_error_of_the_call_and_its_client_span() {
+    let receiver = http_upstream().await;
+    // nothing listens on this port
+    let gone = Upstream {
+        addr: format!("127.0.0.1:{}", free_port()).parse().expect("addr"),
+        seen: Default::default(),
+        ca_pem: None,
+    };
+    let env = [
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{}", receiver.addr),
+        ),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_string()),
+    ];
+    let tw = start(&gone, "", &env).await;
+    let r = send(tw.agent, refund(5)).await;
+    assert_eq!(r.status, 502, "{:?}", r.body);
+    let got = wait_for_spans(&receiver, 3).await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    let span = |name: &str| {
+        got.iter()
+            .map(|(_, s)| s)
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no span {name}: {got:?}"))
+    };
+    let call = span("execute_tool echo.refund");
+    assert_eq!(attr(call, "toolwall.decision").as_deref(), Some("error"));
+    assert_eq!(
+        attr(call, "error.type").as_deref(),
+        Some("upstream_unavailable")
+    );
+    let client = span("POST");
+    assert_eq!(client.parent_span_id, call.span_id);
+    assert_eq!(
+        attr(client, "error.type").as_deref(),
+        Some("upstream_unavailable")
+    );
+    assert_eq!(
+        client.status.as_ref().map(|s| s.code),
+        Some(2),
+        "status ERROR"
+    );
+    assert!(!client
+        .attributes
+        .iter()
+        .any(|kv| kv.key == "http.response.status_code"));
+}
