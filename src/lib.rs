@@ -46,6 +46,8 @@ pub mod server;
 pub mod stage;
 /// Shared limiter state: spend counters and kill switches (SQLite, Redis).
 pub mod state;
+/// Traces over OTLP: the span of each tool call.
+pub mod telemetry;
 /// Webhook bodies signed and verified (HMAC-SHA256, `toolwall-signature`).
 pub mod webhook;
 

@@ -129,6 +129,13 @@ fn run_config(path: &std::path::Path, is_quickstart: bool, workers: Option<usize
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    let telemetry = match crate::telemetry::resolve(&loaded.telemetry, |k| std::env::var(k).ok()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: telemetry: {e}; not starting", path.display());
+            return super::EXIT_FAILED;
+        }
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all().thread_stack_size(8 << 20);
     if let Some(n) = workers {
@@ -141,7 +148,14 @@ fn run_config(path: &std::path::Path, is_quickstart: bool, workers: Option<usize
             return EXIT_USAGE;
         }
     };
-    rt.block_on(async move {
+    let code = rt.block_on(async move {
+        if let Some(t) = &telemetry {
+            if let Err(e) = crate::telemetry::start(t) {
+                eprintln!("{e}");
+                return EXIT_USAGE;
+            }
+            tracing::info!(protocol = ?t.protocol, service = %t.service_name, "exporting traces over OTLP");
+        }
         let policies = loaded.snapshot.policy.dir.clone();
         let audit_dir = loaded
             .audit
@@ -195,7 +209,10 @@ fn run_config(path: &std::path::Path, is_quickstart: bool, workers: Option<usize
             let _ = task.await;
         }
         EXIT_OK
-    })
+    });
+    // the spans still queued go out while the runtime's workers can run the export
+    crate::telemetry::shutdown();
+    code
 }
 
 async fn wait_for_stop(app: &crate::app::RunningApp) {

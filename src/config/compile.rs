@@ -67,6 +67,8 @@ pub struct LoadedConfig {
     pub listener: ListenerLimits,
     /// `egress:` (HTTPS interception, transparent listener, passthrough); not reloadable.
     pub egress: Option<super::egress::EgressSpec>,
+    /// `telemetry:` as written; resolved with the `OTEL_*` variables at start.
+    pub telemetry: crate::telemetry::RawTelemetry,
 }
 
 /// Everything one request is decided with; swapped whole on reload.
@@ -281,6 +283,7 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
         agent_tls,
         listener,
         egress,
+        telemetry: raw.telemetry.clone(),
     })
 }
 

@@ -74,6 +74,9 @@ pub struct RawConfig {
     /// Transparent HTTPS for guarded hosts, the egress allowlist and its passthrough list.
     #[serde(default)]
     pub egress: Option<RawEgress>,
+    /// Traces over OTLP (docs/telemetry.md); not reloadable.
+    #[serde(default)]
+    pub telemetry: crate::telemetry::RawTelemetry,
 }
 
 /// `reload:` — poll the files the config was read from and reload when they change.

@@ -129,12 +129,45 @@ async fn call(
         },
     };
     let response_schema = tool.and_then(|t| t.response_schema.as_ref());
-    outgoing.traceparent = traceparent;
+    // Tracing on: the upstream call is a CLIENT span, the tool's parent.
+    let mut client_span = rec.span.as_ref().and_then(|s| {
+        s.child(
+            parts.method.as_str().to_string(),
+            opentelemetry::trace::SpanKind::Client,
+        )
+    });
+    outgoing.traceparent = client_span
+        .as_ref()
+        .and_then(|s| s.traceparent())
+        .unwrap_or(traceparent);
     outgoing.identity_encoding = plan.is_some() || response_schema.is_some();
     // The agent's own credentials never reach the tool (`headers::forwardable`).
     let started = std::time::Instant::now();
     let forwarded = forward(adapter, &fwd_headers, outgoing).await;
     rec.upstream_latency_us = Some(started.elapsed().as_micros() as u64);
+    if let Some(mut s) = client_span.take() {
+        use crate::telemetry::attr;
+        use opentelemetry::KeyValue;
+        s.set(KeyValue::new(
+            attr::SERVER_ADDRESS,
+            adapter.upstream.host.clone(),
+        ));
+        s.set(KeyValue::new(
+            attr::HTTP_REQUEST_METHOD,
+            parts.method.as_str().to_string(),
+        ));
+        match &forwarded {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                s.set(KeyValue::new(
+                    attr::HTTP_RESPONSE_STATUS_CODE,
+                    i64::from(status),
+                ));
+                s.end((status >= 500).then(|| status.to_string()).as_deref());
+            }
+            Err(rej) => s.end(Some(rej.reason.code())),
+        }
+    }
     let resp = match forwarded {
         Ok(resp) => resp,
         Err(rej) => {

@@ -60,7 +60,7 @@ pub const APPROVAL_META: &str = "toolwall/approval";
 pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBody> {
     let snap = rt.snapshot.load_full();
     let (parts, body) = req.into_parts();
-    let (traceparent, trace_id) = http::traceparent(&parts.headers);
+    let (mut traceparent, trace_id) = http::traceparent(&parts.headers);
     let mut rec = CallRecord::new(rt.metrics.clone(), &snap, trace_id, rt.audit_hook(&snap));
     // gRPC clients fix the path (`/package.Service/Method`): routed by service, not by path
     if grpc::is_grpc(&parts.headers) {
@@ -72,6 +72,16 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     };
     let adapter = &snap.adapters[route.adapter];
     rec.set_adapter(adapter);
+    // Tracing on: the call's span continues the agent's trace and is the upstream's parent.
+    // HTTP adapters only for now: MCP and gRPC calls get none yet (docs/telemetry.md). Off,
+    // `start_call` builds nothing.
+    if adapter.kind == AdapterKind::Http {
+        if let Some((span, tp, id)) = crate::telemetry::start_call(&parts.headers, rec.started) {
+            traceparent = tp;
+            rec.trace_id = id;
+            rec.span = Some(span);
+        }
+    }
     match adapter.kind {
         AdapterKind::Http => http::run(rt, &snap, rec, &parts, body, &route, traceparent).await,
         AdapterKind::Mcp => {
@@ -280,7 +290,31 @@ fn decide(
     if let Some(req) = &approval.presented {
         input["approval"] = approval::input_doc(req);
     }
+    let policy_span = rec.span.as_ref().and_then(|s| {
+        s.child(
+            crate::telemetry::attr::POLICY_SPAN,
+            opentelemetry::trace::SpanKind::Internal,
+        )
+    });
     let decided = policy::evaluate(&snap.policy, input, &rt.metrics);
+    if let Some(mut s) = policy_span {
+        s.set(opentelemetry::KeyValue::new(
+            crate::telemetry::attr::TOOLWALL_POLICY_VERSION,
+            snap.policy.version.clone(),
+        ));
+        // a denial is what policy said, not a failure of the evaluation
+        let (said, error) = match &decided.verdict {
+            Ok(d) if d.allow => ("allow", None),
+            Ok(_) => ("deny", None),
+            Err(r) if r.reason == Reason::PolicyDenied => ("deny", None),
+            Err(r) => ("error", Some(r.reason.code())),
+        };
+        s.set(opentelemetry::KeyValue::new(
+            crate::telemetry::attr::TOOLWALL_DECISION,
+            said,
+        ));
+        s.end(error);
+    }
     rec.policy_result = Some(decided.result);
     let mut input = decided.input;
     keep_for_audit(&snap.redactor, &mut input, &view);

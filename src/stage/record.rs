@@ -90,6 +90,8 @@ pub struct CallRecord {
     /// False for traffic that is not a tool call (MCP `initialize`, `tools/list`, streams):
     /// no audit record, no call metric.
     pub record: bool,
+    /// The call's span when tracing is on (`telemetry::start_call`); ended with the record.
+    pub span: Option<crate::telemetry::CallSpan>,
     metrics: Arc<Metrics>,
 }
 
@@ -132,6 +134,7 @@ impl CallRecord {
             idempotency: None,
             approval: None,
             record: true,
+            span: None,
             metrics,
         }
     }
@@ -286,6 +289,9 @@ impl Drop for CallRecord {
                 .get_or_create(&crate::metrics::ToolLabels { tool })
                 .inc();
         }
+        if let Some(span) = self.span.take() {
+            self.end_span(span, decision, status, &reasons);
+        }
         let shadow = self.shadow.as_ref().map(|r| r.reasons().join(","));
         tracing::info!(
             target: "toolwall::call",
@@ -303,6 +309,50 @@ impl Drop for CallRecord {
             latency_us = elapsed.as_micros() as u64,
             "tool call"
         );
+    }
+}
+
+impl CallRecord {
+    /// The call's span: named after its tool, with what was decided (docs/telemetry.md).
+    fn end_span(
+        &self,
+        span: crate::telemetry::CallSpan,
+        decision: &'static str,
+        status: u16,
+        reasons: &[String],
+    ) {
+        use crate::telemetry::attr;
+        use opentelemetry::KeyValue;
+        let tool = self.tool.as_deref().unwrap_or("");
+        let mut attrs = vec![
+            KeyValue::new(attr::GEN_AI_OPERATION_NAME, attr::EXECUTE_TOOL),
+            KeyValue::new(attr::GEN_AI_TOOL_CALL_ID, self.decision_id.clone()),
+            KeyValue::new(attr::TOOLWALL_DECISION, decision),
+            KeyValue::new(attr::TOOLWALL_DECISION_ID, self.decision_id.clone()),
+            KeyValue::new(attr::TOOLWALL_POLICY_VERSION, self.policy_version.clone()),
+            KeyValue::new(attr::TOOLWALL_REASONS, reasons.join(",")),
+        ];
+        if !tool.is_empty() {
+            attrs.push(KeyValue::new(attr::GEN_AI_TOOL_NAME, tool.to_string()));
+        }
+        if let Some(a) = &self.adapter {
+            attrs.push(KeyValue::new(attr::TOOLWALL_ADAPTER, a.clone()));
+        }
+        if let Some(p) = &self.principal {
+            attrs.push(KeyValue::new(attr::GEN_AI_AGENT_ID, p.agent.clone()));
+            attrs.push(KeyValue::new(attr::GEN_AI_AGENT_NAME, p.agent.clone()));
+            if let Some(t) = &p.tenant {
+                attrs.push(KeyValue::new(attr::TOOLWALL_TENANT, t.clone()));
+            }
+        }
+        // refusals carry their reason code; an upstream's 5xx answer its status
+        let error = match &self.outcome {
+            Some(Outcome::Refused(r)) => Some(r.reason.code().to_string()),
+            None => Some("aborted".to_string()),
+            Some(Outcome::Forwarded { .. }) if status >= 500 => Some(status.to_string()),
+            _ => None,
+        };
+        span.finish(log_name(tool), attrs, error.as_deref());
     }
 }
 

@@ -35,6 +35,9 @@ mod sse_hardening;
 mod staged_autonomy;
 mod upstream;
 
+// traces over OTLP: a real receiver gets the spans of HTTP tool calls
+mod telemetry;
+
 // the approval store (state backend) on a real redis-server
 mod approval_store;
 
