@@ -1,6 +1,7 @@
 mod admin_hardening;
 mod approvals_config;
 mod audit;
+mod audit_report;
 mod audit_backpressure;
 mod audit_events;
 mod audit_hardening;
