@@ -155,9 +155,37 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
             d
         })
         .collect();
+    // what the selected calls cost (`audit_report::spent_usd`), per run and per tenant, in
+    // micro-dollars so the sums are exact
+    let mut run_cost: BTreeMap<String, i64> = BTreeMap::new();
+    let mut tenant_cost: BTreeMap<String, i64> = BTreeMap::new();
+    for d in &selected {
+        let c = crate::state::micros(super::audit_report::spent_usd(&d["outcome"]));
+        let run = d["run_id"].as_str().unwrap_or("(no run id)").to_string();
+        *run_cost.entry(run).or_default() += c;
+        let tenant = d["tenant_id"].as_str().unwrap_or("-").to_string();
+        *tenant_cost.entry(tenant).or_default() += c;
+    }
+    let usd_map = |m: &BTreeMap<String, i64>| -> serde_json::Map<String, Value> {
+        m.iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!(crate::state::usd(*v))))
+            .collect()
+    };
     if json {
         for d in selected.iter().chain(&events) {
             println!("{d}");
+        }
+        // with --run, one last line sums the cost (without, the output stays records only)
+        if filters.run.is_some() {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "kind": "cost_summary",
+                    "cost_usd": crate::state::usd(run_cost.values().sum()),
+                    "runs": usd_map(&run_cost),
+                    "tenants": usd_map(&tenant_cost),
+                })
+            );
         }
         return EXIT_OK;
     }
@@ -169,10 +197,11 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
     for (run, calls) in &by_run {
         let first = calls[0];
         println!(
-            "run {run}  agent {}  tenant {}  ({} call(s))",
+            "run {run}  agent {}  tenant {}  ({} call(s))  cost ${:.6}",
             first["agent"].as_str().unwrap_or("-"),
             first["tenant_id"].as_str().unwrap_or("-"),
-            calls.len()
+            calls.len(),
+            crate::state::usd(run_cost.get(run).copied().unwrap_or(0)),
         );
         for d in calls {
             let outcome = &d["outcome"];
@@ -223,6 +252,11 @@ pub fn show(path: &Path, filters: &ShowFilters, json: bool) -> i32 {
                 shadow,
                 d["decision_id"].as_str().unwrap_or(""),
             );
+        }
+    }
+    if !selected.is_empty() {
+        for (tenant, c) in &tenant_cost {
+            println!("cost  tenant {tenant}  ${:.6}", crate::state::usd(*c));
         }
     }
     if !events.is_empty() {

@@ -4,6 +4,7 @@ pub mod adapters;
 pub mod approvals;
 pub mod audit;
 pub mod audit_export;
+pub mod audit_report;
 pub mod check;
 pub mod eval;
 pub mod healthcheck;
@@ -288,6 +289,23 @@ pub enum AuditCommand {
         #[command(flatten)]
         args: audit_export::ExportArgs,
     },
+    /// Calls, refusals, approvals and cost per tenant, agent or tool, with a totals row (from
+    /// a stream that verifies).
+    Report {
+        /// Audit directory (or one file).
+        path: PathBuf,
+        /// One row per tenant, agent or tool.
+        #[arg(long, value_enum)]
+        by: audit_report::GroupBy,
+        /// RFC 3339 time: only records at or after it.
+        #[arg(long)]
+        since: Option<String>,
+        /// Trusted public keys for the verification that precedes the report.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Exit codes (PRODUCT.md §2).
@@ -396,6 +414,16 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Audit {
             command: AuditCommand::Export { args },
         } => audit_export::export(&args),
+        Command::Audit {
+            command:
+                AuditCommand::Report {
+                    path,
+                    by,
+                    since,
+                    keys,
+                    json,
+                },
+        } => audit_report::report(&path, by, since.as_deref(), keys.as_deref(), json),
         Command::Replay {
             audit_path,
             policies,

@@ -1,6 +1,7 @@
 mod admin_hardening;
 mod approvals_config;
 mod audit;
+mod audit_report;
 mod audit_backpressure;
 mod audit_events;
 // `toolwall audit export --format ocsf`: OCSF API Activity events, schema-validated
