@@ -40,6 +40,11 @@ pub struct ToolLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TenantLabels {
+    pub tenant: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: &'static str,
 }
@@ -93,6 +98,8 @@ pub struct Metrics {
     pub audit_last_checkpoint: Arc<AtomicU64>,
     /// The build (value 1, label `version`).
     pub build_info: Family<BuildLabels, Gauge>,
+    /// What forwarded calls cost, in US dollars, by tenant (a bounded label: [`tenant_label`]).
+    pub spend: Family<TenantLabels, Counter<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -230,7 +237,15 @@ impl Metrics {
             })
             .set(1);
         registry.register_collector(Box::new(LogLinesDropped));
+        let spend = Family::<TenantLabels, Counter<f64, AtomicU64>>::default();
+        registry.register(
+            "spend_usd",
+            "What forwarded calls cost (the tools' cost_usd or the cost read from the answer), \
+             by tenant",
+            spend.clone(),
+        );
         Metrics {
+            spend,
             build_info,
             upstream_duration,
             schema_violations,
@@ -386,6 +401,34 @@ pub fn is_tool_label(name: &str) -> bool {
     lock(tool_labels()).contains(name)
 }
 
+/// The `tenant` label of calls whose principal has no tenant.
+pub const NO_TENANT: &str = "none";
+/// At most this many distinct tenant labels; further tenants are labelled [`OTHER_TOOL`].
+pub const MAX_TENANT_LABELS: usize = 64;
+
+/// The metric label for a tenant: the tenant itself for the first [`MAX_TENANT_LABELS`]
+/// tenants seen (at most [`MAX_TOOL_LABEL_BYTES`] long), else `other` — bounded for the life
+/// of the process whatever identities arrive. The audit record always carries the tenant.
+pub fn tenant_label(tenant: Option<&str>) -> &'static str {
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let Some(name) = tenant else {
+        return NO_TENANT;
+    };
+    if name.len() > MAX_TOOL_LABEL_BYTES {
+        return OTHER_TOOL;
+    }
+    let mut guard = lock(SEEN.get_or_init(|| Mutex::new(HashSet::new())));
+    if let Some(v) = guard.get(name) {
+        return v;
+    }
+    if guard.len() >= MAX_TENANT_LABELS {
+        return OTHER_TOOL;
+    }
+    let v: &'static str = Box::leak(name.to_string().into_boxed_str());
+    guard.insert(v);
+    v
+}
+
 fn tool_labels() -> &'static Mutex<HashSet<&'static str>> {
     static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     SEEN.get_or_init(|| Mutex::new(HashSet::new()))
@@ -415,6 +458,18 @@ pub fn intern(s: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenant_labels_are_bounded() {
+        assert_eq!(tenant_label(None), NO_TENANT);
+        assert_eq!(tenant_label(Some(&"t".repeat(200))), OTHER_TOOL);
+        for i in 0..(MAX_TENANT_LABELS + 10) {
+            let name = format!("metrics_test_tenant{i}");
+            let label = tenant_label(Some(&name));
+            assert!(label == name || label == OTHER_TOOL, "{label}");
+        }
+        assert_eq!(tenant_label(Some("metrics_test_tenant_late")), OTHER_TOOL);
+    }
 
     #[test]
     fn tool_labels_are_bounded() {

@@ -438,7 +438,7 @@ impl Sent<'_> {
 async fn finish(
     rt: &Runtime,
     snap: &Snapshot,
-    rec: &CallRecord,
+    rec: &mut CallRecord,
     mut resp: Response<Incoming>,
     tool: Option<&Tool>,
     plan: Option<ActionPlan>,
@@ -451,7 +451,7 @@ async fn finish(
         let schema = tool
             .and_then(|t| t.response_schema.as_ref())
             .filter(|_| resp.status().is_success());
-        relay(rt, snap, rec, resp, schema, plan).await
+        relay(rt, snap, &*rec, resp, schema, plan).await
     };
     let (parts, body) = match answer.await {
         Ok(answer) => answer,
@@ -463,7 +463,13 @@ async fn finish(
         }
     };
     let body = match (spend, tool) {
-        (Some(spend), Some(tool)) => limits::settle_after_response(spend, tool, body).await?,
+        (Some(spend), Some(tool)) => {
+            let (body, actual) = limits::settle_after_response(spend, tool, body).await?;
+            // the record and the spend metric carry what was committed (the real cost read
+            // from the answer for a `cost_from_response` tool)
+            rec.cost_usd = crate::state::usd(actual);
+            body
+        }
         _ => body,
     };
     Ok((parts, body))

@@ -506,19 +506,20 @@ pub async fn enforce(
 }
 
 /// Commit the call's cost: the real one from the response when the tool names a JSON pointer
-/// (the body is then read here, up to 16 MiB), else the adapter's `cost_usd`.
+/// (the body is then read here, up to 16 MiB), else the adapter's `cost_usd`. Returns the
+/// body and the micro-dollars committed (what the call's record and metrics carry).
 pub async fn settle_after_response(
     reservation: SpendReservation,
     tool: &Tool,
     body: ResBody,
-) -> Result<ResBody, Reject> {
+) -> Result<(ResBody, i64), Reject> {
     const MAX_PRICED_RESPONSE: usize = 16 * 1024 * 1024;
     let Some(pointer) = &tool.cost_pointer else {
         let actual = reservation.estimate;
         if let Err(e) = reservation.settle(actual).await {
             tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
         }
-        return Ok(body);
+        return Ok((body, actual));
     };
     let bytes = match Limited::new(body, MAX_PRICED_RESPONSE).collect().await {
         Ok(c) => c.to_bytes(),
@@ -554,7 +555,7 @@ pub async fn settle_after_response(
     if let Err(e) = reservation.settle(actual).await {
         tracing::warn!(error = %e, "committing spend failed; the reservation stays counted");
     }
-    Ok(full(bytes))
+    Ok((full(bytes), actual))
 }
 
 /// Settle after `forward` failed: released only when nothing of the request was sent (the

@@ -289,6 +289,15 @@ impl Drop for CallRecord {
                 .get_or_create(&crate::metrics::ToolLabels { tool })
                 .inc();
         }
+        if matches!(self.outcome, Some(Outcome::Forwarded { .. })) && self.cost_usd > 0.0 {
+            let tenant = self.principal.as_ref().and_then(|p| p.tenant.as_deref());
+            self.metrics
+                .spend
+                .get_or_create(&crate::metrics::TenantLabels {
+                    tenant: crate::metrics::tenant_label(tenant),
+                })
+                .inc_by(self.cost_usd);
+        }
         if let Some(span) = self.span.take() {
             self.end_span(span, decision, status, &reasons);
         }

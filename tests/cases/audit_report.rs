@@ -244,7 +244,11 @@ async fn report_counts_calls_refusals_approvals_and_cost_per_tenant_and_tool() {
     // the big buy held for approval is refused with its policy reason beside approval_required
     assert_eq!(
         reasons,
-        vec![("approval_required", 1), ("big_buy", 1), ("no_free_lunch", 1)],
+        vec![
+            ("approval_required", 1),
+            ("big_buy", 1),
+            ("no_free_lunch", 1)
+        ],
         "{v}"
     );
 

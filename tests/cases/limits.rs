@@ -208,8 +208,17 @@ async fn over_budget_with_on_exceed_require_approval_asks_for_approval() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cost_from_the_response_is_what_is_committed() {
+    let keys = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        toolwall::cli::audit::keygen(&keys.path().join("keys"), "t"),
+        0
+    );
     let (_up, h) = shop(
-        "limits:\n  spend: [ { scope: tenant_day, max_usd: 0.05 } ]\n",
+        &format!(
+            "limits:\n  spend: [ {{ scope: tenant_day, max_usd: 0.05 }} ]\n\
+             audit: {{ dir: {0}/audit, key: {0}/keys/audit.key, hmac_key: {0}/keys/hmac.key }}\n",
+            keys.path().display()
+        ),
         None,
         ALLOW_ALL,
     )
@@ -230,6 +239,24 @@ async fn cost_from_the_response_is_what_is_committed() {
     );
     // 0.06 used of 0.05: nothing more
     assert_eq!(send(h.agent(), buy()).await.status, 429);
+    // the spend metric and the outcome records carry the committed cost, not the estimate
+    let metrics = admin_get(h.admin(), "/metrics").await;
+    let text = String::from_utf8_lossy(&metrics.body).to_string();
+    let spent: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("toolwall_spend_usd_total{tenant=\"acme\"} "))
+        .unwrap_or_else(|| panic!("no spend for acme in {text}"))
+        .parse()
+        .expect("a number");
+    assert!((spent - 0.06).abs() < 1e-9, "{spent}");
+    let Harness { app, dir: _dir } = h;
+    app.shutdown().await;
+    let costs: Vec<f64> = audit_records(&keys.path().join("audit"))
+        .iter()
+        .filter(|r| r["kind"] == "outcome" && r["tool"] == "shop.metered")
+        .map(|r| r["cost_usd"].as_f64().expect("cost_usd"))
+        .collect();
+    assert_eq!(costs, vec![0.03, 0.03]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
