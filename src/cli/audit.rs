@@ -343,17 +343,10 @@ pub fn replay(
             return EXIT_USAGE;
         }
     };
-    let trusted = match keys.map(crate::audit::TrustedKeys::load).transpose() {
-        Ok(k) => k.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("--keys: cannot load trusted keys: {e}");
-            return EXIT_USAGE;
-        }
+    let trusted = match stream_to_read(path, keys) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
-    if !path.exists() {
-        eprintln!("{}: no such file or directory", path.display());
-        return EXIT_USAGE;
-    }
     let set = match PolicySet::load(policies, DEFAULT_MAX_INSTRUCTIONS) {
         Ok(s) => s,
         Err(d) => {
@@ -611,4 +604,24 @@ pub fn auditor_keygen(out: &Path) -> i32 {
             EXIT_USAGE
         }
     }
+}
+
+/// The trusted keys (`--keys`) of a command that reads a stream at `path`, once both are known
+/// to be usable; else the usage error, printed, as the exit code.
+pub(crate) fn stream_to_read(
+    path: &Path,
+    keys: Option<&Path>,
+) -> Result<crate::audit::TrustedKeys, i32> {
+    let trusted = match keys.map(crate::audit::TrustedKeys::load).transpose() {
+        Ok(k) => k.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("--keys: cannot load trusted keys: {e}");
+            return Err(EXIT_USAGE);
+        }
+    };
+    if !path.exists() {
+        eprintln!("{}: no such file or directory", path.display());
+        return Err(EXIT_USAGE);
+    }
+    Ok(trusted)
 }

@@ -64,22 +64,10 @@ pub fn export(args: &ExportArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let trusted = match args
-        .keys
-        .as_deref()
-        .map(crate::audit::TrustedKeys::load)
-        .transpose()
-    {
-        Ok(k) => k.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("--keys: cannot load trusted keys: {e}");
-            return EXIT_USAGE;
-        }
+    let trusted = match super::audit::stream_to_read(&args.path, args.keys.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
-    if !args.path.exists() {
-        eprintln!("{}: no such file or directory", args.path.display());
-        return EXIT_USAGE;
-    }
     let mut events: Vec<Value> = Vec::new();
     // decision id -> index in `events`, to attach the outcome record that follows
     let mut by_id: HashMap<String, usize> = HashMap::new();

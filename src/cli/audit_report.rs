@@ -110,17 +110,10 @@ pub fn report(
             return EXIT_USAGE;
         }
     }
-    let trusted = match keys.map(crate::audit::TrustedKeys::load).transpose() {
-        Ok(k) => k.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("--keys: cannot load trusted keys: {e}");
-            return EXIT_USAGE;
-        }
+    let trusted = match super::audit::stream_to_read(path, keys) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
-    if !path.exists() {
-        eprintln!("{}: no such file or directory", path.display());
-        return EXIT_USAGE;
-    }
     // The records are read once, by the verifier: only a stream that verifies is reported.
     let mut decisions: Vec<Map<String, Value>> = Vec::new();
     let mut outcomes: BTreeMap<String, Value> = BTreeMap::new();
