@@ -6,6 +6,10 @@
 //! from (compared in full, not just by hash), so the VM always sees exactly what
 //! `to_rego(input)` gives. The memo belongs to the worker's VM, which a new policy version (every
 //! reload compiles one) replaces; it holds at most `MAX_PARTS` parts.
+//!
+//! `input.args` is converted whole unless the policy can only read named fields of it
+//! ([`args_fields`]): then only those fields are converted — what the policy can observe is
+//! the same, and a 1 KB call with a policy that reads two of its fields skips most of the work.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -45,8 +49,9 @@ pub(super) struct Memo {
 }
 
 impl Memo {
-    /// `to_rego(input)`, reusing the parts converted before.
-    pub(super) fn input(&mut self, input: &J) -> Value {
+    /// `to_rego(input)`, reusing the parts converted before; `input.args` reduced to `fields`
+    /// when the policy reads only those ([`args_fields`]).
+    pub(super) fn input(&mut self, input: &J, readable: Option<&[(String, Value)]>) -> Value {
         let J::Object(fields) = input else {
             return to_rego(input);
         };
@@ -70,6 +75,18 @@ impl Memo {
                         r
                     }
                 },
+                "args" => match (readable, v) {
+                    (Some(readable), J::Object(args)) => {
+                        let mut kept = BTreeMap::new();
+                        for (name, key) in readable {
+                            if let Some(x) = args.get(name) {
+                                kept.insert(key.clone(), to_rego(x));
+                            }
+                        }
+                        Value::from(kept)
+                    }
+                    _ => to_rego(v),
+                },
                 _ => to_rego(v),
             };
             map.insert(key, value);
@@ -80,6 +97,60 @@ impl Memo {
     #[cfg(test)]
     pub(super) fn sizes(&self) -> (usize, usize) {
         (self.principals.len(), self.tools.len())
+    }
+}
+
+/// The `input.args` fields the policy sources can read, when that is all they can do with
+/// `input.args`; `None` (convert it whole) otherwise.
+///
+/// A scan of the source text, conservative by construction: every `input` token (not part of a
+/// longer identifier) must be followed by `.name` or `["name"]`; when that name is `args`, it
+/// must be followed by one more `.name` or `["name"]`, which is kept. Anything else — `input`
+/// or `input.args` used as a value (`some k, v in input.args`, `object.get(input.args, …)`,
+/// `count(input.args)`, `x := input`), a computed key (`input.args[k]`), whitespace inside the
+/// reference, an `import input…` alias — gives `None`. Comments and strings are scanned like
+/// code: a mention there can only add a field or turn the reduction off, never hide a read.
+pub(super) fn args_fields<'a>(sources: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
+    let mut fields = std::collections::BTreeSet::new();
+    for text in sources {
+        let b = text.as_bytes();
+        let mut from = 0;
+        while let Some(at) = text[from..].find("input") {
+            let i = from + at;
+            from = i + 5;
+            let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+            if (i > 0 && ident(b[i - 1])) || b.get(i + 5).is_some_and(|c| ident(*c)) {
+                continue; // `user_input`, `inputs`
+            }
+            let (first, rest) = segment(&b[i + 5..])?;
+            if first != b"args" {
+                continue;
+            }
+            let (field, _) = segment(rest)?;
+            fields.insert(String::from_utf8(field.to_vec()).ok()?);
+        }
+    }
+    Some(fields.into_iter().collect())
+}
+
+/// `.name` or `["name"]` at the start of `b`: the name and what follows; `None` for anything
+/// else (including a name with an escape in it).
+fn segment(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let ident = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    match b {
+        [b'.', rest @ ..] => {
+            let n = rest.iter().take_while(|c| ident(c)).count();
+            (n > 0).then(|| rest.split_at(n))
+        }
+        [b'[', b'"', rest @ ..] => {
+            let n = rest.iter().position(|c| *c == b'"')?;
+            let (name, after) = rest.split_at(n);
+            if name.is_empty() || name.contains(&b'\\') || after.get(1) != Some(&b']') {
+                return None;
+            }
+            Some((name, &after[2..]))
+        }
+        _ => None,
     }
 }
 
@@ -222,9 +293,12 @@ mod tests {
             ("a", json!(null), 2),
         ] {
             let doc = input(agent, risk, unix);
-            assert_eq!(memo.input(&doc), to_rego(&doc), "{doc}");
+            assert_eq!(memo.input(&doc, None), to_rego(&doc), "{doc}");
         }
-        assert_eq!(memo.input(&json!([1, "x"])), to_rego(&json!([1, "x"])));
+        assert_eq!(
+            memo.input(&json!([1, "x"]), None),
+            to_rego(&json!([1, "x"]))
+        );
     }
 
     #[test]
@@ -244,9 +318,70 @@ mod tests {
         let mut memo = Memo::default();
         for i in 0..(3 * MAX_PARTS) {
             let doc = input(&format!("agent-{i}"), json!({"n": i}), 1);
-            assert_eq!(memo.input(&doc), to_rego(&doc));
+            assert_eq!(memo.input(&doc, None), to_rego(&doc));
             let (p, t) = memo.sizes();
             assert!(p <= MAX_PARTS && t <= MAX_PARTS, "{p} {t}");
         }
+    }
+
+    #[test]
+    fn args_fields_only_when_every_read_is_a_named_field() {
+        let some = |t: &str| args_fields([t]);
+        let f = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            some(
+                "x if { input.args.amount > 1; input.principal.tenant == input.args[\"tenant\"] }"
+            ),
+            f(&["amount", "tenant"])
+        );
+        assert_eq!(some("x if input.args.items[_].price > 1"), f(&["items"]));
+        // other fields of input, identifiers that contain `input`, no args at all
+        assert_eq!(
+            some("x if { user_input := 1; inputs := input.tool.name }"),
+            f(&[])
+        );
+        assert_eq!(
+            some("x if input.args.a\n# input.args.b in a comment"),
+            f(&["a", "b"])
+        );
+        for whole in [
+            "x if { some k, v in input.args }",
+            "x if count(input.args) > 1",
+            "x if object.get(input.args, \"a\", 0) > 1",
+            "x if input.args[k] == 1",
+            "x := input",
+            "x if walk(input, [p, v])",
+            "x if input[\"args\"][k]",
+            "import input.args as a\nx if a.b",
+            "x if input.args == {}",
+            "x if input . args . a",
+            "x if input.args[\"a\\u0062\"]",
+            "x if input.args.a\ny if input.args\n",
+            "x if input",
+        ] {
+            assert_eq!(some(whole), None, "{whole}");
+        }
+        assert_eq!(
+            some("x if input[\"args\"].amount"),
+            f(&["amount"]),
+            "bracketed top-level key"
+        );
+    }
+
+    #[test]
+    fn reduced_args_keep_exactly_the_named_fields() {
+        let mut memo = Memo::default();
+        let doc = input("a", json!(null), 1);
+        let readable = vec![
+            ("amount".to_string(), Value::from("amount")),
+            ("absent".to_string(), Value::from("absent")),
+        ];
+        let mut want = doc.clone();
+        want["args"] = json!({"amount": 5});
+        assert_eq!(memo.input(&doc, Some(&readable)), to_rego(&want));
+        // args that are not an object are converted as they are
+        let mut odd = doc.clone();
+        odd["args"] = json!([1, 2]);
+        assert_eq!(memo.input(&odd, Some(&readable)), to_rego(&odd));
     }
 }

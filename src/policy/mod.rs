@@ -40,6 +40,9 @@ pub struct PolicySet {
     max_instructions: usize,
     /// Whether the policy defines `data.toolwall.tool_visible` (MCP `tools/list` filtering).
     pub has_visible: bool,
+    /// The only `input.args` fields the policy can read (each with its converted key), when
+    /// it can read no other way (`input::args_fields`); `None`: `input.args` whole.
+    args_fields: Option<Vec<(String, Value)>>,
 }
 
 /// What the policy said about one call.
@@ -200,7 +203,10 @@ impl PolicySet {
         } else {
             None
         };
+        let args_fields = input::args_fields(sources.iter().map(|(_, t)| t.as_str()))
+            .map(|f| f.into_iter().map(|n| (n.clone(), Value::from(n))).collect());
         Ok(PolicySet {
+            args_fields,
             version: digest[..12].to_string(),
             digest,
             files: Vec::new(),
@@ -262,7 +268,7 @@ impl PolicySet {
             let Some(w) = slot.as_mut() else {
                 return Err(EvalError::Failed("policy VM unavailable".into()));
             };
-            let input = w.memo.input(input);
+            let input = w.memo.input(input, self.args_fields.as_deref());
             w.vm.set_input(input);
             match w.vm.execute_entry_point_by_index(entry) {
                 Ok(Value::Undefined) => Err(EvalError::Undefined),
@@ -423,6 +429,55 @@ decision := {"allow": false, "reasons": ["amount_exceeds_threshold"]} if input.a
         let v = json!({"a": [1, -2, 3.5, 18446744073709551615u64, "x", null, true],
                        "b": {"c": {"d": "é"}}, "e": 1e300});
         assert_eq!(to_rego(&v), Value::deserialize(&v).expect("serde"));
+    }
+
+    #[test]
+    fn args_reduced_only_where_the_policy_cannot_tell() {
+        // reads one named field: converted alone, the decision unchanged
+        let p = set(BASIC).expect("compiles");
+        assert_eq!(
+            p.args_fields
+                .as_ref()
+                .map(|f| f.iter().map(|(n, _)| n.as_str()).collect()),
+            Some(vec!["amount"])
+        );
+        let d = p
+            .decide(&json!({"args": {"amount": 500, "note": "x".repeat(100)}}))
+            .expect("decides");
+        assert_eq!(d.reasons, vec!["amount_exceeds_threshold"]);
+        // reads every value: converted whole, so a field named nowhere still decides
+        let scan = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": true, "reasons": []}
+
+decision := {"allow": false, "reasons": ["evil"]} if {
+	some v in input.args
+	v == "evil"
+}
+"#;
+        let p = set(scan).expect("compiles");
+        assert!(p.args_fields.is_none());
+        let d = p
+            .decide(&json!({"args": {"amount": 5, "hidden": "evil"}}))
+            .expect("decides");
+        assert_eq!(d.reasons, vec!["evil"]);
+        // a helper that takes input.args as a value: whole
+        let helper = r#"
+package toolwall
+import rego.v1
+
+f(a) := object.get(a, "hidden", "")
+
+decision := {"allow": f(input.args) != "evil", "reasons": []}
+"#;
+        let p = set(helper).expect("compiles");
+        assert!(p.args_fields.is_none());
+        let d = p
+            .decide(&json!({"args": {"hidden": "evil"}}))
+            .expect("decides");
+        assert!(!d.allow);
     }
 
     #[test]
