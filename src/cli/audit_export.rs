@@ -1,5 +1,7 @@
 //! `toolwall audit export --format ocsf`: the calls of a verified audit stream as OCSF
-//! "API Activity" events (class 6003), one JSON object per line, for SIEM ingestion.
+//! "API Activity" events (class 6003), one JSON object per line, for SIEM ingestion;
+//! `--format otlp-logs`: the same calls as OpenTelemetry log records (OTLP/JSON, one
+//! `ExportLogsServiceRequest` per line, as the collector's `otlpjsonfile` receiver reads).
 //!
 //! Like `replay`, the records are read by the verifier and only a stream that verifies is
 //! exported: a tampered stream exports nothing (exit 1). Each event carries the record's
@@ -29,7 +31,13 @@ const CLASS_UID: u64 = 6003;
 pub enum ExportFormat {
     /// OCSF 1.4.0 API Activity (class 6003), JSON Lines.
     Ocsf,
+    /// OpenTelemetry logs, OTLP/JSON: one `ExportLogsServiceRequest` per line (at most
+    /// `OTLP_BATCH` records each).
+    OtlpLogs,
 }
+
+/// Log records per `ExportLogsServiceRequest` line of `--format otlp-logs`.
+const OTLP_BATCH: usize = 1000;
 
 /// Arguments of `toolwall audit export`.
 #[derive(Debug, clap::Args)]
@@ -129,9 +137,19 @@ pub fn export(args: &ExportArgs) -> i32 {
         };
     }
     let mut text = String::new();
-    for ev in &events {
-        text.push_str(&ev.to_string());
-        text.push('\n');
+    match args.format {
+        ExportFormat::Ocsf => {
+            for ev in &events {
+                text.push_str(&ev.to_string());
+                text.push('\n');
+            }
+        }
+        ExportFormat::OtlpLogs => {
+            for batch in events.chunks(OTLP_BATCH) {
+                text.push_str(&otlp_request(batch).to_string());
+                text.push('\n');
+            }
+        }
     }
     let written = match &args.out {
         Some(file) => std::fs::write(file, &text).map_err(|e| format!("{}: {e}", file.display())),
@@ -144,8 +162,12 @@ pub fn export(args: &ExportArgs) -> i32 {
         eprintln!("export: {e}");
         return EXIT_FAILED;
     }
+    let what = match args.format {
+        ExportFormat::Ocsf => format!("OCSF {OCSF_VERSION} API Activity"),
+        ExportFormat::OtlpLogs => "OTLP/JSON log records".to_string(),
+    };
     eprintln!(
-        "exported {} call(s) as OCSF {OCSF_VERSION} API Activity; skipped {skipped_events} event record(s) (not calls)",
+        "exported {} call(s) as {what}; skipped {skipped_events} event record(s) (not calls)",
         events.len()
     );
     for m in &malformed {
@@ -397,6 +419,111 @@ fn ocsf_event(
     }
     ev.insert("unmapped".into(), json!({"toolwall": tw}));
     Ok(Value::Object(ev))
+}
+
+/// One `ExportLogsServiceRequest` (OTLP/JSON) holding the calls `events` (OCSF events, as
+/// built above: the log records carry what they carry and nothing more).
+fn otlp_request(events: &[Value]) -> Value {
+    let records: Vec<Value> = events.iter().map(otlp_log).collect();
+    json!({"resourceLogs": [{
+        "resource": {"attributes": [
+            kv("service.name", json!({"stringValue": "toolwall"})),
+            kv("service.version", json!({"stringValue": env!("CARGO_PKG_VERSION")})),
+        ]},
+        "scopeLogs": [{
+            "scope": {"name": "toolwall.audit", "version": env!("CARGO_PKG_VERSION")},
+            "logRecords": records,
+        }],
+    }]})
+}
+
+/// An OTLP `KeyValue`.
+fn kv(key: &str, value: Value) -> Value {
+    json!({"key": key, "value": value})
+}
+
+/// One call as an OTLP log record: the time it was decided, a severity by decision (INFO
+/// allowed, WARN refused, ERROR refused because something failed), the OCSF message as the
+/// body, the agent's trace id, and the span attributes of the call (docs/telemetry.md) plus
+/// the record's place in the signed stream.
+fn otlp_log(ev: &Value) -> Value {
+    use crate::telemetry::attr;
+    let tw = &ev["unmapped"]["toolwall"];
+    let decision = tw["decision"].as_str().unwrap_or("error");
+    let (number, text) = match decision {
+        "allow" => (9, "INFO"),
+        "deny" => (13, "WARN"),
+        _ => (17, "ERROR"),
+    };
+    let nanos = ev["metadata"]["original_time"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .and_then(|t| t.timestamp_nanos_opt())
+        .unwrap_or(0);
+    let str_attr = |k: &str, v: &Value| v.as_str().map(|s| kv(k, json!({"stringValue": s})));
+    let int_attr = |k: &str, v: &Value| {
+        v.as_u64()
+            .map(|n| kv(k, json!({"intValue": n.to_string()})))
+    };
+    let mut attrs: Vec<Value> = vec![
+        kv(
+            attr::GEN_AI_OPERATION_NAME,
+            json!({"stringValue": attr::EXECUTE_TOOL}),
+        ),
+        kv(attr::TOOLWALL_DECISION, json!({"stringValue": decision})),
+        kv(
+            attr::TOOLWALL_REASONS,
+            json!({"arrayValue": {"values": tw["reasons"]
+                .as_array()
+                .map(|a| a.iter().map(|r| json!({"stringValue": r})).collect::<Vec<_>>())
+                .unwrap_or_default()}}),
+        ),
+    ];
+    attrs.extend(
+        [
+            str_attr(attr::GEN_AI_TOOL_NAME, &ev["api"]["operation"]),
+            str_attr(attr::GEN_AI_AGENT_ID, &ev["actor"]["user"]["uid"]),
+            str_attr(attr::TOOLWALL_DECISION_ID, &ev["metadata"]["uid"]),
+            str_attr(attr::TOOLWALL_TENANT, &tw["tenant_id"]),
+            str_attr(attr::TOOLWALL_POLICY_VERSION, &tw["policy_version"]),
+            str_attr(attr::TOOLWALL_ADAPTER, &ev["api"]["service"]["name"]),
+            str_attr(attr::SERVER_ADDRESS, &ev["dst_endpoint"]["hostname"]),
+            str_attr(
+                attr::HTTP_REQUEST_METHOD,
+                &ev["http_request"]["http_method"],
+            ),
+            str_attr("toolwall.run_id", &tw["run_id"]),
+            str_attr("toolwall.audit.entry_hash", &tw["record"]["entry_hash"]),
+            int_attr("toolwall.audit.seq", &tw["record"]["seq"]),
+            int_attr(
+                attr::HTTP_RESPONSE_STATUS_CODE,
+                &ev["api"]["response"]["code"],
+            ),
+            tw["outcome"]["cost_usd"]
+                .as_f64()
+                .map(|c| kv("toolwall.cost_usd", json!({"doubleValue": c}))),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    let mut rec = json!({
+        "timeUnixNano": nanos.to_string(),
+        "observedTimeUnixNano": nanos.to_string(),
+        "severityNumber": number,
+        "severityText": text,
+        "eventName": "toolwall.tool_call",
+        "body": {"stringValue": ev["message"].as_str().unwrap_or("")},
+        "attributes": attrs,
+    });
+    // the agent's trace, when the record carries a valid W3C trace id
+    if let Some(t) = tw["trace_id"].as_str().filter(|t| {
+        t.len() == 32
+            && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && t.bytes().any(|b| b != b'0')
+    }) {
+        rec["traceId"] = json!(t);
+    }
+    rec
 }
 
 /// The listed members of `m` that are present.

@@ -395,3 +395,157 @@ async fn a_tampered_stream_exports_nothing_and_exits_1() {
     let (code, _, out, _) = export(&[&audit, "--format", "ocsf"]);
     assert_eq!((code, out.as_str()), (1, ""));
 }
+
+/// Each line of `--format otlp-logs` parsed by the protobuf runtime's strict JSON parser into
+/// `ExportLogsServiceRequest` (opentelemetry-proto): an unknown field or a wrong type fails.
+/// Returns the number of log records per line.
+fn parse_otlp(out: &str) -> Vec<usize> {
+    let script = r#"
+import json, sys
+from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+counts = []
+for line in sys.stdin.read().splitlines():
+    req = json_format.Parse(line, ExportLogsServiceRequest())
+    counts.append(sum(len(s.log_records) for r in req.resource_logs for s in r.scope_logs))
+print(json.dumps(counts))
+"#;
+    let mut child = std::process::Command::new(python())
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(out.as_bytes()).expect("write");
+    }
+    let res = child.wait_with_output().expect("python output");
+    assert!(
+        res.status.success(),
+        "not OTLP/JSON: {}\n{out}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    serde_json::from_slice(&res.stdout).expect("counts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otlp_logs_export_is_valid_otlp_json_with_the_calls_attributes_and_trace() {
+    let up = http_upstream().await;
+    let keys = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        toolwall::cli::audit::keygen(&keys.path().join("keys"), "test-audit"),
+        0
+    );
+    let k = keys.path().display();
+    let h = Harness::start(
+        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        POLICY,
+        &format!(
+            "audit: {{ dir: audit, key: {k}/keys/audit.key, hmac_key: {k}/keys/hmac.key, args: redacted }}"
+        ),
+    )
+    .await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let body = |amount: &str| format!(r#"{{"charge":"{SECRET}","amount":{amount}}}"#);
+    let mut allowed = call("POST", "/echo/v1/refunds", &body("5"), "run-o");
+    allowed.headers_mut().insert(
+        "traceparent",
+        format!("00-{trace}-00f067aa0ba902b7-01")
+            .parse()
+            .expect("header"),
+    );
+    let ok = send(h.agent(), allowed).await;
+    assert_eq!(ok.status, 200);
+    let denied = send(
+        h.agent(),
+        call("POST", "/echo/v1/refunds", &body("500"), "run-o"),
+    )
+    .await;
+    assert_eq!(denied.status, 403);
+    let (ok_id, denied_id, denied_reasons) = (header_id(&ok), header_id(&denied), denied.reasons());
+    let audit_dir = h.dir.path().join("audit");
+    let Harness { app, dir: _dir } = h;
+    app.shutdown().await;
+    let audit = audit_dir.to_str().expect("utf8").to_string();
+    let pubkey = keys.path().join("keys/audit.pub");
+
+    let (code, out, err) = toolwall(&[
+        "audit",
+        "export",
+        &audit,
+        "--format",
+        "otlp-logs",
+        "--keys",
+        pubkey.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("exported 2 call(s) as OTLP/JSON log records"),
+        "{err}"
+    );
+    assert_eq!(parse_otlp(&out), vec![2]);
+    assert!(!out.contains(SECRET), "an argument left the stream: {out}");
+
+    let req: Value = serde_json::from_str(out.trim()).expect("JSON");
+    let logs = &req["resourceLogs"][0];
+    assert_eq!(
+        logs["resource"]["attributes"][0],
+        serde_json::json!({"key": "service.name", "value": {"stringValue": "toolwall"}})
+    );
+    let records = logs["scopeLogs"][0]["logRecords"]
+        .as_array()
+        .expect("records");
+    let attr = |r: &Value, k: &str| -> Value {
+        r["attributes"]
+            .as_array()
+            .expect("attributes")
+            .iter()
+            .find(|a| a["key"] == k)
+            .map(|a| a["value"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let by_id = |id: &str| {
+        records
+            .iter()
+            .find(|r| attr(r, "toolwall.decision_id")["stringValue"] == id)
+            .unwrap_or_else(|| panic!("no record for {id} in {out}"))
+    };
+    let a = by_id(&ok_id);
+    assert_eq!(a["severityText"], "INFO");
+    assert_eq!(a["severityNumber"], 9);
+    assert_eq!(a["traceId"], trace, "the agent's trace");
+    assert_eq!(attr(a, "toolwall.decision")["stringValue"], "allow");
+    assert_eq!(attr(a, "gen_ai.tool.name")["stringValue"], "echo.refund");
+    assert_eq!(
+        attr(a, "gen_ai.operation.name")["stringValue"],
+        "execute_tool"
+    );
+    assert_eq!(attr(a, "http.response.status_code")["intValue"], "200");
+    assert_eq!(attr(a, "toolwall.run_id")["stringValue"], "run-o");
+    assert!(a["timeUnixNano"].as_str().expect("time").len() >= 19);
+    let d = by_id(&denied_id);
+    assert_eq!(d["severityText"], "WARN");
+    assert_eq!(attr(d, "toolwall.decision")["stringValue"], "deny");
+    let listed = attr(d, "toolwall.reasons");
+    let reasons: Vec<&str> = listed["arrayValue"]["values"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter_map(|v| v["stringValue"].as_str())
+        .collect();
+    assert_eq!(reasons, denied_reasons);
+    assert!(d.get("traceId").is_none_or(|t| t != trace), "{d}");
+    // every record points back at its signed line
+    for r in records {
+        assert_eq!(
+            attr(r, "toolwall.audit.entry_hash")["stringValue"]
+                .as_str()
+                .map(str::len),
+            Some(64),
+            "{r}"
+        );
+    }
+}
