@@ -31,18 +31,20 @@ pub fn build_input(
     let mut input = json!({
         "v": 1,
         "principal": principal,
-        "tool": tool_doc(adapter, tool),
+        "tool": null,
         "args": null,
         "request": { "method": request.method, "host": request.host, "path": request.path },
         "usage": {},
         "approval": null,
         "pii": { "found": pii_found },
-        "now": now_doc(request.now),
+        "now": null,
         "mode": mode.as_str(),
     });
     // moved in, not through `json!` (which serialises every value it is given: a deep copy
     // of the arguments, ~40k instructions for a 1 KB call)
     input["args"] = args;
+    input["tool"] = tool_doc(adapter, tool);
+    input["now"] = now_doc(request.now);
     input
 }
 
@@ -65,13 +67,16 @@ pub fn visibility_input(
     tool: &Tool,
     now: DateTime<Utc>,
 ) -> Value {
-    json!({
+    let mut input = json!({
         "v": 1,
         "principal": principal,
-        "tool": tool_doc(adapter, tool),
-        "now": now_doc(now),
+        "tool": null,
+        "now": null,
         "mode": mode.as_str(),
-    })
+    });
+    input["tool"] = tool_doc(adapter, tool);
+    input["now"] = now_doc(now);
+    input
 }
 
 /// `input.now`: the clock, precomputed so policies need no time builtins. Every field is a
