@@ -326,7 +326,12 @@ impl CallRecord {
         let tool = self.tool.as_deref().unwrap_or("");
         let mut attrs = vec![
             KeyValue::new(attr::GEN_AI_OPERATION_NAME, attr::EXECUTE_TOOL),
-            KeyValue::new(attr::GEN_AI_TOOL_CALL_ID, self.decision_id.clone()),
+            KeyValue::new(
+                attr::GEN_AI_TOOL_CALL_ID,
+                span.call_id
+                    .clone()
+                    .unwrap_or_else(|| self.decision_id.clone()),
+            ),
             KeyValue::new(attr::TOOLWALL_DECISION, decision),
             KeyValue::new(attr::TOOLWALL_DECISION_ID, self.decision_id.clone()),
             KeyValue::new(attr::TOOLWALL_POLICY_VERSION, self.policy_version.clone()),

@@ -1,9 +1,9 @@
 mod admin_hardening;
 mod approvals_config;
 mod audit;
-mod audit_report;
 mod audit_backpressure;
 mod audit_events;
+mod audit_report;
 // `toolwall audit export --format ocsf`: OCSF API Activity events, schema-validated
 mod audit_export;
 mod audit_hardening;

@@ -32,16 +32,25 @@ impl Drop for Running {
 
 /// `toolwall run` in front of `tool`, with `telemetry` in its config and `env` set.
 async fn start(tool: &Upstream, telemetry: &str, env: &[(&str, String)]) -> Running {
+    let echo = echo_adapter(&format!("http://{}", tool.addr), "");
+    start_with(&[("echo", echo)], POLICY, telemetry, env).await
+}
+
+/// `toolwall run` with these adapters and policy, `telemetry` in its config and `env` set.
+async fn start_with(
+    adapters: &[(&str, String)],
+    policy: &str,
+    telemetry: &str,
+    env: &[(&str, String)],
+) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
     std::fs::create_dir_all(root.join("policies")).expect("mkdir");
-    std::fs::write(
-        root.join("adapters/echo.yaml"),
-        echo_adapter(&format!("http://{}", tool.addr), ""),
-    )
-    .expect("write");
-    std::fs::write(root.join("policies/p.rego"), POLICY).expect("write");
+    for (name, yaml) in adapters {
+        std::fs::write(root.join(format!("adapters/{name}.yaml")), yaml).expect("write");
+    }
+    std::fs::write(root.join("policies/p.rego"), policy).expect("write");
     let listen = free_port();
     let cfg = format!(
         "listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: billing-bot, tenant: acme }}\n{telemetry}\n"
@@ -515,4 +524,228 @@ async fn an_unreachable_tool_is_an_error_of_the_call_and_its_client_span() {
         .attributes
         .iter()
         .any(|kv| kv.key == "http.response.status_code"));
+}
+
+/// A 2026-07-28 `tools/call` of the test MCP server's `refund`, its `_meta` members `meta`.
+fn mcp_refund(id: Value, amount: u32, meta: Value, header_tp: Option<&str>) -> Request {
+    let mut m = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    if let (Some(m), Value::Object(extra)) = (m.as_object_mut(), meta) {
+        m.extend(extra);
+    }
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "refund", "arguments": {"charge": "ch_1", "amount": amount}, "_meta": m},
+    });
+    let mut b = req("POST", "/crm/mcp")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "refund");
+    if let Some(tp) = header_tp {
+        b = b.header("traceparent", tp);
+    }
+    b.body(http_body_util::Full::new(bytes::Bytes::from(
+        body.to_string(),
+    )))
+    .expect("req")
+}
+
+type Request = http::Request<http_body_util::Full<bytes::Bytes>>;
+use serde_json::Value;
+
+/// The JSON-RPC answer of a reply, JSON or SSE (its last message).
+fn answer(r: &Reply) -> Value {
+    if let Ok(v) = serde_json::from_slice::<Value>(&r.body) {
+        return v;
+    }
+    String::from_utf8_lossy(&r.body)
+        .split("\n\n")
+        .filter_map(|ev| {
+            let data: Vec<&str> = ev
+                .lines()
+                .filter_map(|l| l.trim_end_matches('\r').strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            serde_json::from_str::<Value>(&data.join("\n")).ok()
+        })
+        .last()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_tool_calls_are_spans_and_the_server_gets_the_client_span_in_meta() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    const HEADER_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+    const HEADER_SPAN: &str = "b7ad6b7169203331";
+    let header_tp = format!("00-{HEADER_TRACE}-{HEADER_SPAN}-01");
+    let agent_tp = format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01");
+    let bad_tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-zzzzzzzzzzzzzzzz-01";
+
+    let receiver = http_upstream().await;
+    let server = McpServer::start().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &telemetry,
+        &[],
+    )
+    .await;
+
+    // A: the trace context in `_meta` wins over the request's header
+    let meta = serde_json::json!({"traceparent": agent_tp, "tracestate": "vendor=abc"});
+    let a = send(
+        tw.agent,
+        mcp_refund(serde_json::json!("call-a"), 5, meta, Some(&header_tp)),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(answer(&a)["result"]["isError"], false, "{:?}", answer(&a));
+    // B: a malformed `_meta.traceparent` starts a new trace (not the header's)
+    let meta = serde_json::json!({"traceparent": bad_tp, "tracestate": "vendor=abc"});
+    let b = send(
+        tw.agent,
+        mcp_refund(serde_json::json!(2), 5, meta, Some(&header_tp)),
+    )
+    .await;
+    assert_eq!(b.status, 200, "{}", String::from_utf8_lossy(&b.body));
+    assert_eq!(answer(&b)["result"]["isError"], false, "{:?}", answer(&b));
+    // C: refused by policy; no `_meta` context, so the header's
+    let c = send(
+        tw.agent,
+        mcp_refund(
+            serde_json::json!(3),
+            5000,
+            serde_json::json!({}),
+            Some(&header_tp),
+        ),
+    )
+    .await;
+    assert_eq!(answer(&c)["result"]["isError"], true, "{:?}", answer(&c));
+
+    // A and B: call, policy, CLIENT; C: call, policy
+    let got = wait_for_spans(&receiver, 8).await;
+    assert_eq!(got.len(), 8, "{got:?}");
+    let call = |id: &str| {
+        got.iter()
+            .map(|(_, s)| s)
+            .find(|s| {
+                s.name.starts_with("execute_tool")
+                    && attr(s, "jsonrpc.request.id").as_deref() == Some(id)
+            })
+            .unwrap_or_else(|| panic!("no call span for request {id}: {got:?}"))
+    };
+    let children = |parent: &Span| -> Vec<&Span> {
+        got.iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.parent_span_id == parent.span_id)
+            .collect()
+    };
+    let (sa, sb, sc) = (call("call-a"), call("2"), call("3"));
+    for (s, id) in [(sa, "call-a"), (sb, "2"), (sc, "3")] {
+        assert_eq!(s.name, "execute_tool crm.refund");
+        assert_eq!(s.kind, SpanKind::Internal as i32);
+        assert_eq!(
+            attr(s, "gen_ai.operation.name").as_deref(),
+            Some("execute_tool")
+        );
+        assert_eq!(attr(s, "gen_ai.tool.name").as_deref(), Some("crm.refund"));
+        assert_eq!(attr(s, "gen_ai.tool.call.id").as_deref(), Some(id));
+        assert_eq!(attr(s, "mcp.method.name").as_deref(), Some("tools/call"));
+        assert_eq!(
+            attr(s, "mcp.protocol.version").as_deref(),
+            Some("2026-07-28")
+        );
+        assert_eq!(
+            attr(s, "mcp.session.id"),
+            None,
+            "a 2026-07-28 call has no session"
+        );
+        assert_eq!(attr(s, "toolwall.adapter").as_deref(), Some("crm"));
+        assert!(attr(s, "toolwall.decision_id").is_some_and(|d| !d.is_empty()));
+    }
+    // A: the agent's `_meta` context continues
+    assert_eq!(hex::encode(&sa.trace_id), AGENT_TRACE);
+    assert_eq!(hex::encode(&sa.parent_span_id), AGENT_SPAN);
+    assert_eq!(attr(sa, "toolwall.decision").as_deref(), Some("allow"));
+    assert_eq!(attr(sa, "error.type"), None);
+    // B: a new trace, a root span
+    assert_ne!(hex::encode(&sb.trace_id), AGENT_TRACE);
+    assert_ne!(hex::encode(&sb.trace_id), HEADER_TRACE);
+    assert!(sb.parent_span_id.is_empty(), "a root span");
+    // C: refused, in the header's trace, no CLIENT span
+    assert_eq!(hex::encode(&sc.trace_id), HEADER_TRACE);
+    assert_eq!(hex::encode(&sc.parent_span_id), HEADER_SPAN);
+    assert_eq!(attr(sc, "toolwall.decision").as_deref(), Some("deny"));
+    assert_eq!(attr(sc, "error.type").as_deref(), Some("policy_denied"));
+    assert_eq!(
+        attr(sc, "toolwall.reasons").as_deref(),
+        Some("amount_exceeds_threshold")
+    );
+    assert_eq!(sc.status.as_ref().map(|s| s.code), Some(2), "status ERROR");
+    let c_children = children(sc);
+    assert_eq!(c_children.len(), 1, "{c_children:?}");
+    assert_eq!(c_children[0].name, "toolwall.policy");
+
+    // the server got A and B only, each with toolwall's CLIENT span as the parent in `_meta`
+    let calls = server.tool_calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let requests = server.requests();
+    for (s, id, state) in [
+        (sa, serde_json::json!("call-a"), Some("vendor=abc")),
+        (sb, serde_json::json!(2), None),
+    ] {
+        let kids = children(s);
+        assert_eq!(kids.len(), 2, "{kids:?}");
+        assert!(kids.iter().any(|k| k.name == "toolwall.policy"));
+        let client = kids
+            .iter()
+            .find(|k| k.kind == SpanKind::Client as i32)
+            .unwrap_or_else(|| panic!("no CLIENT span: {kids:?}"));
+        assert_eq!(client.name, "tools/call crm.refund");
+        assert_eq!(
+            attr(client, "mcp.method.name").as_deref(),
+            Some("tools/call")
+        );
+        assert_eq!(attr(client, "server.address").as_deref(), Some("127.0.0.1"));
+        assert_eq!(attr(client, "error.type"), None);
+        assert!(client.end_time_unix_nano <= s.end_time_unix_nano);
+        let expected = format!(
+            "00-{}-{}-01",
+            hex::encode(&s.trace_id),
+            hex::encode(&client.span_id)
+        );
+        let sent = calls
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("the server did not get {id}: {calls:?}"));
+        let meta = &sent["params"]["_meta"];
+        assert_eq!(meta["traceparent"], expected.as_str(), "{meta}");
+        assert_eq!(meta["tracestate"].as_str(), state, "{meta}");
+        // the protocol's own `_meta` members go on untouched
+        assert_eq!(
+            meta["io.modelcontextprotocol/protocolVersion"],
+            "2026-07-28"
+        );
+        // the HTTP request carries the same parent
+        let http = requests
+            .iter()
+            .find(|r| {
+                r["body"]
+                    .as_str()
+                    .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                    .is_some_and(|b| b["id"] == id)
+            })
+            .expect("the HTTP request of the call");
+        assert_eq!(http["headers"]["traceparent"], expected.as_str());
+    }
+    // the malformed traceparent never reached the server
+    assert!(!requests.iter().any(|r| r.to_string().contains("zzzzzzzz")));
 }
