@@ -525,6 +525,14 @@ impl CallSpan {
         };
     }
 
+    /// Start the CLIENT span of the request to the tool now (its id is not needed before);
+    /// a no-op when the call is sampled out.
+    pub fn start_client_now(&mut self, name: String, attrs: Vec<KeyValue>) {
+        if let Some(c) = self.child_with(name, SpanKind::Client, attrs) {
+            self.client = Client::Started(Box::new(c));
+        }
+    }
+
     /// The started CLIENT span as a `traceparent`.
     pub fn client_traceparent(&self) -> Option<HeaderValue> {
         match &self.client {

@@ -14,12 +14,12 @@ use prost::Message;
 use crate::common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_toolwall");
-const AGENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-const AGENT_SPAN: &str = "00f067aa0ba902b7";
+pub(crate) const AGENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub(crate) const AGENT_SPAN: &str = "00f067aa0ba902b7";
 
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    agent: std::net::SocketAddr,
+    pub(crate) agent: std::net::SocketAddr,
     _dir: tempfile::TempDir,
 }
 
@@ -37,7 +37,7 @@ async fn start(tool: &Upstream, telemetry: &str, env: &[(&str, String)]) -> Runn
 }
 
 /// `toolwall run` with these adapters and policy, `telemetry` in its config and `env` set.
-async fn start_with(
+pub(crate) async fn start_with(
     adapters: &[(&str, String)],
     policy: &str,
     telemetry: &str,
@@ -143,14 +143,14 @@ fn string(v: Option<&AnyValue>) -> String {
     }
 }
 
-fn attr(span: &Span, key: &str) -> Option<String> {
+pub(crate) fn attr(span: &Span, key: &str) -> Option<String> {
     span.attributes
         .iter()
         .find(|kv| kv.key == key)
         .map(|kv| string(kv.value.as_ref().and_then(|v| v.value.as_ref())))
 }
 
-async fn wait_for_spans(receiver: &Upstream, n: usize) -> Vec<(String, Span)> {
+pub(crate) async fn wait_for_spans(receiver: &Upstream, n: usize) -> Vec<(String, Span)> {
     for _ in 0..300 {
         let got = spans(receiver);
         if got.len() >= n {
