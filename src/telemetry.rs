@@ -49,6 +49,15 @@ pub mod attr {
     pub const TOOLWALL_APPROVAL_WAIT_MS: &str = "toolwall.approval.wait_ms";
     /// The policy evaluation's child span.
     pub const POLICY_SPAN: &str = "toolwall.policy";
+    /// The JSON Schema check's child span (tools with a schema).
+    pub const SCHEMA_SPAN: &str = "toolwall.schema";
+    /// Rate limits and the spend hold (when the config has rate or spend rules).
+    pub const LIMITS_SPAN: &str = "toolwall.limits";
+    /// The approval stage (calls that need or present an approval).
+    pub const APPROVAL_SPAN: &str = "toolwall.approval";
+    /// Redaction of the arguments as policy asked.
+    pub const REDACT_SPAN: &str = "toolwall.redact";
+    pub const TOOLWALL_REDACTIONS: &str = "toolwall.redactions";
     /// `params._meta` keys of the W3C trace context in MCP (the MCP semantic conventions).
     pub const META_TRACEPARENT: &str = "traceparent";
     pub const META_TRACESTATE: &str = "tracestate";
@@ -568,6 +577,19 @@ impl CallSpan {
                 .set_status(opentelemetry::trace::Status::error(e.to_string()));
         }
         self.span.end();
+    }
+}
+
+/// A stage's INTERNAL child of the call's span; `None` (nothing built) with tracing off or a
+/// sampled-out call.
+pub fn stage(call: Option<&CallSpan>, name: &'static str) -> Option<ChildSpan> {
+    call?.child(name, SpanKind::Internal)
+}
+
+/// End a stage's span, its refusal (if any) as `error.type`.
+pub fn end_stage<T>(span: Option<ChildSpan>, result: &Result<T, crate::pipeline::reject::Reject>) {
+    if let Some(s) = span {
+        s.end(result.as_ref().err().map(|r| r.reason.code()));
     }
 }
 

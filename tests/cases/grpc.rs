@@ -2204,9 +2204,10 @@ async fn grpc_calls_are_spans_and_the_server_gets_the_client_span() {
     assert_eq!(no["code"], "PERMISSION_DENIED", "{no}");
     let (ok_id, no_id) = (decision_id(&ok), decision_id(&no));
 
-    // allowed: the call, its policy and upstream children; refused: the call and its policy
-    let got = wait_for_spans(&receiver, 5).await;
-    assert_eq!(got.len(), 5, "{got:?}");
+    // allowed: the call, its schema, policy and upstream children; refused: the call, its
+    // schema and policy
+    let got = wait_for_spans(&receiver, 7).await;
+    assert_eq!(got.len(), 7, "{got:?}");
     let find = |id: &str| {
         got.iter()
             .map(|(_, s)| s)
@@ -2241,11 +2242,11 @@ async fn grpc_calls_are_spans_and_the_server_gets_the_client_span() {
             .cloned()
             .collect::<Vec<_>>()
     };
-    let no_kids = children(sno);
-    assert_eq!(no_kids.len(), 1, "{no_kids:?}");
-    assert_eq!(no_kids[0].name, "toolwall.policy");
+    let mut no_kids: Vec<String> = children(sno).into_iter().map(|s| s.name).collect();
+    no_kids.sort();
+    assert_eq!(no_kids, ["toolwall.policy", "toolwall.schema"]);
     let ok_kids = children(sok);
-    assert_eq!(ok_kids.len(), 2, "{ok_kids:?}");
+    assert_eq!(ok_kids.len(), 3, "{ok_kids:?}");
     let client = ok_kids
         .iter()
         .find(|s| s.kind == SpanKind::Client as i32)

@@ -187,9 +187,10 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
     };
     let (allowed_id, refused_id) = (id(&allowed), id(&refused));
 
-    // allowed: the call, its policy and upstream children; refused: the call and its policy
-    let got = wait_for_spans(&receiver, 5).await;
-    assert_eq!(got.len(), 5, "{got:?}");
+    // allowed: the call, its schema, policy and upstream children; refused: the call, its
+    // schema and policy
+    let got = wait_for_spans(&receiver, 7).await;
+    assert_eq!(got.len(), 7, "{got:?}");
     let calls: Vec<&Span> = got
         .iter()
         .map(|(_, s)| s)
@@ -256,7 +257,13 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
             .collect()
     };
     let ok_children = children(ok);
-    assert_eq!(ok_children.len(), 2, "{ok_children:?}");
+    assert_eq!(ok_children.len(), 3, "{ok_children:?}");
+    let schema = ok_children
+        .iter()
+        .find(|s| s.name == "toolwall.schema")
+        .expect("schema span");
+    assert_eq!(schema.kind, SpanKind::Internal as i32);
+    assert_eq!(attr(schema, "error.type"), None);
     let policy = ok_children
         .iter()
         .find(|s| s.name == "toolwall.policy")
@@ -281,12 +288,16 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
     assert!(ok.start_time_unix_nano <= policy.start_time_unix_nano);
     assert!(client.end_time_unix_nano <= ok.end_time_unix_nano);
     let no_children = children(no);
-    assert_eq!(no_children.len(), 1, "{no_children:?}");
-    assert_eq!(no_children[0].name, "toolwall.policy");
+    assert_eq!(no_children.len(), 2, "{no_children:?}");
+    let no_policy = no_children
+        .iter()
+        .find(|s| s.name == "toolwall.policy")
+        .expect("policy span");
     assert_eq!(
-        attr(no_children[0], "toolwall.decision").as_deref(),
+        attr(no_policy, "toolwall.decision").as_deref(),
         Some("deny")
     );
+    assert!(no_children.iter().any(|s| s.name == "toolwall.schema"));
 
     // the tool got one call, its traceparent's parent is toolwall's upstream span
     let seen = tool.requests();
@@ -327,8 +338,8 @@ async fn the_standard_variables_turn_tracing_on() {
     )
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let got = wait_for_spans(&receiver, 3).await;
-    assert_eq!(got.len(), 3, "{got:?}");
+    let got = wait_for_spans(&receiver, 4).await;
+    assert_eq!(got.len(), 4, "{got:?}");
     let (service, span) = got
         .iter()
         .find(|(_, s)| s.name == "execute_tool echo.refund")
@@ -452,16 +463,16 @@ async fn spans_reach_an_otlp_grpc_receiver() {
     let tw = start(&tool, "", &env).await;
     let refused = send(tw.agent, refund(500)).await;
     assert_eq!(refused.status, 403, "{:?}", refused.body);
-    // the call and its policy evaluation
+    // the call, its schema check and policy evaluation
     let mut got = Vec::new();
     for _ in 0..300 {
         got = receiver.spans();
-        if got.len() >= 2 {
+        if got.len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got.len(), 3, "{got:?}");
     let (service, span) = got
         .iter()
         .find(|(_, s)| s.name.starts_with("execute_tool"))
@@ -495,8 +506,8 @@ async fn an_unreachable_tool_is_an_error_of_the_call_and_its_client_span() {
     let tw = start(&gone, "", &env).await;
     let r = send(tw.agent, refund(5)).await;
     assert_eq!(r.status, 502, "{:?}", r.body);
-    let got = wait_for_spans(&receiver, 3).await;
-    assert_eq!(got.len(), 3, "{got:?}");
+    let got = wait_for_spans(&receiver, 4).await;
+    assert_eq!(got.len(), 4, "{got:?}");
     let span = |name: &str| {
         got.iter()
             .map(|(_, s)| s)
@@ -630,9 +641,9 @@ async fn mcp_tool_calls_are_spans_and_the_server_gets_the_client_span_in_meta() 
     .await;
     assert_eq!(answer(&c)["result"]["isError"], true, "{:?}", answer(&c));
 
-    // A and B: call, policy, CLIENT; C: call, policy
-    let got = wait_for_spans(&receiver, 8).await;
-    assert_eq!(got.len(), 8, "{got:?}");
+    // A and B: call, schema, policy, CLIENT; C: call, schema, policy
+    let got = wait_for_spans(&receiver, 11).await;
+    assert_eq!(got.len(), 11, "{got:?}");
     let call = |id: &str| {
         got.iter()
             .map(|(_, s)| s)
@@ -690,9 +701,9 @@ async fn mcp_tool_calls_are_spans_and_the_server_gets_the_client_span_in_meta() 
         Some("amount_exceeds_threshold")
     );
     assert_eq!(sc.status.as_ref().map(|s| s.code), Some(2), "status ERROR");
-    let c_children = children(sc);
-    assert_eq!(c_children.len(), 1, "{c_children:?}");
-    assert_eq!(c_children[0].name, "toolwall.policy");
+    let mut c_children: Vec<&str> = children(sc).iter().map(|s| s.name.as_str()).collect();
+    c_children.sort();
+    assert_eq!(c_children, ["toolwall.policy", "toolwall.schema"]);
 
     // the server got A and B only, each with toolwall's CLIENT span as the parent in `_meta`
     let calls = server.tool_calls();
@@ -703,8 +714,9 @@ async fn mcp_tool_calls_are_spans_and_the_server_gets_the_client_span_in_meta() 
         (sb, serde_json::json!(2), None),
     ] {
         let kids = children(s);
-        assert_eq!(kids.len(), 2, "{kids:?}");
+        assert_eq!(kids.len(), 3, "{kids:?}");
         assert!(kids.iter().any(|k| k.name == "toolwall.policy"));
+        assert!(kids.iter().any(|k| k.name == "toolwall.schema"));
         let client = kids
             .iter()
             .find(|k| k.kind == SpanKind::Client as i32)
@@ -748,4 +760,157 @@ async fn mcp_tool_calls_are_spans_and_the_server_gets_the_client_span_in_meta() 
     }
     // the malformed traceparent never reached the server
     assert!(!requests.iter().any(|r| r.to_string().contains("zzzzzzzz")));
+}
+
+/// Refunds under 100 allowed with emails redacted; larger ones need a human.
+const STAGES_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": false, "reasons": ["default_deny"]}
+
+decision := {"allow": true, "reasons": [], "redact": ["email"]} if input.args.amount < 100
+
+decision := {"allow": true, "reasons": ["large_refund"], "require_approval": true} if {
+	input.args.amount >= 100
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_redaction_and_approval_are_child_spans() {
+    let receiver = http_upstream().await;
+    let tool = http_upstream().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\nlimits:\n  rate: [ {{ per_minute: 2, burst: 2 }} ]\napprovals:\n  ttl: 1h\n  approvers:\n    - {{ name: alice, token_env: TW_TEL_ALICE }}\n  tiers: {{ default: {{ quorum: 1 }} }}\n",
+        receiver.addr
+    );
+    let echo = echo_adapter(&format!("http://{}", tool.addr), "");
+    let env = [("TW_TEL_ALICE", "alice-token-0123456789".to_string())];
+    let tw = start_with(&[("echo", echo)], STAGES_POLICY, &telemetry, &env).await;
+    let refund = |amount: u32| {
+        send(
+            tw.agent,
+            json_post(
+                "/echo/v1/refunds",
+                &format!(
+                    r#"{{"charge":"ch_1","amount":{amount},"meta":{{"note":"mail jane.doe@example.com"}}}}"#
+                ),
+            ),
+        )
+    };
+    // allowed and redacted; held for approval; over the rate limit
+    let ok = refund(5).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    let held = refund(500).await;
+    assert_eq!(held.status, 403, "{}", String::from_utf8_lossy(&held.body));
+    let limited = refund(5).await;
+    assert_eq!(
+        limited.status,
+        429,
+        "{}",
+        String::from_utf8_lossy(&limited.body)
+    );
+    let id = |r: &Reply| {
+        r.headers
+            .get("toolwall-decision-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("decision id")
+            .to_string()
+    };
+
+    // ok: schema, policy, redact, limits, CLIENT; held: schema, policy, limits, approval;
+    // limited: schema, policy, redact, limits (redaction comes before admission)
+    let got = wait_for_spans(&receiver, 3 + 5 + 4 + 4).await;
+    assert_eq!(got.len(), 16, "{got:?}");
+    let call = |r: &Reply| {
+        let id = id(r);
+        got.iter()
+            .map(|(_, s)| s)
+            .find(|s| attr(s, "toolwall.decision_id").as_deref() == Some(id.as_str()))
+            .unwrap_or_else(|| panic!("no span for {id}"))
+    };
+    let kids = |parent: &Span| -> Vec<&Span> {
+        let mut k: Vec<&Span> = got
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.parent_span_id == parent.span_id)
+            .collect();
+        k.sort_by(|a, b| a.name.cmp(&b.name));
+        k
+    };
+    let names = |k: &[&Span]| k.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+
+    let ok_kids = kids(call(&ok));
+    assert_eq!(
+        names(&ok_kids),
+        [
+            "POST",
+            "toolwall.limits",
+            "toolwall.policy",
+            "toolwall.redact",
+            "toolwall.schema"
+        ]
+    );
+    let redact = ok_kids[3];
+    let redactions = redact
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "toolwall.redactions")
+        .and_then(|kv| kv.value.as_ref().and_then(|v| v.value.clone()));
+    assert_eq!(redactions, Some(AnyValue::IntValue(1)));
+    assert_eq!(attr(ok_kids[1], "error.type"), None);
+    // the tool got the email masked
+    let seen = tool.requests();
+    assert_eq!(seen.len(), 1);
+    assert!(!String::from_utf8_lossy(&seen[0].body).contains("jane.doe"));
+
+    let held_call = call(&held);
+    assert_eq!(
+        attr(held_call, "error.type").as_deref(),
+        Some("approval_required")
+    );
+    let held_kids = kids(held_call);
+    assert_eq!(
+        names(&held_kids),
+        [
+            "toolwall.approval",
+            "toolwall.limits",
+            "toolwall.policy",
+            "toolwall.schema"
+        ]
+    );
+    let approval = held_kids[0];
+    assert_eq!(
+        attr(approval, "error.type").as_deref(),
+        Some("approval_required")
+    );
+    let wait = approval
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "toolwall.approval.wait_ms")
+        .and_then(|kv| kv.value.as_ref().and_then(|v| v.value.clone()));
+    assert!(
+        matches!(wait, Some(AnyValue::IntValue(ms)) if ms >= 0),
+        "{wait:?}"
+    );
+
+    let limited_call = call(&limited);
+    assert_eq!(
+        attr(limited_call, "error.type").as_deref(),
+        Some("rate_limited")
+    );
+    let limited_kids = kids(limited_call);
+    assert_eq!(
+        names(&limited_kids),
+        [
+            "toolwall.limits",
+            "toolwall.policy",
+            "toolwall.redact",
+            "toolwall.schema"
+        ]
+    );
+    assert_eq!(
+        attr(limited_kids[0], "error.type").as_deref(),
+        Some("rate_limited")
+    );
 }
