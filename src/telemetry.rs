@@ -593,9 +593,10 @@ pub fn end_stage<T>(span: Option<ChildSpan>, result: &Result<T, crate::pipeline:
     }
 }
 
-/// Sets `_meta.traceparent` / `_meta.tracestate` of an MCP request's params as forwarded.
-/// Whatever the agent put there is taken out first. With tracing on (`ours`), toolwall's
-/// context goes in (a `_meta` object is made if there is none). With tracing off, the agent's
+/// Sets `_meta.traceparent` / `_meta.tracestate` of an MCP request's params as forwarded
+/// (`params` as decided: redacted as policy asked). Whatever the agent put there is taken out
+/// first. With tracing on (`ours`), toolwall's `traceparent` goes in (a `_meta` object is made
+/// if there is none), and its `tracestate` only when it is the one still in `params`. With tracing off, the agent's
 /// `traceparent` goes back only when it is well-formed, and its `tracestate` only with it and
 /// when well-formed: a malformed value never reaches the server. A `_meta` that is not an
 /// object is left as it is (it holds no trace context).
@@ -613,7 +614,15 @@ pub fn set_meta_context(
         None => (None, None),
     };
     let (tp, ts) = match ours {
-        Some(c) => (Some(c.traceparent.clone()), c.tracestate.clone()),
+        // the span's `tracestate` is the agent's as it sent it: it goes on only when it is
+        // the `_meta.tracestate` as decided (redaction left it alone), never from elsewhere
+        Some(c) => {
+            let ts = match (&c.tracestate, ts) {
+                (Some(o), Some(Value::String(t))) if *o == t => Some(t),
+                _ => None,
+            };
+            (Some(c.traceparent.clone()), ts)
+        }
         None => match tp {
             Some(Value::String(tp)) if valid_traceparent(&tp) => {
                 let ts = match ts {
@@ -811,6 +820,23 @@ mod tests {
         let mut p = params(json!({"traceparent": good, "tracestate": "a=1"}));
         set_meta_context(&mut p, Some(&ours));
         assert_eq!(p["_meta"], json!({"traceparent": ours.traceparent}));
+        // the span's tracestate goes on only as it still is in the decided `_meta`
+        let with_state = MetaContext {
+            tracestate: Some("a=1".into()),
+            ..ours.clone()
+        };
+        let mut p = params(json!({"traceparent": good, "tracestate": "a=1"}));
+        set_meta_context(&mut p, Some(&with_state));
+        assert_eq!(
+            p["_meta"],
+            json!({"traceparent": ours.traceparent, "tracestate": "a=1"})
+        );
+        // redaction changed it (or it came from the header): not from the span
+        for meta in [json!({"tracestate": "a=[EMAIL]"}), json!({})] {
+            let mut p = params(meta);
+            set_meta_context(&mut p, Some(&with_state));
+            assert_eq!(p["_meta"], json!({"traceparent": ours.traceparent}));
+        }
         let mut p = params(serde_json::Value::Null);
         set_meta_context(&mut p, Some(&ours));
         assert_eq!(p["_meta"], json!({"traceparent": ours.traceparent}));
