@@ -5,6 +5,9 @@
 # and N2 keep-alive calls from one client, and prints (I(N2) - I(N1)) / (N2 - N1): the whole
 # per-call cost in the proxy (accept, pipeline, forward, answer), startup excluded.
 # Usage: benches/instructions.sh [BIN...]   (default: target/release/toolwall, built)
+# TRACE=1: tracing on (every call sampled, `sampler: always_on`), spans exported over OTLP/HTTP
+# to benches/otlp_sink.py (outside valgrind): the count then includes building the spans and
+# exporting them from the batch processor's thread, in the same process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-200}
@@ -28,6 +31,13 @@ identity:
 policies: $PWD/policies
 adapters: $work/adapters
 YAML
+if [ "${TRACE:-0}" = 1 ]; then
+  python3 benches/otlp_sink.py 18186 "$work/sink.json" & sink=$!
+  trap 'kill $demo $sink 2>/dev/null; rm -rf "$work"' EXIT
+  printf 'telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://127.0.0.1:18186\n  sampler: always_on\n' >> "$work/toolwall.yaml"
+  # export every 100 ms: what the run queued is exported before it stops
+  export OTEL_BSP_SCHEDULE_DELAY=100
+fi
 
 calls() { # n
   python3 - "$1" <<'PY'
