@@ -354,7 +354,7 @@ pub struct CallSpan {
 enum Client {
     None,
     Planned(SpanId),
-    Started(Box<ChildSpan>),
+    Started(ChildSpan),
 }
 
 struct Headers<'a>(&'a HeaderMap);
@@ -449,8 +449,10 @@ fn start_with_parent(parent: &Context, started: std::time::Instant) -> Option<Ca
 }
 
 /// A child of a call's span (policy, the upstream call); ended by [`ChildSpan::end`] or on drop.
+/// Boxed: an `Option<ChildSpan>` held across an `.await` is one pointer in the call's future
+/// (its size is copied several times per call, tracing on or off).
 pub struct ChildSpan {
-    span: Span,
+    span: Box<Span>,
 }
 
 /// The trace context toolwall writes into a forwarded MCP request's `params._meta`.
@@ -488,7 +490,9 @@ impl CallSpan {
             .with_kind(kind)
             .with_attributes(attrs)
             .start_with_context(&t.tracer, &parent);
-        Some(ChildSpan { span })
+        Some(ChildSpan {
+            span: Box::new(span),
+        })
     }
 
     /// The trace context of the request to the tool, before it is sent: a CLIENT span is
@@ -529,7 +533,7 @@ impl CallSpan {
         // not left behind for another span if the child was not built
         NEXT_SPAN_ID.with(|c| c.set(None));
         self.client = match child {
-            Some(c) => Client::Started(Box::new(c)),
+            Some(c) => Client::Started(c),
             None => Client::None,
         };
     }
@@ -538,7 +542,7 @@ impl CallSpan {
     /// a no-op when the call is sampled out.
     pub fn start_client_now(&mut self, name: String, attrs: Vec<KeyValue>) {
         if let Some(c) = self.child_with(name, SpanKind::Client, attrs) {
-            self.client = Client::Started(Box::new(c));
+            self.client = Client::Started(c);
         }
     }
 

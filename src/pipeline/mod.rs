@@ -81,7 +81,7 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
         if let Some((span, tp, id)) = crate::telemetry::start_call(&parts.headers, rec.started) {
             traceparent = tp;
             rec.trace_id = id;
-            rec.span = Some(span);
+            rec.span = Some(Box::new(span));
         }
     }
     match adapter.kind {
@@ -266,7 +266,7 @@ fn decide(
     let span = schema_tool
         .schema
         .is_some()
-        .then(|| telemetry::stage(rec.span.as_ref(), attr::SCHEMA_SPAN))
+        .then(|| telemetry::stage(rec.span.as_deref(), attr::SCHEMA_SPAN))
         .flatten();
     let checked = schema::check_schema(schema_tool, &args);
     telemetry::end_stage(span, &checked);
@@ -343,7 +343,7 @@ fn decide(
     // Redact what policy named before anything is forwarded; the upstream gets the result.
     let plan = redact::plan_for(decision)?;
     if let Some(plan) = &plan {
-        let mut span = telemetry::stage(rec.span.as_ref(), attr::REDACT_SPAN);
+        let mut span = telemetry::stage(rec.span.as_deref(), attr::REDACT_SPAN);
         let found = redact::redact_args(&snap.redactor, &mut input["args"], plan, &rt.metrics);
         if let (Some(s), Ok(f)) = (span.as_mut(), &found) {
             s.set(KeyValue::new(attr::TOOLWALL_REDACTIONS, f.len() as i64));
@@ -533,7 +533,7 @@ pub async fn admit(
         (Some(tool), Some(principal)) => {
             let ruled = !snap.limits.rate.is_empty() || !snap.limits.spend.is_empty();
             let span = ruled
-                .then(|| telemetry::stage(rec.span.as_ref(), attr::LIMITS_SPAN))
+                .then(|| telemetry::stage(rec.span.as_deref(), attr::LIMITS_SPAN))
                 .flatten();
             let held = limits::enforce(&rt.limiters, &snap.limits, principal, tool, approved).await;
             telemetry::end_stage(span, &held);
@@ -583,7 +583,7 @@ async fn approve(
     if !needed && approval.presented.is_none() {
         return Ok(());
     }
-    let mut span = telemetry::stage(rec.span.as_ref(), attr::APPROVAL_SPAN);
+    let mut span = telemetry::stage(rec.span.as_deref(), attr::APPROVAL_SPAN);
     let started = std::time::Instant::now();
     let approved = approve_needed(rt, snap, rec, approval, over_budget, needed).await;
     if let Some(s) = span.as_mut() {

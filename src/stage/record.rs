@@ -91,7 +91,8 @@ pub struct CallRecord {
     /// no audit record, no call metric.
     pub record: bool,
     /// The call's span when tracing is on (`telemetry::start_call`); ended with the record.
-    pub span: Option<crate::telemetry::CallSpan>,
+    /// Boxed: the record moves with the call's future, and is one pointer when tracing is off.
+    pub span: Option<Box<crate::telemetry::CallSpan>>,
     metrics: Arc<Metrics>,
 }
 
@@ -290,7 +291,7 @@ impl Drop for CallRecord {
                 .inc();
         }
         if let Some(span) = self.span.take() {
-            self.end_span(span, decision, status, &reasons);
+            self.end_span(*span, decision, status, &reasons);
         }
         let shadow = self.shadow.as_ref().map(|r| r.reasons().join(","));
         tracing::info!(

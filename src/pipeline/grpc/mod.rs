@@ -78,7 +78,7 @@ pub(super) async fn run(
         ]);
         traceparent = tp;
         rec.trace_id = id;
-        rec.span = Some(span);
+        rec.span = Some(Box::new(span));
     }
     let head = match Head::decode(&snap, adapter, &parts, traceparent) {
         Ok(head) => head,

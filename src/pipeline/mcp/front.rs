@@ -22,7 +22,7 @@ use crate::redact::ActionPlan;
 use crate::stage::limits::SpendReservation;
 use crate::stage::record::{CallRecord, Outcome};
 use crate::stage::redact;
-use crate::telemetry::{self, attr, CallSpan};
+use crate::telemetry::{self, attr};
 use opentelemetry::KeyValue;
 
 pub(super) async fn post(
@@ -232,7 +232,7 @@ impl Exchange {
         // a `dry_run` tool's call: the arguments it would forward, for the proposal
         let mut proposal = None;
         // tracing on: the trace context the server gets names toolwall's CLIENT span
-        let trace = ctx.span.as_mut().map(CallSpan::plan_client);
+        let trace = ctx.span.as_mut().map(|s| s.plan_client());
         let encode = |args: &Value, plan: Option<&ActionPlan>| {
             if tool.dry_run {
                 proposal = Some(args.clone());
@@ -335,7 +335,7 @@ impl Exchange {
         }
         span.call_id = Some(request_id);
         ctx.trace_id = trace_id;
-        ctx.span = Some(span);
+        ctx.span = Some(Box::new(span));
     }
 
     /// A `tools/call` refused: a refusal `approval_required` (with its request's id) is
