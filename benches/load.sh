@@ -260,7 +260,7 @@ one_run() {
   cpu_on=$(grep '^| toolwall+trace ' "$work/table" | awk -F'|' '{print $4}' | tr -d ' ')
   cpu_off=$(grep '^| toolwall ' "$work/table" | awk -F'|' '{print $4}' | tr -d ' ')
   awk -v on="$cpu_on" -v off="$cpu_off" 'BEGIN { printf ", CPU µs per call %.2f×\n", on / off }'
-  echo "OTLP sink: $(cat "$work/sink.json" 2>/dev/null || echo 'no stats') for $calls_tt calls of the closed and open loops (3 spans per allowed call; the probes and start-up calls add a few)"
+  echo "OTLP sink: $(cat "$work/sink.json" 2>/dev/null || echo 'no stats') for $calls_tt calls of the closed and open loops (the probes and start-up calls add a few)"
 }
 
 echo "oha $(oha --version | awk '{print $2}'), nginx $(nginx -v 2>&1 | sed 's#.*/##'), $(nproc) cores; proxies pinned to CPU $PROXY_CPU, oha and the upstream to CPU $LOAD_CPU"
