@@ -914,3 +914,88 @@ async fn limits_redaction_and_approval_are_child_spans() {
         Some("rate_limited")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_session_call_carries_its_session_id() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    let receiver = http_upstream().await;
+    let server = McpServer::start().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &telemetry,
+        &[],
+    )
+    .await;
+    let post = |headers: &[(&str, &str)], body: &str| {
+        let mut b = req("POST", "/crm/mcp")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+            .expect("req")
+    };
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let r = send(tw.agent, post(&[], init)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let sid = r
+        .headers
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("session id")
+        .to_string();
+    let session = [
+        ("mcp-session-id", sid.as_str()),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let r = send(
+        tw.agent,
+        post(&session, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.status);
+    let call = r#"{"jsonrpc":"2.0","id":"s-1","method":"tools/call","params":{"name":"refund","arguments":{"charge":"ch_1","amount":7}}}"#;
+    let r = send(tw.agent, post(&session, call)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer(&r)["result"]["isError"], false, "{:?}", answer(&r));
+
+    // initialize and the notification are not calls: one call, its schema, policy, CLIENT
+    let got = wait_for_spans(&receiver, 4).await;
+    assert_eq!(got.len(), 4, "{got:?}");
+    let span = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.name == "execute_tool crm.refund")
+        .expect("the call's span");
+    assert_eq!(attr(span, "mcp.session.id").as_deref(), Some(sid.as_str()));
+    assert_eq!(
+        attr(span, "mcp.protocol.version").as_deref(),
+        Some("2025-11-25")
+    );
+    assert_eq!(attr(span, "jsonrpc.request.id").as_deref(), Some("s-1"));
+    assert_eq!(attr(span, "gen_ai.tool.call.id").as_deref(), Some("s-1"));
+    // no context from the agent: a new trace, and the server's `_meta` names the CLIENT span
+    assert!(span.parent_span_id.is_empty());
+    let client = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.kind == SpanKind::Client as i32)
+        .expect("CLIENT span");
+    let calls = server.tool_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        calls[0]["params"]["_meta"]["traceparent"],
+        format!(
+            "00-{}-{}-01",
+            hex::encode(&span.trace_id),
+            hex::encode(&client.span_id)
+        )
+        .as_str()
+    );
+}
