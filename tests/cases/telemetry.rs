@@ -938,8 +938,10 @@ async fn an_mcp_session_call_carries_its_session_id() {
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        b.body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
-            .expect("req")
+        b.body(http_body_util::Full::new(bytes::Bytes::from(
+            body.to_string(),
+        )))
+        .expect("req")
     };
     let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
     let r = send(tw.agent, post(&[], init)).await;
@@ -956,7 +958,10 @@ async fn an_mcp_session_call_carries_its_session_id() {
     ];
     let r = send(
         tw.agent,
-        post(&session, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+        post(
+            &session,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        ),
     )
     .await;
     assert!(r.status.is_success(), "{}", r.status);
