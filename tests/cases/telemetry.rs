@@ -1004,3 +1004,40 @@ async fn an_mcp_session_call_carries_its_session_id() {
         .as_str()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_the_mcp_server_gets_a_well_formed_meta_traceparent_only() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    let server = McpServer::start().await;
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        "",
+        &[],
+    )
+    .await;
+    let good = format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01");
+    let bad = "00-4bf92f3577b34da6a3ce929d0e0e4736-zzzzzzzzzzzzzzzz-01";
+    for (id, tp) in [("good", good.as_str()), ("bad", bad)] {
+        let meta = serde_json::json!({"traceparent": tp, "tracestate": "vendor=abc"});
+        let r = send(tw.agent, mcp_refund(serde_json::json!(id), 5, meta, None)).await;
+        assert_eq!(answer(&r)["result"]["isError"], false, "{:?}", answer(&r));
+    }
+    let calls = server.tool_calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let meta = |id: &str| {
+        calls
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["params"]["_meta"].clone())
+            .unwrap_or_else(|| panic!("no call {id}: {calls:?}"))
+    };
+    // well-formed: passed on as sent, with its tracestate
+    assert_eq!(meta("good")["traceparent"], good.as_str());
+    assert_eq!(meta("good")["tracestate"], "vendor=abc");
+    // malformed: neither it nor its tracestate reach the server; the rest of `_meta` does
+    let m = meta("bad");
+    assert!(m.get("traceparent").is_none(), "{m}");
+    assert!(m.get("tracestate").is_none(), "{m}");
+    assert_eq!(m["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+}
