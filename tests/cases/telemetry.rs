@@ -1041,3 +1041,61 @@ async fn off_the_mcp_server_gets_a_well_formed_meta_traceparent_only() {
     assert!(m.get("tracestate").is_none(), "{m}");
     assert_eq!(m["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_server_gone_is_an_error_of_the_call_and_its_client_span() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    let receiver = http_upstream().await;
+    let server = McpServer::start().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &telemetry,
+        &[],
+    )
+    .await;
+    // the first call lists the tools (pinned); then the server goes away
+    let r = send(
+        tw.agent,
+        mcp_refund(serde_json::json!(1), 5, serde_json::json!({}), None),
+    )
+    .await;
+    assert_eq!(answer(&r)["result"]["isError"], false, "{:?}", answer(&r));
+    drop(server);
+    let r = send(
+        tw.agent,
+        mcp_refund(serde_json::json!(2), 5, serde_json::json!({}), None),
+    )
+    .await;
+    assert_eq!(r.status, 502, "{}", String::from_utf8_lossy(&r.body));
+
+    let got = wait_for_spans(&receiver, 8).await;
+    assert_eq!(got.len(), 8, "{got:?}");
+    let call = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| {
+            s.name.starts_with("execute_tool")
+                && attr(s, "jsonrpc.request.id").as_deref() == Some("2")
+        })
+        .expect("the second call's span");
+    assert_eq!(
+        attr(call, "error.type").as_deref(),
+        Some("upstream_unavailable")
+    );
+    let client = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.kind == SpanKind::Client as i32 && s.parent_span_id == call.span_id)
+        .expect("its CLIENT span");
+    assert_eq!(client.name, "tools/call crm.refund");
+    assert_eq!(
+        attr(client, "error.type").as_deref(),
+        Some("upstream_unavailable")
+    );
+    assert_eq!(client.status.as_ref().map(|s| s.code), Some(2), "ERROR");
+}
