@@ -5,6 +5,9 @@
 # and N2 keep-alive calls from one client, and prints (I(N2) - I(N1)) / (N2 - N1): the whole
 # per-call cost in the proxy (accept, pipeline, forward, answer), startup excluded.
 # Usage: benches/instructions.sh [BIN...]   (default: target/release/toolwall, built)
+# TRACE=1: tracing on (every call sampled, `sampler: always_on`), spans exported over OTLP/HTTP
+# to benches/otlp_sink.py (outside valgrind): the count then includes building the spans and
+# exporting them from the batch processor's thread, in the same process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-200}
@@ -15,27 +18,36 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # the bench config's demo upstream, outside valgrind
-DEMO=127.0.0.1:18181
+# PORT=…: the first of the four ports it uses (another session may be running it too)
+P=${PORT:-18180}
+DEMO=127.0.0.1:$((P + 1))
 "$1" --log-level warn demo-upstream --listen "$DEMO" & demo=$!
 trap 'kill $demo 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/adapters"
 sed "s#127.0.0.1:18081#$DEMO#g" benches/fixtures/adapters/payments.yaml > "$work/adapters/payments.yaml"
 cat > "$work/toolwall.yaml" <<YAML
-listen: 127.0.0.1:18180
-admin: 127.0.0.1:18190
+listen: 127.0.0.1:$P
+admin: 127.0.0.1:$((P + 10))
 identity:
   static: { agent: bench-agent, tenant: acme_co }
 policies: $PWD/policies
 adapters: $work/adapters
 YAML
+if [ "${TRACE:-0}" = 1 ]; then
+  python3 benches/otlp_sink.py $((P + 6)) "$work/sink.json" & sink=$!
+  trap 'kill $demo $sink 2>/dev/null; rm -rf "$work"' EXIT
+  printf 'telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://127.0.0.1:%s\n  sampler: always_on\n' $((P + 6)) >> "$work/toolwall.yaml"
+  # export every 100 ms: what the run queued is exported before it stops
+  export OTEL_BSP_SCHEDULE_DELAY=100
+fi
 
 calls() { # n
-  python3 - "$1" <<'PY'
+  python3 - "$1" "$P" <<'PY'
 import http.client, sys, time
 body = open("benches/fixtures/call.json", "rb").read()
 for _ in range(300):
     try:
-        c = http.client.HTTPConnection("127.0.0.1", 18180, timeout=60); c.connect(); break
+        c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=60); c.connect(); break
     except OSError:
         time.sleep(0.1)
 for _ in range(int(sys.argv[1])):

@@ -6,6 +6,11 @@
 #   toolwall   the full pipeline (identify, classify, args, schema, PII scan, policy, limits,
 #              redaction, forward), audit off
 #   +audit     the same with the signed audit stream on (`sync: batch`)
+#   +trace     toolwall (audit off) with tracing on: every call sampled (`sampler: always_on`),
+#              its spans exported over OTLP/HTTP to benches/otlp_sink.py (accepts and discards;
+#              Python's standard library, counting spans when opentelemetry-proto is importable),
+#              pinned to LOAD_CPU. The table's last lines: throughput and CPU per call with
+#              tracing on / off in this run, and the spans the sink got.
 #
 # Each proxy runs one worker (nginx: one process; toolwall: `--workers 1`) pinned with taskset
 # to PROXY_CPU; the load generator (oha) and the upstream are pinned to LOAD_CPU. For each:
@@ -35,6 +40,8 @@ UP=127.0.0.1:18281
 NG=127.0.0.1:18282
 TW=127.0.0.1:18283
 TA=127.0.0.1:18284
+TT=127.0.0.1:18285
+SINK_PORT=18286
 
 need_apt=()
 command -v nginx >/dev/null || need_apt+=(nginx)
@@ -95,7 +102,7 @@ NGINX
 mkdir -p "$work/adapters"
 sed "s#http://127.0.0.1:18081#http://$UP#" benches/fixtures/adapters/payments.yaml > "$work/adapters/payments.yaml"
 "$BIN" keygen --out "$work/keys" >/dev/null
-tw_config() { # listen admin audit?
+tw_config() { # listen admin audit|trace|none
   cat <<YAML
 listen: $1
 admin: $2
@@ -107,9 +114,18 @@ YAML
   if [ "$3" = audit ]; then
     echo "audit: { dir: $work/audit, key: $work/keys/audit.key, sync: batch }"
   fi
+  if [ "$3" = trace ]; then
+    printf 'telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://127.0.0.1:%s\n  sampler: always_on\n' "$SINK_PORT"
+  fi
 }
 tw_config "$TW" 127.0.0.1:18293 none > "$work/toolwall.yaml"
 tw_config "$TA" 127.0.0.1:18294 audit > "$work/audited.yaml"
+tw_config "$TT" 127.0.0.1:18295 trace > "$work/traced.yaml"
+# the sink's Python: one that can count spans (the test venv) if there is one, else python3
+SINK_PY=python3
+for p in "${TOOLWALL_TEST_PYTHON:-}" target/ci-venv/bin/python; do
+  if [ -n "$p" ] && "$p" -c 'import opentelemetry.proto' 2>/dev/null; then SINK_PY=$p; break; fi
+done
 workers_flag=()
 if "$BIN" run --help 2>&1 | grep -q -- '--workers'; then
   workers_flag=(--workers 1)
@@ -209,6 +225,15 @@ one_run() {
   measure toolwall "http://$TW/payments/v1/refunds" "$tw"
   kill "$tw"; wait "$tw" 2>/dev/null || true
 
+  taskset -c "$LOAD_CPU" "$SINK_PY" benches/otlp_sink.py "$SINK_PORT" "$work/sink.json" & local sink=$!
+  taskset -c "$PROXY_CPU" env -u OTEL_EXPORTER_OTLP_ENDPOINT -u OTEL_SDK_DISABLED "$BIN" --log-level "${TOOLWALL_LOG:-info}" run "${workers_flag[@]}" -c "$work/traced.yaml" >/dev/null 2>"$work/traced.log" & local tt=$!
+  wait_up "http://$TT/payments/v1/refunds"
+  measure toolwall+trace "http://$TT/payments/v1/refunds" "$tt"
+  local calls_tt
+  calls_tt=$(python3 -c 'import json,sys; print(sum(sum(json.load(open(f))["statusCodeDistribution"].values()) for f in sys.argv[1:]))' "$work/toolwall+trace.closed.json" "$work/toolwall+trace.open.json")
+  kill "$tt"; wait "$tt" 2>/dev/null || true # queued spans are exported as toolwall stops
+  kill "$sink"; wait "$sink" 2>/dev/null || true
+
   taskset -c "$PROXY_CPU" "$BIN" --log-level "${TOOLWALL_LOG:-info}" run "${workers_flag[@]}" -c "$work/audited.yaml" >/dev/null 2>"$work/audited.log" & local ta=$!
   wait_up "http://$TA/payments/v1/refunds"
   measure toolwall+audit "http://$TA/payments/v1/refunds" "$ta"
@@ -229,6 +254,13 @@ one_run() {
   v=$("$BIN" audit verify "$work/audit" --keys "$work/keys/audit.pub" 2>&1 | tail -1)
   echo
   echo "audit stream written under load: $v"
+  awk -v on="$(cat "$work/toolwall+trace.rps")" -v off="$(cat "$work/toolwall.rps")" \
+    'BEGIN { printf "tracing on / off, closed loop: throughput %.2f (cost %.1f %%)", on / off, (1 - on / off) * 100 }'
+  local cpu_on cpu_off
+  cpu_on=$(grep '^| toolwall+trace ' "$work/table" | awk -F'|' '{print $4}' | tr -d ' ')
+  cpu_off=$(grep '^| toolwall ' "$work/table" | awk -F'|' '{print $4}' | tr -d ' ')
+  awk -v on="$cpu_on" -v off="$cpu_off" 'BEGIN { printf ", CPU µs per call %.2f×\n", on / off }'
+  echo "OTLP sink: $(cat "$work/sink.json" 2>/dev/null || echo 'no stats') for $calls_tt calls of the closed and open loops (the probes and start-up calls add a few)"
 }
 
 echo "oha $(oha --version | awk '{print $2}'), nginx $(nginx -v 2>&1 | sed 's#.*/##'), $(nproc) cores; proxies pinned to CPU $PROXY_CPU, oha and the upstream to CPU $LOAD_CPU"

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::{SpanKind, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceId, TraceState,
+    Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -35,8 +38,29 @@ pub mod attr {
     pub const SERVER_ADDRESS: &str = "server.address";
     pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
     pub const HTTP_RESPONSE_STATUS_CODE: &str = "http.response.status_code";
+    pub const MCP_METHOD_NAME: &str = "mcp.method.name";
+    pub const MCP_SESSION_ID: &str = "mcp.session.id";
+    pub const MCP_PROTOCOL_VERSION: &str = "mcp.protocol.version";
+    pub const JSONRPC_REQUEST_ID: &str = "jsonrpc.request.id";
+    pub const RPC_SYSTEM: &str = "rpc.system";
+    pub const RPC_SERVICE: &str = "rpc.service";
+    pub const RPC_METHOD: &str = "rpc.method";
+    pub const RPC_GRPC_STATUS_CODE: &str = "rpc.grpc.status_code";
+    pub const TOOLWALL_APPROVAL_WAIT_MS: &str = "toolwall.approval.wait_ms";
     /// The policy evaluation's child span.
     pub const POLICY_SPAN: &str = "toolwall.policy";
+    /// The JSON Schema check's child span (tools with a schema).
+    pub const SCHEMA_SPAN: &str = "toolwall.schema";
+    /// Rate limits and the spend hold (when the config has rate or spend rules).
+    pub const LIMITS_SPAN: &str = "toolwall.limits";
+    /// The approval stage (calls that need or present an approval).
+    pub const APPROVAL_SPAN: &str = "toolwall.approval";
+    /// Redaction of the arguments as policy asked.
+    pub const REDACT_SPAN: &str = "toolwall.redact";
+    pub const TOOLWALL_REDACTIONS: &str = "toolwall.redactions";
+    /// `params._meta` keys of the W3C trace context in MCP (the MCP semantic conventions).
+    pub const META_TRACEPARENT: &str = "traceparent";
+    pub const META_TRACESTATE: &str = "tracestate";
     /// The value of `gen_ai.operation.name` on a tool call's span.
     pub const EXECUTE_TOOL: &str = "execute_tool";
 }
@@ -237,6 +261,7 @@ pub fn start(settings: &Settings) -> Result<(), String> {
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
         .with_sampler(settings.sampler.sampler(settings.ratio))
+        .with_id_generator(PresetIds::default())
         .with_resource(resource)
         .build();
     let tracer = provider.tracer("toolwall");
@@ -289,9 +314,47 @@ impl opentelemetry_sdk::trace::SpanExporter for OnRuntime {
     }
 }
 
+/// Span ids as the SDK's random generator makes them, except for the one span built right
+/// after [`PresetIds::next`] is set: an MCP call's CLIENT span, whose id is written into the
+/// request's `params._meta` before the span itself starts (the SDK takes no span id from the
+/// builder). Set and taken on one thread, within one synchronous call.
+#[derive(Debug, Default)]
+struct PresetIds {
+    random: opentelemetry_sdk::trace::RandomIdGenerator,
+}
+
+thread_local! {
+    static NEXT_SPAN_ID: std::cell::Cell<Option<SpanId>> = const { std::cell::Cell::new(None) };
+}
+
+impl opentelemetry_sdk::trace::IdGenerator for PresetIds {
+    fn new_trace_id(&self) -> TraceId {
+        self.random.new_trace_id()
+    }
+    fn new_span_id(&self) -> SpanId {
+        NEXT_SPAN_ID
+            .with(std::cell::Cell::take)
+            .unwrap_or_else(|| self.random.new_span_id())
+    }
+}
+
 /// A tool call's span, started when the call arrives.
 pub struct CallSpan {
     pub span: Span,
+    /// Protocol attributes added when the span ends (MCP: method, session, request id).
+    pub attrs: Vec<KeyValue>,
+    /// `gen_ai.tool.call.id` when the protocol has its own (MCP: the JSON-RPC id); else the
+    /// decision id.
+    pub call_id: Option<String>,
+    /// The CLIENT span of the request to the tool, when its id had to be known before it
+    /// started (MCP: it is in the forwarded `params._meta`): planned, then started.
+    client: Client,
+}
+
+enum Client {
+    None,
+    Planned(SpanId),
+    Started(ChildSpan),
 }
 
 struct Headers<'a>(&'a HeaderMap);
@@ -305,6 +368,33 @@ impl Extractor for Headers<'_> {
     }
 }
 
+/// An MCP `params._meta` object as a carrier: its string members only.
+struct Meta<'a>(&'a serde_json::Map<String, serde_json::Value>);
+
+impl Extractor for Meta<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(serde_json::Value::as_str)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// The W3C `traceparent` of a span context.
+fn traceparent_of(sc: &SpanContext) -> String {
+    format!(
+        "00-{}-{}-{:02x}",
+        sc.trace_id(),
+        sc.span_id(),
+        sc.trace_flags().to_u8()
+    )
+}
+
+/// Whether tracing is on (`toolwall run` started the exporter).
+pub fn enabled() -> bool {
+    TRACER.get().is_some()
+}
+
 /// With tracing on: the call's span, a child of the agent's `traceparent` when it sent a
 /// valid one; the `traceparent` the upstream gets (this span as parent) and the trace id.
 /// With tracing off: `None`, and nothing is built.
@@ -312,32 +402,64 @@ pub fn start_call(
     headers: &HeaderMap,
     started: std::time::Instant,
 ) -> Option<(CallSpan, HeaderValue, String)> {
-    let t = TRACER.get()?;
+    TRACER.get()?;
     let parent =
         TraceContextPropagator::new().extract_with_context(&Context::new(), &Headers(headers));
+    let span = start_with_parent(&parent, started)?;
+    let sc = span.span.span_context().clone();
+    let value = HeaderValue::from_str(&traceparent_of(&sc)).ok()?;
+    Some((span, value, sc.trace_id().to_string()))
+}
+
+/// With tracing on: an MCP call's span. Its parent is the trace context in `params._meta`
+/// when the agent put a `traceparent` there — a malformed one starts a new trace, it never
+/// falls back nor is passed on — and otherwise the request's `traceparent` header. Returns
+/// the span and its trace id; `None` with tracing off.
+pub fn start_mcp_call(
+    meta: Option<&serde_json::Map<String, serde_json::Value>>,
+    headers: &HeaderMap,
+    started: std::time::Instant,
+) -> Option<(CallSpan, String)> {
+    TRACER.get()?;
+    let propagator = TraceContextPropagator::new();
+    let parent = match meta.filter(|m| m.contains_key(attr::META_TRACEPARENT)) {
+        Some(m) => propagator.extract_with_context(&Context::new(), &Meta(m)),
+        None => propagator.extract_with_context(&Context::new(), &Headers(headers)),
+    };
+    let span = start_with_parent(&parent, started)?;
+    let trace_id = span.span.span_context().trace_id().to_string();
+    Some((span, trace_id))
+}
+
+fn start_with_parent(parent: &Context, started: std::time::Instant) -> Option<CallSpan> {
+    let t = TRACER.get()?;
     let span = t
         .tracer
         .span_builder(attr::EXECUTE_TOOL)
         .with_kind(SpanKind::Internal)
         // the call started when its record did (routing came first)
         .with_start_time(std::time::SystemTime::now() - started.elapsed())
-        .start_with_context(&t.tracer, &parent);
-    use opentelemetry::trace::Span as _;
-    let sc = span.span_context().clone();
-    let trace_id = sc.trace_id().to_string();
-    let value = format!(
-        "00-{}-{}-{:02x}",
-        trace_id,
-        sc.span_id(),
-        sc.trace_flags().to_u8()
-    );
-    let value = HeaderValue::from_str(&value).ok()?;
-    Some((CallSpan { span }, value, trace_id))
+        .start_with_context(&t.tracer, parent);
+    Some(CallSpan {
+        span,
+        attrs: Vec::new(),
+        call_id: None,
+        client: Client::None,
+    })
 }
 
 /// A child of a call's span (policy, the upstream call); ended by [`ChildSpan::end`] or on drop.
+/// Boxed: an `Option<ChildSpan>` held across an `.await` is one pointer in the call's future
+/// (its size is copied several times per call, tracing on or off).
 pub struct ChildSpan {
-    span: Span,
+    span: Box<Span>,
+}
+
+/// The trace context toolwall writes into a forwarded MCP request's `params._meta`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetaContext {
+    pub traceparent: String,
+    pub tracestate: Option<String>,
 }
 
 impl CallSpan {
@@ -348,7 +470,15 @@ impl CallSpan {
         name: impl Into<std::borrow::Cow<'static, str>>,
         kind: SpanKind,
     ) -> Option<ChildSpan> {
-        use opentelemetry::trace::{Span as _, TraceContextExt};
+        self.child_with(name, kind, Vec::new())
+    }
+
+    fn child_with(
+        &self,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        kind: SpanKind,
+        attrs: Vec<KeyValue>,
+    ) -> Option<ChildSpan> {
         if !self.span.is_recording() {
             return None;
         }
@@ -358,17 +488,91 @@ impl CallSpan {
             .tracer
             .span_builder(name)
             .with_kind(kind)
+            .with_attributes(attrs)
             .start_with_context(&t.tracer, &parent);
-        Some(ChildSpan { span })
+        Some(ChildSpan {
+            span: Box::new(span),
+        })
     }
 
-    /// Name the span after its tool, set the attributes and end it.
-    pub fn finish(mut self, name: &str, attrs: Vec<KeyValue>, error: Option<&str>) {
-        use opentelemetry::trace::Span as _;
+    /// The trace context of the request to the tool, before it is sent: a CLIENT span is
+    /// planned (its id chosen now, [`CallSpan::start_client`] starts it) and named as the
+    /// parent. A sampled-out call plans none and names its own span, as for HTTP.
+    pub fn plan_client(&mut self) -> MetaContext {
+        let sc = self.span.span_context().clone();
+        let parent = if self.span.is_recording() {
+            let mut id = SpanId::INVALID;
+            while id == SpanId::INVALID {
+                id = SpanId::from(rand::random::<u64>());
+            }
+            self.client = Client::Planned(id);
+            SpanContext::new(
+                sc.trace_id(),
+                id,
+                sc.trace_flags(),
+                false,
+                sc.trace_state().clone(),
+            )
+        } else {
+            sc
+        };
+        let state = parent.trace_state().header();
+        MetaContext {
+            traceparent: traceparent_of(&parent),
+            tracestate: (!state.is_empty()).then_some(state),
+        }
+    }
+
+    /// Start the planned CLIENT span (a no-op when none is planned or it already started).
+    pub fn start_client(&mut self, name: String, attrs: Vec<KeyValue>) {
+        let Client::Planned(id) = self.client else {
+            return;
+        };
+        NEXT_SPAN_ID.with(|c| c.set(Some(id)));
+        let child = self.child_with(name, SpanKind::Client, attrs);
+        // not left behind for another span if the child was not built
+        NEXT_SPAN_ID.with(|c| c.set(None));
+        self.client = match child {
+            Some(c) => Client::Started(c),
+            None => Client::None,
+        };
+    }
+
+    /// Start the CLIENT span of the request to the tool now (its id is not needed before);
+    /// a no-op when the call is sampled out.
+    pub fn start_client_now(&mut self, name: String, attrs: Vec<KeyValue>) {
+        if let Some(c) = self.child_with(name, SpanKind::Client, attrs) {
+            self.client = Client::Started(c);
+        }
+    }
+
+    /// The started CLIENT span as a `traceparent`.
+    pub fn client_traceparent(&self) -> Option<HeaderValue> {
+        match &self.client {
+            Client::Started(c) => c.traceparent(),
+            _ => None,
+        }
+    }
+
+    /// End the started CLIENT span; `error` is its `error.type`.
+    pub fn end_client(&mut self, attrs: Vec<KeyValue>, error: Option<&str>) {
+        if let Client::Started(mut c) = std::mem::replace(&mut self.client, Client::None) {
+            for kv in attrs {
+                c.set(kv);
+            }
+            c.end(error);
+        }
+    }
+
+    /// Name the span after its tool, set the attributes and end it (a CLIENT span still open
+    /// ends first, with the call's error).
+    pub fn finish(mut self, name: &str, mut attrs: Vec<KeyValue>, error: Option<&str>) {
+        self.end_client(Vec::new(), error);
         if !name.is_empty() {
             self.span
                 .update_name(format!("{} {name}", attr::EXECUTE_TOOL));
         }
+        attrs.append(&mut self.attrs);
         self.span.set_attributes(attrs);
         if let Some(e) = error {
             self.span
@@ -380,28 +584,116 @@ impl CallSpan {
     }
 }
 
+/// A stage's INTERNAL child of the call's span; `None` (nothing built) with tracing off or a
+/// sampled-out call.
+pub fn stage(call: Option<&CallSpan>, name: &'static str) -> Option<ChildSpan> {
+    call?.child(name, SpanKind::Internal)
+}
+
+/// End a stage's span, its refusal (if any) as `error.type`.
+pub fn end_stage<T>(span: Option<ChildSpan>, result: &Result<T, crate::pipeline::reject::Reject>) {
+    if let Some(s) = span {
+        s.end(result.as_ref().err().map(|r| r.reason.code()));
+    }
+}
+
+/// Sets `_meta.traceparent` / `_meta.tracestate` of an MCP request's params as forwarded
+/// (`params` as decided: redacted as policy asked). Whatever the agent put there is taken out
+/// first. With tracing on (`ours`), toolwall's `traceparent` goes in (a `_meta` object is made
+/// if there is none), and its `tracestate` only when it is the one still in `params`. With tracing off, the agent's
+/// `traceparent` goes back only when it is well-formed, and its `tracestate` only with it and
+/// when well-formed: a malformed value never reaches the server. A `_meta` that is not an
+/// object is left as it is (it holds no trace context).
+pub fn set_meta_context(
+    params: &mut serde_json::Map<String, serde_json::Value>,
+    ours: Option<&MetaContext>,
+) {
+    use serde_json::Value;
+    let (tp, ts) = match params.get_mut("_meta") {
+        Some(Value::Object(meta)) => (
+            meta.remove(attr::META_TRACEPARENT),
+            meta.remove(attr::META_TRACESTATE),
+        ),
+        Some(_) => return,
+        None => (None, None),
+    };
+    let (tp, ts) = match ours {
+        // the span's `tracestate` is the agent's as it sent it: it goes on only when it is
+        // the `_meta.tracestate` as decided (redaction left it alone), never from elsewhere
+        Some(c) => {
+            let ts = match (&c.tracestate, ts) {
+                (Some(o), Some(Value::String(t))) if *o == t => Some(t),
+                _ => None,
+            };
+            (Some(c.traceparent.clone()), ts)
+        }
+        None => match tp {
+            Some(Value::String(tp)) if valid_traceparent(&tp) => {
+                let ts = match ts {
+                    Some(Value::String(ts)) if valid_tracestate(&ts) => Some(ts),
+                    _ => None,
+                };
+                (Some(tp), ts)
+            }
+            _ => (None, None),
+        },
+    };
+    let Some(tp) = tp else {
+        if params
+            .get("_meta")
+            .is_some_and(|m| m.as_object().is_some_and(serde_json::Map::is_empty))
+        {
+            params.remove("_meta");
+        }
+        return;
+    };
+    let meta = params
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Value::Object(meta) = meta {
+        meta.insert(attr::META_TRACEPARENT.into(), Value::String(tp));
+        if let Some(ts) = ts {
+            meta.insert(attr::META_TRACESTATE.into(), Value::String(ts));
+        }
+    }
+}
+
+/// A W3C `traceparent` toolwall passes on: version `00` form (55 characters, lower-case hex),
+/// neither id all zeros.
+pub fn valid_traceparent(s: &str) -> bool {
+    let b = s.as_bytes();
+    let hex = |r: std::ops::Range<usize>| {
+        b[r].iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    };
+    b.len() == 55
+        && &b[..3] == b"00-"
+        && b[35] == b'-'
+        && b[52] == b'-'
+        && hex(3..35)
+        && hex(36..52)
+        && hex(53..55)
+        && &s[3..35] != "00000000000000000000000000000000"
+        && &s[36..52] != "0000000000000000"
+}
+
+/// A W3C `tracestate` toolwall passes on: at most 512 characters, well-formed members.
+fn valid_tracestate(s: &str) -> bool {
+    s.len() <= 512 && s.parse::<TraceState>().is_ok()
+}
+
 impl ChildSpan {
     /// This span as the `traceparent` of the request it stands for.
     pub fn traceparent(&self) -> Option<HeaderValue> {
-        use opentelemetry::trace::Span as _;
-        let sc = self.span.span_context();
-        HeaderValue::from_str(&format!(
-            "00-{}-{}-{:02x}",
-            sc.trace_id(),
-            sc.span_id(),
-            sc.trace_flags().to_u8()
-        ))
-        .ok()
+        HeaderValue::from_str(&traceparent_of(self.span.span_context())).ok()
     }
 
     pub fn set(&mut self, kv: KeyValue) {
-        use opentelemetry::trace::Span as _;
         self.span.set_attribute(kv);
     }
 
     /// End the span; `error` is its `error.type` (and an error status).
     pub fn end(mut self, error: Option<&str>) {
-        use opentelemetry::trace::Span as _;
         if let Some(e) = error {
             self.span
                 .set_attribute(KeyValue::new(attr::ERROR_TYPE, e.to_string()));
@@ -477,6 +769,82 @@ mod tests {
             ),
             Ok(None)
         );
+    }
+
+    fn params(meta: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        let mut p = serde_json::Map::new();
+        p.insert("name".into(), "refund".into());
+        if !meta.is_null() {
+            p.insert("_meta".into(), meta);
+        }
+        p
+    }
+
+    #[test]
+    fn the_meta_trace_context_is_toolwalls_or_a_well_formed_one_of_the_agent() {
+        use serde_json::json;
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        // tracing off: a well-formed context goes on, a malformed one never does
+        let mut p = params(json!({"traceparent": good, "tracestate": "a=1", "k": 1}));
+        set_meta_context(&mut p, None);
+        assert_eq!(
+            p["_meta"],
+            json!({"traceparent": good, "tracestate": "a=1", "k": 1})
+        );
+        for bad in [
+            json!("00-4bf92f3577b34da6a3ce929d0e0e4736-zzzzzzzzzzzzzzzz-01"),
+            json!("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            json!("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"),
+            json!("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+            json!("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            json!(format!("{good}-extra")),
+            json!(7),
+            json!({"nested": good}),
+        ] {
+            let mut p = params(json!({"traceparent": bad, "tracestate": "a=1", "k": 1}));
+            set_meta_context(&mut p, None);
+            assert_eq!(p["_meta"], json!({"k": 1}), "{bad}");
+        }
+        // a malformed tracestate goes, a well-formed traceparent stays
+        let mut p = params(json!({"traceparent": good, "tracestate": "not a state"}));
+        set_meta_context(&mut p, None);
+        assert_eq!(p["_meta"], json!({"traceparent": good}));
+        // a `_meta` left empty is removed; a `_meta` that is not an object is left alone
+        let mut p = params(json!({"traceparent": "x"}));
+        set_meta_context(&mut p, None);
+        assert!(!p.contains_key("_meta"));
+        let mut p = params(json!("opaque"));
+        set_meta_context(&mut p, None);
+        assert_eq!(p["_meta"], json!("opaque"));
+        // tracing on: toolwall's context replaces the agent's, a `_meta` is made if needed
+        let ours = MetaContext {
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
+            tracestate: None,
+        };
+        let mut p = params(json!({"traceparent": good, "tracestate": "a=1"}));
+        set_meta_context(&mut p, Some(&ours));
+        assert_eq!(p["_meta"], json!({"traceparent": ours.traceparent}));
+        // the span's tracestate goes on only as it still is in the decided `_meta`
+        let with_state = MetaContext {
+            tracestate: Some("a=1".into()),
+            ..ours.clone()
+        };
+        let mut p = params(json!({"traceparent": good, "tracestate": "a=1"}));
+        set_meta_context(&mut p, Some(&with_state));
+        assert_eq!(
+            p["_meta"],
+            json!({"traceparent": ours.traceparent, "tracestate": "a=1"})
+        );
+        // redaction changed it (or it came from the header): not from the span
+        for meta in [json!({"tracestate": "a=[EMAIL]"}), json!({})] {
+            let mut p = params(meta);
+            set_meta_context(&mut p, Some(&with_state));
+            assert_eq!(p["_meta"], json!({"traceparent": ours.traceparent}));
+        }
+        let mut p = params(serde_json::Value::Null);
+        set_meta_context(&mut p, Some(&ours));
+        assert_eq!(p["_meta"], json!({"traceparent": ours.traceparent}));
+        assert!(valid_traceparent(good));
     }
 
     #[test]

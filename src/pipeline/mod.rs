@@ -44,6 +44,8 @@ use crate::stage::limits::{self, SpendReservation};
 use crate::stage::policy::RequestFacts;
 use crate::stage::record::CallRecord;
 use crate::stage::{approval, audit, policy, redact, schema};
+use crate::telemetry::{self, attr};
+use opentelemetry::KeyValue;
 use reject::{Reason, Reject};
 
 pub use crate::body::{full, read_body, ResBody};
@@ -82,7 +84,7 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
         if let Some((span, tp, id)) = crate::telemetry::start_call(&parts.headers, rec.started) {
             traceparent = tp;
             rec.trace_id = id;
-            rec.span = Some(span);
+            rec.span = Some(Box::new(span));
         }
     }
     match adapter.kind {
@@ -275,7 +277,14 @@ fn decide(
         view,
         approval: _,
     } = call;
-    schema::check_schema(schema_tool, &args)?;
+    let span = schema_tool
+        .schema
+        .is_some()
+        .then(|| telemetry::stage(rec.span.as_deref(), attr::SCHEMA_SPAN))
+        .flatten();
+    let checked = schema::check_schema(schema_tool, &args);
+    telemetry::end_stage(span, &checked);
+    checked?;
 
     let (findings, mut pii_found) = redact::scan_args(&snap.redactor, &args);
     rec.pii_findings = findings;
@@ -348,7 +357,13 @@ fn decide(
     // Redact what policy named before anything is forwarded; the upstream gets the result.
     let plan = redact::plan_for(decision)?;
     if let Some(plan) = &plan {
-        let found = redact::redact_args(&snap.redactor, &mut input["args"], plan, &rt.metrics)?;
+        let mut span = telemetry::stage(rec.span.as_deref(), attr::REDACT_SPAN);
+        let found = redact::redact_args(&snap.redactor, &mut input["args"], plan, &rt.metrics);
+        if let (Some(s), Ok(f)) = (span.as_mut(), &found) {
+            s.set(KeyValue::new(attr::TOOLWALL_REDACTIONS, f.len() as i64));
+        }
+        telemetry::end_stage(span, &found);
+        let found = found?;
         rec.redactions = audit::redaction_entries(&snap.redactor, &found, &rec.pii_findings);
     }
     Ok(plan)
@@ -530,7 +545,12 @@ pub async fn admit(
     let approved = approval.presented.is_some();
     let (spend, over_budget) = match (tool, rec.principal.as_ref()) {
         (Some(tool), Some(principal)) => {
+            let ruled = !snap.limits.rate.is_empty() || !snap.limits.spend.is_empty();
+            let span = ruled
+                .then(|| telemetry::stage(rec.span.as_deref(), attr::LIMITS_SPAN))
+                .flatten();
             let held = limits::enforce(&rt.limiters, &snap.limits, principal, tool, approved).await;
+            telemetry::end_stage(span, &held);
             rt.metrics
                 .state_backend_up
                 .set(i64::from(rt.state().healthy()));
@@ -577,6 +597,30 @@ async fn approve(
     if !needed && approval.presented.is_none() {
         return Ok(());
     }
+    let mut span = telemetry::stage(rec.span.as_deref(), attr::APPROVAL_SPAN);
+    let started = std::time::Instant::now();
+    let approved = approve_needed(rt, snap, rec, approval, over_budget, needed).await;
+    if let Some(s) = span.as_mut() {
+        let waited = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        s.set(KeyValue::new(
+            attr::TOOLWALL_APPROVAL_WAIT_MS,
+            i64::try_from(waited).unwrap_or(i64::MAX),
+        ));
+    }
+    telemetry::end_stage(span, &approved);
+    approved
+}
+
+/// [`approve`] for a call that needs an approval or presented one.
+async fn approve_needed(
+    rt: &Runtime,
+    snap: &Snapshot,
+    rec: &mut CallRecord,
+    approval: Approval,
+    over_budget: Option<Reject>,
+    needed: bool,
+) -> Result<(), Reject> {
+    let decision = rec.decision.as_ref();
     let Approval {
         binding: Some(binding),
         presented,

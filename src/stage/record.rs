@@ -91,7 +91,8 @@ pub struct CallRecord {
     /// no audit record, no call metric.
     pub record: bool,
     /// The call's span when tracing is on (`telemetry::start_call`); ended with the record.
-    pub span: Option<crate::telemetry::CallSpan>,
+    /// Boxed: the record moves with the call's future, and is one pointer when tracing is off.
+    pub span: Option<Box<crate::telemetry::CallSpan>>,
     metrics: Arc<Metrics>,
 }
 
@@ -299,7 +300,7 @@ impl Drop for CallRecord {
                 .inc_by(self.cost_usd);
         }
         if let Some(span) = self.span.take() {
-            self.end_span(span, decision, status, &reasons);
+            self.end_span(*span, decision, status, &reasons);
         }
         let shadow = self.shadow.as_ref().map(|r| r.reasons().join(","));
         tracing::info!(
@@ -335,7 +336,12 @@ impl CallRecord {
         let tool = self.tool.as_deref().unwrap_or("");
         let mut attrs = vec![
             KeyValue::new(attr::GEN_AI_OPERATION_NAME, attr::EXECUTE_TOOL),
-            KeyValue::new(attr::GEN_AI_TOOL_CALL_ID, self.decision_id.clone()),
+            KeyValue::new(
+                attr::GEN_AI_TOOL_CALL_ID,
+                span.call_id
+                    .clone()
+                    .unwrap_or_else(|| self.decision_id.clone()),
+            ),
             KeyValue::new(attr::TOOLWALL_DECISION, decision),
             KeyValue::new(attr::TOOLWALL_DECISION_ID, self.decision_id.clone()),
             KeyValue::new(attr::TOOLWALL_POLICY_VERSION, self.policy_version.clone()),

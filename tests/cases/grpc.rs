@@ -2180,3 +2180,100 @@ async fn the_outcome_record_has_the_tools_grpc_status() {
         .unwrap_or_else(|| panic!("{recs:?}"));
     assert_eq!(outcome["grpc"]["grpc_status"], 0, "{outcome}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_calls_are_spans_and_the_server_gets_the_client_span() {
+    use crate::cases::telemetry::{attr, start_with, wait_for_spans, AGENT_SPAN, AGENT_TRACE};
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+    use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+    let receiver = http_upstream().await;
+    let server = GrpcServer::start(None);
+    let dir = tempfile::tempdir().expect("tmp");
+    let pb = descriptor_set(dir.path());
+    let adapter = payments_adapter(&format!("http://{}", server.addr), &pb, "");
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let tw = start_with(&[("payments", adapter)], POLICY, &telemetry, &[]).await;
+    let tp = format!("traceparent=00-{AGENT_TRACE}-{AGENT_SPAN}-01");
+    let refund = |cents: &str| json!({"tenant": "acme", "amountCents": cents, "currency": "EUR"});
+    let ok = call(tw.agent, REFUND, &[refund("500")], &["--metadata", &tp]).await;
+    assert_eq!(ok["code"], "OK", "{ok}");
+    let no = call(tw.agent, REFUND, &[refund("50000")], &["--metadata", &tp]).await;
+    assert_eq!(no["code"], "PERMISSION_DENIED", "{no}");
+    let (ok_id, no_id) = (decision_id(&ok), decision_id(&no));
+
+    // allowed: the call, its schema, policy and upstream children; refused: the call, its
+    // schema and policy
+    let got = wait_for_spans(&receiver, 7).await;
+    assert_eq!(got.len(), 7, "{got:?}");
+    let find = |id: &str| {
+        got.iter()
+            .map(|(_, s)| s)
+            .find(|s| attr(s, "toolwall.decision_id").as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("no span for {id}: {got:?}"))
+    };
+    let (sok, sno) = (find(&ok_id), find(&no_id));
+    for s in [sok, sno] {
+        assert_eq!(s.name, "execute_tool payments.refund");
+        assert_eq!(s.kind, SpanKind::Internal as i32);
+        assert_eq!(hex::encode(&s.trace_id), AGENT_TRACE);
+        assert_eq!(hex::encode(&s.parent_span_id), AGENT_SPAN);
+        assert_eq!(attr(s, "rpc.system").as_deref(), Some("grpc"));
+        assert_eq!(
+            attr(s, "rpc.service").as_deref(),
+            Some("payments.v1.Payments")
+        );
+        assert_eq!(attr(s, "rpc.method").as_deref(), Some("CreateRefund"));
+        assert_eq!(
+            attr(s, "gen_ai.tool.name").as_deref(),
+            Some("payments.refund")
+        );
+    }
+    assert_eq!(attr(sok, "toolwall.decision").as_deref(), Some("allow"));
+    assert_eq!(attr(sok, "error.type"), None);
+    assert_eq!(attr(sno, "toolwall.decision").as_deref(), Some("deny"));
+    assert_eq!(attr(sno, "error.type").as_deref(), Some("policy_denied"));
+    let children = |p: &opentelemetry_proto::tonic::trace::v1::Span| {
+        got.iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.parent_span_id == p.span_id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let mut no_kids: Vec<String> = children(sno).into_iter().map(|s| s.name).collect();
+    no_kids.sort();
+    assert_eq!(no_kids, ["toolwall.policy", "toolwall.schema"]);
+    let ok_kids = children(sok);
+    assert_eq!(ok_kids.len(), 3, "{ok_kids:?}");
+    let client = ok_kids
+        .iter()
+        .find(|s| s.kind == SpanKind::Client as i32)
+        .unwrap_or_else(|| panic!("no CLIENT span: {ok_kids:?}"));
+    assert_eq!(client.name, "payments.v1.Payments/CreateRefund");
+    assert_eq!(attr(client, "rpc.system").as_deref(), Some("grpc"));
+    assert_eq!(
+        attr(client, "rpc.service").as_deref(),
+        Some("payments.v1.Payments")
+    );
+    assert_eq!(attr(client, "rpc.method").as_deref(), Some("CreateRefund"));
+    assert_eq!(attr(client, "server.address").as_deref(), Some("127.0.0.1"));
+    let status = client
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "rpc.grpc.status_code")
+        .and_then(|kv| kv.value.as_ref().and_then(|v| v.value.clone()));
+    assert_eq!(status, Some(AnyValue::IntValue(0)));
+    assert_eq!(attr(client, "error.type"), None);
+    assert!(client.end_time_unix_nano <= sok.end_time_unix_nano);
+
+    // the server got the allowed call only, toolwall's CLIENT span as its parent
+    let seen = server.messages();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        seen[0]["metadata"]["traceparent"],
+        format!("00-{AGENT_TRACE}-{}-01", hex::encode(&client.span_id)).as_str(),
+        "{seen:?}"
+    );
+}

@@ -14,12 +14,12 @@ use prost::Message;
 use crate::common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_toolwall");
-const AGENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-const AGENT_SPAN: &str = "00f067aa0ba902b7";
+pub(crate) const AGENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub(crate) const AGENT_SPAN: &str = "00f067aa0ba902b7";
 
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    agent: std::net::SocketAddr,
+    pub(crate) agent: std::net::SocketAddr,
     _dir: tempfile::TempDir,
 }
 
@@ -32,16 +32,25 @@ impl Drop for Running {
 
 /// `toolwall run` in front of `tool`, with `telemetry` in its config and `env` set.
 async fn start(tool: &Upstream, telemetry: &str, env: &[(&str, String)]) -> Running {
+    let echo = echo_adapter(&format!("http://{}", tool.addr), "");
+    start_with(&[("echo", echo)], POLICY, telemetry, env).await
+}
+
+/// `toolwall run` with these adapters and policy, `telemetry` in its config and `env` set.
+pub(crate) async fn start_with(
+    adapters: &[(&str, String)],
+    policy: &str,
+    telemetry: &str,
+    env: &[(&str, String)],
+) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
     std::fs::create_dir_all(root.join("policies")).expect("mkdir");
-    std::fs::write(
-        root.join("adapters/echo.yaml"),
-        echo_adapter(&format!("http://{}", tool.addr), ""),
-    )
-    .expect("write");
-    std::fs::write(root.join("policies/p.rego"), POLICY).expect("write");
+    for (name, yaml) in adapters {
+        std::fs::write(root.join(format!("adapters/{name}.yaml")), yaml).expect("write");
+    }
+    std::fs::write(root.join("policies/p.rego"), policy).expect("write");
     let listen = free_port();
     let cfg = format!(
         "listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: billing-bot, tenant: acme }}\n{telemetry}\n"
@@ -134,14 +143,14 @@ fn string(v: Option<&AnyValue>) -> String {
     }
 }
 
-fn attr(span: &Span, key: &str) -> Option<String> {
+pub(crate) fn attr(span: &Span, key: &str) -> Option<String> {
     span.attributes
         .iter()
         .find(|kv| kv.key == key)
         .map(|kv| string(kv.value.as_ref().and_then(|v| v.value.as_ref())))
 }
 
-async fn wait_for_spans(receiver: &Upstream, n: usize) -> Vec<(String, Span)> {
+pub(crate) async fn wait_for_spans(receiver: &Upstream, n: usize) -> Vec<(String, Span)> {
     for _ in 0..300 {
         let got = spans(receiver);
         if got.len() >= n {
@@ -178,9 +187,10 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
     };
     let (allowed_id, refused_id) = (id(&allowed), id(&refused));
 
-    // allowed: the call, its policy and upstream children; refused: the call and its policy
-    let got = wait_for_spans(&receiver, 5).await;
-    assert_eq!(got.len(), 5, "{got:?}");
+    // allowed: the call, its schema, policy and upstream children; refused: the call, its
+    // schema and policy
+    let got = wait_for_spans(&receiver, 7).await;
+    assert_eq!(got.len(), 7, "{got:?}");
     let calls: Vec<&Span> = got
         .iter()
         .map(|(_, s)| s)
@@ -247,7 +257,13 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
             .collect()
     };
     let ok_children = children(ok);
-    assert_eq!(ok_children.len(), 2, "{ok_children:?}");
+    assert_eq!(ok_children.len(), 3, "{ok_children:?}");
+    let schema = ok_children
+        .iter()
+        .find(|s| s.name == "toolwall.schema")
+        .expect("schema span");
+    assert_eq!(schema.kind, SpanKind::Internal as i32);
+    assert_eq!(attr(schema, "error.type"), None);
     let policy = ok_children
         .iter()
         .find(|s| s.name == "toolwall.policy")
@@ -272,12 +288,16 @@ async fn tool_calls_are_spans_in_the_agents_trace() {
     assert!(ok.start_time_unix_nano <= policy.start_time_unix_nano);
     assert!(client.end_time_unix_nano <= ok.end_time_unix_nano);
     let no_children = children(no);
-    assert_eq!(no_children.len(), 1, "{no_children:?}");
-    assert_eq!(no_children[0].name, "toolwall.policy");
+    assert_eq!(no_children.len(), 2, "{no_children:?}");
+    let no_policy = no_children
+        .iter()
+        .find(|s| s.name == "toolwall.policy")
+        .expect("policy span");
     assert_eq!(
-        attr(no_children[0], "toolwall.decision").as_deref(),
+        attr(no_policy, "toolwall.decision").as_deref(),
         Some("deny")
     );
+    assert!(no_children.iter().any(|s| s.name == "toolwall.schema"));
 
     // the tool got one call, its traceparent's parent is toolwall's upstream span
     let seen = tool.requests();
@@ -318,8 +338,8 @@ async fn the_standard_variables_turn_tracing_on() {
     )
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let got = wait_for_spans(&receiver, 3).await;
-    assert_eq!(got.len(), 3, "{got:?}");
+    let got = wait_for_spans(&receiver, 4).await;
+    assert_eq!(got.len(), 4, "{got:?}");
     let (service, span) = got
         .iter()
         .find(|(_, s)| s.name == "execute_tool echo.refund")
@@ -443,16 +463,16 @@ async fn spans_reach_an_otlp_grpc_receiver() {
     let tw = start(&tool, "", &env).await;
     let refused = send(tw.agent, refund(500)).await;
     assert_eq!(refused.status, 403, "{:?}", refused.body);
-    // the call and its policy evaluation
+    // the call, its schema check and policy evaluation
     let mut got = Vec::new();
     for _ in 0..300 {
         got = receiver.spans();
-        if got.len() >= 2 {
+        if got.len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got.len(), 3, "{got:?}");
     let (service, span) = got
         .iter()
         .find(|(_, s)| s.name.starts_with("execute_tool"))
@@ -486,8 +506,8 @@ async fn an_unreachable_tool_is_an_error_of_the_call_and_its_client_span() {
     let tw = start(&gone, "", &env).await;
     let r = send(tw.agent, refund(5)).await;
     assert_eq!(r.status, 502, "{:?}", r.body);
-    let got = wait_for_spans(&receiver, 3).await;
-    assert_eq!(got.len(), 3, "{got:?}");
+    let got = wait_for_spans(&receiver, 4).await;
+    assert_eq!(got.len(), 4, "{got:?}");
     let span = |name: &str| {
         got.iter()
             .map(|(_, s)| s)
@@ -515,4 +535,567 @@ async fn an_unreachable_tool_is_an_error_of_the_call_and_its_client_span() {
         .attributes
         .iter()
         .any(|kv| kv.key == "http.response.status_code"));
+}
+
+/// A 2026-07-28 `tools/call` of the test MCP server's `refund`, its `_meta` members `meta`.
+fn mcp_refund(id: Value, amount: u32, meta: Value, header_tp: Option<&str>) -> Request {
+    let mut m = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    if let (Some(m), Value::Object(extra)) = (m.as_object_mut(), meta) {
+        m.extend(extra);
+    }
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "refund", "arguments": {"charge": "ch_1", "amount": amount}, "_meta": m},
+    });
+    let mut b = req("POST", "/crm/mcp")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "refund");
+    if let Some(tp) = header_tp {
+        b = b.header("traceparent", tp);
+    }
+    b.body(http_body_util::Full::new(bytes::Bytes::from(
+        body.to_string(),
+    )))
+    .expect("req")
+}
+
+type Request = http::Request<http_body_util::Full<bytes::Bytes>>;
+use serde_json::Value;
+
+/// The JSON-RPC answer of a reply, JSON or SSE (its last message).
+fn answer(r: &Reply) -> Value {
+    if let Ok(v) = serde_json::from_slice::<Value>(&r.body) {
+        return v;
+    }
+    String::from_utf8_lossy(&r.body)
+        .split("\n\n")
+        .filter_map(|ev| {
+            let data: Vec<&str> = ev
+                .lines()
+                .filter_map(|l| l.trim_end_matches('\r').strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            serde_json::from_str::<Value>(&data.join("\n")).ok()
+        })
+        .last()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_tool_calls_are_spans_and_the_server_gets_the_client_span_in_meta() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    const HEADER_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+    const HEADER_SPAN: &str = "b7ad6b7169203331";
+    let header_tp = format!("00-{HEADER_TRACE}-{HEADER_SPAN}-01");
+    let agent_tp = format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01");
+    let bad_tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-zzzzzzzzzzzzzzzz-01";
+
+    let receiver = http_upstream().await;
+    let server = McpServer::start().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &telemetry,
+        &[],
+    )
+    .await;
+
+    // A: the trace context in `_meta` wins over the request's header
+    let meta = serde_json::json!({"traceparent": agent_tp, "tracestate": "vendor=abc"});
+    let a = send(
+        tw.agent,
+        mcp_refund(serde_json::json!("call-a"), 5, meta, Some(&header_tp)),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(answer(&a)["result"]["isError"], false, "{:?}", answer(&a));
+    // B: a malformed `_meta.traceparent` starts a new trace (not the header's)
+    let meta = serde_json::json!({"traceparent": bad_tp, "tracestate": "vendor=abc"});
+    let b = send(
+        tw.agent,
+        mcp_refund(serde_json::json!(2), 5, meta, Some(&header_tp)),
+    )
+    .await;
+    assert_eq!(b.status, 200, "{}", String::from_utf8_lossy(&b.body));
+    assert_eq!(answer(&b)["result"]["isError"], false, "{:?}", answer(&b));
+    // C: refused by policy; no `_meta` context, so the header's
+    let c = send(
+        tw.agent,
+        mcp_refund(
+            serde_json::json!(3),
+            5000,
+            serde_json::json!({}),
+            Some(&header_tp),
+        ),
+    )
+    .await;
+    assert_eq!(answer(&c)["result"]["isError"], true, "{:?}", answer(&c));
+
+    // A and B: call, schema, policy, CLIENT; C: call, schema, policy
+    let got = wait_for_spans(&receiver, 11).await;
+    assert_eq!(got.len(), 11, "{got:?}");
+    let call = |id: &str| {
+        got.iter()
+            .map(|(_, s)| s)
+            .find(|s| {
+                s.name.starts_with("execute_tool")
+                    && attr(s, "jsonrpc.request.id").as_deref() == Some(id)
+            })
+            .unwrap_or_else(|| panic!("no call span for request {id}: {got:?}"))
+    };
+    let children = |parent: &Span| -> Vec<&Span> {
+        got.iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.parent_span_id == parent.span_id)
+            .collect()
+    };
+    let (sa, sb, sc) = (call("call-a"), call("2"), call("3"));
+    for (s, id) in [(sa, "call-a"), (sb, "2"), (sc, "3")] {
+        assert_eq!(s.name, "execute_tool crm.refund");
+        assert_eq!(s.kind, SpanKind::Internal as i32);
+        assert_eq!(
+            attr(s, "gen_ai.operation.name").as_deref(),
+            Some("execute_tool")
+        );
+        assert_eq!(attr(s, "gen_ai.tool.name").as_deref(), Some("crm.refund"));
+        assert_eq!(attr(s, "gen_ai.tool.call.id").as_deref(), Some(id));
+        assert_eq!(attr(s, "mcp.method.name").as_deref(), Some("tools/call"));
+        assert_eq!(
+            attr(s, "mcp.protocol.version").as_deref(),
+            Some("2026-07-28")
+        );
+        assert_eq!(
+            attr(s, "mcp.session.id"),
+            None,
+            "a 2026-07-28 call has no session"
+        );
+        assert_eq!(attr(s, "toolwall.adapter").as_deref(), Some("crm"));
+        assert!(attr(s, "toolwall.decision_id").is_some_and(|d| !d.is_empty()));
+    }
+    // A: the agent's `_meta` context continues
+    assert_eq!(hex::encode(&sa.trace_id), AGENT_TRACE);
+    assert_eq!(hex::encode(&sa.parent_span_id), AGENT_SPAN);
+    assert_eq!(attr(sa, "toolwall.decision").as_deref(), Some("allow"));
+    assert_eq!(attr(sa, "error.type"), None);
+    // B: a new trace, a root span
+    assert_ne!(hex::encode(&sb.trace_id), AGENT_TRACE);
+    assert_ne!(hex::encode(&sb.trace_id), HEADER_TRACE);
+    assert!(sb.parent_span_id.is_empty(), "a root span");
+    // C: refused, in the header's trace, no CLIENT span
+    assert_eq!(hex::encode(&sc.trace_id), HEADER_TRACE);
+    assert_eq!(hex::encode(&sc.parent_span_id), HEADER_SPAN);
+    assert_eq!(attr(sc, "toolwall.decision").as_deref(), Some("deny"));
+    assert_eq!(attr(sc, "error.type").as_deref(), Some("policy_denied"));
+    assert_eq!(
+        attr(sc, "toolwall.reasons").as_deref(),
+        Some("amount_exceeds_threshold")
+    );
+    assert_eq!(sc.status.as_ref().map(|s| s.code), Some(2), "status ERROR");
+    let mut c_children: Vec<&str> = children(sc).iter().map(|s| s.name.as_str()).collect();
+    c_children.sort();
+    assert_eq!(c_children, ["toolwall.policy", "toolwall.schema"]);
+
+    // the server got A and B only, each with toolwall's CLIENT span as the parent in `_meta`
+    let calls = server.tool_calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let requests = server.requests();
+    for (s, id, state) in [
+        (sa, serde_json::json!("call-a"), Some("vendor=abc")),
+        (sb, serde_json::json!(2), None),
+    ] {
+        let kids = children(s);
+        assert_eq!(kids.len(), 3, "{kids:?}");
+        assert!(kids.iter().any(|k| k.name == "toolwall.policy"));
+        assert!(kids.iter().any(|k| k.name == "toolwall.schema"));
+        let client = kids
+            .iter()
+            .find(|k| k.kind == SpanKind::Client as i32)
+            .unwrap_or_else(|| panic!("no CLIENT span: {kids:?}"));
+        assert_eq!(client.name, "tools/call crm.refund");
+        assert_eq!(
+            attr(client, "mcp.method.name").as_deref(),
+            Some("tools/call")
+        );
+        assert_eq!(attr(client, "server.address").as_deref(), Some("127.0.0.1"));
+        assert_eq!(attr(client, "error.type"), None);
+        assert!(client.end_time_unix_nano <= s.end_time_unix_nano);
+        let expected = format!(
+            "00-{}-{}-01",
+            hex::encode(&s.trace_id),
+            hex::encode(&client.span_id)
+        );
+        let sent = calls
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("the server did not get {id}: {calls:?}"));
+        let meta = &sent["params"]["_meta"];
+        assert_eq!(meta["traceparent"], expected.as_str(), "{meta}");
+        assert_eq!(meta["tracestate"].as_str(), state, "{meta}");
+        // the protocol's own `_meta` members go on untouched
+        assert_eq!(
+            meta["io.modelcontextprotocol/protocolVersion"],
+            "2026-07-28"
+        );
+        // the HTTP request carries the same parent
+        let http = requests
+            .iter()
+            .find(|r| {
+                r["body"]
+                    .as_str()
+                    .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                    .is_some_and(|b| b["id"] == id)
+            })
+            .expect("the HTTP request of the call");
+        assert_eq!(http["headers"]["traceparent"], expected.as_str());
+    }
+    // the malformed traceparent never reached the server
+    assert!(!requests.iter().any(|r| r.to_string().contains("zzzzzzzz")));
+}
+
+/// Refunds under 100 allowed with emails redacted; larger ones need a human.
+const STAGES_POLICY: &str = r#"
+package toolwall
+import rego.v1
+
+default decision := {"allow": false, "reasons": ["default_deny"]}
+
+decision := {"allow": true, "reasons": [], "redact": ["email"]} if input.args.amount < 100
+
+decision := {"allow": true, "reasons": ["large_refund"], "require_approval": true} if {
+	input.args.amount >= 100
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_redaction_and_approval_are_child_spans() {
+    let receiver = http_upstream().await;
+    let tool = http_upstream().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\nlimits:\n  rate: [ {{ per_minute: 2, burst: 2 }} ]\napprovals:\n  ttl: 1h\n  approvers:\n    - {{ name: alice, token_env: TW_TEL_ALICE }}\n  tiers: {{ default: {{ quorum: 1 }} }}\n",
+        receiver.addr
+    );
+    let echo = echo_adapter(&format!("http://{}", tool.addr), "");
+    let env = [("TW_TEL_ALICE", "alice-token-0123456789".to_string())];
+    let tw = start_with(&[("echo", echo)], STAGES_POLICY, &telemetry, &env).await;
+    let refund = |amount: u32| {
+        send(
+            tw.agent,
+            json_post(
+                "/echo/v1/refunds",
+                &format!(
+                    r#"{{"charge":"ch_1","amount":{amount},"meta":{{"note":"mail jane.doe@example.com"}}}}"#
+                ),
+            ),
+        )
+    };
+    // allowed and redacted; held for approval; over the rate limit
+    let ok = refund(5).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    let held = refund(500).await;
+    assert_eq!(held.status, 403, "{}", String::from_utf8_lossy(&held.body));
+    let limited = refund(5).await;
+    assert_eq!(
+        limited.status,
+        429,
+        "{}",
+        String::from_utf8_lossy(&limited.body)
+    );
+    let id = |r: &Reply| {
+        r.headers
+            .get("toolwall-decision-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("decision id")
+            .to_string()
+    };
+
+    // ok: schema, policy, redact, limits, CLIENT; held: schema, policy, limits, approval;
+    // limited: schema, policy, redact, limits (redaction comes before admission)
+    let got = wait_for_spans(&receiver, 3 + 5 + 4 + 4).await;
+    assert_eq!(got.len(), 16, "{got:?}");
+    let call = |r: &Reply| {
+        let id = id(r);
+        got.iter()
+            .map(|(_, s)| s)
+            .find(|s| attr(s, "toolwall.decision_id").as_deref() == Some(id.as_str()))
+            .unwrap_or_else(|| panic!("no span for {id}"))
+    };
+    let kids = |parent: &Span| -> Vec<&Span> {
+        let mut k: Vec<&Span> = got
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.parent_span_id == parent.span_id)
+            .collect();
+        k.sort_by(|a, b| a.name.cmp(&b.name));
+        k
+    };
+    let names = |k: &[&Span]| k.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+
+    let ok_kids = kids(call(&ok));
+    assert_eq!(
+        names(&ok_kids),
+        [
+            "POST",
+            "toolwall.limits",
+            "toolwall.policy",
+            "toolwall.redact",
+            "toolwall.schema"
+        ]
+    );
+    let redact = ok_kids[3];
+    let redactions = redact
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "toolwall.redactions")
+        .and_then(|kv| kv.value.as_ref().and_then(|v| v.value.clone()));
+    assert_eq!(redactions, Some(AnyValue::IntValue(1)));
+    assert_eq!(attr(ok_kids[1], "error.type"), None);
+    // the tool got the email masked
+    let seen = tool.requests();
+    assert_eq!(seen.len(), 1);
+    assert!(!String::from_utf8_lossy(&seen[0].body).contains("jane.doe"));
+
+    let held_call = call(&held);
+    assert_eq!(
+        attr(held_call, "error.type").as_deref(),
+        Some("approval_required")
+    );
+    let held_kids = kids(held_call);
+    assert_eq!(
+        names(&held_kids),
+        [
+            "toolwall.approval",
+            "toolwall.limits",
+            "toolwall.policy",
+            "toolwall.schema"
+        ]
+    );
+    let approval = held_kids[0];
+    assert_eq!(
+        attr(approval, "error.type").as_deref(),
+        Some("approval_required")
+    );
+    let wait = approval
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "toolwall.approval.wait_ms")
+        .and_then(|kv| kv.value.as_ref().and_then(|v| v.value.clone()));
+    assert!(
+        matches!(wait, Some(AnyValue::IntValue(ms)) if ms >= 0),
+        "{wait:?}"
+    );
+
+    let limited_call = call(&limited);
+    assert_eq!(
+        attr(limited_call, "error.type").as_deref(),
+        Some("rate_limited")
+    );
+    let limited_kids = kids(limited_call);
+    assert_eq!(
+        names(&limited_kids),
+        [
+            "toolwall.limits",
+            "toolwall.policy",
+            "toolwall.redact",
+            "toolwall.schema"
+        ]
+    );
+    assert_eq!(
+        attr(limited_kids[0], "error.type").as_deref(),
+        Some("rate_limited")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_session_call_carries_its_session_id() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    let receiver = http_upstream().await;
+    let server = McpServer::start().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &telemetry,
+        &[],
+    )
+    .await;
+    let post = |headers: &[(&str, &str)], body: &str| {
+        let mut b = req("POST", "/crm/mcp")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(http_body_util::Full::new(bytes::Bytes::from(
+            body.to_string(),
+        )))
+        .expect("req")
+    };
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let r = send(tw.agent, post(&[], init)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let sid = r
+        .headers
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("session id")
+        .to_string();
+    let session = [
+        ("mcp-session-id", sid.as_str()),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let r = send(
+        tw.agent,
+        post(
+            &session,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        ),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.status);
+    let call = r#"{"jsonrpc":"2.0","id":"s-1","method":"tools/call","params":{"name":"refund","arguments":{"charge":"ch_1","amount":7}}}"#;
+    let r = send(tw.agent, post(&session, call)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer(&r)["result"]["isError"], false, "{:?}", answer(&r));
+
+    // initialize and the notification are not calls: one call, its schema, policy, CLIENT
+    let got = wait_for_spans(&receiver, 4).await;
+    assert_eq!(got.len(), 4, "{got:?}");
+    let span = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.name == "execute_tool crm.refund")
+        .expect("the call's span");
+    assert_eq!(attr(span, "mcp.session.id").as_deref(), Some(sid.as_str()));
+    assert_eq!(
+        attr(span, "mcp.protocol.version").as_deref(),
+        Some("2025-11-25")
+    );
+    assert_eq!(attr(span, "jsonrpc.request.id").as_deref(), Some("s-1"));
+    assert_eq!(attr(span, "gen_ai.tool.call.id").as_deref(), Some("s-1"));
+    // no context from the agent: a new trace, and the server's `_meta` names the CLIENT span
+    assert!(span.parent_span_id.is_empty());
+    let client = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.kind == SpanKind::Client as i32)
+        .expect("CLIENT span");
+    let calls = server.tool_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        calls[0]["params"]["_meta"]["traceparent"],
+        format!(
+            "00-{}-{}-01",
+            hex::encode(&span.trace_id),
+            hex::encode(&client.span_id)
+        )
+        .as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_the_mcp_server_gets_a_well_formed_meta_traceparent_only() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    let server = McpServer::start().await;
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        "",
+        &[],
+    )
+    .await;
+    let good = format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01");
+    let bad = "00-4bf92f3577b34da6a3ce929d0e0e4736-zzzzzzzzzzzzzzzz-01";
+    for (id, tp) in [("good", good.as_str()), ("bad", bad)] {
+        let meta = serde_json::json!({"traceparent": tp, "tracestate": "vendor=abc"});
+        let r = send(tw.agent, mcp_refund(serde_json::json!(id), 5, meta, None)).await;
+        assert_eq!(answer(&r)["result"]["isError"], false, "{:?}", answer(&r));
+    }
+    let calls = server.tool_calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let meta = |id: &str| {
+        calls
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["params"]["_meta"].clone())
+            .unwrap_or_else(|| panic!("no call {id}: {calls:?}"))
+    };
+    // well-formed: passed on as sent, with its tracestate
+    assert_eq!(meta("good")["traceparent"], good.as_str());
+    assert_eq!(meta("good")["tracestate"], "vendor=abc");
+    // malformed: neither it nor its tracestate reach the server; the rest of `_meta` does
+    let m = meta("bad");
+    assert!(m.get("traceparent").is_none(), "{m}");
+    assert!(m.get("tracestate").is_none(), "{m}");
+    assert_eq!(m["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_server_gone_is_an_error_of_the_call_and_its_client_span() {
+    use crate::cases::mcp::{crm_adapter, McpServer, MCP_POLICY};
+    let receiver = http_upstream().await;
+    let server = McpServer::start().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &telemetry,
+        &[],
+    )
+    .await;
+    // the first call lists the tools (pinned); then the server goes away
+    let r = send(
+        tw.agent,
+        mcp_refund(serde_json::json!(1), 5, serde_json::json!({}), None),
+    )
+    .await;
+    assert_eq!(answer(&r)["result"]["isError"], false, "{:?}", answer(&r));
+    drop(server);
+    let r = send(
+        tw.agent,
+        mcp_refund(serde_json::json!(2), 5, serde_json::json!({}), None),
+    )
+    .await;
+    assert_eq!(r.status, 502, "{}", String::from_utf8_lossy(&r.body));
+
+    let got = wait_for_spans(&receiver, 8).await;
+    assert_eq!(got.len(), 8, "{got:?}");
+    let call = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| {
+            s.name.starts_with("execute_tool")
+                && attr(s, "jsonrpc.request.id").as_deref() == Some("2")
+        })
+        .expect("the second call's span");
+    assert_eq!(
+        attr(call, "error.type").as_deref(),
+        Some("upstream_unavailable")
+    );
+    let client = got
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| s.kind == SpanKind::Client as i32 && s.parent_span_id == call.span_id)
+        .expect("its CLIENT span");
+    assert_eq!(client.name, "tools/call crm.refund");
+    assert_eq!(
+        attr(client, "error.type").as_deref(),
+        Some("upstream_unavailable")
+    );
+    assert_eq!(client.status.as_ref().map(|s| s.code), Some(2), "ERROR");
 }

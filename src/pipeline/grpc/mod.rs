@@ -65,6 +65,21 @@ pub(super) async fn run(
     };
     start_record(&mut rec, &snap, target, 0);
     let (adapter, _, method) = target.resolve(&snap);
+    // Tracing on: the call's span continues the agent's trace (docs/telemetry.md). Off,
+    // `start_call` builds nothing.
+    let mut traceparent = traceparent;
+    if let Some((mut span, tp, id)) = crate::telemetry::start_call(&parts.headers, rec.started) {
+        use crate::telemetry::attr;
+        use opentelemetry::KeyValue;
+        span.attrs.extend([
+            KeyValue::new(attr::RPC_SYSTEM, "grpc"),
+            KeyValue::new(attr::RPC_SERVICE, method.service.clone()),
+            KeyValue::new(attr::RPC_METHOD, method.method.clone()),
+        ]);
+        traceparent = tp;
+        rec.trace_id = id;
+        rec.span = Some(Box::new(span));
+    }
     let head = match Head::decode(&snap, adapter, &parts, traceparent) {
         Ok(head) => head,
         Err(rej) => return refuse(&mut rec, rej),
@@ -395,6 +410,9 @@ async fn unary(
     let started = std::time::Instant::now();
     let resp = send(target.grpc(snap), req, head.deadline, spend).await;
     rec.upstream_latency_us = Some(started.elapsed().as_micros() as u64);
+    if let (Err(rej), Some(span)) = (&resp, rec.span.as_mut()) {
+        span.end_client(Vec::new(), Some(rej.reason.code()));
+    }
     Ok(Answer::Upstream(relay::Upstream {
         resp: resp?,
         plan: relay::Plan::Fixed(plan),
@@ -432,7 +450,25 @@ fn outgoing(
     metadata.insert(http::header::TE, HeaderValue::from_static("trailers"));
     let left = head.deadline.saturating_duration_since(Instant::now());
     metadata.insert("grpc-timeout", wire::timeout_value(left));
-    metadata.insert("traceparent", head.traceparent.clone());
+    // tracing on: the request is a CLIENT span, the tool's parent
+    let traceparent = rec.span.as_mut().and_then(|s| {
+        use crate::telemetry::attr;
+        use opentelemetry::KeyValue;
+        s.start_client_now(
+            format!("{}/{}", method.service, method.method),
+            vec![
+                KeyValue::new(attr::RPC_SYSTEM, "grpc"),
+                KeyValue::new(attr::RPC_SERVICE, method.service.clone()),
+                KeyValue::new(attr::RPC_METHOD, method.method.clone()),
+                KeyValue::new(attr::SERVER_ADDRESS, adapter.upstream.host.clone()),
+            ],
+        );
+        s.client_traceparent()
+    });
+    metadata.insert(
+        "traceparent",
+        traceparent.unwrap_or_else(|| head.traceparent.clone()),
+    );
     if let Some((name, value)) = &adapter.credential {
         metadata.insert(name.clone(), value.clone());
     }

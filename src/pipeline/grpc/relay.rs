@@ -291,6 +291,14 @@ fn note_status(rec: &mut CallRecord, h: &HeaderMap) {
     if let (Some(Value::Object(g)), Some(s)) = (rec.grpc.as_mut(), status) {
         g.insert("grpc_status".into(), json!(s));
     }
+    // the tool's status ends the request's CLIENT span; not OK is its error
+    if let (Some(span), Some(s)) = (rec.span.as_mut(), status) {
+        let code = opentelemetry::KeyValue::new(
+            crate::telemetry::attr::RPC_GRPC_STATUS_CODE,
+            i64::from(s),
+        );
+        span.end_client(vec![code], (s != 0).then(|| s.to_string()).as_deref());
+    }
 }
 
 fn withheld(why: String) -> Reject {

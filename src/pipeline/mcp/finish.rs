@@ -13,6 +13,21 @@ impl Exchange {
     /// `structuredContent` checked against `outputSchema`, redaction applied, spend settled.
     pub(super) async fn finish_call(&self, mut call: CallState, mut msg: Value) -> Value {
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
+        // the server's answer ends the request's CLIENT span: a JSON-RPC error is its code, a
+        // tool's `isError` result `tool_error` (the MCP conventions)
+        if let Some(span) = call.ctx.span.as_mut() {
+            let error = match (msg.get("error"), msg.get("result")) {
+                (Some(e), _) => Some(match e.get("code").and_then(Value::as_i64) {
+                    Some(code) => code.to_string(),
+                    None => "_OTHER".to_string(),
+                }),
+                (None, Some(r)) if r.get("isError") == Some(&Value::Bool(true)) => {
+                    Some("tool_error".to_string())
+                }
+                _ => None,
+            };
+            span.end_client(Vec::new(), error.as_deref());
+        }
         let mut refused: Option<Reject> = None;
         if let Some(result) = msg.get_mut("result") {
             if let Some(requests) = result.get("inputRequests").and_then(Value::as_object) {

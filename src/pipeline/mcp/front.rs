@@ -22,6 +22,8 @@ use crate::redact::ActionPlan;
 use crate::stage::limits::SpendReservation;
 use crate::stage::record::{CallRecord, Outcome};
 use crate::stage::redact;
+use crate::telemetry::{self, attr};
+use opentelemetry::KeyValue;
 
 pub(super) async fn post(
     mut ex: Exchange,
@@ -120,6 +122,7 @@ impl Exchange {
         mut msg: Value,
         id: Value,
     ) -> Step {
+        self.start_span(&mut ctx, headers, &msg, &id);
         let Some(params) = msg.get_mut("params").and_then(Value::as_object_mut) else {
             let e = ProtocolError::new(proto::INVALID_PARAMS, "tools/call needs params");
             return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
@@ -228,6 +231,8 @@ impl Exchange {
         let metrics = self.app.metrics.clone();
         // a `dry_run` tool's call: the arguments it would forward, for the proposal
         let mut proposal = None;
+        // tracing on: the trace context the server gets names toolwall's CLIENT span
+        let trace = ctx.span.as_mut().map(|s| s.plan_client());
         let encode = |args: &Value, plan: Option<&ActionPlan>| {
             if tool.dry_run {
                 proposal = Some(args.clone());
@@ -246,6 +251,8 @@ impl Exchange {
                     rest.insert("name".into(), n);
                 }
             }
+            // after redaction: toolwall's own context, or the agent's only when well-formed
+            telemetry::set_meta_context(&mut rest, trace.as_ref());
             proto::set_param_headers(&mcp_tool.params, args, &mut headers, modern);
             Ok(proto::encode_request(&msg, &rest, Some(args), None))
         };
@@ -280,6 +287,55 @@ impl Exchange {
                 None => self.refuse_call(ctx, &id, rej),
             },
         }
+    }
+
+    /// Tracing on: the call's span, in the trace of `params._meta` (else of the request's
+    /// headers), with the MCP attributes (docs/telemetry.md). Off: nothing is built.
+    fn start_span(&self, ctx: &mut CallRecord, headers: &HeaderMap, msg: &Value, id: &Value) {
+        if !telemetry::enabled() {
+            return;
+        }
+        let meta = msg
+            .get("params")
+            .and_then(|p| p.get("_meta"))
+            .and_then(Value::as_object);
+        let Some((mut span, trace_id)) = telemetry::start_mcp_call(meta, headers, ctx.started)
+        else {
+            return;
+        };
+        let request_id = match id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        // the agent's words: masked as the audit stream masks what it does not know
+        let plan = ActionPlan::mask_all();
+        let request_id = self
+            .snap
+            .redactor
+            .redact_text(truncated(&request_id, 128), &plan)
+            .0
+            .into_owned();
+        span.attrs
+            .push(KeyValue::new(attr::MCP_METHOD_NAME, "tools/call"));
+        span.attrs
+            .push(KeyValue::new(attr::JSONRPC_REQUEST_ID, request_id.clone()));
+        if let Some(sid) = &self.session {
+            span.attrs.push(KeyValue::new(
+                attr::MCP_SESSION_ID,
+                truncated(sid, 128).to_string(),
+            ));
+        }
+        let version = headers
+            .get(proto::PROTOCOL_VERSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 32 && v.bytes().all(|b| b.is_ascii_graphic()));
+        if let Some(v) = version {
+            span.attrs
+                .push(KeyValue::new(attr::MCP_PROTOCOL_VERSION, v.to_string()));
+        }
+        span.call_id = Some(request_id);
+        ctx.trace_id = trace_id;
+        ctx.span = Some(Box::new(span));
     }
 
     /// A `tools/call` refused: a refusal `approval_required` (with its request's id) is

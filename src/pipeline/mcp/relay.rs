@@ -2,8 +2,9 @@
 //! (an SSE body goes to `stream`); what no pending request is waiting for is withheld.
 
 use bytes::Bytes;
-use http::{header, HeaderMap, Method, Response, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use hyper::body::Incoming;
+use opentelemetry::KeyValue;
 use serde_json::Value;
 
 use super::server_requests::{classify_server_message, ServerMessage};
@@ -14,18 +15,22 @@ use crate::protocol::mcp as proto;
 use crate::stage::forward::{answer_headers, forward, Outgoing};
 use crate::stage::record::Outcome;
 use crate::stage::redact;
+use crate::telemetry::attr;
 
 impl Exchange {
     /// Forward to the server and relay its answer: JSON read whole and rewritten, SSE
     /// rewritten event by event as it streams. Nothing else is relayed: another content type
     /// answering a request is refused, and any other body is withheld.
     pub(super) async fn relay(self, method: Method, body: Bytes) -> Response<ResBody> {
+        let traceparent = self
+            .start_client_spans()
+            .unwrap_or_else(|| self.traceparent.clone());
         let out = Outgoing {
             method: method.clone(),
             path_and_query: String::new(),
             body,
             content_type: (method == Method::POST).then_some("application/json"),
-            traceparent: self.traceparent.clone(),
+            traceparent,
             identity_encoding: true,
         };
         let started = std::time::Instant::now();
@@ -103,6 +108,47 @@ impl Exchange {
         }
     }
 
+    /// Tracing on: the CLIENT span of each call this POST forwards, with the id its
+    /// `params._meta.traceparent` already names; the first one's is the `traceparent` header.
+    fn start_client_spans(&self) -> Option<HeaderValue> {
+        if !crate::telemetry::enabled() {
+            return None;
+        }
+        let mut first = None;
+        let mut map = lock(&self.pending);
+        for k in &self.own {
+            let Some((_, Pending::Call(c))) = map.get_mut(k) else {
+                continue;
+            };
+            let tool = c.tool.as_ref().map(|t| t.tool.name.clone());
+            let Some(span) = c.ctx.span.as_mut() else {
+                continue;
+            };
+            let (name, mut attrs) = match tool {
+                Some(t) => (
+                    format!("tools/call {t}"),
+                    vec![
+                        KeyValue::new(attr::MCP_METHOD_NAME, "tools/call"),
+                        KeyValue::new(attr::GEN_AI_TOOL_NAME, t),
+                    ],
+                ),
+                None => ("tools/call".to_string(), Vec::new()),
+            };
+            attrs.push(KeyValue::new(
+                attr::SERVER_ADDRESS,
+                self.adapter().upstream.host.clone(),
+            ));
+            if let Some(id) = &span.call_id {
+                attrs.push(KeyValue::new(attr::JSONRPC_REQUEST_ID, id.clone()));
+            }
+            span.start_client(name, attrs);
+            if first.is_none() {
+                first = span.client_traceparent();
+            }
+        }
+        first
+    }
+
     /// A JSON answer: parsed strictly, every message read; a request it leaves unanswered
     /// (or answers with something unreadable) gets a refusal.
     pub(super) async fn relay_json(
@@ -170,6 +216,9 @@ impl Exchange {
                     crate::stage::limits::settle_after_forward_error(s, &rej).await;
                 }
                 c.ctx.outcome = Some(Outcome::Refused(rej.clone()));
+                if let Some(span) = c.ctx.span.as_mut() {
+                    span.end_client(Vec::new(), Some(rej.reason.code()));
+                }
                 answers.push(c.ctx.decision_id.clone());
             }
         }
