@@ -28,6 +28,8 @@ pub mod attr {
     pub const GEN_AI_TOOL_CALL_ID: &str = "gen_ai.tool.call.id";
     pub const GEN_AI_AGENT_ID: &str = "gen_ai.agent.id";
     pub const GEN_AI_AGENT_NAME: &str = "gen_ai.agent.name";
+    /// The call's arguments (opt-in: `telemetry.record_arguments`), every entity masked.
+    pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
     pub const ERROR_TYPE: &str = "error.type";
     pub const TOOLWALL_DECISION: &str = "toolwall.decision";
     pub const TOOLWALL_REASONS: &str = "toolwall.reasons";
@@ -86,6 +88,10 @@ pub struct RawTelemetry {
     /// The ratio of `traceidratio` samplers (0..=1); default 1.
     #[serde(default)]
     pub sampler_arg: Option<f64>,
+    /// Put the call's arguments on its span (`gen_ai.tool.call.arguments`): as forwarded, with
+    /// every PII and secret entity masked whatever the policy's `redact` list; default off.
+    #[serde(default)]
+    pub record_arguments: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -143,6 +149,7 @@ pub struct Settings {
     pub service_name: String,
     pub sampler: SamplerName,
     pub ratio: f64,
+    pub record_arguments: bool,
 }
 
 /// `raw` and the environment (`env(name)`) → the settings, `None` when tracing is off.
@@ -208,6 +215,7 @@ pub fn resolve(
         service_name,
         sampler,
         ratio,
+        record_arguments: raw.record_arguments,
     }))
 }
 
@@ -217,6 +225,7 @@ static TRACER: OnceLock<Telemetry> = OnceLock::new();
 struct Telemetry {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
+    record_arguments: bool,
 }
 
 /// Build the exporter and install the tracer. Must run inside the Tokio runtime: the
@@ -266,7 +275,11 @@ pub fn start(settings: &Settings) -> Result<(), String> {
         .build();
     let tracer = provider.tracer("toolwall");
     TRACER
-        .set(Telemetry { provider, tracer })
+        .set(Telemetry {
+            provider,
+            tracer,
+            record_arguments: settings.record_arguments,
+        })
         .map_err(|_| "telemetry started twice".to_string())
 }
 
@@ -388,6 +401,35 @@ fn traceparent_of(sc: &SpanContext) -> String {
         sc.span_id(),
         sc.trace_flags().to_u8()
     )
+}
+
+/// Longest `gen_ai.tool.call.arguments` value; longer ones are cut (at a character boundary)
+/// and end in `…`.
+const MAX_ARGUMENTS_ATTR: usize = 8 * 1024;
+
+/// With tracing on and `telemetry.record_arguments`: the call's arguments as the attribute
+/// `gen_ai.tool.call.arguments` — every entity the redactor knows masked (`[EMAIL]`), whatever
+/// the policy asked, and at most 8 KiB. `None` otherwise (nothing is built).
+pub fn arguments_attr(
+    redactor: &crate::redact::Redactor,
+    args: &serde_json::Value,
+) -> Option<KeyValue> {
+    if !TRACER.get().is_some_and(|t| t.record_arguments) {
+        return None;
+    }
+    let masked = redactor
+        .redact_json(args, &crate::redact::ActionPlan::mask_all())
+        .value;
+    let mut text = masked.as_ref().unwrap_or(args).to_string();
+    if text.len() > MAX_ARGUMENTS_ATTR {
+        let mut cut = MAX_ARGUMENTS_ATTR;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    Some(KeyValue::new(attr::GEN_AI_TOOL_CALL_ARGUMENTS, text))
 }
 
 /// Whether tracing is on (`toolwall run` started the exporter).

@@ -366,6 +366,12 @@ fn decide(
         let found = found?;
         rec.redactions = audit::redaction_entries(&snap.redactor, &found, &rec.pii_findings);
     }
+    // opt-in: the arguments as forwarded, every entity masked, on the call's span
+    if let Some(span) = rec.span.as_deref_mut() {
+        if let Some(kv) = telemetry::arguments_attr(&snap.redactor, &input["args"]) {
+            span.attrs.push(kv);
+        }
+    }
     Ok(plan)
 }
 

@@ -1099,3 +1099,55 @@ async fn an_mcp_server_gone_is_an_error_of_the_call_and_its_client_span() {
     );
     assert_eq!(client.status.as_ref().map(|s| s.code), Some(2), "ERROR");
 }
+
+/// `telemetry.record_arguments`: the call's arguments on its span, every entity masked — the
+/// policy asked for no redaction, and the tool still got the address — and off by default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arguments_are_on_the_span_only_when_asked_and_always_masked() {
+    let email = "jane.doe@example.com";
+    let body = format!(r#"{{"charge":"ch_77","amount":5,"meta":{{"note":"mail {email}"}}}}"#);
+    let call = || {
+        req("POST", "/echo/v1/refunds")
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body.clone())))
+            .expect("req")
+    };
+    for record in [true, false] {
+        let receiver = http_upstream().await;
+        let tool = http_upstream().await;
+        let mut telemetry = format!(
+            "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+            receiver.addr
+        );
+        if record {
+            telemetry.push_str("  record_arguments: true\n");
+        }
+        let tw = start(&tool, &telemetry, &[]).await;
+        let r = send(tw.agent, call()).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        // the tool got the arguments as sent: the span's masking is the span's own
+        let seen = tool.requests();
+        assert!(
+            String::from_utf8_lossy(&seen[0].body).contains(email),
+            "the tool should get the address"
+        );
+        let got = wait_for_spans(&receiver, 1).await;
+        let call_span = got
+            .iter()
+            .map(|(_, s)| s)
+            .find(|s| s.name.starts_with("execute_tool"))
+            .expect("the call's span");
+        let args = attr(call_span, "gen_ai.tool.call.arguments");
+        if record {
+            let args = args.expect("arguments recorded");
+            let v: serde_json::Value = serde_json::from_str(&args).expect("JSON arguments");
+            assert_eq!(v["charge"], "ch_77");
+            assert_eq!(v["amount"], 5);
+            assert_eq!(v["meta"]["note"], "mail [EMAIL]", "{args}");
+        } else {
+            assert_eq!(args, None);
+        }
+        let all: String = got.iter().map(|(_, s)| format!("{s:?}")).collect();
+        assert!(!all.contains(email), "the address reached a span: {all}");
+    }
+}
