@@ -28,6 +28,7 @@ fn finding_serialises_as_documented() {
         end: Some(22),
         action: Action::Mask,
         key: false,
+        placeholder: false,
     };
     assert_eq!(
         serde_json::to_value(&f).unwrap_or_default(),
@@ -40,6 +41,7 @@ fn finding_serialises_as_documented() {
         end: None,
         action: Action::Keep,
         key: false,
+        placeholder: false,
     };
     assert_eq!(
         serde_json::to_value(&whole).unwrap_or_default(),

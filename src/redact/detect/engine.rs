@@ -93,7 +93,7 @@ impl Detector {
             }
             for t in triggers(*kind) {
                 let variants = match kind {
-                    Kind::Dob | Kind::Bearer => case_variants(t),
+                    Kind::Dob | Kind::Bearer | Kind::ProsePassword => case_variants(t),
                     _ => vec![t.to_string()],
                 };
                 for v in variants {
@@ -415,15 +415,7 @@ impl Detector {
             }
             if b == b'@' && email_on {
                 if let Some((s, e)) = email_at(hay, i) {
-                    self.push(
-                        out,
-                        Hit {
-                            entity: Entity::Email,
-                            start: s,
-                            end: e,
-                        },
-                        usize::MAX - 1,
-                    );
+                    self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
                     if first_only && !out.is_empty() {
                         return;
                     }
@@ -439,15 +431,7 @@ impl Detector {
                 && ((i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':')
             {
                 if let Some((s, e)) = ipv6_at(hay, i) {
-                    self.push(
-                        out,
-                        Hit {
-                            entity: Entity::Ipv6,
-                            start: s,
-                            end: e,
-                        },
-                        usize::MAX - 1,
-                    );
+                    self.push(out, Hit::new(Entity::Ipv6, s, e), usize::MAX - 1);
                     if first_only && !out.is_empty() {
                         return;
                     }

@@ -27,6 +27,20 @@ pub(crate) struct Hit {
     pub entity: Entity,
     pub start: usize,
     pub end: usize,
+    /// A documentation example or obvious placeholder (`AKIAIOSFODNN7EXAMPLE`,
+    /// `ghp_xxxx…`): reported, masked only when the config asks (`mask_placeholders`).
+    pub placeholder: bool,
+}
+
+impl Hit {
+    pub(crate) fn new(entity: Entity, start: usize, end: usize) -> Self {
+        Hit {
+            entity,
+            start,
+            end,
+            placeholder: false,
+        }
+    }
 }
 
 /// What surrounds the text being scanned (a JSON key can make a bare number a phone).
