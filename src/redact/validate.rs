@@ -79,7 +79,7 @@ const KNOWN_EXAMPLES: [&[u8]; 6] = [
 /// placeholder, not a credential: a published example key; a word no generated key holds
 /// (`EXAMPLE`, `your`, `here`, `dummy`, …; four-letter words only in one case, which a random
 /// key holds with odds below 1e-7 per position); six or more of the same character in a row
-/// (`xxxxxx`, `000000`); an ascending run of eight (`12345678`, `abcdefgh`).
+/// (`xxxxxx`, `000000`); an ascending run of ten (`1234567890`, `abcdefghij`).
 pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
     if KNOWN_EXAMPLES.contains(&token) {
         return true;
@@ -129,7 +129,7 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
         } else {
             1
         };
-        if same >= 6 || up >= 8 {
+        if same >= 6 || up >= 10 {
             return true;
         }
     }

@@ -399,14 +399,17 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
 
 /// A value that a more specific secret rule will name better than GENERIC_SECRET.
 pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 12] = [
+    const PREFIXES: [&[u8]; 15] = [
         b"eyJ",
         b"sk-",
         b"sk_live_",
         b"sk_test_",
         b"rk_live_",
+        b"rk_test_",
         b"ghp_",
         b"gho_",
+        b"ghu_",
+        b"ghr_",
         b"ghs_",
         b"github_pat_",
         b"xox",
@@ -504,13 +507,18 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             return Outcome::Reject;
         };
         let vs = skip_blanks(c_end);
-        if let Some((vs, ve)) = value_at(hay, vs, limit) {
-            if password_like(&hay[vs..ve]) {
-                return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
-            }
+        let Some((vs, ve)) = value_at(hay, vs, limit) else {
+            return Outcome::Reject;
+        };
+        if password_like(&hay[vs..ve]) {
+            return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
         }
+        // Not a password: the statement goes on past that word ("is not strong enough").
         words += 1;
-        i = vs;
+        if ve < hay.len() && matches!(hay[ve], b'.' | b',' | b';' | b'!' | b'?') {
+            return Outcome::Reject;
+        }
+        i = skip_blanks(ve);
     }
     Outcome::Reject
 }

@@ -130,3 +130,5 @@ impl FastTriggers {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_accuracy;
