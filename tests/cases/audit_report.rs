@@ -161,8 +161,14 @@ async fn session(
 
 fn row_of(v: &Value) -> Expect {
     let n = |f: &str| v[f].as_u64().unwrap_or_else(|| panic!("{f} in {v}"));
-    let a = |f: &str| v["approvals"][f].as_u64().unwrap_or_else(|| panic!("{f} in {v}"));
-    let usd = v["cost_usd"].as_f64().unwrap_or_else(|| panic!("cost in {v}"));
+    let a = |f: &str| {
+        v["approvals"][f]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{f} in {v}"))
+    };
+    let usd = v["cost_usd"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("cost in {v}"));
     Expect {
         calls: n("calls"),
         allowed: n("allowed"),
@@ -228,7 +234,12 @@ async fn report_counts_calls_refusals_approvals_and_cost_per_tenant_and_tool() {
         .as_array()
         .expect("reasons")
         .iter()
-        .map(|r| (r["reason"].as_str().expect("r"), r["count"].as_u64().expect("n")))
+        .map(|r| {
+            (
+                r["reason"].as_str().expect("r"),
+                r["count"].as_u64().expect("n"),
+            )
+        })
         .collect();
     assert_eq!(reasons, vec![("big_buy", 1), ("no_free_lunch", 1)], "{v}");
 
@@ -249,7 +260,10 @@ async fn report_counts_calls_refusals_approvals_and_cost_per_tenant_and_tool() {
     // text: a row per group and a totals row
     let (code, out, err) = toolwall(&["audit", "report", dir, "--by", "agent"]);
     assert_eq!(code, 0, "{err}");
-    let total_usd = format!("{:.6}", (acme.cost_micros + globex.cost_micros) as f64 / 1e6);
+    let total_usd = format!(
+        "{:.6}",
+        (acme.cost_micros + globex.cost_micros) as f64 / 1e6
+    );
     assert!(out.lines().any(|l| l.starts_with("bot-acme ")), "{out}");
     assert!(
         out.lines()
@@ -271,8 +285,10 @@ async fn report_counts_calls_refusals_approvals_and_cost_per_tenant_and_tool() {
     assert_eq!(code, 0);
     let g = format!("${:.6}", globex.cost_micros as f64 / 1e6);
     assert!(
-        out.contains(&format!("tenant globex  ({} call(s))  cost {g}", globex.calls))
-            && out.contains(&format!("cost  tenant globex  {g}")),
+        out.contains(&format!(
+            "tenant globex  ({} call(s))  cost {g}",
+            globex.calls
+        )) && out.contains(&format!("cost  tenant globex  {g}")),
         "{out}"
     );
 

@@ -1,9 +1,9 @@
 mod admin_hardening;
 mod approvals_config;
 mod audit;
-mod audit_report;
 mod audit_backpressure;
 mod audit_events;
+mod audit_report;
 // `toolwall audit export --format ocsf`: OCSF API Activity events, schema-validated
 mod audit_export;
 mod audit_hardening;
@@ -27,6 +27,8 @@ mod policy_explain;
 mod policy_hardening;
 mod proxy;
 mod redact;
+// redaction accuracy: look-alikes kept, prose passwords masked, placeholders to policy
+mod redact_accuracy;
 mod redis;
 mod response_schema;
 // `toolwall eval`: the scenario bank
