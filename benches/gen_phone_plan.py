@@ -5,7 +5,7 @@ libphonenumber's metadata (the `phonenumbers` package on PyPI), for the phone ru
 - Every country calling code: the possible lengths of its national significant numbers
   (NSN) and which two-digit NSN prefixes begin a valid number (union over the regions that
   share the code).
-- The supported locales' national plans (US/NANP, GB, DE, FR, ES, IT, NL): the trunk prefix
+- The supported locales' national plans (NANP: US and CA, GB, DE, FR, ES, IT, NL): the trunk prefix
   and, per three-digit NSN prefix, the lengths a valid number can have.
 
 "Valid" is the union of libphonenumber's number-type patterns (fixed line, mobile, toll
@@ -21,7 +21,7 @@ from phonenumbers import PhoneMetadata
 from phonenumbers.data import _COUNTRY_CODE_TO_REGION_CODE as CC_TO_REGIONS
 
 SAMPLES = 48
-LOCAL_REGIONS = ["US", "GB", "DE", "FR", "ES", "IT", "NL"]
+LOCAL_REGIONS = ["US", "CA", "GB", "DE", "FR", "ES", "IT", "NL"]
 r = random.Random(20)
 
 

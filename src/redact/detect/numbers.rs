@@ -364,6 +364,11 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
         if nd < 12 {
             break;
         }
+        // A card followed by one more group (a CVV, an expiry) is a card; one followed by
+        // two groups or more is the start of a longer number (a tracking number).
+        if groups_after(hay, s + end_off) >= 2 {
+            return Outcome::Reject;
+        }
         if v::card_ok(&digits[..nd]) {
             return card(s + end_off);
         }
@@ -402,7 +407,15 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
     {
         end -= 1;
     }
-    let w = &w[..end];
+    // A verb between keyword and number ("her SSN is …"), or a keyword in parentheses
+    // ("tax id (SSN) …").
+    let mut w = &w[..end];
+    for tail in [b" is".as_slice(), b" was", b")"] {
+        if let Some(rest) = w.strip_suffix(tail) {
+            w = rest;
+            break;
+        }
+    }
     const KEYS: [&[u8]; 7] = [
         b"ssn",
         b"ss",
@@ -441,4 +454,18 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
     };
     v::ssn_ok(num(p..p + 3), num(p + 3..p + 5), num(p + 5..p + 9))
         .then(|| Hit::new(Entity::UsSsn, p, p + 9))
+}
+
+/// Groups of two digits or more that follow `end`, each after one space or `-`.
+fn groups_after(hay: &[u8], mut end: usize) -> usize {
+    let mut n = 0;
+    while n < 2 && matches!(hay.get(end), Some(b' ' | b'-')) {
+        let r = digit_run(hay, end + 1);
+        if r < 2 {
+            break;
+        }
+        end += 1 + r;
+        n += 1;
+    }
+    n
 }

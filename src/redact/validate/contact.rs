@@ -140,8 +140,14 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
         return false;
     }
     let max_group = groups.iter().copied().max().unwrap_or(0);
-    // Decimal numbers and dotted version strings.
-    if !parens && !plus && dot_seps > 0 && (ng <= 2 || dot_seps >= 3 && groups.contains(&1)) {
+    // Decimal numbers and dotted version strings (a number written `030.121930` or
+    // `07400.054827`, with a leading zero, is no decimal).
+    let trunk_dotted = d[0] == b'0' && groups[0] >= 3;
+    if !parens
+        && !plus
+        && dot_seps > 0
+        && ((ng <= 2 && !trunk_dotted) || dot_seps >= 3 && groups.contains(&1))
+    {
         return false;
     }
     // International (`+`, `00`): the calling code must exist and the national number fit
@@ -153,8 +159,9 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     if d.starts_with(b"00") && d.get(2).is_some_and(|&b| b != b'0') {
         return shape.context || (nd >= 9 && intl_plan_ok(&d[2..]));
     }
-    // Dates: 4-2-2, 2-2-4, 1/2-1/2-4 with date separators and nothing else.
-    if !parens && ng == 3 && (dot_seps + slash_or_dash_seps) >= 2 {
+    // Dates: 4-2-2, 2-2-4, 1/2-1/2-4 with date separators (and a time after them:
+    // `12.05.2024 13:45` reaches here as `12.05.2024 13`).
+    if !parens && ng >= 3 && (dot_seps + slash_or_dash_seps) >= 2 && date_head(t) {
         let (a, b, c) = (groups[0], groups[1], groups[2]);
         if (a == 4 && b <= 2 && c <= 2) || (a <= 2 && b <= 2 && (c == 4 || c == 2)) {
             return false;
@@ -179,7 +186,16 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     }
     // No context: a national number of a supported locale's plan, written the way phones
     // are (grouped; a bare run of digits is an order or ticket number as often as a phone).
-    (ng > 1 || parens) && national_layout_ok(d, groups, parens)
+    // NANP numbers are written `(AAA) EEE-SSSS`, `AAA-EEE-SSSS` or `AAA.EEE.SSSS`; three
+    // groups of digits split by spaces alone are as often lot or part numbers.
+    let spaced = dot_seps == 0 && slash_or_dash_seps == 0;
+    (ng > 1 || parens)
+        && national_layout_ok(d, groups, parens)
+        && !(spaced
+            && !parens
+            && groups == [3, 3, 4]
+            && nanp_ok(d)
+            && !(d[0] == b'3' && plan_ok("IT", d)))
 }
 
 /// A national number (no `+`/`00`) of one of the supported locales' plans, grouped as such
@@ -190,6 +206,11 @@ fn national_layout_ok(d: &[u8], groups: &[usize], parens: bool) -> bool {
     if groups.iter().any(|&g| g < 2) && !(groups.len() == 4 && groups[0] == 1 && d[0] == b'1') {
         return false;
     }
+    // Pairs come in runs: a last group of two follows only groups of two after the first
+    // (`01 23 45 67 89`, `612 34 56 78`; `4432-1189-22` and `770-3312-08` are not phones).
+    if groups.len() >= 3 && groups[groups.len() - 1] == 2 && groups[1..].iter().any(|&g| g != 2) {
+        return false;
+    }
     match d[0] {
         b'0' => {
             plan_ok("GB", &d[1..])
@@ -198,7 +219,7 @@ fn national_layout_ok(d: &[u8], groups: &[usize], parens: bool) -> bool {
                 || plan_ok("NL", &d[1..])
                 || plan_ok("IT", d)
         }
-        b'1' => d.len() == 11 && groups == [1, 3, 3, 4] && plan_ok("US", &d[1..]),
+        b'1' => d.len() == 11 && groups == [1, 3, 3, 4] && nanp_ok(&d[1..]),
         b'3' if !parens && (9..=10).contains(&d.len()) && groups[0] == 3 && plan_ok("IT", d) => {
             true
         }
@@ -207,10 +228,40 @@ fn national_layout_ok(d: &[u8], groups: &[usize], parens: bool) -> bool {
         {
             true
         }
-        _ => {
-            d.len() == 10 && (groups == [3, 3, 4] || (parens && groups[0] == 3)) && plan_ok("US", d)
+        _ => d.len() == 10 && (groups == [3, 3, 4] || (parens && groups[0] == 3)) && nanp_ok(d),
+    }
+}
+
+/// A ten-digit NANP number: an area code in use in the US or Canada, an exchange 2–9.
+fn nanp_ok(d: &[u8]) -> bool {
+    d.len() == 10 && d[3] >= b'2' && (plan_ok("US", d) || plan_ok("CA", d))
+}
+
+/// The text starts with a date: `dd.mm.yyyy`, `yyyy-mm-dd`, `m/d/yy` (three groups of
+/// digits joined by one date separator, the year first or last).
+fn date_head(t: &[u8]) -> bool {
+    let mut groups = [0usize; 3];
+    let mut seps = [0u8; 2];
+    let mut g = 0;
+    let mut end = t.len();
+    for (i, &b) in t.iter().enumerate() {
+        if b.is_ascii_digit() {
+            groups[g] += 1;
+        } else if g < 2 && groups[g] > 0 && matches!(b, b'.' | b'-' | b'/') {
+            seps[g] = b;
+            g += 1;
+        } else {
+            end = i;
+            break;
         }
     }
+    // The date ends the text, or a time follows after a space (`06-13-52-69-62` goes on).
+    let [a, b, c] = groups;
+    g == 2
+        && (end == t.len() || t[end] == b' ')
+        && seps[0] == seps[1]
+        && ((a == 4 && (1..=2).contains(&b) && (1..=2).contains(&c))
+            || ((1..=2).contains(&a) && (1..=2).contains(&b) && (c == 4 || c == 2)))
 }
 
 fn digits_value(d: &[u8]) -> usize {
