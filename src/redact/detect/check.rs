@@ -69,7 +69,10 @@ impl Detector {
                 }
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),
-            Kind::ProsePassword => check_prose_password(hay, s, e),
+            Kind::ProsePassword => match prose_keyword(hay, s) {
+                Some((ks, ke)) => check_prose_password(hay, ks, ke),
+                None => reject,
+            },
             Kind::Dob => {
                 let ds = self.date_re.find(&hay[s..e]).map_or(s, |m| s + m.start());
                 if after.is_some_and(|b| b.is_ascii_alphanumeric()) {
@@ -297,6 +300,7 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
 pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
     match kind {
         Kind::Phone => return Ok(phone_end(hay, p)),
+        Kind::ProsePassword => return Ok(prose_keyword(hay, p).map(|(_, e)| e)),
         Kind::Github => return Ok(github_end(hay, p)),
         _ => {}
     }
@@ -607,4 +611,32 @@ pub(super) fn password_like(v: &[u8]) -> bool {
 /// A password right after its keyword with no connector: 8+ bytes and three classes.
 fn strong_password(v: &[u8]) -> bool {
     v.len() >= 8 && password_like(v) && password_classes(v).0 >= 3
+}
+
+/// The password keyword around the trigger literal at `p` (see `triggers`), as
+/// (start, end): `pass` + `word`/`wd`/`wort`/`phrase`/`code`, `mot de passe`, `Kennwort`,
+/// `wachtwoord`, `mdp`, `contraseña`/`contrasena`, in any case.
+pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
+    let at = |from: usize, w: &[u8]| {
+        hay.get(from..from + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
+    };
+    let before = |w: &[u8]| p >= w.len() && at(p - w.len(), w);
+    match hay.get(p)?.to_ascii_lowercase() {
+        b'p' => {
+            for tail in [b"word".as_slice(), b"wd", b"wort", b"phrase", b"code"] {
+                if at(p + 4, tail) {
+                    return Some((p, p + 4 + tail.len()));
+                }
+            }
+            (at(p + 4, b"e") && before(b"mot de ")).then(|| (p - 7, p + 5))
+        }
+        b'e' => before(b"k").then(|| (p - 1, p + 7)),
+        b'w' => Some((p, p + 10)),
+        b'm' => Some((p, p + 3)),
+        // `ase` + ñ/Ñ (two bytes) + `a`, after `contr`.
+        b'a' => before(b"contr").then(|| (p - 5, p + 6)),
+        b'r' => before(b"cont").then(|| (p - 4, p + 6)),
+        _ => None,
+    }
 }

@@ -93,7 +93,7 @@ impl Detector {
             }
             for t in triggers(*kind) {
                 let variants = match kind {
-                    Kind::Dob | Kind::Bearer | Kind::ProsePassword => case_variants(t),
+                    Kind::Dob | Kind::Bearer => case_variants(t),
                     _ => vec![t.to_string()],
                 };
                 for v in variants {

@@ -82,7 +82,10 @@ impl Detector {
                 // A number another validator rejected (a card number failing Luhn or its
                 // issuer ranges, an IBAN failing mod 97) is not a phone either: skip all
                 // of it.
-                if let Some(end) = rejected_shape_end(hay, p) {
+                if let Some(end) = (digits_left >= 12 || !hay[p].is_ascii_digit())
+                    .then(|| rejected_shape_end(hay, p))
+                    .flatten()
+                {
                     end_reached = end_reached.max(end);
                     digits_left -= hay[p..end.min(e)]
                         .iter()

@@ -52,7 +52,8 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::ProsePassword,
             &[E::Password],
-            r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|pwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
+            // Matched by hand (`prose_keyword`); the pattern documents what it accepts.
+            r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
         ),
         (
             Kind::Dob,
@@ -104,19 +105,25 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "private-key",
             "privatekey",
         ],
+        // Few literals, chosen for rare first bytes (Teddy's fingerprint): `pass` covers
+        // password, passwd, passwort, passphrase, passcode and `mot de passe`; the
+        // keyword itself is matched by hand (`prose_keyword`). Every literal in each case
+        // it is written in (the scan is case-sensitive).
         Kind::ProsePassword => &[
-            "password",
-            "passwort",
-            "kennwort",
-            "passphrase",
-            "passcode",
-            "passwd",
-            "pwd",
-            "mot de passe",
-            "mdp",
+            "pass",
+            "Pass",
+            "PASS",
+            "ennwort",
+            "ENNWORT",
             "wachtwoord",
-            "contrase\u{f1}a",
-            "contrasena",
+            "Wachtwoord",
+            "WACHTWOORD",
+            "mdp",
+            "MDP",
+            "ase\u{f1}a",
+            "ASE\u{d1}A",
+            "rasena",
+            "RASENA",
         ],
         Kind::Dob => &[
             "dob",
