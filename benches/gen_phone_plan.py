@@ -81,6 +81,7 @@ def main():
             rows.append((cc, mask_len, pfx))
     out.write("/// Country calling codes, ascending: (code, bit n set if an NSN can have n digits, bit p\n"
               "/// set if a valid NSN can start with the two digits p).\n")
+    out.write("#[rustfmt::skip]\n")
     out.write(f"pub(super) const CALLING_CODES: [(u16, u32, u128); {len(rows)}] = [\n")
     for cc, ml, pf in rows:
         out.write(f"    ({cc}, {ml:#x}, {pf:#x}),\n")
@@ -89,7 +90,10 @@ def main():
     out.write("/// The supported locales' national plans: (region, trunk prefix digit or 0, entries) where\n"
               "/// each entry is (three-digit NSN prefix, bit n set if a valid NSN with that prefix can have\n"
               "/// n digits), ascending by prefix.\n")
-    out.write(f"pub(super) const NATIONAL: [(&str, u8, &[(u16, u32)]); {len(LOCAL_REGIONS)}] = [\n")
+    out.write("/// One region's plan: (region, trunk prefix digit or 0, entries).\n"
+              "pub(super) type Plan = (&'static str, u8, &'static [(u16, u32)]);\n\n")
+    out.write("#[rustfmt::skip]\n")
+    out.write(f"pub(super) const NATIONAL: [Plan; {len(LOCAL_REGIONS)}] = [\n")
     for region in LOCAL_REGIONS:
         m = PhoneMetadata.metadata_for_region(region)
         pat, lengths = general(m)

@@ -129,20 +129,16 @@ impl Detector {
             let fits = match self.rules[rule].0 {
                 Kind::Iban => first.is_ascii_uppercase(),
                 Kind::Card => digit_start && no_sep && digits >= 12,
-                Kind::Ssn => {
-                    if digit_start && (no_sep || ssn_keyword_joined(hay, p)) {
-                        if matches!(at(3), b'-' | b' ') && at(6) == at(3) {
-                            true
-                        } else {
-                            // Nine bare digits right after an SSN keyword (`SSN 123456789`).
-                            if let Some(h) = bare_ssn(hay, p) {
-                                if self.enabled[Entity::UsSsn.index()] {
-                                    return Some((h, rule));
-                                }
-                            }
-                            false
-                        }
+                Kind::Ssn if digit_start && (no_sep || ssn_keyword_joined(hay, p)) => {
+                    if matches!(at(3), b'-' | b' ') && at(6) == at(3) {
+                        true
                     } else {
+                        // Nine bare digits right after an SSN keyword (`SSN 123456789`).
+                        if let Some(h) = bare_ssn(hay, p) {
+                            if self.enabled[Entity::UsSsn.index()] {
+                                return Some((h, rule));
+                            }
+                        }
                         false
                     }
                 }
