@@ -4,6 +4,7 @@
 use super::*;
 use serde_json::json;
 
+mod heldout;
 mod keys;
 mod raw;
 
