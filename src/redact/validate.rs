@@ -88,17 +88,6 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
     if token.starts_with(b"eyJ") {
         return false;
     }
-    const ANY_CASE: [&[u8]; 6] = [
-        b"example",
-        b"placeholder",
-        b"dummy",
-        b"sample",
-        b"redacted",
-        b"replace",
-    ];
-    const ONE_CASE: [&[u8]; 8] = [
-        b"your", b"YOUR", b"here", b"HERE", b"fake", b"FAKE", b"test", b"TEST",
-    ];
     // Past the vendor prefix (`sk_test_` names Stripe's test mode, not a placeholder).
     const PREFIXES: [&[u8]; 9] = [
         b"sk_test_",
@@ -115,22 +104,44 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
         .iter()
         .find_map(|p| token.strip_prefix(*p))
         .unwrap_or(token);
-    let contains = |w: &[u8]| body.windows(w.len()).any(|x| x == w);
-    let contains_ci = |w: &[u8]| body.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-    if ANY_CASE.iter().any(|w| contains_ci(w)) || ONE_CASE.iter().any(|w| contains(w)) {
-        return true;
-    }
+    // One pass (this runs on every secret found): the words by their first letter, and
+    // the runs of one character / ascending characters.
+    let ci =
+        |rest: &[u8], w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
+    let one_case = |rest: &[u8], lower: &[u8; 4]| {
+        rest.len() >= 4
+            && (rest[..4] == *lower || rest[..4] == lower.map(|b| b.to_ascii_uppercase()))
+    };
     let mut same = 1;
     let mut up = 1;
-    for w in body.windows(2) {
-        same = if w[1] == w[0] { same + 1 } else { 1 };
-        up = if w[0].is_ascii_alphanumeric() && w[1] == w[0] + 1 {
-            up + 1
-        } else {
-            1
+    for (i, &b) in body.iter().enumerate() {
+        let rest = &body[i..];
+        let word = match b.to_ascii_lowercase() {
+            b'e' => ci(rest, b"example"),
+            b'p' => ci(rest, b"placeholder"),
+            b'd' => ci(rest, b"dummy"),
+            b's' => ci(rest, b"sample"),
+            b'r' => ci(rest, b"redacted") || ci(rest, b"replace"),
+            b'y' => one_case(rest, b"your"),
+            b'h' => one_case(rest, b"here"),
+            b'f' => one_case(rest, b"fake"),
+            b't' => one_case(rest, b"test"),
+            _ => false,
         };
-        if same >= 6 || up >= 10 {
+        if word {
             return true;
+        }
+        if i > 0 {
+            let prev = body[i - 1];
+            same = if b == prev { same + 1 } else { 1 };
+            up = if prev.is_ascii_alphanumeric() && b == prev + 1 {
+                up + 1
+            } else {
+                1
+            };
+            if same >= 6 || up >= 10 {
+                return true;
+            }
         }
     }
     false
