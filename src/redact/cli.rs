@@ -109,6 +109,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn placeholders_are_reported_and_kept_unless_configured() {
+        let input = b"export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n";
+        let out = run_cli(input, true, &RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "redacted": "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n",
+                "findings": [{"type":"AWS_ACCESS_KEY","start":25,"end":45,"action":"keep","placeholder":true}]
+            })
+        );
+        let cfg = RedactConfig {
+            mask_placeholders: true,
+            ..RedactConfig::default()
+        };
+        let out = run_cli(input, true, &cfg).unwrap_or_else(|e| panic!("{e}"));
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+        assert_eq!(v["redacted"], "export AWS_ACCESS_KEY_ID=[AWS_ACCESS_KEY]\n");
+        assert_eq!(v["findings"][0]["placeholder"], true);
+        assert_eq!(v["findings"][0]["action"], "mask");
+    }
+
+    #[test]
     fn json_mode_is_one_object() {
         let input = br#"{"customer":{"email":"jane.doe@example.com"},"password":"x1"}"#;
         let out = run_cli(input, true, &RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"));

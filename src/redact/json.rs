@@ -230,8 +230,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                     pointer: Some(self.ptr.clone()),
                     start: Some(h.start),
                     end: Some(h.end),
-                    action: self.redactor.resolve(h.entity, self.plan),
+                    action: self.redactor.resolve_hit(h, self.plan),
                     key: true,
+                    placeholder: h.placeholder,
                 });
                 next_hit += 1;
             }
@@ -257,7 +258,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                     h.entity,
                     h.start,
                     h.end,
-                    self.redactor.resolve(h.entity, self.plan),
+                    self.redactor.resolve_hit(h, self.plan),
                 )
             });
             let drop = spans.clone().any(|sp| sp.3 == Action::Drop);
@@ -313,6 +314,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             end: None,
             action,
             key: false,
+            placeholder: false,
         });
         match action {
             Action::Keep => None,
@@ -419,8 +421,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 pointer: Some(self.ptr.clone()),
                 start: Some(hit.start),
                 end: Some(hit.end),
-                action: redactor.resolve(hit.entity, self.plan),
+                action: redactor.resolve_hit(hit, self.plan),
                 key: false,
+                placeholder: hit.placeholder,
             });
         }
         if self.plan.is_none() || self.findings.len() == first {

@@ -60,6 +60,10 @@ pub struct RedactConfig {
     pub entropy_threshold: f64,
     /// HMAC-SHA256 key for the `hash` action. Without it, `hash` falls back to `mask`.
     pub hmac_key: Option<String>,
+    /// Also redact documentation placeholders of secrets (`AKIAIOSFODNN7EXAMPLE`,
+    /// `ghp_xxxx…`). By default they are reported (`placeholder: true`, and in
+    /// `input.pii.placeholders`) but left as they are.
+    pub mask_placeholders: bool,
 }
 
 impl Default for RedactConfig {
@@ -71,6 +75,7 @@ impl Default for RedactConfig {
             disabled: Vec::new(),
             entropy_threshold: 3.0,
             hmac_key: None,
+            mask_placeholders: false,
         }
     }
 }
@@ -98,6 +103,11 @@ pub struct Finding {
     /// The finding is in an object key (the member at `pointer` is renamed), not a value.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub key: bool,
+    /// A documentation example or obvious placeholder of a secret (`AKIAIOSFODNN7EXAMPLE`,
+    /// `ghp_xxxx…`, `xoxb-your-token-here`): reported, but its action is `keep` unless
+    /// `redact.mask_placeholders` is set. Serialised only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub placeholder: bool,
 }
 
 /// The result of `redact_json`.
@@ -126,6 +136,7 @@ pub struct Redactor {
     overrides: [Option<Action>; Entity::COUNT],
     enabled: [bool; Entity::COUNT],
     hasher: Option<action::Hasher>,
+    mask_placeholders: bool,
 }
 
 impl Redactor {
@@ -168,6 +179,7 @@ impl Redactor {
             overrides,
             enabled,
             hasher,
+            mask_placeholders: cfg.mask_placeholders,
         })
     }
 
@@ -190,6 +202,14 @@ impl Redactor {
             Some(Action::Hash) if self.hasher.is_none() => Action::Mask,
             Some(a) => a,
         }
+    }
+
+    /// The action applied to a detector hit: a placeholder is kept unless the config asks.
+    fn resolve_hit(&self, hit: &detect::Hit, plan: Option<&ActionPlan>) -> Action {
+        if hit.placeholder && !self.mask_placeholders {
+            return Action::Keep;
+        }
+        self.resolve(hit.entity, plan)
     }
 
     /// Every finding in a JSON value, changing nothing (for `input.pii.found`).
@@ -274,8 +294,9 @@ impl Redactor {
                 pointer: None,
                 start: Some(h.start),
                 end: Some(h.end),
-                action: self.resolve(h.entity, plan),
+                action: self.resolve_hit(&h, plan),
                 key: false,
+                placeholder: h.placeholder,
             });
             true
         });

@@ -4,6 +4,7 @@
 use super::*;
 use serde_json::json;
 
+mod heldout;
 mod keys;
 mod raw;
 
@@ -28,6 +29,7 @@ fn finding_serialises_as_documented() {
         end: Some(22),
         action: Action::Mask,
         key: false,
+        placeholder: false,
     };
     assert_eq!(
         serde_json::to_value(&f).unwrap_or_default(),
@@ -40,6 +42,7 @@ fn finding_serialises_as_documented() {
         end: None,
         action: Action::Keep,
         key: false,
+        placeholder: false,
     };
     assert_eq!(
         serde_json::to_value(&whole).unwrap_or_default(),

@@ -8,6 +8,7 @@ use base64::Engine as _;
 
 mod contact;
 mod numbers;
+mod phone_plan;
 
 pub(crate) use contact::{email_ok, ipv4_ok, ipv6_ok, phone_ok, PhoneShape};
 pub(crate) use numbers::{card_ok, iban_length, iban_ok, ssn_ok};
@@ -61,6 +62,89 @@ pub(crate) fn mixed_classes(s: &[u8]) -> bool {
     let digit = s.iter().any(u8::is_ascii_digit);
     let other = s.iter().any(|b| !b.is_ascii_alphanumeric());
     [lower, upper, digit, other].iter().filter(|&&x| x).count() >= 2
+}
+
+/// Documentation examples published by the vendors (AWS's IAM guide, Stripe's API reference,
+/// jwt.io's debugger): keys everyone copies and no one can use.
+const KNOWN_EXAMPLES: [&[u8]; 6] = [
+    b"AKIAIOSFODNN7EXAMPLE",
+    b"AKIAI44QH8DHBEXAMPLE",
+    b"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    b"sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+    b"sk_test_26PHem9AhJZvU623DfE1x4sd",
+    b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+];
+
+/// True if a matched secret (prefix included) is a documentation example or an obvious
+/// placeholder, not a credential: a published example key; a word no generated key holds
+/// (`EXAMPLE`, `your`, `here`, `dummy`, …; four-letter words only in one case, which a random
+/// key holds with odds below 1e-7 per position); six or more of the same character in a row
+/// (`xxxxxx`, `000000`); an ascending run of ten (`1234567890`, `abcdefghij`).
+pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
+    if KNOWN_EXAMPLES.contains(&token) {
+        return true;
+    }
+    // A JWT is base64 of JSON, not random text: only the published examples.
+    if token.starts_with(b"eyJ") {
+        return false;
+    }
+    // Past the vendor prefix (`sk_test_` names Stripe's test mode, not a placeholder).
+    const PREFIXES: [&[u8]; 9] = [
+        b"sk_test_",
+        b"rk_test_",
+        b"sk_live_",
+        b"rk_live_",
+        b"sk-ant-",
+        b"sk-proj-",
+        b"sk-",
+        b"github_pat_",
+        b"xox",
+    ];
+    let body = PREFIXES
+        .iter()
+        .find_map(|p| token.strip_prefix(*p))
+        .unwrap_or(token);
+    // One pass (this runs on every secret found): the words by their first letter, and
+    // the runs of one character / ascending characters.
+    let ci =
+        |rest: &[u8], w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
+    let one_case = |rest: &[u8], lower: &[u8; 4]| {
+        rest.len() >= 4
+            && (rest[..4] == *lower || rest[..4] == lower.map(|b| b.to_ascii_uppercase()))
+    };
+    let mut same = 1;
+    let mut up = 1;
+    for (i, &b) in body.iter().enumerate() {
+        let rest = &body[i..];
+        let word = match b.to_ascii_lowercase() {
+            b'e' => ci(rest, b"example"),
+            b'p' => ci(rest, b"placeholder"),
+            b'd' => ci(rest, b"dummy"),
+            b's' => ci(rest, b"sample"),
+            b'r' => ci(rest, b"redacted") || ci(rest, b"replace"),
+            b'y' => one_case(rest, b"your"),
+            b'h' => one_case(rest, b"here"),
+            b'f' => one_case(rest, b"fake"),
+            b't' => one_case(rest, b"test"),
+            _ => false,
+        };
+        if word {
+            return true;
+        }
+        if i > 0 {
+            let prev = body[i - 1];
+            same = if b == prev { same + 1 } else { 1 };
+            up = if prev.is_ascii_alphanumeric() && b == prev + 1 {
+                up + 1
+            } else {
+                1
+            };
+            if same >= 6 || up >= 10 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ mod policy_explain;
 mod policy_hardening;
 mod proxy;
 mod redact;
+// redaction accuracy: look-alikes kept, prose passwords masked, placeholders to policy
+mod redact_accuracy;
 mod redis;
 mod response_schema;
 // `toolwall eval`: the scenario bank

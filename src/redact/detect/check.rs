@@ -16,7 +16,7 @@ impl Detector {
         e: usize,
         ctx: ScanContext,
     ) -> Outcome {
-        let hit = |entity, start, end| Outcome::Hit(Hit { entity, start, end });
+        let hit = |entity, start, end| Outcome::Hit(Hit::new(entity, start, end));
         let reject = Outcome::Reject;
         let text = &hay[s..e];
         let before = if s == 0 { None } else { Some(hay[s - 1]) };
@@ -27,21 +27,22 @@ impl Detector {
                 let end = find_pem_end(hay, e).unwrap_or(hay.len());
                 hit(Entity::PrivateKey, s, end)
             }
-            Kind::Jwt => {
-                if word_bounded && v::jwt_header_ok(text) {
-                    hit(Entity::Jwt, s, e)
-                } else {
-                    reject
-                }
-            }
-            Kind::Anthropic => secret_if(word_bounded, Entity::AnthropicKey, s, e),
+            Kind::Jwt => secret_if(
+                word_bounded && v::jwt_header_ok(text),
+                Entity::Jwt,
+                hay,
+                s,
+                e,
+            ),
+            Kind::Anthropic => secret_if(word_bounded, Entity::AnthropicKey, hay, s, e),
             Kind::OpenAi => {
                 let body = &text[3..];
                 let ok = word_bounded
-                    && body.iter().any(u8::is_ascii_digit)
-                    && body.iter().any(u8::is_ascii_alphabetic)
-                    && v::shannon_entropy(body) > 3.0;
-                secret_if(ok, Entity::OpenaiKey, s, e)
+                    && (v::secret_placeholder(text)
+                        || body.iter().any(u8::is_ascii_digit)
+                            && body.iter().any(u8::is_ascii_alphabetic)
+                            && v::shannon_entropy(body) > 3.0);
+                secret_if(ok, Entity::OpenaiKey, hay, s, e)
             }
             Kind::Stripe | Kind::Github | Kind::Slack | Kind::Aws | Kind::Google => {
                 let entity = match kind {
@@ -51,7 +52,7 @@ impl Detector {
                     Kind::Aws => Entity::AwsAccessKey,
                     _ => Entity::GoogleApiKey,
                 };
-                secret_if(word_bounded, entity, s, e)
+                secret_if(word_bounded, entity, hay, s, e)
             }
             Kind::Bearer => {
                 let vs = s + text.iter().position(|&b| b == b' ').unwrap_or(0);
@@ -68,6 +69,10 @@ impl Detector {
                 }
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),
+            Kind::ProsePassword => match prose_keyword(hay, s) {
+                Some((ks, ke)) => check_prose_password(hay, ks, ke),
+                None => reject,
+            },
             Kind::Dob => {
                 let ds = self.date_re.find(&hay[s..e]).map_or(s, |m| s + m.start());
                 if after.is_some_and(|b| b.is_ascii_alphanumeric()) {
@@ -86,7 +91,7 @@ impl Detector {
                 check_card(hay, s, e)
             }
             Kind::Ssn => {
-                if matches!(before, Some(b'-' | b'.' | b'/'))
+                if (matches!(before, Some(b'-' | b'.' | b'/')) && !ssn_keyword_joined(hay, s))
                     || followed_by_digit_after(hay, e, b"-./")
                 {
                     return reject;
@@ -165,23 +170,16 @@ impl Detector {
         let is_password = key.starts_with(b"pass") || key.starts_with(b"pwd");
         if is_password {
             if v::mixed_classes(value) {
-                Outcome::Hit(Hit {
-                    entity: Entity::Password,
-                    start: vs,
-                    end: e,
-                })
+                Outcome::Hit(Hit::new(Entity::Password, vs, e))
             } else {
                 Outcome::Reject
             }
         } else if value.len() >= 8
+            && !v::secret_placeholder(value)
             && v::mixed_classes(value)
             && v::shannon_entropy(value) >= self.entropy_threshold
         {
-            Outcome::Hit(Hit {
-                entity: Entity::GenericSecret,
-                start: vs,
-                end: e,
-            })
+            Outcome::Hit(Hit::new(Entity::GenericSecret, vs, e))
         } else {
             Outcome::Reject
         }
@@ -193,13 +191,12 @@ pub(super) enum Outcome {
     Reject,
 }
 
-pub(super) fn secret_if(ok: bool, entity: Entity, s: usize, e: usize) -> Outcome {
+/// A secret rule's hit at `hay[s..e]`, flagged when it is a documentation placeholder.
+pub(super) fn secret_if(ok: bool, entity: Entity, hay: &[u8], s: usize, e: usize) -> Outcome {
     if ok {
-        Outcome::Hit(Hit {
-            entity,
-            start: s,
-            end: e,
-        })
+        let mut h = Hit::new(entity, s, e);
+        h.placeholder = v::secret_placeholder(&hay[s..e]);
+        Outcome::Hit(h)
     } else {
         Outcome::Reject
     }
@@ -222,11 +219,7 @@ pub(super) fn check_email(hay: &[u8], s: usize, e: usize) -> Outcome {
     loop {
         let d = &domain[..end];
         if v::email_ok(local, d) {
-            return Outcome::Hit(Hit {
-                entity: Entity::Email,
-                start: s + ls,
-                end: s + at + 1 + end,
-            });
+            return Outcome::Hit(Hit::new(Entity::Email, s + ls, s + at + 1 + end));
         }
         match d.iter().rposition(|&b| b == b'.') {
             Some(p) if p > 0 => end = p,
@@ -307,6 +300,7 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
 pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
     match kind {
         Kind::Phone => return Ok(phone_end(hay, p)),
+        Kind::ProsePassword => return Ok(prose_keyword(hay, p).map(|(_, e)| e)),
         Kind::Github => return Ok(github_end(hay, p)),
         _ => {}
     }
@@ -409,14 +403,17 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
 
 /// A value that a more specific secret rule will name better than GENERIC_SECRET.
 pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 12] = [
+    const PREFIXES: [&[u8]; 15] = [
         b"eyJ",
         b"sk-",
         b"sk_live_",
         b"sk_test_",
         b"rk_live_",
+        b"rk_test_",
         b"ghp_",
         b"gho_",
+        b"ghu_",
+        b"ghr_",
         b"ghs_",
         b"github_pat_",
         b"xox",
@@ -432,4 +429,214 @@ pub(super) fn find_pem_end(hay: &[u8], from: usize) -> Option<usize> {
     let after = &rest[end_at + 9..];
     let close = memchr::memmem::find(after, b"-----")?;
     Some(from + end_at + 9 + close + 5)
+}
+
+/// A password stated in prose or loose key/value text, after its keyword at `hay[s..e]`
+/// (`my password is …`, `passphrase: …`, `das Passwort lautet …`, `mot de passe : …`,
+/// `la contraseña es …`, `la password è …`, `het wachtwoord is …`). Up to five words may
+/// sit between the keyword and a connector (`:`, `=`, `is`, `was`, `to`, `ist`, `lautet`,
+/// `est`, `es`, `è`, …: "the password *for the VPN* is …"), and the value after the
+/// connector must look like a password (`password_like`), so "reset your password by
+/// Monday" or "the password is required" hold none. Without a connector, only a value
+/// right after the keyword with three character classes counts ("passwd Tr0ub4dor&3").
+pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
+    // The keyword is a word of its own ("passwords", "mypassword" are not it).
+    if (s > 0 && hay[s - 1].is_ascii_alphabetic())
+        || hay.get(e).is_some_and(|b| b.is_ascii_alphabetic())
+    {
+        return Outcome::Reject;
+    }
+    const CONNECTORS: [&[u8]; 12] = [
+        b"is",
+        b"was",
+        b"to",
+        b"ist",
+        b"war",
+        b"lautet",
+        b"est",
+        b"es",
+        b"era",
+        b"\xc3\xa8",
+        b"wordt",
+        b"are",
+    ];
+    let limit = (e + 80).min(hay.len());
+    let mut i = e;
+    let mut words = 0;
+    let skip_blanks = |mut i: usize| {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    i = skip_blanks(i);
+    // Connector-less: the value right after the keyword.
+    if let Some((vs, ve)) = value_at(hay, i, limit) {
+        if !matches!(hay[i], b':' | b'=') && strong_password(&hay[vs..ve]) {
+            return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
+        }
+    }
+    while i < limit && words <= 5 {
+        let connector_end = if matches!(hay[i], b':' | b'=') {
+            Some(i + 1)
+        } else {
+            let w_end = i + hay[i..limit]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80 || b == b'-')
+                .count();
+            if w_end == i {
+                return Outcome::Reject;
+            }
+            let w = &hay[i..w_end];
+            let lower_is = |c: &&[u8]| c.eq_ignore_ascii_case(w);
+            if CONNECTORS.iter().any(lower_is) {
+                Some(w_end)
+            } else if hay.get(w_end) == Some(&b':') {
+                Some(w_end + 1)
+            } else {
+                words += 1;
+                i = w_end;
+                // A sentence ends: the statement is over.
+                if matches!(
+                    hay.get(i),
+                    Some(b'.' | b',' | b';' | b'!' | b'?' | b'(' | b')')
+                ) {
+                    return Outcome::Reject;
+                }
+                i = skip_blanks(i);
+                continue;
+            }
+        };
+        let Some(c_end) = connector_end else {
+            return Outcome::Reject;
+        };
+        let vs = skip_blanks(c_end);
+        let Some((vs, ve)) = value_at(hay, vs, limit) else {
+            return Outcome::Reject;
+        };
+        if password_like(&hay[vs..ve]) {
+            return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
+        }
+        // Not a password: the statement goes on past that word ("is not strong enough").
+        words += 1;
+        if ve < hay.len() && matches!(hay[ve], b'.' | b',' | b';' | b'!' | b'?') {
+            return Outcome::Reject;
+        }
+        i = skip_blanks(ve);
+    }
+    Outcome::Reject
+}
+
+/// The token at `i` (an opening quote skipped; up to a blank or a quote, sentence
+/// punctuation trimmed from its end).
+fn value_at(hay: &[u8], mut i: usize, limit: usize) -> Option<(usize, usize)> {
+    if matches!(hay.get(i), Some(b'"' | b'\'' | b'`')) {
+        i += 1;
+    }
+    let mut e = i;
+    while e < hay.len()
+        && e - i < 80
+        && !matches!(hay[e], b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'`')
+    {
+        e += 1;
+    }
+    while e > i && matches!(hay[e - 1], b'.' | b',' | b';' | b':' | b')') {
+        e -= 1;
+    }
+    (e > i && i < limit).then_some((i, e))
+}
+
+/// Character classes of a password candidate: lower, upper (a capital that is not just the
+/// first letter of a word), digit, symbol (hyphens, dots and apostrophes inside words are
+/// spelling, not symbols).
+fn password_classes(v: &[u8]) -> (usize, bool) {
+    let lower = v.iter().any(u8::is_ascii_lowercase);
+    let upper = v.iter().skip(1).any(u8::is_ascii_uppercase)
+        || (!lower && v.iter().any(u8::is_ascii_uppercase));
+    let digit = v.iter().any(u8::is_ascii_digit);
+    let symbol = v
+        .iter()
+        .any(|&b| b.is_ascii_punctuation() && !matches!(b, b'-' | b'.' | b'\''));
+    let n = [lower, upper, digit, symbol].iter().filter(|&&x| x).count();
+    (n, digit || symbol || upper)
+}
+
+/// A value that reads as a password, not as a word of the sentence or a placeholder: 6 to 64
+/// bytes, two character classes or more with a digit, a symbol or an inner capital
+/// (`hunter22`, `Summer2024!`), not a URL, an e-mail address or a placeholder (`<…>`,
+/// `${…}`, `****`, `xxxx`, `changeme`).
+pub(super) fn password_like(v: &[u8]) -> bool {
+    if !(6..=64).contains(&v.len()) || v.iter().any(|&b| b >= 0x80) {
+        return false;
+    }
+    // Templates and variables (`<…>`, `{{…}}`, `${…}`, `$DB_PASSWORD`, `%s`), masks.
+    let variable = v[0] == b'$'
+        && v[1..].iter().all(|&b| {
+            b.is_ascii_uppercase()
+                || b.is_ascii_digit()
+                || matches!(b, b'_' | b'{' | b'}' | b'(' | b')')
+        });
+    if variable
+        || matches!(v[0], b'<' | b'{' | b'[' | b'%' | b'(')
+        || v.starts_with(b"${")
+        || v.iter().all(|&b| matches!(b, b'x' | b'X' | b'*' | b'.'))
+        || memchr::memmem::find(v, b"://").is_some()
+    {
+        return false;
+    }
+    // An e-mail address or a host name (`…@example.com`, `vault.example.com`).
+    if let Some(dot) = v.iter().rposition(|&b| b == b'.') {
+        let tld = &v[dot + 1..];
+        if (2..=6).contains(&tld.len()) && tld.iter().all(u8::is_ascii_lowercase) {
+            return false;
+        }
+    }
+    const NOT_PASSWORDS: [&[u8]; 8] = [
+        b"changeme",
+        b"password",
+        b"redacted",
+        b"required",
+        b"incorrect",
+        b"placeholder",
+        b"undefined",
+        b"********",
+    ];
+    if NOT_PASSWORDS.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+        return false;
+    }
+    let (classes, strong_class) = password_classes(v);
+    classes >= 2 && strong_class && v::shannon_entropy(v) >= 2.0
+}
+
+/// A password right after its keyword with no connector: 8+ bytes and three classes.
+fn strong_password(v: &[u8]) -> bool {
+    v.len() >= 8 && password_like(v) && password_classes(v).0 >= 3
+}
+
+/// The password keyword around the trigger literal at `p` (see `triggers`), as
+/// (start, end): `pass` + `word`/`wd`/`wort`/`phrase`/`code`, `mot de passe`, `Kennwort`,
+/// `wachtwoord`, `mdp`, `contraseña`/`contrasena`, in any case.
+pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
+    let at = |from: usize, w: &[u8]| {
+        hay.get(from..from + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
+    };
+    let before = |w: &[u8]| p >= w.len() && at(p - w.len(), w);
+    match hay.get(p)?.to_ascii_lowercase() {
+        b'p' => {
+            for tail in [b"word".as_slice(), b"wd", b"wort", b"phrase", b"code"] {
+                if at(p + 4, tail) {
+                    return Some((p, p + 4 + tail.len()));
+                }
+            }
+            (at(p + 4, b"e") && before(b"mot de ")).then(|| (p - 7, p + 5))
+        }
+        b'e' => before(b"k").then(|| (p - 1, p + 7)),
+        b'w' => Some((p, p + 10)),
+        b'm' => Some((p, p + 3)),
+        // `ase` + ñ/Ñ (two bytes) + `a`, after `contr`.
+        b'a' => before(b"contr").then(|| (p - 5, p + 6)),
+        b'r' => before(b"cont").then(|| (p - 4, p + 6)),
+        _ => None,
+    }
 }

@@ -86,9 +86,27 @@ impl Detector {
         let mut lits = Vec::new();
         let mut teddy_rule = Vec::new();
         let mut key_value = None;
+        let mut prose = None;
         for (i, (kind, _)) in rules.iter().enumerate() {
             if *kind == Kind::KeyValue {
                 key_value = Some(i);
+                continue;
+            }
+            if *kind == Kind::ProsePassword {
+                let mut pairs = Box::new([0u64; 1024]);
+                let needles = PROSE_NEEDLES
+                    .iter()
+                    .map(|&(n, before)| {
+                        let k = usize::from(n[0]) << 8 | usize::from(n[1]);
+                        pairs[k / 64] |= 1 << (k % 64);
+                        (memchr::memmem::Finder::new(n).into_owned(), before)
+                    })
+                    .collect();
+                prose = Some(ProseTriggers {
+                    rule: i,
+                    needles,
+                    pairs,
+                });
                 continue;
             }
             for t in triggers(*kind) {
@@ -123,6 +141,7 @@ impl Detector {
             teddy_rule,
             key_value,
             pairs,
+            prose,
         })
     }
 
@@ -130,7 +149,9 @@ impl Detector {
     /// SIMD path.
     pub(crate) fn body_triggers(&self, body: &[u8]) -> Option<BodyTriggers> {
         let fast = self.fast.as_ref()?;
-        let literal = fast.literals(body).collect();
+        let mut literal = Vec::new();
+        fast.literals_into(body, &mut literal);
+        literal.sort_unstable();
         Some(BodyTriggers {
             literal,
             next_literal: 0,
@@ -171,7 +192,14 @@ impl Detector {
     pub(super) fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
             if hay.len() >= fast.teddy.minimum_len() || hay.windows(2).any(|w| fast.pair_at(w)) {
-                cands.extend(fast.literals(hay));
+                cands.extend(
+                    fast.teddy
+                        .find_iter(hay)
+                        .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
+                );
+            }
+            if let Some(prose) = &fast.prose {
+                prose.find_into(hay, cands);
             }
             if let Some(kv) = fast.key_value {
                 key_value_candidates(hay, kv, cands);
@@ -305,7 +333,7 @@ impl Detector {
                     }
                 }
             }
-            cands.extend(fast.literals(raw));
+            fast.literals_into(raw, &mut cands);
             self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
             return !found.is_empty();
         }
@@ -415,15 +443,7 @@ impl Detector {
             }
             if b == b'@' && email_on {
                 if let Some((s, e)) = email_at(hay, i) {
-                    self.push(
-                        out,
-                        Hit {
-                            entity: Entity::Email,
-                            start: s,
-                            end: e,
-                        },
-                        usize::MAX - 1,
-                    );
+                    self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
                     if first_only && !out.is_empty() {
                         return;
                     }
@@ -439,15 +459,7 @@ impl Detector {
                 && ((i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':')
             {
                 if let Some((s, e)) = ipv6_at(hay, i) {
-                    self.push(
-                        out,
-                        Hit {
-                            entity: Entity::Ipv6,
-                            start: s,
-                            end: e,
-                        },
-                        usize::MAX - 1,
-                    );
+                    self.push(out, Hit::new(Entity::Ipv6, s, e), usize::MAX - 1);
                     if first_only && !out.is_empty() {
                         return;
                     }

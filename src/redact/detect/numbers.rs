@@ -79,6 +79,22 @@ impl Detector {
                     self.push(out, h.0, h.1);
                     continue;
                 }
+                // A number another validator rejected (a card number failing Luhn or its
+                // issuer ranges, an IBAN failing mod 97) is not a phone either: skip all
+                // of it.
+                if let Some(end) = (digits_left >= 12 || !hay[p].is_ascii_digit())
+                    .then(|| rejected_shape_end(hay, p))
+                    .flatten()
+                {
+                    end_reached = end_reached.max(end);
+                    digits_left -= hay[p..end.min(e)]
+                        .iter()
+                        .filter(|b| b.is_ascii_digit())
+                        .count()
+                        .min(digits_left);
+                    p = end;
+                    continue;
+                }
             }
             if hay[p].is_ascii_digit() {
                 digits_left = digits_left.saturating_sub(1);
@@ -113,8 +129,18 @@ impl Detector {
             let fits = match self.rules[rule].0 {
                 Kind::Iban => first.is_ascii_uppercase(),
                 Kind::Card => digit_start && no_sep && digits >= 12,
-                Kind::Ssn => {
-                    digit_start && no_sep && matches!(at(3), b'-' | b' ') && at(6) == at(3)
+                Kind::Ssn if digit_start && (no_sep || ssn_keyword_joined(hay, p)) => {
+                    if matches!(at(3), b'-' | b' ') && at(6) == at(3) {
+                        true
+                    } else {
+                        // Nine bare digits right after an SSN keyword (`SSN 123456789`).
+                        if let Some(h) = bare_ssn(hay, p) {
+                            if self.enabled[Entity::UsSsn.index()] {
+                                return Some((h, rule));
+                            }
+                        }
+                        false
+                    }
                 }
                 Kind::Ipv4 => {
                     digit_start && before != b'.' && region.iter().take(4).any(|&b| b == b'.')
@@ -290,11 +316,7 @@ pub(super) fn check_iban(hay: &[u8], s: usize, e: usize) -> Outcome {
         return Outcome::Reject;
     }
     if v::iban_ok(&compact[..n]) {
-        Outcome::Hit(Hit {
-            entity: Entity::Iban,
-            start: s,
-            end,
-        })
+        Outcome::Hit(Hit::new(Entity::Iban, s, end))
     } else {
         Outcome::Reject
     }
@@ -304,13 +326,7 @@ pub(super) fn check_iban(hay: &[u8], s: usize, e: usize) -> Outcome {
 /// prefix of whole groups that is a valid card.
 pub(super) fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
     let text = &hay[s..e];
-    let card = |end: usize| {
-        Outcome::Hit(Hit {
-            entity: Entity::CreditCard,
-            start: s,
-            end,
-        })
-    };
+    let card = |end: usize| Outcome::Hit(Hit::new(Entity::CreditCard, s, end));
     // Most cards are written as one run of digits.
     if text.iter().all(u8::is_ascii_digit) {
         return if v::card_ok(text) {
@@ -347,9 +363,108 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
         if nd < 12 {
             break;
         }
+        // A card followed by one more group (a CVV, an expiry) is a card; one followed by
+        // two groups or more is the start of a longer number (a tracking number).
+        if groups_after(hay, s + end_off) >= 2 {
+            return Outcome::Reject;
+        }
         if v::card_ok(&digits[..nd]) {
             return card(s + end_off);
         }
     }
     Outcome::Reject
+}
+
+/// The end of a card- or IBAN-shaped number at `p` (12+ digits in card groups not starting
+/// with 0, or an IBAN's shape), for numbers that rule rejected.
+pub(super) fn rejected_shape_end(hay: &[u8], p: usize) -> Option<usize> {
+    let kind = match hay[p] {
+        b'1'..=b'9' => Kind::Card,
+        b'A'..=b'Z' => Kind::Iban,
+        _ => return None,
+    };
+    let end = shape_end(kind, hay, p).ok()??;
+    let digits = hay[p..end].iter().filter(|b| b.is_ascii_digit()).count();
+    (kind == Kind::Iban || digits >= 12).then_some(end)
+}
+
+/// An SSN keyword (`SSN`, `social security (number|no.)`, `SS#`) ends within the 24 bytes
+/// before `p`, with nothing but separators after it.
+pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
+    let from = p.saturating_sub(24);
+    let mut win = [0u8; 24];
+    let w = &mut win[..p - from];
+    w.copy_from_slice(&hay[from..p]);
+    w.make_ascii_lowercase();
+    // Strip the separators between the keyword and the number.
+    let mut end = w.len();
+    while end > 0
+        && matches!(
+            w[end - 1],
+            b' ' | b':' | b'#' | b'-' | b'=' | b'(' | b'/' | b'\t'
+        )
+    {
+        end -= 1;
+    }
+    // A verb between keyword and number ("her SSN is …"), or a keyword in parentheses
+    // ("tax id (SSN) …").
+    let mut w = &w[..end];
+    for tail in [b" is".as_slice(), b" was", b")"] {
+        if let Some(rest) = w.strip_suffix(tail) {
+            w = rest;
+            break;
+        }
+    }
+    const KEYS: [&[u8]; 7] = [
+        b"ssn",
+        b"ss",
+        b"social security",
+        b"social security number",
+        b"social security no.",
+        b"social security no",
+        b"ssn/tin",
+    ];
+    KEYS.iter().any(|k| {
+        w.ends_with(k) && (w.len() == k.len() || !w[w.len() - k.len() - 1].is_ascii_alphabetic())
+    })
+}
+
+/// `SSN-123-45-6789`: the `-` (or `/`) before the number joins it to an SSN keyword.
+pub(super) fn ssn_keyword_joined(hay: &[u8], p: usize) -> bool {
+    p >= 4
+        && matches!(hay[p - 1], b'-' | b'/')
+        && hay[p - 4..p - 1].eq_ignore_ascii_case(b"ssn")
+        && (p == 4 || !hay[p - 5].is_ascii_alphabetic())
+}
+
+/// Nine bare digits at `p` after an SSN keyword, valid by the SSN rules.
+pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
+    if digit_run(hay, p) != 9 || word_at(hay, p + 9) || followed_by_digit_after(hay, p + 9, b"-./")
+    {
+        return None;
+    }
+    if !ssn_context_before(hay, p) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        hay[r]
+            .iter()
+            .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')))
+    };
+    v::ssn_ok(num(p..p + 3), num(p + 3..p + 5), num(p + 5..p + 9))
+        .then(|| Hit::new(Entity::UsSsn, p, p + 9))
+}
+
+/// Groups of two digits or more that follow `end`, each after one space or `-`.
+fn groups_after(hay: &[u8], mut end: usize) -> usize {
+    let mut n = 0;
+    while n < 2 && matches!(hay.get(end), Some(b' ' | b'-')) {
+        let r = digit_run(hay, end + 1);
+        if r < 2 {
+            break;
+        }
+        end += 1 + r;
+        n += 1;
+    }
+    n
 }

@@ -18,6 +18,7 @@ pub(super) enum Kind {
     Google,
     Bearer,
     KeyValue,
+    ProsePassword,
     Dob,
     Iban,
     Card,
@@ -47,6 +48,12 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
             r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key)["']?[ \t]*[:=][ \t]*["']?[^ \t\r\n"'&,;<>\\]{4,}"#.into(),
+        ),
+        (
+            Kind::ProsePassword,
+            &[E::Password],
+            // Matched by hand (`prose_keyword`); the pattern documents what it accepts.
+            r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
         ),
         (
             Kind::Dob,
@@ -98,6 +105,26 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "private-key",
             "privatekey",
         ],
+        // Few literals, chosen for rare first bytes (Teddy's fingerprint): `pass` covers
+        // password, passwd, passwort, passphrase, passcode and `mot de passe`; the
+        // keyword itself is matched by hand (`prose_keyword`). Every literal in each case
+        // it is written in (the scan is case-sensitive).
+        Kind::ProsePassword => &[
+            "pass",
+            "Pass",
+            "PASS",
+            "ennwort",
+            "ENNWORT",
+            "wachtwoord",
+            "Wachtwoord",
+            "WACHTWOORD",
+            "mdp",
+            "MDP",
+            "ase\u{f1}a",
+            "ASE\u{d1}A",
+            "rasena",
+            "RASENA",
+        ],
         Kind::Dob => &[
             "dob",
             "d.o.b",
@@ -114,6 +141,20 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
         _ => &[],
     }
 }
+
+/// The prose-password rule's needles on the SIMD path (searched with `memmem`, not Teddy):
+/// (needle, lower-case byte that must precede it and where the match is reported, or 0).
+/// They find what `triggers(Kind::ProsePassword)` finds.
+pub(super) const PROSE_NEEDLES: [(&[u8], u8); 6] = [
+    // Lower case (and capitalised, via the byte before): each needle is one `memmem` pass
+    // over the text, so ALL-CAPS keywords are left to the `KEY=value` rule.
+    (b"ass", b'p'),
+    (b"ennwort", 0),
+    (b"achtwoord", b'w'),
+    (b"mdp", 0),
+    (b"ase\xc3\xb1a", 0),
+    (b"rasena", 0),
+];
 
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
 pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 6] =

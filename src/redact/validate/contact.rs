@@ -2,6 +2,7 @@
 //! (shape, grouping, context), IPv4 and IPv6 addresses.
 
 use super::numbers::all_same;
+use super::phone_plan::{CALLING_CODES, NATIONAL};
 
 /// `tld::TLDS` as a hash set (one FNV hash instead of a binary search of ~11 compares).
 pub(super) static TLD_SET: std::sync::LazyLock<
@@ -97,7 +98,6 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     let mut groups = [0usize; 24];
     let mut ng = 0usize;
     let mut cur = 0usize;
-    let mut seps = 0usize;
     let mut dot_seps = 0usize;
     let mut slash_or_dash_seps = 0usize;
     let mut parens = false;
@@ -120,15 +120,8 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
             }
             match b {
                 b'(' | b')' => parens = true,
-                b'.' => {
-                    seps += 1;
-                    dot_seps += 1
-                }
-                b'-' | b'/' => {
-                    seps += 1;
-                    slash_or_dash_seps += 1
-                }
-                b' ' => seps += 1,
+                b'.' => dot_seps += 1,
+                b'-' | b'/' => slash_or_dash_seps += 1,
                 _ => {}
             }
         }
@@ -147,28 +140,32 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
         return false;
     }
     let max_group = groups.iter().copied().max().unwrap_or(0);
-    if plus {
-        return nd >= 8 && max_group >= 2;
-    }
-    // Two-digit groups only in the French/Benelux style "01 23 45 67 89".
-    let paired_trunk = nd == 10 && d[0] == b'0' && ng == 5;
-    if max_group < 3 && !paired_trunk {
+    // Decimal numbers and dotted version strings (a number written `030.121930` or
+    // `07400.054827`, with a leading zero, is no decimal).
+    let trunk_dotted = d[0] == b'0' && groups[0] >= 3;
+    if !parens
+        && !plus
+        && dot_seps > 0
+        && ((ng <= 2 && !trunk_dotted) || dot_seps >= 3 && groups.contains(&1))
+    {
         return false;
     }
-    // Dates: 4-2-2, 2-2-4, 1/2-1/2-4 with date separators and nothing else.
-    if !parens && ng == 3 && (dot_seps + slash_or_dash_seps) >= 2 {
+    // International (`+`, `00`): the calling code must exist and the national number fit
+    // its plan (lengths, leading digits) — the `+` alone is not evidence enough.
+    // With a context word or a phone key, that context is the evidence.
+    if plus {
+        return nd >= 8 && max_group >= 2 && (shape.context || intl_plan_ok(d));
+    }
+    if d.starts_with(b"00") && d.get(2).is_some_and(|&b| b != b'0') {
+        return shape.context || (nd >= 9 && intl_plan_ok(&d[2..]));
+    }
+    // Dates: 4-2-2, 2-2-4, 1/2-1/2-4 with date separators (and a time after them:
+    // `12.05.2024 13:45` reaches here as `12.05.2024 13`).
+    if !parens && ng >= 3 && (dot_seps + slash_or_dash_seps) >= 2 && date_head(t) {
         let (a, b, c) = (groups[0], groups[1], groups[2]);
         if (a == 4 && b <= 2 && c <= 2) || (a <= 2 && b <= 2 && (c == 4 || c == 2)) {
             return false;
         }
-    }
-    // Decimal numbers and dotted version strings.
-    if !parens && dot_seps > 0 && ng <= 2 {
-        return false;
-    }
-    if ng == 1 && !parens {
-        // A bare digit run.
-        return bare_phone_ok(d) || (shape.context && (8..=13).contains(&nd));
     }
     // ISBN-13 (978/979-…) with hyphens is a book, not a phone.
     if nd == 13 && (d.starts_with(b"978") || d.starts_with(b"979")) && slash_or_dash_seps > 0 {
@@ -178,18 +175,139 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     if ng == 3 && groups == [3, 2, 4] && !parens {
         return false;
     }
-    if d.len() >= 3 && d[0] == b'0' && d[1] == b'0' && d[2] != b'0' {
-        // 00 international prefix.
-        return nd >= 9 || shape.context;
+    if shape.context {
+        // A context word or a phone-like key is the evidence: a bare run of a plausible
+        // length, or any grouping of two digits or more.
+        return if ng == 1 && !parens {
+            bare_phone_ok(d) || (8..=13).contains(&nd)
+        } else {
+            groups.iter().all(|&g| g >= 2) || national_layout_ok(d, groups, parens)
+        };
     }
-    if nd < 9 && !shape.context {
+    // No context: a national number of a supported locale's plan, written the way phones
+    // are (grouped; a bare run of digits is an order or ticket number as often as a phone).
+    // NANP numbers are written `(AAA) EEE-SSSS`, `AAA-EEE-SSSS` or `AAA.EEE.SSSS`; three
+    // groups of digits split by spaces alone are as often lot or part numbers.
+    let spaced = dot_seps == 0 && slash_or_dash_seps == 0;
+    (ng > 1 || parens)
+        && national_layout_ok(d, groups, parens)
+        && !(spaced
+            && !parens
+            && groups == [3, 3, 4]
+            && nanp_ok(d)
+            && !(d[0] == b'3' && plan_ok("IT", d)))
+}
+
+/// A national number (no `+`/`00`) of one of the supported locales' plans, grouped as such
+/// numbers are written: with the trunk `0` (GB, DE, FR, NL; Italian landlines keep it),
+/// NANP `(AAA) EEE-SSSS` / `AAA-EEE-SSSS` / `1-AAA-EEE-SSSS`, Spanish 9-digit numbers
+/// starting 6–9, Italian mobiles starting 3. Every group has two digits or more.
+fn national_layout_ok(d: &[u8], groups: &[usize], parens: bool) -> bool {
+    if groups.iter().any(|&g| g < 2) && !(groups.len() == 4 && groups[0] == 1 && d[0] == b'1') {
         return false;
     }
-    // Space-separated lists of small numbers ("12 345 678 9") look nothing like phones.
-    if seps > 0 && groups.iter().filter(|&&g| g >= 3).count() < 2 && !parens && !paired_trunk {
+    // Pairs come in runs: a last group of two follows only groups of two after the first
+    // (`01 23 45 67 89`, `612 34 56 78`; `4432-1189-22` and `770-3312-08` are not phones).
+    if groups.len() >= 3 && groups[groups.len() - 1] == 2 && groups[1..].iter().any(|&g| g != 2) {
         return false;
     }
-    nd <= 13 || shape.context
+    match d[0] {
+        b'0' => {
+            plan_ok("GB", &d[1..])
+                || plan_ok("DE", &d[1..])
+                || plan_ok("FR", &d[1..])
+                || plan_ok("NL", &d[1..])
+                || plan_ok("IT", d)
+        }
+        b'1' => d.len() == 11 && groups == [1, 3, 3, 4] && nanp_ok(&d[1..]),
+        b'3' if !parens && (9..=10).contains(&d.len()) && groups[0] == 3 && plan_ok("IT", d) => {
+            true
+        }
+        b'6'..=b'9'
+            if !parens && d.len() == 9 && (2..=3).contains(&groups[0]) && plan_ok("ES", d) =>
+        {
+            true
+        }
+        _ => d.len() == 10 && (groups == [3, 3, 4] || (parens && groups[0] == 3)) && nanp_ok(d),
+    }
+}
+
+/// A ten-digit NANP number: an area code in use in the US or Canada, an exchange 2–9.
+fn nanp_ok(d: &[u8]) -> bool {
+    d.len() == 10 && d[3] >= b'2' && (plan_ok("US", d) || plan_ok("CA", d))
+}
+
+/// The text starts with a date: `dd.mm.yyyy`, `yyyy-mm-dd`, `m/d/yy` (three groups of
+/// digits joined by one date separator, the year first or last).
+fn date_head(t: &[u8]) -> bool {
+    let mut groups = [0usize; 3];
+    let mut seps = [0u8; 2];
+    let mut g = 0;
+    let mut end = t.len();
+    for (i, &b) in t.iter().enumerate() {
+        if b.is_ascii_digit() {
+            groups[g] += 1;
+        } else if g < 2 && groups[g] > 0 && matches!(b, b'.' | b'-' | b'/') {
+            seps[g] = b;
+            g += 1;
+        } else {
+            end = i;
+            break;
+        }
+    }
+    // The date ends the text, or a time follows after a space (`06-13-52-69-62` goes on).
+    let [a, b, c] = groups;
+    g == 2
+        && (end == t.len() || t[end] == b' ')
+        && seps[0] == seps[1]
+        && ((a == 4 && (1..=2).contains(&b) && (1..=2).contains(&c))
+            || ((1..=2).contains(&a) && (1..=2).contains(&b) && (c == 4 || c == 2)))
+}
+
+fn digits_value(d: &[u8]) -> usize {
+    d.iter().fold(0usize, |a, &b| {
+        a * 10 + usize::from(b.wrapping_sub(b'0') % 10)
+    })
+}
+
+/// `nsn` is a valid national significant number of `region` (one of the supported locales):
+/// its three-digit prefix begins numbers of its length (libphonenumber's metadata).
+pub(crate) fn plan_ok(region: &str, nsn: &[u8]) -> bool {
+    if nsn.len() < 4 || nsn.len() >= 32 {
+        return false;
+    }
+    let Some((_, _, entries)) = NATIONAL.iter().find(|(r, _, _)| *r == region) else {
+        return false;
+    };
+    let prefix = digits_value(&nsn[..3]) as u16;
+    entries
+        .binary_search_by_key(&prefix, |&(p, _)| p)
+        .is_ok_and(|i| entries[i].1 >> nsn.len() & 1 == 1)
+}
+
+/// `d` (the digits after `+` or `00`) is a calling code followed by a national number that
+/// fits that code's plan (length and first two digits; a trunk `0` written as `(0)` or
+/// kept by mistake is skipped).
+pub(crate) fn intl_plan_ok(d: &[u8]) -> bool {
+    // Calling codes are prefix-free: the first one found is the one.
+    for cc_len in 1..=3 {
+        if d.len() < cc_len + 4 {
+            return false;
+        }
+        let cc = digits_value(&d[..cc_len]) as u16;
+        if let Ok(i) = CALLING_CODES.binary_search_by_key(&cc, |r| r.0) {
+            let (_, lengths, prefixes) = CALLING_CODES[i];
+            let fits = |n: &[u8]| {
+                n.len() >= 2
+                    && n.len() < 32
+                    && lengths >> n.len() & 1 == 1
+                    && prefixes >> digits_value(&n[..2]) & 1 == 1
+            };
+            let nsn = &d[cc_len..];
+            return fits(nsn) || (nsn[0] == b'0' && fits(&nsn[1..]));
+        }
+    }
+    false
 }
 
 /// A bare run of digits that is a phone number by itself: NANP (area and exchange 2–9),

@@ -201,7 +201,9 @@ fn emails() {
 fn phones() {
     let table: &[(&str, bool, bool)] = &[
         ("+1-780-563-6083", false, true),
-        ("(591)341-7776", false, true),
+        // 591 is no NANP area code: a phone only with a context word or a phone key.
+        ("(591)341-7776", false, false),
+        ("(591)341-7776", true, true),
         ("206.269.0743", false, true),
         ("+44(0)115 4960914", false, true),
         ("(0161) 4960066", false, true),
@@ -209,9 +211,37 @@ fn phones() {
         ("04 15 39 15 00", false, true),
         ("+33 (0)1 41 63 60 83", false, true),
         ("(0406)-812415", false, true),
-        ("2125551234", false, true),
-        ("0961073668", false, true),
-        ("3420837783", false, false), // bare, no context
+        // Bare runs of digits need context (order and ticket numbers look the same).
+        ("2125551234", false, false),
+        ("2125551234", true, true),
+        ("0961073668", false, false),
+        ("0961073668", true, true),
+        // National numbers of the supported locales, grouped as written.
+        ("020 7946 0958", false, true),
+        ("030 12345678", false, true),
+        ("01 23 45 67 89", false, true),
+        ("612 34 56 78", false, true),
+        ("06-12345678", false, true),
+        ("02 1234 5678", false, true),
+        ("312 345 6789", false, true),
+        ("1-212-555-0123", false, true),
+        // Identifiers that are not phones: no plan fits, or the layout is not a phone's.
+        ("4432-1189-22", false, false),       // ticket 4-4-2
+        ("448-2231-9907", false, false),      // SKU 3-4-4
+        ("555-2077-29", false, false),        // no plan
+        ("2213 4471 09", false, false),       // order number
+        ("35 209900 176148 1", false, false), // IMEI
+        ("10.0.19045.3693", false, false),    // version
+        ("4.3.5.90757", false, false),        // version
+        ("2024.05.12.1433", false, false),    // build number
+        // International: the calling code and the national number must fit the plan.
+        ("+44 20 7946 0958", false, true),
+        ("+49 30 12345678", false, true),
+        ("0044 20 7946 0958", false, true),
+        ("+999 1234 5678", false, false), // no such calling code
+        ("+999 1234 5678", true, true),
+        ("+44 99 1234", false, false), // too short for GB
+        ("3420837783", false, false),  // bare, no context
         ("3420837783", true, true),
         ("1732190400", false, false), // unix timestamp
         ("2024-01-15", false, false),

@@ -17,15 +17,27 @@ pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
 /// Scan the arguments once: the findings (kept for the audit record) and the entities they
 /// carry, lower-case and sorted (`["credit_card", "email"]`) for `input.pii.found`.
+/// Documentation placeholders of secrets (`AKIAIOSFODNN7EXAMPLE`) are not in `found`; see
+/// `placeholders`.
 pub fn scan_args(redactor: &Redactor, args: &Value) -> (Vec<Finding>, Vec<String>) {
     let findings = redactor.scan_json(args);
-    let mut found: Vec<String> = findings
-        .iter()
+    let found = entity_names(findings.iter().filter(|f| !f.placeholder));
+    (findings, found)
+}
+
+/// The entities of the placeholder findings, lower-case and sorted, for
+/// `input.pii.placeholders` (`["aws_access_key"]`).
+pub fn placeholders(findings: &[Finding]) -> Vec<String> {
+    entity_names(findings.iter().filter(|f| f.placeholder))
+}
+
+fn entity_names<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<String> {
+    let mut names: Vec<String> = findings
         .map(|f| f.entity.name().to_ascii_lowercase())
         .collect();
-    found.sort();
-    found.dedup();
-    (findings, found)
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// `args` with every finding of an earlier scan masked (`[EMAIL]`), without scanning again.

@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+"""Labelled corpus of *realistic* tool-call traffic for redaction accuracy (issue #20).
+
+Where benches/pii_corpus.py mixes Faker values into a few payload shapes, this one is built
+around what makes redaction hard in practice: identifiers that look like phones (order,
+ticket, invoice, part and case numbers, version and build strings, SKUs, IMEIs, tracking
+numbers, timestamps), hex and base64 blobs, card and IBAN look-alikes that fail their
+checksum, documentation placeholders for every secret type, passwords stated in prose and
+loose key/value text in the seven supported locales (and sentences *about* passwords that
+hold none), SSNs in ordinary contexts, and every GitHub token prefix.
+
+Two splits, kept apart by construction, not only by seed:
+
+  dev      templates DEV_*, word lists DEV_*: the rules were tuned on this split only.
+  heldout  templates HELD_*, word lists HELD_*: different sentences, document shapes,
+           look-alike formats, password phrasings and placeholders; never looked at while
+           tuning, scored once at the end.
+
+Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
+e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
+the `phonenumbers` package (PyPI): numbers valid for their region, written in the formats
+libphonenumber produces and the variants people type (dots, dashes, no separators).
+
+Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
+are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout
+"""
+import base64, json, os, random, string, sys
+
+import phonenumbers
+from faker import Faker
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pii_corpus import L, S, Writer, luhn_ok, clean  # noqa: E402
+
+LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL"]
+REGION = {"en_US": "US", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+OTHER_REGIONS = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "AU", "CA", "IN", "BR", "JP", "MX", "DK"]
+AN = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
+
+
+def rnd(r, alphabet, n):
+    return "".join(r.choice(alphabet) for _ in range(n))
+
+
+# ---------- shared entity value generators ----------
+
+def phone(r, region, variants):
+    """A phone number valid for `region`, written in one of `variants`."""
+    while True:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        t = r.choice([meta.fixed_line, meta.mobile, meta.mobile, meta.fixed_line])
+        ex = t.example_number if t is not None and t.example_number else meta.general_desc.example_number
+        if not ex:
+            continue
+        # Keep the example's leading digits (its area/mobile prefix), randomise the rest.
+        keep = r.randint(2, 4)
+        cand = ex[:keep] + rnd(r, string.digits, len(ex) - keep)
+        try:
+            n = phonenumbers.parse(cand, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(n):
+            continue
+        v = r.choice(variants)
+        nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+        intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        e164 = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+        if v == "national":
+            return nat
+        if v == "intl":
+            return intl
+        if v == "e164":
+            return e164
+        if v == "intl00":
+            return "00" + intl[1:]
+        if v == "dashes" and "(" not in nat:
+            return nat.replace(" ", "-")
+        if v == "dots" and "(" not in nat:
+            return nat.replace(" ", ".").replace("-", ".")
+        if v == "intl_dashes":
+            return intl.replace(" ", "-")
+        if v == "intl_trunk" and region in ("GB", "DE", "NL", "CH", "AT", "BE"):
+            cc, rest = intl.split(" ", 1)
+            return f"{cc} (0){rest}"
+        return nat
+
+
+def email(f, r):
+    return r.choice([f.email, f.free_email, f.company_email, f.ascii_company_email])()
+
+
+def card(f, r, grouped_p=0.5):
+    kind = r.choice(["visa16", "visa16", "mastercard", "mastercard", "amex", "discover", "jcb16", "diners"])
+    num = f.credit_card_number(card_type=kind)
+    if r.random() < grouped_p and len(num) == 16:
+        sep = r.choice([" ", "-"])
+        num = sep.join(num[i:i + 4] for i in range(0, 16, 4))
+    elif r.random() < grouped_p and len(num) == 15:
+        num = f"{num[:4]} {num[4:10]} {num[10:]}"
+    return num
+
+
+def iban(f, r):
+    v = f.iban()
+    if r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return v
+
+
+def ssn(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a != 666:
+            return a, g, s
+
+
+def ssn_text(r, style):
+    a, g, s = ssn(r)
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+
+
+GH_PREFIXES = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+
+
+def secret(r):
+    kind = r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY",
+                     "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    if kind == "AWS_ACCESS_KEY":
+        v = r.choice(["AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+    elif kind == "GITHUB_TOKEN":
+        v = (r.choice(GH_PREFIXES) + rnd(r, AN, 36)) if r.random() < 0.8 else "github_pat_" + rnd(r, AN, 22) + "_" + rnd(r, AN, 59)
+    elif kind == "SLACK_TOKEN":
+        v = r.choice(["xoxb-", "xoxp-", "xoxa-"]) + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    elif kind == "STRIPE_KEY":
+        v = r.choice(["sk_live_", "rk_live_", "sk_test_"]) + rnd(r, AN, r.choice([24, 99]))
+    elif kind == "OPENAI_KEY":
+        v = "sk-proj-" + rnd(r, AN + "_-", 48) if r.random() < 0.7 else "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    elif kind == "ANTHROPIC_KEY":
+        v = "sk-ant-api03-" + rnd(r, AN + "_-", 93) + "AA"
+    elif kind == "GOOGLE_API_KEY":
+        v = "AIza" + rnd(r, AN + "_-", 35)
+    else:
+        b64 = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")
+        v = ".".join([b64({"alg": r.choice(["HS256", "RS256"]), "typ": "JWT"}),
+                      b64({"sub": rnd(r, string.digits, 8), "exp": r.randint(1.7e9, 1.8e9)}),
+                      rnd(r, AN + "_-", 43)])
+    return kind, v
+
+
+WORDS = ["summer", "winter", "tiger", "falcon", "maple", "river", "orange", "rocket", "sunset", "coffee",
+         "berlin", "paris", "milano", "madrid", "utrecht", "london", "dragon", "monkey", "shadow", "purple"]
+
+
+def password(r):
+    k = r.randrange(5)
+    if k == 0:
+        return r.choice(WORDS).capitalize() + str(r.randint(1990, 2026)) + r.choice("!#$%&*?")
+    if k == 1:
+        return rnd(r, AN + "!#$%&*@^", r.randint(10, 20))
+    if k == 2:
+        return r.choice(WORDS) + str(r.randint(10, 999))
+    if k == 3:
+        w = r.choice(WORDS)
+        return "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "$"}.get(c, c) for c in w) + r.choice("!#&") + str(r.randint(1, 99))
+    return rnd(r, string.ascii_lowercase, 4) + rnd(r, string.digits, 2) + rnd(r, string.ascii_uppercase, 3) + r.choice("!#$%&*")
+
+
+# ---------- look-alikes (never entities) ----------
+
+def bad_luhn(r, prefix, n):
+    while True:
+        d = prefix + rnd(r, string.digits, n - len(prefix))
+        if not luhn_ok(d):
+            return d
+
+
+def bad_iban(f, r):
+    v = f.iban()
+    body = list(v[4:])
+    i = r.randrange(len(body))
+    old = body[i]
+    while body[i] == old:
+        body[i] = r.choice(string.digits) if old.isdigit() else r.choice(string.ascii_uppercase)
+    v = v[:4] + "".join(body)
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.6 else v
+
+
+def b64blob(r, n):
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(n))).decode()
+
+
+def dev_lookalike(f, r):
+    k = r.randrange(16)
+    if k == 0: return f"ORD-{r.randint(2019, 2026)}-{r.randint(1, 999999):06d}"
+    if k == 1: return f"#{r.randint(1000000, 99999999)}"
+    if k == 2: return f"INV-{r.randint(2020, 2026)}-{r.randint(1, 9999):04d}"
+    if k == 3: return f"v{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 99)}"
+    if k == 4: return f"SKU {r.randint(100, 999)}-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"
+    if k == 5: return f"ticket {r.randint(1000, 9999)}-{r.randint(1000, 9999)}-{r.randint(10, 99)}"
+    if k == 6: return f.iso8601() + r.choice(["Z", "+01:00"])
+    if k == 7: return str(r.randint(1_600_000_000, 1_800_000_000))
+    if k == 8: return rnd(r, HEX, r.choice([12, 40, 64]))
+    if k == 9: return b64blob(r, r.choice([18, 33, 48]))
+    g = bad_luhn(r, r.choice(["4", "51", "37", "6011"]), 16)
+    if k == 10: return " ".join(g[i:i + 4] for i in range(0, 16, 4))
+    if k == 11: return bad_iban(f, r)
+    if k == 12: return f"1Z{rnd(r, string.ascii_uppercase + string.digits, 16)}"
+    if k == 13: return f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(1000, 99999)}"
+    if k == 14: return g[:14] if r.random() < 0.5 else g
+    return f"order {r.randint(10000000, 99999999)}"
+
+
+def held_lookalike(f, r):
+    k = r.randrange(16)
+    if k == 0: return f"SO-{r.randint(10000000, 99999999)}"
+    if k == 1: return f"PO {r.randint(4500000000, 4599999999)}"
+    if k == 2: return f"case {r.randint(0, 9999999):08d}"
+    if k == 3: return f"build {r.randint(2022, 2026)}.{r.randint(1, 12):02d}.{r.randint(1, 28):02d}.{r.randint(0, 2359):04d}"
+    if k == 4: return f"version {r.randint(6, 11)}.0.{r.randint(10000, 22999)}.{r.randint(100, 5000)}"
+    if k == 5: return f"part no. {r.randint(100, 999)}-{r.randint(1000, 9999)}-{r.randint(10, 99)}"
+    if k == 6: return f"IMEI {r.randint(10, 99)} {r.randint(100000, 999999)} {r.randint(100000, 999999)} {r.randint(0, 9)}"
+    if k == 7: return f"tracking {' '.join(str(r.randint(1000, 9999)) for _ in range(5))} {r.randint(10, 99)}"
+    if k == 8: return f"Rechnung Nr. {r.randint(2022, 2026)}/{r.randint(1, 12):02d}/{r.randint(1000, 9999)}"
+    if k == 9: return f"MRN {r.randint(0, 99999999):08d}"
+    g = bad_luhn(r, r.choice(["4", "55", "34", "62"]), 16)
+    if k == 10: return "-".join(g[i:i + 4] for i in range(0, 16, 4))
+    if k == 11: return bad_iban(f, r)
+    if k == 12: return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 13: return f"{r.randint(1, 31):02d}.{r.randint(1, 12):02d}.{r.randint(2020, 2026)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}"
+    if k == 14: return f"lot {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(1000, 9999)}"
+    return f"Bestellnummer {r.randint(100000000, 999999999)}"
+
+
+# ---------- placeholders (documentation examples; labelled PLACEHOLDER) ----------
+
+DEV_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "xoxb-your-bot-token-here",
+    "sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "ghs_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+]
+DEV_PLACEHOLDER_NEG = ["<your-token>", "YOUR_API_KEY", "xxxx", "sk_test_…", "${GITHUB_TOKEN}", "<redacted>", "****"]
+
+HELD_PLACEHOLDERS = [
+    "AKIAI44QH8DHBEXAMPLE",
+    "AKIAXXXXXXXXXXXXXXXX",
+    "ghu_0000000000000000000000000000000000000",
+    "gho_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "github_pat_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk_live_YOUR_SECRET_KEY_HERE_0000",
+    "xoxp-xxxxxxxxxxxx-xxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "AIzaSyDUMMY_KEY_DUMMY_KEY_DUMMY_KEY_12",
+    "rk_test_EXAMPLEKEY0000000000000000",
+]
+HELD_PLACEHOLDER_NEG = ["<github-token>", "REPLACE_ME", "xxxxxxxx", "ghp_...", "{{ slack_token }}", "changeme", "sk-..."]
+
+
+# ---------- prose passwords, per locale ----------
+# (phrase with {p}, negative sentences about passwords that hold none)
+
+DEV_PW = {
+    "en": (["my password is {p}", "password: {p}", "pwd={p}", "the passphrase is {p}", "Password = {p}"],
+           ["Please reset your password by Monday.", "Password is required.", "Your password must be at least 12 characters long.",
+            "password: ******", "password=${DB_PASSWORD}", "Forgot your password? Use the reset link."]),
+    "de": (["mein Passwort ist {p}", "Kennwort: {p}", "Passwort: {p}"],
+           ["Das Passwort ist abgelaufen.", "Bitte ändern Sie Ihr Passwort bis Freitag."]),
+    "fr": (["mon mot de passe est {p}", "mot de passe : {p}", "Mot de passe: {p}"],
+           ["Le mot de passe est incorrect.", "Merci de changer votre mot de passe avant lundi."]),
+    "es": (["mi contraseña es {p}", "contraseña: {p}", "Contraseña: {p}"],
+           ["La contraseña es obligatoria.", "Cambie su contraseña antes del lunes."]),
+    "it": (["la mia password è {p}", "password: {p}", "Password: {p}"],
+           ["La password è scaduta.", "Cambia la password entro lunedì."]),
+    "nl": (["mijn wachtwoord is {p}", "wachtwoord: {p}", "Wachtwoord: {p}"],
+           ["Het wachtwoord is verlopen.", "Wijzig uw wachtwoord voor maandag."]),
+}
+HELD_PW = {
+    "en": (["The new password for the VPN is {p}", "temp password set to {p}", "passphrase: {p}", "login jdoe, passwd {p}",
+            "PASSWORD={p}", "the wifi password was changed to {p}"],
+           ["The password field is empty.", "Your password expires in 5 days.", "password is not strong enough",
+            "new password: <see vault>", "Password reset email sent.", "passwords must match"]),
+    "de": (["das neue Passwort lautet {p}", "Passwort = {p}", "WLAN-Passwort: {p}"],
+           ["Passwort vergessen?", "Das Passwort ist zu kurz."]),
+    "fr": (["le mot de passe du wifi est {p}", "mdp : {p}", "nouveau mot de passe : {p}"],
+           ["Mot de passe oublié ?", "Le mot de passe est trop court."]),
+    "es": (["la contraseña nueva es {p}", "contrasena: {p}", "Contraseña del wifi: {p}"],
+           ["¿Olvidó su contraseña?", "La contraseña es demasiado corta."]),
+    "it": (["la password del wifi è {p}", "pwd: {p}", "nuova password: {p}"],
+           ["Password dimenticata?", "La password è troppo corta."]),
+    "nl": (["het wachtwoord voor de wifi is {p}", "Wachtwoord = {p}", "nieuw wachtwoord: {p}"],
+           ["Wachtwoord vergeten?", "Het wachtwoord is te kort."]),
+}
+
+# ---------- SSN contexts ----------
+
+DEV_SSN = ["SSN {s}", "SSN: {s}", "social security number {s}", "SSN-{s}", "ssn={s}", "(SSN {s})"]
+HELD_SSN = ["SS# {s}", "SSN#{s}", "Social Security No. {s}", "tax id (SSN) {s}", "her SSN is {s}", "SSN/TIN: {s}"]
+
+
+def pw_phrase(r, lang, table):
+    pos, neg = table[lang]
+    p = password(r)
+    tmpl = r.choice(pos)
+    a, b = tmpl.split("{p}")
+    return S(a, L("PASSWORD", p), b), r.choice(neg)
+
+
+def ssn_phrase(r, table):
+    style = r.choice(["dash", "dash", "space", "bare"])
+    a, b = r.choice(table).split("{s}")
+    return S(a, L("US_SSN", ssn_text(r, style)), b)
+
+
+def lang_of(loc):
+    return loc[:2]
+
+
+# ---------- dev templates ----------
+
+def dev_phone(r, loc):
+    region = REGION[loc] if r.random() < 0.8 else r.choice(OTHER_REGIONS)
+    return phone(r, region, ["national", "national", "intl", "e164", "dashes", "intl00"])
+
+
+def dev_text(f, r, loc):
+    name = f.name()
+    la = lambda: dev_lookalike(f, r)
+    k = r.randrange(11)
+    if k == 0:
+        return S(f"Hi team, {name} here. Re {la()}: please call me back on ", L("PHONE", dev_phone(r, loc)),
+                 f" about {la()}. Thanks!")
+    if k == 1:
+        pw, neg = pw_phrase(r, lang_of(loc), DEV_PW)
+        return S(f"[chat] {name}: {neg} ") + pw + S(f" (ticket {la()})")
+    if k == 2:
+        return S(f"Order {la()} for {name}: card ", L("CREDIT_CARD", card(f, r)), f" declined; retry with {la()}. Contact ",
+                 L("EMAIL", email(f, r)), ".")
+    if k == 3:
+        return S(f"HR note: employee {name}, ") + ssn_phrase(r, DEV_SSN) + S(f", badge {la()}.")
+    if k == 4:
+        t, v = secret(r)
+        ph = r.choice(DEV_PLACEHOLDERS)
+        return S(f"README: export TOKEN=", L("PLACEHOLDER", ph), " (example only). Leaked in build log: ", L(t, v),
+                 f" {la()}")
+    if k == 5:
+        return S(f"Log {f.iso8601()} level=info req={rnd(r, HEX, 16)} build {la()} {la()} client=", L("IPV4", f.ipv4_public()),
+                 f" done in {r.randint(1, 999)}ms") if r.random() < 0.6 else S(f"Log {f.iso8601()} peer=", L("IPV6", f.ipv6()), f" build {la()}")
+    if k == 6:
+        return S(f"Payout to IBAN ", L("IBAN", iban(f, r)), f" (ref {la()}); old account {bad_iban(f, r)} closed.")
+    if k == 7:
+        return S(f"Shipping update for {la()}: {la()}, {la()}; questions to ", L("EMAIL", email(f, r)), f". {f.sentence()}")
+    if k == 8:
+        neg = r.choice(DEV_PLACEHOLDER_NEG)
+        return S(f"config: api_key: {neg}\nregion: eu-west-1\nretries: {r.randint(1, 9)}\nversion: {la()}")
+    if k == 9:
+        return S(f"{name} ({la()}) mobile ", L("PHONE", dev_phone(r, loc)), f", fax ", L("PHONE", dev_phone(r, loc)), ".")
+    return S(f"{f.sentence()} {la()} {la()} {la()}.")
+
+
+def dev_json(f, r, loc):
+    k = r.randrange(6)
+    la = lambda: dev_lookalike(f, r)
+    if k == 0:
+        return {"ticket": {"id": la(), "subject": f.sentence(), "body": dev_text(f, r, loc),
+                           "requester": {"name": f.name(), "email": L("EMAIL", email(f, r)), "phone": L("PHONE", dev_phone(r, loc))}}}
+    if k == 1:
+        return {"order": {"number": la(), "sku": la(), "total": f"{r.randint(1, 999)}.{r.randint(0, 99):02d}",
+                          "note": dev_text(f, r, loc), "created": f.iso8601()}}
+    if k == 2:
+        t, v = secret(r)
+        return {"tool": "ci.logs", "result": {"lines": [S(f"step {la()} ok"), S("token ", L(t, v)),
+                                                         S("example: ", L("PLACEHOLDER", r.choice(DEV_PLACEHOLDERS)))]}}
+    if k == 3:
+        pw, neg = pw_phrase(r, lang_of(loc), DEV_PW)
+        return {"chat": [{"from": f.first_name(), "text": pw}, {"from": "agent", "text": S(neg)}]}
+    if k == 4:
+        return {"employee": {"name": f.name(), "note": ssn_phrase(r, DEV_SSN), "office": la()}}
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "result": {"content": [{"type": "text", "text": dev_text(f, r, loc)}]}}
+
+
+# ---------- held-out templates ----------
+
+def held_phone(r, loc):
+    region = REGION[loc] if r.random() < 0.75 else r.choice(OTHER_REGIONS)
+    return phone(r, region, ["national", "intl", "intl", "dots", "intl_trunk", "intl_dashes", "e164"])
+
+
+def held_text(f, r, loc):
+    name = f.name()
+    la = lambda: held_lookalike(f, r)
+    k = r.randrange(11)
+    if k == 0:
+        return S(f"Customer {name} rang about {la()}. Best number: ", L("PHONE", held_phone(r, loc)), f"; {la()}.")
+    if k == 1:
+        pw, neg = pw_phrase(r, lang_of(loc), HELD_PW)
+        return S(f"From Slack #it-help: {neg} Also ") + pw + S(f" — see {la()}.")
+    if k == 2:
+        return S(f"Refund for {la()}: the cardholder's number ", L("CREDIT_CARD", card(f, r, 0.7)), f" ({la()}) was refunded, receipt to ",
+                 L("EMAIL", email(f, r)))
+    if k == 3:
+        return S(f"Onboarding form for {name}: ") + ssn_phrase(r, HELD_SSN) + S(f"; {la()}; start date {f.date()}.")
+    if k == 4:
+        t, v = secret(r)
+        ph = r.choice(HELD_PLACEHOLDERS)
+        return S(f"Docs snippet: client = Client(key=\"", L("PLACEHOLDER", ph), f"\"). Incident {la()}: rotated ", L(t, v), ".")
+    if k == 5:
+        return S(f"{f.iso8601()} WARN upstream={f.hostname()} {la()} peer=", L("IPV6", f.ipv6()),
+                 f" {la()} retry={r.randint(1, 5)}") if r.random() < 0.6 else S(f"{f.iso8601()} ERROR from ", L("IPV4", f.ipv4_public()), f": {la()}")
+    if k == 6:
+        return S(f"Bank details on file for {name}: ", L("IBAN", iban(f, r)), f". Rejected earlier: {bad_iban(f, r)} ({la()}).")
+    if k == 7:
+        return S(f"Warehouse: {la()}, {la()}, {la()} shipped; {la()}.")
+    if k == 8:
+        neg = r.choice(HELD_PLACEHOLDER_NEG)
+        return S(f"[settings] token = {neg} ; timeout = {r.randint(5, 60)}s ; {la()}")
+    if k == 9:
+        return S(f"Signature: {name}, {f.job()} | T ", L("PHONE", held_phone(r, loc)), " | M ", L("PHONE", held_phone(r, loc)),
+                 " | ", L("EMAIL", email(f, r)))
+    return S(f"{f.paragraph(nb_sentences=2)} Ref {la()}, {la()}.")
+
+
+def held_json(f, r, loc):
+    k = r.randrange(6)
+    la = lambda: held_lookalike(f, r)
+    if k == 0:
+        return {"case": {"ref": la(), "summary": held_text(f, r, loc), "contact": {"full_name": f.name(), "tel": L("PHONE", held_phone(r, loc))}}}
+    if k == 1:
+        return {"invoice": {"no": la(), "lines": [{"item": la(), "qty": r.randint(1, 9)}], "remarks": held_text(f, r, loc)}}
+    if k == 2:
+        t, v = secret(r)
+        return {"secrets_scan": {"findings": [S("live: ", L(t, v)), S("docs: ", L("PLACEHOLDER", r.choice(HELD_PLACEHOLDERS)))],
+                                 "repo": f.slug()}}
+    if k == 3:
+        pw, neg = pw_phrase(r, lang_of(loc), HELD_PW)
+        return {"messages": [{"role": "user", "content": pw}, {"role": "assistant", "content": S(neg)}]}
+    if k == 4:
+        return {"form": {"applicant": f.name(), "comments": ssn_phrase(r, HELD_SSN), "ref": la()}}
+    return {"id": f.uuid4(), "event": "email.received", "data": {"from": L("EMAIL", email(f, r)), "text": held_text(f, r, loc)}}
+
+
+def main():
+    if len(sys.argv) != 5 or sys.argv[4] not in ("dev", "heldout"):
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout")
+    out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    text_t, json_t = (dev_text, dev_json) if split == "dev" else (held_text, held_json)
+    os.makedirs(out, exist_ok=True)
+    r = random.Random(seed)
+    fakers = {loc: Faker(loc) for loc in LOCALES}
+    for i, f in enumerate(fakers.values()):
+        f.seed_instance(seed * 31 + i)
+    with open(os.path.join(out, "corpus.jsonl"), "w") as c, open(os.path.join(out, "labels.jsonl"), "w") as lab:
+        for i in range(n):
+            loc = LOCALES[i % len(LOCALES)]
+            f = fakers[loc]
+            w = Writer()
+            if r.random() < 0.5:
+                kind = "json"
+                w.json(json_t(f, r, loc))
+            else:
+                kind = "text"
+                w.text(text_t(f, r, loc))
+            text = w.buf.decode("utf-8")
+            c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
+            lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+//! The rules of issue #20 (redaction accuracy on realistic traffic): phones need evidence,
+//! SSNs in ordinary contexts, passwords in prose, secret placeholders. Each rule with the
+//! look-alikes it must leave alone.
+
+use super::*;
+
+fn det() -> Detector {
+    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (entity, matched text, placeholder) of every hit.
+fn hits(text: &str) -> Vec<(Entity, String, bool)> {
+    let d = det();
+    let mut out = Vec::new();
+    d.scan(text.as_bytes(), ScanContext::default(), &mut |h| {
+        out.push((h.entity, text[h.start..h.end].to_string(), h.placeholder));
+        true
+    });
+    out
+}
+
+fn found(text: &str, entity: Entity) -> Vec<String> {
+    hits(text)
+        .into_iter()
+        .filter(|(e, _, p)| *e == entity && !p)
+        .map(|(_, s, _)| s)
+        .collect()
+}
+
+#[test]
+fn identifiers_are_not_phones() {
+    for text in [
+        "Order ORD-2024-001234 shipped",
+        "ticket 4432-1189-22 closed",
+        "SKU 448-2231-9907 out of stock",
+        "PO 4500012345 approved",
+        "case 03312877 reopened",
+        "order 40012345 and invoice INV-2024-0042",
+        "build 2024.05.12.1433 deployed",
+        "version 10.0.19045.3693",
+        "IMEI 35 209900 176148 1",
+        "tracking 9400 1000 0000 0000 0000 00",
+        "ts 1712345678 done",
+        "part no. 770-3312-08",
+        "Rechnung Nr. 2024/10/4471",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn numbers_another_validator_rejected_are_not_phones() {
+    // Luhn fails: not a card, and no part of it a phone.
+    assert_eq!(hits("card 4111 1111 1111 1112 declined"), vec![]);
+    assert_eq!(hits("retry with 3747 0405 6358 3553 now"), vec![]);
+    assert_eq!(hits("5500-0000-0000-0005"), vec![]);
+    // mod 97 fails: not an IBAN, and its digits no phone.
+    assert_eq!(
+        hits("old account GB51 ALAZ 1497 8009 5373 52 closed"),
+        vec![]
+    );
+    assert_eq!(hits("IBAN NL16 RONP 7609 0058 56"), vec![]);
+    // The same shapes, valid, are what they are.
+    assert_eq!(
+        found("card 4111 1111 1111 1111", Entity::CreditCard),
+        vec!["4111 1111 1111 1111"]
+    );
+    assert_eq!(
+        found("iban DE89 3704 0044 0532 0130 00", Entity::Iban),
+        vec!["DE89 3704 0044 0532 0130 00"]
+    );
+}
+
+#[test]
+fn phones_with_evidence() {
+    for (text, want) in [
+        ("call me on 020 7946 0958 today", "020 7946 0958"),
+        ("Tel. +49 30 12345678", "+49 30 12345678"),
+        ("+44 (0)20 7946 0958", "+44 (0)20 7946 0958"),
+        ("fax 01 23 45 67 89.", "01 23 45 67 89"),
+        ("ring 612 34 56 78", "612 34 56 78"),
+        ("mobile 06-12345678", "06-12345678"),
+        ("(212) 555-0123", "(212) 555-0123"),
+        ("212-555-0123", "212-555-0123"),
+        ("0041 78 128 83 82", "0041 78 128 83 82"),
+        ("call 2125550123", "2125550123"),
+    ] {
+        assert_eq!(found(text, Entity::Phone), vec![want], "{text}");
+    }
+    // No calling code 999; a bare run without context.
+    assert_eq!(
+        found("id +999 1234 5678", Entity::Phone),
+        Vec::<String>::new()
+    );
+    assert_eq!(found("ref 2125550123", Entity::Phone), Vec::<String>::new());
+}
+
+#[test]
+fn ssn_in_ordinary_contexts() {
+    for (text, want) in [
+        ("SSN-335-80-0043 on file", "335-80-0043"),
+        ("SSN 518509169", "518509169"),
+        ("(SSN 151120591)", "151120591"),
+        ("SSN#123456780", "123456780"),
+        ("Social Security No. 412 55 1234", "412 55 1234"),
+        ("ssn=068022311", "068022311"),
+        ("her SSN is 536-22-1234", "536-22-1234"),
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), vec![want], "{text}");
+    }
+    // Nine digits without an SSN keyword, invalid areas, other keywords.
+    for text in [
+        "order 518509169",
+        "SSN 666123456",
+        "SSN 900123456",
+        "Pssn 518509169",
+        "SSN-0123456789",
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn passwords_in_prose_in_seven_locales() {
+    for (text, want) in [
+        ("my password is Summer2024!", "Summer2024!"),
+        ("The new password for the VPN is hunter22.", "hunter22"),
+        ("temp password set to Xk9#mQ2p", "Xk9#mQ2p"),
+        ("the passphrase is $h4d0w!15", "$h4d0w!15"),
+        ("pwd=Tr0ub4dor#3", "Tr0ub4dor#3"),
+        ("login jdoe, passwd Tr0ub4dor&3", "Tr0ub4dor&3"),
+        ("mein Passwort ist Berlin1990#", "Berlin1990#"),
+        ("das neue Passwort lautet r4ke7Tz!", "r4ke7Tz!"),
+        ("mon mot de passe est Paris2024$", "Paris2024$"),
+        ("mot de passe : abc123XY", "abc123XY"),
+        ("mi contraseña es Madrid77!", "Madrid77!"),
+        ("la contraseña nueva es k8Jd!2mz", "k8Jd!2mz"),
+        ("la mia password è Milano88%", "Milano88%"),
+        ("la password del wifi è Gatto#2021", "Gatto#2021"),
+        ("mijn wachtwoord is Utrecht12!", "Utrecht12!"),
+        ("het wachtwoord voor de wifi is Fiets_123", "Fiets_123"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+}
+
+#[test]
+fn sentences_about_passwords_hold_none() {
+    for text in [
+        "Please reset your password by Monday.",
+        "Password is required.",
+        "Your password must be at least 12 characters long.",
+        "The password field is empty.",
+        "Your password expires in 5 days.",
+        "password is not strong enough",
+        "passwords must match",
+        "password: ******",
+        "password=${DB_PASSWORD}",
+        "password: $DB_PASSWORD",
+        "new password: <see vault>",
+        "Password reset email sent to jane@example.com",
+        "the password is changeme",
+        "Das Passwort ist abgelaufen.",
+        "Le mot de passe est incorrect.",
+        "La contraseña es obligatoria.",
+        "La password è scaduta.",
+        "Het wachtwoord is verlopen.",
+        "cd $PWD/bin",
+        "password reset link: https://example.com/reset?t=abc123",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn every_github_token_prefix() {
+    let body = "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4c";
+    for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+        let token = format!("{prefix}{}", &body[..36]);
+        let text = format!("token {token} leaked");
+        assert_eq!(
+            found(&text, Entity::GithubToken),
+            vec![token.clone()],
+            "{text}"
+        );
+        let kv = format!("GITHUB_TOKEN={token}");
+        assert_eq!(found(&kv, Entity::GithubToken), vec![token], "{kv}");
+    }
+    let pat = format!(
+        "github_pat_{}_{}",
+        "A1b2C3d4E5f6G7h8I9j0K1",
+        "x".repeat(0) + &"Zq9".repeat(20)
+    );
+    assert_eq!(found(&pat, Entity::GithubToken), vec![pat.clone()]);
+}
+
+#[test]
+fn documentation_placeholders_are_flagged() {
+    for (text, entity) in [
+        ("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", Entity::AwsAccessKey),
+        ("key AKIAXXXXXXXXXXXXXXXX", Entity::AwsAccessKey),
+        ("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", Entity::GithubToken),
+        ("ghu_000000000000000000000000000000000000", Entity::GithubToken),
+        ("Stripe.api_key = sk_test_4eC39HqLyjWDarjtT1zdp7dc", Entity::StripeKey),
+        ("sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", Entity::StripeKey),
+        ("SLACK_TOKEN=xoxb-your-bot-token-here", Entity::SlackToken),
+        ("sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", Entity::OpenaiKey),
+        ("AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", Entity::GoogleApiKey),
+        (
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            Entity::Jwt,
+        ),
+    ] {
+        let h = hits(text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert_eq!((h[0].0, h[0].2), (entity, true), "{text}");
+    }
+    // Real-looking keys are not placeholders, `sk_test_` (Stripe's test mode) included.
+    for text in [
+        "AKIA2E0A8F3B244C9986",
+        "ghp_cS3rMOhSfNZCvHUejETAgqapwnPYIgoUmPkl",
+        "sk_test_51HqLyjWDarjtT1zdp7dc0aB3",
+        "xoxb-804215973361-5120938476612-AbCdEfGhIjKlMnOpQrStUvWx",
+    ] {
+        let h = hits(text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert!(!h[0].2, "{text}");
+    }
+    // Obvious placeholders of generic secrets are not secrets at all.
+    assert_eq!(hits("api_key: YOUR_API_KEY"), vec![]);
+}
+
+#[test]
+fn prose_password_triggers_keep_the_simd_path() {
+    // Teddy takes fewer than 128 literals; past that the scan falls back to Aho-Corasick.
+    assert!(det().fast.is_some());
+}
