@@ -410,25 +410,8 @@ for line in sys.stdin.read().splitlines():
     counts.append(sum(len(s.log_records) for r in req.resource_logs for s in r.scope_logs))
 print(json.dumps(counts))
 "#;
-    let mut child = std::process::Command::new(python())
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(out.as_bytes()).expect("write");
-    }
-    let res = child.wait_with_output().expect("python output");
-    assert!(
-        res.status.success(),
-        "not OTLP/JSON: {}\n{out}",
-        String::from_utf8_lossy(&res.stderr)
-    );
-    serde_json::from_slice(&res.stdout).expect("counts")
+    let res = python_filter(script, out).unwrap_or_else(|e| panic!("not OTLP/JSON: {e}\n{out}"));
+    serde_json::from_slice(&res).expect("counts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

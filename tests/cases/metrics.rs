@@ -21,26 +21,9 @@ for fam in text_string_to_metric_families(sys.stdin.read()):
         out[f"{s.name}{{{labels}}}"] = s.value
 print(json.dumps(out))
 "#;
-    let mut child = std::process::Command::new(python())
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(text.as_bytes()).expect("write");
-    }
-    let out = child.wait_with_output().expect("python output");
-    assert!(
-        out.status.success(),
-        "not valid OpenMetrics: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: BTreeMap<String, Value> =
-        serde_json::from_slice(&out.stdout).expect("the parser's JSON");
+    let out = python_filter(script, text)
+        .unwrap_or_else(|e| panic!("not valid OpenMetrics: {e}\n{text}"));
+    let v: BTreeMap<String, Value> = serde_json::from_slice(&out).expect("the parser's JSON");
     v.into_iter()
         .map(|(k, v)| (k, v.as_f64().unwrap_or(f64::NAN)))
         .collect()

@@ -307,6 +307,29 @@ pub fn python() -> std::path::PathBuf {
     "python3".into()
 }
 
+/// Run `script` with the test interpreter, `input` on its stdin: its stdout, or its stderr as
+/// the error when it exits non-zero.
+pub fn python_filter(script: &str, input: &str) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(python())
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python");
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).expect("write");
+    }
+    let out = child.wait_with_output().expect("python output");
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).to_string())
+    }
+}
+
 /// Admin tokens of the running harnesses, by admin address (the admin API always needs one:
 /// generated into `admin.token` beside the state when the config names none).
 static ADMIN_TOKENS: std::sync::LazyLock<Mutex<std::collections::HashMap<SocketAddr, String>>> =
