@@ -358,7 +358,10 @@ fn decide(
 
     // Redact what policy named before anything is forwarded; the upstream gets the result.
     let plan = redact::plan_for(decision)?;
-    if let Some(plan) = &plan {
+    // Nothing found by the scan of these very arguments: the walk under the plan finds
+    // nothing either (what the walk finds does not depend on the plan, only what it does
+    // with it), so it is skipped.
+    if let Some(plan) = plan.as_ref().filter(|_| !rec.pii_findings.is_empty()) {
         let mut span = telemetry::stage(rec.span.as_deref(), attr::REDACT_SPAN);
         let found = redact::redact_args(&snap.redactor, &mut input["args"], plan, &rt.metrics);
         if let (Some(s), Ok(f)) = (span.as_mut(), &found) {
