@@ -363,7 +363,13 @@ fn decide(
     // with it), so it is skipped.
     if let Some(plan) = plan.as_ref().filter(|_| !rec.pii_findings.is_empty()) {
         let mut span = telemetry::stage(rec.span.as_deref(), attr::REDACT_SPAN);
-        let found = redact::redact_args(&snap.redactor, &mut input["args"], plan, &rt.metrics);
+        let found = redact::redact_scanned_args(
+            &snap.redactor,
+            &mut input["args"],
+            plan,
+            &rec.pii_findings,
+            &rt.metrics,
+        );
         if let (Some(s), Ok(f)) = (span.as_mut(), &found) {
             s.set(KeyValue::new(attr::TOOLWALL_REDACTIONS, f.len() as i64));
         }

@@ -254,6 +254,84 @@ impl Redactor {
         (findings, changed)
     }
 
+    /// [`Self::redact_json_in_place`] from the findings of an earlier scan of this very
+    /// value ([`Self::scan_json`]) instead of a second walk: what a walk finds does not depend
+    /// on the plan, only what it does with it. `None` — nothing changed, redact with the walk —
+    /// where the findings alone do not settle the result: a finding in an object key (members
+    /// are renamed), a `drop` or `deny` action. Hand-written: the second walk was ~50k of a
+    /// 1 KB call's ~400k instructions (`benches/instructions.sh`); the differential test
+    /// holds it to the walk's output.
+    pub fn redact_scanned_in_place(
+        &self,
+        value: &mut serde_json::Value,
+        plan: &ActionPlan,
+        scanned: &[Finding],
+    ) -> Option<(Vec<Finding>, bool)> {
+        let mut found: Vec<Finding> = Vec::with_capacity(scanned.len());
+        for f in scanned {
+            let action = if f.placeholder && !self.mask_placeholders {
+                Action::Keep
+            } else {
+                self.resolve(f.entity, Some(plan))
+            };
+            if f.key || matches!(action, Action::Drop | Action::Deny) {
+                return None;
+            }
+            found.push(Finding {
+                action,
+                ..f.clone()
+            });
+        }
+        // every new leaf computed first, from the value as it is; applied once all are known
+        let mut edits: Vec<(&str, String)> = Vec::new();
+        let mut i = 0;
+        while i < found.len() {
+            let ptr = found[i].pointer.as_deref();
+            let n = found[i..]
+                .iter()
+                .take_while(|f| f.pointer.as_deref() == ptr)
+                .count();
+            let group = &found[i..i + n];
+            i += n;
+            if group.iter().all(|f| f.action == Action::Keep) {
+                continue;
+            }
+            let ptr = ptr?;
+            let text = match value.pointer(ptr)? {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => match n.as_u64() {
+                    Some(u) => u.to_string(),
+                    None => n.to_string(),
+                },
+                _ => return None,
+            };
+            let mut rendered = String::new();
+            if group.len() == 1 && group[0].start.is_none() {
+                action::render_into(
+                    &mut rendered,
+                    group[0].entity,
+                    &text,
+                    group[0].action,
+                    self.hasher.as_ref(),
+                );
+            } else if group.iter().all(|f| f.start.is_some()) {
+                if !apply_spans_into(&mut rendered, &text, group, self.hasher.as_ref()) {
+                    continue;
+                }
+            } else {
+                return None;
+            }
+            edits.push((ptr, rendered));
+        }
+        let changed = !edits.is_empty();
+        for (ptr, new) in edits {
+            if let Some(target) = value.pointer_mut(ptr) {
+                *target = serde_json::Value::String(new);
+            }
+        }
+        Some((found, changed))
+    }
+
     /// `pointer` with every reference token that holds a finding masked (`/[EMAIL]/name`),
     /// for records that must never carry PII (the audit stream's `redactions` paths).
     pub fn mask_pointer(&self, pointer: &str) -> String {

@@ -92,6 +92,27 @@ pub fn redact_args(
     metrics: &Metrics,
 ) -> Result<Vec<Finding>, Reject> {
     let (findings, _changed) = redactor.redact_json_in_place(args, plan);
+    checked(metrics, findings)
+}
+
+/// [`redact_args`] for arguments [`scan_args`] scanned: its findings (`scanned`) settle most
+/// redactions without a second walk.
+pub fn redact_scanned_args(
+    redactor: &Redactor,
+    args: &mut Value,
+    plan: &ActionPlan,
+    scanned: &[Finding],
+    metrics: &Metrics,
+) -> Result<Vec<Finding>, Reject> {
+    let (findings, _changed) = match redactor.redact_scanned_in_place(args, plan, scanned) {
+        Some(done) => done,
+        None => redactor.redact_json_in_place(args, plan),
+    };
+    checked(metrics, findings)
+}
+
+/// The findings counted; a `deny` among them refuses the call.
+fn checked(metrics: &Metrics, findings: Vec<Finding>) -> Result<Vec<Finding>, Reject> {
     count(metrics, &findings);
     if crate::redact::denied(&findings) {
         let mut kinds: Vec<&str> = findings.iter().map(|f| f.entity.name()).collect();
