@@ -8,6 +8,10 @@
 # TRACE=1: tracing on (every call sampled, `sampler: always_on`), spans exported over OTLP/HTTP
 # to benches/otlp_sink.py (outside valgrind): the count then includes building the spans and
 # exporting them from the batch processor's thread, in the same process.
+# AUDIT=1: the signed audit stream on (`sync: batch`, as load.sh's +audit row): the count
+# includes the writer thread (canonical form, hashes, the write, checkpoints).
+# LOG=info: toolwall's log level (default warn: no per-call line); the lines go to a file.
+# KEEP=DIR: keep the N2 run's callgrind output in DIR (for callgrind_annotate --inclusive=yes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-200}
@@ -33,6 +37,10 @@ identity:
 policies: $PWD/policies
 adapters: $work/adapters
 YAML
+if [ "${AUDIT:-0}" = 1 ]; then
+  "$1" keygen --out "$work/keys" >/dev/null
+  echo "audit: { dir: $work/audit, key: $work/keys/audit.key, sync: batch }" >> "$work/toolwall.yaml"
+fi
 if [ "${TRACE:-0}" = 1 ]; then
   python3 benches/otlp_sink.py $((P + 6)) "$work/sink.json" & sink=$!
   trap 'kill $demo $sink 2>/dev/null; rm -rf "$work"' EXIT
@@ -58,7 +66,8 @@ PY
 }
 
 measure() { # bin n → total instructions (Ir)
-  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$1" --log-level warn run -c "$work/toolwall.yaml" 2>"$work/vg.log" & local pid=$!
+  rm -rf "$work/audit"
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$1" --log-level "${LOG:-warn}" run -c "$work/toolwall.yaml" 2>"$work/vg.log" >"$work/log.txt" & local pid=$!
   calls "$2"
   kill -INT $pid; wait $pid || true
   awk '/^summary:/ {print $2}' "$work/cg.out"
@@ -66,6 +75,7 @@ measure() { # bin n → total instructions (Ir)
 
 for bin in "$@"; do
   a=$(measure "$bin" "$N1"); b=$(measure "$bin" "$N2")
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$work/cg.out" "$KEEP/cg-$(basename "$bin").out"; fi
   awk -v a="$a" -v b="$b" -v n=$((N2 - N1)) -v bin="$bin" \
     'BEGIN { printf "%-40s %10.0f instructions per call\n", bin, (b - a) / n }'
 done

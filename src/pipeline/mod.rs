@@ -375,6 +375,7 @@ fn decide(
         }
         telemetry::end_stage(span, &found);
         let found = found?;
+        rec.args_masked_for_audit = snap.redactor.acted_as_mask_all(&found);
         rec.redactions = audit::redaction_entries(&snap.redactor, &found, &rec.pii_findings);
     }
     // opt-in: the arguments as forwarded, every entity masked, on the call's span

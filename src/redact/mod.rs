@@ -212,6 +212,23 @@ impl Redactor {
         self.resolve(hit.entity, plan)
     }
 
+    /// Whether a redaction's findings (from [`Self::redact_scanned_in_place`] or
+    /// [`Self::redact_json_in_place`]) carry, each, the action [`ActionPlan::mask_all`] would
+    /// have taken, with no finding in an object key: then the redacted value is what
+    /// `mask_all` makes of the same input (findings do not depend on the plan), and the audit
+    /// record's masked arguments need no second walk.
+    pub fn acted_as_mask_all(&self, found: &[Finding]) -> bool {
+        let all = ActionPlan::mask_all();
+        found.iter().all(|f| {
+            let expected = if f.placeholder && !self.mask_placeholders {
+                Action::Keep
+            } else {
+                self.resolve(f.entity, Some(&all))
+            };
+            !f.key && f.action == expected
+        })
+    }
+
     /// Every finding in a JSON value, changing nothing (for `input.pii.found`).
     /// Findings carry `action: keep`.
     pub fn scan_json(&self, value: &serde_json::Value) -> Vec<Finding> {

@@ -74,6 +74,9 @@ pub struct CallRecord {
     pub redactions: Vec<Value>,
     /// What the PII scan found in the arguments as the agent sent them.
     pub pii_findings: Vec<crate::redact::Finding>,
+    /// The policy's plan rewrote the arguments in `input` exactly as the audit's mask-all
+    /// would have (every finding's action the same): the audit keeps them as they are.
+    pub args_masked_for_audit: bool,
     pub cost_usd: f64,
     pub audit: Option<AuditHook>,
     /// The decision record was written ahead of forwarding; the guard writes the outcome.
@@ -127,6 +130,7 @@ impl CallRecord {
             upstream_latency_us: None,
             redactions: Vec::new(),
             pii_findings: Vec::new(),
+            args_masked_for_audit: false,
             cost_usd: 0.0,
             audit,
             written_ahead: false,
