@@ -26,6 +26,8 @@ pub mod egress;
 pub mod inject;
 /// Strict JSON parsing (duplicate keys, depth).
 pub mod json;
+/// The text log's fields, as tracing-subscriber writes them, for less.
+pub mod logfmt;
 /// MCP tool catalog and definition pinning.
 pub mod mcp;
 /// Prometheus metrics.
@@ -90,7 +92,7 @@ pub fn init_tracing(
             let builder = builder.with_writer(std::io::stderr);
             let _ = match format {
                 cli::LogFormat::Json => builder.json().try_init(),
-                cli::LogFormat::Text => builder.try_init(),
+                cli::LogFormat::Text => builder.fmt_fields(logfmt::PlainFields).try_init(),
             };
             None
         }
@@ -110,7 +112,7 @@ pub fn init_tracing(
             let builder = builder.with_writer(non_blocking);
             let _ = match format {
                 cli::LogFormat::Json => builder.json().try_init(),
-                cli::LogFormat::Text => builder.try_init(),
+                cli::LogFormat::Text => builder.fmt_fields(logfmt::PlainFields).try_init(),
             };
             Some(guard)
         }
