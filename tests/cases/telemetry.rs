@@ -43,6 +43,17 @@ pub(crate) async fn start_with(
     telemetry: &str,
     env: &[(&str, String)],
 ) -> Running {
+    let identity = "identity:\n  static: { agent: billing-bot, tenant: acme }\n";
+    start_config(adapters, policy, &format!("{identity}{telemetry}"), env).await
+}
+
+/// [`start_with`], `config` (identity, telemetry, …) the config file after `listen`/`admin`.
+pub(crate) async fn start_config(
+    adapters: &[(&str, String)],
+    policy: &str,
+    config: &str,
+    env: &[(&str, String)],
+) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
@@ -52,9 +63,7 @@ pub(crate) async fn start_with(
     }
     std::fs::write(root.join("policies/p.rego"), policy).expect("write");
     let listen = free_port();
-    let cfg = format!(
-        "listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: billing-bot, tenant: acme }}\n{telemetry}\n"
-    );
+    let cfg = format!("listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:0\n{config}\n");
     std::fs::write(root.join("toolwall.yaml"), cfg).expect("write");
     let mut cmd = Command::new(BIN);
     cmd.args([
