@@ -1,6 +1,6 @@
 //! Spans everywhere a call is decided: requests refused before they are routed or read (no
-//! adapter for the path, a body that is not JSON, an MCP message that fails validation, an
-//! unlisted tool, no credentials) are `execute_tool` spans in the agent's trace, and MCP
+//! adapter for the path or the gRPC service, a body that is not JSON, an MCP message that
+//! fails validation, an unlisted tool, no credentials) are `execute_tool` spans in the agent's trace, and MCP
 //! `resources/read` / `prompts/get` are spans named as the MCP conventions say, their server
 //! (the real MCP Python SDK) getting toolwall's CLIENT span in `params._meta`. Checked at a
 //! real OTLP/HTTP receiver, its bodies decoded as `ExportTraceServiceRequest`.
@@ -182,13 +182,21 @@ async fn requests_refused_before_routing_or_reading_are_spans_in_the_agents_trac
     )
     .await;
     assert!(list.json()["result"]["tools"].is_array(), "{:?}", list.body);
+    // gRPC: a service no adapter guards
+    let (grpc_status, grpc_message) = unguarded_grpc(tw.agent).await;
+    assert_eq!(grpc_status.as_deref(), Some("12"), "UNIMPLEMENTED");
+    let grpc_id = grpc_message
+        .split("decision_id ")
+        .nth(1)
+        .map(|rest| rest.chars().take(36).collect::<String>())
+        .unwrap_or_else(|| panic!("no decision id in {grpc_message}"));
     // no `traceparent` at all: a root span
     let mut bare = post("/nowhere/v1/x", "{}", &[]);
     bare.headers_mut().remove("traceparent");
     let bare = send(tw.agent, bare).await;
     assert_eq!(bare.status, 403);
 
-    let got = exactly(&receiver, 6).await;
+    let got = exactly(&receiver, 7).await;
     let agent = (AGENT_TRACE, AGENT_SPAN);
 
     let s = by_decision(&got, &decision_id(&unrouted));
@@ -227,6 +235,10 @@ async fn requests_refused_before_routing_or_reading_are_spans_in_the_agents_trac
     assert_eq!(attr(s, "jsonrpc.request.id").as_deref(), Some("u-1"));
     assert_eq!(attr(s, "gen_ai.tool.call.id").as_deref(), Some("u-1"));
 
+    let s = by_decision(&got, &grpc_id);
+    assert_refused(s, "unknown_upstream", agent.0, agent.1);
+    assert_eq!(s.name, "execute_tool");
+
     let s = by_decision(&got, &decision_id(&bare));
     assert!(s.parent_span_id.is_empty(), "a root span: {s:?}");
     assert_eq!(s.trace_id.len(), 16);
@@ -242,6 +254,42 @@ async fn requests_refused_before_routing_or_reading_are_spans_in_the_agents_trac
     }
     // the server saw no call
     assert!(server.tool_calls().is_empty(), "{:?}", server.tool_calls());
+}
+
+/// A gRPC call (HTTP/2, prior knowledge) to `payments.v1.Admin/ResetAll`, with the agent's
+/// `traceparent`: its `grpc-status` and `grpc-message` (a trailers-only answer).
+async fn unguarded_grpc(addr: std::net::SocketAddr) -> (Option<String>, String) {
+    use http_body_util::BodyExt;
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .expect("h2 handshake");
+    tokio::spawn(conn);
+    // one length-prefixed message: `{scope: "all"}` (field 1, a string)
+    let body = bytes::Bytes::from_static(&[0, 0, 0, 0, 5, 0x0a, 3, b'a', b'l', b'l']);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}/payments.v1.Admin/ResetAll"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("traceparent", agent_tp())
+        .body(http_body_util::Full::new(body))
+        .expect("request");
+    let resp = sender.send_request(request).await.expect("response");
+    let (parts, body) = resp.into_parts();
+    let trailers = body.collect().await.expect("body").trailers().cloned();
+    let get = |k: &str| {
+        parts
+            .headers
+            .get(k)
+            .or_else(|| trailers.as_ref().and_then(|t| t.get(k)))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    (get("grpc-status"), get("grpc-message").unwrap_or_default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
