@@ -68,7 +68,9 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     // where the call belongs — or, refused before that, when the call is recorded: every
     // request toolwall records is a span (docs/telemetry.md). Off, nothing is built.
     if let Some((span, id)) = telemetry::defer_call(&parts.headers, rec.started, &rec.trace_id) {
-        rec.trace_id = id;
+        if let Some(id) = id {
+            rec.trace_id = id;
+        }
         rec.span = Some(Box::new(span));
     }
     // gRPC clients fix the path (`/package.Service/Method`): routed by service, not by path
