@@ -596,3 +596,81 @@ async fn off_a_resources_read_keeps_only_a_well_formed_meta_traceparent() {
         "2026-07-28"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_call_of_a_batch_is_its_own_span_in_its_own_trace() {
+    let receiver = http_upstream().await;
+    let server = McpServer::start().await;
+    let tw = start_with(
+        &[("crm", crm_adapter(server.addr, ""))],
+        MCP_POLICY,
+        &telemetry(&receiver),
+        &[],
+    )
+    .await;
+    // the server's tools, listed (2026-07-28) and pinned: the batch's calls look them up
+    let list = send(
+        tw.agent,
+        mcp(json!(1), "tools/list", json!({}), json!({}), ""),
+    )
+    .await;
+    assert!(list.json()["result"]["tools"].is_array(), "{:?}", list.body);
+    // a 2025-03-26 batch: the first call denied (its trace in `_meta`), the second allowed
+    // but not forwarded (the header's trace), as one refusal refuses the whole batch
+    let meta_tp = format!("00-{META_TRACE}-{META_SPAN}-01");
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": "b-1", "method": "tools/call",
+         "params": {"name": "refund", "arguments": {"charge": "ch_1", "amount": 5000},
+                    "_meta": {"traceparent": meta_tp}}},
+        {"jsonrpc": "2.0", "id": "b-2", "method": "tools/call",
+         "params": {"name": "refund", "arguments": {"charge": "ch_2", "amount": 5}}},
+    ]);
+    let reply = send(tw.agent, post("/crm/mcp", &batch.to_string(), &[])).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let answers = reply.json();
+    assert_eq!(answers[0]["result"]["isError"], true, "{answers}");
+    assert!(
+        answers[1]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not forwarded")),
+        "{answers}"
+    );
+
+    // each call: its span, schema and policy; no CLIENT span (nothing was sent)
+    let got = exactly(&receiver, 6).await;
+    let call = |id: &str| {
+        got.iter()
+            .map(|(_, s)| s)
+            .find(|s| attr(s, "jsonrpc.request.id").as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("no span for {id}: {got:?}"))
+    };
+    let (first, second) = (call("b-1"), call("b-2"));
+    assert_eq!(hex::encode(&first.trace_id), META_TRACE);
+    assert_eq!(hex::encode(&first.parent_span_id), META_SPAN);
+    assert_eq!(attr(first, "toolwall.decision").as_deref(), Some("deny"));
+    assert_eq!(
+        attr(first, "toolwall.reasons").as_deref(),
+        Some("amount_exceeds_threshold")
+    );
+    assert_eq!(hex::encode(&second.trace_id), AGENT_TRACE);
+    assert_eq!(hex::encode(&second.parent_span_id), AGENT_SPAN);
+    for s in [first, second] {
+        assert_eq!(s.name, "execute_tool crm.refund");
+        assert_eq!(attr(s, "error.type").as_deref(), Some("policy_denied"));
+        assert_eq!(s.status.as_ref().map(|st| st.code), Some(2), "status ERROR");
+        assert_ne!(attr(s, "toolwall.decision_id"), None);
+        let mut kids: Vec<&str> = got
+            .iter()
+            .map(|(_, c)| c)
+            .filter(|c| c.parent_span_id == s.span_id)
+            .map(|c| c.name.as_str())
+            .collect();
+        kids.sort();
+        assert_eq!(kids, ["toolwall.policy", "toolwall.schema"], "{got:?}");
+    }
+    assert_ne!(
+        attr(first, "toolwall.decision_id"),
+        attr(second, "toolwall.decision_id")
+    );
+    assert!(server.tool_calls().is_empty(), "{:?}", server.tool_calls());
+}
