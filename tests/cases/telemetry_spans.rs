@@ -222,6 +222,8 @@ async fn requests_refused_before_routing_or_reading_are_spans_in_the_agents_trac
     let s = by_decision(&got, &decision_id(&mismatch));
     assert_refused(s, "invalid_mcp_message", agent.0, agent.1);
     assert_eq!(s.name, "execute_tool");
+    assert_eq!(attr(s, "mcp.method.name").as_deref(), Some("tools/call"));
+    assert_eq!(attr(s, "jsonrpc.request.id"), None, "not read as a call");
 
     // the unlisted tool: in `_meta`'s trace; its name is an attribute, not the span's
     let s = by_decision(&got, &decision_id(&unlisted));

@@ -67,6 +67,24 @@ impl Exchange {
         headers: &HeaderMap,
         msg: Value,
     ) -> Step {
+        // tracing on: the span of a message refused before it is read as a call names its
+        // method too (masked unless it is one toolwall decides)
+        if let (Some(span), Some(method)) = (
+            ctx.span.as_deref_mut(),
+            msg.get("method").and_then(Value::as_str),
+        ) {
+            let method = match method {
+                "tools/call" | "resources/read" | "prompts/get" => method.to_string(),
+                other => self
+                    .snap
+                    .redactor
+                    .redact_text(truncated(other, 64), &ActionPlan::mask_all())
+                    .0
+                    .into_owned(),
+            };
+            span.attrs
+                .push(KeyValue::new(attr::MCP_METHOD_NAME, method));
+        }
         let shape = match proto::shape(&msg) {
             Ok(s) => s,
             Err(e) => return protocol_refusal(ctx, &msg, e),
@@ -325,11 +343,8 @@ impl Exchange {
                 .into_owned()
         };
         let request_id = masked(&request_id, 128);
+        // (`mcp.method.name` is on the span already: `decide`)
         let method = proto::method(msg);
-        span.attrs.push(KeyValue::new(
-            attr::MCP_METHOD_NAME,
-            truncated(method, 64).to_string(),
-        ));
         span.attrs
             .push(KeyValue::new(attr::JSONRPC_REQUEST_ID, request_id.clone()));
         match target {
