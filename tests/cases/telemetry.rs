@@ -1140,7 +1140,15 @@ async fn arguments_are_on_the_span_only_when_asked_and_always_masked() {
             String::from_utf8_lossy(&seen[0].body).contains(email),
             "the tool should get the address"
         );
-        let got = wait_for_spans(&receiver, 1).await;
+        // the children end (and may be exported) before the call's span: wait for it
+        let mut got = wait_for_spans(&receiver, 1).await;
+        for _ in 0..100 {
+            if got.iter().any(|(_, s)| s.name.starts_with("execute_tool")) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            got = wait_for_spans(&receiver, 1).await;
+        }
         let call_span = got
             .iter()
             .map(|(_, s)| s)
