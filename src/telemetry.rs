@@ -44,6 +44,10 @@ pub mod attr {
     pub const MCP_SESSION_ID: &str = "mcp.session.id";
     pub const MCP_PROTOCOL_VERSION: &str = "mcp.protocol.version";
     pub const JSONRPC_REQUEST_ID: &str = "jsonrpc.request.id";
+    /// The URI of an MCP `resources/read` (and `resources/subscribe`, …).
+    pub const MCP_RESOURCE_URI: &str = "mcp.resource.uri";
+    /// The name of an MCP `prompts/get`'s prompt.
+    pub const GEN_AI_PROMPT_NAME: &str = "gen_ai.prompt.name";
     pub const RPC_SYSTEM: &str = "rpc.system";
     pub const RPC_SERVICE: &str = "rpc.service";
     pub const RPC_METHOD: &str = "rpc.method";
@@ -338,11 +342,16 @@ struct PresetIds {
 
 thread_local! {
     static NEXT_SPAN_ID: std::cell::Cell<Option<SpanId>> = const { std::cell::Cell::new(None) };
+    /// The trace id of the one root span built right after it is set: a call without a
+    /// parent keeps the trace id its audit record and log line already carry.
+    static NEXT_TRACE_ID: std::cell::Cell<Option<TraceId>> = const { std::cell::Cell::new(None) };
 }
 
 impl opentelemetry_sdk::trace::IdGenerator for PresetIds {
     fn new_trace_id(&self) -> TraceId {
-        self.random.new_trace_id()
+        NEXT_TRACE_ID
+            .with(std::cell::Cell::take)
+            .unwrap_or_else(|| self.random.new_trace_id())
     }
     fn new_span_id(&self) -> SpanId {
         NEXT_SPAN_ID
@@ -351,17 +360,63 @@ impl opentelemetry_sdk::trace::IdGenerator for PresetIds {
     }
 }
 
-/// A tool call's span, started when the call arrives.
+/// A tool call's span. It exists from the moment the request arrives ([`defer_call`]) but is
+/// started only once the front end knows where it belongs (HTTP and gRPC: routed; MCP: the
+/// message is a call, its `_meta` read) — or, for a request refused before that, when the
+/// call is recorded ([`CallSpan::finish`]), with the request's arrival as its start time.
+/// A span never started and dropped (MCP traffic that is not a call) exports nothing.
 pub struct CallSpan {
-    pub span: Span,
+    state: State,
     /// Protocol attributes added when the span ends (MCP: method, session, request id).
     pub attrs: Vec<KeyValue>,
     /// `gen_ai.tool.call.id` when the protocol has its own (MCP: the JSON-RPC id); else the
     /// decision id.
     pub call_id: Option<String>,
+    /// The span's name when the call is not a tool call (MCP `resources/read`,
+    /// `prompts/get {name}`: the MCP conventions' `{mcp.method.name} {target}`); such a span
+    /// has no `gen_ai.operation.name`, `gen_ai.tool.*` attributes.
+    pub name: Option<String>,
     /// The CLIENT span of the request to the tool, when its id had to be known before it
     /// started (MCP: it is in the forwarded `params._meta`): planned, then started.
     client: Client,
+}
+
+// The whole `CallSpan` is boxed in the call's record; a deferred span becomes a started one
+// in place, so boxing the `Span` too would only add an allocation per traced call.
+#[allow(clippy::large_enum_variant)]
+enum State {
+    /// Not started: where it will start.
+    Deferred(Deferred),
+    Started(Span),
+}
+
+#[derive(Clone)]
+struct Deferred {
+    /// The agent's context (an invalid one: the span is a root).
+    parent: Context,
+    /// The trace id of a root span: the one the call's record already carries.
+    root: TraceId,
+    /// When the request arrived.
+    start: std::time::SystemTime,
+}
+
+impl Deferred {
+    fn start(&self) -> Option<Span> {
+        let t = TRACER.get()?;
+        let root = !self.parent.span().span_context().is_valid();
+        if root {
+            NEXT_TRACE_ID.with(|c| c.set(Some(self.root)));
+        }
+        let span = t
+            .tracer
+            .span_builder(attr::EXECUTE_TOOL)
+            .with_kind(SpanKind::Internal)
+            .with_start_time(self.start)
+            .start_with_context(&t.tracer, &self.parent);
+        // not left behind for another span (a non-recording parent builds none)
+        NEXT_TRACE_ID.with(|c| c.set(None));
+        Some(span)
+    }
 }
 
 enum Client {
@@ -437,57 +492,43 @@ pub fn enabled() -> bool {
     TRACER.get().is_some()
 }
 
-/// With tracing on: the call's span, a child of the agent's `traceparent` when it sent a
-/// valid one; the `traceparent` the upstream gets (this span as parent) and the trace id.
-/// With tracing off: `None`, and nothing is built.
-pub fn start_call(
+/// With tracing on: the call's span, not started yet ([`CallSpan`]), a child of the agent's
+/// `traceparent` when it sent a valid one, else a root in the trace `trace_id` (the id the
+/// call's record got from [`crate::pipeline::http`]'s reading of the header, or a new one).
+/// Returns it, and its trace id when that is not `trace_id` (formatting the id is ~1.8k
+/// instructions per traced call: callgrind, benches/instructions.sh). With tracing off:
+/// `None`, and nothing is built.
+pub fn defer_call(
     headers: &HeaderMap,
     started: std::time::Instant,
-) -> Option<(CallSpan, HeaderValue, String)> {
+    trace_id: &str,
+) -> Option<(CallSpan, Option<String>)> {
     TRACER.get()?;
     let parent =
         TraceContextPropagator::new().extract_with_context(&Context::new(), &Headers(headers));
-    let span = start_with_parent(&parent, started)?;
-    let sc = span.span.span_context().clone();
-    let value = HeaderValue::from_str(&traceparent_of(&sc)).ok()?;
-    Some((span, value, sc.trace_id().to_string()))
-}
-
-/// With tracing on: an MCP call's span. Its parent is the trace context in `params._meta`
-/// when the agent put a `traceparent` there — a malformed one starts a new trace, it never
-/// falls back nor is passed on — and otherwise the request's `traceparent` header. Returns
-/// the span and its trace id; `None` with tracing off.
-pub fn start_mcp_call(
-    meta: Option<&serde_json::Map<String, serde_json::Value>>,
-    headers: &HeaderMap,
-    started: std::time::Instant,
-) -> Option<(CallSpan, String)> {
-    TRACER.get()?;
-    let propagator = TraceContextPropagator::new();
-    let parent = match meta.filter(|m| m.contains_key(attr::META_TRACEPARENT)) {
-        Some(m) => propagator.extract_with_context(&Context::new(), &Meta(m)),
-        None => propagator.extract_with_context(&Context::new(), &Headers(headers)),
+    let given = TraceId::from_hex(trace_id)
+        .ok()
+        .filter(|t| *t != TraceId::INVALID);
+    let agent = parent.span();
+    let sc = agent.span_context();
+    let root = if sc.is_valid() {
+        sc.trace_id()
+    } else {
+        given.unwrap_or_else(|| TraceId::from(rand::random::<u128>() | 1))
     };
-    let span = start_with_parent(&parent, started)?;
-    let trace_id = span.span.span_context().trace_id().to_string();
-    Some((span, trace_id))
-}
-
-fn start_with_parent(parent: &Context, started: std::time::Instant) -> Option<CallSpan> {
-    let t = TRACER.get()?;
-    let span = t
-        .tracer
-        .span_builder(attr::EXECUTE_TOOL)
-        .with_kind(SpanKind::Internal)
-        // the call started when its record did (routing came first)
-        .with_start_time(std::time::SystemTime::now() - started.elapsed())
-        .start_with_context(&t.tracer, parent);
-    Some(CallSpan {
-        span,
+    let changed = (Some(root) != given).then(|| root.to_string());
+    let span = CallSpan {
+        state: State::Deferred(Deferred {
+            parent,
+            root,
+            start: std::time::SystemTime::now() - started.elapsed(),
+        }),
         attrs: Vec::new(),
         call_id: None,
+        name: None,
         client: Client::None,
-    })
+    };
+    Some((span, changed))
 }
 
 /// A child of a call's span (policy, the upstream call); ended by [`ChildSpan::end`] or on drop.
@@ -505,6 +546,69 @@ pub struct MetaContext {
 }
 
 impl CallSpan {
+    /// Start the span now (a no-op when it already started); the `traceparent` the tool gets
+    /// (this span as parent) and the trace id. `None` when nothing could be built.
+    pub fn start(&mut self) -> Option<(HeaderValue, String)> {
+        let span = self.started()?;
+        let sc = span.span_context();
+        let value = HeaderValue::from_str(&traceparent_of(sc)).ok()?;
+        Some((value, sc.trace_id().to_string()))
+    }
+
+    /// Start an MCP call's span: its parent is the trace context in `params._meta` when the
+    /// agent put a `traceparent` there — a malformed one starts a new trace, it never falls
+    /// back nor is passed on — and otherwise the request's `traceparent` header (the parent it
+    /// was deferred with). Returns the trace id; `None` when it had already started.
+    pub fn start_mcp(
+        &mut self,
+        meta: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> Option<String> {
+        let State::Deferred(d) = &mut self.state else {
+            return None;
+        };
+        if let Some(m) = meta.filter(|m| m.contains_key(attr::META_TRACEPARENT)) {
+            d.parent =
+                TraceContextPropagator::new().extract_with_context(&Context::new(), &Meta(m));
+            let sc = d.parent.span().span_context().clone();
+            d.root = if sc.is_valid() {
+                sc.trace_id()
+            } else {
+                TraceId::from(rand::random::<u128>() | 1)
+            };
+        }
+        let span = self.started()?;
+        Some(span.span_context().trace_id().to_string())
+    }
+
+    /// Another call's span deferred as this one is (the same parent), arrived at `started`:
+    /// the messages of one MCP batch. `None` once this one started.
+    pub fn sibling(&self, started: std::time::Instant) -> Option<CallSpan> {
+        let State::Deferred(d) = &self.state else {
+            return None;
+        };
+        Some(CallSpan {
+            state: State::Deferred(Deferred {
+                start: std::time::SystemTime::now() - started.elapsed(),
+                ..d.clone()
+            }),
+            attrs: Vec::new(),
+            call_id: None,
+            name: None,
+            client: Client::None,
+        })
+    }
+
+    /// The span, started if it was not.
+    fn started(&mut self) -> Option<&mut Span> {
+        if let State::Deferred(d) = &self.state {
+            self.state = State::Started(d.start()?);
+        }
+        match &mut self.state {
+            State::Started(s) => Some(s),
+            State::Deferred(_) => None,
+        }
+    }
+
     /// A child span of this call, `None` when the call's span is not recorded (sampled out):
     /// nothing is built for a trace nobody will see.
     pub fn child(
@@ -521,11 +625,14 @@ impl CallSpan {
         kind: SpanKind,
         attrs: Vec<KeyValue>,
     ) -> Option<ChildSpan> {
-        if !self.span.is_recording() {
+        let State::Started(span) = &self.state else {
+            return None;
+        };
+        if !span.is_recording() {
             return None;
         }
         let t = TRACER.get()?;
-        let parent = Context::new().with_remote_span_context(self.span.span_context().clone());
+        let parent = Context::new().with_remote_span_context(span.span_context().clone());
         let span = t
             .tracer
             .span_builder(name)
@@ -540,9 +647,10 @@ impl CallSpan {
     /// The trace context of the request to the tool, before it is sent: a CLIENT span is
     /// planned (its id chosen now, [`CallSpan::start_client`] starts it) and named as the
     /// parent. A sampled-out call plans none and names its own span, as for HTTP.
-    pub fn plan_client(&mut self) -> MetaContext {
-        let sc = self.span.span_context().clone();
-        let parent = if self.span.is_recording() {
+    pub fn plan_client(&mut self) -> Option<MetaContext> {
+        let span = self.started()?;
+        let sc = span.span_context().clone();
+        let parent = if span.is_recording() {
             let mut id = SpanId::INVALID;
             while id == SpanId::INVALID {
                 id = SpanId::from(rand::random::<u64>());
@@ -559,10 +667,10 @@ impl CallSpan {
             sc
         };
         let state = parent.trace_state().header();
-        MetaContext {
+        Some(MetaContext {
             traceparent: traceparent_of(&parent),
             tracestate: (!state.is_empty()).then_some(state),
-        }
+        })
     }
 
     /// Start the planned CLIENT span (a no-op when none is planned or it already started).
@@ -607,22 +715,39 @@ impl CallSpan {
     }
 
     /// Name the span after its tool, set the attributes and end it (a CLIENT span still open
-    /// ends first, with the call's error).
+    /// ends first, with the call's error). A span not started yet (a request refused before
+    /// it was routed or read) starts now, at the time the request arrived. `name` empty: the
+    /// span is `execute_tool` alone (no tool, or none with a name of its own). A span with its
+    /// own [`CallSpan::name`] is not a tool call's: the GenAI tool attributes are left off.
     pub fn finish(mut self, name: &str, mut attrs: Vec<KeyValue>, error: Option<&str>) {
         self.end_client(Vec::new(), error);
-        if !name.is_empty() {
-            self.span
-                .update_name(format!("{} {name}", attr::EXECUTE_TOOL));
+        let own = self.name.take();
+        let mut extra = std::mem::take(&mut self.attrs);
+        let Some(span) = self.started() else {
+            return;
+        };
+        match own {
+            Some(n) => {
+                span.update_name(n);
+                attrs.retain(|kv| {
+                    !matches!(
+                        kv.key.as_str(),
+                        attr::GEN_AI_OPERATION_NAME
+                            | attr::GEN_AI_TOOL_NAME
+                            | attr::GEN_AI_TOOL_CALL_ID
+                    )
+                });
+            }
+            None if !name.is_empty() => span.update_name(format!("{} {name}", attr::EXECUTE_TOOL)),
+            None => {}
         }
-        attrs.append(&mut self.attrs);
-        self.span.set_attributes(attrs);
+        attrs.append(&mut extra);
+        span.set_attributes(attrs);
         if let Some(e) = error {
-            self.span
-                .set_attribute(KeyValue::new(attr::ERROR_TYPE, e.to_string()));
-            self.span
-                .set_status(opentelemetry::trace::Status::error(e.to_string()));
+            span.set_attribute(KeyValue::new(attr::ERROR_TYPE, e.to_string()));
+            span.set_status(opentelemetry::trace::Status::error(e.to_string()));
         }
-        self.span.end();
+        span.end();
     }
 }
 

@@ -64,6 +64,15 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     let (parts, body) = req.into_parts();
     let (mut traceparent, trace_id) = http::traceparent(&parts.headers);
     let mut rec = CallRecord::new(rt.metrics.clone(), &snap, trace_id, rt.audit_hook(&snap));
+    // Tracing on: the call's span, in the agent's trace, started once the front end knows
+    // where the call belongs — or, refused before that, when the call is recorded: every
+    // request toolwall records is a span (docs/telemetry.md). Off, nothing is built.
+    if let Some((span, id)) = telemetry::defer_call(&parts.headers, rec.started, &rec.trace_id) {
+        if let Some(id) = id {
+            rec.trace_id = id;
+        }
+        rec.span = Some(Box::new(span));
+    }
     // gRPC clients fix the path (`/package.Service/Method`): routed by service, not by path
     // Each front end's future is boxed: the state machines are tens of KB, and unboxed they
     // are copied whole every time a layer (tower, hyper, catch_unwind) moves the handler's
@@ -77,14 +86,12 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     };
     let adapter = &snap.adapters[route.adapter];
     rec.set_adapter(adapter);
-    // Tracing on: the call's span continues the agent's trace and is the upstream's parent.
-    // HTTP adapters only for now: MCP and gRPC calls get none yet (docs/telemetry.md). Off,
-    // `start_call` builds nothing.
+    // An HTTP call's span starts now: it is the upstream's parent. (An MCP message's starts
+    // once it is read: its `_meta` may name another parent.)
     if adapter.kind == AdapterKind::Http {
-        if let Some((span, tp, id)) = crate::telemetry::start_call(&parts.headers, rec.started) {
+        if let Some((tp, id)) = rec.span.as_mut().and_then(|s| s.start()) {
             traceparent = tp;
             rec.trace_id = id;
-            rec.span = Some(Box::new(span));
         }
     }
     match adapter.kind {

@@ -371,7 +371,14 @@ impl CallRecord {
             Some(Outcome::Forwarded { .. }) if status >= 500 => Some(status.to_string()),
             _ => None,
         };
-        span.finish(log_name(tool), attrs, error.as_deref());
+        // span names are bounded as the metric's tool labels are: a tool without a label of
+        // its own (a name nobody declared or listed) names no span; `gen_ai.tool.name` has it
+        let name = if self.tool_label == crate::metrics::OTHER_TOOL {
+            ""
+        } else {
+            log_name(tool)
+        };
+        span.finish(name, attrs, error.as_deref());
     }
 }
 

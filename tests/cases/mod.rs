@@ -40,6 +40,8 @@ mod upstream;
 
 // traces over OTLP: a real receiver gets the spans of HTTP tool calls
 mod telemetry;
+// spans of requests refused before routing, MCP resources/read and prompts/get
+mod telemetry_spans;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;

@@ -43,6 +43,17 @@ pub(crate) async fn start_with(
     telemetry: &str,
     env: &[(&str, String)],
 ) -> Running {
+    let identity = "identity:\n  static: { agent: billing-bot, tenant: acme }\n";
+    start_config(adapters, policy, &format!("{identity}{telemetry}"), env).await
+}
+
+/// [`start_with`], `config` (identity, telemetry, …) the config file after `listen`/`admin`.
+pub(crate) async fn start_config(
+    adapters: &[(&str, String)],
+    policy: &str,
+    config: &str,
+    env: &[(&str, String)],
+) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("adapters")).expect("mkdir");
@@ -52,9 +63,7 @@ pub(crate) async fn start_with(
     }
     std::fs::write(root.join("policies/p.rego"), policy).expect("write");
     let listen = free_port();
-    let cfg = format!(
-        "listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:0\nidentity:\n  static: {{ agent: billing-bot, tenant: acme }}\n{telemetry}\n"
-    );
+    let cfg = format!("listen: 127.0.0.1:{listen}\nadmin: 127.0.0.1:0\n{config}\n");
     std::fs::write(root.join("toolwall.yaml"), cfg).expect("write");
     let mut cmd = Command::new(BIN);
     cmd.args([
@@ -1131,7 +1140,15 @@ async fn arguments_are_on_the_span_only_when_asked_and_always_masked() {
             String::from_utf8_lossy(&seen[0].body).contains(email),
             "the tool should get the address"
         );
-        let got = wait_for_spans(&receiver, 1).await;
+        // the children end (and may be exported) before the call's span: wait for it
+        let mut got = wait_for_spans(&receiver, 1).await;
+        for _ in 0..100 {
+            if got.iter().any(|(_, s)| s.name.starts_with("execute_tool")) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            got = wait_for_spans(&receiver, 1).await;
+        }
         let call_span = got
             .iter()
             .map(|(_, s)| s)

@@ -65,20 +65,21 @@ pub(super) async fn run(
     };
     start_record(&mut rec, &snap, target, 0);
     let (adapter, _, method) = target.resolve(&snap);
-    // Tracing on: the call's span continues the agent's trace (docs/telemetry.md). Off,
-    // `start_call` builds nothing.
+    // Tracing on: the call's span (deferred by `handle`) starts now, in the agent's trace
+    // (docs/telemetry.md); a call refused before this point gets it when it is recorded.
     let mut traceparent = traceparent;
-    if let Some((mut span, tp, id)) = crate::telemetry::start_call(&parts.headers, rec.started) {
+    if let Some(span) = rec.span.as_deref_mut() {
         use crate::telemetry::attr;
         use opentelemetry::KeyValue;
-        span.attrs.extend([
-            KeyValue::new(attr::RPC_SYSTEM, "grpc"),
-            KeyValue::new(attr::RPC_SERVICE, method.service.clone()),
-            KeyValue::new(attr::RPC_METHOD, method.method.clone()),
-        ]);
-        traceparent = tp;
-        rec.trace_id = id;
-        rec.span = Some(Box::new(span));
+        if let Some((tp, id)) = span.start() {
+            span.attrs.extend([
+                KeyValue::new(attr::RPC_SYSTEM, "grpc"),
+                KeyValue::new(attr::RPC_SERVICE, method.service.clone()),
+                KeyValue::new(attr::RPC_METHOD, method.method.clone()),
+            ]);
+            traceparent = tp;
+            rec.trace_id = id;
+        }
     }
     let head = match Head::decode(&snap, adapter, &parts, traceparent) {
         Ok(head) => head,

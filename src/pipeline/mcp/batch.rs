@@ -32,7 +32,13 @@ pub(super) async fn post_batch(
     }
     let mut steps = Vec::with_capacity(batch.len());
     for msg in batch {
-        let element = ex.new_ctx();
+        let mut element = ex.new_ctx();
+        // tracing on: each element's span, deferred in the request's trace as the request's
+        element.span = ctx
+            .span
+            .as_ref()
+            .and_then(|s| s.sibling(element.started))
+            .map(Box::new);
         steps.push(ex.decide(element, headers, msg).await);
     }
     if let Some(first) = first_refused(&steps) {

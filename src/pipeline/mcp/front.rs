@@ -67,6 +67,24 @@ impl Exchange {
         headers: &HeaderMap,
         msg: Value,
     ) -> Step {
+        // tracing on: the span of a message refused before it is read as a call names its
+        // method too (masked unless it is one toolwall decides)
+        if let (Some(span), Some(method)) = (
+            ctx.span.as_deref_mut(),
+            msg.get("method").and_then(Value::as_str),
+        ) {
+            let method = match method {
+                "tools/call" | "resources/read" | "prompts/get" => method.to_string(),
+                other => self
+                    .snap
+                    .redactor
+                    .redact_text(truncated(other, 64), &ActionPlan::mask_all())
+                    .0
+                    .into_owned(),
+            };
+            span.attrs
+                .push(KeyValue::new(attr::MCP_METHOD_NAME, method));
+        }
         let shape = match proto::shape(&msg) {
             Ok(s) => s,
             Err(e) => return protocol_refusal(ctx, &msg, e),
@@ -103,7 +121,7 @@ impl Exchange {
         }
         match proto::method(&msg) {
             "tools/call" => self.decide_tool_call(ctx, headers, msg, id).await,
-            "resources/read" | "prompts/get" => self.decide_gated(ctx, msg, id).await,
+            "resources/read" | "prompts/get" => self.decide_gated(ctx, headers, msg, id).await,
             "tools/list" => {
                 ctx.record = false;
                 Step::Forward(serialize(&msg), Some((id, Pending::ToolsList)))
@@ -122,7 +140,7 @@ impl Exchange {
         mut msg: Value,
         id: Value,
     ) -> Step {
-        self.start_span(&mut ctx, headers, &msg, &id);
+        self.start_span(&mut ctx, headers, &msg, &id, None);
         let Some(params) = msg.get_mut("params").and_then(Value::as_object_mut) else {
             let e = ProtocolError::new(proto::INVALID_PARAMS, "tools/call needs params");
             return protocol_refusal(ctx, &Value::Null, e).with_id(&id);
@@ -232,7 +250,7 @@ impl Exchange {
         // a `dry_run` tool's call: the arguments it would forward, for the proposal
         let mut proposal = None;
         // tracing on: the trace context the server gets names toolwall's CLIENT span
-        let trace = ctx.span.as_mut().map(|s| s.plan_client());
+        let trace = ctx.span.as_mut().and_then(|s| s.plan_client());
         let encode = |args: &Value, plan: Option<&ActionPlan>| {
             if tool.dry_run {
                 proposal = Some(args.clone());
@@ -290,17 +308,25 @@ impl Exchange {
     }
 
     /// Tracing on: the call's span, in the trace of `params._meta` (else of the request's
-    /// headers), with the MCP attributes (docs/telemetry.md). Off: nothing is built.
-    fn start_span(&self, ctx: &mut CallRecord, headers: &HeaderMap, msg: &Value, id: &Value) {
-        if !telemetry::enabled() {
+    /// headers), with the MCP attributes (docs/telemetry.md): `tools/call`, or the request
+    /// `target` names (`resources/read`, `prompts/get`: then the span is named
+    /// `{mcp.method.name} {target}`, `target` an attribute). Off: nothing is built.
+    fn start_span(
+        &self,
+        ctx: &mut CallRecord,
+        headers: &HeaderMap,
+        msg: &Value,
+        id: &Value,
+        target: Option<Target<'_>>,
+    ) {
+        let Some(span) = ctx.span.as_deref_mut() else {
             return;
-        }
+        };
         let meta = msg
             .get("params")
             .and_then(|p| p.get("_meta"))
             .and_then(Value::as_object);
-        let Some((mut span, trace_id)) = telemetry::start_mcp_call(meta, headers, ctx.started)
-        else {
+        let Some(trace_id) = span.start_mcp(meta) else {
             return;
         };
         let request_id = match id {
@@ -309,16 +335,38 @@ impl Exchange {
         };
         // the agent's words: masked as the audit stream masks what it does not know
         let plan = ActionPlan::mask_all();
-        let request_id = self
-            .snap
-            .redactor
-            .redact_text(truncated(&request_id, 128), &plan)
-            .0
-            .into_owned();
-        span.attrs
-            .push(KeyValue::new(attr::MCP_METHOD_NAME, "tools/call"));
+        let masked = |s: &str, max: usize| {
+            self.snap
+                .redactor
+                .redact_text(truncated(s, max), &plan)
+                .0
+                .into_owned()
+        };
+        let request_id = masked(&request_id, 128);
+        // (`mcp.method.name` is on the span already: `decide`)
+        let method = proto::method(msg);
         span.attrs
             .push(KeyValue::new(attr::JSONRPC_REQUEST_ID, request_id.clone()));
+        match target {
+            None => span.call_id = Some(request_id),
+            // the URI is not in the name (the conventions: not by default, unbounded)
+            Some(Target::Resource(uri)) => {
+                if let Some(uri) = uri {
+                    span.attrs
+                        .push(KeyValue::new(attr::MCP_RESOURCE_URI, masked(uri, 1024)));
+                }
+                span.name = Some(truncated(method, 64).to_string());
+            }
+            Some(Target::Prompt(name)) => match name {
+                Some(name) => {
+                    let name = masked(name, 256);
+                    span.name = Some(format!("{} {name}", truncated(method, 64)));
+                    span.attrs
+                        .push(KeyValue::new(attr::GEN_AI_PROMPT_NAME, name));
+                }
+                None => span.name = Some(truncated(method, 64).to_string()),
+            },
+        }
         if let Some(sid) = &self.session {
             span.attrs.push(KeyValue::new(
                 attr::MCP_SESSION_ID,
@@ -333,9 +381,7 @@ impl Exchange {
             span.attrs
                 .push(KeyValue::new(attr::MCP_PROTOCOL_VERSION, v.to_string()));
         }
-        span.call_id = Some(request_id);
         ctx.trace_id = trace_id;
-        ctx.span = Some(Box::new(span));
     }
 
     /// A `tools/call` refused: a refusal `approval_required` (with its request's id) is
@@ -436,11 +482,21 @@ impl Exchange {
     pub(super) async fn decide_gated(
         &mut self,
         mut ctx: CallRecord,
+        headers: &HeaderMap,
         mut msg: Value,
         id: Value,
     ) -> Step {
         let method = proto::method(&msg).to_string();
         let key = proto::name_key(&method).unwrap_or("name");
+        let named = msg
+            .get("params")
+            .and_then(|p| p.get(key))
+            .and_then(Value::as_str);
+        let target = match key {
+            "uri" => Target::Resource(named),
+            _ => Target::Prompt(named),
+        };
+        self.start_span(&mut ctx, headers, &msg, &id, Some(target));
         let mut args = msg
             .get_mut("params")
             .map(Value::take)
@@ -473,12 +529,21 @@ impl Exchange {
         }
         let snap = self.snap.clone();
         let metrics = self.app.metrics.clone();
+        // tracing on: the trace context the server gets names toolwall's CLIENT span
+        let trace = ctx.span.as_mut().and_then(|s| s.plan_client());
         let encode = |args: &Value, plan: Option<&ActionPlan>| {
             let rest = args.as_object().unwrap_or(&Map::new()).clone();
             let mut meta = meta;
             if let (Some(plan), Some(m)) = (plan, meta.as_mut()) {
                 redact::redact_args(&snap.redactor, m, plan, &metrics)?;
             }
+            // after redaction: toolwall's own context, or the agent's only when well-formed
+            let mut params = Map::new();
+            if let Some(m) = meta {
+                params.insert("_meta".into(), m);
+            }
+            telemetry::set_meta_context(&mut params, trace.as_ref());
+            let meta = params.remove("_meta");
             Ok(proto::encode_request(&msg, &rest, None, meta.as_ref()))
         };
         match self
@@ -584,6 +649,14 @@ impl Exchange {
         let (answer, status) = self.refuse_with(&mut ctx, rej, subject, id);
         Step::Answer(answer, status)
     }
+}
+
+/// What a decided MCP request other than `tools/call` names (for its span).
+pub(super) enum Target<'a> {
+    /// `resources/read`: the URI, when the params have one.
+    Resource(Option<&'a str>),
+    /// `prompts/get`: the prompt's name, when the params have one.
+    Prompt(Option<&'a str>),
 }
 
 /// The approval a retry presents in `params._meta["toolwall/approval"]`, taken out of the

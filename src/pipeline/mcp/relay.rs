@@ -132,7 +132,24 @@ impl Exchange {
                         KeyValue::new(attr::GEN_AI_TOOL_NAME, t),
                     ],
                 ),
-                None => ("tools/call".to_string(), Vec::new()),
+                // `resources/read`, `prompts/get {name}`: the call's own name and target
+                None => (
+                    span.name
+                        .clone()
+                        .unwrap_or_else(|| "tools/call".to_string()),
+                    span.attrs
+                        .iter()
+                        .filter(|kv| {
+                            matches!(
+                                kv.key.as_str(),
+                                attr::MCP_METHOD_NAME
+                                    | attr::MCP_RESOURCE_URI
+                                    | attr::GEN_AI_PROMPT_NAME
+                            )
+                        })
+                        .cloned()
+                        .collect(),
+                ),
             };
             attrs.push(KeyValue::new(
                 attr::SERVER_ADDRESS,
