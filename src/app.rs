@@ -228,12 +228,15 @@ pub async fn start_with_clock(
     let agent_handler = move |req: Request<Incoming>| {
         let svc = agent_svc.clone();
         let st = st.clone();
-        // Kept for the record of a shed call (both clones are reference counts).
+        // Kept for the record of a shed call (both clones are reference counts), and with
+        // tracing on the agent's trace context, for its span.
         let (method, uri) = (req.method().clone(), req.uri().clone());
+        let trace =
+            crate::telemetry::enabled().then(|| crate::telemetry::trace_context(req.headers()));
         async move {
             Ok::<_, Infallible>(match svc.oneshot(req).await {
                 Ok(resp) => resp,
-                Err(_) => shed(&st, &method, &uri),
+                Err(_) => shed(&st, &method, &uri, trace.as_ref()),
             })
         }
     };
@@ -421,7 +424,12 @@ async fn watch_config(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
 /// The answer to a call shed by the load-shed layer, recorded like every other exit: the
 /// record carries what is known before the pipeline ran (method, adapter, path with PII
 /// masked; no principal, no tool).
-fn shed(st: &AppState, method: &http::Method, uri: &http::Uri) -> Response<ResBody> {
+fn shed(
+    st: &AppState,
+    method: &http::Method,
+    uri: &http::Uri,
+    trace: Option<&http::HeaderMap>,
+) -> Response<ResBody> {
     let snap = st.snapshot.load_full();
     let mut ctx = CallRecord::new(
         st.metrics.clone(),
@@ -429,6 +437,8 @@ fn shed(st: &AppState, method: &http::Method, uri: &http::Uri) -> Response<ResBo
         format!("{:032x}", rand::random::<u128>() | 1),
         st.audit_hook(&snap),
     );
+    // tracing on: a span in the agent's trace, ended when the record is written
+    ctx.defer_span(trace.unwrap_or(&http::HeaderMap::new()));
     // Decoded first, so an escaped `%40` cannot hide an email from the mask.
     let decoded = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
     let (path, _) = snap

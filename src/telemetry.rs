@@ -492,6 +492,17 @@ pub fn enabled() -> bool {
     TRACER.get().is_some()
 }
 
+/// The trace context of a request (`traceparent`, `tracestate`), kept apart from it.
+pub fn trace_context(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for name in ["traceparent", "tracestate"] {
+        if let Some(v) = headers.get(name) {
+            out.insert(name, v.clone());
+        }
+    }
+    out
+}
+
 /// With tracing on: the call's span, not started yet ([`CallSpan`]), a child of the agent's
 /// `traceparent` when it sent a valid one, else a root in the trace `trace_id` (the id the
 /// call's record got from [`crate::pipeline::http`]'s reading of the header, or a new one).

@@ -132,6 +132,8 @@ impl Egress {
             format!("{:032x}", rand::random::<u128>() | 1),
             self.rt.audit_hook(&snap),
         );
+        // tracing on: a span (a root: a connection carries no trace context)
+        rec.defer_span(&http::HeaderMap::new());
         rec.request = Some(json!({
             "method": target.method,
             "host": target.host,

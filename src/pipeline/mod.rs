@@ -67,12 +67,7 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     // Tracing on: the call's span, in the agent's trace, started once the front end knows
     // where the call belongs — or, refused before that, when the call is recorded: every
     // request toolwall records is a span (docs/telemetry.md). Off, nothing is built.
-    if let Some((span, id)) = telemetry::defer_call(&parts.headers, rec.started, &rec.trace_id) {
-        if let Some(id) = id {
-            rec.trace_id = id;
-        }
-        rec.span = Some(Box::new(span));
-    }
+    rec.defer_span(&parts.headers);
     // gRPC clients fix the path (`/package.Service/Method`): routed by service, not by path
     // Each front end's future is boxed: the state machines are tens of KB, and unboxed they
     // are copied whole every time a layer (tower, hyper, catch_unwind) moves the handler's

@@ -327,6 +327,20 @@ impl Drop for CallRecord {
 }
 
 impl CallRecord {
+    /// Tracing on: the call's span, in the trace `headers` carry (`traceparent`), started
+    /// once a front end knows where the call belongs or, refused before that, when this
+    /// record is written. Off, nothing is built.
+    pub fn defer_span(&mut self, headers: &http::HeaderMap) {
+        if let Some((span, id)) =
+            crate::telemetry::defer_call(headers, self.started, &self.trace_id)
+        {
+            if let Some(id) = id {
+                self.trace_id = id;
+            }
+            self.span = Some(Box::new(span));
+        }
+    }
+
     /// The call's span: named after its tool, with what was decided (docs/telemetry.md).
     fn end_span(
         &self,

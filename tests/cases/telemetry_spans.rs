@@ -676,3 +676,55 @@ async fn each_call_of_a_batch_is_its_own_span_in_its_own_trace() {
     );
     assert!(server.tool_calls().is_empty(), "{:?}", server.tool_calls());
 }
+
+/// A call shed by the load-shed layer (`max_in_flight` reached) never reaches the pipeline:
+/// its record is written by the shell, and with it its span, in the agent's trace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shed_call_is_a_span_in_the_agents_trace() {
+    let receiver = http_upstream().await;
+    let tool = http_upstream().await;
+    let echo = echo_adapter(&format!("http://{}", tool.addr), "");
+    let tw = start_with(
+        &[("echo", echo)],
+        "package toolwall\ndefault decision := {\"allow\": true}\n",
+        &format!("{}request: {{ max_in_flight: 1 }}\n", telemetry(&receiver)),
+        &[],
+    )
+    .await;
+    // occupies the only slot for the adapter timeout (500 ms)
+    let agent = tw.agent;
+    let slow = tokio::spawn(async move {
+        let mut r = req("GET", "/echo/slow")
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .expect("req");
+        r.headers_mut().remove("traceparent");
+        send(agent, r).await
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let shed = send(
+        tw.agent,
+        post("/echo/v1/refunds", r#"{"charge":"ch_1","amount":5}"#, &[]),
+    )
+    .await;
+    assert_eq!(shed.status, 503, "{:?}", shed.body);
+    assert_eq!(shed.reasons(), vec!["overloaded"]);
+    let id = decision_id(&shed);
+    assert_eq!(slow.await.expect("join").status, 504);
+
+    // the shed call's span, and the timed-out call's three (itself, policy, the upstream)
+    let got = exactly(&receiver, 4).await;
+    let s = by_decision(&got, &id);
+    assert_eq!(s.name, "execute_tool", "{s:?}");
+    assert_refused(s, "overloaded", AGENT_TRACE, AGENT_SPAN);
+    assert_eq!(attr(s, "toolwall.adapter").as_deref(), Some("echo"));
+    assert!(
+        got.iter().all(|(_, other)| other.parent_span_id != s.span_id),
+        "a shed call has no stage: {got:?}"
+    );
+    // nothing of the shed call reached the tool
+    assert!(
+        tool.requests().iter().all(|r| r.path_and_query == "/slow"),
+        "{:?}",
+        tool.requests()
+    );
+}
