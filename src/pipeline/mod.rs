@@ -203,12 +203,13 @@ pub async fn decide_and_admit<T>(
             _ => return Err(rej),
         },
     };
-    let args = match (&as_sent, &rec.input) {
+    let fields = &mut **rec;
+    let args = match (&as_sent, &fields.input) {
         (Some(original), _) => Args::AsSent(original),
         (None, Some(input)) => Args::Decided(&input["args"]),
         (None, None) => return Err(Reject::new(Reason::Internal, "decided call has no input")),
     };
-    let forward = encode(args, plan.as_ref(), &mut rec.redactions)?;
+    let forward = encode(args, plan.as_ref(), &mut fields.redactions)?;
     let spend = admit(rt, snap, rec, Some(tool), approval).await?;
     Ok(Admitted {
         forward,
@@ -270,6 +271,8 @@ fn decide(
     call: Call<'_>,
     approval: &mut Approval,
 ) -> Result<Option<ActionPlan>, Reject> {
+    // the fields themselves: disjoint fields are borrowed apart below
+    let rec = &mut **rec;
     let Call {
         adapter,
         tool,

@@ -37,7 +37,27 @@ pub struct AuditHook {
     pub redactor: Arc<crate::redact::Redactor>,
 }
 
-pub struct CallRecord {
+/// One call's record, and the guard that writes it (audit, metrics, log line, span) when it
+/// drops. Its ~1.1 KB of fields live behind a pointer: the record is moved into each front
+/// end's future and through its stages, and moving it whole cost a memcpy per move
+/// (callgrind: ~13k instructions per call in `memcpy` under the handler's poll).
+pub struct CallRecord(Box<CallRecordFields>);
+
+impl std::ops::Deref for CallRecord {
+    type Target = CallRecordFields;
+    fn deref(&self) -> &CallRecordFields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for CallRecord {
+    fn deref_mut(&mut self) -> &mut CallRecordFields {
+        &mut self.0
+    }
+}
+
+/// What a [`CallRecord`] holds.
+pub struct CallRecordFields {
     pub decision_id: String,
     pub trace_id: String,
     pub started: Instant,
@@ -106,7 +126,7 @@ impl CallRecord {
         trace_id: String,
         audit: Option<AuditHook>,
     ) -> Self {
-        CallRecord {
+        CallRecord(Box::new(CallRecordFields {
             decision_id: uuid::Uuid::now_v7().to_string(),
             trace_id,
             started: Instant::now(),
@@ -141,7 +161,7 @@ impl CallRecord {
             record: true,
             span: None,
             metrics,
-        }
+        }))
     }
 
     /// Classify's result: the call is for `tool` (`index` in its adapter, for a declared tool).
@@ -226,6 +246,7 @@ impl Drop for CallRecord {
             return;
         }
         self.write_audit();
+        let span = self.span.take();
         let elapsed = self.started.elapsed();
         let tool = self.tool_label;
         let tool_name = log_name(self.tool.as_deref().unwrap_or(""));
@@ -303,7 +324,7 @@ impl Drop for CallRecord {
                 })
                 .inc_by(self.cost_usd);
         }
-        if let Some(span) = self.span.take() {
+        if let Some(span) = span {
             self.end_span(*span, decision, status, &reasons);
         }
         let shadow = self.shadow.as_ref().map(|r| r.reasons().join(","));

@@ -718,7 +718,8 @@ async fn a_shed_call_is_a_span_in_the_agents_trace() {
     assert_refused(s, "overloaded", AGENT_TRACE, AGENT_SPAN);
     assert_eq!(attr(s, "toolwall.adapter").as_deref(), Some("echo"));
     assert!(
-        got.iter().all(|(_, other)| other.parent_span_id != s.span_id),
+        got.iter()
+            .all(|(_, other)| other.parent_span_id != s.span_id),
         "a shed call has no stage: {got:?}"
     );
     // nothing of the shed call reached the tool
