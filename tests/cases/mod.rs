@@ -40,6 +40,8 @@ mod upstream;
 
 // traces over OTLP: a real receiver gets the spans of HTTP tool calls
 mod telemetry;
+// OTLP over TLS (gRPC and HTTP, mTLS) to real receivers
+mod telemetry_tls;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;
