@@ -26,9 +26,13 @@ pub struct Encoder {
     resource: Vec<u8>,
     /// `ResourceSpans.schema_url`.
     resource_schema_url: String,
-    scopes: Vec<u8>,
+    /// The spans of every scope, each with its key and length, scope after scope.
     spans: Vec<u8>,
+    /// One span's body.
     span: Vec<u8>,
+    /// Per scope: the index of its first span, its spans' range in `spans`.
+    groups: Vec<(usize, std::ops::Range<usize>)>,
+    done: Vec<bool>,
 }
 
 // Field numbers of opentelemetry/proto/{collector/trace,trace,common,resource}/v1.
@@ -280,18 +284,36 @@ fn span_flags(trace_flags: u8, remote: bool) -> u32 {
     f
 }
 
-fn put_scope(scope: &InstrumentationScope, buf: &mut Vec<u8>) {
-    let name = scope.name().as_bytes();
-    let version = scope.version().unwrap_or_default().as_bytes();
+/// The body of a scope's `InstrumentationScope`.
+fn scope_len(scope: &InstrumentationScope) -> usize {
     let opt = |tag, n: usize| if n == 0 { 0 } else { delimited_len(tag, n) };
-    let len = opt(SCOPE_NAME, name.len())
-        + opt(SCOPE_VERSION, version.len())
-        + kvs_len(SCOPE_ATTRIBUTES, scope.attributes());
-    // `scope` is always present
-    put_header(SCOPE_SPANS_SCOPE, len, buf);
-    put_bytes(SCOPE_NAME, name, buf);
-    put_bytes(SCOPE_VERSION, version, buf);
+    opt(SCOPE_NAME, scope.name().len())
+        + opt(SCOPE_VERSION, scope.version().unwrap_or_default().len())
+        + kvs_len(SCOPE_ATTRIBUTES, scope.attributes())
+}
+
+/// `ScopeSpans.scope`, always present.
+fn put_scope(scope: &InstrumentationScope, buf: &mut Vec<u8>) {
+    put_header(SCOPE_SPANS_SCOPE, scope_len(scope), buf);
+    put_bytes(SCOPE_NAME, scope.name().as_bytes(), buf);
+    put_bytes(
+        SCOPE_VERSION,
+        scope.version().unwrap_or_default().as_bytes(),
+        buf,
+    );
     put_kvs(SCOPE_ATTRIBUTES, scope.attributes(), buf);
+}
+
+/// The body of a `ScopeSpans` whose spans take `spans` bytes.
+fn scope_spans_len(scope: &InstrumentationScope, spans: usize) -> usize {
+    let schema = scope.schema_url().unwrap_or_default().len();
+    delimited_len(SCOPE_SPANS_SCOPE, scope_len(scope))
+        + spans
+        + if schema == 0 {
+            0
+        } else {
+            delimited_len(SCOPE_SPANS_SCHEMA_URL, schema)
+        }
 }
 
 /// One span's body (no key or length).
@@ -425,42 +447,41 @@ impl Encoder {
             // no resource set: an empty one
             put_header(RESOURCE_SPANS_RESOURCE, 0, &mut self.resource);
         }
-        self.scopes.clear();
-        let mut done = vec![false; batch.len()];
+        // the spans, grouped by scope, each one's body written once and copied once
+        self.spans.clear();
+        self.groups.clear();
+        self.done.clear();
+        self.done.resize(batch.len(), false);
         for first in 0..batch.len() {
-            if done[first] {
+            if self.done[first] {
                 continue;
             }
             let scope = &batch[first].instrumentation_scope;
-            self.spans.clear();
+            let start = self.spans.len();
             for (i, s) in batch.iter().enumerate().skip(first) {
-                if done[i] || (i != first && s.instrumentation_scope != *scope) {
+                if self.done[i] || (i != first && s.instrumentation_scope != *scope) {
                     continue;
                 }
-                done[i] = true;
+                self.done[i] = true;
                 self.span.clear();
                 put_span(s, &mut self.span);
                 put_header(SCOPE_SPANS_SPANS, self.span.len(), &mut self.spans);
                 self.spans.extend_from_slice(&self.span);
             }
-            let mut head = Vec::new();
-            put_scope(scope, &mut head);
-            let schema = scope.schema_url().unwrap_or_default();
-            let schema_len = if schema.is_empty() {
-                0
-            } else {
-                delimited_len(SCOPE_SPANS_SCHEMA_URL, schema.len())
-            };
-            put_header(
-                RESOURCE_SPANS_SCOPE_SPANS,
-                head.len() + self.spans.len() + schema_len,
-                &mut self.scopes,
-            );
-            self.scopes.extend_from_slice(&head);
-            self.scopes.extend_from_slice(&self.spans);
-            put_bytes(SCOPE_SPANS_SCHEMA_URL, schema.as_bytes(), &mut self.scopes);
+            self.groups.push((first, start..self.spans.len()));
         }
+        // then the request, the spans copied into it
         let schema = self.resource_schema_url.as_bytes();
+        let scopes: usize = self
+            .groups
+            .iter()
+            .map(|(first, r)| {
+                delimited_len(
+                    RESOURCE_SPANS_SCOPE_SPANS,
+                    scope_spans_len(&batch[*first].instrumentation_scope, r.len()),
+                )
+            })
+            .sum();
         let schema_len = if schema.is_empty() {
             0
         } else {
@@ -468,11 +489,25 @@ impl Encoder {
         };
         put_header(
             REQUEST_RESOURCE_SPANS,
-            self.resource.len() + self.scopes.len() + schema_len,
+            self.resource.len() + scopes + schema_len,
             out,
         );
         out.extend_from_slice(&self.resource);
-        out.extend_from_slice(&self.scopes);
+        for (first, r) in &self.groups {
+            let scope = &batch[*first].instrumentation_scope;
+            put_header(
+                RESOURCE_SPANS_SCOPE_SPANS,
+                scope_spans_len(scope, r.len()),
+                out,
+            );
+            put_scope(scope, out);
+            out.extend_from_slice(&self.spans[r.clone()]);
+            put_bytes(
+                SCOPE_SPANS_SCHEMA_URL,
+                scope.schema_url().unwrap_or_default().as_bytes(),
+                out,
+            );
+        }
         put_bytes(RESOURCE_SPANS_SCHEMA_URL, schema, out);
     }
 }
