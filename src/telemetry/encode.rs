@@ -17,7 +17,7 @@ use bytes::BufMut;
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
-use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
+use prost::encoding::{encode_varint, encoded_len_varint, WireType};
 
 /// Reused buffers: the request, the scopes and spans being assembled, one span's body.
 #[derive(Debug, Default)]
@@ -98,9 +98,25 @@ fn delimited_len(tag: u32, n: usize) -> usize {
     key_len(tag) + encoded_len_varint(n as u64) + n
 }
 
+/// A varint; the one-byte case (every key here but `Span.flags`'s, most lengths) inline.
+#[inline]
+fn put_raw_varint(v: u64, buf: &mut Vec<u8>) {
+    if v < 0x80 {
+        buf.push(v as u8);
+    } else {
+        encode_varint(v, buf);
+    }
+}
+
+#[inline]
+fn put_key(tag: u32, wire_type: WireType, buf: &mut Vec<u8>) {
+    put_raw_varint(u64::from((tag << 3) | wire_type as u32), buf);
+}
+
+#[inline]
 fn put_header(tag: u32, n: usize, buf: &mut Vec<u8>) {
-    encode_key(tag, WireType::LengthDelimited, buf);
-    encode_varint(n as u64, buf);
+    put_key(tag, WireType::LengthDelimited, buf);
+    put_raw_varint(n as u64, buf);
 }
 
 /// A `string`/`bytes` field; proto3 leaves an empty one out.
@@ -113,21 +129,21 @@ fn put_bytes(tag: u32, b: &[u8], buf: &mut Vec<u8>) {
 
 fn put_varint(tag: u32, v: u64, buf: &mut Vec<u8>) {
     if v != 0 {
-        encode_key(tag, WireType::Varint, buf);
-        encode_varint(v, buf);
+        put_key(tag, WireType::Varint, buf);
+        put_raw_varint(v, buf);
     }
 }
 
 fn put_fixed64(tag: u32, v: u64, buf: &mut Vec<u8>) {
     if v != 0 {
-        encode_key(tag, WireType::SixtyFourBit, buf);
+        put_key(tag, WireType::SixtyFourBit, buf);
         buf.put_u64_le(v);
     }
 }
 
 fn put_fixed32(tag: u32, v: u32, buf: &mut Vec<u8>) {
     if v != 0 {
-        encode_key(tag, WireType::ThirtyTwoBit, buf);
+        put_key(tag, WireType::ThirtyTwoBit, buf);
         buf.put_u32_le(v);
     }
 }
@@ -154,15 +170,15 @@ fn any_len(v: &Value) -> usize {
 fn put_any(v: &Value, buf: &mut Vec<u8>) {
     match v {
         Value::Bool(b) => {
-            encode_key(ANY_BOOL, WireType::Varint, buf);
-            buf.put_u8(u8::from(*b));
+            put_key(ANY_BOOL, WireType::Varint, buf);
+            buf.push(u8::from(*b));
         }
         Value::I64(i) => {
-            encode_key(ANY_INT, WireType::Varint, buf);
-            encode_varint(*i as u64, buf);
+            put_key(ANY_INT, WireType::Varint, buf);
+            put_raw_varint(*i as u64, buf);
         }
         Value::F64(f) => {
-            encode_key(ANY_DOUBLE, WireType::SixtyFourBit, buf);
+            put_key(ANY_DOUBLE, WireType::SixtyFourBit, buf);
             buf.put_f64_le(*f);
         }
         Value::String(s) => {
@@ -253,9 +269,16 @@ fn kv_len(kv: &KeyValue) -> usize {
 /// Repeated `KeyValue` field `tag`.
 fn put_kvs<'a>(tag: u32, kvs: impl IntoIterator<Item = &'a KeyValue>, buf: &mut Vec<u8>) {
     for kv in kvs {
-        put_header(tag, kv_len(kv), buf);
-        put_bytes(KV_KEY, kv.key.as_str().as_bytes(), buf);
-        put_header(KV_VALUE, any_len(&kv.value), buf);
+        let key = kv.key.as_str().as_bytes();
+        let value = any_len(&kv.value);
+        let key_len = if key.is_empty() {
+            0
+        } else {
+            delimited_len(KV_KEY, key.len())
+        };
+        put_header(tag, key_len + delimited_len(KV_VALUE, value), buf);
+        put_bytes(KV_KEY, key, buf);
+        put_header(KV_VALUE, value, buf);
         put_any(&kv.value, buf);
     }
 }
@@ -282,6 +305,15 @@ fn span_flags(trace_flags: u8, remote: bool) -> u32 {
         f |= FLAGS_IS_REMOTE;
     }
     f
+}
+
+/// `a == b`, without comparing the text when both are the same static name and nothing else
+/// (toolwall's one tracer: every span of a batch).
+fn same_scope(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
+    let plain = |s: &InstrumentationScope| {
+        s.version().is_none() && s.schema_url().is_none() && s.attributes().next().is_none()
+    };
+    (std::ptr::eq(a.name(), b.name()) && plain(a) && plain(b)) || a == b
 }
 
 /// The body of a scope's `InstrumentationScope`.
@@ -459,7 +491,7 @@ impl Encoder {
             let scope = &batch[first].instrumentation_scope;
             let start = self.spans.len();
             for (i, s) in batch.iter().enumerate().skip(first) {
-                if self.done[i] || (i != first && s.instrumentation_scope != *scope) {
+                if self.done[i] || (i != first && !same_scope(&s.instrumentation_scope, scope)) {
                     continue;
                 }
                 self.done[i] = true;
