@@ -5,7 +5,8 @@
 //!
 //! Process-level and not reloadable: the exporter is set up once at `toolwall run`.
 
-use std::sync::{Arc, OnceLock};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
@@ -15,10 +16,14 @@ use opentelemetry::trace::{
     Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider, Span, SpanData};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider, Span};
 use serde::Deserialize;
+
+mod encode;
+mod otlp;
+
+pub use otlp::TlsFiles;
 
 /// Attribute names: the OpenTelemetry GenAI and MCP semantic conventions (the semconv crate
 /// marks the GenAI ones deprecated-moved, so they are spelled here) and toolwall's own.
@@ -96,6 +101,84 @@ pub struct RawTelemetry {
     /// every PII and secret entity masked whatever the policy's `redact` list; default off.
     #[serde(default)]
     pub record_arguments: bool,
+    /// TLS to an `https://` collector beyond the webpki roots.
+    #[serde(default)]
+    pub tls: Option<RawTelemetryTls>,
+}
+
+/// `telemetry.tls`: PEM files, relative to the config file's directory. Each falls back to its
+/// `OTEL_EXPORTER_OTLP_{TRACES_,}…` variable.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelemetryTls {
+    /// CA certificates trusted on top of the webpki roots (`OTEL_EXPORTER_OTLP_CERTIFICATE`).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The client certificate (chain) for mTLS (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`).
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    /// Its private key (`OTEL_EXPORTER_OTLP_CLIENT_KEY`).
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+}
+
+/// `telemetry:` checked when the config is loaded: its TLS files resolved against the config
+/// file's directory and loaded, its endpoint parsed. Errors are `(YAML path, message)`.
+pub fn compile_section(
+    raw: &RawTelemetry,
+    base: &Path,
+) -> (RawTelemetry, Vec<(&'static str, String)>) {
+    let mut out = raw.clone();
+    let mut errors = Vec::new();
+    if let Some(e) = &raw.endpoint {
+        if let Err(m) = check_endpoint(e) {
+            errors.push(("telemetry.endpoint", format!("telemetry.endpoint: {m}")));
+        }
+    }
+    if let Some(tls) = &mut out.tls {
+        for p in [&mut tls.ca_file, &mut tls.cert_file, &mut tls.key_file]
+            .into_iter()
+            .flatten()
+        {
+            *p = base.join(&*p);
+        }
+        let files = TlsFiles {
+            ca_file: tls.ca_file.clone().map(|p| (p, "telemetry.tls.ca_file")),
+            cert_file: tls
+                .cert_file
+                .clone()
+                .map(|p| (p, "telemetry.tls.cert_file")),
+            key_file: tls.key_file.clone().map(|p| (p, "telemetry.tls.key_file")),
+        };
+        if let Err(m) = otlp::client_tls(&files) {
+            // the message starts with the key it is about
+            let at = [
+                "telemetry.tls.ca_file",
+                "telemetry.tls.cert_file",
+                "telemetry.tls.key_file",
+            ]
+            .into_iter()
+            .find(|k| m.starts_with(k))
+            .unwrap_or("telemetry.tls");
+            errors.push((at, m));
+        }
+    }
+    (out, errors)
+}
+
+/// An OTLP endpoint toolwall can send to: an `http://` or `https://` URL with a host.
+fn check_endpoint(e: &str) -> Result<http::Uri, String> {
+    let uri: http::Uri = e
+        .parse()
+        .map_err(|err| format!("`{e}` is not a URL: {err}"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err(format!("`{e}` is not an http:// or https:// URL")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("`{e}` has no host"));
+    }
+    Ok(uri)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -147,9 +230,14 @@ impl SamplerName {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub protocol: Protocol,
-    /// `None`: the exporter reads `OTEL_EXPORTER_OTLP_{TRACES_,}ENDPOINT` itself (or its
-    /// default, `localhost:4317` / `:4318`).
-    pub endpoint: Option<String>,
+    /// Where batches go: for OTLP/HTTP the traces URL (`…/v1/traces`), for gRPC the
+    /// collector's URL.
+    pub endpoint: String,
+    /// Sent with every export (`OTEL_EXPORTER_OTLP_{TRACES_,}HEADERS`).
+    pub headers: Vec<(String, String)>,
+    /// How long an export may take (`OTEL_EXPORTER_OTLP_{TRACES_,}TIMEOUT`, default 10 s).
+    pub timeout: Duration,
+    pub tls: TlsFiles,
     pub service_name: String,
     pub sampler: SamplerName,
     pub ratio: f64,
@@ -213,9 +301,86 @@ pub fn resolve(
         .clone()
         .or_else(|| var("OTEL_SERVICE_NAME"))
         .unwrap_or_else(|| "toolwall".to_string());
+    // the section's endpoint and OTEL_EXPORTER_OTLP_ENDPOINT are base URLs, the traces
+    // variable is used as is
+    let base = |e: &str| match protocol {
+        Protocol::HttpProtobuf => format!("{}/v1/traces", e.trim_end_matches('/')),
+        Protocol::Grpc => e.to_string(),
+    };
+    let (endpoint, from) = match (&raw.endpoint, var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
+        (Some(e), _) => (base(e), "telemetry.endpoint"),
+        (None, Some(e)) => (e, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        (None, None) => match var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            Some(e) => (base(&e), "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            None => (
+                match protocol {
+                    Protocol::Grpc => "http://localhost:4317".to_string(),
+                    Protocol::HttpProtobuf => "http://localhost:4318/v1/traces".to_string(),
+                },
+                "the default endpoint",
+            ),
+        },
+    };
+    check_endpoint(&endpoint).map_err(|e| format!("{from}: {e}"))?;
+    let either = |traces: &'static str, all: &'static str| {
+        var(traces)
+            .map(|v| (v, traces))
+            .or_else(|| var(all).map(|v| (v, all)))
+    };
+    let headers = match either(
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ) {
+        None => Vec::new(),
+        Some((v, name)) => parse_headers(&v).map_err(|e| format!("{name}: {e}"))?,
+    };
+    let timeout = match either(
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ) {
+        None => Duration::from_secs(10),
+        Some((v, name)) => Duration::from_millis(
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{name}: `{v}` is not a number of milliseconds"))?,
+        ),
+    };
+    let file =
+        |set: &Option<PathBuf>, key: &'static str, traces: &'static str, all: &'static str| {
+            match set {
+                Some(p) => Some((p.clone(), key)),
+                None => either(traces, all).map(|(v, n)| (PathBuf::from(v), n)),
+            }
+        };
+    let tls_raw = raw.tls.clone().unwrap_or_default();
+    let tls = TlsFiles {
+        ca_file: file(
+            &tls_raw.ca_file,
+            "telemetry.tls.ca_file",
+            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        ),
+        cert_file: file(
+            &tls_raw.cert_file,
+            "telemetry.tls.cert_file",
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        ),
+        key_file: file(
+            &tls_raw.key_file,
+            "telemetry.tls.key_file",
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        ),
+    };
+    // the files are read now: a missing or bad one stops `toolwall run`
+    otlp::client_tls(&tls)?;
     Ok(Some(Settings {
         protocol,
-        endpoint: raw.endpoint.clone(),
+        endpoint,
+        headers,
+        timeout,
+        tls,
         service_name,
         sampler,
         ratio,
@@ -232,42 +397,38 @@ struct Telemetry {
     record_arguments: bool,
 }
 
-/// Build the exporter and install the tracer. Must run inside the Tokio runtime: the
-/// exporters' HTTP/2 and hyper clients live on it.
-pub fn start(settings: &Settings) -> Result<(), String> {
-    let exporter = match settings.protocol {
-        Protocol::Grpc => {
-            let mut b = opentelemetry_otlp::SpanExporter::builder().with_tonic();
-            if let Some(e) = &settings.endpoint {
-                b = b.with_endpoint(e.clone());
-            }
-            b.build()
+/// `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs separated by commas, values
+/// percent-decoded.
+fn parse_headers(v: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for pair in v.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, val) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`{pair}` is not key=value"))?;
+        let k = k.trim();
+        let val = percent_encoding::percent_decode_str(val.trim())
+            .decode_utf8()
+            .map_err(|_| format!("the value of `{k}` is not UTF-8"))?;
+        if http::HeaderName::from_bytes(k.as_bytes()).is_err()
+            || http::HeaderValue::from_str(&val).is_err()
+        {
+            return Err(format!("`{k}` is not a valid header"));
         }
-        Protocol::HttpProtobuf => {
-            // https endpoints too: rustls with ring and the webpki roots, as for upstreams
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-                .map_err(|e| format!("telemetry TLS: {e}"))?
-                .https_or_http()
-                .enable_http1()
-                .build();
-            let client =
-                opentelemetry_http::hyper::HyperClient::new(https, Duration::from_secs(10), None);
-            let mut b = opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_http_client(client);
-            if let Some(e) = &settings.endpoint {
-                b = b.with_endpoint(format!("{}/v1/traces", e.trim_end_matches('/')));
-            }
-            b.build()
-        }
+        out.push((k.to_string(), val.into_owned()));
     }
-    .map_err(|e| format!("telemetry exporter: {e}"))?;
-    let exporter = OnRuntime {
-        inner: Arc::new(exporter),
-        handle: tokio::runtime::Handle::current(),
-    };
+    Ok(out)
+}
+
+/// Build the exporter and install the tracer. Must run inside the Tokio runtime: the
+/// exporter's hyper client lives on it.
+pub fn start(settings: &Settings) -> Result<(), String> {
+    let exporter = otlp::Exporter::new(&otlp::Target {
+        protocol: settings.protocol,
+        endpoint: &settings.endpoint,
+        headers: &settings.headers,
+        timeout: settings.timeout,
+        tls: &settings.tls,
+    })?;
     let resource = opentelemetry_sdk::Resource::builder()
         .with_service_name(settings.service_name.clone())
         .build();
@@ -292,41 +453,6 @@ pub fn shutdown() {
     if let Some(t) = TRACER.get() {
         if let Err(e) = t.provider.shutdown() {
             tracing::warn!("telemetry shutdown: {e}");
-        }
-    }
-}
-
-/// The batch processor exports from its own thread with a plain executor; the OTLP clients
-/// need the Tokio reactor, so each batch is exported by a task on the runtime.
-#[derive(Debug)]
-struct OnRuntime {
-    inner: Arc<opentelemetry_otlp::SpanExporter>,
-    handle: tokio::runtime::Handle,
-}
-
-impl opentelemetry_sdk::trace::SpanExporter for OnRuntime {
-    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
-        let inner = self.inner.clone();
-        match self
-            .handle
-            .spawn(async move { inner.export(batch).await })
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
-                e.to_string(),
-            )),
-        }
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
-        // called once, before any export holds a clone
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.set_resource(resource);
         }
     }
 }
@@ -448,14 +574,35 @@ impl Extractor for Meta<'_> {
     }
 }
 
+/// Lower-case hex of `bytes`, appended to `out`. By hand rather than `{}` of the ids: their
+/// `fmt` impls were 2.9k instructions per traced call (three ids formatted per call,
+/// callgrind on the bench call), this is a table lookup per byte.
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0xf)]);
+    }
+}
+
 /// The W3C `traceparent` of a span context.
 fn traceparent_of(sc: &SpanContext) -> String {
-    format!(
-        "00-{}-{}-{:02x}",
-        sc.trace_id(),
-        sc.span_id(),
-        sc.trace_flags().to_u8()
-    )
+    let mut s = Vec::with_capacity(55);
+    s.extend_from_slice(b"00-");
+    push_hex(&mut s, &sc.trace_id().to_bytes());
+    s.push(b'-');
+    push_hex(&mut s, &sc.span_id().to_bytes());
+    s.push(b'-');
+    push_hex(&mut s, &[sc.trace_flags().to_u8()]);
+    // ASCII only
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// A trace id as 32 lower-case hex digits (as in logs and the audit record).
+fn trace_id_hex(id: TraceId) -> String {
+    let mut s = Vec::with_capacity(32);
+    push_hex(&mut s, &id.to_bytes());
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Longest `gen_ai.tool.call.arguments` value; longer ones are cut (at a character boundary)
@@ -527,7 +674,7 @@ pub fn defer_call(
     } else {
         given.unwrap_or_else(|| TraceId::from(rand::random::<u128>() | 1))
     };
-    let changed = (Some(root) != given).then(|| root.to_string());
+    let changed = (Some(root) != given).then(|| trace_id_hex(root));
     let span = CallSpan {
         state: State::Deferred(Deferred {
             parent,
@@ -913,8 +1060,8 @@ mod tests {
         assert_eq!(s.service_name, "gw");
         assert_eq!(s.sampler, SamplerName::ParentbasedTraceidratio);
         assert_eq!(s.ratio, 0.25);
-        // the endpoint itself is left to the exporter, which reads the same variables
-        assert_eq!(s.endpoint, None);
+        // a base URL: the traces path appended
+        assert_eq!(s.endpoint, "http://127.0.0.1:4318/v1/traces");
     }
 
     #[test]
@@ -1023,6 +1170,32 @@ mod tests {
         set_meta_context(&mut p, Some(&ours));
         assert_eq!(p["_meta"], json!({"traceparent": ours.traceparent}));
         assert!(valid_traceparent(good));
+    }
+
+    #[test]
+    fn ids_are_formatted_as_the_sdk_formats_them() {
+        for (t, sp, f) in [
+            (
+                0x4bf92f3577b34da6a3ce929d0e0e4736u128,
+                0x00f067aa0ba902b7u64,
+                1u8,
+            ),
+            (1, 1, 0),
+            (u128::MAX, u64::MAX, 0xff),
+        ] {
+            let sc = SpanContext::new(
+                TraceId::from(t),
+                SpanId::from(sp),
+                opentelemetry::trace::TraceFlags::new(f),
+                false,
+                TraceState::default(),
+            );
+            assert_eq!(
+                traceparent_of(&sc),
+                format!("00-{}-{}-{:02x}", sc.trace_id(), sc.span_id(), f)
+            );
+            assert_eq!(trace_id_hex(sc.trace_id()), sc.trace_id().to_string());
+        }
     }
 
     #[test]

@@ -186,6 +186,11 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
     let state = compile_state(&src, &raw.state, base, &mut diags);
     let listener = compile_listener(&src, &raw.listener, &mut diags);
     let egress = super::egress::compile_section(&src, &raw.egress, base, &mut diags);
+    let (telemetry, errors) = crate::telemetry::compile_section(&raw.telemetry, base);
+    for (path, message) in errors {
+        let (line, col) = src.spans.get(path);
+        diags.push(Diag::at(src.file, line, col, message));
+    }
     let admin_token = compile_admin_token(&src, &raw, admin, strict_env, &mut diags, &mut warnings);
     let approvals =
         super::approvals::compile_section(&src, &raw, strict_env, &mut diags, &mut warnings);
@@ -283,7 +288,7 @@ fn load(config_path: &Path, strict_env: bool) -> Result<LoadedConfig, Diags> {
         agent_tls,
         listener,
         egress,
-        telemetry: raw.telemetry.clone(),
+        telemetry,
     })
 }
 

@@ -42,6 +42,8 @@ mod upstream;
 mod telemetry;
 // spans of requests refused before routing, MCP resources/read and prompts/get
 mod telemetry_spans;
+// OTLP over TLS (gRPC and HTTP, mTLS) to real receivers
+mod telemetry_tls;
 
 // the approval store (state backend) on a real redis-server
 mod approval_store;

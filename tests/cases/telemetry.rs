@@ -123,7 +123,7 @@ fn spans(receiver: &Upstream) -> Vec<(String, Span)> {
 }
 
 /// The spans of `ExportTraceServiceRequest`s, each with its resource's `service.name`.
-fn decode(bodies: &[Vec<u8>]) -> Vec<(String, Span)> {
+pub(crate) fn decode(bodies: &[Vec<u8>]) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     for body in bodies {
         let req = ExportTraceServiceRequest::decode(body.as_slice()).expect("OTLP protobuf");
@@ -408,10 +408,10 @@ async fn off_nothing_is_exported() {
 }
 
 /// The Python OTLP/gRPC receiver (tests/otel/receiver.py), killed on drop.
-struct GrpcReceiver {
+pub(crate) struct GrpcReceiver {
     child: Child,
     dir: tempfile::TempDir,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for GrpcReceiver {
@@ -423,6 +423,11 @@ impl Drop for GrpcReceiver {
 
 impl GrpcReceiver {
     async fn start() -> GrpcReceiver {
+        Self::start_with(&[]).await
+    }
+
+    /// The receiver with these arguments after its directory (TLS: `CERT KEY [CLIENT_CA]`).
+    pub(crate) async fn start_with(args: &[&std::path::Path]) -> GrpcReceiver {
         let dir = tempfile::tempdir().expect("tempdir");
         let script =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otel/receiver.py");
@@ -430,6 +435,7 @@ impl GrpcReceiver {
             child: Command::new(python())
                 .arg(script)
                 .arg(dir.path())
+                .args(args)
                 .stdout(Stdio::null())
                 .spawn()
                 .expect("the test Python runs"),
@@ -446,7 +452,7 @@ impl GrpcReceiver {
         panic!("the OTLP receiver did not start");
     }
 
-    fn spans(&self) -> Vec<(String, Span)> {
+    pub(crate) fn spans(&self) -> Vec<(String, Span)> {
         let mut bodies = Vec::new();
         for e in std::fs::read_dir(self.dir.path()).expect("read dir") {
             let path = e.expect("entry").path();
@@ -1167,4 +1173,48 @@ async fn arguments_are_on_the_span_only_when_asked_and_always_masked() {
         let all: String = got.iter().map(|(_, s)| format!("{s:?}")).collect();
         assert!(!all.contains(email), "the address reached a span: {all}");
     }
+}
+
+/// Spans still queued when toolwall stops are exported before it exits: with a 60 s export
+/// interval, the receiver has nothing until SIGTERM, then the call's spans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_spans_are_exported_at_shutdown() {
+    let receiver = http_upstream().await;
+    let tool = http_upstream().await;
+    let telemetry = format!(
+        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+        receiver.addr
+    );
+    let mut tw = start(
+        &tool,
+        &telemetry,
+        &[("OTEL_BSP_SCHEDULE_DELAY", "60000".to_string())],
+    )
+    .await;
+    let r = send(tw.agent, refund(5)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        receiver.requests().is_empty(),
+        "exported before the interval"
+    );
+    let stopped = Command::new("kill")
+        .args(["-TERM", &tw.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let mut exited = false;
+    for _ in 0..200 {
+        if tw.child.try_wait().expect("wait").is_some() {
+            exited = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(exited, "toolwall did not stop");
+    // the call, its schema, policy and upstream spans: all there once it exited
+    let got = spans(&receiver);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.iter().any(|(_, s)| s.name == "execute_tool echo.refund"
+        && hex::encode(&s.parent_span_id) == AGENT_SPAN));
 }
