@@ -14,7 +14,11 @@ Two splits, kept apart by construction, not only by seed:
   dev      templates DEV_*, word lists DEV_*: the rules were tuned on this split only.
   heldout  templates HELD_*, word lists HELD_*: different sentences, document shapes,
            look-alike formats, password phrasings and placeholders; never looked at while
-           tuning, scored once at the end.
+           tuning, scored once at the end (then looked at: no longer blind).
+  blind2   templates BLIND_*: a third split written after the held-out had been looked at,
+           with its own sentences, document shapes, look-alikes, password phrasings (upper-
+           and mixed-case keywords too), SSN contexts, placeholders and phone formats; the
+           rules were tuned on dev and held-out only, and this split was scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -23,7 +27,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2
 """
 import base64, json, os, random, string, sys
 
@@ -446,11 +450,150 @@ def held_json(f, r, loc):
     return {"id": f.uuid4(), "event": "email.received", "data": {"from": L("EMAIL", email(f, r)), "text": held_text(f, r, loc)}}
 
 
+# ---------- blind2 templates (written after the held-out split had been looked at) ----------
+# A third split, BLIND_* / blind_*: its own sentences, document shapes, look-alikes,
+# password phrasings (including upper- and mixed-case keywords), SSN contexts, placeholders
+# and phone formats; written from the issue's description of realistic traffic before the
+# last round of rule changes, and scored once, after it.
+
+def blind_lookalike(f, r):
+    k = r.randrange(18)
+    if k == 0: return f"RMA {r.randint(2022, 2026)}-{r.randint(10000, 99999)}"
+    if k == 1: return f"confirmation code {r.randint(1000, 9999)} {r.randint(1000, 9999)}"
+    if k == 2: return f"serial SN{r.randint(100, 999)} {r.randint(1000, 9999)} {r.randint(1000, 9999)}"
+    if k == 3: return f"account no. {r.randint(10000, 99999)}-{r.randint(10000, 99999)}"
+    if k == 4: return f"EAN {r.randint(4000000000000, 4999999999999)}"
+    if k == 5: return f"ISBN 978-{r.randint(0, 9)}-{r.randint(100, 999)}-{r.randint(10000, 99999)}-{r.randint(0, 9)}"
+    if k == 6: return f"{r.randint(2022, 2026)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d},{r.randint(0, 999):03d}"
+    if k == 7: return f"pid {r.randint(1000, 99999)} port {r.choice([443, 8080, 8443, 5432, 6379])}"
+    if k == 8: return f"release {r.randint(1, 20)}.{r.randint(0, 20)}.{r.randint(0, 9)}-rc.{r.randint(1, 5)}"
+    if k == 9: return f"KB{r.randint(4000000, 5099999)}"
+    if k == 10: return f"ref {r.randint(100, 999)}.{r.randint(100, 999)}.{r.randint(100, 999)}"
+    if k == 11: return f"docket {r.randint(2019, 2026)}-CV-{r.randint(1, 99999):05d}"
+    g = bad_luhn(r, r.choice(["4", "52", "35", "65"]), r.choice([15, 16]))
+    if k == 12: return g
+    if k == 13: return bad_iban(f, r)
+    if k == 14: return f"claim {r.randint(100, 999)} {r.randint(1000, 9999)} {r.randint(100, 999)}"
+    if k == 15: return f"{r.randint(1, 9)} {r.randint(100, 999)},{r.randint(0, 99):02d} EUR"
+    if k == 16: return f"batch {r.randint(10, 99)}/{r.randint(100000, 999999)}"
+    return f"member id {r.randint(100000000, 999999999)}"
+
+
+BLIND_PLACEHOLDERS = [
+    "AKIAEXAMPLEKEY123456",
+    "ghp_0123456789abcdefghijklmnopqrstuvwxyz",
+    "ghr_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "xoxb-0000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk_test_XXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk-proj-YOUR_API_KEY_HERE_xxxxxxxxxxxxxxxxxxxx",
+    "AIzaSyA-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPL",
+    "sk-ant-api03-EXAMPLE-KEY-xxxxxxxxxxxxxxxxxxxx",
+]
+BLIND_PLACEHOLDER_NEG = ["<insert key>", "TODO", "your-secret-here", "sk_live_...", "$(cat token.txt)", "[REDACTED]", "none"]
+
+BLIND_PW = {
+    "en": (["PASSWORD is {p}", "Password for the staging db: {p}", "use the password {p} to log in",
+            "creds are admin / password {p}", "the Password is {p}", "your one-time passcode is {p}",
+            "pass phrase: {p}", "PWD: {p}"],
+           ["Password changed successfully.", "The PASSWORD is case-sensitive.", "Enter your password to continue.",
+            "password: (see 1Password)", "Password must contain a number and a symbol.", "Passwords do not match."]),
+    "de": (["PASSWORT: {p}", "Das Kennwort für den Drucker ist {p}", "Passwort für das WLAN lautet {p}"],
+           ["Das Passwort wurde geändert.", "Kennwort falsch, bitte erneut versuchen."]),
+    "fr": (["MOT DE PASSE : {p}", "Le mot de passe de la box est {p}", "mdp du compte admin: {p}"],
+           ["Votre mot de passe a été réinitialisé.", "Le mot de passe doit contenir 12 caractères."]),
+    "es": (["CONTRASEÑA: {p}", "La contraseña del router es {p}", "contraseña temporal: {p}"],
+           ["Su contraseña ha caducado.", "La contraseña no coincide."]),
+    "it": (["PASSWORD: {p}", "La password dell'account è {p}", "password temporanea: {p}"],
+           ["La password è stata modificata.", "Password errata, riprova."]),
+    "nl": (["WACHTWOORD: {p}", "Het wachtwoord van de router is {p}", "tijdelijk wachtwoord: {p}"],
+           ["Uw wachtwoord is gewijzigd.", "Het wachtwoord is onjuist."]),
+}
+
+BLIND_SSN = ["SSN on file: {s}", "Social Security #: {s}", "ssn {s}", "SSN (verified) {s}", "social security number is {s}",
+             "SSN number {s}"]
+
+
+def blind_phone(r, loc, variants=("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00")):
+    region = REGION[loc] if r.random() < 0.7 else r.choice(OTHER_REGIONS)
+    return phone(r, region, list(variants))
+
+
+BLIND_PHONE_LEAD = {
+    "en": ["Call me at ", "my cell is ", "Phone: ", "reach me on ", "tel. ", "Mobile: "],
+    "de": ["Tel.: ", "Handy: ", "erreichbar unter ", "Telefon "],
+    "fr": ["Tél : ", "portable : ", "joignable au ", "tél. "],
+    "es": ["Tel.: ", "móvil: ", "llámame al ", "teléfono "],
+    "it": ["Tel. ", "cellulare: ", "chiamami al ", "telefono "],
+    "nl": ["Tel: ", "mobiel: ", "bel me op ", "telefoon "],
+}
+
+
+def blind_text(f, r, loc):
+    name = f.name()
+    la = lambda: blind_lookalike(f, r)
+    lang = lang_of(loc)
+    k = r.randrange(12)
+    if k == 0:
+        lead = r.choice(BLIND_PHONE_LEAD[lang])
+        return S(f"Re: {la()} — {lead}", L("PHONE", blind_phone(r, loc)), f". Regards, {name}")
+    if k == 1:
+        pw, neg = pw_phrase(r, lang, BLIND_PW)
+        return S(f"#helpdesk {name}: {neg} ") + pw + S(f" ({la()})")
+    if k == 2:
+        return S(f"Chargeback {la()}: card on file ", L("CREDIT_CARD", card(f, r, 0.4)), f", {la()}. Customer: ",
+                 L("EMAIL", email(f, r)), f" / ", L("PHONE", blind_phone(r, loc, ("intl", "e164", "intl00"))))
+    if k == 3:
+        return S(f"Background check {la()} for {name}: ") + ssn_phrase(r, BLIND_SSN) + S(f". {la()}.")
+    if k == 4:
+        t, v = secret(r)
+        return S("```\n# .env.example\nAPI_KEY=", L("PLACEHOLDER", r.choice(BLIND_PLACEHOLDERS)), "\n```\nbut prod had ",
+                 L(t, v), f" committed in {rnd(r, HEX, 7)} ({la()})")
+    if k == 5:
+        if r.random() < 0.5:
+            return S(f"{la()} INFO conn from ", L("IPV4", f.ipv4_public()), f" {la()} user={f.user_name()}")
+        return S(f"{la()} DEBUG bind [", L("IPV6", f.ipv6()), f"]:{r.randint(1024, 65535)} {la()}")
+    if k == 6:
+        return S(f"Please update payee {name} to ", L("IBAN", iban(f, r)), f" (was {bad_iban(f, r)}), invoice {la()}.")
+    if k == 7:
+        return S(f"Inventory sync: {la()}; {la()}; {la()}; {la()}.")
+    if k == 8:
+        neg = r.choice(BLIND_PLACEHOLDER_NEG)
+        return S(f"secret_key: {neg}\ntimeout_ms: {r.randint(100, 9000)}\n# {la()}")
+    if k == 9:
+        return S(f"--\n{name}\n{f.company()}\n", L("PHONE", blind_phone(r, loc)), "\n", L("EMAIL", email(f, r)))
+    if k == 10:
+        return S(f"{name} asked to be called back on ", L("PHONE", blind_phone(r, loc)), f" re {la()}, not on {la()}.")
+    return S(f"{f.text(max_nb_chars=160)} ({la()}, {la()})")
+
+
+def blind_json(f, r, loc):
+    k = r.randrange(7)
+    la = lambda: blind_lookalike(f, r)
+    if k == 0:
+        return {"crm.update": {"contact_id": la(), "mobile_phone": L("PHONE", blind_phone(r, loc)),
+                               "notes": blind_text(f, r, loc)}}
+    if k == 1:
+        return {"refund": {"order": la(), "amount": la(), "reason": blind_text(f, r, loc)}}
+    if k == 2:
+        t, v = secret(r)
+        return {"tool": "github.search_code", "matches": [S("config.py: KEY = '", L(t, v), "'"),
+                                                           S("README.md: KEY = '", L("PLACEHOLDER", r.choice(BLIND_PLACEHOLDERS)), "'")]}
+    if k == 3:
+        pw, neg = pw_phrase(r, lang_of(loc), BLIND_PW)
+        return {"conversation": [{"speaker": "user", "utterance": pw}, {"speaker": "bot", "utterance": S(neg)}]}
+    if k == 4:
+        return {"kyc": {"name": f.name(), "remarks": ssn_phrase(r, BLIND_SSN), "case": la()}}
+    if k == 5:
+        return {"shipment": {"parcels": [{"id": la()}, {"id": la()}], "recipient": {"name": f.name(), "phone_number": L("PHONE", blind_phone(r, loc))}}}
+    return {"type": "message", "channel": rnd(r, string.ascii_uppercase + string.digits, 9), "text": blind_text(f, r, loc)}
+
+
 def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in ("dev", "heldout"):
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout")
+    splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json)}
+    if len(sys.argv) != 5 or sys.argv[4] not in splits:
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    text_t, json_t = (dev_text, dev_json) if split == "dev" else (held_text, held_json)
+    text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
     r = random.Random(seed)
     fakers = {loc: Faker(loc) for loc in LOCALES}

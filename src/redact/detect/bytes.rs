@@ -6,9 +6,18 @@ use super::super::validate as v;
 use super::*;
 
 /// The `key=value` rule's candidates: where a keyword ends at a `:` or `=`.
-pub(super) fn key_value_candidates(hay: &[u8], rule: usize, cands: &mut Vec<(usize, usize)>) {
+/// With `prose`, also the prose-password keywords that end there (`prose_colon_start`).
+pub(super) fn key_value_candidates(
+    hay: &[u8],
+    rule: usize,
+    prose: Option<usize>,
+    cands: &mut Vec<(usize, usize)>,
+) {
     let mut found = |q: usize| {
         if let Some(p) = key_value_start(hay, q) {
+            cands.push((p, rule));
+        }
+        if let Some((rule, p)) = prose.zip(prose_colon_start(hay, q)) {
             cands.push((p, rule));
         }
     };
@@ -63,6 +72,27 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
         })
         .map(|w| j - w.len())
         .min()
+}
+
+/// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, any
+/// case), ending just before the `:`/`=` at `q` (blanks between): their trigger position.
+pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
+    // Most `:` follow a `"` (JSON) or a digit (times): one byte rejects them.
+    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'p' | b'a') {
+        return None;
+    }
+    let mut j = q;
+    while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
+        j -= 1;
+    }
+    let tail = |w: &[u8]| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w);
+    if tail(b"mdp") {
+        Some(j - 3)
+    } else if tail(b"contrasena") {
+        Some(j - 6)
+    } else {
+        None
+    }
 }
 
 /// `word`, `Word`, `Title Words`, `WORD` (for the case-sensitive SIMD searcher).

@@ -126,7 +126,9 @@ impl Detector {
                 let bad_before = before.is_some_and(|b| {
                     v::is_word(b) || matches!(b, b'.' | b'-' | b'/' | b'+' | b'@')
                 });
-                if bad_before || after.is_some_and(v::is_word) {
+                // After `hh:mm:` it is the seconds of a time (`08:56:07.147016`).
+                let time = before == Some(b':') && s >= 2 && hay[s - 2].is_ascii_digit();
+                if bad_before || time || after.is_some_and(v::is_word) {
                     return reject;
                 }
                 let core_end = phone_core_end(text);
@@ -139,6 +141,9 @@ impl Detector {
                     || (!ctx.phone_key
                         && v::phone_ok(&shape(true))
                         && phone_context_before(hay, s));
+                // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
+                // makes it that identifier, whatever its digits fit.
+                let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));
                 if ok {
                     hit(Entity::Phone, s, e)
                 } else {
@@ -632,7 +637,7 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             (at(p + 4, b"e") && before(b"mot de ")).then(|| (p - 7, p + 5))
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
-        b'w' => Some((p, p + 10)),
+        b'w' => at(p, b"wachtwoord").then_some((p, p + 10)),
         b'm' => Some((p, p + 3)),
         // `ase` + ñ/Ñ (two bytes) + `a`, after `contr`.
         b'a' => before(b"contr").then(|| (p - 5, p + 6)),

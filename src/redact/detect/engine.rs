@@ -93,20 +93,7 @@ impl Detector {
                 continue;
             }
             if *kind == Kind::ProsePassword {
-                let mut pairs = Box::new([0u64; 1024]);
-                let needles = PROSE_NEEDLES
-                    .iter()
-                    .map(|&(n, before)| {
-                        let k = usize::from(n[0]) << 8 | usize::from(n[1]);
-                        pairs[k / 64] |= 1 << (k % 64);
-                        (memchr::memmem::Finder::new(n).into_owned(), before)
-                    })
-                    .collect();
-                prose = Some(ProseTriggers {
-                    rule: i,
-                    needles,
-                    pairs,
-                });
+                prose = Some(ProseTriggers::new(i));
                 continue;
             }
             for t in triggers(*kind) {
@@ -183,9 +170,14 @@ impl Detector {
         // The `key=value` anchors are looked for in the leaf itself: a body holds a `:` per
         // member.
         if let Some(kv) = self.fast.as_ref().and_then(|f| f.key_value) {
-            key_value_candidates(hay, kv, &mut sc.cands);
+            key_value_candidates(hay, kv, self.prose_rule(), &mut sc.cands);
         }
         sc.given = true;
+    }
+
+    /// The prose-password rule on the SIMD path, if enabled.
+    fn prose_rule(&self) -> Option<usize> {
+        self.fast.as_ref()?.prose.as_ref().map(|p| p.rule)
     }
 
     /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
@@ -202,7 +194,7 @@ impl Detector {
                 prose.find_into(hay, cands);
             }
             if let Some(kv) = fast.key_value {
-                key_value_candidates(hay, kv, cands);
+                key_value_candidates(hay, kv, self.prose_rule(), cands);
             }
             return;
         }
@@ -331,6 +323,9 @@ impl Detector {
                     if let Some((kv, p)) = fast.key_value.zip(key_value_start(raw, q)) {
                         cands.push((p, kv));
                     }
+                }
+                if let Some((rule, p)) = self.prose_rule().zip(prose_colon_start(raw, q)) {
+                    cands.push((p, rule));
                 }
             }
             fast.literals_into(raw, &mut cands);

@@ -119,35 +119,121 @@ struct FastTriggers {
     prose: Option<ProseTriggers>,
 }
 
-/// `memmem` searchers for the prose-password keywords: (needle, the byte that must precede
-/// it — lower case — or 0), e.g. `ass` after `p`/`P`, reported at that byte.
+/// The prose-password keywords, found in one pass over the text: a Teddy searcher of its
+/// own over the literals of `PROSE_LITERALS` (in the cases keywords are written in: lower,
+/// Capitalised, UPPER), or for short text (JSON leaves, where Teddy falls back to
+/// Rabin-Karp and its setup costs more than the leaf) a pass 8 bytes at a time (SWAR) that
+/// stops at a doubled `s`, a `w` or a non-ASCII byte. Both report the same anchors, each
+/// checked against the literals there (`check_at`); the keyword's trigger position is
+/// reported (see `prose_keyword`). `mdp` and the ASCII spelling `contrasena` are found where
+/// they end at a `:` or `=` (`prose_colon_start`, in the `key=value` pass). This replaced
+/// six `memmem` passes and their two-byte prefilter, which did not see UPPER-case keywords
+/// (callgrind figures in docs/redaction-accuracy.md, Throughput).
 #[derive(Debug)]
 struct ProseTriggers {
     rule: usize,
-    needles: Vec<(memchr::memmem::Finder<'static>, u8)>,
-    /// First two bytes of every needle (bit set as `FastTriggers::pairs`).
-    pairs: Box<[u64; 1024]>,
+    teddy: Option<aho_corasick::packed::Searcher>,
 }
 
+/// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
+/// first `s` of `ss`, the `w`, the `\xC3` of `ñ`).
+const PROSE_LITERALS: [(&[u8], usize); 17] = [
+    (b"sswo", 0),
+    (b"sswd", 0),
+    (b"ssph", 0),
+    (b"ssco", 0),
+    (b"SSWO", 0),
+    (b"SSWD", 0),
+    (b"SSPH", 0),
+    (b"SSCO", 0),
+    (b"de pas", 5),
+    (b"DE PAS", 5),
+    (b"ennwort", 3),
+    (b"ENNWORT", 3),
+    (b"wachtw", 0),
+    (b"Wachtw", 0),
+    (b"WACHTW", 0),
+    (b"se\xc3\xb1", 2),
+    (b"SE\xc3\x91", 2),
+];
+
 impl ProseTriggers {
+    fn new(rule: usize) -> Self {
+        let teddy = aho_corasick::packed::Config::new()
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(PROSE_LITERALS.iter().map(|l| l.0))
+            .build();
+        ProseTriggers { rule, teddy }
+    }
+
     fn find_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
-        if !hay.windows(2).any(|w| {
-            let k = usize::from(w[0]) << 8 | usize::from(w[1]);
-            self.pairs[k / 64] & (1 << (k % 64)) != 0
-        }) {
-            return;
-        }
-        for (f, before) in &self.needles {
-            for p in f.find_iter(hay) {
-                match *before {
-                    0 => out.push((p, self.rule)),
-                    b if p > 0 && hay[p - 1].to_ascii_lowercase() == b => {
-                        out.push((p - 1, self.rule))
-                    }
-                    _ => {}
+        match &self.teddy {
+            Some(t) if hay.len() >= 64 => {
+                for m in t.find_iter(hay) {
+                    let q = m.start() + PROSE_LITERALS[m.pattern().as_usize()].1;
+                    self.check_at(hay, q, out);
                 }
             }
+            _ => self.find_swar(hay, out),
         }
+    }
+
+    fn find_swar(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
+        const ONES: u64 = u64::MAX / 255;
+        const HIGH: u64 = ONES * 128;
+        // Exactly the zero bytes of `t` (no borrow between bytes).
+        let zero = |t: u64| !(((t & (ONES * 127)) + ONES * 127) | t) & HIGH;
+        let n = hay.len();
+        let mut i = 0;
+        while let Some(w) = word8(hay, i) {
+            let x = w | (ONES * 0x20);
+            let s = zero(x ^ (ONES * u64::from(b's')));
+            // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
+            let mut m =
+                ((s & (s >> 8)) | zero(x ^ (ONES * u64::from(b'w'))) | (w & HIGH)) & (HIGH >> 8);
+            while m != 0 {
+                self.check_at(hay, i + (m.trailing_zeros() / 8) as usize, out);
+                m &= m - 1;
+            }
+            i += 7;
+        }
+        while i < n {
+            let b = hay[i] | 0x20;
+            let pair = b == b's' && hay.get(i + 1).is_some_and(|&c| c | 0x20 == b's');
+            if pair || b == b'w' || hay[i] >= 0x80 {
+                self.check_at(hay, i, out);
+            }
+            i += 1;
+        }
+    }
+
+    /// The keyword at the anchor `q`, if one of `PROSE_LITERALS` holds it there.
+    fn check_at(&self, hay: &[u8], q: usize, out: &mut Vec<(usize, usize)>) {
+        let lit = |i: usize| {
+            let (l, off) = PROSE_LITERALS[i];
+            q >= off && hay.get(q - off..q - off + l.len()) == Some(l)
+        };
+        let ci = |from: usize, w: &[u8]| {
+            hay.get(from..from + w.len())
+                .is_some_and(|x| x.eq_ignore_ascii_case(w))
+        };
+        let p = match hay[q] {
+            // `pass` (the keyword's tail is checked by `prose_keyword`).
+            b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..10).any(lit) => q - 2,
+            b'w' | b'W' if (10..12).any(lit) => q - 3,
+            b'w' | b'W' if (12..15).any(lit) => q,
+            // `contraseña`: reported at the `a` before `señ`.
+            0xC3 if (15..17).any(lit)
+                && q >= 8
+                && ci(q - 8, b"contra")
+                && hay.get(q + 2).is_some_and(|&c| c | 0x20 == b'a') =>
+            {
+                q - 3
+            }
+            _ => return,
+        };
+        out.push((p, self.rule));
     }
 }
 

@@ -270,16 +270,101 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
     w.copy_from_slice(&hay[from..s]);
     w.make_ascii_lowercase();
     // A context word starts a word ("hotel", "tellement" are not "tel"); short ones must
-    // also end one ("Telmo").
+    // also end one ("Telmo"). The window's first byte starts a word only if the text's
+    // byte before it is no letter ("Bestellnummer" cut to "nummer" is not "nummer").
+    let first_starts = from == 0 || !hay[from - 1].is_ascii_alphabetic();
+    // A one-letter label, or "number" right before (`Best number: …`; further away it
+    // is as often "social security number" or "order number").
+    if signature_label_before(hay, s)
+        || word_before(hay, s, false)
+            .is_some_and(|(a, b)| hay[a..b].eq_ignore_ascii_case(b"number"))
+    {
+        return true;
+    }
     (0..w.len()).any(|at| {
-        (at == 0 || !w[at - 1].is_ascii_alphabetic())
-            && WORDS.iter().any(|word| {
-                w[at..].starts_with(word) && {
-                    let next = w.get(at + word.len()).copied();
-                    word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic())
-                }
-            })
+        (if at == 0 {
+            first_starts
+        } else {
+            !w[at - 1].is_ascii_alphabetic()
+        }) && WORDS.iter().any(|word| {
+            w[at..].starts_with(word) && {
+                let next = w.get(at + word.len()).copied();
+                word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic())
+            }
+        })
     })
+}
+
+/// A one-letter label of a signature or contact line right before a number (`T 030 …`,
+/// `M: 06 …`, `| F 0 …`): a capital `T`, `M`, `F`, `P`, `H`, `W`, `O` or `C` standing alone
+/// (at the start of the text or a line, or after a blank, `|`, `,`, `;` or `/`), then `:`,
+/// `.` and blanks.
+fn signature_label_before(hay: &[u8], s: usize) -> bool {
+    let mut j = s;
+    while j > 0 && matches!(hay[j - 1], b' ' | b'\t' | b':' | b'.') && s - j < 3 {
+        j -= 1;
+    }
+    j < s
+        && j > 0
+        && matches!(
+            hay[j - 1],
+            b'T' | b'M' | b'F' | b'P' | b'H' | b'W' | b'O' | b'C'
+        )
+        && (j == 1 || matches!(hay[j - 2], b' ' | b'\t' | b'\n' | b'|' | b',' | b';' | b'/'))
+}
+
+/// The word right before a number (blanks, `:`, `#`, `.` between), or the word before a
+/// `no.`/`nr.`/`number`/`#` there, labels an identifier: `lot`, `order`, `invoice`, `case`,
+/// `ticket`, `part`, `SKU`, `PO`, `ref`, … (any case).
+pub(super) fn identifier_label_before(hay: &[u8], s: usize) -> bool {
+    const LABELS: [&[u8]; 16] = [
+        b"lot",
+        b"order",
+        b"invoice",
+        b"case",
+        b"ticket",
+        b"part",
+        b"sku",
+        b"po",
+        b"ref",
+        b"build",
+        b"version",
+        b"imei",
+        b"tracking",
+        b"rechnung",
+        b"mrn",
+        b"bestellnummer",
+    ];
+    const NUMBER_WORDS: [&[u8]; 5] = [b"no", b"nr", b"number", b"nummer", b"num"];
+    let is = |(a, b): (usize, usize), list: &[&[u8]]| {
+        list.iter().any(|w| w.eq_ignore_ascii_case(&hay[a..b]))
+    };
+    // Digit groups between count as part of the identifier (`lot 791 209 6196`: a phone
+    // looked for from `209` on, after the label's number was rejected).
+    let Some(w) = word_before(hay, s, true) else {
+        return false;
+    };
+    if is(w, &LABELS) {
+        return true;
+    }
+    is(w, &NUMBER_WORDS) && word_before(hay, w.0, false).is_some_and(|w2| is(w2, &LABELS))
+}
+
+/// The word ending at `j` after skipping blanks, `:`, `#` and `.` (and digit groups with
+/// `digits`), within 24 bytes: (start, end).
+fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
+    let stop = j.saturating_sub(24);
+    while j > stop
+        && (matches!(hay[j - 1], b' ' | b'\t' | b':' | b'#' | b'.')
+            || (digits && hay[j - 1].is_ascii_digit()))
+    {
+        j -= 1;
+    }
+    let e = j;
+    while j > 0 && e - j < 16 && hay[j - 1].is_ascii_alphabetic() {
+        j -= 1;
+    }
+    (e > j && (j == 0 || !hay[j - 1].is_ascii_alphanumeric())).then_some((j, e))
 }
 
 pub(super) fn followed_by_digit_after(hay: &[u8], e: usize, seps: &[u8]) -> bool {

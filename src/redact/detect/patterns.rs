@@ -142,20 +142,6 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-/// The prose-password rule's needles on the SIMD path (searched with `memmem`, not Teddy):
-/// (needle, lower-case byte that must precede it and where the match is reported, or 0).
-/// They find what `triggers(Kind::ProsePassword)` finds.
-pub(super) const PROSE_NEEDLES: [(&[u8], u8); 6] = [
-    // Lower case (and capitalised, via the byte before): each needle is one `memmem` pass
-    // over the text, so ALL-CAPS keywords are left to the `KEY=value` rule.
-    (b"ass", b'p'),
-    (b"ennwort", 0),
-    (b"achtwoord", b'w'),
-    (b"mdp", 0),
-    (b"ase\xc3\xb1a", 0),
-    (b"rasena", 0),
-];
-
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
 pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 6] =
     [*b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd"];

@@ -191,7 +191,8 @@ fn short_haystacks_still_find_every_trigger() {
     for (kind, _) in &d.rules {
         for t in triggers(*kind) {
             match kind {
-                // Not Teddy literals: `memmem` needles (PROSE_NEEDLES), searched at any length.
+                // Not in this Teddy: `key=value` anchors at `:`/`=`, the prose keywords in a
+                // pass of their own (`ProseTriggers`).
                 Kind::KeyValue | Kind::ProsePassword => {}
                 Kind::Dob | Kind::Bearer => lits.extend(case_variants(t)),
                 _ => lits.push(t.to_string()),

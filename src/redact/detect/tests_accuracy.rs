@@ -239,3 +239,119 @@ fn prose_password_triggers_keep_the_simd_path() {
     // Teddy takes fewer than 128 literals; past that the scan falls back to Aho-Corasick.
     assert!(det().fast.is_some());
 }
+
+#[test]
+fn prose_passwords_in_any_case() {
+    for (text, want) in [
+        ("PASSWORD is Summer2024!", "Summer2024!"),
+        ("Password: Xk9#mQ2p, then log in", "Xk9#mQ2p"),
+        ("The WiFi Password is hunter22 for guests", "hunter22"),
+        ("PASSPHRASE is $h4d0w!15", "$h4d0w!15"),
+        ("KENNWORT lautet Berlin1990#", "Berlin1990#"),
+        ("Het WACHTWOORD is Utrecht12!", "Utrecht12!"),
+        ("CONTRASEÑA es Madrid77!", "Madrid77!"),
+        ("MOT DE PASSE est Paris2024$", "Paris2024$"),
+        ("mdp : abc123XY", "abc123XY"),
+        ("MDP= abc123XY", "abc123XY"),
+        ("contrasena: Sevilla#42", "Sevilla#42"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // The shape test still stops ordinary words, in capitals too.
+    for text in [
+        "The PASSWORD is case-sensitive.",
+        "PASSWORD IS REQUIRED",
+        "Password changed successfully.",
+        "Passwords do not match.",
+        "PASSWORD: ********",
+        "Mot de passe oublié ?",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn phone_labels_and_identifier_labels() {
+    // One-letter labels of signature lines, a trunk `0` before a dot, "number".
+    for (text, want) in [
+        (
+            "Jane Roe, plumber | T 12 204 38 20 | jane@example.com",
+            "12 204 38 20",
+        ),
+        ("M: 021 118 95 01", "021 118 95 01"),
+        ("Best number: 34 10 90 69; thanks", "34 10 90 69"),
+        ("call 06.12110601 today", "06.12110601"),
+    ] {
+        assert_eq!(found(text, Entity::Phone), vec![want], "{text}");
+    }
+    // A valid-looking number after an identifier's label is that identifier.
+    for text in [
+        "lot 338 820 3724 shipped",
+        "shipped; lot 323 740 1886.",
+        "Bestellnummer 823989997, Bestellnummer 951334782",
+        "order no. 612 34 56 78",
+        "the T-shirt 12 204 38 20",
+        "1.5 MT 12 204 38 20",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+    // A key saying phone is evidence enough for a dotted trunk number.
+    let d = det();
+    let ctx = ScanContext { phone_key: true };
+    let h = d.hits(b"01.234316797", ctx);
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(h[0].0.entity, Entity::Phone);
+}
+
+#[test]
+fn prose_keywords_found_alike_in_short_and_long_text() {
+    // Short text goes through the SWAR pass, long text through Teddy: the same anchors.
+    let d = det();
+    let Some(prose) = d.fast.as_ref().and_then(|f| f.prose.as_ref()) else {
+        return;
+    };
+    assert!(prose.teddy.is_some());
+    for kw in [
+        "password",
+        "Password",
+        "PASSWORD",
+        "passwd",
+        "PASSWD",
+        "passwort",
+        "Passwort",
+        "passphrase",
+        "PASSPHRASE",
+        "passcode",
+        "Passcode",
+        "mot de passe",
+        "Mot de passe",
+        "MOT DE PASSE",
+        "kennwort",
+        "Kennwort",
+        "KENNWORT",
+        "wachtwoord",
+        "Wachtwoord",
+        "WACHTWOORD",
+        "contraseña",
+        "Contraseña",
+        "CONTRASEÑA",
+        "pAsSword",
+        "class",
+        "Wachturm",
+        "señal",
+        "passport",
+    ] {
+        let short = format!("my {kw} is x");
+        let long = format!("{short}{}", " filler".repeat(12));
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        prose.find_swar(short.as_bytes(), &mut a);
+        prose.find_into(long.as_bytes(), &mut b);
+        assert_eq!(a, b, "{kw}");
+        let want = !matches!(kw, "pAsSword" | "class" | "Wachturm" | "señal" | "passport");
+        assert_eq!(a.len(), usize::from(want), "{kw}: {a:?}");
+    }
+}

@@ -142,7 +142,8 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     let max_group = groups.iter().copied().max().unwrap_or(0);
     // Decimal numbers and dotted version strings (a number written `030.121930` or
     // `07400.054827`, with a leading zero, is no decimal).
-    let trunk_dotted = d[0] == b'0' && groups[0] >= 3;
+    // A decimal never starts with `0` and another digit (`06.12345678` is a trunk number).
+    let trunk_dotted = d[0] == b'0' && groups[0] >= 2;
     if !parens
         && !plus
         && dot_seps > 0
