@@ -96,8 +96,49 @@ pub(crate) async fn start_config(
     panic!("toolwall did not start");
 }
 
+/// The MCP server got call span `s`'s CLIENT span `client` as its parent: in the `params._meta`
+/// of the message `id` among `sent` (with the agent's `tracestate` and the protocol's own
+/// members untouched) and in the `traceparent` header of its HTTP request among `requests`.
+pub(crate) fn assert_server_got_client_span(
+    s: &Span,
+    client: &Span,
+    id: &Value,
+    sent: &[Value],
+    requests: &[Value],
+    state: Option<&str>,
+) {
+    let expected = format!(
+        "00-{}-{}-01",
+        hex::encode(&s.trace_id),
+        hex::encode(&client.span_id)
+    );
+    let message = sent
+        .iter()
+        .find(|c| &c["id"] == id)
+        .unwrap_or_else(|| panic!("the server did not get {id}: {sent:?}"));
+    let meta = &message["params"]["_meta"];
+    assert_eq!(meta["traceparent"], expected.as_str(), "{meta}");
+    assert_eq!(meta["tracestate"].as_str(), state, "{meta}");
+    // the protocol's own `_meta` members go on untouched
+    assert_eq!(
+        meta["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    // the HTTP request carries the same parent
+    let http = requests
+        .iter()
+        .find(|r| {
+            r["body"]
+                .as_str()
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .is_some_and(|b| &b["id"] == id)
+        })
+        .expect("the HTTP request of the call");
+    assert_eq!(http["headers"]["traceparent"], expected.as_str());
+}
+
 /// A refund with the agent's `traceparent`.
-fn refund(amount: u32) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+pub(crate) fn refund(amount: u32) -> http::Request<http_body_util::Full<bytes::Bytes>> {
     req("POST", "/echo/v1/refunds")
         .header("content-type", "application/json")
         .header("traceparent", format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01"))
@@ -744,34 +785,7 @@ async fn mcp_tool_calls_are_spans_and_the_server_gets_the_client_span_in_meta() 
         assert_eq!(attr(client, "server.address").as_deref(), Some("127.0.0.1"));
         assert_eq!(attr(client, "error.type"), None);
         assert!(client.end_time_unix_nano <= s.end_time_unix_nano);
-        let expected = format!(
-            "00-{}-{}-01",
-            hex::encode(&s.trace_id),
-            hex::encode(&client.span_id)
-        );
-        let sent = calls
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("the server did not get {id}: {calls:?}"));
-        let meta = &sent["params"]["_meta"];
-        assert_eq!(meta["traceparent"], expected.as_str(), "{meta}");
-        assert_eq!(meta["tracestate"].as_str(), state, "{meta}");
-        // the protocol's own `_meta` members go on untouched
-        assert_eq!(
-            meta["io.modelcontextprotocol/protocolVersion"],
-            "2026-07-28"
-        );
-        // the HTTP request carries the same parent
-        let http = requests
-            .iter()
-            .find(|r| {
-                r["body"]
-                    .as_str()
-                    .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                    .is_some_and(|b| b["id"] == id)
-            })
-            .expect("the HTTP request of the call");
-        assert_eq!(http["headers"]["traceparent"], expected.as_str());
+        assert_server_got_client_span(s, client, &id, &calls, &requests, state);
     }
     // the malformed traceparent never reached the server
     assert!(!requests.iter().any(|r| r.to_string().contains("zzzzzzzz")));

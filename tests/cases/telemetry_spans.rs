@@ -11,7 +11,10 @@ use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, Span};
 use serde_json::{json, Value};
 
 use super::mcp::{crm_adapter, McpServer, MCP_POLICY};
-use super::telemetry::{attr, start_config, start_with, wait_for_spans, AGENT_SPAN, AGENT_TRACE};
+use super::telemetry::{
+    assert_server_got_client_span, attr, start_config, start_with, wait_for_spans, AGENT_SPAN,
+    AGENT_TRACE,
+};
 use crate::common::*;
 
 type Request = http::Request<http_body_util::Full<bytes::Bytes>>;
@@ -514,32 +517,7 @@ async fn resources_read_and_prompts_get_are_spans_and_the_server_gets_the_client
         assert_eq!(attr(client, target.0).as_deref(), Some(target.1));
         assert_eq!(attr(client, "server.address").as_deref(), Some("127.0.0.1"));
         assert_eq!(attr(client, "error.type"), None);
-        let expected = format!(
-            "00-{}-{}-01",
-            hex::encode(&s.trace_id),
-            hex::encode(&client.span_id)
-        );
-        let i = bodies
-            .iter()
-            .position(|b| b["id"] == id)
-            .unwrap_or_else(|| panic!("the server did not get {id}: {bodies:?}"));
-        let meta = &bodies[i]["params"]["_meta"];
-        assert_eq!(meta["traceparent"], expected.as_str(), "{meta}");
-        assert_eq!(meta["tracestate"].as_str(), state, "{meta}");
-        assert_eq!(
-            meta["io.modelcontextprotocol/protocolVersion"],
-            "2026-07-28"
-        );
-        let http = requests
-            .iter()
-            .find(|r| {
-                r["body"]
-                    .as_str()
-                    .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                    .is_some_and(|b| b["id"] == id)
-            })
-            .expect("the HTTP request");
-        assert_eq!(http["headers"]["traceparent"], expected.as_str());
+        assert_server_got_client_span(s, client, &id, &bodies, &requests, state);
     }
 }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, Span};
 
-use super::telemetry::{attr, decode, wait_for_spans, GrpcReceiver, AGENT_SPAN, AGENT_TRACE};
+use super::telemetry::{
+    attr, decode, refund, wait_for_spans, GrpcReceiver, AGENT_SPAN, AGENT_TRACE,
+};
 use crate::common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_toolwall");
@@ -145,17 +147,6 @@ fn client_pki() -> (String, String, String) {
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let cert = params.signed_by(&key, &ca).expect("client cert");
     (ca.pem(), cert.pem(), key.serialize_pem())
-}
-
-/// A refund with the agent's `traceparent`.
-fn refund(amount: u32) -> http::Request<http_body_util::Full<bytes::Bytes>> {
-    req("POST", "/echo/v1/refunds")
-        .header("content-type", "application/json")
-        .header("traceparent", format!("00-{AGENT_TRACE}-{AGENT_SPAN}-01"))
-        .body(http_body_util::Full::new(bytes::Bytes::from(format!(
-            r#"{{"charge":"ch_1","amount":{amount}}}"#
-        ))))
-        .expect("req")
 }
 
 async fn wait_for_grpc(receiver: &GrpcReceiver, n: usize) -> Vec<Span> {
