@@ -271,11 +271,11 @@ mod tests {
     use crate::redact::{ActionPlan, RedactConfig, Redactor};
 
     /// The audit keeps arguments the plan rewrote as they are when [`Redactor::acted_as_mask_all`]
-    /// says the plan did what mask-all would: hold that to what it replaced — the mask-all
-    /// walk over the rewritten arguments — over the held-out sample, several plans and
-    /// redactors (config overrides, placeholders masked or not).
+    /// says the plan did what mask-all would: they must then be mask-all of the arguments as
+    /// sent — what the audit keeps when no plan rewrote them. Over the held-out sample, several
+    /// plans and redactors (config overrides, placeholders masked or not).
     #[test]
-    fn arguments_masked_by_the_plan_are_what_the_audit_walk_makes_of_them() {
+    fn arguments_a_plan_masked_as_mask_all_would_are_mask_all_of_what_was_sent() {
         let sample = include_str!("../redact/tests/heldout_sample.jsonl");
         let mut docs = vec![json!({
             "customer": {"email": "jane@example.com", "phone": "+44 20 7946 0958"},
