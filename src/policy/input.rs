@@ -8,8 +8,10 @@
 //! reload compiles one) replaces; it holds at most `MAX_PARTS` parts.
 //!
 //! `input.args` is converted whole unless the policy can only read named fields of it
-//! ([`args_fields`]): then only those fields are converted — what the policy can observe is
+//! ([`reads`]): then only those fields are converted — what the policy can observe is
 //! the same, and a 1 KB call with a policy that reads two of its fields skips most of the work.
+//! Likewise the top-level fields no source names (`input.request` with its headers, when no
+//! rule reads it) are left out, by the same scan.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -50,8 +52,14 @@ pub(super) struct Memo {
 
 impl Memo {
     /// `to_rego(input)`, reusing the parts converted before; `input.args` reduced to `fields`
-    /// when the policy reads only those ([`args_fields`]).
-    pub(super) fn input(&mut self, input: &J, readable: Option<&[(String, Value)]>) -> Value {
+    /// when the policy reads only those ([`reads`]).
+    /// With `top`, the top-level fields the policy can read ([`reads`]), the others are left out.
+    pub(super) fn input(
+        &mut self,
+        input: &J,
+        readable: Option<&[(String, Value)]>,
+        top: Option<&[String]>,
+    ) -> Value {
         let J::Object(fields) = input else {
             return to_rego(input);
         };
@@ -60,6 +68,9 @@ impl Memo {
         }
         let mut map = BTreeMap::new();
         for (k, v) in fields {
+            if top.is_some_and(|t| t.binary_search_by(|n| n.as_str().cmp(k)).is_err()) {
+                continue;
+            }
             let key = match FIELDS.binary_search(&k.as_str()) {
                 Ok(i) => self.keys[i].clone(),
                 Err(_) => Value::from(k.as_str()),
@@ -100,18 +111,37 @@ impl Memo {
     }
 }
 
-/// The `input.args` fields the policy sources can read, when that is all they can do with
-/// `input.args`; `None` (convert it whole) otherwise.
+/// [`reads`]'s `args` alone.
+#[cfg(test)]
+pub(super) fn args_fields<'a>(sources: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
+    reads(sources)?.args
+}
+
+/// What [`reads`] found.
+pub(super) struct Reads {
+    /// The top-level fields named (`input.request`, `input["tool"]`), sorted.
+    pub top: Vec<String>,
+    /// The `input.args` fields named, sorted; `None` when `input.args` is also used otherwise.
+    pub args: Option<Vec<String>>,
+}
+
+/// What the policy sources can read of the input document: the top-level fields they name and,
+/// when that is all they do with `input.args`, the `input.args` fields they name; `None` when
+/// the scan cannot tell (every field is then converted).
 ///
 /// A scan of the source text, conservative by construction: every `input` token (not part of a
-/// longer identifier) must be followed by `.name` or `["name"]`; when that name is `args`, it
-/// must be followed by one more `.name` or `["name"]`, which is kept. Anything else — `input`
-/// or `input.args` used as a value (`some k, v in input.args`, `object.get(input.args, …)`,
-/// `count(input.args)`, `x := input`), a computed key (`input.args[k]`), whitespace inside the
-/// reference, an `import input…` alias — gives `None`. Comments and strings are scanned like
-/// code: a mention there can only add a field or turn the reduction off, never hide a read.
-pub(super) fn args_fields<'a>(sources: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
+/// longer identifier) must be followed by `.name` or `["name"]`, which is kept as a top-level
+/// field; anything else — `input` used as a value (`x := input`, `walk(input, …)`,
+/// `object.keys(input)`), whitespace inside the reference, an `import input` alias, `with input
+/// as` — gives `None`. When the name is `args`, one more `.name` or `["name"]` is kept as an
+/// `input.args` field; `input.args` used otherwise (`some k, v in input.args`,
+/// `object.get(input.args, …)`, a computed key `input.args[k]`) keeps all of it (`args: None`).
+/// Comments and strings are scanned like code: a mention there can only add a field or turn the
+/// reduction off, never hide a read.
+pub(super) fn reads<'a>(sources: impl IntoIterator<Item = &'a str>) -> Option<Reads> {
+    let mut top = std::collections::BTreeSet::new();
     let mut fields = std::collections::BTreeSet::new();
+    let mut whole_args = false;
     for text in sources {
         let b = text.as_bytes();
         let mut from = 0;
@@ -123,14 +153,22 @@ pub(super) fn args_fields<'a>(sources: impl IntoIterator<Item = &'a str>) -> Opt
                 continue; // `user_input`, `inputs`
             }
             let (first, rest) = segment(&b[i + 5..])?;
+            top.insert(String::from_utf8(first.to_vec()).ok()?);
             if first != b"args" {
                 continue;
             }
-            let (field, _) = segment(rest)?;
-            fields.insert(String::from_utf8(field.to_vec()).ok()?);
+            match segment(rest) {
+                Some((field, _)) => {
+                    fields.insert(String::from_utf8(field.to_vec()).ok()?);
+                }
+                None => whole_args = true,
+            }
         }
     }
-    Some(fields.into_iter().collect())
+    Some(Reads {
+        top: top.into_iter().collect(),
+        args: (!whole_args).then(|| fields.into_iter().collect()),
+    })
 }
 
 /// `.name` or `["name"]` at the start of `b`: the name and what follows; `None` for anything
@@ -293,10 +331,10 @@ mod tests {
             ("a", json!(null), 2),
         ] {
             let doc = input(agent, risk, unix);
-            assert_eq!(memo.input(&doc, None), to_rego(&doc), "{doc}");
+            assert_eq!(memo.input(&doc, None, None), to_rego(&doc), "{doc}");
         }
         assert_eq!(
-            memo.input(&json!([1, "x"]), None),
+            memo.input(&json!([1, "x"]), None, None),
             to_rego(&json!([1, "x"]))
         );
     }
@@ -318,7 +356,7 @@ mod tests {
         let mut memo = Memo::default();
         for i in 0..(3 * MAX_PARTS) {
             let doc = input(&format!("agent-{i}"), json!({"n": i}), 1);
-            assert_eq!(memo.input(&doc, None), to_rego(&doc));
+            assert_eq!(memo.input(&doc, None, None), to_rego(&doc));
             let (p, t) = memo.sizes();
             assert!(p <= MAX_PARTS && t <= MAX_PARTS, "{p} {t}");
         }
@@ -378,10 +416,10 @@ mod tests {
         ];
         let mut want = doc.clone();
         want["args"] = json!({"amount": 5});
-        assert_eq!(memo.input(&doc, Some(&readable)), to_rego(&want));
+        assert_eq!(memo.input(&doc, Some(&readable), None), to_rego(&want));
         // args that are not an object are converted as they are
         let mut odd = doc.clone();
         odd["args"] = json!([1, 2]);
-        assert_eq!(memo.input(&odd, Some(&readable)), to_rego(&odd));
+        assert_eq!(memo.input(&odd, Some(&readable), None), to_rego(&odd));
     }
 }

@@ -43,6 +43,9 @@ pub struct PolicySet {
     /// The only `input.args` fields the policy can read (each with its converted key), when
     /// it can read no other way (`input::args_fields`); `None`: `input.args` whole.
     args_fields: Option<Vec<(String, Value)>>,
+    /// The top-level input fields the policy sources name, when every `input` reference names
+    /// one (`input::reads`): the others are not converted. `None`: every field.
+    top_fields: Option<Vec<String>>,
 }
 
 /// What the policy said about one call.
@@ -203,10 +206,14 @@ impl PolicySet {
         } else {
             None
         };
-        let args_fields = input::args_fields(sources.iter().map(|(_, t)| t.as_str()))
+        let reads = input::reads(sources.iter().map(|(_, t)| t.as_str()));
+        let top_fields = reads.as_ref().map(|r| r.top.clone());
+        let args_fields = reads
+            .and_then(|r| r.args)
             .map(|f| f.into_iter().map(|n| (n.clone(), Value::from(n))).collect());
         Ok(PolicySet {
             args_fields,
+            top_fields,
             version: digest[..12].to_string(),
             digest,
             files: Vec::new(),
@@ -268,7 +275,11 @@ impl PolicySet {
             let Some(w) = slot.as_mut() else {
                 return Err(EvalError::Failed("policy VM unavailable".into()));
             };
-            let input = w.memo.input(input, self.args_fields.as_deref());
+            let input = w.memo.input(
+                input,
+                self.args_fields.as_deref(),
+                self.top_fields.as_deref(),
+            );
             w.vm.set_input(input);
             match w.vm.execute_entry_point_by_index(entry) {
                 Ok(Value::Undefined) => Err(EvalError::Undefined),
@@ -429,6 +440,47 @@ decision := {"allow": false, "reasons": ["amount_exceeds_threshold"]} if input.a
         let v = json!({"a": [1, -2, 3.5, 18446744073709551615u64, "x", null, true],
                        "b": {"c": {"d": "é"}}, "e": 1e300});
         assert_eq!(to_rego(&v), Value::deserialize(&v).expect("serde"));
+    }
+
+    #[test]
+    fn top_level_fields_no_rule_names_are_left_out_and_decisions_do_not_change() {
+        // reads input.args only: the rest of the document is not converted
+        let p = set(BASIC).expect("compiles");
+        assert_eq!(p.top_fields.as_deref(), Some(&["args".to_string()][..]));
+        let doc = json!({"args": {"amount": 500}, "request": {"headers": {"a": "b"}},
+                         "tool": {"name": "t"}, "v": 1});
+        assert_eq!(
+            p.decide(&doc).expect("decides").reasons,
+            vec!["amount_exceeds_threshold"]
+        );
+        // a field read through `input["name"]`, another through a helper's argument
+        let named = r#"
+package toolwall
+import rego.v1
+
+h(r) := r.headers.x
+
+decision := {"allow": h(input["request"]) == "ok", "reasons": [input.tool.name]}
+"#;
+        let p = set(named).expect("compiles");
+        assert_eq!(
+            p.top_fields.as_deref(),
+            Some(&["request".to_string(), "tool".to_string()][..])
+        );
+        let doc = json!({"request": {"headers": {"x": "ok"}}, "tool": {"name": "t"}, "v": 1});
+        let d = p.decide(&doc).expect("decides");
+        assert!(d.allow);
+        assert_eq!(d.reasons, vec!["t"]);
+        // `input` as a value: every field, whatever it is called
+        let whole = r#"
+package toolwall
+import rego.v1
+
+decision := {"allow": count(object.keys(input)) == 3, "reasons": []}
+"#;
+        let p = set(whole).expect("compiles");
+        assert!(p.top_fields.is_none() && p.args_fields.is_none());
+        assert!(p.decide(&doc).expect("decides").allow);
     }
 
     #[test]
