@@ -189,7 +189,8 @@ pub async fn decide_and_admit<T>(
     let tool = call.tool;
     let as_sent = (rec.mode == Mode::Shadow).then(|| call.args.clone());
     let mut approval = match call.approval.take() {
-        Some(id) => presented(rt, rec, &call, &id).await?,
+        // boxed for the same reason as `approve_needed`: few calls present an approval
+        Some(id) => Box::pin(presented(rt, rec, &call, &id)).await?,
         None => Approval::default(),
     };
     let (plan, as_sent) = match decide(rt, snap, rec, call, &mut approval) {
@@ -622,7 +623,10 @@ async fn approve(
     }
     let mut span = telemetry::stage(rec.span.as_deref(), attr::APPROVAL_SPAN);
     let started = std::time::Instant::now();
-    let approved = approve_needed(rt, snap, rec, approval, over_budget, needed).await;
+    // Boxed: the approval path's state (store, announce, hold) is ~5 KB, and inline it would
+    // make every call's future that much larger — copied whole each time a layer moves it —
+    // for a path few calls take.
+    let approved = Box::pin(approve_needed(rt, snap, rec, approval, over_budget, needed)).await;
     if let Some(s) = span.as_mut() {
         let waited = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         s.set(KeyValue::new(
