@@ -11,6 +11,7 @@
 # AUDIT=1: the signed audit stream on (`sync: batch`, as load.sh's +audit row): the count
 # includes the writer thread (canonical form, hashes, the write, checkpoints).
 # LOG=info: toolwall's log level (default warn: no per-call line); the lines go to a file.
+# WORKERS=N: `run --workers N` (load.sh runs toolwall with one worker; default: one per core).
 # KEEP=DIR: keep the N2 run's callgrind output in DIR (for callgrind_annotate --inclusive=yes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +68,7 @@ PY
 
 measure() { # bin n → total instructions (Ir)
   rm -rf "$work/audit"
-  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$1" --log-level "${LOG:-warn}" run -c "$work/toolwall.yaml" 2>"$work/vg.log" >"$work/log.txt" & local pid=$!
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$1" --log-level "${LOG:-warn}" run ${WORKERS:+--workers "$WORKERS"} -c "$work/toolwall.yaml" 2>"$work/vg.log" >"$work/log.txt" & local pid=$!
   calls "$2"
   kill -INT $pid; wait $pid || true
   awk '/^summary:/ {print $2}' "$work/cg.out"

@@ -1190,45 +1190,52 @@ async fn arguments_are_on_the_span_only_when_asked_and_always_masked() {
 }
 
 /// Spans still queued when toolwall stops are exported before it exits: with a 60 s export
-/// interval, the receiver has nothing until SIGTERM, then the call's spans.
+/// interval, the receiver has nothing until SIGTERM, then the call's spans. With the
+/// multi-thread runtime (two workers) and the current-thread one (`TOOLWALL_WORKERS=1`), where
+/// the export runs on the very thread that stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_spans_are_exported_at_shutdown() {
-    let receiver = http_upstream().await;
-    let tool = http_upstream().await;
-    let telemetry = format!(
-        "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
-        receiver.addr
-    );
-    let mut tw = start(
-        &tool,
-        &telemetry,
-        &[("OTEL_BSP_SCHEDULE_DELAY", "60000".to_string())],
-    )
-    .await;
-    let r = send(tw.agent, refund(5)).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        receiver.requests().is_empty(),
-        "exported before the interval"
-    );
-    let stopped = Command::new("kill")
-        .args(["-TERM", &tw.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(stopped.success());
-    let mut exited = false;
-    for _ in 0..200 {
-        if tw.child.try_wait().expect("wait").is_some() {
-            exited = true;
-            break;
+    for workers in ["2", "1"] {
+        let receiver = http_upstream().await;
+        let tool = http_upstream().await;
+        let telemetry = format!(
+            "telemetry:\n  enabled: true\n  protocol: http/protobuf\n  endpoint: http://{}\n",
+            receiver.addr
+        );
+        let mut tw = start(
+            &tool,
+            &telemetry,
+            &[
+                ("OTEL_BSP_SCHEDULE_DELAY", "60000".to_string()),
+                ("TOOLWALL_WORKERS", workers.to_string()),
+            ],
+        )
+        .await;
+        let r = send(tw.agent, refund(5)).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            receiver.requests().is_empty(),
+            "exported before the interval ({workers} workers)"
+        );
+        let stopped = Command::new("kill")
+            .args(["-TERM", &tw.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(stopped.success());
+        let mut exited = false;
+        for _ in 0..200 {
+            if tw.child.try_wait().expect("wait").is_some() {
+                exited = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(exited, "toolwall did not stop ({workers} workers)");
+        // the call, its schema, policy and upstream spans: all there once it exited
+        let got = spans(&receiver);
+        assert_eq!(got.len(), 4, "{workers} workers: {got:?}");
+        assert!(got.iter().any(|(_, s)| s.name == "execute_tool echo.refund"
+            && hex::encode(&s.parent_span_id) == AGENT_SPAN));
     }
-    assert!(exited, "toolwall did not stop");
-    // the call, its schema, policy and upstream spans: all there once it exited
-    let got = spans(&receiver);
-    assert_eq!(got.len(), 4, "{got:?}");
-    assert!(got.iter().any(|(_, s)| s.name == "execute_tool echo.refund"
-        && hex::encode(&s.parent_span_id) == AGENT_SPAN));
 }
