@@ -75,10 +75,11 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
 }
 
 /// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, any
-/// case), ending just before the `:`/`=` at `q` (blanks between): their trigger position.
+/// case), ending just before the `:`/`=` at `q` (blanks between), or a few words before it
+/// (`mdp du compte admin: …`): their trigger position.
 pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
     // Most `:` follow a `"` (JSON) or a digit (times): one byte rejects them.
-    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'p' | b'a') {
+    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'a'..=b'z') {
         return None;
     }
     let mut j = q;
@@ -87,12 +88,41 @@ pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
     }
     let tail = |w: &[u8]| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w);
     if tail(b"mdp") {
-        Some(j - 3)
+        return Some(j - 3);
     } else if tail(b"contrasena") {
-        Some(j - 6)
-    } else {
-        None
+        return Some(j - 6);
     }
+    // Up to five words back (letters, apostrophes, non-ASCII), blanks between, within 48
+    // bytes: `check_prose_password` skips the same words to the connector.
+    let stop = j.saturating_sub(48);
+    let mut k = j;
+    for _ in 0..6 {
+        let we = k;
+        while k > stop
+            && (hay[k - 1].is_ascii_alphabetic() || hay[k - 1] == b'\'' || hay[k - 1] >= 0x80)
+        {
+            k -= 1;
+        }
+        // A word, whole (not cut by the window).
+        if k == we || (k == stop && k > 0 && hay[k - 1].is_ascii_alphabetic()) {
+            return None;
+        }
+        let word = &hay[k..we];
+        if word.eq_ignore_ascii_case(b"mdp") {
+            return Some(k);
+        }
+        if word.eq_ignore_ascii_case(b"contrasena") {
+            return Some(k + 4);
+        }
+        let ws = k;
+        while k > stop && matches!(hay[k - 1], b' ' | b'\t') {
+            k -= 1;
+        }
+        if k == ws {
+            return None;
+        }
+    }
+    None
 }
 
 /// `word`, `Word`, `Title Words`, `WORD` (for the case-sensitive SIMD searcher).
