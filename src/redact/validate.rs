@@ -107,25 +107,22 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
     // One pass (this runs on every secret found): the runs of one character / ascending
     // characters, and the set of letters present. Only the words whose letters are all
     // present are then looked for (a generated hex or base32 key holds none of them).
-    let mut letters = 0u32;
-    let mut same = 1;
-    let mut up = 1;
-    for (i, &b) in body.iter().enumerate() {
-        if b.is_ascii_alphabetic() {
-            letters |= 1 << ((b | 0x20) - b'a');
-        }
-        if i > 0 {
-            let prev = body[i - 1];
-            same = if b == prev { same + 1 } else { 1 };
-            up = if prev.is_ascii_alphanumeric() && b == prev + 1 {
-                up + 1
-            } else {
-                1
-            };
-            if same >= 6 || up >= 10 {
-                return true;
-            }
-        }
+    // A run of six equal bytes has `body[i] == body[i + 5]`, an ascending run of ten
+    // `body[i + 9] == body[i] + 9`: two compares per byte without branches (the compiler
+    // vectorises the folds), and the exact runs are counted only where one holds. The byte
+    // loop alone cost ~1,250 instructions per 40-byte token (callgrind, 64 KB PII-dense JSON
+    // as a value: 257 k per body).
+    let pairs = |gap: usize, step: u8| {
+        body.get(gap..).is_some_and(|tail| {
+            body.iter()
+                .zip(tail)
+                .fold(false, |acc, (a, b)| acc | (b.wrapping_sub(*a) == step))
+        })
+    };
+    let runs_possible = pairs(5, 0) || pairs(9, 9);
+    let letters = body.iter().fold(0u32, |acc, &b| acc | letter_bit(b));
+    if runs_possible && has_runs(body) {
+        return true;
     }
     PLACEHOLDER_WORDS.iter().any(|&(w, one_case, set)| {
         set & !letters == 0
@@ -137,6 +134,38 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
                 }
             })
     })
+}
+
+/// Six or more of the same byte in a row, or ten ascending letters or digits.
+fn has_runs(body: &[u8]) -> bool {
+    let Some((&first, rest)) = body.split_first() else {
+        return false;
+    };
+    let (mut same, mut up) = (0u32, 0u32);
+    let mut prev = first;
+    for &b in rest {
+        same = if b == prev { same + 1 } else { 0 };
+        up = if b == prev.wrapping_add(1) && prev.is_ascii_alphanumeric() {
+            up + 1
+        } else {
+            0
+        };
+        if same >= 5 || up >= 9 {
+            return true;
+        }
+        prev = b;
+    }
+    false
+}
+
+/// The bit of an ASCII letter (either case) in a letter set; 0 for any other byte.
+fn letter_bit(b: u8) -> u32 {
+    let l = (b | 0x20).wrapping_sub(b'a');
+    if l < 26 {
+        1 << l
+    } else {
+        0
+    }
 }
 
 /// The letters of a lower-case word as a bit set (bit 0: `a`).

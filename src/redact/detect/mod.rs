@@ -190,7 +190,16 @@ impl ProseTriggers {
         let zero = |t: u64| !(((t & (ONES * 127)) + ONES * 127) | t) & HIGH;
         let n = hay.len();
         let mut i = 0;
-        while let Some(w) = word8(hay, i) {
+        // The last 7 bytes or fewer: one word, zero-padded (a zero byte is none of the
+        // anchors, and a pair needs two real bytes). A byte-at-a-time tail cost more than
+        // the words on short JSON leaves.
+        let padded = |i: usize| {
+            let mut buf = [0u8; 8];
+            buf[..n - i].copy_from_slice(&hay[i..]);
+            u64::from_le_bytes(buf)
+        };
+        while i < n {
+            let w = word8(hay, i).unwrap_or_else(|| padded(i));
             let x = w | (ONES * 0x20);
             let s = zero(x ^ (ONES * u64::from(b's')));
             // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
@@ -201,14 +210,6 @@ impl ProseTriggers {
                 m &= m - 1;
             }
             i += 7;
-        }
-        while i < n {
-            let b = hay[i] | 0x20;
-            let pair = b == b's' && hay.get(i + 1).is_some_and(|&c| c | 0x20 == b's');
-            if pair || b == b'w' || hay[i] >= 0x80 {
-                self.check_at(hay, i, out);
-            }
-            i += 1;
         }
     }
 
