@@ -104,26 +104,48 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
         .iter()
         .find_map(|p| token.strip_prefix(*p))
         .unwrap_or(token);
-    // One pass (this runs on every secret found): the runs of one character / ascending
-    // characters, and the set of letters present. Only the words whose letters are all
-    // present are then looked for (a generated hex or base32 key holds none of them).
-    // A run of six equal bytes has `body[i] == body[i + 5]`, an ascending run of ten
-    // `body[i + 9] == body[i] + 9`: two compares per byte without branches (the compiler
-    // vectorises the folds), and the exact runs are counted only where one holds. The byte
-    // loop alone cost ~1,250 instructions per 40-byte token (callgrind, 64 KB PII-dense JSON
-    // as a value: 257 k per body).
-    let pairs = |gap: usize, step: u8| {
-        body.get(gap..).is_some_and(|tail| {
-            body.iter()
-                .zip(tail)
-                .fold(false, |acc, (a, b)| acc | (b.wrapping_sub(*a) == step))
-        })
+    // This runs on every secret found. A run of six equal bytes has `b[i] == b[i+1]`, `b[i+2] == b[i+3]` and
+    // `b[i+4] == b[i+5]`; an ascending run of ten steps up by one at `i`, `i+4` and `i+8`.
+    // Both are tested at every `i` without branches over shifted slices (the compiler
+    // vectorises the folds; a random key passes one position in 4,096 or fewer), and the
+    // exact runs are counted only where one holds. The byte loop alone cost ~1,250
+    // instructions per 40-byte token (callgrind, 64 KB PII-dense JSON as a value: 257 k
+    // per body).
+    let runs_possible = {
+        let n = body.len();
+        let same = n >= 6
+            && body[..n - 5]
+                .iter()
+                .zip(&body[1..n - 4])
+                .zip(&body[2..n - 3])
+                .zip(&body[3..n - 2])
+                .zip(&body[4..n - 1])
+                .zip(&body[5..])
+                .fold(0u8, |acc, (((((a, b), c), d), e), f)| {
+                    acc | (u8::from(a == b) & u8::from(c == d) & u8::from(e == f))
+                })
+                != 0;
+        let up = |a: &u8, b: &u8| u8::from(b.wrapping_sub(*a) == 1);
+        let ascending = n >= 10
+            && body[..n - 9]
+                .iter()
+                .zip(&body[1..n - 8])
+                .zip(&body[4..n - 5])
+                .zip(&body[5..n - 4])
+                .zip(&body[8..n - 1])
+                .zip(&body[9..])
+                .fold(0u8, |acc, (((((a, b), c), d), e), f)| {
+                    acc | (up(a, b) & up(c, d) & up(e, f))
+                })
+                != 0;
+        same || ascending
     };
-    let runs_possible = pairs(5, 0) || pairs(9, 9);
-    let letters = body.iter().fold(0u32, |acc, &b| acc | letter_bit(b));
     if runs_possible && has_runs(body) {
         return true;
     }
+    // The set of letters present: only the words whose letters are all there are looked
+    // for (a generated hex or base32 key holds none of them).
+    let letters = body.iter().fold(0u32, |acc, &b| acc | letter_bit(b));
     PLACEHOLDER_WORDS.iter().any(|&(w, one_case, set)| {
         set & !letters == 0
             && body.windows(w.len()).any(|x| {
