@@ -18,7 +18,13 @@ Two splits, kept apart by construction, not only by seed:
   blind2   templates BLIND_*: a third split written after the held-out had been looked at,
            with its own sentences, document shapes, look-alikes, password phrasings (upper-
            and mixed-case keywords too), SSN contexts, placeholders and phone formats; the
-           rules were tuned on dev and held-out only, and this split was scored once.
+           rules were tuned on dev and held-out only, and this split was scored once
+           (then looked at and tuned on: no longer blind).
+  blind3   templates B3_*: a fourth split (seed 404) written after blind2 had been looked at
+           and before any rule change for blind2's misses, with its own sentences, document
+           shapes, look-alikes (GS1 barcodes, IMEIs, tracking, claim/policy numbers, …),
+           password phrasings, SSN contexts, placeholders for every secret type and phone
+           lead words; scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -27,7 +33,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3
 """
 import base64, json, os, random, string, sys
 
@@ -588,10 +594,208 @@ def blind_json(f, r, loc):
     return {"type": "message", "channel": rnd(r, string.ascii_uppercase + string.digits, 9), "text": blind_text(f, r, loc)}
 
 
+# ---------- blind3 templates (written after blind2 had been scored and looked at) ----------
+# A fourth split, B3_* / b3_*: written from the issue's description of realistic traffic,
+# before any rule change for blind2's misses (the commit adding it precedes them). Its own
+# sentences and document shapes (Jira/Zendesk tickets, support e-mails, order notes, shell
+# and k8s config snippets, structured log events, calendar invites, pasted terminal output),
+# its own look-alikes (EAN-13/UPC-A/GTIN-14 codes with valid GS1 check digits, IMEIs with a
+# valid Luhn digit, carrier tracking numbers, claim/case/policy numbers written with spaces,
+# browser and kernel versions, SKUs, epoch milliseconds, compact timestamps, MAC addresses,
+# UUIDs, commit SHAs, base64 blobs), its own password phrasings (credentials pairs, arrows,
+# quotes, "set the password to"), SSN contexts, placeholders for every secret type and phone
+# lead words. Scored once.
+
+def gs1(digits):
+    """`digits` with its GS1 check digit (EAN-13, UPC-A, GTIN-14: weights 3,1 from the right)."""
+    s = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(digits)))
+    return digits + str((10 - s % 10) % 10)
+
+
+def luhn_digit(digits):
+    s = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        s += d
+    return digits + str((10 - s % 10) % 10)
+
+
+B3_EAN_PREFIX = {"en_US": ["0", "1"], "en_GB": ["50"], "de_DE": ["40", "41", "42", "43", "440"], "fr_FR": ["30", "34", "37"],
+                 "es_ES": ["84"], "it_IT": ["80", "81", "83"], "nl_NL": ["87"]}
+
+
+def b3_ean(r, loc):
+    p = r.choice(B3_EAN_PREFIX[loc] + ["40", "45", "49"])
+    return gs1(p + rnd(r, string.digits, 12 - len(p)))
+
+
+def b3_lookalike(f, r, loc):
+    k = r.randrange(24)
+    if k == 0: return f"EAN {b3_ean(r, loc)}"
+    if k == 1: return f"barcode {b3_ean(r, loc)}"
+    if k == 2: return f"UPC {gs1('0' + rnd(r, string.digits, 10))}"
+    if k == 3: return f"GTIN {gs1(rnd(r, '123456789', 1) + b3_ean(r, loc)[:12])}"
+    if k == 4: return f"IMEI {luhn_digit('35' + rnd(r, string.digits, 12))}"
+    if k == 5: return f"tracking no. {' '.join(['9400', rnd(r, string.digits, 4), rnd(r, string.digits, 4), rnd(r, string.digits, 4), rnd(r, string.digits, 4), rnd(r, string.digits, 2)])}"
+    if k == 6: return f"FedEx {rnd(r, string.digits, 12)}"
+    if k == 7: return f"DHL waybill {rnd(r, string.digits, 10)}"
+    if k == 8: return f"claim no. {r.randint(10, 99)} {r.randint(100, 999)} {r.randint(1000, 9999)}"
+    if k == 9: return f"policy {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(100, 999)}"
+    if k == 10: return f"case #{r.randint(1000000, 9999999)}"
+    if k == 11: return f"Chrome {r.randint(110, 131)}.0.{r.randint(5000, 6999)}.{r.randint(10, 250)}"
+    if k == 12: return f"kernel {r.randint(5, 6)}.{r.randint(1, 19)}.0-{r.randint(1000, 1099)}-azure"
+    if k == 13: return f"SKU {rnd(r, string.ascii_uppercase, 3)}-{r.randint(10000, 99999)}-{r.randint(10, 99)}"
+    if k == 14: return f"ts={r.randint(1_690_000_000_000, 1_790_000_000_000)}"
+    if k == 15: return f"{r.randint(2023, 2026)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}T{r.randint(0, 23):02d}{r.randint(0, 59):02d}{r.randint(0, 59):02d}Z"
+    if k == 16: return ":".join(rnd(r, "0123456789abcdef", 2) for _ in range(6))
+    if k == 17: return f.uuid4()
+    if k == 18: return f"commit {rnd(r, HEX, 40)}"
+    if k == 19: return b64blob(r, r.choice([12, 24, 30]))
+    if k == 20: return f"Aktenzeichen {r.randint(1, 99)} {rnd(r, 'ABCOS', 1)} {r.randint(100, 9999)}/{r.randint(20, 26)}"
+    if k == 21: return f"n° de dossier {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(100, 999)}"
+    if k == 22: return bad_luhn(r, r.choice(["4", "51", "37", "6011"]), r.choice([13, 16]))
+    return bad_iban(f, r)
+
+
+B3_PLACEHOLDERS = [
+    "AKIAXXXXXXXXEXAMPLE1",
+    "AKIA0000000000000000",
+    "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "gho_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "ghu_YOURTOKENHEREYOURTOKENHEREYOURTOKENH",
+    "github_pat_XXXXXXXXXXXXXXXXXXXXXX_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "xoxp-000000000000-000000000000-000000000000-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xoxb-XXXXXXXXXXXX-XXXXXXXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX",
+    "rk_live_0000000000000000000000000000",
+    "sk-proj-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk-your-openai-api-key-here-0000000000",
+    "sk-ant-api03-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk-ant-your-key-here-xxxxxxxxxxxxxxxxxxxx",
+    "AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "AIzaSy-your-google-api-key-goes-here000",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+]
+B3_PLACEHOLDER_NEG = ["<paste-your-token>", "sk-XXXX", "${{ secrets.GITHUB_TOKEN }}", "env:OPENAI_API_KEY", "********",
+                      "REDACTED", "AKIA...", "ghp_<token>", "xoxb-...", "(set in vault)"]
+
+B3_PW = {
+    "en": (["I set the password to {p}", "new pw: {p}", "login: admin / {p}", "Password (temporary): {p}",
+            "password -> {p}", "her password was {p} until Monday", "credentials: user ops, password {p}",
+            "the root password on that box is {p}"],
+           ["The password policy requires 14 characters.", "Password reset link expired.", "I forgot my password again.",
+            "password: <redacted>", "Passwords are rotated every 90 days.", "Can you reset the password for the shared mailbox?"]),
+    "de": (["Zugangsdaten: Benutzer admin, Passwort {p}", "ich habe das Passwort auf {p} gesetzt", "Kennwort lautet {p}",
+            "neues Passwort: {p}"],
+           ["Das Passwort muss 12 Zeichen haben.", "Passwort zurücksetzen fehlgeschlagen."]),
+    "fr": (["Identifiants : admin, mot de passe {p}", "j'ai mis le mot de passe à {p}", "le mdp est {p}",
+            "mot de passe provisoire : {p}"],
+           ["Le mot de passe a expiré hier.", "Réinitialisez votre mot de passe depuis le portail."]),
+    "es": (["usuario: admin, contraseña {p}", "he puesto la contraseña {p}", "la clave del wifi es {p}",
+            "contraseña provisional: {p}"],
+           ["La contraseña debe tener 12 caracteres.", "No recuerdo la contraseña."]),
+    "it": (["utente admin, password {p}", "ho impostato la password a {p}", "la password dell'utente è {p}",
+            "password provvisoria: {p}"],
+           ["La password deve avere 12 caratteri.", "Ho dimenticato la password."]),
+    "nl": (["gebruiker admin, wachtwoord {p}", "ik heb het wachtwoord op {p} gezet", "het wachtwoord is nu {p}",
+            "tijdelijk wachtwoord = {p}"],
+           ["Het wachtwoord moet 12 tekens hebben.", "Ik ben mijn wachtwoord vergeten."]),
+}
+# "la clave del wifi es" is how Spanish speakers often say it; `clave` is not a keyword today.
+
+B3_SSN = ["SS number: {s}", "soc sec no {s}", "SSN provided: {s}", "the SSN {s} was entered twice", "SSN - {s}",
+          "Social Security Number (SSN): {s}", "social security: {s}", "SSN# {s} (applicant)", "her social security no. is {s}",
+          "SSN is {s}"]
+
+B3_PHONE_LEAD = {
+    "en": ["WhatsApp ", "ph: ", "callback number ", "direct line ", "text me at ", "office: "],
+    "de": ["Rückruf unter ", "Mobil: ", "Durchwahl ", "Festnetz: "],
+    "fr": ["rappeler au ", "mobile : ", "ligne directe ", "numéro : "],
+    "es": ["contacto: ", "WhatsApp ", "fijo: ", "número de teléfono "],
+    "it": ["numero di telefono ", "cell. ", "richiamare al ", "fisso: "],
+    "nl": ["terugbellen op ", "GSM: ", "vast: ", "telefoonnummer "],
+}
+
+
+def b3_phone(r, loc, variants=("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk")):
+    region = REGION[loc] if r.random() < 0.7 else r.choice(OTHER_REGIONS)
+    return phone(r, region, list(variants))
+
+
+def b3_text(f, r, loc):
+    name = f.name()
+    la = lambda: b3_lookalike(f, r, loc)
+    lang = lang_of(loc)
+    k = r.randrange(13)
+    if k == 0:
+        lead = r.choice(B3_PHONE_LEAD[lang])
+        return S(f"Ticket {la()} — customer {name}, {lead}", L("PHONE", b3_phone(r, loc)), f", item {la()}.")
+    if k == 1:
+        pw, neg = pw_phrase(r, lang, B3_PW)
+        return S(f"> {neg}\n") + pw + S(f"\n-- sent from mobile ({la()})")
+    if k == 2:
+        return S(f"Order note: {la()} x{r.randint(1, 5)}, {la()}. Paid with ", L("CREDIT_CARD", card(f, r, 0.5)),
+                 f", shipped {la()}; receipt ", L("EMAIL", email(f, r)), ".")
+    if k == 3:
+        return S(f"Applicant {name} ({la()}): ") + ssn_phrase(r, B3_SSN) + S(f"; {la()}.")
+    if k == 4:
+        t, v = secret(r)
+        return S("$ cat .env.sample\nTOKEN=", L("PLACEHOLDER", r.choice(B3_PLACEHOLDERS)), "\n$ cat .env\nTOKEN=", L(t, v),
+                 f"\n$ git log -1 --format=%H\n{rnd(r, HEX, 40)}")
+    if k == 5:
+        if r.random() < 0.5:
+            return S(f'{{"ts":"{f.iso8601()}","lvl":"warn","src":"', L("IPV4", f.ipv4_public()), f'","msg":"{la()} {la()}"}}')
+        return S(f"{la()} kernel: eth0 link up, addr ", L("IPV6", f.ipv6()), f" {la()}")
+    if k == 6:
+        return S(f"SEPA mandate for {name}: ", L("IBAN", iban(f, r)), f"; the number on the old form ({bad_iban(f, r)}) bounced. {la()}")
+    if k == 7:
+        return S(f"Stock count {f.date()}: {la()} / {la()} / {la()} / {la()} / {la()}")
+    if k == 8:
+        neg = r.choice(B3_PLACEHOLDER_NEG)
+        return S(f"apiVersion: v1\nkind: Secret\nstringData:\n  token: \"{neg}\"\n  build: \"{la()}\"")
+    if k == 9:
+        return S(f"Invite: {f.sentence()} Dial-in ", L("PHONE", b3_phone(r, loc, ("intl", "e164", "intl00", "intl_dashes"))),
+                 f", organiser ", L("EMAIL", email(f, r)), f". {la()}")
+    if k == 10:
+        return S(f"{name}\n{f.job()}\nT: ", L("PHONE", b3_phone(r, loc)), "\nM: ", L("PHONE", b3_phone(r, loc)), f"\n{f.address()}")
+    if k == 11:
+        return S(f"{f.text(max_nb_chars=120)} {la()} {la()}")
+    return S(f"Dispute {la()}: charged twice on ", L("CREDIT_CARD", card(f, r, 0.7)), f" ({la()}); call ", L("PHONE", b3_phone(r, loc)), ".")
+
+
+def b3_json(f, r, loc):
+    k = r.randrange(8)
+    la = lambda: b3_lookalike(f, r, loc)
+    if k == 0:
+        return {"issue": {"key": f"OPS-{r.randint(100, 9999)}", "fields": {"summary": f.sentence(), "description": b3_text(f, r, loc),
+                                                                        "labels": f"{la()}, {la()}"}}}
+    if k == 1:
+        return {"order_note": {"gtin": la(), "sku": la(), "note": b3_text(f, r, loc), "customer_phone": L("PHONE", b3_phone(r, loc))}}
+    if k == 2:
+        t, v = secret(r)
+        return {"tool": "fs.read", "path": ".github/workflows/deploy.yml",
+                "content": S("env:\n  EXAMPLE: ", L("PLACEHOLDER", r.choice(B3_PLACEHOLDERS)), "\n  REAL: ", L(t, v), "\n")}
+    if k == 3:
+        pw, neg = pw_phrase(r, lang_of(loc), B3_PW)
+        return {"ticket": {"comments": [{"author": f.user_name(), "body": pw}, {"author": "it-support", "body": S(neg)}]}}
+    if k == 4:
+        return {"application": {"applicant": f.name(), "notes": ssn_phrase(r, B3_SSN), "policy": la()}}
+    if k == 5:
+        return {"event": "log", "attrs": {"trace": rnd(r, HEX, 32), "ref": la(), "message": b3_text(f, r, loc)}}
+    if k == 6:
+        return {"email": {"from": L("EMAIL", email(f, r)), "subject": f"Re: {la()}", "body": b3_text(f, r, loc)}}
+    return {"parcel": {"tracking": la(), "barcode": la(), "contact": {"name": f.name(), "tel": L("PHONE", b3_phone(r, loc))}}}
+
+
 def main():
-    splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json)}
+    splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
+              "blind3": (b3_text, b3_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)

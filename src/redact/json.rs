@@ -350,7 +350,11 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             }
         }
         let digits = text.as_bytes();
-        if self.redactor.enabled(Entity::CreditCard) && super::validate::card_ok(digits) {
+        // 13 digits: Visa's old length, and an EAN-13 barcode's (see `check_card`).
+        if self.redactor.enabled(Entity::CreditCard)
+            && super::validate::card_ok(digits)
+            && (digits.len() != 13 || key == KeyClass::Card)
+        {
             return self.whole(Entity::CreditCard, text);
         }
         if key == KeyClass::Phone
@@ -403,6 +407,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         }
         let ctx = ScanContext {
             phone_key: key == KeyClass::Phone,
+            card_key: key == KeyClass::Card,
         };
         let redactor = self.redactor;
         redactor

@@ -267,7 +267,8 @@ fn redacting_from_the_scan_matches_the_walk() {
         "card": 4111111111111111u64, "cards": ["4111 1111 1111 1111", "x"],
         "password": "hunter2-Very-long", "note": "my password is Tr0ub4dor&3 ok",
         "key": "AKIAIOSFODNN7EXAMPLE", "ip": "10.1.2.3", "items": [{"ssn": "123-45-6789"}],
-        "a/b~c": "bob@example.org and alice@example.org", "n": -5, "f": 1.5})];
+        "a/b~c": "bob@example.org and alice@example.org", "n": -5, "f": 1.5,
+        "card_number": "4222222222222", "ean": "4008943018522", "cc": 4222222222222u64})];
     for line in sample.lines().take(300) {
         let v: serde_json::Value = serde_json::from_str(line).expect("sample line");
         let text = v["text"].clone();
@@ -311,4 +312,35 @@ fn redacting_from_the_scan_matches_the_walk() {
         fast > 10 * declined,
         "{fast} from the scan, {declined} declined"
     );
+}
+
+/// A 13-digit Visa number (Luhn-valid; also the shape of an EAN-13 barcode) is a card under
+/// a card-like key or after a card word, and nothing under other keys or a barcode label;
+/// the raw-bytes path agrees with the walk.
+#[test]
+fn thirteen_digit_visa_needs_a_card_key_or_word() {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    for (doc, want) in [
+        (json!({"card_number": "4222222222222"}), vec!["CREDIT_CARD"]),
+        (json!({"creditCard": 4222222222222u64}), vec!["CREDIT_CARD"]),
+        (
+            json!({"note": "card on file 4222222222222"}),
+            vec!["CREDIT_CARD"],
+        ),
+        (json!({"ean": "4008943018522"}), vec![]),
+        (json!({"gtin": 4008943018522u64}), vec![]),
+        (
+            json!({"note": "EAN 4008943018522, card 4111111111111111"}),
+            vec!["CREDIT_CARD"],
+        ),
+    ] {
+        let walked = r.redact_json(&doc, &plan);
+        assert_eq!(types(&walked.findings), want, "{doc}");
+        let raw = serde_json::to_vec(&doc).unwrap_or_default();
+        let (out, found) = r.redact_bytes(&raw, true, &plan);
+        assert_eq!(types(&found), want, "{doc}");
+        let out: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+        assert_eq!(out, walked.value.unwrap_or(doc.clone()), "{doc}");
+    }
 }

@@ -56,9 +56,15 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
         j -= 1;
     }
     // Every keyword ends in one of these (`| 0x20` lower-cases letters and makes no letter
-    // of anything else): most `:`/`=` (JSON members, times, URLs) are rejected here.
-    if j < 3
-        || !KEY_VALUE_TAILS.contains(&[hay[j - 3] | 0x20, hay[j - 2] | 0x20, hay[j - 1] | 0x20])
+    // of anything else): most `:`/`=` (JSON members, times, URLs) are rejected here, with
+    // the three bytes compared as one word.
+    if j < 3 {
+        return None;
+    }
+    let tail = u32::from_le_bytes([hay[j - 3] | 0x20, hay[j - 2] | 0x20, hay[j - 1] | 0x20, 0]);
+    if !KEY_VALUE_TAILS
+        .iter()
+        .any(|t| u32::from_le_bytes([t[0], t[1], t[2], 0]) == tail)
     {
         return None;
     }
@@ -75,24 +81,61 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
 }
 
 /// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, any
-/// case), ending just before the `:`/`=` at `q` (blanks between): their trigger position.
+/// case), ending just before the `:`/`=` at `q` (blanks between), or a few words before it
+/// (`mdp du compte admin: …`): their trigger position.
+#[inline]
 pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
-    // Most `:` follow a `"` (JSON) or a digit (times): one byte rejects them.
-    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'p' | b'a') {
+    // Most `:` follow a `"` (JSON) or a digit (times): one byte rejects them, inline.
+    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'a'..=b'z') {
         return None;
     }
+    prose_colon_words(hay, q)
+}
+
+/// `prose_colon_start` past its one-byte test.
+#[inline(never)]
+fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     let mut j = q;
     while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
         j -= 1;
     }
     let tail = |w: &[u8]| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w);
     if tail(b"mdp") {
-        Some(j - 3)
+        return Some(j - 3);
     } else if tail(b"contrasena") {
-        Some(j - 6)
-    } else {
-        None
+        return Some(j - 6);
     }
+    // Up to five words back (letters, apostrophes, non-ASCII), blanks between, within 48
+    // bytes: `check_prose_password` skips the same words to the connector.
+    let stop = j.saturating_sub(48);
+    let mut k = j;
+    for _ in 0..6 {
+        let we = k;
+        while k > stop
+            && (hay[k - 1].is_ascii_alphabetic() || hay[k - 1] == b'\'' || hay[k - 1] >= 0x80)
+        {
+            k -= 1;
+        }
+        // A word, whole (not cut by the window).
+        if k == we || (k == stop && k > 0 && hay[k - 1].is_ascii_alphabetic()) {
+            return None;
+        }
+        let word = &hay[k..we];
+        if word.eq_ignore_ascii_case(b"mdp") {
+            return Some(k);
+        }
+        if word.eq_ignore_ascii_case(b"contrasena") {
+            return Some(k + 4);
+        }
+        let ws = k;
+        while k > stop && matches!(hay[k - 1], b' ' | b'\t') {
+            k -= 1;
+        }
+        if k == ws {
+            return None;
+        }
+    }
+    None
 }
 
 /// `word`, `Word`, `Title Words`, `WORD` (for the case-sensitive SIMD searcher).
@@ -161,6 +204,17 @@ pub(super) fn is_email_local(b: u8) -> bool {
 
 pub(super) fn is_email_domain(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b >= 0x80
+}
+
+/// The hex digits and `:` before the `:` at `i` (up to 12 bytes) follow a word byte that
+/// is none of an address's (`T05:12:00Z`, `id_3f:…`): `ipv6_at` would expand back to it and
+/// reject the candidate, so it is not called (times in timestamps are the common case).
+pub(super) fn ipv6_after_word(hay: &[u8], i: usize) -> bool {
+    let mut k = i;
+    while k > 0 && i - k < 12 && (hay[k - 1].is_ascii_hexdigit() || hay[k - 1] == b':') {
+        k -= 1;
+    }
+    k > 0 && i - k < 12 && v::is_word(hay[k - 1])
 }
 
 pub(super) fn is_ipv6_byte(b: u8) -> bool {

@@ -88,7 +88,7 @@ impl Detector {
                 {
                     return reject;
                 }
-                check_card(hay, s, e)
+                check_card(hay, s, e, ctx.card_key)
             }
             Kind::Ssn => {
                 if (matches!(before, Some(b'-' | b'.' | b'/')) && !ssn_keyword_joined(hay, s))
@@ -442,8 +442,10 @@ pub(super) fn find_pem_end(hay: &[u8], from: usize) -> Option<usize> {
 /// sit between the keyword and a connector (`:`, `=`, `is`, `was`, `to`, `ist`, `lautet`,
 /// `est`, `es`, `è`, …: "the password *for the VPN* is …"), and the value after the
 /// connector must look like a password (`password_like`), so "reset your password by
-/// Monday" or "the password is required" hold none. Without a connector, only a value
-/// right after the keyword with three character classes counts ("passwd Tr0ub4dor&3").
+/// Monday" or "the password is required" hold none. Without a connector, a value right
+/// after the keyword counts when it holds a letter and a digit or three character classes
+/// (`bare_password`: "passwd Tr0ub4dor&3", "admin / password tiger813"). The skipped words
+/// may hold apostrophes ("la password dell'account è …").
 pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // The keyword is a word of its own ("passwords", "mypassword" are not it).
     if (s > 0 && hay[s - 1].is_ascii_alphabetic())
@@ -475,9 +477,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         i
     };
     i = skip_blanks(i);
-    // Connector-less: the value right after the keyword.
+    // Connector-less: the value right after the keyword and a blank ("passwd Tr0ub4dor&3",
+    // "admin / password tiger813").
     if let Some((vs, ve)) = value_at(hay, i, limit) {
-        if !matches!(hay[i], b':' | b'=') && strong_password(&hay[vs..ve]) {
+        let v = &hay[vs..ve];
+        if !matches!(hay[i], b':' | b'=') && (strong_password(v) || i > e && bare_password(v)) {
             return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
         }
     }
@@ -487,7 +491,7 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         } else {
             let w_end = i + hay[i..limit]
                 .iter()
-                .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80 || b == b'-')
+                .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80 || b == b'-' || b == b'\'')
                 .count();
             if w_end == i {
                 return Outcome::Reject;
@@ -581,8 +585,14 @@ pub(super) fn password_like(v: &[u8]) -> bool {
                 || b.is_ascii_digit()
                 || matches!(b, b'_' | b'{' | b'}' | b'(' | b')')
         });
+    // `%s`, `%(password)s`, `%DB_PASS%`; a password may start with `%` (`%CY42imQJq$t1`).
+    let percent = v[0] == b'%'
+        && (v[1] == b'('
+            || v.ends_with(b"%")
+            || v[1..].iter().all(|&b| b.is_ascii_uppercase() || b == b'_'));
     if variable
-        || matches!(v[0], b'<' | b'{' | b'[' | b'%' | b'(')
+        || percent
+        || matches!(v[0], b'<' | b'{' | b'[' | b'(')
         || v.starts_with(b"${")
         || v.iter().all(|&b| matches!(b, b'x' | b'X' | b'*' | b'.'))
         || memchr::memmem::find(v, b"://").is_some()
@@ -618,8 +628,16 @@ fn strong_password(v: &[u8]) -> bool {
     v.len() >= 8 && password_like(v) && password_classes(v).0 >= 3
 }
 
+/// A password after its keyword and a blank, with no connector: password-like
+/// (`password_like`) with a letter and a digit (`tiger813`). A word of the sentence holds
+/// no digit ("password reset", "password policy"); one that does ("password v2") is under
+/// 6 bytes.
+fn bare_password(v: &[u8]) -> bool {
+    password_like(v) && v.iter().any(u8::is_ascii_digit) && v.iter().any(u8::is_ascii_alphabetic)
+}
+
 /// The password keyword around the trigger literal at `p` (see `triggers`), as
-/// (start, end): `pass` + `word`/`wd`/`wort`/`phrase`/`code`, `mot de passe`, `Kennwort`,
+/// (start, end): `pass` + `word`/`wd`/`wort`/`phrase`/`code`, `pass phrase`, `mot de passe`, `Kennwort`,
 /// `wachtwoord`, `mdp`, `contraseña`/`contrasena`, in any case.
 pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     let at = |from: usize, w: &[u8]| {
@@ -629,7 +647,14 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     let before = |w: &[u8]| p >= w.len() && at(p - w.len(), w);
     match hay.get(p)?.to_ascii_lowercase() {
         b'p' => {
-            for tail in [b"word".as_slice(), b"wd", b"wort", b"phrase", b"code"] {
+            for tail in [
+                b"word".as_slice(),
+                b"wd",
+                b"wort",
+                b"phrase",
+                b"code",
+                b" phrase",
+            ] {
                 if at(p + 4, tail) {
                     return Some((p, p + 4 + tail.len()));
                 }

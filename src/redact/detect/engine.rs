@@ -452,6 +452,7 @@ impl Detector {
                 // An address holding this `:` has a hex digit (or `.`) before it, or
                 // starts with `::` here (`":12345"` in JSON is neither).
                 && ((i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':')
+                && !ipv6_after_word(hay, i)
             {
                 if let Some((s, e)) = ipv6_at(hay, i) {
                     self.push(out, Hit::new(Entity::Ipv6, s, e), usize::MAX - 1);

@@ -48,6 +48,8 @@ impl Hit {
 pub(crate) struct ScanContext {
     /// The JSON key holding this string is phone-like (`phone`, `mobile`, `tel`, …).
     pub phone_key: bool,
+    /// The JSON key holding this string is card-like (`card_number`, …).
+    pub card_key: bool,
 }
 
 /// Compiled detector; shared read-only between threads.
@@ -137,7 +139,7 @@ struct ProseTriggers {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`).
-const PROSE_LITERALS: [(&[u8], usize); 17] = [
+const PROSE_LITERALS: [(&[u8], usize); 19] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -146,6 +148,8 @@ const PROSE_LITERALS: [(&[u8], usize); 17] = [
     (b"SSWD", 0),
     (b"SSPH", 0),
     (b"SSCO", 0),
+    (b"ss phr", 0),
+    (b"SS PHR", 0),
     (b"de pas", 5),
     (b"DE PAS", 5),
     (b"ennwort", 3),
@@ -186,7 +190,16 @@ impl ProseTriggers {
         let zero = |t: u64| !(((t & (ONES * 127)) + ONES * 127) | t) & HIGH;
         let n = hay.len();
         let mut i = 0;
-        while let Some(w) = word8(hay, i) {
+        // The last 7 bytes or fewer: one word, zero-padded (a zero byte is none of the
+        // anchors, and a pair needs two real bytes). A byte-at-a-time tail cost more than
+        // the words on short JSON leaves.
+        let padded = |i: usize| {
+            let mut buf = [0u8; 8];
+            buf[..n - i].copy_from_slice(&hay[i..]);
+            u64::from_le_bytes(buf)
+        };
+        while i < n {
+            let w = word8(hay, i).unwrap_or_else(|| padded(i));
             let x = w | (ONES * 0x20);
             let s = zero(x ^ (ONES * u64::from(b's')));
             // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
@@ -197,14 +210,6 @@ impl ProseTriggers {
                 m &= m - 1;
             }
             i += 7;
-        }
-        while i < n {
-            let b = hay[i] | 0x20;
-            let pair = b == b's' && hay.get(i + 1).is_some_and(|&c| c | 0x20 == b's');
-            if pair || b == b'w' || hay[i] >= 0x80 {
-                self.check_at(hay, i, out);
-            }
-            i += 1;
         }
     }
 
@@ -220,11 +225,11 @@ impl ProseTriggers {
         };
         let p = match hay[q] {
             // `pass` (the keyword's tail is checked by `prose_keyword`).
-            b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..10).any(lit) => q - 2,
-            b'w' | b'W' if (10..12).any(lit) => q - 3,
-            b'w' | b'W' if (12..15).any(lit) => q,
+            b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..12).any(lit) => q - 2,
+            b'w' | b'W' if (12..14).any(lit) => q - 3,
+            b'w' | b'W' if (14..17).any(lit) => q,
             // `contraseña`: reported at the `a` before `señ`.
-            0xC3 if (15..17).any(lit)
+            0xC3 if (17..19).any(lit)
                 && q >= 8
                 && ci(q - 8, b"contra")
                 && hay.get(q + 2).is_some_and(|&c| c | 0x20 == b'a') =>

@@ -314,40 +314,107 @@ fn signature_label_before(hay: &[u8], s: usize) -> bool {
 }
 
 /// The word right before a number (blanks, `:`, `#`, `.` between), or the word before a
-/// `no.`/`nr.`/`number`/`#` there, labels an identifier: `lot`, `order`, `invoice`, `case`,
-/// `ticket`, `part`, `SKU`, `PO`, `ref`, … (any case).
+/// `no.`/`nr.`/`number`/`#`/`code`/`id` there, labels an identifier: `lot`, `order`,
+/// `invoice`, `case`, `claim`, `policy`, `ticket`, `tracking`, `part`, `SKU`, `PO`, `ref`,
+/// barcodes, … (any case).
 pub(super) fn identifier_label_before(hay: &[u8], s: usize) -> bool {
-    const LABELS: [&[u8]; 16] = [
-        b"lot",
-        b"order",
-        b"invoice",
-        b"case",
-        b"ticket",
-        b"part",
-        b"sku",
-        b"po",
-        b"ref",
-        b"build",
-        b"version",
-        b"imei",
-        b"tracking",
-        b"rechnung",
-        b"mrn",
-        b"bestellnummer",
-    ];
-    const NUMBER_WORDS: [&[u8]; 5] = [b"no", b"nr", b"number", b"nummer", b"num"];
-    let is = |(a, b): (usize, usize), list: &[&[u8]]| {
-        list.iter().any(|w| w.eq_ignore_ascii_case(&hay[a..b]))
+    label_before(hay, s, is_label)
+}
+
+/// Identifier labels: the words that name a number as something other than a phone
+/// (lower case; a `match` on the word compiles to a length switch and a few compares, where
+/// a list of 50 cost ~450 instructions per phone found).
+fn is_label(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"ean"
+            | b"upc"
+            | b"gtin"
+            | b"barcode"
+            | b"isbn"
+            | b"ean13"
+            | b"lot"
+            | b"order"
+            | b"invoice"
+            | b"case"
+            | b"ticket"
+            | b"part"
+            | b"sku"
+            | b"po"
+            | b"ref"
+            | b"reference"
+            | b"build"
+            | b"version"
+            | b"imei"
+            | b"tracking"
+            | b"shipment"
+            | b"parcel"
+            | b"rechnung"
+            | b"mrn"
+            | b"bestellnummer"
+            | b"claim"
+            | b"policy"
+            | b"account"
+            | b"member"
+            | b"membership"
+            | b"customer"
+            | b"contract"
+            | b"serial"
+            | b"docket"
+            | b"batch"
+            | b"rma"
+            | b"confirmation"
+            | b"booking"
+            | b"reservation"
+            | b"transaction"
+            | b"kunde"
+            | b"kunden"
+            | b"auftrag"
+            | b"vertrag"
+            | b"commande"
+            | b"facture"
+            | b"pedido"
+            | b"factura"
+            | b"ordine"
+            | b"fattura"
+    )
+}
+
+/// Barcode labels (lower case).
+fn is_barcode_label(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"ean" | b"upc" | b"gtin" | b"barcode" | b"isbn" | b"ean13"
+    )
+}
+
+/// The word right before `s` is a label (`is_label`), or a number word (`no.`, `nr`,
+/// `number`, `#`, `code`, `id`) whose word before is one (`claim no. …`, `EAN code …`).
+fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
+    let lower = |(a, b): (usize, usize)| {
+        let mut buf = [0u8; 16];
+        let w = &mut buf[..b - a];
+        w.copy_from_slice(&hay[a..b]);
+        w.make_ascii_lowercase();
+        buf
     };
     // Digit groups between count as part of the identifier (`lot 791 209 6196`: a phone
     // looked for from `209` on, after the label's number was rejected).
     let Some(w) = word_before(hay, s, true) else {
         return false;
     };
-    if is(w, &LABELS) {
+    let lw = lower(w);
+    let lw = &lw[..w.1 - w.0];
+    if is_label(lw) {
         return true;
     }
-    is(w, &NUMBER_WORDS) && word_before(hay, w.0, false).is_some_and(|w2| is(w2, &LABELS))
+    matches!(
+        lw,
+        b"no" | b"nr" | b"number" | b"nummer" | b"num" | b"code" | b"id"
+    ) && word_before(hay, w.0, false).is_some_and(|w2| {
+        let l2 = lower(w2);
+        is_label(&l2[..w2.1 - w2.0])
+    })
 }
 
 /// The word ending at `j` after skipping blanks, `:`, `#` and `.` (and digit groups with
@@ -409,12 +476,12 @@ pub(super) fn check_iban(hay: &[u8], s: usize, e: usize) -> Outcome {
 
 /// Cards: the whole candidate, or (for grouped numbers followed by e.g. a CVV) the longest
 /// prefix of whole groups that is a valid card.
-pub(super) fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
+pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outcome {
     let text = &hay[s..e];
     let card = |end: usize| Outcome::Hit(Hit::new(Entity::CreditCard, s, end));
     // Most cards are written as one run of digits.
     if text.iter().all(u8::is_ascii_digit) {
-        return if v::card_ok(text) {
+        return if v::card_ok(text) && card_context_ok(hay, s, text.len(), card_key) {
             card(e)
         } else {
             Outcome::Reject
@@ -454,10 +521,51 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize) -> Outcome {
             return Outcome::Reject;
         }
         if v::card_ok(&digits[..nd]) {
-            return card(s + end_off);
+            return if card_context_ok(hay, s, nd, card_key) {
+                card(s + end_off)
+            } else {
+                Outcome::Reject
+            };
         }
     }
     Outcome::Reject
+}
+
+/// What a valid card number at `s` with `nd` digits still needs from its context: no
+/// barcode label right before (`EAN 4006381333931`, `UPC: …`, `GTIN code …`, `ISBN …`: a
+/// GS1 code passes Luhn one time in ten), and for 13 digits a card word within the 32 bytes
+/// before (or a card-like JSON key). 13-digit numbers are Visa's old length, no longer
+/// issued; the same shape is an EAN-13 barcode, and German ones (prefixes 400–440) start
+/// with the `4` of Visa.
+fn card_context_ok(hay: &[u8], s: usize, nd: usize, card_key: bool) -> bool {
+    if label_before(hay, s, is_barcode_label) {
+        return false;
+    }
+    nd != 13 || card_key || card_word_before(hay, s)
+}
+
+/// A card word (`card`, `visa`, `credit`, `debit`, `cc`, `Karte`, `carte`, `tarjeta`,
+/// `carta`, `kaart`) within the 32 bytes before `s`; the longer ones may end a word
+/// (`Kreditkarte`, `creditcard`).
+fn card_word_before(hay: &[u8], s: usize) -> bool {
+    const WORDS: [&[u8]; 10] = [
+        b"card", b"visa", b"credit", b"debit", b"karte", b"carte", b"tarjeta", b"carta", b"kaart",
+        b"cc",
+    ];
+    let from = s.saturating_sub(32);
+    let mut win = [0u8; 32];
+    let w = &mut win[..s - from];
+    w.copy_from_slice(&hay[from..s]);
+    w.make_ascii_lowercase();
+    WORDS.iter().any(|word| {
+        w.windows(word.len()).enumerate().any(|(at, x)| {
+            x == *word
+                && (word.len() > 2
+                    || ((at > 0 && !w[at - 1].is_ascii_alphabetic())
+                        || (at == 0 && (from == 0 || !hay[from - 1].is_ascii_alphabetic())))
+                        && !w.get(at + 2).is_some_and(u8::is_ascii_alphabetic))
+        })
+    })
 }
 
 /// The end of a card- or IBAN-shaped number at `p` (12+ digits in card groups not starting
@@ -473,45 +581,64 @@ pub(super) fn rejected_shape_end(hay: &[u8], p: usize) -> Option<usize> {
     (kind == Kind::Iban || digits >= 12).then_some(end)
 }
 
-/// An SSN keyword (`SSN`, `social security (number|no.)`, `SS#`) ends within the 24 bytes
-/// before `p`, with nothing but separators after it.
+/// An SSN keyword (`SSN`, `social security`, `SS#`) ends within the 40 bytes before `p`,
+/// with only separators and connectors between it and the number: a verb (`is`, `was`), a
+/// number word (`number`, `no.`, `nr`, `#`), `on file`, or one parenthesised word
+/// (`SSN (verified) …`, `tax id (SSN) …`). Up to three connectors, so `social security
+/// number is …` and `SSN on file: …` count; any other word between does not.
 pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
-    let from = p.saturating_sub(24);
-    let mut win = [0u8; 24];
+    const WIN: usize = 40;
+    let from = p.saturating_sub(WIN);
+    let mut win = [0u8; WIN];
     let w = &mut win[..p - from];
     w.copy_from_slice(&hay[from..p]);
     w.make_ascii_lowercase();
-    // Strip the separators between the keyword and the number.
-    let mut end = w.len();
-    while end > 0
-        && matches!(
-            w[end - 1],
-            b' ' | b':' | b'#' | b'-' | b'=' | b'(' | b'/' | b'\t'
+    // The window's first byte starts a word only if the text's byte before it is no letter.
+    let first_starts = from == 0 || !hay[from - 1].is_ascii_alphabetic();
+    let is_sep = |b: u8| {
+        matches!(
+            b,
+            b' ' | b':' | b'#' | b'-' | b'=' | b'(' | b'/' | b'\t' | b'.'
         )
-    {
-        end -= 1;
-    }
-    // A verb between keyword and number ("her SSN is …"), or a keyword in parentheses
-    // ("tax id (SSN) …").
-    let mut w = &w[..end];
-    for tail in [b" is".as_slice(), b" was", b")"] {
-        if let Some(rest) = w.strip_suffix(tail) {
-            w = rest;
-            break;
+    };
+    let ends_word = |w: &[u8], k: &[u8]| {
+        w.ends_with(k)
+            && if w.len() == k.len() {
+                first_starts
+            } else {
+                !w[w.len() - k.len() - 1].is_ascii_alphabetic()
+            }
+    };
+    const KEYS: [&[u8]; 4] = [b"ssn", b"ss", b"social security", b"ssn/tin"];
+    const CONNECTORS: [&[u8]; 7] = [b"is", b"was", b"number", b"no", b"nr", b"num", b"on file"];
+    let mut w: &[u8] = w;
+    for _ in 0..4 {
+        let mut end = w.len();
+        while end > 0 && is_sep(w[end - 1]) {
+            end -= 1;
+        }
+        w = &w[..end];
+        if KEYS.iter().any(|k| ends_word(w, k)) {
+            return true;
+        }
+        // `(SSN)`: the keyword inside the parentheses.
+        if ends_word(w, b"ssn)") {
+            return true;
+        }
+        if let Some(c) = CONNECTORS.iter().find(|c| ends_word(w, c)) {
+            w = &w[..w.len() - c.len()];
+        } else if w.last() == Some(&b')') {
+            // One parenthesised word (`(verified)`), skipped.
+            let open = w.iter().rposition(|&b| b == b'(');
+            match open {
+                Some(o) if w[o + 1..w.len() - 1].iter().all(u8::is_ascii_alphabetic) => w = &w[..o],
+                _ => return false,
+            }
+        } else {
+            return false;
         }
     }
-    const KEYS: [&[u8]; 7] = [
-        b"ssn",
-        b"ss",
-        b"social security",
-        b"social security number",
-        b"social security no.",
-        b"social security no",
-        b"ssn/tin",
-    ];
-    KEYS.iter().any(|k| {
-        w.ends_with(k) && (w.len() == k.len() || !w[w.len() - k.len() - 1].is_ascii_alphabetic())
-    })
+    false
 }
 
 /// `SSN-123-45-6789`: the `-` (or `/`) before the number joins it to an SSN keyword.

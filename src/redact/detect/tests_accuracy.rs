@@ -301,7 +301,10 @@ fn phone_labels_and_identifier_labels() {
     }
     // A key saying phone is evidence enough for a dotted trunk number.
     let d = det();
-    let ctx = ScanContext { phone_key: true };
+    let ctx = ScanContext {
+        phone_key: true,
+        ..ScanContext::default()
+    };
     let h = d.hits(b"01.234316797", ctx);
     assert_eq!(h.len(), 1, "{h:?}");
     assert_eq!(h[0].0.entity, Entity::Phone);
@@ -354,4 +357,119 @@ fn prose_keywords_found_alike_in_short_and_long_text() {
         let want = !matches!(kw, "pAsSword" | "class" | "Wachturm" | "señal" | "passport");
         assert_eq!(a.len(), usize::from(want), "{kw}: {a:?}");
     }
+}
+
+#[test]
+fn bare_ssn_after_ssn_words_and_their_connectors() {
+    for (text, want) in [
+        ("SSN on file: 244134225", "244134225"),
+        ("SSN (verified) 244134225", "244134225"),
+        ("social security number is 244134225.", "244134225"),
+        ("Social Security #: 244134225", "244134225"),
+        ("SSN number 244134225", "244134225"),
+        ("SSN no. 244134225", "244134225"),
+        ("her social security no. is 244134225", "244134225"),
+        ("the SSN was 244134225", "244134225"),
+        ("tax id (SSN) 244134225", "244134225"),
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), vec![want], "{text}");
+        // Nine digits after an SSN word are no phone either.
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+    // Another word between the SSN word and the number, or none of the SSN words.
+    for text in [
+        "SSN missing, order 244134225",
+        "SSN (see the form below) 244134225",
+        "class is 244134225",
+        "the process on file: 244134225",
+        "member number 244134225",
+        "SSN on file: 966134225",
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn passwords_without_a_connector_or_after_skipped_words() {
+    for (text, want) in [
+        ("creds are admin / password tiger813", "tiger813"),
+        ("login admin, password maple10 for now", "maple10"),
+        ("mdp du compte admin: Paris2024$", "Paris2024$"),
+        ("MDP de la box : r4ke7Tz!", "r4ke7Tz!"),
+        ("La password dell'account è Gatto#2021", "Gatto#2021"),
+        ("La password dell’account è Gatto#2021", "Gatto#2021"),
+        ("contrasena del router: Sevilla#42", "Sevilla#42"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // An ordinary word right after the keyword holds no digit; a token joined to the
+    // keyword (no blank) is no value; `mdp` must be a word of its own.
+    for text in [
+        "password reset for admin",
+        "Password policy updated today",
+        "password_reset_token abcdefgh",
+        "password v2 rollout",
+        "mdpx du compte admin: Paris2024$",
+        "le cmdp du compte: Paris2024$",
+        "Note: see the wiki",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn barcodes_are_not_cards_and_13_digit_visa_needs_card_words() {
+    // 4008943018522: an EAN-13 (valid GS1 check digit) that also passes Luhn, with the 4 of Visa.
+    for text in [
+        "EAN 4008943018522",
+        "ean: 4008943018522",
+        "barcode 4008943018522 scanned",
+        "GTIN code 4008943018522",
+        "ISBN 4008943018522",
+        "item 4008943018522 x2",
+        "4008943018522",
+    ] {
+        assert_eq!(hits(text), vec![], "{text}");
+    }
+    // With a card word before it, a 13-digit Visa number is a card; 16 digits need none.
+    for (text, want) in [
+        ("card 4008943018522", "4008943018522"),
+        ("Visa: 4222222222222", "4222222222222"),
+        ("paid by credit card no. 4222222222222", "4222222222222"),
+        ("Kreditkarte 4222222222222", "4222222222222"),
+        ("ref 4111111111111111", "4111111111111111"),
+    ] {
+        assert_eq!(found(text, Entity::CreditCard), vec![want], "{text}");
+    }
+    // A barcode label wins over a 16-digit card shape too.
+    assert_eq!(hits("EAN 4111111111111111"), vec![]);
+}
+
+#[test]
+fn more_identifier_labels_before_digit_groups() {
+    for text in [
+        "claim 349 9343 484",
+        "claim no. 349 9343 484",
+        "policy 612 345 678",
+        "Policy number: 0612345678",
+        "account no. 612 34 56 78",
+        "member id 612345678",
+        "confirmation 020 7946 0958",
+        "RMA 0612345678",
+        "Auftrag 030 1234567",
+        "commande 06 12 34 56 78",
+        "pedido 612 34 56 78",
+        "UPC 020794609581",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+    // The same numbers with phone words are phones.
+    assert_eq!(
+        found("claim filed; call 020 7946 0958", Entity::Phone),
+        vec!["020 7946 0958"]
+    );
 }

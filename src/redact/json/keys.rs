@@ -12,6 +12,9 @@ pub(crate) enum KeyClass {
     Whole(Entity),
     /// Phone-like key: bare digit strings under it are phone numbers.
     Phone,
+    /// Card-like key (`card_number`, `creditCard`): a 13-digit Visa number under it is a
+    /// card without a card word in the text.
+    Card,
 }
 
 /// The default sensitive key names (matched after normalisation, see `normalize_key`).
@@ -102,7 +105,7 @@ impl KeyRules {
             .filter_map(|n| n.split('_').max_by_key(|s| s.len()).map(str::to_string))
             .collect();
         out.extend(
-            ["phone", "mobile", "fax", "tel", "cell"]
+            ["phone", "mobile", "fax", "tel", "cell", "card"]
                 .iter()
                 .map(|s| s.to_string()),
         );
@@ -152,6 +155,8 @@ impl KeyRules {
             || norm.ends_with("_cell");
         if phone_like {
             KeyClass::Phone
+        } else if has(b"card") {
+            KeyClass::Card
         } else {
             KeyClass::Plain
         }

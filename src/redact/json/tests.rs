@@ -35,6 +35,8 @@ fn key_classes() {
         ("mobile_number", KeyClass::Phone),
         ("phone", KeyClass::Phone),
         ("hotel", KeyClass::Plain),
+        ("card_number", KeyClass::Card),
+        ("creditCard", KeyClass::Card),
     ];
     for (k, want) in table {
         assert_eq!(rules.classify(k), want, "{k}");
