@@ -213,9 +213,26 @@ fn write_value(value: &Value, out: &mut Vec<u8>, numbers: Numbers) -> Result<(),
 /// point order, which only differs from UTF-16 order between U+E000..U+FFFF and supplementary
 /// characters: then no sort (and no allocation) is needed.
 fn keys_sorted(map: &Map<String, Value>) -> bool {
-    map.keys()
-        .zip(map.keys().skip(1))
-        .all(|(a, b)| utf16_cmp(a, b) != Ordering::Greater)
+    // Each key is looked at once for non-ASCII bytes; where one of two neighbours is ASCII,
+    // byte order is UTF-16 order (see `utf16_cmp`).
+    let mut keys = map.keys();
+    let Some(first) = keys.next() else {
+        return true;
+    };
+    let mut prev = (first.as_bytes(), first.is_ascii());
+    for k in keys {
+        let this = (k.as_bytes(), k.is_ascii());
+        let in_order = if prev.1 || this.1 {
+            prev.0 <= this.0
+        } else {
+            utf16_cmp_non_ascii(prev.0, this.0) != Ordering::Greater
+        };
+        if !in_order {
+            return false;
+        }
+        prev = this;
+    }
+    true
 }
 
 fn write_object(
@@ -256,15 +273,22 @@ fn write_member(
 
 /// Order by UTF-16 code units (RFC 8785 §3.2.3).
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    let (x, y) = (a.as_bytes(), b.as_bytes());
-    match x.iter().zip(y).position(|(p, q)| p != q) {
-        // one is a prefix of the other: shorter first, in any encoding
-        None => x.len().cmp(&y.len()),
-        // An ASCII byte where they first differ starts a character in both (their bytes
-        // before it are the same whole characters), and an ASCII character is below every
-        // other in UTF-16 as in UTF-8: the bytes decide.
-        Some(i) if x[i] < 0x80 || y[i] < 0x80 => x[i].cmp(&y[i]),
-        Some(_) => a.encode_utf16().cmp(b.encode_utf16()),
+    if a.is_ascii() || b.is_ascii() {
+        // Where they first differ, the ASCII one has an ASCII byte, which starts a character
+        // in both (the bytes before are the same whole characters); an ASCII character is
+        // below every other in UTF-16 as in UTF-8, and a prefix sorts first in both: the
+        // bytes decide.
+        return a.as_bytes().cmp(b.as_bytes());
+    }
+    utf16_cmp_non_ascii(a.as_bytes(), b.as_bytes())
+}
+
+/// [`utf16_cmp`] of two UTF-8 strings given as bytes.
+fn utf16_cmp_non_ascii(x: &[u8], y: &[u8]) -> Ordering {
+    match (std::str::from_utf8(x), std::str::from_utf8(y)) {
+        (Ok(a), Ok(b)) => a.encode_utf16().cmp(b.encode_utf16()),
+        // not reached: both come from `&str`
+        _ => x.cmp(y),
     }
 }
 
@@ -289,27 +313,36 @@ fn write_string(s: &str, out: &mut Vec<u8>) -> Result<(), AuditError> {
 /// time (the classic "has a zero byte" / "has a byte below n" bit tricks, exact as a yes/no
 /// answer) over the ~3.5 KB of strings an audited call writes.
 fn needs_escape(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
         let Ok(arr) = <[u8; 8]>::try_from(c) else {
             return true;
         };
-        let x = u64::from_le_bytes(arr);
-        let control = x.wrapping_sub(ONES * 0x20) & !x;
-        let q = x ^ (ONES * u64::from(b'"'));
-        let quote = q.wrapping_sub(ONES) & !q;
-        let s = x ^ (ONES * u64::from(b'\\'));
-        let slash = s.wrapping_sub(ONES) & !s;
-        if (control | quote | slash) & HIGH != 0 {
+        if has_escape_byte(u64::from_le_bytes(arr)) {
             return true;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+    // the last 1..7 bytes, padded with spaces (nothing to escape) to one more word
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return false;
+    }
+    let mut last = [b' '; 8];
+    last[..rest.len()].copy_from_slice(rest);
+    has_escape_byte(u64::from_le_bytes(last))
+}
+
+/// Whether one of the eight bytes of `x` is below 0x20, `"` or `\\`.
+#[inline]
+fn has_escape_byte(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    let q = x ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let s = x ^ (ONES * u64::from(b'\\'));
+    let slash = s.wrapping_sub(ONES) & !s;
+    (control | quote | slash) & HIGH != 0
 }
 
 fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), AuditError> {
