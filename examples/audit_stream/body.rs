@@ -30,6 +30,12 @@ pub fn call_args(i: u64) -> (Value, Value) {
 /// work the writer thread completes it with.
 pub fn decision(i: u64) -> (Map<String, Value>, ArgsWork) {
     let (sent, masked) = call_args(i);
+    decision_with(i, sent, masked)
+}
+
+/// [`decision`] with arguments built beforehand (the request path has them already: it parsed
+/// and masked them for other stages; building the record is the audit's part).
+pub fn decision_with(i: u64, sent: Value, masked: Value) -> (Map<String, Value>, ArgsWork) {
     let v = json!({
         "decision_id": format!("0193a1b2-c3d4-7e5f-8a9b-{i:012x}"),
         "trace_id": format!("{:032x}", u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)),
