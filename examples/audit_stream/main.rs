@@ -2,7 +2,7 @@
 //! what the writer cost: the records are decision records of a 1 KB tool call (~1.3 KB a line,
 //! `audit.args: redacted` with two masked e-mail addresses), handed to the audit sink as the
 //! request path hands them ([`AuditSink::record_with`] with the argument work for the writer
-//! thread), chained, hashed, written in batches, checkpointed and signed every 1,000 records,
+//! thread; every 256th waits for its write, as a forwarded call does), chained, hashed, written in batches, checkpointed and signed every 1,000 records,
 //! fsynced as `audit.sync` says, rotated at 64 MiB, closed with the shutdown checkpoint.
 //!
 //! ```text
@@ -174,7 +174,17 @@ fn main() -> Result<(), String> {
     let started = Instant::now();
     for i in 0..n.saturating_sub(1) {
         let (body, work) = body::decision(i);
-        sink.record_with(Kind::Decision, body, Some(work));
+        if i % 256 == 255 {
+            // Every 256th waits until it is written, as a forwarded call waits for its
+            // write-ahead record: the writer never has more than one batch of backlog. A
+            // producer that never waits fills the queue (8,192 records, ~80 MB of records
+            // built long before they are written, so cold in every cache): that measures
+            // memory, not the writer, and is not how the proxy runs.
+            rt.block_on(sink.write_ahead_with(Kind::Decision, body, Some(work)))
+                .map_err(|e| e.to_string())?;
+        } else {
+            sink.record_with(Kind::Decision, body, Some(work));
+        }
     }
     // The last one waits until it (and so every record before it) reached the OS.
     if n > 0 {
