@@ -1,6 +1,7 @@
 //! Audit writer throughput: body building, JCS canonicalisation + entry hash, and the whole
 //! `ChainWriter::append` path to a real file (`sync: none`, checkpoints every 1000).
-//! Run: `CARGO_BUILD_JOBS=1 cargo bench --bench audit`.
+//! Run: `CARGO_BUILD_JOBS=1 cargo bench --bench audit`. `request_record_1kb`: the request path's
+//! part of the audit (building the decision record of a 1 KB call).
 //!
 //! Instruction counts (callgrind): `TOOLWALL_BENCH_ONLY=<bench name> TOOLWALL_BENCH_ITERS=N`
 //! runs that closure N times and exits (see docs/performance.md). A stream for `audit verify`
@@ -12,10 +13,14 @@ use std::hint::black_box;
 
 mod support;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+#[path = "../examples/audit_stream/body.rs"]
+#[allow(dead_code)] // `decision` is the example's
+mod call;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::{json, Map, Value};
 use toolwall::audit::canonical::{canonicalize, entry_hash};
-use toolwall::audit::sink::{ArgsWork, KeepArgs};
+use toolwall::audit::sink::{ArgsWork, AuditSink, KeepArgs};
 use toolwall::audit::{
     hash_string_leaves, input_hmac, AuditSigner, ChainWriter, Kind, SyncMode, WriterOptions,
 };
@@ -136,6 +141,26 @@ fn bench(c: &mut Criterion) {
     });
     g.throughput(Throughput::Elements(1));
 
+    // The request path's part of the audit for a 1 KB call (issue #17: ≤ 3 µs): build the
+    // decision record (`examples/audit_stream/body.rs`, the shape `src/stage/audit.rs` builds).
+    // The arguments are built in the untimed setup (the request path has them already) and the
+    // record is dropped untimed (the writer thread drops it). Canonical form, hashes,
+    // `input_hmac` and writing are the writer thread's. Handing the record to a running sink
+    // is not timed here — a writer slower than this loop fills the queue and the time becomes
+    // the writer's; `TOOLWALL_BENCH_ONLY=audit/request_path_1kb` under callgrind with
+    // `--separate-threads=yes` counts build and hand-over together.
+    let mut k = 0u64;
+    g.bench_function("request_record_1kb", |b| {
+        b.iter_batched(
+            || {
+                k += 1;
+                (k, call::call_args(k))
+            },
+            |(k, (sent, masked))| call::decision_with(k, sent, masked),
+            BatchSize::SmallInput,
+        )
+    });
+
     // End to end: build the body and append it.
     let mut j = 0u64;
     g.bench_function("build_and_append", |b| {
@@ -146,6 +171,16 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// An audit sink (its writer thread) writing a stream in `dir` (`sync: none`).
+fn start_sink(dir: std::path::PathBuf) -> AuditSink {
+    let key = AuditSigner::from_seed("bench", [9; 32]).unwrap_or_else(|e| panic!("key: {e}"));
+    let mut opts = WriterOptions::new(dir, "bench", key);
+    opts.sync = SyncMode::None;
+    let metrics = std::sync::Arc::new(toolwall::metrics::Metrics::new());
+    AuditSink::start(opts, b"deploy-key".to_vec(), None, metrics)
+        .unwrap_or_else(|e| panic!("sink: {e}"))
 }
 
 /// `TOOLWALL_BENCH_ONLY=<name> TOOLWALL_BENCH_ITERS=n`: run one closure `n` times, no
@@ -171,6 +206,7 @@ fn bench_only(only: &str, n: u64) {
     record.insert("ts".into(), json!("2026-11-21T10:00:00.123Z"));
     let record = Value::Object(record);
     let realistic = realistic_body(7);
+    let sink = start_sink(dir.join("sink"));
     for i in 0..n {
         match only {
             "audit/build_body" => drop(black_box(decision_body(i))),
@@ -206,6 +242,16 @@ fn bench_only(only: &str, n: u64) {
                 body.insert("args".into(), args);
                 drop(black_box(body));
             }
+            // The request path's part (see `request_path_1kb`), for callgrind with
+            // `--separate-threads=yes`: the main thread's count, less `request_path_args`'s
+            // (the arguments alone), is the request path's.
+            "audit/request_path_1kb" => {
+                let (sent, masked) = call::call_args(i);
+                let (body, work) = call::decision_with(i, sent, masked);
+                sink.record_with(Kind::Decision, body, Some(work));
+            }
+            // (kept, not freed: the request path hands them to the writer thread)
+            "audit/request_path_args" => std::mem::forget(black_box(call::call_args(i))),
             "audit/write_stream" => drop(black_box(
                 w.append(Kind::Decision, realistic_body(i))
                     .unwrap_or_else(|e| panic!("append: {e}")),

@@ -3,6 +3,8 @@ mod approvals_config;
 mod audit;
 mod audit_backpressure;
 mod audit_events;
+// the committed stream of tests/fixtures/audit-v1 verifies and is written again byte for byte
+mod audit_format;
 mod audit_report;
 // `toolwall audit export --format ocsf`: OCSF API Activity events, schema-validated
 mod audit_export;

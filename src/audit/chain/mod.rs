@@ -23,7 +23,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::canonical::{
-    canonicalize_into, entry_hash, find_unsafe_integer, hex, Hash, MAX_SAFE_INTEGER,
+    canonicalize_record, entry_hash, find_unsafe_integer_in, hex, Hash, RecordHead,
+    MAX_SAFE_INTEGER,
 };
 use super::checkpoint::{sign_note, CheckpointBody};
 use super::keys::AuditSigner;
@@ -148,6 +149,9 @@ pub struct ChainWriter {
     header_prev: Hash,
     poisoned: Option<String>,
     line: Vec<u8>,
+    /// The last `ts` written and the millisecond it spells (seconds, milliseconds): records
+    /// written within one millisecond share it instead of formatting it again.
+    ts: ((i64, u32), String),
     /// When set, records are collected here and written together (key rotation).
     held: Option<Vec<u8>>,
     /// `<dir>/<stream>.lock`, exclusively locked while this writer lives.
@@ -160,8 +164,8 @@ impl ChainWriter {
     /// OS when this returns. If a checkpoint or rotation due after this record fails, the
     /// record still counts as written, and the writer refuses further appends.
     pub fn append(&mut self, kind: Kind, body: Map<String, Value>) -> Result<Appended, AuditError> {
-        let body = check_caller_record(kind, body)?;
-        let appended = self.write_record(kind, body)?;
+        check_caller_record(kind, &body)?;
+        let appended = self.write_record(kind, &body)?;
         if let Err(e) = self.after_append() {
             self.poisoned.get_or_insert_with(|| e.to_string());
         }
@@ -177,12 +181,23 @@ impl ChainWriter {
         &mut self,
         records: Vec<(Kind, Map<String, Value>)>,
     ) -> Vec<Result<Appended, AuditError>> {
+        self.append_records(&records)
+    }
+
+    /// [`Self::append_batch`] of records the caller keeps (the writer thread reads a failed
+    /// record again to write its minimal replacement).
+    pub fn append_records(
+        &mut self,
+        records: &[(Kind, Map<String, Value>)],
+    ) -> Vec<Result<Appended, AuditError>> {
         let mut results: Vec<Result<Appended, AuditError>> = Vec::with_capacity(records.len());
         let mut unflushed_from = 0;
         let mut sealed = false;
-        self.held = Some(Vec::with_capacity(records.len() * 600));
+        self.held = Some(Vec::with_capacity(records.len() * 1600));
         for (kind, body) in records {
-            let written = check_caller_record(kind, body).and_then(|b| self.write_record(kind, b));
+            let kind = *kind;
+            let written =
+                check_caller_record(kind, body).and_then(|()| self.write_record(kind, body));
             let ok = written.is_ok();
             results.push(written);
             if !ok {
@@ -272,7 +287,7 @@ impl ChainWriter {
         if closing {
             rec.insert("closed".into(), json!(true));
         }
-        let appended = self.write_record(Kind::Checkpoint, rec)?;
+        let appended = self.write_record(Kind::Checkpoint, &rec)?;
         self.since_checkpoint = 0;
         self.retiring = None;
         self.last_checkpoint_at = Instant::now();
@@ -323,7 +338,7 @@ impl ChainWriter {
         // that some later record silently skips sealing.
         self.check_usable()?;
         self.held = Some(Vec::with_capacity(2048));
-        let written = self.write_record(Kind::KeyRotation, rec).and_then(|_| {
+        let written = self.write_record(Kind::KeyRotation, &rec).and_then(|_| {
             let old = std::mem::replace(&mut self.opts.signer, new_key);
             self.retiring = Some(old);
             self.checkpoint()
@@ -442,27 +457,45 @@ impl ChainWriter {
             "merkle".into(),
             json!({"tree_size": self.state.merkle.size(), "range": range}),
         );
-        self.write_record(Kind::Header, rec)
+        self.write_record(Kind::Header, &rec)
     }
 
+    /// Chain and write one record: `body` with `seq`, `prev`, `kind` and `ts` (the line is
+    /// the canonical form of `body` with those inserted). A caller record's number beyond
+    /// ±2^53 is refused here ([`InvalidRecord::UnsafeInteger`]), found while canonicalising.
     fn write_record(
         &mut self,
         kind: Kind,
-        mut body: Map<String, Value>,
+        body: &Map<String, Value>,
     ) -> Result<Appended, AuditError> {
-        self.check_usable()?;
+        let strict = kind.is_caller_kind();
+        if let Err(e) = self.check_usable() {
+            // a record the writer would refuse anyway says so first, as before the check
+            // moved into canonicalisation
+            if let Some(path) = find_unsafe_integer_in(body).filter(|_| strict) {
+                return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(path)));
+            }
+            return Err(e);
+        }
         let seq = self.state.next_seq;
+        let now = self.opts.clock.now();
+        let ms = (now.timestamp(), now.timestamp_subsec_millis());
+        if self.ts.0 != ms || self.ts.1.is_empty() {
+            self.ts = (ms, format_ts(now));
+        }
+        self.line.clear();
+        let head = RecordHead {
+            kind: kind.as_str(),
+            prev: &self.state.head,
+            seq,
+            ts: &self.ts.1,
+        };
+        canonicalize_record(body, &head, strict, &mut self.line)?;
         if seq > MAX_SAFE_INTEGER {
             return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(
                 "/seq".into(),
             )));
         }
-        body.insert("seq".into(), json!(seq));
-        body.insert("prev".into(), json!(hex(&self.state.head)));
-        body.insert("kind".into(), json!(kind.as_str()));
-        body.insert("ts".into(), json!(format_ts(self.opts.clock.now())));
-        self.line.clear();
-        canonicalize_into(&Value::Object(body), &mut self.line)?;
         let hash = entry_hash(&self.line);
         self.line.push(b'\n');
         if let Some(held) = self.held.as_mut() {
@@ -515,10 +548,8 @@ impl ChainWriter {
 }
 
 /// Validate a caller's `decision`/`outcome`/`event` body.
-fn check_caller_record(
-    kind: Kind,
-    body: Map<String, Value>,
-) -> Result<Map<String, Value>, AuditError> {
+/// (Its numbers are checked while it is canonicalised: see [`ChainWriter::write_record`].)
+fn check_caller_record(kind: Kind, body: &Map<String, Value>) -> Result<(), AuditError> {
     if !kind.is_caller_kind() {
         return Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(
             kind.as_str(),
@@ -530,19 +561,10 @@ fn check_caller_record(
         )));
     }
     if kind == Kind::Event {
-        super::event::check_event_body(&body)
+        super::event::check_event_body(body)
             .map_err(|e| AuditError::Invalid(InvalidRecord::MalformedEvent(e)))?;
     }
-    let body = Value::Object(body);
-    if let Some(path) = find_unsafe_integer(&body) {
-        return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(path)));
-    }
-    match body {
-        Value::Object(body) => Ok(body),
-        _ => Err(AuditError::Invalid(InvalidRecord::Canonical(
-            "record body is not an object".into(),
-        ))),
-    }
+    Ok(())
 }
 
 #[cfg(test)]

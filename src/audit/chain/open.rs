@@ -122,7 +122,8 @@ impl ChainWriter {
             retiring: None,
             header_prev: GENESIS_HASH,
             poisoned: None,
-            line: Vec::with_capacity(1024),
+            line: Vec::with_capacity(2048),
+            ts: ((0, 0), String::new()),
             held: None,
             _lock: lock,
         };
@@ -142,7 +143,7 @@ impl ChainWriter {
             body.insert("last_good_seq".into(), json!(last_good_seq));
             // The header just written links to the last good record.
             body.insert("last_good_hash".into(), json!(hex(&writer.header_prev)));
-            writer.write_record(Kind::Recovery, body)?;
+            writer.write_record(Kind::Recovery, &body)?;
             writer.sync()?;
         }
         Ok(writer)

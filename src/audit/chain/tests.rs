@@ -114,7 +114,7 @@ fn event_records_are_chained_and_checked() {
     let mut w = ChainWriter::open(test_opts(dir.path(), test_key(1))).expect("open");
     let mut bad = EventRecord::new("admin.pin").into_body();
     bad.insert("event".into(), json!("pin"));
-    w.write_record(Kind::Event, bad).expect("raw write");
+    w.write_record(Kind::Event, &bad).expect("raw write");
     w.close().expect("close");
     let report = verify_path(dir.path(), &keys);
     let err = report.error.expect("malformed event found");

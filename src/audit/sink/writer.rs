@@ -47,7 +47,7 @@ pub(super) fn writer_loop(
         };
         // Group commit: whatever queued up while the last write ran goes out in one write.
         let mut records = Vec::new();
-        let mut pending = Vec::new();
+        let mut acks = Vec::new();
         let mut close = None;
         let mut next = first;
         while let Some(msg) = next.take() {
@@ -61,7 +61,7 @@ pub(super) fn writer_loop(
                     if let Some(work) = args {
                         work.apply(&mut body, &keys.hmac_key, keys.auditor.as_deref());
                     }
-                    pending.push((kind, minimal_record(kind, &body), ack));
+                    acks.push(ack);
                     records.push((kind, body));
                 }
                 Msg::Close(done) => {
@@ -75,16 +75,18 @@ pub(super) fn writer_loop(
         }
         if !records.is_empty() {
             let taken = records.len();
-            let results = writer.append_batch(records);
-            for (result, (kind, minimal, ack)) in results.into_iter().zip(pending) {
+            let results = writer.append_records(&records);
+            for ((result, (kind, body)), ack) in results.into_iter().zip(&records).zip(acks) {
+                let kind = *kind;
                 let result = match result {
                     Ok(a) => Ok(a.seq),
                     Err(AuditError::Invalid(why)) => {
                         // A bug path: the record cannot be encoded. Never drop the call's
-                        // trace: write the minimal refusal record in its place.
+                        // trace: write the minimal refusal record in its place (built only
+                        // here, from the record kept until its batch is written).
                         tracing::error!(error = %why, "audit record could not be encoded: writing a minimal refusal record");
                         metrics.audit_write_errors.inc();
-                        let mut minimal = minimal;
+                        let mut minimal = minimal_record(kind, body);
                         minimal.insert("audit_error".into(), Value::String(why.to_string()));
                         let kind = if kind.is_caller_kind() {
                             kind
