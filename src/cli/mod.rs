@@ -62,7 +62,8 @@ pub enum Command {
         /// Quickstart only: the demo payments API (default 127.0.0.1:8081).
         #[arg(long)]
         demo: Option<std::net::SocketAddr>,
-        /// Worker threads of the async runtime (default: one per CPU core).
+        /// Worker threads of the async runtime (default: one per CPU core). One runs every
+        /// call on a single thread (the current-thread scheduler).
         #[arg(long, env = "TOOLWALL_WORKERS", value_parser = clap::value_parser!(u16).range(1..))]
         workers: Option<u16>,
         /// Log lines queued for stderr before new ones are dropped (and counted in

@@ -14,7 +14,7 @@ pub struct RunOptions {
     pub dir: Option<PathBuf>,
     pub ports: quickstart::Ports,
     /// Worker threads of the async runtime (`--workers`, `TOOLWALL_WORKERS`); `None`: one
-    /// per CPU core.
+    /// per CPU core. One: the current-thread scheduler.
     pub workers: Option<usize>,
 }
 
