@@ -9,7 +9,7 @@ checksum, documentation placeholders for every secret type, passwords stated in 
 loose key/value text in the seven supported locales (and sentences *about* passwords that
 hold none), SSNs in ordinary contexts, and every GitHub token prefix.
 
-Two splits, kept apart by construction, not only by seed:
+Splits, kept apart by construction, not only by seed:
 
   dev      templates DEV_*, word lists DEV_*: the rules were tuned on this split only.
   heldout  templates HELD_*, word lists HELD_*: different sentences, document shapes,
@@ -25,6 +25,12 @@ Two splits, kept apart by construction, not only by seed:
            shapes, look-alikes (GS1 barcodes, IMEIs, tracking, claim/policy numbers, …),
            password phrasings, SSN contexts, placeholders for every secret type and phone
            lead words; scored once.
+  blind4   templates B4_*: a fifth split (seed 505) written by a helper who never read the
+           rules, their docs or the engine's output, with its own document shapes (tickets,
+           chat, CRM notes, incident/CI logs, .env/YAML/INI/JSON config, forwarded e-mails,
+           order and shipping notes; top-level text keeps its line breaks), look-alikes,
+           password phrasings, SSN contexts, placeholders and phone lead words; to be scored
+           once, after the rules are tuned on blind3.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -33,9 +39,9 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4
 """
-import base64, json, os, random, string, sys
+import base64, datetime, json, os, random, string, sys
 
 import phonenumbers
 from faker import Faker
@@ -791,11 +797,350 @@ def b3_json(f, r, loc):
     return {"parcel": {"tracking": la(), "barcode": la(), "contact": {"name": f.name(), "tel": L("PHONE", b3_phone(r, loc))}}}
 
 
+# ---------- blind4 templates (B4_*) ----------
+# A fifth split (seed 505) written by a helper who never read the detection rules or their docs
+# and never ran the engine on it: its own document shapes (tickets, chat, CRM notes, incident
+# and CI logs, .env / YAML / INI / JSON config, forwarded e-mails, order and shipping notes),
+# look-alikes, password phrasings, SSN contexts, placeholders and phone lead words. Top-level
+# text documents keep real line breaks (JSON-embedded text is joined with " / "). Scored once,
+# after the rules are tuned on blind3.
+
+NL = "\x1e"  # line break marker: "\n" in a top-level text document, " / " inside a JSON string
+
+B4_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "ASIAXXXXXXXXXXXXXXXX",
+    "AKIA0000000000000000",
+    "ghp_" + "x" * 36,
+    "gho_" + "0" * 36,
+    "ghu_" + "X" * 36,
+    "ghs_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMP",
+    "ghr_" + "a" * 36,
+    "github_pat_" + "X" * 22 + "_" + "X" * 59,
+    "xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx",
+    "xoxp-123456789012-123456789012-abcdefabcdefabcdefabcdef",
+    "sk_test_XXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk_live_0000000000000000000000000",
+    "rk_live_yourrestrictedkeyhere000000",
+    "sk-proj-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk-your-openai-api-key-goes-here-000000000000",
+    "sk-ant-api03-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "AIzaSyEXAMPLE_EXAMPLE_EXAMPLE_EXAMPLE",
+    "AIza" + "0" * 35,
+]
+# Obvious stand-ins, not shaped like a key: never labelled.
+B4_PLACEHOLDER_NEG = ["<your-token>", "xxxx", "sk_test_…", "<insert-api-key-here>", "${{ secrets.DEPLOY_TOKEN }}",
+                      "%STRIPE_KEY%", "********", "<paste token>", "YOUR_GITHUB_TOKEN", "dummy", "ghp_<token>",
+                      "set-me", "$SLACK_BOT_TOKEN", "AKIA…"]
+
+B4_PW = {
+    "en": (["new pw for the router is {p}", "login admin / pass {p}", "pwd -> {p}", "Password for the staging DB: {p}",
+            "use {p} as the password for now", "the wifi password is {p} btw", "PASSWORD={p}",
+            "reset the password to {p}, please change it after first login", "passphrase: {p}",
+            "temp password {p} (expires Friday)", "my password is {p} if you need to log in", "Pass: {p}",
+            "the shared mailbox password is now {p}", "pw {p}"],
+           ["Reset your password via the portal.", "Passwords must be at least 12 characters.",
+            "The code for the door is 4471.", "Never share your password over chat.",
+            "Password expired, user will change it tomorrow.", "Did you get the password reset e-mail?",
+            "Password policy: rotate every 90 days.", "I typed the wrong password three times and got locked out."]),
+    "de": (["Passwort: {p}", "das neue Kennwort lautet {p}", "Zugangsdaten: Benutzer admin, Passwort {p}",
+            "PW fürs WLAN ist {p}", "Kennwort = {p}", "hab das Passwort auf {p} geändert", "Passwort ist {p}",
+            "Initialpasswort {p} (bitte sofort ändern)"],
+           ["Bitte das Passwort über das Portal zurücksetzen.", "Das Kennwort muss mindestens 12 Zeichen lang sein.",
+            "Der Türcode ist 4471.", "Passwort vergessen? Link in der E-Mail.", "Das Passwort ist abgelaufen."]),
+    "fr": (["mot de passe : {p}", "le nouveau mdp est {p}", "identifiant admin / mot de passe {p}", "mdp wifi = {p}",
+            "j'ai changé le mot de passe en {p}", "voici le mot de passe provisoire : {p}", "MDP: {p}"],
+           ["Réinitialisez votre mot de passe depuis le portail.", "Le mot de passe doit contenir 12 caractères.",
+            "Le code de la porte est 4471.", "Mot de passe oublié, merci de me renvoyer le lien."]),
+    "es": (["contraseña: {p}", "la nueva contraseña del wifi es {p}", "usuario admin y contraseña {p}",
+            "password = {p}", "he cambiado la contraseña a {p}", "te paso la contraseña: {p}", "clave de acceso: {p}"],
+           ["Restablece tu contraseña desde el portal.", "La contraseña caducó ayer.", "El código de la puerta es 4471.",
+            "No compartas tu contraseña por chat."]),
+    "it": (["password: {p}", "la nuova password è {p}", "utente admin, pwd {p}", "password del router = {p}",
+            "ho cambiato la password in {p}", "ti giro la password: {p}", "la password del wifi è {p}"],
+           ["Reimposta la password dal portale.", "La password è scaduta.", "Il codice del portone è 4471.",
+            "La password deve avere almeno 12 caratteri."]),
+    "nl": (["wachtwoord: {p}", "het nieuwe wachtwoord is {p}", "inlog admin, wachtwoord {p}", "wifi-wachtwoord = {p}",
+            "ik heb het wachtwoord veranderd in {p}", "tijdelijk ww: {p}", "Wachtwoord {p}"],
+           ["Reset je wachtwoord via het portaal.", "Het wachtwoord is verlopen.", "De deurcode is 4471.",
+            "Wachtwoord vergeten? Gebruik de link in de mail."]),
+}
+
+B4_SSN = ["employee SSN {s}", "SSN provided by caller: {s}", "Soc. Sec. # {s}", "social sec number {s}", "his SSN: {s}",
+          "verify SSN {s} against the W-2", "SSN {s} / DOB on file", "ss no.: {s}", "SSN={s}", "Social Security Number {s}",
+          "W-9 received, SSN {s}", "taxpayer SSN {s} (primary)"]
+
+B4_PHONE_LEAD = {
+    "en": ["call me on ", "mobile ", "tel. ", "reach me at ", "phone: ", "cell ", "my number is ", ""],
+    "de": ["Tel. ", "Handy ", "erreichbar unter ", "Telefon: ", ""],
+    "fr": ["tél. ", "portable ", "joignable au ", "Tél : ", ""],
+    "es": ["tel. ", "móvil ", "llámame al ", "teléfono: ", ""],
+    "it": ["tel. ", "cellulare ", "chiamami al ", "telefono: ", ""],
+    "nl": ["tel. ", "mobiel ", "bel me op ", "telefoon: ", ""],
+}
+
+B4_WORDS_EXTRA = ["correct", "horse", "battery", "staple", "lantern", "copper", "velvet", "harbor", "meadow", "quartz"]
+
+
+def b4_when(r):
+    """A UTC datetime from r alone (Faker's date helpers depend on today's date)."""
+    return datetime.datetime.fromtimestamp(r.randint(1500000000, 1790000000), datetime.timezone.utc)
+
+
+def b4_password(r):
+    k = r.randrange(4)
+    if k == 0:
+        return "-".join(r.choice(B4_WORDS_EXTRA) for _ in range(3)) + str(r.randint(1, 99))
+    if k == 1:
+        return r.choice(B4_WORDS_EXTRA).capitalize() + r.choice(".!_") + r.choice(B4_WORDS_EXTRA) + str(r.randint(10, 99))
+    return password(r)
+
+
+def b4_pw(r, lang):
+    pos, neg = B4_PW[lang]
+    a, b = r.choice(pos).split("{p}")
+    return S(a, L("PASSWORD", b4_password(r)), b), r.choice(neg)
+
+
+def b4_ssn(r):
+    style = r.choice(["dash", "dash", "dash", "space", "bare"])
+    a, b = r.choice(B4_SSN).split("{s}")
+    return S(a, L("US_SSN", ssn_text(r, style)), b)
+
+
+def b4_phone(r, loc, variants=("national", "national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00",
+                               "intl_trunk", "intl_dashes")):
+    region = REGION[loc] if r.random() < 0.65 else r.choice(OTHER_REGIONS)
+    return phone(r, region, list(variants))
+
+
+def b4_lead(r, loc):
+    return r.choice(B4_PHONE_LEAD[lang_of(loc)])
+
+
+def b4_pem(r):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    body = " ".join(rnd(r, AN + "+/", 64) for _ in range(r.randint(3, 6))) + " " + rnd(r, AN + "+/", r.randint(8, 60)) + "=="
+    return f"-----BEGIN {kind}----- {body} -----END {kind}-----"
+
+
+def b4_jwt(r):
+    b64 = lambda o: base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+    return ".".join([b64({"alg": r.choice(["HS256", "RS256", "ES256"]), "typ": "JWT"}),
+                     b64({"sub": rnd(r, string.digits, 9), "iss": "auth", "iat": r.randint(1700000000, 1760000000)}),
+                     rnd(r, AN + "_-", r.choice([43, 86]))])
+
+
+def b4_ip(f, r):
+    k = r.randrange(5)
+    if k < 2:
+        return "IPV6", f.ipv6()
+    if k == 1:
+        return "IPV4", f.ipv4_private()
+    return "IPV4", f.ipv4_public()
+
+
+B4_EAN_PREFIX = {"en_US": ["0", "1"], "en_GB": ["50"], "de_DE": ["400", "40"], "fr_FR": ["30", "37"], "es_ES": ["84"],
+                 "it_IT": ["80"], "nl_NL": ["87"]}
+B4_REF_WORD = {"en": ["Order", "Ticket", "Invoice", "Case", "Claim", "Ref"], "de": ["Bestellung", "Rechnung", "Vorgang", "Kundennr."],
+               "fr": ["Commande", "Facture", "Dossier", "Réf."], "es": ["Pedido", "Factura", "Expediente", "Ref."],
+               "it": ["Ordine", "Fattura", "Pratica", "Rif."], "nl": ["Bestelling", "Factuur", "Dossier", "Klantnr."]}
+
+
+B4_LA_GROUPS = {"ref": [0, 1, 2, 3, 22, 25, 29, 3, 0], "ship": [4, 5, 6, 17, 18, 26, 28, 10, 24, 19],
+                "ver": [7, 8, 9, 7], "time": [11, 12, 13, 27], "blob": [14, 15, 16], "money": [23], "bad": [20, 21]}
+
+
+def b4_lookalike(f, r, loc, group=None):
+    """An identifier that is none of the labelled entities (of one kind when `group` is given)."""
+    k = r.choice(B4_LA_GROUPS[group]) if group else r.randrange(30)
+    if k == 0: return f"{r.randint(100, 999)}-{r.randint(0, 9999999):07d}-{r.randint(0, 9999999):07d}"  # marketplace order
+    if k == 1: return f"INC{r.randint(0, 9999999):07d}"
+    if k == 2: return f"CS-{r.randint(10000000, 99999999)}"
+    if k == 3: return f"{r.choice(B4_REF_WORD[lang_of(loc)])} {r.randint(2020, 2026)}-{r.randint(1, 999999):06d}"
+    if k == 4: return "1Z" + rnd(r, string.ascii_uppercase[:6] + string.digits, 6) + rnd(r, string.digits, 10)  # UPS-style
+    if k == 5:  # 22-digit postal tracking number in groups of four
+        d = "9400" + rnd(r, string.digits, 18)
+        return " ".join(d[i:i + 4] for i in range(0, 22, 4))
+    if k == 6: return f"3S{rnd(r, string.ascii_uppercase, 4)}{rnd(r, string.digits, 7)}"
+    if k == 7: return r.choice(["v", "", "release-"]) + f"{r.randint(0, 19)}.{r.randint(0, 40)}.{r.randint(0, 300)}" + r.choice(["", "-rc.1", "-beta.2", "+build.7"])
+    if k == 8: return f"10.0.{r.randint(17000, 26100)}.{r.randint(1, 4000)}"  # OS build number
+    if k == 9: return f"build {r.randint(2023, 2026)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 40)}"
+    if k == 10: return f"SKU-{r.randint(1000, 9999)}-{r.choice(['BLK', 'WHT', 'RED', 'NVY'])}-{r.choice(['S', 'M', 'L', 'XL'])}"
+    if k == 11: return b4_when(r).isoformat(timespec=r.choice(["seconds", "milliseconds"])).replace("+00:00", r.choice(["Z", "+00:00"]))
+    if k == 12: return str(r.randint(1600000000, 1790000000))  # epoch seconds
+    if k == 13: return str(r.randint(1600000000000, 1790000000000))  # epoch millis
+    if k == 14: return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 15: return b64blob(r, r.choice([12, 18, 24, 33]))
+    if k == 16: return f.uuid4()
+    if k == 17: return b4_ean(r, loc)
+    if k == 18: return gs1(rnd(r, string.digits, 11))  # UPC-A
+    if k == 19: return "IMEI " + luhn_digit(r.choice(["35", "86", "01"]) + rnd(r, string.digits, 12))
+    if k == 20:  # a card-shaped number that fails Luhn
+        d = bad_luhn(r, r.choice(["4", "51", "52", "55", "6011"]), 16)
+        return r.choice([" ", "-", ""]).join(d[i:i + 4] for i in range(0, 16, 4))
+    if k == 21: return bad_iban(f, r)
+    if k == 22: return f"PO {r.choice(['45', '47'])}{rnd(r, string.digits, 8)}"
+    if k == 23: return f"{r.randint(1, 9999)},{r.randint(0, 99):02d} EUR" if loc != "en_US" else f"${r.randint(1, 9999)}.{r.randint(0, 99):02d}"
+    if k == 24: return f"{r.randint(20, 200)}x{r.randint(20, 200)}x{r.randint(5, 90)} cm"
+    if k == 25: return f"#{r.randint(10000, 9999999)}"
+    if k == 26: return f"JJD{rnd(r, string.digits, 18)}"
+    if k == 27: return b4_when(r).strftime(r.choice(["%d/%m/%Y", "%Y%m%d", "%d-%m-%Y %H:%M", "%m/%d/%y"]))
+    if k == 28: return f"LOT {r.randint(10, 99)}{rnd(r, string.ascii_uppercase, 2)}{r.randint(1000, 9999)}"
+    return f"{r.randint(1, 99999):05d}/{r.randint(2020, 2026)}"
+
+
+def b4_ean(r, loc):
+    p = r.choice(B4_EAN_PREFIX[loc])
+    return gs1(p + rnd(r, string.digits, 12 - len(p)))
+
+
+def b4_text(f, r, loc):
+    name = f.name()
+    lang = lang_of(loc)
+    la = lambda g=None: b4_lookalike(f, r, loc, g)
+    k = r.randrange(17)
+    if k == 0:  # support ticket
+        return S(f"Subject: refund for {la('ref')}{NL}Hi, this is {name}. The parcel {la('ship')} never arrived and the refund for ",
+                 f"{la('money')} ({la('ref')}) is still pending. {b4_lead(r, loc)}", L("PHONE", b4_phone(r, loc)),
+                 f" or ", L("EMAIL", email(f, r)), f".{NL}Thanks")
+    if k == 1:  # chat
+        pw, neg = b4_pw(r, lang)
+        who = f.first_name().lower()
+        return S(f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {who}: {neg}{NL}[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {who}: ") + pw + S(
+            f"{NL}[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] it-bot: ticket {la('ref')} updated")
+    if k == 2:  # CRM note
+        return S(f"CRM note ({b4_when(r).date()}): spoke with {name}, {f.job()} at {f.company()}. Direct ",
+                 L("PHONE", b4_phone(r, loc, ("intl", "e164", "intl00", "intl_trunk"))), ", e-mail ", L("EMAIL", email(f, r)),
+                 f". Quote {la('ref')} sent, follow up after {la('time')}.")
+    if k == 3:  # incident log
+        t, v = b4_ip(f, r)
+        t2, v2 = b4_ip(f, r)
+        return S(f"{la('time')} ERROR gateway: upstream timeout client=", L(t, v), f" req={f.uuid4()} ver={la('ver')}{NL}",
+                 f"{la('time')} WARN  retry {r.randint(1, 5)}/5 peer=", L(t2, v2), f" took {r.randint(100, 30000)}ms{NL}",
+                 f"Runbook: drain the node, then page on-call ({b4_lead(r, loc)}", L("PHONE", b4_phone(r, loc)), ").")
+    if k == 4:  # CI log
+        t, v = secret(r)
+        return S(f"Run actions/checkout@v4{NL}  ref: {la('blob')}{NL}##[group]env{NL}  EXAMPLE_KEY: ",
+                 L("PLACEHOLDER", r.choice(B4_PLACEHOLDERS)), f"{NL}  TOKEN: ***{NL}##[endgroup]{NL}",
+                 f"Step 4: debug print -> token=", L(t, v), f"{NL}Artifact sha256:{rnd(r, HEX, 64)}")
+    if k == 5:  # .env
+        t, v = secret(r)
+        return S(f"# .env (copied from .env.example, see README){NL}APP_VERSION={la('ver')}{NL}DB_HOST=",
+                 L("IPV4", f.ipv4_private()), f"{NL}DB_USER=app{NL}DB_PASSWORD=", L("PASSWORD", b4_password(r)),
+                 f"{NL}{t}=", L(t, v), f"{NL}SENTRY_DSN={r.choice(B4_PLACEHOLDER_NEG)}")
+    if k == 6:  # YAML
+        t, v = secret(r)
+        return S(f"database:{NL}  host: {f.hostname()}{NL}  user: svc_{f.user_name()}{NL}  password: ",
+                 L("PASSWORD", b4_password(r)), f"{NL}integrations:{NL}  api_key: ", L(t, v),
+                 f"{NL}  example_key: ", L("PLACEHOLDER", r.choice(B4_PLACEHOLDERS)), f"  # from the docs{NL}build: {la('ver')}  # {la()}")
+    if k == 7:  # INI
+        return S(f"[server]{NL}listen = ", L("IPV4", f.ipv4_public()), f":{r.choice([443, 8443, 8080])}{NL}",
+                 f"[smtp]{NL}user = {f.user_name()}{NL}pass = ", L("PASSWORD", b4_password(r)), f"{NL}",
+                 f"[meta]{NL}release = {la('ver')}{NL}checksum = {rnd(r, HEX, 40)}")
+    if k == 8:  # forwarded e-mail with payment details
+        return S(f"---------- Forwarded message ----------{NL}From: {name} <", L("EMAIL", email(f, r)), f">{NL}",
+                 f"Subject: {la('ref')}{NL}{NL}Please update my bank details to ", L("IBAN", iban(f, r)),
+                 f" (the old one, {bad_iban(f, r)}, was closed).{NL}{name}{NL}", L("PHONE", b4_phone(r, loc)))
+    if k == 9:  # order / shipping note
+        return S(f"Order {la('ref')}: {r.randint(1, 4)}x EAN {b4_ean(r, loc)}, {la('ship')}. Ship via {la('ship')}.{NL}",
+                 f"Customer paid by card ", L("CREDIT_CARD", card(f, r, 0.6)), f", courier to call ",
+                 L("PHONE", b4_phone(r, loc)), f" before delivery. Weight {r.randint(1, 30)} kg.")
+    if k == 10:  # HR / onboarding
+        return S(f"Onboarding {name}, start {b4_when(r).date()}. ") + b4_ssn(r) + S(f". Payroll IBAN ", L("IBAN", iban(f, r)),
+                                                                           f". Badge {la('ref')}, employee no. {la()}.")
+    if k == 11:  # dispute
+        return S(f"Chargeback {la('ref')}: customer says card ", L("CREDIT_CARD", card(f, r, 0.5)),
+                 f" was charged twice; the number on the form, {bad_luhn(r, '4', 16)}, is a typo. Amount {la('money')}, {la('bad')}.")
+    if k == 12:  # pasted private key
+        return S(f"here is the deploy key for {f.hostname()}, please add it to the vault:{NL}", L("PRIVATE_KEY", b4_pem(r)),
+                 f"{NL}fingerprint {rnd(r, HEX, 32)}")
+    if k == 13:  # curl with a bearer token
+        return S(f"curl -s -H 'Authorization: Bearer ", L("JWT", b4_jwt(r)), f"' https://{f.domain_name()}/api/v2/orders/{la('ref')}")
+    if k == 14:  # look-alikes only
+        return S(f"Release notes {la('ver')}:{NL}- fixed {la('ref')}{NL}- see {la()} and {la()}{NL}- barcode {b4_ean(r, loc)}, ",
+                 f"{la('ship')}, {la('bad')}{NL}{r.choice(B4_PW[lang][1])}")
+    if k == 15:  # documentation snippet
+        return S(f"To configure, export the key: export API_KEY=", L("PLACEHOLDER", r.choice(B4_PLACEHOLDERS)),
+                 f" (replace with your own, or {r.choice(B4_PLACEHOLDER_NEG)}). {r.choice(B4_PW[lang][1])}")
+    ssn_doc = b4_ssn(r)
+    return S(f"Call summary {la('time')}: {name} called from ", L("PHONE", b4_phone(r, loc)), ". ") + ssn_doc + S(
+        f". Ticket {la('ref')} opened, tag {la()}.")
+
+
+def b4_unbreak(parts, sep):
+    return [p.replace(NL, sep) if isinstance(p, str) else p for p in parts]
+
+
+def b4_text_top(f, r, loc):
+    return b4_unbreak(b4_text(f, r, loc), "\n")
+
+
+def b4_t(f, r, loc):
+    return b4_unbreak(b4_text(f, r, loc), " / ")
+
+
+def b4_json(f, r, loc):
+    k = r.randrange(11)
+    la = lambda g=None: b4_lookalike(f, r, loc, g)
+    if k == 0:
+        return {"tool": "helpdesk.create_ticket", "arguments": {"subject": f"{la('ref')}", "body": b4_t(f, r, loc),
+                                                                "requester": {"email": L("EMAIL", email(f, r)),
+                                                                              "phone": L("PHONE", b4_phone(r, loc))}}}
+    if k == 1:
+        return {"method": "tools/call", "params": {"name": "crm.update_contact", "arguments": {
+            "id": f.uuid4(), "name": f.name(), "mobile": L("PHONE", b4_phone(r, loc)), "notes": b4_t(f, r, loc)}}}
+    if k == 2:
+        return {"tool": "shell.exec", "arguments": {"cmd": "cat .env"}, "result": {"exit": 0, "stdout": b4_t(f, r, loc)}}
+    if k == 3:
+        return {"tool": "db.insert", "arguments": {"table": "employees", "row": {
+            "name": f.name(), "ssn": L("US_SSN", ssn_text(r, r.choice(["dash", "dash", "bare", "space"]))),
+            "iban": L("IBAN", iban(f, r)), "employee_no": la('ref'), "phone": L("PHONE", b4_phone(r, loc))}}}
+    if k == 4:
+        pw, neg = b4_pw(r, lang_of(loc))
+        return {"tool": "chat.post_message", "arguments": {"channel": "#it-help", "text": pw, "thread": [
+            {"user": f.user_name(), "text": neg}, {"user": "helpdesk", "text": f"ticket {la()}"}]}}
+    if k == 5:
+        return {"tool": "payments.refund", "arguments": {"order_id": la('ref'), "amount": r.randint(5, 900),
+                                                         "card": L("CREDIT_CARD", card(f, r, 0.3)), "reason": b4_t(f, r, loc)}}
+    if k == 6:
+        return {"tool": "http.request", "arguments": {"url": f"https://{f.domain_name()}/v1/{la('ref')}",
+                                                      "headers": {"Authorization": S("Bearer ", L("JWT", b4_jwt(r))),
+                                                                  "X-Request-Id": f.uuid4()}}}
+    if k == 7:
+        t, v = b4_ip(f, r)
+        return {"tool": "logs.query", "result": {"rows": [
+            {"ts": la('time'), "client": L(t, v), "msg": b4_t(f, r, loc)}, {"ts": la('time'), "client": L("IPV4", f.ipv4_public()), "msg": la()}]}}
+    if k == 8:
+        t, v = secret(r)
+        return {"config": {"database": {"host": L("IPV4", f.ipv4_private()), "user": "app", "password": L("PASSWORD", b4_password(r))},
+                           "vendor": {"api_key": L(t, v), "sample_key": L("PLACEHOLDER", r.choice(B4_PLACEHOLDERS)),
+                                      "sandbox_key": r.choice(B4_PLACEHOLDER_NEG)}, "version": la('ver')}}
+    if k == 10:
+        t, v = secret(r)
+        return {"tool": "vault.read", "arguments": {"path": f"kv/{f.slug()}"}, "result": {
+            "data": {"value": L(t, v), "rotated": la("time"), "notes": S("old sample value ", L("PLACEHOLDER", r.choice(B4_PLACEHOLDERS)),
+                                                                         " is from the docs")}, "version": r.randint(1, 40)}}
+    return {"shipment": {"tracking": la('ship'), "ean": b4_ean(r, loc), "sku": la('ship'), "recipient": {
+        "name": f.name(), "tel": L("PHONE", b4_phone(r, loc)), "email": L("EMAIL", email(f, r))}, "note": b4_t(f, r, loc)}}
+
+
+def b4_labels(v):
+    """The labelled pieces of a document, in the order Writer writes them."""
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b4_labels(y)]
+    if isinstance(v, list):
+        return [x for y in v for x in b4_labels(y)]
+    return []
+
+
 def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
-              "blind3": (b3_text, b3_json)}
+              "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -810,11 +1155,20 @@ def main():
             w = Writer()
             if r.random() < 0.5:
                 kind = "json"
-                w.json(json_t(f, r, loc))
+                doc = json_t(f, r, loc)
+                w.json(doc)
             else:
                 kind = "text"
-                w.text(text_t(f, r, loc))
+                doc = text_t(f, r, loc)
+                w.text(doc)
             text = w.buf.decode("utf-8")
+            if split == "blind4":  # self-check: each span holds its label's text; JSON documents parse
+                want = b4_labels(doc)
+                assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+                for lab_, sp in zip(want, w.spans):
+                    assert sp["type"] == lab_.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab_.text, (i, sp)
+                if kind == "json":
+                    json.loads(text)
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
 
