@@ -72,6 +72,16 @@ pub fn build_client(
 /// The connector of an upstream client: TCP (no Nagle, 5 s connect timeout), then TLS for
 /// `https://` trusting the web PKI roots plus `extra_ca` (rustls, `ring`), offering HTTP/1.1
 /// and HTTP/2 by ALPN — or HTTP/2 only (`h2_only`, gRPC).
+/// The TCP side of every outbound client (upstreams, the OTLP exporter, webhooks): any URI
+/// scheme (TLS is layered on top), no Nagle delay, a bounded connect.
+pub fn tcp_connector(connect_timeout: Duration) -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(connect_timeout));
+    http
+}
+
 pub fn connector(
     extra_ca: Option<&[CertificateDer<'static>]>,
     h2_only: bool,
@@ -89,10 +99,7 @@ pub fn connector(
         .map_err(|e| ConfigError::ClientTls(e).at("tls"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(5)));
+    let http = tcp_connector(Duration::from_secs(5));
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http();

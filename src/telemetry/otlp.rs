@@ -202,10 +202,7 @@ impl Exporter {
             }
         };
         let tls = client_tls(t.tls)?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(Duration::from_secs(5)));
+        let http = crate::config::upstream::tcp_connector(Duration::from_secs(5));
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http();

@@ -264,10 +264,7 @@ pub fn build_client() -> Result<WebhookClient, rustls::Error> {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Policy::default().attempt_timeout));
+    let http = crate::config::upstream::tcp_connector(Policy::default().attempt_timeout);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
