@@ -72,7 +72,7 @@ pub fn build_client(
 /// The connector of an upstream client: TCP (no Nagle, 5 s connect timeout), then TLS for
 /// `https://` trusting the web PKI roots plus `extra_ca` (rustls, `ring`), offering HTTP/1.1
 /// and HTTP/2 by ALPN — or HTTP/2 only (`h2_only`, gRPC).
-/// The TCP side of every outbound client (upstreams, the OTLP exporter, webhooks): any URI
+/// The TCP side of the upstream and OTLP exporter clients: any URI
 /// scheme (TLS is layered on top), no Nagle delay, a bounded connect.
 pub fn tcp_connector(connect_timeout: Duration) -> HttpConnector {
     let mut http = HttpConnector::new();

@@ -264,7 +264,11 @@ pub fn build_client() -> Result<WebhookClient, rustls::Error> {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let http = crate::config::upstream::tcp_connector(Policy::default().attempt_timeout);
+    // (config's `tcp_connector` sits a layer above webhook: docs/pipeline.md)
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Policy::default().attempt_timeout));
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
