@@ -1,5 +1,6 @@
 //! The audit sink: a dedicated writer thread that owns the [`ChainWriter`], fed by a bounded
-//! queue.
+//! queue. Records are handed over in batches, about one wake-up of the writer per turn of the
+//! proxy's runtime ([`handoff`]).
 //!
 //! Decisions for calls that will be forwarded are written ahead: the pipeline waits for the
 //! record to reach the OS before a byte goes upstream. Everything else (refusals, outcomes) is
@@ -37,8 +38,10 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
+mod handoff;
 mod queue;
 mod writer;
+use handoff::{Handles, Shared};
 use queue::{Queue, StopOnExit};
 use writer::writer_loop;
 
@@ -152,7 +155,7 @@ enum Msg {
 /// Handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub struct AuditSink {
-    tx: mpsc::SyncSender<Msg>,
+    handoff: Arc<Handles>,
     queue: Arc<Queue>,
     healthy: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
@@ -184,9 +187,10 @@ impl AuditSink {
     ) -> Result<AuditSink, super::AuditError> {
         let queue = Arc::new(Queue::new(opts.queue, opts.queue_wait, metrics.clone()));
         let writer = ChainWriter::open(opts)?;
-        // Every record holds a place in `queue` before it is sent, so the channel never holds
-        // more than `limit`; the spare slots are for `Close`.
-        let (tx, rx) = mpsc::sync_channel::<Msg>(queue.limit.saturating_add(8));
+        // Every record holds a place in `queue` before it is pushed, so the list never holds
+        // more than `limit` records.
+        let shared = Shared::start();
+        let writer_shared = shared.clone();
         let healthy = Arc::new(AtomicBool::new(true));
         let h = healthy.clone();
         let m = metrics.clone();
@@ -204,14 +208,14 @@ impl AuditSink {
                 if let Some(gate) = gate {
                     let _ = gate.recv();
                 }
-                writer_loop(writer, rx, h, m, &stop.0, &keys);
+                writer_loop(writer, &writer_shared, h, m, &stop.0, &keys);
             })
             .map_err(|e| super::AuditError::Io {
                 path: "audit writer thread".into(),
                 source: e,
             })?;
         Ok(AuditSink {
-            tx,
+            handoff: Arc::new(Handles(shared)),
             queue,
             healthy,
             metrics,
@@ -265,8 +269,9 @@ impl AuditSink {
         }
         let (ack, rx) = oneshot::channel();
         if self
-            .tx
-            .send(Msg::Append {
+            .handoff
+            .0
+            .push(Msg::Append {
                 kind,
                 body,
                 args,
@@ -291,7 +296,7 @@ impl AuditSink {
     /// [`Self::record`] of a record whose arguments the writer thread completes ([`ArgsWork`]).
     pub fn record_with(&self, kind: Kind, body: Map<String, Value>, args: Option<ArgsWork>) {
         let sent = self.queue.reserve_blocking()
-            && match self.tx.send(Msg::Append {
+            && match self.handoff.0.push(Msg::Append {
                 kind,
                 body,
                 args,
@@ -327,7 +332,9 @@ impl AuditSink {
     /// Write the final checkpoint and close the stream.
     pub async fn close(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.tx.try_send(Msg::Close(tx)).is_ok() {
+        if self.handoff.0.push(Msg::Close(tx)).is_ok() {
+            // at once: a runtime shutting down need not run the flusher for it
+            self.handoff.0.wake_writer();
             let _ = rx.await;
         }
     }

@@ -281,3 +281,121 @@ async fn a_record_that_cannot_be_encoded_is_replaced_and_health_holds() {
     let report = crate::audit::verify_path(dir.path(), &keys);
     assert!(report.valid, "{report}");
 }
+
+/// The calls of one runtime turn hand their records over together: the writer is woken about
+/// once per turn, not once per record (the point of the flusher task).
+#[tokio::test(flavor = "current_thread")]
+async fn records_of_one_turn_wake_the_writer_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = Arc::new(Metrics::new());
+    let sink = AuditSink::start(
+        test_opts(dir.path(), test_key(1)),
+        b"k".to_vec(),
+        None,
+        metrics.clone(),
+    )
+    .expect("sink");
+    // let the writer reach its wait
+    until("the writer waits", || sink.handoff.0.lock().msgs.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let before = sink.handoff.0.wakes.load(Ordering::Relaxed);
+    let calls: Vec<_> = (1..=64)
+        .map(|i| {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let seq = sink.write_ahead(Kind::Decision, decision(i)).await;
+                sink.record(Kind::Outcome, outcome(i));
+                seq
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for c in calls {
+        seqs.push(c.await.expect("join").expect("written"));
+    }
+    let wakes = sink.handoff.0.wakes.load(Ordering::Relaxed) - before;
+    assert!(
+        wakes <= 4,
+        "64 write-ahead records of one turn woke the writer {wakes} times"
+    );
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), 64, "every call got its own record");
+    sink.close().await;
+    let records = stream_records(dir.path());
+    let count = |kind: &str| records.iter().filter(|r| r["kind"] == kind).count();
+    assert_eq!((count("decision"), count("outcome")), (64, 64));
+    assert_eq!(metrics.audit_records.get(), 128);
+}
+
+/// A sink started outside any runtime (no flusher task) has each record wake the writer.
+#[test]
+fn without_a_runtime_each_record_wakes_the_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = Arc::new(Metrics::new());
+    let sink = AuditSink::start(
+        test_opts(dir.path(), test_key(1)),
+        b"k".to_vec(),
+        None,
+        metrics.clone(),
+    )
+    .expect("sink");
+    assert!(sink.handoff.0.kick.is_none());
+    let started = std::time::Instant::now();
+    sink.record(Kind::Decision, decision(1));
+    while metrics.audit_records.get() < 1 {
+        assert!(started.elapsed() < Duration::from_secs(10), "never written");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // written at once, not on the writer's 100 ms tick
+    assert!(
+        started.elapsed() < Duration::from_millis(90),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// The flusher's runtime is gone (a sink outliving it): records still reach the stream, on
+/// the writer's own tick.
+#[test]
+fn records_are_written_after_the_flushers_runtime_is_gone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = Arc::new(Metrics::new());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sink = rt.block_on(async {
+        AuditSink::start(
+            test_opts(dir.path(), test_key(1)),
+            b"k".to_vec(),
+            None,
+            metrics.clone(),
+        )
+        .expect("sink")
+    });
+    assert!(sink.handoff.0.kick.is_some());
+    drop(rt);
+    sink.record(Kind::Decision, decision(1));
+    sink.record(Kind::Outcome, outcome(1));
+    let started = std::time::Instant::now();
+    while metrics.audit_records.get() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "never written");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(sink);
+    // the last handle gone: the stream is closed cleanly
+    let started = std::time::Instant::now();
+    while !dir.path().join("audit.closed").exists() {
+        assert!(started.elapsed() < Duration::from_secs(10), "not closed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let records = stream_records(dir.path());
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["kind"] == "decision" || r["kind"] == "outcome")
+            .count(),
+        2
+    );
+}

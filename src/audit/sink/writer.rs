@@ -1,14 +1,14 @@
-//! The writer thread: drains the channel in batches (group commit), writes a minimal record in
+//! The writer thread: drains the handed-over records in batches (group commit), writes a minimal record in
 //! place of one that cannot be encoded, keeps health, checkpoints and fsyncs on its tick.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
 use super::super::{AuditError, ChainWriter, Kind};
+use super::handoff::Shared;
 use super::queue::Queue;
 use super::{Msg, SinkError};
 use crate::metrics::Metrics;
@@ -24,7 +24,7 @@ const MAX_BATCH: usize = 256;
 
 pub(super) fn writer_loop(
     mut writer: ChainWriter,
-    rx: mpsc::Receiver<Msg>,
+    shared: &Shared,
     healthy: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     queue: &Queue,
@@ -34,122 +34,158 @@ pub(super) fn writer_loop(
     // the stream opened counts as a checkpoint for `toolwall_audit_seconds_since_checkpoint`
     let mut checkpoint_seen = writer.last_checkpoint_at();
     metrics.audit_checkpointed_now();
+    let mut taken: Vec<Msg> = Vec::new();
+    let mut records = Vec::new();
+    let mut acks = Vec::new();
     loop {
-        let first = match rx.recv_timeout(tick) {
-            Ok(m) => Some(m),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                if let Err(e) = writer.close() {
-                    tracing::error!(error = %e, "closing the audit stream failed");
-                }
-                return;
-            }
-        };
-        // Group commit: whatever queued up while the last write ran goes out in one write.
-        let mut records = Vec::new();
-        let mut acks = Vec::new();
+        let disconnected = shared.take(&mut taken, tick);
         let mut close = None;
-        let mut next = first;
-        while let Some(msg) = next.take() {
-            match msg {
-                Msg::Append {
-                    kind,
-                    mut body,
-                    args,
-                    ack,
-                } => {
-                    if let Some(work) = args {
-                        work.apply(&mut body, &keys.hmac_key, keys.auditor.as_deref());
+        let mut msgs = taken.drain(..);
+        // Group commit: whatever was handed over since the last write goes out in one write
+        // (at most `MAX_BATCH` records a write).
+        loop {
+            let mut more = false;
+            for msg in msgs.by_ref() {
+                match msg {
+                    Msg::Append {
+                        kind,
+                        mut body,
+                        args,
+                        ack,
+                    } => {
+                        if let Some(work) = args {
+                            work.apply(&mut body, &keys.hmac_key, keys.auditor.as_deref());
+                        }
+                        acks.push(ack);
+                        records.push((kind, body));
                     }
-                    acks.push(ack);
-                    records.push((kind, body));
+                    Msg::Close(done) => {
+                        close = Some(done);
+                        break;
+                    }
                 }
-                Msg::Close(done) => {
-                    close = Some(done);
+                if records.len() >= MAX_BATCH {
+                    more = true;
                     break;
                 }
             }
-            if records.len() < MAX_BATCH {
-                next = rx.try_recv().ok();
+            if !records.is_empty() {
+                let n = records.len();
+                let results = writer.append_records(&records);
+                for ((result, (kind, body)), ack) in
+                    results.into_iter().zip(&records).zip(acks.drain(..))
+                {
+                    let result = settle(&mut writer, *kind, body, result, &healthy, &metrics);
+                    if let Some(ack) = ack {
+                        let _ = ack.send(result);
+                    }
+                }
+                records.clear();
+                queue.release(n);
+            }
+            if !more || close.is_some() {
+                break;
             }
         }
-        if !records.is_empty() {
-            let taken = records.len();
-            let results = writer.append_records(&records);
-            for ((result, (kind, body)), ack) in results.into_iter().zip(&records).zip(acks) {
-                let kind = *kind;
-                let result = match result {
-                    Ok(a) => Ok(a.seq),
-                    Err(AuditError::Invalid(why)) => {
-                        // A bug path: the record cannot be encoded. Never drop the call's
-                        // trace: write the minimal refusal record in its place (built only
-                        // here, from the record kept until its batch is written).
-                        tracing::error!(error = %why, "audit record could not be encoded: writing a minimal refusal record");
-                        metrics.audit_write_errors.inc();
-                        let mut minimal = minimal_record(kind, body);
-                        minimal.insert("audit_error".into(), Value::String(why.to_string()));
-                        let kind = if kind.is_caller_kind() {
-                            kind
-                        } else {
-                            Kind::Decision
-                        };
-                        match writer.append(kind, minimal) {
-                            Ok(a) => Err(SinkError::Invalid {
-                                seq: a.seq,
-                                message: why.to_string(),
-                            }),
-                            Err(e) => Err(SinkError::Unavailable(e.to_string())),
-                        }
-                    }
-                    Err(e) => Err(SinkError::Unavailable(e.to_string())),
-                };
-                match &result {
-                    Ok(_) | Err(SinkError::Invalid { .. }) => {
-                        metrics.audit_records.inc();
-                        if !healthy.swap(true, Ordering::SeqCst) {
-                            tracing::info!("audit stream writable again");
-                        }
-                    }
-                    Err(SinkError::Unavailable(e)) => {
-                        metrics.audit_write_errors.inc();
-                        if healthy.swap(false, Ordering::SeqCst) {
-                            tracing::error!(error = %e, "audit stream cannot be written: refusing calls");
-                        }
-                    }
-                    // Only `write_ahead` itself says `Busy`, before anything is queued.
-                    Err(SinkError::Busy { .. }) => {}
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(result);
-                }
+        let left = msgs.filter(|m| matches!(m, Msg::Append { .. })).count();
+        if close.is_some() || disconnected {
+            // Records behind a `Close` have no writer any more: they are counted as lost, as
+            // is whatever a handle pushes from now on (the list refuses it).
+            let left = left + shared.close();
+            if left > 0 {
+                queue.release(left);
+                metrics.audit_write_errors.inc_by(left as u64);
+                tracing::error!(records = left, "audit stream closed: records lost");
             }
-            queue.release(taken);
-        }
-        if let Some(done) = close {
             if let Err(e) = writer.close() {
                 tracing::error!(error = %e, "closing the audit stream failed");
             }
-            let _ = done.send(());
+            if let Some(done) = close {
+                let _ = done.send(());
+            }
             return;
         }
-        if let Err(e) = writer.tick(Instant::now()) {
-            metrics.audit_write_errors.inc();
-            healthy.store(false, Ordering::SeqCst);
-            tracing::error!(error = %e, "audit checkpoint failed");
-        }
-        if let Err(e) = writer.maybe_sync() {
-            metrics.audit_write_errors.inc();
-            healthy.store(false, Ordering::SeqCst);
-            tracing::error!(error = %e, "audit fsync failed");
-        }
-        if writer.last_checkpoint_at() != checkpoint_seen {
-            checkpoint_seen = writer.last_checkpoint_at();
-            metrics.audit_checkpointed_now();
-        }
-        metrics
-            .audit_unsealed_records
-            .set(i64::try_from(writer.unsealed()).unwrap_or(i64::MAX));
+        housekeeping(&mut writer, &healthy, &metrics, &mut checkpoint_seen);
     }
+}
+
+/// What an append of `body` came to, for its caller: counts it, keeps health, and writes the
+/// minimal refusal record in place of one that cannot be encoded (a bug path: the call's trace
+/// is never dropped).
+pub(super) fn settle(
+    writer: &mut ChainWriter,
+    kind: Kind,
+    body: &Map<String, Value>,
+    result: Result<super::super::Appended, AuditError>,
+    healthy: &AtomicBool,
+    metrics: &Metrics,
+) -> Result<u64, SinkError> {
+    let result = match result {
+        Ok(a) => Ok(a.seq),
+        Err(AuditError::Invalid(why)) => {
+            tracing::error!(error = %why, "audit record could not be encoded: writing a minimal refusal record");
+            metrics.audit_write_errors.inc();
+            let mut minimal = minimal_record(kind, body);
+            minimal.insert("audit_error".into(), Value::String(why.to_string()));
+            let kind = if kind.is_caller_kind() {
+                kind
+            } else {
+                Kind::Decision
+            };
+            match writer.append(kind, minimal) {
+                Ok(a) => Err(SinkError::Invalid {
+                    seq: a.seq,
+                    message: why.to_string(),
+                }),
+                Err(e) => Err(SinkError::Unavailable(e.to_string())),
+            }
+        }
+        Err(e) => Err(SinkError::Unavailable(e.to_string())),
+    };
+    match &result {
+        Ok(_) | Err(SinkError::Invalid { .. }) => {
+            metrics.audit_records.inc();
+            if !healthy.swap(true, Ordering::SeqCst) {
+                tracing::info!("audit stream writable again");
+            }
+        }
+        Err(SinkError::Unavailable(e)) => {
+            metrics.audit_write_errors.inc();
+            if healthy.swap(false, Ordering::SeqCst) {
+                tracing::error!(error = %e, "audit stream cannot be written: refusing calls");
+            }
+        }
+        // Only `write_ahead` itself says `Busy`, before anything is queued.
+        Err(SinkError::Busy { .. }) => {}
+    }
+    result
+}
+
+/// The writer's periodic work (checkpoint when due, batch fsync, the gauges), after a batch
+/// or a quiet tick.
+pub(super) fn housekeeping(
+    writer: &mut ChainWriter,
+    healthy: &AtomicBool,
+    metrics: &Metrics,
+    checkpoint_seen: &mut Instant,
+) {
+    if let Err(e) = writer.tick(Instant::now()) {
+        metrics.audit_write_errors.inc();
+        healthy.store(false, Ordering::SeqCst);
+        tracing::error!(error = %e, "audit checkpoint failed");
+    }
+    if let Err(e) = writer.maybe_sync() {
+        metrics.audit_write_errors.inc();
+        healthy.store(false, Ordering::SeqCst);
+        tracing::error!(error = %e, "audit fsync failed");
+    }
+    if writer.last_checkpoint_at() != *checkpoint_seen {
+        *checkpoint_seen = writer.last_checkpoint_at();
+        metrics.audit_checkpointed_now();
+    }
+    metrics
+        .audit_unsealed_records
+        .set(i64::try_from(writer.unsealed()).unwrap_or(i64::MAX));
 }
 
 /// The record written instead of one that cannot be encoded: who and which call (the string

@@ -1,0 +1,156 @@
+//! How records reach the writer thread: a list under a lock, and as few wake-ups of the writer
+//! as the traffic allows.
+//!
+//! A record is pushed to the list; nothing wakes the writer from the pushing call itself. A
+//! *flusher* task on the proxy's runtime is told instead (a wake-up within the runtime: no
+//! system call), and it wakes the writer once it gets its turn: after the calls already
+//! waiting to run on that runtime, which push their records meanwhile. So the writer wakes
+//! about once per turn of the runtime and writes what the turn produced with one `write(2)`
+//! (group commit), instead of once or twice per call (the decision written ahead, the
+//! outcome). Measured in docs/performance.md ("Fifth round"): the writer's wake-ups and the
+//! runtime's preemptions per call, and the CPU per call.
+//!
+//! Without a runtime (a sink started outside one) the pushing call wakes the writer itself.
+//! Whatever happens to the flusher, the writer also drains the list on its own 100 ms tick.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::Msg;
+
+/// The list shared by the handles and the writer thread.
+pub(super) struct Shared {
+    state: Mutex<Pending>,
+    ready: Condvar,
+    /// Tells the flusher task that records are waiting (`None`: no runtime, wake directly).
+    pub(super) kick: Option<Arc<Notify>>,
+    /// Times the writer was woken to write (tests check that records are batched).
+    pub(super) wakes: AtomicU64,
+}
+
+pub(super) struct Pending {
+    pub msgs: Vec<Msg>,
+    /// Every handle is gone: write what is left and close.
+    pub disconnected: bool,
+    /// The writer has stopped: nothing is accepted.
+    closed: bool,
+    /// The writer is waiting on `ready` (a wake-up is needed to get it going).
+    waiting: bool,
+}
+
+impl Shared {
+    /// The shared list; with a flusher task on the current runtime when there is one.
+    pub(super) fn start() -> Arc<Shared> {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let kick = runtime.as_ref().map(|_| Arc::new(Notify::new()));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(Pending {
+                msgs: Vec::new(),
+                disconnected: false,
+                closed: false,
+                waiting: false,
+            }),
+            ready: Condvar::new(),
+            kick: kick.clone(),
+            wakes: AtomicU64::new(0),
+        });
+        if let (Some(rt), Some(kick)) = (runtime, kick) {
+            rt.spawn(flusher(Arc::downgrade(&shared), kick));
+        }
+        shared
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Pending> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Add a record (or `Close`) for the writer; `false` (and the message back) once the
+    /// writer has stopped.
+    pub(super) fn push(&self, msg: Msg) -> Result<(), Msg> {
+        {
+            let mut g = self.lock();
+            if g.closed {
+                return Err(msg);
+            }
+            g.msgs.push(msg);
+        }
+        match &self.kick {
+            Some(kick) => kick.notify_one(),
+            None => self.wake_writer(),
+        }
+        Ok(())
+    }
+
+    /// The writer stops: refuse what comes from now on; how many records were still waiting
+    /// (dropped here, unwritten).
+    pub(super) fn close(&self) -> usize {
+        let left = {
+            let mut g = self.lock();
+            g.closed = true;
+            std::mem::take(&mut g.msgs)
+        };
+        left.iter()
+            .filter(|m| matches!(m, Msg::Append { .. }))
+            .count()
+    }
+
+    /// Wake the writer if it waits (a `Close` is pushed with [`Self::push`] and then woken at
+    /// once, so a runtime shutting down does not have to run the flusher for it).
+    pub(super) fn wake_writer(&self) {
+        let waiting = self.lock().waiting;
+        if waiting {
+            self.wakes.fetch_add(1, Ordering::Relaxed);
+            self.ready.notify_one();
+        }
+    }
+
+    /// Every handle is gone.
+    pub(super) fn disconnect(&self) {
+        self.lock().disconnected = true;
+        self.ready.notify_one();
+    }
+
+    /// The writer: take what is waiting, or wait at most `tick` for something to arrive. The
+    /// messages are moved into `into` (emptied by the caller), keeping both buffers' room.
+    /// Returns whether every handle is gone.
+    pub(super) fn take(&self, into: &mut Vec<Msg>, tick: Duration) -> bool {
+        let mut g = self.lock();
+        if g.msgs.is_empty() && !g.disconnected {
+            g.waiting = true;
+            g = match self.ready.wait_timeout(g, tick) {
+                Ok((g, _)) => g,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+            g.waiting = false;
+        }
+        std::mem::swap(&mut g.msgs, into);
+        g.disconnected
+    }
+}
+
+/// Wakes the writer once per turn: the notification queues this task behind the calls that
+/// were ready to run, so by the time it runs they have pushed their records too.
+async fn flusher(shared: Weak<Shared>, kick: Arc<Notify>) {
+    loop {
+        kick.notified().await;
+        match shared.upgrade() {
+            Some(shared) => shared.wake_writer(),
+            None => return,
+        }
+    }
+}
+
+/// Marks the list disconnected when the last handle goes.
+pub(super) struct Handles(pub(super) Arc<Shared>);
+
+impl Drop for Handles {
+    fn drop(&mut self) {
+        self.0.disconnect();
+    }
+}
