@@ -21,6 +21,9 @@ use tokio::sync::Notify;
 
 use super::Msg;
 
+/// Records waiting that wake the writer directly, without waiting for the flusher's turn.
+const WAKE_AT: usize = 256;
+
 /// The list shared by the handles and the writer thread.
 pub(super) struct Shared {
     state: Mutex<Pending>,
@@ -38,7 +41,7 @@ pub(super) struct Pending {
     /// The writer has stopped: nothing is accepted.
     closed: bool,
     /// The writer is waiting on `ready` (a wake-up is needed to get it going).
-    waiting: bool,
+    pub(super) waiting: bool,
 }
 
 impl Shared {
@@ -73,16 +76,19 @@ impl Shared {
     /// Add a record (or `Close`) for the writer; `false` (and the message back) once the
     /// writer has stopped.
     pub(super) fn push(&self, msg: Msg) -> Result<(), Msg> {
-        {
+        let waiting = {
             let mut g = self.lock();
             if g.closed {
                 return Err(msg);
             }
             g.msgs.push(msg);
-        }
+            g.msgs.len()
+        };
         match &self.kick {
-            Some(kick) => kick.notify_one(),
-            None => self.wake_writer(),
+            // A long list is not left for the flusher: a thread that keeps the runtime busy
+            // (or blocks it, waiting for room in the queue) must not hold the writer back.
+            Some(kick) if waiting < WAKE_AT => kick.notify_one(),
+            _ => self.wake_writer(),
         }
         Ok(())
     }
