@@ -9,6 +9,9 @@
 //!   checked against the parsed arguments.
 //! - `args/pii_scan_1kb`: the PII scan of the parsed arguments (`input.pii.found`).
 //! - `args/parse_schema_scan_1kb`: the three in a row, as the pipeline runs them.
+//! - `args/encode_1kb`: the body forwarded in its place, re-encoded from the parsed
+//!   arguments (`args::Wire::body`, `json::write`); `args/encode_serde_1kb`: the same value
+//!   through `serde_json::to_vec`, what `Wire::body` used before `json::write`.
 //!
 //! Instruction counts (callgrind): `TOOLWALL_BENCH_ONLY=<bench name> TOOLWALL_BENCH_ITERS=N`
 //! runs that closure N times and exits (see docs/performance.md).
@@ -46,7 +49,9 @@ fn bench(c: &mut Criterion) {
     let parse_strict = || toolwall::json::parse_strict(&body, MAX_DEPTH).expect("strict JSON");
     let parse_args =
         || args::parse_args(tool, &headers, &body, None, params.clone(), MAX_DEPTH).expect("args");
-    let parsed = parse_args().args;
+    let parsed_args = parse_args();
+    let encode = || parsed_args.wire.body(tool.args_from, &parsed_args.args);
+    let parsed = parsed_args.args.clone();
     let schema_check = |v: &serde_json::Value| schema::check_schema(tool, v).expect("schema");
     let scan = |v: &serde_json::Value| toolwall::stage::redact::scan_args(redactor, v);
     let all = || {
@@ -62,6 +67,11 @@ fn bench(c: &mut Criterion) {
     let (findings, found) = scan(&parsed);
     assert_eq!(found, ["email"], "{findings:?}");
     assert_eq!(all().2, found);
+    assert_eq!(
+        encode().0,
+        serde_json::to_vec(&parsed).expect("encode"),
+        "the forwarded body is serde_json's"
+    );
 
     if let Some((only, n)) = support::only() {
         for _ in 0..n {
@@ -71,6 +81,8 @@ fn bench(c: &mut Criterion) {
                 "args/schema_1kb" => schema_check(black_box(&parsed)),
                 "args/pii_scan_1kb" => drop(black_box(scan(black_box(&parsed)))),
                 "args/parse_schema_scan_1kb" => drop(black_box(all())),
+                "args/encode_1kb" => drop(black_box(encode())),
+                "args/encode_serde_1kb" => drop(black_box(serde_json::to_vec(black_box(&parsed)))),
                 other => panic!("TOOLWALL_BENCH_ONLY: no closure {other}"),
             }
         }
@@ -91,6 +103,10 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("args/parse_schema_scan_1kb", |b| {
         b.iter(|| black_box(all()))
+    });
+    c.bench_function("args/encode_1kb", |b| b.iter(|| black_box(encode())));
+    c.bench_function("args/encode_serde_1kb", |b| {
+        b.iter(|| black_box(serde_json::to_vec(black_box(&parsed))))
     });
 }
 

@@ -76,6 +76,7 @@ fn parse_serde(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
 }
 
 mod fast;
+pub mod write;
 
 #[derive(Clone, Copy)]
 struct Seed {
@@ -310,6 +311,203 @@ mod tests {
             fast > 10_000 && agreed > 5_000,
             "fast {fast}, refused {agreed}"
         );
+    }
+
+    /// The plain-run scan (`fast::special`) against its definition, at every offset of random
+    /// buffers rich in the bytes it looks for and in their neighbours.
+    #[test]
+    fn special_finds_the_first_quote_backslash_or_control() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        const BYTES: &[u8] = b"\x00\x01\x1f !\"#[\\]a\x7f\x80\xc3\xa9\xff\x21\x5b\x5d\x3f";
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let buf: Vec<u8> = (0..len)
+                .map(|_| {
+                    if next() % 4 == 0 {
+                        BYTES[(next() % BYTES.len() as u64) as usize]
+                    } else {
+                        b'a' + (next() % 26) as u8
+                    }
+                })
+                .collect();
+            for from in 0..=len {
+                let want = (from..len)
+                    .find(|&i| matches!(buf[i], b'"' | b'\\' | 0..=0x1f))
+                    .unwrap_or(len);
+                assert_eq!(fast::special(&buf, from), want, "{buf:?} from {from}");
+            }
+        }
+    }
+
+    /// Strings with each byte the scan treats specially (and its neighbours) at each position
+    /// of the first words: the fast path answers what serde_json answers, or leaves it.
+    #[test]
+    fn strings_agree_with_serde_json_at_every_position() {
+        let fills: &[&str] = &[
+            "\\\"",
+            "\\\\",
+            "\\n",
+            "\\u0041",
+            "\\ud83d\\ude00",
+            "\\ud800",
+            "\\udc00x",
+            "\"",
+            "\\",
+            "\u{0}",
+            "\u{1f}",
+            "\t",
+            "\n",
+            " ",
+            "!",
+            "#",
+            "[",
+            "]",
+            "\u{7f}",
+            "é",
+            "€",
+            "😀",
+            "\\x",
+            "\\u12",
+            "\\",
+        ];
+        let (mut fast_some, mut both_err) = (0, 0);
+        for fill in fills {
+            for at in 0..20 {
+                for tail in 0..12 {
+                    let s = format!("{}{fill}{}", "a".repeat(at), "b".repeat(tail));
+                    for doc in [
+                        format!("\"{s}\""),
+                        format!("{{\"{s}\":1,\"k\":\"{s}\"}}"),
+                        format!("[\"{s}\"]"),
+                    ] {
+                        let reference = parse_serde(doc.as_bytes(), 8);
+                        match fast::parse(&doc, 8) {
+                            Some(v) => {
+                                fast_some += 1;
+                                let r =
+                                    reference.unwrap_or_else(|e| panic!("fast took {doc:?}: {e}"));
+                                assert_eq!(v, r, "{doc:?}");
+                            }
+                            None => both_err += usize::from(reference.is_err()),
+                        }
+                        assert_eq!(
+                            parse_strict(doc.as_bytes(), 8).map_err(|e| e.kind),
+                            parse_serde(doc.as_bytes(), 8).map_err(|e| e.kind),
+                            "{doc:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            fast_some > 10_000 && both_err > 3_000,
+            "{fast_some} {both_err}"
+        );
+    }
+
+    /// The writer is `serde_json::to_vec`, byte for byte: on the random documents of the
+    /// differential test above and on strings holding every byte that may need an escape.
+    #[test]
+    fn writer_matches_serde_json() {
+        let mut checked = 0;
+        let mut check = |v: &Value| {
+            let mut out = Vec::new();
+            write::write_value(&mut out, v);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&serde_json::to_vec(v).expect("encode")),
+            );
+            checked += 1;
+        };
+        for c in 0u32..0x250 {
+            let ch = char::from_u32(c).expect("a char");
+            for at in 0..10 {
+                let s = format!("{}{ch}{}", "x".repeat(at), "y".repeat(9 - at));
+                check(&Value::String(s.clone()));
+                check(&serde_json::json!({ s.clone(): [s, 1] }));
+            }
+        }
+        for text in [
+            "0",
+            "-0",
+            "1.5",
+            "-1.5e3",
+            "2E-2",
+            "1e300",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "123456789.123456789",
+            "5e-324",
+            "[]",
+            "{}",
+            "[[],{}]",
+            "{\"a\":null,\"b\":true,\"c\":false,\"\":[1,\"\\u0000\"]}",
+            "\"\\u2028\\ud83d\\ude00\"",
+        ] {
+            check(&parse_serde(text.as_bytes(), 8).expect(text));
+        }
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..5_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let depth = (rng % 4) as usize;
+            check(&random_value(&mut rng, depth));
+        }
+        assert!(checked > 10_000, "{checked}");
+    }
+
+    fn random_value(rng: &mut u64, depth: usize) -> Value {
+        fn next(rng: &mut u64) -> u64 {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            *rng
+        }
+        const STRS: &[&str] = &[
+            "",
+            "a",
+            "plain text here",
+            "tab\there",
+            "quo\"te",
+            "back\\slash",
+            "é€😀",
+            "\u{1}\u{1f}\u{7f}",
+        ];
+        let pick = |rng: &mut u64| STRS[(next(rng) % STRS.len() as u64) as usize];
+        match next(rng) % if depth == 0 { 5 } else { 7 } {
+            0 => Value::Null,
+            1 => Value::Bool(next(rng).is_multiple_of(2)),
+            2 => {
+                let shift = next(rng) % 64;
+                Value::from((next(rng) as i64) >> shift)
+            }
+            3 => serde_json::Number::from_f64(f64::from_bits(next(rng)))
+                .map_or(Value::Null, Value::Number),
+            4 => {
+                let times = (next(rng) % 3) as usize;
+                Value::String(pick(rng).repeat(times))
+            }
+            5 => {
+                let n = next(rng) % 5;
+                Value::Array((0..n).map(|_| random_value(rng, depth - 1)).collect())
+            }
+            _ => {
+                let n = next(rng) % 5;
+                let mut m = Map::new();
+                for i in 0..n {
+                    let k = format!("{}{i}", pick(rng));
+                    m.insert(k, random_value(rng, depth - 1));
+                }
+                Value::Object(m)
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::HeaderMap;
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::config::compile::Scalar;
@@ -39,6 +38,8 @@ pub struct Wire {
     /// Path-template parameters (decoded), in order.
     pub path: Vec<(String, String)>,
     pub had_body: bool,
+    /// The body's length as sent: the re-encoded body's first guess at its size.
+    pub body_len: usize,
 }
 
 impl Wire {
@@ -49,12 +50,16 @@ impl Wire {
         }
         match from {
             ArgsFrom::Json => {
-                let body = BodyOnly {
-                    args,
-                    skip: &self.outside_body,
-                };
-                let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                (Bytes::from(bytes), Some("application/json"))
+                // serde_json's bytes (`json::write`), without the names from outside the body
+                let mut out = Vec::with_capacity(self.body_len + 16);
+                match args {
+                    Value::Object(map) if !self.outside_body.is_empty() => {
+                        let members = map.iter().filter(|(k, _)| !self.outside_body.contains(*k));
+                        crate::json::write::write_members(&mut out, members);
+                    }
+                    other => crate::json::write::write_value(&mut out, other),
+                }
+                (Bytes::from(out), Some("application/json"))
             }
             ArgsFrom::Form => (
                 Bytes::from(encode_pairs(&current_pairs(&self.form, args))),
@@ -163,27 +168,6 @@ fn current_pairs(pairs: &[(String, String)], args: &Value) -> Vec<(String, Strin
         .collect()
 }
 
-/// Serialises the argument object without the names that came from outside the body.
-struct BodyOnly<'a> {
-    args: &'a Value,
-    skip: &'a HashSet<String>,
-}
-
-impl Serialize for BodyOnly<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Value::Object(map) = self.args else {
-            return self.args.serialize(s);
-        };
-        let mut out = s.serialize_map(None)?;
-        for (k, v) in map {
-            if !self.skip.contains(k) {
-                out.serialize_entry(k, v)?;
-            }
-        }
-        out.end()
-    }
-}
-
 /// Parse the arguments of one call to `tool`.
 pub fn parse_args(
     tool: &Tool,
@@ -283,6 +267,7 @@ pub fn parse_args(
             form,
             path: path_params,
             had_body,
+            body_len: body.len(),
         },
     })
 }
@@ -461,6 +446,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             had_body: false,
+            body_len: 0,
         };
         let w = wire(vec![("id", "jane@example.com"), ("n", "7")]);
         let args = serde_json::json!({"id": "[EMAIL]", "n": 7});

@@ -214,3 +214,38 @@ async fn form_and_query_are_forwarded_re_encoded_from_what_was_decided() {
     .await;
     assert_eq!(r.reasons(), vec!["amount_exceeds_threshold"]);
 }
+
+/// A JSON body is forwarded as serde_json writes what was parsed: blanks gone, escapes
+/// decoded (and re-escaped only where JSON needs it), numbers in their parsed spelling, keys
+/// in order, and the names that came from the query string left in the query string.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bodies_are_forwarded_re_encoded_from_what_was_decided() {
+    let (up, h) = harness("").await;
+    let sent = concat!(
+        "{ \"meta\" : {\"z\": [1.50, -0, 2E-2, 1e2, 18446744073709551615, -7, true, null],",
+        "\n\t\"tab\": \"a\\tb\\u0001\\\"q\\\\ \\u00e9\\u20ac\\ud83d\\ude00 \\/ é\",",
+        " \"\": {}, \"long plain string with no escapes at all\": []},",
+        " \"charge\":\"ch_\\u0031\", \"amount\" : 5 }\r\n"
+    );
+    let r = send(h.agent(), json_post("/echo/v1/refunds?note=n%C3%A9", sent)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let seen = up.requests();
+    assert_eq!(seen.len(), 1);
+    let want = concat!(
+        "{\"amount\":5,\"charge\":\"ch_1\",\"meta\":{\"\":{},",
+        "\"long plain string with no escapes at all\":[],",
+        "\"tab\":\"a\\tb\\u0001\\\"q\\\\ é€😀 / é\",",
+        "\"z\":[1.5,-0.0,0.02,100.0,18446744073709551615,-7,true,null]}}"
+    );
+    assert_eq!(String::from_utf8_lossy(&seen[0].body), want);
+    // what serde_json writes for the same value, minus the query's name
+    let mut v: serde_json::Value = serde_json::from_str(sent).expect("json");
+    assert_eq!(seen[0].body, serde_json::to_vec(&v).expect("encode"));
+    v["note"] = "x".into();
+    assert_ne!(seen[0].body, serde_json::to_vec(&v).expect("encode"));
+    assert!(
+        seen[0].path_and_query.ends_with("?note=n%C3%A9"),
+        "{}",
+        seen[0].path_and_query
+    );
+}
