@@ -105,6 +105,9 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     } else if tail(b"contrasena") {
         return Some(j - 6);
     }
+    if let Some(p) = pair_word_before(hay, j) {
+        return Some(p);
+    }
     // Up to five words back (letters, apostrophes, non-ASCII), blanks between, within 48
     // bytes: `check_prose_password` skips the same words to the connector.
     let stop = j.saturating_sub(48);
@@ -136,6 +139,31 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The user word of a credential pair ending at `j` (`login`, `user`, …: `PAIR_WORDS`), or
+/// `user/pass` ending there: its start.
+fn pair_word_before(hay: &[u8], j: usize) -> Option<usize> {
+    let word_start = |e: usize| {
+        let mut k = e;
+        while k > 0 && e - k < 16 && hay[k - 1].is_ascii_alphabetic() {
+            k -= 1;
+        }
+        (k < e && (k == 0 || !hay[k - 1].is_ascii_alphabetic())).then_some(k)
+    };
+    let mut k = word_start(j)?;
+    if k > 0 && hay[k - 1] == b'/' {
+        k = word_start(k - 1)?;
+    }
+    let w = &hay[k..];
+    PAIR_WORDS
+        .iter()
+        .any(|p| {
+            w.len() > p.len()
+                && w[..p.len()].eq_ignore_ascii_case(p)
+                && !w[p.len()].is_ascii_alphabetic()
+        })
+        .then_some(k)
 }
 
 /// `word`, `Word`, `Title Words`, `WORD` (for the case-sensitive SIMD searcher).

@@ -138,8 +138,8 @@ struct ProseTriggers {
 }
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
-/// first `s` of `ss`, the `w`, the `\xC3` of `ñ`).
-const PROSE_LITERALS: [(&[u8], usize); 19] = [
+/// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `a` of `av`, the `d` of `dp`).
+const PROSE_LITERALS: [(&[u8], usize); 40] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -159,6 +159,31 @@ const PROSE_LITERALS: [(&[u8], usize); 19] = [
     (b"WACHTW", 0),
     (b"se\xc3\xb1", 2),
     (b"SE\xc3\x91", 2),
+    // 19..30: `pw`, `pwd` (a blank, `:` or `=` after `pw`).
+    (b"pw ", 1),
+    (b"pw:", 1),
+    (b"pw=", 1),
+    (b"pwd", 1),
+    (b"Pw ", 1),
+    (b"Pw:", 1),
+    (b"Pwd", 1),
+    (b"PW ", 1),
+    (b"PW:", 1),
+    (b"PW=", 1),
+    (b"PWD", 1),
+    // 30..34: Dutch `ww` (wachtwoord), before `:`/`=` only.
+    (b"ww:", 0),
+    (b"WW:", 0),
+    (b"ww=", 0),
+    (b"WW=", 0),
+    // 34..37: Spanish `clave`.
+    (b"clave", 2),
+    (b"Clave", 2),
+    (b"CLAVE", 2),
+    // 37..40: French `mdp`.
+    (b"mdp", 1),
+    (b"Mdp", 1),
+    (b"MDP", 1),
 ];
 
 impl ProseTriggers {
@@ -201,10 +226,16 @@ impl ProseTriggers {
         while i < n {
             let w = word8(hay, i).unwrap_or_else(|| padded(i));
             let x = w | (ONES * 0x20);
-            let s = zero(x ^ (ONES * u64::from(b's')));
+            let eq = |c: u8| zero(x ^ (ONES * u64::from(c)));
+            let s = eq(b's');
             // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
-            let mut m =
-                ((s & (s >> 8)) | zero(x ^ (ONES * u64::from(b'w'))) | (w & HIGH)) & (HIGH >> 8);
+            // `ss`, `w`, non-ASCII, `av` (clave), `dp` (mdp).
+            let mut m = ((s & (s >> 8))
+                | eq(b'w')
+                | (w & HIGH)
+                | (eq(b'a') & (eq(b'v') >> 8))
+                | (eq(b'd') & (eq(b'p') >> 8)))
+                & (HIGH >> 8);
             while m != 0 {
                 self.check_at(hay, i + (m.trailing_zeros() / 8) as usize, out);
                 m &= m - 1;
@@ -227,7 +258,10 @@ impl ProseTriggers {
             // `pass` (the keyword's tail is checked by `prose_keyword`).
             b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..12).any(lit) => q - 2,
             b'w' | b'W' if (12..14).any(lit) => q - 3,
-            b'w' | b'W' if (14..17).any(lit) => q,
+            b'w' | b'W' if (14..17).any(lit) || (30..34).any(lit) => q,
+            b'w' | b'W' if (19..30).any(lit) => q - 1,
+            b'a' | b'A' if (34..37).any(lit) => q - 2,
+            b'd' | b'D' if (37..40).any(lit) => q - 1,
             // `contraseña`: reported at the `a` before `señ`.
             0xC3 if (17..19).any(lit)
                 && q >= 8
