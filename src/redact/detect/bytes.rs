@@ -80,8 +80,9 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
         .min()
 }
 
-/// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, any
-/// case), ending just before the `:`/`=` at `q` (blanks between), or a few words before it
+/// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, `pw`,
+/// `pwd`, `ww`, any case), ending just before the `:`/`=` at `q` (blanks between), the user
+/// word of a credential pair (`login: …`), or a few words before it
 /// (`mdp du compte admin: …`): their trigger position.
 #[inline]
 pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
@@ -104,6 +105,10 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         return Some(j - 3);
     } else if tail(b"contrasena") {
         return Some(j - 6);
+    } else if tail(b"pwd") {
+        return Some(j - 3);
+    } else if tail(b"pw") || tail(b"ww") {
+        return Some(j - 2);
     }
     if let Some(p) = pair_word_before(hay, j) {
         return Some(p);
