@@ -104,6 +104,25 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
         .iter()
         .find_map(|p| token.strip_prefix(*p))
         .unwrap_or(token);
+    placeholder_body(body)
+}
+
+/// A JWT whose signature is a placeholder: masked (`XXXX…`, six or more of one character),
+/// a placeholder word (`signature`, `example`, …), or left out for a template
+/// (`eyJ….eyJ….<signature>`: the match ends at the last `.`, `after` is the next byte).
+pub(crate) fn jwt_signature_placeholder(token: &[u8], after: Option<u8>) -> bool {
+    let Some(dot) = token.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let sig = &token[dot + 1..];
+    if sig.is_empty() {
+        return matches!(after, Some(b'<' | b'{' | b'[' | b'*' | b'.' | b'$'));
+    }
+    placeholder_body(sig) || sig.windows(9).any(|w| w.eq_ignore_ascii_case(b"signature"))
+}
+
+/// `secret_placeholder` past the vendor prefix.
+fn placeholder_body(body: &[u8]) -> bool {
     // This runs on every secret found. A run of six equal bytes has `b[i] == b[i+1]`, `b[i+2] == b[i+3]` and
     // `b[i+4] == b[i+5]`; an ascending run of ten steps up by one at `i`, `i+4` and `i+8`.
     // Both are tested at every `i` without branches over shifted slices (the compiler

@@ -80,8 +80,9 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
         .min()
 }
 
-/// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, any
-/// case), ending just before the `:`/`=` at `q` (blanks between), or a few words before it
+/// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, `pw`,
+/// `pwd`, `ww`, any case), ending just before the `:`/`=` at `q` (blanks between), the user
+/// word of a credential pair (`login: …`), or a few words before it
 /// (`mdp du compte admin: …`): their trigger position.
 #[inline]
 pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
@@ -104,6 +105,13 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         return Some(j - 3);
     } else if tail(b"contrasena") {
         return Some(j - 6);
+    } else if tail(b"pwd") {
+        return Some(j - 3);
+    } else if tail(b"pw") || tail(b"ww") {
+        return Some(j - 2);
+    }
+    if let Some(p) = pair_word_before(hay, j) {
+        return Some(p);
     }
     // Up to five words back (letters, apostrophes, non-ASCII), blanks between, within 48
     // bytes: `check_prose_password` skips the same words to the connector.
@@ -136,6 +144,31 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The user word of a credential pair ending at `j` (`login`, `user`, …: `PAIR_WORDS`), or
+/// `user/pass` ending there: its start.
+fn pair_word_before(hay: &[u8], j: usize) -> Option<usize> {
+    let word_start = |e: usize| {
+        let mut k = e;
+        while k > 0 && e - k < 16 && hay[k - 1].is_ascii_alphabetic() {
+            k -= 1;
+        }
+        (k < e && (k == 0 || !hay[k - 1].is_ascii_alphabetic())).then_some(k)
+    };
+    let mut k = word_start(j)?;
+    if k > 0 && hay[k - 1] == b'/' {
+        k = word_start(k - 1)?;
+    }
+    let w = &hay[k..];
+    PAIR_WORDS
+        .iter()
+        .any(|p| {
+            w.len() > p.len()
+                && w[..p.len()].eq_ignore_ascii_case(p)
+                && !w[p.len()].is_ascii_alphabetic()
+        })
+        .then_some(k)
 }
 
 /// `word`, `Word`, `Title Words`, `WORD` (for the case-sensitive SIMD searcher).

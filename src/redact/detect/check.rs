@@ -27,13 +27,19 @@ impl Detector {
                 let end = find_pem_end(hay, e).unwrap_or(hay.len());
                 hit(Entity::PrivateKey, s, end)
             }
-            Kind::Jwt => secret_if(
+            Kind::Jwt => match secret_if(
                 word_bounded && v::jwt_header_ok(text),
                 Entity::Jwt,
                 hay,
                 s,
                 e,
-            ),
+            ) {
+                Outcome::Hit(mut h) => {
+                    h.placeholder |= v::jwt_signature_placeholder(text, after);
+                    Outcome::Hit(h)
+                }
+                r => r,
+            },
             Kind::Anthropic => secret_if(word_bounded, Entity::AnthropicKey, hay, s, e),
             Kind::OpenAi => {
                 let body = &text[3..];
@@ -169,6 +175,7 @@ impl Detector {
         }
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
             || value.iter().all(|&b| b == b'x' || b == b'X')
+            || variable_reference(value)
         {
             return Outcome::Reject;
         }
@@ -189,6 +196,23 @@ impl Detector {
             Outcome::Reject
         }
     }
+}
+
+/// A reference to a secret kept elsewhere, not the secret: an environment variable's name
+/// (`OPENAI_API_KEY`: capitals, digits and at least one `_`), optionally after a lower-case
+/// scheme and `:` or `.` (`env:OPENAI_API_KEY`, `secrets.DB_PASSWORD`, `vault:DB_PASS`).
+pub(super) fn variable_reference(value: &[u8]) -> bool {
+    let scheme = value.iter().take_while(|b| b.is_ascii_lowercase()).count();
+    let name = match value.get(scheme) {
+        Some(b':' | b'.') if scheme > 0 => &value[scheme + 1..],
+        _ if scheme == 0 => value,
+        _ => return false,
+    };
+    name.first().is_some_and(u8::is_ascii_uppercase)
+        && name.contains(&b'_')
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 pub(super) enum Outcome {
@@ -408,7 +432,7 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
 
 /// A value that a more specific secret rule will name better than GENERIC_SECRET.
 pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 15] = [
+    const PREFIXES: [&[u8]; 18] = [
         b"eyJ",
         b"sk-",
         b"sk_live_",
@@ -423,6 +447,9 @@ pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
         b"github_pat_",
         b"xox",
         b"AKIA",
+        b"ASIA",
+        b"ABIA",
+        b"ACCA",
         b"AIza",
     ];
     PREFIXES.iter().any(|p| v.starts_with(p))
@@ -453,7 +480,17 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     {
         return Outcome::Reject;
     }
-    const CONNECTORS: [&[u8]; 12] = [
+    // A credential pair: `login: admin / …`, `user/pass: admin / …`.
+    if matches!(hay[s] | 0x20, b'l' | b'u' | b'b' | b'g' | b'i') {
+        return check_pair(hay, e);
+    }
+    // Dutch `ww` only before `:`/`=` (`ww: …`).
+    let ww = e - s == 2 && hay[s] | 0x20 == b'w';
+    const CONNECTORS: [&[u8]; 16] = [
+        b"a",
+        b"\xc3\xa0",
+        b"auf",
+        b"op",
         b"is",
         b"was",
         b"to",
@@ -477,6 +514,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         i
     };
     i = skip_blanks(i);
+    if ww && !matches!(hay.get(i), Some(b':' | b'=')) {
+        return Outcome::Reject;
+    }
     // Connector-less: the value right after the keyword and a blank ("passwd Tr0ub4dor&3",
     // "admin / password tiger813").
     if let Some((vs, ve)) = value_at(hay, i, limit) {
@@ -486,7 +526,24 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     while i < limit && words <= 5 {
-        let connector_end = if matches!(hay[i], b':' | b'=') {
+        // One parenthesised aside before the connector ("Password (temporary): …").
+        if hay[i] == b'(' {
+            let close = hay[i..limit.min(i + 32)].iter().position(|&b| b == b')');
+            match close {
+                Some(c) if !hay[i + 1..i + c].contains(&b'(') => {
+                    words += 1;
+                    i = skip_blanks(i + c + 1);
+                    continue;
+                }
+                _ => return Outcome::Reject,
+            }
+        }
+        let arrow = [b"->".as_slice(), b"=>", b"\xe2\x86\x92"]
+            .into_iter()
+            .find(|a| hay[i..limit].starts_with(a));
+        let connector_end = if let Some(a) = arrow {
+            Some(i + a.len())
+        } else if matches!(hay[i], b':' | b'=') {
             Some(i + 1)
         } else {
             let w_end = i + hay[i..limit]
@@ -531,9 +588,93 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         if ve < hay.len() && matches!(hay[ve], b'.' | b',' | b';' | b'!' | b'?') {
             return Outcome::Reject;
         }
+        let plain_word = hay[vs..ve]
+            .iter()
+            .all(|&b| b.is_ascii_alphabetic() || b >= 0x80);
         i = skip_blanks(ve);
+        // One plain word between the connector and the value ("het wachtwoord is *nu* …",
+        // "is now …"): the next token, with the same shape test (not after a template's
+        // opening, `<see vault>`, `(see 1Password)`).
+        if let Some((vs, ve)) = value_at(hay, i, limit).filter(|_| plain_word) {
+            if password_like(&hay[vs..ve]) {
+                return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
+            }
+        }
     }
     Outcome::Reject
+}
+
+/// The user words that open a credential pair (`login: admin / …`), longest first where one
+/// starts another (lower case; matched in any case).
+pub(super) const PAIR_WORDS: [&[u8]; 11] = [
+    b"username",
+    b"user",
+    b"login",
+    b"benutzername",
+    b"benutzer",
+    b"utilisateur",
+    b"identifiant",
+    b"usuario",
+    b"utente",
+    b"gebruikersnaam",
+    b"gebruiker",
+];
+
+/// The password words that may follow a pair's user word after a `/` (`user/pass: …`).
+const PAIR_SECRET_WORDS: [&[u8]; 6] = [b"pass", b"pw", b"pwd", b"password", b"passwort", b"mdp"];
+
+/// A credential pair after its user word ending at `e`: optionally `/pass` (or another
+/// password word), `:`/`=`, the user name, `/` (blanks around it allowed), and the secret,
+/// which must hold a letter and a digit or three character classes (`bare_password`,
+/// `strong_password`): "login: admin / Tr0ub4dor3" holds one, "login: admin / password
+/// reset" none.
+fn check_pair(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 120).min(hay.len());
+    let blanks = |mut i: usize| {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = e;
+    if hay.get(i) == Some(&b'/') {
+        let w = hay[i + 1..limit]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+        if !PAIR_SECRET_WORDS
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&hay[i + 1..i + 1 + w]))
+        {
+            return Outcome::Reject;
+        }
+        i += 1 + w;
+    }
+    i = blanks(i);
+    if !matches!(hay.get(i), Some(b':' | b'=')) || i >= limit {
+        return Outcome::Reject;
+    }
+    i = blanks(i + 1);
+    let user = hay[i..limit]
+        .iter()
+        .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'"' | b',' | b';'))
+        .count();
+    if user == 0 || user > 64 {
+        return Outcome::Reject;
+    }
+    i = blanks(i + user);
+    if hay.get(i) != Some(&b'/') || i >= limit {
+        return Outcome::Reject;
+    }
+    let Some((vs, ve)) = value_at(hay, blanks(i + 1), limit) else {
+        return Outcome::Reject;
+    };
+    let v = &hay[vs..ve];
+    if bare_password(v) || strong_password(v) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    }
 }
 
 /// The token at `i` (an opening quote skipped; up to a blank or a quote, sentence
@@ -596,6 +737,7 @@ pub(super) fn password_like(v: &[u8]) -> bool {
         || v.starts_with(b"${")
         || v.iter().all(|&b| matches!(b, b'x' | b'X' | b'*' | b'.'))
         || memchr::memmem::find(v, b"://").is_some()
+        || variable_reference(v)
     {
         return false;
     }
@@ -638,7 +780,8 @@ fn bare_password(v: &[u8]) -> bool {
 
 /// The password keyword around the trigger literal at `p` (see `triggers`), as
 /// (start, end): `pass` + `word`/`wd`/`wort`/`phrase`/`code`, `pass phrase`, `mot de passe`, `Kennwort`,
-/// `wachtwoord`, `mdp`, `contraseña`/`contrasena`, in any case.
+/// `wachtwoord`, `mdp`, `contraseña`/`contrasena`, the short forms `pw`, `pwd`, `ww`, `clave`,
+/// and the user words of credential pairs (`PAIR_WORDS`), in any case.
 pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     let at = |from: usize, w: &[u8]| {
         hay.get(from..from + w.len())
@@ -646,6 +789,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     };
     let before = |w: &[u8]| p >= w.len() && at(p - w.len(), w);
     match hay.get(p)?.to_ascii_lowercase() {
+        // `pw`, `pwd`.
+        b'p' if at(p, b"pw") => Some((p, p + if at(p + 2, b"d") { 3 } else { 2 })),
         b'p' => {
             for tail in [
                 b"word".as_slice(),
@@ -662,8 +807,15 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             (at(p + 4, b"e") && before(b"mot de ")).then(|| (p - 7, p + 5))
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
+        b'w' if at(p, b"ww") => Some((p, p + 2)),
         b'w' => at(p, b"wachtwoord").then_some((p, p + 10)),
         b'm' => Some((p, p + 3)),
+        b'c' => at(p, b"clave").then_some((p, p + 5)),
+        // The user word of a credential pair (`login: admin / …`).
+        b'l' | b'u' | b'b' | b'g' | b'i' => PAIR_WORDS
+            .iter()
+            .find(|w| at(p, w))
+            .map(|w| (p, p + w.len())),
         // `ase` + ñ/Ñ (two bytes) + `a`, after `contr`.
         b'a' => before(b"contr").then(|| (p - 5, p + 6)),
         b'r' => before(b"cont").then(|| (p - 4, p + 6)),

@@ -125,10 +125,11 @@ struct FastTriggers {
 /// own over the literals of `PROSE_LITERALS` (in the cases keywords are written in: lower,
 /// Capitalised, UPPER), or for short text (JSON leaves, where Teddy falls back to
 /// Rabin-Karp and its setup costs more than the leaf) a pass 8 bytes at a time (SWAR) that
-/// stops at a doubled `s`, a `w` or a non-ASCII byte. Both report the same anchors, each
-/// checked against the literals there (`check_at`); the keyword's trigger position is
-/// reported (see `prose_keyword`). `mdp` and the ASCII spelling `contrasena` are found where
-/// they end at a `:` or `=` (`prose_colon_start`, in the `key=value` pass). This replaced
+/// stops at a doubled `s`, a `v` or `w`, a `dp` or a non-ASCII byte. Both report the same
+/// anchors, each checked against the literals there (`check_at`); the keyword's trigger
+/// position is reported (see `prose_keyword`). `mdp`, `pw`, `pwd`, `ww`, the ASCII spelling
+/// `contrasena` and credential pairs are found where they end at a `:` or `=`
+/// (`prose_colon_start`, in the `key=value` pass). This replaced
 /// six `memmem` passes and their two-byte prefilter, which did not see UPPER-case keywords
 /// (callgrind figures in docs/redaction-accuracy.md, Throughput).
 #[derive(Debug)]
@@ -138,8 +139,8 @@ struct ProseTriggers {
 }
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
-/// first `s` of `ss`, the `w`, the `\xC3` of `ñ`).
-const PROSE_LITERALS: [(&[u8], usize); 19] = [
+/// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
+const PROSE_LITERALS: [(&[u8], usize); 31] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -159,6 +160,25 @@ const PROSE_LITERALS: [(&[u8], usize); 19] = [
     (b"WACHTW", 0),
     (b"se\xc3\xb1", 2),
     (b"SE\xc3\x91", 2),
+    // 19..25: `pw is`, `pwd …` (before `:`/`=`, `pw`, `pwd` and Dutch `ww` are found by the
+    // colon pass, `prose_colon_start`). Every literal has 4 bytes or more and there are 32
+    // or fewer: Teddy keeps its 4-byte fingerprint and its slim (32-byte) form; 3-byte
+    // literals and 40 of them made it fat with 3-byte fingerprints, +40 k instructions per
+    // 64 KB of clean text (callgrind).
+    (b"pw i", 1),
+    (b"Pw i", 1),
+    (b"PW i", 1),
+    (b"pwd ", 1),
+    (b"Pwd ", 1),
+    (b"PWD ", 1),
+    // 25..28: Spanish `clave`.
+    (b"clave", 3),
+    (b"Clave", 3),
+    (b"CLAVE", 3),
+    // 28..31: French `mdp` before a word (`le mdp est …`).
+    (b"mdp ", 1),
+    (b"Mdp ", 1),
+    (b"MDP ", 1),
 ];
 
 impl ProseTriggers {
@@ -201,10 +221,15 @@ impl ProseTriggers {
         while i < n {
             let w = word8(hay, i).unwrap_or_else(|| padded(i));
             let x = w | (ONES * 0x20);
-            let s = zero(x ^ (ONES * u64::from(b's')));
+            let eq = |c: u8| zero(x ^ (ONES * u64::from(c)));
+            let s = eq(b's');
             // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
-            let mut m =
-                ((s & (s >> 8)) | zero(x ^ (ONES * u64::from(b'w'))) | (w & HIGH)) & (HIGH >> 8);
+            // `ss`, `v` or `w` (one test: `v | 1 == w`), non-ASCII, `dp` (mdp).
+            let mut m = ((s & (s >> 8))
+                | zero((x | ONES) ^ (ONES * u64::from(b'w')))
+                | (w & HIGH)
+                | (eq(b'd') & (eq(b'p') >> 8)))
+                & (HIGH >> 8);
             while m != 0 {
                 self.check_at(hay, i + (m.trailing_zeros() / 8) as usize, out);
                 m &= m - 1;
@@ -228,6 +253,9 @@ impl ProseTriggers {
             b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..12).any(lit) => q - 2,
             b'w' | b'W' if (12..14).any(lit) => q - 3,
             b'w' | b'W' if (14..17).any(lit) => q,
+            b'w' | b'W' if (19..25).any(lit) => q - 1,
+            b'v' | b'V' if (25..28).any(lit) => q - 3,
+            b'd' | b'D' if (28..31).any(lit) => q - 1,
             // `contraseña`: reported at the `a` before `señ`.
             0xC3 if (17..19).any(lit)
                 && q >= 8

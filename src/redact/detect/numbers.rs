@@ -377,6 +377,32 @@ fn is_label(w: &[u8]) -> bool {
             | b"factura"
             | b"ordine"
             | b"fattura"
+            | b"dossier"
+            | b"aktenzeichen"
+            | b"az"
+            | b"expediente"
+            | b"pratica"
+            | b"zaak"
+            | b"zaaknummer"
+            | b"dossiernummer"
+            | b"kenmerk"
+            | b"waybill"
+            | b"awb"
+            | b"fedex"
+            | b"dhl"
+            | b"ups"
+            | b"usps"
+            | b"ts"
+            | b"timestamp"
+            | b"epoch"
+    )
+}
+
+/// Carrier names and waybill labels (lower case): a carrier's tracking number is no card.
+fn is_carrier_label(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"fedex" | b"dhl" | b"ups" | b"usps" | b"waybill" | b"awb" | b"tracking"
     )
 }
 
@@ -417,12 +443,12 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
     })
 }
 
-/// The word ending at `j` after skipping blanks, `:`, `#` and `.` (and digit groups with
+/// The word ending at `j` after skipping blanks, `:`, `#`, `.` and `=` (and digit groups with
 /// `digits`), within 24 bytes: (start, end).
 fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
     let stop = j.saturating_sub(24);
     while j > stop
-        && (matches!(hay[j - 1], b' ' | b'\t' | b':' | b'#' | b'.')
+        && (matches!(hay[j - 1], b' ' | b'\t' | b':' | b'#' | b'.' | b'=')
             || (digits && hay[j - 1].is_ascii_digit()))
     {
         j -= 1;
@@ -538,7 +564,7 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
 /// issued; the same shape is an EAN-13 barcode, and German ones (prefixes 400–440) start
 /// with the `4` of Visa.
 fn card_context_ok(hay: &[u8], s: usize, nd: usize, card_key: bool) -> bool {
-    if label_before(hay, s, is_barcode_label) {
+    if label_before(hay, s, is_barcode_label) || label_before(hay, s, is_carrier_label) {
         return false;
     }
     nd != 13 || card_key || card_word_before(hay, s)
@@ -609,8 +635,30 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
                 !w[w.len() - k.len() - 1].is_ascii_alphabetic()
             }
     };
-    const KEYS: [&[u8]; 4] = [b"ssn", b"ss", b"social security", b"ssn/tin"];
-    const CONNECTORS: [&[u8]; 7] = [b"is", b"was", b"number", b"no", b"nr", b"num", b"on file"];
+    const KEYS: [&[u8]; 7] = [
+        b"ssn",
+        b"ss",
+        b"social security",
+        b"ssn/tin",
+        b"soc sec",
+        b"soc. sec",
+        b"social sec",
+    ];
+    const CONNECTORS: [&[u8]; 13] = [
+        b"is",
+        b"was",
+        b"number",
+        b"no",
+        b"nr",
+        b"num",
+        b"on file",
+        b"on record",
+        b"provided",
+        b"given",
+        b"supplied",
+        b"verified",
+        b"entered",
+    ];
     let mut w: &[u8] = w;
     for _ in 0..4 {
         let mut end = w.len();

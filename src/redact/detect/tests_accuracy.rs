@@ -347,6 +347,16 @@ fn prose_keywords_found_alike_in_short_and_long_text() {
         "Wachturm",
         "señal",
         "passport",
+        "pw",
+        "PW",
+        "pwd",
+        "clave",
+        "Clave",
+        "CLAVE",
+        "mdp",
+        "MDP",
+        "have",
+        "adp",
     ] {
         let short = format!("my {kw} is x");
         let long = format!("{short}{}", " filler".repeat(12));
@@ -354,7 +364,10 @@ fn prose_keywords_found_alike_in_short_and_long_text() {
         prose.find_swar(short.as_bytes(), &mut a);
         prose.find_into(long.as_bytes(), &mut b);
         assert_eq!(a, b, "{kw}");
-        let want = !matches!(kw, "pAsSword" | "class" | "Wachturm" | "señal" | "passport");
+        let want = !matches!(
+            kw,
+            "pAsSword" | "class" | "Wachturm" | "señal" | "passport" | "have" | "adp"
+        );
         assert_eq!(a.len(), usize::from(want), "{kw}: {a:?}");
     }
 }
@@ -472,4 +485,190 @@ fn more_identifier_labels_before_digit_groups() {
         found("claim filed; call 020 7946 0958", Entity::Phone),
         vec!["020 7946 0958"]
     );
+}
+
+#[test]
+fn short_password_keywords_and_new_connectors() {
+    for (text, want) in [
+        // Short forms: `pw`, `pwd`, `PW`, Dutch `ww`, Spanish `clave`, French `mdp` in prose.
+        ("new pw: k3Lm9#qa", "k3Lm9#qa"),
+        ("PW: Sommer2024!", "Sommer2024!"),
+        ("pwd is tango4471", "tango4471"),
+        ("ww: Fiets_123", "Fiets_123"),
+        ("la clave del wifi es Gato2020!", "Gato2020!"),
+        ("CLAVE: Sevilla#42", "Sevilla#42"),
+        ("le mdp est Lyon2024$", "Lyon2024$"),
+        // Arrows and the connectors of each locale.
+        ("password -> Madrid2023$", "Madrid2023$"),
+        ("Passwort => Berlin1990#", "Berlin1990#"),
+        ("password \u{2192} hunter22", "hunter22"),
+        ("j'ai mis le mot de passe à Paris2024$", "Paris2024$"),
+        ("ho impostato la password a Monkey2002%", "Monkey2002%"),
+        ("ich habe das Passwort auf zewx72ZCM* gesetzt", "zewx72ZCM*"),
+        ("ik heb het wachtwoord op falcon313 gezet", "falcon313"),
+        ("I set the password to summer118", "summer118"),
+        ("password changed to Tr0ub4dor3", "Tr0ub4dor3"),
+        // A word after the connector, an aside before it.
+        ("het wachtwoord is nu Utrecht12!", "Utrecht12!"),
+        ("the password is now hunter22", "hunter22"),
+        ("Password (temporary): c0ff33&83", "c0ff33&83"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // Look-alikes: the same words before ordinary words, templates, other words.
+    for text in [
+        "pw reset link sent",
+        "PW: ********",
+        "pwned passwords list",
+        "www: example.org",
+        "ww 42 report",
+        "palabra clave del documento",
+        "la clave es obligatoria.",
+        "autoclave 121 degrees",
+        "le mdp est expiré.",
+        "password -> see vault",
+        "ho cambiato la password a marzo.",
+        "ich habe das Passwort auf dem Zettel gelassen",
+        "the password is now required",
+        "the password is now <see vault>",
+        "new password: <see vault>",
+        "password: (see 1Password)",
+        "Password (see policy) must be rotated",
+        "vpn login via sso dashboard",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn credential_pairs_without_a_password_keyword() {
+    for (text, want) in [
+        ("login: admin / Tr0ub4dor3", "Tr0ub4dor3"),
+        ("Login: root/s3cr3tPass!", "s3cr3tPass!"),
+        ("username = jdoe / falcon313", "falcon313"),
+        ("user/pass: admin / hunter22", "hunter22"),
+        ("Benutzer: mmeier / Sommer2024!", "Sommer2024!"),
+        ("utilisateur : jdupont / Lyon2024$", "Lyon2024$"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // The shape test still stops ordinary words; no pair, no password.
+    for text in [
+        "login: admin / password reset",
+        "login: admin / see vault",
+        "login: jdoe@example.com",
+        "user: admin",
+        "user: jdoe / ops team",
+        "login page / docs v2",
+        "relogin: admin / abc12345",
+        "userland: x / Tr0ub4dor3",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn dossier_and_carrier_numbers_are_not_phones_or_cards() {
+    for text in [
+        "Dispute n° de dossier 338 648 686: charged twice",
+        "Aktenzeichen 612 34 56 78",
+        "sent from mobile (DHL waybill 4749728054)",
+        "sent from mobile (FedEx 474972805412)",
+        "UPS 1713609347 delivered",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+    // A FedEx number that is a valid Maestro number is still a tracking number.
+    assert_eq!(
+        found("FedEx 582965195685, FedEx 6812", Entity::CreditCard),
+        Vec::<String>::new()
+    );
+    // The phone words around are still evidence for a phone.
+    assert_eq!(
+        found("dossier closed, call 020 7946 0958", Entity::Phone),
+        vec!["020 7946 0958"]
+    );
+    assert_eq!(
+        found("cell. 0612345678, ts=1713609347", Entity::Phone),
+        vec!["0612345678"]
+    );
+}
+
+#[test]
+fn more_ssn_words_and_connectors() {
+    for (text, want) in [
+        ("SSN provided: 778494370; ok", "778494370"),
+        ("soc sec no 629358286", "629358286"),
+        ("Soc. Sec. No. 536221235", "536221235"),
+        ("social sec # 536221234", "536221234"),
+        ("SSN on record: 536221236", "536221236"),
+        ("SSN verified 212456789", "212456789"),
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), vec![want], "{text}");
+    }
+    for text in [
+        "order provided: 778494370",
+        "soc 629358286",
+        "sec no 629358286",
+        "SSN provided by HR; ticket 778494370",
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn aws_temporary_keys_under_key_value_names_and_variable_references() {
+    // `ASIA…` (an STS key id) under a `key=value` name is an AWS key, as `AKIA…` was.
+    for text in ["TOKEN=ASIAUZ67TVXFPLZTOBT3", "token: ASIAESK74HG4NG4CTZ7J"] {
+        let h = hits(text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert_eq!(h[0].0, Entity::AwsAccessKey, "{text}");
+    }
+    // A reference to a variable is no secret; a secret with `_` and lower case still is.
+    for text in [
+        "token:  env:OPENAI_API_KEY",
+        "secret: secrets.DB_PASSWORD",
+        "api_key=OPENAI_API_KEY",
+        "password: vault:DB_PASS_PROD",
+    ] {
+        assert_eq!(hits(text), vec![], "{text}");
+    }
+    assert_eq!(
+        found("token: ab_9Fq2LmZx81Kd_pQ7w", Entity::GenericSecret),
+        vec!["ab_9Fq2LmZx81Kd_pQ7w"]
+    );
+}
+
+#[test]
+fn jwt_placeholders_by_their_signature() {
+    let head = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0";
+    for sig in [
+        "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "<signature>",
+        "your-signature-here",
+        "SIGNATURE",
+    ] {
+        let text = format!("TOKEN={head}.{sig}");
+        let h = hits(&text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert_eq!((h[0].0, h[0].2), (Entity::Jwt, true), "{text}");
+    }
+    // A real signature (and an unsigned token at the end of the text) stays a JWT.
+    for text in [
+        format!("TOKEN={head}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"),
+        format!("TOKEN={head}."),
+    ] {
+        let h = hits(&text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert_eq!((h[0].0, h[0].2), (Entity::Jwt, false), "{text}");
+    }
 }
