@@ -4,7 +4,8 @@
 # figures drift ±30 %. Runs the bench config (benches/fixtures) under callgrind twice, with N1
 # and N2 keep-alive calls from one client, and prints (I(N2) - I(N1)) / (N2 - N1): the whole
 # per-call cost in the proxy (accept, pipeline, forward, answer), startup excluded.
-# Usage: benches/instructions.sh [BIN...]   (default: target/release/toolwall, built)
+# Usage: benches/instructions.sh [BIN...]   (default: target/production/toolwall, built: the
+# shipped profile, LTO)
 # TRACE=1: tracing on (every call sampled, `sampler: always_on`), spans exported over OTLP/HTTP
 # to benches/otlp_sink.py (outside valgrind): the count then includes building the spans and
 # exporting them from the batch processor's thread, in the same process.
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 N1=${N1:-200}
 N2=${N2:-1200}
 command -v valgrind >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-if [ $# -eq 0 ]; then cargo build --release --quiet; set -- target/release/toolwall; fi
+if [ $# -eq 0 ]; then cargo build --profile production --quiet --bin toolwall; set -- target/production/toolwall; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

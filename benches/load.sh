@@ -55,8 +55,8 @@ command -v oha >/dev/null || cargo install oha --locked --quiet
 if [ -n "${TOOLWALL_BIN:-}" ]; then
   BIN=$TOOLWALL_BIN
 else
-  cargo build --release --quiet
-  BIN=target/release/toolwall
+  cargo build --profile production --quiet --bin toolwall
+  BIN=target/production/toolwall
 fi
 work=$(mktemp -d)
 pids=()

@@ -3,8 +3,8 @@
 #
 #   deploy/build-image.sh [--binary PATH] [--base scratch|IMAGE] [--tag TAG]
 #
-#   --binary PATH  the toolwall binary to package (default: `cargo build --release --locked`
-#                  and target/release/toolwall)
+#   --binary PATH  the toolwall binary to package (default: `cargo build --profile production
+#                  --locked`, the release profile with LTO, and target/production/toolwall)
 #   --base BASE    `scratch`: an image from nothing but this host's files (the binary, the
 #                  shared libraries `ldd` lists, /etc/passwd and /etc/group with the nonroot
 #                  user, /tmp, CA certificates); no registry is needed. Any other value is
@@ -43,8 +43,8 @@ if [ -z "$engine" ]; then
 fi
 
 if [ -z "$binary" ]; then
-  (cd "$repo" && cargo build --release --locked --bin toolwall)
-  binary="${CARGO_TARGET_DIR:-$repo/target}/release/toolwall"
+  (cd "$repo" && cargo build --profile production --locked --bin toolwall)
+  binary="${CARGO_TARGET_DIR:-$repo/target}/production/toolwall"
 fi
 [ -x "$binary" ] || { echo "build-image.sh: $binary is not an executable" >&2; exit 1; }
 
