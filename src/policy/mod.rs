@@ -17,6 +17,7 @@ use crate::diag::Diag;
 pub mod explain;
 mod input;
 pub mod lint;
+mod mode;
 
 pub const DECISION_RULE: &str = "data.toolwall.decision";
 pub const VISIBLE_RULE: &str = "data.toolwall.tool_visible";
@@ -46,6 +47,8 @@ pub struct PolicySet {
     /// The top-level input fields the policy sources name, when every `input` reference names
     /// one (`input::reads`): the others are not converted. `None`: every field.
     top_fields: Option<Vec<String>>,
+    /// The VM's execution mode for this program (`mode::choose`).
+    mode: ExecutionMode,
 }
 
 /// What the policy said about one call.
@@ -206,6 +209,8 @@ impl PolicySet {
         } else {
             None
         };
+        let (mode, why) = mode::choose(&program);
+        tracing::debug!(policy = %dir.display(), "the policy VM runs {why}");
         let reads = input::reads(sources.iter().map(|(_, t)| t.as_str()));
         let top_fields = reads.as_ref().map(|r| r.top.clone());
         let args_fields = reads
@@ -225,7 +230,14 @@ impl PolicySet {
             data: data_value,
             max_instructions,
             has_visible,
+            mode,
         })
+    }
+
+    /// Whether the VM runs this policy's rule calls natively (run-to-completion) rather than
+    /// on its heap stack (suspendable): see `mode`.
+    pub fn runs_to_completion(&self) -> bool {
+        self.mode == ExecutionMode::RunToCompletion
     }
 
     /// Evaluate `data.toolwall.decision` for one input document.
@@ -260,12 +272,11 @@ impl PolicySet {
                 vm.set_data(self.data.clone())
                     .map_err(|e| EvalError::Failed(e.to_string()))?;
                 vm.set_max_instructions(self.max_instructions);
-                // The suspendable mode keeps rule frames on the heap: a recursive policy
-                // runs into the instruction budget instead of overflowing the thread's stack.
-                // (Always: the compiler's `needs_runtime_recursion_check` flag is not set for
-                // `x := data.toolwall.x`, so it cannot pick the mode; run-to-completion is only
-                // ~10% faster on the example policy.)
-                vm.set_execution_mode(ExecutionMode::Suspendable);
+                // Run-to-completion when the program's rule calls cannot nest deeper than
+                // `mode::MAX_RULE_DEPTH`, else suspendable (rule frames on the heap: a
+                // recursive policy runs into the instruction budget instead of overflowing
+                // the thread's stack). See `mode`.
+                vm.set_execution_mode(self.mode);
                 *slot = Some(Worker {
                     policy: self.id,
                     vm,
