@@ -1,11 +1,18 @@
 //! The input document as the VM sees it: a regorus value converted from the JSON document, with
-//! the parts that repeat from call to call (`input.principal`, `input.tool`, `input.now`)
-//! converted once per worker thread and policy version and reused while they stay equal.
+//! the parts that repeat from call to call converted once per worker thread and policy version
+//! and reused while they stay equal: `input.principal` and `input.tool` (up to `MAX_PARTS` of
+//! each, the last one used checked first, without hashing), and the last value of every other
+//! top-level field but `input.args` (`input.now`, `input.pii`, `input.request`, …).
 //!
 //! A remembered part is reused only when the call's part is equal to the one it was converted
 //! from (compared in full, not just by hash), so the VM always sees exactly what
 //! `to_rego(input)` gives. The memo belongs to the worker's VM, which a new policy version (every
-//! reload compiles one) replaces; it holds at most `MAX_PARTS` parts.
+//! reload compiles one, config reloads included) replaces.
+//!
+//! The top-level object itself is kept too, one per set of fields: regorus stores an object as
+//! a sorted slice, and the next document with the same fields overwrites its values in place
+//! instead of building a sorted map and copying it (the VM's reference to the previous document
+//! is dropped first; were it still held, regorus would copy the object before writing).
 //!
 //! `input.args` is converted whole unless the policy can only read named fields of it
 //! ([`reads`]): then only those fields are converted — what the policy can observe is
@@ -40,14 +47,49 @@ pub(super) const FIELDS: [&str; 12] = [
     "v",
 ];
 
-type Parts = HashMap<u64, (J, Value), BuildHasherDefault<PassThrough>>;
+/// Converted parts by the hash of their JSON, and the hash of the last one used: a call with
+/// the same part as the call before it is checked against that entry alone (one comparison, no
+/// hashing).
+#[derive(Default)]
+struct Parts {
+    map: HashMap<u64, (J, Value), BuildHasherDefault<PassThrough>>,
+    last: Option<u64>,
+}
+
+/// Most shapes (sets of top-level fields) of input documents remembered per worker thread.
+const MAX_SHAPES: usize = 8;
 
 #[derive(Default)]
 pub(super) struct Memo {
     keys: Vec<Value>,
     principals: Parts,
     tools: Parts,
-    now: Option<(J, Value)>,
+    /// The last value of each other field but `args` (`input.now`, `input.pii`, `input.v`,
+    /// …), with its conversion: reused while the next call's is equal.
+    last: [Option<(J, Value)>; FIELDS.len()],
+    /// The last document built for each set of top-level fields (bit `i`: `FIELDS[i]`
+    /// present): the next one with the same fields overwrites its values in place (regorus
+    /// keeps a built object as a sorted slice; rebuilding it is a sorted map, then a copy).
+    shapes: Vec<(u16, Value)>,
+}
+
+/// `k`'s index in [`FIELDS`].
+fn field_index(k: &str) -> Option<usize> {
+    Some(match k {
+        "approval" => 0,
+        "args" => 1,
+        "grpc" => 2,
+        "mcp" => 3,
+        "mode" => 4,
+        "now" => 5,
+        "pii" => 6,
+        "principal" => 7,
+        "request" => 8,
+        "tool" => 9,
+        "usage" => 10,
+        "v" => 11,
+        _ => return None,
+    })
 }
 
 impl Memo {
@@ -66,26 +108,30 @@ impl Memo {
         if self.keys.is_empty() {
             self.keys = FIELDS.iter().map(|k| Value::from(*k)).collect();
         }
-        let mut map = BTreeMap::new();
+        // the fields of FIELDS the policy can read (bit `i`: `FIELDS[i]`)
+        let can_read = match top {
+            None => u16::MAX,
+            Some(t) => t
+                .iter()
+                .filter_map(|n| field_index(n))
+                .fold(0, |m, i| m | (1 << i)),
+        };
+        let mut values: [Option<Value>; FIELDS.len()] = Default::default();
+        let mut shape = 0u16;
+        let mut others = BTreeMap::new();
         for (k, v) in fields {
-            if top.is_some_and(|t| t.binary_search_by(|n| n.as_str().cmp(k)).is_err()) {
+            let index = field_index(k);
+            let kept = match (index, top) {
+                (Some(i), _) => can_read & (1 << i) != 0,
+                (None, None) => true,
+                (None, Some(t)) => t.binary_search_by(|n| n.as_str().cmp(k)).is_ok(),
+            };
+            if !kept {
                 continue;
             }
-            let key = match FIELDS.binary_search(&k.as_str()) {
-                Ok(i) => self.keys[i].clone(),
-                Err(_) => Value::from(k.as_str()),
-            };
             let value = match k.as_str() {
                 "principal" => remembered(&mut self.principals, v),
                 "tool" => remembered(&mut self.tools, v),
-                "now" => match &self.now {
-                    Some((j, r)) if j == v => r.clone(),
-                    _ => {
-                        let r = to_rego(v);
-                        self.now = Some((v.clone(), r.clone()));
-                        r
-                    }
-                },
                 "args" => match (readable, v) {
                     (Some(readable), J::Object(args)) => {
                         let mut kept = BTreeMap::new();
@@ -98,16 +144,77 @@ impl Memo {
                     }
                     _ => to_rego(v),
                 },
-                _ => to_rego(v),
+                _ => match index {
+                    Some(i) => match &self.last[i] {
+                        Some((j, r)) if j == v => r.clone(),
+                        _ => {
+                            let r = to_rego(v);
+                            self.last[i] = Some((v.clone(), r.clone()));
+                            r
+                        }
+                    },
+                    None => to_rego(v),
+                },
             };
-            map.insert(key, value);
+            match index {
+                Some(i) => {
+                    values[i] = Some(value);
+                    shape |= 1 << i;
+                }
+                None => {
+                    others.insert(Value::from(k.as_str()), value);
+                }
+            }
         }
-        Value::from(map)
+        let only_known = others.is_empty();
+        if only_known {
+            if let Some(doc) = self.reuse(shape, &mut values) {
+                return doc;
+            }
+        }
+        for (i, v) in values.into_iter().enumerate() {
+            if let Some(v) = v {
+                others.insert(self.keys[i].clone(), v);
+            }
+        }
+        let doc = Value::from(others);
+        if only_known {
+            if self.shapes.len() >= MAX_SHAPES {
+                self.shapes.clear();
+            }
+            self.shapes.push((shape, doc.clone()));
+        }
+        doc
+    }
+
+    /// The document of this `shape` built before, its values replaced by `values` (in place
+    /// when nothing else holds it: the VM's reference to the previous input is dropped before
+    /// each call). `None` when there is none; `values` are then left as they were.
+    fn reuse(&mut self, shape: u16, values: &mut [Option<Value>]) -> Option<Value> {
+        let (_, doc) = self.shapes.iter_mut().find(|(s, _)| *s == shape)?;
+        let obj = doc.as_object_mut().ok()?;
+        // exactly the shape's keys, in order (as built; checked, not assumed)
+        let mut expected = (0..FIELDS.len()).filter(|i| shape & (1 << i) != 0);
+        let exact = obj.len() == shape.count_ones() as usize
+            && obj
+                .iter()
+                .all(|(k, _)| expected.next().is_some_and(|i| *k == self.keys[i]));
+        if !exact {
+            return None;
+        }
+        for (i, v) in values.iter_mut().enumerate() {
+            if let Some(v) = v.take() {
+                if let Some(slot) = obj.get_mut(&self.keys[i]) {
+                    *slot = v;
+                }
+            }
+        }
+        Some(doc.clone())
     }
 
     #[cfg(test)]
     pub(super) fn sizes(&self) -> (usize, usize) {
-        (self.principals.len(), self.tools.len())
+        (self.principals.map.len(), self.tools.map.len())
     }
 }
 
@@ -194,19 +301,25 @@ fn segment(b: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// The converted value of `v`, from `parts` when an equal one was converted before.
 fn remembered(parts: &mut Parts, v: &J) -> Value {
+    if let Some((j, r)) = parts.last.and_then(|k| parts.map.get(&k)) {
+        if j == v {
+            return r.clone();
+        }
+    }
     let mut h = Fx::default();
     hash(v, &mut h);
     let key = h.finish();
-    if let Some((j, r)) = parts.get(&key) {
+    parts.last = Some(key);
+    if let Some((j, r)) = parts.map.get(&key) {
         if j == v {
             return r.clone();
         }
     }
     let r = to_rego(v);
-    if parts.len() >= MAX_PARTS {
-        parts.clear();
+    if parts.map.len() >= MAX_PARTS {
+        parts.map.clear();
     }
-    parts.insert(key, (v.clone(), r.clone()));
+    parts.map.insert(key, (v.clone(), r.clone()));
     r
 }
 
@@ -340,6 +453,73 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_document_is_never_changed_under_its_holder() {
+        let mut memo = Memo::default();
+        let first = input("a", json!({"financial": true}), 1);
+        let held = memo.input(&first, None, None);
+        // same fields, other values: the kept document is written again, but `held` shares it,
+        // so it must be copied first
+        let mut second = input("b", json!(null), 2);
+        second["args"] = json!({"amount": 7});
+        second["pii"] = json!({"found": ["email"]});
+        assert_eq!(memo.input(&second, None, None), to_rego(&second));
+        assert_eq!(held, to_rego(&first));
+        drop(held);
+        // nothing holds it now: written in place, and still exactly the conversion
+        assert_eq!(memo.input(&first, None, None), to_rego(&first));
+    }
+
+    #[test]
+    fn documents_of_other_shapes_and_unknown_fields_convert_exactly() {
+        let mut memo = Memo::default();
+        let top = [
+            "args".to_string(),
+            "extra_field".to_string(),
+            "tool".to_string(),
+        ];
+        let mut docs = Vec::new();
+        for i in 0..(2 * MAX_SHAPES + 3) {
+            let mut doc = input(&format!("a{}", i % 3), json!({"n": i % 2}), 1);
+            let o = doc.as_object_mut().expect("object");
+            // a different set of top-level fields on most rounds
+            for (bit, field) in ["approval", "grpc", "mcp", "usage"].iter().enumerate() {
+                if i & (1 << bit) != 0 {
+                    o.insert(field.to_string(), json!({"i": i}));
+                }
+            }
+            if i % 5 == 0 {
+                o.remove("extra_field");
+            }
+            docs.push(doc);
+        }
+        for doc in docs.iter().chain(docs.iter().rev()) {
+            assert_eq!(memo.input(doc, None, None), to_rego(doc), "{doc}");
+            // with `top`: exactly the named fields, known or not
+            let mut want = serde_json::Map::new();
+            for (k, v) in doc.as_object().expect("object") {
+                if top.contains(k) {
+                    want.insert(k.clone(), v.clone());
+                }
+            }
+            assert_eq!(
+                memo.input(doc, None, Some(&top)),
+                to_rego(&J::Object(want)),
+                "{doc}"
+            );
+            assert!(memo.shapes.len() <= MAX_SHAPES);
+        }
+    }
+
+    #[test]
+    fn field_index_is_the_place_in_fields() {
+        for (i, f) in FIELDS.iter().enumerate() {
+            assert_eq!(field_index(f), Some(i));
+        }
+        assert!(FIELDS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        assert_eq!(field_index("argss"), None);
+    }
+
+    #[test]
     fn a_hash_collision_is_not_a_hit() {
         let mut parts = Parts::default();
         let a = json!({"agent": "a"});
@@ -347,7 +527,7 @@ mod tests {
         let mut h = Fx::default();
         hash(&a, &mut h);
         // b stored under a's hash: looking a up must not return b's conversion
-        parts.insert(h.finish(), (b.clone(), to_rego(&b)));
+        parts.map.insert(h.finish(), (b.clone(), to_rego(&b)));
         assert_eq!(remembered(&mut parts, &a), to_rego(&a));
     }
 

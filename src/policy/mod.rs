@@ -17,6 +17,7 @@ use crate::diag::Diag;
 pub mod explain;
 mod input;
 pub mod lint;
+mod mode;
 
 pub const DECISION_RULE: &str = "data.toolwall.decision";
 pub const VISIBLE_RULE: &str = "data.toolwall.tool_visible";
@@ -46,6 +47,8 @@ pub struct PolicySet {
     /// The top-level input fields the policy sources name, when every `input` reference names
     /// one (`input::reads`): the others are not converted. `None`: every field.
     top_fields: Option<Vec<String>>,
+    /// The VM's execution mode for this program (`mode::choose`).
+    mode: ExecutionMode,
 }
 
 /// What the policy said about one call.
@@ -206,6 +209,8 @@ impl PolicySet {
         } else {
             None
         };
+        let (mode, why) = mode::choose(&program);
+        tracing::debug!(policy = %dir.display(), "the policy VM runs {why}");
         let reads = input::reads(sources.iter().map(|(_, t)| t.as_str()));
         let top_fields = reads.as_ref().map(|r| r.top.clone());
         let args_fields = reads
@@ -225,7 +230,14 @@ impl PolicySet {
             data: data_value,
             max_instructions,
             has_visible,
+            mode,
         })
+    }
+
+    /// Whether the VM runs this policy's rule calls natively (run-to-completion) rather than
+    /// on its heap stack (suspendable): see `mode`.
+    pub fn runs_to_completion(&self) -> bool {
+        self.mode == ExecutionMode::RunToCompletion
     }
 
     /// Evaluate `data.toolwall.decision` for one input document.
@@ -260,12 +272,11 @@ impl PolicySet {
                 vm.set_data(self.data.clone())
                     .map_err(|e| EvalError::Failed(e.to_string()))?;
                 vm.set_max_instructions(self.max_instructions);
-                // The suspendable mode keeps rule frames on the heap: a recursive policy
-                // runs into the instruction budget instead of overflowing the thread's stack.
-                // (Always: the compiler's `needs_runtime_recursion_check` flag is not set for
-                // `x := data.toolwall.x`, so it cannot pick the mode; run-to-completion is only
-                // ~10% faster on the example policy.)
-                vm.set_execution_mode(ExecutionMode::Suspendable);
+                // Run-to-completion when the program's rule calls cannot nest deeper than
+                // `mode::MAX_RULE_DEPTH`, else suspendable (rule frames on the heap: a
+                // recursive policy runs into the instruction budget instead of overflowing
+                // the thread's stack). See `mode`.
+                vm.set_execution_mode(self.mode);
                 *slot = Some(Worker {
                     policy: self.id,
                     vm,
@@ -275,6 +286,9 @@ impl PolicySet {
             let Some(w) = slot.as_mut() else {
                 return Err(EvalError::Failed("policy VM unavailable".into()));
             };
+            // the previous call's document, released first: the memo then overwrites it in
+            // place (`input::Memo::input`)
+            w.vm.set_input(Value::Undefined);
             let input = w.memo.input(
                 input,
                 self.args_fields.as_deref(),
@@ -353,32 +367,47 @@ pub fn to_rego(v: &serde_json::Value) -> Value {
 }
 
 fn string_list(v: &Value, field: &str) -> Result<Vec<String>, EvalError> {
-    let items: Vec<&Value> = match v {
-        Value::Undefined | Value::Null => return Ok(Vec::new()),
-        Value::Array(a) => a.iter().collect(),
-        Value::Set(s) => s.iter().collect(),
-        _ => {
-            return Err(EvalError::Malformed(format!(
-                "`{field}` must be an array or set of strings"
-            )))
-        }
+    let strings = |items: &mut dyn Iterator<Item = &Value>| {
+        items
+            .map(|i| match i {
+                Value::String(s) => Ok(String::from(&**s)),
+                _ => Err(EvalError::Malformed(format!(
+                    "`{field}` must contain only strings"
+                ))),
+            })
+            .collect()
     };
-    items
-        .into_iter()
-        .map(|i| match i {
-            Value::String(s) => Ok(s.to_string()),
-            _ => Err(EvalError::Malformed(format!(
-                "`{field}` must contain only strings"
-            ))),
-        })
-        .collect()
+    match v {
+        Value::Undefined | Value::Null => Ok(Vec::new()),
+        Value::Array(a) => strings(&mut a.iter()),
+        Value::Set(s) => strings(&mut s.iter()),
+        _ => Err(EvalError::Malformed(format!(
+            "`{field}` must be an array or set of strings"
+        ))),
+    }
 }
 
+/// The decision object's fields, read in one pass over its (sorted) entries: no key values
+/// built to look them up. A field it does not have is `Undefined`, as indexing gives.
 fn parse_decision(v: &Value) -> Result<PolicyDecision, EvalError> {
-    if !matches!(v, Value::Object(_)) {
+    let Value::Object(o) = v else {
         return Err(EvalError::Malformed("decision must be an object".into()));
+    };
+    let undefined = Value::Undefined;
+    let [mut allow, mut require_approval, mut reasons, mut redact, mut tier] = [&undefined; 5];
+    for (k, x) in o.iter() {
+        if let Value::String(k) = k {
+            match &**k {
+                "allow" => allow = x,
+                "require_approval" => require_approval = x,
+                "reasons" => reasons = x,
+                "redact" => redact = x,
+                "tier" => tier = x,
+                _ => {}
+            }
+        }
     }
-    let allow = match &v["allow"] {
+    let allow = match allow {
         Value::Bool(b) => *b,
         _ => {
             return Err(EvalError::Malformed(
@@ -386,7 +415,7 @@ fn parse_decision(v: &Value) -> Result<PolicyDecision, EvalError> {
             ))
         }
     };
-    let require_approval = match &v["require_approval"] {
+    let require_approval = match require_approval {
         Value::Bool(b) => *b,
         Value::Undefined | Value::Null => false,
         _ => {
@@ -395,16 +424,16 @@ fn parse_decision(v: &Value) -> Result<PolicyDecision, EvalError> {
             ))
         }
     };
-    let tier = match &v["tier"] {
-        Value::String(s) => Some(s.to_string()),
+    let tier = match tier {
+        Value::String(s) => Some(String::from(&**s)),
         Value::Undefined | Value::Null => None,
         _ => return Err(EvalError::Malformed("`tier` must be a string".into())),
     };
     Ok(PolicyDecision {
         allow,
         require_approval,
-        reasons: string_list(&v["reasons"], "reasons")?,
-        redact: string_list(&v["redact"], "redact")?,
+        reasons: string_list(reasons, "reasons")?,
+        redact: string_list(redact, "redact")?,
         tier,
     })
 }
@@ -641,6 +670,92 @@ decision := {"allow": input.x < threshold}
         }
         let _ = std::fs::remove_dir_all(&base);
         assert_eq!(versions[0], versions[1]);
+    }
+
+    /// The read-out as it was: each field looked up by indexing with a string.
+    fn parse_by_index(v: &Value) -> Result<PolicyDecision, String> {
+        if !matches!(v, Value::Object(_)) {
+            return Err("object".into());
+        }
+        let list = |x: &Value| -> Result<Vec<String>, String> {
+            let items: Vec<&Value> = match x {
+                Value::Undefined | Value::Null => return Ok(Vec::new()),
+                Value::Array(a) => a.iter().collect(),
+                Value::Set(s) => s.iter().collect(),
+                _ => return Err("list".into()),
+            };
+            items
+                .into_iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s.to_string()),
+                    _ => Err("item".into()),
+                })
+                .collect()
+        };
+        let allow = match &v["allow"] {
+            Value::Bool(b) => *b,
+            _ => return Err("allow".into()),
+        };
+        let require_approval = match &v["require_approval"] {
+            Value::Bool(b) => *b,
+            Value::Undefined | Value::Null => false,
+            _ => return Err("require_approval".into()),
+        };
+        let tier = match &v["tier"] {
+            Value::String(s) => Some(s.to_string()),
+            Value::Undefined | Value::Null => None,
+            _ => return Err("tier".into()),
+        };
+        Ok(PolicyDecision {
+            allow,
+            require_approval,
+            reasons: list(&v["reasons"])?,
+            redact: list(&v["redact"])?,
+            tier,
+        })
+    }
+
+    #[test]
+    fn the_decision_read_out_matches_indexing() {
+        let mut cases = vec![
+            Value::from_json_str(r#"[1]"#).expect("json"),
+            Value::Undefined,
+            Value::new_set(),
+        ];
+        for text in [
+            r#"{"allow": true}"#,
+            r#"{"allow": false, "reasons": ["b", "a"], "redact": ["email"], "tier": "high"}"#,
+            r#"{"allow": true, "require_approval": true, "reasons": [], "extra": {"allow": 1}}"#,
+            r#"{"allow": "yes"}"#,
+            r#"{"allow": true, "require_approval": null, "tier": null, "reasons": null}"#,
+            r#"{"allow": true, "require_approval": 1}"#,
+            r#"{"allow": true, "tier": 3}"#,
+            r#"{"allow": true, "reasons": "x"}"#,
+            r#"{"allow": true, "reasons": ["x", 1]}"#,
+            r#"{"allow": true, "redact": {"a": 1}}"#,
+            r#"{"reasons": ["no allow"]}"#,
+            r#"{}"#,
+        ] {
+            cases.push(Value::from_json_str(text).expect("json"));
+        }
+        // sets, and keys that are not strings
+        let mut o = Value::from_json_str(r#"{"allow": false}"#).expect("json");
+        let mut reasons = Value::new_set();
+        for r in ["z", "a"] {
+            reasons.as_set_mut().expect("set").insert(Value::from(r));
+        }
+        let obj = o.as_object_mut().expect("object");
+        obj.insert(Value::from("reasons"), reasons);
+        obj.insert(Value::from(1), Value::from("one"));
+        obj.insert(Value::new_array(), Value::Bool(true));
+        cases.push(o);
+        for v in &cases {
+            assert_eq!(
+                parse_decision(v).map_err(|_| ()),
+                parse_by_index(v).map_err(|_| ()),
+                "{v}"
+            );
+        }
     }
 
     #[test]
