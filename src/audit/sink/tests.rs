@@ -22,6 +22,17 @@ fn stream_records(dir: &std::path::Path) -> Vec<Value> {
         .collect()
 }
 
+/// A sink on a test stream in `dir` (the default options of [`test_opts`]).
+fn start_sink(dir: &std::path::Path, metrics: &Arc<Metrics>) -> AuditSink {
+    AuditSink::start(
+        test_opts(dir, test_key(1)),
+        b"k".to_vec(),
+        None,
+        metrics.clone(),
+    )
+    .expect("sink")
+}
+
 fn id(i: u64) -> String {
     format!("0193a1b2-c3d4-7e5f-8a9b-{i:012}")
 }
@@ -174,13 +185,7 @@ async fn events_are_written_and_a_malformed_one_is_replaced_not_dropped() {
     use crate::audit::event::{EventRecord, INVALID_EVENT_NAME};
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Arc::new(Metrics::new());
-    let sink = AuditSink::start(
-        test_opts(dir.path(), test_key(1)),
-        b"k".to_vec(),
-        None,
-        metrics.clone(),
-    )
-    .expect("sink");
+    let sink = start_sink(dir.path(), &metrics);
     let queued = EventRecord::new("mcp.tool_withheld").tool("gh.search");
     let queued_id = queued.id().to_owned();
     sink.event(queued);
@@ -227,13 +232,7 @@ async fn events_are_written_and_a_malformed_one_is_replaced_not_dropped() {
 #[tokio::test]
 async fn a_record_that_cannot_be_encoded_is_replaced_and_health_holds() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sink = AuditSink::start(
-        test_opts(dir.path(), test_key(1)),
-        b"k".to_vec(),
-        None,
-        Arc::new(Metrics::new()),
-    )
-    .expect("sink");
+    let sink = start_sink(dir.path(), &Arc::new(Metrics::new()));
     let mut bad = decision(7);
     bad.insert("args".into(), json!({"n": [1u64 << 60]}));
     let err = sink
@@ -288,13 +287,7 @@ async fn a_record_that_cannot_be_encoded_is_replaced_and_health_holds() {
 async fn records_of_one_turn_wake_the_writer_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Arc::new(Metrics::new());
-    let sink = AuditSink::start(
-        test_opts(dir.path(), test_key(1)),
-        b"k".to_vec(),
-        None,
-        metrics.clone(),
-    )
-    .expect("sink");
+    let sink = start_sink(dir.path(), &metrics);
     let wakes = || sink.handoff.0.wakes.load(Ordering::Relaxed);
     // let the writer reach its wait
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -347,13 +340,7 @@ async fn records_of_one_turn_wake_the_writer_once() {
 fn without_a_runtime_each_record_wakes_the_writer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let metrics = Arc::new(Metrics::new());
-    let sink = AuditSink::start(
-        test_opts(dir.path(), test_key(1)),
-        b"k".to_vec(),
-        None,
-        metrics.clone(),
-    )
-    .expect("sink");
+    let sink = start_sink(dir.path(), &metrics);
     assert!(sink.handoff.0.kick.is_none());
     let started = std::time::Instant::now();
     sink.record(Kind::Decision, decision(1));
@@ -379,15 +366,7 @@ fn records_are_written_after_the_flushers_runtime_is_gone() {
         .enable_all()
         .build()
         .expect("runtime");
-    let sink = rt.block_on(async {
-        AuditSink::start(
-            test_opts(dir.path(), test_key(1)),
-            b"k".to_vec(),
-            None,
-            metrics.clone(),
-        )
-        .expect("sink")
-    });
+    let sink = rt.block_on(async { start_sink(dir.path(), &metrics) });
     assert!(sink.handoff.0.kick.is_some());
     drop(rt);
     sink.record(Kind::Decision, decision(1));

@@ -1,5 +1,6 @@
-//! The writer thread: drains the handed-over records in batches (group commit), writes a minimal record in
-//! place of one that cannot be encoded, keeps health, checkpoints and fsyncs on its tick.
+//! The writer thread: drains the handed-over records in batches (group commit), writes a
+//! minimal record in place of one that cannot be encoded, keeps health, checkpoints and fsyncs
+//! on its tick.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
