@@ -86,7 +86,8 @@ pub fn init_tracing(
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(ansi);
+        .with_ansi(ansi)
+        .with_timer(logfmt::CachedTime);
     match writer {
         LogWriter::Direct => {
             let builder = builder.with_writer(std::io::stderr);
