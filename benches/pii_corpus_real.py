@@ -31,6 +31,13 @@ Splits, kept apart by construction, not only by seed:
            order and shipping notes; top-level text keeps its line breaks), look-alikes,
            password phrasings, SSN contexts, placeholders and phone lead words; to be scored
            once, after the rules are tuned on blind3.
+  blind5   templates B5_*/b5_*: a sixth split (seed 606) written by another helper who never
+           read the rules, their docs or history and never ran the engine on it: its own document
+           kinds (e-mail threads with quoted replies, shell history, CI logs, stack traces, SQL,
+           TOML/INI/XML/JSON config, Kubernetes secrets, docker-compose, curl, HTTP dumps, CSV,
+           invoices, transfer instructions, US medical and payroll forms, MCP/function-call JSON),
+           look-alikes, password phrasings and config keys in seven languages, placeholders and
+           phone formats; generic secrets labelled B5_GENERIC ("SECRET"). Scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -39,7 +46,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -1136,11 +1143,1286 @@ def b4_labels(v):
     return []
 
 
+# ---------- blind5 templates (B5_*) ----------
+# A sixth split (seed 606) written by a helper who never read the detection rules, their docs or
+# their history, and never ran the engine on it. Its own document kinds (support tickets, chat
+# transcripts, e-mail threads with quoted replies and signatures, CRM/HR notes, incident write-
+# ups, shell history, CI logs, stack traces, SQL, .env / YAML / TOML / INI / JSON / XML config,
+# Kubernetes secrets, docker-compose, curl, HTTP dumps, CSV, invoices, shipping notes, transfer
+# instructions, US medical/insurance forms, payroll notes), look-alikes, password phrasings in
+# the seven languages, placeholders and phone formats. Top-level text keeps real line breaks,
+# quotes, tabs and backslashes; text inside JSON strings is joined with " / " and never holds an
+# escape before a labelled span (the scorer maps decoded offsets onto raw bytes).
+# Generic secrets with no vendor shape (client secrets, signing keys, AWS secret access keys,
+# hex API keys under a telling key name) are labelled B5_GENERIC: "SECRET" is a guess at the
+# engine's name for that class (the writer did not look); rename it here if the engine's differs.
+# A Kubernetes Secret's base64 `data:` values are labelled as what they encode (PASSWORD under
+# `password`, B5_GENERIC under `api-token`); its other base64 values (username, host) are not.
+# Look-alikes that are deliberately left unlabelled and sit close to an entity's shape: Sentry
+# DSN keys and `git@github.com:` remotes (e-mail-shaped), `AssemblyVersion 1.2.0.0` and OID
+# prefixes (IPv4-shaped), IMEIs and 17/19-digit order numbers and nanosecond epochs that pass
+# Luhn, ISO 11649 `RF` creditor references (mod-97 like an IBAN), ABA routing numbers, EINs and
+# 9-digit employee/claim numbers (SSN-shaped), public certificates (PEM armour).
+
+B5_GENERIC = "SECRET"
+
+
+class B5L(L):
+    """A labelled piece kept verbatim (a PEM with its line breaks, a YAML-indented block)."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def b5_flat(*xs):
+    """Parts from nested lists of str / L, nothing cleaned (top-level text)."""
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out.extend(b5_flat(*x))
+        elif x is not None:
+            out.append(x)
+    return out
+
+
+def b5_js(*xs):
+    """Parts for a JSON string: line breaks joined with ' / ', no character that needs escaping."""
+    out = []
+    for p in b5_flat(*xs):
+        if isinstance(p, L):
+            assert '"' not in p.text and "\\" not in p.text and "\n" not in p.text, p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\r", "").replace("\n", " / ").replace("\t", " ").replace('"', "'").replace("\\", "/"))
+    return out
+
+
+def b5_when(r, lo=1546300800, hi=1798675200):
+    return datetime.datetime.fromtimestamp(r.randint(lo, hi), datetime.timezone.utc)
+
+
+B5_WORDS = {
+    "en": ["otter", "plasma", "glider", "lighthouse", "bramble", "pickle", "thunder", "nutmeg", "cobalt", "saffron"],
+    "de": ["Sonnenblume", "Fahrrad", "Kuchen", "Eichhorn", "Wolke", "Schlüssel", "Brezel", "Zugspitze"],
+    "fr": ["citron", "marmotte", "soleil", "Bretagne", "croissant", "grenouille", "lavande", "falaise"],
+    "es": ["naranja", "playa", "Sevilla", "tortuga", "girasol", "montaña", "churro", "flamenco"],
+    "it": ["limone", "gatto", "vespa", "Sorrento", "girasole", "tramonto", "cipresso", "Dolomiti"],
+    "nl": ["fiets", "tulp", "molen", "Zeeland", "stroopwafel", "kanaal", "hagelslag", "duinen"],
+}
+B5_SYM = "!#%&*^_-+=?"
+
+
+def b5_password(r, lang="en"):
+    """A password that starts with a letter or digit and holds no '@' or '$' (valid as a bare YAML / .env value)."""
+    while True:
+        v = b5_password1(r, lang)
+        if v[0].isalnum() and "@" not in v and "$" not in v:
+            return v
+
+
+def b5_password_safe(r, lang="en"):
+    """A password as written in a URL, an XML text node or an unquoted shell word: letters, digits, '-', '_' only."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in b5_password(r, lang))
+
+
+def b5_password1(r, lang):
+    k = r.randrange(6)
+    w = B5_WORDS[lang]
+    if k == 0:
+        return r.choice(w).capitalize() + r.choice(B5_SYM) + str(r.randint(10, 9999))
+    if k == 1:
+        return rnd(r, AN + B5_SYM, r.randint(12, 22))
+    if k == 2:
+        return "-".join(rnd(r, string.ascii_lowercase, 3) + rnd(r, string.digits, 1) for _ in range(3)) + r.choice(string.ascii_uppercase)
+    if k == 3:
+        return r.choice(w).lower() + r.choice(string.digits) + r.choice(w).upper()[:4] + r.choice(B5_SYM)
+    if k == 4:
+        return r.choice(string.ascii_uppercase) + rnd(r, string.ascii_lowercase, 5) + r.choice(B5_SYM) + rnd(r, string.digits, 3) + rnd(r, string.ascii_letters, 2)
+    return password(r)
+
+
+def b5_PW(r, lang):
+    return L("PASSWORD", b5_password(r, lang))
+
+
+def b5_PWs(r, lang):
+    return L("PASSWORD", b5_password_safe(r, lang))
+
+
+# (sentences that state a password, sentences about passwords that hold none), per language
+B5_PW = {
+    "en": (["Your temporary password is {p} - please change it at first login.", "pw for the shared mailbox: {p}",
+            "I've set the password to {p} for now, we can rotate it later.", "login is admin / {p}",
+            "Use password {p} to open the attached PDF.", "PASSWORD: {p}", "New passwd -> {p}",
+            "the wifi in the Leeds office is BT-Hub-5G, key {p}", "Password for the jump host is {p} (don't ask)",
+            "pass = {p}"],
+           ["Passwords must have at least 12 characters, one digit and one symbol.", "I reset your password, you'll get a link by e-mail.",
+            "Never share your password with anyone, including IT.", "Your password expired on 2024-05-01.",
+            "The password field cannot be empty.", "password: (sent separately via Signal)", "Password was changed successfully.",
+            "Please don't paste passwords in this channel.", "password: ********", "Forgot password? Click the link below.",
+            "password policy: 90 days, no reuse of the last 5"]),
+    "de": (["Ihr vorläufiges Passwort lautet: {p}", "Zugangsdaten: Benutzer mmueller, Passwort {p}", "PW: {p}",
+            "Das Kennwort für das WLAN ist {p}", "Passwort für den Server: {p}", "neues Kennwort = {p}",
+            "hab das Passwort auf {p} gesetzt"],
+           ["Bitte setzen Sie Ihr Passwort über den Link zurück.", "Das Passwort muss mindestens 12 Zeichen lang sein.",
+            "Passwort geändert am 03.05.2024.", "Kennwort: siehe Tresor", "Bitte niemals Passwörter per Mail schicken!",
+            "Das Passwort ist abgelaufen, bitte ein neues vergeben."]),
+    "fr": (["Votre mot de passe provisoire : {p}", "identifiant : jdupont / mot de passe : {p}", "le mdp c'est {p}",
+            "Mot de passe du Wi-Fi\u00a0: {p}", "MDP = {p}", "j'ai remis le mot de passe à {p}"],
+           ["Votre mot de passe doit comporter au moins 12 caractères.", "Réinitialisez votre mot de passe depuis l'espace client.",
+            "Mot de passe : envoyé par SMS", "Ne communiquez jamais votre mot de passe.", "Le mot de passe a expiré hier."]),
+    "es": (["Tu contraseña temporal es {p}", "usuario: jgarcia, clave: {p}", "La clave del wifi es {p}", "contraseña = {p}",
+            "Contraseña de acceso: {p}", "te he puesto la contraseña {p}"],
+           ["La contraseña debe tener al menos 12 caracteres.", "Restablece tu contraseña desde el enlace.",
+            "Contraseña caducada.", "Nunca compartas tu contraseña.", "contraseña: (te la paso por teléfono)"]),
+    "it": (["La password provvisoria è {p}", "utente: mrossi / password: {p}", "la pass del wifi è {p}",
+            "Parola d'ordine: {p}", "chiave di accesso: {p}", "ho impostato la password a {p}"],
+           ["La password deve contenere almeno 12 caratteri.", "Reimposta la password dal link ricevuto via e-mail.",
+            "password: vedi gestore password", "Non condividere mai la tua password.", "La password è scaduta ieri."]),
+    "nl": (["Je tijdelijke wachtwoord is {p}", "gebruikersnaam: jdevries, wachtwoord: {p}", "ww: {p}",
+            "Het wifi-wachtwoord is {p}", "wachtwoord = {p}", "ik heb het wachtwoord op {p} gezet"],
+           ["Het wachtwoord moet minstens 12 tekens bevatten.", "Stel je wachtwoord opnieuw in via de link.",
+            "Wachtwoord: zie kluis", "Deel je wachtwoord nooit met anderen.", "Het wachtwoord is verlopen."]),
+}
+
+
+def b5_pw_sentence(r, lang):
+    a, b = r.choice(B5_PW[lang][0]).split("{p}")
+    return [a, b5_PW(r, lang), b]
+
+
+def b5_pw_neg(r, lang):
+    return r.choice(B5_PW[lang][1])
+
+
+# config keys for passwords, per language
+B5_PW_KEYS = {"en": ["password", "db_password", "PASSWORD", "passwd", "pwd", "admin_password", "smtp_pass"],
+              "de": ["passwort", "kennwort", "Passwort", "db_passwort"], "fr": ["mot_de_passe", "mdp", "motdepasse"],
+              "es": ["contrasena", "clave", "contraseña"], "it": ["password", "parola_chiave", "pwd"],
+              "nl": ["wachtwoord", "ww", "Wachtwoord"]}
+
+
+def b5_pw_key(r, lang):
+    return r.choice(B5_PW_KEYS[lang] + B5_PW_KEYS["en"][:3])
+
+
+# ---------- blind5 entity values ----------
+
+def b5_region(r, loc):
+    return REGION[loc] if r.random() < 0.7 else r.choice(OTHER_REGIONS)
+
+
+def b5_phone(r, loc, region=None):
+    region = region or b5_region(r, loc)
+    if region == "US" and r.random() < 0.6:
+        d = phone(r, "US", ["e164"])[2:]
+        a, b, c = d[:3], d[3:6], d[6:]
+        return r.choice([f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a}-{b}-{c}", f"+1 ({a}) {b}-{c}", f"1-{a}-{b}-{c}",
+                         f"({a}) {b}-{c}", f"+1.{a}.{b}.{c}"])
+    if region != REGION[loc]:  # a foreign number is written with its country code
+        v = phone(r, region, ["intl", "intl", "e164", "intl00", "intl_dashes", "intl_trunk"])
+        if not v.startswith(("+", "00")):  # phone() writes the national form where a variant does not apply
+            v = phone(r, region, ["intl"])
+    else:
+        v = phone(r, region, ["national", "national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00",
+                              "intl_trunk", "intl_dashes"])
+    if region == "DE" and r.random() < 0.25 and v.startswith("0") and " " in v:
+        v = v.replace(" ", "/", 1)
+    if region == "FR" and r.random() < 0.1:
+        v = v.replace(" ", "\u00a0")
+    return v
+
+
+def b5_PH(r, loc, region=None):
+    return L("PHONE", b5_phone(r, loc, region))
+
+
+B5_DOMAINS = ["gmail.com", "outlook.com", "yahoo.co.uk", "web.de", "gmx.de", "orange.fr", "free.fr", "hotmail.es",
+              "libero.it", "virgilio.it", "ziggo.nl", "kpnmail.nl", "icloud.com", "proton.me", "t-online.de"]
+
+
+def b5_email(f, r):
+    k = r.randrange(6)
+    if k < 2:
+        return email(f, r)
+    first = clean(f.first_name()).lower()
+    last = clean(f.last_name()).lower()
+    tr = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e", "ê": "e", "ë": "e", "à": "a",
+                        "á": "a", "í": "i", "ó": "o", "ò": "o", "ú": "u", "ù": "u", "ñ": "n", "ç": "c", "ï": "i",
+                        "ô": "o", "â": "a", "î": "i", " ": "", "'": "", "-": ""})
+    first, last = first.translate(tr), last.translate(tr)
+    first = "".join(c for c in first if c.isalnum()) or "info"
+    last = "".join(c for c in last if c.isalnum()) or "team"
+    if k == 2:
+        return f"{first}.{last}@{f.domain_name()}"
+    if k == 3:
+        return f"{first[0]}{last}{r.randint(1, 99)}@{r.choice(B5_DOMAINS)}"
+    if k == 4:
+        return f"{first}.{last}+{r.choice(['invoices', 'jira', 'test', 'news'])}@{r.choice(B5_DOMAINS)}"
+    return f"{first.capitalize()}.{last.capitalize()}@{f.domain_word()}.{r.choice(['co.uk', 'de', 'fr', 'es', 'it', 'nl', 'com', 'io', 'eu'])}"
+
+
+def b5_EM(f, r):
+    return L("EMAIL", b5_email(f, r))
+
+
+def b5_card(f, r):
+    num = card(f, r, 0.55)
+    return num
+
+
+def b5_CC(f, r):
+    return L("CREDIT_CARD", b5_card(f, r))
+
+
+def b5_IBAN(f, r, grouped=None):
+    v = f.iban()
+    g = r.random() < 0.55 if grouped is None else grouped
+    if g:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return L("IBAN", v)
+
+
+def b5_SSN(r):
+    return L("US_SSN", ssn_text(r, r.choice(["dash", "dash", "dash", "dash", "space", "bare"])))
+
+
+def b5_ipv4(f, r):
+    return r.choice([f.ipv4_public, f.ipv4_public, f.ipv4_private])()
+
+
+def b5_ipv6(f, r):
+    k = r.randrange(4)
+    if k == 0:
+        return f.ipv6()
+    groups = [f"{r.randrange(0x2001, 0x2c0f):x}", f"{r.randrange(0x10000):x}", f"{r.randrange(0x10000):x}", f"{r.randrange(0x10000):x}"]
+    tail = [f"{r.randrange(1, 0x10000):x}" for _ in range(r.randint(1, 2))]
+    if k == 1:
+        return ":".join(groups) + "::" + ":".join(tail)
+    if k == 2:
+        return "fe80::" + ":".join(f"{r.randrange(1, 0x10000):x}" for _ in range(4))
+    return ":".join(groups + [f"{r.randrange(0x10000):04x}" for _ in range(4)])
+
+
+def b5_IP4(f, r):
+    return L("IPV4", b5_ipv4(f, r))
+
+
+def b5_IP6(f, r):
+    return L("IPV6", b5_ipv6(f, r))
+
+
+def b5_IP(f, r):
+    return b5_IP6(f, r) if r.random() < 0.3 else b5_IP4(f, r)
+
+
+def b5_b64url(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b5_jwt(f, r):
+    hdr = {"alg": r.choice(["RS256", "HS256", "ES256", "PS256"]), "typ": "JWT"}
+    if r.random() < 0.5:
+        hdr["kid"] = rnd(r, HEX, 16)
+    now = r.randint(1700000000, 1790000000)
+    body = {"iss": r.choice(["https://login.", "https://auth.", "https://sso."]) + f.domain_name() + "/",
+            "sub": r.choice([str(r.randint(10 ** 8, 10 ** 10)), f.uuid4()]), "aud": r.choice(["api", "account", f.domain_word()]),
+            "iat": now, "exp": now + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.4:
+        body["scope"] = r.choice(["openid profile", "read:orders write:orders", "admin"])
+    sig = rnd(r, AN + "_-", r.choice([43, 86, 342]))
+    return ".".join([b5_b64url(hdr), b5_b64url(body), sig])
+
+
+def b5_JWT(f, r):
+    return L("JWT", b5_jwt(f, r))
+
+
+B5_PEM_KINDS = ["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY",
+                "DSA PRIVATE KEY"]
+
+
+def b5_pem_lines(r, kind):
+    n = r.randint(3, 12)
+    lead = {"RSA PRIVATE KEY": "MIIEow", "PRIVATE KEY": "MIIEvQ", "EC PRIVATE KEY": "MHcCAQEE",
+            "OPENSSH PRIVATE KEY": "b3BlbnNzaC1rZXktdjEAAAAA", "ENCRYPTED PRIVATE KEY": "MIIFHDBOBgkqhkiG9w0BBQ0w",
+            "DSA PRIVATE KEY": "MIIBuwIBAAKBgQ"}[kind]
+    body = lead + rnd(r, AN + "+/", 64 * n - len(lead)) + rnd(r, AN + "+/", r.randint(4, 60)) + r.choice(["", "=", "=="])
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
+    return [f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"]
+
+
+def b5_PEM(r, sep="\n", kind=None):
+    kind = kind or r.choice(B5_PEM_KINDS)
+    return B5L("PRIVATE_KEY", sep.join(b5_pem_lines(r, kind)))
+
+
+def b5_aws(r):
+    return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+
+
+def b5_gh(r, prefix=None):
+    p = prefix or r.choice(GH_PREFIXES + ["github_pat_"])
+    if p == "github_pat_":
+        return "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+    return p + rnd(r, AN, 36)
+
+
+def b5_slack(r):
+    k = r.randrange(4)
+    if k == 0:
+        return "xoxb-" + rnd(r, string.digits, r.choice([11, 12, 13])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    if k == 1:
+        return "xoxp-" + "-".join(rnd(r, string.digits, n) for n in (12, 12, 13)) + "-" + rnd(r, HEX, 32)
+    if k == 2:
+        return "xoxa-2-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 64)
+    return "xoxs-" + "-".join(rnd(r, string.digits, n) for n in (12, 12, 13)) + "-" + rnd(r, HEX, 64)
+
+
+def b5_stripe(r):
+    return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + r.choice(["51", "4e", ""]) + rnd(r, AN, r.choice([24, 32, 97]))
+
+
+def b5_openai(r):
+    k = r.randrange(3)
+    if k == 0:
+        return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    if k == 1:
+        return "sk-proj-" + rnd(r, AN + "_-", 48)
+    return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+
+
+def b5_anthropic(r):
+    return "sk-ant-api03-" + rnd(r, AN + "_-", 93) + "AA"
+
+
+def b5_google(r):
+    return "AIzaSy" + rnd(r, AN + "_-", 33)
+
+
+def b5_generic(r):
+    k = r.randrange(5)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, AN + "/+", 40)  # AWS secret access key shape
+    if k == 2:
+        return rnd(r, AN, r.choice([32, 48]))
+    if k == 3:
+        return r.choice(string.ascii_lowercase) + rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 49)  # Django SECRET_KEY shape
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+
+
+def b5_secret(f, r, kinds=None):
+    """(type, value) of a vendor-shaped secret."""
+    kind = r.choice(kinds or ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY",
+                              "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    v = {"AWS_ACCESS_KEY": b5_aws, "GITHUB_TOKEN": b5_gh, "SLACK_TOKEN": b5_slack, "STRIPE_KEY": b5_stripe,
+         "OPENAI_KEY": b5_openai, "ANTHROPIC_KEY": b5_anthropic, "GOOGLE_API_KEY": b5_google}.get(kind)
+    if v is None:
+        return kind, b5_jwt(f, r)
+    return kind, v(r)
+
+
+def b5_SEC(f, r, kinds=None):
+    t, v = b5_secret(f, r, kinds)
+    return L(t, v)
+
+
+def b5_GEN(r):
+    return L(B5_GENERIC, b5_generic(r))
+
+
+# ---------- blind5 placeholders ----------
+# Shaped like a real key of their vendor but written for documentation: labelled PLACEHOLDER.
+B5_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "AKIAEXAMPLEKEY000000",
+    "ASIA" + "EXAMPLE" * 2 + "XX",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "gho_" + "your_token_here_" + "0" * 20,
+    "ghu_abcdefghijklmnopqrstuvwxyz0123456789",
+    "ghs_" + "0123456789abcdef" * 2 + "0123",
+    "ghr_" + "X" * 36,
+    "github_pat_" + "11ABCDEFG0" + "x" * 12 + "_" + "x" * 59,
+    "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "xoxp-" + "-".join("X" * n for n in (12, 12, 13)) + "-" + "X" * 32,
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "sk_live_" + "REPLACE_WITH_YOUR_KEY_0000",
+    "rk_live_" + "x" * 24,
+    "sk-proj-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL",
+    "sk-" + "X" * 20 + "T3BlbkFJ" + "X" * 20,
+    "sk-ant-api03-" + "your-api-key-here-" + "x" * 75 + "AA",
+    "AIzaSy" + "EXAMPLE" + "0" * 23 + "KEY",
+    "AIzaSy" + "A1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ5b3VyLXVzZXItaWQifQ." + "x" * 43,
+]
+# Obvious stand-ins that are not key-shaped (and masked values): never labelled.
+B5_PLACEHOLDER_NEG = ["<your-token>", "xxxx", "${TOKEN}", "changeme", "<API_KEY>", "{{ .Values.apiKey }}", "$(GITHUB_TOKEN)",
+                      "sk_test_...", "ghp_…", "REDACTED", "***", "your_api_key_here", "%API_KEY%",
+                      "${{ secrets.NPM_TOKEN }}", "op://Engineering/stripe/credential", "<insert secret>", "TODO",
+                      "AKIA****************", "xoxb-***", "sk-...", "CHANGE_ME", "[hidden]", "null", "<nil>"]
+
+
+def b5_PLH(r, prefix=None):
+    pool = [p for p in B5_PLACEHOLDERS if prefix is None or p.startswith(prefix)]
+    return L("PLACEHOLDER", r.choice(pool))
+
+
+def b5_plh_neg(r):
+    return r.choice(B5_PLACEHOLDER_NEG)
+
+
+def b5_pem_placeholder(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    mid = r.choice(["...", "<your private key here>", "MIIEpAIBAAKCAQEA...", "(key material omitted)"])
+    return B5L("PLACEHOLDER", sep.join([f"-----BEGIN {kind}-----", mid, f"-----END {kind}-----"]))
+
+
+# ---------- blind5 look-alikes (never labelled) ----------
+
+def b5_check_gs1(digits):
+    s = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(digits)))
+    return str((10 - s % 10) % 10)
+
+
+def b5_luhn_complete(digits):
+    for d in string.digits:
+        if luhn_ok(digits + d):
+            return digits + d
+    raise AssertionError
+
+
+def b5_rf(r):
+    """An ISO 11649 creditor reference (RF + mod-97 check digits): not an IBAN."""
+    ref = rnd(r, string.digits, r.randint(8, 15))
+    num = int("".join(str(int(c, 36)) for c in ref + "RF00"))
+    v = f"RF{98 - num % 97:02d}{ref}"
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+
+
+B5_REF = {"en": ["Order", "Ticket", "Invoice", "Case", "Claim", "Policy", "Account no.", "PO", "RMA", "Booking ref"],
+          "de": ["Bestellnr.", "Auftrag", "Rechnungsnr.", "Vorgang", "Kundennummer", "Vertragsnr.", "Lieferschein"],
+          "fr": ["Commande", "Facture n°", "Dossier", "N° client", "Contrat", "Réf."],
+          "es": ["Pedido", "Factura nº", "Expediente", "Nº de cliente", "Póliza", "Ref."],
+          "it": ["Ordine", "Fattura n.", "Pratica", "Codice cliente", "Polizza n.", "Rif."],
+          "nl": ["Bestelling", "Factuurnr.", "Dossier", "Klantnummer", "Polisnummer", "Kenmerk"]}
+
+
+def b5_ref(r, lang="en"):
+    w = r.choice(B5_REF[lang])
+    k = r.randrange(10)
+    if k == 0: n = f"{r.randint(100000000, 999999999)}"
+    elif k == 1: n = f"{r.randint(2019, 2026)}-{r.randint(1, 999999):06d}"
+    elif k == 2: n = f"#{r.randint(10000, 9999999)}"
+    elif k == 3: n = f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(100, 999)}-{r.randint(1000, 9999)}"
+    elif k == 4: n = f"{r.randint(10, 99)} {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(10, 99)}"
+    elif k == 5: n = f"0{r.randint(100000000, 999999999)}"
+    elif k == 6: n = f"{r.randint(100, 999)}-{r.randint(1000000, 9999999)}-{r.randint(1000000, 9999999)}"  # marketplace order
+    elif k == 7: n = f"{rnd(r, string.ascii_uppercase, 2)}{r.randint(10000000, 99999999)}"
+    elif k == 8: n = f"{r.randint(1000, 9999)}/{r.randint(2020, 2026)}"
+    else: n = f"{r.randint(2020, 2026)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}-{r.randint(1, 9999):04d}"
+    return f"{w} {n}"
+
+
+def b5_ship(r, loc):
+    k = r.randrange(11)
+    if k == 0: return "1Z" + rnd(r, string.ascii_uppercase + string.digits, 6) + rnd(r, string.digits, 10)
+    if k == 1: return " ".join(rnd(r, string.digits, 4) for _ in range(5)) + " " + rnd(r, string.digits, 2)
+    if k == 2: return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 9) + r.choice(["DE", "NL", "FR", "GB", "IT", "ES", "US"])
+    if k == 3:
+        pre = {"en_US": "0", "en_GB": "50", "de_DE": "40", "fr_FR": "30", "es_ES": "84", "it_IT": "80", "nl_NL": "87"}[loc]
+        d = pre + rnd(r, string.digits, 12 - len(pre))
+        return "EAN " + d + b5_check_gs1(d)
+    if k == 4:
+        d = rnd(r, string.digits, 11)
+        return "UPC " + d + b5_check_gs1(d)
+    if k == 5:
+        d = "978" + rnd(r, string.digits, 9)
+        d = d + b5_check_gs1(d)
+        return f"ISBN {d[:3]}-{d[3]}-{d[4:8]}-{d[8:12]}-{d[12]}"
+    if k == 6:
+        d = b5_luhn_complete("35" + rnd(r, string.digits, 12))
+        return r.choice([f"IMEI {d}", f"IMEI: {d[:2]} {d[2:8]} {d[8:14]} {d[14]}"])
+    if k == 7: return f"S/N {rnd(r, string.ascii_uppercase + string.digits, r.choice([10, 12]))}"
+    if k == 8: return f"SKU {rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 99999)}-{r.choice(['BLK', 'WHT', 'XL', 'M', '42'])}"
+    if k == 9: return f"pallet SSCC 00{rnd(r, string.digits, 16)}"
+    return f"{r.choice(['JJD', 'JVGL', 'CC'])}{rnd(r, string.digits, 18)}"
+
+
+def b5_tracking(r):
+    k = r.randrange(4)
+    if k == 0: return "1Z" + rnd(r, string.ascii_uppercase + string.digits, 6) + rnd(r, string.digits, 10)
+    if k == 1: return " ".join(rnd(r, string.digits, 4) for _ in range(5)) + " " + rnd(r, string.digits, 2)
+    if k == 2: return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 9) + r.choice(["DE", "NL", "FR", "GB", "IT", "ES", "US"])
+    return f"{r.choice(['JJD', 'JVGL', 'CC'])}{rnd(r, string.digits, 18)}"
+
+
+def b5_badcard(r):
+    """A card-shaped number that is not one: Luhn fails, or masked."""
+    if r.random() < 0.6:
+        g = bad_luhn(r, r.choice(["4", "51", "55", "6011", "35"]), 16)
+        return r.choice([" ", "-", ""]).join(g[i:i + 4] for i in range(0, 16, 4))
+    return r.choice(["**** **** **** ", "XXXX-XXXX-XXXX-", "ending in ", "4*** **** **** "]) + f"{r.randint(0, 9999):04d}"
+
+
+def b5_ver(r):
+    k = r.randrange(8)
+    if k == 0: return f"v{r.randint(0, 5)}.{r.randint(0, 40)}.{r.randint(0, 99)}"
+    if k == 1: return f"{r.randint(1, 25)}.{r.randint(0, 12)}.{r.randint(0, 9)}-rc.{r.randint(1, 9)}"
+    if k == 2: return f"build {r.randint(1000, 99999)}"
+    if k == 3: return f"10.0.{r.randint(17000, 26100)}.{r.randint(1, 5000)}"
+    if k == 4: return f"AssemblyVersion {r.randint(1, 4)}.{r.randint(0, 9)}.0.0"
+    if k == 5: return f"{r.randint(2022, 2026)}.{r.randint(1, 12)}.{r.randint(1, 30)}+{rnd(r, HEX, 7)}"
+    if k == 6: return f"kernel {r.randint(4, 6)}.{r.randint(1, 19)}.{r.randint(0, 200)}-{r.randint(10, 999)}-generic"
+    return f"OID 1.3.6.1.4.1.{r.randint(100, 60000)}.{r.randint(1, 20)}.{r.randint(1, 9)}"
+
+
+def b5_time(r):
+    t = b5_when(r)
+    k = r.randrange(13)
+    if k == 0: return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{r.randint(0, 999):03d}Z"
+    if k == 1: return t.strftime("%Y-%m-%d %H:%M:%S,") + f"{r.randint(0, 999):03d}"
+    if k == 2: return str(int(t.timestamp()))
+    if k == 3: return str(int(t.timestamp()) * 1000 + r.randint(0, 999))
+    if k == 4: return t.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    if k == 5: return t.strftime("%d.%m.%Y %H:%M")
+    if k == 6: return t.strftime("%m/%d/%Y %I:%M %p")
+    if k == 7: return t.strftime("%Y%m%dT%H%M%SZ")
+    if k == 8: return str(int(t.timestamp()) * 10 ** 9 + r.randint(0, 10 ** 9 - 1))
+    if k == 9: return t.strftime("%d/%m/%Y")
+    if k == 10: return f"PT{r.randint(1, 23)}H{r.randint(1, 59)}M"
+    if k == 11: return f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{r.randint(0, 999999):06d}"
+    return f"{r.randint(1, 9999)} ms"
+
+
+def b5_money(r, lang="en"):
+    a = r.randint(1, 250000) + r.randint(0, 99) / 100
+    us = f"{a:,.2f}"
+    eu = us.replace(",", "X").replace(".", ",").replace("X", ".")
+    return r.choice({"en": [f"${us}", f"£{us}", f"USD {us}"], "de": [f"{eu} €", f"EUR {eu}"], "fr": [f"{eu.replace('.', ' ')} €"],
+                     "es": [f"{eu} €"], "it": [f"€ {eu}"], "nl": [f"€ {eu}", f"EUR {eu}"]}[lang])
+
+
+def b5_geo(r):
+    la, lo = r.uniform(36, 58), r.uniform(-9, 18)
+    return r.choice([f"{la:.6f}, {lo:.6f}", f"lat={la:.5f}&lon={lo:.5f}", f"({la:.4f}, {lo:.4f})",
+                     f"{int(la)}°{r.randint(0, 59)}′{r.randint(0, 59)}″N {abs(int(lo))}°{r.randint(0, 59)}′{r.randint(0, 59)}″{'E' if lo >= 0 else 'W'}"])
+
+
+def b5_hash(f, r):
+    k = r.randrange(8)
+    if k == 0: return rnd(r, HEX, 40)
+    if k == 1: return rnd(r, HEX, r.choice([7, 8, 10, 12]))
+    if k == 2: return "sha256:" + rnd(r, HEX, 64)
+    if k == 3: return f.uuid4()
+    if k == 4: return b64blob(r, r.choice([24, 36, 60]))
+    if k == 5: return "sha512-" + b64blob(r, 64)
+    if k == 6: return rnd(r, HEX, 32)
+    return f.uuid4().upper()
+
+
+def b5_num(f, r):
+    """Numbers that fail the entity checksum or are other 9-digit identifiers."""
+    k = r.randrange(10)
+    if k == 0:
+        g = bad_luhn(r, r.choice(["4", "51", "52", "55", "6011"]), 16)
+        return r.choice([" ", "-", ""]).join(g[i:i + 4] for i in range(0, 16, 4))
+    if k == 1:
+        g = bad_luhn(r, r.choice(["34", "37"]), 15)
+        return f"{g[:4]} {g[4:10]} {g[10:]}"
+    if k == 2: return bad_iban(f, r)
+    if k == 3: return "routing " + r.choice(["021000021", "026009593", "121000358", "011401533", "091000019", "322271627"])
+    if k == 4: return f"EIN {r.randint(10, 99)}-{r.randint(1000000, 9999999)}"
+    if k == 5: return b5_rf(r)
+    if k == 6: return f"ZIP {r.randint(10000, 99999)}-{r.randint(1000, 9999)}"
+    if k == 7: return r.choice(["XXX-XX-", "***-**-"]) + f"{r.randint(0, 9999):04d}"
+    if k == 8: return r.choice(["**** **** **** ", "XXXX-XXXX-XXXX-", "ending in "]) + f"{r.randint(0, 9999):04d}"
+    return f"{r.randint(100, 999)}-{r.randint(100, 999)}-{r.randint(100, 999)}"
+
+
+def b5_la(f, r, loc, group=None):
+    g = group or r.choice(["ref", "ship", "ver", "time", "money", "geo", "hash", "num"])
+    lang = lang_of(loc)
+    return {"ref": lambda: b5_ref(r, lang), "ship": lambda: b5_ship(r, loc), "ver": lambda: b5_ver(r),
+            "time": lambda: b5_time(r), "money": lambda: b5_money(r, lang), "geo": lambda: b5_geo(r),
+            "hash": lambda: b5_hash(f, r), "num": lambda: b5_num(f, r)}[g]()
+
+
+def b5_name(f):
+    return clean(f.name())
+
+
+# ---------- blind5 text documents ----------
+
+B5_HELLO = {"en": ["Hi {n},", "Hello {n},", "Dear {n},", "Hey {n} -"], "de": ["Hallo {n},", "Sehr geehrte/r {n},", "Moin {n},"],
+            "fr": ["Bonjour {n},", "Cher {n},", "Salut {n},"], "es": ["Hola {n}:", "Estimado/a {n}:", "Buenas {n},"],
+            "it": ["Ciao {n},", "Gentile {n},", "Buongiorno {n},"], "nl": ["Hoi {n},", "Beste {n},", "Goedemiddag {n},"]}
+B5_BYE = {"en": ["Thanks,", "Best regards,", "Cheers,", "Kind regards,"], "de": ["Viele Grüße", "Mit freundlichen Grüßen", "VG"],
+          "fr": ["Cordialement,", "Bien à vous,", "Merci d'avance,"], "es": ["Saludos,", "Un saludo,", "Atentamente,"],
+          "it": ["Cordiali saluti,", "Grazie,", "Saluti,"], "nl": ["Met vriendelijke groet,", "Groetjes,", "Mvg,"]}
+B5_WROTE = {"en": "On {d}, {n} <{e}> wrote:", "de": "Am {d} schrieb {n} <{e}>:", "fr": "Le {d}, {n} <{e}> a écrit :",
+            "es": "El {d}, {n} <{e}> escribió:", "it": "Il giorno {d} {n} <{e}> ha scritto:", "nl": "Op {d} schreef {n} <{e}>:"}
+B5_TEL = {"en": ["Tel:", "Mobile:", "M:", "Direct line:", "Cell", "call me on", "ph."],
+          "de": ["Tel.:", "Mobil:", "Handy", "Durchwahl:", "Telefon", "erreichbar unter"],
+          "fr": ["Tél. :", "Portable :", "Ligne directe :", "tél", "joignable au"],
+          "es": ["Tel.:", "Móvil:", "Teléfono", "llámame al", "Tfno."],
+          "it": ["Tel.", "Cell.", "Cellulare:", "chiamami al", "Telefono:"],
+          "nl": ["Tel.:", "Mobiel:", "tel", "bel me op", "Telefoonnummer:"]}
+B5_ASK = {"en": ["Can you look into this today?", "Customer is waiting for a callback.", "Please escalate if needed."],
+          "de": ["Kannst du dir das heute anschauen?", "Kunde wartet auf Rückruf.", "Bitte ggf. eskalieren."],
+          "fr": ["Tu peux regarder aujourd'hui ?", "Le client attend un rappel.", "Merci d'escalader si besoin."],
+          "es": ["¿Lo puedes mirar hoy?", "El cliente espera una llamada.", "Escala si hace falta."],
+          "it": ["Riesci a guardarci oggi?", "Il cliente aspetta una richiamata.", "Se serve, fai escalation."],
+          "nl": ["Kun je er vandaag naar kijken?", "Klant wacht op terugbelverzoek.", "Escaleer indien nodig."]}
+
+
+def b5_tel(r, loc):
+    return r.choice(B5_TEL[lang_of(loc)])
+
+
+def b5_sig(f, r, loc, full=True, name=None):
+    lang = lang_of(loc)
+    out = ["--\n", name or b5_name(f), "\n", clean(f.job()) if r.random() < 0.5 else clean(f.company()), "\n"]
+    out += [b5_tel(r, loc), " ", b5_PH(r, loc), "\n"]
+    if full and r.random() < 0.6:
+        out += [b5_tel(r, loc), " ", b5_PH(r, loc), "\n"]
+    if r.random() < 0.7:
+        out += [r.choice(["", "E: ", "mailto:", "✉ "]), b5_EM(f, r), "\n"]
+    if r.random() < 0.3:
+        out += [clean(f.address()), "\n"]
+    if r.random() < 0.25:
+        pre, n = {"en": ("Company no. ", 8), "de": ("HRB ", 6), "fr": ("SIRET ", 14), "es": ("CIF B", 8), "it": ("P.IVA ", 11),
+                  "nl": ("KvK ", 8)}[lang]
+        out += [pre, rnd(r, string.digits, n), "\n"]
+    return out
+
+
+def b5_ticket(f, r, loc):
+    lang = lang_of(loc)
+    n = b5_name(f)
+    pri = r.choice(["P1", "P2", "P3", "Low", "High", "Urgent"])
+    body = [r.choice(B5_HELLO[lang]).format(n="team"), "\n"]
+    k = r.randrange(3)
+    if k == 0:
+        body += [b5_pw_sentence(r, lang), " ", b5_pw_neg(r, lang), "\n"]
+    elif k == 1:
+        body += [b5_la(f, r, loc, "ref"), " - ", b5_tel(r, loc), " ", b5_PH(r, loc), ". ", r.choice(B5_ASK[lang]), "\n"]
+    else:
+        body += ["card on file ", b5_badcard(r), ", new card ", b5_CC(f, r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(26, 31)}",
+                 "\n"]
+    return b5_flat(
+        f"Ticket {b5_la(f, r, loc, 'ref').split()[-1]} | Priority: {pri} | Status: open\n",
+        "Requester: ", n, " <", b5_EM(f, r), ">\n",
+        f"Created: {b5_la(f, r, loc, 'time')}\n", f"Product: {b5_la(f, r, loc, 'ship')}\n\n",
+        body, "\n", r.choice(B5_BYE[lang]), "\n", n, "\n")
+
+
+def b5_chat(f, r, loc):
+    lang = lang_of(loc)
+    users = [f.user_name() for _ in range(3)]
+    t = b5_when(r)
+    lines = []
+    for i in range(r.randint(4, 7)):
+        t += datetime.timedelta(seconds=r.randint(5, 400))
+        u = r.choice(users)
+        k = r.randrange(9)
+        if k == 0:
+            msg = ["here's the token for the staging bot: ", b5_SEC(f, r)]
+        elif k == 1:
+            msg = b5_pw_sentence(r, lang)
+        elif k == 2:
+            msg = [b5_pw_neg(r, lang)]
+        elif k == 3:
+            msg = [r.choice(["pls call ", "his number is ", "mobile: ", "reach her at "]), b5_PH(r, loc)]
+        elif k == 4:
+            msg = [r.choice(["merged ", "deployed ", "reverted "]), rnd(r, HEX, r.choice([7, 8, 12, 40])), " (", b5_la(f, r, loc, "ver"), ")"]
+        elif k == 5:
+            msg = ["the example from the README uses ", b5_PLH(r), ", not a real one"]
+        elif k == 6:
+            msg = ["prod db is on ", b5_IP(f, r), r.choice([":5432", "", " port 3306"])]
+        elif k == 7:
+            msg = [":+1: ", b5_la(f, r, loc)]
+        else:
+            msg = ["cc ", b5_EM(f, r), " ", r.choice(B5_ASK[lang])]
+        lines += [f"[{t.strftime('%H:%M')}] {u}: ", msg, "\n"]
+    return b5_flat(f"#{r.choice(['ops', 'support-l2', 'backend', 'it-help', 'payments'])} — {t.strftime('%Y-%m-%d')}\n", lines)
+
+
+def b5_email_thread(f, r, loc):
+    lang = lang_of(loc)
+    fa, fb = clean(f.first_name()), clean(f.first_name())
+    a, b = f"{fa} {clean(f.last_name())}", f"{fb} {clean(f.last_name())}"
+    ea, eb = b5_email(f, r), b5_email(f, r)
+    d = b5_when(r)
+    ref = b5_la(f, r, loc, "ref")
+    first = [r.choice(B5_HELLO[lang]).format(n=fb), "\n\n"]
+    k = r.randrange(4)
+    if k == 0:
+        first += [{"en": "please transfer the deposit to ", "de": "bitte überweisen Sie die Anzahlung auf ", "fr": "merci de virer l'acompte sur ",
+                   "es": "por favor transfiera el anticipo a ", "it": "si prega di bonificare l'acconto su ", "nl": "graag het voorschot overmaken naar "}[lang],
+                  b5_IBAN(f, r), f" ({ref}, {b5_money(r, lang)}).\n"]
+    elif k == 1:
+        first += [b5_pw_sentence(r, lang), "\n"]
+    elif k == 2:
+        first += [r.choice(B5_ASK[lang]), " ", b5_tel(r, loc), " ", b5_PH(r, loc), "\n"]
+    else:
+        first += [f"{ref}: ", b5_pw_neg(r, lang), "\n"]
+    quoted = [B5_WROTE[lang].format(d=d.strftime("%d.%m.%Y %H:%M"), n=a, e="\x00"), "\n"]
+    qi = quoted[0].index("\x00")
+    quoted = [quoted[0][:qi], L("EMAIL", ea), quoted[0][qi + 1:], "\n"]
+    reply_body = [r.choice(B5_HELLO[lang]).format(n=fa), "\n", {"en": "re ", "de": "zu ", "fr": "concernant ", "es": "sobre ", "it": "riguardo ",
+                                                                   "nl": "inzake "}[lang], ref, ": ", r.choice(B5_ASK[lang])]
+    q2 = []
+    for part in b5_flat(first, b5_sig(f, r, loc, False, a)):
+        if isinstance(part, L):
+            q2.append(part)
+        else:
+            q2.append(part.replace("\n", "\n> "))
+    return b5_flat(f"From: {b} <", L("EMAIL", eb), ">\n", f"To: {a} <", L("EMAIL", ea), ">\n",
+                   f"Subject: Re: {ref}\n", f"Date: {(d + datetime.timedelta(hours=r.randint(1, 50))).strftime('%a, %d %b %Y %H:%M:%S +0100')}\n\n",
+                   reply_body, "\n\n", r.choice(B5_BYE[lang]), "\n", b, "\n\n", quoted, "> ", q2, "\n")
+
+
+def b5_crm(f, r, loc):
+    lang = lang_of(loc)
+    n = b5_name(f)
+    k = r.randrange(3)
+    if k == 0:
+        extra = ["SSN on intake form: ", b5_SSN(r), "; ", b5_la(f, r, loc, "num")]
+    elif k == 1:
+        extra = ["Bank: ", b5_IBAN(f, r), " / BIC ", rnd(r, string.ascii_uppercase, 6) + rnd(r, string.ascii_uppercase + string.digits, 2)]
+    else:
+        extra = [b5_pw_neg(r, lang)]
+    return b5_flat(
+        f"CRM note — account {clean(f.company())}\n", f"Contact: {n}\n", "Email: ", b5_EM(f, r), "\n",
+        f"{b5_tel(r, loc)} ", b5_PH(r, loc), "\n",
+        f"Last order: {b5_la(f, r, loc, 'ref')} ({b5_la(f, r, loc, 'money')}), shipped {b5_la(f, r, loc, 'ship')}\n",
+        "Notes: ", extra, "\n", f"Next follow-up: {b5_la(f, r, loc, 'time')}\n")
+
+
+def b5_hr(f, r, loc):
+    lang = lang_of(loc)
+    n = b5_name(f)
+    dob = b5_when(r, -631152000, 946684800)
+    return b5_flat(
+        f"HR / onboarding — {n}\n", f"Start date: {b5_when(r).strftime('%Y-%m-%d')}\n", f"DOB: {dob.strftime('%m/%d/%Y')}\n",
+        r.choice(["SSN: ", "Social Security Number: ", "SSN# ", "Employee SSN "]), b5_SSN(r), "\n",
+        "Salary account: ", b5_IBAN(f, r), "\n", f"Employee ID {r.randint(100000000, 999999999)}\n",
+        "Emergency contact: ", b5_name(f), ", ", b5_PH(r, loc), "\n",
+        f"Laptop: {b5_la(f, r, loc, 'ship')}\n", "Notes: ", b5_pw_neg(r, lang), "\n")
+
+
+def b5_incident(f, r, loc):
+    t = b5_when(r)
+    ts = lambda m: (t + datetime.timedelta(minutes=m)).strftime("%H:%M")
+    k, v = b5_secret(f, r)
+    return b5_flat(
+        f"# Incident {t.strftime('%Y-%m-%d')}-{r.randint(1, 9)}: credentials exposed in logs\n\n",
+        "## Timeline (UTC)\n",
+        f"- {ts(0)} alert fired on {f.hostname()} ({b5_la(f, r, loc, 'ver')})\n",
+        f"- {ts(r.randint(3, 20))} on-call ", b5_EM(f, r), " paged, traffic from ", b5_IP(f, r), " blocked\n",
+        f"- {ts(r.randint(21, 60))} found the key `", L(k, v), "` in the request log of commit ", b5_la(f, r, loc, "hash"), "\n",
+        f"- {ts(r.randint(61, 120))} key rotated; the docs example `", b5_PLH(r), "` was NOT affected\n\n",
+        "## Impact\n", f"{r.randint(2, 900)} requests between {b5_la(f, r, loc, 'time')} and {b5_la(f, r, loc, 'time')}. ",
+        "No customer data. Duration ", f"{r.randint(3, 300)} min.\n\n",
+        "## Follow-ups\n", f"- [ ] {b5_la(f, r, loc, 'ref')}: mask tokens in logger\n", "- [ ] ", r.choice(B5_PW["en"][1]), "\n")
+
+
+def b5_shell(f, r, loc):
+    lang = lang_of(loc)
+    n = r.randint(200, 1900)
+    host = b5_IP4(f, r)
+    cmds = [
+        ["export GITHUB_TOKEN=", L("GITHUB_TOKEN", b5_gh(r))],
+        ["ssh deploy@", host, " -p 2222"],
+        ["mysql -h ", b5_IP4(f, r), " -u root -p'", b5_PW(r, lang), "' shop"],
+        ["curl -u 'admin:", b5_PW(r, lang), "' https://", f.domain_name(), "/api/health"],
+        ["git clone https://x-access-token:", L("GITHUB_TOKEN", b5_gh(r, "ghs_")), "@github.com/", f.user_name(), "/infra.git"],
+        ["aws configure set aws_access_key_id ", L("AWS_ACCESS_KEY", b5_aws(r))],
+        ["aws configure set aws_secret_access_key ", L(B5_GENERIC, rnd(r, AN + "/+", 40))],
+        ["git checkout ", rnd(r, HEX, 40)],
+        ["docker pull ghcr.io/acme/api@sha256:", rnd(r, HEX, 64)],
+        ["kubectl -n prod get secret db-creds -o yaml"],
+        ["export STRIPE_API_KEY=", b5_plh_neg(r)],
+        ["ping -c3 ", b5_IP(f, r)],
+        ["history | grep ", r.choice(["token", "passw", "AKIA"])],
+        ["echo $SLACK_BOT_TOKEN"],
+        ["export OPENAI_API_KEY=", L("OPENAI_KEY", b5_openai(r))],
+        ["sshpass -p '", b5_PW(r, lang), "' scp backup.tgz root@", b5_IP4(f, r), ":/srv/"],
+        ["git remote add origin git@github.com:", f.user_name(), "/", f.slug(), ".git"],
+        ["npm i @types/node@", f"{r.randint(16, 22)}.{r.randint(0, 19)}.{r.randint(0, 9)}"],
+        ["psql 'postgresql://app:", b5_PWs(r, lang), "@", b5_IP4(f, r), ":5432/orders'"],
+        ["export AWS_ACCESS_KEY_ID=", b5_PLH(r, ("AKIA", "ASIA"))],
+        ["echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI", rnd(r, AN + "+/", 43), " deploy@", f.hostname(0), "' >> ~/.ssh/authorized_keys"],
+    ]
+    pick = r.sample(cmds, r.randint(4, 8))
+    out = []
+    for c in pick:
+        out += [f"{n:5d}  ", c, "\n"]
+        n += r.randint(1, 4)
+    return b5_flat(out)
+
+
+def b5_ci(f, r, loc):
+    t = b5_when(r)
+    ln = lambda s: f"{(t + datetime.timedelta(seconds=s)).strftime('%Y-%m-%dT%H:%M:%S.')}{r.randint(0, 9999999):07d}Z "
+    k, v = b5_secret(f, r)
+    return b5_flat(
+        ln(0), f"##[group]Run actions/checkout@v4\n", ln(1), f"  ref: {rnd(r, HEX, 40)}\n", ln(1), "##[endgroup]\n",
+        ln(4), "Run ./scripts/deploy.sh\n", ln(5), "  env:\n", ln(5), "    DEPLOY_TOKEN: ***\n",
+        ln(6), f"    REGISTRY: ghcr.io\n", ln(9), f"+ echo 'using key {b5_plh_neg(r)}'\n",
+        ln(11), "+ curl -sf -H 'Authorization: token ", L(k, v), f"' https://api.{f.domain_name()}/deploy\n",
+        ln(12), f"Digest: sha256:{rnd(r, HEX, 64)}\n", ln(13), f"Pushed {b5_la(f, r, loc, 'ver')} in {r.randint(1, 300)}s\n",
+        ln(14), "notify ", b5_EM(f, r), "\n", ln(15), f"##[error]Process completed with exit code {r.choice([0, 1, 2, 127])}.\n")
+
+
+def b5_trace(f, r, loc):
+    lang = lang_of(loc)
+    if r.random() < 0.5:
+        return b5_flat(
+            "Traceback (most recent call last):\n",
+            f'  File "/srv/app/{f.slug()}/db.py", line {r.randint(10, 400)}, in connect\n',
+            "    conn = psycopg2.connect(dsn)\n",
+            "psycopg2.OperationalError: connection to server at \"", b5_IP4(f, r), f"\", port 5432 failed: FATAL:  password authentication failed for user \"app\"\n",
+            "\nlocals: dsn = 'postgresql://app:", b5_PWs(r, lang), "@", f.hostname(), ":5432/app'  request_id=", f.uuid4(), "\n",
+            f"user = '", b5_EM(f, r), f"'  elapsed = {b5_la(f, r, loc, 'time')}\n")
+    return b5_flat(
+        f"{b5_la(f, r, loc, 'time')} ERROR [main] c.a.billing.PaymentService - charge failed for ", b5_EM(f, r), "\n",
+        "com.stripe.exception.AuthenticationException: Invalid API Key provided: ", L("STRIPE_KEY", b5_stripe(r)), "\n",
+        f"\tat com.stripe.net.LiveStripeResponseGetter.handleApiError(LiveStripeResponseGetter.java:{r.randint(100, 900)})\n",
+        f"\tat com.acme.billing.PaymentService.charge(PaymentService.java:{r.randint(20, 300)})\n",
+        "Caused by: java.sql.SQLException: Access denied for user 'billing'@'", b5_IP4(f, r), "' (using password: YES)\n",
+        f"\tat C:\\build\\agent\\_work\\{r.randint(1, 9)}\\s\\src\\Main.java:{r.randint(10, 99)}\n",
+        f"\t... {r.randint(3, 40)} more\n")
+
+
+def b5_sql(f, r, loc):
+    lang = lang_of(loc)
+    rows = []
+    for i in range(r.randint(1, 3)):
+        rows += ["  (", str(r.randint(1000, 99999)), ", '", b5_name(f).replace("'", "''"), "', '", b5_EM(f, r), "', '", b5_PH(r, loc), "', '",
+                 b5_IBAN(f, r, False), "', '", b5_la(f, r, loc, "time"), "')", ",\n"]
+    rows[-1] = ";\n"
+    tail = r.choice([["SELECT * FROM employees WHERE ssn = '", b5_SSN(r), "';\n"],
+                     [f"UPDATE users SET password_hash = '$2b$12${rnd(r, AN + './', 53)}' WHERE id = {r.randint(1, 99999)};\n"],
+                     ["ALTER USER reporting WITH PASSWORD '", b5_PW(r, lang), "';\n"],
+                     [f"SELECT order_id, total FROM orders WHERE order_id = {r.randint(100000000, 999999999)};\n"]])
+    return b5_flat("-- migration ", b5_la(f, r, loc, "ver"), "\n", "INSERT INTO customers (id, name, email, phone, iban, created_at) VALUES\n",
+                   rows, tail)
+
+
+def b5_env(f, r, loc):
+    lang = lang_of(loc)
+    lines = [
+        ["# ", {"en": "local settings - do not commit", "de": "lokale Einstellungen – nicht einchecken", "fr": "réglages locaux, ne pas committer",
+                "es": "ajustes locales, no subir", "it": "impostazioni locali, non committare", "nl": "lokale instellingen, niet committen"}[lang]],
+        ["APP_ENV=production"], [f"APP_VERSION={b5_la(f, r, loc, 'ver').split()[-1]}"],
+        ["DATABASE_URL=postgres://app:", b5_PWs(r, lang), "@", b5_IP4(f, r), ":5432/app"],
+        ["DB_PASSWORD=", b5_PW(r, lang)], ["REDIS_PASSWORD=", b5_plh_neg(r)],
+        ["AWS_ACCESS_KEY_ID=", L("AWS_ACCESS_KEY", b5_aws(r))], ["AWS_SECRET_ACCESS_KEY=", L(B5_GENERIC, rnd(r, AN + "/+", 40))],
+        ["STRIPE_SECRET_KEY=", L("STRIPE_KEY", b5_stripe(r))], ["SLACK_BOT_TOKEN=", L("SLACK_TOKEN", b5_slack(r))],
+        ["GOOGLE_MAPS_KEY=", L("GOOGLE_API_KEY", b5_google(r))], ["ANTHROPIC_API_KEY=", L("ANTHROPIC_KEY", b5_anthropic(r))],
+        ["SESSION_SECRET=", L(B5_GENERIC, b5_generic(r))],
+        ["SENTRY_DSN=https://", rnd(r, HEX, 32), "@o", str(r.randint(10000, 999999)), ".ingest.sentry.io/", str(r.randint(1000000, 9999999))],
+        ["SUPPORT_EMAIL=", b5_EM(f, r)], ["SUPPORT_PHONE=", b5_PH(r, loc)], ["BUILD_SHA=", rnd(r, HEX, 40)],
+        ["EXAMPLE_TOKEN=", b5_PLH(r)], ["JWT_SIGNING_KEY=", L(B5_GENERIC, b5_generic(r))], ["ALLOWED_IP=", b5_IP(f, r)],
+        ["FEATURE_FLAGS=checkout_v2,new_search"], [f"REQUEST_TIMEOUT_MS={r.randint(100, 30000)}"],
+    ]
+    pick = [lines[0]] + r.sample(lines[1:], r.randint(5, 10))
+    return b5_flat([[l, "\n"] for l in pick])
+
+
+def b5_yaml(f, r, loc):
+    lang = lang_of(loc)
+    k, v = b5_secret(f, r)
+    return b5_flat(
+        "server:\n", f"  port: {r.choice([8080, 8443, 3000])}\n", "  bind: ", b5_IP(f, r), "\n",
+        "database:\n", f"  host: db-{r.randint(1, 9)}.internal\n", "  user: svc_app\n",
+        f"  {b5_pw_key(r, lang)}: ", b5_PW(r, lang), "\n",
+        f"  pool: {r.randint(5, 50)}\n", "integrations:\n", f"  {k.lower()}: ", L(k, v), "\n",
+        "  webhook_secret: ", L(B5_GENERIC, b5_generic(r)), "\n", "  sample_key: ", b5_PLH(r), "  # from vendor docs\n",
+        "  fallback_key: '", b5_plh_neg(r), "'\n",
+        "alerts:\n", "  email: ", b5_EM(f, r), "\n", "  oncall_phone: '", b5_PH(r, loc), "'\n",
+        f"  ticket_prefix: {b5_la(f, r, loc, 'ref')}\n", f"release: {b5_la(f, r, loc, 'ver')}\n")
+
+
+def b5_toml_key(k):
+    return k if k.isascii() else f'"{k}"'
+
+
+def b5_toml(f, r, loc):
+    lang = lang_of(loc)
+    return b5_flat(
+        f'[package]\nname = "{f.slug()}"\nversion = "{r.randint(0, 3)}.{r.randint(0, 30)}.{r.randint(0, 9)}"\n\n',
+        '[database]\nurl = "mysql://root:', b5_PWs(r, lang), '@', b5_IP4(f, r), ':3306/shop"\n', b5_toml_key(b5_pw_key(r, lang)), ' = "', b5_PW(r, lang), '"\n\n',
+        '[github]\ntoken = "', L("GITHUB_TOKEN", b5_gh(r)), '"\n', f'app_id = {r.randint(100000, 999999)}\n',
+        'private_key = """\n', b5_PEM(r) if r.random() < 0.8 else b5_pem_placeholder(r), '\n"""\n\n',
+        '[contact]\nowner = "', b5_EM(f, r), '"\n', f'created = {b5_when(r).strftime("%Y-%m-%dT%H:%M:%SZ")}\n')
+
+
+def b5_ini(f, r, loc):
+    lang = lang_of(loc)
+    return b5_flat(
+        "; ", b5_pw_neg(r, lang), "\n[client]\n", "host=", b5_IP4(f, r), "\n", "user=backup\n", "password=", b5_PW(r, lang), "\n\n",
+        "[smtp]\n", "server=smtp.", f.domain_name(), "\n", "from=", b5_EM(f, r), "\n", f"{b5_pw_key(r, lang)} = ", b5_PW(r, lang), "\n\n",
+        "[api]\n", "key=", b5_SEC(f, r), "\n", "; example: key=", b5_PLH(r), "\n", f"timeout={r.randint(1, 120)}\n",
+        f"last_sync={b5_la(f, r, loc, 'time')}\n")
+
+
+def b5_json_text(f, r, loc):
+    lang = lang_of(loc)
+    return b5_flat(
+        '{\n  "ConnectionStrings": {\n    "Default": "Server=', b5_IP4(f, r), ',1433;Database=Orders;User Id=sa;Password=', b5_PW(r, lang),
+        ';TrustServerCertificate=True"\n  },\n',
+        '  "Smtp": { "User": "', b5_EM(f, r), '", "Password": "', b5_PW(r, lang), '" },\n',
+        '  "Payments": { "ApiKey": "', L("STRIPE_KEY", b5_stripe(r)), '", "SampleKey": "', b5_PLH(r), '" },\n',
+        f'  "Build": {{ "Sha": "{rnd(r, HEX, 40)}", "Number": {r.randint(1000, 99999)}, "Time": "{b5_la(f, r, loc, "time")}" }},\n',
+        '  "Support": { "Phone": "', b5_PH(r, loc), '" }\n}\n')
+
+
+def b5_xml(f, r, loc):
+    lang = lang_of(loc)
+    if r.random() < 0.5:
+        return b5_flat(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n',
+            "      <username>ci-bot</username>\n      <password>", b5_PWs(r, lang), "</password>\n    </server>\n",
+            "    <server>\n      <id>github</id>\n      <password>", L("GITHUB_TOKEN", b5_gh(r)), "</password>\n    </server>\n  </servers>\n",
+            f"  <!-- {b5_la(f, r, loc, 'ver')}, maintainer ", b5_EM(f, r), " -->\n</settings>\n")
+    return b5_flat(
+        '<configuration>\n  <appSettings>\n    <add key="ApiKey" value="', L("GOOGLE_API_KEY", b5_google(r)), '" />\n',
+        '    <add key="AdminPhone" value="', b5_PH(r, loc), '" />\n', f'    <add key="OrderPrefix" value="{b5_la(f, r, loc, "ref")}" />\n',
+        '    <add key="ClientSecret" value="', L(B5_GENERIC, rnd(r, AN, r.choice([32, 40]))), '" />\n', '    <add key="DocsKey" value="', b5_PLH(r), '" />\n',
+        '  </appSettings>\n  <connectionStrings>\n    <add name="db" connectionString="Data Source=', b5_IP4(f, r),
+        ';Initial Catalog=crm;User ID=crm;Password=', b5_PWs(r, lang), '" />\n  </connectionStrings>\n</configuration>\n')
+
+
+def b5_k8s(f, r, loc):
+    lang = lang_of(loc)
+    pw = b5_password(r, lang)
+    enc = lambda s: base64.b64encode(s.encode()).decode()
+    out = ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: ", f.slug(), "-creds\n  namespace: prod\n",
+           f"  uid: {f.uuid4()}\ntype: Opaque\ndata:\n", "  username: ", enc(r.choice(["admin", "app", "svc_orders"])), "\n",
+           "  password: ", L("PASSWORD", enc(pw)), "\n", "  api-token: ", L(B5_GENERIC, enc(rnd(r, AN, 32))), "\n",
+           "  host: ", enc(f.hostname()), "\n"]
+    if r.random() < 0.6:
+        k, v = b5_secret(f, r)
+        out += ["stringData:\n", "  TOKEN: ", L(k, v), "\n", "  ADMIN_EMAIL: ", b5_EM(f, r), "\n"]
+    if r.random() < 0.4:
+        lines = b5_pem_lines(r, "PRIVATE KEY")
+        out += ["  tls.key: |\n    ", B5L("PRIVATE_KEY", "\n    ".join(lines)), "\n"]
+    if r.random() < 0.4:
+        cert = ["-----BEGIN CERTIFICATE-----"] + [rnd(r, AN + "+/", 64) for _ in range(r.randint(3, 8))] + ["-----END CERTIFICATE-----"]
+        out += ["  tls.crt: |\n    ", "\n    ".join(cert), "\n"]
+    return b5_flat(out)
+
+
+def b5_compose(f, r, loc):
+    lang = lang_of(loc)
+    return b5_flat(
+        "services:\n  db:\n    image: postgres:16.", str(r.randint(0, 4)), "\n    environment:\n",
+        "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: ", b5_PW(r, lang), "\n", "    ports:\n      - \"5432:5432\"\n",
+        "  api:\n    image: ghcr.io/acme/api@sha256:", rnd(r, HEX, 64), "\n    environment:\n",
+        "      - GITHUB_TOKEN=", L("GITHUB_TOKEN", b5_gh(r)), "\n", "      - SLACK_WEBHOOK_TOKEN=", L("SLACK_TOKEN", b5_slack(r)), "\n",
+        "      - OPENAI_API_KEY=${OPENAI_API_KEY}\n", "      - ADMIN_EMAIL=", b5_EM(f, r), "\n",
+        "    extra_hosts:\n      - \"billing.internal:", b5_IP4(f, r), "\"\n",
+        f"    healthcheck:\n      interval: {r.randint(5, 60)}s\n      timeout: {r.randint(1, 10)}s\n")
+
+
+def b5_curl(f, r, loc):
+    lang = lang_of(loc)
+    k = r.randrange(3)
+    if k == 0:
+        return b5_flat(
+            f"curl -X POST https://api.{f.domain_name()}/v2/customers \\\n  -H \"Authorization: Bearer ", b5_JWT(f, r), "\" \\\n",
+            "  -H 'Content-Type: application/json' \\\n", "  -d '{\"email\": \"", b5_EM(f, r), "\", \"phone\": \"", b5_PH(r, loc),
+            f"\", \"ref\": \"{b5_la(f, r, loc, 'ref')}\"}}'\n")
+    if k == 1:
+        return b5_flat(
+            "curl https://api.stripe.com/v1/charges \\\n  -u ", L("STRIPE_KEY", b5_stripe(r)), ": \\\n",
+            f"  -d amount={r.randint(100, 99999)} -d currency=eur \\\n", "  -d \"description=", b5_la(f, r, loc, "ref"), "\"\n",
+            "# docs use -u ", b5_PLH(r, "sk_"), ":\n")
+    return b5_flat(
+        f"$ curl -s -H \"X-Api-Key: ", L(B5_GENERIC, rnd(r, HEX, 32)), f"\" \"https://{f.domain_name()}/v1/lookup?imei=",
+        b5_la(f, r, loc, "ship").split()[-1], "\"\n",
+        f"{{\"status\":\"ok\",\"owner\":\"", b5_EM(f, r), f"\",\"last_seen\":\"", b5_IP(f, r), "\"}\n")
+
+
+def b5_ua(r):
+    """A User-Agent from r alone (Faker's depends on dates)."""
+    return r.choice([f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                     f"Chrome/{r.randint(110, 131)}.0.{r.randint(1000, 6999)}.{r.randint(10, 200)} Safari/537.36",
+                     f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                     f"Version/{r.randint(15, 18)}.{r.randint(0, 6)} Safari/605.1.15",
+                     f"python-requests/2.{r.randint(25, 32)}.{r.randint(0, 3)}", f"curl/8.{r.randint(0, 11)}.{r.randint(0, 1)}",
+                     f"okhttp/4.{r.randint(9, 12)}.0", f"Go-http-client/{r.choice(['1.1', '2.0'])}"])
+
+
+def b5_http(f, r, loc):
+    k, v = b5_secret(f, r, ["GITHUB_TOKEN", "SLACK_TOKEN", "OPENAI_KEY", "ANTHROPIC_KEY", "JWT"])
+    auth = {"GITHUB_TOKEN": "token ", "SLACK_TOKEN": "Bearer ", "OPENAI_KEY": "Bearer ", "ANTHROPIC_KEY": "", "JWT": "Bearer "}[k]
+    hname = "x-api-key" if k == "ANTHROPIC_KEY" else "Authorization"
+    return b5_flat(
+        f"{r.choice(['POST', 'GET', 'PUT'])} /v1/{f.uri_path()} HTTP/1.1\r\n", f"Host: api.{f.domain_name()}\r\n",
+        f"User-Agent: {b5_ua(r)}\r\n", hname, ": ", auth, L(k, v), "\r\n",
+        "X-Forwarded-For: ", b5_IP(f, r), ", ", b5_IP4(f, r), "\r\n",
+        f"X-Request-ID: {f.uuid4()}\r\n", f"Cookie: _ga=GA1.2.{r.randint(10 ** 8, 10 ** 10)}.{r.randint(1500000000, 1790000000)}; session=",
+        L(B5_GENERIC, rnd(r, AN, 48)), "\r\n", f"If-None-Match: W/\"{rnd(r, HEX, 32)}\"\r\n", "\r\n",
+        "{\"contact\": \"", b5_EM(f, r), "\"}\n")
+
+
+def b5_csv(f, r, loc):
+    lang = lang_of(loc)
+    sep = ";" if lang in ("de", "fr", "es", "it", "nl") else ","
+    hdr = sep.join(["id", "name", "email", "phone", "iban", "amount", "order_ref", "created"])
+    out = [hdr, "\n"]
+    for _ in range(r.randint(2, 5)):
+        em = b5_email(f, r)
+        out += [str(r.randint(1, 99999)), sep, b5_name(f).replace(sep, " "), sep, L("EMAIL", em.upper() if r.random() < 0.2 else em), sep,
+                b5_PH(r, loc), sep, b5_IBAN(f, r, False),
+                sep, b5_money(r, lang).replace(sep, " "), sep, b5_la(f, r, loc, "ref").split()[-1], sep, b5_when(r).strftime("%Y-%m-%d"), "\n"]
+    return b5_flat(out)
+
+
+B5_INV = {"en": ("INVOICE", "Bill to", "Due", "Pay to", "Total"), "de": ("RECHNUNG", "Rechnungsempfänger", "Fällig", "Bankverbindung", "Gesamt"),
+          "fr": ("FACTURE", "Client", "Échéance", "Coordonnées bancaires", "Total TTC"), "es": ("FACTURA", "Cliente", "Vencimiento", "Datos bancarios", "Total"),
+          "it": ("FATTURA", "Cliente", "Scadenza", "Coordinate bancarie", "Totale"), "nl": ("FACTUUR", "Klant", "Vervaldatum", "Rekening", "Totaal")}
+
+
+def b5_invoice(f, r, loc):
+    lang = lang_of(loc)
+    h = B5_INV[lang]
+    lines = []
+    for _ in range(r.randint(1, 4)):
+        lines += [f"  {r.randint(1, 20)} x {b5_la(f, r, loc, 'ship')}  {b5_money(r, lang)}\n"]
+    return b5_flat(
+        f"{h[0]} {b5_la(f, r, loc, 'ref').split()[-1]}\n", f"{clean(f.company())}\n", f"VAT {rnd(r, string.ascii_uppercase, 2)}{rnd(r, string.digits, 9)}\n\n",
+        f"{h[1]}: {b5_name(f)}, {clean(f.street_address())}\n", "E-mail: ", b5_EM(f, r), "\n\n", lines,
+        f"\n{h[4]}: {b5_money(r, lang)}   {h[2]}: {b5_when(r).strftime('%d.%m.%Y')}\n",
+        f"{h[3]}: IBAN ", b5_IBAN(f, r, True), f"  BIC {rnd(r, string.ascii_uppercase, 8)}\n", f"Reference: {b5_rf(r)}\n")
+
+
+def b5_shipping(f, r, loc):
+    lang = lang_of(loc)
+    return b5_flat(
+        f"Shipping note — {b5_la(f, r, loc, 'ref')}\n", f"Tracking: {b5_tracking(r)}\n", f"Weight: {r.randint(1, 40)}.{r.randint(0, 9)} kg, ",
+        f"{r.randint(1, 6)} parcels, pickup {b5_la(f, r, loc, 'time')}\n", f"Deliver to: {b5_name(f)}, {clean(f.address())}\n",
+        {"en": "Courier to call ", "de": "Fahrer bitte anrufen: ", "fr": "Livreur : appeler le ", "es": "El repartidor debe llamar al ",
+         "it": "Il corriere chiami il ", "nl": "Koerier belt "}[lang], b5_PH(r, loc), f" before delivery. Geo {b5_geo(r)}\n",
+        f"Items: {b5_la(f, r, loc, 'ship')}; {b5_la(f, r, loc, 'ship')}\n")
+
+
+def b5_transfer(f, r, loc):
+    lang = lang_of(loc)
+    intro = {"en": "Please wire the amount below to our account:", "de": "Bitte überweisen Sie den Betrag auf folgendes Konto:",
+             "fr": "Merci d'effectuer le virement sur le compte suivant :", "es": "Realice la transferencia a la siguiente cuenta:",
+             "it": "Effettuare il bonifico sul seguente conto:", "nl": "Gelieve het bedrag over te maken naar:"}[lang]
+    return b5_flat(
+        intro, "\n\n", f"Beneficiary: {clean(f.company())}\n", "IBAN: ", b5_IBAN(f, r), "\n",
+        f"BIC/SWIFT: {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n",
+        f"Amount: {b5_money(r, lang)}\n", f"Remittance info: {b5_la(f, r, loc, 'ref')}\n",
+        f"(do NOT use our old account {b5_num(f, r) if r.random() < 0.5 else bad_iban(f, r)})\n",
+        "Questions: ", b5_EM(f, r), " or ", b5_PH(r, loc), "\n")
+
+
+def b5_medical(f, r, loc):
+    dob = b5_when(r, -1262304000, 1104537600)
+    return b5_flat(
+        "PATIENT INTAKE / INSURANCE VERIFICATION\n", f"Patient: {b5_name(f)}    DOB: {dob.strftime('%m/%d/%Y')}\n",
+        "SSN: ", b5_SSN(r), f"    Member ID: {rnd(r, string.ascii_uppercase, 3)}{r.randint(100000000, 999999999)}\n",
+        f"Group #: {r.randint(10000, 999999)}    Policy: {rnd(r, string.ascii_uppercase, 2)}{r.randint(100000000, 999999999)}\n",
+        f"Provider NPI: {r.randint(1000000000, 1999999999)}    Dx: {r.choice(['E11.9', 'J45.909', 'I10', 'M54.5', 'Z00.00'])}\n",
+        "Phone (home): ", b5_PH(r, "en_US", "US"), "    Email: ", b5_EM(f, r), "\n",
+        "Card on file for copay: ", b5_CC(f, r), f"    Copay: ${r.randint(10, 80)}.00\n",
+        f"Claim {r.randint(100000000, 999999999)} submitted {b5_la(f, r, loc, 'time')}\n")
+
+
+def b5_payroll(f, r, loc):
+    lang = lang_of(loc)
+    return b5_flat(
+        f"Payroll note {b5_when(r).strftime('%B %Y')}: {b5_name(f)} moved to the US entity.\n",
+        "New SSN on W-4: ", b5_SSN(r), f"; old EIN on file {r.randint(10, 99)}-{r.randint(1000000, 9999999)} (employer, not hers).\n",
+        f"Direct deposit: routing 0{r.randint(11000000, 99999999)}, acct ****{r.randint(1000, 9999)}; EU salary account ",
+        b5_IBAN(f, r), " closes end of month.\n", f"Gross {b5_money(r, 'en')}, bonus {b5_money(r, 'en')}.\n",
+        "Reach them at ", b5_PH(r, loc), ". ", b5_pw_neg(r, lang), "\n")
+
+
+def b5_paste(f, r, loc):
+    lang = lang_of(loc)
+    k = r.randrange(6)
+    if k == 0:
+        return b5_flat(b5_EM(f, r), {"en": " - can you add her to the distribution list?", "de": " bitte in den Verteiler aufnehmen",
+                                     "fr": " : à ajouter à la liste svp", "es": " -> añadir a la lista", "it": " da aggiungere alla lista",
+                                     "nl": " graag toevoegen aan de lijst"}[lang])
+    if k == 1:
+        return b5_flat(b5_PH(r, loc), "\n", b5_name(f), "\n", b5_la(f, r, loc, "ref"))
+    if k == 2:
+        return b5_flat(b5_SEC(f, r))
+    if k == 3:
+        return b5_flat(b5_PEM(r), "\n")
+    if k == 4:
+        return b5_flat(b5_IBAN(f, r), " ", b5_money(r, lang), " ", b5_la(f, r, loc, "ref"))
+    return b5_flat(b5_IP(f, r), r.choice([" - - [", " "]), b5_when(r).strftime("%d/%b/%Y:%H:%M:%S +0000"), '] "GET /login HTTP/1.1" 401 ',
+                   str(r.randint(100, 9000)))
+
+
+def b5_readme(f, r, loc):
+    lang = lang_of(loc)
+    intro = {"en": "Set the following variables before running the tool", "de": "Vor dem Start folgende Variablen setzen",
+             "fr": "Définissez les variables suivantes avant de lancer l'outil", "es": "Define estas variables antes de ejecutar",
+             "it": "Imposta queste variabili prima di avviare", "nl": "Zet deze variabelen voordat je de tool start"}[lang]
+    return b5_flat(
+        f"## Configuration\n\n{intro} (values below are examples from the vendor docs):\n\n```bash\n",
+        "export AWS_ACCESS_KEY_ID=", b5_PLH(r, ("AKIA", "ASIA")), "\n", "export GITHUB_TOKEN=", b5_PLH(r, "g"), "\n",
+        "export STRIPE_API_KEY=", b5_plh_neg(r), "\n```\n\n",
+        "For SSH deploys put your key in `deploy.pem`:\n\n```\n", b5_pem_placeholder(r), "\n```\n\n",
+        r.choice([B5_PW["en"][1][i] for i in (0, 2, 6, 10)]), " The default admin password is `changeme` - change it.\n\n",
+        f"Questions: open an issue or write to ", b5_EM(f, r), f". Tested with {b5_ver(r)} on {b5_time(r)}.\n")
+
+
+B5_TEXT_KINDS = [b5_readme, b5_paste, b5_ticket, b5_chat, b5_email_thread, b5_crm, b5_hr, b5_incident, b5_shell, b5_ci, b5_trace, b5_sql, b5_env,
+                 b5_yaml, b5_toml, b5_ini, b5_json_text, b5_xml, b5_k8s, b5_compose, b5_curl, b5_http, b5_csv, b5_invoice,
+                 b5_shipping, b5_transfer, b5_medical, b5_payroll]
+
+
+def b5_text(f, r, loc):
+    return r.choice(B5_TEXT_KINDS)(f, r, loc)
+
+
+# ---------- blind5 JSON documents (tool calls and results) ----------
+
+def b5_jtext(f, r, loc, kinds=None):
+    """A text document as the value of a JSON string."""
+    parts = r.choice(kinds or B5_TEXT_KINDS)(f, r, loc)
+    out = []
+    for p in parts:
+        if isinstance(p, L) and ("\n" in p.text or "\\" in p.text):
+            p = B5L(p.typ, " ".join(x.strip() for x in p.text.split("\n")))
+        out.append(p)
+    return b5_js(out)
+
+
+def b5_arr(*items):
+    """A JSON array of strings (each item a list of parts)."""
+    return [b5_js(x) for x in items]
+
+
+def b5_json(f, r, loc):
+    lang = lang_of(loc)
+    k = r.randrange(16)
+    if k == 0:
+        return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": "gmail.send", "arguments": {
+            "to": b5_arr([b5_EM(f, r)], [b5_name(f), " <", b5_EM(f, r), ">"]), "subject": b5_js(b5_la(f, r, loc, "ref")),
+            "body": b5_jtext(f, r, loc, [b5_email_thread, b5_ticket, b5_transfer])}}}
+    if k == 1:
+        return {"tool_calls": [{"id": "call_" + rnd(r, AN, 24), "type": "function", "function": {"name": "crm_upsert_contact", "arguments": {
+            "contact": {"name": b5_name(f), "emails": b5_arr([b5_EM(f, r)]), "phones": [{"type": "mobile", "number": b5_js(b5_PH(r, loc))},
+                                                                                        {"type": "work", "number": b5_js(b5_PH(r, loc))}],
+                        "customer_no": b5_js(b5_la(f, r, loc, "ref")), "tags": b5_arr(["vip"], [b5_la(f, r, loc, "ver")])},
+            "note": b5_js(b5_pw_neg(r, lang), " ", b5_la(f, r, loc))}}}]}
+    if k == 2:
+        cmd, kind = r.choice([("cat .env", b5_env), ("cat config.yaml", b5_yaml), ("kubectl get secret app -o yaml", b5_k8s),
+                              ("history | tail -20", b5_shell), ("cat docker-compose.yml", b5_compose), ("cat /etc/mysql/conf.d/backup.cnf", b5_ini),
+                              ("cat config/app.toml", b5_toml)])
+        return {"tool": "shell", "input": {"command": cmd},
+                "output": {"exit_code": 0, "stdout": b5_jtext(f, r, loc, [kind]), "duration_ms": r.randint(3, 4000)}}
+    if k == 3:
+        return {"name": "sql_query", "arguments": {"query": b5_jtext(f, r, loc, [b5_sql]), "database": "prod"},
+                "result": {"rows": [{"id": r.randint(1, 99999), "email": b5_js(b5_EM(f, r)), "ssn": b5_js(b5_SSN(r)),
+                                     "routing": b5_js(r.choice(["021000021", "026009593", "111000025"])), "created": b5_js(b5_la(f, r, loc, "time"))}]}}
+    if k == 4:
+        t, v = b5_secret(f, r, ["GITHUB_TOKEN", "OPENAI_KEY", "ANTHROPIC_KEY", "JWT", "SLACK_TOKEN"])
+        return {"tool": "http_request", "arguments": {"method": "POST", "url": f"https://api.{f.domain_name()}/v3/{f.uri_path()}",
+                                                     "headers": {"Authorization": b5_js("Bearer ", L(t, v)), "Content-Type": "application/json",
+                                                                 "X-Forwarded-For": b5_js(b5_IP(f, r)), "Idempotency-Key": f.uuid4()},
+                                                     "body": {"customer": {"email": b5_js(b5_EM(f, r)), "tax_id": b5_js(b5_la(f, r, loc, "num"))}}}}
+    if k == 5:
+        return {"tool": "payments.create_charge", "arguments": {"amount_cents": r.randint(100, 500000), "currency": r.choice(["eur", "usd", "gbp"]),
+                                                              "source": {"number": b5_js(b5_CC(f, r)), "exp": f"{r.randint(1, 12):02d}/{r.randint(26, 32)}",
+                                                                         "cvc": b5_js(rnd(r, string.digits, 3))},
+                                                              "metadata": {"order": b5_js(b5_la(f, r, loc, "ref")), "old_card": b5_js(b5_badcard(r))}},
+                "auth": {"api_key": b5_js(L("STRIPE_KEY", b5_stripe(r)))}}
+    if k == 6:
+        return {"method": "tools/call", "params": {"name": "hr_create_employee", "arguments": {"employee": {
+            "legal_name": b5_name(f), "ssn": b5_js(b5_SSN(r)), "bank": {"iban": b5_js(b5_IBAN(f, r)), "bic": rnd(r, string.ascii_uppercase, 8)},
+            "contact": {"phone": b5_js(b5_PH(r, loc)), "email": b5_js(b5_EM(f, r))}, "badge": b5_js(b5_la(f, r, loc, "ship")),
+            "initial_password": b5_js(b5_PW(r, lang))}}}}
+    if k == 7:
+        return {"tool": "vault.kv_put", "arguments": {"path": f"secret/data/{f.slug()}", "data": {
+            "token": b5_js(b5_SEC(f, r)), "client_secret": b5_js(b5_GEN(r)), "example": b5_js(b5_PLH(r)),
+            "fallback": b5_plh_neg(r), "private_key": b5_js(b5_PEM(r, " ")), "rotated_at": b5_js(b5_la(f, r, loc, "time"))}}}
+    if k == 8:
+        rows = []
+        for _ in range(r.randint(2, 4)):
+            t, v = ("IPV6", b5_ipv6(f, r)) if r.random() < 0.35 else ("IPV4", b5_ipv4(f, r))
+            rows.append({"@timestamp": b5_js(b5_la(f, r, loc, "time")), "client.ip": b5_js(L(t, v)), "http.status": r.choice([200, 401, 403, 500]),
+                         "message": b5_js(r.choice([["login failed for ", b5_EM(f, r)], ["GET /orders/", b5_la(f, r, loc, "ref").split()[-1]],
+                                                    ["trace ", b5_la(f, r, loc, "hash")], ["user agent ", b5_ua(r)]]))})
+        return {"tool": "logs.search", "arguments": {"query": "status:[400 TO 599]", "since": "now-1h"}, "result": {"hits": rows}}
+    if k == 9:
+        return {"tool": "github.create_issue", "arguments": {"repo": f"{f.user_name()}/{f.slug()}", "title": b5_js("CI broken since ", b5_la(f, r, loc, "hash")),
+                                                             "body": b5_jtext(f, r, loc, [b5_ci, b5_trace, b5_incident]), "labels": b5_arr(["bug"], ["ci"])}}
+    if k == 10:
+        return {"type": "tool_result", "tool_use_id": "toolu_" + rnd(r, AN, 24), "content": [{"type": "text", "text": b5_jtext(f, r, loc)}]}
+    if k == 11:
+        return {"tool": "calendar.create_event", "arguments": {"title": b5_js(b5_la(f, r, loc, "ref")), "start": b5_when(r).isoformat(),
+                                                               "attendees": [{"email": b5_js(b5_EM(f, r)), "optional": False} for _ in range(r.randint(1, 3))],
+                                                               "location": b5_js(b5_geo(r)), "dial_in": b5_js(b5_PH(r, loc), " PIN ", rnd(r, string.digits, 6), "#")}}
+    if k == 12:
+        return {"name": "write_config", "arguments": {"path": "/etc/app/config.json", "content": {
+            "db": {"host": b5_js(b5_IP4(f, r)), "port": 5432, "user": "app", b5_pw_key(r, lang): b5_js(b5_PW(r, lang))},
+            "providers": {"openai": {"api_key": b5_js(L("OPENAI_KEY", b5_openai(r)))}, "maps": {"key": b5_js(L("GOOGLE_API_KEY", b5_google(r)))},
+                          "aws": {"access_key_id": b5_js(L("AWS_ACCESS_KEY", b5_aws(r))), "secret_access_key": b5_js(L(B5_GENERIC, rnd(r, AN + "/+", 40)))}},
+            "docs_example": {"api_key": b5_js(b5_PLH(r))}, "version": b5_js(b5_la(f, r, loc, "ver")), "checksum": b5_js(b5_la(f, r, loc, "hash"))}}}
+    if k == 13:
+        return {"tool": "support.reply", "arguments": {"ticket": b5_js(b5_la(f, r, loc, "ref")), "message": b5_js(
+            r.choice(B5_HELLO[lang]).format(n=clean(f.first_name())), " ", b5_pw_sentence(r, lang), " ", b5_pw_neg(r, lang)),
+            "internal_note": b5_js(b5_la(f, r, loc), " / ", b5_tel(r, loc), " ", b5_PH(r, loc))}}
+    if k == 14:
+        items = [{"sku": b5_js(b5_ship(r, loc)), "qty": r.randint(1, 9), "price": b5_js(b5_money(r, lang))} for _ in range(r.randint(1, 3))]
+        return {"tool": "erp.create_order", "arguments": {"order": {"ref": b5_js(b5_la(f, r, loc, "ref")), "items": items,
+                                                                     "ship_to": {"name": b5_name(f), "phone": b5_js(b5_PH(r, loc)), "geo": b5_js(b5_geo(r))},
+                                                                     "billing": {"iban": b5_js(b5_IBAN(f, r)), "reference": b5_js(b5_rf(r))}}}}
+    return {"tool": "slack.post_message", "arguments": {"channel": f"#{r.choice(['deploys', 'ops', 'sales'])}", "text": b5_js(
+        r.choice(["token for the new bot: ", "rotated, new key ", "FYI prod key leaked: "]), b5_SEC(f, r), r.choice(["", " (please delete this msg)"])),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": b5_js("sample in docs: ", b5_PLH(r), " – ", b5_plh_neg(r))}}],
+        "as_user": {"token": b5_js(L("SLACK_TOKEN", b5_slack(r)))}}}
+
+
+def b5_labels(v):
+    """The labelled pieces of a document, in the order Writer writes them."""
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b5_labels(y)]
+    if isinstance(v, list):
+        return [x for y in v for x in b5_labels(y)]
+    return []
+
+
+def b5_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text; JSON documents parse and each labelled span lies inside
+    a string that decodes to the same bytes before it (no escape ahead of a label)."""
+    want = b5_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        assert sp["type"] == lab_.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab_.text, (i, sp)
+        assert lab_.text.strip() == lab_.text and lab_.text, (i, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+
+
 def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
-              "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json)}
+              "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -1148,6 +2430,7 @@ def main():
     fakers = {loc: Faker(loc) for loc in LOCALES}
     for i, f in enumerate(fakers.values()):
         f.seed_instance(seed * 31 + i)
+    b5_counts = {}
     with open(os.path.join(out, "corpus.jsonl"), "w") as c, open(os.path.join(out, "labels.jsonl"), "w") as lab:
         for i in range(n):
             loc = LOCALES[i % len(LOCALES)]
@@ -1169,8 +2452,15 @@ def main():
                     assert sp["type"] == lab_.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab_.text, (i, sp)
                 if kind == "json":
                     json.loads(text)
+            if split == "blind5":
+                b5_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
+    if split == "blind5":  # gold spans per type (stderr: stdout stays empty like the other splits)
+        for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
+            print(f"{t:<16}{k:>6}", file=sys.stderr)
 
 
 if __name__ == "__main__":
