@@ -37,7 +37,7 @@ Splits, kept apart by construction, not only by seed:
            TOML/INI/XML/JSON config, Kubernetes secrets, docker-compose, curl, HTTP dumps, CSV,
            invoices, transfer instructions, US medical and payroll forms, MCP/function-call JSON),
            look-alikes, password phrasings and config keys in seven languages, placeholders and
-           phone formats; generic secrets labelled B5_GENERIC ("SECRET"). Scored once.
+           phone formats; generic secrets labelled B5_GENERIC ("GENERIC_SECRET"). Scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -1154,8 +1154,9 @@ def b4_labels(v):
 # quotes, tabs and backslashes; text inside JSON strings is joined with " / " and never holds an
 # escape before a labelled span (the scorer maps decoded offsets onto raw bytes).
 # Generic secrets with no vendor shape (client secrets, signing keys, AWS secret access keys,
-# hex API keys under a telling key name) are labelled B5_GENERIC: "SECRET" is a guess at the
-# engine's name for that class (the writer did not look); rename it here if the engine's differs.
+# hex API keys under a telling key name) are labelled B5_GENERIC. The writer guessed "SECRET"
+# for the engine's name without looking; the lead renamed it to the engine's GENERIC_SECRET
+# before the split was first scored (no other change).
 # A Kubernetes Secret's base64 `data:` values are labelled as what they encode (PASSWORD under
 # `password`, B5_GENERIC under `api-token`); its other base64 values (username, host) are not.
 # Look-alikes that are deliberately left unlabelled and sit close to an entity's shape: Sentry
@@ -1164,7 +1165,7 @@ def b4_labels(v):
 # Luhn, ISO 11649 `RF` creditor references (mod-97 like an IBAN), ABA routing numbers, EINs and
 # 9-digit employee/claim numbers (SSN-shaped), public certificates (PEM armour).
 
-B5_GENERIC = "SECRET"
+B5_GENERIC = "GENERIC_SECRET"
 
 
 class B5L(L):
