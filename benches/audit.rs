@@ -14,7 +14,7 @@ use std::hint::black_box;
 mod support;
 
 #[path = "../examples/audit_stream/body.rs"]
-#[allow(dead_code)] // `decision` is the example's
+#[allow(dead_code)] // `decision` and `typed` are the example's
 mod call;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -149,8 +149,20 @@ fn bench(c: &mut Criterion) {
     // is not timed here — a writer slower than this loop fills the queue and the time becomes
     // the writer's; `TOOLWALL_BENCH_ONLY=audit/request_path_1kb` under callgrind with
     // `--separate-threads=yes` counts build and hand-over together.
+    // (the typed record the proxy builds; `_map`: the same record as the `serde_json::Map`
+    // it built before)
     let mut k = 0u64;
     g.bench_function("request_record_1kb", |b| {
+        b.iter_batched(
+            || {
+                k += 1;
+                (k, call::call_args(k))
+            },
+            |(k, (sent, masked))| call::typed_with(k, sent, masked),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("request_record_1kb_map", |b| {
         b.iter_batched(
             || {
                 k += 1;
@@ -246,6 +258,12 @@ fn bench_only(only: &str, n: u64) {
             // `--separate-threads=yes`: the main thread's count, less `request_path_args`'s
             // (the arguments alone), is the request path's.
             "audit/request_path_1kb" => {
+                let (sent, masked) = call::call_args(i);
+                let (body, work) = call::typed_with(i, sent, masked);
+                sink.record_body(Kind::Decision, body, Some(work));
+            }
+            // the same record as a `serde_json::Map` (the shape before the typed record)
+            "audit/request_path_1kb_map" => {
                 let (sent, masked) = call::call_args(i);
                 let (body, work) = call::decision_with(i, sent, masked);
                 sink.record_with(Kind::Decision, body, Some(work));

@@ -4,7 +4,7 @@
 //! that `audit.args: redacted` keeps). Shared by `examples/audit_stream` and `benches/audit.rs`.
 
 use serde_json::{json, Map, Value};
-use toolwall::audit::sink::{ArgsWork, KeepArgs};
+use toolwall::audit::sink::{ArgsWork, Body, DecisionBody, KeepArgs};
 
 /// The arguments of call `i` as the agent sent them and as the audit keeps them (masked).
 pub fn call_args(i: u64) -> (Value, Value) {
@@ -66,4 +66,57 @@ pub fn decision_with(i: u64, sent: Value, masked: Value) -> (Map<String, Value>,
         keep: KeepArgs::Masked(masked),
     };
     (body, work)
+}
+
+/// [`decision`] as the request path builds it since the typed record
+/// (`toolwall::audit::call`): the same record, the same bytes, no map.
+pub fn typed(i: u64) -> (Body, ArgsWork) {
+    let (sent, masked) = call_args(i);
+    typed_with(i, sent, masked)
+}
+
+/// [`typed`] with arguments built beforehand.
+pub fn typed_with(i: u64, sent: Value, masked: Value) -> (Body, ArgsWork) {
+    let body = DecisionBody {
+        decision_id: format!("0193a1b2-c3d4-7e5f-8a9b-{i:012x}"),
+        trace_id: format!(
+            "{:032x}",
+            u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+        ),
+        run_id: Some("run-1".into()),
+        agent: Some("billing-dispute-v3".into()),
+        tenant_id: Some("acme_co".into()),
+        workflow: Some("refunds".into()),
+        principal_source: Some("header"),
+        adapter: Some("stripe".into()),
+        tool: Some("stripe.create_refund".into()),
+        schema: Some("schemas/stripe.create_refund.json".into()),
+        request: Some(
+            json!({"method": "POST", "host": "api.stripe.example", "path": "/v1/refunds"}),
+        ),
+        config_version: "cfg-7f3a".into(),
+        mode: "enforce",
+        redactions: vec![
+            json!({"path": "/metadata/note", "entity": "EMAIL"}),
+            json!({"path": "/metadata/email", "entity": "EMAIL"}),
+        ],
+        decision: "allow",
+        policy_version: "v1".into(),
+        policy_digest: "sha256:ab12cd34ef56".into(),
+        policy_result: Some(json!({"allow": true, "reasons": []})),
+        input: Some(json!({
+            "tool": {"name": "stripe.create_refund", "adapter": "stripe", "risk": "write", "cost_usd": 0.002},
+            "principal": {"agent": "billing-dispute-v3", "tenant": "acme_co", "run_id": "run-1"},
+            "now": "2026-11-21T10:00:00.123Z", "usage": {},
+            "pii": {"found": [{"entity": "EMAIL", "path": "/metadata/note"},
+                              {"entity": "EMAIL", "path": "/metadata/email"}]},
+        })),
+        latency_us: 87 + (i % 50),
+        ..DecisionBody::default()
+    };
+    let work = ArgsWork {
+        args: sent,
+        keep: KeepArgs::Masked(masked),
+    };
+    (Body::Decision(Box::new(body)), work)
 }

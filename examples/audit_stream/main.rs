@@ -6,7 +6,7 @@
 //! fsynced as `audit.sync` says, rotated at 64 MiB, closed with the shutdown checkpoint.
 //!
 //! ```text
-//! cargo run --release --example audit_stream -- DIR RECORDS [none|batch|always] [direct]
+//! cargo run --release --example audit_stream -- DIR RECORDS [none|batch|always] [direct] [map]
 //! taskset -c 0 target/release/examples/audit_stream /tmp/s 1000000 && \
 //!   taskset -c 0 target/release/toolwall audit verify /tmp/s --keys /tmp/s.pub
 //! ```
@@ -19,7 +19,9 @@
 //! one thread builds 256 records, then completes and appends them with
 //! [`ChainWriter::append_batch`] as the writer thread does, and so on; the two parts are timed
 //! apart (the writer's own cost, without the hand-over between threads: frees of memory
-//! another thread allocated, wake-ups). See docs/performance.md.
+//! another thread allocated, wake-ups). The records are typed (`toolwall::audit::call`, as the
+//! proxy builds them); `map` builds them as `serde_json::Map`s instead (the same bytes: the
+//! shape the proxy built before the typed record, for comparison). See docs/performance.md.
 
 mod body;
 
@@ -27,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use toolwall::audit::sink::AuditSink;
+use toolwall::audit::sink::{ArgsWork, AuditSink, Body};
 use toolwall::audit::{AuditSigner, ChainWriter, Kind, SyncMode, WriterOptions};
 use toolwall::metrics::Metrics;
 
@@ -62,31 +64,47 @@ fn writer_schedstat() -> Result<String, String> {
     Err("no toolwall-audit thread".into())
 }
 
+/// Record `i`: typed, or a map (`map`).
+fn record(i: u64, map: bool) -> (Body, ArgsWork) {
+    if map {
+        let (body, work) = body::decision(i);
+        (Body::Map(body), work)
+    } else {
+        body::typed(i)
+    }
+}
+
 /// `direct`: build a batch, write it (as the writer thread does), time the two apart.
 fn run_direct(
     opts: WriterOptions,
     n: u64,
+    map: bool,
     dir: &std::path::Path,
     pub_path: &std::path::Path,
 ) -> Result<(), String> {
     let me = "/proc/thread-self/schedstat";
+    let mac = toolwall::audit::record::keyed_mac(b"deploy-key");
     let mut writer = ChainWriter::open(opts).map_err(|e| e.to_string())?;
     let (mut build_cpu, mut write_cpu) = (0.0, 0.0);
     let started = Instant::now();
     let mut i = 0;
     while i < n {
         let t0 = cpu_seconds(me)?;
-        let batch: Vec<_> = (i..n.min(i + 256)).map(body::decision).collect();
+        let batch: Vec<_> = (i..n.min(i + 256)).map(|i| record(i, map)).collect();
         i += batch.len() as u64;
         let t1 = cpu_seconds(me)?;
-        let records = batch
+        let records: Vec<(Kind, Body)> = batch
             .into_iter()
             .map(|(mut body, work)| {
-                work.apply(&mut body, b"deploy-key", None);
+                match &mut body {
+                    Body::Map(m) => work.apply(m, b"deploy-key", None),
+                    Body::Decision(d) => d.args = Some(work.finish(&mac, b"deploy-key", None)),
+                    Body::Outcome(_) => {}
+                }
                 (Kind::Decision, body)
             })
             .collect();
-        for r in writer.append_batch(records) {
+        for r in writer.append_records(&records) {
             r.map_err(|e| e.to_string())?;
         }
         writer.tick(Instant::now()).map_err(|e| e.to_string())?;
@@ -136,11 +154,15 @@ fn report(
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (dir, n, sync, direct) = match args.as_slice() {
+    let map = args.last().is_some_and(|a| a == "map");
+    let args = &args[..args.len() - usize::from(map)];
+    let (dir, n, sync, direct) = match args {
         [dir, n] => (dir, n, "batch", false),
         [dir, n, sync] => (dir, n, sync.as_str(), false),
         [dir, n, sync, mode] if mode == "direct" => (dir, n, sync.as_str(), true),
-        _ => return Err("usage: audit_stream DIR RECORDS [none|batch|always] [direct]".into()),
+        _ => {
+            return Err("usage: audit_stream DIR RECORDS [none|batch|always] [direct] [map]".into())
+        }
     };
     let n: u64 = n.parse().map_err(|e| format!("RECORDS: {e}"))?;
     let sync = match sync {
@@ -160,7 +182,7 @@ fn main() -> Result<(), String> {
     // the last record waits for every one before it, however slow the run (valgrind)
     opts.queue_wait = std::time::Duration::from_secs(3600);
     if direct {
-        return run_direct(opts, n, &dir, &pub_path);
+        return run_direct(opts, n, map, &dir, &pub_path);
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -173,23 +195,23 @@ fn main() -> Result<(), String> {
     let main_before = cpu_seconds("/proc/thread-self/schedstat")?;
     let started = Instant::now();
     for i in 0..n.saturating_sub(1) {
-        let (body, work) = body::decision(i);
+        let (body, work) = record(i, map);
         if i % 256 == 255 {
             // Every 256th waits until it is written, as a forwarded call waits for its
             // write-ahead record: the writer never has more than one batch of backlog. A
             // producer that never waits fills the queue (8,192 records, ~80 MB of records
             // built long before they are written, so cold in every cache): that measures
             // memory, not the writer, and is not how the proxy runs.
-            rt.block_on(sink.write_ahead_with(Kind::Decision, body, Some(work)))
+            rt.block_on(sink.write_ahead_body(Kind::Decision, body, Some(work)))
                 .map_err(|e| e.to_string())?;
         } else {
-            sink.record_with(Kind::Decision, body, Some(work));
+            sink.record_body(Kind::Decision, body, Some(work));
         }
     }
     // The last one waits until it (and so every record before it) reached the OS.
     if n > 0 {
-        let (body, work) = body::decision(n - 1);
-        rt.block_on(sink.write_ahead_with(Kind::Decision, body, Some(work)))
+        let (body, work) = record(n - 1, map);
+        rt.block_on(sink.write_ahead_body(Kind::Decision, body, Some(work)))
             .map_err(|e| e.to_string())?;
     }
     let wall = started.elapsed().as_secs_f64();

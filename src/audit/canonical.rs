@@ -146,6 +146,15 @@ fn write_head_member(
     }
     write_string(HEAD_NAMES[which], out)?;
     out.push(b':');
+    write_head_value(which, head, out)
+}
+
+/// The value of head member `which` (index into `kind`, `prev`, `seq`, `ts`).
+pub(crate) fn write_head_value(
+    which: usize,
+    head: &RecordHead<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), AuditError> {
     match which {
         0 => write_string(head.kind, out)?,
         1 => {
@@ -177,6 +186,20 @@ enum Numbers {
 pub fn canonicalize_exact(value: &Value) -> Result<Vec<u8>, AuditError> {
     let mut out = Vec::with_capacity(256);
     write_value(value, &mut out, Numbers::Exact)?;
+    Ok(out)
+}
+
+/// The canonical bytes of `value` with the audit's number rule: an integer beyond ±2^53 is an
+/// [`InvalidRecord::UnsafeInteger`] (with an empty pointer: the caller finds it if it needs it).
+pub(crate) fn write_value_strict(value: &Value, out: &mut Vec<u8>) -> Result<(), AuditError> {
+    write_value(value, out, Numbers::Strict)
+}
+
+/// [`canonicalize`] with the audit's number rule: an integer beyond ±2^53 is an error (where
+/// there is none, the same bytes as [`canonicalize`] and [`canonicalize_exact`]).
+pub fn canonicalize_strict(value: &Value) -> Result<Vec<u8>, AuditError> {
+    let mut out = Vec::with_capacity(256);
+    write_value(value, &mut out, Numbers::Strict)?;
     Ok(out)
 }
 
@@ -272,7 +295,7 @@ fn write_member(
 }
 
 /// Order by UTF-16 code units (RFC 8785 §3.2.3).
-fn utf16_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn utf16_cmp(a: &str, b: &str) -> Ordering {
     if a.is_ascii() || b.is_ascii() {
         // Where they first differ, the ASCII one has an ASCII byte, which starts a character
         // in both (the bytes before are the same whole characters); an ASCII character is
@@ -292,7 +315,7 @@ fn utf16_cmp_non_ascii(x: &[u8], y: &[u8]) -> Ordering {
     }
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) -> Result<(), AuditError> {
+pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) -> Result<(), AuditError> {
     // Nothing to escape (most keys and values): the bytes between quotes, without
     // serde_json's escaper (−7k instructions per audited call: callgrind,
     // `AUDIT=1 benches/instructions.sh`); the tests hold this to serde_json_canonicalizer.

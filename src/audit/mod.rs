@@ -15,6 +15,7 @@
 //! This folder depends only on external crates and `super::` paths, so it can be moved
 //! between crates unchanged.
 
+pub mod call;
 pub mod canonical;
 pub mod chain;
 pub mod checkpoint;

@@ -249,11 +249,22 @@ fn push_pointer_token(path: &mut String, token: &str) {
     }
 }
 
-fn keyed_mac(key: &[u8]) -> Hmac<Sha256> {
+/// HMAC-SHA256 keyed with the deployment's key (set up once, cloned per message).
+pub type KeyedMac = Hmac<Sha256>;
+
+/// The HMAC state keyed with `key`.
+pub fn keyed_mac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail; an empty-key MAC is the
     // unreachable fallback that keeps this function total.
     <Hmac<Sha256> as Mac>::new_from_slice(key)
         .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()))
+}
+
+/// HMAC-SHA256 of `msg` under the key `mac` was set up with ([`keyed_mac`]).
+pub fn hmac_with(mac: &KeyedMac, msg: &[u8]) -> [u8; 32] {
+    let mut mac = mac.clone();
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
 }
 
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {

@@ -45,6 +45,7 @@ use handoff::{Handles, Shared};
 use queue::{Queue, StopOnExit};
 use writer::writer_loop;
 
+pub use super::call::{ArgsDone, ArgsKept, Body, DecisionBody, OutcomeBody};
 use super::{ChainWriter, Kind, WriterOptions};
 use crate::metrics::Metrics;
 
@@ -112,40 +113,51 @@ impl ArgsWork {
         key: &[u8],
         auditor: Option<&super::AuditorPublicKey>,
     ) {
-        let canonical = super::canonical::canonicalize_exact(&self.args).unwrap_or_default();
-        body.insert(
-            "input_hmac".into(),
-            Value::String(super::input_hmac(key, &canonical)),
-        );
-        match self.keep {
-            KeepArgs::AsSent => {
-                body.insert("args".into(), self.args);
-            }
-            KeepArgs::Masked(masked) => {
-                body.insert("args".into(), masked);
-            }
-            KeepArgs::Hashed => {
-                body.insert("args".into(), super::hash_string_leaves(&self.args, key));
-            }
-            KeepArgs::Sealed => match auditor.map(|pk| super::seal_args(pk, &canonical)) {
-                Some(Ok(sealed)) => {
-                    body.insert("args_sealed".into(), Value::String(sealed));
-                }
-                Some(Err(e)) => {
-                    body.insert("args_sealed_error".into(), Value::String(e.to_string()));
-                }
-                None => {}
-            },
-            KeepArgs::Omit => {}
-        }
+        let mac = super::record::keyed_mac(key);
+        self.finish(&mac, key, auditor).insert_into(body);
         super::record::normalize_numbers(body);
+    }
+
+    /// What the record keeps of the arguments and their `input_hmac` (`mac`: the HMAC state
+    /// keyed with `key`, set up once by the writer thread).
+    pub fn finish(
+        self,
+        mac: &super::record::KeyedMac,
+        key: &[u8],
+        auditor: Option<&super::AuditorPublicKey>,
+    ) -> ArgsDone {
+        // The exact canonical bytes; when no number in them is beyond ±2^53 they are also the
+        // record's (strict and exact forms agree then), so the record reuses them.
+        let (canonical, safe) = match super::canonical::canonicalize_strict(&self.args) {
+            Ok(bytes) => (bytes, true),
+            Err(_) => (
+                super::canonical::canonicalize_exact(&self.args).unwrap_or_default(),
+                false,
+            ),
+        };
+        let input_hmac = super::record::hmac_with(mac, &canonical);
+        let kept = match self.keep {
+            KeepArgs::AsSent => ArgsKept::AsSent {
+                value: self.args,
+                canonical: safe.then_some(canonical),
+            },
+            KeepArgs::Masked(masked) => ArgsKept::Args(masked),
+            KeepArgs::Hashed => ArgsKept::Args(super::hash_string_leaves(&self.args, key)),
+            KeepArgs::Sealed => match auditor.map(|pk| super::seal_args(pk, &canonical)) {
+                Some(Ok(sealed)) => ArgsKept::Sealed(sealed),
+                Some(Err(e)) => ArgsKept::SealedError(e.to_string()),
+                None => ArgsKept::Nothing,
+            },
+            KeepArgs::Omit => ArgsKept::Nothing,
+        };
+        ArgsDone { input_hmac, kept }
     }
 }
 
 enum Msg {
     Append {
         kind: Kind,
-        body: Map<String, Value>,
+        body: Body,
         args: Option<ArgsWork>,
         ack: Option<Ack>,
     },
@@ -198,6 +210,7 @@ impl AuditSink {
         let hmac_key: Arc<[u8]> = hmac_key.into();
         let auditor = auditor.map(Arc::new);
         let keys = writer::ArgsKeys {
+            mac: super::record::keyed_mac(&hmac_key),
             hmac_key: hmac_key.clone(),
             auditor: auditor.clone(),
         };
@@ -260,6 +273,16 @@ impl AuditSink {
         body: Map<String, Value>,
         args: Option<ArgsWork>,
     ) -> Result<u64, SinkError> {
+        self.write_ahead_body(kind, Body::Map(body), args).await
+    }
+
+    /// [`Self::write_ahead_with`] of any [`Body`] (a call's typed record).
+    pub async fn write_ahead_body(
+        &self,
+        kind: Kind,
+        body: Body,
+        args: Option<ArgsWork>,
+    ) -> Result<u64, SinkError> {
         if let Err(e) = self.queue.reserve_ahead().await {
             if matches!(e, SinkError::Busy { .. }) {
                 self.metrics.audit_queue_full.inc();
@@ -295,6 +318,11 @@ impl AuditSink {
 
     /// [`Self::record`] of a record whose arguments the writer thread completes ([`ArgsWork`]).
     pub fn record_with(&self, kind: Kind, body: Map<String, Value>, args: Option<ArgsWork>) {
+        self.record_body(kind, Body::Map(body), args);
+    }
+
+    /// [`Self::record_with`] of any [`Body`] (a call's typed record).
+    pub fn record_body(&self, kind: Kind, body: Body, args: Option<ArgsWork>) {
         let sent = self.queue.reserve_blocking()
             && match self.handoff.0.push(Msg::Append {
                 kind,

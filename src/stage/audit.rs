@@ -6,10 +6,9 @@
 //! tokens), `encrypted` (sealed to the auditor's key) or `none`. Numbers beyond ±2^53 are
 //! written as strings listed in `big_numbers`, so no argument can make a record unwritable.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::audit::record::normalize_numbers;
-use crate::audit::sink::{ArgsWork, KeepArgs};
+use crate::audit::sink::{ArgsWork, DecisionBody, KeepArgs, OutcomeBody};
 use crate::config::raw::AuditArgs;
 use crate::pipeline::reject::{Reason, Reject};
 use crate::redact::{ActionPlan, Redactor};
@@ -26,46 +25,32 @@ pub enum Phase {
 }
 
 /// The `decision` record: who acted, which tool, what policy said, what the agent got.
-/// Takes the policy input out of `ctx` (it is not needed after this record). The arguments'
-/// part (`input_hmac`, `args` or `args_sealed`, and `big_numbers`) is left to the writer
-/// thread ([`ArgsWork`]): hand both to the sink together.
+/// Takes the policy input out of `ctx` (it is not needed after this record); in the
+/// [`Phase::Final`] record (the call's last use of its record) the other parts are moved in
+/// too, ahead of forwarding they are copied. The arguments' part (`input_hmac`, `args` or
+/// `args_sealed`, and `big_numbers`) is left to the writer thread ([`ArgsWork`]): hand both to
+/// the sink together.
 pub fn decision_record(
     ctx: &mut CallRecord,
     args_mode: AuditArgs,
     redactor: &Redactor,
     phase: Phase,
-) -> (Map<String, Value>, Option<ArgsWork>) {
-    let mut r = Map::new();
-    r.insert("decision_id".into(), json!(ctx.decision_id));
-    r.insert("trace_id".into(), json!(ctx.trace_id));
-    let p = ctx.principal.as_ref();
-    r.insert("run_id".into(), json!(p.and_then(|p| p.run_id.clone())));
-    r.insert("agent".into(), json!(p.map(|p| p.agent.clone())));
-    r.insert("tenant_id".into(), json!(p.and_then(|p| p.tenant.clone())));
-    r.insert("workflow".into(), json!(p.and_then(|p| p.workflow.clone())));
-    r.insert("principal_source".into(), json!(p.map(|p| p.source)));
-    r.insert("adapter".into(), json!(ctx.adapter));
-    r.insert("tool".into(), json!(ctx.tool));
-    r.insert("schema".into(), json!(ctx.schema));
-    r.insert("request".into(), ctx.request.clone().unwrap_or(Value::Null));
-    r.insert("config_version".into(), json!(ctx.config_version));
-    r.insert("mode".into(), json!(ctx.mode.as_str()));
-    if ctx.dry_run {
-        // the tool is `dry_run`: this call was not forwarded, whatever was decided
-        r.insert("dry_run".into(), json!(true));
+) -> (DecisionBody, Option<ArgsWork>) {
+    let last = phase == Phase::Final;
+    // (before the parts it reads are moved into the record)
+    let mut work = None;
+    let mut input = None;
+    if let Some(mut doc) = ctx.input.take() {
+        let args = doc
+            .as_object_mut()
+            .and_then(|m| m.remove("args"))
+            .unwrap_or(Value::Null);
+        let keep = keep_args(ctx, args_mode, redactor, &args);
+        if args_mode != AuditArgs::None {
+            input = Some(doc);
+        }
+        work = Some(ArgsWork { args, keep });
     }
-    r.insert(
-        "approvals".into(),
-        json!(ctx.approval.as_ref().map(|a| vec![a]).unwrap_or_default()),
-    );
-    r.insert("redactions".into(), json!(ctx.redactions));
-    if let Some(extra) = &ctx.extra {
-        r.insert("mcp".into(), extra.clone());
-    }
-    if let Some(grpc) = &ctx.grpc {
-        r.insert("grpc".into(), grpc.clone());
-    }
-    idempotency_fields(ctx, &mut r);
     let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
         (Phase::Forwarding, _)
         | (Phase::Final, Some(Outcome::Forwarded { .. } | Outcome::DryRun)) => {
@@ -84,124 +69,139 @@ pub fn decision_record(
             vec!["aborted".to_string()],
         ),
     };
-    r.insert("decision".into(), json!(decision));
-    r.insert("status".into(), json!(status));
-    r.insert("reason".into(), json!(reason));
-    r.insert("reasons".into(), json!(reasons));
-    if let Some(shadow) = &ctx.shadow {
-        r.insert("shadow_would_refuse".into(), json!(shadow.reasons()));
-    }
-    let mut policy = Map::new();
-    policy.insert("version".into(), json!(ctx.policy_version));
-    policy.insert("digest".into(), json!(ctx.policy_digest));
-    if let Some(result) = &ctx.policy_result {
-        policy.insert("result".into(), result.clone());
-    }
-    r.insert("policy".into(), Value::Object(policy));
-    let mut work = None;
-    if let Some(mut input) = ctx.input.take() {
-        let args = input
-            .as_object_mut()
-            .and_then(|m| m.remove("args"))
-            .unwrap_or(Value::Null);
-        // `input_hmac` and what `audit.args` keeps are computed by the writer thread.
-        let keep = match args_mode {
-            // What replay needs: the policy input (args in the top-level `args` field, as
-            // hashed), with `now` and `usage` as they were.
-            AuditArgs::Hashed => KeepArgs::Hashed,
-            AuditArgs::Encrypted => KeepArgs::Sealed,
-            AuditArgs::Redacted => {
-                // Mask every entity, whatever the call's plan: the audit never holds PII.
-                // The scan made for `input.pii.found` is reused unless the arguments were
-                // rewritten since (then they are scanned again).
-                if ctx.pii_findings.is_empty() && ctx.redactions.is_empty() {
-                    KeepArgs::AsSent
-                } else if ctx.redactions.is_empty() {
-                    KeepArgs::Masked(mask_findings(redactor, &args, &ctx.pii_findings))
-                } else if ctx.args_masked_for_audit {
-                    // the plan masked every finding as mask-all would: already what the audit
-                    // keeps (a second walk over masked text finds nothing; tested)
-                    KeepArgs::AsSent
-                } else {
-                    match redactor.redact_json(&args, &ActionPlan::mask_all()).value {
-                        Some(masked) => KeepArgs::Masked(masked),
-                        None => KeepArgs::AsSent,
-                    }
-                }
-            }
-            AuditArgs::None => KeepArgs::Omit,
-        };
-        if args_mode != AuditArgs::None {
-            r.insert("input".into(), input);
-        }
-        work = Some(ArgsWork { args, keep });
-    }
-    r.insert(
-        "latency_us".into(),
-        json!(ctx.started.elapsed().as_micros() as u64),
-    );
-    if work.is_none() {
-        // otherwise the writer does it once the arguments are in
-        normalize_numbers(&mut r);
-    }
+    let p = ctx.principal.as_mut();
+    let (run_id, agent, tenant_id, workflow, principal_source) = match p {
+        Some(p) if last => (
+            p.run_id.take(),
+            Some(std::mem::take(&mut p.agent)),
+            p.tenant.take(),
+            p.workflow.take(),
+            Some(p.source),
+        ),
+        Some(p) => (
+            p.run_id.clone(),
+            Some(p.agent.clone()),
+            p.tenant.clone(),
+            p.workflow.clone(),
+            Some(p.source),
+        ),
+        None => (None, None, None, None, None),
+    };
+    let mut r = DecisionBody {
+        decision_id: moved(&mut ctx.decision_id, last),
+        trace_id: moved(&mut ctx.trace_id, last),
+        run_id,
+        agent,
+        tenant_id,
+        workflow,
+        principal_source,
+        adapter: moved(&mut ctx.adapter, last),
+        tool: moved(&mut ctx.tool, last),
+        schema: moved(&mut ctx.schema, last),
+        request: moved(&mut ctx.request, last),
+        config_version: moved(&mut ctx.config_version, last),
+        mode: ctx.mode.as_str(),
+        dry_run: ctx.dry_run,
+        approval: moved(&mut ctx.approval, last),
+        redactions: moved(&mut ctx.redactions, last),
+        mcp: moved(&mut ctx.extra, last),
+        grpc: moved(&mut ctx.grpc, last),
+        idempotency: moved(&mut ctx.idempotency, last),
+        decision,
+        status,
+        reason,
+        reasons,
+        shadow_would_refuse: ctx.shadow.as_ref().map(Reject::reasons),
+        policy_version: moved(&mut ctx.policy_version, last),
+        policy_digest: moved(&mut ctx.policy_digest, last),
+        policy_result: moved(&mut ctx.policy_result, last),
+        input,
+        latency_us: 0,
+        args: None,
+    };
+    r.latency_us = ctx.started.elapsed().as_micros() as u64;
     (r, work)
 }
 
-/// The `outcome` record of a forwarded (or dry-run) call, linked by `decision_id`.
-pub fn outcome_record(ctx: &CallRecord) -> Map<String, Value> {
-    let mut r = Map::new();
-    r.insert("decision_id".into(), json!(ctx.decision_id));
-    r.insert("tool".into(), json!(ctx.tool));
-    match &ctx.outcome {
-        Some(Outcome::Forwarded { status }) => {
-            r.insert("status".into(), json!(status));
+/// `field` moved out (the record's last use) or copied.
+fn moved<T: Clone + Default>(field: &mut T, take: bool) -> T {
+    if take {
+        std::mem::take(field)
+    } else {
+        field.clone()
+    }
+}
+
+/// What `audit.args` keeps of the arguments (`input_hmac` and the rest are computed by the
+/// writer thread).
+fn keep_args(
+    ctx: &CallRecord,
+    args_mode: AuditArgs,
+    redactor: &Redactor,
+    args: &Value,
+) -> KeepArgs {
+    match args_mode {
+        // What replay needs: the policy input (args in the top-level `args` field, as
+        // hashed), with `now` and `usage` as they were.
+        AuditArgs::Hashed => KeepArgs::Hashed,
+        AuditArgs::Encrypted => KeepArgs::Sealed,
+        AuditArgs::Redacted => {
+            // Mask every entity, whatever the call's plan: the audit never holds PII.
+            // The scan made for `input.pii.found` is reused unless the arguments were
+            // rewritten since (then they are scanned again).
+            if ctx.pii_findings.is_empty() && ctx.redactions.is_empty() {
+                KeepArgs::AsSent
+            } else if ctx.redactions.is_empty() {
+                KeepArgs::Masked(mask_findings(redactor, args, &ctx.pii_findings))
+            } else if ctx.args_masked_for_audit {
+                // the plan masked every finding as mask-all would: already what the audit
+                // keeps (a second walk over masked text finds nothing; tested)
+                KeepArgs::AsSent
+            } else {
+                match redactor.redact_json(args, &ActionPlan::mask_all()).value {
+                    Some(masked) => KeepArgs::Masked(masked),
+                    None => KeepArgs::AsSent,
+                }
+            }
         }
+        AuditArgs::None => KeepArgs::Omit,
+    }
+}
+
+/// The `outcome` record of a forwarded (or dry-run) call, linked by `decision_id`: the call's
+/// last use of its record, so its parts are moved in.
+pub fn outcome_record(ctx: &mut CallRecord) -> OutcomeBody {
+    let mut r = OutcomeBody {
+        decision_id: std::mem::take(&mut ctx.decision_id),
+        tool: ctx.tool.take(),
+        mcp: ctx.extra.take(),
+        grpc: ctx.grpc.take(),
+        idempotency: ctx.idempotency.take(),
+        upstream_latency_us: ctx.upstream_latency_us,
+        cost_usd: ctx.cost_usd,
+        ..OutcomeBody::default()
+    };
+    match &ctx.outcome {
+        Some(Outcome::Forwarded { status }) => r.status = *status,
         Some(Outcome::DryRun) => {
-            r.insert("status".into(), json!(200));
-            r.insert("dry_run".into(), json!(true));
+            r.status = 200;
+            r.dry_run = true;
         }
         Some(Outcome::Refused(rej)) => {
-            r.insert(
-                "status".into(),
-                json!(rej.reason.response_class().0.as_u16()),
-            );
-            r.insert("error".into(), json!(rej.reason.code()));
+            r.status = rej.reason.response_class().0.as_u16();
+            r.error = Some(rej.reason.code());
             // what was wrong with the tool's answer (pointer and rule, never its values)
             if !rej.violations.is_empty() {
-                r.insert("violations".into(), json!(rej.violations));
+                r.violations = Some(json!(rej.violations));
             }
         }
         None => {
-            r.insert("status".into(), json!(499));
-            r.insert("error".into(), json!("aborted"));
+            r.status = 499;
+            r.error = Some("aborted");
         }
     }
-    if let Some(extra) = &ctx.extra {
-        r.insert("mcp".into(), extra.clone());
-    }
-    if let Some(grpc) = &ctx.grpc {
-        r.insert("grpc".into(), grpc.clone());
-    }
-    idempotency_fields(ctx, &mut r);
-    r.insert("upstream_latency_us".into(), json!(ctx.upstream_latency_us));
-    r.insert("cost_usd".into(), json!(ctx.cost_usd));
-    r.insert(
-        "latency_us".into(),
-        json!(ctx.started.elapsed().as_micros() as u64),
-    );
-    normalize_numbers(&mut r);
+    r.latency_us = ctx.started.elapsed().as_micros() as u64;
     r
-}
-
-/// `idempotency` (key hash and source) of a tool with idempotent writes, and
-/// `idempotent_replay: true` when the agent got a stored answer instead of a forwarded call.
-fn idempotency_fields(ctx: &CallRecord, r: &mut Map<String, Value>) {
-    if let Some(idem) = &ctx.idempotency {
-        if idem.get("replay").and_then(Value::as_bool) == Some(true) {
-            r.insert("idempotent_replay".into(), Value::Bool(true));
-        }
-        r.insert("idempotency".into(), idem.clone());
-    }
 }
 
 /// The record's `redactions` for what redaction changed in the arguments: `{path, entity}`
@@ -241,7 +241,11 @@ pub async fn write_ahead(rec: &mut CallRecord) -> Result<(), Reject> {
     let (sink, args_mode, redactor) = (hook.sink.clone(), hook.args, hook.redactor.clone());
     let (body, args) = decision_record(rec, args_mode, &redactor, Phase::Forwarding);
     match sink
-        .write_ahead_with(crate::audit::Kind::Decision, body, args)
+        .write_ahead_body(
+            crate::audit::Kind::Decision,
+            crate::audit::sink::Body::Decision(Box::new(body)),
+            args,
+        )
         .await
     {
         Ok(_) => {
@@ -264,10 +268,195 @@ pub async fn write_ahead(rec: &mut CallRecord) -> Result<(), Reject> {
 
 #[cfg(test)]
 mod tests {
+    /// The map records as the request path built them before the typed records (moved here
+    /// from `decision_record` / `outcome_record`, only the measured latency made a parameter):
+    /// the reference the typed records' bytes are held to.
+    mod reference {
+        use serde_json::{json, Map, Value};
+
+        use super::super::*;
+        use crate::audit::record::normalize_numbers;
+
+        /// The `decision` record: who acted, which tool, what policy said, what the agent got.
+        /// Takes the policy input out of `ctx` (it is not needed after this record). The arguments'
+        /// part (`input_hmac`, `args` or `args_sealed`, and `big_numbers`) is left to the writer
+        /// thread ([`ArgsWork`]): hand both to the sink together.
+        pub fn decision_record(
+            ctx: &mut CallRecord,
+            args_mode: AuditArgs,
+            redactor: &Redactor,
+            phase: Phase,
+            latency_us: u64,
+        ) -> (Map<String, Value>, Option<ArgsWork>) {
+            let mut r = Map::new();
+            r.insert("decision_id".into(), json!(ctx.decision_id));
+            r.insert("trace_id".into(), json!(ctx.trace_id));
+            let p = ctx.principal.as_ref();
+            r.insert("run_id".into(), json!(p.and_then(|p| p.run_id.clone())));
+            r.insert("agent".into(), json!(p.map(|p| p.agent.clone())));
+            r.insert("tenant_id".into(), json!(p.and_then(|p| p.tenant.clone())));
+            r.insert("workflow".into(), json!(p.and_then(|p| p.workflow.clone())));
+            r.insert("principal_source".into(), json!(p.map(|p| p.source)));
+            r.insert("adapter".into(), json!(ctx.adapter));
+            r.insert("tool".into(), json!(ctx.tool));
+            r.insert("schema".into(), json!(ctx.schema));
+            r.insert("request".into(), ctx.request.clone().unwrap_or(Value::Null));
+            r.insert("config_version".into(), json!(ctx.config_version));
+            r.insert("mode".into(), json!(ctx.mode.as_str()));
+            if ctx.dry_run {
+                // the tool is `dry_run`: this call was not forwarded, whatever was decided
+                r.insert("dry_run".into(), json!(true));
+            }
+            r.insert(
+                "approvals".into(),
+                json!(ctx.approval.as_ref().map(|a| vec![a]).unwrap_or_default()),
+            );
+            r.insert("redactions".into(), json!(ctx.redactions));
+            if let Some(extra) = &ctx.extra {
+                r.insert("mcp".into(), extra.clone());
+            }
+            if let Some(grpc) = &ctx.grpc {
+                r.insert("grpc".into(), grpc.clone());
+            }
+            idempotency_fields(ctx, &mut r);
+            let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
+                (Phase::Forwarding, _)
+                | (Phase::Final, Some(Outcome::Forwarded { .. } | Outcome::DryRun)) => {
+                    ("allow", None, None, Vec::new())
+                }
+                (Phase::Final, Some(Outcome::Refused(rej))) => (
+                    rej.reason.decision_label(),
+                    Some(rej.reason.response_class().0.as_u16()),
+                    Some(rej.reason.code()),
+                    rej.reasons(),
+                ),
+                (Phase::Final, None) => (
+                    "error",
+                    Some(499),
+                    Some("aborted"),
+                    vec!["aborted".to_string()],
+                ),
+            };
+            r.insert("decision".into(), json!(decision));
+            r.insert("status".into(), json!(status));
+            r.insert("reason".into(), json!(reason));
+            r.insert("reasons".into(), json!(reasons));
+            if let Some(shadow) = &ctx.shadow {
+                r.insert("shadow_would_refuse".into(), json!(shadow.reasons()));
+            }
+            let mut policy = Map::new();
+            policy.insert("version".into(), json!(ctx.policy_version));
+            policy.insert("digest".into(), json!(ctx.policy_digest));
+            if let Some(result) = &ctx.policy_result {
+                policy.insert("result".into(), result.clone());
+            }
+            r.insert("policy".into(), Value::Object(policy));
+            let mut work = None;
+            if let Some(mut input) = ctx.input.take() {
+                let args = input
+                    .as_object_mut()
+                    .and_then(|m| m.remove("args"))
+                    .unwrap_or(Value::Null);
+                // `input_hmac` and what `audit.args` keeps are computed by the writer thread.
+                let keep = match args_mode {
+                    // What replay needs: the policy input (args in the top-level `args` field, as
+                    // hashed), with `now` and `usage` as they were.
+                    AuditArgs::Hashed => KeepArgs::Hashed,
+                    AuditArgs::Encrypted => KeepArgs::Sealed,
+                    AuditArgs::Redacted => {
+                        // Mask every entity, whatever the call's plan: the audit never holds PII.
+                        // The scan made for `input.pii.found` is reused unless the arguments were
+                        // rewritten since (then they are scanned again).
+                        if ctx.pii_findings.is_empty() && ctx.redactions.is_empty() {
+                            KeepArgs::AsSent
+                        } else if ctx.redactions.is_empty() {
+                            KeepArgs::Masked(mask_findings(redactor, &args, &ctx.pii_findings))
+                        } else if ctx.args_masked_for_audit {
+                            // the plan masked every finding as mask-all would: already what the audit
+                            // keeps (a second walk over masked text finds nothing; tested)
+                            KeepArgs::AsSent
+                        } else {
+                            match redactor.redact_json(&args, &ActionPlan::mask_all()).value {
+                                Some(masked) => KeepArgs::Masked(masked),
+                                None => KeepArgs::AsSent,
+                            }
+                        }
+                    }
+                    AuditArgs::None => KeepArgs::Omit,
+                };
+                if args_mode != AuditArgs::None {
+                    r.insert("input".into(), input);
+                }
+                work = Some(ArgsWork { args, keep });
+            }
+            r.insert("latency_us".into(), json!(latency_us));
+            if work.is_none() {
+                // otherwise the writer does it once the arguments are in
+                normalize_numbers(&mut r);
+            }
+            (r, work)
+        }
+
+        /// The `outcome` record of a forwarded (or dry-run) call, linked by `decision_id`.
+        pub fn outcome_record(ctx: &CallRecord, latency_us: u64) -> Map<String, Value> {
+            let mut r = Map::new();
+            r.insert("decision_id".into(), json!(ctx.decision_id));
+            r.insert("tool".into(), json!(ctx.tool));
+            match &ctx.outcome {
+                Some(Outcome::Forwarded { status }) => {
+                    r.insert("status".into(), json!(status));
+                }
+                Some(Outcome::DryRun) => {
+                    r.insert("status".into(), json!(200));
+                    r.insert("dry_run".into(), json!(true));
+                }
+                Some(Outcome::Refused(rej)) => {
+                    r.insert(
+                        "status".into(),
+                        json!(rej.reason.response_class().0.as_u16()),
+                    );
+                    r.insert("error".into(), json!(rej.reason.code()));
+                    // what was wrong with the tool's answer (pointer and rule, never its values)
+                    if !rej.violations.is_empty() {
+                        r.insert("violations".into(), json!(rej.violations));
+                    }
+                }
+                None => {
+                    r.insert("status".into(), json!(499));
+                    r.insert("error".into(), json!("aborted"));
+                }
+            }
+            if let Some(extra) = &ctx.extra {
+                r.insert("mcp".into(), extra.clone());
+            }
+            if let Some(grpc) = &ctx.grpc {
+                r.insert("grpc".into(), grpc.clone());
+            }
+            idempotency_fields(ctx, &mut r);
+            r.insert("upstream_latency_us".into(), json!(ctx.upstream_latency_us));
+            r.insert("cost_usd".into(), json!(ctx.cost_usd));
+            r.insert("latency_us".into(), json!(latency_us));
+            normalize_numbers(&mut r);
+            r
+        }
+
+        /// `idempotency` (key hash and source) of a tool with idempotent writes, and
+        /// `idempotent_replay: true` when the agent got a stored answer instead of a forwarded call.
+        fn idempotency_fields(ctx: &CallRecord, r: &mut Map<String, Value>) {
+            if let Some(idem) = &ctx.idempotency {
+                if idem.get("replay").and_then(Value::as_bool) == Some(true) {
+                    r.insert("idempotent_replay".into(), Value::Bool(true));
+                }
+                r.insert("idempotency".into(), idem.clone());
+            }
+        }
+    }
+
     use std::collections::BTreeMap;
 
     use serde_json::json;
 
+    use super::*;
     use crate::redact::{ActionPlan, RedactConfig, Redactor};
 
     /// The audit keeps arguments the plan rewrote as they are when [`Redactor::acted_as_mask_all`]
@@ -348,5 +537,328 @@ mod tests {
             kept > 500 && walked > 500 && rescan_differs < kept / 5,
             "{kept} kept, {walked} walked, {rescan_differs} differ from a rescan"
         );
+    }
+
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    /// Strings with the awkward cases: escapes, non-ASCII, non-BMP.
+    fn text(next: &mut dyn FnMut() -> u64) -> String {
+        const PARTS: &[&str] = &[
+            "a",
+            "payments",
+            ".",
+            "create_refund",
+            "\"",
+            "\\",
+            "\n",
+            "\u{1}",
+            "é",
+            "€",
+            "😀",
+            "\u{e000}",
+            " ",
+            "/",
+            "jane@example.com",
+        ];
+        (0..next() % 6)
+            .map(|_| PARTS[(next() % PARTS.len() as u64) as usize])
+            .collect()
+    }
+
+    fn opt_text(next: &mut dyn FnMut() -> u64) -> Option<String> {
+        (!next().is_multiple_of(3)).then(|| text(next))
+    }
+
+    /// A nested document, sometimes holding a number beyond ±2^53 (written as a string in
+    /// `big_numbers` on the rare path).
+    fn doc(next: &mut dyn FnMut() -> u64, depth: u32) -> Value {
+        match next() % if depth > 2 { 6 } else { 8 } {
+            0 => Value::Null,
+            1 => Value::Bool(next().is_multiple_of(2)),
+            2 => json!(next() % 100_000),
+            3 => match next() % 8 {
+                0 => json!(9_007_199_254_740_993u64),
+                1 => json!(-1e300),
+                2 => json!(0.1),
+                _ => json!(-((next() % 1000) as i64)),
+            },
+            4 | 5 => Value::String(text(next)),
+            6 => Value::Array((0..next() % 3).map(|_| doc(next, depth + 1)).collect()),
+            _ => Value::Object(
+                (0..next() % 4)
+                    .map(|_| (text(next), doc(next, depth + 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn opt_doc(next: &mut dyn FnMut() -> u64) -> Option<Value> {
+        (next().is_multiple_of(2)).then(|| doc(next, 1))
+    }
+
+    const REASONS: &[Reason] = &[
+        Reason::PolicyDenied,
+        Reason::PolicyUndefined,
+        Reason::SchemaInvalid,
+        Reason::UnknownTool,
+        Reason::RateLimited,
+        Reason::BudgetExceeded,
+        Reason::KillSwitch,
+        Reason::Internal,
+        Reason::AuditUnavailable,
+        Reason::Unauthenticated,
+    ];
+
+    fn reject(next: &mut dyn FnMut() -> u64) -> Reject {
+        let mut r = Reject::new(
+            REASONS[(next() % REASONS.len() as u64) as usize],
+            text(next),
+        );
+        if next().is_multiple_of(2) {
+            r.policy_reasons = (0..next() % 3).map(|_| text(next)).collect();
+        }
+        if next().is_multiple_of(3) {
+            r.violations = (0..1 + next() % 2)
+                .map(|_| crate::pipeline::reject::Violation {
+                    instance_path: text(next),
+                    message: text(next),
+                })
+                .collect();
+        }
+        r
+    }
+
+    /// Call `seed` as the stages leave it: every part set or not, every outcome, arguments
+    /// with and without PII and big numbers.
+    fn call(seed: u64, redactor: &Redactor) -> CallRecord {
+        let mut next = xorshift(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let next = &mut next;
+        let mut c = CallRecord::for_tests();
+        c.decision_id = format!("0193a1b2-c3d4-7e5f-8a9b-{seed:012x}");
+        c.trace_id = format!("{:032x}", next());
+        c.mode = if next().is_multiple_of(2) {
+            crate::config::raw::Mode::Enforce
+        } else {
+            crate::config::raw::Mode::Shadow
+        };
+        c.dry_run = next().is_multiple_of(5);
+        c.config_version = text(next);
+        c.policy_version = text(next);
+        c.policy_digest = format!("{:016x}", next());
+        c.adapter = opt_text(next);
+        c.tool = opt_text(next);
+        c.schema = opt_text(next);
+        if !next().is_multiple_of(4) {
+            c.principal = Some(crate::stage::identify::Principal {
+                agent: text(next),
+                tenant: opt_text(next),
+                workflow: opt_text(next),
+                run_id: opt_text(next),
+                source: ["static", "header", "jwt", "mtls"][(next() % 4) as usize],
+                claims: Default::default(),
+            });
+        }
+        c.request = (!next().is_multiple_of(4))
+            .then(|| json!({"method": "POST", "host": text(next), "path": text(next)}));
+        c.policy_result = (!next().is_multiple_of(3))
+            .then(|| json!({"allow": next().is_multiple_of(2), "reasons": [text(next)], "x": doc(next, 2)}));
+        c.shadow = (next().is_multiple_of(4)).then(|| reject(next));
+        c.outcome = match next() % 5 {
+            0 => None,
+            1 => Some(Outcome::DryRun),
+            2 => Some(Outcome::Refused(reject(next))),
+            _ => Some(Outcome::Forwarded {
+                status: [200, 201, 404, 502][(next() % 4) as usize],
+            }),
+        };
+        c.upstream_latency_us = (next().is_multiple_of(2)).then(|| next() % 10_000);
+        c.cost_usd = [0.0, 0.002, 1.5, 1e17][(next() % 4) as usize];
+        c.extra = opt_doc(next).map(|d| json!({"method": "tools/call", "meta": d}));
+        c.grpc = (next().is_multiple_of(5))
+            .then(|| json!({"service": text(next), "message_index": next() % 4}));
+        c.idempotency = (next().is_multiple_of(4)).then(|| match next() % 3 {
+            0 => json!({"key_hash": text(next), "source": "header", "replay": true, "replay_of": text(next)}),
+            1 => json!({"key_hash": text(next), "source": "args", "replay": false}),
+            _ => json!({"key_hash": text(next), "source": "header"}),
+        });
+        c.approval =
+            (next().is_multiple_of(4)).then(|| json!({"id": text(next), "approver": text(next)}));
+        if !next().is_multiple_of(3) {
+            let mut args = json!({"charge": text(next), "amount": next() % 100_000,
+                                  "note": doc(next, 1)});
+            if next().is_multiple_of(3) {
+                args["email"] = json!("jane.doe@example.com");
+            }
+            if next().is_multiple_of(6) {
+                args["big"] = json!(9_007_199_254_740_993u64);
+            }
+            c.pii_findings = redactor.scan_json(&args);
+            if !c.pii_findings.is_empty() && next().is_multiple_of(2) {
+                let found = redactor
+                    .redact_json_in_place(&mut args, &ActionPlan::mask_all())
+                    .0;
+                c.args_masked_for_audit = next().is_multiple_of(2);
+                c.redactions = super::redaction_entries(redactor, &found, &c.pii_findings);
+            }
+            let mut input = json!({"v": 1, "tool": {"name": text(next), "risk": doc(next, 2)},
+                                   "usage": {"calls": next() % 50}, "now": {"unix": 1_796_423_377},
+                                   "pii": {"found": ["email"]}, "mode": "enforce"});
+            if next().is_multiple_of(5) {
+                input["usage"]["huge"] = json!(1e21);
+            }
+            input["args"] = args;
+            c.input = Some(input);
+        } else if next().is_multiple_of(2) {
+            c.input = Some(Value::Null);
+        }
+        c
+    }
+
+    /// The typed records are the map records byte for byte: over generated calls (allowed,
+    /// refused for each reason, shadow, dry run, approvals, idempotency, MCP, gRPC, every
+    /// `audit.args` mode, big numbers anywhere), the decision record ahead of forwarding and
+    /// at the end, and the outcome, each written with its head as the chain writer writes it.
+    #[test]
+    fn typed_records_are_the_map_records_byte_for_byte() {
+        use crate::audit::call::{Body, LineBody};
+        use crate::audit::canonical::{canonicalize_record, entry_hash, RecordHead};
+        use crate::audit::record::{keyed_mac, normalize_numbers};
+        use crate::audit::sink::ArgsKept;
+        use crate::config::raw::AuditArgs;
+
+        let redactor = Redactor::new(&RedactConfig {
+            hmac_key: Some("k".into()),
+            ..RedactConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let key = b"deployment-key";
+        let mac = keyed_mac(key);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, public) = crate::audit::auditor_keygen(dir.path()).expect("auditor key");
+        let auditor = crate::audit::AuditorPublicKey::load(&public).expect("auditor key");
+        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+        for seed in 0..6000u64 {
+            let args_mode = [
+                AuditArgs::Redacted,
+                AuditArgs::Hashed,
+                AuditArgs::Encrypted,
+                AuditArgs::None,
+            ][(seed % 4) as usize];
+            let phase = if seed % 3 == 0 {
+                Phase::Forwarding
+            } else {
+                Phase::Final
+            };
+            let prev = entry_hash(&seed.to_le_bytes());
+            let ts = format!("2026-12-04T23:00:{:02}.{:03}Z", seed % 60, seed % 1000);
+            let head = |kind| RecordHead {
+                kind,
+                prev: &prev,
+                seq: seed * 7 % (1 << 53),
+                ts: &ts,
+            };
+            // the latency as measured (beyond ±2^53 too: the typed writer must fall back)
+            let latency = if seed % 97 == 0 {
+                u64::MAX
+            } else {
+                seed % 5000
+            };
+            let with_auditor = seed % 8 < 4;
+            let auditor = with_auditor.then_some(&auditor);
+
+            let mut old = call(seed, &redactor);
+            let (mut want, work) =
+                reference::decision_record(&mut old, args_mode, &redactor, phase, latency);
+            let mut new = call(seed, &redactor);
+            let (mut body, typed_work) = decision_record(&mut new, args_mode, &redactor, phase);
+            body.latency_us = latency;
+            if let Some(work) = typed_work {
+                body.args = Some(work.finish(&mac, key, auditor));
+            }
+            match work {
+                Some(work) => {
+                    work.apply(&mut want, key, auditor);
+                    // sealing is randomised: the typed record's sealed arguments stand in
+                    if let Some(ArgsKept::Sealed(s)) = body.args.as_ref().map(|d| &d.kept) {
+                        want.insert("args_sealed".into(), json!(s));
+                    }
+                }
+                None => normalize_numbers(&mut want),
+            }
+            *seen
+                .entry(if want.contains_key("big_numbers") {
+                    "big"
+                } else {
+                    "plain"
+                })
+                .or_default() += 1;
+            for k in [
+                "args",
+                "args_sealed",
+                "input",
+                "shadow_would_refuse",
+                "idempotent_replay",
+                "mcp",
+                "grpc",
+                "dry_run",
+            ] {
+                if want.contains_key(k) {
+                    *seen.entry(k).or_default() += 1;
+                }
+            }
+            let mut expected = Vec::new();
+            canonicalize_record(&want, &head("decision"), true, &mut expected).expect("map");
+            let mut got = Vec::new();
+            Body::Decision(Box::new(body))
+                .write_line(&head("decision"), true, &mut got)
+                .expect("typed");
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&expected),
+                "decision, seed {seed}"
+            );
+
+            // the outcome, after a forwarded call's write-ahead record
+            let (old, mut new) = (call(seed, &redactor), call(seed, &redactor));
+            let want = reference::outcome_record(&old, latency);
+            let mut body = outcome_record(&mut new);
+            body.latency_us = latency;
+            let mut expected = Vec::new();
+            canonicalize_record(&want, &head("outcome"), true, &mut expected).expect("map");
+            let mut got = Vec::new();
+            Body::Outcome(Box::new(body))
+                .write_line(&head("outcome"), true, &mut got)
+                .expect("typed");
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&expected),
+                "outcome, seed {seed}"
+            );
+            if want.contains_key("big_numbers") {
+                *seen.entry("outcome big").or_default() += 1;
+            }
+        }
+        for (k, min) in [
+            ("big", 300),
+            ("plain", 3000),
+            ("args", 1000),
+            ("args_sealed", 300),
+            ("input", 1000),
+            ("shadow_would_refuse", 500),
+            ("idempotent_replay", 100),
+            ("mcp", 1000),
+            ("grpc", 500),
+            ("dry_run", 500),
+            ("outcome big", 100),
+        ] {
+            assert!(seen.get(k).copied().unwrap_or(0) >= min, "{k}: {seen:?}");
+        }
     }
 }

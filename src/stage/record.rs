@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::audit::sink::AuditSink;
+use crate::audit::sink::Body;
 use crate::audit::Kind;
 use crate::config::raw::{AuditArgs, Mode};
 use crate::metrics::{CallLabels, Metrics, ReasonLabels};
@@ -164,6 +165,48 @@ impl CallRecord {
         }))
     }
 
+    /// A record with no snapshot behind it, that writes nothing when dropped (tests build
+    /// its fields themselves).
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        CallRecord(Box::new(CallRecordFields {
+            decision_id: String::new(),
+            trace_id: String::new(),
+            started: Instant::now(),
+            mode: Mode::Enforce,
+            dry_run: false,
+            config_version: String::new(),
+            policy_version: String::new(),
+            policy_digest: String::new(),
+            adapter: None,
+            tool: None,
+            tool_label: crate::metrics::NO_TOOL,
+            schema: None,
+            tool_index: None,
+            principal: None,
+            request: None,
+            decision: None,
+            input: None,
+            policy_result: None,
+            shadow: None,
+            outcome: None,
+            upstream_latency_us: None,
+            redactions: Vec::new(),
+            pii_findings: Vec::new(),
+            args_masked_for_audit: false,
+            cost_usd: 0.0,
+            audit: None,
+            written_ahead: false,
+            extra: None,
+            grpc: None,
+            idempotency: None,
+            approval: None,
+            record: false,
+            span: None,
+            metrics: Arc::new(Metrics::new()),
+        }))
+    }
+
     /// Classify's result: the call is for `tool` (`index` in its adapter, for a declared tool).
     pub fn classified(&mut self, tool: &crate::config::Tool, index: Option<usize>) {
         self.set_tool(tool);
@@ -230,10 +273,12 @@ impl CallRecord {
             return;
         };
         if self.written_ahead {
-            hook.sink.record(Kind::Outcome, outcome_record(self));
+            let body = Body::Outcome(Box::new(outcome_record(self)));
+            hook.sink.record_body(Kind::Outcome, body, None);
         } else {
             let (body, args) = decision_record(self, hook.args, &hook.redactor, Phase::Final);
-            hook.sink.record_with(Kind::Decision, body, args);
+            hook.sink
+                .record_body(Kind::Decision, Body::Decision(Box::new(body)), args);
         }
     }
 }
@@ -245,7 +290,6 @@ impl Drop for CallRecord {
         if !self.record {
             return;
         }
-        self.write_audit();
         let span = self.span.take();
         let elapsed = self.started.elapsed();
         let tool = self.tool_label;
@@ -344,6 +388,8 @@ impl Drop for CallRecord {
             latency_us = elapsed.as_micros() as u64,
             "tool call"
         );
+        // last: the audit record takes the call's parts (the log line and span read them)
+        self.write_audit();
     }
 }
 

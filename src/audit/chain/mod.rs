@@ -22,10 +22,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::canonical::{
-    canonicalize_record, entry_hash, find_unsafe_integer_in, hex, Hash, RecordHead,
-    MAX_SAFE_INTEGER,
-};
+use super::call::LineBody;
+use super::canonical::{entry_hash, hex, Hash, RecordHead, MAX_SAFE_INTEGER};
 use super::checkpoint::{sign_note, CheckpointBody};
 use super::keys::AuditSigner;
 use super::record::{format_ts, Kind, FORMAT, RESERVED_FIELDS};
@@ -186,9 +184,9 @@ impl ChainWriter {
 
     /// [`Self::append_batch`] of records the caller keeps (the writer thread reads a failed
     /// record again to write its minimal replacement).
-    pub fn append_records(
+    pub fn append_records<B: LineBody>(
         &mut self,
-        records: &[(Kind, Map<String, Value>)],
+        records: &[(Kind, B)],
     ) -> Vec<Result<Appended, AuditError>> {
         let mut results: Vec<Result<Appended, AuditError>> = Vec::with_capacity(records.len());
         let mut unflushed_from = 0;
@@ -196,8 +194,9 @@ impl ChainWriter {
         self.held = Some(Vec::with_capacity(records.len() * 1600));
         for (kind, body) in records {
             let kind = *kind;
-            let written =
-                check_caller_record(kind, body).and_then(|()| self.write_record(kind, body));
+            let written = body
+                .check(kind)
+                .and_then(|()| self.write_record(kind, body));
             let ok = written.is_ok();
             results.push(written);
             if !ok {
@@ -463,16 +462,16 @@ impl ChainWriter {
     /// Chain and write one record: `body` with `seq`, `prev`, `kind` and `ts` (the line is
     /// the canonical form of `body` with those inserted). A caller record's number beyond
     /// ±2^53 is refused here ([`InvalidRecord::UnsafeInteger`]), found while canonicalising.
-    fn write_record(
+    fn write_record<B: LineBody + ?Sized>(
         &mut self,
         kind: Kind,
-        body: &Map<String, Value>,
+        body: &B,
     ) -> Result<Appended, AuditError> {
         let strict = kind.is_caller_kind();
         if let Err(e) = self.check_usable() {
             // a record the writer would refuse anyway says so first, as before the check
             // moved into canonicalisation
-            if let Some(path) = find_unsafe_integer_in(body).filter(|_| strict) {
+            if let Some(path) = body.unsafe_pointer().filter(|_| strict) {
                 return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(path)));
             }
             return Err(e);
@@ -490,7 +489,7 @@ impl ChainWriter {
             seq,
             ts: &self.ts.1,
         };
-        canonicalize_record(body, &head, strict, &mut self.line)?;
+        body.write_line(&head, strict, &mut self.line)?;
         if seq > MAX_SAFE_INTEGER {
             return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(
                 "/seq".into(),
@@ -549,7 +548,7 @@ impl ChainWriter {
 
 /// Validate a caller's `decision`/`outcome`/`event` body.
 /// (Its numbers are checked while it is canonicalised: see [`ChainWriter::write_record`].)
-fn check_caller_record(kind: Kind, body: &Map<String, Value>) -> Result<(), AuditError> {
+pub(crate) fn check_caller_record(kind: Kind, body: &Map<String, Value>) -> Result<(), AuditError> {
     if !kind.is_caller_kind() {
         return Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(
             kind.as_str(),

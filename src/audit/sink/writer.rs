@@ -11,11 +11,13 @@ use serde_json::{Map, Value};
 use super::super::{AuditError, ChainWriter, Kind};
 use super::handoff::Shared;
 use super::queue::Queue;
-use super::{Msg, SinkError};
+use super::{Body, Msg, SinkError};
 use crate::metrics::Metrics;
 
 /// The keys the writer thread needs to complete a record's arguments ([`super::ArgsWork`]).
 pub(super) struct ArgsKeys {
+    /// The HMAC state keyed with `hmac_key`, set up once.
+    pub mac: super::super::record::KeyedMac,
     pub hmac_key: Arc<[u8]>,
     pub auditor: Option<Arc<super::super::AuditorPublicKey>>,
 }
@@ -55,7 +57,18 @@ pub(super) fn writer_loop(
                         ack,
                     } => {
                         if let Some(work) = args {
-                            work.apply(&mut body, &keys.hmac_key, keys.auditor.as_deref());
+                            let auditor = keys.auditor.as_deref();
+                            match &mut body {
+                                Body::Decision(d) => {
+                                    d.args = Some(work.finish(&keys.mac, &keys.hmac_key, auditor));
+                                }
+                                Body::Outcome(_) => {}
+                                Body::Map(m) => {
+                                    work.finish(&keys.mac, &keys.hmac_key, auditor)
+                                        .insert_into(m);
+                                    super::super::record::normalize_numbers(m);
+                                }
+                            }
                         }
                         acks.push(ack);
                         records.push((kind, body));
@@ -116,7 +129,7 @@ pub(super) fn writer_loop(
 pub(super) fn settle(
     writer: &mut ChainWriter,
     kind: Kind,
-    body: &Map<String, Value>,
+    body: &Body,
     result: Result<super::super::Appended, AuditError>,
     healthy: &AtomicBool,
     metrics: &Metrics,
@@ -126,7 +139,7 @@ pub(super) fn settle(
         Err(AuditError::Invalid(why)) => {
             tracing::error!(error = %why, "audit record could not be encoded: writing a minimal refusal record");
             metrics.audit_write_errors.inc();
-            let mut minimal = minimal_record(kind, body);
+            let mut minimal = minimal_record(kind, &body.to_map());
             minimal.insert("audit_error".into(), Value::String(why.to_string()));
             let kind = if kind.is_caller_kind() {
                 kind

@@ -1,0 +1,687 @@
+//! The typed `decision` and `outcome` records of a call: structs the request path fills by
+//! moving the call's parts in (no map of owned keys, no insert per field), written by the
+//! writer thread straight as canonical JSON, their members in the order RFC 8785 gives them
+//! (fixed at compile time; `KEYS` in the tests holds it to `utf16_cmp`) with the writer's
+//! `kind`, `prev`, `seq` and `ts` merged at their places. Nested documents (`input`, `request`,
+//! `policy.result`, …) go through the canonical writer.
+//!
+//! The bytes are exactly those of the `serde_json::Map` the request path built before (the
+//! record's [`to_map`](DecisionBody::to_map), canonicalised with its head): a record holding a
+//! number the audit format cannot hold (an integer beyond ±2^53) is written through that map,
+//! with `big_numbers` ([`normalize_numbers`]), the rare path. The tests in
+//! `src/stage/audit.rs` compare both over generated calls.
+
+use serde_json::{json, Map, Number, Value};
+
+use super::canonical::{
+    canonicalize_record, hex_bytes, write_head_value, write_string, write_value_strict, Hash,
+    RecordHead, MAX_SAFE_INTEGER,
+};
+use super::record::normalize_numbers;
+use super::{AuditError, InvalidRecord, Kind};
+
+/// The body of a caller record as handed to the writer: a map (events, tests, tools), or a
+/// call's typed record.
+#[derive(Debug)]
+pub enum Body {
+    /// Any record, as a map of its members.
+    Map(Map<String, Value>),
+    /// A call's `decision` record.
+    Decision(Box<DecisionBody>),
+    /// A call's `outcome` record.
+    Outcome(Box<OutcomeBody>),
+}
+
+impl Body {
+    /// The record as a map (the minimal replacement record reads its identifying fields).
+    pub fn to_map(&self) -> Map<String, Value> {
+        match self {
+            Body::Map(m) => m.clone(),
+            Body::Decision(d) => d.to_map(),
+            Body::Outcome(o) => o.to_map(),
+        }
+    }
+}
+
+/// What the writer thread completed a decision record's arguments with
+/// ([`super::sink::ArgsWork`]): `input_hmac` and what `audit.args` keeps.
+#[derive(Debug)]
+pub struct ArgsDone {
+    /// HMAC-SHA256 of the exact canonical arguments.
+    pub input_hmac: Hash,
+    /// What the record keeps of the arguments.
+    pub kept: ArgsKept,
+}
+
+/// The record's argument member.
+#[derive(Debug)]
+pub enum ArgsKept {
+    /// `audit.args: none`: nothing.
+    Nothing,
+    /// `args`.
+    Args(Value),
+    /// `args`: the arguments as sent, with their canonical bytes (computed for `input_hmac`;
+    /// the same as the record's when no number in them is beyond ±2^53, which `canonical`
+    /// being `Some` says).
+    AsSent {
+        /// The arguments.
+        value: Value,
+        /// Their canonical bytes, when they hold no integer beyond ±2^53.
+        canonical: Option<Vec<u8>>,
+    },
+    /// `args_sealed`.
+    Sealed(String),
+    /// `args_sealed_error`.
+    SealedError(String),
+}
+
+impl ArgsDone {
+    pub(crate) fn insert_into(&self, r: &mut Map<String, Value>) {
+        r.insert(
+            "input_hmac".into(),
+            Value::String(hex_string(&self.input_hmac)),
+        );
+        match &self.kept {
+            ArgsKept::Nothing => {}
+            ArgsKept::Args(v) | ArgsKept::AsSent { value: v, .. } => {
+                r.insert("args".into(), v.clone());
+            }
+            ArgsKept::Sealed(s) => {
+                r.insert("args_sealed".into(), Value::String(s.clone()));
+            }
+            ArgsKept::SealedError(s) => {
+                r.insert("args_sealed_error".into(), Value::String(s.clone()));
+            }
+        }
+    }
+}
+
+fn hex_string(h: &Hash) -> String {
+    String::from_utf8_lossy(&hex_bytes(h)).into_owned()
+}
+
+/// A call's `decision` record (see `src/stage/audit.rs` for what each member means).
+#[derive(Debug, Default)]
+pub struct DecisionBody {
+    pub decision_id: String,
+    pub trace_id: String,
+    pub run_id: Option<String>,
+    pub agent: Option<String>,
+    pub tenant_id: Option<String>,
+    pub workflow: Option<String>,
+    pub principal_source: Option<&'static str>,
+    pub adapter: Option<String>,
+    pub tool: Option<String>,
+    pub schema: Option<String>,
+    /// `request` (`null` when unset).
+    pub request: Option<Value>,
+    pub config_version: String,
+    pub mode: &'static str,
+    pub dry_run: bool,
+    /// `approvals`: this one, or `[]`.
+    pub approval: Option<Value>,
+    pub redactions: Vec<Value>,
+    pub mcp: Option<Value>,
+    pub grpc: Option<Value>,
+    /// `idempotency`, and `idempotent_replay: true` when its `replay` is true.
+    pub idempotency: Option<Value>,
+    pub decision: &'static str,
+    pub status: Option<u16>,
+    pub reason: Option<&'static str>,
+    pub reasons: Vec<String>,
+    pub shadow_would_refuse: Option<Vec<String>>,
+    pub policy_version: String,
+    pub policy_digest: String,
+    pub policy_result: Option<Value>,
+    /// The policy input without its `args` (absent with `audit.args: none`).
+    pub input: Option<Value>,
+    pub latency_us: u64,
+    /// Completed by the writer thread.
+    pub args: Option<ArgsDone>,
+}
+
+/// A call's `outcome` record.
+#[derive(Debug, Default)]
+pub struct OutcomeBody {
+    pub decision_id: String,
+    pub tool: Option<String>,
+    pub status: u16,
+    pub dry_run: bool,
+    pub error: Option<&'static str>,
+    pub violations: Option<Value>,
+    pub mcp: Option<Value>,
+    pub grpc: Option<Value>,
+    pub idempotency: Option<Value>,
+    pub upstream_latency_us: Option<u64>,
+    pub cost_usd: f64,
+    pub latency_us: u64,
+}
+
+/// Head members, as indexes for [`write_head_value`].
+const KIND: usize = 0;
+const PREV: usize = 1;
+const SEQ: usize = 2;
+const TS: usize = 3;
+
+/// Writes the members of one object in the order they are given (the caller gives them
+/// sorted).
+struct Members<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+type R = Result<(), AuditError>;
+
+fn unsafe_integer() -> AuditError {
+    AuditError::Invalid(InvalidRecord::UnsafeInteger(String::new()))
+}
+
+impl<'a> Members<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Members { out, first: true }
+    }
+
+    /// `"key":` (`key` is a plain ASCII name: nothing to escape).
+    #[inline]
+    fn key(&mut self, key: &'static str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.reserve(key.len() + 3);
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    fn head(&mut self, key: &'static str, which: usize, head: &RecordHead<'_>) -> R {
+        let out = self.key(key);
+        write_head_value(which, head, out)
+    }
+
+    fn str(&mut self, key: &'static str, v: &str) -> R {
+        let out = self.key(key);
+        write_string(v, out)
+    }
+
+    fn opt_str(&mut self, key: &'static str, v: Option<&str>) -> R {
+        let out = self.key(key);
+        match v {
+            Some(s) => write_string(s, out),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+
+    fn value(&mut self, key: &'static str, v: &Value) -> R {
+        let out = self.key(key);
+        write_value_strict(v, out)
+    }
+
+    fn opt_value(&mut self, key: &'static str, v: Option<&Value>) -> R {
+        match v {
+            Some(v) => self.value(key, v),
+            None => Ok(()),
+        }
+    }
+
+    fn u64(&mut self, key: &'static str, v: u64) -> R {
+        if v > MAX_SAFE_INTEGER {
+            return Err(unsafe_integer());
+        }
+        let out = self.key(key);
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        Ok(())
+    }
+
+    fn opt_u64(&mut self, key: &'static str, v: Option<u64>) -> R {
+        match v {
+            Some(v) => self.u64(key, v),
+            None => {
+                self.key(key).extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+
+    fn strs(&mut self, key: &'static str, v: &[String]) -> R {
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, s) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_string(s, out)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+
+    fn values(&mut self, key: &'static str, v: &[Value]) -> R {
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, item) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_value_strict(item, out)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+
+    fn bool_true(&mut self, key: &'static str, set: bool) {
+        if set {
+            self.key(key).extend_from_slice(b"true");
+        }
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+fn idempotent_replay(idem: Option<&Value>) -> bool {
+    idem.and_then(|i| i.get("replay"))
+        .and_then(Value::as_bool)
+        .is_some_and(|b| b)
+}
+
+/// `json!(f64)`: a finite number, else `null`.
+fn f64_value(f: f64) -> Value {
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+impl DecisionBody {
+    /// The canonical line: members in RFC 8785 order (see the tests' `DECISION_KEYS`).
+    fn write_typed(&self, head: &RecordHead<'_>, out: &mut Vec<u8>) -> R {
+        let mut m = Members::open(out);
+        m.opt_str("adapter", self.adapter.as_deref())?;
+        m.opt_str("agent", self.agent.as_deref())?;
+        m.values("approvals", self.approval.as_slice())?;
+        if let Some(done) = &self.args {
+            match &done.kept {
+                ArgsKept::Nothing => {}
+                ArgsKept::Args(v)
+                | ArgsKept::AsSent {
+                    value: v,
+                    canonical: None,
+                } => m.value("args", v)?,
+                ArgsKept::AsSent {
+                    canonical: Some(bytes),
+                    ..
+                } => m.key("args").extend_from_slice(bytes),
+                ArgsKept::Sealed(s) => m.str("args_sealed", s)?,
+                ArgsKept::SealedError(s) => m.str("args_sealed_error", s)?,
+            }
+        }
+        m.str("config_version", &self.config_version)?;
+        m.str("decision", self.decision)?;
+        m.str("decision_id", &self.decision_id)?;
+        m.bool_true("dry_run", self.dry_run);
+        m.opt_value("grpc", self.grpc.as_ref())?;
+        m.opt_value("idempotency", self.idempotency.as_ref())?;
+        m.bool_true(
+            "idempotent_replay",
+            idempotent_replay(self.idempotency.as_ref()),
+        );
+        m.opt_value("input", self.input.as_ref())?;
+        if let Some(done) = &self.args {
+            let out = m.key("input_hmac");
+            out.push(b'"');
+            out.extend_from_slice(&hex_bytes(&done.input_hmac));
+            out.push(b'"');
+        }
+        m.head("kind", KIND, head)?;
+        m.u64("latency_us", self.latency_us)?;
+        m.opt_value("mcp", self.mcp.as_ref())?;
+        m.str("mode", self.mode)?;
+        {
+            let out = m.key("policy");
+            let mut p = Members::open(out);
+            p.str("digest", &self.policy_digest)?;
+            p.opt_value("result", self.policy_result.as_ref())?;
+            p.str("version", &self.policy_version)?;
+            p.close();
+        }
+        m.head("prev", PREV, head)?;
+        m.opt_str("principal_source", self.principal_source)?;
+        m.opt_str("reason", self.reason)?;
+        m.strs("reasons", &self.reasons)?;
+        m.values("redactions", &self.redactions)?;
+        match &self.request {
+            Some(v) => m.value("request", v)?,
+            None => m.key("request").extend_from_slice(b"null"),
+        }
+        m.opt_str("run_id", self.run_id.as_deref())?;
+        m.opt_str("schema", self.schema.as_deref())?;
+        m.head("seq", SEQ, head)?;
+        if let Some(s) = &self.shadow_would_refuse {
+            m.strs("shadow_would_refuse", s)?;
+        }
+        m.opt_u64("status", self.status.map(u64::from))?;
+        m.opt_str("tenant_id", self.tenant_id.as_deref())?;
+        m.opt_str("tool", self.tool.as_deref())?;
+        m.str("trace_id", &self.trace_id)?;
+        m.head("ts", TS, head)?;
+        m.opt_str("workflow", self.workflow.as_deref())?;
+        m.close();
+        Ok(())
+    }
+
+    /// The record as the map the request path built before the typed record (before
+    /// `big_numbers`): the rare path's input, and the tests' reference.
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut r = Map::new();
+        r.insert("decision_id".into(), json!(self.decision_id));
+        r.insert("trace_id".into(), json!(self.trace_id));
+        r.insert("run_id".into(), json!(self.run_id));
+        r.insert("agent".into(), json!(self.agent));
+        r.insert("tenant_id".into(), json!(self.tenant_id));
+        r.insert("workflow".into(), json!(self.workflow));
+        r.insert("principal_source".into(), json!(self.principal_source));
+        r.insert("adapter".into(), json!(self.adapter));
+        r.insert("tool".into(), json!(self.tool));
+        r.insert("schema".into(), json!(self.schema));
+        r.insert(
+            "request".into(),
+            self.request.clone().unwrap_or(Value::Null),
+        );
+        r.insert("config_version".into(), json!(self.config_version));
+        r.insert("mode".into(), json!(self.mode));
+        if self.dry_run {
+            r.insert("dry_run".into(), json!(true));
+        }
+        r.insert(
+            "approvals".into(),
+            Value::Array(self.approval.iter().cloned().collect()),
+        );
+        r.insert("redactions".into(), Value::Array(self.redactions.clone()));
+        if let Some(mcp) = &self.mcp {
+            r.insert("mcp".into(), mcp.clone());
+        }
+        if let Some(grpc) = &self.grpc {
+            r.insert("grpc".into(), grpc.clone());
+        }
+        if let Some(idem) = &self.idempotency {
+            if idempotent_replay(Some(idem)) {
+                r.insert("idempotent_replay".into(), Value::Bool(true));
+            }
+            r.insert("idempotency".into(), idem.clone());
+        }
+        r.insert("decision".into(), json!(self.decision));
+        r.insert("status".into(), json!(self.status));
+        r.insert("reason".into(), json!(self.reason));
+        r.insert("reasons".into(), json!(self.reasons));
+        if let Some(s) = &self.shadow_would_refuse {
+            r.insert("shadow_would_refuse".into(), json!(s));
+        }
+        let mut policy = Map::new();
+        policy.insert("version".into(), json!(self.policy_version));
+        policy.insert("digest".into(), json!(self.policy_digest));
+        if let Some(result) = &self.policy_result {
+            policy.insert("result".into(), result.clone());
+        }
+        r.insert("policy".into(), Value::Object(policy));
+        if let Some(input) = &self.input {
+            r.insert("input".into(), input.clone());
+        }
+        r.insert("latency_us".into(), json!(self.latency_us));
+        if let Some(done) = &self.args {
+            done.insert_into(&mut r);
+        }
+        r
+    }
+}
+
+impl OutcomeBody {
+    /// The canonical line: members in RFC 8785 order (see the tests' `OUTCOME_KEYS`).
+    fn write_typed(&self, head: &RecordHead<'_>, out: &mut Vec<u8>) -> R {
+        let mut m = Members::open(out);
+        m.value("cost_usd", &f64_value(self.cost_usd))?;
+        m.str("decision_id", &self.decision_id)?;
+        m.bool_true("dry_run", self.dry_run);
+        if let Some(e) = self.error {
+            m.str("error", e)?;
+        }
+        m.opt_value("grpc", self.grpc.as_ref())?;
+        m.opt_value("idempotency", self.idempotency.as_ref())?;
+        m.bool_true(
+            "idempotent_replay",
+            idempotent_replay(self.idempotency.as_ref()),
+        );
+        m.head("kind", KIND, head)?;
+        m.u64("latency_us", self.latency_us)?;
+        m.opt_value("mcp", self.mcp.as_ref())?;
+        m.head("prev", PREV, head)?;
+        m.head("seq", SEQ, head)?;
+        m.u64("status", u64::from(self.status))?;
+        m.opt_str("tool", self.tool.as_deref())?;
+        m.head("ts", TS, head)?;
+        m.opt_u64("upstream_latency_us", self.upstream_latency_us)?;
+        m.opt_value("violations", self.violations.as_ref())?;
+        m.close();
+        Ok(())
+    }
+
+    /// The record as the map the request path built before the typed record.
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut r = Map::new();
+        r.insert("decision_id".into(), json!(self.decision_id));
+        r.insert("tool".into(), json!(self.tool));
+        r.insert("status".into(), json!(self.status));
+        if self.dry_run {
+            r.insert("dry_run".into(), json!(true));
+        }
+        if let Some(e) = self.error {
+            r.insert("error".into(), json!(e));
+        }
+        if let Some(v) = &self.violations {
+            r.insert("violations".into(), v.clone());
+        }
+        if let Some(mcp) = &self.mcp {
+            r.insert("mcp".into(), mcp.clone());
+        }
+        if let Some(grpc) = &self.grpc {
+            r.insert("grpc".into(), grpc.clone());
+        }
+        if let Some(idem) = &self.idempotency {
+            if idempotent_replay(Some(idem)) {
+                r.insert("idempotent_replay".into(), Value::Bool(true));
+            }
+            r.insert("idempotency".into(), idem.clone());
+        }
+        r.insert(
+            "upstream_latency_us".into(),
+            json!(self.upstream_latency_us),
+        );
+        r.insert("cost_usd".into(), f64_value(self.cost_usd));
+        r.insert("latency_us".into(), json!(self.latency_us));
+        r
+    }
+}
+
+/// A record body the chain writer can write as one canonical line.
+pub trait LineBody {
+    /// Whether a caller may append it as `kind` (reserved names, event shape).
+    fn check(&self, kind: Kind) -> Result<(), AuditError>;
+    /// Append the canonical line with `head` merged in; with `strict`, a number beyond ±2^53
+    /// is an error (a typed record writes such a record through its map, with `big_numbers`).
+    fn write_line(&self, head: &RecordHead<'_>, strict: bool, out: &mut Vec<u8>) -> R;
+    /// The pointer of the first number beyond ±2^53 the writer would refuse, if any.
+    fn unsafe_pointer(&self) -> Option<String>;
+}
+
+impl LineBody for Map<String, Value> {
+    fn check(&self, kind: Kind) -> Result<(), AuditError> {
+        super::chain::check_caller_record(kind, self)
+    }
+    fn write_line(&self, head: &RecordHead<'_>, strict: bool, out: &mut Vec<u8>) -> R {
+        canonicalize_record(self, head, strict, out)
+    }
+    fn unsafe_pointer(&self) -> Option<String> {
+        super::canonical::find_unsafe_integer_in(self)
+    }
+}
+
+impl LineBody for Body {
+    fn check(&self, kind: Kind) -> Result<(), AuditError> {
+        match self {
+            Body::Map(m) => m.check(kind),
+            Body::Decision(_) | Body::Outcome(_) if kind.is_call() => Ok(()),
+            _ => Err(AuditError::Invalid(InvalidRecord::KindNotAllowed(
+                kind.as_str(),
+            ))),
+        }
+    }
+
+    fn write_line(&self, head: &RecordHead<'_>, strict: bool, out: &mut Vec<u8>) -> R {
+        let start = out.len();
+        let typed = match self {
+            Body::Map(m) => return m.write_line(head, strict, out),
+            Body::Decision(d) => d.write_typed(head, out),
+            Body::Outcome(o) => o.write_typed(head, out),
+        };
+        match typed {
+            Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(_))) => {
+                // the rare path: numbers the format cannot hold become strings listed in
+                // `big_numbers`, exactly as the map path does
+                out.truncate(start);
+                let mut map = self.to_map();
+                normalize_numbers(&mut map);
+                canonicalize_record(&map, head, strict, out)
+            }
+            other => other,
+        }
+    }
+
+    fn unsafe_pointer(&self) -> Option<String> {
+        match self {
+            Body::Map(m) => m.unsafe_pointer(),
+            // written with `big_numbers` instead
+            Body::Decision(_) | Body::Outcome(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::canonical::utf16_cmp;
+
+    /// The members of a decision record (head members included), in the order the writer
+    /// writes them.
+    const DECISION_KEYS: &[&str] = &[
+        "adapter",
+        "agent",
+        "approvals",
+        "args",
+        "args_sealed",
+        "args_sealed_error",
+        "big_numbers",
+        "config_version",
+        "decision",
+        "decision_id",
+        "dry_run",
+        "grpc",
+        "idempotency",
+        "idempotent_replay",
+        "input",
+        "input_hmac",
+        "kind",
+        "latency_us",
+        "mcp",
+        "mode",
+        "policy",
+        "prev",
+        "principal_source",
+        "reason",
+        "reasons",
+        "redactions",
+        "request",
+        "run_id",
+        "schema",
+        "seq",
+        "shadow_would_refuse",
+        "status",
+        "tenant_id",
+        "tool",
+        "trace_id",
+        "ts",
+        "workflow",
+    ];
+    const POLICY_KEYS: &[&str] = &["digest", "result", "version"];
+    const OUTCOME_KEYS: &[&str] = &[
+        "cost_usd",
+        "decision_id",
+        "dry_run",
+        "error",
+        "grpc",
+        "idempotency",
+        "idempotent_replay",
+        "kind",
+        "latency_us",
+        "mcp",
+        "prev",
+        "seq",
+        "status",
+        "tool",
+        "ts",
+        "upstream_latency_us",
+        "violations",
+    ];
+
+    /// The order the writers write members in is RFC 8785's (UTF-16 code units); the source
+    /// order of `write_typed` is checked against these lists by
+    /// `stage::audit::tests::typed_records_are_the_map_records_byte_for_byte`.
+    #[test]
+    fn member_orders_are_canonical() {
+        for keys in [DECISION_KEYS, POLICY_KEYS, OUTCOME_KEYS] {
+            for pair in keys.windows(2) {
+                assert_eq!(
+                    utf16_cmp(pair[0], pair[1]),
+                    std::cmp::Ordering::Less,
+                    "{pair:?}"
+                );
+            }
+        }
+    }
+
+    /// Every member `write_typed` writes is in the lists above, in their order.
+    #[test]
+    fn writers_write_the_listed_members_in_order() {
+        let src = include_str!("call.rs");
+        for (func, keys) in [
+            ("impl DecisionBody", DECISION_KEYS),
+            ("impl OutcomeBody", OUTCOME_KEYS),
+        ] {
+            let start = src.find(func).expect("impl");
+            let body = &src[start..];
+            let body = &body[..body.find("pub fn to_map").expect("to_map")];
+            let mut last = None;
+            for part in body.split('(').skip(1) {
+                let Some(name) = part.strip_prefix('"').and_then(|p| p.split('"').next()) else {
+                    continue;
+                };
+                let list = if POLICY_KEYS.contains(&name) && !keys.contains(&name) {
+                    continue;
+                } else {
+                    keys
+                };
+                let at = list
+                    .iter()
+                    .position(|k| *k == name)
+                    .unwrap_or_else(|| panic!("{name} is not listed"));
+                // (a member written in two arms of a match appears twice in a row)
+                if let Some(prev) = last {
+                    assert!(at >= prev, "{name} written out of order");
+                }
+                last = Some(at);
+            }
+            assert!(last.is_some());
+        }
+    }
+}
