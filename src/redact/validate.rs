@@ -144,7 +144,8 @@ fn placeholder_body(body: &[u8]) -> bool {
                     acc | (u8::from(a == b) & u8::from(c == d) & u8::from(e == f))
                 })
                 != 0;
-        let up = |a: &u8, b: &u8| u8::from(b.wrapping_sub(*a) == 1);
+        // Digits ascend through `9` to `0` (`123456789012`).
+        let up = |a: &u8, b: &u8| u8::from(b.wrapping_sub(*a) == 1 || b.wrapping_sub(*a) == 0xF7);
         let ascending = n >= 10
             && body[..n - 9]
                 .iter()
@@ -165,6 +166,13 @@ fn placeholder_body(body: &[u8]) -> bool {
     // The set of letters present: only the words whose letters are all there are looked
     // for (a generated hex or base32 key holds none of them).
     let letters = body.iter().fold(0u32, |acc, &b| acc | letter_bit(b));
+    // A short group repeated (`abcdefabcdef…`, `123456123456…`, `xxxx-xxxx-xxxx`). Only
+    // bodies with 10 different letters or fewer (case folded) are looked at, for the cost:
+    // a repeated group of 8 bytes or fewer brings 8 at most, and a generated key of 30
+    // characters or more holds more most of the time.
+    if letters.count_ones() <= 10 && repeated_group(body) {
+        return true;
+    }
     PLACEHOLDER_WORDS.iter().any(|&(w, one_case, set)| {
         set & !letters == 0
             && body.windows(w.len()).any(|x| {
@@ -177,7 +185,24 @@ fn placeholder_body(body: &[u8]) -> bool {
     })
 }
 
-/// Six or more of the same byte in a row, or ten ascending letters or digits.
+/// A group of 2 to 8 bytes repeated: `body[i] == body[i + p]` over 10 positions in a row
+/// (`abcdef` three times, `xxxx-` three times). A random alphanumeric key does that with odds
+/// below 1e-17 per position and period; one of digits only, 1e-10.
+fn repeated_group(body: &[u8]) -> bool {
+    let n = body.len();
+    (2..=8).any(|p| {
+        n >= p + 10 && {
+            let mut run = 0;
+            body[..n - p].iter().zip(&body[p..]).any(|(a, b)| {
+                run = if a == b { run + 1 } else { 0 };
+                run >= 10
+            })
+        }
+    })
+}
+
+/// Six or more of the same byte in a row, or ten ascending letters or digits (digits may
+/// go on from `9` to `0`).
 fn has_runs(body: &[u8]) -> bool {
     let Some((&first, rest)) = body.split_first() else {
         return false;
@@ -186,7 +211,9 @@ fn has_runs(body: &[u8]) -> bool {
     let mut prev = first;
     for &b in rest {
         same = if b == prev { same + 1 } else { 0 };
-        up = if b == prev.wrapping_add(1) && prev.is_ascii_alphanumeric() {
+        up = if (b == prev.wrapping_add(1) && prev.is_ascii_alphanumeric())
+            || (prev == b'9' && b == b'0')
+        {
             up + 1
         } else {
             0

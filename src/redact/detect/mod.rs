@@ -138,9 +138,13 @@ struct ProseTriggers {
     teddy: Option<aho_corasick::packed::Searcher>,
 }
 
+/// `pw` and `pwd` before a blank (`new pw for the router is …`, `pw Tr0ub4dor3`), in the
+/// cases they are written in: literals of the main Teddy searcher, for the prose rule.
+const PW_LITERALS: [&str; 6] = ["pw ", "Pw ", "PW ", "pwd ", "Pwd ", "PWD "];
+
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 31] = [
+const PROSE_LITERALS: [(&[u8], usize); 25] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -160,22 +164,16 @@ const PROSE_LITERALS: [(&[u8], usize); 31] = [
     (b"WACHTW", 0),
     (b"se\xc3\xb1", 2),
     (b"SE\xc3\x91", 2),
-    // 19..25: `pw is`, `pwd …` (before `:`/`=`, `pw`, `pwd` and Dutch `ww` are found by the
-    // colon pass, `prose_colon_start`). Every literal has 4 bytes or more and there are 32
-    // or fewer: Teddy keeps its 4-byte fingerprint and its slim (32-byte) form; 3-byte
-    // literals and 40 of them made it fat with 3-byte fingerprints, +40 k instructions per
-    // 64 KB of clean text (callgrind).
-    (b"pw i", 1),
-    (b"Pw i", 1),
-    (b"PW i", 1),
-    (b"pwd ", 1),
-    (b"Pwd ", 1),
-    (b"PWD ", 1),
-    // 25..28: Spanish `clave`.
+    // 19..22: Spanish `clave`. (`pw`, `pwd` before a blank are literals of the main
+    // searcher, `PW_LITERALS`; before `:`/`=` they, and Dutch `ww`, are found by the colon
+    // pass, `prose_colon_start`.) Every literal has 4 bytes or more and there are 32 or
+    // fewer: Teddy keeps its 4-byte fingerprint and its slim (32-byte) form; 3-byte literals
+    // and 40 of them made it fat with 3-byte fingerprints, +40 k instructions per 64 KB of
+    // clean text (callgrind).
     (b"clave", 3),
     (b"Clave", 3),
     (b"CLAVE", 3),
-    // 28..31: French `mdp` before a word (`le mdp est …`).
+    // 22..25: French `mdp` before a word (`le mdp est …`).
     (b"mdp ", 1),
     (b"Mdp ", 1),
     (b"MDP ", 1),
@@ -253,9 +251,8 @@ impl ProseTriggers {
             b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..12).any(lit) => q - 2,
             b'w' | b'W' if (12..14).any(lit) => q - 3,
             b'w' | b'W' if (14..17).any(lit) => q,
-            b'w' | b'W' if (19..25).any(lit) => q - 1,
-            b'v' | b'V' if (25..28).any(lit) => q - 3,
-            b'd' | b'D' if (28..31).any(lit) => q - 1,
+            b'v' | b'V' if (19..22).any(lit) => q - 3,
+            b'd' | b'D' if (22..25).any(lit) => q - 1,
             // `contraseña`: reported at the `a` before `señ`.
             0xC3 if (17..19).any(lit)
                 && q >= 8
