@@ -94,13 +94,6 @@ impl Detector {
             }
             if *kind == Kind::ProsePassword {
                 prose = Some(ProseTriggers::new(i));
-                // `pw`/`pwd` before a blank: 3-byte literals, which the main searcher
-                // (3-byte fingerprints already, for `eyJ`, `sk-`, `dob`) takes at no cost
-                // to its form, where they would make the prose searcher fat.
-                for l in PW_LITERALS {
-                    lits.push(l.to_string());
-                    teddy_rule.push(i);
-                }
                 continue;
             }
             for t in triggers(*kind) {
