@@ -144,7 +144,8 @@ fn placeholder_body(body: &[u8]) -> bool {
                     acc | (u8::from(a == b) & u8::from(c == d) & u8::from(e == f))
                 })
                 != 0;
-        let up = |a: &u8, b: &u8| u8::from(b.wrapping_sub(*a) == 1);
+        // Digits ascend through `9` to `0` (`123456789012`).
+        let up = |a: &u8, b: &u8| u8::from(b.wrapping_sub(*a) == 1 || b.wrapping_sub(*a) == 0xF7);
         let ascending = n >= 10
             && body[..n - 9]
                 .iter()
@@ -162,6 +163,10 @@ fn placeholder_body(body: &[u8]) -> bool {
     if runs_possible && has_runs(body) {
         return true;
     }
+    // A key ending in a short group repeated (`…abcdefabcdefabcdef`, `…-xxxx-xxxx-xxxx`).
+    if repeated_group(body) {
+        return true;
+    }
     // The set of letters present: only the words whose letters are all there are looked
     // for (a generated hex or base32 key holds none of them).
     let letters = body.iter().fold(0u32, |acc, &b| acc | letter_bit(b));
@@ -177,7 +182,18 @@ fn placeholder_body(body: &[u8]) -> bool {
     })
 }
 
-/// Six or more of the same byte in a row, or ten ascending letters or digits.
+/// The body ends in a group of 2 to 8 bytes repeated: its last `10 + p` bytes have period
+/// `p` (`abcdef` three times, `xxxx-` three times), where the random part of a generated key
+/// is. A random alphanumeric key ends so with odds near 1e-18 per period, one of digits
+/// 1e-10. Compared from the end, a key fails at the first byte 35 times in 36: ~8 compares
+/// in all (a search of the whole body for such a run cost 2,400 instructions per key).
+fn repeated_group(body: &[u8]) -> bool {
+    let n = body.len();
+    (2..=8).any(|p| n >= p + 10 && (n - 10 - p..n - p).rev().all(|i| body[i] == body[i + p]))
+}
+
+/// Six or more of the same byte in a row, or ten ascending letters or digits (digits may
+/// go on from `9` to `0`).
 fn has_runs(body: &[u8]) -> bool {
     let Some((&first, rest)) = body.split_first() else {
         return false;
@@ -186,7 +202,9 @@ fn has_runs(body: &[u8]) -> bool {
     let mut prev = first;
     for &b in rest {
         same = if b == prev { same + 1 } else { 0 };
-        up = if b == prev.wrapping_add(1) && prev.is_ascii_alphanumeric() {
+        up = if (b == prev.wrapping_add(1) && prev.is_ascii_alphanumeric())
+            || (prev == b'9' && b == b'0')
+        {
             up + 1
         } else {
             0

@@ -81,7 +81,7 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
 }
 
 /// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, `pw`,
-/// `pwd`, `ww`, any case), ending just before the `:`/`=` at `q` (blanks between), the user
+/// `pwd`, `ww`, `pass` alone, any case), ending just before the `:`/`=` at `q` (blanks between), the user
 /// word of a credential pair (`login: …`), or a few words before it
 /// (`mdp du compte admin: …`): their trigger position.
 #[inline]
@@ -110,8 +110,12 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     } else if tail(b"pw") || tail(b"ww") {
         return Some(j - 2);
     }
+    // `user/pass: …` is a pair (before `pass` alone).
     if let Some(p) = pair_word_before(hay, j) {
         return Some(p);
+    }
+    if tail(b"pass") {
+        return Some(j - 4);
     }
     // Up to five words back (letters, apostrophes, non-ASCII), blanks between, within 48
     // bytes: `check_prose_password` skips the same words to the connector.

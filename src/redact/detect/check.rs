@@ -474,8 +474,14 @@ pub(super) fn find_pem_end(hay: &[u8], from: usize) -> Option<usize> {
 /// (`bare_password`: "passwd Tr0ub4dor&3", "admin / password tiger813"). The skipped words
 /// may hold apostrophes ("la password dell'account è …").
 pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
-    // The keyword is a word of its own ("passwords", "mypassword" are not it).
-    if (s > 0 && hay[s - 1].is_ascii_alphabetic())
+    // The keyword is a word of its own ("passwords", "mypassword" are not it), or the last
+    // part of a German or Dutch compound (`Initialpasswort`, `WLAN-Kennwort`,
+    // `beheerderswachtwoord`: those languages write such words as one).
+    let kw = &hay[s..e];
+    let compound = kw.len() >= 8
+        && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
+            || kw[kw.len() - 5..].eq_ignore_ascii_case(b"woord"));
+    if (s > 0 && hay[s - 1].is_ascii_alphabetic() && !compound)
         || hay.get(e).is_some_and(|b| b.is_ascii_alphabetic())
     {
         return Outcome::Reject;
@@ -486,6 +492,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     }
     // Dutch `ww` only before `:`/`=` (`ww: …`).
     let ww = e - s == 2 && hay[s] | 0x20 == b'w';
+    // `pass` alone is a key before `:`/`=` only (`pass = …`, `Pass: …`; `prose_keyword`),
+    // and a weaker one than `password`: "boarding pass: B12", "pass: 3 of 5", "pass:
+    // 120/130" are no passwords. Its value must also hold a letter.
+    let weak = kw.eq_ignore_ascii_case(b"pass");
+    let accept = |v: &[u8]| password_like(v) && (!weak || v.iter().any(u8::is_ascii_alphabetic));
     const CONNECTORS: [&[u8]; 16] = [
         b"a",
         b"\xc3\xa0",
@@ -555,7 +566,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             }
             let w = &hay[i..w_end];
             let lower_is = |c: &&[u8]| c.eq_ignore_ascii_case(w);
-            if CONNECTORS.iter().any(lower_is) {
+            if CONNECTORS.iter().any(lower_is)
+                || (CHANGE_CONNECTORS.iter().any(lower_is) && change_verb_near(hay, s, i))
+            {
                 Some(w_end)
             } else if hay.get(w_end) == Some(&b':') {
                 Some(w_end + 1)
@@ -580,7 +593,7 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let Some((vs, ve)) = value_at(hay, vs, limit) else {
             return Outcome::Reject;
         };
-        if password_like(&hay[vs..ve]) {
+        if accept(&hay[vs..ve]) {
             return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
         }
         // Not a password: the statement goes on past that word ("is not strong enough").
@@ -596,12 +609,40 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         // "is now …"): the next token, with the same shape test (not after a template's
         // opening, `<see vault>`, `(see 1Password)`).
         if let Some((vs, ve)) = value_at(hay, i, limit).filter(|_| plain_word) {
-            if password_like(&hay[vs..ve]) {
+            if accept(&hay[vs..ve]) {
                 return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
             }
         }
     }
     Outcome::Reject
+}
+
+/// Connectors that are prepositions as often: "into" / "to" only after a verb of change
+/// (`change_verb_near`): "j'ai changé le mot de passe en …", "ho cambiato la password
+/// in …", "ik heb het wachtwoord veranderd in …", "gewijzigd naar …", "cambiada por …",
+/// "changé pour …"; not "the password in KeePass", "le mot de passe en clair".
+const CHANGE_CONNECTORS: [&[u8]; 5] = [b"en", b"in", b"naar", b"por", b"pour"];
+
+/// A verb of change (any inflection: the stem is looked for, any case) between 40 bytes
+/// before the keyword at `s` and the connector at `i`: `changed`, `changé`, `modifié`,
+/// `modificato`, `cambiato`, `cambiado`, `veranderd`, `gewijzigd`, `omgezet`, `aggiornato`,
+/// `geändert`, `converted`.
+fn change_verb_near(hay: &[u8], s: usize, i: usize) -> bool {
+    const STEMS: [&[u8]; 9] = [
+        b"chang",
+        b"modifi",
+        b"cambi",
+        b"verander",
+        b"wijzig",
+        b"omgezet",
+        b"aggiorn",
+        b"\xc3\xa4nder",
+        b"convert",
+    ];
+    let win = &hay[s.saturating_sub(40)..i];
+    STEMS
+        .iter()
+        .any(|st| win.windows(st.len()).any(|x| x.eq_ignore_ascii_case(st)))
 }
 
 /// The user words that open a credential pair (`login: admin / …`), longest first where one
@@ -804,7 +845,16 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                     return Some((p, p + 4 + tail.len()));
                 }
             }
-            (at(p + 4, b"e") && before(b"mot de ")).then(|| (p - 7, p + 5))
+            if at(p + 4, b"e") && before(b"mot de ") {
+                return Some((p - 7, p + 5));
+            }
+            // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon
+            // pass (`pass = …` in INI sections, `Pass: …`).
+            let mut k = p + 4;
+            while matches!(hay.get(k), Some(b' ' | b'\t')) {
+                k += 1;
+            }
+            (at(p, b"pass") && matches!(hay.get(k), Some(b':' | b'='))).then_some((p, p + 4))
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
         b'w' if at(p, b"ww") => Some((p, p + 2)),

@@ -140,7 +140,7 @@ struct ProseTriggers {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 31] = [
+const PROSE_LITERALS: [(&[u8], usize); 34] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -160,31 +160,39 @@ const PROSE_LITERALS: [(&[u8], usize); 31] = [
     (b"WACHTW", 0),
     (b"se\xc3\xb1", 2),
     (b"SE\xc3\x91", 2),
-    // 19..25: `pw is`, `pwd …` (before `:`/`=`, `pw`, `pwd` and Dutch `ww` are found by the
-    // colon pass, `prose_colon_start`). Every literal has 4 bytes or more and there are 32
-    // or fewer: Teddy keeps its 4-byte fingerprint and its slim (32-byte) form; 3-byte
-    // literals and 40 of them made it fat with 3-byte fingerprints, +40 k instructions per
-    // 64 KB of clean text (callgrind).
-    (b"pw i", 1),
-    (b"Pw i", 1),
-    (b"PW i", 1),
-    (b"pwd ", 1),
-    (b"Pwd ", 1),
-    (b"PWD ", 1),
-    // 25..28: Spanish `clave`.
+    // 19..22: Spanish `clave`.
     (b"clave", 3),
     (b"Clave", 3),
     (b"CLAVE", 3),
-    // 28..31: French `mdp` before a word (`le mdp est …`).
+    // 22..25: French `mdp` before a word (`le mdp est …`).
     (b"mdp ", 1),
     (b"Mdp ", 1),
     (b"MDP ", 1),
+    // 25..34: `pw`, `pwd` before a blank (`new pw for the router is …`, `pw Tr0ub4dor3`)
+    // after a blank, a line break or a quote (the SWAR pass, and `find_into` at the start
+    // of the text, take any byte before). Before `:`/`=`, `pw`, `pwd` and Dutch `ww` are
+    // found by the colon pass (`prose_colon_start`). Every literal has 4 bytes or more, so
+    // Teddy keeps its 4-byte fingerprint, and its slim form is forced (`new`; past 32
+    // literals it would pick the fat one): 34 slim cost 4 k instructions fewer per 64 KB of
+    // clean bytes than the 32 of before. 3-byte literals made it fat with 3-byte
+    // fingerprints (+40 k per 64 KB of clean text), and `pw ` in the main searcher (fat
+    // and 3-byte already) cost +280 k there (callgrind).
+    (b" pw ", 2),
+    (b" Pw ", 2),
+    (b" PW ", 2),
+    (b"\npw ", 2),
+    (b"\"pw ", 2),
+    (b"\"PW ", 2),
+    (b"pwd ", 1),
+    (b"Pwd ", 1),
+    (b"PWD ", 1),
 ];
 
 impl ProseTriggers {
     fn new(rule: usize) -> Self {
         let teddy = aho_corasick::packed::Config::new()
             .heuristic_pattern_limits(false)
+            .only_teddy_fat(Some(false))
             .builder()
             .extend(PROSE_LITERALS.iter().map(|l| l.0))
             .build();
@@ -194,6 +202,10 @@ impl ProseTriggers {
     fn find_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
         match &self.teddy {
             Some(t) if hay.len() >= 64 => {
+                // `pw` opening the text (no byte before it for a literal).
+                if pw_at(hay, 1) {
+                    out.push((0, self.rule));
+                }
                 for m in t.find_iter(hay) {
                     let q = m.start() + PROSE_LITERALS[m.pattern().as_usize()].1;
                     self.check_at(hay, q, out);
@@ -251,11 +263,11 @@ impl ProseTriggers {
         let p = match hay[q] {
             // `pass` (the keyword's tail is checked by `prose_keyword`).
             b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..12).any(lit) => q - 2,
+            b'w' | b'W' if pw_at(hay, q) => q - 1,
             b'w' | b'W' if (12..14).any(lit) => q - 3,
             b'w' | b'W' if (14..17).any(lit) => q,
-            b'w' | b'W' if (19..25).any(lit) => q - 1,
-            b'v' | b'V' if (25..28).any(lit) => q - 3,
-            b'd' | b'D' if (28..31).any(lit) => q - 1,
+            b'v' | b'V' if (19..22).any(lit) => q - 3,
+            b'd' | b'D' if (22..25).any(lit) => q - 1,
             // `contraseña`: reported at the `a` before `señ`.
             0xC3 if (17..19).any(lit)
                 && q >= 8
@@ -268,6 +280,21 @@ impl ProseTriggers {
         };
         out.push((p, self.rule));
     }
+}
+
+/// `pw` or `pwd` (`Pw`, `PW`, `PWD`) as a word, followed by a blank, with its `w` at `q`.
+fn pw_at(hay: &[u8], q: usize) -> bool {
+    q >= 1
+        && matches!(
+            (hay[q - 1], hay.get(q)),
+            (b'p' | b'P', Some(b'w')) | (b'P', Some(b'W'))
+        )
+        && (q == 1 || !hay[q - 2].is_ascii_alphabetic())
+        && match hay.get(q + 1) {
+            Some(b' ') => true,
+            Some(b'd' | b'D') => hay.get(q + 2) == Some(&b' '),
+            _ => false,
+        }
 }
 
 impl FastTriggers {

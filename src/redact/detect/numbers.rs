@@ -289,10 +289,65 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
         }) && WORDS.iter().any(|word| {
             w[at..].starts_with(word) && {
                 let next = w.get(at + word.len()).copied();
-                word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic())
+                (word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic()))
+                    && !record_word_after(w, at + word.len())
             }
         })
     })
+}
+
+/// The word after a phone word at `w[from..]` (the window, lower case) names a record of the
+/// call, not a number to call: "Call summary 1712345678:", "call log", "call ID", "phone
+/// notes", "cell ID", "SMS log", and the locales' words for them. The number after it is
+/// whatever the record is numbered by (a time, a ticket), so the phone word is no evidence.
+fn record_word_after(w: &[u8], from: usize) -> bool {
+    let mut i = from;
+    // The rest of a longer phone word (`calls`, `phones`), then blanks and punctuation.
+    while i < w.len() && w[i].is_ascii_alphabetic() {
+        i += 1;
+    }
+    while i < w.len() && matches!(w[i], b' ' | b'-' | b'_' | b'.') {
+        i += 1;
+    }
+    let e = i + w[i..]
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80)
+        .count();
+    // A word cut by the window's end is the number's own label, not known whole.
+    e < w.len()
+        && matches!(
+            &w[i..e],
+            b"summary"
+                | b"log"
+                | b"logs"
+                | b"notes"
+                | b"note"
+                | b"id"
+                | b"ref"
+                | b"reference"
+                | b"record"
+                | b"recording"
+                | b"history"
+                | b"transcript"
+                | b"duration"
+                | b"time"
+                | b"date"
+                | b"notiz"
+                | b"protokoll"
+                | b"dauer"
+                | b"r\xc3\xa9sum\xc3\xa9"
+                | b"journal"
+                | b"compte"
+                | b"dur\xc3\xa9e"
+                | b"resumen"
+                | b"registro"
+                | b"nota"
+                | b"riepilogo"
+                | b"verslag"
+                | b"notitie"
+                | b"logboek"
+                | b"samenvatting"
+        )
 }
 
 /// A one-letter label of a signature or contact line right before a number (`T 030 …`,

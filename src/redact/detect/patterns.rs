@@ -124,6 +124,8 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "ASE\u{d1}A",
             "rasena",
             "RASENA",
+            "pw ",
+            "pwd ",
         ],
         Kind::Dob => &[
             "dob",

@@ -193,7 +193,7 @@ fn every_github_token_prefix() {
     let pat = format!(
         "github_pat_{}_{}",
         "A1b2C3d4E5f6G7h8I9j0K1",
-        "x".repeat(0) + &"Zq9".repeat(20)
+        "Zq9mK2vT8rL4wX7nB1cY5hJ3gF6dS0aP8eR2uI9oQ4tW7yE1zX5cV3bN6mL0kJ8hG2fD4sA7qW9eR"
     );
     assert_eq!(found(&pat, Entity::GithubToken), vec![pat.clone()]);
 }
@@ -670,5 +670,236 @@ fn jwt_placeholders_by_their_signature() {
         let h = hits(&text);
         assert_eq!(h.len(), 1, "{text}: {h:?}");
         assert_eq!((h[0].0, h[0].2), (Entity::Jwt, false), "{text}");
+    }
+}
+
+#[test]
+fn pass_as_a_key_but_not_the_english_word() {
+    for (text, want) in [
+        (
+            "[smtp]\nuser = jdoe\npass = Velvet.harbor81\n",
+            "Velvet.harbor81",
+        ),
+        ("pass = c0ff33!41", "c0ff33!41"),
+        ("Pass: Copper.velvet16", "Copper.velvet16"),
+        ("PASS=Horse!lantern81", "Horse!lantern81"),
+        ("smtp:\n  pass: \"qVOEEMGKHU^m3\"", "qVOEEMGKHU^m3"),
+        (
+            "user = lisa44 / pass = correct-harbor-copper70 / [meta]",
+            "correct-harbor-copper70",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text:?}");
+    }
+    // The English word: no key (no `:`/`=`), or a value with no letter or no password shape.
+    for text in [
+        "pass the salt, please",
+        "boarding pass: gate 12",
+        "boarding pass: B12",
+        "pass: 3 of 5",
+        "tests pass: 120/130",
+        "pass: 1204, fail: 3",
+        "pass = true",
+        "bypass: Tr0ub4dor3",
+        "compass = N45E0012x",
+        "passport: C01X00T47 expired",
+        "did it pass? yes: Tr0ub4dor3",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn change_connectors_after_a_verb_of_change() {
+    for (text, want) in [
+        (
+            "j'ai changé le mot de passe en Copper.velvet16",
+            "Copper.velvet16",
+        ),
+        ("ho cambiato la password in Gatto#2021", "Gatto#2021"),
+        ("ik heb het wachtwoord veranderd in falcon313", "falcon313"),
+        ("het wachtwoord is gewijzigd naar Utrecht12!", "Utrecht12!"),
+        ("he cambiado la contraseña por Sevilla#42", "Sevilla#42"),
+        ("mot de passe modifié en Lyon2024$", "Lyon2024$"),
+        (
+            "password changed in the console to Tr0ub4dor3",
+            "Tr0ub4dor3",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // The same words as prepositions: no verb of change before them.
+    for text in [
+        "the password in KeePass is current",
+        "stored the password in 1Password",
+        "le mot de passe en clair est interdit",
+        "envoyez le mot de passe en MP2024x",
+        "la password in chiaro non va bene",
+        "het wachtwoord naar Jan1990x sturen",
+        "la contraseña por SMS2FA1x",
+        "le mot de passe pour VPN2024x",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn pw_before_any_word_in_short_and_long_text() {
+    let filler = " and some more words after it".repeat(4);
+    for (text, want) in [
+        (
+            "new pw for the router is Velvet_battery27",
+            "Velvet_battery27",
+        ),
+        ("PW fürs WLAN ist Sommer2024!", "Sommer2024!"),
+        ("[13:24] nicole: pw zery45IMS#", "zery45IMS#"),
+        ("pw velvet-correct-quartz24", "velvet-correct-quartz24"),
+        ("the pwd for the share was m0nk3y&73", "m0nk3y&73"),
+        ("utente admin, pwd Copper_horse65", "Copper_horse65"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+        let long = format!("{text}{filler}");
+        assert!(long.len() >= 64);
+        assert_eq!(found(&long, Entity::Password), vec![want], "{long}");
+        let first = format!("{filler} {text}");
+        assert_eq!(found(&first, Entity::Password), vec![want], "{first}");
+    }
+    for text in [
+        "pw reset link sent to the user",
+        "the pw for the router is down again",
+        "pwd shows /home/jdoe/src",
+        "kpw 2024 report",
+        "pwned passwords list",
+        "PW fürs WLAN ist abgelaufen",
+    ] {
+        for t in [text.to_string(), format!("{text}{filler}")] {
+            assert_eq!(found(&t, Entity::Password), Vec::<String>::new(), "{t}");
+        }
+    }
+}
+
+#[test]
+fn german_and_dutch_compounds_of_the_password_word() {
+    for (text, want) in [
+        (
+            "Initialpasswort velvet-horse-quartz78 (bitte sofort ändern)",
+            "velvet-horse-quartz78",
+        ),
+        ("Das Einmalkennwort lautet Sommer2024!", "Sommer2024!"),
+        ("WLAN-Passwort: Fiets_123x", "Fiets_123x"),
+        ("het beheerderswachtwoord is Utrecht12!", "Utrecht12!"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    for text in [
+        "Passwortrichtlinie 2024 gilt ab Montag",
+        "mypassword is hunter22",
+        "Initialpasswort vergessen, bitte zurücksetzen",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_phone_word_naming_a_record_is_no_phone_context() {
+    // A bare number needs a phone word; "call summary", "call log", … name a record.
+    for text in [
+        "Call summary 1630980081: Lori Mills called",
+        "Call summary 20240125: Elvira called",
+        "call log 1712345678901 exported",
+        "call notes 0612345678",
+        "Call ID 4155550123 dropped",
+        "phone log: 2025550143",
+        "cell ID 2025550143",
+        "SMS log 0612345678 sent",
+        "Anruf-Notiz: Handy-Protokoll 0612345678",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+    // The phone words before a number to call are evidence as before; a formatted number
+    // needs none.
+    for (text, want) in [
+        ("call 0612345678", "0612345678"),
+        ("call me on 0612345678", "0612345678"),
+        ("Call summary: call back on 0612345678", "0612345678"),
+        ("call log: +44 20 7946 0958", "+44 20 7946 0958"),
+        ("phone: 2025550143", "2025550143"),
+        ("phones: 0612345678", "0612345678"),
+    ] {
+        assert_eq!(found(text, Entity::Phone), vec![want], "{text}");
+    }
+}
+
+#[test]
+fn number_slash_year_references_are_no_phones() {
+    for text in [
+        "Subject: 05902/2025",
+        "refund for 909140/2025 pending",
+        "Badge 06470/2021, employee no. 12",
+        "Az. 0815/2023",
+        "file 04471/1999 archived",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+    // German numbers with a `/` after the area code are phones with a context word, or when
+    // the part after the `/` is no year.
+    for (text, want) in [
+        ("Tel. 0228/2019", "0228/2019"),
+        ("030/12345678", "030/12345678"),
+        ("Tel.: 089/2024", "089/2024"),
+    ] {
+        assert_eq!(found(text, Entity::Phone), vec![want], "{text}");
+    }
+    let d = det();
+    let ctx = ScanContext {
+        phone_key: true,
+        ..ScanContext::default()
+    };
+    let h = d.hits(b"05902/2025", ctx);
+    assert_eq!(h.len(), 1, "{h:?}");
+}
+
+#[test]
+fn secrets_built_from_a_repeated_group_are_placeholders() {
+    for text in [
+        "xoxp-123456789012-123456789012-abcdefabcdefabcdefabcdef",
+        "xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx",
+        "xoxb-123456123456-123456123456-123456123456123456123456",
+        "xoxb-xxxx-xxxx-xxxx",
+        "xoxp-123456789012-123456789012-a1b2c3a1b2c3a1b2c3a1b2c3",
+        "sk_test_abcabcabcabcabcabcabcabc",
+        "ghp_abcdabcdabcdabcdabcdabcdabcdabcdabcd",
+        "AKIAABCDABCDABCDABCD",
+        "sk-proj-abcd1234abcd1234abcd1234abcd1234",
+        "AIza01234567890123456789012345678901234",
+    ] {
+        let h = hits(text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert!(h[0].2, "{text}: {h:?}");
+    }
+    // Generated keys, digits with repeats of their own, are secrets.
+    for text in [
+        "xoxb-2718281828-9045235360287-AbCdEfGhIjKlMnOpQrStUvWx",
+        "xoxp-112233445566-778899001122-q8Zr2LmX9vKd3TfW7hJn4Ys1",
+        "xoxb-271828182845-904523536028-Ab3dEf9hIj2lMn7pQr5tUv1x",
+        "ghp_1a2b3c4d5e6f7g8h9i0jAbCdEfGhIjKlMnOpQr",
+        "AKIAZ7QW3ERT5YUI2OPA",
+        "sk_test_51H8aBcDeFgHiJkLmNoPqRsT",
+    ] {
+        let h = hits(text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        assert!(!h[0].2, "{text}: {h:?}");
     }
 }

@@ -139,6 +139,17 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     if all_same(d) {
         return false;
     }
+    // A file or case reference written number `/` year (`12345/2024`, `Az. 0815/2023`): a
+    // phone only with a context word or a phone-like key.
+    if !shape.context
+        && ng == 2
+        && groups[1] == 4
+        && t.len() == nd + 1
+        && t[groups[0]] == b'/'
+        && matches!(&d[groups[0]..groups[0] + 2], b"19" | b"20")
+    {
+        return false;
+    }
     let max_group = groups.iter().copied().max().unwrap_or(0);
     // Decimal numbers and dotted version strings (a number written `030.121930` or
     // `07400.054827`, with a leading zero, is no decimal).
