@@ -562,8 +562,8 @@ pub(super) fn refuse(rec: &mut CallRecord, rej: Reject) -> Response<ResBody> {
 /// The path for the audit stream before a tool is known: percent-decoded, every entity masked.
 pub(super) fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-    redactor
-        .redact_text(&decoded, &crate::redact::ActionPlan::mask_all())
+    // a path that holds no finding is remembered as such (`headers::redact_text`)
+    headers::redact_text(redactor, &decoded, &crate::redact::ActionPlan::mask_all())
         .0
         .into_owned()
 }
