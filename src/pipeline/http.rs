@@ -19,7 +19,7 @@ use crate::config::raw::Mode;
 use crate::config::{Adapter, Snapshot, Tool};
 use crate::protocol::http::Route;
 use crate::redact::ActionPlan;
-use crate::stage::forward::{answer_headers, forward, Outgoing};
+use crate::stage::forward::{forward, into_answer_headers, Outgoing};
 use crate::stage::idempotency::{self, Claim, Pending, Started};
 use crate::stage::limits::{self, SpendReservation};
 use crate::stage::record::{CallRecord, Outcome};
@@ -197,7 +197,7 @@ async fn call(
         }
         None => body,
     };
-    parts.headers = answer_headers(&parts.headers);
+    parts.headers = into_answer_headers(std::mem::take(&mut parts.headers));
     super::set_decision_header(&mut parts.headers, &rec.decision_id);
     rec.outcome = Some(Outcome::Forwarded {
         status: parts.status.as_u16(),
