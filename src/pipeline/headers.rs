@@ -140,7 +140,7 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
     for name in forwardable.keys() {
         let n = name.as_str();
         let values = forwardable.get_all(name).iter();
-        let shown: Vec<String> = if name == header::COOKIE {
+        let shown: String = if name == header::COOKIE {
             values
                 .flat_map(|v| {
                     String::from_utf8_lossy(v.as_bytes())
@@ -149,20 +149,27 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
                         .filter(|c| !c.is_empty())
                         .collect::<Vec<_>>()
                 })
-                .collect()
+                .collect::<Vec<_>>()
+                .join("; ")
         } else {
-            values
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect()
+            // the values joined with `, `, written into one string (no string per value)
+            let mut joined = String::new();
+            for (i, v) in values.enumerate() {
+                if i > 0 {
+                    joined.push_str(", ");
+                }
+                joined.push_str(&String::from_utf8_lossy(v.as_bytes()));
+            }
+            joined
         };
-        let sep = if name == header::COOKIE { "; " } else { ", " };
-        out.insert(n.to_string(), Value::String(shown.join(sep)));
+        out.insert(n.to_string(), Value::String(shown));
     }
-    for n in AGENT_CREDENTIALS {
-        if let Some(v) = agent.get(n) {
+    // looked up by their `HeaderName`s (a `&str` is parsed into one per lookup)
+    for name in [header::AUTHORIZATION, header::PROXY_AUTHORIZATION] {
+        if let Some(v) = agent.get(&name) {
             let text = String::from_utf8_lossy(v.as_bytes());
             let scheme = text.split_whitespace().next().unwrap_or("").to_string();
-            out.insert(n.to_string(), Value::String(scheme));
+            out.insert(name.as_str().to_string(), Value::String(scheme));
         }
     }
     Value::Object(out)
@@ -441,5 +448,43 @@ mod tests {
         assert_eq!(redact_text(&off, &long, &plan).1.len(), 0);
         assert_eq!(redact_text(&on, &long, &plan).1.len(), 1);
         assert_eq!(scan(&on, &h), vec!["email", "email"]);
+    }
+
+    #[test]
+    fn the_policy_view_joins_values_shows_cookie_names_and_credential_schemes() {
+        let mut agent = HeaderMap::new();
+        agent.append("x-tag", "a".parse().unwrap());
+        agent.append("x-tag", "b".parse().unwrap());
+        agent.append("x-tag", "c".parse().unwrap());
+        agent.append("cookie", "sid=1; theme=dark".parse().unwrap());
+        agent.append("cookie", "lang=en;=x; ;flag".parse().unwrap());
+        agent.append(
+            "x-raw",
+            HeaderValue::from_bytes(b"caf\xe9 au lait").unwrap(),
+        );
+        agent.append("authorization", "Bearer abc.def".parse().unwrap());
+        agent.append("proxy-authorization", "Basic dXNlcg==".parse().unwrap());
+        agent.append("accept", "application/json".parse().unwrap());
+        let mut fwd = HeaderMap::new();
+        for (n, v) in &agent {
+            if n != header::AUTHORIZATION && n != header::PROXY_AUTHORIZATION {
+                fwd.append(n.clone(), v.clone());
+            }
+        }
+        assert_eq!(
+            policy_view(&agent, &fwd),
+            serde_json::json!({
+                "x-tag": "a, b, c",
+                "cookie": "sid; theme; lang; flag",
+                "x-raw": "caf\u{fffd} au lait",
+                "authorization": "Bearer",
+                "proxy-authorization": "Basic",
+                "accept": "application/json",
+            })
+        );
+        assert_eq!(
+            policy_view(&HeaderMap::new(), &HeaderMap::new()),
+            serde_json::json!({})
+        );
     }
 }
