@@ -51,7 +51,11 @@ pub async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Res
     }
     let read = async move {
         let mut body = body;
+        // A body that arrives in one frame (a small one usually does) is kept as received;
+        // more frames are copied into one buffer.
+        let mut whole: Option<Bytes> = None;
         let mut buf = bytes::BytesMut::new();
+        let mut len = 0usize;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| {
                 Reject::new(
@@ -60,14 +64,22 @@ pub async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Res
                 )
             })?;
             if let Ok(data) = frame.into_data() {
-                if buf.len() + data.len() > limit {
+                len += data.len();
+                if len > limit {
                     linger(body);
                     return Err(too_large());
                 }
-                buf.extend_from_slice(&data);
+                if whole.is_none() && buf.is_empty() {
+                    whole = Some(data);
+                } else {
+                    if let Some(first) = whole.take() {
+                        buf.extend_from_slice(&first);
+                    }
+                    buf.extend_from_slice(&data);
+                }
             }
         }
-        Ok(buf.freeze())
+        Ok(whole.unwrap_or_else(|| buf.freeze()))
     };
     match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
         Ok(r) => r,

@@ -260,11 +260,22 @@ pub(super) fn special(raw: &[u8], from: usize) -> usize {
         }
         j += 8;
     }
-    while let Some(&b) = raw.get(j) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            return j;
+    // The last bytes (fewer than eight) the same way, padded with blanks, which flag nothing:
+    // one word instead of a loop of up to seven bytes (most strings are a few bytes past a
+    // multiple of eight).
+    if let Some(rest) = raw.get(j..).filter(|r| !r.is_empty()) {
+        let mut word = [b' '; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        let hits = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        let hits = hits & HIGH;
+        if hits != 0 {
+            return j + (hits.trailing_zeros() / 8) as usize;
         }
-        j += 1;
     }
     raw.len()
 }

@@ -19,7 +19,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => serde_json_write(out, n),
+        Value::Number(n) => write_number(out, n),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             out.push(b'[');
@@ -62,6 +62,19 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         out.push(b'"');
     } else {
         serde_json_write(out, s);
+    }
+}
+
+/// A number as serde_json spells it: integers by `itoa`, as serde_json writes them (its
+/// `serialize_u64` / `serialize_i64`), without going through its serializer; floats by
+/// serde_json itself.
+fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
+    if let Some(u) = n.as_u64() {
+        out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
+    } else if let Some(i) = n.as_i64() {
+        out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+    } else {
+        serde_json_write(out, n);
     }
 }
 

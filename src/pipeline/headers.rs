@@ -5,6 +5,10 @@
 //! found counts in `input.pii.found`), and the decision's `redact` plan applies to the values
 //! forwarded to the tool and to the values of the tool's response headers.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashSet;
+
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
@@ -23,6 +27,91 @@ const AGENT_CREDENTIALS: [&str; 2] = ["authorization", "proxy-authorization"];
 /// tool's client, so they are not forwarded.
 fn is_forwarding_header(n: &str) -> bool {
     matches!(n, "forwarded" | "x-real-ip" | "x-client-ip" | "via") || n.starts_with("x-forwarded-")
+}
+
+/// Header values and names each worker thread has found clean — no finding at all — per
+/// compiled redactor (a reload builds a new one, and the memory starts over). Calls repeat
+/// their headers (`content-type: application/json`, `accept-encoding: identity`, the names
+/// themselves), and each was scanned up to four times a call: for `input.pii.found`, for the
+/// audit's masked view (value and name), under the plan both ways. What the detector finds in
+/// a text depends only on the redactor and the text — never on the plan, which only says what
+/// to do with a finding — so a text known to hold no finding is returned as it is, unscanned,
+/// whatever the plan. A text with a finding is never remembered. Bounded: texts of at most
+/// `CLEAN_MEMO_MAX_LEN` bytes, `CLEAN_MEMO_SIZE` of them (it starts over when full), hashed
+/// with a per-process seed, so no input makes it grow or slow. Measured on the bench call:
+/// see docs/performance.md, "Sixth round".
+const CLEAN_MEMO_SIZE: usize = 512;
+const CLEAN_MEMO_MAX_LEN: usize = 128;
+
+#[derive(Default)]
+struct CleanMemo {
+    redactor: u64,
+    texts: HashSet<Box<[u8]>, foldhash::fast::RandomState>,
+}
+
+thread_local! {
+    static CLEAN: RefCell<CleanMemo> = RefCell::new(CleanMemo::default());
+}
+
+/// Whether this thread has found `text` clean under `redactor`.
+fn known_clean(redactor: &Redactor, text: &[u8]) -> bool {
+    text.len() <= CLEAN_MEMO_MAX_LEN
+        && CLEAN.with(|m| {
+            m.try_borrow()
+                .is_ok_and(|m| m.redactor == redactor.id() && m.texts.contains(text))
+        })
+}
+
+/// Remember that `text` holds no finding under `redactor`.
+fn remember_clean(redactor: &Redactor, text: &[u8]) {
+    if text.len() > CLEAN_MEMO_MAX_LEN {
+        return;
+    }
+    CLEAN.with(|m| {
+        let Ok(mut m) = m.try_borrow_mut() else {
+            return;
+        };
+        if m.redactor != redactor.id() {
+            m.texts.clear();
+            m.redactor = redactor.id();
+        }
+        if m.texts.len() >= CLEAN_MEMO_SIZE {
+            m.texts.clear();
+        }
+        m.texts.insert(text.into());
+    });
+}
+
+/// `redactor.redact_bytes(v, false, plan)` of a header value; unscanned when known clean.
+fn redact_value<'a>(
+    redactor: &Redactor,
+    v: &'a [u8],
+    plan: &ActionPlan,
+) -> (Cow<'a, [u8]>, Vec<Finding>) {
+    if known_clean(redactor, v) {
+        return (Cow::Borrowed(v), Vec::new());
+    }
+    let (out, findings) = redactor.redact_bytes(v, false, plan);
+    if findings.is_empty() {
+        remember_clean(redactor, v);
+    }
+    (out, findings)
+}
+
+/// `redactor.redact_text(text, plan)`; unscanned when known clean.
+pub(super) fn redact_text<'a>(
+    redactor: &Redactor,
+    text: &'a str,
+    plan: &ActionPlan,
+) -> (Cow<'a, str>, Vec<Finding>) {
+    if known_clean(redactor, text.as_bytes()) {
+        return (Cow::Borrowed(text), Vec::new());
+    }
+    let (out, findings) = redactor.redact_text(text, plan);
+    if findings.is_empty() {
+        remember_clean(redactor, text.as_bytes());
+    }
+    (out, findings)
 }
 
 /// The agent's headers that may reach the tool (before redaction): hop-by-hop, `Host`,
@@ -51,7 +140,7 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
     for name in forwardable.keys() {
         let n = name.as_str();
         let values = forwardable.get_all(name).iter();
-        let shown: Vec<String> = if name == header::COOKIE {
+        let shown: String = if name == header::COOKIE {
             values
                 .flat_map(|v| {
                     String::from_utf8_lossy(v.as_bytes())
@@ -60,20 +149,27 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
                         .filter(|c| !c.is_empty())
                         .collect::<Vec<_>>()
                 })
-                .collect()
+                .collect::<Vec<_>>()
+                .join("; ")
         } else {
-            values
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect()
+            // the values joined with `, `, written into one string (no string per value)
+            let mut joined = String::new();
+            for (i, v) in values.enumerate() {
+                if i > 0 {
+                    joined.push_str(", ");
+                }
+                joined.push_str(&String::from_utf8_lossy(v.as_bytes()));
+            }
+            joined
         };
-        let sep = if name == header::COOKIE { "; " } else { ", " };
-        out.insert(n.to_string(), Value::String(shown.join(sep)));
+        out.insert(n.to_string(), Value::String(shown));
     }
-    for n in AGENT_CREDENTIALS {
-        if let Some(v) = agent.get(n) {
+    // looked up by their `HeaderName`s (a `&str` is parsed into one per lookup)
+    for name in [header::AUTHORIZATION, header::PROXY_AUTHORIZATION] {
+        if let Some(v) = agent.get(&name) {
             let text = String::from_utf8_lossy(v.as_bytes());
             let scheme = text.split_whitespace().next().unwrap_or("").to_string();
-            out.insert(n.to_string(), Value::String(scheme));
+            out.insert(name.as_str().to_string(), Value::String(scheme));
         }
     }
     Value::Object(out)
@@ -85,14 +181,14 @@ pub fn scan(redactor: &Redactor, headers: &HeaderMap) -> Vec<String> {
     let plan = ActionPlan::none();
     let mut found = Vec::new();
     for (_, v) in headers {
-        let (_, findings) = redactor.redact_bytes(v.as_bytes(), false, &plan);
+        let (_, findings) = redact_value(redactor, v.as_bytes(), &plan);
         found.extend(
             findings
                 .iter()
                 .map(|f| f.entity.name().to_ascii_lowercase()),
         );
         if let Some(decoded) = percent_decoded(v.as_bytes()) {
-            let (_, findings) = redactor.redact_bytes(&decoded, false, &plan);
+            let (_, findings) = redact_value(redactor, &decoded, &plan);
             found.extend(
                 findings
                     .iter()
@@ -127,11 +223,11 @@ pub fn masked_view(redactor: &Redactor, view: &Value) -> Value {
     let mut out = Map::new();
     for (k, v) in map {
         let text = v.as_str().unwrap_or("");
-        let (masked, _) = redactor.redact_text(text, &plan);
+        let (masked, _) = redact_text(redactor, text, &plan);
         let mut kept = masked.into_owned();
         if let Some(decoded) = percent_decoded(kept.as_bytes()) {
             let decoded = String::from_utf8_lossy(&decoded).into_owned();
-            let (again, findings) = redactor.redact_text(&decoded, &plan);
+            let (again, findings) = redact_text(redactor, &decoded, &plan);
             if !findings.is_empty() {
                 kept = again.into_owned();
             }
@@ -168,15 +264,15 @@ pub fn redact(
         // unchanged value is neither copied nor compared twice)
         let mut values: Option<Vec<Option<HeaderValue>>> = None;
         for (i, v) in headers.get_all(name).iter().enumerate() {
-            let (redacted, mut findings) = redactor.redact_bytes(v.as_bytes(), false, plan);
+            let (redacted, mut findings) = redact_value(redactor, v.as_bytes(), plan);
             let mut value_changed = redacted.as_ref() != v.as_bytes();
             let mut redacted = redacted;
             // Entities hidden behind percent escapes are redacted in the decoded value, which
             // is then encoded back.
             if let Some(decoded) = percent_decoded(&redacted) {
-                let (again, more) = redactor.redact_bytes(&decoded, false, plan);
+                let (again, more) = redact_value(redactor, &decoded, plan);
                 if more.iter().any(is_change) {
-                    redacted = std::borrow::Cow::Owned(
+                    redacted = Cow::Owned(
                         percent_encoding::percent_encode(&again, HEADER_REENCODE)
                             .to_string()
                             .into_bytes(),
@@ -239,8 +335,7 @@ fn is_change(f: &Finding) -> bool {
 }
 
 fn mask_name(redactor: &Redactor, name: &str) -> String {
-    redactor
-        .redact_text(name, &ActionPlan::mask_all())
+    redact_text(redactor, name, &ActionPlan::mask_all())
         .0
         .into_owned()
 }
@@ -297,5 +392,99 @@ mod tests {
         let deny = ActionPlan::from_names(&["email:deny"]).unwrap();
         let err = redact(&redactor, &mut h2, &deny, &metrics).err().unwrap();
         assert_eq!(err.reason, Reason::PiiDenied);
+    }
+    /// What a thread remembers of clean header texts is per redactor: a value clean under one
+    /// (email detection off) is still found by the next (as after a reload that turns it on),
+    /// in every use — the scan, the masked view, the names, redaction under a plan — and the
+    /// answers with a warm memory are the answers of a cold one.
+    #[test]
+    fn what_a_thread_remembers_clean_follows_the_redactor() {
+        let off: RedactConfig =
+            serde_json::from_value(serde_json::json!({"disabled": ["email"]})).expect("config");
+        let off = Redactor::new(&off).expect("redactor");
+        let on = Redactor::new(&RedactConfig::default()).expect("redactor");
+        let metrics = Metrics::new();
+        let plan = ActionPlan::from_names(&["email"]).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-who", "jane.doe@example.com".parse().unwrap());
+        h.insert("x-esc", "jane.doe%40example.com".parse().unwrap());
+        h.insert("accept", "application/json".parse().unwrap());
+        let view = serde_json::json!({
+            "x-who": "jane.doe@example.com",
+            "jane.doe@example.com": "1",
+            "accept": "application/json",
+        });
+        for round in 0..3 {
+            assert!(scan(&off, &h).is_empty(), "round {round}");
+            let mut kept = h.clone();
+            assert!(redact(&off, &mut kept, &plan, &metrics).unwrap().is_empty());
+            assert_eq!(kept, h);
+            assert_eq!(masked_view(&off, &view), view, "round {round}");
+
+            assert_eq!(scan(&on, &h), vec!["email", "email"], "round {round}");
+            let mut changed = h.clone();
+            let listed = redact(&on, &mut changed, &plan, &metrics).unwrap();
+            assert_eq!(listed.len(), 2, "round {round}");
+            assert_eq!(changed["x-who"], "[EMAIL]");
+            assert_eq!(changed["x-esc"], "[EMAIL]");
+            assert_eq!(changed["accept"], "application/json");
+            assert_eq!(
+                masked_view(&on, &view),
+                serde_json::json!({
+                    "x-who": "[EMAIL]",
+                    "[EMAIL]": "1",
+                    "accept": "application/json",
+                }),
+                "round {round}"
+            );
+        }
+        // more distinct clean texts than the memory holds, and one longer than it keeps: the
+        // same answers
+        for i in 0..(2 * CLEAN_MEMO_SIZE) {
+            let v = format!("value-{i}");
+            assert_eq!(redact_text(&on, &v, &plan).0, v);
+        }
+        let long = format!("{} jane.doe@example.com", "x".repeat(CLEAN_MEMO_MAX_LEN));
+        assert_eq!(redact_text(&off, &long, &plan).1.len(), 0);
+        assert_eq!(redact_text(&on, &long, &plan).1.len(), 1);
+        assert_eq!(scan(&on, &h), vec!["email", "email"]);
+    }
+
+    #[test]
+    fn the_policy_view_joins_values_shows_cookie_names_and_credential_schemes() {
+        let mut agent = HeaderMap::new();
+        agent.append("x-tag", "a".parse().unwrap());
+        agent.append("x-tag", "b".parse().unwrap());
+        agent.append("x-tag", "c".parse().unwrap());
+        agent.append("cookie", "sid=1; theme=dark".parse().unwrap());
+        agent.append("cookie", "lang=en;=x; ;flag".parse().unwrap());
+        agent.append(
+            "x-raw",
+            HeaderValue::from_bytes(b"caf\xe9 au lait").unwrap(),
+        );
+        agent.append("authorization", "Bearer abc.def".parse().unwrap());
+        agent.append("proxy-authorization", "Basic dXNlcg==".parse().unwrap());
+        agent.append("accept", "application/json".parse().unwrap());
+        let mut fwd = HeaderMap::new();
+        for (n, v) in &agent {
+            if n != header::AUTHORIZATION && n != header::PROXY_AUTHORIZATION {
+                fwd.append(n.clone(), v.clone());
+            }
+        }
+        assert_eq!(
+            policy_view(&agent, &fwd),
+            serde_json::json!({
+                "x-tag": "a, b, c",
+                "cookie": "sid; theme; lang; flag",
+                "x-raw": "caf\u{fffd} au lait",
+                "authorization": "Bearer",
+                "proxy-authorization": "Basic",
+                "accept": "application/json",
+            })
+        );
+        assert_eq!(
+            policy_view(&HeaderMap::new(), &HeaderMap::new()),
+            serde_json::json!({})
+        );
     }
 }

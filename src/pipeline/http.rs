@@ -19,7 +19,7 @@ use crate::config::raw::Mode;
 use crate::config::{Adapter, Snapshot, Tool};
 use crate::protocol::http::Route;
 use crate::redact::ActionPlan;
-use crate::stage::forward::{answer_headers, forward, Outgoing};
+use crate::stage::forward::{forward, into_answer_headers, Outgoing};
 use crate::stage::idempotency::{self, Claim, Pending, Started};
 use crate::stage::limits::{self, SpendReservation};
 use crate::stage::record::{CallRecord, Outcome};
@@ -197,7 +197,7 @@ async fn call(
         }
         None => body,
     };
-    parts.headers = answer_headers(&parts.headers);
+    parts.headers = into_answer_headers(std::mem::take(&mut parts.headers));
     super::set_decision_header(&mut parts.headers, &rec.decision_id);
     rec.outcome = Some(Outcome::Forwarded {
         status: parts.status.as_u16(),
@@ -562,8 +562,8 @@ pub(super) fn refuse(rec: &mut CallRecord, rej: Reject) -> Response<ResBody> {
 /// The path for the audit stream before a tool is known: percent-decoded, every entity masked.
 pub(super) fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-    redactor
-        .redact_text(&decoded, &crate::redact::ActionPlan::mask_all())
+    // a path that holds no finding is remembered as such (`headers::redact_text`)
+    headers::redact_text(redactor, &decoded, &crate::redact::ActionPlan::mask_all())
         .0
         .into_owned()
 }

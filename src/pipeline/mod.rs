@@ -52,6 +52,8 @@ pub use crate::body::{full, read_body, ResBody};
 pub use runtime::Runtime;
 
 pub const DECISION_HEADER: &str = "toolwall-decision-id";
+/// [`DECISION_HEADER`] as a header name, built at compile time (not parsed per answer).
+const DECISION_HEADER_NAME: ::http::HeaderName = ::http::HeaderName::from_static(DECISION_HEADER);
 /// The header a retry presents an approval with.
 pub const APPROVAL_HEADER: &str = "toolwall-approval";
 /// The `_meta` key an MCP retry presents an approval with.
@@ -786,6 +788,6 @@ fn shadowed<T>(rec: &mut CallRecord, result: Result<T, Reject>) -> Result<Option
 /// Set the decision header on an answer.
 pub fn set_decision_header(headers: &mut ::http::HeaderMap, id: &str) {
     if let Ok(v) = HeaderValue::from_str(id) {
-        headers.insert(DECISION_HEADER, v);
+        headers.insert(DECISION_HEADER_NAME, v);
     }
 }

@@ -140,6 +140,11 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// This compiled redactor's `id`: what a caller remembers about its answers is per `id`.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Compiles the detectors, key rules and actions of `cfg`.
     pub fn new(cfg: &RedactConfig) -> Result<Self, RedactError> {
         if !(0.0..=8.0).contains(&cfg.entropy_threshold) {

@@ -38,22 +38,46 @@ const HOP_BY_HOP: [&str; 9] = [
 
 /// Copy `from` without hop-by-hop headers (including those named in `Connection`).
 pub fn strip_hop_by_hop(from: &HeaderMap, mut keep: impl FnMut(&HeaderName) -> bool) -> HeaderMap {
-    let listed: Vec<String> = from
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_ascii_lowercase())
-        .collect();
+    let listed = connection_listed(from);
     let mut out = HeaderMap::with_capacity(from.len());
     for (name, value) in from {
-        let n = name.as_str();
-        if HOP_BY_HOP.contains(&n) || listed.iter().any(|l| l == n) || !keep(name) {
+        if dropped(name, &listed, &mut keep) {
             continue;
         }
         out.append(name.clone(), value.clone());
     }
     out
+}
+
+/// [`strip_hop_by_hop`] of a map toolwall owns: the map itself when it has nothing to drop
+/// (most answers and requests: no copy), otherwise the copy — the same headers in the same
+/// order either way.
+pub fn without_hop_by_hop(from: HeaderMap, mut keep: impl FnMut(&HeaderName) -> bool) -> HeaderMap {
+    let listed = connection_listed(&from);
+    if from.keys().any(|name| dropped(name, &listed, &mut keep)) {
+        strip_hop_by_hop(&from, keep)
+    } else {
+        from
+    }
+}
+
+/// The names a `Connection` header lists, lower-case.
+fn connection_listed(from: &HeaderMap) -> Vec<String> {
+    from.get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect()
+}
+
+fn dropped(
+    name: &HeaderName,
+    listed: &[String],
+    keep: &mut impl FnMut(&HeaderName) -> bool,
+) -> bool {
+    let n = name.as_str();
+    HOP_BY_HOP.contains(&n) || listed.iter().any(|l| l == n) || !keep(name)
 }
 
 /// Send one call upstream.
@@ -63,14 +87,25 @@ pub async fn forward(
     out: Outgoing,
 ) -> Result<Response<Incoming>, Reject> {
     let scheme = if adapter.upstream.https {
-        "https"
+        "https://"
     } else {
-        "http"
+        "http://"
     };
-    let uri = format!(
-        "{scheme}://{}{}{}",
-        adapter.upstream.authority, adapter.upstream.base_path, out.path_and_query
+    let up = &adapter.upstream;
+    let mut uri = String::with_capacity(
+        scheme.len() + up.authority.len() + up.base_path.len() + out.path_and_query.len(),
     );
+    for part in [scheme, &up.authority, &up.base_path, &out.path_and_query] {
+        uri.push_str(part);
+    }
+    // parsed in place (`Uri: TryFrom<String>` takes the string's buffer), the request built
+    // without `Request::builder`'s checks of what is set below
+    let uri = http::Uri::try_from(uri).map_err(|e| {
+        Reject::new(
+            Reason::Internal,
+            format!("cannot build upstream request: {e}"),
+        )
+    })?;
     let cred_name = adapter.credential.as_ref().map(|(n, _)| n);
     let reencoded = out.content_type.is_some();
     let mut headers = strip_hop_by_hop(agent_headers, |name| {
@@ -95,16 +130,9 @@ pub async fn forward(
             HeaderValue::from_static("identity"),
         );
     }
-    let mut req = Request::builder()
-        .method(out.method)
-        .uri(&uri)
-        .body(Full::new(out.body))
-        .map_err(|e| {
-            Reject::new(
-                Reason::Internal,
-                format!("cannot build upstream request: {e}"),
-            )
-        })?;
+    let mut req = Request::new(Full::new(out.body));
+    *req.method_mut() = out.method;
+    *req.uri_mut() = uri;
     *req.headers_mut() = headers;
 
     match tokio::time::timeout(adapter.timeout, adapter.client.request(req)).await {
@@ -152,6 +180,11 @@ pub fn answer_headers(from: &HeaderMap) -> HeaderMap {
     strip_hop_by_hop(from, |name| !name.as_str().starts_with("toolwall-"))
 }
 
+/// [`answer_headers`] of an answer toolwall owns: no copy when there is nothing to drop.
+pub fn into_answer_headers(from: HeaderMap) -> HeaderMap {
+    without_hop_by_hop(from, |name| !name.as_str().starts_with("toolwall-"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +204,29 @@ mod tests {
         h.insert("toolwall-approval-id", "forged".parse().unwrap());
         let out = answer_headers(&h);
         assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(into_answer_headers(h.clone()), out);
+        // nothing to drop: the same map, in the same order
+        let mut kept = HeaderMap::new();
+        for (n, v) in [
+            ("b-one", "1"),
+            ("a-two", "2"),
+            ("b-one", "3"),
+            ("content-type", "x"),
+        ] {
+            kept.append(HeaderName::from_static(n), HeaderValue::from_static(v));
+        }
+        let order = |h: &HeaderMap| -> Vec<(String, String)> {
+            h.iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect()
+        };
+        assert_eq!(order(&into_answer_headers(kept.clone())), order(&kept));
+        assert_eq!(order(&answer_headers(&kept)), order(&kept));
+        kept.append("te", HeaderValue::from_static("trailers"));
+        assert_eq!(
+            order(&into_answer_headers(kept.clone())),
+            order(&answer_headers(&kept))
+        );
+        assert_eq!(into_answer_headers(kept).len(), 4);
     }
 }
