@@ -249,26 +249,22 @@ impl<'a> Members<'a> {
     }
 
     fn strs(&mut self, key: &'static str, v: &[String]) -> R {
-        let out = self.key(key);
-        out.push(b'[');
-        for (i, s) in v.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_string(s, out)?;
-        }
-        out.push(b']');
-        Ok(())
+        self.list(key, v, |s, out| write_string(s, out))
     }
 
     fn values(&mut self, key: &'static str, v: &[Value]) -> R {
+        self.list(key, v, write_value_strict)
+    }
+
+    /// `key: [item, …]`, each item written by `write`.
+    fn list<T>(&mut self, key: &'static str, v: &[T], write: impl Fn(&T, &mut Vec<u8>) -> R) -> R {
         let out = self.key(key);
         out.push(b'[');
         for (i, item) in v.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            write_value_strict(item, out)?;
+            write(item, out)?;
         }
         out.push(b']');
         Ok(())

@@ -231,6 +231,21 @@ impl Fast<'_> {
     }
 }
 
+/// The high bit of each byte of `w` that is `"`, `\\` or below 0x20. A byte's high bit is set
+/// when it is zero (below 0x20 for the control test); a borrow only runs up from such a byte,
+/// so the lowest flag is always a true one, and the lowest is the only one read.
+#[inline]
+fn special_flags(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let slash = w ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote)
+        | (slash.wrapping_sub(ONES) & !slash)
+        | (w.wrapping_sub(ONES * 0x20) & !w))
+        & HIGH
+}
+
 /// The index of the first byte at or after `from` that is `"`, `\\` or below 0x20 (the end
 /// of a string's plain run), or `raw.len()` when there is none.
 ///
@@ -239,22 +254,11 @@ impl Fast<'_> {
 /// being a few words long (see the module's figures).
 #[inline]
 pub(super) fn special(raw: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut j = from;
     while let Some(chunk) = raw.get(j..j + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let slash = w ^ (ONES * u64::from(b'\\'));
-        // A byte's high bit is set when it is zero (below 0x20 for `control`); a borrow only
-        // runs up from such a byte, so the lowest flag is always a true one, and the lowest
-        // is the only one read.
-        let hits = (quote.wrapping_sub(ONES) & !quote)
-            | (slash.wrapping_sub(ONES) & !slash)
-            | (w.wrapping_sub(ONES * 0x20) & !w);
-        let hits = hits & HIGH;
+        let hits = special_flags(u64::from_le_bytes(word));
         if hits != 0 {
             return j + (hits.trailing_zeros() / 8) as usize;
         }
@@ -266,13 +270,7 @@ pub(super) fn special(raw: &[u8], from: usize) -> usize {
     if let Some(rest) = raw.get(j..).filter(|r| !r.is_empty()) {
         let mut word = [b' '; 8];
         word[..rest.len()].copy_from_slice(rest);
-        let w = u64::from_le_bytes(word);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let slash = w ^ (ONES * u64::from(b'\\'));
-        let hits = (quote.wrapping_sub(ONES) & !quote)
-            | (slash.wrapping_sub(ONES) & !slash)
-            | (w.wrapping_sub(ONES * 0x20) & !w);
-        let hits = hits & HIGH;
+        let hits = special_flags(u64::from_le_bytes(word));
         if hits != 0 {
             return j + (hits.trailing_zeros() / 8) as usize;
         }

@@ -24,6 +24,32 @@ pub enum Phase {
     Final,
 }
 
+/// What the record says was decided, for the phase it is written in: `decision`, `status`,
+/// `reason` and `reasons`.
+fn verdict(
+    phase: Phase,
+    outcome: Option<&Outcome>,
+) -> (&'static str, Option<u16>, Option<&'static str>, Vec<String>) {
+    match (phase, outcome) {
+        (Phase::Forwarding, _)
+        | (Phase::Final, Some(Outcome::Forwarded { .. } | Outcome::DryRun)) => {
+            ("allow", None, None, Vec::new())
+        }
+        (Phase::Final, Some(Outcome::Refused(rej))) => (
+            rej.reason.decision_label(),
+            Some(rej.reason.response_class().0.as_u16()),
+            Some(rej.reason.code()),
+            rej.reasons(),
+        ),
+        (Phase::Final, None) => (
+            "error",
+            Some(499),
+            Some("aborted"),
+            vec!["aborted".to_string()],
+        ),
+    }
+}
+
 /// The `decision` record: who acted, which tool, what policy said, what the agent got.
 /// Takes the policy input out of `ctx` (it is not needed after this record); in the
 /// [`Phase::Final`] record (the call's last use of its record) the other parts are moved in
@@ -51,24 +77,7 @@ pub fn decision_record(
         }
         work = Some(ArgsWork { args, keep });
     }
-    let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
-        (Phase::Forwarding, _)
-        | (Phase::Final, Some(Outcome::Forwarded { .. } | Outcome::DryRun)) => {
-            ("allow", None, None, Vec::new())
-        }
-        (Phase::Final, Some(Outcome::Refused(rej))) => (
-            rej.reason.decision_label(),
-            Some(rej.reason.response_class().0.as_u16()),
-            Some(rej.reason.code()),
-            rej.reasons(),
-        ),
-        (Phase::Final, None) => (
-            "error",
-            Some(499),
-            Some("aborted"),
-            vec!["aborted".to_string()],
-        ),
-    };
+    let (decision, status, reason, reasons) = verdict(phase, ctx.outcome.as_ref());
     let p = ctx.principal.as_mut();
     let (run_id, agent, tenant_id, workflow, principal_source) = match p {
         Some(p) if last => (
@@ -319,24 +328,7 @@ mod tests {
                 r.insert("grpc".into(), grpc.clone());
             }
             idempotency_fields(ctx, &mut r);
-            let (decision, status, reason, reasons) = match (phase, &ctx.outcome) {
-                (Phase::Forwarding, _)
-                | (Phase::Final, Some(Outcome::Forwarded { .. } | Outcome::DryRun)) => {
-                    ("allow", None, None, Vec::new())
-                }
-                (Phase::Final, Some(Outcome::Refused(rej))) => (
-                    rej.reason.decision_label(),
-                    Some(rej.reason.response_class().0.as_u16()),
-                    Some(rej.reason.code()),
-                    rej.reasons(),
-                ),
-                (Phase::Final, None) => (
-                    "error",
-                    Some(499),
-                    Some("aborted"),
-                    vec!["aborted".to_string()],
-                ),
-            };
+            let (decision, status, reason, reasons) = verdict(phase, ctx.outcome.as_ref());
             r.insert("decision".into(), json!(decision));
             r.insert("status".into(), json!(status));
             r.insert("reason".into(), json!(reason));
