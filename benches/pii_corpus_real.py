@@ -38,6 +38,10 @@ Splits, kept apart by construction, not only by seed:
            invoices, transfer instructions, US medical and payroll forms, MCP/function-call JSON),
            look-alikes, password phrasings and config keys in seven languages, placeholders and
            phone formats; generic secrets labelled B5_GENERIC ("GENERIC_SECRET"). Scored once.
+  blind6   templates B6_*/b6_*: a seventh split (seed 707) written by a third helper who never read the rules,
+           their docs or history and never ran the engine on it, labelled by the lead's taxonomy (also
+           DATE_OF_BIRTH, CVC/CVV as GENERIC_SECRET); its own document kinds, look-alikes and phrasings in
+           seven languages (see the blind6 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -46,7 +50,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2421,9 +2425,10 @@ def b5_check(i, kind, doc, w, text):
 
 def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
-              "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json)}
+              "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
+              "blind6": (b6_text, b6_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2457,11 +2462,1602 @@ def main():
                 b5_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind6":  # self-check: spans hold their labels' values, values pass their checksums, JSON parses
+                b6_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split == "blind5":  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
+
+
+
+# ---------- blind6 (seed 707) ----------
+# A seventh split, templates B6_* / b6_*, written by a helper who never read the detection rules,
+# their docs or history and never ran the engine on it: the documents are the writer's own idea of
+# what an agent sends to its tools (helpdesk tickets, chat, e-mail threads with quoted replies and
+# signatures in the seven languages, CRM / HR notes, post-mortems, shell history, CI logs, stack
+# traces, SQL, .env / YAML / TOML / INI / JSON / XML config, Kubernetes secrets, docker-compose,
+# curl, HTTP dumps, CSV, invoices, shipping notes, transfer instructions, US medical / insurance
+# forms, payroll notes, nginx logs, code under review, tfvars; tool-call JSON: MCP tools/call,
+# tool_use blocks, CRM / HR / payment / order records, webhook events, log-search hits, kubectl
+# output). Labels follow the lead's taxonomy: DATE_OF_BIRTH only where the text says the date is
+# a birth date; GENERIC_SECRET for secrets with no vendor shape (client secrets, AWS secret access
+# keys, signing keys, session cookies, unbranded API keys, CVC/CVV); PASSWORD for the password
+# part of a connection string / CLI flag / config value / sentence; a Kubernetes Secret's base64
+# value is labelled as what it encodes. Key-shaped documentation examples are PLACEHOLDER; stand-
+# ins that are not key-shaped (`xxxx`, `<your-token>`, `${TOKEN}`, `changeme`, `********`) are not
+# labelled. Look-alikes left unlabelled: order / ticket / invoice / case / tracking / policy /
+# account numbers, SKUs, EAN-13 / UPC-A / ISBN with valid check digits, Luhn-valid IMEIs, serials,
+# versions and build numbers (also IPv4-shaped ones), timestamps and epochs, durations, money,
+# coordinates, git / SHA-256 / MD5 hex, UUIDs, base64 blobs, Luhn-failing card numbers, IBANs with
+# wrong check digits, ABA routing numbers, EINs, NPIs and other 9-digit ids, MAC addresses and SSH
+# fingerprints, Stripe / OpenAI / Anthropic object ids, Stripe publishable keys (pk_live_), Google
+# OAuth client ids and Firebase app ids, AWS ARNs, git remotes and npm specs, public certificates
+# and public keys, non-birth dates next to birth dates (hire, visit, invoice dates).
+# Reproducible: no wall clock (birth dates are drawn against 2026-12-01) and no Faker call whose
+# output depends on PYTHONHASHSEED (it_IT city()).
+
+import ipaddress  # noqa: E402
+import re  # noqa: E402
+import unicodedata  # noqa: E402
+
+
+class B6L(L):
+    """A labelled piece kept verbatim (line breaks, quotes and all)."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def b6_pick(lang, xs):
+    """The item for `lang` from a list written in B6_LANGS order (en de fr es it nl)."""
+    return xs[B6_LANGS.index(lang)]
+
+
+def b6_pad(s, c, n):
+    return (s + c * n)[:n]
+
+
+B6_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+
+# ---------- blind6 entity values ----------
+
+B6_PWWORDS = {
+    "en": ["harbor", "pancake", "lantern", "granite", "walrus", "meadow", "copper", "biscuit", "quasar", "juniper"],
+    "de": ["Gartenzaun", "Brötchen", "Kaffeetasse", "Maulwurf", "Tannenbaum", "Schneeflocke", "Hafen", "Kirsche"],
+    "fr": ["papillon", "château", "fromage", "hibou", "étoile", "noisette", "baguette", "Normandie"],
+    "es": ["mariposa", "cigüeña", "aceituna", "guitarra", "Valencia", "tortilla", "azulejo", "pimiento"],
+    "it": ["farfalla", "cappuccino", "lucertola", "gelato", "Vesuvio", "pomodoro", "castello", "gondola"],
+    "nl": ["fietsbel", "tulpenveld", "molenwiek", "dijkgraaf", "haring", "Texel", "pindakaas", "kruidnoot"],
+}
+B6_SYM = "!#$%&*+-=?@^_~"
+
+
+def b6_pw(r, lang="en", safe=False):
+    """A password. safe: letters, digits, '-', '_', '.' only in the middle (URLs, unquoted shell and XML)."""
+    words = B6_PWWORDS[lang if lang in B6_PWWORDS else "en"]
+    while True:
+        k = r.randrange(8)
+        if k == 0:
+            v = r.choice(words).capitalize() + str(r.randint(1970, 2026)) + r.choice("!#$%&*?+")
+        elif k == 1:
+            v = rnd(r, string.ascii_letters, 1) + rnd(r, AN + B6_SYM, r.randint(11, 23))
+        elif k == 2:
+            v = "-".join(r.sample(words, 3)) + "-" + str(r.randint(1, 99))
+        elif k == 3:
+            w = r.choice(words)
+            v = "".join({"a": "@", "e": "3", "o": "0", "i": "!", "s": "5", "t": "7"}.get(c, c) for c in w) + str(r.randint(10, 99))
+        elif k == 4:
+            v = rnd(r, AN, r.choice([16, 20, 32]))
+        elif k == 5:
+            v = r.choice(words) + r.choice(".+_") + r.choice(words).capitalize() + str(r.randint(1, 9))
+        elif k == 6:
+            v = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 4) + rnd(r, string.ascii_lowercase, 3) + r.choice("!?#*")
+        else:
+            v = r.choice(words)[:5] + rnd(r, string.digits, 2) + r.choice(words)[:4].upper() + r.choice("%&=")
+        if safe:
+            v = "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "" for c in v)
+        v = v.strip(".-_")
+        if len(v) >= 8:
+            return v
+
+
+def b6_phone(r, loc, other=0.12, intl_only=False):
+    home = REGION[loc]
+    region = home if r.random() > other else r.choice(OTHER_REGIONS)
+    variants = ["national", "national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00", "intl_dashes", "intl_trunk"]
+    if region != home or intl_only:
+        variants = ["intl", "intl", "e164", "intl00", "intl_trunk"]
+    v = phone(r, region, variants)
+    if region != home and not v.startswith(("+", "00")):
+        v = phone(r, region, ["intl"])
+    if loc == "fr_FR" and r.random() < 0.15:
+        v = v.replace(" ", "\u00a0")
+    return v
+
+
+def b6_PH(r, loc, **kw):
+    return B6L("PHONE", b6_phone(r, loc, **kw))
+
+
+B6_TLD = {"en_US": ["com", "us", "net"], "en_GB": ["co.uk", "org.uk", "com"], "de_DE": ["de", "com"], "fr_FR": ["fr", "com"],
+          "es_ES": ["es", "com"], "it_IT": ["it", "com"], "nl_NL": ["nl", "com"]}
+
+
+B6_CITIES = {"en_US": ["Denver", "Tulsa", "Sacramento", "Raleigh"], "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff"],
+             "de_DE": ["Leipzig", "Münster", "Kassel", "Rostock"], "fr_FR": ["Nantes", "Lille", "Grenoble", "Besançon"],
+             "es_ES": ["Zaragoza", "Málaga", "Valladolid", "Gijón"], "it_IT": ["Bergamo", "Lecce", "Trieste", "Perugia"],
+             "nl_NL": ["Zwolle", "Haarlem", "Tilburg", "Groningen"]}
+
+
+def b6_ascii_upper(k):
+    return unicodedata.normalize("NFKD", k).encode("ascii", "ignore").decode().upper()
+
+
+def b6_city(r, loc):
+    return r.choice(B6_CITIES[loc])  # not Faker's city(): for it_IT it depends on PYTHONHASHSEED
+
+
+def b6_ascii(s):
+    s = unicodedata.normalize("NFKD", s.replace("ß", "ss"))
+    return "".join(c for c in s.lower() if c.isascii() and c.isalnum())
+
+
+def b6_email(f, r, loc, first=None, last=None):
+    k = r.randrange(6)
+    first = b6_ascii(first or f.first_name()) or "info"
+    last = b6_ascii(last or f.last_name()) or "team"
+    dom = b6_ascii(f.last_name()) + r.choice(["", "-" + r.choice(["group", "gmbh", "sa", "srl", "bv", "ltd", "inc"]), "tech"]) + "." + r.choice(B6_TLD[loc])
+    if k == 0:
+        return f.email(safe=False)  # not example.com/org/net (documentation domains)
+    if k == 1:
+        return f"{first}.{last}@{dom}"
+    if k == 2:
+        return f"{first[0]}{last}{r.randint(1, 99)}@{f.free_email_domain()}"
+    if k == 3:
+        return f"{first}+{r.choice(['shop', 'bills', 'news', 'work', 'amzn'])}@{f.free_email_domain()}"
+    if k == 4:
+        return f"{first.capitalize()}.{last.capitalize()}@{r.choice(['mail.', 'eu.', 'corp.'])}{dom}"
+    return f"{r.choice(['billing', 'support', 'hr', 'payroll', 'ops', 'kontakt', 'contacto', 'ufficio'])}@{dom}"
+
+
+def b6_EM(f, r, loc, **kw):
+    return B6L("EMAIL", b6_email(f, r, loc, **kw))
+
+
+def b6_card(f, r):
+    kind = r.choice(["visa16", "visa16", "visa16", "mastercard", "mastercard", "amex", "discover", "jcb16", "diners", "visa19"])
+    n = f.credit_card_number(card_type=kind)
+    g = r.random()
+    if len(n) == 16 and g < 0.55:
+        sep = r.choice([" ", " ", "-"])
+        n = sep.join(n[i:i + 4] for i in range(0, 16, 4))
+    elif len(n) == 15 and g < 0.5:
+        n = f"{n[:4]} {n[4:10]} {n[10:]}"
+    return n
+
+
+def b6_CC(f, r):
+    return B6L("CREDIT_CARD", b6_card(f, r))
+
+
+B6_IBAN_FMT = {"DE": "n18", "FR": "n10n11n2", "ES": "n20", "IT": "a1n22", "NL": "a4n10", "GB": "a4n14", "BE": "n12",
+               "AT": "n16", "CH": "n17", "IE": "a4n14", "PT": "n21", "LU": "n16", "PL": "n24", "DK": "n14", "SE": "n20"}
+B6_HOME_CC = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b6_mod97(s):
+    s = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b6_iban_raw(r, loc, valid=True):
+    cc = B6_HOME_CC[loc] if r.random() < 0.75 else r.choice(list(B6_IBAN_FMT))
+    bban = ""
+    for kind, n in re.findall(r"([an])(\d+)", B6_IBAN_FMT[cc]):
+        bban += rnd(r, string.ascii_uppercase if kind == "a" else string.digits, int(n))
+    chk = 98 - b6_mod97(cc + "00" + bban)
+    if not valid:  # a wrong check digit pair (typo'd or made up)
+        chk = r.choice([c for c in range(2, 99) if c != chk])
+    return f"{cc}{chk:02d}{bban}"
+
+
+def b6_iban(r, loc, valid=True, grouped=None):
+    v = b6_iban_raw(r, loc, valid)
+    if (r.random() < 0.5) if grouped is None else grouped:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return v
+
+
+def b6_IBAN(r, loc, grouped=None):
+    return B6L("IBAN", b6_iban(r, loc, True, grouped))
+
+
+def b6_ssn(r, style=None):
+    a, g, s = ssn(r)
+    style = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+
+
+def b6_SSN(r, style=None):
+    return B6L("US_SSN", b6_ssn(r, style))
+
+
+def b6_ipv4(f, r):
+    return r.choice([f.ipv4_public, f.ipv4_public, f.ipv4_private])()
+
+
+B6_V6_PREFIX = ["2a01:4f8", "2a02:8108", "2001:67c", "2600:1f18", "2a00:1450", "2603:1030", "2a05:d014", "2001:1c00", "2a02:a46f"]
+
+
+def b6_ipv6(f, r):
+    k = r.randrange(3)
+    if k == 0:
+        return f.ipv6()
+    pre = r.choice(B6_V6_PREFIX).split(":")
+    groups = pre + [format(r.randrange(1 << 16), "x") for _ in range(8 - len(pre))]
+    if k == 1:
+        for i in range(r.randint(3, 5), 7):
+            groups[i] = "0"
+    return ipaddress.IPv6Address(":".join(groups)).compressed
+
+
+def b6_IP4(f, r):
+    return B6L("IPV4", b6_ipv4(f, r))
+
+
+def b6_IP6(f, r):
+    return B6L("IPV6", b6_ipv6(f, r))
+
+
+def b6_IP(f, r):
+    return b6_IP6(f, r) if r.random() < 0.3 else b6_IP4(f, r)
+
+
+B6_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b6_datefmt(d, r, loc, iso_p=0.15):
+    lang = lang_of(loc)
+    m = B6_MONTHS[lang][d.month - 1]
+    if r.random() < iso_p:
+        return d.isoformat()
+    opts = {
+        "en_US": [d.strftime("%m/%d/%Y"), d.strftime("%m/%d/%Y"), f"{m} {d.day}, {d.year}", f"{d.month}/{d.day}/{d.year}", f"{m[:3]} {d.day:02d} {d.year}"],
+        "en_GB": [d.strftime("%d/%m/%Y"), f"{d.day} {m} {d.year}", f"{d.day} {m[:3]} {d.year}"],
+        "de_DE": [d.strftime("%d.%m.%Y"), d.strftime("%d.%m.%Y"), f"{d.day}. {m} {d.year}", f"{d.day}.{d.month}.{d.year}"],
+        "fr_FR": [d.strftime("%d/%m/%Y"), f"{d.day} {m} {d.year}", d.strftime("%d.%m.%Y")],
+        "es_ES": [d.strftime("%d/%m/%Y"), f"{d.day} de {m} de {d.year}", d.strftime("%d-%m-%Y")],
+        "it_IT": [d.strftime("%d/%m/%Y"), f"{d.day} {m} {d.year}", d.strftime("%d.%m.%Y")],
+        "nl_NL": [d.strftime("%d-%m-%Y"), f"{d.day} {m} {d.year}", d.strftime("%d/%m/%Y")],
+    }[loc]
+    return r.choice(opts)
+
+
+def b6_birth(r, min_age, max_age):
+    """A birth date between min_age and max_age years before 2026-12-01 (no wall clock: the split is reproducible)."""
+    ref = datetime.date(2026, 12, 1)
+    return ref - datetime.timedelta(days=r.randint(min_age * 365 + 1, max_age * 365 + 360))
+
+
+def b6_dob(f, r, loc, iso_p=0.15):
+    return b6_datefmt(b6_birth(r, 16, 90), r, loc, iso_p)
+
+
+def b6_day(r, lo=2019, hi=2026):
+    return datetime.date(r.randint(lo, hi), r.randint(1, 12), r.randint(1, 28))
+
+
+def b6_other_date(r, loc, iso_p=0.2):
+    return b6_datefmt(b6_day(r), r, loc, iso_p)
+
+
+B6_DOB_LEAD = {
+    "en": ["DOB: ", "Date of birth: ", "born on ", "D.O.B. ", "Birthdate ", "date of birth "],
+    "de": ["Geburtsdatum: ", "geb. am ", "geboren am ", "Geb.-Datum ", "Geburtsdatum "],
+    "fr": ["Date de naissance : ", "né le ", "née le ", "date de naiss. ", "Né(e) le "],
+    "es": ["Fecha de nacimiento: ", "nacido el ", "nacida el ", "F. nacimiento ", "fecha nac.: "],
+    "it": ["Data di nascita: ", "nato il ", "nata il ", "data di nascita ", "nata a Bari il "],
+    "nl": ["Geboortedatum: ", "geboren op ", "geb. ", "geboortedatum "],
+}
+
+
+def b6_DOB(f, r, loc, lead=True):
+    lang = lang_of(loc)
+    out = [r.choice(B6_DOB_LEAD[lang])] if lead else []
+    return out + [B6L("DATE_OF_BIRTH", b6_dob(f, r, loc))]
+
+
+# ---------- blind6 secrets ----------
+
+def b6_aws(r):
+    return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+
+
+def b6_aws_secret(r):
+    return rnd(r, AN + "/+", 40)
+
+
+def b6_gh(r, prefix=None):
+    p = prefix or r.choice(GH_PREFIXES + ["github_pat_", "ghp_"])
+    if p == "github_pat_":
+        return "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+    return p + rnd(r, AN, 36)
+
+
+def b6_slack(r):
+    k = r.randrange(4)
+    if k == 0:
+        return "xoxb-" + rnd(r, string.digits, r.choice([10, 11, 12])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    if k == 1:
+        return "xoxp-" + "-".join(rnd(r, string.digits, n) for n in (11, 11, 13)) + "-" + rnd(r, HEX, 32)
+    if k == 2:
+        return "xapp-1-A" + rnd(r, string.ascii_uppercase + string.digits, 10) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 64)
+    return "xoxe.xoxp-1-" + rnd(r, AN, 150)
+
+
+def b6_stripe(r):
+    p = r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"])
+    return p + (("51" + rnd(r, AN, 97)) if r.random() < 0.5 else rnd(r, AN, 24))
+
+
+def b6_openai(r):
+    k = r.randrange(4)
+    if k == 0:
+        return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    if k == 1:
+        return "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    if k == 2:
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    return "sk-proj-" + rnd(r, AN + "_-", 48)
+
+
+def b6_anthropic(r):
+    if r.random() < 0.85:
+        return "sk-ant-api03-" + rnd(r, AN + "_-", 93) + "AA"
+    return "sk-ant-admin01-" + rnd(r, AN + "_-", 93) + "AA"
+
+
+def b6_google(r):
+    return "AIzaSy" + rnd(r, AN + "_-", 33)
+
+
+def b6_b64url(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b6_jwt(f, r, loc="en_US"):
+    alg = r.choice(["HS256", "RS256", "ES256", "HS512"])
+    hdr = {"alg": alg, "typ": "JWT"} if r.random() < 0.6 else {"kid": rnd(r, HEX, 16), "alg": alg}
+    now = r.randint(1735689600, 1796000000)
+    body = {"sub": r.choice([rnd(r, string.digits, 9), "auth0|" + rnd(r, HEX, 24), str(r.randint(1, 99999))]), "iat": now, "exp": now + r.choice([900, 3600, 86400])}
+    if r.random() < 0.5:
+        body["iss"] = "https://" + f.domain_name() + "/"
+    if r.random() < 0.4:
+        body["scope"] = r.choice(["read:orders write:orders", "openid profile email", "admin"])
+    sig = rnd(r, AN + "_-", 86 if alg in ("RS256", "ES256") and r.random() < 0.5 else 43)
+    return ".".join([b6_b64url(hdr), b6_b64url(body), sig])
+
+
+def b6_pem(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    if kind == "OPENSSH PRIVATE KEY":
+        lines = ["b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAA" + rnd(r, AN + "+/", 14)]
+        lines += [rnd(r, AN + "+/", 70) for _ in range(r.randint(3, 6))]
+        lines.append(rnd(r, AN + "+/", r.randint(8, 60)) + "=")
+    else:
+        head = {"RSA PRIVATE KEY": "MIIEpAIBAAKCAQEA", "PRIVATE KEY": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "EC PRIVATE KEY": "MHcCAQEEI",
+                "ENCRYPTED PRIVATE KEY": "MIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkq"}[kind]
+        lines = [head + rnd(r, AN + "+/", 64 - len(head))] + [rnd(r, AN + "+/", 64) for _ in range(r.randint(3, 8))]
+        lines.append(rnd(r, AN + "+/", r.randint(10, 60)) + r.choice(["", "=", "=="]))
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b6_PEM(r, sep="\n"):
+    return B6L("PRIVATE_KEY", b6_pem(r, sep))
+
+
+def b6_cert(r, sep="\n"):
+    kind = r.choice(["CERTIFICATE", "PUBLIC KEY", "CERTIFICATE REQUEST"])
+    lines = ["MIID" + rnd(r, AN + "+/", 60)] + [rnd(r, AN + "+/", 64) for _ in range(r.randint(3, 7))] + [rnd(r, AN + "+/", 20) + "="]
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b6_generic(r):
+    k = r.randrange(6)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    if k == 2:
+        return rnd(r, AN, r.choice([24, 32, 40, 48]))
+    if k == 3:
+        return rnd(r, AN, 8) + "-" + rnd(r, AN, 8) + "-" + rnd(r, AN, 8) + "-" + rnd(r, AN, 8)
+    if k == 4:
+        return base64.urlsafe_b64encode(bytes(r.randrange(256) for _ in range(32))).decode().rstrip("=")
+    return rnd(r, string.ascii_lowercase + string.digits, 32)
+
+
+def b6_GEN(r):
+    return B6L("GENERIC_SECRET", b6_generic(r))
+
+
+def b6_vendor(f, r, kind=None):
+    kind = kind or r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY",
+                             "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    v = {"AWS_ACCESS_KEY": lambda: b6_aws(r), "GITHUB_TOKEN": lambda: b6_gh(r), "SLACK_TOKEN": lambda: b6_slack(r),
+         "STRIPE_KEY": lambda: b6_stripe(r), "OPENAI_KEY": lambda: b6_openai(r), "ANTHROPIC_KEY": lambda: b6_anthropic(r),
+         "GOOGLE_API_KEY": lambda: b6_google(r), "JWT": lambda: b6_jwt(f, r)}[kind]()
+    return B6L(kind, v)
+
+
+# Documentation examples shaped like a key of their type: labelled PLACEHOLDER.
+B6_PLACEHOLDERS = {
+    "AWS_ACCESS_KEY": ["AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPLE", "AKIAJEXAMPLEEXAMPLE1", "AKIA" + "X" * 16],
+    "AWS_SECRET": ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"],
+    "GITHUB_TOKEN": ["ghp_" + "1234567890abcdefghijABCDEFGHIJ123456", "gho_" + b6_pad("EXAMPLE", "EXAMPLE", 36),
+                     "ghu_" + b6_pad("YourUserToServerTokenGoesHere", "0", 36), "ghs_" + b6_pad("InstallationTokenExample", "0", 36),
+                     "ghr_" + b6_pad("RefreshTokenSample", "1", 36), "github_pat_" + b6_pad("11AAAAAAA0", "0", 22) + "_" + b6_pad("ExampleFineGrainedToken", "x", 59)],
+    "SLACK_TOKEN": ["xoxb-" + "0" * 11 + "-" + "0" * 13 + "-ExampleBotTokenDoNotUse0", "xoxp-1111111111-2222222222-3333333333333-" + "a" * 32,
+                    "xapp-1-A0EXAMPLE00-0000000000000-" + "0" * 64],
+    "STRIPE_KEY": ["sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_test_BQokikJOvBiI2HlWgH4olfQ2", "sk_live_" + b6_pad("YourLiveSecretKey", "X", 24),
+                   "rk_test_" + b6_pad("RestrictedKeySample", "0", 24)],
+    "OPENAI_KEY": ["sk-proj-" + b6_pad("ExampleProjectKey", "x", 48), "sk-" + "x" * 20 + "T3BlbkFJ" + "x" * 20, "sk-proj-YOUR_OPENAI_KEY_" + "0" * 24],
+    "ANTHROPIC_KEY": ["sk-ant-api03-" + b6_pad("EXAMPLE-KEY-", "x", 93) + "AA", "sk-ant-api03-" + "X" * 93 + "AA"],
+    "GOOGLE_API_KEY": ["AIzaSy" + b6_pad("ExampleGoogleApiKey", "0", 33), "AIzaSy" + "X" * 33],
+    "JWT": ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            b6_b64url({"alg": "HS256", "typ": "JWT"}) + "." + b6_b64url({"sub": "user-id-here", "name": "Example User"}) + ".your-256-bit-secret"],
+}
+
+
+def b6_PLH(r, kind=None):
+    kind = kind or r.choice(list(B6_PLACEHOLDERS))
+    return B6L("PLACEHOLDER", r.choice(B6_PLACEHOLDERS[kind]))
+
+
+def b6_pem_plh(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    body = r.choice(["...", "<contents of your key file>", "MIIEowIBAAKCAQEA...(truncated)...", "YOUR_PRIVATE_KEY_HERE"])
+    return B6L("PLACEHOLDER", sep.join([f"-----BEGIN {kind}-----", body, f"-----END {kind}-----"]))
+
+
+# Obvious stand-ins that are not key-shaped, and masked values: never labelled.
+B6_STANDIN = ["<your-token>", "xxxx", "${TOKEN}", "changeme", "<CLIENT_SECRET>", "${{ secrets.SLACK_BOT_TOKEN }}", "$STRIPE_SECRET_KEY",
+              "<paste here>", "XXXXXXXXXXXX", "sk_live_…", "ghp_…", "AKIA…", "your-api-key", "REPLACE_ME_BEFORE_DEPLOY", "%(api_key)s",
+              "{{ .Values.db.password }}", "vault:secret/data/app#token", "********", "(hidden)", "<redacted>", "•••••••", "TBD",
+              "${OPENAI_API_KEY}", "sk-ant-...", "<set in 1Password>", "***"]
+
+
+def b6_standin(r):
+    return r.choice(B6_STANDIN)
+
+
+# ---------- blind6 look-alikes (never labelled) ----------
+
+def b6_gs1(body):
+    s = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return body + str((10 - s % 10) % 10)
+
+
+def b6_luhn_fix(body):
+    return next(body + d for d in string.digits if luhn_ok(body + d))
+
+
+def b6_bad_luhn(r, body_len, prefix):
+    while True:
+        v = prefix + rnd(r, string.digits, body_len - len(prefix))
+        if not luhn_ok(v):
+            return v
+
+
+def b6_aba(r):
+    while True:
+        d = rnd(r, string.digits, 8)
+        w = [3, 7, 1, 3, 7, 1, 3, 7]
+        s = sum(int(c) * k for c, k in zip(d, w))
+        c = (10 - s % 10) % 10
+        if d[0] in "0123":
+            return d + str(c)
+
+
+def b6_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b6_b64blob(r, n):
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(n))).decode()
+
+
+def b6_ts(r):
+    t = datetime.datetime.fromtimestamp(r.randint(1700000000, 1790000000), datetime.timezone.utc)
+    k = r.randrange(8)
+    if k == 0:
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if k == 1:
+        return str(int(t.timestamp()))
+    if k == 2:
+        return str(int(t.timestamp()) * 1000 + r.randrange(1000))
+    if k == 3:
+        return t.strftime("%d/%m/%Y %H:%M")
+    if k == 4:
+        return t.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    if k == 5:
+        return t.strftime("%Y%m%dT%H%M%S")
+    if k == 6:
+        return t.strftime("%Y-%m-%d %H:%M:%S.") + rnd(r, string.digits, 6)
+    return t.strftime("%H:%M:%S")
+
+
+def b6_money(r, loc):
+    a = r.randint(1, 250000) / 100 * r.choice([1, 1, 10, 100])
+    s = f"{a:,.2f}"
+    eu = s.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return {"en_US": f"${s}", "en_GB": f"£{s}", "de_DE": f"{eu} €", "fr_FR": f"{eu.replace('.', ' ')} €", "es_ES": f"{eu} €",
+            "it_IT": f"€ {eu}", "nl_NL": f"€ {eu}"}[loc]
+
+
+def b6_la(f, r, loc, g=None):
+    """(key, lead word, value): something shaped like an entity that is none."""
+    g = g or r.choice(["order", "ticket", "invoice", "case", "tracking", "policy", "account", "sku", "ean", "imei", "ver", "time",
+                       "dur", "money", "geo", "hash", "uuid", "b64", "badcard", "badiban", "nine", "mac", "vendorid", "arn", "at"])
+    y = r.randint(2021, 2026)
+    if g == "order":
+        return r.choice([("order_id", "order", f"{r.randint(111, 114)}-{rnd(r, string.digits, 7)}-{rnd(r, string.digits, 7)}"),
+                         ("order_number", "Bestellnummer", rnd(r, string.digits, 10)), ("order_ref", "commande n°", f"FR{y}-{rnd(r, string.digits, 6)}"),
+                         ("order", "order #", str(r.randint(1000, 999999))), ("pedido", "pedido", f"{rnd(r, string.digits, 3)} {rnd(r, string.digits, 3)} {rnd(r, string.digits, 3)}"),
+                         ("ordine", "ordine n.", f"{rnd(r, string.digits, 8)}/{y}")])
+    if g == "ticket":
+        return r.choice([("ticket", "ticket", f"INC{rnd(r, string.digits, 7)}"), ("ticket_id", "#", rnd(r, string.digits, 6)),
+                         ("issue", "issue", f"{r.choice(['OPS', 'PAY', 'CRM', 'SEC'])}-{r.randint(10, 9999)}"), ("sr", "SR", f"{y}-{rnd(r, string.digits, 6)}")])
+    if g == "invoice":
+        return r.choice([("invoice_no", "invoice", f"INV-{y}-{rnd(r, string.digits, 5)}"), ("rechnung", "Rechnung", f"RE-{y % 100}-{rnd(r, string.digits, 5)}"),
+                         ("facture", "Facture", f"F{y}-{rnd(r, string.digits, 4)}"), ("factura", "Factura", f"{y}/A/{rnd(r, string.digits, 5)}"),
+                         ("fattura", "Fattura n.", f"{r.randint(1, 999)}/{y}"), ("factuur", "factuur", f"{y}.{rnd(r, string.digits, 4)}")])
+    if g == "case":
+        return r.choice([("case_number", "Case", rnd(r, string.digits, 8)), ("vorgang", "Vorgang", f"{y}-{rnd(r, string.digits, 6)}"),
+                         ("dossier", "dossier", f"{rnd(r, string.ascii_uppercase, 2)}-{rnd(r, string.digits, 7)}"), ("expediente", "expediente", f"{rnd(r, string.digits, 4)}/{y}")])
+    if g == "tracking":
+        return r.choice([("tracking", "UPS", "1Z" + rnd(r, string.ascii_uppercase + string.digits, 6) + rnd(r, string.digits, 10)),
+                         ("tracking", "DHL", "JJD00" + rnd(r, string.digits, 16)), ("tracking", "DHL Express", rnd(r, string.digits, 10)),
+                         ("tracking", "USPS", " ".join(rnd(r, string.digits, 4) for _ in range(5)) + " " + rnd(r, string.digits, 2)),
+                         ("tracking", "PostNL", "3S" + rnd(r, string.ascii_uppercase, 4) + rnd(r, string.digits, 9)),
+                         ("tracking", "Royal Mail", rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 9) + "GB"),
+                         ("tracking", "Colissimo", "6A" + rnd(r, string.digits, 11)), ("tracking", "SEUR", rnd(r, string.digits, 14))])
+    if g == "policy":
+        return r.choice([("policy_no", "policy", f"HX-{rnd(r, string.digits, 4)}-{rnd(r, string.digits, 4)}-{rnd(r, string.digits, 2)}"),
+                         ("police", "police n°", " ".join(rnd(r, string.digits, n) for n in (4, 2, 3, 3))), ("polizza", "polizza", rnd(r, string.digits, 10)),
+                         ("versicherungsnummer", "Vers.-Nr.", f"{rnd(r, string.digits, 3)}/{rnd(r, string.digits, 6)}-{r.choice('ABK')}")])
+    if g == "account":
+        return r.choice([("account_no", "account", rnd(r, string.digits, 10)), ("kundennummer", "Kundennr.", rnd(r, string.digits, 7)),
+                         ("client_id", "n° client", rnd(r, string.digits, 9)), ("klantnummer", "klantnummer", rnd(r, string.digits, 8)),
+                         ("contract", "contract", f"C-{rnd(r, string.digits, 3)}-{rnd(r, string.digits, 3)}-{rnd(r, string.digits, 4)}")])
+    if g == "sku":
+        return r.choice([("sku", "SKU", f"{rnd(r, string.ascii_uppercase, 2)}-{rnd(r, string.ascii_uppercase, 3)}-{r.randint(36, 48)}-{r.choice(['S', 'M', 'L', 'XL'])}"),
+                         ("art_nr", "Art.-Nr.", f"{rnd(r, string.digits, 4)}-{rnd(r, string.digits, 4)}-{rnd(r, string.digits, 2)}"),
+                         ("part", "part no.", f"{rnd(r, string.digits, 3)}-{rnd(r, string.digits, 4)}-{rnd(r, string.digits, 3)}")])
+    if g == "ean":
+        k = r.randrange(3)
+        if k == 0:
+            return ("ean", "EAN", b6_gs1(r.choice(["40", "50", "30", "84", "80", "87"]) + rnd(r, string.digits, 10)))
+        if k == 1:
+            return ("upc", "UPC", b6_gs1("0" + rnd(r, string.digits, 10)))
+        v = b6_gs1("978" + rnd(r, string.digits, 9))
+        return ("isbn", "ISBN", f"{v[:3]}-{v[3]}-{v[4:8]}-{v[8:12]}-{v[12]}")
+    if g == "imei":
+        return r.choice([("imei", "IMEI", b6_luhn_fix(r.choice(["35", "86", "01"]) + rnd(r, string.digits, 12))),
+                         ("serial", "S/N", rnd(r, string.ascii_uppercase + string.digits, 12)), ("serial", "serial", "5CG" + rnd(r, string.digits, 4) + rnd(r, string.ascii_uppercase, 3))])
+    if g == "ver":
+        return r.choice([("version", "version", f"v{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 20)}"), ("build", "build", f"{y}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 40)}"),
+                         ("os", "Windows", f"10.0.{r.choice([19045, 22631, 26100])}.{r.randint(1000, 5000)}"), ("firmware", "firmware", f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(0, 99)}"),
+                         ("ua", "Chrome", f"{r.randint(118, 133)}.0.{r.randint(5000, 6999)}.{r.randint(10, 199)}"), ("chart", "chart", f"app-{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}")])
+    if g == "time":
+        return ("timestamp", r.choice(["at", "ts", "since", "created"]), b6_ts(r))
+    if g == "dur":
+        return ("duration", r.choice(["took", "after", "uptime"]), r.choice([f"{r.randint(1, 9999)} ms", f"{r.randint(1, 59)}m{r.randint(0, 59)}s", f"PT{r.randint(1, 90)}M",
+                                                                            f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}", f"{r.randint(1, 30)}d {r.randint(0, 23)}h"]))
+    if g == "money":
+        return ("amount", r.choice(["total", "amount", "Betrag", "montant", "importe", "importo", "bedrag"]), b6_money(r, loc))
+    if g == "geo":
+        la, lo = r.uniform(36, 58), r.uniform(-9, 18)
+        return r.choice([("coords", "at", f"{la:.5f}, {lo:.5f}"), ("geo", "lat/lon", f"{la:.4f},{lo:.4f}"),
+                         ("position", "GPS", f"{int(la)}°{r.randint(0, 59)}′{r.randint(0, 59)}″N {int(abs(lo))}°{r.randint(0, 59)}′{r.randint(0, 59)}″{'E' if lo > 0 else 'W'}")])
+    if g == "hash":
+        return r.choice([("commit", "commit", rnd(r, HEX, 40)), ("sha", "at", rnd(r, HEX, r.choice([7, 8, 12]))), ("sha256", "sha256", rnd(r, HEX, 64)),
+                         ("digest", "digest", "sha256:" + rnd(r, HEX, 64)), ("md5", "md5", rnd(r, HEX, 32)), ("etag", "ETag", rnd(r, HEX, 32))])
+    if g == "uuid":
+        return (r.choice(["request_id", "trace_id", "uuid", "correlation_id"]), r.choice(["request", "trace", "id", "corr"]), b6_uuid(r))
+    if g == "b64":
+        return (r.choice(["payload", "thumbnail", "nonce", "state"]), r.choice(["payload", "blob", "nonce"]), b6_b64blob(r, r.choice([12, 18, 24, 48, 60])))
+    if g == "badcard":
+        v = b6_bad_luhn(r, 16, r.choice(["4", "5", "6"]))
+        if r.random() < 0.5:
+            v = " ".join(v[i:i + 4] for i in range(0, 16, 4))
+        return r.choice([("gift_card", "gift card", v), ("loyalty_card", "Payback-Karte", v), ("member_card", "carte fidélité", v), ("card_typo", "declined number", v)])
+    if g == "badiban":
+        return ("iban_rejected", r.choice(["rejected IBAN", "ungültige IBAN", "IBAN invalide", "IBAN no válido"]), b6_iban(r, loc, valid=False))
+    if g == "nine":
+        return r.choice([("routing", "ABA routing", b6_aba(r)), ("ein", "EIN", f"{rnd(r, string.digits, 2)}-{rnd(r, string.digits, 7)}"),
+                         ("claim", "claim no.", rnd(r, string.digits, 9)), ("member_id", "member ID", rnd(r, string.digits, 9)),
+                         ("zip", "ZIP", f"{rnd(r, string.digits, 5)}-{rnd(r, string.digits, 4)}"), ("npi", "NPI", b6_luhn_fix("80840" + "1" + rnd(r, string.digits, 8))[5:]),
+                         ("employee_no", "employee #", rnd(r, string.digits, 9))])
+    if g == "mac":
+        return r.choice([("mac", "MAC", ":".join(rnd(r, HEX, 2) for _ in range(6))), ("mac", "hw addr", "-".join(rnd(r, HEX, 2).upper() for _ in range(6))),
+                         ("fingerprint", "fingerprint", "SHA256:" + b6_b64blob(r, 32).rstrip("=")), ("fingerprint", "MD5", ":".join(rnd(r, HEX, 2) for _ in range(16)))])
+    if g == "vendorid":
+        return r.choice([("customer", "customer", "cus_" + rnd(r, AN, 14)), ("payment_intent", "payment", "pi_" + rnd(r, AN, 24)),
+                         ("charge", "charge", "ch_" + rnd(r, AN, 24)), ("completion", "completion", "chatcmpl-" + rnd(r, AN, 29)),
+                         ("message", "message", "msg_01" + rnd(r, AN, 22)), ("tool_use", "tool_use", "toolu_01" + rnd(r, AN, 22)),
+                         ("org", "org", "org-" + rnd(r, AN, 24)), ("request", "request", "req_" + rnd(r, AN, 24)),
+                         ("client_id", "client id", f"{rnd(r, string.digits, 12)}-{rnd(r, string.ascii_lowercase + string.digits, 32)}.apps.googleusercontent.com")])
+    if g == "arn":
+        return ("role_arn", "role", f"arn:aws:iam::{rnd(r, string.digits, 12)}:role/{r.choice(['ci-deploy', 'app-runtime', 'backup'])}")
+    return r.choice([("remote", "remote", f"git@github.com:{b6_ascii(f.last_name())}/{r.choice(['api', 'infra', 'web'])}.git"),
+                     ("package", "package", f"{r.choice(['lodash', 'express', 'axios', '@types/node'])}@{r.randint(1, 20)}.{r.randint(0, 20)}.{r.randint(0, 9)}"),
+                     ("image", "image", f"nginx@sha256:{rnd(r, HEX, 64)}"), ("mention", "cc", "@" + b6_ascii(f.first_name()))])
+
+
+def b6_las(f, r, loc, g=None):
+    _, w, v = b6_la(f, r, loc, g)
+    return f"{w} {v}"
+
+
+# ---------- blind6 prose: passwords, their absence, SSNs, quoted-reply headers ----------
+
+B6_PW_PROSE = {
+    "en": ["the VPN login for contractors is still {p} - please rotate it", "temp password: {p} (expires Friday)", "Her new passphrase is {p}",
+           "you can log in as admin with {p} until IT sets up SSO", "pw for the shared mailbox = {p}", "The installer set the password to '{p}'",
+           "PASSWORD IS {p}", "Wifi for guests: {p}"],
+    "de": ["Das neue Kennwort lautet {p} – bitte nach dem ersten Login ändern.", "Zugang zum Router: admin / {p}", "Passwort für das Testkonto ist {p}",
+           "ich hab das WLAN-Passwort auf {p} geändert", "Initialpasswort: {p}", "Kennwort: „{p}“"],
+    "fr": ["Le mot de passe provisoire est {p}, à changer dès la première connexion.", "mdp du compte partagé : {p}", "Mot de passe Wi-Fi invité : {p}",
+           "j'ai remis le mot de passe à {p} pour l'instant", "Votre mot de passe : «{p}»"],
+    "es": ["La contraseña temporal es {p} y caduca en 24 horas.", "usuario: soporte / contraseña: {p}", "Te paso la contraseña del panel: {p}",
+           "he cambiado la contraseña a {p}, avísame si no funciona", "Contraseña nueva → {p}"],
+    "it": ["La password provvisoria è {p}, cambiala al primo accesso.", "credenziali: utente admin, password {p}", "ti giro la parola d'ordine della VPN: {p}",
+           "ho reimpostato la password a {p}", "PASSWORD: {p}"],
+    "nl": ["Het tijdelijke wachtwoord is {p}, graag direct wijzigen.", "inlog beheerder: admin / wachtwoord {p}", "het wifi-wachtwoord is nu {p}",
+           "Ik heb je wachtwoord gereset naar {p}", "Wachtwoord = {p}"],
+}
+B6_PW_NONE = {
+    "en": ["Please reset your password using the link below.", "Passwords must be at least 12 characters and include a number.",
+           "I never share my password over chat.", "The password field is empty in the export.", "Forgot password? Use the self-service portal.",
+           "Password rotation is scheduled for Q3.", "Password: (sent separately via Signal)", "password policy: min length 14, no reuse of the last 5"],
+    "de": ["Bitte setzen Sie Ihr Passwort über den Link zurück.", "Das Kennwort muss mindestens 12 Zeichen lang sein.", "Passwort vergessen?",
+           "Das Passwort schicke ich dir separat per SMS.", "Passwort: siehe Tresor"],
+    "fr": ["Réinitialisez votre mot de passe via le lien ci-dessous.", "Le mot de passe doit contenir au moins 12 caractères.", "Mot de passe oublié ?",
+           "Je ne peux pas vous communiquer le mot de passe par e-mail.", "mot de passe : voir le coffre-fort"],
+    "es": ["Restablezca su contraseña desde el enlace.", "La contraseña debe tener al menos 12 caracteres.", "¿Olvidaste tu contraseña?",
+           "Nunca te pediremos tu contraseña por teléfono.", "contraseña: la de siempre"],
+    "it": ["Reimposta la password dal link qui sotto.", "La password deve contenere almeno 12 caratteri.", "Password dimenticata?",
+           "Non inviamo mai la password via e-mail.", "password: chiedi a Marco"],
+    "nl": ["Stel je wachtwoord opnieuw in via de link.", "Het wachtwoord moet minimaal 12 tekens bevatten.", "Wachtwoord vergeten?",
+           "We vragen nooit om je wachtwoord.", "wachtwoord: staat in de kluis"],
+}
+B6_PW_KEYS = {
+    "en": ["password", "passwd", "pass", "pwd", "passphrase", "db_password", "admin_password", "smtp_pass"],
+    "de": ["passwort", "kennwort", "db_passwort", "zugangspasswort", "Passwort"],
+    "fr": ["mot_de_passe", "mdp", "motdepasse", "mot_de_passe_admin"],
+    "es": ["contraseña", "contrasena", "clave_acceso", "contraseña_bd"],
+    "it": ["password", "parola_d_ordine", "password_db", "pwd_utente"],
+    "nl": ["wachtwoord", "wachtwoord_db", "beheer_wachtwoord"],
+}
+
+
+def b6_pw_prose(r, lang):
+    a, b = r.choice(B6_PW_PROSE[lang]).split("{p}")
+    return [a, B6L("PASSWORD", b6_pw(r, lang)), b]
+
+
+def b6_pw_key(r, lang):
+    return r.choice(B6_PW_KEYS[lang] + B6_PW_KEYS["en"][:2])
+
+
+B6_SSN_LEAD = ["SSN: ", "SSN ", "Social Security Number: ", "SS# ", "soc. sec. no. ", "SSN (last verified 2024): ", "ssn="]
+
+
+def b6_ssn_phrase(r):
+    return [r.choice(B6_SSN_LEAD), b6_SSN(r)]
+
+
+B6_WROTE = {
+    "en": "On {d}, {n} <{e}> wrote:", "de": "Am {d} schrieb {n} <{e}>:", "fr": "Le {d}, {n} <{e}> a écrit :",
+    "es": "El {d}, {n} <{e}> escribió:", "it": "Il giorno {d} {n} <{e}> ha scritto:", "nl": "Op {d} schreef {n} <{e}>:",
+}
+B6_GREET = {"en": ("Hi {n},", "Thanks,"), "de": ("Hallo {n},", "Viele Grüße"), "fr": ("Bonjour {n},", "Cordialement,"),
+            "es": ("Hola {n}:", "Un saludo,"), "it": ("Ciao {n},", "Grazie,"), "nl": ("Hoi {n},", "Groet,")}
+B6_TEL = {"en": "Tel", "de": "Tel.", "fr": "Tél.", "es": "Tel.", "it": "Tel.", "nl": "Tel."}
+B6_MOB = {"en": "Mobile", "de": "Mobil", "fr": "Portable", "es": "Móvil", "it": "Cell.", "nl": "Mobiel"}
+
+
+# ---------- blind6 text documents (top level: real line breaks, quotes, tabs) ----------
+
+def b6_sig(f, r, loc, name=None):
+    lang = lang_of(loc)
+    name = name or f.name()
+    first, last = name.split(" ")[0], name.split(" ")[-1]
+    out = ["\n-- \n", name, "\n", r.choice([f.job(), "Customer Success", "Head of Ops", "Buchhaltung", "Service client"]), " | ", f.company(), "\n"]
+    if r.random() < 0.8:
+        out += [B6_TEL[lang], ": ", b6_PH(r, loc), "\n"]
+    if r.random() < 0.5:
+        out += [B6_MOB[lang], ": ", b6_PH(r, loc), "\n"]
+    if r.random() < 0.6:
+        out += [b6_EM(f, r, loc, first=first, last=last), "\n"]
+    if r.random() < 0.3:
+        out += [r.choice(["This e-mail may contain confidential information.", "Bitte denken Sie an die Umwelt, bevor Sie diese E-Mail ausdrucken.",
+                          "Ce message et ses pièces jointes sont confidentiels.", "Este mensaje es confidencial."]), "\n"]
+    return out
+
+
+def b6_ticket(f, r, loc):
+    lang = lang_of(loc)
+    name = f.name()
+    out = [f"[{r.choice(['Zendesk', 'Freshdesk', 'Jira SD', 'HelpScout'])}] {b6_las(f, r, loc, 'ticket')} — {b6_pick(lang, ['Refund request', 'Adresse ändern', 'Problème de livraison', 'Cambio de IBAN', 'Carta rifiutata', 'Inloggen lukt niet'])}\n",
+           f"Requester: {name} <", b6_EM(f, r, loc, first=name.split()[0], last=name.split()[-1]), ">\n",
+           "Priority: ", r.choice(["P2", "high", "normal", "urgent"]), " | Created: ", b6_ts(r), "\n\n"]
+    k = r.randrange(5)
+    if k == 0:
+        out += ["Customer writes: my card ", b6_CC(f, r), f" was charged twice for {b6_las(f, r, loc, 'order')} ({b6_money(r, loc)}). ",
+                "Call me back on ", b6_PH(r, loc), ".\n"]
+    elif k == 1:
+        out += ["Please update my bank details to ", b6_IBAN(r, loc), " for the refund of ", b6_las(f, r, loc, "invoice"), ".\n",
+                "(The old one ", b6_iban(r, loc, valid=False), " bounced.)\n"]
+    elif k == 2:
+        out += ["Can't log in since the update. ", *b6_pw_prose(r, lang), "\n", r.choice(B6_PW_NONE[lang]), "\n"]
+    elif k == 3:
+        out += ["Identity check passed: ", *b6_DOB(f, r, loc), ", postcode on file, last 4 of card ", rnd(r, string.digits, 4), ".\n",
+                f"Device {b6_las(f, r, loc, 'imei')}, app {b6_las(f, r, loc, 'ver')}\n"]
+    else:
+        out += ["Sent from IP ", b6_IP(f, r), f" ({r.choice(['Chrome', 'Safari', 'Firefox'])}), {b6_las(f, r, loc, 'uuid')}.\n",
+                "Alternate contact: ", b6_EM(f, r, loc), " / ", b6_PH(r, loc), "\n"]
+    out += ["\nInternal note: ", r.choice(["escalated to billing", "waiting on warehouse", "macro 'refund-ok' applied", "duplicate of " + b6_las(f, r, loc, "ticket")]),
+            f"; {b6_las(f, r, loc)}\n"]
+    return out
+
+
+def b6_chat(f, r, loc):
+    lang = lang_of(loc)
+    agent, cust = f.first_name(), f.first_name()
+    t = datetime.datetime(2025, r.randint(1, 12), r.randint(1, 28), r.randint(7, 21), r.randint(0, 59))
+    def ts():
+        nonlocal t
+        t += datetime.timedelta(seconds=r.randint(5, 300))
+        return t.strftime("[%H:%M:%S]")
+    lines = [[f"{ts()} {agent} (agent): ", {"en": "How can I help?", "de": "Wie kann ich helfen?", "fr": "Comment puis-je vous aider ?",
+                                              "es": "¿En qué puedo ayudarte?", "it": "Come posso aiutarti?", "nl": "Waarmee kan ik helpen?"}[lang]],
+             [f"{ts()} {cust}: ", f"{b6_las(f, r, loc, 'order')} never arrived, {b6_las(f, r, loc, 'tracking')}"]]
+    pool = [
+        lambda: [f"{ts()} {agent} (agent): ", {"en": "can you confirm your date of birth?", "de": "Können Sie mir Ihr Geburtsdatum nennen?",
+                                                 "fr": "pouvez-vous confirmer votre date de naissance ?", "es": "¿me confirma su fecha de nacimiento?",
+                                                 "it": "mi conferma la data di nascita?", "nl": "wat is uw geboortedatum?"}[lang],
+                 "\n", f"{ts()} {cust}: ", B6L("DATE_OF_BIRTH", b6_dob(f, r, loc))],
+        lambda: [f"{ts()} {cust}: ", r.choice(["born ", "DOB ", "geb. ", "née le ", "nacida el ", "nato il ", "geboren "]), B6L("DATE_OF_BIRTH", b6_dob(f, r, loc)),
+                 f", delivery was due {b6_other_date(r, loc)}"],
+        lambda: [f"{ts()} {cust}: ", "my number is ", b6_PH(r, loc)],
+        lambda: [f"{ts()} {cust}: ", b6_PH(r, loc, intl_only=True)],
+        lambda: [f"{ts()} {cust}: ", "email is ", b6_EM(f, r, loc), " (not the old one)"],
+        lambda: [f"{ts()} {cust}: ", "pay with ", b6_CC(f, r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(26, 31)}", " cvv ", B6L("GENERIC_SECRET", rnd(r, string.digits, 3))],
+        lambda: [f"{ts()} {agent} (agent): ", "please never paste card numbers here. ", r.choice(B6_PW_NONE[lang])],
+        lambda: [f"{ts()} {cust}: ", *b6_pw_prose(r, lang)],
+        lambda: [f"{ts()} {agent} (agent): ", f"refund of {b6_money(r, loc)} issued, {b6_las(f, r, loc, 'vendorid')}"],
+        lambda: [f"{ts()} {cust}: ", f"{b6_las(f, r, loc, 'badcard')} doesn't work either"],
+        lambda: [f"{ts()} {cust}: ", f"the code on the box is {b6_las(f, r, loc, 'ean')}"],
+    ]
+    for _ in range(r.randint(3, 6)):
+        lines.append(r.choice(pool)())
+    out = []
+    for ln in lines:
+        out += ln + ["\n"]
+    return out
+
+
+def b6_email_thread(f, r, loc):
+    lang = lang_of(loc)
+    a, b = f.name(), f.name()
+    ea = b6_EM(f, r, loc, first=a.split()[0], last=a.split()[-1])
+    eb = B6L("EMAIL", b6_email(f, r, loc, first=b.split()[0], last=b.split()[-1]))
+    hi, bye = B6_GREET[lang]
+    subj = b6_pick(lang, ["Re: Re: onboarding", "AW: Rechnung", "RE: virement", "RE: Datos de pago", "R: accesso gestionale", "Antw: contract"])
+    body = [b6_pick(lang, ["Here you go.", "Anbei die Daten.", "Voici les infos.", "Te mando los datos.", "Ecco i dati.", "Zie hieronder."]), "\n"]
+    k = r.randrange(5)
+    if k == 0:
+        body += ["IBAN: ", b6_IBAN(r, loc), "\nBIC: ", rnd(r, string.ascii_uppercase, 6) + rnd(r, string.ascii_uppercase + string.digits, 2), "\n",
+                 f"{b6_pick(lang, ['Reference', 'Verwendungszweck', 'Référence', 'Concepto', 'Causale', 'Kenmerk'])}: {b6_las(f, r, loc, 'invoice')}\n"]
+    elif k == 1:
+        body += b6_pw_prose(r, lang) + ["\n", r.choice(B6_PW_NONE[lang]), "\n"]
+    elif k == 2:
+        body += ["New hire: ", f.name(), ", ", *b6_DOB(f, r, loc), ", start ", b6_other_date(r, loc), "\n"]
+    elif k == 3:
+        body += ["The staging box is ", b6_IP(f, r), ", login with the key I sent; API key for the sandbox: ", b6_GEN(r), "\n"]
+    else:
+        body += ["Call me: ", b6_PH(r, loc), " or ", b6_PH(r, loc, other=0.5), "\n"]
+    q = ["> " + hi.format(n=a.split()[0]) + "\n", "> " + b6_pick(lang, ["could you send the details?", "kannst du mir die Daten schicken?", "peux-tu m'envoyer les infos ?",
+                                                                  "¿me pasas los datos?", "mi mandi i dati?", "kun je de gegevens sturen?"]) + "\n",
+         "> ", f"{b6_las(f, r, loc)}\n", ">\n", "> ", a, "\n", "> ", B6_TEL[lang], " ", b6_PH(r, loc), "\n"]
+    wrote_d = b6_other_date(r, loc, 0)
+    a1, rest = B6_WROTE[lang].split("{e}")
+    out = [f"From: {b} <", eb, f">\nTo: {a} <", ea, ">\n", f"Subject: {subj}\nDate: {b6_ts(r)}\n\n", hi.format(n=a.split()[0]), "\n\n"] + body
+    out += ["\n", bye, "\n", b.split()[0], "\n", *b6_sig(f, r, loc, b), "\n",
+            a1.format(d=wrote_d, n=a), B6L("EMAIL", b6_email(f, r, loc, first=a.split()[0], last=a.split()[-1])), rest, "\n"] + q
+    return out
+
+
+def b6_crm(f, r, loc):
+    lang = lang_of(loc)
+    name = f.name()
+    out = [f"CRM note — {f.company()} — {b6_las(f, r, loc, 'account')}\n", f"Owner: {f.first_name()} · Stage: {r.choice(['Negotiation', 'Won', 'Renewal'])}\n",
+           "Contact: ", name, ", ", b6_EM(f, r, loc), ", ", b6_PH(r, loc), "\n"]
+    if r.random() < 0.5:
+        out += ["Assistant: ", b6_PH(r, loc), " (ext. ", str(r.randint(10, 999)), ")\n"]
+    out += [f"{b6_other_date(r, loc)}: call about {b6_las(f, r, loc, 'invoice')}, {b6_las(f, r, loc, 'money')} overdue. ",
+            r.choice(["Wants to pay by card next time.", "Asked for a new contract.", "Will send PO next week."]), "\n"]
+    if r.random() < 0.4:
+        out += ["Direct debit mandate signed, IBAN ", b6_IBAN(r, loc), "\n"]
+    if r.random() < 0.3:
+        out += ["Portal login for them: ", B6L("EMAIL", b6_email(f, r, loc)), " / ", B6L("PASSWORD", b6_pw(r, lang)), "\n"]
+    out += [f"Birthday card list? {r.choice(B6_DOB_LEAD[lang])}", B6L("DATE_OF_BIRTH", b6_dob(f, r, loc)), "\n"] if r.random() < 0.4 else []
+    return out
+
+
+def b6_hr(f, r, loc):
+    lang = lang_of(loc)
+    name = f.name()
+    out = [b6_pick(lang, ["HR note (confidential)", "Personalakte – Notiz", "Note RH", "Nota RRHH", "Nota HR", "HR-notitie"]), f" · {b6_las(f, r, loc, 'nine')}\n",
+           f"Employee: {name}\n", *b6_DOB(f, r, loc), "\n",
+           f"{b6_pick(lang, ['Start date', 'Eintrittsdatum', 'Date d’entrée', 'Fecha de alta', 'Data di assunzione', 'Datum in dienst'])}: {b6_other_date(r, loc)}\n",
+           "Private e-mail: ", b6_EM(f, r, loc), "\n", "Emergency contact: ", f.name(), " ", b6_PH(r, loc), "\n",
+           "Salary account: ", b6_IBAN(r, loc), "\n"]
+    if loc == "en_US" or r.random() < 0.15:
+        out += [*b6_ssn_phrase(r), "\n"]
+    out += [f"Gross: {b6_money(r, loc)} / month, badge {b6_las(f, r, loc, 'account')}\n"]
+    if r.random() < 0.4:
+        out += ["Laptop handed over (", b6_las(f, r, loc, "imei"), ").\n", *b6_pw_prose(r, lang), "\n"]
+    return out
+
+
+def b6_incident(f, r, loc):
+    leaked = b6_vendor(f, r)
+    out = [f"# Post-mortem: {r.choice(['credential leak in CI logs', 'payment webhook outage', 'S3 bucket exposed', 'token pushed to public repo'])}\n\n",
+           f"Date: {b6_other_date(r, loc, 0.8)} · Duration: {b6_la(f, r, loc, 'dur')[2]} · Severity: SEV{r.randint(1, 3)}\n\n",
+           "## Timeline (UTC)\n", f"- {b6_ts(r)} deploy {b6_las(f, r, loc, 'hash')} rolled out to {r.choice(['eu-west-1', 'us-east-2', 'fra1'])}\n",
+           f"- {b6_ts(r)} first alert from ", b6_IP(f, r), " (", r.choice(["5xx spike", "unusual API usage", "GuardDuty finding"]), ")\n",
+           "- the following credential was visible in the job output: ", leaked, "\n",
+           f"- {b6_ts(r)} key revoked and rotated; the new one lives in Vault\n"]
+    if r.random() < 0.5:
+        out += ["- attacker also used the AWS pair ", B6L("AWS_ACCESS_KEY", b6_aws(r)), " / ", B6L("GENERIC_SECRET", b6_aws_secret(r)), "\n"]
+    if r.random() < 0.4:
+        out += ["- requests came from ", b6_IP6(f, r), " and ", b6_IP4(f, r), "\n"]
+    out += ["\n## Notes\n", "The runbook example (", b6_PLH(r), ") is fine to keep: it is the vendor's documentation value.\n",
+            f"Customer impact: {r.randint(2, 900)} orders, e.g. {b6_las(f, r, loc, 'order')}. Contact: ", b6_EM(f, r, loc), "\n"]
+    return out
+
+
+def b6_shell(f, r, loc):
+    lang = lang_of(loc)
+    n = r.randint(480, 2100)
+    host = b6_IP4(f, r)
+    cmds = [
+        lambda: [f"ssh -i ~/.ssh/id_ed25519 deploy@", host],
+        lambda: ["mysql -h ", b6_IP4(f, r), " -u root -p'", B6L("PASSWORD", b6_pw(r, lang, safe=r.random() < 0.5)), "' shop"],
+        lambda: ["PGPASSWORD=", B6L("PASSWORD", b6_pw(r, lang, safe=True)), " psql -h db.internal -U app -c 'select count(*) from orders'"],
+        lambda: ["export GITHUB_TOKEN=", B6L("GITHUB_TOKEN", b6_gh(r))],
+        lambda: ["export OPENAI_API_KEY=", B6L("OPENAI_KEY", b6_openai(r))],
+        lambda: ["aws configure set aws_access_key_id ", B6L("AWS_ACCESS_KEY", b6_aws(r))],
+        lambda: ["aws configure set aws_secret_access_key ", B6L("GENERIC_SECRET", b6_aws_secret(r))],
+        lambda: ["curl -u admin:", B6L("PASSWORD", b6_pw(r, lang, safe=True)), f" https://{f.domain_name()}/api/health"],
+        lambda: ["redis-cli -h ", b6_IP4(f, r), " -a ", B6L("PASSWORD", b6_pw(r, lang, safe=True)), " info"],
+        lambda: ["htpasswd -b /etc/nginx/.htpasswd ops ", B6L("PASSWORD", b6_pw(r, lang, safe=True))],
+        lambda: ["git log --oneline -3  # ", rnd(r, HEX, 7)],
+        lambda: [f"git checkout {rnd(r, HEX, 40)}"],
+        lambda: [f"docker pull registry.example.org/api:{b6_la(f, r, loc, 'ver')[2]}"],
+        lambda: ["mysqldump --user=backup --password=", B6L("PASSWORD", b6_pw(r, lang, safe=True)), " shop > /backup/shop.sql"],
+        lambda: ["helm repo add internal https://charts.", f.domain_name(), " --username ci --password ", B6L("PASSWORD", b6_pw(r, lang, safe=True))],
+        lambda: ["kubectl -n prod get secret api-keys -o yaml"],
+        lambda: [f"echo {b6_uuid(r)} > /tmp/run-id"],
+        lambda: ["ping -c3 ", b6_IP(f, r)],
+        lambda: ["mongosh 'mongodb+srv://app:", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "@cluster0.", rnd(r, string.ascii_lowercase, 5), ".mongodb.net/prod'"],
+        lambda: ["sshpass -p '", B6L("PASSWORD", b6_pw(r, lang)), "' scp backup.tgz root@", b6_IP4(f, r), ":/srv/"],
+        lambda: ["./manage.py changepassword admin   # ", r.choice(B6_PW_NONE["en"])],
+        lambda: ["stripe login --api-key ", B6L("STRIPE_KEY", b6_stripe(r))],
+        lambda: ["echo $TOKEN | docker login ghcr.io -u ci --password-stdin"],
+        lambda: [f"date -d @{r.randint(1700000000, 1790000000)}"],
+        lambda: ["export EXAMPLE_KEY=", b6_PLH(r), "   # from the SDK readme"],
+        lambda: ["gh auth login --with-token <<< ", B6L("GITHUB_TOKEN", b6_gh(r))],
+        lambda: ["export SLACK_BOT_TOKEN=", B6L("SLACK_TOKEN", b6_slack(r))],
+        lambda: ["export ANTHROPIC_API_KEY=", B6L("ANTHROPIC_KEY", b6_anthropic(r))],
+        lambda: ["export API_KEY=", b6_standin(r).replace("'", "")],
+    ]
+    out = [r.choice(["$ history | tail -n 12\n", "bash_history (ops-bastion):\n", ""])]
+    for _ in range(r.randint(5, 10)):
+        n += r.randint(1, 4)
+        out += [f"{n:>5}  "] + r.choice(cmds)() + ["\n"]
+    return out
+
+
+def b6_ci(f, r, loc):
+    t = datetime.datetime(2025, r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+    def ts():
+        nonlocal t
+        t += datetime.timedelta(milliseconds=r.randint(10, 9000))
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + rnd(r, string.digits, 7) + "Z "
+    run = r.randint(1000, 99999)
+    out = [ts(), f"##[group]Run {r.choice(['./scripts/deploy.sh', 'make release', 'npm run e2e'])} (run #{run}, attempt {r.randint(1, 3)})\n",
+           ts(), f"commit {rnd(r, HEX, 40)} on {r.choice(['main', 'release/2025.12', 'feature/checkout'])}\n",
+           ts(), "TOKEN: ***\n"]
+    steps = [
+        lambda: ["DEBUG env: DEPLOY_KEY=", B6L("GENERIC_SECRET", b6_generic(r))],
+        lambda: ["Using token ", b6_vendor(f, r, r.choice(["GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "GOOGLE_API_KEY"]))],
+        lambda: ["docker login -u ci -p ", B6L("PASSWORD", b6_pw(r, "en", safe=True)), " registry.internal"],
+        lambda: [f"Step {r.randint(1, 20)}/{r.randint(21, 40)} : RUN pip install -r requirements.txt ({b6_las(f, r, loc, 'dur')})"],
+        lambda: [f"Successfully built {rnd(r, HEX, 12)}, pushed {b6_las(f, r, loc, 'hash')}"],
+        lambda: [f"test_checkout.py::test_refund PASSED [{r.randint(1, 99)}%]"],
+        lambda: ["connecting to postgres://app:", B6L("PASSWORD", b6_pw(r, "en", safe=True)), "@", b6_IP4(f, r), ":5432/app"],
+        lambda: ["Warning: sample key ", b6_PLH(r), " found in docs/, ignored"],
+        lambda: [f"Uploading artifact build-{b6_la(f, r, loc, 'ver')[2]}.tar.gz ({r.randint(1, 900)} MB)"],
+        lambda: ["notify: posting to #deploys as ", b6_EM(f, r, loc)],
+        lambda: ["JWT for e2e user: ", B6L("JWT", b6_jwt(f, r))],
+        lambda: [f"##[warning]{r.choice(B6_PW_NONE['en'])}"],
+        lambda: ["SECRET_KEY_BASE=", b6_standin(r)],
+    ]
+    for _ in range(r.randint(4, 8)):
+        out += [ts()] + r.choice(steps)() + ["\n"]
+    out += [ts(), "##[endgroup]\n", ts(), f"Job finished in {b6_la(f, r, loc, 'dur')[2]} with exit code {r.choice([0, 0, 1])}\n"]
+    return out
+
+
+def b6_trace(f, r, loc):
+    lang = lang_of(loc)
+    if r.random() < 0.5:
+        return ["Traceback (most recent call last):\n", f'  File "/srv/app/billing/sync.py", line {r.randint(10, 900)}, in push_invoice\n',
+                "    resp = client.post(url, json=payload, timeout=30)\n", f'  File "/usr/lib/python3.12/site-packages/httpx/_client.py", line {r.randint(100, 2000)}, in post\n',
+                "httpx.ConnectError: could not reach ", b6_IP(f, r), f":443 while posting {b6_las(f, r, loc, 'invoice')} for ", b6_EM(f, r, loc), "\n",
+                "During handling of the above exception, another exception occurred:\n",
+                "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server failed: postgresql://billing:",
+                B6L("PASSWORD", b6_pw(r, lang, safe=True)), f"@db-{r.randint(1, 9)}.internal:5432/billing\n", f"request_id={b6_uuid(r)}\n"]
+    return [f"{b6_ts(r)} ERROR [http-nio-8080-exec-{r.randint(1, 20)}] c.a.payments.CardService - charge failed\n",
+            "java.lang.IllegalStateException: declined card=", b6_CC(f, r), f" amount={b6_money(r, loc)} ", b6_las(f, r, loc, "vendorid"), "\n",
+            f"\tat com.acme.payments.CardService.charge(CardService.java:{r.randint(40, 400)})\n",
+            f"\tat com.acme.payments.api.CheckoutController.pay(CheckoutController.java:{r.randint(40, 400)})\n",
+            "Caused by: com.acme.gateway.AuthException: 401 for apiKey=", B6L("GENERIC_SECRET", rnd(r, AN, 32)), " user=", b6_EM(f, r, loc), "\n",
+            f"\t... {r.randint(3, 60)} more\n"]
+
+
+def b6_sql(f, r, loc):
+    lang = lang_of(loc)
+    out = [r.choice(["-- migration ", "-- ad-hoc fix ", "/* support fix */ -- "]), b6_las(f, r, loc, "ticket"), "\n",
+           "INSERT INTO customers (id, full_name, email, phone, date_of_birth, iban, created_at) VALUES\n"]
+    for i in range(r.randint(1, 4)):
+        nm = f.name().replace("'", "''")
+        out += [f"  ({r.randint(1000, 99999)}, '{nm}', '", b6_EM(f, r, loc), "', '", b6_PH(r, loc), "', '",
+                B6L("DATE_OF_BIRTH", b6_birth(r, 18, 90).isoformat()), "', '", B6L("IBAN", b6_iban(r, loc, grouped=False)),
+                f"', '{b6_day(r).isoformat()} 10:0{i}:00')", ",\n"]
+    out[-1] = ";\n"
+    k = r.randrange(3)
+    if k == 0:
+        out += ["UPDATE users SET password = crypt('", B6L("PASSWORD", b6_pw(r, lang)), "', gen_salt('bf')) WHERE email = '", b6_EM(f, r, loc), "';\n"]
+    elif k == 1:
+        out += [f"SELECT * FROM orders WHERE order_no = '{b6_la(f, r, loc, 'order')[2]}' AND total > {r.randint(10, 900)}.{r.randint(0, 99):02d};\n"]
+    else:
+        out += ["UPDATE patients SET ssn = '", b6_SSN(r, "dash"), f"' WHERE mrn = '{rnd(r, string.digits, 8)}';\n"]
+    out += [f"-- {r.choice(B6_PW_NONE[lang])}\n"]
+    return out
+
+
+def b6_env(f, r, loc):
+    lang = lang_of(loc)
+    lines = [["# ", f.domain_name(), " - production\n"], ["NODE_ENV=production\n"], [f"RELEASE={b6_la(f, r, loc, 'ver')[2]}\n"],
+             ["DATABASE_URL=postgres://app:", B6L("PASSWORD", b6_pw(r, lang, safe=True)), f"@{f.domain_word()}-db.internal:5432/app\n"],
+             ["REDIS_URL=redis://:", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "@", b6_IP4(f, r), ":6379/0\n"],
+             ["STRIPE_SECRET_KEY=", B6L("STRIPE_KEY", b6_stripe(r)), "\n"], ["STRIPE_PUBLISHABLE_KEY=pk_live_", rnd(r, AN, 24), "\n"],
+             ["GOOGLE_MAPS_KEY=", B6L("GOOGLE_API_KEY", b6_google(r)), "\n"], ["OAUTH_CLIENT_ID=", rnd(r, string.digits, 12), "\n"],
+             ["OAUTH_CLIENT_SECRET=", B6L("GENERIC_SECRET", b6_generic(r)), "\n"], ["SESSION_SECRET=", B6L("GENERIC_SECRET", b6_generic(r)), "\n"],
+             ["SMTP_USER=", b6_EM(f, r, loc), "\n"], ["SMTP_PASS=", B6L("PASSWORD", b6_pw(r, lang)), "\n"],
+             ["MAILGUN_KEY=", b6_standin(r), "\n"], ["EXAMPLE_AWS_KEY=", b6_PLH(r, "AWS_ACCESS_KEY"), "\n"],
+             ["AWS_ACCESS_KEY_ID=", B6L("AWS_ACCESS_KEY", b6_aws(r)), "\n"], ["AWS_SECRET_ACCESS_KEY=", B6L("GENERIC_SECRET", b6_aws_secret(r)), "\n"],
+             [f"SUPPORT_PHONE=\"", b6_PH(r, loc, intl_only=True), "\"\n"], [f"BUILD_TIMESTAMP={b6_la(f, r, loc, 'time')[2]}\n"],
+             [f"{b6_ascii_upper(b6_pw_key(r, lang))}=", B6L("PASSWORD", b6_pw(r, lang)), "\n"], ["PASSWORD_MIN_LENGTH=12\n"],
+             ["ADMIN_PASSWORD=", r.choice(["changeme", "${ADMIN_PASSWORD}", "********"]), "\n"]]
+    pick = [lines[0], lines[1]] + r.sample(lines[2:], r.randint(6, 12))
+    return [x for ln in pick for x in ln]
+
+
+def b6_yaml(f, r, loc):
+    lang = lang_of(loc)
+    q = r.choice(["'", '"', ""])
+    pw = b6_pw(r, lang)
+    qpw = q if q or not any(c in pw for c in "#:@!&*%?") else "'"
+    return [f"# config/{r.choice(['production', 'staging'])}.yml  (rev {rnd(r, HEX, 7)})\n", "server:\n", "  bind: ", b6_IP4(f, r), "\n  port: 8443\n",
+            "database:\n", f"  host: db.{f.domain_name()}\n", "  user: svc_app\n", f"  {b6_pw_key(r, lang)}: {qpw}", B6L("PASSWORD", pw), f"{qpw}\n",
+            "  pool_timeout: 30s\n", "mail:\n", "  from: ", b6_EM(f, r, loc), "\n", "  smtp_password: ", r.choice(["'{{ vault_smtp_password }}'", "${SMTP_PASSWORD}", "''", "~"]), "\n",
+            "integrations:\n", "  slack:\n", "    bot_token: ", b6_vendor(f, r, "SLACK_TOKEN"), "\n", "    channel: C0", rnd(r, string.ascii_uppercase + string.digits, 9), "\n",
+            "  openai:\n", "    api_key: ", b6_vendor(f, r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), "\n",
+            "  webhook:\n", "    signing_secret: ", B6L("GENERIC_SECRET", b6_generic(r)), "\n", "    example_key: ", b6_standin(r) if r.random() < 0.5 else b6_PLH(r), "\n",
+            "oncall:\n", "  - name: ", f.name(), "\n", "    phone: ", "'", b6_PH(r, loc), "'\n", f"    since: {b6_other_date(r, loc, 1)}\n",
+            f"release: {b6_la(f, r, loc, 'ver')[2]}\n"]
+
+
+def b6_toml(f, r, loc):
+    lang = lang_of(loc)
+    return ["# settings.toml\n", "[app]\n", f'name = "{f.domain_word()}"\n', f'version = "{r.randint(0, 5)}.{r.randint(0, 30)}.{r.randint(0, 9)}"\n',
+            f"started = {b6_day(r).isoformat()}T08:00:00Z\n\n",
+            "[database]\n", 'url = "mysql://shop:', B6L("PASSWORD", b6_pw(r, lang, safe=True)), '@', b6_IP4(f, r), ':3306/shop"\n', "max_connections = 40\n\n",
+            "[github]\n", 'token = "', B6L("GITHUB_TOKEN", b6_gh(r)), '"\n', f'app_id = {r.randint(100000, 999999)}\n', 'private_key = """\n', b6_PEM(r), '\n"""\n\n',
+            "[support]\n", 'email = "', b6_EM(f, r, loc), '"\n', 'hotline = "', b6_PH(r, loc), '"\n', f'"{b6_pw_key(r, lang)}" = "', B6L("PASSWORD", b6_pw(r, lang)), '"\n']
+
+
+def b6_ini(f, r, loc):
+    lang = lang_of(loc)
+    k = r.randrange(3)
+    if k == 0:
+        return ["# ~/.my.cnf\n", "[client]\n", "user=backup\n", "password=", B6L("PASSWORD", b6_pw(r, lang)), "\n", "host=", b6_IP4(f, r), "\n\n",
+                "[mysqldump]\n", "single-transaction\n", f"# last run {b6_ts(r)}, {b6_las(f, r, loc, 'dur')}\n"]
+    if k == 1:
+        return ["; php.ini overrides for the shop\n", "[mail function]\n", "SMTP = smtp.", f.domain_name(), "\n", "sendmail_from = ", b6_EM(f, r, loc), "\n",
+                "smtp_user = ", b6_EM(f, r, loc), "\n", f"{b6_pw_key(r, lang)} = ", B6L("PASSWORD", b6_pw(r, lang)), "\n",
+                "[payment]\n", "api_secret = ", B6L("GENERIC_SECRET", b6_generic(r)), "\n", "sandbox_key = ", b6_PLH(r, "STRIPE_KEY"), "\n",
+                f"ean_test_product = {b6_la(f, r, loc, 'ean')[2]}\n"]
+    return ["# ~/.netrc\n", f"machine api.{f.domain_name()}\n", "  login ", b6_EM(f, r, loc), "\n", "  password ", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "\n",
+            "machine github.com\n", "  login x-access-token\n", "  password ", B6L("GITHUB_TOKEN", b6_gh(r)), "\n"]
+
+
+def b6_jsonconf(f, r, loc):
+    lang = lang_of(loc)
+    return ["$ cat appsettings.Production.json\n", "{\n", '  "ConnectionStrings": {\n',
+            '    "Default": "Server=', b6_IP4(f, r), ',1433;Database=Crm;User Id=crm_app;Password=', B6L("PASSWORD", b6_pw(r, lang, safe=True)), ';TrustServerCertificate=True"\n',
+            "  },\n", '  "Jwt": { "Issuer": "https://', f.domain_name(), '", "SigningKey": "', B6L("GENERIC_SECRET", b6_generic(r)), '", "LifetimeMinutes": 60 },\n',
+            '  "Sendgrid": { "ApiKey": "', b6_standin(r), '" },\n', '  "Maps": { "Key": "', B6L("GOOGLE_API_KEY", b6_google(r)), '" },\n',
+            '  "Support": { "Email": "', b6_EM(f, r, loc), '", "Phone": "', b6_PH(r, loc), '" },\n',
+            f'  "Build": {{ "Sha": "{rnd(r, HEX, 40)}", "Number": {r.randint(1000, 99999)}, "Id": "{b6_uuid(r)}" }}\n', "}\n"]
+
+
+def b6_xml(f, r, loc):
+    lang = lang_of(loc)
+    if r.random() < 0.5:
+        return ['<?xml version="1.0" encoding="UTF-8"?>\n', "<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n",
+                "      <username>", b6_EM(f, r, loc), "</username>\n", "      <password>", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "</password>\n",
+                "    </server>\n    <server>\n      <id>github</id>\n      <password>", B6L("GITHUB_TOKEN", b6_gh(r)), "</password>\n    </server>\n  </servers>\n",
+                f"  <!-- generated {b6_ts(r)} by {b6_las(f, r, loc, 'ver')} -->\n</settings>\n"]
+    return ['<?xml version="1.0"?>\n<configuration>\n  <appSettings>\n', '    <add key="PartnerApiKey" value="', B6L("GENERIC_SECRET", b6_generic(r)), '" />\n',
+            '    <add key="SampleKey" value="', b6_PLH(r), '" />\n', '    <add key="ContactPhone" value="', b6_PH(r, loc), '" />\n',
+            f'    <add key="BuildId" value="{b6_uuid(r)}" />\n', "  </appSettings>\n  <connectionStrings>\n",
+            '    <add name="Orders" connectionString="Data Source=', b6_IP4(f, r), ';Initial Catalog=Orders;User ID=web;Password=', B6L("PASSWORD", b6_pw(r, lang, safe=True)), '" />\n',
+            "  </connectionStrings>\n</configuration>\n"]
+
+
+def b6_k8s(f, r, loc):
+    lang = lang_of(loc)
+    enc = lambda s: base64.b64encode(s.encode()).decode()
+    out = ["apiVersion: v1\nkind: Secret\nmetadata:\n", f"  name: {f.domain_word()}-credentials\n  namespace: prod\n",
+           f"  annotations:\n    checksum/config: {rnd(r, HEX, 64)}\n", "type: Opaque\ndata:\n",
+           f"  username: {enc(r.choice(['app', 'svc_orders', 'postgres']))}\n", "  password: ", B6L("PASSWORD", enc(b6_pw(r, lang))), "\n",
+           "  api-token: ", B6L("GENERIC_SECRET", enc(b6_generic(r))), "\n", f"  host: {enc(f.domain_name())}\n"]
+    if r.random() < 0.5:
+        out += ["stringData:\n", "  STRIPE_KEY: ", b6_vendor(f, r, "STRIPE_KEY"), "\n", "  ALERT_EMAIL: ", b6_EM(f, r, loc), "\n"]
+    if r.random() < 0.4:
+        out += ["---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: tls-cert\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n    ",
+                b6_cert(r, "\n    "), "\n  tls.key: |\n    ", b6_PEM(r, "\n    "), "\n"]
+    return out
+
+
+def b6_compose(f, r, loc):
+    lang = lang_of(loc)
+    return ["services:\n", "  db:\n", f"    image: postgres:{r.randint(13, 17)}.{r.randint(0, 9)}\n", "    environment:\n",
+            "      POSTGRES_USER: shop\n", "      POSTGRES_PASSWORD: ", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "\n",
+            "  api:\n", f"    image: ghcr.io/{b6_ascii(f.last_name())}/api@sha256:{rnd(r, HEX, 64)}\n", "    environment:\n",
+            "      - DATABASE_URL=postgresql://shop:", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "@db:5432/shop\n",
+            *(lambda t: [f"      - {t.split('_')[0]}_API_KEY=", b6_vendor(f, r, t), "\n"])(r.choice(["ANTHROPIC_KEY", "OPENAI_KEY"])),
+            "      - JWT_SECRET=", B6L("GENERIC_SECRET", b6_generic(r)), "\n", f"      - COHERE_API_KEY={b6_standin(r)}\n",
+            "    extra_hosts:\n", "      - \"billing.internal:", b6_IP4(f, r), "\"\n", "    ports:\n      - \"8080:8080\"\n"]
+
+
+def b6_curl(f, r, loc):
+    lang = lang_of(loc)
+    k = r.randrange(4)
+    if k == 0:
+        return ["curl -X POST https://api.", f.domain_name(), "/v2/customers \\\n", "  -H 'Authorization: Bearer ", B6L("JWT", b6_jwt(f, r)), "' \\\n",
+                "  -H 'Content-Type: application/json' \\\n", "  -d '{\"email\": \"", b6_EM(f, r, loc), "\", \"phone\": \"", b6_PH(r, loc, intl_only=True),
+                f"\", \"external_ref\": \"{b6_la(f, r, loc, 'account')[2]}\"}}'\n"]
+    if k == 1:
+        return ["curl https://api.stripe.com/v1/refunds -u ", B6L("STRIPE_KEY", b6_stripe(r)), ": -d charge=", "ch_" + rnd(r, AN, 24), f" -d amount={r.randint(100, 99999)}\n",
+                "# docs version: curl https://api.stripe.com/v1/refunds -u ", b6_PLH(r, "STRIPE_KEY"), ":\n"]
+    if k == 2:
+        return ["curl -s 'https://maps.googleapis.com/maps/api/geocode/json?address=", b6_city(r, loc).replace(" ", "+"), "&key=", B6L("GOOGLE_API_KEY", b6_google(r)), "'",
+                f" | jq '.results[0].geometry'  # expect {b6_la(f, r, loc, 'geo')[2]}\n"]
+    return ["curl -sS --user ", B6L("EMAIL", b6_email(f, r, loc)), ":", B6L("PASSWORD", b6_pw(r, lang, safe=True)), " -H 'X-Api-Key: ", B6L("GENERIC_SECRET", rnd(r, HEX, 40)),
+            "' https://", f.domain_name(), f"/rest/tickets/{b6_la(f, r, loc, 'ticket')[2]}\n"]
+
+
+def b6_http(f, r, loc):
+    lang = lang_of(loc)
+    out = [f"{r.choice(['POST', 'PUT', 'PATCH'])} /api/v1/{r.choice(['profile', 'payments', 'sessions'])} HTTP/1.1\r\n", f"Host: {f.domain_name()}\r\n",
+           f"User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/{r.randint(118, 133)}.0.{r.randint(5000, 6999)}.{r.randint(10, 199)} Safari/537.36\r\n",
+           "X-Forwarded-For: ", b6_IP(f, r), ", ", b6_IP4(f, r), "\r\n"]
+    k = r.randrange(3)
+    if k == 0:
+        out += ["Authorization: Bearer ", B6L("JWT", b6_jwt(f, r)), "\r\n"]
+    elif k == 1:
+        out += ["X-API-Key: ", B6L("GENERIC_SECRET", b6_generic(r)), "\r\n"]
+    else:
+        out += ["Authorization: token ", B6L("GITHUB_TOKEN", b6_gh(r)), "\r\n"]
+    out += ["Cookie: _ga=GA1.2.", str(r.randint(10 ** 8, 10 ** 9)), ".", str(r.randint(1700000000, 1790000000)), "; sessionid=", B6L("GENERIC_SECRET", rnd(r, string.ascii_lowercase + string.digits, 32)), "\r\n",
+            f"X-Request-Id: {b6_uuid(r)}\r\n", f"If-None-Match: W/\"{rnd(r, HEX, 32)}\"\r\n", "Content-Type: application/x-www-form-urlencoded\r\n\r\n"]
+    body = r.choice([
+        lambda: ["email=", B6L("EMAIL", b6_email(f, r, loc).replace("+", "%2B")), "&password=", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "&remember=1"],
+        lambda: ["card_number=", B6L("CREDIT_CARD", f.credit_card_number(card_type=r.choice(["visa16", "mastercard", "amex"]))), "&cvc=", B6L("GENERIC_SECRET", rnd(r, string.digits, r.choice([3, 4]))),
+                 f"&exp_month={r.randint(1, 12)}&exp_year={r.randint(2026, 2032)}&order={b6_la(f, r, loc, 'order')[2]}"],
+        lambda: ["phone=", b6_PH(r, loc, intl_only=True), "&dob=", B6L("DATE_OF_BIRTH", b6_birth(r, 18, 80).isoformat()), "&consent_at=", str(r.randint(1700000000, 1790000000))],
+    ])()
+    return out + body + ["\n"]
+
+
+def b6_csv(f, r, loc):
+    lang = lang_of(loc)
+    sep = ";" if lang in ("de", "fr", "es", "it", "nl") else ","
+    head = ["customer_no", "name", "email", "phone", "iban", "birth_date", "last_order", "last_order_date", "total"]
+    out = [sep.join(head), "\n"]
+    for _ in range(r.randint(2, 6)):
+        tot = b6_money(r, loc).replace(sep, " ")
+        out += [rnd(r, string.digits, 8), sep, f.name(), sep, b6_EM(f, r, loc), sep, b6_PH(r, loc), sep, B6L("IBAN", b6_iban(r, loc, grouped=False)), sep,
+                B6L("DATE_OF_BIRTH", b6_dob(f, r, loc, iso_p=0.3)), sep, b6_la(f, r, loc, "order")[2].replace(sep, " "), sep, b6_other_date(r, loc), sep, f'"{tot}"', "\n"]
+    return out
+
+
+def b6_invoice(f, r, loc):
+    lang = lang_of(loc)
+    h = {"en": ("INVOICE", "Payment to", "Due"), "de": ("RECHNUNG", "Zahlbar an", "Fällig"), "fr": ("FACTURE", "Règlement à", "Échéance"),
+         "es": ("FACTURA", "Pago a", "Vencimiento"), "it": ("FATTURA", "Pagamento a", "Scadenza"), "nl": ("FACTUUR", "Betaling aan", "Vervaldatum")}[lang]
+    out = [f"{h[0]} {b6_la(f, r, loc, 'invoice')[2]}\n", f"{f.company()}\n{f.address()}\n", "VAT ", rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 9), "\n",
+           B6_TEL[lang], " ", b6_PH(r, loc), " · ", b6_EM(f, r, loc), "\n\n", f"{h[2]}: {b6_other_date(r, loc)}\n"]
+    for _ in range(r.randint(1, 4)):
+        out += [f"  {b6_la(f, r, loc, 'sku')[2]}  {f.word()} x{r.randint(1, 12)}  {b6_money(r, loc)}\n"]
+    out += [f"Total: {b6_money(r, loc)}\n\n", f"{h[1]}: {f.company()}\n", "IBAN ", b6_IBAN(r, loc), "\n",
+            f"BIC {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n", f"{b6_las(f, r, loc, 'account')}\n"]
+    return out
+
+
+def b6_shipping(f, r, loc):
+    lang = lang_of(loc)
+    return [b6_pick(lang, ["Delivery note", "Lieferschein", "Bon de livraison", "Albarán", "DDT", "Pakbon"]), f" {b6_la(f, r, loc, 'order')[2]}\n",
+            f"Ship to: {f.name()}\n{f.address()}\n", B6_TEL[lang], ": ", b6_PH(r, loc), "\n", "Notify: ", b6_EM(f, r, loc), "\n",
+            f"Carrier: {b6_las(f, r, loc, 'tracking')}\n", f"Weight: {r.randint(1, 40)}.{r.randint(0, 9)} kg, {r.randint(1, 6)} parcels\n",
+            f"Items: {b6_las(f, r, loc, 'ean')}, {b6_las(f, r, loc, 'sku')}, {b6_las(f, r, loc, 'imei')}\n",
+            f"Pick-up window: {b6_other_date(r, loc)} {r.randint(8, 11)}:00–{r.randint(12, 18)}:00\n",
+            b6_pick(lang, ["Leave at the door.", "Bitte beim Nachbarn abgeben.", "Code portail 4B21.", "Llamar antes.", "Citofono rotto, chiamare.", "Niet bij de buren."]), "\n"]
+
+
+def b6_transfer(f, r, loc):
+    lang = lang_of(loc)
+    out = [b6_pick(lang, ["Wire instructions", "Überweisung bitte an", "Coordonnées bancaires", "Datos para la transferencia", "Coordinate bancarie", "Betaalgegevens"]), ":\n",
+           f"Beneficiary: {f.company()}\n", "IBAN: ", b6_IBAN(r, loc), "\n", f"BIC/SWIFT: {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n",
+           f"Amount: {b6_money(r, loc)}\n", f"Reference: {b6_la(f, r, loc, 'invoice')[2]}\n"]
+    if loc == "en_US" or r.random() < 0.2:
+        out += [f"(US) ABA {b6_aba(r)}, account {rnd(r, string.digits, 10)}\n"]
+    out += [f"Please do NOT use the old account {b6_iban(r, loc, valid=False)} — it has been closed.\n",
+            "Questions: ", b6_EM(f, r, loc), " or ", b6_PH(r, loc), "\n"]
+    if r.random() < 0.3:
+        out += ["For card payments call us; never e-mail the full number and CVC.\n"]
+    return out
+
+
+def b6_medical(f, r, loc):
+    name = f.name()
+    out = ["PATIENT INTAKE / INSURANCE VERIFICATION\n", f"Patient: {name}\n", "DOB: ", B6L("DATE_OF_BIRTH", b6_datefmt(b6_birth(r, 0, 95), r, "en_US", 0.1)), "\n",
+           "SSN: ", b6_SSN(r, r.choice(["dash", "dash", "bare", "space"])), "\n",
+           f"Insurance: {r.choice(['Aetna', 'BlueCross BlueShield', 'UnitedHealthcare', 'Cigna'])}  Member ID: {rnd(r, string.ascii_uppercase, 3)}{rnd(r, string.digits, 9)}  Group #: {rnd(r, string.digits, 6)}\n",
+           f"Policy holder: {f.name()} (spouse), ", *b6_DOB(f, r, "en_US"), "\n",
+           "Phone: ", b6_PH(r, "en_US"), "   Email: ", b6_EM(f, r, loc), "\n",
+           f"Referring NPI: {b6_luhn_fix('808401' + rnd(r, string.digits, 8))[5:]}   Claim no.: {rnd(r, string.digits, 9)}\n",
+           f"Visit: {b6_other_date(r, 'en_US')}  ICD-10: {r.choice(['J06.9', 'M54.5', 'E11.9', 'I10'])}  CPT: {r.choice(['99213', '99214', '87880'])}\n",
+           f"Patient responsibility: ${r.randint(10, 80)}.{r.choice(['00', '50'])} at check-in\n"]
+    if r.random() < 0.4:
+        out += ["Card on file: ", b6_CC(f, r), f"  exp {r.randint(1, 12):02d}/{r.randint(26, 31)}\n"]
+    return out
+
+
+def b6_payroll(f, r, loc):
+    lang = lang_of(loc)
+    out = [f"Payroll note — period {b6_other_date(r, loc, 1)[:7]}\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"* {f.name()} (emp #{rnd(r, string.digits, 6)}): gross {b6_money(r, loc)}, net {b6_money(r, loc)}, ", "pay to ", b6_IBAN(r, loc, grouped=r.random() < 0.3)]
+        if loc == "en_US":
+            out += [", SSN ", b6_SSN(r), f", routing {b6_aba(r)}"]
+        out += ["\n"]
+    out += [f"Employer EIN {rnd(r, string.digits, 2)}-{rnd(r, string.digits, 7)}; run id {b6_uuid(r)}\n",
+            "Portal: ", f"https://payroll.{f.domain_name()}", " user ", b6_EM(f, r, loc), " ", r.choice(B6_PW_NONE[lang]), "\n"]
+    return out
+
+
+def b6_nginx(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 7)):
+        t = datetime.datetime.fromtimestamp(r.randint(1735689600, 1790000000), datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        path = r.choice([f"/orders/{b6_la(f, r, loc, 'order')[2].replace(' ', '')}", f"/track/{b6_la(f, r, loc, 'tracking')[2].replace(' ', '')}",
+                         f"/static/app.{rnd(r, HEX, 8)}.js", f"/api/v1/items?ean={b6_la(f, r, loc, 'ean')[2]}", f"/login?next=%2Faccount%2F{rnd(r, string.digits, 7)}"])
+        out += [b6_IP(f, r), f' - - [{t}] "GET {path} HTTP/2.0" {r.choice([200, 200, 301, 404, 500])} {r.randint(200, 90000)} "-" "Mozilla/5.0" rt={r.randint(1, 999) / 1000}\n']
+    return out
+
+
+def b6_code(f, r, loc):
+    lang = lang_of(loc)
+    k = r.randrange(2)
+    if k == 0:
+        return ["Review comment on `services/notify.py` (", rnd(r, HEX, 7), "):\n", "```python\n", "SLACK = WebClient(token=\"", b6_vendor(f, r, "SLACK_TOKEN"), "\")\n",
+                "openai.api_key = \"", b6_vendor(f, r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), "\"\n", "# from the quickstart: ", b6_PLH(r, "OPENAI_KEY"), "\n",
+                "ADMIN = {\"user\": \"root\", \"", b6_pw_key(r, lang), "\": \"", B6L("PASSWORD", b6_pw(r, lang)), "\"}\n", "```\n",
+                "Please move these to the secret manager. ", r.choice(B6_PW_NONE["en"]), "\n"]
+    return ["```js\n", "const firebaseConfig = {\n", "  apiKey: \"", B6L("GOOGLE_API_KEY", b6_google(r)), "\",\n", f"  projectId: \"{f.domain_word()}-prod\",\n",
+            f"  appId: \"1:{rnd(r, string.digits, 12)}:web:{rnd(r, HEX, 22)}\",\n", "};\n", "const aws = new S3Client({ credentials: { accessKeyId: '", B6L("AWS_ACCESS_KEY", b6_aws(r)),
+            "', secretAccessKey: '", B6L("GENERIC_SECRET", b6_aws_secret(r)), "' } });\n", "// docs: accessKeyId: '", b6_PLH(r, "AWS_ACCESS_KEY"), "', secretAccessKey: '", b6_PLH(r, "AWS_SECRET"), "'\n", "```\n"]
+
+
+def b6_readme(f, r, loc):
+    lang = lang_of(loc)
+    return ["## Quick start\n\n", "1. Create a token at https://github.com/settings/tokens and export it:\n\n", "   export GITHUB_TOKEN=", b6_PLH(r, "GITHUB_TOKEN"), "\n\n",
+            "2. Put your keys in `.env` (never commit it):\n\n", "   SLACK_BOT_TOKEN=", b6_standin(r), "\n", "   STRIPE_KEY=", b6_PLH(r, "STRIPE_KEY"), "\n",
+            "   ANTHROPIC_API_KEY=", b6_PLH(r, "ANTHROPIC_KEY"), "\n", "   GOOGLE_KEY=", b6_PLH(r, "GOOGLE_API_KEY"), "\n\n",
+            "3. A request then looks like:\n\n", "   Authorization: Bearer ", b6_PLH(r, "JWT"), "\n\n",
+            "4. For SSH deploys paste your key:\n\n", b6_pem_plh(r), "\n\n", r.choice(B6_PW_NONE[lang]), " ", r.choice(B6_PW_NONE["en"]), "\n",
+            f"Tested with {b6_las(f, r, loc, 'ver')} on {b6_las(f, r, loc, 'ver')}; questions to ", b6_EM(f, r, loc), "\n"]
+
+
+def b6_tfvars(f, r, loc):
+    lang = lang_of(loc)
+    return ["# terraform.tfvars (do not commit!)\n", f'region          = "{r.choice(["eu-central-1", "eu-west-3", "us-east-1"])}"\n',
+            'allowed_ip      = "', b6_IP4(f, r), '"\n', 'ipv6_peer       = "', b6_IP6(f, r), '"\n', 'db_password     = "', B6L("PASSWORD", b6_pw(r, lang)), '"\n',
+            'datadog_api_key = "', B6L("GENERIC_SECRET", rnd(r, HEX, 32)), '"\n', f'ami_id          = "ami-{rnd(r, HEX, 17)}"\n',
+            'alert_email     = "', b6_EM(f, r, loc), '"\n', 'cloudflare_token = "', B6L("GENERIC_SECRET", rnd(r, AN + "_-", 40)), '"\n',
+            f'tags = {{ owner = "{b6_ascii(f.first_name())}", cost_center = "{rnd(r, string.digits, 6)}" }}\n']
+
+
+def b6_form(f, r, loc):
+    """A filled-in online form as pasted back by the agent, labels in the locale's language."""
+    lang = lang_of(loc)
+    lab = {"en": ("Name", "E-mail", "Phone", "Card", "Security code", "Message"), "de": ("Name", "E-Mail", "Telefon", "Karte", "Prüfnummer (CVC)", "Nachricht"),
+           "fr": ("Nom", "Courriel", "Téléphone", "Carte", "Cryptogramme (CVV)", "Message"), "es": ("Nombre", "Correo", "Teléfono", "Tarjeta", "CVV", "Mensaje"),
+           "it": ("Nome", "E-mail", "Telefono", "Carta", "CVV", "Messaggio"), "nl": ("Naam", "E-mail", "Telefoon", "Kaart", "CVC", "Bericht")}[lang]
+    return [f"{lab[0]}: {f.name()}\n", f"{lab[1]}: ", b6_EM(f, r, loc), "\n", f"{lab[2]}: ", b6_PH(r, loc), "\n", *b6_DOB(f, r, loc), "\n",
+            f"{lab[3]}: ", b6_CC(f, r), f"  {r.randint(1, 12):02d}/{r.randint(26, 31)}\n", f"{lab[4]}: ", B6L("GENERIC_SECRET", rnd(r, string.digits, r.choice([3, 3, 4]))), "\n",
+            f"{lab[5]}: {b6_pick(lang, ['please deliver after 6pm', 'bitte Rechnung an die Firma', 'merci', 'gracias', 'grazie mille', 'dank je'])} ({b6_las(f, r, loc)})\n"]
+
+
+B6_TEXT_KINDS = [b6_ticket, b6_chat, b6_email_thread, b6_crm, b6_hr, b6_incident, b6_shell, b6_ci, b6_trace, b6_sql, b6_env, b6_yaml, b6_toml,
+                 b6_ini, b6_jsonconf, b6_xml, b6_k8s, b6_compose, b6_curl, b6_http, b6_csv, b6_invoice, b6_shipping, b6_transfer, b6_medical,
+                 b6_payroll, b6_nginx, b6_code, b6_readme, b6_tfvars, b6_form]
+
+
+def b6_text(f, r, loc):
+    parts = [p for p in r.choice(B6_TEXT_KINDS)(f, r, loc) if p != ""]
+    if r.random() < 0.3 and isinstance(parts[-1], str) and parts[-1].endswith("\n"):
+        parts[-1] = parts[-1][:-1]  # no final line break: a value can end the document
+    return [p for p in parts if p != ""]
+
+
+# ---------- blind6 JSON documents (tool calls, tool results, records) ----------
+
+def b6_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out.extend(b6_flat(*x))
+        elif x is not None:
+            out.append(x)
+    return out
+
+
+def b6_labels(v):
+    """The labelled pieces of a JSON document, in the order Writer writes them."""
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b6_labels(y)]
+    if isinstance(v, list):
+        return [x for y in v for x in b6_labels(y)]
+    return []
+
+
+def b6_js(*xs):
+    """Parts of one JSON string: line breaks joined with ' / ', nothing that needs an escape."""
+    out = []
+    for p in b6_flat(*xs):
+        if isinstance(p, L):
+            if "\n" in p.text or "\r" in p.text:
+                p = B6L(p.typ, " ".join(x.strip() for x in p.text.replace("\r", "").split("\n") if x.strip()))
+            assert '"' not in p.text and "\\" not in p.text and not any(ord(c) < 32 for c in p.text), p.text
+            out.append(p)
+        else:
+            s = p.replace("\r", "").replace("\n", " / ").replace("\t", " ").replace('"', "'").replace("\\", "/")
+            out.append("".join(c for c in s if ord(c) >= 32))
+    return [p for p in out if not (isinstance(p, str) and p == "")] or [""]
+
+
+def b6_jtext(f, r, loc, kinds=None):
+    return b6_js(r.choice(kinds or B6_TEXT_KINDS)(f, r, loc))
+
+
+def b6_lines(f, r, loc, kinds):
+    """A text document as a JSON array of its lines (log output, file contents)."""
+    lines, cur = [], []
+    for p in r.choice(kinds)(f, r, loc):
+        if isinstance(p, L):
+            if "\n" in p.text:
+                p = B6L(p.typ, " ".join(x.strip() for x in p.text.split("\n") if x.strip()))
+            cur.append(p)
+            continue
+        segs = p.split("\n")
+        for i, s in enumerate(segs):
+            if i:
+                lines.append(cur)
+                cur = []
+            if s:
+                cur.append(s)
+    if cur:
+        lines.append(cur)
+    return [b6_js(x) for x in lines if x]
+
+
+def b6_mcp_call(f, r, loc):
+    lang = lang_of(loc)
+    tool = r.choice(["send_email", "create_ticket", "run_sql", "http_request", "write_file", "update_crm"])
+    if tool == "send_email":
+        args = {"to": [b6_js(b6_EM(f, r, loc)) for _ in range(r.randint(1, 3))], "cc": [b6_js(b6_EM(f, r, loc))] if r.random() < 0.4 else [],
+                "subject": b6_js(b6_pick(lang, ["Your refund", "Zugangsdaten", "Vos identifiants", "Tus datos de acceso", "Credenziali", "Je gegevens"]), f" ({b6_las(f, r, loc, 'ticket')})"),
+                "body": b6_jtext(f, r, loc, [b6_email_thread, b6_transfer, b6_form])}
+    elif tool == "create_ticket":
+        args = {"title": b6_js("Customer ", b6_las(f, r, loc, "account"), " cannot pay"), "priority": r.choice(["high", "low"]),
+                "requester": {"email": b6_js(b6_EM(f, r, loc)), "phone": b6_js(b6_PH(r, loc)), "locale": loc},
+                "description": b6_jtext(f, r, loc, [b6_ticket, b6_chat, b6_crm])}
+    elif tool == "run_sql":
+        args = {"database": "prod-replica", "query": b6_jtext(f, r, loc, [b6_sql]), "timeout_ms": r.randint(1000, 60000)}
+    elif tool == "http_request":
+        args = {"method": "POST", "url": b6_js(f"https://api.{f.domain_name()}/v1/", r.choice(["charges", "users", "messages"])),
+                "headers": {"Authorization": b6_js("Bearer ", b6_vendor(f, r, r.choice(["JWT", "OPENAI_KEY", "ANTHROPIC_KEY", "STRIPE_KEY", "GITHUB_TOKEN"]))),
+                            "X-Request-Id": b6_uuid(r), "User-Agent": b6_js(f"agent/{b6_la(f, r, loc, 'ver')[2]}")},
+                "body": {"customer": {"email": b6_js(b6_EM(f, r, loc)), "phone": b6_js(b6_PH(r, loc, intl_only=True))},
+                         "amount": r.randint(100, 500000), "reference": b6_js(b6_la(f, r, loc, "invoice")[2])}}
+    elif tool == "write_file":
+        path, kinds = r.choice([(".env", [b6_env]), ("config/production.yml", [b6_yaml]), ("docker-compose.yml", [b6_compose]), ("k8s/secret.yaml", [b6_k8s]),
+                                ("settings.toml", [b6_toml]), ("terraform.tfvars", [b6_tfvars])])
+        args = {"path": path, "lines": b6_lines(f, r, loc, kinds), "mode": "0600"}
+    else:
+        args = {"record_id": b6_js(b6_la(f, r, loc, "account")[2]),
+                "fields": {"phone_mobile": b6_js(b6_PH(r, loc)), "email_private": b6_js(b6_EM(f, r, loc)),
+                           "birthday": b6_js(B6L("DATE_OF_BIRTH", b6_birth(r, 18, 90).isoformat())),
+                           "last_contact": b6_js(b6_other_date(r, loc, 0.5)), "bank": {"iban": b6_js(b6_IBAN(r, loc))}},
+                "note": b6_js(*b6_pw_prose(r, lang)) if r.random() < 0.4 else b6_js(r.choice(B6_PW_NONE[lang]))}
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": tool, "arguments": args}}
+
+
+def b6_mcp_result(f, r, loc):
+    kinds = r.choice([[b6_shell], [b6_ci], [b6_trace], [b6_nginx], [b6_incident, b6_hr, b6_medical], [b6_invoice, b6_shipping, b6_payroll],
+                      [b6_jsonconf, b6_xml, b6_ini, b6_code, b6_readme, b6_curl, b6_http, b6_csv]])
+    if r.random() < 0.5:
+        content = [{"type": "text", "text": b6_jtext(f, r, loc, kinds)}]
+    else:
+        content = [{"type": "text", "text": b6_js(x)} for x in [[f"exit code {r.choice([0, 1])}, {b6_las(f, r, loc, 'dur')}"]]] + \
+                  [{"type": "text", "text": ln} for ln in b6_lines(f, r, loc, kinds)]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": content, "isError": r.random() < 0.1}}
+
+
+def b6_tool_use(f, r, loc):
+    lang = lang_of(loc)
+    name = f.name()
+    inp = {"customer": {"display_name": b6_js(name), "contact": {"emails": [{"kind": "work", "address": b6_js(b6_EM(f, r, loc))},
+                                                                         {"kind": "home", "address": b6_js(b6_EM(f, r, loc))}],
+                                                              "phones": [{"kind": r.choice(["mobile", "landline", "fax"]), "number": b6_js(b6_PH(r, loc))} for _ in range(r.randint(1, 3))]},
+                        "ids": {"crm": b6_js(b6_la(f, r, loc, "account")[2]), "legacy": b6_js(b6_uuid(r))}}}
+    k = r.randrange(4)
+    if k == 0:
+        inp["customer"]["payment"] = {"iban": b6_js(b6_IBAN(r, loc)), "mandate_ref": b6_js(f"MNDT-{rnd(r, string.digits, 8)}"), "signed": b6_js(b6_other_date(r, loc, 1))}
+    elif k == 1:
+        inp["customer"]["verification"] = {"dob": b6_js(B6L("DATE_OF_BIRTH", b6_dob(f, r, loc))), "document": b6_js(b6_las(f, r, loc, "case"))}
+    elif k == 2:
+        inp["customer"]["portal"] = {"username": b6_js(b6_EM(f, r, loc)), b6_pw_key(r, lang): b6_js(B6L("PASSWORD", b6_pw(r, lang))), "password_hint": "first pet"}
+    else:
+        inp["customer"]["us_tax"] = {"ssn": b6_js(b6_SSN(r)), "ein_of_employer": b6_js(f"{rnd(r, string.digits, 2)}-{rnd(r, string.digits, 7)}")}
+    return {"type": "tool_use", "id": "toolu_01" + rnd(r, AN, 22), "name": r.choice(["upsert_customer", "crm.update", "kyc_check"]), "input": inp}
+
+
+def b6_hr_record(f, r, loc):
+    lang = lang_of(loc)
+    keys = {"en": ("date_of_birth", "hire_date"), "de": ("geburtsdatum", "eintrittsdatum"), "fr": ("date_naissance", "date_embauche"),
+            "es": ("fecha_nacimiento", "fecha_alta"), "it": ("data_nascita", "data_assunzione"), "nl": ("geboortedatum", "datum_in_dienst")}[lang]
+    rec = {"employee": {"id": b6_js(rnd(r, string.digits, 6)), "name": b6_js(f.name()),
+                        "personal": {keys[0]: b6_js(B6L("DATE_OF_BIRTH", b6_dob(f, r, loc, 0.5))), "private_email": b6_js(b6_EM(f, r, loc)),
+                                     "mobile": b6_js(b6_PH(r, loc))},
+                        keys[1]: b6_js(b6_other_date(r, loc, 0.5)), "bank": {"iban": b6_js(b6_IBAN(r, loc)), "bic": b6_js(rnd(r, string.ascii_uppercase, 8))},
+                        "emergency": [{"name": b6_js(f.name()), "relation": "partner", "phone": b6_js(b6_PH(r, loc))}]},
+           "payroll": {"gross_monthly": round(r.uniform(2000, 9000), 2), "cost_center": b6_js(rnd(r, string.digits, 5)), "period": b6_js(b6_other_date(r, loc, 1)[:7])}}
+    if loc == "en_US" or r.random() < 0.1:
+        rec["employee"]["personal"]["ssn"] = b6_js(b6_SSN(r))
+    return rec
+
+
+def b6_payment(f, r, loc):
+    if r.random() < 0.5:
+        return {"payment_method": {"type": "card", "card": {"number": b6_js(b6_CC(f, r)), "cvc": b6_js(B6L("GENERIC_SECRET", rnd(r, string.digits, r.choice([3, 3, 4])))),
+                                                             "exp_month": r.randint(1, 12), "exp_year": r.randint(2026, 2032)},
+                                   "billing_details": {"email": b6_js(b6_EM(f, r, loc)), "phone": b6_js(b6_PH(r, loc))}},
+                "amount": r.randint(100, 999999), "currency": r.choice(["eur", "usd", "gbp"]),
+                "metadata": {"order_id": b6_js(b6_la(f, r, loc, "order")[2]), "gift_card": b6_js(b6_la(f, r, loc, "badcard")[2]), "idempotency_key": b6_uuid(r)}}
+    return {"sepa_credit_transfer": {"debtor": {"name": b6_js(f.company()), "iban": b6_js(b6_IBAN(r, loc))},
+                                     "creditor": {"name": b6_js(f.name()), "iban": b6_js(b6_IBAN(r, loc, grouped=False)), "address": b6_js(f.address())},
+                                     "amount": {"value": b6_js(f"{r.randint(1, 99999)}.{r.randint(0, 99):02d}"), "currency": "EUR"},
+                                     "remittance": b6_js(b6_las(f, r, loc, "invoice")), "requested_execution": b6_js(b6_day(r).isoformat()),
+                                     "previous_attempt": {"iban": b6_js(b6_iban(r, loc, valid=False)), "status": "RJCT", "reason": "AC01"}}}
+
+
+def b6_deploy(f, r, loc):
+    lang = lang_of(loc)
+    return {"service": b6_js(f.domain_word()), "image": b6_js(f"registry.internal/{f.domain_word()}@sha256:{rnd(r, HEX, 64)}"),
+            "replicas": r.randint(1, 9), "env": {"DATABASE_URL": b6_js("postgres://svc:", B6L("PASSWORD", b6_pw(r, lang, safe=True)), "@", b6_IP4(f, r), ":5432/main"),
+                                                "LOG_LEVEL": "info", "BUILD": b6_js(b6_la(f, r, loc, "ver")[2]),
+                                                "keys": {"stripe": b6_js(b6_vendor(f, r, "STRIPE_KEY")), "github": b6_js(b6_vendor(f, r, "GITHUB_TOKEN")),
+                                                         "maps": b6_js(b6_vendor(f, r, "GOOGLE_API_KEY")), "sample": b6_js(b6_PLH(r)), "sendgrid": b6_standin(r)}},
+            "secrets": [{"name": "aws", "access_key_id": b6_js(B6L("AWS_ACCESS_KEY", b6_aws(r))), "secret_access_key": b6_js(B6L("GENERIC_SECRET", b6_aws_secret(r)))},
+                        {"name": "deploy-key", "private_key": b6_js(b6_PEM(r))} if r.random() < 0.5 else {"name": "webhook", "secret": b6_js(b6_GEN(r))}],
+            "allowed_sources": [b6_js(b6_IP(f, r)) for _ in range(r.randint(1, 3))], "owner": b6_js(b6_EM(f, r, loc))}
+
+
+def b6_logsearch(f, r, loc):
+    hits = []
+    for _ in range(r.randint(2, 5)):
+        msg = r.choice([
+            lambda: ["login failed for ", b6_EM(f, r, loc), " from ", b6_IP(f, r)],
+            lambda: ["OTP sent to ", b6_PH(r, loc, intl_only=True)],
+            lambda: ["auth header leaked: Bearer ", b6_vendor(f, r, r.choice(["JWT", "OPENAI_KEY", "SLACK_TOKEN"]))],
+            lambda: [f"GET /api/orders/{b6_la(f, r, loc, 'order')[2].replace(' ', '')} 200 {b6_la(f, r, loc, 'dur')[2]}"],
+            lambda: [f"retrying job {b6_uuid(r)} (attempt {r.randint(2, 5)})"],
+            lambda: ["payout to ", b6_IBAN(r, loc, grouped=False), " queued"],
+            lambda: ["db connect mysql://report:", B6L("PASSWORD", b6_pw(r, "en", safe=True)), "@", b6_IP4(f, r), "/dw ok"],
+        ])()
+        hits.append({"_index": f"logs-{b6_day(r).isoformat()}", "_id": rnd(r, AN, 20),
+                     "_source": {"@timestamp": b6_js(b6_la(f, r, loc, "time")[2]), "host": {"ip": b6_js(b6_IP(f, r))}, "message": b6_js(msg),
+                                 "trace": {"id": rnd(r, HEX, 32)}}})
+    return {"took": r.randint(1, 900), "hits": {"total": {"value": len(hits)}, "hits": hits}}
+
+
+def b6_webhook(f, r, loc):
+    lang = lang_of(loc)
+    return {"id": "evt_" + rnd(r, AN, 24), "type": r.choice(["charge.succeeded", "customer.updated", "invoice.paid"]), "created": r.randint(1735689600, 1790000000),
+            "data": {"object": {"id": "ch_" + rnd(r, AN, 24), "customer": "cus_" + rnd(r, AN, 14),
+                                "billing_details": {"email": b6_js(b6_EM(f, r, loc)), "phone": b6_js(b6_PH(r, loc, intl_only=True)),
+                                                    "address": {"line1": b6_js(f.street_address()), "postal_code": b6_js(f.postcode()), "city": b6_js(b6_city(r, loc))}},
+                                "payment_method_details": {"card": {"brand": "visa", "last4": rnd(r, string.digits, 4), "fingerprint": rnd(r, AN, 16)}},
+                                "receipt_number": b6_js(f"{rnd(r, string.digits, 4)}-{rnd(r, string.digits, 4)}"), "description": b6_js(b6_las(f, r, loc, "invoice")),
+                                "metadata": {"note": b6_js(r.choice(B6_PW_NONE[lang])), "tracking": b6_js(b6_la(f, r, loc, "tracking")[2])}}},
+            "request": {"id": "req_" + rnd(r, AN, 14), "idempotency_key": b6_uuid(r)}}
+
+
+def b6_kubectl(f, r, loc):
+    lang = lang_of(loc)
+    enc = lambda s: base64.b64encode(s.encode()).decode()
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "data": {"DB_PASSWORD": b6_js(B6L("PASSWORD", enc(b6_pw(r, lang)))), "API_TOKEN": b6_js(B6L("GENERIC_SECRET", enc(b6_generic(r)))),
+                     "DB_USER": enc("orders"), "DB_HOST": enc(f"{b6_ipv4(f, r)}")},
+            "metadata": {"name": b6_js(f"{f.domain_word()}-db"), "namespace": "prod", "uid": b6_uuid(r), "resourceVersion": str(r.randint(10 ** 6, 10 ** 8)),
+                         "creationTimestamp": b6_js(b6_la(f, r, loc, "time")[2]),
+                         "annotations": {"kubectl.kubernetes.io/last-applied-configuration": b6_b64blob(r, 48)}}}
+
+
+def b6_order(f, r, loc):
+    lang = lang_of(loc)
+    return {"order": {"number": b6_js(b6_la(f, r, loc, "order")[2]), "placed_at": b6_js(b6_la(f, r, loc, "time")[2]),
+                      "items": [{"sku": b6_js(b6_la(f, r, loc, "sku")[2]), "gtin": b6_js(b6_la(f, r, loc, "ean")[2]), "qty": r.randint(1, 5),
+                                 "price": b6_js(b6_money(r, loc))} for _ in range(r.randint(1, 3))],
+                      "customer": {"email": b6_js(b6_EM(f, r, loc)), "phone": b6_js(b6_PH(r, loc)), "loyalty_card": b6_js(b6_la(f, r, loc, "badcard")[2])},
+                      "shipping": {"recipient": b6_js(f.name()), "address": b6_js(f.address()), "phone": b6_js(b6_PH(r, loc)),
+                                   "carrier": b6_js(b6_las(f, r, loc, "tracking")), "geo": b6_js(b6_la(f, r, loc, "geo")[2])},
+                      "device": {"hardware_id": b6_js(b6_la(f, r, loc, "imei")[2]), "ip": b6_js(b6_IP(f, r))},
+                      "notes": b6_js(b6_pick(lang, ["Leave with concierge", "Lieferung ab 14 Uhr", "Appeler avant", "Dejar en conserjería", "Consegnare al portiere", "Bel 2x"]))}}
+
+
+def b6_intake(f, r, loc):
+    return {"form": "intake-v3", "submitted": b6_js(b6_la(f, r, loc, "time")[2]),
+            "patient": {"name": b6_js(f.name()), "dob": b6_js(B6L("DATE_OF_BIRTH", b6_datefmt(b6_birth(r, 0, 95), r, "en_US", 0.5))),
+                        "ssn": b6_js(b6_SSN(r)), "phone": b6_js(b6_PH(r, "en_US")), "email": b6_js(b6_EM(f, r, loc))},
+            "insurance": {"carrier": r.choice(["Aetna", "Humana", "Kaiser"]), "member_id": b6_js(f"{rnd(r, string.ascii_uppercase, 3)}{rnd(r, string.digits, 9)}"),
+                          "group": b6_js(rnd(r, string.digits, 6)), "subscriber_dob": b6_js(B6L("DATE_OF_BIRTH", b6_birth(r, 18, 90).strftime("%m/%d/%Y")))},
+            "provider": {"npi": b6_js(b6_luhn_fix("808401" + rnd(r, string.digits, 8))[5:]), "claim": b6_js(rnd(r, string.digits, 9))},
+            "visit_date": b6_js(b6_other_date(r, "en_US", 0.5))}
+
+
+def b6_vault(f, r, loc):
+    lang = lang_of(loc)
+    return {"request_id": b6_uuid(r), "lease_duration": r.choice([0, 2764800]),
+            "data": {"data": {"username": b6_js(b6_EM(f, r, loc)), b6_pw_key(r, lang): b6_js(B6L("PASSWORD", b6_pw(r, lang))),
+                              "client_secret": b6_js(b6_GEN(r)), "anthropic": b6_js(b6_vendor(f, r, "ANTHROPIC_KEY")),
+                              "old_password": b6_js(r.choice(["********", "(rotated)", "n/a"]))},
+                     "metadata": {"created_time": b6_js(b6_la(f, r, loc, "time")[2]), "version": r.randint(1, 40)}}}
+
+
+def b6_chatmsgs(f, r, loc):
+    return {"model": r.choice(["gpt-4o", "claude-sonnet", "llama-3-70b"]), "messages": [
+        {"role": "system", "content": "You are a support agent. Use the tools to help."},
+        {"role": "user", "content": b6_jtext(f, r, loc, [b6_ticket, b6_chat, b6_email_thread, b6_form, b6_shell, b6_readme])}],
+        "tools": [{"name": "lookup_order"}, {"name": "refund"}], "metadata": {"conversation": b6_uuid(r), "user_ip": b6_js(b6_IP(f, r))}}
+
+
+B6_JSON_KINDS = [b6_mcp_call, b6_mcp_call, b6_mcp_result, b6_mcp_result, b6_tool_use, b6_hr_record, b6_payment, b6_deploy, b6_logsearch, b6_webhook,
+                 b6_kubectl, b6_order, b6_intake, b6_vault, b6_chatmsgs]
+
+
+def b6_json(f, r, loc):
+    return r.choice(B6_JSON_KINDS)(f, r, loc)
+
+
+# ---------- blind6 self-check ----------
+
+def b6_value_ok(typ, v):
+    """Each gold value is what its type says (checksums, shapes)."""
+    d = re.sub(r"[ \u00a0.\-]", "", v)
+    if typ == "EMAIL":
+        return re.fullmatch(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", v.replace("%2B", "+")) is not None
+    if typ == "CREDIT_CARD":
+        return d.isdigit() and 13 <= len(d) <= 19 and luhn_ok(d)
+    if typ == "IBAN":
+        return re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", d) is not None and b6_mod97(d) == 1
+    if typ == "US_SSN":
+        return d.isdigit() and len(d) == 9 and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ == "IPV4":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
+    if typ == "IPV6":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address)
+    if typ == "PHONE":
+        s = v.replace("\u00a0", " ").replace("(0)", "")
+        s = "+" + s[2:] if s.startswith("00") else s
+        regions = [None] if s.startswith("+") else list(REGION.values())
+        return any(phonenumbers.is_valid_number(phonenumbers.parse(s, reg)) for reg in regions)
+    if typ == "AWS_ACCESS_KEY":
+        return re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", v) is not None
+    if typ == "GITHUB_TOKEN":
+        return re.fullmatch(r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})", v) is not None
+    if typ == "SLACK_TOKEN":
+        return v.startswith(("xoxb-", "xoxp-", "xapp-", "xoxe."))
+    if typ == "STRIPE_KEY":
+        return v[:8] in ("sk_live_", "rk_live_", "sk_test_", "rk_test_")
+    if typ == "OPENAI_KEY":
+        return v.startswith("sk-") and not v.startswith("sk-ant-")
+    if typ == "ANTHROPIC_KEY":
+        return v.startswith("sk-ant-") and v.endswith("AA")
+    if typ == "GOOGLE_API_KEY":
+        return re.fullmatch(r"AIza[A-Za-z0-9_-]{35}", v) is not None
+    if typ == "JWT":
+        h = v.split(".")[0]
+        return len(v.split(".")) == 3 and json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))["alg"] is not None
+    if typ == "PRIVATE_KEY":
+        return v.startswith("-----BEGIN ") and "PRIVATE KEY-----" in v and v.endswith("PRIVATE KEY-----")
+    if typ == "DATE_OF_BIRTH":
+        return any(c.isdigit() for c in v) and len(v) >= 6
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v)
+    if typ == "PLACEHOLDER":
+        return len(v) >= 8
+    return False
+
+
+def b6_check(i, kind, doc, w, text):
+    want = b6_labels(doc) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp)
+        assert got and got.strip() == got, (i, got)
+        assert b6_value_ok(sp["type"], got), (i, sp["type"], got)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
 
 
 if __name__ == "__main__":
