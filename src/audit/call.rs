@@ -3,7 +3,9 @@
 //! writer thread straight as canonical JSON, their members in the order RFC 8785 gives them
 //! (fixed at compile time; `KEYS` in the tests holds it to `utf16_cmp`) with the writer's
 //! `kind`, `prev`, `seq` and `ts` merged at their places. Nested documents (`input`, `request`,
-//! `policy.result`, …) go through the canonical writer.
+//! `policy.result`, …) go through the canonical writer. The proxy writes them on the request
+//! thread as a [`Prebuilt`] line (the head members spliced in by the writer thread); the writer
+//! writes a typed record itself only when the line cannot hold it (a number beyond ±2^53).
 //!
 //! The bytes are exactly those of the `serde_json::Map` the request path built before (the
 //! record's [`to_map`](DecisionBody::to_map), canonicalised with its head): a record holding a
