@@ -162,6 +162,23 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // (`_prebuilt`: the record as the proxy hands it over since the seventh round — its
+    // arguments completed and its canonical line written on the request thread, the record's
+    // parts dropped there: timed, as they are on the request path now)
+    let mac = toolwall::audit::record::keyed_mac(b"deploy-key");
+    g.bench_function("request_record_1kb_prebuilt", |b| {
+        b.iter_batched(
+            || {
+                k += 1;
+                (k, call::call_args(k))
+            },
+            |(k, (sent, masked))| {
+                let (body, work) = call::typed_with(k, sent, masked);
+                call::prebuilt(body, work, |w| w.finish(&mac, b"deploy-key", None))
+            },
+            BatchSize::SmallInput,
+        )
+    });
     g.bench_function("request_record_1kb_map", |b| {
         b.iter_batched(
             || {
@@ -261,6 +278,13 @@ fn bench_only(only: &str, n: u64) {
                 let (sent, masked) = call::call_args(i);
                 let (body, work) = call::typed_with(i, sent, masked);
                 sink.record_body(Kind::Decision, body, Some(work));
+            }
+            // the record as the proxy hands it over since the seventh round
+            "audit/request_path_1kb_prebuilt" => {
+                let (sent, masked) = call::call_args(i);
+                let (body, work) = call::typed_with(i, sent, masked);
+                let body = call::prebuilt(body, work, |w| sink.finish_args(w));
+                sink.record_body(Kind::Decision, body, None);
             }
             // the same record as a `serde_json::Map` (the shape before the typed record)
             "audit/request_path_1kb_map" => {

@@ -4,7 +4,7 @@
 //! that `audit.args: redacted` keeps). Shared by `examples/audit_stream` and `benches/audit.rs`.
 
 use serde_json::{json, Map, Value};
-use toolwall::audit::sink::{ArgsWork, Body, DecisionBody, KeepArgs};
+use toolwall::audit::sink::{ArgsDone, ArgsWork, Body, DecisionBody, KeepArgs, Prebuilt};
 
 /// The arguments of call `i` as the agent sent them and as the audit keeps them (masked).
 pub fn call_args(i: u64) -> (Value, Value) {
@@ -119,4 +119,20 @@ pub fn typed_with(i: u64, sent: Value, masked: Value) -> (Body, ArgsWork) {
         keep: KeepArgs::Masked(masked),
     };
     (Body::Decision(Box::new(body)), work)
+}
+
+/// A typed record as the proxy hands it over since the seventh round
+/// (`stage::audit::decision_body`): its arguments completed by `finish` and the whole record
+/// written as its canonical line on this thread ([`Prebuilt`]), the record's parts freed here.
+pub fn prebuilt(body: Body, work: ArgsWork, finish: impl FnOnce(ArgsWork) -> ArgsDone) -> Body {
+    match body {
+        Body::Decision(mut d) => {
+            d.args = Some(finish(work));
+            match Prebuilt::decision(&d) {
+                Some(line) => Body::Prebuilt(line),
+                None => Body::Decision(d),
+            }
+        }
+        other => other,
+    }
 }

@@ -6,7 +6,7 @@
 //! fsynced as `audit.sync` says, rotated at 64 MiB, closed with the shutdown checkpoint.
 //!
 //! ```text
-//! cargo run --release --example audit_stream -- DIR RECORDS [none|batch|always] [direct] [map]
+//! cargo run --release --example audit_stream -- DIR RECORDS [none|batch|always] [direct] [map|prebuilt]
 //! taskset -c 0 target/release/examples/audit_stream /tmp/s 1000000 && \
 //!   taskset -c 0 target/release/toolwall audit verify /tmp/s --keys /tmp/s.pub
 //! ```
@@ -20,8 +20,11 @@
 //! [`ChainWriter::append_batch`] as the writer thread does, and so on; the two parts are timed
 //! apart (the writer's own cost, without the hand-over between threads: frees of memory
 //! another thread allocated, wake-ups). The records are typed (`toolwall::audit::call`, as the
-//! proxy builds them); `map` builds them as `serde_json::Map`s instead (the same bytes: the
-//! shape the proxy built before the typed record, for comparison). See docs/performance.md.
+//! proxy built them in the sixth round, completed by the writer thread); `map` builds them as
+//! `serde_json::Map`s instead (the same bytes: the shape before the typed record); `prebuilt`
+//! completes the arguments and writes each record's canonical line on the building thread, as
+//! the proxy hands them over since the seventh round (the writer splices in its head members
+//! and hashes). See docs/performance.md.
 
 mod body;
 
@@ -64,13 +67,34 @@ fn writer_schedstat() -> Result<String, String> {
     Err("no toolwall-audit thread".into())
 }
 
-/// Record `i`: typed, or a map (`map`).
-fn record(i: u64, map: bool) -> (Body, ArgsWork) {
-    if map {
-        let (body, work) = body::decision(i);
-        (Body::Map(body), work)
-    } else {
-        body::typed(i)
+/// How the records are handed over.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Typed,
+    Map,
+    Prebuilt,
+}
+
+/// Record `i` in `shape`, with the argument work left for the writer (none for `prebuilt`).
+fn record(
+    i: u64,
+    shape: Shape,
+    mac: &toolwall::audit::record::KeyedMac,
+) -> (Body, Option<ArgsWork>) {
+    match shape {
+        Shape::Map => {
+            let (body, work) = body::decision(i);
+            (Body::Map(body), Some(work))
+        }
+        Shape::Typed => {
+            let (body, work) = body::typed(i);
+            (body, Some(work))
+        }
+        Shape::Prebuilt => {
+            let (body, work) = body::typed(i);
+            let body = body::prebuilt(body, work, |w| w.finish(mac, b"deploy-key", None));
+            (body, None)
+        }
     }
 }
 
@@ -78,7 +102,7 @@ fn record(i: u64, map: bool) -> (Body, ArgsWork) {
 fn run_direct(
     opts: WriterOptions,
     n: u64,
-    map: bool,
+    shape: Shape,
     dir: &std::path::Path,
     pub_path: &std::path::Path,
 ) -> Result<(), String> {
@@ -90,16 +114,20 @@ fn run_direct(
     let mut i = 0;
     while i < n {
         let t0 = cpu_seconds(me)?;
-        let batch: Vec<_> = (i..n.min(i + 256)).map(|i| record(i, map)).collect();
+        let batch: Vec<_> = (i..n.min(i + 256))
+            .map(|i| record(i, shape, &mac))
+            .collect();
         i += batch.len() as u64;
         let t1 = cpu_seconds(me)?;
         let records: Vec<(Kind, Body)> = batch
             .into_iter()
             .map(|(mut body, work)| {
-                match &mut body {
-                    Body::Map(m) => work.apply(m, b"deploy-key", None),
-                    Body::Decision(d) => d.args = Some(work.finish(&mac, b"deploy-key", None)),
-                    Body::Outcome(_) => {}
+                match (&mut body, work) {
+                    (Body::Map(m), Some(work)) => work.apply(m, b"deploy-key", None),
+                    (Body::Decision(d), Some(work)) => {
+                        d.args = Some(work.finish(&mac, b"deploy-key", None))
+                    }
+                    _ => {}
                 }
                 (Kind::Decision, body)
             })
@@ -154,14 +182,21 @@ fn report(
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let map = args.last().is_some_and(|a| a == "map");
-    let args = &args[..args.len() - usize::from(map)];
+    let shape = match args.last().map(String::as_str) {
+        Some("map") => Shape::Map,
+        Some("prebuilt") => Shape::Prebuilt,
+        _ => Shape::Typed,
+    };
+    let args = &args[..args.len() - usize::from(shape != Shape::Typed)];
     let (dir, n, sync, direct) = match args {
         [dir, n] => (dir, n, "batch", false),
         [dir, n, sync] => (dir, n, sync.as_str(), false),
         [dir, n, sync, mode] if mode == "direct" => (dir, n, sync.as_str(), true),
         _ => {
-            return Err("usage: audit_stream DIR RECORDS [none|batch|always] [direct] [map]".into())
+            return Err(
+                "usage: audit_stream DIR RECORDS [none|batch|always] [direct] [map|prebuilt]"
+                    .into(),
+            )
         }
     };
     let n: u64 = n.parse().map_err(|e| format!("RECORDS: {e}"))?;
@@ -182,7 +217,7 @@ fn main() -> Result<(), String> {
     // the last record waits for every one before it, however slow the run (valgrind)
     opts.queue_wait = std::time::Duration::from_secs(3600);
     if direct {
-        return run_direct(opts, n, map, &dir, &pub_path);
+        return run_direct(opts, n, shape, &dir, &pub_path);
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -190,28 +225,29 @@ fn main() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let sink = AuditSink::start(opts, b"deploy-key".to_vec(), None, Arc::new(Metrics::new()))
         .map_err(|e| e.to_string())?;
+    let mac = toolwall::audit::record::keyed_mac(b"deploy-key");
     let writer_stat = writer_schedstat()?;
     let writer_before = cpu_seconds(&writer_stat)?;
     let main_before = cpu_seconds("/proc/thread-self/schedstat")?;
     let started = Instant::now();
     for i in 0..n.saturating_sub(1) {
-        let (body, work) = record(i, map);
+        let (body, work) = record(i, shape, &mac);
         if i % 256 == 255 {
             // Every 256th waits until it is written, as a forwarded call waits for its
             // write-ahead record: the writer never has more than one batch of backlog. A
             // producer that never waits fills the queue (8,192 records, ~80 MB of records
             // built long before they are written, so cold in every cache): that measures
             // memory, not the writer, and is not how the proxy runs.
-            rt.block_on(sink.write_ahead_body(Kind::Decision, body, Some(work)))
+            rt.block_on(sink.write_ahead_body(Kind::Decision, body, work))
                 .map_err(|e| e.to_string())?;
         } else {
-            sink.record_body(Kind::Decision, body, Some(work));
+            sink.record_body(Kind::Decision, body, work);
         }
     }
     // The last one waits until it (and so every record before it) reached the OS.
     if n > 0 {
-        let (body, work) = record(n - 1, map);
-        rt.block_on(sink.write_ahead_body(Kind::Decision, body, Some(work)))
+        let (body, work) = record(n - 1, shape, &mac);
+        rt.block_on(sink.write_ahead_body(Kind::Decision, body, work))
             .map_err(|e| e.to_string())?;
     }
     let wall = started.elapsed().as_secs_f64();

@@ -45,7 +45,7 @@ use handoff::{Handles, Shared};
 use queue::{Queue, StopOnExit};
 use writer::writer_loop;
 
-pub use super::call::{ArgsDone, ArgsKept, Body, DecisionBody, OutcomeBody};
+pub use super::call::{ArgsDone, ArgsKept, Body, DecisionBody, OutcomeBody, Prebuilt};
 use super::{ChainWriter, Kind, WriterOptions};
 use crate::metrics::Metrics;
 
@@ -175,6 +175,8 @@ pub struct AuditSink {
     pub hmac_key: Arc<[u8]>,
     /// The auditor's key, for `audit.args: encrypted`.
     pub auditor: Option<Arc<super::AuditorPublicKey>>,
+    /// The HMAC state keyed with `hmac_key`, set up once (for [`Self::finish_args`]).
+    mac: Arc<super::record::KeyedMac>,
 }
 
 impl AuditSink {
@@ -209,8 +211,9 @@ impl AuditSink {
         let q = queue.clone();
         let hmac_key: Arc<[u8]> = hmac_key.into();
         let auditor = auditor.map(Arc::new);
+        let mac = Arc::new(super::record::keyed_mac(&hmac_key));
         let keys = writer::ArgsKeys {
-            mac: super::record::keyed_mac(&hmac_key),
+            mac: (*mac).clone(),
             hmac_key: hmac_key.clone(),
             auditor: auditor.clone(),
         };
@@ -234,7 +237,15 @@ impl AuditSink {
             metrics,
             hmac_key,
             auditor,
+            mac,
         })
+    }
+
+    /// A decision record's arguments completed on the calling thread (`input_hmac` and what
+    /// `audit.args` keeps), as the writer thread completes them for a record handed over with
+    /// its [`ArgsWork`].
+    pub fn finish_args(&self, work: ArgsWork) -> ArgsDone {
+        work.finish(&self.mac, &self.hmac_key, self.auditor.as_deref())
     }
 
     /// Whether the stream can be written: false only after an I/O failure of the sink (and

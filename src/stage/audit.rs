@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::audit::sink::{ArgsWork, DecisionBody, KeepArgs, OutcomeBody};
+use crate::audit::sink::{ArgsDone, ArgsWork, Body, DecisionBody, KeepArgs, OutcomeBody, Prebuilt};
 use crate::config::raw::AuditArgs;
 use crate::pipeline::reject::{Reason, Reject};
 use crate::redact::{ActionPlan, Redactor};
@@ -62,7 +62,119 @@ pub fn decision_record(
     redactor: &Redactor,
     phase: Phase,
 ) -> (DecisionBody, Option<ArgsWork>) {
-    let last = phase == Phase::Final;
+    decision_parts(ctx, args_mode, redactor, phase, phase == Phase::Final)
+}
+
+/// The call's decision record as handed to the writer: its arguments completed by `finish`
+/// (`input_hmac`, what `audit.args` keeps) and the whole record written as its canonical line
+/// here, on the request thread ([`Prebuilt`]), where its parts are hot and are freed where
+/// they were allocated. Ahead of forwarding the call's parts are lent to the record and put
+/// back (no copy); a record the line cannot hold (a number beyond ±2^53) goes typed, copied
+/// ahead of forwarding. Measured in docs/performance.md ("Seventh round").
+pub fn decision_body(
+    ctx: &mut CallRecord,
+    args_mode: AuditArgs,
+    redactor: &Redactor,
+    phase: Phase,
+    finish: impl FnOnce(ArgsWork) -> ArgsDone,
+) -> Body {
+    let (mut body, work) = decision_parts(ctx, args_mode, redactor, phase, true);
+    if let Some(work) = work {
+        body.args = Some(finish(work));
+    }
+    let line = Prebuilt::decision(&body);
+    let lent = phase == Phase::Forwarding;
+    match line {
+        Some(line) => {
+            if lent {
+                put_back(ctx, body);
+            }
+            Body::Prebuilt(line)
+        }
+        None if lent => {
+            let copy = body.clone();
+            put_back(ctx, body);
+            Body::Decision(Box::new(copy))
+        }
+        None => Body::Decision(Box::new(body)),
+    }
+}
+
+/// The outcome record as handed to the writer: its canonical line ([`decision_body`]).
+pub fn outcome_body(ctx: &mut CallRecord) -> Body {
+    let body = outcome_record(ctx);
+    match Prebuilt::outcome(&body) {
+        Some(line) => Body::Prebuilt(line),
+        None => Body::Outcome(Box::new(body)),
+    }
+}
+
+/// The parts [`decision_parts`] moved out of `ctx` put back (ahead of forwarding the call
+/// goes on with them). `input` stays taken, as when copying: nothing reads it afterwards.
+fn put_back(ctx: &mut CallRecord, body: DecisionBody) {
+    let DecisionBody {
+        decision_id,
+        trace_id,
+        run_id,
+        agent,
+        tenant_id,
+        workflow,
+        principal_source: _,
+        adapter,
+        tool,
+        schema,
+        request,
+        config_version,
+        mode: _,
+        dry_run: _,
+        approval,
+        redactions,
+        mcp,
+        grpc,
+        idempotency,
+        decision: _,
+        status: _,
+        reason: _,
+        reasons: _,
+        shadow_would_refuse: _,
+        policy_version,
+        policy_digest,
+        policy_result,
+        input: _,
+        latency_us: _,
+        args: _,
+    } = body;
+    ctx.decision_id = decision_id;
+    ctx.trace_id = trace_id;
+    if let Some(p) = ctx.principal.as_mut() {
+        p.run_id = run_id;
+        p.agent = agent.unwrap_or_default();
+        p.tenant = tenant_id;
+        p.workflow = workflow;
+    }
+    ctx.adapter = adapter;
+    ctx.tool = tool;
+    ctx.schema = schema;
+    ctx.request = request;
+    ctx.config_version = config_version;
+    ctx.approval = approval;
+    ctx.redactions = redactions;
+    ctx.extra = mcp;
+    ctx.grpc = grpc;
+    ctx.idempotency = idempotency;
+    ctx.policy_version = policy_version;
+    ctx.policy_digest = policy_digest;
+    ctx.policy_result = policy_result;
+}
+
+/// [`decision_record`], the parts moved out of `ctx` (`last`) or copied.
+fn decision_parts(
+    ctx: &mut CallRecord,
+    args_mode: AuditArgs,
+    redactor: &Redactor,
+    phase: Phase,
+    last: bool,
+) -> (DecisionBody, Option<ArgsWork>) {
     // (before the parts it reads are moved into the record)
     let mut work = None;
     let mut input = None;
@@ -248,13 +360,11 @@ pub async fn write_ahead(rec: &mut CallRecord) -> Result<(), Reject> {
         return Ok(());
     };
     let (sink, args_mode, redactor) = (hook.sink.clone(), hook.args, hook.redactor.clone());
-    let (body, args) = decision_record(rec, args_mode, &redactor, Phase::Forwarding);
+    let body = decision_body(rec, args_mode, &redactor, Phase::Forwarding, |w| {
+        sink.finish_args(w)
+    });
     match sink
-        .write_ahead_body(
-            crate::audit::Kind::Decision,
-            crate::audit::sink::Body::Decision(Box::new(body)),
-            args,
-        )
+        .write_ahead_body(crate::audit::Kind::Decision, body, None)
         .await
     {
         Ok(_) => {
@@ -807,6 +917,22 @@ mod tests {
             }
             let mut expected = Vec::new();
             canonicalize_record(&want, &head("decision"), true, &mut expected).expect("map");
+            // the line written on the request thread, the writer splicing its head in
+            match Prebuilt::decision(&body) {
+                Some(line) => {
+                    let mut got = Vec::new();
+                    Body::Prebuilt(line)
+                        .write_line(&head("decision"), true, &mut got)
+                        .expect("prebuilt");
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&expected),
+                        "prebuilt decision, seed {seed}"
+                    );
+                    *seen.entry("prebuilt").or_default() += 1;
+                }
+                None => *seen.entry("typed").or_default() += 1,
+            }
             let mut got = Vec::new();
             Body::Decision(Box::new(body))
                 .write_line(&head("decision"), true, &mut got)
@@ -817,6 +943,85 @@ mod tests {
                 "decision, seed {seed}"
             );
 
+            // what the request path hands over: the same record (its latency as measured
+            // here, sealed arguments randomised), and ahead of forwarding the call's parts
+            // put back as they were
+            let mut lent = call(seed, &redactor);
+            let handed = decision_body(&mut lent, args_mode, &redactor, phase, |w| {
+                w.finish(&mac, key, auditor)
+            });
+            let mut line = Vec::new();
+            handed
+                .write_line(&head("decision"), true, &mut line)
+                .expect("handed over");
+            let comparable = |bytes: &[u8]| {
+                let mut v: Value = serde_json::from_slice(bytes).expect("line");
+                for k in ["latency_us", "args_sealed"] {
+                    v.as_object_mut().expect("object").remove(k);
+                }
+                v
+            };
+            // (a latency beyond ±2^53 is this test's, not measured)
+            if latency != u64::MAX {
+                assert_eq!(comparable(&line), comparable(&expected), "seed {seed}");
+                assert_eq!(
+                    matches!(handed, Body::Prebuilt(_)),
+                    !want.contains_key("big_numbers"),
+                    "seed {seed}"
+                );
+            }
+            if phase == Phase::Forwarding {
+                let was = call(seed, &redactor);
+                assert_eq!(lent.decision_id, was.decision_id);
+                assert_eq!(lent.trace_id, was.trace_id);
+                let who = |c: &CallRecord| {
+                    c.principal.as_ref().map(|p| {
+                        (
+                            p.agent.clone(),
+                            p.tenant.clone(),
+                            p.workflow.clone(),
+                            p.run_id.clone(),
+                        )
+                    })
+                };
+                assert_eq!(who(&lent), who(&was), "seed {seed}");
+                assert_eq!(
+                    (&lent.adapter, &lent.tool, &lent.schema, &lent.request),
+                    (&was.adapter, &was.tool, &was.schema, &was.request)
+                );
+                assert_eq!(
+                    (
+                        &lent.config_version,
+                        &lent.policy_version,
+                        &lent.policy_digest,
+                        &lent.policy_result
+                    ),
+                    (
+                        &was.config_version,
+                        &was.policy_version,
+                        &was.policy_digest,
+                        &was.policy_result
+                    )
+                );
+                assert_eq!(
+                    (
+                        &lent.approval,
+                        &lent.redactions,
+                        &lent.extra,
+                        &lent.grpc,
+                        &lent.idempotency
+                    ),
+                    (
+                        &was.approval,
+                        &was.redactions,
+                        &was.extra,
+                        &was.grpc,
+                        &was.idempotency
+                    )
+                );
+                *seen.entry("put back").or_default() += 1;
+            }
+
             // the outcome, after a forwarded call's write-ahead record
             let (old, mut new) = (call(seed, &redactor), call(seed, &redactor));
             let want = reference::outcome_record(&old, latency);
@@ -824,6 +1029,21 @@ mod tests {
             body.latency_us = latency;
             let mut expected = Vec::new();
             canonicalize_record(&want, &head("outcome"), true, &mut expected).expect("map");
+            match Prebuilt::outcome(&body) {
+                Some(line) => {
+                    let mut got = Vec::new();
+                    Body::Prebuilt(line)
+                        .write_line(&head("outcome"), true, &mut got)
+                        .expect("prebuilt");
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&expected),
+                        "prebuilt outcome, seed {seed}"
+                    );
+                    *seen.entry("prebuilt outcome").or_default() += 1;
+                }
+                None => assert!(want.contains_key("big_numbers"), "seed {seed}"),
+            }
             let mut got = Vec::new();
             Body::Outcome(Box::new(body))
                 .write_line(&head("outcome"), true, &mut got)
@@ -849,6 +1069,10 @@ mod tests {
             ("grpc", 500),
             ("dry_run", 500),
             ("outcome big", 100),
+            ("prebuilt", 3000),
+            ("typed", 300),
+            ("put back", 1500),
+            ("prebuilt outcome", 3000),
         ] {
             assert!(seen.get(k).copied().unwrap_or(0) >= min, "{k}: {seen:?}");
         }

@@ -9,13 +9,12 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::audit::sink::AuditSink;
-use crate::audit::sink::Body;
 use crate::audit::Kind;
 use crate::config::raw::{AuditArgs, Mode};
 use crate::metrics::{CallLabels, Metrics, ReasonLabels};
 use crate::pipeline::reject::{Reason, Reject};
 use crate::policy::PolicyDecision;
-use crate::stage::audit::{decision_record, outcome_record, Phase};
+use crate::stage::audit::{decision_body, outcome_body, Phase};
 use crate::stage::identify::Principal;
 
 /// How a call ended.
@@ -272,13 +271,16 @@ impl CallRecord {
         let Some(hook) = self.audit.take() else {
             return;
         };
+        // (the records are written as canonical lines here: `stage::audit::decision_body`)
         if self.written_ahead {
-            let body = Body::Outcome(Box::new(outcome_record(self)));
+            let body = outcome_body(self);
             hook.sink.record_body(Kind::Outcome, body, None);
         } else {
-            let (body, args) = decision_record(self, hook.args, &hook.redactor, Phase::Final);
-            hook.sink
-                .record_body(Kind::Decision, Body::Decision(Box::new(body)), args);
+            let sink = &hook.sink;
+            let body = decision_body(self, hook.args, &hook.redactor, Phase::Final, |w| {
+                sink.finish_args(w)
+            });
+            sink.record_body(Kind::Decision, body, None);
         }
     }
 }

@@ -62,7 +62,7 @@ pub(super) fn writer_loop(
                                 Body::Decision(d) => {
                                     d.args = Some(work.finish(&keys.mac, &keys.hmac_key, auditor));
                                 }
-                                Body::Outcome(_) => {}
+                                Body::Outcome(_) | Body::Prebuilt(_) => {}
                                 Body::Map(m) => {
                                     work.finish(&keys.mac, &keys.hmac_key, auditor)
                                         .insert_into(m);
