@@ -492,6 +492,42 @@ mod tests {
             ),
             want
         );
+        // a reload that changes a tool keeps its name and adapter: the remembered document
+        // follows its contents
+        let tool_with = |risk: Value, read_only: bool| Tool {
+            name: "payments.refund".into(),
+            label: "payments.refund",
+            method: http::Method::POST,
+            path: "/v1/refunds".into(),
+            args_from: crate::config::raw::ArgsFrom::Json,
+            schema: None,
+            schema_ref: None,
+            coerce: std::collections::HashMap::new(),
+            cost_usd: 0.0,
+            cost_pointer: None,
+            response_schema: None,
+            read_only,
+            risk,
+            mode: None,
+            dry_run: false,
+            idempotency: None,
+            grpc: None,
+        };
+        for (risk, read_only) in [
+            (Value::Null, false),
+            (json!("high"), false),
+            (json!("high"), true),
+            (json!({"level": 3}), true),
+            (Value::Null, false),
+        ] {
+            let t = tool_with(risk.clone(), read_only);
+            for _ in 0..2 {
+                let doc = build_input(snap.mode, principal, adapter, &t, json!({}), vec![], &facts);
+                assert_eq!(doc["tool"], make_tool_doc(adapter, &t));
+                assert_eq!(doc["tool"]["risk"], risk);
+                assert_eq!(doc["tool"]["read_only"], json!(read_only));
+            }
+        }
         want["principal"]["agent"] = json!("other");
         let other = Principal {
             agent: "other".into(),
