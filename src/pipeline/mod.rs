@@ -306,23 +306,31 @@ fn decide(
     let Some(principal) = rec.principal.as_ref() else {
         return Err(Reject::new(Reason::Internal, "call has no principal"));
     };
-    let mut input =
-        policy::build_input(rec.mode, principal, adapter, tool, args, pii_found, &facts);
-    input["pii"]["placeholders"] = serde_json::json!(pii_placeholders);
-    input["usage"] = limits::usage_doc(rt.state().as_ref(), &snap.limits, principal, facts.now);
-    match &view {
+    let (kind, request_extra, protocol) = match view {
         View::Http {
             template, headers, ..
-        } => {
-            input["request"]["template"] = Value::String(template.to_string());
-            input["request"]["headers"] = headers.clone();
-        }
-        View::Mcp(mcp) => input["mcp"] = mcp.clone(),
-        View::Grpc { grpc, .. } => input["grpc"] = grpc.clone(),
+        } => (ViewKind::Http, Some((template, headers)), None),
+        View::Mcp(mcp) => (ViewKind::Mcp, None, Some(("mcp", mcp))),
+        View::Grpc { grpc, .. } => (ViewKind::Grpc, None, Some(("grpc", grpc))),
+    };
+    let input = policy::Input {
+        mode: rec.mode,
+        principal,
+        adapter,
+        tool,
+        args,
+        pii_found,
+        pii_placeholders: Some(pii_placeholders),
+        request: &facts,
+        request_extra,
+        usage: limits::usage_doc(rt.state().as_ref(), &snap.limits, principal, facts.now),
+        approval: approval
+            .presented
+            .as_ref()
+            .map_or(Value::Null, approval::input_doc),
+        protocol,
     }
-    if let Some(req) = &approval.presented {
-        input["approval"] = approval::input_doc(req);
-    }
+    .build();
     let policy_span = rec.span.as_ref().and_then(|s| {
         s.child(
             crate::telemetry::attr::POLICY_SPAN,
@@ -350,7 +358,7 @@ fn decide(
     }
     rec.policy_result = Some(decided.result);
     let mut input = decided.input;
-    keep_for_audit(&snap.redactor, &mut input, &view);
+    keep_for_audit(&snap.redactor, &mut input, kind);
     let input = rec.input.insert(input);
     let decision = &*rec.decision.insert(decided.verdict?);
     // The binding an approval request needs, from the arguments as sent (before redaction).
@@ -534,28 +542,41 @@ pub struct Evaluated {
 
 /// What the audit record keeps of the policy input: the template, never the path as sent (its
 /// parameters are in `args`, redacted as `audit.args` says); headers and `_meta` with every
-/// entity masked.
-fn keep_for_audit(redactor: &crate::redact::Redactor, input: &mut Value, view: &View<'_>) {
-    match view {
-        View::Http {
-            template, headers, ..
-        } => {
-            input["request"]["path"] = Value::String(template.to_string());
-            input["request"]["headers"] = headers::masked_view(redactor, headers);
+/// entity masked. The view's parts are read back from the document they were moved into
+/// (policy does not change it).
+fn keep_for_audit(redactor: &crate::redact::Redactor, input: &mut Value, kind: ViewKind) {
+    match kind {
+        ViewKind::Http => {
+            if let Some(Value::Object(request)) = input.get_mut("request") {
+                let template = request.get("template").cloned().unwrap_or(Value::Null);
+                request.insert("path".into(), template);
+                let masked = request
+                    .get("headers")
+                    .map_or(Value::Null, |h| headers::masked_view(redactor, h));
+                request.insert("headers".into(), masked);
+            }
         }
-        View::Grpc { .. } => {
-            if let Some(meta) = input.pointer_mut("/grpc/metadata") {
+        ViewKind::Grpc => {
+            if let Some(meta) = input.get_mut("grpc").and_then(|g| g.get_mut("metadata")) {
                 *meta = headers::masked_view(redactor, meta);
             }
         }
-        View::Mcp(_) => {
-            if let Some(meta) = input.pointer_mut("/mcp/meta") {
+        ViewKind::Mcp => {
+            if let Some(meta) = input.get_mut("mcp").and_then(|m| m.get_mut("meta")) {
                 if let Some(masked) = redactor.redact_json(meta, &ActionPlan::mask_all()).value {
                     *meta = masked;
                 }
             }
         }
     }
+}
+
+/// Which [`View`] a call had, once its parts are in the policy input.
+#[derive(Clone, Copy)]
+enum ViewKind {
+    Http,
+    Grpc,
+    Mcp,
 }
 
 /// Admit: kill switches, rate limits and the spend hold (shared state, so async), approval,

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use governor::state::keyed::DashMapStateStore;
 use governor::RateLimiter;
 use http_body_util::{BodyExt, Limited};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::body::{full, ResBody};
 use crate::config::limits::KeyedLimiter;
@@ -198,11 +198,15 @@ pub fn kill_fields(principal: &Principal, tool: &str) -> Vec<String> {
 
 /// The budget day of `now` (in the configured zone), as used in budget keys.
 pub fn day(now: DateTime<Utc>, zone: BudgetZone) -> String {
-    let d = match zone {
+    date_key(zone_date(now, zone))
+}
+
+/// The budget day of `now` in the configured zone.
+fn zone_date(now: DateTime<Utc>, zone: BudgetZone) -> chrono::NaiveDate {
+    match zone {
         BudgetZone::Fixed(offset) => now.with_timezone(&offset).date_naive(),
         BudgetZone::Named(tz) => now.with_timezone(&tz).date_naive(),
-    };
-    date_key(d)
+    }
 }
 
 /// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it, without its formatter (~1,800 instructions
@@ -352,34 +356,66 @@ pub fn usage_doc(
     principal: &Principal,
     now: DateTime<Utc>,
 ) -> Value {
-    let d = day(now, spec.day_offset);
-    let get = |k: String| usd(state.usage_cached(&k).unwrap_or(0));
-    let mut doc = serde_json::Map::new();
-    if let Some(r) = &principal.run_id {
-        doc.insert(
-            "run_spent_usd".into(),
-            json!(get(run_key(
-                principal.tenant.as_deref(),
-                &principal.agent,
-                r
-            ))),
-        );
+    let date = zone_date(now, spec.day_offset);
+    USAGE_KEYS.with(|cell| {
+        let mut memo = cell.borrow_mut();
+        let keys = match &*memo {
+            Some(k) if k.date == date && k.is_for(principal) => k,
+            _ => memo.insert(UsageKeys::new(principal, date)),
+        };
+        let get = |k: &str| Value::from(usd(state.usage_cached(k).unwrap_or(0)));
+        // in key order: `Map`'s `FromIterator` then builds the map without searching
+        let mut doc = Vec::with_capacity(3);
+        doc.push(("agent_spent_today_usd".to_string(), get(&keys.agent_day)));
+        if let Some(k) = &keys.run {
+            doc.push(("run_spent_usd".to_string(), get(k)));
+        }
+        if let Some(k) = &keys.tenant_day {
+            doc.push(("tenant_spent_today_usd".to_string(), get(k)));
+        }
+        Value::Object(doc.into_iter().collect())
+    })
+}
+
+thread_local! {
+    /// The budget keys of the last principal and day [`usage_doc`] was asked for on this thread:
+    /// the static identity's principal is the same on every call, and the day changes once a
+    /// day; formatting the three keys was ~2k instructions per call (callgrind).
+    static USAGE_KEYS: std::cell::RefCell<Option<UsageKeys>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The keys `input.usage` reads, for one principal (its tenant, agent and run) and day.
+struct UsageKeys {
+    tenant: Option<String>,
+    agent: String,
+    run_id: Option<String>,
+    date: chrono::NaiveDate,
+    run: Option<String>,
+    tenant_day: Option<String>,
+    agent_day: String,
+}
+
+impl UsageKeys {
+    fn new(p: &Principal, date: chrono::NaiveDate) -> UsageKeys {
+        let d = date_key(date);
+        UsageKeys {
+            tenant: p.tenant.clone(),
+            agent: p.agent.clone(),
+            run_id: p.run_id.clone(),
+            date,
+            run: p
+                .run_id
+                .as_ref()
+                .map(|r| run_key(p.tenant.as_deref(), &p.agent, r)),
+            tenant_day: p.tenant.as_ref().map(|t| tenant_key(t, &d)),
+            agent_day: agent_key(p.tenant.as_deref(), &p.agent, &d),
+        }
     }
-    if let Some(t) = &principal.tenant {
-        doc.insert(
-            "tenant_spent_today_usd".into(),
-            json!(get(tenant_key(t, &d))),
-        );
+
+    /// Made from this principal's tenant, agent and run (all the keys are made of).
+    fn is_for(&self, p: &Principal) -> bool {
+        self.agent == p.agent && self.tenant == p.tenant && self.run_id == p.run_id
     }
-    doc.insert(
-        "agent_spent_today_usd".into(),
-        json!(get(agent_key(
-            principal.tenant.as_deref(),
-            &principal.agent,
-            &d
-        ))),
-    );
-    Value::Object(doc)
 }
 
 fn state_unavailable(e: StateError) -> Reject {

@@ -1,7 +1,7 @@
 //! Policy: build the input document (PRODUCT.md §5) and ask the Rego program for a decision.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::config::raw::Mode;
 use crate::config::{Adapter, Tool};
@@ -18,7 +18,8 @@ pub struct RequestFacts<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The policy input document, version 1. `args` is moved in, not copied.
+/// The policy input document, version 1. `args` is moved in, not copied. (The pipeline adds
+/// its parts with [`Input`]; this is the document without them.)
 pub fn build_input(
     mode: Mode,
     principal: &Principal,
@@ -28,28 +29,160 @@ pub fn build_input(
     pii_found: Vec<String>,
     request: &RequestFacts<'_>,
 ) -> Value {
-    let mut input = json!({
-        "v": 1,
-        "principal": principal,
-        "tool": null,
-        "args": null,
-        "request": { "method": request.method, "host": request.host, "path": request.path },
-        "usage": {},
-        "approval": null,
-        "pii": { "found": pii_found },
-        "now": null,
-        "mode": mode.as_str(),
-    });
-    // moved in, not through `json!` (which serialises every value it is given: a deep copy
-    // of the arguments, ~40k instructions for a 1 KB call)
-    input["args"] = args;
-    input["tool"] = tool_doc(adapter, tool);
-    input["now"] = now_doc(request.now);
-    input
+    Input {
+        mode,
+        principal,
+        adapter,
+        tool,
+        args,
+        pii_found,
+        pii_placeholders: None,
+        request,
+        request_extra: None,
+        usage: Value::Object(Map::new()),
+        approval: Value::Null,
+        protocol: None,
+    }
+    .build()
 }
 
-/// `input.tool`.
+/// Every part of the policy input document (PRODUCT.md §5), built into it in one pass: each
+/// top-level member inserted once (the map is built from them in key order, without a search
+/// per insert), the values moved in — what [`build_input`] gives plus the pipeline's parts,
+/// the document the pipeline built before by indexing one into the other.
+pub struct Input<'a> {
+    pub mode: Mode,
+    pub principal: &'a Principal,
+    pub adapter: &'a Adapter,
+    pub tool: &'a Tool,
+    pub args: Value,
+    pub pii_found: Vec<String>,
+    /// `input.pii.placeholders`, when the front end sets it.
+    pub pii_placeholders: Option<Vec<String>>,
+    pub request: &'a RequestFacts<'a>,
+    /// `input.request.template` and `input.request.headers` (HTTP).
+    pub request_extra: Option<(&'a str, Value)>,
+    /// `input.usage`.
+    pub usage: Value,
+    /// `input.approval` (`null` without one).
+    pub approval: Value,
+    /// `input.mcp` or `input.grpc`.
+    pub protocol: Option<(&'static str, Value)>,
+}
+
+impl Input<'_> {
+    pub fn build(self) -> Value {
+        let mut request = Map::new();
+        request.insert("method".into(), Value::from(self.request.method));
+        request.insert("host".into(), Value::from(self.request.host));
+        request.insert("path".into(), Value::from(self.request.path));
+        if let Some((template, headers)) = self.request_extra {
+            request.insert("template".into(), Value::from(template));
+            request.insert("headers".into(), headers);
+        }
+        let mut pii = Map::new();
+        pii.insert("found".into(), strings(self.pii_found));
+        if let Some(p) = self.pii_placeholders {
+            pii.insert("placeholders".into(), strings(p));
+        }
+        // in key order (`grpc` and `mcp` sort between `args` and `mode`): `Map`'s
+        // `FromIterator` sorts (a no-op here) and builds the tree without searching
+        let mut members: Vec<(String, Value)> = Vec::with_capacity(12);
+        members.push(("approval".into(), self.approval));
+        members.push(("args".into(), self.args));
+        if let Some((name, v)) = self.protocol {
+            members.push((name.into(), v));
+        }
+        members.push(("mode".into(), Value::from(self.mode.as_str())));
+        members.push(("now".into(), now_doc(self.request.now)));
+        members.push(("pii".into(), Value::Object(pii)));
+        members.push(("principal".into(), principal_doc(self.principal)));
+        members.push(("request".into(), Value::Object(request)));
+        members.push(("tool".into(), tool_doc(self.adapter, self.tool)));
+        members.push(("usage".into(), self.usage));
+        members.push(("v".into(), Value::from(1)));
+        Value::Object(members.into_iter().collect())
+    }
+}
+
+fn strings(v: Vec<String>) -> Value {
+    Value::Array(v.into_iter().map(Value::String).collect())
+}
+
+/// `input.principal`: what `serde_json::to_value(principal)` gives, remembered per worker
+/// thread for the last principal seen (compared in full) and cloned: the static identity's
+/// principal is the same on every call.
+fn principal_doc(p: &Principal) -> Value {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Principal, Value)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if let Some((seen, doc)) = &*last {
+            if same_principal(seen, p) {
+                return doc.clone();
+            }
+        }
+        let doc = serde_json::to_value(p).unwrap_or(Value::Null);
+        *last = Some((p.clone(), doc.clone()));
+        doc
+    })
+}
+
+/// Every field compared (destructured: a new field fails to compile until it is added here).
+fn same_principal(a: &Principal, b: &Principal) -> bool {
+    let Principal {
+        agent,
+        tenant,
+        workflow,
+        run_id,
+        source,
+        claims,
+    } = a;
+    *agent == b.agent
+        && *tenant == b.tenant
+        && *workflow == b.workflow
+        && *run_id == b.run_id
+        && *source == b.source
+        && *claims == b.claims
+}
+
+/// The tool's part of `input.tool`, as [`tool_doc`] compares it.
+type ToolKey = (String, String, &'static str, bool, Value);
+
+/// `input.tool`, remembered per worker thread for the last tool seen (its name, adapter, kind,
+/// `read_only` and `risk` compared: everything the document holds) and cloned.
 fn tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(ToolKey, Value)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if let Some(((name, adapter_name, kind, read_only, risk), doc)) = &*last {
+            if *name == tool.name
+                && *adapter_name == adapter.name
+                && *kind == adapter.kind.as_str()
+                && *read_only == tool.read_only
+                && *risk == tool.risk
+            {
+                return doc.clone();
+            }
+        }
+        let doc = make_tool_doc(adapter, tool);
+        let key = (
+            tool.name.clone(),
+            adapter.name.clone(),
+            adapter.kind.as_str(),
+            tool.read_only,
+            tool.risk.clone(),
+        );
+        *last = Some((key, doc.clone()));
+        doc
+    })
+}
+
+/// `input.tool`, built.
+fn make_tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
     json!({
         "name": tool.name,
         "adapter": adapter.name,
@@ -198,6 +331,211 @@ mod tests {
         assert_eq!(
             now_doc(t("2026-12-05T23:00:00.7Z")),
             json!({"rfc3339": "2026-12-05T23:00:00Z", "unix": 1_796_511_600, "weekday": "Sat", "hour_utc": 23})
+        );
+    }
+
+    /// The document as the pipeline built it before [`Input`]: `json!`, then each part indexed
+    /// in (the reference the one-pass build is held to).
+    fn reference_input(i: &Input<'_>) -> Value {
+        let mut input = json!({
+            "v": 1,
+            "principal": i.principal,
+            "tool": null,
+            "args": null,
+            "request": { "method": i.request.method, "host": i.request.host, "path": i.request.path },
+            "usage": {},
+            "approval": null,
+            "pii": { "found": i.pii_found },
+            "now": null,
+            "mode": i.mode.as_str(),
+        });
+        input["args"] = i.args.clone();
+        input["tool"] = make_tool_doc(i.adapter, i.tool);
+        input["now"] = format_now(i.request.now);
+        if let Some(p) = &i.pii_placeholders {
+            input["pii"]["placeholders"] = json!(p);
+        }
+        input["usage"] = i.usage.clone();
+        if let Some((template, headers)) = &i.request_extra {
+            input["request"]["template"] = Value::String(template.to_string());
+            input["request"]["headers"] = headers.clone();
+        }
+        if let Some((name, v)) = &i.protocol {
+            input[*name] = v.clone();
+        }
+        if !i.approval.is_null() {
+            input["approval"] = i.approval.clone();
+        }
+        input
+    }
+
+    #[test]
+    fn the_one_pass_input_is_the_indexed_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures");
+        let snap = crate::config::load_snapshot(&dir.join("toolwall.yaml"), true)
+            .expect("bench config")
+            .snapshot;
+        let mut principals = vec![Principal {
+            agent: "a".into(),
+            source: "static",
+            ..Default::default()
+        }];
+        let mut claims = serde_json::Map::new();
+        claims.insert("team".into(), json!("payments"));
+        principals.push(Principal {
+            agent: "a".into(),
+            tenant: Some("t".into()),
+            workflow: Some("w".into()),
+            run_id: Some("r1".into()),
+            source: "jwt",
+            claims: claims.clone(),
+        });
+        claims.insert("team".into(), json!("billing"));
+        principals.push(Principal {
+            claims,
+            ..principals[1].clone()
+        });
+        principals.push(Principal {
+            run_id: Some("r2".into()),
+            ..principals[1].clone()
+        });
+        let tools: Vec<(&Adapter, &Tool)> = snap
+            .adapters
+            .iter()
+            .flat_map(|a| a.tools.iter().map(move |t| (a, t)))
+            .collect();
+        assert!(tools.len() > 1, "the bench config has several tools");
+        let now = Utc::now();
+        let facts = RequestFacts {
+            method: "POST",
+            host: "upstream.test",
+            path: "/v1/refunds/ch_1",
+            now,
+        };
+        let args = json!({"amount": 12, "nested": {"k": ["x", 1.5, null]}});
+        let mut compared = 0;
+        // every part in every combination, twice (the second round from warm memos)
+        for _round in 0..2 {
+            for (pi, principal) in principals.iter().enumerate() {
+                for &(adapter, tool) in &tools {
+                    for view in 0..4 {
+                        let (request_extra, protocol) = match view {
+                            0 => (None, None),
+                            1 => (
+                                Some((
+                                    "/v1/refunds/{id}",
+                                    json!({"content-type": "application/json"}),
+                                )),
+                                None,
+                            ),
+                            2 => (
+                                None,
+                                Some(("mcp", json!({"method": "tools/call", "name": "n"}))),
+                            ),
+                            _ => (
+                                None,
+                                Some(("grpc", json!({"service": "s", "metadata": {}}))),
+                            ),
+                        };
+                        let i = Input {
+                            mode: snap.mode,
+                            principal,
+                            adapter,
+                            tool,
+                            args: args.clone(),
+                            pii_found: vec!["email".into(), "phone".into()],
+                            pii_placeholders: (view != 0).then(|| vec!["email".to_string()]),
+                            request: &facts,
+                            request_extra,
+                            usage: json!({"agent_spent_today_usd": 1.5}),
+                            approval: if pi % 2 == 0 {
+                                Value::Null
+                            } else {
+                                json!({"id": "apr_1", "approved": true, "approvers": [], "tier": null})
+                            },
+                            protocol,
+                        };
+                        let want = reference_input(&i);
+                        assert_eq!(i.build(), want);
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 2 * principals.len() * tools.len() * 4);
+        // build_input: the document without the pipeline's parts
+        let principal = &principals[1];
+        let (adapter, tool) = tools[0];
+        let mut want = reference_input(&Input {
+            mode: snap.mode,
+            principal,
+            adapter,
+            tool,
+            args: args.clone(),
+            pii_found: vec![],
+            pii_placeholders: None,
+            request: &facts,
+            request_extra: None,
+            usage: json!({}),
+            approval: Value::Null,
+            protocol: None,
+        });
+        assert_eq!(
+            build_input(
+                snap.mode,
+                principal,
+                adapter,
+                tool,
+                args.clone(),
+                vec![],
+                &facts
+            ),
+            want
+        );
+        // a reload that changes a tool keeps its name and adapter: the remembered document
+        // follows its contents
+        let tool_with = |risk: Value, read_only: bool| Tool {
+            name: "payments.refund".into(),
+            label: "payments.refund",
+            method: http::Method::POST,
+            path: "/v1/refunds".into(),
+            args_from: crate::config::raw::ArgsFrom::Json,
+            schema: None,
+            schema_ref: None,
+            coerce: std::collections::HashMap::new(),
+            cost_usd: 0.0,
+            cost_pointer: None,
+            response_schema: None,
+            read_only,
+            risk,
+            mode: None,
+            dry_run: false,
+            idempotency: None,
+            grpc: None,
+        };
+        for (risk, read_only) in [
+            (Value::Null, false),
+            (json!("high"), false),
+            (json!("high"), true),
+            (json!({"level": 3}), true),
+            (Value::Null, false),
+        ] {
+            let t = tool_with(risk.clone(), read_only);
+            for _ in 0..2 {
+                let doc = build_input(snap.mode, principal, adapter, &t, json!({}), vec![], &facts);
+                assert_eq!(doc["tool"], make_tool_doc(adapter, &t));
+                assert_eq!(doc["tool"]["risk"], risk);
+                assert_eq!(doc["tool"]["read_only"], json!(read_only));
+            }
+        }
+        want["principal"]["agent"] = json!("other");
+        let other = Principal {
+            agent: "other".into(),
+            ..principal.clone()
+        };
+        assert_eq!(
+            build_input(snap.mode, &other, adapter, tool, args, vec![], &facts),
+            want
         );
     }
 

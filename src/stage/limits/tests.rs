@@ -4,6 +4,7 @@ use super::*;
 use crate::config::limits::parse_offset;
 use crate::config::raw::{RawKill, RawLimits, RawRateLimit, RawSpendLimit};
 use chrono::Offset;
+use serde_json::json;
 
 #[test]
 fn days_and_offsets() {
@@ -235,4 +236,122 @@ fn date_keys_match_chrono() {
             }
         }
     }
+}
+
+/// `usage_doc` as it was before its keys were remembered per thread: the reference.
+fn usage_doc_reference(
+    state: &dyn StateStore,
+    spec: &LimitsSpec,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Value {
+    let d = day(now, spec.day_offset);
+    let get = |k: String| usd(state.usage_cached(&k).unwrap_or(0));
+    let mut doc = serde_json::Map::new();
+    if let Some(r) = &principal.run_id {
+        doc.insert(
+            "run_spent_usd".into(),
+            json!(get(run_key(
+                principal.tenant.as_deref(),
+                &principal.agent,
+                r
+            ))),
+        );
+    }
+    if let Some(t) = &principal.tenant {
+        doc.insert(
+            "tenant_spent_today_usd".into(),
+            json!(get(tenant_key(t, &d))),
+        );
+    }
+    doc.insert(
+        "agent_spent_today_usd".into(),
+        json!(get(agent_key(
+            principal.tenant.as_deref(),
+            &principal.agent,
+            &d
+        ))),
+    );
+    Value::Object(doc)
+}
+
+#[tokio::test]
+async fn usage_keys_remembered_follow_the_principal_and_the_day() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock: Arc<dyn Clock> = Arc::new(crate::state::SystemClock::default());
+    let rule = |scope| RawSpendLimit {
+        scope,
+        max_usd: 10.0,
+        on_exceed: OnExceed::Deny,
+        tenant: None,
+        agent: None,
+    };
+    let raw = |offset: Option<&str>| RawLimits {
+        rate: vec![],
+        spend: vec![
+            rule(SpendScope::Run),
+            rule(SpendScope::TenantDay),
+            rule(SpendScope::AgentDay),
+        ],
+        day_utc_offset: offset.map(str::to_string),
+        time_zone: None,
+    };
+    let spec = LimitsSpec::compile(&raw(None), &RawKill::default()).expect("spec");
+    let store: SharedState = Arc::new(
+        crate::state::sqlite::SqliteStore::open(&dir.path().join("s.db"), clock.clone())
+            .expect("open"),
+    );
+    let limiters = Limiters::new(clock.clone(), store.clone());
+    // spend on the run, the tenant's day and the agent's day of `principal()`
+    let r = enforce(&limiters, &spec, &principal(), &priced_tool(), false)
+        .await
+        .expect("allowed")
+        .expect("reservation");
+    drop(r);
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    let people = [
+        principal(),
+        Principal {
+            run_id: Some("r2".into()),
+            ..principal()
+        },
+        Principal {
+            agent: "a2".into(),
+            run_id: None,
+            ..principal()
+        },
+        Principal {
+            tenant: None,
+            ..principal()
+        },
+        Principal {
+            tenant: Some("other".into()),
+            ..principal()
+        },
+    ];
+    let now = clock.now();
+    let tomorrow = now + chrono::Duration::days(1);
+    let shifted = LimitsSpec::compile(&raw(Some("+13:00")), &RawKill::default()).expect("spec");
+    let mut spent = 0;
+    // each principal twice in a row (the memo warm), then the next; today, tomorrow, and in
+    // another zone (a different day for part of every day)
+    for spec in [&spec, &shifted] {
+        for at in [now, tomorrow, now] {
+            for p in people.iter().chain(people.iter().rev()) {
+                for _ in 0..2 {
+                    let want = usage_doc_reference(store.as_ref(), spec, p, at);
+                    assert_eq!(usage_doc(store.as_ref(), spec, p, at), want, "{p:?} {at}");
+                    spent += want
+                        .as_object()
+                        .expect("object")
+                        .values()
+                        .filter(|v| v.as_f64().is_some_and(|x| x > 0.0))
+                        .count();
+                }
+            }
+        }
+    }
+    assert!(spent > 0, "some keys hold spend: a wrong key would show");
 }
