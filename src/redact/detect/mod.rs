@@ -172,9 +172,10 @@ const PROSE_LITERALS: [(&[u8], usize); 51] = [
     // after a blank, a line break or a quote (the SWAR pass, and `find_into` at the start
     // of the text, take any byte before). Before `:`/`=`, `pw`, `pwd` and Dutch `ww` are
     // found by the colon pass (`prose_colon_start`). Every literal has 4 bytes or more, so
-    // Teddy keeps its 4-byte fingerprint, and its slim form is forced (`new`; past 32
-    // literals it would pick the fat one): 34 slim cost 4 k instructions fewer per 64 KB of
-    // clean bytes than the 32 of before. 3-byte literals made it fat with 3-byte
+    // Teddy keeps its 4-byte fingerprint. With the 34 literals of the fifth round the slim
+    // form was forced (4 k instructions fewer per 64 KB of clean bytes than 32); with the 51
+    // of the sixth its buckets collide: slim 1,888,539 instructions per 64 KB of clean text,
+    // fat 1,679,925 (callgrind), so the fat form is forced now (`new`). 3-byte literals made it fat with 3-byte
     // fingerprints (+40 k per 64 KB of clean text), and `pw ` in the main searcher (fat
     // and 3-byte already) cost +280 k there (callgrind).
     (b" pw ", 2),
@@ -215,7 +216,7 @@ impl ProseTriggers {
     fn new(rule: usize) -> Self {
         let teddy = aho_corasick::packed::Config::new()
             .heuristic_pattern_limits(false)
-            .only_teddy_fat(Some(false))
+            .only_teddy_fat(Some(true))
             .builder()
             .extend(PROSE_LITERALS.iter().map(|l| l.0))
             .build();
