@@ -306,7 +306,16 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     }
 
     fn whole(&mut self, entity: Entity, text: &str) -> Option<Leaf> {
-        let action = self.redactor.resolve(entity, self.plan);
+        // A documentation placeholder under a secret-named key (`"api_key":
+        // "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"`) is reported as one, like the same
+        // value found by a secret rule (a password is a password whatever it reads).
+        let placeholder =
+            entity == Entity::GenericSecret && super::validate::secret_placeholder(text.as_bytes());
+        let action = if placeholder && !self.redactor.mask_placeholders {
+            Action::Keep
+        } else {
+            self.redactor.resolve(entity, self.plan)
+        };
         self.findings.push(Finding {
             entity,
             pointer: Some(self.ptr.clone()),
@@ -314,7 +323,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             end: None,
             action,
             key: false,
-            placeholder: false,
+            placeholder,
         });
         match action {
             Action::Keep => None,
@@ -376,7 +385,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 // A recognisable secret under a secret-named key (`GITHUB_TOKEN: ghp_…`,
                 // `authorization: Bearer eyJ…`) is reported as what it is.
                 // One scan serves both the check and the findings.
-                if entity == Entity::Password && s.len() >= MIN_FINDING_LEN {
+                if matches!(entity, Entity::Password | Entity::GenericSecret)
+                    && s.len() >= MIN_FINDING_LEN
+                {
                     let redactor = self.redactor;
                     redactor.detector.hits_into(
                         s.as_bytes(),

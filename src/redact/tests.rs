@@ -91,7 +91,7 @@ fn redact_json_masks_and_keeps_the_rest() {
     assert_eq!(nv["customer"]["dob"], "[DATE_OF_BIRTH]");
     assert_eq!(nv["customer"]["name"], "Jane");
     assert_eq!(nv["card"], "[CREDIT_CARD]");
-    assert_eq!(nv["auth"]["accessToken"], "[PASSWORD]");
+    assert_eq!(nv["auth"]["accessToken"], "[GENERIC_SECRET]");
     assert_eq!(nv["auth"]["nextPageToken"], "p2");
     assert_eq!(nv["note"], "call [PHONE] or mail [EMAIL]");
     assert_eq!(nv["ids"], v["ids"]);
@@ -172,7 +172,7 @@ fn config_validation() {
             .unwrap_or_default();
     let r = Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let f = r.scan_json(&json!({"ip": "10.0.0.1", "x_session": "s3cr3t"}));
-    assert_eq!(types(&f), vec!["PASSWORD"]);
+    assert_eq!(types(&f), vec!["GENERIC_SECRET"]);
 }
 
 #[test]
@@ -196,7 +196,7 @@ fn what_a_thread_remembers_about_keys_follows_the_redactor() {
             "{:?}",
             plain.scan_json(&doc)
         );
-        assert_eq!(types(&strict.scan_json(&doc)), vec!["PASSWORD"]);
+        assert_eq!(types(&strict.scan_json(&doc)), vec!["GENERIC_SECRET"]);
     }
     // A key longer than what is remembered, and more distinct keys than the memory holds,
     // still get the same answers.
@@ -209,7 +209,7 @@ fn what_a_thread_remembers_about_keys_follows_the_redactor() {
         let k = format!("field_{i}");
         assert!(plain.scan_json(&json!({ k: "v" })).is_empty());
     }
-    assert_eq!(types(&strict.scan_json(&doc)), vec!["PASSWORD"]);
+    assert_eq!(types(&strict.scan_json(&doc)), vec!["GENERIC_SECRET"]);
     assert!(plain.scan_json(&doc).is_empty());
 }
 
@@ -343,4 +343,57 @@ fn thirteen_digit_visa_needs_a_card_key_or_word() {
         let out: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
         assert_eq!(out, walked.value.unwrap_or(doc.clone()), "{doc}");
     }
+}
+
+#[test]
+fn secret_named_keys_follow_the_taxonomy() {
+    // PASSWORD under password words (every locale), GENERIC_SECRET under every other
+    // secret-named key (card security codes included), a vendor token as what it is, a
+    // documentation placeholder as a placeholder; on the walk and on the raw-bytes path.
+    let r = redactor();
+    let doc = json!({
+        "db": {"password": "hunter22x", "passwort": "Kanaal-2614", "contraseña": "Playa_2817"},
+        "oauth": {"client_secret": "tQIGPzLUEvBGPLnyeeXIyX2cxbjfPS79", "token": "abc123def456"},
+        "aws": {"secret_access_key": "5KmPXUSodrUgmh9pnBj2wSJMQD2/9Mg1Ho2s3eY6"},
+        "card": {"number": "4242 4242 4242 4242", "cvc": "403", "cvv2": 712},
+        "maven": {"password": "ghp_y1x1EIu2gBtYZ9x5dHpHDpesbWjcT4BGXiAE"},
+        "docs_example": {"api_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+        "pass_rate": "97%"
+    });
+    let f = r.scan_json(&doc);
+    let got: Vec<(&str, &str, bool)> = f
+        .iter()
+        .map(|f| {
+            (
+                f.pointer.as_deref().unwrap_or(""),
+                f.entity.name(),
+                f.placeholder,
+            )
+        })
+        .collect();
+    let want = vec![
+        ("/aws/secret_access_key", "GENERIC_SECRET", false),
+        ("/card/cvc", "GENERIC_SECRET", false),
+        ("/card/cvv2", "GENERIC_SECRET", false),
+        ("/card/number", "CREDIT_CARD", false),
+        ("/db/contraseña", "PASSWORD", false),
+        ("/db/password", "PASSWORD", false),
+        ("/db/passwort", "PASSWORD", false),
+        ("/docs_example/api_key", "GENERIC_SECRET", true),
+        ("/maven/password", "GITHUB_TOKEN", false),
+        ("/oauth/client_secret", "GENERIC_SECRET", false),
+        ("/oauth/token", "GENERIC_SECRET", false),
+    ];
+    assert_eq!(got, want);
+    let raw = serde_json::to_vec(&doc).unwrap_or_default();
+    let (out, raw_found) = r.redact_bytes(&raw, true, &ActionPlan::mask_all());
+    assert_eq!(raw_found.len(), want.len(), "{raw_found:?}");
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert!(text.contains(r#""cvc":"[GENERIC_SECRET]""#), "{text}");
+    assert!(text.contains(r#""passwort":"[PASSWORD]""#), "{text}");
+    assert!(
+        text.contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        "{text}"
+    );
+    assert!(!text.contains("403"), "{text}");
 }

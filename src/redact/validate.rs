@@ -158,9 +158,23 @@ fn placeholder_body(body: &[u8]) -> bool {
                     acc | (up(a, b) & up(c, d) & up(e, f))
                 })
                 != 0;
-        same || ascending
+        // Two interleaved ascending runs (`A1B2C3D4E5`: letters and digits each step up by
+        // one every second byte), tested at `i`, `i+1`, `i+4` and `i+5`.
+        let interleaved = n >= 12
+            && body[..n - 11]
+                .iter()
+                .zip(&body[2..n - 9])
+                .zip(&body[1..n - 10])
+                .zip(&body[3..n - 8])
+                .zip(&body[4..n - 7])
+                .zip(&body[6..n - 5])
+                .fold(0u8, |acc, (((((a, c), b), d), e), g)| {
+                    acc | (up(a, c) & up(b, d) & up(e, g))
+                })
+                != 0;
+        same || ascending || interleaved
     };
-    if runs_possible && has_runs(body) {
+    if runs_possible && (has_runs(body) || interleaved_runs(body)) {
         return true;
     }
     // A key ending in a short group repeated (`…abcdefabcdefabcdef`, `…-xxxx-xxxx-xxxx`).
@@ -213,6 +227,31 @@ fn has_runs(body: &[u8]) -> bool {
             return true;
         }
         prev = b;
+    }
+    false
+}
+
+/// Two ascending runs interleaved over twelve bytes or more, a letter and a digit in turn
+/// (`A1B2C3D4E5F6`, the
+/// documentation keys' `AIzaSyA1B2C3D4…`): each byte one above the byte two before it (digits
+/// may go on from `9` to `0`), ten times in a row. A random key does so with odds near
+/// 62^-10 per position.
+fn interleaved_runs(body: &[u8]) -> bool {
+    let mut up = 0u32;
+    for w in body.windows(3) {
+        let (a, b) = (w[0], w[2]);
+        // Letters and digits alternate (`112233…`, digits of a generated Slack id, do not).
+        let alternate = a.is_ascii_digit() != w[1].is_ascii_digit();
+        up = if alternate
+            && ((b == a.wrapping_add(1) && a.is_ascii_alphanumeric()) || (a == b'9' && b == b'0'))
+        {
+            up + 1
+        } else {
+            0
+        };
+        if up >= 10 {
+            return true;
+        }
     }
     false
 }

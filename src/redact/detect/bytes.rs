@@ -109,6 +109,8 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         return Some(j - 3);
     } else if tail(b"pw") || tail(b"ww") {
         return Some(j - 2);
+    } else if tail(b"parola d'ordine") || tail(b"parola_d'ordine") {
+        return Some(j - 15);
     }
     // `user/pass: …` is a pair (before `pass` alone).
     if let Some(p) = pair_word_before(hay, j) {

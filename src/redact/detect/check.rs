@@ -24,8 +24,14 @@ impl Detector {
         let word_bounded = !before.is_some_and(v::is_word) && !after.is_some_and(v::is_word);
         match kind {
             Kind::PemBegin => {
-                let end = find_pem_end(hay, e).unwrap_or(hay.len());
-                hit(Entity::PrivateKey, s, end)
+                let end = find_pem_end(hay, e);
+                let mut h = Hit::new(Entity::PrivateKey, s, end.unwrap_or(hay.len()));
+                // A block whose body is a placeholder (`...`, `(key material omitted)`,
+                // `<your key>`, `MIIE...`): a real body is base64 in lines of 64; one of
+                // 40 or more is required. Without an END line the block is masked to the
+                // end of the text, as before.
+                h.placeholder = end.is_some_and(|end| pem_body_placeholder(&hay[e..end]));
+                Outcome::Hit(h)
             }
             Kind::Jwt => match secret_if(
                 word_bounded && v::jwt_header_ok(text),
@@ -49,6 +55,16 @@ impl Detector {
                             && body.iter().any(u8::is_ascii_alphabetic)
                             && v::shannon_entropy(body) > 3.0);
                 secret_if(ok, Entity::OpenaiKey, hay, s, e)
+            }
+            // A `_` in the body (`sk_live_REPLACE_WITH_YOUR_KEY_0000`,
+            // `gho_your_token_here_000…`): no generated key holds one, so it is a placeholder
+            // or nothing.
+            Kind::Stripe | Kind::Github
+                if text[if kind == Kind::Stripe { 8 } else { 4 }..].contains(&b'_')
+                    && !text.starts_with(b"github_pat_")
+                    && !v::secret_placeholder(text) =>
+            {
+                reject
             }
             Kind::Stripe | Kind::Github | Kind::Slack | Kind::Aws | Kind::Google => {
                 let entity = match kind {
@@ -119,6 +135,7 @@ impl Detector {
                 // "rv:1.9.4.20" is a browser version in a user agent, not an address.
                 let ua_version = s >= 3 && &hay[s - 3..s] == b"rv:";
                 if ua_version
+                    || version_word_before(hay, s)
                     || before == Some(b'.')
                     || followed_by_digit_after(hay, e, b".")
                     || !v::ipv4_ok(text)
@@ -169,19 +186,69 @@ impl Detector {
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
         }
+        // The value may hold `&`, `,`, `;`, `<`, `>` (where the pattern stops): a quoted one
+        // runs to its closing quote, an unquoted one at the start of a line (`.env`, YAML,
+        // INI) to the end of the line. In a query string (`?token=…&page=2`) `&` ends it.
+        let e = extend_value(hay, s, vs, e);
         let value = &hay[vs..e];
         if value.is_empty() || starts_with_known_secret(value) {
             return Outcome::Reject;
         }
+        // A card security code: three or four digits (`CVC: 403`, `cvv2=0712`), a
+        // GENERIC_SECRET (PCI DSS forbids storing it after authorisation).
+        if key.starts_with(b"cv") {
+            let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
+            let whole = hay
+                .get(vs + digits)
+                .is_none_or(|&b| !b.is_ascii_alphanumeric());
+            return if (3..=4).contains(&digits) && whole {
+                Outcome::Hit(Hit::new(Entity::GenericSecret, vs, vs + digits))
+            } else {
+                Outcome::Reject
+            };
+        }
+        // A URL or a secret manager's reference (`op://vault/item/field`), not the secret.
+        let scheme = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        if scheme > 0 && value[scheme..].starts_with(b"://") {
+            return Outcome::Reject;
+        }
+        // `value="…"` names its secret in an attribute before (`<add key="ClientSecret"
+        // value="…"/>`, `name="db_password" value="…"`).
+        let key = if key == b"value" {
+            match attribute_name_before(hay, s) {
+                Some(name) => name,
+                None => return Outcome::Reject,
+            }
+        } else {
+            key
+        };
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
         {
             return Outcome::Reject;
         }
-        let is_password = key.starts_with(b"pass") || key.starts_with(b"pwd");
+        let is_password = key.starts_with(b"pass")
+            || key.starts_with(b"pwd")
+            || memchr::memmem::find(&key, b"password").is_some();
         if is_password {
-            if v::mixed_classes(value) {
+            // A yes/no answer is no password (MySQL's `(using password: YES)`).
+            let answer = value
+                .iter()
+                .position(|b| !b.is_ascii_alphabetic())
+                .map_or(value, |i| &value[..i]);
+            let yes_no = answer.len() == value.len()
+                || matches!(value[answer.len()], b')' | b']' | b'.' | b',');
+            if yes_no
+                && [
+                    "yes", "no", "true", "false", "on", "off", "none", "null", "required",
+                ]
+                .iter()
+                .any(|w| w.as_bytes().eq_ignore_ascii_case(answer))
+            {
+                return Outcome::Reject;
+            }
+            if v::mixed_classes(value) && !stand_in(value) {
                 Outcome::Hit(Hit::new(Entity::Password, vs, e))
             } else {
                 Outcome::Reject
@@ -196,6 +263,143 @@ impl Detector {
             Outcome::Reject
         }
     }
+}
+
+/// A stand-in for a value, not a value: `your_api_key_here`, `YOUR_PASSWORD`, `…`, `***`.
+fn stand_in(v: &[u8]) -> bool {
+    (v.len() >= 4 && v[..4].eq_ignore_ascii_case(b"your"))
+        || (v.len() >= 4 && v[v.len() - 4..].eq_ignore_ascii_case(b"here"))
+        || memchr::memmem::find(v, "…".as_bytes()).is_some()
+        || memchr::memmem::find(v, b"***").is_some()
+}
+
+/// Where a `key=value` value ends (`check_key_value`): past the pattern's end `e` up to the
+/// closing quote when the value is quoted, or up to a blank or a line end when the keyword
+/// opens its line (after blanks or `export `); else `e`.
+fn extend_value(hay: &[u8], s: usize, vs: usize, e: usize) -> usize {
+    if e >= hay.len() || !matches!(hay[e], b'&' | b',' | b';' | b'<' | b'>') {
+        return e;
+    }
+    let limit = (vs + 128).min(hay.len());
+    if vs > 0 && matches!(hay[vs - 1], b'"' | b'\'') {
+        let q = hay[vs - 1];
+        return hay[e..limit]
+            .iter()
+            .position(|&b| b == q || b == b'\n')
+            .filter(|&k| hay[e + k] == q)
+            .map_or(e, |k| e + k);
+    }
+    let line = hay[..s]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |k| k + 1);
+    let lead = &hay[line..s];
+    let lead = lead.strip_prefix(b"export ").unwrap_or(lead);
+    // Only where the value goes on past the stop (`r=g&yegw)…`, not "pw1, then").
+    let goes_on = hay
+        .get(e + 1)
+        .is_some_and(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+    if goes_on
+        && (lead.iter().all(|&b| b == b' ' || b == b'\t') || lead.iter().all(|&b| v::is_word(b)))
+    {
+        let mut end = e + hay[e..limit]
+            .iter()
+            .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))
+            .count();
+        while end > e && matches!(hay[end - 1], b'.' | b',' | b';' | b':') {
+            end -= 1;
+        }
+        end
+    } else {
+        e
+    }
+}
+
+/// The secret-like name of a `key="…"` or `name="…"` attribute in the 64 bytes before `s`
+/// (lower case, `-`/`_`/`.` dropped): one holding `secret`, `password`, `passwd`, `token`,
+/// `apikey`, `privatekey`, `accesskey` or `signingkey`.
+fn attribute_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
+    let win = &hay[s.saturating_sub(64)..s];
+    let q = win.iter().rposition(|&b| b == b'"' || b == b'\'')?;
+    let open = win[..q].iter().rposition(|&b| b == win[q])?;
+    let attr = &win[..open];
+    let attr = attr.strip_suffix(b"=")?;
+    let attr_ok = [b"key".as_slice(), b"name"]
+        .iter()
+        .any(|a| attr.len() >= a.len() && attr[attr.len() - a.len()..].eq_ignore_ascii_case(a));
+    if !attr_ok {
+        return None;
+    }
+    let name: Vec<u8> = win[open + 1..q]
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    [
+        b"secret".as_slice(),
+        b"password",
+        b"passwd",
+        b"token",
+        b"apikey",
+        b"privatekey",
+        b"accesskey",
+        b"signingkey",
+    ]
+    .iter()
+    .any(|w| memchr::memmem::find(&name, w).is_some())
+    .then_some(name)
+}
+
+/// A PEM body that is a placeholder: no run of 40 base64 characters (`...`, `(key material
+/// omitted)`, `<your private key here>`, `MIIEpAIBAAKCAQEA...`).
+pub(super) fn pem_body_placeholder(body: &[u8]) -> bool {
+    let mut run = 0;
+    for &b in body {
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') {
+            run += 1;
+            if run >= 40 {
+                return false;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    true
+}
+
+/// A version word right before a dotted number (`AssemblyVersion 4.9.0.0`, `FileVersion:
+/// 1.2.0.0`, `APP_VERSION=4.1.0.0`, `version "2.0.0.1"`, `v 1.2.3.4`, `build 10.0.1.5`,
+/// `release`, and `Version`/`versión`/`versione`/`versie` of the other locales): a
+/// four-part version, not an IPv4 address.
+pub(super) fn version_word_before(hay: &[u8], s: usize) -> bool {
+    let mut j = s;
+    let stop = s.saturating_sub(8);
+    while j > stop && matches!(hay[j - 1], b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'(') {
+        j -= 1;
+    }
+    let e = j;
+    while j > 0
+        && e - j < 24
+        && (hay[j - 1].is_ascii_alphanumeric() || hay[j - 1] == b'_' || hay[j - 1] >= 0x80)
+    {
+        j -= 1;
+    }
+    let w = &hay[j..e];
+    let ends = |t: &[u8]| w.len() >= t.len() && w[w.len() - t.len()..].eq_ignore_ascii_case(t);
+    ends(b"version")
+        || ends(b"versione")
+        || ends(b"versie")
+        || ends(b"vers\xc3\xb3n")
+        || [
+            b"v".as_slice(),
+            b"ver",
+            b"build",
+            b"release",
+            b"firmware",
+            b"fw",
+        ]
+        .iter()
+        .any(|t| w.eq_ignore_ascii_case(t))
 }
 
 /// A reference to a secret kept elsewhere, not the secret: an environment variable's name
@@ -275,9 +479,98 @@ pub(super) fn email_at(hay: &[u8], at: usize) -> Option<(usize, usize)> {
         return None;
     }
     match check_email(hay, s, e) {
-        Outcome::Hit(h) => Some((h.start, h.end)),
-        Outcome::Reject => None,
+        Outcome::Hit(h) if !ssh_target(hay, h.start, h.end) => Some((h.start, h.end)),
+        _ => None,
     }
+}
+
+/// The userinfo of a URL ending at the `@` at `at` (`scheme://userinfo@host`: a `://`
+/// within 256 bytes before, no blank, quote, `/` or `@` between): `None` when the `@` is no
+/// URL's; else the credential it holds: the password of `user:PASS` (PASSWORD; not a
+/// template such as `${DB_PASSWORD}`, `<password>`, `****`), or a key standing alone
+/// (`https://KEY@o123.ingest.sentry.io/…`, `https://TOKEN@github.com/…`: 16 bytes or more,
+/// letters and digits, entropy 3.0 or more: GENERIC_SECRET). The whole is no e-mail address.
+pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
+    let from = at.saturating_sub(256);
+    let mut u = at;
+    while u > from
+        && !matches!(
+            hay[u - 1],
+            b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'@' | b'/'
+        )
+    {
+        u -= 1;
+    }
+    // `u` is past the `//` of `scheme://`.
+    if !(u >= 3 && hay[u - 1] == b'/' && hay[u - 2] == b'/' && hay[u - 3] == b':') {
+        return None;
+    }
+    let scheme_ok = u >= 4 && hay[u - 4].is_ascii_alphanumeric();
+    let host_ok = hay
+        .get(at + 1)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'[');
+    if !scheme_ok || !host_ok || u == at {
+        return None;
+    }
+    let info = &hay[u..at];
+    let cred = match info.iter().position(|&b| b == b':') {
+        Some(c) => {
+            let pw = &info[c + 1..];
+            let template = pw.is_empty()
+                || matches!(pw[0], b'$' | b'{' | b'<' | b'*' | b'%')
+                || pw.iter().all(|&b| matches!(b, b'x' | b'X' | b'*'))
+                || variable_reference(pw);
+            (!template).then(|| Hit::new(Entity::Password, u + c + 1, at))
+        }
+        None => (info.len() >= 16
+            && info
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+            && info.iter().any(u8::is_ascii_digit)
+            && info.iter().any(u8::is_ascii_alphabetic)
+            && v::shannon_entropy(info) >= 3.0)
+            .then(|| {
+                let mut h = Hit::new(Entity::GenericSecret, u, at);
+                h.placeholder = v::secret_placeholder(info);
+                h
+            }),
+    };
+    Some(cred)
+}
+
+/// `user@host` as an SSH target, not an e-mail address: followed by `:` and a path (`git@
+/// github.com:org/repo.git`, `scp f deploy@host.example.com:/tmp`), or on a line whose
+/// command is `ssh`, `scp`, `sftp`, `rsync`, `mosh` or `ssh-copy-id` (after a shell
+/// history number, a `$ ` prompt or `sudo`: `ssh -i key.pem admin@bastion.example.com`).
+/// Only the line's first word is read: a search of the line for the commands cost ~700 k
+/// instructions per 64 KB of PII-dense text (callgrind; one searcher built per e-mail).
+fn ssh_target(hay: &[u8], s: usize, e: usize) -> bool {
+    if hay.get(e) == Some(&b':')
+        && hay
+            .get(e + 1)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'~' | b'_' | b'.'))
+    {
+        return true;
+    }
+    let from = s.saturating_sub(120);
+    let mut k = memchr::memrchr(b'\n', &hay[from..s]).map_or(from, |k| from + k + 1);
+    let skip = |k: &mut usize, ok: fn(u8) -> bool| {
+        while *k < s && ok(hay[*k]) {
+            *k += 1;
+        }
+    };
+    skip(&mut k, |b| {
+        b.is_ascii_digit() || matches!(b, b' ' | b'\t' | b'$' | b'>' | b'#')
+    });
+    if hay[k..s].starts_with(b"sudo ") {
+        k += 5;
+    }
+    let w = k;
+    skip(&mut k, |b| b.is_ascii_lowercase() || b == b'-');
+    matches!(
+        &hay[w..k],
+        b"ssh" | b"scp" | b"sftp" | b"rsync" | b"mosh" | b"ssh-copy-id"
+    ) && hay.get(k) == Some(&b' ')
 }
 
 /// The IPv6 address around the `:` at `i`, if valid.
@@ -307,7 +600,7 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
 }
 
 /// The GitHub rule's match at `p`, by hand:
-/// `gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*`.
+/// `gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*`.
 pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
     let t = hay.get(p..)?;
     let run = |from: usize, ok: fn(u8) -> bool| t[from..].iter().take_while(|&&b| ok(b)).count();
@@ -315,7 +608,8 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
         let r = run(11, v::is_word);
         (r >= 40).then_some(p + 11 + r)
     } else if t.len() >= 4 && t[..2] == *b"gh" && b"pousr".contains(&t[2]) && t[3] == b'_' {
-        let r = run(4, |b| b.is_ascii_alphanumeric());
+        // `_` too: a body holding one is a placeholder or nothing (`check`).
+        let r = run(4, v::is_word);
         (r >= 36).then_some(p + 4 + r)
     } else {
         None
@@ -477,6 +771,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // The keyword is a word of its own ("passwords", "mypassword" are not it), or the last
     // part of a German or Dutch compound (`Initialpasswort`, `WLAN-Kennwort`,
     // `beheerderswachtwoord`: those languages write such words as one).
+    if hay[s] == b'-' {
+        return check_cli_flag(hay, s);
+    }
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
@@ -495,9 +792,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // `pass` alone is a key before `:`/`=` only (`pass = …`, `Pass: …`; `prose_keyword`),
     // and a weaker one than `password`: "boarding pass: B12", "pass: 3 of 5", "pass:
     // 120/130" are no passwords. Its value must also hold a letter.
-    let weak = kw.eq_ignore_ascii_case(b"pass");
+    let weak = kw.eq_ignore_ascii_case(b"pass") || kw.eq_ignore_ascii_case(b"key");
     let accept = |v: &[u8]| password_like(v) && (!weak || v.iter().any(u8::is_ascii_alphabetic));
-    const CONNECTORS: [&[u8]; 16] = [
+    const CONNECTORS: [&[u8]; 17] = [
         b"a",
         b"\xc3\xa0",
         b"auf",
@@ -514,6 +811,7 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         b"\xc3\xa8",
         b"wordt",
         b"are",
+        b"c'est",
     ];
     let limit = (e + 80).min(hay.len());
     let mut i = e;
@@ -524,6 +822,22 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
         i
     };
+    // A quoted key (`"Password": "…"`, `"contraseña" = "…"`): its closing quote.
+    if s > 0 && matches!(hay[s - 1], b'"' | b'\'') && hay.get(i) == Some(&hay[s - 1]) {
+        i += 1;
+    }
+    // An XML element (`<password>…</password>`): its text, up to the closing tag. A vendor
+    // token there (`<password>ghp_…</password>`) starts where this would, and its rule wins.
+    if s > 0 && hay[s - 1] == b'<' && hay.get(i) == Some(&b'>') {
+        let vs = i + 1;
+        let ve = vs + hay[vs..limit].iter().take_while(|&&b| b != b'<').count();
+        let v = &hay[vs..ve];
+        return if ve < limit && password_like(v) {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        } else {
+            Outcome::Reject
+        };
+    }
     i = skip_blanks(i);
     if ww && !matches!(hay.get(i), Some(b':' | b'=')) {
         return Outcome::Reject;
@@ -589,7 +903,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let Some(c_end) = connector_end else {
             return Outcome::Reject;
         };
-        let vs = skip_blanks(c_end);
+        let mut vs = skip_blanks(c_end);
+        // A word connector and a colon ("das Passwort lautet: …").
+        if vs < limit && hay[vs] == b':' && hay[c_end - 1] != b':' {
+            vs = skip_blanks(vs + 1);
+        }
         let Some((vs, ve)) = value_at(hay, vs, limit) else {
             return Outcome::Reject;
         };
@@ -692,10 +1010,18 @@ fn check_pair(hay: &[u8], e: usize) -> Outcome {
         i += 1 + w;
     }
     i = blanks(i);
-    if !matches!(hay.get(i), Some(b':' | b'=')) || i >= limit {
+    if hay
+        .get(i..i + 3)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"is "))
+    {
+        // `login is admin / …`.
+        i += 2;
+    } else if !matches!(hay.get(i), Some(b':' | b'=')) || i >= limit {
         return Outcome::Reject;
+    } else {
+        i += 1;
     }
-    i = blanks(i + 1);
+    i = blanks(i);
     let user = hay[i..limit]
         .iter()
         .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'"' | b',' | b';'))
@@ -741,7 +1067,7 @@ fn value_at(hay: &[u8], mut i: usize, limit: usize) -> Option<(usize, usize)> {
 /// first letter of a word), digit, symbol (hyphens, dots and apostrophes inside words are
 /// spelling, not symbols).
 fn password_classes(v: &[u8]) -> (usize, bool) {
-    let lower = v.iter().any(u8::is_ascii_lowercase);
+    let lower = v.iter().any(|&b| b.is_ascii_lowercase() || b >= 0x80);
     let upper = v.iter().skip(1).any(u8::is_ascii_uppercase)
         || (!lower && v.iter().any(u8::is_ascii_uppercase));
     let digit = v.iter().any(u8::is_ascii_digit);
@@ -757,7 +1083,36 @@ fn password_classes(v: &[u8]) -> (usize, bool) {
 /// (`hunter22`, `Summer2024!`), not a URL, an e-mail address or a placeholder (`<…>`,
 /// `${…}`, `****`, `xxxx`, `changeme`).
 pub(super) fn password_like(v: &[u8]) -> bool {
-    if !(6..=64).contains(&v.len()) || v.iter().any(|&b| b >= 0x80) {
+    // Non-ASCII letters count as letters (`Schlüssel&528`, `montaña6SEVI*`): a word of the
+    // sentence still holds one class only.
+    if !(6..=64).contains(&v.len()) {
+        return false;
+    }
+    if v.iter().any(|&b| b >= 0x80)
+        && !std::str::from_utf8(v)
+            .is_ok_and(|t| t.chars().all(|c| c.is_ascii() || c.is_alphabetic()))
+    {
+        return false;
+    }
+    // A vendor-shaped secret (`ghp_…`, `xoxb-…`) is reported by its own rule; a stand-in
+    // (`your_api_key_here`); a query string (`lat=54.2&lon=-6.1`).
+    let lower_starts = |w: &[u8]| v.len() >= w.len() && v[..w.len()].eq_ignore_ascii_case(w);
+    let lower_ends =
+        |w: &[u8]| v.len() >= w.len() && v[v.len() - w.len()..].eq_ignore_ascii_case(w);
+    let query = v.windows(2).enumerate().any(|(k, w)| {
+        w[0] == b'&'
+            && w[1].is_ascii_alphabetic()
+            && v[k + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count()
+                < v.len() - k - 1
+            && v[k + 1..]
+                .iter()
+                .find(|b| !(b.is_ascii_alphanumeric() || **b == b'_'))
+                == Some(&b'=')
+    });
+    if starts_with_known_secret(v) || lower_starts(b"your") || lower_ends(b"here") || query {
         return false;
     }
     // Templates and variables (`<…>`, `{{…}}`, `${…}`, `$DB_PASSWORD`, `%s`), masks.
@@ -823,6 +1178,96 @@ fn bare_password(v: &[u8]) -> bool {
 /// (start, end): `pass` + `word`/`wd`/`wort`/`phrase`/`code`, `pass phrase`, `mot de passe`, `Kennwort`,
 /// `wachtwoord`, `mdp`, `contraseña`/`contrasena`, the short forms `pw`, `pwd`, `ww`, `clave`,
 /// and the user words of credential pairs (`PAIR_WORDS`), in any case.
+/// A network word in the 60 bytes before `p` (any case): `wifi`, `wi-fi`, `wlan`, `wpa`,
+/// `ssid`, `router`, `hub`, `network`, `réseau`, `red`, `rete`, `netwerk`.
+fn wifi_before(hay: &[u8], p: usize) -> bool {
+    let win = &hay[p.saturating_sub(60)..p];
+    [
+        b"wifi".as_slice(),
+        b"wi-fi",
+        b"wlan",
+        b"wpa",
+        b"ssid",
+        b"router",
+        b"hub",
+        b"network",
+        b"r\xc3\xa9seau",
+        b"rete",
+        b"netwerk",
+    ]
+    .iter()
+    .any(|w| win.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)))
+}
+
+/// A password in a command-line flag at `s` (`-p` or `-u`): `-p'…'`/`-p"…"` (quoted, as
+/// `mysql -p'…'`), `-pSECRET` (attached, with a letter and a digit: `mysql -pTr0ub4dor`;
+/// `-pthread`, `-p8080` hold none), `sshpass -p …` (after a blank), `-u user:SECRET`
+/// (`curl -u 'admin:…'`: the part after the first `:`). Every value must read as a
+/// password (`password_like`).
+fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
+    let limit = (s + 120).min(hay.len());
+    let found = |vs: usize, ve: usize, ok: bool| {
+        if ok && password_like(&hay[vs..ve]) {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        } else {
+            Outcome::Reject
+        }
+    };
+    let quoted = |i: usize| -> Option<(usize, usize)> {
+        let q = *hay.get(i)?;
+        if !matches!(q, b'\'' | b'"') {
+            return None;
+        }
+        let len = hay[i + 1..limit].iter().position(|&b| b == q)?;
+        Some((i + 1, i + 1 + len))
+    };
+    let flag = hay[s + 1] | 0x20;
+    let i = s + 2;
+    if flag == b'p' {
+        if let Some((vs, ve)) = quoted(i) {
+            return found(vs, ve, true);
+        }
+        if hay.get(i) == Some(&b' ') {
+            let sshpass = s >= 8 && hay[s - 8..s].eq_ignore_ascii_case(b"sshpass ");
+            let vs = i + 1;
+            return match quoted(vs).or_else(|| value_at(hay, vs, limit)) {
+                Some((vs, ve)) => found(vs, ve, sshpass),
+                None => Outcome::Reject,
+            };
+        }
+        return match value_at(hay, i, limit) {
+            Some((vs, ve)) => found(vs, ve, bare_password(&hay[vs..ve])),
+            None => Outcome::Reject,
+        };
+    }
+    // `-u user:SECRET`, quoted or not.
+    let vs = i + 1;
+    let Some((us, ue)) = quoted(vs).or_else(|| value_at(hay, vs, limit)) else {
+        return Outcome::Reject;
+    };
+    match hay[us..ue].iter().position(|&b| b == b':') {
+        Some(c) if c > 0 && us + c + 1 < ue => found(us + c + 1, ue, true),
+        // `mysql -u root -pSECRET`: the `-p` after the user (the long-text search has no
+        // literal for an attached `-p`).
+        Some(_) => Outcome::Reject,
+        None => {
+            let mut k = ue + usize::from(hay.get(ue).is_some_and(|&b| b == b'\'' || b == b'"'));
+            while k < limit && hay[k] == b' ' {
+                k += 1;
+            }
+            if k > ue
+                && hay
+                    .get(k..k + 2)
+                    .is_some_and(|f| f.eq_ignore_ascii_case(b"-p"))
+            {
+                check_cli_flag(hay, k)
+            } else {
+                Outcome::Reject
+            }
+        }
+    }
+}
+
 pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     let at = |from: usize, w: &[u8]| {
         hay.get(from..from + w.len())
@@ -832,6 +1277,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     match hay.get(p)?.to_ascii_lowercase() {
         // `pw`, `pwd`.
         b'p' if at(p, b"pw") => Some((p, p + if at(p + 2, b"d") { 3 } else { 2 })),
+        // `parola d'ordine` (from the colon pass).
+        b'p' if at(p, b"parola d'ordine") || at(p, b"parola_d'ordine") => Some((p, p + 15)),
         b'p' => {
             for tail in [
                 b"word".as_slice(),
@@ -845,8 +1292,14 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                     return Some((p, p + 4 + tail.len()));
                 }
             }
-            if at(p + 4, b"e") && before(b"mot de ") {
-                return Some((p - 7, p + 5));
+            if at(p + 4, b"e") {
+                // `mot de passe`, and as one word or a key: `motdepasse`, `mot_de_passe`,
+                // `mot-de-passe`.
+                for head in [b"mot de ".as_slice(), b"motde", b"mot_de_", b"mot-de-"] {
+                    if before(head) {
+                        return Some((p - head.len(), p + 5));
+                    }
+                }
             }
             // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon
             // pass (`pass = …` in INI sections, `Pass: …`).
@@ -860,6 +1313,22 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'w' if at(p, b"ww") => Some((p, p + 2)),
         b'w' => at(p, b"wachtwoord").then_some((p, p + 10)),
         b'm' => Some((p, p + 3)),
+        // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
+        b'-' if at(p, b"-p") || at(p, b"-u ") => Some((p, p + 2)),
+        // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,
+        // `hub`, `network`) in the 60 bytes before.
+        b'k' if at(p, b"key ") && wifi_before(hay, p) => Some((p, p + 3)),
+        b'c' if at(p, b"chiave") => {
+            // Italian: `chiave di accesso` ("access key", said of passwords) and
+            // `parola chiave` / `parola_chiave`; `chiave` alone is any key (`chiave API`).
+            if at(p + 6, b" di accesso") {
+                Some((p, p + 17))
+            } else if before(b"parola_") || before(b"parola ") {
+                Some((p - 7, p + 6))
+            } else {
+                None
+            }
+        }
         b'c' => at(p, b"clave").then_some((p, p + 5)),
         // The user word of a credential pair (`login: admin / …`).
         b'l' | b'u' | b'b' | b'g' | b'i' => PAIR_WORDS

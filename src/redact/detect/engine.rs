@@ -436,6 +436,20 @@ impl Detector {
                 }
                 continue;
             }
+            if b == b'@' {
+                // A URL's userinfo (`scheme://user:PASS@host`, `https://KEY@o1.ingest…`):
+                // the credential in it, if any, and no e-mail address.
+                if let Some(cred) = url_userinfo(hay, i) {
+                    if let Some(h) = cred {
+                        self.push(out, h, usize::MAX - 1);
+                        if first_only && !out.is_empty() {
+                            return;
+                        }
+                    }
+                    i += 1;
+                    continue;
+                }
+            }
             if b == b'@' && email_on {
                 if let Some((s, e)) = email_at(hay, i) {
                     self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);

@@ -140,7 +140,7 @@ struct ProseTriggers {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 34] = [
+const PROSE_LITERALS: [(&[u8], usize); 51] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -172,9 +172,10 @@ const PROSE_LITERALS: [(&[u8], usize); 34] = [
     // after a blank, a line break or a quote (the SWAR pass, and `find_into` at the start
     // of the text, take any byte before). Before `:`/`=`, `pw`, `pwd` and Dutch `ww` are
     // found by the colon pass (`prose_colon_start`). Every literal has 4 bytes or more, so
-    // Teddy keeps its 4-byte fingerprint, and its slim form is forced (`new`; past 32
-    // literals it would pick the fat one): 34 slim cost 4 k instructions fewer per 64 KB of
-    // clean bytes than the 32 of before. 3-byte literals made it fat with 3-byte
+    // Teddy keeps its 4-byte fingerprint. With the 34 literals of the fifth round the slim
+    // form was forced (4 k instructions fewer per 64 KB of clean bytes than 32); with the 51
+    // of the sixth its buckets collide: slim 1,888,539 instructions per 64 KB of clean text,
+    // fat 1,679,925 (callgrind), so the fat form is forced now (`new`). 3-byte literals made it fat with 3-byte
     // fingerprints (+40 k per 64 KB of clean text), and `pw ` in the main searcher (fat
     // and 3-byte already) cost +280 k there (callgrind).
     (b" pw ", 2),
@@ -186,13 +187,36 @@ const PROSE_LITERALS: [(&[u8], usize); 34] = [
     (b"pwd ", 1),
     (b"Pwd ", 1),
     (b"PWD ", 1),
+    // 34..37: Italian `chiave` (`chiave di accesso`, `parola_chiave`; `prose_keyword`).
+    (b"chiave", 4),
+    (b"Chiave", 4),
+    (b"CHIAVE", 4),
+    // 37..42: `motdepasse`, `mot_de_passe`, `mot-de-passe` (keys and INI names).
+    (b"depas", 4),
+    (b"DEPAS", 4),
+    (b"de_pas", 5),
+    (b"DE_PAS", 5),
+    (b"de-pas", 5),
+    // 42..46: command-line flags (`mysql -p'…'`, `sshpass -p …`, `curl -u user:…`), anchored
+    // at the `-` (the SWAR pass stops at `-p`, `-u`).
+    (b" -p'", 1),
+    (b" -p\"", 1),
+    (b"ss -p ", 3),
+    (b" -u ", 1),
+    // 46..49: a Wi-Fi key (`…, key …` with a network word before; `prose_keyword`).
+    (b" key ", 1),
+    (b" Key ", 1),
+    (b" KEY ", 1),
+    // 49..51: a credential pair stated with `is` (`login is admin / …`).
+    (b"login is ", 0),
+    (b"Login is ", 0),
 ];
 
 impl ProseTriggers {
     fn new(rule: usize) -> Self {
         let teddy = aho_corasick::packed::Config::new()
             .heuristic_pattern_limits(false)
-            .only_teddy_fat(Some(false))
+            .only_teddy_fat(Some(true))
             .builder()
             .extend(PROSE_LITERALS.iter().map(|l| l.0))
             .build();
@@ -235,12 +259,17 @@ impl ProseTriggers {
             let x = w | (ONES * 0x20);
             let eq = |c: u8| zero(x ^ (ONES * u64::from(c)));
             let s = eq(b's');
+            let p = eq(b'p');
             // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
-            // `ss`, `v` or `w` (one test: `v | 1 == w`), non-ASCII, `dp` (mdp).
+            // `ss`, `v` or `w` (one test: `v | 1 == w`), non-ASCII, `dp` (mdp), `-p`/`-u`
+            // (command-line flags), `ey` (a Wi-Fi `key`), `gi` (`login is`).
             let mut m = ((s & (s >> 8))
                 | zero((x | ONES) ^ (ONES * u64::from(b'w')))
                 | (w & HIGH)
-                | (eq(b'd') & (eq(b'p') >> 8)))
+                | (eq(b'd') & (p >> 8))
+                | (eq(b'-') & ((p | eq(b'u')) >> 8))
+                | (eq(b'e') & (eq(b'y') >> 8))
+                | (eq(b'g') & (eq(b'i') >> 8)))
                 & (HIGH >> 8);
             while m != 0 {
                 self.check_at(hay, i + (m.trailing_zeros() / 8) as usize, out);
@@ -252,21 +281,36 @@ impl ProseTriggers {
 
     /// The keyword at the anchor `q`, if one of `PROSE_LITERALS` holds it there.
     fn check_at(&self, hay: &[u8], q: usize, out: &mut Vec<(usize, usize)>) {
-        let lit = |i: usize| {
+        let lit_at = |i: usize, q: usize| {
             let (l, off) = PROSE_LITERALS[i];
             q >= off && hay.get(q - off..q - off + l.len()) == Some(l)
         };
+        let lit = |i: usize| lit_at(i, q);
         let ci = |from: usize, w: &[u8]| {
             hay.get(from..from + w.len())
                 .is_some_and(|x| x.eq_ignore_ascii_case(w))
         };
         let p = match hay[q] {
             // `pass` (the keyword's tail is checked by `prose_keyword`).
-            b's' | b'S' if q >= 2 && ci(q - 2, b"pa") && ci(q, b"ss") && (0..12).any(lit) => q - 2,
+            b's' | b'S'
+                if q >= 2
+                    && ci(q - 2, b"pa")
+                    && ci(q, b"ss")
+                    && ((0..12).any(lit) || (37..42).any(lit)) =>
+            {
+                q - 2
+            }
             b'w' | b'W' if pw_at(hay, q) => q - 1,
             b'w' | b'W' if (12..14).any(lit) => q - 3,
             b'w' | b'W' if (14..17).any(lit) => q,
             b'v' | b'V' if (19..22).any(lit) => q - 3,
+            b'v' | b'V' if (34..37).any(lit) => q - 4,
+            b'-' if (42..46).any(lit) => q,
+            // The SWAR pass stops at the `e` of `ey` and the `g` of `gi`.
+            b'e' | b'E' if q >= 1 && (46..49).any(|i| lit_at(i, q - 1)) => q - 1,
+            b'g' | b'G' if q >= 2 && (49..51).any(|i| lit_at(i, q - 2)) => q - 2,
+            b'k' | b'K' if (46..49).any(lit) => q,
+            b'l' | b'L' if (49..51).any(lit) => q,
             b'd' | b'D' if (22..25).any(lit) => q - 1,
             // `contraseña`: reported at the `a` before `señ`.
             0xC3 if (17..19).any(lit)

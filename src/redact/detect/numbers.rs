@@ -450,6 +450,25 @@ fn is_label(w: &[u8]) -> bool {
             | b"ts"
             | b"timestamp"
             | b"epoch"
+            // Tax and company registration numbers (`EIN 12-3456789`, `KvK 68982594`),
+            // ISO 11649 creditor references (`RF18 5390 0754`: the label with its check
+            // digits, which `word_before` skips).
+            | b"ein"
+            | b"tin"
+            | b"itin"
+            | b"vat"
+            | b"tax"
+            | b"taxid"
+            | b"kvk"
+            | b"btw"
+            | b"siren"
+            | b"siret"
+            | b"nif"
+            | b"cif"
+            | b"iva"
+            | b"ust"
+            | b"steuernummer"
+            | b"rf"
     )
 }
 
@@ -488,6 +507,16 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
     let lw = &lw[..w.1 - w.0];
     if is_label(lw) {
         return true;
+    }
+    // `EIN on file 12-3456789`, `KvK on record …`.
+    if matches!(lw, b"file" | b"record") {
+        let on = word_before(hay, w.0, false).filter(|o| hay[o.0..o.1].eq_ignore_ascii_case(b"on"));
+        return on
+            .and_then(|o| word_before(hay, o.0, false))
+            .is_some_and(|w2| {
+                let l2 = lower(w2);
+                is_label(&l2[..w2.1 - w2.0])
+            });
     }
     matches!(
         lw,
@@ -676,12 +705,16 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
     w.make_ascii_lowercase();
     // The window's first byte starts a word only if the text's byte before it is no letter.
     let first_starts = from == 0 || !hay[from - 1].is_ascii_alphabetic();
+    // Quotes too: SQL (`WHERE ssn = '123456789'`, `ssn IN ('…'`).
     let is_sep = |b: u8| {
         matches!(
             b,
-            b' ' | b':' | b'#' | b'-' | b'=' | b'(' | b'/' | b'\t' | b'.'
+            b' ' | b':' | b'#' | b'-' | b'=' | b'(' | b'/' | b'\t' | b'.' | b'\'' | b'"'
         )
     };
+    // The number follows a colon: `on` and up to two words may qualify the keyword
+    // (`SSN on W-4: …`, `SSN on intake form: …`).
+    let mut colon = w.iter().rev().find(|&&b| b != b' ' && b != b'\t') == Some(&b':');
     let ends_word = |w: &[u8], k: &[u8]| {
         w.ends_with(k)
             && if w.len() == k.len() {
@@ -699,7 +732,8 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
         b"soc. sec",
         b"social sec",
     ];
-    const CONNECTORS: [&[u8]; 13] = [
+    const CONNECTORS: [&[u8]; 14] = [
+        b"in",
         b"is",
         b"was",
         b"number",
@@ -730,6 +764,9 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
         }
         if let Some(c) = CONNECTORS.iter().find(|c| ends_word(w, c)) {
             w = &w[..w.len() - c.len()];
+        } else if let Some(k) = colon.then(|| on_phrase(w)).flatten() {
+            colon = false;
+            w = &w[..k];
         } else if w.last() == Some(&b')') {
             // One parenthesised word (`(verified)`), skipped.
             let open = w.iter().rposition(|&b| b == b'(');
@@ -742,6 +779,26 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
         }
     }
     false
+}
+
+/// `w` (lower case) ends in `on` and one or two words (letters, digits, `-`; one blank
+/// between): where the `on` starts.
+fn on_phrase(w: &[u8]) -> Option<usize> {
+    let mut k = w.len();
+    for _ in 0..3 {
+        let e = k;
+        while k > 0 && (w[k - 1].is_ascii_alphanumeric() || w[k - 1] == b'-') {
+            k -= 1;
+        }
+        if k == e || k == 0 || w[k - 1] != b' ' {
+            return None;
+        }
+        if &w[k..e] == b"on" {
+            return Some(k);
+        }
+        k -= 1;
+    }
+    None
 }
 
 /// `SSN-123-45-6789`: the `-` (or `/`) before the number joins it to an SSN keyword.

@@ -38,8 +38,8 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (Kind::Jwt, &[E::Jwt], r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*".into()),
         (Kind::Anthropic, &[E::AnthropicKey], r"sk-ant-[A-Za-z0-9_\-]{20,}".into()),
         (Kind::OpenAi, &[E::OpenaiKey], r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}".into()),
-        (Kind::Stripe, &[E::StripeKey], r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}".into()),
-        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
+        (Kind::Stripe, &[E::StripeKey], r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]{16,}".into()),
+        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
         (Kind::Slack, &[E::SlackToken], r"xox[abposr]-[A-Za-z0-9\-]{10,}".into()),
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
         (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}".into()),
@@ -47,7 +47,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key)["']?[ \t]*[:=][ \t]*["']?[^ \t\r\n"'&,;<>\\]{4,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|session(?:id)?|value|cvc2?|cvv2?)["']?[ \t]*[:=][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
@@ -104,6 +104,18 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "private_key",
             "private-key",
             "privatekey",
+            "signing_key",
+            "signing-key",
+            "signingkey",
+            "session",
+            "sessionid",
+            // `<add key="ClientSecret" value="…"/>`: `check_key_value` reads the name.
+            "value",
+            // Card security codes (`CVC: 403`): masked, PCI DSS forbids keeping them.
+            "cvc",
+            "cvc2",
+            "cvv",
+            "cvv2",
         ],
         // Few literals, chosen for rare first bytes (Teddy's fingerprint): `pass` covers
         // password, passwd, passwort, passphrase, passcode and `mot de passe`; the
@@ -145,8 +157,10 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
 }
 
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
-pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 6] =
-    [*b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd"];
+pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 13] = [
+    *b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd", *b"ion", *b"nid", *b"lue", *b"cvc",
+    *b"vc2", *b"cvv", *b"vv2",
+];
 
 /// Byte classes for the hand-written pass.
 pub(super) const C_DIGIT: u8 = 1;

@@ -884,6 +884,10 @@ fn secrets_built_from_a_repeated_group_are_placeholders() {
         "AKIAABCDABCDABCDABCD",
         "sk-proj-abcd1234abcd1234abcd1234abcd1234",
         "AIza01234567890123456789012345678901234",
+        // Letters and digits ascending in turn (changed in the sixth round: this was a
+        // "generated" key below; it is the documentation keys' `A1B2C3…` sequence).
+        "ghp_1a2b3c4d5e6f7g8h9i0jAbCdEfGhIjKlMnOpQr",
+        "AIzaSyA1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q",
     ] {
         let h = hits(text);
         assert_eq!(h.len(), 1, "{text}: {h:?}");
@@ -894,12 +898,367 @@ fn secrets_built_from_a_repeated_group_are_placeholders() {
         "xoxb-2718281828-9045235360287-AbCdEfGhIjKlMnOpQrStUvWx",
         "xoxp-112233445566-778899001122-q8Zr2LmX9vKd3TfW7hJn4Ys1",
         "xoxb-271828182845-904523536028-Ab3dEf9hIj2lMn7pQr5tUv1x",
-        "ghp_1a2b3c4d5e6f7g8h9i0jAbCdEfGhIjKlMnOpQr",
+        "ghp_7q2Lx9Rk4Vb8Nm1Tz6Wc3Hy5Jd0Fs2Gp8KaQ",
+        "AIzaSyD8x2Kq9Lm3Np7Rt1Vw5Yz0Bc4Fg6Hj2Mq",
         "AKIAZ7QW3ERT5YUI2OPA",
         "sk_test_51H8aBcDeFgHiJkLmNoPqRsT",
     ] {
         let h = hits(text);
         assert_eq!(h.len(), 1, "{text}: {h:?}");
         assert!(!h[0].2, "{text}: {h:?}");
+    }
+}
+
+// ---- Sixth round (blind5's classes and the taxonomy) ----
+
+fn entities(text: &str) -> Vec<(Entity, String)> {
+    hits(text)
+        .into_iter()
+        .filter(|(_, _, p)| !p)
+        .map(|(e, s, _)| (e, s))
+        .collect()
+}
+
+fn placeholders(text: &str) -> Vec<(Entity, String)> {
+    hits(text)
+        .into_iter()
+        .filter(|(_, _, p)| *p)
+        .map(|(e, s, _)| (e, s))
+        .collect()
+}
+
+#[test]
+fn a_vendor_token_under_a_password_tag_is_that_token() {
+    let tok = "ghp_y1x1EIu2gBtYZ9x5dHpHDpesbWjcT4BGXiAE";
+    let xml = format!("<server>\n  <id>github</id>\n  <password>{tok}</password>\n</server>");
+    assert_eq!(entities(&xml), vec![(Entity::GithubToken, tok.to_string())]);
+    // Look-alike: a password in the same element is a password, without the tags.
+    assert_eq!(
+        entities("<password>Tr0ub4dor&3x</password>"),
+        vec![(Entity::Password, "Tr0ub4dor&3x".to_string())]
+    );
+    assert_eq!(
+        entities("REDIS_PASSWORD=xoxb-***\nREDIS_PASSWORD=your_api_key_here"),
+        vec![]
+    );
+}
+
+#[test]
+fn yes_or_no_after_password_is_no_password() {
+    for text in [
+        "ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.5' (using password: YES)",
+        "Access denied for user 'root'@'localhost' (using password: NO)",
+        "password: true",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+    assert_eq!(
+        found("password: Yes4Sure!", Entity::Password),
+        vec!["Yes4Sure!"]
+    );
+}
+
+#[test]
+fn four_part_versions_are_not_ipv4() {
+    for text in [
+        "release: AssemblyVersion 4.9.0.0",
+        "[assembly: AssemblyFileVersion(\"1.2.0.0\")]",
+        "FileVersion: 1.2.0.0",
+        "APP_VERSION=4.1.0.0",
+        "Version 10.0.0.1 installed",
+        "firmware 3.1.0.2",
+    ] {
+        assert!(found(text, Entity::Ipv4).is_empty(), "{text}");
+    }
+    for (text, ip) in [
+        ("server 10.0.0.1 is down", "10.0.0.1"),
+        ("host=192.168.1.20", "192.168.1.20"),
+        ("inversion of 10.1.2.3", "10.1.2.3"),
+    ] {
+        assert_eq!(found(text, Entity::Ipv4), vec![ip], "{text}");
+    }
+}
+
+#[test]
+fn credentials_in_urls_are_found_and_are_no_emails() {
+    assert_eq!(
+        entities("DATABASE_URL=postgresql://app:S3cr3t_pw@db-35.example.com:5432/app"),
+        vec![(Entity::Password, "S3cr3t_pw".to_string())]
+    );
+    assert_eq!(
+        entities("url = \"mysql://root:tiger264@10.60.99.1/shop\""),
+        vec![
+            (Entity::Password, "tiger264".to_string()),
+            (Entity::Ipv4, "10.60.99.1".to_string())
+        ]
+    );
+    let dsn =
+        "SENTRY_DSN=https://15fe277368e4880cd83fa12b0e72e147@o744734.ingest.sentry.io/6179900";
+    assert_eq!(
+        entities(dsn),
+        vec![(
+            Entity::GenericSecret,
+            "15fe277368e4880cd83fa12b0e72e147".to_string()
+        )]
+    );
+    // Look-alikes: templates, a user name alone, and addresses outside URLs.
+    for text in [
+        "postgres://app:${DB_PASSWORD}@db.example.com/app",
+        "redis://:****@cache.example.com:6379",
+        "https://jdoe@git.example.com/team/repo.git",
+    ] {
+        assert!(entities(text).is_empty(), "{text}: {:?}", entities(text));
+    }
+    assert_eq!(
+        found(
+            "see https://example.com/ and mail jane.doe@example.com",
+            Entity::Email
+        ),
+        vec!["jane.doe@example.com"]
+    );
+}
+
+#[test]
+fn ssh_targets_are_not_emails() {
+    for text in [
+        " 1562  git remote add origin git@github.com:acme/api.git",
+        "ssh -i key.pem deploy@bastion.example.com",
+        "scp dump.sql admin@db.example.org:/tmp/",
+        "rsync -az ./dist/ www@web1.example.net:/srv/app",
+    ] {
+        assert!(found(text, Entity::Email).is_empty(), "{text}");
+    }
+    for text in [
+        "write to ops@example.com: they answer fast",
+        "the sshd log names ops@example.com",
+    ] {
+        assert_eq!(
+            found(text, Entity::Email),
+            vec!["ops@example.com"],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn tax_ids_and_creditor_references_are_not_phones() {
+    for text in [
+        "New SSN on W-4: 553701724; old EIN on file 70-7445922 (employer)",
+        "tax id: EIN 92-6625612",
+        "Zahlungsreferenz RF57 0468 5504",
+        "> KvK 68982594",
+        "USt 0468 5504 12",
+    ] {
+        assert!(found(text, Entity::Phone).is_empty(), "{text}");
+    }
+    assert_eq!(
+        found("> tel +31 6 15087212\n> KvK 68982594", Entity::Phone),
+        vec!["+31 6 15087212"]
+    );
+    assert_eq!(
+        found("tel +31 6 15087212", Entity::Phone),
+        vec!["+31 6 15087212"]
+    );
+}
+
+#[test]
+fn placeholder_keys_and_pem_bodies_are_placeholders() {
+    for (text, entity) in [
+        (
+            "# docs use -u sk_live_REPLACE_WITH_YOUR_KEY_0000:",
+            Entity::StripeKey,
+        ),
+        (
+            "export GITHUB_TOKEN=gho_your_token_here_00000000000000000000",
+            Entity::GithubToken,
+        ),
+        (
+            "sample_key: AIzaSyA1B2C3D4E5F6G7H8I9J0K1L2M3N4O5P6Q",
+            Entity::GoogleApiKey,
+        ),
+    ] {
+        let p = placeholders(text);
+        assert_eq!(p.len(), 1, "{text}: {p:?}");
+        assert_eq!(p[0].0, entity, "{text}");
+        assert!(entities(text).is_empty(), "{text}");
+    }
+    for body in [
+        "(key material omitted)",
+        "...",
+        "<your private key here>",
+        "MIIEpAIBAAKCAQEA...",
+    ] {
+        let pem = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
+        let p = placeholders(&pem);
+        assert_eq!(p, vec![(Entity::PrivateKey, pem.clone())], "{body}");
+    }
+    // Look-alikes: a real body, a real key, an underscore in a key that is no placeholder.
+    let real = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----";
+    assert_eq!(entities(real), vec![(Entity::PrivateKey, real.to_string())]);
+    let live = "sk_live_51H8aBcDeFgHiJkLmNoPqRsT";
+    assert_eq!(entities(live), vec![(Entity::StripeKey, live.to_string())]);
+    assert!(hits("ghp_7q2Lx9Rk4Vb8_m1Tz6Wc3Hy5Jd0Fs2Gp8KaQ").is_empty());
+}
+
+#[test]
+fn passwords_in_command_line_flags() {
+    for (text, pw) in [
+        (
+            "mysql -h 10.0.0.5 -u root -p'Stroopwafel-2855' shop",
+            "Stroopwafel-2855",
+        ),
+        ("mysql -u root -p\"Fahrrad-7323\" shop", "Fahrrad-7323"),
+        (
+            " 318  sshpass -p 'Nxkpks+802ss' scp backup.tgz host:",
+            "Nxkpks+802ss",
+        ),
+        ("sshpass -p Dragon2022# ssh ops@host", "Dragon2022#"),
+        (
+            " 1566  curl -u 'admin:Lighthouse^2989' https://api.example.com",
+            "Lighthouse^2989",
+        ),
+        ("curl -u admin:summer765 https://api", "summer765"),
+        ("mysql -u root -pTr0ub4dor3 shop", "Tr0ub4dor3"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    for text in [
+        "gcc -pthread -o app main.c",
+        "mkdir -p /var/tmp/build",
+        "ssh -p 2222 ops@host",
+        "curl -u admin https://api.example.com",
+        "grep -p 'pattern' file.txt",
+        "python -u script.py",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn passwords_after_localized_and_quoted_keywords() {
+    for (text, pw) in [
+        (
+            "vorläufiges Passwort lautet: Schlüssel&528",
+            "Schlüssel&528",
+        ),
+        (
+            "Ciao Armando, chiave di accesso: limone6DOLO- La password",
+            "limone6DOLO-",
+        ),
+        (
+            "[api]\nparola_chiave = itt5-ezq1-kqa7U\n",
+            "itt5-ezq1-kqa7U",
+        ),
+        ("Parola d'ordine: m4pl3#95 La password scade", "m4pl3#95"),
+        ("[database]\nmotdepasse = Falaise^1668\n", "Falaise^1668"),
+        ("mot_de_passe = \"Lavande=719\"", "Lavande=719"),
+        ("\"contraseña\" = \"Boeayt=537Of\"", "Boeayt=537Of"),
+        (
+            "{ \"User\": \"x\", \"Password\": \"zgP&5GTYj^Pi3l6xG5BLnb\" }",
+            "zgP&5GTYj^Pi3l6xG5BLnb",
+        ),
+        (
+            "Bonjour Marianne, le mdp c'est Grenouille#8797 Le mot de passe",
+            "Grenouille#8797",
+        ),
+        (
+            "Das Kennwort für das WLAN ist schlüssel1WOLK-",
+            "schlüssel1WOLK-",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    for text in [
+        "la chiave API è scaduta",
+        "la chiave di accesso è scaduta ieri",
+        "Das Passwort lautet: siehe Tresor",
+        "Password: vedi gestore password 36°27′1″N 8°57′5″E",
+        "mot de passe : envoyé par SMS lat=54.20898&lon=-6.08986",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn wifi_keys_and_login_is_pairs() {
+    for (text, pw) in [
+        (
+            "the office Wi-Fi is BT-Hub-5G, key e?^ophpq-5cqu9PtD&XGe",
+            "e?^ophpq-5cqu9PtD&XGe",
+        ),
+        (
+            "our router is BT-Hub-5G, key uqx0-hne4-pma0I",
+            "uqx0-hne4-pma0I",
+        ),
+        (
+            "Hi Joseph, login is admin / nutmeg9BRAM= The password expires",
+            "nutmeg9BRAM=",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    for text in [
+        "the key is in the drawer by the door, next to the router and the wifi box",
+        "the router's key features are listed below; the wifi one is the best of all",
+        "press the key F5 on the hub, then wait for the wifi light to turn green again",
+        "login is admin / password reset pending, see the ticket for the details please",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn ssns_in_sql_and_after_a_qualified_keyword() {
+    for (text, ssn) in [
+        (
+            "SELECT * FROM employees WHERE ssn = '645734005';",
+            "645734005",
+        ),
+        ("DELETE FROM t WHERE SSN IN ('196234807', '1')", "196234807"),
+        ("New SSN on W-4: 553701724; old EIN", "553701724"),
+        (
+            "Notes: SSN on intake form: 842789211; ZIP 59920",
+            "842789211",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), vec![ssn], "{text}");
+    }
+    for text in [
+        "order on file: 553701724",
+        "SSN was checked, ticket on hold: 842789211",
+        "WHERE id = '645734005'",
+    ] {
+        assert!(found(text, Entity::UsSsn).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn generic_secrets_in_attributes_cookies_and_assignments() {
+    for (text, secret) in [
+        (
+            "<add key=\"ClientSecret\" value=\"2cDVOngdnO1suLMRxpB6XB2Qb2rTtEAQ2IgzgJEH\" />",
+            "2cDVOngdnO1suLMRxpB6XB2Qb2rTtEAQ2IgzgJEH",
+        ),
+        (
+            "Cookie: _ga=GA1.2.408872626.1774224959; session=L75YMI2HmqtOxkbYgRHcvf4jQLXTPqtY\r\n",
+            "L75YMI2HmqtOxkbYgRHcvf4jQLXTPqtY",
+        ),
+        (
+            "JWT_SIGNING_KEY=UZo877VYXW1oWBRDIdJolMBKuMERzd5r+xGvkth69qI=",
+            "UZo877VYXW1oWBRDIdJolMBKuMERzd5r+xGvkth69qI=",
+        ),
+        ("card CVC: 403, expiry 11/28", "403"),
+        ("cvv2=0712", "0712"),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![secret], "{text}");
+    }
+    for text in [
+        "<add key=\"PageSize\" value=\"Abc123xyz789QWE\" />",
+        "export STRIPE_API_KEY=op://Engineering/stripe/credential",
+        "session: morning",
+        "CVC: 40312",
+        "cvc=abc",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
     }
 }

@@ -23,6 +23,21 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "passwd",
     "pwd",
     "passphrase",
+    "pass",
+    // The six other locales' words (`normalize_key` form): German, French, Spanish,
+    // Italian, Dutch.
+    "passwort",
+    "kennwort",
+    "mot_de_passe",
+    "motdepasse",
+    "mdp",
+    "contrasena",
+    "contraseña",
+    "clave",
+    "parola_d'ordine",
+    "parola_chiave",
+    "wachtwoord",
+    "ww",
     "secret",
     "client_secret",
     "secret_key",
@@ -46,14 +61,48 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "ssn",
     "social_security_number",
     "cvv",
+    "cvv2",
     "cvc",
+    "cvc2",
+    "card_cvc",
+    "security_code",
     "pin",
+    "session",
+    "sessionid",
+    "session_id",
+    "signing_key",
     "dob",
     "date_of_birth",
     "birth_date",
     "birthdate",
     "birthday",
 ];
+
+/// The key names whose value is a password or passphrase (PASSWORD); every other sensitive
+/// name is a GENERIC_SECRET. A PIN is a numeric password.
+pub(crate) fn password_key(norm: &str) -> bool {
+    matches!(
+        norm,
+        "password"
+            | "passwd"
+            | "pwd"
+            | "pass"
+            | "passphrase"
+            | "passwort"
+            | "kennwort"
+            | "mot_de_passe"
+            | "motdepasse"
+            | "mdp"
+            | "contrasena"
+            | "contraseña"
+            | "clave"
+            | "parola_d'ordine"
+            | "parola_chiave"
+            | "wachtwoord"
+            | "ww"
+            | "pin"
+    )
+}
 
 /// Keys ending like a secret that are not secrets (pagination cursors and the like).
 pub(super) const NOT_SECRET_SUFFIXES: &[&str] = &[
@@ -88,7 +137,10 @@ impl KeyRules {
                 "dob" | "date_of_birth" | "birth_date" | "birthdate" | "birthday" => {
                     Entity::DateOfBirth
                 }
-                _ => Entity::Password,
+                n if password_key(n) => Entity::Password,
+                // Every other secret-named key (`client_secret`, `api_key`, `token`,
+                // `cookie`, `cvc`, …) and any name added by the config.
+                _ => Entity::GenericSecret,
             };
             names.insert(norm, entity);
         }
