@@ -42,6 +42,9 @@ Splits, kept apart by construction, not only by seed:
            their docs or history and never ran the engine on it, labelled by the lead's taxonomy (also
            DATE_OF_BIRTH, CVC/CVV as GENERIC_SECRET); its own document kinds, look-alikes and phrasings in
            seven languages (see the blind6 section). Self-checked at generation; to be scored once.
+  blind7   templates B7_*/b7_*: an eighth split (seed 808) written by a fourth helper who never read the rules,
+           their docs or history and never ran the engine on it; the lead's taxonomy; 30 text and 8 JSON
+           document kinds of its own (see the blind7 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -50,7 +53,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2426,9 +2429,9 @@ def b5_check(i, kind, doc, w, text):
 def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
               "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
-              "blind6": (b6_text, b6_json)}
+              "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2466,9 +2469,13 @@ def main():
                 b6_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind7":  # the same self-check, with blind7's own value checks
+                b7_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -4052,6 +4059,798 @@ def b6_check(i, kind, doc, w, text):
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp)
         assert got and got.strip() == got, (i, got)
         assert b6_value_ok(sp["type"], got), (i, sp["type"], got)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+
+
+
+# ---------- blind7 (seed 808) ----------
+# An eighth split, templates B7_* / b7_*, written by a fourth helper who never read the detection
+# rules, their docs or history and never ran the engine on it. Its documents are the writer's own
+# idea of agent traffic: helpdesk tickets, chat transcripts, e-mail threads with quoted replies and
+# signatures, CRM and HR notes, incident write-ups, shell history, CI logs, stack traces, SQL,
+# .env / YAML / TOML / INI / XML config, Kubernetes secrets, docker-compose, curl, HTTP dumps, CSV,
+# invoices, shipping notes, transfer instructions, US medical / insurance forms, payroll notes,
+# commit messages, SMS threads, terraform state excerpts; tool-call JSON (MCP tools/call, function
+# arguments, tool results, records, webhooks). Labels follow the lead's taxonomy (DATE_OF_BIRTH only
+# for stated birth dates; CVC/CVV and unbranded secrets GENERIC_SECRET; vendor shapes by vendor even
+# under a password key; key-shaped documentation examples PLACEHOLDER; non-key stand-ins such as
+# `xxxx`, `<your-token>`, `${TOKEN}`, `changeme` unlabelled, like the earlier splits). Look-alikes
+# (never labelled): order / ticket / invoice / case / tracking / policy / account / member numbers,
+# SKUs, valid EAN-13 / UPC-A / ISBN-13, Luhn-valid IMEIs, serials, versions, build numbers, dates,
+# timestamps and epochs, durations, money, coordinates, git / SHA-256 hex, UUIDs, base64 blobs,
+# Luhn-failing card numbers, IBANs with wrong check digits, 9-digit numbers that are not SSNs,
+# sentences about passwords without one. Reproducible: no wall clock, Faker only for names,
+# companies, streets and e-mails/IBANs/cards.
+
+class B7L(L):
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+B7_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B7_B64 = string.ascii_letters + string.digits + "+/"
+
+
+def b7_t(loc, **by_lang):
+    return by_lang[B7_LANG[loc]]
+
+
+# ----- gold values -----
+
+def b7_phone(r, loc):
+    reg = REGION[loc] if r.random() < 0.8 else r.choice(OTHER_REGIONS)
+    return B7L("PHONE", phone(r, reg, ["national", "national", "intl", "e164", "intl00", "dashes", "dots", "intl_trunk"]))
+
+
+def b7_email(f, r):
+    if r.random() < 0.5:
+        return B7L("EMAIL", email(f, r))
+    first = unicodedata.normalize("NFKD", f.first_name()).encode("ascii", "ignore").decode().lower().replace(" ", "")
+    last = unicodedata.normalize("NFKD", f.last_name()).encode("ascii", "ignore").decode().lower().replace(" ", "").replace("'", "")
+    dom = r.choice(["kessler-logistik.de", "brightpath.io", "mailbox.org", "outlook.com", "gmx.net", "libero.it", "ziggo.nl",
+                    "orange.fr", "telefonica.es", "acme-corp.co.uk", "hospital-north.org", "proton.me"])
+    sep = r.choice([".", "_", "", "-"])
+    tag = r.choice(["", "", "", "+billing", "+ci"])
+    return B7L("EMAIL", f"{first or 'anna'}{sep}{last or 'berg'}{tag}@{dom}")
+
+
+def b7_card(f, r):
+    return B7L("CREDIT_CARD", card(f, r))
+
+
+def b7_iban(f, r):
+    return B7L("IBAN", iban(f, r))
+
+
+def b7_ssn(r):
+    return B7L("US_SSN", ssn_text(r, r.choice(["dash", "dash", "dash", "space", "bare"])))
+
+
+def b7_ip4(f, r):
+    return B7L("IPV4", r.choice([f.ipv4_public, f.ipv4_private])())
+
+
+def b7_ip6(f, r):
+    k = r.randrange(3)
+    if k == 0:
+        return B7L("IPV6", f.ipv6())
+    if k == 1:
+        return B7L("IPV6", "2001:db8:" + ":".join(format(r.randrange(65536), "x") for _ in range(2)) + "::" + format(r.randrange(1, 65536), "x"))
+    return B7L("IPV6", "fe80::" + ":".join(format(r.randrange(65536), "x") for _ in range(4)))
+
+
+def b7_birth(r):
+    return datetime.date(r.randint(1938, 2007), r.randint(1, 12), r.randint(1, 28))
+
+
+B7_MONTHS = {"en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+             "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+             "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+             "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+             "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+             "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]}
+
+
+def b7_datefmt(d, r, loc):
+    lang = B7_LANG[loc]
+    k = r.randrange(4)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        return f"{d.day} {B7_MONTHS[lang][d.month - 1]} {d.year}" if lang != "en" or loc == "en_GB" else f"{B7_MONTHS['en'][d.month - 1]} {d.day}, {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    return {"de": f"{d.day:02d}.{d.month:02d}.{d.year}", "nl": f"{d.day:02d}-{d.month:02d}-{d.year}"}.get(lang, f"{d.day:02d}/{d.month:02d}/{d.year}")
+
+
+def b7_dob(r, loc):
+    return B7L("DATE_OF_BIRTH", b7_datefmt(b7_birth(r), r, loc))
+
+
+def b7_dob_lead(r, loc):
+    return b7_t(loc, en=r.choice(["DOB: ", "Date of birth: ", "born on ", "D.O.B. "]), de=r.choice(["Geburtsdatum: ", "geb. am ", "geboren am "]),
+                fr=r.choice(["Date de naissance : ", "né le ", "née le "]), es=r.choice(["Fecha de nacimiento: ", "nacido el ", "F. nac.: "]),
+                it=r.choice(["Data di nascita: ", "nato il ", "nata il "]), nl=r.choice(["Geboortedatum: ", "geboren op ", "geb. "]))
+
+
+def b7_aws(r):
+    return B7L("AWS_ACCESS_KEY", r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16))
+
+
+def b7_gh(r):
+    if r.random() < 0.2:
+        return B7L("GITHUB_TOKEN", "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59))
+    return B7L("GITHUB_TOKEN", r.choice(GH_PREFIXES) + rnd(r, AN, 36))
+
+
+def b7_slack(r):
+    k = r.randrange(4)
+    if k == 0:
+        v = "xoxb-" + rnd(r, string.digits, r.choice([10, 12])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    elif k == 1:
+        v = "xoxp-" + "-".join(rnd(r, string.digits, n) for n in (11, 11, 13)) + "-" + rnd(r, HEX, 32)
+    elif k == 2:
+        v = "xapp-1-A" + rnd(r, string.ascii_uppercase + string.digits, 10) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 64)
+    else:
+        v = "xoxe.xoxp-1-" + rnd(r, AN, 140)
+    return B7L("SLACK_TOKEN", v)
+
+
+def b7_stripe(r):
+    return B7L("STRIPE_KEY", r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_"]) + "51" + rnd(r, AN, r.choice([22, 96])))
+
+
+def b7_openai(r):
+    if r.random() < 0.6:
+        return B7L("OPENAI_KEY", "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74))
+    return B7L("OPENAI_KEY", r.choice(["sk-", "sk-svcacct-"]) + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20))
+
+
+def b7_anthropic(r):
+    return B7L("ANTHROPIC_KEY", r.choice(["sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA")
+
+
+def b7_google(r):
+    return B7L("GOOGLE_API_KEY", "AIzaSy" + rnd(r, AN + "_-", 33))
+
+
+def b7_b64u(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b7_jwt(f, r):
+    h = {"alg": r.choice(["HS256", "RS256", "ES256"]), "typ": "JWT"}
+    if r.random() < 0.4:
+        h["kid"] = rnd(r, HEX, 16)
+    p = {"iss": r.choice(["https://auth.example-idp.com/", "toolwall-gateway", "keycloak"]), "sub": rnd(r, string.digits, 9),
+         "iat": r.randint(1_760_000_000, 1_790_000_000), "scope": r.choice(["read", "read write", "admin"])}
+    return B7L("JWT", ".".join([b7_b64u(h), b7_b64u(p), rnd(r, AN + "_-", r.choice([43, 86]))]))
+
+
+def b7_vendor(f, r, kind=None):
+    kind = kind or r.choice(["AWS", "GH", "GH", "SLACK", "STRIPE", "OPENAI", "ANTHROPIC", "GOOGLE", "JWT"])
+    return {"AWS": lambda: b7_aws(r), "GH": lambda: b7_gh(r), "SLACK": lambda: b7_slack(r), "STRIPE": lambda: b7_stripe(r),
+            "OPENAI": lambda: b7_openai(r), "ANTHROPIC": lambda: b7_anthropic(r), "GOOGLE": lambda: b7_google(r),
+            "JWT": lambda: b7_jwt(f, r)}[kind]()
+
+
+def b7_pem(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    first = {"RSA PRIVATE KEY": "MIIEpAIBAAKCAQEA", "PRIVATE KEY": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "EC PRIVATE KEY": "MHcCAQEEI",
+             "OPENSSH PRIVATE KEY": "b3BlbnNzaC1rZXktdjEAAAAA", "ENCRYPTED PRIVATE KEY": "MIIFHDBOBgkqhkiG9w0BBQ0w"}[kind]
+    n = r.randint(3, 9) if kind != "EC PRIVATE KEY" else 2
+    lines = [first + rnd(r, B7_B64, 64 - len(first))] + [rnd(r, B7_B64, 64) for _ in range(n)] + [rnd(r, B7_B64, r.randint(8, 60)) + r.choice(["", "=", "=="])]
+    return B7L("PRIVATE_KEY", sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"]))
+
+
+B7_PWWORDS = ["Lindenbaum", "papillon", "girasole", "tulpenveld", "mariposa", "Kingfisher", "aurora", "Zugspitze", "gelato", "Rotterdam"]
+
+
+def b7_pw(r):
+    k = r.randrange(6)
+    if k == 0:
+        return B7L("PASSWORD", r.choice(B7_PWWORDS) + r.choice(["!", "#", "_", "."]) + str(r.randint(1, 2026)))
+    if k == 1:
+        return B7L("PASSWORD", rnd(r, AN + "!%^*-_=+.~", r.randint(12, 24)))
+    if k == 2:
+        return B7L("PASSWORD", "-".join(r.sample(["otter", "granite", "lemon", "violin", "harbor", "quartz", "ember", "meadow", "pixel"], 4)))
+    if k == 3:
+        return B7L("PASSWORD", r.choice(B7_PWWORDS).lower()[:6] + rnd(r, string.digits, 3) + rnd(r, string.ascii_uppercase, 2))
+    if k == 4:
+        return B7L("PASSWORD", "P@ss" + rnd(r, string.digits, 4) + r.choice(["w0rd", "W0rd!", "!"]))
+    return B7L("PASSWORD", rnd(r, string.ascii_letters, 3) + "$" + rnd(r, string.digits, 2) + "&" + rnd(r, AN, 6))
+
+
+def b7_gen(r):
+    k = r.randrange(7)
+    if k == 0:
+        v = rnd(r, HEX, r.choice([32, 48, 64]))
+    elif k == 1:
+        v = base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([30, 33, 36])))).decode()
+    elif k == 2:
+        v = rnd(r, AN, r.choice([28, 32, 40]))
+    elif k == 3:  # an AWS secret access key
+        v = rnd(r, AN + "/+", 40)
+    elif k == 4:
+        v = r.choice(["cs_", "key_", "sek_", "tok_"]) + rnd(r, AN, 32)
+    elif k == 5:
+        v = "s%3A" + rnd(r, AN + "-_", 32) + "." + rnd(r, AN + "%", 43)
+    else:
+        v = rnd(r, AN + "-_", 43)
+    return B7L("GENERIC_SECRET", v)
+
+
+def b7_cvc(r, amex=False):
+    return B7L("GENERIC_SECRET", rnd(r, string.digits, 4 if amex else 3))
+
+
+B7_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "ASIAEXAMPLEEXAMPLE12",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "ghp_" + "x" * 36, "ghp_" + "0123456789" * 3 + "ABCDEF", "gho_" + "EXAMPLE0" * 4 + "EXAM",
+    "ghs_" + "YOURTOKENHERE" + "0" * 23, "ghu_" + "sample" * 6, "ghr_" + "1" * 36, "github_pat_" + "11EXAMPLE0" + "0" * 12 + "_" + "EXAMPLE" * 8 + "XXX",
+    "xoxb-" + "123456789012-1234567890123-" + "abcdefghijklmnopqrstuvwx", "xoxp-" + "0" * 11 + "-" + "0" * 11 + "-" + "0" * 13 + "-" + "0" * 32,
+    "sk_test_" + "51ExampleKey" + "0" * 16, "sk_live_" + "xxxxxxxxxxxxxxxxxxxxxxxx", "rk_live_" + "EXAMPLE" * 4,
+    "sk-proj-" + "EXAMPLE_KEY_" + "x" * 40, "sk-" + "0" * 20 + "T3BlbkFJ" + "0" * 20, "sk-ant-api03-" + "EXAMPLE" * 13 + "xx" + "AA",
+    "AIzaSy" + "D" * 33, "AIzaSy" + "Example_Google_Maps_Key_000000000"[:33],
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJleGFtcGxlIn0.dGhpcy1pcy1hbi1leGFtcGxlLXNpZ25hdHVyZQ",
+]
+B7_STANDIN = ["xxxx", "<your-token>", "${TOKEN}", "changeme", "<SECRET>", "${{ secrets.API_TOKEN }}", "$DB_PASS", "YOUR_KEY_HERE",
+              "****", "[redacted]", "<insert-key>", "%SECRET%", "{{ token }}", "TODO", "•••••", "ghp_...", "sk-…"]
+
+
+def b7_plh(r):
+    return B7L("PLACEHOLDER", r.choice(B7_PLACEHOLDERS))
+
+
+def b7_pem_plh(r):
+    return B7L("PLACEHOLDER", "-----BEGIN PRIVATE KEY-----\n" + r.choice(["<paste key here>", "...", "MIIE...snip...=="]) + "\n-----END PRIVATE KEY-----")
+
+
+# ----- look-alikes (never labelled) -----
+
+def b7_ean(body):
+    s = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(body))
+    return body + str((10 - s % 10) % 10)
+
+
+def b7_luhn_complete(body):
+    for d in "0123456789":
+        if luhn_ok(body + d):
+            return body + d
+    return body
+
+
+def b7_bad_card(r):
+    while True:
+        n = r.choice(["4", "51", "37", "6011"]) + rnd(r, string.digits, 15)
+        n = n[:16] if not n.startswith("37") else n[:15]
+        if not luhn_ok(n):
+            return " ".join(n[i:i + 4] for i in range(0, len(n), 4)) if r.random() < 0.5 else n
+
+
+def b7_bad_iban(f, r):
+    v = f.iban()
+    cd = int(v[2:4])
+    v = v[:2] + f"{(cd + r.randint(1, 40)) % 97 + 2:02d}"[-2:] + v[4:]
+    if b6_mod97(v) == 1:
+        v = v[:-1] + str((int(v[-1]) + 1) % 10)
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b7_la(f, r, loc):
+    k = r.randrange(34)
+    if k == 0: return f"order #{r.randint(10**6, 10**9)}"
+    if k == 1: return f"ticket {r.choice(['INC', 'SR', 'TKT', 'HD'])}-{r.randint(100000, 9999999)}"
+    if k == 2: return f"invoice {r.choice(['RE', 'FA', 'INV', 'FAC'])}{r.randint(2024, 2026)}/{r.randint(1, 99999):05d}"
+    if k == 3: return f"case {r.randint(10**9, 10**10 - 1)}"
+    if k == 4: return r.choice([f"tracking 1Z{rnd(r, string.ascii_uppercase + string.digits, 16)}", f"DHL {rnd(r, string.digits, 10)}",
+                                f"PostNL 3S{rnd(r, string.ascii_uppercase, 4)}{rnd(r, string.digits, 9)}", f"Colissimo 6A{rnd(r, string.digits, 11)}"])
+    if k == 5: return f"policy {r.choice(['POL', 'HX', 'AU'])}-{rnd(r, string.digits, 3)}-{rnd(r, string.digits, 4)}-{rnd(r, string.digits, 3)}"
+    if k == 6: return f"account no. {rnd(r, string.digits, 8)}"
+    if k == 7: return f"SKU {rnd(r, string.ascii_uppercase, 3)}-{rnd(r, string.digits, 5)}-{r.choice(['BLK', 'M', 'XL', '42'])}"
+    if k == 8: return f"EAN {b7_ean(r.choice(['40', '87', '80', '30', '84']) + rnd(r, string.digits, 10))}"
+    if k == 9: return f"UPC {b7_ean('0' + rnd(r, string.digits, 11))[1:]}"
+    if k == 10: return f"ISBN {b7_ean('978' + rnd(r, string.digits, 9))}"
+    if k == 11: return f"IMEI {b7_luhn_complete('35' + rnd(r, string.digits, 12))}"
+    if k == 12: return f"S/N {rnd(r, string.ascii_uppercase, 2)}{rnd(r, string.digits, 8)}{rnd(r, string.ascii_uppercase, 1)}"
+    if k == 13: return f"v{r.randint(0, 12)}.{r.randint(0, 40)}.{r.randint(0, 200)}"
+    if k == 14: return f"build {r.randint(2024, 2026)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 9999)}"
+    if k == 15: return f"{r.randint(2019, 2026)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{r.randint(0, 999):03d}Z"
+    if k == 16: return f"epoch {r.randint(1_600_000_000, 1_800_000_000)}{r.choice(['', str(r.randint(100, 999))])}"
+    if k == 17: return b7_datefmt(datetime.date(r.randint(2019, 2027), r.randint(1, 12), r.randint(1, 28)), r, loc)
+    if k == 18: return r.choice([f"{r.randint(1, 59)}m{r.randint(0, 59)}s", f"{r.randint(1, 9999)} ms", f"PT{r.randint(1, 48)}H", f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} elapsed"])
+    if k == 19: return r.choice([f"${r.randint(1, 99999):,}.{r.randint(0, 99):02d}", f"{r.randint(1, 9999)},{r.randint(0, 99):02d} €", f"£{r.randint(1, 999)}.{r.randint(0, 99):02d}", f"EUR {r.randint(1000, 999999):,}".replace(",", ".")])
+    if k == 20: return f"{r.uniform(-60, 60):.6f}, {r.uniform(-120, 120):.6f}"
+    if k == 21: return f"commit {rnd(r, HEX, 40)}"
+    if k == 22: return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 23: return f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-{r.choice('89ab')}{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}"
+    if k == 24: return f"blob {base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([18, 27, 45])))).decode()}"
+    if k == 25: return f"card {b7_bad_card(r)} (declined: invalid number)"
+    if k == 26: return f"IBAN {b7_bad_iban(f, r)} (rejected: checksum)"
+    if k == 27: return r.choice([f"routing {r.choice(['0', '1', '2'])}{rnd(r, string.digits, 8)}", f"member ID {r.choice(['9', '0'])}{rnd(r, string.digits, 8)}",
+                                 f"ref {rnd(r, string.digits, 9)}", f"zip {rnd(r, string.digits, 9)}", f"batch 9{rnd(r, string.digits, 2)}-{rnd(r, string.digits, 2)}-{rnd(r, string.digits, 4)}"])
+    if k == 28: return r.choice(B7_STANDIN)
+    if k == 29: return f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"
+    if k == 30: return f"PO-{r.randint(2025, 2026)}-{rnd(r, string.digits, 6)}"
+    if k == 31: return f"claim {rnd(r, string.digits, 3)} {rnd(r, string.digits, 3)} {rnd(r, string.digits, 4)}"
+    if k == 32: return f"pid {r.randint(100, 65535)}, port {r.randint(1024, 65535)}"
+    return f"request-id req_{rnd(r, AN, 24)}"
+
+
+B7_PW_TALK = {
+    "en": ["Please reset your password before Friday.", "The password must be at least 12 characters long.", "I forgot my password again, sorry.",
+           "Password rotation is due next quarter.", "Never share your password by e-mail."],
+    "de": ["Bitte setzen Sie Ihr Passwort zurück.", "Das Kennwort muss mindestens 12 Zeichen haben.", "Ich habe mein Passwort vergessen."],
+    "fr": ["Merci de réinitialiser votre mot de passe.", "Le mot de passe doit contenir 12 caractères minimum.", "J'ai oublié mon mot de passe."],
+    "es": ["Por favor, restablezca su contraseña.", "La contraseña debe tener al menos 12 caracteres.", "He olvidado mi contraseña."],
+    "it": ["Per favore reimposta la password.", "La password deve avere almeno 12 caratteri.", "Ho dimenticato la password di nuovo."],
+    "nl": ["Stel uw wachtwoord opnieuw in.", "Het wachtwoord moet minstens 12 tekens bevatten.", "Ik ben mijn wachtwoord vergeten."],
+}
+
+B7_PW_SAY = {  # (before, after) a password stated in prose
+    "en": [("the temporary password is ", " - change it on first login."), ("pw: ", ""), ("you can log in with ", " for now"), ("new password set to '", "'")],
+    "de": [("das neue Passwort lautet ", "."), ("Kennwort: ", " (bitte ändern)"), ("Zugang mit Passwort ", " funktioniert wieder")],
+    "fr": [("le mot de passe est ", ", à changer."), ("mdp : ", ""), ("mot de passe provisoire « ", " »")],
+    "es": [("la contraseña es ", " (cámbiela)."), ("clave: ", ""), ("contraseña temporal: ", ".")],
+    "it": [("la password è ", ", cambiala subito."), ("pwd: ", ""), ("password provvisoria: ", ".")],
+    "nl": [("het wachtwoord is ", "."), ("ww: ", ""), ("tijdelijk wachtwoord: ", " (wijzig dit)")],
+}
+
+B7_PW_KEY = {"en": ["password", "passwd", "db_password", "PASSWORD", "admin_pass"], "de": ["passwort", "kennwort", "Passwort"],
+             "fr": ["mot_de_passe", "mdp", "motdepasse"], "es": ["contrasena", "contraseña", "clave"], "it": ["password", "parola_d_ordine", "pwd"],
+             "nl": ["wachtwoord", "ww", "Wachtwoord"]}
+
+B7_SEC_KEY = ["client_secret", "api_key", "secret_key", "signing_key", "webhook_secret", "access_token", "session_secret", "apiKey",
+              "credential", "encryption_key", "private_token", "AWS_SECRET_ACCESS_KEY", "hmac_key"]
+
+
+def b7_pw_prose(r, loc):
+    a, b = r.choice(B7_PW_SAY[B7_LANG[loc]])
+    return [a, b7_pw(r), b]
+
+
+def b7_talk(r, loc):
+    return r.choice(B7_PW_TALK[B7_LANG[loc]])
+
+
+def b7_any(f, r, loc):
+    """One labelled value of any type with a short context."""
+    k = r.randrange(18)
+    lang = B7_LANG[loc]
+    if k == 0: return ["mail ", b7_email(f, r)]
+    if k == 1: return [b7_t(loc, en="call ", de="Tel. ", fr="tél. ", es="tel. ", it="tel. ", nl="tel. "), b7_phone(r, loc)]
+    if k == 2: return ["card ", b7_card(f, r), " CVV ", b7_cvc(r)]
+    if k == 3: return ["SSN ", b7_ssn(r)]
+    if k == 4: return ["IBAN ", b7_iban(f, r)]
+    if k == 5: return ["from ", b7_ip4(f, r)]
+    if k == 6: return ["src ", b7_ip6(f, r)]
+    if k == 7: return [b7_dob_lead(r, loc), b7_dob(r, loc)]
+    if k in (8, 9): return ["token ", b7_vendor(f, r)]
+    if k == 10: return [r.choice(B7_SEC_KEY), "=", b7_gen(r)]
+    if k == 11: return b7_pw_prose(r, loc)
+    if k == 12: return [r.choice(B7_PW_KEY[lang]), ": ", b7_pw(r)]
+    if k == 13: return ["example: ", b7_plh(r)]
+    if k == 14: return ["signed with ", b7_jwt(f, r)]
+    if k == 15: return ["aws ", b7_aws(r), " / ", b7_gen(r)]
+    if k == 16: return ["gh ", b7_gh(r)]
+    return ["docs key ", b7_plh(r)]
+
+
+# ----- blind7 text documents -----
+
+def b7_name(f):
+    return f.name()
+
+
+def b7_sig(f, r, loc, name):
+    return ["\n-- \n", name, "\n", f.company(), "\n", b7_t(loc, en="Mobile: ", de="Mobil: ", fr="Portable : ", es="Móvil: ", it="Cell.: ", nl="Mobiel: "),
+            b7_phone(r, loc), "\n", b7_email(f, r), "\n"]
+
+
+def B7_ticket(f, r, loc):
+    n = b7_name(f)
+    return [f"[{r.choice(['Zendesk', 'Freshdesk', 'Jira SD'])}] {b7_la(f, r, loc)} | prio {r.choice(['P1', 'P2', 'P3'])}\n",
+            f"Requester: {n} <", b7_email(f, r), ">\n", b7_t(loc, en="Callback number: ", de="Rückrufnummer: ", fr="Rappel au ", es="Devolver llamada al ",
+                                                     it="Richiamare al ", nl="Terugbellen op "), b7_phone(r, loc), "\n\n",
+            b7_t(loc, en="Customer cannot log in since the update to ", de="Kunde kann sich seit dem Update auf ", fr="Le client ne peut plus se connecter depuis la ",
+                 es="El cliente no puede entrar desde la ", it="Il cliente non riesce ad accedere dalla ", nl="Klant kan niet inloggen sinds "),
+            b7_la(f, r, loc), ". ", b7_talk(r, loc), " ", *b7_pw_prose(r, loc), "\nRelated: ", b7_la(f, r, loc), ", ", b7_la(f, r, loc), "\n"]
+
+
+def B7_chat(f, r, loc):
+    a, b = f.first_name(), "agent_" + f.first_name().lower()
+    out = []
+    for i in range(r.randint(3, 6)):
+        t = f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] "
+        who = a if i % 2 == 0 else b
+        out += [t, who, ": "] + r.choice([b7_any(f, r, loc), [b7_la(f, r, loc)], [b7_talk(r, loc)], b7_any(f, r, loc)]) + ["\n"]
+    return out
+
+
+def B7_email_thread(f, r, loc):
+    n1, n2 = b7_name(f), b7_name(f)
+    wrote = b7_t(loc, en=" wrote:", de=" schrieb:", fr=" a écrit :", es=" escribió:", it=" ha scritto:", nl=" schreef:")
+    return [b7_t(loc, en="Hi ", de="Hallo ", fr="Bonjour ", es="Hola ", it="Ciao ", nl="Hoi "), n2.split()[0], ",\n\n",
+            b7_t(loc, en="the wire went out, see ", de="die Überweisung ist raus, siehe ", fr="le virement est parti, voir ", es="la transferencia salió, ver ",
+                 it="il bonifico è partito, vedi ", nl="de overboeking is verstuurd, zie "), b7_la(f, r, loc), ".\n", *b7_sig(f, r, loc, n1),
+            "\nOn ", b7_la(f, r, loc), ", ", n2, " <", b7_email(f, r), ">", wrote, "\n> ", b7_t(loc, en="Please pay to IBAN ", de="Bitte auf IBAN ",
+            fr="Merci de payer sur l'IBAN ", es="Pague al IBAN ", it="Pagare sull'IBAN ", nl="Graag betalen op IBAN "), b7_iban(f, r),
+            "\n> ", b7_la(f, r, loc), "\n> ", b7_talk(r, loc), "\n> -- \n> ", b7_phone(r, loc), "\n"]
+
+
+def B7_crm(f, r, loc):
+    n = b7_name(f)
+    return [f"CRM note — {n} ({f.company()})\n", f"Owner: {f.first_name()}  Stage: {r.choice(['Lead', 'Qualified', 'Won', 'Churn risk'])}\n",
+            "Contact: ", b7_email(f, r), " / ", b7_phone(r, loc), "\n", b7_dob_lead(r, loc), b7_dob(r, loc), "\n",
+            b7_t(loc, en="Renewal on ", de="Verlängerung am ", fr="Renouvellement le ", es="Renovación el ", it="Rinnovo il ", nl="Verlenging op "),
+            b7_datefmt(datetime.date(2027, r.randint(1, 12), r.randint(1, 28)), r, loc), ", ", b7_la(f, r, loc), "\n"]
+
+
+def B7_hr(f, r, loc):
+    n = b7_name(f)
+    return [f"HR / onboarding: {n}\n", "Start: ", b7_datefmt(datetime.date(2026, r.randint(1, 12), r.randint(1, 28)), r, loc), "\n",
+            b7_dob_lead(r, loc), b7_dob(r, loc), "\n", "Salary account: ", b7_iban(f, r), "\n", "Personal e-mail: ", b7_email(f, r), "\n",
+            *(["SSN: ", b7_ssn(r), "\n"] if loc == "en_US" else ["Employee ID: ", str(r.randint(10**8, 10**9 - 1)), "\n"]),
+            "Laptop ", b7_la(f, r, loc), "; ", b7_t(loc, en="initial login ", de="Erstanmeldung ", fr="premier accès ", es="primer acceso ", it="primo accesso ", nl="eerste login "),
+            b7_pw(r), "\n"]
+
+
+def B7_incident(f, r, loc):
+    return [f"## Post-mortem: {r.choice(['API 5xx spike', 'leaked token in logs', 'payment webhook outage', 'DNS failover'])}\n\n",
+            f"Start {b7_la(f, r, loc)}; duration {r.randint(5, 300)} min; {b7_la(f, r, loc)}\n\n",
+            "Timeline:\n- traffic from ", b7_ip4(f, r), " and ", b7_ip6(f, r), " exceeded the limit\n",
+            "- the key ", b7_vendor(f, r), " was printed in a debug line and has been revoked\n",
+            "- on-call ", f.first_name(), " (", b7_phone(r, loc), ") paged at ", b7_la(f, r, loc), "\n", "- fix in ", b7_la(f, r, loc), "\n"]
+
+
+def B7_shell(f, r, loc):
+    db = r.choice(["postgres", "mysql", "mongodb", "redis"])
+    return [f"  {r.randint(100, 999)}  cd ~/src/billing && git pull\n", f"  {r.randint(100, 999)}  export GITHUB_TOKEN=", b7_gh(r), "\n",
+            f"  {r.randint(100, 999)}  psql \"{db}://app:", b7_pw(r), f"@db-{r.randint(1, 9)}.internal:5432/app\"\n",
+            f"  {r.randint(100, 999)}  mysql -u root -p'", b7_pw(r), "' -h ", b7_ip4(f, r), "\n",
+            f"  {r.randint(100, 999)}  ssh deploy@", b7_ip4(f, r), "\n",
+            f"  {r.randint(100, 999)}  git log -1 # ", b7_la(f, r, loc), "\n",
+            f"  {r.randint(100, 999)}  aws configure set aws_secret_access_key ", b7_gen(r), "\n",
+            f"  {r.randint(100, 999)}  echo {r.choice(B7_STANDIN)} | docker login -u ci --password-stdin\n"]
+
+
+def B7_ci(f, r, loc):
+    return [f"Run #{r.randint(1000, 99999)} on runner-{rnd(r, HEX, 6)}\n", f"##[group]Setup {b7_la(f, r, loc)}\n",
+            "Downloading action ", b7_la(f, r, loc), "\n", "env:\n  NPM_TOKEN: ***\n  DEPLOY_KEY: ", b7_plh(r), "  # from README\n",
+            "##[endgroup]\n", "curl: (22) The requested URL returned error: 401 (Authorization: Bearer ", b7_vendor(f, r), ")\n",
+            f"Elapsed: {b7_la(f, r, loc)}\n", "Notify ", b7_email(f, r), " ", b7_la(f, r, loc), "\n"]
+
+
+def B7_trace(f, r, loc):
+    return ["Traceback (most recent call last):\n", f'  File "/srv/app/payments/{r.choice(["charge", "refund", "client"])}.py", line {r.randint(10, 900)}, in submit\n',
+            "    resp = gateway.charge(card_number=number, cvc=cvc)\n",
+            "payments.errors.CardDeclined: card=", b7_card(f, r), " cvc=", b7_cvc(r), " customer=", b7_email(f, r), " ", b7_la(f, r, loc), "\n",
+            f"  request_id={rnd(r, HEX, 32)} host=", b7_ip4(f, r), "\n"]
+
+
+def B7_sql(f, r, loc):
+    return ["-- ", b7_la(f, r, loc), "\n", "INSERT INTO customers (full_name, email, phone, iban, birth_date) VALUES\n  ('",
+            b7_name(f).replace("'", "''"), "', '", b7_email(f, r), "', '", b7_phone(r, loc), "', '", b7_iban(f, r), "', DATE '",
+            B7L("DATE_OF_BIRTH", b7_birth(r).isoformat()), "');\n", f"UPDATE orders SET status = 'shipped' WHERE id = {r.randint(10**6, 10**8)};\n",
+            "CREATE USER reporting WITH PASSWORD '", b7_pw(r), "';\n", f"SELECT * FROM audit WHERE created_at > '{b7_la(f, r, loc)}';\n"]
+
+
+def B7_env(f, r, loc):
+    return ["# .env.production\n", f"APP_VERSION={r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 99)}\n", "DATABASE_URL=postgresql://svc:",
+            b7_pw(r), "@10.0.", str(r.randint(0, 255)), ".", str(r.randint(1, 254)), ":5432/main\n", "STRIPE_SECRET_KEY=", b7_stripe(r), "\n",
+            "OPENAI_API_KEY=", b7_openai(r), "\n", "SESSION_SECRET=", b7_gen(r), "\n", "SENTRY_DSN=", r.choice(B7_STANDIN), "\n",
+            "SUPPORT_EMAIL=", b7_email(f, r), "\n", f"BUILD_SHA={rnd(r, HEX, 40)}\n"]
+
+
+def B7_yaml(f, r, loc):
+    lang = B7_LANG[loc]
+    return ["service:\n  name: ", r.choice(["invoicer", "mailer", "crm-sync"]), f"\n  replicas: {r.randint(1, 6)}\n", "  smtp:\n    host: smtp.",
+            r.choice(["example.net", "mailgun.org"]), "\n    user: ", b7_email(f, r), f"\n    {r.choice(B7_PW_KEY[lang])}: \"", b7_pw(r), "\"\n",
+            "  slack:\n    bot_token: ", b7_slack(r), "\n  maps:\n    key: ", b7_google(r), "\n  image: registry.local/app@sha256:", rnd(r, HEX, 64), "\n"]
+
+
+def B7_toml(f, r, loc):
+    return ["[database]\n", f'host = "{r.choice(["db", "pg-primary", "mysql-0"])}.svc"\n', f"port = {r.choice([5432, 3306])}\n",
+            'user = "app"\n', 'password = "', b7_pw(r), '"\n\n', "[anthropic]\n", 'api_key = "', b7_anthropic(r), '"\n',
+            f'model_version = "{r.randint(2024, 2026)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"\n', '\n[example]\napi_key = "', b7_plh(r), '"\n']
+
+
+def B7_ini(f, r, loc):
+    lang = B7_LANG[loc]
+    return ["; generated ", b7_la(f, r, loc), "\n[ftp]\nhost = ", b7_ip4(f, r), "\nuser = upload\n", r.choice(B7_PW_KEY[lang]), " = ", b7_pw(r),
+            "\n\n[aws]\naws_access_key_id = ", b7_aws(r), "\naws_secret_access_key = ", b7_gen(r), "\nregion = eu-central-1\n"]
+
+
+def B7_xml(f, r, loc):
+    return ['<?xml version="1.0" encoding="UTF-8"?>\n<config>\n  <contact email="', b7_email(f, r), '" phone="', b7_phone(r, loc), '"/>\n',
+            "  <credentials>\n    <username>svc_", f.user_name(), "</username>\n    <password>", b7_pw(r), "</password>\n    <apiToken>", b7_gen(r),
+            "</apiToken>\n  </credentials>\n  <build>", b7_la(f, r, loc), "</build>\n</config>\n"]
+
+
+def B7_k8s(f, r, loc):
+    pw = rnd(r, AN, 16)
+    tok = rnd(r, AN, 40)
+    return ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: ", r.choice(["db-creds", "app-secrets", "smtp"]), "\n  annotations:\n    checksum: ",
+            rnd(r, HEX, 64), "\ntype: Opaque\ndata:\n  username: ", base64.b64encode(b"app").decode(), "\n  password: ",
+            B7L("PASSWORD", base64.b64encode(pw.encode()).decode()), "\n  api-token: ", B7L("GENERIC_SECRET", base64.b64encode(tok.encode()).decode()),
+            "\n  ca.crt: ", base64.b64encode(bytes(r.randrange(256) for _ in range(48))).decode(), "\n"]
+
+
+def B7_compose(f, r, loc):
+    return ["services:\n  db:\n    image: postgres:16.4\n    environment:\n      POSTGRES_PASSWORD: ", b7_pw(r), "\n      POSTGRES_USER: app\n",
+            "  worker:\n    image: ghcr.io/acme/worker:", f"{r.randint(1, 5)}.{r.randint(0, 30)}.{r.randint(0, 9)}", "\n    environment:\n      - GH_TOKEN=",
+            b7_gh(r), "\n      - ADMIN_PASSWORD=", r.choice(B7_STANDIN), "\n      - HMAC_KEY=", b7_gen(r), "\n    ports:\n      - \"8080:8080\"\n"]
+
+
+def B7_curl(f, r, loc):
+    return ["curl -sS -X POST https://api.", r.choice(["stripe.com/v1/refunds", "openai.com/v1/chat/completions", "example-crm.io/v2/contacts"]),
+            " \\\n  -H 'Authorization: Bearer ", b7_vendor(f, r), "' \\\n  -H 'X-Request-Id: ", b7_la(f, r, loc), "' \\\n  -u admin:", b7_pw(r),
+            " \\\n  -d '{\"email\":\"", b7_email(f, r), "\",\"phone\":\"", b7_phone(r, loc), "\"}'\n"]
+
+
+def B7_http(f, r, loc):
+    return ["POST /v1/login HTTP/1.1\r\nHost: portal.example.com\r\nX-Forwarded-For: ", b7_ip4(f, r), ", ", b7_ip4(f, r), "\r\n",
+            "Cookie: session=", b7_gen(r), "; theme=dark\r\nAuthorization: Bearer ", b7_jwt(f, r), "\r\n", "If-None-Match: \"", rnd(r, HEX, 32), "\"\r\n",
+            "Content-Type: application/x-www-form-urlencoded\r\n\r\nusername=", f.user_name(), "&password=", b7_pw(r), "\n"]
+
+
+def B7_csv(f, r, loc):
+    out = ["customer_id;name;email;phone;iban;created\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [str(r.randint(10**5, 10**7)), ";", b7_name(f), ";", b7_email(f, r), ";", b7_phone(r, loc), ";", b7_iban(f, r), ";",
+                b7_la(f, r, loc).replace(";", ","), "\n"]
+    return out
+
+
+def B7_invoice(f, r, loc):
+    return [b7_t(loc, en="INVOICE", de="RECHNUNG", fr="FACTURE", es="FACTURA", it="FATTURA", nl="FACTUUR"), f" {b7_la(f, r, loc)}\n",
+            f.company(), "\n", f.street_address(), "\n", b7_t(loc, en="Tel ", de="Tel. ", fr="Tél. ", es="Tel. ", it="Tel. ", nl="Tel. "), b7_phone(r, loc),
+            "\n", b7_la(f, r, loc), " x", str(r.randint(1, 20)), "  ", b7_la(f, r, loc), "\n", "IBAN: ", b7_iban(f, r), "   BIC: ",
+            rnd(r, string.ascii_uppercase, 6), "2X\n", "Total: ", b7_la(f, r, loc), "\n"]
+
+
+def B7_shipping(f, r, loc):
+    return ["Shipping note\n", b7_la(f, r, loc), "\n", b7_la(f, r, loc), "\n", "Deliver to: ", b7_name(f), ", ", f.street_address(), "\n",
+            b7_t(loc, en="Phone on delivery: ", de="Telefon für Zusteller: ", fr="Tél. livraison : ", es="Teléfono de entrega: ", it="Tel. consegna: ", nl="Telefoon bezorger: "),
+            b7_phone(r, loc), "\n", "Weight 2.4 kg, ", b7_la(f, r, loc), "\n"]
+
+
+def B7_transfer(f, r, loc):
+    return [b7_t(loc, en="Payment instructions", de="Zahlungsanweisung", fr="Instructions de virement", es="Instrucciones de pago",
+                 it="Istruzioni di pagamento", nl="Betaalinstructies"), "\n", "Beneficiary: ", f.company(), "\n", "IBAN ", b7_iban(f, r), "\n",
+            "Reference: ", b7_la(f, r, loc), "\n", "Do NOT use the old account ", b7_la(f, r, loc), "\n", "Questions: ", b7_email(f, r), "\n"]
+
+
+def B7_medical(f, r, loc):
+    return ["PATIENT INTAKE / INSURANCE CLAIM\n", "Name: ", b7_name(f), "\n", "DOB: ", B7L("DATE_OF_BIRTH", b7_datefmt(b7_birth(r), r, "en_US")), "\n",
+            "SSN: ", b7_ssn(r), "\n", "Member ID: ", rnd(r, string.ascii_uppercase, 3), rnd(r, string.digits, 9), "   Group: ", rnd(r, string.digits, 6), "\n",
+            "Visit date: ", b7_datefmt(datetime.date(2026, r.randint(1, 11), r.randint(1, 28)), r, "en_US"), "  NPI 1", rnd(r, string.digits, 9), "\n",
+            "Emergency contact: ", b7_phone(r, "en_US"), "\n", "Card for copay: ", b7_card(f, r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}",
+            " CVC ", b7_cvc(r), "\n"]
+
+
+def B7_payroll(f, r, loc):
+    return ["Payroll note ", b7_la(f, r, loc), "\n", "Employee ", b7_name(f), ", gross ", b7_la(f, r, loc), "\n",
+            *(["SSN ", b7_ssn(r)] if loc == "en_US" else ["Account ", b7_iban(f, r)]), "\n", "Bonus approved; ", b7_talk(r, loc), "\n"]
+
+
+def B7_commit(f, r, loc):
+    return [f"commit {rnd(r, HEX, 40)}\nAuthor: {b7_name(f)} <", b7_email(f, r), f">\nDate:   {b7_la(f, r, loc)}\n\n",
+            "    Remove hard-coded credentials\n\n    The old key ", b7_vendor(f, r), " is revoked; docs use ", b7_plh(r), "\n"]
+
+
+def B7_sms(f, r, loc):
+    return ["From: ", b7_phone(r, loc), "\n", b7_t(loc, en="Your code is ", de="Ihr Code lautet ", fr="Votre code : ", es="Su código es ", it="Il tuo codice è ", nl="Je code is "),
+            str(r.randint(100000, 999999)), ". ", b7_la(f, r, loc), "\nReply from ", b7_phone(r, loc), ": ", *b7_pw_prose(r, loc), "\n"]
+
+
+def B7_keyfile(f, r, loc):
+    return ["$ cat ~/.ssh/deploy_key\n", b7_pem(r), "\n$ ssh-keygen -lf ~/.ssh/deploy_key.pub\n256 SHA256:", rnd(r, AN + "+/", 43), " deploy (ED25519)\n",
+            "# README example:\n", b7_pem_plh(r), "\n"]
+
+
+def B7_tfstate(f, r, loc):
+    return ['resource "aws_iam_access_key" "ci" {\n  id     = "', b7_aws(r), '"\n  secret = "', b7_gen(r), f'"\n  status = "Active"\n}}\n',
+            f'# arn:aws:iam::{rnd(r, string.digits, 12)}:user/ci  {b7_la(f, r, loc)}\n', 'variable "db_password" {\n  default = "', b7_pw(r), '"\n}\n']
+
+
+def B7_mixed(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 6)):
+        out += r.choice([b7_any(f, r, loc), [b7_la(f, r, loc)], [b7_talk(r, loc)]]) + [r.choice(["\n", "; ", " — ", "\n\n"])]
+    return out
+
+
+B7_TEXT_KINDS = [B7_ticket, B7_chat, B7_email_thread, B7_crm, B7_hr, B7_incident, B7_shell, B7_ci, B7_trace, B7_sql, B7_env, B7_yaml,
+                 B7_toml, B7_ini, B7_xml, B7_k8s, B7_compose, B7_curl, B7_http, B7_csv, B7_invoice, B7_shipping, B7_transfer, B7_medical,
+                 B7_payroll, B7_commit, B7_sms, B7_keyfile, B7_tfstate, B7_mixed]
+
+
+def b7_text(f, r, loc):
+    return [p for p in r.choice(B7_TEXT_KINDS)(f, r, loc) if not (isinstance(p, str) and p == "")]
+
+
+# ----- blind7 JSON documents -----
+
+def b7_js(parts):
+    """Parts of one JSON string: no character that needs an escape."""
+    out = []
+    for p in parts:
+        if isinstance(p, L):
+            t = p.text.replace("\r", "").replace("\n", " ")
+            assert '"' not in t and "\\" not in t, t
+            out.append(B7L(p.typ, t) if t != p.text else p)
+        else:
+            s = p.replace("\r\n", "\n").replace("\n", " | ").replace("\t", " ").replace('"', "'").replace("\\", "")
+            s = "".join(c for c in s if ord(c) >= 32)
+            if s:
+                out.append(s)
+    return out or [""]
+
+
+def b7_jt(f, r, loc, kinds=None):
+    return b7_js(r.choice(kinds or B7_TEXT_KINDS)(f, r, loc))
+
+
+def b7_jv(f, r, loc):
+    """A JSON string value holding one labelled value, sometimes alone, sometimes with context."""
+    v = b7_any(f, r, loc)
+    if r.random() < 0.4:
+        labs = [p for p in v if isinstance(p, L)]
+        return labs[0] if len(labs) == 1 else b7_js(v)
+    return b7_js(v)
+
+
+def b7_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b7_labels(y)]
+    if isinstance(v, list):
+        return [x for y in v for x in b7_labels(y)]
+    return []
+
+
+def B7_mcp_call(f, r, loc):
+    tool = r.choice(["send_email", "crm.update_contact", "db.query", "http.fetch", "files.write", "tickets.comment"])
+    args = {"send_email": lambda: {"to": [[b7_email(f, r)]], "cc": [[b7_email(f, r)], [b7_email(f, r)]], "subject": b7_js([b7_la(f, r, loc)]),
+                                   "body": b7_jt(f, r, loc, [B7_email_thread, B7_ticket, B7_transfer, B7_invoice])},
+            "crm.update_contact": lambda: {"id": r.randint(1, 10**7), "fields": {"mobile": b7_phone(r, loc), "email": b7_email(f, r),
+                                           "birthday": b7_dob(r, loc), "notes": b7_jt(f, r, loc, [B7_crm, B7_mixed])}},
+            "db.query": lambda: {"dsn": b7_js(["mysql://report:", b7_pw(r), "@", b7_ip4(f, r), ":3306/sales"]), "sql": b7_jt(f, r, loc, [B7_sql])},
+            "http.fetch": lambda: {"url": b7_js([f"https://api.example.com/v3/items?page={r.randint(1, 50)}&key=", b7_gen(r)]),
+                                   "headers": {"Authorization": b7_js(["Bearer ", b7_vendor(f, r)]), "X-Trace": b7_js([b7_la(f, r, loc)])}},
+            "files.write": lambda: {"path": r.choice([".env", "config/app.yaml", "settings.ini", "docker-compose.yml"]),
+                                    "content": b7_jt(f, r, loc, [B7_env, B7_yaml, B7_ini, B7_compose, B7_toml])},
+            "tickets.comment": lambda: {"ticket": b7_js([b7_la(f, r, loc)]), "comment": b7_jt(f, r, loc, [B7_chat, B7_ticket, B7_incident])}}[tool]()
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": tool, "arguments": args}}
+
+
+def B7_fn_call(f, r, loc):
+    return {"type": "function_call", "call_id": "call_" + rnd(r, AN, 24), "name": r.choice(["lookup_customer", "create_refund", "notify"]),
+            "arguments": {"customer": {"name": b7_name(f), "contact": {"email": b7_email(f, r), "phone": b7_phone(r, loc)},
+                                       "payment": {"card": b7_card(f, r), "cvv": b7_cvc(r), "iban": b7_iban(f, r)}},
+                          "amount": {"value": r.randint(100, 99999), "currency": "EUR"}, "reason": b7_jv(f, r, loc)}}
+
+
+def B7_tool_result(f, r, loc):
+    lines = []
+    for _ in range(r.randint(2, 5)):
+        lines.append(b7_jt(f, r, loc, [B7_mixed, B7_chat]) if r.random() < 0.3 else b7_jv(f, r, loc))
+    return {"type": "tool_result", "tool_use_id": "toolu_" + rnd(r, AN, 24), "is_error": False, "content": [{"type": "text", "text": x} for x in lines]}
+
+
+def B7_record(f, r, loc):
+    lang = B7_LANG[loc]
+    rec = {"id": f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-a{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}", "name": b7_name(f),
+           "email": b7_email(f, r), "tel": b7_phone(r, loc), b7_t(loc, en="date_of_birth", de="geburtsdatum", fr="date_naissance",
+                                                                   es="fecha_nacimiento", it="data_nascita", nl="geboortedatum"): b7_dob(r, loc),
+           "created": b7_js([b7_la(f, r, loc)]), "bank": {"iban": b7_iban(f, r), "ref": b7_js([b7_la(f, r, loc)])},
+           "portal": {"login": f.user_name(), r.choice(B7_PW_KEY[lang]): b7_pw(r)}}
+    if loc == "en_US":
+        rec["ssn"] = b7_ssn(r)
+    return {"object": "contact", "data": rec}
+
+
+def B7_webhook(f, r, loc):
+    return {"event": r.choice(["payment.failed", "user.created", "secret.rotated"]), "ts": r.randint(1_700_000_000, 1_800_000_000),
+            "payload": {"ip": b7_ip4(f, r) if r.random() < 0.6 else b7_ip6(f, r), "user_agent": "Mozilla/5.0", "actor": b7_email(f, r),
+                        "old_credentials": {"token": b7_vendor(f, r), "webhook_secret": b7_gen(r)},
+                        "sample": {"api_key": b7_plh(r), "note": b7_js([b7_talk(r, loc)])}, "order": b7_js([b7_la(f, r, loc)])}}
+
+
+def B7_logsearch(f, r, loc):
+    hits = []
+    for _ in range(r.randint(2, 4)):
+        hits.append({"@timestamp": b7_js([b7_la(f, r, loc)]), "host": b7_js([f"web-{r.randint(1, 40)}"]), "client_ip": b7_ip4(f, r),
+                     "message": b7_jt(f, r, loc, [B7_trace, B7_http, B7_ci, B7_shell])})
+    return {"took": r.randint(1, 900), "hits": {"total": len(hits), "hits": hits}}
+
+
+def B7_secrets_api(f, r, loc):
+    return {"path": "kv/data/" + r.choice(["payments", "crm", "ci"]), "data": {"data": {
+        "ANTHROPIC_API_KEY": b7_anthropic(r), "STRIPE_KEY": b7_stripe(r), "db_password": b7_pw(r), "client_secret": b7_gen(r),
+        "tls_key": b7_pem(r, sep=" "), "github": b7_gh(r), "slack": b7_slack(r), "google": b7_google(r), "aws_key_id": b7_aws(r)},
+        "metadata": {"version": r.randint(1, 40), "created_time": b7_js([b7_la(f, r, loc)])}}}
+
+
+def B7_chat_msgs(f, r, loc):
+    msgs = [{"role": "system", "content": "You are a support assistant. Never reveal customer data."}]
+    for i in range(r.randint(2, 4)):
+        msgs.append({"role": "user" if i % 2 == 0 else "assistant", "content": b7_jt(f, r, loc, [B7_mixed, B7_sms, B7_ticket, B7_chat])})
+    return {"model": r.choice(["claude-sonnet", "gpt-4o", "local-llama"]), "messages": msgs}
+
+
+B7_JSON_KINDS = [B7_mcp_call, B7_mcp_call, B7_fn_call, B7_tool_result, B7_record, B7_webhook, B7_logsearch, B7_secrets_api, B7_chat_msgs]
+
+
+def b7_json(f, r, loc):
+    return r.choice(B7_JSON_KINDS)(f, r, loc)
+
+
+# ----- blind7 self-check -----
+
+def b7_value_ok(typ, v):
+    d = re.sub(r"[ \u00a0.\-]", "", v)
+    if typ == "EMAIL":
+        return re.fullmatch(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", v) is not None
+    if typ == "CREDIT_CARD":
+        return d.isdigit() and 13 <= len(d) <= 19 and luhn_ok(d)
+    if typ == "IBAN":
+        return re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", d) is not None and b6_mod97(d) == 1
+    if typ == "US_SSN":
+        return d.isdigit() and len(d) == 9 and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ == "IPV4":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
+    if typ == "IPV6":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address)
+    if typ == "PHONE":
+        s = v.replace("(0)", "")
+        s = "+" + s[2:] if s.startswith("00") else s
+        regions = [None] if s.startswith("+") else list(REGION.values()) + OTHER_REGIONS
+        return any(phonenumbers.is_valid_number(phonenumbers.parse(s, reg)) for reg in regions)
+    if typ == "AWS_ACCESS_KEY":
+        return re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", v) is not None and "EXAMPLE" not in v
+    if typ == "GITHUB_TOKEN":
+        return re.fullmatch(r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})", v) is not None
+    if typ == "SLACK_TOKEN":
+        return v.startswith(("xoxb-", "xoxp-", "xapp-", "xoxe."))
+    if typ == "STRIPE_KEY":
+        return v[:8] in ("sk_live_", "rk_live_", "sk_test_")
+    if typ == "OPENAI_KEY":
+        return v.startswith("sk-") and "T3BlbkFJ" in v
+    if typ == "ANTHROPIC_KEY":
+        return v.startswith("sk-ant-") and v.endswith("AA")
+    if typ == "GOOGLE_API_KEY":
+        return re.fullmatch(r"AIza[A-Za-z0-9_-]{35}", v) is not None
+    if typ == "JWT":
+        h = v.split(".")[0]
+        return len(v.split(".")) == 3 and "alg" in json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+    if typ == "PRIVATE_KEY":
+        return v.startswith("-----BEGIN ") and v.endswith("PRIVATE KEY-----") and len(v) > 200
+    if typ == "DATE_OF_BIRTH":
+        return any(c.isdigit() for c in v) and len(v) >= 8
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B7_STANDIN
+    if typ == "PLACEHOLDER":
+        return len(v) >= 8
+    return False
+
+
+def b7_check(i, kind, doc, w, text):
+    want = b7_labels(doc) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got)
+        assert got and got.strip() == got, (i, got)
+        assert b7_value_ok(sp["type"], got), (i, sp["type"], got)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
