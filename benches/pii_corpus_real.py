@@ -4115,6 +4115,7 @@ def b7_email(f, r):
     last = unicodedata.normalize("NFKD", f.last_name()).encode("ascii", "ignore").decode().lower().replace(" ", "").replace("'", "")
     dom = r.choice(["kessler-logistik.de", "brightpath.io", "mailbox.org", "outlook.com", "gmx.net", "libero.it", "ziggo.nl",
                     "orange.fr", "telefonica.es", "acme-corp.co.uk", "hospital-north.org", "proton.me"])
+    first, last = re.sub(r"[^a-z0-9]", "", first), re.sub(r"[^a-z0-9-]", "", last).strip("-")
     sep = r.choice([".", "_", "", "-"])
     tag = r.choice(["", "", "", "+billing", "+ci"])
     return B7L("EMAIL", f"{first or 'anna'}{sep}{last or 'berg'}{tag}@{dom}")
@@ -4344,7 +4345,7 @@ def b7_bad_iban(f, r):
 
 
 def b7_la(f, r, loc):
-    k = r.randrange(34)
+    k = r.randrange(35)
     if k == 0: return f"order #{r.randint(10**6, 10**9)}"
     if k == 1: return f"ticket {r.choice(['INC', 'SR', 'TKT', 'HD'])}-{r.randint(100000, 9999999)}"
     if k == 2: return f"invoice {r.choice(['RE', 'FA', 'INV', 'FAC'])}{r.randint(2024, 2026)}/{r.randint(1, 99999):05d}"
@@ -4380,6 +4381,9 @@ def b7_la(f, r, loc):
     if k == 30: return f"PO-{r.randint(2025, 2026)}-{rnd(r, string.digits, 6)}"
     if k == 31: return f"claim {rnd(r, string.digits, 3)} {rnd(r, string.digits, 3)} {rnd(r, string.digits, 4)}"
     if k == 32: return f"pid {r.randint(100, 65535)}, port {r.randint(1024, 65535)}"
+    if k == 33: return r.choice([f"firmware {r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(0, 300)}", f"OID 1.3.6.1.4.1.{r.randint(1000, 60000)}",
+                                 f"EIN {rnd(r, string.digits, 2)}-{rnd(r, string.digits, 7)}", f"Gitlab MR !{r.randint(100, 9999)}",
+                                 f"chrome/{r.randint(100, 131)}.0.{r.randint(1000, 6999)}.{r.randint(10, 200)}"])
     return f"request-id req_{rnd(r, AN, 24)}"
 
 
@@ -4421,7 +4425,7 @@ def b7_talk(r, loc):
 
 def b7_any(f, r, loc):
     """One labelled value of any type with a short context."""
-    k = r.randrange(18)
+    k = r.randrange(24)
     lang = B7_LANG[loc]
     if k == 0: return ["mail ", b7_email(f, r)]
     if k == 1: return [b7_t(loc, en="call ", de="Tel. ", fr="tél. ", es="tel. ", it="tel. ", nl="tel. "), b7_phone(r, loc)]
@@ -4439,7 +4443,16 @@ def b7_any(f, r, loc):
     if k == 14: return ["signed with ", b7_jwt(f, r)]
     if k == 15: return ["aws ", b7_aws(r), " / ", b7_gen(r)]
     if k == 16: return ["gh ", b7_gh(r)]
-    return ["docs key ", b7_plh(r)]
+    if k == 17: return ["docs key ", b7_plh(r)]
+    if k == 18: return [r.choice(B7_PW_KEY[lang]).upper(), "=", b7_vendor(f, r, r.choice(["GH", "SLACK", "STRIPE", "OPENAI"]))]
+    if k == 19: return [r.choice(["pg_dump --password=", "redis-cli -a ", "PGPASSWORD=", "sshpass -p "]), b7_pw(r)]
+    if k == 20: return ["redis://:", b7_pw(r), "@cache.internal:6379/0"]
+    if k == 21: return [b7_t(loc, en="Password\u00a0: ", de="PASSWORT:\u00a0", fr="Mot de passe\u00a0: ", es="CONTRASEÑA\u00a0: ", it="Password\u00a0: ",
+                             nl="Wachtwoord\u00a0: "), b7_pw(r)]
+    if k == 22: return [b7_email(f, r), " ", b7_t(loc, en="asked for a callback on ", de="bittet um Rückruf unter ", fr="demande un rappel au ",
+                                                  es="pide que le llamen al ", it="chiede di essere richiamato al ", nl="vraagt om terugbellen op "), b7_phone(r, loc)]
+    return [b7_plh(r), " ", b7_t(loc, en="is the sample from the docs", de="ist das Beispiel aus der Doku", fr="est l'exemple de la doc",
+                                   es="es el ejemplo de la documentación", it="è l'esempio della documentazione", nl="is het voorbeeld uit de docs")]
 
 
 # ----- blind7 text documents -----
@@ -4510,11 +4523,13 @@ def B7_incident(f, r, loc):
 
 
 def B7_shell(f, r, loc):
-    db = r.choice(["postgres", "mysql", "mongodb", "redis"])
+    db = r.choice(["postgres", "postgresql"])
     return [f"  {r.randint(100, 999)}  cd ~/src/billing && git pull\n", f"  {r.randint(100, 999)}  export GITHUB_TOKEN=", b7_gh(r), "\n",
             f"  {r.randint(100, 999)}  psql \"{db}://app:", b7_pw(r), f"@db-{r.randint(1, 9)}.internal:5432/app\"\n",
             f"  {r.randint(100, 999)}  mysql -u root -p'", b7_pw(r), "' -h ", b7_ip4(f, r), "\n",
             f"  {r.randint(100, 999)}  ssh deploy@", b7_ip4(f, r), "\n",
+            f"  {r.randint(100, 999)}  mongosh 'mongodb+srv://ops:", b7_pw(r), f"@cluster{r.randint(0, 9)}.mongodb.net/admin'\n",
+            f"  {r.randint(100, 999)}  ./manage.py createsuperuser --username ops --password ", b7_pw(r), "\n",
             f"  {r.randint(100, 999)}  git log -1 # ", b7_la(f, r, loc), "\n",
             f"  {r.randint(100, 999)}  aws configure set aws_secret_access_key ", b7_gen(r), "\n",
             f"  {r.randint(100, 999)}  echo {r.choice(B7_STANDIN)} | docker login -u ci --password-stdin\n"]
