@@ -4104,8 +4104,10 @@ def b7_t(loc, **by_lang):
 # ----- gold values -----
 
 def b7_phone(r, loc):
-    reg = REGION[loc] if r.random() < 0.8 else r.choice(OTHER_REGIONS)
-    return B7L("PHONE", phone(r, reg, ["national", "national", "intl", "e164", "intl00", "dashes", "dots", "intl_trunk"]))
+    if r.random() < 0.8:
+        return B7L("PHONE", phone(r, REGION[loc], ["national", "national", "intl", "e164", "intl00", "dashes", "dots", "intl_trunk"]))
+    # A number from abroad is written with its country code (a foreign national form would be ambiguous).
+    return B7L("PHONE", phone(r, r.choice(OTHER_REGIONS), ["intl", "intl", "e164", "intl00", "intl_dashes"]))
 
 
 def b7_email(f, r):
@@ -4516,7 +4518,7 @@ def B7_hr(f, r, loc):
 
 def B7_incident(f, r, loc):
     return [f"## Post-mortem: {r.choice(['API 5xx spike', 'leaked token in logs', 'payment webhook outage', 'DNS failover'])}\n\n",
-            f"Start {b7_la(f, r, loc)}; duration {r.randint(5, 300)} min; {b7_la(f, r, loc)}\n\n",
+            f"Start {r.randint(2024, 2026)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d} {r.randint(0, 23):02d}:{r.randint(0, 59):02d} UTC; duration {r.randint(5, 300)} min; {b7_la(f, r, loc)}\n\n",
             "Timeline:\n- traffic from ", b7_ip4(f, r), " and ", b7_ip6(f, r), " exceeded the limit\n",
             "- the key ", b7_vendor(f, r), " was printed in a debug line and has been revoked\n",
             "- on-call ", f.first_name(), " (", b7_phone(r, loc), ") paged at ", b7_la(f, r, loc), "\n", "- fix in ", b7_la(f, r, loc), "\n"]
@@ -4650,13 +4652,19 @@ def B7_medical(f, r, loc):
             " CVC ", b7_cvc(r), "\n"]
 
 
+def b7_money(r, loc):
+    n = r.randint(1500, 9999)
+    c = r.randint(0, 99)
+    return {"en_US": f"${n:,}.{c:02d}", "en_GB": f"£{n:,}.{c:02d}"}.get(loc, f"{n:,}".replace(",", ".") + f",{c:02d} €")
+
+
 def B7_payroll(f, r, loc):
-    return ["Payroll note ", b7_la(f, r, loc), "\n", "Employee ", b7_name(f), ", gross ", b7_la(f, r, loc), "\n",
+    return ["Payroll note ", b7_la(f, r, loc), "\n", "Employee ", b7_name(f), ", gross ", b7_money(r, loc), ", net ", b7_money(r, loc), "\n",
             *(["SSN ", b7_ssn(r)] if loc == "en_US" else ["Account ", b7_iban(f, r)]), "\n", "Bonus approved; ", b7_talk(r, loc), "\n"]
 
 
 def B7_commit(f, r, loc):
-    return [f"commit {rnd(r, HEX, 40)}\nAuthor: {b7_name(f)} <", b7_email(f, r), f">\nDate:   {b7_la(f, r, loc)}\n\n",
+    return [f"commit {rnd(r, HEX, 40)}\nAuthor: {b7_name(f)} <", b7_email(f, r), f">\nDate:   {r.choice(['Mon', 'Tue', 'Wed', 'Thu', 'Fri'])} {r.choice(['Mar', 'Jun', 'Sep', 'Nov'])} {r.randint(1, 28)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} {r.randint(2023, 2026)} +0{r.randint(0, 2)}00\n\n",
             "    Remove hard-coded credentials\n\n    The old key ", b7_vendor(f, r), " is revoked; docs use ", b7_plh(r), "\n"]
 
 
