@@ -726,7 +726,7 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
 
 /// A value that a more specific secret rule will name better than GENERIC_SECRET.
 pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 18] = [
+    const PREFIXES: [&[u8]; 19] = [
         b"eyJ",
         b"sk-",
         b"sk_live_",
@@ -740,6 +740,7 @@ pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
         b"ghs_",
         b"github_pat_",
         b"xox",
+        b"xapp-",
         b"AKIA",
         b"ASIA",
         b"ABIA",

@@ -40,7 +40,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (Kind::OpenAi, &[E::OpenaiKey], r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}".into()),
         (Kind::Stripe, &[E::StripeKey], r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]{16,}".into()),
         (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
-        (Kind::Slack, &[E::SlackToken], r"xox[abposr]-[A-Za-z0-9\-]{10,}".into()),
+        (Kind::Slack, &[E::SlackToken], r"(?:xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,})".into()),
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
         (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}".into()),
         (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
@@ -82,7 +82,10 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
         Kind::OpenAi => &["sk-"],
         Kind::Stripe => &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
         Kind::Github => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-        Kind::Slack => &["xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"],
+        // `xapp-1-…`: app-level tokens (Socket Mode).
+        Kind::Slack => &[
+            "xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "xapp-",
+        ],
         Kind::Aws => &["AKIA", "ASIA", "ABIA", "ACCA"],
         Kind::Google => &["AIza"],
         Kind::Bearer => &["bearer "],

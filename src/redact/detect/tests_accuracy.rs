@@ -1262,3 +1262,28 @@ fn generic_secrets_in_attributes_cookies_and_assignments() {
         assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn slack_app_level_tokens() {
+    for (text, token) in [
+        (
+            "SLACK_APP_TOKEN=xapp-1-A07QZ3K9J2M-7301928374650-9f3c2b1a0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
+            "xapp-1-A07QZ3K9J2M-7301928374650-9f3c2b1a0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
+        ),
+        (
+            "socket mode with xapp-2-B05KQ7TR2NX-6120394857120-e93b0d47a1c2f85e6d09b3a7c41f2e8d now",
+            "xapp-2-B05KQ7TR2NX-6120394857120-e93b0d47a1c2f85e6d09b3a7c41f2e8d",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::SlackToken), vec![token], "{text}");
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+    // Look-alikes: the word without the id, a stand-in, an app name.
+    for text in [
+        "the xapp-level token goes in SLACK_APP_TOKEN",
+        "xapp-1-xxxxxxxxxxxx",
+        "deployed myxapp-1-service-2024",
+    ] {
+        assert!(found(text, Entity::SlackToken).is_empty(), "{text}");
+    }
+}
