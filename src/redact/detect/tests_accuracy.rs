@@ -1287,3 +1287,36 @@ fn slack_app_level_tokens() {
         assert!(found(text, Entity::SlackToken).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn dates_of_birth_after_localized_phrases() {
+    for (text, date) in [
+        (
+            "Tel: 010 650 4631 / geboren op 29/12/1986 / Kaart",
+            "29/12/1986",
+        ),
+        ("geboren am 03.04.1971 in Köln", "03.04.1971"),
+        ("Geb.-Datum 22.12.1983 / Karte", "22.12.1983"),
+        ("Geboortedatum: 23-12-1966", "23-12-1966"),
+        ("date de naiss. 16.06.1966 / Carte", "16.06.1966"),
+        ("Mme Roux, née le 02/03/1959", "02/03/1959"),
+        ("né(e) le 02/03/1959", "02/03/1959"),
+        ("nato il 30/03/1979, consegna", "30/03/1979"),
+        ("Data di nascita: 12/03/1980", "12/03/1980"),
+        ("nacida el 05/20/1987, delivery", "05/20/1987"),
+        ("Fecha de nacimiento: 1980-01-18", "1980-01-18"),
+    ] {
+        assert_eq!(found(text, Entity::DateOfBirth), vec![date], "{text}");
+    }
+    // Look-alikes: the same words before other dates or no date.
+    for text in [
+        "geboren in Köln, seit 03.04.1971 hier",
+        "data di consegna: 12/03/2024",
+        "nato a Roma",
+        "fecha de entrega: 2024-01-18",
+        "geb. 1971",
+        "Nato il 5 maggio",
+    ] {
+        assert!(found(text, Entity::DateOfBirth).is_empty(), "{text}");
+    }
+}
