@@ -222,7 +222,15 @@ impl Detector {
         } else {
             key
         };
+        // A function call (`password = crypt('…', gen_salt('bf'))`: `crypt(` is none) and
+        // a secret store's reference (`vault:secret/data/app#token`).
+        let call = value.ends_with(b"(")
+            && value[..value.len() - 1]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.');
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
+            || call
+            || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
         {
@@ -1128,8 +1136,14 @@ pub(super) fn password_like(v: &[u8]) -> bool {
         && (v[1] == b'('
             || v.ends_with(b"%")
             || v[1..].iter().all(|&b| b.is_ascii_uppercase() || b == b'_'));
+    // The rest of an identifier naming a setting (`PASSWORD_MIN_LENGTH=12` read from the
+    // keyword on) and a function call (`password = crypt('…')`: `crypt(` is none).
+    let setting = v[0] == b'_' && v.contains(&b'=');
     if variable
         || percent
+        || setting
+        || v.ends_with(b"(")
+        || lower_starts(b"vault:")
         || matches!(v[0], b'<' | b'{' | b'[' | b'(')
         || v.starts_with(b"${")
         || v.iter().all(|&b| matches!(b, b'x' | b'X' | b'*' | b'.'))

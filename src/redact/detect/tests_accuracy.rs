@@ -1320,3 +1320,24 @@ fn dates_of_birth_after_localized_phrases() {
         assert!(found(text, Entity::DateOfBirth).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn settings_calls_and_references_are_not_passwords() {
+    for text in [
+        "PASSWORD_MIN_LENGTH=12",
+        "password_max_age=90d",
+        "UPDATE users SET password = crypt('Hunter2024!', gen_salt('bf'));",
+        "password: vault:secret/data/app#db",
+        "API_TOKEN=vault:secret/data/app#token",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+    // Look-alikes that stay passwords.
+    for (text, pw) in [
+        ("password = Hunter(2024)x", "Hunter(2024)x"),
+        ("PASSWORD=_Tr0ub4dor_x9", "_Tr0ub4dor_x9"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+}
