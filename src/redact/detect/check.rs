@@ -1244,9 +1244,19 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
         }
         if hay.get(i) == Some(&b' ') {
             let sshpass = s >= 8 && hay[s - 8..s].eq_ignore_ascii_case(b"sshpass ");
+            // `docker login -u ci -p SECRET` (registry logins: `-p` right after `-u USER`).
+            let after_user = {
+                let head = &hay[s.saturating_sub(80)..s];
+                let head = head.strip_suffix(b" ").unwrap_or(head);
+                let user = head
+                    .iter()
+                    .rposition(|&b| b == b' ')
+                    .map_or(head, |k| &head[..k + 1]);
+                user.len() < head.len() && user.ends_with(b" -u ")
+            };
             let vs = i + 1;
             return match quoted(vs).or_else(|| value_at(hay, vs, limit)) {
-                Some((vs, ve)) => found(vs, ve, sshpass),
+                Some((vs, ve)) => found(vs, ve, sshpass || after_user),
                 None => Outcome::Reject,
             };
         }

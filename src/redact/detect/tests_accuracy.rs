@@ -1341,3 +1341,27 @@ fn settings_calls_and_references_are_not_passwords() {
         assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
     }
 }
+
+#[test]
+fn registry_login_passwords() {
+    for (text, pw) in [
+        (
+            "docker login -u ci -p c0pp3r42 registry.example.com",
+            "c0pp3r42",
+        ),
+        (
+            "podman login -u deploy -p 'Tr0ub4dor&3' quay.io",
+            "Tr0ub4dor&3",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    // Look-alikes: `-p` as a port or a path after other flags.
+    for text in [
+        "docker run -u app -p 8080:80 nginx",
+        "ssh -u admin -p 2222 host",
+        "mkdir -p /var/lib/app",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
