@@ -379,7 +379,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         if let KeyClass::Whole(entity) = key {
             let meaningful = match entity {
                 Entity::DateOfBirth | Entity::UsSsn => s.bytes().any(|b| b.is_ascii_digit()),
-                _ => !s.trim().is_empty() && !is_mask(s),
+                _ => !s.trim().is_empty() && !is_mask(s) && !is_sentinel(s),
             };
             if meaningful && self.redactor.enabled(entity) {
                 // A recognisable secret under a secret-named key (`GITHUB_TOKEN: ghp_…`,
@@ -523,6 +523,30 @@ fn apply(
 }
 
 /// Already a mask of ours (`[PASSWORD]`, `[EMAIL:…]`): don't report it again.
+/// A value standing for "no secret here" under a secret-named key (`old_password:
+/// "(rotated)"`, `"n/a"`, `"********"`, `"none"`, `"-"`): a word in parentheses, a mask of
+/// `*`/`x`/`•`, or one of the usual null words.
+fn is_sentinel(s: &str) -> bool {
+    let t = s.trim();
+    if t.len() > 16 {
+        return false;
+    }
+    let paren = t.len() > 2
+        && t.starts_with('(')
+        && t.ends_with(')')
+        && t[1..t.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b' ');
+    paren
+        || t.chars()
+            .all(|c| matches!(c, '*' | 'x' | 'X' | '\u{2022}' | '-' | '.'))
+        || [
+            "n/a", "na", "none", "null", "nil", "unset", "redacted", "rotated", "empty",
+        ]
+        .iter()
+        .any(|w| t.eq_ignore_ascii_case(w))
+}
+
 fn is_mask(s: &str) -> bool {
     s.starts_with('[') && s.ends_with(']') && s[1..].starts_with(|c: char| c.is_ascii_uppercase())
 }

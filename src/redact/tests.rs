@@ -397,3 +397,32 @@ fn secret_named_keys_follow_the_taxonomy() {
     );
     assert!(!text.contains("403"), "{text}");
 }
+
+#[test]
+fn sentinels_under_secret_keys_are_kept() {
+    let r = redactor();
+    let v = json!({
+        "old_password": "(rotated)",
+        "prev_password": "n/a",
+        "masked_password": "********",
+        "api_token": "none",
+        "backup_pwd": "-",
+        // Look-alikes: real values under the same keys.
+        "password": "(rot4ted)Xy",
+        "new_password": "n/a-Tr0ub4dor",
+    });
+    let out = r.redact_json(&v, &ActionPlan::mask_all());
+    let nv = out.value.unwrap_or_default();
+    for k in [
+        "old_password",
+        "prev_password",
+        "masked_password",
+        "api_token",
+        "backup_pwd",
+    ] {
+        assert_eq!(nv[k], v[k], "{k}");
+    }
+    assert_eq!(nv["password"], "[PASSWORD]");
+    assert_eq!(nv["new_password"], "[PASSWORD]");
+    assert_eq!(out.findings.len(), 2, "{:?}", out.findings);
+}

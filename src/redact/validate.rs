@@ -89,7 +89,7 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
         return false;
     }
     // Past the vendor prefix (`sk_test_` names Stripe's test mode, not a placeholder).
-    const PREFIXES: [&[u8]; 9] = [
+    const PREFIXES: [&[u8]; 10] = [
         b"sk_test_",
         b"rk_test_",
         b"sk_live_",
@@ -99,6 +99,7 @@ pub(crate) fn secret_placeholder(token: &[u8]) -> bool {
         b"sk-",
         b"github_pat_",
         b"xox",
+        b"xapp-",
     ];
     let body = PREFIXES
         .iter()

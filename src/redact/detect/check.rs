@@ -222,7 +222,15 @@ impl Detector {
         } else {
             key
         };
+        // A function call (`password = crypt('…', gen_salt('bf'))`: `crypt(` is none) and
+        // a secret store's reference (`vault:secret/data/app#token`).
+        let call = value.ends_with(b"(")
+            && value[..value.len() - 1]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.');
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
+            || call
+            || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
         {
@@ -726,7 +734,7 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
 
 /// A value that a more specific secret rule will name better than GENERIC_SECRET.
 pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 18] = [
+    const PREFIXES: [&[u8]; 19] = [
         b"eyJ",
         b"sk-",
         b"sk_live_",
@@ -740,6 +748,7 @@ pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
         b"ghs_",
         b"github_pat_",
         b"xox",
+        b"xapp-",
         b"AKIA",
         b"ASIA",
         b"ABIA",
@@ -1127,8 +1136,14 @@ pub(super) fn password_like(v: &[u8]) -> bool {
         && (v[1] == b'('
             || v.ends_with(b"%")
             || v[1..].iter().all(|&b| b.is_ascii_uppercase() || b == b'_'));
+    // The rest of an identifier naming a setting (`PASSWORD_MIN_LENGTH=12` read from the
+    // keyword on) and a function call (`password = crypt('…')`: `crypt(` is none).
+    let setting = v[0] == b'_' && v.contains(&b'=');
     if variable
         || percent
+        || setting
+        || v.ends_with(b"(")
+        || lower_starts(b"vault:")
         || matches!(v[0], b'<' | b'{' | b'[' | b'(')
         || v.starts_with(b"${")
         || v.iter().all(|&b| matches!(b, b'x' | b'X' | b'*' | b'.'))
@@ -1229,9 +1244,19 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
         }
         if hay.get(i) == Some(&b' ') {
             let sshpass = s >= 8 && hay[s - 8..s].eq_ignore_ascii_case(b"sshpass ");
+            // `docker login -u ci -p SECRET` (registry logins: `-p` right after `-u USER`).
+            let after_user = {
+                let head = &hay[s.saturating_sub(80)..s];
+                let head = head.strip_suffix(b" ").unwrap_or(head);
+                let user = head
+                    .iter()
+                    .rposition(|&b| b == b' ')
+                    .map_or(head, |k| &head[..k + 1]);
+                user.len() < head.len() && user.ends_with(b" -u ")
+            };
             let vs = i + 1;
             return match quoted(vs).or_else(|| value_at(hay, vs, limit)) {
-                Some((vs, ve)) => found(vs, ve, sshpass),
+                Some((vs, ve)) => found(vs, ve, sshpass || after_user),
                 None => Outcome::Reject,
             };
         }

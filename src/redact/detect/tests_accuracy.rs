@@ -1262,3 +1262,106 @@ fn generic_secrets_in_attributes_cookies_and_assignments() {
         assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn slack_app_level_tokens() {
+    for (text, token) in [
+        (
+            "SLACK_APP_TOKEN=xapp-1-A07QZ3K9J2M-7301928374650-9f3c2b1a0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
+            "xapp-1-A07QZ3K9J2M-7301928374650-9f3c2b1a0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
+        ),
+        (
+            "socket mode with xapp-2-B05KQ7TR2NX-6120394857120-e93b0d47a1c2f85e6d09b3a7c41f2e8d now",
+            "xapp-2-B05KQ7TR2NX-6120394857120-e93b0d47a1c2f85e6d09b3a7c41f2e8d",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::SlackToken), vec![token], "{text}");
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+    // Look-alikes: the word without the id, a stand-in, an app name.
+    for text in [
+        "the xapp-level token goes in SLACK_APP_TOKEN",
+        "xapp-1-xxxxxxxxxxxx",
+        "deployed myxapp-1-service-2024",
+    ] {
+        assert!(found(text, Entity::SlackToken).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn dates_of_birth_after_localized_phrases() {
+    for (text, date) in [
+        (
+            "Tel: 010 650 4631 / geboren op 29/12/1986 / Kaart",
+            "29/12/1986",
+        ),
+        ("geboren am 03.04.1971 in Köln", "03.04.1971"),
+        ("Geb.-Datum 22.12.1983 / Karte", "22.12.1983"),
+        ("Geboortedatum: 23-12-1966", "23-12-1966"),
+        ("date de naiss. 16.06.1966 / Carte", "16.06.1966"),
+        ("Mme Roux, née le 02/03/1959", "02/03/1959"),
+        ("né(e) le 02/03/1959", "02/03/1959"),
+        ("nato il 30/03/1979, consegna", "30/03/1979"),
+        ("Data di nascita: 12/03/1980", "12/03/1980"),
+        ("nacida el 05/20/1987, delivery", "05/20/1987"),
+        ("Fecha de nacimiento: 1980-01-18", "1980-01-18"),
+    ] {
+        assert_eq!(found(text, Entity::DateOfBirth), vec![date], "{text}");
+    }
+    // Look-alikes: the same words before other dates or no date.
+    for text in [
+        "geboren in Köln, seit 03.04.1971 hier",
+        "data di consegna: 12/03/2024",
+        "nato a Roma",
+        "fecha de entrega: 2024-01-18",
+        "geb. 1971",
+        "Nato il 5 maggio",
+    ] {
+        assert!(found(text, Entity::DateOfBirth).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn settings_calls_and_references_are_not_passwords() {
+    for text in [
+        "PASSWORD_MIN_LENGTH=12",
+        "password_max_age=90d",
+        "UPDATE users SET password = crypt('Hunter2024!', gen_salt('bf'));",
+        "password: vault:secret/data/app#db",
+        "API_TOKEN=vault:secret/data/app#token",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+    // Look-alikes that stay passwords.
+    for (text, pw) in [
+        ("password = Hunter(2024)x", "Hunter(2024)x"),
+        ("PASSWORD=_Tr0ub4dor_x9", "_Tr0ub4dor_x9"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+}
+
+#[test]
+fn registry_login_passwords() {
+    for (text, pw) in [
+        (
+            "docker login -u ci -p c0pp3r42 registry.example.com",
+            "c0pp3r42",
+        ),
+        (
+            "podman login -u deploy -p 'Tr0ub4dor&3' quay.io",
+            "Tr0ub4dor&3",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    // Look-alikes: `-p` as a port or a path after other flags.
+    for text in [
+        "docker run -u app -p 8080:80 nginx",
+        "ssh -u admin -p 2222 host",
+        "mkdir -p /var/lib/app",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}

@@ -76,6 +76,19 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "birth_date",
     "birthdate",
     "birthday",
+    // The other locales' birth-date keys (`normalize_key` form; a compound such as
+    // `patient_geburtsdatum` matches by its last words): German, Dutch, French, Italian,
+    // Spanish.
+    "geburtsdatum",
+    "geb_datum",
+    "geboortedatum",
+    "date_naissance",
+    "date_de_naissance",
+    "datenaissance",
+    "data_nascita",
+    "data_di_nascita",
+    "fecha_nacimiento",
+    "fecha_de_nacimiento",
 ];
 
 /// The key names whose value is a password or passphrase (PASSWORD); every other sensitive
@@ -101,6 +114,86 @@ pub(crate) fn password_key(norm: &str) -> bool {
             | "wachtwoord"
             | "ww"
             | "pin"
+    )
+}
+
+/// A key whose words include a password word before a qualifier (`wachtwoord_db`,
+/// `pwd_utente`, `contraseña_bd`) or that ends in one as a compound (`zugangspasswort`,
+/// `dbpassword`); not when a later word makes it a setting about passwords
+/// (`password_min_length`, `password_hint`, `pwd_reset_at`).
+fn compound_password_key(norm: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "password",
+        "passwd",
+        "pwd",
+        "passwort",
+        "kennwort",
+        "wachtwoord",
+        "contrasena",
+        "contraseña",
+    ];
+    const SETTINGS: [&str; 26] = [
+        "hint",
+        "min",
+        "max",
+        "length",
+        "len",
+        "policy",
+        "reset",
+        "expiry",
+        "expires",
+        "expired",
+        "changed",
+        "change",
+        "age",
+        "strength",
+        "rule",
+        "rules",
+        "required",
+        "complexity",
+        "history",
+        "attempts",
+        "count",
+        "last",
+        "updated",
+        "enabled",
+        "label",
+        "prompt",
+    ];
+    if ["passwort", "kennwort", "wachtwoord", "password"]
+        .iter()
+        .any(|w| norm.ends_with(w))
+    {
+        return true;
+    }
+    let mut parts = norm.split('_');
+    while let Some(p) = parts.next() {
+        if WORDS.contains(&p) {
+            return parts.all(|q| !SETTINGS.contains(&q));
+        }
+    }
+    false
+}
+
+/// The key names whose value is a date of birth.
+fn dob_key(norm: &str) -> bool {
+    matches!(
+        norm,
+        "dob"
+            | "date_of_birth"
+            | "birth_date"
+            | "birthdate"
+            | "birthday"
+            | "geburtsdatum"
+            | "geb_datum"
+            | "geboortedatum"
+            | "date_naissance"
+            | "date_de_naissance"
+            | "datenaissance"
+            | "data_nascita"
+            | "data_di_nascita"
+            | "fecha_nacimiento"
+            | "fecha_de_nacimiento"
     )
 }
 
@@ -134,9 +227,7 @@ impl KeyRules {
             }
             let entity = match norm.as_str() {
                 "ssn" | "social_security_number" => Entity::UsSsn,
-                "dob" | "date_of_birth" | "birth_date" | "birthdate" | "birthday" => {
-                    Entity::DateOfBirth
-                }
+                n if dob_key(n) => Entity::DateOfBirth,
                 n if password_key(n) => Entity::Password,
                 // Every other secret-named key (`client_secret`, `api_key`, `token`,
                 // `cookie`, `cvc`, …) and any name added by the config.
@@ -194,6 +285,9 @@ impl KeyRules {
                 Some(i) => start += i + 1,
                 None => break,
             }
+        }
+        if compound_password_key(norm) {
+            return KeyClass::Whole(Entity::Password);
         }
         // (Keys are short: a plain window compare beats setting up a substring search.)
         let has = |word: &[u8]| bytes.windows(word.len()).any(|w| w == word);
