@@ -100,6 +100,47 @@ fn redact_json_masks_and_keeps_the_rest() {
     assert_eq!(out.findings.len(), 8, "{:?}", out.findings);
 }
 
+/// Key names that hold a password or session word without holding a credential: what an
+/// agent sends to a travel or chat tool passes untouched, and through the scan-based path
+/// too; the same words naming a login are masked.
+#[test]
+fn tickets_and_conversation_ids_are_not_credentials() {
+    let r = redactor();
+    let v = json!({
+        "boarding_pass": "Gate 12 seat 4A",
+        "day_pass": "yes",
+        "session": "spring-2026",
+        "session_id": "conv_8812",
+        "chat_session_id": "c9f1e2d3a4b5",
+        "smtp_pass": "Xk9!pq2wLm",
+        "db_pass": "hunter2hunter2",
+    });
+    let found = r.scan_json(&v);
+    let mut got: Vec<(&str, &str)> = found
+        .iter()
+        .map(|f| (f.pointer.as_deref().unwrap_or(""), f.entity.name()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![("/db_pass", "PASSWORD"), ("/smtp_pass", "PASSWORD")],
+        "{found:?}"
+    );
+    let out = r.redact_json(&v, &ActionPlan::mask_all());
+    let nv = out.value.unwrap_or_default();
+    for k in [
+        "boarding_pass",
+        "day_pass",
+        "session",
+        "session_id",
+        "chat_session_id",
+    ] {
+        assert_eq!(nv[k], v[k], "{k}");
+    }
+    assert_eq!(nv["smtp_pass"], "[PASSWORD]");
+    assert_eq!(nv["db_pass"], "[PASSWORD]");
+}
+
 #[test]
 fn plan_selects_entities_and_actions() {
     let r = redactor();

@@ -67,9 +67,6 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "card_cvc",
     "security_code",
     "pin",
-    "session",
-    "sessionid",
-    "session_id",
     "signing_key",
     "dob",
     "date_of_birth",
@@ -121,6 +118,52 @@ pub(crate) fn password_key(norm: &str) -> bool {
 /// `pwd_utente`, `contraseña_bd`) or that ends in one as a compound (`zugangspasswort`,
 /// `dbpassword`); not when a later word makes it a setting about passwords
 /// (`password_min_length`, `password_hint`, `pwd_reset_at`).
+/// Whether the key's part before `_pass` names something one logs in to: its last word is a
+/// system, a protocol or an account (`smtp_pass`, `db_pass`, `mysql_root_pass`).
+fn login_word(before: &str) -> bool {
+    let last = before.rsplit('_').next().unwrap_or(before);
+    matches!(
+        last,
+        "db" | "database"
+            | "sql"
+            | "mysql"
+            | "pg"
+            | "postgres"
+            | "redis"
+            | "mongo"
+            | "mongodb"
+            | "smtp"
+            | "imap"
+            | "pop"
+            | "pop3"
+            | "mail"
+            | "email"
+            | "ftp"
+            | "sftp"
+            | "ssh"
+            | "ldap"
+            | "proxy"
+            | "vpn"
+            | "rdp"
+            | "wifi"
+            | "wlan"
+            | "root"
+            | "admin"
+            | "user"
+            | "login"
+            | "account"
+            | "auth"
+            | "api"
+            | "app"
+            | "service"
+            | "svc"
+            | "bind"
+            | "master"
+            | "basic"
+            | "sa"
+    )
+}
+
 fn compound_password_key(norm: &str) -> bool {
     const WORDS: [&str; 8] = [
         "password",
@@ -278,7 +321,12 @@ impl KeyRules {
             let suffix = &norm[start..];
             if suffix.len() <= self.longest {
                 if let Some(entity) = self.names.get(suffix) {
-                    return KeyClass::Whole(*entity);
+                    // `pass` after another word is a password only when that word names
+                    // something one logs in to (`smtp_pass`, `db_pass`), not a ticket
+                    // (`boarding_pass`, `day_pass`).
+                    if start == 0 || suffix != "pass" || login_word(&norm[..start - 1]) {
+                        return KeyClass::Whole(*entity);
+                    }
                 }
             }
             match memchr::memchr(b'_', &bytes[start..]) {

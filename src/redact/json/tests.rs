@@ -44,7 +44,11 @@ fn key_classes() {
         ("auth_token", KeyClass::Whole(Entity::GenericSecret)),
         ("signing_key", KeyClass::Whole(Entity::GenericSecret)),
         ("private_key", KeyClass::Whole(Entity::GenericSecret)),
-        ("session", KeyClass::Whole(Entity::GenericSecret)),
+        ("session_token", KeyClass::Whole(Entity::GenericSecret)),
+        ("smtp_pass", KeyClass::Whole(Entity::Password)),
+        ("db_pass", KeyClass::Whole(Entity::Password)),
+        ("mysql_root_pass", KeyClass::Whole(Entity::Password)),
+        ("pass", KeyClass::Whole(Entity::Password)),
         ("cvc", KeyClass::Whole(Entity::GenericSecret)),
         ("CVV2", KeyClass::Whole(Entity::GenericSecret)),
         // Compound keys whose words include a password word.
@@ -63,6 +67,15 @@ fn key_classes() {
         ("password_hint", KeyClass::Plain),
         ("passport", KeyClass::Plain),
         ("session_count", KeyClass::Plain),
+        // A ticket, not a password; a conversation's id, not a credential (an operator who
+        // wants session ids masked lists them in `redact.sensitive_keys`).
+        ("boarding_pass", KeyClass::Plain),
+        ("day_pass", KeyClass::Plain),
+        ("season_pass", KeyClass::Plain),
+        ("bypass", KeyClass::Plain),
+        ("session", KeyClass::Plain),
+        ("chat_session", KeyClass::Plain),
+        ("mcp_session", KeyClass::Plain),
         ("pinned", KeyClass::Plain),
         ("keyword", KeyClass::Plain),
         ("ssn", KeyClass::Whole(Entity::UsSsn)),
