@@ -866,6 +866,12 @@ mod tests {
                 seq: seed * 7 % (1 << 53),
                 ts: &ts,
             };
+            // a body as the writer writes it, its head spliced in
+            let written = |body: Body, kind: &'static str| {
+                let mut out = Vec::new();
+                body.write_line(&head(kind), true, &mut out).expect(kind);
+                String::from_utf8(out).expect("utf-8")
+            };
             // the latency as measured (beyond ±2^53 too: the typed writer must fall back)
             let latency = if seed % 97 == 0 {
                 u64::MAX
@@ -917,29 +923,22 @@ mod tests {
             }
             let mut expected = Vec::new();
             canonicalize_record(&want, &head("decision"), true, &mut expected).expect("map");
+            let expected = String::from_utf8(expected).expect("utf-8");
             // the line written on the request thread, the writer splicing its head in
             match Prebuilt::decision(&body) {
                 Some(line) => {
-                    let mut got = Vec::new();
-                    Body::Prebuilt(line)
-                        .write_line(&head("decision"), true, &mut got)
-                        .expect("prebuilt");
                     assert_eq!(
-                        String::from_utf8_lossy(&got),
-                        String::from_utf8_lossy(&expected),
+                        written(Body::Prebuilt(line), "decision"),
+                        expected,
                         "prebuilt decision, seed {seed}"
                     );
                     *seen.entry("prebuilt").or_default() += 1;
                 }
                 None => *seen.entry("typed").or_default() += 1,
             }
-            let mut got = Vec::new();
-            Body::Decision(Box::new(body))
-                .write_line(&head("decision"), true, &mut got)
-                .expect("typed");
             assert_eq!(
-                String::from_utf8_lossy(&got),
-                String::from_utf8_lossy(&expected),
+                written(Body::Decision(Box::new(body)), "decision"),
+                expected,
                 "decision, seed {seed}"
             );
 
@@ -950,12 +949,10 @@ mod tests {
             let handed = decision_body(&mut lent, args_mode, &redactor, phase, |w| {
                 w.finish(&mac, key, auditor)
             });
-            let mut line = Vec::new();
-            handed
-                .write_line(&head("decision"), true, &mut line)
-                .expect("handed over");
-            let comparable = |bytes: &[u8]| {
-                let mut v: Value = serde_json::from_slice(bytes).expect("line");
+            let prebuilt = matches!(handed, Body::Prebuilt(_));
+            let line = written(handed, "decision");
+            let comparable = |text: &str| {
+                let mut v: Value = serde_json::from_str(text).expect("line");
                 for k in ["latency_us", "args_sealed"] {
                     v.as_object_mut().expect("object").remove(k);
                 }
@@ -964,11 +961,7 @@ mod tests {
             // (a latency beyond ±2^53 is this test's, not measured)
             if latency != u64::MAX {
                 assert_eq!(comparable(&line), comparable(&expected), "seed {seed}");
-                assert_eq!(
-                    matches!(handed, Body::Prebuilt(_)),
-                    !want.contains_key("big_numbers"),
-                    "seed {seed}"
-                );
+                assert_eq!(prebuilt, !want.contains_key("big_numbers"), "seed {seed}");
             }
             if phase == Phase::Forwarding {
                 let was = call(seed, &redactor);
@@ -1029,28 +1022,21 @@ mod tests {
             body.latency_us = latency;
             let mut expected = Vec::new();
             canonicalize_record(&want, &head("outcome"), true, &mut expected).expect("map");
+            let expected = String::from_utf8(expected).expect("utf-8");
             match Prebuilt::outcome(&body) {
                 Some(line) => {
-                    let mut got = Vec::new();
-                    Body::Prebuilt(line)
-                        .write_line(&head("outcome"), true, &mut got)
-                        .expect("prebuilt");
                     assert_eq!(
-                        String::from_utf8_lossy(&got),
-                        String::from_utf8_lossy(&expected),
+                        written(Body::Prebuilt(line), "outcome"),
+                        expected,
                         "prebuilt outcome, seed {seed}"
                     );
                     *seen.entry("prebuilt outcome").or_default() += 1;
                 }
                 None => assert!(want.contains_key("big_numbers"), "seed {seed}"),
             }
-            let mut got = Vec::new();
-            Body::Outcome(Box::new(body))
-                .write_line(&head("outcome"), true, &mut got)
-                .expect("typed");
             assert_eq!(
-                String::from_utf8_lossy(&got),
-                String::from_utf8_lossy(&expected),
+                written(Body::Outcome(Box::new(body)), "outcome"),
+                expected,
                 "outcome, seed {seed}"
             );
             if want.contains_key("big_numbers") {
