@@ -45,6 +45,9 @@ Splits, kept apart by construction, not only by seed:
   blind7   templates B7_*/b7_*: an eighth split (seed 808) written by a fourth helper who never read the rules,
            their docs or history and never ran the engine on it; the lead's taxonomy; 30 text and 8 JSON
            document kinds of its own (see the blind7 section). Self-checked at generation; to be scored once.
+  blind8   templates B8_*/b8_*: a ninth split (seed 909) written by a fifth helper who never read the rules, their
+           docs or history and never ran the engine on it; the lead's taxonomy; 36 text and 11 JSON document kinds
+           of its own (see the blind8 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -53,7 +56,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2429,9 +2432,9 @@ def b5_check(i, kind, doc, w, text):
 def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
               "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
-              "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json)}
+              "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2473,9 +2476,13 @@ def main():
                 b7_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind8":  # blind8's own self-check (spans, values, JSON, no escape ahead of a label)
+                b8_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -4874,6 +4881,1230 @@ def b7_check(i, kind, doc, w, text):
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got)
         assert got and got.strip() == got, (i, got)
         assert b7_value_ok(sp["type"], got), (i, sp["type"], got)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+
+
+# ---------- blind8 (seed 909) ----------
+# A ninth split written by a fifth helper who never read the detection rules, their docs or their
+# history, and never ran the engine on it; labelled by the lead's taxonomy. Everything below is its
+# own: value generators, word lists, look-alikes and 34 text + 9 JSON document kinds (tool calls an
+# agent makes: tickets, chat, mail threads, CRM/HR notes, incidents, shell/CI logs, traces, SQL,
+# .env/YAML/TOML/INI/XML/JSON config, Kubernetes secrets, compose, curl, HTTP dumps, CSV, invoices,
+# delivery notes, transfer instructions, US claim forms, payroll, Terraform, Ansible, web logs,
+# calendar invites, commits, Jira comments, Slack exports, READMEs). Relative dates are drawn
+# around a fixed day (B8_TODAY), never from the clock.
+# Placeholders: a documentation example shaped like its vendor's key (AKIAIOSFODNN7EXAMPLE, the
+# jwt.io token, `sk_test_4eC39HqLyjWDarjtT1zdp7dc`, `ghp_` + x…) is labelled PLACEHOLDER; shapeless
+# stand-ins (`xxxx`, `<your-token>`, `${TOKEN}`, `changeme`, `********`, `sk_test_…`) are B8_STANDIN
+# and left unlabelled, as in the splits before.
+# A Kubernetes Secret's base64 `data:` value is labelled as what it encodes when its key names a
+# password (PASSWORD) or a token/key (GENERIC_SECRET); base64 of a user name or host is not.
+# IPv4 and IPv6 addresses are labelled public or private alike (no loopback / 0.0.0.0 anywhere).
+
+import ipaddress as _b8_ip, re as _b8_re, unicodedata as _b8_ud  # noqa: E402
+
+B8_TODAY = datetime.date(2026, 11, 20)
+B8_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B8_B64 = string.ascii_letters + string.digits + "+/"
+B8_B64U = string.ascii_letters + string.digits + "-_"
+B8_UP = string.ascii_uppercase
+B8_UPD = string.ascii_uppercase + string.digits
+
+
+class B8L(L):
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b8_l(loc):
+    return B8_LANG[loc]
+
+
+def b8_pick(r, loc, table):
+    v = table[b8_l(loc)] if isinstance(table, dict) else table
+    return r.choice(v) if isinstance(v, (list, tuple)) else v
+
+
+def b8_ascii(s):
+    s = _b8_ud.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
+    return "".join(c for c in s if c.isalnum()) or "user"
+
+
+def b8_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out.extend(b8_flat(*x))
+        elif x is not None and x != "":
+            out.append(x)
+    return out
+
+
+def b8_js(*xs):
+    """Parts of one JSON string: line breaks become ' ⏎ ', nothing that needs escaping."""
+    out = []
+    for p in b8_flat(*xs):
+        if isinstance(p, L):
+            assert '"' not in p.text and "\\" not in p.text and "\n" not in p.text, p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\r", "").replace("\n", " ⏎ ").replace("\t", "  ").replace('"', "'").replace("\\", "/"))
+    return out or [""]
+
+
+# ----- entity values -----
+
+B8_FOREIGN = ["CH", "BE", "AT", "IE", "PT", "PL", "SE", "DK", "CA", "AU", "LU"]
+
+
+def b8_phone(r, loc, intl=False):
+    region = REGION[loc] if r.random() > 0.14 else r.choice(B8_FOREIGN)
+    if intl or region != REGION[loc]:
+        return phone(r, region, ("intl", "intl", "e164", "intl00", "intl_dashes", "intl_trunk"))
+    return phone(r, region, ("national", "national", "national", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk"))
+
+
+def b8_PH(r, loc, intl=False):
+    return B8L("PHONE", b8_phone(r, loc, intl))
+
+
+B8_MAILDOM = {"en_US": ["gmail.com", "yahoo.com", "comcast.net", "icloud.com", "aol.com"],
+              "en_GB": ["btinternet.com", "outlook.co.uk", "sky.com", "virginmedia.com"],
+              "de_DE": ["t-online.de", "gmx.net", "posteo.de", "web.de", "mailbox.org"],
+              "fr_FR": ["laposte.net", "sfr.fr", "wanadoo.fr", "orange.fr"],
+              "es_ES": ["telefonica.net", "yahoo.es", "gmail.com", "ono.com"],
+              "it_IT": ["libero.it", "virgilio.it", "tiscali.it", "alice.it"],
+              "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "planet.nl"]}
+B8_ORGDOM = ["northwind-logistics.com", "acme-health.org", "brightpath.io", "klinikum-nord.de", "groupe-lumen.fr",
+             "tecnored.es", "officine-rossi.it", "vanderlinde-bv.nl", "helpdesk.brightmart-retail.co.uk", "mail.ferrovia.it"]
+
+
+def b8_email(f, r, loc, first=None, last=None):
+    a, b = b8_ascii(first or f.first_name()), b8_ascii(last or f.last_name())
+    k = r.randrange(8)
+    local = [f"{a}.{b}", f"{a[0]}{b}", f"{a}_{b}{r.randint(1, 99)}", f"{b}.{a[0]}", f"{a}+{r.choice(['orders', 'news', 'jira', 'bank'])}",
+             f"{a}{b[:3]}{r.randint(70, 99)}", f"{a}-{b}", f"{b}{r.randint(1960, 2004)}"][k]
+    dom = r.choice(B8_MAILDOM[loc]) if r.random() < 0.6 else r.choice(B8_ORGDOM)
+    if r.random() < 0.08:
+        local = local.capitalize()
+    return f"{local}@{dom}"
+
+
+def b8_EM(f, r, loc, first=None, last=None):
+    return B8L("EMAIL", b8_email(f, r, loc, first, last))
+
+
+def b8_card(f, r):
+    kind = r.choice(["visa16", "visa16", "mastercard", "mastercard", "amex", "discover", "jcb16", "diners", "maestro"])
+    n = f.credit_card_number(card_type=kind)
+    s = r.random()
+    if len(n) == 16 and s < 0.45:
+        sep = r.choice([" ", " ", "-"])
+        n = sep.join(n[i:i + 4] for i in range(0, 16, 4))
+    elif len(n) == 15 and s < 0.4:
+        n = f"{n[:4]} {n[4:10]} {n[10:]}"
+    return n
+
+
+def b8_CC(f, r):
+    return B8L("CREDIT_CARD", b8_card(f, r))
+
+
+def b8_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+B8_IBAN_SPEC = {"DE": ["n18"], "GB": [["BARC", "LOYD", "NWBK", "HBUK", "MIDL"], "n14"], "FR": ["n10", "c11", "n2"],
+                "ES": ["n20"], "IT": ["a1", "n10", "c12"], "NL": [["ABNA", "RABO", "INGB", "TRIO", "SNSB", "KNAB"], "n10"],
+                "BE": ["n12"], "AT": ["n16"], "CH": ["n5", "c12"], "IE": [["AIBK", "BOFI"], "n14"], "PT": ["n21"],
+                "PL": ["n24"], "LU": ["n3", "c13"]}
+B8_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b8_iban_raw(r, cc):
+    bban = ""
+    for tok in B8_IBAN_SPEC[cc]:
+        if isinstance(tok, list):
+            bban += r.choice(tok)
+            continue
+        n = int(tok[1:])
+        bban += rnd(r, {"n": string.digits, "a": B8_UP, "c": B8_UPD}[tok[0]], n)
+    chk = 98 - b8_mod97(bban + cc + "00")
+    return f"{cc}{chk:02d}{bban}"
+
+
+def b8_group4(s):
+    return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
+
+
+def b8_iban(r, loc, grouped=None):
+    cc = B8_HOME[loc] if r.random() < 0.75 else r.choice(list(B8_IBAN_SPEC))
+    v = b8_iban_raw(r, cc)
+    if grouped if grouped is not None else r.random() < 0.5:
+        v = b8_group4(v)
+    return v
+
+
+def b8_IBAN(r, loc, grouped=None):
+    return B8L("IBAN", b8_iban(r, loc, grouped))
+
+
+def b8_ssn(r, style=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    g, s = r.randint(1, 99), r.randint(1, 9999)
+    style = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+
+
+def b8_SSN(r, style=None):
+    return B8L("US_SSN", b8_ssn(r, style))
+
+
+def b8_ip4(f, r):
+    if r.random() < 0.2:
+        return r.choice([f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                         f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}", f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"])
+    return f.ipv4_public()
+
+
+def b8_IP4(f, r):
+    return B8L("IPV4", b8_ip4(f, r))
+
+
+B8_V6NETS = ["2a01:598", "2a02:908", "2001:16b8", "2a0a:a540", "2600:1700", "2607:fb90", "2a00:23c5", "2a01:e0a", "2a02:a45a", "2001:b07"]
+
+
+def b8_ip6(f, r):
+    k = r.randrange(5)
+    groups = [f"{r.randint(0, 0xffff):x}" for _ in range(6)]
+    if k == 0:
+        return str(_b8_ip.IPv6Address(r.choice(B8_V6NETS) + ":" + ":".join(groups)))
+    if k == 1:
+        return r.choice(B8_V6NETS) + ":" + groups[0] + "::" + groups[1]
+    if k == 2:
+        return "fe80::" + ":".join(groups[:4])
+    if k == 3:
+        return str(_b8_ip.IPv6Address(r.choice(B8_V6NETS) + ":" + ":".join(groups))).upper()
+    return _b8_ip.IPv6Address(r.getrandbits(128) & ((1 << 125) - 1) | (1 << 125)).exploded
+
+
+def b8_IP6(f, r):
+    return B8L("IPV6", b8_ip6(f, r))
+
+
+B8_MON = {"en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+          "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+          "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+          "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+          "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+          "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]}
+
+
+def b8_fmtdate(d, r, loc):
+    m = B8_MON[b8_l(loc)][d.month - 1]
+    k = r.randrange(10)
+    if k == 0:
+        return d.isoformat()
+    if loc == "en_US":
+        return [f"{d.month:02d}/{d.day:02d}/{d.year}", f"{m} {d.day}, {d.year}", f"{d.month}/{d.day}/{d.year}", f"{m[:3]} {d.day} {d.year}"][k % 4]
+    if loc == "en_GB":
+        return [f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} {m} {d.year}", f"{d.day} {m[:3]} {d.year}"][k % 3]
+    if loc == "de_DE":
+        return [f"{d.day:02d}.{d.month:02d}.{d.year}", f"{d.day}. {m} {d.year}", f"{d.day}.{d.month}.{d.year}"][k % 3]
+    if loc == "fr_FR":
+        return [f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} {m} {d.year}", f"{d.day:02d}.{d.month:02d}.{d.year}"][k % 3]
+    if loc == "es_ES":
+        return [f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} de {m} de {d.year}", f"{d.day}-{d.month:02d}-{d.year}"][k % 3]
+    if loc == "it_IT":
+        return [f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} {m} {d.year}", f"{d.day}.{d.month:02d}.{d.year}"][k % 3]
+    return [f"{d.day:02d}-{d.month:02d}-{d.year}", f"{d.day} {m} {d.year}", f"{d.day:02d}/{d.month:02d}/{d.year}"][k % 3]
+
+
+def b8_birthday(r, lo=18, hi=88):
+    return B8_TODAY - datetime.timedelta(days=r.randint(lo * 365, hi * 365))
+
+
+def b8_DOB(r, loc):
+    return B8L("DATE_OF_BIRTH", b8_fmtdate(b8_birthday(r), r, loc))
+
+
+def b8_otherdate(r, loc, back=2000, fwd=120):
+    """A date that is not a birth date (hire, visit, due, shipped …)."""
+    return b8_fmtdate(B8_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), r, loc)
+
+
+B8_DOB_LEAD = {"en": ["DOB:", "Date of birth:", "born on", "D.O.B.", "Birthdate:", "date of birth", "b."],
+               "de": ["Geburtsdatum:", "geb.", "geboren am", "Geb.-Datum:"],
+               "fr": ["Date de naissance :", "né le", "née le", "date de naissance"],
+               "es": ["Fecha de nacimiento:", "nacido el", "nacida el", "F. nacimiento:"],
+               "it": ["Data di nascita:", "nato il", "nata il", "data nascita"],
+               "nl": ["Geboortedatum:", "geboren op", "geb. datum"]}
+
+
+# ----- secrets -----
+
+def b8_aws(r):
+    return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B8_UP + "234567", 16)
+
+
+def b8_aws_secret(r):
+    return rnd(r, B8_B64, 40)
+
+
+def b8_gh(r, prefix=None):
+    p = prefix or r.choice(["ghp_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+    if p == "github_pat_":
+        return p + "11" + rnd(r, B8_UPD, 20) + "_" + rnd(r, AN, 59)
+    return p + rnd(r, AN, 36)
+
+
+def b8_slack(r):
+    k = r.randrange(5)
+    if k == 0:
+        return f"xoxb-{rnd(r, string.digits, r.choice([10, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"
+    if k == 1:
+        return f"xoxp-{rnd(r, string.digits, 11)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+    if k == 2:
+        return f"xapp-1-A{rnd(r, B8_UPD, 10)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+    if k == 3:
+        return f"xoxe.xoxp-1-{rnd(r, AN, 150)}"
+    return f"xoxa-2-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+
+
+def b8_stripe(r):
+    return r.choice(["sk_live_", "sk_live_", "rk_live_"]) + "51" + rnd(r, AN, r.choice([22, 97]))
+
+
+def b8_openai(r):
+    k = r.randrange(4)
+    if k == 0:
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if k == 1:
+        return "sk-svcacct-" + rnd(r, B8_B64U, 74) + "T3BlbkFJ" + rnd(r, B8_B64U, 74)
+    return "sk-proj-" + rnd(r, B8_B64U, 74) + "T3BlbkFJ" + rnd(r, B8_B64U, 74)
+
+
+def b8_anthropic(r):
+    kind = r.choice(["api03", "api03", "api03", "admin01"])
+    return f"sk-ant-{kind}-" + rnd(r, B8_B64U, 93) + "AA"
+
+
+def b8_google(r):
+    return "AIzaSy" + rnd(r, B8_B64U, 33)
+
+
+def b8_b64u(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b8_jwt(f, r):
+    alg = r.choice(["HS256", "RS256", "ES256", "RS512"])
+    head = {"alg": alg, "typ": "JWT"}
+    if alg != "HS256":
+        head["kid"] = rnd(r, AN, 16)
+    iat = int(datetime.datetime(2026, 11, 20, tzinfo=datetime.timezone.utc).timestamp()) - r.randint(0, 9e6)
+    body = {"sub": r.choice([str(r.randint(10000, 9999999)), rnd(r, HEX, 24)]), "iat": iat, "exp": iat + r.choice([900, 3600, 86400]),
+            "iss": r.choice(["https://auth.brightpath.io/", "keycloak", "api-gw", "https://login.acme-health.org"])}
+    if r.random() < 0.4:
+        body["scope"] = r.choice(["read:orders", "openid profile", "admin", "tickets:write"])
+    sig = rnd(r, B8_B64U, {"HS256": 43, "RS256": 342, "ES256": 86, "RS512": 342}[alg])
+    return b8_b64u(head) + "." + b8_b64u(body) + "." + sig
+
+
+B8_PEM_HEAD = {"RSA PRIVATE KEY": "MIIEpAIBAAKCAQEA", "PRIVATE KEY": "MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", "EC PRIVATE KEY": "MHcCAQEEI",
+               "OPENSSH PRIVATE KEY": "b3BlbnNzaC1rZXktdjEAAAAA", "ENCRYPTED PRIVATE KEY": "MIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI"}
+
+
+def b8_pem(r, sep="\n", kind=None):
+    kind = kind or r.choice(list(B8_PEM_HEAD) + ["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    n = {"EC PRIVATE KEY": 2, "OPENSSH PRIVATE KEY": 6}.get(kind, r.randint(6, 12))
+    body = B8_PEM_HEAD[kind] + rnd(r, B8_B64, 64 * n - len(B8_PEM_HEAD[kind]) + r.randint(4, 40))
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    if len(lines[-1]) % 4:
+        lines[-1] = lines[-1] + "=" * (4 - len(lines[-1]) % 4)
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b8_gen(r):
+    """A secret of no vendor shape."""
+    k = r.randrange(6)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, B8_B64, 43) + "="
+    if k == 2:
+        return rnd(r, AN, r.choice([24, 32, 40]))
+    if k == 3:
+        return rnd(r, B8_B64U, 48)
+    if k == 4:
+        return "-".join(rnd(r, "abcdefghjkmnpqrstuvwxyz23456789", 6) for _ in range(4))
+    return rnd(r, B8_UPD, 8) + "-" + rnd(r, B8_UPD, 8) + "-" + rnd(r, AN, 16)
+
+
+def b8_GEN(r):
+    return B8L("GENERIC_SECRET", b8_gen(r))
+
+
+def b8_cvc(r, amex=False):
+    return B8L("GENERIC_SECRET", rnd(r, string.digits, 4 if amex else 3))
+
+
+def b8_vendor(f, r, kind=None):
+    kind = kind or r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+                             "GOOGLE_API_KEY", "JWT"])
+    v = {"AWS_ACCESS_KEY": lambda: b8_aws(r), "GITHUB_TOKEN": lambda: b8_gh(r), "SLACK_TOKEN": lambda: b8_slack(r),
+         "STRIPE_KEY": lambda: b8_stripe(r), "OPENAI_KEY": lambda: b8_openai(r), "ANTHROPIC_KEY": lambda: b8_anthropic(r),
+         "GOOGLE_API_KEY": lambda: b8_google(r), "JWT": lambda: b8_jwt(f, r)}[kind]()
+    return B8L(kind, v)
+
+
+# ----- passwords -----
+
+B8_PWW = ["Heidelbeere", "sunflower", "Eichhörnchen", "tortuga", "lampione", "fietspomp", "Baguette", "Kompass", "mandarino",
+          "paraguas", "windmolen", "Gewitter", "cerise", "Albatross", "Zwetschge", "canguro", "Trinidad", "Oktoberfest"]
+
+
+def b8_pw(r, safe=False):
+    """A password; `safe`: no character that needs quoting in shells / URLs / YAML."""
+    k = r.randrange(7)
+    sym = "!#%*+-_=.~" if not safe else "-_."
+    if k == 0:
+        w = r.choice(B8_PWW)
+        return w + str(r.randint(1, 2026)) + r.choice(sym)
+    if k == 1:
+        return rnd(r, AN + sym, r.randint(12, 24))
+    if k == 2:
+        ws = [r.choice(B8_PWW).lower() for _ in range(3)]
+        return r.choice("-_.") .join(ws) + str(r.randint(1, 99))
+    if k == 3:
+        w = r.choice(B8_PWW)
+        return "".join({"a": "@" if not safe else "4", "o": "0", "e": "3", "i": "1"}.get(c, c) for c in w) + str(r.randint(10, 99))
+    if k == 4:
+        return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 4) + rnd(r, string.ascii_lowercase, 4) + r.choice(sym)
+    if k == 5:
+        return r.choice(B8_PWW)[:5] + r.choice(sym) + r.choice(B8_PWW)[-4:].capitalize() + str(r.randint(0, 9))
+    return rnd(r, string.ascii_lowercase + string.digits, 16)
+
+
+def b8_PW(r, safe=False):
+    return B8L("PASSWORD", b8_pw(r, safe))
+
+
+B8_PW_SAY = {  # prose that states a password: (before, after)
+    "en": [("the temp password is ", " - please change it at first login"), ("I reset it to ", " for now"), ("creds: admin / ", ""),
+           ("new pw: ", ""), ("her passphrase is ", " (she wrote it on a sticky note)"), ("login with ", " until Monday"),
+           ("password for the shared mailbox: ", "")],
+    "de": [("das neue Passwort lautet ", ", bitte beim ersten Login ändern"), ("Kennwort ist jetzt ", ""), ("PW: ", ""),
+           ("Zugang: admin / ", ""), ("ich habe das Passwort auf ", " zurückgesetzt")],
+    "fr": [("le mot de passe provisoire est ", ", à changer dès la connexion"), ("mdp : ", ""), ("j'ai remis le mot de passe à ", ""),
+           ("identifiants : admin / ", "")],
+    "es": [("la contraseña temporal es ", ", cámbiala al entrar"), ("clave: ", ""), ("le he puesto la contraseña ", " de momento"),
+           ("usuario admin, contraseña ", "")],
+    "it": [("la password provvisoria è ", ", cambiala al primo accesso"), ("pwd: ", ""), ("ho impostato la password a ", ""),
+           ("credenziali: admin / ", "")],
+    "nl": [("het tijdelijke wachtwoord is ", ", graag direct wijzigen"), ("ww: ", ""), ("wachtwoord staat nu op ", ""),
+           ("inlog: beheer / ", "")],
+}
+B8_PW_TALK = {  # sentences about passwords that hold none
+    "en": ["Please reset your password using the link we sent.", "Passwords must be at least 12 characters and contain a digit.",
+           "Never share your password with support staff.", "Customer forgot password again, sent the self-service link.",
+           "Password expired after 90 days; user was prompted to change it."],
+    "de": ["Bitte setzen Sie Ihr Passwort über den Link zurück.", "Das Passwort muss mindestens 12 Zeichen lang sein.",
+           "Kunde hat sein Kennwort vergessen, Link zum Zurücksetzen geschickt."],
+    "fr": ["Merci de réinitialiser votre mot de passe via le lien.", "Le mot de passe doit contenir au moins 12 caractères.",
+           "Client a oublié son mot de passe, lien envoyé."],
+    "es": ["Restablece tu contraseña con el enlace que te enviamos.", "La contraseña debe tener al menos 12 caracteres.",
+           "El cliente olvidó la contraseña; enviado enlace de recuperación."],
+    "it": ["Reimposta la password tramite il link ricevuto.", "La password deve contenere almeno 12 caratteri.",
+           "Il cliente ha dimenticato la password, inviato link di recupero."],
+    "nl": ["Stel je wachtwoord opnieuw in via de link.", "Het wachtwoord moet minimaal 12 tekens bevatten.",
+           "Klant is wachtwoord vergeten, herstellink verstuurd."],
+}
+B8_PW_KEY = {"en": ["password", "db_password", "PASSWORD", "passwd", "pass", "admin_password", "smtp_password", "pwd"],
+             "de": ["passwort", "Passwort", "kennwort", "db_passwort", "Kennwort"],
+             "fr": ["mot_de_passe", "motdepasse", "mdp", "MOT_DE_PASSE"],
+             "es": ["contrasena", "contraseña", "clave", "CONTRASENA_BD"],
+             "it": ["password", "parola_d_ordine", "PASSWORD_DB", "pwd"],
+             "nl": ["wachtwoord", "Wachtwoord", "WACHTWOORD_DB", "ww"]}
+B8_SEC_KEY = ["client_secret", "api_key", "secret_key", "signing_key", "webhook_secret", "access_token", "auth_token", "apikey",
+              "hmac_secret", "encryption_key", "SECRET_KEY_BASE", "private_token", "x-api-key", "credentials", "refresh_token"]
+
+
+def b8_pw_say(r, loc):
+    a, b = r.choice(B8_PW_SAY[b8_l(loc)])
+    return [a, b8_PW(r), b]
+
+
+def b8_pw_talk(r, loc):
+    return r.choice(B8_PW_TALK[b8_l(loc)])
+
+
+def b8_pwkey(r, loc):
+    return r.choice(B8_PW_KEY[b8_l(loc)] + ["password"])
+
+
+# ----- placeholders -----
+
+def b8_padto(s, n, c="x"):
+    return (s + c * n)[:n]
+
+
+B8_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLE123456789", "ASIA" + "X" * 16, "AKIA" + "0" * 16,
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "ghp_" + "x" * 36, "ghp_" + b8_padto("YOUR_GITHUB_TOKEN_", 36, "0"), "gho_" + b8_padto("EXAMPLEoauth", 36), "ghu_" + "0" * 36,
+    "ghs_" + b8_padto("exampleInstallationToken", 36, "X"), "ghr_" + b8_padto("refreshEXAMPLE", 36, "0"),
+    "github_pat_" + "X" * 22 + "_" + "X" * 59,
+    "xoxb-" + "0" * 12 + "-" + "0" * 13 + "-" + "X" * 24, "xoxp-your-user-token-" + "x" * 20, "xapp-1-" + "A0000000000" + "-" + "0" * 13 + "-" + "x" * 64,
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_" + "X" * 24, "rk_live_" + b8_padto("EXAMPLE", 24, "0"),
+    "sk-proj-" + "X" * 48, "sk-" + b8_padto("EXAMPLE", 20, "x") + "T3BlbkFJ" + "x" * 20, "sk-ant-api03-" + b8_padto("example-", 93, "x") + "AA",
+    "sk-ant-api03-" + "X" * 93 + "AA",
+    "AIza" + "X" * 35, "AIzaSy" + b8_padto("EXAMPLE-KEY-FOR-DOCS", 33, "0"),
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B8_PH_KIND = {"AWS_ACCESS_KEY": [0, 1, 2, 3], "GITHUB_TOKEN": [5, 6, 7, 8, 9, 10, 11], "SLACK_TOKEN": [12, 13, 14], "STRIPE_KEY": [15, 16, 17],
+              "OPENAI_KEY": [18, 19], "ANTHROPIC_KEY": [20, 21], "GOOGLE_API_KEY": [22, 23], "JWT": [24], "GENERIC_SECRET": [4]}
+B8_STANDIN = ["xxxx", "<your-token>", "${TOKEN}", "changeme", "<API_KEY>", "${{ secrets.NPM_TOKEN }}", "REPLACE_WITH_YOUR_KEY",
+              "{{ vault_db_password }}", "********", "sk_test_…", "AKIA…", "[REDACTED]", "$(pass show prod/db)", "<hidden>", "ghp_****",
+              "%API_TOKEN%", "<set-me>", "TODO", "•••••••", "${env:STRIPE_KEY}", "xxxxxxxxxxxxxxxx", "<paste here>"]
+
+
+def b8_PLH(r, kind=None):
+    i = r.choice(B8_PH_KIND[kind]) if kind else r.randrange(len(B8_PLACEHOLDERS))
+    return B8L("PLACEHOLDER", B8_PLACEHOLDERS[i])
+
+
+def b8_standin(r):
+    return r.choice(B8_STANDIN)
+
+
+def b8_pem_plh(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY", "EC PRIVATE KEY"])
+    return B8L("PLACEHOLDER", sep.join([f"-----BEGIN {kind}-----", r.choice(["...", "<your key here>", "MIIEv...(snip)...AB==", "KEY_CONTENT"]),
+                                        f"-----END {kind}-----"]))
+
+
+# ----- look-alikes (never labelled) -----
+
+def b8_luhn_fix(body):
+    for c in string.digits:
+        if luhn_ok(body + c):
+            return body + c
+
+
+def b8_gs1(body):
+    s = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return body + str((10 - s % 10) % 10)
+
+
+def b8_bad_card(r):
+    while True:
+        n = r.choice(["4", "5" + str(r.randint(1, 5)), "37", "6011"]) 
+        n += rnd(r, string.digits, (15 if n == "37" else 16) - len(n))
+        if not luhn_ok(n):
+            return n if r.random() < 0.5 or len(n) != 16 else " ".join(n[i:i + 4] for i in range(0, 16, 4))
+
+
+def b8_bad_iban(r, loc):
+    v = b8_iban_raw(r, B8_HOME[loc])
+    c = int(v[2:4])
+    v = v[:2] + f"{(c + r.randint(1, 9)) % 97 + 2:02d}" + v[4:]
+    if b8_mod97(v[4:] + v[:4]) == 1:
+        v = v[:-1] + str((int(v[-1]) + 1) % 10)
+    return b8_group4(v) if r.random() < 0.5 else v
+
+
+def b8_aba(r):
+    while True:
+        d = rnd(r, string.digits, 8)
+        d = r.choice(["0", "1", "2", "3"]) + d[1:]
+        for c in string.digits:
+            x = d + c
+            if sum(int(x[i]) * (3, 7, 1)[i % 3] for i in range(9)) % 10 == 0:
+                return x
+
+
+def b8_imei(r):
+    return b8_luhn_fix(r.choice(["35", "86", "01", "99"]) + rnd(r, string.digits, 12))
+
+
+def b8_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b8_epoch(r, ms=False):
+    t = int(datetime.datetime(2026, 11, 20, tzinfo=datetime.timezone.utc).timestamp()) - r.randint(0, 3e7)
+    return str(t * 1000 + r.randint(0, 999)) if ms else str(t)
+
+
+def b8_ts(r, style=None):
+    d = datetime.datetime(2026, 11, 20, 9, 0, 0) - datetime.timedelta(seconds=r.randint(0, 4e7))
+    style = style if style is not None else r.randrange(6)
+    if style == 0:
+        return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{r.randint(0, 999):03d}Z"
+    if style == 1:
+        return d.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if style == 2:
+        return d.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    if style == 3:
+        return d.strftime("%Y-%m-%d %H:%M:%S,") + f"{r.randint(0, 999):03d}"
+    if style == 4:
+        return d.strftime("%Y%m%dT%H%M%SZ")
+    return d.strftime("%b %d %H:%M:%S")
+
+
+B8_REFWORD = {"en": ["Order #", "Ticket ", "Invoice no. ", "Case ", "Policy ", "Account ", "PO ", "RMA ", "Claim #", "Booking ref "],
+              "de": ["Bestellnr. ", "Auftrag ", "Rechnungsnr. ", "Vorgangsnummer ", "Kundennr. ", "Vertragsnr. "],
+              "fr": ["Commande n° ", "Facture ", "Dossier ", "N° client ", "Contrat n° "],
+              "es": ["Pedido nº ", "Factura ", "Expediente ", "Nº de cliente ", "Póliza "],
+              "it": ["Ordine n. ", "Fattura ", "Pratica ", "Cod. cliente ", "Polizza n. "],
+              "nl": ["Bestelnummer ", "Factuur ", "Dossier ", "Klantnummer ", "Polisnummer "]}
+
+
+def b8_refnum(r):
+    k = r.randrange(10)
+    if k == 0:
+        return f"{r.randint(100, 999)}-{rnd(r, string.digits, 7)}-{rnd(r, string.digits, 7)}"
+    if k == 1:
+        return f"INV-{r.randint(2019, 2026)}-{rnd(r, string.digits, 6)}"
+    if k == 2:
+        return rnd(r, "123456789", 1) + rnd(r, string.digits, 9)
+    if k == 3:
+        return f"{r.randint(2020, 2026)}/{rnd(r, string.digits, 6)}"
+    if k == 4:
+        return f"{rnd(r, B8_UP, 3)}{rnd(r, string.digits, 8)}"
+    if k == 5:
+        return "0" + rnd(r, string.digits, 10)
+    if k == 6:
+        return f"{rnd(r, string.digits, 4)} {rnd(r, string.digits, 3)} {rnd(r, string.digits, 3)}"
+    if k == 7:
+        return f"CS{rnd(r, string.digits, 8)}"
+    if k == 8:
+        return f"{rnd(r, string.digits, 3)}.{rnd(r, string.digits, 3)}.{rnd(r, string.digits, 3)}"
+    return f"#{rnd(r, string.digits, 6)}"
+
+
+def b8_ref(r, loc):
+    return b8_pick(r, loc, B8_REFWORD) + b8_refnum(r)
+
+
+def b8_money(r, loc):
+    a = r.randint(1, 99999) + r.randint(0, 99) / 100
+    if loc == "en_US":
+        return f"${a:,.2f}"
+    if loc == "en_GB":
+        return f"£{a:,.2f}"
+    s = f"{a:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return r.choice([f"{s} €", f"€ {s}", f"EUR {s}"])
+
+
+def b8_la(f, r, loc, group=None):
+    """One look-alike; `group` picks its kind."""
+    g = group if group is not None else r.randrange(24)
+    if g == 0: return b8_ref(r, loc)
+    if g == 1: return "EAN " + b8_gs1(r.choice(["40", "30", "84", "80", "87", "50", "00"]) + rnd(r, string.digits, 10))
+    if g == 2: return "UPC " + b8_gs1(r.choice(["0", "6", "8"]) + rnd(r, string.digits, 10))
+    if g == 3: return "ISBN " + b8_gs1("978" + rnd(r, string.digits, 9))
+    if g == 4: return "IMEI " + b8_imei(r)
+    if g == 5: return "S/N " + r.choice([rnd(r, B8_UPD, 12), f"{rnd(r, B8_UP, 2)}{rnd(r, string.digits, 10)}"])
+    if g == 6: return r.choice(["v", "version ", "release "]) + f"{r.randint(0, 14)}.{r.randint(0, 40)}.{r.randint(0, 120)}"
+    if g == 7: return f"build 10.0.{r.randint(17000, 26200)}.{r.randint(256, 6000)}"
+    if g == 8: return b8_ts(r)
+    if g == 9: return b8_epoch(r, r.random() < 0.5)
+    if g == 10: return r.choice(["took ", "duration ", "elapsed "]) + r.choice([f"{r.randint(1, 59)}m{r.randint(0, 59)}s", f"{r.randint(1, 9999)} ms", f"PT{r.randint(1, 12)}H{r.randint(0, 59)}M", f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"])
+    if g == 11: return b8_money(r, loc)
+    if g == 12: return f"{r.uniform(36, 60):.6f}, {r.uniform(-9, 18):.6f}"
+    if g == 13: return "commit " + rnd(r, HEX, 40)
+    if g == 14: return "sha256:" + rnd(r, HEX, 64)
+    if g == 15: return b8_uuid(r)
+    if g == 16: return "card " + b8_bad_card(r)
+    if g == 17: return "IBAN " + b8_bad_iban(r, loc)
+    if g == 18: return r.choice(["routing no. ", "ABA ", "claim no. ", "member ID ", "badge "]) + (b8_aba(r) if r.random() < 0.5 else rnd(r, "123456789", 1) + rnd(r, string.digits, 8))
+    if g == 19: return r.choice(["Tracking: 1Z", "Sendungsnr. 00340434", "suivi 6A", "seguimiento PQ", "tracking JJD00"]) + rnd(r, string.digits, r.randint(12, 16))
+    if g == 20: return b8_standin(r)
+    if g == 21: return b8_pw_talk(r, loc)
+    if g == 22: return "etag " + rnd(r, HEX, 32)
+    return "img " + rnd(r, B8_B64, 60) + "=="
+
+
+def b8_las(f, r, loc, n=2):
+    return [b8_la(f, r, loc) + r.choice(["; ", " · ", ", ", " | "]) for _ in range(n)]
+
+
+def b8_name(f):
+    return f.first_name(), f.last_name()
+
+
+# ----- text documents -----
+
+B8_HI = {"en": ["Hi {n},", "Hello {n},", "Dear {n},", "{n} -"], "de": ["Hallo {n},", "Guten Tag {n},", "Liebe/r {n},"],
+         "fr": ["Bonjour {n},", "Salut {n},", "Cher/Chère {n},"], "es": ["Hola {n}:", "Buenos días {n},", "Estimado/a {n}:"],
+         "it": ["Ciao {n},", "Buongiorno {n},", "Gentile {n},"], "nl": ["Hoi {n},", "Beste {n},", "Goedemiddag {n},"]}
+B8_BYE = {"en": ["Thanks!", "Best,", "Regards,", "Many thanks,"], "de": ["Beste Grüße", "Danke und Gruß", "Freundliche Grüße"],
+          "fr": ["Cordialement,", "Bien à vous,", "Merci d'avance,"], "es": ["Saludos,", "Un saludo,", "Gracias,"],
+          "it": ["Cordiali saluti,", "Grazie,", "A presto,"], "nl": ["Groeten,", "Met vriendelijke groet,", "Dank je,"]}
+B8_TELW = {"en": ["Phone:", "Mob.", "T:", "Direct:", "cell:", "Tel"], "de": ["Tel.:", "Mobil:", "Fon", "Handy:"],
+           "fr": ["Tél. :", "Portable :", "Tél"], "es": ["Tel.:", "Móvil:", "Tlf."], "it": ["Tel.", "Cell.:", "Cellulare"],
+           "nl": ["Tel:", "Mobiel:", "T."]}
+B8_FAXW = {"en": "Fax:", "de": "Fax:", "fr": "Fax :", "es": "Fax:", "it": "Fax", "nl": "Fax:"}
+
+
+def b8_sig(f, r, loc, fn, ln):
+    out = [f"\n--\n{fn} {ln}\n{f.job()} | {f.company()}\n", b8_pick(r, loc, B8_TELW), " ", b8_PH(r, loc), "\n"]
+    if r.random() < 0.3:
+        out += [B8_FAXW[b8_l(loc)], " ", b8_PH(r, loc), "\n"]
+    if r.random() < 0.5:
+        out += [b8_EM(f, r, loc, fn, ln), "\n"]
+    return out
+
+
+def B8_ticket(f, r, loc):
+    fn, ln = b8_name(f)
+    l = b8_l(loc)
+    subj = {"en": "Can't log in after phone change", "de": "Login nach Handywechsel nicht möglich", "fr": "Impossible de me connecter",
+            "es": "No puedo acceder a mi cuenta", "it": "Accesso bloccato dopo cambio telefono", "nl": "Kan niet meer inloggen"}[l]
+    return [f"[{b8_pick(r, loc, B8_REFWORD).strip()} {b8_refnum(r)}] {subj}\nStatus: Open   Priority: P{r.randint(1, 4)}   Created: {b8_ts(r, 0)}\n",
+            f"Requester: {fn} {ln} <", b8_EM(f, r, loc, fn, ln), ">\nCallback: ", b8_PH(r, loc), "\n\n",
+            r.choice(B8_PW_TALK[l]), " ", b8_pw_say(r, loc), "\n",
+            b8_la(f, r, loc, 4), " / ", b8_la(f, r, loc, 5), "\n",
+            ["Customer address on file: ", f.address().replace("\n", ", "), "\n"] if r.random() < 0.5 else "",
+            ["Last login from ", b8_IP4(f, r), " at ", b8_ts(r, 2), "\n"] if r.random() < 0.6 else ["Last login from ", b8_IP6(f, r), "\n"]]
+
+
+def B8_chat(f, r, loc):
+    fn, ln = b8_name(f)
+    agent = f.first_name()
+    t0 = datetime.datetime(2026, 11, 20, 8, 0) + datetime.timedelta(minutes=r.randint(0, 600))
+    T = lambda k: (t0 + datetime.timedelta(seconds=40 * k)).strftime("%H:%M:%S")
+    l = b8_l(loc)
+    q = {"en": "what card do you have on file?", "de": "welche Karte ist hinterlegt?", "fr": "quelle carte est enregistrée ?",
+         "es": "¿qué tarjeta tienen guardada?", "it": "quale carta avete in archivio?", "nl": "welke kaart staat er geregistreerd?"}[l]
+    return [f"{T(0)} {agent} (agent): {b8_pick(r, loc, B8_HI).format(n=fn)}\n",
+            f"{T(1)} {fn}: {q} the new one is ", b8_CC(f, r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", " cvc ", b8_cvc(r), "\n",
+            f"{T(2)} {agent} (agent): ", b8_la(f, r, loc, 0), " ", b8_la(f, r, loc, 11), "\n",
+            f"{T(3)} {fn}: ", r.choice(["my number ", "ring me on ", "tel "]), b8_PH(r, loc), r.choice(["", " pls", " after 5pm"]), "\n",
+            f"{T(4)} {agent} (agent): {b8_pw_talk(r, loc)}\n",
+            [f"{T(5)} {fn}: my DOB is ", b8_DOB(r, loc), "\n"] if r.random() < 0.5 else f"{T(5)} {fn}: ok thx\n",
+            f"-- chat closed {b8_ts(r, 0)} ({b8_la(f, r, loc, 10)})"]
+
+
+def B8_mail(f, r, loc):
+    a, b = b8_name(f), b8_name(f)
+    l = b8_l(loc)
+    wrote = {"en": "On {d} {n} <{e}> wrote:", "de": "Am {d} schrieb {n} <{e}>:", "fr": "Le {d}, {n} <{e}> a écrit :",
+             "es": "El {d}, {n} <{e}> escribió:", "it": "Il giorno {d} {n} <{e}> ha scritto:", "nl": "Op {d} schreef {n} <{e}>:"}[l]
+    ea = b8_email(f, r, loc, *a)
+    pre, post = wrote.split("{e}")
+    pre = pre.format(d=b8_otherdate(r, loc, 30, 0), n=f"{a[0]} {a[1]}")
+    tf = {"en": "please wire it to", "de": "bitte überweise an", "fr": "merci de virer sur", "es": "transfiere a", "it": "bonifico su",
+          "nl": "graag overmaken naar"}[l]
+    return ["From: ", f"{b[0]} {b[1]} <", b8_EM(f, r, loc, *b), ">\nTo: ", B8L("EMAIL", ea), "\nSubject: Re: ", b8_la(f, r, loc, 0), "\n\n",
+            b8_pick(r, loc, B8_HI).format(n=a[0]), "\n", tf, " ", b8_IBAN(r, loc), " (", b8_la(f, r, loc, 11), ").\n",
+            b8_pick(r, loc, B8_BYE), b8_sig(f, r, loc, *b), "\n", pre, B8L("EMAIL", ea), post, "\n",
+            "> ", b8_pick(r, loc, B8_HI).format(n=b[0]), "\n> ", b8_la(f, r, loc, 17), " ?\n> ", b8_la(f, r, loc, 0), "\n> ",
+            b8_pick(r, loc, B8_BYE), "\n> ", f"{a[0]} {a[1]}\n> ", b8_pick(r, loc, B8_TELW), " ", b8_PH(r, loc), "\n"]
+
+
+def B8_crm(f, r, loc):
+    fn, ln = b8_name(f)
+    return [f"CRM note · account {f.company()} · owner {f.first_name()}\n",
+            f"{b8_otherdate(r, loc, 60, 0)}: spoke with {fn} {ln} (", b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc), ").\n",
+            "Prefers contact via ", b8_EM(f, r, loc, fn, ln), " or ", b8_PH(r, loc), ". Renewal due ", b8_otherdate(r, loc, 0, 300), ".\n",
+            "Ref: ", b8_la(f, r, loc, 0), "; ", b8_la(f, r, loc, 11), "\n"]
+
+
+def B8_hr(f, r, loc):
+    fn, ln = b8_name(f)
+    l = b8_l(loc)
+    start = {"en": "Start date", "de": "Eintrittsdatum", "fr": "Date d'entrée", "es": "Fecha de alta", "it": "Data di assunzione",
+             "nl": "Startdatum"}[l]
+    out = [f"HR onboarding – {fn} {ln}\n{start}: {b8_otherdate(r, loc, 30, 60)}\n", b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc), "\n",
+           "IBAN: ", b8_IBAN(r, loc), "\n", "Private e-mail: ", b8_EM(f, r, loc, fn, ln), "\n"]
+    if loc == "en_US" or r.random() < 0.15:
+        out += ["SSN: ", b8_SSN(r), "\n"]
+    out += ["Laptop: ", b8_la(f, r, loc, 5), ", badge ", rnd(r, string.digits, 6), "\n", "Initial SSO ", b8_pw_say(r, loc), "\n"]
+    return out
+
+
+def B8_incident(f, r, loc):
+    return [f"# Incident INC-{r.randint(1000, 9999)}: elevated 5xx on checkout\n\nSeverity: SEV{r.randint(1, 3)}\nStarted: {b8_ts(r, 0)}\n",
+            f"Resolved: {b8_ts(r, 0)}\n\n## Timeline\n- {b8_ts(r, 5)} alert fired on {b8_la(f, r, loc, 6)}\n",
+            "- traffic from ", b8_IP4(f, r), " and ", b8_IP4(f, r), " hammered /api/cart\n",
+            "- on-call (", b8_PH(r, loc, True), ") paged\n",
+            "- found leaked token in logs: ", b8_vendor(f, r), " — revoked\n",
+            f"- rollback to {b8_la(f, r, loc, 13)}\n\n## Follow-ups\n- rotate ", r.choice(B8_SEC_KEY), "\n- ", b8_pw_talk(r, "en_US"), "\n"]
+
+
+def B8_shell(f, r, loc):
+    n = r.randint(400, 1900)
+    user = b8_ascii(f.first_name())
+    return [f"{n}  cd ~/src/billing && git pull\n",
+            f"{n + 1}  export GITHUB_TOKEN=", b8_vendor(f, r, "GITHUB_TOKEN"), "\n",
+            f"{n + 2}  mysql -h ", b8_IP4(f, r), f" -u {user} -p'", b8_PW(r), "' billing\n",
+            f"{n + 3}  ssh deploy@", b8_IP6(f, r) if r.random() < 0.3 else b8_IP4(f, r), f" 'systemctl restart api'\n",
+            f"{n + 4}  aws configure set aws_access_key_id ", b8_vendor(f, r, "AWS_ACCESS_KEY"), "\n",
+            f"{n + 5}  aws configure set aws_secret_access_key ", B8L("GENERIC_SECRET", b8_aws_secret(r)), "\n",
+            f"{n + 6}  docker login registry.gitlab.com -u {user} --password ", b8_PW(r, True), "\n",
+            f"{n + 7}  echo {b8_standin(r)} > .token   # {b8_la(f, r, loc, 6)}\n",
+            f"{n + 8}  sha256sum dist/app.tar.gz  # {rnd(r, HEX, 64)}\n",
+            f"{n + 9}  history | tail\n"]
+
+
+def B8_ci(f, r, loc):
+    run = r.randint(1000000000, 9999999999)
+    return [f"Run #{run} · workflow deploy.yml · {b8_ts(r, 0)}\n",
+            f"{b8_ts(r, 0)} ##[group]Run actions/checkout@{rnd(r, HEX, 40)}\n",
+            f"{b8_ts(r, 0)} Downloading artifact {b8_uuid(r)} ({r.randint(1, 900)} MB)\n",
+            f"{b8_ts(r, 0)} + curl -sf -H 'Authorization: Bearer ", b8_vendor(f, r, r.choice(["GITHUB_TOKEN", "JWT", "OPENAI_KEY"])), "' https://api.internal/deploy\n",
+            f"{b8_ts(r, 0)} + npm config set //registry.npmjs.org/:_authToken ", b8_standin(r), "\n",
+            f"{b8_ts(r, 0)} warn: env DEPLOY_SLACK_TOKEN=", b8_vendor(f, r, "SLACK_TOKEN"), " printed by debug step\n",
+            f"{b8_ts(r, 0)} Step took {b8_la(f, r, loc, 10)}; image {b8_la(f, r, loc, 14)}\n",
+            f"{b8_ts(r, 0)} Notify ", b8_EM(f, r, loc), " on failure\n"]
+
+
+def B8_trace(f, r, loc):
+    return [f"Traceback (most recent call last):\n  File \"/srv/app/payments/charge.py\", line {r.randint(20, 400)}, in capture\n",
+            "    resp = client.charge(card_number=\"", b8_CC(f, r), "\", cvv=\"", b8_cvc(r), f"\", amount={r.randint(100, 99999)})\n",
+            f"  File \"/srv/app/payments/client.py\", line {r.randint(20, 400)}, in charge\n",
+            "    raise GatewayError(f\"declined for {email}\")\n", "payments.errors.GatewayError: declined for ", b8_EM(f, r, loc),
+            f" (request_id={b8_uuid(r)}, api_key=", b8_vendor(f, r, "STRIPE_KEY"), ")\n",
+            f"Locals: order_id={b8_refnum(r)!r} ts={b8_epoch(r)} attempt={r.randint(1, 5)}\n"]
+
+
+def B8_sql(f, r, loc):
+    fn, ln = b8_name(f)
+    fn_, ln_ = fn.replace("'", "''"), ln.replace("'", "''")
+    return [f"-- migration {b8_ts(r, 4)} backfill customers\nINSERT INTO customers (id, first_name, last_name, email, phone, birth_date, iban)\nVALUES ({r.randint(1, 999999)}, '{fn_}', '{ln_}', '",
+            b8_EM(f, r, loc, fn, ln), "', '", b8_PH(r, loc), "', '", B8L("DATE_OF_BIRTH", b8_birthday(r).isoformat()), "', '", B8L("IBAN", b8_iban(r, loc, False)), "');\n",
+            f"UPDATE users SET password_hash = '$2b$12${rnd(r, B8_B64.replace('+', '.'), 53)}', updated_at = '{b8_ts(r, 3)[:19]}' WHERE id = {r.randint(1, 99999)};\n",
+            "UPDATE api_clients SET secret = '", b8_GEN(r), f"' WHERE client_id = '{b8_uuid(r)}';\n",
+            f"SELECT * FROM orders WHERE order_no = '{b8_refnum(r)}' AND total > {r.randint(10, 999)};\n"]
+
+
+def B8_env(f, r, loc):
+    return ["# generated ", b8_ts(r, 0), "\nAPP_ENV=production\nAPP_URL=https://shop.", r.choice(B8_ORGDOM), "\n",
+            "DATABASE_URL=postgres://app:", b8_PW(r, True), "@", b8_IP4(f, r), ":5432/shop\n",
+            "REDIS_PASSWORD=", b8_PW(r, True), "\n", "STRIPE_SECRET_KEY=", b8_vendor(f, r, "STRIPE_KEY"), "\n",
+            "STRIPE_PUBLISHABLE_EXAMPLE=", b8_PLH(r, "STRIPE_KEY"), "\n",
+            "OPENAI_API_KEY=", b8_vendor(f, r, "OPENAI_KEY"), "\n", "ANTHROPIC_API_KEY=", b8_vendor(f, r, "ANTHROPIC_KEY"), "\n",
+            "SESSION_SECRET=", b8_GEN(r), "\n", "SENTRY_RELEASE=", b8_la(f, r, loc, 6), "\n", "MAILER_TOKEN=", b8_standin(r), "\n",
+            "SUPPORT_PHONE=\"", b8_PH(r, loc), "\"\n"]
+
+
+def B8_yaml(f, r, loc):
+    return ["# app.yaml\nserver:\n  port: 8443\n  bind: ", b8_IP4(f, r), "\ndatabase:\n  host: db-", str(r.randint(1, 9)), ".internal\n",
+            "  user: svc_orders\n  ", b8_pwkey(r, loc), ": \"", b8_PW(r, True), "\"\n",
+            "oauth:\n  client_id: ", b8_uuid(r), "\n  client_secret: ", b8_GEN(r), "\n",
+            "maps:\n  api_key: ", b8_vendor(f, r, "GOOGLE_API_KEY"), "\n",
+            "example:\n  # copy from the docs\n  aws_access_key_id: ", b8_PLH(r, "AWS_ACCESS_KEY"), "\n",
+            f"build:\n  version: {r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 99)}\n  sha: {rnd(r, HEX, 40)}\n",
+            "alerts:\n  oncall: \"", b8_PH(r, loc, True), "\"\n"]
+
+
+def B8_toml(f, r, loc):
+    return ["[service]\nname = \"ledger\"\nlisten = \"[", b8_IP6(f, r), "]:9000\"\n\n[db]\nuser = \"ledger\"\n",
+            f"{b8_pwkey(r, loc)} = '", b8_PW(r), "'\n\n[github]\napp_id = ", str(r.randint(100000, 999999)), "\ntoken = \"", b8_vendor(f, r, "GITHUB_TOKEN"), "\"\n\n",
+            "[signing]\nkey = \"", b8_GEN(r), "\"\nrotated = ", b8_ts(r, 0)[:10], "\n\n[contact]\nowner = \"", b8_EM(f, r, loc), "\"\n"]
+
+
+def B8_ini(f, r, loc):
+    return ["; legacy connector\n[smtp]\nhost=mail.", r.choice(B8_ORGDOM), "\nuser=", b8_EM(f, r, loc), "\n",
+            f"{b8_pwkey(r, loc)}=", b8_PW(r), "\n\n[ftp]\nhost=", b8_IP4(f, r), "\npassive=true\n", f"{b8_pwkey(r, loc)} = ", b8_PW(r), "\n\n",
+            "[license]\nserial=", b8_la(f, r, loc, 5)[4:], "\nexpires=", b8_otherdate(r, loc, 0, 400), "\n"]
+
+
+def B8_xml(f, r, loc):
+    fn, ln = b8_name(f)
+    return ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config>\n  <datasource url=\"jdbc:mysql://", b8_IP4(f, r), ":3306/crm\" user=\"crm\" password=\"", b8_PW(r, True), "\"/>\n",
+            "  <mail from=\"", b8_EM(f, r, loc, fn, ln), f"\" name=\"{fn} {ln}\"/>\n  <apiKey>", b8_GEN(r), "</apiKey>\n",
+            "  <awsKeyId>", b8_vendor(f, r, "AWS_ACCESS_KEY"), "</awsKeyId>\n", f"  <buildNumber>{r.randint(1000, 99999)}</buildNumber>\n",
+            f"  <checksum algo=\"md5\">{rnd(r, HEX, 32)}</checksum>\n</config>\n"]
+
+
+def B8_jsonconf(f, r, loc):
+    return ["{\n  \"name\": \"notifier\",\n  \"version\": \"", b8_la(f, r, loc, 6).split()[-1].lstrip("v"), "\",\n  \"slack\": {\n    \"botToken\": \"",
+            b8_vendor(f, r, "SLACK_TOKEN"), "\",\n    \"channel\": \"C0", rnd(r, B8_UPD, 9), "\"\n  },\n  \"smtp\": { \"user\": \"", b8_EM(f, r, loc),
+            "\", \"pass\": \"", b8_PW(r, True), "\" },\n  \"twilio\": { \"from\": \"", b8_PH(r, loc, True),
+            "\", \"authToken\": \"", B8L("GENERIC_SECRET", rnd(r, HEX, 32)), "\" },\n  \"sample\": \"", b8_PLH(r), "\"\n}\n"]
+
+
+def B8_k8s(f, r, loc):
+    e = lambda s: base64.b64encode(s.encode()).decode()
+    pw, tok = b8_pw(r), b8_gen(r)
+    return ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: orders-db\n  namespace: prod\n  uid: ", b8_uuid(r), "\ntype: Opaque\ndata:\n",
+            "  username: ", e("orders_rw"), "\n  host: ", e(f"pg-{r.randint(1, 9)}.prod.svc"), "\n  password: ", B8L("PASSWORD", e(pw)), "\n",
+            "  api-token: ", B8L("GENERIC_SECRET", e(tok)), "\nstringData:\n  DB_PASSWORD: \"", b8_PW(r, True), "\"\n",
+            "  ca-fingerprint: ", rnd(r, HEX, 64), "\n"]
+
+
+def B8_compose(f, r, loc):
+    return ["services:\n  db:\n    image: postgres:16.4\n    environment:\n      POSTGRES_USER: shop\n      POSTGRES_PASSWORD: ", b8_PW(r, True), "\n",
+            "  worker:\n    image: ghcr.io/acme/worker@sha256:", rnd(r, HEX, 64), "\n    environment:\n",
+            "      - GH_TOKEN=", b8_vendor(f, r, "GITHUB_TOKEN"), "\n      - ANTHROPIC_API_KEY=", b8_vendor(f, r, "ANTHROPIC_KEY"), "\n",
+            "      - EXAMPLE_OPENAI_KEY=", b8_PLH(r, "OPENAI_KEY"), "\n      - SMTP_PASS=", b8_standin(r), "\n",
+            "    extra_hosts:\n      - \"ledger:", b8_IP4(f, r), "\"\n"]
+
+
+def B8_curl(f, r, loc):
+    fn, ln = b8_name(f)
+    return ["curl -X POST https://api.", r.choice(B8_ORGDOM), "/v2/customers \\\n  -H 'Authorization: Bearer ", b8_vendor(f, r, r.choice(["JWT", "OPENAI_KEY", "STRIPE_KEY"])), "' \\\n",
+            "  -H 'Content-Type: application/json' \\\n  -d '{\"name\":\"", f"{fn} {ln}".replace("'", ""), "\",\"email\":\"", b8_EM(f, r, loc, fn, ln), "\",\"phone\":\"", b8_PH(r, loc), "\"}'\n\n",
+            "curl -u admin:", b8_PW(r, True), " https://", b8_IP4(f, r), ":9200/_cat/indices\n",
+            "curl https://maps.googleapis.com/maps/api/geocode/json?address=Berlin&key=", b8_vendor(f, r, "GOOGLE_API_KEY"), "\n",
+            "# docs example: curl -H 'x-api-key: ", b8_PLH(r, "ANTHROPIC_KEY"), "' https://api.anthropic.com/v1/messages\n"]
+
+
+def B8_http(f, r, loc):
+    return [f"POST /v1/sessions HTTP/1.1\nHost: auth.{r.choice(B8_ORGDOM)}\nUser-Agent: okhttp/4.{r.randint(1, 12)}.{r.randint(0, 9)}\n",
+            "X-Forwarded-For: ", b8_IP4(f, r), ", ", b8_IP4(f, r), "\nAuthorization: Bearer ", b8_vendor(f, r, "JWT"), "\n",
+            "Cookie: _ga=GA1.2.", str(r.randint(1e8, 9e8)), ".", b8_epoch(r), "; session=", b8_GEN(r), "\n",
+            f"X-Request-Id: {b8_uuid(r)}\nIf-None-Match: \"{rnd(r, HEX, 32)}\"\nContent-Type: application/x-www-form-urlencoded\n\n",
+            "login=", b8_EM(f, r, loc), "&password=", b8_PW(r, True), "&remember=1\n"]
+
+
+def B8_csv(f, r, loc):
+    rows = ["customer_id;name;email;phone;dob;iban;order_no;amount\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b8_name(f)
+        rows += [f"{r.randint(10000, 99999)};{fn} {ln};", b8_EM(f, r, loc, fn, ln), ";", b8_PH(r, loc), ";", b8_DOB(r, loc), ";",
+                 b8_IBAN(r, loc, False), ";", b8_refnum(r), ";", b8_money(r, loc), "\n"]
+    return rows
+
+
+B8_INV = {"en": ("INVOICE", "Bill to", "Due date", "Bank details", "Total", "VAT no."), "de": ("RECHNUNG", "Rechnung an", "Fällig am", "Bankverbindung", "Summe", "USt-IdNr."),
+          "fr": ("FACTURE", "Facturé à", "Échéance", "Coordonnées bancaires", "Total TTC", "N° TVA"), "es": ("FACTURA", "Cliente", "Vencimiento", "Datos bancarios", "Total", "NIF"),
+          "it": ("FATTURA", "Intestata a", "Scadenza", "Coordinate bancarie", "Totale", "P. IVA"), "nl": ("FACTUUR", "Factuur aan", "Vervaldatum", "Bankgegevens", "Totaal", "btw-nr.")}
+
+
+def B8_invoice(f, r, loc):
+    h = B8_INV[b8_l(loc)]
+    return [f"{h[0]} {b8_refnum(r)}\n{f.company()}\n{h[5]} {rnd(r, B8_UP, 2)}{rnd(r, string.digits, 9)}\n\n{h[1]}: {f.name()}\n",
+            f.address().replace("\n", ", "), "\n", f"{h[2]}: {b8_otherdate(r, loc, 0, 45)}\n\n",
+            f"1 x {f.word()} ({b8_la(f, r, loc, 1)})   {b8_money(r, loc)}\n{h[4]}: {b8_money(r, loc)}\n\n{h[3]}: ", b8_IBAN(r, loc),
+            f"  BIC {rnd(r, B8_UP, 6)}{rnd(r, B8_UPD, 2)}\n", b8_pick(r, loc, B8_TELW), " ", b8_PH(r, loc), " · ", b8_EM(f, r, loc), "\n"]
+
+
+def B8_shipping(f, r, loc):
+    fn, ln = b8_name(f)
+    return [f"Delivery note / Lieferschein {b8_refnum(r)}\nShip to: {fn} {ln}, {f.address().replace(chr(10), ', ')}\n",
+            "Contact: ", b8_PH(r, loc), "\n", f"{b8_la(f, r, loc, 19)}\nParcels: {r.randint(1, 4)} · weight {r.randint(1, 30)}.{r.randint(0, 9)} kg\n",
+            f"{b8_la(f, r, loc, 1)}\n{b8_la(f, r, loc, 2)}\nGPS drop point: {b8_la(f, r, loc, 12)}\nShipped: {b8_otherdate(r, loc, 10, 0)}\n"]
+
+
+def B8_transfer(f, r, loc):
+    l = b8_l(loc)
+    w = {"en": ("Please transfer", "to", "reference"), "de": ("Bitte überweisen Sie", "auf", "Verwendungszweck"),
+         "fr": ("Merci de virer", "sur le compte", "référence"), "es": ("Por favor transfiera", "a la cuenta", "concepto"),
+         "it": ("Si prega di bonificare", "sul conto", "causale"), "nl": ("Graag overmaken:", "naar", "omschrijving")}[l]
+    return [f"{w[0]} {b8_money(r, loc)} {w[1]} ", b8_IBAN(r, loc), f" ({f.company()}), {w[2]} {b8_la(f, r, loc, 0)}.\n",
+            "Not to the old account ", b8_bad_iban(r, loc), " which is closed.\n", f"{b8_la(f, r, loc, 18)}\nQuestions: ", b8_PH(r, loc), "\n"]
+
+
+def B8_medical(f, r, loc):
+    fn, ln = b8_name(f)
+    return [f"HEALTH INSURANCE CLAIM FORM\n1. Patient name: {ln.upper()}, {fn.upper()}\n2. Patient DOB: ", B8L("DATE_OF_BIRTH", b8_birthday(r).strftime("%m/%d/%Y")),
+            "   Sex: ", r.choice(["M", "F"]), "\n3. Insured's SSN: ", b8_SSN(r), "\n4. Insured ID: ", rnd(r, B8_UP, 3), rnd(r, string.digits, 9), "\n",
+            "5. Patient phone: ", b8_PH(r, "en_US"), "\n", f"6. Date of service: {b8_otherdate(r, 'en_US', 200, 0)}   CPT 99{r.randint(201, 215)}   ICD-10 {rnd(r, B8_UP, 1)}{r.randint(10, 99)}.{r.randint(0, 9)}\n",
+            f"7. NPI: {r.randint(1000000000, 1999999999)}   Group no. {rnd(r, string.digits, 9)}\n",
+            "8. Payer ", b8_la(f, r, "en_US", 18), "\n"]
+
+
+def B8_payroll(f, r, loc):
+    fn, ln = b8_name(f)
+    return [f"Payroll change {b8_otherdate(r, loc, 20, 0)} – {fn} {ln} (employee #{r.randint(1000, 99999)})\n",
+            "New salary account: ", b8_IBAN(r, loc), "\n", "Gross: ", b8_money(r, loc), " / month, effective ", b8_otherdate(r, loc, 0, 60), "\n",
+            ["SSN ", b8_SSN(r), " verified against W-4\n"] if loc == "en_US" else ["Tax ID on file, ", b8_la(f, r, loc, 0), "\n"],
+            b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc), "\n"]
+
+
+def B8_terraform(f, r, loc):
+    return ["provider \"aws\" {\n  region     = \"eu-central-1\"\n  access_key = \"", b8_vendor(f, r, "AWS_ACCESS_KEY"), "\"\n  secret_key = \"", B8L("GENERIC_SECRET", b8_aws_secret(r)), "\"\n}\n\n",
+            "resource \"aws_db_instance\" \"main\" {\n  engine   = \"mysql\"\n  username = \"admin\"\n  password = \"", b8_PW(r, True), "\"\n}\n\n",
+            "resource \"aws_security_group_rule\" \"office\" {\n  cidr_blocks = [\"", b8_IP4(f, r), "/32\"]\n}\n\n",
+            "variable \"docs_example_key\" {\n  default = \"", b8_PLH(r, "AWS_ACCESS_KEY"), "\"\n}\n",
+            f"# state serial {r.randint(1, 900)}, lineage {b8_uuid(r)}\n"]
+
+
+def B8_ansible(f, r, loc):
+    return ["---\n# group_vars/db.yml\npg_admin_user: postgres\npg_admin_password: \"", b8_PW(r, True), "\"\n",
+            "app_secret_key: ", b8_GEN(r), "\n", "slack_webhook_token: ", b8_vendor(f, r, "SLACK_TOKEN"), "\n",
+            "vault_fallback: \"", b8_standin(r), "\"\n", "ntp_servers:\n  - ", b8_IP4(f, r), "\n  - ", b8_IP6(f, r), "\n",
+            f"app_version: \"{r.randint(1, 5)}.{r.randint(0, 30)}.{r.randint(0, 99)}\"\n", "admin_contact: ", b8_EM(f, r, loc), "\n"]
+
+
+def B8_weblog(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 5)):
+        ip = b8_IP4(f, r) if r.random() < 0.75 else b8_IP6(f, r)
+        path = r.choice([f"/api/orders/{b8_refnum(r).replace(' ', '').replace('/', '-').replace('#', '')}", "/login", f"/static/app.{rnd(r, HEX, 8)}.js",
+                         f"/track?id={rnd(r, string.digits, 18)}"])
+        out += [ip, f" - - [{b8_ts(r, 1)}] \"GET {path} HTTP/1.1\" {r.choice([200, 200, 301, 404, 502])} {r.randint(200, 90000)} \"-\" \"Mozilla/5.0\" rt={r.random():.3f}\n"]
+    if r.random() < 0.5:
+        out += [f"{b8_ts(r, 3)} [error] upstream timed out, client: ", b8_IP4(f, r), ", request: \"POST /login?user=", b8_EM(f, r, loc), "\"\n"]
+    return out
+
+
+def B8_ics(f, r, loc):
+    fn, ln = b8_name(f)
+    d = (B8_TODAY + datetime.timedelta(days=r.randint(1, 60))).strftime("%Y%m%d")
+    return ["BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:", b8_uuid(r), "@calendar\nDTSTART:", d, "T093000Z\nDTEND:", d, "T100000Z\n",
+            f"SUMMARY:Call with {fn} {ln}\nORGANIZER;CN={f.name()}:mailto:", b8_EM(f, r, loc), "\nATTENDEE;CN=", f"{fn} {ln}", ":mailto:", b8_EM(f, r, loc, fn, ln), "\n",
+            "DESCRIPTION:Dial-in ", b8_PH(r, loc, True), " PIN ", rnd(r, string.digits, 6), "#\nEND:VEVENT\nEND:VCALENDAR\n"]
+
+
+def B8_commit(f, r, loc):
+    fn, ln = b8_name(f)
+    return [f"commit {rnd(r, HEX, 40)}\nAuthor: {fn} {ln} <", b8_EM(f, r, loc, fn, ln), f">\nDate:   {b8_ts(r, 2)}\n\n",
+            "    Remove hard-coded key from settings.py\n\n    The old value ", b8_vendor(f, r), " was rotated on ",
+            f"{b8_otherdate(r, loc, 10, 0)}.\n    Use ", b8_standin(r), f" in local .env instead. Refs {b8_la(f, r, loc, 0)}.\n"]
+
+
+def B8_jira(f, r, loc):
+    fn, ln = b8_name(f)
+    return [f"{f.first_name()} commented on {rnd(r, B8_UP, 3)}-{r.randint(10, 9999)} ({b8_ts(r, 0)}):\n",
+            f"Repro with test customer {fn} {ln}, ", b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc), ", card ", b8_CC(f, r), ".\n",
+            "Note: the card ", b8_bad_card(r), " in the fixture fails Luhn, expected.\n",
+            "Staging creds {code}", b8_pwkey(r, loc), "=", b8_PW(r), "{code} — ", b8_pw_talk(r, loc), "\n"]
+
+
+def B8_slack(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    d = B8_TODAY - datetime.timedelta(days=r.randint(0, 200))
+    return [f"#ops-{r.choice(['eu', 'payments', 'infra'])} export {d.isoformat()}\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: anyone has the grafana login?\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {b}: user admin ", "pw ", b8_PW(r), " (don't paste it here lol)\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: also the openai key in the runbook is ", b8_vendor(f, r, "OPENAI_KEY"), "\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {b}: :face_palm: rotating. ticket {b8_la(f, r, loc, 0)}\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: {b8_pw_talk(r, loc)}\n"]
+
+
+def B8_readme(f, r, loc):
+    return ["## Configuration\n\nSet your keys in `.env` (see example):\n\n```\nAWS_ACCESS_KEY_ID=", b8_PLH(r, "AWS_ACCESS_KEY"), "\nAWS_SECRET_ACCESS_KEY=", b8_PLH(r, "GENERIC_SECRET"),
+            "\nGITHUB_TOKEN=", b8_PLH(r, "GITHUB_TOKEN"), "\nSLACK_BOT_TOKEN=", b8_standin(r), "\nGOOGLE_MAPS_KEY=", b8_PLH(r, "GOOGLE_API_KEY"), "\n```\n\n",
+            "Example JWT for the test server: `", b8_PLH(r, "JWT"), "`\n\n", b8_pw_talk(r, "en_US"), "\n\nPrivate key goes here:\n\n", b8_pem_plh(r), "\n"]
+
+
+def B8_keyfile(f, r, loc):
+    return [f"$ cat ~/.ssh/deploy_{rnd(r, string.ascii_lowercase, 4)}\n", B8L("PRIVATE_KEY", b8_pem(r)), "\n$ ls -la ~/.ssh\n",
+            f"-rw------- 1 deploy deploy 2602 {b8_ts(r, 5)} id_rsa\n", "# fingerprint SHA256:", rnd(r, B8_B64, 43), "\n"]
+
+
+def B8_notes(f, r, loc):
+    """Free agent scratch notes mixing everything."""
+    fn, ln = b8_name(f)
+    l = b8_l(loc)
+    return [f"notes {b8_otherdate(r, loc, 5, 0)} – {fn} {ln}\n",
+            "- ", b8_pick(r, loc, B8_TELW), " ", b8_PH(r, loc), "\n- mail ", b8_EM(f, r, loc, fn, ln), "\n",
+            "- ", b8_pw_say(r, loc), "\n", "- ", b8_las(f, r, loc, 3), "\n",
+            ["- SSN ", b8_SSN(r), "\n"] if r.random() < 0.3 else "", ["- ", b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc), "\n"] if r.random() < 0.5 else "",
+            "- VPN from ", b8_IP6(f, r) if r.random() < 0.5 else b8_IP4(f, r), "\n"]
+
+
+B8_TEXT_KINDS = [B8_ticket, B8_chat, B8_mail, B8_crm, B8_hr, B8_incident, B8_shell, B8_ci, B8_trace, B8_sql, B8_env, B8_yaml, B8_toml,
+                 B8_ini, B8_xml, B8_jsonconf, B8_k8s, B8_compose, B8_curl, B8_http, B8_csv, B8_invoice, B8_shipping, B8_transfer,
+                 B8_medical, B8_payroll, B8_terraform, B8_ansible, B8_weblog, B8_ics, B8_commit, B8_jira, B8_slack, B8_readme,
+                 B8_keyfile, B8_notes]
+
+
+def b8_text(f, r, loc):
+    return b8_flat(r.choice(B8_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents (tool calls and tool results) -----
+
+B8_EMBED = [k for k in B8_TEXT_KINDS if k not in (B8_readme, B8_keyfile)]
+
+
+def b8_jt(f, r, loc):
+    """A text document inside one JSON string."""
+    return b8_js(r.choice(B8_EMBED)(f, r, loc))
+
+
+def b8_pemjs(r, placeholder=False):
+    """A PEM as a whole JSON string value, line breaks written as \\n escapes (the label starts the string)."""
+    if placeholder:
+        return [B8L("PLACEHOLDER", b8_pem_plh(r).text.replace("\n", "\\n"))]
+    return [B8L("PRIVATE_KEY", b8_pem(r, "\\n"))]
+
+
+def B8J_mcp_email(f, r, loc):
+    fn, ln = b8_name(f)
+    l = b8_l(loc)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call",
+            "params": {"name": r.choice(["send_email", "gmail.send", "outlook_send_mail"]),
+                       "arguments": {"to": [b8_js(b8_EM(f, r, loc, fn, ln))], "cc": [b8_js(b8_EM(f, r, loc))],
+                                     "subject": b8_js(b8_la(f, r, loc, 0)),
+                                     "body": b8_js(b8_pick(r, loc, B8_HI).format(n=fn), "\n", b8_pw_say(r, loc), "\n", r.choice(B8_PW_TALK[l]), "\n",
+                                                   b8_pick(r, loc, B8_BYE), b8_sig(f, r, loc, *b8_name(f)))}}}
+
+
+def B8J_tool_use(f, r, loc):
+    fn, ln = b8_name(f)
+    inp = {"customer": {"full_name": f"{fn} {ln}", "contact": {"email": b8_js(b8_EM(f, r, loc, fn, ln)), "mobile": b8_js(b8_PH(r, loc))},
+                        "date_of_birth": b8_js(b8_DOB(r, loc)), "since": b8_otherdate(r, loc, 3000, 0)},
+           "payment": {"iban": b8_js(b8_IBAN(r, loc)), "mandate_ref": b8_refnum(r), "amount": round(r.uniform(5, 900), 2)},
+           "note": b8_js(b8_las(f, r, loc, 2), b8_pw_talk(r, loc))}
+    if loc == "en_US" and r.random() < 0.6:
+        inp["customer"]["ssn"] = b8_js(b8_SSN(r))
+    return {"type": "tool_use", "id": "toolu_01" + rnd(r, AN, 22), "name": r.choice(["crm_upsert_contact", "create_customer", "hubspot.update"]), "input": inp}
+
+
+def B8J_tool_result(f, r, loc):
+    return {"type": "tool_result", "tool_use_id": "toolu_01" + rnd(r, AN, 22), "is_error": r.random() < 0.1,
+            "content": [{"type": "text", "text": b8_jt(f, r, loc)}] + ([{"type": "text", "text": b8_jt(f, r, loc)}] if r.random() < 0.3 else [])}
+
+
+def B8J_record(f, r, loc):
+    fn, ln = b8_name(f)
+    card = {"holder": f"{fn} {ln}".upper(), "number": b8_js(b8_CC(f, r)), "exp": f"{r.randint(1, 12):02d}/{r.randint(2027, 2031)}"}
+    card[r.choice(["cvc", "cvv", "security_code", "cvv2"])] = b8_js(b8_cvc(r))
+    return {"object": "contact", "id": b8_uuid(r), "created": int(b8_epoch(r)),
+            "profile": {"name": {"given": fn, "family": ln}, "emails": [b8_js(b8_EM(f, r, loc, fn, ln)), b8_js(b8_EM(f, r, loc, fn, ln))],
+                        "phones": [{"kind": "mobile", "value": b8_js(b8_PH(r, loc))}, {"kind": "work", "value": b8_js(b8_PH(r, loc, True)), "ext": str(r.randint(10, 999))}],
+                        "birth": {"date": b8_js(b8_DOB(r, loc))}, "tags": [b8_js(b8_la(f, r, loc, 0)), b8_js(b8_la(f, r, loc, 8))]},
+            "billing": {"card": card, "fallback_iban": b8_js(b8_IBAN(r, loc)), "old_iban_invalid": b8_js(b8_bad_iban(r, loc))},
+            "meta": {"last_ip": b8_js(b8_IP4(f, r)), "ipv6": b8_js(b8_IP6(f, r)), "etag": rnd(r, HEX, 32), "ean": b8_la(f, r, loc, 1)[4:]}}
+
+
+def B8J_webhook(f, r, loc):
+    return {"id": "evt_" + rnd(r, AN, 24), "type": r.choice(["charge.refunded", "customer.updated", "invoice.paid"]), "created": int(b8_epoch(r)),
+            "data": {"object": {"id": "ch_" + rnd(r, AN, 24), "amount": r.randint(100, 99999), "currency": "eur",
+                                "billing_details": {"email": b8_js(b8_EM(f, r, loc)), "phone": b8_js(b8_PH(r, loc, True)), "name": f.name()},
+                                "receipt_number": f"{r.randint(1000, 9999)}-{r.randint(1000, 9999)}", "metadata": {"order": b8_refnum(r), "ip": b8_js(b8_IP4(f, r))}}},
+            "request": {"idempotency_key": b8_uuid(r)}, "livemode": True}
+
+
+def B8J_logsearch(f, r, loc):
+    hits = []
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(4)
+        if k == 0:
+            msg = b8_js("login failed for ", b8_EM(f, r, loc), " from ", b8_IP4(f, r))
+        elif k == 1:
+            msg = b8_js("outbound call header x-api-key=", b8_GEN(r), " status=401")
+        elif k == 2:
+            msg = b8_js(b8_vendor(f, r), " used by job ", b8_la(f, r, loc, 15))
+        else:
+            msg = b8_js("payload ", b8_la(f, r, loc, 23), " ", b8_la(f, r, loc, 9))
+        hits.append({"@timestamp": b8_ts(r, 0), "host": f"web-{r.randint(1, 40):02d}", "client": {"ip": b8_js(b8_IP6(f, r) if r.random() < 0.4 else b8_IP4(f, r))},
+                     "message": msg, "trace_id": rnd(r, HEX, 32)})
+    return {"took": r.randint(1, 900), "hits": {"total": {"value": len(hits)}, "hits": hits}}
+
+
+def B8J_vault(f, r, loc):
+    data = {"username": "svc-" + f.word(), b8_pwkey(r, loc): b8_js(b8_PW(r)), r.choice(B8_SEC_KEY): b8_js(b8_GEN(r)),
+            "github_token": b8_js(b8_vendor(f, r, "GITHUB_TOKEN"))}
+    if r.random() < 0.5:
+        data["tls_key"] = b8_pemjs(r)
+    if r.random() < 0.4:
+        data["example_key"] = b8_pemjs(r, True) if r.random() < 0.3 else b8_js(b8_PLH(r))
+    return {"request_id": b8_uuid(r), "lease_duration": 0, "data": {"data": data, "metadata": {"created_time": b8_ts(r, 0), "version": r.randint(1, 40)}}}
+
+
+def B8J_messages(f, r, loc):
+    fn, ln = b8_name(f)
+    l = b8_l(loc)
+    ask = {"en": "Can you update my details?", "de": "Können Sie meine Daten aktualisieren?", "fr": "Pouvez-vous mettre à jour mes coordonnées ?",
+           "es": "¿Podéis actualizar mis datos?", "it": "Potete aggiornare i miei dati?", "nl": "Kunnen jullie mijn gegevens bijwerken?"}[l]
+    return {"model": r.choice(["gpt-4.1", "claude-sonnet-4", "mistral-large"]), "messages": [
+        {"role": "system", "content": b8_js("You are a support agent. ", b8_pw_talk(r, "en_US"))},
+        {"role": "user", "content": b8_js(ask, " ", b8_EM(f, r, loc, fn, ln), ", ", b8_PH(r, loc), ", ", b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc))},
+        {"role": "assistant", "content": b8_js("Done. Reference ", b8_la(f, r, loc, 0), ".")},
+        {"role": "user", "content": b8_js(b8_pw_say(r, loc))}]}
+
+
+def B8J_http_tool(f, r, loc):
+    return {"tool": "http_request", "args": {"method": r.choice(["GET", "POST", "PUT"]), "url": b8_js("https://api.", r.choice(B8_ORGDOM), "/v1/accounts/", b8_refnum(r).replace(" ", "")),
+            "headers": {"Authorization": b8_js("Bearer ", b8_vendor(f, r, r.choice(["JWT", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN"]))),
+                        r.choice(["X-Api-Key", "X-Auth-Token", "Api-Key"]): b8_js(b8_GEN(r)), "X-Request-ID": b8_uuid(r), "If-Match": rnd(r, HEX, 40)},
+            "body": {"owner_email": b8_js(b8_EM(f, r, loc)), "webhook": {"secret": b8_js(b8_GEN(r)), "url": "https://hooks.example.net/in"},
+                     "db_url": b8_js("mysql://app:", b8_PW(r, True), "@", b8_IP4(f, r), "/app"), "sample_key": b8_js(b8_PLH(r)) if r.random() < 0.5 else b8_standin(r)}}}
+
+
+def B8J_shell_tool(f, r, loc):
+    return {"name": "run_shell", "arguments": {"cwd": "/srv/app", "command": b8_js(b8_flat(B8_shell(f, r, loc))[:r.randint(6, 14)]), "timeout_s": r.randint(10, 600)}}
+
+
+B8_JSON_KINDS = [B8J_mcp_email, B8J_tool_use, B8J_tool_result, B8J_tool_result, B8J_record, B8J_webhook, B8J_logsearch, B8J_vault,
+                 B8J_messages, B8J_http_tool, B8J_shell_tool]
+
+
+def b8_json(f, r, loc):
+    return r.choice(B8_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b8_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b8_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b8_labels(y)]
+    return []
+
+
+B8_SHAPE = {"AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}", "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Z0-9]{22}_[A-Za-z0-9]{59}",
+            "SLACK_TOKEN": r"xox[bpa]-[0-9A-Za-z-]+|xapp-1-[A-Z0-9]+-\d+-[0-9a-f]+|xoxe\.xoxp-1-[A-Za-z0-9]+",
+            "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}", "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+            "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA", "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+            "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+            "PRIVATE_KEY": r"-----BEGIN [A-Z ]*PRIVATE KEY-----(\n|\\n)[A-Za-z0-9+/=\n\\]+-----END [A-Z ]*PRIVATE KEY-----"}
+
+
+def b8_value_ok(typ, v):
+    if typ in B8_SHAPE:
+        return _b8_re.fullmatch(B8_SHAPE[typ], v) is not None and "EXAMPLE" not in v.upper()
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and 12 <= len(d) <= 19 and luhn_ok(d)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return b8_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ == "IPV4":
+        return isinstance(_b8_ip.ip_address(v), _b8_ip.IPv4Address) and not _b8_ip.ip_address(v).is_loopback
+    if typ == "IPV6":
+        return isinstance(_b8_ip.ip_address(v), _b8_ip.IPv6Address) and not _b8_ip.ip_address(v).is_loopback
+    if typ == "PHONE":
+        for reg in [None] + list(REGION.values()) + B8_FOREIGN:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v.replace("(0)", ""), reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return _b8_re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B8_STANDIN
+    if typ == "PLACEHOLDER":
+        return v in B8_PLACEHOLDERS or "PRIVATE KEY-----" in v
+    return False
+
+
+def b8_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text and a value valid for its type; JSON parses and no
+    escape precedes a label inside its string (a PEM written with \\n escapes starts its string)."""
+    want = b8_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        assert sp["type"] == lab_.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab_.text, (i, sp)
+        assert b8_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
