@@ -5569,6 +5569,17 @@ def b8_sig(f, r, loc, fn, ln):
     return out
 
 
+def b8_clock(r, start=None, step=(5, 400)):
+    """Increasing timestamps for one log / transcript."""
+    t = [start or datetime.datetime(2026, 11, 20, 6, 0) - datetime.timedelta(seconds=r.randint(0, 3.5e7))]
+
+    def nxt(fmt="%Y-%m-%dT%H:%M:%S.%fZ"):
+        t[0] += datetime.timedelta(seconds=r.randint(*step), microseconds=r.randint(0, 999999))
+        out = t[0].strftime(fmt)
+        return out[:-4] + "Z" if fmt.endswith(".%fZ") else out
+    return nxt
+
+
 def B8_ticket(f, r, loc):
     fn, ln = b8_name(f)
     l = b8_l(loc)
@@ -5591,9 +5602,12 @@ def B8_chat(f, r, loc):
     q = {"en": "what card do you have on file?", "de": "welche Karte ist hinterlegt?", "fr": "quelle carte est enregistrée ?",
          "es": "¿qué tarjeta tienen guardada?", "it": "quale carta avete in archivio?", "nl": "welke kaart staat er geregistreerd?"}[l]
     return [f"{T(0)} {agent} (agent): {b8_pick(r, loc, B8_HI).format(n=fn)}\n",
-            f"{T(1)} {fn}: {q} the new one is ", b8_CC(f, r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", " cvc ", b8_cvc(r), "\n",
+            f"{T(1)} {fn}: {q} ", {"en": "the new one is", "de": "die neue ist", "fr": "la nouvelle c'est", "es": "la nueva es", "it": "la nuova è",
+                                   "nl": "de nieuwe is"}[l], " ", b8_CC(f, r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", " cvc ", b8_cvc(r), "\n",
             f"{T(2)} {agent} (agent): ", b8_la(f, r, loc, 0), " ", b8_la(f, r, loc, 11), "\n",
-            f"{T(3)} {fn}: ", r.choice(["my number ", "ring me on ", "tel "]), b8_PH(r, loc), r.choice(["", " pls", " after 5pm"]), "\n",
+            f"{T(3)} {fn}: ", r.choice(["tel ", "📞 ", ""]) + b8_pick(r, loc, {"en": ["my number is", "ring me on"], "de": ["meine Nummer:", "ruf mich an unter"],
+                 "fr": ["mon numéro :", "rappelez-moi au"], "es": ["mi número:", "llámame al"], "it": ["il mio numero:", "richiamatemi al"],
+                 "nl": ["mijn nummer:", "bel me op"]}) + " ", b8_PH(r, loc), r.choice(["", " pls", " after 5pm"]), "\n",
             f"{T(4)} {agent} (agent): {b8_pw_talk(r, loc)}\n",
             [f"{T(5)} {fn}: my DOB is ", b8_DOB(r, loc), "\n"] if r.random() < 0.5 else f"{T(5)} {fn}: ok thx\n",
             f"-- chat closed {b8_ts(r, 0)} ({b8_la(f, r, loc, 10)})"]
@@ -5638,39 +5652,88 @@ def B8_hr(f, r, loc):
 
 
 def B8_incident(f, r, loc):
-    return [f"# Incident INC-{r.randint(1000, 9999)}: elevated 5xx on checkout\n\nSeverity: SEV{r.randint(1, 3)}\nStarted: {b8_ts(r, 0)}\n",
-            f"Resolved: {b8_ts(r, 0)}\n\n## Timeline\n- {b8_ts(r, 5)} alert fired on {b8_la(f, r, loc, 6)}\n",
-            "- traffic from ", b8_IP4(f, r), " and ", b8_IP4(f, r), " hammered /api/cart\n",
-            "- on-call (", b8_PH(r, loc, True), ") paged\n",
-            "- found leaked token in logs: ", b8_vendor(f, r), " — revoked\n",
-            f"- rollback to {b8_la(f, r, loc, 13)}\n\n## Follow-ups\n- rotate ", r.choice(B8_SEC_KEY), "\n- ", b8_pw_talk(r, "en_US"), "\n"]
+    c = b8_clock(r, step=(60, 900))
+    what = r.choice(["elevated 5xx on checkout", "payment webhooks delayed", "login latency p99 > 4s", "leaked credential in public gist"])
+    return [f"# Incident INC-{r.randint(1000, 9999)}: {what}\n\nSeverity: SEV{r.randint(1, 3)}\nCommander: {f.name()}\n\n## Timeline (UTC)\n",
+            f"- {c('%H:%M')} alert fired on {b8_la(f, r, loc, 6)}\n",
+            [f"- {c('%H:%M')} traffic from ", b8_IP4(f, r), " and ", b8_IP4(f, r) if r.random() < 0.7 else b8_IP6(f, r), " hammered /api/cart\n"],
+            [f"- {c('%H:%M')} on-call (", b8_PH(r, loc, True), ") paged\n"],
+            [f"- {c('%H:%M')} found a leaked key in the request logs: ", b8_vendor(f, r), " — revoked\n"],
+            [f"- {c('%H:%M')} customer ", b8_EM(f, r, loc), " reported double charge, ", b8_la(f, r, loc, 0), "\n"] if r.random() < 0.5 else "",
+            f"- {c('%H:%M')} rollback to {b8_la(f, r, loc, 13)}\n",
+            f"- {c('%H:%M')} resolved; impact {b8_la(f, r, loc, 10)}\n\n## Follow-ups\n- rotate the {r.choice(B8_SEC_KEY)} in vault\n- {b8_pw_talk(r, 'en_US')}\n"]
+
+
+def b8_shell_lines(f, r, loc):
+    user = b8_ascii(f.first_name())
+    pool = [
+        lambda: "cd ~/src/billing && git pull --rebase",
+        lambda: ["export GITHUB_TOKEN=", b8_vendor(f, r, "GITHUB_TOKEN")],
+        lambda: ["mysql -h ", b8_IP4(f, r), f" -u {user} -p'", b8_PW(r), "' billing"],
+        lambda: ["PGPASSWORD=", b8_PW(r, True), f" psql -h db.internal -U {user} orders -c 'select count(*) from refunds'"],
+        lambda: ["sshpass -p '", b8_PW(r), "' ssh -o StrictHostKeyChecking=no root@", b8_IP4(f, r)],
+        lambda: ["ssh deploy@", b8_IP6(f, r) if r.random() < 0.4 else b8_IP4(f, r), " 'sudo systemctl restart api'"],
+        lambda: ["aws configure set aws_access_key_id ", b8_vendor(f, r, "AWS_ACCESS_KEY")],
+        lambda: ["aws configure set aws_secret_access_key ", B8L("GENERIC_SECRET", b8_aws_secret(r))],
+        lambda: [f"docker login registry.gitlab.com -u {user} --password ", b8_PW(r, True)],
+        lambda: [f"echo {b8_standin(r)} > .token   # {b8_la(f, r, loc, 6)}"],
+        lambda: [f"sha256sum dist/app.tar.gz  # {rnd(r, HEX, 64)}"],
+        lambda: ["git push https://", user, ":", b8_vendor(f, r, "GITHUB_TOKEN"), "@github.com/acme/infra.git main"],
+        lambda: ["vault kv put secret/ci/slack token=", b8_vendor(f, r, "SLACK_TOKEN")],
+        lambda: ["kubectl create secret generic api --from-literal=", r.choice(["API_KEY", "HMAC_SECRET", "SIGNING_KEY"]), "=", b8_GEN(r)],
+        lambda: [f"htpasswd -b /etc/nginx/.htpasswd {user} ", b8_PW(r, True)],
+        lambda: ["redis-cli -h ", b8_IP4(f, r), " -a ", b8_PW(r, True), " INFO keyspace"],
+        lambda: [f"git log --oneline -3   # {rnd(r, HEX, 7)} {rnd(r, HEX, 7)}"],
+        lambda: [f"curl -s localhost:8080/healthz  # took {r.randint(2, 900)}ms"],
+        lambda: [f"date -d @{b8_epoch(r)}"],
+        lambda: ["export OPENAI_API_KEY=", b8_vendor(f, r, "OPENAI_KEY")],
+        lambda: ["export EXAMPLE_KEY=", b8_PLH(r)],
+        lambda: [f"mysqldump -u {user} -p", b8_PW(r, True), " shop > /tmp/shop.sql"],
+        lambda: ["history | tail -20"],
+    ]
+    idx = r.sample(range(len(pool)), r.randint(5, 9))
+    return [pool[i]() for i in idx]
 
 
 def B8_shell(f, r, loc):
-    n = r.randint(400, 1900)
+    n = r.randint(100, 1900)
+    prompt = r.choice(["num", "num", "ps1", "zsh"])
+    host = r.choice(["bastion-1", "build02", "ip-10-0-3-17", "laptop"])
     user = b8_ascii(f.first_name())
-    return [f"{n}  cd ~/src/billing && git pull\n",
-            f"{n + 1}  export GITHUB_TOKEN=", b8_vendor(f, r, "GITHUB_TOKEN"), "\n",
-            f"{n + 2}  mysql -h ", b8_IP4(f, r), f" -u {user} -p'", b8_PW(r), "' billing\n",
-            f"{n + 3}  ssh deploy@", b8_IP6(f, r) if r.random() < 0.3 else b8_IP4(f, r), f" 'systemctl restart api'\n",
-            f"{n + 4}  aws configure set aws_access_key_id ", b8_vendor(f, r, "AWS_ACCESS_KEY"), "\n",
-            f"{n + 5}  aws configure set aws_secret_access_key ", B8L("GENERIC_SECRET", b8_aws_secret(r)), "\n",
-            f"{n + 6}  docker login registry.gitlab.com -u {user} --password ", b8_PW(r, True), "\n",
-            f"{n + 7}  echo {b8_standin(r)} > .token   # {b8_la(f, r, loc, 6)}\n",
-            f"{n + 8}  sha256sum dist/app.tar.gz  # {rnd(r, HEX, 64)}\n",
-            f"{n + 9}  history | tail\n"]
+    t0 = int(b8_epoch(r))
+    out = []
+    for k, line in enumerate(b8_shell_lines(f, r, loc)):
+        t0 += r.randint(3, 600)
+        lead = {"num": f"{n + k:>5}  ", "ps1": f"{user}@{host}:~$ ", "zsh": f": {t0}:0;"}[prompt]
+        out += [lead, line, "\n"]
+    return out
 
 
 def B8_ci(f, r, loc):
     run = r.randint(1000000000, 9999999999)
-    return [f"Run #{run} · workflow deploy.yml · {b8_ts(r, 0)}\n",
-            f"{b8_ts(r, 0)} ##[group]Run actions/checkout@{rnd(r, HEX, 40)}\n",
-            f"{b8_ts(r, 0)} Downloading artifact {b8_uuid(r)} ({r.randint(1, 900)} MB)\n",
-            f"{b8_ts(r, 0)} + curl -sf -H 'Authorization: Bearer ", b8_vendor(f, r, r.choice(["GITHUB_TOKEN", "JWT", "OPENAI_KEY"])), "' https://api.internal/deploy\n",
-            f"{b8_ts(r, 0)} + npm config set //registry.npmjs.org/:_authToken ", b8_standin(r), "\n",
-            f"{b8_ts(r, 0)} warn: env DEPLOY_SLACK_TOKEN=", b8_vendor(f, r, "SLACK_TOKEN"), " printed by debug step\n",
-            f"{b8_ts(r, 0)} Step took {b8_la(f, r, loc, 10)}; image {b8_la(f, r, loc, 14)}\n",
-            f"{b8_ts(r, 0)} Notify ", b8_EM(f, r, loc), " on failure\n"]
+    c = b8_clock(r, step=(1, 40))
+    steps = [
+        lambda: f"##[group]Run actions/checkout@{rnd(r, HEX, 40)}",
+        lambda: f"Downloading artifact {b8_uuid(r)} ({r.randint(1, 900)} MB)",
+        lambda: ["+ curl -sf -H 'Authorization: Bearer ", b8_vendor(f, r, r.choice(["GITHUB_TOKEN", "JWT", "OPENAI_KEY"])), "' https://api.internal/deploy"],
+        lambda: ["+ npm config set //registry.npmjs.org/:_authToken ", b8_standin(r)],
+        lambda: ["warn: env DEPLOY_SLACK_TOKEN=", b8_vendor(f, r, "SLACK_TOKEN"), " printed by debug step"],
+        lambda: f"Step finished, {b8_la(f, r, loc, 10)}; pushed {b8_la(f, r, loc, 14)}",
+        lambda: ["Notify ", b8_EM(f, r, loc), " on failure"],
+        lambda: ["+ docker login -u ci -p ", b8_PW(r, True), " registry.internal:5000"],
+        lambda: "WARNING! Using --password via the CLI is insecure. Use --password-stdin.",
+        lambda: ["ANTHROPIC_API_KEY: ", b8_vendor(f, r, "ANTHROPIC_KEY")],
+        lambda: "ANTHROPIC_API_KEY: ***",
+        lambda: f"Tests: {r.randint(100, 4000)} passed, {r.randint(0, 9)} skipped ({r.randint(10, 900)}.{r.randint(0, 9)}s)",
+        lambda: f"Uploading coverage for commit {rnd(r, HEX, 40)} build {r.randint(1000, 99999)}",
+        lambda: ["fixture card ", b8_bad_card(r), " rejected as expected (luhn)"],
+        lambda: ["deploy target ", b8_IP4(f, r), ":22 ok"],
+    ]
+    idx = r.sample(range(len(steps)), r.randint(5, 9))
+    out = [f"Run #{run} · workflow {r.choice(['deploy.yml', 'ci.yml', 'release.yaml'])} · triggered by {b8_ascii(f.first_name())}\n"]
+    for i in idx:
+        out += [c() + " ", steps[i](), "\n"]
+    return out
 
 
 def B8_trace(f, r, loc):
@@ -5719,7 +5782,7 @@ def B8_toml(f, r, loc):
 
 
 def B8_ini(f, r, loc):
-    return ["; legacy connector\n[smtp]\nhost=mail.", r.choice(B8_ORGDOM), "\nuser=", b8_EM(f, r, loc), "\n",
+    return ["; legacy connector\n[smtp]\nhost=smtp.", r.choice(B8_ORGDOM[:8]), "\nuser=", b8_EM(f, r, loc), "\n",
             f"{b8_pwkey(r, loc)}=", b8_PW(r), "\n\n[ftp]\nhost=", b8_IP4(f, r), "\npassive=true\n", f"{b8_pwkey(r, loc)} = ", b8_PW(r), "\n\n",
             "[license]\nserial=", b8_la(f, r, loc, 5)[4:], "\nexpires=", b8_otherdate(r, loc, 0, 400), "\n"]
 
@@ -5881,12 +5944,15 @@ def B8_jira(f, r, loc):
 def B8_slack(f, r, loc):
     a, b = f.first_name(), f.first_name()
     d = B8_TODAY - datetime.timedelta(days=r.randint(0, 200))
+    c = b8_clock(r, datetime.datetime(d.year, d.month, d.day, 8, 0), (20, 900))
+    T = lambda: c("%H:%M")
     return [f"#ops-{r.choice(['eu', 'payments', 'infra'])} export {d.isoformat()}\n",
-            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: anyone has the grafana login?\n",
-            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {b}: user admin ", "pw ", b8_PW(r), " (don't paste it here lol)\n",
-            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: also the openai key in the runbook is ", b8_vendor(f, r, "OPENAI_KEY"), "\n",
-            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {b}: :face_palm: rotating. ticket {b8_la(f, r, loc, 0)}\n",
-            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: {b8_pw_talk(r, loc)}\n"]
+            f"[{T()}] {a}: anyone has the grafana login?\n",
+            f"[{T()}] {b}: user admin ", "pw ", b8_PW(r), " (don't paste it here lol)\n",
+            f"[{T()}] {a}: also the ", r.choice(["openai", "llm", "prod"]), " key in the runbook is ", b8_vendor(f, r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "STRIPE_KEY"])), "\n",
+            f"[{T()}] {b}: :face_palm: rotating. ticket {b8_la(f, r, loc, 0)}\n",
+            [f"[{T()}] {a}: fyi {f.first_name()}'s birthday cake is on {b8_otherdate(r, loc, 0, 20)}, not a DOB, relax\n"] if r.random() < 0.3 else "",
+            f"[{T()}] {a}: {b8_pw_talk(r, loc)}\n"]
 
 
 def B8_readme(f, r, loc):
@@ -5911,10 +5977,83 @@ def B8_notes(f, r, loc):
             "- VPN from ", b8_IP6(f, r) if r.random() < 0.5 else b8_IP4(f, r), "\n"]
 
 
+def B8_vcard(f, r, loc):
+    fn, ln = b8_name(f)
+    bd = b8_birthday(r)
+    return ["BEGIN:VCARD\nVERSION:3.0\n", f"N:{ln};{fn};;;\nFN:{fn} {ln}\nORG:{f.company()}\n",
+            "TEL;TYPE=CELL:", b8_PH(r, loc, r.random() < 0.5), "\n", "TEL;TYPE=WORK,VOICE:", b8_PH(r, loc), "\n",
+            "EMAIL;TYPE=INTERNET:", b8_EM(f, r, loc, fn, ln), "\n", "BDAY:", B8L("DATE_OF_BIRTH", bd.isoformat() if r.random() < 0.6 else bd.strftime("%Y%m%d")), "\n",
+            f"REV:{b8_ts(r, 4)}\nUID:urn:uuid:{b8_uuid(r)}\nEND:VCARD\n"]
+
+
+B8_FORM = {"en": ("Name", "E-mail", "Phone", "Date of birth", "Password", "Preferred appointment", "Message"),
+           "de": ("Name", "E-Mail", "Telefon", "Geburtsdatum", "Passwort", "Wunschtermin", "Nachricht"),
+           "fr": ("Nom", "Courriel", "Téléphone", "Date de naissance", "Mot de passe", "Rendez-vous souhaité", "Message"),
+           "es": ("Nombre", "Correo electrónico", "Teléfono", "Fecha de nacimiento", "Contraseña", "Cita preferida", "Mensaje"),
+           "it": ("Nome", "E-mail", "Telefono", "Data di nascita", "Password", "Appuntamento preferito", "Messaggio"),
+           "nl": ("Naam", "E-mailadres", "Telefoonnummer", "Geboortedatum", "Wachtwoord", "Gewenste afspraak", "Bericht")}
+
+
+def B8_form(f, r, loc):
+    h = B8_FORM[b8_l(loc)]
+    fn, ln = b8_name(f)
+    sep = r.choice([": ", " = ", "\t"])
+    return [f"New form submission #{r.randint(10000, 999999)} ({b8_ts(r, 2)})\n\n", h[0], sep, f"{fn} {ln}\n", h[1], sep, b8_EM(f, r, loc, fn, ln), "\n",
+            h[2], sep, b8_PH(r, loc), "\n", h[3], sep, b8_DOB(r, loc), "\n", h[4], sep, b8_PW(r), "\n", h[5], sep, b8_otherdate(r, loc, 0, 40), "\n",
+            h[6], sep, b8_pw_talk(r, loc) if r.random() < 0.5 else b8_la(f, r, loc, 0), "\n", "IP", sep, b8_IP4(f, r) if r.random() < 0.7 else b8_IP6(f, r), "\n"]
+
+
+def B8_netrc(f, r, loc):
+    user = b8_ascii(f.first_name())
+    k = r.randrange(3)
+    if k == 0:
+        return ["# ~/.netrc\nmachine api.github.com\n  login ", user, "\n  password ", b8_vendor(f, r, "GITHUB_TOKEN"), "\n",
+                "machine ftp.", r.choice(B8_ORGDOM[:8]), " login ", user, " password ", b8_PW(r), "\n"]
+    if k == 1:
+        return ["# ~/.git-credentials\nhttps://", user, ":", b8_vendor(f, r, "GITHUB_TOKEN"), "@github.com\n",
+                "https://oauth2:", b8_GEN(r), "@gitlab.", r.choice(B8_ORGDOM[:8]), "\n"]
+    return ["# ~/.pgpass  (hostname:port:database:username:password)\n", "db-1.internal:5432:orders:", user, ":", b8_PW(r), "\n",
+            b8_IP4(f, r), ":5432:*:replicator:", b8_PW(r), "\n"]
+
+
+def B8_dsn(f, r, loc):
+    pool = [lambda: ["mongodb+srv://app:", b8_PW(r, True), "@cluster0.", rnd(r, string.ascii_lowercase + string.digits, 5), ".mongodb.net/shop?retryWrites=true"],
+            lambda: ["redis://:", b8_PW(r, True), "@", b8_IP4(f, r), ":6379/0"],
+            lambda: ["amqp://orders:", b8_PW(r, True), "@rabbit.internal:5672/%2F"],
+            lambda: ["Server=tcp:sql-prod.database.windows.net,1433;Database=crm;User ID=crm_app;Password=", b8_PW(r, True), ";Encrypt=True;"],
+            lambda: ["jdbc:postgresql://", b8_IP4(f, r), ":5432/ledger?user=ledger&password=", b8_PW(r, True), "&ssl=true"],
+            lambda: ["DRIVER={ODBC Driver 18};SERVER=10.", str(r.randint(0, 255)), ".0.5;UID=report;PWD=", b8_PW(r, True), ";"],
+            lambda: ["postgres://readonly:", b8_standin(r) if r.random() < 0.5 else "${PGPASS}", "@localhost/analytics"],
+            lambda: ["smtp://mailer:", b8_PW(r, True), "@smtp.", r.choice(B8_ORGDOM[:8]), ":587"],
+            lambda: ["sentry dsn https://", rnd(r, HEX, 32), "@o", str(r.randint(10000, 999999)), ".ingest.sentry.io/", str(r.randint(100000, 9999999))]]
+    idx = r.sample(range(len(pool)), r.randint(3, 5))
+    out = [r.choice(["Connection strings found in repo scan:\n", "# datasources\n", "Here are the DSNs from the old wiki page:\n"])]
+    for i in idx:
+        out += [r.choice(["- ", "  ", "* "]), pool[i](), "\n"]
+    return out
+
+
+def B8_rota(f, r, loc):
+    out = [r.choice(["On-call rota", "Bereitschaftsplan", "Planning d'astreinte", "Turnos de guardia", "Turni di reperibilità", "Piketrooster"]), "\n"]
+    for _ in range(r.randint(3, 5)):
+        fn, ln = b8_name(f)
+        out += [f"{b8_otherdate(r, loc, 0, 60)} | {fn} {ln} | ", b8_PH(r, loc), " | ", r.choice(["primary", "secondary", "backup"]),
+                f" | pager #{rnd(r, string.digits, 6)}\n"]
+    return out
+
+
+def B8_javatrace(f, r, loc):
+    return [f"{b8_ts(r, 3)} ERROR [http-nio-8080-exec-{r.randint(1, 40)}] c.a.b.PaymentController - charge failed\n",
+            "com.acme.billing.GatewayException: card ", b8_CC(f, r), " declined for customer ", b8_EM(f, r, loc), "\n",
+            f"\tat com.acme.billing.Gateway.charge(Gateway.java:{r.randint(40, 900)})\n\tat com.acme.billing.PaymentController.pay(PaymentController.java:{r.randint(40, 900)})\n",
+            "Caused by: java.net.SocketTimeoutException: connect timed out to ", b8_IP4(f, r), ":443 after ", str(r.randint(1000, 30000)), " ms\n",
+            f"\t... {r.randint(5, 80)} common frames omitted\n", "MDC: requestId=", b8_uuid(r), " iban=", b8_IBAN(r, loc, False), "\n"]
+
+
 B8_TEXT_KINDS = [B8_ticket, B8_chat, B8_mail, B8_crm, B8_hr, B8_incident, B8_shell, B8_ci, B8_trace, B8_sql, B8_env, B8_yaml, B8_toml,
                  B8_ini, B8_xml, B8_jsonconf, B8_k8s, B8_compose, B8_curl, B8_http, B8_csv, B8_invoice, B8_shipping, B8_transfer,
                  B8_medical, B8_payroll, B8_terraform, B8_ansible, B8_weblog, B8_ics, B8_commit, B8_jira, B8_slack, B8_readme,
-                 B8_keyfile, B8_notes]
+                 B8_keyfile, B8_notes, B8_vcard, B8_form, B8_netrc, B8_dsn, B8_rota, B8_javatrace]
 
 
 def b8_text(f, r, loc):
@@ -6033,7 +6172,7 @@ def B8J_http_tool(f, r, loc):
 
 
 def B8J_shell_tool(f, r, loc):
-    return {"name": "run_shell", "arguments": {"cwd": "/srv/app", "command": b8_js(b8_flat(B8_shell(f, r, loc))[:r.randint(6, 14)]), "timeout_s": r.randint(10, 600)}}
+    return {"name": "run_shell", "arguments": {"cwd": "/srv/app", "command": b8_js([[x, r.choice([" && ", " ; ", "\n"])] for x in b8_shell_lines(f, r, loc)][:4]), "timeout_s": r.randint(10, 600)}}
 
 
 B8_JSON_KINDS = [B8J_mcp_email, B8J_tool_use, B8J_tool_result, B8J_tool_result, B8J_record, B8J_webhook, B8J_logsearch, B8J_vault,
