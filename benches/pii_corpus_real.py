@@ -4964,11 +4964,52 @@ def b8_js(*xs):
 B8_FOREIGN = ["CH", "BE", "AT", "IE", "PT", "PL", "SE", "DK", "CA", "AU", "LU"]
 
 
+B8_US_AREA = [212, 415, 312, 617, 713, 305, 206, 303, 404, 503, 702, 214, 512, 646, 718, 917, 480, 614, 216, 973, 248, 919, 801, 615]
+
+
+def b8_number(r, region):
+    """A number valid for `region` (libphonenumber metadata), with more of its digits drawn than the example keeps."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    for _ in range(200):
+        if region == "US":
+            cand = f"{r.choice(B8_US_AREA)}{r.randint(2, 9)}{rnd(r, string.digits, 2)}{rnd(r, string.digits, 4)}"
+        else:
+            t = r.choice([meta.fixed_line, meta.mobile, meta.mobile])
+            ex = t.example_number if t is not None and t.example_number else meta.general_desc.example_number
+            keep = r.randint(1, 3)
+            cand = ex[:keep] + rnd(r, string.digits, len(ex) - keep)
+        try:
+            n = phonenumbers.parse(cand, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(n) and phonenumbers.number_type(n) != phonenumbers.PhoneNumberType.PREMIUM_RATE:
+            return n
+    return None
+
+
 def b8_phone(r, loc, intl=False):
     region = REGION[loc] if r.random() > 0.14 else r.choice(B8_FOREIGN)
-    if intl or region != REGION[loc]:
-        return phone(r, region, ("intl", "intl", "e164", "intl00", "intl_dashes", "intl_trunk"))
-    return phone(r, region, ("national", "national", "national", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk"))
+    n = b8_number(r, region) if r.random() < 0.7 else None
+    if n is None:
+        if intl or region != REGION[loc]:
+            return phone(r, region, ("intl", "intl", "e164", "intl00", "intl_dashes", "intl_trunk"))
+        return phone(r, region, ("national", "national", "national", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk"))
+    F = phonenumbers.PhoneNumberFormat
+    nat, intl_, e164 = (phonenumbers.format_number(n, F.NATIONAL), phonenumbers.format_number(n, F.INTERNATIONAL), phonenumbers.format_number(n, F.E164))
+    opts = [intl_, intl_, e164, "00" + intl_[1:], intl_.replace(" ", "-")]
+    if not intl and region == REGION[loc]:
+        opts += [nat, nat, nat, nat]
+        if "(" not in nat:
+            opts += [nat.replace(" ", "-"), nat.replace(" ", "")]
+        if region == "US":
+            d = e164[2:]
+            opts += [f"{d[:3]}-{d[3:6]}-{d[6:]}", f"{d[:3]}.{d[3:6]}.{d[6:]}", f"1-{d[:3]}-{d[3:6]}-{d[6:]}", f"+1 ({d[:3]}) {d[3:6]}-{d[6:]}"]
+        if region in ("GB", "DE", "NL"):
+            cc, rest = intl_.split(" ", 1)
+            opts.append(f"{cc} (0){rest}")
+        if region == "FR":
+            opts.append(nat.replace(" ", "."))
+    return r.choice(opts)
 
 
 def b8_PH(r, loc, intl=False):
@@ -5002,7 +5043,7 @@ def b8_EM(f, r, loc, first=None, last=None):
 
 
 def b8_card(f, r):
-    kind = r.choice(["visa16", "visa16", "mastercard", "mastercard", "amex", "discover", "jcb16", "diners", "maestro"])
+    kind = r.choice(["visa16", "visa16", "visa16", "mastercard", "mastercard", "mastercard", "amex", "discover", "jcb16", "diners"])
     n = f.credit_card_number(card_type=kind)
     s = r.random()
     if len(n) == 16 and s < 0.45:
@@ -5951,7 +5992,7 @@ def B8_slack(f, r, loc):
             f"[{T()}] {b}: user admin ", "pw ", b8_PW(r), " (don't paste it here lol)\n",
             f"[{T()}] {a}: also the ", r.choice(["openai", "llm", "prod"]), " key in the runbook is ", b8_vendor(f, r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "STRIPE_KEY"])), "\n",
             f"[{T()}] {b}: :face_palm: rotating. ticket {b8_la(f, r, loc, 0)}\n",
-            [f"[{T()}] {a}: fyi {f.first_name()}'s birthday cake is on {b8_otherdate(r, loc, 0, 20)}, not a DOB, relax\n"] if r.random() < 0.3 else "",
+            [f"[{T()}] {a}: fyi {f.first_name()}'s birthday drinks are on {b8_otherdate(r, loc, 0, 20)}, same bar as last time\n"] if r.random() < 0.3 else "",
             f"[{T()}] {a}: {b8_pw_talk(r, loc)}\n"]
 
 
@@ -5973,7 +6014,7 @@ def B8_notes(f, r, loc):
     return [f"notes {b8_otherdate(r, loc, 5, 0)} – {fn} {ln}\n",
             "- ", b8_pick(r, loc, B8_TELW), " ", b8_PH(r, loc), "\n- mail ", b8_EM(f, r, loc, fn, ln), "\n",
             "- ", b8_pw_say(r, loc), "\n", "- ", b8_las(f, r, loc, 3), "\n",
-            ["- SSN ", b8_SSN(r), "\n"] if r.random() < 0.3 else "", ["- ", b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc), "\n"] if r.random() < 0.5 else "",
+            [r.choice(["- SSN ", "- soc. sec. ", "- SSN#"]), b8_SSN(r), "\n"] if r.random() < (0.7 if loc == "en_US" else 0.1) else "", ["- ", b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc), "\n"] if r.random() < 0.5 else "",
             "- VPN from ", b8_IP6(f, r) if r.random() < 0.5 else b8_IP4(f, r), "\n"]
 
 
@@ -6000,6 +6041,7 @@ def B8_form(f, r, loc):
     sep = r.choice([": ", " = ", "\t"])
     return [f"New form submission #{r.randint(10000, 999999)} ({b8_ts(r, 2)})\n\n", h[0], sep, f"{fn} {ln}\n", h[1], sep, b8_EM(f, r, loc, fn, ln), "\n",
             h[2], sep, b8_PH(r, loc), "\n", h[3], sep, b8_DOB(r, loc), "\n", h[4], sep, b8_PW(r), "\n", h[5], sep, b8_otherdate(r, loc, 0, 40), "\n",
+            (["SSN", sep, b8_SSN(r), "\n"] if r.random() < 0.5 else ["SSN (last 4)", sep, rnd(r, string.digits, 4), "\n"]) if loc == "en_US" else "",
             h[6], sep, b8_pw_talk(r, loc) if r.random() < 0.5 else b8_la(f, r, loc, 0), "\n", "IP", sep, b8_IP4(f, r) if r.random() < 0.7 else b8_IP6(f, r), "\n"]
 
 
@@ -6112,7 +6154,7 @@ def B8J_record(f, r, loc):
             "profile": {"name": {"given": fn, "family": ln}, "emails": [b8_js(b8_EM(f, r, loc, fn, ln)), b8_js(b8_EM(f, r, loc, fn, ln))],
                         "phones": [{"kind": "mobile", "value": b8_js(b8_PH(r, loc))}, {"kind": "work", "value": b8_js(b8_PH(r, loc, True)), "ext": str(r.randint(10, 999))}],
                         "birth": {"date": b8_js(b8_DOB(r, loc))}, "tags": [b8_js(b8_la(f, r, loc, 0)), b8_js(b8_la(f, r, loc, 8))]},
-            "billing": {"card": card, "fallback_iban": b8_js(b8_IBAN(r, loc)), "old_iban_invalid": b8_js(b8_bad_iban(r, loc))},
+            "billing": {"card": card, "fallback_iban": b8_js(b8_IBAN(r, loc)), "previous_iban": b8_js(b8_bad_iban(r, loc))},
             "meta": {"last_ip": b8_js(b8_IP4(f, r)), "ipv6": b8_js(b8_IP6(f, r)), "etag": rnd(r, HEX, 32), "ean": b8_la(f, r, loc, 1)[4:]}}
 
 
@@ -6171,12 +6213,71 @@ def B8J_http_tool(f, r, loc):
                      "db_url": b8_js("mysql://app:", b8_PW(r, True), "@", b8_IP4(f, r), "/app"), "sample_key": b8_js(b8_PLH(r)) if r.random() < 0.5 else b8_standin(r)}}}
 
 
+def b8_joined(r, lines):
+    out = []
+    for k, x in enumerate(lines):
+        if k:
+            out.append(r.choice([" && ", " ; ", "\n"]))
+        out.append(x)
+    return out
+
+
+def B8J_calendar(f, r, loc):
+    fn, ln = b8_name(f)
+    d = B8_TODAY + datetime.timedelta(days=r.randint(1, 90))
+    return {"name": "google_calendar.create_event", "arguments": {
+        "calendarId": "primary", "summary": f"Kick-off with {fn} {ln}",
+        "start": {"dateTime": d.isoformat() + f"T{r.randint(8, 17):02d}:00:00+01:00"}, "end": {"dateTime": d.isoformat() + f"T{r.randint(17, 18):02d}:30:00+01:00"},
+        "attendees": [{"email": b8_js(b8_EM(f, r, loc, fn, ln)), "displayName": f"{fn} {ln}"}, {"email": b8_js(b8_EM(f, r, loc)), "optional": True}],
+        "description": b8_js("Dial-in: ", b8_PH(r, loc, True), " / PIN ", rnd(r, string.digits, 7), "\n", b8_la(f, r, loc, 0), "\n",
+                             f"Contract signed {b8_otherdate(r, loc, 400, 0)}, renewal {b8_otherdate(r, loc, 0, 300)}"),
+        "conferenceData": {"requestId": b8_uuid(r)}}}
+
+
+def B8J_sheet(f, r, loc):
+    rows = [[["name"], ["email"], ["phone"], ["birthday"], ["order"], ["total"]]]
+    for _ in range(r.randint(2, 5)):
+        fn, ln = b8_name(f)
+        rows.append([[f"{fn} {ln}"], b8_js(b8_EM(f, r, loc, fn, ln)), b8_js(b8_PH(r, loc)), b8_js(b8_DOB(r, loc)), [b8_refnum(r)], [b8_money(r, loc)]])
+    return {"tool": "sheets.values.append", "input": {"spreadsheetId": rnd(r, B8_B64U, 44), "range": "Leads!A1:F", "valueInputOption": "RAW", "values": rows}}
+
+
+def B8J_k8s(f, r, loc):
+    e = lambda x: base64.b64encode(x.encode()).decode()
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{f.word()}-creds", "namespace": r.choice(["prod", "staging", "payments"]),
+                                                                "annotations": {"rotated-at": b8_ts(r, 0), "owner": b8_js(b8_EM(f, r, loc))}},
+            "type": "Opaque", "data": {"DB_USER": e("app"), "DB_PASSWORD": [B8L("PASSWORD", e(b8_pw(r)))], "STRIPE_WEBHOOK_SIGNING_KEY": [B8L("GENERIC_SECRET", e(b8_gen(r)))],
+                                       "ENDPOINT": e(f"https://{r.choice(B8_ORGDOM)}/hook")}}
+
+
+def B8J_jira(f, r, loc):
+    fn, ln = b8_name(f)
+    return {"fields": {"project": {"key": rnd(r, B8_UP, 3)}, "issuetype": {"name": "Bug"}, "summary": f"Refund stuck for {fn} {ln}",
+                       "description": b8_js(b8_pick(r, loc, B8_HI).format(n="team"), "\n", "Customer ", b8_EM(f, r, loc, fn, ln), " (", b8_PH(r, loc), ") paid with ",
+                                            b8_CC(f, r), "; refund id ", b8_la(f, r, loc, 15), ".\n", b8_pw_talk(r, loc)),
+                       "labels": [["refund"], [b8_la(f, r, loc, 6).replace(" ", "-")]], "customfield_10020": r.randint(1, 300)},
+            "update": {"comment": [{"add": {"body": b8_js("Test account for repro: ", b8_pwkey(r, loc), " ", b8_PW(r), " (staging only)")}}]}}
+
+
+def B8J_payment(f, r, loc):
+    fn, ln = b8_name(f)
+    amex = r.random() < 0.2
+    num = f.credit_card_number(card_type="amex") if amex else b8_card(f, r)
+    return {"name": "payments.create_method", "arguments": {
+        "type": "card", "card": {"number": [B8L("CREDIT_CARD", num)], "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2032),
+                                 r.choice(["cvc", "cvv", "csc"]): [b8_cvc(r, amex)]},
+        "billing_details": {"name": f"{fn} {ln}", "email": b8_js(b8_EM(f, r, loc, fn, ln)), "phone": b8_js(b8_PH(r, loc)),
+                            "address": {"line1": b8_js(f.street_address()), "postal_code": b8_js(f.postcode()), "country": REGION[loc]}},
+        "metadata": {"cart": b8_refnum(r), "fallback_iban": b8_js(b8_IBAN(r, loc)), "test_card_do_not_use": b8_bad_card(r)},
+        "idempotency_key": b8_uuid(r)}}
+
+
 def B8J_shell_tool(f, r, loc):
-    return {"name": "run_shell", "arguments": {"cwd": "/srv/app", "command": b8_js([[x, r.choice([" && ", " ; ", "\n"])] for x in b8_shell_lines(f, r, loc)][:4]), "timeout_s": r.randint(10, 600)}}
+    return {"name": "run_shell", "arguments": {"cwd": "/srv/app", "command": b8_js(b8_joined(r, b8_shell_lines(f, r, loc)[:r.randint(2, 5)])), "timeout_s": r.randint(10, 600)}}
 
 
 B8_JSON_KINDS = [B8J_mcp_email, B8J_tool_use, B8J_tool_result, B8J_tool_result, B8J_record, B8J_webhook, B8J_logsearch, B8J_vault,
-                 B8J_messages, B8J_http_tool, B8J_shell_tool]
+                 B8J_messages, B8J_http_tool, B8J_shell_tool, B8J_calendar, B8J_sheet, B8J_k8s, B8J_jira, B8J_payment]
 
 
 def b8_json(f, r, loc):
