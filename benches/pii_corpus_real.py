@@ -5546,8 +5546,8 @@ def b8_money(r, loc):
         return f"${a:,.2f}"
     if loc == "en_GB":
         return f"£{a:,.2f}"
-    s = f"{a:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return r.choice([f"{s} €", f"€ {s}", f"EUR {s}"])
+    s = f"{a:,.2f}".replace(",", "X").replace(".", ",").replace("X", "\u202f" if loc == "fr_FR" else ".")
+    return r.choice([f"{s}\u00a0€", f"{s} €", f"€ {s}", f"EUR {s}"])
 
 
 def b8_la(f, r, loc, group=None):
@@ -6092,10 +6092,29 @@ def B8_javatrace(f, r, loc):
             f"\t... {r.randint(5, 80)} common frames omitted\n", "MDC: requestId=", b8_uuid(r), " iban=", b8_IBAN(r, loc, False), "\n"]
 
 
+def B8_short(f, r, loc):
+    """One-liners an agent passes as a single argument: the value at the very start or very end, no newline."""
+    l = b8_l(loc)
+    k = r.randrange(12)
+    if k == 0: return [b8_EM(f, r, loc), r.choice([" asked for a refund", " – bounced twice", ""])]
+    if k == 1: return [b8_PH(r, loc), " ", {"en": "called, wants a callback", "de": "hat angerufen, bittet um Rückruf", "fr": "a appelé, rappeler svp",
+                                            "es": "llamó, devolver llamada", "it": "ha chiamato, richiamare", "nl": "belde, graag terugbellen"}[l]]
+    if k == 2: return [r.choice(["lookup ", "whois ", "block "]), b8_IP4(f, r) if r.random() < 0.6 else b8_IP6(f, r)]
+    if k == 3: return [b8_vendor(f, r)]
+    if k == 4: return [b8_IBAN(r, loc)]
+    if k == 5: return [b8_la(f, r, loc)]
+    if k == 6: return [b8_la(f, r, loc), " ", b8_la(f, r, loc)]
+    if k == 7: return [r.choice(["verify card ", "charge ", "card: "]), b8_CC(f, r)]
+    if k == 8: return [b8_pw_talk(r, loc)]
+    if k == 9: return [b8_pick(r, loc, B8_DOB_LEAD), " ", b8_DOB(r, loc)]
+    if k == 10: return [b8_standin(r)]
+    return [b8_PLH(r)]
+
+
 B8_TEXT_KINDS = [B8_ticket, B8_chat, B8_mail, B8_crm, B8_hr, B8_incident, B8_shell, B8_ci, B8_trace, B8_sql, B8_env, B8_yaml, B8_toml,
                  B8_ini, B8_xml, B8_jsonconf, B8_k8s, B8_compose, B8_curl, B8_http, B8_csv, B8_invoice, B8_shipping, B8_transfer,
                  B8_medical, B8_payroll, B8_terraform, B8_ansible, B8_weblog, B8_ics, B8_commit, B8_jira, B8_slack, B8_readme,
-                 B8_keyfile, B8_notes, B8_vcard, B8_form, B8_netrc, B8_dsn, B8_rota, B8_javatrace]
+                 B8_keyfile, B8_notes, B8_short, B8_short, B8_vcard, B8_form, B8_netrc, B8_dsn, B8_rota, B8_javatrace]
 
 
 def b8_text(f, r, loc):
