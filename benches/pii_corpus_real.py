@@ -46,7 +46,7 @@ Splits, kept apart by construction, not only by seed:
            their docs or history and never ran the engine on it; the lead's taxonomy; 30 text and 8 JSON
            document kinds of its own (see the blind7 section). Self-checked at generation; to be scored once.
   blind8   templates B8_*/b8_*: a ninth split (seed 909) written by a fifth helper who never read the rules, their
-           docs or history and never ran the engine on it; the lead's taxonomy; 36 text and 11 JSON document kinds
+           docs or history and never ran the engine on it; the lead's taxonomy; 43 text and 15 JSON document kinds
            of its own (see the blind8 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
@@ -4892,12 +4892,15 @@ def b7_check(i, kind, doc, w, text):
 # ---------- blind8 (seed 909) ----------
 # A ninth split written by a fifth helper who never read the detection rules, their docs or their
 # history, and never ran the engine on it; labelled by the lead's taxonomy. Everything below is its
-# own: value generators, word lists, look-alikes and 34 text + 9 JSON document kinds (tool calls an
+# own: value generators, word lists, look-alikes and 43 text + 15 JSON document kinds (tool calls an
 # agent makes: tickets, chat, mail threads, CRM/HR notes, incidents, shell/CI logs, traces, SQL,
 # .env/YAML/TOML/INI/XML/JSON config, Kubernetes secrets, compose, curl, HTTP dumps, CSV, invoices,
 # delivery notes, transfer instructions, US claim forms, payroll, Terraform, Ansible, web logs,
-# calendar invites, commits, Jira comments, Slack exports, READMEs). Relative dates are drawn
-# around a fixed day (B8_TODAY), never from the clock.
+# calendar invites, commits, Jira comments, Slack exports, READMEs, vCards, web forms, netrc /
+# git-credentials / pgpass, DSN lists, on-call rotas, Java traces, one-liners; JSON: MCP calls,
+# tool_use / tool_result blocks, CRM records, webhooks, log search hits, vault reads, chat
+# messages, HTTP / shell / calendar / sheets / Jira / payment tool calls, a Secret as JSON).
+# Relative dates are drawn around a fixed day (B8_TODAY), never from the clock.
 # Placeholders: a documentation example shaped like its vendor's key (AKIAIOSFODNN7EXAMPLE, the
 # jwt.io token, `sk_test_4eC39HqLyjWDarjtT1zdp7dc`, `ghp_` + x…) is labelled PLACEHOLDER; shapeless
 # stand-ins (`xxxx`, `<your-token>`, `${TOKEN}`, `changeme`, `********`, `sk_test_…`) are B8_STANDIN
@@ -5921,7 +5924,7 @@ def B8_medical(f, r, loc):
             "   Sex: ", r.choice(["M", "F"]), "\n3. Insured's SSN: ", b8_SSN(r), "\n4. Insured ID: ", rnd(r, B8_UP, 3), rnd(r, string.digits, 9), "\n",
             "5. Patient phone: ", b8_PH(r, "en_US"), "\n", f"6. Date of service: {b8_otherdate(r, 'en_US', 200, 0)}   CPT 99{r.randint(201, 215)}   ICD-10 {rnd(r, B8_UP, 1)}{r.randint(10, 99)}.{r.randint(0, 9)}\n",
             f"7. NPI: {r.randint(1000000000, 1999999999)}   Group no. {rnd(r, string.digits, 9)}\n",
-            "8. Payer ", b8_la(f, r, "en_US", 18), "\n"]
+            "8. Payer ", r.choice(["claim no. ", "routing no. ", "member no. "]), b8_aba(r) if r.random() < 0.5 else rnd(r, "123456789", 1) + rnd(r, string.digits, 8), "\n"]
 
 
 def B8_payroll(f, r, loc):
@@ -6138,7 +6141,7 @@ def b8_pemjs(r, placeholder=False):
     return [B8L("PRIVATE_KEY", b8_pem(r, "\\n"))]
 
 
-def B8J_mcp_email(f, r, loc):
+def B8_j_mcp_email(f, r, loc):
     fn, ln = b8_name(f)
     l = b8_l(loc)
     return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call",
@@ -6149,7 +6152,7 @@ def B8J_mcp_email(f, r, loc):
                                                    b8_pick(r, loc, B8_BYE), b8_sig(f, r, loc, *b8_name(f)))}}}
 
 
-def B8J_tool_use(f, r, loc):
+def B8_j_tool_use(f, r, loc):
     fn, ln = b8_name(f)
     inp = {"customer": {"full_name": f"{fn} {ln}", "contact": {"email": b8_js(b8_EM(f, r, loc, fn, ln)), "mobile": b8_js(b8_PH(r, loc))},
                         "date_of_birth": b8_js(b8_DOB(r, loc)), "since": b8_otherdate(r, loc, 3000, 0)},
@@ -6160,12 +6163,12 @@ def B8J_tool_use(f, r, loc):
     return {"type": "tool_use", "id": "toolu_01" + rnd(r, AN, 22), "name": r.choice(["crm_upsert_contact", "create_customer", "hubspot.update"]), "input": inp}
 
 
-def B8J_tool_result(f, r, loc):
+def B8_j_tool_result(f, r, loc):
     return {"type": "tool_result", "tool_use_id": "toolu_01" + rnd(r, AN, 22), "is_error": r.random() < 0.1,
             "content": [{"type": "text", "text": b8_jt(f, r, loc)}] + ([{"type": "text", "text": b8_jt(f, r, loc)}] if r.random() < 0.3 else [])}
 
 
-def B8J_record(f, r, loc):
+def B8_j_record(f, r, loc):
     fn, ln = b8_name(f)
     card = {"holder": f"{fn} {ln}".upper(), "number": b8_js(b8_CC(f, r)), "exp": f"{r.randint(1, 12):02d}/{r.randint(2027, 2031)}"}
     card[r.choice(["cvc", "cvv", "security_code", "cvv2"])] = b8_js(b8_cvc(r))
@@ -6177,7 +6180,7 @@ def B8J_record(f, r, loc):
             "meta": {"last_ip": b8_js(b8_IP4(f, r)), "ipv6": b8_js(b8_IP6(f, r)), "etag": rnd(r, HEX, 32), "ean": b8_la(f, r, loc, 1)[4:]}}
 
 
-def B8J_webhook(f, r, loc):
+def B8_j_webhook(f, r, loc):
     return {"id": "evt_" + rnd(r, AN, 24), "type": r.choice(["charge.refunded", "customer.updated", "invoice.paid"]), "created": int(b8_epoch(r)),
             "data": {"object": {"id": "ch_" + rnd(r, AN, 24), "amount": r.randint(100, 99999), "currency": "eur",
                                 "billing_details": {"email": b8_js(b8_EM(f, r, loc)), "phone": b8_js(b8_PH(r, loc, True)), "name": f.name()},
@@ -6185,7 +6188,7 @@ def B8J_webhook(f, r, loc):
             "request": {"idempotency_key": b8_uuid(r)}, "livemode": True}
 
 
-def B8J_logsearch(f, r, loc):
+def B8_j_logsearch(f, r, loc):
     hits = []
     for _ in range(r.randint(2, 4)):
         k = r.randrange(4)
@@ -6202,7 +6205,7 @@ def B8J_logsearch(f, r, loc):
     return {"took": r.randint(1, 900), "hits": {"total": {"value": len(hits)}, "hits": hits}}
 
 
-def B8J_vault(f, r, loc):
+def B8_j_vault(f, r, loc):
     data = {"username": "svc-" + f.word(), b8_pwkey(r, loc): b8_js(b8_PW(r)), r.choice(B8_SEC_KEY): b8_js(b8_GEN(r)),
             "github_token": b8_js(b8_vendor(f, r, "GITHUB_TOKEN"))}
     if r.random() < 0.5:
@@ -6212,7 +6215,7 @@ def B8J_vault(f, r, loc):
     return {"request_id": b8_uuid(r), "lease_duration": 0, "data": {"data": data, "metadata": {"created_time": b8_ts(r, 0), "version": r.randint(1, 40)}}}
 
 
-def B8J_messages(f, r, loc):
+def B8_j_messages(f, r, loc):
     fn, ln = b8_name(f)
     l = b8_l(loc)
     ask = {"en": "Can you update my details?", "de": "Können Sie meine Daten aktualisieren?", "fr": "Pouvez-vous mettre à jour mes coordonnées ?",
@@ -6224,7 +6227,7 @@ def B8J_messages(f, r, loc):
         {"role": "user", "content": b8_js(b8_pw_say(r, loc))}]}
 
 
-def B8J_http_tool(f, r, loc):
+def B8_j_http_tool(f, r, loc):
     return {"tool": "http_request", "args": {"method": r.choice(["GET", "POST", "PUT"]), "url": b8_js("https://api.", r.choice(B8_ORGDOM), "/v1/accounts/", b8_refnum(r).replace(" ", "")),
             "headers": {"Authorization": b8_js("Bearer ", b8_vendor(f, r, r.choice(["JWT", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN"]))),
                         r.choice(["X-Api-Key", "X-Auth-Token", "Api-Key"]): b8_js(b8_GEN(r)), "X-Request-ID": b8_uuid(r), "If-Match": rnd(r, HEX, 40)},
@@ -6241,7 +6244,7 @@ def b8_joined(r, lines):
     return out
 
 
-def B8J_calendar(f, r, loc):
+def B8_j_calendar(f, r, loc):
     fn, ln = b8_name(f)
     d = B8_TODAY + datetime.timedelta(days=r.randint(1, 90))
     return {"name": "google_calendar.create_event", "arguments": {
@@ -6253,7 +6256,7 @@ def B8J_calendar(f, r, loc):
         "conferenceData": {"requestId": b8_uuid(r)}}}
 
 
-def B8J_sheet(f, r, loc):
+def B8_j_sheet(f, r, loc):
     rows = [[["name"], ["email"], ["phone"], ["birthday"], ["order"], ["total"]]]
     for _ in range(r.randint(2, 5)):
         fn, ln = b8_name(f)
@@ -6261,7 +6264,7 @@ def B8J_sheet(f, r, loc):
     return {"tool": "sheets.values.append", "input": {"spreadsheetId": rnd(r, B8_B64U, 44), "range": "Leads!A1:F", "valueInputOption": "RAW", "values": rows}}
 
 
-def B8J_k8s(f, r, loc):
+def B8_j_k8s(f, r, loc):
     e = lambda x: base64.b64encode(x.encode()).decode()
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{f.word()}-creds", "namespace": r.choice(["prod", "staging", "payments"]),
                                                                 "annotations": {"rotated-at": b8_ts(r, 0), "owner": b8_js(b8_EM(f, r, loc))}},
@@ -6269,7 +6272,7 @@ def B8J_k8s(f, r, loc):
                                        "ENDPOINT": e(f"https://{r.choice(B8_ORGDOM)}/hook")}}
 
 
-def B8J_jira(f, r, loc):
+def B8_j_jira(f, r, loc):
     fn, ln = b8_name(f)
     return {"fields": {"project": {"key": rnd(r, B8_UP, 3)}, "issuetype": {"name": "Bug"}, "summary": f"Refund stuck for {fn} {ln}",
                        "description": b8_js(b8_pick(r, loc, B8_HI).format(n="team"), "\n", "Customer ", b8_EM(f, r, loc, fn, ln), " (", b8_PH(r, loc), ") paid with ",
@@ -6278,7 +6281,7 @@ def B8J_jira(f, r, loc):
             "update": {"comment": [{"add": {"body": b8_js("Test account for repro: ", b8_pwkey(r, loc), " ", b8_PW(r), " (staging only)")}}]}}
 
 
-def B8J_payment(f, r, loc):
+def B8_j_payment(f, r, loc):
     fn, ln = b8_name(f)
     amex = r.random() < 0.2
     num = f.credit_card_number(card_type="amex") if amex else b8_card(f, r)
@@ -6291,12 +6294,12 @@ def B8J_payment(f, r, loc):
         "idempotency_key": b8_uuid(r)}}
 
 
-def B8J_shell_tool(f, r, loc):
+def B8_j_shell_tool(f, r, loc):
     return {"name": "run_shell", "arguments": {"cwd": "/srv/app", "command": b8_js(b8_joined(r, b8_shell_lines(f, r, loc)[:r.randint(2, 5)])), "timeout_s": r.randint(10, 600)}}
 
 
-B8_JSON_KINDS = [B8J_mcp_email, B8J_tool_use, B8J_tool_result, B8J_tool_result, B8J_record, B8J_webhook, B8J_logsearch, B8J_vault,
-                 B8J_messages, B8J_http_tool, B8J_shell_tool, B8J_calendar, B8J_sheet, B8J_k8s, B8J_jira, B8J_payment]
+B8_JSON_KINDS = [B8_j_mcp_email, B8_j_tool_use, B8_j_tool_result, B8_j_tool_result, B8_j_record, B8_j_webhook, B8_j_logsearch, B8_j_vault,
+                 B8_j_messages, B8_j_http_tool, B8_j_shell_tool, B8_j_calendar, B8_j_sheet, B8_j_k8s, B8_j_jira, B8_j_payment]
 
 
 def b8_json(f, r, loc):
