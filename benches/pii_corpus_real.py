@@ -6067,7 +6067,7 @@ def B8_dsn(f, r, loc):
             lambda: ["amqp://orders:", b8_PW(r, True), "@rabbit.internal:5672/%2F"],
             lambda: ["Server=tcp:sql-prod.database.windows.net,1433;Database=crm;User ID=crm_app;Password=", b8_PW(r, True), ";Encrypt=True;"],
             lambda: ["jdbc:postgresql://", b8_IP4(f, r), ":5432/ledger?user=ledger&password=", b8_PW(r, True), "&ssl=true"],
-            lambda: ["DRIVER={ODBC Driver 18};SERVER=10.", str(r.randint(0, 255)), ".0.5;UID=report;PWD=", b8_PW(r, True), ";"],
+            lambda: ["DRIVER={ODBC Driver 18};SERVER=", B8L("IPV4", f"10.{r.randint(0, 255)}.0.5"), ";UID=report;PWD=", b8_PW(r, True), ";"],
             lambda: ["postgres://readonly:", b8_standin(r) if r.random() < 0.5 else "${PGPASS}", "@localhost/analytics"],
             lambda: ["smtp://mailer:", b8_PW(r, True), "@smtp.", r.choice(B8_ORGDOM[:8]), ":587"],
             lambda: ["sentry dsn https://", rnd(r, HEX, 32), "@o", str(r.randint(10000, 999999)), ".ingest.sentry.io/", str(r.randint(100000, 9999999))]]
