@@ -5799,14 +5799,57 @@ def B8_sql(f, r, loc):
             f"SELECT * FROM orders WHERE order_no = '{b8_refnum(r)}' AND total > {r.randint(10, 999)};\n"]
 
 
+B8_PWKEY_ENV = {"en": ["DB_PASSWORD", "POSTGRES_PASSWORD", "MYSQL_ROOT_PASSWORD", "SMTP_PASS", "MAIL_PASSWORD", "ADMIN_PASSWORD"],
+                "de": ["DB_PASSWORT", "PASSWORT_DATENBANK", "KENNWORT_SMTP"], "fr": ["MOT_DE_PASSE_BDD", "MDP_SMTP"],
+                "es": ["CONTRASENA_BD", "CLAVE_SMTP"], "it": ["PASSWORD_DATABASE", "PASSWORD_POSTA"], "nl": ["WACHTWOORD_DB", "SMTP_WACHTWOORD"]}
+
+
+def b8_cfg_items(f, r, loc, n):
+    """(KEY, value parts) pairs for .env / YAML / compose style config; key names vary, values of every kind."""
+    pool = [
+        (lambda: r.choice(B8_PWKEY_ENV["en"] + B8_PWKEY_ENV[b8_l(loc)]), lambda: b8_PW(r, True)),
+        (lambda: r.choice(["STRIPE_SECRET_KEY", "STRIPE_API_KEY", "PAYMENTS_STRIPE_KEY"]), lambda: b8_vendor(f, r, "STRIPE_KEY")),
+        (lambda: r.choice(["GITHUB_TOKEN", "GH_PAT", "RENOVATE_TOKEN", "GITHUB_APP_TOKEN"]), lambda: b8_vendor(f, r, "GITHUB_TOKEN")),
+        (lambda: r.choice(["SLACK_BOT_TOKEN", "SLACK_TOKEN", "ALERTS_SLACK_TOKEN"]), lambda: b8_vendor(f, r, "SLACK_TOKEN")),
+        (lambda: r.choice(["OPENAI_API_KEY", "LLM_API_KEY", "OPENAI_KEY"]), lambda: b8_vendor(f, r, "OPENAI_KEY")),
+        (lambda: r.choice(["ANTHROPIC_API_KEY", "CLAUDE_API_KEY"]), lambda: b8_vendor(f, r, "ANTHROPIC_KEY")),
+        (lambda: r.choice(["GOOGLE_MAPS_API_KEY", "FIREBASE_API_KEY", "GCP_API_KEY"]), lambda: b8_vendor(f, r, "GOOGLE_API_KEY")),
+        (lambda: r.choice(["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY"]), lambda: b8_vendor(f, r, "AWS_ACCESS_KEY")),
+        (lambda: r.choice(["AWS_SECRET_ACCESS_KEY", "S3_SECRET_KEY"]), lambda: B8L("GENERIC_SECRET", b8_aws_secret(r))),
+        (lambda: r.choice(["JWT_SECRET", "SESSION_SECRET", "SECRET_KEY_BASE", "DJANGO_SECRET_KEY", "HMAC_SIGNING_KEY", "WEBHOOK_SECRET",
+                           "ENCRYPTION_KEY", "API_TOKEN", "INTERNAL_API_KEY", "OAUTH_CLIENT_SECRET"]), lambda: b8_GEN(r)),
+        (lambda: r.choice(["SERVICE_TOKEN", "BEARER_TOKEN", "ID_TOKEN"]), lambda: b8_vendor(f, r, "JWT")),
+        (lambda: r.choice(["EXAMPLE_KEY", "SAMPLE_API_KEY", "DOCS_TOKEN"]), lambda: b8_PLH(r)),
+        (lambda: r.choice(["SENTRY_AUTH_TOKEN", "MAILER_TOKEN", "NPM_TOKEN", "TWILIO_AUTH_TOKEN", "REDIS_PASSWORD"]), lambda: b8_standin(r)),
+        (lambda: r.choice(["DB_HOST", "REDIS_HOST", "UPSTREAM_IP", "BIND_ADDR"]), lambda: b8_IP4(f, r) if r.random() < 0.7 else b8_IP6(f, r)),
+        (lambda: r.choice(["ADMIN_EMAIL", "SUPPORT_EMAIL", "ALERT_EMAIL", "MAIL_FROM"]), lambda: b8_EM(f, r, loc)),
+        (lambda: r.choice(["SUPPORT_PHONE", "SMS_FROM", "ONCALL_PHONE"]), lambda: b8_PH(r, loc, True)),
+        (lambda: "APP_VERSION", lambda: f"{r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 99)}"),
+        (lambda: "BUILD_NUMBER", lambda: str(r.randint(1000, 999999))),
+        (lambda: r.choice(["GIT_SHA", "SOURCE_VERSION", "COMMIT_REF"]), lambda: rnd(r, HEX, 40)),
+        (lambda: r.choice(["TENANT_ID", "INSTANCE_ID", "CORRELATION_SEED"]), lambda: b8_uuid(r)),
+        (lambda: r.choice(["CACHE_BUST", "DEPLOYED_AT"]), lambda: b8_epoch(r)),
+        (lambda: r.choice(["ASSET_DIGEST", "LOCKFILE_SHA256"]), lambda: rnd(r, HEX, 64)),
+        (lambda: "PASSWORD_MIN_LENGTH", lambda: str(r.choice([10, 12, 14, 16]))),
+        (lambda: "PASSWORD_RESET_URL", lambda: f"https://account.{r.choice(B8_ORGDOM)}/reset"),
+        (lambda: r.choice(["TOKEN_TTL", "SESSION_TIMEOUT"]), lambda: str(r.choice([900, 3600, 86400]))),
+        (lambda: r.choice(["API_KEY_HEADER", "AUTH_HEADER_NAME"]), lambda: r.choice(["X-Api-Key", "Authorization"])),
+        (lambda: r.choice(["SECRET_NAME", "VAULT_PATH"]), lambda: r.choice(["prod/db", "kv/data/payments", "arn:aws:secretsmanager:eu-west-1:" + rnd(r, string.digits, 12) + ":secret:app"])),
+        (lambda: r.choice(["TZ", "LOCALE"]), lambda: r.choice(["Europe/Berlin", "Europe/Paris", "America/New_York", "nl_NL.UTF-8"])),
+    ]
+    idx = r.sample(range(len(pool)), n)
+    return [(pool[i][0](), pool[i][1]()) for i in idx]
+
+
 def B8_env(f, r, loc):
-    return ["# generated ", b8_ts(r, 0), "\nAPP_ENV=production\nAPP_URL=https://shop.", r.choice(B8_ORGDOM), "\n",
-            "DATABASE_URL=postgres://app:", b8_PW(r, True), "@", b8_IP4(f, r), ":5432/shop\n",
-            "REDIS_PASSWORD=", b8_PW(r, True), "\n", "STRIPE_SECRET_KEY=", b8_vendor(f, r, "STRIPE_KEY"), "\n",
-            "STRIPE_PUBLISHABLE_EXAMPLE=", b8_PLH(r, "STRIPE_KEY"), "\n",
-            "OPENAI_API_KEY=", b8_vendor(f, r, "OPENAI_KEY"), "\n", "ANTHROPIC_API_KEY=", b8_vendor(f, r, "ANTHROPIC_KEY"), "\n",
-            "SESSION_SECRET=", b8_GEN(r), "\n", "SENTRY_RELEASE=", b8_la(f, r, loc, 6), "\n", "MAILER_TOKEN=", b8_standin(r), "\n",
-            "SUPPORT_PHONE=\"", b8_PH(r, loc), "\"\n"]
+    style = r.choice(["plain", "quoted", "export"])
+    out = [r.choice(["# .env.production\n", f"# generated {b8_ts(r, 0)} by deploy bot\n", "", "# DO NOT COMMIT\n"])]
+    for k, v in b8_cfg_items(f, r, loc, r.randint(6, 11)):
+        q = '"' if style == "quoted" else ""
+        out += ["export " if style == "export" else "", k, "=", q, v, q, "\n"]
+    if r.random() < 0.4:
+        out += ["DATABASE_URL=postgres://app:", b8_PW(r, True), "@", b8_IP4(f, r), ":5432/shop\n"]
+    return out
 
 
 def B8_yaml(f, r, loc):
@@ -5858,8 +5901,7 @@ def B8_k8s(f, r, loc):
 def B8_compose(f, r, loc):
     return ["services:\n  db:\n    image: postgres:16.4\n    environment:\n      POSTGRES_USER: shop\n      POSTGRES_PASSWORD: ", b8_PW(r, True), "\n",
             "  worker:\n    image: ghcr.io/acme/worker@sha256:", rnd(r, HEX, 64), "\n    environment:\n",
-            "      - GH_TOKEN=", b8_vendor(f, r, "GITHUB_TOKEN"), "\n      - ANTHROPIC_API_KEY=", b8_vendor(f, r, "ANTHROPIC_KEY"), "\n",
-            "      - EXAMPLE_OPENAI_KEY=", b8_PLH(r, "OPENAI_KEY"), "\n      - SMTP_PASS=", b8_standin(r), "\n",
+            [["      - ", k, "=", v, "\n"] for k, v in b8_cfg_items(f, r, loc, r.randint(3, 7))],
             "    extra_hosts:\n      - \"ledger:", b8_IP4(f, r), "\"\n"]
 
 
@@ -5944,10 +5986,12 @@ def B8_terraform(f, r, loc):
 
 
 def B8_ansible(f, r, loc):
-    return ["---\n# group_vars/db.yml\npg_admin_user: postgres\npg_admin_password: \"", b8_PW(r, True), "\"\n",
-            "app_secret_key: ", b8_GEN(r), "\n", "slack_webhook_token: ", b8_vendor(f, r, "SLACK_TOKEN"), "\n",
-            "vault_fallback: \"", b8_standin(r), "\"\n", "ntp_servers:\n  - ", b8_IP4(f, r), "\n  - ", b8_IP6(f, r), "\n",
-            f"app_version: \"{r.randint(1, 5)}.{r.randint(0, 30)}.{r.randint(0, 99)}\"\n", "admin_contact: ", b8_EM(f, r, loc), "\n"]
+    out = ["---\n# group_vars/", r.choice(["db", "web", "all", "payments"]), ".yml\n"]
+    for k, v in b8_cfg_items(f, r, loc, r.randint(5, 9)):
+        q = '"' if isinstance(v, str) and v[:1] in "{[*%$<•&!@`" else r.choice(['"', "", "'"])
+        out += [k.lower(), ": ", q, v, q, "\n"]
+    out += ["ntp_servers:\n  - ", b8_IP4(f, r), "\n  - ", b8_IP6(f, r), "\n"] if r.random() < 0.5 else ""
+    return out
 
 
 def B8_weblog(f, r, loc):
