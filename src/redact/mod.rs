@@ -239,24 +239,25 @@ impl Redactor {
     pub fn scan_json(&self, value: &serde_json::Value) -> Vec<Finding> {
         let mut walk = Walk::new(self, None);
         walk.value(value, KeyClass::Plain);
-        walk.findings
+        walk.finish().0
     }
 
     /// Redacts a JSON value under `plan`. `value` is `None` when nothing had to change.
     pub fn redact_json(&self, value: &serde_json::Value, plan: &ActionPlan) -> Redacted {
         let mut walk = Walk::new(self, Some(plan));
         walk.value(value, KeyClass::Plain);
-        let value = if walk.edits.is_empty() {
+        let (findings, edits) = walk.finish();
+        let value = if edits.is_empty() {
             None
         } else {
             let mut out = value.clone();
-            json::apply_edits(&mut out, std::mem::take(&mut walk.edits));
+            json::apply_edits(&mut out, edits);
             Some(out)
         };
-        let deny = denied(&walk.findings);
+        let deny = denied(&findings);
         Redacted {
             value,
-            findings: walk.findings,
+            findings,
             deny,
         }
     }
