@@ -433,6 +433,21 @@ mod tests {
                 check(&serde_json::json!({ s.clone(): [s, 1] }));
             }
         }
+        // every length around the writer's eight-byte words, plain and with one byte to
+        // escape at each place (the word boundaries, the overlapping last word, short strings)
+        for len in 0..=26 {
+            let plain = "abcdefghijklmnopqrstuvwxyz"[..len].to_string();
+            check(&Value::String(plain.clone()));
+            check(&serde_json::json!({ plain.clone(): [plain.clone(), "é"] }));
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{1f}'] {
+                    let mut s = plain.clone();
+                    s.replace_range(at..at + 1, &special.to_string());
+                    check(&Value::String(s.clone()));
+                    check(&serde_json::json!({ s.clone(): [s, plain.clone()] }));
+                }
+            }
+        }
         for text in [
             "0",
             "-0",
