@@ -14,16 +14,18 @@ pub(super) fn key_value_candidates(
     cands: &mut Vec<(usize, usize)>,
 ) {
     let mut found = |q: usize| {
-        if hay[q] == b'>' {
-            if let Some(p) = tag_key_start(hay, q) {
+        // `>` ends a start tag (`<apiToken>`); `tag_key_start` out of line keeps this
+        // closure inlined in the loops (callgrind: +60 k instructions per 64 KB of text
+        // when it was not).
+        let p = if hay[q] == b'>' {
+            tag_key_start(hay, q)
+        } else {
+            if let Some((rule, p)) = prose.zip(prose_colon_start(hay, q)) {
                 cands.push((p, rule));
             }
-            return;
-        }
-        if let Some(p) = key_value_start(hay, q) {
-            cands.push((p, rule));
-        }
-        if let Some((rule, p)) = prose.zip(prose_colon_start(hay, q)) {
+            key_value_start(hay, q)
+        };
+        if let Some(p) = p {
             cands.push((p, rule));
         }
     };
@@ -54,6 +56,7 @@ pub(super) fn key_value_candidates(
 /// Where the `key=value` keyword naming the XML/HTML element whose start tag ends at the
 /// `>` at `q` starts (`<apiToken>`, `<client_secret>`, `<password>`): the tag's name, right
 /// after its `<`, must end in a keyword (`key_value_start`'s test).
+#[inline(never)]
 pub(super) fn tag_key_start(hay: &[u8], q: usize) -> Option<usize> {
     let p = key_value_start(hay, q)?;
     // The keyword is the tag's name or its tail (`apiToken`, `db-password`), after `<`.

@@ -101,13 +101,12 @@ impl Detector {
                 }
             }
             Kind::AwsSecretWord => {
-                let vs = s + b"secret_access_key".len();
+                let vs = s + b"s_secret_access_key".len();
                 let vs = vs
                     + hay[vs..e]
                         .iter()
                         .take_while(|&&b| b == b' ' || b == b'\t')
                         .count();
-                // A word before the keyword (`aws_…`) is part of its name.
                 secret_token_at(hay, vs, e, self.entropy_threshold)
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),

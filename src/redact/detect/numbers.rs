@@ -900,67 +900,75 @@ const CARD_GAP_WORDS: [&[u8]; 20] = [
 /// The security code after a card number ending at `end` (within 48 bytes, with only an
 /// expiry, blanks and punctuation between): three or four digits after a word of
 /// `CVC_WORDS`, an optional `(CVC)` and `:`/`=`/`#`.
+#[inline(never)]
 pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
     let limit = (end + 48).min(hay.len());
     let mut i = end;
     while i < limit {
         let b = hay[i];
-        if let Some(w) = CVC_WORDS.iter().find(|w| {
-            hay.get(i..i + w.len())
-                .is_some_and(|x| x.eq_ignore_ascii_case(w))
-        }) {
-            if i > 0 && hay[i - 1].is_ascii_alphanumeric() {
-                return None;
-            }
-            let mut j = i + w.len();
-            if hay.get(j).is_some_and(u8::is_ascii_alphanumeric) {
-                return None;
-            }
-            let blanks = |mut j: usize| {
-                while hay.get(j).is_some_and(|&b| b == b' ' || b == b'\t') {
-                    j += 1;
-                }
-                j
-            };
-            j = blanks(j);
-            // `Prüfnummer (CVC): 123`.
-            if hay.get(j) == Some(&b'(') {
-                let c = hay[j..(j + 10).min(hay.len())]
-                    .iter()
-                    .position(|&b| b == b')')?;
-                j = blanks(j + c + 1);
-            }
-            if matches!(hay.get(j), Some(b':' | b'=' | b'#')) {
-                j = blanks(j + 1);
-            }
-            let digits = hay[j..].iter().take_while(|b| b.is_ascii_digit()).count();
-            let whole = hay
-                .get(j + digits)
-                .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'/' && b != b'-');
-            return ((3..=4).contains(&digits) && whole).then_some((j, j + digits));
-        }
-        if b.is_ascii_alphabetic() || b >= 0x80 {
-            let we = i + hay[i..limit]
-                .iter()
-                .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80)
-                .count();
-            if !CARD_GAP_WORDS
-                .iter()
-                .any(|g| g.eq_ignore_ascii_case(&hay[i..we]))
+        if !(b.is_ascii_alphabetic() || b >= 0x80) {
+            if b.is_ascii_digit()
+                || matches!(
+                    b,
+                    b' ' | b'\t' | b',' | b';' | b':' | b'/' | b'.' | b'-' | b'(' | b')' | b'|'
+                )
             {
-                return None;
+                i += 1;
+                continue;
             }
-            i = we;
-        } else if b.is_ascii_digit()
-            || matches!(
-                b,
-                b' ' | b'\t' | b',' | b';' | b':' | b'/' | b'.' | b'-' | b'(' | b')' | b'|'
-            )
-        {
-            i += 1;
-        } else {
             return None;
         }
+        // A word: a security-code word (some are several words), or one that may stand
+        // between (an expiry's label).
+        if i > 0 && hay[i - 1].is_ascii_alphanumeric() {
+            return None;
+        }
+        let we = i + hay[i..limit]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b >= 0x80)
+            .count();
+        let code_word = CVC_WORDS.iter().find(|w| {
+            hay.get(i..i + w.len())
+                .is_some_and(|x| x.eq_ignore_ascii_case(w))
+                && !hay.get(i + w.len()).is_some_and(u8::is_ascii_alphanumeric)
+        });
+        if let Some(w) = code_word {
+            return code_digits_after(hay, i + w.len());
+        }
+        if !CARD_GAP_WORDS
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(&hay[i..we]))
+        {
+            return None;
+        }
+        i = we;
     }
     None
+}
+
+/// The three or four digits of a security code after its word ending at `j`: an optional
+/// `(CVC)`, `:`/`=`/`#`, blanks.
+fn code_digits_after(hay: &[u8], mut j: usize) -> Option<(usize, usize)> {
+    let blanks = |mut j: usize| {
+        while hay.get(j).is_some_and(|&b| b == b' ' || b == b'\t') {
+            j += 1;
+        }
+        j
+    };
+    j = blanks(j);
+    // `Prüfnummer (CVC): 123`.
+    if hay.get(j) == Some(&b'(') {
+        let c = hay[j..(j + 10).min(hay.len())]
+            .iter()
+            .position(|&b| b == b')')?;
+        j = blanks(j + c + 1);
+    }
+    if matches!(hay.get(j), Some(b':' | b'=' | b'#')) {
+        j = blanks(j + 1);
+    }
+    let digits = hay[j..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let whole = hay
+        .get(j + digits)
+        .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'/' && b != b'-');
+    ((3..=4).contains(&digits) && whole).then_some((j, j + digits))
 }
