@@ -119,7 +119,30 @@ pub(crate) fn jwt_signature_placeholder(token: &[u8], after: Option<u8>) -> bool
     if sig.is_empty() {
         return matches!(after, Some(b'<' | b'{' | b'[' | b'*' | b'.' | b'$'));
     }
-    placeholder_body(sig) || sig.windows(9).any(|w| w.eq_ignore_ascii_case(b"signature"))
+    placeholder_body(sig)
+        || sig.windows(9).any(|w| w.eq_ignore_ascii_case(b"signature"))
+        || jwt_documentation_example(token, sig)
+}
+
+/// A documentation example JWT: its signature decodes to text (`this-is-an-example-signature`;
+/// a real one is random bytes: 16 or more all printable happen once in 2^24 or fewer), or its
+/// payload is a documentation subject: `{"sub":"example"}`, jwt.io's `"sub":"1234567890"`
+/// with `"name":"John Doe"`.
+fn jwt_documentation_example(token: &[u8], sig: &[u8]) -> bool {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let decode = |seg: &[u8]| {
+        let seg = &seg[..seg.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1)];
+        engine.decode(seg).ok()
+    };
+    if sig.len() >= 22 && decode(sig).is_some_and(|d| d.iter().all(|&b| (0x20..0x7F).contains(&b)))
+    {
+        return true;
+    }
+    let Some(payload) = token.split(|&b| b == b'.').nth(1).and_then(decode) else {
+        return false;
+    };
+    let has = |w: &[u8]| memchr::memmem::find(&payload, w).is_some();
+    has(b"\"sub\":\"example\"") || (has(b"\"sub\":\"1234567890\"") && has(b"\"John Doe\""))
 }
 
 /// `secret_placeholder` past the vendor prefix.

@@ -6,6 +6,7 @@ use super::super::entity::Entity;
 use super::super::validate as v;
 
 use super::*;
+use regex_automata::{Anchored, Input};
 
 impl Detector {
     pub(super) fn check(
@@ -89,6 +90,24 @@ impl Detector {
                 } else {
                     Outcome::Reject
                 }
+            }
+            Kind::AwsExampleSecret => {
+                let mut h = Hit::new(Entity::GenericSecret, s, e);
+                h.placeholder = true;
+                if word_bounded {
+                    Outcome::Hit(h)
+                } else {
+                    reject
+                }
+            }
+            Kind::AwsSecretWord => {
+                let vs = s + b"s_secret_access_key".len();
+                let vs = vs
+                    + hay[vs..e]
+                        .iter()
+                        .take_while(|&&b| b == b' ' || b == b'\t')
+                        .count();
+                secret_token_at(hay, vs, e, self.entropy_threshold)
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),
             Kind::ProsePassword => match prose_keyword(hay, s) {
@@ -178,9 +197,16 @@ impl Detector {
 
     pub(super) fn check_key_value(&self, hay: &[u8], s: usize, e: usize) -> Outcome {
         let text = &hay[s..e];
-        let Some(sep) = text.iter().position(|&b| b == b':' || b == b'=') else {
+        let Some(sep) = text.iter().position(|&b| matches!(b, b':' | b'=' | b'>')) else {
             return Outcome::Reject;
         };
+        // An element named for a secret (`<apiToken>…</apiToken>`): the start tag's name
+        // ends in the keyword, and the value runs to the end tag.
+        if text[sep] == b'>'
+            && (tag_key_start(hay, s + sep) != Some(s) || !hay[e..].starts_with(b"</"))
+        {
+            return Outcome::Reject;
+        }
         let key = text[..sep].to_ascii_lowercase();
         let mut vs = s + sep + 1;
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
@@ -261,6 +287,16 @@ impl Detector {
             } else {
                 Outcome::Reject
             }
+        } else if key == b"key"
+            && !(s > 0
+                && matches!(hay[s - 1], b'?' | b'&')
+                && value.len() >= 16
+                && value.iter().any(u8::is_ascii_digit)
+                && value.iter().any(u8::is_ascii_alphabetic))
+        {
+            // `key` alone: a URL's query parameter holding a key (`?key=…`, `&key=…`), 16
+            // bytes or more with letters and digits; not `key=id`, `&key=customer_name`.
+            Outcome::Reject
         } else if value.len() >= 8
             && !v::secret_placeholder(value)
             && v::mixed_classes(value)
@@ -270,6 +306,82 @@ impl Detector {
         } else {
             Outcome::Reject
         }
+    }
+}
+
+/// A secret without a vendor shape at `hay[vs..e]` (`secret_access_key VALUE`, the secret
+/// after an AWS key id): 16 bytes or more, two of lower case, upper case and digits (not
+/// words joined by `-`), above the entropy threshold, no
+/// vendor prefix (its own rule reports it), no placeholder, variable or template.
+pub(super) fn secret_token_at(hay: &[u8], vs: usize, e: usize, threshold: f64) -> Outcome {
+    let mut e = e;
+    while e > vs && matches!(hay[e - 1], b'.' | b',' | b';' | b':' | b')' | b']' | b'}') {
+        e -= 1;
+    }
+    let value = &hay[vs..e];
+    let ok = value.len() >= 16
+        && !starts_with_known_secret(value)
+        && !matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
+        && !variable_reference(value)
+        && !stand_in(value)
+        && !v::secret_placeholder(value)
+        && [
+            value.iter().any(u8::is_ascii_lowercase),
+            value.iter().any(u8::is_ascii_uppercase),
+            value.iter().any(u8::is_ascii_digit),
+        ]
+        .iter()
+        .filter(|&&x| x)
+        .count()
+            >= 2
+        && v::shannon_entropy(value) >= threshold;
+    if ok {
+        Outcome::Hit(Hit::new(Entity::GenericSecret, vs, e))
+    } else {
+        Outcome::Reject
+    }
+}
+
+/// The secret written after an AWS access key id ending at `end`: `AKIA… / SECRET` (a `/`
+/// with blanks around it) or `AKIA…:SECRET`. Not a SigV4 credential scope
+/// (`AKIA…/20240101/us-east-1/s3/aws4_request`: no blanks around its `/`).
+pub(super) fn aws_pair_secret(hay: &[u8], end: usize, threshold: f64) -> Option<Hit> {
+    let vs = if hay.get(end) == Some(&b':') {
+        end + 1
+    } else {
+        let mut i = end;
+        let blanks = |mut i: usize| {
+            while hay.get(i).is_some_and(|&b| b == b' ' || b == b'\t') {
+                i += 1;
+            }
+            i
+        };
+        i = blanks(i);
+        if i == end || hay.get(i) != Some(&b'/') || blanks(i + 1) == i + 1 {
+            return None;
+        }
+        blanks(i + 1)
+    };
+    let len = hay[vs..]
+        .iter()
+        .take(129)
+        .take_while(|&&b| {
+            !matches!(
+                b,
+                b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'<' | b'>' | b'|'
+            )
+        })
+        .count();
+    // Another setting of a one-line `.env` (`AKIA… / SLACK_TOKEN=…`): a `=` before the
+    // end (base64 padding aside) or a URL.
+    let token = &hay[vs..vs + len];
+    let padded = token.len() - token.iter().rev().take_while(|&&b| b == b'=').count();
+    if token[..padded].contains(&b'=') || memchr::memmem::find(token, b"://").is_some() {
+        return None;
+    }
+    match secret_token_at(hay, vs, vs + len, threshold) {
+        Outcome::Hit(h) if len <= 128 => Some(h),
+        _ => None,
     }
 }
 
@@ -412,8 +524,19 @@ pub(super) fn version_word_before(hay: &[u8], s: usize) -> bool {
 
 /// A reference to a secret kept elsewhere, not the secret: an environment variable's name
 /// (`OPENAI_API_KEY`: capitals, digits and at least one `_`), optionally after a lower-case
-/// scheme and `:` or `.` (`env:OPENAI_API_KEY`, `secrets.DB_PASSWORD`, `vault:DB_PASS`).
+/// scheme and `:` or `.` (`env:OPENAI_API_KEY`, `secrets.DB_PASSWORD`, `vault:DB_PASS`),
+/// or a Terraform/HCL reference (`var.db_password`).
 pub(super) fn variable_reference(value: &[u8]) -> bool {
+    // Terraform/HCL references (`var.db_password`, `local.creds.pw`, `module.db.password`).
+    let hcl = [b"var.".as_slice(), b"local.", b"module.", b"data."]
+        .into_iter()
+        .find(|p| value.starts_with(p));
+    if let Some(p) = hcl {
+        return value.len() > p.len()
+            && value[p.len()..].iter().all(|&b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-')
+            });
+    }
     let scheme = value.iter().take_while(|b| b.is_ascii_lowercase()).count();
     let name = match value.get(scheme) {
         Some(b':' | b'.') if scheme > 0 => &value[scheme + 1..],
@@ -825,11 +948,18 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     let limit = (e + 80).min(hay.len());
     let mut i = e;
     let mut words = 0;
-    let skip_blanks = |mut i: usize| {
-        while i < limit && matches!(hay[i], b' ' | b'\t') {
+    // Blanks, and the no-break spaces French puts before `:` and inside « » (U+00A0,
+    // U+202F).
+    let skip_blanks = |mut i: usize| loop {
+        if i < limit && matches!(hay[i], b' ' | b'\t') {
             i += 1;
+        } else if hay[i.min(limit)..limit].starts_with(b"\xc2\xa0") {
+            i += 2;
+        } else if hay[i.min(limit)..limit].starts_with(b"\xe2\x80\xaf") {
+            i += 3;
+        } else {
+            return i;
         }
-        i
     };
     // A quoted key (`"Password": "…"`, `"contraseña" = "…"`): its closing quote.
     if s > 0 && matches!(hay[s - 1], b'"' | b'\'') && hay.get(i) == Some(&hay[s - 1]) {
@@ -851,11 +981,25 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if ww && !matches!(hay.get(i), Some(b':' | b'=')) {
         return Outcome::Reject;
     }
+    // A Terraform/HCL variable named for a password: `variable "db_password" { default =
+    // "…" }`, its default.
+    if i == e && hay.get(e) == Some(&b'"') {
+        if let Outcome::Hit(h) = hcl_default(hay, e + 1) {
+            return Outcome::Hit(h);
+        }
+    }
     // Connector-less: the value right after the keyword and a blank ("passwd Tr0ub4dor&3",
-    // "admin / password tiger813").
+    // "admin / password tiger813"), after a command-line flag (`--password …`) or quoted
+    // (SQL's `WITH PASSWORD '…'`), where the shape test alone decides.
     if let Some((vs, ve)) = value_at(hay, i, limit) {
         let v = &hay[vs..ve];
-        if !matches!(hay[i], b':' | b'=') && (strong_password(v) || i > e && bare_password(v)) {
+        let flag = s >= 2 && &hay[s - 2..s] == b"--";
+        let quoted = i > e && matches!(hay[i], b'\'' | b'"');
+        if !matches!(hay[i], b':' | b'=')
+            && (strong_password(v)
+                || i > e && bare_password(v)
+                || (flag || quoted) && i > e && password_like(v))
+        {
             return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
         }
     }
@@ -875,7 +1019,12 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let arrow = [b"->".as_slice(), b"=>", b"\xe2\x86\x92"]
             .into_iter()
             .find(|a| hay[i..limit].starts_with(a));
-        let connector_end = if let Some(a) = arrow {
+        // An opening guillemet or curly quote stands for the connector ("mot de passe
+        // provisoire « … »", "Passwort „…“", "password “…”").
+        let open_quote = OPEN_QUOTES
+            .into_iter()
+            .find(|a| hay[i..limit].starts_with(a));
+        let connector_end = if let Some(a) = arrow.or(open_quote) {
             Some(i + a.len())
         } else if matches!(hay[i], b':' | b'=') {
             Some(i + 1)
@@ -920,6 +1069,15 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let Some((vs, ve)) = value_at(hay, vs, limit) else {
             return Outcome::Reject;
         };
+        // A closing quote and the no-break space before it (`« … »`).
+        let mut ve = ve;
+        while let Some(q) = CLOSE_QUOTES
+            .into_iter()
+            .chain([b"\xc2\xa0".as_slice(), b"\xe2\x80\xaf"])
+            .find(|q| hay[vs..ve].ends_with(q))
+        {
+            ve -= q.len();
+        }
         if accept(&hay[vs..ve]) {
             return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
         }
@@ -942,6 +1100,64 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// Opening guillemets and curly quotes (`«`, `“`, `‘`, `„`).
+const OPEN_QUOTES: [&[u8]; 4] = [
+    b"\xc2\xab",
+    b"\xe2\x80\x9c",
+    b"\xe2\x80\x98",
+    b"\xe2\x80\x9e",
+];
+
+/// Closing guillemets and curly quotes (`»`, `”`, `’`, `“`), taken off a value's end.
+const CLOSE_QUOTES: [&[u8]; 4] = [
+    b"\xc2\xbb",
+    b"\xe2\x80\x9d",
+    b"\xe2\x80\x99",
+    b"\xe2\x80\x9c",
+];
+
+/// The default of an HCL block opening after the closing quote of a password-named label
+/// at `i` (`variable "db_password" {\n  default = "…"\n}`): the quoted string after
+/// `default =` before the block's `}`, if it reads as a password.
+fn hcl_default(hay: &[u8], mut i: usize) -> Outcome {
+    let ws = |mut i: usize| {
+        while hay.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    i = ws(i);
+    if hay.get(i) != Some(&b'{') {
+        return Outcome::Reject;
+    }
+    let limit = (i + 400).min(hay.len());
+    let block = &hay[i..limit];
+    let Some(end) = block.iter().position(|&b| b == b'}') else {
+        return Outcome::Reject;
+    };
+    let Some(d) = memchr::memmem::find(&block[..end], b"default") else {
+        return Outcome::Reject;
+    };
+    let mut j = ws(i + d + 7);
+    if hay.get(j) != Some(&b'=') {
+        return Outcome::Reject;
+    }
+    j = ws(j + 1);
+    if hay.get(j) != Some(&b'"') {
+        return Outcome::Reject;
+    }
+    let vs = j + 1;
+    match hay[vs..i + end]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\n')
+    {
+        Some(len) if hay[vs + len] == b'"' && password_like(&hay[vs..vs + len]) => {
+            Outcome::Hit(Hit::new(Entity::Password, vs, vs + len))
+        }
+        _ => Outcome::Reject,
+    }
 }
 
 /// Connectors that are prepositions as often: "into" / "to" only after a verb of change
@@ -1173,7 +1389,21 @@ pub(super) fn password_like(v: &[u8]) -> bool {
         return false;
     }
     let (classes, strong_class) = password_classes(v);
-    classes >= 2 && strong_class && v::shannon_entropy(v) >= 2.0
+    (classes >= 2 && strong_class && v::shannon_entropy(v) >= 2.0) || passphrase(v)
+}
+
+/// A passphrase of words (diceware style, `otter-violin-meadow-granite`): four words or
+/// more of 3 to 12 lower-case letters, joined by `-`. Fewer words read as a compound of
+/// the sentence (`self-service`, `one-time-only`).
+pub(super) fn passphrase(v: &[u8]) -> bool {
+    let mut words = 0;
+    for w in v.split(|&b| b == b'-') {
+        if !(3..=12).contains(&w.len()) || !w.iter().all(u8::is_ascii_lowercase) {
+            return false;
+        }
+        words += 1;
+    }
+    words >= 4
 }
 
 /// A password right after its keyword with no connector: 8+ bytes and three classes.
@@ -1303,7 +1533,12 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         // `pw`, `pwd`.
         b'p' if at(p, b"pw") => Some((p, p + if at(p + 2, b"d") { 3 } else { 2 })),
         // `parola d'ordine` (from the colon pass).
-        b'p' if at(p, b"parola d'ordine") || at(p, b"parola_d'ordine") => Some((p, p + 15)),
+        b'p' if at(p, b"parola d'ordine")
+            || at(p, b"parola_d'ordine")
+            || at(p, b"parola_d_ordine") =>
+        {
+            Some((p, p + 15))
+        }
         b'p' => {
             for tail in [
                 b"word".as_slice(),
@@ -1364,5 +1599,150 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'a' => before(b"contr").then(|| (p - 5, p + 6)),
         b'r' => before(b"cont").then(|| (p - 4, p + 6)),
         _ => None,
+    }
+}
+
+/// Birth dates in an SQL `INSERT … (cols) VALUES (…), (…)` whose column list names a
+/// birth-date column at the trigger `p` (`birth_date`, `date_of_birth`, `dob`,
+/// `geburtsdatum`, …): the quoted date at that column's place in each tuple (`'1985-03-02'`,
+/// `DATE '1985-03-02'`), as (start, end) of the date.
+pub(super) fn sql_birth_values(
+    hay: &[u8],
+    p: usize,
+    date_re: &Regex,
+    found: &mut dyn FnMut(usize, usize),
+) {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut ns = p;
+    while ns > 0 && ident(hay[ns - 1]) {
+        ns -= 1;
+    }
+    let ne = p + hay[p..].iter().take_while(|&&b| ident(b)).count();
+    // A date column (`birth_date`, `date_of_birth`, `dob`, `birthday`, `geburtsdatum`), not
+    // `birth_place` or `birth_year`.
+    let name = hay[ns..ne].to_ascii_lowercase();
+    if ![
+        "date",
+        "dob",
+        "datum",
+        "birthday",
+        "nascita",
+        "nacimiento",
+        "naissance",
+    ]
+    .iter()
+    .any(|w| memchr::memmem::find(&name, w.as_bytes()).is_some())
+    {
+        return;
+    }
+    // The column list around the name: `(` before, `)` after, only names, quotes, commas.
+    let list_byte = |b: &u8| {
+        ident(*b)
+            || matches!(
+                b,
+                b',' | b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'`' | b'[' | b']'
+            )
+    };
+    let before = hay[ns.saturating_sub(400)..ns]
+        .iter()
+        .rev()
+        .take_while(|b| list_byte(b))
+        .count();
+    let open = ns - before;
+    if open == 0 || hay[open - 1] != b'(' {
+        return;
+    }
+    let after = hay[ne..(ne + 400).min(hay.len())]
+        .iter()
+        .take_while(|b| list_byte(b))
+        .count();
+    let close = ne + after;
+    if hay.get(close) != Some(&b')') {
+        return;
+    }
+    let head = &hay[open.saturating_sub(120)..open];
+    if !head.windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+        return;
+    }
+    let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
+    // Blanks and line breaks, also where a log flattened them to ` | `.
+    let ws = |mut i: usize| {
+        while hay
+            .get(i)
+            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'|')
+        {
+            i += 1;
+        }
+        i
+    };
+    let mut i = ws(close + 1);
+    if !hay
+        .get(i..i + 6)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"values"))
+    {
+        return;
+    }
+    i = ws(i + 6);
+    let limit = (i + 8192).min(hay.len());
+    // Each tuple: values split at commas outside quotes.
+    while i < limit && hay[i] == b'(' {
+        i += 1;
+        let mut k = 0;
+        loop {
+            i = ws(i);
+            let vs = i;
+            // A quoted string ('' is a quote inside it), or anything up to `,` / `)`.
+            let mut date: Option<(usize, usize)> = None;
+            loop {
+                match hay.get(i) {
+                    None => return,
+                    Some(b'\'') => {
+                        let qs = i + 1;
+                        let mut j = qs;
+                        loop {
+                            match hay[j.min(limit)..limit].iter().position(|&b| b == b'\'') {
+                                None => return,
+                                Some(l) if hay.get(j + l + 1) == Some(&b'\'') => j += l + 2,
+                                Some(l) => {
+                                    j += l;
+                                    break;
+                                }
+                            }
+                        }
+                        let prefix = hay[vs..i].trim_ascii_end();
+                        if prefix.is_empty() || prefix.eq_ignore_ascii_case(b"date") {
+                            date = Some((qs, j));
+                        }
+                        i = j + 1;
+                    }
+                    Some(b',' | b')') => break,
+                    Some(_) => i += 1,
+                }
+                if i >= limit {
+                    return;
+                }
+            }
+            if k == col {
+                if let Some((qs, qe)) = date {
+                    if date_re
+                        .search(&Input::new(&hay[qs..qe]).anchored(Anchored::Yes))
+                        .is_some_and(|m| m.end() == qe - qs)
+                    {
+                        found(qs, qe);
+                    }
+                }
+            }
+            k += 1;
+            if hay[i] == b')' {
+                i += 1;
+                break;
+            }
+            i += 1;
+        }
+        i = ws(i);
+        if hay.get(i) != Some(&b',') {
+            return;
+        }
+        i = ws(i + 1);
     }
 }

@@ -296,7 +296,13 @@ impl Detector {
             // no keyword holds a `"`), so a repeated key costs one comparison.
             let mut seen: Vec<(&[u8], bool)> = Vec::new();
             let mut cands = Vec::new();
-            for q in memchr::memchr2_iter(b':', b'=', raw) {
+            for q in memchr::memchr3_iter(b':', b'=', b'>', raw) {
+                if raw[q] == b'>' {
+                    if let Some((kv, p)) = fast.key_value.zip(tag_key_start(raw, q)) {
+                        cands.push((p, kv));
+                    }
+                    continue;
+                }
                 let mut j = q;
                 while j > 0 && matches!(raw[j - 1], b' ' | b'\t' | b'\n' | b'\r') {
                     j -= 1;
@@ -380,10 +386,31 @@ impl Detector {
                     (self.rules[rule].0 == Kind::Anthropic).then_some(())?;
                     self.try_rule(openai, hay, p, ctx).map(|h| (h, openai))
                 });
+            if found.is_none() && self.rules[rule].0 == Kind::Dob {
+                // A birth-date column of an SQL `INSERT`: its value in every tuple.
+                let before = out.len();
+                sql_birth_values(hay, p, &self.date_re, &mut |s, e| {
+                    self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
+                });
+                if out.len() > before {
+                    done_at = p;
+                    if first_only {
+                        return;
+                    }
+                }
+                continue;
+            }
             if let Some((h, rule)) = found {
                 covered_to = h.end;
                 done_at = p;
                 self.push(out, h, rule);
+                // `AKIA… / SECRET`: the secret key written after its key id.
+                if self.rules[rule].0 == Kind::Aws && !h.placeholder {
+                    if let Some(s) = aws_pair_secret(hay, h.end, self.entropy_threshold) {
+                        covered_to = s.end;
+                        self.push(out, s, rule);
+                    }
+                }
                 if first_only && !out.is_empty() {
                     return;
                 }

@@ -76,7 +76,16 @@ impl Detector {
                         .count()
                         .min(digits_left);
                     p = h.0.end;
+                    // The card's security code written after it (`card 4111… CVV 123`,
+                    // `… exp 09/27 CVC 123`): masked as GENERIC_SECRET, like `CVC: 123`.
+                    let cvc = (h.0.entity == Entity::CreditCard)
+                        .then(|| cvc_after_card(hay, h.0.end))
+                        .flatten();
                     self.push(out, h.0, h.1);
+                    if let Some((cs, ce)) = cvc {
+                        self.push(out, Hit::new(Entity::GenericSecret, cs, ce), h.1);
+                        end_reached = end_reached.max(ce);
+                    }
                     continue;
                 }
                 // A number another validator rejected (a card number failing Luhn or its
@@ -839,4 +848,127 @@ fn groups_after(hay: &[u8], mut end: usize) -> usize {
         n += 1;
     }
     n
+}
+
+/// Words naming a card's security code (lower case; matched in any case), in the seven
+/// locales: `CVV`, `CVC`, `CVV2`, `CID`, `CSC`, `security code`, `Prüfnummer`,
+/// `Kartenprüfnummer`, `cryptogramme`, `código de seguridad`, `codice di sicurezza`,
+/// `beveiligingscode`.
+const CVC_WORDS: [&[u8]; 14] = [
+    b"cvv2",
+    b"cvc2",
+    b"cvv",
+    b"cvc",
+    b"cvn",
+    b"cid",
+    b"csc",
+    b"security code",
+    b"kartenpr\xc3\xbcfnummer",
+    b"pr\xc3\xbcfnummer",
+    b"cryptogramme",
+    b"c\xc3\xb3digo de seguridad",
+    b"codice di sicurezza",
+    b"beveiligingscode",
+];
+
+/// Words that may stand between a card number and its security code: an expiry and its
+/// label (`exp 09/27`, `expires 09/2027`, `gültig bis 09/27`, `scad. 09/27`, `vence
+/// 09/27`, `geldig tot 09/27`), `and`, `und`, `et`, `y`, `e`, `en`.
+const CARD_GAP_WORDS: [&[u8]; 20] = [
+    b"exp",
+    b"expiry",
+    b"expires",
+    b"expiration",
+    b"valid",
+    b"thru",
+    b"until",
+    b"g\xc3\xbcltig",
+    b"bis",
+    b"ablauf",
+    b"scad",
+    b"scadenza",
+    b"vence",
+    b"venc",
+    b"geldig",
+    b"tot",
+    b"and",
+    b"und",
+    b"et",
+    b"y",
+];
+
+/// The security code after a card number ending at `end` (within 48 bytes, with only an
+/// expiry, blanks and punctuation between): three or four digits after a word of
+/// `CVC_WORDS`, an optional `(CVC)` and `:`/`=`/`#`.
+#[inline(never)]
+pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
+    let limit = (end + 48).min(hay.len());
+    let mut i = end;
+    while i < limit {
+        let b = hay[i];
+        if !(b.is_ascii_alphabetic() || b >= 0x80) {
+            if b.is_ascii_digit()
+                || matches!(
+                    b,
+                    b' ' | b'\t' | b',' | b';' | b':' | b'/' | b'.' | b'-' | b'(' | b')' | b'|'
+                )
+            {
+                i += 1;
+                continue;
+            }
+            return None;
+        }
+        // A word: a security-code word (some are several words), or one that may stand
+        // between (an expiry's label).
+        if i > 0 && hay[i - 1].is_ascii_alphanumeric() {
+            return None;
+        }
+        let we = i + hay[i..limit]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b >= 0x80)
+            .count();
+        let code_word = CVC_WORDS.iter().find(|w| {
+            hay.get(i..i + w.len())
+                .is_some_and(|x| x.eq_ignore_ascii_case(w))
+                && !hay.get(i + w.len()).is_some_and(u8::is_ascii_alphanumeric)
+        });
+        if let Some(w) = code_word {
+            return code_digits_after(hay, i + w.len());
+        }
+        if !CARD_GAP_WORDS
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(&hay[i..we]))
+        {
+            return None;
+        }
+        i = we;
+    }
+    None
+}
+
+/// The three or four digits of a security code after its word ending at `j`: an optional
+/// `(CVC)`, `:`/`=`/`#`, blanks.
+fn code_digits_after(hay: &[u8], mut j: usize) -> Option<(usize, usize)> {
+    let blanks = |mut j: usize| {
+        while hay.get(j).is_some_and(|&b| b == b' ' || b == b'\t') {
+            j += 1;
+        }
+        j
+    };
+    j = blanks(j);
+    // `Prüfnummer (CVC): 123`.
+    if hay.get(j) == Some(&b'(') {
+        let c = hay[j..(j + 10).min(hay.len())]
+            .iter()
+            .position(|&b| b == b')')?;
+        j = blanks(j + c + 1);
+    }
+    if matches!(hay.get(j), Some(b':' | b'=' | b'#')) {
+        j = blanks(j + 1);
+    }
+    let digits = hay[j..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let whole = hay
+        .get(j + digits)
+        .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'/' && b != b'-');
+    ((3..=4).contains(&digits) && whole).then_some((j, j + digits))
 }

@@ -1365,3 +1365,324 @@ fn registry_login_passwords() {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
 }
+
+// Eighth round (blind7's misses, as classes).
+
+#[test]
+fn secrets_under_more_secret_names_and_in_query_strings() {
+    for (text, secret) in [
+        (
+            "secret_key=ZD2dIDcQmYoNGoXvunM965l/UjS3WLhEL9Vi1gVZ",
+            "ZD2dIDcQmYoNGoXvunM965l/UjS3WLhEL9Vi1gVZ",
+        ),
+        (
+            "  - HMAC_KEY=pArWJ_um5x94Lk3CiGEex6Jl5BHwqLe5\n",
+            "pArWJ_um5x94Lk3CiGEex6Jl5BHwqLe5",
+        ),
+        (
+            "encryption_key: r67Ejl3Nzox2WXzHsCKrP2QLUvyYP — x",
+            "r67Ejl3Nzox2WXzHsCKrP2QLUvyYP",
+        ),
+        (
+            "credential=nWy0PrnGGVOG_61gZ4UxPl_YVA7mM | x",
+            "nWy0PrnGGVOG_61gZ4UxPl_YVA7mM",
+        ),
+        // A URL-encoded session cookie value.
+        (
+            "\"secret_key=s%3AEujlcOawmrpzA4-xBpD3CW.DEOmLie3vAI%2FR8P31Q\"",
+            "s%3AEujlcOawmrpzA4-xBpD3CW.DEOmLie3vAI%2FR8P31Q",
+        ),
+        (
+            "https://api.example.com/v3/items?page=28&key=jQr3q2fC1ZaW0fLqhYzJO6ms\"",
+            "jQr3q2fC1ZaW0fLqhYzJO6ms",
+        ),
+        (
+            "GET /maps?key=4ac98c12dcb422f30a9033a20d5e11d2&z=3",
+            "4ac98c12dcb422f30a9033a20d5e11d2",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![secret], "{text}");
+    }
+    // Look-alikes: `key` as any other parameter or map key, settings, short values.
+    for text in [
+        "/search?key=id&sort=asc",
+        "/v1/items?key=customer_name_ascending",
+        "key=Tr0ub4dorXY9kq2mZ8vLp",
+        "sort key: created_at_2024_desc",
+        "credential=none",
+        "HMAC_KEY=${HMAC_KEY}",
+        "encryption_key=<insert-key>",
+        "master_key_rotation=90d",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn secrets_inside_elements_named_for_them() {
+    for (text, entity, secret) in [
+        (
+            "<apiToken>cs_Hc94Q4YVLPBXx5B1D398QYMK0uwF6b0B</apiToken>",
+            Entity::GenericSecret,
+            "cs_Hc94Q4YVLPBXx5B1D398QYMK0uwF6b0B",
+        ),
+        (
+            "<client_secret>9I5rvcnnzdNIMGr+TK3HFsXjojIDG</client_secret>",
+            Entity::GenericSecret,
+            "9I5rvcnnzdNIMGr+TK3HFsXjojIDG",
+        ),
+        (
+            "<token>s%3AKSdLCKb-LmNxfuSO6NZRpI2W2b4w</token>",
+            Entity::GenericSecret,
+            "s%3AKSdLCKb-LmNxfuSO6NZRpI2W2b4w",
+        ),
+        (
+            "<password>gelato344UN</password>",
+            Entity::Password,
+            "gelato344UN",
+        ),
+    ] {
+        assert_eq!(found(text, entity), vec![secret], "{text}");
+    }
+    // Look-alikes: elements whose names hold no secret word, a comparison, no end tag.
+    for text in [
+        "<tokenizer>WordPiece2Tokenizer9x</tokenizer>",
+        "<apiTokenUrl>https://auth.example.com/t</apiTokenUrl>",
+        "<monkey>Zq8vLp2mX4kR9tY7wE3u</monkey>",
+        "if token > 5000 then retry",
+        "<token>Zq8vLp2mX4kR9tY7wE3u",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn aws_secret_keys_written_the_cli_way_and_after_their_key_id() {
+    for (text, secret) in [
+        (
+            "aws configure set aws_secret_access_key kM5VnIeo75XrFbOs2AFd6bsqf85aUL9X6xWnyaOW\n",
+            "kM5VnIeo75XrFbOs2AFd6bsqf85aUL9X6xWnyaOW",
+        ),
+        (
+            "aws_secret_access_key  sek_enkiBYrE7oPqaykrkDdoHVhabrk4Xktr | x",
+            "sek_enkiBYrE7oPqaykrkDdoHVhabrk4Xktr",
+        ),
+        (
+            "aws AKIAYNORTDS5U5427RQ2 / WsWSfprOQry16zG4oMNGewhJyX2I7rJfl8mTRHYk",
+            "WsWSfprOQry16zG4oMNGewhJyX2I7rJfl8mTRHYk",
+        ),
+        (
+            "ASIAG6ZLSZXWMMRZC4UA:ef5429a3defcbe9b641d910a7d9670a8",
+            "ef5429a3defcbe9b641d910a7d9670a8",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![secret], "{text}");
+    }
+    // Look-alikes: a SigV4 credential scope, a stand-in, a variable, a plain word.
+    for text in [
+        "Credential=AKIAYNORTDS5U5427RQ2/20130524/us-east-1/s3/aws4_request",
+        "aws configure set aws_secret_access_key YOUR_SECRET_ACCESS_KEY",
+        "aws configure set aws_secret_access_key $AWS_SECRET",
+        "aws_secret_access_key rotation is overdue",
+        "AKIAYNORTDS5U5427RQ2 / rotated-last-quarter",
+        "AWS_ACCESS_KEY_ID=ASIA45AD7PXMJPNJP5J5 / BUILD_SHA=76446a62064b423e3667ee195a62efbac1db6e2a",
+        "AWS_ACCESS_KEY_ID=ASIA45AD7PXMJPNJP5J5 / DOCS_URL=https://docs.example.com/Setup/AWS2",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn card_security_codes_after_the_card_in_prose() {
+    for (text, code) in [
+        ("card 4307253141370749 CVV 488 | [10:48]", "488"),
+        (
+            "Card for copay: 4429-9825-1098-8136 exp 02/29 CVC 835\n",
+            "835",
+        ),
+        (
+            "Karte 4111 1111 1111 1111, gültig bis 09/27, Prüfnummer (CVC): 1234",
+            "1234",
+        ),
+        ("carte 5555555555554444 exp. 01/30 cryptogramme 123.", "123"),
+        (
+            "tarjeta 4111111111111111 vence 12/28 código de seguridad 321",
+            "321",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![code], "{text}");
+    }
+    // Look-alikes: numbers after a card that no security-code word announces, a code word
+    // far from any card, a card that fails Luhn, an order number after the word.
+    for text in [
+        "card 4307253141370749 order 488 shipped",
+        "card 4307253141370749 and 3 more: CVV pending",
+        "CVV 488 was wrong, says the customer",
+        "card 4307253141370748 CVV 488",
+        "card 4307253141370749 CVV 488123",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn passphrases_and_quoted_passwords_in_prose() {
+    for (text, pw) in [
+        (
+            "the temporary password is harbor-lemon-otter-pixel - change it",
+            "harbor-lemon-otter-pixel",
+        ),
+        (
+            "Mot de passe\u{a0}: granite-meadow-pixel-quartz; ref 0835",
+            "granite-meadow-pixel-quartz",
+        ),
+        (
+            "PASSWORT:\u{a0}zS_TIBb7Q6sO0qw!b^YkJ",
+            "zS_TIBb7Q6sO0qw!b^YkJ",
+        ),
+        ("mot de passe provisoire « P@ss9110! » | Rela", "P@ss9110!"),
+        (
+            "mot de passe provisoire «\u{202f}Rotterdam.1651\u{202f}»",
+            "Rotterdam.1651",
+        ),
+        ("das Passwort „Tulpen!2024“ gilt", "Tulpen!2024"),
+        ("the password “Summer#2024” works", "Summer#2024"),
+        (
+            "[ftp]\nuser = upload\nkennwort = violin-lemon-quartz-ember\n",
+            "violin-lemon-quartz-ember",
+        ),
+        (
+            "<password>violin-quartz-lemon-ember</password>",
+            "violin-quartz-lemon-ember",
+        ),
+        (
+            "mysql -u root -p'pixel-meadow-lemon-granite' -h 10.0.0.1",
+            "pixel-meadow-lemon-granite",
+        ),
+        (
+            "./manage.py createsuperuser --username ops --password harbor-violin-ember-lemon\n",
+            "harbor-violin-ember-lemon",
+        ),
+        (
+            "CREATE USER reporting WITH PASSWORD 'pixel-otter-harbor-violin';",
+            "pixel-otter-harbor-violin",
+        ),
+        ("parola_d_ordine: \"gelato475MK\"", "gelato475MK"),
+        (
+            "clave: meadow-ember-otter-harbor\nRelated",
+            "meadow-ember-otter-harbor",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    // Look-alikes: compounds of the sentence, fewer words, capitals, quoted words.
+    for text in [
+        "the password is self-service-only",
+        "the password was one-time-use only",
+        "the password reset-link-sent-today.",
+        "mot de passe « oublié »",
+        "the password “reset” page",
+        "--password-file /run/secrets/db",
+        "WITH PASSWORD 'password'",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn passwords_as_hcl_variable_defaults() {
+    for (text, pw) in [
+        ("variable \"db_password\" {\n  default = \"gelato#495\"\n}\n", "gelato#495"),
+        ("variable \"admin_password\" {\n  type      = string\n  sensitive = true\n  default   = \"ember-lemon-harbor-granite\"\n}", "ember-lemon-harbor-granite"),
+        ("resource \"x\" \"y\" {\n  password = \"P@ss2991w0rd\"\n}", "P@ss2991w0rd"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    // Look-alikes: no default, a variable reference, a description about the password.
+    for text in [
+        "variable \"db_password\" {\n  type = string\n}\n",
+        "variable \"db_password\" {\n  default = \"\"\n}\n",
+        "variable \"db_password\" {\n  description = \"The DB password\"\n  default = \"changeme\"\n}",
+        "resource \"x\" \"y\" {\n  password = var.db_password\n}",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn birth_dates_with_month_names_in_the_locales() {
+    for (text, date) in [
+        ("born 3 March 1984 in Leeds", "3 March 1984"),
+        (
+            "Data di nascita: 4 dicembre 1975\nRinnovo",
+            "4 dicembre 1975",
+        ),
+        ("né le 13 août 2007\nRenouvellement", "13 août 2007"),
+        (
+            "nacido el 20 de enero de 1986, Madrid",
+            "20 de enero de 1986",
+        ),
+        ("Geboortedatum: 12 oktober 2000 | x", "12 oktober 2000"),
+        ("Geburtsdatum: 17. Oktober 1963\n", "17. Oktober 1963"),
+        ("Date de naissance : 26 mai 1984 |", "26 mai 1984"),
+        ("geboren op 7 maart 1953 |", "7 maart 1953"),
+        ("F. nac.: 15 diciembre 1945\nSalary", "15 diciembre 1945"),
+        ("F. nac.: 1971-10-26\n", "1971-10-26"),
+        ("geb. am 04.04.2005", "04.04.2005"),
+        ("geb. 03-02-1975\nSalary", "03-02-1975"),
+    ] {
+        assert_eq!(found(text, Entity::DateOfBirth), vec![date], "{text}");
+    }
+    // Look-alikes: month names after other words, a year alone, no birth phrase.
+    for text in [
+        "Renouvellement le 26 mai 2027",
+        "Start: 2 November 2026",
+        "geb. 1971",
+        "Verlenging op 10 november 2027",
+        "nato a Roma il 4 dicembre",
+    ] {
+        assert!(found(text, Entity::DateOfBirth).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn birth_dates_in_sql_tuples_under_a_birth_date_column() {
+    let sql = "INSERT INTO customers (full_name, email, phone, iban, birth_date) VALUES \
+               ('Ann O''Neil', 'ann@example.com', '+44 7408 375515', 'GB13', DATE '1948-02-23'),\n\
+               ('Bob, Jr.', 'bob@example.com', NULL, 'DE89', '1975-11-30');\n\
+               UPDATE orders SET status = 'shipped' WHERE created = '2024-01-02';";
+    assert_eq!(
+        found(sql, Entity::DateOfBirth),
+        vec!["1948-02-23", "1975-11-30"]
+    );
+    let dob = "INSERT INTO patients (id, dob, admitted) VALUES (7, '1990-05-17', '2024-03-01');";
+    assert_eq!(found(dob, Entity::DateOfBirth), vec!["1990-05-17"]);
+    // Look-alikes: the other date columns, a birth column of a SELECT, a birth year.
+    for text in [
+        "INSERT INTO orders (id, created_at, shipped_at) VALUES (1, '2024-01-02', '2024-01-05');",
+        "SELECT name FROM customers WHERE birth_date > '1990-01-01';",
+        "INSERT INTO people (name, birth_year) VALUES ('Ann', '1948');",
+        "INSERT INTO people (name, birth_place, joined) VALUES ('Ann', 'Leeds', '2020-01-01');",
+    ] {
+        assert!(found(text, Entity::DateOfBirth).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn documentation_example_jwts_and_aws_secrets_are_placeholders() {
+    // `{"sub":"example"}` signed with `this-is-an-example-signature`; jwt.io's payload with
+    // another signature; AWS's documented secret keys in prose.
+    for (text, entity) in [
+        ("example: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJleGFtcGxlIn0.dGhpcy1pcy1hbi1leGFtcGxlLXNpZ25hdHVyZQ", Entity::Jwt),
+        ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.4Adcj3UFYzPUVaVF43FmMab6RlaQD8A9V8wFzzht-KQ", Entity::Jwt),
+        ("docs use wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", Entity::GenericSecret),
+        ("DEPLOY_KEY: je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY  # from README", Entity::GenericSecret),
+    ] {
+        let h = hits(text);
+        assert!(h.iter().any(|(e, _, p)| *e == entity && *p), "{text}: {h:?}");
+        assert!(found(text, entity).is_empty(), "{text}");
+    }
+    // Look-alikes: a JWT with a random signature and a real-looking payload stays a JWT.
+    let real = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyXzQ0MiIsImV4cCI6MTc2NDAwMDAwMH0.pU3KGCUwux1tEyze1iN7LtkeP3IfyxlxF0SU1kk8nVw";
+    assert_eq!(found(real, Entity::Jwt).len(), 1, "{real}");
+}

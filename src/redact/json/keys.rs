@@ -35,6 +35,7 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "contraseña",
     "clave",
     "parola_d'ordine",
+    "parola_d_ordine",
     "parola_chiave",
     "wachtwoord",
     "ww",
@@ -107,6 +108,7 @@ pub(crate) fn password_key(norm: &str) -> bool {
             | "contraseña"
             | "clave"
             | "parola_d'ordine"
+            | "parola_d_ordine"
             | "parola_chiave"
             | "wachtwoord"
             | "ww"
