@@ -12,6 +12,13 @@
 //!
 //! Without a runtime (a sink started outside one) the pushing call wakes the writer itself.
 //! Whatever happens to the flusher, the writer also drains the list on its own 100 ms tick.
+//!
+//! The way back is coalesced the same way: the write-ahead acknowledgements of one batch are
+//! handed to an *acker* task on the proxy's runtime with one cross-thread wake-up, and that
+//! task completes them there ([`Acks`]). Sent from the writer thread one by one, each would
+//! be a remote wake-up of the runtime — on tokio's current-thread scheduler a `write(2)` to
+//! its eventfd per call, and a switch back to the runtime's thread mid-batch when the two
+//! share a core (docs/performance.md, "Eighth round").
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -19,7 +26,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::Msg;
+use super::{Ack, Msg, SinkError};
 
 /// Records waiting that wake the writer directly, without waiting for the flusher's turn.
 const WAKE_AT: usize = 256;
@@ -32,6 +39,60 @@ pub(super) struct Shared {
     pub(super) kick: Option<Arc<Notify>>,
     /// Times the writer was woken to write (tests check that records are batched).
     pub(super) wakes: AtomicU64,
+    /// Where the writer leaves a batch's acknowledgements (`None`: no runtime, sent directly).
+    pub(super) acks: Option<Arc<Acks>>,
+}
+
+/// A batch's write-ahead acknowledgements on their way back to the runtime: the writer thread
+/// leaves them here and wakes the acker task once; the task completes them on the runtime's
+/// thread (a wake-up within the runtime each: no system call).
+pub(super) struct Acks {
+    state: Mutex<AckState>,
+    ready: Notify,
+    /// Times the writer woke the acker (tests check that acknowledgements are coalesced).
+    pub(super) wakes: AtomicU64,
+}
+
+struct AckState {
+    done: Vec<(Ack, Result<u64, SinkError>)>,
+    /// The acker task is gone (its runtime shut down): the writer sends acknowledgements
+    /// itself, so a write-ahead caller on another runtime is never left waiting.
+    gone: bool,
+}
+
+impl Acks {
+    fn lock(&self) -> MutexGuard<'_, AckState> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The writer thread: hand over a batch's acknowledgements (taken from `batch`, which
+    /// keeps its room), with one wake-up of the acker.
+    pub(super) fn deliver(&self, batch: &mut Vec<(Ack, Result<u64, SinkError>)>) {
+        if batch.is_empty() {
+            return;
+        }
+        {
+            let mut g = self.lock();
+            if !g.gone {
+                g.done.append(batch);
+                drop(g);
+                self.wakes.fetch_add(1, Ordering::Relaxed);
+                self.ready.notify_one();
+                return;
+            }
+        }
+        send_all(batch.drain(..));
+    }
+}
+
+/// Complete acknowledgements (a caller that gave up waiting is no error).
+pub(super) fn send_all(acks: impl Iterator<Item = (Ack, Result<u64, SinkError>)>) {
+    for (ack, result) in acks {
+        let _ = ack.send(result);
+    }
 }
 
 pub(super) struct Pending {
@@ -49,6 +110,16 @@ impl Shared {
     pub(super) fn start() -> Arc<Shared> {
         let runtime = tokio::runtime::Handle::try_current().ok();
         let kick = runtime.as_ref().map(|_| Arc::new(Notify::new()));
+        let acks = runtime.as_ref().map(|_| {
+            Arc::new(Acks {
+                state: Mutex::new(AckState {
+                    done: Vec::new(),
+                    gone: false,
+                }),
+                ready: Notify::new(),
+                wakes: AtomicU64::new(0),
+            })
+        });
         let shared = Arc::new(Shared {
             state: Mutex::new(Pending {
                 msgs: Vec::new(),
@@ -59,9 +130,11 @@ impl Shared {
             ready: Condvar::new(),
             kick: kick.clone(),
             wakes: AtomicU64::new(0),
+            acks: acks.clone(),
         });
-        if let (Some(rt), Some(kick)) = (runtime, kick) {
+        if let (Some(rt), Some(kick), Some(acks)) = (runtime, kick, acks) {
             rt.spawn(flusher(Arc::downgrade(&shared), kick));
+            rt.spawn(acker(AckerGone(acks)));
         }
         shared
     }
@@ -109,7 +182,10 @@ impl Shared {
     /// Wake the writer if it waits (a `Close` is pushed with [`Self::push`] and then woken at
     /// once, so a runtime shutting down does not have to run the flusher for it).
     pub(super) fn wake_writer(&self) {
-        let waiting = self.lock().waiting;
+        // One notification per wait: the flag is cleared with it, so a flusher that runs
+        // again before the writer got the core does not notify again (a condvar's notify is a
+        // system call each time).
+        let waiting = std::mem::take(&mut self.lock().waiting);
         if waiting {
             self.wakes.fetch_add(1, Ordering::Relaxed);
             self.ready.notify_one();
@@ -137,6 +213,32 @@ impl Shared {
         }
         std::mem::swap(&mut g.msgs, into);
         g.disconnected
+    }
+}
+
+/// The acker task's hold on [`Acks`]: when the task is dropped (its runtime shut down, even
+/// before it first ran) the writer sends acknowledgements directly from then on, and what it
+/// left here is sent now.
+struct AckerGone(Arc<Acks>);
+
+impl Drop for AckerGone {
+    fn drop(&mut self) {
+        let left = {
+            let mut g = self.0.lock();
+            g.gone = true;
+            std::mem::take(&mut g.done)
+        };
+        send_all(left.into_iter());
+    }
+}
+
+/// Completes the acknowledgements the writer hands back, on the runtime's thread.
+async fn acker(acks: AckerGone) {
+    let mut taken = Vec::new();
+    loop {
+        acks.0.ready.notified().await;
+        std::mem::swap(&mut acks.0.lock().done, &mut taken);
+        send_all(taken.drain(..));
     }
 }
 

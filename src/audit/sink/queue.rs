@@ -1,7 +1,7 @@
 //! Room accounting of the audit sink's queue (the backpressure policy of [`super`]): how many
 //! records are accepted and not yet written, who may take a place, and who waits for one.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,9 @@ pub(super) struct Queue {
     depth: Mutex<usize>,
     /// Wakes threads blocked in [`AuditSink::record`](super::AuditSink::record).
     room_sync: Condvar,
+    /// Threads blocked on `room_sync` (changed only under `depth`'s lock): `release` wakes
+    /// them only when there are some (a condvar's notify is a system call each time).
+    blocked: AtomicUsize,
     /// Wakes tasks waiting in [`AuditSink::write_ahead`](super::AuditSink::write_ahead).
     room: Notify,
     /// Write-ahead records are accepted while `depth < capacity`.
@@ -35,6 +38,7 @@ impl Queue {
         Queue {
             depth: Mutex::new(0),
             room_sync: Condvar::new(),
+            blocked: AtomicUsize::new(0),
             room: Notify::new(),
             capacity,
             limit: capacity.saturating_mul(2),
@@ -113,10 +117,12 @@ impl Queue {
                     "audit queue full: a call's final record waits for the writer"
                 );
             }
+            self.blocked.fetch_add(1, Ordering::Relaxed);
             depth = match self.room_sync.wait_timeout(depth, Duration::from_secs(1)) {
                 Ok((g, _)) => g,
                 Err(poisoned) => poisoned.into_inner().0,
             };
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
         }
         *depth += 1;
         self.set_gauge(*depth);
@@ -134,8 +140,12 @@ impl Queue {
         let mut depth = self.lock();
         *depth = depth.saturating_sub(n);
         self.set_gauge(*depth);
+        // read under the lock: a thread that blocks registers under it before it waits
+        let blocked = self.blocked.load(Ordering::Relaxed) > 0;
         drop(depth);
-        self.room_sync.notify_all();
+        if blocked {
+            self.room_sync.notify_all();
+        }
         self.room.notify_waiters();
     }
 

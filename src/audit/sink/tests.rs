@@ -293,6 +293,13 @@ async fn records_of_one_turn_wake_the_writer_once() {
     tokio::time::sleep(Duration::from_millis(20)).await;
 
     // 64 calls ready in one turn, each writing its decision ahead
+    let acks = sink
+        .handoff
+        .0
+        .acks
+        .clone()
+        .expect("an acker on this runtime");
+    let acks_before = acks.wakes.load(Ordering::Relaxed);
     let before = wakes();
     let calls: Vec<_> = (1..=64)
         .map(|i| {
@@ -308,6 +315,12 @@ async fn records_of_one_turn_wake_the_writer_once() {
     assert!(
         ahead <= 2,
         "64 write-ahead records of one turn woke the writer {ahead} times"
+    );
+    // and their 64 acknowledgements came back with as few wake-ups of the runtime
+    let back = acks.wakes.load(Ordering::Relaxed) - acks_before;
+    assert!(
+        (1..=2).contains(&back),
+        "64 acknowledgements of one turn woke the acker {back} times"
     );
     seqs.sort_unstable();
     seqs.dedup();
@@ -391,4 +404,52 @@ fn records_are_written_after_the_flushers_runtime_is_gone() {
             .count(),
         2
     );
+}
+
+/// The acker's runtime is gone (a sink outliving it): a write-ahead caller on another runtime
+/// still gets its acknowledgement, from the writer thread itself.
+#[test]
+fn write_ahead_is_acknowledged_after_the_ackers_runtime_is_gone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = Arc::new(Metrics::new());
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sink = first.block_on(async { start_sink(dir.path(), &metrics) });
+    let acks = sink
+        .handoff
+        .0
+        .acks
+        .clone()
+        .expect("an acker on the first runtime");
+    drop(first);
+    let other = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let seqs = other.block_on(async {
+        let mut seqs = Vec::new();
+        for i in 1..=3 {
+            let written = tokio::time::timeout(
+                Duration::from_secs(10),
+                sink.write_ahead(Kind::Decision, decision(i)),
+            )
+            .await
+            .expect("acknowledged, not left waiting")
+            .expect("written");
+            seqs.push(written);
+        }
+        sink.close().await;
+        seqs
+    });
+    // nothing went through the gone acker
+    assert_eq!(acks.wakes.load(Ordering::Relaxed), 0);
+    let records = stream_records(dir.path());
+    let written: Vec<u64> = records
+        .iter()
+        .filter(|r| r["kind"] == "decision")
+        .map(|r| r["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(written, seqs, "each caller got its own record's seq");
 }

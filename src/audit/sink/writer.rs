@@ -40,6 +40,7 @@ pub(super) fn writer_loop(
     let mut taken: Vec<Msg> = Vec::new();
     let mut records = Vec::new();
     let mut acks = Vec::new();
+    let mut done = Vec::new();
     loop {
         let disconnected = shared.take(&mut taken, tick);
         let mut close = None;
@@ -91,11 +92,16 @@ pub(super) fn writer_loop(
                 {
                     let result = settle(&mut writer, *kind, body, result, &healthy, &metrics);
                     if let Some(ack) = ack {
-                        let _ = ack.send(result);
+                        done.push((ack, result));
                     }
                 }
                 records.clear();
                 queue.release(n);
+                // The batch is on its way to disk: its callers may forward now, woken together.
+                match &shared.acks {
+                    Some(back) => back.deliver(&mut done),
+                    None => super::handoff::send_all(done.drain(..)),
+                }
             }
             if !more || close.is_some() {
                 break;
