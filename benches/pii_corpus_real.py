@@ -48,6 +48,9 @@ Splits, kept apart by construction, not only by seed:
   blind8   templates B8_*/b8_*: a ninth split (seed 909) written by a fifth helper who never read the rules, their
            docs or history and never ran the engine on it; the lead's taxonomy; 43 text and 15 JSON document kinds
            of its own (see the blind8 section). Self-checked at generation; to be scored once.
+  blind9   templates B9_*/b9_*: a tenth split (seed 1010) written by a sixth helper who never read the rules, their
+           docs or history and never ran the engine on it; the lead's taxonomy; 33 text and 9 JSON document kinds of
+           its own (see the blind9 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -56,7 +59,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2432,9 +2435,10 @@ def b5_check(i, kind, doc, w, text):
 def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
               "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
-              "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json)}
+              "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json),
+              "blind9": (b9_text, b9_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2480,9 +2484,13 @@ def main():
                 b8_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind9":  # blind9's self-check (blind8's value checks, blind9's placeholder list)
+                b9_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -6411,6 +6419,668 @@ def b8_check(i, kind, doc, w, text):
     for lab_, sp in zip(want, w.spans):
         assert sp["type"] == lab_.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab_.text, (i, sp)
         assert b8_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+
+
+# ---------- blind9 (seed 1010) ----------
+# A tenth split written by a sixth helper who never read the detection rules, their docs or history
+# and never ran the engine on it; labelled by the lead's taxonomy. Its own value formats, word lists,
+# look-alikes and document kinds (see B9_TEXT_KINDS / B9_JSON_KINDS). Relative dates use B9_TODAY.
+# Key-shaped documentation examples are PLACEHOLDER; shapeless stand-ins (B9_STANDIN) are unlabelled.
+# Self-check: b9_check (blind8's value checks, blind9's own placeholder and stand-in lists).
+
+B9_TODAY = datetime.date(2026, 12, 1)
+B9_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B9_FOREIGN = ["CH", "BE", "AT", "IE", "PT", "SE", "DK", "PL", "LU"]
+
+
+class B9L(L):
+    """A labelled value kept verbatim."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b9_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b9_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b9_j(*xs):
+    """A JSON string value: pieces with line breaks turned into ' | ' and no quote or backslash."""
+    out = []
+    for p in b9_flat(*xs):
+        if isinstance(p, L):
+            assert p.typ == "PRIVATE_KEY" or not any(c in p.text for c in '"\\\n\t'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\n", " | ").replace("\t", " "))
+    return out
+
+
+def b9_l(loc):
+    return B9_LANG[loc]
+
+
+def b9_t(loc, **kw):
+    return kw.get(b9_l(loc), kw["en"])
+
+
+# ----- values -----
+
+def b9_PH(r, loc):
+    reg = r.choice(B9_FOREIGN) if r.random() < 0.1 else REGION[loc]
+    return B9L("PHONE", phone(r, reg, ["national", "national", "intl", "e164", "intl00", "dashes", "dots", "intl_trunk", "intl_dashes"]))
+
+
+B9_DOM = ["posteo.de", "gmx.net", "outlook.com", "proton.me", "orange.fr", "libero.it", "ziggo.nl", "telefonica.net", "btinternet.com",
+          "fastmail.com", "hollowpine.io", "vantaclinic.org", "kestrel-freight.eu", "mirabeau-conseil.fr", "zonnepark.nl", "ferrovia-sud.it"]
+
+
+def b9_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower()
+
+
+def b9_EM(f, r, fn=None, ln=None):
+    fn = b9_ascii(fn or f.first_name()) or "info"
+    ln = b9_ascii(ln or f.last_name()) or "team"
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{ln}.{fn}{r.randint(1, 99)}", f"{fn}_{ln}", f"{fn}+{r.choice(['tickets', 'shop', 'b2b'])}",
+                      f"{ln}{fn[0]}", r.choice(["billing", "noreply-ops", "dispatch", "hr.payroll", "claims"])])
+    v = f"{local}@{r.choice(B9_DOM)}"
+    return B9L("EMAIL", v[0].upper() + v[1:] if r.random() < 0.1 else v)
+
+
+def b9_CC(f, r):
+    return B9L("CREDIT_CARD", card(f, r, 0.6))
+
+
+def b9_IBAN(f, r):
+    return B9L("IBAN", iban(f, r))
+
+
+def b9_SSN(r):
+    return B9L("US_SSN", ssn_text(r, r.choice(["dash", "dash", "dash", "space", "bare"])))
+
+
+def b9_IP4(r):
+    v = r.choice([f"{r.choice([81, 88, 94, 145, 185, 213, 62, 79])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+                  f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}", f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}",
+                  f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"])
+    return B9L("IPV4", v)
+
+
+def b9_IP6(r):
+    groups = [r.choice(["2a02", "2001", "2a01", "2600", "fd12"]), "%x" % r.randint(0x100, 0xffff)] + ["%x" % r.randint(0, 0xffff) for _ in range(6)]
+    v = ":".join(groups)
+    if r.random() < 0.5:
+        v = str(ipaddress.ip_address(v))
+    return B9L("IPV6", v)
+
+
+B9_MON = {"en": "January February March April May June July August September October November December".split(),
+          "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+          "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+          "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+          "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+          "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b9_date(r, d, loc):
+    k = r.randrange(5)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        return f"{d.day} {B9_MON[b9_l(loc)][d.month - 1]} {d.year}" if loc != "en_US" else f"{B9_MON['en'][d.month - 1]} {d.day}, {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    return f"{d.day:02d}{ {'de_DE': '.', 'nl_NL': '-'}.get(loc, '/') }{d.month:02d}{ {'de_DE': '.', 'nl_NL': '-'}.get(loc, '/') }{d.year}"
+
+
+def b9_birth(r):
+    return B9_TODAY - datetime.timedelta(days=r.randint(18 * 365, 88 * 365))
+
+
+def b9_DOB(r, loc):
+    return B9L("DATE_OF_BIRTH", b9_date(r, b9_birth(r), loc))
+
+
+B9_DOBW = {"en": ["DOB:", "Date of birth:", "born on", "Birth date:", "D.O.B"], "de": ["Geburtsdatum:", "geb. am", "geboren am"],
+           "fr": ["Date de naissance :", "né(e) le", "née le"], "es": ["Fecha de nacimiento:", "nacido el", "F. nac.:"],
+           "it": ["Data di nascita:", "nato il", "nata il"], "nl": ["Geboortedatum:", "geboren op", "geb."]}
+
+
+def b9_dob_phrase(r, loc):
+    return [r.choice(B9_DOBW[b9_l(loc)]) + " ", b9_DOB(r, loc)]
+
+
+def b9_otherdate(r, loc, back=900, fwd=200):
+    return b9_date(r, B9_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def b9_vendor_value(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B32, 16)
+    if typ == "GITHUB_TOKEN":
+        if r.random() < 0.2:
+            return "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+        return r.choice(GH_PREFIXES) + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        p = r.choice(["xoxb", "xoxp", "xoxa"])
+        return f"{p}-{r.randint(10**10, 10**12)}-{r.randint(10**11, 10**13)}-" + rnd(r, AN, 24)
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+    if typ == "OPENAI_KEY":
+        return r.choice(["sk-proj-", "sk-", "sk-svcacct-"]) + rnd(r, AN + "_-", r.choice([20, 60])) + "T3BlbkFJ" + rnd(r, AN + "_-", r.choice([20, 60]))
+    if typ == "ANTHROPIC_KEY":
+        return "sk-ant-api03-" + rnd(r, AN + "_-", 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + rnd(r, AN + "_-", 35)
+    if typ == "JWT":
+        h = base64.urlsafe_b64encode(json.dumps({"alg": r.choice(["HS256", "RS256", "ES256"]), "typ": "JWT"}).encode()).decode().rstrip("=")
+        body = {"sub": str(r.randint(1000, 99999)), "iat": r.randint(1_700_000_000, 1_790_000_000), "scope": r.choice(["read", "admin", "orders:write"])}
+        b = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+        return f"{h}.{b}." + rnd(r, AN + "_-", r.choice([43, 86]))
+    raise ValueError(typ)
+
+
+B9_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b9_V(r, typ=None):
+    typ = typ or r.choice(B9_VENDORS)
+    return B9L(typ, b9_vendor_value(r, typ))
+
+
+def b9_gen_value(r):
+    k = r.randrange(5)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, AN + "+/", 40)
+    if k == 2:
+        return rnd(r, AN, r.choice([24, 32, 48]))
+    if k == 3:
+        return r.choice(["whsec_", "tok_", "sess-", "api-"]) + rnd(r, AN, 32)
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(24))).decode()
+
+
+def b9_GEN(r):
+    return B9L("GENERIC_SECRET", b9_gen_value(r))
+
+
+def b9_CVC(r):
+    return B9L("GENERIC_SECRET", "%0*d" % (r.choice([3, 3, 4]), r.randint(1, 999)))
+
+
+B9_PWW = ["Wolkenkratzer", "hibiscus", "cerf-volant", "girandola", "kaasschaaf", "remolino", "Lighthouse", "quokka", "Sternschnuppe",
+          "ciliegia", "Tramontana", "Windmolen", "amapola", "Marmotte", "blizzard"]
+
+
+def b9_pw_value(r):
+    k = r.randrange(4)
+    if k == 0:
+        return r.choice(B9_PWW) + str(r.randint(1, 9999)) + r.choice("!#%*?")
+    if k == 1:
+        return "-".join(r.choice(B9_PWW).lower() for _ in range(3)) + str(r.randint(1, 99))
+    if k == 2:
+        return rnd(r, AN, r.choice([10, 14, 18])) + r.choice(["!", "$", "#", ".", "%"])
+    return r.choice(B9_PWW).capitalize() + r.choice([".", "_", "&"]) + str(r.randint(1960, 2025))
+
+
+def b9_PW(r):
+    return B9L("PASSWORD", b9_pw_value(r))
+
+
+def b9_PEM(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    lines = [base64.b64encode(bytes(r.randrange(256) for _ in range(48))).decode() for _ in range(r.randint(4, 9))]
+    lines.append(base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(5, 40)))).decode())
+    return B9L("PRIVATE_KEY", sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"]))
+
+
+B9_PLACEHOLDERS = ["AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "ASIAEXAMPLEEXAMPLE00", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                   "ghp_" + "0" * 36, "gho_" + "X" * 36, "ghs_EXAMPLEexampleEXAMPLEexample000000", "github_pat_" + "0" * 22 + "_" + "x" * 59,
+                   "xoxb-0000000000-0000000000000-XXXXXXXXXXXXXXXXXXXXXXXX", "xoxp-1234567890-1234567890-example",
+                   "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_" + "0" * 24, "sk-proj-" + "x" * 40, "sk-ant-api03-" + "x" * 93 + "AA",
+                   "AIzaSyA-EXAMPLE-KEY-xxxxxxxxxxxxxxxxxx", "AIza" + "0" * 35,
+                   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"]
+B9_STANDIN = ["<token>", "xxxxxxxx", "$API_TOKEN", "${DB_PASSWORD}", "changeme", "REPLACE_ME", "********", "<redacted>", "{{ .Values.secret }}",
+              "ghp_…", "sk_live_...", "%SECRET%", "none", "null", "secretref:prod-db"]
+
+
+def b9_PLH(r):
+    return B9L("PLACEHOLDER", r.choice(B9_PLACEHOLDERS))
+
+
+# ----- look-alikes (never labelled) -----
+
+def b9_badcard(r):
+    while True:
+        d = r.choice(["4", "51", "37", "6011"]) + rnd(r, string.digits, 15)
+        d = d[:16] if d[0] != "3" else d[:15]
+        if not luhn_ok(d):
+            return " ".join(d[i:i + 4] for i in range(0, len(d), 4)) if r.random() < 0.5 else d
+
+
+def b9_nonssn9(r):
+    return r.choice([f"9{rnd(r, string.digits, 2)}-{rnd(r, string.digits, 2)}-{rnd(r, string.digits, 4)}",
+                     f"{r.randint(10, 99)}-{rnd(r, string.digits, 7)}", f"{r.choice(['000', '666'])}-{r.randint(10, 99)}-{r.randint(1000, 9999)}"])
+
+
+def b9_la(f, r, loc, g=None):
+    g = r.randrange(30) if g is None else g
+    l = b9_l(loc)
+    d = string.digits
+    if g == 0: return f"order #{r.choice(['W', 'SO-', ''])}{rnd(r, d, r.choice([7, 9, 10]))}"
+    if g == 1: return f"{b9_t(loc, en='ticket', de='Vorgang', fr='dossier', es='incidencia', it='pratica', nl='melding')} INC{rnd(r, d, 7)}"
+    if g == 2: return f"{b9_t(loc, en='invoice', de='Rechnungsnr.', fr='facture n°', es='factura nº', it='fattura n.', nl='factuurnr.')} {r.randint(2023, 2026)}/{rnd(r, d, 6)}"
+    if g == 3: return f"tracking {r.choice(['1Z' + rnd(r, B9_UPD, 16), 'JJD' + rnd(r, d, 18), rnd(r, d, 12), 'RR' + rnd(r, d, 9) + 'DE'])}"
+    if g == 4: return f"{b9_t(loc, en='policy', de='Police', fr='contrat', es='póliza', it='polizza', nl='polis')} {rnd(r, B9_UP, 2)}-{rnd(r, d, 8)}"
+    if g == 5: return f"acct {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 2)}"
+    if g == 6: return f"SKU {rnd(r, B9_UP, 3)}-{rnd(r, d, 5)}-{r.choice(['BLK', 'XL', 'M', '500G'])}"
+    if g == 7: return f"EAN {gs1(r.choice(['40', '50', '30', '84', '80', '87']) + rnd(r, d, 10))}"
+    if g == 8: return f"ISBN {gs1('978' + rnd(r, d, 9))}"
+    if g == 9: return f"IMEI {luhn_digit('35' + rnd(r, d, 12))}"
+    if g == 10: return f"S/N {rnd(r, B9_UPD, 4)}-{rnd(r, B9_UPD, 4)}-{rnd(r, B9_UPD, 4)}"
+    if g == 11: return f"v{r.randint(1, 12)}.{r.randint(0, 40)}.{r.randint(0, 300)} (build {r.randint(1000, 99999)})"
+    if g == 12: return f"{r.randint(1, 10)}.{r.randint(0, 20)}.{r.randint(0, 99)}.{r.randint(100, 9999)}"
+    if g == 13: return f"{B9_TODAY.year}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, d, 3)}Z"
+    if g == 14: return str(r.randint(1_600_000_000, 1_800_000_000) * r.choice([1, 1000]))
+    if g == 15: return f"{r.randint(1, 59)}m{r.randint(0, 59)}s" if r.random() < 0.5 else f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} elapsed"
+    if g == 16: return r.choice(["€ ", "$", "£"]) + f"{r.randint(1, 99999):,}.{r.randint(0, 99):02d}"
+    if g == 17: return f"{r.uniform(-60, 60):.6f}, {r.uniform(-120, 120):.6f}"
+    if g == 18: return rnd(r, HEX, r.choice([7, 40, 64]))
+    if g == 19: return str(f.uuid4())
+    if g == 20: return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([18, 30, 45])))).decode()
+    if g == 21: return f"card {b9_badcard(r)}"
+    if g == 22:
+        v = f.iban()
+        v = v[:2] + "%02d" % ((int(v[2:4]) + r.randint(1, 50)) % 97 + 2) + v[4:]
+        return f"IBAN {v}" if b8_mod97(v[4:] + v[:4]) != 1 else "IBAN " + v[:4]
+    if g == 23: return b9_nonssn9(r)
+    if g == 24: return r.choice(B9_STANDIN)
+    if g == 25: return r.choice(B9_PW_TALK[l])
+    if g == 26: return f"case {rnd(r, d, 8)}-{rnd(r, B9_UP, 2)}"
+    if g == 27: return f"{b9_t(loc, en='visit on', de='Termin am', fr='rendez-vous le', es='cita el', it='visita il', nl='afspraak op')} {b9_otherdate(r, loc)}"
+    if g == 28: return f"UPC {gs1('0' + rnd(r, d, 10))}"
+    return f"PO-{rnd(r, d, 6)} / qty {r.randint(1, 500)}"
+
+
+B9_UP = string.ascii_uppercase
+B9_UPD = string.ascii_uppercase + string.digits
+
+
+def b9_las(f, r, loc, n=2):
+    return "; ".join(b9_la(f, r, loc) for _ in range(n))
+
+
+B9_PW_SAY = {"en": ["the temporary password is ", "use this passphrase: ", "her new login password = ", "pw for the kiosk account: "],
+             "de": ["das neue Kennwort lautet ", "Passwort für den Gastzugang: ", "Initialpasswort "],
+             "fr": ["le mot de passe provisoire est ", "mdp du compte invité : ", "nouveau mot de passe "],
+             "es": ["la contraseña provisional es ", "clave de acceso: ", "contraseña nueva "],
+             "it": ["la password temporanea è ", "parola d'accesso: ", "nuova password "],
+             "nl": ["het tijdelijke wachtwoord is ", "wachtwoord voor de gastaccount: ", "nieuw wachtwoord "]}
+B9_PW_TALK = {"en": ["Never share your password over chat.", "Password reset link expires in 24h.", "She forgot her password again, reset requested."],
+              "de": ["Bitte das Passwort niemals per Mail schicken.", "Kennwort wurde zurückgesetzt, Link folgt."],
+              "fr": ["Ne communiquez jamais votre mot de passe.", "Le mot de passe a expiré, réinitialisation envoyée."],
+              "es": ["Nunca compartas tu contraseña por teléfono.", "La contraseña caducó; enviamos un enlace."],
+              "it": ["Non condividere mai la password.", "Password scaduta, inviato link di reset."],
+              "nl": ["Deel je wachtwoord nooit via de telefoon.", "Wachtwoord verlopen, resetlink verstuurd."]}
+B9_PWKEY = {"en": ["password", "db_password", "PASSWORD", "passwd", "admin_pass"], "de": ["passwort", "Kennwort", "PASSWORT"],
+            "fr": ["mot_de_passe", "mdp", "MOT_DE_PASSE"], "es": ["contrasena", "contraseña", "clave"],
+            "it": ["password_utente", "parola_chiave", "PASSWORD_DB"], "nl": ["wachtwoord", "WACHTWOORD", "ww"]}
+B9_SECKEY = ["client_secret", "secret_key", "signing_key", "api_key", "auth_token", "webhook_secret", "session_token", "private_token"]
+
+
+def b9_pw_say(r, loc):
+    return [r.choice(B9_PW_SAY[b9_l(loc)]), b9_PW(r)]
+
+
+def b9_secret_any(f, r):
+    k = r.randrange(10)
+    if k < 6:
+        return b9_V(r)
+    if k < 8:
+        return b9_GEN(r)
+    return b9_PLH(r)
+
+
+def b9_name(f):
+    return f.first_name(), f.last_name()
+
+
+# ----- text documents -----
+
+def B9_ticket(f, r, loc):
+    fn, ln = b9_name(f)
+    return [f"#{rnd(r, string.digits, 6)} — {b9_t(loc, en='Cannot log in', de='Login geht nicht', fr='Connexion impossible', es='No puedo entrar', it='Accesso negato', nl='Inloggen lukt niet')}\n",
+            f"Requester: {fn} {ln} <", b9_EM(f, r, fn, ln), ">\n", "Callback: ", b9_PH(r, loc), "\n",
+            f"Opened {b9_otherdate(r, loc)} · {b9_la(f, r, loc, 1)}\n\n", r.choice(B9_PW_TALK[b9_l(loc)]), " ",
+            b9_pw_say(r, loc), "\n", "Related: ", b9_las(f, r, loc, 3)]
+
+
+def B9_chat(f, r, loc):
+    a, b = b9_name(f)[0], b9_name(f)[0]
+    return [f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: can you send me the prod token?\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {b}: here ", b9_V(r), " — rotate after\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {a}: ok, also my number changed: ", b9_PH(r, loc), "\n",
+            f"[{r.randint(8, 18):02d}:{r.randint(0, 59):02d}] {b}: 👍 noted. ", b9_la(f, r, loc)]
+
+
+def B9_email(f, r, loc):
+    fn, ln = b9_name(f)
+    gn, gl = b9_name(f)
+    return [f"From: {fn} {ln} <", b9_EM(f, r, fn, ln), ">\nTo: ", b9_EM(f, r, gn, gl), "\nSubject: Re: ", b9_la(f, r, loc), "\n\n",
+            f"{gn}, bank details below for the refund.\nIBAN: ", b9_IBAN(f, r), "\n\n",
+            f"> On {b9_otherdate(r, loc)}, {gn} {gl} wrote:\n> please confirm your phone, we have ", b9_PH(r, loc), "\n> ",
+            b9_la(f, r, loc), "\n\n--\n", f"{fn} {ln}\n", "M ", b9_PH(r, loc), "\n"]
+
+
+def B9_crm(f, r, loc):
+    fn, ln = b9_name(f)
+    return [f"Contact: {ln.upper()}, {fn}\n", b9_dob_phrase(r, loc), "\n", "E-mail ", b9_EM(f, r, fn, ln), " | tel ", b9_PH(r, loc), "\n",
+            f"Customer since {b9_otherdate(r, loc, 3000, 0)}; last order {b9_la(f, r, loc, 0)}\n", "Note: prefers SEPA, ", b9_IBAN(f, r)]
+
+
+def B9_hr(f, r, loc):
+    fn, ln = b9_name(f)
+    out = [f"HR note – {fn} {ln}\n", f"{b9_t(loc, en='Start date', de='Eintritt', fr='Entrée', es='Alta', it='Assunzione', nl='In dienst')}: {b9_otherdate(r, loc, 2000, 30)}\n",
+           b9_dob_phrase(r, loc), "\n", "Salary account: ", b9_IBAN(f, r), "\n", "Private mail: ", b9_EM(f, r, fn, ln), "\n"]
+    if loc == "en_US":
+        out += ["SSN ", b9_SSN(r), "\n"]
+    return out + [f"Employee no. {rnd(r, string.digits, 9)}"]
+
+
+def B9_incident(f, r, loc):
+    return [f"INCIDENT {B9_TODAY.year}-{r.randint(100, 999)} (SEV{r.randint(1, 3)})\n", f"Impact window: {b9_la(f, r, loc, 15)}\n",
+            "Root cause: a deploy log printed ", r.choice(B9_SECKEY), "=", b9_GEN(r), " and the bot token ", b9_V(r, "SLACK_TOKEN"), "\n",
+            "Attacker IPs: ", b9_IP4(r), ", ", b9_IP6(r), "\n", f"Commit {rnd(r, HEX, 40)} reverted."]
+
+
+def B9_shell(f, r, loc):
+    return ["$ export GITHUB_TOKEN=", b9_V(r, "GITHUB_TOKEN"), "\n", "$ mysql -h ", b9_IP4(r), " -u app -p'", b9_PW(r), "' orders\n",
+            "$ psql postgresql://report:", b9_PW(r), f"@db{r.randint(1, 9)}.internal:5432/sales\n",
+            "$ ssh deploy@", b9_IP4(r), "\n", f"$ git log -1 --format=%H\n{rnd(r, HEX, 40)}\n", "$ history | tail -1\n",
+            f" {r.randint(100, 2000)}  sudo -u svc deploy --password ", b9_PW(r), "\n"]
+
+
+def B9_ci(f, r, loc):
+    return [f"##[group]Run ./deploy.sh (job {r.randint(10**8, 10**9)})\n", "env:\n  AWS_ACCESS_KEY_ID: ", b9_V(r, "AWS_ACCESS_KEY"), "\n",
+            "  AWS_SECRET_ACCESS_KEY: ", b9_GEN(r), "\n", f"Step 3/7 took {b9_la(f, r, loc, 15)}\n",
+            "npm notice token ", b9_PLH(r), " is an example and was skipped\n", f"Finished: SUCCESS build #{r.randint(100, 9999)}\n"]
+
+
+def B9_trace(f, r, loc):
+    return ["Traceback (most recent call last):\n  File \"/srv/app/billing.py\", line ", str(r.randint(10, 900)), ", in charge\n",
+            "    stripe.Charge.create(api_key=\"", b9_V(r, "STRIPE_KEY"), "\", card=\"", b9_CC(f, r), "\", cvc=\"", b9_CVC(r), "\")\n",
+            f"stripe.error.CardError: declined (request req_{rnd(r, AN, 14)}) customer ", b9_EM(f, r), "\n"]
+
+
+def B9_sql(f, r, loc):
+    fn, ln = b9_name(f)
+    return ["INSERT INTO customers (name, email, phone, birth_date, iban) VALUES\n",
+            f"  ('{fn} {ln}', '", b9_EM(f, r, fn, ln), "', '", b9_PH(r, loc), "', DATE '", B9L("DATE_OF_BIRTH", b9_birth(r).isoformat()), "', '",
+            b9_IBAN(f, r), "');\n", f"-- ran at {b9_la(f, r, loc, 13)}, {r.randint(1, 40)} rows\n",
+            "ALTER USER reporting WITH PASSWORD '", b9_PW(r), "';\n"]
+
+
+def B9_env(f, r, loc):
+    l = b9_l(loc)
+    return ["# .env.production\n", f"APP_VERSION={b9_la(f, r, loc, 11).split(' ')[0]}\n", "OPENAI_API_KEY=", b9_V(r, "OPENAI_KEY"), "\n",
+            "ANTHROPIC_API_KEY=", b9_V(r, "ANTHROPIC_KEY"), "\n", f"{r.choice(B9_PWKEY[l]).upper()}=", b9_PW(r), "\n",
+            "SESSION_SECRET=", b9_GEN(r), "\n", f"PASSWORD_MIN_LENGTH={r.randint(8, 16)}\n", "TOKEN_TTL=3600\n", "MAPS_KEY=", b9_V(r, "GOOGLE_API_KEY"), "\n"]
+
+
+def B9_yaml(f, r, loc):
+    l = b9_l(loc)
+    return ["smtp:\n  host: mail.", r.choice(B9_DOM), "\n  user: ", b9_EM(f, r), f"\n  {r.choice(B9_PWKEY[l])}: \"", b9_PW(r), "\"\n",
+            "oauth:\n  client_id: ", rnd(r, string.digits, 12), "-", rnd(r, AN, 32).lower(), ".apps.example\n  client_secret: ", b9_GEN(r), "\n",
+            "  password_policy: strict\n", f"  token_endpoint: https://auth.{r.choice(B9_DOM)}/oauth2/token\n"]
+
+
+def B9_toml(f, r, loc):
+    return ["[database]\n", "url = \"mysql://shop:", b9_PW(r), "@", b9_IP4(r), ":3306/shop\"\n", f"pool = {r.randint(2, 50)}\n\n",
+            "[github]\n", "token = \"", b9_V(r, "GITHUB_TOKEN"), "\"\n", f"release = \"{b9_la(f, r, loc, 11)}\"\n"]
+
+
+def B9_ini(f, r, loc):
+    l = b9_l(loc)
+    return ["[ldap]\n", f"bind_dn = cn=svc,dc={r.choice(['corp', 'acme', 'int'])}\n", f"{r.choice(B9_PWKEY[l])} = ", b9_PW(r), "\n",
+            "server = ", b9_IP6(r), "\n", "[slack]\n", "bot_token = ", b9_V(r, "SLACK_TOKEN"), "\n", "token_rotation_days = 90\n"]
+
+
+def B9_xml(f, r, loc):
+    fn, ln = b9_name(f)
+    return ["<patient id=\"", rnd(r, string.digits, 8), "\">\n  <name>", f"{fn} {ln}", "</name>\n  <birthDate>", B9L("DATE_OF_BIRTH", b9_birth(r).isoformat()),
+            "</birthDate>\n  <telecom>", b9_PH(r, loc), "</telecom>\n  <email>", b9_EM(f, r, fn, ln), "</email>\n",
+            f"  <admitted>{b9_otherdate(r, loc)}</admitted>\n</patient>\n"]
+
+
+def B9_k8s(f, r, loc):
+    pw = b9_pw_value(r)
+    tok = b9_gen_value(r)
+    return ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: billing-creds\ntype: Opaque\nstringData:\n  DB_PASSWORD: ", B9L("PASSWORD", pw),
+            "\n  API_TOKEN: ", B9L("GENERIC_SECRET", tok), "\n  STRIPE_SECRET: ", b9_V(r, "STRIPE_KEY"), "\n  DB_USER: ",
+            base64.b64encode(b"billing").decode(), "\n"]
+
+
+def B9_compose(f, r, loc):
+    return ["services:\n  db:\n    image: postgres:", f"{r.randint(12, 17)}.{r.randint(0, 9)}", "\n    environment:\n      POSTGRES_PASSWORD: ", b9_PW(r),
+            "\n  worker:\n    image: ghcr.io/acme/worker@sha256:", rnd(r, HEX, 64), "\n    environment:\n      - OPENAI_API_KEY=", b9_V(r, "OPENAI_KEY"),
+            "\n      - SENTRY_DSN=https://", rnd(r, HEX, 32), "@o1.ingest.sentry.io/", str(r.randint(10**6, 10**7)), "\n"]
+
+
+def B9_curl(f, r, loc):
+    return ["curl -sS https://api.", r.choice(B9_DOM), "/v2/charges \\\n  -u ", b9_V(r, "STRIPE_KEY"), ": \\\n",
+            "  -H 'Authorization: Bearer ", b9_V(r, "JWT"), "' \\\n  -d amount=", str(r.randint(100, 99999)), " -d currency=eur\n"]
+
+
+def B9_http(f, r, loc):
+    return [f"POST /v1/messages HTTP/1.1\nHost: api.{r.choice(B9_DOM)}\n", "x-api-key: ", b9_V(r, "ANTHROPIC_KEY"), "\n",
+            "X-Forwarded-For: ", b9_IP4(r), ", ", b9_IP4(r), "\n", "Cookie: sid=", b9_GEN(r), f"; theme=dark\nX-Request-Id: {f.uuid4()}\n\n",
+            "{\"model\": \"claude\", \"max_tokens\": 1024}\n"]
+
+
+def B9_csv(f, r, loc):
+    rows = ["id;name;email;phone;dob;created\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b9_name(f)
+        rows += [f"{rnd(r, string.digits, 6)};{fn} {ln};", b9_EM(f, r, fn, ln), ";", b9_PH(r, loc), ";", B9L("DATE_OF_BIRTH", b9_date(r, b9_birth(r), loc)),
+                 f";{b9_la(f, r, loc, 13)}\n"]
+    return rows
+
+
+def B9_invoice(f, r, loc):
+    return [f"{b9_t(loc, en='INVOICE', de='RECHNUNG', fr='FACTURE', es='FACTURA', it='FATTURA', nl='FACTUUR')} {b9_la(f, r, loc, 2)}\n",
+            f"{b9_t(loc, en='Date', de='Datum', fr='Date', es='Fecha', it='Data', nl='Datum')}: {b9_otherdate(r, loc)}\n",
+            f"{b9_la(f, r, loc, 6)}  x{r.randint(1, 9)}  {b9_la(f, r, loc, 16)}\n", "IBAN: ", b9_IBAN(f, r), "\n",
+            f"{b9_t(loc, en='Questions', de='Fragen', fr='Questions', es='Dudas', it='Domande', nl='Vragen')}: ", b9_EM(f, r), " / ", b9_PH(r, loc), "\n"]
+
+
+def B9_shipping(f, r, loc):
+    fn, ln = b9_name(f)
+    return [f"Delivery note {b9_la(f, r, loc, 0)}\n{fn} {ln}\n{f.street_address()}\n", "Contact on arrival: ", b9_PH(r, loc), "\n",
+            f"{b9_la(f, r, loc, 3)}\n{b9_la(f, r, loc, 7)}\nGPS {b9_la(f, r, loc, 17)}\n"]
+
+
+def B9_transfer(f, r, loc):
+    return [f"{b9_t(loc, en='Please wire', de='Bitte überweisen', fr='Merci de virer', es='Por favor transfiera', it='Si prega di bonificare', nl='Graag overmaken')} ",
+            b9_la(f, r, loc, 16), " → ", b9_IBAN(f, r), f" (ref {b9_la(f, r, loc, 2)}). ",
+            b9_t(loc, en='Not this one, it bounced: ', de='Nicht dieses, kam zurück: ', fr='Pas celui-ci, rejeté : ', es='Esta no, fue devuelta: ',
+                 it='Non questo, respinto: ', nl='Niet deze, kwam terug: '), b9_la(f, r, loc, 22), "\n"]
+
+
+def B9_medical(f, r, loc):
+    fn, ln = b9_name(f)
+    return ["CMS-1500 CLAIM\n", f"Patient: {ln}, {fn}\n", "DOB ", B9L("DATE_OF_BIRTH", b9_date(r, b9_birth(r), "en_US")), "\n",
+            "Insured SSN: ", b9_SSN(r), "\n", f"Policy {b9_la(f, r, loc, 4)}  NPI {rnd(r, string.digits, 10)}\n",
+            f"Date of service: {b9_otherdate(r, 'en_US')}\nPhone ", B9L("PHONE", phone(r, "US", ["national", "dashes", "intl"])), "\n"]
+
+
+def B9_payroll(f, r, loc):
+    fn, ln = b9_name(f)
+    out = [f"Payroll run {B9_TODAY:%Y-%m} – {fn} {ln}\n", f"Gross {b9_la(f, r, loc, 16)}; net {b9_la(f, r, loc, 16)}\n", "Pay to ", b9_IBAN(f, r), "\n"]
+    if r.random() < 0.5:
+        out += ["SSN ", b9_SSN(r), f" · EIN {b9_la(f, r, loc, 23)}\n"]
+    return out
+
+
+def B9_terraform(f, r, loc):
+    return ["provider \"aws\" {\n  region     = \"eu-central-1\"\n  access_key = \"", b9_V(r, "AWS_ACCESS_KEY"), "\"\n  secret_key = \"", b9_GEN(r), "\"\n}\n",
+            "resource \"aws_db_instance\" \"main\" {\n  password = \"", b9_PW(r), "\"\n  engine_version = \"15.4\"\n}\n",
+            "# example from the docs: ", b9_PLH(r), "\n"]
+
+
+def B9_logs(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b9_la(f, r, loc, 13)} INFO login ok user=", b9_EM(f, r), " ip=", r.choice([b9_IP4, b9_IP6])(r), f" dur={r.randint(3, 900)}ms\n"]
+    return out + [f"{b9_la(f, r, loc, 13)} WARN retrying {b9_la(f, r, loc, 19)}\n"]
+
+
+def B9_calendar(f, r, loc):
+    fn, ln = b9_name(f)
+    return ["BEGIN:VEVENT\n", f"DTSTART:{B9_TODAY:%Y%m%d}T{r.randint(8, 17):02d}0000Z\n", "ORGANIZER;CN=", f"{fn} {ln}", ":mailto:", b9_EM(f, r, fn, ln), "\n",
+            f"SUMMARY:{b9_t(loc, en='Birthday lunch', de='Geburtstagsessen', fr='Déjeuner anniversaire', es='Comida de cumpleaños', it='Pranzo compleanno', nl='Verjaardagslunch')} {fn}\n",
+            "DESCRIPTION:Dial-in ", b9_PH(r, loc), f" PIN {r.randint(1000, 999999)}\nEND:VEVENT\n"]
+
+
+def B9_commit(f, r, loc):
+    fn, ln = b9_name(f)
+    return [f"commit {rnd(r, HEX, 40)}\nAuthor: {fn} {ln} <", b9_EM(f, r, fn, ln), ">\n", f"Date:   {b9_la(f, r, loc, 13)}\n\n",
+            "    fix: remove leaked key from config\n\n-    api_key: ", b9_secret_any(f, r), "\n+    api_key: ${API_KEY}\n"]
+
+
+def B9_slackexport(f, r, loc):
+    return [f"{b9_name(f)[0]} ({b9_otherdate(r, loc)}): pinging the on-call at ", b9_PH(r, loc), "\n",
+            f"{b9_name(f)[0]}: wifi pass for the office is ", b9_PW(r), "\n", f"{b9_name(f)[0]}: 🙈 deleting — and my birthday is ",
+            B9L("DATE_OF_BIRTH", b9_date(r, b9_birth(r), loc)), " btw\n"]
+
+
+def B9_pem(f, r, loc):
+    return ["Here is the deploy key, keep it safe:\n", b9_PEM(r), "\n", f"fingerprint SHA256:{rnd(r, AN + '+/', 43)}\n"]
+
+
+def B9_support_pw(f, r, loc):
+    l = b9_l(loc)
+    return [r.choice(B9_PW_TALK[l]), "\n", b9_pw_say(r, loc), "\n", f"{r.choice(B9_PWKEY[l])}: ", b9_PW(r), "\n", f"{b9_la(f, r, loc)}\n"]
+
+
+def B9_payment(f, r, loc):
+    return ["Card on file: ", b9_CC(f, r), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)} CVV ", b9_CVC(r), "\n",
+            f"declined earlier: {b9_la(f, r, loc, 21)}\n"]
+
+
+B9_TEXT_KINDS = [B9_ticket, B9_chat, B9_email, B9_crm, B9_hr, B9_incident, B9_shell, B9_ci, B9_trace, B9_sql, B9_env, B9_yaml, B9_toml, B9_ini,
+                 B9_xml, B9_k8s, B9_compose, B9_curl, B9_http, B9_csv, B9_invoice, B9_shipping, B9_transfer, B9_medical, B9_payroll, B9_terraform,
+                 B9_logs, B9_calendar, B9_commit, B9_slackexport, B9_pem, B9_support_pw, B9_payment]
+
+
+def b9_text(f, r, loc):
+    return b9_flat(r.choice(B9_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+def b9_jt(f, r, loc):
+    kinds = [k for k in B9_TEXT_KINDS if k is not B9_pem]
+    return b9_j(r.choice(kinds)(f, r, loc))
+
+
+def B9_j_mcp(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 10**5), "method": "tools/call",
+            "params": {"name": r.choice(["create_ticket", "send_message", "notes.append"]), "arguments": {"body": b9_jt(f, r, loc),
+                                                                                                       "priority": r.choice(["low", "high"])}}}
+
+
+def B9_j_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 10**5), "result": {"content": [{"type": "text", "text": b9_jt(f, r, loc)}], "isError": False}}
+
+
+def B9_j_person(f, r, loc):
+    fn, ln = b9_name(f)
+    l = b9_l(loc)
+    rec = {"record": {"id": str(f.uuid4()), "firstName": fn, "lastName": ln, "dateOfBirth": b9_j(b9_DOB(r, loc)),
+                      "contact": {"email": b9_j(b9_EM(f, r, fn, ln)), "phones": [b9_j(b9_PH(r, loc)), b9_j(b9_PH(r, loc))]},
+                      "bank": {"iban": b9_j(b9_IBAN(f, r)), "mandate": b9_la(f, r, loc, 5)}, "updated": b9_la(f, r, loc, 13),
+                      "portal": {r.choice(B9_PWKEY[l]): b9_j(b9_PW(r)), "password_changed_at": b9_otherdate(r, loc), "password_hint": None}}}
+    if loc == "en_US":
+        rec["record"]["ssn"] = b9_j(b9_SSN(r))
+    return rec
+
+
+def B9_j_paymethod(f, r, loc):
+    return {"type": "payment_method", "card": {"number": b9_j(b9_CC(f, r)), "cvc": b9_j(b9_CVC(r)), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2032)},
+            "billing_details": {"email": b9_j(b9_EM(f, r)), "phone": b9_j(b9_PH(r, loc))}, "metadata": {"order": b9_la(f, r, loc, 0), "sku": b9_la(f, r, loc, 6)}}
+
+
+def B9_j_webhook(f, r, loc):
+    return {"event": r.choice(["user.created", "invoice.paid", "key.rotated"]), "delivered_at": r.randint(1_700_000_000, 1_800_000_000),
+            "data": {"object": {"ip": b9_j(b9_IP4(r)), "ipv6": b9_j(b9_IP6(r)), "user_agent": "Mozilla/5.0", "new_key": b9_j(b9_secret_any(f, r))}},
+            "signature": {"webhook_secret": b9_j(b9_GEN(r)), "alg": "sha256", "digest": rnd(r, HEX, 64)}}
+
+
+def B9_j_config(f, r, loc):
+    sep = "\\n"
+    return {"tool": "write_file", "input": {"path": "/etc/app/keys.json", "content": {"aws": {"access_key_id": b9_j(b9_V(r, "AWS_ACCESS_KEY")), "secret_access_key": b9_j(b9_GEN(r))},
+            "github": {"token": b9_j(b9_V(r, "GITHUB_TOKEN"))}, "google": {"api_key": b9_j(b9_V(r, "GOOGLE_API_KEY"))},
+            "tls": {"key": [b9_PEM(r, sep)] if r.random() < 0.4 else "file:/run/secrets/tls.key"}, "example": b9_j(b9_PLH(r)),
+            "token_placeholder": r.choice(B9_STANDIN), "version": b9_la(f, r, loc, 11)}}}
+
+
+def B9_j_messages(f, r, loc):
+    return {"messages": [{"role": "user", "content": b9_jt(f, r, loc)}, {"role": "assistant", "content": b9_j(b9_la(f, r, loc), ". ", b9_la(f, r, loc))},
+                         {"role": "tool", "name": "lookup", "content": b9_jt(f, r, loc)}]}
+
+
+def B9_j_http(f, r, loc):
+    return {"name": "http_request", "arguments": {"method": "POST", "url": f"https://hooks.{r.choice(B9_DOM)}/v1/ingest",
+            "headers": {"Authorization": b9_j("Bearer ", b9_V(r, r.choice(["JWT", "OPENAI_KEY", "SLACK_TOKEN"]))), "X-Api-Key": b9_j(b9_GEN(r)), "X-Trace": str(f.uuid4())},
+            "body": {"text": b9_jt(f, r, loc)}}}
+
+
+def B9_j_sheet(f, r, loc):
+    rows = [["Name", "E-mail", "Phone", "Card", "Amount"]]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b9_name(f)
+        rows.append([f"{fn} {ln}", b9_j(b9_EM(f, r, fn, ln)), b9_j(b9_PH(r, loc)), b9_j(r.choice([b9_CC(f, r), "card " + b9_badcard(r)])), b9_la(f, r, loc, 16)])
+    rows = [[[c] if isinstance(c, str) else c for c in row] for row in rows]  # a list of plain strings would be one string
+    return {"tool": "sheets.append", "spreadsheetId": rnd(r, AN, 44), "range": "A1:E9", "values": rows}
+
+
+B9_JSON_KINDS = [B9_j_mcp, B9_j_mcp, B9_j_result, B9_j_result, B9_j_person, B9_j_paymethod, B9_j_webhook, B9_j_config, B9_j_messages, B9_j_http, B9_j_sheet]
+
+
+def b9_json(f, r, loc):
+    return r.choice(B9_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b9_check(i, kind, doc, w, text):
+    want = b8_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        assert sp["type"] == lab_.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab_.text, (i, sp)
+        if lab_.typ == "PLACEHOLDER":
+            assert lab_.text in B9_PLACEHOLDERS, (i, lab_.text)
+        elif lab_.typ in ("PASSWORD", "GENERIC_SECRET"):
+            assert len(lab_.text) >= 3 and not any(c.isspace() for c in lab_.text) and lab_.text not in B9_STANDIN, (i, lab_.text)
+        else:
+            assert b8_value_ok(lab_.typ, lab_.text.replace("\\n", "\n") if lab_.typ == "PRIVATE_KEY" else lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
