@@ -6696,15 +6696,16 @@ def b9_la(f, r, loc, g=None):
     if g == 9: return f"IMEI {luhn_digit('35' + rnd(r, d, 12))}"
     if g == 10: return f"S/N {rnd(r, B9_UPD, 4)}-{rnd(r, B9_UPD, 4)}-{rnd(r, B9_UPD, 4)}"
     if g == 11: return f"v{r.randint(1, 12)}.{r.randint(0, 40)}.{r.randint(0, 300)} (build {r.randint(1000, 99999)})"
-    if g == 12: return f"{r.randint(1, 10)}.{r.randint(0, 20)}.{r.randint(0, 99)}.{r.randint(100, 9999)}"
+    if g == 12: return f"{r.choice(['firmware', 'build', 'driver'])} {r.randint(1, 10)}.{r.randint(0, 20)}.{r.randint(0, 99)}.{r.randint(100, 9999)}"
     if g == 13: return f"{B9_TODAY.year}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, d, 3)}Z"
     if g == 14: return str(r.randint(1_600_000_000, 1_800_000_000) * r.choice([1, 1000]))
     if g == 15: return f"{r.randint(1, 59)}m{r.randint(0, 59)}s" if r.random() < 0.5 else f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} elapsed"
     if g == 16: return r.choice(["€ ", "$", "£"]) + f"{r.randint(1, 99999):,}.{r.randint(0, 99):02d}"
     if g == 17: return f"{r.uniform(-60, 60):.6f}, {r.uniform(-120, 120):.6f}"
-    if g == 18: return rnd(r, HEX, r.choice([7, 40, 64]))
+    if g == 18: return r.choice(["commit ", "sha256:", "md5 ", "etag W/", "blob "]) + rnd(r, HEX, r.choice([7, 12, 32, 40, 64]))
     if g == 19: return str(f.uuid4())
-    if g == 20: return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([18, 30, 45])))).decode()
+    if g == 20: return r.choice(["integrity sha384-", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA", "attachment (base64) "]) + \
+        base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([30, 48, 60])))).decode()
     if g == 21: return f"card {b9_badcard(r)}"
     if g == 22:
         v = f.iban()
