@@ -49,7 +49,7 @@ Splits, kept apart by construction, not only by seed:
            docs or history and never ran the engine on it; the lead's taxonomy; 43 text and 15 JSON document kinds
            of its own (see the blind8 section). Self-checked at generation; to be scored once.
   blind9   templates B9_*/b9_*: a tenth split (seed 1010) written by a sixth helper who never read the rules, their
-           docs or history and never ran the engine on it; the lead's taxonomy; 33 text and 9 JSON document kinds of
+           docs or history and never ran the engine on it; the lead's taxonomy; 37 text and 10 JSON document kinds of
            its own (see the blind9 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
@@ -6985,7 +6985,36 @@ def B9_payment(f, r, loc):
             f"declined earlier: {b9_la(f, r, loc, 21)}\n"]
 
 
-B9_TEXT_KINDS = [B9_ticket, B9_chat, B9_email, B9_crm, B9_hr, B9_incident, B9_shell, B9_ci, B9_trace, B9_sql, B9_env, B9_yaml, B9_toml, B9_ini,
+def B9_netrc(f, r, loc):
+    return [f"# ~/.netrc (copied from laptop {rnd(r, B9_UPD, 8)})\n", "machine git.", r.choice(B9_DOM), " login deploy password ", b9_PW(r), "\n",
+            "machine api.github.com login bot password ", b9_V(r, "GITHUB_TOKEN"), "\n", "# ~/.npmrc\n//npm.pkg.internal/:_authToken=", b9_GEN(r), "\n",
+            f"# ~/.pgpass\ndb{r.randint(1, 9)}.internal:5432:*:report:", b9_PW(r), "\n"]
+
+
+def B9_form(f, r, loc):
+    fn, ln = b9_name(f)
+    lab = b9_t(loc, en=("Name", "Email", "Mobile", "Card", "Security code"), de=("Name", "E-Mail", "Handy", "Karte", "Prüfziffer"),
+               fr=("Nom", "Courriel", "Portable", "Carte", "Cryptogramme"), es=("Nombre", "Correo", "Móvil", "Tarjeta", "CVV"),
+               it=("Nome", "Email", "Cellulare", "Carta", "CVV"), nl=("Naam", "E-mail", "Mobiel", "Kaart", "CVC"))
+    return [f"{lab[0]}: {fn} {ln}\n{lab[1]}: ", b9_EM(f, r, fn, ln), f"\n{lab[2]}: ", b9_PH(r, loc), f"\n{lab[3]}: ", b9_CC(f, r),
+            f"\n{lab[4]}: ", b9_CVC(r), "\n", b9_dob_phrase(r, loc), "\n", f"{b9_la(f, r, loc, 27)}\n"]
+
+
+def B9_docker(f, r, loc):
+    return [f"$ docker login ghcr.io -u {b9_name(f)[0].lower()} -p ", b9_V(r, "GITHUB_TOKEN"), "\n", "WARNING! Using --password via the CLI is insecure.\n",
+            "$ docker run -e DATABASE_URL=postgres://app:", b9_PW(r), "@", b9_IP4(r), f"/app -e LOG_LEVEL=debug app:{r.randint(1, 9)}.{r.randint(0, 30)}\n",
+            f"$ docker ps --format '{{{{.ID}}}}'\n{rnd(r, HEX, 12)}\n"]
+
+
+def B9_oncall(f, r, loc):
+    out = [f"On-call rota {b9_otherdate(r, loc, 30, 60)}\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b9_name(f)
+        out += [f"- {fn} {ln}: ", b9_PH(r, loc), " / ", b9_EM(f, r, fn, ln), f" ({b9_la(f, r, loc, 15)} shift)\n"]
+    return out
+
+
+B9_TEXT_KINDS = [B9_netrc, B9_form, B9_docker, B9_oncall, B9_ticket, B9_chat, B9_email, B9_crm, B9_hr, B9_incident, B9_shell, B9_ci, B9_trace, B9_sql, B9_env, B9_yaml, B9_toml, B9_ini,
                  B9_xml, B9_k8s, B9_compose, B9_curl, B9_http, B9_csv, B9_invoice, B9_shipping, B9_transfer, B9_medical, B9_payroll, B9_terraform,
                  B9_logs, B9_calendar, B9_commit, B9_slackexport, B9_pem, B9_support_pw, B9_payment]
 
@@ -7062,7 +7091,18 @@ def B9_j_sheet(f, r, loc):
     return {"tool": "sheets.append", "spreadsheetId": rnd(r, AN, 44), "range": "A1:E9", "values": rows}
 
 
-B9_JSON_KINDS = [B9_j_mcp, B9_j_mcp, B9_j_result, B9_j_result, B9_j_person, B9_j_paymethod, B9_j_webhook, B9_j_config, B9_j_messages, B9_j_http, B9_j_sheet]
+def B9_j_deep(f, r, loc):
+    fn, ln = b9_name(f)
+    return {"type": "tool_use", "id": "call_" + rnd(r, AN, 24), "name": "crm.batch_upsert",
+            "input": {"ops": [{"op": "upsert", "entity": {"person": {"names": {"given": fn, "family": ln},
+                      "identifiers": [{"kind": "email", "value": b9_j(b9_EM(f, r, fn, ln))}, {"kind": "order", "value": b9_la(f, r, loc, 0)},
+                                      {"kind": "birth", "date_of_birth": b9_j(b9_DOB(r, loc))}, {"kind": "mobile", "value": b9_j(b9_PH(r, loc))}],
+                      "finance": {"accounts": [{"iban": b9_j(b9_IBAN(f, r)), "opened": b9_otherdate(r, loc)}, {"iban": b9_la(f, r, loc, 22)}]},
+                      "login": {"username": fn.lower(), "credentials": {"wachtwoord" if loc == "nl_NL" else "password": b9_j(b9_PW(r)), "totp_secret": b9_j(b9_GEN(r))}}}}}],
+                      "dry_run": r.random() < 0.3}}
+
+
+B9_JSON_KINDS = [B9_j_deep, B9_j_mcp, B9_j_mcp, B9_j_result, B9_j_result, B9_j_person, B9_j_paymethod, B9_j_webhook, B9_j_config, B9_j_messages, B9_j_http, B9_j_sheet]
 
 
 def b9_json(f, r, loc):
