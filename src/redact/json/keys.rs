@@ -109,6 +109,11 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "cvc2",
     "card_cvc",
     "security_code",
+    // The card security code's other names (CSC, card verification number) and Rails'
+    // `SECRET_KEY_BASE`.
+    "csc",
+    "cvn",
+    "secret_key_base",
     "pin",
     "signing_key",
     "dob",

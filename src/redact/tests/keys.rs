@@ -273,3 +273,36 @@ fn date_members_of_a_birth_object_are_birth_dates() {
         assert_eq!(&*out, &raw[..], "{doc}");
     }
 }
+
+/// A card security code under `csc`/`cvn` (beside the card's expiry) and Rails'
+/// `secret_key_base` are generic secrets; `csc`-like words inside other keys are not.
+#[test]
+fn csc_cvn_and_secret_key_base_keys_are_secrets() {
+    let r = redactor();
+    let doc = json!({"payment_method": {"brand": "visa", "last4": "4242", "exp_month": 7,
+        "exp_year": 2028, "csc": "731", "card": {"cvn": 4821}},
+        "rails": {"SECRET_KEY_BASE": "9f2c1a7be04d6c3e8a51f0b2d7c94e6a1b3f5d8c0e2a4b6c8d0f1e3a5b7c9d1e"},
+        "cscs_enabled": "1234", "version": "731"});
+    let f = r.scan_json(&doc);
+    let got: Vec<_> = f
+        .iter()
+        .map(|f| (f.entity, f.pointer.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Entity::GenericSecret,
+                "/payment_method/card/cvn".to_string()
+            ),
+            (Entity::GenericSecret, "/payment_method/csc".to_string()),
+            (Entity::GenericSecret, "/rails/SECRET_KEY_BASE".to_string()),
+        ]
+    );
+    let raw = serde_json::to_vec(&doc).expect("json");
+    let (out, _) = r.redact_bytes(&raw, true, &ActionPlan::mask_all());
+    let out: serde_json::Value = serde_json::from_slice(&out).expect("redacted json");
+    assert_eq!(out["payment_method"]["csc"], "[GENERIC_SECRET]");
+    assert_eq!(out["payment_method"]["last4"], "4242");
+    assert_eq!(out["cscs_enabled"], "1234");
+}
