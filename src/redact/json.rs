@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 mod keys;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
-pub(crate) use keys::{FnvBuild, KeyClass, KeyRules};
+pub(crate) use keys::{member_class, FnvBuild, KeyClass, KeyRules};
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
 pub(crate) fn escape_token(token: &str, out: &mut String) {
@@ -210,7 +210,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             Value::String(s) => self.string(s, key),
             Value::Number(n) => self.number(n, key),
             Value::Object(map) => {
-                self.object(id, map);
+                self.object(id, map, key);
                 None
             }
             Value::Array(items) => {
@@ -237,7 +237,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         self.edits.push((id, edit));
     }
 
-    fn object(&mut self, id: usize, map: &'v Map<String, Value>) {
+    fn object(&mut self, id: usize, map: &'v Map<String, Value>, parent: KeyClass) {
         // Object keys are scanned like string leaves; a finding in a key renames the member
         // (`"jane@example.com"` → `"[EMAIL]"`). Key-name rules apply to the value as before.
         let mut key_hits: Vec<(usize, Hit)> = Vec::new();
@@ -283,6 +283,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 Some(class) => *class,
                 None => self.key_info(k).0,
             };
+            let class = keys::member_class(parent, class, k);
             self.value(child, class);
             self.ptr.truncate(len);
         }

@@ -104,7 +104,7 @@ impl<'v> Pass<'_, '_, 'v> {
         self.blanks();
         let start = self.i;
         match self.peek() {
-            Some(b'{') => self.object(depth + 1),
+            Some(b'{') => self.object(class, depth + 1),
             Some(b'[') => self.array(class, depth + 1),
             Some(b'"') => {
                 let s = self.string()?;
@@ -165,7 +165,7 @@ impl<'v> Pass<'_, '_, 'v> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Step<()> {
+    fn object(&mut self, parent: KeyClass, depth: usize) -> Step<()> {
         let mut more = self.open(b'}', depth)?;
         let len = self.walk.ptr.len();
         while more {
@@ -182,6 +182,7 @@ impl<'v> Pass<'_, '_, 'v> {
                 // A finding in the key renames the member: the `Value` path does that.
                 return Err(GiveUp);
             }
+            let class = super::json::member_class(parent, class, &key);
             self.expect(b':')?;
             self.walk.ptr.push('/');
             escape_token(&key, &mut self.walk.ptr);

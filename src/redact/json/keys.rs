@@ -15,6 +15,48 @@ pub(crate) enum KeyClass {
     /// Card-like key (`card_number`, `creditCard`): a 13-digit Visa number under it is a
     /// card without a card word in the text.
     Card,
+    /// A key naming a birth without being a date key (`birth`, `born`, `geburt`,
+    /// `naissance`, …): its own leaves are scanned as `Plain`, and an object under it has its
+    /// date members (`date`, `value`, `on`, …) read as DATE_OF_BIRTH (`"birth": {"date":
+    /// "1984-03-02"}`).
+    BirthParent,
+}
+
+/// The class of a member of an object under a key of class `parent`: a date member
+/// (`date`, `value`, `on`, …) of a birth (`"birth": {"date": …}`, `"dob": {"value": …}`) is
+/// a DATE_OF_BIRTH; every other member keeps its own class.
+#[inline]
+pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
+    if class == KeyClass::Plain
+        && matches!(
+            parent,
+            KeyClass::BirthParent | KeyClass::Whole(Entity::DateOfBirth)
+        )
+        && key.len() <= 8
+        && birth_date_member(&normalize_key(key))
+    {
+        KeyClass::Whole(Entity::DateOfBirth)
+    } else {
+        class
+    }
+}
+
+/// Whether a birth parent's member key (normalised) holds the date itself.
+fn birth_date_member(key: &str) -> bool {
+    matches!(
+        key,
+        "date" | "value" | "on" | "datum" | "fecha" | "data" | "dt" | "iso" | "date_iso"
+    )
+}
+
+/// A key naming a birth, not a date: `birth`, `born`, the locales' words, or a compound
+/// ending in one (`patient_birth`).
+fn birth_parent_key(norm: &str) -> bool {
+    let last = norm.rsplit('_').next().unwrap_or(norm);
+    matches!(
+        last,
+        "birth" | "born" | "geburt" | "naissance" | "nascita" | "nacimiento" | "geboorte"
+    )
 }
 
 /// The default sensitive key names (matched after normalisation, see `normalize_key`).
@@ -67,6 +109,11 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "cvc2",
     "card_cvc",
     "security_code",
+    // The card security code's other names (CSC, card verification number) and Rails'
+    // `SECRET_KEY_BASE`.
+    "csc",
+    "cvn",
+    "secret_key_base",
     "pin",
     "signing_key",
     "dob",
@@ -285,7 +332,7 @@ impl KeyRules {
     }
 
     /// Substrings one of which every matching raw key contains (case-insensitively): the
-    /// longest `_`-segment of each name, plus the phone words. Used by the raw-bytes fast path.
+    /// longest `_`-segment of each name, plus the phone words and the birth words. Used by the raw-bytes fast path.
     pub(crate) fn triggers(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .names
@@ -293,9 +340,23 @@ impl KeyRules {
             .filter_map(|n| n.split('_').max_by_key(|s| s.len()).map(str::to_string))
             .collect();
         out.extend(
-            ["phone", "mobile", "fax", "tel", "cell", "card"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "phone",
+                "mobile",
+                "fax",
+                "tel",
+                "cell",
+                "card",
+                "birth",
+                "born",
+                "geburt",
+                "naissance",
+                "nascita",
+                "nacimiento",
+                "geboorte",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         );
         out.sort();
         out.dedup();
@@ -351,6 +412,8 @@ impl KeyRules {
             || norm.ends_with("_cell");
         if phone_like {
             KeyClass::Phone
+        } else if birth_parent_key(norm) {
+            KeyClass::BirthParent
         } else if has(b"card") {
             KeyClass::Card
         } else {

@@ -204,3 +204,105 @@ fn key_findings_serialise_with_a_marker() {
         "/users/[EMAIL]/a~1b/0"
     );
 }
+
+/// A date member (`date`, `value`, `on`, …) of an object under a key naming a birth is a
+/// DATE_OF_BIRTH, in the `Value` walk and in the raw-bytes pass alike; the same members
+/// under other parents, and the birth object's other members, are not.
+#[test]
+fn date_members_of_a_birth_object_are_birth_dates() {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    for (doc, pointer) in [
+        (
+            json!({"patient": {"birth": {"date": "1984-03-02", "place": "Leeds"}}}),
+            "/patient/birth/date",
+        ),
+        (
+            json!({"dob": {"value": "02/03/1984", "verified": true}}),
+            "/dob/value",
+        ),
+        (json!({"Geburt": {"Datum": "02.03.1984"}}), "/Geburt/Datum"),
+        (
+            json!({"naissance": {"date": "2 mars 1984"}}),
+            "/naissance/date",
+        ),
+        (json!({"born": {"on": "1984-03-02"}}), "/born/on"),
+        (
+            json!({"contact": {"patient_birth": [{"date": "1984-03-02"}]}}),
+            "/contact/patient_birth/0/date",
+        ),
+    ] {
+        let f = r.scan_json(&doc);
+        let dob: Vec<_> = f
+            .iter()
+            .filter(|f| f.entity == Entity::DateOfBirth)
+            .map(|f| f.pointer.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(dob, vec![pointer.to_string()], "{doc}");
+        let raw = serde_json::to_vec(&doc).expect("json");
+        let (out, found) = r.redact_bytes(&raw, true, &plan);
+        let out: serde_json::Value = serde_json::from_slice(&out).expect("redacted json");
+        assert_eq!(
+            out.pointer(pointer),
+            Some(&json!("[DATE_OF_BIRTH]")),
+            "{doc}"
+        );
+        assert_eq!(
+            found
+                .iter()
+                .filter(|f| f.entity == Entity::DateOfBirth)
+                .count(),
+            1
+        );
+    }
+    // Look-alikes: date members under other parents, a birth object's non-date members, a
+    // date member two levels below the birth key.
+    for doc in [
+        json!({"order": {"date": "2024-03-02", "value": "19.99"}}),
+        json!({"birth": {"place": "Leeds", "weight_g": "3400"}}),
+        json!({"birth": {"certificate": {"date": "2001-05-06"}}}),
+        json!({"birthday_party": {"on": "2026-12-05"}}),
+    ] {
+        let f = r.scan_json(&doc);
+        assert!(
+            f.iter().all(|f| f.entity != Entity::DateOfBirth),
+            "{doc}: {f:?}"
+        );
+        let raw = serde_json::to_vec(&doc).expect("json");
+        let (out, _) = r.redact_bytes(&raw, true, &plan);
+        assert_eq!(&*out, &raw[..], "{doc}");
+    }
+}
+
+/// A card security code under `csc`/`cvn` (beside the card's expiry) and Rails'
+/// `secret_key_base` are generic secrets; `csc`-like words inside other keys are not.
+#[test]
+fn csc_cvn_and_secret_key_base_keys_are_secrets() {
+    let r = redactor();
+    let doc = json!({"payment_method": {"brand": "visa", "last4": "4242", "exp_month": 7,
+        "exp_year": 2028, "csc": "731", "card": {"cvn": 4821}},
+        "rails": {"SECRET_KEY_BASE": "9f2c1a7be04d6c3e8a51f0b2d7c94e6a1b3f5d8c0e2a4b6c8d0f1e3a5b7c9d1e"},
+        "cscs_enabled": "1234", "version": "731"});
+    let f = r.scan_json(&doc);
+    let got: Vec<_> = f
+        .iter()
+        .map(|f| (f.entity, f.pointer.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Entity::GenericSecret,
+                "/payment_method/card/cvn".to_string()
+            ),
+            (Entity::GenericSecret, "/payment_method/csc".to_string()),
+            (Entity::GenericSecret, "/rails/SECRET_KEY_BASE".to_string()),
+        ]
+    );
+    let raw = serde_json::to_vec(&doc).expect("json");
+    let (out, _) = r.redact_bytes(&raw, true, &ActionPlan::mask_all());
+    let out: serde_json::Value = serde_json::from_slice(&out).expect("redacted json");
+    assert_eq!(out["payment_method"]["csc"], "[GENERIC_SECRET]");
+    assert_eq!(out["payment_method"]["last4"], "4242");
+    assert_eq!(out["cscs_enabled"], "1234");
+}
