@@ -52,7 +52,7 @@ Splits, kept apart by construction, not only by seed:
            docs or history and never ran the engine on it; the lead's taxonomy; 37 text and 10 JSON document kinds of
            its own (see the blind9 section). Self-checked at generation; to be scored once.
   blind10  templates B10_*/b10_*: an eleventh split (seed 1111) written by a seventh helper who never read the rules,
-           their docs or history and never ran the engine on it; the lead's taxonomy; 42 text and 14 JSON document kinds
+           their docs or history and never ran the engine on it; the lead's taxonomy; 44 text and 14 JSON document kinds
            of its own (see the blind10 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
@@ -7592,7 +7592,7 @@ B10_PW_ABOUT = {
 
 
 def b10_la(f, r, loc, g=None):
-    g = r.randrange(36) if g is None else g
+    g = r.randrange(37) if g is None else g
     d = B10_D
     lg = b10_lang(loc)
     if g == 0: return f"{b10_tr(loc, en='order', de='Bestellung', fr='commande', es='pedido', it='ordine', nl='bestelling')} {rnd(r, d, 3)}-{rnd(r, d, 7)}-{rnd(r, d, 7)}"
@@ -7643,6 +7643,8 @@ def b10_la(f, r, loc, g=None):
     if g == 32: return f"{b10_tr(loc, en='expires', de='gültig bis', fr='expire', es='caduca', it='scade', nl='geldig tot')} {r.randint(1, 12):02d}/{r.randint(27, 31)}"
     if g == 33: return r.choice([f"sort code {rnd(r, d, 2)}-{rnd(r, d, 2)}-{rnd(r, d, 2)}, acct {rnd(r, d, 8)}", f"BIC {rnd(r, B10_UP, 4)}{r.choice(['DE', 'FR', 'NL', 'IT', 'ES', 'GB'])}{rnd(r, B10_UPD, 2)}{r.choice(['', 'XXX'])}"])
     if g == 34: return r.choice([f"port {r.randint(1024, 65535)}", f"OID 1.3.6.1.4.1.{r.randint(100, 99999)}.{r.randint(1, 9)}", f"lot {rnd(r, B10_UPD, 6)}", f"PO {r.randint(4500000000, 4599999999)}"])
+    if g == 36: return r.choice([f"•••• {rnd(r, d, 4)}", f"XXXX-XXXX-XXXX-{rnd(r, d, 4)}", f"**** **** **** {rnd(r, d, 4)}", f"{rnd(r, d, 6)}******{rnd(r, d, 4)}",
+                                 f"{r.choice(['DE', 'NL', 'FR', 'IT', 'ES'])}{rnd(r, d, 2)} **** **** {rnd(r, d, 4)}", f"***-**-{rnd(r, d, 4)}"])
     return f"{b10_tr(loc, en='qty', de='Menge', fr='qté', es='cant.', it='q.tà', nl='aantal')} {r.randint(1, 250)} x {r.randint(1, 999)},{rnd(r, d, 2)}"
 
 
@@ -7709,6 +7711,11 @@ def B10_livechat(f, r, loc):
     return lines
 
 
+def b10_nbsp(r, lab):
+    """A phone pasted from a word processor: inner spaces sometimes no-break spaces (U+00A0)."""
+    return B10L(lab.typ, lab.text.replace(" ", "\u00a0")) if r.random() < 0.25 else lab
+
+
 def B10_mailthread(f, r, loc):
     fn, ln = b10_person(f)
     gn, gl = b10_person(f)
@@ -7717,7 +7724,7 @@ def B10_mailthread(f, r, loc):
     return [f"Subject: RE: RE: {b10_la(f, r, loc, 2)}\nFrom: \"{fn} {ln}\" <", b10_EM(f, r, fn, ln), ">\nCc: ", b10_EM(f, r), "\n\n",
             f"{hi} {gn},\n", b10_tr(loc, en="the remittance went to ", de="die Zahlung ging an ", fr="le virement est parti vers ", es="la transferencia fue a ",
                                       it="il bonifico è andato su ", nl="de betaling ging naar "), b10_IBAN(r, loc), f" ({b10_la(f, r, loc, 17)}).\n\n",
-            f"{fn}\n{r.choice(['Tel.', 'T', 'Mob.', 'Direct:', 'Cell'])} ", b10_PH(r, loc), "\n", f"{r.choice(['Fax', 'Switchboard', 'Zentrale', 'Standard'])} ", b10_PH(r, loc),
+            f"{fn}\n{r.choice(['Tel.', 'T', 'Mob.', 'Direct:', 'Cell'])} ", b10_nbsp(r, b10_PH(r, loc)), "\n", f"{r.choice(['Fax', 'Switchboard', 'Zentrale', 'Standard'])} ", b10_PH(r, loc),
             "\n\n", f"On {b10_when(r, loc)} {gn} {gl} <", b10_EM(f, r, gn, gl), f"> {wrote}:\n> ",
             b10_tr(loc, en="can you resend? our ref is ", de="bitte nochmal senden, unsere Ref. ", fr="pouvez-vous renvoyer ? notre réf. ", es="¿puede reenviarlo? ref. ",
                    it="può rinviare? rif. ", nl="kun je het opnieuw sturen? ref. "), b10_la(f, r, loc, 24), "\n> \n> > ", b10_la(f, r, loc, 14), "\n> > call me on ", b10_PH(r, loc), "\n"]
@@ -7745,7 +7752,7 @@ def B10_hr(f, r, loc):
 
 
 def B10_postmortem(f, r, loc):
-    return [f"## Post-incident review {b10_la(f, r, loc, 1)}\n\n**Impact:** checkout errors for {b10_la(f, r, loc, 16)} starting {b10_la(f, r, loc, 14)}.\n",
+    return [f"## Post-incident review {b10_la(f, r, loc, 1)}\n\n**Impact:** checkout errors ({b10_la(f, r, loc, 16)}), first seen {b10_la(f, r, loc, 14)}.\n",
             "**Timeline**\n- first alert from ", b10_IP4(r), " (edge) and ", b10_IP6(r), "\n",
             "- a deploy token was pasted into #incident: `", b10_VT(r), "` (revoked)\n",
             "- customer ", b10_EM(f, r), " escalated via phone ", b10_PH(r, loc), "\n",
@@ -7760,7 +7767,8 @@ def B10_bashhist(f, r, loc):
             f"  {r.randint(100, 999)}  aws configure set aws_access_key_id ", b10_VT(r, "AWS_ACCESS_KEY"), "\n",
             f"  {r.randint(100, 999)}  aws configure set aws_secret_access_key ", B10L("GENERIC_SECRET", rnd(r, AN + "/+", 40)), "\n",
             f"  {r.randint(100, 999)}  git checkout {rnd(r, HEX, 7)} && make release VERSION={b10_la(f, r, loc, 13).split()[-1]}\n",
-            f"  {r.randint(100, 999)}  psql --host=", b10_IP4(r), " --username=etl --password ", b10_PW(r, True), "\n",
+            f"  {r.randint(100, 999)}  ", r.choice([["docker login registry.", r.choice(B10_MAILDOM), " -u ci --password "], ["mongosh --host ", b10_IP4(r), " -u etl --password "],
+                                                   ["sshpass -p '"]]), b10_PW(r, True), r.choice(["", " # fixme"]), "\n",
             f"  {r.randint(100, 999)}  history | grep {r.choice(['TOKEN', 'passw', 'key'])}\n"]
 
 
@@ -7802,7 +7810,7 @@ def B10_dotenv(f, r, loc):
     return ["# .env.production — do not commit\n", f"APP_VERSION={b10_la(f, r, loc, 13).split()[-1]}\n", "DATABASE_URL=mysql://shop:", b10_PW(r, True), "@",
             r.choice(["db", "mariadb", "10.1.4.7"]), ":3306/shop\n", "STRIPE_SECRET=", b10_VT(r, "STRIPE_KEY"), "\n", "OPENAI_API_KEY=", b10_VT(r, "OPENAI_KEY"), "\n",
             "SESSION_SECRET=", b10_GS(r), "\n", "SENTRY_DSN_PUBLIC_ID=", rnd(r, HEX, 32), "\n", "MAIL_FROM=", b10_EM(f, r), "\n",
-            f"SMTP_PASSWORD={r.choice(B10_STANDINS[:6])}\n", "# example: ANTHROPIC_API_KEY=", b10_PH_(r), "\n", "ANTHROPIC_API_KEY=", b10_VT(r, "ANTHROPIC_KEY"), "\n"]
+            f"SMTP_PASSWORD={r.choice(B10_STANDINS[:6])}\n", "# sample value from the vendor docs: ", b10_PH_(r), "\n", "ANTHROPIC_API_KEY=", b10_VT(r, "ANTHROPIC_KEY"), "\n"]
 
 
 def B10_yaml(f, r, loc):
@@ -7851,7 +7859,8 @@ def B10_curl(f, r, loc):
     return ["curl -X POST https://api.", r.choice(["pay.example.net", "crm.internal", "ledger.acme.io"]), "/v2/customers \\\n  -u admin:", b10_PW(r, True), " \\\n",
             "  -H 'X-API-Key: ", b10_GS(r), "' \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"email\":\"", b10_EM(f, r), "\",\"phone\":\"", b10_PH(r, loc),
             "\",\"ref\":\"", b10_la(f, r, loc, 0), "\"}'\n", "# then: curl -H \"Authorization: Bearer ", b10_VT(r, r.choice(["JWT", "OPENAI_KEY", "ANTHROPIC_KEY"])),
-            "\" https://api.example.net/v2/me\n"]
+            "\" https://api.example.net/v2/me\n", "curl -s 'https://maps.googleapis.com/maps/api/geocode/json?latlng=",
+            f"{r.uniform(36, 58):.5f},{r.uniform(-9, 18):.5f}", "&key=", b10_VT(r, "GOOGLE_API_KEY"), "' | jq .status\n"]
 
 
 def B10_httpdump(f, r, loc):
@@ -7912,7 +7921,7 @@ def B10_payroll(f, r, loc):
     fn, ln = b10_person(f)
     out = [f"Payroll adj. {b10_when(r, loc, 40, 0)} — {fn} {ln}, emp #{rnd(r, B10_D, 6)}\n"]
     if loc == "en_US":
-        out += ["SSN on W-2 corrected to ", b10_SSN(r), f" (was {b10_non_ssn(r)})\n", f"Gross {b10_la(f, r, loc, 17)}, 401k {r.randint(1, 15)}%\n"]
+        out += ["SSN on W-2 corrected to ", b10_SSN(r), f" (was {r.choice(['9', '666-', '000-'])}{rnd(r, B10_D, 2)}-{rnd(r, B10_D, 2)}-{rnd(r, B10_D, 4)}, invalid)\n", f"Gross {b10_la(f, r, loc, 17)}, 401k {r.randint(1, 15)}%\n"]
     else:
         tax = b10_tr(loc, en=f"NI {rnd(r, B10_UP, 2)}{rnd(r, B10_D, 6)}C", de=f"Steuer-ID {rnd(r, B10_D, 11)}", fr=f"n° sécu {r.randint(1, 2)} {rnd(r, B10_D, 2)} {rnd(r, B10_D, 2)} {rnd(r, B10_D, 2)} {rnd(r, B10_D, 3)} {rnd(r, B10_D, 3)} {rnd(r, B10_D, 2)}",
                      es=f"NSS {rnd(r, B10_D, 2)}/{rnd(r, B10_D, 8)}/{rnd(r, B10_D, 2)}", it=f"matricola {rnd(r, B10_D, 8)}", nl=f"personeelsnr. {rnd(r, B10_D, 9)}")
@@ -7959,7 +7968,7 @@ def B10_nginx(f, r, loc):
         k = r.randrange(3)
         ts = datetime.datetime(2026, 12, r.randint(1, 4), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59)).strftime("%d/%b/%Y:%H:%M:%S +0000")
         if k == 0:
-            out += [ip, f" - - [{ts}] \"GET /account/reset?token=", b10_GS(r), f" HTTP/1.1\" 302 0 \"-\" \"Mozilla/5.0\" {r.uniform(0, 2):.3f}\n"]
+            out += [ip, f" - - [{ts}] \"GET /account/reset?token=", B10L("GENERIC_SECRET", rnd(r, B10_URLSAFE, r.choice([32, 43, 64]))), f" HTTP/1.1\" 302 0 \"-\" \"Mozilla/5.0\" {r.uniform(0, 2):.3f}\n"]
         elif k == 1:
             out += [ip, f" - - [{ts}] \"GET /newsletter/unsubscribe?email=", b10_EM(f, r), f"&id={rnd(r, B10_D, 9)} HTTP/2.0\" 200 {r.randint(100, 9000)}\n"]
         else:
@@ -8047,10 +8056,37 @@ def B10_api_docs(f, r, loc):
             f"Rate limit: {r.randint(10, 600)} req/min, {b10_la(f, r, loc, 13)}\n"]
 
 
+def B10_oneliner(f, r, loc):
+    k = r.randrange(6)
+    if k == 0:
+        return [b10_PH(r, loc)]
+    if k == 1:
+        return [b10_EM(f, r), b10_tr(loc, en=" is my new address", de=" ist meine neue Adresse", fr=" est ma nouvelle adresse", es=" es mi nueva dirección",
+                                     it=" è il mio nuovo indirizzo", nl=" is mijn nieuwe adres")]
+    if k == 2:
+        return [b10_tr(loc, en="call me back on ", de="ruf mich an unter ", fr="rappelez-moi au ", es="llámame al ", it="richiamami al ", nl="bel me terug op "), b10_PH(r, loc)]
+    if k == 3:
+        return [b10_VT(r)]
+    if k == 4:
+        return [r.choice(B10_PW_LEAD[b10_lang(loc)]), b10_PW(r)]
+    return [b10_la(f, r, loc), " ", b10_la(f, r, loc)]
+
+
+def B10_expense(f, r, loc):
+    fn, ln = b10_person(f)
+    out = [f"{b10_tr(loc, en='Expense report', de='Reisekostenabrechnung', fr='Note de frais', es='Nota de gastos', it='Nota spese', nl='Declaratie')} — {fn} {ln}\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b10_when(r, loc, 40, 0)}  {r.choice(['Hotel', 'Taxi', 'Train', 'Lunch', 'Parking'])}  {b10_la(f, r, loc, 17)}  {b10_la(f, r, loc, 36)}\n"]
+    out += [b10_tr(loc, en="Reimburse to ", de="Erstattung auf ", fr="Rembourser sur ", es="Reembolsar a ", it="Rimborso su ", nl="Terugbetalen op "), b10_IBAN(r, loc), "\n",
+            f"{b10_la(f, r, loc, 2)}; {b10_la(f, r, loc)}\n"]
+    return out
+
+
 B10_TEXT_KINDS = [B10_helpdesk, B10_livechat, B10_mailthread, B10_crm, B10_hr, B10_postmortem, B10_bashhist, B10_cilog, B10_pytrace, B10_javatrace,
                   B10_sql, B10_dotenv, B10_yaml, B10_toml, B10_ini, B10_xml, B10_k8s, B10_compose, B10_curl, B10_httpdump, B10_csv, B10_invoice,
                   B10_shipping, B10_transfer, B10_medical, B10_payroll, B10_mdtable, B10_vcard, B10_ics, B10_gitdiff, B10_nginx, B10_sshkey,
-                  B10_creds_files, B10_ansible, B10_recruit, B10_wifi, B10_phonecall, B10_jira, B10_sheet_tsv, B10_insurance, B10_smtp_log, B10_api_docs]
+                  B10_creds_files, B10_ansible, B10_recruit, B10_wifi, B10_phonecall, B10_jira, B10_sheet_tsv, B10_insurance, B10_smtp_log, B10_api_docs,
+                  B10_oneliner, B10_expense]
 
 
 def b10_text(f, r, loc):
