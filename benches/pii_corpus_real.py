@@ -52,7 +52,7 @@ Splits, kept apart by construction, not only by seed:
            docs or history and never ran the engine on it; the lead's taxonomy; 37 text and 10 JSON document kinds of
            its own (see the blind9 section). Self-checked at generation; to be scored once.
   blind10  templates B10_*/b10_*: an eleventh split (seed 1111) written by a seventh helper who never read the rules,
-           their docs or history and never ran the engine on it; the lead's taxonomy; 44 text and 14 JSON document kinds
+           their docs or history and never ran the engine on it; the lead's taxonomy; 45 text and 14 JSON document kinds
            of its own (see the blind10 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
@@ -7470,7 +7470,7 @@ B10_PWBASE = ["Zeppelin", "Aardbei", "papillon", "Tortellini", "Gaviota", "Eichh
 def b10_pw_value(r, safe=False):
     k = r.randrange(6)
     if k == 0:
-        v = r.choice(B10_PWBASE) + r.choice(["", "_", "."]) + str(r.randint(10, 2029)) + r.choice("!?#$%&*")
+        v = r.choice(B10_PWBASE) + r.choice(["", "_", "."]) + str(r.randint(10, 2029)) + r.choice("!#$%&*+")
     elif k == 1:
         v = rnd(r, AN, r.choice([9, 12, 16, 20]))
     elif k == 2:
@@ -8056,6 +8056,23 @@ def B10_api_docs(f, r, loc):
             f"Rate limit: {r.randint(10, 600)} req/min, {b10_la(f, r, loc, 13)}\n"]
 
 
+def B10_html_sig(f, r, loc):
+    fn, ln = b10_person(f)
+    reg = REGION[loc]
+    while True:
+        e164 = phone(r, reg, ["e164"])
+        n = phonenumbers.parse(e164, reg)
+        nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if phonenumbers.is_valid_number(n):
+            break
+    em = b10_EM(f, r, fn, ln)
+    ext = [" ext. ", str(r.randint(10, 999))] if loc == "en_US" and r.random() < 0.5 else []
+    return [f"<p>{b10_tr(loc, en='Kind regards', de='Mit freundlichen Grüßen', fr='Cordialement', es='Un saludo', it='Cordiali saluti', nl='Met vriendelijke groet')},<br>\n",
+            f"<b>{fn} {ln}</b> | {f.job().replace('<', ' ').replace('&', '+')}<br>\n", "<a href=\"mailto:", em, "\">", B10L("EMAIL", em.text), "</a><br>\n",
+            "<a href=\"tel:", B10L("PHONE", e164), "\">", B10L("PHONE", nat), "</a>", ext, "<br>\n",
+            f"<small>{b10_la(f, r, loc, 30)} · {b10_la(f, r, loc, 6)}</small></p>\n"]
+
+
 def B10_oneliner(f, r, loc):
     k = r.randrange(6)
     if k == 0:
@@ -8086,7 +8103,7 @@ B10_TEXT_KINDS = [B10_helpdesk, B10_livechat, B10_mailthread, B10_crm, B10_hr, B
                   B10_sql, B10_dotenv, B10_yaml, B10_toml, B10_ini, B10_xml, B10_k8s, B10_compose, B10_curl, B10_httpdump, B10_csv, B10_invoice,
                   B10_shipping, B10_transfer, B10_medical, B10_payroll, B10_mdtable, B10_vcard, B10_ics, B10_gitdiff, B10_nginx, B10_sshkey,
                   B10_creds_files, B10_ansible, B10_recruit, B10_wifi, B10_phonecall, B10_jira, B10_sheet_tsv, B10_insurance, B10_smtp_log, B10_api_docs,
-                  B10_oneliner, B10_expense]
+                  B10_oneliner, B10_expense, B10_html_sig]
 
 
 def b10_text(f, r, loc):
