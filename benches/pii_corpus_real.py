@@ -7787,7 +7787,7 @@ def B10_pytrace(f, r, loc):
     pw = b10_PW(r, True)
     return ["Traceback (most recent call last):\n  File \"/srv/app/jobs/sync.py\", line ", str(r.randint(20, 400)), ", in run\n",
             "    conn = psycopg2.connect(DSN)\n", "psycopg2.OperationalError: connection to server at \"", b10_IP4(r), "\", port 5432 failed\n",
-            "DSN was postgresql://sync_user:", pw, "@", r.choice(["pg.internal", "db.prod.lan", "10.20.0.5"]), f":5432/ledger?sslmode=require\n",
+            "DSN was postgresql://sync_user:", pw, "@", r.choice(["pg.internal", "db.prod.lan", b10_IP4(r)]), f":5432/ledger?sslmode=require\n",
             f"job_id={f.uuid4()} attempt={r.randint(1, 5)} elapsed={b10_la(f, r, loc, 16)}\n"]
 
 
@@ -7808,7 +7808,7 @@ def B10_sql(f, r, loc):
 
 def B10_dotenv(f, r, loc):
     return ["# .env.production — do not commit\n", f"APP_VERSION={b10_la(f, r, loc, 13).split()[-1]}\n", "DATABASE_URL=mysql://shop:", b10_PW(r, True), "@",
-            r.choice(["db", "mariadb", "10.1.4.7"]), ":3306/shop\n", "STRIPE_SECRET=", b10_VT(r, "STRIPE_KEY"), "\n", "OPENAI_API_KEY=", b10_VT(r, "OPENAI_KEY"), "\n",
+            r.choice(["db", "mariadb", b10_IP4(r)]), ":3306/shop\n", "STRIPE_SECRET=", b10_VT(r, "STRIPE_KEY"), "\n", "OPENAI_API_KEY=", b10_VT(r, "OPENAI_KEY"), "\n",
             "SESSION_SECRET=", b10_GS(r), "\n", "SENTRY_DSN_PUBLIC_ID=", rnd(r, HEX, 32), "\n", "MAIL_FROM=", b10_EM(f, r), "\n",
             f"SMTP_PASSWORD={r.choice(B10_STANDINS[:6])}\n", "# sample value from the vendor docs: ", b10_PH_(r), "\n", "ANTHROPIC_API_KEY=", b10_VT(r, "ANTHROPIC_KEY"), "\n"]
 
@@ -7984,7 +7984,7 @@ def B10_sshkey(f, r, loc):
 def B10_creds_files(f, r, loc):
     user = f.user_name()
     return ["$ cat ~/.git-credentials\nhttps://", user, ":", b10_VT(r, "GITHUB_TOKEN"), "@github.com\n",
-            "$ cat ~/.pgpass\n", r.choice(["db.prod.lan", "10.8.0.3", "warehouse"]), ":5432:*:", user, ":", b10_PW(r, True), "\n",
+            "$ cat ~/.pgpass\n", r.choice(["db.prod.lan", b10_IP4(r), "warehouse"]), ":5432:*:", user, ":", b10_PW(r, True), "\n",
             "$ cat ~/.aws/credentials\n[default]\naws_access_key_id = ", b10_VT(r, "AWS_ACCESS_KEY"), "\naws_secret_access_key = ", B10L("GENERIC_SECRET", rnd(r, AN + "/+", 40)),
             "\n\n[docs-sample]\naws_access_key_id = ", B10L("PLACEHOLDER", "AKIAIOSFODNN7EXAMPLE"), "\n"]
 
