@@ -7612,7 +7612,8 @@ def b10_la(f, r, loc, g=None):
     if g == 11: return f"IMEI {luhn_digit(r.choice(['35', '86', '01', '49']) + rnd(r, d, 12))}"
     if g == 12: return r.choice([f"S/N {rnd(r, B10_UPD, 12)}", f"serial C02{rnd(r, B10_UPD, 9)}", f"SN:{rnd(r, d, 14)}"])
     if g == 13: return r.choice([f"v{r.randint(0, 9)}.{r.randint(0, 60)}.{r.randint(0, 40)}", f"{r.randint(1, 5)}.{r.randint(0, 12)}.{r.randint(0, 9)}-rc.{r.randint(1, 4)}+build.{r.randint(100, 9999)}",
-                                 f"build {B10_TODAY.year}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 9)}", f"Chrome/{r.randint(118, 131)}.0.{r.randint(5000, 6999)}.{r.randint(10, 200)}"])
+                                 f"build {B10_TODAY.year}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 9)}", f"Chrome/{r.randint(118, 131)}.0.{r.randint(5000, 6999)}.{r.randint(10, 200)}",
+                                 f"firmware {r.randint(1, 9)}.{r.randint(0, 12)}.{r.randint(0, 40)}.{r.randint(1, 200)}"])
     if g == 14:
         t = datetime.datetime(2026, r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
         return r.choice([t.isoformat() + r.choice(["Z", "+01:00", ".512Z", "-05:00"]), t.strftime("%a, %d %b %Y %H:%M:%S +0000"),
@@ -7646,6 +7647,11 @@ def b10_la(f, r, loc, g=None):
     if g == 36: return r.choice([f"•••• {rnd(r, d, 4)}", f"XXXX-XXXX-XXXX-{rnd(r, d, 4)}", f"**** **** **** {rnd(r, d, 4)}", f"{rnd(r, d, 6)}******{rnd(r, d, 4)}",
                                  f"{r.choice(['DE', 'NL', 'FR', 'IT', 'ES'])}{rnd(r, d, 2)} **** **** {rnd(r, d, 4)}", f"***-**-{rnd(r, d, 4)}"])
     return f"{b10_tr(loc, en='qty', de='Menge', fr='qté', es='cant.', it='q.tà', nl='aantal')} {r.randint(1, 250)} x {r.randint(1, 999)},{rnd(r, d, 2)}"
+
+
+def b10_semver(r):
+    return r.choice([f"{r.randint(0, 9)}.{r.randint(0, 60)}.{r.randint(0, 40)}", f"{r.randint(1, 5)}.{r.randint(0, 12)}.{r.randint(0, 9)}-rc.{r.randint(1, 4)}",
+                     f"{B10_TODAY.year}.{r.randint(1, 12)}.{r.randint(0, 30)}"])
 
 
 def b10_las(f, r, loc, n=2, sep="; "):
@@ -7753,7 +7759,7 @@ def B10_hr(f, r, loc):
 
 def B10_postmortem(f, r, loc):
     return [f"## Post-incident review {b10_la(f, r, loc, 1)}\n\n**Impact:** checkout errors ({b10_la(f, r, loc, 16)}), first seen {b10_la(f, r, loc, 14)}.\n",
-            "**Timeline**\n- first alert from ", b10_IP4(r), " (edge) and ", b10_IP6(r), "\n",
+            "**Timeline**\n- first alert from ", b10_IP4(r), f":{r.choice([443, 8443, 5432, 6379])} (edge) and [", b10_IP6(r), f"]:{r.choice([443, 8443])}\n",
             "- a deploy token was pasted into #incident: `", b10_VT(r), "` (revoked)\n",
             "- customer ", b10_EM(f, r), " escalated via phone ", b10_PH(r, loc), "\n",
             f"- fixed in {b10_la(f, r, loc, 13)}, {b10_la(f, r, loc, 19)}\n\n**Follow-ups:** {b10_la(f, r, loc, 27)}\n"]
@@ -7766,7 +7772,7 @@ def B10_bashhist(f, r, loc):
             f"  {r.randint(100, 999)}  export GH_TOKEN=", b10_VT(r, "GITHUB_TOKEN"), "\n",
             f"  {r.randint(100, 999)}  aws configure set aws_access_key_id ", b10_VT(r, "AWS_ACCESS_KEY"), "\n",
             f"  {r.randint(100, 999)}  aws configure set aws_secret_access_key ", B10L("GENERIC_SECRET", rnd(r, AN + "/+", 40)), "\n",
-            f"  {r.randint(100, 999)}  git checkout {rnd(r, HEX, 7)} && make release VERSION={b10_la(f, r, loc, 13).split()[-1]}\n",
+            f"  {r.randint(100, 999)}  git checkout {rnd(r, HEX, 7)} && make release VERSION={b10_semver(r)}\n",
             f"  {r.randint(100, 999)}  ", r.choice([["docker login registry.", r.choice(B10_MAILDOM), " -u ci --password "], ["mongosh --host ", b10_IP4(r), " -u etl --password "],
                                                    ["sshpass -p '"]]), b10_PW(r, True), r.choice(["", " # fixme"]), "\n",
             f"  {r.randint(100, 999)}  history | grep {r.choice(['TOKEN', 'passw', 'key'])}\n"]
@@ -7775,7 +7781,7 @@ def B10_bashhist(f, r, loc):
 def B10_cilog(f, r, loc):
     t = lambda: f"2026-12-0{r.randint(1, 4)}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B10_D, 7)}Z"
     return [f"{t()} ##[group]Run docker login ghcr.io -u ci-bot --password-stdin\n{t()} ##[endgroup]\n",
-            f"{t()} Login Succeeded\n{t()} Step 4/9 : ARG NPM_TOKEN\n",
+            f"{t()} Login Succeeded\n{t()} Step 4/9 : ARG NPM_TOKEN\n", f"{t()} Waiting for postgres at ", b10_IP4(r), f":5432 ... ready after {b10_la(f, r, loc, 16)}\n",
             f"{t()} + curl -sS -H 'Authorization: token ", b10_VT(r, "GITHUB_TOKEN"), "' https://api.github.com/repos/acme/web/releases\n",
             f"{t()} DEBUG env SLACK_BOT_TOKEN=", b10_VT(r, "SLACK_TOKEN"), "\n",
             f"{t()} DEBUG env DEPLOY_HOOK_SECRET=", b10_GS(r), "\n",
@@ -7807,7 +7813,7 @@ def B10_sql(f, r, loc):
 
 
 def B10_dotenv(f, r, loc):
-    return ["# .env.production — do not commit\n", f"APP_VERSION={b10_la(f, r, loc, 13).split()[-1]}\n", "DATABASE_URL=mysql://shop:", b10_PW(r, True), "@",
+    return ["# .env.production — do not commit\n", f"APP_VERSION={b10_semver(r)}\n", "DATABASE_URL=mysql://shop:", b10_PW(r, True), "@",
             r.choice(["db", "mariadb", b10_IP4(r)]), ":3306/shop\n", "STRIPE_SECRET=", b10_VT(r, "STRIPE_KEY"), "\n", "OPENAI_API_KEY=", b10_VT(r, "OPENAI_KEY"), "\n",
             "SESSION_SECRET=", b10_GS(r), "\n", "SENTRY_DSN_PUBLIC_ID=", rnd(r, HEX, 32), "\n", "MAIL_FROM=", b10_EM(f, r), "\n",
             f"SMTP_PASSWORD={r.choice(B10_STANDINS[:6])}\n", "# sample value from the vendor docs: ", b10_PH_(r), "\n", "ANTHROPIC_API_KEY=", b10_VT(r, "ANTHROPIC_KEY"), "\n"]
@@ -7852,7 +7858,8 @@ def B10_compose(f, r, loc):
     return ["version: \"3.9\"\nservices:\n  mariadb:\n    image: mariadb:11.4\n    environment:\n      MARIADB_ROOT_PASSWORD: ", b10_PW(r, True),
             "\n      MARIADB_USER: shop\n  mailer:\n    image: ", f"registry.example.internal/mailer@sha256:{rnd(r, HEX, 64)}", "\n    environment:\n",
             "      - SMTP_USER=", b10_EM(f, r), "\n      - SMTP_PASS=", b10_PW(r, True), "\n      - SLACK_TOKEN=", b10_VT(r, "SLACK_TOKEN"), "\n",
-            f"      - API_KEY={r.choice(B10_STANDINS[:5])}\n    ports:\n      - \"{r.randint(8000, 8999)}:8080\"\n"]
+            f"      - API_KEY={r.choice(B10_STANDINS[:5])}\n", "      - GHCR_PASSWORD=", b10_VT(r, "GITHUB_TOKEN"), "  # a PAT with read:packages\n",
+            f"    ports:\n      - \"{r.randint(8000, 8999)}:8080\"\n"]
 
 
 def B10_curl(f, r, loc):
