@@ -7898,10 +7898,16 @@ def B10_invoice(f, r, loc):
             f"{b10_la(f, r, loc, 24)}\n", b10_tr(loc, en="Questions: ", de="Fragen: ", fr="Questions : ", es="Dudas: ", it="Domande: ", nl="Vragen: "), b10_EM(f, r), " / ", b10_PH(r, loc), "\n"]
 
 
+B10_CITIES = {"en_US": ["Dayton", "Boise", "Tacoma", "Savannah"], "en_GB": ["Leeds", "Swindon", "Norwich", "Cardiff"],
+              "de_DE": ["Kassel", "Jena", "Lübeck", "Würzburg"], "fr_FR": ["Angers", "Nîmes", "Rouen", "Brest"],
+              "es_ES": ["Cáceres", "Logroño", "Vigo", "Albacete"], "it_IT": ["Lecce", "Parma", "Udine", "Trapani"],
+              "nl_NL": ["Zwolle", "Leiden", "Breda", "Assen"]}
+
+
 def B10_shipping(f, r, loc):
     fn, ln = b10_person(f)
     return [b10_tr(loc, en="DELIVERY NOTE", de="LIEFERSCHEIN", fr="BON DE LIVRAISON", es="ALBARÁN", it="DDT", nl="PAKBON"), f" {b10_la(f, r, loc, 0)}\n",
-            f"{fn} {ln}\n{f.street_address()}\n{f.postcode()} {f.city()}\n", "☎ ", b10_PH(r, loc), "\n",
+            f"{fn} {ln}\n{f.street_address()}\n{f.postcode()} {r.choice(B10_CITIES[loc])}\n", "☎ ", b10_PH(r, loc), "\n",
             f"{b10_la(f, r, loc, 4)} · {r.randint(1, 30)},{r.randint(0, 9)} kg · {r.randint(10, 80)}x{r.randint(10, 60)}x{r.randint(5, 40)} cm\n",
             f"{b10_la(f, r, loc, 8)}\n{b10_la(f, r, loc, 11)}\n{b10_la(f, r, loc, 31)}\n"]
 
