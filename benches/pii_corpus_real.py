@@ -51,6 +51,9 @@ Splits, kept apart by construction, not only by seed:
   blind9   templates B9_*/b9_*: a tenth split (seed 1010) written by a sixth helper who never read the rules, their
            docs or history and never ran the engine on it; the lead's taxonomy; 37 text and 10 JSON document kinds of
            its own (see the blind9 section). Self-checked at generation; to be scored once.
+  blind10  templates B10_*/b10_*: an eleventh split (seed 1111) written by a seventh helper who never read the rules,
+           their docs or history and never ran the engine on it; the lead's taxonomy; 45 text and 14 JSON document kinds
+           of its own (see the blind10 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -59,7 +62,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2436,9 +2439,9 @@ def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
               "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
               "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json),
-              "blind9": (b9_text, b9_json)}
+              "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2488,9 +2491,13 @@ def main():
                 b9_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind10":  # blind10's own self-check (spans, values, placeholders, JSON, no escape ahead of a label)
+                b10_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -7128,6 +7135,1211 @@ def b9_check(i, kind, doc, w, text):
         for sp in w.spans:
             base = max(s for s in starts if s <= sp["start"])
             assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+
+
+# ---------- blind10 (seed 1111) ----------
+# An eleventh split written by a seventh helper who never read the detection rules, their docs or
+# history and never ran the engine on it; labelled by the lead's taxonomy. Its own value generators
+# (Luhn cards by brand, mod-97 IBANs built per country, SSNs, IPs, tokens of every vendor prefix,
+# passwords, PEM keys), look-alikes (see b10_la: order / ticket / invoice / case / tracking / policy /
+# customer numbers, SKUs, EAN/UPC/ISBN, IMEIs and serials, versions and builds, timestamps, epochs,
+# durations, money, coordinates, hashes, UUIDs, base64, Luhn-failing cards, mod-97-failing IBANs,
+# RF creditor references, VAT ids, routing numbers, meeting ids, MAC addresses, 9-digit non-SSNs,
+# shapeless stand-ins, sentences about passwords) and document kinds (B10_TEXT_KINDS, B10_JSON_KINDS).
+# Key-shaped documentation examples (full vendor prefix and body, visibly fake) are PLACEHOLDER;
+# shapeless or truncated stand-ins (`<your-token>`, `${TOKEN}`, `changeme`, `ghp_…`) are unlabelled.
+# Relative dates use B10_TODAY. Self-check: b10_check.
+
+B10_TODAY = datetime.date(2026, 12, 5)
+B10_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B10_ABROAD = ["CH", "BE", "AT", "IE", "PT", "SE", "PL", "LU", "DK", "CA", "AU"]
+B10_D = string.digits
+B10_UP = string.ascii_uppercase
+B10_UPD = string.ascii_uppercase + string.digits
+
+
+class B10L(L):
+    """A labelled value kept verbatim (no cleaning)."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b10_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b10_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b10_js(*xs):
+    """A JSON string value built from text pieces: line breaks become ' ¶ ', no quotes or backslashes."""
+    out = []
+    for p in b10_flat(*xs):
+        if isinstance(p, L):
+            assert p.typ == "PRIVATE_KEY" or not any(c in p.text for c in '"\\\n\t'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\n", r" ¶ ").replace("\t", " "))
+    return out
+
+
+def b10_lang(loc):
+    return B10_LANG[loc]
+
+
+def b10_tr(loc, **kw):
+    return kw.get(b10_lang(loc), kw["en"])
+
+
+# ----- entity values -----
+
+def b10_PH(r, loc, foreign=0.12):
+    reg = r.choice(B10_ABROAD) if r.random() < foreign else REGION[loc]
+    v = phone(r, reg, ["national", "national", "national", "intl", "intl", "e164", "intl00", "dashes", "dots", "intl_trunk"])
+    return B10L("PHONE", v)
+
+
+B10_MAILDOM = ["kpnmail.nl", "web.de", "t-online.de", "free.fr", "laposte.net", "gmail.com", "yahoo.es", "tiscali.it", "virgilio.it",
+               "icloud.com", "hotmail.co.uk", "sky.com", "comcast.net", "aol.com", "brightmoor-logistics.com", "tuinhuis-vries.nl",
+               "fahrradwerk-ost.de", "atelier-lumiere.fr", "ceramiche-ponte.it", "bodegas-robledal.es", "northgate-dental.co.uk", "oakridge-ortho.com"]
+
+
+def b10_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower().strip(".-")
+
+
+def b10_EM(f, r, fn=None, ln=None):
+    fn = b10_ascii(fn or f.first_name()) or "kim"
+    ln = b10_ascii(ln or f.last_name()) or "berg"
+    local = r.choice([f"{fn}.{ln}", f"{fn}{ln[:1]}", f"{fn[:1]}.{ln}", f"{ln}{r.randint(1, 999)}", f"{fn}-{ln}", f"{fn}.{ln}+{r.choice(['orders', 'news', 'work'])}",
+                      r.choice(["accounts", "facturation", "buchhaltung", "administracion", "amministrazione", "klantenservice", "ops-alerts", "payroll"])])
+    v = f"{local}@{r.choice(B10_MAILDOM)}"
+    if r.random() < 0.06:
+        v = v.capitalize()
+    return B10L("EMAIL", v)
+
+
+B10_BRANDS = [("4", 16), ("4", 16), ("4", 13), ("51", 16), ("53", 16), ("55", 16), ("2221", 16), ("2720", 16), ("34", 15), ("37", 15),
+              ("6011", 16), ("65", 16), ("3528", 16), ("3589", 16), ("36", 14), ("4", 19)]
+
+
+def b10_card_digits(r):
+    pre, n = r.choice(B10_BRANDS)
+    return luhn_digit(pre + rnd(r, B10_D, n - len(pre) - 1))
+
+
+def b10_group_card(r, d):
+    k = r.randrange(4)
+    if k == 0 or len(d) not in (14, 15, 16):
+        return d
+    sep = " " if k < 3 else "-"
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return sep.join([d[:4], d[4:10], d[10:]])
+
+
+def b10_CC(r):
+    d = b10_card_digits(r)
+    assert luhn_ok(d)
+    return B10L("CREDIT_CARD", b10_group_card(r, d))
+
+
+B10_IBAN_FMT = {"DE": "n8n10", "GB": "a4n6n8", "FR": "n5n5c11n2", "ES": "n4n4n2n10", "IT": "a1n5n5c12", "NL": "a4n10", "BE": "n3n7n2",
+                "AT": "n5n11", "CH": "n5c12", "IE": "a4n6n8", "PT": "n4n4n11n2", "LU": "n3c13", "PL": "n8n16"}
+B10_NL_BANKS = ["ABNA", "RABO", "INGB", "SNSB", "ASNB", "TRIO", "BUNQ", "KNAB"]
+B10_GB_BANKS = ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ", "SRLG"]
+
+
+def b10_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b10_iban_raw(r, cc):
+    fmt = B10_IBAN_FMT[cc]
+    bban = ""
+    for kind, n in re.findall(r"([anc])(\d+)", fmt):
+        n = int(n)
+        if kind == "n":
+            bban += rnd(r, B10_D, n)
+        elif kind == "c":
+            bban += rnd(r, B10_UPD, n)
+        elif n == 4 and cc == "NL":
+            bban += r.choice(B10_NL_BANKS)
+        elif n == 4 and cc in ("GB", "IE"):
+            bban += r.choice(B10_GB_BANKS if cc == "GB" else ["AIBK", "BOFI", "IPBS"])
+        else:
+            bban += rnd(r, B10_UP, n)
+    chk = 98 - b10_mod97(bban + cc + "00")
+    v = f"{cc}{chk:02d}{bban}"
+    assert b10_mod97(v[4:] + v[:4]) == 1
+    return v
+
+
+B10_HOMEBANK = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b10_IBAN(r, loc):
+    cc = r.choice(list(B10_IBAN_FMT)) if r.random() < 0.2 else B10_HOMEBANK[loc]
+    v = b10_iban_raw(r, cc)
+    if r.random() < 0.55:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B10L("IBAN", v)
+
+
+def b10_ssn_value(r, style=None):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a != 666:
+            break
+    style = style or r.choice(["-", "-", "-", "-", " ", ""])
+    return f"{a:03d}{style}{g:02d}{style}{s:04d}"
+
+
+def b10_SSN(r, style=None):
+    return B10L("US_SSN", b10_ssn_value(r, style))
+
+
+def b10_IP4(r):
+    k = r.randrange(6)
+    if k == 0:
+        v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    elif k == 1:
+        v = f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    elif k == 2:
+        v = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    else:
+        v = f"{r.choice([31, 46, 77, 82, 84, 91, 109, 141, 151, 176, 185, 193, 212, 217, 52, 34, 66, 73, 98])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    return B10L("IPV4", v)
+
+
+def b10_IP6(r):
+    k = r.randrange(4)
+    head = r.choice(["2a02", "2a01", "2001", "2003", "2607", "2a00", "2c0f", "fd3c"])
+    groups = [head, "%x" % r.randint(0x10, 0xffff)] + ["%x" % r.randint(0, 0xffff) for _ in range(6)]
+    if k == 0:
+        v = ":".join(groups)
+    elif k == 1:
+        v = ":".join(g.zfill(4) for g in groups)
+    elif k == 2:
+        v = str(ipaddress.ip_address(":".join(groups[:4] + ["0", "0", "0", groups[7]])))
+    else:
+        v = str(ipaddress.ip_address(":".join(groups)))
+    assert not ipaddress.ip_address(v).is_loopback
+    return B10L("IPV6", v)
+
+
+B10_MONTHS = {"en": "January February March April May June July August September October November December".split(),
+              "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+              "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+              "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+              "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+              "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b10_fmtdate(r, d, loc):
+    lg = b10_lang(loc)
+    k = r.randrange(6)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        if loc == "en_US":
+            return f"{B10_MONTHS['en'][d.month - 1]} {d.day}, {d.year}"
+        if lg == "en":
+            return f"{d.day} {B10_MONTHS['en'][d.month - 1][:3]} {d.year}"
+        return f"{d.day} {B10_MONTHS[lg][d.month - 1]} {d.year}" if lg != "es" else f"{d.day} de {B10_MONTHS['es'][d.month - 1]} de {d.year}"
+    if loc == "en_US":
+        return f"{d.month}/{d.day}/{d.year}" if k == 2 else f"{d.month:02d}/{d.day:02d}/{d.year}"
+    sep = {"de": ".", "nl": "-"}.get(lg, "/")
+    if k == 2 and lg == "de":
+        return f"{d.day}.{d.month}.{d.year}"
+    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}"
+
+
+def b10_birthday(r):
+    return B10_TODAY - datetime.timedelta(days=r.randint(17 * 365, 91 * 365))
+
+
+def b10_DOB(r, loc):
+    return B10L("DATE_OF_BIRTH", b10_fmtdate(r, b10_birthday(r), loc))
+
+
+B10_DOB_LEAD = {"en": ["DOB ", "Date of Birth: ", "born ", "birthdate: ", "d.o.b. "],
+                "de": ["Geb.-Datum: ", "Geburtstag: ", "geboren ", "Geburtsdatum "],
+                "fr": ["date de naissance ", "Né le ", "née le ", "Naissance : "],
+                "es": ["fecha de nacimiento ", "Nació el ", "F. de nacimiento: "],
+                "it": ["nata il ", "Nato il ", "data nascita: ", "Data di nascita "],
+                "nl": ["Geboren: ", "geboortedatum ", "geb. datum: "]}
+
+
+def b10_dob_said(r, loc):
+    return [r.choice(B10_DOB_LEAD[b10_lang(loc)]), b10_DOB(r, loc)]
+
+
+def b10_when(r, loc, back=700, fwd=120):
+    return b10_fmtdate(r, B10_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+B10_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B10_URLSAFE = AN + "_-"
+B10_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+               "GOOGLE_API_KEY", "JWT"]
+
+
+def b10_jwt(r):
+    enc = lambda o: base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+    hdr = {"alg": r.choice(["HS256", "RS256", "ES256", "HS512"]), "typ": "JWT"}
+    if r.random() < 0.4:
+        hdr["kid"] = rnd(r, HEX, 16)
+    body = {"sub": r.choice([str(r.randint(10000, 99999999)), "user_" + rnd(r, AN, 10)]), "iat": r.randint(1_760_000_000, 1_790_000_000)}
+    body["exp"] = body["iat"] + r.choice([900, 3600, 86400])
+    if r.random() < 0.5:
+        body["scope"] = r.choice(["read:orders", "admin", "openid profile email"])
+    return ".".join([enc(hdr), enc(body), rnd(r, B10_URLSAFE, r.choice([43, 86, 342]))])
+
+
+def b10_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B10_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        if r.random() < 0.22:
+            return "github_pat_" + "11" + rnd(r, B10_UPD, 20) + "_" + rnd(r, AN, 59)
+        return r.choice(["ghp_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(5)
+        if k == 4:
+            return f"xapp-1-A{rnd(r, B10_UPD, 10)}-{rnd(r, B10_D, 13)}-{rnd(r, HEX, 64)}"
+        return f"{['xoxb', 'xoxp', 'xoxb', 'xoxa'][k]}-{rnd(r, B10_D, r.choice([11, 12, 13]))}-{rnd(r, B10_D, 13)}-" + \
+            (rnd(r, AN, 24) if k != 1 else f"{rnd(r, B10_D, 13)}-{rnd(r, HEX, 32)}")
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+    if typ == "OPENAI_KEY":
+        k = r.randrange(3)
+        if k == 0:
+            return "sk-proj-" + rnd(r, B10_URLSAFE, 74) + "T3BlbkFJ" + rnd(r, B10_URLSAFE, 74)
+        if k == 1:
+            return "sk-svcacct-" + rnd(r, B10_URLSAFE, 74) + "T3BlbkFJ" + rnd(r, B10_URLSAFE, 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B10_URLSAFE, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + rnd(r, B10_URLSAFE, 35)
+    return b10_jwt(r)
+
+
+def b10_VT(r, typ=None):
+    typ = typ or r.choice(B10_VENDORS)
+    return B10L(typ, b10_vendor(r, typ))
+
+
+def b10_gen_value(r):
+    k = r.randrange(7)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 48, 64]))
+    if k == 1:  # AWS-secret-access-key shaped
+        return rnd(r, AN + "/+", 40)
+    if k == 2:
+        return rnd(r, AN, r.choice([20, 28, 36, 44]))
+    if k == 3:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 33])))).decode()
+    if k == 4:
+        return r.choice(["key-", "sec_", "api_", "tk.", "srv-"]) + rnd(r, AN, r.choice([26, 32]))
+    if k == 5:
+        return f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}.{rnd(r, AN, 30)}"
+    return rnd(r, B10_URLSAFE, 43)
+
+
+def b10_GS(r):
+    return B10L("GENERIC_SECRET", b10_gen_value(r))
+
+
+def b10_CVC(r, n=None):
+    n = n or r.choice([3, 3, 3, 4])
+    return B10L("GENERIC_SECRET", rnd(r, B10_D, n))
+
+
+B10_PWBASE = ["Zeppelin", "Aardbei", "papillon", "Tortellini", "Gaviota", "Eichhorn", "marmalade", "Octopus", "Giraffa", "Klomp",
+              "Baguette", "Mandarina", "Stollen", "Vesuvio", "Regenboog", "thistle", "Pingouin", "Azulejo", "Kastanie", "Ombrello"]
+
+
+def b10_pw_value(r, safe=False):
+    k = r.randrange(6)
+    if k == 0:
+        v = r.choice(B10_PWBASE) + r.choice(["", "_", "."]) + str(r.randint(10, 2029)) + r.choice("!#$%&*+")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([9, 12, 16, 20]))
+    elif k == 2:
+        v = r.choice(B10_PWBASE).lower() + r.choice(["-", "+", "~"]) + r.choice(B10_PWBASE).lower() + r.choice(["-", "+", "~"]) + str(r.randint(1, 99))
+    elif k == 3:
+        v = rnd(r, AN, 6) + r.choice("!#$%^*()[]{}=,;") + rnd(r, AN, 6)
+    elif k == 4:
+        w = r.choice(B10_PWBASE)
+        v = "".join({"a": "@", "e": "3", "o": "0", "i": "!", "s": "5"}.get(c, c) for c in w) + str(r.randint(1, 99))
+    else:
+        v = r.choice(B10_PWBASE)[:4].upper() + rnd(r, B10_D, 4) + r.choice(B10_PWBASE)[-4:].lower() + r.choice("&%")
+    if safe:  # for URLs, CLI quoting and CSV: no @ : / ' " , ; # ? % & = [ ] { } ( )
+        v = "".join(c if c.isalnum() or c in "!*_.-~+$^" else r.choice("_.-!") for c in v)
+    return v
+
+
+def b10_PW(r, safe=False):
+    return B10L("PASSWORD", b10_pw_value(r, safe))
+
+
+def b10_pem_value(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    blob = base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(180, 420)))).decode()
+    lines = [blob[i:i + width] for i in range(0, len(blob), width)]
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b10_PEM(r, sep="\n"):
+    return B10L("PRIVATE_KEY", b10_pem_value(r, sep))
+
+
+B10_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPLE", "AKIA0000000000000000", "AKIAXXXXXXXXXXXXXXXX",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "ghp_1234567890abcdefghijklmnopqrstuvwxyz", "ghp_YourPersonalAccessTokenGoesHere0000", "gho_000000000000000000000000000000000000",
+    "ghs_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ghr_EXAMPLE0000000000000000000000000000",
+    "github_pat_11EXAMPLE0000000000000_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx", "xoxp-123456789012-123456789012-EXAMPLEexampleEXAMPLE00",
+    "sk_test_BQokikJOvBiI2HlWgH4olfQ2", "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX", "rk_live_000000000000000000000000",
+    "sk-proj-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "sk-XXXXXXXXXXXXXXXXXXXXT3BlbkFJXXXXXXXXXXXXXXXXXXXX",
+    "sk-ant-api03-" + "X" * 93 + "AA", "sk-ant-api03-your-api-key-here-000000000000000000000000",
+    "AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "AIzaSy00000000000000000000000000000000",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B10_STANDINS = ["<your-token>", "${TOKEN}", "changeme", "xxxx", "xxxxxxxxxxxx", "<API_KEY>", "$SECRET_KEY", "{{ secrets.DEPLOY_TOKEN }}",
+                "********", "•••••••", "[REDACTED]", "<paste-key-here>", "your_password_here", "TODO", "op://Infra/postgres/password",
+                "vault:kv/data/app#token", "ghp_…", "sk_test_…", "sk-...", "%(db_pass)s", "ENC[AES256_GCM,data:…]", "!vault |", "null", "-"]
+
+
+def b10_PH_(r):
+    return B10L("PLACEHOLDER", r.choice(B10_PLACEHOLDERS))
+
+
+def b10_anysecret(r):
+    k = r.randrange(12)
+    if k < 7:
+        return b10_VT(r)
+    if k < 10:
+        return b10_GS(r)
+    return b10_PH_(r)
+
+
+def b10_person(f):
+    return f.first_name(), f.last_name()
+
+
+# ----- look-alikes (never labelled) -----
+
+def b10_badcard(r):
+    while True:
+        pre, n = r.choice(B10_BRANDS[:12])
+        d = pre + rnd(r, B10_D, n - len(pre))
+        if not luhn_ok(d):
+            return b10_group_card(r, d)
+
+
+def b10_badiban(r):
+    cc = r.choice(list(B10_IBAN_FMT))
+    v = b10_iban_raw(r, cc)
+    while True:
+        i = r.randrange(4, len(v))
+        c = r.choice(B10_D) if v[i].isdigit() else r.choice(B10_UP)
+        w = v[:i] + c + v[i + 1:]
+        if b10_mod97(w[4:] + w[:4]) != 1:
+            break
+    return " ".join(w[i:i + 4] for i in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b10_rf(r):
+    ref = rnd(r, B10_D, r.randint(8, 16))
+    chk = 98 - b10_mod97(ref + "RF00")
+    v = f"RF{chk:02d}{ref}"
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.6 else v
+
+
+def b10_non_ssn(r):
+    k = r.randrange(5)
+    if k == 0:
+        return f"9{rnd(r, B10_D, 2)}-{rnd(r, B10_D, 2)}-{rnd(r, B10_D, 4)}"  # ITIN-like, not an SSN
+    if k == 1:
+        return f"{r.choice(['000', '666'])}-{rnd(r, B10_D, 2)}-{rnd(r, B10_D, 4)}"
+    if k == 2:
+        return f"EIN {r.randint(10, 99)}-{rnd(r, B10_D, 7)}"
+    if k == 3:
+        return f"routing {r.choice(['021000021', '011000138', '121000358', '026009593', '071000013', '322271627'])}"
+    return f"{rnd(r, B10_D, 3)}-{'00'}-{rnd(r, B10_D, 4)}"
+
+
+B10_PW_ABOUT = {
+    "en": ["Passwords need 14+ characters and one symbol.", "Sent the customer the self-service password reset page.",
+           "Password rotation is due next quarter.", "He can't remember which password he used.", "The password manager export failed, retrying."],
+    "de": ["Das Kennwort muss mindestens 12 Zeichen haben.", "Kunde hat das Passwort-Zurücksetzen angefordert.", "Passwortwechsel alle 90 Tage."],
+    "fr": ["Le mot de passe doit contenir au moins un chiffre.", "Lien de réinitialisation du mot de passe renvoyé.", "Aucun mot de passe n'est stocké en clair."],
+    "es": ["La contraseña debe tener al menos 10 caracteres.", "Se envió el enlace para restablecer la contraseña.", "No guardamos contraseñas en texto plano."],
+    "it": ["La password deve avere almeno 12 caratteri.", "Inviato il link per reimpostare la password.", "Cambio password obbligatorio ogni 3 mesi."],
+    "nl": ["Het wachtwoord moet minstens 12 tekens bevatten.", "Link om het wachtwoord te herstellen is verstuurd.", "Wachtwoorden worden nooit per mail gedeeld."],
+}
+
+
+def b10_la(f, r, loc, g=None):
+    g = r.randrange(37) if g is None else g
+    d = B10_D
+    lg = b10_lang(loc)
+    if g == 0: return f"{b10_tr(loc, en='order', de='Bestellung', fr='commande', es='pedido', it='ordine', nl='bestelling')} {rnd(r, d, 3)}-{rnd(r, d, 7)}-{rnd(r, d, 7)}"
+    if g == 1: return r.choice([f"TCK-{rnd(r, d, 6)}", f"SR{rnd(r, d, 10)}", f"#{r.randint(100000, 9999999)}", f"JIRA OPS-{r.randint(100, 9999)}"])
+    if g == 2: return r.choice([f"RE-{B10_TODAY.year}-{rnd(r, d, 6)}", f"F{B10_TODAY.year}/{rnd(r, d, 5)}", f"INV{rnd(r, d, 9)}", f"FAC-{rnd(r, d, 4)}-{rnd(r, d, 4)}"])
+    if g == 3: return f"{b10_tr(loc, en='case', de='Fall', fr='dossier', es='expediente', it='sinistro', nl='dossier')} {rnd(r, d, 2)}/{rnd(r, d, 7)}"
+    if g == 4: return r.choice([f"1Z{rnd(r, B10_UPD, 6)}{rnd(r, d, 10)}", f"00340434{rnd(r, d, 12)}", f"3S{rnd(r, B10_UP, 4)}{rnd(r, d, 9)}",
+                                f"LX{rnd(r, d, 9)}NL", f"{rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)}", f"JVGL{rnd(r, d, 16)}"])
+    if g == 5: return f"{b10_tr(loc, en='policy', de='Versicherungsschein', fr='police', es='póliza', it='polizza', nl='polisnummer')} {rnd(r, B10_UP, 3)}{rnd(r, d, 9)}"
+    if g == 6: return f"{b10_tr(loc, en='customer no.', de='Kundennr.', fr='n° client', es='n.º cliente', it='cod. cliente', nl='klantnr.')} {rnd(r, d, r.choice([7, 8, 10]))}"
+    if g == 7: return f"SKU {rnd(r, B10_UP, 2)}{rnd(r, d, 4)}-{r.choice(['RED', 'S', 'XXL', '1KG', '6PK'])}"
+    if g == 8: return f"EAN {gs1(r.choice(['400', '871', '300', '800', '840', '500', '560']) + rnd(r, d, 9))}"
+    if g == 9:
+        v = gs1("978" + rnd(r, d, 9))
+        return f"ISBN {v[:3]}-{v[3]}-{v[4:7]}-{v[7:12]}-{v[12]}" if r.random() < 0.5 else f"ISBN {v}"
+    if g == 10: return f"UPC {gs1(rnd(r, d, 11))}"
+    if g == 11: return f"IMEI {luhn_digit(r.choice(['35', '86', '01', '49']) + rnd(r, d, 12))}"
+    if g == 12: return r.choice([f"S/N {rnd(r, B10_UPD, 12)}", f"serial C02{rnd(r, B10_UPD, 9)}", f"SN:{rnd(r, d, 14)}"])
+    if g == 13: return r.choice([f"v{r.randint(0, 9)}.{r.randint(0, 60)}.{r.randint(0, 40)}", f"{r.randint(1, 5)}.{r.randint(0, 12)}.{r.randint(0, 9)}-rc.{r.randint(1, 4)}+build.{r.randint(100, 9999)}",
+                                 f"build {B10_TODAY.year}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 9)}", f"Chrome/{r.randint(118, 131)}.0.{r.randint(5000, 6999)}.{r.randint(10, 200)}",
+                                 f"firmware {r.randint(1, 9)}.{r.randint(0, 12)}.{r.randint(0, 40)}.{r.randint(1, 200)}"])
+    if g == 14:
+        t = datetime.datetime(2026, r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+        return r.choice([t.isoformat() + r.choice(["Z", "+01:00", ".512Z", "-05:00"]), t.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+                         t.strftime("%Y/%m/%d %H:%M:%S") + f".{rnd(r, d, 3)}", t.strftime("%Y%m%dT%H%M%SZ"), t.strftime("%d/%b/%Y:%H:%M:%S +0100")])
+    if g == 15: return str(r.randint(1_700_000_000, 1_799_999_999)) + r.choice(["", "", rnd(r, d, 3)])
+    if g == 16: return r.choice([f"took {r.randint(2, 99999)} ms", f"PT{r.randint(1, 9)}H{r.randint(1, 59)}M", f"uptime {r.randint(1, 400)}d {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}",
+                                 f"{r.randint(1, 9)}h {r.randint(1, 59)}min", f"{r.uniform(0.1, 99):.3f}s"])
+    if g == 17: return r.choice([f"{r.randint(1, 99)}.{rnd(r, d, 3)},{rnd(r, d, 2)} €", f"${r.randint(1, 99)},{rnd(r, d, 3)}.{rnd(r, d, 2)}", f"CHF {r.randint(1, 9)}'{rnd(r, d, 3)}.{rnd(r, d, 2)}",
+                                 f"£{r.randint(1, 999)}.{rnd(r, d, 2)}", f"EUR {r.randint(100, 99999)},{rnd(r, d, 2)}"])
+    if g == 18: return r.choice([f"{r.uniform(35, 60):.6f}, {r.uniform(-10, 20):.6f}", f"{r.randint(36, 59)}°{r.randint(0, 59)}′{r.randint(0, 59)}″N {r.randint(0, 15)}°{r.randint(0, 59)}′{r.randint(0, 59)}″E",
+                                 f"lat={r.uniform(-40, 60):.5f}&lng={r.uniform(-120, 30):.5f}"])
+    if g == 19: return r.choice([f"commit {rnd(r, HEX, 40)}", f"sha256:{rnd(r, HEX, 64)}", f"({rnd(r, HEX, 7)})", f"md5={rnd(r, HEX, 32)}", f"ETag: \"{rnd(r, HEX, 32)}\""])
+    if g == 20: return str(f.uuid4()) if r.random() < 0.7 else str(f.uuid4()).upper()
+    if g == 21: return r.choice(["attachment;base64,", "thumbnail ", "nonce="]) + base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([12, 27, 45, 60])))).decode()
+    if g == 22: return f"{b10_tr(loc, en='card', de='Karte', fr='carte', es='tarjeta', it='carta', nl='kaart')} {b10_badcard(r)}"
+    if g == 23: return f"IBAN {b10_badiban(r)}"
+    if g == 24: return f"{b10_tr(loc, en='payment ref', de='Verwendungszweck', fr='référence', es='referencia', it='riferimento', nl='betalingskenmerk')} {b10_rf(r)}"
+    if g == 25: return b10_non_ssn(r)
+    if g == 26: return r.choice(B10_STANDINS)
+    if g == 27: return r.choice(B10_PW_ABOUT[lg])
+    if g == 28: return r.choice([f"Meeting ID: {rnd(r, d, 3)} {rnd(r, d, 4)} {rnd(r, d, 4)}", f"PIN {rnd(r, d, 6)}#", f"conf. code {rnd(r, d, 4)} {rnd(r, d, 3)}"])
+    if g == 29: return ":".join(rnd(r, HEX, 2) for _ in range(6)) if r.random() < 0.5 else "-".join(rnd(r, HEX, 2) for _ in range(6)).upper()
+    if g == 30:
+        cc = {"de": "DE", "fr": "FR", "es": "ES", "it": "IT", "nl": "NL"}.get(lg, "GB")
+        body = {"DE": rnd(r, d, 9), "FR": rnd(r, d, 11), "ES": "B" + rnd(r, d, 8), "IT": rnd(r, d, 11), "NL": rnd(r, d, 9) + "B01", "GB": rnd(r, d, 9)}[cc]
+        return f"{b10_tr(loc, en='VAT', de='USt-IdNr.', fr='TVA intracom.', es='NIF-IVA', it='P.IVA', nl='btw-id')} {cc}{body}"
+    if g == 31: return f"{b10_tr(loc, en='delivery', de='Liefertermin', fr='livraison le', es='entrega', it='consegna', nl='levering')} {b10_when(r, loc, 30, 60)}"
+    if g == 32: return f"{b10_tr(loc, en='expires', de='gültig bis', fr='expire', es='caduca', it='scade', nl='geldig tot')} {r.randint(1, 12):02d}/{r.randint(27, 31)}"
+    if g == 33: return r.choice([f"sort code {rnd(r, d, 2)}-{rnd(r, d, 2)}-{rnd(r, d, 2)}, acct {rnd(r, d, 8)}", f"BIC {rnd(r, B10_UP, 4)}{r.choice(['DE', 'FR', 'NL', 'IT', 'ES', 'GB'])}{rnd(r, B10_UPD, 2)}{r.choice(['', 'XXX'])}"])
+    if g == 34: return r.choice([f"port {r.randint(1024, 65535)}", f"OID 1.3.6.1.4.1.{r.randint(100, 99999)}.{r.randint(1, 9)}", f"lot {rnd(r, B10_UPD, 6)}", f"PO {r.randint(4500000000, 4599999999)}"])
+    if g == 36: return r.choice([f"•••• {rnd(r, d, 4)}", f"XXXX-XXXX-XXXX-{rnd(r, d, 4)}", f"**** **** **** {rnd(r, d, 4)}", f"{rnd(r, d, 6)}******{rnd(r, d, 4)}",
+                                 f"{r.choice(['DE', 'NL', 'FR', 'IT', 'ES'])}{rnd(r, d, 2)} **** **** {rnd(r, d, 4)}", f"***-**-{rnd(r, d, 4)}"])
+    return f"{b10_tr(loc, en='qty', de='Menge', fr='qté', es='cant.', it='q.tà', nl='aantal')} {r.randint(1, 250)} x {r.randint(1, 999)},{rnd(r, d, 2)}"
+
+
+def b10_semver(r):
+    return r.choice([f"{r.randint(0, 9)}.{r.randint(0, 60)}.{r.randint(0, 40)}", f"{r.randint(1, 5)}.{r.randint(0, 12)}.{r.randint(0, 9)}-rc.{r.randint(1, 4)}",
+                     f"{B10_TODAY.year}.{r.randint(1, 12)}.{r.randint(0, 30)}"])
+
+
+def b10_las(f, r, loc, n=2, sep="; "):
+    return sep.join(b10_la(f, r, loc) for _ in range(n))
+
+
+# ----- passwords said and keyed, per language -----
+
+B10_PW_LEAD = {
+    "en": ["the one-time password we set is ", "login is her e-mail and the password ", "I've set it to ", "new pass: ", "temporary credentials -> pw ",
+           "use passphrase ", "PW: "],
+    "de": ["das vorläufige Passwort ist ", "Zugangskennwort lautet ", "neues PW: ", "Passwort zum Portal: ", "Kennwort gesetzt auf "],
+    "fr": ["son mot de passe provisoire : ", "le mdp est ", "mot de passe du portail = ", "j'ai mis le mot de passe ", "MDP : "],
+    "es": ["la contraseña temporal es ", "su clave es ", "contraseña del portal = ", "le puse la contraseña ", "pass: "],
+    "it": ["la password provvisoria è ", "pwd del portale: ", "ho impostato la password ", "nuova password = ", "PASSWORD "],
+    "nl": ["het tijdelijke wachtwoord is ", "ww: ", "wachtwoord voor het portaal = ", "ik heb het wachtwoord gezet op ", "nieuw wachtwoord "],
+}
+B10_PW_KEYS = {
+    "en": ["password", "user_password", "smtp_pass", "pwd", "Password", "passphrase", "PASS"],
+    "de": ["passwort", "kennwort", "Passwort", "zugangspasswort", "KENNWORT"],
+    "fr": ["mot_de_passe", "motdepasse", "mdp", "MotDePasse"],
+    "es": ["contraseña", "contrasena", "clave_acceso", "Contrasenya"],
+    "it": ["password", "parola_segreta", "pwd_utente", "Password"],
+    "nl": ["wachtwoord", "wachtw", "toegangswachtwoord", "Wachtwoord"],
+}
+B10_SECRET_KEYS = ["client_secret", "hmac_key", "signing_secret", "api_key", "access_token", "refresh_token", "encryption_key",
+                   "aws_secret_access_key", "session_key", "webhook_signing_key", "CONSUMER_SECRET", "bearer_token", "app_key"]
+
+
+def b10_pw_said(r, loc, safe=False):
+    return [r.choice(B10_PW_LEAD[b10_lang(loc)]), b10_PW(r, safe)]
+
+
+def b10_pwkey(r, loc):
+    return r.choice(B10_PW_KEYS[b10_lang(loc)] + B10_PW_KEYS["en"][:2])
+
+
+# ----- text documents -----
+
+def B10_helpdesk(f, r, loc):
+    fn, ln = b10_person(f)
+    subj = b10_tr(loc, en="Locked out after phone change", de="Konto gesperrt nach Handywechsel", fr="Compte bloqué après changement de téléphone",
+                  es="Cuenta bloqueada tras cambiar de móvil", it="Account bloccato dopo cambio telefono", nl="Account geblokkeerd na nieuwe telefoon")
+    return [f"Ticket {b10_la(f, r, loc, 1)} | {subj}\nStatus: open · Priority: P{r.randint(1, 4)}\n",
+            f"Requester: {fn} {ln} (", b10_EM(f, r, fn, ln), ")\n",
+            b10_tr(loc, en="Phone on file: ", de="Hinterlegte Nummer: ", fr="Numéro enregistré : ", es="Teléfono registrado: ", it="Numero registrato: ", nl="Bekend nummer: "),
+            b10_PH(r, loc), "\n", b10_tr(loc, en="New number: ", de="Neue Nummer: ", fr="Nouveau numéro : ", es="Número nuevo: ", it="Nuovo numero: ", nl="Nieuw nummer: "),
+            b10_PH(r, loc), "\n\n", r.choice(B10_PW_ABOUT[b10_lang(loc)]), " ", b10_pw_said(r, loc), "\n",
+            f"Linked: {b10_las(f, r, loc, 3, ', ')}\n"]
+
+
+def B10_livechat(f, r, loc):
+    a = f.first_name()
+    lines = [f"{B10_TODAY.isoformat()} {r.randint(9, 17):02d}:{r.randint(10, 59)} Agent {a}: " +
+             b10_tr(loc, en="How can I help?", de="Wie kann ich helfen?", fr="Comment puis-je vous aider ?", es="¿En qué puedo ayudarle?", it="Come posso aiutarla?", nl="Waarmee kan ik helpen?") + "\n",
+             "Visitor: ", b10_tr(loc, en="card got declined, it's ", de="Karte abgelehnt, Nummer ", fr="carte refusée, c'est la ", es="me rechazan la tarjeta, es la ", it="carta rifiutata, è la ", nl="kaart geweigerd, het is "),
+             b10_CC(r), b10_tr(loc, en=" cvv ", de=" Prüfziffer ", fr=" cryptogramme ", es=" CVV ", it=" CVV ", nl=" CVC "), b10_CVC(r), "\n",
+             f"Agent {a}: ", b10_tr(loc, en="Please never post card data here. Which e-mail is the account under?", de="Bitte keine Kartendaten im Chat. Welche E-Mail?",
+                                     fr="Merci de ne pas écrire vos données de carte ici. Quelle adresse e-mail ?", es="No comparta datos de tarjeta aquí. ¿Qué correo?",
+                                     it="Non scriva i dati della carta in chat. Quale e-mail?", nl="Deel geen kaartgegevens in de chat. Welk e-mailadres?"), "\n",
+             "Visitor: ", b10_EM(f, r), " — ", b10_la(f, r, loc, 0), "\n",
+             f"Agent {a}: ", b10_la(f, r, loc, 27), "\n"]
+    return lines
+
+
+def b10_nbsp(r, lab):
+    """A phone pasted from a word processor: inner spaces sometimes no-break spaces (U+00A0)."""
+    return B10L(lab.typ, lab.text.replace(" ", "\u00a0")) if r.random() < 0.25 else lab
+
+
+def B10_mailthread(f, r, loc):
+    fn, ln = b10_person(f)
+    gn, gl = b10_person(f)
+    hi = b10_tr(loc, en="Hi", de="Hallo", fr="Bonjour", es="Hola", it="Ciao", nl="Hoi")
+    wrote = b10_tr(loc, en="wrote", de="schrieb", fr="a écrit", es="escribió", it="ha scritto", nl="schreef")
+    return [f"Subject: RE: RE: {b10_la(f, r, loc, 2)}\nFrom: \"{fn} {ln}\" <", b10_EM(f, r, fn, ln), ">\nCc: ", b10_EM(f, r), "\n\n",
+            f"{hi} {gn},\n", b10_tr(loc, en="the remittance went to ", de="die Zahlung ging an ", fr="le virement est parti vers ", es="la transferencia fue a ",
+                                      it="il bonifico è andato su ", nl="de betaling ging naar "), b10_IBAN(r, loc), f" ({b10_la(f, r, loc, 17)}).\n\n",
+            f"{fn}\n{r.choice(['Tel.', 'T', 'Mob.', 'Direct:', 'Cell'])} ", b10_nbsp(r, b10_PH(r, loc)), "\n", f"{r.choice(['Fax', 'Switchboard', 'Zentrale', 'Standard'])} ", b10_PH(r, loc),
+            "\n\n", f"On {b10_when(r, loc)} {gn} {gl} <", b10_EM(f, r, gn, gl), f"> {wrote}:\n> ",
+            b10_tr(loc, en="can you resend? our ref is ", de="bitte nochmal senden, unsere Ref. ", fr="pouvez-vous renvoyer ? notre réf. ", es="¿puede reenviarlo? ref. ",
+                   it="può rinviare? rif. ", nl="kun je het opnieuw sturen? ref. "), b10_la(f, r, loc, 24), "\n> \n> > ", b10_la(f, r, loc, 14), "\n> > call me on ", b10_PH(r, loc), "\n"]
+
+
+def B10_crm(f, r, loc):
+    fn, ln = b10_person(f)
+    return [f"[{b10_when(r, loc, 60, 0)}] {r.choice(['Call', 'Visit', 'Note'])} — {fn} {ln}\n", b10_dob_said(r, loc), "; ",
+            b10_tr(loc, en="mobile ", de="Handy ", fr="portable ", es="móvil ", it="cellulare ", nl="mobiel "), b10_PH(r, loc), "; ",
+            b10_tr(loc, en="wants invoices to ", de="Rechnungen an ", fr="factures à ", es="facturas a ", it="fatture a ", nl="facturen naar "), b10_EM(f, r, fn, ln), "\n",
+            f"{b10_la(f, r, loc, 6)}, {b10_la(f, r, loc, 5)}, {b10_la(f, r, loc, 31)}\n"]
+
+
+def B10_hr(f, r, loc):
+    fn, ln = b10_person(f)
+    out = [f"Onboarding: {ln}, {fn} — start {b10_when(r, loc, 0, 40)}\n", b10_dob_said(r, loc), "\n"]
+    if loc == "en_US":
+        out += ["SSN ", b10_SSN(r), " (W-4 on file), ", b10_la(f, r, loc, 25), "\n"]
+    else:
+        out += [b10_tr(loc, en="Salary account ", de="Gehaltskonto ", fr="Compte salaire ", es="Cuenta nómina ", it="Conto stipendio ", nl="Salarisrekening "), b10_IBAN(r, loc), "\n"]
+    out += ["Laptop ", b10_la(f, r, loc, 12), ", ", b10_tr(loc, en="first-login ", de="Erst-Login ", fr="première connexion ", es="primer acceso ", it="primo accesso ", nl="eerste login "),
+            b10_pw_said(r, loc), "\n", b10_tr(loc, en="Emergency contact: ", de="Notfallkontakt: ", fr="Contact d'urgence : ", es="Contacto de emergencia: ", it="Contatto di emergenza: ", nl="Noodcontact: "),
+            f"{f.first_name()} ", b10_PH(r, loc), "\n"]
+    return out
+
+
+def B10_postmortem(f, r, loc):
+    return [f"## Post-incident review {b10_la(f, r, loc, 1)}\n\n**Impact:** checkout errors ({b10_la(f, r, loc, 16)}), first seen {b10_la(f, r, loc, 14)}.\n",
+            "**Timeline**\n- first alert from ", b10_IP4(r), f":{r.choice([443, 8443, 5432, 6379])} (edge) and [", b10_IP6(r), f"]:{r.choice([443, 8443])}\n",
+            "- a deploy token was pasted into #incident: `", b10_VT(r), "` (revoked)\n",
+            "- customer ", b10_EM(f, r), " escalated via phone ", b10_PH(r, loc), "\n",
+            f"- fixed in {b10_la(f, r, loc, 13)}, {b10_la(f, r, loc, 19)}\n\n**Follow-ups:** {b10_la(f, r, loc, 27)}\n"]
+
+
+def B10_bashhist(f, r, loc):
+    host = r.choice(["db-eu-1", "pg-main", "mysql-02", "reporting"])
+    return [f"  {r.randint(100, 999)}  ssh -i ~/.ssh/id_ed25519 ops@", b10_IP4(r), "\n",
+            f"  {r.randint(100, 999)}  mysql -h {host} -u root -p'", b10_PW(r, True), "' shop < dump.sql\n",
+            f"  {r.randint(100, 999)}  export GH_TOKEN=", b10_VT(r, "GITHUB_TOKEN"), "\n",
+            f"  {r.randint(100, 999)}  aws configure set aws_access_key_id ", b10_VT(r, "AWS_ACCESS_KEY"), "\n",
+            f"  {r.randint(100, 999)}  aws configure set aws_secret_access_key ", B10L("GENERIC_SECRET", rnd(r, AN + "/+", 40)), "\n",
+            f"  {r.randint(100, 999)}  git checkout {rnd(r, HEX, 7)} && make release VERSION={b10_semver(r)}\n",
+            f"  {r.randint(100, 999)}  ", r.choice([["docker login registry.", r.choice(B10_MAILDOM), " -u ci --password "], ["mongosh --host ", b10_IP4(r), " -u etl --password "],
+                                                   ["sshpass -p '"]]), b10_PW(r, True), r.choice(["", " # fixme"]), "\n",
+            f"  {r.randint(100, 999)}  history | grep {r.choice(['TOKEN', 'passw', 'key'])}\n"]
+
+
+def B10_cilog(f, r, loc):
+    t = lambda: f"2026-12-0{r.randint(1, 4)}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B10_D, 7)}Z"
+    return [f"{t()} ##[group]Run docker login ghcr.io -u ci-bot --password-stdin\n{t()} ##[endgroup]\n",
+            f"{t()} Login Succeeded\n{t()} Step 4/9 : ARG NPM_TOKEN\n", f"{t()} Waiting for postgres at ", b10_IP4(r), f":5432 ... ready after {b10_la(f, r, loc, 16)}\n",
+            f"{t()} + curl -sS -H 'Authorization: token ", b10_VT(r, "GITHUB_TOKEN"), "' https://api.github.com/repos/acme/web/releases\n",
+            f"{t()} DEBUG env SLACK_BOT_TOKEN=", b10_VT(r, "SLACK_TOKEN"), "\n",
+            f"{t()} DEBUG env DEPLOY_HOOK_SECRET=", b10_GS(r), "\n",
+            f"{t()} warning: example key in README: ", b10_PH_(r), "\n",
+            f"{t()} Tests: {r.randint(100, 900)} passed, {r.randint(0, 3)} skipped ({b10_la(f, r, loc, 16)})\n{t()} artifact {b10_la(f, r, loc, 19)}\n"]
+
+
+def B10_pytrace(f, r, loc):
+    pw = b10_PW(r, True)
+    return ["Traceback (most recent call last):\n  File \"/srv/app/jobs/sync.py\", line ", str(r.randint(20, 400)), ", in run\n",
+            "    conn = psycopg2.connect(DSN)\n", "psycopg2.OperationalError: connection to server at \"", b10_IP4(r), "\", port 5432 failed\n",
+            "DSN was postgresql://sync_user:", pw, "@", r.choice(["pg.internal", "db.prod.lan", b10_IP4(r)]), f":5432/ledger?sslmode=require\n",
+            f"job_id={f.uuid4()} attempt={r.randint(1, 5)} elapsed={b10_la(f, r, loc, 16)}\n"]
+
+
+def B10_javatrace(f, r, loc):
+    return [f"{b10_la(f, r, loc, 14)} ERROR [main] o.h.e.j.s.SqlExceptionHelper - Access denied for user 'billing'@'", b10_IP4(r), "'\n",
+            "java.sql.SQLException: Cannot create PoolableConnectionFactory (jdbc:mysql://mysql-01:3306/billing?user=billing&password=",
+            b10_PW(r, True), "&useSSL=true)\n", f"\tat com.zaxxer.hikari.pool.HikariPool.<init>(HikariPool.java:{r.randint(60, 600)})\n",
+            f"\tat eu.shop.Boot.main(Boot.java:{r.randint(10, 99)})\n", f"Caused by: {b10_la(f, r, loc, 19)}\n"]
+
+
+def B10_sql(f, r, loc):
+    fn, ln = b10_person(f)
+    return ["-- hotfix ", b10_la(f, r, loc, 1), "\nINSERT INTO customers (first_name, last_name, email, phone, birth_date, iban) VALUES\n",
+            f"  ('{fn}', '{ln.replace(chr(39), ' ')}', '", b10_EM(f, r, fn, ln), "', '", b10_PH(r, loc), "', '", B10L("DATE_OF_BIRTH", b10_birthday(r).isoformat()),
+            "', '", b10_IBAN(r, loc), "');\n", f"UPDATE orders SET status='shipped', tracking='{b10_la(f, r, loc, 4)}' WHERE id = {r.randint(10**6, 10**8)};\n",
+            "CREATE USER report_ro WITH PASSWORD '", b10_PW(r, True), "';\n", f"-- {b10_la(f, r, loc, 27)}\n"]
+
+
+def B10_dotenv(f, r, loc):
+    return ["# .env.production — do not commit\n", f"APP_VERSION={b10_semver(r)}\n", "DATABASE_URL=mysql://shop:", b10_PW(r, True), "@",
+            r.choice(["db", "mariadb", b10_IP4(r)]), ":3306/shop\n", "STRIPE_SECRET=", b10_VT(r, "STRIPE_KEY"), "\n", "OPENAI_API_KEY=", b10_VT(r, "OPENAI_KEY"), "\n",
+            "SESSION_SECRET=", b10_GS(r), "\n", "SENTRY_DSN_PUBLIC_ID=", rnd(r, HEX, 32), "\n", "MAIL_FROM=", b10_EM(f, r), "\n",
+            f"SMTP_PASSWORD={r.choice(B10_STANDINS[:6])}\n", "# sample value from the vendor docs: ", b10_PH_(r), "\n", "ANTHROPIC_API_KEY=", b10_VT(r, "ANTHROPIC_KEY"), "\n"]
+
+
+def B10_yaml(f, r, loc):
+    k = b10_pwkey(r, loc)
+    return ["spring:\n  datasource:\n    url: jdbc:postgresql://", b10_IP4(r), ":5432/crm\n    username: crm_app\n    ", f"{k}: ", b10_PW(r, True), "\n",
+            "  mail:\n    host: smtp.", r.choice(B10_MAILDOM), "\n    username: ", b10_EM(f, r), "\n    password: '", b10_PW(r, True), "'\n",
+            "integrations:\n  maps:\n    google_api_key: ", b10_VT(r, "GOOGLE_API_KEY"), "\n  webhook:\n    signing_secret: \"", b10_GS(r), "\"\n",
+            f"    timeout: {r.randint(1, 60)}s\n  build: \"{b10_la(f, r, loc, 13)}\"\n  fallback_token: \"{r.choice(B10_STANDINS)}\"\n"]
+
+
+def B10_toml(f, r, loc):
+    return ["[server]\nbind = \"", b10_IP6(r), "\"\nport = ", str(r.randint(1024, 9999)), "\n\n[database]\nuser = \"ledger\"\n", f"{b10_pwkey(r, loc)} = \"", b10_PW(r, True), "\"\n\n",
+            "[providers.anthropic]\napi_key = \"", b10_VT(r, "ANTHROPIC_KEY"), "\"\n\n[providers.internal]\nkey = \"", b10_GS(r), "\"\n",
+            f"release = \"{b10_la(f, r, loc, 13)}\"\nchecksum = \"{rnd(r, HEX, 64)}\"\n"]
+
+
+def B10_ini(f, r, loc):
+    return ["; odbc.ini\n[ERP_PROD]\nDriver=FreeTDS\nServer=", b10_IP4(r), "\nPort=1433\nUID=erp_sync\nPWD=", b10_PW(r, True), "\n\n",
+            f"[alerts]\nsmtp_user=", b10_EM(f, r), f"\n{b10_pwkey(r, loc)}=", b10_PW(r, True), "\nrecipients=", b10_EM(f, r), ",", b10_EM(f, r), "\n",
+            f"; last change {b10_la(f, r, loc, 14)} by {f.first_name()}\n"]
+
+
+def B10_xml(f, r, loc):
+    return ["<?xml version=\"1.0\"?>\n<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n      <username>deployer</username>\n",
+            "      <password>", b10_PW(r, True), "</password>\n    </server>\n  </servers>\n</settings>\n",
+            "<!-- web.config -->\n<add name=\"Orders\" connectionString=\"Server=", b10_IP4(r), ";Database=Orders;User Id=orders_app;Password=", b10_PW(r, True),
+            ";\" />\n<add key=\"PaymentApiKey\" value=\"", b10_GS(r), "\" />\n", f"<add key=\"BuildNumber\" value=\"{b10_la(f, r, loc, 13)}\" />\n"]
+
+
+def B10_k8s(f, r, loc):
+    e = lambda s: base64.b64encode(s.encode()).decode()
+    return ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: payments-api\n  namespace: ", r.choice(["prod", "staging", "eu-west"]),
+            f"\n  resourceVersion: \"{r.randint(10**6, 10**8)}\"\n  uid: {f.uuid4()}\ntype: Opaque\ndata:\n  DB_USER: {e('payments')}\n",
+            "  DB_PASSWORD: ", B10L("PASSWORD", e(b10_pw_value(r))), "\n  HMAC_SECRET: ", B10L("GENERIC_SECRET", e(b10_gen_value(r))), "\n",
+            f"  DB_HOST: {e('pg-payments.prod.svc.cluster.local')}\n  tls.crt: {base64.b64encode(bytes(r.randrange(256) for _ in range(60))).decode()}\n"]
+
+
+def B10_compose(f, r, loc):
+    return ["version: \"3.9\"\nservices:\n  mariadb:\n    image: mariadb:11.4\n    environment:\n      MARIADB_ROOT_PASSWORD: ", b10_PW(r, True),
+            "\n      MARIADB_USER: shop\n  mailer:\n    image: ", f"registry.example.internal/mailer@sha256:{rnd(r, HEX, 64)}", "\n    environment:\n",
+            "      - SMTP_USER=", b10_EM(f, r), "\n      - SMTP_PASS=", b10_PW(r, True), "\n      - SLACK_TOKEN=", b10_VT(r, "SLACK_TOKEN"), "\n",
+            f"      - API_KEY={r.choice(B10_STANDINS[:5])}\n", "      - GHCR_PASSWORD=", b10_VT(r, "GITHUB_TOKEN"), "  # a PAT with read:packages\n",
+            f"    ports:\n      - \"{r.randint(8000, 8999)}:8080\"\n"]
+
+
+def B10_curl(f, r, loc):
+    return ["curl -X POST https://api.", r.choice(["pay.example.net", "crm.internal", "ledger.acme.io"]), "/v2/customers \\\n  -u admin:", b10_PW(r, True), " \\\n",
+            "  -H 'X-API-Key: ", b10_GS(r), "' \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"email\":\"", b10_EM(f, r), "\",\"phone\":\"", b10_PH(r, loc),
+            "\",\"ref\":\"", b10_la(f, r, loc, 0), "\"}'\n", "# then: curl -H \"Authorization: Bearer ", b10_VT(r, r.choice(["JWT", "OPENAI_KEY", "ANTHROPIC_KEY"])),
+            "\" https://api.example.net/v2/me\n", "curl -s 'https://maps.googleapis.com/maps/api/geocode/json?latlng=",
+            f"{r.uniform(36, 58):.5f},{r.uniform(-9, 18):.5f}", "&key=", b10_VT(r, "GOOGLE_API_KEY"), "' | jq .status\n"]
+
+
+def B10_httpdump(f, r, loc):
+    return ["POST /session HTTP/1.1\nHost: portal.", r.choice(B10_MAILDOM), "\nX-Forwarded-For: ", b10_IP4(r), ", ", b10_IP4(r), "\n",
+            "Authorization: Bearer ", b10_VT(r, "JWT"), "\nCookie: _ga=GA1.2.", f"{r.randint(10**8, 10**9)}.{r.randint(1_700_000_000, 1_790_000_000)}; sid=", b10_GS(r),
+            f"\nX-Request-Id: {f.uuid4()}\nContent-Type: application/x-www-form-urlencoded\n\n", "username=", b10_EM(f, r), "&password=", B10L("PASSWORD", rnd(r, AN, r.choice([10, 13, 16]))),
+            "&remember=1\n"]
+
+
+def B10_csv(f, r, loc):
+    sep = "," if b10_lang(loc) == "en" else ";"
+    hdr = b10_tr(loc, en=["name", "email", "phone", "date_of_birth", "customer"], de=["Name", "E-Mail", "Telefon", "Geburtsdatum", "Kundennr"],
+                 fr=["nom", "courriel", "téléphone", "date_naissance", "client"], es=["nombre", "correo", "teléfono", "fecha_nacimiento", "cliente"],
+                 it=["nome", "email", "telefono", "data_nascita", "cliente"], nl=["naam", "e-mail", "telefoon", "geboortedatum", "klant"])
+    out = [sep.join(hdr) + "\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b10_person(f)
+        out += [f"{fn} {ln}".replace(sep, " "), sep, b10_EM(f, r, fn, ln), sep, b10_PH(r, loc), sep, b10_DOB(r, loc), sep, b10_la(f, r, loc, 6).split()[-1], "\n"]
+    return out
+
+
+def B10_invoice(f, r, loc):
+    co = f.company().replace("\n", " ")
+    return [f"{co}\n", b10_tr(loc, en="INVOICE ", de="RECHNUNG ", fr="FACTURE ", es="FACTURA ", it="FATTURA ", nl="FACTUUR "), b10_la(f, r, loc, 2), "\n",
+            f"{b10_la(f, r, loc, 30)}\n", f"{b10_tr(loc, en='Date', de='Datum', fr='Date', es='Fecha', it='Data', nl='Datum')}: {b10_when(r, loc, 20, 0)}\n",
+            f"{b10_la(f, r, loc, 35)}  {b10_la(f, r, loc, 7)}\n", f"Total: {b10_la(f, r, loc, 17)}\n",
+            b10_tr(loc, en="Pay to ", de="Zahlbar an ", fr="À régler sur ", es="Pagar a ", it="Pagare su ", nl="Over te maken naar "), b10_IBAN(r, loc), f" · {b10_la(f, r, loc, 33)}\n",
+            f"{b10_la(f, r, loc, 24)}\n", b10_tr(loc, en="Questions: ", de="Fragen: ", fr="Questions : ", es="Dudas: ", it="Domande: ", nl="Vragen: "), b10_EM(f, r), " / ", b10_PH(r, loc), "\n"]
+
+
+B10_CITIES = {"en_US": ["Dayton", "Boise", "Tacoma", "Savannah"], "en_GB": ["Leeds", "Swindon", "Norwich", "Cardiff"],
+              "de_DE": ["Kassel", "Jena", "Lübeck", "Würzburg"], "fr_FR": ["Angers", "Nîmes", "Rouen", "Brest"],
+              "es_ES": ["Cáceres", "Logroño", "Vigo", "Albacete"], "it_IT": ["Lecce", "Parma", "Udine", "Trapani"],
+              "nl_NL": ["Zwolle", "Leiden", "Breda", "Assen"]}
+
+
+def B10_shipping(f, r, loc):
+    fn, ln = b10_person(f)
+    return [b10_tr(loc, en="DELIVERY NOTE", de="LIEFERSCHEIN", fr="BON DE LIVRAISON", es="ALBARÁN", it="DDT", nl="PAKBON"), f" {b10_la(f, r, loc, 0)}\n",
+            f"{fn} {ln}\n{f.street_address()}\n{f.postcode()} {r.choice(B10_CITIES[loc])}\n", "☎ ", b10_PH(r, loc), "\n",
+            f"{b10_la(f, r, loc, 4)} · {r.randint(1, 30)},{r.randint(0, 9)} kg · {r.randint(10, 80)}x{r.randint(10, 60)}x{r.randint(5, 40)} cm\n",
+            f"{b10_la(f, r, loc, 8)}\n{b10_la(f, r, loc, 11)}\n{b10_la(f, r, loc, 31)}\n"]
+
+
+def B10_transfer(f, r, loc):
+    fn, ln = b10_person(f)
+    return [b10_tr(loc, en="Please wire the deposit to:", de="Bitte überweisen Sie die Anzahlung an:", fr="Merci de virer l'acompte sur :", es="Transfiera la señal a:",
+                   it="Si prega di bonificare l'acconto a:", nl="Graag de aanbetaling overmaken naar:"), f"\n{fn} {ln}\n", "IBAN: ", b10_IBAN(r, loc), "\n",
+            f"{b10_la(f, r, loc, 33)}\n{b10_la(f, r, loc, 17)}\n{b10_la(f, r, loc, 24)}\n",
+            b10_tr(loc, en="NOT to the old account ", de="NICHT auf das alte Konto ", fr="PAS sur l'ancien compte ", es="NO a la cuenta antigua ", it="NON sul vecchio conto ", nl="NIET naar de oude rekening "),
+            f"{b10_la(f, r, loc, 23)}.\n"]
+
+
+def B10_medical(f, r, loc):
+    fn, ln = b10_person(f)
+    return [f"CMS-1500 / claim {b10_la(f, r, loc, 3)}\n", f"1a. Insured's ID: {rnd(r, B10_UP, 3)}{rnd(r, B10_D, 9)}\n", f"2. Patient: {ln.upper()}, {fn}\n",
+            "3. Patient birth date: ", B10L("DATE_OF_BIRTH", b10_birthday(r).strftime("%m %d %Y")), "\n",
+            "SSN (legacy field): ", b10_SSN(r), "\n", "5. Phone: ", b10_PH(r, "en_US", 0), "\n",
+            f"21. ICD-10: {r.choice(['E11.9', 'J45.909', 'M54.5', 'I10'])}  24D. CPT {r.randint(99201, 99215)}\n",
+            f"25. Federal tax ID (EIN): {r.randint(10, 99)}-{rnd(r, B10_D, 7)}  33a. NPI {rnd(r, B10_D, 10)}\n", f"Group no. {rnd(r, B10_D, 6)}-{rnd(r, B10_D, 3)}\n"]
+
+
+def B10_payroll(f, r, loc):
+    fn, ln = b10_person(f)
+    out = [f"Payroll adj. {b10_when(r, loc, 40, 0)} — {fn} {ln}, emp #{rnd(r, B10_D, 6)}\n"]
+    if loc == "en_US":
+        out += ["SSN on W-2 corrected to ", b10_SSN(r), f" (was {r.choice(['9', '666-', '000-'])}{rnd(r, B10_D, 2)}-{rnd(r, B10_D, 2)}-{rnd(r, B10_D, 4)}, invalid)\n", f"Gross {b10_la(f, r, loc, 17)}, 401k {r.randint(1, 15)}%\n"]
+    else:
+        tax = b10_tr(loc, en=f"NI {rnd(r, B10_UP, 2)}{rnd(r, B10_D, 6)}C", de=f"Steuer-ID {rnd(r, B10_D, 11)}", fr=f"n° sécu {r.randint(1, 2)} {rnd(r, B10_D, 2)} {rnd(r, B10_D, 2)} {rnd(r, B10_D, 2)} {rnd(r, B10_D, 3)} {rnd(r, B10_D, 3)} {rnd(r, B10_D, 2)}",
+                     es=f"NSS {rnd(r, B10_D, 2)}/{rnd(r, B10_D, 8)}/{rnd(r, B10_D, 2)}", it=f"matricola {rnd(r, B10_D, 8)}", nl=f"personeelsnr. {rnd(r, B10_D, 9)}")
+        out += [f"{tax}\n", b10_tr(loc, en="New bank details: ", de="Neue Bankverbindung: ", fr="Nouveau RIB : ", es="Nueva cuenta: ", it="Nuove coordinate: ", nl="Nieuw rekeningnummer: "),
+                b10_IBAN(r, loc), "\n", f"{b10_la(f, r, loc, 17)}\n"]
+    return out
+
+
+def B10_mdtable(f, r, loc):
+    out = ["| week | on-call | phone | e-mail |\n|---|---|---|---|\n"]
+    for wk in range(r.randint(2, 4)):
+        fn, ln = b10_person(f)
+        out += [f"| W{r.randint(1, 52)} | {fn} {ln[:1]}. | ", b10_PH(r, loc), " | ", b10_EM(f, r, fn, ln), " |\n"]
+    out += [f"\nEscalation bridge: {b10_la(f, r, loc, 28)}\n"]
+    return out
+
+
+def B10_vcard(f, r, loc):
+    fn, ln = b10_person(f)
+    return ["BEGIN:VCARD\nVERSION:3.0\n", f"N:{ln};{fn};;;\nFN:{fn} {ln}\n", "TEL;TYPE=CELL:", b10_PH(r, loc), "\nTEL;TYPE=WORK,VOICE:", b10_PH(r, loc), "\n",
+            "EMAIL;TYPE=INTERNET:", b10_EM(f, r, fn, ln), "\n", "BDAY:", B10L("DATE_OF_BIRTH", b10_birthday(r).isoformat()), "\n",
+            f"REV:{b10_la(f, r, loc, 14)}\nUID:urn:uuid:{f.uuid4()}\nEND:VCARD\n"]
+
+
+def B10_ics(f, r, loc):
+    t = datetime.datetime(2026, 12, r.randint(7, 23), r.randint(8, 17), r.choice([0, 15, 30]))
+    return ["BEGIN:VCALENDAR\nBEGIN:VEVENT\n", f"DTSTART:{t.strftime('%Y%m%dT%H%M%SZ')}\nDTEND:{(t + datetime.timedelta(minutes=45)).strftime('%Y%m%dT%H%M%SZ')}\n",
+            f"SUMMARY:{b10_tr(loc, en='Quarterly review', de='Quartalsgespräch', fr='Point trimestriel', es='Revisión trimestral', it='Revisione trimestrale', nl='Kwartaaloverleg')}\n",
+            "ORGANIZER;CN=", f.first_name(), ":mailto:", b10_EM(f, r), "\n", "ATTENDEE;RSVP=TRUE:mailto:", b10_EM(f, r), "\n",
+            "DESCRIPTION:Dial-in ", b10_PH(r, loc), f" {b10_la(f, r, loc, 28)}\n", f"UID:{rnd(r, HEX, 32)}@cal\nEND:VEVENT\nEND:VCALENDAR\n"]
+
+
+def B10_gitdiff(f, r, loc):
+    return [f"diff --git a/config/settings.py b/config/settings.py\nindex {rnd(r, HEX, 7)}..{rnd(r, HEX, 7)} 100644\n--- a/config/settings.py\n+++ b/config/settings.py\n",
+            f"@@ -{r.randint(10, 90)},6 +{r.randint(10, 90)},7 @@\n", "-STRIPE_API_KEY = os.environ[\"STRIPE_API_KEY\"]\n+STRIPE_API_KEY = \"", b10_VT(r, "STRIPE_KEY"), "\"\n",
+            "+AWS_ACCESS_KEY_ID = \"", b10_VT(r, "AWS_ACCESS_KEY"), "\"\n", "+AWS_SECRET_ACCESS_KEY = \"", B10L("GENERIC_SECRET", rnd(r, AN + "/+", 40)), "\"\n",
+            "  # docs use ", b10_PH_(r), "\n", f" DEBUG = False  # {b10_la(f, r, loc, 19)}\n"]
+
+
+def B10_nginx(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        ip = b10_IP4(r) if r.random() < 0.75 else b10_IP6(r)
+        k = r.randrange(3)
+        ts = datetime.datetime(2026, 12, r.randint(1, 4), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59)).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        if k == 0:
+            out += [ip, f" - - [{ts}] \"GET /account/reset?token=", B10L("GENERIC_SECRET", rnd(r, B10_URLSAFE, r.choice([32, 43, 64]))), f" HTTP/1.1\" 302 0 \"-\" \"Mozilla/5.0\" {r.uniform(0, 2):.3f}\n"]
+        elif k == 1:
+            out += [ip, f" - - [{ts}] \"GET /newsletter/unsubscribe?email=", b10_EM(f, r), f"&id={rnd(r, B10_D, 9)} HTTP/2.0\" 200 {r.randint(100, 9000)}\n"]
+        else:
+            out += [ip, f" - - [{ts}] \"POST /api/v1/orders/{rnd(r, B10_D, 10)} HTTP/1.1\" 201 {r.randint(100, 900)} \"-\" \"okhttp/4.12.0\"\n"]
+    return out
+
+
+def B10_sshkey(f, r, loc):
+    return ["$ cat ~/.ssh/config\nHost bastion\n  HostName ", b10_IP4(r), "\n  User ", f.user_name(), "\n  IdentityFile ~/.ssh/deploy_key\n",
+            "$ cat ~/.ssh/deploy_key\n", b10_PEM(r), "\n", f"$ ssh-keygen -lf ~/.ssh/deploy_key.pub\n256 SHA256:{base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode().rstrip('=')} deploy (ED25519)\n"]
+
+
+def B10_creds_files(f, r, loc):
+    user = f.user_name()
+    return ["$ cat ~/.git-credentials\nhttps://", user, ":", b10_VT(r, "GITHUB_TOKEN"), "@github.com\n",
+            "$ cat ~/.pgpass\n", r.choice(["db.prod.lan", b10_IP4(r), "warehouse"]), ":5432:*:", user, ":", b10_PW(r, True), "\n",
+            "$ cat ~/.aws/credentials\n[default]\naws_access_key_id = ", b10_VT(r, "AWS_ACCESS_KEY"), "\naws_secret_access_key = ", B10L("GENERIC_SECRET", rnd(r, AN + "/+", 40)),
+            "\n\n[docs-sample]\naws_access_key_id = ", B10L("PLACEHOLDER", "AKIAIOSFODNN7EXAMPLE"), "\n"]
+
+
+def B10_ansible(f, r, loc):
+    return ["[web]\n", f"web{r.randint(1, 9)} ansible_host=", b10_IP4(r), " ansible_user=deploy ansible_password=", b10_PW(r, True), "\n",
+            f"web{r.randint(10, 19)} ansible_host=", b10_IP4(r), f" ansible_become_pass={r.choice(['{{ vault_become_pass }}', '$BECOME'])}\n\n",
+            "[web:vars]\nnewrelic_license_key=", b10_GS(r), f"\nntp_server=pool.ntp.org\n# {b10_la(f, r, loc, 13)}\n"]
+
+
+def B10_recruit(f, r, loc):
+    fn, ln = b10_person(f)
+    return [f"{b10_tr(loc, en='Candidate', de='Bewerber/in', fr='Candidat(e)', es='Candidato/a', it='Candidato/a', nl='Kandidaat')}: {fn} {ln}\n",
+            b10_dob_said(r, loc), " · ", b10_PH(r, loc), " · ", b10_EM(f, r, fn, ln), "\n",
+            f"{b10_tr(loc, en='Interview', de='Gespräch', fr='Entretien', es='Entrevista', it='Colloquio', nl='Gesprek')} {b10_when(r, loc, 0, 30)}, ",
+            f"{b10_tr(loc, en='expected salary', de='Gehaltswunsch', fr='prétentions', es='salario deseado', it='RAL richiesta', nl='salarisindicatie')} {b10_la(f, r, loc, 17)}\n",
+            f"{b10_la(f, r, loc, 1)}\n"]
+
+
+def B10_wifi(f, r, loc):
+    ssid = r.choice(["Kantoor-Gast", "BUERO_5G", "Bureau-Invites", "Oficina_Visitas", "Ufficio-Ospiti", "HQ-Guest"])
+    return [b10_tr(loc, en="Office info", de="Büro-Infos", fr="Infos bureau", es="Info oficina", it="Info ufficio", nl="Kantoorinfo"), f"\nWLAN/Wi-Fi: {ssid}\n",
+            b10_tr(loc, en="Wi-Fi password: ", de="WLAN-Schlüssel: ", fr="Clé Wi-Fi : ", es="Contraseña wifi: ", it="Password Wi-Fi: ", nl="Wifi-wachtwoord: "),
+            b10_PW(r), "\n", b10_tr(loc, en="Reception: ", de="Empfang: ", fr="Accueil : ", es="Recepción: ", it="Reception: ", nl="Receptie: "), b10_PH(r, loc), "\n",
+            f"{b10_la(f, r, loc, 18)}\n", r.choice(B10_PW_ABOUT[b10_lang(loc)]), "\n"]
+
+
+def B10_phonecall(f, r, loc):
+    return [f"Call summary {b10_la(f, r, loc, 14)} ({b10_la(f, r, loc, 16)})\n", b10_tr(loc, en="Caller read out card ", de="Anrufer nannte Karte ", fr="L'appelant a dicté la carte ",
+            es="El cliente dictó la tarjeta ", it="Il cliente ha dettato la carta ", nl="Beller las kaart voor: "), b10_CC(r),
+            f", exp {r.randint(1, 12):02d}/{r.randint(27, 31)}, CVC ", b10_CVC(r), ".\n",
+            b10_tr(loc, en="Callback ", de="Rückruf ", fr="Rappel ", es="Devolver llamada ", it="Richiamare ", nl="Terugbellen "), b10_PH(r, loc), "\n",
+            f"{b10_la(f, r, loc, 22)} ({b10_tr(loc, en='old card, declined', de='alte Karte, abgelehnt', fr='ancienne carte', es='tarjeta antigua', it='vecchia carta', nl='oude kaart')})\n"]
+
+
+def B10_jira(f, r, loc):
+    return [f"OPS-{r.randint(100, 9999)}: webhook retries failing\nReporter: ", b10_EM(f, r), "\n\n", "{code}\n",
+            f"{b10_la(f, r, loc, 14)} POST https://hooks.internal/relay 401\n", "header X-Signature-Key: ", b10_GS(r), "\nsource ip ", b10_IP6(r), "\n{code}\n",
+            f"{b10_tr(loc, en='Comment', de='Kommentar', fr='Commentaire', es='Comentario', it='Commento', nl='Opmerking')}: {b10_la(f, r, loc)} / {b10_la(f, r, loc)}\n"]
+
+
+def B10_sheet_tsv(f, r, loc):
+    out = ["card_holder\tcard_number\tcvv\tamount\tstatus\n"]
+    for _ in range(r.randint(2, 3)):
+        fn, ln = b10_person(f)
+        if r.random() < 0.7:
+            out += [f"{fn} {ln}\t", b10_CC(r), "\t", b10_CVC(r), f"\t{b10_la(f, r, loc, 17)}\tcaptured\n"]
+        else:
+            out += [f"{fn} {ln}\t{b10_badcard(r)}\t-\t{b10_la(f, r, loc, 17)}\tinvalid_number\n"]
+    return out
+
+
+def B10_insurance(f, r, loc):
+    fn, ln = b10_person(f)
+    return [f"Member enrollment — {fn} {ln}\n", "Date of birth (MM/DD/YYYY): ", B10L("DATE_OF_BIRTH", b10_birthday(r).strftime("%m/%d/%Y")), "\n",
+            "Social Security No.: ", b10_SSN(r, r.choice(["-", " "])), "\n", f"Plan: PPO {r.randint(500, 5000)} · {b10_la(f, r, loc, 5)}\n",
+            "Home phone ", b10_PH(r, "en_US", 0), " · e-mail ", b10_EM(f, r, fn, ln), "\n", f"Effective {b10_when(r, 'en_US', 0, 60)}; {b10_la(f, r, loc, 25)}\n"]
+
+
+def B10_smtp_log(f, r, loc):
+    return [f"{b10_la(f, r, loc, 14)} postfix/smtpd[{r.randint(1000, 99999)}]: connect from unknown[", b10_IP4(r), "]\n",
+            f"{b10_la(f, r, loc, 14)} postfix/smtpd: {rnd(r, B10_UPD, 10)}: client=unknown[", b10_IP6(r), "], sasl_username=", b10_EM(f, r), "\n",
+            f"{b10_la(f, r, loc, 14)} postfix/qmgr: {rnd(r, B10_UPD, 10)}: from=<", b10_EM(f, r), f">, size={r.randint(900, 90000)}, nrcpt=1\n"]
+
+
+def B10_api_docs(f, r, loc):
+    return ["## Authentication\nSend your key in the header, e.g.\n\n    Authorization: Bearer ", b10_PH_(r), "\n\n",
+            f"Keys look like `{r.choice(B10_STANDINS[16:19])}`. {b10_la(f, r, loc, 27)}\n", "For local testing you can also use ", b10_PH_(r), ".\n",
+            f"Rate limit: {r.randint(10, 600)} req/min, {b10_la(f, r, loc, 13)}\n"]
+
+
+def B10_html_sig(f, r, loc):
+    fn, ln = b10_person(f)
+    reg = REGION[loc]
+    while True:
+        e164 = phone(r, reg, ["e164"])
+        n = phonenumbers.parse(e164, reg)
+        nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if phonenumbers.is_valid_number(n):
+            break
+    em = b10_EM(f, r, fn, ln)
+    ext = [" ext. ", str(r.randint(10, 999))] if loc == "en_US" and r.random() < 0.5 else []
+    return [f"<p>{b10_tr(loc, en='Kind regards', de='Mit freundlichen Grüßen', fr='Cordialement', es='Un saludo', it='Cordiali saluti', nl='Met vriendelijke groet')},<br>\n",
+            f"<b>{fn} {ln}</b> | {f.job().replace('<', ' ').replace('&', '+')}<br>\n", "<a href=\"mailto:", em, "\">", B10L("EMAIL", em.text), "</a><br>\n",
+            "<a href=\"tel:", B10L("PHONE", e164), "\">", B10L("PHONE", nat), "</a>", ext, "<br>\n",
+            f"<small>{b10_la(f, r, loc, 30)} · {b10_la(f, r, loc, 6)}</small></p>\n"]
+
+
+def B10_oneliner(f, r, loc):
+    k = r.randrange(6)
+    if k == 0:
+        return [b10_PH(r, loc)]
+    if k == 1:
+        return [b10_EM(f, r), b10_tr(loc, en=" is my new address", de=" ist meine neue Adresse", fr=" est ma nouvelle adresse", es=" es mi nueva dirección",
+                                     it=" è il mio nuovo indirizzo", nl=" is mijn nieuwe adres")]
+    if k == 2:
+        return [b10_tr(loc, en="call me back on ", de="ruf mich an unter ", fr="rappelez-moi au ", es="llámame al ", it="richiamami al ", nl="bel me terug op "), b10_PH(r, loc)]
+    if k == 3:
+        return [b10_VT(r)]
+    if k == 4:
+        return [r.choice(B10_PW_LEAD[b10_lang(loc)]), b10_PW(r)]
+    return [b10_la(f, r, loc), " ", b10_la(f, r, loc)]
+
+
+def B10_expense(f, r, loc):
+    fn, ln = b10_person(f)
+    out = [f"{b10_tr(loc, en='Expense report', de='Reisekostenabrechnung', fr='Note de frais', es='Nota de gastos', it='Nota spese', nl='Declaratie')} — {fn} {ln}\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b10_when(r, loc, 40, 0)}  {r.choice(['Hotel', 'Taxi', 'Train', 'Lunch', 'Parking'])}  {b10_la(f, r, loc, 17)}  {b10_la(f, r, loc, 36)}\n"]
+    out += [b10_tr(loc, en="Reimburse to ", de="Erstattung auf ", fr="Rembourser sur ", es="Reembolsar a ", it="Rimborso su ", nl="Terugbetalen op "), b10_IBAN(r, loc), "\n",
+            f"{b10_la(f, r, loc, 2)}; {b10_la(f, r, loc)}\n"]
+    return out
+
+
+B10_TEXT_KINDS = [B10_helpdesk, B10_livechat, B10_mailthread, B10_crm, B10_hr, B10_postmortem, B10_bashhist, B10_cilog, B10_pytrace, B10_javatrace,
+                  B10_sql, B10_dotenv, B10_yaml, B10_toml, B10_ini, B10_xml, B10_k8s, B10_compose, B10_curl, B10_httpdump, B10_csv, B10_invoice,
+                  B10_shipping, B10_transfer, B10_medical, B10_payroll, B10_mdtable, B10_vcard, B10_ics, B10_gitdiff, B10_nginx, B10_sshkey,
+                  B10_creds_files, B10_ansible, B10_recruit, B10_wifi, B10_phonecall, B10_jira, B10_sheet_tsv, B10_insurance, B10_smtp_log, B10_api_docs,
+                  B10_oneliner, B10_expense, B10_html_sig]
+
+
+def b10_text(f, r, loc):
+    return b10_flat(r.choice(B10_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+B10_EMBEDDABLE = [k for k in B10_TEXT_KINDS if k is not B10_sshkey]
+
+
+def b10_jtext(f, r, loc):
+    return b10_js(r.choice(B10_EMBEDDABLE)(f, r, loc))
+
+
+def B10_j_mcp_call(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 99999), "method": "tools/call",
+            "params": {"name": r.choice(["helpdesk_add_comment", "kb.search", "files_write", "email_draft"]),
+                       "arguments": {"content": b10_jtext(f, r, loc), "visibility": r.choice(["internal", "public"]), "ref": b10_js(b10_la(f, r, loc))}}}
+
+
+def B10_j_mcp_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 99999),
+            "result": {"content": [{"type": "text", "text": b10_jtext(f, r, loc)}, {"type": "text", "text": b10_js(b10_las(f, r, loc, 2))}], "isError": False}}
+
+
+def B10_j_tool_use(f, r, loc):
+    fn, ln = b10_person(f)
+    return {"role": "assistant", "content": [{"type": "text", "text": b10_js("Updating the contact record now.")},
+            {"type": "tool_use", "id": "toolu_" + rnd(r, AN, 24), "name": "crm_update_contact",
+             "input": {"contact_id": rnd(r, B10_D, 9), "changes": {"first": fn, "last": b10_js(ln), "emails": [[b10_EM(f, r, fn, ln)], [b10_EM(f, r)]],
+                       "phones": [{"label": "mobile", "number": [b10_PH(r, loc)]}, {"label": "work", "number": [b10_PH(r, loc)]}],
+                       "notes": b10_js(b10_la(f, r, loc), " / ", b10_la(f, r, loc))}}}]}
+
+
+def B10_j_fncall(f, r, loc):
+    return {"model": "gpt-4.1", "messages": [{"role": "user", "content": b10_jtext(f, r, loc)},
+            {"role": "assistant", "tool_calls": [{"id": "call_" + rnd(r, AN, 24), "type": "function",
+             "function": {"name": "send_sms", "arguments": {"to": [b10_PH(r, loc)], "body": b10_js(b10_tr(loc, en="Your parcel ", de="Ihr Paket ", fr="Votre colis ",
+                          es="Su paquete ", it="Il suo pacco ", nl="Je pakket "), b10_la(f, r, loc, 4))}}}]}]}
+
+
+def B10_j_employee(f, r, loc):
+    fn, ln = b10_person(f)
+    lg = b10_lang(loc)
+    key = {"en": ("birth_date", "bank"), "de": ("geburtsdatum", "bankverbindung"), "fr": ("date_naissance", "banque"), "es": ("fecha_nacimiento", "banco"),
+           "it": ("data_nascita", "banca"), "nl": ("geboortedatum", "bank")}[lg]
+    rec = {"employee": {"id": f"E{rnd(r, B10_D, 6)}", "name": b10_js(f"{fn} {ln}"), key[0]: [b10_DOB(r, loc)], "hired": b10_js(b10_when(r, loc, 2000, 0)),
+           "contact": {"email": [b10_EM(f, r, fn, ln)], "phone": [b10_PH(r, loc)]}, key[1]: {"iban": [b10_IBAN(r, loc)], "note": b10_js(b10_la(f, r, loc, 33))},
+           "sso": {"username": b10_ascii(fn) or "user", b10_pwkey(r, loc): [b10_PW(r)], "policy": b10_js(r.choice(B10_PW_ABOUT[lg]))}}}
+    if loc == "en_US":
+        rec["employee"]["ssn"] = [b10_SSN(r)]
+        rec["employee"]["ein_of_employer"] = f"{r.randint(10, 99)}-{rnd(r, B10_D, 7)}"
+    return rec
+
+
+def B10_j_checkout(f, r, loc):
+    return {"action": "charge", "amount": r.randint(100, 99999), "currency": r.choice(["eur", "gbp", "usd"]),
+            "source": {"object": "card", "number": [b10_CC(r)], "cvc": [b10_CVC(r)], "exp": f"{r.randint(1, 12):02d}/{r.randint(27, 32)}"},
+            "customer": {"email": [b10_EM(f, r)], "phone": [b10_PH(r, loc)], "ip": [b10_IP4(r) if r.random() < 0.7 else b10_IP6(r)]},
+            "metadata": {"cart": b10_js(b10_la(f, r, loc, 7)), "previous_card": b10_js(b10_la(f, r, loc, 22)), "idempotency_key": str(f.uuid4())}}
+
+
+def B10_j_secrets_put(f, r, loc):
+    sec = {"stripe": {"secret_key": [b10_VT(r, "STRIPE_KEY")]}, "slack": {"bot_token": [b10_VT(r, "SLACK_TOKEN")]},
+           "github": {"app_private_key": [b10_PEM(r, "\\n")] if r.random() < 0.5 else "file://keys/app.pem", "installation_token": [b10_VT(r, "GITHUB_TOKEN")]},
+           "openai": {"key": [b10_VT(r, "OPENAI_KEY")]}, "db": {"user": "svc_orders", b10_pwkey(r, loc): [b10_PW(r)]},
+           "examples": {"aws_key_id": [b10_PH_(r)], "note": b10_js(r.choice(B10_STANDINS))}}
+    return {"tool": "secretsmanager.put_secret_value", "args": {"SecretId": f"prod/{r.choice(['orders', 'billing', 'search'])}/config",
+            "SecretObject": sec, "VersionStage": "AWSCURRENT", "ClientRequestToken": str(f.uuid4())}}
+
+
+def B10_j_logsearch(f, r, loc):
+    hits = []
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(4)
+        if k == 0:
+            msg = b10_js("login ok user=", b10_EM(f, r), " from ", b10_IP4(r))
+        elif k == 1:
+            msg = b10_js("rejected request with api key ", b10_GS(r), " (", b10_la(f, r, loc, 16), ")")
+        elif k == 2:
+            msg = b10_js("sms delivered to ", b10_PH(r, loc), " ", b10_la(f, r, loc, 1))
+        else:
+            msg = b10_js("upstream ", b10_IP6(r), " timeout after ", b10_la(f, r, loc, 16))
+        hits.append({"_index": f"logs-{B10_TODAY.isoformat()}", "_id": rnd(r, AN, 20), "_source": {"@timestamp": b10_js(b10_la(f, r, loc, 14)), "message": msg,
+                     "trace": {"id": rnd(r, HEX, 32)}}})
+    return {"took": r.randint(1, 900), "hits": {"total": {"value": len(hits)}, "hits": hits}}
+
+
+def B10_j_sheet(f, r, loc):
+    rows = [[["Kunde" if b10_lang(loc) == "de" else "Customer"], ["IBAN"], ["Phone"], ["Reference"]]]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b10_person(f)
+        rows.append([b10_js(f"{fn} {ln}"), [b10_IBAN(r, loc)] if r.random() < 0.75 else b10_js(b10_badiban(r)), [b10_PH(r, loc)], b10_js(b10_la(f, r, loc, 24))])
+    return {"function": "sheets.values.update", "spreadsheetId": rnd(r, B10_URLSAFE, 44), "range": "Payouts!A1:D6", "valueInputOption": "RAW", "values": rows}
+
+
+def B10_j_calendar(f, r, loc):
+    t = datetime.datetime(2026, 12, r.randint(7, 30), r.randint(8, 17), 0)
+    return {"calendarId": "primary", "event": {"summary": b10_js(b10_tr(loc, en="Contract call", de="Vertragstermin", fr="Appel contrat", es="Llamada contrato",
+            it="Chiamata contratto", nl="Contractgesprek")), "start": {"dateTime": t.isoformat() + "+01:00"}, "end": {"dateTime": (t + datetime.timedelta(hours=1)).isoformat() + "+01:00"},
+            "attendees": [{"email": [b10_EM(f, r)], "responseStatus": "needsAction"}, {"email": [b10_EM(f, r)], "optional": True}],
+            "description": b10_js("Dial ", b10_PH(r, loc), " then ", b10_la(f, r, loc, 28)), "conferenceData": {"conferenceId": f"{rnd(r, 'abcdefghijklmnopqrstuvwxyz', 3)}-{rnd(r, 'abcdefghijklmnopqrstuvwxyz', 4)}-{rnd(r, 'abcdefghijklmnopqrstuvwxyz', 3)}"}}}
+
+
+def B10_j_kubectl(f, r, loc):
+    e = lambda s: base64.b64encode(s.encode()).decode()
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "smtp-relay", "namespace": "mail", "creationTimestamp": b10_js(b10_la(f, r, loc, 14)),
+            "uid": str(f.uuid4())}, "type": "Opaque",
+            "data": {"username": e("relay@" + r.choice(B10_MAILDOM)), "password": [B10L("PASSWORD", e(b10_pw_value(r)))], "api-token": [B10L("GENERIC_SECRET", e(b10_gen_value(r)))],
+                     "port": e(str(r.choice([25, 465, 587])))}}
+
+
+def B10_j_webhook(f, r, loc):
+    return {"delivery": str(f.uuid4()), "request": {"headers": {"X-Hub-Signature-256": "sha256=" + rnd(r, HEX, 64), "Authorization": ["Bearer ", b10_VT(r, "JWT")],
+            "X-Webhook-Secret": [b10_GS(r)], "User-Agent": "GitHub-Hookshot/" + rnd(r, HEX, 7)},
+            "payload": {"action": "created", "sender": {"login": f.user_name(), "email": [b10_EM(f, r)]}, "comment": {"body": b10_jtext(f, r, loc)}}},
+            "response": {"status": r.choice([200, 202, 500]), "duration_ms": r.randint(3, 4000)}}
+
+
+def B10_j_contacts(f, r, loc):
+    people = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b10_person(f)
+        p = {"resourceName": f"people/c{rnd(r, B10_D, 19)}", "names": [{"displayName": b10_js(f"{fn} {ln}")}],
+             "emailAddresses": [{"value": [b10_EM(f, r, fn, ln)], "type": "home"}], "phoneNumbers": [{"value": [b10_PH(r, loc)], "type": "mobile"}]}
+        if r.random() < 0.6:
+            p["birthdays"] = [{"text": [b10_DOB(r, loc)]}]
+        p["etag"] = "%" + base64.b64encode(bytes(r.randrange(256) for _ in range(18))).decode()
+        people.append(p)
+    return {"connections": people, "nextSyncToken": rnd(r, B10_URLSAFE, 40), "totalItems": len(people)}
+
+
+def B10_j_agent_memory(f, r, loc):
+    fn, ln = b10_person(f)
+    return {"memory": {"user_profile": {"name": b10_js(f"{fn} {ln}"), "dob_as_stated": b10_js(b10_dob_said(r, loc)),
+            "facts": [b10_js("prefers contact via ", b10_EM(f, r, fn, ln)), b10_js(b10_pw_said(r, loc)), b10_js(b10_la(f, r, loc))]},
+            "scratch": {"last_tool_output": b10_jtext(f, r, loc)}}}
+
+
+B10_JSON_KINDS = [B10_j_mcp_call, B10_j_mcp_call, B10_j_mcp_result, B10_j_mcp_result, B10_j_tool_use, B10_j_fncall, B10_j_employee, B10_j_checkout,
+                  B10_j_secrets_put, B10_j_logsearch, B10_j_sheet, B10_j_calendar, B10_j_kubectl, B10_j_webhook, B10_j_contacts, B10_j_agent_memory]
+
+
+def b10_json(f, r, loc):
+    return r.choice(B10_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b10_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b10_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b10_labels(y)]
+    return []
+
+
+B10_SHAPES = {
+    "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bpa]-\d+-\d+-[A-Za-z0-9-]+|xapp-1-A[A-Z0-9]+-\d+-[0-9a-f]+",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\n|\\n)[A-Za-z0-9+/=\n\\]+-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+
+
+def b10_value_ok(typ, v):
+    if typ in B10_SHAPES:
+        return re.fullmatch(B10_SHAPES[typ], v) is not None and "EXAMPLE" not in v.upper() and "XXXXXX" not in v.upper()
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and 13 <= len(d) <= 19 and luhn_ok(d)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B10_IBAN_FMT and b10_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not a.is_loopback and not a.is_unspecified
+    if typ == "PHONE":
+        for reg in [None] + list(REGION.values()) + B10_ABROAD:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v.replace("(0)", ""), reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B10_STANDINS and not any(c in v for c in "\"'\\")
+    if typ == "PLACEHOLDER":
+        return v in B10_PLACEHOLDERS
+    return False
+
+
+def b10_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text, every value is valid for its type (Luhn, mod-97, SSN
+    rules, libphonenumber, vendor shapes, placeholder list); JSON parses and no escape precedes a label
+    inside its string (a PEM written with \\n escapes is the whole string)."""
+    want = b10_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b10_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
 
 
 if __name__ == "__main__":
