@@ -4,7 +4,7 @@
 //! The writer is synchronous (std::fs) and owned by one thread; the proxy feeds it through a
 //! bounded channel and calls [`ChainWriter::tick`] about once a second. Each `append` hands
 //! the whole line to the OS with `write(2)` before returning; `SyncMode` decides when it is
-//! also fsynced.
+//! also fsynced (`Batch`: by a thread of its own, `syncer.rs`).
 //!
 //! On open the writer re-verifies the last file from its header (canonical form, seq, prev,
 //! Merkle roots; not signatures, which may be by a retired key) and refuses to extend a
@@ -32,6 +32,7 @@ use super::{AuditError, InvalidRecord};
 
 mod files;
 mod open;
+mod syncer;
 
 pub use files::{
     closed_marker_path, file_name, list_streams, parse_file_name, read_closed_marker, ClosedMarker,
@@ -44,7 +45,7 @@ pub enum SyncMode {
     /// Never explicitly (the OS decides); rotation and `close` still sync.
     None,
     /// When the owner calls [`ChainWriter::maybe_sync`] and `batch_interval` has passed, and
-    /// at every checkpoint.
+    /// at every checkpoint: on a background thread, so writing goes on meanwhile.
     #[default]
     Batch,
     /// After every record (`fdatasync`).
@@ -152,6 +153,8 @@ pub struct ChainWriter {
     ts: ((i64, u32), String),
     /// When set, records are collected here and written together (key rotation).
     held: Option<Vec<u8>>,
+    /// The background fsync of `sync: batch` (see `syncer.rs`).
+    syncer: syncer::Syncer,
     /// `<dir>/<stream>.lock`, exclusively locked while this writer lives.
     _lock: File,
 }
@@ -235,10 +238,12 @@ impl ChainWriter {
                 .write_all(&held)
                 .map_err(|e| self.poison(AuditError::io(&self.path.clone(), e)))
         };
-        let must_sync =
-            self.opts.sync == SyncMode::Always || (sealed && self.opts.sync != SyncMode::None);
-        if outcome.is_ok() && must_sync && !held.is_empty() {
-            outcome = self.sync();
+        if outcome.is_ok() && !held.is_empty() {
+            outcome = match self.opts.sync {
+                SyncMode::Always => self.sync(),
+                SyncMode::Batch if sealed => self.sync_in_background(),
+                _ => Ok(()),
+            };
         }
         if let Err(e) = &outcome {
             let msg = e.to_string();
@@ -290,8 +295,12 @@ impl ChainWriter {
         self.since_checkpoint = 0;
         self.retiring = None;
         self.last_checkpoint_at = Instant::now();
-        if self.opts.sync != SyncMode::None && self.held.is_none() {
-            self.sync()?;
+        if self.held.is_none() {
+            match self.opts.sync {
+                SyncMode::Always => self.sync()?,
+                SyncMode::Batch => self.sync_in_background()?,
+                SyncMode::None => {}
+            }
         }
         Ok(appended)
     }
@@ -376,16 +385,39 @@ impl ChainWriter {
         Ok(cp)
     }
 
-    /// In `Batch` mode, fsync if there are unsynced records and `batch_interval` has passed
-    /// since the last sync. No-op in the other modes.
+    /// In `Batch` mode, start a background fsync if there are unsynced records and
+    /// `batch_interval` has passed since the last one started, and report a background fsync
+    /// that failed (the writer stops, as after a failed write). No-op in the other modes.
     pub fn maybe_sync(&mut self) -> Result<(), AuditError> {
-        if self.opts.sync == SyncMode::Batch
-            && self.unsynced
-            && self.last_sync.elapsed() >= self.opts.batch_interval
-        {
-            self.sync()?;
+        if self.opts.sync != SyncMode::Batch {
+            return Ok(());
+        }
+        if let Some((path, e)) = self.syncer.take_failure() {
+            return Err(self.poison(AuditError::io(&path, e)));
+        }
+        if self.unsynced && self.last_sync.elapsed() >= self.opts.batch_interval {
+            self.sync_in_background()?;
         }
         Ok(())
+    }
+
+    /// `sync: batch`'s fsync: handed to the background thread (`syncer.rs`), so records go on
+    /// reaching the OS while it runs. While one runs the records stay unsynced and the next
+    /// [`Self::maybe_sync`] asks again. If the thread cannot be given the file (no descriptor
+    /// left), the fsync is done here.
+    fn sync_in_background(&mut self) -> Result<(), AuditError> {
+        if let Some((path, e)) = self.syncer.take_failure() {
+            return Err(self.poison(AuditError::io(&path, e)));
+        }
+        match self.syncer.request(&self.file, &self.path) {
+            Ok(syncer::Requested::Started) => {
+                self.unsynced = false;
+                self.last_sync = Instant::now();
+                Ok(())
+            }
+            Ok(syncer::Requested::Busy) => Ok(()),
+            Err(_) => self.sync(),
+        }
     }
 
     /// fsync (`fdatasync`) the current file now.

@@ -211,6 +211,86 @@ fn sync_modes_write_verifiable_streams() {
     }
 }
 
+/// `sync: batch` fsyncs on a thread of its own: while one is running (held here), records
+/// keep reaching the file and being acknowledged, checkpoints included, and a second sync is
+/// not started on top of it; once it finishes, the next `maybe_sync` starts another.
+#[test]
+fn batch_fsync_runs_beside_the_writer_not_in_front_of_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = test_opts(dir.path(), test_key(1));
+    opts.sync = SyncMode::Batch;
+    opts.batch_interval = Duration::ZERO;
+    opts.checkpoint_every = 3;
+    let mut w = ChainWriter::open(opts).expect("open");
+    w.syncer.hold();
+    w.append(Kind::Decision, decision(0)).expect("append");
+    w.maybe_sync().expect("maybe_sync");
+    assert!(w.syncer.busy(), "the fsync was handed to the thread");
+    assert!(!w.unsynced, "a started fsync covers what was written");
+    // the held fsync does not hold the writer: records and a checkpoint's batch go through
+    let results = w.append_batch((1..8).map(|i| (Kind::Decision, decision(i))).collect());
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    w.maybe_sync().expect("maybe_sync while one runs");
+    assert_eq!(w.syncer.done(), 0, "no fsync finished yet");
+    assert!(
+        w.unsynced,
+        "still unsynced: no second fsync on top of the running one"
+    );
+    let written = fs::read_to_string(w.current_path()).expect("read");
+    assert_eq!(
+        written
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"decision\""))
+            .count(),
+        8,
+        "every record is in the file while the fsync is held"
+    );
+    assert!(written.contains("\"kind\":\"checkpoint\""));
+    w.syncer.release();
+    w.syncer.wait_idle();
+    assert_eq!(w.syncer.done(), 1);
+    w.maybe_sync().expect("maybe_sync");
+    w.syncer.wait_idle();
+    assert_eq!(
+        w.syncer.done(),
+        2,
+        "the records written meanwhile got their fsync"
+    );
+    assert!(!w.unsynced);
+    w.close().expect("close");
+    let mut keys = crate::audit::TrustedKeys::new();
+    keys.add(test_key(1).verifier());
+    let report = crate::audit::verify_path(dir.path(), &keys);
+    assert!(report.valid && report.warnings.is_empty(), "{report}");
+}
+
+/// A background fsync that fails stops the writer like a failed write: the next tick reports
+/// it, and no record is accepted after it.
+#[test]
+fn a_failed_background_fsync_stops_the_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = test_opts(dir.path(), test_key(1));
+    opts.sync = SyncMode::Batch;
+    opts.batch_interval = Duration::ZERO;
+    let mut w = ChainWriter::open(opts).expect("open");
+    w.syncer.fail_next();
+    w.append(Kind::Decision, decision(0)).expect("append");
+    w.maybe_sync().expect("the fsync only started");
+    w.syncer.wait_idle();
+    let err = w.tick(Instant::now()).expect_err("the failure is reported");
+    assert!(
+        err.to_string().contains("injected fdatasync failure"),
+        "{err}"
+    );
+    assert!(w.poisoned().is_some());
+    assert!(matches!(
+        w.append(Kind::Decision, decision(1)),
+        Err(AuditError::Poisoned(_))
+    ));
+    let results = w.append_batch(vec![(Kind::Decision, decision(2))]);
+    assert!(matches!(results[0], Err(AuditError::Poisoned(_))));
+}
+
 #[test]
 fn reopen_continues_the_same_file_and_chain() {
     let dir = tempfile::tempdir().expect("tempdir");
