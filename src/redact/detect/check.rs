@@ -1665,11 +1665,11 @@ pub(super) fn sql_birth_values(
         return;
     }
     let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
-    // Blanks and line breaks, also where a log flattened them to ` | `.
+    // Blanks and line breaks, also where a log flattened them to ` | ` or ` / `.
     let ws = |mut i: usize| {
         while hay
             .get(i)
-            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'|')
+            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'|' || b == b'/')
         {
             i += 1;
         }
