@@ -115,8 +115,17 @@ impl Detector {
                 None => reject,
             },
             Kind::Dob => {
-                let ds = self.date_re.find(&hay[s..e]).map_or(s, |m| s + m.start());
-                if after.is_some_and(|b| b.is_ascii_alphanumeric()) {
+                // The date part; vCard's basic `BDAY:19661019` is its last 8 digits.
+                let ds = match self.date_re.find(&hay[s..e]) {
+                    Some(m) => s + m.start(),
+                    None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => e - 8,
+                    None => s,
+                };
+                // `b. ` (born) stands at a line's start, after `(` or after `, `.
+                let born_ok = !hay[s..].starts_with(b"b. ")
+                    || matches!(before, None | Some(b'\n' | b'(' | b'['))
+                    || (before == Some(b' ') && s >= 2 && matches!(hay[s - 2], b',' | b';'));
+                if after.is_some_and(|b| b.is_ascii_alphanumeric()) || !born_ok {
                     reject
                 } else {
                     hit(Entity::DateOfBirth, ds, e)

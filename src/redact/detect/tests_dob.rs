@@ -1,5 +1,6 @@
 //! Birth dates (issue #20, tenth round): table columns under a birth-date header (text
-//! tables and JSON arrays of arrays). Each rule with the look-alikes it must leave alone: dates in the same shapes
+//! tables and JSON arrays of arrays), `<birthDate>` elements, vCard `BDAY:`, `data nascita`,
+//! `b. DATE`. Each rule with the look-alikes it must leave alone: dates in the same shapes
 //! that are not birth dates (hire, order, expiry dates, `created_at` columns).
 
 use super::*;
@@ -105,6 +106,57 @@ fn dates_in_other_columns_of_tables_are_not_birth_dates() {
         "name;dob;joined\nJane;1984;2020-01-01\nBob;unknown;2021-02-02\n",
         // A birth word in prose above a table without that column.
         "Birthday list below.\nname,joined\nJane,2020-01-01\n",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}: {:?}", dobs(text));
+    }
+}
+
+#[test]
+fn birth_date_elements_vcards_and_short_phrases() {
+    for (text, date) in [
+        (
+            "<patient>\n  <birthDate>1952-05-02</birthDate>\n</patient>",
+            "1952-05-02",
+        ),
+        ("<dob>02/05/1952</dob>", "02/05/1952"),
+        (
+            "BEGIN:VCARD\nVERSION:3.0\nFN:Artur Rogge\nBDAY:1952-07-13\nEND:VCARD",
+            "1952-07-13",
+        ),
+        (
+            "BEGIN:VCARD\nFN:Janett F\nBDAY:19661019\nREV:20250917T235251Z\nEND:VCARD",
+            "19661019",
+        ),
+        ("BDAY;VALUE=date:1985-04-12", "1985-04-12"),
+        ("data nascita 29/03/1950", "29/03/1950"),
+        (
+            "spoke with Pasqual (data nascita 10.05.2003).",
+            "10.05.2003",
+        ),
+        (
+            "Start date: 3 Dec 2026\nb. 1970-01-27\nIBAN: …",
+            "1970-01-27",
+        ),
+        (
+            "my details: jane@example.com, b. 19 Apr 1953",
+            "19 Apr 1953",
+        ),
+        ("Jane Doe (b. 21/05/1967) called", "21/05/1967"),
+    ] {
+        assert_eq!(dobs(text), [date], "{text}");
+    }
+    for text in [
+        "<admitted>2024-07-05</admitted>",
+        "<expiry>2027-01-31</expiry>",
+        "REV:20250917T235251Z",
+        "UID:20251012\nDTSTART:20261204",
+        "BDAY:unknown",
+        "BDAY:20261350",
+        "data assunzione 30.12.2026",
+        "item b. 2024-01-01",
+        "Plan B. 2024-01-01",
+        "step b.2024-05-01",
+        "bday party on Friday",
     ] {
         assert!(dobs(text).is_empty(), "{text}: {:?}", dobs(text));
     }
