@@ -125,7 +125,10 @@ impl Detector {
                 let born_ok = !hay[s..].starts_with(b"b. ")
                     || matches!(before, None | Some(b'\n' | b'(' | b'['))
                     || (before == Some(b' ') && s >= 2 && matches!(hay[s - 2], b',' | b';'));
-                if after.is_some_and(|b| b.is_ascii_alphanumeric()) || !born_ok {
+                if after.is_some_and(|b| b.is_ascii_alphanumeric())
+                    || !born_ok
+                    || birthday_event(&hay[s..ds])
+                {
                     reject
                 } else {
                     hit(Entity::DateOfBirth, ds, e)
@@ -1754,4 +1757,31 @@ pub(super) fn sql_birth_values(
         }
         i = ws(i + 1);
     }
+}
+
+/// `birthday` followed by a word naming a celebration before the date (`Beau's birthday
+/// drinks are on 26/11/2026`, `birthday party on …`): the date of the event, not a birth.
+fn birthday_event(keyword_to_date: &[u8]) -> bool {
+    let Some(rest) = keyword_to_date
+        .get(..8)
+        .filter(|k| k.eq_ignore_ascii_case(b"birthday"))
+        .map(|_| &keyword_to_date[8..])
+    else {
+        return false;
+    };
+    rest.split(|b| !b.is_ascii_alphabetic()).any(|w| {
+        [
+            &b"party"[..],
+            b"parties",
+            b"drinks",
+            b"cake",
+            b"lunch",
+            b"dinner",
+            b"celebration",
+            b"bash",
+            b"event",
+        ]
+        .iter()
+        .any(|e| w.eq_ignore_ascii_case(e))
+    })
 }

@@ -142,6 +142,8 @@ fn birth_date_elements_vcards_and_short_phrases() {
             "19 Apr 1953",
         ),
         ("Jane Doe (b. 21/05/1967) called", "21/05/1967"),
+        ("Birthday: 1984-03-02", "1984-03-02"),
+        ("her birthday is on March 3, 1984", "March 3, 1984"),
     ] {
         assert_eq!(dobs(text), [date], "{text}");
     }
@@ -157,6 +159,10 @@ fn birth_date_elements_vcards_and_short_phrases() {
         "Plan B. 2024-01-01",
         "step b.2024-05-01",
         "bday party on Friday",
+        // A birthday celebration's date.
+        "fyi Beau's birthday drinks are on 26/11/2026, same bar",
+        "Birthday party on 5 Dec 2026",
+        "birthday lunch: 2026-12-04",
     ] {
         assert!(dobs(text).is_empty(), "{text}: {:?}", dobs(text));
     }
