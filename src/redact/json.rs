@@ -216,11 +216,17 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             Value::Array(items) => {
                 let len = self.ptr.len();
                 let mut buf = itoa::Buffer::new();
+                let birth_cols = birth_columns(items);
                 for (i, child) in items.iter().enumerate() {
                     self.ptr.push('/');
                     self.ptr.push_str(buf.format(i));
                     // Elements inherit the array's key: `"cookies": ["a=1"]`, `"phones": ["…"]`.
-                    self.value(child, key);
+                    match child {
+                        Value::Array(row) if birth_cols != 0 && i > 0 => {
+                            self.birth_row(row, key, birth_cols)
+                        }
+                        _ => self.value(child, key),
+                    }
                     self.ptr.truncate(len);
                 }
                 None
@@ -235,6 +241,21 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             }
         };
         self.edits.push((id, edit));
+    }
+
+    /// A row of a table whose header row names birth-date columns (`birth_columns`): the
+    /// cells of those columns are DATE_OF_BIRTH values, the others inherit the array's key.
+    fn birth_row(&mut self, row: &'v [Value], key: KeyClass, birth_cols: u64) {
+        // The row array is a node (with no edit of its own), as in `value`.
+        self.nodes += 1;
+        let len = self.ptr.len();
+        let mut buf = itoa::Buffer::new();
+        for (j, cell) in row.iter().enumerate() {
+            self.ptr.push('/');
+            self.ptr.push_str(buf.format(j));
+            self.value(cell, birth_cell_class(birth_cols, j, key));
+            self.ptr.truncate(len);
+        }
     }
 
     fn object(&mut self, id: usize, map: &'v Map<String, Value>, parent: KeyClass) {
@@ -601,3 +622,33 @@ fn is_mask(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// The columns (as bits, the first 64) of an array of arrays whose first row is a header
+/// naming birth-date columns (`[["name", "dob"], ["Jane", "1984-03-02"]]`, a sheet's
+/// `values`); 0 when the first element is no such header (a header holding an array or an
+/// object is none). `stream` reads the same from the raw bytes.
+fn birth_columns(items: &[Value]) -> u64 {
+    let Some(Value::Array(head)) = items.first() else {
+        return 0;
+    };
+    let mut cols = 0u64;
+    for (j, cell) in head.iter().enumerate() {
+        match cell {
+            Value::Array(_) | Value::Object(_) => return 0,
+            Value::String(s) if j < 64 && crate::redact::detect::birth_date_header(s) => {
+                cols |= 1 << j;
+            }
+            _ => {}
+        }
+    }
+    cols
+}
+
+/// The class of cell `j` of a row under a header with birth-date columns `birth_cols`.
+pub(crate) fn birth_cell_class(birth_cols: u64, j: usize, key: KeyClass) -> KeyClass {
+    if j < 64 && birth_cols >> j & 1 == 1 {
+        KeyClass::Whole(Entity::DateOfBirth)
+    } else {
+        key
+    }
+}

@@ -411,6 +411,7 @@ impl Redactor {
             && !self
                 .detector
                 .any_raw_json(bytes, &|k| self.keys.classify(k) != KeyClass::Plain)
+            && !stream::has_birth_sheet(bytes)
     }
 
     /// Redacts a body. Returns the input borrowed (zero copies, no re-serialisation) when

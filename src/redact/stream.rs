@@ -13,8 +13,8 @@
 //! only the last one.
 
 use super::action::ActionPlan;
-use super::detect::{word8, BodyTriggers};
-use super::json::{escape_token, KeyClass, Leaf, Walk};
+use super::detect::{birth_date_header, word8, BodyTriggers};
+use super::json::{birth_cell_class, escape_token, KeyClass, Leaf, Walk};
 use super::{Finding, Redactor};
 use std::borrow::Cow;
 
@@ -194,20 +194,57 @@ impl<'v> Pass<'_, '_, 'v> {
     }
 
     /// Elements inherit the array's key class (`"phones": ["…"]`), as in the `Value` walk.
+    /// A first element that is a header row naming birth-date columns makes the following
+    /// rows' cells in those columns DATE_OF_BIRTH values (`json::birth_columns`).
     fn array(&mut self, class: KeyClass, depth: usize) -> Step<()> {
         let mut more = self.open(b']', depth)?;
         let len = self.walk.ptr.len();
         let mut index = itoa::Buffer::new();
         let mut n = 0usize;
+        let mut birth_cols = 0u64;
         while more {
             self.walk.ptr.push('/');
             self.walk.ptr.push_str(index.format(n));
+            self.blanks();
+            if self.peek() == Some(b'[') {
+                if n == 0 {
+                    birth_cols = self.birth_columns();
+                } else if birth_cols != 0 {
+                    self.birth_row(class, birth_cols, depth + 1)?;
+                    self.walk.ptr.truncate(len);
+                    more = self.next(b']')?;
+                    n += 1;
+                    continue;
+                }
+            }
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
             more = self.next(b']')?;
             n += 1;
         }
         Ok(())
+    }
+
+    /// A table row under a header with birth-date columns (`json::Walk::birth_row`).
+    fn birth_row(&mut self, class: KeyClass, birth_cols: u64, depth: usize) -> Step<()> {
+        let mut more = self.open(b']', depth)?;
+        let len = self.walk.ptr.len();
+        let mut index = itoa::Buffer::new();
+        let mut j = 0usize;
+        while more {
+            self.walk.ptr.push('/');
+            self.walk.ptr.push_str(index.format(j));
+            self.value(birth_cell_class(birth_cols, j, class), depth)?;
+            self.walk.ptr.truncate(len);
+            more = self.next(b']')?;
+            j += 1;
+        }
+        Ok(())
+    }
+
+    /// `json::birth_columns` of the array under the cursor, read ahead without moving it.
+    fn birth_columns(&self) -> u64 {
+        json_header_columns(self.raw, self.i)
     }
 
     /// The string starting at the `"` under the cursor, decoded: borrowed from the body when
@@ -352,6 +389,82 @@ fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
 fn parse_u64(digits: &[u8]) -> Option<u64> {
     digits.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// `json::birth_columns` read from the raw bytes of the array at `raw[i] == b'['`: 0 for
+/// anything but a flat row (a nested array or object, invalid JSON).
+pub(crate) fn json_header_columns(raw: &[u8], i: usize) -> u64 {
+    let mut i = i + 1;
+    let mut cols = 0u64;
+    let mut j = 0usize;
+    let blanks = |i: &mut usize| {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = raw.get(*i) {
+            *i += 1;
+        }
+    };
+    loop {
+        blanks(&mut i);
+        match raw.get(i) {
+            Some(b'"') => {
+                let start = i + 1;
+                let mut e = start;
+                let mut escaped = false;
+                loop {
+                    let Some(k) = raw.get(e..).and_then(quote_or_backslash) else {
+                        return 0;
+                    };
+                    e += k;
+                    if raw[e] == b'"' {
+                        break;
+                    }
+                    escaped = true;
+                    e += 2;
+                }
+                let cell: Option<Cow<'_, str>> = if escaped {
+                    serde_json::from_slice::<String>(&raw[start - 1..=e])
+                        .ok()
+                        .map(Cow::Owned)
+                } else {
+                    std::str::from_utf8(&raw[start..e]).ok().map(Cow::Borrowed)
+                };
+                if j < 64 && cell.is_some_and(|c| birth_date_header(&c)) {
+                    cols |= 1 << j;
+                }
+                i = e + 1;
+            }
+            Some(b'[' | b'{') | None => return 0,
+            Some(b']') if j == 0 => return 0,
+            Some(_) => {
+                while raw
+                    .get(i)
+                    .is_some_and(|b| !matches!(b, b',' | b']' | b'[' | b'{'))
+                {
+                    i += 1;
+                }
+            }
+        }
+        blanks(&mut i);
+        match raw.get(i) {
+            Some(b',') => {
+                i += 1;
+                j += 1;
+            }
+            Some(b']') => return cols,
+            _ => return 0,
+        }
+    }
+}
+
+/// Whether a JSON body holds an array of arrays whose first row names a birth-date column
+/// (then its rows' cells are findings with no trigger in the raw bytes).
+pub(crate) fn has_birth_sheet(raw: &[u8]) -> bool {
+    memchr::memchr_iter(b'[', raw).any(|q| {
+        let mut r = q + 1;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = raw.get(r) {
+            r += 1;
+        }
+        raw.get(r) == Some(&b'[') && json_header_columns(raw, r) != 0
     })
 }
 

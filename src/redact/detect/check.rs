@@ -115,8 +115,20 @@ impl Detector {
                 None => reject,
             },
             Kind::Dob => {
-                let ds = self.date_re.find(&hay[s..e]).map_or(s, |m| s + m.start());
-                if after.is_some_and(|b| b.is_ascii_alphanumeric()) {
+                // The date part; vCard's basic `BDAY:19661019` is its last 8 digits.
+                let ds = match self.date_re.find(&hay[s..e]) {
+                    Some(m) => s + m.start(),
+                    None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => e - 8,
+                    None => s,
+                };
+                // `b. ` (born) stands at a line's start, after `(` or after `, `.
+                let born_ok = !hay[s..].starts_with(b"b. ")
+                    || matches!(before, None | Some(b'\n' | b'(' | b'['))
+                    || (before == Some(b' ') && s >= 2 && matches!(hay[s - 2], b',' | b';'));
+                if after.is_some_and(|b| b.is_ascii_alphanumeric())
+                    || !born_ok
+                    || birthday_event(&hay[s..ds])
+                {
                     reject
                 } else {
                     hit(Entity::DateOfBirth, ds, e)
@@ -1665,11 +1677,11 @@ pub(super) fn sql_birth_values(
         return;
     }
     let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
-    // Blanks and line breaks, also where a log flattened them to ` | `.
+    // Blanks and line breaks, also where a log flattened them to ` | ` or ` / `.
     let ws = |mut i: usize| {
         while hay
             .get(i)
-            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'|')
+            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'|' || b == b'/')
         {
             i += 1;
         }
@@ -1745,4 +1757,31 @@ pub(super) fn sql_birth_values(
         }
         i = ws(i + 1);
     }
+}
+
+/// `birthday` followed by a word naming a celebration before the date (`Beau's birthday
+/// drinks are on 26/11/2026`, `birthday party on …`): the date of the event, not a birth.
+fn birthday_event(keyword_to_date: &[u8]) -> bool {
+    let Some(rest) = keyword_to_date
+        .get(..8)
+        .filter(|k| k.eq_ignore_ascii_case(b"birthday"))
+        .map(|_| &keyword_to_date[8..])
+    else {
+        return false;
+    };
+    rest.split(|b| !b.is_ascii_alphabetic()).any(|w| {
+        [
+            &b"party"[..],
+            b"parties",
+            b"drinks",
+            b"cake",
+            b"lunch",
+            b"dinner",
+            b"celebration",
+            b"bash",
+            b"event",
+        ]
+        .iter()
+        .any(|e| w.eq_ignore_ascii_case(e))
+    })
 }

@@ -392,6 +392,12 @@ impl Detector {
                 sql_birth_values(hay, p, &self.date_re, &mut |s, e| {
                     self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
                 });
+                // A birth-date column of a CSV / TSV / pipe / Markdown table.
+                if out.len() == before {
+                    super::table::text_table_birth_values(hay, p, &self.date_re, &mut |s, e| {
+                        self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
+                    });
+                }
                 if out.len() > before {
                     done_at = p;
                     if first_only {

@@ -14,12 +14,14 @@ mod check;
 mod engine;
 mod numbers;
 mod patterns;
+mod table;
 
 pub(crate) use bytes::word8;
 use bytes::*;
 use check::*;
 use numbers::*;
 use patterns::*;
+pub(crate) use table::birth_date_header;
 
 /// One accepted detection: an entity over a byte range of the scanned text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,3 +366,5 @@ impl FastTriggers {
 mod tests;
 #[cfg(test)]
 mod tests_accuracy;
+#[cfg(test)]
+mod tests_dob;

@@ -33,6 +33,9 @@ pub(super) enum Kind {
 /// seven locales (`3 March 1984`, `March 3rd, 1984`, `3. März 1984`, `3 mars 1984`,
 /// `3 de marzo de 1984`, `3 marzo 1984`, `3 maart 1984`): the names' first three letters
 /// (`oct`/`okt`/`ott`, `dec`/`dez`/`dic`/`déc`, `ene`, `gen`, `mai`/`mei`/`mag`/`may`, …).
+/// A date in ISO 8601's basic form (`19661019`), as vCard's `BDAY:` writes it.
+pub(super) const YMD8: &str = r"(?:1[89]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])";
+
 pub(super) const DATE: &str = r"(?:[0-9]{4}[\-./][0-9]{1,2}[\-./][0-9]{1,2}|[0-9]{1,2}[\-./][0-9]{1,2}[\-./](?:[0-9]{4}|[0-9]{2})|(?:[0-9]{1,2}\.? (?:de )?)?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|okt|dez|m\xC3\xA4r|mai|mei|maa|jui|f\xC3\xA9v|avr|ao\xC3\xBB|d\xC3\xA9c|gen|mag|giu|lug|ago|set|ott|dic|ene|abr)[a-z]*\.?(?: [0-9]{1,2}(?:st|nd|rd|th)?,?)?(?: de)? [0-9]{4})";
 
 /// (kind, entities it can yield, pattern). ASCII-only, byte mode; `\b` is ASCII.
@@ -69,7 +72,10 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::Dob,
             &[E::DateOfBirth],
-            format!(r#"{b}(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren (?:am|op)|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data di nascita|nacid[oa](?:/a)? el|fecha de nacimiento)[ \t:=\-"'A-Za-z]{{0,16}}{DATE}"#),
+            // `>` ends an element's start tag (`<birthDate>1952-05-02`); vCard's `BDAY:` (with
+            // parameters, `BDAY;VALUE=date:`) also takes the basic form `19661019`; `b. ` (born)
+            // only right before the date.
+            format!(r#"{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren (?:am|op)|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)? el|fecha de nacimiento)[ \t:=\-"'>A-Za-z]{{0,16}}{DATE}|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8}))"#),
         ),
         (Kind::Iban, &[E::Iban], format!(r"{b}[A-Z]{{2}}[0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}")),
         (Kind::Card, &[E::CreditCard], format!(r"{b}(?:[0-9]{{12,19}}|[0-9]{{4}}(?:[ \-][0-9]{{3,6}}){{2,4}}){b}")),
@@ -191,6 +197,10 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "nata il",
             "nato/a il",
             "data di nascita",
+            "data nascita",
+            // vCard's birthday property, and `b. ` (born) right before a date.
+            "bday",
+            "b. ",
             "nacido el",
             "nacida el",
             "fecha de nacimiento",

@@ -1,0 +1,231 @@
+//! Birth dates in the rows of a table whose header names a birth-date column: CSV, TSV,
+//! semicolon- and pipe-separated text and Markdown tables whose header line precedes the
+//! rows (also where a log flattened the line breaks to ` | `, ` ⏎ ` or ` / `), and JSON arrays of
+//! arrays whose first row is the header (a sheet's `values`: see `json::Walk` and `stream`).
+//!
+//! Only the cells of that column, and (in text) only a cell that is a date as a whole: an
+//! order date, a hire date or a `created_at` column beside it is not touched. The pass runs
+//! only at a birth word the trigger search found (no birth word in the document, no work).
+
+use regex_automata::{meta::Regex, Anchored, Input};
+
+/// The column names (`dob`, `birth_date`, `Geburtsdatum`, `date de naissance`, …) a
+/// header cell must have, normalised: ASCII lower case, words joined by `_`.
+const NAMES: &[&str] = &[
+    "dob",
+    "d_o_b",
+    "date_of_birth",
+    "birth_date",
+    "birthdate",
+    "birthday",
+    "geburtsdatum",
+    "geb_datum",
+    "geboortedatum",
+    "date_naissance",
+    "date_de_naissance",
+    "datenaissance",
+    "data_nascita",
+    "data_di_nascita",
+    "fecha_nacimiento",
+    "fecha_de_nacimiento",
+];
+
+/// Whether a header cell (or a JSON sheet's header string) names a birth-date column: one of
+/// `NAMES`, or a compound ending in one (`patient_dob`, `customer_birth_date`) or one
+/// followed by a format word (`dob_iso`); not `birth_place`, `birth_year`, `birthday_party`
+/// or `adobe_id`.
+pub(crate) fn birth_date_header(cell: &str) -> bool {
+    if cell.len() > 40 {
+        return false;
+    }
+    let mut norm = String::with_capacity(cell.len() + 4);
+    let mut prev_lower = false;
+    for c in cell.trim().chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                norm.push('_');
+            }
+            norm.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if matches!(c, '-' | ' ' | '.' | '_') {
+            if !norm.ends_with('_') {
+                norm.push('_');
+            }
+            prev_lower = false;
+        } else {
+            norm.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        }
+    }
+    let norm = norm.trim_matches('_');
+    NAMES.iter().any(|n| {
+        norm == *n
+            || norm.strip_suffix(n).is_some_and(|head| head.ends_with('_'))
+            || norm.strip_prefix(n).is_some_and(|tail| {
+                matches!(tail, "_iso" | "_raw" | "_text" | "_str" | "_value" | "_utc")
+            })
+    })
+}
+
+/// `⏎`, which some logs put for a line break.
+const RETURN_SYMBOL: &[u8] = "\u{23ce}".as_bytes();
+
+fn is_delim(b: u8) -> bool {
+    matches!(b, b',' | b';' | b'\t' | b'|')
+}
+
+/// How the table's lines are separated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// `\n` (or `\r\n`).
+    Newline,
+    /// A flattened ` | ` (only where the cells are not `|`-separated).
+    Pipe,
+    /// A flattened ` ⏎ `.
+    Return,
+    /// A flattened ` / ` (blanks on both sides: no date is written so).
+    Slash,
+}
+
+/// The separator starting at `i`, if any, and its length.
+fn separator_at(hay: &[u8], i: usize, delim: u8) -> Option<(Lines, usize)> {
+    match hay.get(i)? {
+        b'\n' => Some((Lines::Newline, 1)),
+        b'\r' if hay.get(i + 1) == Some(&b'\n') => Some((Lines::Newline, 2)),
+        b'|' if delim != b'|' => Some((Lines::Pipe, 1)),
+        0xE2 if hay[i..].starts_with(RETURN_SYMBOL) => Some((Lines::Return, RETURN_SYMBOL.len())),
+        b' ' if hay[i..].starts_with(b" / ") => Some((Lines::Slash, 3)),
+        _ => None,
+    }
+}
+
+/// Birth dates in the rows of a text table whose header cell at the trigger `p` names a
+/// birth-date column, as (start, end) of each date.
+pub(super) fn text_table_birth_values(
+    hay: &[u8],
+    p: usize,
+    date_re: &Regex,
+    found: &mut dyn FnMut(usize, usize),
+) {
+    // The header cell around `p`.
+    let stop = |b: u8| is_delim(b) || b == b'\n' || b == b'\r' || b == 0xE2;
+    let mut cs = p;
+    while cs > 0 && p - cs < 40 && !stop(hay[cs - 1]) {
+        cs -= 1;
+    }
+    let ce = p + hay[p..].iter().take(40).take_while(|&&b| !stop(b)).count();
+    let trim = |b: &u8| matches!(b, b' ' | b'"' | b'\'' | b'`' | b'*');
+    let name = trim_by(&hay[cs..ce], trim);
+    if !std::str::from_utf8(name).is_ok_and(birth_date_header) {
+        return;
+    }
+    // The cells' delimiter: the byte after the cell, or before it for the last one.
+    let delim = match (hay.get(ce), cs.checked_sub(1).map(|i| hay[i])) {
+        (Some(&d), _) if is_delim(d) => d,
+        (_, Some(d)) if is_delim(d) => d,
+        _ => return,
+    };
+    // The header line: its start (the column's index) and its end (how lines are separated).
+    let mut ls = cs;
+    while ls > 0 && cs - ls < 2048 {
+        let b = hay[ls - 1];
+        if b == b'\n'
+            || (b == b'|' && delim != b'|')
+            || hay[..ls].ends_with(RETURN_SYMBOL)
+            || hay[..ls].ends_with(b" / ")
+        {
+            break;
+        }
+        ls -= 1;
+    }
+    let col = cells(&hay[ls..cs], delim).count() - 1;
+    let mut i = ce;
+    let lines = loop {
+        if i >= hay.len() || i - ce > 2048 {
+            return;
+        }
+        if let Some((lines, len)) = separator_at(hay, i, delim) {
+            i += len;
+            break lines;
+        }
+        i += 1;
+    };
+    // The rows, up to a line without the delimiter (the table's end).
+    let limit = (i + 65536).min(hay.len());
+    while i < limit {
+        let mut re = i;
+        let mut next = None;
+        while re < limit {
+            if let Some((l, len)) = separator_at(hay, re, delim) {
+                if l == lines {
+                    next = Some(re + len);
+                    break;
+                }
+            }
+            re += 1;
+        }
+        let row = &hay[i..re];
+        // A rule under the header (`----+----`, `|---|:--:|`) is passed over.
+        let rule = !row.is_empty()
+            && row
+                .iter()
+                .all(|b| matches!(b, b'-' | b'+' | b'=' | b':' | b'|' | b' ' | b'\r'));
+        if !rule && !row.contains(&delim) {
+            return;
+        }
+        if let Some((a, b)) = cells(row, delim).nth(col) {
+            let cell = &row[a..b];
+            let lead = cell.iter().take_while(|b| trim(b)).count();
+            let date = trim_by(cell, trim);
+            let start = i + a + lead;
+            if !date.is_empty()
+                && date_re
+                    .search(
+                        &Input::new(&hay[..start + date.len()])
+                            .range(start..)
+                            .anchored(Anchored::Yes),
+                    )
+                    .is_some_and(|m| m.end() == start + date.len())
+            {
+                found(start, start + date.len());
+            }
+        }
+        match next {
+            Some(n) => i = n,
+            None => return,
+        }
+    }
+}
+
+fn trim_by(s: &[u8], trim: impl Fn(&u8) -> bool) -> &[u8] {
+    let a = s.iter().take_while(|b| trim(b)).count();
+    let b = s[a..].iter().rev().take_while(|b| trim(b)).count();
+    &s[a..s.len() - b]
+}
+
+/// The cells of a line as (start, end) ranges, split at `delim` outside double quotes
+/// (`"Smith, Jane"` is one CSV cell; a `|` table has no quoting).
+fn cells(line: &[u8], delim: u8) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut at = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let start = at;
+        let mut quoted = false;
+        while at < line.len() {
+            let b = line[at];
+            if b == b'"' && delim != b'|' {
+                quoted = !quoted;
+            } else if b == delim && !quoted {
+                let cell = (start, at);
+                at += 1;
+                return Some(cell);
+            }
+            at += 1;
+        }
+        done = true;
+        Some((start, line.len()))
+    })
+}
