@@ -653,6 +653,11 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
                 || variable_reference(pw);
             (!template).then(|| Hit::new(Entity::Password, u + c + 1, at))
         }
+        // A Sentry DSN's key (`https://KEY@o1.ingest.sentry.io/…`) is public: Sentry's
+        // documentation says a DSN may be published (it only lets one send events), so the
+        // key alone on a `sentry.io` host is no credential. A legacy DSN's `public:secret@`
+        // still has its secret reported above.
+        None if sentry_host(&hay[at + 1..]) => None,
         None => (info.len() >= 16
             && info
                 .iter()
@@ -667,6 +672,19 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
             }),
     };
     Some(cred)
+}
+
+/// The host at the start of `rest` (up to `/`, `:`, `?`, a blank or a quote) is Sentry's
+/// (`sentry.io` or a name ending in `.sentry.io`, any case).
+fn sentry_host(rest: &[u8]) -> bool {
+    let host = &rest[..rest
+        .iter()
+        .take(256)
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+        .unwrap_or(rest.len().min(256))];
+    host.len() >= 9
+        && host[host.len() - 9..].eq_ignore_ascii_case(b"sentry.io")
+        && (host.len() == 9 || host[host.len() - 10] == b'.')
 }
 
 /// `user@host` as an SSH target, not an e-mail address: followed by `:` and a path (`git@

@@ -852,9 +852,9 @@ fn groups_after(hay: &[u8], mut end: usize) -> usize {
 
 /// Words naming a card's security code (lower case; matched in any case), in the seven
 /// locales: `CVV`, `CVC`, `CVV2`, `CID`, `CSC`, `security code`, `Prüfnummer`,
-/// `Kartenprüfnummer`, `cryptogramme`, `código de seguridad`, `codice di sicurezza`,
+/// `Kartenprüfnummer`, `Prüfziffer`, `cryptogramme`, `código de seguridad`, `codice di sicurezza`,
 /// `beveiligingscode`.
-const CVC_WORDS: [&[u8]; 14] = [
+const CVC_WORDS: [&[u8]; 15] = [
     b"cvv2",
     b"cvc2",
     b"cvv",
@@ -865,6 +865,7 @@ const CVC_WORDS: [&[u8]; 14] = [
     b"security code",
     b"kartenpr\xc3\xbcfnummer",
     b"pr\xc3\xbcfnummer",
+    b"pr\xc3\xbcfziffer",
     b"cryptogramme",
     b"c\xc3\xb3digo de seguridad",
     b"codice di sicurezza",
@@ -898,7 +899,7 @@ const CARD_GAP_WORDS: [&[u8]; 20] = [
 ];
 
 /// The security code after a card number ending at `end` (within 48 bytes, with only an
-/// expiry, blanks and punctuation between): three or four digits after a word of
+/// expiry, blanks, line breaks and punctuation between: `Card: 4111…\nSecurity code: 123`): three or four digits after a word of
 /// `CVC_WORDS`, an optional `(CVC)` and `:`/`=`/`#`.
 #[inline(never)]
 pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
@@ -910,7 +911,18 @@ pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
             if b.is_ascii_digit()
                 || matches!(
                     b,
-                    b' ' | b'\t' | b',' | b';' | b':' | b'/' | b'.' | b'-' | b'(' | b')' | b'|'
+                    b' ' | b'\t'
+                        | b','
+                        | b';'
+                        | b':'
+                        | b'/'
+                        | b'.'
+                        | b'-'
+                        | b'('
+                        | b')'
+                        | b'|'
+                        | b'\r'
+                        | b'\n'
                 )
             {
                 i += 1;
