@@ -979,6 +979,16 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             return i;
         }
     };
+    // A key naming whose password it is (`PASSWORD_DB=…`, `password_utente: …`,
+    // `WACHTWOORD_DB = '…'`, `CONTRASENA_BD=…`): the owner word is skipped to the `:`/`=`.
+    // Any other word after `_` names a setting (`PASSWORD_MIN_LENGTH=12`, `password_file:
+    // /run/secrets/db`, `password_hash: $2b$…`), not a password.
+    if hay.get(i) == Some(&b'_') {
+        match owner_suffix_end(hay, i) {
+            Some(k) => i = k,
+            None => return Outcome::Reject,
+        }
+    }
     // A quoted key (`"Password": "…"`, `"contraseña" = "…"`): its closing quote.
     if s > 0 && matches!(hay[s - 1], b'"' | b'\'') && hay.get(i) == Some(&hay[s - 1]) {
         i += 1;
@@ -1118,6 +1128,80 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// Words after `password_` naming whose password it is (a database, a user, a service) in
+/// the seven locales: `PASSWORD_DB`, `password_utente`, `MOT_DE_PASSE_BDD`.
+const PASSWORD_OWNERS: [&[u8]; 32] = [
+    b"db",
+    b"bd",
+    b"bdd",
+    b"database",
+    b"user",
+    b"utente",
+    b"usuario",
+    b"utilisateur",
+    b"benutzer",
+    b"gebruiker",
+    b"admin",
+    b"root",
+    b"app",
+    b"smtp",
+    b"mail",
+    b"email",
+    b"ftp",
+    b"sftp",
+    b"ssh",
+    b"ldap",
+    b"redis",
+    b"mysql",
+    b"postgres",
+    b"pg",
+    b"sql",
+    b"service",
+    b"svc",
+    b"wifi",
+    b"wlan",
+    b"vpn",
+    b"proxy",
+    b"amqp",
+];
+
+/// The start (its `_`) of `_OWNER` ending at `j` (`PASSWORD_OWNERS`, any case).
+pub(super) fn owner_suffix_start(hay: &[u8], j: usize) -> Option<usize> {
+    let w = hay[..j]
+        .iter()
+        .rev()
+        .take(12)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    (w >= 2
+        && j > w
+        && hay[j - w - 1] == b'_'
+        && PASSWORD_OWNERS
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(&hay[j - w..j])))
+    .then(|| j - w - 1)
+}
+
+/// The end of `_OWNER` at `i` (its `_`) when an owner word (`PASSWORD_OWNERS`, any case)
+/// follows and then, after an optional closing quote and blanks, a `:` or `=`.
+fn owner_suffix_end(hay: &[u8], i: usize) -> Option<usize> {
+    let w = hay[i + 1..]
+        .iter()
+        .take(12)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let word = &hay[i + 1..i + 1 + w];
+    if !PASSWORD_OWNERS.iter().any(|o| o.eq_ignore_ascii_case(word)) {
+        return None;
+    }
+    let end = i + 1 + w;
+    let mut k = end + usize::from(matches!(hay.get(end), Some(b'"' | b'\'')));
+    while matches!(hay.get(k), Some(b' ' | b'\t')) {
+        k += 1;
+    }
+    matches!(hay.get(k), Some(b':' | b'=')).then_some(end)
 }
 
 /// Opening guillemets and curly quotes (`«`, `“`, `‘`, `„`).
@@ -1578,6 +1662,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                         return Some((p - head.len(), p + 5));
                     }
                 }
+            }
+            // `pass` after a network word (`wifi pass for the office is …`; `wifi_before`).
+            if at(p, b"pass ") && wifi_before(hay, p) {
+                return Some((p, p + 4));
             }
             // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon
             // pass (`pass = …` in INI sections, `Pass: …`).

@@ -140,7 +140,7 @@ struct ProseTriggers {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 51] = [
+const PROSE_LITERALS: [(&[u8], usize); 54] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -210,6 +210,11 @@ const PROSE_LITERALS: [(&[u8], usize); 51] = [
     // 49..51: a credential pair stated with `is` (`login is admin / …`).
     (b"login is ", 0),
     (b"Login is ", 0),
+    // 51..54: `pass` before a blank, a keyword after a network word only (`wifi pass for
+    // the office is …`; `prose_keyword`).
+    (b"pass ", 2),
+    (b"Pass ", 2),
+    (b"PASS ", 2),
 ];
 
 impl ProseTriggers {
@@ -296,7 +301,7 @@ impl ProseTriggers {
                 if q >= 2
                     && ci(q - 2, b"pa")
                     && ci(q, b"ss")
-                    && ((0..12).any(lit) || (37..42).any(lit)) =>
+                    && ((0..12).any(lit) || (37..42).any(lit) || (51..54).any(lit)) =>
             {
                 q - 2
             }

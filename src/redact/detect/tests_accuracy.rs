@@ -1743,3 +1743,64 @@ fn security_codes_on_the_line_after_the_card() {
         assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn passwords_under_keys_naming_their_owner() {
+    for (text, pw) in [
+        (
+            "vQQNrLRT8bOH31fz\nPASSWORD_DB=quokka389*\nSESSION_SECRET=whsec_x",
+            "quokka389*",
+        ),
+        (
+            "  user: lupo@example.com\n  password_utente: \"girandola-hibiscus-marmotte12\"\n",
+            "girandola-hibiscus-marmotte12",
+        ),
+        (
+            "[ldap]\nbind_dn = cn=svc,dc=corp\nPASSWORD_DB = i2MAuFlKVVdlMy%\n",
+            "i2MAuFlKVVdlMy%",
+        ),
+        (
+            "[db]\nuser = 'ledger'\nWACHTWOORD_DB = 'Eichh!Pomp9'\n",
+            "Eichh!Pomp9",
+        ),
+        (
+            "      - MOT_DE_PASSE_BDD=FVF9QcIFeXWMeTS-L9T\n",
+            "FVF9QcIFeXWMeTS-L9T",
+        ),
+        ("CONTRASENA_BD=windm.Ross9\n", "windm.Ross9"),
+        ("PASSWORD_UTENTE=amapola93!\n", "amapola93!"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    // Look-alikes: settings named after passwords (length, file, hash, policy, reset).
+    for text in [
+        "PASSWORD_MIN_LENGTH=12\n",
+        "password_file: /run/secrets/db_pw\n",
+        "password_hash: $2b$12$KIXQJfl0aXn2Zz9Qx1d6ueQnV7z0sM5bA1\n",
+        "password_policy: strict-8chars\n",
+        "PASSWORD_RESET_URL=https://example.com/reset\n",
+        "password_db_host: db-7.internal\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn wifi_passes_in_prose() {
+    for (text, pw) in [
+        ("Aur\u{e9}lie: wifi pass for the office is lighthouse-sternschnuppe-amapola99 | Martine:", "lighthouse-sternschnuppe-amapola99"),
+        ("Donald: wifi pass for the office is Sternschnuppe9999*\nScott: deleting", "Sternschnuppe9999*"),
+        ("the WLAN pass is Blizzard_2025.", "Blizzard_2025"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    // Look-alikes: a pass that is no password, `pass` with no network word before it.
+    for text in [
+        "wifi pass for guests is free today",
+        "the wifi pass is valid until Friday",
+        "boarding pass for the flight is B12x9k4",
+        "day pass for the office is Summer2024!",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
