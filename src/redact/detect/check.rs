@@ -287,6 +287,18 @@ impl Detector {
             } else {
                 Outcome::Reject
             }
+        } else if key == b"sid"
+            && (value.len() < 16
+                || s > 0
+                    && !matches!(
+                        hay[s - 1],
+                        b' ' | b'\t' | b'\n' | b';' | b'.' | b'"' | b'\'' | b'?' | b'&'
+                    ))
+        {
+            // `sid` names a session cookie alone or after a `.` (`Cookie: sid=…`,
+            // `connect.sid=…`), 16 bytes or more; not the end of another name (`AccountSid`,
+            // `ORACLE_SID`) nor an Oracle `SID=ORCL`.
+            Outcome::Reject
         } else if key == b"key"
             && !(s > 0
                 && matches!(hay[s - 1], b'?' | b'&')
@@ -924,6 +936,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b'-' {
         return check_cli_flag(hay, s);
     }
+    if hay[s] == b':' {
+        return pgpass_password(hay, s);
+    }
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
@@ -1128,6 +1143,72 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// A `.pgpass` line (`hostname:port:database:username:password`) whose username ends at the
+/// `:` at `q`: the password after it, to the end of the line. The line is the whole of it:
+/// a host (a name with a letter or a `.`, an address, `*`) at the start of a line, a port
+/// (digits or `*`), a database (a name or `*`), a user name; the password reads as one
+/// (`password_like`).
+pub(super) fn pgpass_line_at(hay: &[u8], q: usize) -> bool {
+    let field = |e: usize, ok: fn(u8) -> bool| {
+        let n = hay[..e]
+            .iter()
+            .rev()
+            .take(64)
+            .take_while(|&&b| ok(b))
+            .count();
+        (n > 0 && n < 64 && e > n).then(|| e - n)
+    };
+    let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'*');
+    let Some(user) = field(q, name) else {
+        return false;
+    };
+    if hay[user - 1] != b':' {
+        return false;
+    }
+    let Some(db) = field(user - 1, name) else {
+        return false;
+    };
+    if hay[db - 1] != b':' {
+        return false;
+    }
+    let Some(port) = field(db - 1, |b| b.is_ascii_digit() || b == b'*') else {
+        return false;
+    };
+    if hay[port - 1] != b':' || (db - 1 - port > 5) {
+        return false;
+    }
+    let host_end = port - 1;
+    let n = hay[..host_end]
+        .iter()
+        .rev()
+        .take(254)
+        .take_while(|&&b| name(b))
+        .count();
+    let host = &hay[host_end - n..host_end];
+    let line_start =
+        host_end - n == 0 || matches!(hay[host_end - n - 1], b'\n' | b'\r' | b' ' | b'\t');
+    n > 0
+        && line_start
+        && (host == b"*" || host.iter().any(|&b| b == b'.' || b.is_ascii_alphabetic()))
+}
+
+/// The password of the `.pgpass` line whose username ends at the `:` at `q`
+/// (`pgpass_line_at`).
+fn pgpass_password(hay: &[u8], q: usize) -> Outcome {
+    let vs = q + 1;
+    let ve = vs
+        + hay[vs..]
+            .iter()
+            .take(128)
+            .take_while(|&&b| !matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b'"' | b'|'))
+            .count();
+    if pgpass_line_at(hay, q) && password_like(&hay[vs..ve]) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    }
 }
 
 /// Words after `password_` naming whose password it is (a database, a user, a service) in
@@ -1679,6 +1760,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'w' if at(p, b"ww") => Some((p, p + 2)),
         b'w' => at(p, b"wachtwoord").then_some((p, p + 10)),
         b'm' => Some((p, p + 3)),
+        // The `:` before a `.pgpass` line's password (from the colon pass).
+        b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
         b'-' if at(p, b"-p") || at(p, b"-u ") => Some((p, p + 2)),
         // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,

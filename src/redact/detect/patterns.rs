@@ -58,7 +58,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master)[_\-]?key|credentials?|key|session(?:id)?|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
@@ -141,6 +141,9 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "credentials",
             "session",
             "sessionid",
+            // A session cookie (`Cookie: sid=…`, `connect.sid=…`): a name of its own only
+            // (`check_key_value`).
+            "sid",
             // `<add key="ClientSecret" value="…"/>`: `check_key_value` reads the name.
             "value",
             // Card security codes (`CVC: 403`): masked, PCI DSS forbids keeping them.
@@ -203,9 +206,9 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
 }
 
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
-pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 15] = [
+pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 16] = [
     *b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd", *b"ion", *b"nid", *b"lue", *b"cvc",
-    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als",
+    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als", *b"sid",
 ];
 
 /// Byte classes for the hand-written pass.

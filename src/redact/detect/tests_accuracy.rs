@@ -1804,3 +1804,60 @@ fn wifi_passes_in_prose() {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn pgpass_lines() {
+    let text = "# ~/.pgpass (hostname:port:database:username:password)\n\
+                db-1.internal:5432:orders:manuel:Eichh\u{f6}rnchen2291~\n\
+                10.20.30.40:6432:*:replicator:p@r@gu@s99\n\
+                *:*:*:report:quokka7261!\n";
+    assert_eq!(
+        found(text, Entity::Password),
+        vec!["Eichh\u{f6}rnchen2291~", "p@r@gu@s99", "quokka7261!"]
+    );
+    assert_eq!(
+        found(
+            "| # ~/.pgpass | db2.internal:5432:*:report:EnrXSGzQSf% | ",
+            Entity::Password
+        ),
+        vec!["EnrXSGzQSf%"]
+    );
+    // Look-alikes: times and log fields with colons, a URL, the header line itself, a
+    // non-numeric port.
+    for text in [
+        "2026-12-05 10:30:45:info:Started worker-7\n",
+        "at 12:30:00:warn:disk9 almost full\n",
+        "host.example.com:443:GET:admin:ok\n",
+        "see https://db.internal:5432/orders for details\n",
+        "hostname:port:database:username:password\n",
+        "db.internal:http:orders:report:quokka7261!\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn session_cookies_named_sid() {
+    for (text, v) in [
+        (
+            "Cookie: sid=zOotXHoCCmrMXyp6L2zqjk3ILOoQk6Yh; theme=dark\n",
+            "zOotXHoCCmrMXyp6L2zqjk3ILOoQk6Yh",
+        ),
+        (
+            "Cookie: theme=dark; connect.sid=s%3AReuhqp8EF6HVcFtgCAZ8FPKxPIUWv.pG\n",
+            "s%3AReuhqp8EF6HVcFtgCAZ8FPKxPIUWv.pG",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![v], "{text}");
+    }
+    // Look-alikes: Twilio's account SID, Oracle's SID, a short id, a word.
+    for text in [
+        "AccountSid=AC8f9e7d6c5b4a39281706f5e4d3c2b1a0\n",
+        "ORACLE_SID=ORCL\n",
+        "SID=ORCLPRD1\n",
+        "sid: 1234\n",
+        "Cookie: sid=guest; theme=dark\n",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+}
