@@ -67,6 +67,26 @@ impl Detector {
             {
                 reject
             }
+            // Shorter than the vendor's tokens (`ghs_EXAMPLE…` of 34, `AIzaSyA-EXAMPLE-KEY-…`
+            // of 34 after `AIza`): a documentation placeholder when the body says so, else
+            // nothing.
+            Kind::Github | Kind::Google
+                if text.len() < if kind == Kind::Google { 39 } else { 40 }
+                    && !text.starts_with(b"github_pat_") =>
+            {
+                let entity = if kind == Kind::Google {
+                    Entity::GoogleApiKey
+                } else {
+                    Entity::GithubToken
+                };
+                match secret_if(word_bounded && example_word(text), entity, hay, s, e) {
+                    Outcome::Hit(mut h) => {
+                        h.placeholder = true;
+                        Outcome::Hit(h)
+                    }
+                    r => r,
+                }
+            }
             Kind::Stripe | Kind::Github | Kind::Slack | Kind::Aws | Kind::Google => {
                 let entity = match kind {
                     Kind::Stripe => Entity::StripeKey,
@@ -762,6 +782,11 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
 
 /// The GitHub rule's match at `p`, by hand:
 /// `gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*`.
+/// `example` (any case) in a vendor token's body.
+pub(super) fn example_word(body: &[u8]) -> bool {
+    body.windows(7).any(|w| w.eq_ignore_ascii_case(b"example"))
+}
+
 pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
     let t = hay.get(p..)?;
     let run = |from: usize, ok: fn(u8) -> bool| t[from..].iter().take_while(|&&b| ok(b)).count();
@@ -769,9 +794,11 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
         let r = run(11, v::is_word);
         (r >= 40).then_some(p + 11 + r)
     } else if t.len() >= 4 && t[..2] == *b"gh" && b"pousr".contains(&t[2]) && t[3] == b'_' {
-        // `_` too: a body holding one is a placeholder or nothing (`check`).
+        // `_` too: a body holding one is a placeholder or nothing (`check`). A shorter body
+        // naming an example (`ghs_EXAMPLEexampleEXAMPLEexample000000`) is a documentation
+        // placeholder (`check` flags it).
         let r = run(4, v::is_word);
-        (r >= 36).then_some(p + 4 + r)
+        (r >= 36 || example_word(&t[4..4 + r])).then_some(p + 4 + r)
     } else {
         None
     }

@@ -45,10 +45,12 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (Kind::Anthropic, &[E::AnthropicKey], r"sk-ant-[A-Za-z0-9_\-]{20,}".into()),
         (Kind::OpenAi, &[E::OpenaiKey], r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}".into()),
         (Kind::Stripe, &[E::StripeKey], r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]{16,}".into()),
-        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
+        // A shorter body naming an example is a documentation placeholder (`check`).
+        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|gh[pousr]_[A-Za-z0-9_]*(?i:example)[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
         (Kind::Slack, &[E::SlackToken], r"(?:xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,})".into()),
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
-        (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}".into()),
+        // A shorter body is a documentation placeholder when it names an example (`check`).
+        (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}|AIza[0-9A-Za-z_\-]{16,34}".into()),
         (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
         // AWS's documented example secret access keys, wherever they stand: placeholders.
         (Kind::AwsExampleSecret, &[E::GenericSecret], r"(?:wJalrXUtnFEMI/K7MDENG/bPxRfiCY|je7MtGbClwBF/2Zp9Utk/h3yCo8nvb)EXAMPLEKEY".into()),

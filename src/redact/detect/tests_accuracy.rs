@@ -1861,3 +1861,55 @@ fn session_cookies_named_sid() {
         assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn short_example_vendor_tokens_are_placeholders() {
+    for (text, entity) in [
+        (
+            "npm notice token ghs_EXAMPLEexampleEXAMPLEexample000000 is an example and was skipped",
+            Entity::GithubToken,
+        ),
+        (
+            "# example from the docs: AIzaSyA-EXAMPLE-KEY-xxxxxxxxxxxxxxxxxx\n",
+            Entity::GoogleApiKey,
+        ),
+        (
+            "{\"example\":\"AIzaSyA-EXAMPLE-KEY-xxxxxxxxxxxxxxxxxx\"}",
+            Entity::GoogleApiKey,
+        ),
+        (
+            "-    api_key: ghs_EXAMPLEexampleEXAMPLEexample000000\n",
+            Entity::GithubToken,
+        ),
+    ] {
+        let h = hits(text);
+        assert!(
+            h.iter().any(|(e, _, p)| *e == entity && *p),
+            "{text}: {h:?}"
+        );
+        assert!(found(text, entity).is_empty(), "{text}");
+    }
+    // Look-alikes: short tokens that name no example are nothing; full-length ones are
+    // real; a long run after the prefix is no Google key.
+    for text in [
+        "ghs_abcdefghijklmnopqrstuvwx1234 too short",
+        "AIzaSyA-short-key-0123456789abcd",
+        "AIzaSyA1234567890abcdefghijklmnopqrstuvwxyzEXAMPLE0123",
+    ] {
+        assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
+    }
+    assert_eq!(
+        found(
+            "token ghs_16C7e42F292c6912E7710c838347Ae178B4a here",
+            Entity::GithubToken
+        ),
+        vec!["ghs_16C7e42F292c6912E7710c838347Ae178B4a"]
+    );
+    assert_eq!(
+        found(
+            "key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe end",
+            Entity::GoogleApiKey
+        ),
+        vec!["AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"]
+    );
+}
