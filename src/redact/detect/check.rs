@@ -966,6 +966,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b':' {
         return pgpass_password(hay, s);
     }
+    // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
+    if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
+        return htpasswd_password(hay, e);
+    }
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
@@ -976,7 +980,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         return Outcome::Reject;
     }
     // A credential pair: `login: admin / …`, `user/pass: admin / …`.
-    if matches!(hay[s] | 0x20, b'l' | b'u' | b'b' | b'g' | b'i') {
+    if PAIR_WORDS
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(&hay[s..e]))
+    {
         return check_pair(hay, e);
     }
     // Dutch `ww` only before `:`/`=` (`ww: …`).
@@ -1400,18 +1407,29 @@ fn change_verb_near(hay: &[u8], s: usize, i: usize) -> bool {
 
 /// The user words that open a credential pair (`login: admin / …`), longest first where one
 /// starts another (lower case; matched in any case).
-pub(super) const PAIR_WORDS: [&[u8]; 11] = [
+pub(super) const PAIR_WORDS: [&[u8]; 20] = [
     b"username",
     b"user",
     b"login",
     b"benutzername",
     b"benutzer",
     b"utilisateur",
+    b"identifiants",
     b"identifiant",
     b"usuario",
     b"utente",
     b"gebruikersnaam",
     b"gebruiker",
+    // Words for the access or the credentials themselves (`Zugang: admin / …`, `inlog:
+    // beheer / …`, `credenziali: admin / …`, `creds: admin / …`).
+    b"zugangsdaten",
+    b"zugang",
+    b"inloggegevens",
+    b"inlog",
+    b"credenziali",
+    b"credentials",
+    b"creds",
+    b"accesso",
 ];
 
 /// The password words that may follow a pair's user word after a `/` (`user/pass: …`).
@@ -1654,6 +1672,78 @@ fn wifi_before(hay: &[u8], p: usize) -> bool {
     .any(|w| win.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)))
 }
 
+/// A shell argument at `i`: quoted (to its closing quote) or to the next blank (a `;`
+/// ending it taken off; a password may end in `.`, unlike a word of prose).
+fn arg_at(hay: &[u8], i: usize, limit: usize) -> Option<(usize, usize)> {
+    match hay.get(i) {
+        Some(&q @ (b'\'' | b'"')) => {
+            let len = hay[i + 1..limit].iter().position(|&b| b == q)?;
+            Some((i + 1, i + 1 + len))
+        }
+        Some(_) => {
+            let mut e = i + hay[i..limit]
+                .iter()
+                .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))
+                .count();
+            if e > i && hay[e - 1] == b';' {
+                e -= 1;
+            }
+            (e > i).then_some((i, e))
+        }
+        None => None,
+    }
+}
+
+/// `redis-cli` before the `-a` at `p`, on the same line, within 120 bytes.
+fn redis_cli_before(hay: &[u8], p: usize) -> bool {
+    let from = p.saturating_sub(120);
+    let line = hay[from..p]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(from, |k| from + k + 1);
+    memchr::memmem::find(&hay[line..p], b"redis-cli").is_some()
+}
+
+/// The password of `htpasswd -b [-c…] FILE USER PASSWORD` (`-b` takes it from the command
+/// line; `-n` writes to standard output, with no file) after `htpasswd` ending at `e`.
+fn htpasswd_password(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 200).min(hay.len());
+    let mut i = e;
+    let mut batch = false;
+    let mut no_file = false;
+    let mut args = 0;
+    loop {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let Some((vs, ve)) = arg_at(hay, i, limit) else {
+            return Outcome::Reject;
+        };
+        let quoted = vs > i;
+        let arg = &hay[vs..ve];
+        if !quoted && arg.len() > 1 && arg[0] == b'-' {
+            if !arg[1..].iter().all(u8::is_ascii_alphabetic) {
+                return Outcome::Reject;
+            }
+            batch |= arg.contains(&b'b');
+            no_file |= arg.contains(&b'n');
+        } else {
+            args += 1;
+            if batch && args == if no_file { 2 } else { 3 } {
+                return if password_like(arg) {
+                    Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+                } else {
+                    Outcome::Reject
+                };
+            }
+        }
+        if args > 3 {
+            return Outcome::Reject;
+        }
+        i = ve + usize::from(quoted);
+    }
+}
+
 /// A password in a command-line flag at `s` (`-p` or `-u`): `-p'…'`/`-p"…"` (quoted, as
 /// `mysql -p'…'`), `-pSECRET` (attached, with a letter and a digit: `mysql -pTr0ub4dor`;
 /// `-pthread`, `-p8080` hold none), `sshpass -p …` (after a blank), `-u user:SECRET`
@@ -1678,6 +1768,13 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
     };
     let flag = hay[s + 1] | 0x20;
     let i = s + 2;
+    // `redis-cli -h HOST -a PASSWORD` (`prose_keyword` saw `redis-cli` before it).
+    if flag == b'a' {
+        return match quoted(i + 1).or_else(|| arg_at(hay, i + 1, limit)) {
+            Some((vs, ve)) => found(vs, ve, true),
+            None => Outcome::Reject,
+        };
+    }
     if flag == b'p' {
         if let Some((vs, ve)) = quoted(i) {
             return found(vs, ve, true);
@@ -1790,7 +1887,9 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         // The `:` before a `.pgpass` line's password (from the colon pass).
         b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
-        b'-' if at(p, b"-p") || at(p, b"-u ") => Some((p, p + 2)),
+        b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {
+            Some((p, p + 2))
+        }
         // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,
         // `hub`, `network`) in the 60 bytes before.
         b'k' if at(p, b"key ") && wifi_before(hay, p) => Some((p, p + 3)),
@@ -1805,9 +1904,9 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                 None
             }
         }
-        b'c' => at(p, b"clave").then_some((p, p + 5)),
+        b'c' if at(p, b"clave") => Some((p, p + 5)),
         // The user word of a credential pair (`login: admin / …`).
-        b'l' | b'u' | b'b' | b'g' | b'i' => PAIR_WORDS
+        b'l' | b'u' | b'b' | b'g' | b'i' | b'c' | b'z' | b'a' if !before(b"contr") => PAIR_WORDS
             .iter()
             .find(|w| at(p, w))
             .map(|w| (p, p + w.len())),

@@ -140,7 +140,7 @@ struct ProseTriggers {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 54] = [
+const PROSE_LITERALS: [(&[u8], usize); 55] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -215,6 +215,8 @@ const PROSE_LITERALS: [(&[u8], usize); 54] = [
     (b"pass ", 2),
     (b"Pass ", 2),
     (b"PASS ", 2),
+    // 54: `redis-cli … -a PASSWORD` (`prose_keyword` looks for `redis-cli` before it).
+    (b" -a ", 1),
 ];
 
 impl ProseTriggers {
@@ -266,13 +268,13 @@ impl ProseTriggers {
             let s = eq(b's');
             let p = eq(b'p');
             // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
-            // `ss`, `v` or `w` (one test: `v | 1 == w`), non-ASCII, `dp` (mdp), `-p`/`-u`
+            // `ss`, `v` or `w` (one test: `v | 1 == w`), non-ASCII, `dp` (mdp), `-p`/`-u`/`-a`
             // (command-line flags), `ey` (a Wi-Fi `key`), `gi` (`login is`).
             let mut m = ((s & (s >> 8))
                 | zero((x | ONES) ^ (ONES * u64::from(b'w')))
                 | (w & HIGH)
                 | (eq(b'd') & (p >> 8))
-                | (eq(b'-') & ((p | eq(b'u')) >> 8))
+                | (eq(b'-') & ((p | eq(b'u') | eq(b'a')) >> 8))
                 | (eq(b'e') & (eq(b'y') >> 8))
                 | (eq(b'g') & (eq(b'i') >> 8)))
                 & (HIGH >> 8);
@@ -310,7 +312,7 @@ impl ProseTriggers {
             b'w' | b'W' if (14..17).any(lit) => q,
             b'v' | b'V' if (19..22).any(lit) => q - 3,
             b'v' | b'V' if (34..37).any(lit) => q - 4,
-            b'-' if (42..46).any(lit) => q,
+            b'-' if (42..46).any(lit) || lit(54) => q,
             // The SWAR pass stops at the `e` of `ey` and the `g` of `gi`.
             b'e' | b'E' if q >= 1 && (46..49).any(|i| lit_at(i, q - 1)) => q - 1,
             b'g' | b'G' if q >= 2 && (49..51).any(|i| lit_at(i, q - 2)) => q - 2,

@@ -1913,3 +1913,59 @@ fn short_example_vendor_tokens_are_placeholders() {
         vec!["AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"]
     );
 }
+
+#[test]
+fn htpasswd_redis_cli_and_credential_pairs() {
+    for (text, pw) in [
+        (
+            "  146  htpasswd -b /etc/nginx/.htpasswd francoise umrq8k8j5h1l0th6\n  147  history",
+            "umrq8k8j5h1l0th6",
+        ),
+        (
+            "$ htpasswd -cb /etc/nginx/.htpasswd tristan paraguas1942.\n",
+            "paraguas1942.",
+        ),
+        (
+            "htpasswd -c -b .htpasswd ciro Albatross1122. && nginx -s reload",
+            "Albatross1122.",
+        ),
+        ("htpasswd -nb deploy 'Gewitter-82x'", "Gewitter-82x"),
+        (
+            " 1022  redis-cli -h 222.103.182.84 -a LY5527sepw- INFO keyspace\n",
+            "LY5527sepw-",
+        ),
+        ("redis-cli -a hUnVnNBG9unPi7M ping", "hUnVnNBG9unPi7M"),
+        (
+            "Hallo Harald,\n Zugang: admin / lampione_oktoberfest_baguette99\n Bitte",
+            "lampione_oktoberfest_baguette99",
+        ),
+        (
+            "Hoi Esmee,\n inlog: beheer / #n9v%bZpju-hfP\n Klant",
+            "#n9v%bZpju-hfP",
+        ),
+        (
+            "- credenziali: admin / F.Amx9b!.JqQem9_f\n",
+            "F.Amx9b!.JqQem9_f",
+        ),
+        ("identifiants : admin / Kompa=Idad9\n", "Kompa=Idad9"),
+        (
+            "Initial SSO creds: admin / cerise_tortuga_sunflower99\n",
+            "cerise_tortuga_sunflower99",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![pw], "{text}");
+    }
+    // Look-alikes: htpasswd without -b (it prompts), with the user only; `-a` of other
+    // commands; pairs whose second part is a word.
+    for text in [
+        "htpasswd -c /etc/nginx/.htpasswd tristan\n",
+        "htpasswd -D /etc/nginx/.htpasswd tristan\n",
+        "ls -a /home/deploy2024x && git commit -a Fix4all\n",
+        "uname -a Linux9x\n",
+        "Zugang: admin / siehe Tresor\n",
+        "creds: admin / rotated yesterday\n",
+        "access: admin / readonly\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
