@@ -1969,3 +1969,33 @@ fn htpasswd_redis_cli_and_credential_pairs() {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn dotted_and_spaced_numbers_under_order_and_contract_labels_are_no_phones() {
+    for text in [
+        "SELECT * FROM orders WHERE order_no = '4412 387 905' AND total > 10;",
+        "Subject: Re: Klantnummer 612.345.789\n",
+        "Vertragsnr. 612.345.789, bitte angeben",
+        "Ordine n. 331.245.987 spedito",
+        "ticket Contrat n\u{b0} 6123 457 890",
+        "{\"cart\":\"612.345.789\",\"fallback_iban\":\"x\"}",
+        "Polizza 612 345 789 rinnovata",
+    ] {
+        assert!(
+            found(text, Entity::Phone).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
+    // Look-alikes: phones after the customer's words, a phone with its own context.
+    for (text, phone) in [
+        ("Tel\u{e9}fono del cliente: 612 345 678", "612 345 678"),
+        ("Client phone +44 20 7946 0958", "+44 20 7946 0958"),
+        (
+            "order 4412 confirmed, call me on 06-12345678",
+            "06-12345678",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Phone), vec![phone], "{text}");
+    }
+}
