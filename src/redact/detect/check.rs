@@ -1210,7 +1210,7 @@ pub(super) fn pgpass_line_at(hay: &[u8], q: usize) -> bool {
     let Some(port) = field(db - 1, |b| b.is_ascii_digit() || b == b'*') else {
         return false;
     };
-    if hay[port - 1] != b':' || (db - 1 - port > 5) {
+    if hay[port - 1] != b':' || !(2..=5).contains(&(db - 1 - port)) && hay[port] != b'*' {
         return false;
     }
     let host_end = port - 1;
@@ -1236,9 +1236,15 @@ fn pgpass_password(hay: &[u8], q: usize) -> Outcome {
         + hay[vs..]
             .iter()
             .take(128)
-            .take_while(|&&b| !matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b'"' | b'|'))
+            .take_while(|&&b| !matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b'"' | b'|' | b'<'))
             .count();
-    if pgpass_line_at(hay, q) && password_like(&hay[vs..ve]) {
+    // A `:` in it is escaped in a `.pgpass` file (`\:`): a bare one makes the line
+    // something else (a MAC address `3c:36:b9:0c:2c:8a`, a time).
+    let bare_colon = hay[vs..ve]
+        .iter()
+        .enumerate()
+        .any(|(k, &b)| b == b':' && (k == 0 || hay[vs + k - 1] != b'\\'));
+    if !bare_colon && pgpass_line_at(hay, q) && password_like(&hay[vs..ve]) {
         Outcome::Hit(Hit::new(Entity::Password, vs, ve))
     } else {
         Outcome::Reject

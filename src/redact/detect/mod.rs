@@ -330,6 +330,12 @@ impl ProseTriggers {
             _ => return,
         };
         out.push((p, self.rule));
+        // `pass ` hides a literal starting inside it from Teddy (its matches do not
+        // overlap): `sshpass -p …` (`ss -p `), `pass -u …`. The byte after the blank is
+        // checked as its own anchor.
+        if hay[q] | 0x20 == b's' && (51..54).any(lit) {
+            self.check_at(hay, q + 3, out);
+        }
     }
 }
 

@@ -1831,6 +1831,8 @@ fn pgpass_lines() {
         "see https://db.internal:5432/orders for details\n",
         "hostname:port:database:username:password\n",
         "db.internal:http:orders:report:quokka7261!\n",
+        "Ref 3c:36:b9:0c:2c:8a. Update the payout IBAN\n",
+        "<build>MAC de:21:ed:4d:ff:a8</build>\n",
     ] {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
@@ -1935,6 +1937,9 @@ fn htpasswd_redis_cli_and_credential_pairs() {
             "LY5527sepw-",
         ),
         ("redis-cli -a hUnVnNBG9unPi7M ping", "hUnVnNBG9unPi7M"),
+        // `pass ` (a Wi-Fi pass's literal) overlaps `ss -p `: both are found.
+        ("1813  sshpass -p 'Biscuit2008%' scp backup.tgz root@host:/srv", "Biscuit2008%"),
+        ("[16:19] Hugh: sshpass -p AUj.ZEsARbvwVrv+0L9 | [10:10] agent_ell and more text to pass sixty-four bytes", "AUj.ZEsARbvwVrv+0L9"),
         (
             "Hallo Harald,\n Zugang: admin / lampione_oktoberfest_baguette99\n Bitte",
             "lampione_oktoberfest_baguette99",
