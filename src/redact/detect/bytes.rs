@@ -132,6 +132,15 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
         j -= 1;
     }
+    // A `.pgpass` line (`db.internal:5432:*:report:PASSWORD`), at its user name's `:`.
+    if hay[q] == b':' && pgpass_line_at(hay, q) {
+        return Some(q);
+    }
+    // A key naming whose password it is (`CONTRASENA_BD=…`, `mdp_admin: …`): the keyword
+    // before its owner word (`check_prose_password` skips the same word).
+    if let Some(k) = owner_suffix_start(hay, j) {
+        j = k;
+    }
     let tail = |w: &[u8]| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w);
     if tail(b"mdp") {
         return Some(j - 3);

@@ -67,6 +67,26 @@ impl Detector {
             {
                 reject
             }
+            // Shorter than the vendor's tokens (`ghs_EXAMPLE…` of 34, `AIzaSyA-EXAMPLE-KEY-…`
+            // of 34 after `AIza`): a documentation placeholder when the body says so, else
+            // nothing.
+            Kind::Github | Kind::Google
+                if text.len() < if kind == Kind::Google { 39 } else { 40 }
+                    && !text.starts_with(b"github_pat_") =>
+            {
+                let entity = if kind == Kind::Google {
+                    Entity::GoogleApiKey
+                } else {
+                    Entity::GithubToken
+                };
+                match secret_if(word_bounded && example_word(text), entity, hay, s, e) {
+                    Outcome::Hit(mut h) => {
+                        h.placeholder = true;
+                        Outcome::Hit(h)
+                    }
+                    r => r,
+                }
+            }
             Kind::Stripe | Kind::Github | Kind::Slack | Kind::Aws | Kind::Google => {
                 let entity = match kind {
                     Kind::Stripe => Entity::StripeKey,
@@ -299,6 +319,18 @@ impl Detector {
             } else {
                 Outcome::Reject
             }
+        } else if key == b"sid"
+            && (value.len() < 16
+                || s > 0
+                    && !matches!(
+                        hay[s - 1],
+                        b' ' | b'\t' | b'\n' | b';' | b'.' | b'"' | b'\'' | b'?' | b'&'
+                    ))
+        {
+            // `sid` names a session cookie alone or after a `.` (`Cookie: sid=…`,
+            // `connect.sid=…`), 16 bytes or more; not the end of another name (`AccountSid`,
+            // `ORACLE_SID`) nor an Oracle `SID=ORCL`.
+            Outcome::Reject
         } else if key == b"key"
             && !(s > 0
                 && matches!(hay[s - 1], b'?' | b'&')
@@ -665,6 +697,11 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
                 || variable_reference(pw);
             (!template).then(|| Hit::new(Entity::Password, u + c + 1, at))
         }
+        // A Sentry DSN's key (`https://KEY@o1.ingest.sentry.io/…`) is public: Sentry's
+        // documentation says a DSN may be published (it only lets one send events), so the
+        // key alone on a `sentry.io` host is no credential. A legacy DSN's `public:secret@`
+        // still has its secret reported above.
+        None if sentry_host(&hay[at + 1..]) => None,
         None => (info.len() >= 16
             && info
                 .iter()
@@ -679,6 +716,19 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
             }),
     };
     Some(cred)
+}
+
+/// The host at the start of `rest` (up to `/`, `:`, `?`, a blank or a quote) is Sentry's
+/// (`sentry.io` or a name ending in `.sentry.io`, any case).
+fn sentry_host(rest: &[u8]) -> bool {
+    let host = &rest[..rest
+        .iter()
+        .take(256)
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+        .unwrap_or(rest.len().min(256))];
+    host.len() >= 9
+        && host[host.len() - 9..].eq_ignore_ascii_case(b"sentry.io")
+        && (host.len() == 9 || host[host.len() - 10] == b'.')
 }
 
 /// `user@host` as an SSH target, not an e-mail address: followed by `:` and a path (`git@
@@ -744,6 +794,11 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
 
 /// The GitHub rule's match at `p`, by hand:
 /// `gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*`.
+/// `example` (any case) in a vendor token's body.
+pub(super) fn example_word(body: &[u8]) -> bool {
+    body.windows(7).any(|w| w.eq_ignore_ascii_case(b"example"))
+}
+
 pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
     let t = hay.get(p..)?;
     let run = |from: usize, ok: fn(u8) -> bool| t[from..].iter().take_while(|&&b| ok(b)).count();
@@ -751,9 +806,11 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
         let r = run(11, v::is_word);
         (r >= 40).then_some(p + 11 + r)
     } else if t.len() >= 4 && t[..2] == *b"gh" && b"pousr".contains(&t[2]) && t[3] == b'_' {
-        // `_` too: a body holding one is a placeholder or nothing (`check`).
+        // `_` too: a body holding one is a placeholder or nothing (`check`). A shorter body
+        // naming an example (`ghs_EXAMPLEexampleEXAMPLEexample000000`) is a documentation
+        // placeholder (`check` flags it).
         let r = run(4, v::is_word);
-        (r >= 36).then_some(p + 4 + r)
+        (r >= 36 || example_word(&t[4..4 + r])).then_some(p + 4 + r)
     } else {
         None
     }
@@ -918,6 +975,13 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b'-' {
         return check_cli_flag(hay, s);
     }
+    if hay[s] == b':' {
+        return pgpass_password(hay, s);
+    }
+    // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
+    if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
+        return htpasswd_password(hay, e);
+    }
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
@@ -928,7 +992,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         return Outcome::Reject;
     }
     // A credential pair: `login: admin / …`, `user/pass: admin / …`.
-    if matches!(hay[s] | 0x20, b'l' | b'u' | b'b' | b'g' | b'i') {
+    if PAIR_WORDS
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(&hay[s..e]))
+    {
         return check_pair(hay, e);
     }
     // Dutch `ww` only before `:`/`=` (`ww: …`).
@@ -973,6 +1040,16 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             return i;
         }
     };
+    // A key naming whose password it is (`PASSWORD_DB=…`, `password_utente: …`,
+    // `WACHTWOORD_DB = '…'`, `CONTRASENA_BD=…`): the owner word is skipped to the `:`/`=`.
+    // Any other word after `_` names a setting (`PASSWORD_MIN_LENGTH=12`, `password_file:
+    // /run/secrets/db`, `password_hash: $2b$…`), not a password.
+    if hay.get(i) == Some(&b'_') {
+        match owner_suffix_end(hay, i) {
+            Some(k) => i = k,
+            None => return Outcome::Reject,
+        }
+    }
     // A quoted key (`"Password": "…"`, `"contraseña" = "…"`): its closing quote.
     if s > 0 && matches!(hay[s - 1], b'"' | b'\'') && hay.get(i) == Some(&hay[s - 1]) {
         i += 1;
@@ -1114,6 +1191,152 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     Outcome::Reject
 }
 
+/// A `.pgpass` line (`hostname:port:database:username:password`) whose username ends at the
+/// `:` at `q`: the password after it, to the end of the line. The line is the whole of it:
+/// a host (a name with a letter or a `.`, an address, `*`) at the start of a line, a port
+/// (digits or `*`), a database (a name or `*`), a user name; the password reads as one
+/// (`password_like`).
+pub(super) fn pgpass_line_at(hay: &[u8], q: usize) -> bool {
+    let field = |e: usize, ok: fn(u8) -> bool| {
+        let n = hay[..e]
+            .iter()
+            .rev()
+            .take(64)
+            .take_while(|&&b| ok(b))
+            .count();
+        (n > 0 && n < 64 && e > n).then(|| e - n)
+    };
+    let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'*');
+    let Some(user) = field(q, name) else {
+        return false;
+    };
+    if hay[user - 1] != b':' {
+        return false;
+    }
+    let Some(db) = field(user - 1, name) else {
+        return false;
+    };
+    if hay[db - 1] != b':' {
+        return false;
+    }
+    let Some(port) = field(db - 1, |b| b.is_ascii_digit() || b == b'*') else {
+        return false;
+    };
+    if hay[port - 1] != b':' || !(2..=5).contains(&(db - 1 - port)) && hay[port] != b'*' {
+        return false;
+    }
+    let host_end = port - 1;
+    let n = hay[..host_end]
+        .iter()
+        .rev()
+        .take(254)
+        .take_while(|&&b| name(b))
+        .count();
+    let host = &hay[host_end - n..host_end];
+    let line_start =
+        host_end - n == 0 || matches!(hay[host_end - n - 1], b'\n' | b'\r' | b' ' | b'\t');
+    n > 0
+        && line_start
+        && (host == b"*" || host.iter().any(|&b| b == b'.' || b.is_ascii_alphabetic()))
+}
+
+/// The password of the `.pgpass` line whose username ends at the `:` at `q`
+/// (`pgpass_line_at`).
+fn pgpass_password(hay: &[u8], q: usize) -> Outcome {
+    let vs = q + 1;
+    let ve = vs
+        + hay[vs..]
+            .iter()
+            .take(128)
+            .take_while(|&&b| !matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b'"' | b'|' | b'<'))
+            .count();
+    // A `:` in it is escaped in a `.pgpass` file (`\:`): a bare one makes the line
+    // something else (a MAC address `3c:36:b9:0c:2c:8a`, a time).
+    let bare_colon = hay[vs..ve]
+        .iter()
+        .enumerate()
+        .any(|(k, &b)| b == b':' && (k == 0 || hay[vs + k - 1] != b'\\'));
+    if !bare_colon && pgpass_line_at(hay, q) && password_like(&hay[vs..ve]) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    }
+}
+
+/// Words after `password_` naming whose password it is (a database, a user, a service) in
+/// the seven locales: `PASSWORD_DB`, `password_utente`, `MOT_DE_PASSE_BDD`.
+const PASSWORD_OWNERS: [&[u8]; 32] = [
+    b"db",
+    b"bd",
+    b"bdd",
+    b"database",
+    b"user",
+    b"utente",
+    b"usuario",
+    b"utilisateur",
+    b"benutzer",
+    b"gebruiker",
+    b"admin",
+    b"root",
+    b"app",
+    b"smtp",
+    b"mail",
+    b"email",
+    b"ftp",
+    b"sftp",
+    b"ssh",
+    b"ldap",
+    b"redis",
+    b"mysql",
+    b"postgres",
+    b"pg",
+    b"sql",
+    b"service",
+    b"svc",
+    b"wifi",
+    b"wlan",
+    b"vpn",
+    b"proxy",
+    b"amqp",
+];
+
+/// The start (its `_`) of `_OWNER` ending at `j` (`PASSWORD_OWNERS`, any case).
+pub(super) fn owner_suffix_start(hay: &[u8], j: usize) -> Option<usize> {
+    let w = hay[..j]
+        .iter()
+        .rev()
+        .take(12)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    (w >= 2
+        && j > w
+        && hay[j - w - 1] == b'_'
+        && PASSWORD_OWNERS
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(&hay[j - w..j])))
+    .then(|| j - w - 1)
+}
+
+/// The end of `_OWNER` at `i` (its `_`) when an owner word (`PASSWORD_OWNERS`, any case)
+/// follows and then, after an optional closing quote and blanks, a `:` or `=`.
+fn owner_suffix_end(hay: &[u8], i: usize) -> Option<usize> {
+    let w = hay[i + 1..]
+        .iter()
+        .take(12)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let word = &hay[i + 1..i + 1 + w];
+    if !PASSWORD_OWNERS.iter().any(|o| o.eq_ignore_ascii_case(word)) {
+        return None;
+    }
+    let end = i + 1 + w;
+    let mut k = end + usize::from(matches!(hay.get(end), Some(b'"' | b'\'')));
+    while matches!(hay.get(k), Some(b' ' | b'\t')) {
+        k += 1;
+    }
+    matches!(hay.get(k), Some(b':' | b'=')).then_some(end)
+}
+
 /// Opening guillemets and curly quotes (`«`, `“`, `‘`, `„`).
 const OPEN_QUOTES: [&[u8]; 4] = [
     b"\xc2\xab",
@@ -1202,18 +1425,29 @@ fn change_verb_near(hay: &[u8], s: usize, i: usize) -> bool {
 
 /// The user words that open a credential pair (`login: admin / …`), longest first where one
 /// starts another (lower case; matched in any case).
-pub(super) const PAIR_WORDS: [&[u8]; 11] = [
+pub(super) const PAIR_WORDS: [&[u8]; 20] = [
     b"username",
     b"user",
     b"login",
     b"benutzername",
     b"benutzer",
     b"utilisateur",
+    b"identifiants",
     b"identifiant",
     b"usuario",
     b"utente",
     b"gebruikersnaam",
     b"gebruiker",
+    // Words for the access or the credentials themselves (`Zugang: admin / …`, `inlog:
+    // beheer / …`, `credenziali: admin / …`, `creds: admin / …`).
+    b"zugangsdaten",
+    b"zugang",
+    b"inloggegevens",
+    b"inlog",
+    b"credenziali",
+    b"credentials",
+    b"creds",
+    b"accesso",
 ];
 
 /// The password words that may follow a pair's user word after a `/` (`user/pass: …`).
@@ -1456,6 +1690,78 @@ fn wifi_before(hay: &[u8], p: usize) -> bool {
     .any(|w| win.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)))
 }
 
+/// A shell argument at `i`: quoted (to its closing quote) or to the next blank (a `;`
+/// ending it taken off; a password may end in `.`, unlike a word of prose).
+fn arg_at(hay: &[u8], i: usize, limit: usize) -> Option<(usize, usize)> {
+    match hay.get(i) {
+        Some(&q @ (b'\'' | b'"')) => {
+            let len = hay[i + 1..limit].iter().position(|&b| b == q)?;
+            Some((i + 1, i + 1 + len))
+        }
+        Some(_) => {
+            let mut e = i + hay[i..limit]
+                .iter()
+                .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))
+                .count();
+            if e > i && hay[e - 1] == b';' {
+                e -= 1;
+            }
+            (e > i).then_some((i, e))
+        }
+        None => None,
+    }
+}
+
+/// `redis-cli` before the `-a` at `p`, on the same line, within 120 bytes.
+fn redis_cli_before(hay: &[u8], p: usize) -> bool {
+    let from = p.saturating_sub(120);
+    let line = hay[from..p]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(from, |k| from + k + 1);
+    memchr::memmem::find(&hay[line..p], b"redis-cli").is_some()
+}
+
+/// The password of `htpasswd -b [-c…] FILE USER PASSWORD` (`-b` takes it from the command
+/// line; `-n` writes to standard output, with no file) after `htpasswd` ending at `e`.
+fn htpasswd_password(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 200).min(hay.len());
+    let mut i = e;
+    let mut batch = false;
+    let mut no_file = false;
+    let mut args = 0;
+    loop {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let Some((vs, ve)) = arg_at(hay, i, limit) else {
+            return Outcome::Reject;
+        };
+        let quoted = vs > i;
+        let arg = &hay[vs..ve];
+        if !quoted && arg.len() > 1 && arg[0] == b'-' {
+            if !arg[1..].iter().all(u8::is_ascii_alphabetic) {
+                return Outcome::Reject;
+            }
+            batch |= arg.contains(&b'b');
+            no_file |= arg.contains(&b'n');
+        } else {
+            args += 1;
+            if batch && args == if no_file { 2 } else { 3 } {
+                return if password_like(arg) {
+                    Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+                } else {
+                    Outcome::Reject
+                };
+            }
+        }
+        if args > 3 {
+            return Outcome::Reject;
+        }
+        i = ve + usize::from(quoted);
+    }
+}
+
 /// A password in a command-line flag at `s` (`-p` or `-u`): `-p'…'`/`-p"…"` (quoted, as
 /// `mysql -p'…'`), `-pSECRET` (attached, with a letter and a digit: `mysql -pTr0ub4dor`;
 /// `-pthread`, `-p8080` hold none), `sshpass -p …` (after a blank), `-u user:SECRET`
@@ -1480,6 +1786,13 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
     };
     let flag = hay[s + 1] | 0x20;
     let i = s + 2;
+    // `redis-cli -h HOST -a PASSWORD` (`prose_keyword` saw `redis-cli` before it).
+    if flag == b'a' {
+        return match quoted(i + 1).or_else(|| arg_at(hay, i + 1, limit)) {
+            Some((vs, ve)) => found(vs, ve, true),
+            None => Outcome::Reject,
+        };
+    }
     if flag == b'p' {
         if let Some((vs, ve)) = quoted(i) {
             return found(vs, ve, true);
@@ -1573,6 +1886,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                     }
                 }
             }
+            // `pass` after a network word (`wifi pass for the office is …`; `wifi_before`).
+            if at(p, b"pass ") && wifi_before(hay, p) {
+                return Some((p, p + 4));
+            }
             // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon
             // pass (`pass = …` in INI sections, `Pass: …`).
             let mut k = p + 4;
@@ -1585,8 +1902,12 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'w' if at(p, b"ww") => Some((p, p + 2)),
         b'w' => at(p, b"wachtwoord").then_some((p, p + 10)),
         b'm' => Some((p, p + 3)),
+        // The `:` before a `.pgpass` line's password (from the colon pass).
+        b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
-        b'-' if at(p, b"-p") || at(p, b"-u ") => Some((p, p + 2)),
+        b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {
+            Some((p, p + 2))
+        }
         // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,
         // `hub`, `network`) in the 60 bytes before.
         b'k' if at(p, b"key ") && wifi_before(hay, p) => Some((p, p + 3)),
@@ -1601,9 +1922,9 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                 None
             }
         }
-        b'c' => at(p, b"clave").then_some((p, p + 5)),
+        b'c' if at(p, b"clave") => Some((p, p + 5)),
         // The user word of a credential pair (`login: admin / …`).
-        b'l' | b'u' | b'b' | b'g' | b'i' => PAIR_WORDS
+        b'l' | b'u' | b'b' | b'g' | b'i' | b'c' | b'z' | b'a' if !before(b"contr") => PAIR_WORDS
             .iter()
             .find(|w| at(p, w))
             .map(|w| (p, p + w.len())),

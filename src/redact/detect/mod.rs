@@ -142,7 +142,7 @@ struct ProseTriggers {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 51] = [
+const PROSE_LITERALS: [(&[u8], usize); 55] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -212,6 +212,13 @@ const PROSE_LITERALS: [(&[u8], usize); 51] = [
     // 49..51: a credential pair stated with `is` (`login is admin / …`).
     (b"login is ", 0),
     (b"Login is ", 0),
+    // 51..54: `pass` before a blank, a keyword after a network word only (`wifi pass for
+    // the office is …`; `prose_keyword`).
+    (b"pass ", 2),
+    (b"Pass ", 2),
+    (b"PASS ", 2),
+    // 54: `redis-cli … -a PASSWORD` (`prose_keyword` looks for `redis-cli` before it).
+    (b" -a ", 1),
 ];
 
 impl ProseTriggers {
@@ -263,13 +270,13 @@ impl ProseTriggers {
             let s = eq(b's');
             let p = eq(b'p');
             // Bytes 0..7 only: a pair needs the next byte, and byte 7 starts the next word.
-            // `ss`, `v` or `w` (one test: `v | 1 == w`), non-ASCII, `dp` (mdp), `-p`/`-u`
+            // `ss`, `v` or `w` (one test: `v | 1 == w`), non-ASCII, `dp` (mdp), `-p`/`-u`/`-a`
             // (command-line flags), `ey` (a Wi-Fi `key`), `gi` (`login is`).
             let mut m = ((s & (s >> 8))
                 | zero((x | ONES) ^ (ONES * u64::from(b'w')))
                 | (w & HIGH)
                 | (eq(b'd') & (p >> 8))
-                | (eq(b'-') & ((p | eq(b'u')) >> 8))
+                | (eq(b'-') & ((p | eq(b'u') | eq(b'a')) >> 8))
                 | (eq(b'e') & (eq(b'y') >> 8))
                 | (eq(b'g') & (eq(b'i') >> 8)))
                 & (HIGH >> 8);
@@ -298,7 +305,7 @@ impl ProseTriggers {
                 if q >= 2
                     && ci(q - 2, b"pa")
                     && ci(q, b"ss")
-                    && ((0..12).any(lit) || (37..42).any(lit)) =>
+                    && ((0..12).any(lit) || (37..42).any(lit) || (51..54).any(lit)) =>
             {
                 q - 2
             }
@@ -307,7 +314,7 @@ impl ProseTriggers {
             b'w' | b'W' if (14..17).any(lit) => q,
             b'v' | b'V' if (19..22).any(lit) => q - 3,
             b'v' | b'V' if (34..37).any(lit) => q - 4,
-            b'-' if (42..46).any(lit) => q,
+            b'-' if (42..46).any(lit) || lit(54) => q,
             // The SWAR pass stops at the `e` of `ey` and the `g` of `gi`.
             b'e' | b'E' if q >= 1 && (46..49).any(|i| lit_at(i, q - 1)) => q - 1,
             b'g' | b'G' if q >= 2 && (49..51).any(|i| lit_at(i, q - 2)) => q - 2,
@@ -325,6 +332,12 @@ impl ProseTriggers {
             _ => return,
         };
         out.push((p, self.rule));
+        // `pass ` hides a literal starting inside it from Teddy (its matches do not
+        // overlap): `sshpass -p …` (`ss -p `), `pass -u …`. The byte after the blank is
+        // checked as its own anchor.
+        if hay[q] | 0x20 == b's' && (51..54).any(lit) {
+            self.check_at(hay, q + 3, out);
+        }
     }
 }
 

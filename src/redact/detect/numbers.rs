@@ -478,6 +478,20 @@ fn is_label(w: &[u8]) -> bool {
             | b"ust"
             | b"steuernummer"
             | b"rf"
+            // Customer, contract and policy numbers in the locales (`Klantnummer 123.456.789`,
+            // `Vertragsnr. …`, `Contrat n° …`), a cart, a mandate reference. Not `client` or
+            // `cliente` alone (`Teléfono del cliente: 612 345 678` is a phone).
+            | b"klantnummer"
+            | b"kundennummer"
+            | b"vertragsnr"
+            | b"vertragsnummer"
+            | b"contrat"
+            | b"contratto"
+            | b"contrato"
+            | b"polizza"
+            | b"polis"
+            | b"cart"
+            | b"mandate"
     )
 }
 
@@ -509,7 +523,7 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
     };
     // Digit groups between count as part of the identifier (`lot 791 209 6196`: a phone
     // looked for from `209` on, after the label's number was rejected).
-    let Some(w) = word_before(hay, s, true) else {
+    let Some(w) = label_word_before(hay, s, true) else {
         return false;
     };
     let lw = lower(w);
@@ -519,9 +533,10 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
     }
     // `EIN on file 12-3456789`, `KvK on record …`.
     if matches!(lw, b"file" | b"record") {
-        let on = word_before(hay, w.0, false).filter(|o| hay[o.0..o.1].eq_ignore_ascii_case(b"on"));
+        let on = label_word_before(hay, w.0, false)
+            .filter(|o| hay[o.0..o.1].eq_ignore_ascii_case(b"on"));
         return on
-            .and_then(|o| word_before(hay, o.0, false))
+            .and_then(|o| label_word_before(hay, o.0, false))
             .is_some_and(|w2| {
                 let l2 = lower(w2);
                 is_label(&l2[..w2.1 - w2.0])
@@ -529,8 +544,8 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
     }
     matches!(
         lw,
-        b"no" | b"nr" | b"number" | b"nummer" | b"num" | b"code" | b"id"
-    ) && word_before(hay, w.0, false).is_some_and(|w2| {
+        b"no" | b"nr" | b"n" | b"number" | b"nummer" | b"num" | b"code" | b"id"
+    ) && label_word_before(hay, w.0, false).is_some_and(|w2| {
         let l2 = lower(w2);
         is_label(&l2[..w2.1 - w2.0])
     })
@@ -551,6 +566,26 @@ fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)>
         j -= 1;
     }
     (e > j && (j == 0 || !hay[j - 1].is_ascii_alphanumeric())).then_some((j, e))
+}
+
+/// `word_before` for identifier labels: also past quotes, `_` and the number signs `°`/`º`
+/// (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON).
+fn label_word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
+    let stop = j.saturating_sub(24);
+    while j > stop
+        && (matches!(
+            hay[j - 1],
+            b' ' | b'\t' | b':' | b'#' | b'.' | b'=' | b'\'' | b'"' | b'_' | 0xC2 | 0xB0 | 0xBA
+        ) || (digits && hay[j - 1].is_ascii_digit()))
+    {
+        j -= 1;
+    }
+    let e = j;
+    while j > 0 && e - j < 16 && hay[j - 1].is_ascii_alphabetic() {
+        j -= 1;
+    }
+    (e > j && (j == 0 || !(hay[j - 1].is_ascii_alphanumeric() || hay[j - 1] >= 0x80)))
+        .then_some((j, e))
 }
 
 pub(super) fn followed_by_digit_after(hay: &[u8], e: usize, seps: &[u8]) -> bool {
@@ -852,9 +887,9 @@ fn groups_after(hay: &[u8], mut end: usize) -> usize {
 
 /// Words naming a card's security code (lower case; matched in any case), in the seven
 /// locales: `CVV`, `CVC`, `CVV2`, `CID`, `CSC`, `security code`, `Prüfnummer`,
-/// `Kartenprüfnummer`, `cryptogramme`, `código de seguridad`, `codice di sicurezza`,
+/// `Kartenprüfnummer`, `Prüfziffer`, `cryptogramme`, `código de seguridad`, `codice di sicurezza`,
 /// `beveiligingscode`.
-const CVC_WORDS: [&[u8]; 14] = [
+const CVC_WORDS: [&[u8]; 15] = [
     b"cvv2",
     b"cvc2",
     b"cvv",
@@ -865,6 +900,7 @@ const CVC_WORDS: [&[u8]; 14] = [
     b"security code",
     b"kartenpr\xc3\xbcfnummer",
     b"pr\xc3\xbcfnummer",
+    b"pr\xc3\xbcfziffer",
     b"cryptogramme",
     b"c\xc3\xb3digo de seguridad",
     b"codice di sicurezza",
@@ -898,7 +934,7 @@ const CARD_GAP_WORDS: [&[u8]; 20] = [
 ];
 
 /// The security code after a card number ending at `end` (within 48 bytes, with only an
-/// expiry, blanks and punctuation between): three or four digits after a word of
+/// expiry, blanks, line breaks and punctuation between: `Card: 4111…\nSecurity code: 123`): three or four digits after a word of
 /// `CVC_WORDS`, an optional `(CVC)` and `:`/`=`/`#`.
 #[inline(never)]
 pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
@@ -910,7 +946,18 @@ pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
             if b.is_ascii_digit()
                 || matches!(
                     b,
-                    b' ' | b'\t' | b',' | b';' | b':' | b'/' | b'.' | b'-' | b'(' | b')' | b'|'
+                    b' ' | b'\t'
+                        | b','
+                        | b';'
+                        | b':'
+                        | b'/'
+                        | b'.'
+                        | b'-'
+                        | b'('
+                        | b')'
+                        | b'|'
+                        | b'\r'
+                        | b'\n'
                 )
             {
                 i += 1;

@@ -48,10 +48,12 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (Kind::Anthropic, &[E::AnthropicKey], r"sk-ant-[A-Za-z0-9_\-]{20,}".into()),
         (Kind::OpenAi, &[E::OpenaiKey], r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}".into()),
         (Kind::Stripe, &[E::StripeKey], r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]{16,}".into()),
-        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
+        // A shorter body naming an example is a documentation placeholder (`check`).
+        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|gh[pousr]_[A-Za-z0-9_]*(?i:example)[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
         (Kind::Slack, &[E::SlackToken], r"(?:xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,})".into()),
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
-        (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}".into()),
+        // A shorter body is a documentation placeholder when it names an example (`check`).
+        (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}|AIza[0-9A-Za-z_\-]{16,34}".into()),
         (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
         // AWS's documented example secret access keys, wherever they stand: placeholders.
         (Kind::AwsExampleSecret, &[E::GenericSecret], r"(?:wJalrXUtnFEMI/K7MDENG/bPxRfiCY|je7MtGbClwBF/2Zp9Utk/h3yCo8nvb)EXAMPLEKEY".into()),
@@ -61,7 +63,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master)[_\-]?key|credentials?|key|session(?:id)?|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
@@ -147,6 +149,9 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "credentials",
             "session",
             "sessionid",
+            // A session cookie (`Cookie: sid=…`, `connect.sid=…`): a name of its own only
+            // (`check_key_value`).
+            "sid",
             // `<add key="ClientSecret" value="…"/>`: `check_key_value` reads the name.
             "value",
             // Card security codes (`CVC: 403`): masked, PCI DSS forbids keeping them.
@@ -213,9 +218,9 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
 }
 
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
-pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 15] = [
+pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 16] = [
     *b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd", *b"ion", *b"nid", *b"lue", *b"cvc",
-    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als",
+    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als", *b"sid",
 ];
 
 /// Byte classes for the hand-written pass.

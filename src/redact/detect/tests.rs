@@ -262,6 +262,8 @@ fn hand_written_shapes_match_their_regexes() {
         b"github_pat_",
         b"aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
         b"Xy_9",
+        b"EXAMPLEx",
+        b"exampl",
     ];
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = || {
