@@ -84,6 +84,9 @@ pub struct CallRecordFields {
     pub decision: Option<PolicyDecision>,
     /// The policy input document (kept for the audit record and replay).
     pub input: Option<Value>,
+    /// The shared parts `input` was built with (`input.principal`, `input.tool`, with their
+    /// canonical bytes: the audit record copies them). Set and taken with `input`.
+    pub input_known: crate::policy::Known,
     /// What policy said, as replay compares it: `{allow, reasons}`.
     pub policy_result: Option<Value>,
     /// In shadow mode: the refusal that enforce mode would have returned.
@@ -144,6 +147,7 @@ impl CallRecord {
             request: None,
             decision: None,
             input: None,
+            input_known: crate::policy::Known::default(),
             policy_result: None,
             shadow: None,
             outcome: None,
@@ -186,6 +190,7 @@ impl CallRecord {
             request: None,
             decision: None,
             input: None,
+            input_known: crate::policy::Known::default(),
             policy_result: None,
             shadow: None,
             outcome: None,
