@@ -16,11 +16,12 @@
 use serde_json::{json, Map, Number, Value};
 
 use super::canonical::{
-    canonicalize_record, hex_bytes, write_head_value, write_string, write_value_strict, Hash,
-    RecordHead, MAX_SAFE_INTEGER,
+    canonicalize_record, hex_bytes, write_head_value, write_object_strict_with, write_string,
+    write_value_strict, Hash, RecordHead, MAX_SAFE_INTEGER,
 };
 use super::record::normalize_numbers;
 use super::{AuditError, InvalidRecord, Kind};
+use crate::policy::Known;
 
 /// The body of a caller record as handed to the writer: a map (events, tests, tools), or a
 /// call's typed record.
@@ -222,6 +223,9 @@ pub struct DecisionBody {
     pub policy_result: Option<Value>,
     /// The policy input without its `args` (absent with `audit.args: none`).
     pub input: Option<Value>,
+    /// The shared parts `input` was built with: their canonical bytes are copied, not written
+    /// again (`crate::policy::Known`).
+    pub input_known: Known,
     pub latency_us: u64,
     /// Completed by the writer thread.
     pub args: Option<ArgsDone>,
@@ -317,6 +321,32 @@ impl<'a> Members<'a> {
     fn value(&mut self, key: &'static str, v: &Value) -> R {
         let out = self.key(key);
         write_value_strict(v, out)
+    }
+
+    /// `input`: its shared parts (`principal`, `tool`) copied from their canonical bytes, the
+    /// rest written (the same bytes as [`Self::value`]; checked in debug builds).
+    fn input(&mut self, v: &Value, known: &Known) -> R {
+        let out = self.key("input");
+        let Value::Object(map) = v else {
+            return write_value_strict(v, out);
+        };
+        #[cfg(debug_assertions)]
+        let start = out.len();
+        write_object_strict_with(map, out, |k| {
+            let part = match k {
+                "principal" => known.principal.as_ref(),
+                "tool" => known.tool.as_ref(),
+                _ => None,
+            };
+            part.and_then(|p| p.canonical())
+        })?;
+        #[cfg(debug_assertions)]
+        debug_assert_eq!(
+            out.get(start..),
+            super::canonical::canonicalize_strict(v).ok().as_deref(),
+            "the shared parts are the document's"
+        );
+        Ok(())
     }
 
     fn opt_value(&mut self, key: &'static str, v: Option<&Value>) -> R {
@@ -422,7 +452,9 @@ impl DecisionBody {
             "idempotent_replay",
             idempotent_replay(self.idempotency.as_ref()),
         );
-        m.opt_value("input", self.input.as_ref())?;
+        if let Some(input) = &self.input {
+            m.input(input, &self.input_known)?;
+        }
         if let Some(done) = &self.args {
             let out = m.key("input_hmac");
             out.push(b'"');

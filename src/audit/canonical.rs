@@ -279,6 +279,33 @@ fn write_object(
     Ok(())
 }
 
+/// The canonical bytes of the object `map` (the audit's number rule, as
+/// [`write_value_strict`]), a member's value copied from `known(key)` when it gives bytes: the
+/// caller vouches they are that value's canonical bytes (built once, copied per call).
+pub(crate) fn write_object_strict_with<'k>(
+    map: &Map<String, Value>,
+    out: &mut Vec<u8>,
+    known: impl Fn(&str) -> Option<&'k [u8]>,
+) -> Result<(), AuditError> {
+    if !keys_sorted(map) {
+        return write_object(map, out, Numbers::Strict);
+    }
+    out.push(b'{');
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(k, out)?;
+        out.push(b':');
+        match known(k) {
+            Some(bytes) => out.extend_from_slice(bytes),
+            None => write_value(v, out, Numbers::Strict)?,
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 fn write_member(
     i: usize,
     key: &str,

@@ -330,14 +330,14 @@ fn decide(
             .map_or(Value::Null, approval::input_doc),
         protocol,
     }
-    .build();
+    .build_known();
     let policy_span = rec.span.as_ref().and_then(|s| {
         s.child(
             crate::telemetry::attr::POLICY_SPAN,
             opentelemetry::trace::SpanKind::Internal,
         )
     });
-    let decided = policy::evaluate(&snap.policy, input, &rt.metrics);
+    let decided = policy::evaluate_known(&snap.policy, input.0, input.1, &rt.metrics);
     if let Some(mut s) = policy_span {
         s.set(opentelemetry::KeyValue::new(
             crate::telemetry::attr::TOOLWALL_POLICY_VERSION,
@@ -358,7 +358,10 @@ fn decide(
     }
     rec.policy_result = Some(decided.result);
     let mut input = decided.input;
+    // (it changes `request`, `grpc` and `mcp`, never `principal` or `tool`: `input_known`
+    // stays the document's)
     keep_for_audit(&snap.redactor, &mut input, kind);
+    rec.input_known = decided.known;
     let input = rec.input.insert(input);
     let decision = &*rec.decision.insert(decided.verdict?);
     // The binding an approval request needs, from the arguments as sent (before redaction).
@@ -764,9 +767,11 @@ async fn approve_needed(
             // approval never bypasses the other rules.
             if let Some(mut input) = rec.input.take() {
                 input["approval"] = approval::input_doc(&req);
-                let decided = policy::evaluate(&snap.policy, input, &rt.metrics);
+                let known = std::mem::take(&mut rec.input_known);
+                let decided = policy::evaluate_known(&snap.policy, input, known, &rt.metrics);
                 rec.policy_result = Some(decided.result);
                 rec.input = Some(decided.input);
+                rec.input_known = decided.known;
                 rec.decision = Some(decided.verdict?);
             }
             let used = approval::consume(rt.state(), &req.id, &binding, &decision_id).await?;

@@ -22,6 +22,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use regorus::Value;
 use serde_json::Value as J;
@@ -47,13 +48,55 @@ pub(super) const FIELDS: [&str; 12] = [
     "v",
 ];
 
+/// A part of the input document that repeats from call to call (`input.principal`,
+/// `input.tool`), built once by the caller and shared: its value and its canonical bytes (RFC
+/// 8785, as the audit record writes it). It never changes once built, so the same allocation
+/// (`Arc::ptr_eq`) is the same value: the memo skips comparing it, and the audit record copies
+/// its bytes instead of writing it again.
+#[derive(Debug)]
+pub struct Shared {
+    value: J,
+    /// `None` when the audit format cannot hold it (an integer beyond ±2^53): written the
+    /// usual way then (and refused there).
+    canonical: Option<Box<[u8]>>,
+}
+
+impl Shared {
+    pub fn new(value: J) -> Arc<Shared> {
+        let canonical = crate::audit::canonical::canonicalize_strict(&value)
+            .ok()
+            .map(Vec::into_boxed_slice);
+        Arc::new(Shared { value, canonical })
+    }
+
+    pub fn value(&self) -> &J {
+        &self.value
+    }
+
+    /// The value's canonical bytes (`canonicalize_strict`), when it has them.
+    pub fn canonical(&self) -> Option<&[u8]> {
+        self.canonical.as_deref()
+    }
+}
+
+/// The shared parts an input document was built with. The contract: `input.principal` (and
+/// `input.tool`) of the document handed over with these is a copy of `principal.value()` (and
+/// `tool.value()`), unchanged since — what `stage::policy::Input::build_known` gives.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub principal: Option<Arc<Shared>>,
+    pub tool: Option<Arc<Shared>>,
+}
+
 /// Converted parts by the hash of their JSON, and the hash of the last one used: a call with
 /// the same part as the call before it is checked against that entry alone (one comparison, no
-/// hashing).
+/// hashing). `shared`: the last [`Shared`] part seen and its conversion (held, so its address
+/// cannot be reused by another while it is remembered): the same one again is not compared.
 #[derive(Default)]
 struct Parts {
     map: HashMap<u64, (J, Value), BuildHasherDefault<PassThrough>>,
     last: Option<u64>,
+    shared: Option<(Arc<Shared>, Value)>,
 }
 
 /// Most shapes (sets of top-level fields) of input documents remembered per worker thread.
@@ -96,11 +139,13 @@ impl Memo {
     /// `to_rego(input)`, reusing the parts converted before; `input.args` reduced to `fields`
     /// when the policy reads only those ([`reads`]).
     /// With `top`, the top-level fields the policy can read ([`reads`]), the others are left out.
+    /// `known`: the shared parts `input` was built with ([`Known`]'s contract).
     pub(super) fn input(
         &mut self,
         input: &J,
         readable: Option<&[(String, Value)]>,
         top: Option<&[String]>,
+        known: &Known,
     ) -> Value {
         let J::Object(fields) = input else {
             return to_rego(input);
@@ -130,8 +175,8 @@ impl Memo {
                 continue;
             }
             let value = match k.as_str() {
-                "principal" => remembered(&mut self.principals, v),
-                "tool" => remembered(&mut self.tools, v),
+                "principal" => remembered(&mut self.principals, v, known.principal.as_ref()),
+                "tool" => remembered(&mut self.tools, v, known.tool.as_ref()),
                 "args" => match (readable, v) {
                     (Some(readable), J::Object(args)) => {
                         let mut kept = BTreeMap::new();
@@ -299,8 +344,27 @@ fn segment(b: &[u8]) -> Option<(&[u8], &[u8])> {
     }
 }
 
-/// The converted value of `v`, from `parts` when an equal one was converted before.
-fn remembered(parts: &mut Parts, v: &J) -> Value {
+/// The converted value of `v`, from `parts` when an equal one was converted before. With
+/// `shared` (`v` is a copy of its value), the last shared part's conversion when it is the same
+/// one (no comparison: ~0.5k instructions per part and call, "Ninth round" in
+/// docs/performance.md).
+fn remembered(parts: &mut Parts, v: &J, shared: Option<&Arc<Shared>>) -> Value {
+    let Some(shared) = shared else {
+        return remembered_equal(parts, v);
+    };
+    debug_assert!(shared.value == *v, "a shared part is the document's");
+    if let Some((held, r)) = &parts.shared {
+        if Arc::ptr_eq(held, shared) {
+            return r.clone();
+        }
+    }
+    let r = remembered_equal(parts, v);
+    parts.shared = Some((shared.clone(), r.clone()));
+    r
+}
+
+/// [`remembered`] by comparing the value.
+fn remembered_equal(parts: &mut Parts, v: &J) -> Value {
     if let Some((j, r)) = parts.last.and_then(|k| parts.map.get(&k)) {
         if j == v {
             return r.clone();
@@ -444,10 +508,14 @@ mod tests {
             ("a", json!(null), 2),
         ] {
             let doc = input(agent, risk, unix);
-            assert_eq!(memo.input(&doc, None, None), to_rego(&doc), "{doc}");
+            assert_eq!(
+                memo.input(&doc, None, None, &Known::default()),
+                to_rego(&doc),
+                "{doc}"
+            );
         }
         assert_eq!(
-            memo.input(&json!([1, "x"]), None, None),
+            memo.input(&json!([1, "x"]), None, None, &Known::default()),
             to_rego(&json!([1, "x"]))
         );
     }
@@ -456,17 +524,23 @@ mod tests {
     fn a_reused_document_is_never_changed_under_its_holder() {
         let mut memo = Memo::default();
         let first = input("a", json!({"financial": true}), 1);
-        let held = memo.input(&first, None, None);
+        let held = memo.input(&first, None, None, &Known::default());
         // same fields, other values: the kept document is written again, but `held` shares it,
         // so it must be copied first
         let mut second = input("b", json!(null), 2);
         second["args"] = json!({"amount": 7});
         second["pii"] = json!({"found": ["email"]});
-        assert_eq!(memo.input(&second, None, None), to_rego(&second));
+        assert_eq!(
+            memo.input(&second, None, None, &Known::default()),
+            to_rego(&second)
+        );
         assert_eq!(held, to_rego(&first));
         drop(held);
         // nothing holds it now: written in place, and still exactly the conversion
-        assert_eq!(memo.input(&first, None, None), to_rego(&first));
+        assert_eq!(
+            memo.input(&first, None, None, &Known::default()),
+            to_rego(&first)
+        );
     }
 
     #[test]
@@ -493,7 +567,11 @@ mod tests {
             docs.push(doc);
         }
         for doc in docs.iter().chain(docs.iter().rev()) {
-            assert_eq!(memo.input(doc, None, None), to_rego(doc), "{doc}");
+            assert_eq!(
+                memo.input(doc, None, None, &Known::default()),
+                to_rego(doc),
+                "{doc}"
+            );
             // with `top`: exactly the named fields, known or not
             let mut want = serde_json::Map::new();
             for (k, v) in doc.as_object().expect("object") {
@@ -502,7 +580,7 @@ mod tests {
                 }
             }
             assert_eq!(
-                memo.input(doc, None, Some(&top)),
+                memo.input(doc, None, Some(&top), &Known::default()),
                 to_rego(&J::Object(want)),
                 "{doc}"
             );
@@ -520,6 +598,46 @@ mod tests {
     }
 
     #[test]
+    fn shared_parts_are_recognised_by_identity_and_convert_exactly() {
+        let shared = |doc: &J, k: &str| Some(Shared::new(doc[k].clone()));
+        let mut memo = Memo::default();
+        let a = input("a", json!({"financial": true}), 1);
+        let known_a = Known {
+            principal: shared(&a, "principal"),
+            tool: shared(&a, "tool"),
+        };
+        // first seen, then the same parts again (recognised without comparing)
+        for _ in 0..3 {
+            assert_eq!(memo.input(&a, None, None, &known_a), to_rego(&a));
+        }
+        // a reload: a new tool part with another risk, the principal's part kept
+        let b = input("a", json!({"financial": false}), 1);
+        let known_b = Known {
+            principal: known_a.principal.clone(),
+            tool: shared(&b, "tool"),
+        };
+        assert_eq!(memo.input(&b, None, None, &known_b), to_rego(&b));
+        // equal parts built again (another allocation), and none at all
+        let known_a2 = Known {
+            principal: shared(&a, "principal"),
+            tool: shared(&a, "tool"),
+        };
+        assert_eq!(memo.input(&a, None, None, &known_a2), to_rego(&a));
+        assert_eq!(memo.input(&b, None, None, &Known::default()), to_rego(&b));
+        assert_eq!(memo.input(&a, None, None, &known_a), to_rego(&a));
+        // the canonical bytes are the audit's
+        let tool = Shared::new(a["tool"].clone());
+        assert_eq!(
+            tool.canonical(),
+            crate::audit::canonical::canonicalize_strict(&a["tool"])
+                .ok()
+                .as_deref()
+        );
+        let big = Shared::new(json!({"n": 9_007_199_254_740_993u64}));
+        assert_eq!(big.canonical(), None);
+    }
+
+    #[test]
     fn a_hash_collision_is_not_a_hit() {
         let mut parts = Parts::default();
         let a = json!({"agent": "a"});
@@ -528,7 +646,7 @@ mod tests {
         hash(&a, &mut h);
         // b stored under a's hash: looking a up must not return b's conversion
         parts.map.insert(h.finish(), (b.clone(), to_rego(&b)));
-        assert_eq!(remembered(&mut parts, &a), to_rego(&a));
+        assert_eq!(remembered(&mut parts, &a, None), to_rego(&a));
     }
 
     #[test]
@@ -536,7 +654,10 @@ mod tests {
         let mut memo = Memo::default();
         for i in 0..(3 * MAX_PARTS) {
             let doc = input(&format!("agent-{i}"), json!({"n": i}), 1);
-            assert_eq!(memo.input(&doc, None, None), to_rego(&doc));
+            assert_eq!(
+                memo.input(&doc, None, None, &Known::default()),
+                to_rego(&doc)
+            );
             let (p, t) = memo.sizes();
             assert!(p <= MAX_PARTS && t <= MAX_PARTS, "{p} {t}");
         }
@@ -596,10 +717,16 @@ mod tests {
         ];
         let mut want = doc.clone();
         want["args"] = json!({"amount": 5});
-        assert_eq!(memo.input(&doc, Some(&readable), None), to_rego(&want));
+        assert_eq!(
+            memo.input(&doc, Some(&readable), None, &Known::default()),
+            to_rego(&want)
+        );
         // args that are not an object are converted as they are
         let mut odd = doc.clone();
         odd["args"] = json!([1, 2]);
-        assert_eq!(memo.input(&odd, Some(&readable), None), to_rego(&odd));
+        assert_eq!(
+            memo.input(&odd, Some(&readable), None, &Known::default()),
+            to_rego(&odd)
+        );
     }
 }

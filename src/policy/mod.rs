@@ -16,6 +16,7 @@ use crate::diag::Diag;
 
 pub mod explain;
 mod input;
+pub use input::{Known, Shared};
 pub mod lint;
 mod mode;
 
@@ -242,7 +243,18 @@ impl PolicySet {
 
     /// Evaluate `data.toolwall.decision` for one input document.
     pub fn decide(&self, input: &serde_json::Value) -> Result<PolicyDecision, EvalError> {
-        let value = self.run(self.decision_entry, input)?;
+        self.decide_known(input, &input::Known::default())
+    }
+
+    /// [`Self::decide`] for a document built with the shared parts `known` ([`input::Known`]:
+    /// its `input.principal` and `input.tool` are copies of theirs): a part the worker converted
+    /// before is recognised by its identity, not compared.
+    pub fn decide_known(
+        &self,
+        input: &serde_json::Value,
+        known: &input::Known,
+    ) -> Result<PolicyDecision, EvalError> {
+        let value = self.run(self.decision_entry, input, known)?;
         parse_decision(&value)
     }
 
@@ -258,11 +270,16 @@ impl PolicySet {
                 "the policy has no entry point {rule}"
             )));
         };
-        self.run(entry, input)
+        self.run(entry, input, &input::Known::default())
     }
 
     /// Run the entry point with index `entry` on this thread's VM.
-    fn run(&self, entry: usize, input: &serde_json::Value) -> Result<Value, EvalError> {
+    fn run(
+        &self,
+        entry: usize,
+        input: &serde_json::Value,
+        known: &input::Known,
+    ) -> Result<Value, EvalError> {
         VM.with(|cell| {
             let mut slot = cell.borrow_mut();
             let stale = !matches!(&*slot, Some(w) if w.policy == self.id);
@@ -293,6 +310,7 @@ impl PolicySet {
                 input,
                 self.args_fields.as_deref(),
                 self.top_fields.as_deref(),
+                known,
             );
             w.vm.set_input(input);
             match w.vm.execute_entry_point_by_index(entry) {

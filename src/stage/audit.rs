@@ -141,6 +141,7 @@ fn put_back(ctx: &mut CallRecord, body: DecisionBody) {
         policy_digest,
         policy_result,
         input: _,
+        input_known: _,
         latency_us: _,
         args: _,
     } = body;
@@ -178,6 +179,7 @@ fn decision_parts(
     // (before the parts it reads are moved into the record)
     let mut work = None;
     let mut input = None;
+    let input_known = std::mem::take(&mut ctx.input_known);
     if let Some(mut doc) = ctx.input.take() {
         let args = doc
             .as_object_mut()
@@ -237,6 +239,7 @@ fn decision_parts(
         policy_digest: moved(&mut ctx.policy_digest, last),
         policy_result: moved(&mut ctx.policy_result, last),
         input,
+        input_known,
         latency_us: 0,
         args: None,
     };
@@ -814,6 +817,19 @@ mod tests {
                                    "pii": {"found": ["email"]}, "mode": "enforce"});
             if next().is_multiple_of(5) {
                 input["usage"]["huge"] = json!(1e21);
+            }
+            if next().is_multiple_of(2) {
+                input["principal"] = json!({"agent": text(next), "claims": doc(next, 1)});
+            }
+            // as the pipeline hands them over: the shared parts with their canonical bytes
+            // (none when a part holds a number beyond ±2^53)
+            if !next().is_multiple_of(3) {
+                c.input_known = crate::policy::Known {
+                    principal: input
+                        .get("principal")
+                        .map(|p| crate::policy::Shared::new(p.clone())),
+                    tool: Some(crate::policy::Shared::new(input["tool"].clone())),
+                };
             }
             input["args"] = args;
             c.input = Some(input);

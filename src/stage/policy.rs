@@ -6,8 +6,10 @@ use serde_json::{json, Map, Value};
 use crate::config::raw::Mode;
 use crate::config::{Adapter, Tool};
 use crate::pipeline::reject::{Reason, Reject};
+use std::sync::Arc;
+
 use crate::policy::PolicySet;
-use crate::policy::{EvalError, PolicyDecision};
+use crate::policy::{EvalError, Known, PolicyDecision, Shared};
 use crate::stage::identify::Principal;
 
 /// The request facts policy sees under `input.request`, and when the call arrived.
@@ -72,6 +74,13 @@ pub struct Input<'a> {
 
 impl Input<'_> {
     pub fn build(self) -> Value {
+        self.build_known().0
+    }
+
+    /// The document, and the shared parts (`input.principal`, `input.tool`, with their
+    /// canonical bytes) it was built with: hand both to [`evaluate`] (the policy memo
+    /// recognises them by identity) and the audit record (it copies their bytes).
+    pub fn build_known(self) -> (Value, Known) {
         let mut request = Map::new();
         request.insert("method".into(), Value::from(self.request.method));
         request.insert("host".into(), Value::from(self.request.host));
@@ -96,12 +105,18 @@ impl Input<'_> {
         members.push(("mode".into(), Value::from(self.mode.as_str())));
         members.push(("now".into(), now_doc(self.request.now)));
         members.push(("pii".into(), Value::Object(pii)));
-        members.push(("principal".into(), principal_doc(self.principal)));
+        let principal = principal_doc(self.principal);
+        let tool = tool_doc(self.adapter, self.tool);
+        members.push(("principal".into(), principal.value().clone()));
         members.push(("request".into(), Value::Object(request)));
-        members.push(("tool".into(), tool_doc(self.adapter, self.tool)));
+        members.push(("tool".into(), tool.value().clone()));
         members.push(("usage".into(), self.usage));
         members.push(("v".into(), Value::from(1)));
-        Value::Object(members.into_iter().collect())
+        let known = Known {
+            principal: Some(principal),
+            tool: Some(tool),
+        };
+        (Value::Object(members.into_iter().collect()), known)
     }
 }
 
@@ -110,11 +125,11 @@ fn strings(v: Vec<String>) -> Value {
 }
 
 /// `input.principal`: what `serde_json::to_value(principal)` gives, remembered per worker
-/// thread for the last principal seen (compared in full) and cloned: the static identity's
-/// principal is the same on every call.
-fn principal_doc(p: &Principal) -> Value {
+/// thread for the last principal seen (compared in full) with its canonical bytes, and shared:
+/// the static identity's principal is the same on every call.
+fn principal_doc(p: &Principal) -> Arc<Shared> {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(Principal, Value)>> = const { std::cell::RefCell::new(None) };
+        static LAST: std::cell::RefCell<Option<(Principal, Arc<Shared>)>> = const { std::cell::RefCell::new(None) };
     }
     LAST.with(|cell| {
         let mut last = cell.borrow_mut();
@@ -123,7 +138,7 @@ fn principal_doc(p: &Principal) -> Value {
                 return doc.clone();
             }
         }
-        let doc = serde_json::to_value(p).unwrap_or(Value::Null);
+        let doc = Shared::new(serde_json::to_value(p).unwrap_or(Value::Null));
         *last = Some((p.clone(), doc.clone()));
         doc
     })
@@ -151,10 +166,11 @@ fn same_principal(a: &Principal, b: &Principal) -> bool {
 type ToolKey = (String, String, &'static str, bool, Value);
 
 /// `input.tool`, remembered per worker thread for the last tool seen (its name, adapter, kind,
-/// `read_only` and `risk` compared: everything the document holds) and cloned.
-fn tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
+/// `read_only` and `risk` compared: everything the document holds) with its canonical bytes,
+/// and shared. A reload that changes any of them gives a new one.
+fn tool_doc(adapter: &Adapter, tool: &Tool) -> Arc<Shared> {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(ToolKey, Value)>> = const { std::cell::RefCell::new(None) };
+        static LAST: std::cell::RefCell<Option<(ToolKey, Arc<Shared>)>> = const { std::cell::RefCell::new(None) };
     }
     LAST.with(|cell| {
         let mut last = cell.borrow_mut();
@@ -168,7 +184,7 @@ fn tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
                 return doc.clone();
             }
         }
-        let doc = make_tool_doc(adapter, tool);
+        let doc = Shared::new(make_tool_doc(adapter, tool));
         let key = (
             tool.name.clone(),
             adapter.name.clone(),
@@ -207,7 +223,7 @@ pub fn visibility_input(
         "now": null,
         "mode": mode.as_str(),
     });
-    input["tool"] = tool_doc(adapter, tool);
+    input["tool"] = tool_doc(adapter, tool).value().clone();
     input["now"] = now_doc(now);
     input
 }
@@ -244,6 +260,8 @@ fn format_now(now: DateTime<Utc>) -> Value {
 /// What policy said about one call, and the input it saw.
 pub struct Decided {
     pub input: Value,
+    /// The shared parts `input` was built with (what [`evaluate_known`] was given).
+    pub known: Known,
     /// What policy said as replay compares it (`replayable_result`).
     pub result: Value,
     /// An allow (which may still need a human's approval: `stage::approval`) or the refusal.
@@ -252,21 +270,41 @@ pub struct Decided {
 
 /// Evaluate the decision for `input`, timing it.
 pub fn evaluate(policy: &PolicySet, input: Value, metrics: &crate::metrics::Metrics) -> Decided {
+    evaluate_known(policy, input, Known::default(), metrics)
+}
+
+/// [`evaluate`] for a document built with the shared parts `known` ([`Input::build_known`]).
+pub fn evaluate_known(
+    policy: &PolicySet,
+    input: Value,
+    known: Known,
+    metrics: &crate::metrics::Metrics,
+) -> Decided {
     let started = std::time::Instant::now();
-    let verdict = decide(policy, &input);
+    let verdict = decide_known(policy, &input, &known);
     metrics
         .policy_eval_duration
         .observe(started.elapsed().as_secs_f64());
     Decided {
         result: replayable_result(&verdict),
         input,
+        known,
         verdict,
     }
 }
 
 /// Evaluate the decision; anything but an explicit allow is a refusal.
 pub fn decide(policy: &PolicySet, input: &Value) -> Result<PolicyDecision, Reject> {
-    match policy.decide(input) {
+    decide_known(policy, input, &Known::default())
+}
+
+/// [`decide`] with the shared parts the document was built with.
+fn decide_known(
+    policy: &PolicySet,
+    input: &Value,
+    known: &Known,
+) -> Result<PolicyDecision, Reject> {
+    match policy.decide_known(input, known) {
         // `require_approval` wins over `allow`: the approval stage decides (a human can unblock
         // the call, and nothing is forwarded without one)
         Ok(d) if d.allow || d.require_approval => Ok(d),
@@ -456,7 +494,9 @@ mod tests {
                             protocol,
                         };
                         let want = reference_input(&i);
-                        assert_eq!(i.build(), want);
+                        let (doc, known) = i.build_known();
+                        assert_eq!(doc, want);
+                        assert_known(&doc, &known);
                         compared += 1;
                     }
                 }
@@ -522,7 +562,24 @@ mod tests {
         ] {
             let t = tool_with(risk.clone(), read_only);
             for _ in 0..2 {
-                let doc = build_input(snap.mode, principal, adapter, &t, json!({}), vec![], &facts);
+                let (doc, known) = Input {
+                    mode: snap.mode,
+                    principal,
+                    adapter,
+                    tool: &t,
+                    args: json!({}),
+                    pii_found: vec![],
+                    pii_placeholders: None,
+                    request: &facts,
+                    request_extra: None,
+                    usage: json!({}),
+                    approval: Value::Null,
+                    protocol: None,
+                }
+                .build_known();
+                // the shared part (and its canonical bytes, which the audit record copies)
+                // follows the reload too
+                assert_known(&doc, &known);
                 assert_eq!(doc["tool"], make_tool_doc(adapter, &t));
                 assert_eq!(doc["tool"]["risk"], risk);
                 assert_eq!(doc["tool"]["read_only"], json!(read_only));
@@ -537,6 +594,21 @@ mod tests {
             build_input(snap.mode, &other, adapter, tool, args, vec![], &facts),
             want
         );
+    }
+
+    /// The shared parts are the document's members, with their canonical bytes.
+    fn assert_known(doc: &Value, known: &Known) {
+        for (name, part) in [("principal", &known.principal), ("tool", &known.tool)] {
+            let part = part.as_ref().expect("a shared part");
+            assert_eq!(part.value(), &doc[name], "{name}");
+            assert_eq!(
+                part.canonical(),
+                crate::audit::canonical::canonicalize_strict(&doc[name])
+                    .ok()
+                    .as_deref(),
+                "{name}"
+            );
+        }
     }
 
     fn decision(require_approval: bool) -> PolicyDecision {

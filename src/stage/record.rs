@@ -84,6 +84,9 @@ pub struct CallRecordFields {
     pub decision: Option<PolicyDecision>,
     /// The policy input document (kept for the audit record and replay).
     pub input: Option<Value>,
+    /// The shared parts `input` was built with (`input.principal`, `input.tool`, with their
+    /// canonical bytes: the audit record copies them). Set and taken with `input`.
+    pub input_known: crate::policy::Known,
     /// What policy said, as replay compares it: `{allow, reasons}`.
     pub policy_result: Option<Value>,
     /// In shadow mode: the refusal that enforce mode would have returned.
@@ -144,6 +147,7 @@ impl CallRecord {
             request: None,
             decision: None,
             input: None,
+            input_known: crate::policy::Known::default(),
             policy_result: None,
             shadow: None,
             outcome: None,
@@ -186,6 +190,7 @@ impl CallRecord {
             request: None,
             decision: None,
             input: None,
+            input_known: crate::policy::Known::default(),
             policy_result: None,
             shadow: None,
             outcome: None,
@@ -383,7 +388,7 @@ impl Drop for CallRecord {
             agent,
             decision,
             status,
-            reasons = %reasons.join(","),
+            reasons = %Joined(&reasons),
             shadow_would_refuse = shadow.as_deref().unwrap_or(""),
             policy_version = %self.policy_version,
             mode,
@@ -466,6 +471,21 @@ impl CallRecord {
 }
 
 /// A tool name for a log line: at most 256 bytes (the audit record keeps it whole).
+/// `items` joined with `,`, written where it goes (no `String` built per call).
+struct Joined<'a>(&'a [String]);
+
+impl std::fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(item)?;
+        }
+        Ok(())
+    }
+}
+
 fn log_name(name: &str) -> &str {
     if name.len() <= 256 {
         return name;
@@ -475,4 +495,20 @@ fn log_name(name: &str) -> &str {
         end -= 1;
     }
     &name[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Joined;
+
+    #[test]
+    fn joined_is_what_join_gives() {
+        for items in [
+            vec![],
+            vec!["a".to_string()],
+            vec!["big_amount".into(), "".into(), "x,y".into(), "é ✓".into()],
+        ] {
+            assert_eq!(Joined(&items).to_string(), items.join(","));
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! The policy input's parts each worker converts once (`input.tool`, `input.principal`,
-//! `input.now`) follow a reload that changes them: the next call is decided on the new values.
+//! `input.now`) follow a reload that changes them: the next call is decided on the new values,
+//! and the audit record (which copies `input.tool` and `input.principal` from bytes written once
+//! per part) holds the new values too.
 
 use crate::common::*;
+use serde_json::Value;
 
 /// Allows a call only when its tool is financial, denying with the tool's risk as the reason.
 const RISK_POLICY: &str = r#"
@@ -57,10 +60,19 @@ async fn calls(h: &Harness, n: usize) -> Vec<(u16, Vec<String>)> {
 async fn a_reload_that_changes_the_tool_or_principal_changes_the_decision() {
     let up = http_upstream().await;
     let addr = format!("http://{}", up.addr);
+    let keys = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        toolwall::cli::audit::keygen(&keys.path().join("keys"), "t"),
+        0
+    );
+    let audit = format!(
+        "audit: {{ dir: {0}/audit, key: {0}/keys/audit.key }}\n",
+        keys.path().display()
+    );
     let h = Harness::start_with(
         &[("echo", adapter(&addr, true))],
         RISK_POLICY,
-        &identity("agent-a"),
+        &format!("{}{audit}", identity("agent-a")),
         None,
     )
     .await;
@@ -123,4 +135,49 @@ async fn a_reload_that_changes_the_tool_or_principal_changes_the_decision() {
         "{allowed:?}"
     );
     assert_eq!(up.requests().len(), 16);
+
+    // the audit records: the input each call was decided on, in order, byte-exact (verified)
+    let Harness { app, dir } = h;
+    app.shutdown().await;
+    let recs = audit_records(&keys.path().join("audit"));
+    let seen: Vec<(Value, Value, Value)> = recs
+        .iter()
+        .filter(|r| r["kind"] == "decision")
+        .map(|r| {
+            (
+                r["input"]["tool"]["risk"]["financial"].clone(),
+                r["input"]["principal"]["agent"].clone(),
+                r["decision"].clone(),
+            )
+        })
+        .collect();
+    let phase = |financial: bool, agent: &str, decision: &str| {
+        vec![
+            (
+                Value::Bool(financial),
+                Value::from(agent),
+                Value::from(decision)
+            );
+            8
+        ]
+    };
+    let want = [
+        phase(true, "agent-a", "allow"),
+        phase(false, "agent-a", "deny"),
+        phase(true, "agent-b", "deny"),
+        phase(true, "agent-b", "allow"),
+    ]
+    .concat();
+    assert_eq!(seen, want);
+    let audit_dir = keys.path().join("audit");
+    let pub_key = keys.path().join("keys/audit.pub");
+    let (code, out, err) = toolwall(&[
+        "audit",
+        "verify",
+        audit_dir.to_str().expect("utf8"),
+        "--keys",
+        pub_key.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    drop(dir);
 }
