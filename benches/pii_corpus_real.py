@@ -55,7 +55,7 @@ Splits, kept apart by construction, not only by seed:
            their docs or history and never ran the engine on it; the lead's taxonomy; 45 text and 14 JSON document kinds
            of its own (see the blind10 section). Self-checked at generation; to be scored once.
   blind11  templates B11_*/b11_*: a twelfth split (seed 1212, fixed day 2026-12-07) written by an eighth helper who never
-           read the rules, their docs or history and never ran the engine on it; the lead's taxonomy; 55 text and 19 JSON
+           read the rules, their docs or history and never ran the engine on it; the lead's taxonomy; 60 text and 21 JSON
            document kinds of its own (see the blind11 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
@@ -8498,6 +8498,8 @@ def b11_phone_text(r, reg, style=None):
 
 def b11_PH(r, loc, foreign=0.1, style=None):
     reg = r.choice(B11_ABROAD) if r.random() < foreign else REGION[loc]
+    if reg != REGION[loc] and style not in ("intl", "e164", "00", "intl-"):  # a foreign number is written with its country code
+        style = r.choice(["intl", "intl", "e164", "00", "intl-"])
     return B11L("PHONE", b11_phone_text(r, reg, style))
 
 
@@ -8706,7 +8708,8 @@ def b11_dobw(r, loc):
 # ----- vendor tokens, generic secrets, passwords, keys -----
 
 B11_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-B11_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+B11_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+               "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
 
 
 def b11_b64u(o):
@@ -8953,7 +8956,7 @@ def b11_la(f, r, loc, g=None):
     if g == 1: return f"{b11_refword(r, loc, 'invoice')} {r.choice(['0', '06', '07'])}{rnd(r, d, 8)}"
     if g == 2: return f"{b11_refword(r, loc, 'booking')} {rnd(r, B11_UP, 2)}{rnd(r, B11_UPD, 4)}"  # PNR-like
     if g == 3: return f"e-ticket {r.choice(['220', '057', '125', '074', '075', '001'])}-{rnd(r, d, 10)}"
-    if g == 4: return f"{b11_refword(r, loc, 'customer')} {r.choice(['+', ''])}{rnd(r, d, 2)} {rnd(r, d, 3)} {rnd(r, d, 4)}"
+    if g == 4: return f"{b11_refword(r, loc, 'customer')} {rnd(r, d, 2)} {rnd(r, d, 3)} {rnd(r, d, 4)}"
     if g == 5: return f"Stripe {b11_stripe_id(r)}"
     if g == 6: return f"MessageSid {b11_twilio_sid(r)}"
     if g == 7: return f"arn:aws:iam::{rnd(r, d, 12)}:role/{r.choice(['deploy', 'ci-runner', 'lambda-exec', 'ReadOnly'])}"
@@ -8972,7 +8975,7 @@ def b11_la(f, r, loc, g=None):
     if g == 17: return f"LSN {r.randint(0, 9):X}/{rnd(r, '0123456789ABCDEF', 8)}"
     if g == 18: return f"sha256:{rnd(r, HEX, 64)}"
     if g == 19: return f"PublicKey = {base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()}"
-    if g == 20: return r.choice([f"build {r.randint(1, 23)}.{r.randint(0, 9)}.{r.randint(100, 9999)}.{r.randint(1, 254)}", f"OID 1.2.840.{r.randint(10000, 113999)}.1.{r.randint(1, 9)}.{r.randint(1, 30)}",
+    if g == 20: return r.choice([f"build {r.randint(1, 23)}.{r.randint(0, 9)}.{r.randint(1000, 26100)}.{r.randint(1, 5000)}", f"OID 1.2.840.{r.randint(10000, 113999)}.1.{r.randint(1, 9)}.{r.randint(1, 30)}",
                                  f"v{r.randint(1, 3)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"node v{r.randint(18, 23)}.{r.randint(0, 12)}.{r.randint(0, 9)}",
                                  f"terraform v1.{r.randint(5, 10)}.{r.randint(0, 9)}", f"go1.{r.randint(21, 23)}.{r.randint(0, 9)}"])
     if g == 21:
@@ -9163,9 +9166,12 @@ def B11_helm_values(f, r, loc):
     out = [f"# values-{r.choice(['prod', 'staging', 'eu'])}.yaml  (helm upgrade --install app ./chart -f this)\n", "image:\n",
            f"  repository: registry.acme.io/app\n  tag: \"{b11_la(f, r, loc, 20).split(' ')[-1]}\"\n", "postgresql:\n  auth:\n    username: app\n    password: ", b11_PW(r), "\n",
            "    " + r.choice(['existingSecret: ""', 'database: orders']) + "\n", "redis:\n  auth:\n    password: ", b11_PW(r), "\n", "config:\n"]
+    seen = set()
     for _ in range(r.randint(2, 4)):
         k, v = b11_sec_item(r)
-        out += [f"  {k.lower()}: ", v, "\n"]
+        if k.lower() not in seen:  # no duplicate YAML keys
+            seen.add(k.lower())
+            out += [f"  {k.lower()}: ", v, "\n"]
     k, v = b11_nopw_item(r)
     out += [f"  {k}: {v}\n", "  adminEmail: ", b11_EM(f, r), "\n", "  allowedCidrs: [\"", b11_IP4(r), "/32\"]\n"]
     if r.random() < 0.6:
@@ -9381,7 +9387,7 @@ def B11_shell_prompt(f, r, loc):
         elif k == 1:
             out += [p, f"mysql -h ", b11_IP4(r), " -u admin -p", b11_PW(r, True), " shop\n", "mysql: [Warning] Using a password on the command line interface can be insecure.\n"]
         elif k == 2:
-            out += [p, "psql \"postgresql://report:", b11_PW(r, True), "@", r.choice(["db.internal", "10.0.4.12", "pg-eu.acme.io"]), ":5432/analytics\"\n", "psql (16.4)\n"]
+            out += [p, "psql \"postgresql://report:", b11_PW(r, True), "@", r.choice(["db.internal", b11_IP4(r), "pg-eu.acme.io"]), ":5432/analytics\"\n", "psql (16.4)\n"]
         elif k == 3:
             out += [p, "ssh -i ~/.ssh/deploy ubuntu@", b11_IP(r), "\n", f"The authenticity of host can't be established. ED25519 key fingerprint is {b11_la(f, r, loc, 38)}.\n"]
         elif k == 4:
@@ -9412,7 +9418,7 @@ def B11_jupyter(f, r, loc):
 
 
 def B11_go_panic(f, r, loc):
-    out = ["panic: failed to connect to `host=", r.choice(["pg-primary", "10.8.0.5", "db.orders.svc"]), " user=orders database=orders`: ",
+    out = ["panic: failed to connect to `host=", r.choice(["pg-primary", b11_IP4(r), "db.orders.svc"]), " user=orders database=orders`: ",
            "dial error (dial tcp ", b11_IP4(r), f":5432: connect: connection refused)\n\n",
            f"goroutine 1 [running]:\nmain.mustDB({{0xc000{rnd(r, HEX, 6)}, 0x{r.randint(20, 99):x}}})\n\t/src/cmd/api/main.go:{r.randint(40, 300)} +0x{rnd(r, HEX, 3)}\n",
            f"main.main()\n\t/src/cmd/api/main.go:{r.randint(20, 40)} +0x{rnd(r, HEX, 2)}\nexit status 2\n",
@@ -9437,7 +9443,7 @@ def B11_node_crash(f, r, loc):
            "  config: {\n    url: 'https://api.", r.choice(["sendgrid.com/v3/mail/send", "openai.com/v1/responses", "stripe.com/v1/charges"]), "',\n",
            "    headers: {\n      Authorization: 'Bearer ", b11_anysecret(r), "',\n", f"      'User-Agent': 'axios/1.{r.randint(1, 7)}.{r.randint(0, 9)}'\n    }},\n",
            "    data: '{\"to\":\"", b11_EM(f, r), "\",\"phone\":\"", b11_PH(r, loc, style="e164"), "\"}'\n  },\n",
-           f"  code: 'ERR_BAD_REQUEST'\n}}\n\nNode.js {b11_la(f, r, loc, 20)}\n"]
+           f"  code: 'ERR_BAD_REQUEST'\n}}\n\nNode.js v{r.randint(18, 23)}.{r.randint(0, 12)}.{r.randint(0, 9)}\n"]
     return out
 
 
@@ -9489,7 +9495,7 @@ def B11_teams_thread(f, r, loc):
 
 def B11_ics(f, r, loc):
     d = B11_TODAY + datetime.timedelta(days=r.randint(1, 40))
-    out = ["BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Acme//Calendar 3.1//EN\nBEGIN:VEVENT\n", f"UID:{b11_uuid(r)}@calendar.acme.io\n",
+    out = ["BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Acme//Calendar 3.1//EN\nBEGIN:VEVENT\n", f"UID:{b11_uuid(r)}\n",
            f"DTSTART:{d.strftime('%Y%m%d')}T{r.randint(8, 17):02d}0000Z\n", f"DTSTAMP:{B11_TODAY.strftime('%Y%m%d')}T0{r.randint(1, 9)}1500Z\n",
            "ORGANIZER;CN=", f.name(), ":mailto:", b11_EM(f, r), "\n", "ATTENDEE;ROLE=REQ-PARTICIPANT;CN=", f.name(), ":mailto:", b11_EM(f, r), "\n",
            "DESCRIPTION:", b11_tr(loc, en="Dial-in ", de="Einwahl ", fr="Numéro ", es="Llamar al ", it="Numero ", nl="Inbellen "), b11_PH(r, loc, 0.2, style="intl"),
@@ -9614,7 +9620,7 @@ def B11_hotel_reg(f, r, loc):
 
 def B11_wireguard(f, r, loc):
     out = [f"# /etc/wireguard/wg0.conf  ({b11_la(f, r, loc, 21)})\n", "[Interface]\n", "PrivateKey = ", b11_GS(r, 3), "\n", "Address = ", b11_IP4(r), "/24, ", b11_IP6(r), "/64\n",
-           f"ListenPort = {r.randint(40000, 60000)}\nDNS = 1.1.1.1\n\n", "[Peer]\n# ", f.name(), " <", b11_EM(f, r), ">\n", f"{b11_la(f, r, loc, 19)}\n"]
+           f"ListenPort = {r.randint(40000, 60000)}\nDNS = ", b11_IP4(r), "\n\n", "[Peer]\n# ", f.name(), " <", b11_EM(f, r), ">\n", f"{b11_la(f, r, loc, 19)}\n"]
     if r.random() < 0.5:
         out += ["PresharedKey = ", b11_GS(r, 3), "\n"]
     out += ["Endpoint = ", b11_IP4(r), f":{r.choice([51820, 443, 1194])}\n", "AllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n"]
@@ -9662,7 +9668,7 @@ def B11_pip_conf(f, r, loc):
 
 
 def B11_cron_mail(f, r, loc):
-    out = ["From: Cron Daemon <root@", r.choice(["backup01", "etl-eu", "web3"]), ".acme.io>\n", "To: ", b11_EM(f, r), "\n",
+    out = ["From: Cron Daemon <", B11L("EMAIL", "root@" + r.choice(["backup01", "etl-eu", "web3"]) + ".acme.io"), ">\n", "To: ", b11_EM(f, r), "\n",
            f"Subject: Cron <root@backup01> /opt/backup/run.sh\n\n", f"[{b11_la(f, r, loc, 21)}] starting backup {b11_la(f, r, loc, 22)}\n",
            "pg_dump: connecting to ", b11_IP4(r), " as backup with PGPASSWORD=", b11_PW(r, True), "\n",
            "aws s3 cp dump.sql.gz s3://acme-backups/ --sse (key id ", b11_V(r, "AWS_ACCESS_KEY"), ")\n", f"upload: {r.randint(10, 900)} MiB, {b11_la(f, r, loc, 18)}\n"]
@@ -9681,7 +9687,7 @@ def B11_ssh_debug(f, r, loc):
 def B11_sentry_mail(f, r, loc):
     out = [f"[Sentry] {r.choice(['KeyError', 'IntegrityError', 'TimeoutError', 'PermissionDenied'])} in {r.choice(['checkout.views.pay', 'accounts.login', 'api.webhooks'])}\n",
            f"Event {rnd(r, HEX, 32)} · release {b11_la(f, r, loc, 20)}\n\n", "User\n  email: ", b11_EM(f, r), "\n  ip_address: ", b11_IP(r), "\n\n",
-           "Request\n  POST https://shop.acme.io/checkout/pay\n  Cookie: csrftoken=", rnd(r, AN, 32), "; sessionid=", b11_GS(r, 4), "\n"]
+           "Request\n  POST https://shop.acme.io/checkout/pay\n  Cookie: _ga=GA1.2.", str(r.randint(10 ** 8, 10 ** 10)), ".", str(r.randint(1700000000, 1765000000)), "; sessionid=", b11_GS(r, 4), "\n"]
     if r.random() < 0.5:
         out += ["  Authorization: Bearer ", b11_V(r, "JWT"), "\n"]
     out += ["  Body: card_number=", b11_CC(r, 0), "&cvc=", b11_CVC(r), "\n" if r.random() < 0.5 else "&save=1\n"]
