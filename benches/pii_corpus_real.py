@@ -8965,8 +8965,12 @@ def b11_la(f, r, loc, g=None):
     if g == 10: return r.choice([f"USPS {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 2)}",
                                  f"DHL JJD{rnd(r, d, 18)}", f"Royal Mail {rnd(r, B11_UP, 2)}{rnd(r, d, 9)}GB", f"Colissimo 6A{rnd(r, d, 11)}",
                                  f"PostNL 3S{rnd(r, B11_UP, 4)}{rnd(r, d, 9)}", f"GLS {rnd(r, d, 11)}", f"SEUR {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 2)}"])
-    if g == 11: return f"{b11_tr(loc, en='creditor ID', de='Gläubiger-ID', fr='ICS', es='ID acreedor', it='ID creditore', nl='incassant-ID')} " \
-                       f"{r.choice(['DE', 'FR', 'ES', 'IT', 'NL'])}{rnd(r, d, 2)}ZZZ{rnd(r, d, 11)}"
+    if g == 11:
+        while True:  # a SEPA creditor id that does not pass as an IBAN by chance
+            cid = f"{r.choice(['DE', 'FR', 'ES', 'IT', 'NL'])}{rnd(r, d, 2)}ZZZ{rnd(r, d, 11)}"
+            if b11_mod97(cid[4:] + cid[:4]) != 1:
+                break
+        return f"{b11_tr(loc, en='creditor ID', de='Gläubiger-ID', fr='ICS', es='ID acreedor', it='ID creditore', nl='incassant-ID')} {cid}"
     if g == 12: return f"{b11_tr(loc, en='mandate ref', de='Mandatsreferenz', fr='RUM', es='ref. mandato', it='rif. mandato', nl='machtigingskenmerk')} M{rnd(r, d, 4)}-{rnd(r, d, 8)}"
     if g == 13: return f"MSH-10 {rnd(r, d, 14)}"
     if g == 14: return f"pwdLastSet: {r.randint(133700000000000000, 134100000000000000)}"
@@ -10017,7 +10021,8 @@ def B11_j_twilio_webhook(f, r, loc):
                      "Body": b11_js(r.choice([[b11_tr(loc, en="my new email is ", de="meine neue Mail ist ", fr="mon nouvel email ", es="mi correo nuevo es ", it="la mia nuova mail è ", nl="mijn nieuwe mail is "), b11_EM(f, r)],
                                               [b11_la(f, r, loc, 32)], b11_pw_say(r, loc), [b11_tr(loc, en="STOP", de="STOPP", fr="STOP", es="BAJA", it="STOP", nl="STOP")]])),
                      "NumMedia": "0", "FromCountry": REGION[loc]},
-            "headers": {"X-Twilio-Signature": base64.b64encode(bytes(r.randrange(256) for _ in range(20))).decode(), "Authorization": ["Basic ", b11_GS(r, 2)] if r.random() < 0.4 else "none"}}
+            "headers": {"X-Twilio-Signature": base64.b64encode(bytes(r.randrange(256) for _ in range(20))).decode(), "Authorization": ["Basic ", B11L("GENERIC_SECRET", base64.b64encode(f"AC{rnd(r, HEX, 32)}:{rnd(r, HEX, 32)}".encode()).decode())]
+                                                 if r.random() < 0.4 else "none"}}
 
 
 def B11_j_fhir(f, r, loc):
