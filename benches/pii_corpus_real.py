@@ -8708,7 +8708,7 @@ def b11_dobw(r, loc):
 # ----- vendor tokens, generic secrets, passwords, keys -----
 
 B11_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-B11_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+B11_VENDORS = ["AWS_ACCESS_KEY", "AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
                "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
 
 
@@ -9571,7 +9571,7 @@ def B11_kyc(f, r, loc):
     fn, ln = b11_person(f)
     out = [f"KYC review {rnd(r, B11_UPD, 10)} — {r.choice(['PASS', 'REFER', 'PASS', 'FAIL'])}\n", f"Subject: {fn} {ln}, {b11_dobw(r, loc)} ", b11_DOB(r, loc, 18, 90), "\n",
            "Contact: ", b11_EM(f, r, fn, ln), ", ", b11_PH(r, loc), "\n", "Funding account: ", b11_IBAN(r, loc), "\n"]
-    if loc == "en_US" or r.random() < 0.3:
+    if loc == "en_US" or r.random() < 0.4:
         out += ["US person: yes, SSN ", b11_SSN(r), " matched\n"]  # noqa
     out += [f"Device {b11_la(f, r, loc, 9)}, IP ", b11_IP(r), f", {b11_la(f, r, loc, 30)}\n", f"Notes: {b11_la(f, r, loc, 25)}; {b11_la(f, r, loc, 24)}\n"]
     return out
@@ -10169,7 +10169,7 @@ def B11_j_calendar(f, r, loc):
 def B11_j_hr(f, r, loc):
     fn, ln = b11_person(f)
     return {"worker": {"id": f"W{rnd(r, B11_D, 7)}", "legalName": b11_js(f"{fn} {ln}"), "birthDate": b11_s(b11_DOB(r, loc, 18, 67, style=0)),
-            "nationalIds": [{"type": "SSN", "value": b11_s(b11_SSN(r))}] if (loc == "en_US" or r.random() < 0.5) else [],
+            "nationalIds": [{"type": "SSN", "value": b11_s(b11_SSN(r))}] if (loc == "en_US" or r.random() < 0.6) else [],
             "contact": {"workEmail": b11_s(b11_EM(f, r, fn, ln)), "mobile": b11_s(b11_PH(r, loc))},
             "payroll": {"iban": b11_s(b11_IBAN(r, loc)), "hireDate": b11_when(r, "en_GB", 3000, 0, style=0), "corporateCard": b11_s(b11_CC(r)) if r.random() < 0.4 else b11_js(b11_la(f, r, loc, 31))},
             "accounts": {"sso": {"username": (b11_ascii(fn)[:1] + b11_ascii(ln)) or "user", "initialPassword": b11_s(b11_PW(r)), **dict([b11_nopw_item(r)])}}}}
