@@ -54,6 +54,9 @@ Splits, kept apart by construction, not only by seed:
   blind10  templates B10_*/b10_*: an eleventh split (seed 1111) written by a seventh helper who never read the rules,
            their docs or history and never ran the engine on it; the lead's taxonomy; 45 text and 14 JSON document kinds
            of its own (see the blind10 section). Self-checked at generation; to be scored once.
+  blind11  templates B11_*/b11_*: a twelfth split (seed 1212, fixed day 2026-12-07) written by an eighth helper who never
+           read the rules, their docs or history and never ran the engine on it; the lead's taxonomy; 60 text and 21 JSON
+           document kinds of its own (see the blind11 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -62,7 +65,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2439,9 +2442,10 @@ def main():
     splits = {"dev": (dev_text, dev_json), "heldout": (held_text, held_json), "blind2": (blind_text, blind_json),
               "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
               "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json),
-              "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json)}
+              "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json),
+              "blind11": (b11_text, b11_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2495,9 +2499,13 @@ def main():
                 b10_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind11":  # blind11's own self-check (spans, values and checksums, JWT headers, placeholders, JSON, no escape ahead of a label)
+                b11_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -8333,6 +8341,1925 @@ def b10_check(i, kind, doc, w, text):
         got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
         assert b10_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind11 (seed 1212) ----------
+# A twelfth split written by an eighth helper who never read the detection rules, their docs or
+# history and never ran the engine on it; labelled by the lead's taxonomy. Its own value generators
+# (b11_*: phones built from libphonenumber's per-type examples in the ways people type them, Luhn
+# cards over real IIN ranges, mod-97 IBANs of the right length per country, SSNs, IPs, every vendor
+# token shape, passwords, PEM keys, WireGuard/Azure/AWS-style generic secrets, CVCs), look-alikes
+# (b11_la: booking/PNR/e-ticket numbers, Stripe/Twilio/Slack object ids, AWS account ids and ARNs,
+# ICCIDs, IMEIs, USPS/DHL/Royal Mail tracking, SEPA creditor ids and mandate refs, HL7 control ids,
+# LDAP FILETIMEs, SAML ids, SQLSTATEs, Postgres LSNs, docker digests, WireGuard public keys,
+# 4-part builds, OIDs, Luhn-failing cards, mod-97-failing IBANs, 9-digit non-SSNs, dates that are
+# not birth dates, phone-shaped order/invoice numbers, words after "password" that are none) and
+# document kinds (B11_TEXT_KINDS, B11_JSON_KINDS). Key-shaped, visibly fake documentation examples
+# are PLACEHOLDER; shapeless stand-ins are unlabelled. Relative dates use B11_TODAY. Self-check:
+# b11_check.
+
+B11_TODAY = datetime.date(2026, 12, 7)
+B11_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B11_ABROAD = ["CH", "BE", "AT", "IE", "PT", "SE", "PL", "LU", "DK", "NO", "FI", "CZ"]
+B11_D = string.digits
+B11_UP = string.ascii_uppercase
+B11_UPD = string.ascii_uppercase + string.digits
+B11_LOW = string.ascii_lowercase
+B11_LOWD = string.ascii_lowercase + string.digits
+B11_URL = AN + "-_"
+B11_B64 = AN + "+/"
+
+
+class B11L(L):
+    """A labelled value kept verbatim (no cleaning)."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b11_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b11_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b11_js(*xs):
+    """A JSON string value built from text pieces: line breaks become ' ↵ ', tabs spaces, no quotes or
+    backslashes; a PEM key inside running text is pasted on one line (spaces for its line breaks)."""
+    out = []
+    for p in b11_flat(*xs):
+        if isinstance(p, L):
+            if p.typ == "PRIVATE_KEY" and "\n" in p.text:
+                p = B11L("PRIVATE_KEY", re.sub(r"\n\s*", " ", p.text))
+            assert not any(c in p.text for c in '"\\\n\t\r'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " ↵ ").replace("\t", "  "))
+    return out or [""]
+
+
+def b11_lang(loc):
+    return B11_LANG[loc]
+
+
+def b11_tr(loc, **kw):
+    return kw.get(b11_lang(loc), kw["en"])
+
+
+def b11_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in "-")).lower().strip("-")
+
+
+def b11_person(f):
+    return f.first_name(), f.last_name()
+
+
+def b11_hexid(r, n):
+    return rnd(r, HEX, n)
+
+
+def b11_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+B11_CITY = {"en_US": ["Spokane", "Albany", "Chattanooga", "Fresno", "Madison"], "en_GB": ["York", "Derby", "Exeter", "Dundee", "Bath"],
+            "de_DE": ["Kassel", "Würzburg", "Rostock", "Freiburg", "Bielefeld"], "fr_FR": ["Nantes", "Dijon", "Rennes", "Tours", "Metz"],
+            "es_ES": ["Zaragoza", "Valladolid", "Cádiz", "Murcia", "Oviedo"], "it_IT": ["Parma", "Lecce", "Trento", "Bergamo", "Perugia"],
+            "nl_NL": ["Zwolle", "Breda", "Leiden", "Deventer", "Amersfoort"]}
+
+
+def b11_city(r, loc):
+    return r.choice(B11_CITY[loc])
+
+
+# ----- phones -----
+
+B11_PTYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+
+
+def b11_phone_number(r, reg):
+    for _ in range(200):
+        ex = phonenumbers.example_number_for_type(reg, r.choice(B11_PTYPES))
+        if ex is None:
+            continue
+        nsn = phonenumbers.national_significant_number(ex)
+        keep = r.randint(1, min(3, len(nsn) - 4))
+        cand = nsn[:keep] + rnd(r, B11_D, len(nsn) - keep)
+        n = phonenumbers.parse(f"+{ex.country_code}{cand}")
+        if phonenumbers.is_valid_number_for_region(n, reg):
+            return n
+    raise RuntimeError(reg)
+
+
+def b11_phone_text(r, reg, style=None):
+    n = b11_phone_number(r, reg)
+    nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+    intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    e164 = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    style = style or r.choice(["nat", "nat", "nat", "intl", "intl", "e164", "00", "intl-", "tight", "local"])
+    if style == "intl":
+        return intl
+    if style == "e164":
+        return e164
+    if style == "00":
+        return "00" + intl[1:]
+    if style == "intl-":
+        return intl.replace(" ", "-")
+    if style == "tight" and "(" not in nat:
+        return nat.replace(" ", "").replace("-", "")
+    if style == "local":
+        if reg == "DE" and " " in nat:
+            return nat.replace(" ", "/", 1)
+        if reg == "NL" and " " in nat:
+            return nat.replace(" ", "-", 1)
+        if reg in ("GB", "AT", "CH", "BE") and " " in intl:
+            cc, rest = intl.split(" ", 1)
+            return f"{cc} (0){rest}"
+        if reg == "FR":
+            return nat.replace(" ", ".")
+        if reg == "US" and "(" in nat:
+            return nat.replace("(", "").replace(") ", "-")
+        if reg in ("IT", "ES"):
+            return nat.replace(" ", "")
+    return nat
+
+
+def b11_PH(r, loc, foreign=0.1, style=None):
+    reg = r.choice(B11_ABROAD) if r.random() < foreign else REGION[loc]
+    if reg != REGION[loc] and style not in ("intl", "e164", "00", "intl-"):  # a foreign number is written with its country code
+        style = r.choice(["intl", "intl", "e164", "00", "intl-"])
+    return B11L("PHONE", b11_phone_text(r, reg, style))
+
+
+# ----- e-mail -----
+
+B11_MAILDOM = ["gmx.de", "posteo.de", "freenet.de", "wanadoo.fr", "sfr.fr", "orange.fr", "telefonica.net", "gmail.com", "outlook.es", "alice.it",
+               "libero.it", "fastwebnet.it", "ziggo.nl", "xs4all.nl", "planet.nl", "btinternet.com", "virginmedia.com", "yahoo.com", "hotmail.com",
+               "me.com", "protonmail.com", "verizon.net", "hollowbrook-farms.com", "lindqvist-advokat.se", "zahnarzt-am-markt.de", "boulangerie-aubert.fr",
+               "talleres-urbieta.es", "studio-bellandi.it", "kapsalon-dewit.nl", "kestrel-analytics.co.uk", "pinecrest-hoa.org", "mail.harborview-clinic.com"]
+
+
+def b11_EM(f, r, fn=None, ln=None):
+    fn = b11_ascii(fn or f.first_name()) or "alex"
+    ln = b11_ascii(ln or f.last_name()) or "moreau"
+    k = r.randrange(9)
+    local = [f"{fn}.{ln}", f"{fn}_{ln}", f"{fn[0]}{ln}", f"{ln}.{fn[0]}", f"{fn}{r.randint(70, 2009)}", f"{fn}.{ln}+{r.choice(['bank', 'school', 'rent', 'shop'])}",
+             f"{ln}-{fn}", r.choice(["info", "kontakt", "contact", "reservas", "ufficio", "administratie", "billing", "frontdesk", "hr"]), f"{fn[:3]}{ln[:4]}"][k]
+    v = f"{local}@{r.choice(B11_MAILDOM)}"
+    if r.random() < 0.05:
+        v = v[0].upper() + v[1:]
+    return B11L("EMAIL", v)
+
+
+# ----- cards -----
+
+B11_IIN = [("4", 16), ("4", 16), ("4", 16), ("4", 13), ("4", 19), ("51", 16), ("52", 16), ("54", 16), ("55", 16), ("2221", 16), ("23", 16), ("2720", 16),
+           ("34", 15), ("37", 15), ("37", 15), ("6011", 16), ("644", 16), ("65", 16), ("3528", 16), ("3566", 16), ("3589", 16), ("300", 14), ("36", 14),
+           ("38", 14), ("62", 16), ("62", 19), ("6759", 16), ("5018", 16)]
+
+
+def b11_card_digits(r, iin=None):
+    pre, n = iin or r.choice(B11_IIN)
+    return luhn_digit(pre + rnd(r, B11_D, n - len(pre) - 1))
+
+
+def b11_card_fmt(r, d, style=None):
+    style = style if style is not None else r.randrange(5)
+    if style == 0 or len(d) not in (14, 15, 16):
+        return d
+    sep = "-" if style == 3 else " "
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return sep.join([d[:4], d[4:10], d[10:]])
+
+
+def b11_CC(r, style=None):
+    d = b11_card_digits(r)
+    return B11L("CREDIT_CARD", b11_card_fmt(r, d, style))
+
+
+def b11_CVC(r, n=None):
+    return B11L("GENERIC_SECRET", rnd(r, B11_D, n or r.choice([3, 3, 3, 4])))
+
+
+# ----- IBANs -----
+
+B11_IBAN = {"DE": (22, "n18"), "GB": (22, "Bn14"), "FR": (27, "n23"), "ES": (24, "n20"), "IT": (27, "Un22"), "NL": (18, "Bn10"), "BE": (16, "n12"),
+            "AT": (20, "n16"), "CH": (21, "n17"), "IE": (22, "Bn14"), "PT": (25, "n21"), "LU": (20, "n16"), "DK": (18, "n14"), "FI": (18, "n14"),
+            "NO": (15, "n11"), "SE": (24, "n20"), "PL": (28, "n24"), "MC": (27, "n23")}
+B11_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ", "CLYD", "REVO"], "IE": ["AIBK", "BOFI", "IPBS", "ULSB"],
+             "NL": ["ABNA", "RABO", "INGB", "SNSB", "ASNB", "BUNQ", "KNAB", "TRIO", "RBRB"]}
+B11_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b11_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b11_iban_raw(r, cc):
+    length, fmt = B11_IBAN[cc]
+    bban = ""
+    for kind, n in re.findall(r"([nBU])(\d*)", fmt):
+        if kind == "B":
+            bban += r.choice(B11_BANKS[cc])
+        elif kind == "U":
+            bban += r.choice(B11_UP)
+        else:
+            bban += rnd(r, B11_D, int(n))
+    chk = 98 - b11_mod97(bban + cc + "00")
+    v = f"{cc}{chk:02d}{bban}"
+    assert len(v) == length and b11_mod97(v[4:] + v[:4]) == 1, v
+    return v
+
+
+def b11_iban_fmt(r, v, spaced=None):
+    spaced = r.random() < 0.5 if spaced is None else spaced
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if spaced else v
+
+
+def b11_IBAN(r, loc, spaced=None, abroad=0.2):
+    cc = r.choice(sorted(B11_IBAN)) if r.random() < abroad else B11_HOME[loc]
+    return B11L("IBAN", b11_iban_fmt(r, b11_iban_raw(r, cc), spaced))
+
+
+# ----- SSN, IPs -----
+
+def b11_ssn_value(r, sep=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    g, s = r.randint(1, 99), r.randint(1, 9999)
+    sep = r.choice(["-", "-", "-", " ", ""]) if sep is None else sep
+    return f"{a:03d}{sep}{g:02d}{sep}{s:04d}"
+
+
+def b11_SSN(r, sep=None):
+    return B11L("US_SSN", b11_ssn_value(r, sep))
+
+
+def b11_ip4_value(r):
+    k = r.randrange(7)
+    if k == 0:
+        return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 1:
+        return f"192.168.{r.randint(0, 254)}.{r.randint(2, 254)}"
+    if k == 2:
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    return f"{r.choice([5, 23, 37, 45, 62, 78, 80, 87, 88, 94, 95, 104, 130, 145, 157, 178, 188, 195, 213, 3, 18, 35, 54, 67, 71, 99, 108, 162])}" \
+           f".{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b11_IP4(r):
+    return B11L("IPV4", b11_ip4_value(r))
+
+
+B11_V6 = ["2a02:810d", "2a01:cb00", "2a0c:5a80", "2001:1c02", "2a02:a210", "2600:6c50", "2603:8080", "2a00:23c7", "2001:8a0", "2a01:4f9", "2406:da18", "fe80"]
+
+
+def b11_IP6(r):
+    head = r.choice(B11_V6)
+    hs = head.split(":")
+    groups = hs + ["%x" % r.randint(0, 0xffff) for _ in range(8 - len(hs))]
+    if head == "fe80":
+        groups = ["fe80", "0", "0", "0"] + ["%x" % r.randint(1, 0xffff) for _ in range(4)]
+    k = r.randrange(4)
+    v = ":".join(groups) if k == 0 else str(ipaddress.ip_address(":".join(groups)))
+    if k == 3 and head != "fe80":
+        v = str(ipaddress.ip_address(":".join(groups[:4] + ["0", "0", "0", "%x" % r.randint(1, 0xff)])))
+    a = ipaddress.ip_address(v)
+    assert a.version == 6 and not a.is_loopback
+    return B11L("IPV6", v)
+
+
+def b11_IP(r):
+    return b11_IP4(r) if r.random() < 0.65 else b11_IP6(r)
+
+
+# ----- dates -----
+
+B11_MON = {"en": "January February March April May June July August September October November December".split(),
+           "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+           "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+           "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+           "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+           "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b11_date(r, d, loc, style=None):
+    lg = b11_lang(loc)
+    k = r.randrange(7) if style is None else style
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        if loc == "en_US":
+            return f"{B11_MON['en'][d.month - 1][:3]} {d.day}, {d.year}"
+        if lg == "en":
+            return f"{d.day} {B11_MON['en'][d.month - 1]} {d.year}"
+        if lg == "es":
+            return f"{d.day} de {B11_MON['es'][d.month - 1]} de {d.year}"
+        if lg == "de":
+            return f"{d.day}. {B11_MON['de'][d.month - 1]} {d.year}"
+        return f"{d.day} {B11_MON[lg][d.month - 1]} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}" if k < 5 else f"{d.month}/{d.day}/{d.year}"
+    if lg == "de":
+        return f"{d.day:02d}.{d.month:02d}.{d.year}" if k < 5 else f"{d.day}.{d.month}.{d.year}"
+    if lg == "nl":
+        return f"{d.day:02d}-{d.month:02d}-{d.year}" if k < 5 else f"{d.day}-{d.month}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}" if k < 6 else f"{d.day:02d}.{d.month:02d}.{d.year}"
+
+
+def b11_birth(r, lo=16, hi=93):
+    return B11_TODAY - datetime.timedelta(days=r.randint(lo * 365, hi * 365))
+
+
+def b11_DOB(r, loc, lo=16, hi=93, style=None):
+    return B11L("DATE_OF_BIRTH", b11_date(r, b11_birth(r, lo, hi), loc, style))
+
+
+def b11_when(r, loc, back=400, fwd=90, style=None):
+    return b11_date(r, B11_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc, style)
+
+
+B11_DOBW = {"en": ["Date of birth", "DOB", "Born", "Birth date", "D.O.B."], "de": ["Geburtsdatum", "Geb.", "geboren am", "Geburtstag"],
+            "fr": ["Date de naissance", "Né(e) le", "Naissance"], "es": ["Fecha de nacimiento", "F. nacimiento", "Nacido/a el"],
+            "it": ["Data di nascita", "Nato/a il", "Nascita"], "nl": ["Geboortedatum", "Geboren op", "Geb. datum"]}
+
+
+def b11_dobw(r, loc):
+    return r.choice(B11_DOBW[b11_lang(loc)])
+
+
+# ----- vendor tokens, generic secrets, passwords, keys -----
+
+B11_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B11_VENDORS = ["AWS_ACCESS_KEY", "AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+               "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b11_b64u(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b11_jwt(r, claims=None):
+    alg = r.choice(["RS256", "RS256", "HS256", "ES256", "PS256", "EdDSA"])
+    hdr = {"alg": alg, "typ": "JWT"} if r.random() < 0.7 else {"kid": rnd(r, B11_URL, 22), "alg": alg}
+    iat = 1_764_000_000 + r.randint(0, 2_000_000)
+    body = claims or {}
+    body = dict(body)
+    body.setdefault("iss", r.choice(["https://login.microsoftonline.com/" + b11_uuid(r) + "/v2.0", "https://auth.lumenpay.io/", "https://accounts.google.com",
+                                     "https://idp.stadtwerke-nord.de/realms/staff"]))
+    body.setdefault("sub", r.choice([b11_uuid(r), str(r.randint(10 ** 17, 10 ** 18)), "auth0|" + rnd(r, HEX, 24)]))
+    body.update({"aud": r.choice(["api://orders", "account", "portal-web"]), "iat": iat, "exp": iat + r.choice([300, 3600, 28800])})
+    sig = {"HS256": 43, "ES256": 86, "EdDSA": 86}.get(alg, 342)
+    return ".".join([b11_b64u(hdr), b11_b64u(body), rnd(r, B11_URL, sig)])
+
+
+def b11_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B11_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        k = r.randrange(7)
+        if k == 6:
+            return "github_pat_11" + rnd(r, B11_UPD, 20) + "_" + rnd(r, AN, 59)
+        return ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "ghp_"][k] + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(5)
+        if k == 0:
+            return f"xoxp-{r.randint(10 ** 10, 10 ** 12)}-{r.randint(10 ** 10, 10 ** 12)}-{r.randint(10 ** 12, 10 ** 13)}-{rnd(r, HEX, 32)}"
+        if k == 1:
+            return f"xapp-1-A{rnd(r, B11_UPD, 10)}-{rnd(r, B11_D, 13)}-{rnd(r, HEX, 64)}"
+        return f"{r.choice(['xoxb', 'xoxb', 'xoxa-2'])}-{r.randint(10 ** 10, 10 ** 12)}-{r.randint(10 ** 12, 10 ** 13)}-{rnd(r, AN, 24)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_"]) + (r.choice(["51", "4e"]) + rnd(r, AN, r.choice([22, 97])))
+    if typ == "OPENAI_KEY":
+        k = r.randrange(4)
+        if k < 2:
+            return "sk-proj-" + rnd(r, B11_URL, 74) + "T3BlbkFJ" + rnd(r, B11_URL, 74)
+        if k == 2:
+            return "sk-svcacct-" + rnd(r, B11_URL, 74) + "T3BlbkFJ" + rnd(r, B11_URL, 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B11_URL, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B11_URL, 33)
+    return b11_jwt(r)
+
+
+def b11_V(r, typ=None):
+    typ = typ or r.choice(B11_VENDORS)
+    return B11L(typ, b11_vendor(r, typ))
+
+
+def b11_gen_value(r, kind=None):
+    k = r.randrange(9) if kind is None else kind
+    if k == 0:  # AWS secret access key
+        return rnd(r, AN, 8) + rnd(r, B11_B64, 30) + rnd(r, AN, 2)
+    if k == 1:  # Azure AD client secret
+        return rnd(r, AN, 3) + r.choice("5678") + "Q~" + rnd(r, B11_URL + ".~", 34)
+    if k == 2:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 3:  # WireGuard / raw 32-byte keys
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == 4:  # Django/Rails session ids, cookie values
+        return rnd(r, B11_LOWD, 32)
+    if k == 5:  # opaque bearer / refresh tokens
+        return rnd(r, B11_URL, r.choice([43, 64, 86]))
+    if k == 6:
+        return r.choice(["sec_", "key_", "srv.", "tok-", "cs_"]) + rnd(r, AN, r.choice([28, 32, 40]))
+    if k == 7:  # HMAC signing key, base64 48 bytes
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(48))).decode()
+    return rnd(r, AN, 6) + "." + rnd(r, B11_URL, 27) + "." + rnd(r, HEX, 16)
+
+
+def b11_GS(r, kind=None):
+    return B11L("GENERIC_SECRET", b11_gen_value(r, kind))
+
+
+B11_PWW = ["Kolibri", "Pfefferminz", "Tramontana", "Zonnebloem", "Girasole", "Mariquita", "Hirondelle", "Nordlicht", "Ciliegia", "Sprookje",
+           "Boomerang", "Lavanda", "Castagna", "Walrus", "Sandpiper", "Fjord", "Paprika", "Gondola", "Molinillo", "Zebrapad"]
+B11_PWSYM = "!#$%&*+-=?@_~^"
+
+
+def b11_pw_value(r, safe=False):
+    k = r.randrange(8)
+    w = r.choice(B11_PWW)
+    if k == 0:
+        v = w + str(r.randint(1, 2027)) + r.choice(B11_PWSYM)
+    elif k == 1:
+        v = "".join(r.choice([c.upper(), c.lower()]) for c in rnd(r, AN, r.choice([10, 12, 14, 18])))
+        v = v[:4] + r.choice(B11_PWSYM) + v[4:]
+    elif k == 2:
+        v = "-".join(x.lower() for x in r.sample(B11_PWW, 3)) + str(r.randint(0, 9))
+    elif k == 3:
+        v = "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "$", "l": "!"}.get(c, c) for c in w) + r.choice(["", "#", "2024", "77"])
+    elif k == 4:
+        v = r.choice(["Winter", "Sommer", "Autumn", "Primavera", "Lente", "Hiver"]) + r.choice(["", "_", "."]) + str(r.randint(2019, 2026)) + r.choice("!?*#")
+    elif k == 5:
+        v = rnd(r, AN + "!#%*()[]{}<>;:,.?", r.choice([16, 20, 24]))
+    elif k == 6:
+        v = w[:3].lower() + r.choice(B11_PWSYM) + rnd(r, B11_D, 4) + w[-3:].upper() + r.choice(B11_PWSYM)
+    else:
+        v = rnd(r, B11_LOW, 4) + rnd(r, B11_D, 2) + rnd(r, B11_UP, 3) + r.choice(B11_PWSYM) + rnd(r, B11_LOWD, 3)
+    v = v.replace('"', "").replace("'", "").replace("\\", "")
+    if safe:  # URLs, CLI args, CSV, INI: keep to characters that need no quoting
+        v = "".join(c if c.isalnum() or c in "_.-~!*" else r.choice("_.-~") for c in v)
+    return v
+
+
+def b11_PW(r, safe=False):
+    return B11L("PASSWORD", b11_pw_value(r, safe))
+
+
+B11_PEM_HEAD = {"RSA PRIVATE KEY": "MIIEpQIBAAKCAQEA", "PRIVATE KEY": "MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQ",
+                "EC PRIVATE KEY": "MHcCAQEEI", "OPENSSH PRIVATE KEY": "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAA",
+                "ENCRYPTED PRIVATE KEY": "MIIFJDBWBgkqhkiG9w0BBQ0wSTAxBgkqhkiG9w0BBQwwJAQQ"}
+
+
+def b11_pem_value(r, sep="\n", kind=None):
+    kind = kind or r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    n = {"EC PRIVATE KEY": 160, "OPENSSH PRIVATE KEY": 380}.get(kind, r.choice([600, 900, 1200]))
+    blob = B11_PEM_HEAD[kind] + rnd(r, B11_B64, n)
+    blob += "=" * r.choice([0, 0, 1, 2])
+    lines = [blob[i:i + width] for i in range(0, len(blob), width)]
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b11_PEM(r, sep="\n", kind=None):
+    return B11L("PRIVATE_KEY", b11_pem_value(r, sep, kind))
+
+
+def b11_cert_value(r, sep="\n"):
+    blob = "MIID" + rnd(r, B11_B64, r.choice([700, 1000]))
+    return sep.join(["-----BEGIN CERTIFICATE-----"] + [blob[i:i + 64] for i in range(0, len(blob), 64)] + ["-----END CERTIFICATE-----"])
+
+
+def b11_pad(head, n, fill="0", tail=""):
+    return head + fill * (n - len(head) - len(tail)) + tail
+
+
+B11_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", b11_pad("AKIAEXAMPLE", 20), "ASIAXXXXXXXXXXXXXXXX",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    "ghp_" + "x" * 36, b11_pad("ghp_EXAMPLE", 40), "gho_abcdefghijklmnopqrstuvwxyz0123456789", b11_pad("ghu_", 40, "0"), b11_pad("ghs_YOUR_TOKEN_HERE", 40, "X"),
+    b11_pad("ghr_EXAMPLE", 40, "0"), "github_pat_11" + b11_pad("EXAMPLE", 20, "0") + "_" + "x" * 59,
+    "xoxb-000000000000-0000000000000-" + "x" * 24, "xoxp-1234567890-1234567890-1234567890123-" + "0" * 32, "xapp-1-AXXXXXXXXXX-0000000000000-" + "x" * 64,
+    b11_pad("sk_live_EXAMPLE", 32, "0"), "sk_live_" + "x" * 24, b11_pad("rk_live_YOUR_KEY_HERE", 36, "X"),
+    "sk-proj-" + "x" * 74 + "T3BlbkFJ" + "x" * 74, "sk-" + "X" * 20 + "T3BlbkFJ" + "X" * 20,
+    "sk-ant-api03-" + b11_pad("EXAMPLE-KEY-", 93, "x") + "AA", "sk-ant-api03-" + "0" * 93 + "AA",
+    b11_pad("AIzaSyEXAMPLE-KEY-", 39, "0"), "AIza" + "X" * 35,
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B11_STANDIN = ["<your-token>", "${TOKEN}", "changeme", "xxxx", "ghp_…", "sk-...", "{{ .Values.db.password }}", "$(DB_PASS)", "***", "REDACTED", "<secret>",
+               "%SMTP_PASSWORD%", "!Ref DbPassword", "((vault:secret/db.password))", "${{ secrets.STRIPE_SECRET }}", "<client-secret>", "••••••••",
+               "$env:API_KEY", "sk_live_…", "AKIA…", "<paste here>", "[hidden]", "(sensitive value)", "{SSHA}", "set-in-1password"]
+
+
+def b11_PLH(r, i=None):
+    return B11L("PLACEHOLDER", B11_PLACEHOLDERS[i] if i is not None else r.choice(B11_PLACEHOLDERS))
+
+
+def b11_anysecret(r):
+    k = r.randrange(14)
+    if k < 8:
+        return b11_V(r)
+    if k < 11:
+        return b11_GS(r)
+    if k < 13:
+        return b11_PW(r, safe=True)
+    return b11_PLH(r)
+
+
+# ----- look-alikes (never labelled) -----
+
+def b11_badcard(r, style=None):
+    while True:
+        pre, n = r.choice(B11_IIN)
+        d = pre + rnd(r, B11_D, n - len(pre))
+        if not luhn_ok(d):
+            return b11_card_fmt(r, d, style)
+
+
+def b11_badiban(r, loc=None):
+    cc = B11_HOME[loc] if loc and r.random() < 0.6 else r.choice(sorted(B11_IBAN))
+    v = b11_iban_raw(r, cc)
+    while True:
+        i = r.randrange(4, len(v))
+        if not v[i].isdigit():
+            continue
+        w = v[:i] + r.choice(B11_D) + v[i + 1:]
+        if b11_mod97(w[4:] + w[:4]) != 1:
+            return b11_iban_fmt(r, w)
+
+
+def b11_iccid(r):
+    return luhn_digit(r.choice(["8931", "8944", "8949", "8933", "8934", "8939"]) + rnd(r, B11_D, 14))
+
+
+def b11_imei(r):
+    return luhn_digit(r.choice(["35", "35", "86", "01", "99"]) + rnd(r, B11_D, 12))
+
+
+def b11_non_ssn(r):
+    k = r.randrange(6)
+    if k == 0:
+        return f"ITIN 9{rnd(r, B11_D, 2)}-{r.choice(['70', '78', '83', '91'])}-{rnd(r, B11_D, 4)}"
+    if k == 1:
+        return f"EIN {r.randint(10, 98)}-{rnd(r, B11_D, 7)}"
+    if k == 2:
+        return f"ABA {r.choice(['026009593', '121000248', '111000025', '061000104', '031201360', '074000010'])}"
+    if k == 3:
+        return f"ZIP {r.randint(10000, 99950)}-{rnd(r, B11_D, 4)}"
+    if k == 4:
+        return f"member ID {rnd(r, B11_D, 9)}"
+    return f"{r.choice(['000', '666'])}-{rnd(r, B11_D, 2)}-{rnd(r, B11_D, 4)} (invalid, rejected)"
+
+
+def b11_stripe_id(r):
+    return r.choice(["ch_3", "pi_3", "cus_", "evt_1", "pm_1", "re_3", "in_1", "sub_1", "txn_3", "acct_1"]) + rnd(r, AN, r.choice([14, 24]))
+
+
+def b11_twilio_sid(r):
+    return r.choice(["SM", "AC", "MM", "CA", "PN"]) + rnd(r, HEX, 32)
+
+
+def b11_refword(r, loc, what):
+    return {
+        "order": b11_tr(loc, en="Order no.", de="Bestellnr.", fr="N° de commande", es="N.º de pedido", it="N. ordine", nl="Bestelnummer"),
+        "invoice": b11_tr(loc, en="Invoice", de="Rechnungsnr.", fr="Facture n°", es="Factura", it="Fattura n.", nl="Factuurnr."),
+        "booking": b11_tr(loc, en="Booking", de="Buchungsnr.", fr="Réservation", es="Reserva", it="Prenotazione", nl="Boekingsnr."),
+        "customer": b11_tr(loc, en="Customer no.", de="Kundennummer", fr="N° client", es="N.º de cliente", it="Codice cliente", nl="Klantnummer"),
+        "contract": b11_tr(loc, en="Contract", de="Vertragsnr.", fr="Contrat n°", es="Contrato", it="Contratto n.", nl="Contractnr."),
+    }[what]
+
+
+def b11_la(f, r, loc, g=None):
+    g = r.randrange(40) if g is None else g
+    d = B11_D
+    if g == 0: return f"{b11_refword(r, loc, 'order')} 0{rnd(r, d, 9)}"  # phone-shaped
+    if g == 1: return f"{b11_refword(r, loc, 'invoice')} {r.choice(['0', '06', '07'])}{rnd(r, d, 8)}"
+    if g == 2: return f"{b11_refword(r, loc, 'booking')} {rnd(r, B11_UP, 2)}{rnd(r, B11_UPD, 4)}"  # PNR-like
+    if g == 3: return f"e-ticket {r.choice(['220', '057', '125', '074', '075', '001'])}-{rnd(r, d, 10)}"
+    if g == 4: return f"{b11_refword(r, loc, 'customer')} {rnd(r, d, 2)} {rnd(r, d, 3)} {rnd(r, d, 4)}"
+    if g == 5: return f"Stripe {b11_stripe_id(r)}"
+    if g == 6: return f"MessageSid {b11_twilio_sid(r)}"
+    if g == 7: return f"arn:aws:iam::{rnd(r, d, 12)}:role/{r.choice(['deploy', 'ci-runner', 'lambda-exec', 'ReadOnly'])}"
+    if g == 8: return f"ICCID {b11_iccid(r)}"
+    if g == 9: return f"IMEI {b11_imei(r)}"
+    if g == 10: return r.choice([f"USPS {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 2)}",
+                                 f"DHL JJD{rnd(r, d, 18)}", f"Royal Mail {rnd(r, B11_UP, 2)}{rnd(r, d, 9)}GB", f"Colissimo 6A{rnd(r, d, 11)}",
+                                 f"PostNL 3S{rnd(r, B11_UP, 4)}{rnd(r, d, 9)}", f"GLS {rnd(r, d, 11)}", f"SEUR {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 4)} {rnd(r, d, 2)}"])
+    if g == 11:
+        while True:  # a SEPA creditor id that does not pass as an IBAN by chance
+            cid = f"{r.choice(['DE', 'FR', 'ES', 'IT', 'NL'])}{rnd(r, d, 2)}ZZZ{rnd(r, d, 11)}"
+            if b11_mod97(cid[4:] + cid[:4]) != 1:
+                break
+        return f"{b11_tr(loc, en='creditor ID', de='Gläubiger-ID', fr='ICS', es='ID acreedor', it='ID creditore', nl='incassant-ID')} {cid}"
+    if g == 12: return f"{b11_tr(loc, en='mandate ref', de='Mandatsreferenz', fr='RUM', es='ref. mandato', it='rif. mandato', nl='machtigingskenmerk')} M{rnd(r, d, 4)}-{rnd(r, d, 8)}"
+    if g == 13: return f"MSH-10 {rnd(r, d, 14)}"
+    if g == 14: return f"pwdLastSet: {r.randint(133700000000000000, 134100000000000000)}"
+    if g == 15: return f"ID=_{rnd(r, HEX, 40)}"
+    if g == 16: return r.choice([f"SQLSTATE {r.choice(['23505', '28P01', '40001', '57014', '08006'])}", f"ERROR {r.choice([1045, 1062, 2002, 1213])} ({r.choice(['28000', '23000', 'HY000', '40001'])})"])
+    if g == 17: return f"LSN {r.randint(0, 9):X}/{rnd(r, '0123456789ABCDEF', 8)}"
+    if g == 18: return f"sha256:{rnd(r, HEX, 64)}"
+    if g == 19: return f"PublicKey = {base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()}"
+    if g == 20: return r.choice([f"build {r.randint(1, 23)}.{r.randint(0, 9)}.{r.randint(1000, 26100)}.{r.randint(1, 5000)}", f"OID 1.2.840.{r.randint(10000, 113999)}.1.{r.randint(1, 9)}.{r.randint(1, 30)}",
+                                 f"v{r.randint(1, 3)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"node v{r.randint(18, 23)}.{r.randint(0, 12)}.{r.randint(0, 9)}",
+                                 f"terraform v1.{r.randint(5, 10)}.{r.randint(0, 9)}", f"go1.{r.randint(21, 23)}.{r.randint(0, 9)}"])
+    if g == 21:
+        t = datetime.datetime(2026, r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+        return r.choice([t.strftime("%Y-%m-%dT%H:%M:%S.") + rnd(r, d, 7) + "Z", t.strftime("%Y-%m-%d %H:%M:%S.") + rnd(r, d, 3) + " UTC", t.strftime("%d.%m.%Y %H:%M"),
+                         t.strftime("%b %d %H:%M:%S"), str(int(t.replace(tzinfo=datetime.timezone.utc).timestamp())) + "." + rnd(r, d, 6)])
+    if g == 22: return b11_uuid(r)
+    if g == 23: return f"{b11_tr(loc, en='card', de='Karte', fr='carte', es='tarjeta', it='carta', nl='kaart')} {b11_badcard(r)}"
+    if g == 24: return f"IBAN {b11_badiban(r, loc)}"
+    if g == 25: return b11_non_ssn(r)
+    if g == 26: return r.choice(B11_STANDIN)
+    if g == 27: return b11_pw_none(r, loc)
+    if g == 28: return r.choice([f"Teams meeting ID: {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}", f"Zoom {rnd(r, d, 3)} {rnd(r, d, 4)} {rnd(r, d, 4)}",
+                                 f"Webex access code {rnd(r, d, 4)} {rnd(r, d, 3)} {rnd(r, d, 4)}", f"dial-in conference ID {rnd(r, d, 9)}#"])
+    if g == 29: return f"{b11_tr(loc, en='appointment', de='Termin', fr='rendez-vous', es='cita', it='appuntamento', nl='afspraak')} {b11_when(r, loc, 10, 60)}"
+    if g == 30: return f"{b11_tr(loc, en='issued', de='ausgestellt', fr='émis le', es='emitido', it='emesso il', nl='uitgegeven')} {b11_when(r, loc, 3000, 0)}"
+    if g == 31: return r.choice([f"•••• {rnd(r, d, 4)}", f"{rnd(r, d, 6)}XXXXXX{rnd(r, d, 4)}", f"ending in {rnd(r, d, 4)}", f"last4={rnd(r, d, 4)}"])
+    if g == 32: return f"{b11_tr(loc, en='OTP', de='TAN', fr='code', es='código', it='OTP', nl='code')} {rnd(r, d, 6)}"
+    if g == 33: return r.choice([f"i-0{rnd(r, HEX, 16)}", f"sg-0{rnd(r, HEX, 16)}", f"vpc-{rnd(r, HEX, 8)}", f"pod/api-{rnd(r, HEX, 9)}-{rnd(r, B11_LOWD, 5)}",
+                                 f"ami-0{rnd(r, HEX, 16)}", f"subnet-{rnd(r, HEX, 17)}"])
+    if g == 34: return r.choice([f"channel C0{rnd(r, B11_UPD, 9)}", f"user U0{rnd(r, B11_UPD, 9)}", f"ts {r.randint(1764000000, 1765200000)}.{rnd(r, d, 6)}"])
+    if g == 35: return r.choice([f"MRN {rnd(r, d, 8)}", f"{b11_tr(loc, en='room', de='Zimmer', fr='chambre', es='habitación', it='camera', nl='kamer')} {r.randint(100, 999)}",
+                                 f"seat {r.randint(1, 45)}{r.choice('ABCDEF')}", f"flight {r.choice(['LH', 'AF', 'IB', 'AZ', 'KL', 'BA', 'UA', 'VY', 'FR'])} {r.randint(100, 9999)}"])
+    if g == 36: return f"{b11_tr(loc, en='amount', de='Betrag', fr='montant', es='importe', it='importo', nl='bedrag')} {r.randint(1, 9999)},{rnd(r, d, 2)} EUR"
+    if g == 37: return f"{b11_tr(loc, en='due', de='fällig am', fr='échéance', es='vencimiento', it='scadenza', nl='vervaldatum')} {b11_when(r, loc, 0, 45)}"
+    if g == 38: return f"SHA256:{base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode().rstrip('=')}"
+    return f"{b11_refword(r, loc, 'contract')} {rnd(r, d, 3)}-{rnd(r, d, 3)}-{rnd(r, d, 3)}"  # SSN-length, not an SSN
+
+
+def b11_las(f, r, loc, n=2, sep="; "):
+    return sep.join(b11_la(f, r, loc) for _ in range(n))
+
+
+# ----- passwords in prose and keys, per language -----
+
+B11_PW_SAY = {
+    "en": ["your interim password is ", "I reset it, the new password is ", "password for the guest wifi: ", "login: same e-mail, password ",
+           "pass phrase for the archive is ", "temp pw ", "the PDF is protected with "],
+    "de": ["Ihr vorläufiges Passwort lautet ", "neues Kennwort: ", "das WLAN-Passwort ist ", "Passwort für das Archiv: ", "PW lautet "],
+    "fr": ["votre mot de passe provisoire est ", "nouveau mot de passe : ", "le code wifi (mot de passe) est ", "mdp du PDF : "],
+    "es": ["su contraseña provisional es ", "nueva contraseña: ", "la clave del wifi es ", "contraseña del PDF: "],
+    "it": ["la sua password temporanea è ", "nuova password: ", "password del wifi ospiti: ", "la password del PDF è "],
+    "nl": ["uw tijdelijke wachtwoord is ", "nieuw wachtwoord: ", "het wifi-wachtwoord is ", "wachtwoord van de pdf: "],
+}
+B11_PW_NONE = {
+    "en": ["Password reset requested via the portal, link sent.", "Customer says the password field does not accept emojis.",
+           "password: see 1Password vault 'Finance'", "Password expired on login; user will change it.", "Your password must be 12+ characters.",
+           "Password policy: 90 days, 5 history.", "Please never send your password by e-mail."],
+    "de": ["Passwort zurückgesetzt, Link verschickt.", "Das Passwort muss mindestens 12 Zeichen lang sein.", "Kennwort abgelaufen, Kunde ändert es selbst.",
+           "Passwort: siehe Tresor", "Bitte senden Sie uns niemals Ihr Passwort."],
+    "fr": ["Mot de passe oublié : lien de réinitialisation envoyé.", "Le mot de passe doit contenir 12 caractères.", "mot de passe : voir coffre-fort KeePass",
+           "Ne communiquez jamais votre mot de passe."],
+    "es": ["Se restableció la contraseña, enlace enviado.", "La contraseña debe tener 12 caracteres.", "contraseña: ver gestor de claves",
+           "Nunca envíe su contraseña por correo."],
+    "it": ["Reset password richiesto dal portale.", "La password deve avere almeno 12 caratteri.", "password: vedi cassaforte aziendale",
+           "Non inviare mai la password via e-mail."],
+    "nl": ["Wachtwoord opnieuw ingesteld, link verstuurd.", "Het wachtwoord moet 12 tekens hebben.", "wachtwoord: zie kluis", "Stuur nooit uw wachtwoord per e-mail."],
+}
+B11_PWKEY = {"en": ["password", "db_password", "passwd", "adminPassword", "smtp_password", "PASSWORD"], "de": ["passwort", "kennwort", "Passwort"],
+             "fr": ["mot_de_passe", "mdp", "motDePasse"], "es": ["contraseña", "clave", "password"], "it": ["password", "parola_chiave", "pwd"],
+             "nl": ["wachtwoord", "ww", "password"]}
+B11_NOPW_KEYS = ["password_policy", "password_min_length", "password_last_changed", "password_reset_url", "token_ttl", "secret_name", "api_key_id",
+                 "passwordExpiresDays", "token_type", "secret_rotation_days"]
+B11_SECKEY = ["client_secret", "aws_secret_access_key", "signing_key", "hmac_secret", "session_cookie", "api_key", "bearer_token", "refresh_token",
+              "webhook_secret", "encryption_key", "private_token", "auth_token"]
+
+
+def b11_pw_say(r, loc, safe=False):
+    return [r.choice(B11_PW_SAY[b11_lang(loc)]), b11_PW(r, safe)]
+
+
+def b11_pw_none(r, loc):
+    return r.choice(B11_PW_NONE[b11_lang(loc)])
+
+
+def b11_pwkey(r, loc):
+    return r.choice(B11_PWKEY[b11_lang(loc)])
+
+
+def b11_nopw_item(r):
+    k = r.choice(B11_NOPW_KEYS)
+    v = {"password_policy": "min12-upper-digit", "password_min_length": str(r.choice([8, 10, 12, 14])), "password_last_changed": f"2026-{r.randint(1, 11):02d}-{r.randint(1, 28):02d}",
+         "password_reset_url": "https://id.example.org/reset", "token_ttl": f"{r.choice([15, 60, 3600])}{r.choice(['m', 's', ''])}", "secret_name": f"prod/{r.choice(['db', 'smtp', 'stripe'])}",
+         "api_key_id": f"key_{rnd(r, B11_D, 6)}", "passwordExpiresDays": str(r.choice([30, 90, 180])), "token_type": "Bearer", "secret_rotation_days": str(r.choice([30, 90]))}[k]
+    return k, v
+
+
+def b11_sec_item(r):
+    """(key, labelled value) for a config line holding some secret."""
+    k = r.randrange(12)
+    if k < 6:
+        typ = r.choice(B11_VENDORS)
+        key = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN": r.choice(["GITHUB_TOKEN", "GH_PAT"]), "SLACK_TOKEN": r.choice(["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"]),
+               "STRIPE_KEY": "STRIPE_SECRET_KEY", "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_MAPS_API_KEY",
+               "JWT": "SERVICE_JWT"}[typ]
+        return key, b11_V(r, typ)
+    if k < 9:
+        key = r.choice(B11_SECKEY)
+        kind = 0 if key == "aws_secret_access_key" else (4 if key == "session_cookie" else None)
+        return key.upper() if r.random() < 0.5 else key, b11_GS(r, kind)
+    if k < 11:
+        return r.choice(["DB_PASSWORD", "SMTP_PASS", "REDIS_PASSWORD", "ADMIN_PASSWORD", "LDAP_BIND_PASSWORD", "RABBITMQ_DEFAULT_PASS"]), b11_PW(r, True)
+    return r.choice(["EXAMPLE_AWS_KEY", "DOCS_SAMPLE_TOKEN", "SAMPLE_KEY"]), b11_PLH(r)
+
+
+# ----- text documents -----
+
+def B11_support_macro(f, r, loc):
+    fn, ln = b11_person(f)
+    agent = f.first_name()
+    hi = b11_tr(loc, en=f"Hi {fn},", de=f"Hallo {fn},", fr=f"Bonjour {fn},", es=f"Hola {fn}:", it=f"Gentile {fn},", nl=f"Beste {fn},")
+    body = b11_tr(loc, en="thanks for reaching out about your account. I've verified your identity with the details below:",
+                  de="danke für Ihre Nachricht zu Ihrem Konto. Ich habe Ihre Identität mit diesen Angaben bestätigt:",
+                  fr="merci pour votre message. J'ai vérifié votre identité avec les informations suivantes :",
+                  es="gracias por escribirnos. He verificado su identidad con estos datos:",
+                  it="grazie per averci contattato. Ho verificato la sua identità con questi dati:",
+                  nl="bedankt voor uw bericht. Ik heb uw identiteit gecontroleerd met deze gegevens:")
+    out = [f"[Macro: {r.choice(['Account unlock', 'Identity verified', 'Password reset done', 'Billing follow-up'])} v{r.randint(2, 9)}]\n", hi, "\n\n", body, "\n",
+           "- E-mail: ", b11_EM(f, r, fn, ln), "\n", "- ", b11_tr(loc, en="Phone", de="Telefon", fr="Téléphone", es="Teléfono", it="Telefono", nl="Telefoon"), ": ",
+           b11_PH(r, loc), "\n", f"- {b11_dobw(r, loc)}: ", b11_DOB(r, loc), "\n"]
+    if loc == "en_US" and r.random() < 0.6:
+        out += ["- SSN (last verified): ", b11_SSN(r, "-"), "\n"]
+    out += ["- ", b11_la(f, r, loc, 1), "\n\n"]
+    if r.random() < 0.6:
+        out += [r.choice(B11_PW_SAY[b11_lang(loc)]).capitalize(), b11_PW(r), "\n"]
+    else:
+        out += [b11_pw_none(r, loc), "\n"]
+    out += [f"\n{agent} · {r.choice(['Tier 1', 'Tier 2', 'Billing'])} · {b11_la(f, r, loc, 28)}\n"]
+    return out
+
+
+def B11_refund(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="REFUND REQUEST", de="ERSTATTUNGSANTRAG", fr="DEMANDE DE REMBOURSEMENT", es="SOLICITUD DE REEMBOLSO", it="RICHIESTA DI RIMBORSO", nl="TERUGBETALINGSVERZOEK"),
+           f" — {b11_la(f, r, loc, 0)}\n", f"{fn} {ln} <", b11_EM(f, r, fn, ln), ">\n",
+           b11_tr(loc, en="Reason: item arrived damaged", de="Grund: Ware beschädigt angekommen", fr="Motif : article endommagé", es="Motivo: artículo dañado",
+                  it="Motivo: articolo danneggiato", nl="Reden: artikel beschadigd"), f" ({b11_la(f, r, loc, 10)})\n"]
+    if r.random() < 0.5:
+        out += [b11_tr(loc, en="Refund to card ", de="Erstattung auf Karte ", fr="Remboursement sur la carte ", es="Reembolso a la tarjeta ", it="Rimborso sulla carta ",
+                       nl="Terugstorten op kaart "), b11_CC(r), f", exp {r.randint(1, 12):02d}/{r.randint(27, 31)}, CVC ", b11_CVC(r), "\n"]
+    else:
+        out += [b11_tr(loc, en="Refund by bank transfer to ", de="Rückerstattung per Überweisung an ", fr="Virement sur ", es="Transferencia a ", it="Bonifico su ",
+                       nl="Overmaken naar "), b11_IBAN(r, loc), "\n"]
+    out += [b11_tr(loc, en="Callback: ", de="Rückruf: ", fr="Rappel : ", es="Llamar al ", it="Richiamare: ", nl="Terugbellen: "), b11_PH(r, loc), "\n",
+            f"{b11_la(f, r, loc, 23)} | {b11_la(f, r, loc, 36)} | {b11_la(f, r, loc, 21)}\n"]
+    return out
+
+
+def B11_tfplan(f, r, loc):
+    name = r.choice(["orders", "billing", "notify", "ingest"])
+    typ = r.choice(["AWS_ACCESS_KEY", "STRIPE_KEY", "SLACK_TOKEN", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "GITHUB_TOKEN"])
+    envk = {"AWS_ACCESS_KEY": "UPLOAD_AWS_KEY_ID", "STRIPE_KEY": "STRIPE_API_KEY", "SLACK_TOKEN": "SLACK_TOKEN", "OPENAI_KEY": "OPENAI_API_KEY",
+            "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GEOCODER_KEY", "GITHUB_TOKEN": "GH_TOKEN"}[typ]
+    out = ["Terraform used the selected providers to generate the following execution plan.\n\n",
+           f"  # aws_lambda_function.{name} will be updated in-place\n", f'  ~ resource "aws_lambda_function" "{name}" {{\n',
+           f'        id            = "{name}-handler"\n', f'      ~ last_modified = "{b11_la(f, r, loc, 21)}" -> (known after apply)\n',
+           "      ~ environment {\n          ~ variables = {\n", f'              ~ "{envk}" = "', b11_V(r, typ), '"\n',
+           f'              + "{r.choice(["SIGNING_SECRET", "HMAC_KEY", "SESSION_SECRET"])}" = "', b11_GS(r), '"\n',
+           f'              + "SENTRY_RELEASE" = "{b11_la(f, r, loc, 20)}"\n', '                "DB_PASSWORD" = (sensitive value)\n', "            }\n        }\n    }\n\n"]
+    if r.random() < 0.6:
+        out += [f'  # aws_db_instance.{name} will be created\n', f'  + resource "aws_db_instance" "{name}" {{\n',
+                f'      + username = "{name}_app"\n', '      + password = "', b11_PW(r), '"\n', f'      + endpoint = (known after apply)\n',
+                f'      + tags     = {{ "owner" = "', b11_EM(f, r), '" }\n    }\n\n']
+    out += [f"Plan: {r.randint(0, 3)} to add, 1 to change, 0 to destroy.\n"]
+    return out
+
+
+def B11_gha_log(f, r, loc):
+    t = datetime.datetime(2026, 12, r.randint(1, 7), r.randint(6, 20), r.randint(0, 59), r.randint(0, 59))
+    ts = lambda: (t + datetime.timedelta(seconds=r.randint(0, 300))).strftime("%Y-%m-%dT%H:%M:%S.") + rnd(r, B11_D, 7) + "Z "
+    out = [ts(), "##[group]Run ./scripts/deploy.sh\n", ts(), "./scripts/deploy.sh\n", ts(), "shell: /usr/bin/bash -e {0}\n", ts(), "env:\n",
+           ts(), "  AWS_REGION: eu-central-1\n", ts(), "  DEPLOY_TOKEN: ***\n", ts(), "##[endgroup]\n"]
+    k = r.randrange(4)
+    if k == 0:
+        out += [ts(), "+ echo 'debug: using key ", b11_V(r, "AWS_ACCESS_KEY"), "'\n", ts(), "debug: aws_secret_access_key=", b11_GS(r, 0), "\n"]
+    elif k == 1:
+        out += [ts(), "+ curl -sf -H 'Authorization: token ", b11_V(r, "GITHUB_TOKEN"), "' https://api.github.com/repos/acme/app/releases\n"]
+    elif k == 2:
+        out += [ts(), "Notifying ", b11_EM(f, r), " via Slack (token ", b11_V(r, "SLACK_TOKEN"), ")\n"]
+    else:
+        out += [ts(), "npm verb config ", r.choice(["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]), "=", b11_V(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), "\n"]
+    out += [ts(), f"Image pushed: ghcr.io/acme/app@{b11_la(f, r, loc, 18)}\n", ts(), f"Runner IP ", b11_IP4(r), f", {b11_la(f, r, loc, 20)}\n",
+            ts(), "##[error]Process completed with exit code ", str(r.choice([0, 1, 2, 137])), ".\n"]
+    return out
+
+
+def B11_helm_values(f, r, loc):
+    out = [f"# values-{r.choice(['prod', 'staging', 'eu'])}.yaml  (helm upgrade --install app ./chart -f this)\n", "image:\n",
+           f"  repository: registry.acme.io/app\n  tag: \"{b11_la(f, r, loc, 20).split(' ')[-1]}\"\n", "postgresql:\n  auth:\n    username: app\n    password: ", b11_PW(r), "\n",
+           "    " + r.choice(['existingSecret: ""', 'database: orders']) + "\n", "redis:\n  auth:\n    password: ", b11_PW(r), "\n", "config:\n"]
+    seen = set()
+    for _ in range(r.randint(2, 4)):
+        k, v = b11_sec_item(r)
+        if k.lower() not in seen:  # no duplicate YAML keys
+            seen.add(k.lower())
+            out += [f"  {k.lower()}: ", v, "\n"]
+    k, v = b11_nopw_item(r)
+    out += [f"  {k}: {v}\n", "  adminEmail: ", b11_EM(f, r), "\n", "  allowedCidrs: [\"", b11_IP4(r), "/32\"]\n"]
+    if r.random() < 0.6:
+        out += ["tls:\n  crt: |\n    ", b11_cert_value(r, "\n    "), "\n  key: |\n    ", b11_PEM(r, "\n    ", r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"])), "\n"]
+    else:
+        out += ["tls:\n  secretName: app-tls  # ", b11_pw_none(r, "en_US"), "\n"]
+    return out
+
+
+def B11_pglog(f, r, loc):
+    t = lambda: f"2026-12-0{r.randint(1, 7)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B11_D, 3)} UTC"
+    pid = lambda: f"[{r.randint(1000, 99999)}]"
+    user = r.choice(["app", "billing_rw", "reporting", "etl"])
+    out = [t(), " ", pid(), f" {user}@orders LOG:  connection received: host=", b11_IP(r), f" port={r.randint(30000, 65000)}\n",
+           t(), " ", pid(), f" {user}@orders FATAL:  password authentication failed for user \"{user}\"\n",
+           t(), " ", pid(), f" {user}@orders DETAIL:  Connection matched pg_hba.conf line {r.randint(80, 120)}: \"host all all 0.0.0.0/0 scram-sha-256\"\n",
+           t(), " ", pid(), f" app@orders ERROR:  duplicate key value violates unique constraint \"customers_email_key\"\n",
+           t(), " ", pid(), " app@orders DETAIL:  Key (email)=(", b11_EM(f, r), ") already exists.\n",
+           t(), " ", pid(), " app@orders STATEMENT:  INSERT INTO customers (email, phone, iban) VALUES ('", b11_EM(f, r), "', '", b11_PH(r, loc), "', '", b11_IBAN(r, loc, False), "')\n"]
+    if r.random() < 0.5:
+        out += [t(), " ", pid(), " postgres@postgres LOG:  statement: ALTER ROLE ", user, " WITH PASSWORD '", b11_PW(r), "'\n"]
+    out += [t(), " ", pid(), f" LOG:  checkpoint complete: wrote {r.randint(10, 9000)} buffers; {b11_la(f, r, loc, 17)}\n"]
+    return out
+
+
+def B11_mysqllog(f, r, loc):
+    t = lambda: f"2026-12-0{r.randint(1, 7)}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B11_D, 6)}Z"
+    out = [t(), f" {r.randint(10, 999)} [Warning] [MY-010055] [Server] IP address '", b11_IP4(r), "' could not be resolved: Name or service not known\n",
+           t(), f" {r.randint(10, 999)} [Note] [MY-010914] [Server] Aborted connection {r.randint(1000, 99999)} to db: 'shop' user: 'web' host: '", b11_IP4(r), "' (Got timeout reading communication packets)\n",
+           "# Query_time: ", f"{r.uniform(1, 40):.6f}", "  Lock_time: 0.000120 Rows_sent: 1  Rows_examined: ", str(r.randint(1000, 9999999)), "\n",
+           "SELECT * FROM users WHERE email = '", b11_EM(f, r), "' OR phone = '", b11_PH(r, loc, style="e164"), "';\n"]
+    if r.random() < 0.5:
+        out += [t(), " 0 [Note] [MY-000000] [Server] general_log: CREATE USER 'report'@'%' IDENTIFIED BY '", b11_PW(r), "'\n"]
+    out += [f"mysql: [ERROR] {b11_la(f, r, loc, 16)}: Access denied for user 'root'@'localhost' (using password: YES)\n"]
+    return out
+
+
+def B11_ldif(f, r, loc):
+    out = [f"# extended LDIF\n# base <ou=people,dc={r.choice(['acme', 'stadtwerke', 'mairie-lyon', 'ayto-bilbao', 'comune-pisa', 'gemeente-ede'])},dc=local> with scope subtree\n#\n\n"]
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b11_person(f)
+        uid = (b11_ascii(fn)[:1] + b11_ascii(ln)) or "user"
+        out += [f"dn: uid={uid},ou=people,dc=acme,dc=local\n", "objectClass: inetOrgPerson\n", f"cn: {fn} {ln}\n", f"uid: {uid}\n", "mail: ", b11_EM(f, r, fn, ln), "\n",
+                "telephoneNumber: ", b11_PH(r, loc, style=r.choice(["intl", "nat"])), "\n"]
+        if r.random() < 0.6:
+            out += ["mobile: ", b11_PH(r, loc, style="e164"), "\n"]
+        out += [f"employeeNumber: {rnd(r, B11_D, 6)}\n", f"objectGUID:: {base64.b64encode(bytes(r.randrange(256) for _ in range(16))).decode()}\n",
+                f"{b11_la(f, r, loc, 14)}\n", "\n"]
+    if r.random() < 0.5:
+        out += ["# bind used for this export: cn=svc-ldap-export, password ", b11_PW(r, True), "\n"]
+    out += [f"# numEntries: {r.randint(1, 3)}\n"]
+    return out
+
+
+def B11_saml_debug(f, r, loc):
+    fn, ln = b11_person(f)
+    out = ["SAML-tracer export — POST https://sso.", r.choice(["acme.io", "kliniek-noord.nl", "versicherung-sued.de"]), "/saml/acs\n",
+           f"<samlp:Response ID=\"_{rnd(r, HEX, 40)}\" InResponseTo=\"_{rnd(r, HEX, 32)}\" IssueInstant=\"{b11_la(f, r, loc, 21)}\">\n",
+           "  <saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">", b11_EM(f, r, fn, ln), "</saml:NameID></saml:Subject>\n",
+           "  <saml:Attribute Name=\"mobilePhone\"><saml:AttributeValue>", b11_PH(r, loc, style="e164"), "</saml:AttributeValue></saml:Attribute>\n",
+           f"  <saml:Attribute Name=\"displayName\"><saml:AttributeValue>{fn} {ln}</saml:AttributeValue></saml:Attribute>\n",
+           "  <saml:Attribute Name=\"birthdate\"><saml:AttributeValue>", b11_DOB(r, loc, style=0), "</saml:AttributeValue></saml:Attribute>\n",
+           "  <ds:SignatureValue>", base64.b64encode(bytes(r.randrange(256) for _ in range(96))).decode(), "</ds:SignatureValue>\n</samlp:Response>\n",
+           "client ip ", b11_IP(r), f", NotOnOrAfter {b11_la(f, r, loc, 21)}\n"]
+    return out
+
+
+def B11_oidc_debug(f, r, loc):
+    cid = b11_uuid(r)
+    out = ["$ curl -s -X POST https://login.", r.choice(["acme.io", "portal-nord.de", "mutuelle-ouest.fr"]), "/oauth2/token \\\n",
+           f"    -d grant_type=client_credentials -d client_id={cid} \\\n", "    -d client_secret=", b11_GS(r, r.choice([1, 5, 6])), " | jq .\n",
+           "{\n", '  "access_token": "', b11_V(r, "JWT"), '",\n', '  "token_type": "Bearer",\n', f'  "expires_in": {r.choice([300, 3599, 86399])},\n']
+    if r.random() < 0.6:
+        out += ['  "refresh_token": "', b11_GS(r, 5), '",\n']
+    out += ['  "id_token": "', B11L("JWT", b11_jwt(r, {"email": "user@" + r.choice(B11_MAILDOM), "nonce": rnd(r, AN, 16)})), '"\n}\n',
+            f"# jwks kid {rnd(r, B11_URL, 22)}, {b11_la(f, r, loc, 22)}\n"]
+    return out
+
+
+def B11_twilio_log(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        t = datetime.datetime(2026, 12, r.randint(1, 7), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+        st = r.choice(["delivered", "undelivered", "failed", "sent"])
+        out += [t.strftime("%Y-%m-%d %H:%M:%S"), f" {b11_twilio_sid(r)} {st:<11} from ", b11_PH(r, loc, style="e164"), " to ", b11_PH(r, loc, 0.15, style="e164"),
+                f" body=\"{b11_tr(loc, en='Your code is', de='Ihr Code lautet', fr='Votre code est', es='Su código es', it='Il suo codice è', nl='Uw code is')} {rnd(r, B11_D, 6)}\"",
+                f" err={r.choice(['-', '30003', '30005', '21610'])}\n"]
+    out += [f"AccountSid AC{rnd(r, HEX, 32)} · auth token ", b11_GS(r, 2) if r.random() < 0.5 else "(hidden)", "\n"]
+    return out
+
+
+def B11_hl7(f, r, loc):
+    fn, ln = b11_person(f)
+    ts = f"2026120{r.randint(1, 7)}{r.randint(0, 23):02d}{r.randint(0, 59):02d}"
+    out = [f"MSH|^~\\&|EPIC|{r.choice(['STMARY', 'KLINIKUM', 'CHU', 'HSP'])}|LAB|LAB|{ts}||ADT^A08|{rnd(r, B11_D, 14)}|P|2.5.1\r\n",
+           f"EVN|A08|{ts}\r\n", f"PID|1||{rnd(r, B11_D, 8)}^^^MRN||{ln.upper()}^{fn.upper()}||||||{f.street_address()}^^{b11_city(r, loc)}||", b11_PH(r, loc), "|",
+           b11_PH(r, loc), f"||||{rnd(r, B11_D, 9)}\r\n",
+           f"PV1|1|I|{r.choice(['W3', 'ICU', 'ER'])}^{r.randint(100, 499)}^1||||{rnd(r, B11_D, 6)}^{f.last_name().upper()}\r\n",
+           "NTE|1||", b11_tr(loc, en="Pt states date of birth ", de="Pat. gibt Geburtsdatum an: ", fr="Patient déclare être né le ", es="Paciente indica fecha de nacimiento ",
+                             it="Paziente dichiara data di nascita ", nl="Pat. geeft geboortedatum op: "), b11_DOB(r, loc), f", {b11_la(f, r, loc, 29)}\r\n"]
+    if loc == "en_US":
+        out += ["NTE|2||SSN on insurance card ", b11_SSN(r), "\r\n"]
+    out += ["NTE|3||", b11_tr(loc, en="contact daughter ", de="Kontakt Tochter ", fr="contacter sa fille ", es="contactar a la hija ", it="contattare la figlia ", nl="contact dochter "),
+            b11_EM(f, r), "\r\n"]
+    return out
+
+
+def B11_bank_statement(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="ACCOUNT STATEMENT", de="KONTOAUSZUG", fr="RELEVÉ DE COMPTE", es="EXTRACTO DE CUENTA", it="ESTRATTO CONTO", nl="REKENINGAFSCHRIFT"),
+           f" {r.randint(1, 12)}/{B11_TODAY.year}\n", f"{fn} {ln}\n", "IBAN ", b11_IBAN(r, loc, True, 0), f"   BIC {rnd(r, B11_UP, 4)}{B11_HOME[loc]}{rnd(r, B11_UPD, 2)}\n",
+           b11_tr(loc, en="Date        Description                                    Amount", de="Datum       Buchungstext                                  Betrag",
+                  fr="Date        Libellé                                        Montant", es="Fecha       Concepto                                       Importe",
+                  it="Data        Descrizione                                    Importo", nl="Datum       Omschrijving                                   Bedrag"), "\n"]
+    for _ in range(r.randint(3, 6)):
+        k = r.randrange(5)
+        out += [b11_when(r, loc, 30, 0, style=2), "  "]
+        if k == 0:
+            out += ["SEPA ", b11_tr(loc, en="transfer from ", de="Gutschrift von ", fr="virement de ", es="transferencia de ", it="bonifico da ", nl="overboeking van "),
+                    f"{f.last_name()} ", b11_IBAN(r, loc, False, 0.3), f"  +{r.randint(10, 3000)},{rnd(r, B11_D, 2)}\n"]
+        elif k == 1:
+            out += [f"SEPA-Lastschrift {b11_la(f, r, loc, 11)} {b11_la(f, r, loc, 12)}  -{r.randint(5, 400)},{rnd(r, B11_D, 2)}\n"]
+        elif k == 2:
+            out += [f"{b11_tr(loc, en='Card payment', de='Kartenzahlung', fr='Paiement CB', es='Pago con tarjeta', it='Pagamento carta', nl='Pinbetaling')} {b11_la(f, r, loc, 31)} {f.company()}  -{r.randint(1, 200)},{rnd(r, B11_D, 2)}\n"]
+        elif k == 3:
+            out += [f"{b11_la(f, r, loc, 1)}  -{r.randint(10, 900)},{rnd(r, B11_D, 2)}\n"]
+        else:
+            out += [f"{b11_tr(loc, en='Standing order to', de='Dauerauftrag an', fr='Virement permanent vers', es='Orden permanente a', it='Bonifico permanente a', nl='Periodieke overboeking naar')} ",
+                    b11_IBAN(r, loc, True, 0.2), f"  -{r.randint(300, 1500)},00\n"]
+    out += [b11_tr(loc, en="Questions? Call ", de="Fragen? Rufen Sie an: ", fr="Des questions ? ", es="¿Dudas? Llame al ", it="Domande? Chiami il ", nl="Vragen? Bel "), b11_PH(r, loc, 0), "\n"]
+    return out
+
+
+def B11_payslip(f, r, loc):
+    fn, ln = b11_person(f)
+    gross = r.randint(2200, 9800)
+    out = [b11_tr(loc, en="PAYSLIP", de="ENTGELTABRECHNUNG", fr="BULLETIN DE PAIE", es="NÓMINA", it="BUSTA PAGA", nl="LOONSTROOK"), f" {B11_MON[b11_lang(loc)][r.randint(0, 10)]} {B11_TODAY.year}\n",
+           f"{f.company()}\n", b11_tr(loc, en="Employee", de="Mitarbeiter/in", fr="Salarié(e)", es="Empleado/a", it="Dipendente", nl="Werknemer"), f": {fn} {ln}  #{rnd(r, B11_D, 5)}\n",
+           f"{b11_dobw(r, loc)}: ", b11_DOB(r, loc, 18, 67), "\n"]
+    if loc == "en_US":
+        out += ["SSN: ", b11_SSN(r), f"   Filing status: {r.choice(['Single', 'Married filing jointly'])}   {b11_non_ssn(r)}\n"]
+    else:
+        out += [b11_tr(loc, en="NI number: on file", de="Steuer-ID: " + rnd(r, B11_D, 11), fr="N° SS : voir dossier", es="NAF: " + rnd(r, B11_D, 12),
+                       it="Codice fiscale: in archivio", nl="BSN: zie dossier"), "\n"]
+    out += [b11_tr(loc, en="Gross", de="Brutto", fr="Brut", es="Bruto", it="Lordo", nl="Bruto"), f" {gross},00  ", b11_tr(loc, en="Net", de="Netto", fr="Net", es="Neto", it="Netto", nl="Netto"),
+            f" {int(gross * 0.64)},{rnd(r, B11_D, 2)}\n", b11_tr(loc, en="Paid to", de="Überwiesen auf", fr="Versé sur", es="Abonado en", it="Accreditato su", nl="Betaald op"), " ",
+            b11_IBAN(r, loc, None, 0.1), f" {b11_tr(loc, en='on', de='am', fr='le', es='el', it='il', nl='op')} {b11_when(r, loc, 20, 0)}\n",
+            f"{b11_la(f, r, loc, 36)} · {b11_la(f, r, loc, 39)}\n"]
+    return out
+
+
+def B11_tenancy(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="Tenancy application", de="Mieterselbstauskunft", fr="Dossier de location", es="Solicitud de alquiler", it="Domanda di locazione", nl="Huuraanvraag"),
+           f" — {f.street_address()}, {b11_city(r, loc)}\n\n", b11_tr(loc, en="Applicant", de="Mietinteressent", fr="Candidat", es="Solicitante", it="Richiedente", nl="Aanvrager"),
+           f": {fn} {ln}\n", f"{b11_dobw(r, loc)}: ", b11_DOB(r, loc, 19, 80), "\n", "E-mail: ", b11_EM(f, r, fn, ln), "\n",
+           b11_tr(loc, en="Mobile", de="Mobil", fr="Portable", es="Móvil", it="Cellulare", nl="Mobiel"), ": ", b11_PH(r, loc), "\n",
+           b11_tr(loc, en="Employer", de="Arbeitgeber", fr="Employeur", es="Empresa", it="Datore di lavoro", nl="Werkgever"), f": {f.company()}, ",
+           b11_tr(loc, en="net income", de="Nettoeinkommen", fr="revenu net", es="ingresos netos", it="reddito netto", nl="netto-inkomen"), f" {r.randint(1800, 6000)} €\n",
+           b11_tr(loc, en="Current landlord", de="Bisheriger Vermieter", fr="Propriétaire actuel", es="Casero actual", it="Locatore attuale", nl="Huidige verhuurder"),
+           f": {f.name()}, ", b11_PH(r, loc), "\n"]
+    if loc == "en_US":
+        out += ["SSN (for credit check): ", b11_SSN(r), "\n"]
+    out += [b11_tr(loc, en="Deposit account", de="Kautionskonto", fr="Compte pour la caution", es="Cuenta para la fianza", it="Conto per la cauzione", nl="Rekening borg"), ": ",
+            b11_IBAN(r, loc), "\n", b11_tr(loc, en="Co-applicant born ", de="Mitmieter geboren am ", fr="Co-titulaire né le ", es="Cotitular nacido el ", it="Cointestatario nato il ",
+                                           nl="Medehuurder geboren op "), b11_DOB(r, loc, 19, 80), "\n",
+            b11_tr(loc, en="Move-in date", de="Einzug", fr="Date d'entrée", es="Fecha de entrada", it="Data ingresso", nl="Ingangsdatum"), f": {b11_when(r, loc, 0, 90)}  ({b11_la(f, r, loc, 39)})\n"]
+    return out
+
+
+def B11_travel(f, r, loc):
+    fn, ln = b11_person(f)
+    dep = B11_TODAY + datetime.timedelta(days=r.randint(3, 120))
+    out = [b11_tr(loc, en="Booking confirmation", de="Buchungsbestätigung", fr="Confirmation de réservation", es="Confirmación de reserva", it="Conferma di prenotazione",
+                  nl="Boekingsbevestiging"), f"  PNR {rnd(r, B11_UP, 2)}{rnd(r, B11_UPD, 4)}\n", f"{b11_la(f, r, loc, 35)} · {b11_date(r, dep, loc)} · {b11_la(f, r, loc, 3)}\n",
+           b11_tr(loc, en="Passenger", de="Reisende/r", fr="Passager", es="Pasajero", it="Passeggero", nl="Passagier"), f": {ln.upper()}/{fn.upper()} {r.choice(['MR', 'MS', 'MRS'])}\n",
+           f"{b11_dobw(r, loc)}: ", b11_DOB(r, loc, 2, 85), "\n", "Contact: ", b11_EM(f, r, fn, ln), " / ", b11_PH(r, loc), "\n"]
+    if r.random() < 0.45:
+        out += [b11_tr(loc, en="Paid with ", de="Bezahlt mit ", fr="Payé avec ", es="Pagado con ", it="Pagato con ", nl="Betaald met "), b11_CC(r), "\n"]
+    else:
+        out += [b11_tr(loc, en="Paid with card ", de="Bezahlt mit Karte ", fr="Payé par carte ", es="Pagado con tarjeta ", it="Pagato con carta ", nl="Betaald met kaart "),
+                f"{b11_la(f, r, loc, 31)}\n"]
+    out += [f"{b11_la(f, r, loc, 2)} · {b11_tr(loc, en='return', de='Rückflug', fr='retour', es='vuelta', it='ritorno', nl='terugvlucht')} {b11_date(r, dep + datetime.timedelta(days=r.randint(2, 21)), loc)}\n"]
+    return out
+
+
+def B11_school_form(f, r, loc):
+    kfn, ln = f.first_name(), f.last_name()
+    pfn = f.first_name()
+    out = [b11_tr(loc, en="School enrolment form", de="Schulanmeldung", fr="Fiche d'inscription scolaire", es="Ficha de matrícula escolar", it="Modulo di iscrizione scolastica",
+                  nl="Inschrijfformulier school"), f" {B11_TODAY.year}/{B11_TODAY.year + 1 - 2000}\n",
+           b11_tr(loc, en="Child", de="Kind", fr="Enfant", es="Alumno/a", it="Alunno/a", nl="Kind"), f": {kfn} {ln}   {b11_dobw(r, loc)}: ", b11_DOB(r, loc, 4, 15), "\n",
+           b11_tr(loc, en="Parent/guardian", de="Erziehungsberechtigte/r", fr="Responsable légal", es="Padre/madre/tutor", it="Genitore/tutore", nl="Ouder/voogd"), f": {pfn} {ln}, ",
+           b11_tr(loc, en="born", de="geb.", fr="né(e) le", es="nacido/a el", it="nato/a il", nl="geboren"), " ", b11_DOB(r, loc, 25, 60), "\n",
+           "Tel: ", b11_PH(r, loc), b11_tr(loc, en=" (emergency: ", de=" (Notfall: ", fr=" (urgence : ", es=" (urgencias: ", it=" (emergenze: ", nl=" (nood: "), b11_PH(r, loc), ")\n",
+           "E-mail: ", b11_EM(f, r, pfn, ln), "\n",
+           b11_tr(loc, en="Allergies: peanuts. Photo consent: yes.", de="Allergien: Nüsse. Fotoerlaubnis: ja.", fr="Allergies : arachides. Droit à l'image : oui.",
+                  es="Alergias: frutos secos. Fotos: sí.", it="Allergie: arachidi. Consenso foto: sì.", nl="Allergieën: pinda. Toestemming foto's: ja."), "\n",
+           b11_tr(loc, en="School trip fee by direct debit from ", de="Klassenfahrt per Lastschrift von ", fr="Sortie scolaire prélevée sur ", es="Excursión domiciliada en ",
+                  it="Gita addebitata su ", nl="Schoolreis via incasso van "), b11_IBAN(r, loc, None, 0), f"; {b11_la(f, r, loc, 29)}\n"]
+    return out
+
+
+def B11_shell_prompt(f, r, loc):
+    user = b11_ascii(f.first_name()) or "dev"
+    host = r.choice(["bastion-1", "db-replica", "build01", "mbp-" + user, "jumpbox"])
+    p = f"{user}@{host}:~$ "
+    out = []
+    for _ in range(r.randint(3, 5)):
+        k = r.randrange(9)
+        if k == 0:
+            out += [p, "export AWS_ACCESS_KEY_ID=", b11_V(r, "AWS_ACCESS_KEY"), "\n", p, "export AWS_SECRET_ACCESS_KEY=", b11_GS(r, 0), "\n"]
+        elif k == 1:
+            out += [p, f"mysql -h ", b11_IP4(r), " -u admin -p", b11_PW(r, True), " shop\n", "mysql: [Warning] Using a password on the command line interface can be insecure.\n"]
+        elif k == 2:
+            out += [p, "psql \"postgresql://report:", b11_PW(r, True), "@", r.choice(["db.internal", b11_IP4(r), "pg-eu.acme.io"]), ":5432/analytics\"\n", "psql (16.4)\n"]
+        elif k == 3:
+            out += [p, "ssh -i ~/.ssh/deploy ubuntu@", b11_IP(r), "\n", f"The authenticity of host can't be established. ED25519 key fingerprint is {b11_la(f, r, loc, 38)}.\n"]
+        elif k == 4:
+            out += [p, "redis-cli -h cache.internal -a ", b11_PW(r, True), " ping\nPONG\n"]
+        elif k == 5:
+            out += [p, "cat ~/.ssh/id_ed25519\n", b11_PEM(r, kind="OPENSSH PRIVATE KEY"), "\n"]
+        elif k == 6:
+            out += [p, "gh auth status\n", "  ✓ Logged in to github.com account ", user, " (keyring)\n  - Token: ", b11_V(r, "GITHUB_TOKEN"), "\n"]
+        elif k == 7:
+            out += [p, f"git log -1 --format=%H\n{rnd(r, HEX, 40)}\n"]
+        else:
+            out += [p, "curl -s ifconfig.me\n", b11_IP(r), "\n"]
+    return out
+
+
+def B11_jupyter(f, r, loc):
+    out = [f"In [{r.randint(1, 9)}]: df = pd.read_csv('customers_{B11_TODAY.isoformat()}.csv')\n        df.head(3)\n", f"Out[{r.randint(1, 9)}]:\n",
+           "   id  name                 email                              phone             signup\n"]
+    for i in range(3):
+        fn, ln = b11_person(f)
+        out += [f"{i:>2}  {rnd(r, B11_D, 5)}  {(fn + ' ' + ln)[:20]:<20} ", b11_EM(f, r, fn, ln), "  ", b11_PH(r, loc), f"  {b11_when(r, loc, 900, 0, style=0)}\n"]
+    out += [f"\nIn [{r.randint(10, 19)}]: os.environ['", r.choice(["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY"]), "']\n"]
+    typ = r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])
+    out += [f"Out[{r.randint(10, 19)}]: '", b11_V(r, typ), "'\n"]
+    if r.random() < 0.4:
+        out += [f"\nIn [{r.randint(20, 29)}]: client = Client(api_key='", b11_PLH(r), "')  # from the docs\n"]
+    return out
+
+
+def B11_go_panic(f, r, loc):
+    out = ["panic: failed to connect to `host=", r.choice(["pg-primary", b11_IP4(r), "db.orders.svc"]), " user=orders database=orders`: ",
+           "dial error (dial tcp ", b11_IP4(r), f":5432: connect: connection refused)\n\n",
+           f"goroutine 1 [running]:\nmain.mustDB({{0xc000{rnd(r, HEX, 6)}, 0x{r.randint(20, 99):x}}})\n\t/src/cmd/api/main.go:{r.randint(40, 300)} +0x{rnd(r, HEX, 3)}\n",
+           f"main.main()\n\t/src/cmd/api/main.go:{r.randint(20, 40)} +0x{rnd(r, HEX, 2)}\nexit status 2\n",
+           "\n# config dump (DEBUG=1)\n", "DATABASE_URL=postgres://orders:", b11_PW(r, True), "@pg-primary:5432/orders?sslmode=require\n"]
+    k, v = b11_sec_item(r)
+    out += [f"{k}={''}", v, "\n", f"BUILD={b11_la(f, r, loc, 20)}\n"]
+    return out
+
+
+def B11_rust_panic(f, r, loc):
+    typ = r.choice(["STRIPE_KEY", "SLACK_TOKEN", "GITHUB_TOKEN", "ANTHROPIC_KEY", "OPENAI_KEY"])
+    out = [f"thread 'tokio-runtime-worker' panicked at src/{r.choice(['billing', 'notify', 'sync'])}.rs:{r.randint(10, 400)}:{r.randint(5, 60)}:\n",
+           "called `Result::unwrap()` on an `Err` value: Api { status: 401, message: \"invalid api key: ", b11_V(r, typ), "\" }\n",
+           "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+           f"[{b11_la(f, r, loc, 21)} ERROR worker] request_id={b11_uuid(r)} customer=", b11_EM(f, r), " peer=", b11_IP(r), "\n"]
+    return out
+
+
+def B11_node_crash(f, r, loc):
+    out = [f"node:internal/process/promises:{r.randint(280, 400)}\n      triggerUncaughtException(err, true /* fromPromise */);\n      ^\n\n",
+           "Error: Request failed with status code 403\n    at createError (/app/node_modules/axios/lib/core/createError.js:16:15)\n",
+           "  config: {\n    url: 'https://api.", r.choice(["sendgrid.com/v3/mail/send", "openai.com/v1/responses", "stripe.com/v1/charges"]), "',\n",
+           "    headers: {\n      Authorization: 'Bearer ", b11_anysecret(r), "',\n", f"      'User-Agent': 'axios/1.{r.randint(1, 7)}.{r.randint(0, 9)}'\n    }},\n",
+           "    data: '{\"to\":\"", b11_EM(f, r), "\",\"phone\":\"", b11_PH(r, loc, style="e164"), "\"}'\n  },\n",
+           f"  code: 'ERR_BAD_REQUEST'\n}}\n\nNode.js v{r.randint(18, 23)}.{r.randint(0, 12)}.{r.randint(0, 9)}\n"]
+    return out
+
+
+def B11_slack_thread(f, r, loc):
+    names = [f.first_name() for _ in range(3)]
+    t = datetime.datetime(2026, 12, r.randint(1, 7), r.randint(8, 17), r.randint(0, 59))
+    out = [f"#{r.choice(['ops-help', 'billing-escalations', 'kundenservice', 'support-fr', 'it-help'])} — thread\n"]
+    lines = [
+        lambda: ["can someone check why ", b11_EM(f, r), " can't log in? ", b11_la(f, r, loc, 1)],
+        lambda: ["their number is ", b11_PH(r, loc), ", they asked for a callback"],
+        lambda: ["here's the bot token for the new workspace app, rotate after: ", b11_V(r, "SLACK_TOKEN")],
+        lambda: b11_pw_say(r, loc),
+        lambda: [b11_pw_none(r, loc)],
+        lambda: ["the docs sample key is ", b11_PLH(r), " fwiw, not ours"],
+        lambda: ["ip in the WAF log was ", b11_IP(r), f", blocked at {b11_la(f, r, loc, 21)}"],
+        lambda: ["staging key: ", b11_V(r), " (will revoke)"],
+        lambda: [b11_las(f, r, loc, 2)],
+        lambda: ["customer read the card out: ", b11_CC(r), " — please don't paste those here"],
+    ]
+    for i in range(r.randint(3, 6)):
+        t += datetime.timedelta(minutes=r.randint(1, 30))
+        out += [f"{names[i % 3]}  {t.strftime('%H:%M')}\n"] + r.choice(lines)() + ["\n"]
+    return out
+
+
+def B11_teams_thread(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        n = f.name()
+        t = datetime.datetime(2026, 12, r.randint(1, 7), r.randint(8, 18), r.randint(0, 59))
+        out += [f"[{t.strftime('%d/%m/%Y %H:%M')}] {n}:\n"]
+        k = r.randrange(6)
+        if k == 0:
+            out += [b11_tr(loc, en="Client's new IBAN: ", de="Neue IBAN des Mandanten: ", fr="Nouvel IBAN du client : ", es="IBAN nuevo del cliente: ", it="Nuovo IBAN del cliente: ",
+                           nl="Nieuwe IBAN klant: "), b11_IBAN(r, loc), "\n"]
+        elif k == 1:
+            out += [b11_tr(loc, en="Call me on ", de="Ruf mich an unter ", fr="Appelle-moi au ", es="Llámame al ", it="Chiamami al ", nl="Bel me op "), b11_PH(r, loc), "\n"]
+        elif k == 2:
+            out += b11_pw_say(r, loc) + ["\n"]
+        elif k == 3:
+            out += [b11_la(f, r, loc, 28), "\n"]
+        elif k == 4:
+            out += [b11_tr(loc, en="Shared mailbox: ", de="Sammelpostfach: ", fr="Boîte partagée : ", es="Buzón compartido: ", it="Casella condivisa: ", nl="Gedeelde mailbox: "),
+                    b11_EM(f, r), "\n"]
+        else:
+            out += [b11_pw_none(r, loc), f" ({b11_la(f, r, loc, 37)})\n"]
+    return out
+
+
+def B11_ics(f, r, loc):
+    d = B11_TODAY + datetime.timedelta(days=r.randint(1, 40))
+    out = ["BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Acme//Calendar 3.1//EN\nBEGIN:VEVENT\n", f"UID:{b11_uuid(r)}\n",
+           f"DTSTART:{d.strftime('%Y%m%d')}T{r.randint(8, 17):02d}0000Z\n", f"DTSTAMP:{B11_TODAY.strftime('%Y%m%d')}T0{r.randint(1, 9)}1500Z\n",
+           "ORGANIZER;CN=", f.name(), ":mailto:", b11_EM(f, r), "\n", "ATTENDEE;ROLE=REQ-PARTICIPANT;CN=", f.name(), ":mailto:", b11_EM(f, r), "\n",
+           "DESCRIPTION:", b11_tr(loc, en="Dial-in ", de="Einwahl ", fr="Numéro ", es="Llamar al ", it="Numero ", nl="Inbellen "), b11_PH(r, loc, 0.2, style="intl"),
+           f" · {b11_la(f, r, loc, 28)}\n"]
+    if r.random() < 0.35:
+        out += ["X-ALT-DESC:", b11_tr(loc, en="Birthday of ", de="Geburtstag von ", fr="Anniversaire de ", es="Cumpleaños de ", it="Compleanno di ", nl="Verjaardag van "),
+                f"{f.first_name()} (", b11_tr(loc, en="born ", de="geb. ", fr="né le ", es="nacido el ", it="nato il ", nl="geboren "), b11_DOB(r, loc, 20, 70, style=0), ")\n"]
+    out += ["LOCATION:", f.street_address(), "\nEND:VEVENT\nEND:VCALENDAR\n"]
+    return out
+
+
+def B11_csv_sheet(f, r, loc):
+    out = [b11_tr(loc, en="name,email,phone,iban,date_of_birth,note", de="Name;E-Mail;Telefon;IBAN;Geburtsdatum;Notiz", fr="nom;courriel;téléphone;iban;date_naissance;remarque",
+                  es="nombre;correo;teléfono;iban;fecha_nacimiento;nota", it="nome;email;telefono;iban;data_nascita;note", nl="naam;e-mail;telefoon;iban;geboortedatum;opmerking"), "\n"]
+    sep = "," if b11_lang(loc) == "en" else ";"
+    for _ in range(r.randint(2, 5)):
+        fn, ln = b11_person(f)
+        ib = b11_IBAN(r, loc, False) if r.random() < 0.75 else b11_badiban(r, loc).replace(" ", "")
+        out += [f"{fn} {ln}", sep, b11_EM(f, r, fn, ln), sep, b11_PH(r, loc), sep, ib, sep, b11_DOB(r, loc, 18, 90), sep, b11_la(f, r, loc, r.choice([0, 4, 36, 29])).replace(sep, " "), "\n"]
+    return out
+
+
+def B11_form_submission(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [f"New submission: \"{r.choice(['Contact us', 'Request a quote', 'Book a viewing', 'Membership signup'])}\" form\n", f"Submitted {b11_la(f, r, loc, 21)} from IP ", b11_IP(r), "\n\n",
+           "Name: ", f"{fn} {ln}\n", "Email: ", b11_EM(f, r, fn, ln), "\n", "Phone: ", b11_PH(r, loc), "\n"]
+    if r.random() < 0.5:
+        out += [f"{b11_dobw(r, loc)}: ", b11_DOB(r, loc), "\n"]
+    if r.random() < 0.4:
+        out += ["Choose a password: ", b11_PW(r), "\n"]
+    out += ["Message: ", b11_tr(loc, en="Please call me back after 5pm. ", de="Bitte nach 17 Uhr zurückrufen. ", fr="Merci de me rappeler après 17h. ", es="Llámenme después de las 17h. ",
+                                it="Richiamatemi dopo le 17. ", nl="Graag na 17u terugbellen. "), b11_la(f, r, loc, 0), "\n", "Consent: yes\n"]
+    return out
+
+
+def B11_mail_headers(f, r, loc):
+    fn, ln = b11_person(f)
+    d = datetime.datetime(2026, 12, r.randint(1, 7), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+    out = ["Return-Path: <", b11_EM(f, r, fn, ln), ">\n", "Received: from mail-", rnd(r, B11_LOWD, 6), ".outbound.example.net ([", b11_IP4(r), "])\n",
+           f"        by mx{r.randint(1, 4)}.acme.io with ESMTPS id {rnd(r, AN, 12)}; {d.strftime('%a, %d %b %Y %H:%M:%S +0000')}\n",
+           "Received: from [", b11_IP(r), "] (helo=laptop) by smtp.relay.net\n", "X-Originating-IP: [", b11_IP4(r), "]\n",
+           f"DKIM-Signature: v=1; a=rsa-sha256; d=acme.io; s=s1; bh={base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()}; b={base64.b64encode(bytes(r.randrange(256) for _ in range(64))).decode()}\n",
+           f"Message-ID: <{b11_uuid(r)}@mail.acme.io>\n", f"From: {fn} {ln} <", b11_EM(f, r, fn, ln), ">\n", "To: ", b11_EM(f, r), "\n",
+           f"Subject: {b11_la(f, r, loc, 1)}\n", f"X-Mailer: {b11_la(f, r, loc, 20)}\n"]
+    return out
+
+
+def B11_call_transcript(f, r, loc):
+    a, c = "Agent", b11_tr(loc, en="Caller", de="Anrufer", fr="Appelant", es="Cliente", it="Cliente", nl="Beller")
+    out = [f"[{b11_la(f, r, loc, 21)}] call {rnd(r, B11_D, 8)} — {r.randint(2, 19)} min\n",
+           f"{a}: {b11_tr(loc, en='Can I take your date of birth?', de='Darf ich Ihr Geburtsdatum haben?', fr='Votre date de naissance ?', es='¿Su fecha de nacimiento?', it='La sua data di nascita?', nl='Uw geboortedatum?')}\n",
+           f"{c}: ", b11_DOB(r, loc), "\n",
+           f"{a}: {b11_tr(loc, en='And a number to reach you?', de='Und eine Rückrufnummer?', fr='Et un numéro pour vous joindre ?', es='¿Y un teléfono de contacto?', it='E un numero per ricontattarla?', nl='En een terugbelnummer?')}\n",
+           f"{c}: ", b11_PH(r, loc), "\n"]
+    k = r.randrange(3)
+    if k == 0:
+        out += [f"{c}: {b11_tr(loc, en='the card is', de='die Karte ist', fr='la carte c est', es='la tarjeta es', it='la carta è', nl='de kaart is')} ", b11_CC(r),
+                f", {b11_tr(loc, en='security code', de='Prüfnummer', fr='cryptogramme', es='código de seguridad', it='codice di sicurezza', nl='beveiligingscode')} ", b11_CVC(r), "\n"]
+    elif k == 1 and loc == "en_US":
+        out += [f"{c}: my social is ", b11_SSN(r, r.choice(["-", " "])), "\n"]
+    else:
+        out += [f"{c}: ", b11_tr(loc, en="the reference on my letter is ", de="auf dem Brief steht ", fr="la référence sur le courrier est ", es="la referencia de la carta es ",
+                                 it="il riferimento sulla lettera è ", nl="het kenmerk op de brief is "), b11_la(f, r, loc, r.choice([0, 1, 4, 39])), "\n"]
+    out += [f"{a}: {b11_pw_none(r, loc)}\n"]
+    return out
+
+
+def B11_kyc(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [f"KYC review {rnd(r, B11_UPD, 10)} — {r.choice(['PASS', 'REFER', 'PASS', 'FAIL'])}\n", f"Subject: {fn} {ln}, {b11_dobw(r, loc)} ", b11_DOB(r, loc, 18, 90), "\n",
+           "Contact: ", b11_EM(f, r, fn, ln), ", ", b11_PH(r, loc), "\n", "Funding account: ", b11_IBAN(r, loc), "\n"]
+    if loc == "en_US" or r.random() < 0.4:
+        out += ["US person: yes, SSN ", b11_SSN(r), " matched\n"]  # noqa
+    out += [f"Device {b11_la(f, r, loc, 9)}, IP ", b11_IP(r), f", {b11_la(f, r, loc, 30)}\n", f"Notes: {b11_la(f, r, loc, 25)}; {b11_la(f, r, loc, 24)}\n"]
+    return out
+
+
+def B11_dunning(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [f"{f.company()}\n", b11_tr(loc, en="PAYMENT REMINDER", de="ZAHLUNGSERINNERUNG", fr="RELANCE DE PAIEMENT", es="RECORDATORIO DE PAGO", it="SOLLECITO DI PAGAMENTO",
+                                     nl="BETALINGSHERINNERING"), "\n", f"{fn} {ln}\n",
+           f"{b11_la(f, r, loc, 1)} {b11_tr(loc, en='of', de='vom', fr='du', es='del', it='del', nl='van')} {b11_when(r, loc, 90, 0)}, {b11_la(f, r, loc, 37)}\n",
+           b11_tr(loc, en="Please transfer the amount to ", de="Bitte überweisen Sie den Betrag auf ", fr="Merci de virer le montant sur ", es="Transfiera el importe a ",
+                  it="La preghiamo di versare l'importo su ", nl="Gelieve het bedrag over te maken op "), b11_IBAN(r, loc, True, 0.1), f" ({b11_la(f, r, loc, 36)})\n",
+           b11_tr(loc, en="Questions: ", de="Rückfragen: ", fr="Questions : ", es="Dudas: ", it="Domande: ", nl="Vragen: "), b11_PH(r, loc), " / ", b11_EM(f, r), "\n",
+           f"{b11_la(f, r, loc, 11)}\n"]
+    return out
+
+
+def B11_sepa_mandate(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="SEPA Direct Debit Mandate", de="SEPA-Lastschriftmandat", fr="Mandat de prélèvement SEPA", es="Orden de domiciliación SEPA", it="Mandato SEPA",
+                  nl="SEPA-machtiging"), "\n", f"{b11_la(f, r, loc, 11)}\n", f"{b11_la(f, r, loc, 12)}\n",
+           b11_tr(loc, en="Debtor", de="Zahlungspflichtige/r", fr="Débiteur", es="Deudor", it="Debitore", nl="Debiteur"), f": {fn} {ln}, {f.street_address()}, {b11_city(r, loc)}\n",
+           "IBAN: ", b11_IBAN(r, loc, True, 0.15), "\n", b11_tr(loc, en="Signed", de="Unterschrieben", fr="Signé le", es="Firmado", it="Firmato", nl="Getekend"), f": {b11_when(r, loc, 30, 0)}\n",
+           "E-mail: ", b11_EM(f, r, fn, ln), "\n"]
+    return out
+
+
+def B11_car_rental(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="RENTAL AGREEMENT", de="MIETVERTRAG", fr="CONTRAT DE LOCATION", es="CONTRATO DE ALQUILER", it="CONTRATTO DI NOLEGGIO", nl="HUUROVEREENKOMST"),
+           f" {rnd(r, B11_UPD, 9)}\n", f"Driver: {fn} {ln}   {b11_dobw(r, loc)}: ", b11_DOB(r, loc, 21, 80), "\n",
+           b11_tr(loc, en="Licence issued ", de="Führerschein ausgestellt ", fr="Permis délivré le ", es="Permiso expedido ", it="Patente rilasciata il ", nl="Rijbewijs afgegeven "),
+           b11_when(r, loc, 5000, 0), "\n", "Tel ", b11_PH(r, loc), "  ", b11_EM(f, r, fn, ln), "\n",
+           b11_tr(loc, en="Deposit card", de="Kautionskarte", fr="Carte de caution", es="Tarjeta de fianza", it="Carta per deposito", nl="Borgkaart"), ": ", b11_CC(r),
+           f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\n", f"Pick-up {b11_when(r, loc, 0, 30)}, return {b11_when(r, loc, -31, 60)}; {b11_la(f, r, loc, 39)}\n"]
+    return out
+
+
+def B11_hotel_reg(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="Guest registration", de="Meldeschein", fr="Fiche de police", es="Parte de entrada de viajeros", it="Scheda di notifica ospiti", nl="Nachtregister"), "\n",
+           f"{ln}, {fn}   {b11_dobw(r, loc)} ", b11_DOB(r, loc), "\n",
+           b11_tr(loc, en="Arrival", de="Anreise", fr="Arrivée", es="Llegada", it="Arrivo", nl="Aankomst"), f" {b11_when(r, loc, 3, 3)} · {b11_la(f, r, loc, 35)} · {b11_la(f, r, loc, 2)}\n",
+           "Tel. ", b11_PH(r, loc, 0.3), "\n", b11_tr(loc, en="Companion born ", de="Mitreisende/r geb. ", fr="Accompagnant né le ", es="Acompañante nacido el ", it="Accompagnatore nato il ",
+                                                   nl="Medereiziger geboren "), b11_DOB(r, loc, 1, 85), "\n",
+           b11_tr(loc, en="Guarantee: ", de="Garantie: ", fr="Garantie : ", es="Garantía: ", it="Garanzia: ", nl="Garantie: "), b11_CC(r) if r.random() < 0.6 else b11_la(f, r, loc, 31), "\n",
+           f"Wi-Fi: {b11_pw_none(r, loc)}\n" if r.random() < 0.5 else ["Wi-Fi ", b11_tr(loc, en="password", de="Passwort", fr="mot de passe", es="contraseña", it="password", nl="wachtwoord"), ": ", b11_PW(r, True), "\n"]]
+    return out
+
+
+def B11_wireguard(f, r, loc):
+    out = [f"# /etc/wireguard/wg0.conf  ({b11_la(f, r, loc, 21)})\n", "[Interface]\n", "PrivateKey = ", b11_GS(r, 3), "\n", "Address = ", b11_IP4(r), "/24, ", b11_IP6(r), "/64\n",
+           f"ListenPort = {r.randint(40000, 60000)}\nDNS = ", b11_IP4(r), "\n\n", "[Peer]\n# ", f.name(), " <", b11_EM(f, r), ">\n", f"{b11_la(f, r, loc, 19)}\n"]
+    if r.random() < 0.5:
+        out += ["PresharedKey = ", b11_GS(r, 3), "\n"]
+    out += ["Endpoint = ", b11_IP4(r), f":{r.choice([51820, 443, 1194])}\n", "AllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n"]
+    return out
+
+
+def B11_haproxy(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 6)):
+        t = datetime.datetime(2026, 12, r.randint(1, 7), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+        path = r.choice(["/api/v2/orders", "/login", "/health", "/checkout?step=2", "/static/app.js"])
+        out += [t.strftime("%b %d %H:%M:%S"), f" lb{r.randint(1, 3)} haproxy[{r.randint(1000, 9999)}]: ", b11_IP(r), f":{r.randint(1024, 65535)} [{t.strftime('%d/%b/%Y:%H:%M:%S')}.{rnd(r, B11_D, 3)}]",
+                f" fe_https~ be_app/app{r.randint(1, 4)} {r.randint(0, 9)}/0/{r.randint(0, 9)}/{r.randint(1, 900)}/{r.randint(1, 999)} {r.choice([200, 200, 302, 401, 404, 502])} {r.randint(200, 90000)}",
+                f" - - ---- {r.randint(1, 99)}/{r.randint(1, 99)}/0/0/0 0/0 \"{r.choice(['GET', 'POST'])} {path} HTTP/1.1\"\n"]
+    if r.random() < 0.5:
+        out += ["# ", b11_tr(loc, en="blocked after 50 failed logins from ", de="gesperrt nach 50 Fehlversuchen von ", fr="bloqué après 50 échecs depuis ", es="bloqueado tras 50 fallos desde ",
+                                   it="bloccato dopo 50 tentativi da ", nl="geblokkeerd na 50 mislukte logins vanaf "), b11_IP(r), "\n"]
+    return out
+
+
+def B11_docker_history(f, r, loc):
+    out = [f"$ history | grep docker\n"]
+    for i in range(r.randint(2, 4)):
+        n = r.randint(100, 999) + i
+        k = r.randrange(4)
+        if k == 0:
+            out += [f" {n}  docker run -d --name pg -e POSTGRES_PASSWORD=", b11_PW(r, True), " -p 5432:5432 postgres:16\n"]
+        elif k == 1:
+            key, v = b11_sec_item(r)
+            out += [f" {n}  docker run --rm -e {key}=", v, f" registry.acme.io/worker:{b11_la(f, r, loc, 20).split(' ')[-1]}\n"]
+        elif k == 2:
+            out += [f" {n}  docker login -u ci-bot -p ", b11_PW(r, True), " registry.acme.io\n"]
+        else:
+            out += [f" {n}  docker pull ghcr.io/acme/api@{b11_la(f, r, loc, 18)}\n"]
+    return out
+
+
+def B11_pip_conf(f, r, loc):
+    out = ["# ~/.config/pip/pip.conf\n[global]\n", "index-url = https://", r.choice(["deploy", "ci", b11_ascii(f.first_name()) or "dev"]), ":", b11_PW(r, True), "@pypi.acme.io/simple\n",
+           f"timeout = {r.randint(10, 120)}\n\n", "# ~/.pypirc\n[distutils]\nindex-servers = internal\n\n[internal]\nrepository = https://pypi.acme.io/\nusername = release-bot\npassword = ",
+           b11_PW(r), "\n"]
+    if r.random() < 0.5:
+        out += ["\n# airflow\n", "airflow connections add warehouse --conn-uri 'postgresql://etl:", b11_PW(r, True), "@", b11_IP4(r), ":5432/dwh'\n"]
+    return out
+
+
+def B11_cron_mail(f, r, loc):
+    out = ["From: Cron Daemon <", B11L("EMAIL", "root@" + r.choice(["backup01", "etl-eu", "web3"]) + ".acme.io"), ">\n", "To: ", b11_EM(f, r), "\n",
+           f"Subject: Cron <root@backup01> /opt/backup/run.sh\n\n", f"[{b11_la(f, r, loc, 21)}] starting backup {b11_la(f, r, loc, 22)}\n",
+           "pg_dump: connecting to ", b11_IP4(r), " as backup with PGPASSWORD=", b11_PW(r, True), "\n",
+           "aws s3 cp dump.sql.gz s3://acme-backups/ --sse (key id ", b11_V(r, "AWS_ACCESS_KEY"), ")\n", f"upload: {r.randint(10, 900)} MiB, {b11_la(f, r, loc, 18)}\n"]
+    return out
+
+
+def B11_ssh_debug(f, r, loc):
+    h = b11_IP(r)
+    H = lambda: B11L(h.typ, h.text)
+    return ["$ ssh -v deploy@", H(), "\n", "OpenSSH_9.6p1, OpenSSL 3.0.13 30 Jan 2024\n", "debug1: Connecting to ", H(), " [", H(), "] port 22.\n",
+            "debug1: Connection established.\n", f"debug1: Server host key: ssh-ed25519 {b11_la(f, r, loc, 38)}\n",
+            "debug1: Authenticating to ", H(), ":22 as 'deploy'\n", "debug1: Offering public key: /home/ci/.ssh/id_ed25519 ED25519 ", b11_la(f, r, loc, 38), "\n",
+            "debug1: Authentication succeeded (publickey).\n", "debug1: Sending env LANG = en_US.UTF-8\n", f"Last login: {b11_la(f, r, loc, 21)} from ", b11_IP(r), "\n"]
+
+
+def B11_sentry_mail(f, r, loc):
+    out = [f"[Sentry] {r.choice(['KeyError', 'IntegrityError', 'TimeoutError', 'PermissionDenied'])} in {r.choice(['checkout.views.pay', 'accounts.login', 'api.webhooks'])}\n",
+           f"Event {rnd(r, HEX, 32)} · release {b11_la(f, r, loc, 20)}\n\n", "User\n  email: ", b11_EM(f, r), "\n  ip_address: ", b11_IP(r), "\n\n",
+           "Request\n  POST https://shop.acme.io/checkout/pay\n  Cookie: _ga=GA1.2.", str(r.randint(10 ** 8, 10 ** 10)), ".", str(r.randint(1700000000, 1765000000)), "; sessionid=", b11_GS(r, 4), "\n"]
+    if r.random() < 0.5:
+        out += ["  Authorization: Bearer ", b11_V(r, "JWT"), "\n"]
+    out += ["  Body: card_number=", b11_CC(r, 0), "&cvc=", b11_CVC(r), "\n" if r.random() < 0.5 else "&save=1\n"]
+    return out
+
+
+def B11_k8s_describe(f, r, loc):
+    out = [f"Name:         api-{rnd(r, HEX, 10)}-{rnd(r, B11_LOWD, 5)}\nNamespace:    {r.choice(['prod', 'payments', 'crm'])}\n", "Node:         ip-", rnd(r, B11_D, 2),
+           "-0-1-", str(r.randint(2, 250)), ".eu-west-1.compute.internal/", b11_IP4(r), "\n", "IP:           ", b11_IP4(r), "\n", "Containers:\n  api:\n    Environment:\n"]
+    for _ in range(r.randint(2, 4)):
+        k, v = b11_sec_item(r)
+        out += [f"      {k}:  ", v, "\n"]
+    k, v = b11_nopw_item(r)
+    out += [f"      {k.upper()}:  {v}\n", "      DB_PASSWORD:  <set to the key 'password' in secret 'db'>  Optional: false\n",
+            f"Events:\n  Normal  Pulled  {r.randint(2, 59)}m  kubelet  Container image pulled ({b11_la(f, r, loc, 18)})\n"]
+    return out
+
+
+def B11_pharmacy(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="Prescription order", de="Rezeptbestellung", fr="Commande d'ordonnance", es="Pedido de receta", it="Ordine ricetta", nl="Receptbestelling"),
+           f" {rnd(r, B11_UPD, 8)}\n", f"{fn} {ln}, {b11_dobw(r, loc)} ", b11_DOB(r, loc, 1, 95), "\n",
+           f"{r.choice(['Ibuprofen 400mg', 'Amoxicillin 500mg', 'Metformin 850mg', 'Levothyroxin 50µg'])} x{r.randint(1, 3)} · {b11_la(f, r, loc, 8) if r.random() < 0.3 else b11_la(f, r, loc, 35)}\n",
+           b11_tr(loc, en="Notify by SMS: ", de="Benachrichtigung per SMS: ", fr="Prévenir par SMS : ", es="Avisar por SMS: ", it="Avvisare via SMS: ", nl="SMS naar: "), b11_PH(r, loc), "\n",
+           f"{b11_la(f, r, loc, 29)}\n"]
+    if loc == "en_US":
+        out += ["Insurance subscriber SSN ", b11_SSN(r), f" · {b11_non_ssn(r)}\n"]
+    return out
+
+
+def B11_gym_contract(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="MEMBERSHIP", de="MITGLIEDSVERTRAG", fr="ABONNEMENT", es="ALTA DE SOCIO", it="ISCRIZIONE", nl="LIDMAATSCHAP"), f" {f.company()}\n",
+           f"{fn} {ln} · {b11_dobw(r, loc)}: ", b11_DOB(r, loc, 16, 75), "\n", "E-mail ", b11_EM(f, r, fn, ln), " · Tel ", b11_PH(r, loc), "\n",
+           b11_tr(loc, en="Monthly fee by direct debit from ", de="Monatsbeitrag per Lastschrift von ", fr="Mensualité prélevée sur ", es="Cuota mensual domiciliada en ",
+                  it="Quota mensile addebitata su ", nl="Maandbedrag via incasso van "), b11_IBAN(r, loc, None, 0.05), "\n",
+           b11_tr(loc, en="Start", de="Beginn", fr="Début", es="Inicio", it="Inizio", nl="Start"), f": {b11_when(r, loc, 10, 30)} · {b11_la(f, r, loc, 12)} · {b11_la(f, r, loc, 11)}\n",
+           b11_tr(loc, en="App login: your e-mail; ", de="App-Login: Ihre E-Mail; ", fr="Appli : votre e-mail ; ", es="App: su correo; ", it="App: la sua e-mail; ", nl="App: uw e-mail; "),
+           b11_pw_none(r, loc), "\n"]
+    return out
+
+
+def B11_job_application(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [f"Subject: {b11_tr(loc, en='Application', de='Bewerbung', fr='Candidature', es='Candidatura', it='Candidatura', nl='Sollicitatie')} — "
+           f"{r.choice(['Backend Engineer', 'Buchhalter/in', 'Chargé de clientèle', 'Enfermera', 'Magazziniere', 'Verpleegkundige'])}\n\n",
+           b11_tr(loc, en="Dear hiring team,", de="Sehr geehrte Damen und Herren,", fr="Madame, Monsieur,", es="Estimado equipo:", it="Gentile team,", nl="Geachte heer/mevrouw,"), "\n",
+           b11_tr(loc, en="please find my CV attached.", de="anbei mein Lebenslauf.", fr="veuillez trouver mon CV ci-joint.", es="adjunto mi CV.", it="allego il mio CV.", nl="bijgaand mijn cv."),
+           "\n\n", f"{fn} {ln}\n"]
+    if b11_lang(loc) == "de" and r.random() < 0.5:
+        out += ["geb. ", b11_DOB(r, loc, 18, 64), f" in {b11_city(r, loc)}\n"]
+    else:
+        out += [f"{b11_dobw(r, loc)}: ", b11_DOB(r, loc, 18, 64), "\n"]
+    out += ["📞 ", b11_PH(r, loc), "\n", "✉ ", b11_EM(f, r, fn, ln), "\n", f"linkedin.com/in/{b11_ascii(fn)}-{b11_ascii(ln)}-{rnd(r, HEX, 6)}\n",
+            b11_tr(loc, en="Available from ", de="Verfügbar ab ", fr="Disponible à partir du ", es="Disponible desde ", it="Disponibile dal ", nl="Beschikbaar vanaf "), b11_when(r, loc, 0, 120), "\n"]
+    return out
+
+
+def B11_redis_session(f, r, loc):
+    out = ["$ redis-cli -h ", b11_IP4(r), " -p 6379\n", "redis> AUTH ", b11_PW(r, True), "\nOK\n", "redis> CONFIG GET requirepass\n1) \"requirepass\"\n2) \"", b11_PW(r, True), "\"\n",
+           f"redis> GET session:{rnd(r, HEX, 16)}\n\"", "{\\\"email\\\":\\\"", b11_EM(f, r), "\\\",\\\"ip\\\":\\\"", b11_IP(r), "\\\"}\"\n",
+           f"redis> TTL ratelimit:{rnd(r, B11_D, 9)}\n(integer) {r.randint(1, 3600)}\n"]
+    return out
+
+
+def B11_dns_zone(f, r, loc):
+    dom = r.choice(["acme-shop.de", "boulangerie-aubert.fr", "kapsalon-dewit.nl", "talleres-urbieta.es", "studio-bellandi.it", "kestrel-analytics.co.uk"])
+    out = [f"$ORIGIN {dom}.\n$TTL 3600\n", f"@     IN SOA ns1.{dom}. hostmaster.{dom}. ( {B11_TODAY.strftime('%Y%m%d')}01 7200 3600 1209600 3600 )\n",
+           "@     IN A     ", b11_IP4(r), "\n", "@     IN AAAA  ", b11_IP6(r), "\n", "mail  IN A     ", b11_IP4(r), "\n",
+           f"@     IN TXT   \"v=spf1 ip4:", b11_IP4(r), " include:_spf.google.com ~all\"\n",
+           f"s1._domainkey IN TXT \"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA{rnd(r, B11_B64, 120)}\"\n",
+           f"@     IN TXT   \"google-site-verification={rnd(r, B11_URL, 43)}\"\n", "; hostmaster: ", b11_EM(f, r), "\n"]
+    return out
+
+
+def B11_pos_receipt(f, r, loc):
+    out = [f"{f.company().upper()}\n{f.street_address()}\n", f"{b11_la(f, r, loc, 21)}  TERM {rnd(r, B11_UPD, 8)}\n",
+           f"{r.choice(['VISA', 'MASTERCARD', 'AMEX', 'MAESTRO', 'GIROCARD', 'CB'])} {b11_la(f, r, loc, 31)}\n", f"AUTH {rnd(r, B11_UPD, 6)}  AID A0000000{rnd(r, B11_D, 6)}\n",
+           f"{b11_la(f, r, loc, 36)}\n", b11_tr(loc, en="Thank you! Feedback: ", de="Danke! Feedback: ", fr="Merci ! Avis : ", es="¡Gracias! Opinión: ", it="Grazie! Opinioni: ",
+                                               nl="Bedankt! Feedback: "), b11_PH(r, loc, 0, style="nat"), "\n"]
+    if r.random() < 0.3:
+        out += ["MERCHANT COPY — manual entry: ", b11_CC(r, 0), f" {r.randint(1, 12):02d}/{r.randint(27, 31)}\n"]
+    return out
+
+
+def B11_cert_bundle(f, r, loc):
+    return [f"# {r.choice(['server', 'mtls-client', 'ingress'])}.pem — {b11_la(f, r, loc, 21)}\n", b11_cert_value(r), "\n", b11_PEM(r), "\n"]
+
+
+def B11_api_readme(f, r, loc):
+    out = ["## Quick start\n\n", b11_tr(loc, en="Set your key (the value below is the sample from the docs):", de="Schlüssel setzen (der Wert unten ist das Beispiel aus der Doku):",
+                                         fr="Définissez votre clé (valeur d'exemple de la doc) :", es="Configure su clave (valor de ejemplo de la documentación):",
+                                         it="Imposta la chiave (valore di esempio della documentazione):", nl="Stel je sleutel in (voorbeeldwaarde uit de docs):"), "\n\n```bash\n"]
+    for i in sorted(r.sample(range(len(B11_PLACEHOLDERS)), r.randint(1, 3))):
+        out += [f"export {r.choice(['API_KEY', 'TOKEN', 'SECRET', 'KEY'])}_{i}=", b11_PLH(r, i), "\n"]
+    out += [f"export DB_PASSWORD={r.choice(B11_STANDIN[:4])}\n", "```\n\n", b11_tr(loc, en="Never commit real keys. ", de="Niemals echte Schlüssel committen. ", fr="Ne commitez jamais de vraies clés. ",
+                                                                                       es="Nunca suba claves reales. ", it="Non committare chiavi reali. ", nl="Commit nooit echte sleutels. "),
+            b11_pw_none(r, loc), "\n"]
+    if r.random() < 0.3:
+        out += ["\n> Support: ", b11_EM(f, r), "\n"]
+    return out
+
+
+def B11_expense_tsv(f, r, loc):
+    out = ["date\temployee\tmerchant\tamount\tcard\treimburse_to\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b11_person(f)
+        card = b11_CC(r, 0) if r.random() < 0.5 else b11_badcard(r, 0)
+        out += [b11_when(r, loc, 60, 0, style=0), f"\t{fn} {ln}\t{f.company()}\t{r.randint(5, 900)}.{rnd(r, B11_D, 2)}\t", card, "\t", b11_IBAN(r, loc, False, 0.1), "\n"]
+    return out
+
+
+def B11_chat_widget(f, r, loc):
+    out = [f"Chat transcript · {b11_la(f, r, loc, 21)} · visitor from ", b11_IP(r), "\n"]
+    v = b11_tr(loc, en="Visitor", de="Besucher", fr="Visiteur", es="Visitante", it="Visitatore", nl="Bezoeker")
+    out += [f"{v}: ", b11_tr(loc, en="hi, I can't get into my account, email is ", de="hallo, ich komme nicht in mein Konto, Mail ist ", fr="bonjour, je n'arrive pas à me connecter, mon mail ",
+                             es="hola, no puedo entrar, mi correo es ", it="ciao, non riesco ad accedere, la mail è ", nl="hoi, ik kan niet inloggen, mijn mail is "), b11_EM(f, r), "\n",
+            f"Bot: {b11_pw_none(r, loc)}\n", f"{v}: "]
+    out += b11_pw_say(r, loc) if r.random() < 0.6 else [b11_tr(loc, en="ok my number ", de="ok meine Nummer ", fr="ok mon numéro ", es="vale mi número ", it="ok il mio numero ", nl="ok mijn nummer "), b11_PH(r, loc)]
+    out += ["\n", f"Agent: {b11_tr(loc, en='Thanks, ticket', de='Danke, Ticket', fr='Merci, ticket', es='Gracias, ticket', it='Grazie, ticket', nl='Bedankt, ticket')} {b11_la(f, r, loc, 1)}\n"]
+    return out
+
+
+def B11_vpn_onboarding(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en=f"Welcome {fn}! Your accounts:", de=f"Willkommen {fn}! Deine Zugänge:", fr=f"Bienvenue {fn} ! Vos accès :", es=f"¡Bienvenido/a {fn}! Sus accesos:",
+                  it=f"Benvenuto/a {fn}! I tuoi accessi:", nl=f"Welkom {fn}! Je accounts:"), "\n",
+           "• E-mail: ", b11_EM(f, r, fn, ln), "\n", "• VPN: ", b11_tr(loc, en="user ", de="Benutzer ", fr="utilisateur ", es="usuario ", it="utente ", nl="gebruiker "),
+           (b11_ascii(fn)[:1] + b11_ascii(ln))[:12] or "user", ", ", b11_tr(loc, en="initial password ", de="Initialpasswort ", fr="mot de passe initial ", es="contraseña inicial ",
+                                                               it="password iniziale ", nl="startwachtwoord "), b11_PW(r), "\n",
+           "• ", b11_tr(loc, en="Desk phone", de="Festnetz", fr="Poste fixe", es="Teléfono fijo", it="Telefono fisso", nl="Vaste lijn"), ": ", b11_PH(r, loc, 0, style="nat"), "\n",
+           "• Laptop ", b11_la(f, r, loc, 9), "\n", b11_pw_none(r, loc), "\n"]
+    return out
+
+
+def B11_postmortem(f, r, loc):
+    out = [f"# Incident {rnd(r, B11_UPD, 6)}: leaked credential in public repo\n\n", "## Timeline (UTC)\n", f"- {b11_la(f, r, loc, 21)} commit {rnd(r, HEX, 7)} pushed with `.env`\n",
+           "- leaked value: `", b11_V(r), "`\n", f"- {b11_la(f, r, loc, 21)} key revoked by ", b11_EM(f, r), "\n", "- attacker IP ", b11_IP(r), "\n\n",
+           "## Not affected\n- sample key in docs `", b11_PLH(r), "` (public example)\n", f"- {b11_pw_none(r, 'en_US')}\n"]
+    return out
+
+
+def B11_address_change(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="Change of details", de="Änderungsmitteilung", fr="Changement de coordonnées", es="Cambio de datos", it="Variazione dati", nl="Wijziging gegevens"), f" — {b11_la(f, r, loc, 6 if r.random() < 0.5 else 39)}\n",
+           f"{fn} {ln}, {b11_dobw(r, loc)} ", b11_DOB(r, loc), "\n", b11_tr(loc, en="old phone ", de="alte Nummer ", fr="ancien numéro ", es="teléfono anterior ", it="vecchio numero ", nl="oud nummer "),
+           b11_PH(r, loc), " → ", b11_PH(r, loc), "\n", b11_tr(loc, en="new e-mail ", de="neue E-Mail ", fr="nouvel e-mail ", es="correo nuevo ", it="nuova e-mail ", nl="nieuw e-mailadres "),
+           b11_EM(f, r, fn, ln), "\n", b11_tr(loc, en="new account ", de="neues Konto ", fr="nouveau compte ", es="cuenta nueva ", it="nuovo conto ", nl="nieuwe rekening "), b11_IBAN(r, loc),
+           f" ({b11_tr(loc, en='old', de='alt', fr='ancien', es='anterior', it='vecchio', nl='oud')}: {b11_la(f, r, loc, 31)})\n"]
+    return out
+
+
+def B11_secret_rotation(f, r, loc):
+    out = [f"## {b11_tr(loc, en='Key rotation checklist', de='Checkliste Schlüsselrotation', fr='Rotation des clés', es='Rotación de claves', it='Rotazione chiavi', nl='Sleutelrotatie')} — {b11_when(r, loc, 5, 0)}\n"]
+    for _ in range(r.randint(2, 4)):
+        typ = r.choice(B11_VENDORS)
+        out += [f"- [{r.choice(['x', ' '])}] {typ.lower().replace('_', ' ')}: old `", b11_V(r, typ), "` → new in vault ", f"`{r.choice(B11_STANDIN)}`\n"]
+    out += [f"- owner: ", b11_EM(f, r), f" · {b11_la(f, r, loc, 1)}\n", f"- {b11_pw_none(r, loc)}\n"]
+    return out
+
+
+def B11_firebase_config(f, r, loc):
+    proj = r.choice(["acme-shop", "tuinhuis-app", "mairie-rdv", "ricette-nonna", "taller-citas", "praxis-termine"]) + "-" + rnd(r, B11_LOWD, 5)
+    out = ["// src/firebase.js\nimport { initializeApp } from \"firebase/app\";\n\nconst firebaseConfig = {\n", "  apiKey: \"", b11_V(r, "GOOGLE_API_KEY"), "\",\n",
+           f"  authDomain: \"{proj}.firebaseapp.com\",\n  projectId: \"{proj}\",\n  storageBucket: \"{proj}.appspot.com\",\n",
+           f"  messagingSenderId: \"{rnd(r, B11_D, 12)}\",\n  appId: \"1:{rnd(r, B11_D, 12)}:web:{rnd(r, HEX, 22)}\",\n  measurementId: \"G-{rnd(r, B11_UPD, 10)}\"\n}};\n"]
+    if r.random() < 0.5:
+        out += ["// maps embed\n<script src=\"https://maps.googleapis.com/maps/api/js?key=", b11_V(r, "GOOGLE_API_KEY"), "&callback=initMap\"></script>\n"]
+    if r.random() < 0.3:
+        out += ["// from the quickstart: apiKey: \"", b11_PLH(r, r.choice([23, 24])), "\"\n"]
+    return out
+
+
+def B11_stripe_cli(f, r, loc):
+    out = ["$ stripe listen --forward-to localhost:4242/webhook --api-key ", b11_V(r, "STRIPE_KEY"), "\n",
+           f"> Ready! Your webhook signing secret is ", b11_GS(r, 6), " (^C to quit)\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b11_la(f, r, loc, 21)}   --> {r.choice(['charge.succeeded', 'payment_intent.created', 'customer.updated', 'invoice.paid'])} [evt_{rnd(r, AN, 24)}]\n",
+                f"{b11_la(f, r, loc, 21)}  <--  [{r.choice([200, 200, 400, 500])}] POST http://localhost:4242/webhook [evt_{rnd(r, AN, 24)}]\n"]
+    if r.random() < 0.5:
+        out += ["$ curl https://api.stripe.com/v1/customers -u ", b11_V(r, "STRIPE_KEY"), ": -d email=", b11_EM(f, r), "\n"]
+    return out
+
+
+def B11_w9_request(f, r, loc):
+    fn, ln = b11_person(f)
+    out = [b11_tr(loc, en="Re: W-9 for your US contractor invoice", de="AW: W-9 für Ihre US-Rechnung", fr="RE : formulaire W-9 (prestataire US)", es="RE: formulario W-9 (contratista EE. UU.)",
+                  it="R: modulo W-9 (collaboratore USA)", nl="RE: W-9-formulier (Amerikaanse opdrachtnemer)"), "\n\n",
+           b11_tr(loc, en="Here are the details for the W-9:", de="Hier die Angaben für das W-9:", fr="Voici les informations pour le W-9 :", es="Aquí los datos para el W-9:",
+                  it="Ecco i dati per il W-9:", nl="Hierbij de gegevens voor het W-9:"), "\n", f"Name: {fn} {ln}\n", "SSN: ", b11_SSN(r), "\n",
+           f"Address: {f.street_address()}\n", "Payment: ACH / ", b11_la(f, r, loc, 25), "\n", "Phone: ", b11_PH(r, "en_US", 0), "\n", "— ", b11_EM(f, r, fn, ln), "\n"]
+    if r.random() < 0.4:
+        out += [b11_tr(loc, en="(My spouse's SSN is ", de="(SSN meines Ehepartners: ", fr="(SSN de mon conjoint : ", es="(SSN de mi cónyuge: ", it="(SSN del coniuge: ", nl="(SSN van mijn partner: "),
+                b11_SSN(r), ")\n"]
+    return out
+
+
+def B11_gitleaks(f, r, loc):
+    out = [f"    ○\n    │╲\n    │ ○\n    ○ ░\n    ░    gitleaks\n\n"]
+    for _ in range(r.randint(2, 4)):
+        typ = r.choice(B11_VENDORS + ["PRIVATE_KEY", "PLACEHOLDER"])
+        rule = {"AWS_ACCESS_KEY": "aws-access-token", "GITHUB_TOKEN": "github-pat", "SLACK_TOKEN": "slack-bot-token", "STRIPE_KEY": "stripe-access-token", "OPENAI_KEY": "openai-api-key",
+                "ANTHROPIC_KEY": "anthropic-api-key", "GOOGLE_API_KEY": "gcp-api-key", "JWT": "jwt", "PRIVATE_KEY": "private-key", "PLACEHOLDER": "generic-api-key"}[typ]
+        if typ == "PRIVATE_KEY":
+            val = b11_PEM(r, " ")
+        elif typ == "PLACEHOLDER":
+            val = b11_PLH(r)
+        else:
+            val = b11_V(r, typ)
+        out += ["Finding:     ", val, "\n", f"RuleID:      {rule}\nEntropy:     {r.uniform(3.2, 5.9):.6f}\n",
+                f"File:        {r.choice(['config/prod.env', 'src/settings.py', 'deploy/values.yaml', 'README.md', 'docs/setup.md'])}\nLine:        {r.randint(1, 400)}\n",
+                f"Commit:      {rnd(r, HEX, 40)}\nAuthor:      {f.name()}\n", "Email:       ", b11_EM(f, r), "\n", f"Date:        {b11_la(f, r, loc, 21)}\n\n"]
+    out += [f"INF {r.randint(10, 900)} commits scanned.\nWRN leaks found: {r.randint(2, 4)}\n"]
+    return out
+
+
+def B11_j_secret_scan(f, r, loc):
+    alerts = []
+    for _ in range(r.randint(2, 5)):
+        typ = r.choice(B11_VENDORS)
+        st = {"AWS_ACCESS_KEY": "aws_access_key_id", "GITHUB_TOKEN": "github_personal_access_token", "SLACK_TOKEN": "slack_api_token", "STRIPE_KEY": "stripe_api_key",
+              "OPENAI_KEY": "openai_api_key", "ANTHROPIC_KEY": "anthropic_api_key", "GOOGLE_API_KEY": "google_api_key", "JWT": "json_web_token"}[typ]
+        alerts.append({"number": r.randint(1, 900), "state": r.choice(["open", "resolved"]), "secret_type": st, "secret": b11_s(b11_V(r, typ)),
+                       "validity": r.choice(["active", "inactive", "unknown"]), "created_at": b11_js(b11_la(f, r, loc, 21)),
+                       "first_location_detected": {"path": r.choice([".env", "app/config.js", "scripts/deploy.sh", "notebooks/eval.ipynb"]), "start_line": r.randint(1, 300),
+                                                   "commit_sha": rnd(r, HEX, 40)}, "push_protection_bypassed_by": {"login": f.user_name(), "email": b11_s(b11_EM(f, r))} if r.random() < 0.3 else None})
+    return {"tool": "github.secret_scanning.list_alerts", "repo": f"acme/{r.choice(['web', 'infra', 'data-pipelines', 'mobile'])}", "result": alerts}
+
+
+def B11_j_env_vars(f, r, loc):
+    envs = []
+    for _ in range(r.randint(3, 6)):
+        k, v = b11_sec_item(r)
+        envs.append({"key": k, "value": b11_s(v), "type": r.choice(["encrypted", "plain"]), "target": [["production"], ["preview"]], "id": rnd(r, AN, 16)})
+    k, v = b11_nopw_item(r)
+    envs.append({"key": k.upper(), "value": v, "type": "plain", "target": [["production"]], "id": rnd(r, AN, 16)})
+    envs.append({"key": "DATABASE_URL", "value": ["postgres://app:", b11_PW(r, True), "@", b11_IP4(r), ":5432/app"], "type": "encrypted", "target": [["production"]], "id": rnd(r, AN, 16)})
+    return {"function_call": {"name": "vercel_env_list", "arguments": {"projectId": "prj_" + rnd(r, AN, 28), "decrypt": True}}, "output": {"envs": envs}}
+
+
+def B11_j_deploy_key(f, r, loc):
+    pem = b11_PEM(r, "\\n", r.choice(["OPENSSH PRIVATE KEY", "RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"]))
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": r.choice(["ssh_add_deploy_key", "ansible_vault_write", "k8s_create_secret"]),
+            "arguments": {"target": f"{r.choice(['web', 'db', 'ci'])}-{r.randint(1, 9)}.acme.internal", "host_ip": b11_s(b11_IP(r)), "private_key": b11_s(pem),
+                          "public_key_fingerprint": b11_la(f, r, loc, 38), "passphrase": b11_s(b11_PW(r)) if r.random() < 0.4 else "", "requested_by": b11_s(b11_EM(f, r))}}}
+
+
+B11_TEXT_KINDS = [B11_support_macro, B11_refund, B11_tfplan, B11_gha_log, B11_helm_values, B11_pglog, B11_mysqllog, B11_ldif, B11_saml_debug, B11_oidc_debug,
+                  B11_twilio_log, B11_hl7, B11_bank_statement, B11_payslip, B11_tenancy, B11_travel, B11_school_form, B11_shell_prompt, B11_jupyter, B11_go_panic,
+                  B11_rust_panic, B11_node_crash, B11_slack_thread, B11_teams_thread, B11_ics, B11_csv_sheet, B11_form_submission, B11_mail_headers, B11_call_transcript,
+                  B11_kyc, B11_dunning, B11_sepa_mandate, B11_car_rental, B11_hotel_reg, B11_wireguard, B11_haproxy, B11_docker_history, B11_pip_conf, B11_cron_mail,
+                  B11_ssh_debug, B11_sentry_mail, B11_k8s_describe, B11_pharmacy, B11_gym_contract, B11_job_application, B11_redis_session, B11_dns_zone,
+                  B11_pos_receipt, B11_cert_bundle, B11_api_readme, B11_expense_tsv, B11_chat_widget, B11_vpn_onboarding, B11_postmortem, B11_address_change,
+                  B11_secret_rotation, B11_firebase_config, B11_stripe_cli, B11_w9_request, B11_gitleaks]
+
+
+def b11_text(f, r, loc):
+    return b11_flat(r.choice(B11_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents (tool calls, tool results, records) -----
+
+B11_EMBED = list(B11_TEXT_KINDS)
+
+
+def b11_jtext(f, r, loc):
+    return b11_js(r.choice(B11_EMBED)(f, r, loc))
+
+
+def b11_s(x):
+    """A labelled value as a whole JSON string."""
+    return [x]
+
+
+def B11_j_mcp_call(f, r, loc):
+    tool = r.choice(["zendesk_apply_macro", "notion_append_block", "gmail_create_draft", "jira_add_comment", "confluence_update_page", "files_write"])
+    args = {"body": b11_jtext(f, r, loc)}
+    if tool == "gmail_create_draft":
+        args = {"to": [[b11_EM(f, r)]], "subject": b11_js(b11_la(f, r, loc, 1)), "body": b11_jtext(f, r, loc)}
+    elif tool == "files_write":
+        args = {"path": f"/workspace/{r.choice(['notes', 'exports', 'tmp'])}/{rnd(r, B11_LOWD, 8)}.txt", "content": b11_jtext(f, r, loc), "overwrite": r.random() < 0.5}
+    return {"jsonrpc": "2.0", "id": r.randint(1, 50000), "method": "tools/call", "params": {"name": tool, "arguments": args, "_meta": {"progressToken": rnd(r, B11_D, 6)}}}
+
+
+def B11_j_mcp_result(f, r, loc):
+    content = [{"type": "text", "text": b11_jtext(f, r, loc)}]
+    if r.random() < 0.5:
+        content.append({"type": "text", "text": b11_js(b11_las(f, r, loc, 3))})
+    return {"jsonrpc": "2.0", "id": r.randint(1, 50000), "result": {"content": content, "structuredContent": {"matches": r.randint(0, 40), "cursor": rnd(r, B11_URL, 24)},
+            "isError": r.random() < 0.1}}
+
+
+def B11_j_fncall(f, r, loc):
+    fn, ln = b11_person(f)
+    return {"id": "resp_" + rnd(r, HEX, 48), "object": "response", "output": [{"type": "function_call", "call_id": "call_" + rnd(r, AN, 24), "name": "create_customer",
+            "arguments": {"name": b11_js(f"{fn} {ln}"), "email": b11_s(b11_EM(f, r, fn, ln)), "phone": b11_s(b11_PH(r, loc)), "date_of_birth": b11_s(b11_DOB(r, loc)),
+                          "iban": b11_s(b11_IBAN(r, loc)) if r.random() < 0.6 else None, "notes": b11_js(b11_la(f, r, loc))}}],
+            "usage": {"input_tokens": r.randint(200, 9000), "output_tokens": r.randint(20, 900)}}
+
+
+def B11_j_tool_use(f, r, loc):
+    k, v = b11_sec_item(r)
+    return {"role": "assistant", "content": [{"type": "text", "text": b11_js(b11_tr(loc, en="I'll store the credentials in the vault.", de="Ich lege die Zugangsdaten im Tresor ab.",
+                                                                                   fr="Je range les identifiants dans le coffre.", es="Guardo las credenciales en el almacén.",
+                                                                                   it="Salvo le credenziali nel vault.", nl="Ik zet de gegevens in de kluis."))},
+            {"type": "tool_use", "id": "toolu_" + rnd(r, AN, 24), "name": "vault_kv_put",
+             "input": {"mount": "secret", "path": f"apps/{r.choice(['billing', 'crm', 'etl'])}/{r.choice(['prod', 'stage'])}",
+                       "data": {k.lower(): b11_s(v), b11_pwkey(r, loc): b11_s(b11_PW(r)), "owner": b11_s(b11_EM(f, r)), **dict([b11_nopw_item(r)]),
+                                "tls_key": b11_s(b11_PEM(r, "\\n")) if r.random() < 0.4 else "managed-by-cert-manager"}}}]}
+
+
+def B11_j_stripe_webhook(f, r, loc):
+    fn, ln = b11_person(f)
+    obj = {"id": b11_stripe_id(r), "object": "charge", "amount": r.randint(100, 90000), "currency": r.choice(["eur", "gbp", "usd"]),
+           "billing_details": {"email": b11_s(b11_EM(f, r, fn, ln)), "name": b11_js(f"{fn} {ln}"), "phone": b11_s(b11_PH(r, loc, style="e164"))},
+           "payment_method_details": {"card": {"brand": r.choice(["visa", "mastercard", "amex"]), "last4": rnd(r, B11_D, 4), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031),
+                                               "fingerprint": rnd(r, AN, 16)}},
+           "metadata": {"order": b11_js(b11_la(f, r, loc, 0)), "agent_note": b11_js(b11_la(f, r, loc)) if r.random() < 0.5 else b11_js("card read out on call: ", b11_CC(r))},
+           "receipt_url": f"https://pay.stripe.com/receipts/{rnd(r, B11_URL, 40)}"}
+    return {"id": "evt_" + rnd(r, AN, 24), "object": "event", "type": "charge.succeeded", "created": r.randint(1764000000, 1765100000), "data": {"object": obj},
+            "request": {"id": "req_" + rnd(r, AN, 14), "idempotency_key": b11_uuid(r)}, "livemode": True}
+
+
+def B11_j_twilio_webhook(f, r, loc):
+    return {"tool": "http_request", "method": "POST", "url": "https://hooks.acme.io/twilio/inbound",
+            "form": {"AccountSid": "AC" + rnd(r, HEX, 32), "MessageSid": "SM" + rnd(r, HEX, 32), "From": b11_s(b11_PH(r, loc, style="e164")), "To": b11_s(b11_PH(r, loc, 0, style="e164")),
+                     "Body": b11_js(r.choice([[b11_tr(loc, en="my new email is ", de="meine neue Mail ist ", fr="mon nouvel email ", es="mi correo nuevo es ", it="la mia nuova mail è ", nl="mijn nieuwe mail is "), b11_EM(f, r)],
+                                              [b11_la(f, r, loc, 32)], b11_pw_say(r, loc), [b11_tr(loc, en="STOP", de="STOPP", fr="STOP", es="BAJA", it="STOP", nl="STOP")]])),
+                     "NumMedia": "0", "FromCountry": REGION[loc]},
+            "headers": {"X-Twilio-Signature": base64.b64encode(bytes(r.randrange(256) for _ in range(20))).decode(), "Authorization": ["Basic ", B11L("GENERIC_SECRET", base64.b64encode(f"AC{rnd(r, HEX, 32)}:{rnd(r, HEX, 32)}".encode()).decode())]
+                                                 if r.random() < 0.4 else "none"}}
+
+
+def B11_j_fhir(f, r, loc):
+    fn, ln = b11_person(f)
+    ids = [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": rnd(r, B11_D, 8), "type": {"text": "MRN"}}]
+    if loc == "en_US" or r.random() < 0.2:
+        ids.append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": b11_s(b11_SSN(r, "-"))})
+    pat = {"resourceType": "Patient", "id": rnd(r, B11_LOWD, 12), "identifier": ids, "name": [{"family": b11_js(ln), "given": [b11_js(fn)]}],
+           "telecom": [{"system": "phone", "value": b11_s(b11_PH(r, loc)), "use": "mobile"}, {"system": "email", "value": b11_s(b11_EM(f, r, fn, ln))}],
+           "birthDate": b11_s(b11_DOB(r, loc, 0, 99, style=0)), "meta": {"lastUpdated": b11_js(b11_la(f, r, loc, 21)), "versionId": str(r.randint(1, 9))}}
+    enc = {"resourceType": "Appointment", "id": rnd(r, B11_LOWD, 12), "start": f"{b11_when(r, 'en_GB', 0, 60, style=0)}T{r.randint(8, 17):02d}:00:00+01:00",
+           "comment": b11_js(b11_la(f, r, loc, 29))}
+    return {"resourceType": "Bundle", "type": "searchset", "total": 2, "entry": [{"fullUrl": f"https://fhir.acme-health.org/Patient/{pat['id']}", "resource": pat}, {"resource": enc}]}
+
+
+def B11_j_sheet(f, r, loc):
+    hdr = [[b11_tr(loc, en="Name", de="Name", fr="Nom", es="Nombre", it="Nome", nl="Naam")], ["E-mail"], [b11_tr(loc, en="Phone", de="Telefon", fr="Téléphone", es="Teléfono", it="Telefono", nl="Telefoon")],
+           ["IBAN"], [b11_tr(loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum")], ["Ref"]]
+    rows = [hdr]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b11_person(f)
+        rows.append([b11_js(f"{fn} {ln}"), b11_s(b11_EM(f, r, fn, ln)), b11_s(b11_PH(r, loc)), b11_s(b11_IBAN(r, loc)) if r.random() < 0.7 else b11_js(b11_badiban(r, loc)),
+                     b11_s(b11_DOB(r, loc)), b11_js(b11_la(f, r, loc, r.choice([0, 1, 4, 39, 21])))])
+    if r.random() < 0.5:
+        return {"tool": "sheets.values.append", "args": {"spreadsheetId": rnd(r, B11_URL, 44), "range": "Intake!A1:F", "values": rows}}
+    return {"name": "read_range", "result": rows}
+
+
+def B11_j_tfshow(f, r, loc):
+    res = {"address": "aws_lambda_function.notify", "type": "aws_lambda_function", "values": {"function_name": "notify", "environment": [{"variables": {}}]}}
+    var = res["values"]["environment"][0]["variables"]
+    for _ in range(r.randint(2, 4)):
+        k, v = b11_sec_item(r)
+        var[k] = b11_s(v)
+    var["LOG_LEVEL"] = "info"
+    db = {"address": "aws_db_instance.main", "type": "aws_db_instance", "values": {"username": "app", "password": b11_s(b11_PW(r)), "endpoint": b11_js(b11_IP4(r), ":5432"),
+          "tags": {"owner": b11_s(b11_EM(f, r)), "ticket": b11_js(b11_la(f, r, loc, 1))}}, "sensitive_values": {"password": True}}
+    return {"format_version": "1.2", "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 5)}", "values": {"root_module": {"resources": [res, db]}},
+            "outputs": {"bastion_ip": {"value": b11_s(b11_IP(r)), "sensitive": False}, "note": {"value": b11_js(b11_pw_none(r, "en_US"))}}}
+
+
+def B11_j_ldap(f, r, loc):
+    ents = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b11_person(f)
+        e = {"dn": b11_js(f"CN={fn} {ln},OU=Staff,DC=corp,DC=local"), "attributes": {"mail": [[b11_EM(f, r, fn, ln)]], "telephoneNumber": [[b11_PH(r, loc)]],
+             "pwdLastSet": [str(r.randint(133700000000000000, 134100000000000000))], "objectGUID": [base64.b64encode(bytes(r.randrange(256) for _ in range(16))).decode()],
+             "whenCreated": [f"{r.randint(2015, 2026)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}101500.0Z"]}}
+        if r.random() < 0.3:
+            e["attributes"]["description"] = [b11_js(b11_tr(loc, en="temp password ", de="Startpasswort ", fr="mdp provisoire ", es="clave temporal ", it="password temporanea ", nl="startwachtwoord "), b11_PW(r))]
+        ents.append(e)
+    return {"tool": "ldap_search", "args": {"base": "OU=Staff,DC=corp,DC=local", "filter": "(objectClass=user)", "bind_dn": "CN=svc-reader,OU=Service,DC=corp,DC=local",
+            "bind_password": b11_s(b11_PW(r))} if r.random() < 0.5 else {"base": "OU=Staff,DC=corp,DC=local", "filter": "(mail=*)"}, "entries": ents}
+
+
+def B11_j_form(f, r, loc):
+    fn, ln = b11_person(f)
+    ans = [{"field": {"ref": "name", "type": "short_text"}, "text": b11_js(f"{fn} {ln}")}, {"field": {"ref": "email", "type": "email"}, "email": b11_s(b11_EM(f, r, fn, ln))},
+           {"field": {"ref": "phone", "type": "phone_number"}, "phone_number": b11_s(b11_PH(r, loc, style="e164"))},
+           {"field": {"ref": "dob", "type": "date", "title": b11_js(b11_dobw(r, loc))}, "date": b11_s(b11_DOB(r, loc, style=0))}]
+    if r.random() < 0.5:
+        ans.append({"field": {"ref": "iban", "type": "short_text"}, "text": b11_s(b11_IBAN(r, loc))})
+    ans.append({"field": {"ref": "comments", "type": "long_text"}, "text": b11_js(b11_la(f, r, loc), ". ", b11_pw_none(r, loc))})
+    return {"event_id": rnd(r, B11_UPD, 26), "event_type": "form_response", "form_response": {"form_id": rnd(r, AN, 8), "submitted_at": b11_js(b11_la(f, r, loc, 21)),
+            "hidden": {"utm_source": "newsletter", "ip": b11_s(b11_IP(r))}, "answers": ans}}
+
+
+def B11_j_booking(f, r, loc):
+    pax = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b11_person(f)
+        pax.append({"first": b11_js(fn), "last": b11_js(ln), "dateOfBirth": b11_s(b11_DOB(r, loc, 1, 90, style=0)), "ticket": b11_js(b11_la(f, r, loc, 3)),
+                    "seat": b11_js(b11_la(f, r, loc, 35))})
+    return {"function": "amend_booking", "arguments": {"pnr": rnd(r, B11_UP, 2) + rnd(r, B11_UPD, 4), "passengers": pax,
+            "contact": {"email": b11_s(b11_EM(f, r)), "phone": b11_s(b11_PH(r, loc))},
+            "payment": {"card_number": b11_s(b11_CC(r, 0)), "cvv": b11_s(b11_CVC(r)), "expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"} if r.random() < 0.5 else {"method": "voucher", "code": rnd(r, B11_UPD, 10)},
+            "departure": b11_js(b11_when(r, loc, 0, 120))}}
+
+
+def B11_j_transactions(f, r, loc):
+    tx = []
+    for _ in range(r.randint(2, 5)):
+        k = r.randrange(3)
+        t = {"bookingDate": b11_when(r, "en_GB", 30, 0, style=0), "amount": {"amount": f"{r.choice(['-', ''])}{r.randint(1, 3000)}.{rnd(r, B11_D, 2)}", "currency": "EUR"}}
+        if k == 0:
+            t["creditorAccount"] = {"iban": b11_s(b11_IBAN(r, loc, False, 0.25))}
+            t["creditorName"] = b11_js(f.company())
+        elif k == 1:
+            t["debtorAccount"] = {"iban": b11_s(b11_IBAN(r, loc, False, 0.25))}
+            t["remittanceInformationUnstructured"] = b11_js(b11_la(f, r, loc, r.choice([1, 12, 11, 0])))
+        else:
+            t["remittanceInformationUnstructured"] = b11_js(b11_la(f, r, loc, r.choice([23, 24, 31, 36])))
+        t["transactionId"] = b11_uuid(r)
+        tx.append(t)
+    return {"account": {"iban": b11_s(b11_IBAN(r, loc, False, 0)), "currency": "EUR"}, "transactions": {"booked": tx, "pending": []},
+            "_links": {"next": {"href": f"/v1/accounts/{b11_uuid(r)}/transactions?page=2"}}}
+
+
+def B11_j_oidc(f, r, loc):
+    req = {"grant_type": r.choice(["client_credentials", "refresh_token", "authorization_code"]), "client_id": b11_uuid(r), "client_secret": b11_s(b11_GS(r, r.choice([1, 5, 6]))),
+           "scope": "openid email offline_access"}
+    resp = {"access_token": b11_s(b11_V(r, "JWT")), "token_type": "Bearer", "expires_in": r.choice([300, 3600]), "refresh_token": b11_s(b11_GS(r, 5))}
+    if r.random() < 0.5:
+        resp["id_token"] = b11_s(b11_V(r, "JWT"))
+    return {"tool": "http.fetch", "input": {"url": "https://idp.acme.io/oauth2/token", "method": "POST", "body": req}, "output": {"status": 200, "json": resp, "elapsed_ms": r.randint(20, 900)}}
+
+
+def B11_j_logs(f, r, loc):
+    hits = []
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(5)
+        if k == 0:
+            m = b11_js("login failed for ", b11_EM(f, r), " from ", b11_IP(r))
+        elif k == 1:
+            m = b11_js("outbound call to ", b11_PH(r, loc, style="e164"), " ", b11_la(f, r, loc, 6))
+        elif k == 2:
+            m = b11_js("config loaded: ", b11_sec_item(r)[0], "=", b11_sec_item(r)[1])
+        elif k == 3:
+            m = b11_js(b11_la(f, r, loc, 16), " ", b11_la(f, r, loc, 17))
+        else:
+            m = b11_js("charge declined ", b11_la(f, r, loc, 23), " ", b11_la(f, r, loc, 5))
+        hits.append({"timestamp": b11_js(b11_la(f, r, loc, 21)), "severity": r.choice(["INFO", "WARN", "ERROR"]), "message": m, "trace_id": rnd(r, HEX, 32)})
+    return {"tool_result": {"query": "service:api AND level>=INFO", "hits": hits, "took_ms": r.randint(3, 2000)}}
+
+
+def B11_j_messages(f, r, loc):
+    return {"model": r.choice(["claude-sonnet-4-5", "gpt-4.1-mini", "gemini-2.5-pro"]), "messages": [
+        {"role": "system", "content": b11_js("You are a support agent for ", f.company(), ". ", b11_pw_none(r, "en_US"))},
+        {"role": "user", "content": b11_jtext(f, r, loc)},
+        {"role": "assistant", "content": b11_js(b11_tr(loc, en="Noted. Reference ", de="Notiert. Vorgang ", fr="Noté. Référence ", es="Anotado. Referencia ", it="Annotato. Riferimento ", nl="Genoteerd. Kenmerk "),
+                                                b11_la(f, r, loc, 1))}], "metadata": {"user_id": b11_uuid(r)}}
+
+
+def B11_j_calendar(f, r, loc):
+    items = []
+    for _ in range(r.randint(1, 3)):
+        d = B11_TODAY + datetime.timedelta(days=r.randint(0, 30))
+        items.append({"id": rnd(r, B11_LOWD, 26), "summary": b11_js(r.choice(["Onboarding", "Viewing", "Quarterly review", "Consultation"])),
+                      "start": {"dateTime": f"{d.isoformat()}T{r.randint(8, 17):02d}:30:00+01:00"}, "organizer": {"email": b11_s(b11_EM(f, r))},
+                      "description": b11_js(b11_tr(loc, en="Call ", de="Anrufen: ", fr="Appeler ", es="Llamar al ", it="Chiamare ", nl="Bellen: "), b11_PH(r, loc), " · ", b11_la(f, r, loc, 28))})
+    return {"kind": "calendar#events", "etag": f"\"p3{rnd(r, B11_D, 14)}\"".replace('"', ""), "items": items}
+
+
+def B11_j_hr(f, r, loc):
+    fn, ln = b11_person(f)
+    return {"worker": {"id": f"W{rnd(r, B11_D, 7)}", "legalName": b11_js(f"{fn} {ln}"), "birthDate": b11_s(b11_DOB(r, loc, 18, 67, style=0)),
+            "nationalIds": [{"type": "SSN", "value": b11_s(b11_SSN(r))}] if (loc == "en_US" or r.random() < 0.6) else [],
+            "contact": {"workEmail": b11_s(b11_EM(f, r, fn, ln)), "mobile": b11_s(b11_PH(r, loc))},
+            "payroll": {"iban": b11_s(b11_IBAN(r, loc)), "hireDate": b11_when(r, "en_GB", 3000, 0, style=0), "corporateCard": b11_s(b11_CC(r)) if r.random() < 0.4 else b11_js(b11_la(f, r, loc, 31))},
+            "accounts": {"sso": {"username": (b11_ascii(fn)[:1] + b11_ascii(ln)) or "user", "initialPassword": b11_s(b11_PW(r)), **dict([b11_nopw_item(r)])}}}}
+
+
+B11_JSON_KINDS = [B11_j_mcp_call, B11_j_mcp_call, B11_j_mcp_result, B11_j_mcp_result, B11_j_fncall, B11_j_tool_use, B11_j_stripe_webhook, B11_j_twilio_webhook,
+                  B11_j_fhir, B11_j_sheet, B11_j_tfshow, B11_j_ldap, B11_j_form, B11_j_booking, B11_j_transactions, B11_j_oidc, B11_j_logs, B11_j_messages,
+                  B11_j_calendar, B11_j_hr, B11_j_secret_scan, B11_j_env_vars, B11_j_deploy_key]
+
+
+def b11_json(f, r, loc):
+    return r.choice(B11_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b11_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b11_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b11_labels(y)]
+    return []
+
+
+B11_SHAPES = {
+    "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d{10,13}-\d{10,13}-[A-Za-z0-9]{24}|xoxa-2-\d+-\d+-[A-Za-z0-9]{24}|xoxp-\d+-\d+-\d+-[0-9a-f]{32}|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64}",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\n *|\\n| )[A-Za-z0-9+/=\n\\ ]+(\n *|\\n| )-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+
+
+def b11_value_ok(typ, v):
+    if typ in B11_SHAPES:
+        if re.fullmatch(B11_SHAPES[typ], v) is None or "EXAMPLE" in v.upper() or "XXXXXX" in v.upper() or v in B11_PLACEHOLDERS:
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            return isinstance(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4))), dict)
+        if typ == "PRIVATE_KEY":
+            return v.split("-----")[1][6:] == v.split("-----")[-2][4:]
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and 13 <= len(d) <= 19 and luhn_ok(d) and any(d.startswith(p) and len(d) == n for p, n in B11_IIN)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B11_IBAN and len(d) == B11_IBAN[d[:2]][0] and b11_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not a.is_loopback and not a.is_unspecified
+    if typ == "PHONE":
+        for reg in list(REGION.values()) + B11_ABROAD:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v.replace("(0)", ""), reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        m = re.search(r"(19|20)\d\d", v)
+        return m is not None and int(m.group(0)) <= B11_TODAY.year
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B11_STANDIN and not any(c in v for c in "\"'\\")
+    if typ == "PLACEHOLDER":
+        return v in B11_PLACEHOLDERS
+    return False
+
+
+def b11_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text, every value is valid for its type (Luhn over real IIN ranges,
+    mod-97 and length, SSN rules, libphonenumber for a region, vendor shapes, JWT header decodes, placeholder list);
+    JSON parses and no escape precedes a label inside its string (a PEM written with \\n escapes is the whole string)."""
+    want = b11_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b11_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
