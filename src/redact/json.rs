@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 mod keys;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
-pub(crate) use keys::{member_class, FnvBuild, KeyClass, KeyRules};
+pub(crate) use keys::{member_class, FnvBuild, KeyClass, KeyRules, NOT_SECRET_SUFFIXES};
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
 pub(crate) fn escape_token(token: &str, out: &mut String) {

@@ -240,6 +240,11 @@ impl Detector {
             return Outcome::Reject;
         }
         let key = text[..sep].to_ascii_lowercase();
+        // `token` ending a name of no secret (`ClientRequestToken`, `next_token`): the
+        // JSON keys' `NOT_SECRET_SUFFIXES`.
+        if key.starts_with(b"token") && not_secret_token_name(hay, s) {
+            return Outcome::Reject;
+        }
         let mut vs = s + sep + 1;
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
@@ -351,6 +356,29 @@ impl Detector {
             Outcome::Reject
         }
     }
+}
+
+/// The name whose `token` starts at `s` is one of `NOT_SECRET_SUFFIXES` (an idempotency
+/// token, AWS's `ClientRequestToken`; a pagination cursor, `next_token`, `nextPageToken`),
+/// in any of the ways a name is written (`client_request_token`, `ClientRequestToken`,
+/// `client-request-token`).
+fn not_secret_token_name(hay: &[u8], s: usize) -> bool {
+    let n = hay[..s]
+        .iter()
+        .rev()
+        .take(32)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        .count();
+    let mut name: Vec<u8> = hay[s - n..s]
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    name.extend_from_slice(b"token");
+    super::super::json::NOT_SECRET_SUFFIXES.iter().any(|suffix| {
+        let squeezed: Vec<u8> = suffix.bytes().filter(|&b| b != b'_').collect();
+        name.ends_with(&squeezed)
+    })
 }
 
 /// A secret without a vendor shape at `hay[vs..e]` (`secret_access_key VALUE`, the secret

@@ -289,12 +289,16 @@ fn dob_key(norm: &str) -> bool {
     )
 }
 
-/// Keys ending like a secret that are not secrets (pagination cursors and the like).
-pub(super) const NOT_SECRET_SUFFIXES: &[&str] = &[
+/// Keys ending like a secret that are not secrets (pagination cursors and the like, and
+/// idempotency tokens: AWS's `ClientRequestToken`, a UUID the caller makes up so a retried
+/// request is not done twice).
+pub(crate) const NOT_SECRET_SUFFIXES: &[&str] = &[
     "page_token",
     "next_token",
     "continuation_token",
     "sync_token",
+    "client_request_token",
+    "idempotency_token",
 ];
 
 /// Compiled key-name rules.

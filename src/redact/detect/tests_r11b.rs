@@ -1,0 +1,92 @@
+//! The eleventh round's rules for secrets, passwords and placeholders (issue #20, part B):
+//! each with the look-alikes it must leave alone.
+
+use super::*;
+use crate::redact::{ActionPlan, RedactConfig, Redactor};
+
+fn det() -> Detector {
+    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (entity, matched text, placeholder) of every hit.
+fn hits(text: &str) -> Vec<(Entity, String, bool)> {
+    let d = det();
+    let mut out = Vec::new();
+    d.scan(text.as_bytes(), ScanContext::default(), &mut |h| {
+        out.push((h.entity, text[h.start..h.end].to_string(), h.placeholder));
+        true
+    });
+    out
+}
+
+/// The texts of the hits of `entity` that are no placeholder.
+fn found(text: &str, entity: Entity) -> Vec<String> {
+    hits(text)
+        .into_iter()
+        .filter(|(e, _, p)| *e == entity && !p)
+        .map(|(_, s, _)| s)
+        .collect()
+}
+
+/// The texts of the placeholder hits.
+fn placeholders(text: &str) -> Vec<String> {
+    hits(text)
+        .into_iter()
+        .filter(|(_, _, p)| *p)
+        .map(|(_, s, _)| s)
+        .collect()
+}
+
+/// (entity, pointer, placeholder) of every finding in a JSON body, as the proxy redacts it
+/// (`redact_bytes`: the raw-bytes pass, then the parsed walk).
+fn json_findings(body: &str) -> Vec<(&'static str, String, bool)> {
+    let r = Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (_, findings) = r.redact_bytes(body.as_bytes(), true, &ActionPlan::mask_all());
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.entity.name(),
+                f.pointer.clone().unwrap_or_default(),
+                f.placeholder,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn idempotency_tokens_are_no_secrets() {
+    // AWS's `ClientRequestToken` (Secrets Manager, CloudFormation): a UUID the caller makes
+    // up so that a retried request is not done twice.
+    let body = r#"{"Name":"prod/app","VersionStage":"AWSCURRENT","ClientRequestToken":"8bbb63cd-245e-4d6d-ac30-accaa2ca03f9"}"#;
+    assert_eq!(json_findings(body), vec![]);
+    let body = r#"{"idempotency_token":"d5beddb3-e81b-405f-adcb-5dbc8152f483","amount":12}"#;
+    assert_eq!(json_findings(body), vec![]);
+    for text in [
+        r#"{"VersionStage":"AWSCURRENT","ClientRequestToken":"8bbb63cd-245e-4d6d-ac30-accaa2ca03f9"}"#,
+        "aws secretsmanager put-secret-value --client-request-token=df740c7e-d373-4e67-9fbb-919f7cfd33c2",
+        "client_request_token: 300a3799-2cad-43aa-9a0c-428828fc1172",
+        "GET /items?nextPageToken=CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA",
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+    }
+    // Look-alikes: the tokens that are secrets stay found, in JSON and in text.
+    let body = r#"{"RequestToken":"8bbb63cd-245e-4d6d-ac30-accaa2ca03f9","access_token":"x9Kq2LmP4vR8sT1wY6zB3nD5"}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            ("GENERIC_SECRET", "/RequestToken".to_string(), false),
+            ("GENERIC_SECRET", "/access_token".to_string(), false)
+        ]
+    );
+    for (text, want) in [
+        ("ClientToken=Qx7Lm2Rt9Vb4Nc8Ws1Pz", "Qx7Lm2Rt9Vb4Nc8Ws1Pz"),
+        ("refresh_token: 1//0gHx7Lm2Rt9Vb4Nc8Ws1Pz", "1//0gHx7Lm2Rt9Vb4Nc8Ws1Pz"),
+        (
+            "X-Request-Token: 8bbb63cd-245e-4d6d-ac30-accaa2ca03f9",
+            "8bbb63cd-245e-4d6d-ac30-accaa2ca03f9",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
+    }
+}
