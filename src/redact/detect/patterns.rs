@@ -63,7 +63,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
@@ -145,6 +145,14 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "master_key",
             "master-key",
             "masterkey",
+            // A licence key (`newrelic_license_key=…`) and a header naming a signing key
+            // (`X-Signature-Key: …`).
+            "license_key",
+            "license-key",
+            "licensekey",
+            "signature_key",
+            "signature-key",
+            "signaturekey",
             "credential",
             "credentials",
             "session",

@@ -90,3 +90,42 @@ fn idempotency_tokens_are_no_secrets() {
         assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
     }
 }
+
+#[test]
+fn license_and_signature_keys() {
+    for (text, want) in [
+        (
+            "[web:vars]\nnewrelic_license_key=xIRLZ0DdJ9vsq9yUCAmwe/F3FCEQ+05r5vYIVDG6\nntp_server=pool.ntp.org\n",
+            "xIRLZ0DdJ9vsq9yUCAmwe/F3FCEQ+05r5vYIVDG6",
+        ),
+        (
+            "NEW_RELIC_LICENSE_KEY: 3bf8fe20aab566ece0d634f3bba4a64f1d7ec64c",
+            "3bf8fe20aab566ece0d634f3bba4a64f1d7ec64c",
+        ),
+        (
+            "POST https://hooks.internal/relay 401\nheader X-Signature-Key: 6fniL97liHJ2FNLP2AC4mz0A7kSaJRJ50IarVe3bLw94\n",
+            "6fniL97liHJ2FNLP2AC4mz0A7kSaJRJ50IarVe3bLw94",
+        ),
+        (
+            "curl -H 'X-Signature-Key: c8Qk6XyV70tm1oVxmSQ0pIeFdVz48eKdxTkp3WCYtabw' https://api.example.net",
+            "c8Qk6XyV70tm1oVxmSQ0pIeFdVz48eKdxTkp3WCYtabw",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
+    }
+    // Look-alikes: the words without a value of a key's shape, a licence, a signature.
+    for text in [
+        "license: MIT\nlicense_file: LICENSE\n",
+        "license_key: ${NEW_RELIC_LICENSE_KEY}\n",
+        "license_key=your_license_key_here\n",
+        "X-Signature: t=1712345678,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd",
+        "signature_key: hmac\n",
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+    }
+    let body = r#"{"newrelic":{"license_key":"xIRLZ0DdJ9vsq9yUCAmwe/F3FCEQ+05r5vYIVDG6","app_name":"orders"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![("GENERIC_SECRET", "/newrelic/license_key".to_string(), false)]
+    );
+}

@@ -116,6 +116,9 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "secret_key_base",
     "pin",
     "signing_key",
+    // A licence key (`newrelic_license_key`) and a signing key named for its signature.
+    "license_key",
+    "signature_key",
     "dob",
     "date_of_birth",
     "birth_date",
