@@ -287,12 +287,18 @@ impl Detector {
         };
         // A function call (`password = crypt('…', gen_salt('bf'))`: `crypt(` is none) and
         // a secret store's reference (`vault:secret/data/app#token`).
-        let call = value.ends_with(b"(")
+        // Code reading the secret from elsewhere: a call or a subscript
+        // (`os.environ['STRIPE_API_KEY']`: the value stops at the quote, `os.environ[`).
+        let call = (value.ends_with(b"(") || value.ends_with(b"["))
             && value[..value.len() - 1]
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.');
+        // A SOPS-encrypted value (`ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`): ciphertext,
+        // which SOPS writes to be committed.
+        let sops = value.starts_with(b"ENC[AES256_GCM");
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
             || call
+            || sops
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
@@ -1611,7 +1617,13 @@ pub(super) fn password_like(v: &[u8]) -> bool {
                 .find(|b| !(b.is_ascii_alphanumeric() || **b == b'_'))
                 == Some(&b'=')
     });
-    if starts_with_known_secret(v) || lower_starts(b"your") || lower_ends(b"here") || query {
+    // A SOPS-encrypted value (`ENC[AES256_GCM,data:…]`) is ciphertext.
+    if starts_with_known_secret(v)
+        || lower_starts(b"your")
+        || lower_ends(b"here")
+        || query
+        || v.starts_with(b"ENC[AES256_GCM")
+    {
         return false;
     }
     // Templates and variables (`<…>`, `{{…}}`, `${…}`, `$DB_PASSWORD`, `%s`), masks.

@@ -129,3 +129,46 @@ fn license_and_signature_keys() {
         vec![("GENERIC_SECRET", "/newrelic/license_key".to_string(), false)]
     );
 }
+
+#[test]
+fn references_code_and_ciphertext_are_no_secrets() {
+    // A file URI under a secret-named key: where the key is kept, not the key.
+    let body = r#"{"github":{"app_private_key":"file://keys/app.pem","installation_id":"4412"}}"#;
+    assert_eq!(json_findings(body), vec![]);
+    let body = r#"{"db":{"password":"op://Infra/postgres/password"}}"#;
+    assert_eq!(json_findings(body), vec![]);
+    let body = r#"{"fallback_token":"ENC[AES256_GCM,data:q9cX0mN4,iv:Zk1=,tag:Ab9=,type:str]"}"#;
+    assert_eq!(json_findings(body), vec![]);
+    for text in [
+        // Code reading the key from the environment (a diff's removed line).
+        "-STRIPE_API_KEY = os.environ['STRIPE_API_KEY']\n",
+        "-STRIPE_API_KEY = os.environ[\"STRIPE_API_KEY\"]\n",
+        "api_key = settings.config[\"stripe\"]\n",
+        "token = os.getenv('GITHUB_TOKEN')\n",
+        // SOPS ciphertext, quoted and not.
+        "  fallback_token: \"ENC[AES256_GCM,data:…]\"\n",
+        "  fallback_token: ENC[AES256_GCM,data:Qm9vcg==,iv:Zk1=,tag:Ab9=,type:str]\n",
+        "db_password: ENC[AES256_GCM,data:Zm9vYmFyYmF6,iv:Zk1vYmFy,tag:QWJjZA==,type:str]\n",
+    ] {
+        assert!(
+            found(text, Entity::GenericSecret).is_empty() && found(text, Entity::Password).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
+    // Look-alikes: a value beside the code, a key under the same names.
+    let body = r#"{"github":{"app_private_key":"keys/app.pem:Qx7Lm2Rt9Vb4Nc8Ws1Pz"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![("GENERIC_SECRET", "/github/app_private_key".to_string(), false)]
+    );
+    for (text, want) in [
+        (
+            "+STRIPE_API_KEY = 'Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd'\n",
+            "Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd",
+        ),
+        ("fallback_token: ENCx7Lm2Rt9Vb4Nc8Ws1Pz", "ENCx7Lm2Rt9Vb4Nc8Ws1Pz"),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
+    }
+}
