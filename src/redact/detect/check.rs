@@ -79,7 +79,10 @@ impl Detector {
                 } else {
                     Entity::GithubToken
                 };
-                match secret_if(word_bounded && example_word(text), entity, hay, s, e) {
+                // Also a body of a placeholder's shape (`AIzaSy000…` of 34 zeros,
+                // `ghp_YourPersonalAccessTokenGoesHere0000`: runs, stand-in words).
+                let example = example_word(text) || short_token_placeholder(text);
+                match secret_if(word_bounded && example, entity, hay, s, e) {
                     Outcome::Hit(mut h) => {
                         h.placeholder = true;
                         Outcome::Hit(h)
@@ -106,7 +109,10 @@ impl Detector {
                 } else if v::mixed_classes(value)
                     && v::shannon_entropy(value) >= self.entropy_threshold
                 {
-                    hit(Entity::GenericSecret, vs, e)
+                    // A documentation example (`Bearer wJalrXUtnFEMI/…EXAMPLEKEY`).
+                    let mut h = Hit::new(Entity::GenericSecret, vs, e);
+                    h.placeholder = v::secret_placeholder(value);
+                    Outcome::Hit(h)
                 } else {
                     Outcome::Reject
                 }
@@ -833,6 +839,22 @@ pub(super) fn example_word(body: &[u8]) -> bool {
     body.windows(7).any(|w| w.eq_ignore_ascii_case(b"example"))
 }
 
+/// A vendor-prefixed token shorter than the vendor's that reads as a documentation
+/// placeholder: six or more of one byte (`AIzaSy` and 32 zeros) or the stand-ins `your`,
+/// `here` in one case or in Title case, as CamelCase writes them
+/// (`ghp_YourPersonalAccessTokenGoesHere0000`). Such a token is no key of the vendor's (too
+/// short), so nothing real is taken for a placeholder; other short bodies stay nothing
+/// (`ghs_abcdefghijklmnopqrstuvwx1234`, `AIzaSyA-short-key-0123456789abcd`).
+pub(super) fn short_token_placeholder(token: &[u8]) -> bool {
+    token.windows(6).any(|w| w.iter().all(|&b| b == w[0]))
+        || token.windows(4).any(|w| {
+            matches!(
+                w,
+                b"your" | b"Your" | b"YOUR" | b"here" | b"Here" | b"HERE"
+            )
+        })
+}
+
 pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
     let t = hay.get(p..)?;
     let run = |from: usize, ok: fn(u8) -> bool| t[from..].iter().take_while(|&&b| ok(b)).count();
@@ -843,8 +865,10 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
         // `_` too: a body holding one is a placeholder or nothing (`check`). A shorter body
         // naming an example (`ghs_EXAMPLEexampleEXAMPLEexample000000`) is a documentation
         // placeholder (`check` flags it).
+        // A body of 20 to 35 bytes is matched too (the pattern's third alternative): `check`
+        // keeps it only as a placeholder (`short_token_placeholder`).
         let r = run(4, v::is_word);
-        (r >= 36 || example_word(&t[4..4 + r])).then_some(p + 4 + r)
+        (r >= 20 || example_word(&t[4..4 + r])).then_some(p + 4 + r)
     } else {
         None
     }

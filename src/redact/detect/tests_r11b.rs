@@ -172,3 +172,65 @@ fn references_code_and_ciphertext_are_no_secrets() {
         assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
     }
 }
+
+#[test]
+fn short_vendor_placeholders_and_bearer_examples() {
+    for (text, want) in [
+        (
+            "For local testing you can also use AIzaSy00000000000000000000000000000000.",
+            "AIzaSy00000000000000000000000000000000",
+        ),
+        (
+            "# sample value from the vendor docs: ghp_YourPersonalAccessTokenGoesHere0000\n",
+            "ghp_YourPersonalAccessTokenGoesHere0000",
+        ),
+        (
+            "    Authorization: Bearer AIzaSy00000000000000000000000000000000\n",
+            "AIzaSy00000000000000000000000000000000",
+        ),
+        (
+            "    Authorization: Bearer ghp_YourPersonalAccessTokenGoesHere0000\n",
+            "ghp_YourPersonalAccessTokenGoesHere0000",
+        ),
+        (
+            "    Authorization: Bearer wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("token ghp_YourTokenHere1234567890abcdefgh", "ghp_YourTokenHere1234567890abcdefgh"),
+    ] {
+        assert_eq!(placeholders(text), vec![want], "{text}: {:?}", hits(text));
+    }
+    let body = r#"{"examples":{"aws_key_id":"AIzaSy00000000000000000000000000000000","note":"-"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![("GOOGLE_API_KEY", "/examples/aws_key_id".to_string(), true)]
+    );
+    // Look-alikes: real-shaped keys stay secrets; a short body of no placeholder's shape is
+    // nothing; a Bearer token of random text is a secret.
+    for (text, entity, want) in [
+        (
+            "key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe end",
+            Entity::GoogleApiKey,
+            "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+        ),
+        (
+            "token ghp_16C7e42F292c6912E7710c838347Ae178B4a here",
+            Entity::GithubToken,
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        ),
+        (
+            "Authorization: Bearer 9fQx2LmZ7vR4kT8wY1bN3cD6hJ0pS5aE",
+            Entity::GenericSecret,
+            "9fQx2LmZ7vR4kT8wY1bN3cD6hJ0pS5aE",
+        ),
+    ] {
+        assert_eq!(found(text, entity), vec![want], "{text}");
+    }
+    for text in [
+        "key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn end",
+        "token ghp_16C7e42F292c6912E7710c83834 end",
+        "look at ghp_HeroSection1234567 in the css",
+    ] {
+        assert_eq!(hits(text), vec![], "{text}");
+    }
+}
