@@ -152,6 +152,9 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         return Some(j - 2);
     } else if tail(b"parola d'ordine") || tail(b"parola_d'ordine") || tail(b"parola_d_ordine") {
         return Some(j - 15);
+    } else if tail(b"api key") {
+        // `API key: …` (a key in prose; `api_key_in_prose`).
+        return Some(j - 7);
     }
     // `user/pass: …` is a pair (before `pass` alone).
     if let Some(p) = pair_word_before(hay, j) {

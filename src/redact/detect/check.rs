@@ -137,6 +137,10 @@ impl Detector {
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),
             Kind::ProsePassword => match prose_keyword(hay, s) {
+                // `api key` (`rejected request with api key …`, `API key: …`): a key.
+                Some((ks, ke)) if ke - ks == 7 && hay[ks..ke].eq_ignore_ascii_case(b"api key") => {
+                    api_key_in_prose(hay, ke, self.entropy_threshold)
+                }
                 Some((ks, ke)) => check_prose_password(hay, ks, ke),
                 None => reject,
             },
@@ -391,6 +395,37 @@ fn not_secret_token_name(hay: &[u8], s: usize) -> bool {
         let squeezed: Vec<u8> = suffix.bytes().filter(|&b| b != b'_').collect();
         name.ends_with(&squeezed)
     })
+}
+
+/// A key stated in prose after `api key` ending at `e` (`rejected request with api key
+/// KUDo4F3…`, `API key: …`, `the API key is …`, quoted or in backticks): the next token, after
+/// an optional `:`/`=` or `is`/`was`, when it has a secret's shape (`secret_token_at`: 16
+/// bytes or more, two of lower case, upper case and digits, above the entropy threshold); a
+/// vendor-shaped key is its own rule's. "api key rotation", "API key ID 42", "the api key
+/// in the vault" hold none.
+fn api_key_in_prose(hay: &[u8], e: usize, threshold: f64) -> Outcome {
+    let limit = (e + 160).min(hay.len());
+    let blanks = |mut i: usize| {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = blanks(e);
+    if i < limit && matches!(hay[i], b':' | b'=') {
+        i = blanks(i + 1);
+    } else if hay[i..limit].starts_with(b"is ") {
+        i = blanks(i + 3);
+    } else if hay[i..limit].starts_with(b"was ") {
+        i = blanks(i + 4);
+    }
+    let Some((vs, ve)) = value_at(hay, i, limit) else {
+        return Outcome::Reject;
+    };
+    if i == e || memchr::memmem::find(&hay[vs..ve], b"://").is_some() {
+        return Outcome::Reject;
+    }
+    secret_token_at(hay, vs, ve, threshold)
 }
 
 /// A secret without a vendor shape at `hay[vs..e]` (`secret_access_key VALUE`, the secret
@@ -1972,6 +2007,9 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {
             Some((p, p + 2))
         }
+        // `api key` before a blank (the ` key ` literal): a key in prose
+        // (`api_key_in_prose`).
+        b'k' if at(p, b"key ") && before(b"api ") => Some((p - 4, p + 3)),
         // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,
         // `hub`, `network`) in the 60 bytes before.
         b'k' if at(p, b"key ") && wifi_before(hay, p) => Some((p, p + 3)),
@@ -1987,6 +2025,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             }
         }
         b'c' if at(p, b"clave") => Some((p, p + 5)),
+        // `api key` before `:`/`=` (from the colon pass).
+        b'a' if at(p, b"api key") => Some((p, p + 7)),
         // The user word of a credential pair (`login: admin / …`).
         b'l' | b'u' | b'b' | b'g' | b'i' | b'c' | b'z' | b'a' if !before(b"contr") => PAIR_WORDS
             .iter()

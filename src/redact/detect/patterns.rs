@@ -68,7 +68,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         ),
         (
             Kind::ProsePassword,
-            &[E::Password],
+            &[E::Password, E::GenericSecret],
             // Matched by hand (`prose_keyword`); the pattern documents what it accepts.
             r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
         ),
@@ -190,6 +190,8 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "RASENA",
             "pw ",
             "pwd ",
+            // `api key …` (a GENERIC_SECRET in prose; the SIMD pass finds it at ` key `).
+            "api key",
         ],
         Kind::Dob => &[
             "dob",

@@ -234,3 +234,51 @@ fn short_vendor_placeholders_and_bearer_examples() {
         assert_eq!(hits(text), vec![], "{text}");
     }
 }
+
+#[test]
+fn api_keys_stated_in_prose() {
+    for (text, want) in [
+        (
+            r#"{"message":"rejected request with api key KUDo4F3bzb7vRYfWim5BsEt3nLhS (PT2H7M)"}"#,
+            "KUDo4F3bzb7vRYfWim5BsEt3nLhS",
+        ),
+        (
+            "rejected request with api key 0ca793d68df095ae5c1949a292e975e7a52910cd99387ef047ef757bec03f47c (took 390 ms)",
+            "0ca793d68df095ae5c1949a292e975e7a52910cd99387ef047ef757bec03f47c",
+        ),
+        (
+            "rejected request with api key 97021e4f-2be4.3hCUTkEI3cIxS6XZcKnGrUj5Xj0KO4 (took 739 ms)",
+            "97021e4f-2be4.3hCUTkEI3cIxS6XZcKnGrUj5Xj0KO4",
+        ),
+        (
+            "Your API key: pO5ydkJo1SsJVIJh5YvdxjHsT4NQTEITk0El-EalSlb",
+            "pO5ydkJo1SsJVIJh5YvdxjHsT4NQTEITk0El-EalSlb",
+        ),
+        ("the API Key is `Zq81LkRt0pWm4XvB2nC7`.", "Zq81LkRt0pWm4XvB2nC7"),
+        ("API KEY = 'Zq81LkRt0pWm4XvB2nC7'", "Zq81LkRt0pWm4XvB2nC7"),
+        ("api key Zq81LkRt0pWm4XvB2nC7", "Zq81LkRt0pWm4XvB2nC7"),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}: {:?}", hits(text));
+    }
+    // Look-alikes: words, short ids, placeholders, URLs, vendor keys (their own rule).
+    for text in [
+        "Please rotate your api key before Friday, the api key rotation is overdue.",
+        "API key ID 4412 revoked",
+        "The API key in the vault is the one to use.",
+        "api key your_api_key_here",
+        "api key ${STRIPE_API_KEY}",
+        "api key https://console.example.com/keys/Zq81LkRt0pWm4XvB2nC7",
+        "api keys Zq81LkRt0pWm4XvB2nC7",
+        "the api key is required",
+        "api key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+    }
+    assert_eq!(
+        found(
+            "api key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+            Entity::GoogleApiKey
+        ),
+        vec!["AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"]
+    );
+}
