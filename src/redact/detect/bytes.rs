@@ -101,13 +101,13 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
         })
         .map(|w| j - w.len())
         .min()
-        // `key` alone as a URL's query parameter (`?key=…`, `&key=…`); not a keyword
-        // elsewhere (`key: value` is any map's key).
+        // `key` alone as a URL's query parameter (`?key=…`, `&key=…`) or an INI/TOML
+        // setting (`key = "…"`, after a blank or at a line's start; `check_key_value` wants a
+        // key's shape there); not a keyword elsewhere (`key: value` is any map's key).
         .or_else(|| {
-            (j >= 4
-                && matches!(hay[j - 4], b'?' | b'&')
+            (hay[q] == b'='
                 && hay[j - 3..j].eq_ignore_ascii_case(b"key")
-                && hay[q] == b'=')
+                && (j == 3 || matches!(hay[j - 4], b'?' | b'&' | b' ' | b'\t' | b'\n' | b'\r')))
                 .then_some(j - 3)
         })
 }

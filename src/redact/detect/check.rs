@@ -352,7 +352,7 @@ impl Detector {
             // `connect.sid=…`), 16 bytes or more; not the end of another name (`AccountSid`,
             // `ORACLE_SID`) nor an Oracle `SID=ORCL`.
             Outcome::Reject
-        } else if key == b"key"
+        } else if key.starts_with(b"key")
             && !(s > 0
                 && matches!(hay[s - 1], b'?' | b'&')
                 && value.len() >= 16
@@ -360,8 +360,18 @@ impl Detector {
                 && value.iter().any(u8::is_ascii_alphabetic))
         {
             // `key` alone: a URL's query parameter holding a key (`?key=…`, `&key=…`), 16
-            // bytes or more with letters and digits; not `key=id`, `&key=customer_name`.
-            Outcome::Reject
+            // bytes or more with letters and digits; not `key=id`, `&key=customer_name`. Or
+            // a setting named `key` in an INI/TOML section (`[providers.internal]\nkey =
+            // "…"`: after a blank or at a line's start, a `[section]` header before) whose
+            // value has a key's shape (`setting_key_value`, `secret_token_at`).
+            if (s > 0 && matches!(hay[s - 1], b'?' | b'&'))
+                || !setting_key_value(value)
+                || !ini_section_before(hay, s)
+            {
+                Outcome::Reject
+            } else {
+                secret_token_at(hay, vs, e, self.entropy_threshold)
+            }
         } else if value.len() >= 8
             && !v::secret_placeholder(value)
             && v::mixed_classes(value)
@@ -395,6 +405,53 @@ fn not_secret_token_name(hay: &[u8], s: usize) -> bool {
         let squeezed: Vec<u8> = suffix.bytes().filter(|&b| b != b'_').collect();
         name.ends_with(&squeezed)
     })
+}
+
+/// An INI/TOML section header (`[providers.internal]`, `[web:vars]`, `[[servers]]`) in the
+/// 512 bytes before `s`: a `[`, at a line's start or after a blank, a name (letters, digits,
+/// `.`, `_`, `-`, `:`, `"`), `]`, then a blank or a line break. (A lone `key=…` elsewhere is
+/// any parameter.)
+fn ini_section_before(hay: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(512);
+    let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':' | b'"');
+    let mut k = s;
+    while let Some(c) = memchr::memrchr(b']', &hay[from..k]) {
+        let c = from + c;
+        k = c;
+        let after_ok = hay
+            .get(c + 1)
+            .is_some_and(|&b| b.is_ascii_whitespace() || b == b']');
+        let n = hay[from..c].iter().rev().take_while(|&&b| name(b)).count();
+        let o = c - n;
+        if !after_ok || n == 0 || o == from || hay[o - 1] != b'[' {
+            continue;
+        }
+        let o = if o >= 2 && hay[o - 2] == b'[' { o - 1 } else { o };
+        if o == 1 || hay[o - 2].is_ascii_whitespace() {
+            return true;
+        }
+    }
+    false
+}
+
+/// The value of an INI/TOML setting named `key` (`key = "…"`) that may be a key, not
+/// another setting: 20 bytes or more, no `:` (a cache key `user:42:profile`, a time), no
+/// call or subscript (`hashlib.sha256(…)`, `config["…"]`), no path to a file
+/// (`reports/2026/05/q1.csv`); `secret_token_at` judges the rest (a dotted name of lower
+/// case, `app.settings.timeout`, is none).
+fn setting_key_value(value: &[u8]) -> bool {
+    let ext = value
+        .iter()
+        .rposition(|&b| b == b'.')
+        .is_some_and(|d| {
+            let tail = &value[d + 1..];
+            (1..=4).contains(&tail.len()) && tail.iter().all(u8::is_ascii_lowercase)
+        });
+    value.len() >= 20
+        && !ext
+        && !value
+            .iter()
+            .any(|b| matches!(b, b':' | b'(' | b'[' | b'\\'))
 }
 
 /// A key stated in prose after `api key` ending at `e` (`rejected request with api key

@@ -282,3 +282,58 @@ fn api_keys_stated_in_prose() {
         vec!["AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"]
     );
 }
+
+#[test]
+fn ini_settings_named_key() {
+    for (text, want) in [
+        (
+            "[providers.internal]\nkey = \"bf8b9339-216d.w5rVtQP8Iwi4PMZ3Nn2GnrHgdgqsji\"\nrelease = \"v6.17.32\"\n",
+            "bf8b9339-216d.w5rVtQP8Iwi4PMZ3Nn2GnrHgdgqsji",
+        ),
+        (
+            "[providers.internal] ¶ key = 'bf8b9339-216d.w5rVtQP8Iwi4PMZ3Nn2GnrHgdgqsji' ¶ release = '2.10.3'",
+            "bf8b9339-216d.w5rVtQP8Iwi4PMZ3Nn2GnrHgdgqsji",
+        ),
+        ("[aes]\nkey=9f86d081884c7d659a2feaa0c55ad015\n", "9f86d081884c7d659a2feaa0c55ad015"),
+        (
+            "[[servers]]\nname = \"eu\"\nkey = \"Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd\"\n",
+            "Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd",
+        ),
+        (
+            "[stripe]\n  key = sk9Qm2Lx7Rt4Vb8Nc1Ws5Pz\n",
+            "sk9Qm2Lx7Rt4Vb8Nc1Ws5Pz",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}: {:?}", hits(text));
+    }
+    // Look-alikes: map keys (`key:`), names and paths, cache keys, code, short ids, a key
+    // that ends another name.
+    for text in [
+        "- key: node-role.kubernetes.io/master\n  operator: Exists\n",
+        "tolerations:\n- key: Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd\n",
+        "key = \"app.settings.timeout_ms\"\n",
+        "key = \"reports/2026/05/Q1-Summary-v2.csv\"\n",
+        "key = \"user:1234567:profile:v2\"\n",
+        "key = hashlib.sha256(Seed2024).hexdigest()\n",
+        "key = \"ORD-2026-004512\"\n",
+        "partition_key = \"Tenant42AccountPrimary2026\"\n",
+        "sort-key=Tenant42AccountPrimary2026\n",
+        "key = \"orders-service-primary-replica\"\n",
+        "the cache key=2026-05-04T00:15:18Z\n",
+        // Outside an INI/TOML section: any parameter (tenth round's look-alike).
+        "key=Tr0ub4dorXY9kq2mZ8vLp",
+        "key=9f86d081884c7d659a2feaa0c55ad015\n",
+        "see config[0] key = Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd\n",
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+    }
+    // The URL parameter's rule is unchanged.
+    assert_eq!(
+        found(
+            "GET /maps?key=Qx7Lm2Rt9Vb4Nc8Ws1Pz&q=x",
+            Entity::GenericSecret
+        ),
+        vec!["Qx7Lm2Rt9Vb4Nc8Ws1Pz"]
+    );
+    assert!(found("GET /v1/items?key=customer_name", Entity::GenericSecret).is_empty());
+}
