@@ -454,6 +454,125 @@ fn setting_key_value(value: &[u8]) -> bool {
             .any(|b| matches!(b, b':' | b'(' | b'[' | b'\\'))
 }
 
+/// The security code in the cell after a card number at `hay[start..end]`, in a table row
+/// whose header names the two columns side by side (`card_number<TAB>cvv`,
+/// `card_number,cvc`, `card_holder card_number cvv amount` where a log flattened the cells
+/// to blanks): three or four digits, the whole cell (`…1111<TAB>737<TAB>EUR 12,50`,
+/// `… 4111 1111 1111 1111 737 $46.00`). Not an amount (`123.45`), an expiry (`09/27`), a
+/// code under another header (`card_number<TAB>amount`).
+#[inline(never)]
+pub(super) fn cvc_table_cell(hay: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    let blanks = |mut i: usize| {
+        while hay.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        i
+    };
+    // Quoted cells (`"4111…","737"`): the quotes around each.
+    let quoted = hay.get(end) == Some(&b'"') && start > 0 && hay[start - 1] == b'"';
+    let j = blanks(end + usize::from(quoted));
+    let (delim, cs) = match *hay.get(j)? {
+        d @ (b'\t' | b',' | b';' | b'|') => (d, blanks(j + 1)),
+        b if b.is_ascii_digit() && j > end && j - end <= 4 && !quoted => (b' ', j),
+        _ => return None,
+    };
+    if quoted && hay.get(cs) != Some(&b'"') {
+        return None;
+    }
+    let cs = cs + usize::from(quoted);
+    let digits = digit_run(hay, cs);
+    if !(3..=4).contains(&digits) {
+        return None;
+    }
+    let ce = cs + digits;
+    if quoted && hay.get(ce) != Some(&b'"') {
+        return None;
+    }
+    let k = blanks(ce + usize::from(quoted));
+    let cell_ends = match hay.get(k) {
+        None | Some(b'\n' | b'\r') => true,
+        Some(&b) => b == delim || (delim == b' ' && k > ce),
+    };
+    (cell_ends && cvc_header_before(hay, start, delim)).then_some((cs, ce))
+}
+
+/// A header in the 4 KB before `start` naming a security-code column (`cvv`, `cvc`, `csc`,
+/// `cvn`, optionally with `2`, a whole cell or a cell's last word: `card_cvv`) right after a
+/// card column (a cell holding `card`, `pan`, `number`, or the locales' `karte`, `carte`,
+/// `tarjeta`, `carta`, `kaart`), the cells separated by `delim` (blanks around it allowed).
+fn cvc_header_before(hay: &[u8], start: usize, delim: u8) -> bool {
+    let from = start.saturating_sub(4096);
+    let is_delim = |b: u8| b == delim || b == b'\n' || b == b'\r';
+    // A cell holds blanks unless blanks separate the cells (`Card Number<TAB>CVV`).
+    let cell_byte = |b: u8| !is_delim(b) && (delim != b' ' || b != b'\t');
+    let win = &hay[from..start];
+    for (k, w) in win.windows(3).enumerate() {
+        let word = [w[0] | 0x20, w[1] | 0x20, w[2] | 0x20];
+        if !matches!(&word, b"cvv" | b"cvc" | b"csc" | b"cvn") {
+            continue;
+        }
+        let k = from + k;
+        // The word ends its cell (a `2` and a closing quote may follow).
+        let mut e = k + 3;
+        if hay.get(e) == Some(&b'2') {
+            e += 1;
+        }
+        if matches!(hay.get(e), Some(b'"' | b'\'')) {
+            e += 1;
+        }
+        if !hay.get(e).is_some_and(|&b| is_delim(b) || b == b' ') {
+            continue;
+        }
+        // It starts its cell, or ends one (`card_cvv`): the cell's start.
+        if k > 0 && hay[k - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut c = k;
+        while c > from && cell_byte(hay[c - 1]) {
+            c -= 1;
+        }
+        // The delimiter before it, blanks around.
+        let mut d = c;
+        while d > from && hay[d - 1] == b' ' {
+            d -= 1;
+        }
+        if delim != b' ' {
+            if d == from || hay[d - 1] != delim {
+                continue;
+            }
+            d -= 1;
+            while d > from && hay[d - 1] == b' ' {
+                d -= 1;
+            }
+        } else if d == c {
+            continue;
+        }
+        // The cell before: a card column.
+        let mut p = d;
+        while p > from && cell_byte(hay[p - 1]) {
+            p -= 1;
+        }
+        let prev = hay[p..d].to_ascii_lowercase();
+        if p < d
+            && [
+                b"card".as_slice(),
+                b"pan",
+                b"number",
+                b"karte",
+                b"carte",
+                b"tarjeta",
+                b"carta",
+                b"kaart",
+            ]
+            .iter()
+            .any(|w| memchr::memmem::find(&prev, w).is_some())
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// A key stated in prose after `api key` ending at `e` (`rejected request with api key
 /// KUDo4F3…`, `API key: …`, `the API key is …`, quoted or in backticks): the next token, after
 /// an optional `:`/`=` or `is`/`was`, when it has a secret's shape (`secret_token_at`: 16

@@ -337,3 +337,36 @@ fn ini_settings_named_key() {
     );
     assert!(found("GET /v1/items?key=customer_name", Entity::GenericSecret).is_empty());
 }
+
+#[test]
+fn card_codes_in_table_rows() {
+    let tsv = "card_holder\tcard_number\tcvv\tamount\tstatus\n\
+               Mercedes Riccardi\t4111 1111 1111 1111\t203\tEUR 67879,41\tcaptured\n\
+               Dina Rossi\t5555-5555-5555-4444\t-\tEUR 12,00\tinvalid_number\n\
+               Tara de Roo\t378282246310005\t3121\t\u{a3}474.81\tcaptured\n";
+    assert_eq!(found(tsv, Entity::GenericSecret), vec!["203", "3121"]);
+    assert_eq!(
+        found(tsv, Entity::CreditCard),
+        vec!["4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005"]
+    );
+    // A log that flattened the lines and the tabs to blanks.
+    let flat = "card_holder card_number cvv amount status \u{b6} Brandon Valencia 4242 4242 4242 4242 656 $46,357.00 captured \u{b6} Jari Miner 5555555555554444 416 CHF 4'567.84 captured";
+    assert_eq!(found(flat, Entity::GenericSecret), vec!["656", "416"]);
+    let csv = "\"name\",\"card_number\",\"cvc\",\"amount\"\n\"Ann Lee\",\"4111111111111111\",\"737\",\"12.50\"\n";
+    // Quoted cells: the code is the cell's text.
+    assert_eq!(found(csv, Entity::GenericSecret), vec!["737"]);
+    let csv = "name,card_number,card_cvc,amount\nAnn Lee,4111111111111111,737,12.50\n";
+    assert_eq!(found(csv, Entity::GenericSecret), vec!["737"]);
+    // Look-alikes: another column after the card, amounts, expiries, a code column that is
+    // not next to the card, no header.
+    for text in [
+        "card_holder\tcard_number\tamount\tstatus\nAnn Lee\t4111 1111 1111 1111\t203\tcaptured\n",
+        "card_holder\tcard_number\tcvv\tamount\nAnn Lee\t4111 1111 1111 1111\t12/27\t203\n",
+        "card_number,amount,cvv\n4111111111111111,120,737\n",
+        "name card_number cvv amount\nAnn Lee 4111 1111 1111 1111 123.45 EUR\n",
+        "Ann Lee 4111 1111 1111 1111 203 captured\n",
+        "We never store the CVV. card 4111 1111 1111 1111 203 orders shipped\n",
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+    }
+}
