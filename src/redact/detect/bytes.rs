@@ -120,7 +120,14 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
 pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
     // Most `:` follow a `"` (JSON) or a digit (times): one byte rejects them, inline.
     if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'a'..=b'z') {
-        return None;
+        // A `.pgpass` line whose user name ends in a digit (`…:5432:*:berend29:PASSWORD`);
+        // a time's `:` (`09:42:02`) has a digit after it too.
+        return (q > 0
+            && hay[q - 1].is_ascii_digit()
+            && hay[q] == b':'
+            && !hay.get(q + 1).is_some_and(u8::is_ascii_digit)
+            && pgpass_line_at(hay, q))
+        .then_some(q);
     }
     prose_colon_words(hay, q)
 }

@@ -370,3 +370,24 @@ fn card_codes_in_table_rows() {
         assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
     }
 }
+
+#[test]
+fn pgpass_lines_whose_user_ends_in_a_digit() {
+    for (text, want) in [
+        ("$ cat ~/.pgpass\ndb.prod.lan:5432:*:berend29:St0ll3n8\n$ cat ~/.aws/credentials\n", "St0ll3n8"),
+        ("$ cat ~/.pgpass \u{b6} warehouse:5432:*:max35:Kl0mp53 \u{b6} $ cat", "Kl0mp53"),
+        ("66.192.247.42:5432:*:andrew69:Zeppelin.850-\n", "Zeppelin.850-"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // Look-alikes: times, MAC addresses, IPv6 addresses, ports.
+    for text in [
+        "2026-12-03T09:42:02.2649007Z warning: example\n",
+        "at 10:15:30:45:12 the job restarted\n",
+        "mac 3c:36:b9:0c:2c:8a up\n",
+        "host db.prod.lan:5432:orders:report1:\n",
+        "listen [2a01:bee:8a00:8659::7fd9]:443\n",
+    ] {
+        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
+    }
+}
