@@ -159,6 +159,12 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         return Some(j - 2);
     } else if tail(b"parola d'ordine") || tail(b"parola_d'ordine") || tail(b"parola_d_ordine") {
         return Some(j - 15);
+    } else if tail(b"contrasenya") || tail(b"motdepasse") {
+        // Catalan `Contrasenya=…`; `MotDePasse: …` in CamelCase (the SWAR pass looks for
+        // `depas`/`DEPAS` only).
+        return Some(j - if tail(b"contrasenya") { 11 } else { 10 });
+    } else if tail(b"parola_segreta") || tail(b"parola segreta") {
+        return Some(j - 14);
     } else if tail(b"api key") {
         // `API key: …` (a key in prose; `api_key_in_prose`).
         return Some(j - 7);

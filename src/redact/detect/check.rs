@@ -2139,6 +2139,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         {
             Some((p, p + 15))
         }
+        // `parola segreta` (from the colon pass).
+        b'p' if at(p, b"parola_segreta") || at(p, b"parola segreta") => Some((p, p + 14)),
         b'p' => {
             for tail in [
                 b"word".as_slice(),
@@ -2175,7 +2177,19 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
         b'w' if at(p, b"ww") => Some((p, p + 2)),
-        b'w' => at(p, b"wachtwoord").then_some((p, p + 10)),
+        b'w' if at(p, b"wachtwoord") => Some((p, p + 10)),
+        // `wachtw` (short for `wachtwoord`) as a key: before `:`/`=` (a closing quote and
+        // blanks between) or an owner's `_`.
+        b'w' if at(p, b"wachtw") => {
+            let mut k = p + 6;
+            k += usize::from(matches!(hay.get(k), Some(b'"' | b'\'')));
+            while matches!(hay.get(k), Some(b' ' | b'\t')) {
+                k += 1;
+            }
+            matches!(hay.get(k), Some(b':' | b'=' | b'_')).then_some((p, p + 6))
+        }
+        // `MotDePasse` (from the colon pass).
+        b'm' if at(p, b"motdepasse") => Some((p, p + 10)),
         b'm' => Some((p, p + 3)),
         // The `:` before a `.pgpass` line's password (from the colon pass).
         b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
@@ -2200,7 +2214,16 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                 None
             }
         }
-        b'c' if at(p, b"clave") => Some((p, p + 5)),
+        // Spanish `clave`, and `clave de acceso` (`clave_acceso: …`).
+        b'c' if at(p, b"clave") => {
+            let tail = [b"_acceso".as_slice(), b" de acceso", b"_de_acceso", b"-acceso"]
+                .into_iter()
+                .find(|t| at(p + 5, t))
+                .map_or(0, <[u8]>::len);
+            Some((p, p + 5 + tail))
+        }
+        // Catalan `contrasenya` (from the colon pass).
+        b'c' if at(p, b"contrasenya") => Some((p, p + 11)),
         // `api key` before `:`/`=` (from the colon pass).
         b'a' if at(p, b"api key") => Some((p, p + 7)),
         // The user word of a credential pair (`login: admin / …`).

@@ -391,3 +391,55 @@ fn pgpass_lines_whose_user_ends_in_a_digit() {
         assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
     }
 }
+
+#[test]
+fn password_keys_of_the_locales() {
+    for (text, want) in [
+        ("[alerts]\nsmtp_user=rico@example.com\nContrasenya=regenboog+papillon+61\n", "regenboog+papillon+61"),
+        ("[database]\nuser = \"ledger\"\nContrasenya = \"Mandarina.107!\"\n", "Mandarina.107!"),
+        ("    username: crm_app\n    Contrasenya: BAGU7646opus-\n", "BAGU7646opus-"),
+        ("[alerts]\nwachtw=Klomp_359*\nrecipients=x@example.com\n", "Klomp_359*"),
+        ("[database]\nuser = 'ledger'\nwachtw = 'OCTO5340lejo!'\n", "OCTO5340lejo!"),
+        ("    wachtw: Jxewek_dq03IX\n  mail:\n", "Jxewek_dq03IX"),
+        ("    clave_acceso: Y7tZWh1SLHYnj9oI\n  mail:\n", "Y7tZWh1SLHYnj9oI"),
+        ("la clave de acceso: Kx7!pq2Lm\n", "Kx7!pq2Lm"),
+        ("smtp_user=s@example.com\nparola_segreta=tortellini-octopus-88\n", "tortellini-octopus-88"),
+        ("[database]\nparola_segreta = \"R7f53V9cXJDqYi3R\"\n", "R7f53V9cXJDqYi3R"),
+        ("    username: crm_app\n    MotDePasse: aardbei+baguette-23\n", "aardbei+baguette-23"),
+        ("smtp_user=g@example.com\nMotDePasse=R3g3nb00g66\n", "R3g3nb00g66"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}: {:?}", hits(text));
+    }
+    for (body, pointer) in [
+        (r#"{"db":{"user":"svc_orders","Contrasenya":"Z9ULTX;Bo6xYy"}}"#, "/db/Contrasenya"),
+        (r#"{"sso":{"username":"alyssa","wachtw":"TORT0008boog%"}}"#, "/sso/wachtw"),
+        (r#"{"sso":{"username":"aura","clave_acceso":"p@p!ll0n59"}}"#, "/sso/clave_acceso"),
+        (r#"{"sso":{"username":"fredo","parola_segreta":"REGE7744stle%"}}"#, "/sso/parola_segreta"),
+        (r#"{"db":{"contrasenya_bd":"Z9ULTX;Bo6xYy"}}"#, "/db/contrasenya_bd"),
+    ] {
+        assert_eq!(
+            json_findings(body),
+            vec![("PASSWORD", pointer.to_string(), false)],
+            "{body}"
+        );
+    }
+    // Look-alikes: the words in prose, settings about passwords, words that only start so.
+    for text in [
+        "La contrasenya ha de tenir 10 car\u{e0}cters.\n",
+        "wachtwoorden: 12 tekens minimum\n",
+        "wachtwacht: Kx7!pq2Lm\n",
+        "clave_publica: MIIBIjANBgkqh\n",
+        "la clave del \u{e9}xito: constancia\n",
+        "parola_segreta_hint: il nome del gatto\n",
+        "MotDePasseOublie: https://example.com/reset\n",
+        "contrasenya_min_length=12\n",
+    ] {
+        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
+    }
+    for body in [
+        r#"{"policy":{"contrasenya_min_length":12,"wachtw_hint":"de kat"}}"#,
+        r#"{"clave_publica":"MIIBIjANBgkqh"}"#,
+    ] {
+        assert_eq!(json_findings(body), vec![], "{body}");
+    }
+}

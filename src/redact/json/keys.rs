@@ -81,6 +81,13 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "parola_chiave",
     "wachtwoord",
     "ww",
+    // Catalan `contrasenya`, Dutch `wachtw` (short for `wachtwoord`), Spanish `clave de
+    // acceso`, Italian `parola segreta`.
+    "contrasenya",
+    "wachtw",
+    "clave_acceso",
+    "clave_de_acceso",
+    "parola_segreta",
     "secret",
     "client_secret",
     "secret_key",
@@ -162,6 +169,11 @@ pub(crate) fn password_key(norm: &str) -> bool {
             | "parola_chiave"
             | "wachtwoord"
             | "ww"
+            | "contrasenya"
+            | "wachtw"
+            | "clave_acceso"
+            | "clave_de_acceso"
+            | "parola_segreta"
             | "pin"
     )
 }
@@ -217,7 +229,7 @@ fn login_word(before: &str) -> bool {
 }
 
 fn compound_password_key(norm: &str) -> bool {
-    const WORDS: [&str; 8] = [
+    const WORDS: [&str; 10] = [
         "password",
         "passwd",
         "pwd",
@@ -226,6 +238,8 @@ fn compound_password_key(norm: &str) -> bool {
         "wachtwoord",
         "contrasena",
         "contraseña",
+        "contrasenya",
+        "wachtw",
     ];
     const SETTINGS: [&str; 26] = [
         "hint",
