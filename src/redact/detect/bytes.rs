@@ -169,6 +169,10 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         // `API key: …` (a key in prose; `api_key_in_prose`).
         return Some(j - 7);
     }
+    // A Wi-Fi key in German and French (`WLAN-Schlüssel: …`, `Clé Wi-Fi : …`).
+    if let Some(p) = wifi_key_word_before(hay, j) {
+        return Some(p);
+    }
     // `user/pass: …` is a pair (before `pass` alone).
     if let Some(p) = pair_word_before(hay, j) {
         return Some(p);
@@ -207,6 +211,34 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// `Schlüssel` ending at `j` after a network word (`WLAN-Schlüssel`, `WPA Schlüssel`), or
+/// `clé` and a network word ending at `j` (`Clé Wi-Fi`, `clé WPA`): the keyword's start.
+/// The last byte is tested first: most `:` end no such word.
+fn wifi_key_word_before(hay: &[u8], j: usize) -> Option<usize> {
+    const SCHLUESSEL: &[u8] = b"schl\xc3\xbcssel";
+    let tail = |w: &[u8]| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w);
+    match hay[j.checked_sub(1)?] | 0x20 {
+        b'l' if tail(SCHLUESSEL) && wifi_word_near(hay, j - SCHLUESSEL.len()) => {
+            Some(j - SCHLUESSEL.len())
+        }
+        b'i' | b'n' | b'a' => {
+            let net = [b"wi-fi".as_slice(), b"wifi", b"wlan", b"wpa"]
+                .into_iter()
+                .find(|w| tail(w))?;
+            let mut k = j - net.len();
+            while k > 0 && hay[k - 1] == b' ' {
+                k -= 1;
+            }
+            let cle = k >= 4
+                && k < j - net.len()
+                && (hay[k - 4..k].eq_ignore_ascii_case(b"cl\xc3\xa9") || &hay[k - 4..k] == b"CL\xc3\x89")
+                && (k == 4 || !hay[k - 5].is_ascii_alphabetic());
+            cle.then_some(k - 4)
+        }
+        _ => None,
+    }
 }
 
 /// The user word of a credential pair ending at `j` (`login`, `user`, …: `PAIR_WORDS`), or

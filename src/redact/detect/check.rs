@@ -1947,7 +1947,16 @@ fn bare_password(v: &[u8]) -> bool {
 /// A network word in the 60 bytes before `p` (any case): `wifi`, `wi-fi`, `wlan`, `wpa`,
 /// `ssid`, `router`, `hub`, `network`, `réseau`, `red`, `rete`, `netwerk`.
 fn wifi_before(hay: &[u8], p: usize) -> bool {
-    let win = &hay[p.saturating_sub(60)..p];
+    wifi_in(&hay[p.saturating_sub(60)..p])
+}
+
+/// A network word (`wifi_before`'s) in the 40 bytes before the keyword at `p` or the 24
+/// after it (`WLAN-Schlüssel`, `Clé Wi-Fi`).
+pub(super) fn wifi_word_near(hay: &[u8], p: usize) -> bool {
+    wifi_in(&hay[p.saturating_sub(40)..(p + 24).min(hay.len())])
+}
+
+fn wifi_in(win: &[u8]) -> bool {
     [
         b"wifi".as_slice(),
         b"wi-fi",
@@ -2141,6 +2150,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         }
         // `parola segreta` (from the colon pass).
         b'p' if at(p, b"parola_segreta") || at(p, b"parola segreta") => Some((p, p + 14)),
+        // German `Schlüssel` of a Wi-Fi network (`WLAN-Schlüssel: …`, from the colon pass).
+        b's' if at(p, b"schl\xc3\xbcssel") && wifi_word_near(hay, p) => Some((p, p + 10)),
         b'p' => {
             for tail in [
                 b"word".as_slice(),
@@ -2224,6 +2235,12 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         }
         // Catalan `contrasenya` (from the colon pass).
         b'c' if at(p, b"contrasenya") => Some((p, p + 11)),
+        // French `clé` of a Wi-Fi network (`Clé Wi-Fi : …`, from the colon pass).
+        b'c' if (at(p, b"cl\xc3\xa9") || hay[p..].starts_with(b"CL\xc3\x89"))
+            && wifi_word_near(hay, p) =>
+        {
+            Some((p, p + 4))
+        }
         // `api key` before `:`/`=` (from the colon pass).
         b'a' if at(p, b"api key") => Some((p, p + 7)),
         // The user word of a credential pair (`login: admin / …`).

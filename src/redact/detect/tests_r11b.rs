@@ -372,27 +372,6 @@ fn card_codes_in_table_rows() {
 }
 
 #[test]
-fn pgpass_lines_whose_user_ends_in_a_digit() {
-    for (text, want) in [
-        ("$ cat ~/.pgpass\ndb.prod.lan:5432:*:berend29:St0ll3n8\n$ cat ~/.aws/credentials\n", "St0ll3n8"),
-        ("$ cat ~/.pgpass \u{b6} warehouse:5432:*:max35:Kl0mp53 \u{b6} $ cat", "Kl0mp53"),
-        ("66.192.247.42:5432:*:andrew69:Zeppelin.850-\n", "Zeppelin.850-"),
-    ] {
-        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
-    }
-    // Look-alikes: times, MAC addresses, IPv6 addresses, ports.
-    for text in [
-        "2026-12-03T09:42:02.2649007Z warning: example\n",
-        "at 10:15:30:45:12 the job restarted\n",
-        "mac 3c:36:b9:0c:2c:8a up\n",
-        "host db.prod.lan:5432:orders:report1:\n",
-        "listen [2a01:bee:8a00:8659::7fd9]:443\n",
-    ] {
-        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
-    }
-}
-
-#[test]
 fn password_keys_of_the_locales() {
     for (text, want) in [
         ("[alerts]\nsmtp_user=rico@example.com\nContrasenya=regenboog+papillon+61\n", "regenboog+papillon+61"),
@@ -441,5 +420,45 @@ fn password_keys_of_the_locales() {
         r#"{"clave_publica":"MIIBIjANBgkqh"}"#,
     ] {
         assert_eq!(json_findings(body), vec![], "{body}");
+    }
+}
+
+#[test]
+fn pgpass_lines_whose_user_ends_in_a_digit() {
+    for (text, want) in [
+        ("$ cat ~/.pgpass\ndb.prod.lan:5432:*:berend29:St0ll3n8\n$ cat ~/.aws/credentials\n", "St0ll3n8"),
+        ("$ cat ~/.pgpass \u{b6} warehouse:5432:*:max35:Kl0mp53 \u{b6} $ cat", "Kl0mp53"),
+        ("66.192.247.42:5432:*:andrew69:Zeppelin.850-\n", "Zeppelin.850-"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // Look-alikes: times, MAC addresses, IPv6 addresses, ports.
+    for text in [
+        "2026-12-03T09:42:02.2649007Z warning: example\n",
+        "at 10:15:30:45:12 the job restarted\n",
+        "mac 3c:36:b9:0c:2c:8a up\n",
+        "host db.prod.lan:5432:orders:report1:\n",
+        "listen [2a01:bee:8a00:8659::7fd9]:443\n",
+    ] {
+        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn wifi_keys_in_german_and_french() {
+    for (text, want) in [
+        ("B\u{fc}ro-Infos\nWLAN/Wi-Fi: Kantoor-Gast\nWLAN-Schl\u{fc}ssel: E!chh0rn32\nEmpfang: +4915126756506\n", "E!chh0rn32"),
+        ("Infos bureau\nWLAN/Wi-Fi: Ufficio-Ospiti\nCl\u{e9} Wi-Fi : Z0kFOp]0Hj0P9\nAccueil : 01 20 06 34 12\n", "Z0kFOp]0Hj0P9"),
+        ("CL\u{c9} WPA: PTyNEApPZV1kdkYo\n", "PTyNEApPZV1kdkYo"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}: {:?}", hits(text));
+    }
+    for text in [
+        "Schl\u{fc}ssel: im Briefkasten\n",
+        "Schl\u{fc}ssel: A17-42\n",
+        "cl\u{e9} USB: K3y-2024!x\n",
+        "la cl\u{e9} : sous le paillasson\n",
+    ] {
+        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
     }
 }
