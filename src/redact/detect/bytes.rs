@@ -108,7 +108,7 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
             (hay[q] == b'='
                 && hay[j - 3..j].eq_ignore_ascii_case(b"key")
                 && (j == 3 || matches!(hay[j - 4], b'?' | b'&' | b' ' | b'\t' | b'\n' | b'\r')))
-                .then_some(j - 3)
+            .then_some(j - 3)
         })
 }
 
@@ -233,7 +233,8 @@ fn wifi_key_word_before(hay: &[u8], j: usize) -> Option<usize> {
             }
             let cle = k >= 4
                 && k < j - net.len()
-                && (hay[k - 4..k].eq_ignore_ascii_case(b"cl\xc3\xa9") || &hay[k - 4..k] == b"CL\xc3\x89")
+                && (hay[k - 4..k].eq_ignore_ascii_case(b"cl\xc3\xa9")
+                    || &hay[k - 4..k] == b"CL\xc3\x89")
                 && (k == 4 || !hay[k - 5].is_ascii_alphabetic());
             cle.then_some(k - 4)
         }

@@ -401,10 +401,12 @@ fn not_secret_token_name(hay: &[u8], s: usize) -> bool {
         .map(u8::to_ascii_lowercase)
         .collect();
     name.extend_from_slice(b"token");
-    super::super::json::NOT_SECRET_SUFFIXES.iter().any(|suffix| {
-        let squeezed: Vec<u8> = suffix.bytes().filter(|&b| b != b'_').collect();
-        name.ends_with(&squeezed)
-    })
+    super::super::json::NOT_SECRET_SUFFIXES
+        .iter()
+        .any(|suffix| {
+            let squeezed: Vec<u8> = suffix.bytes().filter(|&b| b != b'_').collect();
+            name.ends_with(&squeezed)
+        })
 }
 
 /// An INI/TOML section header (`[providers.internal]`, `[web:vars]`, `[[servers]]`) in the
@@ -426,7 +428,11 @@ fn ini_section_before(hay: &[u8], s: usize) -> bool {
         if !after_ok || n == 0 || o == from || hay[o - 1] != b'[' {
             continue;
         }
-        let o = if o >= 2 && hay[o - 2] == b'[' { o - 1 } else { o };
+        let o = if o >= 2 && hay[o - 2] == b'[' {
+            o - 1
+        } else {
+            o
+        };
         if o == 1 || hay[o - 2].is_ascii_whitespace() {
             return true;
         }
@@ -440,13 +446,10 @@ fn ini_section_before(hay: &[u8], s: usize) -> bool {
 /// (`reports/2026/05/q1.csv`); `secret_token_at` judges the rest (a dotted name of lower
 /// case, `app.settings.timeout`, is none).
 fn setting_key_value(value: &[u8]) -> bool {
-    let ext = value
-        .iter()
-        .rposition(|&b| b == b'.')
-        .is_some_and(|d| {
-            let tail = &value[d + 1..];
-            (1..=4).contains(&tail.len()) && tail.iter().all(u8::is_ascii_lowercase)
-        });
+    let ext = value.iter().rposition(|&b| b == b'.').is_some_and(|d| {
+        let tail = &value[d + 1..];
+        (1..=4).contains(&tail.len()) && tail.iter().all(u8::is_ascii_lowercase)
+    });
     value.len() >= 20
         && !ext
         && !value
@@ -1058,12 +1061,9 @@ pub(super) fn example_word(body: &[u8]) -> bool {
 /// (`ghs_abcdefghijklmnopqrstuvwx1234`, `AIzaSyA-short-key-0123456789abcd`).
 pub(super) fn short_token_placeholder(token: &[u8]) -> bool {
     token.windows(6).any(|w| w.iter().all(|&b| b == w[0]))
-        || token.windows(4).any(|w| {
-            matches!(
-                w,
-                b"your" | b"Your" | b"YOUR" | b"here" | b"Here" | b"HERE"
-            )
-        })
+        || token
+            .windows(4)
+            .any(|w| matches!(w, b"your" | b"Your" | b"YOUR" | b"here" | b"Here" | b"HERE"))
 }
 
 pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
@@ -2227,10 +2227,15 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         }
         // Spanish `clave`, and `clave de acceso` (`clave_acceso: …`).
         b'c' if at(p, b"clave") => {
-            let tail = [b"_acceso".as_slice(), b" de acceso", b"_de_acceso", b"-acceso"]
-                .into_iter()
-                .find(|t| at(p + 5, t))
-                .map_or(0, <[u8]>::len);
+            let tail = [
+                b"_acceso".as_slice(),
+                b" de acceso",
+                b"_de_acceso",
+                b"-acceso",
+            ]
+            .into_iter()
+            .find(|t| at(p + 5, t))
+            .map_or(0, <[u8]>::len);
             Some((p, p + 5 + tail))
         }
         // Catalan `contrasenya` (from the colon pass).

@@ -81,7 +81,10 @@ fn idempotency_tokens_are_no_secrets() {
     );
     for (text, want) in [
         ("ClientToken=Qx7Lm2Rt9Vb4Nc8Ws1Pz", "Qx7Lm2Rt9Vb4Nc8Ws1Pz"),
-        ("refresh_token: 1//0gHx7Lm2Rt9Vb4Nc8Ws1Pz", "1//0gHx7Lm2Rt9Vb4Nc8Ws1Pz"),
+        (
+            "refresh_token: 1//0gHx7Lm2Rt9Vb4Nc8Ws1Pz",
+            "1//0gHx7Lm2Rt9Vb4Nc8Ws1Pz",
+        ),
         (
             "X-Request-Token: 8bbb63cd-245e-4d6d-ac30-accaa2ca03f9",
             "8bbb63cd-245e-4d6d-ac30-accaa2ca03f9",
@@ -151,7 +154,8 @@ fn references_code_and_ciphertext_are_no_secrets() {
         "db_password: ENC[AES256_GCM,data:Zm9vYmFyYmF6,iv:Zk1vYmFy,tag:QWJjZA==,type:str]\n",
     ] {
         assert!(
-            found(text, Entity::GenericSecret).is_empty() && found(text, Entity::Password).is_empty(),
+            found(text, Entity::GenericSecret).is_empty()
+                && found(text, Entity::Password).is_empty(),
             "{text}: {:?}",
             hits(text)
         );
@@ -160,14 +164,21 @@ fn references_code_and_ciphertext_are_no_secrets() {
     let body = r#"{"github":{"app_private_key":"keys/app.pem:Qx7Lm2Rt9Vb4Nc8Ws1Pz"}}"#;
     assert_eq!(
         json_findings(body),
-        vec![("GENERIC_SECRET", "/github/app_private_key".to_string(), false)]
+        vec![(
+            "GENERIC_SECRET",
+            "/github/app_private_key".to_string(),
+            false
+        )]
     );
     for (text, want) in [
         (
             "+STRIPE_API_KEY = 'Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd'\n",
             "Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd",
         ),
-        ("fallback_token: ENCx7Lm2Rt9Vb4Nc8Ws1Pz", "ENCx7Lm2Rt9Vb4Nc8Ws1Pz"),
+        (
+            "fallback_token: ENCx7Lm2Rt9Vb4Nc8Ws1Pz",
+            "ENCx7Lm2Rt9Vb4Nc8Ws1Pz",
+        ),
     ] {
         assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
     }
@@ -196,7 +207,10 @@ fn short_vendor_placeholders_and_bearer_examples() {
             "    Authorization: Bearer wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         ),
-        ("token ghp_YourTokenHere1234567890abcdefgh", "ghp_YourTokenHere1234567890abcdefgh"),
+        (
+            "token ghp_YourTokenHere1234567890abcdefgh",
+            "ghp_YourTokenHere1234567890abcdefgh",
+        ),
     ] {
         assert_eq!(placeholders(text), vec![want], "{text}: {:?}", hits(text));
     }
@@ -272,7 +286,11 @@ fn api_keys_stated_in_prose() {
         "the api key is required",
         "api key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
     ] {
-        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+        assert_eq!(
+            found(text, Entity::GenericSecret),
+            Vec::<String>::new(),
+            "{text}"
+        );
     }
     assert_eq!(
         found(
@@ -325,7 +343,11 @@ fn ini_settings_named_key() {
         "key=9f86d081884c7d659a2feaa0c55ad015\n",
         "see config[0] key = Qx7Lm2Rt9Vb4Nc8Ws1Pz3Kd\n",
     ] {
-        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+        assert_eq!(
+            found(text, Entity::GenericSecret),
+            Vec::<String>::new(),
+            "{text}"
+        );
     }
     // The URL parameter's rule is unchanged.
     assert_eq!(
@@ -347,7 +369,11 @@ fn card_codes_in_table_rows() {
     assert_eq!(found(tsv, Entity::GenericSecret), vec!["203", "3121"]);
     assert_eq!(
         found(tsv, Entity::CreditCard),
-        vec!["4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005"]
+        vec![
+            "4111 1111 1111 1111",
+            "5555-5555-5555-4444",
+            "378282246310005"
+        ]
     );
     // A log that flattened the lines and the tabs to blanks.
     let flat = "card_holder card_number cvv amount status \u{b6} Brandon Valencia 4242 4242 4242 4242 656 $46,357.00 captured \u{b6} Jari Miner 5555555555554444 416 CHF 4'567.84 captured";
@@ -367,34 +393,88 @@ fn card_codes_in_table_rows() {
         "Ann Lee 4111 1111 1111 1111 203 captured\n",
         "We never store the CVV. card 4111 1111 1111 1111 203 orders shipped\n",
     ] {
-        assert_eq!(found(text, Entity::GenericSecret), Vec::<String>::new(), "{text}");
+        assert_eq!(
+            found(text, Entity::GenericSecret),
+            Vec::<String>::new(),
+            "{text}"
+        );
     }
 }
 
 #[test]
 fn password_keys_of_the_locales() {
     for (text, want) in [
-        ("[alerts]\nsmtp_user=rico@example.com\nContrasenya=regenboog+papillon+61\n", "regenboog+papillon+61"),
-        ("[database]\nuser = \"ledger\"\nContrasenya = \"Mandarina.107!\"\n", "Mandarina.107!"),
-        ("    username: crm_app\n    Contrasenya: BAGU7646opus-\n", "BAGU7646opus-"),
-        ("[alerts]\nwachtw=Klomp_359*\nrecipients=x@example.com\n", "Klomp_359*"),
-        ("[database]\nuser = 'ledger'\nwachtw = 'OCTO5340lejo!'\n", "OCTO5340lejo!"),
+        (
+            "[alerts]\nsmtp_user=rico@example.com\nContrasenya=regenboog+papillon+61\n",
+            "regenboog+papillon+61",
+        ),
+        (
+            "[database]\nuser = \"ledger\"\nContrasenya = \"Mandarina.107!\"\n",
+            "Mandarina.107!",
+        ),
+        (
+            "    username: crm_app\n    Contrasenya: BAGU7646opus-\n",
+            "BAGU7646opus-",
+        ),
+        (
+            "[alerts]\nwachtw=Klomp_359*\nrecipients=x@example.com\n",
+            "Klomp_359*",
+        ),
+        (
+            "[database]\nuser = 'ledger'\nwachtw = 'OCTO5340lejo!'\n",
+            "OCTO5340lejo!",
+        ),
         ("    wachtw: Jxewek_dq03IX\n  mail:\n", "Jxewek_dq03IX"),
-        ("    clave_acceso: Y7tZWh1SLHYnj9oI\n  mail:\n", "Y7tZWh1SLHYnj9oI"),
+        (
+            "    clave_acceso: Y7tZWh1SLHYnj9oI\n  mail:\n",
+            "Y7tZWh1SLHYnj9oI",
+        ),
         ("la clave de acceso: Kx7!pq2Lm\n", "Kx7!pq2Lm"),
-        ("smtp_user=s@example.com\nparola_segreta=tortellini-octopus-88\n", "tortellini-octopus-88"),
-        ("[database]\nparola_segreta = \"R7f53V9cXJDqYi3R\"\n", "R7f53V9cXJDqYi3R"),
-        ("    username: crm_app\n    MotDePasse: aardbei+baguette-23\n", "aardbei+baguette-23"),
-        ("smtp_user=g@example.com\nMotDePasse=R3g3nb00g66\n", "R3g3nb00g66"),
+        (
+            "smtp_user=s@example.com\nparola_segreta=tortellini-octopus-88\n",
+            "tortellini-octopus-88",
+        ),
+        (
+            "[database]\nparola_segreta = \"R7f53V9cXJDqYi3R\"\n",
+            "R7f53V9cXJDqYi3R",
+        ),
+        (
+            "    username: crm_app\n    MotDePasse: aardbei+baguette-23\n",
+            "aardbei+baguette-23",
+        ),
+        (
+            "smtp_user=g@example.com\nMotDePasse=R3g3nb00g66\n",
+            "R3g3nb00g66",
+        ),
     ] {
-        assert_eq!(found(text, Entity::Password), vec![want], "{text}: {:?}", hits(text));
+        assert_eq!(
+            found(text, Entity::Password),
+            vec![want],
+            "{text}: {:?}",
+            hits(text)
+        );
     }
     for (body, pointer) in [
-        (r#"{"db":{"user":"svc_orders","Contrasenya":"Z9ULTX;Bo6xYy"}}"#, "/db/Contrasenya"),
-        (r#"{"sso":{"username":"alyssa","wachtw":"TORT0008boog%"}}"#, "/sso/wachtw"),
-        (r#"{"sso":{"username":"aura","clave_acceso":"p@p!ll0n59"}}"#, "/sso/clave_acceso"),
-        (r#"{"sso":{"username":"fredo","parola_segreta":"REGE7744stle%"}}"#, "/sso/parola_segreta"),
-        (r#"{"db":{"contrasenya_bd":"Z9ULTX;Bo6xYy"}}"#, "/db/contrasenya_bd"),
+        (
+            r#"{"db":{"user":"svc_orders","Contrasenya":"Z9ULTX;Bo6xYy"}}"#,
+            "/db/Contrasenya",
+        ),
+        (
+            r#"{"sso":{"username":"alyssa","wachtw":"TORT0008boog%"}}"#,
+            "/sso/wachtw",
+        ),
+        (
+            r#"{"sso":{"username":"aura","clave_acceso":"p@p!ll0n59"}}"#,
+            "/sso/clave_acceso",
+        ),
+        (
+            r#"{"sso":{"username":"fredo","parola_segreta":"REGE7744stle%"}}"#,
+            "/sso/parola_segreta",
+        ),
+        (
+            r#"{"db":{"contrasenya_bd":"Z9ULTX;Bo6xYy"}}"#,
+            "/db/contrasenya_bd",
+        ),
     ] {
         assert_eq!(
             json_findings(body),
@@ -413,7 +493,11 @@ fn password_keys_of_the_locales() {
         "MotDePasseOublie: https://example.com/reset\n",
         "contrasenya_min_length=12\n",
     ] {
-        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
     }
     for body in [
         r#"{"policy":{"contrasenya_min_length":12,"wachtw_hint":"de kat"}}"#,
@@ -426,9 +510,18 @@ fn password_keys_of_the_locales() {
 #[test]
 fn pgpass_lines_whose_user_ends_in_a_digit() {
     for (text, want) in [
-        ("$ cat ~/.pgpass\ndb.prod.lan:5432:*:berend29:St0ll3n8\n$ cat ~/.aws/credentials\n", "St0ll3n8"),
-        ("$ cat ~/.pgpass \u{b6} warehouse:5432:*:max35:Kl0mp53 \u{b6} $ cat", "Kl0mp53"),
-        ("66.192.247.42:5432:*:andrew69:Zeppelin.850-\n", "Zeppelin.850-"),
+        (
+            "$ cat ~/.pgpass\ndb.prod.lan:5432:*:berend29:St0ll3n8\n$ cat ~/.aws/credentials\n",
+            "St0ll3n8",
+        ),
+        (
+            "$ cat ~/.pgpass \u{b6} warehouse:5432:*:max35:Kl0mp53 \u{b6} $ cat",
+            "Kl0mp53",
+        ),
+        (
+            "66.192.247.42:5432:*:andrew69:Zeppelin.850-\n",
+            "Zeppelin.850-",
+        ),
     ] {
         assert_eq!(found(text, Entity::Password), vec![want], "{text}");
     }
@@ -440,7 +533,11 @@ fn pgpass_lines_whose_user_ends_in_a_digit() {
         "host db.prod.lan:5432:orders:report1:\n",
         "listen [2a01:bee:8a00:8659::7fd9]:443\n",
     ] {
-        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
     }
 }
 
@@ -459,6 +556,10 @@ fn wifi_keys_in_german_and_french() {
         "cl\u{e9} USB: K3y-2024!x\n",
         "la cl\u{e9} : sous le paillasson\n",
     ] {
-        assert_eq!(found(text, Entity::Password), Vec::<String>::new(), "{text}");
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
     }
 }
