@@ -91,6 +91,13 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     {
         return None;
     }
+    key_value_keyword(hay, j, q)
+}
+
+/// `key_value_start` past its tail test: the longest keyword ending at `j` (out of line, so
+/// the callers' loops over every `:`/`=` stay small enough to inline).
+#[inline(never)]
+fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
     let last = hay[j - 1] | 0x20;
     triggers(Kind::KeyValue)
         .iter()
@@ -118,16 +125,10 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
 /// (`mdp du compte admin: …`): their trigger position.
 #[inline]
 pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
-    // Most `:` follow a `"` (JSON) or a digit (times): one byte rejects them, inline.
-    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'a'..=b'z') {
-        // A `.pgpass` line whose user name ends in a digit (`…:5432:*:berend29:PASSWORD`);
-        // a time's `:` (`09:42:02`) has a digit after it too.
-        return (q > 0
-            && hay[q - 1].is_ascii_digit()
-            && hay[q] == b':'
-            && !hay.get(q + 1).is_some_and(u8::is_ascii_digit)
-            && pgpass_line_at(hay, q))
-        .then_some(q);
+    // Most `:` follow a `"` (JSON): one byte rejects them, inline. (After a digit: a
+    // `.pgpass` user name, `prose_colon_words`.)
+    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'0'..=b'9' | b'a'..=b'z') {
+        return None;
     }
     prose_colon_words(hay, q)
 }
@@ -135,6 +136,16 @@ pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
 /// `prose_colon_start` past its one-byte test.
 #[inline(never)]
 fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
+    // A `.pgpass` line whose user name ends in a digit (`…:5432:*:berend29:PASSWORD`); a
+    // time's `:` (`09:42:02`) has a digit after it too. No keyword ends in a digit.
+    // (Control bytes 0x10–0x19 pass the one-byte test as digits do.)
+    if matches!(hay[q - 1], 0x10..=0x19 | b'0'..=b'9') {
+        return (hay[q - 1].is_ascii_digit()
+            && hay[q] == b':'
+            && !hay.get(q + 1).is_some_and(u8::is_ascii_digit)
+            && pgpass_line_at(hay, q))
+        .then_some(q);
+    }
     let mut j = q;
     while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
         j -= 1;

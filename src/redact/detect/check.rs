@@ -389,23 +389,25 @@ impl Detector {
 /// in any of the ways a name is written (`client_request_token`, `ClientRequestToken`,
 /// `client-request-token`).
 fn not_secret_token_name(hay: &[u8], s: usize) -> bool {
-    let n = hay[..s]
-        .iter()
-        .rev()
-        .take(32)
-        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
-        .count();
-    let mut name: Vec<u8> = hay[s - n..s]
-        .iter()
-        .filter(|b| b.is_ascii_alphanumeric())
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    name.extend_from_slice(b"token");
+    // The name's letters and digits before `token`, from the end, in lower case (no
+    // allocation: this runs at every `token` keyword).
+    let name = || {
+        hay[s.saturating_sub(32)..s]
+            .iter()
+            .rev()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+    };
     super::super::json::NOT_SECRET_SUFFIXES
         .iter()
         .any(|suffix| {
-            let squeezed: Vec<u8> = suffix.bytes().filter(|&b| b != b'_').collect();
-            name.ends_with(&squeezed)
+            let head = suffix.strip_suffix("token").unwrap_or(suffix);
+            let mut name = name();
+            head.bytes()
+                .rev()
+                .filter(|&b| b != b'_')
+                .all(|b| name.next() == Some(b))
         })
 }
 
