@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 mod keys;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
-pub(crate) use keys::{member_class, FnvBuild, KeyClass, KeyRules};
+pub(crate) use keys::{member_class, FnvBuild, KeyClass, KeyRules, NOT_SECRET_SUFFIXES};
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
 pub(crate) fn escape_token(token: &str, out: &mut String) {
@@ -448,7 +448,11 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         if let KeyClass::Whole(entity) = key {
             let meaningful = match entity {
                 Entity::DateOfBirth | Entity::UsSsn => s.bytes().any(|b| b.is_ascii_digit()),
-                _ => !s.trim().is_empty() && !is_mask(s) && !is_sentinel(s),
+                _ => {
+                    let reference = matches!(entity, Entity::Password | Entity::GenericSecret)
+                        && secret_reference(s);
+                    !s.trim().is_empty() && !is_mask(s) && !is_sentinel(s) && !reference
+                }
             };
             if meaningful && self.redactor.enabled(entity) {
                 // A recognisable secret under a secret-named key (`GITHUB_TOKEN: ghp_…`,
@@ -614,6 +618,16 @@ fn is_sentinel(s: &str) -> bool {
         ]
         .iter()
         .any(|w| t.eq_ignore_ascii_case(w))
+}
+
+/// Where a secret is kept, or what it was encrypted to, not the secret: a file URI
+/// (`"app_private_key": "file://keys/app.pem"`), a 1Password secret reference
+/// (`op://vault/item/field`), a SOPS-encrypted value (`ENC[AES256_GCM,data:…]`: ciphertext,
+/// which SOPS writes to be committed).
+fn secret_reference(s: &str) -> bool {
+    let t = s.trim_start().as_bytes();
+    let starts = |p: &[u8]| t.len() > p.len() && t[..p.len()].eq_ignore_ascii_case(p);
+    starts(b"file://") || starts(b"op://") || t.starts_with(b"ENC[AES256_GCM")
 }
 
 fn is_mask(s: &str) -> bool {

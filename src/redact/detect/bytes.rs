@@ -91,6 +91,13 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     {
         return None;
     }
+    key_value_keyword(hay, j, q)
+}
+
+/// `key_value_start` past its tail test: the longest keyword ending at `j` (out of line, so
+/// the callers' loops over every `:`/`=` stay small enough to inline).
+#[inline(never)]
+fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
     let last = hay[j - 1] | 0x20;
     triggers(Kind::KeyValue)
         .iter()
@@ -101,14 +108,14 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
         })
         .map(|w| j - w.len())
         .min()
-        // `key` alone as a URL's query parameter (`?key=…`, `&key=…`); not a keyword
-        // elsewhere (`key: value` is any map's key).
+        // `key` alone as a URL's query parameter (`?key=…`, `&key=…`) or an INI/TOML
+        // setting (`key = "…"`, after a blank or at a line's start; `check_key_value` wants a
+        // key's shape there); not a keyword elsewhere (`key: value` is any map's key).
         .or_else(|| {
-            (j >= 4
-                && matches!(hay[j - 4], b'?' | b'&')
+            (hay[q] == b'='
                 && hay[j - 3..j].eq_ignore_ascii_case(b"key")
-                && hay[q] == b'=')
-                .then_some(j - 3)
+                && (j == 3 || matches!(hay[j - 4], b'?' | b'&' | b' ' | b'\t' | b'\n' | b'\r')))
+            .then_some(j - 3)
         })
 }
 
@@ -118,8 +125,9 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
 /// (`mdp du compte admin: …`): their trigger position.
 #[inline]
 pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
-    // Most `:` follow a `"` (JSON) or a digit (times): one byte rejects them, inline.
-    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'a'..=b'z') {
+    // Most `:` follow a `"` (JSON): one byte rejects them, inline. (After a digit: a
+    // `.pgpass` user name, `prose_colon_words`.)
+    if q == 0 || !matches!(hay[q - 1] | 0x20, b' ' | b')' | b'0'..=b'9' | b'a'..=b'z') {
         return None;
     }
     prose_colon_words(hay, q)
@@ -128,6 +136,16 @@ pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
 /// `prose_colon_start` past its one-byte test.
 #[inline(never)]
 fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
+    // A `.pgpass` line whose user name ends in a digit (`…:5432:*:berend29:PASSWORD`); a
+    // time's `:` (`09:42:02`) has a digit after it too. No keyword ends in a digit.
+    // (Control bytes 0x10–0x19 pass the one-byte test as digits do.)
+    if matches!(hay[q - 1], 0x10..=0x19 | b'0'..=b'9') {
+        return (hay[q - 1].is_ascii_digit()
+            && hay[q] == b':'
+            && !hay.get(q + 1).is_some_and(u8::is_ascii_digit)
+            && pgpass_line_at(hay, q))
+        .then_some(q);
+    }
     let mut j = q;
     while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
         j -= 1;
@@ -152,6 +170,19 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         return Some(j - 2);
     } else if tail(b"parola d'ordine") || tail(b"parola_d'ordine") || tail(b"parola_d_ordine") {
         return Some(j - 15);
+    } else if tail(b"contrasenya") || tail(b"motdepasse") {
+        // Catalan `Contrasenya=…`; `MotDePasse: …` in CamelCase (the SWAR pass looks for
+        // `depas`/`DEPAS` only).
+        return Some(j - if tail(b"contrasenya") { 11 } else { 10 });
+    } else if tail(b"parola_segreta") || tail(b"parola segreta") {
+        return Some(j - 14);
+    } else if tail(b"api key") {
+        // `API key: …` (a key in prose; `api_key_in_prose`).
+        return Some(j - 7);
+    }
+    // A Wi-Fi key in German and French (`WLAN-Schlüssel: …`, `Clé Wi-Fi : …`).
+    if let Some(p) = wifi_key_word_before(hay, j) {
+        return Some(p);
     }
     // `user/pass: …` is a pair (before `pass` alone).
     if let Some(p) = pair_word_before(hay, j) {
@@ -191,6 +222,35 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// `Schlüssel` ending at `j` after a network word (`WLAN-Schlüssel`, `WPA Schlüssel`), or
+/// `clé` and a network word ending at `j` (`Clé Wi-Fi`, `clé WPA`): the keyword's start.
+/// The last byte is tested first: most `:` end no such word.
+fn wifi_key_word_before(hay: &[u8], j: usize) -> Option<usize> {
+    const SCHLUESSEL: &[u8] = b"schl\xc3\xbcssel";
+    let tail = |w: &[u8]| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w);
+    match hay[j.checked_sub(1)?] | 0x20 {
+        b'l' if tail(SCHLUESSEL) && wifi_word_near(hay, j - SCHLUESSEL.len()) => {
+            Some(j - SCHLUESSEL.len())
+        }
+        b'i' | b'n' | b'a' => {
+            let net = [b"wi-fi".as_slice(), b"wifi", b"wlan", b"wpa"]
+                .into_iter()
+                .find(|w| tail(w))?;
+            let mut k = j - net.len();
+            while k > 0 && hay[k - 1] == b' ' {
+                k -= 1;
+            }
+            let cle = k >= 4
+                && k < j - net.len()
+                && (hay[k - 4..k].eq_ignore_ascii_case(b"cl\xc3\xa9")
+                    || &hay[k - 4..k] == b"CL\xc3\x89")
+                && (k == 4 || !hay[k - 5].is_ascii_alphabetic());
+            cle.then_some(k - 4)
+        }
+        _ => None,
+    }
 }
 
 /// The user word of a credential pair ending at `j` (`login`, `user`, …: `PAIR_WORDS`), or

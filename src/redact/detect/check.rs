@@ -79,7 +79,10 @@ impl Detector {
                 } else {
                     Entity::GithubToken
                 };
-                match secret_if(word_bounded && example_word(text), entity, hay, s, e) {
+                // Also a body of a placeholder's shape (`AIzaSy000…` of 34 zeros,
+                // `ghp_YourPersonalAccessTokenGoesHere0000`: runs, stand-in words).
+                let example = example_word(text) || short_token_placeholder(text);
+                match secret_if(word_bounded && example, entity, hay, s, e) {
                     Outcome::Hit(mut h) => {
                         h.placeholder = true;
                         Outcome::Hit(h)
@@ -106,7 +109,10 @@ impl Detector {
                 } else if v::mixed_classes(value)
                     && v::shannon_entropy(value) >= self.entropy_threshold
                 {
-                    hit(Entity::GenericSecret, vs, e)
+                    // A documentation example (`Bearer wJalrXUtnFEMI/…EXAMPLEKEY`).
+                    let mut h = Hit::new(Entity::GenericSecret, vs, e);
+                    h.placeholder = v::secret_placeholder(value);
+                    Outcome::Hit(h)
                 } else {
                     Outcome::Reject
                 }
@@ -131,6 +137,10 @@ impl Detector {
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),
             Kind::ProsePassword => match prose_keyword(hay, s) {
+                // `api key` (`rejected request with api key …`, `API key: …`): a key.
+                Some((ks, ke)) if ke - ks == 7 && hay[ks..ke].eq_ignore_ascii_case(b"api key") => {
+                    api_key_in_prose(hay, ke, self.entropy_threshold)
+                }
                 Some((ks, ke)) => check_prose_password(hay, ks, ke),
                 None => reject,
             },
@@ -240,6 +250,11 @@ impl Detector {
             return Outcome::Reject;
         }
         let key = text[..sep].to_ascii_lowercase();
+        // `token` ending a name of no secret (`ClientRequestToken`, `next_token`): the
+        // JSON keys' `NOT_SECRET_SUFFIXES`.
+        if key.starts_with(b"token") && not_secret_token_name(hay, s) {
+            return Outcome::Reject;
+        }
         let mut vs = s + sep + 1;
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
@@ -282,12 +297,18 @@ impl Detector {
         };
         // A function call (`password = crypt('…', gen_salt('bf'))`: `crypt(` is none) and
         // a secret store's reference (`vault:secret/data/app#token`).
-        let call = value.ends_with(b"(")
+        // Code reading the secret from elsewhere: a call or a subscript
+        // (`os.environ['STRIPE_API_KEY']`: the value stops at the quote, `os.environ[`).
+        let call = (value.ends_with(b"(") || value.ends_with(b"["))
             && value[..value.len() - 1]
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.');
+        // A SOPS-encrypted value (`ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`): ciphertext,
+        // which SOPS writes to be committed.
+        let sops = value.starts_with(b"ENC[AES256_GCM");
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
             || call
+            || sops
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
@@ -331,7 +352,7 @@ impl Detector {
             // `connect.sid=…`), 16 bytes or more; not the end of another name (`AccountSid`,
             // `ORACLE_SID`) nor an Oracle `SID=ORCL`.
             Outcome::Reject
-        } else if key == b"key"
+        } else if key.starts_with(b"key")
             && !(s > 0
                 && matches!(hay[s - 1], b'?' | b'&')
                 && value.len() >= 16
@@ -339,8 +360,18 @@ impl Detector {
                 && value.iter().any(u8::is_ascii_alphabetic))
         {
             // `key` alone: a URL's query parameter holding a key (`?key=…`, `&key=…`), 16
-            // bytes or more with letters and digits; not `key=id`, `&key=customer_name`.
-            Outcome::Reject
+            // bytes or more with letters and digits; not `key=id`, `&key=customer_name`. Or
+            // a setting named `key` in an INI/TOML section (`[providers.internal]\nkey =
+            // "…"`: after a blank or at a line's start, a `[section]` header before) whose
+            // value has a key's shape (`setting_key_value`, `secret_token_at`).
+            if (s > 0 && matches!(hay[s - 1], b'?' | b'&'))
+                || !setting_key_value(value)
+                || !ini_section_before(hay, s)
+            {
+                Outcome::Reject
+            } else {
+                secret_token_at(hay, vs, e, self.entropy_threshold)
+            }
         } else if value.len() >= 8
             && !v::secret_placeholder(value)
             && v::mixed_classes(value)
@@ -351,6 +382,231 @@ impl Detector {
             Outcome::Reject
         }
     }
+}
+
+/// The name whose `token` starts at `s` is one of `NOT_SECRET_SUFFIXES` (an idempotency
+/// token, AWS's `ClientRequestToken`; a pagination cursor, `next_token`, `nextPageToken`),
+/// in any of the ways a name is written (`client_request_token`, `ClientRequestToken`,
+/// `client-request-token`).
+fn not_secret_token_name(hay: &[u8], s: usize) -> bool {
+    // The name's letters and digits before `token`, from the end, in lower case (no
+    // allocation: this runs at every `token` keyword).
+    let name = || {
+        hay[s.saturating_sub(32)..s]
+            .iter()
+            .rev()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+    };
+    super::super::json::NOT_SECRET_SUFFIXES
+        .iter()
+        .any(|suffix| {
+            let head = suffix.strip_suffix("token").unwrap_or(suffix);
+            let mut name = name();
+            head.bytes()
+                .rev()
+                .filter(|&b| b != b'_')
+                .all(|b| name.next() == Some(b))
+        })
+}
+
+/// An INI/TOML section header (`[providers.internal]`, `[web:vars]`, `[[servers]]`) in the
+/// 512 bytes before `s`: a `[`, at a line's start or after a blank, a name (letters, digits,
+/// `.`, `_`, `-`, `:`, `"`), `]`, then a blank or a line break. (A lone `key=…` elsewhere is
+/// any parameter.)
+fn ini_section_before(hay: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(512);
+    let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':' | b'"');
+    let mut k = s;
+    while let Some(c) = memchr::memrchr(b']', &hay[from..k]) {
+        let c = from + c;
+        k = c;
+        let after_ok = hay
+            .get(c + 1)
+            .is_some_and(|&b| b.is_ascii_whitespace() || b == b']');
+        let n = hay[from..c].iter().rev().take_while(|&&b| name(b)).count();
+        let o = c - n;
+        if !after_ok || n == 0 || o == from || hay[o - 1] != b'[' {
+            continue;
+        }
+        let o = if o >= 2 && hay[o - 2] == b'[' {
+            o - 1
+        } else {
+            o
+        };
+        if o == 1 || hay[o - 2].is_ascii_whitespace() {
+            return true;
+        }
+    }
+    false
+}
+
+/// The value of an INI/TOML setting named `key` (`key = "…"`) that may be a key, not
+/// another setting: 20 bytes or more, no `:` (a cache key `user:42:profile`, a time), no
+/// call or subscript (`hashlib.sha256(…)`, `config["…"]`), no path to a file
+/// (`reports/2026/05/q1.csv`); `secret_token_at` judges the rest (a dotted name of lower
+/// case, `app.settings.timeout`, is none).
+fn setting_key_value(value: &[u8]) -> bool {
+    let ext = value.iter().rposition(|&b| b == b'.').is_some_and(|d| {
+        let tail = &value[d + 1..];
+        (1..=4).contains(&tail.len()) && tail.iter().all(u8::is_ascii_lowercase)
+    });
+    value.len() >= 20
+        && !ext
+        && !value
+            .iter()
+            .any(|b| matches!(b, b':' | b'(' | b'[' | b'\\'))
+}
+
+/// The security code in the cell after a card number at `hay[start..end]`, in a table row
+/// whose header names the two columns side by side (`card_number<TAB>cvv`,
+/// `card_number,cvc`, `card_holder card_number cvv amount` where a log flattened the cells
+/// to blanks): three or four digits, the whole cell (`…1111<TAB>737<TAB>EUR 12,50`,
+/// `… 4111 1111 1111 1111 737 $46.00`). Not an amount (`123.45`), an expiry (`09/27`), a
+/// code under another header (`card_number<TAB>amount`).
+#[inline(never)]
+pub(super) fn cvc_table_cell(hay: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    let blanks = |mut i: usize| {
+        while hay.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        i
+    };
+    // Quoted cells (`"4111…","737"`): the quotes around each.
+    let quoted = hay.get(end) == Some(&b'"') && start > 0 && hay[start - 1] == b'"';
+    let j = blanks(end + usize::from(quoted));
+    let (delim, cs) = match *hay.get(j)? {
+        d @ (b'\t' | b',' | b';' | b'|') => (d, blanks(j + 1)),
+        b if b.is_ascii_digit() && j > end && j - end <= 4 && !quoted => (b' ', j),
+        _ => return None,
+    };
+    if quoted && hay.get(cs) != Some(&b'"') {
+        return None;
+    }
+    let cs = cs + usize::from(quoted);
+    let digits = digit_run(hay, cs);
+    if !(3..=4).contains(&digits) {
+        return None;
+    }
+    let ce = cs + digits;
+    if quoted && hay.get(ce) != Some(&b'"') {
+        return None;
+    }
+    let k = blanks(ce + usize::from(quoted));
+    let cell_ends = match hay.get(k) {
+        None | Some(b'\n' | b'\r') => true,
+        Some(&b) => b == delim || (delim == b' ' && k > ce),
+    };
+    (cell_ends && cvc_header_before(hay, start, delim)).then_some((cs, ce))
+}
+
+/// A header in the 4 KB before `start` naming a security-code column (`cvv`, `cvc`, `csc`,
+/// `cvn`, optionally with `2`, a whole cell or a cell's last word: `card_cvv`) right after a
+/// card column (a cell holding `card`, `pan`, `number`, or the locales' `karte`, `carte`,
+/// `tarjeta`, `carta`, `kaart`), the cells separated by `delim` (blanks around it allowed).
+fn cvc_header_before(hay: &[u8], start: usize, delim: u8) -> bool {
+    let from = start.saturating_sub(4096);
+    let is_delim = |b: u8| b == delim || b == b'\n' || b == b'\r';
+    // A cell holds blanks unless blanks separate the cells (`Card Number<TAB>CVV`).
+    let cell_byte = |b: u8| !is_delim(b) && (delim != b' ' || b != b'\t');
+    let win = &hay[from..start];
+    for (k, w) in win.windows(3).enumerate() {
+        let word = [w[0] | 0x20, w[1] | 0x20, w[2] | 0x20];
+        if !matches!(&word, b"cvv" | b"cvc" | b"csc" | b"cvn") {
+            continue;
+        }
+        let k = from + k;
+        // The word ends its cell (a `2` and a closing quote may follow).
+        let mut e = k + 3;
+        if hay.get(e) == Some(&b'2') {
+            e += 1;
+        }
+        if matches!(hay.get(e), Some(b'"' | b'\'')) {
+            e += 1;
+        }
+        if !hay.get(e).is_some_and(|&b| is_delim(b) || b == b' ') {
+            continue;
+        }
+        // It starts its cell, or ends one (`card_cvv`): the cell's start.
+        if k > 0 && hay[k - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut c = k;
+        while c > from && cell_byte(hay[c - 1]) {
+            c -= 1;
+        }
+        // The delimiter before it, blanks around.
+        let mut d = c;
+        while d > from && hay[d - 1] == b' ' {
+            d -= 1;
+        }
+        if delim != b' ' {
+            if d == from || hay[d - 1] != delim {
+                continue;
+            }
+            d -= 1;
+            while d > from && hay[d - 1] == b' ' {
+                d -= 1;
+            }
+        } else if d == c {
+            continue;
+        }
+        // The cell before: a card column.
+        let mut p = d;
+        while p > from && cell_byte(hay[p - 1]) {
+            p -= 1;
+        }
+        let prev = hay[p..d].to_ascii_lowercase();
+        if p < d
+            && [
+                b"card".as_slice(),
+                b"pan",
+                b"number",
+                b"karte",
+                b"carte",
+                b"tarjeta",
+                b"carta",
+                b"kaart",
+            ]
+            .iter()
+            .any(|w| memchr::memmem::find(&prev, w).is_some())
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// A key stated in prose after `api key` ending at `e` (`rejected request with api key
+/// KUDo4F3…`, `API key: …`, `the API key is …`, quoted or in backticks): the next token, after
+/// an optional `:`/`=` or `is`/`was`, when it has a secret's shape (`secret_token_at`: 16
+/// bytes or more, two of lower case, upper case and digits, above the entropy threshold); a
+/// vendor-shaped key is its own rule's. "api key rotation", "API key ID 42", "the api key
+/// in the vault" hold none.
+fn api_key_in_prose(hay: &[u8], e: usize, threshold: f64) -> Outcome {
+    let limit = (e + 160).min(hay.len());
+    let blanks = |mut i: usize| {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = blanks(e);
+    if i < limit && matches!(hay[i], b':' | b'=') {
+        i = blanks(i + 1);
+    } else if hay[i..limit].starts_with(b"is ") {
+        i = blanks(i + 3);
+    } else if hay[i..limit].starts_with(b"was ") {
+        i = blanks(i + 4);
+    }
+    let Some((vs, ve)) = value_at(hay, i, limit) else {
+        return Outcome::Reject;
+    };
+    if i == e || memchr::memmem::find(&hay[vs..ve], b"://").is_some() {
+        return Outcome::Reject;
+    }
+    secret_token_at(hay, vs, ve, threshold)
 }
 
 /// A secret without a vendor shape at `hay[vs..e]` (`secret_access_key VALUE`, the secret
@@ -799,6 +1055,19 @@ pub(super) fn example_word(body: &[u8]) -> bool {
     body.windows(7).any(|w| w.eq_ignore_ascii_case(b"example"))
 }
 
+/// A vendor-prefixed token shorter than the vendor's that reads as a documentation
+/// placeholder: six or more of one byte (`AIzaSy` and 32 zeros) or the stand-ins `your`,
+/// `here` in one case or in Title case, as CamelCase writes them
+/// (`ghp_YourPersonalAccessTokenGoesHere0000`). Such a token is no key of the vendor's (too
+/// short), so nothing real is taken for a placeholder; other short bodies stay nothing
+/// (`ghs_abcdefghijklmnopqrstuvwx1234`, `AIzaSyA-short-key-0123456789abcd`).
+pub(super) fn short_token_placeholder(token: &[u8]) -> bool {
+    token.windows(6).any(|w| w.iter().all(|&b| b == w[0]))
+        || token
+            .windows(4)
+            .any(|w| matches!(w, b"your" | b"Your" | b"YOUR" | b"here" | b"Here" | b"HERE"))
+}
+
 pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
     let t = hay.get(p..)?;
     let run = |from: usize, ok: fn(u8) -> bool| t[from..].iter().take_while(|&&b| ok(b)).count();
@@ -809,8 +1078,10 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
         // `_` too: a body holding one is a placeholder or nothing (`check`). A shorter body
         // naming an example (`ghs_EXAMPLEexampleEXAMPLEexample000000`) is a documentation
         // placeholder (`check` flags it).
+        // A body of 20 to 35 bytes is matched too (the pattern's third alternative): `check`
+        // keeps it only as a placeholder (`short_token_placeholder`).
         let r = run(4, v::is_word);
-        (r >= 36 || example_word(&t[4..4 + r])).then_some(p + 4 + r)
+        (r >= 20 || example_word(&t[4..4 + r])).then_some(p + 4 + r)
     } else {
         None
     }
@@ -1583,7 +1854,13 @@ pub(super) fn password_like(v: &[u8]) -> bool {
                 .find(|b| !(b.is_ascii_alphanumeric() || **b == b'_'))
                 == Some(&b'=')
     });
-    if starts_with_known_secret(v) || lower_starts(b"your") || lower_ends(b"here") || query {
+    // A SOPS-encrypted value (`ENC[AES256_GCM,data:…]`) is ciphertext.
+    if starts_with_known_secret(v)
+        || lower_starts(b"your")
+        || lower_ends(b"here")
+        || query
+        || v.starts_with(b"ENC[AES256_GCM")
+    {
         return false;
     }
     // Templates and variables (`<…>`, `{{…}}`, `${…}`, `$DB_PASSWORD`, `%s`), masks.
@@ -1672,7 +1949,16 @@ fn bare_password(v: &[u8]) -> bool {
 /// A network word in the 60 bytes before `p` (any case): `wifi`, `wi-fi`, `wlan`, `wpa`,
 /// `ssid`, `router`, `hub`, `network`, `réseau`, `red`, `rete`, `netwerk`.
 fn wifi_before(hay: &[u8], p: usize) -> bool {
-    let win = &hay[p.saturating_sub(60)..p];
+    wifi_in(&hay[p.saturating_sub(60)..p])
+}
+
+/// A network word (`wifi_before`'s) in the 40 bytes before the keyword at `p` or the 24
+/// after it (`WLAN-Schlüssel`, `Clé Wi-Fi`).
+pub(super) fn wifi_word_near(hay: &[u8], p: usize) -> bool {
+    wifi_in(&hay[p.saturating_sub(40)..(p + 24).min(hay.len())])
+}
+
+fn wifi_in(win: &[u8]) -> bool {
     [
         b"wifi".as_slice(),
         b"wi-fi",
@@ -1864,6 +2150,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         {
             Some((p, p + 15))
         }
+        // `parola segreta` (from the colon pass).
+        b'p' if at(p, b"parola_segreta") || at(p, b"parola segreta") => Some((p, p + 14)),
+        // German `Schlüssel` of a Wi-Fi network (`WLAN-Schlüssel: …`, from the colon pass).
+        b's' if at(p, b"schl\xc3\xbcssel") && wifi_word_near(hay, p) => Some((p, p + 10)),
         b'p' => {
             for tail in [
                 b"word".as_slice(),
@@ -1900,7 +2190,19 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
         b'w' if at(p, b"ww") => Some((p, p + 2)),
-        b'w' => at(p, b"wachtwoord").then_some((p, p + 10)),
+        b'w' if at(p, b"wachtwoord") => Some((p, p + 10)),
+        // `wachtw` (short for `wachtwoord`) as a key: before `:`/`=` (a closing quote and
+        // blanks between) or an owner's `_`.
+        b'w' if at(p, b"wachtw") => {
+            let mut k = p + 6;
+            k += usize::from(matches!(hay.get(k), Some(b'"' | b'\'')));
+            while matches!(hay.get(k), Some(b' ' | b'\t')) {
+                k += 1;
+            }
+            matches!(hay.get(k), Some(b':' | b'=' | b'_')).then_some((p, p + 6))
+        }
+        // `MotDePasse` (from the colon pass).
+        b'm' if at(p, b"motdepasse") => Some((p, p + 10)),
         b'm' => Some((p, p + 3)),
         // The `:` before a `.pgpass` line's password (from the colon pass).
         b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
@@ -1908,6 +2210,9 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {
             Some((p, p + 2))
         }
+        // `api key` before a blank (the ` key ` literal): a key in prose
+        // (`api_key_in_prose`).
+        b'k' if at(p, b"key ") && before(b"api ") => Some((p - 4, p + 3)),
         // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,
         // `hub`, `network`) in the 60 bytes before.
         b'k' if at(p, b"key ") && wifi_before(hay, p) => Some((p, p + 3)),
@@ -1922,7 +2227,29 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                 None
             }
         }
-        b'c' if at(p, b"clave") => Some((p, p + 5)),
+        // Spanish `clave`, and `clave de acceso` (`clave_acceso: …`).
+        b'c' if at(p, b"clave") => {
+            let tail = [
+                b"_acceso".as_slice(),
+                b" de acceso",
+                b"_de_acceso",
+                b"-acceso",
+            ]
+            .into_iter()
+            .find(|t| at(p + 5, t))
+            .map_or(0, <[u8]>::len);
+            Some((p, p + 5 + tail))
+        }
+        // Catalan `contrasenya` (from the colon pass).
+        b'c' if at(p, b"contrasenya") => Some((p, p + 11)),
+        // French `clé` of a Wi-Fi network (`Clé Wi-Fi : …`, from the colon pass).
+        b'c' if (at(p, b"cl\xc3\xa9") || hay[p..].starts_with(b"CL\xc3\x89"))
+            && wifi_word_near(hay, p) =>
+        {
+            Some((p, p + 4))
+        }
+        // `api key` before `:`/`=` (from the colon pass).
+        b'a' if at(p, b"api key") => Some((p, p + 7)),
         // The user word of a credential pair (`login: admin / …`).
         b'l' | b'u' | b'b' | b'g' | b'i' | b'c' | b'z' | b'a' if !before(b"contr") => PAIR_WORDS
             .iter()

@@ -79,7 +79,10 @@ impl Detector {
                     // The card's security code written after it (`card 4111… CVV 123`,
                     // `… exp 09/27 CVC 123`): masked as GENERIC_SECRET, like `CVC: 123`.
                     let cvc = (h.0.entity == Entity::CreditCard)
-                        .then(|| cvc_after_card(hay, h.0.end))
+                        .then(|| {
+                            cvc_after_card(hay, h.0.end)
+                                .or_else(|| cvc_table_cell(hay, h.0.start, h.0.end))
+                        })
                         .flatten();
                     self.push(out, h.0, h.1);
                     if let Some((cs, ce)) = cvc {

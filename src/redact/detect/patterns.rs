@@ -48,8 +48,9 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (Kind::Anthropic, &[E::AnthropicKey], r"sk-ant-[A-Za-z0-9_\-]{20,}".into()),
         (Kind::OpenAi, &[E::OpenaiKey], r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}".into()),
         (Kind::Stripe, &[E::StripeKey], r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]{16,}".into()),
-        // A shorter body naming an example is a documentation placeholder (`check`).
-        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|gh[pousr]_[A-Za-z0-9_]*(?i:example)[A-Za-z0-9_]*|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
+        // A shorter body naming an example, or of 20 bytes or more, is a documentation
+        // placeholder when it reads as one (`check`), else nothing.
+        (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|gh[pousr]_[A-Za-z0-9_]*(?i:example)[A-Za-z0-9_]*|gh[pousr]_[A-Za-z0-9_]{20,35}|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
         (Kind::Slack, &[E::SlackToken], r"(?:xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,})".into()),
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
         // A shorter body is a documentation placeholder when it names an example (`check`).
@@ -63,11 +64,11 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
-            &[E::Password],
+            &[E::Password, E::GenericSecret],
             // Matched by hand (`prose_keyword`); the pattern documents what it accepts.
             r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
         ),
@@ -145,6 +146,14 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "master_key",
             "master-key",
             "masterkey",
+            // A licence key (`newrelic_license_key=…`) and a header naming a signing key
+            // (`X-Signature-Key: …`).
+            "license_key",
+            "license-key",
+            "licensekey",
+            "signature_key",
+            "signature-key",
+            "signaturekey",
             "credential",
             "credentials",
             "session",
@@ -181,6 +190,8 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "RASENA",
             "pw ",
             "pwd ",
+            // `api key …` (a GENERIC_SECRET in prose; the SIMD pass finds it at ` key `).
+            "api key",
         ],
         Kind::Dob => &[
             "dob",

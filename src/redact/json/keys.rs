@@ -81,6 +81,13 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "parola_chiave",
     "wachtwoord",
     "ww",
+    // Catalan `contrasenya`, Dutch `wachtw` (short for `wachtwoord`), Spanish `clave de
+    // acceso`, Italian `parola segreta`.
+    "contrasenya",
+    "wachtw",
+    "clave_acceso",
+    "clave_de_acceso",
+    "parola_segreta",
     "secret",
     "client_secret",
     "secret_key",
@@ -116,6 +123,9 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "secret_key_base",
     "pin",
     "signing_key",
+    // A licence key (`newrelic_license_key`) and a signing key named for its signature.
+    "license_key",
+    "signature_key",
     "dob",
     "date_of_birth",
     "birth_date",
@@ -159,6 +169,11 @@ pub(crate) fn password_key(norm: &str) -> bool {
             | "parola_chiave"
             | "wachtwoord"
             | "ww"
+            | "contrasenya"
+            | "wachtw"
+            | "clave_acceso"
+            | "clave_de_acceso"
+            | "parola_segreta"
             | "pin"
     )
 }
@@ -214,7 +229,7 @@ fn login_word(before: &str) -> bool {
 }
 
 fn compound_password_key(norm: &str) -> bool {
-    const WORDS: [&str; 8] = [
+    const WORDS: [&str; 10] = [
         "password",
         "passwd",
         "pwd",
@@ -223,6 +238,8 @@ fn compound_password_key(norm: &str) -> bool {
         "wachtwoord",
         "contrasena",
         "contraseña",
+        "contrasenya",
+        "wachtw",
     ];
     const SETTINGS: [&str; 26] = [
         "hint",
@@ -289,12 +306,16 @@ fn dob_key(norm: &str) -> bool {
     )
 }
 
-/// Keys ending like a secret that are not secrets (pagination cursors and the like).
-pub(super) const NOT_SECRET_SUFFIXES: &[&str] = &[
+/// Keys ending like a secret that are not secrets (pagination cursors and the like, and
+/// idempotency tokens: AWS's `ClientRequestToken`, a UUID the caller makes up so a retried
+/// request is not done twice).
+pub(crate) const NOT_SECRET_SUFFIXES: &[&str] = &[
     "page_token",
     "next_token",
     "continuation_token",
     "sync_token",
+    "client_request_token",
+    "idempotency_token",
 ];
 
 /// Compiled key-name rules.
