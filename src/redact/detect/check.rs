@@ -135,11 +135,15 @@ impl Detector {
                 None => reject,
             },
             Kind::Dob => {
-                // The date part; vCard's basic `BDAY:19661019` is its last 8 digits.
-                let ds = match self.date_re.find(&hay[s..e]) {
-                    Some(m) => s + m.start(),
-                    None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => e - 8,
-                    None => s,
+                // The date part; vCard's basic `BDAY:19661019` is its last 8 digits; a date
+                // written with blanks (`05 17 1958`) its last three groups.
+                let ds = match spaced_date_start(&hay[s..e]) {
+                    Some(i) => s + i,
+                    None => match self.date_re.find(&hay[s..e]) {
+                        Some(m) => s + m.start(),
+                        None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => e - 8,
+                        None => s,
+                    },
                 };
                 // `b. ` (born) stands at a line's start, after `(` or after `, `.
                 let born_ok = !hay[s..].starts_with(b"b. ")
@@ -2080,13 +2084,70 @@ pub(super) fn sql_birth_values(
     }
 }
 
-/// `birthday` followed by a word naming a celebration before the date (`Beau's birthday
-/// drinks are on 26/11/2026`, `birthday party on …`): the date of the event, not a birth.
+/// A phone word right before a dotted number (`Fax 34.41.82.27`, `Tel.: 27.12.63.80`): four
+/// pairs of digits after it are a phone number written with dots, not an IPv4 address.
+fn phone_word_before(hay: &[u8], s: usize) -> bool {
+    word_before(hay, s, false).is_some_and(|(a, b)| {
+        let w = &hay[a..b];
+        [
+            &b"fax"[..],
+            b"tel",
+            b"phone",
+            b"mobile",
+            b"mob",
+            b"cell",
+            b"handy",
+            b"gsm",
+        ]
+        .iter()
+        .any(|k| w.eq_ignore_ascii_case(k))
+    })
+}
+
+/// Where a date written with blanks (`05 17 1958`: two groups of one or two digits, a year of
+/// four) starts at the end of `t`, if `t` ends in one.
+fn spaced_date_start(t: &[u8]) -> Option<usize> {
+    let n = t.len();
+    if n < 8 || t[n - 5] != b' ' || !t[n - 4..].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let digits_before = |i: usize| {
+        t[..i]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let second = digits_before(n - 5);
+    if !(1..=2).contains(&second) {
+        return None;
+    }
+    let j = n - 5 - second;
+    if j == 0 || t[j - 1] != b' ' {
+        return None;
+    }
+    let first = digits_before(j - 1);
+    (1..=2).contains(&first).then(|| j - 1 - first)
+}
+
+/// `birthday` (`Geburtstag`) followed by a word naming a celebration before the date (`Beau's
+/// birthday drinks are on 26/11/2026`, `birthday party on …`, `Geburtstagsfeier am …`,
+/// `Geburtstag Feier …`): the date of the event, not a birth.
 fn birthday_event(keyword_to_date: &[u8]) -> bool {
-    let Some(rest) = keyword_to_date
+    let k = keyword_to_date;
+    if k.len() > 10 && k[..10].eq_ignore_ascii_case(b"geburtstag") && k[10].is_ascii_alphabetic() {
+        // A compound: `Geburtstagsfeier`, `Geburtstagsparty`, `Geburtstagskuchen`.
+        return true;
+    }
+    let Some(rest) = k
         .get(..8)
         .filter(|k| k.eq_ignore_ascii_case(b"birthday"))
-        .map(|_| &keyword_to_date[8..])
+        .map(|_| &k[8..])
+        .or_else(|| {
+            k.get(..10)
+                .filter(|k| k.eq_ignore_ascii_case(b"geburtstag"))
+                .map(|_| &k[10..])
+        })
     else {
         return false;
     };
@@ -2101,6 +2162,8 @@ fn birthday_event(keyword_to_date: &[u8]) -> bool {
             b"celebration",
             b"bash",
             b"event",
+            b"feier",
+            b"fest",
         ]
         .iter()
         .any(|e| w.eq_ignore_ascii_case(e))

@@ -381,3 +381,5 @@ mod tests;
 mod tests_accuracy;
 #[cfg(test)]
 mod tests_dob;
+#[cfg(test)]
+mod tests_r11a;

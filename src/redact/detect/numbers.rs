@@ -553,7 +553,7 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
 
 /// The word ending at `j` after skipping blanks, `:`, `#`, `.` and `=` (and digit groups with
 /// `digits`), within 24 bytes: (start, end).
-fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
+pub(super) fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
     let stop = j.saturating_sub(24);
     while j > stop
         && (matches!(hay[j - 1], b' ' | b'\t' | b':' | b'#' | b'.' | b'=')

@@ -1,0 +1,110 @@
+//! Eleventh round, part A (issue #20, on blind10's misses): birth dates, phones, cards,
+//! SSNs and IPv4 addresses. Each class with the look-alikes it must leave alone.
+
+use super::*;
+use crate::redact::action::ActionPlan;
+use crate::redact::{RedactConfig, Redactor};
+use regex_automata::{Anchored, Input};
+use serde_json::json;
+
+fn det() -> Detector {
+    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The texts of `entity` a scan of `text` finds.
+fn found(text: &str, entity: Entity) -> Vec<String> {
+    let mut out = Vec::new();
+    det().scan(text.as_bytes(), ScanContext::default(), &mut |h| {
+        if h.entity == entity {
+            out.push(text[h.start..h.end].to_string());
+        }
+        true
+    });
+    out
+}
+
+fn dobs(text: &str) -> Vec<String> {
+    found(text, Entity::DateOfBirth)
+}
+
+fn redactor() -> Redactor {
+    Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The pointers of `entity` findings in `doc`, the same from the `Value` walk and the
+/// raw-bytes pass (same output, same findings).
+fn json_pointers(doc: &serde_json::Value, entity: Entity) -> Vec<String> {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    let mut walked = doc.clone();
+    let (walk_found, _) = r.redact_json_in_place(&mut walked, &plan);
+    let raw = serde_json::to_vec(doc).expect("json");
+    let (out, raw_found) = r.redact_bytes(&raw, true, &plan);
+    let out: serde_json::Value = serde_json::from_slice(&out).expect("redacted json");
+    assert_eq!(out, walked, "{doc}");
+    assert_eq!(raw_found, walk_found, "{doc}");
+    r.scan_json(doc)
+        .iter()
+        .filter(|f| f.entity == entity)
+        .map(|f| f.pointer.clone().unwrap_or_default())
+        .collect()
+}
+
+/// Birth phrases in the forms people write them: `Date of Birth:` (title case with a small
+/// `of`), a format hint before the date, a form's blank-separated boxes, and the locales'
+/// short labels (`Geburtstag:`, `geboren …`, `Naissance :`, `Nació el`, `F. de nacimiento:`).
+#[test]
+fn birth_phrases_hints_and_spaced_dates() {
+    for (text, date) in [
+        ("Date of Birth: 1963-04-08; mobile", "1963-04-08"),
+        ("Note ⏎Date of Birth: 12/31/1976", "12/31/1976"),
+        ("Birth: 9 Nov 1944", "9 Nov 1944"),
+        ("Date of birth (MM/DD/YYYY): 06/19/1942\nSSN", "06/19/1942"),
+        ("Geburtsdatum (TT.MM.JJJJ): 08.06.1962", "08.06.1962"),
+        ("DOB (dd/mm/yyyy) 20/07/2005", "20/07/2005"),
+        ("3. Patient birth date: 05 17 1958\nSSN", "05 17 1958"),
+        ("DOB: 5 4 1979", "5 4 1979"),
+        ("Geburtstag: 01.08.1996 · 0049 1578 9020398", "01.08.1996"),
+        ("Geburtstag: 17 Januar 2003", "17 Januar 2003"),
+        ("geboren 27.08.2006 · +4915706583003", "27.08.2006"),
+        ("Geboren: 06-10-1998\nSalarisrekening", "06-10-1998"),
+        ("Geboren: 12 juni 1936 ·", "12 juni 1936"),
+        ("Naissance : 3 mai 1965 ·", "3 mai 1965"),
+        ("Nació el 1968-07-14 ·", "1968-07-14"),
+        ("NACIÓ EL 22 de junio de 1944;", "22 de junio de 1944"),
+        (
+            "F. de nacimiento: 25 de diciembre de 1964",
+            "25 de diciembre de 1964",
+        ),
+        ("nacida el 05/20/1987, delivery", "05/20/1987"),
+        ("Fecha de nacimiento: 1980-01-18", "1980-01-18"),
+        ("data nascita 12.3.1980", "12.3.1980"),
+    ] {
+        assert_eq!(dobs(text), [date], "{text}");
+    }
+    // Look-alikes: the same words before other dates or numbers, a birthday celebration,
+    // blank-separated numbers that are no date, a birth word without a colon.
+    for text in [
+        "birth announcement 2024-01-02",
+        "Birth weight 3.4 kg on 2024-01-02",
+        "Geburtstagsfeier am 12.12.2026",
+        "Geburtstag Feier am 12.12.2026",
+        "certificado de nacimiento emitido el 12/03/2020",
+        "lugar de nacimiento: Madrid",
+        "Naissance de Marie prévue le 12/03/2027",
+        "DOB: 12 34 5678",
+        "Meeting ID: 05 17 1958",
+        "geboren in Köln, seit 03.04.1971 hier",
+        "internacional 2024-01-02",
+        "nación 12/03/2020",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}: {:?}", dobs(text));
+    }
+    // A form's spaced birth date is one birth date, not a phone.
+    let text = "3. Patient birth date: 02 22 1947\nSSN (legacy field): 034702276";
+    assert!(found(text, Entity::Phone).is_empty());
+}
+
+fn phones(text: &str) -> Vec<String> {
+    found(text, Entity::Phone)
+}
