@@ -50,6 +50,40 @@ fn json_pointers(doc: &serde_json::Value, entity: Entity) -> Vec<String> {
         .collect()
 }
 
+/// Google People API contacts: `birthdays` is a list of birthdays, each with a free-form
+/// `text` (and a structured `date`).
+#[test]
+fn birthdays_lists_and_their_text_member() {
+    let doc = json!({"connections": [{
+        "names": [{"displayName": "Dolores Palazzo"}],
+        "birthdays": [{"text": "9 gennaio 1970"}, {"date": "1970-01-09"}],
+        "etag": "%E3XwFFBIeiBHIH08nxZPJJlM"
+    }, {
+        "birthdays": [{"text": "20/07/2005", "metadata": {"primary": true}}]
+    }]});
+    assert_eq!(
+        json_pointers(&doc, Entity::DateOfBirth),
+        [
+            "/connections/0/birthdays/0/text",
+            "/connections/0/birthdays/1/date",
+            "/connections/1/birthdays/0/text"
+        ]
+    );
+    // A plain list under the plural key.
+    let doc = json!({"birthdays": ["1984-03-02", "1990-11-30"]});
+    assert_eq!(json_pointers(&doc, Entity::DateOfBirth).len(), 2);
+    // Look-alikes: `text` members elsewhere, a birthdays member without a date, an
+    // event's text.
+    for doc in [
+        json!({"notes": [{"text": "call back on 2026-12-04"}]}),
+        json!({"birthdays": [{"text": "unknown", "source": "profile"}]}),
+        json!({"events": [{"type": "birthday party", "text": "2026-12-04"}]}),
+        json!({"birthday_party": {"text": "2026-12-04"}}),
+    ] {
+        assert!(json_pointers(&doc, Entity::DateOfBirth).is_empty(), "{doc}");
+    }
+}
+
 /// Birth phrases in the forms people write them: `Date of Birth:` (title case with a small
 /// `of`), a format hint before the date, a form's blank-separated boxes, and the locales'
 /// short labels (`Geburtstag:`, `geboren …`, `Naissance :`, `Nació el`, `F. de nacimiento:`).
