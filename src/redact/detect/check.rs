@@ -2002,15 +2002,13 @@ pub(super) fn sql_birth_values(
         return;
     }
     let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
-    // Blanks and line breaks, also where a log flattened them to ` | ` or ` / `.
-    let ws = |mut i: usize| {
-        while hay
-            .get(i)
-            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'|' || b == b'/')
-        {
-            i += 1;
+    // Blanks and line breaks, also where a log flattened them to ` | `, ` / ` or ` ¶ `.
+    let ws = |mut i: usize| loop {
+        match hay.get(i) {
+            Some(&b) if b.is_ascii_whitespace() || b == b'|' || b == b'/' => i += 1,
+            Some(0xC2) if hay[i..].starts_with(super::table::PILCROW) => i += 2,
+            _ => return i,
         }
-        i
     };
     let mut i = ws(close + 1);
     if !hay

@@ -1,6 +1,6 @@
 //! Birth dates in the rows of a table whose header names a birth-date column: CSV, TSV,
 //! semicolon- and pipe-separated text and Markdown tables whose header line precedes the
-//! rows (also where a log flattened the line breaks to ` | `, ` ⏎ ` or ` / `), and JSON arrays of
+//! rows (also where a log flattened the line breaks to ` | `, ` ⏎ `, ` ¶ ` or ` / `), and JSON arrays of
 //! arrays whose first row is the header (a sheet's `values`: see `json::Walk` and `stream`).
 //!
 //! Only the cells of that column, and (in text) only a cell that is a date as a whole: an
@@ -70,6 +70,9 @@ pub(crate) fn birth_date_header(cell: &str) -> bool {
 /// `⏎`, which some logs put for a line break.
 const RETURN_SYMBOL: &[u8] = "\u{23ce}".as_bytes();
 
+/// `¶` (the pilcrow), which editors show and some exports put for a line break.
+pub(super) const PILCROW: &[u8] = "\u{b6}".as_bytes();
+
 fn is_delim(b: u8) -> bool {
     matches!(b, b',' | b';' | b'\t' | b'|')
 }
@@ -83,6 +86,8 @@ enum Lines {
     Pipe,
     /// A flattened ` ⏎ `.
     Return,
+    /// A flattened ` ¶ `.
+    Pilcrow,
     /// A flattened ` / ` (blanks on both sides: no date is written so).
     Slash,
 }
@@ -94,6 +99,7 @@ fn separator_at(hay: &[u8], i: usize, delim: u8) -> Option<(Lines, usize)> {
         b'\r' if hay.get(i + 1) == Some(&b'\n') => Some((Lines::Newline, 2)),
         b'|' if delim != b'|' => Some((Lines::Pipe, 1)),
         0xE2 if hay[i..].starts_with(RETURN_SYMBOL) => Some((Lines::Return, RETURN_SYMBOL.len())),
+        0xC2 if hay[i..].starts_with(PILCROW) => Some((Lines::Pilcrow, PILCROW.len())),
         b' ' if hay[i..].starts_with(b" / ") => Some((Lines::Slash, 3)),
         _ => None,
     }
@@ -108,7 +114,7 @@ pub(super) fn text_table_birth_values(
     found: &mut dyn FnMut(usize, usize),
 ) {
     // The header cell around `p`.
-    let stop = |b: u8| is_delim(b) || b == b'\n' || b == b'\r' || b == 0xE2;
+    let stop = |b: u8| is_delim(b) || matches!(b, b'\n' | b'\r' | 0xE2 | 0xC2 | 0xB6);
     let mut cs = p;
     while cs > 0 && p - cs < 40 && !stop(hay[cs - 1]) {
         cs -= 1;
@@ -132,6 +138,7 @@ pub(super) fn text_table_birth_values(
         if b == b'\n'
             || (b == b'|' && delim != b'|')
             || hay[..ls].ends_with(RETURN_SYMBOL)
+            || hay[..ls].ends_with(PILCROW)
             || hay[..ls].ends_with(b" / ")
         {
             break;

@@ -139,6 +139,39 @@ fn birth_phrases_hints_and_spaced_dates() {
     assert!(found(text, Entity::Phone).is_empty());
 }
 
+/// Text tables whose line breaks an export flattened to ` ¶ `, and birth-date headers spelled
+/// with `_` in the Romance locales (`date_naissance`, `fecha_nacimiento`).
+#[test]
+fn tables_flattened_with_pilcrows_and_romance_headers() {
+    let csv = "Name;E-Mail;Telefon;Geburtsdatum;Kundennr ¶ Siegrun S;s@virgilio.it;512 389 147;1955-04-19;3029897546 ¶ Bernadette S;b@kpnmail.nl;+49 (0)30 123695;10 Januar 1996;3472073 ¶ ";
+    assert_eq!(dobs(csv), ["1955-04-19", "10 Januar 1996"]);
+    let csv = "name,email,phone,date_of_birth,customer ¶ Teresa M,t@example.co.uk,0121.226.0840,18/06/1948,62390156 ¶ ";
+    assert_eq!(dobs(csv), ["18/06/1948"]);
+    for (header, date) in [
+        ("nom;courriel;téléphone;date_naissance;client", "31/07/1996"),
+        (
+            "nombre;correo;teléfono;fecha_nacimiento;cliente",
+            "26/01/1956",
+        ),
+        ("naam;e-mail;telefoon;geboortedatum;klant", "27-09-1967"),
+    ] {
+        let text = format!("{header}\nLuc B;l@example.net;06 12 74 88 59;{date};9180047633\nAna C;a@example.net;06 12 74 88 60;2001-02-03;42\n");
+        assert_eq!(dobs(&text), [date, "2001-02-03"], "{header}");
+    }
+    let sql = "-- hotfix ¶ INSERT INTO customers (first_name, email, birth_date, iban) VALUES ¶   ('Adriana', 'a@example.es', '1955-08-11', 'IT09L0234142319RW4RQZA1PU82'); ¶ UPDATE orders SET status='shipped' WHERE id = 13415590; ¶ ";
+    assert_eq!(dobs(sql), ["1955-08-11"]);
+    // Look-alikes: a flattened table without a birth-date column, other columns' dates, a
+    // Romance header naming the place of birth.
+    for text in [
+        "order;order_date;expiry ¶ 1;2024-01-01;2027-01-01 ¶ ",
+        "nome;luogo_nascita;data_assunzione\nLuigi;Roma;2024-01-01\n",
+        "nombre;lugar_nacimiento;fecha_alta\nAna;Madrid;2024-01-01\n",
+        "name;date_naissance;created ¶ Luc;inconnu;2024-01-01 ¶ ",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}: {:?}", dobs(text));
+    }
+}
+
 fn phones(text: &str) -> Vec<String> {
     found(text, Entity::Phone)
 }
