@@ -191,6 +191,9 @@ impl Detector {
                 let ua_version = s >= 3 && &hay[s - 3..s] == b"rv:";
                 if ua_version
                     || version_word_before(hay, s)
+                    || phone_word_before(hay, s)
+                    || ctx.phone_key
+                    || super::table::in_phone_column(hay, s)
                     || before == Some(b'.')
                     || followed_by_digit_after(hay, e, b".")
                     || !v::ipv4_ok(text)
@@ -215,10 +218,11 @@ impl Detector {
                     context,
                 };
                 // The context words are only looked up when they would change the answer.
+                // A text table's phone column (`| phone |`, `;Telefon;`) is context too.
                 let ok = v::phone_ok(&shape(ctx.phone_key))
                     || (!ctx.phone_key
                         && v::phone_ok(&shape(true))
-                        && phone_context_before(hay, s));
+                        && (phone_context_before(hay, s) || super::table::in_phone_column(hay, s)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
                 let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));

@@ -688,14 +688,14 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
 /// What a valid card number at `s` with `nd` digits still needs from its context: no
 /// barcode label right before (`EAN 4006381333931`, `UPC: …`, `GTIN code …`, `ISBN …`: a
 /// GS1 code passes Luhn one time in ten), and for 13 digits a card word within the 32 bytes
-/// before (or a card-like JSON key). 13-digit numbers are Visa's old length, no longer
+/// before (or a card-like JSON key, or a text table's card-number column). 13-digit numbers are Visa's old length, no longer
 /// issued; the same shape is an EAN-13 barcode, and German ones (prefixes 400–440) start
 /// with the `4` of Visa.
 fn card_context_ok(hay: &[u8], s: usize, nd: usize, card_key: bool) -> bool {
     if label_before(hay, s, is_barcode_label) || label_before(hay, s, is_carrier_label) {
         return false;
     }
-    nd != 13 || card_key || card_word_before(hay, s)
+    nd != 13 || card_key || card_word_before(hay, s) || super::table::in_card_column(hay, s)
 }
 
 /// A card word (`card`, `visa`, `credit`, `debit`, `cc`, `Karte`, `carte`, `tarjeta`,

@@ -175,3 +175,95 @@ fn tables_flattened_with_pilcrows_and_romance_headers() {
 fn phones(text: &str) -> Vec<String> {
     found(text, Entity::Phone)
 }
+
+/// Dotted pairs after a phone word are a phone number, not an IPv4 address; the same under a
+/// phone-like key.
+#[test]
+fn dotted_phones_after_a_phone_word_are_no_ipv4() {
+    let text = "Direct: 01 28 56 37 46\nFax 34.41.82.27\n";
+    assert!(found(text, Entity::Ipv4).is_empty());
+    assert_eq!(phones(text), ["01 28 56 37 46", "34.41.82.27"]);
+    // Look-alikes: addresses after other words stay addresses.
+    for text in [
+        "host 34.41.82.27",
+        "Server=212.153.77.63;",
+        "ip: 27.12.63.80",
+    ] {
+        assert_eq!(found(text, Entity::Ipv4).len(), 1, "{text}");
+    }
+    let doc =
+        json!({"phoneNumbers": [{"value": "27.12.63.80", "type": "mobile"}], "ip": "27.12.63.80"});
+    assert_eq!(
+        json_pointers(&doc, Entity::Phone),
+        ["/phoneNumbers/0/value"]
+    );
+    assert_eq!(json_pointers(&doc, Entity::Ipv4), ["/ip"]);
+}
+
+/// The number member of a phone object (`phones: [{label, number}]`, Google People's
+/// `phoneNumbers: [{value, type}]`) and a sheet's phone column are read as under a phone key.
+#[test]
+fn phone_members_and_phone_columns_of_json_sheets() {
+    let doc = json!({"contacts": [{
+        "phones": [{"label": "mobile", "number": "32 12 70 25"}, {"label": "work", "number": "12 345 37 26"}],
+        "phoneNumbers": [{"value": "514 805 704", "type": "mobile"}],
+        "notes": "order 32 12 70 25"
+    }]});
+    assert_eq!(
+        json_pointers(&doc, Entity::Phone),
+        [
+            "/contacts/0/phoneNumbers/0/value",
+            "/contacts/0/phones/0/number",
+            "/contacts/0/phones/1/number"
+        ]
+    );
+    let doc = json!({"values": [
+        ["Customer", "IBAN", "Phone", "Reference"],
+        ["Donald Jones", "GB05 MIDL 3099 9831 2796 14", "34 46 64 50", "payment ref RF303351104575430229"],
+        ["Gino Salata", "IT33 Y077 0145 059Q 3R7V J1BV I03", "34.41.55.04", "riferimento 34 41 55 04"]
+    ]});
+    assert_eq!(
+        json_pointers(&doc, Entity::Phone),
+        ["/values/1/2", "/values/2/2"]
+    );
+    // Look-alikes: members of other objects, other columns, a sheet without a phone column.
+    for doc in [
+        json!({"order": {"number": "32 12 70 25"}}),
+        json!({"phones": [{"label": "mobile", "id": "32 12 70 25"}]}),
+        json!({"values": [["Customer", "Order"], ["Donald", "34 46 64 50"]]}),
+        json!({"values": [["Customer", "Phone calls"], ["Donald", "12"]]}),
+    ] {
+        assert!(json_pointers(&doc, Entity::Phone).is_empty(), "{doc}");
+    }
+}
+
+/// Text tables (Markdown, CSV, TSV; lines also flattened to ` ¶ `): a number in the phone
+/// column is a phone (and no IPv4 address), a 13-digit card number in the card-number column
+/// is a card.
+#[test]
+fn phone_and_card_columns_of_text_tables() {
+    let md = "| week | on-call | phone | e-mail |\n|---|---|---|---|\n| W2 | Arcelia C. | 27.12.30.66 | a@example.com |\n| W3 | Pepijn H. | 21.288.7212 | p@example.com |\n";
+    assert_eq!(phones(md), ["27.12.30.66", "21.288.7212"]);
+    assert!(found(md, Entity::Ipv4).is_empty());
+    let flat = "| week | on-call | phone | e-mail | ¶ |---|---|---|---| ¶ | W4 | Charlotte C. | 21 237 9799 | c@example.de | ¶ ";
+    assert_eq!(phones(flat), ["21 237 9799"]);
+    let csv = "nom;courriel;téléphone;date_naissance;client\nArthur T;a@example.com;513.699.032;24/12/2008;3386148144\n";
+    assert_eq!(phones(csv), ["513.699.032"]);
+    let csv = "Name;E-Mail;Telefon;Geburtsdatum;Kundennr ¶ Siegrun S;s@example.it;512 389 147;1955-04-19;3029897546 ¶ ";
+    assert_eq!(phones(csv), ["512 389 147"]);
+    let tsv = "card_holder\tcard_number\tcvv\tamount\tstatus\nJose Ignacio Ramón\t4119666793959\t396\t8.790,02 €\tcaptured\n";
+    assert_eq!(found(tsv, Entity::CreditCard), ["4119666793959"]);
+    // Look-alikes: the same numbers in other columns, a table without a phone column, an
+    // address in an `ip` column.
+    for text in [
+        "| week | on-call | ticket | e-mail |\n|---|---|---|---|\n| W2 | Arcelia C. | 21.288.7212 | a@example.com |\n",
+        "nom;courriel;commande\nArthur T;a@example.com;513.699.032\n",
+        "phone;customer;order\n0612345678;Arthur;513.699.032\n",
+        "sku\tean\tqty\nA-1\t4006381333931\t2\n",
+    ] {
+        assert!(phones(text).iter().all(|p| p == "0612345678"), "{text}: {:?}", phones(text));
+        assert!(found(text, Entity::CreditCard).is_empty(), "{text}");
+    }
+    let ips = "| host | ip | owner |\n|---|---|---|\n| db1 | 27.12.30.66 | ops |\n";
+    assert_eq!(found(ips, Entity::Ipv4), ["27.12.30.66"]);
+}
