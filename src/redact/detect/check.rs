@@ -209,7 +209,29 @@ impl Detector {
                 });
                 // After `hh:mm:` it is the seconds of a time (`08:56:07.147016`).
                 let time = before == Some(b':') && s >= 2 && hay[s - 2].is_ascii_digit();
-                if bad_before || time || after.is_some_and(v::is_word) {
+                if bad_before || time {
+                    return reject;
+                }
+                // An "extension" of more than six digits (`+447401699087 #7921709`: a
+                // message or ticket number after the phone) is none: the phone ends before it.
+                let (e, text, after) = match after {
+                    Some(b) if b.is_ascii_digit() => {
+                        let core_end = phone_core_end(text);
+                        if core_end < text.len() {
+                            (
+                                s + core_end,
+                                &text[..core_end],
+                                hay.get(s + core_end).copied(),
+                            )
+                        } else {
+                            (e, text, after)
+                        }
+                    }
+                    _ => (e, text, after),
+                };
+                // Digits right before a mask (`143319******8553`) are the visible part of a
+                // masked card or account number.
+                if after.is_some_and(|b| v::is_word(b) || b == b'*') {
                     return reject;
                 }
                 let core_end = phone_core_end(text);
@@ -226,6 +248,22 @@ impl Detector {
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
                 let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));
+                // A card word right before (a card number failing its checks), or a decimal
+                // comma and cents right after a number with a `.` (`052 82.850,93 €`: an
+                // amount after a CVV column) make no phone.
+                // (The amount's last group has three digits after a `.`, its cents end it:
+                // not `0121.226.0840,18/06/1948` in a CSV row.)
+                let amount = after == Some(b',')
+                    && hay
+                        .get(e + 1..e + 3)
+                        .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
+                    && !hay
+                        .get(e + 3)
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || b"/.-,".contains(b))
+                    && text.len() >= 4
+                    && text[text.len() - 4] == b'.'
+                    && text[text.len() - 3..].iter().all(u8::is_ascii_digit);
+                let ok = ok && (ctx.phone_key || !(amount || card_label_before(hay, s)));
                 if ok {
                     hit(Entity::Phone, s, e)
                 } else {

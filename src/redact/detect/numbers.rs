@@ -257,7 +257,7 @@ pub(super) fn phone_core_end(text: &[u8]) -> usize {
 
 /// Context words in the 32 bytes before a phone candidate.
 pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
-    const WORDS: [&[u8]; 14] = [
+    const WORDS: [&[u8]; 24] = [
         b"phone",
         b"tel",
         b"call",
@@ -272,6 +272,19 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
         b"nummer",
         b"num\xc3\xa9ro",
         b"handy",
+        // Dial-in lines and call-backs in the locales (`Dial-in 21 629 3045`, `Rappel …`,
+        // `Richiamare …`, `Terugbellen …`, `llámame al …`), a switchboard, a reception desk,
+        // an emergency contact.
+        b"dial",
+        b"rappel",
+        b"richiam",
+        b"terugbel",
+        b"llama",
+        b"ll\xc3\xa1m",
+        b"zentrale",
+        b"switchboard",
+        b"reception",
+        b"emergency",
     ];
     let from = s.saturating_sub(32);
     let mut win = [0u8; 32];
@@ -492,6 +505,23 @@ fn is_label(w: &[u8]) -> bool {
             | b"polis"
             | b"cart"
             | b"mandate"
+            // Meeting and conference-call ids and PINs (`Meeting ID: 080 2037 2537`, `conf.
+            // code 0422 119`, `PIN 0079500`), an insurance plan's group number (`Group no. 017725-386`), claims in the
+            // locales (`Fall 05/3598416`, `sinistro 68/9252161`, `siniestro`, `sinistre`,
+            // `Schaden`).
+            | b"meeting"
+            | b"webinar"
+            | b"pin"
+            | b"passcode"
+            | b"conf"
+            | b"conference"
+            | b"group"
+            | b"fall"
+            | b"sinistro"
+            | b"siniestro"
+            | b"sinistre"
+            | b"schaden"
+            | b"schadennummer"
     )
 }
 
@@ -501,6 +531,17 @@ fn is_carrier_label(w: &[u8]) -> bool {
         w,
         b"fedex" | b"dhl" | b"ups" | b"usps" | b"waybill" | b"awb" | b"tracking"
     )
+}
+
+/// A card word right before a number (`carte 4668342229141 (ancienne carte)`, `tarjeta 3431
+/// 194470 01039`): a card number, valid or not, is no phone even after a call-back word.
+pub(super) fn card_label_before(hay: &[u8], s: usize) -> bool {
+    label_before(hay, s, |w| {
+        matches!(
+            w,
+            b"card" | b"carte" | b"carta" | b"tarjeta" | b"kaart" | b"karte" | b"visa" | b"amex"
+        )
+    })
 }
 
 /// Barcode labels (lower case).

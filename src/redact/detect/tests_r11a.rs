@@ -176,6 +176,109 @@ fn phones(text: &str) -> Vec<String> {
     found(text, Entity::Phone)
 }
 
+/// Meeting and conference-call ids, an insurance plan's group number and claims in the
+/// locales are identifiers, whatever their digits fit; the dial-in number beside them is a
+/// phone.
+#[test]
+fn meeting_ids_group_numbers_and_claims_are_no_phones() {
+    for text in [
+        "Escalation bridge: Meeting ID: 080 2037 2537",
+        "Dial +390299722513 then Meeting ID: 715 0140 3573",
+        "DESCRIPTION:Dial-in 0121.293.1322 conf. code 0422 119",
+        "Escalation bridge: conf. code 0112 628",
+        "conference code 0586 925",
+        "Group no. 017725-386",
+        "CMS-1500 / claim Fall 05/3598416",
+        "claim sinistro 83/3624362",
+        "q.tà 114 x 189,20 / sinistro 68/9252161",
+        "siniestro 05/8571647",
+        "Schaden 91/0524271",
+        "Dial-in: +390212697823 / PIN 0079500",
+        "passcode 612 34 56 78",
+    ] {
+        let want: Vec<&str> = ["+390299722513", "0121.293.1322", "+390212697823"]
+            .into_iter()
+            .filter(|p| text.contains(p))
+            .collect();
+        assert_eq!(phones(text), want, "{text}");
+    }
+    // Still phones: the same numbers after a phone word, a dial-in line's number.
+    assert_eq!(phones("Tel. 0422 119 884"), ["0422 119 884"]);
+    assert_eq!(
+        phones("Dial 32 12 01 51 then Meeting ID: 580 5268 1557"),
+        ["32 12 01 51"]
+    );
+    assert_eq!(phones("Fax 05/3598416"), ["05/3598416"]);
+}
+
+/// The visible digits of a masked card (`143319******8553`) and the US employer id's shape
+/// (`82-6939743`) are no phones; a message number after a phone (`#8365947`, seven digits)
+/// is no extension; the locales' call-back and dial-in words are phone context.
+#[test]
+fn masks_employer_ids_message_numbers_and_call_back_words() {
+    for text in [
+        "12/11/2026  Lunch  $55,063.94  143319******8553",
+        "27/10/2026  Hotel  EUR 24092,08  444633******1048",
+        "07-11-2026  Parking  CHF 1'043.08  230250******8095",
+        "\"ein_of_employer\":\"82-6939743\"",
+        "employer 93-7020933",
+    ] {
+        assert_eq!(phones(text), Vec::<String>::new(), "{text}");
+    }
+    for (text, want) in [
+        ("sms delivered to +447401699087 #7921709", "+447401699087"),
+        ("sms delivered to 34 41 81 55 #8365947", "34 41 81 55"),
+        ("sms delivered to 0121.388.7950 #6536517", "0121.388.7950"),
+        ("call 0121 388 7950 #123", "0121 388 7950 #123"),
+        (
+            "DESCRIPTION:Dial-in 21 629 3045 Meeting ID: 445 1532 6644",
+            "21 629 3045",
+        ),
+        (
+            "\"description\":\"Dial 021.812.98.28 then PIN 306647#\"",
+            "021.812.98.28",
+        ),
+        ("CVC 878. ¶ Richiamare 32-12-38-33 ¶ carta", "32-12-38-33"),
+        ("CVC 6097. ¶ Rappel 34 36 03 72 ¶ carte", "34 36 03 72"),
+        (
+            "CVC 013.\nTerugbellen 070.122.06.47\nkaart",
+            "070.122.06.47",
+        ),
+        ("llámame al 34 41 40 81", "34 41 40 81"),
+        (
+            "Direct: 0121 146 8841 ¶ Zentrale 34-41-30-41 ¶ ",
+            "34-41-30-41",
+        ),
+        ("Wi-Fi ¶ Reception: 12 303 02 52 ¶ ", "12 303 02 52"),
+        ("Emergency contact: Peter 070-846-05-06", "070-846-05-06"),
+    ] {
+        assert_eq!(
+            phones(text).last().map(String::as_str),
+            Some(want),
+            "{text}"
+        );
+    }
+    // Look-alikes: a dialog's number, a call log's id, a card number (failing its checks)
+    // after a call-back line, an amount after a card and its CVV.
+    for text in [
+        "dialog 34 41 81 55",
+        "Reception log 34 41 81 55",
+        "CVC 7121. ¶ Rappel +33126766506 ¶ carte 4668342229141 (ancienne carte)",
+        "CVC 420.\nDevolver llamada 815-48-04-42\ntarjeta 3431 194470 01039 (tarjeta antigua)",
+        "Jan B 6513-9093-8240-1304 052 82.850,93 € captured",
+        "Teresa M,t@example.co.uk,0121.226.0840,18/06/1948,62390156",
+    ] {
+        let want: Vec<&str> = ["+33126766506", "815-48-04-42", "0121.226.0840"]
+            .into_iter()
+            .filter(|p| text.contains(p))
+            .collect();
+        assert_eq!(phones(text), want, "{text}");
+    }
+    for text in ["dialog 34 41 81 55", "Reception log 34 41 81 55"] {
+        assert_eq!(phones(text), Vec::<String>::new(), "{text}");
+    }
+}
+
 /// Dotted pairs after a phone word are a phone number, not an IPv4 address; the same under a
 /// phone-like key.
 #[test]
