@@ -27,10 +27,12 @@ impl Detector {
                         dots += 1;
                     }
                     // Phones use at most two separators in a row (") ", " -"); three end
-                    // the region.
+                    // the region. A no-break space (C2 A0) counts as one.
                     if e + 2 < n
                         && CLASS[usize::from(hay[e + 1])] == C_NUMSEP
                         && CLASS[usize::from(hay[e + 2])] == C_NUMSEP
+                        && hay[e] != 0xC2
+                        && hay[e + 1] != 0xC2
                     {
                         break;
                     }
@@ -173,8 +175,19 @@ impl Detector {
     }
 }
 
+/// The length of a phone's group separator at `i`: one of ` .-/`, or a no-break space
+/// (U+00A0, two bytes: `+33\u{a0}6\u{a0}10\u{a0}69\u{a0}47\u{a0}71`, as French typography and
+/// copies from web pages write phones).
+fn phone_sep_len(hay: &[u8], i: usize) -> Option<usize> {
+    match hay.get(i)? {
+        b' ' | b'.' | b'-' | b'/' => Some(1),
+        0xC2 if hay.get(i + 1) == Some(&0xA0) => Some(2),
+        _ => None,
+    }
+}
+
 /// The phone rule's match at `p`, by hand:
-/// `(?:\+ ?[0-9]|\([0-9]{1,5}\)|{b}[0-9])(?:[ .\-/]{0,2}(?:\([0-9]{1,5}\)|[0-9])){4,22}`
+/// `(?:\+(?: |\xC2\xA0)?[0-9]|\([0-9]{1,5}\)|{b}[0-9])(?:(?:[ .\-/]|\xC2\xA0){0,2}(?:\([0-9]{1,5}\)|[0-9])){4,22}`
 /// `(?: ?(?:x|ext\.?|#) ?[0-9]{1,6})?`. Separators, digits and `(` are disjoint, so each
 /// greedy step has one way to go and no backtracking changes the leftmost-first match.
 pub(super) fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
@@ -189,10 +202,10 @@ pub(super) fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
     };
     let mut pos = match hay.get(p)? {
         b'+' => {
-            let q = if hay.get(p + 1) == Some(&b' ') {
-                p + 2
-            } else {
-                p + 1
+            let q = match hay.get(p + 1) {
+                Some(b' ') => p + 2,
+                Some(0xC2) if hay.get(p + 2) == Some(&0xA0) => p + 3,
+                _ => p + 1,
             };
             digit(q).then_some(q + 1)?
         }
@@ -203,8 +216,11 @@ pub(super) fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
     let mut units = 0;
     while units < 22 {
         let mut q = pos;
-        while q < pos + 2 && matches!(hay.get(q), Some(b' ' | b'.' | b'-' | b'/')) {
-            q += 1;
+        for _ in 0..2 {
+            match phone_sep_len(hay, q) {
+                Some(len) => q += len,
+                None => break,
+            }
         }
         let next = if digit(q) { Some(q + 1) } else { paren(q) };
         match next {
@@ -609,14 +625,25 @@ pub(super) fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usi
     (e > j && (j == 0 || !hay[j - 1].is_ascii_alphanumeric())).then_some((j, e))
 }
 
-/// `word_before` for identifier labels: also past quotes, `_` and the number signs `°`/`º`
-/// (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON).
+/// `word_before` for identifier labels: also past quotes, `_`, no-break spaces and the number
+/// signs `°`/`º` (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON).
 fn label_word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
     let stop = j.saturating_sub(24);
     while j > stop
         && (matches!(
             hay[j - 1],
-            b' ' | b'\t' | b':' | b'#' | b'.' | b'=' | b'\'' | b'"' | b'_' | 0xC2 | 0xB0 | 0xBA
+            b' ' | b'\t'
+                | b':'
+                | b'#'
+                | b'.'
+                | b'='
+                | b'\''
+                | b'"'
+                | b'_'
+                | 0xC2
+                | 0xB0
+                | 0xBA
+                | 0xA0
         ) || (digits && hay[j - 1].is_ascii_digit()))
     {
         j -= 1;

@@ -99,7 +99,8 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::Phone,
             &[E::Phone],
-            format!(r"(?:\+ ?[0-9]|\([0-9]{{1,5}}\)|{b}[0-9])(?:[ .\-/]{{0,2}}(?:\([0-9]{{1,5}}\)|[0-9])){{4,22}}(?: ?(?:x|ext\.?|#) ?[0-9]{{1,6}})?"),
+            // A no-break space (U+00A0) separates groups too.
+            format!(r"(?:\+(?: |\xC2\xA0)?[0-9]|\([0-9]{{1,5}}\)|{b}[0-9])(?:(?:[ .\-/]|\xC2\xA0){{0,2}}(?:\([0-9]{{1,5}}\)|[0-9])){{4,22}}(?: ?(?:x|ext\.?|#) ?[0-9]{{1,6}})?"),
         ),
     ]
 }
@@ -262,5 +263,8 @@ pub(super) static CLASS: [u8; 256] = {
     t[b'(' as usize] = C_NUMSEP;
     t[b')' as usize] = C_NUMSEP;
     t[b'+' as usize] = C_NUMSEP;
+    // A no-break space (U+00A0 = C2 A0) between a phone's groups.
+    t[0xC2] = C_NUMSEP;
+    t[0xA0] = C_NUMSEP;
     t
 };

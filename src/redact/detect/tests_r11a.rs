@@ -340,6 +340,65 @@ fn phone_members_and_phone_columns_of_json_sheets() {
     }
 }
 
+/// Phones whose groups a no-break space separates (U+00A0: French typography, copies from
+/// web pages); the hand matcher agrees with the phone pattern on them.
+#[test]
+fn phones_with_no_break_spaces() {
+    for (text, want) in [
+        (
+            "Cell +33\u{a0}6\u{a0}10\u{a0}69\u{a0}47\u{a0}71\n",
+            "+33\u{a0}6\u{a0}10\u{a0}69\u{a0}47\u{a0}71",
+        ),
+        (
+            "Tel. +39\u{a0}313\u{a0}488\u{a0}6141\nFax",
+            "+39\u{a0}313\u{a0}488\u{a0}6141",
+        ),
+        (
+            "Mob. 06\u{a0}17\u{a0}36\u{a0}79\u{a0}73\n",
+            "06\u{a0}17\u{a0}36\u{a0}79\u{a0}73",
+        ),
+        ("Direct: (201)\u{a0}558-7426\n", "(201)\u{a0}558-7426"),
+        ("T 01512\u{a0}5600027 ¶", "01512\u{a0}5600027"),
+    ] {
+        assert_eq!(phones(text), [want], "{text}");
+    }
+    // Look-alikes: amounts and order numbers with no-break spaces stay unfound.
+    for text in [
+        "Total\u{a0}: 12\u{a0}345,00\u{a0}€",
+        "order no.\u{a0}612\u{a0}34\u{a0}56\u{a0}78",
+        "12\u{a0}345\u{a0}678 pieces",
+    ] {
+        assert_eq!(phones(text), Vec::<String>::new(), "{text}");
+    }
+    let d = det();
+    let Some((_, re)) = d.rules.iter().find(|(k, _)| *k == Kind::Phone) else {
+        panic!("no phone rule");
+    };
+    for hay in [
+        "+33\u{a0}6\u{a0}10\u{a0}69\u{a0}47\u{a0}71",
+        "+\u{a0}33 6 10",
+        "06\u{a0}\u{a0}12 34 56 78",
+        "06\u{a0} \u{a0}12 34 56 78",
+        "1\u{a0}2\u{a0}3\u{a0}4\u{a0}5 x12",
+        "(0)\u{a0}30\u{a0}1234567",
+        "12\u{c2}",
+        "1234567\u{b0}C",
+    ] {
+        let hay = hay.as_bytes();
+        for p in 0..hay.len() {
+            let want = re
+                .search(&Input::new(hay).range(p..).anchored(Anchored::Yes))
+                .map(|m| m.end());
+            assert_eq!(
+                phone_end(hay, p),
+                want,
+                "{p} in {:?}",
+                String::from_utf8_lossy(hay)
+            );
+        }
+    }
+}
+
 /// Text tables (Markdown, CSV, TSV; lines also flattened to ` ¶ `): a number in the phone
 /// column is a phone (and no IPv4 address), a 13-digit card number in the card-number column
 /// is a card.
