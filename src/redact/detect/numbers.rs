@@ -709,6 +709,19 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
             Outcome::Reject
         };
     }
+    // Mixed separators ("4111 1111-1111 1111") are not how cards are written: the number
+    // ends where its first separator changes (`4140-9221-2348-5094 140`: a CVV in the next
+    // column of a table).
+    let text = match text.iter().find(|b| !b.is_ascii_digit()) {
+        Some(&first) => {
+            let cut = text
+                .iter()
+                .position(|&b| !b.is_ascii_digit() && b != first)
+                .unwrap_or(text.len());
+            &text[..cut]
+        }
+        None => text,
+    };
     let mut digits = [0u8; 40];
     let mut n = 0;
     let mut group_ends: [(usize, usize); 8] = [(0, 0); 8];
@@ -724,13 +737,6 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
                 group_ends[ng] = (i + 1, n);
                 ng += 1;
             }
-        }
-    }
-    // Mixed separators ("4111 1111-1111 1111") are not how cards are written.
-    let mut seps = text.iter().filter(|b| !b.is_ascii_digit());
-    if let Some(first) = seps.next() {
-        if seps.any(|b| b != first) {
-            return Outcome::Reject;
         }
     }
     for &(end_off, nd) in group_ends[..ng].iter().rev() {
@@ -939,12 +945,13 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
         .then(|| Hit::new(Entity::UsSsn, p, p + 9))
 }
 
-/// Groups of two digits or more that follow `end`, each after one space or `-`.
+/// Groups of two digits or more that follow `end`, each after one space or `-`; not the
+/// integer part of an amount (`734 38.253,54 €`: a CVV, then the next column's amount).
 fn groups_after(hay: &[u8], mut end: usize) -> usize {
     let mut n = 0;
     while n < 2 && matches!(hay.get(end), Some(b' ' | b'-')) {
         let r = digit_run(hay, end + 1);
-        if r < 2 {
+        if r < 2 || followed_by_digit_after(hay, end + 1 + r, b".,'") {
             break;
         }
         end += 1 + r;

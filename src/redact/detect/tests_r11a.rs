@@ -340,6 +340,41 @@ fn phone_members_and_phone_columns_of_json_sheets() {
     }
 }
 
+/// A card written in a table: a CVV in the next column (with another separator than the
+/// card's own), then an amount.
+#[test]
+fn cards_before_a_cvv_column_and_an_amount() {
+    for (text, card) in [
+        (
+            "Ashley Wilkins 2221-7643-8796-4562 494 $6,051.55 captured",
+            "2221-7643-8796-4562",
+        ),
+        (
+            "Tim Bonbach 5308 7996 7958 3752 734 38.253,54 € captured",
+            "5308 7996 7958 3752",
+        ),
+        (
+            "Cornelia B 3589-2100-3452-2712 1025 23.102,12 € captured",
+            "3589-2100-3452-2712",
+        ),
+        (
+            "Craig N 6011-3469-5004-0999 6424 £167.04 captured",
+            "6011-3469-5004-0999",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::CreditCard), [card], "{text}");
+    }
+    // Look-alikes: mixed separators inside the number, a card-shaped start of a longer
+    // number, a Luhn-failing card before a CVV.
+    for text in [
+        "4111 1111-1111 1111",
+        "no. 4111-1111-1111-1111 2222 3333",
+        "David Floyd 6581 0483 2236 5315 - EUR 41854,86 invalid_number",
+    ] {
+        assert!(found(text, Entity::CreditCard).is_empty(), "{text}");
+    }
+}
+
 /// Phones whose groups a no-break space separates (U+00A0: French typography, copies from
 /// web pages); the hand matcher agrees with the phone pattern on them.
 #[test]
