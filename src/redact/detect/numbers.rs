@@ -811,8 +811,8 @@ pub(super) fn rejected_shape_end(hay: &[u8], p: usize) -> Option<usize> {
 
 /// An SSN keyword (`SSN`, `social security`, `SS#`) ends within the 40 bytes before `p`,
 /// with only separators and connectors between it and the number: a verb (`is`, `was`), a
-/// number word (`number`, `no.`, `nr`, `#`), `on file`, or one parenthesised word
-/// (`SSN (verified) …`, `tax id (SSN) …`). Up to three connectors, so `social security
+/// number word (`number`, `no.`, `nr`, `#`), `on file`, or a parenthesised word or two or
+/// three (`SSN (verified) …`, `SSN (legacy field): …`, `tax id (SSN) …`). Up to three connectors, so `social security
 /// number is …` and `SSN on file: …` count; any other word between does not.
 pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
     const WIN: usize = 40;
@@ -886,10 +886,19 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
             colon = false;
             w = &w[..k];
         } else if w.last() == Some(&b')') {
-            // One parenthesised word (`(verified)`), skipped.
+            // A parenthesised word or two (`(verified)`, `(legacy field)`), skipped.
             let open = w.iter().rposition(|&b| b == b'(');
             match open {
-                Some(o) if w[o + 1..w.len() - 1].iter().all(u8::is_ascii_alphabetic) => w = &w[..o],
+                // Up to three words (`(legacy field)`, `(as on file)`), 24 bytes at most.
+                Some(o)
+                    if w.len() - o <= 26
+                        && w[o + 1..w.len() - 1]
+                            .iter()
+                            .all(|&b| b.is_ascii_alphabetic() || b == b' ' || b == b'-')
+                        && w[o + 1..w.len() - 1].iter().filter(|&&b| b == b' ').count() <= 2 =>
+                {
+                    w = &w[..o]
+                }
                 _ => return false,
             }
         } else {

@@ -375,6 +375,24 @@ fn cards_before_a_cvv_column_and_an_amount() {
     }
 }
 
+/// A bare SSN after its keyword and a parenthesised qualifier of a few words.
+#[test]
+fn ssns_after_a_parenthesised_qualifier() {
+    for text in [
+        "SSN (legacy field): 550578738\n5. Phone",
+        "SSN (as on file) 034702276",
+        "SSN (verified) 397437545",
+    ] {
+        assert_eq!(found(text, Entity::UsSsn).len(), 1, "{text}");
+    }
+    for text in [
+        "Ref (legacy field): 550578738",
+        "SSN (see the form attached below): 550578738",
+    ] {
+        assert!(found(text, Entity::UsSsn).is_empty(), "{text}");
+    }
+}
+
 /// Phones whose groups a no-break space separates (U+00A0: French typography, copies from
 /// web pages); the hand matcher agrees with the phone pattern on them.
 #[test]
