@@ -243,9 +243,10 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         self.edits.push((id, edit));
     }
 
-    /// A row of a table whose header row names birth-date columns (`birth_columns`): the
-    /// cells of those columns are DATE_OF_BIRTH values, the others inherit the array's key.
-    fn birth_row(&mut self, row: &'v [Value], key: KeyClass, birth_cols: u64) {
+    /// A row of a table whose header row names birth-date or phone columns
+    /// (`birth_columns`): the cells of those columns are DATE_OF_BIRTH values or read as
+    /// under a phone key, the others inherit the array's key.
+    fn birth_row(&mut self, row: &'v [Value], key: KeyClass, birth_cols: u128) {
         // The row array is a node (with no edit of its own), as in `value`.
         self.nodes += 1;
         let len = self.ptr.len();
@@ -637,31 +638,36 @@ fn is_mask(s: &str) -> bool {
 #[cfg(test)]
 mod tests;
 
-/// The columns (as bits, the first 64) of an array of arrays whose first row is a header
-/// naming birth-date columns (`[["name", "dob"], ["Jane", "1984-03-02"]]`, a sheet's
-/// `values`); 0 when the first element is no such header (a header holding an array or an
-/// object is none). `stream` reads the same from the raw bytes.
-fn birth_columns(items: &[Value]) -> u64 {
+/// The columns of an array of arrays whose first row is a header naming birth-date or
+/// phone columns (`[["name", "dob", "Phone"], ["Jane", "1984-03-02", "32 68 14 78"]]`, a
+/// sheet's `values`), as bits (`detect::header_cell_bits`: birth-date columns in the low 64,
+/// phone columns in the high 64); 0 when the first element is no such header (a header
+/// holding an array or an object is none). `stream` reads the same from the raw bytes.
+fn birth_columns(items: &[Value]) -> u128 {
     let Some(Value::Array(head)) = items.first() else {
         return 0;
     };
-    let mut cols = 0u64;
+    let mut cols = 0u128;
     for (j, cell) in head.iter().enumerate() {
         match cell {
             Value::Array(_) | Value::Object(_) => return 0,
-            Value::String(s) if j < 64 && crate::redact::detect::birth_date_header(s) => {
-                cols |= 1 << j;
-            }
+            Value::String(s) => cols |= crate::redact::detect::header_cell_bits(s, j),
             _ => {}
         }
     }
     cols
 }
 
-/// The class of cell `j` of a row under a header with birth-date columns `birth_cols`.
-pub(crate) fn birth_cell_class(birth_cols: u64, j: usize, key: KeyClass) -> KeyClass {
-    if j < 64 && birth_cols >> j & 1 == 1 {
+/// The class of cell `j` of a row under a header with the columns `birth_cols`
+/// (`birth_columns`): a birth-date column's cell is a DATE_OF_BIRTH, a phone column's is
+/// read as under a phone key.
+pub(crate) fn birth_cell_class(birth_cols: u128, j: usize, key: KeyClass) -> KeyClass {
+    if j >= 64 {
+        key
+    } else if birth_cols >> j & 1 == 1 {
         KeyClass::Whole(Entity::DateOfBirth)
+    } else if birth_cols >> (64 + j) & 1 == 1 {
+        KeyClass::Phone
     } else {
         key
     }

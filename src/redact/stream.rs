@@ -13,7 +13,7 @@
 //! only the last one.
 
 use super::action::ActionPlan;
-use super::detect::{birth_date_header, word8, BodyTriggers};
+use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::json::{birth_cell_class, escape_token, KeyClass, Leaf, Walk};
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -201,7 +201,7 @@ impl<'v> Pass<'_, '_, 'v> {
         let len = self.walk.ptr.len();
         let mut index = itoa::Buffer::new();
         let mut n = 0usize;
-        let mut birth_cols = 0u64;
+        let mut birth_cols = 0u128;
         while more {
             self.walk.ptr.push('/');
             self.walk.ptr.push_str(index.format(n));
@@ -226,7 +226,7 @@ impl<'v> Pass<'_, '_, 'v> {
     }
 
     /// A table row under a header with birth-date columns (`json::Walk::birth_row`).
-    fn birth_row(&mut self, class: KeyClass, birth_cols: u64, depth: usize) -> Step<()> {
+    fn birth_row(&mut self, class: KeyClass, birth_cols: u128, depth: usize) -> Step<()> {
         let mut more = self.open(b']', depth)?;
         let len = self.walk.ptr.len();
         let mut index = itoa::Buffer::new();
@@ -243,7 +243,7 @@ impl<'v> Pass<'_, '_, 'v> {
     }
 
     /// `json::birth_columns` of the array under the cursor, read ahead without moving it.
-    fn birth_columns(&self) -> u64 {
+    fn birth_columns(&self) -> u128 {
         json_header_columns(self.raw, self.i)
     }
 
@@ -394,9 +394,9 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 
 /// `json::birth_columns` read from the raw bytes of the array at `raw[i] == b'['`: 0 for
 /// anything but a flat row (a nested array or object, invalid JSON).
-pub(crate) fn json_header_columns(raw: &[u8], i: usize) -> u64 {
+pub(crate) fn json_header_columns(raw: &[u8], i: usize) -> u128 {
     let mut i = i + 1;
-    let mut cols = 0u64;
+    let mut cols = 0u128;
     let mut j = 0usize;
     let blanks = |i: &mut usize| {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = raw.get(*i) {
@@ -428,8 +428,8 @@ pub(crate) fn json_header_columns(raw: &[u8], i: usize) -> u64 {
                 } else {
                     std::str::from_utf8(&raw[start..e]).ok().map(Cow::Borrowed)
                 };
-                if j < 64 && cell.is_some_and(|c| birth_date_header(&c)) {
-                    cols |= 1 << j;
+                if let Some(c) = cell {
+                    cols |= header_cell_bits(&c, j);
                 }
                 i = e + 1;
             }
@@ -456,8 +456,8 @@ pub(crate) fn json_header_columns(raw: &[u8], i: usize) -> u64 {
     }
 }
 
-/// Whether a JSON body holds an array of arrays whose first row names a birth-date column
-/// (then its rows' cells are findings with no trigger in the raw bytes).
+/// Whether a JSON body holds an array of arrays whose first row names a birth-date or a phone
+/// column (then its rows' cells are findings with no trigger in the raw bytes).
 pub(crate) fn has_birth_sheet(raw: &[u8]) -> bool {
     memchr::memchr_iter(b'[', raw).any(|q| {
         let mut r = q + 1;

@@ -145,11 +145,15 @@ impl Detector {
                 None => reject,
             },
             Kind::Dob => {
-                // The date part; vCard's basic `BDAY:19661019` is its last 8 digits.
-                let ds = match self.date_re.find(&hay[s..e]) {
-                    Some(m) => s + m.start(),
-                    None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => e - 8,
-                    None => s,
+                // The date part; vCard's basic `BDAY:19661019` is its last 8 digits; a date
+                // written with blanks (`05 17 1958`) its last three groups.
+                let ds = match spaced_date_start(&hay[s..e]) {
+                    Some(i) => s + i,
+                    None => match self.date_re.find(&hay[s..e]) {
+                        Some(m) => s + m.start(),
+                        None if e - s > 8 && hay[e - 8..e].iter().all(u8::is_ascii_digit) => e - 8,
+                        None => s,
+                    },
                 };
                 // `b. ` (born) stands at a line's start, after `(` or after `, `.
                 let born_ok = !hay[s..].starts_with(b"b. ")
@@ -197,6 +201,9 @@ impl Detector {
                 let ua_version = s >= 3 && &hay[s - 3..s] == b"rv:";
                 if ua_version
                     || version_word_before(hay, s)
+                    || phone_word_before(hay, s)
+                    || ctx.phone_key
+                    || super::table::in_phone_column(hay, s)
                     || before == Some(b'.')
                     || followed_by_digit_after(hay, e, b".")
                     || !v::ipv4_ok(text)
@@ -212,7 +219,29 @@ impl Detector {
                 });
                 // After `hh:mm:` it is the seconds of a time (`08:56:07.147016`).
                 let time = before == Some(b':') && s >= 2 && hay[s - 2].is_ascii_digit();
-                if bad_before || time || after.is_some_and(v::is_word) {
+                if bad_before || time {
+                    return reject;
+                }
+                // An "extension" of more than six digits (`+447401699087 #7921709`: a
+                // message or ticket number after the phone) is none: the phone ends before it.
+                let (e, text, after) = match after {
+                    Some(b) if b.is_ascii_digit() => {
+                        let core_end = phone_core_end(text);
+                        if core_end < text.len() {
+                            (
+                                s + core_end,
+                                &text[..core_end],
+                                hay.get(s + core_end).copied(),
+                            )
+                        } else {
+                            (e, text, after)
+                        }
+                    }
+                    _ => (e, text, after),
+                };
+                // Digits right before a mask (`143319******8553`) are the visible part of a
+                // masked card or account number.
+                if after.is_some_and(|b| v::is_word(b) || b == b'*') {
                     return reject;
                 }
                 let core_end = phone_core_end(text);
@@ -221,13 +250,30 @@ impl Detector {
                     context,
                 };
                 // The context words are only looked up when they would change the answer.
+                // A text table's phone column (`| phone |`, `;Telefon;`) is context too.
                 let ok = v::phone_ok(&shape(ctx.phone_key))
                     || (!ctx.phone_key
                         && v::phone_ok(&shape(true))
-                        && phone_context_before(hay, s));
+                        && (phone_context_before(hay, s) || super::table::in_phone_column(hay, s)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
                 let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));
+                // A card word right before (a card number failing its checks), or a decimal
+                // comma and cents right after a number with a `.` (`052 82.850,93 €`: an
+                // amount after a CVV column) make no phone.
+                // (The amount's last group has three digits after a `.`, its cents end it:
+                // not `0121.226.0840,18/06/1948` in a CSV row.)
+                let amount = after == Some(b',')
+                    && hay
+                        .get(e + 1..e + 3)
+                        .is_some_and(|c| c.iter().all(u8::is_ascii_digit))
+                    && !hay
+                        .get(e + 3)
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || b"/.-,".contains(b))
+                    && text.len() >= 4
+                    && text[text.len() - 4] == b'.'
+                    && text[text.len() - 3..].iter().all(u8::is_ascii_digit);
+                let ok = ok && (ctx.phone_key || !(amount || card_label_before(hay, s)));
                 if ok {
                     hit(Entity::Phone, s, e)
                 } else {
@@ -2325,15 +2371,13 @@ pub(super) fn sql_birth_values(
         return;
     }
     let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
-    // Blanks and line breaks, also where a log flattened them to ` | ` or ` / `.
-    let ws = |mut i: usize| {
-        while hay
-            .get(i)
-            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'|' || b == b'/')
-        {
-            i += 1;
+    // Blanks and line breaks, also where a log flattened them to ` | `, ` / ` or ` ¶ `.
+    let ws = |mut i: usize| loop {
+        match hay.get(i) {
+            Some(&b) if b.is_ascii_whitespace() || b == b'|' || b == b'/' => i += 1,
+            Some(0xC2) if hay[i..].starts_with(super::table::PILCROW) => i += 2,
+            _ => return i,
         }
-        i
     };
     let mut i = ws(close + 1);
     if !hay
@@ -2407,13 +2451,70 @@ pub(super) fn sql_birth_values(
     }
 }
 
-/// `birthday` followed by a word naming a celebration before the date (`Beau's birthday
-/// drinks are on 26/11/2026`, `birthday party on …`): the date of the event, not a birth.
+/// A phone word right before a dotted number (`Fax 34.41.82.27`, `Tel.: 27.12.63.80`): four
+/// pairs of digits after it are a phone number written with dots, not an IPv4 address.
+fn phone_word_before(hay: &[u8], s: usize) -> bool {
+    word_before(hay, s, false).is_some_and(|(a, b)| {
+        let w = &hay[a..b];
+        [
+            &b"fax"[..],
+            b"tel",
+            b"phone",
+            b"mobile",
+            b"mob",
+            b"cell",
+            b"handy",
+            b"gsm",
+        ]
+        .iter()
+        .any(|k| w.eq_ignore_ascii_case(k))
+    })
+}
+
+/// Where a date written with blanks (`05 17 1958`: two groups of one or two digits, a year of
+/// four) starts at the end of `t`, if `t` ends in one.
+fn spaced_date_start(t: &[u8]) -> Option<usize> {
+    let n = t.len();
+    if n < 8 || t[n - 5] != b' ' || !t[n - 4..].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let digits_before = |i: usize| {
+        t[..i]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let second = digits_before(n - 5);
+    if !(1..=2).contains(&second) {
+        return None;
+    }
+    let j = n - 5 - second;
+    if j == 0 || t[j - 1] != b' ' {
+        return None;
+    }
+    let first = digits_before(j - 1);
+    (1..=2).contains(&first).then(|| j - 1 - first)
+}
+
+/// `birthday` (`Geburtstag`) followed by a word naming a celebration before the date (`Beau's
+/// birthday drinks are on 26/11/2026`, `birthday party on …`, `Geburtstagsfeier am …`,
+/// `Geburtstag Feier …`): the date of the event, not a birth.
 fn birthday_event(keyword_to_date: &[u8]) -> bool {
-    let Some(rest) = keyword_to_date
+    let k = keyword_to_date;
+    if k.len() > 10 && k[..10].eq_ignore_ascii_case(b"geburtstag") && k[10].is_ascii_alphabetic() {
+        // A compound: `Geburtstagsfeier`, `Geburtstagsparty`, `Geburtstagskuchen`.
+        return true;
+    }
+    let Some(rest) = k
         .get(..8)
         .filter(|k| k.eq_ignore_ascii_case(b"birthday"))
-        .map(|_| &keyword_to_date[8..])
+        .map(|_| &k[8..])
+        .or_else(|| {
+            k.get(..10)
+                .filter(|k| k.eq_ignore_ascii_case(b"geburtstag"))
+                .map(|_| &k[10..])
+        })
     else {
         return false;
     };
@@ -2428,6 +2529,8 @@ fn birthday_event(keyword_to_date: &[u8]) -> bool {
             b"celebration",
             b"bash",
             b"event",
+            b"feier",
+            b"fest",
         ]
         .iter()
         .any(|e| w.eq_ignore_ascii_case(e))

@@ -21,7 +21,7 @@ use bytes::*;
 use check::*;
 use numbers::*;
 use patterns::*;
-pub(crate) use table::birth_date_header;
+pub(crate) use table::header_cell_bits;
 
 /// One accepted detection: an entity over a byte range of the scanned text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -381,5 +381,7 @@ mod tests;
 mod tests_accuracy;
 #[cfg(test)]
 mod tests_dob;
+#[cfg(test)]
+mod tests_r11a;
 #[cfg(test)]
 mod tests_r11b;

@@ -27,10 +27,12 @@ impl Detector {
                         dots += 1;
                     }
                     // Phones use at most two separators in a row (") ", " -"); three end
-                    // the region.
+                    // the region. A no-break space (C2 A0) counts as one.
                     if e + 2 < n
                         && CLASS[usize::from(hay[e + 1])] == C_NUMSEP
                         && CLASS[usize::from(hay[e + 2])] == C_NUMSEP
+                        && hay[e] != 0xC2
+                        && hay[e + 1] != 0xC2
                     {
                         break;
                     }
@@ -176,8 +178,19 @@ impl Detector {
     }
 }
 
+/// The length of a phone's group separator at `i`: one of ` .-/`, or a no-break space
+/// (U+00A0, two bytes: `+33\u{a0}6\u{a0}10\u{a0}69\u{a0}47\u{a0}71`, as French typography and
+/// copies from web pages write phones).
+fn phone_sep_len(hay: &[u8], i: usize) -> Option<usize> {
+    match hay.get(i)? {
+        b' ' | b'.' | b'-' | b'/' => Some(1),
+        0xC2 if hay.get(i + 1) == Some(&0xA0) => Some(2),
+        _ => None,
+    }
+}
+
 /// The phone rule's match at `p`, by hand:
-/// `(?:\+ ?[0-9]|\([0-9]{1,5}\)|{b}[0-9])(?:[ .\-/]{0,2}(?:\([0-9]{1,5}\)|[0-9])){4,22}`
+/// `(?:\+(?: |\xC2\xA0)?[0-9]|\([0-9]{1,5}\)|{b}[0-9])(?:(?:[ .\-/]|\xC2\xA0){0,2}(?:\([0-9]{1,5}\)|[0-9])){4,22}`
 /// `(?: ?(?:x|ext\.?|#) ?[0-9]{1,6})?`. Separators, digits and `(` are disjoint, so each
 /// greedy step has one way to go and no backtracking changes the leftmost-first match.
 pub(super) fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
@@ -192,10 +205,10 @@ pub(super) fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
     };
     let mut pos = match hay.get(p)? {
         b'+' => {
-            let q = if hay.get(p + 1) == Some(&b' ') {
-                p + 2
-            } else {
-                p + 1
+            let q = match hay.get(p + 1) {
+                Some(b' ') => p + 2,
+                Some(0xC2) if hay.get(p + 2) == Some(&0xA0) => p + 3,
+                _ => p + 1,
             };
             digit(q).then_some(q + 1)?
         }
@@ -206,8 +219,11 @@ pub(super) fn phone_end(hay: &[u8], p: usize) -> Option<usize> {
     let mut units = 0;
     while units < 22 {
         let mut q = pos;
-        while q < pos + 2 && matches!(hay.get(q), Some(b' ' | b'.' | b'-' | b'/')) {
-            q += 1;
+        for _ in 0..2 {
+            match phone_sep_len(hay, q) {
+                Some(len) => q += len,
+                None => break,
+            }
         }
         let next = if digit(q) { Some(q + 1) } else { paren(q) };
         match next {
@@ -260,7 +276,7 @@ pub(super) fn phone_core_end(text: &[u8]) -> usize {
 
 /// Context words in the 32 bytes before a phone candidate.
 pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
-    const WORDS: [&[u8]; 14] = [
+    const WORDS: [&[u8]; 24] = [
         b"phone",
         b"tel",
         b"call",
@@ -275,6 +291,19 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
         b"nummer",
         b"num\xc3\xa9ro",
         b"handy",
+        // Dial-in lines and call-backs in the locales (`Dial-in 21 629 3045`, `Rappel …`,
+        // `Richiamare …`, `Terugbellen …`, `llámame al …`), a switchboard, a reception desk,
+        // an emergency contact.
+        b"dial",
+        b"rappel",
+        b"richiam",
+        b"terugbel",
+        b"llama",
+        b"ll\xc3\xa1m",
+        b"zentrale",
+        b"switchboard",
+        b"reception",
+        b"emergency",
     ];
     let from = s.saturating_sub(32);
     let mut win = [0u8; 32];
@@ -495,6 +524,23 @@ fn is_label(w: &[u8]) -> bool {
             | b"polis"
             | b"cart"
             | b"mandate"
+            // Meeting and conference-call ids and PINs (`Meeting ID: 080 2037 2537`, `conf.
+            // code 0422 119`, `PIN 0079500`), an insurance plan's group number (`Group no. 017725-386`), claims in the
+            // locales (`Fall 05/3598416`, `sinistro 68/9252161`, `siniestro`, `sinistre`,
+            // `Schaden`).
+            | b"meeting"
+            | b"webinar"
+            | b"pin"
+            | b"passcode"
+            | b"conf"
+            | b"conference"
+            | b"group"
+            | b"fall"
+            | b"sinistro"
+            | b"siniestro"
+            | b"sinistre"
+            | b"schaden"
+            | b"schadennummer"
     )
 }
 
@@ -504,6 +550,17 @@ fn is_carrier_label(w: &[u8]) -> bool {
         w,
         b"fedex" | b"dhl" | b"ups" | b"usps" | b"waybill" | b"awb" | b"tracking"
     )
+}
+
+/// A card word right before a number (`carte 4668342229141 (ancienne carte)`, `tarjeta 3431
+/// 194470 01039`): a card number, valid or not, is no phone even after a call-back word.
+pub(super) fn card_label_before(hay: &[u8], s: usize) -> bool {
+    label_before(hay, s, |w| {
+        matches!(
+            w,
+            b"card" | b"carte" | b"carta" | b"tarjeta" | b"kaart" | b"karte" | b"visa" | b"amex"
+        )
+    })
 }
 
 /// Barcode labels (lower case).
@@ -556,7 +613,7 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
 
 /// The word ending at `j` after skipping blanks, `:`, `#`, `.` and `=` (and digit groups with
 /// `digits`), within 24 bytes: (start, end).
-fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
+pub(super) fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
     let stop = j.saturating_sub(24);
     while j > stop
         && (matches!(hay[j - 1], b' ' | b'\t' | b':' | b'#' | b'.' | b'=')
@@ -571,14 +628,25 @@ fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)>
     (e > j && (j == 0 || !hay[j - 1].is_ascii_alphanumeric())).then_some((j, e))
 }
 
-/// `word_before` for identifier labels: also past quotes, `_` and the number signs `°`/`º`
-/// (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON).
+/// `word_before` for identifier labels: also past quotes, `_`, no-break spaces and the number
+/// signs `°`/`º` (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON).
 fn label_word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
     let stop = j.saturating_sub(24);
     while j > stop
         && (matches!(
             hay[j - 1],
-            b' ' | b'\t' | b':' | b'#' | b'.' | b'=' | b'\'' | b'"' | b'_' | 0xC2 | 0xB0 | 0xBA
+            b' ' | b'\t'
+                | b':'
+                | b'#'
+                | b'.'
+                | b'='
+                | b'\''
+                | b'"'
+                | b'_'
+                | 0xC2
+                | 0xB0
+                | 0xBA
+                | 0xA0
         ) || (digits && hay[j - 1].is_ascii_digit()))
     {
         j -= 1;
@@ -644,6 +712,19 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
             Outcome::Reject
         };
     }
+    // Mixed separators ("4111 1111-1111 1111") are not how cards are written: the number
+    // ends where its first separator changes (`4140-9221-2348-5094 140`: a CVV in the next
+    // column of a table).
+    let text = match text.iter().find(|b| !b.is_ascii_digit()) {
+        Some(&first) => {
+            let cut = text
+                .iter()
+                .position(|&b| !b.is_ascii_digit() && b != first)
+                .unwrap_or(text.len());
+            &text[..cut]
+        }
+        None => text,
+    };
     let mut digits = [0u8; 40];
     let mut n = 0;
     let mut group_ends: [(usize, usize); 8] = [(0, 0); 8];
@@ -659,13 +740,6 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
                 group_ends[ng] = (i + 1, n);
                 ng += 1;
             }
-        }
-    }
-    // Mixed separators ("4111 1111-1111 1111") are not how cards are written.
-    let mut seps = text.iter().filter(|b| !b.is_ascii_digit());
-    if let Some(first) = seps.next() {
-        if seps.any(|b| b != first) {
-            return Outcome::Reject;
         }
     }
     for &(end_off, nd) in group_ends[..ng].iter().rev() {
@@ -691,14 +765,14 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
 /// What a valid card number at `s` with `nd` digits still needs from its context: no
 /// barcode label right before (`EAN 4006381333931`, `UPC: …`, `GTIN code …`, `ISBN …`: a
 /// GS1 code passes Luhn one time in ten), and for 13 digits a card word within the 32 bytes
-/// before (or a card-like JSON key). 13-digit numbers are Visa's old length, no longer
+/// before (or a card-like JSON key, or a text table's card-number column). 13-digit numbers are Visa's old length, no longer
 /// issued; the same shape is an EAN-13 barcode, and German ones (prefixes 400–440) start
 /// with the `4` of Visa.
 fn card_context_ok(hay: &[u8], s: usize, nd: usize, card_key: bool) -> bool {
     if label_before(hay, s, is_barcode_label) || label_before(hay, s, is_carrier_label) {
         return false;
     }
-    nd != 13 || card_key || card_word_before(hay, s)
+    nd != 13 || card_key || card_word_before(hay, s) || super::table::in_card_column(hay, s)
 }
 
 /// A card word (`card`, `visa`, `credit`, `debit`, `cc`, `Karte`, `carte`, `tarjeta`,
@@ -740,8 +814,8 @@ pub(super) fn rejected_shape_end(hay: &[u8], p: usize) -> Option<usize> {
 
 /// An SSN keyword (`SSN`, `social security`, `SS#`) ends within the 40 bytes before `p`,
 /// with only separators and connectors between it and the number: a verb (`is`, `was`), a
-/// number word (`number`, `no.`, `nr`, `#`), `on file`, or one parenthesised word
-/// (`SSN (verified) …`, `tax id (SSN) …`). Up to three connectors, so `social security
+/// number word (`number`, `no.`, `nr`, `#`), `on file`, or a parenthesised word or two or
+/// three (`SSN (verified) …`, `SSN (legacy field): …`, `tax id (SSN) …`). Up to three connectors, so `social security
 /// number is …` and `SSN on file: …` count; any other word between does not.
 pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
     const WIN: usize = 40;
@@ -815,10 +889,19 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
             colon = false;
             w = &w[..k];
         } else if w.last() == Some(&b')') {
-            // One parenthesised word (`(verified)`), skipped.
+            // A parenthesised word or two (`(verified)`, `(legacy field)`), skipped.
             let open = w.iter().rposition(|&b| b == b'(');
             match open {
-                Some(o) if w[o + 1..w.len() - 1].iter().all(u8::is_ascii_alphabetic) => w = &w[..o],
+                // Up to three words (`(legacy field)`, `(as on file)`), 24 bytes at most.
+                Some(o)
+                    if w.len() - o <= 26
+                        && w[o + 1..w.len() - 1]
+                            .iter()
+                            .all(|&b| b.is_ascii_alphabetic() || b == b' ' || b == b'-')
+                        && w[o + 1..w.len() - 1].iter().filter(|&&b| b == b' ').count() <= 2 =>
+                {
+                    w = &w[..o]
+                }
                 _ => return false,
             }
         } else {
@@ -874,12 +957,13 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
         .then(|| Hit::new(Entity::UsSsn, p, p + 9))
 }
 
-/// Groups of two digits or more that follow `end`, each after one space or `-`.
+/// Groups of two digits or more that follow `end`, each after one space or `-`; not the
+/// integer part of an amount (`734 38.253,54 €`: a CVV, then the next column's amount).
 fn groups_after(hay: &[u8], mut end: usize) -> usize {
     let mut n = 0;
     while n < 2 && matches!(hay.get(end), Some(b' ' | b'-')) {
         let r = digit_run(hay, end + 1);
-        if r < 2 {
+        if r < 2 || followed_by_digit_after(hay, end + 1 + r, b".,'") {
             break;
         }
         end += 1 + r;

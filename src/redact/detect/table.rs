@@ -1,6 +1,6 @@
 //! Birth dates in the rows of a table whose header names a birth-date column: CSV, TSV,
 //! semicolon- and pipe-separated text and Markdown tables whose header line precedes the
-//! rows (also where a log flattened the line breaks to ` | `, ` ⏎ ` or ` / `), and JSON arrays of
+//! rows (also where a log flattened the line breaks to ` | `, ` ⏎ `, ` ¶ ` or ` / `), and JSON arrays of
 //! arrays whose first row is the header (a sheet's `values`: see `json::Walk` and `stream`).
 //!
 //! Only the cells of that column, and (in text) only a cell that is a date as a whole: an
@@ -67,8 +67,57 @@ pub(crate) fn birth_date_header(cell: &str) -> bool {
     })
 }
 
+/// A JSON sheet's header cell `j` as column bits (`json::birth_columns`): `1 << j` for a
+/// birth-date column (`birth_date_header`), `1 << (64 + j)` for a phone column
+/// (`phone_header`), 0 for any other (and from the 65th column on).
+pub(crate) fn header_cell_bits(cell: &str, j: usize) -> u128 {
+    if j >= 64 {
+        0
+    } else if birth_date_header(cell) {
+        1 << j
+    } else if phone_header(cell) {
+        1 << (64 + j)
+    } else {
+        0
+    }
+}
+
+/// Whether a header cell names a phone column: `phone`, `Phone number`, `mobile`, `tel`,
+/// `fax`, `cell`, `Telefon`, `Handy`, `téléphone`, `portable`, `telefono`, `cellulare`,
+/// `teléfono`, `móvil`, `telefoon`, `mobiel` (as a word of the cell or its start: `phone_1`,
+/// `Telefonnummer`); not `phone_verified`-style flags' values, which hold no number anyway.
+fn phone_header(cell: &str) -> bool {
+    if cell.len() > 32 {
+        return false;
+    }
+    let starts = |w: &[u8], p: &[u8]| w.len() >= p.len() && w[..p.len()].eq_ignore_ascii_case(p);
+    cell.as_bytes()
+        .split(|&b| b.is_ascii_punctuation() || b.is_ascii_whitespace())
+        .any(|w| {
+            w.windows(5).any(|x| x.eq_ignore_ascii_case(b"phone"))
+                || starts(w, b"telef")
+                || starts(w, b"mobil")
+                || starts(w, "m\u{f3}vil".as_bytes())
+                || starts(w, b"cellular")
+                || [
+                    &b"tel"[..],
+                    b"fax",
+                    b"cell",
+                    b"handy",
+                    b"portable",
+                    b"gsm",
+                    b"mobiel",
+                ]
+                .iter()
+                .any(|k| w.eq_ignore_ascii_case(k))
+        })
+}
+
 /// `⏎`, which some logs put for a line break.
 const RETURN_SYMBOL: &[u8] = "\u{23ce}".as_bytes();
+
+/// `¶` (the pilcrow), which editors show and some exports put for a line break.
+pub(super) const PILCROW: &[u8] = "\u{b6}".as_bytes();
 
 fn is_delim(b: u8) -> bool {
     matches!(b, b',' | b';' | b'\t' | b'|')
@@ -83,6 +132,8 @@ enum Lines {
     Pipe,
     /// A flattened ` ⏎ `.
     Return,
+    /// A flattened ` ¶ `.
+    Pilcrow,
     /// A flattened ` / ` (blanks on both sides: no date is written so).
     Slash,
 }
@@ -94,6 +145,7 @@ fn separator_at(hay: &[u8], i: usize, delim: u8) -> Option<(Lines, usize)> {
         b'\r' if hay.get(i + 1) == Some(&b'\n') => Some((Lines::Newline, 2)),
         b'|' if delim != b'|' => Some((Lines::Pipe, 1)),
         0xE2 if hay[i..].starts_with(RETURN_SYMBOL) => Some((Lines::Return, RETURN_SYMBOL.len())),
+        0xC2 if hay[i..].starts_with(PILCROW) => Some((Lines::Pilcrow, PILCROW.len())),
         b' ' if hay[i..].starts_with(b" / ") => Some((Lines::Slash, 3)),
         _ => None,
     }
@@ -108,7 +160,7 @@ pub(super) fn text_table_birth_values(
     found: &mut dyn FnMut(usize, usize),
 ) {
     // The header cell around `p`.
-    let stop = |b: u8| is_delim(b) || b == b'\n' || b == b'\r' || b == 0xE2;
+    let stop = |b: u8| is_delim(b) || matches!(b, b'\n' | b'\r' | 0xE2 | 0xC2 | 0xB6);
     let mut cs = p;
     while cs > 0 && p - cs < 40 && !stop(hay[cs - 1]) {
         cs -= 1;
@@ -132,6 +184,7 @@ pub(super) fn text_table_birth_values(
         if b == b'\n'
             || (b == b'|' && delim != b'|')
             || hay[..ls].ends_with(RETURN_SYMBOL)
+            || hay[..ls].ends_with(PILCROW)
             || hay[..ls].ends_with(b" / ")
         {
             break;
@@ -227,5 +280,84 @@ fn cells(line: &[u8], delim: u8) -> impl Iterator<Item = (usize, usize)> + '_ {
         }
         done = true;
         Some((start, line.len()))
+    })
+}
+
+/// The header cell of the table column that the cell starting at `s` is in: `s` follows a
+/// delimiter (`|`, tab, `;`, `,`; blanks between) on a line of a text table, and the table's
+/// first line — the topmost of the lines above that hold the same delimiter, lines separated
+/// by line breaks or a flattened ` ¶ ` / ` ⏎ ` — has a cell at that column. Trimmed of blanks,
+/// quotes and `*`. For the rules that need a column's name as evidence (`| phone |`,
+/// `card_number`); bounded to 8 KB and 64 lines above.
+pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
+    let mut j = s;
+    while j > 0 && hay[j - 1] == b' ' {
+        j -= 1;
+    }
+    let delim = *hay.get(j.checked_sub(1)?)?;
+    if !is_delim(delim) {
+        return None;
+    }
+    let floor = s.saturating_sub(8192);
+    // The start of the line holding `i` and the end of the line before (its separator's
+    // start), if there is one above `floor`.
+    let line_start = |i: usize| -> (usize, Option<usize>) {
+        let mut k = i;
+        while k > floor {
+            if hay[k - 1] == b'\n' {
+                let mut end = k - 1;
+                if end > 0 && hay[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                return (k, Some(end));
+            }
+            for sym in [PILCROW, RETURN_SYMBOL] {
+                if hay[..k].ends_with(sym) {
+                    return (k, Some(k - sym.len()));
+                }
+            }
+            k -= 1;
+        }
+        (k, None)
+    };
+    let (ls, mut above) = line_start(j);
+    let col = hay[ls..j].iter().filter(|&&b| b == delim).count();
+    let mut header = (ls, j);
+    for _ in 0..64 {
+        let Some(end) = above else { break };
+        let (start, next) = line_start(end);
+        let line = &hay[start..end];
+        if !line.contains(&delim) {
+            break;
+        }
+        header = (start, end);
+        above = next;
+    }
+    if header.0 == ls {
+        return None;
+    }
+    let line = &hay[header.0..header.1];
+    let (a, b) = cells(line, delim).nth(col)?;
+    let trim = |b: &u8| matches!(b, b' ' | b'"' | b'\'' | b'`' | b'*' | b'\t');
+    Some(trim_by(&line[a..b], trim))
+}
+
+/// Whether the cell at `s` is in a text table's phone column (`column_header`, `phone_header`).
+pub(super) fn in_phone_column(hay: &[u8], s: usize) -> bool {
+    column_header(hay, s)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .is_some_and(phone_header)
+}
+
+/// Whether the cell at `s` is in a text table's card-number column: its header names a card
+/// (`card_number`, `Kartennummer`, `numéro de carte`, `tarjeta`, `cc_number`, `PAN`).
+pub(super) fn in_card_column(hay: &[u8], s: usize) -> bool {
+    column_header(hay, s).is_some_and(|h| {
+        let h = h.to_ascii_lowercase();
+        ["card", "karte", "carte", "tarjeta", "carta", "kaart"]
+            .iter()
+            .any(|w| memchr::memmem::find(&h, w.as_bytes()).is_some())
+            || h.split(|b| !b.is_ascii_alphanumeric())
+                .any(|w| matches!(w, b"pan" | b"cc"))
     })
 }

@@ -23,21 +23,24 @@ pub(crate) enum KeyClass {
 }
 
 /// The class of a member of an object under a key of class `parent`: a date member
-/// (`date`, `value`, `on`, …) of a birth (`"birth": {"date": …}`, `"dob": {"value": …}`) is
-/// a DATE_OF_BIRTH; every other member keeps its own class.
+/// (`date`, `value`, `on`, `text`, …) of a birth (`"birth": {"date": …}`, `"dob": {"value":
+/// …}`, Google People's `"birthdays": [{"text": …}]`) is a DATE_OF_BIRTH; the number member
+/// (`number`, `value`) of a phone (`"phones": [{"label": "mobile", "number": …}]`, Google
+/// People's `"phoneNumbers": [{"value": …}]`) is read as under a phone key; every other
+/// member keeps its own class.
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
-    if class == KeyClass::Plain
-        && matches!(
-            parent,
-            KeyClass::BirthParent | KeyClass::Whole(Entity::DateOfBirth)
-        )
-        && key.len() <= 8
-        && birth_date_member(&normalize_key(key))
-    {
-        KeyClass::Whole(Entity::DateOfBirth)
-    } else {
-        class
+    if class != KeyClass::Plain || key.len() > 8 {
+        return class;
+    }
+    match parent {
+        KeyClass::BirthParent | KeyClass::Whole(Entity::DateOfBirth)
+            if birth_date_member(&normalize_key(key)) =>
+        {
+            KeyClass::Whole(Entity::DateOfBirth)
+        }
+        KeyClass::Phone if phone_number_member(key) => KeyClass::Phone,
+        _ => class,
     }
 }
 
@@ -45,8 +48,14 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
 fn birth_date_member(key: &str) -> bool {
     matches!(
         key,
-        "date" | "value" | "on" | "datum" | "fecha" | "data" | "dt" | "iso" | "date_iso"
+        "date" | "value" | "on" | "datum" | "fecha" | "data" | "dt" | "iso" | "date_iso" | "text"
     )
+}
+
+/// Whether a phone parent's member key holds the number itself (`number`, `value`; any
+/// case).
+fn phone_number_member(key: &str) -> bool {
+    key.eq_ignore_ascii_case("number") || key.eq_ignore_ascii_case("value")
 }
 
 /// A key naming a birth, not a date: `birth`, `born`, the locales' words, or a compound
@@ -131,6 +140,8 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "birth_date",
     "birthdate",
     "birthday",
+    // A list of them (Google People's `birthdays: [{"text": …}]`).
+    "birthdays",
     // The other locales' birth-date keys (`normalize_key` form; a compound such as
     // `patient_geburtsdatum` matches by its last words): German, Dutch, French, Italian,
     // Spanish.
@@ -293,6 +304,7 @@ fn dob_key(norm: &str) -> bool {
             | "birth_date"
             | "birthdate"
             | "birthday"
+            | "birthdays"
             | "geburtsdatum"
             | "geb_datum"
             | "geboortedatum"

@@ -235,8 +235,14 @@ fn national_layout_ok(d: &[u8], groups: &[usize], parens: bool) -> bool {
         b'3' if !parens && (9..=10).contains(&d.len()) && groups[0] == 3 && plan_ok("IT", d) => {
             true
         }
+        // Not two then seven digits: that is a US employer id's shape (`EIN 82-6939743`),
+        // and no Spanish number is written so (`91 123 45 67`, `612 34 56 78`).
         b'6'..=b'9'
-            if !parens && d.len() == 9 && (2..=3).contains(&groups[0]) && plan_ok("ES", d) =>
+            if !parens
+                && d.len() == 9
+                && (2..=3).contains(&groups[0])
+                && groups != [2, 7]
+                && plan_ok("ES", d) =>
         {
             true
         }
