@@ -57,6 +57,9 @@ Splits, kept apart by construction, not only by seed:
   blind11  templates B11_*/b11_*: a twelfth split (seed 1212, fixed day 2026-12-07) written by an eighth helper who never
            read the rules, their docs or history and never ran the engine on it; the lead's taxonomy; 60 text and 21 JSON
            document kinds of its own (see the blind11 section). Self-checked at generation; to be scored once.
+  blind12  templates B12_*/b12_*: a thirteenth split (seed 1313, fixed day 2026-12-09) written by a ninth helper who never
+           read the rules, their docs or history (nor the blind11 section) and never ran the engine on it; the lead's taxonomy;
+           54 text and 20 JSON document kinds of its own (see the blind12 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -65,7 +68,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2443,9 +2446,9 @@ def main():
               "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
               "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json),
               "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json),
-              "blind11": (b11_text, b11_json)}
+              "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2503,9 +2506,13 @@ def main():
                 b11_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind12":  # blind12's own self-check (spans, values and checksums, JWT headers, placeholders, JSON, no escape ahead of a label)
+                b12_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -10260,6 +10267,1367 @@ def b11_check(i, kind, doc, w, text):
         got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
         assert b11_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind12 (seed 1313) ----------
+# A thirteenth split written by a ninth helper who never read the detection rules, their docs or history
+# (nor the blind11 section) and never ran the engine on it; labelled by the lead's taxonomy. Its own value
+# generators (b12_*: phones re-parsed under libphonenumber, Luhn cards over real IIN ranges, IBANs per
+# country with length and mod-97, SSNs, IPs, vendor tokens of every prefix, JWTs with decodable headers,
+# PEM keys, passwords, generic secrets), look-alikes (b12_la: order / ticket / invoice / booking / case /
+# claim numbers incl. phone-shaped ones, versions, builds, timestamps, hashes, UUIDs, IMEIs, meeting ids,
+# tracking numbers, Luhn-failing cards, mod-97-failing IBANs, 9-digit non-SSNs, dates that are not birth
+# dates, words after "password" that are not passwords) and document kinds (B12_TEXT_KINDS: ERP/SAP
+# exports, Okta/Auth0/Vault/Windows logs, PowerShell, Exchange traces, OCR'd forms, referral letters,
+# court notices, listings, quotes, loyalty exports, voice-assistant transcripts, agent scratchpads, …;
+# B12_JSON_KINDS: Zendesk/Intercom/Salesforce/HubSpot/Shopify objects, HAR entries, Postman
+# environments, Vault audit entries, IoT shadows, crash reports, OData, MCP calls/results, …).
+# Relative dates use B12_TODAY. Self-check: b12_check.
+
+B12_TODAY = datetime.date(2026, 12, 9)
+B12_LG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B12_ELSEWHERE = ["AT", "CH", "BE", "IE", "PT", "SE", "DK", "PL", "NO", "FI", "CA", "AU"]
+B12_DIG = string.digits
+B12_UC = string.ascii_uppercase
+B12_UCD = B12_UC + B12_DIG
+B12_LCD = string.ascii_lowercase + B12_DIG
+B12_B64U = AN + "-_"
+
+
+class B12L(L):
+    """A labelled value, verbatim."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b12_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b12_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b12_lg(loc):
+    return B12_LG[loc]
+
+
+def b12_tr(loc, **kw):
+    return kw.get(b12_lg(loc), kw["en"])
+
+
+def b12_pick(r, loc, **kw):
+    v = b12_tr(loc, **kw)
+    return r.choice(v) if isinstance(v, list) else v
+
+
+# ----- entity values -----
+
+def b12_phone_value(r, region):
+    kinds = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE]
+    while True:
+        ex = phonenumbers.example_number_for_type(region, r.choice(kinds))
+        if ex is None:
+            continue
+        nsn = phonenumbers.national_significant_number(ex)
+        keep = r.randint(2, min(4, len(nsn) - 3))
+        cand = phonenumbers.parse("+" + str(ex.country_code) + nsn[:keep] + rnd(r, B12_DIG, len(nsn) - keep))
+        if not phonenumbers.is_valid_number(cand):
+            continue
+        nat = phonenumbers.format_number(cand, phonenumbers.PhoneNumberFormat.NATIONAL)
+        intl = phonenumbers.format_number(cand, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        k = r.randrange(9)
+        if k < 3:
+            v = nat
+        elif k < 5:
+            v = intl
+        elif k == 5:
+            v = phonenumbers.format_number(cand, phonenumbers.PhoneNumberFormat.E164)
+        elif k == 6:
+            v = "00" + intl[1:].replace(" ", r.choice([" ", ""]))
+        elif k == 7:
+            v = intl.replace(" ", "-") if region != "US" else intl.replace(" ", ".", 1).replace(" ", ".")
+        else:
+            v = nat.replace("(", "").replace(")", "").replace(" ", r.choice(["", "/", "."]), 1) if region in ("DE", "AT", "NL", "CH") else nat.replace(" ", "")
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(v, region)):
+                return v
+        except phonenumbers.NumberParseException:
+            pass
+
+
+def b12_PH(r, loc, abroad=0.1):
+    reg = r.choice(B12_ELSEWHERE) if r.random() < abroad else REGION[loc]
+    return B12L("PHONE", b12_phone_value(r, reg))
+
+
+B12_MAILHOST = ["posteo.de", "gmx.net", "orange.fr", "sfr.fr", "telefonica.net", "libero.it", "alice.it", "ziggo.nl", "xs4all.nl", "outlook.com",
+                "protonmail.com", "btinternet.com", "virginmedia.com", "verizon.net", "me.com", "gmail.com", "fastmail.fm",
+                "holzbau-lindner.de", "cabinet-marchal.fr", "clinica-alameda.es", "studio-ferretti.it", "bakkerij-dekker.nl", "harbourside-vets.co.uk", "pinecrest-hoa.org"]
+
+
+def b12_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and c.isalnum()).lower()
+
+
+def b12_EM(f, r, fn=None, ln=None):
+    a = b12_ascii(fn or f.first_name()) or "alex"
+    b = b12_ascii(ln or f.last_name()) or "moreau"
+    k = r.randrange(8)
+    local = [f"{a}.{b}", f"{a[0]}{b}", f"{a}_{b}{r.randint(1, 99)}", f"{b}.{a[0]}", f"{a}{r.randint(1970, 2009)}", f"{a}.{b}+{r.choice(['shop', 'tax', 'kids', 'bills'])}",
+             r.choice(["info", "kontakt", "contact", "reservas", "ordini", "administratie", "billing", "hr-team", "noreply-payroll"]), f"{a}-{b}"][k]
+    return B12L("EMAIL", f"{local}@{r.choice(B12_MAILHOST)}")
+
+
+B12_IIN = [("4", 16), ("4", 16), ("4", 16), ("4", 13), ("51", 16), ("52", 16), ("54", 16), ("55", 16), ("2221", 16), ("2567", 16), ("2720", 16),
+           ("34", 15), ("37", 15), ("6011", 16), ("644", 16), ("649", 16), ("65", 16), ("3528", 16), ("3566", 16), ("3589", 16),
+           ("300", 14), ("305", 14), ("36", 14), ("38", 14), ("62", 16), ("4", 19)]
+
+
+def b12_luhn_fix(body):
+    s = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        s += d
+    return body + str((10 - s % 10) % 10)
+
+
+def b12_group(r, d):
+    k = r.randrange(5)
+    if k == 0 or len(d) not in (14, 15, 16):
+        return d
+    sep = "-" if k == 4 else " "
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    return sep.join([d[:4], d[4:10], d[10:]])
+
+
+def b12_CC(r):
+    pre, n = r.choice(B12_IIN)
+    d = b12_luhn_fix(pre + rnd(r, B12_DIG, n - len(pre) - 1))
+    assert luhn_ok(d)
+    return B12L("CREDIT_CARD", b12_group(r, d))
+
+
+def b12_cvc(r, n=None):
+    return B12L("GENERIC_SECRET", rnd(r, B12_DIG, n or r.choice([3, 3, 3, 4])))
+
+
+# country: (length, BBAN spec)
+B12_IBANS = {"DE": (22, "n18"), "GB": (22, "b4n14"), "FR": (27, "n10c11n2"), "ES": (24, "n20"), "IT": (27, "a1n10c12"), "NL": (18, "b4n10"),
+             "BE": (16, "n12"), "AT": (20, "n16"), "CH": (21, "n5c12"), "PT": (25, "n21"), "IE": (22, "b4n14"), "LU": (20, "n3c13"),
+             "PL": (28, "n24"), "SE": (24, "n20"), "DK": (18, "n14"), "FI": (18, "n14")}
+B12_BANKCODES = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "TSBS", "NAIA"], "NL": ["RABO", "INGB", "ABNA", "SNSB", "ASNB", "RBRB", "BUNQ"],
+                 "IE": ["AIBK", "BOFI", "ULSB"]}
+
+
+def b12_m97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b12_iban_plain(r, cc):
+    n, spec = B12_IBANS[cc]
+    bban = ""
+    for t, k in re.findall(r"([abcn])(\d+)", spec):
+        k = int(k)
+        bban += {"n": lambda: rnd(r, B12_DIG, k), "a": lambda: rnd(r, B12_UC, k), "c": lambda: rnd(r, B12_UCD, k),
+                 "b": lambda: r.choice(B12_BANKCODES[cc])}[t]()
+    v = f"{cc}{98 - b12_m97(bban + cc + '00'):02d}{bban}"
+    assert len(v) == n and b12_m97(v[4:] + v[:4]) == 1
+    return v
+
+
+B12_HOME = {"en_US": "IE", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b12_IBAN(r, loc, spaced=None):
+    cc = r.choice(sorted(B12_IBANS)) if r.random() < 0.25 else B12_HOME[loc]
+    v = b12_iban_plain(r, cc)
+    if spaced if spaced is not None else r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B12L("IBAN", v)
+
+
+def b12_SSN(r, sep=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    sep = sep if sep is not None else r.choice(["-", "-", "-", " ", ""])
+    return B12L("US_SSN", f"{a:03d}{sep}{r.randint(1, 99):02d}{sep}{r.randint(1, 9999):04d}")
+
+
+def b12_ip4(r, public=None):
+    k = r.randrange(5) if public is None else (3 if public else r.randrange(3))
+    if k == 0:
+        return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 1:
+        return f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 2:
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    return f"{r.choice([24, 37, 45, 62, 79, 80, 81, 88, 89, 93, 95, 104, 146, 154, 178, 188, 195, 203, 213, 81])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+
+
+def b12_IP4(r, public=None):
+    return B12L("IPV4", b12_ip4(r, public))
+
+
+def b12_IP6(r):
+    pre = r.choice(["2001:db8", "2a02:8108", "2a01:cb00", "2003:e4", "2a0a:a540", "2600:1700", "2a05:d014", "fd12:3456", "2804:14d"])
+    pre = pre if pre != "2001:db8" else "2001:4860"
+    k = r.randrange(3)
+    tail = ["%x" % r.randint(0, 0xffff) for _ in range(8 - pre.count(":") - 1)]
+    full = pre + ":" + ":".join(tail)
+    if k == 0:
+        v = str(ipaddress.IPv6Address(full))
+    elif k == 1:
+        v = ipaddress.IPv6Address(full).exploded
+    else:
+        v = str(ipaddress.IPv6Address(pre + "::" + "%x" % r.randint(1, 0xffff)))
+    return B12L("IPV6", v)
+
+
+def b12_IP(r):
+    return b12_IP6(r) if r.random() < 0.3 else b12_IP4(r)
+
+
+B12_MON = {"en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+           "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+           "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+           "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+           "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+           "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b12_date(r, d, loc):
+    lg = b12_lg(loc)
+    k = r.randrange(5)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        if loc == "en_US":
+            return f"{B12_MON['en'][d.month - 1]} {d.day}, {d.year}"
+        return f"{d.day} {B12_MON[lg][d.month - 1]} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}" if k != 4 else f"{d.month}/{d.day}/{d.year}"
+    return f"{d.day:02d}{ {'de': '.', 'nl': '-'}.get(lg, '/') }{d.month:02d}{ {'de': '.', 'nl': '-'}.get(lg, '/') }{d.year}" if k != 4 else \
+        f"{d.day}.{d.month}.{d.year}" if lg == "de" else f"{d.day:02d}.{d.month:02d}.{d.year}"
+
+
+def b12_born(r, lo=16, hi=94):
+    return B12_TODAY - datetime.timedelta(days=r.randint(lo * 365 + 5, hi * 365))
+
+
+def b12_DOB(r, loc, lo=16, hi=94):
+    return B12L("DATE_OF_BIRTH", b12_date(r, b12_born(r, lo, hi), loc))
+
+
+def b12_day(r, loc, back=400, fwd=90):
+    """A date that is not a birth date (appointments, due dates, postings)."""
+    return b12_date(r, B12_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+B12_BORN = {"en": ["Date of birth: ", "DOB: ", "born on ", "Birth date ", "D.O.B. "],
+            "de": ["Geburtsdatum: ", "geb. am ", "Geboren am ", "Geb.: "],
+            "fr": ["Date de naissance : ", "né(e) le ", "Date naiss. : "],
+            "es": ["Fecha de nacimiento: ", "nacido el ", "F. nac.: "],
+            "it": ["Data di nascita: ", "nato il ", "nata a Roma il ", "D. nascita: "],
+            "nl": ["Geboortedatum: ", "geboren op ", "Geb. datum: "]}
+
+
+def b12_born_said(r, loc, **kw):
+    return [r.choice(B12_BORN[b12_lg(loc)]), b12_DOB(r, loc, **kw)]
+
+
+# ----- secrets -----
+
+B12_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def b12_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b12_jwt(r):
+    hdr = {"alg": r.choice(["RS256", "HS256", "ES384", "PS256", "EdDSA"])}
+    if r.random() < 0.7:
+        hdr["typ"] = r.choice(["JWT", "at+jwt"])
+    if r.random() < 0.5:
+        hdr["kid"] = rnd(r, B12_B64U, r.choice([22, 27, 43]))
+    iat = 1_764_000_000 + r.randint(0, 28_000_000)
+    body = {"iss": r.choice(["https://login.northwind.example", "https://auth.ledgerly.io/", "https://sso.kaffeebude.de/realms/staff", "accounts.google.com"]),
+            "sub": r.choice([rnd(r, B12_DIG, 21), "auth0|" + rnd(r, HEX, 24), rnd(r, HEX, 8) + "-" + rnd(r, HEX, 4) + "-4" + rnd(r, HEX, 3) + "-a" + rnd(r, HEX, 3) + "-" + rnd(r, HEX, 12)]),
+            "iat": iat, "exp": iat + r.choice([300, 3600, 7200, 43200])}
+    if r.random() < 0.5:
+        body["aud"] = r.choice(["api://billing", "orders-service", "account"])
+    sig = rnd(r, B12_B64U, {"RS256": 342, "PS256": 342, "HS256": 43, "ES384": 86, "EdDSA": 86}[hdr["alg"]])
+    return ".".join([b12_b64u(json.dumps(hdr, separators=(",", ":")).encode()), b12_b64u(json.dumps(body, separators=(",", ":")).encode()), sig])
+
+
+def b12_vendor_value(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B12_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        if p == "github_pat_":
+            return p + "11" + rnd(r, B12_UCD, 20) + "_" + rnd(r, AN, 59)
+        return p + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(4)
+        if k == 0:
+            return f"xoxb-{rnd(r, B12_DIG, 12)}-{rnd(r, B12_DIG, 13)}-{rnd(r, AN, 24)}"
+        if k == 1:
+            return f"xoxp-{rnd(r, B12_DIG, 11)}-{rnd(r, B12_DIG, 12)}-{rnd(r, B12_DIG, 13)}-{rnd(r, HEX, 32)}"
+        if k == 2:
+            return f"xoxe.xoxp-1-{rnd(r, AN, 140)}"
+        return f"xapp-1-A0{rnd(r, B12_UCD, 9)}-{rnd(r, B12_DIG, 13)}-{rnd(r, HEX, 64)}"
+    if typ == "STRIPE_KEY":
+        p = r.choice(["sk_live_", "sk_live_", "rk_live_"])
+        return p + ("51" + rnd(r, AN, 97) if r.random() < 0.5 else rnd(r, AN, r.choice([24, 32])))
+    if typ == "OPENAI_KEY":
+        p = r.choice(["sk-proj-", "sk-proj-", "sk-svcacct-", "sk-admin-", "sk-"])
+        if p == "sk-":
+            return p + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+        return p + rnd(r, B12_B64U, 58) + "T3BlbkFJ" + rnd(r, B12_B64U, 58)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B12_B64U, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + r.choice(["Sy", "Sy", "Sz"]) + rnd(r, B12_B64U, 33)
+    if typ == "JWT":
+        return b12_jwt(r)
+    raise ValueError(typ)
+
+
+B12_VENDOR_TYPES = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b12_VK(r, typ=None):
+    typ = typ or r.choice(B12_VENDOR_TYPES)
+    return B12L(typ, b12_vendor_value(r, typ))
+
+
+def b12_generic_value(r, kind=None):
+    k = kind if kind is not None else r.randrange(8)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, AN + "+/", 40)  # AWS secret access key
+    if k == 2:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([32, 48])))).decode()
+    if k == 3:
+        return r.choice(["live_", "prod_", "pk.", "cs_", "app-"]) + rnd(r, AN, r.choice([30, 40]))
+    if k == 4:
+        return rnd(r, B12_B64U, r.choice([32, 43, 86]))
+    if k == 5:
+        return "s%3A" + rnd(r, B12_B64U, 32) + "." + rnd(r, AN, 43)  # express-session cookie
+    if k == 6:
+        return rnd(r, B12_LCD, 8) + "~" + rnd(r, AN + "._-", 32)  # Azure client secret-like
+    return rnd(r, AN, r.choice([24, 32, 48]))
+
+
+def b12_GS(r, kind=None):
+    return B12L("GENERIC_SECRET", b12_generic_value(r, kind))
+
+
+B12_PWWORDS = ["Lindwurm", "Hortensia", "croissant", "Quokka", "Nordsee", "Sardegna", "Alcachofa", "Zonnebloem", "Brezel", "mistral",
+               "Pumpernickel", "Lavanda", "Flamingo", "Vlinder", "Granada", "Tramonto", "Eisvogel", "Capucine", "Molen", "Kookaburra"]
+
+
+def b12_pw_value(r, safe=False):
+    k = r.randrange(7)
+    w = r.choice(B12_PWWORDS)
+    if k == 0:
+        v = w + str(r.randint(1, 2031)) + r.choice("!?#$%*")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([10, 14, 18, 22]))
+    elif k == 2:
+        v = "-".join(r.choice(B12_PWWORDS).lower() for _ in range(3)) + str(r.randint(0, 9))
+    elif k == 3:
+        v = w[:3] + r.choice("@#&") + rnd(r, B12_DIG, 4) + w[3:].upper()
+    elif k == 4:
+        v = rnd(r, AN, 5) + r.choice("$%^*=+") + rnd(r, AN, 5) + r.choice("!.,;")
+    elif k == 5:
+        v = "".join({"a": "4", "e": "€", "o": "0", "l": "1", "s": "$"}.get(c, c) for c in w) + r.choice(["!", "2024", "#1", "_x"])
+    else:
+        v = w.capitalize() + r.choice(["_", ".", ""]) + r.choice(B12_PWWORDS).lower() + str(r.randint(10, 99))
+    if safe:
+        v = "".join(c if c.isalnum() or c in "!*_.-~$^" else "_" for c in v)
+        v = v.replace("€", "E")
+    return v
+
+
+def b12_PW(r, safe=False):
+    return B12L("PASSWORD", b12_pw_value(r, safe))
+
+
+def b12_pem_value(r, sep="\n"):
+    kind = r.choice(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "PRIVATE KEY", "DSA PRIVATE KEY"])
+    n = {"EC PRIVATE KEY": 121, "OPENSSH PRIVATE KEY": r.randint(380, 420), "DSA PRIVATE KEY": 448}.get(kind, r.choice([633, 1217]))
+    body = base64.b64encode(bytes(r.randrange(256) for _ in range(n))).decode()
+    w = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    return sep.join([f"-----BEGIN {kind}-----"] + [body[i:i + w] for i in range(0, len(body), w)] + [f"-----END {kind}-----"])
+
+
+def b12_PEM(r, sep="\n"):
+    return B12L("PRIVATE_KEY", b12_pem_value(r, sep))
+
+
+B12_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "ASIAIOSFODNN7EXAMPLE", "AKIAEXAMPLEEXAMPLE00",
+    "ghp_" + ("EXAMPLEexample" * 3)[:36], "gho_" + "0" * 36, "ghu_" + "x" * 36, "ghs_EXAMPLE" + "0" * 29, "ghr_abcdefghijklmnopqrstuvwxyz0123456789",
+    "github_pat_11EXAMPLE0EXAMPLE0EXAM_" + ("EXAMPLEexample" * 5)[:59],
+    "xoxb-" + "0" * 12 + "-" + "0" * 13 + "-EXAMPLEexampleEXAMPLE000", "xoxp-1111111111-2222222222-3333333333333-" + "0" * 32,
+    "xapp-1-A0000000000-0000000000000-" + "0" * 64,
+    "sk_live_EXAMPLE" + "0" * 17, "rk_live_" + "x" * 24, "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "sk-proj-" + ("EXAMPLE-" * 8)[:58] + "T3BlbkFJ" + ("EXAMPLE-" * 8)[:58], "sk-abcdefghijklmnopqrstT3BlbkFJabcdefghijklmnopqrst",
+    "sk-ant-api03-" + "EXAMPLE-" * 11 + "EXAMPAA", "sk-ant-api03-" + "x" * 93 + "AA",
+    "AIzaSyA-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE", "AIzaSy" + "0" * 33,
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B12_STANDINS = ["<your-token>", "${TOKEN}", "changeme", "xxxx", "<API_KEY>", "${{ secrets.SLACK_BOT_TOKEN }}", "$env:GH_TOKEN", "%STRIPE_KEY%",
+                "ghp_…", "sk_live_…", "sk-ant-…", "AKIA…", "REPLACE_ME", "********", "{{ vault_db_password }}", "<redacted>", "••••••••",
+                "op://Shared/Prod DB/password", "(see 1Password)", "ENV[DB_PASS]", "TBD", "n/a"]
+
+
+def b12_PLH(r, prefix=None):
+    xs = [p for p in B12_PLACEHOLDERS if prefix is None or p.startswith(prefix)]
+    return B12L("PLACEHOLDER", r.choice(xs))
+
+
+def b12_SEC(r):
+    """Any secret: vendor, generic, private key rarely, placeholder sometimes."""
+    k = r.randrange(14)
+    if k < 8:
+        return b12_VK(r)
+    if k < 11:
+        return b12_GS(r)
+    if k < 13:
+        return b12_PLH(r)
+    return r.choice(B12_STANDINS)
+
+
+# ----- look-alikes (never labelled) -----
+
+def b12_badcard(r):
+    while True:
+        pre, n = r.choice(B12_IIN)
+        d = pre + rnd(r, B12_DIG, n - len(pre))
+        if not luhn_ok(d):
+            return b12_group(r, d)
+
+
+def b12_badiban(r):
+    v = b12_iban_plain(r, r.choice(sorted(B12_IBANS)))
+    while True:
+        i = r.randrange(4, len(v))
+        if not v[i].isdigit():
+            continue
+        w = v[:i] + str((int(v[i]) + r.randint(1, 9)) % 10) + v[i + 1:]
+        if b12_m97(w[4:] + w[:4]) != 1:
+            return " ".join(w[j:j + 4] for j in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b12_imei(r):
+    return b12_luhn_fix(r.choice(["35", "86", "01", "49"]) + rnd(r, B12_DIG, 12))
+
+
+def b12_uuid(r):
+    return f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-{r.choice('89ab')}{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}"
+
+
+B12_LA_WORDS = {
+    "order": {"en": "Order", "de": "Bestellung", "fr": "Commande", "es": "Pedido", "it": "Ordine", "nl": "Bestelling"},
+    "invoice": {"en": "Invoice", "de": "Rechnung", "fr": "Facture", "es": "Factura", "it": "Fattura", "nl": "Factuur"},
+    "ticket": {"en": "Ticket", "de": "Vorgang", "fr": "Dossier", "es": "Incidencia", "it": "Pratica", "nl": "Melding"},
+    "booking": {"en": "Booking ref", "de": "Buchungsnr.", "fr": "Réf. réservation", "es": "Localizador", "it": "Cod. prenotazione", "nl": "Boekingsnr."},
+    "customer": {"en": "Customer no.", "de": "Kundennr.", "fr": "N° client", "es": "N.º cliente", "it": "Cod. cliente", "nl": "Klantnr."},
+}
+
+
+def b12_la(r, loc, k=None):
+    lg = b12_lg(loc)
+    k = r.randrange(26) if k is None else k
+    w = lambda key: B12_LA_WORDS[key][lg]
+    if k == 0:
+        return f"{w('order')} {r.randint(100, 999)}-{rnd(r, B12_DIG, 7)}-{rnd(r, B12_DIG, 7)}"
+    if k == 1:
+        return f"{w('invoice')} {B12_TODAY.year}/{rnd(r, B12_DIG, 6)}"
+    if k == 2:  # phone-shaped ticket number
+        return f"{w('ticket')} #{rnd(r, B12_DIG, 3)} {rnd(r, B12_DIG, 3)} {rnd(r, B12_DIG, 4)}"
+    if k == 3:
+        return f"{w('booking')} {rnd(r, B12_UC, 6)}"
+    if k == 4:  # phone-shaped customer number
+        return f"{w('customer')} 0{rnd(r, B12_DIG, 3)}-{rnd(r, B12_DIG, 7)}"
+    if k == 5:
+        return f"v{r.randint(1, 19)}.{r.randint(0, 40)}.{r.randint(0, 300)}"
+    if k == 6:
+        return f"build {B12_TODAY.year}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 99)}"
+    if k == 7:
+        return f"{B12_TODAY.year}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B12_DIG, 3)}Z"
+    if k == 8:
+        return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 9:
+        return b12_uuid(r)
+    if k == 10:
+        return f"IMEI {b12_imei(r)}"
+    if k == 11:
+        return f"Meeting ID: {rnd(r, B12_DIG, 3)} {rnd(r, B12_DIG, 4)} {rnd(r, B12_DIG, 4)}"
+    if k == 12:
+        return r.choice([f"1Z{rnd(r, B12_UCD, 6)}{rnd(r, B12_DIG, 10)}", f"JJD{rnd(r, B12_DIG, 18)}", f"{rnd(r, B12_UC, 2)}{rnd(r, B12_DIG, 9)}GB",
+                         f"3S{rnd(r, B12_UC, 4)}{rnd(r, B12_DIG, 7)}", f"{rnd(r, B12_DIG, 12)}"])
+    if k == 13:
+        return f"{b12_tr(loc, en='card', de='Karte', fr='carte', es='tarjeta', it='carta', nl='kaart')} {b12_badcard(r)}"
+    if k == 14:
+        return f"IBAN {b12_badiban(r)}"
+    if k == 15:  # 9-digit non-SSNs
+        return r.choice([f"ITIN 9{rnd(r, B12_DIG, 2)}-7{rnd(r, B12_DIG, 1)}-{rnd(r, B12_DIG, 4)}", f"EIN {r.randint(10, 98)}-{rnd(r, B12_DIG, 7)}",
+                         f"ABA {r.choice(['011000015', '026009593', '121000248', '091000019', '111000025'])}", f"claim {rnd(r, B12_DIG, 9)}",
+                         f"member ID 000-{rnd(r, B12_DIG, 2)}-{rnd(r, B12_DIG, 4)}", f"NPI {rnd(r, B12_DIG, 10)}"])
+    if k == 16:
+        return f"{b12_tr(loc, en='due', de='fällig am', fr='échéance', es='vence el', it='scadenza', nl='vervalt op')} {b12_day(r, loc, 30, 60)}"
+    if k == 17:
+        return f"{r.randint(1, 9999):,}.{r.randint(0, 99):02d} {r.choice(['EUR', 'GBP', 'USD'])}"
+    if k == 18:
+        return f"{r.uniform(36, 58):.5f}, {r.uniform(-9, 18):.5f}"
+    if k == 19:
+        return f"commit {rnd(r, HEX, 40)}"
+    if k == 20:
+        return f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"
+    if k == 21:
+        return f"{b12_tr(loc, en='case', de='Az.', fr='RG n°', es='Autos n.º', it='R.G. n.', nl='zaaknr.')} {r.randint(1, 99)}/{r.randint(2019, 2026)}-{rnd(r, B12_DIG, 5)}"
+    if k == 22:
+        return f"SKU {rnd(r, B12_UC, 3)}-{rnd(r, B12_DIG, 5)}-{rnd(r, B12_UC, 2)}"
+    if k == 23:
+        return f"+{rnd(r, B12_DIG, 2)}% / {rnd(r, B12_DIG, 4)} ms p99"
+    if k == 24:
+        return f"PO-{rnd(r, B12_DIG, 4)}-{rnd(r, B12_DIG, 4)}-{rnd(r, B12_DIG, 2)}"
+    return f"{rnd(r, B12_DIG, 2)}.{rnd(r, B12_DIG, 2)}.{rnd(r, B12_DIG, 3)}.{rnd(r, B12_DIG, 3)}"  # 4-part id, not an IP (>255 parts possible)
+
+
+def b12_las(r, loc, n=2, sep=" · "):
+    return sep.join(b12_la(r, loc) for _ in range(n))
+
+
+# ----- passwords in prose, and sentences with none -----
+
+B12_PW_SAY = {
+    "en": ["my new password is ", "temp password: ", "I set the password to ", "pw is ", "the login password they gave me was ", "Password = "],
+    "de": ["mein neues Passwort lautet ", "Kennwort: ", "Passwort ist ", "das Initialpasswort war ", "PW: "],
+    "fr": ["mon nouveau mot de passe est ", "mot de passe : ", "mdp ", "le mot de passe provisoire est "],
+    "es": ["mi nueva contraseña es ", "contraseña: ", "la clave es ", "contraseña provisional "],
+    "it": ["la mia nuova password è ", "password: ", "la password provvisoria è ", "pwd "],
+    "nl": ["mijn nieuwe wachtwoord is ", "wachtwoord: ", "ww is ", "het tijdelijke wachtwoord is "],
+}
+B12_PW_NONE = {
+    "en": ["Password: reset link sent.", "password expired yesterday, user will self-serve.", "Password policy: 14 chars minimum.", "Forgot password? flow works again.",
+           "password was changed by the user at 09:14.", "The password field is now optional for SSO users."],
+    "de": ["Passwort: zurückgesetzt, Link per SMS.", "Kennwort abgelaufen, Kunde setzt es selbst neu.", "Passwortrichtlinie: mindestens 12 Zeichen."],
+    "fr": ["Mot de passe : oublié, lien renvoyé.", "mot de passe expiré, le client le change lui-même.", "Politique de mot de passe : 12 caractères."],
+    "es": ["Contraseña: caducada, se envió enlace.", "la contraseña se cambió desde la app.", "Política de contraseñas: 12 caracteres mínimo."],
+    "it": ["Password: scaduta, inviato link di reset.", "password cambiata dall'utente stamattina.", "Criteri password: almeno 12 caratteri."],
+    "nl": ["Wachtwoord: verlopen, resetlink gestuurd.", "wachtwoord is door de klant zelf gewijzigd.", "Wachtwoordbeleid: minimaal 12 tekens."],
+}
+
+
+def b12_pw_said(r, loc, safe=False):
+    return [r.choice(B12_PW_SAY[b12_lg(loc)]), b12_PW(r, safe)]
+
+
+def b12_pw_none(r, loc):
+    return r.choice(B12_PW_NONE[b12_lg(loc)])
+
+
+B12_CITIES = {"en_US": ["Spokane", "Dayton", "Chattanooga", "Eugene", "Lubbock", "Wilmington"], "en_GB": ["Ipswich", "Stockport", "Dundee", "Exeter", "Bangor", "Luton"],
+              "de_DE": ["Kassel", "Rostock", "Ulm", "Paderborn", "Gera", "Trier"], "fr_FR": ["Angers", "Limoges", "Besançon", "Nîmes", "Brest", "Colmar"],
+              "es_ES": ["Cáceres", "Logroño", "Gijón", "Albacete", "Huelva", "Lleida"], "it_IT": ["Modena", "Lecce", "Trento", "Perugia", "Novara", "Sassari"],
+              "nl_NL": ["Zwolle", "Breda", "Leeuwarden", "Deventer", "Amersfoort", "Venlo"]}
+
+
+def b12_city(r, loc):
+    """Faker's city() is not reproducible across processes for every locale; our own short lists are."""
+    return r.choice(B12_CITIES[loc])
+
+
+def b12_person(f):
+    return f.first_name(), f.last_name()
+
+
+def b12_ts(r, days=20):
+    t = datetime.datetime(B12_TODAY.year, B12_TODAY.month, B12_TODAY.day, r.randint(0, 23), r.randint(0, 59), r.randint(0, 59)) - datetime.timedelta(days=r.randint(0, days))
+    return t
+
+
+# ----- text documents -----
+
+def B12_sap_vendor(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"Kreditor/Vendor master change  LIFNR {rnd(r, B12_DIG, 10)}  BUKRS {r.choice(['1000', '2100', '3300'])}\n",
+            f"NAME1      {f.company()}\nSTRAS      {f.street_address()}\nORT01      {b12_city(r, loc)}\n",
+            "TELF1      ", b12_PH(r, loc), "\nSMTP_ADDR  ", b12_EM(f, r, fn, ln), "\n",
+            "IBAN (old) ", b12_IBAN(r, loc), "\nIBAN (new) ", b12_IBAN(r, loc), f"\nSWIFT      {rnd(r, B12_UC, 4)}{B12_HOME[loc] if loc != 'en_US' else 'US'}{rnd(r, B12_UCD, 2)}\n",
+            f"ZTERM      Z030   {b12_la(r, loc, 24)}\nChanged by {ln.upper()[:8]} on {b12_day(r, loc, 10, 0)}  {b12_la(r, loc, 6)}\n"]
+
+
+def B12_okta_log(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        t = b12_ts(r, 3)
+        ev = r.choice(["user.session.start", "user.authentication.auth_via_mfa", "user.account.lock", "policy.evaluate_sign_on", "user.mfa.factor.update"])
+        out += [f"{t.isoformat()}.{rnd(r, B12_DIG, 3)}Z  {ev:<36} actor=", b12_EM(f, r), "  client.ip=", b12_IP(r),
+                f"  outcome={r.choice(['SUCCESS', 'FAILURE', 'CHALLENGE'])}  uuid={b12_uuid(r)}\n"]
+    if r.random() < 0.5:
+        out += ["  debugContext.phoneNumber=", b12_PH(r, loc), f"  factor=sms  {b12_la(r, loc, 9)}\n"]
+    return out
+
+
+def B12_vault_audit(f, r, loc):
+    return [f"vault audit (file, log_raw=true) {b12_ts(r, 1).isoformat()}Z\n",
+            f"  request.path = secret/data/{r.choice(['payments', 'crm', 'ci'])}/{r.choice(['prod', 'staging'])}\n  request.operation = update\n",
+            f"  request.remote_address = ", b12_IP4(r), "\n  request.data.data.api_key = ", b12_VK(r), "\n",
+            "  request.data.data.db_password = ", b12_PW(r), "\n", f"  request.client_token = hmac-sha256:{rnd(r, HEX, 64)}\n",
+            f"  response.data.version = {r.randint(2, 40)}  {b12_la(r, loc, 7)}\n"]
+
+
+def B12_winevent(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"Log Name: Security\nSource: Microsoft-Windows-Security-Auditing\nDate: {b12_ts(r, 2).strftime('%m/%d/%Y %I:%M:%S %p')}\nEvent ID: {r.choice([4625, 4624, 4740, 4771])}\n",
+            f"Account For Which Logon Failed:\n\tSecurity ID: S-1-5-21-{rnd(r, B12_DIG, 10)}-{rnd(r, B12_DIG, 9)}-{rnd(r, B12_DIG, 10)}-{r.randint(1000, 9999)}\n",
+            f"\tAccount Name: {b12_ascii(fn)[:1]}{b12_ascii(ln)}\n\tAccount Domain: CORP\nNetwork Information:\n\tWorkstation Name: LT-{rnd(r, B12_UCD, 7)}\n",
+            "\tSource Network Address: ", b12_IP(r), f"\n\tSource Port: {r.randint(1024, 65535)}\nFailure Reason: Unknown user name or bad password.\n",
+            f"\tSub Status: 0xC000006A  Logon Process: NtLmSsp  {b12_la(r, loc, 9)}\n"]
+
+
+def B12_powershell(f, r, loc):
+    u = b12_ascii(f.first_name())
+    return ["**********************\nWindows PowerShell transcript start\n", f"Start time: {b12_ts(r, 2).strftime('%Y%m%d%H%M%S')}\nUsername: CORP\\{u}\nMachine: SRV-{rnd(r, B12_UCD, 6)}\n",
+            "**********************\nPS C:\\ops> $pw = ConvertTo-SecureString '", b12_PW(r), "' -AsPlainText -Force\n",
+            f"PS C:\\ops> New-LocalUser -Name svc_{rnd(r, string.ascii_lowercase, 5)} -Password $pw\n",
+            "PS C:\\ops> Connect-ExchangeOnline -UserPrincipalName ", b12_EM(f, r), "\n",
+            "PS C:\\ops> $env:OPENAI_API_KEY = \"", b12_VK(r, "OPENAI_KEY"), "\"\n",
+            "PS C:\\ops> Test-NetConnection ", b12_IP4(r), f" -Port 5986\nTcpTestSucceeded : True\n{b12_la(r, loc, 9)}\n"]
+
+
+def B12_msgtrace(f, r, loc):
+    out = ["Received              SenderAddress                     RecipientAddress                  Subject                 Status    FromIP\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b12_ts(r, 5).strftime('%d/%m/%Y %H:%M:%S')}   ", b12_EM(f, r), "   ", b12_EM(f, r),
+                f"   {r.choice(['Your invoice', 'RE: contract', 'Payslip', 'Delivery notice', 'Reset request'])} {rnd(r, B12_DIG, 6)}   {r.choice(['Delivered', 'FilteredAsSpam', 'Failed'])}   ",
+                b12_IP(r), "\n"]
+    out.append(f"MessageTraceId: {b12_uuid(r)}\n")
+    return out
+
+
+def B12_pdf_invoice(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"{f.company()}\n{f.street_address()} · {f.postcode()} {b12_city(r, loc)}\n",
+            b12_tr(loc, en="Tel ", de="Tel. ", fr="Tél. ", es="Tel. ", it="Tel. ", nl="Tel. "), b12_PH(r, loc), " · ", b12_EM(f, r), "\n\n",
+            f"{B12_LA_WORDS['invoice'][b12_lg(loc)]} {B12_TODAY.year}-{rnd(r, B12_DIG, 5)}      {b12_day(r, loc, 20, 0)}\n",
+            f"{B12_LA_WORDS['customer'][b12_lg(loc)]} {rnd(r, B12_DIG, 7)}    VAT {r.choice(['DE', 'FR', 'IT', 'NL', 'ES'])}{rnd(r, B12_DIG, 9)}\n\n",
+            f"Pos  Art.-Nr.       Menge  Betrag\n1    {b12_la(r, loc, 22)}   {r.randint(1, 9)}   {b12_la(r, loc, 17)}\n\n",
+            b12_tr(loc, en="Please pay to ", de="Bitte überweisen auf ", fr="Règlement sur le compte ", es="Abonar en la cuenta ", it="Pagare su ", nl="Gelieve over te maken op "),
+            b12_IBAN(r, loc), f" — {b12_la(r, loc, 16)}\n", f"Seite 1/1  {b12_la(r, loc, 14)}\n"]
+
+
+def B12_ocr_id(f, r, loc):
+    fn, ln = b12_person(f)
+    lbl = b12_tr(loc, en="Surname / Given names", de="Name / Vornamen", fr="Nom / Prénoms", es="Apellidos / Nombre", it="Cognome / Nome", nl="Naam / Voornamen")
+    return [f"[OCR confidence 0.{r.randint(81, 99)}]\n{lbl}\n{ln.upper()} / {fn.upper()}\n",
+            b12_born_said(r, loc, lo=18), f"\nDoc. no. {rnd(r, B12_UC, 2)}{rnd(r, B12_DIG, 7)}   {b12_tr(loc, en='Expiry', de='Gültig bis', fr='Expire le', es='Caducidad', it='Scadenza', nl='Geldig tot')} {b12_day(r, loc, -300, 3000)}\n",
+            f"{b12_tr(loc, en='Issued', de='Ausgestellt', fr='Délivré le', es='Expedición', it='Rilascio', nl='Afgegeven')} {b12_day(r, loc, 3000, 0)}\n",
+            f"P<{rnd(r, B12_UC, 3)}{b12_ascii(ln).upper()}<<{b12_ascii(fn).upper()}<<<<<<<<<<\n"]
+
+
+def B12_referral(f, r, loc):
+    fn, ln = b12_person(f)
+    dr = f.last_name()
+    return [b12_tr(loc, en="Referral letter", de="Überweisungsschein", fr="Lettre d'adressage", es="Volante de derivación", it="Impegnativa", nl="Verwijsbrief"), "\n",
+            f"Dr. {dr}, {b12_city(r, loc)} — ", b12_PH(r, loc), "\n\n",
+            b12_tr(loc, en="Patient: ", de="Patient/in: ", fr="Patient(e) : ", es="Paciente: ", it="Paziente: ", nl="Patiënt: "), f"{fn} {ln}, ", b12_born_said(r, loc),
+            "\n", b12_tr(loc, en="Contact: ", de="Erreichbar: ", fr="Joignable : ", es="Contacto: ", it="Recapito: ", nl="Bereikbaar: "), b12_PH(r, loc), " / ", b12_EM(f, r, fn, ln), "\n",
+            b12_tr(loc, en="Seen on ", de="Untersucht am ", fr="Vu le ", es="Visto el ", it="Visitato il ", nl="Gezien op "), b12_day(r, loc, 30, 0),
+            f"; {b12_la(r, loc, 21)}; ICD-10 {r.choice(['M54.5', 'R51', 'K21.9', 'I10', 'E11.9'])}\n",
+            (["SSN ", b12_SSN(r), " (Medicare secondary)\n"] if loc == "en_US" else [])]
+
+
+def B12_court(f, r, loc):
+    fn, ln = b12_person(f)
+    return [b12_tr(loc, en="NOTICE OF HEARING", de="LADUNG ZUM TERMIN", fr="AVIS D'AUDIENCE", es="CITACIÓN A VISTA", it="AVVISO DI UDIENZA", nl="OPROEPING ZITTING"), "\n",
+            f"{b12_la(r, loc, 21)}\n{fn} {ln} ./. {f.company()}\n",
+            b12_tr(loc, en="Hearing date: ", de="Termin: ", fr="Date d'audience : ", es="Fecha de la vista: ", it="Data udienza: ", nl="Zittingsdatum: "), b12_day(r, loc, 0, 120), "\n",
+            b12_tr(loc, en="Respondent, ", de="Beklagte/r, ", fr="Défendeur, ", es="Demandado, ", it="Convenuto, ", nl="Gedaagde, "), b12_born_said(r, loc, lo=20), "\n",
+            b12_tr(loc, en="Court fee to ", de="Gerichtskosten an ", fr="Frais de greffe : ", es="Tasas a ", it="Contributo unificato su ", nl="Griffierecht op "), b12_IBAN(r, loc),
+            f"  ({b12_la(r, loc, 17)})\n", b12_tr(loc, en="Clerk: ", de="Geschäftsstelle: ", fr="Greffe : ", es="Secretaría: ", it="Cancelleria: ", nl="Griffie: "), b12_PH(r, loc), "\n"]
+
+
+def B12_listing(f, r, loc):
+    return [b12_tr(loc, en="FOR RENT — 2-bed flat", de="ZU VERMIETEN — 3-Zi.-Whg.", fr="À LOUER — T3 lumineux", es="SE ALQUILA — piso 2 hab.", it="AFFITTASI — trilocale", nl="TE HUUR — 3-kamer app."),
+            f", {b12_city(r, loc)}\n{r.randint(45, 140)} m² · {b12_la(r, loc, 17)} · {b12_tr(loc, en='available', de='frei ab', fr='libre le', es='disponible', it='libero dal', nl='beschikbaar')} {b12_day(r, loc, 0, 60)}\n",
+            f"Listing #{rnd(r, B12_DIG, 9)} · {b12_la(r, loc, 18)}\n",
+            b12_tr(loc, en="Viewings: call ", de="Besichtigung: ", fr="Visites : ", es="Visitas: ", it="Visite: ", nl="Bezichtiging: "), b12_PH(r, loc),
+            b12_tr(loc, en=" or WhatsApp ", de=" oder WhatsApp ", fr=" ou WhatsApp ", es=" o WhatsApp ", it=" o WhatsApp ", nl=" of WhatsApp "), b12_PH(r, loc), ", ", b12_EM(f, r), "\n"]
+
+
+def B12_insurance_quote(f, r, loc):
+    fn, ln = b12_person(f)
+    out = [b12_tr(loc, en="Motor insurance quote", de="Angebot Kfz-Versicherung", fr="Devis assurance auto", es="Presupuesto seguro de coche", it="Preventivo RC auto", nl="Offerte autoverzekering"),
+           f" {rnd(r, B12_UC, 3)}-{rnd(r, B12_DIG, 8)}\n", b12_tr(loc, en="Main driver: ", de="Hauptfahrer: ", fr="Conducteur principal : ", es="Conductor principal: ", it="Conducente: ", nl="Hoofdbestuurder: "),
+           f"{fn} {ln}, ", b12_born_said(r, loc, lo=18, hi=80), "\n", b12_tr(loc, en="Licence since ", de="Führerschein seit ", fr="Permis depuis ", es="Carné desde ", it="Patente dal ", nl="Rijbewijs sinds "),
+           b12_day(r, loc, 8000, -400), f"\n{b12_la(r, loc, 17)} / {b12_tr(loc, en='year', de='Jahr', fr='an', es='año', it='anno', nl='jaar')}\n",
+           b12_tr(loc, en="Pay by card ", de="Zahlung per Karte ", fr="Paiement par carte ", es="Pago con tarjeta ", it="Pagamento con carta ", nl="Betaling met kaart "), b12_CC(r),
+           " exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", " CVV ", b12_cvc(r), "\n"]
+    if r.random() < 0.5:
+        out += [f"{b12_la(r, loc, 13)} (declined)\n"]
+    return out
+
+
+def B12_loyalty_csv(f, r, loc):
+    out = ["member_no;first_name;last_name;email;mobile;birthday;points;last_visit\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b12_person(f)
+        out += [f"{b12_luhn_fix('6' + rnd(r, B12_DIG, 11))};{fn};{ln};", b12_EM(f, r, fn, ln), ";", b12_PH(r, loc, 0), ";",
+                B12L("DATE_OF_BIRTH", b12_born(r).isoformat()), f";{r.randint(0, 25000)};{(B12_TODAY - datetime.timedelta(days=r.randint(0, 300))).isoformat()}\n"]
+    return out
+
+
+def B12_voice(f, r, loc):
+    return [f"[assistant transcript {b12_ts(r, 2).isoformat()}]\nUSER: ",
+            b12_tr(loc, en="call the dentist at ", de="ruf die Zahnärztin an unter ", fr="appelle le dentiste au ", es="llama al dentista al ", it="chiama il dentista al ", nl="bel de tandarts op "),
+            b12_PH(r, loc, 0), "\nASSISTANT: ", b12_tr(loc, en="Calling now.", de="Ich rufe an.", fr="J'appelle.", es="Llamando.", it="Chiamo.", nl="Ik bel."),
+            "\nUSER: ", b12_tr(loc, en="and pay the gas bill with card ", de="und zahl die Gasrechnung mit Karte ", fr="et paie la facture de gaz avec la carte ", es="y paga el gas con la tarjeta ",
+                               it="e paga la bolletta del gas con la carta ", nl="en betaal de gasrekening met kaart "), b12_CC(r), "\n",
+            f"ASSISTANT: {b12_tr(loc, en='Which reference?', de='Welche Referenz?', fr='Quelle référence ?', es='¿Qué referencia?', it='Quale riferimento?', nl='Welk kenmerk?')}\nUSER: {b12_la(r, loc, 4)}\n"]
+
+
+def B12_scratchpad(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"Thought: the user wants the {r.choice(['staging', 'prod', 'eu-west'])} deploy fixed; I should check the env first.\n",
+            "Action: shell\nAction Input: printenv | grep -i -E 'key|token'\n", "Observation: ANTHROPIC_API_KEY=", b12_VK(r, "ANTHROPIC_KEY"), "\nSLACK_BOT_TOKEN=", b12_VK(r, "SLACK_TOKEN"),
+            "\nDOCS_SAMPLE_KEY=", b12_PLH(r), "\nPLACEHOLDER_TOKEN=", r.choice(B12_STANDINS), "\n",
+            "Thought: owner is ", b12_EM(f, r, fn, ln), f"; ticket {b12_la(r, loc, 2)}. ", b12_pw_none(r, loc), "\n",
+            "Action: http_get\nAction Input: https://", b12_IP4(r), f":8443/healthz\nObservation: 200 OK {b12_la(r, loc, 5)}\n"]
+
+
+def B12_memory_dump(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"## long-term memory (user {rnd(r, HEX, 12)})\n", f"- name: {fn} {ln}\n- prefers {b12_tr(loc, en='English', de='Deutsch', fr='français', es='español', it='italiano', nl='Nederlands')}\n",
+            "- work email: ", b12_EM(f, r, fn, ln), "\n- mobile: ", b12_PH(r, loc), "\n- ", b12_born_said(r, loc), "\n",
+            "- wifi at home: ", b12_pw_said(r, loc), "\n- savings account: ", b12_IBAN(r, loc), "\n",
+            f"- recurring: {b12_la(r, loc, 3)}; {b12_la(r, loc, 11)}\n"]
+
+
+def B12_fetch_snippet(f, r, loc):
+    return [f"// Copied from DevTools → Copy as fetch (Node.js)\nfetch(\"https://api.{r.choice(['ledgerly.io', 'tramline.app', 'kundendienst.example.de'])}/v2/exports?since={B12_TODAY.isoformat()}\", {{\n",
+            "  \"headers\": {\n    \"accept\": \"application/json\",\n    \"authorization\": \"Bearer ", b12_VK(r, "JWT"), "\",\n",
+            "    \"cookie\": \"_ga=GA1.2.", rnd(r, B12_DIG, 10), ".", rnd(r, B12_DIG, 10), "; sid=", b12_GS(r, 5), "\",\n",
+            "    \"x-forwarded-for\": \"", b12_IP4(r, True), "\"\n  },\n  \"method\": \"GET\"\n});\n"]
+
+
+def B12_logcat(f, r, loc):
+    t = b12_ts(r, 1)
+    pid = r.randint(1000, 32000)
+    return [f"{t.strftime('%m-%d %H:%M:%S')}.{rnd(r, B12_DIG, 3)} {pid} {pid} D OkHttp  : --> POST https://api.shopfront.app/v1/login\n",
+            f"{t.strftime('%m-%d %H:%M:%S')}.{rnd(r, B12_DIG, 3)} {pid} {pid} D OkHttp  : {{\"email\":\"", b12_EM(f, r), "\",\"password\":\"", b12_PW(r), "\"}\n",
+            f"{t.strftime('%m-%d %H:%M:%S')}.{rnd(r, B12_DIG, 3)} {pid} {pid} D OkHttp  : <-- 200 OK ({r.randint(40, 900)}ms) x-session: ", b12_GS(r, 4), "\n",
+            f"{t.strftime('%m-%d %H:%M:%S')}.{rnd(r, B12_DIG, 3)} {pid} {pid} I Maps    : init with key ", b12_VK(r, "GOOGLE_API_KEY"), "\n",
+            f"{t.strftime('%m-%d %H:%M:%S')}.{rnd(r, B12_DIG, 3)} {pid} {pid} E AndroidRuntime: FATAL EXCEPTION: main  {b12_la(r, loc, 10)}  {b12_la(r, loc, 5)}\n"]
+
+
+def B12_iot(f, r, loc):
+    dev = f"therm-{rnd(r, HEX, 6)}"
+    return [f"{b12_ts(r, 1).isoformat()} mosquitto[{r.randint(300, 900)}]: New connection from ", b12_IP4(r, False), f" on port 8883.\n",
+            f"{b12_ts(r, 1).isoformat()} mosquitto: New client connected as {dev} (p2, c1, k60, u'{dev}').\n",
+            f"provisioning {dev}: wifi_ssid=FRITZ!Box {rnd(r, B12_DIG, 4)} wifi_psk=", b12_PW(r, True), f" fw={b12_la(r, loc, 5)}\n",
+            f"provisioning {dev}: mqtt_password=", b12_PW(r, True), f" {b12_la(r, loc, 20)}\n", f"cloud ota url signed with X-Amz-Credential=", b12_VK(r, "AWS_ACCESS_KEY"),
+            f"/{B12_TODAY.strftime('%Y%m%d')}/eu-central-1/s3/aws4_request\n"]
+
+
+def B12_tomcat_users(f, r, loc):
+    return ["<?xml version='1.0' encoding='utf-8'?>\n<tomcat-users xmlns=\"http://tomcat.apache.org/xml\" version=\"1.0\">\n  <role rolename=\"manager-gui\"/>\n",
+            f"  <user username=\"{b12_ascii(f.first_name())}\" password=\"", b12_PW(r, True), "\" roles=\"manager-gui,admin-gui\"/>\n",
+            f"  <user username=\"deployer\" password=\"", b12_PW(r, True), "\" roles=\"manager-script\"/>\n",
+            f"  <!-- example: <user username=\"admin\" password=\"{r.choice(['changeme', '<must-be-changed>', 'xxxx'])}\" roles=\"manager-gui\"/> -->\n</tomcat-users>\n"]
+
+
+def B12_netrc(f, r, loc):
+    return ["# ~/.netrc\nmachine api.github.com\n  login ", b12_ascii(f.first_name()), "\n  password ", b12_VK(r, "GITHUB_TOKEN"), "\n",
+            f"machine ftp.{r.choice(['druckerei-kern.de', 'imprimerie-roux.fr', 'grafiche-sole.it'])}\n  login upload\n  password ", b12_PW(r, True), "\n",
+            "machine bitbucket.org login ci password ", b12_GS(r, 7), "\n"]
+
+
+def B12_kafka_jaas(f, r, loc):
+    return [f"# client.properties ({b12_la(r, loc, 5)})\nbootstrap.servers=", b12_IP4(r, False), ":9093,", b12_IP4(r, False), ":9093\n",
+            "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n",
+            f"sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"svc-{rnd(r, string.ascii_lowercase, 6)}\" password=\"", b12_PW(r, True), "\";\n",
+            "ssl.truststore.password=", b12_PW(r, True), "\nssl.endpoint.identification.algorithm=https\n"]
+
+
+def B12_spring_props(f, r, loc):
+    return [f"# application-prod.properties\nspring.datasource.url=jdbc:postgresql://", b12_IP4(r, False), ":5432/billing\n",
+            "spring.datasource.username=billing_app\nspring.datasource.password=", b12_PW(r), "\n",
+            "spring.mail.username=", b12_EM(f, r), "\nspring.mail.password=", b12_PW(r), "\n",
+            "app.jwt.secret=", b12_GS(r, 2), "\napp.jwt.expiration=86400\nspring.security.password-policy.min-length=12\n",
+            "stripe.api-key=", b12_VK(r, "STRIPE_KEY"), "\n", f"management.info.build.version={b12_la(r, loc, 5)}\n"]
+
+
+def B12_wpconfig(f, r, loc):
+    return ["<?php\n", f"define( 'DB_NAME', 'wp_{rnd(r, string.ascii_lowercase, 5)}' );\ndefine( 'DB_USER', 'wp_admin' );\n",
+            "define( 'DB_PASSWORD', '", b12_PW(r, True), "' );\ndefine( 'DB_HOST', '", b12_IP4(r, False), "' );\n",
+            "define( 'AUTH_KEY',         '", b12_GS(r, 0), "' );\ndefine( 'SECURE_AUTH_KEY',  '", b12_GS(r, 4), "' );\n",
+            "define( 'NONCE_SALT',       'put your unique phrase here' );\n", f"$table_prefix = 'wp{r.randint(1, 9)}_';\n"]
+
+
+def B12_rails_creds(f, r, loc):
+    return ["$ bin/rails credentials:show --environment production\n", "secret_key_base: ", b12_GS(r, 0), "\n",
+            "aws:\n  access_key_id: ", b12_VK(r, "AWS_ACCESS_KEY"), "\n  secret_access_key: ", b12_GS(r, 1), "\n",
+            "stripe:\n  secret_key: ", b12_VK(r, "STRIPE_KEY"), "\n  publishable_key: pk_live_", rnd(r, AN, 24), "\n",
+            "smtp:\n  user_name: ", b12_EM(f, r), "\n  password: ", b12_PW(r), "\n"]
+
+
+def B12_npmrc(f, r, loc):
+    return ["$ cat ~/.npmrc\nregistry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n",
+            "@acme:registry=https://npm.pkg.github.com\n//npm.pkg.github.com/:_authToken=", b12_VK(r, "GITHUB_TOKEN"), "\n",
+            f"email=", b12_EM(f, r), "\nalways-auth=true\n", f"# see README, e.g. //npm.pkg.github.com/:_authToken=", b12_PLH(r, "gh"), "\n"]
+
+
+def B12_pulumi(f, r, loc):
+    return [f"$ pulumi config --show-secrets -s {r.choice(['prod', 'eu-prod', 'staging'])}\nKEY                         VALUE\n",
+            "aws:region                  eu-west-1\n", "app:dbPassword              ", b12_PW(r), "\n", "app:openaiKey               ", b12_VK(r, "OPENAI_KEY"), "\n", "app:anthropicKey            ", b12_VK(r, "ANTHROPIC_KEY"), "\n",
+            "app:sessionSecret           ", b12_GS(r), "\n", "app:adminEmail              ", b12_EM(f, r), "\n", f"app:imageTag                {b12_la(r, loc, 5)}\n"]
+
+
+def B12_aws_sts(f, r, loc):
+    return ["$ aws sts get-session-token --duration-seconds 3600 --output text\n",
+            "CREDENTIALS\t", b12_VK(r, "AWS_ACCESS_KEY"), f"\t{(B12_TODAY + datetime.timedelta(days=1)).isoformat()}T0{r.randint(0, 9)}:{r.randint(10, 59)}:00+00:00\t", b12_GS(r, 1), "\t",
+            B12L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(r, AN + "+/", 200)), "\n", "$ aws configure list\n      Name                    Value             Type    Location\n",
+            f"access_key     ****************{rnd(r, B12_UCD, 4)} shared-credentials-file\n"]
+
+
+def B12_heroku(f, r, loc):
+    return [f"$ heroku config -a {r.choice(['shop-api', 'crm-sync', 'kassensystem'])}-prod\n=== Config Vars\n",
+            "DATABASE_URL:       postgres://u", rnd(r, string.ascii_lowercase, 10), ":", b12_PW(r, True), f"@ec2-{r.randint(3, 54)}-{r.randint(1, 250)}-{r.randint(1, 250)}-{r.randint(1, 250)}.eu-west-1.compute.amazonaws.com:5432/d{rnd(r, B12_LCD, 12)}\n",
+            "REDIS_URL:          rediss://:", b12_PW(r, True), f"@redis-{r.randint(10000, 99999)}.c1.eu-west-1-2.ec2.cloud.redislabs.com:6380\n",
+            "SENDGRID_USERNAME:  apikey\n", "SLACK_WEBHOOK_TOKEN: ", b12_VK(r, "SLACK_TOKEN"), "\n", "SENTRY_RELEASE:     ", b12_la(r, loc, 19), "\n"]
+
+
+def B12_mongo_log(f, r, loc):
+    return [f"{{\"t\":{{\"$date\":\"{b12_ts(r, 1).isoformat()}.{rnd(r, B12_DIG, 3)}+00:00\"}},\"s\":\"I\",\"c\":\"NETWORK\",\"msg\":\"Connection accepted\",\"attr\":{{\"remote\":\"",
+            b12_IP4(r), f":{r.randint(1024, 65535)}\"}}}}\n", "app startup: connecting to mongodb+srv://reporting:", b12_PW(r, True), f"@cluster0.{rnd(r, B12_LCD, 5)}.mongodb.net/?retryWrites=true\n",
+            f"{b12_la(r, loc, 7)} WARN slow query {r.randint(100, 9000)}ms on orders ({b12_la(r, loc, 0)})\n"]
+
+
+def B12_es_reset(f, r, loc):
+    return ["$ bin/elasticsearch-reset-password -u elastic\nThis tool will reset the password of the [elastic] user to an autogenerated value.\n",
+            "The password will be printed in the console.\nPlease confirm that you would like to continue [y/N]y\n\n\nPassword for the [elastic] user successfully reset.\n",
+            "New value: ", b12_PW(r), "\n", "$ bin/elasticsearch-create-enrollment-token -s kibana\n", b12_GS(r, 2), "\n",
+            f"{b12_la(r, loc, 5)}\n"]
+
+
+def B12_postfix_sasl(f, r, loc):
+    return ["# /etc/postfix/sasl_passwd\n", f"[smtp.{r.choice(['office365.com', 'mailgun.org', 'ionos.de', 'ovh.net'])}]:587 ", b12_EM(f, r), ":", b12_PW(r, True), "\n",
+            "# postmap /etc/postfix/sasl_passwd && systemctl reload postfix\n", f"# relay ip allow-list: ", b12_IP4(r, True), f"  ({b12_la(r, loc, 6)})\n"]
+
+
+def B12_jenkins(f, r, loc):
+    return [f"Started by user {f.first_name()} {f.last_name()}\nRunning in Durability level: MAX_SURVIVABILITY\n[Pipeline] withCredentials\n",
+            "Masking supported pattern matches of $NEXUS_PASSWORD\n[Pipeline] sh\n+ curl -u deploy:**** https://nexus.internal/repository/releases/\n",
+            "+ echo 'debug: token=", b12_VK(r), "'\n", "debug: token=****\n", f"+ ./gradlew publish -Pversion={b12_la(r, loc, 5)}\n",
+            "+ docker login -u ci -p ", b12_PW(r, True), " registry.internal:5000\nWARNING! Using --password via the CLI is insecure. Use --password-stdin.\nLogin Succeeded\n",
+            "+ curl -s -X POST -H 'Authorization: Bearer ", b12_VK(r, "SLACK_TOKEN"), f"' https://slack.com/api/chat.postMessage -d channel=C{rnd(r, B12_UCD, 10)}\n", '{"ok":true}\n']
+
+
+def B12_mortgage(f, r, loc):
+    fn, ln = b12_person(f)
+    out = [b12_tr(loc, en="Mortgage pre-approval", de="Finanzierungsbestätigung", fr="Accord de principe crédit immobilier", es="Preaprobación hipotecaria", it="Delibera mutuo", nl="Hypotheekofferte"),
+           f" — {fn} {ln}\n", b12_born_said(r, loc, lo=21, hi=70), "\n", b12_tr(loc, en="Salary account: ", de="Gehaltskonto: ", fr="Compte salaire : ", es="Cuenta nómina: ", it="Conto stipendio: ", nl="Salarisrekening: "),
+           b12_IBAN(r, loc), "\n"]
+    if loc == "en_US":
+        out += ["Borrower SSN: ", b12_SSN(r), f"   Co-borrower {b12_la(r, loc, 15)}\n"]
+    out += [f"{b12_la(r, loc, 17)} @ {r.uniform(2.5, 5.5):.2f} % — {b12_tr(loc, en='valid until', de='gültig bis', fr='valable jusqu’au', es='válida hasta', it='valida fino al', nl='geldig tot')} {b12_day(r, loc, 0, 60)}\n",
+            b12_tr(loc, en="Adviser: ", de="Berater: ", fr="Conseiller : ", es="Asesor: ", it="Consulente: ", nl="Adviseur: "), b12_PH(r, loc), "\n"]
+    return out
+
+
+def B12_utility_bill(f, r, loc):
+    fn, ln = b12_person(f)
+    return [b12_tr(loc, en="Electricity bill", de="Stromrechnung", fr="Facture d'électricité", es="Factura de la luz", it="Bolletta luce", nl="Energierekening"),
+            f" · {b12_la(r, loc, 4)}\n{fn} {ln}, {f.street_address()}\n",
+            f"{b12_tr(loc, en='Meter', de='Zähler', fr='Compteur PDL', es='CUPS', it='POD', nl='EAN-code')} {rnd(r, B12_DIG, 14)}  {b12_tr(loc, en='period', de='Zeitraum', fr='période', es='periodo', it='periodo', nl='periode')} {b12_day(r, loc, 90, -60)} – {b12_day(r, loc, 30, 0)}\n",
+            b12_tr(loc, en="Direct debit from ", de="Lastschrift von ", fr="Prélèvement sur ", es="Domiciliado en ", it="Addebito su ", nl="Incasso van "), b12_IBAN(r, loc),
+            f"  {b12_la(r, loc, 16)}\n", b12_tr(loc, en="Faults: ", de="Störung: ", fr="Dépannage : ", es="Averías: ", it="Guasti: ", nl="Storingen: "), B12L("PHONE", b12_phone_value(r, REGION[loc])), "\n"]
+
+
+def B12_rsvp(f, r, loc):
+    out = [b12_tr(loc, en="RSVP list — Saturday", de="Zusagen — Samstag", fr="Réponses — samedi", es="Confirmaciones — sábado", it="Conferme — sabato", nl="Aanmeldingen — zaterdag"), "\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b12_person(f)
+        out += [f"{fn} {ln} (+{r.randint(0, 3)}) — ", b12_PH(r, loc), " — ", b12_EM(f, r, fn, ln), f" — {r.choice(['veg', 'no nuts', '-', 'kids menu'])}\n"]
+    out.append(f"{b12_la(r, loc, 11)}\n")
+    return out
+
+
+def B12_lost_card(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"Call note {b12_ts(r, 0).strftime('%H:%M')} — lost/stolen card\n", f"Caller {fn} {ln}, ", b12_born_said(r, loc), "\n",
+            b12_tr(loc, en="Card reported: ", de="Gemeldete Karte: ", fr="Carte déclarée : ", es="Tarjeta: ", it="Carta: ", nl="Kaart: "), b12_CC(r), " CVC ", b12_cvc(r, 3), "\n",
+            b12_tr(loc, en="Callback ", de="Rückruf ", fr="Rappel ", es="Devolver llamada ", it="Richiamare ", nl="Terugbellen "), b12_PH(r, loc), f"; {b12_la(r, loc, 2)}; {b12_la(r, loc, 13)}\n",
+            b12_pw_none(r, loc), "\n"]
+
+
+def B12_tax_summary(f, r, loc):
+    fn, ln = b12_person(f)
+    kid = f.first_name()
+    return [f"Form 1040 worksheet — tax year {B12_TODAY.year - 1}\nTaxpayer: {fn} {ln}   SSN ", b12_SSN(r), "\nSpouse SSN: ", b12_SSN(r), "\n",
+            f"Dependent: {kid} {ln}, DOB ", B12L("DATE_OF_BIRTH", b12_date(r, b12_born(r, 1, 16), 'en_US')), ", SSN ", b12_SSN(r, "-"), "\n",
+            f"Preparer PTIN P{rnd(r, B12_DIG, 8)}  {b12_la(r, loc, 15)}\nRefund by direct deposit, routing {r.choice(['011000015', '121000248', '091000019'])}\n",
+            "Phone ", B12L("PHONE", b12_phone_value(r, "US")), "\n"]
+
+
+def B12_visa_form(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"VISA APPLICATION — {r.choice(['Schengen C', 'UK Standard Visitor', 'ESTA'])}\n1. Surname: {ln}\n2. Given name(s): {fn}\n3. ",
+            b12_born_said(r, loc), f"\n4. Place of birth: {b12_city(r, loc)}\n5. Passport no.: {rnd(r, B12_UC, 2)}{rnd(r, B12_DIG, 7)} (issued {b12_day(r, loc, 2000, 0)})\n",
+            "6. Email: ", b12_EM(f, r, fn, ln), "\n7. Telephone: ", b12_PH(r, loc), f"\n8. Intended arrival: {b12_day(r, loc, 0, 90)}\n9. {b12_la(r, loc, 3)}\n"]
+
+
+def B12_marketplace(f, r, loc):
+    return [b12_tr(loc, en="Message from buyer", de="Nachricht vom Käufer", fr="Message de l'acheteur", es="Mensaje del comprador", it="Messaggio dall'acquirente", nl="Bericht van koper"),
+            f" — {b12_la(r, loc, 0)}\n",
+            b12_tr(loc, en="Hi, parcel never arrived (", de="Hallo, Paket kam nie an (", fr="Bonjour, colis jamais reçu (", es="Hola, el paquete no llegó (", it="Ciao, pacco mai arrivato (", nl="Hoi, pakket nooit aangekomen ("),
+            b12_la(r, loc, 12), "). ", b12_tr(loc, en="Call me: ", de="Ruf mich an: ", fr="Appelez-moi : ", es="Llámame: ", it="Chiamami: ", nl="Bel me: "), b12_PH(r, loc),
+            b12_tr(loc, en=" or refund to ", de=" oder erstatte auf ", fr=" ou remboursez sur ", es=" o devuelve a ", it=" o rimborsa su ", nl=" of stort terug op "), b12_IBAN(r, loc), "\n",
+            f"{b12_la(r, loc, 16)}\n"]
+
+
+def B12_pr_review(f, r, loc):
+    return [f"review comment on PR #{r.randint(100, 9999)} ({f.first_name()}):\n> ", r.choice(["config/deploy.yml", "scripts/seed.py", ".github/workflows/release.yml"]), f" line {r.randint(5, 200)}\n",
+            "> +  token: ", b12_VK(r), "\n\n", "this is a live credential, please rotate it. The docs sample (", b12_PLH(r), ") is fine to keep.\n",
+            f"also `{r.choice(B12_STANDINS)}` in the README is ok. {b12_la(r, loc, 19)}\n"]
+
+
+def B12_dockerfile(f, r, loc):
+    return [f"FROM python:3.{r.randint(9, 13)}-slim\nARG PIP_INDEX_URL=https://ci:", b12_PW(r, True), "@pypi.internal/simple\n",
+            "ENV SENTRY_DSN=https://", rnd(r, HEX, 32), f"@o{rnd(r, B12_DIG, 6)}.ingest.sentry.io/{rnd(r, B12_DIG, 7)}\n",
+            "ENV GOOGLE_MAPS_KEY=", b12_VK(r, "GOOGLE_API_KEY"), "\n", "ENV HF_HOME=/cache\nENV OPENAI_API_KEY=", b12_VK(r, "OPENAI_KEY"), "\n",
+            f"LABEL org.opencontainers.image.version=\"{b12_la(r, loc, 5)}\" maintainer=\"", b12_EM(f, r), "\"\nCOPY . /app\nCMD [\"gunicorn\", \"app:app\"]\n"]
+
+
+def B12_systemd(f, r, loc):
+    return [f"# /etc/systemd/system/{r.choice(['invoice-worker', 'sync-agent', 'webhook-relay'])}.service\n[Unit]\nDescription=worker\nAfter=network-online.target\n\n[Service]\n",
+            "Environment=\"DB_PASSWORD=", b12_PW(r, True), "\"\n", "Environment=\"HMAC_SIGNING_KEY=", b12_GS(r, 0), "\"\n", "Environment=\"GITHUB_TOKEN=", b12_VK(r, "GITHUB_TOKEN"), "\"\n",
+            "Environment=\"TOKEN_TTL=3600\" \"PASSWORD_MIN_LENGTH=12\"\nExecStart=/usr/local/bin/worker --listen ", b12_IP4(r, False), ":9000\nRestart=on-failure\n"]
+
+
+def B12_ansible(f, r, loc):
+    host = b12_IP4(r, False)
+    return [f"TASK [postgres : create app role] {'*' * 40}\n", "changed: [", host, "] => (item={'name': 'app', 'password': '", b12_PW(r, True), "'})\n",
+            f"TASK [users : add ssh key] {'*' * 40}\nok: [", b12_IP4(r, False), "]\n", "fatal: [", b12_IP6(r), "]: UNREACHABLE! => {\"msg\": \"Failed to connect\"}\n",
+            "TASK [debug : show vars] ****\nok: [", host, "] => {\"smtp_pass\": \"", b12_PW(r, True), "\", \"password_max_age\": 90}\n",
+            f"PLAY RECAP  ok={r.randint(3, 40)} changed={r.randint(0, 9)} unreachable=1 failed=0  {b12_la(r, loc, 7)}\n"]
+
+
+def B12_puppet(f, r, loc):
+    return [f"Notice: /Stage[main]/Profile::Smtp/File[/etc/msmtprc]/content:\n--- /etc/msmtprc\t{b12_ts(r, 40).isoformat()}\n+++ /tmp/puppet-file20261209-{r.randint(1000, 9999)}\n",
+            "@@ -4,3 +4,3 @@\n host smtp.example.net\n-user ", b12_EM(f, r), "\n+user ", b12_EM(f, r), "\n-password ", b12_PW(r, True), "\n+password ", b12_PW(r, True), "\n",
+            f"Notice: /Stage[main]/Profile::Smtp/File[/etc/msmtprc]/content: content changed '{{md5}}{rnd(r, HEX, 32)}' to '{{md5}}{rnd(r, HEX, 32)}'\n",
+            f"Notice: Applied catalog in {r.uniform(2, 40):.2f} seconds\n"]
+
+
+def B12_gcloud(f, r, loc):
+    proj = f"{r.choice(['billing', 'crm', 'ml'])}-{rnd(r, B12_DIG, 6)}"
+    return [f"$ gcloud iam service-accounts keys create key.json --iam-account=etl@{proj}.iam.gserviceaccount.com\ncreated key [{rnd(r, HEX, 40)}]\n",
+            "$ jq -r .private_key key.json\n", b12_PEM(r), "\n", f"$ gcloud services api-keys get-key-string projects/{proj}/locations/global/keys/{b12_uuid(r)}\nkeyString: ",
+            b12_VK(r, "GOOGLE_API_KEY"), "\n"]
+
+
+def B12_az_cli(f, r, loc):
+    return ["$ az ad app credential reset --id ", b12_uuid(r), " --append --display-name ci\n{\n  \"appId\": \"", b12_uuid(r), "\",\n  \"password\": \"", b12_GS(r, 6),
+            "\",\n  \"tenant\": \"", b12_uuid(r), "\"\n}\n", "$ az storage account keys list -n ", rnd(r, string.ascii_lowercase, 10), " --query [0].value -o tsv\n",
+            B12L("GENERIC_SECRET", base64.b64encode(bytes(r.randrange(256) for _ in range(64))).decode()), "\n"]
+
+
+def B12_gitlab_vars(f, r, loc):
+    return [f"$ glab variable list -R {r.choice(['platform', 'web', 'data'])}/{r.choice(['api', 'shop', 'etl'])}\nKEY                     PROTECTED  MASKED  SCOPE\n",
+            "DEPLOY_SSH_KEY          true       false   production\nANTHROPIC_API_KEY       true       true    *\nTOKEN_TTL               false      false   *\n",
+            "$ glab variable get DEPLOY_SSH_KEY\n", b12_PEM(r), "\n", "$ glab variable get ANTHROPIC_API_KEY\n", b12_VK(r, "ANTHROPIC_KEY"), "\n",
+            f"$ glab variable get TOKEN_TTL\n{r.choice([3600, 900, 86400])}\n"]
+
+
+def B12_newsletter(f, r, loc):
+    return [b12_tr(loc, en="Please confirm your subscription", de="Bitte bestätigen Sie Ihr Abo", fr="Confirmez votre inscription", es="Confirma tu suscripción", it="Conferma l'iscrizione", nl="Bevestig je inschrijving"),
+            "\n", b12_tr(loc, en="Address: ", de="Adresse: ", fr="Adresse : ", es="Dirección: ", it="Indirizzo: ", nl="Adres: "), b12_EM(f, r), "\n",
+            f"https://list.example.net/confirm?u={rnd(r, HEX, 12)}&id={rnd(r, HEX, 10)}&e={rnd(r, HEX, 10)}\n", b12_tr(loc, en="Signed up from IP ", de="Angemeldet von IP ", fr="Inscrit depuis l'IP ", es="Alta desde IP ", it="Iscritto da IP ", nl="Aangemeld vanaf IP "),
+            b12_IP(r), f" · {b12_la(r, loc, 7)}\n"]
+
+
+def B12_dental_sms(f, r, loc):
+    out = [f"SMS batch {rnd(r, B12_DIG, 6)} — {b12_tr(loc, en='appointment reminders', de='Terminerinnerungen', fr='rappels de rendez-vous', es='recordatorios de cita', it='promemoria appuntamenti', nl='afspraakherinneringen')}\n"]
+    for _ in range(r.randint(2, 4)):
+        out += ["to=", b12_PH(r, loc, 0), f" appt={b12_day(r, loc, 0, 20)} {r.randint(8, 17)}:{r.choice(['00', '30'])} status={r.choice(['delivered', 'queued', 'undelivered'])} msgid={rnd(r, HEX, 16)}\n"]
+    return out
+
+
+def B12_school_trip(f, r, loc):
+    fn, ln = b12_person(f)
+    kid = f.first_name()
+    return [b12_tr(loc, en="Residential trip consent", de="Einverständnis Klassenfahrt", fr="Autorisation sortie scolaire", es="Autorización excursión", it="Autorizzazione gita", nl="Toestemming schoolkamp"), "\n",
+            f"{kid} {ln}, ", b12_born_said(r, loc, lo=6, hi=17), "\n", b12_tr(loc, en="Parent: ", de="Elternteil: ", fr="Parent : ", es="Tutor: ", it="Genitore: ", nl="Ouder: "), f"{fn} {ln}, ",
+            b12_PH(r, loc), ", ", b12_EM(f, r, fn, ln), "\n", b12_tr(loc, en="Trip dates ", de="Fahrt ", fr="Dates ", es="Fechas ", it="Date ", nl="Data "), b12_day(r, loc, 0, 100),
+            f"; {b12_tr(loc, en='deposit paid', de='Anzahlung bezahlt', fr='acompte payé', es='señal pagada', it='acconto pagato', nl='aanbetaling voldaan')} {b12_la(r, loc, 17)}\n"]
+
+
+def B12_pdf_payslip_bank(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"{f.company()} — {b12_tr(loc, en='Bank details change confirmation', de='Bestätigung neue Bankverbindung', fr='Confirmation changement RIB', es='Confirmación cambio de cuenta', it='Conferma nuovo IBAN', nl='Bevestiging nieuw rekeningnummer')}\n",
+            f"{b12_tr(loc, en='Employee', de='Mitarbeiter', fr='Salarié', es='Empleado', it='Dipendente', nl='Medewerker')} {rnd(r, B12_DIG, 6)}: {fn} {ln}\n",
+            b12_tr(loc, en="Previous: ", de="Bisher: ", fr="Ancien : ", es="Anterior: ", it="Precedente: ", nl="Vorige: "), b12_IBAN(r, loc), "\n",
+            b12_tr(loc, en="New: ", de="Neu: ", fr="Nouveau : ", es="Nueva: ", it="Nuovo: ", nl="Nieuw: "), b12_IBAN(r, loc), "\n",
+            f"{b12_tr(loc, en='effective', de='gültig ab', fr='à compter du', es='desde', it='dal', nl='vanaf')} {b12_day(r, loc, 0, 40)} · {b12_la(r, loc, 14)}\n"]
+
+
+def B12_support_sms_2fa(f, r, loc):
+    return [f"Twilio Verify export {B12_TODAY.isoformat()}\nsid,to,channel,status,date_created\n"] + \
+        [x for _ in range(r.randint(2, 4)) for x in (f"VE{rnd(r, HEX, 32)},", b12_PH(r, loc), f",{r.choice(['sms', 'call', 'whatsapp'])},{r.choice(['approved', 'pending', 'canceled'])},{b12_ts(r, 2).isoformat()}Z\n")]
+
+
+def B12_chat_secret_share(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    return [f"{a}: {b12_tr(loc, en='can you send me the staging creds?', de='kannst du mir die Staging-Zugangsdaten schicken?', fr='tu peux m’envoyer les accès staging ?', es='¿me pasas las credenciales de staging?', it='mi mandi le credenziali di staging?', nl='kun je me de staging-gegevens sturen?')}\n",
+            f"{b}: user admin, ", b12_pw_said(r, loc), "\n", f"{b}: ", b12_tr(loc, en="and the API key ", de="und der API-Key ", fr="et la clé API ", es="y la API key ", it="e la API key ", nl="en de API-key "), b12_VK(r), "\n",
+            f"{a}: {b12_pw_none(r, loc)}\n", f"{b}: 👍 ({b12_la(r, loc, 2)})\n"]
+
+
+B12_TEXT_KINDS = [B12_sap_vendor, B12_okta_log, B12_vault_audit, B12_winevent, B12_powershell, B12_msgtrace, B12_pdf_invoice, B12_ocr_id, B12_referral,
+                  B12_court, B12_listing, B12_insurance_quote, B12_loyalty_csv, B12_voice, B12_scratchpad, B12_memory_dump, B12_fetch_snippet, B12_logcat,
+                  B12_iot, B12_tomcat_users, B12_netrc, B12_kafka_jaas, B12_spring_props, B12_wpconfig, B12_rails_creds, B12_npmrc, B12_pulumi, B12_aws_sts,
+                  B12_heroku, B12_mongo_log, B12_es_reset, B12_postfix_sasl, B12_jenkins, B12_mortgage, B12_utility_bill, B12_rsvp, B12_lost_card,
+                  B12_tax_summary, B12_visa_form, B12_marketplace, B12_pr_review, B12_dockerfile, B12_systemd, B12_ansible, B12_puppet, B12_gcloud,
+                  B12_gitlab_vars, B12_az_cli, B12_newsletter, B12_dental_sms, B12_school_trip, B12_pdf_payslip_bank, B12_support_sms_2fa, B12_chat_secret_share]
+
+
+def b12_text(f, r, loc):
+    return b12_flat(r.choice(B12_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+class B12S(list):
+    """A JSON string value made of text pieces and labels (see b12_s)."""
+
+
+def b12_s(*xs):
+    """A JSON string from pieces: text after the last label is JSON-escaped (real \\n escapes); text before a
+    label gets no escapes at all (line breaks become ' | ', quotes become ', backslashes /)."""
+    ps = b12_flat(*xs)
+    last = max([i for i, p in enumerate(ps) if isinstance(p, L)], default=-1)
+    out = []
+    for i, p in enumerate(ps):
+        if isinstance(p, L):
+            assert p.typ == "PRIVATE_KEY" or not any(c in p.text for c in '"\\\n\t'), p.text
+            out.append(p)
+        elif i > last:
+            out.append(json.dumps(p, ensure_ascii=False)[1:-1])
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\t", " ").replace("\n", " | "))
+    return B12S(out or [""])
+
+
+def b12_jfix(v):
+    if isinstance(v, B12S):
+        return v
+    if isinstance(v, (str, L)):
+        return b12_s(v)
+    if isinstance(v, dict):
+        return {k: b12_jfix(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [b12_jfix(x) for x in v]
+    return v
+
+
+B12_EMBED = [k for k in B12_TEXT_KINDS if k not in (B12_gcloud, B12_gitlab_vars)]  # these hold multi-line PEM keys
+
+
+def b12_embed(f, r, loc):
+    return b12_s(r.choice(B12_EMBED)(f, r, loc))
+
+
+def b12_jpem(r):
+    return B12S([b12_PEM(r, "\\n")])
+
+
+def B12_j_mcp_zendesk(f, r, loc):
+    fn, ln = b12_person(f)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 5000), "method": "tools/call",
+            "params": {"name": "zendesk_create_ticket", "arguments": {"ticket": {
+                "subject": b12_s(b12_la(r, loc, 2), " – ", b12_tr(loc, en="customer callback", de="Rückrufbitte", fr="rappel client", es="devolver llamada", it="richiamata", nl="terugbelverzoek")),
+                "comment": {"body": b12_embed(f, r, loc), "public": False},
+                "requester": {"name": f"{fn} {ln}", "email": b12_EM(f, r, fn, ln), "phone": b12_PH(r, loc)},
+                "priority": r.choice(["low", "normal", "high", "urgent"]), "tags": [b12_s("b12"), b12_s(r.choice(["billing", "access", "refund"]))]}}}}
+
+
+def B12_j_mcp_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 5000), "result": {"content": [{"type": "text", "text": b12_embed(f, r, loc)}],
+            "structuredContent": {"source": r.choice(["drive://inbox/scan.pdf", "file:///srv/exports/latest.txt", "s3://ops-dumps/run.log"]), "bytes": r.randint(300, 90000)},
+            "isError": False}}
+
+
+def B12_j_intercom(f, r, loc):
+    fn, ln = b12_person(f)
+    return {"type": "conversation", "id": rnd(r, B12_DIG, 12), "created_at": 1765000000 + r.randint(0, 400000),
+            "source": {"type": "conversation", "author": {"type": "user", "name": f"{fn} {ln}", "email": b12_EM(f, r, fn, ln)},
+                       "body": b12_s("<p>", b12_tr(loc, en="Hi, please update my card to ", de="Hallo, bitte neue Karte hinterlegen: ", fr="Bonjour, nouvelle carte : ", es="Hola, nueva tarjeta: ", it="Ciao, nuova carta: ", nl="Hoi, nieuwe kaart: "),
+                                     b12_CC(r), " CVC ", b12_cvc(r), "</p>")},
+            "conversation_parts": {"type": "conversation_part.list", "conversation_parts": [
+                {"part_type": "comment", "body": b12_s("<p>", b12_la(r, loc), " — ", b12_pw_none(r, loc), "</p>"), "author": {"type": "admin", "email": b12_EM(f, r)}},
+                {"part_type": "note", "body": b12_s(b12_embed(f, r, loc))}], "total_count": 2}}
+
+
+def B12_j_soql(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b12_person(f)
+        rec = {"attributes": {"type": "Contact", "url": f"/services/data/v61.0/sobjects/Contact/003{rnd(r, AN, 15)}"}, "Id": "003" + rnd(r, AN, 15),
+               "Name": f"{fn} {ln}", "Email": b12_EM(f, r, fn, ln), "MobilePhone": b12_PH(r, loc), "Birthdate": B12L("DATE_OF_BIRTH", b12_born(r).isoformat()),
+               "Loyalty_No__c": b12_la(r, loc, 12), "LastModifiedDate": f"{b12_ts(r).isoformat()}.000+0000"}
+        if loc == "en_US" or r.random() < 0.15:
+            rec["SSN__c"] = b12_SSN(r)
+        recs.append(rec)
+    return {"totalSize": len(recs), "done": True, "records": recs}
+
+
+def B12_j_hubspot(f, r, loc):
+    ins = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b12_person(f)
+        ins.append({"properties": {"email": b12_EM(f, r, fn, ln), "firstname": fn, "lastname": ln, "phone": b12_PH(r, loc), "date_of_birth": b12_DOB(r, loc),
+                                   "hs_ip_timezone": r.choice(["Europe/Berlin", "Europe/Paris", "America/Chicago"]), "ip_address": b12_IP(r),
+                                   "notes_last_contacted": b12_s(b12_day(r, loc, 60, 0), " ", b12_la(r, loc))}})
+    return {"tool": "hubspot.crm.contacts.batch_create", "inputs": ins}
+
+
+def B12_j_shopify(f, r, loc):
+    fn, ln = b12_person(f)
+    return {"id": int(rnd(r, "123456789", 13)), "name": f"#{r.randint(1000, 99999)}", "email": b12_EM(f, r, fn, ln), "browser_ip": b12_IP(r), "phone": b12_PH(r, loc),
+            "created_at": f"{b12_ts(r).isoformat()}+01:00", "total_price": f"{r.randint(5, 900)}.{r.randint(0, 99):02d}",
+            "billing_address": {"first_name": fn, "last_name": ln, "address1": f.street_address(), "city": b12_city(r, loc), "phone": b12_PH(r, loc)},
+            "payment_details": {"credit_card_bin": rnd(r, B12_DIG, 6), "credit_card_number": f"•••• •••• •••• {rnd(r, B12_DIG, 4)}", "credit_card_company": r.choice(["Visa", "Mastercard", "American Express"])},
+            "note": b12_s(b12_tr(loc, en="gift, please call before delivery ", de="Geschenk, bitte vorher anrufen ", fr="cadeau, appeler avant livraison ", es="regalo, llamar antes ", it="regalo, chiamare prima ", nl="cadeau, graag eerst bellen "),
+                          b12_PH(r, loc), "; ", b12_la(r, loc, 12)),
+            "note_attributes": [{"name": "gift_card_code", "value": b12_s(rnd(r, B12_UCD, 4) + "-" + rnd(r, B12_UCD, 4))}, {"name": "tracking", "value": b12_s(b12_la(r, loc, 12))}]}
+
+
+def B12_j_okta(f, r, loc):
+    return {"uuid": b12_uuid(r), "published": f"{b12_ts(r, 3).isoformat()}.{rnd(r, B12_DIG, 3)}Z", "eventType": r.choice(["user.session.start", "user.authentication.sso", "security.threat.detected"]),
+            "actor": {"id": "00u" + rnd(r, AN, 17), "type": "User", "alternateId": b12_EM(f, r), "displayName": f"{f.first_name()} {f.last_name()}"},
+            "client": {"ipAddress": b12_IP(r), "userAgent": {"rawUserAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6)", "browser": "SAFARI"},
+                       "geographicalContext": {"city": b12_city(r, loc), "geolocation": {"lat": round(r.uniform(40, 55), 4), "lon": round(r.uniform(-5, 15), 4)}}},
+            "outcome": {"result": r.choice(["SUCCESS", "FAILURE"]), "reason": b12_s(r.choice(["INVALID_CREDENTIALS", "VERIFICATION_ERROR", "-"]))},
+            "debugContext": {"debugData": {"requestUri": "/api/v1/authn", "threatSuspected": "false", "requestId": rnd(r, AN, 27)}}}
+
+
+def B12_j_har(f, r, loc):
+    user = b12_EM(f, r)
+    return {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "entries": [{
+        "startedDateTime": f"{b12_ts(r, 2).isoformat()}.{rnd(r, B12_DIG, 3)}Z", "time": round(r.uniform(20, 900), 3), "serverIPAddress": b12_IP(r),
+        "request": {"method": "POST", "url": f"https://app.{r.choice(['ledgerly.io', 'kassenbuch.de', 'mesfactures.fr'])}/session",
+                    "headers": [{"name": "Authorization", "value": b12_s("Bearer ", b12_VK(r, "JWT"))}, {"name": "Cookie", "value": b12_s("csrftoken=", rnd(r, AN, 32), "; sessionid=", b12_GS(r, 4))},
+                                {"name": "User-Agent", "value": "Mozilla/5.0"}],
+                    "postData": {"mimeType": "application/x-www-form-urlencoded", "text": b12_s("login=", user.text.replace("@", "%40"), "&password=", b12_PW(r, True), "&remember=1")}},
+        "response": {"status": r.choice([200, 302, 401]), "headers": [{"name": "Set-Cookie", "value": b12_s("sessionid=", b12_GS(r, 4), "; HttpOnly; Secure")}]}}]}}
+
+
+def B12_j_postman(f, r, loc):
+    return {"id": b12_uuid(r), "name": r.choice(["Prod", "Staging EU", "Local"]), "values": [
+        {"key": "baseUrl", "value": b12_s("https://", b12_IP4(r, True), ":8443"), "type": "default", "enabled": True},
+        {"key": "apiKey", "value": b12_VK(r), "type": "secret", "enabled": True},
+        {"key": "password", "value": b12_PW(r), "type": "secret", "enabled": True},
+        {"key": "clientSecret", "value": b12_GS(r), "type": "secret", "enabled": True},
+        {"key": "docsExampleKey", "value": b12_PLH(r), "type": "default", "enabled": False},
+        {"key": "token_ttl", "value": "3600", "type": "default", "enabled": True},
+        {"key": "password_policy", "value": "min12-upper-digit", "type": "default", "enabled": True}],
+        "_postman_variable_scope": "environment", "_postman_exported_using": f"Postman/11.{r.randint(1, 30)}.{r.randint(0, 9)}"}
+
+
+def B12_j_iot_shadow(f, r, loc):
+    return {"state": {"reported": {"fw": b12_la(r, loc, 5), "wifi": {"ssid": f"Vodafone-{rnd(r, B12_UCD, 4)}", "psk": b12_PW(r, True), "rssi": -r.randint(30, 90)},
+                                   "lan": {"ipv4": b12_IP4(r, False), "ipv6": b12_IP6(r)}, "owner_email": b12_EM(f, r), "imei": b12_imei(r)},
+                      "desired": {"mqtt": {"user": "dev-" + rnd(r, HEX, 6), "password": b12_PW(r, True)}, "token_ttl": 86400}},
+            "version": r.randint(10, 9000), "timestamp": 1765000000 + r.randint(0, 300000)}
+
+
+def B12_j_crash(f, r, loc):
+    return {"app": {"bundle": "com.ledgerly.mobile", "version": b12_la(r, loc, 5), "build": b12_la(r, loc, 6)},
+            "device": {"model": r.choice(["iPhone15,3", "SM-S918B", "Pixel 8"]), "os": r.choice(["iOS 18.1", "Android 15"]), "ip": b12_IP(r)},
+            "custom_keys": {"user_email": b12_EM(f, r), "last_api_host": "api.ledgerly.io", "auth_header": b12_s("Bearer ", b12_VK(r, "JWT")), "config_key": b12_VK(r, r.choice(["GOOGLE_API_KEY", "STRIPE_KEY", "ANTHROPIC_KEY"]))},
+            "breadcrumbs": [{"t": r.randint(0, 9000), "msg": b12_s(b12_la(r, loc))}, {"t": r.randint(0, 9000), "msg": b12_s("paywall shown; ", b12_pw_none(r, loc))}],
+            "exception": {"type": "NSInvalidArgumentException", "reason": b12_s("-[__NSCFNumber length]: unrecognized selector ", b12_la(r, loc, 9))}}
+
+
+def B12_j_odata(f, r, loc):
+    res = []
+    for _ in range(r.randint(1, 3)):
+        res.append({"__metadata": {"type": "API_BUSINESS_PARTNER.A_SupplierType"}, "Supplier": rnd(r, B12_DIG, 10), "SupplierName": f.company(),
+                    "IBAN": b12_IBAN(r, loc, False), "EmailAddress": b12_EM(f, r), "PhoneNumber": b12_PH(r, loc), "PaymentTerms": "Z030",
+                    "CreationDate": f"/Date({1700000000000 + r.randint(0, 60000000000)})/", "VATRegistration": f"{r.choice(['DE', 'FR', 'IT', 'NL', 'ES', 'GB'])}{rnd(r, B12_DIG, 9)}"})
+    return {"d": {"results": res, "__next": f"https://erp.internal/sap/opu/odata/sap/API_BUSINESS_PARTNER/A_Supplier?$skiptoken={rnd(r, B12_DIG, 3)}"}}
+
+
+def B12_j_anthropic_tool_result(f, r, loc):
+    return {"model": "claude-sonnet-4-5", "max_tokens": 2048, "messages": [
+        {"role": "user", "content": b12_s(b12_tr(loc, en="Summarise the attached export.", de="Fasse den Export zusammen.", fr="Résume cet export.", es="Resume la exportación.", it="Riassumi l'export.", nl="Vat de export samen."))},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_" + rnd(r, AN, 24), "name": "read_file", "input": {"path": f"/mnt/data/{rnd(r, B12_LCD, 8)}.txt"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_" + rnd(r, AN, 24), "content": b12_embed(f, r, loc)}]}]}
+
+
+def B12_j_fn_output(f, r, loc):
+    return {"type": "function_call_output", "call_id": "call_" + rnd(r, AN, 24), "output": b12_embed(f, r, loc),
+            "metadata": {"tool": r.choice(["ocr_document", "fetch_url", "run_shell", "search_mailbox"]), "elapsed_ms": r.randint(30, 9000)}}
+
+
+def B12_j_auth0(f, r, loc):
+    fail = r.random() < 0.6
+    return {"log_id": rnd(r, B12_DIG, 56), "data": {"date": f"{b12_ts(r, 2).isoformat()}.{rnd(r, B12_DIG, 3)}Z", "type": "fp" if fail else "s",
+            "description": b12_s("Wrong email or password." if fail else "Successful login"), "connection": "Username-Password-Authentication",
+            "client_id": rnd(r, AN, 32), "client_name": "Web", "ip": b12_IP(r), "user_agent": "Firefox 133.0.0 / Windows 10.0.0",
+            "user_name": b12_EM(f, r), "details": {"prompts": [], "initiatedAt": 1765000000000 + r.randint(0, 9 ** 9), "stats": {"loginsCount": r.randint(1, 400)}}}}
+
+
+def B12_j_excel_range(f, r, loc):
+    rows = [[b12_s("Name"), b12_s("E-mail"), b12_s("Telefon" if b12_lg(loc) in ("de", "nl") else "Phone"), b12_s("IBAN"), b12_s("Born"), b12_s("Ref")]]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b12_person(f)
+        rows.append([b12_s(f"{fn} {ln}"), b12_s(b12_EM(f, r, fn, ln)), b12_s(b12_PH(r, loc)), b12_s(b12_IBAN(r, loc)), b12_s(b12_DOB(r, loc)), b12_s(b12_la(r, loc))])
+    return {"address": f"Members!A1:F{len(rows)}", "rowCount": len(rows), "columnCount": 6, "values": rows, "numberFormat": [[b12_s("General")] * 6 for _ in rows]}
+
+
+def B12_j_freshdesk(f, r, loc):
+    fn, ln = b12_person(f)
+    return {"ticket": {"id": r.randint(10000, 999999), "subject": b12_s(b12_la(r, loc, 0)), "status": 2, "priority": r.randint(1, 4), "source": 1,
+                       "requester": {"name": f"{fn} {ln}", "email": b12_EM(f, r, fn, ln), "mobile": b12_PH(r, loc)},
+                       "description_text": b12_embed(f, r, loc),
+                       "custom_fields": {"cf_card_last4": rnd(r, B12_DIG, 4), "cf_order_number": b12_s(b12_la(r, loc, 0)), "cf_callback_number": b12_PH(r, loc)}}}
+
+
+def B12_j_langgraph(f, r, loc):
+    return {"thread_id": b12_uuid(r), "checkpoint": {"v": 1, "ts": f"{b12_ts(r).isoformat()}+00:00", "channel_values": {"messages": [
+        {"type": "human", "content": b12_s(b12_tr(loc, en="rotate the leaked key and tell ", de="rotier den geleakten Key und sag ", fr="fais tourner la clé et préviens ", es="rota la clave y avisa a ", it="ruota la chiave e avvisa ", nl="roteer de gelekte key en laat "), b12_EM(f, r))},
+        {"type": "ai", "content": "", "tool_calls": [{"name": "vault_write", "args": {"path": "kv/ci/deploy", "value": b12_VK(r)}, "id": "call_" + rnd(r, AN, 20)}]},
+        {"type": "tool", "content": b12_embed(f, r, loc), "name": "shell"}]}}, "metadata": {"step": r.randint(1, 40), "source": "loop"}}
+
+
+def B12_j_gcp_sa_key(f, r, loc):
+    proj = f"{r.choice(['billing', 'crm', 'ml'])}-{rnd(r, B12_DIG, 6)}"
+    return {"name": "secrets_put", "arguments": {"path": f"projects/{proj}/secrets/etl-sa-key", "payload": {
+        "type": "service_account", "project_id": proj, "private_key_id": rnd(r, HEX, 40), "private_key": b12_jpem(r),
+        "client_id": rnd(r, B12_DIG, 21), "token_uri": "https://oauth2.googleapis.com/token"}, "labels": {"owner": b12_s(b12_EM(f, r))}}}
+
+
+def B12_j_iot_provision(f, r, loc):
+    cert = "\\n".join(["-----BEGIN CERTIFICATE-----"] + [rnd(r, AN + "+/", 64) for _ in range(r.randint(12, 18))] + ["-----END CERTIFICATE-----"])
+    pub = "\\n".join(["-----BEGIN PUBLIC KEY-----"] + [rnd(r, AN + "+/", 64) for _ in range(6)] + ["-----END PUBLIC KEY-----"])
+    return {"tool": "aws_iot_create_keys_and_certificate", "result": {"certificateArn": f"arn:aws:iot:eu-central-1:{rnd(r, B12_DIG, 12)}:cert/{rnd(r, HEX, 64)}",
+            "certificateId": rnd(r, HEX, 64), "certificatePem": B12S([cert]), "keyPair": {"PublicKey": B12S([pub]), "PrivateKey": b12_jpem(r)}},
+            "thing": {"name": f"meter-{rnd(r, B12_LCD, 8)}", "attributes": {"site": b12_s(b12_city(r, loc)), "installer": b12_EM(f, r), "lan_ip": b12_IP4(r, False)}}}
+
+
+B12_JSON_KINDS = [B12_j_mcp_zendesk, B12_j_mcp_zendesk, B12_j_mcp_result, B12_j_mcp_result, B12_j_intercom, B12_j_soql, B12_j_hubspot, B12_j_shopify, B12_j_okta,
+                  B12_j_har, B12_j_postman, B12_j_iot_shadow, B12_j_crash, B12_j_odata, B12_j_anthropic_tool_result, B12_j_fn_output, B12_j_auth0,
+                  B12_j_excel_range, B12_j_freshdesk, B12_j_langgraph, B12_j_gcp_sa_key, B12_j_iot_provision]
+
+
+def b12_json(f, r, loc):
+    return b12_jfix(r.choice(B12_JSON_KINDS)(f, r, loc))
+
+
+# ----- self-check -----
+
+def b12_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b12_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b12_labels(y)]
+    return []
+
+
+B12_SHAPES = {
+    "EMAIL": r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z0-9]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d{10,13}-\d{10,13}-[A-Za-z0-9-]+|xoxe\.xoxp-1-[A-Za-z0-9]+|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64}",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-((proj|svcacct|admin)-[A-Za-z0-9_-]{58}T3BlbkFJ[A-Za-z0-9_-]{58}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ((RSA|EC|DSA|OPENSSH) )?PRIVATE KEY-----(\n|\\n)([A-Za-z0-9+/=]+(\n|\\n))+-----END ((RSA|EC|DSA|OPENSSH) )?PRIVATE KEY-----",
+}
+
+# every placeholder is full-shaped for its vendor (only the Stripe test-mode doc key is not a live-key shape)
+assert all(p == "sk_test_4eC39HqLyjWDarjtT1zdp7dc" or any(re.fullmatch(x, p) for x in B12_SHAPES.values()) for p in B12_PLACEHOLDERS)
+
+
+def b12_value_ok(typ, v):
+    if typ in B12_SHAPES:
+        if re.fullmatch(B12_SHAPES[typ], v) is None or "EXAMPLE" in v.upper() or "XXXXXXXX" in v.upper() or "00000000" in v:
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            return "alg" in json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and any(d.startswith(p) and len(d) == n for p, n in B12_IIN)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B12_IBANS and len(d) == B12_IBANS[d[:2]][0] and b12_m97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = re.sub(r"[- ]", "", v)
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not (a.is_loopback or a.is_unspecified or a.is_multicast)
+    if typ == "PHONE":
+        for reg in [None] + sorted(set(REGION.values())) + B12_ELSEWHERE:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v, reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() or c in "\"'\\" for c in v) and v not in B12_STANDINS
+    if typ == "PLACEHOLDER":
+        return v in B12_PLACEHOLDERS
+    return False
+
+
+def b12_check(i, kind, doc, w, text):
+    """Self-check: spans hold their labels' text; values pass their type's checks (Luhn + IIN, IBAN length + mod-97,
+    SSN rules, libphonenumber, vendor shapes, JWT header decodes, placeholder list); JSON parses, no backslash
+    escape precedes a label inside its string and no label holds a double quote."""
+    want = b12_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b12_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
