@@ -10659,7 +10659,7 @@ def b12_pw_value(r, safe=False):
     elif k == 3:
         v = w[:3] + r.choice("@#&") + rnd(r, B12_DIG, 4) + w[3:].upper()
     elif k == 4:
-        v = rnd(r, AN, 5) + r.choice("$%^*=+") + rnd(r, AN, 5) + r.choice("!.,;")
+        v = rnd(r, AN, 5) + r.choice("$%^*=+") + rnd(r, AN, 5) + r.choice("!#*7")
     elif k == 5:
         v = "".join({"a": "4", "e": "€", "o": "0", "l": "1", "s": "$"}.get(c, c) for c in w) + r.choice(["!", "2024", "#1", "_x"])
     else:
@@ -10815,7 +10815,7 @@ def b12_la(r, loc, k=None):
         return f"+{rnd(r, B12_DIG, 2)}% / {rnd(r, B12_DIG, 4)} ms p99"
     if k == 24:
         return f"PO-{rnd(r, B12_DIG, 4)}-{rnd(r, B12_DIG, 4)}-{rnd(r, B12_DIG, 2)}"
-    return f"{rnd(r, B12_DIG, 2)}.{rnd(r, B12_DIG, 2)}.{rnd(r, B12_DIG, 3)}.{rnd(r, B12_DIG, 3)}"  # 4-part id, not an IP (>255 parts possible)
+    return f"{rnd(r, B12_DIG, 2)}.{rnd(r, B12_DIG, 2)}.{r.randint(256, 999)}.{rnd(r, B12_DIG, 3)}"  # a 4-part id, never an IP (a part > 255)
 
 
 def b12_las(r, loc, n=2, sep=" · "):
@@ -10998,7 +10998,7 @@ def B12_loyalty_csv(f, r, loc):
     out = ["member_no;first_name;last_name;email;mobile;birthday;points;last_visit\n"]
     for _ in range(r.randint(2, 4)):
         fn, ln = b12_person(f)
-        out += [f"{b12_luhn_fix('6' + rnd(r, B12_DIG, 11))};{fn};{ln};", b12_EM(f, r, fn, ln), ";", b12_PH(r, loc, 0), ";",
+        out += [f"{b12_luhn_fix('90' + rnd(r, B12_DIG, 10))};{fn};{ln};", b12_EM(f, r, fn, ln), ";", b12_PH(r, loc, 0), ";",
                 B12L("DATE_OF_BIRTH", b12_born(r).isoformat()), f";{r.randint(0, 25000)};{(B12_TODAY - datetime.timedelta(days=r.randint(0, 300))).isoformat()}\n"]
     return out
 
@@ -11093,7 +11093,7 @@ def B12_wpconfig(f, r, loc):
 def B12_rails_creds(f, r, loc):
     return ["$ bin/rails credentials:show --environment production\n", "secret_key_base: ", b12_GS(r, 0), "\n",
             "aws:\n  access_key_id: ", b12_VK(r, "AWS_ACCESS_KEY"), "\n  secret_access_key: ", b12_GS(r, 1), "\n",
-            "stripe:\n  secret_key: ", b12_VK(r, "STRIPE_KEY"), "\n  publishable_key: pk_live_", rnd(r, AN, 24), "\n",
+            "stripe:\n  secret_key: ", b12_VK(r, "STRIPE_KEY"), "\n  webhook_tolerance: 300\n",
             "smtp:\n  user_name: ", b12_EM(f, r), "\n  password: ", b12_PW(r), "\n"]
 
 
@@ -11220,7 +11220,7 @@ def B12_pr_review(f, r, loc):
 
 def B12_dockerfile(f, r, loc):
     return [f"FROM python:3.{r.randint(9, 13)}-slim\nARG PIP_INDEX_URL=https://ci:", b12_PW(r, True), "@pypi.internal/simple\n",
-            "ENV SENTRY_DSN=https://", rnd(r, HEX, 32), f"@o{rnd(r, B12_DIG, 6)}.ingest.sentry.io/{rnd(r, B12_DIG, 7)}\n",
+            f"ENV SENTRY_ENVIRONMENT=production SENTRY_RELEASE={rnd(r, HEX, 12)}\n",
             "ENV GOOGLE_MAPS_KEY=", b12_VK(r, "GOOGLE_API_KEY"), "\n", "ENV HF_HOME=/cache\nENV OPENAI_API_KEY=", b12_VK(r, "OPENAI_KEY"), "\n",
             f"LABEL org.opencontainers.image.version=\"{b12_la(r, loc, 5)}\" maintainer=\"", b12_EM(f, r), "\"\nCOPY . /app\nCMD [\"gunicorn\", \"app:app\"]\n"]
 
@@ -11248,7 +11248,7 @@ def B12_puppet(f, r, loc):
 
 def B12_gcloud(f, r, loc):
     proj = f"{r.choice(['billing', 'crm', 'ml'])}-{rnd(r, B12_DIG, 6)}"
-    return [f"$ gcloud iam service-accounts keys create key.json --iam-account=etl@{proj}.iam.gserviceaccount.com\ncreated key [{rnd(r, HEX, 40)}]\n",
+    return ["$ gcloud iam service-accounts keys create key.json --iam-account=", B12L("EMAIL", f"etl@{proj}.iam.gserviceaccount.com"), f"\ncreated key [{rnd(r, HEX, 40)}]\n",
             "$ jq -r .private_key key.json\n", b12_PEM(r), "\n", f"$ gcloud services api-keys get-key-string projects/{proj}/locations/global/keys/{b12_uuid(r)}\nkeyString: ",
             b12_VK(r, "GOOGLE_API_KEY"), "\n"]
 
@@ -11375,7 +11375,7 @@ def B12_j_mcp_zendesk(f, r, loc):
                 "subject": b12_s(b12_la(r, loc, 2), " – ", b12_tr(loc, en="customer callback", de="Rückrufbitte", fr="rappel client", es="devolver llamada", it="richiamata", nl="terugbelverzoek")),
                 "comment": {"body": b12_embed(f, r, loc), "public": False},
                 "requester": {"name": f"{fn} {ln}", "email": b12_EM(f, r, fn, ln), "phone": b12_PH(r, loc)},
-                "priority": r.choice(["low", "normal", "high", "urgent"]), "tags": [b12_s("b12"), b12_s(r.choice(["billing", "access", "refund"]))]}}}}
+                "priority": r.choice(["low", "normal", "high", "urgent"]), "tags": [b12_s("callback"), b12_s(r.choice(["billing", "access", "refund"]))]}}}}
 
 
 def B12_j_mcp_result(f, r, loc):
@@ -11426,7 +11426,7 @@ def B12_j_shopify(f, r, loc):
             "payment_details": {"credit_card_bin": rnd(r, B12_DIG, 6), "credit_card_number": f"•••• •••• •••• {rnd(r, B12_DIG, 4)}", "credit_card_company": r.choice(["Visa", "Mastercard", "American Express"])},
             "note": b12_s(b12_tr(loc, en="gift, please call before delivery ", de="Geschenk, bitte vorher anrufen ", fr="cadeau, appeler avant livraison ", es="regalo, llamar antes ", it="regalo, chiamare prima ", nl="cadeau, graag eerst bellen "),
                           b12_PH(r, loc), "; ", b12_la(r, loc, 12)),
-            "note_attributes": [{"name": "gift_card_code", "value": b12_s(rnd(r, B12_UCD, 4) + "-" + rnd(r, B12_UCD, 4))}, {"name": "tracking", "value": b12_s(b12_la(r, loc, 12))}]}
+            "note_attributes": [{"name": "delivery_slot", "value": b12_s(f"{r.randint(8, 18)}:00-{r.randint(19, 21)}:00")}, {"name": "tracking", "value": b12_s(b12_la(r, loc, 12))}]}
 
 
 def B12_j_okta(f, r, loc):
