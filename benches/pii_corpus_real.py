@@ -59,7 +59,7 @@ Splits, kept apart by construction, not only by seed:
            document kinds of its own (see the blind11 section). Self-checked at generation; to be scored once.
   blind12  templates B12_*/b12_*: a thirteenth split (seed 1313, fixed day 2026-12-09) written by a ninth helper who never
            read the rules, their docs or history (nor the blind11 section) and never ran the engine on it; the lead's taxonomy;
-           54 text and 20 JSON document kinds of its own (see the blind12 section). Self-checked at generation; to be scored once.
+           55 text and 21 JSON document kinds of its own (see the blind12 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -11266,6 +11266,14 @@ def B12_gitlab_vars(f, r, loc):
             f"$ glab variable get TOKEN_TTL\n{r.choice([3600, 900, 86400])}\n"]
 
 
+def B12_background_check(f, r, loc):
+    fn, ln = b12_person(f)
+    return [f"SCREENING REPORT  #{rnd(r, B12_UCD, 10)}  ordered {b12_day(r, 'en_US', 5, 0)}\nSubject: {ln.upper()}, {fn.upper()}\n",
+            "SSN provided: ", b12_SSN(r, "-"), "   SSN trace result: ", b12_SSN(r, r.choice(["-", ""])), " (issued in another state)\n",
+            "DOB: ", B12L("DATE_OF_BIRTH", b12_date(r, b12_born(r, 19, 75), "en_US")), "   Phone: ", B12L("PHONE", b12_phone_value(r, "US")), "\n",
+            f"County criminal: CLEAR   Eviction: CLEAR   {b12_la(r, loc, 15)}\nAddress history: {f.street_address()} ({b12_day(r, 'en_US', 3000, -900)} – present)\n"]
+
+
 def B12_newsletter(f, r, loc):
     return [b12_tr(loc, en="Please confirm your subscription", de="Bitte bestätigen Sie Ihr Abo", fr="Confirmez votre inscription", es="Confirma tu suscripción", it="Conferma l'iscrizione", nl="Bevestig je inschrijving"),
             "\n", b12_tr(loc, en="Address: ", de="Adresse: ", fr="Adresse : ", es="Dirección: ", it="Indirizzo: ", nl="Adres: "), b12_EM(f, r), "\n",
@@ -11315,7 +11323,7 @@ B12_TEXT_KINDS = [B12_sap_vendor, B12_okta_log, B12_vault_audit, B12_winevent, B
                   B12_iot, B12_tomcat_users, B12_netrc, B12_kafka_jaas, B12_spring_props, B12_wpconfig, B12_rails_creds, B12_npmrc, B12_pulumi, B12_aws_sts,
                   B12_heroku, B12_mongo_log, B12_es_reset, B12_postfix_sasl, B12_jenkins, B12_mortgage, B12_utility_bill, B12_rsvp, B12_lost_card,
                   B12_tax_summary, B12_visa_form, B12_marketplace, B12_pr_review, B12_dockerfile, B12_systemd, B12_ansible, B12_puppet, B12_gcloud,
-                  B12_gitlab_vars, B12_az_cli, B12_newsletter, B12_dental_sms, B12_school_trip, B12_pdf_payslip_bank, B12_support_sms_2fa, B12_chat_secret_share]
+                  B12_gitlab_vars, B12_az_cli, B12_background_check, B12_newsletter, B12_dental_sms, B12_school_trip, B12_pdf_payslip_bank, B12_support_sms_2fa, B12_chat_secret_share]
 
 
 def b12_text(f, r, loc):
@@ -11454,7 +11462,7 @@ def B12_j_postman(f, r, loc):
         {"key": "baseUrl", "value": b12_s("https://", b12_IP4(r, True), ":8443"), "type": "default", "enabled": True},
         {"key": "apiKey", "value": b12_VK(r), "type": "secret", "enabled": True},
         {"key": "password", "value": b12_PW(r), "type": "secret", "enabled": True},
-        {"key": "clientSecret", "value": b12_GS(r), "type": "secret", "enabled": True},
+        {"key": "clientSecret", "value": b12_GS(r, r.choice([0, 3, 6, 7])), "type": "secret", "enabled": True},
         {"key": "docsExampleKey", "value": b12_PLH(r), "type": "default", "enabled": False},
         {"key": "token_ttl", "value": "3600", "type": "default", "enabled": True},
         {"key": "password_policy", "value": "min12-upper-digit", "type": "default", "enabled": True}],
@@ -11470,7 +11478,7 @@ def B12_j_iot_shadow(f, r, loc):
 
 def B12_j_crash(f, r, loc):
     return {"app": {"bundle": "com.ledgerly.mobile", "version": b12_la(r, loc, 5), "build": b12_la(r, loc, 6)},
-            "device": {"model": r.choice(["iPhone15,3", "SM-S918B", "Pixel 8"]), "os": r.choice(["iOS 18.1", "Android 15"]), "ip": b12_IP(r)},
+            "device": dict(zip(("model", "os"), r.choice([("iPhone15,3", "iOS 18.1"), ("SM-S918B", "Android 15"), ("Pixel 8", "Android 14")])), ip=b12_IP(r)),
             "custom_keys": {"user_email": b12_EM(f, r), "last_api_host": "api.ledgerly.io", "auth_header": b12_s("Bearer ", b12_VK(r, "JWT")), "config_key": b12_VK(r, r.choice(["GOOGLE_API_KEY", "STRIPE_KEY", "ANTHROPIC_KEY"]))},
             "breadcrumbs": [{"t": r.randint(0, 9000), "msg": b12_s(b12_la(r, loc))}, {"t": r.randint(0, 9000), "msg": b12_s("paywall shown; ", b12_pw_none(r, loc))}],
             "exception": {"type": "NSInvalidArgumentException", "reason": b12_s("-[__NSCFNumber length]: unrecognized selector ", b12_la(r, loc, 9))}}
@@ -11543,9 +11551,18 @@ def B12_j_iot_provision(f, r, loc):
             "thing": {"name": f"meter-{rnd(r, B12_LCD, 8)}", "attributes": {"site": b12_s(b12_city(r, loc)), "installer": b12_EM(f, r), "lan_ip": b12_IP4(r, False)}}}
 
 
+def B12_j_1099(f, r, loc):
+    fn, ln = b12_person(f)
+    return {"type": "function", "name": "irs_efile_1099_nec", "arguments": {
+        "tax_year": B12_TODAY.year, "payer": {"name": f.company(), "tin": f"{r.randint(10, 98)}-{rnd(r, B12_DIG, 7)}", "phone": B12L("PHONE", b12_phone_value(r, "US"))},
+        "recipient": {"name": f"{fn} {ln}", "tin_type": "SSN", "tin": b12_SSN(r, r.choice(["-", ""])), "email": b12_EM(f, r, fn, ln),
+                      "account_number": b12_s(rnd(r, B12_DIG, 9))},
+        "box1_nonemployee_comp": round(r.uniform(600, 90000), 2), "corrected": False, "submission_id": rnd(r, B12_DIG, 20)}}
+
+
 B12_JSON_KINDS = [B12_j_mcp_zendesk, B12_j_mcp_zendesk, B12_j_mcp_result, B12_j_mcp_result, B12_j_intercom, B12_j_soql, B12_j_hubspot, B12_j_shopify, B12_j_okta,
                   B12_j_har, B12_j_postman, B12_j_iot_shadow, B12_j_crash, B12_j_odata, B12_j_anthropic_tool_result, B12_j_fn_output, B12_j_auth0,
-                  B12_j_excel_range, B12_j_freshdesk, B12_j_langgraph, B12_j_gcp_sa_key, B12_j_iot_provision]
+                  B12_j_excel_range, B12_j_freshdesk, B12_j_langgraph, B12_j_gcp_sa_key, B12_j_iot_provision, B12_j_1099]
 
 
 def b12_json(f, r, loc):
