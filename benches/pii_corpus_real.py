@@ -11297,13 +11297,15 @@ def B12_school_trip(f, r, loc):
             f"; {b12_tr(loc, en='deposit paid', de='Anzahlung bezahlt', fr='acompte payé', es='señal pagada', it='acconto pagato', nl='aanbetaling voldaan')} {b12_la(r, loc, 17)}\n"]
 
 
-def B12_pdf_payslip_bank(f, r, loc):
-    fn, ln = b12_person(f)
-    return [f"{f.company()} — {b12_tr(loc, en='Bank details change confirmation', de='Bestätigung neue Bankverbindung', fr='Confirmation changement RIB', es='Confirmación cambio de cuenta', it='Conferma nuovo IBAN', nl='Bevestiging nieuw rekeningnummer')}\n",
-            f"{b12_tr(loc, en='Employee', de='Mitarbeiter', fr='Salarié', es='Empleado', it='Dipendente', nl='Medewerker')} {rnd(r, B12_DIG, 6)}: {fn} {ln}\n",
-            b12_tr(loc, en="Previous: ", de="Bisher: ", fr="Ancien : ", es="Anterior: ", it="Precedente: ", nl="Vorige: "), b12_IBAN(r, loc), "\n",
-            b12_tr(loc, en="New: ", de="Neu: ", fr="Nouveau : ", es="Nueva: ", it="Nuovo: ", nl="Nieuw: "), b12_IBAN(r, loc), "\n",
-            f"{b12_tr(loc, en='effective', de='gültig ab', fr='à compter du', es='desde', it='dal', nl='vanaf')} {b12_day(r, loc, 0, 40)} · {b12_la(r, loc, 14)}\n"]
+def B12_remittance(f, r, loc):
+    out = [f"{f.company()} — {b12_tr(loc, en='Remittance advice', de='Zahlungsavis', fr='Avis de paiement', es='Aviso de pago', it='Avviso di pagamento', nl='Betaaladvies')} {rnd(r, B12_DIG, 8)}\n",
+           f"{b12_tr(loc, en='Payment run', de='Zahllauf', fr='Campagne de paiement', es='Remesa', it='Distinta', nl='Betaalrun')} {b12_day(r, loc, 3, 0)}  ·  {b12_tr(loc, en='debited from', de='belastet von', fr='débité de', es='cargado en', it='addebitato su', nl='afgeschreven van')} ",
+           b12_IBAN(r, loc), "\n\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"{B12_LA_WORDS['invoice'][b12_lg(loc)]} {rnd(r, B12_UCD, 3)}-{rnd(r, B12_DIG, 6)}   {b12_la(r, loc, 17)}   → ", b12_IBAN(r, loc), "\n"]
+    out += [f"{b12_la(r, loc, 14)} ({b12_tr(loc, en='rejected, checksum', de='abgelehnt, Prüfziffer', fr='rejeté, clé', es='rechazado, dígito de control', it='respinto, CIN', nl='geweigerd, controlegetal')})\n",
+            b12_tr(loc, en="Queries: ", de="Rückfragen: ", fr="Questions : ", es="Consultas: ", it="Domande: ", nl="Vragen: "), b12_EM(f, r), "\n"]
+    return out
 
 
 def B12_support_sms_2fa(f, r, loc):
@@ -11323,7 +11325,7 @@ B12_TEXT_KINDS = [B12_sap_vendor, B12_okta_log, B12_vault_audit, B12_winevent, B
                   B12_iot, B12_tomcat_users, B12_netrc, B12_kafka_jaas, B12_spring_props, B12_wpconfig, B12_rails_creds, B12_npmrc, B12_pulumi, B12_aws_sts,
                   B12_heroku, B12_mongo_log, B12_es_reset, B12_postfix_sasl, B12_jenkins, B12_mortgage, B12_utility_bill, B12_rsvp, B12_lost_card,
                   B12_tax_summary, B12_visa_form, B12_marketplace, B12_pr_review, B12_dockerfile, B12_systemd, B12_ansible, B12_puppet, B12_gcloud,
-                  B12_gitlab_vars, B12_az_cli, B12_background_check, B12_newsletter, B12_dental_sms, B12_school_trip, B12_pdf_payslip_bank, B12_support_sms_2fa, B12_chat_secret_share]
+                  B12_gitlab_vars, B12_az_cli, B12_background_check, B12_newsletter, B12_dental_sms, B12_school_trip, B12_remittance, B12_support_sms_2fa, B12_chat_secret_share]
 
 
 def b12_text(f, r, loc):
