@@ -328,6 +328,9 @@ pub(crate) const NOT_SECRET_SUFFIXES: &[&str] = &[
     "sync_token",
     "client_request_token",
     "idempotency_token",
+    // MCP's `_meta.progressToken`: the number or string a client picks to match progress
+    // notifications to its request, no credential.
+    "progress_token",
 ];
 
 /// Compiled key-name rules.

@@ -1,0 +1,79 @@
+//! The twelfth round's rules for secrets, passwords and placeholders (issue #20, part B):
+//! each with the look-alikes it must leave alone.
+
+use super::*;
+use crate::redact::{ActionPlan, RedactConfig, Redactor};
+
+fn det() -> Detector {
+    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (entity, matched text, placeholder) of every hit.
+fn hits(text: &str) -> Vec<(Entity, String, bool)> {
+    let d = det();
+    let mut out = Vec::new();
+    d.scan(text.as_bytes(), ScanContext::default(), &mut |h| {
+        out.push((h.entity, text[h.start..h.end].to_string(), h.placeholder));
+        true
+    });
+    out
+}
+
+/// The texts of the hits of `entity` that are no placeholder.
+fn found(text: &str, entity: Entity) -> Vec<String> {
+    hits(text)
+        .into_iter()
+        .filter(|(e, _, p)| *e == entity && !p)
+        .map(|(_, s, _)| s)
+        .collect()
+}
+
+/// (entity, pointer, placeholder) of every finding in a JSON body, as the proxy redacts it.
+fn json_findings(body: &str) -> Vec<(&'static str, String, bool)> {
+    let r = Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (_, findings) = r.redact_bytes(body.as_bytes(), true, &ActionPlan::mask_all());
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.entity.name(),
+                f.pointer.clone().unwrap_or_default(),
+                f.placeholder,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn mcp_progress_tokens_are_no_secrets() {
+    // MCP's `_meta.progressToken`: the id a client picks to match progress notifications to
+    // its request (a number or a string), no credential.
+    let body = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"search","arguments":{"q":"x"},"_meta":{"progressToken":"462193"}}}"#;
+    assert_eq!(json_findings(body), vec![]);
+    let body = r#"{"params":{"_meta":{"progress_token":"a7f3k2m9q8w4e6r1t5y0"}}}"#;
+    assert_eq!(json_findings(body), vec![]);
+    for text in [
+        r#"{"_meta":{"progressToken":"462193"}}"#,
+        "progressToken=abc123def456ghi789jk",
+        "progress_token: 8bbb63cd-245e-4d6d-ac30-accaa2ca03f9",
+    ] {
+        assert_eq!(
+            found(text, Entity::GenericSecret),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+    // Look-alikes: a token whose name only ends the same stays a secret.
+    let body = r#"{"_meta":{"progressToken":"462193"},"auth":{"access_token":"x9Kq2LmP4vR8sT1wY6zB3nD5","token":"Qx7Lm2Rt9Vb4Nc8Ws1Pz"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            ("GENERIC_SECRET", "/auth/access_token".to_string(), false),
+            ("GENERIC_SECRET", "/auth/token".to_string(), false)
+        ]
+    );
+    assert_eq!(
+        found("token=Qx7Lm2Rt9Vb4Nc8Ws1Pz", Entity::GenericSecret),
+        vec!["Qx7Lm2Rt9Vb4Nc8Ws1Pz"]
+    );
+}
