@@ -1495,6 +1495,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let plain_word = hay[vs..ve]
             .iter()
             .all(|&b| b.is_ascii_alphabetic() || b >= 0x80);
+        // A pointer to where the password is kept ("password: see 1Password vault …",
+        // "Passwort: siehe KeePass"), not the password: the word after it is a place.
+        if plain_word && is_referral_word(&hay[vs..ve]) {
+            return Outcome::Reject;
+        }
         i = skip_blanks(ve);
         // One plain word between the connector and the value ("het wachtwoord is *nu* …",
         // "is now …"): the next token, with the same shape test (not after a template's
@@ -1506,6 +1511,20 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// A word that points elsewhere for the value (`see`, `siehe`, `voir`, `zie`, `ver`, `vedi`).
+fn is_referral_word(word: &[u8]) -> bool {
+    [
+        b"see".as_slice(),
+        b"siehe",
+        b"voir",
+        b"zie",
+        b"ver",
+        b"vedi",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// A `.pgpass` line (`hostname:port:database:username:password`) whose username ends at the

@@ -77,3 +77,27 @@ fn mcp_progress_tokens_are_no_secrets() {
         vec!["Qx7Lm2Rt9Vb4Nc8Ws1Pz"]
     );
 }
+
+#[test]
+fn a_pointer_to_a_password_manager_is_no_password() {
+    for text in [
+        "Vendor: Miranda PLC. password: see 1Password vault 'Finance'\nnext line",
+        "Passwort: siehe KeePass2024 Eintrag 'Bank'",
+        "password: see Bitwarden4 entry",
+        "the password is see 1Password",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+    // Look-alikes: a password after a connector and one plain word stays found, and so does
+    // one stated straight after the colon.
+    for (text, want) in [
+        ("het wachtwoord is nu Zomer2024!x", "Zomer2024!x"),
+        ("password: Tr0ub4dor&3x", "Tr0ub4dor&3x"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+}
