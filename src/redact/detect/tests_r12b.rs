@@ -101,3 +101,51 @@ fn a_pointer_to_a_password_manager_is_no_password() {
         assert_eq!(found(text, Entity::Password), vec![want], "{text}");
     }
 }
+
+#[test]
+fn key_value_pairs_name_their_secret() {
+    // A Postman environment, a CI variables API, a container's `env` list: the secret's name
+    // in `"key"` or `"name"`, its value in the `"value"` member after it.
+    for (text, entity, want) in [
+        (
+            r#"{"values":[{"key":"DB_PASSWORD","value":"SOXR_nqQJvfJDGBayVg","type":"secret","enabled":true}]}"#,
+            Entity::Password,
+            "SOXR_nqQJvfJDGBayVg",
+        ),
+        (
+            r#"[{"key":"SMTP_PASS","value":"B00m3r4ng77","type":"secret"}]"#,
+            Entity::Password,
+            "B00m3r4ng77",
+        ),
+        (
+            r#"{"env":[{"name": "REDIS_PASSWORD", "value": "Molinillo1145_"}]}"#,
+            Entity::Password,
+            "Molinillo1145_",
+        ),
+        (
+            r#"[{"key":"SIGNING_KEY","value":"LHrO5NTZ2ehFxvoeBxGPcRgiwTlz6to512qGOBfh","type":"secret"}]"#,
+            Entity::GenericSecret,
+            "LHrO5NTZ2ehFxvoeBxGPcRgiwTlz6to512qGOBfh",
+        ),
+        (
+            r#"[{"key":"AUTH_TOKEN","value":"JKF5Q~fm96Sa5y_DB6hl89jfHDVrrQw1Pi0vqkQX"}]"#,
+            Entity::GenericSecret,
+            "JKF5Q~fm96Sa5y_DB6hl89jfHDVrrQw1Pi0vqkQX",
+        ),
+    ] {
+        assert_eq!(found(text, entity), vec![want], "{text}");
+    }
+    // Look-alikes: a pair naming no secret, a secret's name not right before the value, a
+    // `value` under another member name, and a reference instead of the value.
+    for text in [
+        r#"[{"key":"BASE_URL","value":"https://api.example.com/v2","type":"default"}]"#,
+        r#"[{"key":"REGION","value":"eu-west-1"}]"#,
+        r#"[{"key":"DB_PASSWORD","type":"secret","enabled":true},{"key":"LIMIT","value":"Qx7-Lm2"}]"#,
+        r#"[{"label":"DB_PASSWORD","value":"Sommer2025"}]"#,
+        r#"[{"key":"DB_PASSWORD","value":"{{db_password}}"}]"#,
+        r#"[{"name":"SMTP_PASS","value":"${SMTP_PASS}"}]"#,
+        r#"[{"key":"boarding_pass_count","value":"12"}]"#,
+    ] {
+        assert_eq!(hits(text), vec![], "{text}");
+    }
+}
