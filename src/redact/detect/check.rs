@@ -856,6 +856,10 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
     if name.ends_with(b"pass") || name.ends_with(b"pwd") || name.ends_with(b"passwd") {
         return Some(b"password".to_vec());
     }
+    // A session cookie's value (`SESSION_COOKIE`), not a setting about it (`…_name`).
+    if name.ends_with(b"sessioncookie") {
+        return Some(name);
+    }
     [
         b"secret".as_slice(),
         b"password",
@@ -864,6 +868,9 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
         b"privatekey",
         b"accesskey",
         b"signingkey",
+        b"encryptionkey",
+        b"hmackey",
+        b"masterkey",
     ]
     .iter()
     .any(|w| memchr::memmem::find(&name, w).is_some())

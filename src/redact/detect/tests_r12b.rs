@@ -132,6 +132,16 @@ fn key_value_pairs_name_their_secret() {
             Entity::GenericSecret,
             "JKF5Q~fm96Sa5y_DB6hl89jfHDVrrQw1Pi0vqkQX",
         ),
+        (
+            r#"[{"key":"encryption_key","value":"54c9fad0f1ff2c168c861f8e4f5b30d7a62622c9"}]"#,
+            Entity::GenericSecret,
+            "54c9fad0f1ff2c168c861f8e4f5b30d7a62622c9",
+        ),
+        (
+            r#"[{"key":"SESSION_COOKIE","value":"qq4dxz4ujyl8ure3vt51yp5fse88lw95"}]"#,
+            Entity::GenericSecret,
+            "qq4dxz4ujyl8ure3vt51yp5fse88lw95",
+        ),
     ] {
         assert_eq!(found(text, entity), vec![want], "{text}");
     }
