@@ -159,3 +159,22 @@ fn key_value_pairs_name_their_secret() {
         assert_eq!(hits(text), vec![], "{text}");
     }
 }
+
+#[test]
+fn encryption_keys_are_json_secret_keys() {
+    let body = r#"{"variables":{"encryption_key":"bSUTmpNL78GibsTdEsNDRDCz5tPc1iweBE8sWrIhHkXj","HMAC_KEY":"x9Kq2LmP4vR8sT1wY6zB3nD5","LOG_LEVEL":"info"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            (
+                "GENERIC_SECRET",
+                "/variables/encryption_key".to_string(),
+                false
+            ),
+            ("GENERIC_SECRET", "/variables/HMAC_KEY".to_string(), false)
+        ]
+    );
+    // Look-alikes: a key's id or algorithm is no key.
+    let body = r#"{"encryption_key_id":"alias/prod","encryption_algorithm":"AES256","master_key_arn":"arn:aws:kms:eu-west-1:123456789012:key/abc"}"#;
+    assert_eq!(json_findings(body), vec![]);
+}
