@@ -333,7 +333,11 @@ impl Detector {
         }
         // `value="…"` names its secret in an attribute before (`<add key="ClientSecret"
         // value="…"/>`, `name="db_password" value="…"`).
-        let key = if key == b"value" {
+        // A JSON pair's `"value"` after a member naming its secret (`{"key":"DB_PASSWORD",
+        // "value":"…"}`): that name; any other `"value"` member is judged as before.
+        let key = if key == b"value\"" {
+            json_pair_name_before(hay, s).unwrap_or(key)
+        } else if key == b"value" {
             match attribute_name_before(hay, s) {
                 Some(name) => name,
                 None => return Outcome::Reject,
@@ -810,6 +814,63 @@ fn attribute_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
         b"privatekey",
         b"accesskey",
         b"signingkey",
+    ]
+    .iter()
+    .any(|w| memchr::memmem::find(&name, w).is_some())
+    .then_some(name)
+}
+
+/// The secret named by the member before a JSON `"value"` member at `s` (a Postman
+/// environment's or a CI variables API's `{"key":"DB_PASSWORD","value":"…"}`, `{"name":
+/// "API_TOKEN","value":"…"}`): `"key"` or `"name"`, then a string naming a secret
+/// (`attribute_name_before`'s words), right before `"value"`. A name ending in `pass` or
+/// `pwd` (`SMTP_PASS`, `RABBITMQ_DEFAULT_PASS`) names a password.
+fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
+    let win = &hay[s.saturating_sub(80)..s];
+    let blanks = |w: &[u8]| {
+        w.len()
+            - w.iter()
+                .rev()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count()
+    };
+    let w = win.strip_suffix(b"\"")?;
+    let w = &w[..blanks(w)];
+    let w = w.strip_suffix(b",")?;
+    let w = &w[..blanks(w)];
+    let w = w.strip_suffix(b"\"")?;
+    let open = w.iter().rposition(|&b| b == b'"')?;
+    let raw = &w[open + 1..];
+    let w = &w[..open];
+    let w = &w[..blanks(w)];
+    let w = w.strip_suffix(b":")?;
+    let w = &w[..blanks(w)];
+    if !(w.ends_with(b"\"key\"") || w.ends_with(b"\"name\"")) {
+        return None;
+    }
+    let name: Vec<u8> = raw
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if name.ends_with(b"pass") || name.ends_with(b"pwd") || name.ends_with(b"passwd") {
+        return Some(b"password".to_vec());
+    }
+    // A session cookie's value (`SESSION_COOKIE`), not a setting about it (`…_name`).
+    if name.ends_with(b"sessioncookie") {
+        return Some(name);
+    }
+    [
+        b"secret".as_slice(),
+        b"password",
+        b"token",
+        b"apikey",
+        b"privatekey",
+        b"accesskey",
+        b"signingkey",
+        b"encryptionkey",
+        b"hmackey",
+        b"masterkey",
     ]
     .iter()
     .any(|w| memchr::memmem::find(&name, w).is_some())
@@ -1495,6 +1556,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let plain_word = hay[vs..ve]
             .iter()
             .all(|&b| b.is_ascii_alphabetic() || b >= 0x80);
+        // A pointer to where the password is kept ("password: see 1Password vault …",
+        // "Passwort: siehe KeePass"), not the password: the word after it is a place.
+        if plain_word && is_referral_word(&hay[vs..ve]) {
+            return Outcome::Reject;
+        }
         i = skip_blanks(ve);
         // One plain word between the connector and the value ("het wachtwoord is *nu* …",
         // "is now …"): the next token, with the same shape test (not after a template's
@@ -1506,6 +1572,20 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// A word that points elsewhere for the value (`see`, `siehe`, `voir`, `zie`, `ver`, `vedi`).
+fn is_referral_word(word: &[u8]) -> bool {
+    [
+        b"see".as_slice(),
+        b"siehe",
+        b"voir",
+        b"zie",
+        b"ver",
+        b"vedi",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// A `.pgpass` line (`hostname:port:database:username:password`) whose username ends at the

@@ -135,6 +135,11 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     // A licence key (`newrelic_license_key`) and a signing key named for its signature.
     "license_key",
     "signature_key",
+    // Keys that encrypt or sign data (`encryption_key`, `HMAC_KEY`, `master_key`), as the
+    // `key=value` pass already names them.
+    "encryption_key",
+    "hmac_key",
+    "master_key",
     "dob",
     "date_of_birth",
     "birth_date",
@@ -328,6 +333,9 @@ pub(crate) const NOT_SECRET_SUFFIXES: &[&str] = &[
     "sync_token",
     "client_request_token",
     "idempotency_token",
+    // MCP's `_meta.progressToken`: the number or string a client picks to match progress
+    // notifications to its request, no credential.
+    "progress_token",
 ];
 
 /// Compiled key-name rules.
