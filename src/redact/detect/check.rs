@@ -222,6 +222,14 @@ impl Detector {
                 if bad_before || time {
                     return reject;
                 }
+                // In a blank-aligned table's phone column two blanks end the cell
+                // (`+41 78 677 39 29  2025-01-05`: the next column's date is no group).
+                let (e, text, after) = match memchr::memmem::find(text, b"  ") {
+                    Some(g) if super::table::in_blank_phone_column(hay, s) => {
+                        (s + g, &text[..g], Some(b' '))
+                    }
+                    _ => (e, text, after),
+                };
                 // An "extension" of more than six digits (`+447401699087 #7921709`: a
                 // message or ticket number after the phone) is none: the phone ends before it.
                 let (e, text, after) = match after {

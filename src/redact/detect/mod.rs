@@ -385,3 +385,5 @@ mod tests_dob;
 mod tests_r11a;
 #[cfg(test)]
 mod tests_r11b;
+#[cfg(test)]
+mod tests_r12a;
