@@ -51,3 +51,53 @@ fn blank_aligned_table_other_columns_stay_unfound() {
     let text = "Call the phone line.  Ticket 0612434562 is open.\n";
     assert!(phones(text).is_empty(), "{:?}", phones(text));
 }
+
+/// Identifier labels in the locales and video-meeting ids: not phones, even after a call
+/// word.
+#[test]
+fn meeting_ids_and_locale_customer_numbers_are_no_phones() {
+    for text in [
+        "Call +1 201-555-7529 · Zoom 304 1171 3845",
+        "Call 07949 876610 · Zoom 532 0198 1899",
+        "Appeler 06 58 51 38 91 · Webex access code 0233 776 2296",
+        "Datum: 2026-12-29  (Contractnr. 730-052-233)",
+        "Om 17u terugbellen. Bestelnummer 0944794632",
+        "Genoteerd. Kenmerk Factuurnr. 002723250",
+        "Su número de tarjeta es N.º de cliente 83 789 1669",
+        "06/07/1997;N° client 90 280 6424",
+        "11/11/1939;Codice cliente 86 407 7362",
+    ] {
+        let p = phones(text);
+        assert!(
+            p.iter()
+                .all(|x| text.starts_with("Call") || text.starts_with("Appeler") || !x.is_empty())
+                && !p.iter().any(|x| {
+                    [
+                        "3845", "1899", "2296", "233", "4632", "3250", "1669", "6424", "7362",
+                    ]
+                    .iter()
+                    .any(|t| x.ends_with(t))
+                }),
+            "{text}: {p:?}"
+        );
+    }
+    // The phones next to them stay found.
+    assert_eq!(
+        phones("Call 07949 876610 · Zoom 532 0198 1899"),
+        ["07949 876610"]
+    );
+    assert_eq!(
+        phones("Appeler 06 58 51 38 91 · Webex access code 0233 776 2296"),
+        ["06 58 51 38 91"]
+    );
+    // `client`/`cliente` alone is no label; a dial-in's access number is a phone.
+    assert_eq!(phones("Teléfono del cliente: 612 345 678"), ["612 345 678"]);
+    assert_eq!(
+        phones("Dial-in access number: +44 20 7946 0958"),
+        ["+44 20 7946 0958"]
+    );
+    assert_eq!(
+        phones("Téléphone client : 06 12 43 45 62"),
+        ["06 12 43 45 62"]
+    );
+}
