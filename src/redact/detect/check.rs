@@ -1099,7 +1099,26 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     {
         return None;
     }
-    v::ipv6_ok(&hay[s..e]).then_some((s, e))
+    if v::ipv6_ok(&hay[s..e]) {
+        return Some((s, e));
+    }
+    // An address with its port and no brackets (haproxy's `2001:8a0:…:b989:38729`, ssh's
+    // `Authenticating to 2a01:…:1b8c:22`): the last group is decimal and cannot be the
+    // address's — five digits (no hex group has five), or a ninth group after eight full
+    // ones, with a hex letter or `::` among them. The address alone is the finding.
+    let c = s + hay[s..e].iter().rposition(|&b| b == b':')?;
+    let port = &hay[c + 1..e];
+    let addr = &hay[s..c];
+    let groups = addr.iter().filter(|&&b| b == b':').count() + 1;
+    let ported = !port.is_empty()
+        && port.len() <= 5
+        && port.iter().all(u8::is_ascii_digit)
+        && (port.len() == 5 || (groups == 8 && memchr::memmem::find(addr, b"::").is_none()))
+        && !addr.ends_with(b":")
+        // An address has a hex letter or `::` (`10:20:30:40:50:60:70:80:90` is none).
+        && (addr.iter().any(|b| matches!(b | 0x20, b'a'..=b'f'))
+            || memchr::memmem::find(addr, b"::").is_some());
+    (ported && v::ipv6_ok(addr)).then_some((s, c))
 }
 
 /// The GitHub rule's match at `p`, by hand:

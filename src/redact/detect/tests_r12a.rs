@@ -101,3 +101,30 @@ fn meeting_ids_and_locale_customer_numbers_are_no_phones() {
         ["06 12 43 45 62"]
     );
 }
+
+fn ipv6s(text: &str) -> Vec<String> {
+    found(text, Entity::Ipv6)
+}
+
+/// An IPv6 address with its port and no brackets (haproxy, ssh's debug output): the address
+/// without the port.
+#[test]
+fn ipv6_with_unbracketed_port() {
+    assert_eq!(
+        ipv6s("lb1 haproxy[7574]: 2001:8a0:fd8b:83b7:2835:f2d5:e55f:b989:38729 [04/Dec/2026"),
+        ["2001:8a0:fd8b:83b7:2835:f2d5:e55f:b989"]
+    );
+    assert_eq!(
+        ipv6s("lb1 haproxy[7574]: fe80::4:5:be9:9b:52830 [04/Dec/2026"),
+        ["fe80::4:5:be9:9b"]
+    );
+    assert_eq!(
+        ipv6s("debug1: Authenticating to 2001:1c02:510e:ccc3:d342:b3e:7b6d:1b8c:22 as 'deploy'"),
+        ["2001:1c02:510e:ccc3:d342:b3e:7b6d:1b8c"]
+    );
+    // A valid address stays whole (its last group may be hex digits that look decimal).
+    assert_eq!(ipv6s("from fe80::1:2:be9:22 port 22"), ["fe80::1:2:be9:22"]);
+    // Times and MACs are no addresses, with or without a trailing number.
+    assert!(ipv6s("at 12:30:45:12345 ms").is_empty());
+    assert!(ipv6s("ts 10:20:30:40:50:60:70:80:90 end").is_empty());
+}
