@@ -224,7 +224,8 @@ impl Detector {
                 }
                 // In a blank-aligned table's phone column two blanks end the cell
                 // (`+41 78 677 39 29  2025-01-05`: the next column's date is no group).
-                let (e, text, after) = match memchr::memmem::find(text, b"  ") {
+                let gap = text.windows(2).position(|w| w == b"  ");
+                let (e, text, after) = match gap {
                     Some(g) if super::table::in_blank_phone_column(hay, s) => {
                         (s + g, &text[..g], Some(b' '))
                     }
@@ -1106,6 +1107,10 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     // `Authenticating to 2a01:…:1b8c:22`): the last group is decimal and cannot be the
     // address's — five digits (no hex group has five), or a ninth group after eight full
     // ones, with a hex letter or `::` among them. The address alone is the finding.
+    // (Cheap tests first: times like `12:30:45` come here by the thousand.)
+    if e - s < 9 || !hay[e - 1].is_ascii_digit() {
+        return None;
+    }
     let c = s + hay[s..e].iter().rposition(|&b| b == b':')?;
     let port = &hay[c + 1..e];
     let addr = &hay[s..c];
