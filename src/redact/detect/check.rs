@@ -222,6 +222,15 @@ impl Detector {
                 if bad_before || time {
                     return reject;
                 }
+                // In a blank-aligned table's phone column two blanks end the cell
+                // (`+41 78 677 39 29  2025-01-05`: the next column's date is no group).
+                let gap = text.windows(2).position(|w| w == b"  ");
+                let (e, text, after) = match gap {
+                    Some(g) if super::table::in_blank_phone_column(hay, s) => {
+                        (s + g, &text[..g], Some(b' '))
+                    }
+                    _ => (e, text, after),
+                };
                 // An "extension" of more than six digits (`+447401699087 #7921709`: a
                 // message or ticket number after the phone) is none: the phone ends before it.
                 let (e, text, after) = match after {
@@ -1152,7 +1161,30 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     {
         return None;
     }
-    v::ipv6_ok(&hay[s..e]).then_some((s, e))
+    if v::ipv6_ok(&hay[s..e]) {
+        return Some((s, e));
+    }
+    // An address with its port and no brackets (haproxy's `2001:8a0:…:b989:38729`, ssh's
+    // `Authenticating to 2a01:…:1b8c:22`): the last group is decimal and cannot be the
+    // address's — five digits (no hex group has five), or a ninth group after eight full
+    // ones, with a hex letter or `::` among them. The address alone is the finding.
+    // (Cheap tests first: times like `12:30:45` come here by the thousand.)
+    if e - s < 9 || !hay[e - 1].is_ascii_digit() {
+        return None;
+    }
+    let c = s + hay[s..e].iter().rposition(|&b| b == b':')?;
+    let port = &hay[c + 1..e];
+    let addr = &hay[s..c];
+    let groups = addr.iter().filter(|&&b| b == b':').count() + 1;
+    let ported = !port.is_empty()
+        && port.len() <= 5
+        && port.iter().all(u8::is_ascii_digit)
+        && (port.len() == 5 || (groups == 8 && memchr::memmem::find(addr, b"::").is_none()))
+        && !addr.ends_with(b":")
+        // An address has a hex letter or `::` (`10:20:30:40:50:60:70:80:90` is none).
+        && (addr.iter().any(|b| matches!(b | 0x20, b'a'..=b'f'))
+            || memchr::memmem::find(addr, b"::").is_some());
+    (ported && v::ipv6_ok(addr)).then_some((s, c))
 }
 
 /// The GitHub rule's match at `p`, by hand:

@@ -506,7 +506,15 @@ impl Detector {
                     if first_only && !out.is_empty() {
                         return;
                     }
+                    // Past an unbracketed port too (`…:b989:38729`): the scan must not
+                    // find the address again from the port's `:`.
                     i = e;
+                    if hay.get(i) == Some(&b':') {
+                        i += 1;
+                        while i < n && hay[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                    }
                     continue;
                 }
             }

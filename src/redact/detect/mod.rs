@@ -386,4 +386,6 @@ mod tests_r11a;
 #[cfg(test)]
 mod tests_r11b;
 #[cfg(test)]
+mod tests_r12a;
+#[cfg(test)]
 mod tests_r12b;

@@ -541,6 +541,20 @@ fn is_label(w: &[u8]) -> bool {
             | b"sinistre"
             | b"schaden"
             | b"schadennummer"
+            // Video-meeting ids (`Zoom 532 0198 1899`, `Webex 2828 030 2581`); Dutch
+            // contract, order, invoice and customer numbers (`Contractnr. 730-052-233`,
+            // `Bestelnummer 0944794632`, `Factuurnr. 002723250`).
+            | b"zoom"
+            | b"webex"
+            | b"contractnr"
+            | b"contractnummer"
+            | b"bestelnummer"
+            | b"bestelnr"
+            | b"ordernummer"
+            | b"ordernr"
+            | b"factuurnr"
+            | b"factuurnummer"
+            | b"klantnr"
     )
 }
 
@@ -601,6 +615,28 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
                 let l2 = lower(w2);
                 is_label(&l2[..w2.1 - w2.0])
             });
+    }
+    // A customer number in the locales (`N° client 02 245 8404`, `N.º de cliente …`,
+    // `Codice cliente …`, `Numero cliente …`); `client`/`cliente` alone is no label
+    // (`Teléfono del cliente: 612 345 678`). A meeting's access code (`Webex access code
+    // 0233 776 2296`; `access number` stays a dial-in's phone).
+    let word2 = |at: usize| {
+        label_word_before(hay, at, false).map(|w2| {
+            let l2 = lower(w2);
+            (w2, l2)
+        })
+    };
+    let number_word = |l: &[u8]| matches!(l, b"n" | b"no" | b"nr" | b"num" | b"numero" | b"codice");
+    if matches!(lw, b"client" | b"cliente") {
+        return word2(w.0).is_some_and(|(w2, l2)| {
+            let l2 = &l2[..w2.1 - w2.0];
+            number_word(l2)
+                || (l2 == b"de"
+                    && word2(w2.0).is_some_and(|(w3, l3)| number_word(&l3[..w3.1 - w3.0])))
+        });
+    }
+    if lw == b"code" && word2(w.0).is_some_and(|(w2, l2)| &l2[..w2.1 - w2.0] == b"access") {
+        return true;
     }
     matches!(
         lw,

@@ -345,8 +345,90 @@ pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
 /// Whether the cell at `s` is in a text table's phone column (`column_header`, `phone_header`).
 pub(super) fn in_phone_column(hay: &[u8], s: usize) -> bool {
     column_header(hay, s)
+        .or_else(|| blank_column_header(hay, s))
         .and_then(|h| std::str::from_utf8(h).ok())
         .is_some_and(phone_header)
+}
+
+/// Whether the cell at `s` is in a blank-aligned text table's phone column
+/// (`blank_column_header`, `phone_header`).
+pub(super) fn in_blank_phone_column(hay: &[u8], s: usize) -> bool {
+    blank_column_header(hay, s)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .is_some_and(phone_header)
+}
+
+/// The cells of a blank-aligned line: split at runs of two or more blanks (or a tab),
+/// leading and trailing blanks dropped (`Gary Diaz`, `+41 78 677 39 29` stay one cell).
+fn blank_cells(line: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut start = None;
+    while i < line.len() {
+        let gap = line[i] == b'\t'
+            || (line[i] == b' '
+                && (start.is_none() || line.get(i + 1).is_some_and(|&b| b == b' ' || b == b'\t')));
+        if gap {
+            if let Some(a) = start.take() {
+                out.push(&line[a..i]);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+        i += 1;
+    }
+    if let Some(a) = start {
+        out.push(trim_by(&line[a..], |b| *b == b' ' || *b == b'\r'));
+    }
+    out
+}
+
+/// The header cell of a blank-aligned text table's column (pandas' `df.head()`, `psql`,
+/// `docker ps`-style listings) that the cell starting at `s` is in: `s` follows two or more
+/// blanks on a line, the table's header is the topmost of the lines right above with two or
+/// more such cells, and the row has as many cells as the header or one more (pandas' unnamed
+/// index column). Columns are counted from the right, as a row's left cells may hold blanks
+/// of their own. Bounded to 8 KB and 64 lines above.
+fn blank_column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
+    if s < 2 || hay[s - 1] != b' ' || !matches!(hay[s - 2], b' ' | b'\t') {
+        return None;
+    }
+    let floor = s.saturating_sub(8192);
+    let line_start = |i: usize| -> usize {
+        let mut k = i;
+        while k > floor && hay[k - 1] != b'\n' {
+            k -= 1;
+        }
+        k
+    };
+    let ls = line_start(s);
+    if ls <= floor {
+        return None;
+    }
+    let le = memchr::memchr(b'\n', &hay[s..hay.len().min(s + 4096)])
+        .map_or(hay.len().min(s + 4096), |i| s + i);
+    let row = &hay[ls..le];
+    let n_row = blank_cells(row).len();
+    let right = blank_cells(&hay[s..le]).len();
+    let mut header = None;
+    let mut end = ls - 1;
+    for _ in 0..64 {
+        let st = line_start(end);
+        let line = &hay[st..end];
+        if blank_cells(line).len() < 2 {
+            break;
+        }
+        header = Some(line);
+        if st <= floor {
+            break;
+        }
+        end = st - 1;
+    }
+    let cells = blank_cells(header?);
+    if n_row != cells.len() && n_row != cells.len() + 1 {
+        return None;
+    }
+    Some(cells[cells.len().checked_sub(right)?])
 }
 
 /// Whether the cell at `s` is in a text table's card-number column: its header names a card
