@@ -389,3 +389,5 @@ mod tests_r11b;
 mod tests_r12a;
 #[cfg(test)]
 mod tests_r12b;
+#[cfg(test)]
+mod tests_support;

@@ -2,30 +2,8 @@
 //! SSNs in ordinary contexts, passwords in prose, secret placeholders. Each rule with the
 //! look-alikes it must leave alone.
 
+use super::tests_support::{det, found, hits};
 use super::*;
-
-fn det() -> Detector {
-    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// (entity, matched text, placeholder) of every hit.
-fn hits(text: &str) -> Vec<(Entity, String, bool)> {
-    let d = det();
-    let mut out = Vec::new();
-    d.scan(text.as_bytes(), ScanContext::default(), &mut |h| {
-        out.push((h.entity, text[h.start..h.end].to_string(), h.placeholder));
-        true
-    });
-    out
-}
-
-fn found(text: &str, entity: Entity) -> Vec<String> {
-    hits(text)
-        .into_iter()
-        .filter(|(e, _, p)| *e == entity && !p)
-        .map(|(_, s, _)| s)
-        .collect()
-}
 
 #[test]
 fn identifiers_are_not_phones() {

@@ -1,27 +1,12 @@
 //! Eleventh round, part A (issue #20, on blind10's misses): birth dates, phones, cards,
 //! SSNs and IPv4 addresses. Each class with the look-alikes it must leave alone.
 
+use super::tests_support::{det, found_all as found};
 use super::*;
 use crate::redact::action::ActionPlan;
 use crate::redact::{RedactConfig, Redactor};
 use regex_automata::{Anchored, Input};
 use serde_json::json;
-
-fn det() -> Detector {
-    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The texts of `entity` a scan of `text` finds.
-fn found(text: &str, entity: Entity) -> Vec<String> {
-    let mut out = Vec::new();
-    det().scan(text.as_bytes(), ScanContext::default(), &mut |h| {
-        if h.entity == entity {
-            out.push(text[h.start..h.end].to_string());
-        }
-        true
-    });
-    out
-}
 
 fn dobs(text: &str) -> Vec<String> {
     found(text, Entity::DateOfBirth)

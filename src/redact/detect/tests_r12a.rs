@@ -1,23 +1,8 @@
 //! Twelfth round, part A (issue #20, on blind11's misses): phones and birth dates. Each
 //! class with the look-alikes it must leave alone.
 
+use super::tests_support::found_all as found;
 use super::*;
-
-fn det() -> Detector {
-    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The texts of `entity` a scan of `text` finds.
-fn found(text: &str, entity: Entity) -> Vec<String> {
-    let mut out = Vec::new();
-    det().scan(text.as_bytes(), ScanContext::default(), &mut |h| {
-        if h.entity == entity {
-            out.push(text[h.start..h.end].to_string());
-        }
-        true
-    });
-    out
-}
 
 fn phones(text: &str) -> Vec<String> {
     found(text, Entity::Phone)

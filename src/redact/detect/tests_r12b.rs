@@ -1,32 +1,9 @@
 //! The twelfth round's rules for secrets, passwords and placeholders (issue #20, part B):
 //! each with the look-alikes it must leave alone.
 
+use super::tests_support::{found, hits};
 use super::*;
 use crate::redact::{ActionPlan, RedactConfig, Redactor};
-
-fn det() -> Detector {
-    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// (entity, matched text, placeholder) of every hit.
-fn hits(text: &str) -> Vec<(Entity, String, bool)> {
-    let d = det();
-    let mut out = Vec::new();
-    d.scan(text.as_bytes(), ScanContext::default(), &mut |h| {
-        out.push((h.entity, text[h.start..h.end].to_string(), h.placeholder));
-        true
-    });
-    out
-}
-
-/// The texts of the hits of `entity` that are no placeholder.
-fn found(text: &str, entity: Entity) -> Vec<String> {
-    hits(text)
-        .into_iter()
-        .filter(|(e, _, p)| *e == entity && !p)
-        .map(|(_, s, _)| s)
-        .collect()
-}
 
 /// (entity, pointer, placeholder) of every finding in a JSON body, as the proxy redacts it.
 fn json_findings(body: &str) -> Vec<(&'static str, String, bool)> {

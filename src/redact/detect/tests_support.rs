@@ -1,0 +1,37 @@
+//! Helpers shared by the detector's accuracy tests (`tests_accuracy`, `tests_r11a`,
+//! `tests_r11b`, `tests_r12a`, `tests_r12b`).
+
+use super::*;
+
+pub(super) fn det() -> Detector {
+    Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (entity, matched text, placeholder) of every hit.
+pub(super) fn hits(text: &str) -> Vec<(Entity, String, bool)> {
+    let d = det();
+    let mut out = Vec::new();
+    d.scan(text.as_bytes(), ScanContext::default(), &mut |h| {
+        out.push((h.entity, text[h.start..h.end].to_string(), h.placeholder));
+        true
+    });
+    out
+}
+
+/// The texts of the hits of `entity` that are no placeholder.
+pub(super) fn found(text: &str, entity: Entity) -> Vec<String> {
+    hits(text)
+        .into_iter()
+        .filter(|(e, _, p)| *e == entity && !p)
+        .map(|(_, s, _)| s)
+        .collect()
+}
+
+/// The texts of every hit of `entity`, placeholders included.
+pub(super) fn found_all(text: &str, entity: Entity) -> Vec<String> {
+    hits(text)
+        .into_iter()
+        .filter(|(e, _, _)| *e == entity)
+        .map(|(_, s, _)| s)
+        .collect()
+}
