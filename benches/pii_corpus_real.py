@@ -11764,6 +11764,36 @@ def b13_when(r, loc, back=400, fwd=90):
     return b13_date(r, b13_day(r, back, fwd), loc)
 
 
+
+# Places, streets and firms of our own (some Faker providers draw from sets, whose order changes between runs).
+B13_CITIES = {"en_US": ["Tulsa", "Raleigh", "Ann Arbor", "Provo", "Duluth"], "en_GB": ["Preston", "Carlisle", "Bournemouth", "Stirling", "Lincoln"],
+              "de_DE": ["Göttingen", "Rostock", "Würzburg", "Kassel", "Trier"], "fr_FR": ["Angers", "Besançon", "Nîmes", "Limoges", "Metz"],
+              "es_ES": ["Logroño", "Cáceres", "Gijón", "Albacete", "Lleida"], "it_IT": ["Bergamo", "Lecce", "Perugia", "Trento", "Ferrara"],
+              "nl_NL": ["Zwolle", "Amersfoort", "Leeuwarden", "Delft", "Tilburg"]}
+B13_STREETS = {"en": ["Maple Avenue", "Station Road", "Church Lane", "Elm Street"], "de": ["Lindenstraße", "Am Markt", "Bahnhofweg", "Gartenstraße"],
+               "fr": ["rue des Tanneurs", "avenue Jean Jaurès", "place du Marché", "chemin des Vignes"], "es": ["Calle Mayor", "Avenida de la Paz", "Calle del Olmo", "Paseo del Río"],
+               "it": ["Via Garibaldi", "Corso Italia", "Via dei Mille", "Piazza Duomo"], "nl": ["Dorpsstraat", "Kerkweg", "Molenlaan", "Stationsplein"]}
+B13_FIRM = {"en": ["Ltd", "LLC", "& Sons", "Group"], "de": ["GmbH", "KG", "& Co. KG", "AG"], "fr": ["SARL", "SAS", "& Fils", "SA"],
+            "es": ["S.L.", "S.A.", "Hermanos", "S.Coop."], "it": ["S.r.l.", "S.p.A.", "& Figli", "S.n.c."], "nl": ["B.V.", "V.O.F.", "& Zn.", "N.V."]}
+
+
+def b13_city(r, loc):
+    return r.choice(B13_CITIES[loc])
+
+
+def b13_street(f, r, loc):
+    st = r.choice(B13_STREETS[B13_LANG[loc]])
+    return f"{r.randint(1, 240)} {st}" if B13_LANG[loc] in ("en", "fr") else f"{st} {r.randint(1, 240)}"
+
+
+def b13_postcode(r, loc):
+    return {"en_US": rnd(r, B13_DIG, 5), "en_GB": f"{rnd(r, B13_UPPER, 2)}{r.randint(1, 20)} {r.randint(1, 9)}{rnd(r, B13_UPPER, 2)}", "nl_NL": f"{r.randint(1000, 9999)} {rnd(r, B13_UPPER, 2)}"}.get(loc, rnd(r, B13_DIG, 5))
+
+
+def b13_company(f, r, loc):
+    return f"{f.last_name()} {r.choice(B13_FIRM[B13_LANG[loc]])}"
+
+
 # ----- entity values -----
 
 B13_MONTHS = {"en": "January February March April May June July August September October November December".split(),
@@ -12110,7 +12140,7 @@ def b13_pw_value(r, safe=False):
     elif k == 3:
         v = rnd(r, string.ascii_letters, 5) + r.choice("@#&%=;:") + rnd(r, B13_DIG, 3) + rnd(r, string.ascii_letters, 3)
     elif k == 4:
-        v = "".join({"a": "4", "o": "0", "i": "1", "e": "€", "s": "$"}.get(c, c) for c in w) + r.choice(["!", "_", "2024", "#1"])
+        v = "".join({"a": "4", "o": "0", "i": "1", "e": "3", "s": "$"}.get(c, c) for c in w) + r.choice(["!", "_", "2024", "#1"])
     elif k == 5:
         v = w[:3].upper() + "." + rnd(r, B13_DIG, 5) + "." + w[-3:]
     else:
@@ -12329,7 +12359,8 @@ def B13_linear_issue(f, r, loc):
             T(loc, 'Card on file|Hinterlegte Karte|Carte enregistrée|Tarjeta registrada|Carta registrata|Geregistreerde kaart'), ": ", b13_CC(r), ", ",
             T(loc, 'retry failed with|erneut abgelehnt mit|échec avec|falló con|fallito con|mislukt met'), f" {b13_la(f, r, loc, 29)}.\n{b13_la(f, r, loc, 2)}\n\n---\n",
             f"**{b}** commented {r.randint(2, 50)}m ago:\n> ", T(loc, 'Refund goes to|Erstattung auf|Remboursement sur|Reembolso a|Rimborso su|Terugbetaling naar'), " ", b13_IBAN(r, loc),
-            f"\n> {b13_la(f, r, loc, 23)}; {b13_la(f, r, loc, 17)}\n"]
+            f"\n> {b13_la(f, r, loc, 23)}; {b13_la(f, r, loc, 17)}\n",
+            ["\n**repro**\n```\ncurl -H 'Authorization: Bearer ", b13_VK(r, "JWT"), f"' https://api.internal/v2/invoices/{rnd(r, B13_DIG, 6)}\n```\n"] if r.random() < 0.6 else ""]
 
 
 def B13_notion_runbook(f, r, loc):
@@ -12418,7 +12449,7 @@ def B13_bitwarden_csv(f, r, loc):
         else:
             out += [f"{r.choice(['Personal', 'Family', 'Work', ''])},{r.choice(['', '1'])},login,{site},", f"{b13_la(f, r, loc, 32)}" if k == 1 else "", ",,0,https://",
                     f"{site}.{r.choice(['de', 'fr', 'nl', 'it', 'es', 'co.uk', 'com'])}/login,", b13_EM(f, r), ",", b13_PW(r, safe=True), ",",
-                    r.choice(["", "otpauth://totp/" + site + "?secret=" + rnd(r, B13_B32, 16)]) + "\n"]
+                    ["otpauth://totp/" + site + "?secret=", B13L("GENERIC_SECRET", rnd(r, B13_B32, 16))] if r.random() < 0.3 else "", "\n"]
     return out
 
 
@@ -12447,7 +12478,7 @@ def B13_mongosh(f, r, loc):
     return [f"shop> db.users.findOne({{ email: \"", b13_EM(f, r, fn, ln), "\" })\n{\n",
             f"  _id: ObjectId('{rnd(r, HEX, 24)}'),\n  name: '{fn} {ln}',\n  phone: '", b13_PH(r, loc), "',\n",
             "  dob: ISODate('", B13L("DATE_OF_BIRTH", b13_dob_day(r).isoformat()), "T00:00:00.000Z'),\n",
-            "  lastLoginIp: '", b13_IP(r), "',\n", "  apiToken: '", b13_anysecret(r), "',\n",
+            "  lastLoginIp: '", b13_IP(r), "',\n", ["  ssn: '", b13_SSN(r, "-"), "',\n"] if loc == "en_US" else "", "  apiToken: '", b13_anysecret(r), "',\n",
             f"  createdAt: ISODate('{b13_day(r, 500, 0).isoformat()}T10:{r.randint(10, 59)}:00.000Z'),\n  loyalty: {{ tier: 'gold', no: '{rnd(r, B13_DIG, 10)}' }}\n}}\n"]
 
 
@@ -12470,12 +12501,13 @@ def B13_paypal_ipn(f, r, loc):
 
 def B13_crm_call(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"{T(loc, 'Call note|Gesprächsnotiz|Note d’appel|Nota de llamada|Nota chiamata|Gespreksnotitie')} — {fn} {ln}, {f.company()}\n",
+    return [f"{T(loc, 'Call note|Gesprächsnotiz|Note d’appel|Nota de llamada|Nota chiamata|Gespreksnotitie')} — {fn} {ln}, {b13_company(f, r, loc)}\n",
             f"{b13_when(r, loc, 5, 0)}, {r.randint(3, 45)} min, {T(loc, 'outbound|ausgehend|sortant|saliente|in uscita|uitgaand')}\n\n",
             "- ", T(loc, 'Direct line|Durchwahl|Ligne directe|Línea directa|Linea diretta|Direct nummer'), ": ", b13_PH(r, loc), "\n",
             "- ", T(loc, 'Mobile (private)|Handy (privat)|Portable (perso)|Móvil (personal)|Cellulare (privato)|Mobiel (privé)'), ": ", b13_PH(r, loc), "\n",
             "- ", T(loc, 'New billing address|Neue Rechnungsadresse|Nouvelle adresse de facturation|Nueva dirección de facturación|Nuovo indirizzo di fatturazione|Nieuw factuuradres'), ": ", b13_EM(f, r, fn, ln), "\n",
             f"- {b13_la(f, r, loc, 0)}; {b13_la(f, r, loc, 37)}\n- {b13_la(f, r, loc, 14)}\n",
+            ["- SSN for the credit application: ", b13_SSN(r), "\n"] if loc == "en_US" and r.random() < 0.6 else "",
             "- ", T(loc, 'Renewal paid with card|Verlängerung per Karte|Renouvellement payé par carte|Renovación con tarjeta|Rinnovo pagato con carta|Verlenging betaald met kaart'), " ", b13_CC(r), "\n"]
 
 
@@ -12570,7 +12602,7 @@ def B13_guest_list(f, r, loc):
 def B13_customs_cn23(f, r, loc):
     sn, sl = b13_who(f)
     rn, rl = b13_who(f)
-    return [f"CN 23 — CUSTOMS DECLARATION  {b13_la(f, r, loc, 13)}\nFrom: {sn} {sl}, {f.city()}  Tel ", b13_PH(r, loc), "\n",
+    return [f"CN 23 — CUSTOMS DECLARATION  {b13_la(f, r, loc, 13)}\nFrom: {sn} {sl}, {b13_city(r, loc)}  Tel ", b13_PH(r, loc), "\n",
             f"To: {rn} {rl}, {r.choice(['Toronto', 'Sydney', 'Zürich', 'Oslo', 'New York'])}  Tel ", b13_PH(r, loc, 0.6), "  E-mail ", b13_EM(f, r, rn, rl), "\n",
             f"Contents: {r.choice(['gift', 'documents', 'sample', 'returned goods'])}; {b13_la(f, r, loc, 21)}; {b13_la(f, r, loc, 22)}\n",
             f"Importer VAT / EORI: {r.choice(['DE', 'FR', 'NL', 'IT', 'ES'])}{rnd(r, B13_DIG, 12)}\n{T(loc, 'Date|Datum|Date|Fecha|Data|Datum')}: {b13_when(r, loc, 3, 0)}\n"]
@@ -12579,7 +12611,7 @@ def B13_customs_cn23(f, r, loc):
 def B13_manifest(f, r, loc):
     out = [f"SHIPPING MANIFEST  Voyage {rnd(r, B13_UPPER, 2)}{rnd(r, B13_DIG, 3)}W   {b13_la(f, r, loc, 21)}\n\n"]
     for _ in range(r.randint(2, 4)):
-        out += [f"{b13_la(f, r, loc, 21)}  {r.randint(2, 28)} t  Consignee: {f.company()}  notify ", b13_PH(r, loc, 0.3), " / ", b13_EM(f, r), "\n"]
+        out += [f"{b13_la(f, r, loc, 21)}  {r.randint(2, 28)} t  Consignee: {b13_company(f, r, loc)}  notify ", b13_PH(r, loc, 0.3), " / ", b13_EM(f, r), "\n"]
     out += [f"ETA {b13_when(r, loc, 0, 40)}   {b13_la(f, r, loc, 41)}\n"]
     return out
 
@@ -12604,6 +12636,7 @@ def B13_ats_export(f, r, loc):
             "Email: ", b13_EM(f, r, fn, ln), "   Phone: ", b13_PH(r, loc), "\n",
             f"CV parsed: {T(loc, 'born|geboren am|né le|nacido el|nato il|geboren op')} ", b13_DOB(r, loc), f" · {b13_la(f, r, loc, 28)}\n",
             f"Interview: {b13_la(f, r, loc, 12)}   {b13_la(f, r, loc, 14)}\n",
+            ["Background check consent signed, SSN ", b13_SSN(r), "\n"] if loc == "en_US" else "",
             "Scorecard: ", T(loc, 'strong on SQL, asked about salary band|stark in SQL, fragte nach Gehaltsband|solide en SQL, a demandé la fourchette|fuerte en SQL, preguntó por la banda salarial|forte in SQL, ha chiesto la RAL|sterk in SQL, vroeg naar salarisschaal'), "\n"]
 
 
@@ -12664,7 +12697,8 @@ def B13_format_patch(f, r, loc):
 
 def B13_circleci_fail(f, r, loc):
     return [f"#!/bin/bash -eo pipefail\n./scripts/deploy.sh\n+ export AWS_ACCESS_KEY_ID=", b13_VK(r, "AWS_ACCESS_KEY"), "\n+ export AWS_SECRET_ACCESS_KEY=", b13_GS(r),
-            "\n+ export NPM_TOKEN=", r.choice(B13_STANDINS), "\n+ curl -fsS -u deploy:", b13_PW(r, safe=True), f" https://artifacts.corp.lan/upload\ncurl: (22) The requested URL returned error: 401\n",
+            "\n+ export NPM_TOKEN=", r.choice(B13_STANDINS), "\n+ export ",
+            r.choice([["ANTHROPIC_API_KEY=", b13_VK(r, "ANTHROPIC_KEY")], ["SLACK_BOT_TOKEN=", b13_VK(r, "SLACK_TOKEN")], ["EVAL_JWT=", b13_VK(r, "JWT")]]), "\n+ curl -fsS -u deploy:", b13_PW(r, safe=True), f" https://artifacts.corp.lan/upload\ncurl: (22) The requested URL returned error: 401\n",
             f"Exited with code exit status 22\nCircleCI received exit code 22\n{b13_la(f, r, loc, 31)} {b13_la(f, r, loc, 5)}\n"]
 
 
@@ -12714,12 +12748,12 @@ def B13_confluence_onboarding(f, r, loc):
     return [f"{T(loc, 'Welcome|Willkommen|Bienvenue|Bienvenida|Benvenuto|Welkom')} {fn}! / Space: IT-Onboarding / {b13_when(r, loc, 10, 0)}\n\n",
             "h2. Accounts\n", "* Laptop login: ", b13_ascii(fn) or "user", ", ", b13_pw_said(r, loc), "\n",
             "* VPN gateway: ", b13_IP4(r), f" ({b13_la(f, r, loc, 29)})\n", "* Service desk: ", b13_PH(r, loc), " / ", b13_EM(f, r), "\n",
-            f"* {b13_la(f, r, loc, 17)}\n", "* Git: ", T(loc, 'use your own token, e.g.|eigenes Token, z. B.|votre propre jeton, ex.|tu propio token, p. ej.|il tuo token, es.|je eigen token, bv.'), " ", b13_PHOLD(r, "GITHUB_TOKEN"), "\n"]
+            f"* {b13_la(f, r, loc, 17)}\n", "* AI assistant (team key, do not share): ", b13_VK(r, r.choice(["ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY"])), "\n", "* Git: ", T(loc, 'use your own token, e.g.|eigenes Token, z. B.|votre propre jeton, ex.|tu propio token, p. ej.|il tuo token, es.|je eigen token, bv.'), " ", b13_PHOLD(r, "GITHUB_TOKEN"), "\n"]
 
 
 def B13_asana_task(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"Task: {T(loc, 'Update supplier bank details|Lieferanten-Bankdaten ändern|Mettre à jour le RIB fournisseur|Actualizar datos bancarios del proveedor|Aggiornare IBAN fornitore|Bankgegevens leverancier bijwerken')} — {f.company()}\n",
+    return [f"Task: {T(loc, 'Update supplier bank details|Lieferanten-Bankdaten ändern|Mettre à jour le RIB fournisseur|Actualizar datos bancarios del proveedor|Aggiornare IBAN fornitore|Bankgegevens leverancier bijwerken')} — {b13_company(f, r, loc)}\n",
             f"Due {b13_when(r, loc, 0, 14)} · Assignee {fn} {ln}\n\n", T(loc, 'Old|Alt|Ancien|Antiguo|Vecchio|Oud'), ": ", b13_IBAN(r, loc), "\n",
             T(loc, 'New|Neu|Nouveau|Nuevo|Nuovo|Nieuw'), ": ", b13_IBAN(r, loc), "\n", f"{b13_la(f, r, loc, 10)}  ← {T(loc, 'typo in their letter|Tippfehler im Brief|coquille dans leur courrier|errata en su carta|refuso nella lettera|typfout in hun brief')}\n",
             T(loc, 'Confirmed by phone with|Telefonisch bestätigt mit|Confirmé par téléphone avec|Confirmado por teléfono con|Confermato al telefono con|Telefonisch bevestigd met'), " ", b13_PH(r, loc), "\n"]
@@ -12728,7 +12762,7 @@ def B13_asana_task(f, r, loc):
 def B13_teams_invite(f, r, loc):
     return [f"{T(loc, 'Microsoft Teams meeting|Microsoft Teams-Besprechung|Réunion Microsoft Teams|Reunión de Microsoft Teams|Riunione di Microsoft Teams|Microsoft Teams-vergadering')}\n",
             f"{b13_la(f, r, loc, 12)}\n", T(loc, 'Dial in by phone|Telefonische Einwahl|Participer par téléphone|Unirse por teléfono|Partecipa per telefono|Inbellen via telefoon'), "\n",
-            b13_PH(r, loc, 0.0, "intl"), f",,{rnd(r, B13_DIG, 9)}# {f.city()}\n", f"{T(loc, 'Phone conference ID|Konferenz-ID|ID de conférence|Id. de conferencia|ID conferenza|Conferentie-id')}: {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)}#\n",
+            b13_PH(r, loc, 0.0, "intl"), f",,{rnd(r, B13_DIG, 9)}# {b13_city(r, loc)}\n", f"{T(loc, 'Phone conference ID|Konferenz-ID|ID de conférence|Id. de conferencia|ID conferenza|Conferentie-id')}: {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)}#\n",
             "Organizer: ", b13_EM(f, r), f"\n{b13_la(f, r, loc, 14)}\n"]
 
 
@@ -12736,7 +12770,7 @@ def B13_mt103(f, r, loc):
     fn, ln = b13_who(f)
     return ["{1:F01" + rnd(r, B13_UPPER, 8) + "AXXX" + rnd(r, B13_DIG, 10) + "}{2:I103" + rnd(r, B13_UPPER, 8) + "XXXXN}\n",
             f":20:{rnd(r, B13_UPDIG, 16)}\n:23B:CRED\n:32A:{B13_TODAY.strftime('%y%m%d')}EUR{r.randint(100, 99999)},{rnd(r, B13_DIG, 2)}\n",
-            ":50K:/", B13L("IBAN", b13_iban_value(r, loc).replace(" ", "")), f"\n{f.company().upper()[:35]}\n",
+            ":50K:/", B13L("IBAN", b13_iban_value(r, loc).replace(" ", "")), f"\n{b13_company(f, r, loc).upper()[:35]}\n",
             ":59:/", B13L("IBAN", b13_iban_value(r, loc).replace(" ", "")), f"\n{fn.upper()} {ln.upper()}\n",
             f":70:{b13_la(f, r, loc, 2).upper()[:35]}\n:71A:SHA\n", f"// {T(loc, 'ops contact|Ansprechpartner|contact|contacto|referente|contactpersoon')} ", b13_PH(r, loc), "\n"]
 
@@ -12792,7 +12826,8 @@ def B13_tenant_portal_mail(f, r, loc):
             f"{T(loc, 'Dear|Sehr geehrte/r|Cher/Chère|Estimado/a|Gentile|Beste')} {fn} {ln},\n", T(loc, 'your login is|Ihr Login lautet|votre identifiant est|su usuario es|il suo login è|uw login is'), " ", b13_EM(f, r, fn, ln), " ",
             T(loc, 'and your first-time password|und Ihr Erstpasswort|et votre mot de passe initial|y su contraseña inicial|e la password iniziale|en uw eerste wachtwoord'), " ", b13_PW(r), ".\n",
             f"{b13_la(f, r, loc, 17)}.\n", T(loc, 'Rent is collected from|Die Miete wird abgebucht von|Le loyer est prélevé sur|El alquiler se cobra de|L’affitto è addebitato su|De huur wordt afgeschreven van'), " ", b13_IBAN(r, loc), f" ({b13_la(f, r, loc, 32)}).\n",
-            T(loc, 'Caretaker|Hausmeister|Gardien|Conserje|Portiere|Huismeester'), ": ", b13_PH(r, loc), "\n"]
+            T(loc, 'Caretaker|Hausmeister|Gardien|Conserje|Portiere|Huismeester'), ": ", b13_PH(r, loc), "\n",
+            ["The credit check ran against SSN ", b13_SSN(r), f"; {b13_la(f, r, loc, 16)}\n"] if loc == "en_US" or r.random() < 0.1 else ""]
 
 
 def B13_gh_secret_scan(f, r, loc):
@@ -12813,7 +12848,7 @@ def B13_tmux_capture(f, r, loc):
 
 
 def B13_trade_quote(f, r, loc):
-    return [f"{T(loc, 'ESTIMATE|KOSTENVORANSCHLAG|DEVIS|PRESUPUESTO|PREVENTIVO|OFFERTE')} — {f.company()}\n{f.street_address()}, {f.postcode()} {f.city()}\n\n{b13_la(f, r, loc, 2)}   {T(loc, 'valid 30 days from|gültig 30 Tage ab|valable 30 jours à partir du|válido 30 días desde|valido 30 giorni dal|30 dagen geldig vanaf')} {b13_when(r, loc, 30, 0)}\n",
+    return [f"{T(loc, 'ESTIMATE|KOSTENVORANSCHLAG|DEVIS|PRESUPUESTO|PREVENTIVO|OFFERTE')} — {b13_company(f, r, loc)}\n{b13_street(f, r, loc)}, {b13_postcode(r, loc)} {b13_city(r, loc)}\n\n{b13_la(f, r, loc, 2)}   {T(loc, 'valid 30 days from|gültig 30 Tage ab|valable 30 jours à partir du|válido 30 días desde|valido 30 giorni dal|30 dagen geldig vanaf')} {b13_when(r, loc, 30, 0)}\n",
             f"{b13_la(f, r, loc, 43)}   {b13_la(f, r, loc, 22)}\n{b13_la(f, r, loc, 24)}\n\n", T(loc, 'Deposit (30%) to|Anzahlung (30 %) auf|Acompte (30 %) sur|Señal (30%) a|Acconto (30%) su|Aanbetaling (30%) op'), " ", b13_IBAN(r, loc), f"\n{b13_la(f, r, loc, 34)}\n",
             T(loc, 'Questions|Fragen|Questions|Dudas|Domande|Vragen'), ": ", b13_EM(f, r), " · ", b13_PH(r, loc), f"\n{b13_la(f, r, loc, 40)}\n"]
 
@@ -12821,7 +12856,7 @@ def B13_trade_quote(f, r, loc):
 def B13_k8s_configmap_yaml(f, r, loc):
     return ["apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-settings\n  namespace: " + r.choice(["shop", "crm", "data"]) + "\ndata:\n",
             "  SMTP_HOST: smtp.mailgun.org\n  SMTP_USER: ", b13_EM(f, r), "\n  SMTP_PASSWORD: ", b13_PW(r, safe=True), "   # TODO move to Secret\n",
-            f"  PASSWORD_POLICY: \"min=12\"\n  TOKEN_TTL: \"3600\"\n", "  OPENAI_API_KEY: ", b13_VK(r, "OPENAI_KEY"), "\n  ALLOWED_IP: ", b13_IP4(r), "\n",
+            f"  PASSWORD_POLICY: \"min=12\"\n  TOKEN_TTL: \"3600\"\n", "  OPENAI_API_KEY: ", b13_VK(r, "OPENAI_KEY"), "\n  ALLOWED_IP: ", b13_IP4(r), "\n  MAPS_API_KEY: ", b13_VK(r, "GOOGLE_API_KEY"), "\n",
             f"  BUILD: \"{b13_la(f, r, loc, 5)}\"\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: app-keys\nstringData:\n  signing_key: ", b13_GS(r), "\n"]
 
 
@@ -12874,7 +12909,7 @@ def B13_j_fn_arguments(f, r, loc):
                 {"id": "call_" + rnd(r, AN, 24), "type": "function", "function": {"name": "create_refund", "arguments": {
                     "customer": {"name": b13_js(f"{fn} {ln}"), "email": [b13_EM(f, r, fn, ln)], "phone": [b13_PH(r, loc)]},
                     "refund_to": {"iban": [b13_IBAN(r, loc)]} if r.random() < 0.6 else {"card_last4": rnd(r, B13_DIG, 4), "original": b13_js(b13_la(f, r, loc, 9))},
-                    "reason": b13_js(b13_la(f, r, loc, 0), "; ", b13_la(f, r, loc, 17))}}}]}}],
+                    "reason": b13_js(b13_la(f, r, loc, 0), "; ", b13_la(f, r, loc, 17)), "tax_id": [b13_SSN(r)] if loc == "en_US" else b13_js(b13_la(f, r, loc, 20))}}}]}}],
             "usage": {"prompt_tokens": r.randint(200, 4000), "completion_tokens": r.randint(20, 300)}}
 
 
@@ -12931,7 +12966,7 @@ def B13_j_adyen(f, r, loc):
         "eventCode": r.choice(["AUTHORISATION", "REFUND", "CHARGEBACK"]), "success": "true", "pspReference": rnd(r, B13_UPDIG, 16),
         "merchantReference": b13_js(b13_la(f, r, loc, 0)), "amount": {"value": r.randint(100, 90000), "currency": "EUR"},
         "additionalData": {"shopperEmail": [b13_EM(f, r)], "shopperIP": [b13_IP(r)], "cardSummary": rnd(r, B13_DIG, 4), "expiryDate": f"{r.randint(1, 12)}/{r.randint(2027, 2031)}",
-                           "cardBin": rnd(r, B13_DIG, 6), "hmacSignature": [b13_GS(r)], "shopperTelephone": [b13_PH(r, loc, 0.1, "e164")]},
+                           "cardBin": rnd(r, B13_DIG, 6), "hmacSignature": base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode(), "shopperTelephone": [b13_PH(r, loc, 0.1, "e164")]},
         "eventDate": f"{B13_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(10, 59)}:00+01:00"}}]}
 
 
@@ -12999,7 +13034,7 @@ def B13_j_cfn_params(f, r, loc):
     return [{"ParameterKey": "DBPassword", "ParameterValue": [b13_PW(r)]}, {"ParameterKey": "AdminEmail", "ParameterValue": [b13_EM(f, r)]},
             {"ParameterKey": "PasswordMinLength", "ParameterValue": "14"}, {"ParameterKey": "TokenTTL", "ParameterValue": "3600"},
             {"ParameterKey": "GoogleMapsKey", "ParameterValue": [b13_VK(r, "GOOGLE_API_KEY") if r.random() < 0.75 else b13_PHOLD(r, "GOOGLE_API_KEY")]},
-            {"ParameterKey": "OnCallPhone", "ParameterValue": [b13_PH(r, loc, 0.0, "e164")]}, {"ParameterKey": "ImageTag", "ParameterValue": b13_js(b13_la(f, r, loc, 5))}]
+            {"ParameterKey": "StripeSecretKey", "ParameterValue": [b13_VK(r, "STRIPE_KEY")]}, {"ParameterKey": "OnCallPhone", "ParameterValue": [b13_PH(r, loc, 0.0, "e164")]}, {"ParameterKey": "ImageTag", "ParameterValue": b13_js(b13_la(f, r, loc, 5))}]
 
 
 def B13_j_anthropic_tooluse(f, r, loc):
@@ -13007,7 +13042,7 @@ def B13_j_anthropic_tooluse(f, r, loc):
             "content": [{"type": "text", "text": b13_js(T(loc, 'I will store the credentials.|Ich speichere die Zugangsdaten.|J’enregistre les identifiants.|Guardo las credenciales.|Salvo le credenziali.|Ik sla de inloggegevens op.'))},
                         {"type": "tool_use", "id": "toolu_" + rnd(r, AN, 24), "name": "vault_write",
                          "input": {"path": f"kv/{r.choice(['team', 'prod', 'shared'])}/{r.choice(['anthropic', 'openai', 'slack', 'smtp'])}",
-                                   "data": {"key": [b13_VK(r, r.choice(["ANTHROPIC_KEY", "OPENAI_KEY", "SLACK_TOKEN"]))], "owner": [b13_EM(f, r)],
+                                   "data": {"key": [b13_VK(r, r.choice(["ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY", "SLACK_TOKEN"]))], "owner": [b13_EM(f, r)],
                                             "rotation": "token_ttl=30d", "example_from_docs": [b13_PHOLD(r)]}}}],
             "stop_reason": "tool_use", "usage": {"input_tokens": r.randint(100, 9000), "output_tokens": r.randint(10, 400)}}
 
@@ -13017,7 +13052,7 @@ def B13_j_square(f, r, loc):
             "data": {"type": "payment", "id": rnd(r, AN, 22), "object": {"payment": {"amount_money": {"amount": r.randint(100, 50000), "currency": "USD"},
                      "card_details": {"status": "CAPTURED", "card": {"card_brand": "VISA", "last_4": rnd(r, B13_DIG, 4), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031)},
                                       "cvv_status": "CVV_ACCEPTED"}, "buyer_email_address": [b13_EM(f, r)],
-                     "billing_address": {"address_line_1": b13_js(f.street_address()), "locality": b13_js(f.city())}, "note": b13_js(b13_la(f, r, loc), " ", b13_la(f, r, loc, 23)),
+                     "billing_address": {"address_line_1": b13_js(b13_street(f, r, loc)), "locality": b13_js(b13_city(r, loc))}, "note": b13_js(b13_la(f, r, loc), " ", b13_la(f, r, loc, 23)),
                      "receipt_number": rnd(r, B13_UPDIG, 4), "device_details": {"device_installation_id": str(f.uuid4())}}}}}
 
 
