@@ -11818,6 +11818,7 @@ def b13_luhn_ok(d):
 
 
 B13_PTYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+B13_PKINDS = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def b13_phone_valid(v, reg):
@@ -11828,18 +11829,20 @@ def b13_phone_valid(v, reg):
 
 
 def b13_phone_value(r, reg, style=None):
+    tries = 0
     while True:
+        tries += 1
         ex = phonenumbers.example_number_for_type(reg, r.choice(B13_PTYPES))
         if ex is None:
             continue
         nsn = phonenumbers.national_significant_number(ex)
-        keep = r.randint(2, 4)
+        keep = 1 if tries < 40 else 3  # the example's first digit(s) (mobile / geographic range); the validity check below weeds out the rest
         cand = nsn[:keep] + rnd(r, B13_DIG, len(nsn) - keep)
         try:
             n = phonenumbers.parse(f"+{ex.country_code}{cand}")
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == reg:
+        if phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == reg and phonenumbers.number_type(n) in B13_PKINDS:
             break
     nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
     intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
@@ -11862,7 +11865,7 @@ def b13_phone_value(r, reg, style=None):
     elif st == "local" and reg == "US":
         v = r.choice([nat.replace("(", "").replace(") ", "-"), nat.replace("(", "").replace(") ", ".").replace("-", "."), "+1 " + nat.replace("(", "").replace(") ", "-")])
     elif st == "local" and reg in ("GB", "IT", "ES"):
-        v = intl.replace(" ", "", 1) if reg != "GB" else nat.replace(" ", "", 1)
+        v = nat.replace(" ", "", 1) if reg == "GB" else nat.replace(" ", "")
     else:
         v = nat
     return v if b13_phone_valid(v, reg) else nat
@@ -12029,8 +12032,9 @@ def b13_dob_day(r):
     return B13_TODAY - datetime.timedelta(days=r.randint(16 * 365, 92 * 365))
 
 
-def b13_DOB(r, loc, style=None):
-    return B13L("DATE_OF_BIRTH", b13_date(r, b13_dob_day(r), loc, style))
+def b13_DOB(r, loc, style=None, child=False):
+    day = B13_TODAY - datetime.timedelta(days=r.randint(5 * 365, 18 * 365)) if child else b13_dob_day(r)
+    return B13L("DATE_OF_BIRTH", b13_date(r, day, loc, style))
 
 
 B13_DOB_SAID = {"en": ["date of birth ", "DOB: ", "born on ", "Birth date: ", "b. "],
@@ -12496,7 +12500,7 @@ def B13_paypal_ipn(f, r, loc):
             f"mc_gross={r.randint(5, 900)}.{rnd(r, B13_DIG, 2)}&protection_eligibility=Eligible&payer_id={rnd(r, B13_UPDIG, 13)}&payment_date=",
             f"{r.randint(0, 23):02d}%3A{r.randint(10, 59)}%3A00+Dec+{r.randint(1, 11):02d}%2C+2026+PST&payment_status=Completed&first_name={b13_ascii(fn)}&last_name={b13_ascii(ln)}",
             "&payer_email=", B13L("EMAIL", b13_mail_value(f, r, fn, ln)),
-            f"&txn_id={rnd(r, B13_UPDIG, 17)}&invoice={rnd(r, B13_DIG, 9)}&ipn_track_id={rnd(r, HEX, 13)}&verify_sign=", b13_GS(r), "\n"]
+            f"&txn_id={rnd(r, B13_UPDIG, 17)}&invoice={rnd(r, B13_DIG, 9)}&ipn_track_id={rnd(r, HEX, 13)}&verify_sign=A{rnd(r, AN, 55)}\n"]
 
 
 def B13_crm_call(f, r, loc):
@@ -12584,7 +12588,7 @@ def B13_student_record(f, r, loc):
     fn, ln = b13_who(f)
     pn = f.first_name()
     return [f"STUDENT RECORD  {T(loc, 'Class|Klasse|Classe|Clase|Classe|Klas')} {r.randint(1, 12)}{r.choice('abcd')}   ID {rnd(r, B13_DIG, 7)}\n",
-            f"{fn} {ln}, ", b13_dob_said(r, loc), "\n", f"{T(loc, 'Parent/guardian|Erziehungsberechtigte/r|Responsable légal|Tutor legal|Genitore/tutore|Ouder/verzorger')}: {pn} {ln}, ", b13_PH(r, loc), ", ", b13_EM(f, r, pn, ln), "\n",
+            f"{fn} {ln}, ", r.choice(B13_DOB_SAID[B13_LANG[loc]]), b13_DOB(r, loc, child=True), "\n", f"{T(loc, 'Parent/guardian|Erziehungsberechtigte/r|Responsable légal|Tutor legal|Genitore/tutore|Ouder/verzorger')}: {pn} {ln}, ", b13_PH(r, loc), ", ", b13_EM(f, r, pn, ln), "\n",
             f"{T(loc, 'Second contact|Zweiter Kontakt|Deuxième contact|Segundo contacto|Secondo contatto|Tweede contact')}: ", b13_PH(r, loc), "\n",
             f"{T(loc, 'Enrolled|Eingeschult|Inscrit le|Matriculado|Iscritto il|Ingeschreven')} {b13_when(r, loc, 1500, 0)} · {b13_la(f, r, loc, 36)} · {b13_la(f, r, loc, 17)}\n"]
 
@@ -12918,7 +12922,8 @@ def B13_j_github_issue(f, r, loc):
     return {"url": f"https://api.github.com/repos/{u}/app/issues/{r.randint(1, 3000)}", "number": r.randint(1, 3000), "state": "open",
             "title": b13_js(T(loc, 'Login broken after upgrade|Login nach Upgrade kaputt|Connexion cassée après mise à jour|Login roto tras actualizar|Login rotto dopo aggiornamento|Inloggen kapot na upgrade')),
             "user": {"login": u, "id": r.randint(10000, 99999999), "type": "User"},
-            "body": b13_js("Steps:\n1. set env\n```\nexport GITHUB_TOKEN=", b13_VK(r, "GITHUB_TOKEN"), "\nexport DB_URL=", b13_dsn(r), "\n```\n2. run ",
+            "body": b13_js("Steps:\n1. set env\n```\nexport GITHUB_TOKEN=", b13_VK(r, "GITHUB_TOKEN"), "\nexport DB_URL=", b13_dsn(r),
+                           ["\nexport OPENAI_API_KEY=", b13_VK(r, "OPENAI_KEY")] if r.random() < 0.6 else "", "\n```\n2. run ",
                            b13_la(f, r, loc, 5), "\nError from ", b13_IP(r), f"\n{b13_la(f, r, loc, 31)}"),
             "labels": [{"name": "bug"}, {"name": "needs-triage"}], "created_at": f"{b13_day(r, 30, 0).isoformat()}T{r.randint(0, 23):02d}:{r.randint(10, 59)}:00Z",
             "reactions": {"total_count": r.randint(0, 9), "+1": r.randint(0, 5)}}
@@ -12974,7 +12979,7 @@ def B13_j_plaid(f, r, loc):
     fn, ln = b13_who(f)
     return {"accounts": [{"account_id": rnd(r, AN, 37), "name": b13_js(T(loc, 'Current account|Girokonto|Compte courant|Cuenta corriente|Conto corrente|Betaalrekening')), "type": "depository",
                           "balances": {"available": r.randint(10, 9000), "iso_currency_code": "EUR"}}],
-            "numbers": {"international": [{"account_id": rnd(r, AN, 37), "iban": [B13L("IBAN", b13_iban_value(r, loc).replace(" ", ""))], "bic": b13_js(b13_la(f, r, loc, 34).split()[-1])}]},
+            "numbers": {"international": [{"account_id": rnd(r, AN, 37), "iban": [B13L("IBAN", b13_iban_value(r, loc).replace(" ", ""))], "bic": f"{rnd(r, B13_UPPER, 4)}{B13_HOME[loc]}{rnd(r, B13_UPDIG, 2)}"}]},
             "owners": [{"names": b13_arr(f"{fn} {ln}"), "emails": [{"data": [b13_EM(f, r, fn, ln)], "primary": True}], "phone_numbers": [{"data": [b13_PH(r, loc)], "type": "mobile"}]}],
             "item": {"item_id": rnd(r, AN, 37), "institution_id": f"ins_{r.randint(1, 200000)}"}, "request_id": rnd(r, AN, 15),
             "access_token": [B13L("GENERIC_SECRET", "access-production-" + str(f.uuid4()))]}
