@@ -62,7 +62,7 @@ Splits, kept apart by construction, not only by seed:
            55 text and 21 JSON document kinds of its own (see the blind12 section). Self-checked at generation; to be scored once.
   blind13  templates B13_*/b13_*: a fourteenth split (seed 1414, fixed day 2026-12-11) written by a tenth helper who never
            read the rules, their docs or history (nor the blind11/blind12 sections) and never ran the engine on it; the lead's
-           taxonomy; 54 text and 19 JSON document kinds of its own (see the blind13 section). Self-checked at generation; to be scored once.
+           taxonomy; 54 text and 18 JSON document kinds of its own (see the blind13 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -12460,8 +12460,12 @@ def B13_bitwarden_csv(f, r, loc):
 def B13_chrome_pw_csv(f, r, loc):
     out = ["name,url,username,password,note\n"]
     for _ in range(r.randint(3, 6)):
-        host = r.choice(["accounts.google.com", "www.amazon.de", "login.live.com", "mijn.ing.nl", "www.leboncoin.fr", "www.wallapop.com", "www.subito.it", "192.168.178.1"])
+        host = r.choice(["accounts.google.com", "www.amazon.de", "login.live.com", "mijn.ing.nl", "www.leboncoin.fr", "www.wallapop.com", "www.subito.it", "router"])
         user = b13_EM(f, r) if r.random() < 0.7 else f.user_name()
+        if host == "router":  # a home router's admin page: its address is an IP
+            ip = b13_ip4_value(r)
+            out += [B13L("IPV4", ip), ",https://", B13L("IPV4", ip), "/,", user, ",", b13_PW(r, safe=True), "\n"]
+            continue
         out += [f"{host},https://{host}/,", user, ",", b13_PW(r, safe=True), f",{r.choice(['', '', b13_la(f, r, loc, 17)]).replace(',', ' ')}\n"]
     return out
 
@@ -12709,7 +12713,7 @@ def B13_circleci_fail(f, r, loc):
 def B13_cfn_deploy(f, r, loc):
     return [f"$ aws cloudformation deploy --stack-name {r.choice(['crm', 'web', 'etl'])}-prod --template-file stack.yml --parameter-overrides \\\n",
             "    DBMasterPassword=", b13_PW(r, safe=True), " \\\n    AlertEmail=", b13_EM(f, r), " \\\n    SlackWebhookToken=", b13_VK(r, "SLACK_TOKEN"), " \\\n",
-            f"    AllowedCidr={b13_ip4_value(r).rsplit('.', 1)[0]}.0/24 \\\n    MinPasswordLength=14 \\\n    ImageTag={b13_la(f, r, loc, 5).split()[-1]}\n",
+            f"    AllowedPort={r.choice([443, 8443])} \\\n    MinPasswordLength=14 \\\n    ImageTag={b13_la(f, r, loc, 5).split()[-1]}\n",
             f"\nWaiting for changeset to be created..\nSuccessfully created/updated stack - {r.choice(['crm', 'web', 'etl'])}-prod\n"]
 
 
@@ -12821,7 +12825,10 @@ def B13_shell_mysql(f, r, loc):
             "mysql> SELECT id, email, phone FROM customers WHERE id = ", str(r.randint(1000, 99999)), ";\n+-------+------------------------------+-----------------+\n",
             "| id    | email                        | phone           |\n", f"| {r.randint(1000, 99999)} | ", b13_EM(f, r), " | ", b13_PH(r, loc), " |\n",
             "+-------+------------------------------+-----------------+\n1 row in set (0.00 sec)\n\n",
-            f"{u}@bastion:~$ sshpass -p '", b13_PW(r, safe=True), "' ssh deploy@", b13_IP(r), f" 'systemctl restart shop'\n{u}@bastion:~$ # {b13_la(f, r, loc, 17)}\n"]
+            r.choice([[f"{u}@bastion:~$ sshpass -p '", b13_PW(r, safe=True), "' ssh deploy@", b13_IP(r), " 'systemctl restart shop'\n"],
+                      [f"{u}@bastion:~$ mysqldump --host=", b13_IP4(r), " --user=backup --password=", b13_PW(r, safe=True), " --single-transaction shop > shop.sql\n"],
+                      [f"{u}@bastion:~$ PGPASSWORD=", b13_PW(r, safe=True), " psql -h ", b13_IP(r, 0.2), " -U report -c 'select 1'\n"]]),
+            f"{u}@bastion:~$ # {b13_la(f, r, loc, 17)}\n"]
 
 
 def B13_tenant_portal_mail(f, r, loc):
