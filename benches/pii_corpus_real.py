@@ -11720,7 +11720,7 @@ def b13_js(*xs):
     return out
 
 
-def T(loc, s):
+def b13_T(loc, s):
     """One phrase per language, 'en|de|fr|es|it|nl'."""
     parts = s.split("|")
     assert len(parts) == 6, s
@@ -12258,11 +12258,11 @@ def b13_la(f, r, loc, g=None):
     g = r.randrange(44) if g is None else g
     d = B13_DIG
     lg = B13_LANG[loc]
-    if g == 0: return f"{T(loc, 'Order|Bestellnr.|Commande|Pedido|Ordine|Bestelling')} {b13_phoneish(r)}"
+    if g == 0: return f"{b13_T(loc, 'Order|Bestellnr.|Commande|Pedido|Ordine|Bestelling')} {b13_phoneish(r)}"
     if g == 1: return r.choice([f"LIN-{r.randint(100, 9999)}", f"ENG-{r.randint(10, 999)}", f"INC{rnd(r, d, 7)}", f"CS-{rnd(r, d, 8)}", f"#{r.randint(10000, 999999)}"])
-    if g == 2: return r.choice([f"{T(loc, 'Invoice|Rechnung|Facture|Factura|Fattura|Factuur')} {B13_TODAY.year}-{rnd(r, d, 5)}", f"INV/{rnd(r, d, 4)}/{rnd(r, d, 6)}", f"RG{rnd(r, d, 10)}"])
-    if g == 3: return f"{T(loc, 'booking|Buchung|réservation|reserva|prenotazione|boeking')} {rnd(r, B13_UPPER.replace('O', '').replace('I', ''), 6)}"
-    if g == 4: return f"{T(loc, 'e-ticket|E-Ticket|billet électronique|billete electrónico|biglietto elettronico|e-ticket')} {r.choice(['220', '057', '074', '125', '006', '075', '055'])}-{rnd(r, d, 10)}"
+    if g == 2: return r.choice([f"{b13_T(loc, 'Invoice|Rechnung|Facture|Factura|Fattura|Factuur')} {B13_TODAY.year}-{rnd(r, d, 5)}", f"INV/{rnd(r, d, 4)}/{rnd(r, d, 6)}", f"RG{rnd(r, d, 10)}"])
+    if g == 3: return f"{b13_T(loc, 'booking|Buchung|réservation|reserva|prenotazione|boeking')} {rnd(r, B13_UPPER.replace('O', '').replace('I', ''), 6)}"
+    if g == 4: return f"{b13_T(loc, 'e-ticket|E-Ticket|billet électronique|billete electrónico|biglietto elettronico|e-ticket')} {r.choice(['220', '057', '074', '125', '006', '075', '055'])}-{rnd(r, d, 10)}"
     if g == 5: return r.choice([f"v{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 99)}", f"{r.randint(1, 4)}.{r.randint(0, 20)}.{r.randint(0, 9)}-beta.{r.randint(1, 9)}",
                                 f"build {rnd(r, d, 4)}.{rnd(r, d, 3)}", f"node v{r.randint(18, 24)}.{r.randint(0, 19)}.{r.randint(0, 9)}", f"go1.{r.randint(21, 24)}.{r.randint(0, 9)}"])
     if g == 6:
@@ -12271,13 +12271,13 @@ def b13_la(f, r, loc, g=None):
                          t.strftime("%Y%m%d%H%M%S"), t.strftime("[%d/%b/%Y:%H:%M:%S +0000]")])
     if g == 7: return r.choice([f"sha1 {rnd(r, HEX, 40)}", f"digest sha256:{rnd(r, HEX, 64)}", f"{rnd(r, HEX, 12)}", f"crc32 {rnd(r, HEX, 8).upper()}", f"bcrypt $2b$12${rnd(r, B13_URLS.replace('-', '.'), 53)}"])
     if g == 8: return str(f.uuid4())
-    if g == 9: return f"{T(loc, 'card|Karte|carte|tarjeta|carta|kaart')} {b13_badcard(r)}"
+    if g == 9: return f"{b13_T(loc, 'card|Karte|carte|tarjeta|carta|kaart')} {b13_badcard(r)}"
     if g == 10: return f"IBAN {b13_badiban(r, loc)}"
     if g == 11: return f"IMEI {b13_luhn(r.choice(['35', '86', '01', '99']) + rnd(r, d, 12))}"
     if g == 12: return r.choice([f"Meeting ID: {rnd(r, d, 3)} {rnd(r, d, 4)} {rnd(r, d, 4)}", f"Teams ID {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}", f"webinar {rnd(r, d, 10)}"])
     if g == 13: return r.choice([f"UPS 1Z{rnd(r, B13_UPDIG, 16)}", f"DHL JJD{rnd(r, d, 18)}", f"FedEx {rnd(r, d, 12)}", f"Colissimo RR{rnd(r, d, 9)}FR", f"Poste CP{rnd(r, d, 9)}IT", f"PostNL 3SDOU{rnd(r, d, 8)}", f"SSCC (00) 3{rnd(r, d, 17)}"])
-    if g == 14: return f"{T(loc, 'appointment on|Termin am|rendez-vous le|cita el|appuntamento il|afspraak op')} {b13_when(r, loc, 10, 60)}"
-    if g == 15: return f"{T(loc, 'valid until|gültig bis|valable jusqu’au|válido hasta|valido fino al|geldig tot')} {b13_when(r, loc, 0, 900)}"
+    if g == 14: return f"{b13_T(loc, 'appointment on|Termin am|rendez-vous le|cita el|appuntamento il|afspraak op')} {b13_when(r, loc, 10, 60)}"
+    if g == 15: return f"{b13_T(loc, 'valid until|gültig bis|valable jusqu’au|válido hasta|valido fino al|geldig tot')} {b13_when(r, loc, 0, 900)}"
     if g == 16: return r.choice([f"claim {rnd(r, d, 9)}", f"member #{rnd(r, d, 9)}", f"routing no. {r.choice(['026009593', '111000025', '122105155', '031176110'])}", f"MRN {rnd(r, d, 9)}",
                                  f"{r.choice(['9', '9'])}{rnd(r, d, 2)}-{r.choice(['70', '78', '88', '90'])}-{rnd(r, d, 4)}", f"000-{rnd(r, d, 2)}-{rnd(r, d, 4)}"])
     if g == 17: return r.choice(B13_NOT_PW[lg])
@@ -12290,27 +12290,27 @@ def b13_la(f, r, loc, g=None):
     if g == 22: return r.choice([f"{r.randint(1, 999)},{rnd(r, d, 2)} €", f"€ {r.randint(1, 99)}.{rnd(r, d, 3)},{rnd(r, d, 2)}", f"${r.randint(1, 99)},{rnd(r, d, 3)}.{rnd(r, d, 2)}", f"£{r.randint(1, 9999)}.{rnd(r, d, 2)}"])
     if g == 23: return r.choice([f"**** {rnd(r, d, 4)}", f"{rnd(r, d, 4)} **** **** {rnd(r, d, 4)}", f"ending in {rnd(r, d, 4)}", f"IBAN ****{rnd(r, d, 4)}", f"XXX-XX-{rnd(r, d, 4)}"])
     if g == 24: return r.choice([f"EAN {gs1(r.choice(['401', '872', '376', '803', '841']) + rnd(r, d, 9))}", f"GTIN {gs1('0' + rnd(r, d, 12))}", f"ISBN {gs1('979' + rnd(r, d, 9))}"])
-    if g == 25: return f"{T(loc, 'seat|Sitzplatz|siège|asiento|posto|stoel')} {r.randint(1, 45)}{r.choice('ABCDEF')}, {T(loc, 'flight|Flug|vol|vuelo|volo|vlucht')} {r.choice(['LH', 'AF', 'KL', 'IB', 'AZ', 'BA', 'UA', 'U2', 'FR', 'VY'])}{r.randint(100, 9999)}"
-    if g == 26: return r.choice([f"PNR {rnd(r, B13_UPPER, 6)}", f"{T(loc, 'confirmation|Bestätigung|confirmation|confirmación|conferma|bevestiging')} {rnd(r, B13_UPDIG, 8)}"])
+    if g == 25: return f"{b13_T(loc, 'seat|Sitzplatz|siège|asiento|posto|stoel')} {r.randint(1, 45)}{r.choice('ABCDEF')}, {b13_T(loc, 'flight|Flug|vol|vuelo|volo|vlucht')} {r.choice(['LH', 'AF', 'KL', 'IB', 'AZ', 'BA', 'UA', 'U2', 'FR', 'VY'])}{r.randint(100, 9999)}"
+    if g == 26: return r.choice([f"PNR {rnd(r, B13_UPPER, 6)}", f"{b13_T(loc, 'confirmation|Bestätigung|confirmation|confirmación|conferma|bevestiging')} {rnd(r, B13_UPDIG, 8)}"])
     if g == 27: return r.choice([f"{r.uniform(40, 56):.5f},{r.uniform(-6, 18):.5f}", f"{r.randint(1, 9)}.{r.randint(1, 9)} km", f"{r.randint(100, 9999)} kWh", f"{r.randint(10, 300)} mg"])
-    if g == 28: return r.choice([f"{T(loc, 'last visit|letzter Besuch|dernière visite|última visita|ultima visita|laatste bezoek')} {b13_when(r, loc, 400, 0)}",
-                                 f"{T(loc, 'hired|eingestellt am|embauché le|alta el|assunto il|in dienst sinds')} {b13_when(r, loc, 3000, 0)}"])
+    if g == 28: return r.choice([f"{b13_T(loc, 'last visit|letzter Besuch|dernière visite|última visita|ultima visita|laatste bezoek')} {b13_when(r, loc, 400, 0)}",
+                                 f"{b13_T(loc, 'hired|eingestellt am|embauché le|alta el|assunto il|in dienst sinds')} {b13_when(r, loc, 3000, 0)}"])
     if g == 29: return r.choice([f"port {r.randint(1025, 65000)}", f"pid {r.randint(100, 99999)}", f"exit code {r.randint(1, 255)}", f"HTTP {r.choice([401, 403, 404, 409, 500, 502])}"])
     if g == 30: return r.choice([f"IP 999.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}", f"OID 1.2.840.{r.randint(10000, 999999)}.1.{r.randint(1, 99)}", f"version {r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(0, 9999)}"])
     if g == 31: return r.choice([f"trace_id={rnd(r, HEX, 32)}", f"request-id: req_{rnd(r, AN, 14)}", f"span {rnd(r, HEX, 16)}", f"x-amz-request-id {rnd(r, B13_UPDIG, 16)}"])
-    if g == 32: return f"{T(loc, 'customer no.|Kundennummer|n° client|n.º de cliente|codice cliente|klantnummer')} {rnd(r, d, r.choice([6, 8, 9, 10]))}"
-    if g == 33: return r.choice([f"{T(loc, 'licence plate|Kennzeichen|immatriculation|matrícula|targa|kenteken')} {r.choice([rnd(r, B13_UPPER, 2) + '-' + rnd(r, d, 3) + '-' + rnd(r, B13_UPPER, 2), rnd(r, d, 4) + ' ' + rnd(r, B13_UPPER, 3), rnd(r, B13_UPPER, 2) + rnd(r, d, 2) + ' ' + rnd(r, B13_UPPER, 3)])}",
+    if g == 32: return f"{b13_T(loc, 'customer no.|Kundennummer|n° client|n.º de cliente|codice cliente|klantnummer')} {rnd(r, d, r.choice([6, 8, 9, 10]))}"
+    if g == 33: return r.choice([f"{b13_T(loc, 'licence plate|Kennzeichen|immatriculation|matrícula|targa|kenteken')} {r.choice([rnd(r, B13_UPPER, 2) + '-' + rnd(r, d, 3) + '-' + rnd(r, B13_UPPER, 2), rnd(r, d, 4) + ' ' + rnd(r, B13_UPPER, 3), rnd(r, B13_UPPER, 2) + rnd(r, d, 2) + ' ' + rnd(r, B13_UPPER, 3)])}",
                                  f"VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}"])
     if g == 34: return r.choice([f"BIC {rnd(r, B13_UPPER, 4)}{r.choice(['DE', 'FR', 'NL', 'IT', 'ES', 'GB', 'BE'])}{rnd(r, B13_UPDIG, 2)}", f"sort code {rnd(r, d, 2)}-{rnd(r, d, 2)}-{rnd(r, d, 2)}", f"ABA {r.choice(['021000021', '121000248'])}"])
     if g == 35: return r.choice([f"mac {':'.join(rnd(r, HEX, 2) for _ in range(6))}", f"serial {rnd(r, B13_UPDIG, 10)}", f"asset tag IT-{rnd(r, d, 6)}"])
-    if g == 36: return r.choice([f"{T(loc, 'room|Zimmer|chambre|habitación|camera|kamer')} {r.randint(100, 999)}", f"gate {r.choice('ABCDEFG')}{r.randint(1, 60)}", f"{T(loc, 'table|Tisch|table|mesa|tavolo|tafel')} {r.randint(1, 40)}"])
-    if g == 37: return r.choice([f"{T(loc, 'policy|Police|police|póliza|polizza|polis')} {rnd(r, B13_UPPER, 2)}-{rnd(r, d, 9)}", f"{T(loc, 'contract|Vertrag|contrat|contrato|contratto|contract')} {rnd(r, d, 4)}/{rnd(r, d, 6)}"])
+    if g == 36: return r.choice([f"{b13_T(loc, 'room|Zimmer|chambre|habitación|camera|kamer')} {r.randint(100, 999)}", f"gate {r.choice('ABCDEFG')}{r.randint(1, 60)}", f"{b13_T(loc, 'table|Tisch|table|mesa|tavolo|tafel')} {r.randint(1, 40)}"])
+    if g == 37: return r.choice([f"{b13_T(loc, 'policy|Police|police|póliza|polizza|polis')} {rnd(r, B13_UPPER, 2)}-{rnd(r, d, 9)}", f"{b13_T(loc, 'contract|Vertrag|contrat|contrato|contratto|contract')} {rnd(r, d, 4)}/{rnd(r, d, 6)}"])
     if g == 38: return r.choice([f"base64:{base64.b64encode(bytes(r.randrange(256) for _ in range(9))).decode()}", f"etag W/\"{rnd(r, HEX, 16)}\"", f"nonce {rnd(r, HEX, 16)}"])
-    if g == 39: return f"{T(loc, 'period|Zeitraum|période|periodo|periodo|periode')} {b13_when(r, loc, 120, 0)} – {b13_when(r, loc, 0, 60)}"
-    if g == 40: return f"{T(loc, 'hotline (Mon–Fri)|Hotline (Mo–Fr)|assistance (lun–ven)|atención (lun–vie)|assistenza (lun–ven)|klantenservice (ma–vr)')} {r.choice(['0800 ', '0900-', '1-800-', '902 ', '800 '])}{rnd(r, d, 3)} {rnd(r, d, 3)}"
-    if g == 41: return r.choice([f"ref {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}", f"{T(loc, 'file|Vorgang|dossier|expediente|pratica|zaak')} {rnd(r, d, 9)}", f"SWIFT ref {rnd(r, B13_UPDIG, 16)}"])
+    if g == 39: return f"{b13_T(loc, 'period|Zeitraum|période|periodo|periodo|periode')} {b13_when(r, loc, 120, 0)} – {b13_when(r, loc, 0, 60)}"
+    if g == 40: return f"{b13_T(loc, 'hotline (Mon–Fri)|Hotline (Mo–Fr)|assistance (lun–ven)|atención (lun–vie)|assistenza (lun–ven)|klantenservice (ma–vr)')} {r.choice(['0800 ', '0900-', '1-800-', '902 ', '800 '])}{rnd(r, d, 3)} {rnd(r, d, 3)}"
+    if g == 41: return r.choice([f"ref {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}", f"{b13_T(loc, 'file|Vorgang|dossier|expediente|pratica|zaak')} {rnd(r, d, 9)}", f"SWIFT ref {rnd(r, B13_UPDIG, 16)}"])
     if g == 42: return r.choice([f"sk_{rnd(r, B13_LOWDIG, 6)}", f"key_id={rnd(r, B13_LOWDIG, 8)}", f"ghp_…{rnd(r, AN, 4)}", "AKIA****", f"token …{rnd(r, AN, 4)} (last 4)"])
-    return f"{T(loc, 'qty|Menge|qté|cant.|q.tà|aantal')} {r.randint(1, 60)} × {r.randint(1, 500)},{rnd(r, d, 2)}"
+    return f"{b13_T(loc, 'qty|Menge|qté|cant.|q.tà|aantal')} {r.randint(1, 60)} × {r.randint(1, 500)},{rnd(r, d, 2)}"
 
 
 def b13_las(f, r, loc, n=2, sep=" · "):
@@ -12357,24 +12357,24 @@ def b13_dsn(r, host=None):
 def B13_linear_issue(f, r, loc):
     fn, ln = b13_who(f)
     a, b = f.first_name(), f.first_name()
-    return [f"{b13_la(f, r, loc, 1)}  {T(loc, 'Customer cannot pay invoice|Kunde kann Rechnung nicht bezahlen|Le client ne peut pas régler la facture|El cliente no puede pagar la factura|Il cliente non riesce a pagare la fattura|Klant kan factuur niet betalen')}\n",
+    return [f"{b13_la(f, r, loc, 1)}  {b13_T(loc, 'Customer cannot pay invoice|Kunde kann Rechnung nicht bezahlen|Le client ne peut pas régler la facture|El cliente no puede pagar la factura|Il cliente non riesce a pagare la fattura|Klant kan factuur niet betalen')}\n",
             f"Status: In Progress · Priority: Urgent · Assignee: {a}\nLabels: billing, escalated\n\n## Description\n",
-            f"{fn} {ln} (", b13_EM(f, r, fn, ln), ") ", T(loc, 'called from|rief an von|a appelé du|llamó desde|ha chiamato dal|belde vanaf'), " ", b13_PH(r, loc), ". ",
-            T(loc, 'Card on file|Hinterlegte Karte|Carte enregistrée|Tarjeta registrada|Carta registrata|Geregistreerde kaart'), ": ", b13_CC(r), ", ",
-            T(loc, 'retry failed with|erneut abgelehnt mit|échec avec|falló con|fallito con|mislukt met'), f" {b13_la(f, r, loc, 29)}.\n{b13_la(f, r, loc, 2)}\n\n---\n",
-            f"**{b}** commented {r.randint(2, 50)}m ago:\n> ", T(loc, 'Refund goes to|Erstattung auf|Remboursement sur|Reembolso a|Rimborso su|Terugbetaling naar'), " ", b13_IBAN(r, loc),
+            f"{fn} {ln} (", b13_EM(f, r, fn, ln), ") ", b13_T(loc, 'called from|rief an von|a appelé du|llamó desde|ha chiamato dal|belde vanaf'), " ", b13_PH(r, loc), ". ",
+            b13_T(loc, 'Card on file|Hinterlegte Karte|Carte enregistrée|Tarjeta registrada|Carta registrata|Geregistreerde kaart'), ": ", b13_CC(r), ", ",
+            b13_T(loc, 'retry failed with|erneut abgelehnt mit|échec avec|falló con|fallito con|mislukt met'), f" {b13_la(f, r, loc, 29)}.\n{b13_la(f, r, loc, 2)}\n\n---\n",
+            f"**{b}** commented {r.randint(2, 50)}m ago:\n> ", b13_T(loc, 'Refund goes to|Erstattung auf|Remboursement sur|Reembolso a|Rimborso su|Terugbetaling naar'), " ", b13_IBAN(r, loc),
             f"\n> {b13_la(f, r, loc, 23)}; {b13_la(f, r, loc, 17)}\n",
             ["\n**repro**\n```\ncurl -H 'Authorization: Bearer ", b13_VK(r, "JWT"), f"' https://api.internal/v2/invoices/{rnd(r, B13_DIG, 6)}\n```\n"] if r.random() < 0.6 else ""]
 
 
 def B13_notion_runbook(f, r, loc):
     svc = r.choice(["billing-api", "search", "ledger", "notifications"])
-    out = [f"# Runbook: {svc}\n\n{T(loc, 'Owner|Verantwortlich|Responsable|Responsable|Referente|Eigenaar')}: @{f.user_name()}  ·  {T(loc, 'Last edited|Zuletzt bearbeitet|Modifié le|Editado|Modificato il|Laatst bewerkt')} {b13_when(r, loc, 60, 0)}\n\n",
+    out = [f"# Runbook: {svc}\n\n{b13_T(loc, 'Owner|Verantwortlich|Responsable|Responsable|Referente|Eigenaar')}: @{f.user_name()}  ·  {b13_T(loc, 'Last edited|Zuletzt bearbeitet|Modifié le|Editado|Modificato il|Laatst bewerkt')} {b13_when(r, loc, 60, 0)}\n\n",
            "| System | User | Secret | Notes |\n|---|---|---|---|\n",
            "| Postgres | app | ", b13_PW(r, safe=True), f" | {b13_la(f, r, loc, 18)} |\n",
            "| SMTP relay | ", b13_EM(f, r), " | ", b13_PW(r, safe=True), " | port 587 |\n",
            "| Vendor API | - | ", b13_anysecret(r), f" | {b13_la(f, r, loc, 5)} |\n\n",
-           "> ", T(loc, 'On-call phone|Bereitschaftstelefon|Téléphone d’astreinte|Teléfono de guardia|Telefono reperibilità|Piketnummer'), ": ", b13_PH(r, loc), "\n"]
+           "> ", b13_T(loc, 'On-call phone|Bereitschaftstelefon|Téléphone d’astreinte|Teléfono de guardia|Telefono reperibilità|Piketnummer'), ": ", b13_PH(r, loc), "\n"]
     return out
 
 
@@ -12449,7 +12449,7 @@ def B13_bitwarden_csv(f, r, loc):
         k = r.randrange(4)
         if k == 3:
             out += [f"Work,,note,{site} API,,,0,,,,\n"]
-            out += ["Work,,login,", f"{site} key", ",\"", T(loc, 'key is|Schlüssel|clé|clave|chiave|sleutel'), " ", b13_anysecret(r), "\",,0,https://", site, ".example,,,\n"]
+            out += ["Work,,login,", f"{site} key", ",\"", b13_T(loc, 'key is|Schlüssel|clé|clave|chiave|sleutel'), " ", b13_anysecret(r), "\",,0,https://", site, ".example,,,\n"]
         else:
             out += [f"{r.choice(['Personal', 'Family', 'Work', ''])},{r.choice(['', '1'])},login,{site},", f"{b13_la(f, r, loc, 32)}" if k == 1 else "", ",,0,https://",
                     f"{site}.{r.choice(['de', 'fr', 'nl', 'it', 'es', 'co.uk', 'com'])}/login,", b13_EM(f, r), ",", b13_PW(r, safe=True), ",",
@@ -12509,37 +12509,37 @@ def B13_paypal_ipn(f, r, loc):
 
 def B13_crm_call(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"{T(loc, 'Call note|Gesprächsnotiz|Note d’appel|Nota de llamada|Nota chiamata|Gespreksnotitie')} — {fn} {ln}, {b13_company(f, r, loc)}\n",
-            f"{b13_when(r, loc, 5, 0)}, {r.randint(3, 45)} min, {T(loc, 'outbound|ausgehend|sortant|saliente|in uscita|uitgaand')}\n\n",
-            "- ", T(loc, 'Direct line|Durchwahl|Ligne directe|Línea directa|Linea diretta|Direct nummer'), ": ", b13_PH(r, loc), "\n",
-            "- ", T(loc, 'Mobile (private)|Handy (privat)|Portable (perso)|Móvil (personal)|Cellulare (privato)|Mobiel (privé)'), ": ", b13_PH(r, loc), "\n",
-            "- ", T(loc, 'New billing address|Neue Rechnungsadresse|Nouvelle adresse de facturation|Nueva dirección de facturación|Nuovo indirizzo di fatturazione|Nieuw factuuradres'), ": ", b13_EM(f, r, fn, ln), "\n",
+    return [f"{b13_T(loc, 'Call note|Gesprächsnotiz|Note d’appel|Nota de llamada|Nota chiamata|Gespreksnotitie')} — {fn} {ln}, {b13_company(f, r, loc)}\n",
+            f"{b13_when(r, loc, 5, 0)}, {r.randint(3, 45)} min, {b13_T(loc, 'outbound|ausgehend|sortant|saliente|in uscita|uitgaand')}\n\n",
+            "- ", b13_T(loc, 'Direct line|Durchwahl|Ligne directe|Línea directa|Linea diretta|Direct nummer'), ": ", b13_PH(r, loc), "\n",
+            "- ", b13_T(loc, 'Mobile (private)|Handy (privat)|Portable (perso)|Móvil (personal)|Cellulare (privato)|Mobiel (privé)'), ": ", b13_PH(r, loc), "\n",
+            "- ", b13_T(loc, 'New billing address|Neue Rechnungsadresse|Nouvelle adresse de facturation|Nueva dirección de facturación|Nuovo indirizzo di fatturazione|Nieuw factuuradres'), ": ", b13_EM(f, r, fn, ln), "\n",
             f"- {b13_la(f, r, loc, 0)}; {b13_la(f, r, loc, 37)}\n- {b13_la(f, r, loc, 14)}\n",
             ["- SSN for the credit application: ", b13_SSN(r), "\n"] if loc == "en_US" and r.random() < 0.6 else "",
-            "- ", T(loc, 'Renewal paid with card|Verlängerung per Karte|Renouvellement payé par carte|Renovación con tarjeta|Rinnovo pagato con carta|Verlenging betaald met kaart'), " ", b13_CC(r), "\n"]
+            "- ", b13_T(loc, 'Renewal paid with card|Verlängerung per Karte|Renouvellement payé par carte|Renovación con tarjeta|Rinnovo pagato con carta|Verlenging betaald met kaart'), " ", b13_CC(r), "\n"]
 
 
 def B13_patient_intake(f, r, loc):
     fn, ln = b13_who(f)
-    out = [f"{T(loc, 'PATIENT INTAKE FORM|PATIENTENAUFNAHMEBOGEN|FICHE D’ADMISSION PATIENT|FORMULARIO DE ADMISIÓN|SCHEDA DI ACCETTAZIONE|INTAKEFORMULIER PATIËNT')}\n",
-           f"{T(loc, 'Name|Name|Nom|Nombre|Nome|Naam')}: {ln}, {fn}\n", f"{T(loc, 'Date of birth|Geburtsdatum|Date de naissance|Fecha de nacimiento|Data di nascita|Geboortedatum')}: ", b13_DOB(r, loc), "\n",
-           f"{T(loc, 'Phone|Telefon|Téléphone|Teléfono|Telefono|Telefoon')}: ", b13_PH(r, loc), "   E-mail: ", b13_EM(f, r, fn, ln), "\n",
-           f"{T(loc, 'Emergency contact|Notfallkontakt|Personne à prévenir|Contacto de emergencia|Contatto di emergenza|Contactpersoon bij nood')}: {f.first_name()} ", b13_PH(r, loc), "\n"]
+    out = [f"{b13_T(loc, 'PATIENT INTAKE FORM|PATIENTENAUFNAHMEBOGEN|FICHE D’ADMISSION PATIENT|FORMULARIO DE ADMISIÓN|SCHEDA DI ACCETTAZIONE|INTAKEFORMULIER PATIËNT')}\n",
+           f"{b13_T(loc, 'Name|Name|Nom|Nombre|Nome|Naam')}: {ln}, {fn}\n", f"{b13_T(loc, 'Date of birth|Geburtsdatum|Date de naissance|Fecha de nacimiento|Data di nascita|Geboortedatum')}: ", b13_DOB(r, loc), "\n",
+           f"{b13_T(loc, 'Phone|Telefon|Téléphone|Teléfono|Telefono|Telefoon')}: ", b13_PH(r, loc), "   E-mail: ", b13_EM(f, r, fn, ln), "\n",
+           f"{b13_T(loc, 'Emergency contact|Notfallkontakt|Personne à prévenir|Contacto de emergencia|Contatto di emergenza|Contactpersoon bij nood')}: {f.first_name()} ", b13_PH(r, loc), "\n"]
     if loc == "en_US":
         out += ["SSN: ", b13_SSN(r), f"    Insurance: {b13_la(f, r, loc, 16)}\n"]
     else:
         out += [f"{b13_la(f, r, loc, 20)}\n"]
-    out += [f"{T(loc, 'Last visit|Letzter Besuch|Dernière visite|Última visita|Ultima visita|Laatste bezoek')}: {b13_when(r, loc, 500, 0)}   {b13_la(f, r, loc, 27)}\n"]
+    out += [f"{b13_T(loc, 'Last visit|Letzter Besuch|Dernière visite|Última visita|Ultima visita|Laatste bezoek')}: {b13_when(r, loc, 500, 0)}   {b13_la(f, r, loc, 27)}\n"]
     return out
 
 
 def B13_prescription(f, r, loc):
     fn, ln = b13_who(f)
     drug = r.choice(["Amoxicillin 500 mg", "Ibuprofen 600 mg", "Metformin 850 mg", "Atorvastatin 20 mg", "Levothyroxine 50 µg"])
-    return [f"Rx #{rnd(r, B13_DIG, 8)} — {T(loc, 'issued|ausgestellt|émise le|emitida|emessa il|uitgegeven')} {b13_when(r, loc, 30, 0)}\n",
-            f"{T(loc, 'Patient|Patient|Patient|Paciente|Paziente|Patiënt')}: {fn} {ln}, ", b13_dob_said(r, loc), "\n",
-            f"{drug}, 1-0-1, {r.randint(7, 90)} {T(loc, 'days|Tage|jours|días|giorni|dagen')}\n",
-            f"{T(loc, 'Pharmacy callback|Rückruf Apotheke|Rappel pharmacie|Llamar a la farmacia|Richiamare farmacia|Terugbellen apotheek')}: ", b13_PH(r, loc), f"\n{b13_la(f, r, loc, 15)} · {b13_la(f, r, loc, 24)}\n"]
+    return [f"Rx #{rnd(r, B13_DIG, 8)} — {b13_T(loc, 'issued|ausgestellt|émise le|emitida|emessa il|uitgegeven')} {b13_when(r, loc, 30, 0)}\n",
+            f"{b13_T(loc, 'Patient|Patient|Patient|Paciente|Paziente|Patiënt')}: {fn} {ln}, ", b13_dob_said(r, loc), "\n",
+            f"{drug}, 1-0-1, {r.randint(7, 90)} {b13_T(loc, 'days|Tage|jours|días|giorni|dagen')}\n",
+            f"{b13_T(loc, 'Pharmacy callback|Rückruf Apotheke|Rappel pharmacie|Llamar a la farmacia|Richiamare farmacia|Terugbellen apotheek')}: ", b13_PH(r, loc), f"\n{b13_la(f, r, loc, 15)} · {b13_la(f, r, loc, 24)}\n"]
 
 
 def B13_lab_result(f, r, loc):
@@ -12548,12 +12548,12 @@ def B13_lab_result(f, r, loc):
                                                                                                     ("CRP", 0.0, 5.0, "mg/L"), ("Ferritin", 30, 400, "ng/mL")], 3))
     return [f"LAB REPORT  Accession {rnd(r, B13_UPDIG, 10)}  Collected {b13_when(r, loc, 20, 0)}\n",
             f"Patient: {ln.upper()}, {fn}   DOB: ", b13_DOB(r, loc), f"   MRN {rnd(r, B13_DIG, 8)}\n", "Ordering physician contact: ", b13_EM(f, r), "\n\n", rows,
-            f"\n{T(loc, 'Results portal login|Befundportal Login|Portail résultats|Portal de resultados|Portale referti|Uitslagenportaal')}: {b13_ascii(ln)}, ", b13_pw_said(r, loc), "\n"]
+            f"\n{b13_T(loc, 'Results portal login|Befundportal Login|Portail résultats|Portal de resultados|Portale referti|Uitslagenportaal')}: {b13_ascii(ln)}, ", b13_pw_said(r, loc), "\n"]
 
 
 def B13_eticket(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"ELECTRONIC TICKET RECEIPT\n{T(loc, 'Passenger|Passagier|Passager|Pasajero|Passeggero|Passagier')}: {ln.upper()}/{fn.upper()} {r.choice(['MR', 'MRS', 'MS'])}\n",
+    return [f"ELECTRONIC TICKET RECEIPT\n{b13_T(loc, 'Passenger|Passagier|Passager|Pasajero|Passeggero|Passagier')}: {ln.upper()}/{fn.upper()} {r.choice(['MR', 'MRS', 'MS'])}\n",
             f"{b13_la(f, r, loc, 26)}   {b13_la(f, r, loc, 4)}\n{b13_la(f, r, loc, 25)}   {b13_when(r, loc, 0, 120)}\n",
             "FOP: CC ", B13L("CREDIT_CARD", b13_card_value(r).replace(" ", "").replace("-", "")), f" EXP {r.randint(1, 12):02d}{r.randint(27, 31)}\n",
             "Contact: ", b13_PH(r, loc), " / ", b13_EM(f, r, fn, ln), f"\nFare: {b13_la(f, r, loc, 22)}   {b13_la(f, r, loc, 3)}\n"]
@@ -12577,28 +12577,28 @@ def B13_timesheet(f, r, loc):
     for i in range(5):
         d = B13_TODAY - datetime.timedelta(days=7 - i)
         out += [f"{d.isoformat()}  {r.randint(7, 9)}:{r.choice(['00', '15', '30'])}–{r.randint(16, 18)}:{r.choice(['00', '30', '45'])}  {r.choice(['PRJ-', 'KST '])}{rnd(r, B13_DIG, 4)}  {b13_la(f, r, loc, r.choice([1, 5, 12]))}\n"]
-    out += [T(loc, 'Approver|Genehmiger|Validateur|Aprobador|Approvatore|Goedkeurder'), ": ", b13_EM(f, r), "\n"]
+    out += [b13_T(loc, 'Approver|Genehmiger|Validateur|Aprobador|Approvatore|Goedkeurder'), ": ", b13_EM(f, r), "\n"]
     return out
 
 
 def B13_membership_card(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"{r.choice(['Bibliotheek', 'Stadtbibliothek', 'Médiathèque', 'Biblioteca', 'City Library'])} — {T(loc, 'membership card|Mitgliedsausweis|carte de membre|carné de socio|tessera|lidmaatschapskaart')}\n",
-            f"{fn} {ln}\n", b13_dob_said(r, loc), "\n", f"{T(loc, 'Card no.|Ausweisnr.|N° de carte|N.º de carné|N. tessera|Pasnummer')} 2901 {rnd(r, B13_DIG, 4)} {rnd(r, B13_DIG, 4)} {rnd(r, B13_DIG, 2)}\n",
-            f"{b13_la(f, r, loc, 15)}\n", "Tel. ", b13_PH(r, loc), "\n", T(loc, 'PIN for the self-service kiosk is your birth year|PIN am Automaten ist Ihr Geburtsjahr|Le code du borne est votre année de naissance|El PIN del quiosco es su año de nacimiento|Il PIN del totem è l’anno di nascita|De pincode van de zuil is uw geboortejaar'), "\n"]
+    return [f"{r.choice(['Bibliotheek', 'Stadtbibliothek', 'Médiathèque', 'Biblioteca', 'City Library'])} — {b13_T(loc, 'membership card|Mitgliedsausweis|carte de membre|carné de socio|tessera|lidmaatschapskaart')}\n",
+            f"{fn} {ln}\n", b13_dob_said(r, loc), "\n", f"{b13_T(loc, 'Card no.|Ausweisnr.|N° de carte|N.º de carné|N. tessera|Pasnummer')} 2901 {rnd(r, B13_DIG, 4)} {rnd(r, B13_DIG, 4)} {rnd(r, B13_DIG, 2)}\n",
+            f"{b13_la(f, r, loc, 15)}\n", "Tel. ", b13_PH(r, loc), "\n", b13_T(loc, 'PIN for the self-service kiosk is your birth year|PIN am Automaten ist Ihr Geburtsjahr|Le code du borne est votre année de naissance|El PIN del quiosco es su año de nacimiento|Il PIN del totem è l’anno di nascita|De pincode van de zuil is uw geboortejaar'), "\n"]
 
 
 def B13_student_record(f, r, loc):
     fn, ln = b13_who(f)
     pn = f.first_name()
-    return [f"STUDENT RECORD  {T(loc, 'Class|Klasse|Classe|Clase|Classe|Klas')} {r.randint(1, 12)}{r.choice('abcd')}   ID {rnd(r, B13_DIG, 7)}\n",
-            f"{fn} {ln}, ", r.choice(B13_DOB_SAID[B13_LANG[loc]]), b13_DOB(r, loc, child=True), "\n", f"{T(loc, 'Parent/guardian|Erziehungsberechtigte/r|Responsable légal|Tutor legal|Genitore/tutore|Ouder/verzorger')}: {pn} {ln}, ", b13_PH(r, loc), ", ", b13_EM(f, r, pn, ln), "\n",
-            f"{T(loc, 'Second contact|Zweiter Kontakt|Deuxième contact|Segundo contacto|Secondo contatto|Tweede contact')}: ", b13_PH(r, loc), "\n",
-            f"{T(loc, 'Enrolled|Eingeschult|Inscrit le|Matriculado|Iscritto il|Ingeschreven')} {b13_when(r, loc, 1500, 0)} · {b13_la(f, r, loc, 36)} · {b13_la(f, r, loc, 17)}\n"]
+    return [f"STUDENT RECORD  {b13_T(loc, 'Class|Klasse|Classe|Clase|Classe|Klas')} {r.randint(1, 12)}{r.choice('abcd')}   ID {rnd(r, B13_DIG, 7)}\n",
+            f"{fn} {ln}, ", r.choice(B13_DOB_SAID[B13_LANG[loc]]), b13_DOB(r, loc, child=True), "\n", f"{b13_T(loc, 'Parent/guardian|Erziehungsberechtigte/r|Responsable légal|Tutor legal|Genitore/tutore|Ouder/verzorger')}: {pn} {ln}, ", b13_PH(r, loc), ", ", b13_EM(f, r, pn, ln), "\n",
+            f"{b13_T(loc, 'Second contact|Zweiter Kontakt|Deuxième contact|Segundo contacto|Secondo contatto|Tweede contact')}: ", b13_PH(r, loc), "\n",
+            f"{b13_T(loc, 'Enrolled|Eingeschult|Inscrit le|Matriculado|Iscritto il|Ingeschreven')} {b13_when(r, loc, 1500, 0)} · {b13_la(f, r, loc, 36)} · {b13_la(f, r, loc, 17)}\n"]
 
 
 def B13_guest_list(f, r, loc):
-    out = [f"## {T(loc, 'Wedding guest list|Hochzeitsgäste|Liste des invités|Lista de invitados|Lista invitati|Gastenlijst bruiloft')} ({b13_when(r, loc, 0, 200)})\n\n",
+    out = [f"## {b13_T(loc, 'Wedding guest list|Hochzeitsgäste|Liste des invités|Lista de invitados|Lista invitati|Gastenlijst bruiloft')} ({b13_when(r, loc, 0, 200)})\n\n",
            "| # | Name | Phone | E-mail | Menu | Table |\n|---|---|---|---|---|---|\n"]
     for i in range(r.randint(3, 6)):
         fn, ln = b13_who(f)
@@ -12613,7 +12613,7 @@ def B13_customs_cn23(f, r, loc):
     return [f"CN 23 — CUSTOMS DECLARATION  {b13_la(f, r, loc, 13)}\nFrom: {sn} {sl}, {b13_city(r, loc)}  Tel ", b13_PH(r, loc), "\n",
             f"To: {rn} {rl}, {r.choice(['Toronto', 'Sydney', 'Zürich', 'Oslo', 'New York'])}  Tel ", b13_PH(r, loc, 0.6), "  E-mail ", b13_EM(f, r, rn, rl), "\n",
             f"Contents: {r.choice(['gift', 'documents', 'sample', 'returned goods'])}; {b13_la(f, r, loc, 21)}; {b13_la(f, r, loc, 22)}\n",
-            f"Importer VAT / EORI: {r.choice(['DE', 'FR', 'NL', 'IT', 'ES'])}{rnd(r, B13_DIG, 12)}\n{T(loc, 'Date|Datum|Date|Fecha|Data|Datum')}: {b13_when(r, loc, 3, 0)}\n"]
+            f"Importer VAT / EORI: {r.choice(['DE', 'FR', 'NL', 'IT', 'ES'])}{rnd(r, B13_DIG, 12)}\n{b13_T(loc, 'Date|Datum|Date|Fecha|Data|Datum')}: {b13_when(r, loc, 3, 0)}\n"]
 
 
 def B13_manifest(f, r, loc):
@@ -12625,34 +12625,34 @@ def B13_manifest(f, r, loc):
 
 
 def B13_classified(f, r, loc):
-    item = T(loc, 'Road bike, 56 cm, barely used|Rennrad, 56 cm, kaum gefahren|Vélo de route 56 cm, peu servi|Bici de carretera, 56 cm, casi nueva|Bici da corsa 56 cm, usata poco|Racefiets 56 cm, weinig gebruikt')
-    return [f"{item} — {b13_la(f, r, loc, 22)}\n\n", T(loc, 'Call or WhatsApp|Anruf oder WhatsApp|Appel ou WhatsApp|Llamada o WhatsApp|Chiamata o WhatsApp|Bellen of appen'), ": ", b13_PH(r, loc, 0.0, "local"), "\n",
-            T(loc, 'No phone calls after 9pm, mail me at|Nach 21 Uhr bitte Mail an|Après 21h, écrivez à|Después de las 21h escribid a|Dopo le 21 scrivete a|Na 21u graag mailen naar'), " ", b13_EM(f, r), "\n",
+    item = b13_T(loc, 'Road bike, 56 cm, barely used|Rennrad, 56 cm, kaum gefahren|Vélo de route 56 cm, peu servi|Bici de carretera, 56 cm, casi nueva|Bici da corsa 56 cm, usata poco|Racefiets 56 cm, weinig gebruikt')
+    return [f"{item} — {b13_la(f, r, loc, 22)}\n\n", b13_T(loc, 'Call or WhatsApp|Anruf oder WhatsApp|Appel ou WhatsApp|Llamada o WhatsApp|Chiamata o WhatsApp|Bellen of appen'), ": ", b13_PH(r, loc, 0.0, "local"), "\n",
+            b13_T(loc, 'No phone calls after 9pm, mail me at|Nach 21 Uhr bitte Mail an|Après 21h, écrivez à|Después de las 21h escribid a|Dopo le 21 scrivete a|Na 21u graag mailen naar'), " ", b13_EM(f, r), "\n",
             f"{b13_la(f, r, loc, 35)} · {b13_la(f, r, loc, 0)}\n"]
 
 
 def B13_dating_msg(f, r, loc):
     a = f.first_name()
-    return [f"{a}: ", T(loc, 'this app keeps crashing lol, text me instead|die App stürzt dauernd ab, schreib mir lieber|l’appli plante tout le temps, écris-moi plutôt|la app se cuelga, mejor escríbeme|l’app si blocca sempre, scrivimi|de app crasht steeds, app me liever'), " ",
-            b13_PH(r, loc, 0.05, r.choice(["compact", "nat", "intl"])), "\n", f"{f.first_name()}: ", T(loc, 'ok! or insta? mine is|ok! oder Insta? meins ist|ok ! ou insta ? moi c’est|vale! ¿o insta? el mío es|ok! o insta? il mio è|oké! of insta? de mijne is'),
-            f" @{f.user_name()} — {b13_la(f, r, loc, 14)}\n", f"{a}: ", T(loc, 'my mail if that’s easier|meine Mail, falls einfacher|mon mail si c’est plus simple|mi correo si es más fácil|la mia mail se è più comodo|mijn mail als dat makkelijker is'), " ", b13_EM(f, r, a), "\n"]
+    return [f"{a}: ", b13_T(loc, 'this app keeps crashing lol, text me instead|die App stürzt dauernd ab, schreib mir lieber|l’appli plante tout le temps, écris-moi plutôt|la app se cuelga, mejor escríbeme|l’app si blocca sempre, scrivimi|de app crasht steeds, app me liever'), " ",
+            b13_PH(r, loc, 0.05, r.choice(["compact", "nat", "intl"])), "\n", f"{f.first_name()}: ", b13_T(loc, 'ok! or insta? mine is|ok! oder Insta? meins ist|ok ! ou insta ? moi c’est|vale! ¿o insta? el mío es|ok! o insta? il mio è|oké! of insta? de mijne is'),
+            f" @{f.user_name()} — {b13_la(f, r, loc, 14)}\n", f"{a}: ", b13_T(loc, 'my mail if that’s easier|meine Mail, falls einfacher|mon mail si c’est plus simple|mi correo si es más fácil|la mia mail se è più comodo|mijn mail als dat makkelijker is'), " ", b13_EM(f, r, a), "\n"]
 
 
 def B13_ats_export(f, r, loc):
     fn, ln = b13_who(f)
     return [f"Candidate #{rnd(r, B13_DIG, 6)} — {fn} {ln}\nStage: {r.choice(['Phone screen', 'Onsite', 'Offer', 'Rejected'])}   Source: {r.choice(['LinkedIn', 'Referral', 'Indeed', 'StepStone'])}\n",
             "Email: ", b13_EM(f, r, fn, ln), "   Phone: ", b13_PH(r, loc), "\n",
-            f"CV parsed: {T(loc, 'born|geboren am|né le|nacido el|nato il|geboren op')} ", b13_DOB(r, loc), f" · {b13_la(f, r, loc, 28)}\n",
+            f"CV parsed: {b13_T(loc, 'born|geboren am|né le|nacido el|nato il|geboren op')} ", b13_DOB(r, loc), f" · {b13_la(f, r, loc, 28)}\n",
             f"Interview: {b13_la(f, r, loc, 12)}   {b13_la(f, r, loc, 14)}\n",
             ["Background check consent signed, SSN ", b13_SSN(r), "\n"] if loc == "en_US" else "",
-            "Scorecard: ", T(loc, 'strong on SQL, asked about salary band|stark in SQL, fragte nach Gehaltsband|solide en SQL, a demandé la fourchette|fuerte en SQL, preguntó por la banda salarial|forte in SQL, ha chiesto la RAL|sterk in SQL, vroeg naar salarisschaal'), "\n"]
+            "Scorecard: ", b13_T(loc, 'strong on SQL, asked about salary band|stark in SQL, fragte nach Gehaltsband|solide en SQL, a demandé la fourchette|fuerte en SQL, preguntó por la banda salarial|forte in SQL, ha chiesto la RAL|sterk in SQL, vroeg naar salarisschaal'), "\n"]
 
 
 def B13_linkedin_msg(f, r, loc):
     fn, ln = b13_who(f)
     return [f"{fn} {ln} · {r.randint(1, 23)}h\n",
-            T(loc, 'Hi! Loved your profile. Could we chat this week? My number is|Hallo! Ihr Profil gefällt mir. Können wir diese Woche sprechen? Meine Nummer:|Bonjour ! Votre profil m’intéresse. On s’appelle cette semaine ? Mon numéro :|¡Hola! Me encanta tu perfil. ¿Hablamos esta semana? Mi número:|Ciao! Il tuo profilo mi interessa. Ci sentiamo questa settimana? Il mio numero:|Hoi! Mooi profiel. Zullen we deze week bellen? Mijn nummer:'),
-            " ", b13_PH(r, loc), "\n", T(loc, 'or reply to|oder an|ou répondez à|o responde a|oppure a|of reageer naar'), " ", b13_EM(f, r, fn, ln), f"\n{b13_la(f, r, loc, 12)}\n"]
+            b13_T(loc, 'Hi! Loved your profile. Could we chat this week? My number is|Hallo! Ihr Profil gefällt mir. Können wir diese Woche sprechen? Meine Nummer:|Bonjour ! Votre profil m’intéresse. On s’appelle cette semaine ? Mon numéro :|¡Hola! Me encanta tu perfil. ¿Hablamos esta semana? Mi número:|Ciao! Il tuo profilo mi interessa. Ci sentiamo questa settimana? Il mio numero:|Hoi! Mooi profiel. Zullen we deze week bellen? Mijn nummer:'),
+            " ", b13_PH(r, loc), "\n", b13_T(loc, 'or reply to|oder an|ou répondez à|o responde a|oppure a|of reageer naar'), " ", b13_EM(f, r, fn, ln), f"\n{b13_la(f, r, loc, 12)}\n"]
 
 
 def B13_whatsapp(f, r, loc):
@@ -12660,9 +12660,9 @@ def B13_whatsapp(f, r, loc):
     d = b13_day(r, 20, 0)
     ds = d.strftime("%m/%d/%y") if loc == "en_US" else d.strftime("%d/%m/%Y")
     t = lambda: f"[{ds}, {r.randint(7, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}]"
-    return [f"{t()} {a}: ", T(loc, 'what’s the wifi at the flat?|wie ist das WLAN in der Wohnung?|c’est quoi le wifi de l’appart ?|¿cuál es el wifi del piso?|qual è il wifi dell’appartamento?|wat is de wifi in het appartement?'), "\n",
-            f"{t()} {b}: ", T(loc, 'network Casa, password|Netz Casa, Passwort|réseau Casa, mot de passe|red Casa, contraseña|rete Casa, password|netwerk Casa, wachtwoord'), " ", b13_PW(r), "\n",
-            f"{t()} {a}: ", T(loc, 'and the landlord’s number?|und die Nummer vom Vermieter?|et le numéro du proprio ?|¿y el número del casero?|e il numero del padrone di casa?|en het nummer van de verhuurder?'), "\n",
+    return [f"{t()} {a}: ", b13_T(loc, 'what’s the wifi at the flat?|wie ist das WLAN in der Wohnung?|c’est quoi le wifi de l’appart ?|¿cuál es el wifi del piso?|qual è il wifi dell’appartamento?|wat is de wifi in het appartement?'), "\n",
+            f"{t()} {b}: ", b13_T(loc, 'network Casa, password|Netz Casa, Passwort|réseau Casa, mot de passe|red Casa, contraseña|rete Casa, password|netwerk Casa, wachtwoord'), " ", b13_PW(r), "\n",
+            f"{t()} {a}: ", b13_T(loc, 'and the landlord’s number?|und die Nummer vom Vermieter?|et le numéro du proprio ?|¿y el número del casero?|e il numero del padrone di casa?|en het nummer van de verhuurder?'), "\n",
             f"{t()} {b}: ", b13_PH(r, loc), f"\n{t()} {b}: {b13_la(f, r, loc, 3)}\n", f"{t()} {a}: <Media omitted>\n"]
 
 
@@ -12672,11 +12672,11 @@ def B13_sms_backup_xml(f, r, loc):
         k = r.randrange(4)
         out += ["  <sms protocol=\"0\" address=\"", b13_PH(r, loc, 0.05, r.choice(["e164", "nat"])), f"\" date=\"{r.randint(1_790_000_000, 1_796_000_000)}{rnd(r, B13_DIG, 3)}\" type=\"{r.choice([1, 2])}\" body=\""]
         if k == 0:
-            out += [T(loc, 'Your code is|Ihr Code lautet|Votre code est|Su código es|Il tuo codice è|Je code is'), f" {rnd(r, B13_DIG, 6)}. {b13_la(f, r, loc, 12)}"]
+            out += [b13_T(loc, 'Your code is|Ihr Code lautet|Votre code est|Su código es|Il tuo codice è|Je code is'), f" {rnd(r, B13_DIG, 6)}. {b13_la(f, r, loc, 12)}"]
         elif k == 1:
-            out += [T(loc, 'new router pw|neues Router-PW|nouveau mdp box|nueva clave del router|nuova password router|nieuw routerwachtwoord'), " ", b13_PW(r, safe=True)]
+            out += [b13_T(loc, 'new router pw|neues Router-PW|nouveau mdp box|nueva clave del router|nuova password router|nieuw routerwachtwoord'), " ", b13_PW(r, safe=True)]
         elif k == 2:
-            out += [T(loc, 'IBAN for the rent|IBAN für die Miete|IBAN pour le loyer|IBAN para el alquiler|IBAN per l’affitto|IBAN voor de huur'), " ", b13_IBAN(r, loc)]
+            out += [b13_T(loc, 'IBAN for the rent|IBAN für die Miete|IBAN pour le loyer|IBAN para el alquiler|IBAN per l’affitto|IBAN voor de huur'), " ", b13_IBAN(r, loc)]
         else:
             out += [f"{b13_la(f, r, loc, 13)} {b13_la(f, r, loc, 14)}"]
         out += ["\" read=\"1\" status=\"-1\" contact_name=\"" + f.first_name() + "\" />\n"]
@@ -12686,11 +12686,11 @@ def B13_sms_backup_xml(f, r, loc):
 def B13_voicemail(f, r, loc):
     fn, ln = b13_who(f)
     return [f"Voicemail from ", b13_PH(r, loc, 0.1, "e164"), f" · {r.randint(0, 2)}:{r.randint(10, 59)} · {b13_when(r, loc, 3, 0)}\n",
-            "Transcript: \"", T(loc, 'Hi, it’s|Hallo, hier ist|Bonjour, c’est|Hola, soy|Ciao, sono|Hoi, met'), f" {fn} {ln}, ",
-            T(loc, 'about my order|wegen meiner Bestellung|pour ma commande|sobre mi pedido|per il mio ordine|over mijn bestelling'), f" {b13_phoneish(r)}. ",
-            T(loc, 'Call me back on|Rufen Sie mich an unter|Rappelez-moi au|Llámeme al|Mi richiami al|Bel me terug op'), " ", b13_PH(r, loc, 0.0, "nat"), ", ",
-            T(loc, 'or email|oder per Mail|ou par mail|o por correo|o via mail|of mail'), " ", b13_EM(f, r, fn, ln), ". ",
-            T(loc, 'My date of birth for verification is|Mein Geburtsdatum zur Prüfung:|Ma date de naissance pour vérifier :|Mi fecha de nacimiento para verificar:|La mia data di nascita per la verifica:|Mijn geboortedatum ter controle:'), " ", b13_DOB(r, loc, 1), ".\"\n"]
+            "Transcript: \"", b13_T(loc, 'Hi, it’s|Hallo, hier ist|Bonjour, c’est|Hola, soy|Ciao, sono|Hoi, met'), f" {fn} {ln}, ",
+            b13_T(loc, 'about my order|wegen meiner Bestellung|pour ma commande|sobre mi pedido|per il mio ordine|over mijn bestelling'), f" {b13_phoneish(r)}. ",
+            b13_T(loc, 'Call me back on|Rufen Sie mich an unter|Rappelez-moi au|Llámeme al|Mi richiami al|Bel me terug op'), " ", b13_PH(r, loc, 0.0, "nat"), ", ",
+            b13_T(loc, 'or email|oder per Mail|ou par mail|o por correo|o via mail|of mail'), " ", b13_EM(f, r, fn, ln), ". ",
+            b13_T(loc, 'My date of birth for verification is|Mein Geburtsdatum zur Prüfung:|Ma date de naissance pour vérifier :|Mi fecha de nacimiento para verificar:|La mia data di nascita per la verifica:|Mijn geboortedatum ter controle:'), " ", b13_DOB(r, loc, 1), ".\"\n"]
 
 
 def B13_format_patch(f, r, loc):
@@ -12753,24 +12753,24 @@ def B13_datadog_alert(f, r, loc):
 
 def B13_confluence_onboarding(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"{T(loc, 'Welcome|Willkommen|Bienvenue|Bienvenida|Benvenuto|Welkom')} {fn}! / Space: IT-Onboarding / {b13_when(r, loc, 10, 0)}\n\n",
+    return [f"{b13_T(loc, 'Welcome|Willkommen|Bienvenue|Bienvenida|Benvenuto|Welkom')} {fn}! / Space: IT-Onboarding / {b13_when(r, loc, 10, 0)}\n\n",
             "h2. Accounts\n", "* Laptop login: ", b13_ascii(fn) or "user", ", ", b13_pw_said(r, loc), "\n",
             "* VPN gateway: ", b13_IP4(r), f" ({b13_la(f, r, loc, 29)})\n", "* Service desk: ", b13_PH(r, loc), " / ", b13_EM(f, r), "\n",
-            f"* {b13_la(f, r, loc, 17)}\n", "* AI assistant (team key, do not share): ", b13_VK(r, r.choice(["ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY"])), "\n", "* Git: ", T(loc, 'use your own token, e.g.|eigenes Token, z. B.|votre propre jeton, ex.|tu propio token, p. ej.|il tuo token, es.|je eigen token, bv.'), " ", b13_PHOLD(r, "GITHUB_TOKEN"), "\n"]
+            f"* {b13_la(f, r, loc, 17)}\n", "* AI assistant (team key, do not share): ", b13_VK(r, r.choice(["ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY"])), "\n", "* Git: ", b13_T(loc, 'use your own token, e.g.|eigenes Token, z. B.|votre propre jeton, ex.|tu propio token, p. ej.|il tuo token, es.|je eigen token, bv.'), " ", b13_PHOLD(r, "GITHUB_TOKEN"), "\n"]
 
 
 def B13_asana_task(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"Task: {T(loc, 'Update supplier bank details|Lieferanten-Bankdaten ändern|Mettre à jour le RIB fournisseur|Actualizar datos bancarios del proveedor|Aggiornare IBAN fornitore|Bankgegevens leverancier bijwerken')} — {b13_company(f, r, loc)}\n",
-            f"Due {b13_when(r, loc, 0, 14)} · Assignee {fn} {ln}\n\n", T(loc, 'Old|Alt|Ancien|Antiguo|Vecchio|Oud'), ": ", b13_IBAN(r, loc), "\n",
-            T(loc, 'New|Neu|Nouveau|Nuevo|Nuovo|Nieuw'), ": ", b13_IBAN(r, loc), "\n", f"{b13_la(f, r, loc, 10)}  ← {T(loc, 'typo in their letter|Tippfehler im Brief|coquille dans leur courrier|errata en su carta|refuso nella lettera|typfout in hun brief')}\n",
-            T(loc, 'Confirmed by phone with|Telefonisch bestätigt mit|Confirmé par téléphone avec|Confirmado por teléfono con|Confermato al telefono con|Telefonisch bevestigd met'), " ", b13_PH(r, loc), "\n"]
+    return [f"Task: {b13_T(loc, 'Update supplier bank details|Lieferanten-Bankdaten ändern|Mettre à jour le RIB fournisseur|Actualizar datos bancarios del proveedor|Aggiornare IBAN fornitore|Bankgegevens leverancier bijwerken')} — {b13_company(f, r, loc)}\n",
+            f"Due {b13_when(r, loc, 0, 14)} · Assignee {fn} {ln}\n\n", b13_T(loc, 'Old|Alt|Ancien|Antiguo|Vecchio|Oud'), ": ", b13_IBAN(r, loc), "\n",
+            b13_T(loc, 'New|Neu|Nouveau|Nuevo|Nuovo|Nieuw'), ": ", b13_IBAN(r, loc), "\n", f"{b13_la(f, r, loc, 10)}  ← {b13_T(loc, 'typo in their letter|Tippfehler im Brief|coquille dans leur courrier|errata en su carta|refuso nella lettera|typfout in hun brief')}\n",
+            b13_T(loc, 'Confirmed by phone with|Telefonisch bestätigt mit|Confirmé par téléphone avec|Confirmado por teléfono con|Confermato al telefono con|Telefonisch bevestigd met'), " ", b13_PH(r, loc), "\n"]
 
 
 def B13_teams_invite(f, r, loc):
-    return [f"{T(loc, 'Microsoft Teams meeting|Microsoft Teams-Besprechung|Réunion Microsoft Teams|Reunión de Microsoft Teams|Riunione di Microsoft Teams|Microsoft Teams-vergadering')}\n",
-            f"{b13_la(f, r, loc, 12)}\n", T(loc, 'Dial in by phone|Telefonische Einwahl|Participer par téléphone|Unirse por teléfono|Partecipa per telefono|Inbellen via telefoon'), "\n",
-            b13_PH(r, loc, 0.0, "intl"), f",,{rnd(r, B13_DIG, 9)}# {b13_city(r, loc)}\n", f"{T(loc, 'Phone conference ID|Konferenz-ID|ID de conférence|Id. de conferencia|ID conferenza|Conferentie-id')}: {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)}#\n",
+    return [f"{b13_T(loc, 'Microsoft Teams meeting|Microsoft Teams-Besprechung|Réunion Microsoft Teams|Reunión de Microsoft Teams|Riunione di Microsoft Teams|Microsoft Teams-vergadering')}\n",
+            f"{b13_la(f, r, loc, 12)}\n", b13_T(loc, 'Dial in by phone|Telefonische Einwahl|Participer par téléphone|Unirse por teléfono|Partecipa per telefono|Inbellen via telefoon'), "\n",
+            b13_PH(r, loc, 0.0, "intl"), f",,{rnd(r, B13_DIG, 9)}# {b13_city(r, loc)}\n", f"{b13_T(loc, 'Phone conference ID|Konferenz-ID|ID de conférence|Id. de conferencia|ID conferenza|Conferentie-id')}: {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)}#\n",
             "Organizer: ", b13_EM(f, r), f"\n{b13_la(f, r, loc, 14)}\n"]
 
 
@@ -12780,7 +12780,7 @@ def B13_mt103(f, r, loc):
             f":20:{rnd(r, B13_UPDIG, 16)}\n:23B:CRED\n:32A:{B13_TODAY.strftime('%y%m%d')}EUR{r.randint(100, 99999)},{rnd(r, B13_DIG, 2)}\n",
             ":50K:/", B13L("IBAN", b13_iban_value(r, loc).replace(" ", "")), f"\n{b13_company(f, r, loc).upper()[:35]}\n",
             ":59:/", B13L("IBAN", b13_iban_value(r, loc).replace(" ", "")), f"\n{fn.upper()} {ln.upper()}\n",
-            f":70:{b13_la(f, r, loc, 2).upper()[:35]}\n:71A:SHA\n", f"// {T(loc, 'ops contact|Ansprechpartner|contact|contacto|referente|contactpersoon')} ", b13_PH(r, loc), "\n"]
+            f":70:{b13_la(f, r, loc, 2).upper()[:35]}\n:71A:SHA\n", f"// {b13_T(loc, 'ops contact|Ansprechpartner|contact|contacto|referente|contactpersoon')} ", b13_PH(r, loc), "\n"]
 
 
 def B13_benefits_enrollment(f, r, loc):
@@ -12795,18 +12795,18 @@ def B13_benefits_enrollment(f, r, loc):
 def B13_fnol(f, r, loc):
     fn, ln = b13_who(f)
     on, ol = b13_who(f)
-    return [f"{T(loc, 'FIRST NOTICE OF LOSS|SCHADENMELDUNG|DÉCLARATION DE SINISTRE|PARTE DE SINIESTRO|DENUNCIA DI SINISTRO|SCHADEMELDING')}  {b13_la(f, r, loc, 37)}\n",
-            f"{T(loc, 'Date of accident|Unfalldatum|Date de l’accident|Fecha del accidente|Data del sinistro|Datum ongeval')}: {b13_when(r, loc, 20, 0)}   {b13_la(f, r, loc, 33)}\n",
-            f"{T(loc, 'Policyholder|Versicherungsnehmer|Assuré|Tomador|Contraente|Verzekeringnemer')}: {fn} {ln}, ", b13_dob_said(r, loc), ", ", b13_PH(r, loc), "\n",
-            f"{T(loc, 'Other party|Unfallgegner|Tiers|Contrario|Controparte|Tegenpartij')}: {on} {ol}, ", b13_PH(r, loc), f", {b13_la(f, r, loc, 33)}\n",
-            T(loc, 'Payout to|Auszahlung an|Versement sur|Pago a|Liquidazione su|Uitbetaling naar'), " ", b13_IBAN(r, loc), "\n"]
+    return [f"{b13_T(loc, 'FIRST NOTICE OF LOSS|SCHADENMELDUNG|DÉCLARATION DE SINISTRE|PARTE DE SINIESTRO|DENUNCIA DI SINISTRO|SCHADEMELDING')}  {b13_la(f, r, loc, 37)}\n",
+            f"{b13_T(loc, 'Date of accident|Unfalldatum|Date de l’accident|Fecha del accidente|Data del sinistro|Datum ongeval')}: {b13_when(r, loc, 20, 0)}   {b13_la(f, r, loc, 33)}\n",
+            f"{b13_T(loc, 'Policyholder|Versicherungsnehmer|Assuré|Tomador|Contraente|Verzekeringnemer')}: {fn} {ln}, ", b13_dob_said(r, loc), ", ", b13_PH(r, loc), "\n",
+            f"{b13_T(loc, 'Other party|Unfallgegner|Tiers|Contrario|Controparte|Tegenpartij')}: {on} {ol}, ", b13_PH(r, loc), f", {b13_la(f, r, loc, 33)}\n",
+            b13_T(loc, 'Payout to|Auszahlung an|Versement sur|Pago a|Liquidazione su|Uitbetaling naar'), " ", b13_IBAN(r, loc), "\n"]
 
 
 def B13_parking_appeal(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"{T(loc, 'Re: Penalty charge notice|Betreff: Bußgeldbescheid|Objet : Avis de contravention|Asunto: Multa de aparcamiento|Oggetto: Verbale di contravvenzione|Betreft: Parkeerboete')} {rnd(r, B13_UPPER, 2)}{rnd(r, B13_DIG, 8)}\n\n",
-            T(loc, 'I was not parked there on|Ich stand dort nicht am|Je n’étais pas stationné le|No estaba aparcado el|Non ero parcheggiato il|Ik stond daar niet geparkeerd op'), f" {b13_when(r, loc, 40, 0)}; {b13_la(f, r, loc, 33)}. ",
-            T(loc, 'Please refund the fee to|Bitte erstatten Sie die Gebühr auf|Merci de rembourser sur|Devuelvan el importe a|Rimborsate su|Graag terugstorten op'), " ", b13_IBAN(r, loc), ".\n\n",
+    return [f"{b13_T(loc, 'Re: Penalty charge notice|Betreff: Bußgeldbescheid|Objet : Avis de contravention|Asunto: Multa de aparcamiento|Oggetto: Verbale di contravvenzione|Betreft: Parkeerboete')} {rnd(r, B13_UPPER, 2)}{rnd(r, B13_DIG, 8)}\n\n",
+            b13_T(loc, 'I was not parked there on|Ich stand dort nicht am|Je n’étais pas stationné le|No estaba aparcado el|Non ero parcheggiato il|Ik stond daar niet geparkeerd op'), f" {b13_when(r, loc, 40, 0)}; {b13_la(f, r, loc, 33)}. ",
+            b13_T(loc, 'Please refund the fee to|Bitte erstatten Sie die Gebühr auf|Merci de rembourser sur|Devuelvan el importe a|Rimborsate su|Graag terugstorten op'), " ", b13_IBAN(r, loc), ".\n\n",
             f"{fn} {ln}\n", b13_PH(r, loc), "\n", b13_EM(f, r, fn, ln), "\n"]
 
 
@@ -12833,11 +12833,11 @@ def B13_shell_mysql(f, r, loc):
 
 def B13_tenant_portal_mail(f, r, loc):
     fn, ln = b13_who(f)
-    return [f"{T(loc, 'Subject: Your resident portal account|Betreff: Ihr Mieterportal-Zugang|Objet : Votre compte locataire|Asunto: Su cuenta del portal de inquilinos|Oggetto: Il tuo account inquilino|Onderwerp: Uw huurdersportaal')}\n\n",
-            f"{T(loc, 'Dear|Sehr geehrte/r|Cher/Chère|Estimado/a|Gentile|Beste')} {fn} {ln},\n", T(loc, 'your login is|Ihr Login lautet|votre identifiant est|su usuario es|il suo login è|uw login is'), " ", b13_EM(f, r, fn, ln), " ",
-            T(loc, 'and your first-time password|und Ihr Erstpasswort|et votre mot de passe initial|y su contraseña inicial|e la password iniziale|en uw eerste wachtwoord'), " ", b13_PW(r), ".\n",
-            f"{b13_la(f, r, loc, 17)}.\n", T(loc, 'Rent is collected from|Die Miete wird abgebucht von|Le loyer est prélevé sur|El alquiler se cobra de|L’affitto è addebitato su|De huur wordt afgeschreven van'), " ", b13_IBAN(r, loc), f" ({b13_la(f, r, loc, 32)}).\n",
-            T(loc, 'Caretaker|Hausmeister|Gardien|Conserje|Portiere|Huismeester'), ": ", b13_PH(r, loc), "\n",
+    return [f"{b13_T(loc, 'Subject: Your resident portal account|Betreff: Ihr Mieterportal-Zugang|Objet : Votre compte locataire|Asunto: Su cuenta del portal de inquilinos|Oggetto: Il tuo account inquilino|Onderwerp: Uw huurdersportaal')}\n\n",
+            f"{b13_T(loc, 'Dear|Sehr geehrte/r|Cher/Chère|Estimado/a|Gentile|Beste')} {fn} {ln},\n", b13_T(loc, 'your login is|Ihr Login lautet|votre identifiant est|su usuario es|il suo login è|uw login is'), " ", b13_EM(f, r, fn, ln), " ",
+            b13_T(loc, 'and your first-time password|und Ihr Erstpasswort|et votre mot de passe initial|y su contraseña inicial|e la password iniziale|en uw eerste wachtwoord'), " ", b13_PW(r), ".\n",
+            f"{b13_la(f, r, loc, 17)}.\n", b13_T(loc, 'Rent is collected from|Die Miete wird abgebucht von|Le loyer est prélevé sur|El alquiler se cobra de|L’affitto è addebitato su|De huur wordt afgeschreven van'), " ", b13_IBAN(r, loc), f" ({b13_la(f, r, loc, 32)}).\n",
+            b13_T(loc, 'Caretaker|Hausmeister|Gardien|Conserje|Portiere|Huismeester'), ": ", b13_PH(r, loc), "\n",
             ["The credit check ran against SSN ", b13_SSN(r), f"; {b13_la(f, r, loc, 16)}\n"] if loc == "en_US" or r.random() < 0.1 else ""]
 
 
@@ -12859,9 +12859,9 @@ def B13_tmux_capture(f, r, loc):
 
 
 def B13_trade_quote(f, r, loc):
-    return [f"{T(loc, 'ESTIMATE|KOSTENVORANSCHLAG|DEVIS|PRESUPUESTO|PREVENTIVO|OFFERTE')} — {b13_company(f, r, loc)}\n{b13_street(f, r, loc)}, {b13_postcode(r, loc)} {b13_city(r, loc)}\n\n{b13_la(f, r, loc, 2)}   {T(loc, 'valid 30 days from|gültig 30 Tage ab|valable 30 jours à partir du|válido 30 días desde|valido 30 giorni dal|30 dagen geldig vanaf')} {b13_when(r, loc, 30, 0)}\n",
-            f"{b13_la(f, r, loc, 43)}   {b13_la(f, r, loc, 22)}\n{b13_la(f, r, loc, 24)}\n\n", T(loc, 'Deposit (30%) to|Anzahlung (30 %) auf|Acompte (30 %) sur|Señal (30%) a|Acconto (30%) su|Aanbetaling (30%) op'), " ", b13_IBAN(r, loc), f"\n{b13_la(f, r, loc, 34)}\n",
-            T(loc, 'Questions|Fragen|Questions|Dudas|Domande|Vragen'), ": ", b13_EM(f, r), " · ", b13_PH(r, loc), f"\n{b13_la(f, r, loc, 40)}\n"]
+    return [f"{b13_T(loc, 'ESTIMATE|KOSTENVORANSCHLAG|DEVIS|PRESUPUESTO|PREVENTIVO|OFFERTE')} — {b13_company(f, r, loc)}\n{b13_street(f, r, loc)}, {b13_postcode(r, loc)} {b13_city(r, loc)}\n\n{b13_la(f, r, loc, 2)}   {b13_T(loc, 'valid 30 days from|gültig 30 Tage ab|valable 30 jours à partir du|válido 30 días desde|valido 30 giorni dal|30 dagen geldig vanaf')} {b13_when(r, loc, 30, 0)}\n",
+            f"{b13_la(f, r, loc, 43)}   {b13_la(f, r, loc, 22)}\n{b13_la(f, r, loc, 24)}\n\n", b13_T(loc, 'Deposit (30%) to|Anzahlung (30 %) auf|Acompte (30 %) sur|Señal (30%) a|Acconto (30%) su|Aanbetaling (30%) op'), " ", b13_IBAN(r, loc), f"\n{b13_la(f, r, loc, 34)}\n",
+            b13_T(loc, 'Questions|Fragen|Questions|Dudas|Domande|Vragen'), ": ", b13_EM(f, r), " · ", b13_PH(r, loc), f"\n{b13_la(f, r, loc, 40)}\n"]
 
 
 def B13_k8s_configmap_yaml(f, r, loc):
@@ -12927,7 +12927,7 @@ def B13_j_fn_arguments(f, r, loc):
 def B13_j_github_issue(f, r, loc):
     u = f.user_name()
     return {"url": f"https://api.github.com/repos/{u}/app/issues/{r.randint(1, 3000)}", "number": r.randint(1, 3000), "state": "open",
-            "title": b13_js(T(loc, 'Login broken after upgrade|Login nach Upgrade kaputt|Connexion cassée après mise à jour|Login roto tras actualizar|Login rotto dopo aggiornamento|Inloggen kapot na upgrade')),
+            "title": b13_js(b13_T(loc, 'Login broken after upgrade|Login nach Upgrade kaputt|Connexion cassée après mise à jour|Login roto tras actualizar|Login rotto dopo aggiornamento|Inloggen kapot na upgrade')),
             "user": {"login": u, "id": r.randint(10000, 99999999), "type": "User"},
             "body": b13_js("Steps:\n1. set env\n```\nexport GITHUB_TOKEN=", b13_VK(r, "GITHUB_TOKEN"), "\nexport DB_URL=", b13_dsn(r),
                            ["\nexport OPENAI_API_KEY=", b13_VK(r, "OPENAI_KEY")] if r.random() < 0.6 else "", "\n```\n2. run ",
@@ -12984,7 +12984,7 @@ def B13_j_adyen(f, r, loc):
 
 def B13_j_plaid(f, r, loc):
     fn, ln = b13_who(f)
-    return {"accounts": [{"account_id": rnd(r, AN, 37), "name": b13_js(T(loc, 'Current account|Girokonto|Compte courant|Cuenta corriente|Conto corrente|Betaalrekening')), "type": "depository",
+    return {"accounts": [{"account_id": rnd(r, AN, 37), "name": b13_js(b13_T(loc, 'Current account|Girokonto|Compte courant|Cuenta corriente|Conto corrente|Betaalrekening')), "type": "depository",
                           "balances": {"available": r.randint(10, 9000), "iso_currency_code": "EUR"}}],
             "numbers": {"international": [{"account_id": rnd(r, AN, 37), "iban": [B13L("IBAN", b13_iban_value(r, loc).replace(" ", ""))], "bic": f"{rnd(r, B13_UPPER, 4)}{B13_HOME[loc]}{rnd(r, B13_UPDIG, 2)}"}]},
             "owners": [{"names": b13_arr(f"{fn} {ln}"), "emails": [{"data": [b13_EM(f, r, fn, ln)], "primary": True}], "phone_numbers": [{"data": [b13_PH(r, loc)], "type": "mobile"}]}],
@@ -12993,7 +12993,7 @@ def B13_j_plaid(f, r, loc):
 
 
 def B13_j_sheet_aoa(f, r, loc):
-    head = [T(loc, 'Name|Name|Nom|Nombre|Nome|Naam'), "E-mail", T(loc, 'Phone|Telefon|Téléphone|Teléfono|Telefono|Telefoon'), "IBAN", T(loc, 'Note|Notiz|Note|Nota|Nota|Notitie')]
+    head = [b13_T(loc, 'Name|Name|Nom|Nombre|Nome|Naam'), "E-mail", b13_T(loc, 'Phone|Telefon|Téléphone|Teléfono|Telefono|Telefoon'), "IBAN", b13_T(loc, 'Note|Notiz|Note|Nota|Nota|Notitie')]
     rows = [b13_arr(*head)]
     for _ in range(r.randint(2, 5)):
         fn, ln = b13_who(f)
@@ -13051,7 +13051,7 @@ def B13_j_cfn_params(f, r, loc):
 
 def B13_j_anthropic_tooluse(f, r, loc):
     return {"id": "msg_" + rnd(r, AN, 24), "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-            "content": [{"type": "text", "text": b13_js(T(loc, 'I will store the credentials.|Ich speichere die Zugangsdaten.|J’enregistre les identifiants.|Guardo las credenciales.|Salvo le credenziali.|Ik sla de inloggegevens op.'))},
+            "content": [{"type": "text", "text": b13_js(b13_T(loc, 'I will store the credentials.|Ich speichere die Zugangsdaten.|J’enregistre les identifiants.|Guardo las credenciales.|Salvo le credenziali.|Ik sla de inloggegevens op.'))},
                         {"type": "tool_use", "id": "toolu_" + rnd(r, AN, 24), "name": "vault_write",
                          "input": {"path": f"kv/{r.choice(['team', 'prod', 'shared'])}/{r.choice(['anthropic', 'openai', 'slack', 'smtp'])}",
                                    "data": {"key": [b13_VK(r, r.choice(["ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY", "SLACK_TOKEN"]))], "owner": [b13_EM(f, r)],
@@ -13072,8 +13072,8 @@ def B13_j_sms_webhook_batch(f, r, loc):
     msgs = []
     for _ in range(r.randint(2, 3)):
         k = r.randrange(3)
-        body = {0: lambda: b13_js(T(loc, 'my card|meine Karte|ma carte|mi tarjeta|la mia carta|mijn kaart'), " ", b13_CC(r), " cvv ", b13_CVV(r)),
-                1: lambda: b13_js(T(loc, 'born|geboren|né le|nacido el|nato il|geboren'), " ", b13_DOB(r, loc), ", ", b13_la(f, r, loc, 32)),
+        body = {0: lambda: b13_js(b13_T(loc, 'my card|meine Karte|ma carte|mi tarjeta|la mia carta|mijn kaart'), " ", b13_CC(r), " cvv ", b13_CVV(r)),
+                1: lambda: b13_js(b13_T(loc, 'born|geboren|né le|nacido el|nato il|geboren'), " ", b13_DOB(r, loc), ", ", b13_la(f, r, loc, 32)),
                 2: lambda: b13_js(b13_la(f, r, loc, 0), " ", b13_la(f, r, loc, 13))}[k]()
         msgs.append({"from": [b13_PH(r, loc, 0.1, "e164")], "to": f"short:{r.randint(10000, 99999)}",
                      "text": body, "received": b13_js(b13_la(f, r, loc, 6))})
