@@ -11817,6 +11817,12 @@ def b13_luhn_ok(d):
     return b13_luhn(d[:-1]) == d
 
 
+def b13_gs1(digits):
+    """`digits` followed by its GS1 check digit (EAN/GTIN: weights 3 and 1 from the right)."""
+    tot = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(digits)))
+    return digits + str(-tot % 10)
+
+
 B13_PTYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
 B13_PKINDS = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
@@ -12289,7 +12295,7 @@ def b13_la(f, r, loc, g=None):
     if g == 21: return r.choice([f"HS {rnd(r, d, 4)}.{rnd(r, d, 2)}.{rnd(r, d, 2)}", f"container {rnd(r, B13_UPPER, 3)}U {rnd(r, d, 6)} {r.choice(d)}", f"seal {rnd(r, d, 8)}", f"B/L {rnd(r, B13_UPPER, 4)}{rnd(r, d, 8)}"])
     if g == 22: return r.choice([f"{r.randint(1, 999)},{rnd(r, d, 2)} €", f"€ {r.randint(1, 99)}.{rnd(r, d, 3)},{rnd(r, d, 2)}", f"${r.randint(1, 99)},{rnd(r, d, 3)}.{rnd(r, d, 2)}", f"£{r.randint(1, 9999)}.{rnd(r, d, 2)}"])
     if g == 23: return r.choice([f"**** {rnd(r, d, 4)}", f"{rnd(r, d, 4)} **** **** {rnd(r, d, 4)}", f"ending in {rnd(r, d, 4)}", f"IBAN ****{rnd(r, d, 4)}", f"XXX-XX-{rnd(r, d, 4)}"])
-    if g == 24: return r.choice([f"EAN {gs1(r.choice(['401', '872', '376', '803', '841']) + rnd(r, d, 9))}", f"GTIN {gs1('0' + rnd(r, d, 12))}", f"ISBN {gs1('979' + rnd(r, d, 9))}"])
+    if g == 24: return r.choice([f"EAN {b13_gs1(r.choice(['401', '872', '376', '803', '841']) + rnd(r, d, 9))}", f"GTIN {b13_gs1('0' + rnd(r, d, 12))}", f"ISBN {b13_gs1('979' + rnd(r, d, 9))}"])
     if g == 25: return f"{b13_T(loc, 'seat|Sitzplatz|siège|asiento|posto|stoel')} {r.randint(1, 45)}{r.choice('ABCDEF')}, {b13_T(loc, 'flight|Flug|vol|vuelo|volo|vlucht')} {r.choice(['LH', 'AF', 'KL', 'IB', 'AZ', 'BA', 'UA', 'U2', 'FR', 'VY'])}{r.randint(100, 9999)}"
     if g == 26: return r.choice([f"PNR {rnd(r, B13_UPPER, 6)}", f"{b13_T(loc, 'confirmation|Bestätigung|confirmation|confirmación|conferma|bevestiging')} {rnd(r, B13_UPDIG, 8)}"])
     if g == 27: return r.choice([f"{r.uniform(40, 56):.5f},{r.uniform(-6, 18):.5f}", f"{r.randint(1, 9)}.{r.randint(1, 9)} km", f"{r.randint(100, 9999)} kWh", f"{r.randint(10, 300)} mg"])
