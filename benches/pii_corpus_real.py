@@ -60,6 +60,9 @@ Splits, kept apart by construction, not only by seed:
   blind12  templates B12_*/b12_*: a thirteenth split (seed 1313, fixed day 2026-12-09) written by a ninth helper who never
            read the rules, their docs or history (nor the blind11 section) and never ran the engine on it; the lead's taxonomy;
            55 text and 21 JSON document kinds of its own (see the blind12 section). Self-checked at generation; to be scored once.
+  blind13  templates B13_*/b13_*: a fourteenth split (seed 1414, fixed day 2026-12-11) written by a tenth helper who never
+           read the rules, their docs or history (nor the blind11/blind12 sections) and never ran the engine on it; the lead's
+           taxonomy; 54 text and 18 JSON document kinds of its own (see the blind13 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -68,7 +71,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2446,9 +2449,10 @@ def main():
               "blind3": (b3_text, b3_json), "blind4": (b4_text_top, b4_json), "blind5": (b5_text, b5_json),
               "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json),
               "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json),
-              "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json)}
+              "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json),
+              "blind13": (b13_text, b13_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2510,9 +2514,13 @@ def main():
                 b12_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind13":  # blind13's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholders, JSON, no escape ahead of a label)
+                b13_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -11647,6 +11655,1519 @@ def b12_check(i, kind, doc, w, text):
         got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
         assert b12_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind13 (seed 1414) ----------
+# A fourteenth split written by a tenth helper who never read the detection rules, their docs or
+# history (nor the blind11/blind12 sections) and never ran the engine on it; the lead's taxonomy.
+# Its own value generators (phones built from libphonenumber's example numbers per type and written
+# the ways people type them, cards from real IIN ranges, IBANs built per country and length, SSNs,
+# IPs, tokens of every vendor prefix, passwords, generic secrets, PEM keys), look-alikes (b13_la:
+# phone-shaped order / ticket / invoice / booking numbers, PNRs, e-ticket numbers, versions, builds,
+# timestamps, hashes, UUIDs, Luhn-failing cards, mod-97-failing IBANs, IMEIs, meeting ids, tracking
+# and container numbers, HS codes, NHS/BSN/Steuer-ID-like numbers, 9-digit non-SSNs, dates that are
+# not birth dates, words after "password" that are no password, config values that hold no secret)
+# and document kinds (B13_TEXT_KINDS, B13_JSON_KINDS). Full-shaped, visibly fake documentation
+# examples of vendor keys are PLACEHOLDER; shapeless stand-ins are unlabelled. Relative dates use
+# B13_TODAY (never the clock). Self-check: b13_check.
+
+B13_TODAY = datetime.date(2026, 12, 11)
+B13_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+B13_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B13_FOREIGN = ["CH", "BE", "AT", "IE", "PT", "PL", "SE", "DK", "NO", "FI", "LU", "GR"]
+B13_DIG = string.digits
+B13_UPPER = string.ascii_uppercase
+B13_UPDIG = string.ascii_uppercase + string.digits
+B13_LOWDIG = string.ascii_lowercase + string.digits
+B13_URLS = AN + "_-"
+
+
+class B13L(L):
+    """A labelled value written verbatim (L would clean it)."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b13_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b13_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b13_js(*xs):
+    """Pieces made fit for one JSON string: newlines shown as ' | ', quotes as ', backslashes as /."""
+    out = []
+    for p in b13_flat(*xs):
+        if isinstance(p, L):
+            assert p.typ == "PRIVATE_KEY" or not any(c in p.text for c in '"\\\n\t\r'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " | ").replace("\t", "  "))
+    if not out or not isinstance(out[0], (str, L)):
+        out = [""] + out
+    return out
+
+
+def b13_T(loc, s):
+    """One phrase per language, 'en|de|fr|es|it|nl'."""
+    parts = s.split("|")
+    assert len(parts) == 6, s
+    return parts[B13_LANGS.index(B13_LANG[loc])]
+
+
+def b13_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower().strip(".-")
+
+
+def b13_who(f):
+    return f.first_name(), f.last_name()
+
+
+def b13_date(r, d, loc, style=None):
+    lg = B13_LANG[loc]
+    k = r.randrange(5) if style is None else style
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        mon = B13_MONTHS[lg][d.month - 1]
+        if loc == "en_US":
+            return f"{mon} {d.day}, {d.year}"
+        if lg == "en":
+            return f"{d.day} {mon} {d.year}"
+        return f"{d.day} de {mon} de {d.year}" if lg == "es" else f"{d.day} {mon} {d.year}"
+    if k == 2:
+        mon = B13_MONTHS["en"][d.month - 1][:3].upper()
+        return f"{d.day:02d}-{mon}-{d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    sep = {"de": ".", "nl": "-"}.get(lg, "/")
+    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}" if k == 3 else f"{d.day}{sep}{d.month}{sep}{d.year}"
+
+
+def b13_day(r, back=400, fwd=90):
+    return B13_TODAY + datetime.timedelta(days=r.randint(-back, fwd))
+
+
+def b13_when(r, loc, back=400, fwd=90):
+    return b13_date(r, b13_day(r, back, fwd), loc)
+
+
+
+# Places, streets and firms of our own (some Faker providers draw from sets, whose order changes between runs).
+B13_CITIES = {"en_US": ["Tulsa", "Raleigh", "Ann Arbor", "Provo", "Duluth"], "en_GB": ["Preston", "Carlisle", "Bournemouth", "Stirling", "Lincoln"],
+              "de_DE": ["Göttingen", "Rostock", "Würzburg", "Kassel", "Trier"], "fr_FR": ["Angers", "Besançon", "Nîmes", "Limoges", "Metz"],
+              "es_ES": ["Logroño", "Cáceres", "Gijón", "Albacete", "Lleida"], "it_IT": ["Bergamo", "Lecce", "Perugia", "Trento", "Ferrara"],
+              "nl_NL": ["Zwolle", "Amersfoort", "Leeuwarden", "Delft", "Tilburg"]}
+B13_STREETS = {"en": ["Maple Avenue", "Station Road", "Church Lane", "Elm Street"], "de": ["Lindenstraße", "Am Markt", "Bahnhofweg", "Gartenstraße"],
+               "fr": ["rue des Tanneurs", "avenue Jean Jaurès", "place du Marché", "chemin des Vignes"], "es": ["Calle Mayor", "Avenida de la Paz", "Calle del Olmo", "Paseo del Río"],
+               "it": ["Via Garibaldi", "Corso Italia", "Via dei Mille", "Piazza Duomo"], "nl": ["Dorpsstraat", "Kerkweg", "Molenlaan", "Stationsplein"]}
+B13_FIRM = {"en": ["Ltd", "LLC", "& Sons", "Group"], "de": ["GmbH", "KG", "& Co. KG", "AG"], "fr": ["SARL", "SAS", "& Fils", "SA"],
+            "es": ["S.L.", "S.A.", "Hermanos", "S.Coop."], "it": ["S.r.l.", "S.p.A.", "& Figli", "S.n.c."], "nl": ["B.V.", "V.O.F.", "& Zn.", "N.V."]}
+
+
+def b13_city(r, loc):
+    return r.choice(B13_CITIES[loc])
+
+
+def b13_street(f, r, loc):
+    st = r.choice(B13_STREETS[B13_LANG[loc]])
+    return f"{r.randint(1, 240)} {st}" if B13_LANG[loc] in ("en", "fr") else f"{st} {r.randint(1, 240)}"
+
+
+def b13_postcode(r, loc):
+    return {"en_US": rnd(r, B13_DIG, 5), "en_GB": f"{rnd(r, B13_UPPER, 2)}{r.randint(1, 20)} {r.randint(1, 9)}{rnd(r, B13_UPPER, 2)}", "nl_NL": f"{r.randint(1000, 9999)} {rnd(r, B13_UPPER, 2)}"}.get(loc, rnd(r, B13_DIG, 5))
+
+
+def b13_company(f, r, loc):
+    return f"{f.last_name()} {r.choice(B13_FIRM[B13_LANG[loc]])}"
+
+
+# ----- entity values -----
+
+B13_MONTHS = {"en": "January February March April May June July August September October November December".split(),
+              "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+              "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+              "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+              "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+              "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b13_luhn(digits):
+    """`digits` followed by its Luhn check digit."""
+    tot = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 == 0 else 1)
+        tot += d - 9 if d > 9 else d
+    return digits + str((10 - tot % 10) % 10)
+
+
+def b13_luhn_ok(d):
+    return b13_luhn(d[:-1]) == d
+
+
+def b13_gs1(digits):
+    """`digits` followed by its GS1 check digit (EAN/GTIN: weights 3 and 1 from the right)."""
+    tot = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(digits)))
+    return digits + str(-tot % 10)
+
+
+B13_PTYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+B13_PKINDS = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def b13_phone_valid(v, reg):
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(v, reg))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def b13_phone_value(r, reg, style=None):
+    tries = 0
+    while True:
+        tries += 1
+        ex = phonenumbers.example_number_for_type(reg, r.choice(B13_PTYPES))
+        if ex is None:
+            continue
+        nsn = phonenumbers.national_significant_number(ex)
+        keep = 1 if tries < 40 else 3  # the example's first digit(s) (mobile / geographic range); the validity check below weeds out the rest
+        cand = nsn[:keep] + rnd(r, B13_DIG, len(nsn) - keep)
+        try:
+            n = phonenumbers.parse(f"+{ex.country_code}{cand}")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == reg and phonenumbers.number_type(n) in B13_PKINDS:
+            break
+    nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+    intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    e164 = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    st = style or r.choice(["nat", "nat", "nat", "intl", "intl", "e164", "00", "compact", "local"])
+    if st == "intl":
+        v = intl
+    elif st == "e164":
+        v = e164
+    elif st == "00":
+        v = "00" + intl[1:].replace(" ", r.choice([" ", " ", "-"]))
+    elif st == "compact":
+        v = "".join(c for c in nat if c.isdigit() or c == "+")
+    elif st == "local" and reg == "DE" and " " in nat:
+        v = nat.replace(" ", "/", 1)
+    elif st == "local" and reg == "NL" and " " in nat:
+        v = nat.replace(" ", "-", 1)
+    elif st == "local" and reg == "FR":
+        v = nat.replace(" ", ".")
+    elif st == "local" and reg == "US":
+        v = r.choice([nat.replace("(", "").replace(") ", "-"), nat.replace("(", "").replace(") ", ".").replace("-", "."), "+1 " + nat.replace("(", "").replace(") ", "-")])
+    elif st == "local" and reg in ("GB", "IT", "ES"):
+        v = nat.replace(" ", "", 1) if reg == "GB" else nat.replace(" ", "")
+    else:
+        v = nat
+    return v if b13_phone_valid(v, reg) else nat
+
+
+def b13_PH(r, loc, foreign=0.1, style=None):
+    reg = r.choice(B13_FOREIGN) if r.random() < foreign else REGION[loc]
+    return B13L("PHONE", b13_phone_value(r, reg, style))
+
+
+B13_MAILDOMS = ["gmx.net", "mailbox.org", "hotmail.fr", "orange.fr", "libero.it", "fastwebnet.it", "ziggo.nl", "xs4all.nl", "btinternet.com",
+                "yahoo.co.uk", "protonmail.com", "outlook.com", "me.com", "verizon.net", "terra.es", "ono.com", "kaltstahl-gmbh.de",
+                "bouwbedrijf-smit.nl", "fromagerie-dupuis.fr", "olivicola-santoro.it", "talleres-navarro.es", "harbourview-vets.co.uk",
+                "pinecrest-realty.com", "quantiq-labs.io", "lumenhealth.org"]
+
+
+def b13_mail_value(f, r, fn=None, ln=None):
+    fn = b13_ascii(fn or f.first_name()) or "alex"
+    ln = b13_ascii(ln or f.last_name()) or "moser"
+    local = r.choice([f"{fn}.{ln}", f"{fn[:1]}{ln}", f"{ln}.{fn[:1]}", f"{fn}_{ln}{r.randint(1, 99)}", f"{fn}{r.randint(70, 99)}",
+                      f"{ln}+{r.choice(['shop', 'bank', 'school', 'travel'])}", r.choice(["info", "contact", "boekhouding", "rh", "personal", "segreteria", "rrhh", "billing"])])
+    return f"{local}@{r.choice(B13_MAILDOMS)}"
+
+
+def b13_EM(f, r, fn=None, ln=None):
+    return B13L("EMAIL", b13_mail_value(f, r, fn, ln))
+
+
+def b13_iin(r):
+    k = r.randrange(12)
+    if k < 3:
+        return "4", r.choice([16, 16, 16, 13, 19])
+    if k < 5:
+        return str(r.randint(51, 55)), 16
+    if k == 5:
+        return str(r.randint(2221, 2720)), 16
+    if k == 6:
+        return r.choice(["34", "37"]), 15
+    if k == 7:
+        return r.choice(["6011", str(r.randint(644, 649)), "65"]), 16
+    if k == 8:
+        return str(r.randint(3528, 3589)), 16
+    if k == 9:
+        return r.choice(["36", "38", str(r.randint(300, 305))]), 14
+    if k == 10:
+        return "62", 16
+    return r.choice(["4", "51", "55"]), 16
+
+
+def b13_cardfmt(r, d):
+    k = r.randrange(5)
+    if k == 0:
+        return d
+    sep = "-" if k == 4 else " "
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 19:
+        return sep.join([d[:4], d[4:8], d[8:12], d[12:16], d[16:]])
+    return d
+
+
+def b13_card_value(r):
+    pre, n = b13_iin(r)
+    return b13_cardfmt(r, b13_luhn(pre + rnd(r, B13_DIG, n - len(pre) - 1)))
+
+
+def b13_CC(r):
+    return B13L("CREDIT_CARD", b13_card_value(r))
+
+
+B13_IBAN = {"DE": (22, "n18"), "GB": (22, "a4n14"), "FR": (27, "n10c11n2"), "ES": (24, "n20"), "IT": (27, "a1n10c12"), "NL": (18, "a4n10"),
+            "BE": (16, "n12"), "AT": (20, "n16"), "CH": (21, "n5c12"), "IE": (22, "a4n14"), "PT": (25, "n21"), "LU": (20, "n3c13"),
+            "PL": (28, "n24"), "FI": (18, "n14"), "DK": (18, "n14"), "NO": (15, "n11"), "SE": (24, "n20")}
+B13_BANKCODES = {"NL": ["ABNA", "RABO", "INGB", "TRIO", "BUNQ", "RBRB", "FVLB"], "GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "CITI", "REVO"],
+                 "IE": ["AIBK", "BOFI", "IPBS", "ULSB"]}
+B13_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b13_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b13_iban_compact(r, cc):
+    bban = ""
+    for kind, n in re.findall(r"([anc])(\d+)", B13_IBAN[cc][1]):
+        n = int(n)
+        if kind == "n":
+            bban += rnd(r, B13_DIG, n)
+        elif kind == "c":
+            bban += rnd(r, B13_UPDIG, n)
+        elif n == 4 and cc in B13_BANKCODES:
+            bban += r.choice(B13_BANKCODES[cc])
+        else:
+            bban += rnd(r, B13_UPPER, n)
+    v = f"{cc}{98 - b13_mod97(bban + cc + '00'):02d}{bban}"
+    assert len(v) == B13_IBAN[cc][0] and b13_mod97(v[4:] + v[:4]) == 1
+    return v
+
+
+def b13_iban_value(r, loc, cc=None):
+    cc = cc or (r.choice(sorted(B13_IBAN)) if r.random() < 0.18 else B13_HOME[loc])
+    v = b13_iban_compact(r, cc)
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b13_IBAN(r, loc, cc=None):
+    return B13L("IBAN", b13_iban_value(r, loc, cc))
+
+
+def b13_ssn_value(r, sep=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    g, s = r.randint(1, 99), r.randint(1, 9999)
+    sep = r.choice(["-", "-", "-", " ", ""]) if sep is None else sep
+    return f"{a:03d}{sep}{g:02d}{sep}{s:04d}"
+
+
+def b13_SSN(r, sep=None):
+    return B13L("US_SSN", b13_ssn_value(r, sep))
+
+
+def b13_ip4_value(r):
+    k = r.randrange(7)
+    if k == 0:
+        return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 1:
+        return f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 2:
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    return f"{r.choice([5, 18, 35, 37, 44, 62, 78, 80, 87, 94, 95, 104, 128, 145, 159, 178, 188, 195, 213])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+
+
+def b13_IP4(r):
+    return B13L("IPV4", b13_ip4_value(r))
+
+
+def b13_ip6_value(r):
+    g = [r.choice(["2a02", "2a0a", "2001", "2003", "2600", "2a05", "2804", "fd12"])] + ["%x" % r.randint(1, 0xffff) for _ in range(7)]
+    k = r.randrange(4)
+    if k == 0:
+        return ":".join(g)
+    if k == 1:
+        return str(ipaddress.ip_address(":".join(g[:3] + ["0", "0", "0", "0", g[7]])))
+    if k == 2:
+        return ":".join(x.zfill(4) for x in g)
+    return str(ipaddress.ip_address(":".join(g[:4] + ["0", "0"] + g[6:])))
+
+
+def b13_IP6(r):
+    return B13L("IPV6", b13_ip6_value(r))
+
+
+def b13_IP(r, p6=0.3):
+    return b13_IP6(r) if r.random() < p6 else b13_IP4(r)
+
+
+def b13_dob_day(r):
+    return B13_TODAY - datetime.timedelta(days=r.randint(16 * 365, 92 * 365))
+
+
+def b13_DOB(r, loc, style=None, child=False):
+    day = B13_TODAY - datetime.timedelta(days=r.randint(5 * 365, 18 * 365)) if child else b13_dob_day(r)
+    return B13L("DATE_OF_BIRTH", b13_date(r, day, loc, style))
+
+
+B13_DOB_SAID = {"en": ["date of birth ", "DOB: ", "born on ", "Birth date: ", "b. "],
+                "de": ["geb. am ", "Geburtsdatum: ", "geboren am ", "Geb.: "],
+                "fr": ["né(e) le ", "date de naissance : ", "naissance le ", "Date naiss. "],
+                "es": ["nacido el ", "F. nacimiento: ", "fecha de nacimiento ", "nacida el "],
+                "it": ["nato il ", "nata il ", "data di nascita: ", "D.N. "],
+                "nl": ["geboren op ", "Geboortedatum: ", "geb. ", "geboortedatum "]}
+
+
+def b13_dob_said(r, loc):
+    return [r.choice(B13_DOB_SAID[B13_LANG[loc]]), b13_DOB(r, loc)]
+
+
+B13_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B13_VENDOR_TYPES = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b13_b64url(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b13_jwt_value(r):
+    hdr = {"typ": "JWT", "alg": r.choice(["RS256", "HS256", "ES384", "PS256"])}
+    if r.random() < 0.5:
+        hdr["kid"] = rnd(r, B13_URLS, 22)
+    iat = r.randint(1_780_000_000, 1_797_000_000)
+    body = {"iss": r.choice(["https://login.example-idp.net/", "urn:acme:auth", "https://auth.kassa.io"]), "sub": rnd(r, B13_LOWDIG, 12), "iat": iat,
+            "exp": iat + r.choice([300, 3600, 28800])}
+    if r.random() < 0.5:
+        body["roles"] = r.sample(["billing", "support", "admin", "viewer"], 2)
+    sig = rnd(r, B13_URLS, r.choice([43, 64, 86]))
+    return ".".join([b13_b64url(hdr), b13_b64url(body), sig])
+
+
+def b13_vendor_value(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B13_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        k = r.randrange(7)
+        if k == 6:
+            return "github_pat_11" + rnd(r, B13_UPDIG, 20) + "_" + rnd(r, AN, 59)
+        return ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "ghp_"][k] + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(4)
+        if k == 3:
+            return f"xoxe.xoxp-1-{rnd(r, AN, 120)}" if r.random() < 0.3 else f"xapp-1-A0{rnd(r, B13_UPDIG, 9)}-{rnd(r, B13_DIG, 13)}-{rnd(r, HEX, 64)}"
+        return f"{['xoxb', 'xoxp', 'xoxb'][k]}-{rnd(r, B13_DIG, 12)}-{rnd(r, B13_DIG, 13)}-{rnd(r, AN, 24)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_51", "rk_live_51", "sk_live_"]) + rnd(r, AN, r.choice([24, 96]))
+    if typ == "OPENAI_KEY":
+        if r.random() < 0.75:
+            return r.choice(["sk-proj-", "sk-proj-", "sk-svcacct-", "sk-admin-"]) + rnd(r, B13_URLS, 74) + "T3BlbkFJ" + rnd(r, B13_URLS, 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B13_URLS, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B13_URLS, 33)
+    return b13_jwt_value(r)
+
+
+def b13_VK(r, typ=None):
+    typ = typ or r.choice(B13_VENDOR_TYPES)
+    return B13L(typ, b13_vendor_value(r, typ))
+
+
+def b13_secret_value(r):
+    k = r.randrange(8)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, AN, 30) + r.choice("/+") + rnd(r, AN, 9)  # AWS secret access key shape
+    if k == 2:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([18, 30, 32, 48])))).decode()
+    if k == 3:
+        return rnd(r, B13_URLS, r.choice([32, 43, 50]))
+    if k == 4:
+        return r.choice(["s%3A", "sess_", "sid.", "ck_", "cs_"]) + rnd(r, AN, r.choice([32, 40]))
+    if k == 5:
+        return f"{rnd(r, B13_LOWDIG, 8)}-{rnd(r, B13_LOWDIG, 8)}-{rnd(r, B13_LOWDIG, 8)}-{rnd(r, B13_LOWDIG, 8)}"
+    if k == 6:
+        return "v1." + rnd(r, HEX, 40)
+    return rnd(r, AN, 24) + "." + rnd(r, AN, 16)
+
+
+def b13_GS(r):
+    return B13L("GENERIC_SECRET", b13_secret_value(r))
+
+
+def b13_CVV(r, amex=False):
+    return B13L("GENERIC_SECRET", rnd(r, B13_DIG, 4 if amex else 3))
+
+
+B13_PWWORDS = ["Kolibri", "Papaver", "Lavanda", "Tornado", "Quokka", "Fjord", "Ribera", "Sorbetto", "Windmolen", "Bretzel", "Calanque", "Ciclamino",
+               "Haring", "Mistral", "Zitrone", "Otter", "Glühwein", "Pimiento", "Nocciola", "Dromedaris", "Cerise", "Hopscotch", "Bergamot", "Salamandra"]
+
+
+def b13_pw_value(r, safe=False):
+    k = r.randrange(7)
+    w = r.choice(B13_PWWORDS)
+    if k == 0:
+        v = w + str(r.randint(1, 2030)) + r.choice("!?#$*+%")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([10, 14, 18, 24]))
+    elif k == 2:
+        v = "-".join(r.choice(B13_PWWORDS).lower() for _ in range(3)) + str(r.randint(1, 9))
+    elif k == 3:
+        v = rnd(r, string.ascii_letters, 5) + r.choice("@#&%=;:") + rnd(r, B13_DIG, 3) + rnd(r, string.ascii_letters, 3)
+    elif k == 4:
+        v = "".join({"a": "4", "o": "0", "i": "1", "e": "3", "s": "$"}.get(c, c) for c in w) + r.choice(["!", "_", "2024", "#1"])
+    elif k == 5:
+        v = w[:3].upper() + "." + rnd(r, B13_DIG, 5) + "." + w[-3:]
+    else:
+        v = rnd(r, string.ascii_lowercase, 3) + r.choice(B13_UPPER) + rnd(r, B13_DIG, 4) + r.choice("!$&*()[]") + rnd(r, AN, 3)
+    if safe:  # for URLs, CSV, shell flags, XML/INI values: none of @ : / ? # % & = , ; ' " < > ( ) [ ] { } space
+        v = "".join(c if c.isalnum() and c.isascii() or c in "!*_.-~+$^" else r.choice("_.-!") for c in v)
+    return v
+
+
+def b13_PW(r, safe=False):
+    return B13L("PASSWORD", b13_pw_value(r, safe))
+
+
+B13_PEM_KINDS = ["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]
+
+
+def b13_pem_value(r, nl="\n"):
+    kind = r.choice(B13_PEM_KINDS)
+    raw = bytes(r.randrange(256) for _ in range(r.choice([121, 138, 250, 400])))
+    if kind == "OPENSSH PRIVATE KEY":
+        raw = b"openssh-key-v1\x00" + raw
+    blob = base64.b64encode(raw).decode()
+    w = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    return nl.join([f"-----BEGIN {kind}-----"] + [blob[i:i + w] for i in range(0, len(blob), w)] + [f"-----END {kind}-----"])
+
+
+def b13_PEM(r, nl="\n"):
+    return B13L("PRIVATE_KEY", b13_pem_value(r, nl))
+
+
+B13_EXAMPLE_JWT = ".".join([b13_b64url({"alg": "HS256", "typ": "JWT"}), b13_b64url({"sub": "0000000000", "name": "Example User", "iat": 1600000000}),
+                            "EXAMPLE_SIGNATURE_do_not_use_in_production_00"])
+B13_PLACEHOLDERS = {
+    "AWS_ACCESS_KEY": ["AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLEEXAMPLE00", "ASIAEXAMPLE000000000", "AKIAYOURACCESSKEYID0"],
+    "GITHUB_TOKEN": ["ghp_" + "ExampleToken" * 3, "gho_" + "0" * 36, "ghu_EXAMPLE" + "x" * 29, "ghs_abcdefghijklmnopqrstuvwxyz0123456789",
+                     "ghr_" + "REFRESHEXAMPLE" + "0" * 22, "github_pat_11EXAMPLE00000000000000_" + "ExampleExample" * 4 + "xxx"],
+    "SLACK_TOKEN": ["xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "xoxp-000000000000-0000000000000-" + "x" * 24,
+                    "xapp-1-A00000000-0000000000000-" + "0" * 64],
+    "STRIPE_KEY": ["sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_" + "EXAMPLE0" * 3, "rk_live_" + "0" * 24],
+    "OPENAI_KEY": ["sk-proj-" + "EXAMPLE-" * 9 + "XX" + "T3BlbkFJ" + "EXAMPLE-" * 9 + "XX", "sk-abcdefghijklmnopqrstT3BlbkFJabcdefghijklmnopqrst"],
+    "ANTHROPIC_KEY": ["sk-ant-api03-" + ("EXAMPLE_KEY_" * 8)[:93] + "AA", "sk-ant-api03-" + "x" * 93 + "AA"],
+    "GOOGLE_API_KEY": ["AIzaSyA-EXAMPLE-KEY-0000000000000000000", "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"],
+    "JWT": [B13_EXAMPLE_JWT],
+}
+B13_PLACEHOLDER_SET = {v for vs in B13_PLACEHOLDERS.values() for v in vs}
+B13_STANDINS = ["<ACCESS_KEY_ID>", "$GITHUB_TOKEN", "${{ secrets.NPM_TOKEN }}", "your-api-key", "REPLACE_ME", "****", "sk-…", "AKIA…",
+                "<redacted>", "changeit", "%DB_PASSWORD%", "{{ .Values.db.password }}", "op://prod/stripe/credential", "***masked***",
+                "xoxb-…", "<insert secret>", "PLEASE_CHANGE", "${SMTP_PASS:?missing}", "(hidden)", "see vault", "null", "n/a"]
+
+
+def b13_PHOLD(r, typ=None):
+    typ = typ or r.choice(sorted(B13_PLACEHOLDERS))
+    return B13L("PLACEHOLDER", r.choice(B13_PLACEHOLDERS[typ]))
+
+
+def b13_anysecret(r):
+    k = r.randrange(10)
+    if k < 6:
+        return b13_VK(r)
+    if k < 9:
+        return b13_GS(r)
+    return b13_PHOLD(r)
+
+
+# ----- look-alikes (never labelled) -----
+
+def b13_badcard(r):
+    while True:
+        pre, n = b13_iin(r)
+        d = pre + rnd(r, B13_DIG, n - len(pre))
+        if not b13_luhn_ok(d):
+            return b13_cardfmt(r, d)
+
+
+def b13_badiban(r, loc):
+    cc = r.choice(sorted(B13_IBAN)) if r.random() < 0.4 else B13_HOME[loc]
+    v = b13_iban_compact(r, cc)
+    while True:
+        i = r.randrange(5, len(v))
+        if v[i].isdigit():
+            w = v[:i] + str((int(v[i]) + r.randint(1, 9)) % 10) + v[i + 1:]
+        else:
+            w = v[:i] + r.choice(B13_UPPER.replace(v[i], "")) + v[i + 1:]
+        if b13_mod97(w[4:] + w[:4]) != 1:
+            break
+    return " ".join(w[j:j + 4] for j in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b13_phoneish(r):
+    """Digits grouped like a phone number but used as an identifier."""
+    return r.choice([f"0{rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 4)}", f"{rnd(r, B13_DIG, 3)}-{rnd(r, B13_DIG, 3)}-{rnd(r, B13_DIG, 4)}",
+                     f"0{rnd(r, B13_DIG, 2)}.{rnd(r, B13_DIG, 2)}.{rnd(r, B13_DIG, 2)}.{rnd(r, B13_DIG, 2)}.{rnd(r, B13_DIG, 2)}",
+                     f"{rnd(r, B13_DIG, 4)} {rnd(r, B13_DIG, 6)}", f"({rnd(r, B13_DIG, 3)}) {rnd(r, B13_DIG, 3)}-{rnd(r, B13_DIG, 4)}"])
+
+
+B13_NOT_PW = {
+    "en": ["Password: expired", "password reset required at next login", "Password never expires: false", "password field left blank",
+           "the password is the same as before (not shared here)", "Password strength: weak", "password was rotated yesterday"],
+    "de": ["Passwort: abgelaufen", "Kennwort muss beim nächsten Login geändert werden", "Passwort vergessen? Link unten", "Passwortstärke: mittel"],
+    "fr": ["Mot de passe : expiré", "mot de passe oublié, lien envoyé", "mot de passe à changer à la prochaine connexion", "Force du mot de passe : faible"],
+    "es": ["Contraseña: caducada", "contraseña olvidada, enlace enviado", "la contraseña se cambia cada 90 días", "Contraseña: (sin cambios)"],
+    "it": ["Password: scaduta", "password dimenticata, inviato link", "la password va cambiata al primo accesso", "Password: non impostata"],
+    "nl": ["Wachtwoord: verlopen", "wachtwoord vergeten, link verstuurd", "wachtwoord moet bij volgende login gewijzigd worden", "Wachtwoord: niet ingesteld"],
+}
+B13_NOSECRET_KV = ["password_policy: min_length=12,require_symbol=true", "token_ttl: 3600", "password_min_length = 14", "secret_rotation_days: 90",
+                   "api_key_header: X-Api-Key", "PASSWORD_HASHER=argon2", "session_timeout=30m", "token_endpoint: /oauth/token",
+                   "auth_method: password", "max_password_age=180", "KEY_ROTATION=monthly", "secret_store=aws-secretsmanager"]
+
+
+def b13_la(f, r, loc, g=None):
+    g = r.randrange(44) if g is None else g
+    d = B13_DIG
+    lg = B13_LANG[loc]
+    if g == 0: return f"{b13_T(loc, 'Order|Bestellnr.|Commande|Pedido|Ordine|Bestelling')} {b13_phoneish(r)}"
+    if g == 1: return r.choice([f"LIN-{r.randint(100, 9999)}", f"ENG-{r.randint(10, 999)}", f"INC{rnd(r, d, 7)}", f"CS-{rnd(r, d, 8)}", f"#{r.randint(10000, 999999)}"])
+    if g == 2: return r.choice([f"{b13_T(loc, 'Invoice|Rechnung|Facture|Factura|Fattura|Factuur')} {B13_TODAY.year}-{rnd(r, d, 5)}", f"INV/{rnd(r, d, 4)}/{rnd(r, d, 6)}", f"RG{rnd(r, d, 10)}"])
+    if g == 3: return f"{b13_T(loc, 'booking|Buchung|réservation|reserva|prenotazione|boeking')} {rnd(r, B13_UPPER.replace('O', '').replace('I', ''), 6)}"
+    if g == 4: return f"{b13_T(loc, 'e-ticket|E-Ticket|billet électronique|billete electrónico|biglietto elettronico|e-ticket')} {r.choice(['220', '057', '074', '125', '006', '075', '055'])}-{rnd(r, d, 10)}"
+    if g == 5: return r.choice([f"v{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 99)}", f"{r.randint(1, 4)}.{r.randint(0, 20)}.{r.randint(0, 9)}-beta.{r.randint(1, 9)}",
+                                f"build {rnd(r, d, 4)}.{rnd(r, d, 3)}", f"node v{r.randint(18, 24)}.{r.randint(0, 19)}.{r.randint(0, 9)}", f"go1.{r.randint(21, 24)}.{r.randint(0, 9)}"])
+    if g == 6:
+        t = datetime.datetime.combine(b13_day(r, 60, 5), datetime.time(r.randint(0, 23), r.randint(0, 59), r.randint(0, 59)))
+        return r.choice([t.isoformat() + "Z", t.strftime("%Y-%m-%d %H:%M:%S,") + rnd(r, d, 3), t.strftime("%d %b %Y %H:%M:%S"), str(int(t.replace(tzinfo=datetime.timezone.utc).timestamp())),
+                         t.strftime("%Y%m%d%H%M%S"), t.strftime("[%d/%b/%Y:%H:%M:%S +0000]")])
+    if g == 7: return r.choice([f"sha1 {rnd(r, HEX, 40)}", f"digest sha256:{rnd(r, HEX, 64)}", f"{rnd(r, HEX, 12)}", f"crc32 {rnd(r, HEX, 8).upper()}", f"bcrypt $2b$12${rnd(r, B13_URLS.replace('-', '.'), 53)}"])
+    if g == 8: return str(f.uuid4())
+    if g == 9: return f"{b13_T(loc, 'card|Karte|carte|tarjeta|carta|kaart')} {b13_badcard(r)}"
+    if g == 10: return f"IBAN {b13_badiban(r, loc)}"
+    if g == 11: return f"IMEI {b13_luhn(r.choice(['35', '86', '01', '99']) + rnd(r, d, 12))}"
+    if g == 12: return r.choice([f"Meeting ID: {rnd(r, d, 3)} {rnd(r, d, 4)} {rnd(r, d, 4)}", f"Teams ID {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}", f"webinar {rnd(r, d, 10)}"])
+    if g == 13: return r.choice([f"UPS 1Z{rnd(r, B13_UPDIG, 16)}", f"DHL JJD{rnd(r, d, 18)}", f"FedEx {rnd(r, d, 12)}", f"Colissimo RR{rnd(r, d, 9)}FR", f"Poste CP{rnd(r, d, 9)}IT", f"PostNL 3SDOU{rnd(r, d, 8)}", f"SSCC (00) 3{rnd(r, d, 17)}"])
+    if g == 14: return f"{b13_T(loc, 'appointment on|Termin am|rendez-vous le|cita el|appuntamento il|afspraak op')} {b13_when(r, loc, 10, 60)}"
+    if g == 15: return f"{b13_T(loc, 'valid until|gültig bis|valable jusqu’au|válido hasta|valido fino al|geldig tot')} {b13_when(r, loc, 0, 900)}"
+    if g == 16: return r.choice([f"claim {rnd(r, d, 9)}", f"member #{rnd(r, d, 9)}", f"routing no. {r.choice(['026009593', '111000025', '122105155', '031176110'])}", f"MRN {rnd(r, d, 9)}",
+                                 f"{r.choice(['9', '9'])}{rnd(r, d, 2)}-{r.choice(['70', '78', '88', '90'])}-{rnd(r, d, 4)}", f"000-{rnd(r, d, 2)}-{rnd(r, d, 4)}"])
+    if g == 17: return r.choice(B13_NOT_PW[lg])
+    if g == 18: return r.choice(B13_NOSECRET_KV)
+    if g == 19: return r.choice(B13_STANDINS)
+    if g == 20: return r.choice([f"NHS no. {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 4)}", f"BSN {rnd(r, d, 9)}", f"Steuer-ID {rnd(r, d, 2)} {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}",
+                                 f"NIE X{rnd(r, d, 7)}{r.choice(B13_UPPER)}", f"codice fiscale {rnd(r, B13_UPPER, 6)}{rnd(r, d, 2)}{r.choice('ABCDEHLMPRST')}{rnd(r, d, 2)}{r.choice(B13_UPPER)}{rnd(r, d, 3)}{r.choice(B13_UPPER)}",
+                                 f"n° sécu {r.choice('12')} {rnd(r, d, 2)} {rnd(r, d, 2)} {rnd(r, d, 2)} {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 2)}"])
+    if g == 21: return r.choice([f"HS {rnd(r, d, 4)}.{rnd(r, d, 2)}.{rnd(r, d, 2)}", f"container {rnd(r, B13_UPPER, 3)}U {rnd(r, d, 6)} {r.choice(d)}", f"seal {rnd(r, d, 8)}", f"B/L {rnd(r, B13_UPPER, 4)}{rnd(r, d, 8)}"])
+    if g == 22: return r.choice([f"{r.randint(1, 999)},{rnd(r, d, 2)} €", f"€ {r.randint(1, 99)}.{rnd(r, d, 3)},{rnd(r, d, 2)}", f"${r.randint(1, 99)},{rnd(r, d, 3)}.{rnd(r, d, 2)}", f"£{r.randint(1, 9999)}.{rnd(r, d, 2)}"])
+    if g == 23: return r.choice([f"**** {rnd(r, d, 4)}", f"{rnd(r, d, 4)} **** **** {rnd(r, d, 4)}", f"ending in {rnd(r, d, 4)}", f"IBAN ****{rnd(r, d, 4)}", f"XXX-XX-{rnd(r, d, 4)}"])
+    if g == 24: return r.choice([f"EAN {b13_gs1(r.choice(['401', '872', '376', '803', '841']) + rnd(r, d, 9))}", f"GTIN {b13_gs1('0' + rnd(r, d, 12))}", f"ISBN {b13_gs1('979' + rnd(r, d, 9))}"])
+    if g == 25: return f"{b13_T(loc, 'seat|Sitzplatz|siège|asiento|posto|stoel')} {r.randint(1, 45)}{r.choice('ABCDEF')}, {b13_T(loc, 'flight|Flug|vol|vuelo|volo|vlucht')} {r.choice(['LH', 'AF', 'KL', 'IB', 'AZ', 'BA', 'UA', 'U2', 'FR', 'VY'])}{r.randint(100, 9999)}"
+    if g == 26: return r.choice([f"PNR {rnd(r, B13_UPPER, 6)}", f"{b13_T(loc, 'confirmation|Bestätigung|confirmation|confirmación|conferma|bevestiging')} {rnd(r, B13_UPDIG, 8)}"])
+    if g == 27: return r.choice([f"{r.uniform(40, 56):.5f},{r.uniform(-6, 18):.5f}", f"{r.randint(1, 9)}.{r.randint(1, 9)} km", f"{r.randint(100, 9999)} kWh", f"{r.randint(10, 300)} mg"])
+    if g == 28: return r.choice([f"{b13_T(loc, 'last visit|letzter Besuch|dernière visite|última visita|ultima visita|laatste bezoek')} {b13_when(r, loc, 400, 0)}",
+                                 f"{b13_T(loc, 'hired|eingestellt am|embauché le|alta el|assunto il|in dienst sinds')} {b13_when(r, loc, 3000, 0)}"])
+    if g == 29: return r.choice([f"port {r.randint(1025, 65000)}", f"pid {r.randint(100, 99999)}", f"exit code {r.randint(1, 255)}", f"HTTP {r.choice([401, 403, 404, 409, 500, 502])}"])
+    if g == 30: return r.choice([f"IP 999.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}", f"OID 1.2.840.{r.randint(10000, 999999)}.1.{r.randint(1, 99)}", f"version {r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(0, 9999)}"])
+    if g == 31: return r.choice([f"trace_id={rnd(r, HEX, 32)}", f"request-id: req_{rnd(r, AN, 14)}", f"span {rnd(r, HEX, 16)}", f"x-amz-request-id {rnd(r, B13_UPDIG, 16)}"])
+    if g == 32: return f"{b13_T(loc, 'customer no.|Kundennummer|n° client|n.º de cliente|codice cliente|klantnummer')} {rnd(r, d, r.choice([6, 8, 9, 10]))}"
+    if g == 33: return r.choice([f"{b13_T(loc, 'licence plate|Kennzeichen|immatriculation|matrícula|targa|kenteken')} {r.choice([rnd(r, B13_UPPER, 2) + '-' + rnd(r, d, 3) + '-' + rnd(r, B13_UPPER, 2), rnd(r, d, 4) + ' ' + rnd(r, B13_UPPER, 3), rnd(r, B13_UPPER, 2) + rnd(r, d, 2) + ' ' + rnd(r, B13_UPPER, 3)])}",
+                                 f"VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}"])
+    if g == 34: return r.choice([f"BIC {rnd(r, B13_UPPER, 4)}{r.choice(['DE', 'FR', 'NL', 'IT', 'ES', 'GB', 'BE'])}{rnd(r, B13_UPDIG, 2)}", f"sort code {rnd(r, d, 2)}-{rnd(r, d, 2)}-{rnd(r, d, 2)}", f"ABA {r.choice(['021000021', '121000248'])}"])
+    if g == 35: return r.choice([f"mac {':'.join(rnd(r, HEX, 2) for _ in range(6))}", f"serial {rnd(r, B13_UPDIG, 10)}", f"asset tag IT-{rnd(r, d, 6)}"])
+    if g == 36: return r.choice([f"{b13_T(loc, 'room|Zimmer|chambre|habitación|camera|kamer')} {r.randint(100, 999)}", f"gate {r.choice('ABCDEFG')}{r.randint(1, 60)}", f"{b13_T(loc, 'table|Tisch|table|mesa|tavolo|tafel')} {r.randint(1, 40)}"])
+    if g == 37: return r.choice([f"{b13_T(loc, 'policy|Police|police|póliza|polizza|polis')} {rnd(r, B13_UPPER, 2)}-{rnd(r, d, 9)}", f"{b13_T(loc, 'contract|Vertrag|contrat|contrato|contratto|contract')} {rnd(r, d, 4)}/{rnd(r, d, 6)}"])
+    if g == 38: return r.choice([f"base64:{base64.b64encode(bytes(r.randrange(256) for _ in range(9))).decode()}", f"etag W/\"{rnd(r, HEX, 16)}\"", f"nonce {rnd(r, HEX, 16)}"])
+    if g == 39: return f"{b13_T(loc, 'period|Zeitraum|période|periodo|periodo|periode')} {b13_when(r, loc, 120, 0)} – {b13_when(r, loc, 0, 60)}"
+    if g == 40: return f"{b13_T(loc, 'hotline (Mon–Fri)|Hotline (Mo–Fr)|assistance (lun–ven)|atención (lun–vie)|assistenza (lun–ven)|klantenservice (ma–vr)')} {r.choice(['0800 ', '0900-', '1-800-', '902 ', '800 '])}{rnd(r, d, 3)} {rnd(r, d, 3)}"
+    if g == 41: return r.choice([f"ref {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}", f"{b13_T(loc, 'file|Vorgang|dossier|expediente|pratica|zaak')} {rnd(r, d, 9)}", f"SWIFT ref {rnd(r, B13_UPDIG, 16)}"])
+    if g == 42: return r.choice([f"sk_{rnd(r, B13_LOWDIG, 6)}", f"key_id={rnd(r, B13_LOWDIG, 8)}", f"ghp_…{rnd(r, AN, 4)}", "AKIA****", f"token …{rnd(r, AN, 4)} (last 4)"])
+    return f"{b13_T(loc, 'qty|Menge|qté|cant.|q.tà|aantal')} {r.randint(1, 60)} × {r.randint(1, 500)},{rnd(r, d, 2)}"
+
+
+def b13_las(f, r, loc, n=2, sep=" · "):
+    return sep.join(b13_la(f, r, loc) for _ in range(n))
+
+
+# ----- passwords said, keyed, in URLs and flags -----
+
+B13_PW_SAID = {
+    "en": ["her temp password is ", "I reset it, the new password is ", "you can log in with ", "pw for the shared inbox: ", "the passcode we agreed: ",
+           "creds are admin / ", "password → "],
+    "de": ["sein vorläufiges Passwort lautet ", "ich habe das Kennwort zurückgesetzt auf ", "Login mit Passwort ", "das PW fürs Postfach: ", "Zugang: admin / "],
+    "fr": ["son mot de passe temporaire est ", "j'ai réinitialisé le mdp : ", "connexion avec le mot de passe ", "le MDP de la boîte partagée : ", "identifiants : admin / "],
+    "es": ["su contraseña provisional es ", "he restablecido la clave a ", "puede entrar con la contraseña ", "la contraseña del buzón: ", "acceso: admin / "],
+    "it": ["la sua password temporanea è ", "ho reimpostato la password a ", "accesso con password ", "la pwd della casella condivisa: ", "credenziali: admin / "],
+    "nl": ["zijn tijdelijke wachtwoord is ", "ik heb het wachtwoord gereset naar ", "inloggen met wachtwoord ", "het ww van de gedeelde inbox: ", "inlog: admin / "],
+}
+B13_PW_KEYS = {"en": ["password", "db_password", "PASSWORD", "passwd", "admin_pass", "smtpPassword", "userPassword"],
+               "de": ["passwort", "Kennwort", "db_passwort", "KENNWORT"], "fr": ["mot_de_passe", "mdp", "motDePasse"],
+               "es": ["contrasena", "clave", "contraseña"], "it": ["password", "parola_chiave", "pwd"], "nl": ["wachtwoord", "ww", "Wachtwoord"]}
+B13_SECRET_KEYS = ["client_secret", "aws_secret_access_key", "signing_key", "hmac_secret", "api_key", "webhook_secret", "session_cookie",
+                   "encryption_key", "bearer_token", "app_secret", "jwt_secret", "consumer_secret", "private_token"]
+
+
+def b13_pw_said(r, loc):
+    return [r.choice(B13_PW_SAID[B13_LANG[loc]]), b13_PW(r)]
+
+
+def b13_pwkey(r, loc):
+    return r.choice(B13_PW_KEYS[B13_LANG[loc]] + ["password"])
+
+
+def b13_dsn(r, host=None):
+    """A connection string whose userinfo holds a password."""
+    scheme = r.choice(["postgresql", "mysql", "mongodb+srv", "redis", "amqp", "mssql", "postgres"])
+    user = r.choice(["app", "svc_billing", "reporting", "root", "etl_user", "admin"])
+    host = host or r.choice(["db.internal", "pg-prod-1.cluster.local", "mq.corp.lan", "cache-02", "cluster0.ab1cd.mongodb.net"])
+    tail = r.choice(["/orders", "/prod?sslmode=require", ":5432/crm", "/0", "/vhost1", ":3306/shop"])
+    return [f"{scheme}://{user}:", b13_PW(r, safe=True), f"@{host}{tail}"]
+
+
+# ----- text documents -----
+
+def B13_linear_issue(f, r, loc):
+    fn, ln = b13_who(f)
+    a, b = f.first_name(), f.first_name()
+    return [f"{b13_la(f, r, loc, 1)}  {b13_T(loc, 'Customer cannot pay invoice|Kunde kann Rechnung nicht bezahlen|Le client ne peut pas régler la facture|El cliente no puede pagar la factura|Il cliente non riesce a pagare la fattura|Klant kan factuur niet betalen')}\n",
+            f"Status: In Progress · Priority: Urgent · Assignee: {a}\nLabels: billing, escalated\n\n## Description\n",
+            f"{fn} {ln} (", b13_EM(f, r, fn, ln), ") ", b13_T(loc, 'called from|rief an von|a appelé du|llamó desde|ha chiamato dal|belde vanaf'), " ", b13_PH(r, loc), ". ",
+            b13_T(loc, 'Card on file|Hinterlegte Karte|Carte enregistrée|Tarjeta registrada|Carta registrata|Geregistreerde kaart'), ": ", b13_CC(r), ", ",
+            b13_T(loc, 'retry failed with|erneut abgelehnt mit|échec avec|falló con|fallito con|mislukt met'), f" {b13_la(f, r, loc, 29)}.\n{b13_la(f, r, loc, 2)}\n\n---\n",
+            f"**{b}** commented {r.randint(2, 50)}m ago:\n> ", b13_T(loc, 'Refund goes to|Erstattung auf|Remboursement sur|Reembolso a|Rimborso su|Terugbetaling naar'), " ", b13_IBAN(r, loc),
+            f"\n> {b13_la(f, r, loc, 23)}; {b13_la(f, r, loc, 17)}\n",
+            ["\n**repro**\n```\ncurl -H 'Authorization: Bearer ", b13_VK(r, "JWT"), f"' https://api.internal/v2/invoices/{rnd(r, B13_DIG, 6)}\n```\n"] if r.random() < 0.6 else ""]
+
+
+def B13_notion_runbook(f, r, loc):
+    svc = r.choice(["billing-api", "search", "ledger", "notifications"])
+    out = [f"# Runbook: {svc}\n\n{b13_T(loc, 'Owner|Verantwortlich|Responsable|Responsable|Referente|Eigenaar')}: @{f.user_name()}  ·  {b13_T(loc, 'Last edited|Zuletzt bearbeitet|Modifié le|Editado|Modificato il|Laatst bewerkt')} {b13_when(r, loc, 60, 0)}\n\n",
+           "| System | User | Secret | Notes |\n|---|---|---|---|\n",
+           "| Postgres | app | ", b13_PW(r, safe=True), f" | {b13_la(f, r, loc, 18)} |\n",
+           "| SMTP relay | ", b13_EM(f, r), " | ", b13_PW(r, safe=True), " | port 587 |\n",
+           "| Vendor API | - | ", b13_anysecret(r), f" | {b13_la(f, r, loc, 5)} |\n\n",
+           "> ", b13_T(loc, 'On-call phone|Bereitschaftstelefon|Téléphone d’astreinte|Teléfono de guardia|Telefono reperibilità|Piketnummer'), ": ", b13_PH(r, loc), "\n"]
+    return out
+
+
+def B13_loki(f, r, loc):
+    out = [f"$ logcli query '{{app=\"{r.choice(['gateway', 'auth', 'checkout'])}\"}} |= \"error\"' --limit=5 --since=1h\n"]
+    for _ in range(r.randint(3, 5)):
+        k = r.randrange(5)
+        ts = f"{B13_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B13_DIG, 6)}Z"
+        lab = f"{{app=\"gateway\", pod=\"gw-{rnd(r, B13_LOWDIG, 5)}\"}}"
+        if k == 0:
+            out += [f"{ts} {lab} level=error msg=\"login failed\" user=", b13_EM(f, r), " client_ip=", b13_IP(r), "\n"]
+        elif k == 1:
+            out += [f"{ts} {lab} level=warn msg=\"upstream auth header leaked\" header=\"Authorization: Bearer ", b13_VK(r, "JWT"), "\"\n"]
+        elif k == 2:
+            out += [f"{ts} {lab} level=error msg=\"db connect failed\" dsn=", b13_dsn(r), f" {b13_la(f, r, loc, 29)}\n"]
+        elif k == 3:
+            out += [f"{ts} {lab} level=info msg=\"sms sent\" to=", b13_PH(r, loc, style="e164"), f" {b13_la(f, r, loc, 31)}\n"]
+        else:
+            out += [f"{ts} {lab} level=debug {b13_la(f, r, loc, 6)} {b13_la(f, r, loc, 7)}\n"]
+    return out
+
+
+def B13_splunk(f, r, loc):
+    out = [f"index=web sourcetype=access_combined status>=400 | table _time clientip user uri\n\n_time\tclientip\tuser\turi\n"]
+    for _ in range(r.randint(3, 5)):
+        t = f"{B13_TODAY.isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"{t}\t", b13_IP4(r), "\t", b13_EM(f, r), f"\t/account/{rnd(r, B13_DIG, 6)}\n"]
+        elif k == 1:
+            out += [f"{t}\t", b13_IP6(r), "\t-\t/reset?email=", b13_EM(f, r), "&token=", b13_GS(r), "\n"]
+        else:
+            out += [f"{t}\t", b13_IP4(r), f"\t-\t/track/{b13_la(f, r, loc, 13).replace(' ', '')}\n"]
+    return out
+
+
+def B13_caddyfile(f, r, loc):
+    dom = r.choice(["shop.example.org", "intranet.kaltstahl.de", "api.quantiq-labs.io", "portal.lumenhealth.org"])
+    return [f"{dom} {{\n\ttls ", b13_EM(f, r), "\n\tencode gzip\n\tbasicauth /admin/* {\n\t\tadmin $2a$14$" + rnd(r, B13_URLS.replace("-", "."), 53) + "\n\t}\n",
+            "\treverse_proxy ", b13_IP4(r), f":{r.choice([8080, 3000, 9000])} {{\n\t\theader_up X-Api-Key ", b13_anysecret(r), "\n\t}\n",
+            "\t# old upstream ", b13_IP6(r), f" retired {b13_when(r, loc, 200, 0)}\n\tlog {{\n\t\toutput file /var/log/caddy/{dom}.log\n\t}}\n}}\n"]
+
+
+def B13_traefik_labels(f, r, loc):
+    return ["services:\n  whoami:\n    image: traefik/whoami:" + b13_la(f, r, loc, 5).split()[-1] + "\n    labels:\n",
+            "      - \"traefik.http.routers.wa.rule=Host(`wa.lan`)\"\n",
+            "      - \"traefik.http.middlewares.auth.basicauth.users=ops:$$apr1$$" + rnd(r, B13_LOWDIG, 8) + "$$" + rnd(r, AN, 22) + "\"\n",
+            "    environment:\n      ACME_EMAIL: ", b13_EM(f, r), "\n      CF_DNS_API_TOKEN: ", b13_GS(r), "\n      DASHBOARD_PASSWORD: ", b13_PW(r, safe=True), "\n",
+            f"      # {b13_la(f, r, loc, 18)}\n"]
+
+
+def B13_consul_kv(f, r, loc):
+    app = r.choice(["payments", "crm", "mailer"])
+    return [f"$ consul kv get -recurse config/{app}/\n",
+            f"config/{app}/db/host:", b13_IP4(r), "\n", f"config/{app}/db/user:{app}_rw\n", f"config/{app}/db/password:", b13_PW(r), "\n",
+            f"config/{app}/feature/{rnd(r, string.ascii_lowercase, 6)}:true\n", f"config/{app}/support_phone:", b13_PH(r, loc), "\n",
+            f"config/{app}/upstream/key:", b13_anysecret(r), "\n", f"config/{app}/{b13_la(f, r, loc, 18).replace(' ', '')}\n",
+            f"config/{app}/release:{b13_la(f, r, loc, 5).split()[-1]}\n"]
+
+
+def B13_etcd(f, r, loc):
+    return ["$ ETCDCTL_API=3 etcdctl get --prefix /registry/tenants/\n", f"/registry/tenants/{rnd(r, B13_LOWDIG, 8)}/contact\n",
+            b13_EM(f, r), "\n", f"/registry/tenants/{rnd(r, B13_LOWDIG, 8)}/webhook_secret\n", b13_GS(r), "\n",
+            f"/registry/tenants/{rnd(r, B13_LOWDIG, 8)}/slack\n", b13_VK(r, "SLACK_TOKEN"), "\n", f"/registry/tenants/{rnd(r, B13_LOWDIG, 8)}/created\n",
+            f"{b13_la(f, r, loc, 6)}\n"]
+
+
+def B13_bitwarden_csv(f, r, loc):
+    out = ["folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"]
+    for _ in range(r.randint(3, 5)):
+        site = r.choice(["bank", "energie", "school-portal", "tax", "router", "insurance", "mail"])
+        k = r.randrange(4)
+        if k == 3:
+            out += [f"Work,,note,{site} API,,,0,,,,\n"]
+            out += ["Work,,login,", f"{site} key", ",\"", b13_T(loc, 'key is|Schlüssel|clé|clave|chiave|sleutel'), " ", b13_anysecret(r), "\",,0,https://", site, ".example,,,\n"]
+        else:
+            out += [f"{r.choice(['Personal', 'Family', 'Work', ''])},{r.choice(['', '1'])},login,{site},", f"{b13_la(f, r, loc, 32)}" if k == 1 else "", ",,0,https://",
+                    f"{site}.{r.choice(['de', 'fr', 'nl', 'it', 'es', 'co.uk', 'com'])}/login,", b13_EM(f, r), ",", b13_PW(r, safe=True), ",",
+                    ["otpauth://totp/" + site + "?secret=", B13L("GENERIC_SECRET", rnd(r, B13_B32, 16))] if r.random() < 0.3 else "", "\n"]
+    return out
+
+
+def B13_chrome_pw_csv(f, r, loc):
+    out = ["name,url,username,password,note\n"]
+    for _ in range(r.randint(3, 6)):
+        host = r.choice(["accounts.google.com", "www.amazon.de", "login.live.com", "mijn.ing.nl", "www.leboncoin.fr", "www.wallapop.com", "www.subito.it", "router"])
+        user = b13_EM(f, r) if r.random() < 0.7 else f.user_name()
+        if host == "router":  # a home router's admin page: its address is an IP
+            ip = b13_ip4_value(r)
+            out += [B13L("IPV4", ip), ",https://", B13L("IPV4", ip), "/,", user, ",", b13_PW(r, safe=True), "\n"]
+            continue
+        out += [f"{host},https://{host}/,", user, ",", b13_PW(r, safe=True), f",{r.choice(['', '', b13_la(f, r, loc, 17)]).replace(',', ' ')}\n"]
+    return out
+
+
+def B13_pgdump_copy(f, r, loc):
+    out = ["--\n-- Data for Name: customers; Type: TABLE DATA; Schema: public\n--\n\n",
+           "COPY public.customers (id, full_name, email, phone, birth_date, iban, created_at) FROM stdin;\n"]
+    for i in range(r.randint(2, 4)):
+        fn, ln = b13_who(f)
+        out += [f"{r.randint(1000, 99999)}\t{fn} {ln}\t", b13_EM(f, r, fn, ln), "\t", b13_PH(r, loc), "\t", B13L("DATE_OF_BIRTH", b13_dob_day(r).isoformat()), "\t",
+                b13_IBAN(r, loc) if r.random() < 0.7 else "\\N", f"\t{b13_day(r, 900, 0).isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00+00\n"]
+    out += ["\\.\n\n", f"SELECT pg_catalog.setval('public.customers_id_seq', {r.randint(100000, 999999)}, true);\n"]
+    return out
+
+
+def B13_mongosh(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"shop> db.users.findOne({{ email: \"", b13_EM(f, r, fn, ln), "\" })\n{\n",
+            f"  _id: ObjectId('{rnd(r, HEX, 24)}'),\n  name: '{fn} {ln}',\n  phone: '", b13_PH(r, loc), "',\n",
+            "  dob: ISODate('", B13L("DATE_OF_BIRTH", b13_dob_day(r).isoformat()), "T00:00:00.000Z'),\n",
+            "  lastLoginIp: '", b13_IP(r), "',\n", ["  ssn: '", b13_SSN(r, "-"), "',\n"] if loc == "en_US" else "", "  apiToken: '", b13_anysecret(r), "',\n",
+            f"  createdAt: ISODate('{b13_day(r, 500, 0).isoformat()}T10:{r.randint(10, 59)}:00.000Z'),\n  loyalty: {{ tier: 'gold', no: '{rnd(r, B13_DIG, 10)}' }}\n}}\n"]
+
+
+def B13_openapi_example(f, r, loc):
+    return ["openapi: 3.0.3\ninfo:\n  title: Payments API\n  version: " + b13_la(f, r, loc, 5).split()[-1] + "\n",
+            "components:\n  securitySchemes:\n    bearer: {type: http, scheme: bearer}\n  examples:\n    CreateCharge:\n      value:\n",
+            "        api_key: ", b13_PHOLD(r), "\n        card_number: tok_visa\n        customer_email: <customer-email>\n",
+            "        customer_phone: \"+1 555 0100\"\n        token: ", r.choice(B13_STANDINS), "\n",
+            "    # staging key pasted by mistake, rotate!\n    StagingAuth:\n      value:\n        Authorization: Bearer ", b13_VK(r), "\n"]
+
+
+def B13_paypal_ipn(f, r, loc):
+    fn, ln = b13_who(f)
+    return ["POST /ipn HTTP/1.1\nContent-Type: application/x-www-form-urlencoded\n\n",
+            f"mc_gross={r.randint(5, 900)}.{rnd(r, B13_DIG, 2)}&protection_eligibility=Eligible&payer_id={rnd(r, B13_UPDIG, 13)}&payment_date=",
+            f"{r.randint(0, 23):02d}%3A{r.randint(10, 59)}%3A00+Dec+{r.randint(1, 11):02d}%2C+2026+PST&payment_status=Completed&first_name={b13_ascii(fn)}&last_name={b13_ascii(ln)}",
+            "&payer_email=", B13L("EMAIL", b13_mail_value(f, r, fn, ln)),
+            f"&txn_id={rnd(r, B13_UPDIG, 17)}&invoice={rnd(r, B13_DIG, 9)}&ipn_track_id={rnd(r, HEX, 13)}&verify_sign=A{rnd(r, AN, 55)}\n"]
+
+
+def B13_crm_call(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"{b13_T(loc, 'Call note|Gesprächsnotiz|Note d’appel|Nota de llamada|Nota chiamata|Gespreksnotitie')} — {fn} {ln}, {b13_company(f, r, loc)}\n",
+            f"{b13_when(r, loc, 5, 0)}, {r.randint(3, 45)} min, {b13_T(loc, 'outbound|ausgehend|sortant|saliente|in uscita|uitgaand')}\n\n",
+            "- ", b13_T(loc, 'Direct line|Durchwahl|Ligne directe|Línea directa|Linea diretta|Direct nummer'), ": ", b13_PH(r, loc), "\n",
+            "- ", b13_T(loc, 'Mobile (private)|Handy (privat)|Portable (perso)|Móvil (personal)|Cellulare (privato)|Mobiel (privé)'), ": ", b13_PH(r, loc), "\n",
+            "- ", b13_T(loc, 'New billing address|Neue Rechnungsadresse|Nouvelle adresse de facturation|Nueva dirección de facturación|Nuovo indirizzo di fatturazione|Nieuw factuuradres'), ": ", b13_EM(f, r, fn, ln), "\n",
+            f"- {b13_la(f, r, loc, 0)}; {b13_la(f, r, loc, 37)}\n- {b13_la(f, r, loc, 14)}\n",
+            ["- SSN for the credit application: ", b13_SSN(r), "\n"] if loc == "en_US" and r.random() < 0.6 else "",
+            "- ", b13_T(loc, 'Renewal paid with card|Verlängerung per Karte|Renouvellement payé par carte|Renovación con tarjeta|Rinnovo pagato con carta|Verlenging betaald met kaart'), " ", b13_CC(r), "\n"]
+
+
+def B13_patient_intake(f, r, loc):
+    fn, ln = b13_who(f)
+    out = [f"{b13_T(loc, 'PATIENT INTAKE FORM|PATIENTENAUFNAHMEBOGEN|FICHE D’ADMISSION PATIENT|FORMULARIO DE ADMISIÓN|SCHEDA DI ACCETTAZIONE|INTAKEFORMULIER PATIËNT')}\n",
+           f"{b13_T(loc, 'Name|Name|Nom|Nombre|Nome|Naam')}: {ln}, {fn}\n", f"{b13_T(loc, 'Date of birth|Geburtsdatum|Date de naissance|Fecha de nacimiento|Data di nascita|Geboortedatum')}: ", b13_DOB(r, loc), "\n",
+           f"{b13_T(loc, 'Phone|Telefon|Téléphone|Teléfono|Telefono|Telefoon')}: ", b13_PH(r, loc), "   E-mail: ", b13_EM(f, r, fn, ln), "\n",
+           f"{b13_T(loc, 'Emergency contact|Notfallkontakt|Personne à prévenir|Contacto de emergencia|Contatto di emergenza|Contactpersoon bij nood')}: {f.first_name()} ", b13_PH(r, loc), "\n"]
+    if loc == "en_US":
+        out += ["SSN: ", b13_SSN(r), f"    Insurance: {b13_la(f, r, loc, 16)}\n"]
+    else:
+        out += [f"{b13_la(f, r, loc, 20)}\n"]
+    out += [f"{b13_T(loc, 'Last visit|Letzter Besuch|Dernière visite|Última visita|Ultima visita|Laatste bezoek')}: {b13_when(r, loc, 500, 0)}   {b13_la(f, r, loc, 27)}\n"]
+    return out
+
+
+def B13_prescription(f, r, loc):
+    fn, ln = b13_who(f)
+    drug = r.choice(["Amoxicillin 500 mg", "Ibuprofen 600 mg", "Metformin 850 mg", "Atorvastatin 20 mg", "Levothyroxine 50 µg"])
+    return [f"Rx #{rnd(r, B13_DIG, 8)} — {b13_T(loc, 'issued|ausgestellt|émise le|emitida|emessa il|uitgegeven')} {b13_when(r, loc, 30, 0)}\n",
+            f"{b13_T(loc, 'Patient|Patient|Patient|Paciente|Paziente|Patiënt')}: {fn} {ln}, ", b13_dob_said(r, loc), "\n",
+            f"{drug}, 1-0-1, {r.randint(7, 90)} {b13_T(loc, 'days|Tage|jours|días|giorni|dagen')}\n",
+            f"{b13_T(loc, 'Pharmacy callback|Rückruf Apotheke|Rappel pharmacie|Llamar a la farmacia|Richiamare farmacia|Terugbellen apotheek')}: ", b13_PH(r, loc), f"\n{b13_la(f, r, loc, 15)} · {b13_la(f, r, loc, 24)}\n"]
+
+
+def B13_lab_result(f, r, loc):
+    fn, ln = b13_who(f)
+    rows = "".join(f"{t:<14}{r.uniform(lo, hi):>8.1f} {u:<8}({lo}-{hi})\n" for t, lo, hi, u in r.sample([("HbA1c", 4.0, 6.0, "%"), ("LDL", 50, 130, "mg/dL"), ("TSH", 0.4, 4.0, "mU/L"),
+                                                                                                    ("CRP", 0.0, 5.0, "mg/L"), ("Ferritin", 30, 400, "ng/mL")], 3))
+    return [f"LAB REPORT  Accession {rnd(r, B13_UPDIG, 10)}  Collected {b13_when(r, loc, 20, 0)}\n",
+            f"Patient: {ln.upper()}, {fn}   DOB: ", b13_DOB(r, loc), f"   MRN {rnd(r, B13_DIG, 8)}\n", "Ordering physician contact: ", b13_EM(f, r), "\n\n", rows,
+            f"\n{b13_T(loc, 'Results portal login|Befundportal Login|Portail résultats|Portal de resultados|Portale referti|Uitslagenportaal')}: {b13_ascii(ln)}, ", b13_pw_said(r, loc), "\n"]
+
+
+def B13_eticket(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"ELECTRONIC TICKET RECEIPT\n{b13_T(loc, 'Passenger|Passagier|Passager|Pasajero|Passeggero|Passagier')}: {ln.upper()}/{fn.upper()} {r.choice(['MR', 'MRS', 'MS'])}\n",
+            f"{b13_la(f, r, loc, 26)}   {b13_la(f, r, loc, 4)}\n{b13_la(f, r, loc, 25)}   {b13_when(r, loc, 0, 120)}\n",
+            "FOP: CC ", B13L("CREDIT_CARD", b13_card_value(r).replace(" ", "").replace("-", "")), f" EXP {r.randint(1, 12):02d}{r.randint(27, 31)}\n",
+            "Contact: ", b13_PH(r, loc), " / ", b13_EM(f, r, fn, ln), f"\nFare: {b13_la(f, r, loc, 22)}   {b13_la(f, r, loc, 3)}\n"]
+
+
+def B13_payroll_csv(f, r, loc):
+    us = loc == "en_US"
+    out = ["employee_id;name;" + ("ssn;routing;" if us else "iban;") + "gross;net;period\n"]
+    for _ in range(r.randint(3, 5)):
+        fn, ln = b13_who(f)
+        out += [f"E{rnd(r, B13_DIG, 5)};{fn} {ln};"]
+        out += ([b13_SSN(r), f";{r.choice(['026009593', '121000358'])};"] if us else [b13_IBAN(r, loc), ";"])
+        out += [f"{r.randint(1800, 9000)}.{rnd(r, B13_DIG, 2)};{r.randint(1200, 6000)}.{rnd(r, B13_DIG, 2)};{B13_TODAY.year}-{B13_TODAY.month:02d}\n"]
+    out += [f"# {b13_la(f, r, loc, 41)}\n"]
+    return out
+
+
+def B13_timesheet(f, r, loc):
+    fn, ln = b13_who(f)
+    out = [f"Timesheet — {fn} {ln} (", b13_EM(f, r, fn, ln), f")  {b13_la(f, r, loc, 39)}\n"]
+    for i in range(5):
+        d = B13_TODAY - datetime.timedelta(days=7 - i)
+        out += [f"{d.isoformat()}  {r.randint(7, 9)}:{r.choice(['00', '15', '30'])}–{r.randint(16, 18)}:{r.choice(['00', '30', '45'])}  {r.choice(['PRJ-', 'KST '])}{rnd(r, B13_DIG, 4)}  {b13_la(f, r, loc, r.choice([1, 5, 12]))}\n"]
+    out += [b13_T(loc, 'Approver|Genehmiger|Validateur|Aprobador|Approvatore|Goedkeurder'), ": ", b13_EM(f, r), "\n"]
+    return out
+
+
+def B13_membership_card(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"{r.choice(['Bibliotheek', 'Stadtbibliothek', 'Médiathèque', 'Biblioteca', 'City Library'])} — {b13_T(loc, 'membership card|Mitgliedsausweis|carte de membre|carné de socio|tessera|lidmaatschapskaart')}\n",
+            f"{fn} {ln}\n", b13_dob_said(r, loc), "\n", f"{b13_T(loc, 'Card no.|Ausweisnr.|N° de carte|N.º de carné|N. tessera|Pasnummer')} 2901 {rnd(r, B13_DIG, 4)} {rnd(r, B13_DIG, 4)} {rnd(r, B13_DIG, 2)}\n",
+            f"{b13_la(f, r, loc, 15)}\n", "Tel. ", b13_PH(r, loc), "\n", b13_T(loc, 'PIN for the self-service kiosk is your birth year|PIN am Automaten ist Ihr Geburtsjahr|Le code du borne est votre année de naissance|El PIN del quiosco es su año de nacimiento|Il PIN del totem è l’anno di nascita|De pincode van de zuil is uw geboortejaar'), "\n"]
+
+
+def B13_student_record(f, r, loc):
+    fn, ln = b13_who(f)
+    pn = f.first_name()
+    return [f"STUDENT RECORD  {b13_T(loc, 'Class|Klasse|Classe|Clase|Classe|Klas')} {r.randint(1, 12)}{r.choice('abcd')}   ID {rnd(r, B13_DIG, 7)}\n",
+            f"{fn} {ln}, ", r.choice(B13_DOB_SAID[B13_LANG[loc]]), b13_DOB(r, loc, child=True), "\n", f"{b13_T(loc, 'Parent/guardian|Erziehungsberechtigte/r|Responsable légal|Tutor legal|Genitore/tutore|Ouder/verzorger')}: {pn} {ln}, ", b13_PH(r, loc), ", ", b13_EM(f, r, pn, ln), "\n",
+            f"{b13_T(loc, 'Second contact|Zweiter Kontakt|Deuxième contact|Segundo contacto|Secondo contatto|Tweede contact')}: ", b13_PH(r, loc), "\n",
+            f"{b13_T(loc, 'Enrolled|Eingeschult|Inscrit le|Matriculado|Iscritto il|Ingeschreven')} {b13_when(r, loc, 1500, 0)} · {b13_la(f, r, loc, 36)} · {b13_la(f, r, loc, 17)}\n"]
+
+
+def B13_guest_list(f, r, loc):
+    out = [f"## {b13_T(loc, 'Wedding guest list|Hochzeitsgäste|Liste des invités|Lista de invitados|Lista invitati|Gastenlijst bruiloft')} ({b13_when(r, loc, 0, 200)})\n\n",
+           "| # | Name | Phone | E-mail | Menu | Table |\n|---|---|---|---|---|---|\n"]
+    for i in range(r.randint(3, 6)):
+        fn, ln = b13_who(f)
+        out += [f"| {i + 1} | {fn} {ln} | ", b13_PH(r, loc, 0.15), " | ", b13_EM(f, r, fn, ln) if r.random() < 0.7 else "—", f" | {r.choice(['veg', 'fish', 'meat', 'vegan', 'kids'])} | {r.randint(1, 14)} |\n"]
+    out += [f"\n{b13_la(f, r, loc, 22)} deposit paid · {b13_la(f, r, loc, 2)}\n"]
+    return out
+
+
+def B13_customs_cn23(f, r, loc):
+    sn, sl = b13_who(f)
+    rn, rl = b13_who(f)
+    return [f"CN 23 — CUSTOMS DECLARATION  {b13_la(f, r, loc, 13)}\nFrom: {sn} {sl}, {b13_city(r, loc)}  Tel ", b13_PH(r, loc), "\n",
+            f"To: {rn} {rl}, {r.choice(['Toronto', 'Sydney', 'Zürich', 'Oslo', 'New York'])}  Tel ", b13_PH(r, loc, 0.6), "  E-mail ", b13_EM(f, r, rn, rl), "\n",
+            f"Contents: {r.choice(['gift', 'documents', 'sample', 'returned goods'])}; {b13_la(f, r, loc, 21)}; {b13_la(f, r, loc, 22)}\n",
+            f"Importer VAT / EORI: {r.choice(['DE', 'FR', 'NL', 'IT', 'ES'])}{rnd(r, B13_DIG, 12)}\n{b13_T(loc, 'Date|Datum|Date|Fecha|Data|Datum')}: {b13_when(r, loc, 3, 0)}\n"]
+
+
+def B13_manifest(f, r, loc):
+    out = [f"SHIPPING MANIFEST  Voyage {rnd(r, B13_UPPER, 2)}{rnd(r, B13_DIG, 3)}W   {b13_la(f, r, loc, 21)}\n\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b13_la(f, r, loc, 21)}  {r.randint(2, 28)} t  Consignee: {b13_company(f, r, loc)}  notify ", b13_PH(r, loc, 0.3), " / ", b13_EM(f, r), "\n"]
+    out += [f"ETA {b13_when(r, loc, 0, 40)}   {b13_la(f, r, loc, 41)}\n"]
+    return out
+
+
+def B13_classified(f, r, loc):
+    item = b13_T(loc, 'Road bike, 56 cm, barely used|Rennrad, 56 cm, kaum gefahren|Vélo de route 56 cm, peu servi|Bici de carretera, 56 cm, casi nueva|Bici da corsa 56 cm, usata poco|Racefiets 56 cm, weinig gebruikt')
+    return [f"{item} — {b13_la(f, r, loc, 22)}\n\n", b13_T(loc, 'Call or WhatsApp|Anruf oder WhatsApp|Appel ou WhatsApp|Llamada o WhatsApp|Chiamata o WhatsApp|Bellen of appen'), ": ", b13_PH(r, loc, 0.0, "local"), "\n",
+            b13_T(loc, 'No phone calls after 9pm, mail me at|Nach 21 Uhr bitte Mail an|Après 21h, écrivez à|Después de las 21h escribid a|Dopo le 21 scrivete a|Na 21u graag mailen naar'), " ", b13_EM(f, r), "\n",
+            f"{b13_la(f, r, loc, 35)} · {b13_la(f, r, loc, 0)}\n"]
+
+
+def B13_dating_msg(f, r, loc):
+    a = f.first_name()
+    return [f"{a}: ", b13_T(loc, 'this app keeps crashing lol, text me instead|die App stürzt dauernd ab, schreib mir lieber|l’appli plante tout le temps, écris-moi plutôt|la app se cuelga, mejor escríbeme|l’app si blocca sempre, scrivimi|de app crasht steeds, app me liever'), " ",
+            b13_PH(r, loc, 0.05, r.choice(["compact", "nat", "intl"])), "\n", f"{f.first_name()}: ", b13_T(loc, 'ok! or insta? mine is|ok! oder Insta? meins ist|ok ! ou insta ? moi c’est|vale! ¿o insta? el mío es|ok! o insta? il mio è|oké! of insta? de mijne is'),
+            f" @{f.user_name()} — {b13_la(f, r, loc, 14)}\n", f"{a}: ", b13_T(loc, 'my mail if that’s easier|meine Mail, falls einfacher|mon mail si c’est plus simple|mi correo si es más fácil|la mia mail se è più comodo|mijn mail als dat makkelijker is'), " ", b13_EM(f, r, a), "\n"]
+
+
+def B13_ats_export(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"Candidate #{rnd(r, B13_DIG, 6)} — {fn} {ln}\nStage: {r.choice(['Phone screen', 'Onsite', 'Offer', 'Rejected'])}   Source: {r.choice(['LinkedIn', 'Referral', 'Indeed', 'StepStone'])}\n",
+            "Email: ", b13_EM(f, r, fn, ln), "   Phone: ", b13_PH(r, loc), "\n",
+            f"CV parsed: {b13_T(loc, 'born|geboren am|né le|nacido el|nato il|geboren op')} ", b13_DOB(r, loc), f" · {b13_la(f, r, loc, 28)}\n",
+            f"Interview: {b13_la(f, r, loc, 12)}   {b13_la(f, r, loc, 14)}\n",
+            ["Background check consent signed, SSN ", b13_SSN(r), "\n"] if loc == "en_US" else "",
+            "Scorecard: ", b13_T(loc, 'strong on SQL, asked about salary band|stark in SQL, fragte nach Gehaltsband|solide en SQL, a demandé la fourchette|fuerte en SQL, preguntó por la banda salarial|forte in SQL, ha chiesto la RAL|sterk in SQL, vroeg naar salarisschaal'), "\n"]
+
+
+def B13_linkedin_msg(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"{fn} {ln} · {r.randint(1, 23)}h\n",
+            b13_T(loc, 'Hi! Loved your profile. Could we chat this week? My number is|Hallo! Ihr Profil gefällt mir. Können wir diese Woche sprechen? Meine Nummer:|Bonjour ! Votre profil m’intéresse. On s’appelle cette semaine ? Mon numéro :|¡Hola! Me encanta tu perfil. ¿Hablamos esta semana? Mi número:|Ciao! Il tuo profilo mi interessa. Ci sentiamo questa settimana? Il mio numero:|Hoi! Mooi profiel. Zullen we deze week bellen? Mijn nummer:'),
+            " ", b13_PH(r, loc), "\n", b13_T(loc, 'or reply to|oder an|ou répondez à|o responde a|oppure a|of reageer naar'), " ", b13_EM(f, r, fn, ln), f"\n{b13_la(f, r, loc, 12)}\n"]
+
+
+def B13_whatsapp(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    d = b13_day(r, 20, 0)
+    ds = d.strftime("%m/%d/%y") if loc == "en_US" else d.strftime("%d/%m/%Y")
+    t = lambda: f"[{ds}, {r.randint(7, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}]"
+    return [f"{t()} {a}: ", b13_T(loc, 'what’s the wifi at the flat?|wie ist das WLAN in der Wohnung?|c’est quoi le wifi de l’appart ?|¿cuál es el wifi del piso?|qual è il wifi dell’appartamento?|wat is de wifi in het appartement?'), "\n",
+            f"{t()} {b}: ", b13_T(loc, 'network Casa, password|Netz Casa, Passwort|réseau Casa, mot de passe|red Casa, contraseña|rete Casa, password|netwerk Casa, wachtwoord'), " ", b13_PW(r), "\n",
+            f"{t()} {a}: ", b13_T(loc, 'and the landlord’s number?|und die Nummer vom Vermieter?|et le numéro du proprio ?|¿y el número del casero?|e il numero del padrone di casa?|en het nummer van de verhuurder?'), "\n",
+            f"{t()} {b}: ", b13_PH(r, loc), f"\n{t()} {b}: {b13_la(f, r, loc, 3)}\n", f"{t()} {a}: <Media omitted>\n"]
+
+
+def B13_sms_backup_xml(f, r, loc):
+    out = ["<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n<smses count=\"3\" backup_set=\"" + str(f.uuid4()) + "\">\n"]
+    for _ in range(3):
+        k = r.randrange(4)
+        out += ["  <sms protocol=\"0\" address=\"", b13_PH(r, loc, 0.05, r.choice(["e164", "nat"])), f"\" date=\"{r.randint(1_790_000_000, 1_796_000_000)}{rnd(r, B13_DIG, 3)}\" type=\"{r.choice([1, 2])}\" body=\""]
+        if k == 0:
+            out += [b13_T(loc, 'Your code is|Ihr Code lautet|Votre code est|Su código es|Il tuo codice è|Je code is'), f" {rnd(r, B13_DIG, 6)}. {b13_la(f, r, loc, 12)}"]
+        elif k == 1:
+            out += [b13_T(loc, 'new router pw|neues Router-PW|nouveau mdp box|nueva clave del router|nuova password router|nieuw routerwachtwoord'), " ", b13_PW(r, safe=True)]
+        elif k == 2:
+            out += [b13_T(loc, 'IBAN for the rent|IBAN für die Miete|IBAN pour le loyer|IBAN para el alquiler|IBAN per l’affitto|IBAN voor de huur'), " ", b13_IBAN(r, loc)]
+        else:
+            out += [f"{b13_la(f, r, loc, 13)} {b13_la(f, r, loc, 14)}"]
+        out += ["\" read=\"1\" status=\"-1\" contact_name=\"" + f.first_name() + "\" />\n"]
+    return out + ["</smses>\n"]
+
+
+def B13_voicemail(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"Voicemail from ", b13_PH(r, loc, 0.1, "e164"), f" · {r.randint(0, 2)}:{r.randint(10, 59)} · {b13_when(r, loc, 3, 0)}\n",
+            "Transcript: \"", b13_T(loc, 'Hi, it’s|Hallo, hier ist|Bonjour, c’est|Hola, soy|Ciao, sono|Hoi, met'), f" {fn} {ln}, ",
+            b13_T(loc, 'about my order|wegen meiner Bestellung|pour ma commande|sobre mi pedido|per il mio ordine|over mijn bestelling'), f" {b13_phoneish(r)}. ",
+            b13_T(loc, 'Call me back on|Rufen Sie mich an unter|Rappelez-moi au|Llámeme al|Mi richiami al|Bel me terug op'), " ", b13_PH(r, loc, 0.0, "nat"), ", ",
+            b13_T(loc, 'or email|oder per Mail|ou par mail|o por correo|o via mail|of mail'), " ", b13_EM(f, r, fn, ln), ". ",
+            b13_T(loc, 'My date of birth for verification is|Mein Geburtsdatum zur Prüfung:|Ma date de naissance pour vérifier :|Mi fecha de nacimiento para verificar:|La mia data di nascita per la verifica:|Mijn geboortedatum ter controle:'), " ", b13_DOB(r, loc, 1), ".\"\n"]
+
+
+def B13_format_patch(f, r, loc):
+    fn, ln = b13_who(f)
+    key = b13_anysecret(r)
+    return [f"From {rnd(r, HEX, 40)} Mon Sep 17 00:00:00 2001\nFrom: {fn} {ln} <", b13_EM(f, r, fn, ln), ">\n",
+            f"Date: {b13_la(f, r, loc, 6)}\nSubject: [PATCH {r.randint(1, 3)}/3] config: move credentials to env\n\n---\n config/settings.py | 4 ++--\n\n",
+            f"diff --git a/config/settings.py b/config/settings.py\nindex {rnd(r, HEX, 7)}..{rnd(r, HEX, 7)} 100644\n--- a/config/settings.py\n+++ b/config/settings.py\n@@ -12,8 +12,8 @@\n",
+            "-DB_PASSWORD = '", b13_PW(r, safe=True), "'\n+DB_PASSWORD = os.environ['DB_PASSWORD']\n", "-API_KEY = \"", key, "\"\n+API_KEY = os.environ.get('API_KEY')\n",
+            " SUPPORT_EMAIL = '", b13_EM(f, r), "'\n", f" TIMEOUT = 30\n-- \n2.4{r.randint(0, 7)}.{r.randint(0, 3)}\n"]
+
+
+def B13_circleci_fail(f, r, loc):
+    return [f"#!/bin/bash -eo pipefail\n./scripts/deploy.sh\n+ export AWS_ACCESS_KEY_ID=", b13_VK(r, "AWS_ACCESS_KEY"), "\n+ export AWS_SECRET_ACCESS_KEY=", b13_GS(r),
+            "\n+ export NPM_TOKEN=", r.choice(B13_STANDINS), "\n+ export ",
+            r.choice([["ANTHROPIC_API_KEY=", b13_VK(r, "ANTHROPIC_KEY")], ["SLACK_BOT_TOKEN=", b13_VK(r, "SLACK_TOKEN")], ["EVAL_JWT=", b13_VK(r, "JWT")]]), "\n+ curl -fsS -u deploy:", b13_PW(r, safe=True), f" https://artifacts.corp.lan/upload\ncurl: (22) The requested URL returned error: 401\n",
+            f"Exited with code exit status 22\nCircleCI received exit code 22\n{b13_la(f, r, loc, 31)} {b13_la(f, r, loc, 5)}\n"]
+
+
+def B13_cfn_deploy(f, r, loc):
+    return [f"$ aws cloudformation deploy --stack-name {r.choice(['crm', 'web', 'etl'])}-prod --template-file stack.yml --parameter-overrides \\\n",
+            "    DBMasterPassword=", b13_PW(r, safe=True), " \\\n    AlertEmail=", b13_EM(f, r), " \\\n    SlackWebhookToken=", b13_VK(r, "SLACK_TOKEN"), " \\\n",
+            f"    AllowedPort={r.choice([443, 8443])} \\\n    MinPasswordLength=14 \\\n    ImageTag={b13_la(f, r, loc, 5).split()[-1]}\n",
+            f"\nWaiting for changeset to be created..\nSuccessfully created/updated stack - {r.choice(['crm', 'web', 'etl'])}-prod\n"]
+
+
+def B13_ansible_inventory(f, r, loc):
+    out = ["[web]\n"]
+    for i in range(r.randint(2, 3)):
+        out += [f"web{i + 1} ansible_host=", b13_IP4(r), f" ansible_port={r.choice([22, 2222])}\n"]
+    out += ["\n[db]\ndb1 ansible_host=", b13_IP(r, 0.4), " ansible_user=postgres ansible_password=", b13_PW(r, safe=True), "\n\n",
+            "[all:vars]\nansible_become_pass=", b13_PW(r, safe=True), "\nadmin_mail=", b13_EM(f, r), f"\n# {b13_la(f, r, loc, 18)}\n"]
+    return out
+
+
+def B13_apache_vhost(f, r, loc):
+    return [f"<VirtualHost *:443>\n    ServerName {r.choice(['crm', 'wiki', 'erp'])}.{r.choice(['kaltstahl.de', 'smit-bouw.nl', 'santoro.it'])}\n    ServerAdmin ", b13_EM(f, r), "\n",
+            "    SetEnv PAYMENT_API_KEY ", b13_anysecret(r), "\n    SetEnv DB_PASS ", b13_PW(r, safe=True), "\n",
+            "    RequestHeader set Authorization \"Bearer ", b13_VK(r, r.choice(["JWT", "GITHUB_TOKEN", "OPENAI_KEY"])), "\"\n",
+            "    ProxyPass /api http://", b13_IP4(r), ":8080/api\n", "    <RequireAny>\n        Require ip ", b13_IP4(r), "\n        Require ip ", b13_IP6(r), "\n    </RequireAny>\n",
+            f"    # {b13_la(f, r, loc, 5)}\n</VirtualHost>\n"]
+
+
+def B13_envrc(f, r, loc):
+    return ["# .envrc — loaded by direnv, do NOT commit\n", "export DATABASE_URL=", b13_dsn(r), "\n",
+            f"export ANTHROPIC_API_KEY=", b13_VK(r, "ANTHROPIC_KEY") if r.random() < 0.8 else b13_PHOLD(r, "ANTHROPIC_KEY"), "\n",
+            "export GOOGLE_MAPS_KEY=", b13_VK(r, "GOOGLE_API_KEY"), "\n", "# export STRIPE_KEY=", r.choice(B13_STANDINS), "\n",
+            "export STRIPE_SECRET_KEY=", b13_VK(r, "STRIPE_KEY"), "\n", f"export {r.choice(['PASSWORD_MIN_LENGTH=12', 'TOKEN_TTL=900', 'SECRET_ROTATION_DAYS=30'])}\n",
+            "export JWT_SECRET=", b13_GS(r), "\n", "export OWNER_PHONE=", b13_PH(r, loc, 0, "e164"), f"\n# {b13_la(f, r, loc, 6)}\n",
+            ["export SFTP_KEY=\"", b13_PEM(r), "\"\n"] if r.random() < 0.45 else ""]
+
+
+def B13_datadog_alert(f, r, loc):
+    return [f"[Triggered] High 5xx on checkout-api  {b13_la(f, r, loc, 6)}\n",
+            f"Monitor #{rnd(r, B13_DIG, 8)} · env:prod · service:checkout\n\nSample log:\n",
+            "  POST /v1/charges 502 client=", b13_IP(r), " email=", b13_EM(f, r), " card=", b13_CC(r), " cvc=", b13_CVV(r), "\n",
+            f"  {b13_la(f, r, loc, 31)}\n", "  upstream stripe key=", b13_VK(r, "STRIPE_KEY"), "\n",
+            f"Notify: @pagerduty-checkout @", b13_EM(f, r), f"\n{b13_la(f, r, loc, 29)}\n"]
+
+
+def B13_confluence_onboarding(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"{b13_T(loc, 'Welcome|Willkommen|Bienvenue|Bienvenida|Benvenuto|Welkom')} {fn}! / Space: IT-Onboarding / {b13_when(r, loc, 10, 0)}\n\n",
+            "h2. Accounts\n", "* Laptop login: ", b13_ascii(fn) or "user", ", ", b13_pw_said(r, loc), "\n",
+            "* VPN gateway: ", b13_IP4(r), f" ({b13_la(f, r, loc, 29)})\n", "* Service desk: ", b13_PH(r, loc), " / ", b13_EM(f, r), "\n",
+            f"* {b13_la(f, r, loc, 17)}\n", "* AI assistant (team key, do not share): ", b13_VK(r, r.choice(["ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY"])), "\n", "* Git: ", b13_T(loc, 'use your own token, e.g.|eigenes Token, z. B.|votre propre jeton, ex.|tu propio token, p. ej.|il tuo token, es.|je eigen token, bv.'), " ", b13_PHOLD(r, "GITHUB_TOKEN"), "\n"]
+
+
+def B13_asana_task(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"Task: {b13_T(loc, 'Update supplier bank details|Lieferanten-Bankdaten ändern|Mettre à jour le RIB fournisseur|Actualizar datos bancarios del proveedor|Aggiornare IBAN fornitore|Bankgegevens leverancier bijwerken')} — {b13_company(f, r, loc)}\n",
+            f"Due {b13_when(r, loc, 0, 14)} · Assignee {fn} {ln}\n\n", b13_T(loc, 'Old|Alt|Ancien|Antiguo|Vecchio|Oud'), ": ", b13_IBAN(r, loc), "\n",
+            b13_T(loc, 'New|Neu|Nouveau|Nuevo|Nuovo|Nieuw'), ": ", b13_IBAN(r, loc), "\n", f"{b13_la(f, r, loc, 10)}  ← {b13_T(loc, 'typo in their letter|Tippfehler im Brief|coquille dans leur courrier|errata en su carta|refuso nella lettera|typfout in hun brief')}\n",
+            b13_T(loc, 'Confirmed by phone with|Telefonisch bestätigt mit|Confirmé par téléphone avec|Confirmado por teléfono con|Confermato al telefono con|Telefonisch bevestigd met'), " ", b13_PH(r, loc), "\n"]
+
+
+def B13_teams_invite(f, r, loc):
+    return [f"{b13_T(loc, 'Microsoft Teams meeting|Microsoft Teams-Besprechung|Réunion Microsoft Teams|Reunión de Microsoft Teams|Riunione di Microsoft Teams|Microsoft Teams-vergadering')}\n",
+            f"{b13_la(f, r, loc, 12)}\n", b13_T(loc, 'Dial in by phone|Telefonische Einwahl|Participer par téléphone|Unirse por teléfono|Partecipa per telefono|Inbellen via telefoon'), "\n",
+            b13_PH(r, loc, 0.0, "intl"), f",,{rnd(r, B13_DIG, 9)}# {b13_city(r, loc)}\n", f"{b13_T(loc, 'Phone conference ID|Konferenz-ID|ID de conférence|Id. de conferencia|ID conferenza|Conferentie-id')}: {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)} {rnd(r, B13_DIG, 3)}#\n",
+            "Organizer: ", b13_EM(f, r), f"\n{b13_la(f, r, loc, 14)}\n"]
+
+
+def B13_mt103(f, r, loc):
+    fn, ln = b13_who(f)
+    return ["{1:F01" + rnd(r, B13_UPPER, 8) + "AXXX" + rnd(r, B13_DIG, 10) + "}{2:I103" + rnd(r, B13_UPPER, 8) + "XXXXN}\n",
+            f":20:{rnd(r, B13_UPDIG, 16)}\n:23B:CRED\n:32A:{B13_TODAY.strftime('%y%m%d')}EUR{r.randint(100, 99999)},{rnd(r, B13_DIG, 2)}\n",
+            ":50K:/", B13L("IBAN", b13_iban_value(r, loc).replace(" ", "")), f"\n{b13_company(f, r, loc).upper()[:35]}\n",
+            ":59:/", B13L("IBAN", b13_iban_value(r, loc).replace(" ", "")), f"\n{fn.upper()} {ln.upper()}\n",
+            f":70:{b13_la(f, r, loc, 2).upper()[:35]}\n:71A:SHA\n", f"// {b13_T(loc, 'ops contact|Ansprechpartner|contact|contacto|referente|contactpersoon')} ", b13_PH(r, loc), "\n"]
+
+
+def B13_benefits_enrollment(f, r, loc):
+    fn, ln = b13_who(f)
+    bn = f.first_name()
+    return [f"401(k) / BENEFITS ENROLLMENT — plan year {B13_TODAY.year + 1}\nEmployee: {fn} {ln}   SSN ", b13_SSN(r), "   Date of birth ", b13_DOB(r, "en_US"), "\n",
+            f"Beneficiary: {bn} {ln} (spouse)   SSN ", b13_SSN(r), "   DOB ", b13_DOB(r, "en_US"), "\n",
+            "Contact phone ", b13_PH(r, "en_US", 0.0), "   Personal e-mail ", b13_EM(f, r, fn, ln), "\n",
+            f"Employer EIN {r.randint(10, 99)}-{rnd(r, B13_DIG, 7)}   {b13_la(f, r, loc, 16)}   signed {b13_when(r, 'en_US', 14, 0)}\n"]
+
+
+def B13_fnol(f, r, loc):
+    fn, ln = b13_who(f)
+    on, ol = b13_who(f)
+    return [f"{b13_T(loc, 'FIRST NOTICE OF LOSS|SCHADENMELDUNG|DÉCLARATION DE SINISTRE|PARTE DE SINIESTRO|DENUNCIA DI SINISTRO|SCHADEMELDING')}  {b13_la(f, r, loc, 37)}\n",
+            f"{b13_T(loc, 'Date of accident|Unfalldatum|Date de l’accident|Fecha del accidente|Data del sinistro|Datum ongeval')}: {b13_when(r, loc, 20, 0)}   {b13_la(f, r, loc, 33)}\n",
+            f"{b13_T(loc, 'Policyholder|Versicherungsnehmer|Assuré|Tomador|Contraente|Verzekeringnemer')}: {fn} {ln}, ", b13_dob_said(r, loc), ", ", b13_PH(r, loc), "\n",
+            f"{b13_T(loc, 'Other party|Unfallgegner|Tiers|Contrario|Controparte|Tegenpartij')}: {on} {ol}, ", b13_PH(r, loc), f", {b13_la(f, r, loc, 33)}\n",
+            b13_T(loc, 'Payout to|Auszahlung an|Versement sur|Pago a|Liquidazione su|Uitbetaling naar'), " ", b13_IBAN(r, loc), "\n"]
+
+
+def B13_parking_appeal(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"{b13_T(loc, 'Re: Penalty charge notice|Betreff: Bußgeldbescheid|Objet : Avis de contravention|Asunto: Multa de aparcamiento|Oggetto: Verbale di contravvenzione|Betreft: Parkeerboete')} {rnd(r, B13_UPPER, 2)}{rnd(r, B13_DIG, 8)}\n\n",
+            b13_T(loc, 'I was not parked there on|Ich stand dort nicht am|Je n’étais pas stationné le|No estaba aparcado el|Non ero parcheggiato il|Ik stond daar niet geparkeerd op'), f" {b13_when(r, loc, 40, 0)}; {b13_la(f, r, loc, 33)}. ",
+            b13_T(loc, 'Please refund the fee to|Bitte erstatten Sie die Gebühr auf|Merci de rembourser sur|Devuelvan el importe a|Rimborsate su|Graag terugstorten op'), " ", b13_IBAN(r, loc), ".\n\n",
+            f"{fn} {ln}\n", b13_PH(r, loc), "\n", b13_EM(f, r, fn, ln), "\n"]
+
+
+def B13_graphql_http(f, r, loc):
+    fn, ln = b13_who(f)
+    return ["POST /graphql HTTP/2\nhost: api.shopfront.io\nauthorization: Bearer ", b13_VK(r, r.choice(["JWT", "JWT", "GITHUB_TOKEN"])), "\ncontent-type: application/json\n\n",
+            "mutation { updateCustomer(id: \"gid://shop/Customer/", rnd(r, B13_DIG, 13), "\", input: { email: \"", b13_EM(f, r, fn, ln), "\", phone: \"",
+            b13_PH(r, loc, 0.0, "e164"), "\", note: \"", b13_la(f, r, loc, 0), "\" }) { id updatedAt } }\n\n",
+            "HTTP/2 200\nx-request-id: ", str(f.uuid4()), "\n{\"data\":{\"updateCustomer\":{\"id\":\"", rnd(r, B13_DIG, 13), "\",\"updatedAt\":\"", b13_la(f, r, loc, 6), "\"}}}\n"]
+
+
+def B13_shell_mysql(f, r, loc):
+    u = f.user_name()
+    return [f"{u}@bastion:~$ mysql -h ", b13_IP4(r), " -u admin -p", b13_PW(r, safe=True), " shop\n",
+            "mysql: [Warning] Using a password on the command line interface can be insecure.\n",
+            "mysql> SELECT id, email, phone FROM customers WHERE id = ", str(r.randint(1000, 99999)), ";\n+-------+------------------------------+-----------------+\n",
+            "| id    | email                        | phone           |\n", f"| {r.randint(1000, 99999)} | ", b13_EM(f, r), " | ", b13_PH(r, loc), " |\n",
+            "+-------+------------------------------+-----------------+\n1 row in set (0.00 sec)\n\n",
+            r.choice([[f"{u}@bastion:~$ sshpass -p '", b13_PW(r, safe=True), "' ssh deploy@", b13_IP(r), " 'systemctl restart shop'\n"],
+                      [f"{u}@bastion:~$ mysqldump --host=", b13_IP4(r), " --user=backup --password=", b13_PW(r, safe=True), " --single-transaction shop > shop.sql\n"],
+                      [f"{u}@bastion:~$ PGPASSWORD=", b13_PW(r, safe=True), " psql -h ", b13_IP(r, 0.2), " -U report -c 'select 1'\n"]]),
+            f"{u}@bastion:~$ # {b13_la(f, r, loc, 17)}\n"]
+
+
+def B13_tenant_portal_mail(f, r, loc):
+    fn, ln = b13_who(f)
+    return [f"{b13_T(loc, 'Subject: Your resident portal account|Betreff: Ihr Mieterportal-Zugang|Objet : Votre compte locataire|Asunto: Su cuenta del portal de inquilinos|Oggetto: Il tuo account inquilino|Onderwerp: Uw huurdersportaal')}\n\n",
+            f"{b13_T(loc, 'Dear|Sehr geehrte/r|Cher/Chère|Estimado/a|Gentile|Beste')} {fn} {ln},\n", b13_T(loc, 'your login is|Ihr Login lautet|votre identifiant est|su usuario es|il suo login è|uw login is'), " ", b13_EM(f, r, fn, ln), " ",
+            b13_T(loc, 'and your first-time password|und Ihr Erstpasswort|et votre mot de passe initial|y su contraseña inicial|e la password iniziale|en uw eerste wachtwoord'), " ", b13_PW(r), ".\n",
+            f"{b13_la(f, r, loc, 17)}.\n", b13_T(loc, 'Rent is collected from|Die Miete wird abgebucht von|Le loyer est prélevé sur|El alquiler se cobra de|L’affitto è addebitato su|De huur wordt afgeschreven van'), " ", b13_IBAN(r, loc), f" ({b13_la(f, r, loc, 32)}).\n",
+            b13_T(loc, 'Caretaker|Hausmeister|Gardien|Conserje|Portiere|Huismeester'), ": ", b13_PH(r, loc), "\n",
+            ["The credit check ran against SSN ", b13_SSN(r), f"; {b13_la(f, r, loc, 16)}\n"] if loc == "en_US" or r.random() < 0.1 else ""]
+
+
+def B13_gh_secret_scan(f, r, loc):
+    typ = r.choice(B13_VENDOR_TYPES)
+    return [f"GitHub secret scanning alert #{r.randint(1, 400)} · {r.choice(['open', 'open', 'resolved'])}\n",
+            f"Secret type: {typ.replace('_', ' ').title()}\nDetected in: src/{r.choice(['settings', 'client', 'legacy'])}.{r.choice(['py', 'ts', 'go'])}:{r.randint(3, 400)} ({rnd(r, HEX, 7)})\n",
+            "Value: ", b13_VK(r, typ), "\n", f"Pushed by {f.user_name()} on {b13_when(r, loc, 30, 0)}\n",
+            f"Also found (ignored, docs): {r.choice(B13_STANDINS)} and ", b13_PHOLD(r), "\n"]
+
+
+def B13_tmux_capture(f, r, loc):
+    u = f.user_name()
+    h = r.choice(["build-03", "jump", "nas", "ci-runner"])
+    return [f"[{h}] 0:bash* 1:vim-  \"{h}\" {r.randint(0, 23):02d}:{r.randint(10, 59)} {b13_when(r, loc, 2, 0)}\n",
+            f"{u}@{h}:~/infra$ git status --short\n?? keys/deploy_ed25519\n{u}@{h}:~/infra$ cat keys/deploy_ed25519\n", b13_PEM(r), "\n",
+            f"{u}@{h}:~/infra$ ssh -i keys/deploy_ed25519 git@", b13_IP(r), f" -p {r.choice([22, 2222])}\n",
+            f"Warning: Permanently added '[{h}]' (ED25519) to the list of known hosts.\n{u}@{h}:~/infra$ # {b13_la(f, r, loc, 7)}\n"]
+
+
+def B13_trade_quote(f, r, loc):
+    return [f"{b13_T(loc, 'ESTIMATE|KOSTENVORANSCHLAG|DEVIS|PRESUPUESTO|PREVENTIVO|OFFERTE')} — {b13_company(f, r, loc)}\n{b13_street(f, r, loc)}, {b13_postcode(r, loc)} {b13_city(r, loc)}\n\n{b13_la(f, r, loc, 2)}   {b13_T(loc, 'valid 30 days from|gültig 30 Tage ab|valable 30 jours à partir du|válido 30 días desde|valido 30 giorni dal|30 dagen geldig vanaf')} {b13_when(r, loc, 30, 0)}\n",
+            f"{b13_la(f, r, loc, 43)}   {b13_la(f, r, loc, 22)}\n{b13_la(f, r, loc, 24)}\n\n", b13_T(loc, 'Deposit (30%) to|Anzahlung (30 %) auf|Acompte (30 %) sur|Señal (30%) a|Acconto (30%) su|Aanbetaling (30%) op'), " ", b13_IBAN(r, loc), f"\n{b13_la(f, r, loc, 34)}\n",
+            b13_T(loc, 'Questions|Fragen|Questions|Dudas|Domande|Vragen'), ": ", b13_EM(f, r), " · ", b13_PH(r, loc), f"\n{b13_la(f, r, loc, 40)}\n"]
+
+
+def B13_k8s_configmap_yaml(f, r, loc):
+    return ["apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-settings\n  namespace: " + r.choice(["shop", "crm", "data"]) + "\ndata:\n",
+            "  SMTP_HOST: smtp.mailgun.org\n  SMTP_USER: ", b13_EM(f, r), "\n  SMTP_PASSWORD: ", b13_PW(r, safe=True), "   # TODO move to Secret\n",
+            f"  PASSWORD_POLICY: \"min=12\"\n  TOKEN_TTL: \"3600\"\n", "  OPENAI_API_KEY: ", b13_VK(r, "OPENAI_KEY"), "\n  ALLOWED_IP: ", b13_IP4(r), "\n  MAPS_API_KEY: ", b13_VK(r, "GOOGLE_API_KEY"), "\n",
+            f"  BUILD: \"{b13_la(f, r, loc, 5)}\"\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: app-keys\nstringData:\n  signing_key: ", b13_GS(r), "\n"]
+
+
+B13_TEXT_KINDS = [B13_linear_issue, B13_notion_runbook, B13_loki, B13_splunk, B13_caddyfile, B13_traefik_labels, B13_consul_kv, B13_etcd,
+                  B13_bitwarden_csv, B13_chrome_pw_csv, B13_pgdump_copy, B13_mongosh, B13_openapi_example, B13_paypal_ipn, B13_crm_call,
+                  B13_patient_intake, B13_prescription, B13_lab_result, B13_eticket, B13_payroll_csv, B13_timesheet, B13_membership_card,
+                  B13_student_record, B13_guest_list, B13_customs_cn23, B13_manifest, B13_classified, B13_dating_msg, B13_ats_export,
+                  B13_linkedin_msg, B13_whatsapp, B13_sms_backup_xml, B13_voicemail, B13_format_patch, B13_circleci_fail, B13_cfn_deploy,
+                  B13_ansible_inventory, B13_apache_vhost, B13_envrc, B13_datadog_alert, B13_confluence_onboarding, B13_asana_task,
+                  B13_teams_invite, B13_mt103, B13_benefits_enrollment, B13_fnol, B13_parking_appeal, B13_graphql_http, B13_shell_mysql,
+                  B13_tenant_portal_mail, B13_gh_secret_scan, B13_tmux_capture, B13_trade_quote, B13_k8s_configmap_yaml]
+
+
+def b13_text(f, r, loc):
+    return b13_flat(r.choice(B13_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents (tool calls, tool results, API records) -----
+
+B13_EMBEDDABLE = [k for k in B13_TEXT_KINDS if k not in (B13_tmux_capture, B13_envrc)]  # their PEM keeps real line breaks
+
+
+def b13_jtext(f, r, loc):
+    return b13_js(r.choice(B13_EMBEDDABLE)(f, r, loc))
+
+
+def b13_arr(*vals):
+    """A JSON array of strings (each element its own piece list)."""
+    return [b13_js(v) for v in vals]
+
+
+def B13_j_mcp_linear(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 50000), "method": "tools/call",
+            "params": {"name": r.choice(["linear_create_comment", "notion_append_block", "confluence_update_page", "asana_add_story"]),
+                       "arguments": {"issueId": f"{rnd(r, B13_UPPER, 3)}-{r.randint(10, 9999)}", "body": b13_jtext(f, r, loc),
+                                     "labels": b13_arr("customer", b13_la(f, r, loc, 1)), "notify": r.random() < 0.5}},
+            "_meta": {"progressToken": rnd(r, AN, 12)}}
+
+
+def B13_j_mcp_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 50000),
+            "result": {"content": [{"type": "text", "text": b13_jtext(f, r, loc)}],
+                       "structuredContent": {"matches": r.randint(1, 40), "query": b13_js(b13_la(f, r, loc)), "cursor": rnd(r, B13_URLS, 24)}, "isError": False}}
+
+
+def B13_j_fn_arguments(f, r, loc):
+    fn, ln = b13_who(f)
+    return {"id": "chatcmpl-" + rnd(r, AN, 29), "object": "chat.completion", "model": "gpt-4o-2024-11-20",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_" + rnd(r, AN, 24), "type": "function", "function": {"name": "create_refund", "arguments": {
+                    "customer": {"name": b13_js(f"{fn} {ln}"), "email": [b13_EM(f, r, fn, ln)], "phone": [b13_PH(r, loc)]},
+                    "refund_to": {"iban": [b13_IBAN(r, loc)]} if r.random() < 0.6 else {"card_last4": rnd(r, B13_DIG, 4), "original": b13_js(b13_la(f, r, loc, 9))},
+                    "reason": b13_js(b13_la(f, r, loc, 0), "; ", b13_la(f, r, loc, 17)), "tax_id": [b13_SSN(r)] if loc == "en_US" else b13_js(b13_la(f, r, loc, 20))}}}]}}],
+            "usage": {"prompt_tokens": r.randint(200, 4000), "completion_tokens": r.randint(20, 300)}}
+
+
+def B13_j_github_issue(f, r, loc):
+    u = f.user_name()
+    return {"url": f"https://api.github.com/repos/{u}/app/issues/{r.randint(1, 3000)}", "number": r.randint(1, 3000), "state": "open",
+            "title": b13_js(b13_T(loc, 'Login broken after upgrade|Login nach Upgrade kaputt|Connexion cassée après mise à jour|Login roto tras actualizar|Login rotto dopo aggiornamento|Inloggen kapot na upgrade')),
+            "user": {"login": u, "id": r.randint(10000, 99999999), "type": "User"},
+            "body": b13_js("Steps:\n1. set env\n```\nexport GITHUB_TOKEN=", b13_VK(r, "GITHUB_TOKEN"), "\nexport DB_URL=", b13_dsn(r),
+                           ["\nexport OPENAI_API_KEY=", b13_VK(r, "OPENAI_KEY")] if r.random() < 0.6 else "", "\n```\n2. run ",
+                           b13_la(f, r, loc, 5), "\nError from ", b13_IP(r), f"\n{b13_la(f, r, loc, 31)}"),
+            "labels": [{"name": "bug"}, {"name": "needs-triage"}], "created_at": f"{b13_day(r, 30, 0).isoformat()}T{r.randint(0, 23):02d}:{r.randint(10, 59)}:00Z",
+            "reactions": {"total_count": r.randint(0, 9), "+1": r.randint(0, 5)}}
+
+
+def B13_j_cloudtrail(f, r, loc):
+    return {"Records": [{"eventVersion": "1.09", "userIdentity": {"type": "AssumedRole", "principalId": "AROA" + rnd(r, B13_UPDIG, 17) + ":" + f.user_name(),
+            "arn": f"arn:aws:sts::{rnd(r, B13_DIG, 12)}:assumed-role/Deploy/{f.user_name()}", "accountId": rnd(r, B13_DIG, 12), "accessKeyId": [b13_VK(r, "AWS_ACCESS_KEY")]},
+            "eventTime": f"{B13_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(10, 59)}:{r.randint(10, 59)}Z", "eventSource": "secretsmanager.amazonaws.com",
+            "eventName": "PutSecretValue", "awsRegion": r.choice(["eu-central-1", "eu-west-1", "us-east-1"]), "sourceIPAddress": [b13_IP(r, 0.25)],
+            "userAgent": f"aws-cli/2.{r.randint(10, 22)}.{r.randint(0, 9)}", "requestParameters": {"secretId": "prod/db", "secretString": b13_js("{'username':'app','password':'", b13_PW(r, safe=True), "'}")},
+            "responseElements": None, "requestID": str(f.uuid4()), "eventID": str(f.uuid4())}]}
+
+
+def B13_j_guardduty(f, r, loc):
+    return {"SchemaVersion": "2.0", "Type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "Severity": r.choice([5, 8]),
+            "Resource": {"ResourceType": "AccessKey", "AccessKeyDetails": {"AccessKeyId": [b13_VK(r, "AWS_ACCESS_KEY")], "UserName": f.user_name()}},
+            "Service": {"Action": {"AwsApiCallAction": {"Api": "ListBuckets", "RemoteIpDetails": {"IpAddressV4": [b13_IP4(r)], "Organization": {"Asn": str(r.randint(1000, 65000))}}}},
+                        "Count": r.randint(1, 40), "EventFirstSeen": b13_js(b13_la(f, r, loc, 6))},
+            "Id": rnd(r, HEX, 32), "Title": b13_js("Credentials for instance role used from external IP")}
+
+
+def B13_j_tfstate(f, r, loc):
+    return {"version": 4, "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 5)}", "serial": r.randint(1, 900), "lineage": str(f.uuid4()),
+            "resources": [{"mode": "managed", "type": "aws_db_instance", "name": "main", "provider": "provider[registry.terraform.io/hashicorp/aws]",
+                           "instances": [{"attributes": {"address": f"main.{rnd(r, B13_LOWDIG, 12)}.eu-central-1.rds.amazonaws.com", "username": "dbadmin",
+                                                         "password": [b13_PW(r)], "port": 5432, "identifier": "main"}, "sensitive_attributes": [[{"type": "get_attr", "value": "password"}]]}]},
+                          {"mode": "managed", "type": "aws_iam_access_key", "name": "ci",
+                           "instances": [{"attributes": {"id": [b13_VK(r, "AWS_ACCESS_KEY")], "secret": [b13_GS(r)], "user": "ci-bot", "status": "Active",
+                                                         "create_date": f"{b13_day(r, 300, 0).isoformat()}T08:00:00Z"}}]},
+                          {"mode": "managed", "type": "tls_private_key", "name": "deploy",
+                           "instances": [{"attributes": {"algorithm": "RSA", "private_key_pem": [b13_PEM(r, "\\n")], "rsa_bits": 4096}}]}]}
+
+
+def B13_j_graphql(f, r, loc):
+    fn, ln = b13_who(f)
+    return {"query": "mutation Upsert($input: ContactInput!) { upsertContact(input: $input) { id } }", "operationName": "Upsert",
+            "variables": {"input": {"firstName": fn, "lastName": b13_js(ln), "email": [b13_EM(f, r, fn, ln)], "phone": [b13_PH(r, loc)],
+                                    "birthday": [b13_DOB(r, loc, 0)], "note": b13_js(b13_la(f, r, loc), " / ", b13_la(f, r, loc))}},
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": rnd(r, HEX, 64)}}}
+
+
+def B13_j_adyen(f, r, loc):
+    return {"live": "true", "notificationItems": [{"NotificationRequestItem": {
+        "eventCode": r.choice(["AUTHORISATION", "REFUND", "CHARGEBACK"]), "success": "true", "pspReference": rnd(r, B13_UPDIG, 16),
+        "merchantReference": b13_js(b13_la(f, r, loc, 0)), "amount": {"value": r.randint(100, 90000), "currency": "EUR"},
+        "additionalData": {"shopperEmail": [b13_EM(f, r)], "shopperIP": [b13_IP(r)], "cardSummary": rnd(r, B13_DIG, 4), "expiryDate": f"{r.randint(1, 12)}/{r.randint(2027, 2031)}",
+                           "cardBin": rnd(r, B13_DIG, 6), "hmacSignature": base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode(), "shopperTelephone": [b13_PH(r, loc, 0.1, "e164")]},
+        "eventDate": f"{B13_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(10, 59)}:00+01:00"}}]}
+
+
+def B13_j_plaid(f, r, loc):
+    fn, ln = b13_who(f)
+    return {"accounts": [{"account_id": rnd(r, AN, 37), "name": b13_js(b13_T(loc, 'Current account|Girokonto|Compte courant|Cuenta corriente|Conto corrente|Betaalrekening')), "type": "depository",
+                          "balances": {"available": r.randint(10, 9000), "iso_currency_code": "EUR"}}],
+            "numbers": {"international": [{"account_id": rnd(r, AN, 37), "iban": [B13L("IBAN", b13_iban_value(r, loc).replace(" ", ""))], "bic": f"{rnd(r, B13_UPPER, 4)}{B13_HOME[loc]}{rnd(r, B13_UPDIG, 2)}"}]},
+            "owners": [{"names": b13_arr(f"{fn} {ln}"), "emails": [{"data": [b13_EM(f, r, fn, ln)], "primary": True}], "phone_numbers": [{"data": [b13_PH(r, loc)], "type": "mobile"}]}],
+            "item": {"item_id": rnd(r, AN, 37), "institution_id": f"ins_{r.randint(1, 200000)}"}, "request_id": rnd(r, AN, 15),
+            "access_token": [B13L("GENERIC_SECRET", "access-production-" + str(f.uuid4()))]}
+
+
+def B13_j_sheet_aoa(f, r, loc):
+    head = [b13_T(loc, 'Name|Name|Nom|Nombre|Nome|Naam'), "E-mail", b13_T(loc, 'Phone|Telefon|Téléphone|Teléfono|Telefono|Telefoon'), "IBAN", b13_T(loc, 'Note|Notiz|Note|Nota|Nota|Notitie')]
+    rows = [b13_arr(*head)]
+    for _ in range(r.randint(2, 5)):
+        fn, ln = b13_who(f)
+        rows.append([b13_js(f"{fn} {ln}"), b13_js(b13_EM(f, r, fn, ln)), b13_js(b13_PH(r, loc)),
+                     b13_js(b13_IBAN(r, loc)) if r.random() < 0.7 else b13_js(b13_badiban(r, loc)), b13_js(b13_la(f, r, loc))])
+    return {"range": f"Sheet1!A1:E{len(rows)}", "majorDimension": "ROWS", "values": rows}
+
+
+def B13_j_datadog_logs(f, r, loc):
+    data = []
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(4)
+        if k == 0:
+            msg = b13_js("password reset for ", b13_EM(f, r), " from ", b13_IP(r))
+        elif k == 1:
+            msg = b13_js("auth header: Bearer ", b13_VK(r), " rejected")
+        elif k == 2:
+            msg = b13_js("retrying webhook ", b13_la(f, r, loc, 31), " secret=", b13_GS(r))
+        else:
+            msg = b13_js(b13_la(f, r, loc, 17), " ", b13_la(f, r, loc, 18))
+        data.append({"id": rnd(r, AN, 40), "type": "log", "attributes": {"service": r.choice(["auth", "billing", "edge"]), "status": r.choice(["error", "warn"]),
+                     "message": msg, "timestamp": b13_js(b13_la(f, r, loc, 6)), "host": f"ip-{rnd(r, B13_DIG, 2)}-{rnd(r, B13_DIG, 2)}-{rnd(r, B13_DIG, 2)}-{rnd(r, B13_DIG, 2)}"}})
+    return {"data": data, "meta": {"page": {"after": rnd(r, B13_URLS, 40)}, "status": "done"}}
+
+
+def B13_j_fhir(f, r, loc):
+    fn, ln = b13_who(f)
+    res = {"resourceType": "Patient", "id": rnd(r, B13_LOWDIG, 16), "meta": {"lastUpdated": f"{b13_day(r, 50, 0).isoformat()}T09:00:00Z"},
+           "name": [{"family": b13_js(ln), "given": b13_arr(fn)}], "birthDate": [B13L("DATE_OF_BIRTH", b13_dob_day(r).isoformat())],
+           "telecom": [{"system": "phone", "value": [b13_PH(r, loc)], "use": "mobile"}, {"system": "email", "value": [b13_EM(f, r, fn, ln)]}],
+           "identifier": [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": rnd(r, B13_DIG, 8)}]}
+    if loc == "en_US":
+        res["identifier"].append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": [b13_SSN(r, "-")]})
+    return {"resourceType": "Bundle", "type": "searchset", "total": 1, "entry": [{"fullUrl": f"urn:uuid:{f.uuid4()}", "resource": res}]}
+
+
+def B13_j_bitwarden_json(f, r, loc):
+    items = []
+    for _ in range(r.randint(2, 3)):
+        site = r.choice(["bank", "router", "payroll", "nas", "email"])
+        items.append({"id": str(f.uuid4()), "type": 1, "name": site, "login": {"username": [b13_EM(f, r)], "password": [b13_PW(r)],
+                      "uris": [{"uri": f"https://{site}.example.net"}], "totp": None}, "notes": b13_js(r.choice(["", b13_la(f, r, loc, 17), b13_la(f, r, loc, 19)]))})
+    items.append({"id": str(f.uuid4()), "type": 2, "name": "API", "notes": b13_js("key: ", b13_anysecret(r)), "secureNote": {"type": 0}})
+    if r.random() < 0.6:
+        items.append({"id": str(f.uuid4()), "type": 2, "name": r.choice(["deploy key", "server id_rsa", "sftp key"]), "notes": [b13_PEM(r, "\\n")], "secureNote": {"type": 0}})
+    return {"encrypted": False, "folders": [], "items": items}
+
+
+def B13_j_cfn_params(f, r, loc):
+    return [{"ParameterKey": "DBPassword", "ParameterValue": [b13_PW(r)]}, {"ParameterKey": "AdminEmail", "ParameterValue": [b13_EM(f, r)]},
+            {"ParameterKey": "PasswordMinLength", "ParameterValue": "14"}, {"ParameterKey": "TokenTTL", "ParameterValue": "3600"},
+            {"ParameterKey": "GoogleMapsKey", "ParameterValue": [b13_VK(r, "GOOGLE_API_KEY") if r.random() < 0.75 else b13_PHOLD(r, "GOOGLE_API_KEY")]},
+            {"ParameterKey": "StripeSecretKey", "ParameterValue": [b13_VK(r, "STRIPE_KEY")]}, {"ParameterKey": "OnCallPhone", "ParameterValue": [b13_PH(r, loc, 0.0, "e164")]}, {"ParameterKey": "ImageTag", "ParameterValue": b13_js(b13_la(f, r, loc, 5))}]
+
+
+def B13_j_anthropic_tooluse(f, r, loc):
+    return {"id": "msg_" + rnd(r, AN, 24), "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": b13_js(b13_T(loc, 'I will store the credentials.|Ich speichere die Zugangsdaten.|J’enregistre les identifiants.|Guardo las credenciales.|Salvo le credenziali.|Ik sla de inloggegevens op.'))},
+                        {"type": "tool_use", "id": "toolu_" + rnd(r, AN, 24), "name": "vault_write",
+                         "input": {"path": f"kv/{r.choice(['team', 'prod', 'shared'])}/{r.choice(['anthropic', 'openai', 'slack', 'smtp'])}",
+                                   "data": {"key": [b13_VK(r, r.choice(["ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY", "SLACK_TOKEN"]))], "owner": [b13_EM(f, r)],
+                                            "rotation": "token_ttl=30d", "example_from_docs": [b13_PHOLD(r)]}}}],
+            "stop_reason": "tool_use", "usage": {"input_tokens": r.randint(100, 9000), "output_tokens": r.randint(10, 400)}}
+
+
+def B13_j_square(f, r, loc):
+    return {"merchant_id": rnd(r, B13_UPDIG, 13), "type": "payment.updated", "event_id": str(f.uuid4()), "created_at": f"{B13_TODAY.isoformat()}T10:{r.randint(10, 59)}:00Z",
+            "data": {"type": "payment", "id": rnd(r, AN, 22), "object": {"payment": {"amount_money": {"amount": r.randint(100, 50000), "currency": "USD"},
+                     "card_details": {"status": "CAPTURED", "card": {"card_brand": "VISA", "last_4": rnd(r, B13_DIG, 4), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031)},
+                                      "cvv_status": "CVV_ACCEPTED"}, "buyer_email_address": [b13_EM(f, r)],
+                     "billing_address": {"address_line_1": b13_js(b13_street(f, r, loc)), "locality": b13_js(b13_city(r, loc))}, "note": b13_js(b13_la(f, r, loc), " ", b13_la(f, r, loc, 23)),
+                     "receipt_number": rnd(r, B13_UPDIG, 4), "device_details": {"device_installation_id": str(f.uuid4())}}}}}
+
+
+def B13_j_sms_webhook_batch(f, r, loc):
+    msgs = []
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(3)
+        body = {0: lambda: b13_js(b13_T(loc, 'my card|meine Karte|ma carte|mi tarjeta|la mia carta|mijn kaart'), " ", b13_CC(r), " cvv ", b13_CVV(r)),
+                1: lambda: b13_js(b13_T(loc, 'born|geboren|né le|nacido el|nato il|geboren'), " ", b13_DOB(r, loc), ", ", b13_la(f, r, loc, 32)),
+                2: lambda: b13_js(b13_la(f, r, loc, 0), " ", b13_la(f, r, loc, 13))}[k]()
+        msgs.append({"from": [b13_PH(r, loc, 0.1, "e164")], "to": f"short:{r.randint(10000, 99999)}",
+                     "text": body, "received": b13_js(b13_la(f, r, loc, 6))})
+    return {"tool": "inbox.fetch_sms", "result": {"messages": msgs, "next": None}}
+
+
+B13_JSON_KINDS = [B13_j_mcp_linear, B13_j_mcp_linear, B13_j_mcp_result, B13_j_mcp_result, B13_j_fn_arguments, B13_j_github_issue, B13_j_cloudtrail,
+                  B13_j_guardduty, B13_j_tfstate, B13_j_graphql, B13_j_adyen, B13_j_plaid, B13_j_sheet_aoa, B13_j_datadog_logs, B13_j_fhir,
+                  B13_j_bitwarden_json, B13_j_cfn_params, B13_j_anthropic_tooluse, B13_j_square, B13_j_sms_webhook_batch]
+
+
+def b13_json(f, r, loc):
+    return r.choice(B13_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b13_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b13_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b13_labels(y)]
+    return []
+
+
+B13_VENDOR_RE = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d{12}-\d{13}-[A-Za-z0-9]{24}|xoxe\.xoxp-1-[A-Za-z0-9]{120}|xapp-1-A0[A-Z0-9]{9}-\d{13}-[0-9a-f]{64}",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ((RSA|EC|OPENSSH|ENCRYPTED) )?PRIVATE KEY-----(\n|\\n)[A-Za-z0-9+/=\n\\]+-----END ((RSA|EC|OPENSSH|ENCRYPTED) )?PRIVATE KEY-----",
+}
+
+
+def b13_value_ok(typ, v):
+    if typ in B13_VENDOR_RE:
+        if re.fullmatch(B13_VENDOR_RE[typ], v) is None or v in B13_PLACEHOLDER_SET or "EXAMPLE" in v.upper():
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            return "alg" in json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        if not (d.isdigit() and b13_luhn_ok(d)):
+            return False
+        n = len(d)
+        return (d[0] == "4" and n in (13, 16, 19)) or (51 <= int(d[:2]) <= 55 and n == 16) or (2221 <= int(d[:4]) <= 2720 and n == 16) or \
+            (d[:2] in ("34", "37") and n == 15) or ((d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65") and n == 16) or \
+            (3528 <= int(d[:4]) <= 3589 and n == 16) or ((d[:2] in ("36", "38") or 300 <= int(d[:3]) <= 305) and n == 14) or (d[:2] == "62" and n == 16)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B13_IBAN and len(d) == B13_IBAN[d[:2]][0] and b13_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        m = re.fullmatch(r"(\d{3})([- ]?)(\d{2})\2(\d{4})", v)
+        return m is not None and m.group(1) not in ("000", "666") and m.group(1)[0] != "9" and m.group(3) != "00" and m.group(4) != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not (a.is_loopback or a.is_unspecified or a.is_multicast)
+    if typ == "PHONE":
+        return any(b13_phone_valid(v, reg) for reg in [None] + sorted(set(REGION.values())) + B13_FOREIGN)
+    if typ == "EMAIL":
+        return re.fullmatch(r"[A-Za-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() or c in "\"'\\" for c in v) and v not in B13_STANDINS and v not in B13_PLACEHOLDER_SET
+    if typ == "PLACEHOLDER":
+        return v in B13_PLACEHOLDER_SET
+    return False
+
+
+def b13_check(i, kind, doc, w, text):
+    """blind13's self-check: every span holds its label's text and a valid value for its type (Luhn and IIN,
+    mod-97 and country length, SSN rules, libphonenumber, vendor shapes, JWT header decodes, placeholder list);
+    a JSON document parses and no backslash escape stands between its string's start and a label."""
+    want = b13_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b13_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
