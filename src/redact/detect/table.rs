@@ -28,12 +28,16 @@ const NAMES: &[&str] = &[
     "data_di_nascita",
     "fecha_nacimiento",
     "fecha_de_nacimiento",
+    // A column headed by the birth verb (`Born`, German and Dutch `Geboren`), as a register
+    // or a sheet of people writes it: the column holds the birth dates.
+    "born",
+    "geboren",
 ];
 
 /// Whether a header cell (or a JSON sheet's header string) names a birth-date column: one of
 /// `NAMES`, or a compound ending in one (`patient_dob`, `customer_birth_date`) or one
-/// followed by a format word (`dob_iso`); not `birth_place`, `birth_year`, `birthday_party`
-/// or `adobe_id`.
+/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`); not
+/// `birth_place`, `birth_year`, `birthday_party`, `born_in` or `adobe_id`.
 pub(crate) fn birth_date_header(cell: &str) -> bool {
     if cell.len() > 40 {
         return false;

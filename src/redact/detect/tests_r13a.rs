@@ -1,0 +1,79 @@
+//! Thirteenth round, part A (issue #20, on blind12's misses): birth dates, e-mail addresses,
+//! phones and SSNs. Each class with the look-alikes it must leave alone.
+
+use super::tests_support::found_all as found;
+use super::*;
+use crate::redact::action::ActionPlan;
+use crate::redact::{RedactConfig, Redactor};
+use serde_json::json;
+
+fn dobs(text: &str) -> Vec<String> {
+    found(text, Entity::DateOfBirth)
+}
+
+fn redactor() -> Redactor {
+    Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The pointers of the DATE_OF_BIRTH findings in `doc`, checked to be the same in the `Value`
+/// walk and the raw-bytes pass.
+fn sheet_dobs(doc: &serde_json::Value) -> Vec<String> {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    let mut walked = doc.clone();
+    let (walk_found, _) = r.redact_json_in_place(&mut walked, &plan);
+    let raw = serde_json::to_vec(doc).expect("json");
+    let (out, found) = r.redact_bytes(&raw, true, &plan);
+    let out: serde_json::Value = serde_json::from_slice(&out).expect("redacted json");
+    assert_eq!(out, walked);
+    assert_eq!(found, walk_found);
+    r.scan_json(doc)
+        .iter()
+        .filter(|f| f.entity == Entity::DateOfBirth)
+        .map(|f| f.pointer.clone().unwrap_or_default())
+        .collect()
+}
+
+/// A column headed by the birth verb (`Born`, `Geboren`) holds birth dates: in a sheet's
+/// `values` and in text tables.
+#[test]
+fn born_columns_hold_birth_dates() {
+    for name in ["Born", "born", "Geboren", "date_born", "first_born"] {
+        assert!(table::birth_date_header(name), "{name}");
+    }
+    for name in ["born_in", "born_at_hospital", "reborn", "newborn", "unborn"] {
+        assert!(!table::birth_date_header(name), "{name}");
+    }
+    let doc = json!({"address": "Members!A1:F3", "values": [
+        ["Name", "E-mail", "Phone", "Born", "Ref"],
+        ["Volker Wagner", "vw@example.org", "+49 30 124218", "12.1.1978", "865.36 USD"],
+        ["Chad Williams", "cw@example.org", "(201)662-4623", "Jun 10, 1963", "due Jan 31, 2027"],
+        ["Milena Hartmann", "mh@example.org", "+61 412 025 233", "5 Februar 1990", "x"]
+    ]});
+    assert_eq!(
+        sheet_dobs(&doc),
+        ["/values/1/3", "/values/2/3", "/values/3/3"]
+    );
+    let doc = json!({"values": [["Naam", "Geboren"], ["Jan", "26-09-1997"]]});
+    assert_eq!(sheet_dobs(&doc), ["/values/1/1"]);
+    // Text tables: CSV and Markdown.
+    assert_eq!(
+        dobs("name,born,city\nJane Doe,1984-03-02,Leeds\nJohn Roe,12/28/1940,York\n"),
+        ["1984-03-02", "12/28/1940"]
+    );
+    assert_eq!(
+        dobs("| Name | Born | Joined |\n|---|---|---|\n| Jane | 3 March 1984 | 2020-01-01 |\n"),
+        ["3 March 1984"]
+    );
+    // Look-alikes: a `born_in` (place) column, a date in another column, a `Born` column's
+    // cell without a digit.
+    for doc in [
+        json!({"values": [["name", "born_in", "joined"], ["Jane", "Leeds 1984", "2020-01-01"]]}),
+        json!({"values": [["name", "born", "joined"], ["Jane", "unknown", "2020-01-01"]]}),
+        json!({"values": [["Born", "x"], ["Jane", "y"]]}),
+    ] {
+        assert!(sheet_dobs(&doc).is_empty(), "{doc}");
+    }
+    assert!(dobs("name,born,joined\nJane,Leeds,2020-01-01\n").is_empty());
+    assert!(dobs("name,born_in,joined\nJane,1984-03-02,2020-01-01\n").is_empty());
+}
