@@ -77,3 +77,44 @@ fn born_columns_hold_birth_dates() {
     assert!(dobs("name,born,joined\nJane,Leeds,2020-01-01\n").is_empty());
     assert!(dobs("name,born_in,joined\nJane,1984-03-02,2020-01-01\n").is_empty());
 }
+
+/// French `Date naiss. :` (without `de`) and Italian `D. nascita:` (the noun alone).
+#[test]
+fn abbreviated_birth_labels() {
+    for (text, want) in [
+        (
+            "Patient(e) : Camille Cousin, Date naiss. : 04.07.1974\nJoignable : x",
+            "04.07.1974",
+        ),
+        (
+            "3. Date naiss. : 02/11/2001\n4. Place of birth: Limoges",
+            "02/11/2001",
+        ),
+        (
+            "Caller Xavier Camus, Date naiss. : 18 septembre 1975",
+            "18 septembre 1975",
+        ),
+        ("Greco Bosio, D. nascita: 23 maggio 2010", "23 maggio 2010"),
+        (
+            "Paziente: Enrico Biagiotti, D. nascita: 30/07/1945",
+            "30/07/1945",
+        ),
+        ("Mario Rossi, nato il 3 maggio 1975", "3 maggio 1975"),
+        ("nato/a il 12/03/1980", "12/03/1980"),
+        ("Data di nascita: 12/03/1980", "12/03/1980"),
+        ("Date de naiss. : 12/03/1980", "12/03/1980"),
+    ] {
+        assert_eq!(dobs(text), [want], "{text}");
+    }
+    // Look-alikes: a name ending in `nato`, a certificate's issue date, a place after
+    // `naiss.`, NATO.
+    for text in [
+        "Renato il 12/03/2020 ha chiamato",
+        "Donata Rossi, 12/03/2020",
+        "certificato di nascita rilasciato il 12/03/2020",
+        "Lieu de naiss. : Paris, le 12/03/1980",
+        "NATO summit in Vilnius on 11/07/2023",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}: {:?}", dobs(text));
+    }
+}
