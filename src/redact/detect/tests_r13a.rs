@@ -118,3 +118,40 @@ fn abbreviated_birth_labels() {
         assert!(dobs(text).is_empty(), "{text}: {:?}", dobs(text));
     }
 }
+
+/// An address followed by `:` and a password (Postfix's `sasl_passwd`, a combo list) is an
+/// e-mail address; `user@host:path`, a port, `git@…` and a line with a copy command stay SSH
+/// targets.
+#[test]
+fn address_before_a_password_is_an_email() {
+    for (text, want) in [
+        (
+            "# /etc/postfix/sasl_passwd\n[smtp.office365.com]:587 maike.haering+kids@orange.fr:Mol_6560EN\n",
+            "maike.haering+kids@orange.fr",
+        ),
+        (
+            "# /etc/postfix/sasl_passwd | [smtp.ionos.de]:587 lauren2006@pinecrest-hoa.org:76G33_hK814! | # postmap",
+            "lauren2006@pinecrest-hoa.org",
+        ),
+        ("jane.doe@example.com:Sommer2024!", "jane.doe@example.com"),
+        ("[smtp.ovh.net]:587 info@xs4all.nl:zEen6OIlL2", "info@xs4all.nl"),
+    ] {
+        assert_eq!(found(text, Entity::Email), [want], "{text}");
+    }
+    for text in [
+        "git clone git@github.com:acme/api.git",
+        "url = git@gitlab.example.com:group-project",
+        "scp backup.tar deploy@prod.example.com:releases",
+        "{\"cmd\": \"rsync -a dist deploy@web1.example.net:current\"}",
+        "connect admin@db.example.org:5432",
+        "copy to ops@example.com:/var/backups",
+        "ops@example.com:~backup",
+        "hg@bitbucket.example.org:acme-repo",
+    ] {
+        assert!(
+            found(text, Entity::Email).is_empty(),
+            "{text}: {:?}",
+            found(text, Entity::Email)
+        );
+    }
+}
