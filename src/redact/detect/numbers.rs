@@ -555,6 +555,13 @@ fn is_label(w: &[u8]) -> bool {
             | b"factuurnr"
             | b"factuurnummer"
             | b"klantnr"
+            // A customer number's German abbreviation (`Kundennr. 0448-7317402`), a case or
+            // an incident in German, Spanish and Dutch tickets (`Vorgang #349 018 5737`,
+            // `Incidencia #067 847 7025`, `Melding #922 080 8141`).
+            | b"kundennr"
+            | b"vorgang"
+            | b"incidencia"
+            | b"melding"
     )
 }
 
@@ -626,7 +633,13 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
             (w2, l2)
         })
     };
-    let number_word = |l: &[u8]| matches!(l, b"n" | b"no" | b"nr" | b"num" | b"numero" | b"codice");
+    // `Cod. cliente 0846-6489251` (Italian's abbreviated `codice`).
+    let number_word = |l: &[u8]| {
+        matches!(
+            l,
+            b"n" | b"no" | b"nr" | b"num" | b"numero" | b"codice" | b"cod"
+        )
+    };
     if matches!(lw, b"client" | b"cliente") {
         return word2(w.0).is_some_and(|(w2, l2)| {
             let l2 = &l2[..w2.1 - w2.0];

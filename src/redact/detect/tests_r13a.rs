@@ -155,3 +155,30 @@ fn address_before_a_password_is_an_email() {
         );
     }
 }
+
+fn phones(text: &str) -> Vec<String> {
+    found(text, Entity::Phone)
+}
+
+/// Customer numbers (`Kundennr.`, `Cod. cliente`) and tickets (`Vorgang #…`, `Incidencia
+/// #…`, `Melding #…`) are no phones.
+#[test]
+fn customer_numbers_and_ticket_numbers_are_no_phones() {
+    for text in [
+        "Stromrechnung · Kundennr. 0341-7718402\nHorst Stolze",
+        "Bolletta luce · Cod. cliente 0330-8536664\nMargherita",
+        "Daniel: 👍 (Vorgang #922 021 9983)",
+        "Incidencia #067 847 7025 – devolver llamada",
+        "Eligio: 👍 (Incidencia #461 067 3399)",
+        "Florian: 👍 (Melding #371 939 4227)",
+        "USER: Cod. cliente 0679-8796943",
+    ] {
+        assert!(phones(text).is_empty(), "{text}: {:?}", phones(text));
+    }
+    // Still phones: a phone beside them, a client's phone.
+    assert_eq!(
+        phones("Terugbellen 0031 6 12506458; Melding #271 059 1849"),
+        ["0031 6 12506458"]
+    );
+    assert_eq!(phones("Teléfono del cliente: 612 345 678"), ["612 345 678"]);
+}
