@@ -276,7 +276,7 @@ pub(super) fn phone_core_end(text: &[u8]) -> usize {
 
 /// Context words in the 32 bytes before a phone candidate.
 pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
-    const WORDS: [&[u8]; 24] = [
+    const WORDS: [&[u8]; 35] = [
         b"phone",
         b"tel",
         b"call",
@@ -304,6 +304,21 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
         b"switchboard",
         b"reception",
         b"emergency",
+        // French `Tél.` (the accented abbreviation), Italian `Recapito` (a contact number),
+        // a call-back, `Contact:`, SAP's phone field `TELF1`, and asking for a call in
+        // Dutch, German and French (`graag eerst bellen`, `bel me`, `bitte vorher anrufen`,
+        // `ruf mich an`, `appeler avant livraison`).
+        b"t\xc3\xa9l",
+        b"recapito",
+        b"callback",
+        b"contact",
+        b"telf1",
+        b"bellen",
+        b"bel me",
+        b"anruf",
+        b"ruf mich an",
+        b"appeler",
+        b"appelez",
     ];
     let from = s.saturating_sub(32);
     let mut win = [0u8; 32];
@@ -322,18 +337,32 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
     {
         return true;
     }
+    // The words' first letters, as bits (`a` = bit 0): a byte no word starts with (a digit,
+    // a blank, most letters) is passed over without comparing the words.
+    const FIRST: u32 = {
+        let mut m = 0u32;
+        let mut i = 0;
+        while i < WORDS.len() {
+            m |= 1 << (WORDS[i][0] - b'a');
+            i += 1;
+        }
+        m
+    };
     (0..w.len()).any(|at| {
-        (if at == 0 {
-            first_starts
-        } else {
-            !w[at - 1].is_ascii_alphabetic()
-        }) && WORDS.iter().any(|word| {
-            w[at..].starts_with(word) && {
-                let next = w.get(at + word.len()).copied();
-                (word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic()))
-                    && !record_word_after(w, at + word.len())
-            }
-        })
+        w[at].is_ascii_lowercase()
+            && FIRST >> (w[at] - b'a') & 1 == 1
+            && (if at == 0 {
+                first_starts
+            } else {
+                !w[at - 1].is_ascii_alphabetic()
+            })
+            && WORDS.iter().any(|word| {
+                w[at..].starts_with(word) && {
+                    let next = w.get(at + word.len()).copied();
+                    (word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic()))
+                        && !record_word_after(w, at + word.len())
+                }
+            })
     })
 }
 

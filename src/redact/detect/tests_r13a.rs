@@ -182,3 +182,56 @@ fn customer_numbers_and_ticket_numbers_are_no_phones() {
     );
     assert_eq!(phones("Teléfono del cliente: 612 345 678"), ["612 345 678"]);
 }
+
+/// Phone words: French `Tél.`, Italian `Recapito`, `Callback`, `Contact:`, SAP's `TELF1`,
+/// and asking for a call (`bellen`, `bel me`, `anrufen`, `ruf mich an`, `appeler`).
+#[test]
+fn phone_words_in_the_locales() {
+    for (text, want) in [
+        (
+            "18, avenue de Alves · 03719 Angers\nTél. 0126447102 · x@example.org",
+            "0126447102",
+        ),
+        (
+            "Recapito: 0267678973 / enrico1975@example.org",
+            "0267678973",
+        ),
+        (
+            "Card reported | Callback 512047449; Ticket #280 991 1109",
+            "512047449",
+        ),
+        (
+            "Patient: Hugh Cole | Contact: 07402841277 / hcole@example.org",
+            "07402841277",
+        ),
+        (
+            "ORT01      Lecce | TELF1      0415010887 | SMTP_ADDR  x@example.org",
+            "0415010887",
+        ),
+        (
+            "cadeau, graag eerst bellen 0611421785; QN776363949GB",
+            "0611421785",
+        ),
+        ("Bel me: 0612827565 of stort terug", "0612827565"),
+        (
+            "Geschenk, bitte vorher anrufen 015267564268; 1Z6I8M1X4035678297",
+            "015267564268",
+        ),
+        ("Ruf mich an: 015127789067 oder erstatte", "015127789067"),
+        (
+            "cadeau, appeler avant livraison 0615394741; JJD353144019380015654",
+            "0615394741",
+        ),
+    ] {
+        assert_eq!(phones(text), [want], "{text}");
+    }
+    // Look-alikes: a contact's record id, a date after `contacted`, an appellation.
+    for text in [
+        "Contact ID 512047449",
+        "last contacted 16.10.2026",
+        "Appellation 512047449",
+        "Hotel 512047449",
+    ] {
+        assert!(phones(text).is_empty(), "{text}: {:?}", phones(text));
+    }
+}
