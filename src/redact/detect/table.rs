@@ -290,7 +290,8 @@ fn cells(line: &[u8], delim: u8) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// The header cell of the table column that the cell starting at `s` is in: `s` follows a
 /// delimiter (`|`, tab, `;`, `,`; blanks between) on a line of a text table, and the table's
 /// first line — the topmost of the lines above that hold the same delimiter, lines separated
-/// by line breaks or a flattened ` ¶ ` / ` ⏎ ` — has a cell at that column. Trimmed of blanks,
+/// by line breaks or a flattened ` ¶ ` / ` ⏎ ` (or ` | ` where the cells are not
+/// `|`-separated) — has a cell at that column. Trimmed of blanks,
 /// quotes and `*`. For the rules that need a column's name as evidence (`| phone |`,
 /// `card_number`); bounded to 8 KB and 64 lines above.
 pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
@@ -319,6 +320,10 @@ pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
                 if hay[..k].ends_with(sym) {
                     return (k, Some(k - sym.len()));
                 }
+            }
+            // A log's flattened ` | ` (only where the cells are not `|`-separated).
+            if delim != b'|' && hay[..k].ends_with(b" | ") {
+                return (k, Some(k - 3));
             }
             k -= 1;
         }

@@ -235,3 +235,14 @@ fn phone_words_in_the_locales() {
         assert!(phones(text).is_empty(), "{text}: {:?}", phones(text));
     }
 }
+
+/// A `;`-separated table whose lines a log flattened to ` | `: its `mobile` column is
+/// context, as in a table with line breaks.
+#[test]
+fn phone_column_of_a_pipe_flattened_table() {
+    let text = "member_no;first_name;last_name;email;mobile;birthday;points;last_visit | 9043259403278;Felicia;Palau;fp@example.com;612381312;1954-09-07;10736;2026-04-06 | 9002593253690;Fernanda;Murillo;mf@example.com;810155582;1953-06-10;21846;2026-10-23";
+    assert_eq!(phones(text), ["612381312", "810155582"]);
+    // Look-alike: the same numbers in a column that is no phone's.
+    let text = "member_no;first_name;points | 9043259403278;Felicia;612381312 | 9002593253690;Fernanda;810155582";
+    assert!(phones(text).is_empty(), "{:?}", phones(text));
+}
