@@ -892,7 +892,8 @@ pub(super) fn rejected_shape_end(hay: &[u8], p: usize) -> Option<usize> {
 
 /// An SSN keyword (`SSN`, `social security`, `SS#`) ends within the 40 bytes before `p`,
 /// with only separators and connectors between it and the number: a verb (`is`, `was`), a
-/// number word (`number`, `no.`, `nr`, `#`), `on file`, or a parenthesised word or two or
+/// number word (`number`, `no.`, `nr`, `#`), `on file`, a trace's `trace result`, or a
+/// parenthesised word or two or
 /// three (`SSN (verified) …`, `SSN (legacy field): …`, `tax id (SSN) …`). Up to three connectors, so `social security
 /// number is …` and `SSN on file: …` count; any other word between does not.
 pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
@@ -931,7 +932,10 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
         b"soc. sec",
         b"social sec",
     ];
-    const CONNECTORS: [&[u8]; 14] = [
+    const CONNECTORS: [&[u8]; 16] = [
+        // A background check's `SSN trace result: …` (the number the trace found).
+        b"trace",
+        b"result",
         b"in",
         b"is",
         b"was",

@@ -246,3 +246,16 @@ fn phone_column_of_a_pipe_flattened_table() {
     let text = "member_no;first_name;points | 9043259403278;Felicia;612381312 | 9002593253690;Fernanda;810155582";
     assert!(phones(text).is_empty(), "{:?}", phones(text));
 }
+
+/// A background check's `SSN trace result: 625894305`.
+#[test]
+fn ssn_trace_results() {
+    let text = "SSN provided: 079-54-6583   SSN trace result: 625894305 (issued in another state)";
+    assert_eq!(found(text, Entity::UsSsn), ["079-54-6583", "625894305"]);
+    for text in [
+        "trace result: 625894305",
+        "SSN trace: see order 625894305 result",
+    ] {
+        assert!(found(text, Entity::UsSsn).is_empty(), "{text}");
+    }
+}
