@@ -364,9 +364,20 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
                     let next = w.get(at + word.len()).copied();
                     (word.len() > 4 || !next.is_some_and(|b| b.is_ascii_alphabetic()))
                         && !record_word_after(w, at + word.len())
+                        && !taken_by_earlier_number(&w[at + word.len()..])
                 }
             })
     })
+}
+
+/// Between a phone word and the candidate stands a number and then a `;`: the word is that
+/// number's (`bitte vorher anrufen 030 985189; 684787554472`: the parcel's tracking number
+/// after the phone is none).
+fn taken_by_earlier_number(between: &[u8]) -> bool {
+    between
+        .iter()
+        .position(u8::is_ascii_digit)
+        .is_some_and(|d| between[d..].contains(&b';'))
 }
 
 /// The word after a phone word at `w[from..]` (the window, lower case) names a record of the

@@ -234,6 +234,20 @@ fn phone_words_in_the_locales() {
     ] {
         assert!(phones(text).is_empty(), "{text}: {:?}", phones(text));
     }
+    // A tracking number after the phone the call word names is none.
+    for (text, want) in [
+        (
+            "bitte vorher anrufen 030 985189; 684787554472",
+            "030 985189",
+        ),
+        (
+            "graag eerst bellen 010/153 0223; 858956459464",
+            "010/153 0223",
+        ),
+        ("llamar antes 612 08 19 12; 124540387866", "612 08 19 12"),
+    ] {
+        assert_eq!(phones(text), [want], "{text}");
+    }
 }
 
 /// A `;`-separated table whose lines a log flattened to ` | `: its `mobile` column is
