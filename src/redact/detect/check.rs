@@ -1109,13 +1109,18 @@ fn sentry_host(rest: &[u8]) -> bool {
 /// history number, a `$ ` prompt or `sudo`: `ssh -i key.pem admin@bastion.example.com`).
 /// Only the line's first word is read: a search of the line for the commands cost ~700 k
 /// instructions per 64 KB of PII-dense text (callgrind; one searcher built per e-mail).
+///
+/// A login's password after the `:` (`jane@example.com:Mol_6560EN` in Postfix's
+/// `sasl_passwd` or a combo list: a token of six bytes or more with no `/`, not a port, after
+/// an address whose user is not `git`/`hg`) leaves it an e-mail address unless a command
+/// (`scp`, `rsync`, `git`, …) stands anywhere on the line before it.
 fn ssh_target(hay: &[u8], s: usize, e: usize) -> bool {
     if hay.get(e) == Some(&b':')
         && hay
             .get(e + 1)
             .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'~' | b'_' | b'.'))
     {
-        return true;
+        return !password_after_address(hay, s, e) || ssh_command_on_line(hay, s);
     }
     let from = s.saturating_sub(120);
     let mut k = memchr::memrchr(b'\n', &hay[from..s]).map_or(from, |k| from + k + 1);
@@ -1136,6 +1141,50 @@ fn ssh_target(hay: &[u8], s: usize, e: usize) -> bool {
         &hay[w..k],
         b"ssh" | b"scp" | b"sftp" | b"rsync" | b"mosh" | b"ssh-copy-id"
     ) && hay.get(k) == Some(&b' ')
+}
+
+/// After the address `hay[s..e]` and its `:` stands a password, not a path: six bytes or
+/// more up to a blank, quote or delimiter, no `/`, not starting with `.`, `~` or `_`, not
+/// all digits (a port); the address's user is not `git` or `hg` (`git@host:repo`).
+#[cold]
+#[inline(never)]
+fn password_after_address(hay: &[u8], s: usize, e: usize) -> bool {
+    let tok = &hay[e + 1..];
+    let tok = &tok[..tok
+        .iter()
+        .take(129)
+        .position(|&b| {
+            b.is_ascii_whitespace()
+                || matches!(
+                    b,
+                    b'"' | b'\'' | b'`' | b'|' | b',' | b';' | b'<' | b'>' | b')' | b']' | b'\\'
+                )
+        })
+        .unwrap_or(tok.len().min(129))];
+    let user = &hay[s..e][..hay[s..e].iter().position(|&b| b == b'@').unwrap_or(0)];
+    (6..=128).contains(&tok.len())
+        && !tok.contains(&b'/')
+        && !matches!(tok[0], b'.' | b'~' | b'_')
+        && !tok.iter().all(u8::is_ascii_digit)
+        && !user.eq_ignore_ascii_case(b"git")
+        && !user.eq_ignore_ascii_case(b"hg")
+}
+
+/// An SSH-family or git command (`ssh`, `scp`, `sftp`, `rsync`, `mosh`, `ssh-copy-id`,
+/// `git`) as a word anywhere on the line before `s` (within 240 bytes).
+#[cold]
+#[inline(never)]
+fn ssh_command_on_line(hay: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(240);
+    let line =
+        memchr::memrchr(b'\n', &hay[from..s]).map_or(&hay[from..s], |k| &hay[from + k + 1..s]);
+    line.split(|&b| !(b.is_ascii_lowercase() || b == b'-'))
+        .any(|w| {
+            matches!(
+                w,
+                b"ssh" | b"scp" | b"sftp" | b"rsync" | b"mosh" | b"ssh-copy-id" | b"git"
+            )
+        })
 }
 
 /// The IPv6 address around the `:` at `i`, if valid.

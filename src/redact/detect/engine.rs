@@ -98,6 +98,9 @@ impl Detector {
             }
             for t in triggers(*kind) {
                 let variants = match kind {
+                    Kind::Dob if super::patterns::LOWER_CASE_ONLY.contains(t) => {
+                        vec![t.to_string()]
+                    }
                     Kind::Dob | Kind::Bearer => case_variants(t),
                     _ => vec![t.to_string()],
                 };

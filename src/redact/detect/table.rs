@@ -28,12 +28,16 @@ const NAMES: &[&str] = &[
     "data_di_nascita",
     "fecha_nacimiento",
     "fecha_de_nacimiento",
+    // A column headed by the birth verb (`Born`, German and Dutch `Geboren`), as a register
+    // or a sheet of people writes it: the column holds the birth dates.
+    "born",
+    "geboren",
 ];
 
 /// Whether a header cell (or a JSON sheet's header string) names a birth-date column: one of
 /// `NAMES`, or a compound ending in one (`patient_dob`, `customer_birth_date`) or one
-/// followed by a format word (`dob_iso`); not `birth_place`, `birth_year`, `birthday_party`
-/// or `adobe_id`.
+/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`); not
+/// `birth_place`, `birth_year`, `birthday_party`, `born_in` or `adobe_id`.
 pub(crate) fn birth_date_header(cell: &str) -> bool {
     if cell.len() > 40 {
         return false;
@@ -286,7 +290,8 @@ fn cells(line: &[u8], delim: u8) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// The header cell of the table column that the cell starting at `s` is in: `s` follows a
 /// delimiter (`|`, tab, `;`, `,`; blanks between) on a line of a text table, and the table's
 /// first line — the topmost of the lines above that hold the same delimiter, lines separated
-/// by line breaks or a flattened ` ¶ ` / ` ⏎ ` — has a cell at that column. Trimmed of blanks,
+/// by line breaks or a flattened ` ¶ ` / ` ⏎ ` (or ` | ` where the cells are not
+/// `|`-separated) — has a cell at that column. Trimmed of blanks,
 /// quotes and `*`. For the rules that need a column's name as evidence (`| phone |`,
 /// `card_number`); bounded to 8 KB and 64 lines above.
 pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
@@ -315,6 +320,10 @@ pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
                 if hay[..k].ends_with(sym) {
                     return (k, Some(k - sym.len()));
                 }
+            }
+            // A log's flattened ` | ` (only where the cells are not `|`-separated).
+            if delim != b'|' && hay[..k].ends_with(b" | ") {
+                return (k, Some(k - 3));
             }
             k -= 1;
         }

@@ -194,6 +194,10 @@ fn short_haystacks_still_find_every_trigger() {
                 // Not in this Teddy: `key=value` anchors at `:`/`=`, the prose keywords in a
                 // pass of their own (`ProseTriggers`).
                 Kind::KeyValue | Kind::ProsePassword => {}
+                // `nascita` is in Teddy in lower case only.
+                Kind::Dob if super::patterns::LOWER_CASE_ONLY.contains(t) => {
+                    lits.push(t.to_string())
+                }
                 Kind::Dob | Kind::Bearer => lits.extend(case_variants(t)),
                 _ => lits.push(t.to_string()),
             }
