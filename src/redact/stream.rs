@@ -14,7 +14,10 @@
 
 use super::action::ActionPlan;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
-use super::json::{birth_cell_class, escape_token, KeyClass, Leaf, Walk};
+use super::json::{
+    birth_cell_class, escape_token, pair_class, pair_name, pair_role, KeyClass, Leaf, PairRole,
+    Walk,
+};
 use super::{Finding, Redactor};
 use std::borrow::Cow;
 
@@ -168,6 +171,11 @@ impl<'v> Pass<'_, '_, 'v> {
     fn object(&mut self, parent: KeyClass, depth: usize) -> Step<()> {
         let mut more = self.open(b'}', depth)?;
         let len = self.walk.ptr.len();
+        // A name/value pair (`json::keys::pair_role`): the secret class its names so far give
+        // its value, and whether a value member came already (a secret name after it: the
+        // `Value` walk, which sees the whole object first, does it).
+        let mut pair: Option<KeyClass> = None;
+        let mut value_seen = false;
         while more {
             self.blanks();
             if self.peek() != Some(b'"') {
@@ -182,15 +190,46 @@ impl<'v> Pass<'_, '_, 'v> {
                 // A finding in the key renames the member: the `Value` path does that.
                 return Err(GiveUp);
             }
-            let class = super::json::member_class(parent, class, &key);
+            let role = pair_role(&key);
+            let class = match pair {
+                Some(secret) if role == PairRole::Value => secret,
+                _ => super::json::member_class(parent, class, &key),
+            };
+            value_seen |= role == PairRole::Value;
             self.expect(b':')?;
             self.walk.ptr.push('/');
             escape_token(&key, &mut self.walk.ptr);
+            self.blanks();
+            let at = self.i;
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
+            if role == PairRole::Name && self.raw[at] == b'"' {
+                let before = pair;
+                pair = self.pair_name_class(pair, at)?;
+                if value_seen && pair != before {
+                    return Err(GiveUp);
+                }
+            }
             more = self.next(b'}')?;
         }
         Ok(())
+    }
+
+    /// `pair` after the name member whose string value spans `raw[at..self.i]`
+    /// (`json::keys::pair_class`).
+    fn pair_name_class(&mut self, pair: Option<KeyClass>, at: usize) -> Step<Option<KeyClass>> {
+        let raw = &self.raw[at..self.i];
+        let name = if memchr::memchr(b'\\', raw).is_some() {
+            Cow::Owned(serde_json::from_slice::<String>(raw).map_err(|_| GiveUp)?)
+        } else {
+            // Quotes are ASCII: both ends are on char boundaries.
+            Cow::Borrowed(self.text.get(at + 1..self.i - 1).ok_or(GiveUp)?)
+        };
+        let class = match name {
+            Cow::Borrowed(n) => self.walk.key_info(pair_name(n)).0,
+            Cow::Owned(ref n) => self.walk.key_info_uncached(pair_name(n)).0,
+        };
+        Ok(pair_class(pair, class))
     }
 
     /// Elements inherit the array's key class (`"phones": ["…"]`), as in the `Value` walk.

@@ -294,7 +294,10 @@ impl Detector {
             // Documents repeat their keys (arrays of records): remember each one's class and
             // whether a `key=value` keyword ends it (that depends on the key's bytes only, as
             // no keyword holds a `"`), so a repeated key costs one comparison.
-            let mut seen: Vec<(&[u8], bool)> = Vec::new();
+            let mut seen: Vec<(&[u8], bool, bool)> = Vec::new();
+            // The names of name/value pairs looked at (`{"key": "DB_PASSWORD", "value": …}`:
+            // the walks read a secret-named pair's value as under that key).
+            let mut names: Vec<&[u8]> = Vec::new();
             let mut cands = Vec::new();
             for q in memchr::memchr3_iter(b':', b'=', b'>', raw) {
                 if raw[q] == b'>' {
@@ -310,21 +313,41 @@ impl Detector {
                 let key = (raw[q] == b':' && j > 0 && raw[j - 1] == b'"')
                     .then(|| memchr::memrchr(b'"', &raw[..j - 1]).map(|k| &raw[k + 1..j - 1]))
                     .flatten();
-                let keyword = match key.and_then(|key| seen.iter().find(|(k, _)| *k == key)) {
-                    Some(&(_, keyword)) => keyword,
-                    None => {
-                        if let Some(key) = key {
-                            if std::str::from_utf8(key).is_ok_and(sensitive_key) {
+                let (keyword, pair_name) =
+                    match key.and_then(|key| seen.iter().find(|(k, _, _)| *k == key)) {
+                        Some(&(_, keyword, name)) => (keyword, name),
+                        None => {
+                            let mut name = false;
+                            if let Some(key) = key.and_then(|k| std::str::from_utf8(k).ok()) {
+                                if sensitive_key(key) {
+                                    return true;
+                                }
+                                name = crate::redact::json::pair_role(key)
+                                    == crate::redact::json::PairRole::Name;
+                            }
+                            let keyword = key_value_start(raw, q).is_some();
+                            if let Some(key) = key.filter(|_| seen.len() < 64) {
+                                seen.push((key, keyword, name));
+                            }
+                            (keyword, name)
+                        }
+                    };
+                if pair_name {
+                    match pair_name_at(raw, q + 1) {
+                        PairName::Name(name) if !names.contains(&name) => {
+                            if std::str::from_utf8(name)
+                                .is_ok_and(|n| sensitive_key(crate::redact::json::pair_name(n)))
+                            {
                                 return true;
                             }
+                            if names.len() < 64 {
+                                names.push(name);
+                            }
                         }
-                        let keyword = key_value_start(raw, q).is_some();
-                        if let Some(key) = key.filter(|_| seen.len() < 64) {
-                            seen.push((key, keyword));
-                        }
-                        keyword
+                        PairName::Escaped => return true,
+                        _ => {}
                     }
-                };
+                }
                 if keyword {
                     if let Some((kv, p)) = fast.key_value.zip(key_value_start(raw, q)) {
                         cands.push((p, kv));
@@ -520,5 +543,31 @@ impl Detector {
             }
             i += 1;
         }
+    }
+}
+
+/// What follows a pair name member's `:` (`any_raw_json`).
+enum PairName<'a> {
+    /// A string without escapes: its bytes.
+    Name(&'a [u8]),
+    /// A string with an escape (the caller cannot read it as it is).
+    Escaped,
+    /// No string (a number, an object, …).
+    None,
+}
+
+/// The string value starting at `raw[i..]` after blanks.
+fn pair_name_at(raw: &[u8], mut i: usize) -> PairName<'_> {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = raw.get(i) {
+        i += 1;
+    }
+    if raw.get(i) != Some(&b'"') {
+        return PairName::None;
+    }
+    let rest = &raw[i + 1..];
+    match memchr::memchr2(b'"', b'\\', rest) {
+        Some(e) if rest[e] == b'"' => PairName::Name(&rest[..e]),
+        Some(_) => PairName::Escaped,
+        None => PairName::None,
     }
 }

@@ -44,6 +44,58 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
     }
 }
 
+/// The part a member plays in a name/value pair object, where a sibling member names what
+/// the value is: a Postman environment's `{"key": "password", "value": "…", "type":
+/// "secret"}`, a CI variables API's `{"key": "DB_PASSWORD", "value": "…"}`, a Kubernetes or
+/// ECS `env` entry's and a HAR header's `{"name": "Cookie", "value": "…"}`, CloudFormation's
+/// `{"ParameterKey": "DbPassword", "ParameterValue": "…"}` (any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PairRole {
+    Other,
+    /// `key`, `name`, `ParameterKey`: its string names the pair.
+    Name,
+    /// `value`, `ParameterValue`: the pair's value.
+    Value,
+}
+
+/// `PairRole` of a member key (a length test first: most keys are none of these).
+#[inline]
+pub(crate) fn pair_role(key: &str) -> PairRole {
+    let is = |w: &str| key.eq_ignore_ascii_case(w);
+    match key.len() {
+        3 if is("key") => PairRole::Name,
+        4 if is("name") => PairRole::Name,
+        5 if is("value") => PairRole::Value,
+        12 if is("parameterkey") => PairRole::Name,
+        14 if is("parametervalue") => PairRole::Value,
+        _ => PairRole::Other,
+    }
+}
+
+/// The part of a pair's name that is classified like a key: the last segment of a path
+/// (AWS SSM's `"Name": "/prod/db/password"`, Secret Manager's `projects/p/secrets/API_TOKEN`).
+#[inline]
+pub(crate) fn pair_name(name: &str) -> &str {
+    match name.rsplit('/').next() {
+        Some(last) if !last.is_empty() => last,
+        _ => name,
+    }
+}
+
+/// The class a pair's value takes from the class of its name (`pair_name` classified like a
+/// key): a password or a secret name makes the value one (`{"key": "clientSecret",
+/// "value": "…"}`); any other name leaves the value to its own key's rules. With several
+/// names in one object the secret wins, a password over any other secret (the same in
+/// whatever order the members come).
+#[inline]
+pub(crate) fn pair_class(acc: Option<KeyClass>, name: KeyClass) -> Option<KeyClass> {
+    match (acc, name) {
+        (_, KeyClass::Whole(Entity::Password)) => Some(name),
+        (None, KeyClass::Whole(Entity::GenericSecret)) => Some(name),
+        _ => acc,
+    }
+}
+
 /// Whether a birth parent's member key (normalised) holds the date itself.
 fn birth_date_member(key: &str) -> bool {
     matches!(
