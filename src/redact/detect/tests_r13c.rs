@@ -112,3 +112,41 @@ fn a_secret_name_after_the_value_gives_the_same_findings_in_every_layout() {
         assert_eq!(json_findings(body), vec![s("PASSWORD", "/value")], "{body}");
     }
 }
+
+#[test]
+fn a_pre_shared_key_is_a_password() {
+    // A device shadow's Wi-Fi settings, hostapd's and NetworkManager's names, an IPsec or
+    // WireGuard peer's pre-shared key.
+    let body = r#"{"state":{"reported":{"fw":"v16.26.283","wifi":{"ssid":"Home-O9OH","psk":"zpg1cMpfhzTcqymA2Y","rssi":-44}}},"hostapd":{"wpa_psk":"Tramonto421_x","wifi_psk":"molen-hortensia-vlinder9"},"vpn":{"pre_shared_key":"q8Hk2LmZp4Rt7Vw1","PresharedKey":"bxRe0_CcLAG_Q"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("PASSWORD", "/hostapd/wifi_psk"),
+            s("PASSWORD", "/hostapd/wpa_psk"),
+            s("PASSWORD", "/state/reported/wifi/psk"),
+            s("PASSWORD", "/vpn/PresharedKey"),
+            s("PASSWORD", "/vpn/pre_shared_key"),
+        ]
+    );
+    // Settings about a pre-shared key, and the word as a value.
+    let body = r#"{"wifi":{"key_mgmt":"WPA-PSK","security":"wpa2-psk","psk_identity":"device-42","pskEnabled":true,"psk_hint":"on the router"},"tls":{"psk_identity_hint":"gw-1"}}"#;
+    assert_eq!(json_findings(body), vec![]);
+}
+
+#[test]
+fn a_message_brokers_pass_is_a_password() {
+    let body = r#"{"mqtt_pass":"Lavanda1065_","amqp_pass":"Granada491_x","RABBITMQ_DEFAULT_PASS":"Kookaburra688*","sasl_pass":"Sar#3768DEGNA"}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("PASSWORD", "/RABBITMQ_DEFAULT_PASS"),
+            s("PASSWORD", "/amqp_pass"),
+            s("PASSWORD", "/mqtt_pass"),
+            s("PASSWORD", "/sasl_pass"),
+        ]
+    );
+    // `pass` after a word that names no login stays none (`boarding_pass`, `season_pass`),
+    // and a broker's setting is no password.
+    let body = r#"{"boarding_pass":"BA0117-22C","season_pass":"gold","mqtt_password_min_length":"12","default_passenger":"adult","broker_pass_rate":"0.97"}"#;
+    assert_eq!(json_findings(body), vec![]);
+}

@@ -149,6 +149,11 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "clave_acceso",
     "clave_de_acceso",
     "parola_segreta",
+    // A pre-shared key: a Wi-Fi network's WPA passphrase (`"wifi": {"ssid": …, "psk": …}`,
+    // `wpa_psk`), an IPsec or WireGuard tunnel's shared secret.
+    "psk",
+    "pre_shared_key",
+    "preshared_key",
     "secret",
     "client_secret",
     "secret_key",
@@ -243,6 +248,9 @@ pub(crate) fn password_key(norm: &str) -> bool {
             | "clave_de_acceso"
             | "parola_segreta"
             | "pin"
+            | "psk"
+            | "pre_shared_key"
+            | "preshared_key"
     )
 }
 
@@ -293,6 +301,14 @@ fn login_word(before: &str) -> bool {
             | "master"
             | "basic"
             | "sa"
+            // Message brokers (`mqtt_pass`, `amqp_pass`, RabbitMQ's `RABBITMQ_DEFAULT_PASS`,
+            // Kafka's `sasl_pass`).
+            | "mqtt"
+            | "amqp"
+            | "rabbitmq"
+            | "broker"
+            | "default"
+            | "sasl"
     )
 }
 
