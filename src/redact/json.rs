@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 mod keys;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
-    member_class, pair_class, pair_name, pair_role, FnvBuild, KeyClass, KeyRules, PairRole,
-    NOT_SECRET_SUFFIXES,
+    body_may_hold_pair_value, member_class, pair_class, pair_name, pair_role, FnvBuild, KeyClass,
+    KeyRules, PairRole, NOT_SECRET_SUFFIXES,
 };
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.

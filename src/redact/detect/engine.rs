@@ -294,10 +294,10 @@ impl Detector {
             // Documents repeat their keys (arrays of records): remember each one's class and
             // whether a `key=value` keyword ends it (that depends on the key's bytes only, as
             // no keyword holds a `"`), so a repeated key costs one comparison.
-            let mut seen: Vec<(&[u8], bool, bool)> = Vec::new();
-            // The names of name/value pairs looked at (`{"key": "DB_PASSWORD", "value": …}`:
-            // the walks read a secret-named pair's value as under that key).
-            let mut names: Vec<&[u8]> = Vec::new();
+            let mut seen: Vec<(&[u8], bool)> = Vec::new();
+            // Whether the body may hold a name/value pair's value key (looked for once, at
+            // the first pair name key).
+            let mut pair_values: Option<bool> = None;
             let mut cands = Vec::new();
             for q in memchr::memchr3_iter(b':', b'=', b'>', raw) {
                 if raw[q] == b'>' {
@@ -313,41 +313,29 @@ impl Detector {
                 let key = (raw[q] == b':' && j > 0 && raw[j - 1] == b'"')
                     .then(|| memchr::memrchr(b'"', &raw[..j - 1]).map(|k| &raw[k + 1..j - 1]))
                     .flatten();
-                let (keyword, pair_name) =
-                    match key.and_then(|key| seen.iter().find(|(k, _, _)| *k == key)) {
-                        Some(&(_, keyword, name)) => (keyword, name),
-                        None => {
-                            let mut name = false;
-                            if let Some(key) = key.and_then(|k| std::str::from_utf8(k).ok()) {
-                                if sensitive_key(key) {
-                                    return true;
-                                }
-                                name = crate::redact::json::pair_role(key)
-                                    == crate::redact::json::PairRole::Name;
-                            }
-                            let keyword = key_value_start(raw, q).is_some();
-                            if let Some(key) = key.filter(|_| seen.len() < 64) {
-                                seen.push((key, keyword, name));
-                            }
-                            (keyword, name)
-                        }
-                    };
-                if pair_name {
-                    match pair_name_at(raw, q + 1) {
-                        PairName::Name(name) if !names.contains(&name) => {
-                            if std::str::from_utf8(name)
-                                .is_ok_and(|n| sensitive_key(crate::redact::json::pair_name(n)))
-                            {
+                let keyword = match key.and_then(|key| seen.iter().find(|(k, _)| *k == key)) {
+                    Some(&(_, keyword)) => keyword,
+                    None => {
+                        // (The name key of a name/value pair is not remembered when the body
+                        // may hold a pair's value: its string is read at each one.)
+                        let mut remember = true;
+                        if let Some(key) = key.and_then(|k| std::str::from_utf8(k).ok()) {
+                            if sensitive_key(key) {
                                 return true;
                             }
-                            if names.len() < 64 {
-                                names.push(name);
+                            match pair_name_key(raw, q, key, &mut pair_values, sensitive_key) {
+                                Some(true) => return true,
+                                Some(false) => remember = false,
+                                None => {}
                             }
                         }
-                        PairName::Escaped => return true,
-                        _ => {}
+                        let keyword = key_value_start(raw, q).is_some();
+                        if let Some(key) = key.filter(|_| seen.len() < 64 && remember) {
+                            seen.push((key, keyword));
+                        }
+                        keyword
                     }
-                }
+                };
                 if keyword {
                     if let Some((kv, p)) = fast.key_value.zip(key_value_start(raw, q)) {
                         cands.push((p, kv));
@@ -546,28 +534,38 @@ impl Detector {
     }
 }
 
-/// What follows a pair name member's `:` (`any_raw_json`).
-enum PairName<'a> {
-    /// A string without escapes: its bytes.
-    Name(&'a [u8]),
-    /// A string with an escape (the caller cannot read it as it is).
-    Escaped,
-    /// No string (a number, an object, …).
-    None,
-}
-
-/// The string value starting at `raw[i..]` after blanks.
-fn pair_name_at(raw: &[u8], mut i: usize) -> PairName<'_> {
+/// For an object key `key` ending at the `:` at `raw[q]`: `None` when it is no name/value
+/// pair's name key or the body holds no pair's value key
+/// (`json::keys::body_may_hold_pair_value`, looked for once per body in `pair_values`);
+/// else whether the string after it names something sensitive (`{"key": "DB_PASSWORD",
+/// "value": …}`: the walks read the value as under that key) or holds an escape the raw
+/// bytes cannot tell. Out of line: the clean check's loop over the colons stays as small as
+/// it was.
+#[inline(never)]
+fn pair_name_key(
+    raw: &[u8],
+    q: usize,
+    key: &str,
+    pair_values: &mut Option<bool>,
+    sensitive_key: &dyn Fn(&str) -> bool,
+) -> Option<bool> {
+    if crate::redact::json::pair_role(key) != crate::redact::json::PairRole::Name
+        || !*pair_values.get_or_insert_with(|| crate::redact::json::body_may_hold_pair_value(raw))
+    {
+        return None;
+    }
+    let mut i = q + 1;
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = raw.get(i) {
         i += 1;
     }
     if raw.get(i) != Some(&b'"') {
-        return PairName::None;
+        return Some(false);
     }
     let rest = &raw[i + 1..];
-    match memchr::memchr2(b'"', b'\\', rest) {
-        Some(e) if rest[e] == b'"' => PairName::Name(&rest[..e]),
-        Some(_) => PairName::Escaped,
-        None => PairName::None,
-    }
+    Some(match memchr::memchr2(b'"', b'\\', rest) {
+        Some(e) if rest[e] == b'"' => std::str::from_utf8(&rest[..e])
+            .is_ok_and(|n| sensitive_key(crate::redact::json::pair_name(n))),
+        Some(_) => true,
+        None => false,
+    })
 }

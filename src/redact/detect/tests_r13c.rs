@@ -150,3 +150,34 @@ fn a_message_brokers_pass_is_a_password() {
     let body = r#"{"boarding_pass":"BA0117-22C","season_pass":"gold","mqtt_password_min_length":"12","default_passenger":"adult","broker_pass_rate":"0.97"}"#;
     assert_eq!(json_findings(body), vec![]);
 }
+
+#[test]
+fn a_clean_body_with_names_and_no_pair_value_stays_clean() {
+    use crate::redact::json::{pair_role, PairRole};
+    let r = redactor();
+    // Names alone (no `value` key anywhere): the clean check reads none of them.
+    let body = br#"{"products":[{"name":"Widget","sku":"SKU-1","price":3},{"name":"Gadget","sku":"SKU-2","price":4}],"key":"catalogue"}"#;
+    assert!(r.json_bytes_clean(body));
+    // With a value key, a name naming nothing keeps the body clean, one naming a secret
+    // does not.
+    let body = br#"{"tags":[{"Key":"team","Value":"payments"},{"Key":"env","Value":"prod"}]}"#;
+    assert!(r.json_bytes_clean(body));
+    let body = br#"{"tags":[{"Key":"team","Value":"payments"},{"Key":"db_password","Value":"Lavanda1065_"}]}"#;
+    assert!(!r.json_bytes_clean(body));
+    // The spellings a pair's keys take.
+    for (k, role) in [
+        ("key", PairRole::Name),
+        ("Name", PairRole::Name),
+        ("ParameterKey", PairRole::Name),
+        ("value", PairRole::Value),
+        ("Value", PairRole::Value),
+        ("VALUE", PairRole::Value),
+        ("ParameterValue", PairRole::Value),
+        ("vaLUE", PairRole::Other),
+        ("values", PairRole::Other),
+        ("keys", PairRole::Other),
+        ("key_id", PairRole::Other),
+    ] {
+        assert_eq!(pair_role(k), role, "{k}");
+    }
+}

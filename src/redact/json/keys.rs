@@ -58,18 +58,28 @@ pub(crate) enum PairRole {
     Value,
 }
 
-/// `PairRole` of a member key (a length test first: most keys are none of these).
-#[inline]
+/// `PairRole` of a member key (a length test first: most keys are none of these). A value
+/// key ends in `alue` or `ALUE` (`value`, `Value`, `VALUE`, `ParameterValue`), which is what
+/// the clean check looks for in a body before it reads any pair's name
+/// (`body_may_hold_pair_value`).
+#[inline(always)]
 pub(crate) fn pair_role(key: &str) -> PairRole {
     let is = |w: &str| key.eq_ignore_ascii_case(w);
+    let value_tail = || key.ends_with("alue") || key.ends_with("ALUE");
     match key.len() {
         3 if is("key") => PairRole::Name,
         4 if is("name") => PairRole::Name,
-        5 if is("value") => PairRole::Value,
+        5 if is("value") && value_tail() => PairRole::Value,
         12 if is("parameterkey") => PairRole::Name,
-        14 if is("parametervalue") => PairRole::Value,
+        14 if is("parametervalue") && value_tail() => PairRole::Value,
         _ => PairRole::Other,
     }
+}
+
+/// Whether a body may hold a pair's value key (`pair_role`): a `alue"` or `ALUE"` anywhere.
+/// Without one no pair's name matters, and the clean check reads no name.
+pub(crate) fn body_may_hold_pair_value(raw: &[u8]) -> bool {
+    memchr::memmem::find(raw, b"alue\"").is_some() || memchr::memmem::find(raw, b"ALUE\"").is_some()
 }
 
 /// The part of a pair's name that is classified like a key: the last segment of a path
