@@ -9,7 +9,10 @@ use serde_json::{Map, Value};
 
 mod keys;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
-pub(crate) use keys::{member_class, FnvBuild, KeyClass, KeyRules, NOT_SECRET_SUFFIXES};
+pub(crate) use keys::{
+    body_may_hold_pair_value, member_class, pair_class, pair_name, pair_role, FnvBuild, KeyClass,
+    KeyRules, PairRole, NOT_SECRET_SUFFIXES,
+};
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
 pub(crate) fn escape_token(token: &str, out: &mut String) {
@@ -264,7 +267,14 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // (`"jane@example.com"` → `"[EMAIL]"`). Key-name rules apply to the value as before.
         let mut key_hits: Vec<(usize, Hit)> = Vec::new();
         let base = self.classes.len();
+        // Which pair roles the keys play (`keys::pair_role`): bit 0 a name, bit 1 a value.
+        let mut roles = 0u8;
         for (i, k) in map.keys().enumerate() {
+            roles |= match pair_role(k) {
+                PairRole::Other => 0,
+                PairRole::Name => 1,
+                PairRole::Value => 2,
+            };
             let (class, dirty) = self.key_info(k);
             self.classes.push(class);
             if dirty {
@@ -280,6 +290,13 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             Vec::new()
         } else {
             self.rename_keys(id, map, &key_hits)
+        };
+        // A name/value pair whose name names a secret: its value is one (the raw pass does the
+        // same, in whatever order the members come).
+        let pair = if roles == 3 {
+            self.pair_secret(map)
+        } else {
+            None
         };
         let len = self.ptr.len();
         let mut next_hit = 0;
@@ -305,11 +322,26 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 Some(class) => *class,
                 None => self.key_info(k).0,
             };
-            let class = keys::member_class(parent, class, k);
+            let class = match pair {
+                Some(secret) if pair_role(k) == PairRole::Value => secret,
+                _ => keys::member_class(parent, class, k),
+            };
             self.value(child, class);
             self.ptr.truncate(len);
         }
         self.classes.truncate(base);
+    }
+
+    /// The secret class the name members of a name/value pair object give its value
+    /// (`keys::pair_class`), `None` when no name names one.
+    fn pair_secret(&mut self, map: &'v Map<String, Value>) -> Option<KeyClass> {
+        let mut acc = None;
+        for (k, v) in map {
+            if let (PairRole::Name, Value::String(name)) = (pair_role(k), v) {
+                acc = pair_class(acc, self.key_info(pair_name(name)).0);
+            }
+        }
+        acc
     }
 
     /// New names for the members whose keys hold findings (an `Edit::Keys` is recorded for

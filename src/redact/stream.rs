@@ -14,7 +14,10 @@
 
 use super::action::ActionPlan;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
-use super::json::{birth_cell_class, escape_token, KeyClass, Leaf, Walk};
+use super::json::{
+    birth_cell_class, escape_token, pair_class, pair_name, pair_role, KeyClass, Leaf, PairRole,
+    Walk,
+};
 use super::{Finding, Redactor};
 use std::borrow::Cow;
 
@@ -168,6 +171,15 @@ impl<'v> Pass<'_, '_, 'v> {
     fn object(&mut self, parent: KeyClass, depth: usize) -> Step<()> {
         let mut more = self.open(b'}', depth)?;
         let len = self.walk.ptr.len();
+        // A name/value pair (`json::keys::pair_role`): the name strings met and not yet read
+        // (at most two; read when a value member comes, so an object with a name and no
+        // value costs nothing), the secret class the names read give its value, and whether
+        // a value member came already (a secret name after it: the `Value` walk, which sees
+        // the whole object first, does it).
+        let mut names: [usize; 2] = [0; 2];
+        let mut pending = 0usize;
+        let mut pair: Option<KeyClass> = None;
+        let mut value_seen = false;
         while more {
             self.blanks();
             if self.peek() != Some(b'"') {
@@ -182,15 +194,67 @@ impl<'v> Pass<'_, '_, 'v> {
                 // A finding in the key renames the member: the `Value` path does that.
                 return Err(GiveUp);
             }
-            let class = super::json::member_class(parent, class, &key);
+            let role = pair_role(&key);
+            if role == PairRole::Value {
+                for &at in &names[..pending] {
+                    pair = self.pair_name_class(pair, at)?;
+                }
+                pending = 0;
+                value_seen = true;
+            }
+            let class = match pair {
+                Some(secret) if role == PairRole::Value => secret,
+                _ => super::json::member_class(parent, class, &key),
+            };
             self.expect(b':')?;
             self.walk.ptr.push('/');
             escape_token(&key, &mut self.walk.ptr);
+            self.blanks();
+            let at = self.i;
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
+            if role == PairRole::Name && self.raw[at] == b'"' {
+                if value_seen {
+                    let before = pair;
+                    pair = self.pair_name_class(pair, at)?;
+                    if pair != before {
+                        return Err(GiveUp);
+                    }
+                } else if pending < names.len() {
+                    names[pending] = at;
+                    pending += 1;
+                } else {
+                    pair = self.pair_name_class(pair, at)?;
+                }
+            }
             more = self.next(b'}')?;
         }
         Ok(())
+    }
+
+    /// `pair` after the name member whose string value starts at `raw[at]` (its `"`; a
+    /// string the pass has read already) (`json::keys::pair_class`).
+    fn pair_name_class(&mut self, pair: Option<KeyClass>, at: usize) -> Step<Option<KeyClass>> {
+        let mut end = at + 1;
+        loop {
+            end += quote_or_backslash(self.raw.get(end..).ok_or(GiveUp)?).ok_or(GiveUp)?;
+            if self.raw[end] == b'"' {
+                break;
+            }
+            end += 2;
+        }
+        let raw = &self.raw[at..=end];
+        let name = if memchr::memchr(b'\\', raw).is_some() {
+            Cow::Owned(serde_json::from_slice::<String>(raw).map_err(|_| GiveUp)?)
+        } else {
+            // Quotes are ASCII: both ends are on char boundaries.
+            Cow::Borrowed(self.text.get(at + 1..end).ok_or(GiveUp)?)
+        };
+        let class = match name {
+            Cow::Borrowed(n) => self.walk.key_info(pair_name(n)).0,
+            Cow::Owned(ref n) => self.walk.key_info_uncached(pair_name(n)).0,
+        };
+        Ok(pair_class(pair, class))
     }
 
     /// Elements inherit the array's key class (`"phones": ["…"]`), as in the `Value` walk.

@@ -298,6 +298,9 @@ impl Detector {
             // whether a `key=value` keyword ends it (that depends on the key's bytes only, as
             // no keyword holds a `"`), so a repeated key costs one comparison.
             let mut seen: Vec<(&[u8], bool)> = Vec::new();
+            // Whether the body may hold a name/value pair's value key (looked for once, at
+            // the first pair name key).
+            let mut pair_values: Option<bool> = None;
             let mut cands = Vec::new();
             for q in memchr::memchr3_iter(b':', b'=', b'>', raw) {
                 if raw[q] == b'>' {
@@ -316,13 +319,21 @@ impl Detector {
                 let keyword = match key.and_then(|key| seen.iter().find(|(k, _)| *k == key)) {
                     Some(&(_, keyword)) => keyword,
                     None => {
-                        if let Some(key) = key {
-                            if std::str::from_utf8(key).is_ok_and(sensitive_key) {
+                        // (The name key of a name/value pair is not remembered when the body
+                        // may hold a pair's value: its string is read at each one.)
+                        let mut remember = true;
+                        if let Some(key) = key.and_then(|k| std::str::from_utf8(k).ok()) {
+                            if sensitive_key(key) {
                                 return true;
+                            }
+                            match pair_name_key(raw, q, key, &mut pair_values, sensitive_key) {
+                                Some(true) => return true,
+                                Some(false) => remember = false,
+                                None => {}
                             }
                         }
                         let keyword = key_value_start(raw, q).is_some();
-                        if let Some(key) = key.filter(|_| seen.len() < 64) {
+                        if let Some(key) = key.filter(|_| seen.len() < 64 && remember) {
                             seen.push((key, keyword));
                         }
                         keyword
@@ -524,4 +535,40 @@ impl Detector {
             i += 1;
         }
     }
+}
+
+/// For an object key `key` ending at the `:` at `raw[q]`: `None` when it is no name/value
+/// pair's name key or the body holds no pair's value key
+/// (`json::keys::body_may_hold_pair_value`, looked for once per body in `pair_values`);
+/// else whether the string after it names something sensitive (`{"key": "DB_PASSWORD",
+/// "value": …}`: the walks read the value as under that key) or holds an escape the raw
+/// bytes cannot tell. Out of line: the clean check's loop over the colons stays as small as
+/// it was.
+#[inline(never)]
+fn pair_name_key(
+    raw: &[u8],
+    q: usize,
+    key: &str,
+    pair_values: &mut Option<bool>,
+    sensitive_key: &dyn Fn(&str) -> bool,
+) -> Option<bool> {
+    if crate::redact::json::pair_role(key) != crate::redact::json::PairRole::Name
+        || !*pair_values.get_or_insert_with(|| crate::redact::json::body_may_hold_pair_value(raw))
+    {
+        return None;
+    }
+    let mut i = q + 1;
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = raw.get(i) {
+        i += 1;
+    }
+    if raw.get(i) != Some(&b'"') {
+        return Some(false);
+    }
+    let rest = &raw[i + 1..];
+    Some(match memchr::memchr2(b'"', b'\\', rest) {
+        Some(e) if rest[e] == b'"' => std::str::from_utf8(&rest[..e])
+            .is_ok_and(|n| sensitive_key(crate::redact::json::pair_name(n))),
+        Some(_) => true,
+        None => false,
+    })
 }

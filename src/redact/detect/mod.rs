@@ -392,4 +392,6 @@ mod tests_r12b;
 #[cfg(test)]
 mod tests_r13a;
 #[cfg(test)]
+mod tests_r13c;
+#[cfg(test)]
 mod tests_support;

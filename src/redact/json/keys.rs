@@ -44,6 +44,68 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
     }
 }
 
+/// The part a member plays in a name/value pair object, where a sibling member names what
+/// the value is: a Postman environment's `{"key": "password", "value": "…", "type":
+/// "secret"}`, a CI variables API's `{"key": "DB_PASSWORD", "value": "…"}`, a Kubernetes or
+/// ECS `env` entry's and a HAR header's `{"name": "Cookie", "value": "…"}`, CloudFormation's
+/// `{"ParameterKey": "DbPassword", "ParameterValue": "…"}` (any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PairRole {
+    Other,
+    /// `key`, `name`, `ParameterKey`: its string names the pair.
+    Name,
+    /// `value`, `ParameterValue`: the pair's value.
+    Value,
+}
+
+/// `PairRole` of a member key (a length test first: most keys are none of these). A value
+/// key ends in `alue` or `ALUE` (`value`, `Value`, `VALUE`, `ParameterValue`), which is what
+/// the clean check looks for in a body before it reads any pair's name
+/// (`body_may_hold_pair_value`).
+#[inline(always)]
+pub(crate) fn pair_role(key: &str) -> PairRole {
+    let is = |w: &str| key.eq_ignore_ascii_case(w);
+    let value_tail = || key.ends_with("alue") || key.ends_with("ALUE");
+    match key.len() {
+        3 if is("key") => PairRole::Name,
+        4 if is("name") => PairRole::Name,
+        5 if is("value") && value_tail() => PairRole::Value,
+        12 if is("parameterkey") => PairRole::Name,
+        14 if is("parametervalue") && value_tail() => PairRole::Value,
+        _ => PairRole::Other,
+    }
+}
+
+/// Whether a body may hold a pair's value key (`pair_role`): a `alue"` or `ALUE"` anywhere.
+/// Without one no pair's name matters, and the clean check reads no name.
+pub(crate) fn body_may_hold_pair_value(raw: &[u8]) -> bool {
+    memchr::memmem::find(raw, b"alue\"").is_some() || memchr::memmem::find(raw, b"ALUE\"").is_some()
+}
+
+/// The part of a pair's name that is classified like a key: the last segment of a path
+/// (AWS SSM's `"Name": "/prod/db/password"`, Secret Manager's `projects/p/secrets/API_TOKEN`).
+#[inline]
+pub(crate) fn pair_name(name: &str) -> &str {
+    match name.rsplit('/').next() {
+        Some(last) if !last.is_empty() => last,
+        _ => name,
+    }
+}
+
+/// The class a pair's value takes from the class of its name (`pair_name` classified like a
+/// key): a password or a secret name makes the value one (`{"key": "clientSecret",
+/// "value": "…"}`); any other name leaves the value to its own key's rules. With several
+/// names in one object the secret wins, a password over any other secret (the same in
+/// whatever order the members come).
+#[inline]
+pub(crate) fn pair_class(acc: Option<KeyClass>, name: KeyClass) -> Option<KeyClass> {
+    match (acc, name) {
+        (_, KeyClass::Whole(Entity::Password)) => Some(name),
+        (None, KeyClass::Whole(Entity::GenericSecret)) => Some(name),
+        _ => acc,
+    }
+}
+
 /// Whether a birth parent's member key (normalised) holds the date itself.
 fn birth_date_member(key: &str) -> bool {
     matches!(
@@ -97,6 +159,11 @@ pub const DEFAULT_SENSITIVE_KEYS: &[&str] = &[
     "clave_acceso",
     "clave_de_acceso",
     "parola_segreta",
+    // A pre-shared key: a Wi-Fi network's WPA passphrase (`"wifi": {"ssid": …, "psk": …}`,
+    // `wpa_psk`), an IPsec or WireGuard tunnel's shared secret.
+    "psk",
+    "pre_shared_key",
+    "preshared_key",
     "secret",
     "client_secret",
     "secret_key",
@@ -191,6 +258,9 @@ pub(crate) fn password_key(norm: &str) -> bool {
             | "clave_de_acceso"
             | "parola_segreta"
             | "pin"
+            | "psk"
+            | "pre_shared_key"
+            | "preshared_key"
     )
 }
 
@@ -241,6 +311,14 @@ fn login_word(before: &str) -> bool {
             | "master"
             | "basic"
             | "sa"
+            // Message brokers (`mqtt_pass`, `amqp_pass`, RabbitMQ's `RABBITMQ_DEFAULT_PASS`,
+            // Kafka's `sasl_pass`).
+            | "mqtt"
+            | "amqp"
+            | "rabbitmq"
+            | "broker"
+            | "default"
+            | "sasl"
     )
 }
 

@@ -164,6 +164,11 @@ const KEYS: &[&str] = &[
     "4242 4242 4242 4242",
     "[EMAIL]",
     "ip 10.0.0.1",
+    // Name/value pairs (`{"key": "passwd", "value": …}`): a name member's string may name
+    // the value's secret, in either member order.
+    "key",
+    "value",
+    "Value",
 ];
 
 fn random_json(rng: &mut Rng, depth: u32) -> serde_json::Value {
