@@ -14,6 +14,9 @@
 # LOG=info: toolwall's log level (default warn: no per-call line); the lines go to a file.
 # WORKERS=N: `run --workers N` (load.sh runs toolwall with one worker; default: one per core).
 # KEEP=DIR: keep the N2 run's callgrind output in DIR (for callgrind_annotate --inclusive=yes).
+# CONNS=N: the calls from N connections at once (oha, after one call that waits for the start)
+# instead of one call at a time: how the proxy's turns batch work (the audit writer's wake-ups,
+# timers) when calls overlap, which one call at a time never shows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-200}
@@ -52,6 +55,16 @@ if [ "${TRACE:-0}" = 1 ]; then
 fi
 
 calls() { # n
+  if [ -n "${CONNS:-}" ]; then
+    command -v oha >/dev/null || { echo "CONNS needs oha (cargo install oha)" >&2; exit 1; }
+    CONNS= calls 1
+    oha --no-tui --output-format json -n "$(($1 - 1))" -c "$CONNS" -m POST \
+      -H 'content-type: application/json' -D benches/fixtures/call.json \
+      "http://127.0.0.1:$P/payments/v1/refunds" > "$work/oha.json" 2>/dev/null
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); n = d["statusCodeDistribution"].get("200", 0)
+assert n == int(sys.argv[2]), f"{n} calls answered 200 of {sys.argv[2]}"' "$work/oha.json" "$(($1 - 1))"
+    return
+  fi
   python3 - "$1" "$P" <<'PY'
 import http.client, sys, time
 body = open("benches/fixtures/call.json", "rb").read()

@@ -12,6 +12,9 @@
 #   DUR=8 CONNS=32 PORT=18381 (the first of the four ports it uses)
 #   SYSCALLS=1   also count the proxy's syscalls per call (perf's syscall tracepoints; needs perf;
 #                tracing them slows the proxy: read the counts, not that run's CPU figures)
+#   PERF=FILE    also record a cpu-clock profile of the proxy (every thread) over the closed
+#                loop into FILE (`perf report -i FILE --no-children --sort sym`): shares of the
+#                proxy's own CPU time, which hold on a busy machine where µs figures drift
 # The proxy is pinned to CPU 0 with one worker, oha and the upstream (nginx) to CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,13 +95,17 @@ snap() { # tid name utime stime voluntary nonvoluntary, per thread
   done | sort
 }
 snap > "$work/s0"
-perf_pid=
+perf_pid=; rec_pid=
+if [ -n "${PERF:-}" ]; then
+  perf record -q -e cpu-clock -F 2999 -p "$pid" -o "$PERF" 2>/dev/null & rec_pid=$!
+fi
 if [ "${SYSCALLS:-0}" = 1 ]; then
   perf stat -e 'syscalls:sys_enter_*' -p "$pid" -o "$work/syscalls.txt" & perf_pid=$!
 fi
 taskset -c 1 oha --no-tui --output-format json -z "${DUR:-8}s" -c "${CONNS:-32}" -m POST \
   -H 'content-type: application/json' -D "$body" "$url" > "$work/oha.json" 2>/dev/null
 if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
+if [ -n "$rec_pid" ]; then kill -INT "$rec_pid"; wait "$rec_pid" 2>/dev/null || true; fi
 snap > "$work/s1"
 read -r calls rps < <(python3 -c '
 import json, sys

@@ -453,3 +453,113 @@ fn write_ahead_is_acknowledged_after_the_ackers_runtime_is_gone() {
         .collect();
     assert_eq!(written, seqs, "each caller got its own record's seq");
 }
+
+/// A current-thread runtime built as `toolwall run` builds its own ([`hook_runtime`]).
+fn hooked_runtime() -> tokio::runtime::Runtime {
+    let mut b = tokio::runtime::Builder::new_current_thread();
+    b.enable_all();
+    hook_runtime(&mut b);
+    b.build().expect("runtime")
+}
+
+/// On a runtime that wakes the writer as it parks: the calls of several turns hand their
+/// records over in one batch when the runtime only runs out of work after them (the writer is
+/// woken once, not once per turn), every caller gets its own record, and the stream verifies.
+#[test]
+fn a_hooked_runtime_wakes_the_writer_when_it_runs_out_of_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = Arc::new(Metrics::new());
+    let rt = hooked_runtime();
+    // only the park wakes the writer here (no fallback within the test's time)
+    handoff::TEST_FALLBACK.with(|f| f.set(Some(Duration::from_secs(60))));
+    let sink = rt.block_on(async { start_sink(dir.path(), &metrics) });
+    handoff::TEST_FALLBACK.with(|f| f.set(None));
+    assert!(sink.handoff.0.parked);
+    let wakes = || sink.handoff.0.wakes.load(Ordering::Relaxed);
+    rt.block_on(async {
+        // let the writer reach its wait
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let before = wakes();
+        // 64 calls, each taking a few turns of the runtime before it writes ahead: on a
+        // runtime without the hook the flusher wakes the writer after every turn that pushed
+        let calls: Vec<_> = (1..=64u64)
+            .map(|i| {
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    for _ in 0..(i % 8) {
+                        tokio::task::yield_now().await;
+                    }
+                    sink.write_ahead(Kind::Decision, decision(i)).await
+                })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for c in calls {
+            seqs.push(c.await.expect("join").expect("written"));
+        }
+        let ahead = wakes() - before;
+        assert!(
+            ahead <= 2,
+            "64 write-ahead records over eight turns woke the writer {ahead} times"
+        );
+        seqs.sort_unstable();
+        seqs.dedup();
+        assert_eq!(seqs.len(), 64, "every call got its own record");
+        sink.close().await;
+    });
+    let records = stream_records(dir.path());
+    assert_eq!(
+        records.iter().filter(|r| r["kind"] == "decision").count(),
+        64
+    );
+    let mut keys = crate::audit::TrustedKeys::new();
+    keys.add(test_key(1).verifier());
+    let report = crate::audit::verify_path(dir.path(), &keys);
+    assert!(report.valid, "{report}");
+}
+
+/// A hooked runtime that never runs out of work (a task that keeps it busy) cannot hold a
+/// write-ahead record back: the flusher wakes the writer after `PARK_FALLBACK`, long before
+/// the writer's own 100 ms tick.
+#[test]
+fn a_hooked_runtime_kept_busy_still_gets_its_records_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = Arc::new(Metrics::new());
+    let rt = hooked_runtime();
+    let sink = rt.block_on(async { start_sink(dir.path(), &metrics) });
+    rt.block_on(async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        // busy: always ready to run, so the runtime never parks
+        let spin = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let mut fastest = Duration::MAX;
+        for i in 1..=5 {
+            let started = std::time::Instant::now();
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                sink.write_ahead(Kind::Decision, decision(i)),
+            )
+            .await
+            .expect("acknowledged")
+            .expect("written");
+            fastest = fastest.min(started.elapsed());
+        }
+        // the fallback (1 ms), not the writer's 100 ms tick (the fastest of five: a loaded
+        // machine may delay any one of them)
+        assert!(
+            fastest < Duration::from_millis(50),
+            "a write-ahead on a busy runtime took {fastest:?}"
+        );
+        stop.store(true, Ordering::Relaxed);
+        spin.await.expect("join");
+        sink.close().await;
+    });
+    assert_eq!(metrics.audit_records.get(), 5);
+}
