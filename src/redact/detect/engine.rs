@@ -415,6 +415,13 @@ impl Detector {
                     if let Some(s) = aws_pair_secret(hay, h.end, self.entropy_threshold) {
                         covered_to = s.end;
                         self.push(out, s, rule);
+                    } else {
+                        // `aws sts … --output text`: the secret and the session token in
+                        // the columns after the key id.
+                        for s in aws_text_credentials(hay, h.end, self.entropy_threshold) {
+                            covered_to = s.end;
+                            self.push(out, s, rule);
+                        }
                     }
                 }
                 if first_only && !out.is_empty() {
