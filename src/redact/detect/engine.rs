@@ -491,6 +491,16 @@ impl Detector {
                 }
             }
             if b == b'@' && email_on {
+                // Postfix's `sasl_passwd`: `[relay]:587 user@example.com:PASSWORD`.
+                if let Some(((s, e), pw)) = sasl_passwd_at(hay, i) {
+                    self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
+                    self.push(out, pw, usize::MAX - 1);
+                    if first_only && !out.is_empty() {
+                        return;
+                    }
+                    i = pw.end;
+                    continue;
+                }
                 if let Some((s, e)) = email_at(hay, i) {
                     self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
                     if first_only && !out.is_empty() {

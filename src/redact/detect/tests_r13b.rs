@@ -4,6 +4,10 @@
 use super::tests_support::found;
 use super::*;
 
+fn pw(text: &str) -> Vec<String> {
+    found(text, Entity::Password)
+}
+
 fn gs(text: &str) -> Vec<String> {
     found(text, Entity::GenericSecret)
 }
@@ -29,5 +33,28 @@ fn aws_cli_text_credentials() {
         "ACCESSKEYMETADATA\tAKIAXQSXVKK6MFQQXY55\t2024-01-02T10:00:00Z\tActive\talice\n",
     ] {
         assert_eq!(gs(text), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn postfix_sasl_passwd() {
+    let text = "# /etc/postfix/sasl_passwd\n[smtp.office365.com]:587 maike.haering+kids@orange.fr:Mol_6560EN\n# postmap /etc/postfix/sasl_passwd\n";
+    assert_eq!(pw(text), vec!["Mol_6560EN".to_string()]);
+    assert_eq!(
+        found(text, Entity::Email),
+        vec!["maike.haering+kids@orange.fr".to_string()]
+    );
+    assert_eq!(
+        pw("smtp.mailgun.org:587   ops@example-shop.de:Granada.croissant40\n"),
+        vec!["Granada.croissant40".to_string()]
+    );
+    // Look-alikes: a log line's address and a time, a mail header, a sentence.
+    for text in [
+        "2024-05-01 10:00:01 from=<ann@example.org>:queued as 4F2A\n",
+        "[mail.example.com]:25 bob@example.com:25\n",
+        "To: bob@example.com:\n",
+        "write to support@example.com: we answer within a day\n",
+    ] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
     }
 }

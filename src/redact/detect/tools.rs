@@ -4,7 +4,24 @@
 //! `define()`s, PowerShell's `ConvertTo-SecureString`, `elasticsearch-reset-password`.
 //! (Thirteenth round, part B.)
 
+use super::super::entity::Entity;
 use super::*;
+
+/// The line of `hay` holding byte `i`: (start, end without its `\r\n`).
+fn line_around(hay: &[u8], i: usize) -> (usize, usize) {
+    let ls = hay[..i]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |k| k + 1);
+    let mut le = i + hay[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(hay.len() - i);
+    if le > ls && hay[le - 1] == b'\r' {
+        le -= 1;
+    }
+    (ls, le)
+}
 
 /// The AWS CLI's text output of temporary credentials (`aws sts get-session-token --output
 /// text`, `assume-role`): `CREDENTIALS<TAB>AKIA…<TAB>EXPIRATION<TAB>SECRET<TAB>TOKEN`, its
@@ -48,4 +65,84 @@ pub(super) fn aws_text_credentials(hay: &[u8], end: usize, threshold: f64) -> Ve
         }
     }
     out
+}
+
+/// Postfix's `sasl_passwd` line at the `@` at `at`: (the login address, its password). The
+/// address is one though `user@host:…` reads as an `scp` target elsewhere (`email_at`).
+pub(super) fn sasl_passwd_at(hay: &[u8], at: usize) -> Option<((usize, usize), Hit)> {
+    let mut s = at;
+    while s > 0 && at - s < 64 && is_email_local(hay[s - 1]) {
+        s -= 1;
+    }
+    let mut e = at + 1;
+    while e < hay.len() && e - at < 256 && is_email_domain(hay[e]) {
+        e += 1;
+    }
+    if s == at || hay.get(e) != Some(&b':') {
+        return None;
+    }
+    let Outcome::Hit(email) = check_email(hay, s, e) else {
+        return None;
+    };
+    if email.end != e {
+        return None;
+    }
+    let pw = sasl_passwd_password(hay, email.start, e)?;
+    Some(((email.start, e), pw))
+}
+
+/// Postfix's `sasl_passwd` map (`[smtp.example.com]:587 user@example.com:PASSWORD`): the
+/// password after the login address ending at `e` (an e-mail found at `s`), when the line
+/// starts with the relay (`[host]`, `[host]:port`, `host:port`, `host` with a dot) and a
+/// blank. The rest of the line, one token, password-shaped.
+pub(super) fn sasl_passwd_password(hay: &[u8], s: usize, e: usize) -> Option<Hit> {
+    if hay.get(e) != Some(&b':') {
+        return None;
+    }
+    let (ls, le) = line_around(hay, s);
+    let lead = &hay[ls..s];
+    let relay_len = lead
+        .iter()
+        .take_while(|&&b| b != b' ' && b != b'\t')
+        .count();
+    let (relay, gap) = lead.split_at(relay_len);
+    if relay.is_empty() || gap.is_empty() || !gap.iter().all(|&b| b == b' ' || b == b'\t') {
+        return None;
+    }
+    let host = match relay.strip_prefix(b"[") {
+        Some(r) => {
+            let close = r.iter().position(|&b| b == b']')?;
+            let port = &r[close + 1..];
+            let port_ok = port.is_empty()
+                || (port.len() >= 2 && port[0] == b':' && port[1..].iter().all(u8::is_ascii_digit));
+            if !port_ok {
+                return None;
+            }
+            &r[..close]
+        }
+        None => {
+            let host = relay.split(|&b| b == b':').next().unwrap_or(relay);
+            let port = &relay[host.len()..];
+            if !(port.is_empty() || port.len() >= 2 && port[1..].iter().all(u8::is_ascii_digit)) {
+                return None;
+            }
+            host
+        }
+    };
+    if host.len() < 3
+        || !host.contains(&b'.')
+        || !host
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+    {
+        return None;
+    }
+    let vs = e + 1;
+    let mut ve = le;
+    while ve > vs && matches!(hay[ve - 1], b' ' | b'\t') {
+        ve -= 1;
+    }
+    let value = &hay[vs..ve];
+    (!value.iter().any(|&b| b == b' ' || b == b'\t') && password_like(value))
+        .then(|| Hit::new(Entity::Password, vs, ve))
 }
