@@ -1401,6 +1401,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     {
         return Outcome::Reject;
     }
+    // `wp-config.php`: `define( 'DB_PASSWORD', '…' );`.
+    if let Some(o) = php_define_password(hay, s, e) {
+        return o;
+    }
     // A credential pair: `login: admin / …`, `user/pass: admin / …`.
     if PAIR_WORDS
         .iter()

@@ -424,6 +424,17 @@ impl Detector {
                         }
                     }
                 }
+                // `wp-config.php`: the keys and salts in the `define()`s after its
+                // `DB_PASSWORD`.
+                if h.entity == Entity::Password
+                    && self.rules[rule].0 == Kind::ProsePassword
+                    && h.start > 0
+                    && matches!(hay[h.start - 1], b'\'' | b'"')
+                {
+                    php_define_secrets(hay, h.start, self.entropy_threshold, &mut |s| {
+                        self.push(out, s, rule);
+                    });
+                }
                 if first_only && !out.is_empty() {
                     return;
                 }

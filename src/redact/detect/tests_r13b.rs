@@ -58,3 +58,37 @@ fn postfix_sasl_passwd() {
         assert_eq!(pw(text), Vec::<String>::new(), "{text}");
     }
 }
+
+#[test]
+fn wp_config_defines() {
+    let text = "define( 'DB_NAME', 'wp_ccvba' );\ndefine( 'DB_USER', 'wp_admin' );\ndefine( 'DB_PASSWORD', 'Lindwurm1923_' );\ndefine( 'DB_HOST', '172.20.1.4' );\ndefine( 'AUTH_KEY',         '30b343c549cb41b35550726e8eaf04a2bb845185176a5cd01f642d80b5d00b2e' );\ndefine( 'SECURE_AUTH_KEY',  'P3Q2X28ZYPVRw8pPoE2_IRGOSkGlztU6dGdhvodkbNUPN_jhpDuYR7fL8ttaDyewN58tcLcH2bDbReFZWzwsbQ' );\ndefine( 'NONCE_SALT',       'K7Zz2U7Eq_8Ukc_9rTn3TgpAZx0RX8CBxjc8-R5HZSJ' );\n";
+    assert_eq!(pw(text), vec!["Lindwurm1923_".to_string()]);
+    assert_eq!(
+        gs(text),
+        vec![
+            "30b343c549cb41b35550726e8eaf04a2bb845185176a5cd01f642d80b5d00b2e".to_string(),
+            "P3Q2X28ZYPVRw8pPoE2_IRGOSkGlztU6dGdhvodkbNUPN_jhpDuYR7fL8ttaDyewN58tcLcH2bDbReFZWzwsbQ"
+                .to_string(),
+            "K7Zz2U7Eq_8Ukc_9rTn3TgpAZx0RX8CBxjc8-R5HZSJ".to_string(),
+        ]
+    );
+    assert_eq!(
+        pw("define(\"DB_PASSWORD\", \"hortensia-kookaburra-quokka8\");"),
+        vec!["hortensia-kookaburra-quokka8".to_string()]
+    );
+    // Look-alikes: WordPress's shipped stand-ins, a constant read from the environment, a
+    // setting named after passwords, keys without a password define before them.
+    for text in [
+        "define( 'DB_PASSWORD', 'password_here' );\ndefine( 'AUTH_KEY', 'put your unique phrase here' );\n",
+        "define( 'DB_PASSWORD', getenv('WP_DB_PASSWORD') );\n",
+        "define( 'DB_PASSWORD', $_ENV['DB_PASSWORD'] );\n",
+        "define( 'PASSWORD_MIN_LENGTH', '12' );\n",
+    ] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
+        assert_eq!(gs(text), Vec::<String>::new(), "{text}");
+    }
+    assert_eq!(
+        gs("define( 'AUTH_KEY', 'zeVpcnJGhZbszSB80Di73hTQuOD6GYeY6HcLMrflf_z' );\ndefine( 'CACHE_KEY', 'x' );\n"),
+        Vec::<String>::new()
+    );
+}

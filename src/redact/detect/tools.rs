@@ -146,3 +146,161 @@ pub(super) fn sasl_passwd_password(hay: &[u8], s: usize, e: usize) -> Option<Hit
     (!value.iter().any(|&b| b == b' ' || b == b'\t') && password_like(value))
         .then(|| Hit::new(Entity::Password, vs, ve))
 }
+
+/// The name of the PHP constant quoted around the keyword at `hay[s..e]` in a `define()`
+/// (`define( 'DB_PASSWORD', '…' );`): (the quote, where the name's closing quote is), when
+/// the name runs from an opening quote right after `define(` to a closing quote at `e`.
+fn php_define_name(hay: &[u8], s: usize, e: usize) -> Option<u8> {
+    let q = *hay.get(e)?;
+    if q != b'\'' && q != b'"' {
+        return None;
+    }
+    let ns = s - hay[..s]
+        .iter()
+        .rev()
+        .take(40)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_')
+        .count();
+    if ns == 0 || hay[ns - 1] != q {
+        return None;
+    }
+    let mut j = ns - 1;
+    while j > 0 && matches!(hay[j - 1], b' ' | b'\t') {
+        j -= 1;
+    }
+    (j >= 7 && hay[j - 7..j].eq_ignore_ascii_case(b"define(")).then_some(q)
+}
+
+/// The quoted second argument of a `define()` after its name's closing quote at `c`:
+/// `, '…' )` (either quote; no line break, no template, no `' . $x`), as (start, end).
+fn php_define_value(hay: &[u8], c: usize) -> Option<(usize, usize)> {
+    let mut i = c + 1;
+    let blanks = |mut i: usize| {
+        while matches!(hay.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    i = blanks(i);
+    if hay.get(i) != Some(&b',') {
+        return None;
+    }
+    i = blanks(i + 1);
+    let q = *hay.get(i)?;
+    if q != b'\'' && q != b'"' {
+        return None;
+    }
+    let vs = i + 1;
+    let len = hay[vs..]
+        .iter()
+        .take(160)
+        .position(|&b| b == q || b == b'\n')?;
+    let ve = vs + len;
+    if hay[ve] != q || hay.get(blanks(ve + 1)) != Some(&b')') {
+        return None;
+    }
+    Some((vs, ve))
+}
+
+/// `wp-config.php`'s password: `define( 'DB_PASSWORD', '…' );` (any constant whose name ends
+/// in the keyword at `hay[s..e]`). `None` when the keyword is no `define()`'s name.
+pub(super) fn php_define_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
+    php_define_name(hay, s, e)?;
+    let Some((vs, ve)) = php_define_value(hay, e) else {
+        return Some(Outcome::Reject);
+    };
+    let value = &hay[vs..ve];
+    let ok = !value.is_empty()
+        && !matches!(value[0], b'$' | b'{' | b'<' | b'*' | b'%')
+        && !value.contains(&b' ')
+        && password_like(value);
+    Some(if ok {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
+}
+
+/// After `wp-config.php`'s `DB_PASSWORD` (a password found in a `define()` line ending
+/// before `from`): its authentication keys and salts in the `define()` lines that follow
+/// (`AUTH_KEY`, `SECURE_AUTH_KEY`, …, `NONCE_SALT`: a name ending in `_KEY` or `_SALT`),
+/// each value with a secret's shape (`secret_token_at`; not WordPress's stand-in `put your
+/// unique phrase here`). Other lines between them (comments, `DB_HOST`) are passed over; the
+/// first line of another kind ends the block.
+pub(super) fn php_define_secrets(
+    hay: &[u8],
+    from: usize,
+    threshold: f64,
+    sink: &mut dyn FnMut(Hit),
+) {
+    let (ls, _) = line_around(hay, from.min(hay.len().saturating_sub(1)));
+    let lead = &hay[ls..from];
+    let lead_start = lead
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    if !lead[lead_start..].starts_with(b"define(") {
+        return;
+    }
+    let mut i = from
+        + hay[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(hay.len() - from);
+    let mut other = 0;
+    while i < hay.len() && other < 8 {
+        let start = i + 1;
+        let (_, le) = line_around(hay, start.min(hay.len()));
+        if start >= hay.len() {
+            break;
+        }
+        let line = &hay[start..le];
+        let t = line
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let body = &line[t..];
+        i = le + usize::from(hay.get(le) == Some(&b'\r'));
+        if body.is_empty()
+            || body.starts_with(b"/")
+            || body.starts_with(b"*")
+            || body.starts_with(b"#")
+        {
+            other += 1;
+            continue;
+        }
+        if !body.starts_with(b"define(") {
+            break;
+        }
+        let mut k = start + t + 7;
+        while matches!(hay.get(k), Some(b' ' | b'\t')) {
+            k += 1;
+        }
+        let Some(&q) = hay.get(k).filter(|&&b| b == b'\'' || b == b'"') else {
+            continue;
+        };
+        let ns = k + 1;
+        let ne = ns
+            + hay[ns..le]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_')
+                .count();
+        if hay.get(ne) != Some(&q) {
+            continue;
+        }
+        let name = &hay[ns..ne];
+        let keyed = name.len() > 4
+            && (name[name.len() - 4..].eq_ignore_ascii_case(b"_KEY")
+                || name.len() > 5 && name[name.len() - 5..].eq_ignore_ascii_case(b"_SALT"));
+        if !keyed {
+            continue;
+        }
+        if let Some((vs, ve)) = php_define_value(hay, ne) {
+            if !hay[vs..ve].contains(&b' ') {
+                if let Outcome::Hit(h) = secret_token_at(hay, vs, ve, threshold) {
+                    sink(h);
+                }
+            }
+        }
+    }
+}
