@@ -377,6 +377,15 @@ impl Detector {
         let is_password = key.starts_with(b"pass")
             || key.starts_with(b"pwd")
             || memchr::memmem::find(&key, b"password").is_some();
+        // `$password = ConvertTo-SecureString '…' -AsPlainText`: the quoted plain text.
+        let entity = if is_password {
+            Entity::Password
+        } else {
+            Entity::GenericSecret
+        };
+        if let Some(o) = secure_string_password(hay, vs, e, entity) {
+            return o;
+        }
         if is_password {
             // A yes/no answer is no password (MySQL's `(using password: YES)`).
             let answer = value
@@ -1580,6 +1589,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             .find(|q| hay[vs..ve].ends_with(q))
         {
             ve -= q.len();
+        }
+        // `$pw = ConvertTo-SecureString '…' -AsPlainText -Force`: the quoted plain text.
+        if let Some(o) = secure_string_password(hay, vs, ve, Entity::Password) {
+            return o;
         }
         if accept(&hay[vs..ve]) {
             return Outcome::Hit(Hit::new(Entity::Password, vs, ve));

@@ -92,3 +92,22 @@ fn wp_config_defines() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn powershell_secure_string() {
+    let text = "PS C:\\ops> $pw = ConvertTo-SecureString '0fEob*IDoTJ#' -AsPlainText -Force\nPS C:\\ops> $cred = New-Object PSCredential('CORP\\jill', $pw)\n";
+    assert_eq!(pw(text), vec!["0fEob*IDoTJ#".to_string()]);
+    assert_eq!(
+        pw("$password = ConvertTo-SecureString -String \"Lindwurm2024\" -AsPlainText -Force"),
+        vec!["Lindwurm2024".to_string()]
+    );
+    // Look-alikes: an encrypted standard string (no `-AsPlainText`), a variable, the prompt.
+    for text in [
+        "$pw = ConvertTo-SecureString $encrypted -Key $key",
+        "$pw = ConvertTo-SecureString '01000000d08c9ddf0115d1118c7a00c04fc297eb' -Key (1..16)",
+        "$pw = ConvertTo-SecureString \"$env:DB_PASS\" -AsPlainText -Force",
+        "$pw = Read-Host -AsSecureString",
+    ] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
+    }
+}

@@ -304,3 +304,84 @@ pub(super) fn php_define_secrets(
         }
     }
 }
+
+/// PowerShell's `ConvertTo-SecureString 'PLAIN' -AsPlainText` (`-Force`), the value after a
+/// password keyword (`$pw = ConvertTo-SecureString …`): the quoted plain text is the
+/// password, not the cmdlet's name. `None` when `hay[vs..ve]` is not that cmdlet.
+pub(super) fn secure_string_password(
+    hay: &[u8],
+    vs: usize,
+    ve: usize,
+    entity: Entity,
+) -> Option<Outcome> {
+    if !hay[vs..ve].eq_ignore_ascii_case(b"ConvertTo-SecureString") {
+        // Another cmdlet reading the password from elsewhere (`$pw = Read-Host
+        // -AsSecureString`, `Get-Credential`, `Import-Clixml …`): none.
+        return powershell_cmdlet(&hay[vs..ve]).then_some(Outcome::Reject);
+    }
+    let blanks = |mut i: usize| {
+        while matches!(hay.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = blanks(ve);
+    if hay
+        .get(i..i + 8)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"-String "))
+    {
+        i = blanks(i + 8);
+    }
+    let Some(&q) = hay.get(i).filter(|&&b| b == b'\'' || b == b'"') else {
+        return Some(Outcome::Reject);
+    };
+    let ps = i + 1;
+    let Some(len) = hay[ps..]
+        .iter()
+        .take(130)
+        .position(|&b| b == q || b == b'\n')
+    else {
+        return Some(Outcome::Reject);
+    };
+    let pe = ps + len;
+    let plain = &hay[ps..pe];
+    let k = blanks(pe + 1);
+    let as_plain = hay[pe] == q
+        && hay
+            .get(k..k + 12)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"-AsPlainText"));
+    let ok = as_plain
+        && (4..=128).contains(&plain.len())
+        && !(q == b'"' && plain.contains(&b'$'))
+        && !plain.starts_with(b"<")
+        && !variable_reference(plain);
+    Some(if ok {
+        Outcome::Hit(Hit::new(entity, ps, pe))
+    } else {
+        Outcome::Reject
+    })
+}
+
+/// A PowerShell cmdlet's name (`Verb-Noun`, capitalised) with one of the verbs that read or
+/// build a value: `Read-Host`, `Get-Credential`, `Get-Secret`, `Import-Clixml`,
+/// `ConvertFrom-SecureString`, `New-Object`.
+fn powershell_cmdlet(v: &[u8]) -> bool {
+    let Some(dash) = v.iter().position(|&b| b == b'-') else {
+        return false;
+    };
+    let (verb, noun) = (&v[..dash], &v[dash + 1..]);
+    [
+        b"Get".as_slice(),
+        b"Read",
+        b"New",
+        b"Import",
+        b"ConvertFrom",
+        b"ConvertTo",
+        b"Unprotect",
+        b"Invoke",
+    ]
+    .contains(&verb)
+        && noun.len() >= 3
+        && noun[0].is_ascii_uppercase()
+        && noun.iter().all(u8::is_ascii_alphanumeric)
+}
