@@ -374,8 +374,32 @@ impl Detector {
         {
             return Outcome::Reject;
         }
+        // `pass` as a key's last part (`"smtp_pass": "…"`, as Ansible prints a host's
+        // variables): quoted, after an owner word (`PASSWORD_OWNERS`; not `boarding_pass`).
+        // Unquoted, `pass` is the prose rule's (`check_prose_password`).
+        if key.starts_with(b"pass") && key.get(4).is_none_or(|b| !b.is_ascii_alphabetic()) {
+            let quoted = s > 0 && matches!(key.get(4), Some(b'"' | b'\'')) && {
+                let w = hay[..s - 1]
+                    .iter()
+                    .rev()
+                    .take(12)
+                    .take_while(|b| b.is_ascii_alphabetic())
+                    .count();
+                hay[s - 1] == b'_'
+                    && s > w + 1
+                    && hay[s - w - 2] == key[4]
+                    && PASSWORD_OWNERS
+                        .iter()
+                        .any(|o| o.eq_ignore_ascii_case(&hay[s - 1 - w..s - 1]))
+            };
+            if !quoted {
+                return Outcome::Reject;
+            }
+        }
+        // A Wi-Fi or IPsec pre-shared key (`wifi_psk=…`, `psk="…"`) is a password.
         let is_password = key.starts_with(b"pass")
             || key.starts_with(b"pwd")
+            || key.starts_with(b"psk")
             || memchr::memmem::find(&key, b"password").is_some();
         // `$password = ConvertTo-SecureString '…' -AsPlainText`: the quoted plain text.
         let entity = if is_password {

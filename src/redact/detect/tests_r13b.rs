@@ -111,3 +111,54 @@ fn powershell_secure_string() {
         assert_eq!(pw(text), Vec::<String>::new(), "{text}");
     }
 }
+
+#[test]
+fn pre_shared_keys() {
+    assert_eq!(
+        pw("provisioning therm-bc7c40: wifi_ssid=FRITZ!Box 3280 wifi_psk=Lavanda169_ fw=v10.22.161"),
+        vec!["Lavanda169_".to_string()]
+    );
+    assert_eq!(
+        pw("network={\n  ssid=\"home\"\n  psk=\"Hortensia.eisvogel53\"\n}\n"),
+        vec!["Hortensia.eisvogel53".to_string()]
+    );
+    // Look-alikes: the key management's name, a stand-in.
+    for text in ["key_mgmt=WPA-PSK\n", "psk=none\n", "wifi_psk=********\n"] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn ansible_owner_pass_keys() {
+    let text = "ok: [172.20.93.248] => {\"smtp_pass\": \"wGCzK$RlZ2W*\", \"password_max_age\": 90}";
+    assert_eq!(pw(text), vec!["wGCzK$RlZ2W*".to_string()]);
+    assert_eq!(
+        pw("ok: [db1] => {'db_pass': 'quokka-molen-vlinder5'}"),
+        vec!["quokka-molen-vlinder5".to_string()]
+    );
+    // Look-alikes: a pass that is no login's (`boarding_pass`, `day_pass`), a count.
+    for text in [
+        "{\"boarding_pass\": \"B12-SEAT-14C\"}",
+        "{\"day_pass\": \"Adult2024\"}",
+        "{\"smtp_pass\": \"none\"}",
+    ] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn rails_secret_key_base() {
+    let text = "$ bin/rails credentials:show --environment production\nsecret_key_base: 0176f43fba1d44c77e53506703933b24cf09f128a4e3960b78e5f5356231c25e\naws:\n";
+    assert_eq!(
+        gs(text),
+        vec!["0176f43fba1d44c77e53506703933b24cf09f128a4e3960b78e5f5356231c25e".to_string()]
+    );
+    // Look-alikes: a database's name, a base URL, a stand-in.
+    for text in [
+        "database: app_production\n",
+        "base: https://api.example.com\n",
+        "secret_key_base: <%= ENV[\"SECRET_KEY_BASE\"] %>\n",
+    ] {
+        assert_eq!(gs(text), Vec::<String>::new(), "{text}");
+    }
+}
