@@ -368,6 +368,7 @@ impl Detector {
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
             || call
             || sops
+            || audit_hmac(value)
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
@@ -428,7 +429,13 @@ impl Detector {
                 return Outcome::Reject;
             }
             if v::mixed_classes(value) && !stand_in(value) {
-                Outcome::Hit(Hit::new(Entity::Password, vs, e))
+                // An Azure app's client secret (`az ad sp create-for-rbac`).
+                let entity = if azure_app_secret(hay, s) {
+                    Entity::GenericSecret
+                } else {
+                    Entity::Password
+                };
+                Outcome::Hit(Hit::new(entity, vs, e))
             } else {
                 Outcome::Reject
             }
@@ -1429,8 +1436,16 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
             || kw[kw.len() - 5..].eq_ignore_ascii_case(b"woord"));
-    if (s > 0 && hay[s - 1].is_ascii_alphabetic() && !compound)
-        || hay.get(e).is_some_and(|b| b.is_ascii_alphabetic())
+    if hay.get(e).is_some_and(|b| b.is_ascii_alphabetic()) {
+        return Outcome::Reject;
+    }
+    if s > 0 && hay[s - 1].is_ascii_alphabetic() && !compound {
+        return Outcome::Reject;
+    }
+    // A longer dotted or dashed setting's name (`spring.security.password-policy.min-length
+    // =12`, `password.reset.ttl: 3600`): no password.
+    if matches!(hay.get(e), Some(b'-' | b'.'))
+        && hay.get(e + 1).is_some_and(u8::is_ascii_alphabetic)
     {
         return Outcome::Reject;
     }

@@ -129,6 +129,18 @@ fn pre_shared_keys() {
 }
 
 #[test]
+fn vault_audit_hmacs_are_no_secrets() {
+    let text = "  request.client_token = hmac-sha256:0f21010149cc13213ce4336340e783cffc6dfebea8261d4fc5a1cebca744465b\n  request.data.data.db_password = 635PZbhHWAzxXGqvu5SNY7\n";
+    assert_eq!(gs(text), Vec::<String>::new());
+    assert_eq!(pw(text), vec!["635PZbhHWAzxXGqvu5SNY7".to_string()]);
+    // A token that merely starts with letters (no `hmac-sha256:` digest) is still one.
+    assert_eq!(
+        gs("client_token = s.Kx9Tq2LmV7pZ3rWc8NbY4hJd"),
+        vec!["s.Kx9Tq2LmV7pZ3rWc8NbY4hJd".to_string()]
+    );
+}
+
+#[test]
 fn ansible_owner_pass_keys() {
     let text = "ok: [172.20.93.248] => {\"smtp_pass\": \"wGCzK$RlZ2W*\", \"password_max_age\": 90}";
     assert_eq!(pw(text), vec!["wGCzK$RlZ2W*".to_string()]);
@@ -161,4 +173,35 @@ fn rails_secret_key_base() {
     ] {
         assert_eq!(gs(text), Vec::<String>::new(), "{text}");
     }
+}
+
+#[test]
+fn dotted_password_settings_are_no_passwords() {
+    for text in [
+        "spring.security.password-policy.min-length=12\n",
+        "password.reset.ttl: 3600\n",
+        "app.password-encoder.strength=10\n",
+    ] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
+    }
+    // The keyword before its value still is one.
+    assert_eq!(
+        pw("spring.datasource.password=Tr0ub4dor#3x\n"),
+        vec!["Tr0ub4dor#3x".to_string()]
+    );
+}
+
+#[test]
+fn azure_app_passwords_are_client_secrets() {
+    let text = "{\n  \"appId\": \"03867ee0-01c0-4661-8974-a03c20b4c57d\",\n  \"password\": \"1am8q5c7~LZt85A1IOsKIN3_7yFeEIAwCq616ocwW\",\n  \"tenant\": \"eef2ea44-5962-4f12-94e9-861d1bf32505\"\n}";
+    assert_eq!(
+        gs(text),
+        vec!["1am8q5c7~LZt85A1IOsKIN3_7yFeEIAwCq616ocwW".to_string()]
+    );
+    assert_eq!(pw(text), Vec::<String>::new());
+    // Without `appId` before it a password stays one.
+    assert_eq!(
+        pw("{\n  \"user\": \"ann\",\n  \"password\": \"Lindwurm1923_\"\n}"),
+        vec!["Lindwurm1923_".to_string()]
+    );
 }

@@ -385,3 +385,28 @@ fn powershell_cmdlet(v: &[u8]) -> bool {
         && noun[0].is_ascii_uppercase()
         && noun.iter().all(u8::is_ascii_alphanumeric)
 }
+
+/// A value a secret store wrote in place of the secret: Vault's audit log HMACs every
+/// secret (`client_token = hmac-sha256:0f21…`), a digest, not the secret.
+pub(super) fn audit_hmac(value: &[u8]) -> bool {
+    let Some(rest) = value
+        .get(..12)
+        .filter(|p| p.eq_ignore_ascii_case(b"hmac-sha256:"))
+        .map(|_| &value[12..])
+    else {
+        return false;
+    };
+    rest.len() >= 32 && rest.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// The `"password"` of an Azure app's credentials as `az ad sp create-for-rbac` and `az ad
+/// app credential reset` print them (`"appId": "…"` a member before): a client secret,
+/// GENERIC_SECRET, not a person's password.
+pub(super) fn azure_app_secret(hay: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(200);
+    let before = &hay[from..s];
+    s > 0
+        && hay[s - 1] == b'"'
+        && memchr::memmem::find(before, b"\"appId\":").is_some()
+        && !before.contains(&b'}')
+}
