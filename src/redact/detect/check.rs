@@ -318,6 +318,16 @@ impl Detector {
         // runs to its closing quote, an unquoted one at the start of a line (`.env`, YAML,
         // INI) to the end of the line. In a query string (`?token=…&page=2`) `&` ends it.
         let e = extend_value(hay, s, vs, e);
+        // `New value: …` after a password reset's message: the token whole (`&` and all).
+        let e = if key == b"value" && reset_password_value(hay, s) {
+            e + hay[e..]
+                .iter()
+                .take(128)
+                .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                .count()
+        } else {
+            e
+        };
         let value = &hay[vs..e];
         if value.is_empty() || starts_with_known_secret(value) {
             return Outcome::Reject;
@@ -346,6 +356,9 @@ impl Detector {
         // "value":"…"}`): that name; any other `"value"` member is judged as before.
         let key = if key == b"value\"" {
             json_pair_name_before(hay, s).unwrap_or(key)
+        } else if key == b"value" && reset_password_value(hay, s) {
+            // `New value: …` after "Password for the [elastic] user successfully reset."
+            b"password".to_vec()
         } else if key == b"value" {
             match attribute_name_before(hay, s) {
                 Some(name) => name,

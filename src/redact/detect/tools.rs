@@ -386,6 +386,34 @@ fn powershell_cmdlet(v: &[u8]) -> bool {
         && noun.iter().all(u8::is_ascii_alphanumeric)
 }
 
+/// `New value:` on the line after a password reset's message (`elasticsearch-reset-password`:
+/// "Password for the [elastic] user successfully reset.\nNew value: …"): the `value`
+/// keyword at `s` names a password there.
+pub(super) fn reset_password_value(hay: &[u8], s: usize) -> bool {
+    let (ls, _) = line_around(hay, s);
+    if s < ls + 4 || !hay[s - 4..s].eq_ignore_ascii_case(b"new ") || ls == 0 {
+        return false;
+    }
+    let mut pe = ls - 1;
+    // Blank lines between are passed over (two at most).
+    for _ in 0..3 {
+        let (ps, _) = line_around(hay, pe);
+        let prev = &hay[ps..pe];
+        if prev.iter().all(|b| b.is_ascii_whitespace()) {
+            if ps == 0 {
+                return false;
+            }
+            pe = ps - 1;
+            continue;
+        }
+        let lower = prev.to_ascii_lowercase();
+        return prev.len() <= 160
+            && memchr::memmem::find(&lower, b"password").is_some()
+            && memchr::memmem::find(&lower, b"reset").is_some();
+    }
+    false
+}
+
 /// A value a secret store wrote in place of the secret: Vault's audit log HMACs every
 /// secret (`client_token = hmac-sha256:0f21…`), a digest, not the secret.
 pub(super) fn audit_hmac(value: &[u8]) -> bool {
