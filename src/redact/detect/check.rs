@@ -798,7 +798,7 @@ pub(super) fn aws_pair_secret(hay: &[u8], end: usize, threshold: f64) -> Option<
 }
 
 /// A stand-in for a value, not a value: `your_api_key_here`, `YOUR_PASSWORD`, `…`, `***`.
-fn stand_in(v: &[u8]) -> bool {
+pub(super) fn stand_in(v: &[u8]) -> bool {
     (v.len() >= 4 && v[..4].eq_ignore_ascii_case(b"your"))
         || (v.len() >= 4 && v[v.len() - 4..].eq_ignore_ascii_case(b"here"))
         || memchr::memmem::find(v, "…".as_bytes()).is_some()
@@ -1453,7 +1453,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         return Outcome::Reject;
     }
     if s > 0 && hay[s - 1].is_ascii_alphabetic() && !compound {
-        return Outcome::Reject;
+        // `pulumi config --show-secrets`: `app:dbPassword   …`, a camelCase name's end.
+        return pulumi_config_password(hay, s, e)
+            .filter(|_| hay[s].is_ascii_uppercase())
+            .unwrap_or(Outcome::Reject);
     }
     // A longer dotted or dashed setting's name (`spring.security.password-policy.min-length
     // =12`, `password.reset.ttl: 3600`): no password.

@@ -435,6 +435,16 @@ impl Detector {
                         self.push(out, s, rule);
                     });
                 }
+                // `pulumi config --show-secrets`: the table's other secret rows.
+                if h.entity == Entity::Password
+                    && self.rules[rule].0 == Kind::ProsePassword
+                    && h.start >= 3
+                    && hay[h.start - 2..h.start] == *b"  "
+                {
+                    pulumi_table_secrets(hay, h.start, self.entropy_threshold, &mut |s| {
+                        self.push(out, s, rule);
+                    });
+                }
                 if first_only && !out.is_empty() {
                     return;
                 }

@@ -219,3 +219,22 @@ fn azure_app_passwords_are_client_secrets() {
         vec!["Lindwurm1923_".to_string()]
     );
 }
+
+#[test]
+fn pulumi_config_rows() {
+    let text = "$ pulumi config --show-secrets -s staging\nKEY                         VALUE\naws:region                  eu-west-1\napp:dbPassword              Z0nn€b10€m2024\napp:sessionSecret           H3V0X0xAUinVBvX0EPeyEqR8fOcSKOT+F8CE9hKL\napp:adminEmail              ann@example.com\napp:imageTag                v3.40.37\n";
+    assert_eq!(pw(text), vec!["Z0nn€b10€m2024".to_string()]);
+    assert_eq!(
+        gs(text),
+        vec!["H3V0X0xAUinVBvX0EPeyEqR8fOcSKOT+F8CE9hKL".to_string()]
+    );
+    // Look-alikes: the secrets hidden (no `--show-secrets`), a camelCase word in prose.
+    for text in [
+        "KEY                         VALUE\napp:dbPassword              [secret]\napp:sessionSecret           [secret]\n",
+        "the resetPassword  flow sends a link\n",
+        "set newPassword to Summer2024! in the form\n",
+    ] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
+        assert_eq!(gs(text), Vec::<String>::new(), "{text}");
+    }
+}

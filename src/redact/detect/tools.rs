@@ -5,6 +5,7 @@
 //! (Thirteenth round, part B.)
 
 use super::super::entity::Entity;
+use super::super::validate as v;
 use super::*;
 
 /// The line of `hay` holding byte `i`: (start, end without its `\r\n`).
@@ -437,4 +438,105 @@ pub(super) fn azure_app_secret(hay: &[u8], s: usize) -> bool {
         && hay[s - 1] == b'"'
         && memchr::memmem::find(before, b"\"appId\":").is_some()
         && !before.contains(&b'}')
+}
+
+/// A row of `pulumi config` output (`app:dbPassword              VALUE`): a namespace, `:`,
+/// a name, two blanks or more, one value token to the line's end; (name start, name end,
+/// value start, value end) of the line `ls..le`.
+fn pulumi_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, usize)> {
+    let line = &hay[ls..le];
+    let ns = line
+        .iter()
+        .take_while(|&&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        .count();
+    if ns == 0 || line.get(ns) != Some(&b':') {
+        return None;
+    }
+    let name_s = ns + 1;
+    let name_e = name_s
+        + line[name_s..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_')
+            .count();
+    let gap = line[name_e..].iter().take_while(|&&b| b == b' ').count();
+    if name_e == name_s || gap < 2 {
+        return None;
+    }
+    let vs = name_e + gap;
+    let mut ve = line.len();
+    while ve > vs && line[ve - 1] == b' ' {
+        ve -= 1;
+    }
+    if ve == vs || line[vs..ve].iter().any(|&b| b == b' ' || b == b'\t') {
+        return None;
+    }
+    Some((ls + name_s, ls + name_e, ls + vs, ls + ve))
+}
+
+/// A password in `pulumi config --show-secrets` output: the row whose name ends in the
+/// keyword at `hay[s..e]` (`app:dbPassword`, `db:password`). `None` when the line is no
+/// such row. A `[secret]` (the value hidden) is none.
+pub(super) fn pulumi_config_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
+    let (ls, le) = line_around(hay, s);
+    let (name_s, name_e, vs, ve) = pulumi_row(hay, ls, le)?;
+    if name_e != e || s < name_s {
+        return None;
+    }
+    let value = &hay[vs..ve];
+    // Judged as a `key=value` password is (`€` and all: `Z0nn€b10€m2024`).
+    let ok = !matches!(value[0], b'[' | b'$' | b'<' | b'{' | b'*')
+        && value.len() <= 128
+        && v::mixed_classes(value)
+        && !stand_in(value)
+        && !variable_reference(value);
+    Some(if ok {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
+}
+
+/// After a password found in a `pulumi config` row starting its value at `vs`: the table's
+/// other rows whose name ends in `secret`, `token` or `key` (`app:sessionSecret`), each
+/// value with a secret's shape (`secret_token_at`; a vendor's key is its own rule's).
+pub(super) fn pulumi_table_secrets(
+    hay: &[u8],
+    vs: usize,
+    threshold: f64,
+    sink: &mut dyn FnMut(Hit),
+) {
+    let (ls, le) = line_around(hay, vs);
+    if pulumi_row(hay, ls, le).is_none_or(|r| r.2 != vs) {
+        return;
+    }
+    let mut row = |ls: usize, le: usize| -> bool {
+        let header = hay[ls..le].starts_with(b"KEY ");
+        let Some((name_s, name_e, vs, ve)) = pulumi_row(hay, ls, le) else {
+            return header;
+        };
+        let name = hay[name_s..name_e].to_ascii_lowercase();
+        if name.ends_with(b"secret") || name.ends_with(b"token") || name.ends_with(b"key") {
+            if let Outcome::Hit(h) = secret_token_at(hay, vs, ve, threshold) {
+                sink(h);
+            }
+        }
+        true
+    };
+    // Up to the header, then down to the table's end.
+    let mut s = ls;
+    while s > 0 {
+        let (ps, pe) = line_around(hay, s - 1);
+        if !row(ps, pe) {
+            break;
+        }
+        s = ps;
+    }
+    let mut e = le + usize::from(hay.get(le) == Some(&b'\r'));
+    while e < hay.len() {
+        let (ns, ne) = line_around(hay, e + 1);
+        if e + 1 >= hay.len() || !row(ns, ne) {
+            break;
+        }
+        e = ne + usize::from(hay.get(ne) == Some(&b'\r'));
+    }
 }
