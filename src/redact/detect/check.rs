@@ -1548,6 +1548,26 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if ww && !matches!(hay.get(i), Some(b':' | b'=')) {
         return Outcome::Reject;
     }
+    // An adjective after the keyword, as the Romance languages place it ("contraseña
+    // provisional …", "mot de passe temporaire …"): the value right after it.
+    let adj_end = i + hay[i..limit]
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    if i > e
+        && adj_end < limit
+        && hay[adj_end] == b' '
+        && KEYWORD_ADJECTIVES
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&hay[i..adj_end]))
+    {
+        if let Some((vs, ve)) = value_at(hay, skip_blanks(adj_end), limit) {
+            let v = &hay[vs..ve];
+            if strong_password(v) || bare_password(v) {
+                return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
+            }
+        }
+    }
     // A Terraform/HCL variable named for a password: `variable "db_password" { default =
     // "…" }`, its default.
     if i == e && hay.get(e) == Some(&b'"') {
@@ -1677,6 +1697,23 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     }
     Outcome::Reject
 }
+
+/// Adjectives placed after a password keyword (`contraseña provisional …`, `mot de passe
+/// temporaire …`, `password temporanea …`): the value follows them.
+const KEYWORD_ADJECTIVES: [&[u8]; 12] = [
+    b"provisional",
+    b"provisoire",
+    b"provvisoria",
+    b"temporal",
+    b"temporaire",
+    b"temporanea",
+    b"temporary",
+    b"tijdelijk",
+    b"tijdelijke",
+    b"inicial",
+    b"initiale",
+    b"iniziale",
+];
 
 /// A word that points elsewhere for the value (`see`, `siehe`, `voir`, `zie`, `ver`, `vedi`).
 fn is_referral_word(word: &[u8]) -> bool {

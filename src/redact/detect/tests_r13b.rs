@@ -238,3 +238,18 @@ fn pulumi_config_rows() {
         assert_eq!(gs(text), Vec::<String>::new(), "{text}");
     }
 }
+
+#[test]
+fn chat_passwords() {
+    assert_eq!(
+        pw("Alma: user admin, contraseña provisional Lav#6430ANDA\n"),
+        vec!["Lav#6430ANDA".to_string()]
+    );
+    // Look-alikes: `WW` in prose, an adjective and no value.
+    for text in [
+        "la contraseña provisional caduca mañana\n",
+        "the password temporary storage is cleared\n",
+    ] {
+        assert_eq!(pw(text), Vec::<String>::new(), "{text}");
+    }
+}
