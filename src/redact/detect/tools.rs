@@ -70,6 +70,7 @@ pub(super) fn aws_text_credentials(hay: &[u8], end: usize, threshold: f64) -> Ve
 
 /// Postfix's `sasl_passwd` line at the `@` at `at`: (the login address, its password). The
 /// address is one though `user@host:…` reads as an `scp` target elsewhere (`email_at`).
+#[inline(never)]
 pub(super) fn sasl_passwd_at(hay: &[u8], at: usize) -> Option<((usize, usize), Hit)> {
     let mut s = at;
     while s > 0 && at - s < 64 && is_email_local(hay[s - 1]) {
@@ -96,6 +97,7 @@ pub(super) fn sasl_passwd_at(hay: &[u8], at: usize) -> Option<((usize, usize), H
 /// password after the login address ending at `e` (an e-mail found at `s`), when the line
 /// starts with the relay (`[host]`, `[host]:port`, `host:port`, `host` with a dot) and a
 /// blank. The rest of the line, one token, password-shaped.
+#[inline(never)]
 pub(super) fn sasl_passwd_password(hay: &[u8], s: usize, e: usize) -> Option<Hit> {
     if hay.get(e) != Some(&b':') {
         return None;
