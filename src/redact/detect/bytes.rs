@@ -84,6 +84,12 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     if j < 3 {
         return None;
     }
+    // The last two bytes first, hashed into a 256-bit set (`TAIL_PAIRS`): one test turns
+    // away most `:`/`=` before the tails are compared one by one (19 of them).
+    let h = tail_pair_hash(hay[j - 2] | 0x20, hay[j - 1] | 0x20);
+    if (TAIL_PAIRS[h >> 6] >> (h & 63)) & 1 == 0 {
+        return None;
+    }
     let tail = u32::from_le_bytes([hay[j - 3] | 0x20, hay[j - 2] | 0x20, hay[j - 1] | 0x20, 0]);
     if !KEY_VALUE_TAILS
         .iter()
@@ -93,6 +99,24 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     }
     key_value_keyword(hay, j, q)
 }
+
+/// A 256-bit set's index for a tail's last two bytes (lower-cased).
+#[inline(always)]
+const fn tail_pair_hash(b1: u8, b2: u8) -> usize {
+    (((b1 as usize) << 3) ^ b2 as usize) & 255
+}
+
+/// The `KEY_VALUE_TAILS`' last two bytes, hashed (`tail_pair_hash`).
+const TAIL_PAIRS: [u64; 4] = {
+    let mut set = [0u64; 4];
+    let mut i = 0;
+    while i < KEY_VALUE_TAILS.len() {
+        let h = tail_pair_hash(KEY_VALUE_TAILS[i][1], KEY_VALUE_TAILS[i][2]);
+        set[h >> 6] |= 1 << (h & 63);
+        i += 1;
+    }
+    set
+};
 
 /// `key_value_start` past its tail test: the longest keyword ending at `j` (out of line, so
 /// the callers' loops over every `:`/`=` stay small enough to inline).

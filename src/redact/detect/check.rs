@@ -318,6 +318,16 @@ impl Detector {
         // runs to its closing quote, an unquoted one at the start of a line (`.env`, YAML,
         // INI) to the end of the line. In a query string (`?token=…&page=2`) `&` ends it.
         let e = extend_value(hay, s, vs, e);
+        // `New value: …` after a password reset's message: the token whole (`&` and all).
+        let e = if key == b"value" && reset_password_value(hay, s) {
+            e + hay[e..]
+                .iter()
+                .take(128)
+                .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                .count()
+        } else {
+            e
+        };
         let value = &hay[vs..e];
         if value.is_empty() || starts_with_known_secret(value) {
             return Outcome::Reject;
@@ -346,6 +356,9 @@ impl Detector {
         // "value":"…"}`): that name; any other `"value"` member is judged as before.
         let key = if key == b"value\"" {
             json_pair_name_before(hay, s).unwrap_or(key)
+        } else if key == b"value" && reset_password_value(hay, s) {
+            // `New value: …` after "Password for the [elastic] user successfully reset."
+            b"password".to_vec()
         } else if key == b"value" {
             match attribute_name_before(hay, s) {
                 Some(name) => name,
@@ -368,15 +381,49 @@ impl Detector {
         if matches!(value[0], b'$' | b'{' | b'*' | b'[' | b'<' | b'%' | b'(')
             || call
             || sops
+            || audit_hmac(value)
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
         {
             return Outcome::Reject;
         }
+        // `pass` as a key's last part (`"smtp_pass": "…"`, as Ansible prints a host's
+        // variables): quoted, after an owner word (`PASSWORD_OWNERS`; not `boarding_pass`).
+        // Unquoted, `pass` is the prose rule's (`check_prose_password`).
+        if key.starts_with(b"pass") && key.get(4).is_none_or(|b| !b.is_ascii_alphabetic()) {
+            let quoted = s > 0 && matches!(key.get(4), Some(b'"' | b'\'')) && {
+                let w = hay[..s - 1]
+                    .iter()
+                    .rev()
+                    .take(12)
+                    .take_while(|b| b.is_ascii_alphabetic())
+                    .count();
+                hay[s - 1] == b'_'
+                    && s > w + 1
+                    && hay[s - w - 2] == key[4]
+                    && PASSWORD_OWNERS
+                        .iter()
+                        .any(|o| o.eq_ignore_ascii_case(&hay[s - 1 - w..s - 1]))
+            };
+            if !quoted {
+                return Outcome::Reject;
+            }
+        }
+        // A Wi-Fi or IPsec pre-shared key (`wifi_psk=…`, `psk="…"`) is a password.
         let is_password = key.starts_with(b"pass")
             || key.starts_with(b"pwd")
+            || key.starts_with(b"psk")
             || memchr::memmem::find(&key, b"password").is_some();
+        // `$password = ConvertTo-SecureString '…' -AsPlainText`: the quoted plain text.
+        let entity = if is_password {
+            Entity::Password
+        } else {
+            Entity::GenericSecret
+        };
+        if let Some(o) = secure_string_password(hay, vs, e, entity) {
+            return o;
+        }
         if is_password {
             // A yes/no answer is no password (MySQL's `(using password: YES)`).
             let answer = value
@@ -395,7 +442,13 @@ impl Detector {
                 return Outcome::Reject;
             }
             if v::mixed_classes(value) && !stand_in(value) {
-                Outcome::Hit(Hit::new(Entity::Password, vs, e))
+                // An Azure app's client secret (`az ad sp create-for-rbac`).
+                let entity = if azure_app_secret(hay, s) {
+                    Entity::GenericSecret
+                } else {
+                    Entity::Password
+                };
+                Outcome::Hit(Hit::new(entity, vs, e))
             } else {
                 Outcome::Reject
             }
@@ -745,7 +798,7 @@ pub(super) fn aws_pair_secret(hay: &[u8], end: usize, threshold: f64) -> Option<
 }
 
 /// A stand-in for a value, not a value: `your_api_key_here`, `YOUR_PASSWORD`, `…`, `***`.
-fn stand_in(v: &[u8]) -> bool {
+pub(super) fn stand_in(v: &[u8]) -> bool {
     (v.len() >= 4 && v[..4].eq_ignore_ascii_case(b"your"))
         || (v.len() >= 4 && v[v.len() - 4..].eq_ignore_ascii_case(b"here"))
         || memchr::memmem::find(v, "…".as_bytes()).is_some()
@@ -1448,10 +1501,25 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
             || kw[kw.len() - 5..].eq_ignore_ascii_case(b"woord"));
-    if (s > 0 && hay[s - 1].is_ascii_alphabetic() && !compound)
-        || hay.get(e).is_some_and(|b| b.is_ascii_alphabetic())
+    if hay.get(e).is_some_and(|b| b.is_ascii_alphabetic()) {
+        return Outcome::Reject;
+    }
+    if s > 0 && hay[s - 1].is_ascii_alphabetic() && !compound {
+        // `pulumi config --show-secrets`: `app:dbPassword   …`, a camelCase name's end.
+        return pulumi_config_password(hay, s, e)
+            .filter(|_| hay[s].is_ascii_uppercase())
+            .unwrap_or(Outcome::Reject);
+    }
+    // A longer dotted or dashed setting's name (`spring.security.password-policy.min-length
+    // =12`, `password.reset.ttl: 3600`): no password.
+    if matches!(hay.get(e), Some(b'-' | b'.'))
+        && hay.get(e + 1).is_some_and(u8::is_ascii_alphabetic)
     {
         return Outcome::Reject;
+    }
+    // `wp-config.php`: `define( 'DB_PASSWORD', '…' );`.
+    if let Some(o) = php_define_password(hay, s, e) {
+        return o;
     }
     // A credential pair: `login: admin / …`, `user/pass: admin / …`.
     if PAIR_WORDS
@@ -1531,6 +1599,26 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     i = skip_blanks(i);
     if ww && !matches!(hay.get(i), Some(b':' | b'=')) {
         return Outcome::Reject;
+    }
+    // An adjective after the keyword, as the Romance languages place it ("contraseña
+    // provisional …", "mot de passe temporaire …"): the value right after it.
+    let adj_end = i + hay[i..limit]
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    if i > e
+        && adj_end < limit
+        && hay[adj_end] == b' '
+        && KEYWORD_ADJECTIVES
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&hay[i..adj_end]))
+    {
+        if let Some((vs, ve)) = value_at(hay, skip_blanks(adj_end), limit) {
+            let v = &hay[vs..ve];
+            if strong_password(v) || bare_password(v) {
+                return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
+            }
+        }
     }
     // A Terraform/HCL variable named for a password: `variable "db_password" { default =
     // "…" }`, its default.
@@ -1629,6 +1717,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         {
             ve -= q.len();
         }
+        // `$pw = ConvertTo-SecureString '…' -AsPlainText -Force`: the quoted plain text.
+        if let Some(o) = secure_string_password(hay, vs, ve, Entity::Password) {
+            return o;
+        }
         if accept(&hay[vs..ve]) {
             return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
         }
@@ -1657,6 +1749,23 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     }
     Outcome::Reject
 }
+
+/// Adjectives placed after a password keyword (`contraseña provisional …`, `mot de passe
+/// temporaire …`, `password temporanea …`): the value follows them.
+const KEYWORD_ADJECTIVES: [&[u8]; 12] = [
+    b"provisional",
+    b"provisoire",
+    b"provvisoria",
+    b"temporal",
+    b"temporaire",
+    b"temporanea",
+    b"temporary",
+    b"tijdelijk",
+    b"tijdelijke",
+    b"inicial",
+    b"initiale",
+    b"iniziale",
+];
 
 /// A word that points elsewhere for the value (`see`, `siehe`, `voir`, `zie`, `ver`, `vedi`).
 fn is_referral_word(word: &[u8]) -> bool {

@@ -431,11 +431,80 @@ impl Detector {
                         self.push(out, s, rule);
                     }
                 }
+                // The secrets a tool prints next to this hit (`tool_secrets`).
+                if h.entity == Entity::Password
+                    || (covered_to == h.end && h.entity == Entity::AwsAccessKey)
+                {
+                    covered_to = covered_to.max(self.tool_secrets(hay, h, rule, out));
+                }
                 if first_only && !out.is_empty() {
                     return;
                 }
             }
         }
+    }
+
+    /// The secrets a tool prints next to a hit (out of line: `eval_triggers` stays as small
+    /// as it was), pushed; where they end. After an AWS key id, `aws sts … --output text`'s
+    /// secret and session token in the columns after it; after a password in
+    /// `wp-config.php`, the keys and salts in the `define()`s that follow its `DB_PASSWORD`;
+    /// after a `pulumi config --show-secrets` row's password, the table's other secret rows.
+    #[inline(never)]
+    fn tool_secrets(&self, hay: &[u8], h: Hit, rule: usize, out: &mut Vec<(Hit, usize)>) -> usize {
+        let mut end = h.end;
+        if self.rules[rule].0 == Kind::Aws {
+            if !h.placeholder {
+                for s in aws_text_credentials(hay, h.end, self.entropy_threshold) {
+                    end = s.end;
+                    self.push(out, s, rule);
+                }
+            }
+            return end;
+        }
+        if self.rules[rule].0 != Kind::ProsePassword || h.start < 3 {
+            return end;
+        }
+        let mut sink = |s| self.push(out, s, rule);
+        if matches!(hay[h.start - 1], b'\'' | b'"') {
+            php_define_secrets(hay, h.start, self.entropy_threshold, &mut sink);
+        } else if hay[h.start - 2..h.start] == *b"  " {
+            pulumi_table_secrets(hay, h.start, self.entropy_threshold, &mut sink);
+        }
+        end
+    }
+
+    /// At an `@` (the byte pass, out of line: the loop stays as small as it was): a URL's
+    /// userinfo (the credential in it, if any, and no e-mail address), an e-mail address,
+    /// Postfix's `sasl_passwd` line (`[relay]:587 user@example.com:PASSWORD`: the address and
+    /// the password, also where the password reads as an `scp` target's path to `email_at`,
+    /// `…@orange.fr:Mol_6560EN`). Where the scan goes on.
+    #[inline(never)]
+    fn at_sign(&self, hay: &[u8], i: usize, out: &mut Vec<(Hit, usize)>) -> usize {
+        if let Some(cred) = url_userinfo(hay, i) {
+            if let Some(h) = cred {
+                self.push(out, h, usize::MAX - 1);
+            }
+            return i + 1;
+        }
+        if !self.enabled[Entity::Email.index()] {
+            return i + 1;
+        }
+        if let Some((s, e)) = email_at(hay, i) {
+            self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
+            if hay.get(e) == Some(&b':') {
+                if let Some(pw) = sasl_passwd_password(hay, s, e) {
+                    self.push(out, pw, usize::MAX - 1);
+                    return pw.end;
+                }
+            }
+            return e;
+        }
+        if let Some(((s, e), pw)) = sasl_passwd_at(hay, i) {
+            self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
+            self.push(out, pw, usize::MAX - 1);
+            return pw.end;
+        }
+        i + 1
     }
 
     /// The hand-written pass: numbers (cards, SSNs, phones, IPv4, IBANs), emails at `@`,
@@ -448,7 +517,6 @@ impl Detector {
         first_only: bool,
     ) {
         let n = hay.len();
-        let email_on = self.enabled[Entity::Email.index()];
         let ipv6_on = self.enabled[Entity::Ipv6.index()];
         let mut i = 0;
         while i < n {
@@ -484,28 +552,12 @@ impl Detector {
                 continue;
             }
             if b == b'@' {
-                // A URL's userinfo (`scheme://user:PASS@host`, `https://KEY@o1.ingest…`):
-                // the credential in it, if any, and no e-mail address.
-                if let Some(cred) = url_userinfo(hay, i) {
-                    if let Some(h) = cred {
-                        self.push(out, h, usize::MAX - 1);
-                        if first_only && !out.is_empty() {
-                            return;
-                        }
-                    }
-                    i += 1;
-                    continue;
+                // A URL's userinfo, an e-mail address, a `sasl_passwd` line (`at_sign`).
+                i = self.at_sign(hay, i, out);
+                if first_only && !out.is_empty() {
+                    return;
                 }
-            }
-            if b == b'@' && email_on {
-                if let Some((s, e)) = email_at(hay, i) {
-                    self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
-                    if first_only && !out.is_empty() {
-                        return;
-                    }
-                    i = e;
-                    continue;
-                }
+                continue;
             } else if b == b':'
                 && ipv6_on
                 && i + 1 < n

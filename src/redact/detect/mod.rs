@@ -15,6 +15,7 @@ mod engine;
 mod numbers;
 mod patterns;
 mod table;
+mod tools;
 
 pub(crate) use bytes::word8;
 use bytes::*;
@@ -22,6 +23,7 @@ use check::*;
 use numbers::*;
 use patterns::*;
 pub(crate) use table::header_cell_bits;
+use tools::*;
 
 /// One accepted detection: an entity over a byte range of the scanned text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,5 +395,7 @@ mod tests_r12b;
 mod tests_r13a;
 #[cfg(test)]
 mod tests_r13c;
+#[cfg(test)]
+mod tests_r13b;
 #[cfg(test)]
 mod tests_support;

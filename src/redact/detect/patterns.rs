@@ -72,7 +72,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key(?:[_\-]?base)?|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?|psk|pass)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
@@ -182,6 +182,13 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             "cvc2",
             "cvv",
             "cvv2",
+            // A pre-shared key (`wifi_psk=…`, wpa_supplicant's `psk="…"`): a password.
+            "psk",
+            // Rails' `secret_key_base: …` (`rails credentials:show`).
+            "secret_key_base",
+            // `pass` ending a quoted key after an owner word (`"smtp_pass": "…"`;
+            // `check_key_value`).
+            "pass",
         ],
         // Few literals, chosen for rare first bytes (Teddy's fingerprint): `pass` covers
         // password, passwd, passwort, passphrase, passcode and `mot de passe`; the
@@ -260,9 +267,9 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
 pub(super) const LOWER_CASE_ONLY: &[&str] = &["nascita"];
 
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
-pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 16] = [
+pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 19] = [
     *b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd", *b"ion", *b"nid", *b"lue", *b"cvc",
-    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als", *b"sid",
+    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als", *b"sid", *b"psk", *b"ase", *b"ass",
 ];
 
 /// Byte classes for the hand-written pass.
