@@ -41,7 +41,6 @@ use tokio::sync::oneshot;
 mod handoff;
 mod queue;
 mod writer;
-pub use handoff::hook_runtime;
 use handoff::{Handles, Shared};
 use queue::{Queue, StopOnExit};
 use writer::writer_loop;

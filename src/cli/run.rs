@@ -150,13 +150,6 @@ fn run_config(path: &std::path::Path, is_quickstart: bool, workers: Option<usize
         b
     };
     builder.enable_all().thread_stack_size(8 << 20);
-    // The audit writer is woken as the runtime runs out of work, not after every turn: on a
-    // saturated core, fewer switches to it and larger batches (`audit::sink`'s handoff;
-    // docs/performance.md, "Tenth round"). Only with an audit stream (opened once at start,
-    // never by a reload): the hook costs every park of the runtime a little.
-    if loaded.audit.is_some() {
-        crate::audit::sink::hook_runtime(&mut builder);
-    }
     let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {

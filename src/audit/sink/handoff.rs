@@ -13,15 +13,6 @@
 //! Without a runtime (a sink started outside one) the pushing call wakes the writer itself.
 //! Whatever happens to the flusher, the writer also drains the list on its own 100 ms tick.
 //!
-//! On the proxy's own runtime (`toolwall run`, built with [`hook_runtime`]) the flusher goes
-//! one step further: it leaves the writer asleep while the runtime has work, and the runtime
-//! wakes it as it runs out of work, just before its thread parks ([`runtime_parks`]). On one
-//! saturated core the writer then runs once per idle moment of the runtime rather than once
-//! per turn (a turn there is a handful of calls), and each wake-up is two thread switches
-//! fewer. A runtime that never parks (kept busy by other work) cannot hold a record back:
-//! the flusher wakes the writer itself [`PARK_FALLBACK`] after a record arrived. Measured in
-//! docs/performance.md ("Tenth round").
-//!
 //! The way back is coalesced the same way: the write-ahead acknowledgements of one batch are
 //! handed to an *acker* task on the proxy's runtime with one cross-thread wake-up, and that
 //! task completes them there ([`Acks`]). Sent from the writer thread one by one, each would
@@ -29,8 +20,7 @@
 //! its eventfd per call, and a switch back to the runtime's thread mid-batch when the two
 //! share a core (docs/performance.md, "Eighth round").
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -40,59 +30,6 @@ use super::{Ack, Msg, SinkError};
 
 /// Records waiting that wake the writer directly, without waiting for the flusher's turn.
 const WAKE_AT: usize = 256;
-
-/// On a runtime that wakes the writer as it parks: how long a record may wait for that park
-/// before the flusher wakes the writer itself (a runtime kept busy by other work). The timer
-/// wheel's resolution is 1 ms, so this is 1–2 ms.
-pub(super) const PARK_FALLBACK: Duration = Duration::from_millis(1);
-
-thread_local! {
-    /// This thread belongs to a runtime built with [`hook_runtime`].
-    static PARK_HOOKED: Cell<bool> = const { Cell::new(false) };
-    /// Tests: another fallback for the sinks started on this thread.
-    #[cfg(test)]
-    pub(super) static TEST_FALLBACK: Cell<Option<Duration>> = const { Cell::new(None) };
-}
-
-/// The lists started on a runtime built with [`hook_runtime`] (their writers are woken as
-/// that runtime parks).
-static PARKED_LISTS: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
-
-/// A record was pushed to one of [`PARKED_LISTS`] since the last park (the park hook's test,
-/// so that a park with nothing handed over costs one atomic swap).
-static PUSHED_SINCE_PARK: AtomicBool = AtomicBool::new(false);
-
-/// Build `builder`'s runtime to wake the audit writers as it runs out of work: its threads
-/// call [`runtime_parks`] before they park, and sinks started on them leave the writer
-/// asleep until then (module documentation). The calling thread is marked too: it is the one
-/// that runs the runtime's `block_on` (with a current-thread runtime, every task).
-pub fn hook_runtime(builder: &mut tokio::runtime::Builder) {
-    builder
-        .on_thread_start(|| PARK_HOOKED.with(|h| h.set(true)))
-        .on_thread_park(runtime_parks);
-    PARK_HOOKED.with(|h| h.set(true));
-}
-
-/// A runtime thread is about to park (nothing left to run): wake the writers with records
-/// waiting. Called for every park, so it is one atomic swap when nothing was handed over.
-fn runtime_parks() {
-    if !PUSHED_SINCE_PARK.swap(false, Ordering::AcqRel) {
-        return;
-    }
-    let mut lists = match PARKED_LISTS.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    lists.retain(|l| match l.upgrade() {
-        Some(shared) => {
-            shared.wake_writer_if_pending();
-            // the flusher's fallback is not needed for what was pushed so far
-            shared.settled.notify_waiters();
-            true
-        }
-        None => false,
-    });
-}
 
 /// The list shared by the handles and the writer thread.
 pub(super) struct Shared {
@@ -104,13 +41,6 @@ pub(super) struct Shared {
     pub(super) wakes: AtomicU64,
     /// Where the writer leaves a batch's acknowledgements (`None`: no runtime, sent directly).
     pub(super) acks: Option<Arc<Acks>>,
-    /// Started on a runtime built with [`hook_runtime`]: the runtime wakes the writer as it
-    /// parks, the flusher only after [`PARK_FALLBACK`].
-    pub(super) parked: bool,
-    /// The runtime parked and woke the writer: the flusher's pending fallback is called off.
-    settled: Notify,
-    /// [`PARK_FALLBACK`] (tests set another).
-    fallback: Duration,
 }
 
 /// A batch's write-ahead acknowledgements on their way back to the runtime: the writer thread
@@ -179,7 +109,6 @@ impl Shared {
     /// The shared list; with a flusher task on the current runtime when there is one.
     pub(super) fn start() -> Arc<Shared> {
         let runtime = tokio::runtime::Handle::try_current().ok();
-        let parked = runtime.is_some() && PARK_HOOKED.with(Cell::get);
         let kick = runtime.as_ref().map(|_| Arc::new(Notify::new()));
         let acks = runtime.as_ref().map(|_| {
             Arc::new(Acks {
@@ -202,19 +131,7 @@ impl Shared {
             kick: kick.clone(),
             wakes: AtomicU64::new(0),
             acks: acks.clone(),
-            parked,
-            settled: Notify::new(),
-            #[cfg(not(test))]
-            fallback: PARK_FALLBACK,
-            #[cfg(test)]
-            fallback: TEST_FALLBACK.with(Cell::get).unwrap_or(PARK_FALLBACK),
         });
-        if parked {
-            match PARKED_LISTS.lock() {
-                Ok(mut g) => g.push(Arc::downgrade(&shared)),
-                Err(poisoned) => poisoned.into_inner().push(Arc::downgrade(&shared)),
-            }
-        }
         if let (Some(rt), Some(kick), Some(acks)) = (runtime, kick, acks) {
             rt.spawn(flusher(Arc::downgrade(&shared), kick));
             rt.spawn(acker(AckerGone(acks)));
@@ -243,12 +160,7 @@ impl Shared {
         match &self.kick {
             // A long list is not left for the flusher: a thread that keeps the runtime busy
             // (or blocks it, waiting for room in the queue) must not hold the writer back.
-            Some(kick) if waiting < WAKE_AT => {
-                if self.parked {
-                    PUSHED_SINCE_PARK.store(true, Ordering::Release);
-                }
-                kick.notify_one();
-            }
+            Some(kick) if waiting < WAKE_AT => kick.notify_one(),
             _ => self.wake_writer(),
         }
         Ok(())
@@ -274,23 +186,6 @@ impl Shared {
         // again before the writer got the core does not notify again (a condvar's notify is a
         // system call each time).
         let waiting = std::mem::take(&mut self.lock().waiting);
-        if waiting {
-            self.wakes.fetch_add(1, Ordering::Relaxed);
-            self.ready.notify_one();
-        }
-    }
-
-    /// Wake the writer if it waits and records are waiting for it (the park hook and the
-    /// flusher's fallback: a wake-up with nothing to write is a wasted pair of switches).
-    pub(super) fn wake_writer_if_pending(&self) {
-        let waiting = {
-            let mut g = self.lock();
-            if g.msgs.is_empty() {
-                false
-            } else {
-                std::mem::take(&mut g.waiting)
-            }
-        };
         if waiting {
             self.wakes.fetch_add(1, Ordering::Relaxed);
             self.ready.notify_one();
@@ -348,25 +243,13 @@ async fn acker(acks: AckerGone) {
 }
 
 /// Wakes the writer once per turn: the notification queues this task behind the calls that
-/// were ready to run, so by the time it runs they have pushed their records too. On a runtime
-/// that wakes the writer as it parks, this is only the fallback for a runtime that does not
-/// park: [`PARK_FALLBACK`] after a record arrived, the writer is woken if it still waits.
+/// were ready to run, so by the time it runs they have pushed their records too.
 async fn flusher(shared: Weak<Shared>, kick: Arc<Notify>) {
     loop {
         kick.notified().await;
-        let Some(shared) = shared.upgrade() else {
-            return;
-        };
-        if !shared.parked {
-            shared.wake_writer();
-            continue;
-        }
-        // (a `Notified` sees every `notify_waiters` from its creation on, polled or not)
-        let settled = shared.settled.notified();
-        tokio::select! {
-            biased;
-            () = settled => {}
-            () = tokio::time::sleep(shared.fallback) => shared.wake_writer_if_pending(),
+        match shared.upgrade() {
+            Some(shared) => shared.wake_writer(),
+            None => return,
         }
     }
 }
