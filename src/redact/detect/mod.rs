@@ -394,8 +394,8 @@ mod tests_r12b;
 #[cfg(test)]
 mod tests_r13a;
 #[cfg(test)]
-mod tests_r13c;
-#[cfg(test)]
 mod tests_r13b;
+#[cfg(test)]
+mod tests_r13c;
 #[cfg(test)]
 mod tests_support;
