@@ -13247,6 +13247,16 @@ def b14_arr(*items):
     return [x if isinstance(x, list) else [x] for x in items]
 
 
+B14_CITIES = {"en_US": ["Tucson", "Dayton", "Boise", "Albany", "Savannah"], "en_GB": ["Leeds", "Exeter", "Dundee", "Norwich", "Swansea"],
+              "de_DE": ["Kassel", "Erfurt", "Koblenz", "Rostock", "Ulm"], "fr_FR": ["Lyon", "Rennes", "Nancy", "Pau", "Annecy"],
+              "es_ES": ["Burgos", "Cádiz", "Lugo", "Murcia", "Teruel"], "it_IT": ["Lecce", "Trento", "Parma", "Cuneo", "Rieti"],
+              "nl_NL": ["Zwolle", "Hoorn", "Delft", "Assen", "Venlo"]}
+
+
+def b14_city(r, loc):
+    return r.choice(B14_CITIES[loc])
+
+
 def b14_name(f):
     return f"{f.first_name()} {f.last_name()}"
 
@@ -13929,7 +13939,7 @@ def B14_smartmeter(f, r, loc):
 def B14_passport(f, r, loc):
     return [f"{b14_tr(loc, en='Passport renewal — online form', de='Reisepass-Verlängerung', fr='Renouvellement de passeport', es='Renovación de pasaporte', it='Rinnovo passaporto', nl='Paspoortverlenging')}\n",
             f"Surname: {f.last_name().upper()}\nGiven names: {f.first_name()}\n", b14_dob(r, loc), "\n",
-            f"Place of birth: {f.city()}\n", f"Previous passport no.: {rnd(r, B14_U, 2)}{rnd(r, B14_D, 7)} (issued {b14_when(r, loc, 3650, -1800)})\n",
+            f"Place of birth: {b14_city(r, loc)}\n", f"Previous passport no.: {rnd(r, B14_U, 2)}{rnd(r, B14_D, 7)} (issued {b14_when(r, loc, 3650, -1800)})\n",
             "Phone: ", b14_PH(r, loc), "\nEmail: ", b14_EM(f, r), "\n",
             ["SSN: ", b14_SSN(r), "\n"] if loc == "en_US" else "",
             f"Fee: {r.choice(['130.00', '70,00', '86,00'])} — card ending {rnd(r, B14_D, 4)}, appointment {b14_when(r, loc, 0, 60)}\n"]
@@ -13961,7 +13971,7 @@ def B14_donor_note(f, r, loc):
 
 
 def B14_club_roll(f, r, loc):
-    rows = [f"{b14_tr(loc, en='Membership roll', de='Mitgliederliste', fr='Liste des adhérents', es='Listado de socios', it='Elenco soci', nl='Ledenlijst')} — {f.city()}\n",
+    rows = [f"{b14_tr(loc, en='Membership roll', de='Mitgliederliste', fr='Liste des adhérents', es='Listado de socios', it='Elenco soci', nl='Ledenlijst')} — {b14_city(r, loc)}\n",
             "Nr | Name | Geb./DOB | Tel | E-Mail | SEPA\n"]
     for _ in range(r.randint(2, 4)):
         fn, ln = f.first_name(), f.last_name()
