@@ -13610,11 +13610,11 @@ def b14_phoneish(r):
     if k == 1:
         return f"{rnd(r, B14_D, 3)}-{rnd(r, B14_D, 3)}-{rnd(r, B14_D, 4)}"
     if k == 2:
-        return f"+{r.randint(1, 9)}{rnd(r, B14_D, 2)} {rnd(r, B14_D, 4)} {rnd(r, B14_D, 4)}"
+        return f"{rnd(r, B14_D, 4)}-{rnd(r, B14_D, 4)}-{rnd(r, B14_D, 4)}"
     if k == 3:
         return f"{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}"
     if k == 4:
-        return f"({rnd(r, B14_D, 3)}) {rnd(r, B14_D, 3)}-{rnd(r, B14_D, 4)}"
+        return f"{rnd(r, B14_D, 3)}/{rnd(r, B14_D, 7)}"
     return rnd(r, B14_D, 10)
 
 
@@ -13888,7 +13888,7 @@ def B14_mailmerge(f, r, loc):
         fn, ln = f.first_name(), f.last_name()
         rows += [f"{b14_tr(loc, en='Dear', de='Liebe/r', fr='Cher/Chère', es='Estimado/a', it='Gentile', nl='Beste')};{fn};{ln};", b14_EM(f, r, fn, ln), ";",
                  b14_PH(r, loc), f";{r.randint(10, 500)},00;", b14_IBAN(r, loc), "\n"]
-    return [f"# mail merge source for {b14_tr(loc, en='the year-end donor letter', de='den Spendenbrief', fr='le reçu fiscal', es='el certificado de donación', it='la lettera ai donatori', nl='de donateursbrief')}\n", rows,
+    return [f"# mail merge: {b14_tr(loc, en='year-end donor letter', de='Spendenbrief', fr='reçu fiscal', es='certificado de donación', it='lettera ai donatori', nl='donateursbrief')}\n", rows,
             f"# {b14_la(f, r, loc)}\n"]
 
 
@@ -14013,7 +14013,7 @@ def B14_adjuster(f, r, loc):
 
 def B14_pbm_claim(f, r, loc):
     return [f"PBM claim {rnd(r, B14_D, 12)} — status REJECTED (70: NDC not covered)\n", f"Member: {b14_name(f)}, ID {rnd(r, B14_UD, 11)}\n",
-            b14_dob(r, loc), "\n", "Cardholder SSN: ", b14_SSN(r), "\n", f"NDC {rnd(r, B14_D, 5)}-{rnd(r, B14_D, 4)}-{rnd(r, B14_D, 2)}  BIN {rnd(r, B14_D, 6)}  PCN {rnd(r, B14_UD, 6)}\n",
+            b14_dob(r, "en_US"), "\n", "Cardholder SSN: ", b14_SSN(r), "\n", f"NDC {rnd(r, B14_D, 5)}-{rnd(r, B14_D, 4)}-{rnd(r, B14_D, 2)}  BIN {rnd(r, B14_D, 6)}  PCN {rnd(r, B14_UD, 6)}\n",
             "Pharmacy callback: ", b14_PH(r, "en_US", 0.0), f"  fill date {b14_when(r, loc, 10, 0)}\n"]
 
 
@@ -14057,7 +14057,7 @@ def B14_tekton(f, r, loc):
 def B14_census(f, r, loc):
     rows = ["Household questionnaire — person list\n"]
     for i in range(r.randint(2, 4)):
-        rows += [f"Person {i + 1}: {b14_name(f)}, relationship {r.choice(['self', 'spouse', 'child', 'parent'])}, ", b14_dob(r, loc, i > 1), "\n"]
+        rows += [f"Person {i + 1}: {b14_name(f)}, relationship {['self', 'spouse', 'child', 'child'][i]}, ", b14_dob(r, loc, i > 1), "\n"]
     rows += ["Contact phone: ", b14_PH(r, loc), f"\nForm ID {rnd(r, B14_D, 3)}-{rnd(r, B14_D, 3)}-{rnd(r, B14_D, 3)} (9 digits, not an SSN)\n"]
     return rows
 
