@@ -14067,7 +14067,7 @@ def B14_amadeus_pnr(f, r, loc):
     return [f"RP/PAR1A0{r.randint(100, 999)}/\n  1.{ln}/{fn} MR\n", f"  2  AF {r.randint(1000, 1999)} Y {r.randint(10, 28)}DEC 4 CDGFCO HK1  {r.randint(6, 20):02d}30 {r.randint(8, 22):02d}45\n",
             "  3 APM ", b14_PH(r, loc), "\n  4 APE ", b14_EM(f, r), "\n", f"  5 SSR DOCS AF HK1 P/{REGION[loc]}/{rnd(r, B14_UD, 9)}/{REGION[loc]}/",
             B14L("DATE_OF_BIRTH", f"{r.randint(1, 28):02d}{B14_MON['en'][r.randrange(12)].upper()}{r.randint(50, 99)}"), f"/M/{r.randint(27, 35)}DEC30/{ln}/{fn}\n",
-            "  6 FP CC", B14L("CREDIT_CARD", b14_card_digits(r)), f"/{r.randint(1, 12):02d}{r.randint(27, 31)}\n", f"  7 FA PAX 057-{rnd(r, B14_D, 10)}/ETAF\n"]
+            "  6 FP CC", r.choice(["VI", "CA", "AX", "DC", "JC"]), B14L("CREDIT_CARD", b14_card_digits(r)), f"/{r.randint(1, 12):02d}{r.randint(27, 31)}\n", f"  7 FA PAX 057-{rnd(r, B14_D, 10)}/ETAF\n"]
 
 
 def B14_laravel_log(f, r, loc):
