@@ -13941,7 +13941,7 @@ def B14_passport(f, r, loc):
             f"Surname: {f.last_name().upper()}\nGiven names: {f.first_name()}\n", b14_dob(r, loc), "\n",
             f"Place of birth: {b14_city(r, loc)}\n", f"Previous passport no.: {rnd(r, B14_U, 2)}{rnd(r, B14_D, 7)} (issued {b14_when(r, loc, 3650, -1800)})\n",
             "Phone: ", b14_PH(r, loc), "\nEmail: ", b14_EM(f, r), "\n",
-            ["SSN: ", b14_SSN(r), "\n"] if loc == "en_US" else "",
+            [b14_ssn_said(r), "\n"] if loc == "en_US" else "",
             f"Fee: {r.choice(['130.00', '70,00', '86,00'])} — card ending {rnd(r, B14_D, 4)}, appointment {b14_when(r, loc, 0, 60)}\n"]
 
 
@@ -13994,7 +13994,7 @@ def B14_mls(f, r, loc):
     for _ in range(r.randint(2, 3)):
         rows += [f"{rnd(r, B14_D, 9)}|{r.choice(['A', 'P', 'S'])}|{r.randint(150, 1900)}000|{f.street_address()}|{b14_name(f)}|", b14_PH(r, loc, 0.0), "|",
                  b14_EM(f, r), f"|{rnd(r, B14_D, 4)}\n"]
-    rows += ["# showing instructions: supra code is not a password; alarm code ", b14_PW(r), " (owner asked to share only with buyer agent)\n"]
+    rows += ["# showing instructions: lockbox codes above are not passwords; alarm panel password ", b14_PW(r), " (owner asked to share only with buyer agent)\n"]
     return rows
 
 
@@ -14065,8 +14065,8 @@ def B14_census(f, r, loc):
 def B14_amadeus_pnr(f, r, loc):
     ln, fn = f.last_name().upper(), f.first_name().upper()
     return [f"RP/PAR1A0{r.randint(100, 999)}/\n  1.{ln}/{fn} MR\n", f"  2  AF {r.randint(1000, 1999)} Y {r.randint(10, 28)}DEC 4 CDGFCO HK1  {r.randint(6, 20):02d}30 {r.randint(8, 22):02d}45\n",
-            "  3 APM ", b14_PH(r, loc), "\n  4 APE ", b14_EM(f, r), "\n", f"  5 SSR DOCS AF HK1 P/{REGION[loc]}/{rnd(r, B14_UD, 9)}/{REGION[loc]}/",
-            B14L("DATE_OF_BIRTH", f"{r.randint(1, 28):02d}{B14_MON['en'][r.randrange(12)].upper()}{r.randint(50, 99)}"), f"/M/{r.randint(27, 35)}DEC30/{ln}/{fn}\n",
+            "  3 APM ", b14_PH(r, loc), "\n  4 APE ", b14_EM(f, r), "\n", "  5 RM PAX1 DOB ",
+            B14L("DATE_OF_BIRTH", f"{r.randint(1, 28):02d}{B14_MON['en'][r.randrange(12)].upper()}{r.randint(50, 99)}"), f" PASSPORT {REGION[loc]} {rnd(r, B14_UD, 9)} EXP {r.randint(10, 28)}DEC30\n",
             "  6 FP CC", r.choice(["VI", "CA", "AX", "DC", "JC"]), B14L("CREDIT_CARD", b14_card_digits(r)), f"/{r.randint(1, 12):02d}{r.randint(27, 31)}\n", f"  7 FA PAX 057-{rnd(r, B14_D, 10)}/ETAF\n"]
 
 
@@ -14125,7 +14125,7 @@ def B14_anthropic_snippet(f, r, loc):
 def B14_payslip_de(f, r, loc):
     return [f"{b14_tr(loc, en='Payroll change request', de='Änderung Bankverbindung Gehalt', fr='Changement de RIB pour la paie', es='Cambio de cuenta nómina', it='Variazione IBAN stipendio', nl='Wijziging rekeningnummer salaris')}\n",
             f"{b14_name(f)}, {b14_tr(loc, en='employee no.', de='Personalnr.', fr='matricule', es='n.º empleado', it='matricola', nl='personeelsnr.')} {rnd(r, B14_D, 6)}\n",
-            "IBAN: ", b14_IBAN(r, loc), "\n", b14_dob(r, loc), "\n", ["SSN: ", b14_SSN(r), "\n"] if loc == "en_US" else "",
+            "IBAN: ", b14_IBAN(r, loc), "\n", b14_dob(r, loc), "\n", [b14_ssn_said(r), "\n"] if loc == "en_US" else "",
             f"{b14_tr(loc, en='effective', de='gültig ab', fr='à compter du', es='a partir del', it='dal', nl='met ingang van')} {b14_when(r, loc, 0, 40)}; {b14_la(f, r, loc)}\n"]
 
 
