@@ -13814,7 +13814,7 @@ def B14_argocd(f, r, loc):
 def B14_sops(f, r, loc):
     return ["# secrets.dec.yaml — decrypted with `sops -d`, do not commit\n", "db:\n  user: billing\n  password: ", b14_PW(r), "\n",
             "stripe:\n  secret_key: ", b14_V(r, "STRIPE_KEY"), "\n  webhook_secret: ", B14L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)), "\n",
-            "google:\n  maps_key: ", b14_V(r, "GOOGLE_API_KEY"), "\n", f"sops:\n  lastmodified: '{B14_TODAY.isoformat()}T09:12:44Z'\n  mac: ENC[AES256_GCM,data:{rnd(r, AN, 20)}]\n",
+            "google:\n  maps_key: ", b14_V(r, "GOOGLE_API_KEY"), "\n", "tls:\n  key: |\n    ", b14_PEM(r, "\n    "), "\n", f"sops:\n  lastmodified: '{B14_TODAY.isoformat()}T09:12:44Z'\n  mac: ENC[AES256_GCM,data:{rnd(r, AN, 20)}]\n",
             f"  version: 3.9.{r.randint(0, 4)}\n"]
 
 
@@ -14074,7 +14074,7 @@ def B14_laravel_log(f, r, loc):
     return [f"[{B14_TODAY.isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}] production.ERROR: SQLSTATE[HY000] [1045] Access denied for user 'forge'@'",
             b14_IP4(r), "' (using password: YES) {\"exception\":\"[object] (PDOException(code: 1045)\"}\n",
             "#0 /home/forge/app/vendor/laravel/framework/src/Illuminate/Database/Connectors/Connector.php(65): PDO->__construct('mysql:host=", b14_IP4(r),
-            ";port=3306;dbname=forge', 'forge', '", b14_PW(r), "', Array)\n#1 {main}\n", "[context] user: ", b14_EM(f, r), "\n"]
+            ";port=3306;dbname=forge', 'forge', '", b14_PW(r), "', Array)\n#1 {main}\n", "[context] user: ", b14_EM(f, r), " bearer: ", b14_V(r, "JWT"), "\n"]
 
 
 def B14_matrix_chat(f, r, loc):
@@ -14143,7 +14143,7 @@ def b14_text(f, r, loc):
 
 # ----- JSON documents -----
 
-B14_EMBED = [k for k in B14_TEXT_KINDS if k not in (B14_cloud_init, B14_argocd)]
+B14_EMBED = [k for k in B14_TEXT_KINDS if k not in (B14_cloud_init, B14_argocd, B14_sops)]
 
 
 def b14_jtext(f, r, loc):
