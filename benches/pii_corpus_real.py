@@ -13599,6 +13599,12 @@ def b14_badiban(r, loc):
     return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
 
 
+def b14_gtin(body):
+    """GS1 check digit (weights 3,1 from the right), not Luhn."""
+    s = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return body + str((10 - s % 10) % 10)
+
+
 def b14_imei(r):
     return b14_luhn_complete(r.choice(["35", "86", "01", "99"]) + rnd(r, B14_D, 12))
 
@@ -13659,7 +13665,7 @@ def b14_la(f, r, loc):
     if k == 17:
         return f"MLS# {rnd(r, B14_D, 9)}"
     if k == 18:
-        return f"EAN {b14_luhn_complete(rnd(r, B14_D, 12))}"
+        return f"EAN {b14_gtin(r.choice(['40', '30', '80', '84', '87', '50']) + rnd(r, B14_D, 10))}"
     if k == 19:
         return f"{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 9)}-beta"
     if k == 20:
