@@ -63,6 +63,9 @@ Splits, kept apart by construction, not only by seed:
   blind13  templates B13_*/b13_*: a fourteenth split (seed 1414, fixed day 2026-12-11) written by a tenth helper who never
            read the rules, their docs or history (nor the blind11/blind12 sections) and never ran the engine on it; the lead's
            taxonomy; 54 text and 18 JSON document kinds of its own (see the blind13 section). Self-checked at generation; to be scored once.
+  blind14  templates B14_*/b14_*: a fifteenth split (seed 1515, fixed day 2026-12-13) written by an eleventh helper who never
+           read the rules, their docs or history (nor the blind11/blind12/blind13 sections) and never ran the engine on it; the
+           lead's taxonomy; 54 text and 22 JSON document kinds of its own (see the blind14 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -71,7 +74,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2450,9 +2453,9 @@ def main():
               "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json),
               "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json),
               "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json),
-              "blind13": (b13_text, b13_json)}
+              "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2518,9 +2521,13 @@ def main():
                 b13_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind14":  # blind14's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholders, JSON, no escape ahead of a label)
+                b14_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -13168,6 +13175,1251 @@ def b13_check(i, kind, doc, w, text):
         got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
         assert b13_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind14 (seed 1515) ----------
+# A fifteenth split written by an eleventh helper who never read the detection rules, their docs or
+# history (nor the blind11/blind12/blind13 sections) and never ran the engine on it; labelled by the lead's
+# taxonomy. Its own value generators, look-alikes (b14_la: booking / porting / claim / PNR / VIN / MLS /
+# meter numbers, phone-shaped order and ticket numbers, versions, timestamps, hashes, UUIDs, IMEIs,
+# meeting ids, tracking numbers, Luhn-failing cards, mod-97-failing IBANs, 9-digit non-SSNs, dates that
+# are not birth dates, words after "password" that are no password) and document kinds (B14_TEXT_KINDS,
+# B14_JSON_KINDS: deploy platforms, infra-as-code, app config, public-sector and clinical forms, vets,
+# dealerships, telecoms, webhooks of Braintree/Mollie, SCIM, sign-in logs, Sentry, PagerDuty, Alertmanager...).
+# Relative dates use B14_TODAY. Self-check: b14_check.
+
+B14_TODAY = datetime.date(2026, 12, 13)
+B14_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B14_FOREIGN = ["CH", "BE", "AT", "IE", "PT", "SE", "DK", "LU", "CA", "AU", "NO"]
+B14_D = string.digits
+B14_U = string.ascii_uppercase
+B14_UD = B14_U + B14_D
+B14_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B14_URL = AN + "_-"
+
+
+class B14L(L):
+    """A labelled value kept verbatim."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b14_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b14_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b14_js(*xs):
+    """Pieces for one JSON string: plain text loses quotes/backslashes/line breaks (shown as ' | ')."""
+    out = []
+    for p in b14_flat(*xs):
+        if isinstance(p, L):
+            assert not any(c in p.text for c in '"\\\n\t\r'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " | ").replace("\t", " "))
+    return out
+
+
+def b14_lg(loc):
+    return B14_LANG[loc]
+
+
+def b14_tr(loc, **kw):
+    return kw.get(b14_lg(loc), kw["en"])
+
+
+def b14_arr(*items):
+    """A JSON array of strings (Writer treats a list that starts with a string as one string's pieces)."""
+    return [x if isinstance(x, list) else [x] for x in items]
+
+
+B14_CITIES = {"en_US": ["Tucson", "Dayton", "Boise", "Albany", "Savannah"], "en_GB": ["Leeds", "Exeter", "Dundee", "Norwich", "Swansea"],
+              "de_DE": ["Kassel", "Erfurt", "Koblenz", "Rostock", "Ulm"], "fr_FR": ["Lyon", "Rennes", "Nancy", "Pau", "Annecy"],
+              "es_ES": ["Burgos", "Cádiz", "Lugo", "Murcia", "Teruel"], "it_IT": ["Lecce", "Trento", "Parma", "Cuneo", "Rieti"],
+              "nl_NL": ["Zwolle", "Hoorn", "Delft", "Assen", "Venlo"]}
+
+
+def b14_city(r, loc):
+    return r.choice(B14_CITIES[loc])
+
+
+def b14_name(f):
+    return f"{f.first_name()} {f.last_name()}"
+
+
+# ----- entity values -----
+
+def b14_PH(r, loc, foreign=0.1):
+    reg = r.choice(B14_FOREIGN) if r.random() < foreign else REGION[loc]
+    return B14L("PHONE", phone(r, reg, ["national", "national", "intl", "intl", "e164", "intl00", "dashes", "dots", "intl_trunk", "intl_dashes"]))
+
+
+B14_DOMS = ["posteo.de", "gmx.net", "orange.fr", "sfr.fr", "telefonica.net", "libero.it", "alice.it", "ziggo.nl", "xs4all.nl", "btinternet.com",
+            "outlook.com", "protonmail.com", "verizon.net", "me.com", "dierenkliniek-hoorn.nl", "autohaus-kessler.de", "cabinet-veto-lyon.fr",
+            "clinica-dental-sol.es", "parrocchia-sanrocco.it", "harbourview-realty.co.uk", "mesa-verde-motors.com", "stadtwerke-rheintal.de"]
+
+
+def b14_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower().strip(".-")
+
+
+def b14_EM(f, r, fn=None, ln=None):
+    fn = b14_ascii(fn or f.first_name()) or "alex"
+    ln = b14_ascii(ln or f.last_name()) or "moor"
+    local = r.choice([f"{fn}.{ln}", f"{fn}_{ln}", f"{fn[:1]}{ln}", f"{ln}.{fn[:1]}{r.randint(1, 99)}", f"{fn}{r.randint(70, 99)}",
+                      r.choice(["frontdesk", "adozioni", "verkauf", "secretariat", "donaciones", "ledenadministratie", "billing", "noc"])])
+    return B14L("EMAIL", f"{local}@{r.choice(B14_DOMS)}")
+
+
+B14_IIN = [("4", 16), ("4", 16), ("4", 13), ("51", 16), ("52", 16), ("54", 16), ("2223", 16), ("2699", 16), ("34", 15), ("37", 15),
+           ("6011", 16), ("644", 16), ("65", 16), ("3530", 16), ("3566", 16), ("300", 14), ("38", 14), ("4", 19), ("6221", 16)]
+
+
+def b14_luhn_complete(body):
+    s = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        s += d
+    return body + str((10 - s % 10) % 10)
+
+
+def b14_card_digits(r):
+    pre, n = r.choice(B14_IIN)
+    d = b14_luhn_complete(pre + rnd(r, B14_D, n - len(pre) - 1))
+    assert luhn_ok(d)
+    return d
+
+
+def b14_cardfmt(r, d):
+    k = r.randrange(5)
+    if k == 0 or len(d) in (13, 19):
+        return d
+    sep = "-" if k == 4 else " "
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    return sep.join([d[:4], d[4:10], d[10:]])
+
+
+def b14_CC(r):
+    return B14L("CREDIT_CARD", b14_cardfmt(r, b14_card_digits(r)))
+
+
+B14_IBAN_SPEC = {"DE": (22, "n18"), "GB": (22, "a4n14"), "FR": (27, "n10c11n2"), "ES": (24, "n20"), "IT": (27, "a1n10c12"),
+                 "NL": (18, "a4n10"), "BE": (16, "n12"), "AT": (20, "n16"), "CH": (21, "n5c12"), "IE": (22, "a4n14"),
+                 "PT": (25, "n21"), "LU": (20, "n3c13"), "DK": (18, "n14"), "FI": (18, "n14")}
+B14_HOME_IBAN = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b14_m97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b14_iban_raw(r, cc):
+    ln, spec = B14_IBAN_SPEC[cc]
+    bban = ""
+    for kind, n in re.findall(r"([anc])(\d+)", spec):
+        n = int(n)
+        if kind == "n":
+            bban += rnd(r, B14_D, n)
+        elif kind == "c":
+            bban += rnd(r, B14_UD, n)
+        elif cc == "NL":
+            bban += r.choice(["ABNA", "RABO", "INGB", "TRIO", "BUNQ", "RBRB"])
+        elif cc in ("GB", "IE"):
+            bban += r.choice(["BARC", "NWBK", "LOYD", "HLFX", "MONZ"] if cc == "GB" else ["AIBK", "BOFI"])
+        else:
+            bban += rnd(r, B14_U, n)
+    v = f"{cc}{98 - b14_m97(bban + cc + '00'):02d}{bban}"
+    assert len(v) == ln and b14_m97(v[4:] + v[:4]) == 1
+    return v
+
+
+def b14_IBAN(r, loc):
+    cc = r.choice(sorted(B14_IBAN_SPEC)) if r.random() < 0.2 else B14_HOME_IBAN[loc]
+    v = b14_iban_raw(r, cc)
+    if r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B14L("IBAN", v)
+
+
+def b14_SSN(r, sep=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    sep = r.choice(["-", "-", "-", " ", ""]) if sep is None else sep
+    return B14L("US_SSN", f"{a:03d}{sep}{r.randint(1, 99):02d}{sep}{r.randint(1, 9999):04d}")
+
+
+def b14_IP4(r):
+    k = r.randrange(5)
+    if k == 0:
+        v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    elif k == 1:
+        v = f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    else:
+        v = f"{r.choice([5, 37, 62, 79, 88, 95, 145, 178, 188, 195, 213, 3, 18, 44, 54, 104, 162])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    return B14L("IPV4", v)
+
+
+def b14_IP6(r):
+    g = [r.choice(["2a02", "2a0a", "2001", "2003", "2604", "2a05", "fd12"]), "%x" % r.randint(0x100, 0xffff)] + ["%x" % r.randint(0, 0xffff) for _ in range(6)]
+    k = r.randrange(3)
+    if k == 0:
+        v = ":".join(g)
+    elif k == 1:
+        v = str(ipaddress.ip_address(":".join(g[:3] + ["0", "0", "0", "0", g[7]])))
+    else:
+        v = str(ipaddress.ip_address(":".join(g)))
+    return B14L("IPV6", v)
+
+
+def b14_IP(r):
+    return b14_IP6(r) if r.random() < 0.3 else b14_IP4(r)
+
+
+B14_MON = {"en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+           "de": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sep. Okt. Nov. Dez.".split(),
+           "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
+           "es": "ene feb mar abr may jun jul ago sep oct nov dic".split(),
+           "it": "gen feb mar apr mag giu lug ago set ott nov dic".split(),
+           "nl": "jan feb mrt apr mei jun jul aug sep okt nov dec".split()}
+
+
+def b14_date(r, d, loc):
+    lg = b14_lg(loc)
+    k = r.randrange(5)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        return f"{B14_MON['en'][d.month - 1]} {d.day}, {d.year}" if loc == "en_US" else f"{d.day} {B14_MON[lg][d.month - 1]} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    sep = {"de": ".", "nl": "-"}.get(lg, "/")
+    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}"
+
+
+def b14_DOB(r, loc, young=False):
+    d = B14_TODAY - datetime.timedelta(days=r.randint(4 * 365 if young else 18 * 365, 17 * 365 if young else 94 * 365))
+    return B14L("DATE_OF_BIRTH", b14_date(r, d, loc))
+
+
+B14_DOB_KEY = {"en": ["Date of birth: ", "DOB: ", "Born: ", "Birth date "], "de": ["Geburtsdatum: ", "geb. am ", "Geb.: "],
+               "fr": ["Date de naissance : ", "né(e) le ", "Naissance : "], "es": ["Fecha de nacimiento: ", "nacido el ", "F. nac.: "],
+               "it": ["Data di nascita: ", "nato/a il ", "D.N.: "], "nl": ["Geboortedatum: ", "geboren op ", "Geb.datum: "]}
+
+
+def b14_dob(r, loc, young=False):
+    return [r.choice(B14_DOB_KEY[b14_lg(loc)]), b14_DOB(r, loc, young)]
+
+
+def b14_when(r, loc, back=400, fwd=90):
+    return b14_date(r, B14_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+def b14_jwt_value(r):
+    enc = lambda o: base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+    h = {"typ": "JWT", "alg": r.choice(["RS256", "HS256", "EdDSA", "ES384"])}
+    if r.random() < 0.5:
+        h = {"alg": h["alg"], "kid": rnd(r, AN, 12), "typ": "JWT"}
+    now = 1_796_000_000 + r.randint(0, 9_000_000)
+    b = {"iss": r.choice(["https://login.example-idp.net/", "urn:render:deploy", "n8n", "https://sso.dierenkliniek.nl"]), "sub": rnd(r, B14_D, 9),
+         "iat": now, "exp": now + r.choice([600, 3600, 43200])}
+    if r.random() < 0.4:
+        b["roles"] = r.choice([["admin"], ["vet", "billing"], ["deployer"]])
+    return ".".join([enc(h), enc(b), rnd(r, B14_URL, r.choice([43, 64, 86]))])
+
+
+def b14_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B14_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        if p == "github_pat_":
+            return p + "11" + rnd(r, B14_UD, 20) + "_" + rnd(r, AN, 59)
+        return p + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        p = r.choice(["xoxb", "xoxb", "xoxp", "xoxe.xoxp", "xapp"])
+        if p == "xapp":
+            return f"xapp-1-A{rnd(r, B14_UD, 10)}-{rnd(r, B14_D, 13)}-{rnd(r, HEX, 64)}"
+        if p == "xoxe.xoxp":
+            return f"xoxp-{rnd(r, B14_D, 12)}-{rnd(r, B14_D, 12)}-{rnd(r, B14_D, 13)}-{rnd(r, HEX, 32)}"
+        return f"{p}-{rnd(r, B14_D, 12)}-{rnd(r, B14_D, 13)}-{rnd(r, AN, 24)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "rk_live_", "sk_live_51"]) + rnd(r, AN, r.choice([24, 32, 96]))
+    if typ == "OPENAI_KEY":
+        k = r.randrange(3)
+        if k == 2:
+            return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+        return ["sk-proj-", "sk-svcacct-"][k] + rnd(r, B14_URL, 58) + "T3BlbkFJ" + rnd(r, B14_URL, 58)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B14_URL, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B14_URL, 33)
+    if typ == "JWT":
+        return b14_jwt_value(r)
+    raise ValueError(typ)
+
+
+B14_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b14_V(r, typ=None):
+    typ = typ or r.choice(B14_VENDORS)
+    return B14L(typ, b14_vendor(r, typ))
+
+
+def b14_gs_value(r):
+    k = r.randrange(6)
+    if k == 0:
+        return rnd(r, AN + "/+", 40)
+    if k == 1:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 2:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([30, 33, 48])))).decode()
+    if k == 3:
+        return r.choice(["whsec_", "cs_", "shpss_", "mk_", "hmac-", "sess:"]) + rnd(r, AN, r.choice([28, 32, 40]))
+    if k == 4:
+        return rnd(r, B14_URL, r.choice([40, 43, 48]))
+    return f"{rnd(r, AN, 12)}.{rnd(r, AN, 24)}"
+
+
+def b14_GS(r):
+    return B14L("GENERIC_SECRET", b14_gs_value(r))
+
+
+def b14_CVC(r, n=None):
+    return B14L("GENERIC_SECRET", rnd(r, B14_D, n or r.choice([3, 3, 4])))
+
+
+B14_PWW = ["Kanarie", "Heuschrecke", "Ciboulette", "Girasole", "Alcachofa", "Pumpernickel", "Windmolen", "Lavande", "Tramontana",
+           "Brezel", "quokka", "narwhal", "Fenouil", "Pistacchio", "Duinroos", "Matterhorn"]
+
+
+def b14_pw_value(r, urlsafe=False):
+    k = r.randrange(6)
+    if k == 0:
+        v = r.choice(B14_PWW) + str(r.randint(1, 9999)) + r.choice("!?#$%*")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([10, 14, 18]))
+    elif k == 2:
+        v = "-".join(r.choice(B14_PWW).lower() for _ in range(3)) + str(r.randint(0, 9))
+    elif k == 3:
+        v = rnd(r, AN, 5) + r.choice("@:;=&%^()[]<>") + rnd(r, AN, 7)
+    elif k == 4:
+        v = r.choice(B14_PWW)[::-1].capitalize() + "_" + rnd(r, B14_D, 3) + r.choice(".!")
+    else:
+        v = "".join(r.choice([c.upper(), c]) for c in r.choice(B14_PWW)) + "#" + rnd(r, B14_D, 2)
+    if urlsafe:
+        v = "".join(c if c.isalnum() or c in "!*_.-~" else r.choice("_.-") for c in v)
+    return v
+
+
+def b14_PW(r, urlsafe=False):
+    return B14L("PASSWORD", b14_pw_value(r, urlsafe))
+
+
+def b14_pem_value(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "PRIVATE KEY"])
+    w = 70 if "OPENSSH" in kind else 64
+    blob = base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(150, 380)))).decode()
+    return sep.join([f"-----BEGIN {kind}-----"] + [blob[i:i + w] for i in range(0, len(blob), w)] + [f"-----END {kind}-----"])
+
+
+def b14_PEM(r, sep="\n"):
+    return B14L("PRIVATE_KEY", b14_pem_value(r, sep))
+
+
+B14_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "ASIAJEXAMPLEXEG2JICE", "AKIAEXAMPLEKEY123456",
+    "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "ghp_EXAMPLEtokenEXAMPLEtokenEXAMPLE0000",
+    "ghu_ExampleExampleExampleExampleExample1", "ghs_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "ghr_0000000000000000000000000000000000ab",
+    "github_pat_11AAAAAAA0EXAMPLE00000_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
+    "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "xoxp-000000000000-000000000000-000000000000-00000000000000000000000000000000",
+    "xapp-1-A0123456789-0123456789012-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "sk_live_EXAMPLE00000000000000000000", "rk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk-proj-EXAMPLE-abc123def456ghi789jklT3BlbkFJmno012pqr345stu678", "sk-abcdefghij1234567890T3BlbkFJabcdefghij1234567890",
+    "sk-ant-api03-EXAMPLE" + "0" * 86 + "AA", "sk-ant-admin01-" + "x" * 93 + "AA",
+    "AIzaSyA-EXAMPLE-KEY-abcdefghijklmnopqrs",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJleGFtcGxlIiwibmFtZSI6IkV4YW1wbGUgVXNlciJ9.ZXhhbXBsZS1zaWduYXR1cmU",
+]
+B14_STANDINS = ["<your-token>", "${TOKEN}", "changeme", "xxxx", "<GITHUB_TOKEN>", "$STRIPE_SECRET", "{{ .Values.apiKey }}", "ghp_…", "sk-…",
+                "AKIA…", "********", "(hidden)", "<redacted>", "REPLACE_ME", "your-password", "%DB_PASS%", "env:OPENAI_API_KEY", "@Microsoft.KeyVault(SecretUri=…)"]
+
+
+def b14_PLH(r):
+    return B14L("PLACEHOLDER", r.choice(B14_PLACEHOLDERS))
+
+
+def b14_anysecret(r):
+    k = r.randrange(10)
+    if k < 6:
+        return b14_V(r)
+    if k < 8:
+        return b14_GS(r)
+    return b14_PLH(r)
+
+
+# ----- look-alikes (never labelled) -----
+
+def b14_badcard(r):
+    while True:
+        pre, n = r.choice(B14_IIN)
+        d = pre + rnd(r, B14_D, n - len(pre))
+        if not luhn_ok(d):
+            return b14_cardfmt(r, d)
+
+
+def b14_badiban(r, loc):
+    cc = B14_HOME_IBAN[loc]
+    v = b14_iban_raw(r, cc)
+    chk = int(v[2:4])
+    v = v[:2] + f"{(chk + r.randint(1, 40)) % 97 + 2:02d}" + v[4:]
+    if b14_m97(v[4:] + v[:4]) == 1:
+        v = v[:-1] + str((int(v[-1]) + 1) % 10)
+    assert b14_m97(v[4:] + v[:4]) != 1
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b14_gtin(body):
+    """GS1 check digit (weights 3,1 from the right), not Luhn."""
+    s = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return body + str((10 - s % 10) % 10)
+
+
+def b14_imei(r):
+    return b14_luhn_complete(r.choice(["35", "86", "01", "99"]) + rnd(r, B14_D, 12))
+
+
+def b14_phoneish(r):
+    k = r.randrange(6)
+    if k == 0:
+        return f"0{r.randint(100, 999)} {rnd(r, B14_D, 3)} {rnd(r, B14_D, 4)}"
+    if k == 1:
+        return f"{rnd(r, B14_D, 3)}-{rnd(r, B14_D, 3)}-{rnd(r, B14_D, 4)}"
+    if k == 2:
+        return f"{rnd(r, B14_D, 4)}-{rnd(r, B14_D, 4)}-{rnd(r, B14_D, 4)}"
+    if k == 3:
+        return f"{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}.{rnd(r, B14_D, 2)}"
+    if k == 4:
+        return f"{rnd(r, B14_D, 3)}/{rnd(r, B14_D, 7)}"
+    return rnd(r, B14_D, 10)
+
+
+def b14_la(f, r, loc):
+    """One unlabelled look-alike with a lead-in."""
+    k = r.randrange(22)
+    lg = b14_lg(loc)
+    if k == 0:
+        return f"{b14_tr(loc, en='Order', de='Bestellung', fr='Commande', es='Pedido', it='Ordine', nl='Bestelling')} #{b14_phoneish(r)}"
+    if k == 1:
+        return f"{b14_tr(loc, en='Ticket', de='Vorgang', fr='Dossier', es='Incidencia', it='Pratica', nl='Melding')} {b14_phoneish(r)}"
+    if k == 2:
+        return f"v{r.randint(0, 14)}.{r.randint(0, 40)}.{r.randint(0, 300)}" + r.choice(["", "-rc.2", "+build." + rnd(r, B14_D, 6)])
+    if k == 3:
+        return f"{B14_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B14_D, 3)}Z"
+    if k == 4:
+        return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 5:
+        return f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-4{rnd(r, HEX, 3)}-a{rnd(r, HEX, 3)}-{rnd(r, HEX, 12)}"
+    if k == 6:
+        return f"{b14_tr(loc, en='card', de='Karte', fr='carte', es='tarjeta', it='carta', nl='kaart')} {b14_badcard(r)} ({b14_tr(loc, en='declined', de='abgelehnt', fr='refusée', es='rechazada', it='rifiutata', nl='geweigerd')})"
+    if k == 7:
+        return f"IBAN {b14_badiban(r, loc)} ({b14_tr(loc, en='invalid checksum', de='Prüfziffer falsch', fr='clé RIB invalide', es='dígito de control erróneo', it='CIN errato', nl='ongeldig controlegetal')})"
+    if k == 8:
+        return f"IMEI {b14_imei(r)}"
+    if k == 9:
+        return f"Meeting ID: {rnd(r, B14_D, 3)} {rnd(r, B14_D, 4)} {rnd(r, B14_D, 4)}"
+    if k == 10:
+        return r.choice([f"1Z{rnd(r, B14_UD, 16)}", f"JJD{rnd(r, B14_D, 18)}", f"{rnd(r, B14_D, 12)}", f"CC{rnd(r, B14_D, 9)}DE"])
+    if k == 11:
+        return f"{b14_tr(loc, en='appointment on', de='Termin am', fr='rendez-vous le', es='cita el', it='appuntamento il', nl='afspraak op')} {b14_when(r, loc)}"
+    if k == 12:
+        return f"{b14_tr(loc, en='Member no.', de='Mitgliedsnr.', fr='N° adhérent', es='N.º socio', it='Tessera n.', nl='Lidnummer')} {rnd(r, B14_D, 3)}-{rnd(r, B14_D, 2)}-{rnd(r, B14_D, 4)}"
+    if k == 13:
+        return f"PNR {rnd(r, B14_U, 6)} / e-ticket 220-{rnd(r, B14_D, 10)}"
+    if k == 14:
+        return f"VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}"
+    if k == 15:
+        return f"{b14_tr(loc, en='Invoice', de='Rechnung', fr='Facture', es='Factura', it='Fattura', nl='Factuur')} {r.randint(2024, 2026)}-{rnd(r, B14_D, 6)}"
+    if k == 16:
+        return f"git {rnd(r, HEX, 40)}"
+    if k == 17:
+        return f"MLS# {rnd(r, B14_D, 9)}"
+    if k == 18:
+        return f"EAN {b14_gtin(r.choice(['40', '30', '80', '84', '87', '50']) + rnd(r, B14_D, 10))}"
+    if k == 19:
+        return f"{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 9)}-beta"
+    if k == 20:
+        return f"ref {base64.b64encode(bytes(r.randrange(256) for _ in range(12))).decode()}"
+    return f"{b14_tr(loc, en='meter', de='Zähler', fr='compteur', es='contador', it='contatore', nl='meter')} {rnd(r, B14_D, 14)}"
+
+
+def b14_las(f, r, loc, n=2):
+    return "; ".join(b14_la(f, r, loc) for _ in range(n))
+
+
+# ----- sentences: passwords, non-passwords, SSNs -----
+
+B14_PW_SAY = {
+    "en": ["Your temporary password is {}", "I set the password to {} for now", "new pw: {}", "login with {} and change it after",
+           "the wifi password is {}", "Password — {}"],
+    "de": ["Ihr vorläufiges Passwort lautet {}", "Kennwort ist jetzt {}", "PW: {} (bitte ändern)", "Zugang mit Passwort {}"],
+    "fr": ["Votre mot de passe provisoire : {}", "le mdp est {}", "mot de passe = {}", "je l'ai remis à {}"],
+    "es": ["Su contraseña provisional es {}", "la clave es {}", "contraseña: {}", "pon la contraseña {} y entra"],
+    "it": ["La password temporanea è {}", "la pwd è {}", "Password: {} (da cambiare)", "parola d'ordine {}"],
+    "nl": ["Je tijdelijke wachtwoord is {}", "ww: {}", "het wachtwoord is nu {}", "Wachtwoord {} graag wijzigen"],
+}
+B14_PW_NOT = {
+    "en": ["Password: see 1Password entry 'clinic-admin'", "the password policy requires 14 characters", "password expired yesterday, reset link sent",
+           "Password: forgotten", "please never send your password by e-mail", "password reset requested by the user",
+           "password: (unchanged)", "your password must contain a digit"],
+    "de": ["Passwort: vergessen", "die Passwortrichtlinie verlangt 12 Zeichen", "Passwort wurde zurückgesetzt", "Kennwort: siehe Tresor"],
+    "fr": ["Mot de passe : oublié", "la politique de mot de passe impose 12 caractères", "mot de passe réinitialisé", "mdp : voir coffre-fort"],
+    "es": ["Contraseña: olvidada", "la política de contraseñas exige 12 caracteres", "contraseña restablecida", "clave: ver gestor"],
+    "it": ["Password: dimenticata", "la policy password richiede 12 caratteri", "password reimpostata", "password: vedi cassaforte"],
+    "nl": ["Wachtwoord: vergeten", "het wachtwoordbeleid eist 12 tekens", "wachtwoord is gereset", "wachtwoord: zie kluis"],
+}
+
+
+def b14_pw_said(r, loc, urlsafe=False):
+    t = r.choice(B14_PW_SAY[b14_lg(loc)])
+    a, b = t.split("{}")
+    return [a, b14_PW(r, urlsafe), b]
+
+
+def b14_pw_not(r, loc):
+    return r.choice(B14_PW_NOT[b14_lg(loc)])
+
+
+B14_SSN_SAY = ["SSN ", "Social Security No. ", "SS#: ", "soc. sec. number ", "SSN (for W-4): ", "taxpayer SSN "]
+
+
+def b14_ssn_said(r):
+    return [r.choice(B14_SSN_SAY), b14_SSN(r)]
+
+
+def b14_nonssn(r):
+    return r.choice([f"routing {rnd(r, B14_D, 9)}", f"claim {rnd(r, B14_D, 3)}-{rnd(r, B14_D, 2)}-{rnd(r, B14_D, 4)}", f"NPI {rnd(r, B14_D, 10)}",
+                     f"EIN {rnd(r, B14_D, 2)}-{rnd(r, B14_D, 7)}", f"case {rnd(r, B14_D, 9)}", f"ZIP+4 {rnd(r, B14_D, 5)}-{rnd(r, B14_D, 4)}"])
+
+
+# ----- text documents -----
+
+def B14_n8n_run(f, r, loc):
+    wf = r.choice(["Lead → CRM", "Invoice sync", "New patient intake", "Donor thank-you", "Slack alert relay"])
+    return [f"n8n execution {rnd(r, B14_D, 5)} — workflow \"{wf}\" — {b14_tr(loc, en='status', de='Status', fr='statut', nl='status', es='estado', it='stato')}: error\n",
+            f"[Webhook] received POST from ", b14_IP(r), "\n",
+            f"[Set] email = ", b14_EM(f, r), f", phone = ", b14_PH(r, loc), "\n",
+            f"[HTTP Request] Authorization: Bearer ", b14_V(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "JWT"])), "\n",
+            f"[HTTP Request] 401 Unauthorized — node 'Slack' credential token ", b14_V(r, "SLACK_TOKEN"), " revoked\n",
+            f"[Code] {b14_la(f, r, loc)}\n"]
+
+
+def B14_netlify_log(f, r, loc):
+    t = f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+    return [f"{t} AM: Build ready to start\n{t} AM: build-image version: {rnd(r, HEX, 40)} (focal)\n",
+            f"{t} AM: Starting to prepare the repo for build\n{t} AM: Resolved env: NODE_VERSION=20.11.1, ",
+            "STRIPE_SECRET_KEY=", b14_V(r, "STRIPE_KEY"), ", NEXT_PUBLIC_MAPS_KEY=", b14_V(r, "GOOGLE_API_KEY"), "\n",
+            f"{t} AM: $ npm run build\n{t} AM: Error: fetch failed for https://cms.internal/api?token=", b14_GS(r), "\n",
+            f"{t} AM: Site is live ✨ ({b14_la(f, r, loc)})\n"]
+
+
+def B14_fly_secrets(f, r, loc):
+    app = r.choice(["vet-portal", "donor-crm", "mls-sync", "dms-bridge"])
+    return [f"$ fly secrets set -a {app} DATABASE_URL=postgres://app:", b14_PW(r, True), f"@{app}-db.flycast:5432/{app.replace('-', '_')}\n",
+            f"$ fly secrets set -a {app} SENTRY_AUTH_TOKEN=", b14_GS(r), "\n",
+            f"$ fly secrets set -a {app} GITHUB_TOKEN=", b14_V(r, "GITHUB_TOKEN"), "\n",
+            f"Release v{r.randint(20, 400)} created\n$ fly secrets list -a {app}\nNAME              DIGEST            CREATED AT\n",
+            f"DATABASE_URL      {rnd(r, HEX, 16)}  {r.randint(1, 59)}m ago\nGITHUB_TOKEN      {rnd(r, HEX, 16)}  1m ago\n",
+            "# docs say e.g. AWS_ACCESS_KEY_ID=", b14_PLH(r), "\n"]
+
+
+def B14_railway_env(f, r, loc):
+    return ["# Railway › production › Variables (raw editor)\n",
+            "PGHOST=", b14_IP4(r), "\nPGUSER=postgres\nPGPASSWORD=", b14_PW(r), "\n",
+            "REDIS_URL=redis://default:", b14_PW(r, True), "@redis.railway.internal:6379\n",
+            "AWS_ACCESS_KEY_ID=", b14_V(r, "AWS_ACCESS_KEY"), "\nAWS_SECRET_ACCESS_KEY=", B14L("GENERIC_SECRET", rnd(r, AN + "/+", 40)), "\n",
+            "PASSWORD_MIN_LENGTH=12\nSESSION_TTL=86400\n", "OPENAI_API_KEY=", b14_V(r, "OPENAI_KEY"), "\n"]
+
+
+def B14_cloud_init(f, r, loc):
+    user = b14_ascii(f.first_name()) or "ops"
+    return ["#cloud-config\nhostname: ", f"{r.choice(['edge', 'kiosk', 'meter-gw'])}-{rnd(r, B14_D, 3)}\n",
+            f"users:\n  - name: {user}\n    plain_text_passwd: ", b14_PW(r), "\n    lock_passwd: false\n    ssh_authorized_keys:\n",
+            f"      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{rnd(r, AN + '+/', 43)} {user}@laptop\n",
+            "write_files:\n  - path: /etc/app/deploy_key\n    permissions: '0600'\n    content: |\n",
+            "      ", b14_PEM(r, "\n      "), "\n",
+            "runcmd:\n  - [ sh, -c, 'echo nameserver ", b14_IP4(r), " >> /etc/resolv.conf' ]\n"]
+
+
+def B14_packer(f, r, loc):
+    return ['source "amazon-ebs" "base" {\n  region        = "eu-central-1"\n  access_key    = "', b14_V(r, "AWS_ACCESS_KEY"), '"\n',
+            '  secret_key    = "', b14_GS(r), '"\n  ami_name      = "base-{{timestamp}}"\n  ssh_username  = "ubuntu"\n}\n',
+            'build {\n  provisioner "shell" {\n    environment_vars = ["ADMIN_PASS=', b14_PW(r, True), '", "TZ=Europe/Berlin"]\n  }\n}\n',
+            f'# pinned: packer {b14_la(f, r, loc)}\n']
+
+
+def B14_vagrant(f, r, loc):
+    return ['Vagrant.configure("2") do |config|\n  config.vm.box = "bento/ubuntu-24.04"\n',
+            '  config.vm.network "private_network", ip: "', b14_IP4(r), '"\n',
+            '  config.ssh.password = "', b14_PW(r), '"\n',
+            '  config.vm.provision "shell", inline: "export GH_TOKEN=', b14_V(r, "GITHUB_TOKEN"), ' && ./bootstrap.sh"\nend\n']
+
+
+def B14_jenkinsfile(f, r, loc):
+    return ["pipeline {\n  agent any\n  environment {\n    SLACK_HOOK_TOKEN = '", b14_V(r, "SLACK_TOKEN"), "'\n",
+            "    REGISTRY_PASS = '", b14_PW(r), "'\n    APP_VERSION = '", f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 99)}", "'\n  }\n",
+            "  stages {\n    stage('deploy') {\n      steps {\n        sh 'curl -H \"x-api-key: ", b14_GS(r), "\" https://deploy.internal/hook'\n",
+            "        sh 'mysql -u deploy -p", b14_PW(r, True), " -h ", b14_IP4(r), " app < migrate.sql'\n      }\n    }\n  }\n}\n"]
+
+
+def B14_bitbucket(f, r, loc):
+    return ["# bitbucket-pipelines.yml (secured variables were pasted in by mistake)\npipelines:\n  default:\n    - step:\n",
+            "        name: Publish\n        script:\n          - export ANTHROPIC_API_KEY=", b14_V(r, "ANTHROPIC_KEY"), "\n",
+            "          - export NPM_TOKEN=", b14_GS(r), "\n",
+            "          - pipe: atlassian/aws-s3-deploy:1.1.0\n            variables:\n              AWS_ACCESS_KEY_ID: ", b14_V(r, "AWS_ACCESS_KEY"), "\n",
+            "              AWS_SECRET_ACCESS_KEY: ", B14L("GENERIC_SECRET", rnd(r, AN + "/+", 40)), "\n",
+            "              # example from the pipe's README: ", b14_PLH(r), "\n"]
+
+
+def B14_azdo_vars(f, r, loc):
+    return [f"$ az pipelines variable-group variable list --group-id {r.randint(3, 90)} -o table\n",
+            "Name                  Is Secret    Value\n--------------------  -----------  ------------------------------\n",
+            "sqlAdminPassword      False        ", b14_PW(r), "\n",
+            "storageKey            False        ", B14L("GENERIC_SECRET", base64.b64encode(bytes(r.randrange(256) for _ in range(64))).decode()), "\n",
+            "tenantId              False        ", f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-{rnd(r, HEX, 4)}-{rnd(r, HEX, 4)}-{rnd(r, HEX, 12)}", "\n",
+            "passwordExpiryDays    False        90\n", "graphToken            True         None\n"]
+
+
+def B14_argocd(f, r, loc):
+    return ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: repo-", rnd(r, string.ascii_lowercase, 6),
+            "\n  labels:\n    argocd.argoproj.io/secret-type: repository\nstringData:\n  type: git\n  url: https://github.com/",
+            f"{b14_ascii(f.last_name()) or 'acme'}/deploy\n  username: x-access-token\n  password: ", b14_V(r, "GITHUB_TOKEN"), "\n",
+            "---\n# sshPrivateKey for the helm repo\n  sshPrivateKey: |\n    ", b14_PEM(r, "\n    "), "\n"]
+
+
+def B14_sops(f, r, loc):
+    return ["# secrets.dec.yaml — decrypted with `sops -d`, do not commit\n", "db:\n  user: billing\n  password: ", b14_PW(r), "\n",
+            "stripe:\n  secret_key: ", b14_V(r, "STRIPE_KEY"), "\n  webhook_secret: ", B14L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)), "\n",
+            "google:\n  maps_key: ", b14_V(r, "GOOGLE_API_KEY"), "\n", "tls:\n  key: |\n    ", b14_PEM(r, "\n    "), "\n", f"sops:\n  lastmodified: '{B14_TODAY.isoformat()}T09:12:44Z'\n  mac: ENC[AES256_GCM,data:{rnd(r, AN, 20)}]\n",
+            f"  version: 3.9.{r.randint(0, 4)}\n"]
+
+
+def B14_salt_pillar(f, r, loc):
+    return ["# /srv/pillar/mysql.sls\nmysql:\n  server:\n    root_password: '", b14_PW(r), "'\n",
+            "  users:\n    reporting:\n      password: '", b14_PW(r), "'\n      host: '", b14_IP4(r), "'\n",
+            "    backup:\n      password: '{{ salt['vault'].read_secret('kv/backup') }}'\n",
+            "slack:\n  api_token: ", b14_V(r, "SLACK_TOKEN"), "\n"]
+
+
+def B14_nomad(f, r, loc):
+    return ['job "meter-ingest" {\n  datacenters = ["dc1"]\n  group "api" {\n    task "server" {\n      driver = "docker"\n',
+            '      env {\n        MQTT_PASSWORD = "', b14_PW(r), '"\n        OPENAI_API_KEY = "', b14_V(r, "OPENAI_KEY"), '"\n',
+            '        LISTEN = "[', b14_IP6(r), ']:8080"\n      }\n      template {\n        data = "{{ with secret \\"kv/meter\\" }}{{ .Data.token }}{{ end }}"\n',
+            '      }\n    }\n  }\n}\n']
+
+
+def B14_makefile(f, r, loc):
+    return ["DB_URL ?= mysql://root:", b14_PW(r, True), "@", b14_IP4(r), ":3306/shop\n",
+            "HF_TOKEN := ", B14L("GENERIC_SECRET", "hf_" + rnd(r, string.ascii_letters, 34)), "\n",
+            ".PHONY: seed\nseed:\n\t@curl -s -u admin:", b14_PW(r, True), " http://localhost:8080/api/seed\n",
+            "release:\n\tGITHUB_TOKEN=", b14_V(r, "GITHUB_TOKEN"), " goreleaser release --clean\n"]
+
+
+def B14_pgpass(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        rows += [r.choice(["db-primary.internal", "localhost", "*"]) if r.random() < 0.5 else b14_IP4(r), f":5432:{r.choice(['billing', 'vet', '*'])}:{r.choice(['app', 'replicator', 'postgres'])}:",
+                 b14_PW(r, True), "\n"]
+    return ["# ~/.pgpass  (chmod 600)\n", rows, "# pg_hba.conf excerpt\nhost  all  all  ", b14_IP4(r), "/32  scram-sha-256\n"]
+
+
+def B14_odbc(f, r, loc):
+    return ["[ODBC Data Sources]\nWarehouse = ODBC Driver 18 for SQL Server\n\n[Warehouse]\nDriver   = ODBC Driver 18 for SQL Server\n",
+            "Server   = tcp:", b14_IP4(r), ",1433\nDatabase = dwh\nUID      = svc_report\nPWD      = ", b14_PW(r), "\n",
+            "TrustServerCertificate = yes\n\n; JDBC for the same box:\n; jdbc:sqlserver://dwh.internal:1433;user=svc_report;password=", b14_PW(r, True), ";encrypt=true\n"]
+
+
+def B14_django(f, r, loc):
+    return ["# settings/production.py\nSECRET_KEY = '", b14_GS(r), "'\nDEBUG = False\nALLOWED_HOSTS = ['", b14_IP4(r), "']\n",
+            "DATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.postgresql',\n        'NAME': 'adopt',\n        'USER': 'adopt',\n",
+            "        'PASSWORD': '", b14_PW(r), "',\n    }\n}\nAUTH_PASSWORD_VALIDATORS = [{'NAME': 'MinimumLengthValidator'}]\n",
+            "EMAIL_HOST_PASSWORD = '", b14_PW(r), "'\nADMINS = [('Ops', '", b14_EM(f, r), "')]\n"]
+
+
+def B14_rails_db(f, r, loc):
+    return ["# config/database.yml\nproduction:\n  adapter: postgresql\n  host: ", b14_IP4(r), "\n  database: dealer_dms\n  username: dms\n",
+            "  password: ", b14_PW(r), "\n  pool: 15\nstaging:\n  url: postgres://dms:", b14_PW(r, True), "@", b14_IP4(r), "/dms_staging\n",
+            "  password_reset_within: 6.hours\n"]
+
+
+def B14_flask(f, r, loc):
+    return ["# instance/config.py\nSECRET_KEY = b'", B14L("GENERIC_SECRET", rnd(r, HEX, 48)), "'\n",
+            "SQLALCHEMY_DATABASE_URI = 'mysql+pymysql://mls:", b14_PW(r, True), "@", b14_IP4(r), "/mls'\n",
+            "MAIL_PASSWORD = '", b14_PW(r), "'\nMAPBOX_TOKEN = 'pk.", rnd(r, AN, 60), "'  # public token, fine\n",
+            "RECAPTCHA_SITE_KEY = '6L", rnd(r, B14_URL, 38), "'\n"]
+
+
+def B14_keytool(f, r, loc):
+    pw = b14_PW(r, True)
+    return ["$ keytool -list -v -keystore server.jks -storepass ", pw, "\n",
+            f"Keystore type: PKCS12\nKeystore provider: SUN\n\nYour keystore contains 2 entries\n\nAlias name: tomcat\nCreation date: {b14_when(r, loc)}\n",
+            f"Entry type: PrivateKeyEntry\nOwner: CN={f.last_name()}, O={f.company()}, C={REGION[loc]}\nSerial number: {rnd(r, HEX, 32)}\n",
+            f"SHA256: {':'.join(rnd(r, '0123456789ABCDEF', 2) for _ in range(16))}\n",
+            "$ keytool -importkeystore -srckeystore old.p12 -srcstorepass ", b14_PW(r, True), " -destkeystore server.jks\n"]
+
+
+def B14_mailmerge(f, r, loc):
+    rows = ["salutation;first_name;last_name;email;mobile;amount;iban\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = f.first_name(), f.last_name()
+        rows += [f"{b14_tr(loc, en='Dear', de='Liebe/r', fr='Cher/Chère', es='Estimado/a', it='Gentile', nl='Beste')};{fn};{ln};", b14_EM(f, r, fn, ln), ";",
+                 b14_PH(r, loc), f";{r.randint(10, 500)},00;", b14_IBAN(r, loc), "\n"]
+    return [f"# mail merge: {b14_tr(loc, en='year-end donor letter', de='Spendenbrief', fr='reçu fiscal', es='certificado de donación', it='lettera ai donatori', nl='donateursbrief')}\n", rows,
+            f"# {b14_la(f, r, loc)}\n"]
+
+
+def B14_sms_list(f, r, loc):
+    rows = ["msisdn,first_name,opt_in,last_campaign\n"]
+    for _ in range(r.randint(3, 5)):
+        rows += [b14_PH(r, loc, 0.0), f",{f.first_name()},{r.choice(['yes', 'yes', 'no'])},{r.choice(['BF26', 'XMAS', 'SPRING'])}-{rnd(r, B14_D, 4)}\n"]
+    rows += [f"# not a number: order {b14_phoneish(r)}\n"]
+    return rows
+
+
+def B14_chatbot(f, r, loc):
+    return [f"[bot] {b14_tr(loc, en='Hi! How can I help?', de='Hallo! Wie kann ich helfen?', fr='Bonjour ! Comment puis-je aider ?', es='¡Hola! ¿En qué te ayudo?', it='Ciao! Come posso aiutarti?', nl='Hoi! Waarmee kan ik helpen?')}\n",
+            f"[user] {b14_tr(loc, en='cannot log in, my email is', de='komme nicht rein, meine Mail ist', fr='je ne peux pas me connecter, mon mail', es='no puedo entrar, mi correo es', it='non riesco ad accedere, la mia mail è', nl='kan niet inloggen, mijn mail is')} ", b14_EM(f, r), "\n",
+            "[user] ", b14_pw_said(r, loc), "\n",
+            f"[bot] {b14_tr(loc, en='Please never share it here.', de='Bitte nie hier teilen.', fr='Ne le partagez jamais ici.', es='Nunca lo compartas aquí.', it='Non condividerla mai qui.', nl='Deel dat nooit hier.')} {b14_pw_not(r, loc)}\n",
+            "[user] ", b14_tr(loc, en="card", de="Karte", fr="carte", es="tarjeta", it="carta", nl="kaart"), " ", b14_CC(r), " cvc ", b14_CVC(r), "\n",
+            f"[bot] {b14_la(f, r, loc)}\n"]
+
+
+def B14_cdr(f, r, loc):
+    rows = ["call_id|start|duration_s|a_number|b_number|cell_id|imei\n"]
+    for _ in range(r.randint(2, 4)):
+        rows += [f"{rnd(r, HEX, 12)}|{B14_TODAY.isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}|{r.randint(3, 2400)}|", b14_PH(r, loc), "|",
+                 b14_PH(r, loc, 0.3), f"|{r.randint(100, 999)}-{rnd(r, B14_D, 5)}|{b14_imei(r)}\n"]
+    return rows
+
+
+def B14_porting(f, r, loc):
+    name = b14_name(f)
+    return [f"{b14_tr(loc, en='Number porting request', de='Rufnummernmitnahme', fr='Demande de portabilité', es='Solicitud de portabilidad', it='Richiesta di portabilità', nl='Nummerbehoud aanvraag')}\n",
+            f"{b14_tr(loc, en='Subscriber', de='Teilnehmer', fr='Titulaire', es='Titular', it='Intestatario', nl='Abonnee')}: {name}\n",
+            b14_tr(loc, en="Number to port", de="Mitzunehmende Rufnummer", fr="Numéro à porter", es="Número a portar", it="Numero da portare", nl="Over te zetten nummer"), ": ", b14_PH(r, loc, 0.0), "\n",
+            f"RIO/PAC: {rnd(r, B14_UD, 12)}   SIM ICCID: 89{rnd(r, B14_D, 17)}\n", b14_dob(r, loc), "\n",
+            b14_tr(loc, en="Contact", de="Kontakt", fr="Contact", es="Contacto", it="Contatto", nl="Contact"), ": ", b14_EM(f, r), "\n",
+            f"{b14_la(f, r, loc)}\n"]
+
+
+def B14_smartmeter(f, r, loc):
+    rows = [f"# export {b14_tr(loc, en='smart meter', de='Smart Meter', fr='compteur Linky', es='contador inteligente', it='contatore elettronico', nl='slimme meter')} — EAN/POD {rnd(r, B14_D, 18)}\n",
+            f"# {b14_tr(loc, en='account holder', de='Vertragsinhaber', fr='titulaire', es='titular', it='intestatario', nl='contracthouder')}: {b14_name(f)}, IBAN ", b14_IBAN(r, loc), "\n",
+            "timestamp;kwh_import;kwh_export;gateway_ip\n"]
+    for h in range(r.randint(3, 5)):
+        rows += [f"{B14_TODAY.isoformat()}T{h:02d}:00:00+01:00;{r.uniform(0.1, 2.5):.3f};{r.uniform(0, 0.8):.3f};", b14_IP(r), "\n"]
+    return rows
+
+
+def B14_passport(f, r, loc):
+    return [f"{b14_tr(loc, en='Passport renewal — online form', de='Reisepass-Verlängerung', fr='Renouvellement de passeport', es='Renovación de pasaporte', it='Rinnovo passaporto', nl='Paspoortverlenging')}\n",
+            f"Surname: {f.last_name().upper()}\nGiven names: {f.first_name()}\n", b14_dob(r, loc), "\n",
+            f"Place of birth: {b14_city(r, loc)}\n", f"Previous passport no.: {rnd(r, B14_U, 2)}{rnd(r, B14_D, 7)} (issued {b14_when(r, loc, 3650, -1800)})\n",
+            "Phone: ", b14_PH(r, loc), "\nEmail: ", b14_EM(f, r), "\n",
+            [b14_ssn_said(r), "\n"] if loc == "en_US" else "",
+            f"Fee: {r.choice(['130.00', '70,00', '86,00'])} — card ending {rnd(r, B14_D, 4)}, appointment {b14_when(r, loc, 0, 60)}\n"]
+
+
+def B14_dmv(f, r, loc):
+    return ["DMV — Vehicle Registration Renewal (REG 156)\n", f"Owner: {b14_name(f)}\n", b14_dob(r, loc), "\n",
+            f"License no.: {rnd(r, B14_U, 1)}{rnd(r, B14_D, 7)}   Plate: {rnd(r, B14_D, 1)}{rnd(r, B14_U, 3)}{rnd(r, B14_D, 3)}\n",
+            f"VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}  odometer {r.randint(1000, 190000)}\n",
+            "SSN (last 4 not accepted, full required): ", b14_SSN(r), "\n", "Payment: ", b14_CC(r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", " CVV ", b14_CVC(r, 3), "\n",
+            "Phone ", b14_PH(r, "en_US", 0.0), "\n"]
+
+
+def B14_admissions(f, r, loc):
+    return [f"{b14_tr(loc, en='University admissions — application', de='Bewerbung um einen Studienplatz', fr='Candidature Parcoursup / master', es='Solicitud de admisión', it='Domanda di immatricolazione', nl='Aanmelding opleiding')}\n",
+            f"Applicant: {b14_name(f)}  (ID {r.randint(2026, 2027)}-{rnd(r, B14_D, 6)})\n", b14_dob(r, loc), "\n",
+            "Email: ", b14_EM(f, r), "   Phone: ", b14_PH(r, loc), "\n",
+            f"{b14_tr(loc, en='Portal password', de='Portal-Passwort', fr='Mot de passe du portail', es='Contraseña del portal', it='Password del portale', nl='Portaalwachtwoord')}: ", b14_PW(r), "\n",
+            f"{b14_tr(loc, en='Application fee refund to', de='Erstattung der Gebühr an', fr='Remboursement sur', es='Reembolso a', it='Rimborso su', nl='Terugbetaling naar')} ", b14_IBAN(r, loc), "\n",
+            f"{b14_tr(loc, en='Exam date', de='Prüfungstermin', fr='Date d’examen', es='Fecha del examen', it='Data esame', nl='Examendatum')}: {b14_when(r, loc, 30, 90)}\n"]
+
+
+def B14_donor_note(f, r, loc):
+    return [f"Donor CRM — {b14_tr(loc, en='call note', de='Gesprächsnotiz', fr='note d’appel', es='nota de llamada', it='nota telefonica', nl='belnotitie')} ({b14_when(r, loc, 20, 0)})\n",
+            f"{b14_name(f)} {b14_tr(loc, en='wants to switch the monthly gift to', de='möchte die Monatsspende umstellen auf', fr='souhaite passer son don mensuel sur', es='quiere pasar su cuota mensual a', it='vuole spostare la donazione mensile su', nl='wil de maandelijkse gift overzetten naar')} ",
+            b14_IBAN(r, loc), ". ", b14_tr(loc, en="Old card", de="Alte Karte", fr="Ancienne carte", es="Tarjeta antigua", it="Vecchia carta", nl="Oude kaart"), " ", b14_CC(r), " ",
+            b14_tr(loc, en="to be removed", de="löschen", fr="à supprimer", es="eliminar", it="da rimuovere", nl="verwijderen"), ".\n",
+            "Tel. ", b14_PH(r, loc), ", ", b14_EM(f, r), ". ", b14_dob(r, loc), ".\n", f"Gift Aid / {b14_la(f, r, loc)}\n"]
+
+
+def B14_club_roll(f, r, loc):
+    rows = [f"{b14_tr(loc, en='Membership roll', de='Mitgliederliste', fr='Liste des adhérents', es='Listado de socios', it='Elenco soci', nl='Ledenlijst')} — {b14_city(r, loc)}\n",
+            "Nr | Name | Geb./DOB | Tel | E-Mail | SEPA\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = f.first_name(), f.last_name()
+        rows += [f"{rnd(r, B14_D, 4)} | {fn} {ln} | ", b14_DOB(r, loc), " | ", b14_PH(r, loc, 0.0), " | ", b14_EM(f, r, fn, ln), " | ", b14_IBAN(r, loc), "\n"]
+    rows += [f"{b14_tr(loc, en='Next meeting', de='Nächste Versammlung', fr='Prochaine AG', es='Próxima asamblea', it='Prossima assemblea', nl='Volgende ALV')}: {b14_when(r, loc, 0, 60)}\n"]
+    return rows
+
+
+def B14_vet_record(f, r, loc):
+    pet = r.choice(["Bella", "Moos", "Filou", "Luna", "Pippo", "Toby", "Kiki"])
+    return [f"{b14_tr(loc, en='Patient', de='Patient', fr='Patient', es='Paciente', it='Paziente', nl='Patiënt')}: {pet} ({r.choice(['canine', 'feline', 'lapin', 'Hund', 'gatto'])}), chip {rnd(r, B14_D, 15)}\n",
+            f"{b14_tr(loc, en='Last visit', de='Letzter Besuch', fr='Dernière visite', es='Última visita', it='Ultima visita', nl='Laatste bezoek')}: {b14_when(r, loc, 300, 0)}\n",
+            f"{b14_tr(loc, en='Owner', de='Halter', fr='Propriétaire', es='Propietario', it='Proprietario', nl='Eigenaar')}: {b14_name(f)}, ", b14_PH(r, loc), ", ", b14_EM(f, r), "\n",
+            f"{b14_tr(loc, en='Vaccination due', de='Impfung fällig', fr='Rappel vaccin', es='Vacuna pendiente', it='Richiamo vaccino', nl='Vaccinatie gepland')}: {b14_when(r, loc, 0, 90)}\n",
+            f"{b14_tr(loc, en='Paid by card', de='Kartenzahlung', fr='Payé par carte', es='Pagado con tarjeta', it='Pagato con carta', nl='Betaald met kaart')} ", b14_CC(r), f" — {b14_la(f, r, loc)}\n"]
+
+
+def B14_mls(f, r, loc):
+    rows = ["MLS_ID|STATUS|LIST_PRICE|ADDRESS|AGENT|AGENT_PHONE|AGENT_EMAIL|LOCKBOX\n"]
+    for _ in range(r.randint(2, 3)):
+        rows += [f"{rnd(r, B14_D, 9)}|{r.choice(['A', 'P', 'S'])}|{r.randint(150, 1900)}000|{f.street_address()}|{b14_name(f)}|", b14_PH(r, loc, 0.0), "|",
+                 b14_EM(f, r), f"|{rnd(r, B14_D, 4)}\n"]
+    rows += ["# showing instructions: lockbox codes above are not passwords; alarm panel password ", b14_PW(r), " (owner asked to share only with buyer agent)\n"]
+    return rows
+
+
+def B14_dms_deal(f, r, loc):
+    return [f"DEAL JACKET #{rnd(r, B14_D, 6)}  stock {rnd(r, B14_UD, 7)}\n", f"Buyer: {b14_name(f)}\n", b14_dob(r, loc), "\n",
+            ["SSN: ", b14_SSN(r), "   "] if r.random() < 0.7 else ["Co-buyer SSN: ", b14_SSN(r), "   "], f"{b14_nonssn(r)}\n",
+            "Cell: ", b14_PH(r, loc), "   Email: ", b14_EM(f, r), "\n",
+            "Down payment card: ", b14_CC(r), "  CVV ", b14_CVC(r), "\n", f"{b14_la(f, r, loc)}\n"]
+
+
+def B14_adjuster(f, r, loc):
+    return [f"Adjuster notes — claim {rnd(r, B14_D, 3)}-{rnd(r, B14_D, 2)}-{rnd(r, B14_D, 4)} (not an SSN), loss date {b14_when(r, loc, 60, 0)}\n",
+            f"Spoke with insured {b14_name(f)} at ", b14_PH(r, loc), ". Verified identity: ", b14_dob(r, loc), ", SSN ", b14_SSN(r), ".\n",
+            "Settlement by transfer to ", b14_IBAN(r, loc), ". Contractor e-mail ", b14_EM(f, r), ".\n", f"{b14_las(f, r, loc)}\n"]
+
+
+def B14_pbm_claim(f, r, loc):
+    return [f"PBM claim {rnd(r, B14_D, 12)} — status REJECTED (70: NDC not covered)\n", f"Member: {b14_name(f)}, ID {rnd(r, B14_UD, 11)}\n",
+            b14_dob(r, "en_US"), "\n", "Cardholder SSN: ", b14_SSN(r), "\n", f"NDC {rnd(r, B14_D, 5)}-{rnd(r, B14_D, 4)}-{rnd(r, B14_D, 2)}  BIN {rnd(r, B14_D, 6)}  PCN {rnd(r, B14_UD, 6)}\n",
+            "Pharmacy callback: ", b14_PH(r, "en_US", 0.0), f"  fill date {b14_when(r, loc, 10, 0)}\n"]
+
+
+def B14_dental_ref(f, r, loc):
+    return [f"{b14_tr(loc, en='Referral for panoramic X-ray (OPG)', de='Überweisung Panoramaröntgen (OPG)', fr='Demande de radio panoramique', es='Derivación ortopantomografía', it='Richiesta ortopantomografia', nl='Verwijzing OPG-röntgenfoto')}\n",
+            f"{b14_tr(loc, en='Patient', de='Patient/in', fr='Patient(e)', es='Paciente', it='Paziente', nl='Patiënt')}: {b14_name(f)}\n", b14_dob(r, loc, r.random() < 0.3), "\n",
+            "Tel: ", b14_PH(r, loc), "\n", f"{b14_tr(loc, en='Tooth', de='Zahn', fr='Dent', es='Pieza', it='Dente', nl='Element')} {r.choice([16, 26, 36, 46, 48])}, {b14_tr(loc, en='referral date', de='Datum', fr='date', es='fecha', it='data', nl='datum')} {b14_when(r, loc, 5, 0)}\n",
+            "PACS upload: https://pacs.internal/upload?key=", b14_GS(r), "\n"]
+
+
+def B14_radar_note(f, r, loc):
+    return [f"Stripe Radar review rv_{rnd(r, AN, 24)} — risk {r.randint(60, 99)}\n", f"Customer {b14_name(f)} <", b14_EM(f, r), ">, IP ", b14_IP(r), "\n",
+            "Card ", b14_CC(r), " (3DS not attempted); earlier attempt with ", b14_badcard(r), " failed Luhn on the form\n",
+            "Analyst: refunded; key used for the lookup script was ", b14_V(r, "STRIPE_KEY"), " — rotate!\n"]
+
+
+def B14_pagerduty(f, r, loc):
+    return [f"[PagerDuty] #{rnd(r, B14_D, 6)} TRIGGERED: {r.choice(['disk 95%', 'p99 latency', '5xx spike', 'cert expiry'])} on {r.choice(['mls-sync', 'vet-portal', 'meter-ingest'])}\n",
+            "Escalation: ", b14_name(f), " ", b14_PH(r, loc), "\n", "Details: upstream ", b14_IP(r), " returned 401; token in header was ", b14_anysecret(r), "\n",
+            f"Runbook: https://wiki.internal/rb/{rnd(r, B14_D, 4)} — {b14_la(f, r, loc)}\n"]
+
+
+def B14_grafana(f, r, loc):
+    return [f"Grafana annotation ({B14_TODAY.isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}) by ", b14_EM(f, r), ":\n",
+            f"deployed {b14_la(f, r, loc)}; rolled datasource password to ", b14_PW(r), "; new service-account token ", B14L("GENERIC_SECRET", "glsa_" + rnd(r, AN, 32) + "_" + rnd(r, HEX, 8)), " is in vault\n",
+            "tags: deploy, ", b14_IP4(r), "\n"]
+
+
+def B14_wrangler(f, r, loc):
+    return ["$ npx wrangler secret put STRIPE_KEY\n✔ Enter a secret value: … ", b14_V(r, "STRIPE_KEY"), "\n🌀 Creating the secret for the Worker \"checkout\"\n✨ Success!\n",
+            "$ npx wrangler secret put SESSION_HMAC\n✔ Enter a secret value: … ", b14_GS(r), "\n",
+            "$ cat wrangler.toml\n[vars]\nPUBLIC_ORIGIN = \"https://shop.example\"\nGOOGLE_KEY = \"", b14_V(r, "GOOGLE_API_KEY"), "\"\n"]
+
+
+def B14_tekton(f, r, loc):
+    return ["apiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata:\n  name: push-image-", rnd(r, string.ascii_lowercase + B14_D, 5), "\nspec:\n  params:\n",
+            "    - name: registry-password\n      value: ", b14_PW(r), "\n    - name: git-token\n      value: ", b14_V(r, "GITHUB_TOKEN"), "\n",
+            "    - name: password-rotation-days\n      value: \"30\"\n", f"  # {b14_la(f, r, loc)}\n"]
+
+
+def B14_census(f, r, loc):
+    rows = ["Household questionnaire — person list\n"]
+    for i in range(r.randint(2, 4)):
+        rows += [f"Person {i + 1}: {b14_name(f)}, relationship {['self', 'spouse', 'child', 'child'][i]}, ", b14_dob(r, loc, i > 1), "\n"]
+    rows += ["Contact phone: ", b14_PH(r, loc), f"\nForm ID {rnd(r, B14_D, 3)}-{rnd(r, B14_D, 3)}-{rnd(r, B14_D, 3)} (9 digits, not an SSN)\n"]
+    return rows
+
+
+def B14_amadeus_pnr(f, r, loc):
+    ln, fn = f.last_name().upper(), f.first_name().upper()
+    return [f"RP/PAR1A0{r.randint(100, 999)}/\n  1.{ln}/{fn} MR\n", f"  2  AF {r.randint(1000, 1999)} Y {r.randint(10, 28)}DEC 4 CDGFCO HK1  {r.randint(6, 20):02d}30 {r.randint(8, 22):02d}45\n",
+            "  3 APM ", b14_PH(r, loc), "\n  4 APE ", b14_EM(f, r), "\n", "  5 RM PAX1 DOB ",
+            B14L("DATE_OF_BIRTH", f"{r.randint(1, 28):02d}{B14_MON['en'][r.randrange(12)].upper()}{r.randint(50, 99)}"), f" PASSPORT {REGION[loc]} {rnd(r, B14_UD, 9)} EXP {r.randint(10, 28)}DEC30\n",
+            "  6 FP CC", r.choice(["VI", "CA", "AX", "DC", "JC"]), B14L("CREDIT_CARD", b14_card_digits(r)), f"/{r.randint(1, 12):02d}{r.randint(27, 31)}\n", f"  7 FA PAX 057-{rnd(r, B14_D, 10)}/ETAF\n"]
+
+
+def B14_laravel_log(f, r, loc):
+    return [f"[{B14_TODAY.isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}] production.ERROR: SQLSTATE[HY000] [1045] Access denied for user 'forge'@'",
+            b14_IP4(r), "' (using password: YES) {\"exception\":\"[object] (PDOException(code: 1045)\"}\n",
+            "#0 /home/forge/app/vendor/laravel/framework/src/Illuminate/Database/Connectors/Connector.php(65): PDO->__construct('mysql:host=", b14_IP4(r),
+            ";port=3306;dbname=forge', 'forge', '", b14_PW(r), "', Array)\n#1 {main}\n", "[context] user: ", b14_EM(f, r), " bearer: ", b14_V(r, "JWT"), "\n"]
+
+
+def B14_matrix_chat(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    return [f"<{a}> {b14_tr(loc, en='anyone has the staging creds?', de='hat jemand die Staging-Zugangsdaten?', fr='quelqu’un a les accès staging ?', es='¿alguien tiene los accesos de staging?', it='qualcuno ha le credenziali di staging?', nl='heeft iemand de staging-gegevens?')}\n",
+            f"<{b}> ", b14_pw_said(r, loc), "\n", f"<{b}> ", b14_tr(loc, en="and the bot token", de="und der Bot-Token", fr="et le token du bot", es="y el token del bot", it="e il token del bot", nl="en de bot-token"), ": ", b14_V(r, r.choice(["SLACK_TOKEN", "GITHUB_TOKEN", "OPENAI_KEY"])), "\n",
+            f"<{a}> {b14_pw_not(r, loc)}\n", f"<{b}> {b14_la(f, r, loc)}\n"]
+
+
+def B14_customs(f, r, loc):
+    return [f"{b14_tr(loc, en='Import declaration', de='Zollanmeldung', fr='Déclaration en douane', es='Declaración aduanera', it='Dichiarazione doganale', nl='Douaneaangifte')} MRN {r.randint(24, 26)}{REGION[loc]}{rnd(r, B14_UD, 14)}\n",
+            f"EORI {REGION[loc]}{rnd(r, B14_D, 12)}  HS {rnd(r, B14_D, 8)}  {b14_tr(loc, en='value', de='Wert', fr='valeur', es='valor', it='valore', nl='waarde')} {r.randint(50, 9000)} EUR\n",
+            f"{b14_tr(loc, en='Importer', de='Einführer', fr='Importateur', es='Importador', it='Importatore', nl='Importeur')}: {b14_name(f)}, ", b14_PH(r, loc), ", ", b14_EM(f, r), "\n",
+            f"{b14_tr(loc, en='Duty debit from', de='Abbuchung Zoll von', fr='Prélèvement des droits sur', es='Cargo de aranceles a', it='Addebito dazi su', nl='Afschrijving invoerrechten van')} ", b14_IBAN(r, loc), "\n", f"{b14_la(f, r, loc)}\n"]
+
+
+def B14_timeclock(f, r, loc):
+    return [f"Kiosk {r.choice(['T1', 'T2', 'lobby'])} badge log — {B14_TODAY.isoformat()}\n",
+            f"{r.randint(6, 9):02d}:{r.randint(0, 59):02d} IN  {b14_name(f)} badge {rnd(r, B14_D, 9)} (badge ids are 9 digits, not SSNs)\n",
+            f"{r.randint(16, 19):02d}:{r.randint(0, 59):02d} OUT {b14_name(f)} badge {rnd(r, B14_D, 9)}\n",
+            "admin override by ", b14_EM(f, r), " from ", b14_IP(r), " with kiosk PIN/password ", b14_PW(r), "\n"]
+
+
+def B14_oidc_env(f, r, loc):
+    return ["# Keycloak realm export (excerpt, pasted into the issue)\nclientId: mls-portal\nsecret: ", b14_GS(r), "\n",
+            "redirectUris: [https://mls.example/*]\nsmtpServer:\n  from: ", b14_EM(f, r), "\n  password: ", b14_PW(r), "\n",
+            "passwordPolicy: length(12) and notUsername\naccessTokenLifespan: 300\n", "sample id_token: ", b14_V(r, "JWT"), "\n"]
+
+
+def B14_gemfile_creds(f, r, loc):
+    return ["$ bundle config set --global gems.contribsys.com ", B14L("GENERIC_SECRET", rnd(r, HEX, 8) + ":" + rnd(r, HEX, 8)), "\n",
+            "$ cat ~/.bundle/config\n---\nBUNDLE_GEMS__CONTRIBSYS__COM: \"", B14L("GENERIC_SECRET", rnd(r, HEX, 8) + ":" + rnd(r, HEX, 8)), "\"\nBUNDLE_RUBYGEMS__PKG__GITHUB__COM: \"", b14_V(r, "GITHUB_TOKEN"), "\"\n",
+            f"$ gem --version\n3.{r.randint(3, 6)}.{r.randint(0, 20)}\n"]
+
+
+def B14_sentry_text(f, r, loc):
+    return [f"Sentry issue {rnd(r, B14_U, 4)}-{rnd(r, B14_UD, 3)} ({r.randint(2, 900)} events): TypeError: Cannot read properties of undefined (reading 'iban')\n",
+            "  user: { id: ", rnd(r, B14_D, 6), ", email: ", b14_EM(f, r), ", ip_address: ", b14_IP(r), " }\n",
+            "  request.headers.Cookie: session=", b14_GS(r), "\n  request.data: { holder: ", b14_name(f), ", iban: ", b14_IBAN(r, loc), " }\n",
+            f"  release: {b14_la(f, r, loc)}\n"]
+
+
+def B14_anthropic_snippet(f, r, loc):
+    return ["```python\nimport anthropic\n# works locally; TODO move to env before pushing\nclient = anthropic.Anthropic(api_key=\"", b14_V(r, "ANTHROPIC_KEY"), "\")\n",
+            "# the docs use a dummy like ", b14_PLH(r), "\n", "# or simply <your-token>\nmsg = client.messages.create(model=\"claude-sonnet-4\", max_tokens=512, messages=[])\n```\n"]
+
+
+def B14_payslip_de(f, r, loc):
+    return [f"{b14_tr(loc, en='Payroll change request', de='Änderung Bankverbindung Gehalt', fr='Changement de RIB pour la paie', es='Cambio de cuenta nómina', it='Variazione IBAN stipendio', nl='Wijziging rekeningnummer salaris')}\n",
+            f"{b14_name(f)}, {b14_tr(loc, en='employee no.', de='Personalnr.', fr='matricule', es='n.º empleado', it='matricola', nl='personeelsnr.')} {rnd(r, B14_D, 6)}\n",
+            "IBAN: ", b14_IBAN(r, loc), "\n", b14_dob(r, loc), "\n", [b14_ssn_said(r), "\n"] if loc == "en_US" else "",
+            f"{b14_tr(loc, en='effective', de='gültig ab', fr='à compter du', es='a partir del', it='dal', nl='met ingang van')} {b14_when(r, loc, 0, 40)}; {b14_la(f, r, loc)}\n"]
+
+
+B14_TEXT_KINDS = [B14_n8n_run, B14_netlify_log, B14_fly_secrets, B14_railway_env, B14_cloud_init, B14_packer, B14_vagrant, B14_jenkinsfile,
+                  B14_bitbucket, B14_azdo_vars, B14_argocd, B14_sops, B14_salt_pillar, B14_nomad, B14_makefile, B14_pgpass, B14_odbc, B14_django,
+                  B14_rails_db, B14_flask, B14_keytool, B14_mailmerge, B14_sms_list, B14_chatbot, B14_cdr, B14_porting, B14_smartmeter, B14_passport,
+                  B14_dmv, B14_admissions, B14_donor_note, B14_club_roll, B14_vet_record, B14_mls, B14_dms_deal, B14_adjuster, B14_pbm_claim,
+                  B14_dental_ref, B14_radar_note, B14_pagerduty, B14_grafana, B14_wrangler, B14_tekton, B14_census, B14_amadeus_pnr, B14_laravel_log,
+                  B14_matrix_chat, B14_customs, B14_timeclock, B14_oidc_env, B14_gemfile_creds, B14_sentry_text, B14_anthropic_snippet, B14_payslip_de]
+
+
+def b14_text(f, r, loc):
+    return b14_flat(r.choice(B14_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+B14_EMBED = [k for k in B14_TEXT_KINDS if k not in (B14_cloud_init, B14_argocd, B14_sops)]
+
+
+def b14_jtext(f, r, loc):
+    return b14_js(r.choice(B14_EMBED)(f, r, loc))
+
+
+def B14_j_mcp_call(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call",
+            "params": {"name": r.choice(["zammad_create_article", "airtable_update_record", "paste_create", "pagerduty_add_note", "notes.append"]),
+                       "arguments": {"body": b14_jtext(f, r, loc), "internal": r.random() < 0.5, "tags": b14_arr(r.choice(["ops", "billing", "vet"]), r.choice(["urgent", "fyi"]))}}}
+
+
+def B14_j_mcp_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999),
+            "result": {"content": [{"type": "text", "text": b14_jtext(f, r, loc)}, {"type": "text", "text": b14_js(b14_las(f, r, loc, 3))}], "isError": False}}
+
+
+def B14_j_sampling(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "sampling/createMessage",
+            "params": {"messages": [{"role": "user", "content": {"type": "text", "text": b14_js("Summarise for the customer: ", b14_jtext(f, r, loc))}}],
+                       "systemPrompt": "You are a concise support assistant.", "maxTokens": r.choice([256, 512, 1024])}}
+
+
+def B14_j_gemini_call(f, r, loc):
+    fn = f.first_name()
+    ln = f.last_name()
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "create_booking", "args": {
+        "guest": {"first_name": fn, "last_name": ln, "email": b14_EM(f, r, fn, ln), "phone": b14_PH(r, loc), "date_of_birth": b14_DOB(r, loc)},
+        "payment": {"card_number": b14_CC(r), "cvc": b14_CVC(r), "expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"},
+        "booking_ref": rnd(r, B14_UD, 6), "check_in": b14_when(r, loc, 0, 60), "notes": b14_js(b14_la(f, r, loc))}}}]}, "finishReason": "STOP"}]}
+
+
+def B14_j_braintree(f, r, loc):
+    return {"kind": "subscription_charged_successfully", "timestamp": f"{B14_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00Z",
+            "subscription": {"id": rnd(r, string.ascii_lowercase + B14_D, 6), "price": f"{r.randint(5, 99)}.00", "transactions": [
+                {"id": rnd(r, string.ascii_lowercase + B14_D, 8), "customer": {"email": b14_EM(f, r), "phone": b14_PH(r, loc)},
+                 "billing": {"postal_code": f.postcode(), "country": REGION[loc]},
+                 "credit_card": {"bin": rnd(r, B14_D, 6), "last_4": rnd(r, B14_D, 4), "token": rnd(r, string.ascii_lowercase + B14_D, 7)}, "ip_address": b14_IP(r)}]},
+            "merchant": {"private_key": b14_GS(r), "environment": "production"}}
+
+
+def B14_j_mollie(f, r, loc):
+    return {"resource": "payment", "id": "tr_" + rnd(r, AN, 10), "mode": "live", "amount": {"value": f"{r.randint(5, 900)}.{r.randint(0, 99):02d}", "currency": "EUR"},
+            "method": r.choice(["directdebit", "ideal", "banktransfer"]),
+            "details": {"consumerName": b14_name(f), "consumerAccount": b14_IBAN(r, loc), "consumerBic": r.choice(["INGBNL2A", "RABONL2U", "DEUTDEFF", "BNPAFRPP"]),
+                        "mandateReference": f"MD-{rnd(r, B14_D, 8)}"},
+            "metadata": {"order_id": b14_phoneish(r), "customer_email": b14_EM(f, r), "note": b14_js(b14_la(f, r, loc))},
+            "_links": {"self": {"href": "https://api.mollie.com/v2/payments/tr_" + rnd(r, AN, 10)}}}
+
+
+def B14_j_scim(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    return {"schemas": b14_arr("urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
+            "userName": b14_EM(f, r, fn, ln), "name": {"givenName": fn, "familyName": ln}, "active": True,
+            "password": b14_PW(r), "phoneNumbers": [{"value": b14_PH(r, loc), "type": "mobile"}],
+            "emails": [{"value": b14_EM(f, r, fn, ln), "primary": True}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": rnd(r, B14_D, 9), "costCenter": rnd(r, B14_D, 4)},
+            "meta": {"resourceType": "User", "version": "W-" + rnd(r, HEX, 8)}}
+
+
+def B14_j_entra_signin(f, r, loc):
+    rows = []
+    for _ in range(r.randint(1, 3)):
+        rows.append({"createdDateTime": f"{B14_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}Z",
+                     "userPrincipalName": b14_EM(f, r), "ipAddress": b14_IP(r), "appDisplayName": r.choice(["Office 365", "Azure Portal", "Graph Explorer"]),
+                     "status": {"errorCode": r.choice([0, 50126, 50074]), "failureReason": r.choice(["", "Invalid username or password.", "MFA required"])},
+                     "correlationId": f"{rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}-{rnd(r, HEX, 4)}-{rnd(r, HEX, 4)}-{rnd(r, HEX, 12)}"})
+    return {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns", "value": rows,
+            "@odata.nextLink": "https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=" + rnd(r, AN, 24)}
+
+
+def B14_j_workspace_audit(f, r, loc):
+    return {"kind": "admin#reports#activities", "items": [{"id": {"time": f"{B14_TODAY.isoformat()}T08:{r.randint(10, 59)}:00.000Z", "applicationName": "admin",
+                                                                   "uniqueQualifier": str(r.randint(10 ** 17, 10 ** 18))},
+                                                            "actor": {"email": b14_EM(f, r), "profileId": rnd(r, B14_D, 21)}, "ipAddress": b14_IP(r),
+                                                            "events": [{"type": "USER_SETTINGS", "name": "CHANGE_PASSWORD", "parameters": [
+                                                                {"name": "USER_EMAIL", "value": b14_EM(f, r)}, {"name": "NEW_VALUE", "value": b14_PW(r)},
+                                                                {"name": "PASSWORD_POLICY", "value": "STRONG"}]}]}]}
+
+
+def B14_j_sentry_event(f, r, loc):
+    return {"event_id": rnd(r, HEX, 32), "platform": "python", "level": "error", "release": f"vet-portal@{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}",
+            "user": {"id": rnd(r, B14_D, 6), "email": b14_EM(f, r), "ip_address": b14_IP(r)},
+            "request": {"url": "https://vet.example/api/owners", "method": "POST", "headers": {"Authorization": ["Bearer ", b14_V(r, "JWT")], "X-Request-Id": rnd(r, HEX, 16)},
+                        "data": {"owner_phone": b14_PH(r, loc), "owner_dob": b14_DOB(r, loc), "card": b14_CC(r)}},
+            "exception": {"values": [{"type": "ValidationError", "value": b14_js(b14_la(f, r, loc))}]},
+            "extra": {"settings.SECRET_KEY": b14_GS(r), "settings.DATABASES.default.PASSWORD": b14_PW(r)}}
+
+
+def B14_j_pagerduty(f, r, loc):
+    return {"incident": {"id": "Q" + rnd(r, B14_UD, 13), "incident_number": r.randint(1000, 99999), "title": "Webhook signature mismatch",
+                         "urgency": "high", "assignees": [{"summary": b14_name(f), "email": b14_EM(f, r)}],
+                         "body": {"details": b14_js("Rotated the secret; new value ", b14_GS(r), ". On-call phone ", b14_PH(r, loc), ". ", b14_las(f, r, loc))}},
+            "log_entries": [{"type": "annotate_log_entry", "channel": {"summary": b14_js("slack bot token used: ", b14_V(r, "SLACK_TOKEN"))}}]}
+
+
+def B14_j_alertmanager(f, r, loc):
+    return {"receiver": "ops-webhook", "status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "PostgresAuthFailures", "instance": [b14_IP4(r), ":9187"], "severity": "critical"},
+         "annotations": {"summary": b14_js("auth failures for user billing (password ", b14_PW(r), " was in a log line)"),
+                         "runbook_url": "https://wiki.internal/rb/pg-auth"},
+         "startsAt": f"{B14_TODAY.isoformat()}T04:{r.randint(10, 59)}:00Z", "fingerprint": rnd(r, HEX, 16)}],
+        "externalURL": "http://alertmanager:9093", "version": "4", "groupKey": "{}:{alertname=PostgresAuthFailures}"}
+
+
+def B14_j_airtable(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = f.first_name(), f.last_name()
+        recs.append({"id": "rec" + rnd(r, AN, 14), "createdTime": f"{B14_TODAY.isoformat()}T10:00:00.000Z",
+                     "fields": {"Name": f"{fn} {ln}", "Email": b14_EM(f, r, fn, ln), "Phone": b14_PH(r, loc), "Birthday": b14_DOB(r, loc),
+                                "Membership": r.choice(["Gold", "Basic", "Student"]), "Member #": rnd(r, B14_D, 9)}})
+    return {"records": recs, "offset": "itr" + rnd(r, AN, 14)}
+
+
+def B14_j_firestore(f, r, loc):
+    return {"name": f"projects/vet-app/databases/(default)/documents/owners/{rnd(r, AN, 20)}",
+            "fields": {"fullName": {"stringValue": b14_name(f)}, "email": {"stringValue": b14_EM(f, r)}, "phone": {"stringValue": b14_PH(r, loc)},
+                       "iban": {"stringValue": b14_IBAN(r, loc)}, "pushKey": {"stringValue": b14_V(r, "GOOGLE_API_KEY")},
+                       "pets": {"arrayValue": {"values": [{"stringValue": r.choice(["Bella", "Moos", "Pippo"])}]}}, "visits": {"integerValue": str(r.randint(1, 40))}},
+            "updateTime": f"{B14_TODAY.isoformat()}T11:{r.randint(10, 59)}:02.{rnd(r, B14_D, 6)}Z"}
+
+
+def B14_j_supabase_rows(f, r, loc):
+    cols = ["id", "created_at", "full_name", "email", "phone", "ssn", "notes"]
+    rows = [b14_arr(*cols)]
+    for i in range(r.randint(2, 4)):
+        rows.append(b14_arr(str(r.randint(1, 9999)), f"{B14_TODAY.isoformat()} 0{r.randint(0, 9)}:00", b14_name(f), b14_EM(f, r), b14_PH(r, loc),
+                            b14_SSN(r) if loc == "en_US" or r.random() < 0.3 else "", b14_js(b14_la(f, r, loc))))
+    return {"query": "select * from applicants limit 50", "values": rows}
+
+
+def B14_j_appsettings(f, r, loc):
+    return {"Logging": {"LogLevel": {"Default": "Information"}},
+            "ConnectionStrings": {"Default": ["Server=", b14_IP4(r), ";Database=Clinic;User Id=sa;Password=", b14_PW(r, True), ";TrustServerCertificate=True"]},
+            "Jwt": {"Issuer": "clinic", "SigningKey": b14_GS(r), "LifetimeMinutes": 30},
+            "Smtp": {"User": b14_EM(f, r), "Password": b14_PW(r), "PasswordResetTokenHours": 4},
+            "OpenAI": {"ApiKey": b14_V(r, "OPENAI_KEY")}, "Anthropic": {"ApiKey": b14_V(r, "ANTHROPIC_KEY"), "Model": "claude-haiku-4"},
+            "Example": {"AwsKey": b14_PLH(r)}}
+
+
+def B14_j_node_config(f, r, loc):
+    return {"server": {"port": 8080, "trustProxy": b14_arr(b14_IP4(r))}, "github": {"appId": r.randint(10000, 999999), "installationToken": b14_V(r, "GITHUB_TOKEN"),
+                                                                             "privateKey": b14_PEM(r, "\\n")},
+            "aws": {"accessKeyId": b14_V(r, "AWS_ACCESS_KEY"), "secretAccessKey": B14L("GENERIC_SECRET", rnd(r, AN + "/+", 40)), "region": "eu-west-1"},
+            "docsExample": {"anthropic": b14_PLH(r), "standIn": r.choice(B14_STANDINS)}}
+
+
+def B14_j_actuator_env(f, r, loc):
+    return {"activeProfiles": b14_arr("prod"), "propertySources": [{"name": "applicationConfig: [classpath:/application-prod.yml]", "properties": {
+        "spring.datasource.url": {"value": ["jdbc:postgresql://", b14_IP4(r), ":5432/dms"]},
+        "spring.datasource.password": {"value": b14_PW(r), "origin": "class path resource [application-prod.yml] - 9:15"},
+        "stripe.api-key": {"value": b14_V(r, "STRIPE_KEY")}, "security.password.min-length": {"value": "12"},
+        "app.support-phone": {"value": b14_PH(r, loc)}}}]}
+
+
+def B14_j_amadeus(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    return {"data": {"type": "flight-order", "id": rnd(r, AN, 16), "associatedRecords": [{"reference": rnd(r, B14_U, 6), "originSystemCode": "GDS"}],
+                     "travelers": [{"id": "1", "dateOfBirth": b14_DOB(r, loc), "name": {"firstName": fn.upper(), "lastName": ln.upper()},
+                                    "contact": {"emailAddress": b14_EM(f, r, fn, ln), "phones": [{"deviceType": "MOBILE", "number": b14_PH(r, loc)}]},
+                                    "documents": [{"documentType": "PASSPORT", "number": rnd(r, B14_UD, 9), "expiryDate": (B14_TODAY + datetime.timedelta(days=r.randint(200, 3000))).isoformat()}]}],
+                     "ticketingAgreement": {"option": "DELAY_TO_CANCEL", "delay": "6D"}, "remarks": {"general": [{"text": b14_js(b14_la(f, r, loc))}]}}}
+
+
+def B14_j_porting_api(f, r, loc):
+    return {"portRequest": {"id": f"PR-{rnd(r, B14_D, 8)}", "numbers": b14_arr(*[b14_PH(r, loc, 0.0) for _ in range(r.randint(1, 2))]),
+                            "subscriber": {"name": b14_name(f), "dateOfBirth": b14_DOB(r, loc), "accountPin": b14_PW(r), "email": b14_EM(f, r)},
+                            "losingCarrier": r.choice(["Vodafone", "Orange", "TIM", "KPN", "Movistar", "T-Mobile"]), "imei": b14_imei(r),
+                            "requestedDate": (B14_TODAY + datetime.timedelta(days=r.randint(3, 20))).isoformat()}}
+
+
+def B14_j_donor(f, r, loc):
+    return {"object": "donation", "campaign": r.choice(["Winter appeal", "Spendenaktion", "Don de fin d'année"]), "amount_cents": r.randint(500, 50000),
+            "donor": {"name": b14_name(f), "email": b14_EM(f, r), "phone": b14_PH(r, loc), "birth_date": b14_DOB(r, loc)},
+            "payment": {"iban": b14_IBAN(r, loc)} if r.random() < 0.6 else {"card": b14_CC(r), "cvv": b14_CVC(r)},
+            "receipt_number": f"{r.randint(2025, 2026)}-{rnd(r, B14_D, 7)}", "source_ip": b14_IP(r)}
+
+
+def B14_j_n8n_exec(f, r, loc):
+    return {"executionId": str(r.randint(1000, 99999)), "workflowId": rnd(r, AN, 16), "mode": "webhook", "data": {"resultData": {"runData": {
+        "HTTP Request": [{"json": {"headers": {"x-api-key": b14_anysecret(r), "authorization": ["Basic ", B14L("GENERIC_SECRET", base64.b64encode(f"svc:{b14_pw_value(r, True)}".encode()).decode())]},
+                                   "body": {"email": b14_EM(f, r), "message": b14_jtext(f, r, loc)}}}],
+        "Set": [{"json": {"status": "ok", "ref": b14_js(b14_la(f, r, loc))}}]}}}}
+
+
+B14_JSON_KINDS = [B14_j_mcp_call, B14_j_mcp_call, B14_j_mcp_result, B14_j_mcp_result, B14_j_sampling, B14_j_gemini_call, B14_j_braintree, B14_j_mollie,
+                  B14_j_scim, B14_j_entra_signin, B14_j_workspace_audit, B14_j_sentry_event, B14_j_pagerduty, B14_j_alertmanager, B14_j_airtable,
+                  B14_j_firestore, B14_j_supabase_rows, B14_j_appsettings, B14_j_node_config, B14_j_actuator_env, B14_j_amadeus, B14_j_porting_api,
+                  B14_j_donor, B14_j_n8n_exec]
+
+
+def b14_json(f, r, loc):
+    return r.choice(B14_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b14_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b14_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b14_labels(y)]
+    return []
+
+
+B14_SHAPES = {
+    "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d+-\d+-[A-Za-z0-9-]+|xapp-1-A[A-Z0-9]+-\d+-[0-9a-f]+",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\n *|\\n)[A-Za-z0-9+/=\n \\]+-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+
+
+def b14_value_ok(typ, v):
+    if typ in B14_SHAPES:
+        if re.fullmatch(B14_SHAPES[typ], v) is None or "EXAMPLE" in v.upper():
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            hdr = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+            return "alg" in hdr
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and 13 <= len(d) <= 19 and luhn_ok(d) and any(d.startswith(p) and len(d) == n for p, n in B14_IIN)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B14_IBAN_SPEC and len(d) == B14_IBAN_SPEC[d[:2]][0] and b14_m97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not a.is_loopback and not a.is_unspecified
+    if typ == "PHONE":
+        for reg in [None] + list(REGION.values()) + B14_FOREIGN:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v.replace("(0)", ""), reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d|^\d\d[A-Z]{3}\d\d$", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B14_STANDINS and not any(c in v for c in "\"'\\")
+    if typ == "PLACEHOLDER":
+        return v in B14_PLACEHOLDERS
+    return False
+
+
+def b14_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text; values pass their checksums and shapes (Luhn and IIN,
+    mod-97 and length, SSN rules, libphonenumber, vendor shapes, JWT header decodes, placeholder list);
+    JSON parses and no escape precedes a label inside its string."""
+    want = b14_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b14_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
