@@ -1,25 +1,8 @@
 //! The twelfth round's rules for secrets, passwords and placeholders (issue #20, part B):
 //! each with the look-alikes it must leave alone.
 
-use super::tests_support::{found, hits};
+use super::tests_support::{found, hits, json_findings};
 use super::*;
-use crate::redact::{ActionPlan, RedactConfig, Redactor};
-
-/// (entity, pointer, placeholder) of every finding in a JSON body, as the proxy redacts it.
-fn json_findings(body: &str) -> Vec<(&'static str, String, bool)> {
-    let r = Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-    let (_, findings) = r.redact_bytes(body.as_bytes(), true, &ActionPlan::mask_all());
-    findings
-        .iter()
-        .map(|f| {
-            (
-                f.entity.name(),
-                f.pointer.clone().unwrap_or_default(),
-                f.placeholder,
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn mcp_progress_tokens_are_no_secrets() {

@@ -1,18 +1,14 @@
 //! Thirteenth round, part A (issue #20, on blind12's misses): birth dates, e-mail addresses,
 //! phones and SSNs. Each class with the look-alikes it must leave alone.
 
-use super::tests_support::found_all as found;
+use super::tests_support::{found_all as found, redactor};
 use super::*;
 use crate::redact::action::ActionPlan;
-use crate::redact::{RedactConfig, Redactor};
+
 use serde_json::json;
 
 fn dobs(text: &str) -> Vec<String> {
     found(text, Entity::DateOfBirth)
-}
-
-fn redactor() -> Redactor {
-    Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The pointers of the DATE_OF_BIRTH findings in `doc`, checked to be the same in the `Value`

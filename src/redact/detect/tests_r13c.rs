@@ -2,11 +2,8 @@
 //! pair objects whose name member names the secret, and key names that mean one; each with
 //! the look-alikes it must leave alone.
 
-use crate::redact::{ActionPlan, RedactConfig, Redactor};
-
-fn redactor() -> Redactor {
-    Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"))
-}
+use super::tests_support::redactor;
+use crate::redact::ActionPlan;
 
 /// (entity, pointer) of every finding in a JSON body as the proxy redacts it (the raw pass),
 /// after checking that the `Value` walk (`redact_json`, `scan_json`) finds the same and that

@@ -1,7 +1,8 @@
 //! Helpers shared by the detector's accuracy tests (`tests_accuracy`, `tests_r11a`,
-//! `tests_r11b`, `tests_r12a`, `tests_r12b`).
+//! `tests_r11b`, `tests_r12a`, `tests_r12b`, `tests_r13a`, `tests_r13c`).
 
 use super::*;
+use crate::redact::{ActionPlan, RedactConfig, Redactor};
 
 pub(super) fn det() -> Detector {
     Detector::new([true; Entity::COUNT], 3.0, &[]).unwrap_or_else(|e| panic!("{e}"))
@@ -33,5 +34,26 @@ pub(super) fn found_all(text: &str, entity: Entity) -> Vec<String> {
         .into_iter()
         .filter(|(e, _, _)| *e == entity)
         .map(|(_, s, _)| s)
+        .collect()
+}
+
+/// The default redactor, as the proxy builds it.
+pub(super) fn redactor() -> Redactor {
+    Redactor::new(&RedactConfig::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (entity, pointer, placeholder) of every finding in a JSON body, as the proxy redacts it
+/// (`redact_bytes`: the raw-bytes pass, then the parsed walk).
+pub(super) fn json_findings(body: &str) -> Vec<(&'static str, String, bool)> {
+    let (_, findings) = redactor().redact_bytes(body.as_bytes(), true, &ActionPlan::mask_all());
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.entity.name(),
+                f.pointer.clone().unwrap_or_default(),
+                f.placeholder,
+            )
+        })
         .collect()
 }
