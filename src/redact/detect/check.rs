@@ -1061,8 +1061,9 @@ pub(super) fn check_email(hay: &[u8], s: usize, e: usize) -> Outcome {
     }
 }
 
-/// The email around the `@` at `at`, if valid.
-pub(super) fn email_at(hay: &[u8], at: usize) -> Option<(usize, usize)> {
+/// The bytes an address around the `@` at `at` could take: its local part (up to 64 bytes)
+/// before, its domain (up to 255) after; not yet checked.
+pub(super) fn email_extent(hay: &[u8], at: usize) -> (usize, usize) {
     let mut s = at;
     while s > 0 && at - s < 64 && is_email_local(hay[s - 1]) {
         s -= 1;
@@ -1071,6 +1072,12 @@ pub(super) fn email_at(hay: &[u8], at: usize) -> Option<(usize, usize)> {
     while e < hay.len() && e - at < 256 && is_email_domain(hay[e]) {
         e += 1;
     }
+    (s, e)
+}
+
+/// The email around the `@` at `at`, if valid.
+pub(super) fn email_at(hay: &[u8], at: usize) -> Option<(usize, usize)> {
+    let (s, mut e) = email_extent(hay, at);
     // Trailing dots/hyphens belong to the sentence.
     while e > at + 1 && matches!(hay[e - 1], b'.' | b'-') {
         e -= 1;

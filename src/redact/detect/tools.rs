@@ -72,14 +72,7 @@ pub(super) fn aws_text_credentials(hay: &[u8], end: usize, threshold: f64) -> Ve
 /// address is one though `user@host:…` reads as an `scp` target elsewhere (`email_at`).
 #[inline(never)]
 pub(super) fn sasl_passwd_at(hay: &[u8], at: usize) -> Option<((usize, usize), Hit)> {
-    let mut s = at;
-    while s > 0 && at - s < 64 && is_email_local(hay[s - 1]) {
-        s -= 1;
-    }
-    let mut e = at + 1;
-    while e < hay.len() && e - at < 256 && is_email_domain(hay[e]) {
-        e += 1;
-    }
+    let (s, e) = email_extent(hay, at);
     if s == at || hay.get(e) != Some(&b':') {
         return None;
     }
