@@ -14479,7 +14479,9 @@ def b15_js(*xs):
     """Text pieces for a JSON string: line breaks become ' | ', quotes become ', no backslashes or tabs."""
     out = []
     for p in b15_flat(*xs):
-        if isinstance(p, L):
+        if isinstance(p, L) and p.typ == "PRIVATE_KEY" and "\n" in p.text:
+            out.append(p.text.split("\n")[0] + f" [{len(p.text)} bytes elided]")
+        elif isinstance(p, L):
             out.append(p)
         else:
             out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " | ").replace("\t", "  "))
@@ -14490,6 +14492,11 @@ def b15_lines(*xs):
     """Text as a JSON array of lines (each line a string, possibly labelled)."""
     rows, cur = [], []
     for p in b15_flat(*xs):
+        if isinstance(p, L) and p.typ == "PRIVATE_KEY" and "\n" in p.text:
+            rows.append(cur) if cur else None
+            rows.append([B15L(p.typ, p.text.replace("\n", "\\n"))])
+            cur = []
+            continue
         if isinstance(p, L):
             cur.append(p)
             continue
@@ -14502,7 +14509,7 @@ def b15_lines(*xs):
                 cur.append(s.replace("\\", "/").replace('"', "'").replace("\t", "  "))
     if cur:
         rows.append(cur)
-    return [b15_js(x) if x else [" "] for x in rows if x]
+    return [x if len(x) == 1 and isinstance(x[0], L) and x[0].typ == "PRIVATE_KEY" else b15_js(x) for x in rows if x]
 
 
 def b15_l(loc):
@@ -15574,12 +15581,108 @@ def B15_panic(f, r, loc):
             ")\n    at SMTPConnection._formatError\n  code: 'EAUTH',\n  command: 'AUTH PLAIN',\n  response: '535 5.7.8', config: { pass: '", b15_PW(r, True), "' }\n"]
 
 
+def B15_ovpn(f, r, loc):
+    return [f"# {r.choice(['office', 'lab', 'kunde-vpn'])}.ovpn exported {b15_rel(r, loc, 30, 0, True)}\nclient\ndev tun\nproto udp\nremote ", b15_IP4(r, False), f" {r.choice([1194, 443, 1195])}\n",
+            "remote ", b15_IP6(r), " 1194\nauth-user-pass\ncipher AES-256-GCM\n<ca>\n-----BEGIN CERTIFICATE-----\n", b15_b64(r, 48), "\n-----END CERTIFICATE-----\n</ca>\n<key>\n", b15_PEM(r),
+            "\n</key>\n<tls-crypt>\n-----BEGIN OpenVPN Static key V1-----\n", rnd(r, HEX, 32), "\n-----END OpenVPN Static key V1-----\n</tls-crypt>\n",
+            "# ", b15_t(loc, en="login for the portal: ", de="Login fürs Portal: ", fr="identifiants du portail : ", es="acceso al portal: ", it="accesso portale: ", nl="login portaal: "),
+            b15_EM(f, r), " / ", b15_PW(r, True), "\n"]
+
+
+def B15_fastlane(f, r, loc):
+    return ["# fastlane/.env.default (committed by mistake)\nFASTLANE_USER=", b15_EM(f, r), "\nFASTLANE_APPLE_APPLICATION_SPECIFIC_PASSWORD=", B15L("PASSWORD", "-".join(rnd(r, B15_LC, 4) for _ in range(4))),
+            "\nSLACK_URL=https://hooks.slack.com/services/T", rnd(r, B15_UCD, 8), "/B", rnd(r, B15_UCD, 8), "/", rnd(r, AN, 24), "\nMATCH_PASSWORD=", b15_PW(r, True),
+            "\nAPP_STORE_CONNECT_API_KEY_ID=", rnd(r, B15_UCD, 10), "\nAPP_STORE_CONNECT_API_KEY_CONTENT=\"", b15_PEM(r), "\"\n",
+            f"# {b15_la(f, r, loc, 6)} {b15_la(f, r, loc, 27)}\n"]
+
+
+def B15_dkim(f, r, loc):
+    dom = r.choice(["greywell-estates.co.uk", "bakkerij-visser.nl", "studio-bellandi.it", "klinik-am-sund.de", "cabinet-morel.fr"])
+    return [f"$ sudo cat /etc/opendkim/keys/{dom}/mail.private\n", b15_PEM(r), f"\n$ cat /etc/opendkim/keys/{dom}/mail.txt\nmail._domainkey IN TXT ( \"v=DKIM1; k=rsa; \" \"p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
+            b15_b64(r, 60), "\" )\n$ # postmaster: ", b15_EM(f, r, dom=dom), f"  ({b15_la(f, r, loc, 31)})\n"]
+
+
+def B15_taxintake(f, r, loc):
+    fn, ln = b15_who(f)
+    sp = f.first_name()
+    kid = f.first_name()
+    return [f"CLIENT ORGANIZER {B15_TODAY.year} — {r.choice(['Main St Tax & Bookkeeping', 'Lakeside Tax Pros', 'Ridgeway CPA'])}\n", f"Taxpayer: {fn} {ln}   SSN ", b15_SSN(r), "   ", b15_born(r, "en_US"), "\n",
+            f"Spouse: {sp} {ln}   SSN ", b15_SSN(r), "   DOB ", b15_DOB(r, "en_US"), "\n", f"Dependent: {kid} {ln}   SSN ", b15_SSN(r), "   DOB ",
+            B15L("DATE_OF_BIRTH", b15_date(r, B15_TODAY - datetime.timedelta(days=r.randint(365, 16 * 365)), "en_US")), "\n",
+            f"Refund by direct deposit: {b15_nine(r)}, acct {rnd(r, B15_DIG, 10)}\n", "Phone ", b15_PH(r, "en_US", 0.0), "  Email ", b15_EM(f, r, fn, ln), "\n",
+            f"Prior-year AGI {b15_la(f, r, loc, 17)} · {b15_la(f, r, loc, 14)} · IRS IP PIN on file ({b15_la(f, r, loc, 32)})\n"]
+
+
+def B15_renovate(f, r, loc):
+    gh = b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.8 else b15_PHD(r)
+    return ["// config.js for the self-hosted Renovate runner\nmodule.exports = {\n  platform: 'github',\n  token: '", gh, "',\n  hostRules: [\n    { matchHost: 'npm.pkg.github.com', token: '",
+            b15_TK(r, "GITHUB_TOKEN"), "' },\n    { matchHost: 'registry.", r.choice(["corp.example", "internal"]), "', username: 'renovate', password: '", b15_PW(r, True), "' },\n  ],\n",
+            f"  prConcurrentLimit: {r.randint(2, 20)}, // {b15_la(f, r, loc, 6)}\n}};\n"]
+
+
+def B15_bolt_env(f, r, loc):
+    return [f"# .env for the {r.choice(['standup-bot', 'oncall-helper', 'expenses-bot'])} (Bolt for JS)\nSLACK_BOT_TOKEN=", b15_TK(r, "SLACK_TOKEN"), "\nSLACK_APP_TOKEN=",
+            B15L("SLACK_TOKEN", f"xapp-1-A{rnd(r, B15_UCD, 10)}-{rnd(r, B15_DIG, 13)}-{rnd(r, HEX, 64)}"), "\nSLACK_SIGNING_SECRET=", B15L("GENERIC_SECRET", rnd(r, HEX, 32)),
+            "\n# docs example, do not use: SLACK_BOT_TOKEN=", b15_PHD(r) if r.random() < 0.5 else "xoxb-your-token", "\nPORT=3000\n", f"# {b15_la(f, r, loc, 30)}\n"]
+
+
+def B15_widget_html(f, r, loc):
+    k = b15_TK(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b15_PHD(r)
+    return ["<!-- footer widget (CMS custom HTML block) -->\n<script src=\"https://maps.googleapis.com/maps/api/js?key=", k, "&callback=initMap\" async></script>\n",
+            f"<div class=\"g-recaptcha\" data-sitekey=\"6L{rnd(r, B15_B64U, 38)}\"></div>\n<p>", b15_t(loc, en="Call us: ", de="Rufen Sie an: ", fr="Appelez-nous : ", es="Llámenos: ", it="Chiamaci: ", nl="Bel ons: "),
+            b15_PH(r, loc, 0.0, False), " · <a href=\"mailto:", b15_EM(f, r), f"\">mail</a> · {b15_la(f, r, loc, 24)}</p>\n",
+            "<script>const GEOCODER = '", b15_TK(r, "GOOGLE_API_KEY"), "';</script>\n"]
+
+
+def B15_quickstart(f, r, loc):
+    typ = r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    return [b15_t(loc, en="Pasted from the SDK quickstart, then my own values below:\n", de="Aus dem SDK-Quickstart kopiert, darunter meine echten Werte:\n",
+                  fr="Copié du guide de démarrage, mes vraies valeurs en dessous :\n", es="Copiado de la guía rápida, abajo mis valores reales:\n",
+                  it="Copiato dalla guida rapida, sotto i miei valori veri:\n", nl="Uit de quickstart gekopieerd, daaronder mijn echte waarden:\n"),
+            "  # example\n  export API_KEY=", b15_PHD(r), "\n  export OTHER_KEY=", b15_PHD(r), "\n  # mine\n  export API_KEY=", b15_TK(r, typ), "\n",
+            "  export TOKEN=", r.choice(B15_STANDINS), f"  # {b15_la(f, r, loc, 21)}\n"]
+
+
+def B15_presigned(f, r, loc):
+    t = B15_TODAY - datetime.timedelta(days=r.randint(0, 6))
+    key = b15_TK(r, "AWS_ACCESS_KEY") if r.random() < 0.85 else b15_PHD(r)
+    return [b15_t(loc, en="Here is the download link for the export (valid 7 days):\n", de="Hier der Download-Link zum Export (7 Tage gültig):\n",
+                  fr="Voici le lien de téléchargement de l'export (valable 7 jours) :\n", es="Aquí tiene el enlace de descarga (válido 7 días):\n",
+                  it="Ecco il link per scaricare l'export (valido 7 giorni):\n", nl="Hier is de downloadlink van de export (7 dagen geldig):\n"),
+            f"https://{r.choice(['exports-eu', 'crm-dumps', 'invoices-archive'])}.s3.eu-west-1.amazonaws.com/{b15_uuid(r)}.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=", key,
+            f"%2F{t.strftime('%Y%m%d')}%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date={t.strftime('%Y%m%d')}T{r.randint(0, 23):02d}{r.randint(0, 59):02d}00Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature={rnd(r, HEX, 64)}\n",
+            b15_t(loc, en="Questions: ", de="Fragen: ", fr="Questions : ", es="Dudas: ", it="Domande: ", nl="Vragen: "), b15_EM(f, r), f" · {b15_la(f, r, loc, 1)}\n"]
+
+
+def B15_wc_stripe_log(f, r, loc):
+    return [f"{b15_la(f, r, loc, 7)} - WC Stripe - Version {r.randint(7, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}\n", f"{b15_la(f, r, loc, 7)} - Stripe request: POST /v1/payment_intents (key ",
+            b15_TK(r, "STRIPE_KEY") if r.random() < 0.85 else b15_PHD(r), ")\n", f"{b15_la(f, r, loc, 7)} - customer email ", b15_EM(f, r), " billing phone ", b15_PH(r, loc),
+            f"\n{b15_la(f, r, loc, 7)} - card_declined: insufficient_funds, {b15_la(f, r, loc, 23)} ({b15_la(f, r, loc, 0)})\n",
+            f"{b15_la(f, r, loc, 7)} - webhook secret set: ", B15L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)), " restricted key ", b15_TK(r, "STRIPE_KEY"), "\n"]
+
+
+def B15_litellm(f, r, loc):
+    return ["# litellm proxy config.yaml\nmodel_list:\n  - model_name: claude-sonnet\n    litellm_params:\n      model: anthropic/claude-sonnet-4-20250514\n      api_key: ",
+            b15_TK(r, "ANTHROPIC_KEY") if r.random() < 0.85 else b15_PHD(r), "\n  - model_name: gpt-4.1\n    litellm_params:\n      model: openai/gpt-4.1\n      api_key: ",
+            b15_TK(r, "OPENAI_KEY") if r.random() < 0.85 else b15_PHD(r), "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_key: ",
+            b15_TK(r, "GOOGLE_API_KEY"), "\ngeneral_settings:\n  master_key: ", B15L("GENERIC_SECRET", "sk-" + rnd(r, AN, 22)), "\n  database_url: postgresql://litellm:",
+            b15_PW(r, True), "@", b15_IP4(r, True), ":5432/litellm\n", f"# {b15_la(f, r, loc, 6)} · {b15_la(f, r, loc, 27)}\n"]
+
+
+def B15_gitcreds(f, r, loc):
+    u = b15_ascii(f.first_name()) or "dev"
+    return [f"$ cat ~/.git-credentials\nhttps://{u}:", b15_TK(r, "GITHUB_TOKEN"), "@github.com\nhttps://oauth2:", B15L("GENERIC_SECRET", "glpat-" + rnd(r, B15_B64U, 20)),
+            "@gitlab.", r.choice(["corp.example", "internal"]), "\n$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    user: ", u, "\n    oauth_token: ", b15_TK(r, "GITHUB_TOKEN"),
+            "\n    git_protocol: https\n$ git log -1 --format=%H  # ", rnd(r, HEX, 40), "\n"]
+
+
 B15_TEXT_KINDS = [B15_freshservice, B15_servicenow, B15_sfcase, B15_helpscout, B15_postmark, B15_calendly, B15_docusign, B15_typeform, B15_eventbrite, B15_airbnb,
                   B15_uber, B15_doordash, B15_shopify_note, B15_magento, B15_mt940, B15_camt, B15_ofx, B15_xero, B15_personio, B15_greenhouse, B15_ccd, B15_dicom,
                   B15_x12, B15_eob, B15_powerschool, B15_exam_reg, B15_efiling, B15_police, B15_notary, B15_landreg, B15_energy_switch, B15_simswap, B15_esim,
                   B15_routeros, B15_cisco, B15_unattend, B15_rdp, B15_filezilla, B15_winscp, B15_rclone, B15_s3cfg, B15_azure_conn, B15_mosquitto, B15_kibana,
                   B15_grafana_ds, B15_prom_rw, B15_promtail, B15_fluentbit, B15_otel, B15_langsmith, B15_mcp_log, B15_console, B15_curlv, B15_wget, B15_httpie,
-                  B15_dbeaver, B15_insomnia, B15_jupyter, B15_panic]
+                  B15_dbeaver, B15_insomnia, B15_jupyter, B15_panic, B15_ovpn, B15_fastlane, B15_dkim, B15_taxintake, B15_renovate,
+                  B15_bolt_env, B15_widget_html, B15_quickstart, B15_presigned, B15_wc_stripe_log, B15_litellm, B15_gitcreds]
 
 
 def b15_text(f, r, loc):
@@ -15731,7 +15834,8 @@ def B15_j_dbeaver(f, r, loc):
         drv = r.choice(["postgres-jdbc", "mysql8", "mssql_jdbc_ms_new", "oracle_thin"])
         conns[f"{drv}-{rnd(r, HEX, 11)}-{rnd(r, HEX, 16)}"] = {"provider": drv.split("-")[0].split("_")[0], "driver": drv, "name": b15_js(r.choice(["prod ro", "staging", "DWH", "CRM replica"])),
             "save-password": True, "configuration": {"host": [b15_IP4(r, True)], "port": str(r.choice([5432, 3306, 1433, 1521])), "database": r.choice(["dwh", "crm", "billing"]),
-            "auth-model": "native", "user": r.choice(["analyst", "svc_report", "sa"]), "password": [b15_PW(r)]}}
+            "auth-model": "native", "user": r.choice(["analyst", "svc_report", "sa"]), "password": [b15_PW(r)]},
+            "handlers": {"ssh_tunnel": {"enabled": True, "properties": {"host": [b15_IP4(r, False)], "authType": "PUBLIC_KEY", "privateKey": [b15_PEM(r, "\\n")]}}} if r.random() < 0.4 else {}}
     return {"folders": {}, "connections": conns, "connection-types": {"prod": {"name": "Production", "confirm-execute": True}}}
 
 
@@ -15789,15 +15893,27 @@ def B15_j_env_secrets(f, r, loc):
     for _ in range(r.randint(3, 6)):
         k, v = b15_slot(r)
         env[k.upper() if r.random() < 0.5 else k] = [v]
+    if r.random() < 0.45:
+        env[r.choice(["GITHUB_APP_PRIVATE_KEY", "jwt_signing_key_pem", "SAML_SP_KEY", "apns_auth_key"])] = [b15_PEM(r, "\\n")]
     env["LOG_LEVEL"] = "info"
     env["SESSION_TTL"] = str(r.choice([900, 3600]))
     return {"service": r.choice(["checkout-api", "mcp-gateway", "notifier", "etl-runner"]), "env": env,
             "deploy": {"by": [b15_EM(f, r)], "from_ip": [b15_IP6(r)] if r.random() < 0.5 else [b15_IP4(r)], "note": b15_js(b15_la(f, r, loc, 21))}}
 
 
+def B15_j_mcp_client_cfg(f, r, loc):
+    srv = {"github": {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-github"]], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": [b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.85 else b15_PHD(r)]}},
+           "claude-proxy": {"command": "uvx", "args": [["llm-router"]], "env": {"ANTHROPIC_API_KEY": [b15_TK(r, "ANTHROPIC_KEY")], "ROUTER_LOG": "warn"}},
+           "slack": {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-slack"]], "env": {"SLACK_BOT_TOKEN": [b15_TK(r, "SLACK_TOKEN")], "SLACK_TEAM_ID": "T" + rnd(r, B15_UCD, 10)}}}
+    if r.random() < 0.5:
+        srv["postgres"] = {"command": "docker", "args": [["run"], ["-i"], ["--rm"], ["mcp/postgres"], ["postgresql://app:", b15_PW(r, True), "@", b15_IP4(r, True), ":5432/app"]]}
+    return {"tool": "fs.read_file", "path": r.choice(["~/Library/Application Support/Claude/claude_desktop_config.json", ".cursor/mcp.json", ".vscode/mcp.json"]),
+            "content": {"mcpServers": srv}}
+
+
 B15_JSON_KINDS = [B15_j_mcp_call, B15_j_mcp_call, B15_j_mcp_result, B15_j_mcp_result, B15_j_responses, B15_j_jsm, B15_j_sendgrid, B15_j_vonage, B15_j_calendly,
                   B15_j_docusign, B15_j_typeform, B15_j_woo, B15_j_klarna, B15_j_assistant_steps, B15_j_langfuse, B15_j_dbeaver, B15_j_grist, B15_j_wise,
-                  B15_j_front, B15_j_fhir_claim, B15_j_tf_vars, B15_j_env_secrets]
+                  B15_j_front, B15_j_fhir_claim, B15_j_tf_vars, B15_j_env_secrets, B15_j_mcp_client_cfg]
 
 
 def b15_json(f, r, loc):
