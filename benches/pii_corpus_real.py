@@ -68,7 +68,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 54 text and 22 JSON document kinds of its own (see the blind14 section). Self-checked at generation; to be scored once.
   blind15  templates B15_*/b15_*: a sixteenth split (seed 1616, fixed day 2026-12-15) written by a twelfth helper who never
            read the rules, their docs or history (nor the blind11..blind14 sections) and never ran the engine on it; the lead's
-           taxonomy; NT text and NJ JSON document kinds of its own (see the blind15 section). Self-checked at generation; to be scored once.
+           taxonomy; 71 text and 21 JSON document kinds of its own (see the blind15 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -14551,20 +14551,26 @@ def b15_phone_number(r, reg, mobile):
         B15_PHONE_CACHE[key] = ex
     ex = B15_PHONE_CACHE[key]
     nat = str(ex.national_number)
-    for _ in range(200):
-        keep = max(2, len(nat) - r.choice([4, 5, 6]))
-        cand = nat[:keep] + rnd(r, B15_DIG, len(nat) - keep)
+    t = phonenumbers.PhoneNumberType
+    want = (t.MOBILE, t.FIXED_LINE_OR_MOBILE) if mobile else (t.FIXED_LINE, t.FIXED_LINE_OR_MOBILE)
+    for _ in range(2000):
+        lead = r.choice("23456789") if reg in ("US", "CA") else nat[0]
+        cand = lead + rnd(r, B15_DIG, len(nat) - 1)
+        if reg in ("US", "CA") and (cand[3:6] == "555" or cand[1:3] == "11" or cand[3] in "01"):
+            continue
         n = phonenumbers.PhoneNumber(country_code=ex.country_code, national_number=int(cand))
         if ex.italian_leading_zero:
             n.italian_leading_zero = True
-        if phonenumbers.is_valid_number_for_region(n, reg):
+        if phonenumbers.is_valid_number_for_region(n, reg) and phonenumbers.number_type(n) in want:
             return n
-    return ex
+    raise AssertionError((reg, mobile))
 
 
-def b15_phone_text(r, n, reg):
+def b15_phone_text(r, n, reg, abroad=False):
     F = phonenumbers.PhoneNumberFormat
     k = r.randrange(9)
+    if abroad:  # a number from another country is written with its country code
+        k = r.choice([3, 4, 5, 6, 7])
     intl = phonenumbers.format_number(n, F.INTERNATIONAL)
     nat = phonenumbers.format_number(n, F.NATIONAL)
     if k <= 2:
@@ -14593,7 +14599,7 @@ def b15_PH(r, loc, foreign=0.1, mobile=None):
     reg = r.choice(B15_FOREIGN) if r.random() < foreign else REGION[loc]
     mobile = r.random() < 0.6 if mobile is None else mobile
     n = b15_phone_number(r, reg, mobile)
-    v = b15_phone_text(r, n, reg)
+    v = b15_phone_text(r, n, reg, reg != REGION[loc])
     if not b15_ok_phone(v, reg):
         v = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return B15L("PHONE", v)
@@ -14655,7 +14661,7 @@ def b15_card_fmt(r, d):
         return sep.join([d[:4], d[4:10], d[10:]])
     if len(d) == 14:
         return sep.join([d[:4], d[4:10], d[10:]])
-    if len(d) in (16, 19, 13):
+    if len(d) in (16, 19):
         return sep.join(d[i:i + 4] for i in range(0, len(d), 4))
     return d
 
@@ -14691,7 +14697,7 @@ def b15_iban_value(r, cc):
     bban = ""
     for kind, n in re.findall(r"([ancB])(\d+)", fmt):
         n = int(n)
-        bban += {"n": lambda: rnd(r, B15_DIG, n), "c": lambda: rnd(r, B15_UCD, n), "a": lambda: rnd(r, B15_UC, n),
+        bban += {"n": lambda: rnd(r, B15_DIG, n), "c": lambda: rnd(r, B15_DIG, n) if r.random() < 0.8 else rnd(r, B15_DIG, n - 3) + rnd(r, B15_UCD, 3), "a": lambda: rnd(r, B15_UC, n),
                  "B": lambda: r.choice(B15_BANKS[cc])}[kind]()
     v = f"{cc}{98 - b15_m97(bban + cc + '00'):02d}{bban}"
     assert len(v) == ln and b15_m97(v[4:] + v[:4]) == 1, v
@@ -14841,7 +14847,7 @@ def b15_token(r, typ):
     if typ == "ANTHROPIC_KEY":
         return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B15_B64U, 93) + "AA"
     if typ == "GOOGLE_API_KEY":
-        return "AIza" + rnd(r, B15_B64U, 35)
+        return "AIzaSy" + rnd(r, B15_B64U, 33) if r.random() < 0.85 else "AIza" + rnd(r, B15_B64U, 35)
     if typ == "JWT":
         return b15_jwt_value(r)
     raise ValueError(typ)
@@ -14939,8 +14945,9 @@ B15_PLACEHOLDERS = [
 ]
 
 
-def b15_PHD(r):
-    return B15L("PLACEHOLDER", r.choice(B15_PLACEHOLDERS))
+def b15_PHD(r, typ=None):
+    pool = [p for p in B15_PLACEHOLDERS if typ is None or b15_shape_of(p) == [typ] or (typ == "AWS_ACCESS_KEY" and p.startswith("AKIA"))]
+    return B15L("PLACEHOLDER", r.choice(pool))
 
 
 B15_STANDINS = ["<your-api-key>", "${STRIPE_SECRET}", "changeme", "xxxx-xxxx", "ghp_…", "sk-...", "REPLACE_ME", "<redacted>", "********",
@@ -15008,9 +15015,9 @@ def b15_la(f, r, loc, g=None):
     if g == 14: return b15_nine(r)
     if g == 15: return f"{b15_t(loc, en='appointment on', de='Termin am', fr='rendez-vous le', es='cita el', it='appuntamento il', nl='afspraak op')} {b15_rel(r, loc, 10, 60)}"
     if g == 16: return f"{b15_t(loc, en='issued', de='ausgestellt', fr='émis le', es='emitido', it='emesso il', nl='uitgegeven')} {b15_rel(r, loc, 3000, 0)}"
-    if g == 17: return r.choice([f"+{r.randint(1, 49)}.{rnd(r, D, 2)} %", f"{r.randint(1, 9999)},{rnd(r, D, 2)} EUR", f"USD {r.randint(1, 99)},{rnd(r, D, 3)}.{rnd(r, D, 2)}", f"£{r.randint(10, 9999)}.{rnd(r, D, 2)}"])
+    if g == 17: return r.choice([f"{r.randint(1, 9999)},{rnd(r, D, 2)} EUR", f"USD {r.randint(1, 99)},{rnd(r, D, 3)}.{rnd(r, D, 2)}", f"£{r.randint(10, 9999)}.{rnd(r, D, 2)}"])
     if g == 18: return r.choice([f"SKU {rnd(r, B15_UC, 3)}-{rnd(r, D, 5)}", f"EAN {b15_luhn_complete(rnd(r, D, 12))}", f"part no. {rnd(r, D, 3)}-{rnd(r, D, 3)}-{rnd(r, D, 3)}", f"lot {rnd(r, B15_UCD, 8)}"])
-    if g == 19: return r.choice([f"{rnd(r, D, 2)}:{rnd(r, D, 2)}:{rnd(r, D, 2)}.{rnd(r, D, 3)}", f"{r.randint(1, 999)} ms", f"TTL {r.randint(60, 86400)}", f"pid {r.randint(100, 99999)}", f"port {r.randint(1024, 65535)}"])
+    if g == 19: return r.choice([f"{rnd(r, D, 2)}:{rnd(r, D, 2)}:{rnd(r, D, 2)}.{rnd(r, D, 3)}", f"{r.randint(1, 999)} ms", f"TTL {r.randint(60, 86400)}", f"pid {r.randint(100, 99999)}", f"port {r.randint(1024, 65535)}", f"+{r.randint(1, 49)}.{rnd(r, D, 2)} %"])
     if g == 20: return r.choice([f"{r.randint(1, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}", f"OID 1.2.840.{r.randint(10000, 113999)}.{r.randint(1, 9)}.{r.randint(1, 99)}",
                                  f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}-SNAPSHOT", f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"])
     if g == 21: return r.choice(B15_STANDINS)
@@ -15034,12 +15041,13 @@ def b15_las(f, r, loc, n=2, sep=", "):
 
 B15_PWTALK = {
     "en": ["Password must be rotated every 60 days.", "Reset link for the password sent to the user.", "No password was shared in this ticket.",
-           "Reminder: the password field is masked in exports.", "User forgot password again."],
-    "de": ["Passwort läuft in 14 Tagen ab.", "Link zum Zurücksetzen des Passworts verschickt.", "Bitte Passwörter nie per Mail senden."],
-    "fr": ["Le mot de passe expire dans 30 jours.", "Réinitialisation du mot de passe effectuée par le client.", "Ne jamais envoyer de mot de passe par e-mail."],
-    "es": ["La contraseña caduca cada 90 días.", "El cliente restableció su contraseña.", "Nunca envíe contraseñas por correo."],
-    "it": ["La password scade tra 30 giorni.", "Il cliente ha reimpostato la password.", "Mai inviare password via e-mail."],
-    "nl": ["Wachtwoord verloopt over 30 dagen.", "Klant heeft het wachtwoord zelf gereset.", "Stuur nooit wachtwoorden per mail."],
+           "Reminder: the password field is masked in exports.", "User forgot password again.",
+           "Password: sent separately by SMS.", "password: unchanged", "Password: see the 1Password item 'Router'", "wifi password is on the fridge"],
+    "de": ["Passwort läuft in 14 Tagen ab.", "Link zum Zurücksetzen des Passworts verschickt.", "Bitte Passwörter nie per Mail senden.", "Passwort: wie besprochen", "Passwort: siehe Tresor"],
+    "fr": ["Le mot de passe expire dans 30 jours.", "Réinitialisation du mot de passe effectuée par le client.", "Ne jamais envoyer de mot de passe par e-mail.", "Mot de passe : inchangé", "mot de passe : voir le coffre-fort"],
+    "es": ["La contraseña caduca cada 90 días.", "El cliente restableció su contraseña.", "Nunca envíe contraseñas por correo.", "Contraseña: la de siempre", "contraseña: enviada por SMS"],
+    "it": ["La password scade tra 30 giorni.", "Il cliente ha reimpostato la password.", "Mai inviare password via e-mail.", "Password: invariata", "password: quella solita"],
+    "nl": ["Wachtwoord verloopt over 30 dagen.", "Klant heeft het wachtwoord zelf gereset.", "Stuur nooit wachtwoorden per mail.", "Wachtwoord: zie kluis", "wachtwoord: ongewijzigd"],
 }
 
 B15_PWSAY = {
@@ -15291,7 +15299,7 @@ def B15_ccd(f, r, loc):
     bd = b15_DOB(r, loc, True)
     return ["<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n <recordTarget><patientRole>\n", ("  <id root=\"2.16.840.1.113883.4.1\" extension=\"", b15_SSN(r, "-"), "\"/>\n") if loc == "en_US" else ("  <id root=\"2.16.840.1.113883.19.5\" extension=\"" + rnd(r, B15_DIG, 10) + "\"/>\n"), "  <telecom use=\"HP\" value=\"tel:", b15_PH(r, loc, 0.0), "\"/>\n  <telecom value=\"mailto:", b15_EM(f, r, fn, ln),
             f"\"/>\n  <patient><name><given>{fn}</given><family>{ln}</family></name>\n   <!-- birthTime --> ", "<birthTime value=\"", B15L("DATE_OF_BIRTH", bd.text.replace("-", "")),
-            "\"/>\n  </patient></patientRole></recordTarget>\n", f" <effectiveTime value=\"{b15_la(f, r, loc, 7)[:10].replace('-', '')}\"/>\n</ClinicalDocument>\n"]
+            "\"/>\n  </patient></patientRole></recordTarget>\n", f" <effectiveTime value=\"{(B15_TODAY - datetime.timedelta(days=r.randint(0, 400))).strftime('%Y%m%d')}{r.randint(7, 19):02d}{r.randint(0, 59):02d}\"/>\n</ClinicalDocument>\n"]
 
 
 def B15_dicom(f, r, loc):
@@ -15442,7 +15450,7 @@ def B15_winscp(f, r, loc):
 
 
 def B15_rclone(f, r, loc):
-    key = b15_TK(r, "AWS_ACCESS_KEY") if r.random() < 0.8 else b15_PHD(r)
+    key = b15_TK(r, "AWS_ACCESS_KEY") if r.random() < 0.8 else b15_PHD(r, "AWS_ACCESS_KEY")
     return ["[s3-archive]\ntype = s3\nprovider = AWS\naccess_key_id = ", key, "\nsecret_access_key = ", B15L("GENERIC_SECRET", rnd(r, AN + "+/", 40)),
             f"\nregion = eu-{r.choice(['west', 'central'])}-1\n\n[gdrive]\ntype = drive\nclient_id = {rnd(r, B15_DIG, 12)}-{rnd(r, B15_LC + B15_DIG, 32)}.apps.googleusercontent.com\nclient_secret = ",
             b15_GS(r), f"\ntoken = {{\"access_token\":\"", B15L("GENERIC_SECRET", "ya29." + rnd(r, B15_B64U, 60)), "\",\"token_type\":\"Bearer\",\"expiry\":\"", b15_la(f, r, loc, 7), "\"}\n"]
@@ -15511,7 +15519,7 @@ def B15_langsmith(f, r, loc):
     fn, ln = b15_who(f)
     return [f"LangSmith run {b15_uuid(r)} · chain: support-agent · {r.randint(200, 9000)} ms\n", "▸ tool: lookup_customer\n  input: {\"email\": \"", b15_EM(f, r, fn, ln), "\"}\n",
             f"  output: {{\"name\": \"{fn} {ln}\", \"phone\": \"", b15_PH(r, loc), "\", \"card_last4\": \"", rnd(r, B15_DIG, 4), "\", \"dob\": \"", b15_DOB(r, loc, True), "\"}\n",
-            "▸ llm: claude\n  headers: {\"x-api-key\": \"", b15_TK(r, "ANTHROPIC_KEY") if r.random() < 0.7 else b15_PHD(r), "\"}\n", f"  tags: {b15_la(f, r, loc, 30)}\n"]
+            "▸ llm: claude\n  headers: {\"x-api-key\": \"", b15_TK(r, "ANTHROPIC_KEY") if r.random() < 0.7 else b15_PHD(r, "ANTHROPIC_KEY"), "\"}\n", f"  tags: {b15_la(f, r, loc, 30)}\n"]
 
 
 def B15_mcp_log(f, r, loc):
@@ -15525,7 +15533,7 @@ def B15_console(f, r, loc):
     return ["console.log @ main.8f3a1c.js:2\n", f"[auth] user loaded {{id: {r.randint(1000, 99999)}, email: '", b15_EM(f, r), "', phone: '", b15_PH(r, loc),
             "'}\n", "[stripe] using publishable key pk_live_", rnd(r, AN, 24), "\n", "[debug] Authorization: Bearer ", b15_TK(r, "JWT"), "\n",
             f"Uncaught (in promise) TypeError: Cannot read properties of undefined (reading 'iban')\n    at checkout.tsx:{r.randint(10, 400)} {b15_la(f, r, loc, 30)}\n",
-            "[maps] key=", b15_TK(r, "GOOGLE_API_KEY") if r.random() < 0.75 else b15_PHD(r), "\n"]
+            "[maps] key=", b15_TK(r, "GOOGLE_API_KEY") if r.random() < 0.75 else b15_PHD(r, "GOOGLE_API_KEY"), "\n"]
 
 
 def B15_curlv(f, r, loc):
@@ -15556,7 +15564,7 @@ def B15_dbeaver(f, r, loc):
 
 def B15_insomnia(f, r, loc):
     return ["_type: export\n__export_format: 4\nresources:\n  - _type: environment\n    name: Production\n    data:\n      base_url: https://api.", r.choice(["haverford-freight.com", "quantum-ledger.io"]),
-            "\n      api_key: ", b15_GS(r), "\n      stripe: ", b15_TK(r, "STRIPE_KEY") if r.random() < 0.8 else b15_PHD(r), "\n      openai: ", b15_TK(r, "OPENAI_KEY"),
+            "\n      api_key: ", b15_GS(r), "\n      stripe: ", b15_TK(r, "STRIPE_KEY") if r.random() < 0.8 else b15_PHD(r, "STRIPE_KEY"), "\n      openai: ", b15_TK(r, "OPENAI_KEY"),
             "\n  - _type: request\n    name: create customer\n    body: { email: ", b15_EM(f, r), ", phone: '", b15_PH(r, loc), "' }\n", f"    # {b15_la(f, r, loc, 27)}\n"]
 
 
@@ -15614,7 +15622,7 @@ def B15_taxintake(f, r, loc):
 
 
 def B15_renovate(f, r, loc):
-    gh = b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.8 else b15_PHD(r)
+    gh = b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.8 else b15_PHD(r, "GITHUB_TOKEN")
     return ["// config.js for the self-hosted Renovate runner\nmodule.exports = {\n  platform: 'github',\n  token: '", gh, "',\n  hostRules: [\n    { matchHost: 'npm.pkg.github.com', token: '",
             b15_TK(r, "GITHUB_TOKEN"), "' },\n    { matchHost: 'registry.", r.choice(["corp.example", "internal"]), "', username: 'renovate', password: '", b15_PW(r, True), "' },\n  ],\n",
             f"  prConcurrentLimit: {r.randint(2, 20)}, // {b15_la(f, r, loc, 6)}\n}};\n"]
@@ -15623,11 +15631,11 @@ def B15_renovate(f, r, loc):
 def B15_bolt_env(f, r, loc):
     return [f"# .env for the {r.choice(['standup-bot', 'oncall-helper', 'expenses-bot'])} (Bolt for JS)\nSLACK_BOT_TOKEN=", b15_TK(r, "SLACK_TOKEN"), "\nSLACK_APP_TOKEN=",
             B15L("SLACK_TOKEN", f"xapp-1-A{rnd(r, B15_UCD, 10)}-{rnd(r, B15_DIG, 13)}-{rnd(r, HEX, 64)}"), "\nSLACK_SIGNING_SECRET=", B15L("GENERIC_SECRET", rnd(r, HEX, 32)),
-            "\n# docs example, do not use: SLACK_BOT_TOKEN=", b15_PHD(r) if r.random() < 0.5 else "xoxb-your-token", "\nPORT=3000\n", f"# {b15_la(f, r, loc, 30)}\n"]
+            "\n# docs example, do not use: SLACK_BOT_TOKEN=", b15_PHD(r, "SLACK_TOKEN") if r.random() < 0.5 else "xoxb-your-token", "\nPORT=3000\n", f"# {b15_la(f, r, loc, 30)}\n"]
 
 
 def B15_widget_html(f, r, loc):
-    k = b15_TK(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b15_PHD(r)
+    k = b15_TK(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b15_PHD(r, "GOOGLE_API_KEY")
     return ["<!-- footer widget (CMS custom HTML block) -->\n<script src=\"https://maps.googleapis.com/maps/api/js?key=", k, "&callback=initMap\" async></script>\n",
             f"<div class=\"g-recaptcha\" data-sitekey=\"6L{rnd(r, B15_B64U, 38)}\"></div>\n<p>", b15_t(loc, en="Call us: ", de="Rufen Sie an: ", fr="Appelez-nous : ", es="Llámenos: ", it="Chiamaci: ", nl="Bel ons: "),
             b15_PH(r, loc, 0.0, False), " · <a href=\"mailto:", b15_EM(f, r), f"\">mail</a> · {b15_la(f, r, loc, 24)}</p>\n",
@@ -15636,16 +15644,17 @@ def B15_widget_html(f, r, loc):
 
 def B15_quickstart(f, r, loc):
     typ = r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    typ2 = r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
     return [b15_t(loc, en="Pasted from the SDK quickstart, then my own values below:\n", de="Aus dem SDK-Quickstart kopiert, darunter meine echten Werte:\n",
                   fr="Copié du guide de démarrage, mes vraies valeurs en dessous :\n", es="Copiado de la guía rápida, abajo mis valores reales:\n",
                   it="Copiato dalla guida rapida, sotto i miei valori veri:\n", nl="Uit de quickstart gekopieerd, daaronder mijn echte waarden:\n"),
-            "  # example\n  export API_KEY=", b15_PHD(r), "\n  export OTHER_KEY=", b15_PHD(r), "\n  # mine\n  export API_KEY=", b15_TK(r, typ), "\n",
+            "  # example\n  export API_KEY=", b15_PHD(r, typ), "\n  export OTHER_KEY=", b15_PHD(r, typ2), "\n  # mine\n  export API_KEY=", b15_TK(r, typ), "\n",
             "  export TOKEN=", r.choice(B15_STANDINS), f"  # {b15_la(f, r, loc, 21)}\n"]
 
 
 def B15_presigned(f, r, loc):
     t = B15_TODAY - datetime.timedelta(days=r.randint(0, 6))
-    key = b15_TK(r, "AWS_ACCESS_KEY") if r.random() < 0.85 else b15_PHD(r)
+    key = b15_TK(r, "AWS_ACCESS_KEY") if r.random() < 0.85 else b15_PHD(r, "AWS_ACCESS_KEY")
     return [b15_t(loc, en="Here is the download link for the export (valid 7 days):\n", de="Hier der Download-Link zum Export (7 Tage gültig):\n",
                   fr="Voici le lien de téléchargement de l'export (valable 7 jours) :\n", es="Aquí tiene el enlace de descarga (válido 7 días):\n",
                   it="Ecco il link per scaricare l'export (valido 7 giorni):\n", nl="Hier is de downloadlink van de export (7 dagen geldig):\n"),
@@ -15656,15 +15665,15 @@ def B15_presigned(f, r, loc):
 
 def B15_wc_stripe_log(f, r, loc):
     return [f"{b15_la(f, r, loc, 7)} - WC Stripe - Version {r.randint(7, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}\n", f"{b15_la(f, r, loc, 7)} - Stripe request: POST /v1/payment_intents (key ",
-            b15_TK(r, "STRIPE_KEY") if r.random() < 0.85 else b15_PHD(r), ")\n", f"{b15_la(f, r, loc, 7)} - customer email ", b15_EM(f, r), " billing phone ", b15_PH(r, loc),
+            b15_TK(r, "STRIPE_KEY") if r.random() < 0.85 else b15_PHD(r, "STRIPE_KEY"), ")\n", f"{b15_la(f, r, loc, 7)} - customer email ", b15_EM(f, r), " billing phone ", b15_PH(r, loc),
             f"\n{b15_la(f, r, loc, 7)} - card_declined: insufficient_funds, {b15_la(f, r, loc, 23)} ({b15_la(f, r, loc, 0)})\n",
             f"{b15_la(f, r, loc, 7)} - webhook secret set: ", B15L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)), " restricted key ", b15_TK(r, "STRIPE_KEY"), "\n"]
 
 
 def B15_litellm(f, r, loc):
     return ["# litellm proxy config.yaml\nmodel_list:\n  - model_name: claude-sonnet\n    litellm_params:\n      model: anthropic/claude-sonnet-4-20250514\n      api_key: ",
-            b15_TK(r, "ANTHROPIC_KEY") if r.random() < 0.85 else b15_PHD(r), "\n  - model_name: gpt-4.1\n    litellm_params:\n      model: openai/gpt-4.1\n      api_key: ",
-            b15_TK(r, "OPENAI_KEY") if r.random() < 0.85 else b15_PHD(r), "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_key: ",
+            b15_TK(r, "ANTHROPIC_KEY") if r.random() < 0.85 else b15_PHD(r, "ANTHROPIC_KEY"), "\n  - model_name: gpt-4.1\n    litellm_params:\n      model: openai/gpt-4.1\n      api_key: ",
+            b15_TK(r, "OPENAI_KEY") if r.random() < 0.85 else b15_PHD(r, "OPENAI_KEY"), "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_key: ",
             b15_TK(r, "GOOGLE_API_KEY"), "\ngeneral_settings:\n  master_key: ", B15L("GENERIC_SECRET", "sk-" + rnd(r, AN, 22)), "\n  database_url: postgresql://litellm:",
             b15_PW(r, True), "@", b15_IP4(r, True), ":5432/litellm\n", f"# {b15_la(f, r, loc, 6)} · {b15_la(f, r, loc, 27)}\n"]
 
@@ -15832,8 +15841,9 @@ def B15_j_dbeaver(f, r, loc):
     conns = {}
     for j in range(r.randint(1, 3)):
         drv = r.choice(["postgres-jdbc", "mysql8", "mssql_jdbc_ms_new", "oracle_thin"])
+        port = {"postgres-jdbc": 5432, "mysql8": 3306, "mssql_jdbc_ms_new": 1433, "oracle_thin": 1521}[drv]
         conns[f"{drv}-{rnd(r, HEX, 11)}-{rnd(r, HEX, 16)}"] = {"provider": drv.split("-")[0].split("_")[0], "driver": drv, "name": b15_js(r.choice(["prod ro", "staging", "DWH", "CRM replica"])),
-            "save-password": True, "configuration": {"host": [b15_IP4(r, True)], "port": str(r.choice([5432, 3306, 1433, 1521])), "database": r.choice(["dwh", "crm", "billing"]),
+            "save-password": True, "configuration": {"host": [b15_IP4(r, True)], "port": str(port), "database": r.choice(["dwh", "crm", "billing"]),
             "auth-model": "native", "user": r.choice(["analyst", "svc_report", "sa"]), "password": [b15_PW(r)]},
             "handlers": {"ssh_tunnel": {"enabled": True, "properties": {"host": [b15_IP4(r, False)], "authType": "PUBLIC_KEY", "privateKey": [b15_PEM(r, "\\n")]}}} if r.random() < 0.4 else {}}
     return {"folders": {}, "connections": conns, "connection-types": {"prod": {"name": "Production", "confirm-execute": True}}}
@@ -15902,7 +15912,7 @@ def B15_j_env_secrets(f, r, loc):
 
 
 def B15_j_mcp_client_cfg(f, r, loc):
-    srv = {"github": {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-github"]], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": [b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.85 else b15_PHD(r)]}},
+    srv = {"github": {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-github"]], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": [b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.85 else b15_PHD(r, "GITHUB_TOKEN")]}},
            "claude-proxy": {"command": "uvx", "args": [["llm-router"]], "env": {"ANTHROPIC_API_KEY": [b15_TK(r, "ANTHROPIC_KEY")], "ROUTER_LOG": "warn"}},
            "slack": {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-slack"]], "env": {"SLACK_BOT_TOKEN": [b15_TK(r, "SLACK_TOKEN")], "SLACK_TEAM_ID": "T" + rnd(r, B15_UCD, 10)}}}
     if r.random() < 0.5:
