@@ -15035,6 +15035,17 @@ def b15_la(f, r, loc, g=None):
     return r.choice([f"{r.randint(40, 59)}.{rnd(r, D, 5)}, {r.randint(-9, 19)}.{rnd(r, D, 5)}", f"{rnd(r, D, 4)} {rnd(r, B15_UC, 2)}", f"tel. ext. {r.randint(100, 9999)}", f"PO {rnd(r, D, 10)}"])
 
 
+def b15_clock(r):
+    t = datetime.datetime.combine(B15_TODAY - datetime.timedelta(days=r.randint(0, 20)), datetime.time(r.randint(0, 22), r.randint(0, 59), r.randint(0, 59)))
+    fmt = r.choice(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%d-%b-%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S"])
+    state = [t]
+
+    def tick():
+        state[0] += datetime.timedelta(seconds=r.randint(0, 90), microseconds=r.randint(0, 999999))
+        return state[0].strftime(fmt)
+    return tick
+
+
 def b15_las(f, r, loc, n=2, sep=", "):
     return sep.join(b15_la(f, r, loc) for _ in range(n))
 
@@ -15218,11 +15229,11 @@ def B15_doordash(f, r, loc):
 
 def B15_shopify_note(f, r, loc):
     fn, ln = b15_who(f)
-    return [f"Order {b15_la(f, r, loc, 0)} · Timeline\n", f"{b15_rel(r, loc, 5, 0)} — {fn} {ln} ",
+    return [f"{b15_la(f, r, loc, 0)} · Timeline\n", f"{b15_rel(r, loc, 5, 0)} — {fn} {ln} ",
             b15_t(loc, en="left a note: ", de="hat notiert: ", fr="a laissé une note : ", es="dejó una nota: ", it="ha lasciato una nota: ", nl="liet een notitie achter: "),
             b15_t(loc, en="gift for my mum, she was born ", de="Geschenk für meine Mutter, geboren am ", fr="cadeau pour ma mère, née le ", es="regalo para mi madre, nacida el ",
                   it="regalo per mia madre, nata il ", nl="cadeau voor mijn moeder, geboren op "), b15_DOB(r, loc),
-            "\n", "Payment: ", b15_la(f, r, loc, 23), f" · risk: low\nCustomer IP ", b15_IP4(r, False), f" · {b15_la(f, r, loc, 5)}\n"]
+            "\n", f"Payment: •••• {rnd(r, B15_DIG, 4)} · risk: low\nCustomer IP ", b15_IP4(r, False), f" · {b15_la(f, r, loc, 5)}\n"]
 
 
 def B15_magento(f, r, loc):
@@ -15524,9 +15535,10 @@ def B15_langsmith(f, r, loc):
 
 def B15_mcp_log(f, r, loc):
     typ = r.choice(B15_VENDOR_TYPES)
-    return [f"{b15_la(f, r, loc, 7)} [mcp-server-{r.choice(['postgres', 'github', 'gmail', 'stripe'])}] INFO  session {b15_uuid(r)} initialized (protocol 2025-06-18)\n",
-            f"{b15_la(f, r, loc, 7)} DEBUG env loaded: {typ}=", b15_TK(r, typ), "\n", f"{b15_la(f, r, loc, 7)} DEBUG tools/call send_email to=", b15_EM(f, r),
-            f" ({b15_la(f, r, loc, 19)})\n", f"{b15_la(f, r, loc, 7)} WARN  client ", b15_IP6(r) if r.random() < 0.5 else b15_IP4(r), " retried; ", b15_la(f, r, loc, 21), "\n"]
+    ck = b15_clock(r)
+    return [f"{ck()} [mcp-server-{r.choice(['postgres', 'github', 'gmail', 'stripe'])}] INFO  session {b15_uuid(r)} initialized (protocol 2025-06-18)\n",
+            f"{ck()} DEBUG env loaded: {typ}=", b15_TK(r, typ), "\n", f"{ck()} DEBUG tools/call send_email to=", b15_EM(f, r),
+            f" ({b15_la(f, r, loc, 19)})\n", f"{ck()} WARN  client ", b15_IP6(r) if r.random() < 0.5 else b15_IP4(r), " retried; ", b15_la(f, r, loc, 21), "\n"]
 
 
 def B15_console(f, r, loc):
@@ -15540,8 +15552,11 @@ def B15_curlv(f, r, loc):
     typ = r.choice(["GITHUB_TOKEN", "OPENAI_KEY", "SLACK_TOKEN", "STRIPE_KEY", "ANTHROPIC_KEY", "JWT"])
     hdr = {"GITHUB_TOKEN": "Authorization: token ", "OPENAI_KEY": "Authorization: Bearer ", "SLACK_TOKEN": "Authorization: Bearer ", "STRIPE_KEY": "Authorization: Bearer ",
            "ANTHROPIC_KEY": "x-api-key: ", "JWT": "Authorization: Bearer "}[typ]
-    return ["$ curl -v https://api.", r.choice(["github.com/user", "openai.com/v1/models", "slack.com/api/auth.test", "stripe.com/v1/charges", "anthropic.com/v1/messages"]),
-            "\n*   Trying ", b15_IP4(r, False), ":443...\n* Connected to api (", b15_IP4(r, False), ") port 443\n> GET / HTTP/2\n> ", hdr, b15_TK(r, typ),
+    url = {"GITHUB_TOKEN": "github.com/user", "OPENAI_KEY": "openai.com/v1/models", "SLACK_TOKEN": "slack.com/api/auth.test", "STRIPE_KEY": "stripe.com/v1/charges",
+           "ANTHROPIC_KEY": "anthropic.com/v1/messages", "JWT": r.choice(["quantum-ledger.io/v2/me", "haverford-freight.com/graphql"])}[typ]
+    ip = b15_IP4(r, False)
+    return ["$ curl -v https://api.", url,
+            "\n*   Trying ", ip, ":443...\n* Connected to api.", url.split("/")[0], " (", B15L("IPV4", ip.text), ") port 443\n> GET /", url.partition("/")[2], " HTTP/2\n> ", hdr, b15_TK(r, typ),
             f"\n> User-Agent: curl/8.{r.randint(0, 11)}.{r.randint(0, 1)}\n< HTTP/2 401\n< x-request-id: {rnd(r, HEX, 32)}\n"]
 
 
@@ -15570,7 +15585,8 @@ def B15_insomnia(f, r, loc):
 
 def B15_jupyter(f, r, loc):
     fn, ln = b15_who(f)
-    out = [f"In [{r.randint(2, 40)}]: df.head(3)\nOut[{r.randint(2, 40)}]:\n", "   customer_id   email                             iban                          dob\n"]
+    n = r.randint(2, 40)
+    out = [f"In [{n}]: df.head(3)\nOut[{n}]:\n", "   customer_id   email                             iban                          dob\n"]
     for j in range(3):
         out += [f"{j}  {rnd(r, B15_DIG, 7)}   ", b15_EM(f, r), "   ", b15_IBAN(r, loc, False), "   ", b15_DOB(r, loc, True), "\n"]
     return out + [f"\nIn [41]: os.environ['OPENAI_API_KEY']\nOut[41]: '", b15_TK(r, "OPENAI_KEY"), "'\n"]
@@ -15664,10 +15680,11 @@ def B15_presigned(f, r, loc):
 
 
 def B15_wc_stripe_log(f, r, loc):
-    return [f"{b15_la(f, r, loc, 7)} - WC Stripe - Version {r.randint(7, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}\n", f"{b15_la(f, r, loc, 7)} - Stripe request: POST /v1/payment_intents (key ",
-            b15_TK(r, "STRIPE_KEY") if r.random() < 0.85 else b15_PHD(r, "STRIPE_KEY"), ")\n", f"{b15_la(f, r, loc, 7)} - customer email ", b15_EM(f, r), " billing phone ", b15_PH(r, loc),
-            f"\n{b15_la(f, r, loc, 7)} - card_declined: insufficient_funds, {b15_la(f, r, loc, 23)} ({b15_la(f, r, loc, 0)})\n",
-            f"{b15_la(f, r, loc, 7)} - webhook secret set: ", B15L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)), " restricted key ", b15_TK(r, "STRIPE_KEY"), "\n"]
+    ck = b15_clock(r)
+    return [f"{ck()} - WC Stripe - Version {r.randint(7, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}\n", f"{ck()} - Stripe request: POST /v1/payment_intents (key ",
+            b15_TK(r, "STRIPE_KEY") if r.random() < 0.85 else b15_PHD(r, "STRIPE_KEY"), ")\n", f"{ck()} - customer email ", b15_EM(f, r), " billing phone ", b15_PH(r, loc),
+            f"\n{ck()} - card_declined: insufficient_funds, {b15_la(f, r, loc, 23)} ({b15_la(f, r, loc, 0)})\n",
+            f"{ck()} - webhook secret set: ", B15L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)), " restricted key ", b15_TK(r, "STRIPE_KEY"), "\n"]
 
 
 def B15_litellm(f, r, loc):
