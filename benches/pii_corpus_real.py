@@ -14956,6 +14956,11 @@ B15_STANDINS = ["<your-api-key>", "${STRIPE_SECRET}", "changeme", "xxxx-xxxx", "
 
 # ----- look-alikes (never labelled) -----
 
+def b15_gs1(d12):
+    s = sum(int(c) * (3 if j % 2 else 1) for j, c in enumerate(d12))
+    return d12 + str((10 - s % 10) % 10)
+
+
 def b15_badcard(r):
     while True:
         d = b15_card_digits(r)
@@ -15016,7 +15021,7 @@ def b15_la(f, r, loc, g=None):
     if g == 15: return f"{b15_t(loc, en='appointment on', de='Termin am', fr='rendez-vous le', es='cita el', it='appuntamento il', nl='afspraak op')} {b15_rel(r, loc, 10, 60)}"
     if g == 16: return f"{b15_t(loc, en='issued', de='ausgestellt', fr='émis le', es='emitido', it='emesso il', nl='uitgegeven')} {b15_rel(r, loc, 3000, 0)}"
     if g == 17: return r.choice([f"{r.randint(1, 9999)},{rnd(r, D, 2)} EUR", f"USD {r.randint(1, 99)},{rnd(r, D, 3)}.{rnd(r, D, 2)}", f"£{r.randint(10, 9999)}.{rnd(r, D, 2)}"])
-    if g == 18: return r.choice([f"SKU {rnd(r, B15_UC, 3)}-{rnd(r, D, 5)}", f"EAN {b15_luhn_complete(rnd(r, D, 12))}", f"part no. {rnd(r, D, 3)}-{rnd(r, D, 3)}-{rnd(r, D, 3)}", f"lot {rnd(r, B15_UCD, 8)}"])
+    if g == 18: return r.choice([f"SKU {rnd(r, B15_UC, 3)}-{rnd(r, D, 5)}", f"EAN {b15_gs1(r.choice(['40', '87', '30', '80', '84', '54']) + rnd(r, D, 10))}", f"part no. {rnd(r, D, 3)}-{rnd(r, D, 3)}-{rnd(r, D, 3)}", f"lot {rnd(r, B15_UCD, 8)}"])
     if g == 19: return r.choice([f"{rnd(r, D, 2)}:{rnd(r, D, 2)}:{rnd(r, D, 2)}.{rnd(r, D, 3)}", f"{r.randint(1, 999)} ms", f"TTL {r.randint(60, 86400)}", f"pid {r.randint(100, 99999)}", f"port {r.randint(1024, 65535)}", f"+{r.randint(1, 49)}.{rnd(r, D, 2)} %"])
     if g == 20: return r.choice([f"{r.randint(1, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}", f"OID 1.2.840.{r.randint(10000, 113999)}.{r.randint(1, 9)}.{r.randint(1, 99)}",
                                  f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}-SNAPSHOT", f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"])
@@ -15138,7 +15143,7 @@ def B15_servicenow(f, r, loc):
 
 def B15_sfcase(f, r, loc):
     fn, ln = b15_who(f)
-    return [f"From: {fn} {ln} <", b15_EM(f, r, fn, ln), ">\nTo: support@", r.choice(["fietsen-direct.nl", "maison-durand.fr", "alpenhaus-shop.de"]),
+    return [f"From: {fn} {ln} <", b15_EM(f, r, fn, ln), ">\nTo: ", B15L("EMAIL", "support@" + r.choice(["fietsen-direct.nl", "maison-durand.fr", "alpenhaus-shop.de"])),
             f"\nSubject: {b15_t(loc, en='Double charge', de='Doppelte Abbuchung', fr='Double débit', es='Cargo duplicado', it='Addebito doppio', nl='Dubbele afschrijving')} [ ref:_00D{rnd(r, AN, 5)}._500{rnd(r, AN, 6)}:ref ]\n\n",
             b15_t(loc, en="You charged my card twice: ", de="Sie haben meine Karte doppelt belastet: ", fr="Vous avez débité ma carte deux fois : ",
                   es="Me han cobrado dos veces en la tarjeta ", it="Avete addebitato due volte la carta ", nl="Jullie hebben mijn kaart twee keer belast: "),
@@ -15198,7 +15203,7 @@ def B15_eventbrite(f, r, loc):
     out = ["Order #,Order Date,First Name,Last Name,Email,Cell Phone,Ticket Type,Barcode #\n"]
     for _ in range(r.randint(3, 5)):
         fn, ln = b15_who(f)
-        out += [f"{rnd(r, B15_DIG, 10)},{b15_rel(r, loc, 60, 0, True)},{fn},{ln},", b15_EM(f, r, fn, ln), ",", b15_PH(r, loc, 0.0), f",{r.choice(['Early bird', 'General', 'VIP'])},{rnd(r, B15_DIG, 19)}\n"]
+        out += [f"{rnd(r, B15_DIG, 10)},{b15_rel(r, loc, 60, 0, True)},{fn},{ln},", b15_EM(f, r, fn, ln), ",", b15_PH(r, loc, 0.0), f",{r.choice(['Early bird', 'General', 'VIP'])},8{rnd(r, B15_DIG, 18)}\n"]
     return out
 
 
@@ -15207,7 +15212,7 @@ def B15_airbnb(f, r, loc):
     return [f"Airbnb · {b15_la(f, r, loc, 3)}\n{g}: ", b15_t(loc, en="Hi! We land late, what's the door code and wifi?", de="Hallo! Wir kommen spät an, Türcode und WLAN?",
                                                          fr="Bonjour ! On arrive tard, code de la porte et wifi ?", es="¡Hola! Llegamos tarde, ¿código de la puerta y wifi?",
                                                          it="Ciao! Arriviamo tardi, codice porta e wifi?", nl="Hoi! We komen laat aan, deurcode en wifi?"),
-            f"\nHost: {b15_t(loc, en='Door code', de='Türcode', fr='Code porte', es='Código', it='Codice', nl='Deurcode')} {rnd(r, B15_DIG, 4)}#, WiFi \"{r.choice(['CasaSol', 'Gracht12', 'Maison_Bleue', 'Dachgeschoss'])}\" ",
+            f"\nHost: {b15_t(loc, en='Keys in the lockbox', de='Schlüssel im Kasten', fr='Clés dans la boîte', es='Llaves en el cajetín', it='Chiavi nella cassetta', nl='Sleutels in het kastje')} ({b15_la(f, r, loc, 26)}), WiFi \"{r.choice(['CasaSol', 'Gracht12', 'Maison_Bleue', 'Dachgeschoss'])}\" ",
             b15_t(loc, en="password ", de="Passwort ", fr="mot de passe ", es="contraseña ", it="password ", nl="wachtwoord "), b15_PW(r, True), "\n",
             b15_t(loc, en="Call me if anything: ", de="Bei Fragen: ", fr="En cas de souci : ", es="Cualquier cosa: ", it="Per qualsiasi cosa: ", nl="Bel gerust: "), b15_PH(r, loc), "\n"]
 
@@ -15415,7 +15420,7 @@ def B15_simswap(f, r, loc):
 def B15_esim(f, r, loc):
     return [f"eSIM activation\nLPA:1$smdp.{r.choice(['gsma-rsp.example', 'rsp.op-eu.example'])}${rnd(r, B15_UCD, 20)}\n", b15_la(f, r, loc, 29), "\n",
             b15_t(loc, en="Number assigned: ", de="Zugewiesene Rufnummer: ", fr="Numéro attribué : ", es="Número asignado: ", it="Numero assegnato: ", nl="Toegewezen nummer: "),
-            b15_PH(r, loc, 0.0, True), "\nPUK ", rnd(r, B15_DIG, 8), f" · {b15_la(f, r, loc, 12)}\n", "Confirmation sent to ", b15_EM(f, r), "\n"]
+            b15_PH(r, loc, 0.0, True), f"\nplan {r.choice([5, 20, 50])} GB · {b15_la(f, r, loc, 12)}\n", "Confirmation sent to ", b15_EM(f, r), "\n"]
 
 
 def B15_routeros(f, r, loc):
@@ -15427,7 +15432,7 @@ def B15_routeros(f, r, loc):
 
 def B15_cisco(f, r, loc):
     return [f"hostname {r.choice(['core-sw', 'edge-rtr', 'br-ams'])}{r.randint(1, 9)}\n!\nenable secret 9 $9${rnd(r, B15_B64U, 14)}${rnd(r, B15_B64U, 43)}\n",
-            "username netops privilege 15 password 0 ", b15_PW(r, True), "\n!\ninterface GigabitEthernet0/0\n ip address ", b15_IP4(r), " 255.255.255.0\n ipv6 address ", b15_IP6(r), "/64\n",
+            "username netops privilege 15 password 0 ", b15_PW(r, True), "\n!\ninterface Ethernet1/1\n ip address ", b15_IP4(r), "/24\n ipv6 address ", b15_IP6(r), "/64\n",
             "!\nsnmp-server community ", b15_GS(r), " RO\n", "tacacs server ISE\n address ipv4 ", b15_IP4(r, True), "\n key 0 ", b15_GS(r), "\n",
             f"! {b15_la(f, r, loc, 6)}\nend\n"]
 
@@ -15437,7 +15442,7 @@ def B15_unattend(f, r, loc):
             "  <UserAccounts><AdministratorPassword><Value>", b15_PW(r, True), "</Value><PlainText>true</PlainText></AdministratorPassword></UserAccounts>\n",
             f"  <AutoLogon><Username>{r.choice(['kiosk', 'Administrator', 'svc_deploy'])}</Username><Password><Value>", b15_PW(r, True), "</Value></Password></AutoLogon>\n",
             f"  <RegisteredOrganization>{r.choice(['Greywell Estates', 'Talleres Oyarzun', 'Klinik am Sund'])}</RegisteredOrganization>\n",
-            f"  <ProductKey>{'-'.join(rnd(r, B15_UCD, 5) for _ in range(5))}</ProductKey>\n </component></settings>\n</unattend>\n"]
+            f"  <TimeZone>{r.choice(['W. Europe Standard Time', 'GMT Standard Time', 'Romance Standard Time', 'Eastern Standard Time'])}</TimeZone>\n </component></settings>\n</unattend>\n"]
 
 
 def B15_rdp(f, r, loc):
@@ -15488,7 +15493,7 @@ def B15_mosquitto(f, r, loc):
 
 
 def B15_kibana(f, r, loc):
-    return ["# kibana.yml\nserver.host: \"0.0.0.0\"\nelasticsearch.hosts: [\"https://", b15_IP4(r, True), ":9200\"]\nelasticsearch.username: \"kibana_system\"\nelasticsearch.password: \"",
+    return ["# kibana.yml\nserver.host: \"kibana-0\"\nelasticsearch.hosts: [\"https://", b15_IP4(r, True), ":9200\"]\nelasticsearch.username: \"kibana_system\"\nelasticsearch.password: \"",
             b15_PW(r, True), "\"\nxpack.encryptedSavedObjects.encryptionKey: \"", B15L("GENERIC_SECRET", rnd(r, AN, 32)), "\"\nxpack.security.session.idleTimeout: \"1h\"\n",
             f"# {b15_la(f, r, loc, 27)}\n"]
 
@@ -15608,14 +15613,14 @@ def B15_panic(f, r, loc):
 def B15_ovpn(f, r, loc):
     return [f"# {r.choice(['office', 'lab', 'kunde-vpn'])}.ovpn exported {b15_rel(r, loc, 30, 0, True)}\nclient\ndev tun\nproto udp\nremote ", b15_IP4(r, False), f" {r.choice([1194, 443, 1195])}\n",
             "remote ", b15_IP6(r), " 1194\nauth-user-pass\ncipher AES-256-GCM\n<ca>\n-----BEGIN CERTIFICATE-----\n", b15_b64(r, 48), "\n-----END CERTIFICATE-----\n</ca>\n<key>\n", b15_PEM(r),
-            "\n</key>\n<tls-crypt>\n-----BEGIN OpenVPN Static key V1-----\n", rnd(r, HEX, 32), "\n-----END OpenVPN Static key V1-----\n</tls-crypt>\n",
+            "\n</key>\nverb 3\n",
             "# ", b15_t(loc, en="login for the portal: ", de="Login fürs Portal: ", fr="identifiants du portail : ", es="acceso al portal: ", it="accesso portale: ", nl="login portaal: "),
             b15_EM(f, r), " / ", b15_PW(r, True), "\n"]
 
 
 def B15_fastlane(f, r, loc):
     return ["# fastlane/.env.default (committed by mistake)\nFASTLANE_USER=", b15_EM(f, r), "\nFASTLANE_APPLE_APPLICATION_SPECIFIC_PASSWORD=", B15L("PASSWORD", "-".join(rnd(r, B15_LC, 4) for _ in range(4))),
-            "\nSLACK_URL=https://hooks.slack.com/services/T", rnd(r, B15_UCD, 8), "/B", rnd(r, B15_UCD, 8), "/", rnd(r, AN, 24), "\nMATCH_PASSWORD=", b15_PW(r, True),
+            "\nSLACK_CHANNEL=#ios-releases\nMATCH_PASSWORD=", b15_PW(r, True),
             "\nAPP_STORE_CONNECT_API_KEY_ID=", rnd(r, B15_UCD, 10), "\nAPP_STORE_CONNECT_API_KEY_CONTENT=\"", b15_PEM(r), "\"\n",
             f"# {b15_la(f, r, loc, 6)} {b15_la(f, r, loc, 27)}\n"]
 
@@ -15775,9 +15780,9 @@ def B15_j_vonage(f, r, loc):
     return {"msisdn": [b15_e164(r, loc)],
             "to": [b15_e164(r, loc)], "messageId": rnd(r, HEX, 16).upper(), "text": b15_js(r.choice([
                 [b15_t(loc, en="my new email is ", de="meine neue Mail ist ", fr="mon nouvel e-mail est ", es="mi nuevo correo es ", it="la mia nuova mail è ", nl="mijn nieuwe mail is "), b15_EM(f, r)],
-                [b15_t(loc, en="code for the bike lock ", de="Code Fahrradschloss ", fr="code cadenas ", es="código del candado ", it="codice lucchetto ", nl="code fietsslot "), rnd(r, B15_DIG, 4), ", ", b15_la(f, r, loc, 0)],
+                [b15_t(loc, en="where is my parcel? ", de="wo ist mein Paket? ", fr="où est mon colis ? ", es="¿dónde está mi paquete? ", it="dov'è il mio pacco? ", nl="waar is mijn pakket? "), b15_la(f, r, loc, 5), ", ", b15_la(f, r, loc, 0)],
                 b15_pwsay(r, loc), [b15_la(f, r, loc, 3), " STOP"]])), "type": "text", "keyword": r.choice(["INFO", "STOP", "HELP", "EMAIL"]),
-            "message-timestamp": b15_js(b15_la(f, r, loc, 7)), "api-key": rnd(r, HEX, 8)}
+            "message-timestamp": b15_js(b15_la(f, r, loc, 7))}
 
 
 def b15_e164(r, loc):
@@ -15911,8 +15916,8 @@ def B15_j_tf_vars(f, r, loc):
     k1, v1 = b15_slot(r)
     k2, v2 = b15_slot(r)
     return {"name": "terraform_apply_vars", "arguments": {"workspace": r.choice(["prod-eu", "staging", "dr"]), "variables": {
-            k1: [v1], k2 + "_2" if k2 == k1 else k2: [v2], "db_admin_password": [b15_PW(r)], "token_ttl": str(r.choice([3600, 7200])), "password_policy": b15_js(r.choice(B15_PWTALK["en"])),
-            "tls_key_pem": [b15_PEM(r, "\\n")] if r.random() < 0.5 else "file(\"certs/tls.key\")".replace('"', "'"), "allowed_cidrs": [[b15_IP4(r, False)], ["10.0.0.0/8"]]}}}
+            k1: [v1], k2 + "_2" if k2 == k1 else k2: [v2], "db_admin_password": [b15_PW(r)], "token_ttl": str(r.choice([3600, 7200])), "password_policy": f"min_length={r.randint(10, 16)},require_symbol={r.choice(['true', 'false'])},max_age_days={r.choice([60, 90, 180])}",
+            "tls_key_pem": [b15_PEM(r, "\\n")] if r.random() < 0.5 else "file(\"certs/tls.key\")".replace('"', "'"), "allowed_cidrs": [[b15_IP4(r, False)], ["vpc:internal"]]}}}
 
 
 def B15_j_env_secrets(f, r, loc):
