@@ -15022,7 +15022,7 @@ def b15_la(f, r, loc, g=None):
     if g == 16: return f"{b15_t(loc, en='issued', de='ausgestellt', fr='émis le', es='emitido', it='emesso il', nl='uitgegeven')} {b15_rel(r, loc, 3000, 0)}"
     if g == 17: return r.choice([f"{r.randint(1, 9999)},{rnd(r, D, 2)} EUR", f"USD {r.randint(1, 99)},{rnd(r, D, 3)}.{rnd(r, D, 2)}", f"£{r.randint(10, 9999)}.{rnd(r, D, 2)}"])
     if g == 18: return r.choice([f"SKU {rnd(r, B15_UC, 3)}-{rnd(r, D, 5)}", f"EAN {b15_gs1(r.choice(['40', '87', '30', '80', '84', '54']) + rnd(r, D, 10))}", f"part no. {rnd(r, D, 3)}-{rnd(r, D, 3)}-{rnd(r, D, 3)}", f"lot {rnd(r, B15_UCD, 8)}"])
-    if g == 19: return r.choice([f"{rnd(r, D, 2)}:{rnd(r, D, 2)}:{rnd(r, D, 2)}.{rnd(r, D, 3)}", f"{r.randint(1, 999)} ms", f"TTL {r.randint(60, 86400)}", f"pid {r.randint(100, 99999)}", f"port {r.randint(1024, 65535)}", f"+{r.randint(1, 49)}.{rnd(r, D, 2)} %"])
+    if g == 19: return r.choice([f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, D, 3)}", f"{r.randint(1, 999)} ms", f"TTL {r.randint(60, 86400)}", f"pid {r.randint(100, 99999)}", f"port {r.randint(1024, 65535)}", f"+{r.randint(1, 49)}.{rnd(r, D, 2)} %"])
     if g == 20: return r.choice([f"{r.randint(1, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}", f"OID 1.2.840.{r.randint(10000, 113999)}.{r.randint(1, 9)}.{r.randint(1, 99)}",
                                  f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}-SNAPSHOT", f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"])
     if g == 21: return r.choice(B15_STANDINS)
@@ -15543,7 +15543,9 @@ def B15_mcp_log(f, r, loc):
     ck = b15_clock(r)
     return [f"{ck()} [mcp-server-{r.choice(['postgres', 'github', 'gmail', 'stripe'])}] INFO  session {b15_uuid(r)} initialized (protocol 2025-06-18)\n",
             f"{ck()} DEBUG env loaded: {typ}=", b15_TK(r, typ), "\n", f"{ck()} DEBUG tools/call send_email to=", b15_EM(f, r),
-            f" ({b15_la(f, r, loc, 19)})\n", f"{ck()} WARN  client ", b15_IP6(r) if r.random() < 0.5 else b15_IP4(r), " retried; ", b15_la(f, r, loc, 21), "\n"]
+            f" ({b15_la(f, r, loc, 19)})\n",
+            [f"{ck()} DEBUG spawn: ", r.choice(["mysqldump -h db-crm -u app --password=", "sshpass -p ", "redis-cli -h cache-0 --no-auth-warning -a ", "mongodump -u backup -p "]),
+             b15_PW(r, True), r.choice([" crm\n", " --single-transaction crm\n", " --gzip --archive\n"])] if r.random() < 0.6 else "", f"{ck()} WARN  client ", b15_IP6(r) if r.random() < 0.5 else b15_IP4(r), " retried; ", b15_la(f, r, loc, 21), "\n"]
 
 
 def B15_console(f, r, loc):
@@ -15566,8 +15568,12 @@ def B15_curlv(f, r, loc):
 
 
 def B15_wget(f, r, loc):
+    if r.random() < 0.4:
+        return ["$ wget --user=backup --password=", b15_PW(r, True), " ftp://", b15_IP4(r, False), f"/dumps/db.sql.gz\n--{b15_clock(r)().replace('T', ' ').rstrip('Z')}--  ftp://backup:*password*@…/dumps/db.sql.gz\n",
+                "Logging in as backup ... Logged in!\n", f"Length: {r.randint(10 ** 5, 10 ** 9)} ({r.randint(1, 900)}M)\n"]
     u = b15_PW(r, True)
-    return [f"--{b15_la(f, r, loc, 7)}--  ftp://backup:", u, "@", b15_IP4(r, False), "/dumps/db.sql.gz\n", "           => ‘db.sql.gz’\nConnecting to ", b15_IP4(r, False),
+    ip = b15_IP4(r, False)
+    return [f"--{b15_clock(r)().replace('T', ' ').rstrip('Z')}--  ftp://backup:", u, "@", ip, "/dumps/db.sql.gz\n", "           => ‘db.sql.gz’\nConnecting to ", B15L("IPV4", ip.text),
             ":21... connected.\nLogging in as backup ... Logged in!\n", f"==> SYST ... done.    ==> PWD ... done.\nLength: {r.randint(10 ** 5, 10 ** 9)} ({r.randint(1, 900)}M)\n"]
 
 
