@@ -15542,7 +15542,7 @@ def B15_mcp_log(f, r, loc):
     typ = r.choice(B15_VENDOR_TYPES)
     ck = b15_clock(r)
     return [f"{ck()} [mcp-server-{r.choice(['postgres', 'github', 'gmail', 'stripe'])}] INFO  session {b15_uuid(r)} initialized (protocol 2025-06-18)\n",
-            f"{ck()} DEBUG env loaded: {typ}=", b15_TK(r, typ), "\n", f"{ck()} DEBUG tools/call send_email to=", b15_EM(f, r),
+            f"{ck()} DEBUG env loaded: {r.choice(B15_SLOT_KEYS[typ]).upper()}=", b15_TK(r, typ), "\n", f"{ck()} DEBUG tools/call send_email to=", b15_EM(f, r),
             f" ({b15_la(f, r, loc, 19)})\n",
             [f"{ck()} DEBUG spawn: ", r.choice(["mysqldump -h db-crm -u app --password=", "sshpass -p ", "redis-cli -h cache-0 --no-auth-warning -a ", "mongodump -u backup -p "]),
              b15_PW(r, True), r.choice([" crm\n", " --single-transaction crm\n", " --gzip --archive\n"])] if r.random() < 0.6 else "", f"{ck()} WARN  client ", b15_IP6(r) if r.random() < 0.5 else b15_IP4(r), " retried; ", b15_la(f, r, loc, 21), "\n"]
