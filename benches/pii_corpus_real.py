@@ -66,6 +66,9 @@ Splits, kept apart by construction, not only by seed:
   blind14  templates B14_*/b14_*: a fifteenth split (seed 1515, fixed day 2026-12-13) written by an eleventh helper who never
            read the rules, their docs or history (nor the blind11/blind12/blind13 sections) and never ran the engine on it; the
            lead's taxonomy; 54 text and 22 JSON document kinds of its own (see the blind14 section). Self-checked at generation; to be scored once.
+  blind15  templates B15_*/b15_*: a sixteenth split (seed 1616, fixed day 2026-12-15) written by a twelfth helper who never
+           read the rules, their docs or history (nor the blind11..blind14 sections) and never ran the engine on it; the lead's
+           taxonomy; 71 text and 21 JSON document kinds of its own (see the blind15 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -74,7 +77,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2453,9 +2456,10 @@ def main():
               "blind6": (b6_text, b6_json), "blind7": (b7_text, b7_json), "blind8": (b8_text, b8_json),
               "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json),
               "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json),
-              "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json)}
+              "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json),
+              "blind15": (b15_text, b15_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2525,9 +2529,13 @@ def main():
                 b14_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind15":  # blind15's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder shapes, JSON, no escape ahead of a label)
+                b15_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -14420,6 +14428,1614 @@ def b14_check(i, kind, doc, w, text):
         got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
         assert b14_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind15 (seed 1616) ----------
+# A sixteenth split written by a twelfth helper who never read the detection rules, their docs or history (nor the
+# blind11..blind14 sections) and never ran the engine on it; labelled by the lead's taxonomy. Its own value generators
+# (phones drawn from libphonenumber metadata per region, Luhn cards over real IIN ranges, mod-97 IBANs of the right
+# length per country, SSNs, IPs, every vendor token shape, passwords, PEM keys), look-alikes (b15_la) and document
+# kinds (B15_TEXT_KINDS, B15_JSON_KINDS): service-desk exports, e-signature and booking mails, bank files (MT940,
+# CAMT.053, OFX), EDI and clinical fragments, network-device configs, client config files of file-transfer and
+# storage tools, observability pipelines, agent traces, and the JSON webhooks and tool calls around them.
+# Key-shaped documentation examples (full vendor shape, visibly fake) are PLACEHOLDER; shapeless stand-ins are not.
+# Relative dates use B15_TODAY, never the clock. Self-check: b15_check.
+
+B15_TODAY = datetime.date(2026, 12, 15)
+B15_LG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B15_FOREIGN = ["BE", "CH", "AT", "IE", "PT", "SE", "DK", "NO", "FI", "PL", "CA", "AU", "LU"]
+B15_DIG = string.digits
+B15_UC = string.ascii_uppercase
+B15_UCD = string.ascii_uppercase + string.digits
+B15_LC = string.ascii_lowercase
+B15_B64U = AN + "-_"
+
+
+class B15L(L):
+    """A labelled value, verbatim."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b15_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b15_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b15_js(*xs):
+    """Text pieces for a JSON string: line breaks become ' | ', quotes become ', no backslashes or tabs."""
+    out = []
+    for p in b15_flat(*xs):
+        if isinstance(p, L) and p.typ == "PRIVATE_KEY" and "\n" in p.text:
+            out.append(p.text.split("\n")[0] + f" [{len(p.text)} bytes elided]")
+        elif isinstance(p, L):
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " | ").replace("\t", "  "))
+    return out
+
+
+def b15_lines(*xs):
+    """Text as a JSON array of lines (each line a string, possibly labelled)."""
+    rows, cur = [], []
+    for p in b15_flat(*xs):
+        if isinstance(p, L) and p.typ == "PRIVATE_KEY" and "\n" in p.text:
+            rows.append(cur) if cur else None
+            rows.append([B15L(p.typ, p.text.replace("\n", "\\n"))])
+            cur = []
+            continue
+        if isinstance(p, L):
+            cur.append(p)
+            continue
+        segs = p.split("\n")
+        for j, s in enumerate(segs):
+            if j:
+                rows.append(cur)
+                cur = []
+            if s:
+                cur.append(s.replace("\\", "/").replace('"', "'").replace("\t", "  "))
+    if cur:
+        rows.append(cur)
+    return [x if len(x) == 1 and isinstance(x[0], L) and x[0].typ == "PRIVATE_KEY" else b15_js(x) for x in rows if x]
+
+
+def b15_l(loc):
+    return B15_LG[loc]
+
+
+def b15_t(loc, **kw):
+    return kw.get(b15_l(loc), kw["en"])
+
+
+def b15_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower().strip(".-")
+
+
+def b15_who(f):
+    return f.first_name(), f.last_name()
+
+
+def b15_uuid(r, upper=False):
+    h = rnd(r, HEX, 32)
+    v = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+    return v.upper() if upper else v
+
+
+def b15_b64(r, n):
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(n))).decode()
+
+
+# ----- phones: random valid numbers from libphonenumber's metadata -----
+
+B15_PHONE_CACHE = {}
+
+
+def b15_phone_number(r, reg, mobile):
+    key = (reg, mobile)
+    if key not in B15_PHONE_CACHE:
+        t = phonenumbers.PhoneNumberType
+        ex = phonenumbers.example_number_for_type(reg, t.MOBILE if mobile else t.FIXED_LINE) or phonenumbers.example_number(reg)
+        B15_PHONE_CACHE[key] = ex
+    ex = B15_PHONE_CACHE[key]
+    nat = str(ex.national_number)
+    t = phonenumbers.PhoneNumberType
+    want = (t.MOBILE, t.FIXED_LINE_OR_MOBILE) if mobile else (t.FIXED_LINE, t.FIXED_LINE_OR_MOBILE)
+    for _ in range(2000):
+        lead = r.choice("23456789") if reg in ("US", "CA") else nat[0]
+        cand = lead + rnd(r, B15_DIG, len(nat) - 1)
+        if reg in ("US", "CA") and (cand[3:6] == "555" or cand[1:3] == "11" or cand[3] in "01"):
+            continue
+        n = phonenumbers.PhoneNumber(country_code=ex.country_code, national_number=int(cand))
+        if ex.italian_leading_zero:
+            n.italian_leading_zero = True
+        if phonenumbers.is_valid_number_for_region(n, reg) and phonenumbers.number_type(n) in want:
+            return n
+    raise AssertionError((reg, mobile))
+
+
+def b15_phone_text(r, n, reg, abroad=False):
+    F = phonenumbers.PhoneNumberFormat
+    k = r.randrange(9)
+    if abroad:  # a number from another country is written with its country code
+        k = r.choice([3, 4, 5, 6, 7])
+    intl = phonenumbers.format_number(n, F.INTERNATIONAL)
+    nat = phonenumbers.format_number(n, F.NATIONAL)
+    if k <= 2:
+        v = nat
+    elif k <= 4:
+        v = intl
+    elif k == 5:
+        v = phonenumbers.format_number(n, F.E164)
+    elif k == 6:
+        v = "00" + intl[1:]
+    elif k == 7:
+        v = intl.replace(" ", r.choice(["-", ".", " "]))
+    else:
+        v = nat.replace(" ", r.choice(["", "-", "."])) if reg != "US" else r.choice([nat.replace("(", "").replace(") ", "-"), nat.replace("(", "").replace(") ", ".").replace("-", "."), "1-" + nat.replace("(", "").replace(") ", "-")])
+    return v
+
+
+def b15_ok_phone(v, reg):
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(v, reg))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def b15_PH(r, loc, foreign=0.1, mobile=None):
+    reg = r.choice(B15_FOREIGN) if r.random() < foreign else REGION[loc]
+    mobile = r.random() < 0.6 if mobile is None else mobile
+    n = b15_phone_number(r, reg, mobile)
+    v = b15_phone_text(r, n, reg, reg != REGION[loc])
+    if not b15_ok_phone(v, reg):
+        v = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return B15L("PHONE", v)
+
+
+# ----- e-mail -----
+
+B15_DOMAINS = ["orange.fr", "sfr.fr", "gmx.de", "posteo.de", "ziggo.nl", "xs4all.nl", "libero.it", "alice.it", "telefonica.net", "outlook.es",
+               "btinternet.com", "virginmedia.com", "proton.me", "fastmail.com", "outlook.com", "verizon.net", "att.net", "me.com",
+               "haverford-freight.com", "klinik-am-sund.de", "cabinet-morel.fr", "talleres-oyarzun.es", "studio-bellandi.it", "bakkerij-visser.nl",
+               "lakeside-pediatrics.org", "greywell-estates.co.uk", "quantum-ledger.io", "fjord-analytics.no"]
+
+
+def b15_EM(f, r, fn=None, ln=None, dom=None):
+    fn = b15_ascii(fn or f.first_name()) or "sam"
+    ln = b15_ascii(ln or f.last_name()) or "lind"
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{fn}_{ln}", f"{ln}.{fn[0]}", f"{fn}{r.randint(1, 99)}", f"{fn}.{ln}+{r.choice(['shop', 'bills', 'esign', 'travel'])}",
+                      r.choice(["billing", "noreply-bounces", "servicedesk", "hr-team", "reception", "compta", "verwaltung", "contabilidad", "segreteria", "planning"])])
+    return B15L("EMAIL", f"{local}@{dom or r.choice(B15_DOMAINS)}")
+
+
+# ----- cards (Luhn-valid, real IIN ranges) -----
+
+def b15_luhn_complete(p):
+    for c in B15_DIG:
+        if luhn_ok(p + c):
+            return p + c
+
+
+def b15_card_digits(r):
+    k = r.randrange(12)
+    if k <= 2:
+        pre, n = "4" + rnd(r, B15_DIG, 5), r.choice([16, 16, 16, 13, 19])
+    elif k <= 4:
+        pre, n = str(r.randint(51, 55)) + rnd(r, B15_DIG, 4), 16
+    elif k == 5:
+        pre, n = str(r.randint(2221, 2720)) + rnd(r, B15_DIG, 2), 16
+    elif k == 6:
+        pre, n = r.choice(["34", "37"]) + rnd(r, B15_DIG, 4), 15
+    elif k == 7:
+        pre, n = r.choice(["6011", str(r.randint(644, 649)), "65"]), 16
+    elif k == 8:
+        pre, n = str(r.randint(3528, 3589)), 16
+    elif k == 9:
+        pre, n = r.choice([str(r.randint(300, 305)), "36", "38"]), 14
+    elif k == 10:
+        pre, n = "62" + rnd(r, B15_DIG, 4), 16
+    else:
+        pre, n = r.choice(["5018", "5020", "6304", "6759"]), r.choice([16, 19])
+    return b15_luhn_complete(pre + rnd(r, B15_DIG, n - len(pre) - 1))
+
+
+def b15_card_fmt(r, d):
+    k = r.randrange(5)
+    if k <= 1:
+        return d
+    sep = " " if k <= 3 else "-"
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) in (16, 19):
+        return sep.join(d[i:i + 4] for i in range(0, len(d), 4))
+    return d
+
+
+def b15_CC(r):
+    return B15L("CREDIT_CARD", b15_card_fmt(r, b15_card_digits(r)))
+
+
+def b15_iin_ok(d):
+    p2, p3, p4, p6 = int(d[:2]), int(d[:3]), int(d[:4]), int(d[:6])
+    n = len(d)
+    return ((d[0] == "4" and n in (13, 16, 19)) or (51 <= p2 <= 55 and n == 16) or (222100 <= p6 <= 272099 and n == 16)
+            or (p2 in (34, 37) and n == 15) or ((p4 == 6011 or 644 <= p3 <= 649 or p2 == 65) and n == 16) or (3528 <= p4 <= 3589 and n == 16)
+            or ((300 <= p3 <= 305 or p2 in (36, 38)) and n == 14) or (p2 == 62 and n == 16) or (p4 in (5018, 5020, 6304, 6759) and n in (16, 19)))
+
+
+# ----- IBANs (mod-97, right length per country) -----
+
+B15_IBAN = {"DE": (22, "n18"), "GB": (22, "B4n14"), "FR": (27, "n10c11n2"), "ES": (24, "n20"), "IT": (27, "a1n10c12"), "NL": (18, "B4n10"),
+            "BE": (16, "n12"), "AT": (20, "n16"), "CH": (21, "n5c12"), "IE": (22, "B4n14"), "PT": (25, "n21"), "LU": (20, "n3c13"),
+            "PL": (28, "n24"), "SE": (24, "n20"), "DK": (18, "n14"), "FI": (18, "n14"), "NO": (15, "n11")}
+B15_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "STAR", "TSBS", "CPBK"], "NL": ["ABNA", "RABO", "INGB", "SNSB", "BUNQ", "RBRB", "FVLB"],
+             "IE": ["AIBK", "BOFI", "IPBS", "ULSB"]}
+B15_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b15_m97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b15_iban_value(r, cc):
+    ln, fmt = B15_IBAN[cc]
+    bban = ""
+    for kind, n in re.findall(r"([ancB])(\d+)", fmt):
+        n = int(n)
+        bban += {"n": lambda: rnd(r, B15_DIG, n), "c": lambda: rnd(r, B15_DIG, n) if r.random() < 0.8 else rnd(r, B15_DIG, n - 3) + rnd(r, B15_UCD, 3), "a": lambda: rnd(r, B15_UC, n),
+                 "B": lambda: r.choice(B15_BANKS[cc])}[kind]()
+    v = f"{cc}{98 - b15_m97(bban + cc + '00'):02d}{bban}"
+    assert len(v) == ln and b15_m97(v[4:] + v[:4]) == 1, v
+    return v
+
+
+def b15_IBAN(r, loc, spaced=None):
+    cc = r.choice(sorted(B15_IBAN)) if r.random() < 0.18 else B15_HOME[loc]
+    v = b15_iban_value(r, cc)
+    if (r.random() < 0.5) if spaced is None else spaced:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B15L("IBAN", v)
+
+
+# ----- SSN, IPs -----
+
+def b15_ssn_raw(r):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    return f"{a:03d}", f"{r.randint(1, 99):02d}", f"{r.randint(1, 9999):04d}"
+
+
+def b15_SSN(r, sep=None):
+    a, g, s = b15_ssn_raw(r)
+    sep = r.choice(["-", "-", "-", " ", ""]) if sep is None else sep
+    return B15L("US_SSN", sep.join([a, g, s]))
+
+
+def b15_IP4(r, private=None):
+    private = r.random() < 0.4 if private is None else private
+    if private:
+        v = r.choice([f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}", f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}",
+                      f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}", f"100.{r.randint(64, 127)}.{r.randint(0, 255)}.{r.randint(2, 254)}"])
+    else:
+        v = f"{r.choice([5, 24, 37, 45, 62, 79, 80, 87, 88, 95, 104, 130, 145, 154, 178, 188, 195, 203, 213, 3, 18, 35, 44, 54, 68, 71, 99])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    return B15L("IPV4", v)
+
+
+def b15_IP6(r):
+    pre = r.choice(["2a02:810", "2a01:cb1", "2001:67c", "2003:e2", "2600:1700", "2a0a:a54", "2001:1c00", "fd12:3456", "2a05:d018"])
+    rest = [f"{r.randint(0, 0xffff):x}" for _ in range(8 - len(pre.split(":")))]
+    if r.random() < 0.45:
+        for j in range(1, min(4, len(rest) - 1)):
+            rest[j] = "0"
+    v = str(ipaddress.ip_address(pre + ":" + ":".join(rest)))
+    if r.random() < 0.1:
+        v = v.upper()
+    return B15L("IPV6", v)
+
+
+# ----- dates -----
+
+B15_MON = {"en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+           "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+           "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+           "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+           "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+           "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b15_date(r, d, loc, iso=None):
+    lg = b15_l(loc)
+    k = r.randrange(5) if iso is None else (0 if iso else r.randrange(1, 5))
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        if loc == "en_US":
+            return f"{B15_MON['en'][d.month - 1]} {d.day}, {d.year}"
+        if lg == "en":
+            return f"{d.day} {B15_MON['en'][d.month - 1]} {d.year}"
+        if lg == "es":
+            return f"{d.day} de {B15_MON['es'][d.month - 1]} de {d.year}"
+        return f"{d.day} {B15_MON[lg][d.month - 1]} {d.year}" if lg != "de" else f"{d.day}. {B15_MON['de'][d.month - 1]} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}" if k < 4 else f"{d.month}/{d.day}/{d.year}"
+    if lg == "de":
+        return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    if lg == "nl":
+        return f"{d.day:02d}-{d.month:02d}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def b15_rel(r, loc, back=400, fwd=90, iso=None):
+    return b15_date(r, B15_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc, iso)
+
+
+def b15_DOB(r, loc, iso=None):
+    d = B15_TODAY - datetime.timedelta(days=r.randint(16 * 365, 93 * 365))
+    return B15L("DATE_OF_BIRTH", b15_date(r, d, loc, iso))
+
+
+B15_BORN = {"en": ["Date of birth: ", "DOB: ", "born on ", "Birth date ", "D.O.B. "],
+            "de": ["Geburtsdatum: ", "geb. am ", "geboren am ", "Geburtstag "],
+            "fr": ["Date de naissance : ", "né(e) le ", "date naiss. "],
+            "es": ["Fecha de nacimiento: ", "nacido el ", "F. nac.: "],
+            "it": ["Data di nascita: ", "nato/a il ", "nascita: "],
+            "nl": ["Geboortedatum: ", "geboren op ", "geb.: "]}
+
+
+def b15_born(r, loc):
+    return [r.choice(B15_BORN[b15_l(loc)]), b15_DOB(r, loc)]
+
+
+# ----- vendor tokens -----
+
+B15_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def b15_jwt_value(r):
+    enc = lambda o: base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+    hdr = r.choice([{"alg": "RS256", "typ": "JWT"}, {"typ": "JWT", "alg": "HS256"}, {"alg": "ES256", "kid": rnd(r, B15_B64U, 22)},
+                    {"alg": "RS256", "kid": rnd(r, HEX, 40), "typ": "at+jwt"}, {"alg": "PS256", "typ": "JWT", "x5t": rnd(r, B15_B64U, 27)}])
+    iat = r.randint(1_765_000_000, 1_797_000_000)
+    body = {"iss": r.choice(["https://login.acme-hr.example", "https://auth.tenant-eu.okta.example", "urn:svc:billing"]), "sub": rnd(r, HEX, 24),
+            "aud": r.choice(["api", "mcp-gateway", "https://graph.internal"]), "iat": iat, "exp": iat + r.choice([300, 3600, 28800])}
+    if r.random() < 0.5:
+        body["email"] = rnd(r, B15_LC, 6) + "@" + r.choice(B15_DOMAINS)
+    sig = rnd(r, B15_B64U, r.choice([43, 86, 342]))
+    return ".".join([enc(hdr), enc(body), sig])
+
+
+def b15_token(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B15_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        if p == "github_pat_":
+            return p + "11" + rnd(r, B15_UCD, 20) + "_" + rnd(r, AN, 59)
+        return p + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(4)
+        if k == 0:
+            return f"xoxb-{rnd(r, B15_DIG, 12)}-{rnd(r, B15_DIG, 13)}-{rnd(r, AN, 24)}"
+        if k == 1:
+            return f"xoxp-{rnd(r, B15_DIG, 12)}-{rnd(r, B15_DIG, 12)}-{rnd(r, B15_DIG, 13)}-{rnd(r, HEX, 32)}"
+        if k == 2:
+            return f"xapp-1-A{rnd(r, B15_UCD, 10)}-{rnd(r, B15_DIG, 13)}-{rnd(r, HEX, 64)}"
+        return f"xoxe.xoxp-1-{rnd(r, AN, 148)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_"]) + rnd(r, AN, r.choice([24, 99]))
+    if typ == "OPENAI_KEY":
+        if r.random() < 0.6:
+            return r.choice(["sk-proj-", "sk-svcacct-", "sk-admin-"]) + rnd(r, B15_B64U, 74) + "T3BlbkFJ" + rnd(r, B15_B64U, 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B15_B64U, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, B15_B64U, 33) if r.random() < 0.85 else "AIza" + rnd(r, B15_B64U, 35)
+    if typ == "JWT":
+        return b15_jwt_value(r)
+    raise ValueError(typ)
+
+
+B15_VENDOR_TYPES = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b15_TK(r, typ=None):
+    typ = typ or r.choice(B15_VENDOR_TYPES)
+    return B15L(typ, b15_token(r, typ))
+
+
+def b15_secret_value(r):
+    k = r.randrange(8)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, AN + "+/", 40)
+    if k == 2:
+        return b15_b64(r, r.choice([32, 48]))
+    if k == 3:
+        return r.choice(["cs_", "whk_", "sig_", "key_", "sess_"]) + rnd(r, AN, r.choice([24, 32, 40]))
+    if k == 4:
+        return rnd(r, B15_B64U, r.choice([32, 43, 64]))
+    if k == 5:
+        return "s%3A" + rnd(r, B15_B64U, 32) + "." + rnd(r, AN, 43)
+    if k == 6:
+        return rnd(r, AN, 8) + "~" + rnd(r, AN + "._-", 32)
+    return rnd(r, B15_UCD, 4) + "-" + rnd(r, B15_UCD, 4) + "-" + rnd(r, HEX, 24)
+
+
+def b15_GS(r):
+    return B15L("GENERIC_SECRET", b15_secret_value(r))
+
+
+def b15_CVV(r, n=None):
+    return B15L("GENERIC_SECRET", rnd(r, B15_DIG, n or r.choice([3, 3, 3, 4])))
+
+
+B15_WORDS = ["Lantaarn", "Hagebutte", "cormoran", "Pistacchio", "Alcachofa", "harbour", "Wolkenkratzer", "Tamarind", "nenuphar", "Quokka",
+             "Zwieback", "Cipresso", "Berenjena", "Molenwiek", "lighthouse", "Kiwano", "Sauterelle", "Fagiolino", "Medusa", "Krokus"]
+
+
+def b15_pw_value(r, plain=False):
+    k = r.randrange(7)
+    w = r.choice(B15_WORDS)
+    if k == 0:
+        v = w + str(r.randint(1, 9999)) + r.choice("!?#*$%&@")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([10, 14, 18, 24]))
+    elif k == 2:
+        v = "-".join(r.choice(B15_WORDS).lower() for _ in range(r.choice([3, 4]))) + str(r.randint(0, 9))
+    elif k == 3:
+        v = w[:3].upper() + rnd(r, B15_DIG, 3) + r.choice("=;:,()[]{}<>^") + rnd(r, AN, 5)
+    elif k == 4:
+        v = "".join({"a": "4", "e": "€", "i": "1", "o": "0", "s": "$", "t": "7"}.get(c, c) for c in w) + r.choice(["!", "!!", "#1", "_x"])
+    elif k == 5:
+        v = rnd(r, AN, 4) + r.choice("*^+") + rnd(r, AN, 4) + r.choice("%/.") + rnd(r, AN, 4)
+    else:
+        v = w.lower() + r.choice(["_", "."]) + B15_TODAY.strftime("%Y") + r.choice(["", "?", "!"])
+    if plain:  # safe in URLs, shell flags, CSV cells and XML attributes
+        v = "".join(c if c.isascii() and (c.isalnum() or c in "!*_.-~+^") else r.choice("_.-!") for c in v)
+    return v
+
+
+def b15_PW(r, plain=False):
+    return B15L("PASSWORD", b15_pw_value(r, plain))
+
+
+def b15_pem_value(r, nl="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY"])
+    blob = b15_b64(r, r.randint(120, 600))
+    w = 70 if kind.startswith("OPENSSH") else 64
+    body = nl.join(blob[i:i + w] for i in range(0, len(blob), w))
+    return f"-----BEGIN {kind}-----{nl}{body}{nl}-----END {kind}-----"
+
+
+def b15_PEM(r, nl="\n"):
+    return B15L("PRIVATE_KEY", b15_pem_value(r, nl))
+
+
+# ----- placeholders: vendor-shaped, visibly fake -----
+
+B15_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "AKIAEXAMPLE7EXAMPLE2", "ASIAEXAMPLEEXAMPLE23",
+    "ghp_" + "EXAMPLE" * 5 + "0", "ghp_" + "x" * 36, "gho_" + "0123456789" * 3 + "abcdef", "ghs_" + "EXAMPLEtoken" * 3,
+    "github_pat_11EXAMPLE0000000000000_" + "EXAMPLEexample" * 4 + "EXA",
+    "xoxb-000000000000-0000000000000-EXAMPLEexampleEXAMPLE000", "xoxp-123456789012-123456789012-1234567890123-" + "0123456789abcdef" * 2,
+    "sk_live_" + "EXAMPLE" * 3 + "000", "sk_live_" + "0" * 24, "rk_live_EXAMPLEKEYdoNOTuse00000000",
+    "sk-proj-" + "EXAMPLE" * 10 + "0000" + "T3BlbkFJ" + "EXAMPLE" * 10 + "0000", "sk-" + "x" * 20 + "T3BlbkFJ" + "x" * 20,
+    "sk-ant-api03-" + "EXAMPLE" * 13 + "00" + "AA", "sk-ant-api03-" + "x" * 93 + "AA",
+    "AIzaSy" + "EXAMPLE0" * 3 + "EXAMPLE00", "AIza" + "0" * 35,
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+
+
+def b15_PHD(r, typ=None):
+    pool = [p for p in B15_PLACEHOLDERS if typ is None or b15_shape_of(p) == [typ] or (typ == "AWS_ACCESS_KEY" and p.startswith("AKIA"))]
+    return B15L("PLACEHOLDER", r.choice(pool))
+
+
+B15_STANDINS = ["<your-api-key>", "${STRIPE_SECRET}", "changeme", "xxxx-xxxx", "ghp_…", "sk-...", "REPLACE_ME", "<redacted>", "********",
+                "{{ secrets.DEPLOY_TOKEN }}", "%DB_PASSWORD%", "$(cat /run/secrets/db)", "<TOKEN>", "TODO", "none", "[hidden]"]
+
+
+# ----- look-alikes (never labelled) -----
+
+def b15_gs1(d12):
+    s = sum(int(c) * (3 if j % 2 else 1) for j, c in enumerate(d12))
+    return d12 + str((10 - s % 10) % 10)
+
+
+def b15_badcard(r):
+    while True:
+        d = b15_card_digits(r)
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return b15_card_fmt(r, d)
+
+
+def b15_badiban(r):
+    cc = r.choice(sorted(B15_IBAN))
+    v = b15_iban_value(r, cc)
+    while True:
+        j = r.randrange(4, len(v))
+        if v[j].isdigit():
+            w = v[:j] + str((int(v[j]) + r.randint(1, 9)) % 10) + v[j + 1:]
+            if b15_m97(w[4:] + w[:4]) != 1:
+                break
+    return " ".join(w[i:i + 4] for i in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b15_nine(r):
+    """A nine-digit number that is not an SSN by context (or by rule)."""
+    k = r.randrange(5)
+    if k == 0:
+        return f"{r.choice(['routing', 'ABA', 'RTN'])} {r.choice(['0', '1', '2'])}{rnd(r, B15_DIG, 8)}"
+    if k == 1:
+        return f"9{rnd(r, B15_DIG, 2)}-{rnd(r, B15_DIG, 2)}-{rnd(r, B15_DIG, 4)}"
+    if k == 2:
+        return f"000-{rnd(r, B15_DIG, 2)}-{rnd(r, B15_DIG, 4)}"
+    if k == 3:
+        return f"member # {rnd(r, B15_DIG, 9)}"
+    return f"NPI {rnd(r, B15_DIG, 10)}"
+
+
+def b15_la(f, r, loc, g=None):
+    g = r.randrange(34) if g is None else g
+    D = B15_DIG
+    if g == 0: return f"{b15_t(loc, en='Order', de='Auftrag', fr='Commande', es='Pedido', it='Ordine', nl='Order')} #{rnd(r, D, 3)} {rnd(r, D, 3)} {rnd(r, D, 4)}"
+    if g == 1: return r.choice([f"INC{rnd(r, D, 7)}", f"RITM{rnd(r, D, 7)}", f"CS{rnd(r, D, 8)}", f"SD-{r.randint(1000, 99999)}", f"Case {rnd(r, D, 8)}"])
+    if g == 2: return r.choice([f"Invoice {rnd(r, B15_UC, 2)}-{rnd(r, D, 4)}-{rnd(r, D, 4)}", f"Rechnung {B15_TODAY.year}-{rnd(r, D, 6)}", f"Facture FA{rnd(r, D, 8)}", f"Fattura n. {r.randint(1, 999)}/{B15_TODAY.year}"])
+    if g == 3: return r.choice([f"booking {rnd(r, B15_UCD, 6)}", f"HM{rnd(r, B15_UCD, 8)}", f"PNR {rnd(r, B15_UC, 6)}", f"conf. {rnd(r, D, 10)}"])
+    if g == 4: return f"{b15_t(loc, en='ref', de='Az.', fr='réf.', es='ref.', it='rif.', nl='kenmerk')} {rnd(r, D, 3)}-{rnd(r, D, 3)}-{rnd(r, D, 4)}"
+    if g == 5: return f"{b15_t(loc, en='tracking', de='Sendungsnr.', fr='suivi', es='seguimiento', it='tracking', nl='track&trace')} " + r.choice(
+        [f"1Z{rnd(r, B15_UCD, 16)}", f"9400{rnd(r, D, 18)}", f"3SABC{rnd(r, D, 9)}", f"CX{rnd(r, D, 9)}FR", f"{rnd(r, D, 12)}", f"JJD{rnd(r, D, 18)}"])
+    if g == 6: return r.choice([f"v{r.randint(0, 5)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"{r.randint(1, 3)}.{r.randint(0, 99)}.{r.randint(100, 9999)}", f"build {rnd(r, D, 8)}.{r.randint(1, 60)}",
+                                f"API version {B15_TODAY.year - r.randint(0, 2)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}", f"IOS XE {r.randint(16, 17)}.{r.randint(1, 12)}.{r.randint(1, 9)}a"])
+    if g == 7:
+        t = datetime.datetime(B15_TODAY.year, r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+        return r.choice([t.isoformat() + "Z", t.strftime("%Y%m%d%H%M%S"), t.strftime("%d-%b-%Y %H:%M:%S"), str(int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) * 1000),
+                         t.strftime("%Y-%m-%d %H:%M:%S.") + rnd(r, D, 6)])
+    if g == 8: return r.choice([f"sha1 {rnd(r, HEX, 40)}", f"digest sha256:{rnd(r, HEX, 64)}", f"md5 {rnd(r, HEX, 32)}", f"crc32 {rnd(r, HEX, 8)}", f"object {rnd(r, HEX, 24)}"])
+    if g == 9: return b15_uuid(r, r.random() < 0.3)
+    if g == 10: return f"{b15_t(loc, en='card', de='Karte', fr='carte', es='tarjeta', it='carta', nl='pas')} {b15_badcard(r)}"
+    if g == 11: return f"IBAN {b15_badiban(r)}"
+    if g == 12: return f"IMEI {b15_luhn_complete(r.choice(['35', '86', '01', '99']) + rnd(r, D, 12))}"
+    if g == 13: return r.choice([f"Zoom {rnd(r, D, 3)} {rnd(r, D, 4)} {rnd(r, D, 4)}", f"Teams ID {rnd(r, D, 3)} {rnd(r, D, 3)} {rnd(r, D, 3)} {rnd(r, D, 3)}", f"Webex {rnd(r, D, 4)} {rnd(r, D, 3)} {rnd(r, D, 4)}"])
+    if g == 14: return b15_nine(r)
+    if g == 15: return f"{b15_t(loc, en='appointment on', de='Termin am', fr='rendez-vous le', es='cita el', it='appuntamento il', nl='afspraak op')} {b15_rel(r, loc, 10, 60)}"
+    if g == 16: return f"{b15_t(loc, en='issued', de='ausgestellt', fr='émis le', es='emitido', it='emesso il', nl='uitgegeven')} {b15_rel(r, loc, 3000, 0)}"
+    if g == 17: return r.choice([f"{r.randint(1, 9999)},{rnd(r, D, 2)} EUR", f"USD {r.randint(1, 99)},{rnd(r, D, 3)}.{rnd(r, D, 2)}", f"£{r.randint(10, 9999)}.{rnd(r, D, 2)}"])
+    if g == 18: return r.choice([f"SKU {rnd(r, B15_UC, 3)}-{rnd(r, D, 5)}", f"EAN {b15_gs1(r.choice(['40', '87', '30', '80', '84', '54']) + rnd(r, D, 10))}", f"part no. {rnd(r, D, 3)}-{rnd(r, D, 3)}-{rnd(r, D, 3)}", f"lot {rnd(r, B15_UCD, 8)}"])
+    if g == 19: return r.choice([f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, D, 3)}", f"{r.randint(1, 999)} ms", f"TTL {r.randint(60, 86400)}", f"pid {r.randint(100, 99999)}", f"port {r.randint(1024, 65535)}", f"+{r.randint(1, 49)}.{rnd(r, D, 2)} %"])
+    if g == 20: return r.choice([f"{r.randint(1, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}", f"OID 1.2.840.{r.randint(10000, 113999)}.{r.randint(1, 9)}.{r.randint(1, 99)}",
+                                 f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}-SNAPSHOT", f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"])
+    if g == 21: return r.choice(B15_STANDINS)
+    if g == 22: return r.choice(B15_PWTALK[b15_l(loc)])
+    if g == 23: return r.choice([f"**** {rnd(r, D, 4)}", f"ending in {rnd(r, D, 4)}", f"{rnd(r, D, 6)}XXXXXX{rnd(r, D, 4)}", f"IBAN …{rnd(r, D, 4)}", f"XXX-XX-{rnd(r, D, 4)}"])
+    if g == 24: return r.choice([f"VAT {r.choice(['DE', 'FR', 'NL', 'IT', 'ES', 'GB'])}{rnd(r, D, 9)}", f"KvK {rnd(r, D, 8)}", f"SIRET {rnd(r, D, 14)}", f"CIF B{rnd(r, D, 8)}", f"EIN {rnd(r, D, 2)}-{rnd(r, D, 7)}"])
+    if g == 25: return r.choice([f"BIC {rnd(r, B15_UC, 4)}{r.choice(['DE', 'FR', 'NL', 'IT', 'ES', 'GB'])}{rnd(r, B15_UCD, 2)}", f"sort code {rnd(r, D, 2)}-{rnd(r, D, 2)}-{rnd(r, D, 2)}", f"account {rnd(r, D, 8)}"])
+    if g == 26: return r.choice([f"room {r.randint(100, 999)}", f"seat {r.randint(1, 40)}{r.choice('ABCDEF')}", f"flight {rnd(r, B15_UC, 2)}{r.randint(100, 9999)}", f"gate {r.choice('ABCD')}{r.randint(1, 60)}"])
+    if g == 27: return r.choice([f"token_ttl={r.choice([300, 900, 3600])}", f"password_policy=min{r.randint(8, 16)}", "password_required=true", f"api_key_rotation_days={r.randint(30, 180)}", "secret_ref=vault:kv/app"])
+    if g == 28: return f"{b15_t(loc, en='member no.', de='Mitgliedsnr.', fr='n° adhérent', es='n.º socio', it='n. tessera', nl='lidnummer')} {rnd(r, D, r.choice([8, 10, 11]))}"
+    if g == 29: return r.choice([f"ICCID 8931{rnd(r, D, 15)}", f"IMSI 204{rnd(r, D, 12)}", f"EID 8904{rnd(r, D, 28)}"])
+    if g == 30: return r.choice([f"ETag W/\"{rnd(r, HEX, 16)}\"", f"request-id req_{rnd(r, AN, 14)}", f"trace {rnd(r, HEX, 32)}", f"span {rnd(r, HEX, 16)}"])
+    if g == 31: return r.choice([f"x-amz-request-id {rnd(r, B15_UCD, 16)}", f"cf-ray {rnd(r, HEX, 16)}-{r.choice(['AMS', 'FRA', 'CDG', 'MAD', 'MXP', 'LHR'])}", f"msg-id <{rnd(r, HEX, 12)}.{rnd(r, D, 6)}@mx.example.net>"])
+    if g == 32: return f"{b15_t(loc, en='valid until', de='gültig bis', fr='valable jusqu au', es='válido hasta', it='valido fino al', nl='geldig tot')} {b15_rel(r, loc, 0, 900)}"
+    return r.choice([f"{r.randint(40, 59)}.{rnd(r, D, 5)}, {r.randint(-9, 19)}.{rnd(r, D, 5)}", f"{rnd(r, D, 4)} {rnd(r, B15_UC, 2)}", f"tel. ext. {r.randint(100, 9999)}", f"PO {rnd(r, D, 10)}"])
+
+
+def b15_clock(r):
+    t = datetime.datetime.combine(B15_TODAY - datetime.timedelta(days=r.randint(0, 20)), datetime.time(r.randint(0, 22), r.randint(0, 59), r.randint(0, 59)))
+    fmt = r.choice(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%d-%b-%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S"])
+    state = [t]
+
+    def tick():
+        state[0] += datetime.timedelta(seconds=r.randint(0, 90), microseconds=r.randint(0, 999999))
+        return state[0].strftime(fmt)
+    return tick
+
+
+def b15_las(f, r, loc, n=2, sep=", "):
+    return sep.join(b15_la(f, r, loc) for _ in range(n))
+
+
+B15_PWTALK = {
+    "en": ["Password must be rotated every 60 days.", "Reset link for the password sent to the user.", "No password was shared in this ticket.",
+           "Reminder: the password field is masked in exports.", "User forgot password again.",
+           "Password: sent separately by SMS.", "password: unchanged", "Password: see the 1Password item 'Router'", "wifi password is on the fridge"],
+    "de": ["Passwort läuft in 14 Tagen ab.", "Link zum Zurücksetzen des Passworts verschickt.", "Bitte Passwörter nie per Mail senden.", "Passwort: wie besprochen", "Passwort: siehe Tresor"],
+    "fr": ["Le mot de passe expire dans 30 jours.", "Réinitialisation du mot de passe effectuée par le client.", "Ne jamais envoyer de mot de passe par e-mail.", "Mot de passe : inchangé", "mot de passe : voir le coffre-fort"],
+    "es": ["La contraseña caduca cada 90 días.", "El cliente restableció su contraseña.", "Nunca envíe contraseñas por correo.", "Contraseña: la de siempre", "contraseña: enviada por SMS"],
+    "it": ["La password scade tra 30 giorni.", "Il cliente ha reimpostato la password.", "Mai inviare password via e-mail.", "Password: invariata", "password: quella solita"],
+    "nl": ["Wachtwoord verloopt over 30 dagen.", "Klant heeft het wachtwoord zelf gereset.", "Stuur nooit wachtwoorden per mail.", "Wachtwoord: zie kluis", "wachtwoord: ongewijzigd"],
+}
+
+B15_PWSAY = {
+    "en": ["temporary password is ", "he set the password to ", "pwd = ", "login password: ", "the passcode we agreed is "],
+    "de": ["Initialpasswort lautet ", "Passwort: ", "das Kennwort ist ", "neues Passwort = "],
+    "fr": ["le mot de passe temporaire est ", "mot de passe : ", "mdp provisoire = "],
+    "es": ["la contraseña provisional es ", "contraseña: ", "clave de acceso = "],
+    "it": ["la password temporanea è ", "password: ", "pwd iniziale = "],
+    "nl": ["het tijdelijke wachtwoord is ", "wachtwoord: ", "ww = "],
+}
+
+
+def b15_pwsay(r, loc, plain=False):
+    return [r.choice(B15_PWSAY[b15_l(loc)]), b15_PW(r, plain)]
+
+
+# ----- a credential slot: (key name, labelled value) for config-like documents -----
+
+B15_SLOT_KEYS = {
+    "AWS_ACCESS_KEY": ["aws_access_key_id", "access_key", "AWS_ACCESS_KEY_ID", "accessKeyId"],
+    "GITHUB_TOKEN": ["github_token", "GH_TOKEN", "gitToken", "token"],
+    "SLACK_TOKEN": ["slack_token", "SLACK_BOT_TOKEN", "slackAppToken", "bot_token"],
+    "STRIPE_KEY": ["stripe_secret", "STRIPE_API_KEY", "stripeKey", "secret_key"],
+    "OPENAI_KEY": ["openai_api_key", "OPENAI_API_KEY", "llm_key", "apiKey"],
+    "ANTHROPIC_KEY": ["anthropic_api_key", "ANTHROPIC_API_KEY", "claude_key", "x_api_key"],
+    "GOOGLE_API_KEY": ["google_api_key", "maps_key", "GOOGLE_MAPS_API_KEY", "geocoder_key"],
+    "JWT": ["id_token", "access_token", "service_jwt", "authToken"],
+    "GENERIC_SECRET": ["client_secret", "aws_secret_access_key", "hmac_secret", "signing_key", "session_secret", "api_secret", "webhook_secret", "cookie_secret"],
+    "PASSWORD": ["password", "passwd", "db_password", "admin_pass", "smtp_password"],
+}
+B15_SLOT_TYPES = list(B15_SLOT_KEYS) + ["GENERIC_SECRET", "PASSWORD", "PLACEHOLDER"]
+
+
+def b15_slot(r, typ=None, plain=True):
+    typ = typ or r.choice(B15_SLOT_TYPES)
+    if typ == "PLACEHOLDER":
+        v = b15_PHD(r)
+        key = {"A": "aws_access_key_id", "g": "github_token", "x": "slack_token", "r": "stripe_secret", "e": "id_token"}.get(v.text[0], "api_key")
+        if v.text.startswith("sk-ant"):
+            key = "anthropic_api_key"
+        elif v.text.startswith("sk-"):
+            key = "openai_api_key"
+        elif v.text.startswith("sk_"):
+            key = "stripe_secret"
+        elif v.text.startswith("AIza"):
+            key = "google_api_key"
+        return key + "_example", v
+    key = r.choice(B15_SLOT_KEYS[typ])
+    if typ == "GENERIC_SECRET":
+        return key, b15_GS(r)
+    if typ == "PASSWORD":
+        return key, b15_PW(r, plain)
+    return key, b15_TK(r, typ)
+
+
+# ----- text documents -----
+
+def B15_freshservice(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"[Freshservice] Ticket {b15_la(f, r, loc, 1)} – ",
+            b15_t(loc, en="VPN access for new starter", de="VPN-Zugang für neuen Mitarbeiter", fr="Accès VPN nouvel arrivant", es="Acceso VPN para nueva incorporación",
+                  it="Accesso VPN nuovo assunto", nl="VPN-toegang nieuwe medewerker"),
+            f"\nRequester: {fn} {ln} <", b15_EM(f, r, fn, ln), ">\nAgent group: IT Ops L1 · Due by " + b15_rel(r, loc, 0, 10) + "\n\n",
+            b15_t(loc, en="Account created. ", de="Konto angelegt. ", fr="Compte créé. ", es="Cuenta creada. ", it="Account creato. ", nl="Account aangemaakt. "),
+            b15_pwsay(r, loc), "\n", b15_t(loc, en="Callback number: ", de="Rückrufnummer: ", fr="Rappeler au ", es="Devolver llamada al ", it="Richiamare al ", nl="Terugbellen op "),
+            b15_PH(r, loc), "\n", f"Asset: {b15_la(f, r, loc, 12)} · {b15_la(f, r, loc, 20)}\n"]
+
+
+def B15_servicenow(f, r, loc):
+    fn, ln = b15_who(f)
+    rows = ["number,short_description,caller_id.email,u_contact_phone,cmdb_ci.ip_address,sys_updated_on\n"]
+    for _ in range(r.randint(2, 4)):
+        rows += [f"{b15_la(f, r, loc, 1).split()[-1]},", r.choice(["Printer offline", "Outlook prompts for credentials", "SAP GUI crash", "Badge not working"]), ",",
+                 b15_EM(f, r), ",", b15_PH(r, loc, 0.0), ",", b15_IP4(r, True), f",{b15_la(f, r, loc, 7)}\n"]
+    return ["-- ServiceNow export incident.csv (", f"{fn} {ln}", ")\n"] + rows
+
+
+def B15_sfcase(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"From: {fn} {ln} <", b15_EM(f, r, fn, ln), ">\nTo: ", B15L("EMAIL", "support@" + r.choice(["fietsen-direct.nl", "maison-durand.fr", "alpenhaus-shop.de"])),
+            f"\nSubject: {b15_t(loc, en='Double charge', de='Doppelte Abbuchung', fr='Double débit', es='Cargo duplicado', it='Addebito doppio', nl='Dubbele afschrijving')} [ ref:_00D{rnd(r, AN, 5)}._500{rnd(r, AN, 6)}:ref ]\n\n",
+            b15_t(loc, en="You charged my card twice: ", de="Sie haben meine Karte doppelt belastet: ", fr="Vous avez débité ma carte deux fois : ",
+                  es="Me han cobrado dos veces en la tarjeta ", it="Avete addebitato due volte la carta ", nl="Jullie hebben mijn kaart twee keer belast: "),
+            b15_CC(r), ". ", b15_la(f, r, loc, 0), ". ",
+            b15_t(loc, en="Please refund to ", de="Bitte erstatten auf ", fr="Merci de rembourser sur ", es="Devuélvanlo a ", it="Rimborsate su ", nl="Graag terugstorten op "),
+            b15_IBAN(r, loc), ".\n", b15_t(loc, en="Phone ", de="Tel. ", fr="Tél. ", es="Tel. ", it="Tel. ", nl="Tel. "), b15_PH(r, loc), "\n"]
+
+
+def B15_helpscout(f, r, loc):
+    fn, ln = b15_who(f)
+    a = f.first_name()
+    return [f"Conversation #{r.randint(10000, 999999)} · Mailbox: Billing\n", f"{fn} {ln} ({b15_rel(r, loc, 2, 0)}):\n  ",
+            b15_t(loc, en="Can you update my date of birth? It is wrong on the account. Correct one: ", de="Mein Geburtsdatum ist falsch hinterlegt, richtig ist ",
+                  fr="Ma date de naissance est fausse sur le compte, la bonne est ", es="Mi fecha de nacimiento está mal, la correcta es ",
+                  it="La mia data di nascita è sbagliata, quella giusta è ", nl="Mijn geboortedatum klopt niet, de juiste is "),
+            b15_DOB(r, loc), "\n", f"{a} (note):\n  ", b15_t(loc, en="verified via callback to ", de="per Rückruf verifiziert an ", fr="vérifié par rappel au ",
+                                                              es="verificado llamando al ", it="verificato richiamando il ", nl="geverifieerd via terugbellen naar "),
+            b15_PH(r, loc), f"; {b15_la(f, r, loc, 16)}; {b15_la(f, r, loc, 28)}\n"]
+
+
+def B15_postmark(f, r, loc):
+    return [f"Postmark bounce · HardBounce · MessageID {b15_uuid(r)}\n", "Email: ", b15_EM(f, r), "\nFrom: ", b15_EM(f, r, dom="mail.quantum-ledger.io"),
+            f"\nBouncedAt: {b15_la(f, r, loc, 7)}\nDetails: smtp;550 5.1.1 user unknown\nServer: mx{r.randint(1, 9)} [", b15_IP4(r, False), "]\n",
+            f"Tag: invoice-reminder · {b15_la(f, r, loc, 2)}\n"]
+
+
+def B15_calendly(f, r, loc):
+    fn, ln = b15_who(f)
+    return [b15_t(loc, en="New event scheduled", de="Neuer Termin gebucht", fr="Nouveau rendez-vous", es="Nueva cita", it="Nuovo appuntamento", nl="Nieuwe afspraak"),
+            f": {fn} {ln}\nEvent type: 30 min intake\n{b15_la(f, r, loc, 15)}\nInvitee email: ", b15_EM(f, r, fn, ln), "\nText reminder number: ", b15_PH(r, loc, 0.0, True),
+            "\nQuestions:\n  ", b15_t(loc, en="Your date of birth (for the insurer)", de="Ihr Geburtsdatum (für die Kasse)", fr="Votre date de naissance (mutuelle)",
+                                       es="Su fecha de nacimiento (aseguradora)", it="La sua data di nascita (assicurazione)", nl="Uw geboortedatum (verzekeraar)"),
+            ": ", b15_DOB(r, loc), f"\n  {b15_t(loc, en='Anything else?', de='Sonstiges?', fr='Autre chose ?', es='¿Algo más?', it='Altro?', nl='Nog iets?')}: {b15_la(f, r, loc, 22)}\n",
+            f"{b15_la(f, r, loc, 13)}\n"]
+
+
+def B15_docusign(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"DocuSign: {b15_t(loc, en='Completed', de='Abgeschlossen', fr='Terminé', es='Completado', it='Completato', nl='Voltooid')} – ",
+            b15_t(loc, en="Lease agreement", de="Mietvertrag", fr="Bail d'habitation", es="Contrato de arrendamiento", it="Contratto di locazione", nl="Huurovereenkomst"),
+            f"\nEnvelope ID: {b15_uuid(r, True)}\nSigner: {fn} {ln} (", b15_EM(f, r, fn, ln), ")\nSMS auth: ", b15_PH(r, loc, 0.05, True), "\nSigned from IP ",
+            b15_IP4(r, False) if r.random() < 0.6 else b15_IP6(r), f" on {b15_la(f, r, loc, 7)}\n",
+            b15_t(loc, en="Deposit account: ", de="Kautionskonto: ", fr="Compte dépôt de garantie : ", es="Cuenta de fianza: ", it="Conto deposito cauzionale: ", nl="Borgrekening: "),
+            b15_IBAN(r, loc), "\n"]
+
+
+def B15_typeform(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"Typeform · new response to \"{b15_t(loc, en='Volunteer signup', de='Ehrenamt-Anmeldung', fr='Inscription bénévole', es='Alta voluntariado', it='Iscrizione volontari', nl='Aanmelding vrijwilligers')}\"\n",
+            f"1. Name → {fn} {ln}\n2. Email → ", b15_EM(f, r, fn, ln), "\n3. Phone → ", b15_PH(r, loc), "\n4. ",
+            b15_t(loc, en="Birthday", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"), " → ", b15_DOB(r, loc),
+            f"\n5. {b15_t(loc, en='Shirt size', de='T-Shirt-Größe', fr='Taille', es='Talla', it='Taglia', nl='Maat')} → {r.choice(['S', 'M', 'L', 'XL'])}\n",
+            f"response_id {rnd(r, B15_LC + B15_DIG, 32)} · submitted {b15_la(f, r, loc, 7)}\n"]
+
+
+def B15_eventbrite(f, r, loc):
+    out = ["Order #,Order Date,First Name,Last Name,Email,Cell Phone,Ticket Type,Barcode #\n"]
+    for _ in range(r.randint(3, 5)):
+        fn, ln = b15_who(f)
+        out += [f"{rnd(r, B15_DIG, 10)},{b15_rel(r, loc, 60, 0, True)},{fn},{ln},", b15_EM(f, r, fn, ln), ",", b15_PH(r, loc, 0.0), f",{r.choice(['Early bird', 'General', 'VIP'])},8{rnd(r, B15_DIG, 18)}\n"]
+    return out
+
+
+def B15_airbnb(f, r, loc):
+    g = f.first_name()
+    return [f"Airbnb · {b15_la(f, r, loc, 3)}\n{g}: ", b15_t(loc, en="Hi! We land late, what's the door code and wifi?", de="Hallo! Wir kommen spät an, Türcode und WLAN?",
+                                                         fr="Bonjour ! On arrive tard, code de la porte et wifi ?", es="¡Hola! Llegamos tarde, ¿código de la puerta y wifi?",
+                                                         it="Ciao! Arriviamo tardi, codice porta e wifi?", nl="Hoi! We komen laat aan, deurcode en wifi?"),
+            f"\nHost: {b15_t(loc, en='Keys in the lockbox', de='Schlüssel im Kasten', fr='Clés dans la boîte', es='Llaves en el cajetín', it='Chiavi nella cassetta', nl='Sleutels in het kastje')} ({b15_la(f, r, loc, 26)}), WiFi \"{r.choice(['CasaSol', 'Gracht12', 'Maison_Bleue', 'Dachgeschoss'])}\" ",
+            b15_t(loc, en="password ", de="Passwort ", fr="mot de passe ", es="contraseña ", it="password ", nl="wachtwoord "), b15_PW(r, True), "\n",
+            b15_t(loc, en="Call me if anything: ", de="Bei Fragen: ", fr="En cas de souci : ", es="Cualquier cosa: ", it="Per qualsiasi cosa: ", nl="Bel gerust: "), b15_PH(r, loc), "\n"]
+
+
+def B15_uber(f, r, loc):
+    return [f"Uber · {b15_t(loc, en='Your Thursday evening trip', de='Deine Fahrt am Donnerstagabend', fr='Votre course de jeudi soir', es='Tu viaje del jueves', it='La tua corsa di giovedì', nl='Je rit van donderdagavond')}\n",
+            f"{b15_la(f, r, loc, 17)} · {r.uniform(2, 30):.2f} km · {r.randint(6, 59)} min\n", "Visa •••• " + rnd(r, B15_DIG, 4) + "\n",
+            b15_t(loc, en="Receipt sent to ", de="Beleg gesendet an ", fr="Reçu envoyé à ", es="Recibo enviado a ", it="Ricevuta inviata a ", nl="Bon verstuurd naar "), b15_EM(f, r),
+            f"\nTrip ID {b15_uuid(r)} · {b15_la(f, r, loc, 7)}\n"]
+
+
+def B15_doordash(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"DoorDash order {rnd(r, HEX, 8).upper()} – {fn} {ln[0]}.\n", b15_t(loc, en="Dasher instructions: ", de="Hinweis für Fahrer: ", fr="Instructions livreur : ",
+                                                                               es="Instrucciones: ", it="Istruzioni rider: ", nl="Instructies bezorger: "),
+            r.choice(["leave at door, ", "ring twice, ", "buzz 4B, "]), b15_t(loc, en="text ", de="SMS an ", fr="SMS au ", es="escribir al ", it="scrivere al ", nl="sms naar "),
+            b15_PH(r, loc, 0.0, True), f"\n{b15_la(f, r, loc, 17)} · {b15_la(f, r, loc, 0)}\n"]
+
+
+def B15_shopify_note(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"{b15_la(f, r, loc, 0)} · Timeline\n", f"{b15_rel(r, loc, 5, 0)} — {fn} {ln} ",
+            b15_t(loc, en="left a note: ", de="hat notiert: ", fr="a laissé une note : ", es="dejó una nota: ", it="ha lasciato una nota: ", nl="liet een notitie achter: "),
+            b15_t(loc, en="gift for my mum, she was born ", de="Geschenk für meine Mutter, geboren am ", fr="cadeau pour ma mère, née le ", es="regalo para mi madre, nacida el ",
+                  it="regalo per mia madre, nata il ", nl="cadeau voor mijn moeder, geboren op "), b15_DOB(r, loc),
+            "\n", f"Payment: •••• {rnd(r, B15_DIG, 4)} · risk: low\nCustomer IP ", b15_IP4(r, False), f" · {b15_la(f, r, loc, 5)}\n"]
+
+
+def B15_magento(f, r, loc):
+    return [f"[{b15_la(f, r, loc, 7)}] main.CRITICAL: PDOException: SQLSTATE[HY000] [1045] Access denied for user 'm2_store'@'", b15_IP4(r, True),
+            "' (using password: YES)\n", "#0 vendor/magento/framework/DB/Adapter/Pdo/Mysql.php(", str(r.randint(100, 999)), "): connect()\n",
+            "app/etc/env.php db.connection.default: host=db-m2, dbname=magento, username=m2_store, password=", b15_PW(r, True), "\n",
+            "crypt key => ", b15_GS(r), "\n", f"{b15_la(f, r, loc, 6)} {b15_la(f, r, loc, 27)}\n"]
+
+
+def B15_mt940(f, r, loc):
+    out = [":20:STMT", rnd(r, B15_DIG, 8), "\n:25:", b15_IBAN(r, loc, False), "\n:28C:", f"{r.randint(1, 300):05d}/001\n",
+           f":60F:C{B15_TODAY.strftime('%y%m%d')}EUR{r.randint(100, 99999)},{rnd(r, B15_DIG, 2)}\n"]
+    for _ in range(r.randint(2, 3)):
+        out += [f":61:{B15_TODAY.strftime('%y%m%d')}{r.choice('CD')}{r.randint(1, 9999)},{rnd(r, B15_DIG, 2)}NTRFNONREF\n:86:/EREF/{b15_la(f, r, loc, 2)}/IBAN/",
+                b15_IBAN(r, loc, False), f"/NAME/{f.last_name()}\n"]
+    return out + [f":62F:C{B15_TODAY.strftime('%y%m%d')}EUR{r.randint(100, 99999)},{rnd(r, B15_DIG, 2)}\n-\n"]
+
+
+def B15_camt(f, r, loc):
+    fn, ln = b15_who(f)
+    return ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>\n",
+            f"  <GrpHdr><MsgId>{rnd(r, B15_UCD, 16)}</MsgId><CreDtTm>{b15_la(f, r, loc, 7)}</CreDtTm></GrpHdr>\n  <Stmt><Acct><Id><IBAN>", b15_IBAN(r, loc, False), "</IBAN></Id></Acct>\n",
+            f"   <Ntry><Amt Ccy=\"EUR\">{r.randint(1, 9999)}.{rnd(r, B15_DIG, 2)}</Amt><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>{fn} {ln}</Nm></Dbtr><DbtrAcct><Id><IBAN>",
+            b15_IBAN(r, loc, False), "</IBAN></Id></DbtrAcct></RltdPties>\n", f"    <RmtInf><Ustrd>{b15_la(f, r, loc, 2)} {b15_la(f, r, loc, 11)}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n",
+            "  </Stmt></BkToCstmrStmt></Document>\n"]
+
+
+def B15_ofx(f, r, loc):
+    return ["OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\n\n<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0</STATUS><DTSERVER>", b15_la(f, r, loc, 7).replace("-", "").replace(":", "")[:14],
+            "\n<USERID>", b15_EM(f, r), "\n<USERPASS>", b15_PW(r, True), "\n</SONRS></SIGNONMSGSRSV1>\n<BANKACCTFROM><BANKID>",
+            rnd(r, B15_DIG, 9), "<ACCTID>", rnd(r, B15_DIG, 10), "<ACCTTYPE>CHECKING</BANKACCTFROM>\n",
+            f"<STMTTRN><TRNTYPE>DEBIT<TRNAMT>-{r.randint(1, 999)}.{rnd(r, B15_DIG, 2)}<FITID>{rnd(r, B15_DIG, 15)}<MEMO>CARD ", b15_CC(r) if r.random() < 0.4 else b15_la(f, r, loc, 23),
+            "</STMTTRN></OFX>\n"]
+
+
+def B15_xero(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"{b15_la(f, r, loc, 2)} from {r.choice(['Greywell Estates Ltd', 'Haverford Freight', 'Studio Bellandi srl', 'Bakkerij Visser BV'])}\n",
+            f"{b15_t(loc, en='Dear', de='Sehr geehrte/r', fr='Madame, Monsieur', es='Estimado/a', it='Gentile', nl='Beste')} {fn} {ln},\n",
+            b15_t(loc, en="Amount due ", de="Fälliger Betrag ", fr="Montant dû ", es="Importe ", it="Importo dovuto ", nl="Te betalen "), f"{b15_la(f, r, loc, 17)}, ",
+            b15_t(loc, en="due ", de="fällig am ", fr="échéance ", es="vence ", it="scadenza ", nl="vervalt "), b15_rel(r, loc, 0, 30), ".\n",
+            b15_t(loc, en="Pay by bank transfer to ", de="Bitte überweisen an ", fr="Virement sur ", es="Transferencia a ", it="Bonifico su ", nl="Overmaken naar "),
+            b15_IBAN(r, loc), f" ({b15_la(f, r, loc, 25)}).\n", b15_t(loc, en="Queries: ", de="Rückfragen: ", fr="Questions : ", es="Dudas: ", it="Domande: ", nl="Vragen: "),
+            b15_EM(f, r), " / ", b15_PH(r, loc), "\n"]
+
+
+def B15_personio(f, r, loc):
+    out = [";".join(["Employee ID", b15_t(loc, en="First name", de="Vorname", fr="Prénom", es="Nombre", it="Nome", nl="Voornaam"),
+                     b15_t(loc, en="Last name", de="Nachname", fr="Nom", es="Apellidos", it="Cognome", nl="Achternaam"),
+                     b15_t(loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"),
+                     b15_t(loc, en="Hire date", de="Eintrittsdatum", fr="Date d'entrée", es="Fecha de alta", it="Data assunzione", nl="Datum in dienst"),
+                     "IBAN", "E-Mail"]) + ("; SSN" if loc == "en_US" else "") + "\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b15_who(f)
+        out += [f"{r.randint(1000, 9999)};{fn};{ln};", b15_DOB(r, loc), f";{b15_rel(r, loc, 3000, 0)};", b15_IBAN(r, loc), ";", b15_EM(f, r, fn, ln, "people.quantum-ledger.io")]
+        if loc == "en_US":
+            out += [";", b15_SSN(r)]
+        out.append("\n")
+    return out
+
+
+def B15_greenhouse(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"Scorecard · {fn} {ln} · {r.choice(['Senior Data Engineer', 'Account Executive DACH', 'SRE', 'Office Manager'])}\n",
+            f"Interviewer: {f.name()} · {b15_rel(r, loc, 20, 0)}\n", "Overall: Yes\nKey take-aways: strong on SQL; ", b15_la(f, r, loc, 22), "\n",
+            "Candidate contact: ", b15_EM(f, r, fn, ln), " / ", b15_PH(r, loc), "\n",
+            b15_t(loc, en="Note: candidate pasted a live key in the take-home repo: ", de="Hinweis: Kandidat hat einen echten Key ins Repo gestellt: ",
+                  fr="Note : le candidat a laissé une vraie clé dans le dépôt : ", es="Nota: dejó una clave real en el repositorio: ",
+                  it="Nota: ha lasciato una chiave vera nel repo: ", nl="Let op: echte sleutel in de repo gezet: "), b15_TK(r), "\n"]
+
+
+def B15_ccd(f, r, loc):
+    fn, ln = b15_who(f)
+    bd = b15_DOB(r, loc, True)
+    return ["<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n <recordTarget><patientRole>\n", ("  <id root=\"2.16.840.1.113883.4.1\" extension=\"", b15_SSN(r, "-"), "\"/>\n") if loc == "en_US" else ("  <id root=\"2.16.840.1.113883.19.5\" extension=\"" + rnd(r, B15_DIG, 10) + "\"/>\n"), "  <telecom use=\"HP\" value=\"tel:", b15_PH(r, loc, 0.0), "\"/>\n  <telecom value=\"mailto:", b15_EM(f, r, fn, ln),
+            f"\"/>\n  <patient><name><given>{fn}</given><family>{ln}</family></name>\n   <!-- birthTime --> ", "<birthTime value=\"", B15L("DATE_OF_BIRTH", bd.text.replace("-", "")),
+            "\"/>\n  </patient></patientRole></recordTarget>\n", f" <effectiveTime value=\"{(B15_TODAY - datetime.timedelta(days=r.randint(0, 400))).strftime('%Y%m%d')}{r.randint(7, 19):02d}{r.randint(0, 59):02d}\"/>\n</ClinicalDocument>\n"]
+
+
+def B15_dicom(f, r, loc):
+    fn, ln = b15_who(f)
+    d = B15_TODAY - datetime.timedelta(days=r.randint(18 * 365, 90 * 365))
+    return ["# dcmdump CT.1.2.840.dcm\n", f"(0008,0020) DA [{(B15_TODAY - datetime.timedelta(days=r.randint(0, 90))).strftime('%Y%m%d')}]  # StudyDate\n",
+            f"(0010,0010) PN [{ln.upper()}^{fn.upper()}]  # PatientName\n", f"(0010,0020) LO [{rnd(r, B15_DIG, 8)}]  # PatientID\n",
+            "(0010,0030) DA [", B15L("DATE_OF_BIRTH", d.strftime("%Y%m%d")), "]  # PatientBirthDate\n", f"(0010,1010) AS [{(B15_TODAY - d).days // 365:03d}Y]  # PatientAge\n",
+            "(0010,2154) SH [", b15_PH(r, loc, 0.0), "]  # PatientTelephoneNumbers\n", f"(0020,000d) UI [1.2.840.{rnd(r, B15_DIG, 6)}.{rnd(r, B15_DIG, 12)}]  # StudyInstanceUID\n"]
+
+
+def B15_x12(f, r, loc):
+    fn, ln = b15_who(f)
+    d = B15_TODAY - datetime.timedelta(days=r.randint(18 * 365, 85 * 365))
+    return [f"ISA*00*          *00*          *ZZ*{rnd(r, B15_UCD, 9)}      *ZZ*{rnd(r, B15_UCD, 9)}      *{B15_TODAY.strftime('%y%m%d')}*{r.randint(1000, 2359)}*^*00501*{rnd(r, B15_DIG, 9)}*0*P*:~\n",
+            f"ST*837*{rnd(r, B15_DIG, 4)}*005010X222A1~\nNM1*IL*1*{ln.upper()}*{fn.upper()}****MI*{rnd(r, B15_UCD, 11)}~\n",
+            "DMG*D8*", B15L("DATE_OF_BIRTH", d.strftime("%Y%m%d")), f"*{r.choice('MF')}~\n", "REF*SY*", b15_SSN(r, ""), "~\n",
+            "PER*IC*BILLING*TE*", B15L("PHONE", b15_us_digits(r)), "*EM*", b15_EM(f, r), "~\n", f"CLM*{rnd(r, B15_DIG, 10)}*{r.randint(50, 2000)}***11:B:1~\nSE*{r.randint(20, 40)}*{rnd(r, B15_DIG, 4)}~\n"]
+
+
+def b15_us_digits(r):
+    n = b15_phone_number(r, "US", False)
+    return str(n.national_number)
+
+
+def B15_eob(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"EXPLANATION OF BENEFITS — THIS IS NOT A BILL\nMember: {fn} {ln}   {b15_la(f, r, loc, 28)}\n", b15_born(r, loc), "\n",
+            f"Claim {rnd(r, B15_DIG, 12)} · Service date {b15_rel(r, loc, 90, 0)} · Provider NPI {rnd(r, B15_DIG, 10)}\n",
+            f"Billed {b15_la(f, r, loc, 17)} · Plan paid {b15_la(f, r, loc, 17)}\n", "Questions? Call Member Services at ", b15_PH(r, "en_US", 0.0, False), " (TTY 711)\n"]
+
+
+def B15_powerschool(f, r, loc):
+    out = ["Student_Number\tLast_Name\tFirst_Name\tDOB\tGrade_Level\tGuardianEmail\tHome_Phone\n"]
+    for _ in range(r.randint(3, 5)):
+        fn, ln = b15_who(f)
+        out += [f"{rnd(r, B15_DIG, 6)}\t{ln}\t{fn}\t", B15L("DATE_OF_BIRTH", b15_date(r, B15_TODAY - datetime.timedelta(days=r.randint(5 * 365, 18 * 365)), loc)),
+                f"\t{r.randint(1, 12)}\t", b15_EM(f, r, None, ln), "\t", b15_PH(r, loc, 0.0, False), "\n"]
+    return out
+
+
+def B15_exam_reg(f, r, loc):
+    fn, ln = b15_who(f)
+    return [b15_t(loc, en="Exam registration confirmation", de="Anmeldebestätigung Prüfung", fr="Confirmation d'inscription à l'examen", es="Confirmación de inscripción al examen",
+                  it="Conferma iscrizione esame", nl="Bevestiging examenaanmelding"), f"\n{fn} {ln} · candidate no. {rnd(r, B15_DIG, 5)}\n", b15_born(r, loc), "\n",
+            b15_t(loc, en="Exam date: ", de="Prüfungstermin: ", fr="Date d'examen : ", es="Fecha del examen: ", it="Data esame: ", nl="Examendatum: "), b15_rel(r, loc, 0, 120),
+            f" · {b15_la(f, r, loc, 26)}\n", b15_t(loc, en="Fee paid with card ", de="Gebühr bezahlt mit Karte ", fr="Frais payés par carte ", es="Tasa pagada con tarjeta ",
+                                                  it="Tassa pagata con carta ", nl="Kosten betaald met kaart "), b15_CC(r), " CVV ", b15_CVV(r), "\n"]
+
+
+def B15_efiling(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"NOTICE OF ELECTRONIC FILING\nCase No. {r.randint(1, 9)}:{r.randint(20, 26)}-cv-{rnd(r, B15_DIG, 5)}  Doc #{r.randint(1, 120)}\n",
+            f"Filed {b15_la(f, r, loc, 7)} by {fn} {ln}, Esq. (", b15_EM(f, r, fn, ln), ")\n", "Document description: Exhibit B — unredacted; petitioner's SSN ",
+            b15_SSN(r), " and ", b15_born(r, "en_US"), " appear on p. 4\n", f"Receipt {b15_la(f, r, loc, 4)} · fee {b15_la(f, r, loc, 17)}\n"]
+
+
+def B15_police(f, r, loc):
+    fn, ln = b15_who(f)
+    return [b15_t(loc, en="INCIDENT REPORT", de="STRAFANZEIGE", fr="PROCÈS-VERBAL DE PLAINTE", es="DENUNCIA", it="VERBALE DI DENUNCIA", nl="PROCES-VERBAAL AANGIFTE"),
+            f" {rnd(r, B15_DIG, 4)}/{B15_TODAY.year}/{rnd(r, B15_DIG, 6)}\n", b15_t(loc, en="Complainant: ", de="Anzeigeerstatter: ", fr="Plaignant : ", es="Denunciante: ", it="Denunciante: ", nl="Aangever: "),
+            f"{fn} {ln}, ", b15_born(r, loc), "\nTel. ", b15_PH(r, loc), "\n",
+            b15_t(loc, en="Stolen: wallet incl. card ", de="Entwendet: Geldbörse mit Karte ", fr="Volé : portefeuille avec carte ", es="Robado: cartera con tarjeta ",
+                  it="Rubato: portafoglio con carta ", nl="Gestolen: portemonnee met pas "), b15_CC(r), f"; {b15_la(f, r, loc, 12)}\n",
+            f"{b15_t(loc, en='Incident date', de='Tatzeit', fr='Date des faits', es='Fecha de los hechos', it='Data del fatto', nl='Datum feit')}: {b15_rel(r, loc, 14, 0)}\n"]
+
+
+def B15_notary(f, r, loc):
+    a, b = b15_who(f), b15_who(f)
+    return [b15_t(loc, en="DEED OF SALE", de="KAUFVERTRAG (Urkundenrolle Nr. ", fr="ACTE DE VENTE (répertoire n° ", es="ESCRITURA DE COMPRAVENTA (protocolo n.º ", it="ATTO DI COMPRAVENDITA (rep. n. ", nl="AKTE VAN LEVERING (nr. "),
+            "" if b15_l(loc) == "en" else f"{r.randint(100, 3999)}/{B15_TODAY.year})", "\n",
+            f"{a[0]} {a[1]}, ", b15_born(r, loc), ", ", b15_t(loc, en="and ", de="und ", fr="et ", es="y ", it="e ", nl="en "), f"{b[0]} {b[1]}, ", b15_born(r, loc), ".\n",
+            b15_t(loc, en="Purchase price to escrow account ", de="Kaufpreis auf Notaranderkonto ", fr="Prix versé sur le compte séquestre ", es="Precio a la cuenta de depósito ",
+                  it="Prezzo sul conto dedicato ", nl="Koopsom naar derdengeldenrekening "), b15_IBAN(r, loc), f"; {b15_la(f, r, loc, 16)}\n"]
+
+
+def B15_landreg(f, r, loc):
+    fn, ln = b15_who(f)
+    return [b15_t(loc, en="Official copy of register of title", de="Grundbuchauszug", fr="Extrait cadastral", es="Nota simple registral", it="Visura catastale", nl="Kadastraal uittreksel"),
+            f"\nTitle {rnd(r, B15_UC, 2)}{rnd(r, B15_DIG, 6)} · parcel {rnd(r, B15_DIG, 4)}/{rnd(r, B15_DIG, 3)}\n",
+            f"{b15_t(loc, en='Proprietor', de='Eigentümer', fr='Propriétaire', es='Titular', it='Intestatario', nl='Eigenaar')}: {fn} {ln}, ", b15_born(r, loc), "\n",
+            f"{b15_la(f, r, loc, 16)} · {b15_la(f, r, loc, 33)} · {b15_la(f, r, loc, 4)}\n"]
+
+
+def B15_energy_switch(f, r, loc):
+    fn, ln = b15_who(f)
+    return [b15_t(loc, en="Energy switch request", de="Anbieterwechsel Strom", fr="Changement de fournisseur d'énergie", es="Cambio de comercializadora", it="Cambio fornitore luce", nl="Overstap energieleverancier"),
+            f"\n{fn} {ln} · {r.choice(['MPAN', 'Zählpunkt', 'PDL', 'CUPS', 'POD', 'EAN-code'])} {rnd(r, B15_DIG, 13)}\n", b15_t(loc, en="Direct debit from ", de="Lastschrift von ", fr="Prélèvement sur ",
+                                                                                                                           es="Domiciliación en ", it="Addebito su ", nl="Incasso van "),
+            b15_IBAN(r, loc), "\n", b15_t(loc, en="Contact: ", de="Kontakt: ", fr="Contact : ", es="Contacto: ", it="Contatto: ", nl="Contact: "), b15_PH(r, loc), ", ", b15_EM(f, r, fn, ln),
+            f"\n{b15_la(f, r, loc, 32)} · {b15_la(f, r, loc, 28)}\n"]
+
+
+def B15_simswap(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"SIM swap request · store {r.randint(100, 999)} · agent {f.first_name()}\n", f"{fn} {ln}, ", b15_born(r, loc), "\nMSISDN ", b15_PH(r, loc, 0.0, True),
+            f"\nOld {b15_la(f, r, loc, 29)} → new {b15_la(f, r, loc, 29)}\n",
+            b15_t(loc, en="Customer security answer given; account PIN ", de="Sicherheitsfrage beantwortet; Kundenkennwort ", fr="Question de sécurité OK ; code client ",
+                  es="Pregunta de seguridad OK; clave de cliente ", it="Domanda di sicurezza OK; PIN cliente ", nl="Beveiligingsvraag OK; klantwachtwoord "), b15_PW(r), "\n"]
+
+
+def B15_esim(f, r, loc):
+    return [f"eSIM activation\nLPA:1$smdp.{r.choice(['gsma-rsp.example', 'rsp.op-eu.example'])}${rnd(r, B15_UCD, 20)}\n", b15_la(f, r, loc, 29), "\n",
+            b15_t(loc, en="Number assigned: ", de="Zugewiesene Rufnummer: ", fr="Numéro attribué : ", es="Número asignado: ", it="Numero assegnato: ", nl="Toegewezen nummer: "),
+            b15_PH(r, loc, 0.0, True), f"\nplan {r.choice([5, 20, 50])} GB · {b15_la(f, r, loc, 12)}\n", "Confirmation sent to ", b15_EM(f, r), "\n"]
+
+
+def B15_routeros(f, r, loc):
+    return [f"# {b15_la(f, r, loc, 7)} by RouterOS 7.{r.randint(1, 16)}\n/interface pppoe-client\nadd interface=ether1 name=pppoe-out1 user=", b15_EM(f, r, dom=r.choice(["ziggo.nl", "orange.fr", "btinternet.com"])),
+            " password=", b15_PW(r, True), "\n/ip address\nadd address=", b15_IP4(r, True), "/24 interface=bridge\n/ipv6 address\nadd address=", b15_IP6(r), "/64 interface=bridge\n",
+            "/interface wireguard peers\nadd endpoint-address=", b15_IP4(r, False), f" endpoint-port={r.randint(1024, 65000)} public-key=\"{b15_b64(r, 32)}\"\n",
+            "/ip ipsec identity\nadd secret=", b15_GS(r), "\n"]
+
+
+def B15_cisco(f, r, loc):
+    return [f"hostname {r.choice(['core-sw', 'edge-rtr', 'br-ams'])}{r.randint(1, 9)}\n!\nenable secret 9 $9${rnd(r, B15_B64U, 14)}${rnd(r, B15_B64U, 43)}\n",
+            "username netops privilege 15 password 0 ", b15_PW(r, True), "\n!\ninterface Ethernet1/1\n ip address ", b15_IP4(r), "/24\n ipv6 address ", b15_IP6(r), "/64\n",
+            "!\nsnmp-server community ", b15_GS(r), " RO\n", "tacacs server ISE\n address ipv4 ", b15_IP4(r, True), "\n key 0 ", b15_GS(r), "\n",
+            f"! {b15_la(f, r, loc, 6)}\nend\n"]
+
+
+def B15_unattend(f, r, loc):
+    return ["<unattend xmlns=\"urn:schemas-microsoft-com:unattend\">\n <settings pass=\"oobeSystem\"><component name=\"Microsoft-Windows-Shell-Setup\">\n",
+            "  <UserAccounts><AdministratorPassword><Value>", b15_PW(r, True), "</Value><PlainText>true</PlainText></AdministratorPassword></UserAccounts>\n",
+            f"  <AutoLogon><Username>{r.choice(['kiosk', 'Administrator', 'svc_deploy'])}</Username><Password><Value>", b15_PW(r, True), "</Value></Password></AutoLogon>\n",
+            f"  <RegisteredOrganization>{r.choice(['Greywell Estates', 'Talleres Oyarzun', 'Klinik am Sund'])}</RegisteredOrganization>\n",
+            f"  <TimeZone>{r.choice(['W. Europe Standard Time', 'GMT Standard Time', 'Romance Standard Time', 'Eastern Standard Time'])}</TimeZone>\n </component></settings>\n</unattend>\n"]
+
+
+def B15_rdp(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"full address:s:", b15_IP4(r), f":3389\nusername:s:CORP\\{b15_ascii(fn)[:1]}{b15_ascii(ln)}\nscreen mode id:i:2\ngatewayhostname:s:rdgw.", r.choice(["greywell-estates.co.uk", "haverford-freight.com"]),
+            "\n# note from helpdesk: ", b15_pwsay(r, loc, True), "\n", f"kdcproxyname:s:\nalternate shell:s:\n# {b15_la(f, r, loc, 1)}\n"]
+
+
+def B15_filezilla(f, r, loc):
+    pw = b15_pw_value(r)
+    return ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FileZilla3 version=\"3.6", str(r.randint(0, 9)), ".1\" platform=\"windows\">\n <Servers>\n  <Server>\n   <Host>",
+            b15_IP4(r, False), f"</Host>\n   <Port>{r.choice([21, 22, 990])}</Port>\n   <Protocol>1</Protocol>\n   <User>", b15_EM(f, r), "</User>\n   <Pass encoding=\"base64\">",
+            B15L("PASSWORD", base64.b64encode(pw.encode()).decode()), "</Pass>\n   <Name>", r.choice(["webshop live", "NAS thuis", "Kunde Müller", "backup"]),
+            "</Name>\n  </Server>\n </Servers>\n</FileZilla3>\n"]
+
+
+def B15_winscp(f, r, loc):
+    return [f"[Sessions\\{r.choice(['deploy', 'sftp-prod', 'kunde'])}@{r.choice(['files', 'sftp', 'www'])}]\nHostName=", b15_IP4(r, False),
+            f"\nUserName={r.choice(['deploy', 'www-data', 'ftpuser'])}\nPortNumber=22\n",
+            "; plain copy kept by the consultant (remove!): ", b15_PW(r, True), "\nPublicKeyFile=C:%5CUsers%5Cops%5C.ssh%5Cid_ed25519.ppk\n", f"; {b15_la(f, r, loc, 7)}\n"]
+
+
+def B15_rclone(f, r, loc):
+    key = b15_TK(r, "AWS_ACCESS_KEY") if r.random() < 0.8 else b15_PHD(r, "AWS_ACCESS_KEY")
+    return ["[s3-archive]\ntype = s3\nprovider = AWS\naccess_key_id = ", key, "\nsecret_access_key = ", B15L("GENERIC_SECRET", rnd(r, AN + "+/", 40)),
+            f"\nregion = eu-{r.choice(['west', 'central'])}-1\n\n[gdrive]\ntype = drive\nclient_id = {rnd(r, B15_DIG, 12)}-{rnd(r, B15_LC + B15_DIG, 32)}.apps.googleusercontent.com\nclient_secret = ",
+            b15_GS(r), f"\ntoken = {{\"access_token\":\"", B15L("GENERIC_SECRET", "ya29." + rnd(r, B15_B64U, 60)), "\",\"token_type\":\"Bearer\",\"expiry\":\"", b15_la(f, r, loc, 7), "\"}\n"]
+
+
+def B15_s3cfg(f, r, loc):
+    return ["[default]\naccess_key = ", b15_TK(r, "AWS_ACCESS_KEY"), "\nsecret_key = ", B15L("GENERIC_SECRET", rnd(r, AN + "+/", 40)), "\nhost_base = s3.amazonaws.com\n",
+            "gpg_passphrase = ", b15_PW(r, True), f"\nuse_https = True\n# {b15_la(f, r, loc, 27)}\n\n# ~/.boto\n[Credentials]\ngs_oauth2_refresh_token = ",
+            B15L("GENERIC_SECRET", "1//" + rnd(r, B15_B64U, 60)), "\n[GSUtil]\ndefault_project_id = ", f"{r.choice(['ops', 'ml', 'web'])}-{rnd(r, B15_DIG, 6)}\n"]
+
+
+def B15_azure_conn(f, r, loc):
+    acct = rnd(r, B15_LC, 10)
+    return ["# appsettings copied from the portal\nAzureWebJobsStorage=DefaultEndpointsProtocol=https;AccountName=", acct, ";AccountKey=", B15L("GENERIC_SECRET", b15_b64(r, 64)),
+            ";EndpointSuffix=core.windows.net\n", "ServiceBus=Endpoint=sb://", acct, ".servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=",
+            B15L("GENERIC_SECRET", b15_b64(r, 32)), "\n", "Sql=Server=tcp:", acct, ".database.windows.net,1433;User ID=sqladmin;Password=", b15_PW(r, True), ";Encrypt=True\n",
+            f"# {b15_la(f, r, loc, 9)}\n"]
+
+
+def B15_mosquitto(f, r, loc):
+    return [f"# /etc/mosquitto/conf.d/bridge.conf\nconnection cloud-bridge\naddress ", b15_IP4(r, False), ":8883\nremote_username gw-",
+            rnd(r, HEX, 6), "\nremote_password ", b15_PW(r, True), "\ntopic sensors/# out 1\n\n# rabbitmq.conf\ndefault_user = admin\ndefault_pass = ", b15_PW(r, True),
+            "\n# nats-server.conf\nauthorization { token: \"", b15_GS(r), f"\" }}\n# {b15_la(f, r, loc, 6)}\n"]
+
+
+def B15_kibana(f, r, loc):
+    return ["# kibana.yml\nserver.host: \"kibana-0\"\nelasticsearch.hosts: [\"https://", b15_IP4(r, True), ":9200\"]\nelasticsearch.username: \"kibana_system\"\nelasticsearch.password: \"",
+            b15_PW(r, True), "\"\nxpack.encryptedSavedObjects.encryptionKey: \"", B15L("GENERIC_SECRET", rnd(r, AN, 32)), "\"\nxpack.security.session.idleTimeout: \"1h\"\n",
+            f"# {b15_la(f, r, loc, 27)}\n"]
+
+
+def B15_grafana_ds(f, r, loc):
+    return ["apiVersion: 1\ndatasources:\n  - name: Postgres-prod\n    type: postgres\n    url: ", b15_IP4(r, True), ":5432\n    user: grafana_ro\n    secureJsonData:\n      password: '",
+            b15_PW(r, True), "'\n  - name: Loki\n    type: loki\n    url: https://logs.", r.choice(["quantum-ledger.io", "haverford-freight.com"]),
+            "\n    basicAuth: true\n    basicAuthUser: ", rnd(r, B15_DIG, 6), "\n    secureJsonData:\n      basicAuthPassword: ", B15L("GENERIC_SECRET", "glc_" + rnd(r, B15_B64U, 60)),
+            f"\n# {b15_la(f, r, loc, 9)}\n"]
+
+
+def B15_prom_rw(f, r, loc):
+    return ["remote_write:\n  - url: https://prometheus-prod-", str(r.randint(1, 40)), "-prod-eu-west-2.grafana.net/api/prom/push\n    basic_auth:\n      username: ", rnd(r, B15_DIG, 7),
+            "\n      password: ", B15L("GENERIC_SECRET", "glc_" + rnd(r, B15_B64U, 80)), "\n  - url: https://push.", r.choice(["metrics.internal", "mimir.ops"]),
+            "/api/v1/push\n    authorization:\n      credentials: ", b15_TK(r, "JWT"), f"\n    queue_config: {{ max_shards: {r.randint(10, 200)} }}\n# {b15_la(f, r, loc, 6)}\n"]
+
+
+def B15_promtail(f, r, loc):
+    return ["clients:\n  - url: https://", b15_IP4(r, False), ":3100/loki/api/v1/push\n    tenant_id: ", r.choice(["acme", "eu-shop", "team-b"]),
+            "\n    bearer_token: ", b15_GS(r), "\nscrape_configs:\n  - job_name: journal\n    journal: { max_age: 12h }\n",
+            f"# {b15_la(f, r, loc, 19)} / {b15_la(f, r, loc, 30)}\n"]
+
+
+def B15_fluentbit(f, r, loc):
+    typ = r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "SLACK_TOKEN", "GITHUB_TOKEN", "STRIPE_KEY"])
+    return ["[OUTPUT]\n    Name  es\n    Match kube.*\n    Host  ", b15_IP4(r, True), "\n    HTTP_User fluent\n    HTTP_Passwd ", b15_PW(r, True),
+            "\n\n[OUTPUT]\n    Name  http\n    Match audit.*\n    Host  ingest.", r.choice(["logs.example-siem.net", "siem.internal"]), "\n    Header Authorization Bearer ", b15_GS(r),
+            f"\n\n[FILTER]\n    Name modify\n    Match *\n    # leaked earlier in a record, now masked downstream:\n    Remove_regex {typ.lower()}\n# sample record: ", b15_TK(r, typ), "\n"]
+
+
+def B15_otel(f, r, loc):
+    return ["exporters:\n  otlphttp/honeycomb:\n    endpoint: https://api.honeycomb.io\n    headers:\n      x-honeycomb-team: ", B15L("GENERIC_SECRET", rnd(r, AN, 22)),
+            "\n  otlp/datadog:\n    endpoint: ", b15_IP4(r, True), ":4317\n    headers:\n      dd-api-key: ", B15L("GENERIC_SECRET", rnd(r, HEX, 32)),
+            "\n  otlphttp/langfuse:\n    endpoint: https://cloud.langfuse.com/api/public/otel\n    headers:\n      Authorization: Basic ",
+            B15L("GENERIC_SECRET", base64.b64encode(("pk-lf-" + b15_uuid(r) + ":sk-lf-" + b15_uuid(r)).encode()).decode()), f"\nservice:\n  telemetry: {{ logs: {{ level: info }} }}\n# {b15_la(f, r, loc, 6)}\n"]
+
+
+def B15_langsmith(f, r, loc):
+    fn, ln = b15_who(f)
+    return [f"LangSmith run {b15_uuid(r)} · chain: support-agent · {r.randint(200, 9000)} ms\n", "▸ tool: lookup_customer\n  input: {\"email\": \"", b15_EM(f, r, fn, ln), "\"}\n",
+            f"  output: {{\"name\": \"{fn} {ln}\", \"phone\": \"", b15_PH(r, loc), "\", \"card_last4\": \"", rnd(r, B15_DIG, 4), "\", \"dob\": \"", b15_DOB(r, loc, True), "\"}\n",
+            "▸ llm: claude\n  headers: {\"x-api-key\": \"", b15_TK(r, "ANTHROPIC_KEY") if r.random() < 0.7 else b15_PHD(r, "ANTHROPIC_KEY"), "\"}\n", f"  tags: {b15_la(f, r, loc, 30)}\n"]
+
+
+def B15_mcp_log(f, r, loc):
+    typ = r.choice(B15_VENDOR_TYPES)
+    ck = b15_clock(r)
+    return [f"{ck()} [mcp-server-{r.choice(['postgres', 'github', 'gmail', 'stripe'])}] INFO  session {b15_uuid(r)} initialized (protocol 2025-06-18)\n",
+            f"{ck()} DEBUG env loaded: {r.choice(B15_SLOT_KEYS[typ]).upper()}=", b15_TK(r, typ), "\n", f"{ck()} DEBUG tools/call send_email to=", b15_EM(f, r),
+            f" ({b15_la(f, r, loc, 19)})\n",
+            [f"{ck()} DEBUG spawn: ", r.choice(["mysqldump -h db-crm -u app --password=", "sshpass -p ", "redis-cli -h cache-0 --no-auth-warning -a ", "mongodump -u backup -p "]),
+             b15_PW(r, True), r.choice([" crm\n", " --single-transaction crm\n", " --gzip --archive\n"])] if r.random() < 0.6 else "", f"{ck()} WARN  client ", b15_IP6(r) if r.random() < 0.5 else b15_IP4(r), " retried; ", b15_la(f, r, loc, 21), "\n"]
+
+
+def B15_console(f, r, loc):
+    return ["console.log @ main.8f3a1c.js:2\n", f"[auth] user loaded {{id: {r.randint(1000, 99999)}, email: '", b15_EM(f, r), "', phone: '", b15_PH(r, loc),
+            "'}\n", "[stripe] using publishable key pk_live_", rnd(r, AN, 24), "\n", "[debug] Authorization: Bearer ", b15_TK(r, "JWT"), "\n",
+            f"Uncaught (in promise) TypeError: Cannot read properties of undefined (reading 'iban')\n    at checkout.tsx:{r.randint(10, 400)} {b15_la(f, r, loc, 30)}\n",
+            "[maps] key=", b15_TK(r, "GOOGLE_API_KEY") if r.random() < 0.75 else b15_PHD(r, "GOOGLE_API_KEY"), "\n"]
+
+
+def B15_curlv(f, r, loc):
+    typ = r.choice(["GITHUB_TOKEN", "OPENAI_KEY", "SLACK_TOKEN", "STRIPE_KEY", "ANTHROPIC_KEY", "JWT"])
+    hdr = {"GITHUB_TOKEN": "Authorization: token ", "OPENAI_KEY": "Authorization: Bearer ", "SLACK_TOKEN": "Authorization: Bearer ", "STRIPE_KEY": "Authorization: Bearer ",
+           "ANTHROPIC_KEY": "x-api-key: ", "JWT": "Authorization: Bearer "}[typ]
+    url = {"GITHUB_TOKEN": "github.com/user", "OPENAI_KEY": "openai.com/v1/models", "SLACK_TOKEN": "slack.com/api/auth.test", "STRIPE_KEY": "stripe.com/v1/charges",
+           "ANTHROPIC_KEY": "anthropic.com/v1/messages", "JWT": r.choice(["quantum-ledger.io/v2/me", "haverford-freight.com/graphql"])}[typ]
+    ip = b15_IP4(r, False)
+    return ["$ curl -v https://api.", url,
+            "\n*   Trying ", ip, ":443...\n* Connected to api.", url.split("/")[0], " (", B15L("IPV4", ip.text), ") port 443\n> GET /", url.partition("/")[2], " HTTP/2\n> ", hdr, b15_TK(r, typ),
+            f"\n> User-Agent: curl/8.{r.randint(0, 11)}.{r.randint(0, 1)}\n< HTTP/2 401\n< x-request-id: {rnd(r, HEX, 32)}\n"]
+
+
+def B15_wget(f, r, loc):
+    if r.random() < 0.4:
+        return ["$ wget --user=backup --password=", b15_PW(r, True), " ftp://", b15_IP4(r, False), f"/dumps/db.sql.gz\n--{b15_clock(r)().replace('T', ' ').rstrip('Z')}--  ftp://backup:*password*@…/dumps/db.sql.gz\n",
+                "Logging in as backup ... Logged in!\n", f"Length: {r.randint(10 ** 5, 10 ** 9)} ({r.randint(1, 900)}M)\n"]
+    u = b15_PW(r, True)
+    ip = b15_IP4(r, False)
+    return [f"--{b15_clock(r)().replace('T', ' ').rstrip('Z')}--  ftp://backup:", u, "@", ip, "/dumps/db.sql.gz\n", "           => ‘db.sql.gz’\nConnecting to ", B15L("IPV4", ip.text),
+            ":21... connected.\nLogging in as backup ... Logged in!\n", f"==> SYST ... done.    ==> PWD ... done.\nLength: {r.randint(10 ** 5, 10 ** 9)} ({r.randint(1, 900)}M)\n"]
+
+
+def B15_httpie(f, r, loc):
+    return ["$ http --session=prod POST :8080/api/users email=", b15_EM(f, r), " phone='", b15_PH(r, loc), "'\n", "$ cat ~/.config/httpie/sessions/localhost_8080/prod.json | jq .auth\n",
+            "{\n  \"type\": \"basic\",\n  \"raw\": \"admin:", b15_PW(r, True), "\"\n}\n", "$ http :8080/health  # ", b15_la(f, r, loc, 19), "\n"]
+
+
+def B15_dbeaver(f, r, loc):
+    return ["# DBeaver → Edit connection → copied JDBC URL and props\njdbc:postgresql://", b15_IP4(r, True), ":5432/warehouse?user=analyst&password=", b15_PW(r, True),
+            "&sslmode=require\njdbc:mysql://", b15_IP4(r), ":3306/crm?user=crm_ro\nauth-model=native, savePassword=true, password=", b15_PW(r, True), "\n",
+            "# DataGrip: SSH tunnel via bastion ", b15_IP4(r, False), f" user ec2-user key ~/.ssh/bastion.pem  ({b15_la(f, r, loc, 9)})\n"]
+
+
+def B15_insomnia(f, r, loc):
+    return ["_type: export\n__export_format: 4\nresources:\n  - _type: environment\n    name: Production\n    data:\n      base_url: https://api.", r.choice(["haverford-freight.com", "quantum-ledger.io"]),
+            "\n      api_key: ", b15_GS(r), "\n      stripe: ", b15_TK(r, "STRIPE_KEY") if r.random() < 0.8 else b15_PHD(r, "STRIPE_KEY"), "\n      openai: ", b15_TK(r, "OPENAI_KEY"),
+            "\n  - _type: request\n    name: create customer\n    body: { email: ", b15_EM(f, r), ", phone: '", b15_PH(r, loc), "' }\n", f"    # {b15_la(f, r, loc, 27)}\n"]
+
+
+def B15_jupyter(f, r, loc):
+    fn, ln = b15_who(f)
+    n = r.randint(2, 40)
+    out = [f"In [{n}]: df.head(3)\nOut[{n}]:\n", "   customer_id   email                             iban                          dob\n"]
+    for j in range(3):
+        out += [f"{j}  {rnd(r, B15_DIG, 7)}   ", b15_EM(f, r), "   ", b15_IBAN(r, loc, False), "   ", b15_DOB(r, loc, True), "\n"]
+    return out + [f"\nIn [41]: os.environ['OPENAI_API_KEY']\nOut[41]: '", b15_TK(r, "OPENAI_KEY"), "'\n"]
+
+
+def B15_panic(f, r, loc):
+    lang = r.randrange(3)
+    if lang == 0:
+        return ["thread 'tokio-runtime-worker' panicked at src/billing.rs:", str(r.randint(10, 900)), ":", str(r.randint(1, 80)),
+                ":\ncalled `Result::unwrap()` on an `Err` value: Config(\"invalid DATABASE_URL postgres://billing:", b15_PW(r, True), "@", b15_IP4(r, True),
+                "/billing\")\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"]
+    if lang == 1:
+        return ["panic: stripe: invalid request: card ", b15_CC(r), " declined\n\ngoroutine ", str(r.randint(1, 999)), " [running]:\nmain.charge(0xc000", rnd(r, HEX, 6),
+                ")\n\t/app/pay.go:", str(r.randint(10, 500)), " +0x", rnd(r, HEX, 3), "\nexit status 2\n", f"# {b15_la(f, r, loc, 30)}\n"]
+    return ["node:internal/process/promises:288\n  triggerUncaughtException(err, true);\nError: SMTP auth failed for ", b15_EM(f, r), " (", b15_la(f, r, loc, 19),
+            ")\n    at SMTPConnection._formatError\n  code: 'EAUTH',\n  command: 'AUTH PLAIN',\n  response: '535 5.7.8', config: { pass: '", b15_PW(r, True), "' }\n"]
+
+
+def B15_ovpn(f, r, loc):
+    return [f"# {r.choice(['office', 'lab', 'kunde-vpn'])}.ovpn exported {b15_rel(r, loc, 30, 0, True)}\nclient\ndev tun\nproto udp\nremote ", b15_IP4(r, False), f" {r.choice([1194, 443, 1195])}\n",
+            "remote ", b15_IP6(r), " 1194\nauth-user-pass\ncipher AES-256-GCM\n<ca>\n-----BEGIN CERTIFICATE-----\n", b15_b64(r, 48), "\n-----END CERTIFICATE-----\n</ca>\n<key>\n", b15_PEM(r),
+            "\n</key>\nverb 3\n",
+            "# ", b15_t(loc, en="login for the portal: ", de="Login fürs Portal: ", fr="identifiants du portail : ", es="acceso al portal: ", it="accesso portale: ", nl="login portaal: "),
+            b15_EM(f, r), " / ", b15_PW(r, True), "\n"]
+
+
+def B15_fastlane(f, r, loc):
+    return ["# fastlane/.env.default (committed by mistake)\nFASTLANE_USER=", b15_EM(f, r), "\nFASTLANE_APPLE_APPLICATION_SPECIFIC_PASSWORD=", B15L("PASSWORD", "-".join(rnd(r, B15_LC, 4) for _ in range(4))),
+            "\nSLACK_CHANNEL=#ios-releases\nMATCH_PASSWORD=", b15_PW(r, True),
+            "\nAPP_STORE_CONNECT_API_KEY_ID=", rnd(r, B15_UCD, 10), "\nAPP_STORE_CONNECT_API_KEY_CONTENT=\"", b15_PEM(r), "\"\n",
+            f"# {b15_la(f, r, loc, 6)} {b15_la(f, r, loc, 27)}\n"]
+
+
+def B15_dkim(f, r, loc):
+    dom = r.choice(["greywell-estates.co.uk", "bakkerij-visser.nl", "studio-bellandi.it", "klinik-am-sund.de", "cabinet-morel.fr"])
+    return [f"$ sudo cat /etc/opendkim/keys/{dom}/mail.private\n", b15_PEM(r), f"\n$ cat /etc/opendkim/keys/{dom}/mail.txt\nmail._domainkey IN TXT ( \"v=DKIM1; k=rsa; \" \"p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
+            b15_b64(r, 60), "\" )\n$ # postmaster: ", b15_EM(f, r, dom=dom), f"  ({b15_la(f, r, loc, 31)})\n"]
+
+
+def B15_taxintake(f, r, loc):
+    fn, ln = b15_who(f)
+    sp = f.first_name()
+    kid = f.first_name()
+    return [f"CLIENT ORGANIZER {B15_TODAY.year} — {r.choice(['Main St Tax & Bookkeeping', 'Lakeside Tax Pros', 'Ridgeway CPA'])}\n", f"Taxpayer: {fn} {ln}   SSN ", b15_SSN(r), "   ", b15_born(r, "en_US"), "\n",
+            f"Spouse: {sp} {ln}   SSN ", b15_SSN(r), "   DOB ", b15_DOB(r, "en_US"), "\n", f"Dependent: {kid} {ln}   SSN ", b15_SSN(r), "   DOB ",
+            B15L("DATE_OF_BIRTH", b15_date(r, B15_TODAY - datetime.timedelta(days=r.randint(365, 16 * 365)), "en_US")), "\n",
+            f"Refund by direct deposit: {b15_nine(r)}, acct {rnd(r, B15_DIG, 10)}\n", "Phone ", b15_PH(r, "en_US", 0.0), "  Email ", b15_EM(f, r, fn, ln), "\n",
+            f"Prior-year AGI {b15_la(f, r, loc, 17)} · {b15_la(f, r, loc, 14)} · IRS IP PIN on file ({b15_la(f, r, loc, 32)})\n"]
+
+
+def B15_renovate(f, r, loc):
+    gh = b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.8 else b15_PHD(r, "GITHUB_TOKEN")
+    return ["// config.js for the self-hosted Renovate runner\nmodule.exports = {\n  platform: 'github',\n  token: '", gh, "',\n  hostRules: [\n    { matchHost: 'npm.pkg.github.com', token: '",
+            b15_TK(r, "GITHUB_TOKEN"), "' },\n    { matchHost: 'registry.", r.choice(["corp.example", "internal"]), "', username: 'renovate', password: '", b15_PW(r, True), "' },\n  ],\n",
+            f"  prConcurrentLimit: {r.randint(2, 20)}, // {b15_la(f, r, loc, 6)}\n}};\n"]
+
+
+def B15_bolt_env(f, r, loc):
+    return [f"# .env for the {r.choice(['standup-bot', 'oncall-helper', 'expenses-bot'])} (Bolt for JS)\nSLACK_BOT_TOKEN=", b15_TK(r, "SLACK_TOKEN"), "\nSLACK_APP_TOKEN=",
+            B15L("SLACK_TOKEN", f"xapp-1-A{rnd(r, B15_UCD, 10)}-{rnd(r, B15_DIG, 13)}-{rnd(r, HEX, 64)}"), "\nSLACK_SIGNING_SECRET=", B15L("GENERIC_SECRET", rnd(r, HEX, 32)),
+            "\n# docs example, do not use: SLACK_BOT_TOKEN=", b15_PHD(r, "SLACK_TOKEN") if r.random() < 0.5 else "xoxb-your-token", "\nPORT=3000\n", f"# {b15_la(f, r, loc, 30)}\n"]
+
+
+def B15_widget_html(f, r, loc):
+    k = b15_TK(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b15_PHD(r, "GOOGLE_API_KEY")
+    return ["<!-- footer widget (CMS custom HTML block) -->\n<script src=\"https://maps.googleapis.com/maps/api/js?key=", k, "&callback=initMap\" async></script>\n",
+            f"<div class=\"g-recaptcha\" data-sitekey=\"6L{rnd(r, B15_B64U, 38)}\"></div>\n<p>", b15_t(loc, en="Call us: ", de="Rufen Sie an: ", fr="Appelez-nous : ", es="Llámenos: ", it="Chiamaci: ", nl="Bel ons: "),
+            b15_PH(r, loc, 0.0, False), " · <a href=\"mailto:", b15_EM(f, r), f"\">mail</a> · {b15_la(f, r, loc, 24)}</p>\n",
+            "<script>const GEOCODER = '", b15_TK(r, "GOOGLE_API_KEY"), "';</script>\n"]
+
+
+def B15_quickstart(f, r, loc):
+    typ = r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    typ2 = r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    return [b15_t(loc, en="Pasted from the SDK quickstart, then my own values below:\n", de="Aus dem SDK-Quickstart kopiert, darunter meine echten Werte:\n",
+                  fr="Copié du guide de démarrage, mes vraies valeurs en dessous :\n", es="Copiado de la guía rápida, abajo mis valores reales:\n",
+                  it="Copiato dalla guida rapida, sotto i miei valori veri:\n", nl="Uit de quickstart gekopieerd, daaronder mijn echte waarden:\n"),
+            "  # example\n  export API_KEY=", b15_PHD(r, typ), "\n  export OTHER_KEY=", b15_PHD(r, typ2), "\n  # mine\n  export API_KEY=", b15_TK(r, typ), "\n",
+            "  export TOKEN=", r.choice(B15_STANDINS), f"  # {b15_la(f, r, loc, 21)}\n"]
+
+
+def B15_presigned(f, r, loc):
+    t = B15_TODAY - datetime.timedelta(days=r.randint(0, 6))
+    key = b15_TK(r, "AWS_ACCESS_KEY") if r.random() < 0.85 else b15_PHD(r, "AWS_ACCESS_KEY")
+    return [b15_t(loc, en="Here is the download link for the export (valid 7 days):\n", de="Hier der Download-Link zum Export (7 Tage gültig):\n",
+                  fr="Voici le lien de téléchargement de l'export (valable 7 jours) :\n", es="Aquí tiene el enlace de descarga (válido 7 días):\n",
+                  it="Ecco il link per scaricare l'export (valido 7 giorni):\n", nl="Hier is de downloadlink van de export (7 dagen geldig):\n"),
+            f"https://{r.choice(['exports-eu', 'crm-dumps', 'invoices-archive'])}.s3.eu-west-1.amazonaws.com/{b15_uuid(r)}.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=", key,
+            f"%2F{t.strftime('%Y%m%d')}%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date={t.strftime('%Y%m%d')}T{r.randint(0, 23):02d}{r.randint(0, 59):02d}00Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature={rnd(r, HEX, 64)}\n",
+            b15_t(loc, en="Questions: ", de="Fragen: ", fr="Questions : ", es="Dudas: ", it="Domande: ", nl="Vragen: "), b15_EM(f, r), f" · {b15_la(f, r, loc, 1)}\n"]
+
+
+def B15_wc_stripe_log(f, r, loc):
+    ck = b15_clock(r)
+    return [f"{ck()} - WC Stripe - Version {r.randint(7, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}\n", f"{ck()} - Stripe request: POST /v1/payment_intents (key ",
+            b15_TK(r, "STRIPE_KEY") if r.random() < 0.85 else b15_PHD(r, "STRIPE_KEY"), ")\n", f"{ck()} - customer email ", b15_EM(f, r), " billing phone ", b15_PH(r, loc),
+            f"\n{ck()} - card_declined: insufficient_funds, {b15_la(f, r, loc, 23)} ({b15_la(f, r, loc, 0)})\n",
+            f"{ck()} - webhook secret set: ", B15L("GENERIC_SECRET", "whsec_" + rnd(r, AN, 32)), " restricted key ", b15_TK(r, "STRIPE_KEY"), "\n"]
+
+
+def B15_litellm(f, r, loc):
+    return ["# litellm proxy config.yaml\nmodel_list:\n  - model_name: claude-sonnet\n    litellm_params:\n      model: anthropic/claude-sonnet-4-20250514\n      api_key: ",
+            b15_TK(r, "ANTHROPIC_KEY") if r.random() < 0.85 else b15_PHD(r, "ANTHROPIC_KEY"), "\n  - model_name: gpt-4.1\n    litellm_params:\n      model: openai/gpt-4.1\n      api_key: ",
+            b15_TK(r, "OPENAI_KEY") if r.random() < 0.85 else b15_PHD(r, "OPENAI_KEY"), "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_key: ",
+            b15_TK(r, "GOOGLE_API_KEY"), "\ngeneral_settings:\n  master_key: ", B15L("GENERIC_SECRET", "sk-" + rnd(r, AN, 22)), "\n  database_url: postgresql://litellm:",
+            b15_PW(r, True), "@", b15_IP4(r, True), ":5432/litellm\n", f"# {b15_la(f, r, loc, 6)} · {b15_la(f, r, loc, 27)}\n"]
+
+
+def B15_gitcreds(f, r, loc):
+    u = b15_ascii(f.first_name()) or "dev"
+    return [f"$ cat ~/.git-credentials\nhttps://{u}:", b15_TK(r, "GITHUB_TOKEN"), "@github.com\nhttps://oauth2:", B15L("GENERIC_SECRET", "glpat-" + rnd(r, B15_B64U, 20)),
+            "@gitlab.", r.choice(["corp.example", "internal"]), "\n$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    user: ", u, "\n    oauth_token: ", b15_TK(r, "GITHUB_TOKEN"),
+            "\n    git_protocol: https\n$ git log -1 --format=%H  # ", rnd(r, HEX, 40), "\n"]
+
+
+B15_TEXT_KINDS = [B15_freshservice, B15_servicenow, B15_sfcase, B15_helpscout, B15_postmark, B15_calendly, B15_docusign, B15_typeform, B15_eventbrite, B15_airbnb,
+                  B15_uber, B15_doordash, B15_shopify_note, B15_magento, B15_mt940, B15_camt, B15_ofx, B15_xero, B15_personio, B15_greenhouse, B15_ccd, B15_dicom,
+                  B15_x12, B15_eob, B15_powerschool, B15_exam_reg, B15_efiling, B15_police, B15_notary, B15_landreg, B15_energy_switch, B15_simswap, B15_esim,
+                  B15_routeros, B15_cisco, B15_unattend, B15_rdp, B15_filezilla, B15_winscp, B15_rclone, B15_s3cfg, B15_azure_conn, B15_mosquitto, B15_kibana,
+                  B15_grafana_ds, B15_prom_rw, B15_promtail, B15_fluentbit, B15_otel, B15_langsmith, B15_mcp_log, B15_console, B15_curlv, B15_wget, B15_httpie,
+                  B15_dbeaver, B15_insomnia, B15_jupyter, B15_panic, B15_ovpn, B15_fastlane, B15_dkim, B15_taxintake, B15_renovate,
+                  B15_bolt_env, B15_widget_html, B15_quickstart, B15_presigned, B15_wc_stripe_log, B15_litellm, B15_gitcreds]
+
+
+def b15_text(f, r, loc):
+    return b15_flat(r.choice(B15_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+B15_EMBED = [k for k in B15_TEXT_KINDS]
+
+
+def b15_embed(f, r, loc):
+    return b15_js(r.choice(B15_EMBED)(f, r, loc))
+
+
+def b15_embed_lines(f, r, loc):
+    return b15_lines(r.choice(B15_EMBED)(f, r, loc))
+
+
+def B15_j_mcp_call(f, r, loc):
+    tool = r.choice(["freshservice_create_ticket", "servicenow.add_work_note", "helpscout_reply", "gmail_send_draft", "files.write_text"])
+    return {"jsonrpc": "2.0", "id": r.randint(1, 10 ** 6), "method": "tools/call",
+            "params": {"name": tool, "arguments": {"subject": b15_js(b15_la(f, r, loc, 1)), "body": b15_embed(f, r, loc), "cc": [[b15_EM(f, r)]], "priority": r.choice([1, 2, 3, 4])},
+                       "_meta": {"progressToken": rnd(r, AN, 12)}}}
+
+
+def B15_j_mcp_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 10 ** 6), "result": {"content": [{"type": "text", "text": b15_embed(f, r, loc)}],
+            "structuredContent": {"lines": b15_embed_lines(f, r, loc), "truncated": r.random() < 0.3}, "isError": False}}
+
+
+def B15_j_responses(f, r, loc):
+    fn, ln = b15_who(f)
+    args = {"customer": {"name": b15_js(f"{fn} {ln}"), "email": [b15_EM(f, r, fn, ln)], "phone": [b15_PH(r, loc)]},
+            "refund": {"iban": [b15_IBAN(r, loc)], "amount": b15_js(b15_la(f, r, loc, 17)), "reason": b15_js(b15_la(f, r, loc, 0))}}
+    return {"id": "resp_" + rnd(r, HEX, 48), "object": "response", "model": "gpt-4.1-mini", "output": [{"type": "function_call", "call_id": "call_" + rnd(r, AN, 24),
+            "name": "create_refund", "arguments": args, "status": "completed"}], "usage": {"input_tokens": r.randint(100, 9000), "output_tokens": r.randint(10, 900)}}
+
+
+def B15_j_jsm(f, r, loc):
+    fn, ln = b15_who(f)
+    return {"issueKey": f"ITSD-{r.randint(100, 99999)}", "fields": {"summary": b15_js(b15_t(loc, en="Laptop stolen", de="Laptop gestohlen", fr="Portable volé", es="Portátil robado", it="Portatile rubato", nl="Laptop gestolen")),
+            "reporter": {"displayName": b15_js(f"{fn} {ln}"), "emailAddress": [b15_EM(f, r, fn, ln)]},
+            "customfield_10045": [b15_PH(r, loc)], "customfield_10051": b15_js(b15_la(f, r, loc, 12)),
+            "comment": {"comments": [{"body": b15_js(b15_pwsay(r, loc)), "public": False}, {"body": b15_embed(f, r, loc), "public": False}]}},
+            "created": b15_js(b15_la(f, r, loc, 7))}
+
+
+def B15_j_sendgrid(f, r, loc):
+    evs = []
+    for _ in range(r.randint(2, 4)):
+        ev = r.choice(["delivered", "bounce", "open", "click", "spamreport"])
+        e = {"email": [b15_EM(f, r)], "timestamp": r.randint(1_765_000_000, 1_797_000_000), "event": ev, "sg_event_id": rnd(r, B15_B64U, 22),
+             "sg_message_id": rnd(r, B15_B64U, 22) + ".filter" + rnd(r, B15_DIG, 4), "ip": [b15_IP4(r, False)] if r.random() < 0.7 else [b15_IP6(r)]}
+        if ev == "bounce":
+            e["reason"] = b15_js("550 5.1.1 mailbox unavailable ", b15_la(f, r, loc, 31))
+        if ev == "click":
+            e["url"] = b15_js("https://shop.example/track?", b15_la(f, r, loc, 5).replace(" ", "="))
+        evs.append(e)
+    return {"webhook": "sendgrid.event", "events": evs}
+
+
+def B15_j_vonage(f, r, loc):
+    return {"msisdn": [b15_e164(r, loc)],
+            "to": [b15_e164(r, loc)], "messageId": rnd(r, HEX, 16).upper(), "text": b15_js(r.choice([
+                [b15_t(loc, en="my new email is ", de="meine neue Mail ist ", fr="mon nouvel e-mail est ", es="mi nuevo correo es ", it="la mia nuova mail è ", nl="mijn nieuwe mail is "), b15_EM(f, r)],
+                [b15_t(loc, en="where is my parcel? ", de="wo ist mein Paket? ", fr="où est mon colis ? ", es="¿dónde está mi paquete? ", it="dov'è il mio pacco? ", nl="waar is mijn pakket? "), b15_la(f, r, loc, 5), ", ", b15_la(f, r, loc, 0)],
+                b15_pwsay(r, loc), [b15_la(f, r, loc, 3), " STOP"]])), "type": "text", "keyword": r.choice(["INFO", "STOP", "HELP", "EMAIL"]),
+            "message-timestamp": b15_js(b15_la(f, r, loc, 7))}
+
+
+def b15_e164(r, loc):
+    n = b15_phone_number(r, REGION[loc], True)
+    return B15L("PHONE", phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164).lstrip("+") if r.random() < 0.5 else phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164))
+
+
+def B15_j_calendly(f, r, loc):
+    fn, ln = b15_who(f)
+    return {"event": "invitee.created", "created_at": b15_js(b15_la(f, r, loc, 7)), "payload": {"email": [b15_EM(f, r, fn, ln)], "name": b15_js(f"{fn} {ln}"),
+            "text_reminder_number": [b15_PH(r, loc)], "timezone": r.choice(["Europe/Amsterdam", "Europe/Berlin", "America/Chicago", "Europe/Madrid"]),
+            "questions_and_answers": [{"question": b15_js(b15_t(loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum")),
+                                       "answer": [b15_DOB(r, loc)]},
+                                      {"question": "Policy number", "answer": b15_js(b15_la(f, r, loc, 28))}],
+            "tracking": {"utm_source": "newsletter", "salesforce_uuid": None}, "uri": "https://api.calendly.com/scheduled_events/" + b15_uuid(r)}}
+
+
+def B15_j_docusign(f, r, loc):
+    signers = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b15_who(f)
+        s = {"email": [b15_EM(f, r, fn, ln)], "name": b15_js(f"{fn} {ln}"), "recipientId": str(r.randint(1, 9)), "status": r.choice(["completed", "sent", "delivered"])}
+        if r.random() < 0.6:
+            s["smsAuthentication"] = {"senderProvidedNumbers": [[b15_PH(r, loc, 0.0, True)]]}
+        if r.random() < 0.4:
+            s["tabs"] = {"dateTabs": [{"tabLabel": "birth_date", "value": [b15_DOB(r, loc)]}], "textTabs": [{"tabLabel": "iban", "value": [b15_IBAN(r, loc)]}]}
+        signers.append(s)
+    return {"event": "envelope-completed", "apiVersion": "v2.1", "data": {"envelopeId": b15_uuid(r), "envelopeSummary": {"emailSubject": b15_js(b15_la(f, r, loc, 2)),
+            "recipients": {"signers": signers}, "sender": {"ipAddress": [b15_IP4(r, False)]}}}}
+
+
+def B15_j_typeform(f, r, loc):
+    return {"event_id": rnd(r, B15_UCD, 26), "event_type": "form_response", "form_response": {"form_id": rnd(r, AN, 8), "token": rnd(r, B15_LC + B15_DIG, 32),
+            "submitted_at": b15_js(b15_la(f, r, loc, 7)), "answers": [
+                {"type": "email", "email": [b15_EM(f, r)], "field": {"ref": "email"}},
+                {"type": "phone_number", "phone_number": [b15_e164(r, loc)], "field": {"ref": "mobile"}},
+                {"type": "date", "date": [b15_DOB(r, loc, True)], "field": {"ref": "date_of_birth"}},
+                {"type": "date", "date": b15_rel(r, loc, 0, 60, True), "field": {"ref": "preferred_start"}},
+                {"type": "text", "text": b15_js(b15_la(f, r, loc)), "field": {"ref": "comments"}}]}}
+
+
+def B15_j_woo(f, r, loc):
+    fn, ln = b15_who(f)
+    return {"id": r.randint(1000, 99999), "status": "processing", "currency": "EUR", "date_created": b15_js(b15_la(f, r, loc, 7)),
+            "billing": {"first_name": fn, "last_name": b15_js(ln), "email": [b15_EM(f, r, fn, ln)], "phone": [b15_PH(r, loc)]},
+            "customer_ip_address": [b15_IP4(r, False)] if r.random() < 0.7 else [b15_IP6(r)], "customer_note": b15_js(r.choice([b15_la(f, r, loc), b15_la(f, r, loc, 22)])),
+            "meta_data": [{"key": "_stripe_customer_id", "value": "cus_" + rnd(r, AN, 14)}, {"key": "_wc_gateway_debug", "value": b15_js("card ", b15_CC(r), " cvc ", b15_CVV(r))}],
+            "line_items": [{"sku": b15_js(b15_la(f, r, loc, 18)), "quantity": r.randint(1, 4)}]}
+
+
+def B15_j_klarna(f, r, loc):
+    fn, ln = b15_who(f)
+    return {"session_id": b15_uuid(r), "purchase_country": REGION[loc], "order_amount": r.randint(1000, 999999),
+            "billing_address": {"given_name": fn, "family_name": b15_js(ln), "email": [b15_EM(f, r, fn, ln)], "phone": [b15_PH(r, loc, 0.0)]},
+            "customer": {"date_of_birth": [b15_DOB(r, loc, True)], "national_identification_number": [b15_SSN(r)] if loc == "en_US" else b15_js(b15_la(f, r, loc, 24))},
+            "merchant_urls": {"confirmation": "https://shop.example/confirm?sid={checkout.order.id}"}, "client_token": [b15_TK(r, "JWT")]}
+
+
+def B15_j_assistant_steps(f, r, loc):
+    typ = r.choice(B15_VENDOR_TYPES)
+    sk, sv = b15_slot(r)
+    return {"object": "list", "data": [{"id": "step_" + rnd(r, AN, 24), "type": "tool_calls", "step_details": {"tool_calls": [
+            {"id": "call_" + rnd(r, AN, 24), "type": "function", "function": {"name": "read_env", "arguments": {"name": typ}, "output": [b15_TK(r, typ)]}},
+            {"id": "call_" + rnd(r, AN, 24), "type": "code_interpreter", "code_interpreter": {"input": b15_js("print(open('.env').read())"),
+             "outputs": [{"type": "logs", "logs": b15_js(sk, "=", sv)}]}}]}},
+            {"id": "step_" + rnd(r, AN, 24), "type": "message_creation", "step_details": {"message_creation": {"message_id": "msg_" + rnd(r, AN, 24)}}}]}
+
+
+def B15_j_langfuse(f, r, loc):
+    return {"id": b15_uuid(r), "name": "agent-run", "timestamp": b15_js(b15_la(f, r, loc, 7)), "userId": [b15_EM(f, r)],
+            "observations": [{"type": "GENERATION", "model": "claude-sonnet-4", "input": {"messages": [{"role": "user", "content": b15_embed(f, r, loc)}]},
+                              "output": {"content": b15_js(b15_la(f, r, loc, 22))}, "usage": {"input": r.randint(100, 9999), "output": r.randint(10, 999)}},
+                             {"type": "SPAN", "name": "tool:http_get", "metadata": {"headers": {"Authorization": ["Bearer ", b15_GS(r)]}, "url": "https://api.internal/v1/customers"}}],
+            "tags": [[b15_la(f, r, loc, 6)]]}
+
+
+def B15_j_dbeaver(f, r, loc):
+    conns = {}
+    for j in range(r.randint(1, 3)):
+        drv = r.choice(["postgres-jdbc", "mysql8", "mssql_jdbc_ms_new", "oracle_thin"])
+        port = {"postgres-jdbc": 5432, "mysql8": 3306, "mssql_jdbc_ms_new": 1433, "oracle_thin": 1521}[drv]
+        conns[f"{drv}-{rnd(r, HEX, 11)}-{rnd(r, HEX, 16)}"] = {"provider": drv.split("-")[0].split("_")[0], "driver": drv, "name": b15_js(r.choice(["prod ro", "staging", "DWH", "CRM replica"])),
+            "save-password": True, "configuration": {"host": [b15_IP4(r, True)], "port": str(port), "database": r.choice(["dwh", "crm", "billing"]),
+            "auth-model": "native", "user": r.choice(["analyst", "svc_report", "sa"]), "password": [b15_PW(r)]},
+            "handlers": {"ssh_tunnel": {"enabled": True, "properties": {"host": [b15_IP4(r, False)], "authType": "PUBLIC_KEY", "privateKey": [b15_PEM(r, "\\n")]}}} if r.random() < 0.4 else {}}
+    return {"folders": {}, "connections": conns, "connection-types": {"prod": {"name": "Production", "confirm-execute": True}}}
+
+
+def B15_j_grist(f, r, loc):
+    head = [["id"], [b15_t(loc, en="Name", de="Name", fr="Nom", es="Nombre", it="Nome", nl="Naam")], ["Email"], ["Phone"], ["IBAN"], [b15_t(loc, en="Born", de="Geboren", fr="Naissance", es="Nacimiento", it="Nascita", nl="Geboren")], ["Note"]]
+    rows = [head]
+    for j in range(r.randint(2, 5)):
+        fn, ln = b15_who(f)
+        rows.append([j + 1, b15_js(f"{fn} {ln}"), [b15_EM(f, r, fn, ln)], [b15_PH(r, loc)], [b15_IBAN(r, loc)] if r.random() < 0.7 else b15_js(b15_badiban(r)),
+                     [b15_DOB(r, loc)], b15_js(b15_la(f, r, loc))])
+    return {"tool": "spreadsheet.read_range", "result": {"sheet": r.choice(["Members", "Mitglieder", "Adhérents", "Socios", "Soci", "Leden"]), "range": f"A1:G{len(rows)}", "values": rows}}
+
+
+def B15_j_wise(f, r, loc):
+    fn, ln = b15_who(f)
+    return {"data": {"resource": {"type": "transfer", "id": r.randint(10 ** 8, 10 ** 9), "profile_id": r.randint(10 ** 6, 10 ** 7)},
+            "current_state": r.choice(["outgoing_payment_sent", "processing", "funds_converted"]), "occurred_at": b15_js(b15_la(f, r, loc, 7))},
+            "recipient": {"accountHolderName": b15_js(f"{fn} {ln}"), "details": {"iban": [b15_IBAN(r, loc, False)], "email": [b15_EM(f, r, fn, ln)]}},
+            "reference": b15_js(b15_la(f, r, loc, 2)), "event_type": "transfers#state-change", "schema_version": "2.0.0",
+            "signature_header": {"X-Signature-SHA256": b15_b64(r, 256)[:64]}}
+
+
+def B15_j_front(f, r, loc):
+    fn, ln = b15_who(f)
+    msgs = [{"id": "msg_" + rnd(r, B15_LC + B15_DIG, 8), "is_inbound": True, "author": None, "recipients": [{"handle": [b15_EM(f, r, fn, ln)], "role": "from"}],
+             "body": b15_embed(f, r, loc)},
+            {"id": "msg_" + rnd(r, B15_LC + B15_DIG, 8), "is_inbound": False, "author": {"email": [b15_EM(f, r, dom="support.haverford-freight.com")]},
+             "body": b15_js(b15_t(loc, en="Thanks, we have updated your number to ", de="Danke, Ihre Nummer ist jetzt ", fr="Merci, votre numéro est maintenant le ",
+                                   es="Gracias, su número ahora es ", it="Grazie, il suo numero ora è ", nl="Bedankt, je nummer is nu "), b15_PH(r, loc), ". ", b15_la(f, r, loc, 22))}]
+    return {"_links": {"self": "https://api2.frontapp.com/conversations/cnv_" + rnd(r, B15_LC + B15_DIG, 8)}, "subject": b15_js(b15_la(f, r, loc, 1)), "status": "assigned",
+            "tags": [{"name": "billing"}], "messages": msgs}
+
+
+def B15_j_fhir_claim(f, r, loc):
+    fn, ln = b15_who(f)
+    pat = {"resourceType": "Patient", "id": rnd(r, B15_LC + B15_DIG, 10), "name": [{"family": b15_js(ln), "given": [[fn]]}], "birthDate": [b15_DOB(r, loc, True)],
+           "telecom": [{"system": "phone", "value": [b15_PH(r, loc)]}, {"system": "email", "value": [b15_EM(f, r, fn, ln)]}]}
+    if loc == "en_US":
+        pat["identifier"] = [{"system": "http://hl7.org/fhir/sid/us-ssn", "value": [b15_SSN(r, "-")]}]
+    return {"resourceType": "Claim", "id": rnd(r, B15_DIG, 8), "status": "active", "use": "claim", "created": b15_rel(r, loc, 30, 0, True),
+            "contained": [pat], "patient": {"reference": "#" + pat["id"]}, "insurance": [{"sequence": 1, "focal": True, "identifier": {"value": b15_js(b15_la(f, r, loc, 28))}}],
+            "item": [{"sequence": 1, "productOrService": {"coding": [{"code": rnd(r, B15_DIG, 5)}]}, "servicedDate": b15_rel(r, loc, 30, 0, True)}]}
+
+
+def B15_j_tf_vars(f, r, loc):
+    k1, v1 = b15_slot(r)
+    k2, v2 = b15_slot(r)
+    return {"name": "terraform_apply_vars", "arguments": {"workspace": r.choice(["prod-eu", "staging", "dr"]), "variables": {
+            k1: [v1], k2 + "_2" if k2 == k1 else k2: [v2], "db_admin_password": [b15_PW(r)], "token_ttl": str(r.choice([3600, 7200])), "password_policy": f"min_length={r.randint(10, 16)},require_symbol={r.choice(['true', 'false'])},max_age_days={r.choice([60, 90, 180])}",
+            "tls_key_pem": [b15_PEM(r, "\\n")] if r.random() < 0.5 else "file(\"certs/tls.key\")".replace('"', "'"), "allowed_cidrs": [[b15_IP4(r, False)], ["vpc:internal"]]}}}
+
+
+def B15_j_env_secrets(f, r, loc):
+    env = {}
+    for _ in range(r.randint(3, 6)):
+        k, v = b15_slot(r)
+        env[k.upper() if r.random() < 0.5 else k] = [v]
+    if r.random() < 0.45:
+        env[r.choice(["GITHUB_APP_PRIVATE_KEY", "jwt_signing_key_pem", "SAML_SP_KEY", "apns_auth_key"])] = [b15_PEM(r, "\\n")]
+    env["LOG_LEVEL"] = "info"
+    env["SESSION_TTL"] = str(r.choice([900, 3600]))
+    return {"service": r.choice(["checkout-api", "mcp-gateway", "notifier", "etl-runner"]), "env": env,
+            "deploy": {"by": [b15_EM(f, r)], "from_ip": [b15_IP6(r)] if r.random() < 0.5 else [b15_IP4(r)], "note": b15_js(b15_la(f, r, loc, 21))}}
+
+
+def B15_j_mcp_client_cfg(f, r, loc):
+    srv = {"github": {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-github"]], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": [b15_TK(r, "GITHUB_TOKEN") if r.random() < 0.85 else b15_PHD(r, "GITHUB_TOKEN")]}},
+           "claude-proxy": {"command": "uvx", "args": [["llm-router"]], "env": {"ANTHROPIC_API_KEY": [b15_TK(r, "ANTHROPIC_KEY")], "ROUTER_LOG": "warn"}},
+           "slack": {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-slack"]], "env": {"SLACK_BOT_TOKEN": [b15_TK(r, "SLACK_TOKEN")], "SLACK_TEAM_ID": "T" + rnd(r, B15_UCD, 10)}}}
+    if r.random() < 0.5:
+        srv["postgres"] = {"command": "docker", "args": [["run"], ["-i"], ["--rm"], ["mcp/postgres"], ["postgresql://app:", b15_PW(r, True), "@", b15_IP4(r, True), ":5432/app"]]}
+    return {"tool": "fs.read_file", "path": r.choice(["~/Library/Application Support/Claude/claude_desktop_config.json", ".cursor/mcp.json", ".vscode/mcp.json"]),
+            "content": {"mcpServers": srv}}
+
+
+B15_JSON_KINDS = [B15_j_mcp_call, B15_j_mcp_call, B15_j_mcp_result, B15_j_mcp_result, B15_j_responses, B15_j_jsm, B15_j_sendgrid, B15_j_vonage, B15_j_calendly,
+                  B15_j_docusign, B15_j_typeform, B15_j_woo, B15_j_klarna, B15_j_assistant_steps, B15_j_langfuse, B15_j_dbeaver, B15_j_grist, B15_j_wise,
+                  B15_j_front, B15_j_fhir_claim, B15_j_tf_vars, B15_j_env_secrets, B15_j_mcp_client_cfg]
+
+
+def b15_json(f, r, loc):
+    return r.choice(B15_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b15_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b15_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b15_labels(y)]
+    return []
+
+
+B15_SHAPES = {
+    "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d{12}-\d{12,13}-(\d{13}-[0-9a-f]{32}|[A-Za-z0-9]{24})|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64}|xoxe\.xoxp-1-[A-Za-z0-9]{148}",
+    "STRIPE_KEY": r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-|admin-)[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\n|\\n)[A-Za-z0-9+/=\n\\]+-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+
+
+def b15_shape_of(v):
+    return [t for t, rx in B15_SHAPES.items() if t not in ("EMAIL", "PRIVATE_KEY") and re.fullmatch(rx, v)]
+
+
+def b15_value_ok(typ, v):
+    if typ in B15_SHAPES:
+        if re.fullmatch(B15_SHAPES[typ], v) is None or v in B15_PLACEHOLDERS:
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            return "alg" in json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and b15_iin_ok(d)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B15_IBAN and len(d) == B15_IBAN[d[:2]][0] and b15_m97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not a.is_loopback and not a.is_unspecified
+    if typ == "PHONE":
+        regs = [None] + sorted(set(REGION.values()) | set(B15_FOREIGN))
+        for reg in regs:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v, reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B15_STANDINS and not any(c in v for c in "\"'\\")
+    if typ == "PLACEHOLDER":
+        return v in B15_PLACEHOLDERS and (len(b15_shape_of(v)) == 1 or v == "AKIAI44QH8DHBEXAMPLE")
+    return False
+
+
+def b15_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's value; values pass their checksums and shapes (Luhn and IIN range, mod-97 and
+    length per country, SSN rules, libphonenumber, vendor shapes, JWT header decoding, placeholder list); JSON parses and no
+    escape precedes a label inside its string (a PEM written with \\n escapes is the whole string)."""
+    want = b15_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b15_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
