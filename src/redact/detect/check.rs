@@ -2217,10 +2217,16 @@ pub(super) fn password_like(v: &[u8]) -> bool {
     {
         return false;
     }
-    // An e-mail address or a host name (`…@example.com`, `vault.example.com`).
+    // An e-mail address or a host name (`…@example.com`, `vault.example.com`). Not a dotted
+    // value with a capital and a digit before its last dot (`TOR.59603.ado`, `Sor.4531.tto`):
+    // host names are written in lower case, and no TLD follows a label of digits and capitals.
     if let Some(dot) = v.iter().rposition(|&b| b == b'.') {
         let tld = &v[dot + 1..];
-        if (2..=6).contains(&tld.len()) && tld.iter().all(u8::is_ascii_lowercase) {
+        let head = &v[..dot];
+        let mixed = !v.contains(&b'@')
+            && head.iter().any(u8::is_ascii_uppercase)
+            && head.iter().any(u8::is_ascii_digit);
+        if (2..=6).contains(&tld.len()) && tld.iter().all(u8::is_ascii_lowercase) && !mixed {
             return false;
         }
     }
