@@ -1641,7 +1641,8 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let v = &hay[vs..ve];
         let flag = s >= 2 && &hay[s - 2..s] == b"--";
         let quoted = i > e && matches!(hay[i], b'\'' | b'"');
-        if !matches!(hay[i], b':' | b'=')
+        // Not the next cell of a CSV header (`password,timePasswordChanged`: Firefox's export).
+        if !matches!(hay[i], b':' | b'=' | b',' | b';')
             && (strong_password(v)
                 || i > e && bare_password(v)
                 || (flag || quoted) && i > e && password_like(v))

@@ -39,3 +39,52 @@ fn dotted_password_with_capitals_and_digits() {
         assert_eq!(pw(text), none(), "{text}");
     }
 }
+
+#[test]
+fn password_manager_csv_export() {
+    let chrome = "name,url,username,password,note\n\
+        www.amazon.de,https://www.amazon.de/,ann@mailbox.org,FJO.89058.ord,\n\
+        mijn.ing.nl,https://mijn.ing.nl/,bob@example.nl,Dromedaris1663+,\n\
+        www.leboncoin.fr,https://www.leboncoin.fr/,ottone,bretzel-sorbetto-ribera9,\n\
+        www.wallapop.com,https://www.wallapop.com/,perini,dromedaris-haring-cerise9,Password: non impostata\n";
+    assert_eq!(
+        pw(chrome),
+        strs(&[
+            "FJO.89058.ord",
+            "Dromedaris1663+",
+            "bretzel-sorbetto-ribera9",
+            "dromedaris-haring-cerise9"
+        ])
+    );
+    let bitwarden = "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n\
+        Work,,note,insurance API,,,0,,,,\n\
+        Family,,login,router,,,0,https://router.it/login,miller.b@example.de,zitrone-kolibri-calanque6,\n\
+        Personal,1,login,router,\"customer no. 556138150, paid\",,0,https://router.de/login,ruiz.k@gmx.net,scwL9224*KHy,\n";
+    assert_eq!(
+        pw(bitwarden),
+        strs(&["zitrone-kolibri-calanque6", "scwL9224*KHy"])
+    );
+    // KeePass quotes every cell; a Markdown table names the column too.
+    assert_eq!(
+        pw("\"Group\",\"Title\",\"Username\",\"Password\",\"URL\"\n\"Root\",\"NAS\",\"admin\",\"Tr0ub4dor&3\",\"http://nas.lan\"\n"),
+        strs(&["Tr0ub4dor&3"])
+    );
+    assert_eq!(
+        pw("| Host | User | Password |\n|---|---|---|\n| db1 | app | kQ7#vLm2pX |\n"),
+        strs(&["kQ7#vLm2pX"])
+    );
+    // Look-alikes: the cells of other columns, a column about passwords (`password_hint`,
+    // `timePasswordChanged`, `password_strength`), cells that are no password (a yes/no, a
+    // mask, a variable, a vault's pointer), a sentence after the table.
+    for text in [
+        "name,url,username,password_hint,note\nbank,https://bank.example/,ann,Kq7vLm2pX9,first pet\n",
+        "url,username,password,timePasswordChanged\nhttps://a.example/,ann,********,1712345678901\n",
+        "url,username,password,httpRealm,formActionOrigin,guid,timeCreated,timeLastUsed,timePasswordChanged\n",
+        "user,password_strength,password\nann,Strong2024,${ANN_PASSWORD}\n",
+        "user,password\nann,yes\nbob,n/a\n",
+        "host,password\ndb1,see vault\n\nlast rotated: 2024-01-02\n",
+        "login,passwords_rotated\nann,2024-01-02\n",
+    ] {
+        assert_eq!(pw(text), none(), "{text}");
+    }
+}
