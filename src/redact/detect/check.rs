@@ -1528,6 +1528,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if let Some(o) = php_define_password(hay, s, e) {
         return o;
     }
+    // Apache's `SetEnv DB_PASS …`, csh's `setenv`, a Dockerfile's `ENV NAME value`.
+    if let Some(o) = env_directive_password(hay, s, e) {
+        return o;
+    }
     // A credential pair: `login: admin / …`, `user/pass: admin / …`.
     if PAIR_WORDS
         .iter()
@@ -2510,7 +2514,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                 }
             }
             // `pass` after a network word (`wifi pass for the office is …`; `wifi_before`).
-            if at(p, b"pass ") && wifi_before(hay, p) {
+            // `pass` ending a variable's name set by a directive (`SetEnv DB_PASS …`).
+            if at(p, b"pass ") && (wifi_before(hay, p) || env_directive_name_before(hay, p)) {
                 return Some((p, p + 4));
             }
             // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon

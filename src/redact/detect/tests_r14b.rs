@@ -88,3 +88,33 @@ fn password_manager_csv_export() {
         assert_eq!(pw(text), none(), "{text}");
     }
 }
+
+#[test]
+fn env_directive_password() {
+    for (text, want) in [
+        (
+            "<VirtualHost *:443>\n    SetEnv DB_PASS mistral-haring-kolibri8\n</VirtualHost>\n",
+            "mistral-haring-kolibri8",
+        ),
+        ("    SetEnv DB_PASS SAL.79684.dra\n", "SAL.79684.dra"),
+        ("setenv DB_PASSWORD \"Kq7vLm2pX9\"\n", "Kq7vLm2pX9"),
+        (
+            "FROM postgres:16\nENV POSTGRES_PASSWORD Tr0ub4dor-3x\n",
+            "Tr0ub4dor-3x",
+        ),
+    ] {
+        assert_eq!(pw(text), strs(&[want]), "{text}");
+    }
+    // Look-alikes: a variable passed on (`PassEnv`), a reference to another variable, a
+    // directive with more words after the name, a sentence.
+    for text in [
+        "    PassEnv DB_PASS\n",
+        "    SetEnv DB_PASS ${DB_PASS}\n",
+        "    SetEnvIf Request_URI \"^/pass\" nolog\n",
+        "setenv DB_PASS from the vault at boot\n",
+        "ENV DB_PASS_FILE /run/secrets/db\n",
+        "you may pass ENV DB_PASS on the command line\n",
+    ] {
+        assert_eq!(pw(text), none(), "{text}");
+    }
+}
