@@ -1631,6 +1631,13 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             }
         }
     }
+    // The device whose password it is, right after the keyword ("nouveau mdp box …",
+    // "nuova password router …", "nueva clave del router …"): the value after it.
+    if i > e {
+        if let Some(o) = device_password(hay, i, limit) {
+            return o;
+        }
+    }
     // A Terraform/HCL variable named for a password: `variable "db_password" { default =
     // "…" }`, its default.
     if i == e && hay.get(e) == Some(&b'"') {
@@ -1764,7 +1771,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
 
 /// Adjectives placed after a password keyword (`contraseña provisional …`, `mot de passe
 /// temporaire …`, `password temporanea …`): the value follows them.
-const KEYWORD_ADJECTIVES: [&[u8]; 12] = [
+const KEYWORD_ADJECTIVES: [&[u8]; 13] = [
+    // French `mot de passe initial` (the noun is masculine; `initiale` below).
+    b"initial",
     b"provisional",
     b"provisoire",
     b"provvisoria",
@@ -1778,6 +1787,37 @@ const KEYWORD_ADJECTIVES: [&[u8]; 12] = [
     b"initiale",
     b"iniziale",
 ];
+
+/// After a password keyword and a blank, at `i`: a network device's word (`router`, `box`,
+/// `modem`, `wifi`, `wlan`; an article before it, `del router`) and the value after it, a
+/// password when it reads as one with no connector (`strong_password`, `bare_password`).
+/// `None` otherwise (the statement is read on).
+fn device_password(hay: &[u8], i: usize, limit: usize) -> Option<Outcome> {
+    let word_at = |i: usize| {
+        let n = hay[i..limit]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic() || **b == b'-')
+            .count();
+        (hay.get(i + n) == Some(&b' ')).then(|| (&hay[i..i + n], i + n + 1))
+    };
+    let (mut w, mut next) = word_at(i)?;
+    if ["del", "du", "de", "della", "des", "der", "van"]
+        .iter()
+        .any(|a| a.as_bytes().eq_ignore_ascii_case(w))
+    {
+        (w, next) = word_at(next)?;
+    }
+    if !["router", "routeur", "box", "modem", "wifi", "wi-fi", "wlan"]
+        .iter()
+        .any(|d| d.as_bytes().eq_ignore_ascii_case(w))
+    {
+        return None;
+    }
+    let (vs, ve) = value_at(hay, next, limit)?;
+    let v = &hay[vs..ve];
+    (strong_password(v) || bare_password(v))
+        .then(|| Outcome::Hit(Hit::new(Entity::Password, vs, ve)))
+}
 
 /// A word that points elsewhere for the value (`see`, `siehe`, `voir`, `zie`, `ver`, `vedi`).
 fn is_referral_word(word: &[u8]) -> bool {
@@ -2027,7 +2067,7 @@ fn change_verb_near(hay: &[u8], s: usize, i: usize) -> bool {
 
 /// The user words that open a credential pair (`login: admin / …`), longest first where one
 /// starts another (lower case; matched in any case).
-pub(super) const PAIR_WORDS: [&[u8]; 20] = [
+pub(super) const PAIR_WORDS: [&[u8]; 21] = [
     b"username",
     b"user",
     b"login",
@@ -2050,6 +2090,8 @@ pub(super) const PAIR_WORDS: [&[u8]; 20] = [
     b"credentials",
     b"creds",
     b"accesso",
+    // Spanish (`acceso: admin / …`).
+    b"acceso",
 ];
 
 /// The password words that may follow a pair's user word after a `/` (`user/pass: …`).

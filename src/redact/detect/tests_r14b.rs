@@ -118,3 +118,71 @@ fn env_directive_password() {
         assert_eq!(pw(text), none(), "{text}");
     }
 }
+
+#[test]
+fn device_word_after_the_keyword() {
+    for (text, want) in [
+        (
+            "body=\"nouveau mdp box 2mnJbU6IBTJeFv\" read=\"1\"",
+            "2mnJbU6IBTJeFv",
+        ),
+        (
+            "body=\"nuova password router Pohax.808mdN\" read=\"1\"",
+            "Pohax.808mdN",
+        ),
+        (
+            "body=\"nueva clave del router Dromedaris972*\" read=\"1\"",
+            "Dromedaris972*",
+        ),
+        ("body=\"nuova password router Ott3r!\"", "Ott3r!"),
+    ] {
+        assert_eq!(pw(text), strs(&[want]), "{text}");
+    }
+    // Look-alikes: a word after the device word, a sentence about the router's password.
+    for text in [
+        "nuova password router domani\n",
+        "the password router settings page\n",
+        "mdp box oubli\u{e9}, on le change demain\n",
+    ] {
+        assert_eq!(pw(text), none(), "{text}");
+    }
+}
+
+#[test]
+fn initial_password_in_french() {
+    assert_eq!(
+        pw("votre identifiant est guy80@example.fr et votre mot de passe initial T0rn4d0!.\n"),
+        strs(&["T0rn4d0!"])
+    );
+    assert_eq!(
+        pw("et votre mot de passe initial haring-bretzel-cerise1.\n"),
+        strs(&["haring-bretzel-cerise1"])
+    );
+    assert_eq!(
+        pw("le mot de passe initial est envoy\u{e9} par courrier.\n"),
+        none()
+    );
+}
+
+#[test]
+fn spanish_access_pair() {
+    for (text, want) in [
+        (
+            "Portal de resultados: salmeron, acceso: admin / oUzok#366pak\n",
+            "oUzok#366pak",
+        ),
+        (
+            "* Laptop login: miguel, acceso: admin / TOR.50991.ado\n",
+            "TOR.50991.ado",
+        ),
+    ] {
+        assert_eq!(pw(text), strs(&[want]), "{text}");
+    }
+    // Look-alikes: access in prose, a path.
+    for text in [
+        "acceso: admin / password reset\n",
+        "acceso denegado para admin / root\n",
+    ] {
+        assert_eq!(pw(text), none(), "{text}");
+    }
+}
