@@ -369,12 +369,7 @@ impl Detector {
         };
         // A function call (`password = crypt('…', gen_salt('bf'))`: `crypt(` is none) and
         // a secret store's reference (`vault:secret/data/app#token`).
-        // Code reading the secret from elsewhere: a call or a subscript
-        // (`os.environ['STRIPE_API_KEY']`: the value stops at the quote, `os.environ[`).
-        let call = (value.ends_with(b"(") || value.ends_with(b"["))
-            && value[..value.len() - 1]
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.');
+        let call = code_reference(value);
         // A SOPS-encrypted value (`ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`): ciphertext,
         // which SOPS writes to be committed.
         let sops = value.starts_with(b"ENC[AES256_GCM");
@@ -441,7 +436,14 @@ impl Detector {
             {
                 return Outcome::Reject;
             }
-            if v::mixed_classes(value) && !stand_in(value) {
+            // One word of letters ending the sentence (`Password: expired.`, `Password:
+            // scaduta.`): a status, its `.` no part of a password.
+            let status_word = value.len() > 1
+                && value.ends_with(b".")
+                && value[..value.len() - 1]
+                    .iter()
+                    .all(|b| b.is_ascii_alphabetic() || *b >= 0x80);
+            if v::mixed_classes(value) && !stand_in(value) && !status_word {
                 // An Azure app's client secret (`az ad sp create-for-rbac`).
                 let entity = if azure_app_secret(hay, s) {
                     Entity::GenericSecret
@@ -494,6 +496,16 @@ impl Detector {
             Outcome::Reject
         }
     }
+}
+
+/// Code reading the secret from elsewhere: a call or a subscript whose argument the value
+/// stops before (`os.environ['STRIPE_API_KEY']`: the value stops at the quote,
+/// `os.environ[`; `crypt(`).
+pub(super) fn code_reference(value: &[u8]) -> bool {
+    (value.ends_with(b"(") || value.ends_with(b"["))
+        && value[..value.len() - 1]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
 }
 
 /// The name whose `token` starts at `s` is one of `NOT_SECRET_SUFFIXES` (an idempotency
@@ -2251,10 +2263,15 @@ pub(super) fn password_like(v: &[u8]) -> bool {
     // The rest of an identifier naming a setting (`PASSWORD_MIN_LENGTH=12` read from the
     // keyword on) and a function call (`password = crypt('…')`: `crypt(` is none).
     let setting = v[0] == b'_' && v.contains(&b'=');
+    // The message of a shell's `${SMTP_PASS:?missing}` (the value read from the `:`): an
+    // error to print when the variable is unset, no password.
+    let unset_message = v[0] == b'?' && v.ends_with(b"}");
     if variable
         || percent
         || setting
+        || unset_message
         || v.ends_with(b"(")
+        || code_reference(v)
         || lower_starts(b"vault:")
         || matches!(v[0], b'<' | b'{' | b'[' | b'(')
         || v.starts_with(b"${")

@@ -165,6 +165,38 @@ fn initial_password_in_french() {
 }
 
 #[test]
+fn code_and_shell_references_are_no_passwords() {
+    // A value read from the environment in a diff, a shell's message for an unset variable.
+    for text in [
+        "-DB_PASSWORD = 'Bergamot1812*'\n+DB_PASSWORD = os.environ['DB_PASSWORD']\n",
+        "        token: ${SMTP_PASS:?missing}\n",
+        "# export STRIPE_KEY=${SMTP_PASS:?missing}\n",
+        "Also found (ignored, docs): ${SMTP_PASS:?missing} and more\n",
+        "password = settings['db']\n",
+    ] {
+        let got = pw(text);
+        assert!(got.iter().all(|p| p == "Bergamot1812*"), "{text}: {got:?}");
+    }
+    // Look-alikes that stay passwords: a default after `:-`, a password with brackets.
+    assert_eq!(pw("DB_PASSWORD=${DB_PASS:-Kq7vLm2pX9}\n").len(), 1);
+    assert_eq!(pw("password: Kq7[vLm2pX9]\n"), strs(&["Kq7[vLm2pX9]"]));
+}
+
+#[test]
+fn status_word_after_the_keyword() {
+    for text in [
+        "la password iniziale uZEA2Y056lWPuV.\nPassword: scaduta.\n",
+        "your first-time password T3Egscne6r.\nPassword: expired.\n",
+    ] {
+        let got = pw(text);
+        assert_eq!(got.len(), 1, "{text}: {got:?}");
+        assert!(!got[0].ends_with('.'), "{text}: {got:?}");
+    }
+    // Look-alikes that stay passwords: a word with a digit or a capital inside.
+    assert_eq!(pw("Password: scad8uta.\n"), strs(&["scad8uta."]));
+}
+
+#[test]
 fn spanish_access_pair() {
     for (text, want) in [
         (
