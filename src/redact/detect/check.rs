@@ -480,7 +480,7 @@ impl Detector {
             // value has a key's shape (`setting_key_value`, `secret_token_at`).
             if (s > 0 && matches!(hay[s - 1], b'?' | b'&'))
                 || !setting_key_value(value)
-                || !ini_section_before(hay, s)
+                || !(ini_section_before(hay, s) || kv_store_path_before(hay, s, s + sep))
             {
                 Outcome::Reject
             } else {
@@ -564,6 +564,24 @@ fn ini_section_before(hay: &[u8], s: usize) -> bool {
         }
     }
     false
+}
+
+/// A key-value store's path ending in the `key` at `s`, printed with its value after a `:`
+/// (`consul kv get -recurse`: `config/mailer/upstream/key:…`): the line up to `s` is one
+/// path (letters, digits, `_`, `-`, `.`, two `/` or more, no blank) and the `:` follows
+/// `key` at `sep`. (Fourteenth round, part B.)
+fn kv_store_path_before(hay: &[u8], s: usize, sep: usize) -> bool {
+    if s == 0 || hay[s - 1] != b'/' || hay.get(sep) != Some(&b':') {
+        return false;
+    }
+    let path = hay[..s]
+        .iter()
+        .rev()
+        .take(256)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+        .count();
+    let ps = s - path;
+    (ps == 0 || hay[ps - 1] == b'\n') && hay[ps..s].iter().filter(|&&b| b == b'/').count() >= 2
 }
 
 /// The value of an INI/TOML setting named `key` (`key = "…"`) that may be a key, not

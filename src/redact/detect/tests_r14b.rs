@@ -218,3 +218,21 @@ fn spanish_access_pair() {
         assert_eq!(pw(text), none(), "{text}");
     }
 }
+
+#[test]
+fn kv_store_key_path() {
+    let text = "$ consul kv get -recurse config/\nconfig/mailer/support_phone:39 86 62 93\nconfig/mailer/upstream/key:LJr2HQipYjWHVMU8BGl0dqj8OU1UAS/ec23s5tmg\nconfig/mailer/auth_method:password\n";
+    assert_eq!(
+        found(text, Entity::GenericSecret),
+        strs(&["LJr2HQipYjWHVMU8BGl0dqj8OU1UAS/ec23s5tmg"])
+    );
+    // Look-alikes: a cache key, a path's `key` with a name after it, a sentence.
+    for text in [
+        "config/cache/key:user:42:profile\n",
+        "config/app/key:short-v2\n",
+        "upstream/key:LJr2HQipYjWHVMU8BGl0dqj8OU1UAS/ec23s5tmg\n",
+        "see docs/api/key: it explains the header\n",
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), none(), "{text}");
+    }
+}
