@@ -1789,14 +1789,29 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         i = skip_blanks(ve);
         // One plain word between the connector and the value ("het wachtwoord is *nu* …",
         // "is now …"): the next token, with the same shape test (not after a template's
-        // opening, `<see vault>`, `(see 1Password)`).
+        // opening, `<see vault>`, `(see 1Password)`). Not the next setting of a log
+        // message after a status word ("Password strength: weak api_key_header: …",
+        // "Passwort: abgelaufen max_password_age=180"): a name before `:`, or `name=…`.
         if let Some((vs, ve)) = value_at(hay, i, limit).filter(|_| plain_word) {
-            if accept(&hay[vs..ve]) {
+            if accept(&hay[vs..ve]) && !setting_token(hay, vs, ve) {
                 return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
             }
         }
     }
     Outcome::Reject
+}
+
+/// Whether the token at `hay[vs..ve]` is a setting's name or a whole setting: a `:` right
+/// after it (`api_key_header:`), or an identifier holding `_` before a `=` in it
+/// (`PASSWORD_HASHER=argon2`, `session_timeout=30m`).
+fn setting_token(hay: &[u8], vs: usize, ve: usize) -> bool {
+    let v = &hay[vs..ve];
+    let name = v
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    hay.get(ve) == Some(&b':')
+        || (v.get(name) == Some(&b'=') && v[..name].contains(&b'_') && v[0].is_ascii_alphabetic())
 }
 
 /// Adjectives placed after a password keyword (`contraseña provisional …`, `mot de passe

@@ -236,3 +236,26 @@ fn kv_store_key_path() {
         assert_eq!(found(text, Entity::GenericSecret), none(), "{text}");
     }
 }
+
+#[test]
+fn next_setting_after_a_status_word() {
+    // A log message: the keyword, a status word, then another setting.
+    for text in [
+        "Password strength: weak api_key_header: X-Api-Key\n",
+        "Password: expired PASSWORD_HASHER=argon2\n",
+        "Passwort: abgelaufen max_password_age=180\n",
+        "Contrase\u{f1}a: caducada session_timeout=30m\n",
+        "Password never expires: false token_ttl: 3600\n",
+    ] {
+        assert_eq!(pw(text), none(), "{text}");
+    }
+    // Look-alikes that stay passwords: a word between the connector and the value.
+    assert_eq!(
+        pw("het wachtwoord is nu Kq7vLm2pX9\n"),
+        strs(&["Kq7vLm2pX9"])
+    );
+    assert_eq!(
+        pw("the password is now Tr0ub4dor&3\n"),
+        strs(&["Tr0ub4dor&3"])
+    );
+}
