@@ -135,10 +135,12 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
         // `key` alone as a URL's query parameter (`?key=…`, `&key=…`) or an INI/TOML
         // setting (`key = "…"`, after a blank or at a line's start; `check_key_value` wants a
         // key's shape there); not a keyword elsewhere (`key: value` is any map's key).
+        // Or a key-value store's path ending in `key` before its `:` (`consul kv get
+        // -recurse`: `config/app/upstream/key:…`; `check_key_value` wants the path).
         .or_else(|| {
-            (hay[q] == b'='
-                && hay[j - 3..j].eq_ignore_ascii_case(b"key")
-                && (j == 3 || matches!(hay[j - 4], b'?' | b'&' | b' ' | b'\t' | b'\n' | b'\r')))
+            let before = |set: &[u8]| j == 3 || set.contains(&hay[j - 4]);
+            (hay[j - 3..j].eq_ignore_ascii_case(b"key")
+                && (hay[q] == b'=' && before(b"?& \t\n\r") || hay[q] == b':' && before(b"/")))
             .then_some(j - 3)
         })
 }

@@ -369,12 +369,7 @@ impl Detector {
         };
         // A function call (`password = crypt('…', gen_salt('bf'))`: `crypt(` is none) and
         // a secret store's reference (`vault:secret/data/app#token`).
-        // Code reading the secret from elsewhere: a call or a subscript
-        // (`os.environ['STRIPE_API_KEY']`: the value stops at the quote, `os.environ[`).
-        let call = (value.ends_with(b"(") || value.ends_with(b"["))
-            && value[..value.len() - 1]
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.');
+        let call = code_reference(value);
         // A SOPS-encrypted value (`ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`): ciphertext,
         // which SOPS writes to be committed.
         let sops = value.starts_with(b"ENC[AES256_GCM");
@@ -441,7 +436,14 @@ impl Detector {
             {
                 return Outcome::Reject;
             }
-            if v::mixed_classes(value) && !stand_in(value) {
+            // One word of letters ending the sentence (`Password: expired.`, `Password:
+            // scaduta.`): a status, its `.` no part of a password.
+            let status_word = value.len() > 1
+                && value.ends_with(b".")
+                && value[..value.len() - 1]
+                    .iter()
+                    .all(|b| b.is_ascii_alphabetic() || *b >= 0x80);
+            if v::mixed_classes(value) && !stand_in(value) && !status_word {
                 // An Azure app's client secret (`az ad sp create-for-rbac`).
                 let entity = if azure_app_secret(hay, s) {
                     Entity::GenericSecret
@@ -478,7 +480,7 @@ impl Detector {
             // value has a key's shape (`setting_key_value`, `secret_token_at`).
             if (s > 0 && matches!(hay[s - 1], b'?' | b'&'))
                 || !setting_key_value(value)
-                || !ini_section_before(hay, s)
+                || !(ini_section_before(hay, s) || kv_store_path_before(hay, s, s + sep))
             {
                 Outcome::Reject
             } else {
@@ -494,6 +496,16 @@ impl Detector {
             Outcome::Reject
         }
     }
+}
+
+/// Code reading the secret from elsewhere: a call or a subscript whose argument the value
+/// stops before (`os.environ['STRIPE_API_KEY']`: the value stops at the quote,
+/// `os.environ[`; `crypt(`).
+pub(super) fn code_reference(value: &[u8]) -> bool {
+    (value.ends_with(b"(") || value.ends_with(b"["))
+        && value[..value.len() - 1]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
 }
 
 /// The name whose `token` starts at `s` is one of `NOT_SECRET_SUFFIXES` (an idempotency
@@ -552,6 +564,24 @@ fn ini_section_before(hay: &[u8], s: usize) -> bool {
         }
     }
     false
+}
+
+/// A key-value store's path ending in the `key` at `s`, printed with its value after a `:`
+/// (`consul kv get -recurse`: `config/mailer/upstream/key:…`): the line up to `s` is one
+/// path (letters, digits, `_`, `-`, `.`, two `/` or more, no blank) and the `:` follows
+/// `key` at `sep`. (Fourteenth round, part B.)
+fn kv_store_path_before(hay: &[u8], s: usize, sep: usize) -> bool {
+    if s == 0 || hay[s - 1] != b'/' || hay.get(sep) != Some(&b':') {
+        return false;
+    }
+    let path = hay[..s]
+        .iter()
+        .rev()
+        .take(256)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+        .count();
+    let ps = s - path;
+    (ps == 0 || hay[ps - 1] == b'\n') && hay[ps..s].iter().filter(|&&b| b == b'/').count() >= 2
 }
 
 /// The value of an INI/TOML setting named `key` (`key = "…"`) that may be a key, not
@@ -1528,6 +1558,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if let Some(o) = php_define_password(hay, s, e) {
         return o;
     }
+    // Apache's `SetEnv DB_PASS …`, csh's `setenv`, a Dockerfile's `ENV NAME value`.
+    if let Some(o) = env_directive_password(hay, s, e) {
+        return o;
+    }
     // A credential pair: `login: admin / …`, `user/pass: admin / …`.
     if PAIR_WORDS
         .iter()
@@ -1627,6 +1661,13 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             }
         }
     }
+    // The device whose password it is, right after the keyword ("nouveau mdp box …",
+    // "nuova password router …", "nueva clave del router …"): the value after it.
+    if i > e {
+        if let Some(o) = device_password(hay, i, limit) {
+            return o;
+        }
+    }
     // A Terraform/HCL variable named for a password: `variable "db_password" { default =
     // "…" }`, its default.
     if i == e && hay.get(e) == Some(&b'"') {
@@ -1641,7 +1682,8 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         let v = &hay[vs..ve];
         let flag = s >= 2 && &hay[s - 2..s] == b"--";
         let quoted = i > e && matches!(hay[i], b'\'' | b'"');
-        if !matches!(hay[i], b':' | b'=')
+        // Not the next cell of a CSV header (`password,timePasswordChanged`: Firefox's export).
+        if !matches!(hay[i], b':' | b'=' | b',' | b';')
             && (strong_password(v)
                 || i > e && bare_password(v)
                 || (flag || quoted) && i > e && password_like(v))
@@ -1747,9 +1789,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         i = skip_blanks(ve);
         // One plain word between the connector and the value ("het wachtwoord is *nu* …",
         // "is now …"): the next token, with the same shape test (not after a template's
-        // opening, `<see vault>`, `(see 1Password)`).
+        // opening, `<see vault>`, `(see 1Password)`). Not the next setting of a log
+        // message after a status word ("Password strength: weak api_key_header: …",
+        // "Passwort: abgelaufen max_password_age=180"): a name before `:`, or `name=…`.
         if let Some((vs, ve)) = value_at(hay, i, limit).filter(|_| plain_word) {
-            if accept(&hay[vs..ve]) {
+            if accept(&hay[vs..ve]) && !setting_token(hay, vs, ve) {
                 return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
             }
         }
@@ -1757,9 +1801,24 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     Outcome::Reject
 }
 
+/// Whether the token at `hay[vs..ve]` is a setting's name or a whole setting: a `:` right
+/// after it (`api_key_header:`), or an identifier holding `_` before a `=` in it
+/// (`PASSWORD_HASHER=argon2`, `session_timeout=30m`).
+fn setting_token(hay: &[u8], vs: usize, ve: usize) -> bool {
+    let v = &hay[vs..ve];
+    let name = v
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    hay.get(ve) == Some(&b':')
+        || (v.get(name) == Some(&b'=') && v[..name].contains(&b'_') && v[0].is_ascii_alphabetic())
+}
+
 /// Adjectives placed after a password keyword (`contraseña provisional …`, `mot de passe
 /// temporaire …`, `password temporanea …`): the value follows them.
-const KEYWORD_ADJECTIVES: [&[u8]; 12] = [
+const KEYWORD_ADJECTIVES: [&[u8]; 13] = [
+    // French `mot de passe initial` (the noun is masculine; `initiale` below).
+    b"initial",
     b"provisional",
     b"provisoire",
     b"provvisoria",
@@ -1773,6 +1832,37 @@ const KEYWORD_ADJECTIVES: [&[u8]; 12] = [
     b"initiale",
     b"iniziale",
 ];
+
+/// After a password keyword and a blank, at `i`: a network device's word (`router`, `box`,
+/// `modem`, `wifi`, `wlan`; an article before it, `del router`) and the value after it, a
+/// password when it reads as one with no connector (`strong_password`, `bare_password`).
+/// `None` otherwise (the statement is read on).
+fn device_password(hay: &[u8], i: usize, limit: usize) -> Option<Outcome> {
+    let word_at = |i: usize| {
+        let n = hay[i..limit]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic() || **b == b'-')
+            .count();
+        (hay.get(i + n) == Some(&b' ')).then(|| (&hay[i..i + n], i + n + 1))
+    };
+    let (mut w, mut next) = word_at(i)?;
+    if ["del", "du", "de", "della", "des", "der", "van"]
+        .iter()
+        .any(|a| a.as_bytes().eq_ignore_ascii_case(w))
+    {
+        (w, next) = word_at(next)?;
+    }
+    if !["router", "routeur", "box", "modem", "wifi", "wi-fi", "wlan"]
+        .iter()
+        .any(|d| d.as_bytes().eq_ignore_ascii_case(w))
+    {
+        return None;
+    }
+    let (vs, ve) = value_at(hay, next, limit)?;
+    let v = &hay[vs..ve];
+    (strong_password(v) || bare_password(v))
+        .then(|| Outcome::Hit(Hit::new(Entity::Password, vs, ve)))
+}
 
 /// A word that points elsewhere for the value (`see`, `siehe`, `voir`, `zie`, `ver`, `vedi`).
 fn is_referral_word(word: &[u8]) -> bool {
@@ -2022,7 +2112,7 @@ fn change_verb_near(hay: &[u8], s: usize, i: usize) -> bool {
 
 /// The user words that open a credential pair (`login: admin / …`), longest first where one
 /// starts another (lower case; matched in any case).
-pub(super) const PAIR_WORDS: [&[u8]; 20] = [
+pub(super) const PAIR_WORDS: [&[u8]; 21] = [
     b"username",
     b"user",
     b"login",
@@ -2045,6 +2135,8 @@ pub(super) const PAIR_WORDS: [&[u8]; 20] = [
     b"credentials",
     b"creds",
     b"accesso",
+    // Spanish (`acceso: admin / …`).
+    b"acceso",
 ];
 
 /// The password words that may follow a pair's user word after a `/` (`user/pass: …`).
@@ -2204,10 +2296,15 @@ pub(super) fn password_like(v: &[u8]) -> bool {
     // The rest of an identifier naming a setting (`PASSWORD_MIN_LENGTH=12` read from the
     // keyword on) and a function call (`password = crypt('…')`: `crypt(` is none).
     let setting = v[0] == b'_' && v.contains(&b'=');
+    // The message of a shell's `${SMTP_PASS:?missing}` (the value read from the `:`): an
+    // error to print when the variable is unset, no password.
+    let unset_message = v[0] == b'?' && v.ends_with(b"}");
     if variable
         || percent
         || setting
+        || unset_message
         || v.ends_with(b"(")
+        || code_reference(v)
         || lower_starts(b"vault:")
         || matches!(v[0], b'<' | b'{' | b'[' | b'(')
         || v.starts_with(b"${")
@@ -2217,10 +2314,16 @@ pub(super) fn password_like(v: &[u8]) -> bool {
     {
         return false;
     }
-    // An e-mail address or a host name (`…@example.com`, `vault.example.com`).
+    // An e-mail address or a host name (`…@example.com`, `vault.example.com`). Not a dotted
+    // value with a capital and a digit before its last dot (`TOR.59603.ado`, `Sor.4531.tto`):
+    // host names are written in lower case, and no TLD follows a label of digits and capitals.
     if let Some(dot) = v.iter().rposition(|&b| b == b'.') {
         let tld = &v[dot + 1..];
-        if (2..=6).contains(&tld.len()) && tld.iter().all(u8::is_ascii_lowercase) {
+        let head = &v[..dot];
+        let mixed = !v.contains(&b'@')
+            && head.iter().any(u8::is_ascii_uppercase)
+            && head.iter().any(u8::is_ascii_digit);
+        if (2..=6).contains(&tld.len()) && tld.iter().all(u8::is_ascii_lowercase) && !mixed {
             return false;
         }
     }
@@ -2503,7 +2606,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
                 }
             }
             // `pass` after a network word (`wifi pass for the office is …`; `wifi_before`).
-            if at(p, b"pass ") && wifi_before(hay, p) {
+            // `pass` ending a variable's name set by a directive (`SetEnv DB_PASS …`).
+            if at(p, b"pass ") && (wifi_before(hay, p) || env_directive_name_before(hay, p)) {
                 return Some((p, p + 4));
             }
             // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon

@@ -420,6 +420,16 @@ impl Detector {
                 }
                 continue;
             }
+            if found.is_none() && self.rules[rule].0 == Kind::ProsePassword {
+                // The password column of a CSV / pipe / Markdown table (`password_column`).
+                if self.password_column(hay, p, rule, out) {
+                    done_at = p;
+                    if first_only {
+                        return;
+                    }
+                }
+                continue;
+            }
             if let Some((h, rule)) = found {
                 covered_to = h.end;
                 done_at = p;
@@ -442,6 +452,24 @@ impl Detector {
                 }
             }
         }
+    }
+
+    /// At a password keyword that is no statement of one (out of line: `eval_triggers` stays
+    /// as small as it was): the cells of the table column it heads (`login_password` in a
+    /// password manager's CSV export), pushed. Whether there were any.
+    #[inline(never)]
+    fn password_column(
+        &self,
+        hay: &[u8],
+        p: usize,
+        rule: usize,
+        out: &mut Vec<(Hit, usize)>,
+    ) -> bool {
+        let before = out.len();
+        super::table::text_table_passwords(hay, p, &mut |s, e| {
+            self.push(out, Hit::new(Entity::Password, s, e), rule);
+        });
+        out.len() > before
     }
 
     /// The secrets a tool prints next to a hit (out of line: `eval_triggers` stays as small

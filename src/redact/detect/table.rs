@@ -163,6 +163,30 @@ pub(super) fn text_table_birth_values(
     date_re: &Regex,
     found: &mut dyn FnMut(usize, usize),
 ) {
+    column_cells(hay, p, &birth_date_header, &mut |start, end| {
+        if date_re
+            .search(
+                &Input::new(&hay[..end])
+                    .range(start..)
+                    .anchored(Anchored::Yes),
+            )
+            .is_some_and(|m| m.end() == end)
+        {
+            found(start, end);
+        }
+    });
+}
+
+/// The cells of a text table's column whose header cell is the one around the trigger `p`
+/// and is named as `is_header` wants: each non-empty cell of the rows (trimmed of blanks,
+/// quotes and `*`) to `cell` as (start, end), up to a line without the delimiter (the
+/// table's end).
+fn column_cells(
+    hay: &[u8],
+    p: usize,
+    is_header: &dyn Fn(&str) -> bool,
+    cell: &mut dyn FnMut(usize, usize),
+) {
     // The header cell around `p`.
     let stop = |b: u8| is_delim(b) || matches!(b, b'\n' | b'\r' | 0xE2 | 0xC2 | 0xB6);
     let mut cs = p;
@@ -172,7 +196,7 @@ pub(super) fn text_table_birth_values(
     let ce = p + hay[p..].iter().take(40).take_while(|&&b| !stop(b)).count();
     let trim = |b: &u8| matches!(b, b' ' | b'"' | b'\'' | b'`' | b'*');
     let name = trim_by(&hay[cs..ce], trim);
-    if !std::str::from_utf8(name).is_ok_and(birth_date_header) {
+    if !std::str::from_utf8(name).is_ok_and(is_header) {
         return;
     }
     // The cells' delimiter: the byte after the cell, or before it for the last one.
@@ -231,20 +255,12 @@ pub(super) fn text_table_birth_values(
             return;
         }
         if let Some((a, b)) = cells(row, delim).nth(col) {
-            let cell = &row[a..b];
-            let lead = cell.iter().take_while(|b| trim(b)).count();
-            let date = trim_by(cell, trim);
+            let c = &row[a..b];
+            let lead = c.iter().take_while(|b| trim(b)).count();
+            let value = trim_by(c, trim);
             let start = i + a + lead;
-            if !date.is_empty()
-                && date_re
-                    .search(
-                        &Input::new(&hay[..start + date.len()])
-                            .range(start..)
-                            .anchored(Anchored::Yes),
-                    )
-                    .is_some_and(|m| m.end() == start + date.len())
-            {
-                found(start, start + date.len());
+            if !value.is_empty() {
+                cell(start, start + value.len());
             }
         }
         match next {
@@ -252,6 +268,54 @@ pub(super) fn text_table_birth_values(
             None => return,
         }
     }
+}
+
+/// Whether a header cell names a password column: `password` (`passwd`, `Passwort`,
+/// `Kennwort`, `wachtwoord`, `mot de passe`, `contraseña`), alone or after one word
+/// (`login_password`, a password manager's export; `db_password`); not `password_hint`,
+/// `timePasswordChanged` or `password_strength`.
+fn password_header(cell: &str) -> bool {
+    if cell.len() > 32 {
+        return false;
+    }
+    let norm: String = cell
+        .trim()
+        .chars()
+        .map(|c| match c {
+            ' ' | '-' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    [
+        "password",
+        "passwd",
+        "passwort",
+        "kennwort",
+        "wachtwoord",
+        "mot_de_passe",
+        "contrase\u{f1}a",
+        "contrasena",
+    ]
+    .iter()
+    .any(|w| {
+        norm == *w
+            || norm.strip_suffix(w).is_some_and(|head| {
+                head.len() > 1 && head.ends_with('_') && !head[..head.len() - 1].contains('_')
+            })
+    })
+}
+
+/// Passwords in the rows of a text table whose header cell at the trigger `p` names a
+/// password column (`password_header`): a password manager's CSV export (`name,url,
+/// username,password,note`; Bitwarden's `login_password`), a Markdown or pipe table. A
+/// cell must read as a password (`password_like`: not `yes`, `n/a`, `********`, a
+/// variable); a vendor's token there is left to its own rule.
+pub(super) fn text_table_passwords(hay: &[u8], p: usize, found: &mut dyn FnMut(usize, usize)) {
+    column_cells(hay, p, &password_header, &mut |start, end| {
+        if super::check::password_like(&hay[start..end]) {
+            found(start, end);
+        }
+    });
 }
 
 fn trim_by(s: &[u8], trim: impl Fn(&u8) -> bool) -> &[u8] {

@@ -535,3 +535,63 @@ pub(super) fn pulumi_table_secrets(
         e = ne + usize::from(hay.get(ne) == Some(&b'\r'));
     }
 }
+
+/// A variable set by a directive on its own line, name and value separated by blanks:
+/// Apache's `SetEnv DB_PASS …`, csh's `setenv DB_PASSWORD …`, a Dockerfile's legacy `ENV
+/// DB_PASSWORD …`, where the keyword at `hay[s..e]` ends the name. The value is the rest of
+/// the line (one token, quotes taken off), a password when it reads as one
+/// (`password_like`). `None` when the keyword is no such variable's name. (Fourteenth
+/// round, part B.)
+pub(super) fn env_directive_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
+    if !matches!(hay.get(e), Some(b' ' | b'\t')) || !env_directive_name_before(hay, s) {
+        return None;
+    }
+    let (_, le) = line_around(hay, e);
+    let vs = e + hay[e..le]
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let quote = hay.get(vs).filter(|b| matches!(b, b'"' | b'\''));
+    let (vs, ve) = match quote {
+        Some(&q) => {
+            let len = hay[vs + 1..le].iter().position(|&b| b == q)?;
+            (vs + 1, vs + 1 + len)
+        }
+        None => (vs, le),
+    };
+    let rest = &hay[ve + usize::from(quote.is_some())..le];
+    let value = &hay[vs..ve];
+    Some(
+        if rest.iter().all(|b| matches!(b, b' ' | b'\t'))
+            && !value.iter().any(|b| matches!(b, b' ' | b'\t'))
+            && password_like(value)
+        {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        } else {
+            Outcome::Reject
+        },
+    )
+}
+
+/// Whether the name ending with the keyword that starts at `s` is the variable of a
+/// `SetEnv`/`setenv`/`ENV` directive opening its line (blanks before it; `env_directive_password`).
+pub(super) fn env_directive_name_before(hay: &[u8], s: usize) -> bool {
+    let name = hay[..s]
+        .iter()
+        .rev()
+        .take(48)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    let ns = s - name;
+    let (ls, _) = line_around(hay, ns);
+    let head = &hay[ls..ns];
+    let head = &head[head
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()..];
+    let Some(dir) = head.strip_suffix(b" ").or_else(|| head.strip_suffix(b"\t")) else {
+        return false;
+    };
+    let dir = dir.trim_ascii_end();
+    dir.eq_ignore_ascii_case(b"setenv") || dir == b"ENV"
+}
