@@ -143,6 +143,16 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
                 && (hay[q] == b'=' && before(b"?& \t\n\r") || hay[q] == b':' && before(b"/")))
             .then_some(j - 3)
         })
+        // Or `key:` as the whole of a string (`"notes": "key: …"`), unquoted: at the text's
+        // start or after a `"`, so a JSON leaf seen alone and the same string in the raw body
+        // agree (`check_key_value`'s `whole_string_setting` wants the rest).
+        .or_else(|| {
+            (hay[q] == b':'
+                && hay[j - 3..j].eq_ignore_ascii_case(b"key")
+                && !matches!(hay[j], b'"' | b'\'')
+                && (j == 3 || hay[j - 4] == b'"'))
+                .then_some(j - 3)
+        })
 }
 
 /// The prose-password keywords the SWAR pass does not stop at (`mdp`, `contrasena`, `pw`,

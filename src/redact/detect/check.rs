@@ -466,6 +466,14 @@ impl Detector {
             // `connect.sid=…`), 16 bytes or more; not the end of another name (`AccountSid`,
             // `ORACLE_SID`) nor an Oracle `SID=ORCL`.
             Outcome::Reject
+        } else if whole_string_setting(hay, &key, s, vs, e) {
+            // `key:` as the whole of a string (a password manager's secure note `"notes":
+            // "key: …"`) whose value has a key's shape, as an INI section's `key = …`.
+            if setting_key_value(value) {
+                secret_token_at(hay, vs, e, self.entropy_threshold)
+            } else {
+                Outcome::Reject
+            }
         } else if key.starts_with(b"key")
             && !(s > 0
                 && matches!(hay[s - 1], b'?' | b'&')
@@ -533,6 +541,22 @@ fn not_secret_token_name(hay: &[u8], s: usize) -> bool {
                 .filter(|&b| b != b'_')
                 .all(|b| name.next() == Some(b))
         })
+}
+
+/// A setting named `key` that is a whole string and nothing else: a password manager's note
+/// (`"notes": "key: …"`). `key` right before its `:`, at the text's start or after a `"`
+/// (the same string seen in a JSON leaf and in the raw body), the value to the text's end
+/// or a `"`, with none of the bytes where the pattern stops (`extend_value` reads past them
+/// at a line's start only: the leaf and the raw body would end it in different places).
+/// Not `key=…`: a string `key=…` is any parameter.
+fn whole_string_setting(hay: &[u8], key: &[u8], s: usize, vs: usize, e: usize) -> bool {
+    key == b"key"
+        && hay[s + 3] == b':'
+        && (s == 0 || hay[s - 1] == b'"')
+        && (e == hay.len() || hay[e] == b'"')
+        && !hay[vs..e]
+            .iter()
+            .any(|b| matches!(b, b'&' | b',' | b';' | b'<' | b'>'))
 }
 
 /// An INI/TOML section header (`[providers.internal]`, `[web:vars]`, `[[servers]]`) in the

@@ -400,4 +400,6 @@ mod tests_r13c;
 #[cfg(test)]
 mod tests_r14b;
 #[cfg(test)]
+mod tests_r14c;
+#[cfg(test)]
 mod tests_support;

@@ -1,5 +1,5 @@
 //! Helpers shared by the detector's accuracy tests (`tests_accuracy`, `tests_r11a`,
-//! `tests_r11b`, `tests_r12a`, `tests_r12b`, `tests_r13a`, `tests_r13c`).
+//! `tests_r11b`, `tests_r12a`, `tests_r12b`, `tests_r13a`, `tests_r13c`, `tests_r14c`).
 
 use super::*;
 use crate::redact::{ActionPlan, RedactConfig, Redactor};
@@ -56,4 +56,34 @@ pub(super) fn json_findings(body: &str) -> Vec<(&'static str, String, bool)> {
             )
         })
         .collect()
+}
+
+/// (entity, pointer) of every finding in a JSON body as the proxy redacts it (the raw pass),
+/// after checking that the `Value` walk (`redact_json`, `scan_json`) finds the same and that
+/// the body is not skipped as clean when something is found.
+pub(super) fn json_findings_checked(body: &str) -> Vec<(&'static str, String)> {
+    let r = redactor();
+    let plan = ActionPlan::mask_all();
+    let (_, raw) = r.redact_bytes(body.as_bytes(), true, &plan);
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}"));
+    let walk = r.redact_json(&value, &plan).findings;
+    let scan = r.scan_json(&value);
+    let list = |f: &[crate::redact::Finding]| {
+        let mut v: Vec<(&'static str, String)> = f
+            .iter()
+            .map(|f| (f.entity.name(), f.pointer.clone().unwrap_or_default()))
+            .collect();
+        v.sort();
+        v
+    };
+    let got = list(&raw);
+    assert_eq!(got, list(&walk), "raw pass vs walk: {body}");
+    assert_eq!(got, list(&scan), "raw pass vs scan: {body}");
+    if !got.is_empty() {
+        assert!(
+            !r.json_bytes_clean(body.as_bytes()),
+            "skipped as clean: {body}"
+        );
+    }
+    got
 }

@@ -140,6 +140,10 @@ const PIECES: &[&str] = &[
     "secret",
     "api_key",
     "dob ",
+    // A string that is one `key: …` setting (`whole_string_setting`), and more after it.
+    "key: ",
+    "q4vtmz8e30hbrkxa9dnwy2c6p1fjs7lu",
+    ",",
 ];
 
 const KEYS: &[&str] = &[
