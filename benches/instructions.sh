@@ -17,6 +17,10 @@
 # CONNS=N: the calls from N connections at once (oha, after one call that waits for the start)
 # instead of one call at a time: how the proxy's turns batch work (the audit writer's wake-ups,
 # timers) when calls overlap, which one call at a time never shows.
+# VARY=1: every call with a different `amount` (1000 + i mod 9000, still allowed): no call's
+# policy input repeats an earlier one, so nothing keyed by the call's input (a decision cache:
+# the eleventh round's, docs/performance.md, measured and not merged) can answer it from an
+# earlier call (one call at a time only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-200}
@@ -65,16 +69,20 @@ calls() { # n
 assert n == int(sys.argv[2]), f"{n} calls answered 200 of {sys.argv[2]}"' "$work/oha.json" "$(($1 - 1))"
     return
   fi
-  python3 - "$1" "$P" <<'PY'
-import http.client, sys, time
+  VARY=${VARY:-0} python3 - "$1" "$P" <<'PY'
+import http.client, os, sys, time
 body = open("benches/fixtures/call.json", "rb").read()
+vary = os.environ["VARY"] == "1"
+assert not vary or body.count(b'"amount":4200') == 1
 for _ in range(300):
     try:
         c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[2]), timeout=60); c.connect(); break
     except OSError:
         time.sleep(0.1)
-for _ in range(int(sys.argv[1])):
-    c.request("POST", "/payments/v1/refunds", body, {"content-type": "application/json"})
+for i in range(int(sys.argv[1])):
+    # four digits: the body's length does not change
+    b = body.replace(b'"amount":4200', b'"amount":%d' % (1000 + i % 9000)) if vary else body
+    c.request("POST", "/payments/v1/refunds", b, {"content-type": "application/json"})
     r = c.getresponse(); r.read()
     assert r.status == 200, r.status
 PY
