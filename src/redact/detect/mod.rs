@@ -398,4 +398,6 @@ mod tests_r13b;
 #[cfg(test)]
 mod tests_r13c;
 #[cfg(test)]
+mod tests_r14a;
+#[cfg(test)]
 mod tests_support;

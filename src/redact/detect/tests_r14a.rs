@@ -1,0 +1,46 @@
+//! Fourteenth round, part A (issue #20, on blind13's misses): birth dates, phones, SSNs, a
+//! published Google example key, an SSCC. Each class with the look-alikes it must leave alone.
+
+use super::tests_support::found_all;
+use super::*;
+
+fn dobs(text: &str) -> Vec<String> {
+    found_all(text, Entity::DateOfBirth)
+}
+
+/// Oracle's `DD-MON-YYYY` after a birth phrase, in the locales.
+#[test]
+fn day_month_abbreviation_year_dates() {
+    for (text, date) in [
+        (
+            "Employee: N. Bousquet   Date of birth 02-NOV-1945\n",
+            "02-NOV-1945",
+        ),
+        (
+            "Patient: FOUQUET, Valentine   DOB: 22-JUN-1957   MRN 4088\n",
+            "22-JUN-1957",
+        ),
+        ("Patient: Ruth Foster, born on 30-jul-1984\n", "30-jul-1984"),
+        (
+            "Tomador: Isabela Múgica, nacida el 29-JUN-1978, 655705437\n",
+            "29-JUN-1978",
+        ),
+        (
+            "Patient: Engin Mangold, geboren am 25-MAR-1991\n",
+            "25-MAR-1991",
+        ),
+        ("Geboortedatum: 14-JAN-1935\n", "14-JAN-1935"),
+        ("DOB 5-Dec-82, member since 2001\n", "5-Dec-82"),
+    ] {
+        assert_eq!(dobs(text), [date], "{text}");
+    }
+    // Not after a birth phrase, or not a month: no birth date.
+    for text in [
+        "Collected 02-DEC-2026 at the lab\n",
+        "hired 13-MAY-2023, review 01-JAN-2027\n",
+        "DOB: 02-XYZ-1945\n",
+        "born 02-NOVA-1945\n",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
