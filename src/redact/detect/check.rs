@@ -155,11 +155,15 @@ impl Detector {
                         None => s,
                     },
                 };
-                // `b. ` (born) stands at a line's start, after `(` or after `, `.
+                // `b. ` (born) stands at a line's start, after `(` or after `, ` (or a log's
+                // flattened line break, `| `).
                 let born_ok = !hay[s..].starts_with(b"b. ")
                     || matches!(before, None | Some(b'\n' | b'(' | b'['))
-                    || (before == Some(b' ') && s >= 2 && matches!(hay[s - 2], b',' | b';'));
-                if after.is_some_and(|b| b.is_ascii_alphanumeric())
+                    || (before == Some(b' ') && s >= 2 && matches!(hay[s - 2], b',' | b';' | b'|'));
+                // An ISO 8601 date-time's time (`1956-01-31T00:00:00.000Z`) may follow.
+                let iso_time =
+                    after == Some(b'T') && hay.get(e + 1).is_some_and(u8::is_ascii_digit);
+                if (after.is_some_and(|b| b.is_ascii_alphanumeric()) && !iso_time)
                     || !born_ok
                     || birthday_event(&hay[s..ds])
                 {

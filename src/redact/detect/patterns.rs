@@ -43,6 +43,11 @@ pub(super) const YMD8: &str = r"(?:1[89]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[
 pub(super) const SPACED_DATE: &str =
     r"(?:0?[1-9]|[12][0-9]|3[01]) (?:0?[1-9]|[12][0-9]|3[01]) (?:1[89]|20)[0-9]{2}";
 
+/// A date constructor's call the date is written in (MongoDB's shell and `mongoexport`:
+/// `dob: ISODate('1956-01-31T00:00:00.000Z')`, JavaScript's `new Date("1956-01-31")`): the
+/// date is its argument.
+const ISO_CALL: &str = r#"(?:(?:ISODate|(?:new )?Date)\(["']?)?"#;
+
 /// A date format's hint in parentheses before the date (`(MM/DD/YYYY): `, `(TT.MM.JJJJ)`).
 const FORMAT_HINT: &str = r"(?:\([A-Za-z/.\-]{1,12}\)[ \t:=]{0,4})?";
 
@@ -93,7 +98,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             // after it (`Date of Birth: …`, `Birth: …`; not "birth announcement 2024-01-02"),
             // the locales' nouns alone no word before the date (`Naissance : …`, `F. de
             // nacimiento: …`, `data nascita …`; not "certificado de nacimiento emitido el …").
-            format!(r#"{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)? el|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z]{{0,16}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8}))"#),
+            format!(r#"{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)? el|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8}))"#),
         ),
         (Kind::Iban, &[E::Iban], format!(r"{b}[A-Z]{{2}}[0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}")),
         (Kind::Card, &[E::CreditCard], format!(r"{b}(?:[0-9]{{12,19}}|[0-9]{{4}}(?:[ \-][0-9]{{3,6}}){{2,4}}){b}")),

@@ -44,3 +44,39 @@ fn day_month_abbreviation_year_dates() {
         assert!(dobs(text).is_empty(), "{text}");
     }
 }
+
+/// `naissance le …`, a date-time's time after the date, a date constructor's call
+/// (`ISODate('…')`, `new Date("…")`), `b. ` after a flattened line break.
+#[test]
+fn birth_phrases_and_date_calls() {
+    for (text, date) in [
+        (
+            "William Lemoine\nnaissance le 5 février 1990\n",
+            "5 février 1990",
+        ),
+        (
+            "Patient: Denise Charrier, naissance le 16/7/1942\n",
+            "16/7/1942",
+        ),
+        (
+            "  dob: ISODate('1956-01-31T00:00:00.000Z'),\n",
+            "1956-01-31",
+        ),
+        ("{ birthDate: new Date(\"1981-11-09\") }", "1981-11-09"),
+        ("dob: 1980-01-02T00:00:00Z\n", "1980-01-02"),
+        (
+            "Bibliotheek — membership card | Nigel Richardson | b. 26 April 1972 | Card",
+            "26 April 1972",
+        ),
+    ] {
+        assert_eq!(dobs(text), [date], "{text}");
+    }
+    for text in [
+        "  createdAt: ISODate('1956-01-31T00:00:00.000Z'),\n",
+        "certificat de naissance le document du 12/03/2024\n",
+        "dob: 1980-01-02Tuesday\n",
+        "lot b. 26 April 1972",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
