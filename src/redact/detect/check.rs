@@ -2595,7 +2595,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
 /// Birth dates in an SQL `INSERT … (cols) VALUES (…), (…)` whose column list names a
 /// birth-date column at the trigger `p` (`birth_date`, `date_of_birth`, `dob`,
 /// `geburtsdatum`, …): the quoted date at that column's place in each tuple (`'1985-03-02'`,
-/// `DATE '1985-03-02'`), as (start, end) of the date.
+/// `DATE '1985-03-02'`), as (start, end) of the date; and in the data rows of a
+/// `COPY … (cols) FROM stdin;` (`table::copy_birth_values`).
 pub(super) fn sql_birth_values(
     hay: &[u8],
     p: usize,
@@ -2651,10 +2652,19 @@ pub(super) fn sql_birth_values(
         return;
     }
     let head = &hay[open.saturating_sub(120)..open];
+    let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
     if !head.windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+        // PostgreSQL's `COPY t (…, birth_date, …) FROM stdin;` (`pg_dump`): the rows follow.
+        if let Some(rows) = head
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"copy"))
+            .then(|| super::table::copy_from_stdin_end(hay, close + 1))
+            .flatten()
+        {
+            super::table::copy_birth_values(hay, rows, col, date_re, found);
+        }
         return;
     }
-    let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
     // Blanks and line breaks, also where a log flattened them to ` | `, ` / ` or ` ¶ `.
     let ws = |mut i: usize| loop {
         match hay.get(i) {

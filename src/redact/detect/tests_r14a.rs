@@ -8,6 +8,10 @@ fn dobs(text: &str) -> Vec<String> {
     found_all(text, Entity::DateOfBirth)
 }
 
+fn phones(text: &str) -> Vec<String> {
+    found_all(text, Entity::Phone)
+}
+
 /// Oracle's `DD-MON-YYYY` after a birth phrase, in the locales.
 #[test]
 fn day_month_abbreviation_year_dates() {
@@ -79,4 +83,29 @@ fn birth_phrases_and_date_calls() {
     ] {
         assert!(dobs(text).is_empty(), "{text}");
     }
+}
+
+/// The rows of a `pg_dump`'s `COPY t (…) FROM stdin;`: the birth-date column's cells, and the
+/// phone column's numbers, also where a log flattened the line breaks and tabs.
+#[test]
+fn copy_from_stdin_rows() {
+    let dump = "COPY public.customers (id, full_name, email, phone, birth_date, iban, created_at) FROM stdin;\n\
+        27125\tManuel Benson\tbenson.m@example.org\t2235195557\t1970-07-10\t\\N\t2026-09-14 21:30:00+00\n\
+        3930\tSteven Barrett\tsb@example.org\t+1 216-200-0044\t1976-12-10\t\\N\t2025-06-21 04:45:00+00\n\
+        \\.\n\nSELECT pg_catalog.setval('public.customers_id_seq', 120494, true);\n";
+    assert_eq!(dobs(dump), ["1970-07-10", "1976-12-10"]);
+    assert_eq!(phones(dump), ["2235195557", "+1 216-200-0044"]);
+    let flat = "COPY public.customers (id, full_name, email, phone, birth_date, iban, created_at) FROM stdin; \
+        | 12955  Maurits Goedhart  mg@example.org  0627678653  1971-02-05  /N  2025-08-02 11:53:00+00 \
+        | 86506  Noëlle Eelman  ne@example.org  041 3069619  1976-10-19  NL34  2026-08-19 03:07:00+00 | /. | ";
+    assert_eq!(dobs(flat), ["1971-02-05", "1976-10-19"]);
+    assert_eq!(phones(flat), ["0627678653", "041 3069619"]);
+    // Other columns' dates and numbers stay: the created_at date, an id column.
+    let other = "COPY public.orders (id, ref, created_on, birth_place) FROM stdin;\n\
+        1\t2235195557\t1970-07-10\tLeeds\n\\.\n";
+    assert!(dobs(other).is_empty());
+    assert!(phones(other).is_empty());
+    // Not a COPY (an INSERT's column list without VALUES, a COPY to a file).
+    let to_file = "COPY customers (id, birth_date) TO '/tmp/x.csv';\n1\t1970-07-10\n";
+    assert!(dobs(to_file).is_empty());
 }
