@@ -606,6 +606,22 @@ fn is_label(w: &[u8]) -> bool {
             | b"vorgang"
             | b"incidencia"
             | b"melding"
+            // An order in German and Dutch (`Bestellnr. 0288 684 2823`, `meiner Bestellung
+            // 0442 015 9943`, `Bestelling (413) 230-7455`); a Teams meeting's id (`Teams ID
+            // 299 803 313 075`) and a conference call's in German and Italian (`Konferenz-ID:
+            // 092 264 786#`, `ID conferenza: 928 311 151#`); a German tax id (`Steuer-ID 07
+            // 560 030 447`); an NHS number (`NHS no. 391 958 8686`); a release's number
+            // (`release:0380.354`); an item's (`item 3737450723334`).
+            | b"bestellnr"
+            | b"bestellung"
+            | b"bestelling"
+            | b"teams"
+            | b"konferenz"
+            | b"conferenza"
+            | b"steuer"
+            | b"nhs"
+            | b"release"
+            | b"item"
     )
 }
 
@@ -647,7 +663,8 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
         buf
     };
     // Digit groups between count as part of the identifier (`lot 791 209 6196`: a phone
-    // looked for from `209` on, after the label's number was rejected).
+    // looked for from `209` on, after the label's number was rejected; `Order (448)
+    // 023-9686` from `023` on).
     let Some(w) = label_word_before(hay, s, true) else {
         return false;
     };
@@ -695,13 +712,20 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
     if lw == b"code" && word2(w.0).is_some_and(|(w2, l2)| &l2[..w2.1 - w2.0] == b"access") {
         return true;
     }
+    // The label may be joined to the number word by a hyphen (`Steuer-ID`, `Konferenz-ID`).
     matches!(
         lw,
         b"no" | b"nr" | b"n" | b"number" | b"nummer" | b"num" | b"code" | b"id"
-    ) && label_word_before(hay, w.0, false).is_some_and(|w2| {
-        let l2 = lower(w2);
-        is_label(&l2[..w2.1 - w2.0])
-    })
+    ) && label_word_before(hay, w.0, false)
+        .or_else(|| {
+            (w.0 > 0 && hay[w.0 - 1] == b'-')
+                .then(|| label_word_before(hay, w.0 - 1, false))
+                .flatten()
+        })
+        .is_some_and(|w2| {
+            let l2 = lower(w2);
+            is_label(&l2[..w2.1 - w2.0])
+        })
 }
 
 /// The word ending at `j` after skipping blanks, `:`, `#`, `.` and `=` (and digit groups with
@@ -722,7 +746,8 @@ pub(super) fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usi
 }
 
 /// `word_before` for identifier labels: also past quotes, `_`, no-break spaces and the number
-/// signs `°`/`º` (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON).
+/// signs `°`/`º` (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON); with
+/// `digits`, past digit groups and a parenthesised one (`Order (448) 023-9686`).
 fn label_word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
     let stop = j.saturating_sub(24);
     while j > stop
@@ -740,7 +765,7 @@ fn label_word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, u
                 | 0xB0
                 | 0xBA
                 | 0xA0
-        ) || (digits && hay[j - 1].is_ascii_digit()))
+        ) || (digits && matches!(hay[j - 1], b'0'..=b'9' | b'(' | b')')))
     {
         j -= 1;
     }

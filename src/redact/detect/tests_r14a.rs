@@ -109,3 +109,35 @@ fn copy_from_stdin_rows() {
     let to_file = "COPY customers (id, birth_date) TO '/tmp/x.csv';\n1\t1970-07-10\n";
     assert!(dobs(to_file).is_empty());
 }
+
+/// Identifier labels: German and Dutch orders, Teams and conference ids, compound `-ID`s,
+/// a parenthesised group after an order label, an NHS number, a release number.
+#[test]
+fn phone_shaped_identifiers() {
+    for text in [
+        "note: \"Bestellnr. 0288 684 2823\"",
+        "Bestellnr. (088) 111-8162",
+        "Hoi, over mijn bestelling 0579 990 9630. Bel me",
+        "wegen meiner Bestellung 0442 015 9943. Rufen",
+        "Interview: Teams ID 678 676 411 428   rendez-vous",
+        "Konferenz-ID: 092 264 786 (Einwahl)",
+        "ID conferenza: 928 311 151 (telefono)",
+        "Steuer-ID 07 560 030 447\n",
+        "- Order (448) 023-9686; contract 8670/122477",
+        "- Commande (867) 021-6312; contrat 0018/428732",
+        "NHS no. 391 958 8686\n",
+        "config/mailer/release:0380.354\n",
+    ] {
+        assert!(phones(text).is_empty(), "{text}");
+    }
+    // Phones stay phones: after a phone word, beside such a label.
+    for (text, phone) in [
+        (
+            "Bestellnr. 4711, Rückruf unter 0176 1234 5678\n",
+            "0176 1234 5678",
+        ),
+        ("Teams: bitte anrufen 030 12345678\n", "030 12345678"),
+    ] {
+        assert_eq!(phones(text), [phone], "{text}");
+    }
+}
