@@ -223,7 +223,16 @@ impl Detector {
                 });
                 // After `hh:mm:` it is the seconds of a time (`08:56:07.147016`).
                 let time = before == Some(b':') && s >= 2 && hay[s - 2].is_ascii_digit();
-                if bad_before || time {
+                // A code the dialler sends after the call connects: a conference PIN after a
+                // phone and its pause commas (`+1 220-250-0046,,331911340#`), or any number
+                // ended by `#` (`Konferenz-ID: 092 264 786#`, as an invitation writes the
+                // keys to press).
+                let dialled = before == Some(b',')
+                    && s >= 3
+                    && hay[s - 2] == b','
+                    && hay[s - 3].is_ascii_digit();
+                let keyed = after == Some(b'#') && !hay.get(e + 1).is_some_and(u8::is_ascii_digit);
+                if bad_before || time || dialled || keyed {
                     return reject;
                 }
                 // In a blank-aligned table's phone column two blanks end the cell

@@ -141,3 +141,24 @@ fn phone_shaped_identifiers() {
         assert_eq!(phones(text), [phone], "{text}");
     }
 }
+
+/// Codes the dialler sends after the call connects: a PIN after pause commas, a number ended
+/// by `#`. The phone dialled before them stays one.
+#[test]
+fn dialled_codes_are_no_phones() {
+    assert_eq!(
+        phones("Dial in by phone\n+1 220-250-0046,,331911340# Tulsa\n"),
+        ["+1 220-250-0046"]
+    );
+    assert_eq!(
+        phones("Telefonische Einwahl\n+49 355 65077,,416918026# Trier\n"),
+        ["+49 355 65077"]
+    );
+    assert!(phones("Phone conference ID: 707 244 454#\n").is_empty());
+    // A CSV's two phone cells, an extension after `#`, stay phones.
+    assert_eq!(
+        phones("phone,mobile\n0612345678,0698765432\n"),
+        ["0612345678", "0698765432"]
+    );
+    assert_eq!(phones("Tel. 030 1234567#12\n"), ["030 1234567#12"]);
+}
