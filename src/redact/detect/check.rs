@@ -232,7 +232,18 @@ impl Detector {
                     && hay[s - 2] == b','
                     && hay[s - 3].is_ascii_digit();
                 let keyed = after == Some(b'#') && !hay.get(e + 1).is_some_and(u8::is_ascii_digit);
-                if bad_before || time || dialled || keyed {
+                // The rest of an international number whose whole (`+1 555 0100`, tried first
+                // from its `+`) was rejected: the calling code and a blank before.
+                let cc = hay[..s.saturating_sub(1)]
+                    .iter()
+                    .rev()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                let intl_rest = before == Some(b' ')
+                    && (1..=3).contains(&cc)
+                    && s > cc + 1
+                    && hay[s - cc - 2] == b'+';
+                if bad_before || time || dialled || keyed || intl_rest {
                     return reject;
                 }
                 // In a blank-aligned table's phone column two blanks end the cell

@@ -162,3 +162,14 @@ fn dialled_codes_are_no_phones() {
     );
     assert_eq!(phones("Tel. 030 1234567#12\n"), ["030 1234567#12"]);
 }
+
+/// A NANP number has ten digits after `+1`: `+1 555 0100` is a stand-in, nor is its rest a
+/// phone.
+#[test]
+fn short_nanp_numbers() {
+    assert!(phones("customer_phone: \"+1 555 0100\"\n").is_empty());
+    assert!(phones("customer_phone: '+1 555 0100' | token: n/a").is_empty());
+    assert_eq!(phones("phone: +1 202 555 0143\n"), ["+1 202 555 0143"]);
+    // The `00` form is left as it was (`(00163) 298058` is a German area code's shape).
+    assert_eq!(phones("mobile (00163) 298058\n"), ["(00163) 298058"]);
+}

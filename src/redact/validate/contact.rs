@@ -165,8 +165,11 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     // International (`+`, `00`): the calling code must exist and the national number fit
     // its plan (lengths, leading digits) — the `+` alone is not evidence enough.
     // With a context word or a phone key, that context is the evidence.
+    // A NANP number (`+1`) has ten digits after the `1`, whatever the context
+    // (`customer_phone: "+1 555 0100"` is a documentation stand-in).
     if plus {
-        return nd >= 8 && max_group >= 2 && (shape.context || intl_plan_ok(d));
+        let nanp_short = d[0] == b'1' && nd != 11;
+        return nd >= 8 && max_group >= 2 && !nanp_short && (shape.context || intl_plan_ok(d));
     }
     if d.starts_with(b"00") && d.get(2).is_some_and(|&b| b != b'0') {
         return shape.context || (nd >= 9 && intl_plan_ok(&d[2..]));
