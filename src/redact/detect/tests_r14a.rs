@@ -173,3 +173,26 @@ fn short_nanp_numbers() {
     // The `00` form is left as it was (`(00163) 298058` is a German area code's shape).
     assert_eq!(phones("mobile (00163) 298058\n"), ["(00163) 298058"]);
 }
+
+/// Freephone, shared-cost and premium-rate numbers are businesses' hotlines: no personal
+/// phone without a phone word.
+#[test]
+fn service_numbers() {
+    for text in [
+        "assistenza (lun–ven) 800 642 526\n",
+        "klantenservice (ma–vr) 0900-793 252\n",
+        "assistance (lun–ven) 0800 218 338\n",
+        "hotline (Mon–Fri) 902 650 207\n",
+    ] {
+        assert!(phones(text).is_empty(), "{text}");
+    }
+    // With a phone word, a hotline is still masked; personal numbers in those locales stay.
+    for (text, phone) in [
+        ("Tel. 0800 218 338\n", "0800 218 338"),
+        ("Fragen: 0171 2345678\n", "0171 2345678"),
+        ("Dudas: 638 59 25 07\n", "638 59 25 07"),
+        ("contatto 333 123 4567\n", "333 123 4567"),
+    ] {
+        assert_eq!(phones(text), [phone], "{text}");
+    }
+}

@@ -205,6 +205,7 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     // groups of digits split by spaces alone are as often lot or part numbers.
     let spaced = dot_seps == 0 && slash_or_dash_seps == 0;
     (ng > 1 || parens)
+        && !service_number(d)
         && national_layout_ok(d, groups, parens)
         && !(spaced
             && !parens
@@ -251,6 +252,17 @@ fn national_layout_ok(d: &[u8], groups: &[usize], parens: bool) -> bool {
         }
         _ => d.len() == 10 && (groups == [3, 3, 4] || (parens && groups[0] == 3)) && nanp_ok(d),
     }
+}
+
+/// A national number in a freephone, shared-cost or premium-rate range (`0800 218 338`,
+/// `0900-793 252`, `0808 …` in GB, FR, NL, DE and IT with the trunk `0`; Spain's and Italy's
+/// nine-digit `800 642 526`, `900 …`, `901 …`, `902 650 207`): a business's hotline, which no
+/// person holds, so without a phone word it is no personal phone.
+fn service_number(d: &[u8]) -> bool {
+    matches!(
+        d.get(..4),
+        Some(b"0800" | b"0808" | b"0900" | b"0906" | b"0909")
+    ) || (d.len() == 9 && matches!(d.get(..3), Some(b"800" | b"900" | b"901" | b"902")))
 }
 
 /// A ten-digit NANP number: an area code in use in the US or Canada, an exchange 2–9.
