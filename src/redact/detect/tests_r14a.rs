@@ -196,3 +196,15 @@ fn service_numbers() {
         assert_eq!(phones(text), [phone], "{text}");
     }
 }
+
+/// An airline ticket's `ddd-dddddddddd` is no phone.
+#[test]
+fn airline_ticket_numbers() {
+    for text in [
+        "billet électronique 075-7244908873\n",
+        "biglietto elettronico 057-2018318263\n",
+    ] {
+        assert!(phones(text).is_empty(), "{text}");
+    }
+    assert_eq!(phones("Tel. 075-724 4908\n"), ["075-724 4908"]);
+}

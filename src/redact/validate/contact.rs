@@ -204,6 +204,11 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     // NANP numbers are written `(AAA) EEE-SSSS`, `AAA-EEE-SSSS` or `AAA.EEE.SSSS`; three
     // groups of digits split by spaces alone are as often lot or part numbers.
     let spaced = dot_seps == 0 && slash_or_dash_seps == 0;
+    // An airline ticket's number: the airline's three-digit code, a dash, a ten-digit serial
+    // (`billet électronique 075-7244908873`); no national plan writes a phone so.
+    if groups == [3, 10] && slash_or_dash_seps == 1 {
+        return false;
+    }
     (ng > 1 || parens)
         && !service_number(d)
         && national_layout_ok(d, groups, parens)
