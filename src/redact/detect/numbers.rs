@@ -280,7 +280,7 @@ pub(super) fn phone_core_end(text: &[u8]) -> usize {
 
 /// Context words in the 32 bytes before a phone candidate.
 pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
-    const WORDS: [&[u8]; 35] = [
+    const WORDS: [&[u8]; 46] = [
         b"phone",
         b"tel",
         b"call",
@@ -323,6 +323,22 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
         b"ruf mich an",
         b"appeler",
         b"appelez",
+        // The locales' word for a telephone written out (`Telefon:`, `Telefono:`,
+        // `telefonisch bestätigt mit …`, Dutch `Telefoon`: `tel` must end a word), a French
+        // mobile (`Portable (perso) :`), a direct line (`Durchwahl:`, `Direct line:`, `Ligne
+        // directe :`, `Linea diretta:`, `Línea directa:`), and who called from a number (`a
+        // appelé du …`, `belde vanaf …`, `llamó desde …`, `ha chiamato dal …`).
+        b"telefon",
+        b"telefoon",
+        b"portable",
+        b"durchwahl",
+        b"direct line",
+        b"ligne directe",
+        b"linea diretta",
+        b"l\xc3\xadnea directa",
+        b"appel\xc3\xa9",
+        b"belde",
+        b"chiamato",
     ];
     let from = s.saturating_sub(32);
     let mut win = [0u8; 32];
@@ -332,7 +348,9 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
     // A context word starts a word ("hotel", "tellement" are not "tel"); short ones must
     // also end one ("Telmo"). The window's first byte starts a word only if the text's
     // byte before it is no letter ("Bestellnummer" cut to "nummer" is not "nummer").
-    let first_starts = from == 0 || !hay[from - 1].is_ascii_alphabetic();
+    // Nor does one after `@` or `.`: a host name (`jane@telefonica.net`) is no phone word.
+    let starts = |b: u8| !b.is_ascii_alphabetic() && b != b'@' && b != b'.';
+    let first_starts = from == 0 || starts(hay[from - 1]);
     // A one-letter label, or "number" right before (`Best number: …`; further away it
     // is as often "social security number" or "order number").
     if signature_label_before(hay, s)
@@ -358,7 +376,7 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
             && (if at == 0 {
                 first_starts
             } else {
-                !w[at - 1].is_ascii_alphabetic()
+                starts(w[at - 1])
             })
             && WORDS.iter().any(|word| {
                 w[at..].starts_with(word) && {

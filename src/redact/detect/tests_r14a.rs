@@ -208,3 +208,35 @@ fn airline_ticket_numbers() {
     }
     assert_eq!(phones("Tel. 075-724 4908\n"), ["075-724 4908"]);
 }
+
+/// Phone words: a telephone written out in the locales, a French mobile, a direct line, who
+/// called from a number.
+#[test]
+fn phone_words_written_out() {
+    for (text, phone) in [
+        ("Telefonisch bestätigt mit 039524543\n", "039524543"),
+        ("> Telefono reperibilità: 48 70 00 49\n", "48 70 00 49"),
+        ("- Portable (perso): 0160299248\n", "0160299248"),
+        ("- Durchwahl: 079-079 09 99\n", "079-079 09 99"),
+        ("- Direct line: 01949355409\n", "01949355409"),
+        ("- Línea directa: 613380814\n", "613380814"),
+        ("Pauline Barbe a appelé du 0658855203. Carte", "0658855203"),
+        ("Silke Moenen belde vanaf 0638097519. Kaart", "0638097519"),
+    ] {
+        assert_eq!(phones(text), [phone], "{text}");
+    }
+    // Not a phone word: `tel` inside a word; a record of the call (`Telefonnotiz 2024…`).
+    for text in [
+        "Hotelfon 039524543\n",
+        "Telefon-Notiz 039524543\n",
+        "Private mail: claims@telefonica.net\nEmployee no. 115696804\n",
+        "see www.telefonica.es 115696804\n",
+    ] {
+        assert!(phones(text).is_empty(), "{text}");
+    }
+    // The item's number after the phone the word was for.
+    assert_eq!(
+        phones("numero di telefono +39 311 533 7998, item 3737450723334."),
+        ["+39 311 533 7998"]
+    );
+}
