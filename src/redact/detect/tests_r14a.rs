@@ -240,3 +240,14 @@ fn phone_words_written_out() {
         ["+39 311 533 7998"]
     );
 }
+
+/// Plaid Identity's `phone_numbers: [{"data": …}]`: the number under a phone parent's `data`.
+#[test]
+fn phone_parent_data_member() {
+    let f = super::tests_support::json_findings(
+        r#"{"owners":[{"phone_numbers":[{"data":"01992218784","type":"mobile"}],"names":["A B"]}],"item":{"data":"20240101"}}"#,
+    );
+    let phones: Vec<_> = f.iter().filter(|(e, _, _)| *e == "PHONE").collect();
+    assert_eq!(phones.len(), 1, "{f:?}");
+    assert_eq!(phones[0].1, "/owners/0/phone_numbers/0/data");
+}
