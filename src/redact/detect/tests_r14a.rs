@@ -1,7 +1,7 @@
 //! Fourteenth round, part A (issue #20, on blind13's misses): birth dates, phones, SSNs, a
 //! published Google example key, an SSCC. Each class with the look-alikes it must leave alone.
 
-use super::tests_support::found_all;
+use super::tests_support::{found, found_all, hits};
 use super::*;
 
 fn dobs(text: &str) -> Vec<String> {
@@ -250,4 +250,23 @@ fn phone_parent_data_member() {
     let phones: Vec<_> = f.iter().filter(|(e, _, _)| *e == "PHONE").collect();
     assert_eq!(phones.len(), 1, "{f:?}");
     assert_eq!(phones[0].1, "/owners/0/phone_numbers/0/data");
+}
+
+/// Google Cloud's published example key is a placeholder; another key is a key.
+#[test]
+fn google_example_key() {
+    let h = hits("api_key: AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe\n");
+    assert!(h.iter().all(|(_, _, p)| *p), "{h:?}");
+    assert!(found(
+        "api_key: AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe\n",
+        Entity::GoogleApiKey
+    )
+    .is_empty());
+    assert_eq!(
+        found(
+            "key AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa\n",
+            Entity::GoogleApiKey
+        ),
+        ["AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa"]
+    );
 }
