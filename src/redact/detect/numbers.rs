@@ -491,6 +491,8 @@ fn is_label(w: &[u8]) -> bool {
             | b"barcode"
             | b"isbn"
             | b"ean13"
+            // A shipping container's code (`SSCC (00) 3953 …`, GS1's application id `(00)`).
+            | b"sscc"
             | b"lot"
             | b"order"
             | b"invoice"
@@ -662,11 +664,12 @@ pub(super) fn card_label_before(hay: &[u8], s: usize) -> bool {
     })
 }
 
-/// Barcode labels (lower case).
+/// Barcode labels (lower case; GS1's SSCC, `SSCC (00) 395387504244570550`, passes Luhn as its
+/// check digit is GS1's).
 fn is_barcode_label(w: &[u8]) -> bool {
     matches!(
         w,
-        b"ean" | b"upc" | b"gtin" | b"barcode" | b"isbn" | b"ean13"
+        b"ean" | b"upc" | b"gtin" | b"barcode" | b"isbn" | b"ean13" | b"sscc"
     )
 }
 

@@ -270,3 +270,17 @@ fn google_example_key() {
         ["AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa"]
     );
 }
+
+/// A GS1 SSCC (`SSCC (00) …`) is no card, though its check digit passes Luhn.
+#[test]
+fn sscc_is_no_card() {
+    assert!(found_all(
+        "Order 064.44.51.12.39 SSCC (00) 395387504244570550",
+        Entity::CreditCard
+    )
+    .is_empty());
+    assert_eq!(
+        found_all("card 4111 1111 1111 1111\n", Entity::CreditCard),
+        ["4111 1111 1111 1111"]
+    );
+}
