@@ -1063,11 +1063,12 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
     false
 }
 
-/// `w` (lower case) ends in `on` and one or two words (letters, digits, `-`; one blank
-/// between): where the `on` starts.
+/// `w` (lower case) ends in `on` and one or two words, or `for` and up to three (`SSN for
+/// the credit application: …`) (letters, digits, `-`; one blank between): where the `on` or
+/// `for` starts.
 fn on_phrase(w: &[u8]) -> Option<usize> {
     let mut k = w.len();
-    for _ in 0..3 {
+    for words in 0..4 {
         let e = k;
         while k > 0 && (w[k - 1].is_ascii_alphanumeric() || w[k - 1] == b'-') {
             k -= 1;
@@ -1075,7 +1076,7 @@ fn on_phrase(w: &[u8]) -> Option<usize> {
         if k == e || k == 0 || w[k - 1] != b' ' {
             return None;
         }
-        if &w[k..e] == b"on" {
+        if (&w[k..e] == b"on" && words < 3) || &w[k..e] == b"for" {
             return Some(k);
         }
         k -= 1;
@@ -1091,7 +1092,8 @@ pub(super) fn ssn_keyword_joined(hay: &[u8], p: usize) -> bool {
         && (p == 4 || !hay[p - 5].is_ascii_alphabetic())
 }
 
-/// Nine bare digits at `p` after an SSN keyword, valid by the SSN rules.
+/// Nine bare digits at `p` after an SSN keyword or in a text table's SSN column, valid by the
+/// SSN rules.
 // Not inlined, as `phone_end`.
 #[inline(never)]
 pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
@@ -1099,7 +1101,7 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
     {
         return None;
     }
-    if !ssn_context_before(hay, p) {
+    if !ssn_context_before(hay, p) && !super::table::in_ssn_column(hay, p) {
         return None;
     }
     let num = |r: std::ops::Range<usize>| {

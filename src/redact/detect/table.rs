@@ -597,6 +597,15 @@ fn blank_column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
     Some(cells[cells.len().checked_sub(right)?])
 }
 
+/// Whether the cell at `s` is in a text table's SSN column: a word of its header is `ssn`
+/// (`ssn`, `employee_ssn`, `SSN (masked)`).
+pub(super) fn in_ssn_column(hay: &[u8], s: usize) -> bool {
+    column_header(hay, s).is_some_and(|h| {
+        h.split(|b| !b.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case(b"ssn"))
+    })
+}
+
 /// Whether the cell at `s` is in a text table's card-number column: its header names a card
 /// (`card_number`, `Kartennummer`, `numéro de carte`, `tarjeta`, `cc_number`, `PAN`).
 pub(super) fn in_card_column(hay: &[u8], s: usize) -> bool {

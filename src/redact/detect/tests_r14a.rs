@@ -284,3 +284,25 @@ fn sscc_is_no_card() {
         ["4111 1111 1111 1111"]
     );
 }
+
+/// Nine bare digits after `SSN for …:` or in a text table's `ssn` column.
+#[test]
+fn bare_ssns_after_a_purpose_or_in_a_column() {
+    assert_eq!(
+        found_all(
+            "- SSN for the credit application: 836312384\n",
+            Entity::UsSsn
+        ),
+        ["836312384"]
+    );
+    assert_eq!(
+        found_all(
+            "employee_id;name;ssn;routing\nE85729;Diana Gonzales;501345764;121000358\n",
+            Entity::UsSsn
+        ),
+        ["501345764"]
+    );
+    // Other columns' nine digits (a routing number), a purpose without a colon: no SSN.
+    assert!(found_all("employee_id;name;routing\nE1;Jo;501345764\n", Entity::UsSsn).is_empty());
+    assert!(found_all("SSN for the credit application 836312384\n", Entity::UsSsn).is_empty());
+}
