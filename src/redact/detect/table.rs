@@ -88,7 +88,8 @@ pub(crate) fn header_cell_bits(cell: &str, j: usize) -> u128 {
 
 /// Whether a header cell names a phone column: `phone`, `Phone number`, `mobile`, `tel`,
 /// `fax`, `cell`, `Telefon`, `Handy`, `téléphone`, `portable`, `telefono`, `cellulare`,
-/// `teléfono`, `móvil`, `telefoon`, `mobiel` (as a word of the cell or its start: `phone_1`,
+/// `teléfono`/`Teléfono` (fourteenth round: the accented `é` kept it from `telef`), `móvil`,
+/// `telefoon`, `mobiel` (as a word of the cell or its start: `phone_1`,
 /// `Telefonnummer`); not `phone_verified`-style flags' values, which hold no number anyway.
 fn phone_header(cell: &str) -> bool {
     if cell.len() > 32 {
@@ -102,6 +103,7 @@ fn phone_header(cell: &str) -> bool {
                 || starts(w, b"telef")
                 || starts(w, b"mobil")
                 || starts(w, "m\u{f3}vil".as_bytes())
+                || starts(w, "tel\u{e9}f".as_bytes())
                 || starts(w, b"cellular")
                 || [
                     &b"tel"[..],

@@ -306,3 +306,17 @@ fn bare_ssns_after_a_purpose_or_in_a_column() {
     assert!(found_all("employee_id;name;routing\nE1;Jo;501345764\n", Entity::UsSsn).is_empty());
     assert!(found_all("SSN for the credit application 836312384\n", Entity::UsSsn).is_empty());
 }
+
+/// A JSON sheet's `Teléfono` column (the accented `é`) is a phone column.
+#[test]
+fn accented_telefono_header() {
+    let f = super::tests_support::json_findings(
+        r#"{"values":[["Nombre","Correo","Teléfono","Nota"],["Carmen Pereira","c@example.org","641710047","612345678 cajas"]]}"#,
+    );
+    let phones: Vec<_> = f
+        .iter()
+        .filter(|(e, _, _)| *e == "PHONE")
+        .map(|(_, p, _)| p.as_str())
+        .collect();
+    assert_eq!(phones, ["/values/1/2"], "{f:?}");
+}
