@@ -65,10 +65,11 @@ pub(crate) fn mixed_classes(s: &[u8]) -> bool {
 }
 
 /// Documentation examples published by the vendors (AWS's IAM guide, Stripe's API reference,
-/// jwt.io's debugger): keys everyone copies and no one can use.
-const KNOWN_EXAMPLES: [&[u8]; 6] = [
+/// jwt.io's debugger, Google Cloud's API-key pages): keys everyone copies and no one can use.
+const KNOWN_EXAMPLES: [&[u8]; 7] = [
     b"AKIAIOSFODNN7EXAMPLE",
     b"AKIAI44QH8DHBEXAMPLE",
+    b"AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
     b"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
     b"sk_test_BQokikJOvBiI2HlWgH4olfQ2",
     b"sk_test_26PHem9AhJZvU623DfE1x4sd",

@@ -155,11 +155,15 @@ impl Detector {
                         None => s,
                     },
                 };
-                // `b. ` (born) stands at a line's start, after `(` or after `, `.
+                // `b. ` (born) stands at a line's start, after `(` or after `, ` (or a log's
+                // flattened line break, `| `).
                 let born_ok = !hay[s..].starts_with(b"b. ")
                     || matches!(before, None | Some(b'\n' | b'(' | b'['))
-                    || (before == Some(b' ') && s >= 2 && matches!(hay[s - 2], b',' | b';'));
-                if after.is_some_and(|b| b.is_ascii_alphanumeric())
+                    || (before == Some(b' ') && s >= 2 && matches!(hay[s - 2], b',' | b';' | b'|'));
+                // An ISO 8601 date-time's time (`1956-01-31T00:00:00.000Z`) may follow.
+                let iso_time =
+                    after == Some(b'T') && hay.get(e + 1).is_some_and(u8::is_ascii_digit);
+                if (after.is_some_and(|b| b.is_ascii_alphanumeric()) && !iso_time)
                     || !born_ok
                     || birthday_event(&hay[s..ds])
                 {
@@ -219,7 +223,27 @@ impl Detector {
                 });
                 // After `hh:mm:` it is the seconds of a time (`08:56:07.147016`).
                 let time = before == Some(b':') && s >= 2 && hay[s - 2].is_ascii_digit();
-                if bad_before || time {
+                // A code the dialler sends after the call connects: a conference PIN after a
+                // phone and its pause commas (`+1 220-250-0046,,331911340#`), or any number
+                // ended by `#` (`Konferenz-ID: 092 264 786#`, as an invitation writes the
+                // keys to press).
+                let dialled = before == Some(b',')
+                    && s >= 3
+                    && hay[s - 2] == b','
+                    && hay[s - 3].is_ascii_digit();
+                let keyed = after == Some(b'#') && !hay.get(e + 1).is_some_and(u8::is_ascii_digit);
+                // The rest of an international number whose whole (`+1 555 0100`, tried first
+                // from its `+`) was rejected: the calling code and a blank before.
+                let cc = hay[..s.saturating_sub(1)]
+                    .iter()
+                    .rev()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                let intl_rest = before == Some(b' ')
+                    && (1..=3).contains(&cc)
+                    && s > cc + 1
+                    && hay[s - cc - 2] == b'+';
+                if bad_before || time || dialled || keyed || intl_rest {
                     return reject;
                 }
                 // In a blank-aligned table's phone column two blanks end the cell
@@ -2719,7 +2743,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
 /// Birth dates in an SQL `INSERT … (cols) VALUES (…), (…)` whose column list names a
 /// birth-date column at the trigger `p` (`birth_date`, `date_of_birth`, `dob`,
 /// `geburtsdatum`, …): the quoted date at that column's place in each tuple (`'1985-03-02'`,
-/// `DATE '1985-03-02'`), as (start, end) of the date.
+/// `DATE '1985-03-02'`), as (start, end) of the date; and in the data rows of a
+/// `COPY … (cols) FROM stdin;` (`table::copy_birth_values`).
 pub(super) fn sql_birth_values(
     hay: &[u8],
     p: usize,
@@ -2775,10 +2800,19 @@ pub(super) fn sql_birth_values(
         return;
     }
     let head = &hay[open.saturating_sub(120)..open];
+    let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
     if !head.windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+        // PostgreSQL's `COPY t (…, birth_date, …) FROM stdin;` (`pg_dump`): the rows follow.
+        if let Some(rows) = head
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"copy"))
+            .then(|| super::table::copy_from_stdin_end(hay, close + 1))
+            .flatten()
+        {
+            super::table::copy_birth_values(hay, rows, col, date_re, found);
+        }
         return;
     }
-    let col = hay[open..ns].iter().filter(|&&b| b == b',').count();
     // Blanks and line breaks, also where a log flattened them to ` | `, ` / ` or ` ¶ `.
     let ws = |mut i: usize| loop {
         match hay.get(i) {

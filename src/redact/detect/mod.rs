@@ -398,6 +398,8 @@ mod tests_r13b;
 #[cfg(test)]
 mod tests_r13c;
 #[cfg(test)]
+mod tests_r14a;
+#[cfg(test)]
 mod tests_r14b;
 #[cfg(test)]
 mod tests_r14c;

@@ -280,7 +280,7 @@ pub(super) fn phone_core_end(text: &[u8]) -> usize {
 
 /// Context words in the 32 bytes before a phone candidate.
 pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
-    const WORDS: [&[u8]; 35] = [
+    const WORDS: [&[u8]; 46] = [
         b"phone",
         b"tel",
         b"call",
@@ -323,6 +323,22 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
         b"ruf mich an",
         b"appeler",
         b"appelez",
+        // The locales' word for a telephone written out (`Telefon:`, `Telefono:`,
+        // `telefonisch bestätigt mit …`, Dutch `Telefoon`: `tel` must end a word), a French
+        // mobile (`Portable (perso) :`), a direct line (`Durchwahl:`, `Direct line:`, `Ligne
+        // directe :`, `Linea diretta:`, `Línea directa:`), and who called from a number (`a
+        // appelé du …`, `belde vanaf …`, `llamó desde …`, `ha chiamato dal …`).
+        b"telefon",
+        b"telefoon",
+        b"portable",
+        b"durchwahl",
+        b"direct line",
+        b"ligne directe",
+        b"linea diretta",
+        b"l\xc3\xadnea directa",
+        b"appel\xc3\xa9",
+        b"belde",
+        b"chiamato",
     ];
     let from = s.saturating_sub(32);
     let mut win = [0u8; 32];
@@ -332,7 +348,9 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
     // A context word starts a word ("hotel", "tellement" are not "tel"); short ones must
     // also end one ("Telmo"). The window's first byte starts a word only if the text's
     // byte before it is no letter ("Bestellnummer" cut to "nummer" is not "nummer").
-    let first_starts = from == 0 || !hay[from - 1].is_ascii_alphabetic();
+    // Nor does one after `@` or `.`: a host name (`jane@telefonica.net`) is no phone word.
+    let starts = |b: u8| !b.is_ascii_alphabetic() && b != b'@' && b != b'.';
+    let first_starts = from == 0 || starts(hay[from - 1]);
     // A one-letter label, or "number" right before (`Best number: …`; further away it
     // is as often "social security number" or "order number").
     if signature_label_before(hay, s)
@@ -358,7 +376,7 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
             && (if at == 0 {
                 first_starts
             } else {
-                !w[at - 1].is_ascii_alphabetic()
+                starts(w[at - 1])
             })
             && WORDS.iter().any(|word| {
                 w[at..].starts_with(word) && {
@@ -473,6 +491,8 @@ fn is_label(w: &[u8]) -> bool {
             | b"barcode"
             | b"isbn"
             | b"ean13"
+            // A shipping container's code (`SSCC (00) 3953 …`, GS1's application id `(00)`).
+            | b"sscc"
             | b"lot"
             | b"order"
             | b"invoice"
@@ -606,6 +626,22 @@ fn is_label(w: &[u8]) -> bool {
             | b"vorgang"
             | b"incidencia"
             | b"melding"
+            // An order in German and Dutch (`Bestellnr. 0288 684 2823`, `meiner Bestellung
+            // 0442 015 9943`, `Bestelling (413) 230-7455`); a Teams meeting's id (`Teams ID
+            // 299 803 313 075`) and a conference call's in German and Italian (`Konferenz-ID:
+            // 092 264 786#`, `ID conferenza: 928 311 151#`); a German tax id (`Steuer-ID 07
+            // 560 030 447`); an NHS number (`NHS no. 391 958 8686`); a release's number
+            // (`release:0380.354`); an item's (`item 3737450723334`).
+            | b"bestellnr"
+            | b"bestellung"
+            | b"bestelling"
+            | b"teams"
+            | b"konferenz"
+            | b"conferenza"
+            | b"steuer"
+            | b"nhs"
+            | b"release"
+            | b"item"
     )
 }
 
@@ -628,11 +664,12 @@ pub(super) fn card_label_before(hay: &[u8], s: usize) -> bool {
     })
 }
 
-/// Barcode labels (lower case).
+/// Barcode labels (lower case; GS1's SSCC, `SSCC (00) 395387504244570550`, passes Luhn as its
+/// check digit is GS1's).
 fn is_barcode_label(w: &[u8]) -> bool {
     matches!(
         w,
-        b"ean" | b"upc" | b"gtin" | b"barcode" | b"isbn" | b"ean13"
+        b"ean" | b"upc" | b"gtin" | b"barcode" | b"isbn" | b"ean13" | b"sscc"
     )
 }
 
@@ -647,7 +684,8 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
         buf
     };
     // Digit groups between count as part of the identifier (`lot 791 209 6196`: a phone
-    // looked for from `209` on, after the label's number was rejected).
+    // looked for from `209` on, after the label's number was rejected; `Order (448)
+    // 023-9686` from `023` on).
     let Some(w) = label_word_before(hay, s, true) else {
         return false;
     };
@@ -695,13 +733,20 @@ fn label_before(hay: &[u8], s: usize, is_label: fn(&[u8]) -> bool) -> bool {
     if lw == b"code" && word2(w.0).is_some_and(|(w2, l2)| &l2[..w2.1 - w2.0] == b"access") {
         return true;
     }
+    // The label may be joined to the number word by a hyphen (`Steuer-ID`, `Konferenz-ID`).
     matches!(
         lw,
         b"no" | b"nr" | b"n" | b"number" | b"nummer" | b"num" | b"code" | b"id"
-    ) && label_word_before(hay, w.0, false).is_some_and(|w2| {
-        let l2 = lower(w2);
-        is_label(&l2[..w2.1 - w2.0])
-    })
+    ) && label_word_before(hay, w.0, false)
+        .or_else(|| {
+            (w.0 > 0 && hay[w.0 - 1] == b'-')
+                .then(|| label_word_before(hay, w.0 - 1, false))
+                .flatten()
+        })
+        .is_some_and(|w2| {
+            let l2 = lower(w2);
+            is_label(&l2[..w2.1 - w2.0])
+        })
 }
 
 /// The word ending at `j` after skipping blanks, `:`, `#`, `.` and `=` (and digit groups with
@@ -722,7 +767,8 @@ pub(super) fn word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usi
 }
 
 /// `word_before` for identifier labels: also past quotes, `_`, no-break spaces and the number
-/// signs `°`/`º` (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON).
+/// signs `°`/`º` (`order_no = '…'`, `Contrat n° …`, `"order":"…"` in raw JSON); with
+/// `digits`, past digit groups and a parenthesised one (`Order (448) 023-9686`).
 fn label_word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, usize)> {
     let stop = j.saturating_sub(24);
     while j > stop
@@ -740,7 +786,7 @@ fn label_word_before(hay: &[u8], mut j: usize, digits: bool) -> Option<(usize, u
                 | 0xB0
                 | 0xBA
                 | 0xA0
-        ) || (digits && hay[j - 1].is_ascii_digit()))
+        ) || (digits && matches!(hay[j - 1], b'0'..=b'9' | b'(' | b')')))
     {
         j -= 1;
     }
@@ -1017,11 +1063,12 @@ pub(super) fn ssn_context_before(hay: &[u8], p: usize) -> bool {
     false
 }
 
-/// `w` (lower case) ends in `on` and one or two words (letters, digits, `-`; one blank
-/// between): where the `on` starts.
+/// `w` (lower case) ends in `on` and one or two words, or `for` and up to three (`SSN for
+/// the credit application: …`) (letters, digits, `-`; one blank between): where the `on` or
+/// `for` starts.
 fn on_phrase(w: &[u8]) -> Option<usize> {
     let mut k = w.len();
-    for _ in 0..3 {
+    for words in 0..4 {
         let e = k;
         while k > 0 && (w[k - 1].is_ascii_alphanumeric() || w[k - 1] == b'-') {
             k -= 1;
@@ -1029,7 +1076,7 @@ fn on_phrase(w: &[u8]) -> Option<usize> {
         if k == e || k == 0 || w[k - 1] != b' ' {
             return None;
         }
-        if &w[k..e] == b"on" {
+        if (&w[k..e] == b"on" && words < 3) || &w[k..e] == b"for" {
             return Some(k);
         }
         k -= 1;
@@ -1045,7 +1092,8 @@ pub(super) fn ssn_keyword_joined(hay: &[u8], p: usize) -> bool {
         && (p == 4 || !hay[p - 5].is_ascii_alphabetic())
 }
 
-/// Nine bare digits at `p` after an SSN keyword, valid by the SSN rules.
+/// Nine bare digits at `p` after an SSN keyword or in a text table's SSN column, valid by the
+/// SSN rules.
 // Not inlined, as `phone_end`.
 #[inline(never)]
 pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
@@ -1053,7 +1101,7 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
     {
         return None;
     }
-    if !ssn_context_before(hay, p) {
+    if !ssn_context_before(hay, p) && !super::table::in_ssn_column(hay, p) {
         return None;
     }
     let num = |r: std::ops::Range<usize>| {

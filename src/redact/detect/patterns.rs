@@ -32,7 +32,9 @@ pub(super) enum Kind {
 /// A date: numeric (`1984-03-02`, `02/03/1984`, `02.03.84`) or with a month's name in the
 /// seven locales (`3 March 1984`, `March 3rd, 1984`, `3. März 1984`, `3 mars 1984`,
 /// `3 de marzo de 1984`, `3 marzo 1984`, `3 maart 1984`): the names' first three letters
-/// (`oct`/`okt`/`ott`, `dec`/`dez`/`dic`/`déc`, `ene`, `gen`, `mai`/`mei`/`mag`/`may`, …).
+/// (`oct`/`okt`/`ott`, `dec`/`dez`/`dic`/`déc`, `ene`, `gen`, `mai`/`mei`/`mag`/`may`, …);
+/// and Oracle's `DD-MON-YYYY` (`02-NOV-1945`, `02-NOV-45`: the default `NLS_DATE_FORMAT`,
+/// which database exports and forms filled from them print), English month abbreviations.
 /// A date in ISO 8601's basic form (`19661019`), as vCard's `BDAY:` writes it.
 pub(super) const YMD8: &str = r"(?:1[89]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])";
 
@@ -41,10 +43,15 @@ pub(super) const YMD8: &str = r"(?:1[89]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[
 pub(super) const SPACED_DATE: &str =
     r"(?:0?[1-9]|[12][0-9]|3[01]) (?:0?[1-9]|[12][0-9]|3[01]) (?:1[89]|20)[0-9]{2}";
 
+/// A date constructor's call the date is written in (MongoDB's shell and `mongoexport`:
+/// `dob: ISODate('1956-01-31T00:00:00.000Z')`, JavaScript's `new Date("1956-01-31")`): the
+/// date is its argument.
+const ISO_CALL: &str = r#"(?:(?:ISODate|(?:new )?Date)\(["']?)?"#;
+
 /// A date format's hint in parentheses before the date (`(MM/DD/YYYY): `, `(TT.MM.JJJJ)`).
 const FORMAT_HINT: &str = r"(?:\([A-Za-z/.\-]{1,12}\)[ \t:=]{0,4})?";
 
-pub(super) const DATE: &str = r"(?:[0-9]{4}[\-./][0-9]{1,2}[\-./][0-9]{1,2}|[0-9]{1,2}[\-./][0-9]{1,2}[\-./](?:[0-9]{4}|[0-9]{2})|(?:[0-9]{1,2}\.? (?:de )?)?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|okt|dez|m\xC3\xA4r|mai|mei|maa|jui|f\xC3\xA9v|avr|ao\xC3\xBB|d\xC3\xA9c|gen|mag|giu|lug|ago|set|ott|dic|ene|abr)[a-z]*\.?(?: [0-9]{1,2}(?:st|nd|rd|th)?,?)?(?: de)? [0-9]{4})";
+pub(super) const DATE: &str = r"(?:[0-9]{4}[\-./][0-9]{1,2}[\-./][0-9]{1,2}|[0-9]{1,2}[\-./][0-9]{1,2}[\-./](?:[0-9]{4}|[0-9]{2})|[0-9]{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-(?:[0-9]{4}|[0-9]{2})|(?:[0-9]{1,2}\.? (?:de )?)?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|okt|dez|m\xC3\xA4r|mai|mei|maa|jui|f\xC3\xA9v|avr|ao\xC3\xBB|d\xC3\xA9c|gen|mag|giu|lug|ago|set|ott|dic|ene|abr)[a-z]*\.?(?: [0-9]{1,2}(?:st|nd|rd|th)?,?)?(?: de)? [0-9]{4})";
 
 /// (kind, entities it can yield, pattern). ASCII-only, byte mode; `\b` is ASCII.
 pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
@@ -91,7 +98,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             // after it (`Date of Birth: …`, `Birth: …`; not "birth announcement 2024-01-02"),
             // the locales' nouns alone no word before the date (`Naissance : …`, `F. de
             // nacimiento: …`, `data nascita …`; not "certificado de nacimiento emitido el …").
-            format!(r#"{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)? el|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z]{{0,16}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8}))"#),
+            format!(r#"{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)? el|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8}))"#),
         ),
         (Kind::Iban, &[E::Iban], format!(r"{b}[A-Z]{{2}}[0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}")),
         (Kind::Card, &[E::CreditCard], format!(r"{b}(?:[0-9]{{12,19}}|[0-9]{{4}}(?:[ \-][0-9]{{3,6}}){{2,4}}){b}")),

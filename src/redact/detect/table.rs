@@ -88,7 +88,8 @@ pub(crate) fn header_cell_bits(cell: &str, j: usize) -> u128 {
 
 /// Whether a header cell names a phone column: `phone`, `Phone number`, `mobile`, `tel`,
 /// `fax`, `cell`, `Telefon`, `Handy`, `téléphone`, `portable`, `telefono`, `cellulare`,
-/// `teléfono`, `móvil`, `telefoon`, `mobiel` (as a word of the cell or its start: `phone_1`,
+/// `teléfono`/`Teléfono` (fourteenth round: the accented `é` kept it from `telef`), `móvil`,
+/// `telefoon`, `mobiel` (as a word of the cell or its start: `phone_1`,
 /// `Telefonnummer`); not `phone_verified`-style flags' values, which hold no number anyway.
 fn phone_header(cell: &str) -> bool {
     if cell.len() > 32 {
@@ -102,6 +103,7 @@ fn phone_header(cell: &str) -> bool {
                 || starts(w, b"telef")
                 || starts(w, b"mobil")
                 || starts(w, "m\u{f3}vil".as_bytes())
+                || starts(w, "tel\u{e9}f".as_bytes())
                 || starts(w, b"cellular")
                 || [
                     &b"tel"[..],
@@ -129,7 +131,7 @@ fn is_delim(b: u8) -> bool {
 
 /// How the table's lines are separated.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Lines {
+pub(super) enum Lines {
     /// `\n` (or `\r\n`).
     Newline,
     /// A flattened ` | ` (only where the cells are not `|`-separated).
@@ -318,6 +320,158 @@ pub(super) fn text_table_passwords(hay: &[u8], p: usize, found: &mut dyn FnMut(u
     });
 }
 
+/// After a `COPY` statement's column list (ending before `i`): ` FROM stdin;` (any case), and
+/// where the data rows start, past the line break after the `;` (or a log's flattened ` | `,
+/// ` ⏎ `, ` ¶ `), with how the lines are separated.
+pub(super) fn copy_from_stdin_end(hay: &[u8], i: usize) -> Option<(usize, Lines)> {
+    let blanks = |i: usize| {
+        i + hay
+            .get(i..)
+            .map_or(0, |t| t.iter().take_while(|&&b| b == b' ').count())
+    };
+    let word = |i: usize, w: &[u8]| {
+        hay.get(i..i + w.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(w))
+    };
+    let i = blanks(i);
+    let j = blanks(i + 4);
+    if !word(i, b"from") || j == i + 4 || !word(j, b"stdin") {
+        return None;
+    }
+    let k = blanks(j + 5);
+    if hay.get(k) != Some(&b';') {
+        return None;
+    }
+    let k = blanks(k + 1);
+    let (lines, len) = separator_at(hay, k, b'\t')?;
+    Some((k + len, lines))
+}
+
+/// The cells of a `COPY` data row as (start, end) ranges: split at tabs, or where a log turned
+/// the tabs into blanks (a row without a tab), at runs of two blanks or more.
+fn copy_cells(row: &[u8]) -> Vec<(usize, usize)> {
+    let tabs = row.contains(&b'\t');
+    let mut out = Vec::new();
+    let (mut start, mut k) = (0, 0);
+    while k < row.len() {
+        let gap = if tabs {
+            usize::from(row[k] == b'\t')
+        } else if row[k] == b' ' && row.get(k + 1) == Some(&b' ') {
+            row[k..].iter().take_while(|&&b| b == b' ').count()
+        } else {
+            0
+        };
+        if gap > 0 {
+            out.push((start, k));
+            k += gap;
+            start = k;
+        } else {
+            k += 1;
+        }
+    }
+    out.push((start, row.len()));
+    out
+}
+
+/// Birth dates in the data rows of a PostgreSQL `COPY t (…) FROM stdin;` (a `pg_dump`)
+/// starting at `rows` (`copy_from_stdin_end`): the cell at the birth-date column's index
+/// `col` of each row, when it is a date as a whole, up to the end-of-data line `\.` (or a line
+/// with one cell).
+pub(super) fn copy_birth_values(
+    hay: &[u8],
+    (mut i, lines): (usize, Lines),
+    col: usize,
+    date_re: &Regex,
+    found: &mut dyn FnMut(usize, usize),
+) {
+    let limit = (i + 65536).min(hay.len());
+    while i < limit {
+        let mut re = i;
+        let mut next = None;
+        while re < limit {
+            if let Some((l, len)) = separator_at(hay, re, b'\t') {
+                if l == lines {
+                    next = Some(re + len);
+                    break;
+                }
+            }
+            re += 1;
+        }
+        let lead = hay[i..re].iter().take_while(|&&b| b == b' ').count();
+        let row = trim_by(&hay[i..re], |b| matches!(b, b' ' | b'\r'));
+        let cells = copy_cells(row);
+        if cells.len() < 2 {
+            return;
+        }
+        if let Some(&(a, b)) = cells.get(col) {
+            let start = i + lead + a;
+            let end = i + lead + b;
+            if date_re
+                .search(
+                    &Input::new(&hay[..end])
+                        .range(start..)
+                        .anchored(Anchored::Yes),
+                )
+                .is_some_and(|m| m.end() == end)
+            {
+                found(start, end);
+            }
+        }
+        match next {
+            Some(n) => i = n,
+            None => return,
+        }
+    }
+}
+
+/// The column name, from the `COPY t (…) FROM stdin;` statement above, of the cell starting
+/// at `s` in a `COPY` data row (after a tab, or two blanks where a log turned tabs into
+/// blanks; lines separated by line breaks or a flattened ` | `): every line between is a data
+/// row. Bounded to 8 KB and 64 lines above.
+fn copy_column(hay: &[u8], s: usize) -> Option<&[u8]> {
+    if !(hay[..s].ends_with(b"\t") || hay[..s].ends_with(b"  ")) {
+        return None;
+    }
+    let floor = s.saturating_sub(8192);
+    // The start of the line holding `i` and the length of the separator before it (none at
+    // the text's start).
+    let line_start = |i: usize| -> Option<(usize, usize)> {
+        let mut k = i;
+        while k > floor {
+            if hay[k - 1] == b'\n' {
+                return Some((k, 1));
+            }
+            if hay[..k].ends_with(b" | ") {
+                return Some((k, 3));
+            }
+            k -= 1;
+        }
+        (k == 0).then_some((0, 0))
+    };
+    let (mut ls, mut sep) = line_start(s)?;
+    let lead = hay[ls..s].iter().take_while(|&&b| b == b' ').count();
+    let col = copy_cells(&hay[ls + lead..s]).len() - 1;
+    for _ in 0..64 {
+        let end = ls - sep;
+        let (st, sep2) = line_start(end)?;
+        let line = trim_by(&hay[st..end], |b| matches!(b, b' ' | b'\r'));
+        let head = line
+            .get(..5)
+            .is_some_and(|h| h.eq_ignore_ascii_case(b"copy "));
+        if head && line.len() >= 6 && line[line.len() - 6..].eq_ignore_ascii_case(b"stdin;") {
+            let open = memchr::memchr(b'(', line)?;
+            let close = open + memchr::memchr(b')', &line[open..])?;
+            let name = line[open + 1..close].split(|&b| b == b',').nth(col)?;
+            return Some(trim_by(name, |b| matches!(b, b' ' | b'"')));
+        }
+        if st == 0 || !(line.contains(&b'\t') || line.windows(2).any(|w| w == b"  ")) {
+            return None;
+        }
+        (ls, sep) = (st, sep2);
+    }
+    None
+}
+
 fn trim_by(s: &[u8], trim: impl Fn(&u8) -> bool) -> &[u8] {
     let a = s.iter().take_while(|b| trim(b)).count();
     let b = s[a..].iter().rev().take_while(|b| trim(b)).count();
@@ -415,18 +569,23 @@ pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
     Some(trim_by(&line[a..b], trim))
 }
 
-/// Whether the cell at `s` is in a text table's phone column (`column_header`, `phone_header`).
+/// Whether the cell at `s` is in a text table's phone column (`column_header`, `phone_header`;
+/// or a `COPY` data row's, `copy_column`).
 pub(super) fn in_phone_column(hay: &[u8], s: usize) -> bool {
-    column_header(hay, s)
-        .or_else(|| blank_column_header(hay, s))
-        .and_then(|h| std::str::from_utf8(h).ok())
-        .is_some_and(phone_header)
+    let phone = |h: Option<&[u8]>| {
+        h.and_then(|h| std::str::from_utf8(h).ok())
+            .is_some_and(phone_header)
+    };
+    // A `COPY` row's first line is a delimited table's header to `column_header`.
+    phone(column_header(hay, s).or_else(|| blank_column_header(hay, s)))
+        || phone(copy_column(hay, s))
 }
 
 /// Whether the cell at `s` is in a blank-aligned text table's phone column
-/// (`blank_column_header`, `phone_header`).
+/// (`blank_column_header`, `phone_header`), or a `COPY` data row's (`copy_column`).
 pub(super) fn in_blank_phone_column(hay: &[u8], s: usize) -> bool {
     blank_column_header(hay, s)
+        .or_else(|| copy_column(hay, s))
         .and_then(|h| std::str::from_utf8(h).ok())
         .is_some_and(phone_header)
 }
@@ -502,6 +661,15 @@ fn blank_column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
         return None;
     }
     Some(cells[cells.len().checked_sub(right)?])
+}
+
+/// Whether the cell at `s` is in a text table's SSN column: a word of its header is `ssn`
+/// (`ssn`, `employee_ssn`, `SSN (masked)`).
+pub(super) fn in_ssn_column(hay: &[u8], s: usize) -> bool {
+    column_header(hay, s).is_some_and(|h| {
+        h.split(|b| !b.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case(b"ssn"))
+    })
 }
 
 /// Whether the cell at `s` is in a text table's card-number column: its header names a card

@@ -1887,10 +1887,10 @@ fn short_example_vendor_tokens_are_placeholders() {
     );
     assert_eq!(
         found(
-            "key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe end",
+            "key AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa end",
             Entity::GoogleApiKey
         ),
-        vec!["AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"]
+        vec!["AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa"]
     );
 }
 

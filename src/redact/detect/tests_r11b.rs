@@ -182,9 +182,9 @@ fn short_vendor_placeholders_and_bearer_examples() {
     // nothing; a Bearer token of random text is a secret.
     for (text, entity, want) in [
         (
-            "key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe end",
+            "key AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa end",
             Entity::GoogleApiKey,
-            "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+            "AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa",
         ),
         (
             "token ghp_16C7e42F292c6912E7710c838347Ae178B4a here",
@@ -243,7 +243,7 @@ fn api_keys_stated_in_prose() {
         "api key https://console.example.com/keys/Zq81LkRt0pWm4XvB2nC7",
         "api keys Zq81LkRt0pWm4XvB2nC7",
         "the api key is required",
-        "api key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+        "api key AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa",
     ] {
         assert_eq!(
             found(text, Entity::GenericSecret),
@@ -253,10 +253,10 @@ fn api_keys_stated_in_prose() {
     }
     assert_eq!(
         found(
-            "api key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+            "api key AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa",
             Entity::GoogleApiKey
         ),
-        vec!["AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"]
+        vec!["AIzaSyBx3kQ9vTn2LmP8wRz5YcH1uJd7fGs4eKa"]
     );
 }
 

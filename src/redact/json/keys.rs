@@ -114,10 +114,12 @@ fn birth_date_member(key: &str) -> bool {
     )
 }
 
-/// Whether a phone parent's member key holds the number itself (`number`, `value`; any
-/// case).
+/// Whether a phone parent's member key holds the number itself (`number`, `value`, and
+/// Plaid Identity's `"phone_numbers": [{"data": …, "type": "mobile"}]`; any case).
 fn phone_number_member(key: &str) -> bool {
-    key.eq_ignore_ascii_case("number") || key.eq_ignore_ascii_case("value")
+    key.eq_ignore_ascii_case("number")
+        || key.eq_ignore_ascii_case("value")
+        || key.eq_ignore_ascii_case("data")
 }
 
 /// A key naming a birth, not a date: `birth`, `born`, the locales' words, or a compound

@@ -165,8 +165,11 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     // International (`+`, `00`): the calling code must exist and the national number fit
     // its plan (lengths, leading digits) — the `+` alone is not evidence enough.
     // With a context word or a phone key, that context is the evidence.
+    // A NANP number (`+1`) has ten digits after the `1`, whatever the context
+    // (`customer_phone: "+1 555 0100"` is a documentation stand-in).
     if plus {
-        return nd >= 8 && max_group >= 2 && (shape.context || intl_plan_ok(d));
+        let nanp_short = d[0] == b'1' && nd != 11;
+        return nd >= 8 && max_group >= 2 && !nanp_short && (shape.context || intl_plan_ok(d));
     }
     if d.starts_with(b"00") && d.get(2).is_some_and(|&b| b != b'0') {
         return shape.context || (nd >= 9 && intl_plan_ok(&d[2..]));
@@ -201,7 +204,13 @@ pub(crate) fn phone_ok(shape: &PhoneShape<'_>) -> bool {
     // NANP numbers are written `(AAA) EEE-SSSS`, `AAA-EEE-SSSS` or `AAA.EEE.SSSS`; three
     // groups of digits split by spaces alone are as often lot or part numbers.
     let spaced = dot_seps == 0 && slash_or_dash_seps == 0;
+    // An airline ticket's number: the airline's three-digit code, a dash, a ten-digit serial
+    // (`billet électronique 075-7244908873`); no national plan writes a phone so.
+    if groups == [3, 10] && slash_or_dash_seps == 1 {
+        return false;
+    }
     (ng > 1 || parens)
+        && !service_number(d)
         && national_layout_ok(d, groups, parens)
         && !(spaced
             && !parens
@@ -248,6 +257,17 @@ fn national_layout_ok(d: &[u8], groups: &[usize], parens: bool) -> bool {
         }
         _ => d.len() == 10 && (groups == [3, 3, 4] || (parens && groups[0] == 3)) && nanp_ok(d),
     }
+}
+
+/// A national number in a freephone, shared-cost or premium-rate range (`0800 218 338`,
+/// `0900-793 252`, `0808 …` in GB, FR, NL, DE and IT with the trunk `0`; Spain's and Italy's
+/// nine-digit `800 642 526`, `900 …`, `901 …`, `902 650 207`): a business's hotline, which no
+/// person holds, so without a phone word it is no personal phone.
+fn service_number(d: &[u8]) -> bool {
+    matches!(
+        d.get(..4),
+        Some(b"0800" | b"0808" | b"0900" | b"0906" | b"0909")
+    ) || (d.len() == 9 && matches!(d.get(..3), Some(b"800" | b"900" | b"901" | b"902")))
 }
 
 /// A ten-digit NANP number: an area code in use in the US or Canada, an exchange 2–9.
