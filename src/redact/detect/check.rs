@@ -1639,6 +1639,15 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         b"es",
         b"era",
         b"\xc3\xa8",
+    // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
+    if e - s == 4 && keystore_pass_flag(hay, s) {
+        return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
+            Some((vs, ve)) if password_like(&hay[vs..ve]) => {
+                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+            }
+            _ => Outcome::Reject,
+        };
+    }
         b"wordt",
         b"are",
         b"c'est",
@@ -2544,6 +2553,38 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
         if !matches!(q, b'\'' | b'"') {
             return None;
         }
+/// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
+/// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
+/// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
+/// -srcstorepass … -deststorepass …`), a single or double dash at a word's start. The
+/// password is the next argument. `-storepass:env NAME` and `-storepass:file PATH` name
+/// where it is kept (no blank after `pass`: not this flag's form). (Fifteenth round, part B.)
+fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
+    let head = &hay[p.saturating_sub(10)..p];
+    let letters = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let mut dash = p - letters;
+    if dash == 0 || hay[dash - 1] != b'-' {
+        return false;
+    }
+    dash -= 1;
+    if dash > 0 && hay[dash - 1] == b'-' {
+        dash -= 1;
+    }
+    if dash > 0 && !matches!(hay[dash - 1], b' ' | b'\t' | b'\n') {
+        return false;
+    }
+    let word = head[head.len() - letters..].to_ascii_lowercase();
+    let word = word
+        .strip_prefix(b"src")
+        .or_else(|| word.strip_prefix(b"dest"))
+        .unwrap_or(&word);
+    word == b"store" || word == b"key"
+}
+
         let len = hay[i + 1..limit].iter().position(|&b| b == q)?;
         Some((i + 1, i + 1 + len))
     };
@@ -2727,6 +2768,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             Some((p, p + 4))
         }
         // `api key` before `:`/`=` (from the colon pass).
+            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
+            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
+                return Some((p, p + 4));
+            }
         b'a' if at(p, b"api key") => Some((p, p + 7)),
         // The user word of a credential pair (`login: admin / …`).
         b'l' | b'u' | b'b' | b'g' | b'i' | b'c' | b'z' | b'a' if !before(b"contr") => PAIR_WORDS
