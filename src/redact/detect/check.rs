@@ -384,7 +384,7 @@ impl Detector {
             // `New value: …` after "Password for the [elastic] user successfully reset."
             b"password".to_vec()
         } else if key == b"value" {
-            match attribute_name_before(hay, s) {
+            match attribute_name_before(hay, s).or_else(|| yaml_pair_name_before(hay, s)) {
                 Some(name) => name,
                 None => return Outcome::Reject,
             }
@@ -1005,6 +1005,50 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
         b"password",
         b"token",
         b"apikey",
+    secret_pair_name(raw)
+}
+
+/// The secret named by a YAML list item's `name:` on the line right before a `value:` key
+/// at `s`: a Kubernetes container's `env` (`- name: DB_PASSWORD` then `  value: …`), a
+/// Tekton, Argo or GitLab `params`/`variables` list (`- name: registry-password`). The
+/// `value:` stands where the item's `name:` does (the `- ` before it or not); the name is
+/// judged as `json_pair_name_before`'s is (`secret_pair_name`). (Fifteenth round, part B.)
+fn yaml_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
+    let ls = hay[..s].iter().rposition(|&b| b == b'\n')? + 1;
+    if !hay[ls..s].iter().all(|&b| b == b' ') {
+        return None;
+    }
+    let pe = ls - 1 - usize::from(ls >= 2 && hay[ls - 2] == b'\r');
+    let ps = hay[..pe]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |k| k + 1);
+    let prev = &hay[ps..pe];
+    let lead = prev.iter().take_while(|&&b| b == b' ').count();
+    let item = if lead + 2 == s - ls {
+        prev[lead..].strip_prefix(b"- ")?
+    } else if lead == s - ls {
+        &prev[lead..]
+    } else {
+        return None;
+    };
+    let raw = item.strip_prefix(b"name:")?.trim_ascii();
+    let raw = match raw {
+        [q @ (b'"' | b'\''), inner @ .., last] if last == q => inner,
+        _ => raw,
+    };
+    // Where the secret is kept (`DB_PASSWORD_FILE`, `token-path`): no secret's value.
+    let lower = raw.to_ascii_lowercase();
+    if lower.ends_with(b"file") || lower.ends_with(b"path") {
+        return None;
+    }
+    secret_pair_name(raw)
+}
+
+/// A pair's name (`DB_PASSWORD`, `registry-password`, `SMTP_PASS`) as the secret it names,
+/// lower case with its punctuation dropped: `password` for a name ending in `pass`, `pwd` or
+/// `passwd`; else the name when it holds a secret's word; `None` for any other name.
+fn secret_pair_name(raw: &[u8]) -> Option<Vec<u8>> {
         b"privatekey",
         b"accesskey",
         b"signingkey",
@@ -1595,6 +1639,15 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             .filter(|_| hay[s].is_ascii_uppercase())
             .unwrap_or(Outcome::Reject);
     }
+    // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
+    if e - s == 4 && keystore_pass_flag(hay, s) {
+        return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
+            Some((vs, ve)) if password_like(&hay[vs..ve]) => {
+                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+            }
+            _ => Outcome::Reject,
+        };
+    }
     // A longer dotted or dashed setting's name (`spring.security.password-policy.min-length
     // =12`, `password.reset.ttl: 3600`): no password.
     if matches!(hay.get(e), Some(b'-' | b'.'))
@@ -1639,15 +1692,6 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         b"es",
         b"era",
         b"\xc3\xa8",
-    // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
-    if e - s == 4 && keystore_pass_flag(hay, s) {
-        return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
-            Some((vs, ve)) if password_like(&hay[vs..ve]) => {
-                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
-            }
-            _ => Outcome::Reject,
-        };
-    }
         b"wordt",
         b"are",
         b"c'est",
@@ -2509,6 +2553,38 @@ fn htpasswd_password(hay: &[u8], e: usize) -> Outcome {
         let Some((vs, ve)) = arg_at(hay, i, limit) else {
             return Outcome::Reject;
         };
+/// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
+/// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
+/// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
+/// -srcstorepass … -deststorepass …`), a single or double dash at a word's start. The
+/// password is the next argument. `-storepass:env NAME` and `-storepass:file PATH` name
+/// where it is kept (no blank after `pass`: not this flag's form). (Fifteenth round, part B.)
+fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
+    let head = &hay[p.saturating_sub(10)..p];
+    let letters = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let mut dash = p - letters;
+    if dash == 0 || hay[dash - 1] != b'-' {
+        return false;
+    }
+    dash -= 1;
+    if dash > 0 && hay[dash - 1] == b'-' {
+        dash -= 1;
+    }
+    if dash > 0 && !matches!(hay[dash - 1], b' ' | b'\t' | b'\n') {
+        return false;
+    }
+    let word = head[head.len() - letters..].to_ascii_lowercase();
+    let word = word
+        .strip_prefix(b"src")
+        .or_else(|| word.strip_prefix(b"dest"))
+        .unwrap_or(&word);
+    word == b"store" || word == b"key"
+}
+
         let quoted = vs > i;
         let arg = &hay[vs..ve];
         if !quoted && arg.len() > 1 && arg[0] == b'-' {
@@ -2553,38 +2629,6 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
         if !matches!(q, b'\'' | b'"') {
             return None;
         }
-/// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
-/// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
-/// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
-/// -srcstorepass … -deststorepass …`), a single or double dash at a word's start. The
-/// password is the next argument. `-storepass:env NAME` and `-storepass:file PATH` name
-/// where it is kept (no blank after `pass`: not this flag's form). (Fifteenth round, part B.)
-fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
-    let head = &hay[p.saturating_sub(10)..p];
-    let letters = head
-        .iter()
-        .rev()
-        .take_while(|b| b.is_ascii_alphabetic())
-        .count();
-    let mut dash = p - letters;
-    if dash == 0 || hay[dash - 1] != b'-' {
-        return false;
-    }
-    dash -= 1;
-    if dash > 0 && hay[dash - 1] == b'-' {
-        dash -= 1;
-    }
-    if dash > 0 && !matches!(hay[dash - 1], b' ' | b'\t' | b'\n') {
-        return false;
-    }
-    let word = head[head.len() - letters..].to_ascii_lowercase();
-    let word = word
-        .strip_prefix(b"src")
-        .or_else(|| word.strip_prefix(b"dest"))
-        .unwrap_or(&word);
-    word == b"store" || word == b"key"
-}
-
         let len = hay[i + 1..limit].iter().position(|&b| b == q)?;
         Some((i + 1, i + 1 + len))
     };
@@ -2724,6 +2768,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'm' if at(p, b"motdepasse") => Some((p, p + 10)),
         b'm' => Some((p, p + 3)),
         // The `:` before a `.pgpass` line's password (from the colon pass).
+            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
+            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
+                return Some((p, p + 4));
+            }
         b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
         b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {
@@ -2768,10 +2816,6 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             Some((p, p + 4))
         }
         // `api key` before `:`/`=` (from the colon pass).
-            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
-            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
-                return Some((p, p + 4));
-            }
         b'a' if at(p, b"api key") => Some((p, p + 7)),
         // The user word of a credential pair (`login: admin / …`).
         b'l' | b'u' | b'b' | b'g' | b'i' | b'c' | b'z' | b'a' if !before(b"contr") => PAIR_WORDS

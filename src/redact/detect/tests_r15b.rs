@@ -35,3 +35,37 @@ fn keystore_password_flags() {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn yaml_name_value_pairs() {
+    for (text, entity, want) in [
+        (
+            "spec:\n  params:\n    - name: registry-password\n      value: Soorniud_135.\n    - name: git-token\n      value: 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\n    - name: password-rotation-days\n      value: \"30\"\n",
+            Entity::Password,
+            vec!["Soorniud_135."],
+        ),
+        (
+            "        env:\n        - name: DB_PASSWORD\n          value: \"kanarie-alcachofa-pumpernickel9\"\n        - name: LOG_LEVEL\n          value: debug\n",
+            Entity::Password,
+            vec!["kanarie-alcachofa-pumpernickel9"],
+        ),
+        (
+            "env:\n  - name: SESSION_SECRET\n    value: 9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c\n",
+            Entity::GenericSecret,
+            vec!["9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c"],
+        ),
+    ] {
+        assert_eq!(found(text, entity), want, "{text}");
+    }
+    // Look-alikes: names of no secret, where a secret is kept, a value not under the name.
+    for text in [
+        "env:\n  - name: IMAGE_DIGEST\n    value: 9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c\n",
+        "env:\n  - name: DB_PASSWORD_FILE\n    value: /run/secrets/Db-Pass_2024\n",
+        "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n",
+        "params:\n  - name: db-password\n  - name: other\n    value: Soorniud_135.\n",
+        "- name: DB_PASSWORD\n  description: the value: Soorniud_135.\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+}
