@@ -334,9 +334,19 @@ impl Detector {
         if key.starts_with(b"token") && not_secret_token_name(hay, s) {
             return Outcome::Reject;
         }
-        let mut vs = s + sep + 1;
+        // Make's and Go's `:=` (`HF_TOKEN := hf_…`): the `=` is the separator's.
+        let mut vs =
+            s + sep + 1 + usize::from(text[sep] == b':' && text.get(sep + 1) == Some(&b'='));
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
+        }
+        // A Python bytes or raw string literal (`SECRET_KEY = b'…'`, `r"…"`): its prefix.
+        if vs + 1 < e
+            && matches!(hay[vs], b'b' | b'B' | b'r' | b'R' | b'u' | b'U')
+            && matches!(hay[vs + 1], b'"' | b'\'')
+            && matches!(hay[vs - 1], b' ' | b'\t' | b'=' | b':')
+        {
+            vs += 2;
         }
         // The value may hold `&`, `,`, `;`, `<`, `>` (where the pattern stops): a quoted one
         // runs to its closing quote, an unquoted one at the start of a line (`.env`, YAML,
@@ -995,16 +1005,6 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
         .collect();
     if name.ends_with(b"pass") || name.ends_with(b"pwd") || name.ends_with(b"passwd") {
         return Some(b"password".to_vec());
-    }
-    // A session cookie's value (`SESSION_COOKIE`), not a setting about it (`…_name`).
-    if name.ends_with(b"sessioncookie") {
-        return Some(name);
-    }
-    [
-        b"secret".as_slice(),
-        b"password",
-        b"token",
-        b"apikey",
     secret_pair_name(raw)
 }
 
@@ -1049,6 +1049,16 @@ fn yaml_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
 /// lower case with its punctuation dropped: `password` for a name ending in `pass`, `pwd` or
 /// `passwd`; else the name when it holds a secret's word; `None` for any other name.
 fn secret_pair_name(raw: &[u8]) -> Option<Vec<u8>> {
+    }
+    // A session cookie's value (`SESSION_COOKIE`), not a setting about it (`…_name`).
+    if name.ends_with(b"sessioncookie") {
+        return Some(name);
+    }
+    [
+        b"secret".as_slice(),
+        b"password",
+        b"token",
+        b"apikey",
         b"privatekey",
         b"accesskey",
         b"signingkey",
@@ -1629,6 +1639,15 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
+    // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
+    if e - s == 4 && keystore_pass_flag(hay, s) {
+        return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
+            Some((vs, ve)) if password_like(&hay[vs..ve]) => {
+                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+            }
+            _ => Outcome::Reject,
+        };
+    }
             || kw[kw.len() - 5..].eq_ignore_ascii_case(b"woord"));
     if hay.get(e).is_some_and(|b| b.is_ascii_alphabetic()) {
         return Outcome::Reject;
@@ -1638,15 +1657,6 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         return pulumi_config_password(hay, s, e)
             .filter(|_| hay[s].is_ascii_uppercase())
             .unwrap_or(Outcome::Reject);
-    }
-    // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
-    if e - s == 4 && keystore_pass_flag(hay, s) {
-        return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
-            Some((vs, ve)) if password_like(&hay[vs..ve]) => {
-                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
-            }
-            _ => Outcome::Reject,
-        };
     }
     // A longer dotted or dashed setting's name (`spring.security.password-policy.min-length
     // =12`, `password.reset.ttl: 3600`): no password.
@@ -2543,16 +2553,6 @@ fn redis_cli_before(hay: &[u8], p: usize) -> bool {
 fn htpasswd_password(hay: &[u8], e: usize) -> Outcome {
     let limit = (e + 200).min(hay.len());
     let mut i = e;
-    let mut batch = false;
-    let mut no_file = false;
-    let mut args = 0;
-    loop {
-        while i < limit && matches!(hay[i], b' ' | b'\t') {
-            i += 1;
-        }
-        let Some((vs, ve)) = arg_at(hay, i, limit) else {
-            return Outcome::Reject;
-        };
 /// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
 /// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
 /// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
@@ -2585,6 +2585,16 @@ fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
     word == b"store" || word == b"key"
 }
 
+    let mut batch = false;
+    let mut no_file = false;
+    let mut args = 0;
+    loop {
+        while i < limit && matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let Some((vs, ve)) = arg_at(hay, i, limit) else {
+            return Outcome::Reject;
+        };
         let quoted = vs > i;
         let arg = &hay[vs..ve];
         if !quoted && arg.len() > 1 && arg[0] == b'-' {
@@ -2758,6 +2768,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         // blanks between) or an owner's `_`.
         b'w' if at(p, b"wachtw") => {
             let mut k = p + 6;
+            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
+            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
+                return Some((p, p + 4));
+            }
             k += usize::from(matches!(hay.get(k), Some(b'"' | b'\'')));
             while matches!(hay.get(k), Some(b' ' | b'\t')) {
                 k += 1;
@@ -2768,10 +2782,6 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'm' if at(p, b"motdepasse") => Some((p, p + 10)),
         b'm' => Some((p, p + 3)),
         // The `:` before a `.pgpass` line's password (from the colon pass).
-            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
-            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
-                return Some((p, p + 4));
-            }
         b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
         b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {

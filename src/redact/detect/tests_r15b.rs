@@ -69,3 +69,50 @@ fn yaml_name_value_pairs() {
         assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn make_assignments_and_python_bytes_literals() {
+    for (text, entity, want) in [
+        (
+            "DB_URL ?= mysql://db:3306/shop\nHF_TOKEN := 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\n.PHONY: seed\n",
+            Entity::GenericSecret,
+            vec!["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"],
+        ),
+        (
+            "\tapiToken := \"7aIieeyJEsIG97DmU6NTAoflAQXhlnvnigqp\"\n",
+            Entity::GenericSecret,
+            vec!["7aIieeyJEsIG97DmU6NTAoflAQXhlnvnigqp"],
+        ),
+        (
+            "\tsecret := \"Ut4j9hDVHMF8LeCoHlm0unz3DzNom+u7T1sJw0ag\"\n",
+            Entity::GenericSecret,
+            vec!["Ut4j9hDVHMF8LeCoHlm0unz3DzNom+u7T1sJw0ag"],
+        ),
+        (
+            "# instance/config.py\nSECRET_KEY = b'1f6e9fc5b4b96e2b5840b65547bcacc7d31c73b6b8ebbd61'\n",
+            Entity::GenericSecret,
+            vec!["1f6e9fc5b4b96e2b5840b65547bcacc7d31c73b6b8ebbd61"],
+        ),
+        (
+            "DB_PASSWORD = b\"Tramontana9843!\"\n",
+            Entity::Password,
+            vec!["Tramontana9843!"],
+        ),
+    ] {
+        assert_eq!(found(text, entity), want, "{text}");
+    }
+    // Look-alikes: a variable, a call, a placeholder, a short or low-entropy value, a word
+    // starting with `b` or `r`.
+    for text in [
+        "HF_TOKEN := $(shell cat ~/.hf_token)\n",
+        "HF_TOKEN := ${HF_TOKEN}\n",
+        "SECRET_KEY = b'changeme'\n",
+        "SECRET_KEY = os.environ['SECRET_KEY'].encode()\n",
+        "token := r'xxxxxxxxxxxxxxxx'\n",
+        "token_kind := bearer\n",
+        "token: rotated\n",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
