@@ -116,3 +116,23 @@ fn make_assignments_and_python_bytes_literals() {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn az_variable_group_table() {
+    let text = "$ az pipelines variable-group variable list --group-id 20 -o table\nName                  Is Secret    Value\n--------------------  -----------  ------------------------------\nsqlAdminPassword      False        narwhal6215?\nstorageKey            False        ivNtJmhl0Z8K0FiUu2hsffZ7VnlsTOHv9Dp+vo0x68cfJSBTrOYVw1NmsabhfN1tHsuSgLzi2gbBKKkDKay5oA==\ntenantId              False        42859094-750a-8e40-0886-03280b74b37f\npasswordExpiryDays    False        90\ngraphToken            True         None\n";
+    assert_eq!(found(text, Entity::Password), vec!["narwhal6215?"]);
+    assert_eq!(
+        found(text, Entity::GenericSecret),
+        vec!["ivNtJmhl0Z8K0FiUu2hsffZ7VnlsTOHv9Dp+vo0x68cfJSBTrOYVw1NmsabhfN1tHsuSgLzi2gbBKKkDKay5oA=="]
+    );
+    // Look-alikes: a secret variable's hidden value, a row of no password's name, a
+    // sentence with a `False` in it.
+    for text in [
+        "Name              Is Secret    Value\nsqlAdminPassword  True         None\n",
+        "Name              Is Secret    Value\nbuildConfig       False        Release-x64_v2\n",
+        "adminPassword  False  means the check failed\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+}

@@ -475,7 +475,7 @@ pub(super) fn pulumi_config_password(hay: &[u8], s: usize, e: usize) -> Option<O
     let (ls, le) = line_around(hay, s);
     let (name_s, name_e, vs, ve) = pulumi_row(hay, ls, le)?;
     if name_e != e || s < name_s {
-        return None;
+        return az_variable_row(hay, ls, le);
     }
     let value = &hay[vs..ve];
     // Judged as a `key=value` password is (`€` and all: `Z0nn€b10€m2024`).
@@ -503,6 +503,32 @@ pub(super) fn pulumi_table_secrets(
     let (ls, le) = line_around(hay, vs);
     if pulumi_row(hay, ls, le).is_none_or(|r| r.2 != vs) {
         return;
+/// A row of `az pipelines variable-group variable list -o table` (`sqlAdminPassword
+/// False        VALUE`): a name at the line's start, two blanks or more, the `Is Secret`
+/// column (`True`/`False`), two blanks or more, one value token to the line's end; as
+/// `pulumi_row` gives one. (Fifteenth round, part B.)
+fn az_variable_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, usize)> {
+    let line = &hay[ls..le];
+    let gap = |from: usize| line[from..].iter().take_while(|&&b| b == b' ').count();
+    let name_e = line
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        .count();
+    let flag_s = name_e + gap(name_e);
+    let flag = [b"False".as_slice(), b"True"]
+        .into_iter()
+        .find(|w| line[flag_s..].starts_with(w))?;
+    let vs = flag_s + flag.len() + gap(flag_s + flag.len());
+    if name_e == 0 || flag_s < name_e + 2 || vs < flag_s + flag.len() + 2 {
+        return None;
+    }
+    let ve = line.len() - line.iter().rev().take_while(|&&b| b == b' ').count();
+    if ve <= vs || line[vs..ve].iter().any(|&b| b == b' ' || b == b'\t') {
+        return None;
+    }
+    Some((ls, ls + name_e, ls + vs, ls + ve))
+}
+
     }
     let mut row = |ls: usize, le: usize| -> bool {
         let header = hay[ls..le].starts_with(b"KEY ");
@@ -514,7 +540,9 @@ pub(super) fn pulumi_table_secrets(
             if let Outcome::Hit(h) = secret_token_at(hay, vs, ve, threshold) {
                 sink(h);
             }
+    // `None`: the value `az` hides (a secret variable's, `Is Secret` `True`).
         }
+        && !value.eq_ignore_ascii_case(b"none")
         true
     };
     // Up to the header, then down to the table's end.
