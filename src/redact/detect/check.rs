@@ -362,6 +362,12 @@ impl Detector {
         } else {
             e
         };
+        // A secret's prompt answered (`Enter a secret value: … ANSWER`): the answer, named by
+        // the word before `value`.
+        let (vs, e, key) = match prompt_answer(hay, s, vs).filter(|_| key == b"value") {
+            Some((a, b, name)) => (a, b, name),
+            None => (vs, e, key),
+        };
         let value = &hay[vs..e];
         if value.is_empty() || starts_with_known_secret(value) {
             return Outcome::Reject;
@@ -999,12 +1005,6 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
         return None;
     }
     let name: Vec<u8> = raw
-        .iter()
-        .filter(|b| b.is_ascii_alphanumeric())
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    if name.ends_with(b"pass") || name.ends_with(b"pwd") || name.ends_with(b"passwd") {
-        return Some(b"password".to_vec());
     secret_pair_name(raw)
 }
 
@@ -1049,6 +1049,12 @@ fn yaml_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
 /// lower case with its punctuation dropped: `password` for a name ending in `pass`, `pwd` or
 /// `passwd`; else the name when it holds a secret's word; `None` for any other name.
 fn secret_pair_name(raw: &[u8]) -> Option<Vec<u8>> {
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if name.ends_with(b"pass") || name.ends_with(b"pwd") || name.ends_with(b"passwd") {
+        return Some(b"password".to_vec());
     }
     // A session cookie's value (`SESSION_COOKIE`), not a setting about it (`…_name`).
     if name.ends_with(b"sessioncookie") {
@@ -1633,12 +1639,6 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         return pgpass_password(hay, s);
     }
     // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
-    if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
-        return htpasswd_password(hay, e);
-    }
-    let kw = &hay[s..e];
-    let compound = kw.len() >= 8
-        && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
     // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
     if e - s == 4 && keystore_pass_flag(hay, s) {
         return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
@@ -1648,6 +1648,12 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             _ => Outcome::Reject,
         };
     }
+    if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
+        return htpasswd_password(hay, e);
+    }
+    let kw = &hay[s..e];
+    let compound = kw.len() >= 8
+        && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
             || kw[kw.len() - 5..].eq_ignore_ascii_case(b"woord"));
     if hay.get(e).is_some_and(|b| b.is_ascii_alphabetic()) {
         return Outcome::Reject;
@@ -2547,12 +2553,6 @@ fn redis_cli_before(hay: &[u8], p: usize) -> bool {
         .map_or(from, |k| from + k + 1);
     memchr::memmem::find(&hay[line..p], b"redis-cli").is_some()
 }
-
-/// The password of `htpasswd -b [-c…] FILE USER PASSWORD` (`-b` takes it from the command
-/// line; `-n` writes to standard output, with no file) after `htpasswd` ending at `e`.
-fn htpasswd_password(hay: &[u8], e: usize) -> Outcome {
-    let limit = (e + 200).min(hay.len());
-    let mut i = e;
 /// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
 /// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
 /// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
@@ -2585,6 +2585,12 @@ fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
     word == b"store" || word == b"key"
 }
 
+
+/// The password of `htpasswd -b [-c…] FILE USER PASSWORD` (`-b` takes it from the command
+/// line; `-n` writes to standard output, with no file) after `htpasswd` ending at `e`.
+fn htpasswd_password(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 200).min(hay.len());
+    let mut i = e;
     let mut batch = false;
     let mut no_file = false;
     let mut args = 0;
@@ -2762,16 +2768,16 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             (at(p, b"pass") && matches!(hay.get(k), Some(b':' | b'='))).then_some((p, p + 4))
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
+            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
+            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
+                return Some((p, p + 4));
+            }
         b'w' if at(p, b"ww") => Some((p, p + 2)),
         b'w' if at(p, b"wachtwoord") => Some((p, p + 10)),
         // `wachtw` (short for `wachtwoord`) as a key: before `:`/`=` (a closing quote and
         // blanks between) or an owner's `_`.
         b'w' if at(p, b"wachtw") => {
             let mut k = p + 6;
-            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
-            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
-                return Some((p, p + 4));
-            }
             k += usize::from(matches!(hay.get(k), Some(b'"' | b'\'')));
             while matches!(hay.get(k), Some(b' ' | b'\t')) {
                 k += 1;

@@ -136,3 +136,36 @@ fn az_variable_group_table() {
         assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn answered_secret_prompts() {
+    for (text, entity, want) in [
+        (
+            "$ npx wrangler secret put SESSION_HMAC\n\u{2714} Enter a secret value: \u{2026} hmac-Phk6F5B8mgQg12HiTNDrg2t8N2Synqv4gqq4Nf3o\n$ cat wrangler.toml\n",
+            Entity::GenericSecret,
+            "hmac-Phk6F5B8mgQg12HiTNDrg2t8N2Synqv4gqq4Nf3o",
+        ),
+        (
+            "\u{2714} Enter a secret value: \u{2026} 19ab40814a9fc7733b08ef73d3ca6634\n",
+            Entity::GenericSecret,
+            "19ab40814a9fc7733b08ef73d3ca6634",
+        ),
+        (
+            "\u{2714} Database password value: \u{2026} Tramontana9843!\n",
+            Entity::Password,
+            "Tramontana9843!",
+        ),
+    ] {
+        assert_eq!(found(text, entity), vec![want], "{text}");
+    }
+    // Look-alikes: a prompt of no secret, an unanswered one, a masked answer.
+    for text in [
+        "\u{2714} Enter a default value: \u{2026} 19ab40814a9fc7733b08ef73d3ca6634\n",
+        "? Enter a secret value: \u{203a}\n",
+        "\u{2714} Enter a secret value: \u{2026} ********\n",
+        "\u{2714} Enter a secret value: \u{2026} changeme\n",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}

@@ -423,6 +423,25 @@ pub(super) fn audit_hmac(value: &[u8]) -> bool {
     rest.len() >= 32 && rest.iter().all(u8::is_ascii_hexdigit)
 }
 
+/// The answer to a secret's prompt as the `prompts` library prints it once answered
+/// (Cloudflare's `wrangler secret put`: `✔ Enter a secret value: … ANSWER`; `…` stands
+/// between question and answer): with `secret`, `password` or `token` right before the
+/// `value` key at `s` and `… ` at `vs`, the answer (to the next blank) and that word, which
+/// names what it is. (Fifteenth round, part B.)
+pub(super) fn prompt_answer(hay: &[u8], s: usize, vs: usize) -> Option<(usize, usize, Vec<u8>)> {
+    let rest = hay.get(vs..)?.strip_prefix("\u{2026} ".as_bytes())?;
+    let word = [b"secret ".as_slice(), b"password ", b"token "]
+        .into_iter()
+        .find(|w| s >= w.len() && hay[s - w.len()..s].eq_ignore_ascii_case(w))?;
+    let len = rest
+        .iter()
+        .take(256)
+        .take_while(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .count();
+    let a = vs + 4;
+    (len > 0).then(|| (a, a + len, word[..word.len() - 1].to_ascii_lowercase()))
+}
+
 /// The `"password"` of an Azure app's credentials as `az ad sp create-for-rbac` and `az ad
 /// app credential reset` print them (`"appId": "…"` a member before): a client secret,
 /// GENERIC_SECRET, not a person's password.
@@ -463,7 +482,7 @@ fn pulumi_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, 
         ve -= 1;
     }
     if ve == vs || line[vs..ve].iter().any(|&b| b == b' ' || b == b'\t') {
-        return None;
+        return az_variable_row(hay, ls, le);
     }
     Some((ls + name_s, ls + name_e, ls + vs, ls + ve))
 }
@@ -475,7 +494,7 @@ pub(super) fn pulumi_config_password(hay: &[u8], s: usize, e: usize) -> Option<O
     let (ls, le) = line_around(hay, s);
     let (name_s, name_e, vs, ve) = pulumi_row(hay, ls, le)?;
     if name_e != e || s < name_s {
-        return az_variable_row(hay, ls, le);
+        return None;
     }
     let value = &hay[vs..ve];
     // Judged as a `key=value` password is (`€` and all: `Z0nn€b10€m2024`).
@@ -484,25 +503,6 @@ pub(super) fn pulumi_config_password(hay: &[u8], s: usize, e: usize) -> Option<O
         && v::mixed_classes(value)
         && !stand_in(value)
         && !variable_reference(value);
-    Some(if ok {
-        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
-    } else {
-        Outcome::Reject
-    })
-}
-
-/// After a password found in a `pulumi config` row starting its value at `vs`: the table's
-/// other rows whose name ends in `secret`, `token` or `key` (`app:sessionSecret`), each
-/// value with a secret's shape (`secret_token_at`; a vendor's key is its own rule's).
-pub(super) fn pulumi_table_secrets(
-    hay: &[u8],
-    vs: usize,
-    threshold: f64,
-    sink: &mut dyn FnMut(Hit),
-) {
-    let (ls, le) = line_around(hay, vs);
-    if pulumi_row(hay, ls, le).is_none_or(|r| r.2 != vs) {
-        return;
 /// A row of `az pipelines variable-group variable list -o table` (`sqlAdminPassword
 /// False        VALUE`): a name at the line's start, two blanks or more, the `Is Secret`
 /// column (`True`/`False`), two blanks or more, one value token to the line's end; as
@@ -529,6 +529,27 @@ fn az_variable_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, us
     Some((ls, ls + name_e, ls + vs, ls + ve))
 }
 
+    Some(if ok {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
+}
+
+/// After a password found in a `pulumi config` row starting its value at `vs`: the table's
+/// other rows whose name ends in `secret`, `token` or `key` (`app:sessionSecret`), each
+/// value with a secret's shape (`secret_token_at`; a vendor's key is its own rule's).
+pub(super) fn pulumi_table_secrets(
+    // `None`: the value `az` hides (a secret variable's, `Is Secret` `True`).
+    hay: &[u8],
+        && !value.eq_ignore_ascii_case(b"none")
+    vs: usize,
+    threshold: f64,
+    sink: &mut dyn FnMut(Hit),
+) {
+    let (ls, le) = line_around(hay, vs);
+    if pulumi_row(hay, ls, le).is_none_or(|r| r.2 != vs) {
+        return;
     }
     let mut row = |ls: usize, le: usize| -> bool {
         let header = hay[ls..le].starts_with(b"KEY ");
@@ -540,9 +561,7 @@ fn az_variable_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, us
             if let Outcome::Hit(h) = secret_token_at(hay, vs, ve, threshold) {
                 sink(h);
             }
-    // `None`: the value `az` hides (a secret variable's, `Is Secret` `True`).
         }
-        && !value.eq_ignore_ascii_case(b"none")
         true
     };
     // Up to the header, then down to the table's end.
