@@ -417,6 +417,7 @@ impl Detector {
             || call
             || sops
             || audit_hmac(value)
+            || mapbox_public_token(hay, s, value)
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
@@ -1004,7 +1005,6 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
     if !(w.ends_with(b"\"key\"") || w.ends_with(b"\"name\"")) {
         return None;
     }
-    let name: Vec<u8> = raw
     secret_pair_name(raw)
 }
 
@@ -1049,6 +1049,7 @@ fn yaml_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
 /// lower case with its punctuation dropped: `password` for a name ending in `pass`, `pwd` or
 /// `passwd`; else the name when it holds a secret's word; `None` for any other name.
 fn secret_pair_name(raw: &[u8]) -> Option<Vec<u8>> {
+    let name: Vec<u8> = raw
         .iter()
         .filter(|b| b.is_ascii_alphanumeric())
         .map(u8::to_ascii_lowercase)
@@ -1638,7 +1639,6 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b':' {
         return pgpass_password(hay, s);
     }
-    // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
     // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
     if e - s == 4 && keystore_pass_flag(hay, s) {
         return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
@@ -1648,6 +1648,7 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
             _ => Outcome::Reject,
         };
     }
+    // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
     if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
         return htpasswd_password(hay, e);
     }
@@ -2552,7 +2553,6 @@ fn redis_cli_before(hay: &[u8], p: usize) -> bool {
         .rposition(|&b| b == b'\n')
         .map_or(from, |k| from + k + 1);
     memchr::memmem::find(&hay[line..p], b"redis-cli").is_some()
-}
 /// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
 /// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
 /// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
@@ -2585,6 +2585,7 @@ fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
     word == b"store" || word == b"key"
 }
 
+}
 
 /// The password of `htpasswd -b [-c…] FILE USER PASSWORD` (`-b` takes it from the command
 /// line; `-n` writes to standard output, with no file) after `htpasswd` ending at `e`.
@@ -2767,11 +2768,11 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             }
             (at(p, b"pass") && matches!(hay.get(k), Some(b':' | b'='))).then_some((p, p + 4))
         }
-        b'e' => before(b"k").then(|| (p - 1, p + 7)),
             // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
             if at(p, b"pass ") && keystore_pass_flag(hay, p) {
                 return Some((p, p + 4));
             }
+        b'e' => before(b"k").then(|| (p - 1, p + 7)),
         b'w' if at(p, b"ww") => Some((p, p + 2)),
         b'w' if at(p, b"wachtwoord") => Some((p, p + 10)),
         // `wachtw` (short for `wachtwoord`) as a key: before `:`/`=` (a closing quote and

@@ -118,6 +118,30 @@ fn make_assignments_and_python_bytes_literals() {
 }
 
 #[test]
+fn mapbox_public_tokens_are_no_secret() {
+    // Look-alikes of a secret: Mapbox's public tokens, under a name or on a line naming Mapbox.
+    for text in [
+        "MAPBOX_TOKEN = 'pk.JItrDPsnupmDEibIzJGBd7mjfsCJDzgUPkDIqJIHcIlIkyP5zXVYd5KHn3lv'  # public token, fine\n",
+        "mapboxgl.accessToken = \"pk.eyJ1IjoiZXhhbXBsZSIsImEiOiJjbDJ4eTNxZjMwMDFoM2xvZ2RkZ3Z6eHZ2In0.Qm9vdHN0cmFwcGVk\";\n",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}");
+    }
+    // Mapbox's secret tokens, and `pk.` under a name of no Mapbox, stay secrets.
+    for (text, want) in [
+        (
+            "MAPBOX_TOKEN = 'sk.JItrDPsnupmDEibIzJGBd7mjfsCJDzgUPkDIqJIHcIlIkyP5zXVYd5KHn3lv'\n",
+            "sk.JItrDPsnupmDEibIzJGBd7mjfsCJDzgUPkDIqJIHcIlIkyP5zXVYd5KHn3lv",
+        ),
+        (
+            "DEPLOY_TOKEN = 'pk.JItrDPsnupmDEibIzJGBd7mjfsCJDzgUPkDIqJIHcIlIkyP5zXVYd5KHn3lv'\n",
+            "pk.JItrDPsnupmDEibIzJGBd7mjfsCJDzgUPkDIqJIHcIlIkyP5zXVYd5KHn3lv",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
+    }
+}
+
+#[test]
 fn az_variable_group_table() {
     let text = "$ az pipelines variable-group variable list --group-id 20 -o table\nName                  Is Secret    Value\n--------------------  -----------  ------------------------------\nsqlAdminPassword      False        narwhal6215?\nstorageKey            False        ivNtJmhl0Z8K0FiUu2hsffZ7VnlsTOHv9Dp+vo0x68cfJSBTrOYVw1NmsabhfN1tHsuSgLzi2gbBKKkDKay5oA==\ntenantId              False        42859094-750a-8e40-0886-03280b74b37f\npasswordExpiryDays    False        90\ngraphToken            True         None\n";
     assert_eq!(found(text, Entity::Password), vec!["narwhal6215?"]);

@@ -423,6 +423,22 @@ pub(super) fn audit_hmac(value: &[u8]) -> bool {
     rest.len() >= 32 && rest.iter().all(u8::is_ascii_hexdigit)
 }
 
+/// A Mapbox public token (`pk.…`) under a name or on a line naming Mapbox
+/// (`MAPBOX_TOKEN = 'pk.…'`, `mapboxgl.accessToken = "pk.…"`): Mapbox's access tokens
+/// start with `pk.` (public: made to ship in web pages and apps, scoped to reading maps),
+/// `sk.` (secret) or `tk.` (temporary); only the public one is no secret. The line from its
+/// start to the key at `s` must name Mapbox: `pk.` alone proves nothing. (Fifteenth round,
+/// part B.)
+pub(super) fn mapbox_public_token(hay: &[u8], s: usize, value: &[u8]) -> bool {
+    if !value.starts_with(b"pk.") || value.len() < 40 {
+        return false;
+    }
+    let (ls, _) = line_around(hay, s);
+    hay[ls..s]
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"mapbox"))
+}
+
 /// The answer to a secret's prompt as the `prompts` library prints it once answered
 /// (Cloudflare's `wrangler secret put`: `✔ Enter a secret value: … ANSWER`; `…` stands
 /// between question and answer): with `secret`, `password` or `token` right before the
@@ -464,7 +480,7 @@ fn pulumi_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, 
         .take_while(|&&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         .count();
     if ns == 0 || line.get(ns) != Some(&b':') {
-        return None;
+        return az_variable_row(hay, ls, le);
     }
     let name_s = ns + 1;
     let name_e = name_s
@@ -482,27 +498,11 @@ fn pulumi_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, 
         ve -= 1;
     }
     if ve == vs || line[vs..ve].iter().any(|&b| b == b' ' || b == b'\t') {
-        return az_variable_row(hay, ls, le);
+        return None;
     }
     Some((ls + name_s, ls + name_e, ls + vs, ls + ve))
 }
 
-/// A password in `pulumi config --show-secrets` output: the row whose name ends in the
-/// keyword at `hay[s..e]` (`app:dbPassword`, `db:password`). `None` when the line is no
-/// such row. A `[secret]` (the value hidden) is none.
-pub(super) fn pulumi_config_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
-    let (ls, le) = line_around(hay, s);
-    let (name_s, name_e, vs, ve) = pulumi_row(hay, ls, le)?;
-    if name_e != e || s < name_s {
-        return None;
-    }
-    let value = &hay[vs..ve];
-    // Judged as a `key=value` password is (`€` and all: `Z0nn€b10€m2024`).
-    let ok = !matches!(value[0], b'[' | b'$' | b'<' | b'{' | b'*')
-        && value.len() <= 128
-        && v::mixed_classes(value)
-        && !stand_in(value)
-        && !variable_reference(value);
 /// A row of `az pipelines variable-group variable list -o table` (`sqlAdminPassword
 /// False        VALUE`): a name at the line's start, two blanks or more, the `Is Secret`
 /// column (`True`/`False`), two blanks or more, one value token to the line's end; as
@@ -529,6 +529,24 @@ fn az_variable_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, us
     Some((ls, ls + name_e, ls + vs, ls + ve))
 }
 
+/// A password in `pulumi config --show-secrets` output: the row whose name ends in the
+/// keyword at `hay[s..e]` (`app:dbPassword`, `db:password`). `None` when the line is no
+/// such row. A `[secret]` (the value hidden) is none.
+pub(super) fn pulumi_config_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
+    let (ls, le) = line_around(hay, s);
+    let (name_s, name_e, vs, ve) = pulumi_row(hay, ls, le)?;
+    if name_e != e || s < name_s {
+        return None;
+    }
+    let value = &hay[vs..ve];
+    // Judged as a `key=value` password is (`€` and all: `Z0nn€b10€m2024`).
+    // `None`: the value `az` hides (a secret variable's, `Is Secret` `True`).
+    let ok = !matches!(value[0], b'[' | b'$' | b'<' | b'{' | b'*')
+        && !value.eq_ignore_ascii_case(b"none")
+        && value.len() <= 128
+        && v::mixed_classes(value)
+        && !stand_in(value)
+        && !variable_reference(value);
     Some(if ok {
         Outcome::Hit(Hit::new(Entity::Password, vs, ve))
     } else {
@@ -540,9 +558,7 @@ fn az_variable_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, us
 /// other rows whose name ends in `secret`, `token` or `key` (`app:sessionSecret`), each
 /// value with a secret's shape (`secret_token_at`; a vendor's key is its own rule's).
 pub(super) fn pulumi_table_secrets(
-    // `None`: the value `az` hides (a secret variable's, `Is Secret` `True`).
     hay: &[u8],
-        && !value.eq_ignore_ascii_case(b"none")
     vs: usize,
     threshold: f64,
     sink: &mut dyn FnMut(Hit),
