@@ -1822,9 +1822,17 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
                 _ => return Outcome::Reject,
             }
         }
-        let arrow = [b"->".as_slice(), b"=>", b"\xe2\x86\x92"]
-            .into_iter()
-            .find(|a| hay[i..limit].starts_with(a));
+        // A dash set off by blanks stands for the colon too ("Password \u{2014} …", en dash
+        // "\u{2013}"), as chat and mail write it. (Fifteenth round, part B.)
+        let arrow = [
+            b"->".as_slice(),
+            b"=>",
+            b"\xe2\x86\x92",
+            b"\xe2\x80\x94 ",
+            b"\xe2\x80\x93 ",
+        ]
+        .into_iter()
+        .find(|a| hay[i..limit].starts_with(a));
         // An opening guillemet or curly quote stands for the connector ("mot de passe
         // provisoire « … »", "Passwort „…“", "password “…”").
         let open_quote = OPEN_QUOTES
@@ -2545,14 +2553,6 @@ fn arg_at(hay: &[u8], i: usize, limit: usize) -> Option<(usize, usize)> {
     }
 }
 
-/// `redis-cli` before the `-a` at `p`, on the same line, within 120 bytes.
-fn redis_cli_before(hay: &[u8], p: usize) -> bool {
-    let from = p.saturating_sub(120);
-    let line = hay[from..p]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(from, |k| from + k + 1);
-    memchr::memmem::find(&hay[line..p], b"redis-cli").is_some()
 /// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
 /// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
 /// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
@@ -2585,6 +2585,14 @@ fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
     word == b"store" || word == b"key"
 }
 
+/// `redis-cli` before the `-a` at `p`, on the same line, within 120 bytes.
+fn redis_cli_before(hay: &[u8], p: usize) -> bool {
+    let from = p.saturating_sub(120);
+    let line = hay[from..p]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(from, |k| from + k + 1);
+    memchr::memmem::find(&hay[line..p], b"redis-cli").is_some()
 }
 
 /// The password of `htpasswd -b [-c…] FILE USER PASSWORD` (`-b` takes it from the command
@@ -2760,6 +2768,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             if at(p, b"pass ") && (wifi_before(hay, p) || env_directive_name_before(hay, p)) {
                 return Some((p, p + 4));
             }
+            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
+            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
+                return Some((p, p + 4));
+            }
             // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon
             // pass (`pass = …` in INI sections, `Pass: …`).
             let mut k = p + 4;
@@ -2768,10 +2780,6 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             }
             (at(p, b"pass") && matches!(hay.get(k), Some(b':' | b'='))).then_some((p, p + 4))
         }
-            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
-            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
-                return Some((p, p + 4));
-            }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
         b'w' if at(p, b"ww") => Some((p, p + 2)),
         b'w' if at(p, b"wachtwoord") => Some((p, p + 10)),

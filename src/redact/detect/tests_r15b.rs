@@ -142,6 +142,25 @@ fn mapbox_public_tokens_are_no_secret() {
 }
 
 #[test]
+fn dash_before_a_password() {
+    for (text, want) in [
+        ("<Marie> Password \u{2014} mBs21>jRYG6T1\n", "mBs21>jRYG6T1"),
+        ("[user] Password \u{2014} Brezel6178?\n", "Brezel6178?"),
+        ("Passwort \u{2013} Kanarie5468%\n", "Kanarie5468%"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // Look-alikes: a dash before words, a dash inside a word.
+    for text in [
+        "the password \u{2014} which nobody wrote down \u{2014} expired\n",
+        "Password \u{2014} see the vault entry\n",
+        "password\u{2014}reset flow shipped in v2.3.1\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+#[test]
 fn az_variable_group_table() {
     let text = "$ az pipelines variable-group variable list --group-id 20 -o table\nName                  Is Secret    Value\n--------------------  -----------  ------------------------------\nsqlAdminPassword      False        narwhal6215?\nstorageKey            False        ivNtJmhl0Z8K0FiUu2hsffZ7VnlsTOHv9Dp+vo0x68cfJSBTrOYVw1NmsabhfN1tHsuSgLzi2gbBKKkDKay5oA==\ntenantId              False        42859094-750a-8e40-0886-03280b74b37f\npasswordExpiryDays    False        90\ngraphToken            True         None\n";
     assert_eq!(found(text, Entity::Password), vec!["narwhal6215?"]);
