@@ -212,3 +212,19 @@ fn answered_secret_prompts() {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn pdo_trace_after_access_denied() {
+    let text = "[2026-12-13 09:37:53] production.ERROR: SQLSTATE[HY000] [1045] Access denied for user 'forge'@'10.0.0.7' (using password: YES) {\"exception\":\"[object] (PDOException(code: 1045)\"}\n#0 /home/forge/app/vendor/laravel/framework/src/Illuminate/Database/Connectors/Connector.php(65): PDO->__construct('mysql:host=10.0.0.7;port=3306;dbname=forge', 'forge', 'uOoXxwvdRv6v3J', Array)\n#1 {main}\n";
+    assert_eq!(found(text, Entity::Password), vec!["uOoXxwvdRv6v3J"]);
+    // Look-alikes: no password keyword before the frame, an empty or masked password, a
+    // frame whose arguments PHP left out.
+    for text in [
+        "#0 Connector.php(65): PDO->__construct('mysql:host=db;dbname=forge', 'forge', 'uOoXxwvdRv6v3J', Array)\n",
+        "Access denied for user 'forge'@'db' (using password: NO)\n#0 Connector.php(65): PDO->__construct('mysql:host=db;dbname=forge', 'forge', '', Array)\n",
+        "Access denied for user 'forge'@'db' (using password: YES)\n#0 Connector.php(65): PDO->__construct('mysql:host=db;dbname=forge', 'forge', '********', Array)\n",
+        "Access denied for user 'forge'@'db' (using password: YES)\n#0 Connector.php(65): PDO->__construct()\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}

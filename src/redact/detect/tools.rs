@@ -439,6 +439,39 @@ pub(super) fn mapbox_public_token(hay: &[u8], s: usize, value: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(b"mapbox"))
 }
 
+/// The password of a PHP stack trace's `PDO->__construct('DSN', 'USER', 'PASSWORD', …)`
+/// frame within 600 bytes after a password keyword that states none: MySQL's access-denied
+/// message (`SQLSTATE[HY000] [1045] Access denied for user 'forge'@'…' (using password:
+/// YES)`) is logged with the trace of the failed connection, whose frame prints the
+/// constructor's arguments (Laravel's and Monolog's logs, PHP's uncaught-exception page).
+/// The third argument, single-quoted as PHP prints strings; none when the frame is cut or
+/// the value is a stand-in. (Fifteenth round, part B.)
+pub(super) fn pdo_trace_password(hay: &[u8], p: usize) -> Option<(usize, usize)> {
+    const FRAME: &[u8] = b"PDO->__construct(";
+    let limit = (p + 600).min(hay.len());
+    let mut i = p + memchr::memmem::find(&hay[p..limit], FRAME)? + FRAME.len();
+    for arg in 0..3 {
+        while hay.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if hay.get(i) != Some(&b'\'') {
+            return None;
+        }
+        let len = hay[i + 1..].iter().take(256).position(|&b| b == b'\'')?;
+        let (s, e) = (i + 1, i + 1 + len);
+        if arg == 2 {
+            let v = &hay[s..e];
+            return (!v.is_empty() && !stand_in(v) && !variable_reference(v)).then_some((s, e));
+        }
+        i = e + 1;
+        if hay.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The answer to a secret's prompt as the `prompts` library prints it once answered
 /// (Cloudflare's `wrangler secret put`: `✔ Enter a secret value: … ANSWER`; `…` stands
 /// between question and answer): with `secret`, `password` or `token` right before the
