@@ -334,9 +334,19 @@ impl Detector {
         if key.starts_with(b"token") && not_secret_token_name(hay, s) {
             return Outcome::Reject;
         }
-        let mut vs = s + sep + 1;
+        // Make's and Go's `:=` (`HF_TOKEN := hf_…`): the `=` is the separator's.
+        let mut vs =
+            s + sep + 1 + usize::from(text[sep] == b':' && text.get(sep + 1) == Some(&b'='));
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
+        }
+        // A Python bytes or raw string literal (`SECRET_KEY = b'…'`, `r"…"`): its prefix.
+        if vs + 1 < e
+            && matches!(hay[vs], b'b' | b'B' | b'r' | b'R' | b'u' | b'U')
+            && matches!(hay[vs + 1], b'"' | b'\'')
+            && matches!(hay[vs - 1], b' ' | b'\t' | b'=' | b':')
+        {
+            vs += 2;
         }
         // The value may hold `&`, `,`, `;`, `<`, `>` (where the pattern stops): a quoted one
         // runs to its closing quote, an unquoted one at the start of a line (`.env`, YAML,
@@ -351,6 +361,12 @@ impl Detector {
                 .count()
         } else {
             e
+        };
+        // A secret's prompt answered (`Enter a secret value: … ANSWER`): the answer, named by
+        // the word before `value`.
+        let (vs, e, key) = match prompt_answer(hay, s, vs).filter(|_| key == b"value") {
+            Some((a, b, name)) => (a, b, name),
+            None => (vs, e, key),
         };
         let value = &hay[vs..e];
         if value.is_empty() || starts_with_known_secret(value) {
@@ -384,7 +400,7 @@ impl Detector {
             // `New value: …` after "Password for the [elastic] user successfully reset."
             b"password".to_vec()
         } else if key == b"value" {
-            match attribute_name_before(hay, s) {
+            match attribute_name_before(hay, s).or_else(|| yaml_pair_name_before(hay, s)) {
                 Some(name) => name,
                 None => return Outcome::Reject,
             }
@@ -401,6 +417,7 @@ impl Detector {
             || call
             || sops
             || audit_hmac(value)
+            || mapbox_public_token(hay, s, value)
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
@@ -988,6 +1005,50 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
     if !(w.ends_with(b"\"key\"") || w.ends_with(b"\"name\"")) {
         return None;
     }
+    secret_pair_name(raw)
+}
+
+/// The secret named by a YAML list item's `name:` on the line right before a `value:` key
+/// at `s`: a Kubernetes container's `env` (`- name: DB_PASSWORD` then `  value: …`), a
+/// Tekton, Argo or GitLab `params`/`variables` list (`- name: registry-password`). The
+/// `value:` stands where the item's `name:` does (the `- ` before it or not); the name is
+/// judged as `json_pair_name_before`'s is (`secret_pair_name`). (Fifteenth round, part B.)
+fn yaml_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
+    let ls = hay[..s].iter().rposition(|&b| b == b'\n')? + 1;
+    if !hay[ls..s].iter().all(|&b| b == b' ') {
+        return None;
+    }
+    let pe = ls - 1 - usize::from(ls >= 2 && hay[ls - 2] == b'\r');
+    let ps = hay[..pe]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |k| k + 1);
+    let prev = &hay[ps..pe];
+    let lead = prev.iter().take_while(|&&b| b == b' ').count();
+    let item = if lead + 2 == s - ls {
+        prev[lead..].strip_prefix(b"- ")?
+    } else if lead == s - ls {
+        &prev[lead..]
+    } else {
+        return None;
+    };
+    let raw = item.strip_prefix(b"name:")?.trim_ascii();
+    let raw = match raw {
+        [q @ (b'"' | b'\''), inner @ .., last] if last == q => inner,
+        _ => raw,
+    };
+    // Where the secret is kept (`DB_PASSWORD_FILE`, `token-path`): no secret's value.
+    let lower = raw.to_ascii_lowercase();
+    if lower.ends_with(b"file") || lower.ends_with(b"path") {
+        return None;
+    }
+    secret_pair_name(raw)
+}
+
+/// A pair's name (`DB_PASSWORD`, `registry-password`, `SMTP_PASS`) as the secret it names,
+/// lower case with its punctuation dropped: `password` for a name ending in `pass`, `pwd` or
+/// `passwd`; else the name when it holds a secret's word; `None` for any other name.
+fn secret_pair_name(raw: &[u8]) -> Option<Vec<u8>> {
     let name: Vec<u8> = raw
         .iter()
         .filter(|b| b.is_ascii_alphanumeric())
@@ -1578,6 +1639,15 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b':' {
         return pgpass_password(hay, s);
     }
+    // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
+    if e - s == 4 && keystore_pass_flag(hay, s) {
+        return match arg_at(hay, e + 1, (e + 120).min(hay.len())) {
+            Some((vs, ve)) if password_like(&hay[vs..ve]) => {
+                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+            }
+            _ => Outcome::Reject,
+        };
+    }
     // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
     if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
         return htpasswd_password(hay, e);
@@ -1752,9 +1822,17 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
                 _ => return Outcome::Reject,
             }
         }
-        let arrow = [b"->".as_slice(), b"=>", b"\xe2\x86\x92"]
-            .into_iter()
-            .find(|a| hay[i..limit].starts_with(a));
+        // A dash set off by blanks stands for the colon too ("Password \u{2014} …", en dash
+        // "\u{2013}"), as chat and mail write it. (Fifteenth round, part B.)
+        let arrow = [
+            b"->".as_slice(),
+            b"=>",
+            b"\xe2\x86\x92",
+            b"\xe2\x80\x94 ",
+            b"\xe2\x80\x93 ",
+        ]
+        .into_iter()
+        .find(|a| hay[i..limit].starts_with(a));
         // An opening guillemet or curly quote stands for the connector ("mot de passe
         // provisoire « … »", "Passwort „…“", "password “…”").
         let open_quote = OPEN_QUOTES
@@ -2475,6 +2553,38 @@ fn arg_at(hay: &[u8], i: usize, limit: usize) -> Option<(usize, usize)> {
     }
 }
 
+/// Whether the `pass` at `p` ends a password flag of Java's `keytool` and `jarsigner` (and
+/// the tools that copied them: `apksigner`, Android's Gradle, `openssl pkcs12`'s docs):
+/// `-storepass`, `-keypass`, with `src`/`dest` before them (`keytool -importkeystore
+/// -srcstorepass … -deststorepass …`), a single or double dash at a word's start. The
+/// password is the next argument. `-storepass:env NAME` and `-storepass:file PATH` name
+/// where it is kept (no blank after `pass`: not this flag's form). (Fifteenth round, part B.)
+fn keystore_pass_flag(hay: &[u8], p: usize) -> bool {
+    let head = &hay[p.saturating_sub(10)..p];
+    let letters = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let mut dash = p - letters;
+    if dash == 0 || hay[dash - 1] != b'-' {
+        return false;
+    }
+    dash -= 1;
+    if dash > 0 && hay[dash - 1] == b'-' {
+        dash -= 1;
+    }
+    if dash > 0 && !matches!(hay[dash - 1], b' ' | b'\t' | b'\n') {
+        return false;
+    }
+    let word = head[head.len() - letters..].to_ascii_lowercase();
+    let word = word
+        .strip_prefix(b"src")
+        .or_else(|| word.strip_prefix(b"dest"))
+        .unwrap_or(&word);
+    word == b"store" || word == b"key"
+}
+
 /// `redis-cli` before the `-a` at `p`, on the same line, within 120 bytes.
 fn redis_cli_before(hay: &[u8], p: usize) -> bool {
     let from = p.saturating_sub(120);
@@ -2656,6 +2766,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             // `pass` after a network word (`wifi pass for the office is …`; `wifi_before`).
             // `pass` ending a variable's name set by a directive (`SetEnv DB_PASS …`).
             if at(p, b"pass ") && (wifi_before(hay, p) || env_directive_name_before(hay, p)) {
+                return Some((p, p + 4));
+            }
+            // A keystore's password flag (`keytool -storepass …`, `-keypass …`).
+            if at(p, b"pass ") && keystore_pass_flag(hay, p) {
                 return Some((p, p + 4));
             }
             // `pass` alone, as a key: before `:`/`=` (blanks between), found by the colon

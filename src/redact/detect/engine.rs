@@ -456,7 +456,8 @@ impl Detector {
 
     /// At a password keyword that is no statement of one (out of line: `eval_triggers` stays
     /// as small as it was): the cells of the table column it heads (`login_password` in a
-    /// password manager's CSV export), pushed. Whether there were any.
+    /// password manager's CSV export), pushed; else the password of a PHP stack trace's
+    /// `PDO->__construct(…)` frame after it (`pdo_trace_password`). Whether there were any.
     #[inline(never)]
     fn password_column(
         &self,
@@ -469,6 +470,11 @@ impl Detector {
         super::table::text_table_passwords(hay, p, &mut |s, e| {
             self.push(out, Hit::new(Entity::Password, s, e), rule);
         });
+        if out.len() == before {
+            if let Some((s, e)) = pdo_trace_password(hay, p) {
+                self.push(out, Hit::new(Entity::Password, s, e), rule);
+            }
+        }
         out.len() > before
     }
 

@@ -79,7 +79,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key(?:[_\-]?base)?|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?|psk|pass)["']?[ \t]*[:=>][ \t]*["']?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key(?:[_\-]?base)?|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?|psk|pass)["']?[ \t]*(?::=|[:=>])[ \t]*(?:[bBrRuU]?["'])?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,

@@ -423,6 +423,74 @@ pub(super) fn audit_hmac(value: &[u8]) -> bool {
     rest.len() >= 32 && rest.iter().all(u8::is_ascii_hexdigit)
 }
 
+/// A Mapbox public token (`pk.…`) under a name or on a line naming Mapbox
+/// (`MAPBOX_TOKEN = 'pk.…'`, `mapboxgl.accessToken = "pk.…"`): Mapbox's access tokens
+/// start with `pk.` (public: made to ship in web pages and apps, scoped to reading maps),
+/// `sk.` (secret) or `tk.` (temporary); only the public one is no secret. The line from its
+/// start to the key at `s` must name Mapbox: `pk.` alone proves nothing. (Fifteenth round,
+/// part B.)
+pub(super) fn mapbox_public_token(hay: &[u8], s: usize, value: &[u8]) -> bool {
+    if !value.starts_with(b"pk.") || value.len() < 40 {
+        return false;
+    }
+    let (ls, _) = line_around(hay, s);
+    hay[ls..s]
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"mapbox"))
+}
+
+/// The password of a PHP stack trace's `PDO->__construct('DSN', 'USER', 'PASSWORD', …)`
+/// frame within 600 bytes after a password keyword that states none: MySQL's access-denied
+/// message (`SQLSTATE[HY000] [1045] Access denied for user 'forge'@'…' (using password:
+/// YES)`) is logged with the trace of the failed connection, whose frame prints the
+/// constructor's arguments (Laravel's and Monolog's logs, PHP's uncaught-exception page).
+/// The third argument, single-quoted as PHP prints strings; none when the frame is cut or
+/// the value is a stand-in. (Fifteenth round, part B.)
+pub(super) fn pdo_trace_password(hay: &[u8], p: usize) -> Option<(usize, usize)> {
+    const FRAME: &[u8] = b"PDO->__construct(";
+    let limit = (p + 600).min(hay.len());
+    let mut i = p + memchr::memmem::find(&hay[p..limit], FRAME)? + FRAME.len();
+    for arg in 0..3 {
+        while hay.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if hay.get(i) != Some(&b'\'') {
+            return None;
+        }
+        let len = hay[i + 1..].iter().take(256).position(|&b| b == b'\'')?;
+        let (s, e) = (i + 1, i + 1 + len);
+        if arg == 2 {
+            let v = &hay[s..e];
+            return (!v.is_empty() && !stand_in(v) && !variable_reference(v)).then_some((s, e));
+        }
+        i = e + 1;
+        if hay.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The answer to a secret's prompt as the `prompts` library prints it once answered
+/// (Cloudflare's `wrangler secret put`: `✔ Enter a secret value: … ANSWER`; `…` stands
+/// between question and answer): with `secret`, `password` or `token` right before the
+/// `value` key at `s` and `… ` at `vs`, the answer (to the next blank) and that word, which
+/// names what it is. (Fifteenth round, part B.)
+pub(super) fn prompt_answer(hay: &[u8], s: usize, vs: usize) -> Option<(usize, usize, Vec<u8>)> {
+    let rest = hay.get(vs..)?.strip_prefix("\u{2026} ".as_bytes())?;
+    let word = [b"secret ".as_slice(), b"password ", b"token "]
+        .into_iter()
+        .find(|w| s >= w.len() && hay[s - w.len()..s].eq_ignore_ascii_case(w))?;
+    let len = rest
+        .iter()
+        .take(256)
+        .take_while(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .count();
+    let a = vs + 4;
+    (len > 0).then(|| (a, a + len, word[..word.len() - 1].to_ascii_lowercase()))
+}
+
 /// The `"password"` of an Azure app's credentials as `az ad sp create-for-rbac` and `az ad
 /// app credential reset` print them (`"appId": "…"` a member before): a client secret,
 /// GENERIC_SECRET, not a person's password.
@@ -445,7 +513,7 @@ fn pulumi_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, 
         .take_while(|&&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         .count();
     if ns == 0 || line.get(ns) != Some(&b':') {
-        return None;
+        return az_variable_row(hay, ls, le);
     }
     let name_s = ns + 1;
     let name_e = name_s
@@ -468,6 +536,32 @@ fn pulumi_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, 
     Some((ls + name_s, ls + name_e, ls + vs, ls + ve))
 }
 
+/// A row of `az pipelines variable-group variable list -o table` (`sqlAdminPassword
+/// False        VALUE`): a name at the line's start, two blanks or more, the `Is Secret`
+/// column (`True`/`False`), two blanks or more, one value token to the line's end; as
+/// `pulumi_row` gives one. (Fifteenth round, part B.)
+fn az_variable_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize, usize)> {
+    let line = &hay[ls..le];
+    let gap = |from: usize| line[from..].iter().take_while(|&&b| b == b' ').count();
+    let name_e = line
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        .count();
+    let flag_s = name_e + gap(name_e);
+    let flag = [b"False".as_slice(), b"True"]
+        .into_iter()
+        .find(|w| line[flag_s..].starts_with(w))?;
+    let vs = flag_s + flag.len() + gap(flag_s + flag.len());
+    if name_e == 0 || flag_s < name_e + 2 || vs < flag_s + flag.len() + 2 {
+        return None;
+    }
+    let ve = line.len() - line.iter().rev().take_while(|&&b| b == b' ').count();
+    if ve <= vs || line[vs..ve].iter().any(|&b| b == b' ' || b == b'\t') {
+        return None;
+    }
+    Some((ls, ls + name_e, ls + vs, ls + ve))
+}
+
 /// A password in `pulumi config --show-secrets` output: the row whose name ends in the
 /// keyword at `hay[s..e]` (`app:dbPassword`, `db:password`). `None` when the line is no
 /// such row. A `[secret]` (the value hidden) is none.
@@ -479,7 +573,9 @@ pub(super) fn pulumi_config_password(hay: &[u8], s: usize, e: usize) -> Option<O
     }
     let value = &hay[vs..ve];
     // Judged as a `key=value` password is (`€` and all: `Z0nn€b10€m2024`).
+    // `None`: the value `az` hides (a secret variable's, `Is Secret` `True`).
     let ok = !matches!(value[0], b'[' | b'$' | b'<' | b'{' | b'*')
+        && !value.eq_ignore_ascii_case(b"none")
         && value.len() <= 128
         && v::mixed_classes(value)
         && !stand_in(value)
