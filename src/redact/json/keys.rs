@@ -28,12 +28,22 @@ pub(crate) enum KeyClass {
 /// (`number`, `value`) of a phone (`"phones": [{"label": "mobile", "number": …}]`, Google
 /// People's `"phoneNumbers": [{"value": …}]`) is read as under a phone key; every other
 /// member keeps its own class.
+///
+/// The `value` member of a secret (`"spring.datasource.password": {"value": "…", "origin":
+/// "…"}`, Spring Boot Actuator's `/env`; an ARM template parameters file's `"adminPassword":
+/// {"value": "…"}`; `"credentials": [{"type": "password", "value": "…"}]`) is that
+/// secret; its other members keep their own classes.
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
     if class != KeyClass::Plain || key.len() > 8 {
         return class;
     }
     match parent {
+        KeyClass::Whole(Entity::Password | Entity::GenericSecret)
+            if key.eq_ignore_ascii_case("value") =>
+        {
+            parent
+        }
         KeyClass::BirthParent | KeyClass::Whole(Entity::DateOfBirth)
             if birth_date_member(&normalize_key(key)) =>
         {

@@ -1,0 +1,53 @@
+//! The fifteenth round's JSON rules for passwords and secrets (issue #20, part C): the
+//! `value` member of a secret-named key's object; each with the look-alikes it must leave
+//! alone.
+
+use super::tests_support::json_findings_checked as json_findings;
+
+fn s(e: &'static str, p: &str) -> (&'static str, String) {
+    (e, p.to_string())
+}
+
+#[test]
+fn the_value_member_of_a_secret_named_object_is_the_secret() {
+    // Spring Boot Actuator's `/env`: each property an object with its value and origin.
+    let body = r#"{"activeProfiles":["prod"],"propertySources":[{"name":"applicationConfig: [classpath:/application-prod.yml]","properties":{"spring.datasource.url":{"value":"jdbc:postgresql://db.internal:5432/dms"},"spring.datasource.password":{"value":"Lavande8901%","origin":"class path resource [application-prod.yml] - 9:15"},"security.password.min-length":{"value":"12"},"server.port":{"value":"8443","origin":"class path resource [application.yml] - 3:9"}}}]}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![s(
+            "PASSWORD",
+            "/propertySources/0/properties/spring.datasource.password/value"
+        )]
+    );
+    // An ARM template's parameters file; Keycloak's credential representation (an array of
+    // objects under a secret key); the origin comes before the value.
+    let body = r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#","parameters":{"adminUsername":{"value":"azureuser"},"adminPassword":{"value":"tramontana-pumpernickel-girasole8"},"vmSize":{"value":"Standard_B2s"}}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![s("PASSWORD", "/parameters/adminPassword/value")]
+    );
+    let body = r#"{"username":"jdoe","credentials":[{"type":"password","value":"m4xcU%0pqSoRR","temporary":false}],"token":{"origin":"vault","Value":"pcEbPxEsme0a86JQ4C5PHjvoZZ"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("GENERIC_SECRET", "/credentials/0/value"),
+            s("GENERIC_SECRET", "/token/Value"),
+        ]
+    );
+}
+
+#[test]
+fn the_other_members_of_a_secret_named_object_stay_unfound() {
+    // The origin, a setting about passwords, a masked value, a value under a plain key, a
+    // deeper member named `value` under a plain member, a password policy's numbers.
+    for body in [
+        r#"{"spring.datasource.password":{"origin":"class path resource [application-prod.yml] - 9:15"}}"#,
+        r#"{"security.password.min-length":{"value":"12"},"password_policy":{"value":"STRONG"}}"#,
+        r#"{"spring.datasource.password":{"value":"******","origin":"env"}}"#,
+        r#"{"spring.datasource.username":{"value":"dms_app"},"server.port":{"value":"8443"}}"#,
+        r#"{"password":{"rules":{"value":"min 12 characters"},"min_length":12}}"#,
+        r#"{"password":{"value":"","origin":"env"}}"#,
+    ] {
+        assert_eq!(json_findings(body), vec![], "{body}");
+    }
+}
