@@ -1,6 +1,6 @@
 //! The fifteenth round's JSON rules for passwords and secrets (issue #20, part C): the
-//! `value` member of a secret-named key's object; each with the look-alikes it must leave
-//! alone.
+//! `value` member of a secret-named key's object, a payment card's vault token; each with
+//! the look-alikes it must leave alone.
 
 use super::tests_support::json_findings_checked as json_findings;
 
@@ -50,4 +50,42 @@ fn the_other_members_of_a_secret_named_object_stay_unfound() {
     ] {
         assert_eq!(json_findings(body), vec![], "{body}");
     }
+}
+
+#[test]
+fn a_payment_cards_vault_token_is_no_secret() {
+    // Braintree's webhook: the card's bin, last four and vault token.
+    let body = r#"{"kind":"subscription_charged_successfully","subscription":{"id":"nmoxeo","transactions":[{"id":"zil452l1","credit_card":{"bin":"371137","last_4":"7830","token":"wpp4xsk"},"ip_address":"10.174.58.212"}]},"merchant":{"private_key":"pcEbPxEsme0a86JQ4C5PHjvoZZrlbR44iZQiMZBR"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("GENERIC_SECRET", "/merchant/private_key"),
+            s("IPV4", "/subscription/transactions/0/ip_address"),
+        ]
+    );
+    // Any case; a network token that is a card number is still a card.
+    assert_eq!(
+        json_findings(r#"{"card":{"Token":"k2x9qv7","brand":"visa"}}"#),
+        vec![]
+    );
+    assert_eq!(
+        json_findings(r#"{"card":{"token":"4111111111111111"}}"#),
+        vec![s("CREDIT_CARD", "/card/token")]
+    );
+}
+
+#[test]
+fn other_secrets_under_a_card_and_tokens_elsewhere_stay_found() {
+    let body = r#"{"credit_card":{"cvv":"123","access_token":"Qx7Lm2Rt9Vb4Nc8Ws1Pz","card_token":"Zr8Kp3Lq9Wt2Vn5"},"payment":{"token":"wpp4xsk"},"token":"ebqbpvt","card":{"meta":{"token":"28iwoaw"}}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("GENERIC_SECRET", "/card/meta/token"),
+            s("GENERIC_SECRET", "/credit_card/access_token"),
+            s("GENERIC_SECRET", "/credit_card/card_token"),
+            s("GENERIC_SECRET", "/credit_card/cvv"),
+            s("GENERIC_SECRET", "/payment/token"),
+            s("GENERIC_SECRET", "/token"),
+        ]
+    );
 }

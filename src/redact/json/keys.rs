@@ -33,9 +33,18 @@ pub(crate) enum KeyClass {
 /// "…"}`, Spring Boot Actuator's `/env`; an ARM template parameters file's `"adminPassword":
 /// {"value": "…"}`; `"credentials": [{"type": "password", "value": "…"}]`) is that
 /// secret; its other members keep their own classes.
+///
+/// The `token` member of a payment card (Braintree's `"credit_card": {"bin": …, "last_4": …,
+/// "token": "wpp4xsk"}`, a gateway's vault reference to the card, what tokenisation stores
+/// in place of its number) names the card, no credential: its text is scanned like any other
+/// (a network token that is a card number is still one). Any other secret name under a card
+/// (`cvv`, `access_token`) keeps its class.
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
     if class != KeyClass::Plain || key.len() > 8 {
+        if parent == KeyClass::Card && key.eq_ignore_ascii_case("token") {
+            return KeyClass::Plain;
+        }
         return class;
     }
     match parent {
