@@ -1,8 +1,9 @@
 //! The fifteenth round's JSON rules for passwords and secrets (issue #20, part C): the
-//! `value` member of a secret-named key's object, a payment card's vault token; each with
-//! the look-alikes it must leave alone.
+//! `value` member of a secret-named key's object, a payment card's vault token, OData's
+//! paging cursors; each with the look-alikes it must leave alone.
 
-use super::tests_support::json_findings_checked as json_findings;
+use super::tests_support::{found, json_findings_checked as json_findings};
+use crate::redact::entity::Entity;
 
 fn s(e: &'static str, p: &str) -> (&'static str, String) {
     (e, p.to_string())
@@ -88,4 +89,43 @@ fn other_secrets_under_a_card_and_tokens_elsewhere_stay_found() {
             s("GENERIC_SECRET", "/token"),
         ]
     );
+}
+
+#[test]
+fn odata_paging_cursors_are_no_secret() {
+    // Microsoft Graph's next page and delta links; Azure's `$skipToken`; a JSON key.
+    let body = r#"{"value":[{"userPrincipalName":"x"}],"@odata.nextLink":"https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=FnCDbI3cVb9rn8cjFDjUDRiu"}"#;
+    assert_eq!(json_findings(body), vec![]);
+    let body = r#"{"@odata.deltaLink":"https://graph.microsoft.com/v1.0/users/delta?$deltatoken=oEcOySpF_hWYmTIUZBOIfPzcwisr_rPe8o9M54L45qEXQGmvQC6T2dbL-9O7nSU-njKhFiGlAZqewNAThmCVnNxqPu5gOBegrm1CaVZ-ZtFZ2tPOAO98OD9y0ao460"}"#;
+    assert_eq!(json_findings(body), vec![]);
+    let body = r#"{"nextLink":"https://management.azure.com/subscriptions/x/resources?api-version=2021-04-01&$skipToken=eyJuZXh0TWFya2VyIjoiMiEyODghTURBd01EYzFJWFJ2YTJWdUlUSXdNalk9In0","skipToken":"Y2FiY2RlZmdoaWprbG1ub3A"}"#;
+    assert_eq!(json_findings(body), vec![]);
+    assert_eq!(
+        found(
+            "GET /v1.0/users?$skiptoken=X8Rk2LmP4vQ9sT1wY6zB",
+            Entity::GenericSecret
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn tokens_beside_a_paging_cursor_stay_found() {
+    // A query string's own token, a skip count before it, an access token in the same link.
+    assert_eq!(
+        found(
+            "https://api.example.com/items?skip=20&token=Qx7Lm2Rt9Vb4Nc8Ws1Pz",
+            Entity::GenericSecret
+        ),
+        vec!["Qx7Lm2Rt9Vb4Nc8Ws1Pz"]
+    );
+    assert_eq!(
+        found(
+            "https://graph.example.com/v1.0/users?$skiptoken=FnCDbI3cVb9rn8cj&access_token=x9Kq2LmP4vR8sT1wY6zB3nD5",
+            Entity::GenericSecret
+        ),
+        vec!["x9Kq2LmP4vR8sT1wY6zB3nD5"]
+    );
+    let body = r#"{"skipToken":"Y2FiY2RlZmdoaWprbG1ub3A","token":"Qx7Lm2Rt9Vb4Nc8Ws1Pz"}"#;
+    assert_eq!(json_findings(body), vec![s("GENERIC_SECRET", "/token")]);
 }

@@ -435,6 +435,11 @@ pub(crate) const NOT_SECRET_SUFFIXES: &[&str] = &[
     // MCP's `_meta.progressToken`: the number or string a client picks to match progress
     // notifications to its request, no credential.
     "progress_token",
+    // OData's paging cursors, in a Microsoft Graph or Azure `@odata.nextLink` /
+    // `@odata.deltaLink` (`…/signIns?$skiptoken=…`, `…/delta?$deltatoken=…`): where the next
+    // page or the next round of changes starts, no credential.
+    "skip_token",
+    "delta_token",
 ];
 
 /// Compiled key-name rules.
