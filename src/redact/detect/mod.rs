@@ -406,4 +406,6 @@ mod tests_r14c;
 #[cfg(test)]
 mod tests_r15b;
 #[cfg(test)]
+mod tests_r15c;
+#[cfg(test)]
 mod tests_support;

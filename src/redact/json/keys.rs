@@ -28,12 +28,31 @@ pub(crate) enum KeyClass {
 /// (`number`, `value`) of a phone (`"phones": [{"label": "mobile", "number": …}]`, Google
 /// People's `"phoneNumbers": [{"value": …}]`) is read as under a phone key; every other
 /// member keeps its own class.
+///
+/// The `value` member of a secret (`"spring.datasource.password": {"value": "…", "origin":
+/// "…"}`, Spring Boot Actuator's `/env`; an ARM template parameters file's `"adminPassword":
+/// {"value": "…"}`; `"credentials": [{"type": "password", "value": "…"}]`) is that
+/// secret; its other members keep their own classes.
+///
+/// The `token` member of a payment card (Braintree's `"credit_card": {"bin": …, "last_4": …,
+/// "token": "wpp4xsk"}`, a gateway's vault reference to the card, what tokenisation stores
+/// in place of its number) names the card, no credential: its text is scanned like any other
+/// (a network token that is a card number is still one). Any other secret name under a card
+/// (`cvv`, `access_token`) keeps its class.
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
     if class != KeyClass::Plain || key.len() > 8 {
+        if parent == KeyClass::Card && key.eq_ignore_ascii_case("token") {
+            return KeyClass::Plain;
+        }
         return class;
     }
     match parent {
+        KeyClass::Whole(Entity::Password | Entity::GenericSecret)
+            if key.eq_ignore_ascii_case("value") =>
+        {
+            parent
+        }
         KeyClass::BirthParent | KeyClass::Whole(Entity::DateOfBirth)
             if birth_date_member(&normalize_key(key)) =>
         {
@@ -416,6 +435,11 @@ pub(crate) const NOT_SECRET_SUFFIXES: &[&str] = &[
     // MCP's `_meta.progressToken`: the number or string a client picks to match progress
     // notifications to its request, no credential.
     "progress_token",
+    // OData's paging cursors, in a Microsoft Graph or Azure `@odata.nextLink` /
+    // `@odata.deltaLink` (`…/signIns?$skiptoken=…`, `…/delta?$deltatoken=…`): where the next
+    // page or the next round of changes starts, no credential.
+    "skip_token",
+    "delta_token",
 ];
 
 /// Compiled key-name rules.

@@ -144,6 +144,8 @@ const PIECES: &[&str] = &[
     "key: ",
     "q4vtmz8e30hbrkxa9dnwy2c6p1fjs7lu",
     ",",
+    // OData's paging cursor in a next link (`skip_token` among the not-secret names).
+    "?$skiptoken=",
 ];
 
 const KEYS: &[&str] = &[
@@ -173,6 +175,10 @@ const KEYS: &[&str] = &[
     "key",
     "value",
     "Value",
+    // A payment card's vault token (`{"credit_card": {"token": …}}`: scanned as text) and
+    // a secret key's object (`{"token": {"value": …}}`: its `value` is the secret).
+    "credit_card",
+    "token",
 ];
 
 fn random_json(rng: &mut Rng, depth: u32) -> serde_json::Value {
