@@ -404,4 +404,6 @@ mod tests_r14b;
 #[cfg(test)]
 mod tests_r14c;
 #[cfg(test)]
+mod tests_r15a;
+#[cfg(test)]
 mod tests_support;

@@ -36,11 +36,16 @@ const NAMES: &[&str] = &[
 
 /// Whether a header cell (or a JSON sheet's header string) names a birth-date column: one of
 /// `NAMES`, or a compound ending in one (`patient_dob`, `customer_birth_date`) or one
-/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`); not
+/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`), or one of
+/// the `/`-separated names of a header in two languages (`Geb./DOB`); not
 /// `birth_place`, `birth_year`, `birthday_party`, `born_in` or `adobe_id`.
 pub(crate) fn birth_date_header(cell: &str) -> bool {
     if cell.len() > 40 {
         return false;
+    }
+    // A header in two languages (`Geb./DOB`, `DOB / Geburtsdatum`): either name will do.
+    if cell.contains('/') {
+        return cell.split('/').any(birth_date_header);
     }
     let mut norm = String::with_capacity(cell.len() + 4);
     let mut prev_lower = false;
