@@ -41,3 +41,40 @@ fn two_language_headers_naming_other_dates_stay_unfound() {
                  0464 | A. Sansoni | 20/01/1958 | 01/03/2021\n";
     assert_eq!(dobs(table), ["20/01/1958"]);
 }
+
+/// A birth date written as airline reservations write it (`DDMMMYY`, IATA), after a
+/// birth phrase.
+#[test]
+fn airline_style_birth_dates() {
+    for (text, date) in [
+        (
+            "  5 RM PAX1 DOB 10JUN79 PASSPORT DE C5F9QV6DC EXP 27DEC30\n",
+            "10JUN79",
+        ),
+        ("SSR DOCS YY HK1 born 27SEP1959 IT\n", "27SEP1959"),
+        ("Passenger DOB: 03aug76\n", "03aug76"),
+    ] {
+        assert_eq!(dobs(text), [date], "{text}");
+    }
+}
+
+/// The same shape without a birth phrase (a flight's date, a passport's expiry) is no
+/// birth date; nor is a word glued to it.
+#[test]
+fn airline_dates_without_birth_phrase_stay_unfound() {
+    for text in [
+        "  2  AF 1041 Y 18DEC 4 CDGFCO HK1  0630 1545\n",
+        "PASSPORT DE C5F9QV6DC EXP 27DEC30\n",
+        "Flight on 10JUN79 to Paris\n",
+        "DOB 10JUN79X\n",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
+
+/// Dutch `mrt` (maart) as a month's abbreviation.
+#[test]
+fn dutch_march_abbreviation() {
+    assert_eq!(dobs("geboren op 19 mrt 1964\n"), ["19 mrt 1964"]);
+    assert!(dobs("vergadering op 19 mrt 1964\n").is_empty());
+}
