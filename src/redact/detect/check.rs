@@ -194,7 +194,10 @@ impl Detector {
                             .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')))
                     })
                 };
-                if text.len() == 11 && v::ssn_ok(num(0..3), num(4..6), num(7..11)) {
+                if text.len() == 11
+                    && v::ssn_ok(num(0..3), num(4..6), num(7..11))
+                    && !member_label_before(hay, s)
+                {
                     hit(Entity::UsSsn, s, e)
                 } else {
                     reject

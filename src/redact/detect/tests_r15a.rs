@@ -78,3 +78,39 @@ fn dutch_march_abbreviation() {
     assert_eq!(dobs("geboren op 19 mrt 1964\n"), ["19 mrt 1964"]);
     assert!(dobs("vergadering op 19 mrt 1964\n").is_empty());
 }
+
+fn ssns(text: &str) -> Vec<String> {
+    found_all(text, Entity::UsSsn)
+}
+
+/// An SSN-shaped number labelled as a claim or a member number (in the locales) is that
+/// number, not an SSN.
+#[test]
+fn claim_and_member_numbers_in_ssn_shape_stay_unfound() {
+    for text in [
+        "Adjuster notes — claim 864-87-2737 (not an SSN), loss date 03/11\n",
+        "Gift Aid / Member no. 887-82-9626\n",
+        "(Mitgliedsnr. 460-50-4123)\n",
+        "release: Lidnummer 063-06-2781\n",
+        "N.º socio 847-96-6471\n",
+        "# Tessera n. 442-63-5691\n",
+        "release: N° adhérent 413-17-9037\n",
+        "Member ID 652-01-9772\n",
+    ] {
+        assert!(ssns(text).is_empty(), "{text}");
+    }
+}
+
+/// An SSN keyword keeps the number an SSN, a claim or member number beside it or not.
+#[test]
+fn ssns_beside_claim_and_member_numbers_are_found() {
+    assert_eq!(
+        ssns("SSN: 387-83-9996   claim 148-64-3520\n"),
+        ["387-83-9996"]
+    );
+    assert_eq!(ssns("Member SSN: 216-40-3928\n"), ["216-40-3928"]);
+    assert_eq!(ssns("Socio 1, SSN 582-22-1830\n"), ["582-22-1830"]);
+    assert_eq!(ssns("Applicant 216-40-3928 on file\n"), ["216-40-3928"]);
+    assert_eq!(ssns("SSN/TIN: 035-62-9857; SO-1\n"), ["035-62-9857"]);
+    assert_eq!(ssns("tax id (SSN) 342-65-5592\n"), ["342-65-5592"]);
+}
