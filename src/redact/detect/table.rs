@@ -95,33 +95,52 @@ pub(crate) fn header_cell_bits(cell: &str, j: usize) -> u128 {
 /// `fax`, `cell`, `Telefon`, `Handy`, `téléphone`, `portable`, `telefono`, `cellulare`,
 /// `teléfono`/`Teléfono` (fourteenth round: the accented `é` kept it from `telef`), `móvil`,
 /// `telefoon`, `mobiel` (as a word of the cell or its start: `phone_1`,
-/// `Telefonnummer`); not `phone_verified`-style flags' values, which hold no number anyway.
-fn phone_header(cell: &str) -> bool {
+/// `Telefonnummer`), or a call record's `a_number`/`b_number` (the calling and the called
+/// party); not `phone_verified`-style flags' values, which hold no number anyway, nor a
+/// column of ids named after a phone word (`cell_id`: a mobile network cell's, `phone_id`).
+pub(super) fn phone_header(cell: &str) -> bool {
     if cell.len() > 32 {
         return false;
     }
     let starts = |w: &[u8], p: &[u8]| w.len() >= p.len() && w[..p.len()].eq_ignore_ascii_case(p);
-    cell.as_bytes()
-        .split(|&b| b.is_ascii_punctuation() || b.is_ascii_whitespace())
-        .any(|w| {
-            w.windows(5).any(|x| x.eq_ignore_ascii_case(b"phone"))
-                || starts(w, b"telef")
-                || starts(w, b"mobil")
-                || starts(w, "m\u{f3}vil".as_bytes())
-                || starts(w, "tel\u{e9}f".as_bytes())
-                || starts(w, b"cellular")
-                || [
-                    &b"tel"[..],
-                    b"fax",
-                    b"cell",
-                    b"handy",
-                    b"portable",
-                    b"gsm",
-                    b"mobiel",
-                ]
-                .iter()
-                .any(|k| w.eq_ignore_ascii_case(k))
-        })
+    let words = || {
+        cell.as_bytes()
+            .split(|&b| b.is_ascii_punctuation() || b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+    };
+    if words()
+        .next_back()
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"id") || w.eq_ignore_ascii_case(b"ids"))
+    {
+        return false;
+    }
+    let mut w = words();
+    if let (Some(party), Some(number), None) = (w.next(), w.next(), w.next()) {
+        if (party.eq_ignore_ascii_case(b"a") || party.eq_ignore_ascii_case(b"b"))
+            && number.eq_ignore_ascii_case(b"number")
+        {
+            return true;
+        }
+    }
+    words().any(|w| {
+        w.windows(5).any(|x| x.eq_ignore_ascii_case(b"phone"))
+            || starts(w, b"telef")
+            || starts(w, b"mobil")
+            || starts(w, "m\u{f3}vil".as_bytes())
+            || starts(w, "tel\u{e9}f".as_bytes())
+            || starts(w, b"cellular")
+            || [
+                &b"tel"[..],
+                b"fax",
+                b"cell",
+                b"handy",
+                b"portable",
+                b"gsm",
+                b"mobiel",
+            ]
+            .iter()
+            .any(|k| w.eq_ignore_ascii_case(k))
+    })
 }
 
 /// `⏎`, which some logs put for a line break.

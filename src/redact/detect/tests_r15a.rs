@@ -114,3 +114,32 @@ fn ssns_beside_claim_and_member_numbers_are_found() {
     assert_eq!(ssns("SSN/TIN: 035-62-9857; SO-1\n"), ["035-62-9857"]);
     assert_eq!(ssns("tax id (SSN) 342-65-5592\n"), ["342-65-5592"]);
 }
+
+fn phones(text: &str) -> Vec<String> {
+    found_all(text, Entity::Phone)
+}
+
+/// A column of ids named after a phone word (a call record's `cell_id`) is no phone column;
+/// a call record's `a_number`/`b_number` are.
+#[test]
+fn call_record_columns() {
+    let cdr = "call_id|start|duration_s|a_number|b_number|cell_id|imei\n\
+               e8526e94c0fb|2026-12-13 00:54|643|40 79 84 04|01206 567886|775-88875|358357776926315\n\
+               c72795d0b6bd|2026-12-13 02:48|1091|+44-7400-789889|40.66.91.15|575-81298|996133720376974\n";
+    assert_eq!(
+        phones(cdr),
+        [
+            "40 79 84 04",
+            "01206 567886",
+            "+44-7400-789889",
+            "40.66.91.15"
+        ]
+    );
+    assert!(found_all(cdr, Entity::Ipv4).is_empty());
+    for cell in ["cell_id", "Phone ID", "tel_ids", "a_number_type", "number"] {
+        assert!(!table::phone_header(cell), "{cell}");
+    }
+    for cell in ["cell", "phone_1", "A-Number", "b_number", "Telefonnummer"] {
+        assert!(table::phone_header(cell), "{cell}");
+    }
+}
