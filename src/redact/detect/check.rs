@@ -290,7 +290,9 @@ impl Detector {
                 let ok = v::phone_ok(&shape(ctx.phone_key))
                     || (!ctx.phone_key
                         && v::phone_ok(&shape(true))
-                        && (phone_context_before(hay, s) || super::table::in_phone_column(hay, s)));
+                        && ((phone_context_before(hay, s)
+                            && !super::table::starts_non_phone_row(hay, s))
+                            || super::table::in_phone_column(hay, s)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
                 let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));

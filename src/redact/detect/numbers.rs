@@ -642,6 +642,10 @@ fn is_label(w: &[u8]) -> bool {
             | b"nhs"
             | b"release"
             | b"item"
+            // A form's id (`Form ID 698-678-845`, `form no. …`).
+            | b"form"
+            // A real-estate listing's number (`MLS# 286666749`).
+            | b"mls"
     )
 }
 

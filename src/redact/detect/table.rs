@@ -605,6 +605,35 @@ pub(super) fn in_phone_column(hay: &[u8], s: usize) -> bool {
         || phone(copy_column(hay, s))
 }
 
+/// Whether the number at `s` starts a row of a delimited text table (`|`, `;` or tab in its
+/// line and in the line above) whose first cell above names no phone (`MLS_ID|…|AGENT_PHONE|…`
+/// then `308831858|P|…`): a phone word on the line above is another column's, or another
+/// row's, not this number's context.
+// Out of line: looked at only when a phone word was the evidence.
+#[inline(never)]
+pub(super) fn starts_non_phone_row(hay: &[u8], s: usize) -> bool {
+    if s == 0 || hay[s - 1] != b'\n' {
+        return false;
+    }
+    let row = &hay[s..];
+    let row = &row[..memchr::memchr(b'\n', row).unwrap_or(row.len())];
+    let mut above_end = s - 1;
+    if above_end > 0 && hay[above_end - 1] == b'\r' {
+        above_end -= 1;
+    }
+    let above_start = memchr::memrchr(b'\n', &hay[..above_end]).map_or(0, |i| i + 1);
+    let above = &hay[above_start..above_end];
+    [b'|', b';', b'\t'].into_iter().any(|d| {
+        row.contains(&d)
+            && above.contains(&d)
+            && above
+                .split(|&b| b == d)
+                .next()
+                .and_then(|c| std::str::from_utf8(c).ok())
+                .is_some_and(|c| !phone_header(c))
+    })
+}
+
 /// Whether the cell at `s` is in a blank-aligned text table's phone column
 /// (`blank_column_header`, `phone_header`), or a `COPY` data row's (`copy_column`).
 pub(super) fn in_blank_phone_column(hay: &[u8], s: usize) -> bool {

@@ -143,3 +143,34 @@ fn call_record_columns() {
         assert!(table::phone_header(cell), "{cell}");
     }
 }
+
+/// A form's id after a contact phone is that id, not a second phone.
+#[test]
+fn form_ids_after_a_phone_stay_unfound() {
+    let text = "Person 2: Ida Brandt, relationship spouse, Geb.: 18.04.1956\n\
+                Contact phone: +49 30 149132\n\
+                Form ID 698-678-845 (9 digits, not an SSN)\n";
+    assert_eq!(phones(text), ["+49 30 149132"]);
+    assert_eq!(
+        phones("Call me back, form no. 030 1234 5678\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(phones("Call me back: 030 1234 5678\n"), ["030 1234 5678"]);
+}
+
+/// A phone word in a table's header line is its own column's: the number starting the next
+/// row, in a column named otherwise, is no phone; nor is a listing's number after a phone.
+#[test]
+fn phone_words_of_other_columns_and_listing_numbers() {
+    let table = "MLS_ID|STATUS|LIST_PRICE|ADDRESS|AGENT|AGENT_PHONE|AGENT_EMAIL|LOCKBOX\n\
+                 308831858|P|681000|Borgo Danilo, 2|Raffaello Meucci|+39 02 2842 7050|m@ziggo.nl|7683\n";
+    assert_eq!(phones(table), ["+39 02 2842 7050"]);
+    assert_eq!(
+        phones("On-call phone 810 51 72 68. MLS# 286666749; Meeting ID: 269 8600 6596\n"),
+        ["810 51 72 68"]
+    );
+    // A first column headed as a phone, and a phone after its word on the line above, stay
+    // phones.
+    assert_eq!(phones("Phone|Name\n0301234567|Bob\n"), ["0301234567"]);
+    assert_eq!(phones("Call me back on\n0301234567\n"), ["0301234567"]);
+}
