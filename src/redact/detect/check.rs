@@ -174,12 +174,15 @@ impl Detector {
             }
             Kind::Iban => check_iban(hay, s, e),
             Kind::Card => {
+                // A GDS's form of payment (`FP CCVI4111…/0828`) names a card, and its expiry
+                // follows the `/`.
+                let fop = before.is_some_and(v::is_word) && payment_card_code_before(hay, s);
                 if matches!(before, Some(b'-' | b'.' | b'/'))
-                    || followed_by_digit_after(hay, e, b"-./")
+                    || (followed_by_digit_after(hay, e, b"-./") && !fop)
                 {
                     return reject;
                 }
-                check_card(hay, s, e, ctx.card_key)
+                check_card(hay, s, e, ctx.card_key || fop)
             }
             Kind::Ssn => {
                 if (matches!(before, Some(b'-' | b'.' | b'/')) && !ssn_keyword_joined(hay, s))
@@ -1434,7 +1437,8 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
     }
     // Every one of these starts with a word byte, so the leading `\b` needs a non-word
     // byte (or nothing) before it.
-    if p > 0 && v::is_word(hay[p - 1]) {
+    if p > 0 && v::is_word(hay[p - 1]) && !(kind == Kind::Card && payment_card_code_before(hay, p))
+    {
         return match kind {
             Kind::Card | Kind::Ssn | Kind::Ipv4 | Kind::Iban => Ok(None),
             _ => Err(()),

@@ -142,7 +142,12 @@ impl Detector {
         for &rule in &self.numeric {
             let fits = match self.rules[rule].0 {
                 Kind::Iban => first.is_ascii_uppercase(),
-                Kind::Card => digit_start && no_sep && digits >= 12,
+                Kind::Card => {
+                    digits >= 12
+                        && no_sep
+                        && (digit_start
+                            || (first.is_ascii_digit() && payment_card_code_before(hay, p)))
+                }
                 Kind::Ssn if digit_start && (no_sep || ssn_keyword_joined(hay, p)) => {
                     if matches!(at(3), b'-' | b' ') && at(6) == at(3) {
                         true
@@ -676,6 +681,20 @@ pub(super) fn member_label_before(hay: &[u8], s: usize) -> bool {
     }
 }
 
+/// A reservation's form of payment as a GDS (Amadeus, Sabre) writes it: `FP CCVI4111…/0828`,
+/// `CC`, the card brand's two-letter code, then the card number glued to it (the expiry
+/// after a `/`). Whether the number at `p` follows such a `CC??` word.
+// Out of line: it is looked at only for digits after a word byte.
+#[inline(never)]
+pub(super) fn payment_card_code_before(hay: &[u8], p: usize) -> bool {
+    p >= 4
+        && p <= hay.len()
+        && &hay[p - 4..p - 2] == b"CC"
+        && hay[p - 2].is_ascii_uppercase()
+        && hay[p - 1].is_ascii_uppercase()
+        && (p == 4 || !v::is_word(hay[p - 5]))
+}
+
 /// Carrier names and waybill labels (lower case): a carrier's tracking number is no card.
 fn is_carrier_label(w: &[u8]) -> bool {
     matches!(
@@ -983,7 +1002,9 @@ fn card_word_before(hay: &[u8], s: usize) -> bool {
 pub(super) fn rejected_shape_end(hay: &[u8], p: usize) -> Option<usize> {
     let kind = match hay[p] {
         b'1'..=b'9' => Kind::Card,
-        b'A'..=b'Z' => Kind::Iban,
+        // Not a GDS's `CCVI` before a card number (`payment_card_code_before`): the card
+        // is tried from its first digit.
+        b'A'..=b'Z' if !payment_card_code_before(hay, p + 2) => Kind::Iban,
         _ => return None,
     };
     let end = shape_end(kind, hay, p).ok()??;

@@ -174,3 +174,43 @@ fn phone_words_of_other_columns_and_listing_numbers() {
     assert_eq!(phones("Phone|Name\n0301234567|Bob\n"), ["0301234567"]);
     assert_eq!(phones("Call me back on\n0301234567\n"), ["0301234567"]);
 }
+
+fn cards(text: &str) -> Vec<String> {
+    found_all(text, Entity::CreditCard)
+}
+
+/// A reservation's form of payment as a GDS writes it (`FP CC`, the brand's code, the number
+/// glued to it, `/` and the expiry): the card number.
+#[test]
+fn gds_form_of_payment_cards() {
+    for (text, card) in [
+        (
+            "  6 FP CCVI5268764694734655/0928\n  7 FA PAX 057-020107616\n",
+            "5268764694734655",
+        ),
+        ("  6 FP CCAX372572231584747/0927\n", "372572231584747"),
+        ("  6 FP CCCA4480987743218/1229\n", "4480987743218"),
+        (
+            "6 FP CCDC30082031625629/0530 |   7 FA PAX\n",
+            "30082031625629",
+        ),
+    ] {
+        assert_eq!(cards(text), [card], "{text}");
+    }
+}
+
+/// The same digits glued to other words, or failing the card checks, stay unfound.
+#[test]
+fn glued_numbers_that_are_no_form_of_payment_stay_unfound() {
+    for text in [
+        "ref XCCVI5268764694734655/0928\n",
+        "batch ABVI5268764694734655\n",
+        "CCVI5268764694734656/0928\n",
+        "id CCvi5268764694734655\n",
+        "sku VI5268764694734655\n",
+        "FP CCVI",
+        "FP CCVI12",
+    ] {
+        assert!(cards(text).is_empty(), "{text}");
+    }
+}
