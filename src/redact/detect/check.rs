@@ -174,12 +174,15 @@ impl Detector {
             }
             Kind::Iban => check_iban(hay, s, e),
             Kind::Card => {
+                // A GDS's form of payment (`FP CCVI4111…/0828`) names a card, and its expiry
+                // follows the `/`.
+                let fop = before.is_some_and(v::is_word) && payment_card_code_before(hay, s);
                 if matches!(before, Some(b'-' | b'.' | b'/'))
-                    || followed_by_digit_after(hay, e, b"-./")
+                    || (followed_by_digit_after(hay, e, b"-./") && !fop)
                 {
                     return reject;
                 }
-                check_card(hay, s, e, ctx.card_key)
+                check_card(hay, s, e, ctx.card_key || fop)
             }
             Kind::Ssn => {
                 if (matches!(before, Some(b'-' | b'.' | b'/')) && !ssn_keyword_joined(hay, s))
@@ -194,7 +197,10 @@ impl Detector {
                             .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')))
                     })
                 };
-                if text.len() == 11 && v::ssn_ok(num(0..3), num(4..6), num(7..11)) {
+                if text.len() == 11
+                    && v::ssn_ok(num(0..3), num(4..6), num(7..11))
+                    && !member_label_before(hay, s)
+                {
                     hit(Entity::UsSsn, s, e)
                 } else {
                     reject
@@ -287,7 +293,9 @@ impl Detector {
                 let ok = v::phone_ok(&shape(ctx.phone_key))
                     || (!ctx.phone_key
                         && v::phone_ok(&shape(true))
-                        && (phone_context_before(hay, s) || super::table::in_phone_column(hay, s)));
+                        && ((phone_context_before(hay, s)
+                            && !super::table::starts_non_phone_row(hay, s))
+                            || super::table::in_phone_column(hay, s)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
                 let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));
@@ -1499,7 +1507,8 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
     }
     // Every one of these starts with a word byte, so the leading `\b` needs a non-word
     // byte (or nothing) before it.
-    if p > 0 && v::is_word(hay[p - 1]) {
+    if p > 0 && v::is_word(hay[p - 1]) && !(kind == Kind::Card && payment_card_code_before(hay, p))
+    {
         return match kind {
             Kind::Card | Kind::Ssn | Kind::Ipv4 | Kind::Iban => Ok(None),
             _ => Err(()),

@@ -404,6 +404,8 @@ mod tests_r14b;
 #[cfg(test)]
 mod tests_r14c;
 #[cfg(test)]
+mod tests_r15a;
+#[cfg(test)]
 mod tests_r15b;
 #[cfg(test)]
 mod tests_r15c;

@@ -142,7 +142,12 @@ impl Detector {
         for &rule in &self.numeric {
             let fits = match self.rules[rule].0 {
                 Kind::Iban => first.is_ascii_uppercase(),
-                Kind::Card => digit_start && no_sep && digits >= 12,
+                Kind::Card => {
+                    digits >= 12
+                        && no_sep
+                        && (digit_start
+                            || (first.is_ascii_digit() && payment_card_code_before(hay, p)))
+                }
                 Kind::Ssn if digit_start && (no_sep || ssn_keyword_joined(hay, p)) => {
                     if matches!(at(3), b'-' | b' ') && at(6) == at(3) {
                         true
@@ -642,7 +647,52 @@ fn is_label(w: &[u8]) -> bool {
             | b"nhs"
             | b"release"
             | b"item"
+            // A form's id (`Form ID 698-678-845`, `form no. …`).
+            | b"form"
+            // A real-estate listing's number (`MLS# 286666749`).
+            | b"mls"
     )
+}
+
+/// An identifier's label (`is_label`: `claim 864-87-2737`, `Member no. …`) or a member
+/// number's in the locales (`Mitgliedsnr.`, `Lidnummer`, `N.º socio`, `Tessera n.`, `N°
+/// adhérent`) right before an SSN-shaped number: the number is that identifier, not an SSN
+/// (an SSN keyword before it is looked for first). Not for phones: `socio`, `tessera` and
+/// `adhérent` alone also name the person a phone belongs to.
+pub(super) fn member_label_before(hay: &[u8], s: usize) -> bool {
+    // `SSN/TIN: …`: `tin` is an identifier label, the SSN keyword comes first.
+    if ssn_context_before(hay, s) {
+        return false;
+    }
+    label_before(hay, s, |w| {
+        is_label(w)
+            || matches!(
+                w,
+                b"mitgliedsnr"
+                    | b"mitgliedsnummer"
+                    | b"lidnummer"
+                    | b"lidnr"
+                    | b"socio"
+                    | b"tessera"
+            )
+    }) || {
+        let head = hay[..s].trim_ascii_end();
+        head.len() >= 9 && head[head.len() - 9..].eq_ignore_ascii_case("adh\u{e9}rent".as_bytes())
+    }
+}
+
+/// A reservation's form of payment as a GDS (Amadeus, Sabre) writes it: `FP CCVI4111…/0828`,
+/// `CC`, the card brand's two-letter code, then the card number glued to it (the expiry
+/// after a `/`). Whether the number at `p` follows such a `CC??` word.
+// Out of line: it is looked at only for digits after a word byte.
+#[inline(never)]
+pub(super) fn payment_card_code_before(hay: &[u8], p: usize) -> bool {
+    p >= 4
+        && p <= hay.len()
+        && &hay[p - 4..p - 2] == b"CC"
+        && hay[p - 2].is_ascii_uppercase()
+        && hay[p - 1].is_ascii_uppercase()
+        && (p == 4 || !v::is_word(hay[p - 5]))
 }
 
 /// Carrier names and waybill labels (lower case): a carrier's tracking number is no card.
@@ -952,7 +1002,9 @@ fn card_word_before(hay: &[u8], s: usize) -> bool {
 pub(super) fn rejected_shape_end(hay: &[u8], p: usize) -> Option<usize> {
     let kind = match hay[p] {
         b'1'..=b'9' => Kind::Card,
-        b'A'..=b'Z' => Kind::Iban,
+        // Not a GDS's `CCVI` before a card number (`payment_card_code_before`): the card
+        // is tried from its first digit.
+        b'A'..=b'Z' if !payment_card_code_before(hay, p + 2) => Kind::Iban,
         _ => return None,
     };
     let end = shape_end(kind, hay, p).ok()??;

@@ -32,9 +32,12 @@ pub(super) enum Kind {
 /// A date: numeric (`1984-03-02`, `02/03/1984`, `02.03.84`) or with a month's name in the
 /// seven locales (`3 March 1984`, `March 3rd, 1984`, `3. März 1984`, `3 mars 1984`,
 /// `3 de marzo de 1984`, `3 marzo 1984`, `3 maart 1984`): the names' first three letters
-/// (`oct`/`okt`/`ott`, `dec`/`dez`/`dic`/`déc`, `ene`, `gen`, `mai`/`mei`/`mag`/`may`, …);
+/// (`oct`/`okt`/`ott`, `dec`/`dez`/`dic`/`déc`, `ene`, `gen`, `mai`/`mei`/`mag`/`may`, Dutch
+/// `mrt`, …);
 /// and Oracle's `DD-MON-YYYY` (`02-NOV-1945`, `02-NOV-45`: the default `NLS_DATE_FORMAT`,
-/// which database exports and forms filled from them print), English month abbreviations.
+/// which database exports and forms filled from them print), English month abbreviations;
+/// and the same without the dashes, as airline reservations (IATA, a GDS's PNR: `DOB
+/// 10JUN79`) write it.
 /// A date in ISO 8601's basic form (`19661019`), as vCard's `BDAY:` writes it.
 pub(super) const YMD8: &str = r"(?:1[89]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])";
 
@@ -51,7 +54,7 @@ const ISO_CALL: &str = r#"(?:(?:ISODate|(?:new )?Date)\(["']?)?"#;
 /// A date format's hint in parentheses before the date (`(MM/DD/YYYY): `, `(TT.MM.JJJJ)`).
 const FORMAT_HINT: &str = r"(?:\([A-Za-z/.\-]{1,12}\)[ \t:=]{0,4})?";
 
-pub(super) const DATE: &str = r"(?:[0-9]{4}[\-./][0-9]{1,2}[\-./][0-9]{1,2}|[0-9]{1,2}[\-./][0-9]{1,2}[\-./](?:[0-9]{4}|[0-9]{2})|[0-9]{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-(?:[0-9]{4}|[0-9]{2})|(?:[0-9]{1,2}\.? (?:de )?)?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|okt|dez|m\xC3\xA4r|mai|mei|maa|jui|f\xC3\xA9v|avr|ao\xC3\xBB|d\xC3\xA9c|gen|mag|giu|lug|ago|set|ott|dic|ene|abr)[a-z]*\.?(?: [0-9]{1,2}(?:st|nd|rd|th)?,?)?(?: de)? [0-9]{4})";
+pub(super) const DATE: &str = r"(?:[0-9]{4}[\-./][0-9]{1,2}[\-./][0-9]{1,2}|[0-9]{1,2}[\-./][0-9]{1,2}[\-./](?:[0-9]{4}|[0-9]{2})|[0-9]{1,2}-?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-?(?:[0-9]{4}|[0-9]{2})|(?:[0-9]{1,2}\.? (?:de )?)?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|okt|dez|m\xC3\xA4r|mai|mei|maa|mrt|jui|f\xC3\xA9v|avr|ao\xC3\xBB|d\xC3\xA9c|gen|mag|giu|lug|ago|set|ott|dic|ene|abr)[a-z]*\.?(?: [0-9]{1,2}(?:st|nd|rd|th)?,?)?(?: de)? [0-9]{4})";
 
 /// (kind, entities it can yield, pattern). ASCII-only, byte mode; `\b` is ASCII.
 pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {

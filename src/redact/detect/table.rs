@@ -36,11 +36,16 @@ const NAMES: &[&str] = &[
 
 /// Whether a header cell (or a JSON sheet's header string) names a birth-date column: one of
 /// `NAMES`, or a compound ending in one (`patient_dob`, `customer_birth_date`) or one
-/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`); not
+/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`), or one of
+/// the `/`-separated names of a header in two languages (`Geb./DOB`); not
 /// `birth_place`, `birth_year`, `birthday_party`, `born_in` or `adobe_id`.
 pub(crate) fn birth_date_header(cell: &str) -> bool {
     if cell.len() > 40 {
         return false;
+    }
+    // A header in two languages (`Geb./DOB`, `DOB / Geburtsdatum`): either name will do.
+    if cell.contains('/') {
+        return cell.split('/').any(birth_date_header);
     }
     let mut norm = String::with_capacity(cell.len() + 4);
     let mut prev_lower = false;
@@ -90,33 +95,52 @@ pub(crate) fn header_cell_bits(cell: &str, j: usize) -> u128 {
 /// `fax`, `cell`, `Telefon`, `Handy`, `téléphone`, `portable`, `telefono`, `cellulare`,
 /// `teléfono`/`Teléfono` (fourteenth round: the accented `é` kept it from `telef`), `móvil`,
 /// `telefoon`, `mobiel` (as a word of the cell or its start: `phone_1`,
-/// `Telefonnummer`); not `phone_verified`-style flags' values, which hold no number anyway.
-fn phone_header(cell: &str) -> bool {
+/// `Telefonnummer`), or a call record's `a_number`/`b_number` (the calling and the called
+/// party); not `phone_verified`-style flags' values, which hold no number anyway, nor a
+/// column of ids named after a phone word (`cell_id`: a mobile network cell's, `phone_id`).
+pub(super) fn phone_header(cell: &str) -> bool {
     if cell.len() > 32 {
         return false;
     }
     let starts = |w: &[u8], p: &[u8]| w.len() >= p.len() && w[..p.len()].eq_ignore_ascii_case(p);
-    cell.as_bytes()
-        .split(|&b| b.is_ascii_punctuation() || b.is_ascii_whitespace())
-        .any(|w| {
-            w.windows(5).any(|x| x.eq_ignore_ascii_case(b"phone"))
-                || starts(w, b"telef")
-                || starts(w, b"mobil")
-                || starts(w, "m\u{f3}vil".as_bytes())
-                || starts(w, "tel\u{e9}f".as_bytes())
-                || starts(w, b"cellular")
-                || [
-                    &b"tel"[..],
-                    b"fax",
-                    b"cell",
-                    b"handy",
-                    b"portable",
-                    b"gsm",
-                    b"mobiel",
-                ]
-                .iter()
-                .any(|k| w.eq_ignore_ascii_case(k))
-        })
+    let words = || {
+        cell.as_bytes()
+            .split(|&b| b.is_ascii_punctuation() || b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+    };
+    if words()
+        .next_back()
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"id") || w.eq_ignore_ascii_case(b"ids"))
+    {
+        return false;
+    }
+    let mut w = words();
+    if let (Some(party), Some(number), None) = (w.next(), w.next(), w.next()) {
+        if (party.eq_ignore_ascii_case(b"a") || party.eq_ignore_ascii_case(b"b"))
+            && number.eq_ignore_ascii_case(b"number")
+        {
+            return true;
+        }
+    }
+    words().any(|w| {
+        w.windows(5).any(|x| x.eq_ignore_ascii_case(b"phone"))
+            || starts(w, b"telef")
+            || starts(w, b"mobil")
+            || starts(w, "m\u{f3}vil".as_bytes())
+            || starts(w, "tel\u{e9}f".as_bytes())
+            || starts(w, b"cellular")
+            || [
+                &b"tel"[..],
+                b"fax",
+                b"cell",
+                b"handy",
+                b"portable",
+                b"gsm",
+                b"mobiel",
+            ]
+            .iter()
+            .any(|k| w.eq_ignore_ascii_case(k))
+    })
 }
 
 /// `⏎`, which some logs put for a line break.
@@ -579,6 +603,35 @@ pub(super) fn in_phone_column(hay: &[u8], s: usize) -> bool {
     // A `COPY` row's first line is a delimited table's header to `column_header`.
     phone(column_header(hay, s).or_else(|| blank_column_header(hay, s)))
         || phone(copy_column(hay, s))
+}
+
+/// Whether the number at `s` starts a row of a delimited text table (`|`, `;` or tab in its
+/// line and in the line above) whose first cell above names no phone (`MLS_ID|…|AGENT_PHONE|…`
+/// then `308831858|P|…`): a phone word on the line above is another column's, or another
+/// row's, not this number's context.
+// Out of line: looked at only when a phone word was the evidence.
+#[inline(never)]
+pub(super) fn starts_non_phone_row(hay: &[u8], s: usize) -> bool {
+    if s == 0 || hay[s - 1] != b'\n' {
+        return false;
+    }
+    let row = &hay[s..];
+    let row = &row[..memchr::memchr(b'\n', row).unwrap_or(row.len())];
+    let mut above_end = s - 1;
+    if above_end > 0 && hay[above_end - 1] == b'\r' {
+        above_end -= 1;
+    }
+    let above_start = memchr::memrchr(b'\n', &hay[..above_end]).map_or(0, |i| i + 1);
+    let above = &hay[above_start..above_end];
+    [b'|', b';', b'\t'].into_iter().any(|d| {
+        row.contains(&d)
+            && above.contains(&d)
+            && above
+                .split(|&b| b == d)
+                .next()
+                .and_then(|c| std::str::from_utf8(c).ok())
+                .is_some_and(|c| !phone_header(c))
+    })
 }
 
 /// Whether the cell at `s` is in a blank-aligned text table's phone column
