@@ -654,27 +654,31 @@ fn is_label(w: &[u8]) -> bool {
     )
 }
 
-/// An identifier's label (`is_label`: `claim 864-87-2737`, `Member no. …`) or a member
-/// number's in the locales (`Mitgliedsnr.`, `Lidnummer`, `N.º socio`, `Tessera n.`, `N°
-/// adhérent`) right before an SSN-shaped number: the number is that identifier, not an SSN
-/// (an SSN keyword before it is looked for first). Not for phones: `socio`, `tessera` and
-/// `adhérent` alone also name the person a phone belongs to.
+/// A claim's or a member number's label (`claim 864-87-2737`, `Member no. …`, and in the
+/// locales `Mitgliedsnr.`, `Lidnummer`, `N.º socio`, `Tessera n.`, `N° adhérent`) right
+/// before an SSN-shaped number: the number is that identifier, not an SSN (an SSN keyword
+/// before it is looked for first). Only these: an SSN-shaped number after the other
+/// identifier labels (`ticket`, `order`, `case`, …: `type:ticket 536-22-8814` is a search for
+/// an SSN) stays an SSN — fail closed. Not for phones: `socio`, `tessera` and `adhérent`
+/// alone also name the person a phone belongs to.
 pub(super) fn member_label_before(hay: &[u8], s: usize) -> bool {
-    // `SSN/TIN: …`: `tin` is an identifier label, the SSN keyword comes first.
+    // An SSN keyword before the number wins (`Member SSN: …`).
     if ssn_context_before(hay, s) {
         return false;
     }
     label_before(hay, s, |w| {
-        is_label(w)
-            || matches!(
-                w,
-                b"mitgliedsnr"
-                    | b"mitgliedsnummer"
-                    | b"lidnummer"
-                    | b"lidnr"
-                    | b"socio"
-                    | b"tessera"
-            )
+        matches!(
+            w,
+            b"claim"
+                | b"member"
+                | b"membership"
+                | b"mitgliedsnr"
+                | b"mitgliedsnummer"
+                | b"lidnummer"
+                | b"lidnr"
+                | b"socio"
+                | b"tessera"
+        )
     }) || {
         let head = hay[..s].trim_ascii_end();
         head.len() >= 9 && head[head.len() - 9..].eq_ignore_ascii_case("adh\u{e9}rent".as_bytes())

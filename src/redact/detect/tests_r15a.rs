@@ -113,6 +113,15 @@ fn ssns_beside_claim_and_member_numbers_are_found() {
     assert_eq!(ssns("Applicant 216-40-3928 on file\n"), ["216-40-3928"]);
     assert_eq!(ssns("SSN/TIN: 035-62-9857; SO-1\n"), ["035-62-9857"]);
     assert_eq!(ssns("tax id (SSN) 342-65-5592\n"), ["342-65-5592"]);
+    // Other identifier labels do not make an SSN-shaped number theirs: a ticket search for
+    // an SSN is one (fail closed; the scenario bank's `adversarial/pii.yaml` asks the same).
+    for (text, ssn) in [
+        ("type:ticket 536-22-8814", "536-22-8814"),
+        ("order 216-40-3928 refund", "216-40-3928"),
+        ("case 387-83-9996\n", "387-83-9996"),
+    ] {
+        assert_eq!(ssns(text), [ssn], "{text}");
+    }
 }
 
 fn phones(text: &str) -> Vec<String> {
