@@ -301,7 +301,9 @@ impl ProseTriggers {
             hay.get(from..from + w.len())
                 .is_some_and(|x| x.eq_ignore_ascii_case(w))
         };
-        let p = match hay[q] {
+        // `q` can be the text's end: `pass ` closing the text sends its next byte here.
+        let Some(&at) = hay.get(q) else { return };
+        let p = match at {
             // `pass` (the keyword's tail is checked by `prose_keyword`).
             b's' | b'S'
                 if q >= 2
@@ -337,7 +339,7 @@ impl ProseTriggers {
         // `pass ` hides a literal starting inside it from Teddy (its matches do not
         // overlap): `sshpass -p …` (`ss -p `), `pass -u …`. The byte after the blank is
         // checked as its own anchor.
-        if hay[q] | 0x20 == b's' && (51..54).any(lit) {
+        if at | 0x20 == b's' && (51..54).any(lit) {
             self.check_at(hay, q + 3, out);
         }
     }

@@ -1,7 +1,7 @@
 //! The fifteenth round's rules for passwords and secrets in free text (issue #20, part B):
 //! each with the look-alikes it must leave alone.
 
-use super::tests_support::found;
+use super::tests_support::{found, found_all, hits};
 use super::*;
 
 #[test]
@@ -226,5 +226,19 @@ fn pdo_trace_after_access_denied() {
         "Access denied for user 'forge'@'db' (using password: YES)\n#0 Connector.php(65): PDO->__construct()\n",
     ] {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+}
+
+/// `pass ` closing a text of 64 bytes or more (the prose searcher's Teddy path) sends the
+/// byte after it — the text's end — to the anchor check: no panic, and nothing found there.
+/// Found by slicing the splits' documents at random offsets (`ProxyPass ` at a slice's end).
+#[test]
+fn pass_and_a_blank_closing_the_text_is_no_anchor_past_its_end() {
+    let head = "    RequestHeader set X-Trace \"abc\"\n    ProxyPreserveHost On\n";
+    for tail in ["ProxyPass ", "wifi pass ", "PASS ", "Pass "] {
+        let text = format!("{head}{tail}");
+        assert!(text.len() >= 64, "{text}");
+        assert!(found_all(&text, Entity::Password).is_empty(), "{text}");
+        assert!(hits(&text).is_empty(), "{text}");
     }
 }
