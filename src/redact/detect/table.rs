@@ -190,17 +190,22 @@ pub(super) fn text_table_birth_values(
     found: &mut dyn FnMut(usize, usize),
 ) {
     column_cells(hay, p, &birth_date_header, &mut |start, end| {
-        if date_re
-            .search(
-                &Input::new(&hay[..end])
-                    .range(start..)
-                    .anchored(Anchored::Yes),
-            )
-            .is_some_and(|m| m.end() == end)
-        {
+        if whole_date(hay, start, end, date_re) {
             found(start, end);
         }
     });
+}
+
+/// Whether the cell `hay[start..end]` is a date as a whole (`date_re` anchored at its start,
+/// ending at its end).
+fn whole_date(hay: &[u8], start: usize, end: usize, date_re: &Regex) -> bool {
+    date_re
+        .search(
+            &Input::new(&hay[..end])
+                .range(start..)
+                .anchored(Anchored::Yes),
+        )
+        .is_some_and(|m| m.end() == end)
 }
 
 /// The cells of a text table's column whose header cell is the one around the trigger `p`
@@ -430,14 +435,7 @@ pub(super) fn copy_birth_values(
         if let Some(&(a, b)) = cells.get(col) {
             let start = i + lead + a;
             let end = i + lead + b;
-            if date_re
-                .search(
-                    &Input::new(&hay[..end])
-                        .range(start..)
-                        .anchored(Anchored::Yes),
-                )
-                .is_some_and(|m| m.end() == end)
-            {
+            if whole_date(hay, start, end, date_re) {
                 found(start, end);
             }
         }
