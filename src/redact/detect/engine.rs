@@ -41,7 +41,7 @@ impl Detector {
             ) {
                 numeric.push(rules.len());
             }
-            for t in triggers(kind) {
+            for t in triggers(kind).iter().chain(more_triggers(kind)) {
                 lits.push(t.to_string());
                 trigger_meta.push((Some(rules.len()), false));
             }
@@ -83,8 +83,8 @@ impl Detector {
     }
 
     pub(super) fn build_fast(rules: &[(Kind, Regex)]) -> Option<FastTriggers> {
-        let mut lits = Vec::new();
-        let mut teddy_rule = Vec::new();
+        // The literals of each searcher (`triggers`, `more_triggers`) and their rules.
+        let mut tiers: [(Vec<String>, Vec<usize>); 2] = Default::default();
         let mut key_value = None;
         let mut prose = None;
         for (i, (kind, _)) in rules.iter().enumerate() {
@@ -96,39 +96,55 @@ impl Detector {
                 prose = Some(ProseTriggers::new(i));
                 continue;
             }
-            for t in triggers(*kind) {
-                let variants = match kind {
-                    Kind::Dob if super::patterns::LOWER_CASE_ONLY.contains(t) => {
-                        vec![t.to_string()]
+            for (tier, list) in [triggers(*kind), more_triggers(*kind)]
+                .into_iter()
+                .enumerate()
+            {
+                for t in list {
+                    let variants = match kind {
+                        Kind::Dob | Kind::Bearer => case_variants(t),
+                        _ => vec![t.to_string()],
+                    };
+                    for v in variants {
+                        tiers[tier].0.push(v);
+                        tiers[tier].1.push(i);
                     }
-                    Kind::Dob | Kind::Bearer => case_variants(t),
-                    _ => vec![t.to_string()],
-                };
-                for v in variants {
-                    lits.push(v);
-                    teddy_rule.push(i);
                 }
             }
         }
-        if lits.is_empty() || lits.len() >= 128 {
+        let [(lits, teddy_rule), (more_lits, more_rule)] = tiers;
+        if lits.is_empty() || lits.len() >= 128 || more_lits.len() >= 128 {
             return None;
         }
         let mut pairs = Box::new([0u64; 1024]);
-        for l in &lits {
+        for l in lits.iter().chain(&more_lits) {
             let b = l.as_bytes();
             // Every pattern has at least two bytes (a one-byte one would need no prefilter).
             let k = usize::from(*b.first()?) << 8 | usize::from(*b.get(1)?);
             pairs[k / 64] |= 1 << (k % 64);
         }
-        let teddy = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
-            .heuristic_pattern_limits(false)
-            .builder()
-            .extend(&lits)
-            .build()?;
+        let teddy_of = |lits: &[String]| {
+            aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+                .heuristic_pattern_limits(false)
+                .builder()
+                .extend(lits)
+                .build()
+        };
+        let teddy = teddy_of(&lits)?;
+        let more = if more_lits.is_empty() {
+            None
+        } else {
+            Some(Box::new((teddy_of(&more_lits)?, more_rule)))
+        };
+        let minimum_len = more.as_ref().map_or(teddy.minimum_len(), |m| {
+            m.0.minimum_len().min(teddy.minimum_len())
+        });
         Some(FastTriggers {
             teddy,
             teddy_rule,
+            more,
+            minimum_len,
             key_value,
             pairs,
             prose,
@@ -186,12 +202,8 @@ impl Detector {
     /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
     pub(super) fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
-            if hay.len() >= fast.teddy.minimum_len() || hay.windows(2).any(|w| fast.pair_at(w)) {
-                cands.extend(
-                    fast.teddy
-                        .find_iter(hay)
-                        .map(|m| (m.start(), fast.teddy_rule[m.pattern().as_usize()])),
-                );
+            if hay.len() >= fast.minimum_len || hay.windows(2).any(|w| fast.pair_at(w)) {
+                fast.teddy_into(hay, cands);
             }
             if let Some(prose) = &fast.prose {
                 prose.find_into(hay, cands);

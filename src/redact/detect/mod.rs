@@ -112,6 +112,12 @@ struct FastTriggers {
     teddy: aho_corasick::packed::Searcher,
     /// Rule of each Teddy pattern.
     teddy_rule: Vec<usize>,
+    /// The second searcher (`more_triggers`: Teddy takes fewer than 128 literals) and the
+    /// rule of each of its patterns; `None` when there are none.
+    more: Option<Box<(aho_corasick::packed::Searcher, Vec<usize>)>>,
+    /// The shortest haystack both searchers search (shorter ones need a pattern's first
+    /// two bytes, `pairs`).
+    minimum_len: usize,
     /// The `key=value` rule, if enabled.
     key_value: Option<usize>,
     /// The first two bytes of every Teddy pattern, as a bit set over `b0 << 8 | b1`: a
@@ -363,13 +369,27 @@ fn pw_at(hay: &[u8], q: usize) -> bool {
 impl FastTriggers {
     /// (position, rule) of every literal match in `hay` (Teddy's, then the prose rule's).
     fn literals_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
+        self.teddy_into(hay, out);
+        if let Some(prose) = &self.prose {
+            prose.find_into(hay, out);
+        }
+    }
+
+    /// (position, rule) of every match of the two trigger searchers in `hay`, unordered
+    /// (`eval_triggers` sorts).
+    fn teddy_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
         out.extend(
             self.teddy
                 .find_iter(hay)
                 .map(|m| (m.start(), self.teddy_rule[m.pattern().as_usize()])),
         );
-        if let Some(prose) = &self.prose {
-            prose.find_into(hay, out);
+        if let Some(more) = &self.more {
+            let (teddy, rule) = &**more;
+            out.extend(
+                teddy
+                    .find_iter(hay)
+                    .map(|m| (m.start(), rule[m.pattern().as_usize()])),
+            );
         }
     }
 
