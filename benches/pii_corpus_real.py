@@ -16923,7 +16923,7 @@ def B16_steam(f, r, loc):
                   "Prova di proprietà: ultima carta usata ", "Bewijs van eigendom: laatst gebruikte kaart "), b16_CC(r), " CVV ", b16_CVC(r, 3), "\n",
             b16_t(loc, "Original e-mail: ", "Ursprüngliche E-Mail: ", "E-mail d'origine : ", "Correo original: ", "E-mail originale: ", "Oorspronkelijke e-mail: "), b16_EM(f, r, fn, ln), "\n",
             b16_t(loc, "Purchase: ", "Kauf: ", "Achat : ", "Compra: ", "Acquisto: ", "Aankoop: "), f"{b16_la(f, r, loc, 15)}, CD key {rnd(r, B16_UPD, 5)}-{rnd(r, B16_UPD, 5)}-{rnd(r, B16_UPD, 5)}\n",
-            b16_t(loc, "Last login IP: ", "Letzte Anmelde-IP: ", "Dernière IP : ", "Última IP: ", "Ultimo IP: ", "Laatste IP: "), b16_IP(r), "\n", b16_nopw(r, loc), "\n"]
+            *b16_ssn_line(r, loc), b16_t(loc, "Last login IP: ", "Letzte Anmelde-IP: ", "Dernière IP : ", "Última IP: ", "Ultimo IP: ", "Laatste IP: "), b16_IP(r), "\n", b16_nopw(r, loc), "\n"]
 
 
 def B16_kyc(f, r, loc):
@@ -16939,7 +16939,7 @@ def B16_kyc(f, r, loc):
 # ----- text documents: life admin -----
 
 def b16_ssn_line(r, loc, lead=None):
-    if loc != "en_US" and r.random() > 0.14:
+    if loc != "en_US" and r.random() > 0.2:
         return []
     lead = lead or r.choice(["SSN: ", "Social Security No. ", "SSN ", "US SSN (FATCA): ", "Taxpayer SSN "])
     return [lead, b16_SSN(r), "\n"]
@@ -16988,7 +16988,7 @@ def B16_cardamage(f, r, loc):
     return [f"{b16_t(loc, 'Vehicle damage report', 'Schadenprotokoll Mietwagen', 'Constat de dommages', 'Parte de daños', 'Verbale danni', 'Schaderapport huurauto')} — {b16_la(f, r, loc, 18)}\n",
             f"{b16_t(loc, 'Renter', 'Mieter', 'Locataire', 'Arrendatario', 'Locatario', 'Huurder')}: {fn} {ln} · ", *b16_dob(r, loc), " · ", b16_PH(r, loc), "\n",
             f"{b16_t(loc, 'Return', 'Rückgabe', 'Retour', 'Devolución', 'Riconsegna', 'Inlevering')}: {b16_day(r, loc, 10, 0)}, km {r.randint(1000, 99999)}\n",
-            b16_t(loc, "Excess charged to card ", "Selbstbeteiligung belastet auf ", "Franchise débitée sur ", "Franquicia cargada a ", "Franchigia addebitata su ", "Eigen risico afgeschreven van "),
+            *b16_ssn_line(r, loc), b16_t(loc, "Excess charged to card ", "Selbstbeteiligung belastet auf ", "Franchise débitée sur ", "Franquicia cargada a ", "Franchigia addebitata su ", "Eigen risico afgeschreven van "),
             b16_CC(r), f"\n{b16_t(loc, 'Damage', 'Schaden', 'Dégât', 'Daño', 'Danno', 'Schade')}: {r.choice(['rear bumper', 'windscreen chip', 'alloy rim', 'left mirror'])} · {b16_la(f, r, loc, 17)}\n"]
 
 
@@ -17062,7 +17062,7 @@ def B16_visaletter(f, r, loc):
     return [f"{f.company()}\n{b16_t(loc, 'Visa sponsorship letter', 'Einladungsschreiben (Visum)', 'Lettre de prise en charge (visa)', 'Carta de invitación (visado)', 'Lettera di invito (visto)', 'Garantverklaring (visum)')}\n\n",
             f"{b16_t(loc, 'Re', 'Betreff', 'Objet', 'Asunto', 'Oggetto', 'Betreft')}: {fn} {ln}, ", *b16_dob(r, loc), f", {b16_t(loc, 'passport', 'Pass', 'passeport', 'pasaporte', 'passaporto', 'paspoort')} {rnd(r, string.ascii_uppercase, 2)}{rnd(r, B16_DIG, 7)}\n",
             f"{b16_t(loc, 'Travel dates', 'Reisezeitraum', 'Dates', 'Fechas', 'Date', 'Reisdata')}: {b16_day(r, loc, 0, 60)} – {b16_day(r, loc, -60, 120)}\n",
-            b16_t(loc, "Contact for the consulate: ", "Ansprechpartner für das Konsulat: ", "Contact pour le consulat : ", "Contacto para el consulado: ", "Referente per il consolato: ", "Contact voor het consulaat: "),
+            *b16_ssn_line(r, loc), b16_t(loc, "Contact for the consulate: ", "Ansprechpartner für das Konsulat: ", "Contact pour le consulat : ", "Contacto para el consulado: ", "Referente per il consolato: ", "Contact voor het consulaat: "),
             b16_EM(f, r), ", ", b16_PH(r, loc, 0), "\n"]
 
 
@@ -17149,7 +17149,7 @@ def B16_alarm(f, r, loc):
     return [f"{b16_t(loc, 'Alarm monitoring agreement', 'Vertrag Alarmaufschaltung', 'Contrat de télésurveillance', 'Contrato de alarma', 'Contratto vigilanza', 'Contract alarmopvolging')} {b16_la(f, r, loc, 2)}\n",
             f"{fn} {ln} · ", b16_EM(f, r, fn, ln), "\n", b16_t(loc, "Keyholders: ", "Schlüsselträger: ", "Détenteurs de clés : ", "Llaveros: ", "Custodi chiavi: ", "Sleutelhouders: "), b16_PH(r, loc), ", ", b16_PH(r, loc), "\n",
             b16_t(loc, "Verbal password for the control room: ", "Codewort für die Leitstelle: ", "Mot de passe verbal pour le centre : ", "Palabra clave para la central: ", "Parola d'ordine per la centrale: ", "Codewoord voor de meldkamer: "),
-            b16_PW(r), "\n", b16_t(loc, "Monthly fee by direct debit from ", "Monatlich per Lastschrift von ", "Mensualité prélevée sur ", "Cuota domiciliada en ", "Canone addebitato su ", "Maandelijks geïncasseerd van "), b16_IBAN(r, loc), "\n"]
+            b16_PW(r), "\n", *b16_ssn_line(r, loc), b16_t(loc, "Monthly fee by direct debit from ", "Monatlich per Lastschrift von ", "Mensualité prélevée sur ", "Cuota domiciliada en ", "Canone addebitato su ", "Maandelijks geïncasseerd van "), b16_IBAN(r, loc), "\n"]
 
 
 def B16_locksmith(f, r, loc):
@@ -17321,6 +17321,8 @@ def B16_j_keycloak(f, r, loc):
         fn, ln = b16_name(f)
         u = {"username": b16_ascii(fn) or "u", "email": [b16_EM(f, r, fn, ln)], "enabled": True,
              "attributes": {"mobile": [[b16_PH(r, loc)]], "birthdate": [[b16_DOB(r, loc)]]}}
+        if loc == "en_US":
+            u["attributes"]["ssn_verified"] = [[b16_SSN(r)]]
         if r.random() < 0.6:
             u["credentials"] = [{"type": "password", "value": [b16_PW(r)], "temporary": True}]
         users.append(u)
