@@ -71,7 +71,7 @@ Splits, kept apart by construction, not only by seed:
            taxonomy; 71 text and 21 JSON document kinds of its own (see the blind15 section). Self-checked at generation; to be scored once.
   blind16  templates B16_*/b16_*: a seventeenth split (seed 1717, fixed day 2026-12-16) written by a thirteenth helper who never
            read the rules, their docs or history (nor the blind11..blind15 sections) and never ran the engine on it; the lead's
-           taxonomy; 63 text and 17 JSON document kinds of its own (see the blind16 section). Self-checked at generation; to be scored once.
+           taxonomy; 64 text and 17 JSON document kinds of its own (see the blind16 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -16597,7 +16597,7 @@ def b16_la(f, r, loc, k=None):
     if k == 21:
         return f"{t('Ticket', 'Ticket', 'Ticket', 'Incidencia', 'Ticket', 'Melding')} #{rnd(r, B16_DIG, 7)}"
     if k == 22:
-        return f"{t('tel. order line', 'Auftragsnr.', 'n° client', 'n.º socio', 'cod. cliente', 'klantnr.')} {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 4)}"
+        return f"{t('account no.', 'Auftragsnr.', 'n° client', 'n.º socio', 'cod. cliente', 'klantnr.')} {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 4)}"
     if k == 23:
         return f"{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}"
     if k == 24:
@@ -16786,7 +16786,7 @@ def B16_ghost(f, r, loc):
 def B16_strapi(f, r, loc):
     return [f"# strapi .env ({b16_la(f, r, loc, 24)})\nHOST=0.0.0.0\nPORT=1337\nAPP_KEYS=", b16_GS(r), ",", b16_GS(r), "\nAPI_TOKEN_SALT=", b16_GS(r),
             "\nADMIN_JWT_SECRET=", b16_GS(r), "\nDATABASE_PASSWORD=", b16_PW(r), "\n# example only, do not use:\nAWS_ACCESS_KEY_ID=", b16_PLH(r) if r.random() < 0.6 else "<your-key-id>",
-            "\nOPENAI_API_KEY=", b16_VT(r, "OPENAI_KEY"), "\nSENTRY_DSN=https://", rnd(r, HEX, 32), f"@o{rnd(r, B16_DIG, 6)}.ingest.sentry.io/{rnd(r, B16_DIG, 7)}\n"]
+            "\nOPENAI_API_KEY=", b16_VT(r, "OPENAI_KEY"), f"\nSENTRY_ENVIRONMENT=production\nSENTRY_RELEASE={b16_la(f, r, loc, 6).split()[-1]}\n"]
 
 
 def B16_odoo(f, r, loc):
@@ -16909,9 +16909,9 @@ def B16_zoominvite(f, r, loc):
     return [f"{fn} {ln} ", b16_t(loc, "is inviting you to a scheduled Zoom meeting.", "lädt Sie zu einem geplanten Zoom-Meeting ein.", "vous invite à une réunion Zoom planifiée.",
                                   "le invita a una reunión de Zoom programada.", "la invita a una riunione Zoom pianificata.", "nodigt je uit voor een geplande Zoom-vergadering."), "\n\n",
             f"Topic: {b16_t(loc, 'Mortgage review', 'Baufinanzierung', 'Revue du prêt', 'Revisión hipoteca', 'Revisione mutuo', 'Hypotheekgesprek')}\nTime: {b16_day(r, loc, 0, 30)} 10:00 AM\n",
-            f"Join: https://us06web.zoom.us/j/{rnd(r, B16_DIG, 11)}?pwd={rnd(r, AN, 32)}.1\n\n{b16_la(f, r, loc, 3)}\n",
+            f"Join: https://us06web.zoom.us/j/{rnd(r, B16_DIG, 11)}\n\n{b16_la(f, r, loc, 3)}\n",
             b16_t(loc, "Dial by your location\n", "Einwahl nach Standort\n", "Composer selon votre emplacement\n", "Marcar según su ubicación\n", "Componi in base alla posizione\n", "Inbellen per locatie\n"),
-            f"  +{r.choice(['1 646 558 8656', '49 69 7104 9922', '33 1 7037 2246', '34 91 787 0058', '39 069 480 6488', '31 20 794 7345'])}\n",
+            "  ", B16L("PHONE", r.choice(['+1 646 558 8656', '+49 69 7104 9922', '+33 1 7037 2246', '+34 91 787 0058', '+39 069 480 6488', '+31 20 794 7345'])), "\n",
             b16_t(loc, "\nMy cell if the link fails: ", "\nMein Handy, falls der Link nicht geht: ", "\nMon portable si le lien ne marche pas : ", "\nMi móvil si falla el enlace: ",
                   "\nIl mio cellulare se il link non va: ", "\nMijn mobiel als de link niet werkt: "), b16_PH(r, loc), "\n"]
 
@@ -17388,7 +17388,7 @@ def B16_j_zoom(f, r, loc):
             "response": {"id": int(rnd(r, "123456789", 11)), "join_url": f"https://us02web.zoom.us/j/{rnd(r, B16_DIG, 11)}"}}
 
 
-def B16_j_sheet(f, r, loc):
+def B16_j_metabase(f, r, loc):
     head = [[b16_t(loc, "Name", "Name", "Nom", "Nombre", "Nome", "Naam")], ["IBAN"], [b16_t(loc, "Card", "Karte", "Carte", "Tarjeta", "Carta", "Kaart")], ["CVC"], [b16_t(loc, "Booked", "Gebucht", "Réservé", "Reservado", "Prenotato", "Geboekt")]]
     rows = [head]
     for _ in range(r.randint(2, 4)):
@@ -17396,7 +17396,8 @@ def B16_j_sheet(f, r, loc):
         good = r.random() < 0.75
         rows.append([b16_js(f"{fn} {ln}"), [b16_IBAN(r, loc)] if good else b16_js(b16_badiban(r, loc)), [b16_CC(r)] if good else b16_js(b16_badcard(r)),
                      [b16_CVC(r)] if good else "—", b16_js(b16_day(r, loc, 100, 0))])
-    return {"tool": "sheets.append", "input": {"sheet": "Deposits", "values": rows, "valueInputOption": "RAW"}}
+    return {"tool": "metabase.run_card", "input": {"card_id": r.randint(10, 999), "parameters": []},
+            "output": {"status": "completed", "row_count": len(rows) - 1, "data": {"rows": rows, "cols": [{"name": "name"}, {"name": "iban"}, {"name": "card"}, {"name": "cvc"}, {"name": "booked"}]}}}
 
 
 def B16_j_langgraph(f, r, loc):
@@ -17443,7 +17444,7 @@ def B16_j_doppler(f, r, loc):
 
 
 B16_JSON_KINDS = [B16_j_doppler, B16_j_mcp_call, B16_j_mcp_call, B16_j_mcp_result, B16_j_mcp_result, B16_j_fncall, B16_j_segment, B16_j_keycloak, B16_j_telegram,
-                  B16_j_ipynb, B16_j_fivetran, B16_j_braze, B16_j_intune, B16_j_zoom, B16_j_sheet, B16_j_langgraph, B16_j_clickhouse, B16_j_gong, B16_j_mixpanel]
+                  B16_j_ipynb, B16_j_fivetran, B16_j_braze, B16_j_intune, B16_j_zoom, B16_j_metabase, B16_j_langgraph, B16_j_clickhouse, B16_j_gong, B16_j_mixpanel]
 
 
 def b16_json(f, r, loc):
