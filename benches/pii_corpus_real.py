@@ -16565,7 +16565,7 @@ def b16_la(f, r, loc, k=None):
         return r.choice([f"v{r.randint(0, 12)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"build {r.randint(2024, 2026)}.{r.randint(1, 12)}.{r.randint(1, 999)}",
                          f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(1000, 9999)}"])
     if k == 7:
-        return f"{B16_DAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B16_DIG, 3)}Z"
+        return f"{(B16_DAY - datetime.timedelta(days=r.randint(0, 60))).isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B16_DIG, 3)}Z"
     if k == 8:
         return str(r.randint(1_760_000_000_000, 1_799_000_000_000))
     if k == 9:
@@ -17112,7 +17112,7 @@ def B16_ferry(f, r, loc):
 
 def B16_trainticket(f, r, loc):
     fn, ln = b16_name(f)
-    op = b16_t(loc, "Amtrak", "DB Fernverkehr", "SNCF Voyageurs", "Renfe", "Trenitalia", "NS International")
+    op = "LNER" if loc == "en_GB" else b16_t(loc, "Amtrak", "DB Fernverkehr", "SNCF Voyageurs", "Renfe", "Trenitalia", "NS International")
     return [f"{op} — e-ticket {rnd(r, B16_UPD, 6)}\n{fn} {ln} · ", b16_t(loc, "ID: ", "Ausweis: ", "Pièce : ", "DNI: ", "Documento: ", "ID: "), f"{rnd(r, B16_UPD, 9)}\n",
             f"{b16_day(r, loc, 0, 30)} · {r.choice(['ICE 578', 'TGV 6203', 'AVE 03071', 'FR 9541', 'IC 9231', 'Acela 2151'])} · {b16_t(loc, 'car', 'Wagen', 'voiture', 'coche', 'carrozza', 'rijtuig')} {r.randint(1, 14)} {b16_t(loc, 'seat', 'Platz', 'place', 'plaza', 'posto', 'plaats')} {r.randint(1, 98)}\n",
             f"{b16_la(f, r, loc, 15)} · {b16_la(f, r, loc, 17)}\n", b16_t(loc, "Booked by ", "Gebucht von ", "Réservé par ", "Reservado por ", "Prenotato da ", "Geboekt door "), b16_EM(f, r, fn, ln), "\n"]
