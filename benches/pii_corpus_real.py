@@ -69,6 +69,9 @@ Splits, kept apart by construction, not only by seed:
   blind15  templates B15_*/b15_*: a sixteenth split (seed 1616, fixed day 2026-12-15) written by a twelfth helper who never
            read the rules, their docs or history (nor the blind11..blind14 sections) and never ran the engine on it; the lead's
            taxonomy; 71 text and 21 JSON document kinds of its own (see the blind15 section). Self-checked at generation; to be scored once.
+  blind16  templates B16_*/b16_*: a seventeenth split (seed 1717, fixed day 2026-12-16) written by a thirteenth helper who never
+           read the rules, their docs or history (nor the blind11..blind15 sections) and never ran the engine on it; the lead's
+           taxonomy; 64 text and 17 JSON document kinds of its own (see the blind16 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -77,7 +80,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2457,9 +2460,9 @@ def main():
               "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json),
               "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json),
               "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json),
-              "blind15": (b15_text, b15_json)}
+              "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2533,9 +2536,13 @@ def main():
                 b15_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind16":  # blind16's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, JSON, no escape ahead of a label)
+                b16_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -16044,6 +16051,1487 @@ def b15_check(i, kind, doc, w, text):
             assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
             assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
 
+
+# ---------- blind16 (seed 1717) ----------
+# A seventeenth split written by a thirteenth helper who never read the detection rules, their docs or
+# history (nor the blind11..blind15 sections) and never ran the engine on it; labelled by the lead's
+# taxonomy. Its own value generators (phones from libphonenumber's example numbers per type, Luhn cards
+# from real IIN ranges, IBANs built per country with their lengths, SSNs, IPs, vendor tokens of every
+# prefix, passwords, PEM keys), look-alikes (b16_la: phone-shaped order / booking / case numbers, meeting
+# ids, IMEIs, tracking numbers, versions, timestamps, epochs, hashes, UUIDs, Luhn-failing cards,
+# mod-97-failing IBANs, 9xx/000 SSN-shaped numbers, EINs, routing numbers, VINs, VAT ids, OIDs, dates that
+# are not birth dates, words after "password" that are no password) and document kinds (B16_TEXT_KINDS:
+# data-platform, CMS, identity, OS credential tooling and life-admin paperwork; B16_JSON_KINDS).
+# Key-shaped, visibly fake documentation examples are PLACEHOLDER; shapeless stand-ins are unlabelled.
+# Relative dates use B16_DAY (2026-12-16), never the clock. Self-check: b16_check.
+
+B16_DAY = datetime.date(2026, 12, 16)
+B16_LG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B16_ABROAD = ["CH", "BE", "AT", "IE", "PT", "SE", "PL", "LU", "DK", "NO", "FI", "CZ"]
+B16_DIG = string.digits
+B16_UPD = string.ascii_uppercase + string.digits
+B16_LOW = string.ascii_lowercase
+B16_URL = AN + "_-"
+
+
+class B16L(L):
+    """A labelled value kept verbatim (no cleaning)."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b16_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b16_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b16_js(*xs):
+    """Text pieces made fit for a raw JSON string: line breaks become ' | ', quotes become ', no backslashes."""
+    out = []
+    for p in b16_flat(*xs):
+        if isinstance(p, L):
+            assert not any(c in p.text for c in '"\\\n\t'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " | ").replace("\t", "  "))
+    return out
+
+
+def b16_t(loc, en, de, fr, es, it, nl):
+    return {"en": en, "de": de, "fr": fr, "es": es, "it": it, "nl": nl}[B16_LG[loc]]
+
+
+def b16_name(f):
+    return f.first_name(), f.last_name()
+
+
+def b16_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower().strip(".-")
+
+
+def b16_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+# ----- entity values -----
+
+B16_PTYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+
+
+def b16_phone_value(r, reg):
+    while True:
+        ex = phonenumbers.example_number_for_type(reg, r.choice(B16_PTYPES))
+        if ex is None:
+            continue
+        nsn = phonenumbers.national_significant_number(ex)
+        keep = r.randint(2, 3)
+        cand = nsn[:keep] + rnd(r, B16_DIG, len(nsn) - keep)
+        try:
+            n = phonenumbers.parse(f"+{ex.country_code}{cand}")
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(n) or phonenumbers.region_code_for_number(n) != reg:
+            continue
+        nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+        intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        k = r.randrange(9)
+        if k <= 2:
+            v = nat
+        elif k <= 4:
+            v = intl
+        elif k == 5:
+            v = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+        elif k == 6:
+            v = "00" + intl[1:]
+        elif k == 7:
+            v = re.sub(r"[()]", "", nat).replace(" ", ".").replace("-", ".").strip(".")
+        else:
+            v = intl.replace(" ", "-") if reg != "US" else nat.replace("(", "").replace(") ", "-")
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(v, reg)):
+                return v
+        except phonenumbers.NumberParseException:
+            pass
+        return nat
+
+
+def b16_PH(r, loc, away=0.1):
+    reg = r.choice(B16_ABROAD) if r.random() < away else REGION[loc]
+    return B16L("PHONE", b16_phone_value(r, reg))
+
+
+B16_MAILDOM = ["posteo.de", "gmx.net", "orange.fr", "sfr.fr", "telefonica.net", "libero.it", "alice.it", "ziggo.nl", "xs4all.nl",
+               "outlook.com", "proton.me", "btinternet.com", "verizon.net", "me.com", "hallberg-analytics.com", "quaywise.co.uk",
+               "kesselhaus-daten.de", "brasserie-ormeau.fr", "olivar-sur.es", "officine-lario.it", "dijkstra-bouw.nl", "pinecrest-clinic.org"]
+
+
+def b16_EM(f, r, fn=None, ln=None):
+    fn = b16_ascii(fn or f.first_name()) or "alex"
+    ln = b16_ascii(ln or f.last_name()) or "moor"
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{ln}.{fn[0]}", f"{fn}_{ln}{r.randint(1, 99)}", f"{fn}+{r.choice(['bank', 'travel', 'shop'])}",
+                      r.choice(["billing", "rh", "personal", "contabilidad", "segreteria", "administratie", "dataops", "it-support"])])
+    return B16L("EMAIL", f"{local}@{r.choice(B16_MAILDOM)}")
+
+
+def b16_luhn_fill(body):
+    s = 0
+    for i, c in enumerate(reversed(body)):
+        v = int(c)
+        if i % 2 == 0:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return body + str((10 - s % 10) % 10)
+
+
+def b16_luhn_ok(d):
+    s = 0
+    for i, c in enumerate(reversed(d)):
+        v = int(c)
+        if i % 2:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return s % 10 == 0
+
+
+def b16_iin(r):
+    k = r.randrange(10)
+    if k <= 2:
+        return "4" + rnd(r, B16_DIG, 5), 16
+    if k == 3:
+        return str(r.randint(51, 55)) + rnd(r, B16_DIG, 4), 16
+    if k == 4:
+        return str(r.randint(2221, 2720)) + rnd(r, B16_DIG, 2), 16
+    if k == 5:
+        return r.choice(["34", "37"]) + rnd(r, B16_DIG, 4), 15
+    if k == 6:
+        return r.choice(["6011" + rnd(r, B16_DIG, 2), str(r.randint(644, 649)) + rnd(r, B16_DIG, 3), "65" + rnd(r, B16_DIG, 4)]), 16
+    if k == 7:
+        return str(r.randint(3528, 3589)) + rnd(r, B16_DIG, 2), 16
+    if k == 8:
+        return r.choice(["36", "38"]) + rnd(r, B16_DIG, 4), 14
+    return "62" + rnd(r, B16_DIG, 4), 16
+
+
+def b16_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65" or d[:2] == "62":
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] in ("36", "38"):
+        return n == 14
+    return False
+
+
+def b16_card_digits(r):
+    pre, n = b16_iin(r)
+    return b16_luhn_fill(pre + rnd(r, B16_DIG, n - len(pre) - 1))
+
+
+def b16_CC(r, grouped=None):
+    d = b16_card_digits(r)
+    g = r.random() < 0.6 if grouped is None else grouped
+    if g:
+        sep = r.choice([" ", " ", "-"])
+        if len(d) == 16:
+            d = sep.join(d[i:i + 4] for i in range(0, 16, 4))
+        elif len(d) in (14, 15):
+            d = sep.join([d[:4], d[4:10], d[10:]])
+    return B16L("CREDIT_CARD", d)
+
+
+# BBAN pieces: n digits, a upper letters, c upper alnum; bank codes where a letter block is a bank
+B16_IBAN = {"DE": ("n18", 22), "GB": ("b4n14", 22), "FR": ("n10c11n2", 27), "ES": ("n20", 24), "IT": ("a1n10c12", 27), "NL": ("b4n10", 18),
+            "BE": ("n12", 16), "AT": ("n16", 20), "CH": ("n5c12", 21), "IE": ("b4n14", 22), "PT": ("n21", 25), "LU": ("n3c13", 20),
+            "PL": ("n24", 28), "DK": ("n14", 18), "FI": ("n14", 18), "NO": ("n11", 15), "SE": ("n20", 24)}
+B16_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "CPBK", "TSBS"], "IE": ["AIBK", "BOFI", "ULSB"], "NL": ["ABNA", "RABO", "INGB", "SNSB", "TRIO", "BUNQ", "FVLB"]}
+B16_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b16_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b16_iban_raw(r, cc):
+    bban = ""
+    for kind, n in re.findall(r"([nacb])(\d+)", B16_IBAN[cc][0]):
+        n = int(n)
+        if kind == "n":
+            bban += rnd(r, B16_DIG, n)
+        elif kind == "c":
+            bban += rnd(r, B16_UPD, n)
+        elif kind == "b":
+            bban += r.choice(B16_BANKS[cc])
+        else:
+            bban += rnd(r, string.ascii_uppercase, n)
+    v = f"{cc}{98 - b16_mod97(bban + cc + '00'):02d}{bban}"
+    assert len(v) == B16_IBAN[cc][1] and b16_mod97(v[4:] + v[:4]) == 1
+    return v
+
+
+def b16_IBAN(r, loc, spaced=None):
+    cc = r.choice(sorted(B16_IBAN)) if r.random() < 0.18 else B16_HOME[loc]
+    v = b16_iban_raw(r, cc)
+    if (r.random() < 0.5) if spaced is None else spaced:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B16L("IBAN", v)
+
+
+def b16_ssn_value(r, sep=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    sep = r.choice(["-", "-", "-", " ", ""]) if sep is None else sep
+    return f"{a:03d}{sep}{r.randint(1, 99):02d}{sep}{r.randint(1, 9999):04d}"
+
+
+def b16_SSN(r, sep=None):
+    return B16L("US_SSN", b16_ssn_value(r, sep))
+
+
+def b16_IP4(r):
+    k = r.randrange(5)
+    if k == 0:
+        v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    elif k == 1:
+        v = f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    elif k == 2:
+        v = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    else:
+        v = f"{r.choice([23, 37, 45, 62, 78, 80, 87, 93, 104, 130, 145, 159, 178, 188, 195, 203, 213])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    return B16L("IPV4", v)
+
+
+def b16_IP6(r):
+    g = [r.choice(["2a02", "2a0a", "2001", "2003", "2600", "2a03", "2406", "fd12", "fe80"]), "%x" % r.randint(0x100, 0xffff)] + ["%x" % r.randint(0, 0xffff) for _ in range(6)]
+    k = r.randrange(3)
+    if g[0] == "fe80":
+        g[1:4] = ["0", "0", "0"]
+    if k == 0:
+        v = ":".join(g)
+    elif k == 1:
+        v = str(ipaddress.ip_address(":".join(g[:3] + ["0", "0", "0", "0", g[7]])))
+    else:
+        v = str(ipaddress.ip_address(":".join(g)))
+    return B16L("IPV6", v)
+
+
+def b16_IP(r):
+    return b16_IP4(r) if r.random() < 0.65 else b16_IP6(r)
+
+
+B16_MON = {"en": "January February March April May June July August September October November December".split(),
+           "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+           "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+           "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+           "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+           "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b16_date(r, d, loc):
+    lg = B16_LG[loc]
+    k = r.randrange(5)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        m = B16_MON[lg][d.month - 1]
+        if loc == "en_US":
+            return f"{m} {d.day}, {d.year}"
+        if lg == "es":
+            return f"{d.day} de {m} de {d.year}"
+        if lg == "de":
+            return f"{d.day}. {m} {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    sep = {"de": ".", "nl": "-"}.get(lg, "/")
+    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}"
+
+
+def b16_DOB(r, loc):
+    return B16L("DATE_OF_BIRTH", b16_date(r, B16_DAY - datetime.timedelta(days=r.randint(16 * 365, 88 * 365)), loc))
+
+
+def b16_day(r, loc, back=400, fwd=90):
+    return b16_date(r, B16_DAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+B16_DOBW = {"en": ["Date of birth: ", "DOB: ", "born on ", "Birth date "], "de": ["Geburtsdatum: ", "geb. am ", "Geboren am "],
+            "fr": ["Date de naissance : ", "né(e) le ", "Né le "], "es": ["Fecha de nacimiento: ", "nacido el ", "F. nac.: "],
+            "it": ["Data di nascita: ", "nato il ", "nata il "], "nl": ["Geboortedatum: ", "geboren op ", "Geb.datum: "]}
+
+
+def b16_dob(r, loc):
+    return [r.choice(B16_DOBW[B16_LG[loc]]), b16_DOB(r, loc)]
+
+
+B16_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B16_VTYPES = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b16_b64u(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b16_jwt(r):
+    hdr = {"typ": "JWT", "alg": r.choice(["RS256", "HS256", "ES384", "PS256"])} if r.random() < 0.5 else {"alg": r.choice(["RS256", "EdDSA"]), "kid": rnd(r, B16_URL, 22)}
+    body = {"iss": r.choice(["https://login.quaywise.co.uk/", "https://auth.kesselhaus-daten.de", "urn:svc:billing"]), "sub": rnd(r, HEX, 24),
+            "aud": r.choice(["api", "account", "warehouse"]), "iat": r.randint(1_780_000_000, 1_797_000_000)}
+    body["exp"] = body["iat"] + r.choice([300, 3600, 43200])
+    if r.random() < 0.4:
+        body["roles"] = r.sample(["reader", "writer", "admin", "billing"], 2)
+    return f"{b16_b64u(hdr)}.{b16_b64u(body)}.{rnd(r, B16_URL, r.choice([43, 86, 342]))}"
+
+
+def b16_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B16_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        k = r.randrange(7)
+        if k == 6:
+            return "github_pat_11" + rnd(r, B16_UPD, 20) + "_" + rnd(r, AN, 59)
+        return ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "ghp_"][k] + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(4)
+        if k == 0:
+            return f"xoxb-{rnd(r, B16_DIG, 12)}-{rnd(r, B16_DIG, 13)}-{rnd(r, AN, 24)}"
+        if k == 1:
+            return f"xoxp-{rnd(r, B16_DIG, 12)}-{rnd(r, B16_DIG, 12)}-{rnd(r, B16_DIG, 13)}-{rnd(r, HEX, 32)}"
+        if k == 2:
+            return f"xoxe.xoxp-1-{rnd(r, AN, 140)}"
+        return f"xapp-1-A{rnd(r, B16_UPD, 10)}-{rnd(r, B16_DIG, 13)}-{rnd(r, HEX, 64)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "rk_live_", "sk_live_"]) + r.choice(["51", ""]) + rnd(r, AN, r.choice([24, 32, 97]))
+    if typ == "OPENAI_KEY":
+        k = r.randrange(3)
+        if k == 0:
+            return "sk-proj-" + rnd(r, B16_URL, 74) + "T3BlbkFJ" + rnd(r, B16_URL, 74)
+        if k == 1:
+            return "sk-admin-" + rnd(r, B16_URL, 58) + "T3BlbkFJ" + rnd(r, B16_URL, 58)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B16_URL, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + rnd(r, B16_URL, 35)
+    return b16_jwt(r)
+
+
+def b16_VT(r, typ=None):
+    typ = typ or r.choice(B16_VTYPES)
+    return B16L(typ, b16_vendor(r, typ))
+
+
+def b16_secret_value(r):
+    k = r.randrange(8)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, AN + "+/", 40)
+    if k == 2:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([32, 48])))).decode()
+    if k == 3:
+        return rnd(r, AN, r.choice([24, 32, 48]))
+    if k == 4:
+        return r.choice(["cs_", "whk_", "app_", "srv.", "tok-"]) + rnd(r, AN, r.choice([30, 40]))
+    if k == 5:
+        return f"{rnd(r, B16_URL, 43)}"
+    if k == 6:
+        return f"s%3A{rnd(r, B16_URL, 32)}.{rnd(r, AN, 43)}"
+    return rnd(r, HEX, 8) + "." + rnd(r, AN, 36)
+
+
+def b16_GS(r):
+    return B16L("GENERIC_SECRET", b16_secret_value(r))
+
+
+def b16_AWSSEC(r):
+    return B16L("GENERIC_SECRET", rnd(r, AN + "+/", 40))
+
+
+def b16_CVC(r, n=None):
+    return B16L("GENERIC_SECRET", rnd(r, B16_DIG, n or r.choice([3, 3, 3, 4])))
+
+
+B16_PWW = ["Lindenblatt", "Zitronella", "brouillard", "Pimiento", "Girasole", "Molenwiek", "harbourlight", "Schneeeule", "Capucine",
+           "Tamarindo", "Lucciola", "Stroopwafel", "quartzite", "Nordwind", "Fougere", "Almendro", "Cipresso", "Tulpenveld", "Kestrel", "Rosmarin"]
+
+
+def b16_pw_value(r, safe=False):
+    k = r.randrange(7)
+    w = r.choice(B16_PWW)
+    if k == 0:
+        v = w + str(r.randint(1, 2030)) + r.choice("!?#$%*")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([10, 14, 18, 24]))
+    elif k == 2:
+        v = "-".join(r.choice(B16_PWW).lower() for _ in range(3)) + str(r.randint(1, 9))
+    elif k == 3:
+        v = rnd(r, AN, 5) + r.choice("@#&^*()[]{}=;:,") + rnd(r, AN, 5) + r.choice("!%")
+    elif k == 4:
+        v = "".join({"a": "4", "e": "3", "i": "1", "o": "0", "s": "$"}.get(c, c) for c in w) + r.choice(["!", "2025", "_x", "#1"])
+    elif k == 5:
+        v = w[:3].upper() + rnd(r, B16_DIG, 3) + w[-3:] + r.choice("@&.")
+    else:
+        v = r.choice(["Winter", "Sommer", "Printemps", "Otono", "Autunno", "Lente"]) + str(r.randint(2019, 2027)) + r.choice("!.#")
+    if safe:
+        v = "".join(c if c.isalnum() or c in "!*_.-~+^" else r.choice("_.-!") for c in v)
+    return v
+
+
+def b16_PW(r, safe=False):
+    return B16L("PASSWORD", b16_pw_value(r, safe))
+
+
+def b16_pem_value(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    blob = base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(120, 360)))).decode()
+    wdt = 70 if "OPENSSH" in kind else 64
+    return sep.join([f"-----BEGIN {kind}-----"] + [blob[i:i + wdt] for i in range(0, len(blob), wdt)] + [f"-----END {kind}-----"])
+
+
+def b16_PEM(r, sep="\n"):
+    return B16L("PRIVATE_KEY", b16_pem_value(r, sep))
+
+
+B16_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "AKIAEXAMPLEEXAMPLE12", "ASIAEXAMPLE000000000",
+    "ghp_EXAMPLEexampleEXAMPLEexample00000000", "gho_ExampleTokenDoNotUse0000000000000000", "ghu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "ghs_EXAMPLE1234567890EXAMPLE1234567890ab", "ghr_0000000000000000000000000000000000AB",
+    "github_pat_11AAAAAAAAAAAAAAAAAAAA_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleEXAMPLEexample12",
+    "xoxb-000000000000-0000000000000-EXAMPLEexampleEXAMPLE000", "xoxp-111111111111-222222222222-333333333333-exampleexampleexampleexample0000",
+    "sk_live_EXAMPLE0000000000000000000", "rk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "sk_live_51EXAMPLEKEYdoNotUseEXAMPLEKEY00",
+    "sk-proj-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLET3BlbkFJEXAMPLE-EXAMPLE-EXAMPLE", "sk-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx",
+    "sk-ant-api03-EXAMPLE" + "0" * 86 + "AA", "sk-ant-admin01-" + "x" * 93 + "AA",
+    "AIzaSyA-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE", "AIzaSy" + "X" * 33,
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B16_STANDINS = ["<your-token>", "${GITHUB_TOKEN}", "changeme", "xxxx", "<password>", "REPLACE_ME", "********", "ghp_…", "sk-...",
+                "{{ .Values.db.password }}", "%DB_PASSWORD%", "$(cat /run/secrets/api_key)", "<redacted>", "secret://vault/app#key", "TBD", "[hidden]"]
+
+
+def b16_PLH(r):
+    return B16L("PLACEHOLDER", r.choice(B16_PLACEHOLDERS))
+
+
+# ----- look-alikes (never labelled) -----
+
+def b16_badcard(r):
+    while True:
+        pre, n = b16_iin(r)
+        d = pre + rnd(r, B16_DIG, n - len(pre))
+        if not b16_luhn_ok(d):
+            return " ".join(d[i:i + 4] for i in range(0, len(d), 4)) if r.random() < 0.5 else d
+
+
+def b16_badiban(r, loc):
+    v = b16_iban_raw(r, B16_HOME[loc] if r.random() < 0.7 else r.choice(sorted(B16_IBAN)))
+    v = v[:2] + f"{(int(v[2:4]) + r.randint(1, 40)) % 97 + 2:02d}" + v[4:]
+    if b16_mod97(v[4:] + v[:4]) == 1:
+        v = v[:-1] + str((int(v[-1]) + 1) % 10) if v[-1].isdigit() else v[:-1] + "7"
+    assert b16_mod97(v[4:] + v[:4]) != 1
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b16_la(f, r, loc, k=None):
+    k = r.randrange(30) if k is None else k
+    t = lambda *a: b16_t(loc, *a)
+    if k == 0:
+        return f"{t('Order', 'Bestellung', 'Commande', 'Pedido', 'Ordine', 'Bestelling')} {r.randint(200, 989)}-{r.randint(100, 999)}-{r.randint(1000, 9999)}"
+    if k == 1:
+        return f"{t('Booking ref', 'Buchungsnr.', 'Réf. réservation', 'Localizador', 'Codice prenotazione', 'Boekingsnr.')} {r.randint(1, 9)} {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(100, 999)}"
+    if k == 2:
+        return f"{t('Case', 'Vorgang', 'Dossier', 'Expediente', 'Pratica', 'Zaak')} {r.randint(2024, 2026)}/{rnd(r, B16_DIG, 6)}"
+    if k == 3:
+        return f"Meeting ID: {r.randint(810, 999)} {rnd(r, B16_DIG, 4)} {rnd(r, B16_DIG, 4)}"
+    if k == 4:
+        return f"IMEI {b16_luhn_fill(r.choice(['35', '86', '01']) + rnd(r, B16_DIG, 12))}"
+    if k == 5:
+        return r.choice([f"1Z{rnd(r, B16_UPD, 6)}{rnd(r, B16_DIG, 10)}", f"JJD{rnd(r, B16_DIG, 18)}", f"00340434{rnd(r, B16_DIG, 12)}", f"RR{rnd(r, B16_DIG, 9)}DE"])
+    if k == 6:
+        return r.choice([f"v{r.randint(0, 12)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"build {r.randint(2024, 2026)}.{r.randint(1, 12)}.{r.randint(1, 999)}",
+                         f"{r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(1000, 9999)}"])
+    if k == 7:
+        return f"{(B16_DAY - datetime.timedelta(days=r.randint(0, 60))).isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B16_DIG, 3)}Z"
+    if k == 8:
+        return str(r.randint(1_760_000_000_000, 1_799_000_000_000))
+    if k == 9:
+        return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 10:
+        return rnd(r, HEX, 40)
+    if k == 11:
+        return b16_uuid(r)
+    if k == 12:
+        return f"{t('card no.', 'Kartennr.', 'n° carte', 'n.º tarjeta', 'n. carta', 'kaartnr.')} {b16_badcard(r)}"
+    if k == 13:
+        return f"{t('old account', 'altes Konto', 'ancien compte', 'cuenta antigua', 'vecchio conto', 'oude rekening')} {b16_badiban(r, loc)}"
+    if k == 14:
+        return r.choice([f"claim {r.randint(900, 999)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}", f"ref 000-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
+                         f"EIN {r.randint(10, 99)}-{rnd(r, B16_DIG, 7)}", f"routing {r.choice(['021000021', '011401533', '122105155', '091000019'])}",
+                         f"member {rnd(r, B16_DIG, 9)}", f"NPI {rnd(r, B16_DIG, 10)}"])
+    if k == 15:
+        return f"{t('Invoice', 'Rechnung', 'Facture', 'Factura', 'Fattura', 'Factuur')} {r.choice(['INV', 'RE', 'FA', 'FV', 'FT', 'F'])}-{r.randint(2025, 2026)}-{rnd(r, B16_DIG, 5)}"
+    if k == 16:
+        return f"{t('due', 'fällig', 'échéance', 'vence', 'scadenza', 'vervalt')} {b16_day(r, loc, 30, 60)}"
+    if k == 17:
+        return f"{r.randint(3, 9999)},{r.randint(0, 99):02d} {r.choice(['EUR', '€', 'GBP', 'USD'])}"
+    if k == 18:
+        return f"VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}"
+    if k == 19:
+        return r.choice([f"DE{rnd(r, B16_DIG, 9)}", f"FR{rnd(r, B16_DIG, 11)}", f"NL{rnd(r, B16_DIG, 9)}B0{r.randint(1, 9)}", f"IT{rnd(r, B16_DIG, 11)}", f"ESB{rnd(r, B16_DIG, 8)}"])
+    if k == 20:
+        return f"OID 1.3.6.1.4.1.{r.randint(1000, 60000)}.{r.randint(1, 9)}.{r.randint(1, 99)}"
+    if k == 21:
+        return f"{t('Ticket', 'Ticket', 'Ticket', 'Incidencia', 'Ticket', 'Melding')} #{rnd(r, B16_DIG, 7)}"
+    if k == 22:
+        return f"{t('account no.', 'Auftragsnr.', 'n° client', 'n.º socio', 'cod. cliente', 'klantnr.')} {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 4)}"
+    if k == 23:
+        return f"{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(0, 255)}"
+    if k == 24:
+        return f"{t('issued', 'ausgestellt', 'émis le', 'emitido', 'emesso', 'uitgegeven')} {b16_day(r, loc, 900, 0)}"
+    if k == 25:
+        return f"SKU {rnd(r, string.ascii_uppercase, 3)}-{rnd(r, B16_DIG, 4)}-{rnd(r, B16_UPD, 2)}"
+    if k == 26:
+        return f"{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}"
+    if k == 27:
+        return f"+{r.randint(1, 12)}h {r.randint(0, 59)}m, {r.randint(10, 99)}% CPU, pid {r.randint(100, 65000)}"
+    if k == 28:
+        return f"ISBN 978-{r.randint(0, 9)}-{rnd(r, B16_DIG, 4)}-{rnd(r, B16_DIG, 4)}-{r.randint(0, 9)}"
+    return f"{t('Parcel', 'Paket', 'Colis', 'Paquete', 'Pacco', 'Pakket')} {rnd(r, B16_DIG, 4)} {rnd(r, B16_DIG, 4)} {rnd(r, B16_DIG, 4)}"
+
+
+def b16_las(f, r, loc, n=2, sep="; "):
+    return sep.join(b16_la(f, r, loc) for _ in range(n))
+
+
+B16_NOPW = {
+    "en": ["Password must have 12+ characters and one symbol.", "password reset link sent, expires in 30 min", "Password: (unchanged)",
+           "Forgot password? flow completed.", "password manager is 1Password, vault 'Ops'", "The password field was left blank on purpose.",
+           "Password expired yesterday; user will rotate it.", "password_policy: min_length=14"],
+    "de": ["Passwort muss mindestens 12 Zeichen haben.", "Passwort vergessen – Link verschickt.", "Passwort: (nicht geändert)", "Kennwortrichtlinie: 90 Tage",
+           "Das Passwort liegt im Tresor, nicht hier.", "Passwort abgelaufen, Nutzer setzt es neu."],
+    "fr": ["Le mot de passe doit contenir 12 caractères.", "mot de passe oublié : lien envoyé", "Mot de passe : (inchangé)", "mot de passe expiré, à renouveler",
+           "Le mot de passe est dans le coffre, pas ici."],
+    "es": ["La contraseña debe tener 12 caracteres.", "contraseña olvidada: enlace enviado", "Contraseña: (sin cambios)", "la contraseña caducó ayer",
+           "La contraseña está en el gestor, no aquí."],
+    "it": ["La password deve avere almeno 12 caratteri.", "password dimenticata: link inviato", "Password: (invariata)", "password scaduta, da rinnovare",
+           "La password è nel vault, non qui."],
+    "nl": ["Het wachtwoord moet 12 tekens hebben.", "wachtwoord vergeten: link verstuurd", "Wachtwoord: (ongewijzigd)", "wachtwoord verlopen, wordt vernieuwd",
+           "Het wachtwoord staat in de kluis, niet hier."],
+}
+B16_PWSAY = {
+    "en": ["the temporary password is ", "password: ", "I reset it to ", "new password -> ", "pw is ", "login with passphrase "],
+    "de": ["das Einmalpasswort lautet ", "Passwort: ", "neues Kennwort: ", "PW ist ", "ich habe es auf folgendes gesetzt: "],
+    "fr": ["le mot de passe temporaire est ", "mot de passe : ", "mdp = ", "nouveau mot de passe : ", "je l'ai remis à "],
+    "es": ["la contraseña provisional es ", "contraseña: ", "clave nueva: ", "la pass es ", "la he cambiado a "],
+    "it": ["la password temporanea è ", "password: ", "nuova pwd: ", "l'ho reimpostata a ", "parola d'ordine "],
+    "nl": ["het tijdelijke wachtwoord is ", "wachtwoord: ", "nieuw ww: ", "ik heb het gezet op ", "inlog met wachtzin "],
+}
+
+
+def b16_nopw(r, loc):
+    return r.choice(B16_NOPW[B16_LG[loc]])
+
+
+def b16_pwsay(r, loc, safe=False):
+    return [r.choice(B16_PWSAY[B16_LG[loc]]), b16_PW(r, safe)]
+
+
+def b16_standin(r):
+    return r.choice(B16_STANDINS)
+
+
+def b16_city(f):
+    return f.city()
+
+
+# ----- text documents: data platform -----
+
+def B16_snowflake(f, r, loc):
+    out = [f"snowsql -a {rnd(r, B16_LOW, 2)}{rnd(r, B16_DIG, 5)}.eu-central-1 -u ETL_{rnd(r, string.ascii_uppercase, 4)} -d ANALYTICS\n",
+           f"* SnowSQL * v1.2.{r.randint(20, 40)}\nType SQL statements or !help\n",
+           "ETL>SELECT customer_id, email, phone, card_last_used, ip FROM raw.signups LIMIT 3;\n",
+           "+-------------+------------------------------+--------------------+---------------------+-----------------+\n"]
+    for _ in range(3):
+        out += [f"| {rnd(r, B16_DIG, 9)} | ", b16_EM(f, r), " | ", b16_PH(r, loc), " | ", b16_CC(r, False) if r.random() < 0.5 else b16_badcard(r), " | ", b16_IP(r), " |\n"]
+    out += [f"3 Row(s) produced. Time Elapsed: 0.{r.randint(100, 999)}s\nQuery ID: 01b{rnd(r, HEX, 5)}-0001-{rnd(r, HEX, 4)}-0000-{rnd(r, HEX, 12)}\n"]
+    return out
+
+
+def B16_dbt(f, r, loc):
+    u = f.user_name()
+    return [f"{r.randint(10, 23)}:{r.randint(10, 59)}:{r.randint(10, 59)}  Running with dbt=1.{r.randint(5, 9)}.{r.randint(0, 9)}\n",
+            "dbt debug --config-dir\nConfiguration:\n  profiles.yml file [OK found and valid]\n  dbt_project.yml file [OK found and valid]\n",
+            f"Connection:\n  host: {rnd(r, B16_LOW, 8)}.postgres.database.azure.com\n  port: 5432\n  user: {u}\n  database: analytics\n  schema: dbt_{u[:6]}\n",
+            "  password: ", b16_PW(r), "\n  sslmode: require\n",
+            f"  Connection test: [OK connection ok]\n\n{b16_la(f, r, loc, 7)}  Found {r.randint(40, 300)} models, {r.randint(10, 99)} tests\n",
+            f"{b16_la(f, r, loc, 6)} | {b16_la(f, r, loc, 9)}\n"]
+
+
+def B16_airbyte(f, r, loc):
+    return ["# airbyte source: stripe + postgres destination (octavia export)\nresource_name: stripe-to-warehouse\ndefinition_type: source\nconfiguration:\n",
+            "  account_id: acct_", rnd(r, AN, 16), "\n  client_secret: ", b16_VT(r, "STRIPE_KEY"), "\n  start_date: \"",
+            (B16_DAY - datetime.timedelta(days=r.randint(100, 900))).isoformat(), "T00:00:00Z\"\n",
+            "  lookback_window_days: 7\ndestination:\n  host: ", b16_IP4(r), "\n  username: airbyte_writer\n  password: ", b16_PW(r), "\n",
+            f"  tunnel_method:\n    tunnel_method: SSH_KEY_AUTH\n    tunnel_host: bastion.{rnd(r, B16_LOW, 6)}.internal\n    ssh_key: |\n      ",
+            B16L("PRIVATE_KEY", b16_pem_value(r, "\n      ")) if r.random() < 0.7 else "${SSH_KEY}", "\n",
+            f"# {b16_la(f, r, loc, 11)}\n"]
+
+
+def B16_kafka_connect(f, r, loc):
+    return [f"# PUT /connectors/{r.choice(['orders', 'crm', 'billing'])}-jdbc-sink/config\nname={rnd(r, B16_LOW, 6)}-sink\n",
+            "connector.class=io.confluent.connect.jdbc.JdbcSinkConnector\ntasks.max=4\n",
+            f"connection.url=jdbc:mysql://{rnd(r, B16_LOW, 5)}-db:3306/ops?useSSL=true\nconnection.user=connect\n", "connection.password=", b16_PW(r), "\n",
+            "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='", rnd(r, B16_UPD, 16), "' password='", b16_PW(r, True), "';\n",
+            "transforms.mask.type=org.apache.kafka.connect.transforms.MaskField$Value\n", f"# consumer group lag at {b16_la(f, r, loc, 7)}: {r.randint(0, 9999)}\n",
+            "errors.deadletterqueue.topic.name=dlq.", rnd(r, B16_LOW, 5), "\n"]
+
+
+def B16_spark(f, r, loc):
+    return ["$ spark-submit --master yarn --deploy-mode cluster \\\n", f"    --conf spark.hadoop.fs.s3a.access.key=", b16_VT(r, "AWS_ACCESS_KEY"), " \\\n",
+            "    --conf spark.hadoop.fs.s3a.secret.key=", b16_AWSSEC(r), " \\\n", f"    --class com.{rnd(r, B16_LOW, 6)}.jobs.Dedupe s3a://jobs/dedupe-{b16_la(f, r, loc, 6).split()[-1]}.jar\n",
+            f"26/12/{r.randint(10, 16)} {r.randint(10, 23)}:{r.randint(10, 59)}:{r.randint(10, 59)} INFO Client: Submitting application application_{rnd(r, B16_DIG, 13)}_{rnd(r, B16_DIG, 4)}\n",
+            f"26/12/16 09:{r.randint(10, 59)}:{r.randint(10, 59)} WARN TaskSetManager: Lost task 3.0 in stage 7.0 (TID {r.randint(100, 9999)}, ", b16_IP4(r), f", executor {r.randint(1, 40)})\n",
+            "java.lang.IllegalStateException: bad row: {email=", b16_EM(f, r), ", iban=", b16_IBAN(r, loc), "}\n"]
+
+
+def B16_coresite(f, r, loc):
+    return ['<?xml version="1.0"?>\n<configuration>\n  <property>\n    <name>fs.defaultFS</name>\n    <value>hdfs://nn1.', rnd(r, B16_LOW, 6), ':8020</value>\n  </property>\n',
+            "  <property>\n    <name>fs.azure.account.key.", rnd(r, B16_LOW, 10), ".blob.core.windows.net</name>\n    <value>", b16_GS(r), "</value>\n  </property>\n",
+            "  <property>\n    <name>hadoop.security.group.mapping.ldap.bind.password</name>\n    <value>", b16_PW(r), "</value>\n  </property>\n",
+            f"  <!-- {b16_la(f, r, loc, 9)} -->\n</configuration>\n"]
+
+
+def B16_clickhouse(f, r, loc):
+    u = b16_ascii(f.first_name()) or "ana"
+    return ["<clickhouse>\n  <users>\n    <", u, ">\n      <password>", b16_PW(r), "</password>\n      <networks><ip>", b16_IP(r), "</ip></networks>\n",
+            "      <profile>default</profile>\n    </", u, ">\n    <grafana>\n      <password_sha256_hex>", rnd(r, HEX, 64), "</password_sha256_hex>\n    </grafana>\n",
+            "  </users>\n  <!-- ", b16_nopw(r, loc), " -->\n</clickhouse>\n"]
+
+
+def B16_cqlsh(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"$ cqlsh {rnd(r, B16_LOW, 4)}-cass-0 -u cassandra -p ", b16_PW(r, True), "\n",
+            f"Connected to Prod at {rnd(r, B16_LOW, 4)}-cass-0:9042\n[cqlsh 6.1.0 | Cassandra 4.1.{r.randint(1, 7)} | CQL spec 3.4.6]\n",
+            "cqlsh> SELECT * FROM crm.customers WHERE id = ", b16_uuid(r), ";\n\n id | dob | email | name | phone\n----+-----+-------+------+------\n",
+            f" {b16_uuid(r)} | ", B16L("DATE_OF_BIRTH", (B16_DAY - datetime.timedelta(days=r.randint(7000, 30000))).isoformat()),
+            " | ", b16_EM(f, r, fn, ln), f" | {fn} {ln} | ", b16_PH(r, loc), "\n\n(1 rows)\n"]
+
+
+def B16_neo4j(f, r, loc):
+    return ["$ cypher-shell -a neo4j+s://", rnd(r, HEX, 8), ".databases.neo4j.io -u neo4j -p '", b16_PW(r), "'\n",
+            "neo4j@neo4j> MATCH (p:Person)-[:OWNS]->(a:Account) WHERE p.email = '", b16_EM(f, r), "' RETURN a.iban, a.opened;\n",
+            "+---------------------------------------------+\n| a.iban | a.opened |\n+---------------------------------------------+\n",
+            "| '", b16_IBAN(r, loc, False), f"' | '{b16_day(r, loc, 2000, 0)}' |\n", "| '", b16_badiban(r, loc), f"' | '{b16_day(r, loc, 2000, 0)}' |\n",
+            f"+---------------------------------------------+\n2 rows\nready to start consuming query after {r.randint(1, 90)} ms\n"]
+
+
+def B16_pgbouncer(f, r, loc):
+    out = [f"; /etc/pgbouncer/userlist.txt — synced {b16_la(f, r, loc, 7)}\n"]
+    for _ in range(r.randint(2, 4)):
+        u = b16_ascii(f.user_name()) or "svc"
+        out += [f'"{u}" "', b16_PW(r) if r.random() < 0.6 else "SCRAM-SHA-256$4096:" + base64.b64encode(bytes(r.randrange(256) for _ in range(16))).decode() + "$" + rnd(r, AN, 20), '"\n']
+    out += ["; ", b16_nopw(r, loc), "\n"]
+    return out
+
+
+def B16_cockroach(f, r, loc):
+    return [f"$ cockroach sql --url 'postgresql://{b16_ascii(f.first_name()) or 'app'}:", b16_PW(r, True), f"@{rnd(r, B16_LOW, 6)}-{r.randint(1000, 9999)}.8nj.cockroachlabs.cloud:26257/defaultdb?sslmode=verify-full'\n",
+            f"# Welcome to the CockroachDB SQL shell.\n# Server version: CockroachDB CCL v24.{r.randint(1, 3)}.{r.randint(0, 9)}\n",
+            "root@host:26257/defaultdb> SELECT id, ssn_enc, created FROM applicants ORDER BY created DESC LIMIT 1;\n",
+            f"  {rnd(r, B16_DIG, 18)} | \\x{rnd(r, HEX, 32)} | {B16_DAY.isoformat()} 08:{r.randint(10, 59)}:00+00\n(1 row)\n",
+            f"Time: {r.randint(1, 90)}ms total (execution {r.randint(1, 9)}ms / network {r.randint(1, 60)}ms)\n"]
+
+
+# ----- text documents: CMS / app config -----
+
+def B16_magento(f, r, loc):
+    return ["<?php\nreturn [\n    'backend' => ['frontName' => 'admin_", rnd(r, B16_LOW, 6), "'],\n    'crypt' => ['key' => '", B16L("GENERIC_SECRET", rnd(r, HEX, 32)), "'],\n",
+            "    'db' => ['connection' => ['default' => [\n        'host' => '", b16_IP4(r), "',\n        'dbname' => 'magento',\n        'username' => 'mage',\n        'password' => '", b16_PW(r),
+            "',\n    ]]],\n    'system' => ['default' => ['payment' => ['braintree' => ['private_key' => '", b16_GS(r), "']]]],\n",
+            f"    // install date {b16_la(f, r, loc, 24)}\n];\n"]
+
+
+def B16_drupal(f, r, loc):
+    return ["<?php\n// sites/default/settings.php (excerpt)\n$databases['default']['default'] = [\n  'database' => 'drupal',\n  'username' => 'drupal',\n  'password' => '", b16_PW(r), "',\n",
+            "  'host' => '", b16_IP4(r), "',\n  'driver' => 'mysql',\n];\n$settings['hash_salt'] = '", B16L("GENERIC_SECRET", rnd(r, B16_URL, 55)), "';\n",
+            "$config['system.site']['mail'] = '", b16_EM(f, r), "';\n", f"// {b16_nopw(r, loc)}\n"]
+
+
+def B16_joomla(f, r, loc):
+    return ["<?php\nclass JConfig {\n\tpublic $sitename = '", f.company().replace("'", ""), "';\n\tpublic $host = 'localhost';\n\tpublic $user = 'joomla';\n\tpublic $password = '", b16_PW(r),
+            "';\n\tpublic $db = 'joomla_", rnd(r, B16_LOW, 4), "';\n\tpublic $secret = '", B16L("GENERIC_SECRET", rnd(r, AN, 16)), "';\n\tpublic $mailfrom = '", b16_EM(f, r),
+            "';\n\tpublic $smtppass = '", b16_PW(r), "';\n\tpublic $offset = 'Europe/Berlin';\n}\n"]
+
+
+def B16_ghost(f, r, loc):
+    return ['{\n  "url": "https://blog.', rnd(r, B16_LOW, 7), '.com",\n  "database": {\n    "client": "mysql",\n    "connection": {"host": "', b16_IP4(r),
+            '", "user": "ghost", "password": "', b16_PW(r), '", "database": "ghost_prod"}\n  },\n  "mail": {"transport": "SMTP", "options": {"service": "Mailgun", "auth": {"user": "',
+            b16_EM(f, r), '", "pass": "', b16_PW(r), '"}}},\n  "logging": {"level": "info"}\n}\n']
+
+
+def B16_strapi(f, r, loc):
+    return [f"# strapi .env ({b16_la(f, r, loc, 24)})\nHOST=0.0.0.0\nPORT=1337\nAPP_KEYS=", b16_GS(r), ",", b16_GS(r), "\nAPI_TOKEN_SALT=", b16_GS(r),
+            "\nADMIN_JWT_SECRET=", b16_GS(r), "\nDATABASE_PASSWORD=", b16_PW(r), "\n# example only, do not use:\nAWS_ACCESS_KEY_ID=", b16_PLH(r) if r.random() < 0.6 else "<your-key-id>",
+            "\nOPENAI_API_KEY=", b16_VT(r, "OPENAI_KEY"), f"\nSENTRY_ENVIRONMENT=production\nSENTRY_RELEASE={b16_la(f, r, loc, 6).split()[-1]}\n"]
+
+
+def B16_odoo(f, r, loc):
+    return ["[options]\naddons_path = /opt/odoo/addons\nadmin_passwd = ", b16_PW(r), "\ndb_host = ", b16_IP4(r), "\ndb_port = 5432\ndb_user = odoo\ndb_password = ", b16_PW(r),
+            f"\nlist_db = False\nlogfile = /var/log/odoo/odoo.log\n; {b16_nopw(r, loc)}\n; {b16_la(f, r, loc, 6)}\n"]
+
+
+# ----- text documents: identity / OS credential tooling -----
+
+def B16_keycloak(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"$ kcadm.sh get clients -r {rnd(r, B16_LOW, 6)} -q clientId=portal --fields clientId,secret\n",
+            '[ {\n  "clientId" : "portal",\n  "secret" : "', b16_GS(r), '"\n} ]\n',
+            f"$ kcadm.sh create users -r {rnd(r, B16_LOW, 6)} -s username={b16_ascii(fn)} -s email=", b16_EM(f, r, fn, ln), " -s enabled=true\n",
+            f"Created new user with id '{b16_uuid(r)}'\n$ kcadm.sh set-password -r shop --username {b16_ascii(fn)} --new-password ", b16_PW(r, True), " --temporary\n"]
+
+
+def B16_authelia(f, r, loc):
+    fn, ln = b16_name(f)
+    return ["# authelia configuration.yml\njwt_secret: ", b16_GS(r), "\nsession:\n  secret: ", b16_GS(r), "\n  redis:\n    host: ", b16_IP4(r), "\n    password: ", b16_PW(r),
+            "\nnotifier:\n  smtp:\n    username: ", b16_EM(f, r), "\n    password: ", b16_PW(r), "\n    sender: Authelia <", b16_EM(f, r, fn, ln), ">\n",
+            "authentication_backend:\n  password_reset:\n    disable: false\n  ldap:\n    user: cn=authelia,dc=example,dc=org\n    password: ", b16_PW(r), "\n"]
+
+
+def B16_smbconf(f, r, loc):
+    u = b16_ascii(f.first_name()) or "sam"
+    return [f"[global]\n   workgroup = {rnd(r, string.ascii_uppercase, 6)}\n   server string = NAS {b16_la(f, r, loc, 6)}\n   hosts allow = ", b16_IP4(r), " 127.\n",
+            f"[scans]\n   path = /srv/scans\n   valid users = {u}\n\n$ sudo smbpasswd -a {u}\nNew SMB password: \nRetype new SMB password: \nAdded user {u}.\n",
+            f"$ smbclient //nas/scans -U {u}%", b16_PW(r, True), " -c 'ls'\n", f"  scan_{B16_DAY.strftime('%Y%m%d')}_{rnd(r, B16_DIG, 4)}.pdf   A   {r.randint(10000, 9999999)}\n"]
+
+
+def B16_klist(f, r, loc):
+    out = [f"$ klist -kte /etc/krb5.keytab\nKeytab name: FILE:/etc/krb5.keytab\nKVNO Timestamp         Principal\n---- ----------------- --------------------------------------------------------\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"   {r.randint(2, 9)} 12/{r.randint(1, 16):02d}/26 {r.randint(10, 23)}:{r.randint(10, 59)}:{r.randint(10, 59)} host/{rnd(r, B16_LOW, 6)}.corp.{rnd(r, B16_LOW, 5)}.lan@CORP.LAN (aes256-cts-hmac-sha1-96) (0x{rnd(r, HEX, 64)})\n"]
+    out += ["$ kinit svc_backup@CORP.LAN <<< '", b16_PW(r, True), "'\n", f"$ klist\nTicket cache: KCM:0:{rnd(r, B16_DIG, 5)}\nDefault principal: svc_backup@CORP.LAN\n"]
+    return out
+
+
+def B16_shadow(f, r, loc):
+    out = ["# cat /etc/shadow | head (hashes are not passwords)\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b16_ascii(f.user_name()) or 'u'}:$6${rnd(r, AN + './', 16)}${rnd(r, AN + './', 86)}:{r.randint(19000, 20400)}:0:99999:7:::\n"]
+    out += ["# /etc/sudoers.d/deploy\ndeploy ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart app\n",
+            "# note from ", b16_EM(f, r), ": root pw was rotated; ", b16_pwsay(r, loc), "\n"]
+    return out
+
+
+def B16_macsecurity(f, r, loc):
+    return [f"$ security find-generic-password -s 'wifi-{rnd(r, B16_LOW, 5)}' -w\n", b16_PW(r), "\n",
+            f"$ security find-internet-password -s github.com -g\nkeychain: \"/Users/{b16_ascii(f.first_name())}/Library/Keychains/login.keychain-db\"\nclass: \"inet\"\n",
+            "attributes:\n    \"acct\"<blob>=\"", f.user_name(), "\"\n    \"srvr\"<blob>=\"github.com\"\npassword: \"", b16_VT(r, "GITHUB_TOKEN"), "\"\n"]
+
+
+def B16_cmdkey(f, r, loc):
+    u = b16_ascii(f.first_name()) or "pc"
+    return ["C:\\> cmdkey /list\n\nCurrently stored credentials:\n\n    Target: Domain:target=fileserv01\n    Type: Domain Password\n    User: CORP\\", u, "\n\n",
+            f"C:\\> cmdkey /add:fileserv02 /user:CORP\\{u} /pass:", b16_PW(r, True), "\nCMDKEY: Credential added successfully.\n\n",
+            f"C:\\> net use Z: \\\\", b16_IP4(r), "\\finance ", b16_PW(r, True), f" /user:CORP\\{u} /persistent:yes\nThe command completed successfully.\n"]
+
+
+def B16_intune(f, r, loc):
+    out = ["Device name,Primary user UPN,Serial number,IMEI,OS version,Last check-in,Wi-Fi MAC\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{rnd(r, string.ascii_uppercase, 3)}-{rnd(r, B16_DIG, 5)},", b16_EM(f, r), f",{rnd(r, B16_UPD, 12)},{b16_la(f, r, loc, 4).split()[-1]},{b16_la(f, r, loc, 6)},{b16_la(f, r, loc, 7)},{b16_la(f, r, loc, 26)}\n"]
+    out += ["# Wi-Fi profile PSK for lobby devices: ", b16_PW(r), "\n"]
+    return out
+
+
+def B16_discordbot(f, r, loc):
+    return [f"[{B16_DAY.isoformat()} 0{r.randint(0, 9)}:{r.randint(10, 59)}:{r.randint(10, 59)}] [INFO    ] discord.client: logging in using static token\n",
+            "[DEBUG] env DISCORD_TOKEN=", B16L("GENERIC_SECRET", f"{rnd(r, B16_URL, 26)}.{rnd(r, B16_URL, 6)}.{rnd(r, B16_URL, 38)}"), "\n",
+            f"[INFO    ] discord.gateway: Shard ID None has connected to Gateway (Session ID: {rnd(r, HEX, 32)}).\n",
+            f"[WARN ] cmd /verify from {f.user_name()}#{rnd(r, B16_DIG, 4)}: user pasted ", b16_VT(r), " into #general, message deleted\n",
+            f"[INFO ] guild {rnd(r, B16_DIG, 18)} member count {r.randint(10, 9999)}\n"]
+
+
+# ----- text documents: sales / messaging -----
+
+def B16_pipedrive(f, r, loc):
+    out = ["Deal - Title,Person - Name,Person - Email,Person - Phone,Deal - Value,Deal - Expected close date,Note\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b16_name(f)
+        out += [f"{f.company().replace(',', '')} renewal,{fn} {ln},", b16_EM(f, r, fn, ln), ",", b16_PH(r, loc), f",{b16_la(f, r, loc, 17)},{b16_la(f, r, loc, 16)},{b16_la(f, r, loc, r.choice([0, 1, 22]))}\n"]
+    return out
+
+
+def B16_gong(f, r, loc):
+    a, c = f.first_name(), f.first_name()
+    return [f"Gong call · {f.company()} · {b16_la(f, r, loc, 3)}\n", f"0:0{r.randint(1, 9)} | {a} (Account Exec): ",
+            b16_t(loc, "Can I get a good number for you?", "Unter welcher Nummer erreiche ich Sie?", "À quel numéro puis-je vous joindre ?", "¿A qué número le llamo?",
+                  "A che numero la richiamo?", "Op welk nummer kan ik u bellen?"), "\n", f"0:{r.randint(10, 59)} | {c}: ", b16_t(loc, "Mobile is ", "Handy: ", "Portable : ", "Móvil: ", "Cellulare: ", "Mobiel: "),
+            b16_PH(r, loc), b16_t(loc, ", or e-mail ", ", oder Mail an ", ", ou par mail ", ", o al correo ", ", oppure mail ", ", of mail "), b16_EM(f, r), "\n",
+            f"1:{r.randint(10, 59)} | {c}: ", b16_t(loc, "our sandbox key is ", "unser Test-Key ist ", "notre clé de test est ", "nuestra clave de pruebas es ", "la nostra chiave è ", "onze key is "),
+            b16_VT(r), b16_t(loc, " if your SE needs it.", ", falls Ihr Techniker ihn braucht.", " si votre ingé en a besoin.", " por si su técnico la necesita.", " se serve al tecnico.", " als jullie SE hem nodig heeft."), "\n",
+            f"2:{r.randint(10, 59)} | {a}: ", b16_t(loc, "Let's lock the quote: ", "Angebot fixieren: ", "On fige le devis : ", "Cerramos la oferta: ", "Fissiamo l'offerta: ", "Offerte vastleggen: "), b16_la(f, r, loc, 15), "\n"]
+
+
+def B16_outreach(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"Sequence: {r.choice(['Q1 expansion', 'Reactivation', 'Event follow-up'])} · Step {r.randint(1, 5)} (manual email)\nTo: {fn} {ln} <", b16_EM(f, r, fn, ln), ">\n",
+            b16_t(loc, f"Hi {fn},\n\nthanks for the call. As promised, a trial workspace: user {b16_ascii(fn)}, ", f"Hallo {fn},\n\ndanke für das Gespräch. Ihr Testzugang: Nutzer {b16_ascii(fn)}, ",
+                  f"Bonjour {fn},\n\nmerci pour l'appel. Votre accès d'essai : utilisateur {b16_ascii(fn)}, ", f"Hola {fn},\n\ngracias por la llamada. Su acceso de prueba: usuario {b16_ascii(fn)}, ",
+                  f"Ciao {fn},\n\ngrazie per la chiamata. Accesso di prova: utente {b16_ascii(fn)}, ", f"Hoi {fn},\n\nbedankt voor het gesprek. Je proefaccount: gebruiker {b16_ascii(fn)}, "),
+            b16_pwsay(r, loc), "\n", b16_t(loc, "Direct line: ", "Durchwahl: ", "Ligne directe : ", "Línea directa: ", "Linea diretta: ", "Direct nummer: "), b16_PH(r, loc),
+            f"\n{b16_la(f, r, loc, 3)}\n\n-- \n{f.first_name()} | {f.company()}\n"]
+
+
+def B16_mailchimp(f, r, loc):
+    out = ["Email Address,First Name,Last Name,Phone Number,Birthday,MEMBER_RATING,OPTIN_TIME,CONFIRM_IP,LEID\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b16_name(f)
+        bd = B16_DAY - datetime.timedelta(days=r.randint(7000, 28000))
+        out += [b16_EM(f, r, fn, ln), f",{fn},{ln},", b16_PH(r, loc), ",", B16L("DATE_OF_BIRTH", f"{bd.month:02d}/{bd.day:02d}/{bd.year}"), f",{r.randint(1, 5)},{b16_la(f, r, loc, 7)},", b16_IP(r), f",{rnd(r, B16_DIG, 9)}\n"]
+    return out
+
+
+def B16_zoominvite(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{fn} {ln} ", b16_t(loc, "is inviting you to a scheduled Zoom meeting.", "lädt Sie zu einem geplanten Zoom-Meeting ein.", "vous invite à une réunion Zoom planifiée.",
+                                  "le invita a una reunión de Zoom programada.", "la invita a una riunione Zoom pianificata.", "nodigt je uit voor een geplande Zoom-vergadering."), "\n\n",
+            f"Topic: {b16_t(loc, 'Mortgage review', 'Baufinanzierung', 'Revue du prêt', 'Revisión hipoteca', 'Revisione mutuo', 'Hypotheekgesprek')}\nTime: {b16_day(r, loc, 0, 30)} 10:00 AM\n",
+            f"Join: https://us06web.zoom.us/j/{rnd(r, B16_DIG, 11)}\n\n{b16_la(f, r, loc, 3)}\n",
+            b16_t(loc, "Dial by your location\n", "Einwahl nach Standort\n", "Composer selon votre emplacement\n", "Marcar según su ubicación\n", "Componi in base alla posizione\n", "Inbellen per locatie\n"),
+            "  ", B16L("PHONE", r.choice(['+1 646 558 8656', '+49 69 7104 9922', '+33 1 7037 2246', '+34 91 787 0058', '+39 069 480 6488', '+31 20 794 7345'])), "\n",
+            b16_t(loc, "\nMy cell if the link fails: ", "\nMein Handy, falls der Link nicht geht: ", "\nMon portable si le lien ne marche pas : ", "\nMi móvil si falla el enlace: ",
+                  "\nIl mio cellulare se il link non va: ", "\nMijn mobiel als de link niet werkt: "), b16_PH(r, loc), "\n"]
+
+
+def B16_steam(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"Steam Support — {b16_t(loc, 'Account recovery', 'Kontowiederherstellung', 'Récupération de compte', 'Recuperación de cuenta', 'Recupero account', 'Accountherstel')} #{rnd(r, B16_DIG, 4)}-{rnd(r, B16_UPD, 4)}-{rnd(r, B16_DIG, 4)}\n",
+            b16_t(loc, "Proof of ownership: last card used ", "Eigentumsnachweis: zuletzt genutzte Karte ", "Preuve de propriété : dernière carte utilisée ", "Prueba de titularidad: última tarjeta ",
+                  "Prova di proprietà: ultima carta usata ", "Bewijs van eigendom: laatst gebruikte kaart "), b16_CC(r), " CVV ", b16_CVC(r, 3), "\n",
+            b16_t(loc, "Original e-mail: ", "Ursprüngliche E-Mail: ", "E-mail d'origine : ", "Correo original: ", "E-mail originale: ", "Oorspronkelijke e-mail: "), b16_EM(f, r, fn, ln), "\n",
+            b16_t(loc, "Purchase: ", "Kauf: ", "Achat : ", "Compra: ", "Acquisto: ", "Aankoop: "), f"{b16_la(f, r, loc, 15)}, CD key {rnd(r, B16_UPD, 5)}-{rnd(r, B16_UPD, 5)}-{rnd(r, B16_UPD, 5)}\n",
+            *b16_ssn_line(r, loc), b16_t(loc, "Last login IP: ", "Letzte Anmelde-IP: ", "Dernière IP : ", "Última IP: ", "Ultimo IP: ", "Laatste IP: "), b16_IP(r), "\n", b16_nopw(r, loc), "\n"]
+
+
+def B16_kyc(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{b16_t(loc, 'Exchange onboarding — level 2 verification', 'Börsen-Onboarding — Stufe 2', 'Vérification niveau 2 — plateforme', 'Verificación nivel 2 — exchange', 'Verifica livello 2 — exchange', 'Verificatie niveau 2 — exchange')}\n",
+           f"{fn} {ln}\n", *b16_dob(r, loc), "\n", b16_t(loc, "Funding account: ", "Referenzkonto: ", "Compte de référence : ", "Cuenta de referencia: ", "Conto di riferimento: ", "Tegenrekening: "),
+           b16_IBAN(r, loc), "\n", f"{b16_t(loc, 'ID document', 'Ausweis', 'Pièce d’identité', 'Documento', 'Documento', 'ID-bewijs')}: {rnd(r, string.ascii_uppercase, 2)}{rnd(r, B16_DIG, 7)} ({b16_la(f, r, loc, 24)})\n",
+           "Selfie liveness: pass · Device IP ", b16_IP(r), f" · {b16_la(f, r, loc, 4)}\n"]
+    out += b16_ssn_line(r, loc)
+    return out
+
+
+# ----- text documents: life admin -----
+
+def b16_ssn_line(r, loc, lead=None):
+    if loc != "en_US" and r.random() > 0.2:
+        return []
+    lead = lead or r.choice(["SSN: ", "Social Security No. ", "SSN ", "US SSN (FATCA): ", "Taxpayer SSN "])
+    return [lead, b16_SSN(r), "\n"]
+
+
+def B16_pension(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{b16_t(loc, 'Annual pension statement', 'Renteninformation', 'Relevé de situation retraite', 'Informe anual de pensiones', 'Estratto conto previdenziale', 'Uniform Pensioenoverzicht')} {B16_DAY.year}\n",
+           f"{fn} {ln}\n", *b16_dob(r, loc), "\n", f"{b16_t(loc, 'Member no.', 'Versicherungsnr.', 'N° adhérent', 'N.º partícipe', 'N. iscritto', 'Deelnemersnr.')} {rnd(r, B16_DIG, 9)}\n",
+           f"{b16_t(loc, 'Projected pension at 67', 'Voraussichtliche Rente mit 67', 'Pension estimée à 67 ans', 'Pensión estimada a los 67', 'Pensione stimata a 67 anni', 'Verwacht pensioen op 67')}: {b16_la(f, r, loc, 17)}\n",
+           b16_t(loc, "Payments to: ", "Auszahlung an: ", "Versement sur : ", "Abono en: ", "Accredito su: ", "Uitbetaling op: "), b16_IBAN(r, loc), "\n"]
+    out += b16_ssn_line(r, loc, "SSN on record: ") + [f"{b16_la(f, r, loc, 14)}\n"]
+    return out
+
+
+def B16_mortgage(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'MORTGAGE OFFER', 'FINANZIERUNGSANGEBOT', 'OFFRE DE PRÊT', 'OFERTA VINCULANTE', 'OFFERTA DI MUTUO', 'HYPOTHEEKOFFERTE')} {b16_la(f, r, loc, 2)}\n",
+            f"{b16_t(loc, 'Applicant', 'Antragsteller', 'Emprunteur', 'Solicitante', 'Richiedente', 'Aanvrager')}: {fn} {ln}, ", *b16_dob(r, loc), "\n",
+            f"{b16_t(loc, 'Offer valid until', 'Gültig bis', 'Valable jusqu’au', 'Válida hasta', 'Valida fino al', 'Geldig tot')} {b16_day(r, loc, 0, 45)}\n",
+            f"{b16_t(loc, 'Loan amount', 'Darlehen', 'Montant', 'Importe', 'Importo', 'Leenbedrag')}: {b16_la(f, r, loc, 17)} · {r.randint(2, 4)},{r.randint(10, 99)}%\n",
+            b16_t(loc, "Direct debit from ", "Lastschrift von ", "Prélèvement sur ", "Cargo en ", "Addebito su ", "Incasso van "), b16_IBAN(r, loc), "\n",
+            *b16_ssn_line(r, loc), b16_t(loc, "Broker: ", "Vermittler: ", "Courtier : ", "Intermediario: ", "Mediatore: ", "Adviseur: "), b16_EM(f, r), " / ", b16_PH(r, loc), "\n"]
+
+
+def B16_creditreport(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"CREDIT FILE — {ln.upper()}, {fn.upper()}\nReport date {b16_date(r, B16_DAY, loc)}  Ref {rnd(r, B16_UPD, 10)}\n", *b16_dob(r, loc), "\n"]
+    out += b16_ssn_line(r, loc, "SSN ") + [f"   (alias check: {b16_la(f, r, loc, 14)})\n"]
+    out += ["Accounts:\n", f"  {r.choice(['VISA', 'MASTERCARD', 'AMEX'])} ****{rnd(r, B16_DIG, 4)}  opened {b16_day(r, loc, 3000, 0)}  bal {b16_la(f, r, loc, 17)}\n",
+            "  Current account ", b16_IBAN(r, loc), "  status 0\n", "Previous address phone: ", b16_PH(r, loc), "\n", f"Searches: {b16_la(f, r, loc, 7)}, {b16_la(f, r, loc, 7)}\n"]
+    return out
+
+
+def B16_debtletter(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{f.company()}\n{b16_t(loc, 'FINAL NOTICE', 'LETZTE MAHNUNG', 'DERNIER AVIS', 'ÚLTIMO AVISO', 'ULTIMO SOLLECITO', 'LAATSTE AANMANING')} — {b16_la(f, r, loc, 15)}\n\n",
+            f"{fn} {ln}\n{f.street_address()}\n\n", b16_t(loc, "Outstanding: ", "Offener Betrag: ", "Montant dû : ", "Importe pendiente: ", "Importo dovuto: ", "Openstaand: "), f"{b16_la(f, r, loc, 17)} ({b16_la(f, r, loc, 16)})\n",
+            b16_t(loc, "Pay to ", "Zahlbar auf ", "À régler sur ", "Pague en ", "Pagare su ", "Betaal op "), b16_IBAN(r, loc), b16_t(loc, " quoting ", " mit Verwendungszweck ", " avec la référence ", " con referencia ", " causale ", " o.v.v. "),
+            f"RF{r.randint(10, 99)}{rnd(r, B16_UPD, 12)}\n", *b16_ssn_line(r, loc), b16_t(loc, "Call us: ", "Rufen Sie an: ", "Appelez-nous : ", "Llámenos: ", "Chiami: ", "Bel ons: "), b16_PH(r, loc, 0),
+            f"  ({b16_la(f, r, loc, 22)})\n"]
+
+
+def B16_cardamage(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'Vehicle damage report', 'Schadenprotokoll Mietwagen', 'Constat de dommages', 'Parte de daños', 'Verbale danni', 'Schaderapport huurauto')} — {b16_la(f, r, loc, 18)}\n",
+            f"{b16_t(loc, 'Renter', 'Mieter', 'Locataire', 'Arrendatario', 'Locatario', 'Huurder')}: {fn} {ln} · ", *b16_dob(r, loc), " · ", b16_PH(r, loc), "\n",
+            f"{b16_t(loc, 'Return', 'Rückgabe', 'Retour', 'Devolución', 'Riconsegna', 'Inlevering')}: {b16_day(r, loc, 10, 0)}, km {r.randint(1000, 99999)}\n",
+            *b16_ssn_line(r, loc), b16_t(loc, "Excess charged to card ", "Selbstbeteiligung belastet auf ", "Franchise débitée sur ", "Franquicia cargada a ", "Franchigia addebitata su ", "Eigen risico afgeschreven van "),
+            b16_CC(r), f"\n{b16_t(loc, 'Damage', 'Schaden', 'Dégât', 'Daño', 'Danno', 'Schade')}: {r.choice(['rear bumper', 'windscreen chip', 'alloy rim', 'left mirror'])} · {b16_la(f, r, loc, 17)}\n"]
+
+
+def B16_accesslog(f, r, loc):
+    out = ["timestamp;door;badge;holder;result;controller_ip\n"]
+    for _ in range(r.randint(3, 5)):
+        out += [f"{b16_la(f, r, loc, 7)};{r.choice(['Lobby-N', 'Server room', 'Garage B2', 'Floor 4 East'])};{rnd(r, B16_DIG, 10)};{f.last_name()};{r.choice(['GRANTED', 'DENIED', 'GRANTED'])};", b16_IP4(r), "\n"]
+    out += [f"# visitor badge {rnd(r, B16_DIG, 6)} issued to ", b16_EM(f, r), " host phone ", b16_PH(r, loc), "\n"]
+    return out
+
+
+def B16_discharge(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'DISCHARGE LETTER', 'ENTLASSBRIEF', 'LETTRE DE SORTIE', 'INFORME DE ALTA', 'LETTERA DI DIMISSIONE', 'ONTSLAGBRIEF')}\n",
+            f"{b16_t(loc, 'Patient', 'Patient/in', 'Patient', 'Paciente', 'Paziente', 'Patiënt')}: {ln}, {fn} — ", *b16_dob(r, loc), "\n",
+            f"{b16_t(loc, 'Admitted', 'Aufnahme', 'Admission', 'Ingreso', 'Ricovero', 'Opname')} {b16_day(r, loc, 20, 0)} · {b16_t(loc, 'Discharged', 'Entlassung', 'Sortie', 'Alta', 'Dimissione', 'Ontslag')} {b16_date(r, B16_DAY, loc)}\n",
+            f"MRN {rnd(r, B16_DIG, 8)} · ICD-10 {r.choice(['K35.8', 'S82.6', 'J18.9', 'I48.0'])}\n",
+            *b16_ssn_line(r, loc), b16_t(loc, "Follow-up with GP; ward phone ", "Weiterbehandlung Hausarzt; Station ", "Suivi médecin traitant ; service ", "Seguimiento en AP; planta ", "Controllo dal MMG; reparto ", "Controle bij huisarts; afdeling "),
+            b16_PH(r, loc, 0), "\n", b16_t(loc, "Next of kin: ", "Angehörige: ", "Personne à prévenir : ", "Contacto: ", "Familiare: ", "Contactpersoon: "), b16_PH(r, loc), "\n"]
+
+
+def B16_vaccination(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{b16_t(loc, 'Immunisation record', 'Impfausweis (Auszug)', 'Carnet de vaccination', 'Cartilla de vacunación', 'Libretto vaccinale', 'Vaccinatiebewijs')}\n{fn} {ln}\n", *b16_dob(r, loc), "\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"  {r.choice(['Tdap', 'MMR', 'Influenza', 'COVID-19', 'Hep B', 'FSME'])}  {b16_day(r, loc, 3000, 0)}  lot {rnd(r, B16_UPD, 6)}  {b16_la(f, r, loc, 24)}\n"]
+    out += [b16_t(loc, "Clinic contact: ", "Praxis: ", "Cabinet : ", "Centro: ", "Ambulatorio: ", "Praktijk: "), b16_EM(f, r), "\n"]
+    return out
+
+
+def B16_sicknote(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'Fit note', 'Arbeitsunfähigkeitsbescheinigung', 'Arrêt de travail', 'Parte de baja', 'Certificato di malattia', 'Ziekmelding')}\n",
+            f"{fn} {ln}, ", *b16_dob(r, loc), "\n", f"{b16_t(loc, 'Unfit from', 'Arbeitsunfähig seit', 'Arrêt du', 'Baja desde', 'Prognosi dal', 'Ziek vanaf')} {b16_day(r, loc, 5, 0)} {b16_t(loc, 'to', 'bis', 'au', 'hasta', 'al', 'tot')} {b16_day(r, loc, 0, 14)}\n",
+            *b16_ssn_line(r, loc), f"{b16_t(loc, 'Employer', 'Arbeitgeber', 'Employeur', 'Empresa', 'Datore di lavoro', 'Werkgever')}: {f.company()} — HR ", b16_EM(f, r), "\n", b16_la(f, r, loc, 2), "\n"]
+
+
+def B16_grievance(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"HR {b16_t(loc, 'grievance form', 'Beschwerdeformular', 'formulaire de réclamation', 'formulario de queja', 'modulo di reclamo', 'klachtformulier')} — {b16_la(f, r, loc, 21)}\n",
+           f"{b16_t(loc, 'Employee', 'Mitarbeiter', 'Salarié', 'Empleado', 'Dipendente', 'Medewerker')}: {fn} {ln} · ", b16_EM(f, r, fn, ln), " · ", b16_PH(r, loc), "\n",
+           b16_t(loc, "Summary: my manager logged into my account; he told the team ", "Kurz: mein Vorgesetzter hat sich in mein Konto eingeloggt; er sagte dem Team ",
+                 "Résumé : mon manager s'est connecté à mon compte ; il a dit à l'équipe ", "Resumen: mi jefe entró en mi cuenta; le dijo al equipo ",
+                 "Sintesi: il mio responsabile è entrato nel mio account; ha detto al team ", "Samenvatting: mijn leidinggevende logde in op mijn account; hij zei tegen het team "),
+           *b16_pwsay(r, loc), "\n", b16_nopw(r, loc), "\n"]
+    out += b16_ssn_line(r, loc, "Employee SSN (payroll): ")
+    return out
+
+
+def B16_reference(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'To whom it may concern', 'Arbeitszeugnis / Referenz', 'Lettre de recommandation', 'Carta de referencia', 'Lettera di referenze', 'Referentiebrief')},\n\n",
+            b16_t(loc, f"{fn} {ln} worked with us from {b16_day(r, loc, 3000, -800)} to {b16_day(r, loc, 700, -30)}. ", f"{fn} {ln} war vom {b16_day(r, loc, 3000, -800)} bis {b16_day(r, loc, 700, -30)} bei uns tätig. ",
+                  f"{fn} {ln} a travaillé chez nous du {b16_day(r, loc, 3000, -800)} au {b16_day(r, loc, 700, -30)}. ", f"{fn} {ln} trabajó con nosotros del {b16_day(r, loc, 3000, -800)} al {b16_day(r, loc, 700, -30)}. ",
+                  f"{fn} {ln} ha lavorato con noi dal {b16_day(r, loc, 3000, -800)} al {b16_day(r, loc, 700, -30)}. ", f"{fn} {ln} werkte bij ons van {b16_day(r, loc, 3000, -800)} tot {b16_day(r, loc, 700, -30)}. "),
+            b16_t(loc, "Feel free to call me on ", "Für Rückfragen: ", "Joignable au ", "Puede llamarme al ", "Mi può chiamare al ", "Bel gerust "), b16_PH(r, loc), b16_t(loc, " or write to ", " oder ", " ou ", " o ", " o ", " of "), b16_EM(f, r), ".\n"]
+
+
+def B16_scholarship(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{b16_t(loc, 'Scholarship application', 'Stipendienantrag', 'Demande de bourse', 'Solicitud de beca', 'Domanda di borsa di studio', 'Beursaanvraag')} {B16_DAY.year + 1}\n",
+           f"{fn} {ln}\n", *b16_dob(r, loc), "\n", b16_t(loc, "Student e-mail: ", "Uni-Mail: ", "Mail étudiant : ", "Correo: ", "Email studente: ", "Studentenmail: "), b16_EM(f, r, fn, ln), "\n",
+           b16_t(loc, "Bank account for disbursement: ", "Konto für Auszahlung: ", "Compte pour versement : ", "Cuenta para el pago: ", "Conto per l'erogazione: ", "Rekening voor uitbetaling: "), b16_IBAN(r, loc), "\n",
+           f"{b16_t(loc, 'Student no.', 'Matrikelnr.', 'N° étudiant', 'N.º expediente', 'Matricola', 'Studentnr.')} {rnd(r, B16_DIG, 7)} · GPA {r.randint(2, 3)}.{r.randint(0, 99)}\n"]
+    out += b16_ssn_line(r, loc, "SSN (for FAFSA match): ")
+    return out
+
+
+def B16_visaletter(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{f.company()}\n{b16_t(loc, 'Visa sponsorship letter', 'Einladungsschreiben (Visum)', 'Lettre de prise en charge (visa)', 'Carta de invitación (visado)', 'Lettera di invito (visto)', 'Garantverklaring (visum)')}\n\n",
+            f"{b16_t(loc, 'Re', 'Betreff', 'Objet', 'Asunto', 'Oggetto', 'Betreft')}: {fn} {ln}, ", *b16_dob(r, loc), f", {b16_t(loc, 'passport', 'Pass', 'passeport', 'pasaporte', 'passaporto', 'paspoort')} {rnd(r, string.ascii_uppercase, 2)}{rnd(r, B16_DIG, 7)}\n",
+            f"{b16_t(loc, 'Travel dates', 'Reisezeitraum', 'Dates', 'Fechas', 'Date', 'Reisdata')}: {b16_day(r, loc, 0, 60)} – {b16_day(r, loc, -60, 120)}\n",
+            *b16_ssn_line(r, loc), b16_t(loc, "Contact for the consulate: ", "Ansprechpartner für das Konsulat: ", "Contact pour le consulat : ", "Contacto para el consulado: ", "Referente per il consolato: ", "Contact voor het consulaat: "),
+            b16_EM(f, r), ", ", b16_PH(r, loc, 0), "\n"]
+
+
+def B16_travelclaim(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'Travel insurance claim', 'Reiseversicherung – Schadenmeldung', 'Déclaration de sinistre voyage', 'Reclamación seguro de viaje', 'Denuncia sinistro viaggio', 'Schadeclaim reisverzekering')} {b16_la(f, r, loc, 2)}\n",
+            f"{b16_t(loc, 'Policy holder', 'Versicherungsnehmer', 'Assuré', 'Asegurado', 'Assicurato', 'Verzekerde')}: {fn} {ln}, ", *b16_dob(r, loc), "\n",
+            f"{b16_t(loc, 'Trip', 'Reise', 'Voyage', 'Viaje', 'Viaggio', 'Reis')}: {b16_la(f, r, loc, 1)}, {b16_t(loc, 'cancelled on', 'storniert am', 'annulé le', 'cancelado el', 'annullato il', 'geannuleerd op')} {b16_day(r, loc, 40, 0)}\n",
+            *b16_ssn_line(r, loc), b16_t(loc, "Refund to: ", "Erstattung an: ", "Remboursement sur : ", "Reembolso a: ", "Rimborso su: ", "Terugbetaling op: "), b16_IBAN(r, loc), "\n", "Tel. ", b16_PH(r, loc), " · ", b16_EM(f, r, fn, ln), "\n"]
+
+
+def B16_baggage(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"PROPERTY IRREGULARITY REPORT  {rnd(r, string.ascii_uppercase, 3)}{rnd(r, string.ascii_uppercase, 2)}{rnd(r, B16_DIG, 5)}\n",
+            f"NAME {ln.upper()}/{fn.upper()}   FLT {rnd(r, string.ascii_uppercase, 2)}{r.randint(100, 9999)}/{B16_DAY.strftime('%d%b').upper()}   TAG {rnd(r, string.ascii_uppercase, 2)}{rnd(r, B16_DIG, 6)}\n",
+            "PERM ADDR PHONE ", b16_PH(r, loc), "\nTEMP ADDR HOTEL PHONE ", b16_PH(r, loc, 0.5), "\nEMAIL ", b16_EM(f, r, fn, ln), "\n",
+            f"BAG DESC BK25 {r.choice(['SAMSONITE', 'RIMOWA', 'DELSEY'])} COMBO LOCK   {b16_la(f, r, loc, 5)}\n", b16_nopw(r, loc), "\n"]
+
+
+def B16_folio(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{f.company()} Hotel — {b16_t(loc, 'Guest folio', 'Gastrechnung', 'Facture client', 'Factura huésped', 'Conto ospite', 'Gastnota')} {rnd(r, B16_DIG, 6)}\n",
+           f"{b16_t(loc, 'Guest', 'Gast', 'Client', 'Huésped', 'Ospite', 'Gast')}: {fn} {ln}   {b16_t(loc, 'Room', 'Zimmer', 'Chambre', 'Habitación', 'Camera', 'Kamer')} {r.randint(101, 940)}\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b16_day(r, loc, 5, 0)}  {r.choice(['Room', 'Minibar', 'Spa', 'Restaurant', 'City tax'])}  {b16_la(f, r, loc, 17)}\n"]
+    out += [b16_t(loc, "Settled with ", "Bezahlt mit ", "Réglé par ", "Pagado con ", "Saldato con ", "Betaald met "), b16_CC(r), " · Wi-Fi ", b16_t(loc, "password ", "Passwort ", "mot de passe ", "contraseña ", "password ", "wachtwoord "),
+            b16_PW(r), "\n", b16_la(f, r, loc, 1), "\n"]
+    return out
+
+
+def B16_cruise(f, r, loc):
+    out = [f"MANIFEST  MS {f.last_name().upper()}  {b16_t(loc, 'sailing', 'Abfahrt', 'départ', 'salida', 'partenza', 'vertrek')} {b16_day(r, loc, 0, 40)}\nCABIN | NAME | DOB | NATIONALITY | EMERGENCY CONTACT\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b16_name(f)
+        out += [f"{r.randint(2, 11)}{r.randint(100, 399)} | {ln.upper()} {fn} | ", b16_DOB(r, loc), f" | {REGION[loc]} | ", b16_PH(r, loc), "\n"]
+    out += [f"{b16_la(f, r, loc, 1)}\n"]
+    return out
+
+
+def B16_ferry(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'Ferry booking confirmation', 'Fährbuchung', 'Confirmation traversée', 'Confirmación ferry', 'Conferma traghetto', 'Bevestiging veerboot')} — {b16_la(f, r, loc, 1)}\n",
+            f"{r.choice(['Calais – Dover', 'Kiel – Oslo', 'Barcelona – Palma', 'Genova – Olbia', 'Hoek van Holland – Harwich'])}, {b16_day(r, loc, 0, 60)} {r.randint(6, 22):02d}:{r.choice(['00', '15', '30', '45'])}\n",
+            f"{fn} {ln} + {r.randint(0, 3)}, {b16_t(loc, 'car reg', 'Kennzeichen', 'immatriculation', 'matrícula', 'targa', 'kenteken')} {rnd(r, string.ascii_uppercase, 2)}-{rnd(r, B16_DIG, 3)}-{rnd(r, string.ascii_uppercase, 2)}\n",
+            b16_t(loc, "Paid by card ", "Bezahlt mit Karte ", "Payé par carte ", "Pagado con tarjeta ", "Pagato con carta ", "Betaald met kaart "), b16_CC(r), "\n", b16_t(loc, "Mobile for delays: ", "Handy bei Verspätung: ", "Portable en cas de retard : ", "Móvil para retrasos: ", "Cellulare per ritardi: ", "Mobiel bij vertraging: "), b16_PH(r, loc), "\n"]
+
+
+def B16_trainticket(f, r, loc):
+    fn, ln = b16_name(f)
+    op = "LNER" if loc == "en_GB" else b16_t(loc, "Amtrak", "DB Fernverkehr", "SNCF Voyageurs", "Renfe", "Trenitalia", "NS International")
+    return [f"{op} — e-ticket {rnd(r, B16_UPD, 6)}\n{fn} {ln} · ", b16_t(loc, "ID: ", "Ausweis: ", "Pièce : ", "DNI: ", "Documento: ", "ID: "), f"{rnd(r, B16_UPD, 9)}\n",
+            f"{b16_day(r, loc, 0, 30)} · {r.choice(['ICE 578', 'TGV 6203', 'AVE 03071', 'FR 9541', 'IC 9231', 'Acela 2151'])} · {b16_t(loc, 'car', 'Wagen', 'voiture', 'coche', 'carrozza', 'rijtuig')} {r.randint(1, 14)} {b16_t(loc, 'seat', 'Platz', 'place', 'plaza', 'posto', 'plaats')} {r.randint(1, 98)}\n",
+            f"{b16_la(f, r, loc, 15)} · {b16_la(f, r, loc, 17)}\n", b16_t(loc, "Booked by ", "Gebucht von ", "Réservé par ", "Reservado por ", "Prenotato da ", "Geboekt door "), b16_EM(f, r, fn, ln), "\n"]
+
+
+def B16_evcharge(f, r, loc):
+    out = ["session_id,start,end,kWh,station,card_uid,amount,payer\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{rnd(r, HEX, 12)},{b16_la(f, r, loc, 7)},{b16_la(f, r, loc, 7)},{r.randint(3, 80)}.{r.randint(0, 9)},{rnd(r, string.ascii_uppercase, 2)}*{rnd(r, B16_UPD, 3)}*E{rnd(r, B16_DIG, 5)},{rnd(r, HEX, 14).upper()},{b16_la(f, r, loc, 17)},", b16_EM(f, r), "\n"]
+    out += ["# OCPP backend basic auth: ocpp-cs:", b16_PW(r, True), "\n"]
+    return out
+
+
+def B16_toll(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{b16_t(loc, 'E-ZPass statement', 'Maut-Abrechnung', 'Relevé télépéage', 'Extracto de peajes', 'Estratto Telepass', 'Tolafschrift')} — {fn} {ln}\n",
+           f"{b16_t(loc, 'Account', 'Konto', 'Compte', 'Cuenta', 'Conto', 'Account')} {rnd(r, B16_DIG, 9)} · transponder {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 3)} {rnd(r, B16_DIG, 4)}\n"]
+    for _ in range(r.randint(2, 3)):
+        out += [f"  {b16_day(r, loc, 30, 0)} {r.choice(['A1', 'A7', 'I-95', 'AP-7', 'M6', 'A4'])} {b16_la(f, r, loc, 17)}\n"]
+    out += [b16_t(loc, "Auto-replenish card ", "Aufladung per Karte ", "Recharge carte ", "Recarga con tarjeta ", "Ricarica carta ", "Automatisch opladen via kaart "), b16_CC(r), "\n"]
+    return out
+
+
+def B16_broadband(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'Installation job sheet', 'Montageauftrag', 'Bon d’intervention', 'Orden de instalación', 'Scheda installazione', 'Installatie-opdracht')} {b16_la(f, r, loc, 21)}\n",
+            f"{fn} {ln}, {f.street_address()}\n", "Tel ", b16_PH(r, loc), f"\nONT serial {rnd(r, string.ascii_uppercase, 4)}{rnd(r, HEX, 8).upper()} · {b16_la(f, r, loc, 26)}\n",
+            "WAN ", b16_IP4(r), " / ", b16_IP6(r), "\nPPPoE user ", f"{rnd(r, B16_DIG, 10)}@{r.choice(['t-online.de', 'orange.fr', 'movistar.es', 'tim.it', 'kpn.nl', 'bt.com'])}", " pass ", b16_PW(r),
+            "\nWi-Fi SSID ", f"{r.choice(['FRITZ!Box', 'Livebox', 'MOVISTAR', 'TIM', 'KPN', 'BT-Hub'])}-{rnd(r, B16_UPD, 4)}", " key ", b16_PW(r), "\n"]
+
+
+def B16_alarm(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'Alarm monitoring agreement', 'Vertrag Alarmaufschaltung', 'Contrat de télésurveillance', 'Contrato de alarma', 'Contratto vigilanza', 'Contract alarmopvolging')} {b16_la(f, r, loc, 2)}\n",
+            f"{fn} {ln} · ", b16_EM(f, r, fn, ln), "\n", b16_t(loc, "Keyholders: ", "Schlüsselträger: ", "Détenteurs de clés : ", "Llaveros: ", "Custodi chiavi: ", "Sleutelhouders: "), b16_PH(r, loc), ", ", b16_PH(r, loc), "\n",
+            b16_t(loc, "Verbal password for the control room: ", "Codewort für die Leitstelle: ", "Mot de passe verbal pour le centre : ", "Palabra clave para la central: ", "Parola d'ordine per la centrale: ", "Codewoord voor de meldkamer: "),
+            b16_PW(r), "\n", *b16_ssn_line(r, loc), b16_t(loc, "Monthly fee by direct debit from ", "Monatlich per Lastschrift von ", "Mensualité prélevée sur ", "Cuota domiciliada en ", "Canone addebitato su ", "Maandelijks geïncasseerd van "), b16_IBAN(r, loc), "\n"]
+
+
+def B16_locksmith(f, r, loc):
+    fn, ln = b16_name(f)
+    return [f"{b16_t(loc, 'Locksmith job', 'Schlüsseldienst-Auftrag', 'Intervention serrurier', 'Servicio cerrajero', 'Intervento fabbro', 'Slotenmaker-opdracht')} {b16_la(f, r, loc, 21)} — {b16_la(f, r, loc, 7)}\n",
+            f"{fn} {ln}, {f.street_address()}\n", b16_t(loc, "Callback ", "Rückruf ", "Rappel ", "Devolver llamada ", "Richiamare ", "Terugbellen "), b16_PH(r, loc), "\n",
+            b16_t(loc, "New key-safe code set, and the smart lock app login is the customer's email with password ", "Neuer Schlüsseltresor, App-Login ist die Mail des Kunden mit Passwort ",
+                  "Boîte à clés reprogrammée ; appli : mail du client, mot de passe ", "Caja de llaves nueva; app: correo del cliente y contraseña ", "Nuova cassetta chiavi; app: mail del cliente e password ",
+                  "Nieuwe sleutelkluis; app-login is het mailadres van de klant met wachtwoord "), b16_PW(r), "\n", b16_t(loc, "Paid card ", "Karte ", "Carte ", "Tarjeta ", "Carta ", "Kaart "), b16_CC(r), "\n"]
+
+
+def B16_moving(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{b16_t(loc, 'Moving inventory', 'Umzugsgutliste', 'Inventaire de déménagement', 'Inventario de mudanza', 'Inventario trasloco', 'Verhuisinventaris')} — {fn} {ln} — {b16_day(r, loc, 0, 30)}\n"]
+    for i in range(r.randint(3, 5)):
+        out += [f"  {i + 1:02d}  {r.choice(['Sofa 3-seat', 'Boxes x12', 'Piano', 'Wardrobe', 'Bike', 'Fridge'])}  {b16_la(f, r, loc, r.choice([25, 17, 28]))}\n"]
+    out += [b16_t(loc, "Customer mobile: ", "Kunde mobil: ", "Client portable : ", "Móvil cliente: ", "Cellulare cliente: ", "Mobiel klant: "), b16_PH(r, loc),
+            "\n", b16_t(loc, "Deposit card ", "Anzahlung Karte ", "Acompte carte ", "Señal tarjeta ", "Acconto carta ", "Aanbetaling kaart "), b16_CC(r), " CVC ", b16_CVC(r), "\n"]
+    return out
+
+
+def B16_petinsurance(f, r, loc):
+    fn, ln = b16_name(f)
+    pet = r.choice(["Bella", "Milo", "Luna", "Oscar", "Nala", "Rocky"])
+    return [f"{b16_t(loc, 'Pet insurance claim', 'Tierkrankenversicherung – Leistungsantrag', 'Remboursement assurance animal', 'Reembolso seguro mascota', 'Rimborso polizza animali', 'Declaratie dierenverzekering')} — {pet}\n",
+            f"{b16_t(loc, 'Policy start', 'Versicherungsbeginn', 'Début du contrat', 'Inicio de póliza', 'Decorrenza', 'Ingangsdatum')}: ", b16_date(r, B16_DAY - datetime.timedelta(days=r.randint(200, 2000)), loc), "\n",
+            f"{b16_t(loc, 'Owner', 'Halter', 'Propriétaire', 'Titular', 'Proprietario', 'Eigenaar')}: {fn} {ln}, ", b16_EM(f, r, fn, ln), "\n",
+            f"Microchip {rnd(r, B16_DIG, 15)} · {b16_la(f, r, loc, 15)} · {b16_t(loc, 'treated', 'behandelt', 'soigné le', 'tratado', 'trattato', 'behandeld')} {b16_day(r, loc, 30, 0)}\n",
+            b16_t(loc, "Pay to ", "Auszahlung auf ", "Virement sur ", "Abono en ", "Bonifico su ", "Uitbetalen op "), b16_IBAN(r, loc), "\n"]
+
+
+def B16_exitinterview(f, r, loc):
+    fn, ln = b16_name(f)
+    out = [f"{b16_t(loc, 'Exit interview notes', 'Austrittsgespräch', 'Entretien de départ', 'Entrevista de salida', 'Colloquio di uscita', 'Exitgesprek')} — {fn} {ln} — {b16_day(r, loc, 10, 0)}\n",
+           b16_t(loc, "- Laptop returned, asset ", "- Laptop zurück, Inventar ", "- Portable rendu, actif ", "- Portátil devuelto, activo ", "- Portatile restituito, cespite ", "- Laptop ingeleverd, asset "), f"{rnd(r, B16_UPD, 8)}\n",
+           b16_t(loc, "- Private e-mail for P60/payslips: ", "- Private Mail für Lohnunterlagen: ", "- Mail perso pour les bulletins : ", "- Correo personal para nóminas: ", "- Mail personale per i cedolini: ", "- Privémail voor loonstroken: "), b16_EM(f, r, fn, ln), "\n",
+           b16_t(loc, "- Admitted the shared deploy key was in his notes: ", "- Gab zu, dass der geteilte Deploy-Key in den Notizen stand: ", "- A reconnu que la clé partagée était dans ses notes : ",
+                 "- Admitió que la clave compartida estaba en sus notas: ", "- Ha ammesso che la chiave condivisa era nei suoi appunti: ", "- Gaf toe dat de gedeelde sleutel in zijn notities stond: "), b16_VT(r), "\n",
+           "- ", b16_nopw(r, loc), "\n"]
+    out += b16_ssn_line(r, loc, "- SSN verified for final W-2: ")
+    return out
+
+
+def B16_databricks(f, r, loc):
+    return [f"Run {rnd(r, B16_DIG, 15)} of job 'nightly_ingest' FAILED after {r.randint(1, 59)}m\n", f"Cluster {r.randint(1000, 9999)}-{rnd(r, B16_DIG, 6)}-{rnd(r, B16_LOW, 8)} · DBR 15.4 LTS\n",
+            "Cell 7:\n  dbutils.secrets.get('ingest', 'sftp_pw')  # returned [REDACTED]\n  conn = f'sftp://ingest:", b16_PW(r, True), f"@{rnd(r, B16_LOW, 6)}.partner.net:22/drop'\n",
+            "Py4JJavaError: An error occurred while calling o412.load.\n: java.io.IOException: Auth fail for token ", B16L("GENERIC_SECRET", "dapi" + rnd(r, HEX, 32)), "\n",
+            f"  at {b16_la(f, r, loc, 7)} host ", b16_IP4(r), "\n"]
+
+
+def B16_metabase(f, r, loc):
+    out = [f"# Metabase question {r.randint(10, 999)} 'Failed payouts' exported {b16_la(f, r, loc, 7)}\nid,created_at,account_holder,iban,amount,reason\n"]
+    for _ in range(r.randint(2, 4)):
+        good = r.random() < 0.7
+        out += [f"{rnd(r, B16_DIG, 7)},{b16_la(f, r, loc, 7)},{f.last_name()},", b16_IBAN(r, loc, False) if good else b16_badiban(r, loc), f",{b16_la(f, r, loc, 17).replace(',', '.')},{r.choice(['AC04', 'AM04', 'MD07', 'RC01'])}\n"]
+    return out
+
+
+def B16_superset(f, r, loc):
+    return ["# superset_config.py\nSECRET_KEY = '", b16_GS(r), "'\nSQLALCHEMY_DATABASE_URI = 'postgresql+psycopg2://superset:", b16_PW(r, True), f"@{rnd(r, B16_LOW, 6)}:5432/superset'\n",
+            "MAPBOX_API_KEY = '", b16_PLH(r) if r.random() < 0.3 else "<mapbox-token>", "'\nSMTP_USER = '", b16_EM(f, r), "'\nSMTP_PASSWORD = '", b16_PW(r), "'\n",
+            "SLACK_API_TOKEN = '", b16_VT(r, "SLACK_TOKEN"), "'\nGOOGLE_KEY = '", b16_VT(r, "GOOGLE_API_KEY"), f"'\n# {b16_nopw(r, loc)}\n"]
+
+
+def b16_vault_entries(f, r, loc, pem_sep):
+    """(KEY, labelled value or stand-in) pairs a secrets manager hands back for one project config."""
+    pick = lambda p, v, other: v if r.random() < p else other
+    ent = [("DATABASE_URL", ["postgres://app:", b16_PW(r, True), f"@{rnd(r, B16_LOW, 6)}.internal:5432/app"]),
+           ("STRIPE_SECRET_KEY", [pick(0.85, b16_VT(r, "STRIPE_KEY"), b16_PLH(r))]),
+           ("SLACK_BOT_TOKEN", [pick(0.85, b16_VT(r, "SLACK_TOKEN"), "xoxb-…")]),
+           ("ANTHROPIC_API_KEY", [pick(0.85, b16_VT(r, "ANTHROPIC_KEY"), "<your-anthropic-key>")]),
+           ("GOOGLE_MAPS_API_KEY", [pick(0.85, b16_VT(r, "GOOGLE_API_KEY"), b16_PLH(r))]),
+           ("OPENAI_API_KEY", [pick(0.5, b16_VT(r, "OPENAI_KEY"), "sk-...")]),
+           ("GH_DEPLOY_TOKEN", [pick(0.6, b16_VT(r, "GITHUB_TOKEN"), "${GITHUB_TOKEN}")]),
+           ("AWS_ACCESS_KEY_ID", [pick(0.5, b16_VT(r, "AWS_ACCESS_KEY"), "AKIA…")]),
+           ("AWS_SECRET_ACCESS_KEY", [pick(0.5, b16_AWSSEC(r), "changeme")]),
+           ("SESSION_SECRET", [b16_GS(r)]),
+           ("INTERNAL_SERVICE_JWT", [b16_VT(r, "JWT") if r.random() < 0.6 else "<jwt>"]),
+           ("PASSWORD_MIN_LENGTH", ["12"]),
+           ("TOKEN_TTL_SECONDS", [str(r.choice([900, 3600, 86400]))]),
+           ("SUPPORT_PHONE", [b16_PH(r, loc)]),
+           ("ADMIN_EMAIL", [b16_EM(f, r)])]
+    if r.random() < 0.7:
+        ent.append(("SAML_SP_PRIVATE_KEY", [b16_PEM(r, pem_sep)]))
+    return ent
+
+
+def B16_infisical(f, r, loc):
+    out = [f"$ infisical export --env=prod --path=/{r.choice(['api', 'worker', 'web'])} --format=dotenv\n"]
+    for k, v in b16_vault_entries(f, r, loc, "\n"):
+        out += [f"{k}='"] + v + ["'\n"]
+    out += [f"# exported {b16_la(f, r, loc, 7)} by ", b16_EM(f, r), "\n"]
+    return out
+
+
+B16_TEXT_KINDS = [B16_infisical, B16_snowflake, B16_dbt, B16_airbyte, B16_kafka_connect, B16_spark, B16_coresite, B16_clickhouse, B16_cqlsh, B16_neo4j, B16_pgbouncer,
+                  B16_cockroach, B16_magento, B16_drupal, B16_joomla, B16_ghost, B16_strapi, B16_odoo, B16_keycloak, B16_authelia, B16_smbconf, B16_klist,
+                  B16_shadow, B16_macsecurity, B16_cmdkey, B16_intune, B16_discordbot, B16_pipedrive, B16_gong, B16_outreach, B16_mailchimp, B16_zoominvite,
+                  B16_steam, B16_kyc, B16_pension, B16_mortgage, B16_creditreport, B16_debtletter, B16_cardamage, B16_accesslog, B16_discharge,
+                  B16_vaccination, B16_sicknote, B16_grievance, B16_reference, B16_scholarship, B16_visaletter, B16_travelclaim, B16_baggage, B16_folio,
+                  B16_cruise, B16_ferry, B16_trainticket, B16_evcharge, B16_toll, B16_broadband, B16_alarm, B16_locksmith, B16_moving, B16_petinsurance,
+                  B16_exitinterview, B16_databricks, B16_metabase, B16_superset]
+
+
+def b16_has_pem(parts):
+    return any(isinstance(p, L) and p.typ == "PRIVATE_KEY" for p in parts)
+
+
+def b16_text(f, r, loc):
+    return b16_flat(r.choice(B16_TEXT_KINDS)(f, r, loc))
+
+
+def b16_jtext(f, r, loc):
+    """An embeddable text document (no PEM: its line breaks cannot ride in a raw JSON string)."""
+    while True:
+        parts = b16_flat(r.choice(B16_TEXT_KINDS)(f, r, loc))
+        if not b16_has_pem(parts):
+            return b16_js(parts)
+
+
+# ----- JSON documents -----
+
+def B16_j_mcp_call(f, r, loc):
+    tool = r.choice(["pipedrive_add_note", "zoho_crm.update_record", "notes.append", "hubspot_log_call", "kb_upsert_article"])
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999999), "method": "tools/call",
+            "params": {"name": tool, "arguments": {"record_id": rnd(r, B16_DIG, 8), "body": b16_jtext(f, r, loc), "tags": [["import"], [b16_la(f, r, loc, 6)]],
+                                                    "_meta": {"progressToken": b16_uuid(r)}}}}
+
+
+def B16_j_mcp_result(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 3)):
+        fn, ln = b16_name(f)
+        rows.append([[f"{fn} {ln}"], [b16_EM(f, r, fn, ln)], [b16_PH(r, loc)], b16_js(b16_la(f, r, loc, 7)), [b16_IP(r)]])
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999999), "result": {
+        "content": [{"type": "text", "text": b16_jtext(f, r, loc)}],
+        "structuredContent": {"columns": [["NAME"], ["EMAIL"], ["PHONE"], ["CREATED_AT"], ["LAST_IP"]], "rows": rows, "query_id": b16_uuid(r),
+                              "warehouse": r.choice(["TRANSFORM_WH", "BI_XS"]), "stats": {"rows": len(rows), "ms": r.randint(20, 9000)}}, "isError": False}}
+
+
+def B16_j_fncall(f, r, loc):
+    fn, ln = b16_name(f)
+    args = {"customer": {"name": f"{fn} {ln}", "email": [b16_EM(f, r, fn, ln)], "phone": [b16_PH(r, loc)], "birth_date": [b16_DOB(r, loc)]},
+            "payment": {"iban": [b16_IBAN(r, loc)], "mandate_ref": b16_js(b16_la(f, r, loc, 2))}, "note": b16_js(b16_nopw(r, loc))}
+    if loc == "en_US" or r.random() < 0.2:
+        args["customer"]["ssn"] = [b16_SSN(r)]
+    return {"id": "chatcmpl-" + rnd(r, AN, 29), "object": "chat.completion", "model": "gpt-4.1-mini",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None,
+                         "tool_calls": [{"id": "call_" + rnd(r, AN, 24), "type": "function", "function": {"name": "open_account", "arguments_parsed": args}}]}}],
+            "usage": {"prompt_tokens": r.randint(200, 4000), "completion_tokens": r.randint(20, 400)}}
+
+
+def B16_j_segment(f, r, loc):
+    batch = []
+    for _ in range(r.randint(2, 3)):
+        fn, ln = b16_name(f)
+        ev = {"type": r.choice(["identify", "track"]), "messageId": b16_uuid(r), "userId": rnd(r, B16_DIG, 8), "timestamp": b16_js(b16_la(f, r, loc, 7)),
+              "context": {"ip": [b16_IP(r)], "library": {"name": "analytics.js", "version": b16_js(b16_la(f, r, loc, 6))}},
+              "traits": {"email": [b16_EM(f, r, fn, ln)], "phone": [b16_PH(r, loc)], "firstName": fn}}
+        if r.random() < 0.5:
+            ev["traits"]["birthday"] = [B16L("DATE_OF_BIRTH", (B16_DAY - datetime.timedelta(days=r.randint(7000, 30000))).isoformat())]
+        batch.append(ev)
+    return {"batch": batch, "writeKey": [b16_GS(r)], "sentAt": f"{B16_DAY.isoformat()}T10:00:00.000Z"}
+
+
+def B16_j_keycloak(f, r, loc):
+    users = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b16_name(f)
+        u = {"username": b16_ascii(fn) or "u", "email": [b16_EM(f, r, fn, ln)], "enabled": True,
+             "attributes": {"mobile": [[b16_PH(r, loc)]], "birthdate": [[b16_DOB(r, loc)]]}}
+        if loc == "en_US":
+            u["attributes"]["ssn_verified"] = [[b16_SSN(r)]]
+        if r.random() < 0.6:
+            u["credentials"] = [{"type": "password", "value": [b16_PW(r)], "temporary": True}]
+        users.append(u)
+    return {"realm": r.choice(["shop", "partners", "staff"]), "enabled": True, "passwordPolicy": "length(12) and notUsername",
+            "smtpServer": {"host": "smtp." + r.choice(B16_MAILDOM), "user": [b16_EM(f, r)], "password": [b16_PW(r)]},
+            "clients": [{"clientId": "backoffice", "secret": [b16_GS(r)], "redirectUris": [["https://bo.example.org/*"]]}], "users": users}
+
+
+def B16_j_telegram(f, r, loc):
+    fn, ln = b16_name(f)
+    return {"update_id": r.randint(10 ** 8, 10 ** 9), "message": {"message_id": r.randint(1, 99999),
+            "from": {"id": r.randint(10 ** 8, 10 ** 10), "is_bot": False, "first_name": fn, "language_code": B16_LG[loc]},
+            "chat": {"id": -r.randint(10 ** 12, 10 ** 13), "type": "supergroup", "title": b16_js(f.company())}, "date": r.randint(1_790_000_000, 1_797_000_000),
+            "text": b16_js(b16_t(loc, "my number is ", "meine Nummer ", "mon numéro ", "mi número ", "il mio numero ", "mijn nummer "), b16_PH(r, loc), ", ",
+                           r.choice([b16_pwsay(r, loc), [b16_t(loc, "key: ", "Schlüssel: ", "clé : ", "clave: ", "chiave: ", "sleutel: "), b16_VT(r)], [b16_la(f, r, loc)]]))},
+            "bot_token_used": [b16_GS(r)] if r.random() < 0.3 else "${TELEGRAM_TOKEN}"}
+
+
+def B16_j_ipynb(f, r, loc):
+    src = ["import os, requests\n", "os.environ['ANTHROPIC_API_KEY'] = '", b16_VT(r, "ANTHROPIC_KEY"), "'\n"] if r.random() < 0.5 else \
+          ["client = OpenAI(api_key='", b16_VT(r, "OPENAI_KEY"), "')\n"]
+    return {"cells": [
+        {"cell_type": "code", "execution_count": r.randint(1, 40), "metadata": {}, "source": [b16_js(src)], "outputs": []},
+        {"cell_type": "code", "execution_count": r.randint(41, 90), "metadata": {}, "source": [["df.head(3)"]],
+         "outputs": [{"output_type": "execute_result", "data": {"text/plain": b16_js("   email  phone\n0  ", b16_EM(f, r), "  ", b16_PH(r, loc), "\n1  ", b16_EM(f, r), "  ", b16_PH(r, loc))}}]},
+        {"cell_type": "markdown", "metadata": {}, "source": [b16_js("Example credentials from the docs: ", b16_PLH(r), " (not real)")]}],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def B16_j_fivetran(f, r, loc):
+    return {"service": r.choice(["postgres", "mysql_rds", "sql_server"]), "group_id": rnd(r, B16_LOW, 14), "paused": False,
+            "config": {"host": [b16_IP4(r)], "port": 5432, "database": "erp", "user": "fivetran", "password": [b16_PW(r)],
+                       "tunnel_host": [b16_IP4(r)], "tunnel_user": "fivetran", "private_key": [b16_PEM(r, "\\n")] if r.random() < 0.75 else "(uses public key auth)",
+                       "update_method": "XMIN"},
+            "trust_certificates": True, "run_setup_tests": True}
+
+
+def B16_j_braze(f, r, loc):
+    fn, ln = b16_name(f)
+    u = {"external_id": rnd(r, B16_DIG, 10), "first_name": fn, "last_name": b16_js(ln), "email": [b16_EM(f, r, fn, ln)], "phone": [b16_PH(r, loc)],
+         "dob": [B16L("DATE_OF_BIRTH", (B16_DAY - datetime.timedelta(days=r.randint(6000, 30000))).isoformat())], "country": REGION[loc],
+         "devices": [{"model": "iPhone 15", "os": b16_js(b16_la(f, r, loc, 6)), "carrier": None, "idfv": b16_uuid(r)}],
+         "purchases": [{"name": b16_js(b16_la(f, r, loc, 25)), "last": b16_js(b16_la(f, r, loc, 7)), "count": r.randint(1, 20)}]}
+    return {"users": [u], "message": "success", "invalid_user_ids": []}
+
+
+def B16_j_intune(f, r, loc):
+    vals = []
+    for _ in range(r.randint(1, 3)):
+        vals.append({"id": b16_uuid(r), "deviceName": f"{rnd(r, string.ascii_uppercase, 3)}-{rnd(r, B16_DIG, 5)}", "userPrincipalName": [b16_EM(f, r)],
+                     "imei": b16_la(f, r, loc, 4).split()[-1], "phoneNumber": [b16_PH(r, loc)], "wiFiMacAddress": b16_la(f, r, loc, 26).replace(":", ""),
+                     "lastSyncDateTime": b16_js(b16_la(f, r, loc, 7)), "osVersion": b16_js(b16_la(f, r, loc, 6))})
+    return {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#deviceManagement/managedDevices", "value": vals}
+
+
+def B16_j_zoom(f, r, loc):
+    fn, ln = b16_name(f)
+    return {"method": "POST", "url": "https://api.zoom.us/v2/users/me/meetings", "headers": {"Authorization": ["Bearer ", b16_VT(r, "JWT")], "Content-Type": "application/json"},
+            "body": {"topic": b16_js(b16_t(loc, "Claim review", "Schadenbesprechung", "Point sinistre", "Revisión siniestro", "Revisione sinistro", "Schadebespreking")),
+                     "start_time": f"{(B16_DAY + datetime.timedelta(days=r.randint(1, 20))).isoformat()}T09:30:00Z", "duration": 30,
+                     "agenda": b16_js(f"{fn} {ln} — ", b16_PH(r, loc), " — ", b16_la(f, r, loc, 2)),
+                     "settings": {"alternative_hosts": [b16_EM(f, r)], "meeting_invitees": [{"email": [b16_EM(f, r, fn, ln)]}]}},
+            "response": {"id": int(rnd(r, "123456789", 11)), "join_url": f"https://us02web.zoom.us/j/{rnd(r, B16_DIG, 11)}"}}
+
+
+def B16_j_metabase(f, r, loc):
+    head = [[b16_t(loc, "Name", "Name", "Nom", "Nombre", "Nome", "Naam")], ["IBAN"], [b16_t(loc, "Card", "Karte", "Carte", "Tarjeta", "Carta", "Kaart")], ["CVC"], [b16_t(loc, "Booked", "Gebucht", "Réservé", "Reservado", "Prenotato", "Geboekt")]]
+    rows = [head]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b16_name(f)
+        good = r.random() < 0.75
+        rows.append([b16_js(f"{fn} {ln}"), [b16_IBAN(r, loc)] if good else b16_js(b16_badiban(r, loc)), [b16_CC(r)] if good else b16_js(b16_badcard(r)),
+                     [b16_CVC(r)] if good else "—", b16_js(b16_day(r, loc, 100, 0))])
+    return {"tool": "metabase.run_card", "input": {"card_id": r.randint(10, 999), "parameters": []},
+            "output": {"status": "completed", "row_count": len(rows) - 1, "data": {"rows": rows, "cols": [{"name": "name"}, {"name": "iban"}, {"name": "card"}, {"name": "cvc"}, {"name": "booked"}]}}}
+
+
+def B16_j_langgraph(f, r, loc):
+    return {"thread_id": b16_uuid(r), "checkpoint": {"step": r.randint(1, 30), "channel_values": {"messages": [
+        {"type": "human", "content": b16_jtext(f, r, loc)},
+        {"type": "ai", "content": "", "tool_calls": [{"name": r.choice(["rotate_secret", "store_credential"]), "id": "toolu_" + rnd(r, AN, 22),
+                                                      "args": {"service": r.choice(["stripe", "slack", "github", "openai", "gcp"]), "new_value": [b16_VT(r)], "old_value": [b16_VT(r)],
+                                                               "aws": {"access_key_id": [b16_VT(r, "AWS_ACCESS_KEY")], "secret_access_key": [b16_AWSSEC(r)]}}}]},
+        {"type": "tool", "content": b16_js("stored; example in docs was ", b16_PLH(r)), "tool_call_id": "toolu_" + rnd(r, AN, 22)}]}}}
+
+
+def B16_j_clickhouse(f, r, loc):
+    data = []
+    for _ in range(r.randint(2, 4)):
+        data.append({"ts": b16_js(b16_la(f, r, loc, 7)), "client_ip": [b16_IP(r)], "user_agent": "Mozilla/5.0", "login": [b16_EM(f, r)],
+                     "session_cookie": [b16_GS(r)] if r.random() < 0.5 else "", "order_ref": b16_js(b16_la(f, r, loc, 0))})
+    return {"meta": [{"name": "ts", "type": "DateTime64(3)"}, {"name": "client_ip", "type": "String"}, {"name": "login", "type": "String"}],
+            "data": data, "rows": len(data), "statistics": {"elapsed": r.randint(1, 900) / 1000, "rows_read": r.randint(1000, 10 ** 7)}}
+
+
+def B16_j_gong(f, r, loc):
+    a, c = b16_name(f)
+    return {"callTranscripts": [{"callId": rnd(r, B16_DIG, 19), "transcript": [
+        {"speakerId": rnd(r, B16_DIG, 16), "topic": "Pricing", "sentences": [{"start": r.randint(1000, 90000), "end": r.randint(90001, 200000), "text": b16_js(b16_pwsay(r, loc))},
+                                                                         {"start": r.randint(200001, 300000), "end": r.randint(300001, 400000), "text": b16_js(b16_nopw(r, loc))}]},
+        {"speakerId": rnd(r, B16_DIG, 16), "topic": None, "sentences": [{"start": r.randint(400001, 500000), "end": r.randint(500001, 600000),
+                                                                         "text": b16_js(f"{a} {c}, ", b16_PH(r, loc), ", ", b16_CC(r), " ", b16_la(f, r, loc, 3))}]}]}],
+        "records": {"totalRecords": 1, "currentPageSize": 1}}
+
+
+def B16_j_mixpanel(f, r, loc):
+    evs = []
+    for _ in range(r.randint(2, 3)):
+        evs.append({"event": r.choice(["Sign Up", "Checkout Completed", "API Key Created"]), "properties": {"time": r.randint(1_790_000_000, 1_797_000_000),
+                    "distinct_id": b16_uuid(r), "$email": [b16_EM(f, r)], "ip": [b16_IP(r)], "$os": "Mac OS X", "plan": r.choice(["free", "pro"]),
+                    "debug_payload": b16_js(r.choice([["api_key=", b16_VT(r)], ["card ", b16_la(f, r, loc, 12)], ["phone ", b16_PH(r, loc)]]))}})
+    return {"export": evs, "project_id": r.randint(100000, 9999999)}
+
+
+def B16_j_doppler(f, r, loc):
+    ent = b16_vault_entries(f, r, loc, "\\n")
+    return {"tool": "doppler.secrets.download", "project": r.choice(["checkout", "ledger", "partner-api"]), "config": r.choice(["prd", "stg"]),
+            "secrets": {k: v for k, v in ent}}
+
+
+B16_JSON_KINDS = [B16_j_doppler, B16_j_mcp_call, B16_j_mcp_call, B16_j_mcp_result, B16_j_mcp_result, B16_j_fncall, B16_j_segment, B16_j_keycloak, B16_j_telegram,
+                  B16_j_ipynb, B16_j_fivetran, B16_j_braze, B16_j_intune, B16_j_zoom, B16_j_metabase, B16_j_langgraph, B16_j_clickhouse, B16_j_gong, B16_j_mixpanel]
+
+
+def b16_json(f, r, loc):
+    return r.choice(B16_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b16_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b16_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b16_labels(y)]
+    return []
+
+
+B16_SHAPES = {
+    "EMAIL": r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d{12}-\d{12,13}(-\d{13})?-[A-Za-z0-9]+|xoxe\.xoxp-1-[A-Za-z0-9]{140}|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64}",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|admin-)?[A-Za-z0-9_-]{20,74}T3BlbkFJ[A-Za-z0-9_-]{20,74}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43,}",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\n *|\\n)[A-Za-z0-9+/=\n \\]+-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+B16_FAKE_MARKS = ("EXAMPLE", "XXXXXXXX", "0000000000")
+
+
+def b16_value_ok(typ, v):
+    if typ in B16_SHAPES:
+        if re.fullmatch(B16_SHAPES[typ], v) is None or any(m in v.upper() for m in B16_FAKE_MARKS):
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            return "alg" in json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and b16_luhn_ok(d) and b16_iin_ok(d)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B16_IBAN and len(d) == B16_IBAN[d[:2]][1] and b16_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not a.is_loopback and not a.is_unspecified
+    if typ == "PHONE":
+        for reg in list(REGION.values()) + B16_ABROAD:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v, reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B16_STANDINS and not any(c in v for c in "\"'\\")
+    if typ == "PLACEHOLDER":
+        return v in B16_PLACEHOLDERS
+    return False
+
+
+def b16_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text; every value is valid for its type (Luhn and IIN range, mod-97 and
+    country length, SSN rules, libphonenumber, vendor shapes, JWT header decoding, placeholder list); JSON parses and
+    no escape precedes a label inside its string (a PEM written with \\n escapes ends its string's labels)."""
+    want = b16_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b16_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
 
 if __name__ == "__main__":
     main()
