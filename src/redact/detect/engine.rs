@@ -86,14 +86,14 @@ impl Detector {
         // The literals of each searcher (`triggers`, `more_triggers`) and their rules.
         let mut tiers: [(Vec<String>, Vec<usize>); 2] = Default::default();
         let mut key_value = None;
-        let mut prose = None;
+        let mut prose_rule = None;
         for (i, (kind, _)) in rules.iter().enumerate() {
             if *kind == Kind::KeyValue {
                 key_value = Some(i);
                 continue;
             }
             if *kind == Kind::ProsePassword {
-                prose = Some(ProseTriggers::new(i));
+                prose_rule = Some(i);
                 continue;
             }
             for (tier, list) in [triggers(*kind), more_triggers(*kind)]
@@ -113,16 +113,10 @@ impl Detector {
             }
         }
         let [(lits, teddy_rule), (more_lits, more_rule)] = tiers;
-        if lits.is_empty() || lits.len() >= 128 || more_lits.len() >= 128 {
+        if lits.is_empty() || lits.len() >= 128 || more_lits.len() + PROSE_LITERALS.len() >= 128 {
             return None;
         }
-        let mut pairs = Box::new([0u64; 1024]);
-        for l in lits.iter().chain(&more_lits) {
-            let b = l.as_bytes();
-            // Every pattern has at least two bytes (a one-byte one would need no prefilter).
-            let k = usize::from(*b.first()?) << 8 | usize::from(*b.get(1)?);
-            pairs[k / 64] |= 1 << (k % 64);
-        }
+        let prose = prose_rule.map(|i| ProseTriggers::new(i, &more_lits, more_rule.clone()));
         let teddy_of = |lits: &[String]| {
             aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
@@ -131,14 +125,24 @@ impl Detector {
                 .extend(lits)
                 .build()
         };
+        let mut pairs = Box::new([0u64; 1024]);
+        for l in lits.iter().chain(&more_lits) {
+            let b = l.as_bytes();
+            // Every pattern has at least two bytes (a one-byte one would need no prefilter).
+            let k = usize::from(*b.first()?) << 8 | usize::from(*b.get(1)?);
+            pairs[k / 64] |= 1 << (k % 64);
+        }
         let teddy = teddy_of(&lits)?;
         let more = if more_lits.is_empty() {
             None
         } else {
-            Some(Box::new((teddy_of(&more_lits)?, more_rule)))
+            Some(Box::new(MoreTriggers {
+                teddy: teddy_of(&more_lits)?,
+                rule: more_rule,
+            }))
         };
         let minimum_len = more.as_ref().map_or(teddy.minimum_len(), |m| {
-            m.0.minimum_len().min(teddy.minimum_len())
+            m.teddy.minimum_len().min(teddy.minimum_len())
         });
         Some(FastTriggers {
             teddy,
@@ -202,7 +206,7 @@ impl Detector {
     /// (position, rule) candidates of the keyword/prefix rules, appended to `cands`.
     pub(super) fn trigger_candidates(&self, hay: &[u8], cands: &mut Vec<(usize, usize)>) {
         if let Some(fast) = &self.fast {
-            if hay.len() >= fast.minimum_len || hay.windows(2).any(|w| fast.pair_at(w)) {
+            if fast.may_hold(hay) {
                 fast.teddy_into(hay, cands);
             }
             if let Some(prose) = &fast.prose {

@@ -112,23 +112,33 @@ struct FastTriggers {
     teddy: aho_corasick::packed::Searcher,
     /// Rule of each Teddy pattern.
     teddy_rule: Vec<usize>,
-    /// The second searcher (`more_triggers`: Teddy takes fewer than 128 literals) and the
-    /// rule of each of its patterns; `None` when there are none.
-    more: Option<Box<(aho_corasick::packed::Searcher, Vec<usize>)>>,
-    /// The shortest haystack both searchers search (shorter ones need a pattern's first
-    /// two bytes, `pairs`).
-    minimum_len: usize,
+    /// The second tier (`more_triggers`: Teddy takes fewer than 128 literals); `None` when
+    /// there are none.
+    more: Option<Box<MoreTriggers>>,
     /// The `key=value` rule, if enabled.
     key_value: Option<usize>,
-    /// The first two bytes of every Teddy pattern, as a bit set over `b0 << 8 | b1`: a
-    /// haystack too short for Teddy (which then falls back to Rabin-Karp) without any of
-    /// these pairs holds no pattern, and is not searched. JSON leaves are mostly short.
+    /// The first two bytes of every pattern of both tiers, as a bit set over `b0 << 8 |
+    /// b1`: a haystack too short for Teddy (which then falls back to Rabin-Karp) without
+    /// any of these pairs holds no pattern, and is not searched. JSON leaves are mostly
+    /// short. (A prefilter of its own for the second tier cost the JSON walk more than its
+    /// searcher: callgrind, +4.9 % against +2.5 % on PII-dense values.)
     pairs: Box<[u64; 1024]>,
+    /// The shortest haystack either tier's searcher takes on its SIMD path.
+    minimum_len: usize,
     /// The prose-password rule, searched apart from Teddy: its keywords' fingerprints
     /// (`pas`, `Pas`, …) collide with ordinary text in Teddy's nibble tables and doubled
     /// the cost of the whole literal search (callgrind, 64 KB clean text: 176 k → 344 k
     /// instructions); `memmem` on a few needles costs a fraction of that.
     prose: Option<ProseTriggers>,
+}
+
+/// The second trigger tier's searcher, for text the prose searcher does not cover
+/// (`ProseTriggers::covers_more`).
+#[derive(Debug)]
+struct MoreTriggers {
+    teddy: aho_corasick::packed::Searcher,
+    /// Rule of each pattern.
+    rule: Vec<usize>,
 }
 
 /// The prose-password keywords, found in one pass over the text: a Teddy searcher of its
@@ -142,10 +152,17 @@ struct FastTriggers {
 /// (`prose_colon_start`, in the `key=value` pass). This replaced
 /// six `memmem` passes and their two-byte prefilter, which did not see UPPER-case keywords
 /// (callgrind figures in docs/redaction-accuracy.md, Throughput).
+///
+/// Its Teddy searcher also holds the second trigger tier's literals (`more_triggers`) after
+/// `PROSE_LITERALS`, so text of 64 bytes or more is not passed over once more for them
+/// (a Teddy pass of its own cost clean input +3.6 % instructions, callgrind); shorter text
+/// gets them from `FastTriggers::more`.
 #[derive(Debug)]
 struct ProseTriggers {
     rule: usize,
     teddy: Option<aho_corasick::packed::Searcher>,
+    /// The rule of each `more_triggers` literal in `teddy` (pattern `PROSE_LITERALS.len() + i`).
+    more_rule: Vec<usize>,
 }
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
@@ -230,14 +247,25 @@ const PROSE_LITERALS: [(&[u8], usize); 55] = [
 ];
 
 impl ProseTriggers {
-    fn new(rule: usize) -> Self {
+    /// `more`: the second tier's literals and their rules.
+    fn new(rule: usize, more: &[String], more_rule: Vec<usize>) -> Self {
         let teddy = aho_corasick::packed::Config::new()
             .heuristic_pattern_limits(false)
             .only_teddy_fat(Some(true))
             .builder()
             .extend(PROSE_LITERALS.iter().map(|l| l.0))
+            .extend(more)
             .build();
-        ProseTriggers { rule, teddy }
+        ProseTriggers {
+            rule,
+            teddy,
+            more_rule,
+        }
+    }
+
+    /// Whether `find_into` reports the second tier's literals in `hay`.
+    fn covers_more(&self, hay: &[u8]) -> bool {
+        self.teddy.is_some() && hay.len() >= 64
     }
 
     fn find_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
@@ -248,8 +276,11 @@ impl ProseTriggers {
                     out.push((0, self.rule));
                 }
                 for m in t.find_iter(hay) {
-                    let q = m.start() + PROSE_LITERALS[m.pattern().as_usize()].1;
-                    self.check_at(hay, q, out);
+                    let k = m.pattern().as_usize();
+                    match PROSE_LITERALS.get(k) {
+                        Some(l) => self.check_at(hay, m.start() + l.1, out),
+                        None => out.push((m.start(), self.more_rule[k - PROSE_LITERALS.len()])),
+                    }
                 }
             }
             _ => self.find_swar(hay, out),
@@ -375,27 +406,37 @@ impl FastTriggers {
         }
     }
 
-    /// (position, rule) of every match of the two trigger searchers in `hay`, unordered
-    /// (`eval_triggers` sorts).
+    /// (position, rule) of every match of the two trigger tiers in `hay`, unordered
+    /// (`eval_triggers` sorts): the second tier's from the prose searcher where it covers
+    /// them (`ProseTriggers::covers_more`), else from `more`. Callers run the prose
+    /// searcher too.
     fn teddy_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
         out.extend(
             self.teddy
                 .find_iter(hay)
                 .map(|m| (m.start(), self.teddy_rule[m.pattern().as_usize()])),
         );
-        if let Some(more) = &self.more {
-            let (teddy, rule) = &**more;
+        if let Some(more) = self
+            .more
+            .as_deref()
+            .filter(|_| !self.prose.as_ref().is_some_and(|p| p.covers_more(hay)))
+        {
             out.extend(
-                teddy
+                more.teddy
                     .find_iter(hay)
-                    .map(|m| (m.start(), rule[m.pattern().as_usize()])),
+                    .map(|m| (m.start(), more.rule[m.pattern().as_usize()])),
             );
         }
     }
 
-    fn pair_at(&self, w: &[u8]) -> bool {
-        let k = usize::from(w[0]) << 8 | usize::from(w[1]);
-        self.pairs[k / 64] & (1 << (k % 64)) != 0
+    /// Whether `hay` may hold a literal of either tier: long enough for a SIMD search, or
+    /// holding a pattern's first two bytes.
+    fn may_hold(&self, hay: &[u8]) -> bool {
+        hay.len() >= self.minimum_len
+            || hay.windows(2).any(|w| {
+                let k = usize::from(w[0]) << 8 | usize::from(w[1]);
+                self.pairs[k / 64] & (1 << (k % 64)) != 0
+            })
     }
 }
 

@@ -201,7 +201,10 @@ fn short_haystacks_still_find_every_trigger() {
     }
     assert!(lits.len() > 40);
     for lit in &lits {
-        for hay in [lit.clone(), format!("a {lit}"), format!("{lit}x")] {
+        // Short text, and text long enough for the prose searcher (which holds the second
+        // tier's literals there).
+        let long = format!("{lit} {}", "filler ".repeat(12));
+        for hay in [lit.clone(), format!("a {lit}"), format!("{lit}x"), long] {
             let mut cands = Vec::new();
             d.trigger_candidates(hay.as_bytes(), &mut cands);
             let at = hay.find(lit.as_str()).unwrap_or(usize::MAX);
@@ -209,12 +212,50 @@ fn short_haystacks_still_find_every_trigger() {
         }
     }
     // Short haystacks without a pattern's first two bytes are not searched at all.
-    assert!(fast.minimum_len > 8);
-    // Both searchers exist (the first is full), and each literal is in one of them only.
-    assert!(fast.more.is_some());
+    assert!(fast.teddy.minimum_len() > 8);
     let mut cands = Vec::new();
     d.trigger_candidates(b"Jane Roe 42", &mut cands);
     assert!(cands.is_empty());
+}
+
+/// The prose searcher also holds the second trigger tier's literals, and Teddy reports
+/// non-overlapping matches: a literal of one set overlapping one of the other in some text
+/// would hide it there. No suffix of one may begin the other, nor one contain the other.
+#[test]
+fn second_tier_literals_never_overlap_the_prose_keywords() {
+    let d = det();
+    let Some(fast) = &d.fast else {
+        return;
+    };
+    assert!(
+        fast.more.is_some(),
+        "the second tier is empty: this test checks nothing"
+    );
+    let mut more = Vec::new();
+    for (kind, _) in &d.rules {
+        for t in more_triggers(*kind) {
+            more.extend(match kind {
+                Kind::Dob | Kind::Bearer => case_variants(t),
+                _ => vec![t.to_string()],
+            });
+        }
+    }
+    let overlap = |a: &[u8], b: &[u8]| {
+        (1..a.len()).any(|k| b.starts_with(&a[k..]))
+            || a.windows(b.len()).any(|w| w == b)
+            || b.windows(a.len()).any(|w| w == a)
+    };
+    for m in &more {
+        for (p, _) in PROSE_LITERALS {
+            let m = m.as_bytes();
+            assert!(
+                !overlap(m, p) && !overlap(p, m),
+                "{:?} / {:?}",
+                String::from_utf8_lossy(m),
+                String::from_utf8_lossy(p)
+            );
+        }
+    }
 }
 
 #[test]
