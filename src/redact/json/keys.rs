@@ -344,8 +344,9 @@ fn login_word(before: &str) -> bool {
 }
 
 fn compound_password_key(norm: &str) -> bool {
-    const WORDS: [&str; 10] = [
+    const WORDS: [&str; 11] = [
         "password",
+        "motdepasse",
         "passwd",
         "pwd",
         "passwort",
@@ -384,17 +385,36 @@ fn compound_password_key(norm: &str) -> bool {
         "label",
         "prompt",
     ];
+    // The locales' password names of several words (`mot_de_passe_admin`,
+    // `clave_de_acceso_bd`), looked for where a word that opens one stands.
+    const PHRASES: [&str; 5] = [
+        "mot_de_passe",
+        "clave_de_acceso",
+        "clave_acceso",
+        "parola_d_ordine",
+        "parola_segreta",
+    ];
     if ["passwort", "kennwort", "wachtwoord", "password"]
         .iter()
         .any(|w| norm.ends_with(w))
     {
         return true;
     }
-    let mut parts = norm.split('_');
-    while let Some(p) = parts.next() {
+    let qualifiers = |rest: &str| rest.split('_').all(|q| !SETTINGS.contains(&q));
+    let mut at = 0;
+    for p in norm.split('_') {
         if WORDS.contains(&p) {
-            return parts.all(|q| !SETTINGS.contains(&q));
+            return qualifiers(&norm[(at + p.len()).min(norm.len())..]);
         }
+        if matches!(p, "mot" | "clave" | "parola") {
+            let rest = &norm[at..];
+            if let Some(w) = PHRASES.iter().find(|w| {
+                rest.len() > w.len() + 1 && rest.starts_with(*w) && rest.as_bytes()[w.len()] == b'_'
+            }) {
+                return qualifiers(&rest[w.len()..]);
+            }
+        }
+        at += p.len() + 1;
     }
     false
 }
@@ -508,6 +528,26 @@ impl KeyRules {
         out
     }
 
+    /// A password or secret name with an ordinal after it (`hmac_secret_2`, `password2`,
+    /// `api_key_1`: the second of two, a numbered list of keys): the name's class. Only the
+    /// secret classes: `address_line_1`, `ipv4`, `sha256`, `customfield_10045` stay what
+    /// their words are.
+    #[inline(never)]
+    fn numbered_secret(&self, norm: &str) -> Option<KeyClass> {
+        let name = norm.trim_end_matches(|c: char| c.is_ascii_digit());
+        if name.len() == norm.len() {
+            return None;
+        }
+        let name = name.strip_suffix('_').unwrap_or(name);
+        if name.is_empty() || name.ends_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        match self.classify(name) {
+            class @ KeyClass::Whole(Entity::Password | Entity::GenericSecret) => Some(class),
+            _ => None,
+        }
+    }
+
     pub(crate) fn classify(&self, key: &str) -> KeyClass {
         let owned;
         let norm: &str = if key
@@ -544,6 +584,9 @@ impl KeyRules {
         }
         if compound_password_key(norm) {
             return KeyClass::Whole(Entity::Password);
+        }
+        if let Some(class) = self.numbered_secret(norm) {
+            return class;
         }
         // (Keys are short: a plain window compare beats setting up a substring search.)
         let has = |word: &[u8]| bytes.windows(word.len()).any(|w| w == word);

@@ -179,6 +179,8 @@ const KEYS: &[&str] = &[
     // a secret key's object (`{"token": {"value": …}}`: its `value` is the secret).
     "credit_card",
     "token",
+    // A secret's name with an ordinal.
+    "hmac_secret_2",
 ];
 
 fn random_json(rng: &mut Rng, depth: u32) -> serde_json::Value {
