@@ -66,3 +66,65 @@ fn a_locales_password_name_of_several_words_takes_a_qualifier() {
         assert_eq!(json_findings(body), vec![], "{body}");
     }
 }
+
+#[test]
+fn a_key_named_by_its_role_holds_a_secret_of_a_secrets_shape() {
+    // A key rotation's webhook: the new key, base64, hex, or with a word before it.
+    for (value, found) in [
+        ("sbhRe1r9ppaiG6SDgkCjwIYqeuiVwMKcCuIZuAbk", true),
+        ("BPFXRp+Y557JB+YckCH7X7OqHV/PbLor9su+8O/l", true),
+        (
+            "c73642f63e43fe86f892fc7b9a1d6bb8bf532225fc5c92b5a5c13ff7f230f65d",
+            true,
+        ),
+        ("api-Ex2PJ3tQtKDhwJkb2jh9om0aRKBf5lqX", true),
+        // Too short, one class of letters, words, a variable, a mask, a placeholder.
+        ("Xy7Kq2Lm", false),
+        ("managed-by-cert-manager", false),
+        ("rotated on 2026-01-05 by ops", false),
+        ("${NEW_SIGNING_KEY}", false),
+        ("********", false),
+        ("your_new_key_here_123456", false),
+    ] {
+        let body = format!(
+            r#"{{"event":"key.rotated","data":{{"object":{{"ip":"172.19.247.3","new_key":"{value}"}}}}}}"#
+        );
+        let want = if found {
+            vec![
+                s("GENERIC_SECRET", "/data/object/new_key"),
+                s("IPV4", "/data/object/ip"),
+            ]
+        } else {
+            vec![s("IPV4", "/data/object/ip")]
+        };
+        assert_eq!(json_findings(&body), want, "{body}");
+    }
+    // Azure's storage keys and API Management's subscription key (camelCase), an old key.
+    let body = r#"{"keys":{"primaryKey":"MydjCMhRWzsrLdbBUvHV20dKG3RfJo76WoDq1iQR0M3kM8/cYyFom53ZT8QtprN+yqxPtHUcGfKHFrKjuxZwng==","secondaryKey":"x51gijXTIDHQKFVaQFbyKcOCZZQE+eUzn+CNt/yf"},"subscription_key":"b0e1e0f65b70f56ac51edb346f2e5557","old_key":"4pEfjxJYSi6C+QCet6liPgfuvVIMx3/6"}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("GENERIC_SECRET", "/keys/primaryKey"),
+            s("GENERIC_SECRET", "/keys/secondaryKey"),
+            s("GENERIC_SECRET", "/old_key"),
+            s("GENERIC_SECRET", "/subscription_key"),
+        ]
+    );
+    // A vendor's key under it is reported as what it is.
+    let body = r#"{"new_key":"ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"}"#;
+    assert_eq!(json_findings(body), vec![s("GITHUB_TOKEN", "/new_key")]);
+}
+
+#[test]
+fn keys_that_are_ids_paths_or_cursors_stay_unfound() {
+    // An idempotency key, an issue key, an object's path, a paging cursor, a partition key,
+    // a public key, a table's primary key column, a bare `key`, a role word as a key's value.
+    for body in [
+        r#"{"idempotency_key":"0831eeac-b56c-46bd-a960-2de79701c5aa","issue_key":"ITSD-99439"}"#,
+        r#"{"object_key":"uploads/2026/05/Qx7Lm2Rt9Vb4Nc8Ws1Pz.pdf","pagination":{"next_key":"FPRkaXNjb3Vyc2UvMTIzNDU2Nzg5","total":"120"}}"#,
+        r#"{"partition_key":"tenant7Qx9Lm2Rt4Vb8Nc","public_key":"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4bq"}"#,
+        r#"{"primary_key":"id","key":"Qx7Lm2Rt9Vb4Nc8Ws1Pz","name":"new_key"}"#,
+    ] {
+        assert_eq!(json_findings(body), vec![], "{body}");
+    }
+}

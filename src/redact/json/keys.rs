@@ -20,6 +20,11 @@ pub(crate) enum KeyClass {
     /// date members (`date`, `value`, `on`, …) read as DATE_OF_BIRTH (`"birth": {"date":
     /// "1984-03-02"}`).
     BirthParent,
+    /// A key naming a key by its role or version (`new_key`, `primaryKey`, `webhook_key`,
+    /// `KEY_ROLES`), no secret's name of its own: a value with a secret's shape under it
+    /// (`Detector::secret_shaped`) is a GENERIC_SECRET; any other is scanned as under a plain
+    /// key (`primary_key: "id"`, a vendor's key by its own rule).
+    ShapedSecret,
 }
 
 /// The class of a member of an object under a key of class `parent`: a date member
@@ -442,6 +447,51 @@ fn dob_key(norm: &str) -> bool {
     )
 }
 
+/// The words before `_key` that name a key's version or its role in authentication or
+/// encryption (`KeyClass::ShapedSecret`): a rotation's `new_key` / `old_key`, Azure's
+/// `primaryKey` / `secondaryKey`, a storage account's `account_key`, API Management's
+/// `subscription_key`, a webhook's or an integration's key. Not the words of keys that are
+/// ids, paths or cursors (`idempotency_key`, `issue_key`, `object_key`, `next_key`,
+/// `partition_key`, `public_key`), which stay plain.
+const KEY_ROLES: &[&str] = &[
+    "new",
+    "old",
+    "current",
+    "previous",
+    "rotated",
+    "active",
+    "primary",
+    "secondary",
+    "shared",
+    "app",
+    "application",
+    "account",
+    "storage",
+    "subscription",
+    "consumer",
+    "client",
+    "server",
+    "service",
+    "webhook",
+    "integration",
+    "auth",
+    "session",
+    "jwt",
+    "aes",
+    "kms",
+    "decryption",
+    "wrapping",
+    "root",
+    "admin",
+    "deploy",
+    "push",
+    "cipher",
+    "crypto",
+    "symmetric",
+    "activation",
+    "registration",
+];
+
 /// Keys ending like a secret that are not secrets (pagination cursors and the like, and
 /// idempotency tokens: AWS's `ClientRequestToken`, a UUID the caller makes up so a retried
 /// request is not done twice).
@@ -587,6 +637,13 @@ impl KeyRules {
         }
         if let Some(class) = self.numbered_secret(norm) {
             return class;
+        }
+        if norm
+            .strip_suffix("_key")
+            .and_then(|q| q.rsplit('_').next())
+            .is_some_and(|q| KEY_ROLES.contains(&q))
+        {
+            return KeyClass::ShapedSecret;
         }
         // (Keys are short: a plain window compare beats setting up a substring search.)
         let has = |word: &[u8]| bytes.windows(word.len()).any(|w| w == word);
