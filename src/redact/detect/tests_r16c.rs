@@ -128,3 +128,29 @@ fn keys_that_are_ids_paths_or_cursors_stay_unfound() {
         assert_eq!(json_findings(body), vec![], "{body}");
     }
 }
+
+#[test]
+fn a_form_responses_token_is_its_id() {
+    // Typeform's webhook: the response's token beside the form's id and the answers.
+    let body = r#"{"event_id":"FWTVZ7T4LFGAKZ5BU2V3ZR9N9L","event_type":"form_response","form_response":{"form_id":"4iAJKPus","token":"jkvppfofex9fbv5zz2z38x5nrgti699p","submitted_at":"2026-01-16T05:43:19Z","answers":[{"type":"email","email":"segreteria@quantum-ledger.io","field":{"ref":"email"}}]}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![s("EMAIL", "/form_response/answers/0/email")]
+    );
+}
+
+#[test]
+fn other_tokens_beside_a_form_response_stay_found() {
+    // A credential under the response, a token deeper in it, a top-level token, a token
+    // under another parent.
+    let body = r#"{"form_response":{"token":"a1b2c3d4e5","access_token":"Qx7Lm2Rt9Vb4Nc8Ws1Pz","hidden":{"token":"Zr8Kp3Lq9Wt2Vn5x"}},"token":"ebqbpvt","response":{"token":"jkvppfofex9fbv5z"}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("GENERIC_SECRET", "/form_response/access_token"),
+            s("GENERIC_SECRET", "/form_response/hidden/token"),
+            s("GENERIC_SECRET", "/response/token"),
+            s("GENERIC_SECRET", "/token"),
+        ]
+    );
+}

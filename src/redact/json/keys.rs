@@ -25,6 +25,10 @@ pub(crate) enum KeyClass {
     /// (`Detector::secret_shaped`) is a GENERIC_SECRET; any other is scanned as under a plain
     /// key (`primary_key: "id"`, a vendor's key by its own rule).
     ShapedSecret,
+    /// A form's response (Typeform's webhook `"form_response": {"form_id": …, "token": …,
+    /// "answers": […]}`): its `token` is the response's id, what Typeform also calls its
+    /// `response_id`, no credential; its other members keep their own classes.
+    FormResponse,
 }
 
 /// The class of a member of an object under a key of class `parent`: a date member
@@ -43,11 +47,14 @@ pub(crate) enum KeyClass {
 /// "token": "wpp4xsk"}`, a gateway's vault reference to the card, what tokenisation stores
 /// in place of its number) names the card, no credential: its text is scanned like any other
 /// (a network token that is a card number is still one). Any other secret name under a card
-/// (`cvv`, `access_token`) keeps its class.
+/// (`cvv`, `access_token`) keeps its class. So does the `token` of a form's response
+/// (Typeform's `"form_response": {"token": …}`, the response's id).
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
     if class != KeyClass::Plain || key.len() > 8 {
-        if parent == KeyClass::Card && key.eq_ignore_ascii_case("token") {
+        if matches!(parent, KeyClass::Card | KeyClass::FormResponse)
+            && key.eq_ignore_ascii_case("token")
+        {
             return KeyClass::Plain;
         }
         return class;
@@ -657,6 +664,8 @@ impl KeyRules {
             || norm.ends_with("_cell");
         if phone_like {
             KeyClass::Phone
+        } else if norm == "form_response" {
+            KeyClass::FormResponse
         } else if birth_parent_key(norm) {
             KeyClass::BirthParent
         } else if has(b"card") {
