@@ -285,19 +285,6 @@ impl Detector {
         }
     }
 
-    /// Whether a whole JSON value has a secret's shape and no vendor's (`secret_token_at`: 16
-    /// bytes or more, two of lower case, upper case and digits, above the entropy threshold,
-    /// no vendor prefix, placeholder, variable or template) and is one word (no blank):
-    /// what a key naming a key's role (`json::keys::KeyClass::ShapedSecret`) holds when it
-    /// holds the key.
-    pub(crate) fn secret_shaped(&self, value: &[u8]) -> bool {
-        !value.iter().any(u8::is_ascii_whitespace)
-            && matches!(
-                secret_token_at(value, 0, value.len(), self.entropy_threshold),
-                Outcome::Hit(_)
-            )
-    }
-
     /// True if anything is found in `hay`.
     pub(crate) fn any(&self, hay: &[u8], ctx: ScanContext) -> bool {
         let mut found = false;
