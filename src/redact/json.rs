@@ -515,6 +515,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 return None;
             }
         }
+        if key == KeyClass::ShapedSecret
+            && self.redactor.enabled(Entity::GenericSecret)
+            && self.redactor.detector.secret_shaped(s.as_bytes())
+        {
+            return self.whole(Entity::GenericSecret, s);
+        }
         self.scan_string(s, key)
     }
 

@@ -866,6 +866,21 @@ pub(super) fn secret_token_at(hay: &[u8], vs: usize, e: usize, threshold: f64) -
     }
 }
 
+impl Detector {
+    /// Whether a whole JSON value has a secret's shape and no vendor's (`secret_token_at`: 16
+    /// bytes or more, two of lower case, upper case and digits, above the entropy threshold,
+    /// no vendor prefix, placeholder, variable or template) and is one word (no blank):
+    /// what a key naming a key's role (`json::keys::KeyClass::ShapedSecret`) holds when it
+    /// holds the key.
+    pub(crate) fn secret_shaped(&self, value: &[u8]) -> bool {
+        !value.iter().any(u8::is_ascii_whitespace)
+            && matches!(
+                secret_token_at(value, 0, value.len(), self.entropy_threshold),
+                Outcome::Hit(_)
+            )
+    }
+}
+
 /// The secret written after an AWS access key id ending at `end`: `AKIA… / SECRET` (a `/`
 /// with blanks around it) or `AKIA…:SECRET`. Not a SigV4 credential scope
 /// (`AKIA…/20240101/us-east-1/s3/aws4_request`: no blanks around its `/`).

@@ -473,4 +473,6 @@ mod tests_r15b;
 #[cfg(test)]
 mod tests_r15c;
 #[cfg(test)]
+mod tests_r16c;
+#[cfg(test)]
 mod tests_support;

@@ -179,6 +179,10 @@ const KEYS: &[&str] = &[
     // a secret key's object (`{"token": {"value": …}}`: its `value` is the secret).
     "credit_card",
     "token",
+    // A secret's name with an ordinal, a key named by its role (its value is a secret when
+    // it has a secret's shape).
+    "hmac_secret_2",
+    "newKey",
 ];
 
 fn random_json(rng: &mut Rng, depth: u32) -> serde_json::Value {
