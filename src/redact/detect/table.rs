@@ -36,8 +36,9 @@ const NAMES: &[&str] = &[
 
 /// Whether a header cell (or a JSON sheet's header string) names a birth-date column: one of
 /// `NAMES`, or a compound ending in one (`patient_dob`, `customer_birth_date`) or one
-/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`), or one of
-/// the `/`-separated names of a header in two languages (`Geb./DOB`); not
+/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`), or the
+/// birth noun alone (`Nacimiento`, `Nascita`, `Naissance`), or one of the `/`-separated
+/// names of a header in two languages (`Geb./DOB`); not
 /// `birth_place`, `birth_year`, `birthday_party`, `born_in` or `adobe_id`.
 pub(crate) fn birth_date_header(cell: &str) -> bool {
     if cell.len() > 40 {
@@ -67,6 +68,21 @@ pub(crate) fn birth_date_header(cell: &str) -> bool {
         }
     }
     let norm = norm.trim_matches('_');
+    // The birth noun alone (`Nacimiento`, `Nascita`, `Naissance`, `Birth`): a column of a
+    // register or a sheet of people, the dates of birth; only as the whole cell, as
+    // `lieu de naissance` or `place_of_birth` heads a column of places.
+    if [
+        "birth",
+        "naissance",
+        "nascita",
+        "nacimiento",
+        "geboorte",
+        "geburt",
+    ]
+    .contains(&norm)
+    {
+        return true;
+    }
     NAMES.iter().any(|n| {
         norm == *n
             || norm.strip_suffix(n).is_some_and(|head| head.ends_with('_'))
