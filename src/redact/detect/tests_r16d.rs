@@ -42,3 +42,62 @@ fn birth_noun_columns_hold_birth_dates() {
     let places = r#"{"values": [["id", "Lieu de naissance"], [1, "Paris 15e"]]}"#;
     assert!(json_findings_checked(places).is_empty());
 }
+
+fn dob_pointers(body: &str) -> Vec<String> {
+    json_findings_checked(body)
+        .into_iter()
+        .filter(|(e, _)| *e == "DATE_OF_BIRTH")
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// A label member naming a birth date (`question`, `tabLabel`, `ref` of a form answer's
+/// `field`, `name`): the answer members (`answer`, `value`, `date`, `text`) are birth dates,
+/// in whatever order the members come (the raw pass leaves an answer read before its label
+/// to the `Value` walk).
+#[test]
+fn labelled_answers_naming_a_birth_date() {
+    let calendly = r#"{"payload": {"questions_and_answers": [
+        {"question": "Geburtsdatum", "answer": "2. Dezember 1997"},
+        {"question": "Policy number", "answer": "PN-2231-8841"},
+        {"answer": "15 mei 1974", "question": "Geboortedatum"}]}}"#;
+    assert_eq!(
+        dob_pointers(calendly),
+        [
+            "/payload/questions_and_answers/0/answer",
+            "/payload/questions_and_answers/2/answer"
+        ]
+    );
+    let docusign = r#"{"tabs": {"dateTabs": [{"tabLabel": "birth_date", "value": "8/21/1969"},
+        {"tabLabel": "start_date", "value": "2026-01-05"}]}}"#;
+    assert_eq!(dob_pointers(docusign), ["/tabs/dateTabs/0/value"]);
+    let typeform = r#"{"form_response": {"answers": [
+        {"type": "date", "date": "1985-01-06", "field": {"id": "x1", "ref": "date_of_birth"}},
+        {"field": {"ref": "dob", "type": "date", "title": "Naissance"}, "date": "1977-10-16"},
+        {"type": "date", "date": "2026-12-20", "field": {"ref": "delivery_date"}}]}}"#;
+    assert_eq!(
+        dob_pointers(typeform),
+        [
+            "/form_response/answers/0/date",
+            "/form_response/answers/1/date"
+        ]
+    );
+    let custom = r#"[{"name": "Date of Birth", "value": "1961-04-02"}, {"name": "Joined", "value": "2020-02-02"}]"#;
+    assert_eq!(dob_pointers(custom), ["/0/value"]);
+}
+
+/// Labels naming no birth date, a title, a birthday party and a place of birth leave their
+/// answers to the usual rules.
+#[test]
+fn labels_naming_no_birth_date_stay_unread() {
+    for body in [
+        r#"{"title": "Birthday", "date": "2026-03-04"}"#,
+        r#"{"name": "Birthday party", "date": "2026-03-04"}"#,
+        r#"{"question": "Place of birth", "answer": "Modena 1"}"#,
+        r#"{"label": "Order date", "value": "2024-01-02"}"#,
+        r#"{"question": "Your date of birth, please", "answer": "n/a"}"#,
+        r#"{"meta": {"sub": {"label": "dob"}}, "value": "2024-01-02"}"#,
+    ] {
+        assert!(dob_pointers(body).is_empty(), "{body}");
+    }
+}
