@@ -101,3 +101,34 @@ fn labels_naming_no_birth_date_stay_unread() {
         assert!(dob_pointers(body).is_empty(), "{body}");
     }
 }
+
+/// Italian `D.N.` (data di nascita) and `nata a Roma il …`: the date.
+#[test]
+fn italian_birth_abbreviation_and_birth_place_phrase() {
+    assert_eq!(
+        dobs("Surname: MASPERO\nD.N.: 26/03/1973\nPlace of birth: Lecce"),
+        ["26/03/1973"]
+    );
+    assert_eq!(dobs("Ornella Botticelli, D.N. 2013-11-08"), ["2013-11-08"]);
+    assert_eq!(
+        dobs("Contraente: Michele Bellucci, D.N. 30-JUL-1980, 075 640 5354"),
+        ["30-JUL-1980"]
+    );
+    assert_eq!(
+        dobs("Paziente: Giada Amato, nata a Roma il 17 settembre 2007"),
+        ["17 settembre 2007"]
+    );
+    assert_eq!(
+        dobs("nato a Reggio Emilia il 26.12.1943 / Carta"),
+        ["26.12.1943"]
+    );
+    // Lower case `d.n.`, a `D.N.` with no date after it, a place and a year only.
+    for text in [
+        "rif. d.n. 2024-01-02",
+        "D.N. sconosciuta, ricevuta 2024-01-02",
+        "nato a Roma nel 1980",
+        "nata a Roma, il 2024-01-02 ha firmato",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
