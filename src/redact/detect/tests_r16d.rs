@@ -132,3 +132,29 @@ fn italian_birth_abbreviation_and_birth_place_phrase() {
         assert!(dobs(text).is_empty(), "{text}");
     }
 }
+
+/// The birth date of records: SAML, HL7 CDA, X12 837, DICOM.
+#[test]
+fn birth_dates_of_records() {
+    let saml = "<saml:Attribute Name=\"birthdate\"><saml:AttributeValue>1950-03-02</saml:AttributeValue></saml:Attribute>";
+    assert_eq!(dobs(saml), ["1950-03-02"]);
+    let saml = "<saml:Attribute Name='birthdate'>\n  <saml:AttributeValue xsi:type=\"xs:string\">1983-03-13</saml:AttributeValue>";
+    assert_eq!(dobs(saml), ["1983-03-13"]);
+    let cda = "<!-- birthTime --> <birthTime value=\"19830808\"/>";
+    assert_eq!(dobs(cda), ["19830808"]);
+    let x12 = "NM1*IL*1*PINTO*MICHELLE****MI*2QE4TM5058L~\nDMG*D8*19961128*F~\nREF*SY*670980348~";
+    assert_eq!(dobs(x12), ["19961128"]);
+    let dicom =
+        "(0010,0020) LO [26448676]  # PatientID\n(0010,0030) DA [20050223]  # PatientBirthDate";
+    assert_eq!(dobs(dicom), ["20050223"]);
+    // Other attributes, elements, segments and tags: a service date, a study date.
+    for text in [
+        "<saml:Attribute Name=\"issued\"><saml:AttributeValue>2024-01-02</saml:AttributeValue>",
+        "<effectiveTime value=\"20240102\"/>",
+        "DTP*472*D8*20240102~",
+        "(0008,0020) DA [20240102]  # StudyDate",
+        "<birthTime value=\"2024\"/>",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
