@@ -439,6 +439,13 @@ impl Detector {
                         self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
                     });
                 }
+                // A birth date a few words after its phrase, or a dialogue's next turn.
+                if out.len() == before {
+                    if let Some((s, e)) = super::prose_dob::prose_birth_date(hay, p, &self.date_re)
+                    {
+                        self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
+                    }
+                }
                 if out.len() > before {
                     done_at = p;
                     if first_only {

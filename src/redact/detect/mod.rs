@@ -14,6 +14,7 @@ mod check;
 mod engine;
 mod numbers;
 mod patterns;
+mod prose_dob;
 mod table;
 mod tools;
 

@@ -133,6 +133,79 @@ fn italian_birth_abbreviation_and_birth_place_phrase() {
     }
 }
 
+/// A birth date a few words after its phrase, after a colon, an arrow or a copula.
+#[test]
+fn birth_dates_a_few_words_after_their_phrase() {
+    for (text, want) in [
+        (
+            "My date of birth for verification is 28 December 2001.",
+            "28 December 2001",
+        ),
+        (
+            "Mein Geburtsdatum zur Pr\u{fc}fung: 8 August 2004.",
+            "8 August 2004",
+        ),
+        (
+            "Ma date de naissance pour v\u{e9}rifier : 7 octobre 2007.",
+            "7 octobre 2007",
+        ),
+        (
+            "Mi fecha de nacimiento est\u{e1} mal, la correcta es 1996-01-29",
+            "1996-01-29",
+        ),
+        (
+            "La mia data di nascita \u{e8} sbagliata, quella giusta \u{e8} 08/08/1975",
+            "08/08/1975",
+        ),
+        (
+            "Your date of birth (for the insurer): 2/15/1988",
+            "2/15/1988",
+        ),
+        (
+            "4. Fecha de nacimiento \u{2192} 07/12/1988 | 5. Talla",
+            "07/12/1988",
+        ),
+        (
+            "Mijn geboortedatum klopt niet, de juiste is 28 juli 1946",
+            "28 juli 1946",
+        ),
+    ] {
+        assert_eq!(dobs(text), [want], "{text}");
+    }
+    for text in [
+        "Date of birth unknown, start date is 2024-01-02",
+        "DOB: n/a, hired: 2024-01-02",
+        "date of birth missing. Order 2024-01-02",
+        "Geburtsdatum fehlt; Eingang: 2024-01-02",
+        "the date of birth field was added: 1.2.3",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
+
+/// A question asking for the birth date, and the next turn's answer.
+#[test]
+fn birth_date_answered_on_the_next_turn() {
+    for (text, want) in [
+        ("Agent: Can I take your date of birth?\nCaller: 10/30/2001\nAgent: And", "10/30/2001"),
+        ("Agent: \u{bf}Su fecha de nacimiento?\r\nCliente: 11 de julio de 1994", "11 de julio de 1994"),
+        ("Agent: Votre date de naissance ?\nAppelant: 1967-09-26", "1967-09-26"),
+        ("[18:38:47] Merijn (agent): wat is uw geboortedatum? / [18:40:13] Rik: 04/07/2000 / x", "04/07/2000"),
+        ("(agent): K\u{f6}nnen Sie mir Ihr Geburtsdatum nennen?\n[17:54:04] Heinz-G\u{fc}nther: 14. April 1936", "14. April 1936"),
+        ("Jonathan (agent): can you confirm your date of birth?\n[10:50:32] Jonathan: Jan 30 1947", "Jan 30 1947"),
+    ] {
+        assert_eq!(dobs(text), [want], "{text}");
+    }
+    for text in [
+        "Agent: Can I take your date of birth?\nCaller: no, call me on 2024-01-02",
+        "Agent: date of birth?\nThe order of 2024-01-02 is late",
+        "What is your date of birth? It was 2024-01-02 when we spoke",
+        "Agent: your date of birth?\nCaller: 10/30, I think",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
+
 /// The birth date of records: SAML, HL7 CDA, X12 837, DICOM.
 #[test]
 fn birth_dates_of_records() {
@@ -154,6 +227,18 @@ fn birth_dates_of_records() {
         "DTP*472*D8*20240102~",
         "(0008,0020) DA [20240102]  # StudyDate",
         "<birthTime value=\"2024\"/>",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
+
+/// A birthday party's day stays no birth date a few words on or on the next turn.
+#[test]
+fn birthday_events_stay_unfound_in_prose() {
+    for text in [
+        "The birthday lunch is on: 2026-12-04",
+        "Team birthday drinks \u{2192} 26/11/2026",
+        "Agent: when is the birthday party?\nCaller: 2026-12-04",
     ] {
         assert!(dobs(text).is_empty(), "{text}");
     }
