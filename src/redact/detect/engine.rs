@@ -439,6 +439,12 @@ impl Detector {
                         self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
                     });
                 }
+                // A birth-date column of a table aligned with blanks.
+                if out.len() == before {
+                    super::table::blank_table_birth_values(hay, p, &self.date_re, &mut |s, e| {
+                        self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
+                    });
+                }
                 // A birth date a few words after its phrase, or a dialogue's next turn.
                 if out.len() == before {
                     if let Some((s, e)) = super::prose_dob::prose_birth_date(hay, p, &self.date_re)

@@ -232,6 +232,47 @@ fn birth_dates_of_records() {
     }
 }
 
+/// A birth-date column of a table aligned with blanks (a data frame's print), its lines
+/// broken or flattened to ` | `: the column's whole dates, counted from the right past the
+/// unnamed index column.
+#[test]
+fn birth_date_column_of_a_blank_aligned_table() {
+    let df = "Out[21]:\n   customer_id   email                      dob          joined\n\
+              0  8283997   isaac66@example.nl   1945-03-23   2024-01-02\n\
+              1  8487211   mhuet@example.es   1944-07-05   2023-05-06\n\nIn [22]: x\n";
+    assert_eq!(dobs(df), ["1945-03-23", "1944-07-05"]);
+    let flat = "Out[29]: |    id   email   dob | 0  5713699   e@example.nl   1958-07-03 | 1  5598336   a@example.com   1993-12-13 |  | In [41]: x";
+    assert_eq!(dobs(flat), ["1958-07-03", "1993-12-13"]);
+    // Another column's dates, a cell that is no whole date, a prose line naming the dob.
+    for text in [
+        "   id   dob_verified   joined\n0  7   yes   2024-01-02\n",
+        "   id   dob\n0  7   1958-07-03 (approx)\n",
+        "Please send the dob  and the form\nby  2024-01-02  or  later  today\n",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
+
+/// `↵` for a line break (as `⏎`): a CSV's rows and a dialogue's next turn; Spanish `fecha
+/// nac.`.
+#[test]
+fn return_arrow_line_breaks_and_fecha_nac() {
+    let csv = "name,email,date_of_birth,note \u{21b5} Crystal Ferguson,c@example.com,3/26/1995,appointment Dec 20 \u{21b5} Alex Terry,i@example.com,4/25/2005,x \u{21b5} ";
+    assert_eq!(dobs(csv), ["3/26/1995", "4/25/2005"]);
+    let call = "Agent: Uw geboortedatum? \u{21b5} Beller: 26-07-1990 \u{21b5} Agent: En";
+    assert_eq!(dobs(call), ["26-07-1990"]);
+    assert_eq!(
+        dobs("Tel\u{e9}fono: 612 30 84 95\nfecha nac.: 13 de octubre de 1943\n"),
+        ["13 de octubre de 1943"]
+    );
+    for text in [
+        "name,email,joined \u{21b5} Crystal,c@example.com,3/26/1995 \u{21b5} ",
+        "fecha nacional 2024-01-02",
+    ] {
+        assert!(dobs(text).is_empty(), "{text}");
+    }
+}
+
 /// A birthday party's day stays no birth date a few words on or on the next turn.
 #[test]
 fn birthday_events_stay_unfound_in_prose() {
