@@ -8,6 +8,7 @@ use super::{Action, Finding, Redactor};
 use serde_json::{Map, Value};
 
 mod keys;
+pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
     body_may_hold_pair_value, member_class, pair_class, pair_name, pair_role, FnvBuild, KeyClass,
@@ -298,6 +299,8 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         } else {
             None
         };
+        // A label naming a birth date (`labels`): the answer members are birth dates.
+        let birth = self.birth_labelled(map);
         let len = self.ptr.len();
         let mut next_hit = 0;
         for (i, (k, child)) in map.iter().enumerate() {
@@ -326,6 +329,11 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 Some(secret) if pair_role(k) == PairRole::Value => secret,
                 _ => keys::member_class(parent, class, k),
             };
+            let class = if birth && labels::answer_key(k) {
+                labels::answer_class(class)
+            } else {
+                class
+            };
             self.value(child, class);
             self.ptr.truncate(len);
         }
@@ -342,6 +350,22 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             }
         }
         acc
+    }
+
+    /// Whether a label member of the object, or of an object member of it (a form answer's
+    /// `field`), names a birth date (`labels::birth_label`).
+    fn birth_labelled(&self, map: &'v Map<String, Value>) -> bool {
+        let keys = &self.redactor.keys;
+        let labelled = |m: &Map<String, Value>| {
+            m.iter().any(|(k, v)| {
+                labels::label_key(k)
+                    && matches!(v, Value::String(s) if labels::birth_label(s, |l| keys.classify(l)))
+            })
+        };
+        labelled(map)
+            || map
+                .values()
+                .any(|v| matches!(v, Value::Object(m) if labelled(m)))
     }
 
     /// New names for the members whose keys hold findings (an `Edit::Keys` is recorded for

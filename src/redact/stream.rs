@@ -15,8 +15,8 @@
 use super::action::ActionPlan;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::json::{
-    birth_cell_class, escape_token, pair_class, pair_name, pair_role, KeyClass, Leaf, PairRole,
-    Walk,
+    birth_cell_class, escape_token, labels, pair_class, pair_name, pair_role, KeyClass, Leaf,
+    PairRole, Walk,
 };
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -52,6 +52,7 @@ pub(crate) fn redact_raw_json(
         controls: raw
             .chunks(256)
             .any(|c| c.iter().fold(false, |any, &b| any | (b < 0x20))),
+        birth_label: false,
     };
     pass.value(KeyClass::Plain, 0).ok()?;
     pass.blanks();
@@ -81,6 +82,9 @@ struct Pass<'r, 'p, 'v> {
     /// The body holds a byte below 0x20 somewhere (blanks between tokens, or an invalid
     /// raw control character in a string).
     controls: bool,
+    /// The object just passed has a label member naming a birth date (`json::labels`): its
+    /// parent's answer members are birth dates (a form answer's `field`).
+    birth_label: bool,
 }
 
 impl<'v> Pass<'_, '_, 'v> {
@@ -180,6 +184,10 @@ impl<'v> Pass<'_, '_, 'v> {
         let mut pending = 0usize;
         let mut pair: Option<KeyClass> = None;
         let mut value_seen = false;
+        // Labelled answers (`json::labels`): whether a label of this object (`own`) or of an
+        // object member names a birth date, and whether an answer member was read as plain
+        // before one did (then the `Value` walk, which sees the whole object first, does it).
+        let (mut birth, mut own, mut answered) = (false, false, false);
         while more {
             self.blanks();
             if self.peek() != Some(b'"') {
@@ -206,13 +214,40 @@ impl<'v> Pass<'_, '_, 'v> {
                 Some(secret) if role == PairRole::Value => secret,
                 _ => super::json::member_class(parent, class, &key),
             };
+            let class = if labels::answer_key(&key) {
+                answered |= !birth && class == KeyClass::Plain;
+                if birth {
+                    labels::answer_class(class)
+                } else {
+                    class
+                }
+            } else {
+                class
+            };
             self.expect(b':')?;
             self.walk.ptr.push('/');
             escape_token(&key, &mut self.walk.ptr);
             self.blanks();
             let at = self.i;
+            self.birth_label = false;
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
+            let labelled = match self.raw[at] {
+                b'"' if labels::label_key(&key) => {
+                    let keys = &self.walk.redactor.keys;
+                    let yes = labels::birth_label(&self.string_at(at)?, |l| keys.classify(l));
+                    own |= yes;
+                    yes
+                }
+                b'{' => self.birth_label,
+                _ => false,
+            };
+            if labelled && !birth {
+                if answered {
+                    return Err(GiveUp);
+                }
+                birth = true;
+            }
             if role == PairRole::Name && self.raw[at] == b'"' {
                 if value_seen {
                     let before = pair;
@@ -229,12 +264,13 @@ impl<'v> Pass<'_, '_, 'v> {
             }
             more = self.next(b'}')?;
         }
+        self.birth_label = own;
         Ok(())
     }
 
-    /// `pair` after the name member whose string value starts at `raw[at]` (its `"`; a
-    /// string the pass has read already) (`json::keys::pair_class`).
-    fn pair_name_class(&mut self, pair: Option<KeyClass>, at: usize) -> Step<Option<KeyClass>> {
+    /// The string whose opening `"` is at `raw[at]` (a string the pass has read already),
+    /// decoded.
+    fn string_at(&self, at: usize) -> Step<Cow<'v, str>> {
         let mut end = at + 1;
         loop {
             end += quote_or_backslash(self.raw.get(end..).ok_or(GiveUp)?).ok_or(GiveUp)?;
@@ -244,12 +280,20 @@ impl<'v> Pass<'_, '_, 'v> {
             end += 2;
         }
         let raw = &self.raw[at..=end];
-        let name = if memchr::memchr(b'\\', raw).is_some() {
-            Cow::Owned(serde_json::from_slice::<String>(raw).map_err(|_| GiveUp)?)
+        if memchr::memchr(b'\\', raw).is_some() {
+            Ok(Cow::Owned(
+                serde_json::from_slice::<String>(raw).map_err(|_| GiveUp)?,
+            ))
         } else {
             // Quotes are ASCII: both ends are on char boundaries.
-            Cow::Borrowed(self.text.get(at + 1..end).ok_or(GiveUp)?)
-        };
+            Ok(Cow::Borrowed(self.text.get(at + 1..end).ok_or(GiveUp)?))
+        }
+    }
+
+    /// `pair` after the name member whose string value starts at `raw[at]` (its `"`; a
+    /// string the pass has read already) (`json::keys::pair_class`).
+    fn pair_name_class(&mut self, pair: Option<KeyClass>, at: usize) -> Step<Option<KeyClass>> {
+        let name = self.string_at(at)?;
         let class = match name {
             Cow::Borrowed(n) => self.walk.key_info(pair_name(n)).0,
             Cow::Owned(ref n) => self.walk.key_info_uncached(pair_name(n)).0,

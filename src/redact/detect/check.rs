@@ -3089,7 +3089,7 @@ fn spaced_date_start(t: &[u8]) -> Option<usize> {
 /// `birthday` (`Geburtstag`) followed by a word naming a celebration before the date (`Beau's
 /// birthday drinks are on 26/11/2026`, `birthday party on …`, `Geburtstagsfeier am …`,
 /// `Geburtstag Feier …`): the date of the event, not a birth.
-fn birthday_event(keyword_to_date: &[u8]) -> bool {
+pub(super) fn birthday_event(keyword_to_date: &[u8]) -> bool {
     let k = keyword_to_date;
     if k.len() > 10 && k[..10].eq_ignore_ascii_case(b"geburtstag") && k[10].is_ascii_alphabetic() {
         // A compound: `Geburtstagsfeier`, `Geburtstagsparty`, `Geburtstagskuchen`.

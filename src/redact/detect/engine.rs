@@ -366,7 +366,7 @@ impl Detector {
             }
             fast.literals_into(raw, &mut cands);
             self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
-            return !found.is_empty();
+            return !found.is_empty() || self.birth_label_at(raw, &cands, sensitive_key);
         }
         let mut cands = Vec::new();
         if let Some(ac) = &self.trigger_ac {
@@ -381,7 +381,22 @@ impl Detector {
             }
         }
         self.eval_triggers(raw, &mut cands, ScanContext::default(), &mut found, true);
-        !found.is_empty()
+        !found.is_empty() || self.birth_label_at(raw, &cands, sensitive_key)
+    }
+
+    /// Whether a birth word among the trigger candidates `cands` of a JSON body's raw bytes
+    /// is in a label naming a birth date (`json::labels::raw_label_names_birth`): its
+    /// answer is one, with no birth word of its own.
+    fn birth_label_at(
+        &self,
+        raw: &[u8],
+        cands: &[(usize, usize)],
+        sensitive_key: &dyn Fn(&str) -> bool,
+    ) -> bool {
+        cands.iter().any(|&(p, rule)| {
+            self.rules[rule].0 == Kind::Dob
+                && crate::redact::json::labels::raw_label_names_birth(raw, p, sensitive_key)
+        })
     }
 
     pub(super) fn push(&self, out: &mut Vec<(Hit, usize)>, hit: Hit, prio: usize) {
@@ -427,6 +442,19 @@ impl Detector {
                     super::table::text_table_birth_values(hay, p, &self.date_re, &mut |s, e| {
                         self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
                     });
+                }
+                // A birth-date column of a table aligned with blanks.
+                if out.len() == before {
+                    super::table::blank_table_birth_values(hay, p, &self.date_re, &mut |s, e| {
+                        self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
+                    });
+                }
+                // A birth date a few words after its phrase, or a dialogue's next turn.
+                if out.len() == before {
+                    if let Some((s, e)) = super::prose_dob::prose_birth_date(hay, p, &self.date_re)
+                    {
+                        self.push(out, Hit::new(Entity::DateOfBirth, s, e), rule);
+                    }
                 }
                 if out.len() > before {
                     done_at = p;

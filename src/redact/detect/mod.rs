@@ -14,6 +14,7 @@ mod check;
 mod engine;
 mod numbers;
 mod patterns;
+mod prose_dob;
 mod table;
 mod tools;
 
@@ -474,5 +475,7 @@ mod tests_r15b;
 mod tests_r15c;
 #[cfg(test)]
 mod tests_r16c;
+#[cfg(test)]
+mod tests_r16d;
 #[cfg(test)]
 mod tests_support;

@@ -101,7 +101,13 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             // after it (`Date of Birth: …`, `Birth: …`; not "birth announcement 2024-01-02"),
             // the locales' nouns alone no word before the date (`Naissance : …`, `F. de
             // nacimiento: …`, `data nascita …`; not "certificado de nacimiento emitido el …").
-            format!(r#"{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)? el|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8}))"#),
+            // Italian `D.N.` (data di nascita) in capitals right before the date, and `nata a
+            // Roma il …` (a place, then the date), Spanish `fecha nac.`. The birth date of
+            // records: a SAML assertion's `<Attribute Name="birthdate"><AttributeValue>…`, an
+            // HL7 CDA document's `<birthTime value="19830808"/>`, an X12 837 claim's
+            // demographic segment `DMG*D8*19961128*F~`, a DICOM dump's `(0010,0030) DA
+            // [20050223]` (PatientBirthDate's tag).
+            format!(r#"(?:{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)? el|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8})|D\.N\.[ \t:]{{0,3}}{DATE}|(?i:fecha nac\.?)[ \t:]{{0,3}}{DATE}|(?i:nat[oa](?:/a)? a )[^\n0-9,;:.]{{1,30}}? (?i:il) {DATE}|(?i:birth ?date|dob|date ?of ?birth)["']>[ \t\r\n]*<(?:saml2?:)?AttributeValue[^>]{{0,80}}>[ \t]*{DATE}|(?i:birthtime) value=["']{YMD8}|DMG\*D8\*{YMD8})|\(0010,0030\) DA \[{YMD8})"#),
         ),
         (Kind::Iban, &[E::Iban], format!(r"{b}[A-Z]{{2}}[0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}")),
         (Kind::Card, &[E::CreditCard], format!(r"{b}(?:[0-9]{{12,19}}|[0-9]{{4}}(?:[ \-][0-9]{{3,6}}){{2,4}}){b}")),
@@ -273,8 +279,19 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
 /// them once cost clean text 40 %). The Aho-Corasick fallback searches both lists.
 pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
     match kind {
-        // `D. nascita: …`, `Nascita:` (the noun alone before the date).
-        Kind::Dob => &["nascita"],
+        // `D. nascita: …`, `Nascita:` (the noun alone before the date); Italian `D.N.` (data
+        // di nascita: `D.N.: 26/03/1973`, capitals only) and `nata a Roma il …` (born in a
+        // place on a date); an X12 claim's `DMG*D8*` and a DICOM dump's `(0010,0030)` tag;
+        // Spanish `fecha nac.:` (fecha de nacimiento shortened).
+        Kind::Dob => &[
+            "nascita",
+            "D.N.",
+            "nata a ",
+            "nato a ",
+            "DMG*D8*",
+            "(0010,0030)",
+            "fecha nac",
+        ],
         _ => &[],
     }
 }

@@ -36,8 +36,9 @@ const NAMES: &[&str] = &[
 
 /// Whether a header cell (or a JSON sheet's header string) names a birth-date column: one of
 /// `NAMES`, or a compound ending in one (`patient_dob`, `customer_birth_date`) or one
-/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`), or one of
-/// the `/`-separated names of a header in two languages (`Geb./DOB`); not
+/// followed by a format word (`dob_iso`), or the birth verb (`Born`, `Geboren`), or the
+/// birth noun alone (`Nacimiento`, `Nascita`, `Naissance`), or one of the `/`-separated
+/// names of a header in two languages (`Geb./DOB`); not
 /// `birth_place`, `birth_year`, `birthday_party`, `born_in` or `adobe_id`.
 pub(crate) fn birth_date_header(cell: &str) -> bool {
     if cell.len() > 40 {
@@ -67,6 +68,21 @@ pub(crate) fn birth_date_header(cell: &str) -> bool {
         }
     }
     let norm = norm.trim_matches('_');
+    // The birth noun alone (`Nacimiento`, `Nascita`, `Naissance`, `Birth`): a column of a
+    // register or a sheet of people, the dates of birth; only as the whole cell, as
+    // `lieu de naissance` or `place_of_birth` heads a column of places.
+    if [
+        "birth",
+        "naissance",
+        "nascita",
+        "nacimiento",
+        "geboorte",
+        "geburt",
+    ]
+    .contains(&norm)
+    {
+        return true;
+    }
     NAMES.iter().any(|n| {
         norm == *n
             || norm.strip_suffix(n).is_some_and(|head| head.ends_with('_'))
@@ -146,6 +162,9 @@ pub(super) fn phone_header(cell: &str) -> bool {
 /// `⏎`, which some logs put for a line break.
 const RETURN_SYMBOL: &[u8] = "\u{23ce}".as_bytes();
 
+/// `↵`, which other logs (and browsers' consoles) put for a line break; read as `⏎`.
+const RETURN_ARROW: &[u8] = "\u{21b5}".as_bytes();
+
 /// `¶` (the pilcrow), which editors show and some exports put for a line break.
 pub(super) const PILCROW: &[u8] = "\u{b6}".as_bytes();
 
@@ -160,7 +179,7 @@ pub(super) enum Lines {
     Newline,
     /// A flattened ` | ` (only where the cells are not `|`-separated).
     Pipe,
-    /// A flattened ` ⏎ `.
+    /// A flattened ` ⏎ ` (or ` ↵ `).
     Return,
     /// A flattened ` ¶ `.
     Pilcrow,
@@ -174,7 +193,9 @@ fn separator_at(hay: &[u8], i: usize, delim: u8) -> Option<(Lines, usize)> {
         b'\n' => Some((Lines::Newline, 1)),
         b'\r' if hay.get(i + 1) == Some(&b'\n') => Some((Lines::Newline, 2)),
         b'|' if delim != b'|' => Some((Lines::Pipe, 1)),
-        0xE2 if hay[i..].starts_with(RETURN_SYMBOL) => Some((Lines::Return, RETURN_SYMBOL.len())),
+        0xE2 if hay[i..].starts_with(RETURN_SYMBOL) || hay[i..].starts_with(RETURN_ARROW) => {
+            Some((Lines::Return, RETURN_SYMBOL.len()))
+        }
         0xC2 if hay[i..].starts_with(PILCROW) => Some((Lines::Pilcrow, PILCROW.len())),
         b' ' if hay[i..].starts_with(b" / ") => Some((Lines::Slash, 3)),
         _ => None,
@@ -194,6 +215,70 @@ pub(super) fn text_table_birth_values(
             found(start, end);
         }
     });
+}
+
+/// Birth dates in a table aligned with blanks (a data frame's print, `column -t`, a fixed-
+/// width report) whose header cell at the trigger `p` names a birth-date column: cells split
+/// at runs of two blanks or more, lines at line breaks or at a log's flattened ` | `. The
+/// column is counted from the right, as a data frame's unnamed index column is a row's
+/// first cell; a row with another number of cells (not one more: the index) ends the table.
+/// Only a cell that is a date as a whole.
+pub(super) fn blank_table_birth_values(
+    hay: &[u8],
+    p: usize,
+    date_re: &Regex,
+    found: &mut dyn FnMut(usize, usize),
+) {
+    // The header line: up to the first line break or ` | ` after the trigger.
+    let window = &hay[p..hay.len().min(p + 1024)];
+    let (he, sep): (usize, &[u8]) = match (
+        memchr::memchr(b'\n', window),
+        memchr::memmem::find(window, b" | "),
+    ) {
+        (Some(n), Some(b)) if b < n => (p + b, b" | "),
+        (Some(n), _) => (p + n, b"\n"),
+        (None, Some(b)) => (p + b, b" | "),
+        (None, None) => return,
+    };
+    let from = p.saturating_sub(1024);
+    let hs = memchr::memmem::rfind(&hay[from..p], sep).map_or(from, |k| from + k + sep.len());
+    let split = |line: &[u8]| -> Vec<(usize, usize)> {
+        if line.contains(&b'\t') {
+            return Vec::new();
+        }
+        copy_cells(line)
+            .into_iter()
+            .map(|(a, b)| {
+                let t = |b: &u8| matches!(b, b' ' | b'\r');
+                let lead = line[a..b].iter().take_while(|b| t(b)).count();
+                (a + lead, a + lead + trim_by(&line[a + lead..b], t).len())
+            })
+            .filter(|(a, b)| b > a)
+            .collect()
+    };
+    let head = split(&hay[hs..he]);
+    let Some(col) = head.iter().position(|&(a, b)| hs + a <= p && p < hs + b) else {
+        return;
+    };
+    let name = &hay[hs + head[col].0..hs + head[col].1];
+    if head.len() < 2 || !std::str::from_utf8(name).is_ok_and(birth_date_header) {
+        return;
+    }
+    let from_right = head.len() - 1 - col;
+    let mut i = he + sep.len();
+    let limit = hay.len().min(i + 65536);
+    while i < limit {
+        let e = memchr::memmem::find(&hay[i..limit], sep).map_or(limit, |k| i + k);
+        let row = split(&hay[i..e]);
+        if row.len() != head.len() && row.len() != head.len() + 1 {
+            return;
+        }
+        let (a, b) = row[row.len() - 1 - from_right];
+        if whole_date(hay, i + a, i + b, date_re) {
+            found(i + a, i + b);
+        }
+        i = e + sep.len();
+    }
 }
 
 /// Whether the cell `hay[start..end]` is a date as a whole (`date_re` anchored at its start,
@@ -243,6 +328,7 @@ fn column_cells(
         if b == b'\n'
             || (b == b'|' && delim != b'|')
             || hay[..ls].ends_with(RETURN_SYMBOL)
+            || hay[..ls].ends_with(RETURN_ARROW)
             || hay[..ls].ends_with(PILCROW)
             || hay[..ls].ends_with(b" / ")
         {
@@ -556,7 +642,7 @@ pub(super) fn column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
                 }
                 return (k, Some(end));
             }
-            for sym in [PILCROW, RETURN_SYMBOL] {
+            for sym in [PILCROW, RETURN_SYMBOL, RETURN_ARROW] {
                 if hay[..k].ends_with(sym) {
                     return (k, Some(k - sym.len()));
                 }
