@@ -276,12 +276,18 @@ impl ProseTriggers {
                 if pw_at(hay, 1) {
                     out.push((0, self.rule));
                 }
-                for m in t.find_iter(hay) {
+                // Each search resumes one byte after the last match's start, not at its
+                // end: a second-tier literal overlapping a prose keyword (`SSWD` then
+                // `D.N.`) is reported too. Matches are rare, so this costs nothing on clean
+                // text; two literals starting at the same byte are excluded by a test.
+                let mut at = 0;
+                while let Some(m) = t.find_in(hay, aho_corasick::Span::from(at..hay.len())) {
                     let k = m.pattern().as_usize();
                     match PROSE_LITERALS.get(k) {
                         Some(l) => self.check_at(hay, m.start() + l.1, out),
                         None => out.push((m.start(), self.more_rule[k - PROSE_LITERALS.len()])),
                     }
+                    at = m.start() + 1;
                 }
             }
             _ => self.find_swar(hay, out),
