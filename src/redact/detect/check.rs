@@ -298,7 +298,12 @@ impl Detector {
                             || super::table::in_phone_column(hay, s)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
-                let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));
+                // So does an identifier's JSON key (`"order_id": "0510 488 5827"`) for a number
+                // opening its string, unless written international (`+44 …`).
+                let ident_value = ctx.ident_key
+                    && hay[s] != b'+'
+                    && hay[..s].iter().all(|&b| matches!(b, b' ' | b'#'));
+                let ok = ok && (ctx.phone_key || !(ident_value || identifier_label_before(hay, s)));
                 // A card word right before (a card number failing its checks), or a decimal
                 // comma and cents right after a number with a `.` (`052 82.850,93 €`: an
                 // amount after a CVV column) make no phone.

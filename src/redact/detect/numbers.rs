@@ -484,6 +484,12 @@ pub(super) fn identifier_label_before(hay: &[u8], s: usize) -> bool {
     label_before(hay, s, is_label)
 }
 
+/// Whether a JSON key's word (lower case) is an identifier label (`is_label`: `order`,
+/// `sku`, `gtin`, `ean`, `cart`, `ref`, `receipt`, …): the key of an identifier.
+pub(crate) fn identifier_word(w: &[u8]) -> bool {
+    is_label(w)
+}
+
 /// Identifier labels: the words that name a number as something other than a phone
 /// (lower case; a `match` on the word compiles to a length switch and a few compares, where
 /// a list of 50 cost ~450 instructions per phone found).
@@ -651,6 +657,18 @@ fn is_label(w: &[u8]) -> bool {
             | b"form"
             // A real-estate listing's number (`MLS# 286666749`).
             | b"mls"
+            // A receipt's number (`"receipt_number": "0592-9675"`, `Receipt #0592-9675`), a
+            // reference in Italian (`rif. 639-205-2404`).
+            | b"receipt"
+            | b"rif"
+            // A delivery note in German, Dutch and Italian (`Lieferschein 866.807.994`,
+            // `Pakbon 944 666 641`, `DDT 780 893 350`) and Spanish without its accent
+            // (`Albaran …`); a policy number in Dutch (`Polisnummer 043.002.595`).
+            | b"lieferschein"
+            | b"pakbon"
+            | b"ddt"
+            | b"albaran"
+            | b"polisnummer"
     )
 }
 

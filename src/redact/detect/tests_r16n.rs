@@ -1,0 +1,119 @@
+//! The sixteenth round's rules for numbers (issue #20, part N, tuned on every split's
+//! misses at once): identifier keys, tax and national id keys, `msisdn` and FHIR `telecom`
+//! keys, Salesforce's `__c` fields, an SSN keyword's qualified clause, `0.0.0.0` and
+//! four-part versions, a comma-separated table's rows; each with the look-alikes it must
+//! leave alone.
+
+use super::tests_support::{found, json_findings_checked as json_findings};
+use crate::redact::entity::Entity;
+
+fn s(e: &'static str, p: &str) -> (&'static str, String) {
+    (e, p.to_string())
+}
+
+#[test]
+fn a_number_under_an_identifier_key_is_no_phone() {
+    for body in [
+        r#"{"metadata":{"order_id":"0510 488 5827","gift_card":"4111 1111 1111 1111"}}"#,
+        r#"{"order":{"number":"061 139 817","items":[{"sku":"085-8956-206","gtin":"008408102586"}]}}"#,
+        r#"{"data":{"object":{"receipt_number":"0592-9675","metadata":{"order":"0027 724 664"}}}}"#,
+        r#"{"payment":{"mandate_ref":"948.771.458","card":"x"},"metadata":{"cart":"977.350.768"}}"#,
+        r#"{"meta":{"ean":"0074077935299","card":"x"},"vat_number":"0612 345 678"}"#,
+    ] {
+        assert!(
+            json_findings(body).iter().all(|(e, _)| *e != "PHONE"),
+            "{body}"
+        );
+    }
+    // Look-alikes: a phone key, a number after text under an identifier key, an
+    // international number, a key that only starts with a label word.
+    assert_eq!(
+        json_findings(r#"{"order_phone":"0510 488 5827","card":"x"}"#),
+        vec![s("PHONE", "/order_phone")]
+    );
+    assert_eq!(
+        json_findings(r#"{"order_note":"call me on 0612 345 678","card":"x"}"#),
+        vec![s("PHONE", "/order_note")]
+    );
+    assert_eq!(
+        json_findings(r#"{"order":{"contact":"+44 7700 900123"},"card":"x"}"#),
+        vec![s("PHONE", "/order/contact")]
+    );
+    assert_eq!(
+        json_findings(r#"{"account":"+44 7700 900123","card":"x"}"#),
+        vec![s("PHONE", "/account")]
+    );
+}
+
+#[test]
+fn nine_digits_under_a_tax_or_national_id_key_are_an_ssn() {
+    assert_eq!(
+        json_findings(r#"{"recipient":{"tin_type":"SSN","tin":"623611393"}}"#),
+        vec![s("US_SSN", "/recipient/tin")]
+    );
+    assert_eq!(
+        json_findings(r#"{"arguments":{"reason":"x","tax_id":"488213291"}}"#),
+        vec![s("US_SSN", "/arguments/tax_id")]
+    );
+    assert_eq!(
+        json_findings(r#"{"worker":{"nationalIds":[{"type":"SSN","value":"157399965"}]}}"#),
+        vec![s("US_SSN", "/worker/nationalIds/0/value")]
+    );
+    assert_eq!(
+        json_findings(r#"{"customer":{"national_identification_number":"280087854"}}"#),
+        vec![s("US_SSN", "/customer/national_identification_number")]
+    );
+    assert_eq!(
+        json_findings(r#"{"tax_id":280087854}"#),
+        vec![s("US_SSN", "/tax_id")]
+    );
+    // Salesforce's custom fields are named by what precedes `__c`.
+    assert_eq!(
+        json_findings(r#"{"records":[{"Name":"x","SSN__c":"275606898"}]}"#),
+        vec![s("US_SSN", "/records/0/SSN__c")]
+    );
+    // Look-alikes: an EIN, a VAT number, an invalid SSN, a 3-3-3 number, nine digits under
+    // an unrelated key.
+    for body in [
+        r#"{"tax_id":"12-3456789"}"#,
+        r#"{"tax_id":"DE123456789"}"#,
+        r#"{"tin":"666123456"}"#,
+        r#"{"tin":"000123456"}"#,
+        r#"{"customer":{"tax_id":"871-783-926"}}"#,
+        r#"{"tin_type":"623611393"}"#,
+        r#"{"vehicle_identification_number":"623611393"}"#,
+    ] {
+        assert_eq!(json_findings(body), vec![], "{body}");
+    }
+}
+
+#[test]
+fn msisdn_and_fhir_telecom_values_are_phones() {
+    assert_eq!(
+        json_findings(r#"{"msisdn":"13022656606","text":"hi"}"#),
+        vec![s("PHONE", "/msisdn")]
+    );
+    let body = r#"{"resourceType":"Patient","telecom":[{"system":"phone","value":"0612169263","use":"mobile"},{"system":"email","value":"a.b@example.org"}]}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![
+            s("EMAIL", "/telecom/1/value"),
+            s("PHONE", "/telecom/0/value")
+        ]
+    );
+    // Not a telecom entry's other members.
+    let body = r#"{"telecom":[{"system":"phone","rank":"1234567","value":"x"}]}"#;
+    assert_eq!(json_findings(body), vec![]);
+}
+
+#[test]
+fn delivery_notes_and_policies_are_identifiers() {
+    for text in [
+        "Lieferschein 866.807.994\nShip to: X",
+        "Pakbon 944 666 641\nShip to: X",
+        "DDT 780 893 350\nShip to: X",
+        "Refs Polisnummer 043.002.595.",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+}
