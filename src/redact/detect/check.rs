@@ -280,7 +280,10 @@ impl Detector {
                 };
                 // Digits right before a mask (`143319******8553`) are the visible part of a
                 // masked card or account number.
-                if after.is_some_and(|b| v::is_word(b) || b == b'*') {
+                // (An X12 segment's `*` separator after its `*TE*` number is none.)
+                if after
+                    .is_some_and(|b| v::is_word(b) || (b == b'*' && !x12_phone_qualifier(hay, s)))
+                {
                     return reject;
                 }
                 let core_end = phone_core_end(text);
@@ -295,7 +298,8 @@ impl Detector {
                         && v::phone_ok(&shape(true))
                         && ((phone_context_before(hay, s)
                             && !super::table::starts_non_phone_row(hay, s))
-                            || super::table::in_phone_column(hay, s)));
+                            || super::table::in_phone_column(hay, s)
+                            || x12_phone_qualifier(hay, s)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
                 // So does an identifier's JSON key (`"order_id": "0510 488 5827"`) for a number

@@ -107,6 +107,49 @@ fn msisdn_and_fhir_telecom_values_are_phones() {
 }
 
 #[test]
+fn an_ssn_keyword_qualified_before_a_colon_names_the_number() {
+    for (text, ssn) in [
+        (
+            "SSN (last 4 not accepted, full required): 298774309 | Payment",
+            "298774309",
+        ),
+        (
+            "Called from 0121 657 6549. SSN provided by caller: 458092175. Ticket",
+            "458092175",
+        ),
+        ("SSN (last verified 2024): 867772512\nGross", "867772512"),
+        ("(SSN meines Ehepartners: 319716681)", "319716681"),
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), vec![ssn.to_string()], "{text}");
+    }
+    // Look-alikes: an SSN keyword in an earlier sentence or line, too many words between,
+    // an invalid number, another colon between.
+    for text in [
+        "SSN checked. Order: 298774309",
+        "SSN\nOrder: 298774309",
+        "SSN was asked for but the caller gave only the account: 298774309",
+        "SSN (last 4 not accepted): 666774309",
+        "SSN: none; ref: 298774309",
+        "SSN was checked, ticket on hold: 842789211",
+        "SSN (see the form attached below): 550578738",
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
+fn x12_segments_name_the_ssn_and_the_phone() {
+    let text = "NM1*IL*1*WYATT*BRANDON****MI*9OU5SIOG4OM~\nDMG*D8*19420502*F~\nREF*SY*717503023~\nPER*IC*BILLING*TE*4844486507*EM*b.wyatt@example.com~\n";
+    assert_eq!(found(text, Entity::UsSsn), vec!["717503023".to_string()]);
+    assert_eq!(found(text, Entity::Phone), vec!["4844486507".to_string()]);
+    // Look-alikes: another reference qualifier (`REF*EI*`, an employer id), an invalid SSN,
+    // another communication qualifier.
+    let text = "REF*EI*717503023~\nREF*SY*666503023~\nPER*IC*BILLING*UR*4844486507~\n";
+    assert_eq!(found(text, Entity::UsSsn), Vec::<String>::new());
+    assert_eq!(found(text, Entity::Phone), Vec::<String>::new());
+}
+
+#[test]
 fn delivery_notes_and_policies_are_identifiers() {
     for text in [
         "Lieferschein 866.807.994\nShip to: X",
