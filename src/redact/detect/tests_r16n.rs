@@ -138,6 +138,33 @@ fn an_ssn_keyword_qualified_before_a_colon_names_the_number() {
 }
 
 #[test]
+fn unspecified_addresses_and_versions_are_no_ipv4() {
+    for text in [
+        "AllowedIPs = 0.0.0.0/0, ::/0",
+        "host all all 0.0.0.0/0 scram-sha-256",
+        "Asset: IMEI 351578578340622 · 4.4.0.9-SNAPSHOT",
+        "User-Agent: agent/6.5.5.60",
+        "Uploading artifact build-9.7.8.11.tar.gz (683 MB)",
+    ] {
+        assert_eq!(found(text, Entity::Ipv4), Vec::<String>::new(), "{text}");
+    }
+    assert!(json_findings(r#"{"BUILD":"9.3.6.68","card":"x"}"#).is_empty());
+    // Look-alikes: addresses in a path, after a host word, with a port, followed by `-`
+    // and digits.
+    for (text, ip) in [
+        ("GET /api/hosts/10.1.2.3 HTTP/1.1", "10.1.2.3"),
+        ("Endpoint = 10.26.247.208:443", "10.26.247.208"),
+        ("range 10.0.0.1-10.0.0.9", "10.0.0.1"),
+        ("from 94.190.51.52 via 0.0.0.1", "94.190.51.52"),
+    ] {
+        assert!(
+            found(text, Entity::Ipv4).contains(&ip.to_string()),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn x12_segments_name_the_ssn_and_the_phone() {
     let text = "NM1*IL*1*WYATT*BRANDON****MI*9OU5SIOG4OM~\nDMG*D8*19420502*F~\nREF*SY*717503023~\nPER*IC*BILLING*TE*4844486507*EM*b.wyatt@example.com~\n";
     assert_eq!(found(text, Entity::UsSsn), vec!["717503023".to_string()]);
