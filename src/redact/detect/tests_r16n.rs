@@ -165,6 +165,18 @@ fn unspecified_addresses_and_versions_are_no_ipv4() {
 }
 
 #[test]
+fn a_comma_separated_rows_first_cell_is_not_a_phone_by_the_header() {
+    let text = "Order #,Order Date,First Name,Last Name,Email,Cell Phone,Ticket Type,Barcode #\n3671763924,2026-11-09,Terri,Peterson,tpeterson@btinternet.com,+1-706-220-6753,VIP,839251168521\n";
+    assert_eq!(
+        found(text, Entity::Phone),
+        vec!["+1-706-220-6753".to_string()]
+    );
+    // Look-alike: prose with commas after a call word keeps its number.
+    let text = "Hi, please call me back, thanks, at\n0612345678, Jan";
+    assert_eq!(found(text, Entity::Phone), vec!["0612345678".to_string()]);
+}
+
+#[test]
 fn x12_segments_name_the_ssn_and_the_phone() {
     let text = "NM1*IL*1*WYATT*BRANDON****MI*9OU5SIOG4OM~\nDMG*D8*19420502*F~\nREF*SY*717503023~\nPER*IC*BILLING*TE*4844486507*EM*b.wyatt@example.com~\n";
     assert_eq!(found(text, Entity::UsSsn), vec!["717503023".to_string()]);
