@@ -307,7 +307,8 @@ impl Detector {
                         && ((phone_context_before(hay, s)
                             && !super::table::starts_non_phone_row(hay, s))
                             || super::table::in_phone_column(hay, s)
-                            || x12_phone_qualifier(hay, s)));
+                            || x12_phone_qualifier(hay, s)
+                            || email_beside(hay, s, e)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
                 // So does an identifier's JSON key (`"order_id": "0510 488 5827"`) for a number

@@ -403,6 +403,82 @@ pub(super) fn x12_phone_qualifier(hay: &[u8], s: usize) -> bool {
         && matches!(&hay[s - 3..s - 1], b"TE" | b"CP" | b"FX")
 }
 
+/// An e-mail address right beside the number, one separator between (` / `, `, `, ` · `,
+/// ` — `, ` – `, `; `): a contact's two ways of being reached (`Contact: jane@example.org /
+/// 3121640695`, `Service desk: 034274313 / j@example.es`, `Esila Wolters, 0616704131,
+/// wolters.e@example.it`), which is the number's context as a phone word is.
+// Out of line: looked at only for a phone-shaped number without a phone word.
+#[inline(never)]
+pub(super) fn email_beside(hay: &[u8], s: usize, e: usize) -> bool {
+    // The separator's length at `i` going forward (`fwd`) or ending at `i` going back.
+    let sep = |i: usize, fwd: bool| -> Option<usize> {
+        let seps: [&[u8]; 6] = [
+            b"/",
+            b",",
+            b";",
+            "\u{b7}".as_bytes(),
+            "\u{2014}".as_bytes(),
+            "\u{2013}".as_bytes(),
+        ];
+        seps.iter().find_map(|p| {
+            let hit = if fwd {
+                hay.get(i..i + p.len()) == Some(*p)
+            } else {
+                i >= p.len() && &hay[i - p.len()..i] == *p
+            };
+            hit.then_some(p.len())
+        })
+    };
+    // After: blanks, a separator, one blank or more, the address.
+    let mut i = e;
+    while hay.get(i) == Some(&b' ') && i - e < 2 {
+        i += 1;
+    }
+    if let Some(n) = sep(i, true) {
+        let a = i + n;
+        let mut j = a;
+        while hay.get(j) == Some(&b' ') && j - a < 2 {
+            j += 1;
+        }
+        if j > a {
+            let local = hay[j..]
+                .iter()
+                .take(64)
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+                .count();
+            if local > 0 && hay.get(j + local) == Some(&b'@') && email_at(hay, j + local).is_some()
+            {
+                return true;
+            }
+        }
+    }
+    // Before: one blank or more, a separator, blanks, the address ending there.
+    let mut i = s;
+    while i > 0 && hay[i - 1] == b' ' && s - i < 2 {
+        i -= 1;
+    }
+    if i == s {
+        return false;
+    }
+    let Some(n) = sep(i, false) else {
+        return false;
+    };
+    let mut j = i - n;
+    while j > 0 && hay[j - 1] == b' ' && i - n - j < 2 {
+        j -= 1;
+    }
+    let domain = hay[..j]
+        .iter()
+        .rev()
+        .take(255)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        .count();
+    domain > 0
+        && j > domain
+        && hay[j - domain - 1] == b'@'
+        && email_at(hay, j - domain - 1).is_some_and(|(_, end)| end == j)
+}
+
 /// Between a phone word and the candidate stands a number and then a `;`: the word is that
 /// number's (`bitte vorher anrufen 030 985189; 684787554472`: the parcel's tracking number
 /// after the phone is none).

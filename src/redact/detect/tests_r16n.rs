@@ -177,6 +177,48 @@ fn a_comma_separated_rows_first_cell_is_not_a_phone_by_the_header() {
 }
 
 #[test]
+fn a_number_beside_an_e_mail_address_is_a_phone() {
+    for (text, phone) in [
+        (
+            "Contact: annalisa1890@ziggo.nl / 3121640695\nPagato",
+            "3121640695",
+        ),
+        (
+            "* Service desk: 034274313 / jmosemann@ono.com | *",
+            "034274313",
+        ),
+        (
+            "Ouder: Esila Wolters, 0616704131, wolters.e@alice.it\n",
+            "0616704131",
+        ),
+        (
+            "Questions: nicola78@hotmail.fr \u{b7} 01838669794\nhotline",
+            "01838669794",
+        ),
+        (
+            "Robert Oconnor (+3) \u{2014} 0850121386 \u{2014} robert1991@gmail.com",
+            "0850121386",
+        ),
+    ] {
+        assert_eq!(
+            found(text, Entity::Phone),
+            vec![phone.to_string()],
+            "{text}"
+        );
+    }
+    // Look-alikes: an identifier's label, a CSV cell without blanks, no address, a date.
+    for text in [
+        "Order 3121640695 / jane@ziggo.nl",
+        "3121640695,jane@ziggo.nl,Jane",
+        "jane@ziggo.nl/3121640695",
+        "Name: annalisa / 3121640695",
+        "jane@ziggo.nl / 2026-11-09",
+    ] {
+        assert_eq!(found(text, Entity::Phone), Vec::<String>::new(), "{text}");
+    }
+}
+
+#[test]
 fn x12_segments_name_the_ssn_and_the_phone() {
     let text = "NM1*IL*1*WYATT*BRANDON****MI*9OU5SIOG4OM~\nDMG*D8*19420502*F~\nREF*SY*717503023~\nPER*IC*BILLING*TE*4844486507*EM*b.wyatt@example.com~\n";
     assert_eq!(found(text, Entity::UsSsn), vec!["717503023".to_string()]);
