@@ -171,27 +171,30 @@ fn ident_number_member(key: &str) -> bool {
 }
 
 /// The class of an identifier key (`KeyClass::Ident`, `KeyClass::TaxId`), from its words
-/// (normalised), if it is one.
-fn identifier_key(norm: &str) -> Option<KeyClass> {
-    let mut words = norm.rsplit('_').filter(|w| !w.is_empty());
-    let last = words.next()?;
-    let prev = words.next();
+/// (normalised), if it is one; with `ident` false only a tax or national id key's.
+fn identifier_key(norm: &str, ident: bool) -> Option<KeyClass> {
+    // (One look for the last `_`: the clean check classifies every key of a body.)
+    let (head, last) = match norm.bytes().rposition(|b| b == b'_') {
+        Some(i) => (&norm[..i], &norm[i + 1..]),
+        None => ("", norm),
+    };
     let number_word = matches!(
         last,
         "id" | "ids" | "number" | "no" | "nr" | "num" | "code" | "identifier"
     );
     let tax = matches!(last, "tin" | "itin" | "taxid")
-        || (number_word && norm.split('_').any(|w| w == "tax" || w == "national"));
+        || (number_word && head.split('_').any(|w| w == "tax" || w == "national"));
     if tax {
-        Some(KeyClass::TaxId)
-    } else if crate::redact::detect::identifier_word(last.as_bytes())
-        || (number_word
-            && prev.is_some_and(|p| crate::redact::detect::identifier_word(p.as_bytes())))
-    {
-        Some(KeyClass::Ident)
-    } else {
-        None
+        return Some(KeyClass::TaxId);
     }
+    if !ident {
+        return None;
+    }
+    let prev = || head.rsplit('_').next().filter(|p| !p.is_empty());
+    (crate::redact::detect::identifier_word(last.as_bytes())
+        || (number_word
+            && prev().is_some_and(|p| crate::redact::detect::identifier_word(p.as_bytes()))))
+    .then_some(KeyClass::Ident)
 }
 
 /// A key naming a birth, not a date: `birth`, `born`, the locales' words, or a compound
@@ -563,10 +566,21 @@ impl KeyRules {
     }
 
     pub(crate) fn classify(&self, key: &str) -> KeyClass {
+        self.classify_as(key, true)
+    }
+
+    /// Whether the key's class can add a finding (`KeyClass::may_find`), for the raw bytes'
+    /// clean check: the identifier-label look-up, which only takes findings away, is skipped.
+    pub(crate) fn may_find(&self, key: &str) -> bool {
+        self.classify_as(key, false).may_find()
+    }
+
+    /// `classify`; with `ident` false a key that is only an identifier's is `Plain`.
+    fn classify_as(&self, key: &str, ident: bool) -> KeyClass {
         // A Salesforce custom field (`SSN__c`, `Mobile_Phone__c`) is named by what comes
         // before its `__c`.
         if let Some(base) = key.strip_suffix("__c").filter(|b| b.len() > 1) {
-            return self.classify(base);
+            return self.classify_as(base, ident);
         }
         let owned;
         let norm: &str = if key
@@ -617,7 +631,8 @@ impl KeyRules {
             // A mobile subscriber's number (`msisdn`, as SMS gateways name sender and
             // recipient), and FHIR's `telecom` list, whose entries' `value` is a phone
             // (`{"system": "phone", "value": …}`; an e-mail entry's is found as one anyway).
-            || has(b"msisdn")
+            || norm.starts_with("msisdn")
+            || norm.ends_with("msisdn")
             || norm == "telecom";
         if phone_like {
             KeyClass::Phone
@@ -626,7 +641,7 @@ impl KeyRules {
         } else if has(b"card") {
             KeyClass::Card
         } else {
-            identifier_key(norm).unwrap_or(KeyClass::Plain)
+            identifier_key(norm, ident).unwrap_or(KeyClass::Plain)
         }
     }
 }
