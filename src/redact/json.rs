@@ -498,6 +498,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         {
             return self.whole(Entity::Phone, text);
         }
+        if key == KeyClass::TaxId && self.redactor.enabled(Entity::UsSsn) && tax_id_ssn(text) {
+            return self.whole(Entity::UsSsn, text);
+        }
         None
     }
 
@@ -545,6 +548,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         {
             return self.whole(Entity::GenericSecret, s);
         }
+        if key == KeyClass::TaxId && self.redactor.enabled(Entity::UsSsn) && tax_id_ssn(s.trim()) {
+            return self.whole(Entity::UsSsn, s);
+        }
         self.scan_string(s, key)
     }
 
@@ -555,6 +561,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let ctx = ScanContext {
             phone_key: key == KeyClass::Phone,
             card_key: key == KeyClass::Card,
+            ident_key: matches!(key, KeyClass::Ident | KeyClass::TaxId),
         };
         let redactor = self.redactor;
         redactor
@@ -589,6 +596,18 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         super::apply_spans_into(&mut self.rendered, s, new, self.redactor.hasher.as_ref())
             .then_some(Leaf::Rendered)
     }
+}
+
+/// A tax or national id's value that is a US SSN: nine digits, bare or as `ddd-dd-dddd` /
+/// `ddd dd dddd`, valid by the SSN rules (`"tin": "623611393"`).
+fn tax_id_ssn(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits: Vec<u8> = match b.len() {
+        9 => b.to_vec(),
+        11 if matches!(b[3], b'-' | b' ') && b[6] == b[3] => [&b[..3], &b[4..6], &b[7..]].concat(),
+        _ => return false,
+    };
+    digits.iter().all(u8::is_ascii_digit) && super::validate::ssn_digits_ok(&digits)
 }
 
 /// A secret more specific than PASSWORD / GENERIC_SECRET (reported as what it is even under

@@ -410,7 +410,7 @@ impl Redactor {
         memchr::memchr(b'\\', bytes).is_none()
             && !self
                 .detector
-                .any_raw_json(bytes, &|k| self.keys.classify(k) != KeyClass::Plain)
+                .any_raw_json(bytes, &|k| self.keys.may_find(k))
             && !stream::has_birth_sheet(bytes)
     }
 

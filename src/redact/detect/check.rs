@@ -209,7 +209,15 @@ impl Detector {
             Kind::Ipv4 => {
                 // "rv:1.9.4.20" is a browser version in a user agent, not an address.
                 let ua_version = s >= 3 && &hay[s - 3..s] == b"rv:";
+                // `0.0.0.0` is no host: "any address" (`0.0.0.0/0` in a firewall rule, a
+                // WireGuard peer's `AllowedIPs`, `pg_hba.conf`), or a server's bind-all.
+                // A dotted number under an identifier's key (`"BUILD": "9.3.6.68"`) is that
+                // identifier.
+                let ident_value = ctx.ident_key && s == 0;
                 if ua_version
+                    || text == b"0.0.0.0"
+                    || ident_value
+                    || version_after(hay, e)
                     || version_word_before(hay, s)
                     || phone_word_before(hay, s)
                     || ctx.phone_key
@@ -280,7 +288,10 @@ impl Detector {
                 };
                 // Digits right before a mask (`143319******8553`) are the visible part of a
                 // masked card or account number.
-                if after.is_some_and(|b| v::is_word(b) || b == b'*') {
+                // (An X12 segment's `*` separator after its `*TE*` number is none.)
+                if after
+                    .is_some_and(|b| v::is_word(b) || (b == b'*' && !x12_phone_qualifier(hay, s)))
+                {
                     return reject;
                 }
                 let core_end = phone_core_end(text);
@@ -295,10 +306,17 @@ impl Detector {
                         && v::phone_ok(&shape(true))
                         && ((phone_context_before(hay, s)
                             && !super::table::starts_non_phone_row(hay, s))
-                            || super::table::in_phone_column(hay, s)));
+                            || super::table::in_phone_column(hay, s)
+                            || x12_phone_qualifier(hay, s)
+                            || email_beside(hay, s, e)));
                 // An identifier's label right before (`lot 338 820 3724`, `order no. …`)
                 // makes it that identifier, whatever its digits fit.
-                let ok = ok && (ctx.phone_key || !identifier_label_before(hay, s));
+                // So does an identifier's JSON key (`"order_id": "0510 488 5827"`) for a number
+                // opening its string, unless written international (`+44 …`).
+                let ident_value = ctx.ident_key
+                    && hay[s] != b'+'
+                    && hay[..s].iter().all(|&b| matches!(b, b' ' | b'#'));
+                let ok = ok && (ctx.phone_key || !(ident_value || identifier_label_before(hay, s)));
                 // A card word right before (a card number failing its checks), or a decimal
                 // comma and cents right after a number with a `.` (`052 82.850,93 €`: an
                 // amount after a CVV column) make no phone.
@@ -1131,10 +1149,33 @@ pub(super) fn pem_body_placeholder(body: &[u8]) -> bool {
 /// 1.2.0.0`, `APP_VERSION=4.1.0.0`, `version "2.0.0.1"`, `v 1.2.3.4`, `build 10.0.1.5`,
 /// `release`, and `Version`/`versión`/`versione`/`versie` of the other locales): a
 /// four-part version, not an IPv4 address.
+///
+/// Also a product token before a `/` (a user agent's `agent/6.5.5.60`, `curl/7.68.0.1`:
+/// letters only, at the start of the text or after a blank, a quote or `(`; not a path's
+/// segment, `/hosts/10.1.2.3`), and a version word joined by `-` (`build-9.7.8.11.tar.gz`).
 pub(super) fn version_word_before(hay: &[u8], s: usize) -> bool {
+    if s >= 3 && hay[s - 1] == b'/' {
+        let t = hay[..s - 1]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_'))
+            .count();
+        let at = s - 1 - t;
+        if t >= 2
+            && hay[at].is_ascii_alphabetic()
+            && (at == 0 || matches!(hay[at - 1], b' ' | b'\t' | b'"' | b'\'' | b'('))
+        {
+            return true;
+        }
+    }
     let mut j = s;
     let stop = s.saturating_sub(8);
-    while j > stop && matches!(hay[j - 1], b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'(') {
+    while j > stop
+        && matches!(
+            hay[j - 1],
+            b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'(' | b'-'
+        )
+    {
         j -= 1;
     }
     let e = j;
@@ -1160,6 +1201,25 @@ pub(super) fn version_word_before(hay: &[u8], s: usize) -> bool {
         ]
         .iter()
         .any(|t| w.eq_ignore_ascii_case(t))
+}
+
+/// A pre-release or build suffix after a dotted number (`4.4.0.9-SNAPSHOT`, `1.2.3.4-rc1`,
+/// `-beta`, `-alpha`, `-dev`): a version, not an address.
+fn version_after(hay: &[u8], e: usize) -> bool {
+    hay.get(e) == Some(&b'-')
+        && [
+            &b"snapshot"[..],
+            b"rc",
+            b"beta",
+            b"alpha",
+            b"dev",
+            b"release",
+        ]
+        .iter()
+        .any(|w| {
+            hay.get(e + 1..e + 1 + w.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(w))
+        })
 }
 
 /// A reference to a secret kept elsewhere, not the secret: an environment variable's name

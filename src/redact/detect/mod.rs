@@ -21,6 +21,7 @@ mod tools;
 pub(crate) use bytes::word8;
 use bytes::*;
 use check::*;
+pub(crate) use numbers::identifier_word;
 use numbers::*;
 use patterns::*;
 pub(crate) use table::header_cell_bits;
@@ -55,6 +56,10 @@ pub(crate) struct ScanContext {
     pub phone_key: bool,
     /// The JSON key holding this string is card-like (`card_number`, …).
     pub card_key: bool,
+    /// The JSON key holding this string names an identifier (`order_id`, `sku`, `gtin`,
+    /// `receipt_number`, `tax_id`, …): a number opening the string is that identifier, no
+    /// phone (the key is its label, as `Order 0510 488 5827` is in text).
+    pub ident_key: bool,
 }
 
 /// Compiled detector; shared read-only between threads.
@@ -483,5 +488,7 @@ mod tests_r15c;
 mod tests_r16c;
 #[cfg(test)]
 mod tests_r16d;
+#[cfg(test)]
+mod tests_r16n;
 #[cfg(test)]
 mod tests_support;

@@ -394,6 +394,91 @@ pub(super) fn phone_context_before(hay: &[u8], s: usize) -> bool {
     })
 }
 
+/// An X12 `PER` segment's communication number qualifier right before (`PER*IC*BILLING*TE*
+/// 4844486507*EM*…`: `TE` telephone, `CP` cell phone, `FX` fax).
+pub(super) fn x12_phone_qualifier(hay: &[u8], s: usize) -> bool {
+    s >= 4
+        && hay[s - 1] == b'*'
+        && hay[s - 4] == b'*'
+        && matches!(&hay[s - 3..s - 1], b"TE" | b"CP" | b"FX")
+}
+
+/// An e-mail address right beside the number, one separator between (` / `, `, `, ` · `,
+/// ` — `, ` – `, `; `): a contact's two ways of being reached (`Contact: jane@example.org /
+/// 3121640695`, `Service desk: 034274313 / j@example.es`, `Esila Wolters, 0616704131,
+/// wolters.e@example.it`), which is the number's context as a phone word is.
+// Out of line: looked at only for a phone-shaped number without a phone word.
+#[inline(never)]
+pub(super) fn email_beside(hay: &[u8], s: usize, e: usize) -> bool {
+    // The separator's length at `i` going forward (`fwd`) or ending at `i` going back.
+    let sep = |i: usize, fwd: bool| -> Option<usize> {
+        let seps: [&[u8]; 6] = [
+            b"/",
+            b",",
+            b";",
+            "\u{b7}".as_bytes(),
+            "\u{2014}".as_bytes(),
+            "\u{2013}".as_bytes(),
+        ];
+        seps.iter().find_map(|p| {
+            let hit = if fwd {
+                hay.get(i..i + p.len()) == Some(*p)
+            } else {
+                i >= p.len() && &hay[i - p.len()..i] == *p
+            };
+            hit.then_some(p.len())
+        })
+    };
+    // After: blanks, a separator, one blank or more, the address.
+    let mut i = e;
+    while hay.get(i) == Some(&b' ') && i - e < 2 {
+        i += 1;
+    }
+    if let Some(n) = sep(i, true) {
+        let a = i + n;
+        let mut j = a;
+        while hay.get(j) == Some(&b' ') && j - a < 2 {
+            j += 1;
+        }
+        if j > a {
+            let local = hay[j..]
+                .iter()
+                .take(64)
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+                .count();
+            if local > 0 && hay.get(j + local) == Some(&b'@') && email_at(hay, j + local).is_some()
+            {
+                return true;
+            }
+        }
+    }
+    // Before: one blank or more, a separator, blanks, the address ending there.
+    let mut i = s;
+    while i > 0 && hay[i - 1] == b' ' && s - i < 2 {
+        i -= 1;
+    }
+    if i == s {
+        return false;
+    }
+    let Some(n) = sep(i, false) else {
+        return false;
+    };
+    let mut j = i - n;
+    while j > 0 && hay[j - 1] == b' ' && i - n - j < 2 {
+        j -= 1;
+    }
+    let domain = hay[..j]
+        .iter()
+        .rev()
+        .take(255)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        .count();
+    domain > 0
+        && j > domain
+        && hay[j - domain - 1] == b'@'
+        && email_at(hay, j - domain - 1).is_some_and(|(_, end)| end == j)
+}
+
 /// Between a phone word and the candidate stands a number and then a `;`: the word is that
 /// number's (`bitte vorher anrufen 030 985189; 684787554472`: the parcel's tracking number
 /// after the phone is none).
@@ -482,6 +567,12 @@ fn signature_label_before(hay: &[u8], s: usize) -> bool {
 /// barcodes, … (any case).
 pub(super) fn identifier_label_before(hay: &[u8], s: usize) -> bool {
     label_before(hay, s, is_label)
+}
+
+/// Whether a JSON key's word (lower case) is an identifier label (`is_label`: `order`,
+/// `sku`, `gtin`, `ean`, `cart`, `ref`, `receipt`, …): the key of an identifier.
+pub(crate) fn identifier_word(w: &[u8]) -> bool {
+    is_label(w)
 }
 
 /// Identifier labels: the words that name a number as something other than a phone
@@ -651,6 +742,18 @@ fn is_label(w: &[u8]) -> bool {
             | b"form"
             // A real-estate listing's number (`MLS# 286666749`).
             | b"mls"
+            // A receipt's number (`"receipt_number": "0592-9675"`, `Receipt #0592-9675`), a
+            // reference in Italian (`rif. 639-205-2404`).
+            | b"receipt"
+            | b"rif"
+            // A delivery note in German, Dutch and Italian (`Lieferschein 866.807.994`,
+            // `Pakbon 944 666 641`, `DDT 780 893 350`) and Spanish without its accent
+            // (`Albaran …`); a policy number in Dutch (`Polisnummer 043.002.595`).
+            | b"lieferschein"
+            | b"pakbon"
+            | b"ddt"
+            | b"albaran"
+            | b"polisnummer"
     )
 }
 
@@ -1157,16 +1260,80 @@ pub(super) fn bare_ssn(hay: &[u8], p: usize) -> Option<Hit> {
     {
         return None;
     }
-    if !ssn_context_before(hay, p) && !super::table::in_ssn_column(hay, p) {
+    // An X12 claim's or enrolment's `REF*SY*` segment: reference qualifier `SY` is the
+    // subscriber's Social Security Number (837, 834).
+    let x12 = hay[..p].ends_with(b"REF*SY*");
+    if !x12
+        && !ssn_context_before(hay, p)
+        && !super::table::in_ssn_column(hay, p)
+        && !ssn_clause_before(hay, p)
+    {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| {
-        hay[r]
-            .iter()
-            .fold(0u32, |a, d| a * 10 + u32::from(d.wrapping_sub(b'0')))
+    v::ssn_digits_ok(&hay[p..p + 9]).then(|| Hit::new(Entity::UsSsn, p, p + 9))
+}
+
+/// An SSN keyword opening the clause that a colon ends right before `p`, whatever few words
+/// qualify it between (`SSN provided by caller: …`, `SSN (last 4 not accepted, full
+/// required): …`, `SSN (last verified 2024): …`, `SSN meines Ehepartners: …`): up to six
+/// words, on the same line, no sentence end, no other colon, within 56 bytes; none pointing
+/// elsewhere (`see`, `attached`, `below`, and the locales' `siehe`, `voir`, `vedi`, `zie`,
+/// `ver`).
+fn ssn_clause_before(hay: &[u8], p: usize) -> bool {
+    let head = hay[..p].trim_ascii_end();
+    let Some(colon) = head.len().checked_sub(1).filter(|&c| head[c] == b':') else {
+        return false;
     };
-    v::ssn_ok(num(p..p + 3), num(p + 3..p + 5), num(p + 5..p + 9))
-        .then(|| Hit::new(Entity::UsSsn, p, p + 9))
+    let from = colon.saturating_sub(56);
+    let seg = &hay[from..colon];
+    // The clause starts after the last line break, `|`, `;`, `:` or sentence end, or a comma
+    // outside parentheses (`SSN was checked, ticket on hold: …` is the ticket's).
+    let mut depth = 0i32;
+    let start = seg
+        .iter()
+        .rposition(|&b| {
+            match b {
+                b')' => depth += 1,
+                b'(' => depth -= 1,
+                _ => {}
+            }
+            matches!(b, b'\n' | b'|' | b';' | b':' | b'.' | b'!' | b'?')
+                || (b == b',' && depth <= 0)
+        })
+        .map_or(0, |i| i + 1);
+    let clause = &seg[start..];
+    let Some(k) = clause
+        .windows(3)
+        .position(|w| w.eq_ignore_ascii_case(b"ssn"))
+    else {
+        return false;
+    };
+    let at = from + start + k;
+    let word_start = at == 0 || !hay[at - 1].is_ascii_alphanumeric();
+    let word_end = !clause.get(k + 3).is_some_and(u8::is_ascii_alphanumeric);
+    let words = || {
+        clause[k + 3..]
+            .split(|b| !(b.is_ascii_alphanumeric() || *b >= 0x80))
+            .filter(|w| !w.is_empty())
+    };
+    // A remark pointing elsewhere (`SSN (see the form attached below): …`) says the SSN is
+    // not what follows.
+    let pointer = |w: &[u8]| {
+        [
+            &b"see"[..],
+            b"siehe",
+            b"voir",
+            b"vedi",
+            b"zie",
+            b"ver",
+            b"attached",
+            b"below",
+            b"above",
+        ]
+        .iter()
+        .any(|p| w.eq_ignore_ascii_case(p))
+    };
+    word_start && word_end && words().count() <= 6 && !words().any(pointer)
 }
 
 /// Groups of two digits or more that follow `end`, each after one space or `-`; not the

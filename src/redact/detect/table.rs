@@ -689,7 +689,7 @@ pub(super) fn in_phone_column(hay: &[u8], s: usize) -> bool {
         || phone(copy_column(hay, s))
 }
 
-/// Whether the number at `s` starts a row of a delimited text table (`|`, `;` or tab in its
+/// Whether the number at `s` starts a row of a delimited text table (`|`, `;`, tab or `,` in its
 /// line and in the line above) whose first cell above names no phone (`MLS_ID|…|AGENT_PHONE|…`
 /// then `308831858|P|…`): a phone word on the line above is another column's, or another
 /// row's, not this number's context.
@@ -707,8 +707,14 @@ pub(super) fn starts_non_phone_row(hay: &[u8], s: usize) -> bool {
     }
     let above_start = memchr::memrchr(b'\n', &hay[..above_end]).map_or(0, |i| i + 1);
     let above = &hay[above_start..above_end];
-    [b'|', b';', b'\t'].into_iter().any(|d| {
-        row.contains(&d)
+    // A comma-separated table too (`Order #,Order Date,…,Cell Phone,…` then
+    // `3671763924,2026-11-09,…`), where prose has commas as well: three or more, as many in
+    // the row as in the header.
+    let count = |l: &[u8]| l.iter().filter(|&&b| b == b',').count();
+    let csv = count(above) >= 3 && count(above) == count(row);
+    [b'|', b';', b'\t', b','].into_iter().any(|d| {
+        (d != b',' || csv)
+            && row.contains(&d)
             && above.contains(&d)
             && above
                 .split(|&b| b == d)

@@ -29,6 +29,26 @@ pub(crate) enum KeyClass {
     /// "answers": […]}`): its `token` is the response's id, what Typeform also calls its
     /// `response_id`, no credential; its other members keep their own classes.
     FormResponse,
+    /// A key naming an identifier (`order_id`, `order`, `sku`, `gtin`, `ean`, `cart`,
+    /// `mandate_ref`, `receipt_number`, `vat_number`: its last word an identifier label, or a
+    /// number word after one): a number opening its string is that identifier, no phone.
+    /// Its own number member (`"order": {"number": …}`) is one too.
+    Ident,
+    /// A tax or national id key (`tax_id`, `tin`, `national_id`, `nationalIds`,
+    /// `national_identification_number`): nine digits under it that are a valid SSN
+    /// (`"tin": "623611393"`, `ddd-dd-dddd` too) are a US_SSN; anything else is read as under
+    /// an identifier key (an EIN `12-3456789`, a VAT number are no phones).
+    TaxId,
+}
+
+impl KeyClass {
+    /// Whether the class can add a finding that a scan of the raw bytes would not make (an
+    /// identifier key only takes phones away, so a body whose raw bytes hold no finding
+    /// stays clean under it).
+    #[inline]
+    pub(crate) fn may_find(self) -> bool {
+        !matches!(self, KeyClass::Plain | KeyClass::Ident)
+    }
 }
 
 /// The class of a member of an object under a key of class `parent`: a date member
@@ -71,6 +91,7 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
             KeyClass::Whole(Entity::DateOfBirth)
         }
         KeyClass::Phone if phone_number_member(key) => KeyClass::Phone,
+        KeyClass::Ident | KeyClass::TaxId if ident_number_member(key) => parent,
         _ => class,
     }
 }
@@ -151,6 +172,41 @@ fn phone_number_member(key: &str) -> bool {
     key.eq_ignore_ascii_case("number")
         || key.eq_ignore_ascii_case("value")
         || key.eq_ignore_ascii_case("data")
+}
+
+/// Whether an identifier parent's member key holds the identifier itself (`"order":
+/// {"number": …}`, `"nationalIds": [{"type": "SSN", "value": …}]`; any case).
+fn ident_number_member(key: &str) -> bool {
+    ["number", "value", "id", "no", "nr"]
+        .iter()
+        .any(|w| key.eq_ignore_ascii_case(w))
+}
+
+/// The class of an identifier key (`KeyClass::Ident`, `KeyClass::TaxId`), from its words
+/// (normalised), if it is one; with `ident` false only a tax or national id key's.
+fn identifier_key(norm: &str, ident: bool) -> Option<KeyClass> {
+    // (One look for the last `_`: the clean check classifies every key of a body.)
+    let (head, last) = match norm.bytes().rposition(|b| b == b'_') {
+        Some(i) => (&norm[..i], &norm[i + 1..]),
+        None => ("", norm),
+    };
+    let number_word = matches!(
+        last,
+        "id" | "ids" | "number" | "no" | "nr" | "num" | "code" | "identifier"
+    );
+    let tax = matches!(last, "tin" | "itin" | "taxid")
+        || (number_word && head.split('_').any(|w| w == "tax" || w == "national"));
+    if tax {
+        return Some(KeyClass::TaxId);
+    }
+    if !ident {
+        return None;
+    }
+    let prev = || head.rsplit('_').next().filter(|p| !p.is_empty());
+    (crate::redact::detect::identifier_word(last.as_bytes())
+        || (number_word
+            && prev().is_some_and(|p| crate::redact::detect::identifier_word(p.as_bytes()))))
+    .then_some(KeyClass::Ident)
 }
 
 /// A key naming a birth, not a date: `birth`, `born`, the locales' words, or a compound
@@ -580,6 +636,7 @@ impl KeyRules {
                 "fax",
                 "tel",
                 "cell",
+                "msisdn",
                 "card",
                 "birth",
                 "born",
@@ -618,6 +675,22 @@ impl KeyRules {
     }
 
     pub(crate) fn classify(&self, key: &str) -> KeyClass {
+        self.classify_as(key, true)
+    }
+
+    /// Whether the key's class can add a finding (`KeyClass::may_find`), for the raw bytes'
+    /// clean check: the identifier-label look-up, which only takes findings away, is skipped.
+    pub(crate) fn may_find(&self, key: &str) -> bool {
+        self.classify_as(key, false).may_find()
+    }
+
+    /// `classify`; with `ident` false a key that is only an identifier's is `Plain`.
+    fn classify_as(&self, key: &str, ident: bool) -> KeyClass {
+        // A Salesforce custom field (`SSN__c`, `Mobile_Phone__c`) is named by what comes
+        // before its `__c`.
+        if let Some(base) = key.strip_suffix("__c").filter(|b| b.len() > 1) {
+            return self.classify_as(base, ident);
+        }
         let owned;
         let norm: &str = if key
             .bytes()
@@ -673,7 +746,13 @@ impl KeyRules {
             || norm.starts_with("tel_")
             || norm.ends_with("_tel")
             || norm == "cell"
-            || norm.ends_with("_cell");
+            || norm.ends_with("_cell")
+            // A mobile subscriber's number (`msisdn`, as SMS gateways name sender and
+            // recipient), and FHIR's `telecom` list, whose entries' `value` is a phone
+            // (`{"system": "phone", "value": …}`; an e-mail entry's is found as one anyway).
+            || norm.starts_with("msisdn")
+            || norm.ends_with("msisdn")
+            || norm == "telecom";
         if phone_like {
             KeyClass::Phone
         } else if norm == "form_response" {
@@ -683,7 +762,7 @@ impl KeyRules {
         } else if has(b"card") {
             KeyClass::Card
         } else {
-            KeyClass::Plain
+            identifier_key(norm, ident).unwrap_or(KeyClass::Plain)
         }
     }
 }

@@ -105,6 +105,15 @@ pub(crate) fn ssn_ok(area: u32, group: u32, serial: u32) -> bool {
         && !(area == 123 && group == 45 && serial == 6789)
 }
 
+/// `ssn_ok` on nine ASCII digits (`area`, `group`, `serial` read from them).
+pub(crate) fn ssn_digits_ok(d: &[u8]) -> bool {
+    let num = |r: std::ops::Range<usize>| {
+        d[r].iter()
+            .fold(0u32, |a, x| a * 10 + u32::from(x.wrapping_sub(b'0')))
+    };
+    d.len() == 9 && ssn_ok(num(0..3), num(3..5), num(5..9))
+}
+
 /// IBAN length for a country code, per the SWIFT IBAN registry.
 pub(crate) fn iban_length(cc: &[u8]) -> Option<usize> {
     /// `IBAN_LENGTHS` indexed by the two letters (26 × 26), 0 where there is no IBAN.
