@@ -50,9 +50,14 @@ impl Detector {
             Kind::Anthropic => secret_if(word_bounded, Entity::AnthropicKey, hay, s, e),
             Kind::OpenAi => {
                 let body = &text[3..];
+                // OpenAI's keys hold 32 bytes or more after `sk-` (48, or a project's and a
+                // service account's longer ones); a shorter `sk-` token is another tool's
+                // key (LiteLLM's `master_key: sk-…` of 22), a GENERIC_SECRET by its key's
+                // name (`starts_with_known_secret`). (Sixteenth round, part B.)
                 let ok = word_bounded
                     && (v::secret_placeholder(text)
-                        || body.iter().any(u8::is_ascii_digit)
+                        || openai_body_ok(body)
+                            && body.iter().any(u8::is_ascii_digit)
                             && body.iter().any(u8::is_ascii_alphabetic)
                             && v::shannon_entropy(body) > 3.0);
                 secret_if(ok, Entity::OpenaiKey, hay, s, e)
@@ -1603,8 +1608,29 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
     })
 }
 
+/// The fewest bytes after `sk-` of an OpenAI key (legacy keys hold 48, project keys more).
+const OPENAI_BODY_MIN: usize = 32;
+
+/// Whether `body` (after `sk-`) is long enough for an OpenAI key: `OPENAI_BODY_MIN` bytes,
+/// or a project's, service account's or admin key's (`proj-`, `svcacct-`, `admin-`: the
+/// names are OpenAI's own) of any length the pattern takes.
+fn openai_body_ok(body: &[u8]) -> bool {
+    body.len() >= OPENAI_BODY_MIN
+        || [b"proj-".as_slice(), b"svcacct-", b"admin-"]
+            .iter()
+            .any(|p| body.starts_with(p))
+}
+
 /// A value that a more specific secret rule will name better than GENERIC_SECRET.
 pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
+    // A short `sk-` token is no OpenAI key (`OPENAI_BODY_MIN`): the key's name names it.
+    if v.starts_with(b"sk-") && !v.starts_with(b"sk-ant-") {
+        let body = v[3..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+            .count();
+        return openai_body_ok(&v[3..3 + body]);
+    }
     const PREFIXES: [&[u8]; 19] = [
         b"eyJ",
         b"sk-",

@@ -432,4 +432,6 @@ mod tests_r15b;
 #[cfg(test)]
 mod tests_r15c;
 #[cfg(test)]
+mod tests_r16b;
+#[cfg(test)]
 mod tests_support;
