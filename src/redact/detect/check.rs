@@ -498,8 +498,9 @@ impl Detector {
                     .iter()
                     .all(|b| b.is_ascii_alphabetic() || *b >= 0x80);
             if v::mixed_classes(value) && !stand_in(value) && !status_word {
-                // An Azure app's client secret (`az ad sp create-for-rbac`).
-                let entity = if azure_app_secret(hay, s) {
+                // An Azure app's client secret (`az ad sp create-for-rbac`), a vendor's token
+                // (`vendor_token`).
+                let entity = if azure_app_secret(hay, s) || vendor_token(value) {
                     Entity::GenericSecret
                 } else {
                     Entity::Password
@@ -1288,7 +1289,14 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
                 || matches!(pw[0], b'$' | b'{' | b'<' | b'*' | b'%')
                 || pw.iter().all(|&b| matches!(b, b'x' | b'X' | b'*'))
                 || variable_reference(pw);
-            (!template).then(|| Hit::new(Entity::Password, u + c + 1, at))
+            // A token as the password (`https://oauth2:…@gitlab…`, `x-access-token:…`): a
+            // GENERIC_SECRET.
+            let entity = if token_user(&info[..c]) || vendor_token(pw) {
+                Entity::GenericSecret
+            } else {
+                Entity::Password
+            };
+            (!template).then(|| Hit::new(entity, u + c + 1, at))
         }
         // A Sentry DSN's key (`https://KEY@o1.ingest.sentry.io/…`) is public: Sentry's
         // documentation says a DSN may be published (it only lets one send events), so the
@@ -1309,6 +1317,41 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
             }),
     };
     Some(cred)
+}
+
+/// A URL's user name that says its password is a token: GitLab's `oauth2` and
+/// `gitlab-ci-token`, GitHub's `x-access-token`, Bitbucket's `x-token-auth`, `token`.
+/// (Sixteenth round, part B.)
+fn token_user(user: &[u8]) -> bool {
+    [
+        b"oauth2".as_slice(),
+        b"gitlab-ci-token",
+        b"x-access-token",
+        b"x-token-auth",
+        b"token",
+    ]
+    .iter()
+    .any(|u| u.eq_ignore_ascii_case(user))
+}
+
+/// A value bearing the prefix of a vendor's API token that has no rule of its own (GitLab's
+/// `glpat-`, `gldt-`, `glrt-`; Grafana's `glc_`, `glsa_`; npm's `npm_`, PyPI's `pypi-`,
+/// Hugging Face's `hf_`, DigitalOcean's `dop_v1_`, Shopify's `shpat_`), 16 bytes or more
+/// after it: a token, a GENERIC_SECRET even where a password is asked for (Grafana Cloud's
+/// `basicAuthPassword: glc_…`). (Sixteenth round, part B.)
+pub(super) fn vendor_token(v: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 10] = [
+        b"glpat-", b"gldt-", b"glrt-", b"glc_", b"glsa_", b"npm_", b"pypi-", b"hf_", b"dop_v1_",
+        b"shpat_",
+    ];
+    PREFIXES.iter().any(|p| {
+        v.strip_prefix(*p).is_some_and(|body| {
+            body.len() >= 16
+                && body
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        })
+    })
 }
 
 /// The host at the start of `rest` (up to `/`, `:`, `?`, a blank or a quote) is Sentry's

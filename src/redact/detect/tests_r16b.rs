@@ -30,3 +30,38 @@ fn short_sk_tokens_are_no_openai_keys() {
         assert!(found_all(text, Entity::OpenaiKey).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn tokens_where_a_password_goes() {
+    for (text, want) in [
+        (
+            "$ cat ~/.git-credentials\nhttps://oauth2:glpat-JJCoFSA4EFNGwNIe7MUF@gitlab.corp.example\n",
+            "glpat-JJCoFSA4EFNGwNIe7MUF",
+        ),
+        (
+            "git clone https://gitlab-ci-token:8e70ef8651b0102ca1f4659cc662d83f@gitlab.example.com/g/p.git\n",
+            "8e70ef8651b0102ca1f4659cc662d83f",
+        ),
+        (
+            "    basicAuth: true\n    basicAuthUser: 854420\n    secureJsonData:\n      basicAuthPassword: glc_ONd9WDDhhSpVirOUf-BZYkfMfmO4J7OObNICMcJa1Edvh4MIzXmpKs4gIcZG\n",
+            "glc_ONd9WDDhhSpVirOUf-BZYkfMfmO4J7OObNICMcJa1Edvh4MIzXmpKs4gIcZG",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
+        assert!(found(text, Entity::Password).is_empty(), "{text}");
+    }
+    // A person's password in a URL or a field stays a password, `glc` words too.
+    for (text, want) in [
+        (
+            "DATABASE_URL=postgres://app:7cl_97r_2L8uNitB@db.internal:5432/app\n",
+            "7cl_97r_2L8uNitB",
+        ),
+        ("password: glc_Summer2024!\n", "glc_Summer2024!"),
+        (
+            "https://oauth:Tr0ub4dor-x9@legacy.example.com/\n",
+            "Tr0ub4dor-x9",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+}
