@@ -1739,6 +1739,12 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
         return htpasswd_password(hay, e);
     }
+    // An XML element or attribute named for the password (`<Password><Value>…</Value>`,
+    // `<AdministratorPassword>`, `<Pass encoding="base64">…`, OFX's `<USERPASS>…`), or a
+    // closing tag (`</Password>`).
+    if let Some(o) = xml_password(hay, s, e) {
+        return o;
+    }
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
@@ -2012,6 +2018,94 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// The configuration passes of a Windows answer file (`<settings pass="oobeSystem">` in
+/// `unattend.xml`): the schema's names, no password.
+const WINDOWS_SETUP_PASSES: [&[u8]; 7] = [
+    b"windowsPE",
+    b"offlineServicing",
+    b"generalize",
+    b"specialize",
+    b"auditSystem",
+    b"auditUser",
+    b"oobeSystem",
+];
+
+/// The password keyword at `hay[s..e]` in XML (Sixteenth round, part B), `None` elsewhere:
+/// - a closing tag (`</Password>`, `</AdministratorPassword>`): nothing follows it;
+/// - an attribute `pass="…"` naming a Windows setup pass (`WINDOWS_SETUP_PASSES`): nothing;
+/// - an element's start tag: the keyword is its name or the name's tail after a word
+///   (`<AdministratorPassword>`, `<DbPassword>`; `pass` only as OFX's `<USERPASS>`), with
+///   attributes or not (FileZilla's `<Pass encoding="base64">`): the element's text, or the
+///   text of a `<Value>` child (`unattend.xml`: `<Password><Value>…</Value>`), up to the
+///   next tag or the line's end (OFX 1.x is SGML: `<USERPASS>…` has no end tag), when it
+///   reads as a password (`password_like`).
+fn xml_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
+    let name = hay[..s]
+        .iter()
+        .rev()
+        .take(24)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let open = s - name;
+    if open >= 2 && hay[open - 1] == b'/' && hay[open - 2] == b'<' {
+        return Some(Outcome::Reject);
+    }
+    if name == 0
+        && s > 0
+        && matches!(hay[s - 1], b' ' | b'\t')
+        && hay[e..].starts_with(b"=\"")
+        && e - s == 4
+    {
+        let v = &hay[e + 2..];
+        let n = v.iter().take(24).take_while(|&&b| b != b'"').count();
+        if WINDOWS_SETUP_PASSES.iter().any(|w| *w == &v[..n]) {
+            return Some(Outcome::Reject);
+        }
+        return None;
+    }
+    if open == 0 || hay[open - 1] != b'<' {
+        return None;
+    }
+    let kw = &hay[s..e];
+    let word_pass = kw.eq_ignore_ascii_case(b"pass");
+    if word_pass && name > 0 && !hay[open..s].eq_ignore_ascii_case(b"user") {
+        return None;
+    }
+    // The start tag's end: at once, or after attributes on the same line.
+    let limit = (e + 160).min(hay.len());
+    let mut i = e;
+    if matches!(hay.get(i), Some(b' ' | b'\t')) {
+        i += hay[i..limit]
+            .iter()
+            .take(64)
+            .take_while(|&&b| !matches!(b, b'>' | b'<' | b'\r' | b'\n'))
+            .count();
+    }
+    if hay.get(i) != Some(&b'>') {
+        return None;
+    }
+    let mut vs = i + 1;
+    if hay
+        .get(vs..vs + 7)
+        .is_some_and(|t| t.eq_ignore_ascii_case(b"<Value>"))
+    {
+        vs += 7;
+    }
+    let ve = vs
+        + hay[vs..limit]
+            .iter()
+            .take_while(|&&b| !matches!(b, b'<' | b'\r' | b'\n'))
+            .count();
+    // A text flattened to one line (` | ` for its line breaks, as a log writes it).
+    let ve = vs + memchr::memmem::find(&hay[vs..ve], b" | ").unwrap_or(ve - vs);
+    let v = &hay[vs..ve];
+    Some(if ve < hay.len() && ve < limit && password_like(v) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
 }
 
 /// Whether the token at `hay[vs..ve]` is a setting's name or a whole setting: a `:` right

@@ -1,7 +1,7 @@
 //! The sixteenth round's rules for passwords and secrets in free text (issue #20, part B):
 //! each with the look-alikes it must leave alone.
 
-use super::tests_support::{found, found_all};
+use super::tests_support::{found, found_all, hits};
 use super::*;
 
 #[test]
@@ -28,6 +28,37 @@ fn short_sk_tokens_are_no_openai_keys() {
         "the sku sk-2024-winter-collection-red is out\n",
     ] {
         assert!(found_all(text, Entity::OpenaiKey).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn xml_password_elements() {
+    for (text, want) in [
+        (
+            "<UserAccounts><AdministratorPassword><Value>LIG645_cSpzF</Value><PlainText>true</PlainText></AdministratorPassword>",
+            vec!["LIG645_cSpzF"],
+        ),
+        (
+            "<AutoLogon><Username>svc_deploy</Username><Password><Value>BER150.hWayv</Value></Password></AutoLogon>\n  <RegisteredOrganization>Talleres</RegisteredOrganization>",
+            vec!["BER150.hWayv"],
+        ),
+        ("<password>Tr0ub4dor&amp;3x</password>", vec!["Tr0ub4dor&amp;3x"]),
+    ] {
+        assert_eq!(found(text, Entity::Password), want, "{text}");
+    }
+    // Look-alikes: a closing tag, unattend's configuration passes, an element of another
+    // name ending in `pass`, a placeholder, an empty element.
+    for text in [
+        "<unattend xmlns=\"urn:schemas-microsoft-com:unattend\">\n <settings pass=\"oobeSystem\"><component name=\"Microsoft-Windows-Shell-Setup\">",
+        "<settings pass=\"specialize\">\n",
+        "</Value></Password></AutoLogon>\n  <RegisteredOrganization>Talleres</RegisteredOrganization>",
+        "<bypass>Proxy7Host-22</bypass>",
+        "<Compass>Nord-West42</Compass>",
+        "<Password><Value>${ADMIN_PW}</Value></Password>",
+        "<Password></Password>\n<Name>x</Name>",
+        "<AdministratorPassword><Value></Value><PlainText>false</PlainText>",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}: {:?}", hits(text));
     }
 }
 
