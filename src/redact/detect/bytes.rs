@@ -213,7 +213,7 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     } else if tail(b"parola_segreta") || tail(b"parola segreta") {
         return Some(j - 14);
     } else if tail(b"api key") {
-        // `API key: …` (a key in prose; `api_key_in_prose`).
+        // `API key: …` (a key in prose; `secret_in_prose`).
         return Some(j - 7);
     }
     // A Wi-Fi key in German and French (`WLAN-Schlüssel: …`, `Clé Wi-Fi : …`).

@@ -144,9 +144,13 @@ impl Detector {
             Kind::ProsePassword => match prose_keyword(hay, s) {
                 // `api key` (`rejected request with api key …`, `API key: …`): a key.
                 Some((ks, ke)) if ke - ks == 7 && hay[ks..ke].eq_ignore_ascii_case(b"api key") => {
-                    api_key_in_prose(hay, ke, self.entropy_threshold)
+                    secret_in_prose(hay, ke, false, self.entropy_threshold)
                 }
                 Some((ks, ke)) => check_prose_password(hay, ks, ke),
+                None => reject,
+            },
+            Kind::SecretWord => match secret_word_at(hay, s) {
+                Some((_, ke)) => secret_in_prose(hay, ke, true, self.entropy_threshold),
                 None => reject,
             },
             Kind::Dob => {
@@ -808,13 +812,18 @@ fn cvc_header_before(hay: &[u8], start: usize, delim: u8) -> bool {
     false
 }
 
-/// A key stated in prose after `api key` ending at `e` (`rejected request with api key
-/// KUDo4F3…`, `API key: …`, `the API key is …`, quoted or in backticks): the next token, after
-/// an optional `:`/`=` or `is`/`was`, when it has a secret's shape (`secret_token_at`: 16
-/// bytes or more, two of lower case, upper case and digits, above the entropy threshold); a
-/// vendor-shaped key is its own rule's. "api key rotation", "API key ID 42", "the api key
-/// in the vault" hold none.
-fn api_key_in_prose(hay: &[u8], e: usize, threshold: f64) -> Outcome {
+/// A key in prose (`rejected request with api key KUDo4F3…`, `API key: …`, `the API key is
+/// …`, `API key for the sandbox: …`, `webhook signing secret is …`, `service-account token
+/// …`, `token in header was …`), the keyword ending at `e`: the next token, after up to
+/// three plain words (`for the sandbox`, `in header`, `set`) and an optional `:`/`=`/`=>`
+/// or `is`/`was`, when it has a secret's shape (`secret_token_at`: 16 bytes or more, two of
+/// lower case, upper case and digits, above the entropy threshold); a vendor-shaped key is
+/// its own rule's. Not a date or a time (`token expires 2026-01-01T00:00:00Z`), a digest
+/// named by its algorithm (`sha256:…`), a flag or a setting (`--from-literal=…`). "api key
+/// rotation", "API key ID 42", "the api key in the vault" hold none. With `defer_pairs`
+/// (`secret`, `token`), a `:`/`=` right after the keyword is left to the `key=value` rule.
+/// (Words before the value: sixteenth round, part B.)
+fn secret_in_prose(hay: &[u8], e: usize, defer_pairs: bool, threshold: f64) -> Outcome {
     let limit = (e + 160).min(hay.len());
     let blanks = |mut i: usize| {
         while i < limit && matches!(hay[i], b' ' | b'\t') {
@@ -823,20 +832,101 @@ fn api_key_in_prose(hay: &[u8], e: usize, threshold: f64) -> Outcome {
         i
     };
     let mut i = blanks(e);
-    if i < limit && matches!(hay[i], b':' | b'=') {
-        i = blanks(i + 1);
-    } else if hay[i..limit].starts_with(b"is ") {
-        i = blanks(i + 3);
-    } else if hay[i..limit].starts_with(b"was ") {
-        i = blanks(i + 4);
+    // Cisco IOS's encryption type before the value (`key 0 …`, `secret 0 …`): 0 is clear
+    // text, 7 a reversible cipher.
+    let typed = i > e && matches!(hay.get(i), Some(b'0' | b'7')) && hay.get(i + 1) == Some(&b' ');
+    if typed {
+        i = blanks(i + 2);
+    }
+    let mut words = 0;
+    loop {
+        if i < limit && matches!(hay[i], b':' | b'=') {
+            let arrow = hay[i..limit].starts_with(b"=>");
+            // `token = …`, `secret: …` right after the word: the `key=value` rule's (with
+            // its look-alikes, Vault's audit HMACs), when `defer_pairs`.
+            if defer_pairs && words == 0 && !arrow {
+                return Outcome::Reject;
+            }
+            i = blanks(i + 1 + usize::from(arrow));
+            break;
+        }
+        if hay[i..limit].starts_with(b"is ") {
+            i = blanks(i + 3);
+            break;
+        }
+        if hay[i..limit].starts_with(b"was ") {
+            i = blanks(i + 4);
+            break;
+        }
+        let w = hay[i..limit]
+            .iter()
+            .take(13)
+            .take_while(|b| b.is_ascii_alphabetic() || **b == b'-')
+            .count();
+        if words < 3 && (1..=12).contains(&w) && matches!(hay.get(i + w), Some(b' ' | b'\t' | b':'))
+        {
+            words += 1;
+            i = blanks(i + w);
+            continue;
+        }
+        break;
     }
     let Some((vs, ve)) = value_at(hay, i, limit) else {
         return Outcome::Reject;
     };
-    if i == e || memchr::memmem::find(&hay[vs..ve], b"://").is_some() {
+    // IOS takes the rest of the line: a final `.` is the key's.
+    let ve = if typed { token_end(hay, vs, limit) } else { ve };
+    let v = &hay[vs..ve];
+    let date = v.len() > 4 && v[..4].iter().all(u8::is_ascii_digit) && v[4] == b'-';
+    let digest = v.iter().take(16).any(|&b| b == b':');
+    // A command's flag or a setting (`kubectl create secret generic api
+    // --from-literal=API_KEY=…`): the key rule reads it; base64's padding `=` ends a value.
+    let setting = v[0] == b'-'
+        || v.iter()
+            .position(|&b| b == b'=')
+            .is_some_and(|k| v[k..].iter().any(|&b| b != b'='));
+    if i == e || date || digest || setting || memchr::memmem::find(v, b"://").is_some() {
         return Outcome::Reject;
     }
-    secret_token_at(hay, vs, ve, threshold)
+    match secret_token_at(hay, vs, ve, threshold) {
+        // Not trimmed after IOS's encryption type (`secret_token_at` drops a final `.`).
+        Outcome::Hit(mut h) if typed => {
+            h.end = ve;
+            Outcome::Hit(h)
+        }
+        o => o,
+    }
+}
+
+/// The keyword `secret` or `token` whose trigger (`cret `, `oken `: `more_triggers`) is at
+/// `p`, as (start, end): a word of its own (not `mytoken`), a blank after it; or Cisco
+/// IOS's `key` before an encryption type (`key 0 …`), `community` after `snmp-server `.
+pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
+    // A word of its own, not an identifier's last part (`client_token = …`, `X-Token`).
+    let boundary =
+        |s: usize| s == 0 || !(v::is_word(hay[s - 1]) || matches!(hay[s - 1], b'-' | b'.'));
+    // Cisco IOS: `key 0 …` (a TACACS+/RADIUS server's key), `snmp-server community …`.
+    if hay[p..].starts_with(b"key 0 ") || hay[p..].starts_with(b"key 7 ") {
+        return boundary(p).then_some((p, p + 3));
+    }
+    if hay[p..].starts_with(b"community ") {
+        return hay[..p].ends_with(b"snmp-server ").then_some((p, p + 9));
+    }
+    let back = if hay[p..].starts_with(b"cret ") {
+        2
+    } else if hay[p..].starts_with(b"oken ") {
+        1
+    } else {
+        return None;
+    };
+    let s = p.checked_sub(back)?;
+    let head = &hay[s..p];
+    let ok = if back == 2 {
+        head.eq_ignore_ascii_case(b"se")
+    } else {
+        head.eq_ignore_ascii_case(b"t")
+    };
+    (ok && boundary(s)).then_some((s, p + 4))
 }
 
 /// A secret without a vendor shape at `hay[vs..e]` (`secret_access_key VALUE`, the secret
@@ -1319,6 +1409,14 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
     Some(cred)
 }
 
+/// The end of the token at `vs`: the first blank, quote or line break (before `limit`).
+fn token_end(hay: &[u8], vs: usize, limit: usize) -> usize {
+    vs + hay[vs..limit]
+        .iter()
+        .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))
+        .count()
+}
+
 /// A URL's user name that says its password is a token: GitLab's `oauth2` and
 /// `gitlab-ci-token`, GitHub's `x-access-token`, Bitbucket's `x-token-auth`, `token`.
 /// (Sixteenth round, part B.)
@@ -1550,6 +1648,7 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
     match kind {
         Kind::Phone => return Ok(phone_end(hay, p)),
         Kind::ProsePassword => return Ok(prose_keyword(hay, p).map(|(_, e)| e)),
+        Kind::SecretWord => return Ok(secret_word_at(hay, p).map(|(_, e)| e)),
         Kind::Github => return Ok(github_end(hay, p)),
         _ => {}
     }
@@ -1851,6 +1950,17 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     i = skip_blanks(i);
     if ww && !matches!(hay.get(i), Some(b':' | b'=')) {
         return Outcome::Reject;
+    }
+    // Cisco IOS's encryption type before the password (`username netops privilege 15
+    // password 0 …`; 0 is clear text, 7 a reversible cipher). (Sixteenth round, part B.)
+    if i > e && matches!(hay.get(i), Some(b'0' | b'7')) && hay.get(i + 1) == Some(&b' ') {
+        if let Some((vs, _)) = value_at(hay, skip_blanks(i + 2), limit) {
+            // IOS takes the rest of the line: a final `.` is the password's.
+            let ve = token_end(hay, vs, limit);
+            if password_like(&hay[vs..ve]) {
+                return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
+            }
+        }
     }
     // An adjective after the keyword, as the Romance languages place it ("contraseña
     // provisional …", "mot de passe temporaire …"): the value right after it.
@@ -2984,7 +3094,7 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             Some((p, p + 2))
         }
         // `api key` before a blank (the ` key ` literal): a key in prose
-        // (`api_key_in_prose`).
+        // (`secret_in_prose`).
         b'k' if at(p, b"key ") && before(b"api ") => Some((p - 4, p + 3)),
         // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,
         // `hub`, `network`) in the 60 bytes before.

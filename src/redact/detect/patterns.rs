@@ -21,6 +21,7 @@ pub(super) enum Kind {
     AwsSecretWord,
     KeyValue,
     ProsePassword,
+    SecretWord,
     Dob,
     Iban,
     Card,
@@ -89,6 +90,15 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             &[E::Password, E::GenericSecret],
             // Matched by hand (`prose_keyword`); the pattern documents what it accepts.
             r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
+        ),
+        // `secret`/`token` in prose, a blank after it (`webhook signing secret is …`,
+        // `service-account token …`), Cisco IOS's `key 0 …` and `snmp-server community …`:
+        // matched by hand (`secret_word_at`, `secret_in_prose`); the pattern documents what
+        // it accepts.
+        (
+            Kind::SecretWord,
+            &[E::GenericSecret, E::Password],
+            r"(?i:secret|token)[ \t]|key [07] |snmp-server community ".into(),
         ),
         (
             Kind::Dob,
@@ -275,6 +285,19 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
     match kind {
         // `D. nascita: …`, `Nascita:` (the noun alone before the date).
         Kind::Dob => &["nascita"],
+        // (Sixteenth round, part B.)
+        Kind::SecretWord => &[
+            // `secret ` and `token ` (any first letter's case) from their second and third
+            // letters: `se`/`to` open too many words of clean text for the short-text
+            // prefilter (`pairs`), `cr`/`ok` open few.
+            "cret ",
+            "oken ",
+            // Cisco IOS's keys and communities (`tacacs server …\n key 0 …`, `snmp-server
+            // community … RO`): `0` (or `7`) is the encryption type before the value.
+            "key 0 ",
+            "key 7 ",
+            "community ",
+        ],
         _ => &[],
     }
 }

@@ -63,6 +63,128 @@ fn xml_password_elements() {
 }
 
 #[test]
+fn secrets_and_tokens_named_in_prose() {
+    for (text, want) in [
+        (
+            "2026-11-27 04:26:15 - webhook secret set: whsec_Uee6Rara44rFJGFXKdYGLr94xfNNH7GU restricted key pending\n",
+            "whsec_Uee6Rara44rFJGFXKdYGLr94xfNNH7GU",
+        ),
+        (
+            "> Ready! Your webhook signing secret is sec_Dm9eoA1ZOEXLL77HZllOsmljpqxxX2DFpS85zgQR (^C to quit)\n",
+            "sec_Dm9eoA1ZOEXLL77HZllOsmljpqxxX2DFpS85zgQR",
+        ),
+        (
+            "rotated today; new service-account token glsa_3YljOiIBvSzrwCzMNElMkdrlRNwuKa0Z_8d258813 is in vault\n",
+            "glsa_3YljOiIBvSzrwCzMNElMkdrlRNwuKa0Z_8d258813",
+        ),
+        (
+            "build 4411 · auth token 3bb574acf4d6419d435c91a7bbf960a748fc7758\n",
+            "3bb574acf4d6419d435c91a7bbf960a748fc7758",
+        ),
+        (
+            "GET /v2/orders returned 401; token in header was nK5Fohj23pC2rkz_3Sa0jyARMxBwlhij1kVT8vJC\n",
+            "nK5Fohj23pC2rkz_3Sa0jyARMxBwlhij1kVT8vJC",
+        ),
+        (
+            "here is the key I sent; API key for the sandbox: fE2td3UmhQAbpUzOEYYdf3eNJFg5gx3qQpel1nPnwS4\n",
+            "fE2td3UmhQAbpUzOEYYdf3eNJFg5gx3qQpel1nPnwS4",
+        ),
+        (
+            "Token => Qm9sdF9hcGlfdjJfN2Y0YjE5ZDhjYTQ2\n",
+            "Qm9sdF9hcGlfdjJfN2Y0YjE5ZDhjYTQ2",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
+    }
+    // A key rule's value stays that rule's (not the flag before it); look-alikes: dates,
+    // digests, words, a URL, words ending in `token`/`secret`, a vendor's own shape.
+    assert_eq!(
+        found(
+            "$ kubectl create secret generic api --from-literal=API_KEY=26ae10a8762010901f5d81fd58bdd7b683da237fac8d8ea6d79f876fca6eef4a\n",
+            Entity::GenericSecret
+        ),
+        vec!["26ae10a8762010901f5d81fd58bdd7b683da237fac8d8ea6d79f876fca6eef4a"]
+    );
+    for text in [
+        "the refresh token expires 2026-01-01T00:00:00Z unless renewed\n",
+        "image token sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+        "  request.client_token = hmac-sha256:65832dd8b4de8c311867d20fd2c1693e878076c72e6b47251027602cc7\n",
+        "token = hmac-sha256:65832dd8b4de8c311867d20fd2c1693e878076c72e6b47251027602cc7\n",
+        "the secret sauce is patience and PracticeMakesPerfect\n",
+        "secret santa draw for the team is on Friday\n",
+        "token endpoint https://login.example.com/oauth2/v2.0/token?tenant=Contoso01\n",
+        "a broken Pipeline7Stage4Runner job\n",
+        "the mytoken A1b2C3d4E5f6G7h8J9k0 variable\n",
+        "the api key rotation is scheduled for 2026-03-01\n",
+        "API key ID 42 was revoked\n",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}: {:?}", hits(text));
+    }
+    assert_eq!(
+        found(
+            "session token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\n",
+            Entity::Jwt
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn cisco_ios_keys_communities_and_passwords() {
+    let config = "hostname edge-rtr-02\n!\nusername netops privilege 15 password 0 medusa-molenwiek-hagebutte-lantaarn4\n!\ninterface Ethernet1/1\n ip address 10.20.30.1 255.255.255.0\n!\nsnmp-server community DEh2SnYDVEfXsZZmpclnsuY3jVYWS1y2311cl0fR9HXGLm6BYK2f-cMjOKIJxqfV RO\ntacacs server ISE\n address ipv4 172.20.102.103\n key 0 c9pOC4c3~mxFZ3_E1dl8BrDrnIUhL.lRAmtRQ4Y6q\n! build 91385645.30\nend\n";
+    assert_eq!(
+        found(config, Entity::Password),
+        vec!["medusa-molenwiek-hagebutte-lantaarn4"]
+    );
+    assert_eq!(
+        found(config, Entity::GenericSecret),
+        vec![
+            "DEh2SnYDVEfXsZZmpclnsuY3jVYWS1y2311cl0fR9HXGLm6BYK2f-cMjOKIJxqfV",
+            "c9pOC4c3~mxFZ3_E1dl8BrDrnIUhL.lRAmtRQ4Y6q"
+        ]
+    );
+    assert_eq!(
+        found(" key 7 0822455D0A1606181C1B0D1739\n", Entity::GenericSecret),
+        vec!["0822455D0A1606181C1B0D1739"]
+    );
+    // IOS takes the rest of the line: a final `.` belongs to the value.
+    assert_eq!(
+        found(
+            "username netops privilege 15 password 0 Hagebutte8237.\n key 0 IF347LlD~BPiCiBciJ0amkHTNFm.swAcRfM4a0Za.\n",
+            Entity::Password
+        ),
+        vec!["Hagebutte8237."]
+    );
+    assert_eq!(
+        found(
+            " key 0 IF347LlD~BPiCiBciJ0amkHTNFm.swAcRfM4a0Za.\n",
+            Entity::GenericSecret
+        ),
+        vec!["IF347LlD~BPiCiBciJ0amkHTNFm.swAcRfM4a0Za."]
+    );
+    // Look-alikes: the usual short communities, a counter after `password 0`, other words.
+    for text in [
+        "snmp-server community public RO\nsnmp-server community private RW\n",
+        "password 0 attempts left before lockout\n",
+        "press hotkey 0 to reset the Device9Settings4Panel\n",
+        "the community forum thread 8f3aKq9ZpL2mXw7RtY4v is locked\n",
+        "password 7 days before expiry\n",
+    ] {
+        assert!(
+            found(text, Entity::GenericSecret).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+        assert!(
+            found(text, Entity::Password).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
+}
+
+#[test]
 fn tokens_where_a_password_goes() {
     for (text, want) in [
         (
