@@ -1417,6 +1417,26 @@ fn token_end(hay: &[u8], vs: usize, limit: usize) -> usize {
         .count()
 }
 
+/// A table cell shaped as a token, not a password (`table::text_table_secrets`): a vendor's
+/// token (`vendor_token`), a lower-case prefix and `_` before 16 bytes or more (`cs_…`,
+/// `sess_…`), or 32 bytes or more of base64 / hex / URL-safe (or URL-encoded) characters; of a secret's
+/// entropy (`secret_token_at`).
+pub(super) fn token_cell(v: &[u8], threshold: f64) -> bool {
+    let prefix = v
+        .iter()
+        .take(7)
+        .take_while(|b| b.is_ascii_lowercase())
+        .count();
+    let prefixed =
+        (2..=6).contains(&prefix) && v.get(prefix) == Some(&b'_') && v.len() >= prefix + 17;
+    let long = v.len() >= 32
+        && v.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'%')
+        });
+    (vendor_token(v) || prefixed || long)
+        && matches!(secret_token_at(v, 0, v.len(), threshold), Outcome::Hit(_))
+}
+
 /// A URL's user name that says its password is a token: GitLab's `oauth2` and
 /// `gitlab-ci-token`, GitHub's `x-access-token`, Bitbucket's `x-token-auth`, `token`.
 /// (Sixteenth round, part B.)

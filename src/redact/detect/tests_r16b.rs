@@ -218,3 +218,30 @@ fn tokens_where_a_password_goes() {
         assert_eq!(found(text, Entity::Password), vec![want], "{text}");
     }
 }
+
+#[test]
+fn a_table_column_named_secret() {
+    let table = "# Runbook: billing-api\n\n| System | User | Secret | Notes |\n|---|---|---|---|\n| Postgres | app | salamandra-sorbetto-fjord3 | secret_store=aws-secretsmanager |\n| Redis | app | Papaver188* | db 0 |\n| SMTP relay | gabriele.finzi@bouwbedrijf-smit.nl | RgDvp!821iyP | port 587 |\n| Vendor API | - | cs_1i3nyAt2bAZYC8AXL1PYK8J6FE08PGWc | build 4329.4 |\n| Session | - | s%3AZQ9kHfqw1P656ISMjX1Ur5eFdla6JHoL | cookie |\n| Maps | - | AIzaSyFTdNI7XTrBIbZuEPTIv7oKD6J4rq-n40K | 3.20.6-beta.1 |\n| Legacy | ops | - | retired |\n| Vault | ops | ******** | sealed |\n";
+    assert_eq!(
+        found(table, Entity::Password),
+        vec!["salamandra-sorbetto-fjord3", "Papaver188*", "RgDvp!821iyP"]
+    );
+    assert_eq!(
+        found(table, Entity::GenericSecret),
+        vec![
+            "cs_1i3nyAt2bAZYC8AXL1PYK8J6FE08PGWc",
+            "s%3AZQ9kHfqw1P656ISMjX1Ur5eFdla6JHoL"
+        ]
+    );
+    assert_eq!(found(table, Entity::GoogleApiKey).len(), 1);
+    // Look-alikes: a column about secrets, not of them; words in a secret column.
+    let other =
+        "| Secret store | Rotation |\n|---|---|\n| aws-secretsmanager | Every90Days2026 |\n";
+    assert!(
+        found(other, Entity::Password).is_empty(),
+        "{:?}",
+        hits(other)
+    );
+    let words = "| Name | Secret |\n|---|---|\n| db | stored in vault |\n| api | n/a |\n";
+    assert!(hits(words).is_empty(), "{:?}", hits(words));
+}
