@@ -109,7 +109,10 @@ impl Detector {
                 let vs = s + text.iter().position(|&b| b == b' ').unwrap_or(0);
                 let vs = vs + hay[vs..e].iter().take_while(|&&b| b == b' ').count();
                 let value = &hay[vs..e];
-                if starts_with_known_secret(value) {
+                // `Basic` only before base64 of `user:password` ("basic Configuration…" is a
+                // word of the sentence). (Sixteenth round, part B.)
+                let basic = text[0] | 0x20 == b'b' && text[1] | 0x20 == b'a';
+                if starts_with_known_secret(value) || basic && !v::basic_credentials(value) {
                     Outcome::Reject
                 } else if v::mixed_classes(value)
                     && v::shannon_entropy(value) >= self.entropy_threshold

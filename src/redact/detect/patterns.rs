@@ -74,7 +74,8 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
         // A shorter body is a documentation placeholder when it names an example (`check`).
         (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}|AIza[0-9A-Za-z_\-]{16,34}".into()),
-        (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
+        // And HTTP Basic credentials (`Authorization: Basic …`: base64 of `user:password`).
+        (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer|basic) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
         // AWS's documented example secret access keys, wherever they stand: placeholders.
         (Kind::AwsExampleSecret, &[E::GenericSecret], r"(?:wJalrXUtnFEMI/K7MDENG/bPxRfiCY|je7MtGbClwBF/2Zp9Utk/h3yCo8nvb)EXAMPLEKEY".into()),
         // The AWS CLI's and credentials files' blank-separated form (`aws configure set
@@ -285,6 +286,8 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
     match kind {
         // `D. nascita: …`, `Nascita:` (the noun alone before the date).
         Kind::Dob => &["nascita"],
+        // `Authorization: Basic …` (its case variants are added as `bearer`'s).
+        Kind::Bearer => &["basic "],
         // (Sixteenth round, part B.)
         Kind::SecretWord => &[
             // `secret ` and `token ` (any first letter's case) from their second and third

@@ -220,6 +220,34 @@ fn tokens_where_a_password_goes() {
 }
 
 #[test]
+fn http_basic_credentials() {
+    let basic = "cGstbGYtOWE1ZGM4OTAtYmRiYS00Yjg3LWE5YzktOGNjYmNmYTEwM2QzOnNrLWxmLTE0MTk2NGEwLTE5ZmYtNDRmNi1iMGU5LTJjNWFiMjdjMTgyMQ==";
+    for text in [
+        format!(
+            "  otlphttp/langfuse:\n    headers:\n      Authorization: Basic {basic}\nservice:\n"
+        ),
+        format!("curl -H 'Authorization: basic {basic}' https://cloud.example.com/api\n"),
+        // `admin:Tr0ub4dor&3`.
+        "AUTHORIZATION: BASIC YWRtaW46VHIwdWI0ZG9yJjM=\n".to_string(),
+    ] {
+        assert_eq!(found(&text, Entity::GenericSecret).len(), 1, "{text}");
+    }
+    // Look-alikes: the word in a sentence, base64 of text with no `:`, a placeholder.
+    for text in [
+        "basic Configuration1234567890 of the service\n",
+        "Basic SGVsbG8gV29ybGQgZnJvbSB0aGUgdGVzdHM=\n",
+        "Authorization: Basic <base64 of user:password>\n",
+        "the basic auth header is built at runtime\n",
+    ] {
+        assert!(
+            found(text, Entity::GenericSecret).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
+}
+
+#[test]
 fn a_table_column_named_secret() {
     let table = "# Runbook: billing-api\n\n| System | User | Secret | Notes |\n|---|---|---|---|\n| Postgres | app | salamandra-sorbetto-fjord3 | secret_store=aws-secretsmanager |\n| Redis | app | Papaver188* | db 0 |\n| SMTP relay | gabriele.finzi@bouwbedrijf-smit.nl | RgDvp!821iyP | port 587 |\n| Vendor API | - | cs_1i3nyAt2bAZYC8AXL1PYK8J6FE08PGWc | build 4329.4 |\n| Session | - | s%3AZQ9kHfqw1P656ISMjX1Ur5eFdla6JHoL | cookie |\n| Maps | - | AIzaSyFTdNI7XTrBIbZuEPTIv7oKD6J4rq-n40K | 3.20.6-beta.1 |\n| Legacy | ops | - | retired |\n| Vault | ops | ******** | sealed |\n";
     assert_eq!(
