@@ -548,9 +548,16 @@ impl Detector {
             // a setting named `key` in an INI/TOML section (`[providers.internal]\nkey =
             // "…"`: after a blank or at a line's start, a `[section]` header before) whose
             // value has a key's shape (`setting_key_value`, `secret_token_at`).
+            // Or `key` ending a name that names no public or bookkeeping key (`DEPLOY_KEY=…`,
+            // Azure's `AccountKey=…`, WireGuard's `PresharedKey = …`: `named_secret_key`).
             if (s > 0 && matches!(hay[s - 1], b'?' | b'&'))
                 || !setting_key_value(value)
-                || !(ini_section_before(hay, s) || kv_store_path_before(hay, s, s + sep))
+                || !(ini_section_before(hay, s)
+                    || kv_store_path_before(hay, s, s + sep)
+                    || named_secret_key(hay, s))
+                || (s > 0
+                    && (matches!(hay[s - 1], b'_' | b'-') || hay[s - 1].is_ascii_lowercase())
+                    && !named_secret_key(hay, s))
             {
                 Outcome::Reject
             } else {
@@ -677,6 +684,69 @@ fn kv_store_path_before(hay: &[u8], s: usize, sep: usize) -> bool {
         .count();
     let ps = s - path;
     (ps == 0 || hay[ps - 1] == b'\n') && hay[ps..s].iter().filter(|&&b| b == b'/').count() >= 2
+}
+
+/// Words naming a key that is no secret, as the last word of a name before `key`
+/// (`VAPID_PUBLIC_KEY`, `idempotency_key`, `PartitionKey`, `ssh_host_key`, `gpg_key`: public
+/// keys, their fingerprints, a database's or a cache's keys, an object's path).
+const NOT_SECRET_KEY_WORDS: [&[u8]; 19] = [
+    b"public",
+    b"publishable",
+    b"pub",
+    b"site",
+    b"host",
+    b"idempotency",
+    b"primary",
+    b"foreign",
+    b"sort",
+    b"partition",
+    b"row",
+    b"cache",
+    b"routing",
+    b"object",
+    b"ssh",
+    b"gpg",
+    b"pgp",
+    b"kms",
+    b"fingerprint",
+];
+
+/// `key` at `s` ends a longer name (`DEPLOY_KEY`, `deploy-key`, `AccountKey`,
+/// `PresharedKey`) whose last word is no `NOT_SECRET_KEY_WORDS`, nor holds `public`:
+/// a key of the service it names. (Sixteenth round, part B.)
+fn named_secret_key(hay: &[u8], s: usize) -> bool {
+    let n = hay[..s]
+        .iter()
+        .rev()
+        .take(48)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    let name = &hay[s - n..s];
+    let name = &name[..name
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |p| p + 1)];
+    if name.is_empty() || !name[0].is_ascii_alphabetic() {
+        return false;
+    }
+    // The last word: after the last `_`/`-`/`.`, or a camelCase word's capital (one after a
+    // lower-case letter: `SITE` is one word).
+    let cut = name
+        .iter()
+        .rposition(|&b| matches!(b, b'_' | b'-' | b'.'))
+        .map_or(0, |p| p + 1);
+    let tail = &name[cut..];
+    let camel = (1..tail.len())
+        .rev()
+        .find(|&k| tail[k].is_ascii_uppercase() && tail[k - 1].is_ascii_lowercase())
+        .unwrap_or(0);
+    let last = &tail[camel..];
+    let lower: Vec<u8> = name.iter().map(u8::to_ascii_lowercase).collect();
+    !last.is_empty()
+        && !NOT_SECRET_KEY_WORDS
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(last))
+        && memchr::memmem::find(&lower, b"public").is_none()
 }
 
 /// The value of an INI/TOML setting named `key` (`key = "…"`) that may be a key, not

@@ -248,6 +248,41 @@ fn http_basic_credentials() {
 }
 
 #[test]
+fn keys_named_by_their_service() {
+    for (text, want) in [
+        (
+            "2025-01-14T12:01:40.6125319Z DEBUG env: DEPLOY_KEY=baePntupZ7Np3J61pqIgsWob\n",
+            "baePntupZ7Np3J61pqIgsWob",
+        ),
+        (
+            "AzureWebJobsStorage=DefaultEndpointsProtocol=https;AccountName=rvqmcipbkx;AccountKey=L21WjELJSxMOj9Y9TQ9MHqxrdCQnrRnuuEb2vua5f3jbLzzJTvqn2mkp6hUUe+sbCQrpi8Cqymi3XBC8wZk7iQ==;EndpointSuffix=core.windows.net\n",
+            "L21WjELJSxMOj9Y9TQ9MHqxrdCQnrRnuuEb2vua5f3jbLzzJTvqn2mkp6hUUe+sbCQrpi8Cqymi3XBC8wZk7iQ==",
+        ),
+        (
+            "[Peer]\nPublicKey = dsvU2u1Qox8NQs9xymG8y7daBZoYYY6em3yWgPn4AN4=\nPresharedKey = GIouYIzreNQ4LDEfR0S4O/kAlXpEiR64J6mvng+o56Q=\nEndpoint = 94.1.2.3:51820\n",
+            "GIouYIzreNQ4LDEfR0S4O/kAlXpEiR64J6mvng+o56Q=",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::GenericSecret), vec![want], "{text}");
+    }
+    // Look-alikes: public keys, bookkeeping keys, paths, low-entropy names, URL parameters.
+    for text in [
+        "VAPID_PUBLIC_KEY=BEl62iUYgUivxIkv69yViEuiBIa40HI80NM9LUnlCr3nQYyCVPeJk1Z6Ua8vUjEBfHX3rGzyJ5iAp3XVtvzTbpk\n",
+        "RECAPTCHA_SITE_KEY=6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI\n",
+        "idempotency_key=4cbd87ad-5c90-4958-b403-e430ec66a787\n",
+        "PartitionKey=Tenant4Orders2026Q1Shard7\n",
+        "CACHE_KEY=Ab12Cd34Ef56Gh78Ij90Kl12\n",
+        "vapidPublicKey=BEl62iUYgUivxIkv69yViEuiBIa40HI80NM9LUnlCr3nQYyCVPeJk1Z6Ua8vUjEBfHX3rGzyJ5iAp3XVtvzTbpk\n",
+        "ssh_host_key=AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+        "DEPLOY_KEY=keys/deploy_ed25519.pem\n",
+        "tls_key=managed-by-cert-manager-in-cluster\n",
+        "https://maps.example.com/api?sort=asc&cache_key=Ab12Cd34Ef56Gh78Ij90\n",
+    ] {
+        assert!(found(text, Entity::GenericSecret).is_empty(), "{text}: {:?}", hits(text));
+    }
+}
+
+#[test]
 fn a_table_column_named_secret() {
     let table = "# Runbook: billing-api\n\n| System | User | Secret | Notes |\n|---|---|---|---|\n| Postgres | app | salamandra-sorbetto-fjord3 | secret_store=aws-secretsmanager |\n| Redis | app | Papaver188* | db 0 |\n| SMTP relay | gabriele.finzi@bouwbedrijf-smit.nl | RgDvp!821iyP | port 587 |\n| Vendor API | - | cs_1i3nyAt2bAZYC8AXL1PYK8J6FE08PGWc | build 4329.4 |\n| Session | - | s%3AZQ9kHfqw1P656ISMjX1Ur5eFdla6JHoL | cookie |\n| Maps | - | AIzaSyFTdNI7XTrBIbZuEPTIv7oKD6J4rq-n40K | 3.20.6-beta.1 |\n| Legacy | ops | - | retired |\n| Vault | ops | ******** | sealed |\n";
     assert_eq!(
