@@ -153,6 +153,7 @@ impl Detector {
                 None => reject,
             },
             Kind::SecretWord => match secret_word_at(hay, s) {
+                Some((_, ke)) if hay[..ke].ends_with(b"with") => login_with(hay, ke),
                 Some((_, ke)) => secret_in_prose(hay, ke, true, self.entropy_threshold),
                 None => reject,
             },
@@ -462,7 +463,11 @@ impl Detector {
                         .iter()
                         .any(|o| o.eq_ignore_ascii_case(&hay[s - 1 - w..s - 1]))
             };
-            if !quoted {
+            // Or a member after the user's in the same object (`"smtp": { "user": "…",
+            // "pass": "…" }`, nodemailer's `auth`). (Sixteenth round, part B.)
+            let quoted_after_user =
+                matches!(key.get(4), Some(b'"' | b'\'')) && user_member_before(hay, s);
+            if !quoted && !quoted_after_user {
                 return Outcome::Reject;
             }
         }
@@ -684,6 +689,38 @@ fn kv_store_path_before(hay: &[u8], s: usize, sep: usize) -> bool {
         .count();
     let ps = s - path;
     (ps == 0 || hay[ps - 1] == b'\n') && hay[ps..s].iter().filter(|&&b| b == b'/').count() >= 2
+}
+
+/// A `user`, `username` or `login` member (quoted or not, before `:`) earlier in the object
+/// whose member starts at `s` (the nearest `{` in the 200 bytes before, no `}` between).
+fn user_member_before(hay: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(200);
+    let Some(open) = hay[from..s].iter().rposition(|&b| b == b'{') else {
+        return false;
+    };
+    let obj = &hay[from + open + 1..s];
+    if obj.contains(&b'}') {
+        return false;
+    }
+    (0..obj.len()).any(|i| {
+        (i == 0
+            || matches!(
+                obj[i - 1],
+                b'"' | b'\'' | b' ' | b'\t' | b'\n' | b',' | b'{'
+            ))
+            && [b"username".as_slice(), b"user", b"login"].iter().any(|w| {
+                obj.get(i..i + w.len())
+                    .is_some_and(|x| x.eq_ignore_ascii_case(w))
+                    && {
+                        let mut k = i + w.len();
+                        k += usize::from(matches!(obj.get(k), Some(b'"' | b'\'')));
+                        while matches!(obj.get(k), Some(b' ' | b'\t')) {
+                            k += 1;
+                        }
+                        obj.get(k) == Some(&b':')
+                    }
+            })
+    })
 }
 
 /// Words naming a key that is no secret, as the last word of a name before `key`
@@ -971,9 +1008,26 @@ fn secret_in_prose(hay: &[u8], e: usize, defer_pairs: bool, threshold: f64) -> O
     }
 }
 
+/// The password after `log in with`, `login with`, `sign in with` ending at `e` ("you can
+/// log in with Kolibri1586!", "[user] login with DUiNRoOs#91 and change it"): the next
+/// token when it reads as a password with no keyword (`bare_password`, `strong_password`).
+/// "login with Google", "log in with your e-mail", "sign in with SSO" hold none.
+/// (Sixteenth round, part B.)
+fn login_with(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 80).min(hay.len());
+    let i = e + hay[e..limit].iter().take_while(|&&b| b == b' ').count();
+    match value_at(hay, i, limit) {
+        Some((vs, ve)) if bare_password(&hay[vs..ve]) || strong_password(&hay[vs..ve]) => {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        }
+        _ => Outcome::Reject,
+    }
+}
+
 /// The keyword `secret` or `token` whose trigger (`cret `, `oken `: `more_triggers`) is at
 /// `p`, as (start, end): a word of its own (not `mytoken`), a blank after it; or Cisco
-/// IOS's `key` before an encryption type (`key 0 …`), `community` after `snmp-server `.
+/// IOS's `key` before an encryption type (`key 0 …`), `community` after `snmp-server `,
+/// `log in with` and its kin (from `in with `).
 pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // A word of its own, not an identifier's last part (`client_token = …`, `X-Token`).
     let boundary =
@@ -981,6 +1035,14 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // Cisco IOS: `key 0 …` (a TACACS+/RADIUS server's key), `snmp-server community …`.
     if hay[p..].starts_with(b"key 0 ") || hay[p..].starts_with(b"key 7 ") {
         return boundary(p).then_some((p, p + 3));
+    }
+    // `log in with`, `login with`, `sign in with` (`login_with`).
+    if hay[p..].starts_with(b"in with ") {
+        let s = [b"log ".as_slice(), b"log", b"sign "]
+            .iter()
+            .find(|w| p >= w.len() && hay[p - w.len()..p].eq_ignore_ascii_case(w))
+            .map(|w| p - w.len())?;
+        return boundary(s).then_some((s, p + 7));
     }
     if hay[p..].starts_with(b"community ") {
         return hay[..p].ends_with(b"snmp-server ").then_some((p, p + 9));
@@ -1596,6 +1658,36 @@ fn ssh_target(hay: &[u8], s: usize, e: usize) -> bool {
         &hay[w..k],
         b"ssh" | b"scp" | b"sftp" | b"rsync" | b"mosh" | b"ssh-copy-id"
     ) && hay.get(k) == Some(&b' ')
+}
+
+/// A login written as `ADDRESS / PASSWORD` ending its line (`Portal login for them:
+/// ops@example.it / Vesuvio1971%`, `Identifiants du portail : a.b@example.fr / …`), the
+/// address ending at `e`: the token after ` / ` up to the line's end, when it reads as a
+/// password with no keyword (`bare_password`, `strong_password`: a phone number, a name or
+/// a second address after the `/` is none). (Sixteenth round, part B.)
+#[cold]
+#[inline(never)]
+pub(super) fn password_after_email(hay: &[u8], e: usize) -> Option<Hit> {
+    if !hay[e..].starts_with(b" / ") {
+        return None;
+    }
+    let vs = e + 3;
+    let ve = vs
+        + hay[vs..]
+            .iter()
+            .take(65)
+            .take_while(|b| !b.is_ascii_whitespace())
+            .count();
+    let blanks = hay[ve..]
+        .iter()
+        .take_while(|&&b| matches!(b, b' ' | b'\t'))
+        .count();
+    let v = &hay[vs..ve];
+    let line_end = hay
+        .get(ve + blanks)
+        .is_none_or(|&b| matches!(b, b'\r' | b'\n'));
+    (line_end && (bare_password(v) || strong_password(v)))
+        .then(|| Hit::new(Entity::Password, vs, ve))
 }
 
 /// After the address `hay[s..e]` and its `:` stands a password, not a path: six bytes or

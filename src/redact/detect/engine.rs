@@ -578,6 +578,12 @@ impl Detector {
                     return pw.end;
                 }
             }
+            if hay.get(e) == Some(&b' ') {
+                if let Some(pw) = password_after_email(hay, e) {
+                    self.push(out, pw, usize::MAX - 1);
+                    return pw.end;
+                }
+            }
             return e;
         }
         if let Some(((s, e), pw)) = sasl_passwd_at(hay, i) {

@@ -93,13 +93,13 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
         ),
         // `secret`/`token` in prose, a blank after it (`webhook signing secret is …`,
-        // `service-account token …`), Cisco IOS's `key 0 …` and `snmp-server community …`:
-        // matched by hand (`secret_word_at`, `secret_in_prose`); the pattern documents what
-        // it accepts.
+        // `service-account token …`), Cisco IOS's `key 0 …` and `snmp-server community …`;
+        // `log in with …` (a password): matched by hand (`secret_word_at`,
+        // `secret_in_prose`); the pattern documents what it accepts.
         (
             Kind::SecretWord,
             &[E::GenericSecret, E::Password],
-            r"(?i:secret|token)[ \t]|key [07] |snmp-server community ".into(),
+            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |(?i:log ?|sign )in with ".into(),
         ),
         (
             Kind::Dob,
@@ -300,6 +300,8 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             "key 0 ",
             "key 7 ",
             "community ",
+            // `log in with …`, `login with …`, `sign in with …` (a password; `login_with`).
+            "in with ",
         ],
         _ => &[],
     }

@@ -131,6 +131,47 @@ fn secrets_and_tokens_named_in_prose() {
 }
 
 #[test]
+fn password_after_an_address_and_a_slash() {
+    for (text, want) in [
+        (
+            "Thanks for the PO.\nPortal login for them: payroll@hermans-srl.nl / AR8033gqv?\n",
+            "AR8033gqv?",
+        ),
+        (
+            "Identifiants du portail : emarchal@proton.me / gG5cc8jN0OXmYgwMdoqD537o\n",
+            "gG5cc8jN0OXmYgwMdoqD537o",
+        ),
+        (
+            "creds for the portal: an.hill+esign@fjord-analytics.no / Krokus9657.",
+            "Krokus9657.",
+        ),
+        (
+            "login: rafael.lorch+shop@outlook.com / berenjena-kiwano-krokus-lighthouse0\r\n",
+            "berenjena-kiwano-krokus-lighthouse0",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+        assert_eq!(found(text, Entity::Email).len(), 1, "{text}");
+    }
+    // Look-alikes: a phone number, a second address, a name, words going on after it.
+    for text in [
+        "Customer: botellaaitor@servicios.org / +34612737071\n",
+        "Contact: cmendoza@concepcion.es / 810.47.33.29\n",
+        "Questions : m.faivre@hotmail.co.uk / 06-12-31-83-50\n",
+        "cc: alice@example.com / bob@example.org\n",
+        "Owner: sales@example.com / Support\n",
+        "mail hr@example.com / Ticket4411 for the form, thanks\n",
+        "Contact: ana@example.es / 2024-05-01\n",
+    ] {
+        assert!(
+            found(text, Entity::Password).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
+}
+
+#[test]
 fn cisco_ios_keys_communities_and_passwords() {
     let config = "hostname edge-rtr-02\n!\nusername netops privilege 15 password 0 medusa-molenwiek-hagebutte-lantaarn4\n!\ninterface Ethernet1/1\n ip address 10.20.30.1 255.255.255.0\n!\nsnmp-server community DEh2SnYDVEfXsZZmpclnsuY3jVYWS1y2311cl0fR9HXGLm6BYK2f-cMjOKIJxqfV RO\ntacacs server ISE\n address ipv4 172.20.102.103\n key 0 c9pOC4c3~mxFZ3_E1dl8BrDrnIUhL.lRAmtRQ4Y6q\n! build 91385645.30\nend\n";
     assert_eq!(
@@ -279,6 +320,67 @@ fn keys_named_by_their_service() {
         "https://maps.example.com/api?sort=asc&cache_key=Ab12Cd34Ef56Gh78Ij90\n",
     ] {
         assert!(found(text, Entity::GenericSecret).is_empty(), "{text}: {:?}", hits(text));
+    }
+}
+
+#[test]
+fn pass_after_the_user_in_an_object() {
+    for (text, want) in [
+        (
+            "{\n  \"smtp\": { \"user\": \"Ninobal92@northwind-logistics.com\", \"pass\": \"Kompass123_\" },\n  \"twilio\": { \"from\": \"+39 312 027 5507\" }\n}\n",
+            "Kompass123_",
+        ),
+        (
+            "transporter = nodemailer.createTransport({ host: 'smtp.example.com', auth: { user: 'ops', 'pass': 'heidelbeere.trinidad.mandarino98' } });\n",
+            "heidelbeere.trinidad.mandarino98",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // Look-alikes: a pass of another kind (no user member before it in its object).
+    for text in [
+        "{ \"flight\": \"LH 441\", \"pass\": \"B12-Gate4x\" }\n",
+        "{ \"user\": \"ana\" }, { \"pass\": \"Seat14C-x9\" }\n",
+        "{ \"username_policy\": \"strict\", \"pass\": \"Round2-Step7\" }\n",
+    ] {
+        assert!(
+            found(text, Entity::Password).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
+}
+
+#[test]
+fn passwords_to_log_in_with() {
+    for (text, want) in [
+        (
+            "* laptop login: linda, you can log in with Kolibri1586!\n* VPN gateway: vpn.example.com\n",
+            "Kolibri1586!",
+        ),
+        (
+            "[user] my e-mail is sbyrne@gmx.net\n[user] login with DUiNRoOs#91 and change it later\n",
+            "DUiNRoOs#91",
+        ),
+        (
+            "- Initial SSO login with VW2233dnru% until Monday\n",
+            "VW2233dnru%",
+        ),
+        ("Sign in with Tr0ub4dor-x9 once, then reset.\n", "Tr0ub4dor-x9"),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    for text in [
+        "You can log in with Google or with your e-mail address.\n",
+        "login with your badge number 4411 at the kiosk\n",
+        "Sign in with SSO2 from the portal\n",
+        "the plugin with OAuth2 support\n",
+    ] {
+        assert!(
+            found(text, Entity::Password).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
     }
 }
 
