@@ -153,7 +153,15 @@ impl Detector {
                 None => reject,
             },
             Kind::SecretWord => match secret_word_at(hay, s) {
+                Some((ks, ke)) if hay[ks] | 0x20 == b'i' => sql_identified_by(hay, ke),
                 Some((_, ke)) if hay[..ke].ends_with(b"with") => login_with(hay, ke),
+                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"pass") => {
+                    xml_password(hay, ks, ke).unwrap_or(reject)
+                }
+                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"auth") => redis_auth(hay, ke),
+                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"requirepass") => {
+                    requirepass_value(hay, ke)
+                }
                 Some((_, ke)) => secret_in_prose(hay, ke, true, self.entropy_threshold),
                 None => reject,
             },
@@ -1008,6 +1016,86 @@ fn secret_in_prose(hay: &[u8], e: usize, defer_pairs: bool, threshold: f64) -> O
     }
 }
 
+/// The password of SQL's `CREATE USER … IDENTIFIED BY '…'` / `ALTER USER …` (MySQL,
+/// MariaDB, Oracle; MySQL 8's `IDENTIFIED WITH caching_sha2_password BY '…'`), `IDENTIFIED`
+/// ending at `e`: the quoted (or bare, Oracle's) value after `BY`, when it reads as a
+/// password. Not a stored hash (`IDENTIFIED BY PASSWORD '*6BB4…'`, `IDENTIFIED WITH … AS
+/// '…'`) nor a placeholder. (Sixteenth round, part B.)
+fn sql_identified_by(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 120).min(hay.len());
+    let word_at = |i: usize, w: &[u8]| {
+        hay.get(i..i + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
+    };
+    let mut i = e + usize::from(hay.get(e) == Some(&b' '));
+    if word_at(i, b"with ") {
+        i += 5;
+        i += hay[i..limit]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        i += usize::from(hay.get(i) == Some(&b' '));
+    }
+    if !word_at(i, b"by ") || word_at(i + 3, b"password ") {
+        return Outcome::Reject;
+    }
+    i += 3;
+    let (vs, ve) = match hay.get(i) {
+        Some(&q @ (b'\'' | b'"')) => {
+            let n = hay[i + 1..limit]
+                .iter()
+                .take_while(|&&b| b != q && b != b'\n')
+                .count();
+            if hay.get(i + 1 + n) != Some(&q) {
+                return Outcome::Reject;
+            }
+            (i + 1, i + 1 + n)
+        }
+        _ => match value_at(hay, i, limit) {
+            Some(v) => v,
+            None => return Outcome::Reject,
+        },
+    };
+    if password_like(&hay[vs..ve]) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    }
+}
+
+/// The password of `AUTH` at `redis-cli`'s prompt, `AUTH` ending at `e`: the last argument
+/// (`AUTH password`, Redis 6's `AUTH username password`), when it reads as a password.
+/// (Sixteenth round, part B.)
+fn redis_auth(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 160).min(hay.len());
+    let line = e + hay[e..limit]
+        .iter()
+        .take_while(|&&b| b != b'\n' && b != b'\r')
+        .count();
+    let args: Vec<(usize, usize)> = hay[e..line]
+        .split(|&b| b == b' ')
+        .scan(e, |at, w| {
+            let r = (*at, *at + w.len());
+            *at += w.len() + 1;
+            Some(r)
+        })
+        .filter(|(a, b)| b > a)
+        .collect();
+    match args.as_slice() {
+        [.., (vs, ve)] if args.len() <= 2 => {
+            let (vs, ve) = (*vs, *ve);
+            let quoted = matches!(hay[vs], b'"' | b'\'') && ve - vs > 2 && hay[ve - 1] == hay[vs];
+            let (vs, ve) = if quoted { (vs + 1, ve - 1) } else { (vs, ve) };
+            if password_like(&hay[vs..ve]) {
+                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+            } else {
+                Outcome::Reject
+            }
+        }
+        _ => Outcome::Reject,
+    }
+}
+
 /// The password after `log in with`, `login with`, `sign in with` ending at `e` ("you can
 /// log in with Kolibri1586!", "[user] login with DUiNRoOs#91 and change it"): the next
 /// token when it reads as a password with no keyword (`bare_password`, `strong_password`).
@@ -1027,7 +1115,9 @@ fn login_with(hay: &[u8], e: usize) -> Outcome {
 /// The keyword `secret` or `token` whose trigger (`cret `, `oken `: `more_triggers`) is at
 /// `p`, as (start, end): a word of its own (not `mytoken`), a blank after it; or Cisco
 /// IOS's `key` before an encryption type (`key 0 …`), `community` after `snmp-server `,
-/// `log in with` and its kin (from `in with `).
+/// SQL's `IDENTIFIED` (from `dentified `), `log in with` and its kin (from `in with `),
+/// `AUTH` at `redis-cli`'s prompt (from `> AUTH `), Redis's `requirepass`, an XML element
+/// named `pass` (`<Pass …>`, OFX's `<USERPASS>`).
 pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // A word of its own, not an identifier's last part (`client_token = …`, `X-Token`).
     let boundary =
@@ -1036,6 +1126,30 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     if hay[p..].starts_with(b"key 0 ") || hay[p..].starts_with(b"key 7 ") {
         return boundary(p).then_some((p, p + 3));
     }
+    // An element named `pass` (FileZilla's `<Pass encoding="base64">…`, `<Pass>…`) or
+    // OFX's `<USERPASS>…` (`xml_password`).
+    if hay[p..].starts_with(b"USERPASS>") {
+        return Some((p + 4, p + 8));
+    }
+    if hay[p..].starts_with(b"<Pass ") || hay[p..].starts_with(b"<Pass>") {
+        return Some((p + 1, p + 5));
+    }
+    // Redis's `requirepass` (`requirepass_value`).
+    if hay[p..].starts_with(b"requirepass") {
+        return boundary(p).then_some((p, p + 11));
+    }
+    // `AUTH` at `redis-cli`'s prompt (`redis> AUTH …`, `127.0.0.1:6379> AUTH …`).
+    if hay[p..].starts_with(b"> AUTH ") || hay[p..].starts_with(b"> auth ") {
+        let line = hay[..p]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |k| k + 1);
+        let prompt = &hay[line..p];
+        let port = prompt.iter().rposition(|&b| b == b':').is_some_and(|c| {
+            c + 1 < prompt.len() && prompt[c + 1..].iter().all(u8::is_ascii_digit)
+        });
+        return (prompt.eq_ignore_ascii_case(b"redis") || port).then_some((p + 2, p + 6));
+    }
     // `log in with`, `login with`, `sign in with` (`login_with`).
     if hay[p..].starts_with(b"in with ") {
         let s = [b"log ".as_slice(), b"log", b"sign "]
@@ -1043,6 +1157,11 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             .find(|w| p >= w.len() && hay[p - w.len()..p].eq_ignore_ascii_case(w))
             .map(|w| p - w.len())?;
         return boundary(s).then_some((s, p + 7));
+    }
+    // SQL's `IDENTIFIED` (`sql_identified_by`).
+    if hay[p..].starts_with(b"dentified ") || hay[p..].starts_with(b"DENTIFIED ") {
+        let s = p.checked_sub(1)?;
+        return (hay[s] | 0x20 == b'i' && boundary(s)).then_some((s, p + 9));
     }
     if hay[p..].starts_with(b"community ") {
         return hay[..p].ends_with(b"snmp-server ").then_some((p, p + 9));
@@ -2268,6 +2387,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         if vs < limit && hay[vs] == b':' && hay[c_end - 1] != b':' {
             vs = skip_blanks(vs + 1);
         }
+        // pgcrypto's `crypt('…', gen_salt('bf'))`: its first argument is the plain text.
+        if let Some(o) = pgcrypto_plaintext(hay, vs, limit) {
+            return o;
+        }
         let Some((vs, ve)) = value_at(hay, vs, limit) else {
             return Outcome::Reject;
         };
@@ -2313,6 +2436,35 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// Redis's password setting, `requirepass` ending at `e`: its value in `redis.conf` and
+/// `CONFIG SET requirepass …` (after blanks), or in `redis-cli`'s reply to `CONFIG GET
+/// requirepass` (`1) "requirepass"` then `2) "…"` on the next line), when it reads as a
+/// password. (Sixteenth round, part B.)
+fn requirepass_value(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 120).min(hay.len());
+    let mut i = e;
+    if hay.get(i) == Some(&b'"') {
+        i += 1;
+        i += usize::from(hay.get(i) == Some(&b'\r'));
+        if hay.get(i) != Some(&b'\n') || !hay[i + 1..limit].starts_with(b"2) ") {
+            return Outcome::Reject;
+        }
+        i += 4;
+    } else {
+        let b = hay[i..limit].iter().take_while(|&&b| b == b' ').count();
+        if b == 0 {
+            return Outcome::Reject;
+        }
+        i += b;
+    }
+    match value_at(hay, i, limit) {
+        Some((vs, ve)) if password_like(&hay[vs..ve]) => {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        }
+        _ => Outcome::Reject,
+    }
 }
 
 /// The configuration passes of a Windows answer file (`<settings pass="oobeSystem">` in
@@ -2397,6 +2549,31 @@ fn xml_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
     let ve = vs + memchr::memmem::find(&hay[vs..ve], b" | ").unwrap_or(ve - vs);
     let v = &hay[vs..ve];
     Some(if ve < hay.len() && ve < limit && password_like(v) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
+}
+
+/// PostgreSQL's pgcrypto hashing a password as it is stored (`UPDATE users SET password =
+/// crypt('…', gen_salt('bf'))`) at `i`: the quoted first argument is the password in plain
+/// text, when it reads as one. `None` for any other value. (Sixteenth round, part B.)
+fn pgcrypto_plaintext(hay: &[u8], i: usize, limit: usize) -> Option<Outcome> {
+    if !hay
+        .get(i..i + 7)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"crypt('"))
+    {
+        return None;
+    }
+    let vs = i + 7;
+    let ve = vs + hay[vs..limit].iter().take_while(|&&b| b != b'\'').count();
+    let rest = &hay[ve.min(limit)..limit];
+    let salted = rest.starts_with(b"',") && {
+        let r = &rest[2..];
+        let r = &r[r.iter().take_while(|&&b| b == b' ').count()..];
+        r.len() >= 9 && r[..9].eq_ignore_ascii_case(b"gen_salt(")
+    };
+    Some(if salted && password_like(&hay[vs..ve]) {
         Outcome::Hit(Hit::new(Entity::Password, vs, ve))
     } else {
         Outcome::Reject
@@ -2940,6 +3117,10 @@ pub(super) fn password_like(v: &[u8]) -> bool {
         b"********",
     ];
     if NOT_PASSWORDS.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+        return false;
+    }
+    // MySQL's stored hash (`*` and 40 hex digits: `IDENTIFIED BY PASSWORD '*6BB4…'`).
+    if v.len() == 41 && v[0] == b'*' && v[1..].iter().all(u8::is_ascii_hexdigit) {
         return false;
     }
     let (classes, strong_class) = password_classes(v);

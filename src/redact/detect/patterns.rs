@@ -94,12 +94,13 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         ),
         // `secret`/`token` in prose, a blank after it (`webhook signing secret is …`,
         // `service-account token …`), Cisco IOS's `key 0 …` and `snmp-server community …`;
-        // `log in with …` (a password): matched by hand (`secret_word_at`,
+        // SQL's `IDENTIFIED BY '…'`, `log in with …`, `redis> AUTH …`, `requirepass …`,
+        // `<Pass …>`, `<USERPASS>` (passwords): matched by hand (`secret_word_at`,
         // `secret_in_prose`); the pattern documents what it accepts.
         (
             Kind::SecretWord,
             &[E::GenericSecret, E::Password],
-            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |(?i:log ?|sign )in with ".into(),
+            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
         ),
         (
             Kind::Dob,
@@ -300,8 +301,20 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             "key 0 ",
             "key 7 ",
             "community ",
+            // SQL's `CREATE USER … IDENTIFIED BY '…'` (MySQL, Oracle): a password.
+            "dentified ",
+            "DENTIFIED ",
             // `log in with …`, `login with …`, `sign in with …` (a password; `login_with`).
             "in with ",
+            // `redis> AUTH …` (a password; `redis_auth`).
+            "> AUTH ",
+            "> auth ",
+            // Redis's `requirepass …` (`requirepass_value`).
+            "requirepass",
+            // FileZilla's `<Pass encoding="base64">…`, OFX's `<USERPASS>…` (`xml_password`).
+            "USERPASS>",
+            "<Pass ",
+            "<Pass>",
         ],
         _ => &[],
     }

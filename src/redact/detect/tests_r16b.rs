@@ -226,6 +226,37 @@ fn cisco_ios_keys_communities_and_passwords() {
 }
 
 #[test]
+fn sql_passwords() {
+    for (text, want) in [
+        (
+            "mysql> CREATE USER 'report'@'%' IDENTIFIED BY 'qbcy14AEX^etg';\nQuery OK, 0 rows affected\n",
+            "qbcy14AEX^etg",
+        ),
+        (
+            "ALTER USER 'app'@'localhost' IDENTIFIED WITH caching_sha2_password BY 'Tr4mont4na!x';\n",
+            "Tr4mont4na!x",
+        ),
+        ("SQL> create user scott identified by Tiger2024x;\n", "Tiger2024x"),
+        (
+            "INSERT INTO users (name) VALUES ('ana');\nUPDATE users SET password = crypt('EO0621lgq*', gen_salt('bf')) WHERE id = 7;\n",
+            "EO0621lgq*",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // Look-alikes: a stored hash, a placeholder, a column compared with a hash of itself.
+    for text in [
+        "CREATE USER 'u'@'%' IDENTIFIED BY PASSWORD '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9';\n",
+        "CREATE USER 'u'@'%' IDENTIFIED WITH mysql_native_password AS '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9';\n",
+        "CREATE USER 'u'@'%' IDENTIFIED BY '<password>';\n",
+        "the user is identified by email address\n",
+        "UPDATE users SET password = crypt('', gen_salt('bf'));\n",
+    ] {
+        assert!(found(text, Entity::Password).is_empty(), "{text}: {:?}", hits(text));
+    }
+}
+
+#[test]
 fn tokens_where_a_password_goes() {
     for (text, want) in [
         (
@@ -409,4 +440,69 @@ fn a_table_column_named_secret() {
     );
     let words = "| Name | Secret |\n|---|---|\n| db | stored in vault |\n| api | n/a |\n";
     assert!(hits(words).is_empty(), "{:?}", hits(words));
+}
+
+#[test]
+fn redis_passwords() {
+    let session = "$ redis-cli -h 78.20.128.93 -p 6379\nredis> AUTH pfefferminz-fjord-sprookje4\nOK\nredis> CONFIG GET requirepass\n1) \"requirepass\"\n2) \"HR!~5VS9n385Uy-MjMKIgHL~\"\nredis> TTL ratelimit:163828650\n(integer) 766\n";
+    assert_eq!(
+        found(session, Entity::Password),
+        vec!["pfefferminz-fjord-sprookje4", "HR!~5VS9n385Uy-MjMKIgHL~"]
+    );
+    for (text, want) in [
+        (
+            "127.0.0.1:6379> AUTH default Tr0ub4dor-x9\nOK\n",
+            "Tr0ub4dor-x9",
+        ),
+        (
+            "# redis.conf\nrequirepass Kx7!mQ2pZr9w\nmaxmemory 2gb\n",
+            "Kx7!mQ2pZr9w",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    for text in [
+        "redis> CONFIG GET requirepass\n1) \"requirepass\"\n2) \"\"\n",
+        "# requirepass foobared\n",
+        "> AUTH headers are sent by the client9Library2 module\n",
+        "requirepass_file /run/secrets/redis\n",
+    ] {
+        assert!(
+            found(text, Entity::Password).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
+}
+
+#[test]
+fn pass_elements_of_config_files() {
+    for (text, want) in [
+        (
+            "<Server>\n   <User>segreteria@xs4all.nl</User>\n   <Pass encoding=\"base64\">TEFOMTMwXWkxaGlv</Pass>\n   <Name>NAS</Name>",
+            "TEFOMTMwXWkxaGlv",
+        ),
+        ("<Server><Pass>Kx7!mQ2pZr9w</Pass></Server>", "Kx7!mQ2pZr9w"),
+        (
+            "<SONRQ><USERID>billing@att.net\n<USERPASS>harbour.2026!\n</SONRQ>",
+            "harbour.2026!",
+        ),
+        (
+            "<SONRQ> | <USERID>billing@att.net | <USERPASS>MED266!LKOnL | </SONRQ>",
+            "MED266!LKOnL",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    for text in [
+        "<Pass encoding=\"base64\"></Pass>\n",
+        "<Pass>yes</Pass>\n",
+        "<USERPASS>\n</SONRQ>",
+    ] {
+        assert!(
+            found(text, Entity::Password).is_empty(),
+            "{text}: {:?}",
+            hits(text)
+        );
+    }
 }
