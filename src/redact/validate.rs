@@ -35,6 +35,24 @@ pub(crate) fn jwt_header_ok(token: &[u8]) -> bool {
     }
 }
 
+/// HTTP Basic credentials (`Authorization: Basic …`): standard base64 of printable
+/// `user:password` text, a non-empty password after the `:`.
+pub(crate) fn basic_credentials(token: &[u8]) -> bool {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let Ok(bytes) = engine.decode(token) else {
+        return false;
+    };
+    let Some(colon) = bytes.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    colon > 0
+        && colon + 1 < bytes.len()
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_graphic() || b == b' ' || b >= 0x80)
+        && std::str::from_utf8(&bytes).is_ok()
+}
+
 /// Shannon entropy in bits per byte.
 pub(crate) fn shannon_entropy(s: &[u8]) -> f64 {
     if s.is_empty() {

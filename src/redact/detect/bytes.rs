@@ -139,8 +139,14 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
         // -recurse`: `config/app/upstream/key:…`; `check_key_value` wants the path).
         .or_else(|| {
             let before = |set: &[u8]| j == 3 || set.contains(&hay[j - 4]);
+            // Or `key` ending a longer name before `=` (`DEPLOY_KEY=…`, `AccountKey=…`; the
+            // name is judged by `check_key_value`'s `named_secret_key`).
+            let named = j > 3
+                && (matches!(hay[j - 4], b'_' | b'-')
+                    || hay[j - 3] == b'K' && hay[j - 4].is_ascii_lowercase());
             (hay[j - 3..j].eq_ignore_ascii_case(b"key")
-                && (hay[q] == b'=' && before(b"?& \t\n\r") || hay[q] == b':' && before(b"/")))
+                && (hay[q] == b'=' && (before(b"?& \t\n\r") || named)
+                    || hay[q] == b':' && before(b"/")))
             .then_some(j - 3)
         })
         // Or `key:` as the whole of a string (`"notes": "key: …"`), unquoted: at the text's
@@ -213,7 +219,7 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     } else if tail(b"parola_segreta") || tail(b"parola segreta") {
         return Some(j - 14);
     } else if tail(b"api key") {
-        // `API key: …` (a key in prose; `api_key_in_prose`).
+        // `API key: …` (a key in prose; `secret_in_prose`).
         return Some(j - 7);
     }
     // A Wi-Fi key in German and French (`WLAN-Schlüssel: …`, `Clé Wi-Fi : …`).

@@ -50,9 +50,14 @@ impl Detector {
             Kind::Anthropic => secret_if(word_bounded, Entity::AnthropicKey, hay, s, e),
             Kind::OpenAi => {
                 let body = &text[3..];
+                // OpenAI's keys hold 32 bytes or more after `sk-` (48, or a project's and a
+                // service account's longer ones); a shorter `sk-` token is another tool's
+                // key (LiteLLM's `master_key: sk-…` of 22), a GENERIC_SECRET by its key's
+                // name (`starts_with_known_secret`). (Sixteenth round, part B.)
                 let ok = word_bounded
                     && (v::secret_placeholder(text)
-                        || body.iter().any(u8::is_ascii_digit)
+                        || openai_body_ok(body)
+                            && body.iter().any(u8::is_ascii_digit)
                             && body.iter().any(u8::is_ascii_alphabetic)
                             && v::shannon_entropy(body) > 3.0);
                 secret_if(ok, Entity::OpenaiKey, hay, s, e)
@@ -104,7 +109,10 @@ impl Detector {
                 let vs = s + text.iter().position(|&b| b == b' ').unwrap_or(0);
                 let vs = vs + hay[vs..e].iter().take_while(|&&b| b == b' ').count();
                 let value = &hay[vs..e];
-                if starts_with_known_secret(value) {
+                // `Basic` only before base64 of `user:password` ("basic Configuration…" is a
+                // word of the sentence). (Sixteenth round, part B.)
+                let basic = text[0] | 0x20 == b'b' && text[1] | 0x20 == b'a';
+                if starts_with_known_secret(value) || basic && !v::basic_credentials(value) {
                     Outcome::Reject
                 } else if v::mixed_classes(value)
                     && v::shannon_entropy(value) >= self.entropy_threshold
@@ -139,9 +147,22 @@ impl Detector {
             Kind::ProsePassword => match prose_keyword(hay, s) {
                 // `api key` (`rejected request with api key …`, `API key: …`): a key.
                 Some((ks, ke)) if ke - ks == 7 && hay[ks..ke].eq_ignore_ascii_case(b"api key") => {
-                    api_key_in_prose(hay, ke, self.entropy_threshold)
+                    secret_in_prose(hay, ke, false, self.entropy_threshold)
                 }
                 Some((ks, ke)) => check_prose_password(hay, ks, ke),
+                None => reject,
+            },
+            Kind::SecretWord => match secret_word_at(hay, s) {
+                Some((ks, ke)) if hay[ks] | 0x20 == b'i' => sql_identified_by(hay, ke),
+                Some((_, ke)) if hay[..ke].ends_with(b"with") => login_with(hay, ke),
+                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"pass") => {
+                    xml_password(hay, ks, ke).unwrap_or(reject)
+                }
+                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"auth") => redis_auth(hay, ke),
+                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"requirepass") => {
+                    requirepass_value(hay, ke)
+                }
+                Some((_, ke)) => secret_in_prose(hay, ke, true, self.entropy_threshold),
                 None => reject,
             },
             Kind::Dob => {
@@ -468,7 +489,11 @@ impl Detector {
                         .iter()
                         .any(|o| o.eq_ignore_ascii_case(&hay[s - 1 - w..s - 1]))
             };
-            if !quoted {
+            // Or a member after the user's in the same object (`"smtp": { "user": "…",
+            // "pass": "…" }`, nodemailer's `auth`). (Sixteenth round, part B.)
+            let quoted_after_user =
+                matches!(key.get(4), Some(b'"' | b'\'')) && user_member_before(hay, s);
+            if !quoted && !quoted_after_user {
                 return Outcome::Reject;
             }
         }
@@ -511,8 +536,9 @@ impl Detector {
                     .iter()
                     .all(|b| b.is_ascii_alphabetic() || *b >= 0x80);
             if v::mixed_classes(value) && !stand_in(value) && !status_word {
-                // An Azure app's client secret (`az ad sp create-for-rbac`).
-                let entity = if azure_app_secret(hay, s) {
+                // An Azure app's client secret (`az ad sp create-for-rbac`), a vendor's token
+                // (`vendor_token`).
+                let entity = if azure_app_secret(hay, s) || vendor_token(value) {
                     Entity::GenericSecret
                 } else {
                     Entity::Password
@@ -553,9 +579,16 @@ impl Detector {
             // a setting named `key` in an INI/TOML section (`[providers.internal]\nkey =
             // "…"`: after a blank or at a line's start, a `[section]` header before) whose
             // value has a key's shape (`setting_key_value`, `secret_token_at`).
+            // Or `key` ending a name that names no public or bookkeeping key (`DEPLOY_KEY=…`,
+            // Azure's `AccountKey=…`, WireGuard's `PresharedKey = …`: `named_secret_key`).
             if (s > 0 && matches!(hay[s - 1], b'?' | b'&'))
                 || !setting_key_value(value)
-                || !(ini_section_before(hay, s) || kv_store_path_before(hay, s, s + sep))
+                || !(ini_section_before(hay, s)
+                    || kv_store_path_before(hay, s, s + sep)
+                    || named_secret_key(hay, s))
+                || (s > 0
+                    && (matches!(hay[s - 1], b'_' | b'-') || hay[s - 1].is_ascii_lowercase())
+                    && !named_secret_key(hay, s))
             {
                 Outcome::Reject
             } else {
@@ -682,6 +715,101 @@ fn kv_store_path_before(hay: &[u8], s: usize, sep: usize) -> bool {
         .count();
     let ps = s - path;
     (ps == 0 || hay[ps - 1] == b'\n') && hay[ps..s].iter().filter(|&&b| b == b'/').count() >= 2
+}
+
+/// A `user`, `username` or `login` member (quoted or not, before `:`) earlier in the object
+/// whose member starts at `s` (the nearest `{` in the 200 bytes before, no `}` between).
+fn user_member_before(hay: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(200);
+    let Some(open) = hay[from..s].iter().rposition(|&b| b == b'{') else {
+        return false;
+    };
+    let obj = &hay[from + open + 1..s];
+    if obj.contains(&b'}') {
+        return false;
+    }
+    (0..obj.len()).any(|i| {
+        (i == 0
+            || matches!(
+                obj[i - 1],
+                b'"' | b'\'' | b' ' | b'\t' | b'\n' | b',' | b'{'
+            ))
+            && [b"username".as_slice(), b"user", b"login"].iter().any(|w| {
+                obj.get(i..i + w.len())
+                    .is_some_and(|x| x.eq_ignore_ascii_case(w))
+                    && {
+                        let mut k = i + w.len();
+                        k += usize::from(matches!(obj.get(k), Some(b'"' | b'\'')));
+                        while matches!(obj.get(k), Some(b' ' | b'\t')) {
+                            k += 1;
+                        }
+                        obj.get(k) == Some(&b':')
+                    }
+            })
+    })
+}
+
+/// Words naming a key that is no secret, as the last word of a name before `key`
+/// (`VAPID_PUBLIC_KEY`, `idempotency_key`, `PartitionKey`, `ssh_host_key`, `gpg_key`: public
+/// keys, their fingerprints, a database's or a cache's keys, an object's path).
+const NOT_SECRET_KEY_WORDS: [&[u8]; 19] = [
+    b"public",
+    b"publishable",
+    b"pub",
+    b"site",
+    b"host",
+    b"idempotency",
+    b"primary",
+    b"foreign",
+    b"sort",
+    b"partition",
+    b"row",
+    b"cache",
+    b"routing",
+    b"object",
+    b"ssh",
+    b"gpg",
+    b"pgp",
+    b"kms",
+    b"fingerprint",
+];
+
+/// `key` at `s` ends a longer name (`DEPLOY_KEY`, `deploy-key`, `AccountKey`,
+/// `PresharedKey`) whose last word is no `NOT_SECRET_KEY_WORDS`, nor holds `public`:
+/// a key of the service it names. (Sixteenth round, part B.)
+fn named_secret_key(hay: &[u8], s: usize) -> bool {
+    let n = hay[..s]
+        .iter()
+        .rev()
+        .take(48)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    let name = &hay[s - n..s];
+    let name = &name[..name
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |p| p + 1)];
+    if name.is_empty() || !name[0].is_ascii_alphabetic() {
+        return false;
+    }
+    // The last word: after the last `_`/`-`/`.`, or a camelCase word's capital (one after a
+    // lower-case letter: `SITE` is one word).
+    let cut = name
+        .iter()
+        .rposition(|&b| matches!(b, b'_' | b'-' | b'.'))
+        .map_or(0, |p| p + 1);
+    let tail = &name[cut..];
+    let camel = (1..tail.len())
+        .rev()
+        .find(|&k| tail[k].is_ascii_uppercase() && tail[k - 1].is_ascii_lowercase())
+        .unwrap_or(0);
+    let last = &tail[camel..];
+    let lower: Vec<u8> = name.iter().map(u8::to_ascii_lowercase).collect();
+    !last.is_empty()
+        && !NOT_SECRET_KEY_WORDS
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(last))
+        && memchr::memmem::find(&lower, b"public").is_none()
 }
 
 /// The value of an INI/TOML setting named `key` (`key = "…"`) that may be a key, not
@@ -820,13 +948,18 @@ fn cvc_header_before(hay: &[u8], start: usize, delim: u8) -> bool {
     false
 }
 
-/// A key stated in prose after `api key` ending at `e` (`rejected request with api key
-/// KUDo4F3…`, `API key: …`, `the API key is …`, quoted or in backticks): the next token, after
-/// an optional `:`/`=` or `is`/`was`, when it has a secret's shape (`secret_token_at`: 16
-/// bytes or more, two of lower case, upper case and digits, above the entropy threshold); a
-/// vendor-shaped key is its own rule's. "api key rotation", "API key ID 42", "the api key
-/// in the vault" hold none.
-fn api_key_in_prose(hay: &[u8], e: usize, threshold: f64) -> Outcome {
+/// A key in prose (`rejected request with api key KUDo4F3…`, `API key: …`, `the API key is
+/// …`, `API key for the sandbox: …`, `webhook signing secret is …`, `service-account token
+/// …`, `token in header was …`), the keyword ending at `e`: the next token, after up to
+/// three plain words (`for the sandbox`, `in header`, `set`) and an optional `:`/`=`/`=>`
+/// or `is`/`was`, when it has a secret's shape (`secret_token_at`: 16 bytes or more, two of
+/// lower case, upper case and digits, above the entropy threshold); a vendor-shaped key is
+/// its own rule's. Not a date or a time (`token expires 2026-01-01T00:00:00Z`), a digest
+/// named by its algorithm (`sha256:…`), a flag or a setting (`--from-literal=…`). "api key
+/// rotation", "API key ID 42", "the api key in the vault" hold none. With `defer_pairs`
+/// (`secret`, `token`), a `:`/`=` right after the keyword is left to the `key=value` rule.
+/// (Words before the value: sixteenth round, part B.)
+fn secret_in_prose(hay: &[u8], e: usize, defer_pairs: bool, threshold: f64) -> Outcome {
     let limit = (e + 160).min(hay.len());
     let blanks = |mut i: usize| {
         while i < limit && matches!(hay[i], b' ' | b'\t') {
@@ -835,20 +968,237 @@ fn api_key_in_prose(hay: &[u8], e: usize, threshold: f64) -> Outcome {
         i
     };
     let mut i = blanks(e);
-    if i < limit && matches!(hay[i], b':' | b'=') {
-        i = blanks(i + 1);
-    } else if hay[i..limit].starts_with(b"is ") {
-        i = blanks(i + 3);
-    } else if hay[i..limit].starts_with(b"was ") {
-        i = blanks(i + 4);
+    // Cisco IOS's encryption type before the value (`key 0 …`, `secret 0 …`): 0 is clear
+    // text, 7 a reversible cipher.
+    let typed = i > e && matches!(hay.get(i), Some(b'0' | b'7')) && hay.get(i + 1) == Some(&b' ');
+    if typed {
+        i = blanks(i + 2);
+    }
+    let mut words = 0;
+    loop {
+        if i < limit && matches!(hay[i], b':' | b'=') {
+            let arrow = hay[i..limit].starts_with(b"=>");
+            // `token = …`, `secret: …` right after the word: the `key=value` rule's (with
+            // its look-alikes, Vault's audit HMACs), when `defer_pairs`.
+            if defer_pairs && words == 0 && !arrow {
+                return Outcome::Reject;
+            }
+            i = blanks(i + 1 + usize::from(arrow));
+            break;
+        }
+        if hay[i..limit].starts_with(b"is ") {
+            i = blanks(i + 3);
+            break;
+        }
+        if hay[i..limit].starts_with(b"was ") {
+            i = blanks(i + 4);
+            break;
+        }
+        let w = hay[i..limit]
+            .iter()
+            .take(13)
+            .take_while(|b| b.is_ascii_alphabetic() || **b == b'-')
+            .count();
+        if words < 3 && (1..=12).contains(&w) && matches!(hay.get(i + w), Some(b' ' | b'\t' | b':'))
+        {
+            words += 1;
+            i = blanks(i + w);
+            continue;
+        }
+        break;
     }
     let Some((vs, ve)) = value_at(hay, i, limit) else {
         return Outcome::Reject;
     };
-    if i == e || memchr::memmem::find(&hay[vs..ve], b"://").is_some() {
+    // IOS takes the rest of the line: a final `.` is the key's.
+    let ve = if typed { token_end(hay, vs, limit) } else { ve };
+    let v = &hay[vs..ve];
+    let date = v.len() > 4 && v[..4].iter().all(u8::is_ascii_digit) && v[4] == b'-';
+    let digest = v.iter().take(16).any(|&b| b == b':');
+    // A command's flag or a setting (`kubectl create secret generic api
+    // --from-literal=API_KEY=…`): the key rule reads it; base64's padding `=` ends a value.
+    let setting = v[0] == b'-'
+        || v.iter()
+            .position(|&b| b == b'=')
+            .is_some_and(|k| v[k..].iter().any(|&b| b != b'='));
+    if i == e || date || digest || setting || memchr::memmem::find(v, b"://").is_some() {
         return Outcome::Reject;
     }
-    secret_token_at(hay, vs, ve, threshold)
+    match secret_token_at(hay, vs, ve, threshold) {
+        // Not trimmed after IOS's encryption type (`secret_token_at` drops a final `.`).
+        Outcome::Hit(mut h) if typed => {
+            h.end = ve;
+            Outcome::Hit(h)
+        }
+        o => o,
+    }
+}
+
+/// The password of SQL's `CREATE USER … IDENTIFIED BY '…'` / `ALTER USER …` (MySQL,
+/// MariaDB, Oracle; MySQL 8's `IDENTIFIED WITH caching_sha2_password BY '…'`), `IDENTIFIED`
+/// ending at `e`: the quoted (or bare, Oracle's) value after `BY`, when it reads as a
+/// password. Not a stored hash (`IDENTIFIED BY PASSWORD '*6BB4…'`, `IDENTIFIED WITH … AS
+/// '…'`) nor a placeholder. (Sixteenth round, part B.)
+fn sql_identified_by(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 120).min(hay.len());
+    let word_at = |i: usize, w: &[u8]| {
+        hay.get(i..i + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
+    };
+    let mut i = e + usize::from(hay.get(e) == Some(&b' '));
+    if word_at(i, b"with ") {
+        i += 5;
+        i += hay[i..limit]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        i += usize::from(hay.get(i) == Some(&b' '));
+    }
+    if !word_at(i, b"by ") || word_at(i + 3, b"password ") {
+        return Outcome::Reject;
+    }
+    i += 3;
+    let (vs, ve) = match hay.get(i) {
+        Some(&q @ (b'\'' | b'"')) => {
+            let n = hay[i + 1..limit]
+                .iter()
+                .take_while(|&&b| b != q && b != b'\n')
+                .count();
+            if hay.get(i + 1 + n) != Some(&q) {
+                return Outcome::Reject;
+            }
+            (i + 1, i + 1 + n)
+        }
+        _ => match value_at(hay, i, limit) {
+            Some(v) => v,
+            None => return Outcome::Reject,
+        },
+    };
+    if password_like(&hay[vs..ve]) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    }
+}
+
+/// The password of `AUTH` at `redis-cli`'s prompt, `AUTH` ending at `e`: the last argument
+/// (`AUTH password`, Redis 6's `AUTH username password`), when it reads as a password.
+/// (Sixteenth round, part B.)
+fn redis_auth(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 160).min(hay.len());
+    let line = e + hay[e..limit]
+        .iter()
+        .take_while(|&&b| b != b'\n' && b != b'\r')
+        .count();
+    let args: Vec<(usize, usize)> = hay[e..line]
+        .split(|&b| b == b' ')
+        .scan(e, |at, w| {
+            let r = (*at, *at + w.len());
+            *at += w.len() + 1;
+            Some(r)
+        })
+        .filter(|(a, b)| b > a)
+        .collect();
+    match args.as_slice() {
+        [.., (vs, ve)] if args.len() <= 2 => {
+            let (vs, ve) = (*vs, *ve);
+            let quoted = matches!(hay[vs], b'"' | b'\'') && ve - vs > 2 && hay[ve - 1] == hay[vs];
+            let (vs, ve) = if quoted { (vs + 1, ve - 1) } else { (vs, ve) };
+            if password_like(&hay[vs..ve]) {
+                Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+            } else {
+                Outcome::Reject
+            }
+        }
+        _ => Outcome::Reject,
+    }
+}
+
+/// The password after `log in with`, `login with`, `sign in with` ending at `e` ("you can
+/// log in with Kolibri1586!", "[user] login with DUiNRoOs#91 and change it"): the next
+/// token when it reads as a password with no keyword (`bare_password`, `strong_password`).
+/// "login with Google", "log in with your e-mail", "sign in with SSO" hold none.
+/// (Sixteenth round, part B.)
+fn login_with(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 80).min(hay.len());
+    let i = e + hay[e..limit].iter().take_while(|&&b| b == b' ').count();
+    match value_at(hay, i, limit) {
+        Some((vs, ve)) if bare_password(&hay[vs..ve]) || strong_password(&hay[vs..ve]) => {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        }
+        _ => Outcome::Reject,
+    }
+}
+
+/// The keyword `secret` or `token` whose trigger (`cret `, `oken `: `more_triggers`) is at
+/// `p`, as (start, end): a word of its own (not `mytoken`), a blank after it; or Cisco
+/// IOS's `key` before an encryption type (`key 0 …`), `community` after `snmp-server `,
+/// SQL's `IDENTIFIED` (from `dentified `), `log in with` and its kin (from `in with `),
+/// `AUTH` at `redis-cli`'s prompt (from `> AUTH `), Redis's `requirepass`, an XML element
+/// named `pass` (`<Pass …>`, OFX's `<USERPASS>`).
+pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
+    // A word of its own, not an identifier's last part (`client_token = …`, `X-Token`).
+    let boundary =
+        |s: usize| s == 0 || !(v::is_word(hay[s - 1]) || matches!(hay[s - 1], b'-' | b'.'));
+    // Cisco IOS: `key 0 …` (a TACACS+/RADIUS server's key), `snmp-server community …`.
+    if hay[p..].starts_with(b"key 0 ") || hay[p..].starts_with(b"key 7 ") {
+        return boundary(p).then_some((p, p + 3));
+    }
+    // An element named `pass` (FileZilla's `<Pass encoding="base64">…`, `<Pass>…`) or
+    // OFX's `<USERPASS>…` (`xml_password`).
+    if hay[p..].starts_with(b"USERPASS>") {
+        return Some((p + 4, p + 8));
+    }
+    if hay[p..].starts_with(b"<Pass ") || hay[p..].starts_with(b"<Pass>") {
+        return Some((p + 1, p + 5));
+    }
+    // Redis's `requirepass` (`requirepass_value`).
+    if hay[p..].starts_with(b"requirepass") {
+        return boundary(p).then_some((p, p + 11));
+    }
+    // `AUTH` at `redis-cli`'s prompt (`redis> AUTH …`, `127.0.0.1:6379> AUTH …`).
+    if hay[p..].starts_with(b"> AUTH ") || hay[p..].starts_with(b"> auth ") {
+        let line = hay[..p]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |k| k + 1);
+        let prompt = &hay[line..p];
+        let port = prompt.iter().rposition(|&b| b == b':').is_some_and(|c| {
+            c + 1 < prompt.len() && prompt[c + 1..].iter().all(u8::is_ascii_digit)
+        });
+        return (prompt.eq_ignore_ascii_case(b"redis") || port).then_some((p + 2, p + 6));
+    }
+    // `log in with`, `login with`, `sign in with` (`login_with`).
+    if hay[p..].starts_with(b"in with ") {
+        let s = [b"log ".as_slice(), b"log", b"sign "]
+            .iter()
+            .find(|w| p >= w.len() && hay[p - w.len()..p].eq_ignore_ascii_case(w))
+            .map(|w| p - w.len())?;
+        return boundary(s).then_some((s, p + 7));
+    }
+    // SQL's `IDENTIFIED` (`sql_identified_by`).
+    if hay[p..].starts_with(b"dentified ") || hay[p..].starts_with(b"DENTIFIED ") {
+        let s = p.checked_sub(1)?;
+        return (hay[s] | 0x20 == b'i' && boundary(s)).then_some((s, p + 9));
+    }
+    if hay[p..].starts_with(b"community ") {
+        return hay[..p].ends_with(b"snmp-server ").then_some((p, p + 9));
+    }
+    let back = if hay[p..].starts_with(b"cret ") {
+        2
+    } else if hay[p..].starts_with(b"oken ") {
+        1
+    } else {
+        return None;
+    };
+    let s = p.checked_sub(back)?;
+    let head = &hay[s..p];
+    let ok = if back == 2 {
+        head.eq_ignore_ascii_case(b"se")
+    } else {
+        head.eq_ignore_ascii_case(b"t")
+    };
+    (ok && boundary(s)).then_some((s, p + 4))
 }
 
 /// A secret without a vendor shape at `hay[vs..e]` (`secret_access_key VALUE`, the secret
@@ -1358,7 +1708,14 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
                 || matches!(pw[0], b'$' | b'{' | b'<' | b'*' | b'%')
                 || pw.iter().all(|&b| matches!(b, b'x' | b'X' | b'*'))
                 || variable_reference(pw);
-            (!template).then(|| Hit::new(Entity::Password, u + c + 1, at))
+            // A token as the password (`https://oauth2:…@gitlab…`, `x-access-token:…`): a
+            // GENERIC_SECRET.
+            let entity = if token_user(&info[..c]) || vendor_token(pw) {
+                Entity::GenericSecret
+            } else {
+                Entity::Password
+            };
+            (!template).then(|| Hit::new(entity, u + c + 1, at))
         }
         // A Sentry DSN's key (`https://KEY@o1.ingest.sentry.io/…`) is public: Sentry's
         // documentation says a DSN may be published (it only lets one send events), so the
@@ -1379,6 +1736,69 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
             }),
     };
     Some(cred)
+}
+
+/// The end of the token at `vs`: the first blank, quote or line break (before `limit`).
+fn token_end(hay: &[u8], vs: usize, limit: usize) -> usize {
+    vs + hay[vs..limit]
+        .iter()
+        .take_while(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))
+        .count()
+}
+
+/// A table cell shaped as a token, not a password (`table::text_table_secrets`): a vendor's
+/// token (`vendor_token`), a lower-case prefix and `_` before 16 bytes or more (`cs_…`,
+/// `sess_…`), or 32 bytes or more of base64 / hex / URL-safe (or URL-encoded) characters; of a secret's
+/// entropy (`secret_token_at`).
+pub(super) fn token_cell(v: &[u8], threshold: f64) -> bool {
+    let prefix = v
+        .iter()
+        .take(7)
+        .take_while(|b| b.is_ascii_lowercase())
+        .count();
+    let prefixed =
+        (2..=6).contains(&prefix) && v.get(prefix) == Some(&b'_') && v.len() >= prefix + 17;
+    let long = v.len() >= 32
+        && v.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'%')
+        });
+    (vendor_token(v) || prefixed || long)
+        && matches!(secret_token_at(v, 0, v.len(), threshold), Outcome::Hit(_))
+}
+
+/// A URL's user name that says its password is a token: GitLab's `oauth2` and
+/// `gitlab-ci-token`, GitHub's `x-access-token`, Bitbucket's `x-token-auth`, `token`.
+/// (Sixteenth round, part B.)
+fn token_user(user: &[u8]) -> bool {
+    [
+        b"oauth2".as_slice(),
+        b"gitlab-ci-token",
+        b"x-access-token",
+        b"x-token-auth",
+        b"token",
+    ]
+    .iter()
+    .any(|u| u.eq_ignore_ascii_case(user))
+}
+
+/// A value bearing the prefix of a vendor's API token that has no rule of its own (GitLab's
+/// `glpat-`, `gldt-`, `glrt-`; Grafana's `glc_`, `glsa_`; npm's `npm_`, PyPI's `pypi-`,
+/// Hugging Face's `hf_`, DigitalOcean's `dop_v1_`, Shopify's `shpat_`), 16 bytes or more
+/// after it: a token, a GENERIC_SECRET even where a password is asked for (Grafana Cloud's
+/// `basicAuthPassword: glc_…`). (Sixteenth round, part B.)
+pub(super) fn vendor_token(v: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 10] = [
+        b"glpat-", b"gldt-", b"glrt-", b"glc_", b"glsa_", b"npm_", b"pypi-", b"hf_", b"dop_v1_",
+        b"shpat_",
+    ];
+    PREFIXES.iter().any(|p| {
+        v.strip_prefix(*p).is_some_and(|body| {
+            body.len() >= 16
+                && body
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        })
+    })
 }
 
 /// The host at the start of `rest` (up to `/`, `:`, `?`, a blank or a quote) is Sentry's
@@ -1432,6 +1852,36 @@ fn ssh_target(hay: &[u8], s: usize, e: usize) -> bool {
         &hay[w..k],
         b"ssh" | b"scp" | b"sftp" | b"rsync" | b"mosh" | b"ssh-copy-id"
     ) && hay.get(k) == Some(&b' ')
+}
+
+/// A login written as `ADDRESS / PASSWORD` ending its line (`Portal login for them:
+/// ops@example.it / Vesuvio1971%`, `Identifiants du portail : a.b@example.fr / …`), the
+/// address ending at `e`: the token after ` / ` up to the line's end, when it reads as a
+/// password with no keyword (`bare_password`, `strong_password`: a phone number, a name or
+/// a second address after the `/` is none). (Sixteenth round, part B.)
+#[cold]
+#[inline(never)]
+pub(super) fn password_after_email(hay: &[u8], e: usize) -> Option<Hit> {
+    if !hay[e..].starts_with(b" / ") {
+        return None;
+    }
+    let vs = e + 3;
+    let ve = vs
+        + hay[vs..]
+            .iter()
+            .take(65)
+            .take_while(|b| !b.is_ascii_whitespace())
+            .count();
+    let blanks = hay[ve..]
+        .iter()
+        .take_while(|&&b| matches!(b, b' ' | b'\t'))
+        .count();
+    let v = &hay[vs..ve];
+    let line_end = hay
+        .get(ve + blanks)
+        .is_none_or(|&b| matches!(b, b'\r' | b'\n'));
+    (line_end && (bare_password(v) || strong_password(v)))
+        .then(|| Hit::new(Entity::Password, vs, ve))
 }
 
 /// After the address `hay[s..e]` and its `:` stands a password, not a path: six bytes or
@@ -1577,6 +2027,7 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
     match kind {
         Kind::Phone => return Ok(phone_end(hay, p)),
         Kind::ProsePassword => return Ok(prose_keyword(hay, p).map(|(_, e)| e)),
+        Kind::SecretWord => return Ok(secret_word_at(hay, p).map(|(_, e)| e)),
         Kind::Github => return Ok(github_end(hay, p)),
         _ => {}
     }
@@ -1678,8 +2129,29 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
     })
 }
 
+/// The fewest bytes after `sk-` of an OpenAI key (legacy keys hold 48, project keys more).
+const OPENAI_BODY_MIN: usize = 32;
+
+/// Whether `body` (after `sk-`) is long enough for an OpenAI key: `OPENAI_BODY_MIN` bytes,
+/// or a project's, service account's or admin key's (`proj-`, `svcacct-`, `admin-`: the
+/// names are OpenAI's own) of any length the pattern takes.
+fn openai_body_ok(body: &[u8]) -> bool {
+    body.len() >= OPENAI_BODY_MIN
+        || [b"proj-".as_slice(), b"svcacct-", b"admin-"]
+            .iter()
+            .any(|p| body.starts_with(p))
+}
+
 /// A value that a more specific secret rule will name better than GENERIC_SECRET.
 pub(super) fn starts_with_known_secret(v: &[u8]) -> bool {
+    // A short `sk-` token is no OpenAI key (`OPENAI_BODY_MIN`): the key's name names it.
+    if v.starts_with(b"sk-") && !v.starts_with(b"sk-ant-") {
+        let body = v[3..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+            .count();
+        return openai_body_ok(&v[3..3 + body]);
+    }
     const PREFIXES: [&[u8]; 19] = [
         b"eyJ",
         b"sk-",
@@ -1744,6 +2216,12 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
     if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
         return htpasswd_password(hay, e);
+    }
+    // An XML element or attribute named for the password (`<Password><Value>…</Value>`,
+    // `<AdministratorPassword>`, `<Pass encoding="base64">…`, OFX's `<USERPASS>…`), or a
+    // closing tag (`</Password>`).
+    if let Some(o) = xml_password(hay, s, e) {
+        return o;
     }
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
@@ -1851,6 +2329,17 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     i = skip_blanks(i);
     if ww && !matches!(hay.get(i), Some(b':' | b'=')) {
         return Outcome::Reject;
+    }
+    // Cisco IOS's encryption type before the password (`username netops privilege 15
+    // password 0 …`; 0 is clear text, 7 a reversible cipher). (Sixteenth round, part B.)
+    if i > e && matches!(hay.get(i), Some(b'0' | b'7')) && hay.get(i + 1) == Some(&b' ') {
+        if let Some((vs, _)) = value_at(hay, skip_blanks(i + 2), limit) {
+            // IOS takes the rest of the line: a final `.` is the password's.
+            let ve = token_end(hay, vs, limit);
+            if password_like(&hay[vs..ve]) {
+                return Outcome::Hit(Hit::new(Entity::Password, vs, ve));
+            }
+        }
     }
     // An adjective after the keyword, as the Romance languages place it ("contraseña
     // provisional …", "mot de passe temporaire …"): the value right after it.
@@ -1973,6 +2462,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         if vs < limit && hay[vs] == b':' && hay[c_end - 1] != b':' {
             vs = skip_blanks(vs + 1);
         }
+        // pgcrypto's `crypt('…', gen_salt('bf'))`: its first argument is the plain text.
+        if let Some(o) = pgcrypto_plaintext(hay, vs, limit) {
+            return o;
+        }
         let Some((vs, ve)) = value_at(hay, vs, limit) else {
             return Outcome::Reject;
         };
@@ -2018,6 +2511,148 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
     }
     Outcome::Reject
+}
+
+/// Redis's password setting, `requirepass` ending at `e`: its value in `redis.conf` and
+/// `CONFIG SET requirepass …` (after blanks), or in `redis-cli`'s reply to `CONFIG GET
+/// requirepass` (`1) "requirepass"` then `2) "…"` on the next line), when it reads as a
+/// password. (Sixteenth round, part B.)
+fn requirepass_value(hay: &[u8], e: usize) -> Outcome {
+    let limit = (e + 120).min(hay.len());
+    let mut i = e;
+    if hay.get(i) == Some(&b'"') {
+        i += 1;
+        i += usize::from(hay.get(i) == Some(&b'\r'));
+        if hay.get(i) != Some(&b'\n') || !hay[i + 1..limit].starts_with(b"2) ") {
+            return Outcome::Reject;
+        }
+        i += 4;
+    } else {
+        let b = hay[i..limit].iter().take_while(|&&b| b == b' ').count();
+        if b == 0 {
+            return Outcome::Reject;
+        }
+        i += b;
+    }
+    match value_at(hay, i, limit) {
+        Some((vs, ve)) if password_like(&hay[vs..ve]) => {
+            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+        }
+        _ => Outcome::Reject,
+    }
+}
+
+/// The configuration passes of a Windows answer file (`<settings pass="oobeSystem">` in
+/// `unattend.xml`): the schema's names, no password.
+const WINDOWS_SETUP_PASSES: [&[u8]; 7] = [
+    b"windowsPE",
+    b"offlineServicing",
+    b"generalize",
+    b"specialize",
+    b"auditSystem",
+    b"auditUser",
+    b"oobeSystem",
+];
+
+/// The password keyword at `hay[s..e]` in XML (Sixteenth round, part B), `None` elsewhere:
+/// - a closing tag (`</Password>`, `</AdministratorPassword>`): nothing follows it;
+/// - an attribute `pass="…"` naming a Windows setup pass (`WINDOWS_SETUP_PASSES`): nothing;
+/// - an element's start tag: the keyword is its name or the name's tail after a word
+///   (`<AdministratorPassword>`, `<DbPassword>`; `pass` only as OFX's `<USERPASS>`), with
+///   attributes or not (FileZilla's `<Pass encoding="base64">`): the element's text, or the
+///   text of a `<Value>` child (`unattend.xml`: `<Password><Value>…</Value>`), up to the
+///   next tag or the line's end (OFX 1.x is SGML: `<USERPASS>…` has no end tag), when it
+///   reads as a password (`password_like`).
+fn xml_password(hay: &[u8], s: usize, e: usize) -> Option<Outcome> {
+    let name = hay[..s]
+        .iter()
+        .rev()
+        .take(24)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let open = s - name;
+    if open >= 2 && hay[open - 1] == b'/' && hay[open - 2] == b'<' {
+        return Some(Outcome::Reject);
+    }
+    if name == 0
+        && s > 0
+        && matches!(hay[s - 1], b' ' | b'\t')
+        && hay[e..].starts_with(b"=\"")
+        && e - s == 4
+    {
+        let v = &hay[e + 2..];
+        let n = v.iter().take(24).take_while(|&&b| b != b'"').count();
+        if WINDOWS_SETUP_PASSES.iter().any(|w| *w == &v[..n]) {
+            return Some(Outcome::Reject);
+        }
+        return None;
+    }
+    if open == 0 || hay[open - 1] != b'<' {
+        return None;
+    }
+    let kw = &hay[s..e];
+    let word_pass = kw.eq_ignore_ascii_case(b"pass");
+    if word_pass && name > 0 && !hay[open..s].eq_ignore_ascii_case(b"user") {
+        return None;
+    }
+    // The start tag's end: at once, or after attributes on the same line.
+    let limit = (e + 160).min(hay.len());
+    let mut i = e;
+    if matches!(hay.get(i), Some(b' ' | b'\t')) {
+        i += hay[i..limit]
+            .iter()
+            .take(64)
+            .take_while(|&&b| !matches!(b, b'>' | b'<' | b'\r' | b'\n'))
+            .count();
+    }
+    if hay.get(i) != Some(&b'>') {
+        return None;
+    }
+    let mut vs = i + 1;
+    if hay
+        .get(vs..vs + 7)
+        .is_some_and(|t| t.eq_ignore_ascii_case(b"<Value>"))
+    {
+        vs += 7;
+    }
+    let ve = vs
+        + hay[vs..limit]
+            .iter()
+            .take_while(|&&b| !matches!(b, b'<' | b'\r' | b'\n'))
+            .count();
+    // A text flattened to one line (` | ` for its line breaks, as a log writes it).
+    let ve = vs + memchr::memmem::find(&hay[vs..ve], b" | ").unwrap_or(ve - vs);
+    let v = &hay[vs..ve];
+    Some(if ve < hay.len() && ve < limit && password_like(v) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
+}
+
+/// PostgreSQL's pgcrypto hashing a password as it is stored (`UPDATE users SET password =
+/// crypt('…', gen_salt('bf'))`) at `i`: the quoted first argument is the password in plain
+/// text, when it reads as one. `None` for any other value. (Sixteenth round, part B.)
+fn pgcrypto_plaintext(hay: &[u8], i: usize, limit: usize) -> Option<Outcome> {
+    if !hay
+        .get(i..i + 7)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"crypt('"))
+    {
+        return None;
+    }
+    let vs = i + 7;
+    let ve = vs + hay[vs..limit].iter().take_while(|&&b| b != b'\'').count();
+    let rest = &hay[ve.min(limit)..limit];
+    let salted = rest.starts_with(b"',") && {
+        let r = &rest[2..];
+        let r = &r[r.iter().take_while(|&&b| b == b' ').count()..];
+        r.len() >= 9 && r[..9].eq_ignore_ascii_case(b"gen_salt(")
+    };
+    Some(if salted && password_like(&hay[vs..ve]) {
+        Outcome::Hit(Hit::new(Entity::Password, vs, ve))
+    } else {
+        Outcome::Reject
+    })
 }
 
 /// Whether the token at `hay[vs..ve]` is a setting's name or a whole setting: a `:` right
@@ -2559,6 +3194,10 @@ pub(super) fn password_like(v: &[u8]) -> bool {
     if NOT_PASSWORDS.iter().any(|w| w.eq_ignore_ascii_case(v)) {
         return false;
     }
+    // MySQL's stored hash (`*` and 40 hex digits: `IDENTIFIED BY PASSWORD '*6BB4…'`).
+    if v.len() == 41 && v[0] == b'*' && v[1..].iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
     let (classes, strong_class) = password_classes(v);
     (classes >= 2 && strong_class && v::shannon_entropy(v) >= 2.0) || passphrase(v)
 }
@@ -2896,7 +3535,7 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             Some((p, p + 2))
         }
         // `api key` before a blank (the ` key ` literal): a key in prose
-        // (`api_key_in_prose`).
+        // (`secret_in_prose`).
         b'k' if at(p, b"key ") && before(b"api ") => Some((p - 4, p + 3)),
         // A Wi-Fi key: `key` after a network word (`wifi`, `WLAN`, `WPA`, `SSID`, `router`,
         // `hub`, `network`) in the 60 bytes before.

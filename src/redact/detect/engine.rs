@@ -474,6 +474,16 @@ impl Detector {
                 }
                 continue;
             }
+            if found.is_none() && self.rules[rule].0 == Kind::SecretWord {
+                // The secret column of a pipe / Markdown table (`secret_column`).
+                if self.secret_column(hay, p, rule, out) {
+                    done_at = p;
+                    if first_only {
+                        return;
+                    }
+                }
+                continue;
+            }
             if let Some((h, rule)) = found {
                 covered_to = h.end;
                 done_at = p;
@@ -519,6 +529,31 @@ impl Detector {
                 self.push(out, Hit::new(Entity::Password, s, e), rule);
             }
         }
+        out.len() > before
+    }
+
+    /// At `secret`/`token` that states no secret (out of line, as `password_column`): the
+    /// cells of the table column it heads (`table::text_table_secrets`), pushed. Whether
+    /// there were any. (Sixteenth round, part B.)
+    #[inline(never)]
+    fn secret_column(
+        &self,
+        hay: &[u8],
+        p: usize,
+        rule: usize,
+        out: &mut Vec<(Hit, usize)>,
+    ) -> bool {
+        let before = out.len();
+        // The trigger is `cret `/`oken ` inside the word.
+        let p = secret_word_at(hay, p).map_or(p, |(s, _)| s);
+        super::table::text_table_secrets(hay, p, self.entropy_threshold, &mut |s, e, pw| {
+            let entity = if pw {
+                Entity::Password
+            } else {
+                Entity::GenericSecret
+            };
+            self.push(out, Hit::new(entity, s, e), rule);
+        });
         out.len() > before
     }
 
@@ -571,6 +606,12 @@ impl Detector {
             self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
             if hay.get(e) == Some(&b':') {
                 if let Some(pw) = sasl_passwd_password(hay, s, e) {
+                    self.push(out, pw, usize::MAX - 1);
+                    return pw.end;
+                }
+            }
+            if hay.get(e) == Some(&b' ') {
+                if let Some(pw) = password_after_email(hay, e) {
                     self.push(out, pw, usize::MAX - 1);
                     return pw.end;
                 }

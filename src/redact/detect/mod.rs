@@ -485,6 +485,8 @@ mod tests_r15b;
 #[cfg(test)]
 mod tests_r15c;
 #[cfg(test)]
+mod tests_r16b;
+#[cfg(test)]
 mod tests_r16c;
 #[cfg(test)]
 mod tests_r16d;

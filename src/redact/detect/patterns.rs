@@ -21,6 +21,7 @@ pub(super) enum Kind {
     AwsSecretWord,
     KeyValue,
     ProsePassword,
+    SecretWord,
     Dob,
     Iban,
     Card,
@@ -73,7 +74,8 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
         // A shorter body is a documentation placeholder when it names an example (`check`).
         (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}|AIza[0-9A-Za-z_\-]{16,34}".into()),
-        (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
+        // And HTTP Basic credentials (`Authorization: Basic …`: base64 of `user:password`).
+        (Kind::Bearer, &[E::GenericSecret], r"(?i:bearer|basic) +[A-Za-z0-9\-._~+/]{16,}=*".into()),
         // AWS's documented example secret access keys, wherever they stand: placeholders.
         (Kind::AwsExampleSecret, &[E::GenericSecret], r"(?:wJalrXUtnFEMI/K7MDENG/bPxRfiCY|je7MtGbClwBF/2Zp9Utk/h3yCo8nvb)EXAMPLEKEY".into()),
         // The AWS CLI's and credentials files' blank-separated form (`aws configure set
@@ -89,6 +91,16 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             &[E::Password, E::GenericSecret],
             // Matched by hand (`prose_keyword`); the pattern documents what it accepts.
             r"(?i:password|passwort|kennwort|passphrase|passcode|passwd|mot de passe|mdp|wachtwoord|contrase(?:\xC3\xB1|\xC3\x91|n)a)".into(),
+        ),
+        // `secret`/`token` in prose, a blank after it (`webhook signing secret is …`,
+        // `service-account token …`), Cisco IOS's `key 0 …` and `snmp-server community …`;
+        // SQL's `IDENTIFIED BY '…'`, `log in with …`, `redis> AUTH …`, `requirepass …`,
+        // `<Pass …>`, `<USERPASS>` (passwords): matched by hand (`secret_word_at`,
+        // `secret_in_prose`); the pattern documents what it accepts.
+        (
+            Kind::SecretWord,
+            &[E::GenericSecret, E::Password],
+            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
         ),
         (
             Kind::Dob,
@@ -291,6 +303,35 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             "DMG*D8*",
             "(0010,0030)",
             "fecha nac",
+        ],
+        // `Authorization: Basic …` (its case variants are added as `bearer`'s).
+        Kind::Bearer => &["basic "],
+        // (Sixteenth round, part B.)
+        Kind::SecretWord => &[
+            // `secret ` and `token ` (any first letter's case) from their second and third
+            // letters: `se`/`to` open too many words of clean text for the short-text
+            // prefilter (`pairs`), `cr`/`ok` open few.
+            "cret ",
+            "oken ",
+            // Cisco IOS's keys and communities (`tacacs server …\n key 0 …`, `snmp-server
+            // community … RO`): `0` (or `7`) is the encryption type before the value.
+            "key 0 ",
+            "key 7 ",
+            "community ",
+            // SQL's `CREATE USER … IDENTIFIED BY '…'` (MySQL, Oracle): a password.
+            "dentified ",
+            "DENTIFIED ",
+            // `log in with …`, `login with …`, `sign in with …` (a password; `login_with`).
+            "in with ",
+            // `redis> AUTH …` (a password; `redis_auth`).
+            "> AUTH ",
+            "> auth ",
+            // Redis's `requirepass …` (`requirepass_value`).
+            "requirepass",
+            // FileZilla's `<Pass encoding="base64">…`, OFX's `<USERPASS>…` (`xml_password`).
+            "USERPASS>",
+            "<Pass ",
+            "<Pass>",
         ],
         _ => &[],
     }

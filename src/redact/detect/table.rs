@@ -387,6 +387,59 @@ fn column_cells(
     }
 }
 
+/// Whether a header cell names a secret column: `secret` or `token`, alone or after one word
+/// (`Secret`, `client_secret`, `api token`); not `secret_store`, `token_ttl`.
+/// (Sixteenth round, part B.)
+fn secret_header(cell: &str) -> bool {
+    if cell.len() > 32 {
+        return false;
+    }
+    let norm: String = cell
+        .trim()
+        .chars()
+        .map(|c| match c {
+            ' ' | '-' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    ["secret", "token"].iter().any(|w| {
+        norm == *w
+            || norm.strip_suffix(w).is_some_and(|head| {
+                head.len() > 1 && head.ends_with('_') && !head[..head.len() - 1].contains('_')
+            })
+    })
+}
+
+/// The secrets in the rows of a text table whose header cell at the trigger `p` names a
+/// secret column (`secret_header`: a runbook's `| System | User | Secret | Notes |`): a
+/// token-shaped cell (`token_cell`) is a GENERIC_SECRET, any other that reads as a password
+/// (`password_like`) a PASSWORD; a vendor's key there is left to its own rule, a mask or a
+/// `-` is none. (Sixteenth round, part B.)
+pub(super) fn text_table_secrets(
+    hay: &[u8],
+    p: usize,
+    threshold: f64,
+    found: &mut dyn FnMut(usize, usize, bool),
+) {
+    column_cells(hay, p, &secret_header, &mut |start, end| {
+        // A `*` ending the cell is the value's when none opens it (Markdown's `**bold**`).
+        let end = if hay[start - 1] == b'*' {
+            end
+        } else {
+            end + hay[end..].iter().take_while(|&&b| b == b'*').count()
+        };
+        let v = &hay[start..end];
+        if super::check::starts_with_known_secret(v) {
+            return;
+        }
+        if super::check::token_cell(v, threshold) {
+            found(start, end, false);
+        } else if super::check::password_like(v) {
+            found(start, end, true);
+        }
+    });
+}
+
 /// Whether a header cell names a password column: `password` (`passwd`, `Passwort`,
 /// `Kennwort`, `wachtwoord`, `mot de passe`, `contraseña`), alone or after one word
 /// (`login_password`, a password manager's export; `db_password`); not `password_hint`,
