@@ -113,10 +113,10 @@ impl Detector {
             }
         }
         let [(lits, teddy_rule), (more_lits, more_rule)] = tiers;
-        if lits.is_empty() || lits.len() >= 128 || more_lits.len() + PROSE_LITERALS.len() >= 128 {
+        if lits.is_empty() || lits.len() >= 128 || more_lits.len() >= 128 {
             return None;
         }
-        let prose = prose_rule.map(|i| ProseTriggers::new(i, &more_lits, more_rule.clone()));
+        let prose = prose_rule.map(ProseTriggers::new);
         let teddy_of = |lits: &[String]| {
             aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)

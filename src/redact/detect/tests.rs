@@ -201,8 +201,7 @@ fn short_haystacks_still_find_every_trigger() {
     }
     assert!(lits.len() > 40);
     for lit in &lits {
-        // Short text, and text long enough for the prose searcher (which holds the second
-        // tier's literals there).
+        // Short text, and text long enough for every searcher's SIMD path.
         let long = format!("{lit} {}", "filler ".repeat(12));
         for hay in [lit.clone(), format!("a {lit}"), format!("{lit}x"), long] {
             let mut cands = Vec::new();
@@ -216,48 +215,6 @@ fn short_haystacks_still_find_every_trigger() {
     let mut cands = Vec::new();
     d.trigger_candidates(b"Jane Roe 42", &mut cands);
     assert!(cands.is_empty());
-}
-
-/// The prose searcher also holds the second trigger tier's literals; it resumes one byte
-/// after each match's start, so overlapping matches are all reported, but of two literals
-/// starting at the same byte only one is: no literal of one set may begin one of the other.
-#[test]
-fn second_tier_literals_never_share_a_start_with_the_prose_keywords() {
-    let d = det();
-    let Some(fast) = &d.fast else {
-        return;
-    };
-    assert!(
-        fast.more.is_some(),
-        "the second tier is empty: this test checks nothing"
-    );
-    let mut more = Vec::new();
-    for (kind, _) in &d.rules {
-        for t in more_triggers(*kind) {
-            more.extend(match kind {
-                Kind::Dob | Kind::Bearer => case_variants(t),
-                _ => vec![t.to_string()],
-            });
-        }
-    }
-    let overlap = |a: &[u8], b: &[u8]| b.starts_with(a);
-    for m in &more {
-        for (p, _) in PROSE_LITERALS {
-            let m = m.as_bytes();
-            assert!(
-                !overlap(m, p) && !overlap(p, m),
-                "{:?} / {:?}",
-                String::from_utf8_lossy(m),
-                String::from_utf8_lossy(p)
-            );
-        }
-    }
-    // Overlapping matches are all reported: `PASSWD` ends with the `D` that `D.N.` begins.
-    let hay = format!("PASSWD.N.: 26/03/1973 {}", "filler ".repeat(12));
-    let mut cands = Vec::new();
-    d.trigger_candidates(hay.as_bytes(), &mut cands);
-    let dob = d.rules.iter().position(|(k, _)| *k == Kind::Dob);
-    assert!(cands.contains(&(5, dob.unwrap_or(usize::MAX))), "{cands:?}");
 }
 
 #[test]
