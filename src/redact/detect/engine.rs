@@ -464,19 +464,17 @@ impl Detector {
                 }
                 continue;
             }
-            if found.is_none() && self.rules[rule].0 == Kind::ProsePassword {
-                // The password column of a CSV / pipe / Markdown table (`password_column`).
-                if self.password_column(hay, p, rule, out) {
-                    done_at = p;
-                    if first_only {
-                        return;
-                    }
-                }
-                continue;
-            }
-            if found.is_none() && self.rules[rule].0 == Kind::SecretWord {
-                // The secret column of a pipe / Markdown table (`secret_column`).
-                if self.secret_column(hay, p, rule, out) {
+            if found.is_none()
+                && matches!(self.rules[rule].0, Kind::ProsePassword | Kind::SecretWord)
+            {
+                // The password column of a CSV / pipe / Markdown table (`password_column`),
+                // the secret column of a pipe / Markdown table (`secret_column`).
+                let column = if self.rules[rule].0 == Kind::ProsePassword {
+                    self.password_column(hay, p, rule, out)
+                } else {
+                    self.secret_column(hay, p, rule, out)
+                };
+                if column {
                     done_at = p;
                     if first_only {
                         return;

@@ -387,21 +387,27 @@ fn column_cells(
     }
 }
 
+/// A header cell's name as the column rules compare it: trimmed, lower case, blanks, `-` and
+/// `.` as `_`; `None` for a cell over 32 bytes (no header name).
+fn header_name(cell: &str) -> Option<String> {
+    (cell.len() <= 32).then(|| {
+        cell.trim()
+            .chars()
+            .map(|c| match c {
+                ' ' | '-' | '.' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect()
+    })
+}
+
 /// Whether a header cell names a secret column: `secret` or `token`, alone or after one word
 /// (`Secret`, `client_secret`, `api token`); not `secret_store`, `token_ttl`.
 /// (Sixteenth round, part B.)
 fn secret_header(cell: &str) -> bool {
-    if cell.len() > 32 {
+    let Some(norm) = header_name(cell) else {
         return false;
-    }
-    let norm: String = cell
-        .trim()
-        .chars()
-        .map(|c| match c {
-            ' ' | '-' | '.' => '_',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
+    };
     ["secret", "token"].iter().any(|w| {
         norm == *w
             || norm.strip_suffix(w).is_some_and(|head| {
@@ -423,7 +429,7 @@ pub(super) fn text_table_secrets(
 ) {
     column_cells(hay, p, &secret_header, &mut |start, end| {
         // A `*` ending the cell is the value's when none opens it (Markdown's `**bold**`).
-        let end = if hay[start - 1] == b'*' {
+        let end = if start.checked_sub(1).and_then(|i| hay.get(i)) == Some(&b'*') {
             end
         } else {
             end + hay[end..].iter().take_while(|&&b| b == b'*').count()
@@ -445,17 +451,9 @@ pub(super) fn text_table_secrets(
 /// (`login_password`, a password manager's export; `db_password`); not `password_hint`,
 /// `timePasswordChanged` or `password_strength`.
 fn password_header(cell: &str) -> bool {
-    if cell.len() > 32 {
+    let Some(norm) = header_name(cell) else {
         return false;
-    }
-    let norm: String = cell
-        .trim()
-        .chars()
-        .map(|c| match c {
-            ' ' | '-' | '.' => '_',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
+    };
     [
         "password",
         "passwd",
