@@ -140,7 +140,7 @@ struct FastTriggers {
 
 /// The second trigger tier's searcher. (Putting its literals into the prose keywords'
 /// Teddy instead, which saves this pass over text of 64 bytes or more, cost less with the
-/// one literal it began with and more with the sixteenth round's 36: clean text +12.7 %
+/// one literal it began with and more with the sixteenth round's 35: clean text +12.7 %
 /// against +4.7 % for a pass of its own, callgrind — the fat Teddy's buckets fill.)
 #[derive(Debug)]
 struct MoreTriggers {
