@@ -95,6 +95,9 @@ REGION = {"en_US": "US", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "
 OTHER_REGIONS = ["CH", "BE", "AT", "IE", "PL", "SE", "PT", "AU", "CA", "IN", "BR", "JP", "MX", "DK"]
 AN = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
+# Faker's timestamps and dates end here, not at the clock: dev, heldout and blind3 once read
+# the clock and so differed between any two runs (fixed 2026-12-05; the later splits use fixed days).
+CLOCK_END = datetime.datetime(2026, 11, 21)
 
 
 def rnd(r, alphabet, n):
@@ -256,7 +259,7 @@ def dev_lookalike(f, r):
     if k == 3: return f"v{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 99)}"
     if k == 4: return f"SKU {r.randint(100, 999)}-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"
     if k == 5: return f"ticket {r.randint(1000, 9999)}-{r.randint(1000, 9999)}-{r.randint(10, 99)}"
-    if k == 6: return f.iso8601() + r.choice(["Z", "+01:00"])
+    if k == 6: return f.iso8601(end_datetime=CLOCK_END) + r.choice(["Z", "+01:00"])
     if k == 7: return str(r.randint(1_600_000_000, 1_800_000_000))
     if k == 8: return rnd(r, HEX, r.choice([12, 40, 64]))
     if k == 9: return b64blob(r, r.choice([18, 33, 48]))
@@ -408,8 +411,8 @@ def dev_text(f, r, loc):
         return S(f"README: export TOKEN=", L("PLACEHOLDER", ph), " (example only). Leaked in build log: ", L(t, v),
                  f" {la()}")
     if k == 5:
-        return S(f"Log {f.iso8601()} level=info req={rnd(r, HEX, 16)} build {la()} {la()} client=", L("IPV4", f.ipv4_public()),
-                 f" done in {r.randint(1, 999)}ms") if r.random() < 0.6 else S(f"Log {f.iso8601()} peer=", L("IPV6", f.ipv6()), f" build {la()}")
+        return S(f"Log {f.iso8601(end_datetime=CLOCK_END)} level=info req={rnd(r, HEX, 16)} build {la()} {la()} client=", L("IPV4", f.ipv4_public()),
+                 f" done in {r.randint(1, 999)}ms") if r.random() < 0.6 else S(f"Log {f.iso8601(end_datetime=CLOCK_END)} peer=", L("IPV6", f.ipv6()), f" build {la()}")
     if k == 6:
         return S(f"Payout to IBAN ", L("IBAN", iban(f, r)), f" (ref {la()}); old account {bad_iban(f, r)} closed.")
     if k == 7:
@@ -430,7 +433,7 @@ def dev_json(f, r, loc):
                            "requester": {"name": f.name(), "email": L("EMAIL", email(f, r)), "phone": L("PHONE", dev_phone(r, loc))}}}
     if k == 1:
         return {"order": {"number": la(), "sku": la(), "total": f"{r.randint(1, 999)}.{r.randint(0, 99):02d}",
-                          "note": dev_text(f, r, loc), "created": f.iso8601()}}
+                          "note": dev_text(f, r, loc), "created": f.iso8601(end_datetime=CLOCK_END)}}
     if k == 2:
         t, v = secret(r)
         return {"tool": "ci.logs", "result": {"lines": [S(f"step {la()} ok"), S("token ", L(t, v)),
@@ -463,14 +466,14 @@ def held_text(f, r, loc):
         return S(f"Refund for {la()}: the cardholder's number ", L("CREDIT_CARD", card(f, r, 0.7)), f" ({la()}) was refunded, receipt to ",
                  L("EMAIL", email(f, r)))
     if k == 3:
-        return S(f"Onboarding form for {name}: ") + ssn_phrase(r, HELD_SSN) + S(f"; {la()}; start date {f.date()}.")
+        return S(f"Onboarding form for {name}: ") + ssn_phrase(r, HELD_SSN) + S(f"; {la()}; start date {f.date(end_datetime=CLOCK_END)}.")
     if k == 4:
         t, v = secret(r)
         ph = r.choice(HELD_PLACEHOLDERS)
         return S(f"Docs snippet: client = Client(key=\"", L("PLACEHOLDER", ph), f"\"). Incident {la()}: rotated ", L(t, v), ".")
     if k == 5:
-        return S(f"{f.iso8601()} WARN upstream={f.hostname()} {la()} peer=", L("IPV6", f.ipv6()),
-                 f" {la()} retry={r.randint(1, 5)}") if r.random() < 0.6 else S(f"{f.iso8601()} ERROR from ", L("IPV4", f.ipv4_public()), f": {la()}")
+        return S(f"{f.iso8601(end_datetime=CLOCK_END)} WARN upstream={f.hostname()} {la()} peer=", L("IPV6", f.ipv6()),
+                 f" {la()} retry={r.randint(1, 5)}") if r.random() < 0.6 else S(f"{f.iso8601(end_datetime=CLOCK_END)} ERROR from ", L("IPV4", f.ipv4_public()), f": {la()}")
     if k == 6:
         return S(f"Bank details on file for {name}: ", L("IBAN", iban(f, r)), f". Rejected earlier: {bad_iban(f, r)} ({la()}).")
     if k == 7:
@@ -795,12 +798,12 @@ def b3_text(f, r, loc):
                  f"\n$ git log -1 --format=%H\n{rnd(r, HEX, 40)}")
     if k == 5:
         if r.random() < 0.5:
-            return S(f'{{"ts":"{f.iso8601()}","lvl":"warn","src":"', L("IPV4", f.ipv4_public()), f'","msg":"{la()} {la()}"}}')
+            return S(f'{{"ts":"{f.iso8601(end_datetime=CLOCK_END)}","lvl":"warn","src":"', L("IPV4", f.ipv4_public()), f'","msg":"{la()} {la()}"}}')
         return S(f"{la()} kernel: eth0 link up, addr ", L("IPV6", f.ipv6()), f" {la()}")
     if k == 6:
         return S(f"SEPA mandate for {name}: ", L("IBAN", iban(f, r)), f"; the number on the old form ({bad_iban(f, r)}) bounced. {la()}")
     if k == 7:
-        return S(f"Stock count {f.date()}: {la()} / {la()} / {la()} / {la()} / {la()}")
+        return S(f"Stock count {f.date(end_datetime=CLOCK_END)}: {la()} / {la()} / {la()} / {la()} / {la()}")
     if k == 8:
         neg = r.choice(B3_PLACEHOLDER_NEG)
         return S(f"apiVersion: v1\nkind: Secret\nstringData:\n  token: \"{neg}\"\n  build: \"{la()}\"")
