@@ -80,7 +80,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2463,9 +2463,10 @@ def main():
               "blind9": (b9_text, b9_json), "blind10": (b10_text, b10_json),
               "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json),
               "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json),
-              "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json)}
+              "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json),
+              "blind17": (b17_text, b17_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2543,9 +2544,13 @@ def main():
                 b16_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind17":  # blind17's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list and shapes, JSON, no escape ahead of a label)
+                b17_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -17535,6 +17540,1465 @@ def b16_check(i, kind, doc, w, text):
             base = max(s for s in starts if s <= sp["start"])
             assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
             assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind17 (seed 1818) ----------
+# An eighteenth split written by a fourteenth helper who never read the detection rules, their docs or
+# history (nor the blind11..blind16 sections) and never ran the engine on it; labelled by the lead's
+# taxonomy. Its own value generators (b17_*: phones derived from libphonenumber's per-region examples and
+# re-validated, written national / international / E.164 / 00 / dotted / dashed; Luhn cards over real IIN
+# ranges; mod-97 IBANs of each country's length; SSNs; IPs; every vendor token shape; passwords; PEM keys;
+# unbranded secrets and CVCs), look-alikes (b17_la: phone-shaped order / booking / claim numbers, meeting
+# ids, parcel and container numbers, IMEIs, ICCIDs, versions, timestamps, hashes, UUIDs, Luhn-failing cards,
+# mod-97-failing IBANs, routing numbers, 9-digit case numbers, non-birth dates, words after "password" that
+# are none, shapeless stand-ins) and document kinds (B17_TEXT_KINDS, B17_JSON_KINDS). Key-shaped, visibly
+# fake documentation examples are PLACEHOLDER (B17_PLACEHOLDERS); shapeless stand-ins are unlabelled.
+# Relative dates use B17_TODAY, never the clock. Self-check: b17_check.
+
+B17_TODAY = datetime.date(2026, 12, 17)
+B17_LG = {"en_US": 0, "en_GB": 0, "de_DE": 1, "fr_FR": 2, "es_ES": 3, "it_IT": 4, "nl_NL": 5}
+B17_ABROAD = ["CH", "BE", "AT", "IE", "PT", "LU", "DK", "SE", "NO", "FI", "PL", "CZ", "CA", "AU"]
+B17_DIG = string.digits
+B17_UPP = string.ascii_uppercase
+B17_UPD = string.ascii_uppercase + string.digits
+B17_LOWD = string.ascii_lowercase + string.digits
+B17_URL = AN + "_-"
+B17_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+class B17L(L):
+    """A labelled value kept verbatim (no cleaning)."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b17_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b17_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b17_js(*xs):
+    """A JSON string value from text pieces: line breaks become ' / ', tabs spaces, quotes apostrophes, no
+    backslashes. A multi-line PEM key inside running text is pasted on one line (spaces for its breaks)."""
+    out = []
+    for p in b17_flat(*xs):
+        if isinstance(p, L):
+            if p.typ == "PRIVATE_KEY" and "\n" in p.text:
+                p = B17L("PRIVATE_KEY", p.text.replace("\n", " "))
+            if p.typ == "PRIVATE_KEY" and "\\n" in p.text:  # a PEM with JSON \n escapes: the whole string, nothing before it
+                assert not out and len(b17_flat(*xs)) == 1 and '"' not in p.text, p.text
+                out.append(p)
+                continue
+            assert not any(c in p.text for c in '"\\\n\t\r'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " / ").replace("\t", " "))
+    return out or [""]
+
+
+def b17_t(loc, *xs):
+    """Pick the phrase for loc's language from (en, de, fr, es, it, nl)."""
+    return xs[B17_LG[loc]]
+
+
+def b17_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in "-")).lower().strip("-")
+
+
+B17_CITIES = [["Dayton", "Boise", "Tacoma", "Savannah", "Madison"], ["Harrogate", "Stirling", "Truro", "Lancaster", "Bangor"],
+              ["Bielefeld", "Görlitz", "Passau", "Kassel", "Lübeck"], ["Angers", "Colmar", "Brest", "Nîmes", "Annecy"],
+              ["Logroño", "Cáceres", "Gijón", "Teruel", "Huesca"], ["Cremona", "Lecce", "Udine", "Matera", "Arezzo"],
+              ["Zwolle", "Deventer", "Leeuwarden", "Venlo", "Hoorn"]]
+
+
+def b17_city(r, loc):
+    """A city for loc (Faker's it_IT city() is not reproducible across runs, so it is never used)."""
+    return r.choice(B17_CITIES[LOCALES.index(loc)])
+
+
+def b17_person(f):
+    return f.first_name(), f.last_name()
+
+
+# ----- entity values -----
+
+B17_PFMT = ["nat", "nat", "nat", "intl", "intl", "e164", "zz", "dots", "dash", "paren0"]
+
+
+def b17_phone_num(r, reg):
+    T = phonenumbers.PhoneNumberType
+    p = None
+    for _ in range(60):
+        ex = phonenumbers.example_number_for_type(reg, r.choice([T.MOBILE, T.MOBILE, T.FIXED_LINE]))
+        if ex is None:
+            continue
+        nsn = phonenumbers.national_significant_number(ex)
+        k = min(6, len(nsn) - 3)
+        cand = phonenumbers.parse("+%d%s" % (ex.country_code, nsn[:-k] + rnd(r, B17_DIG, k)))
+        if phonenumbers.is_valid_number(cand):
+            p = cand
+            break
+    if p is None:
+        p = phonenumbers.example_number_for_type(reg, T.MOBILE)
+    return p
+
+
+def b17_phone_value(r, reg):
+    p = b17_phone_num(r, reg)
+    PF = phonenumbers.PhoneNumberFormat
+    st = r.choice(B17_PFMT)
+    nat = phonenumbers.format_number(p, PF.NATIONAL)
+    intl = phonenumbers.format_number(p, PF.INTERNATIONAL)
+    if st == "nat":
+        return nat
+    if st == "intl":
+        return intl
+    if st == "e164":
+        return phonenumbers.format_number(p, PF.E164)
+    if st == "zz":
+        return "00" + intl[1:]
+    if st == "dots" and reg != "US":
+        return nat.replace(" ", ".")
+    if st == "dash":
+        return intl.replace(" ", "-") if reg != "US" else nat.replace("(", "").replace(") ", "-")
+    if st == "paren0" and reg in ("GB", "DE", "NL", "CH", "AT", "BE") and nat.startswith("0"):
+        cc = intl.split(" ")[0]
+        return f"{cc} (0){nat[1:]}"
+    return intl
+
+
+def b17_PH(r, loc, abroad=0.12):
+    reg = r.choice(B17_ABROAD) if r.random() < abroad else REGION[loc]
+    return B17L("PHONE", b17_phone_value(r, reg))
+
+
+B17_MAILDOM = ["ziggo.nl", "xs4all.nl", "gmx.de", "posteo.de", "orange.fr", "sfr.fr", "telefonica.net", "libero.it", "alice.it",
+               "outlook.com", "proton.me", "btinternet.com", "virginmedia.com", "verizon.net", "me.com", "fastmail.com",
+               "harbourline-freight.co.uk", "kessler-maschinenbau.de", "verger-normand.fr", "olivares-sur.es", "tessuti-bruni.it",
+               "fietsfabriek-oost.nl", "pinecrest-clinic.com", "bluefjord-analytics.io"]
+
+
+def b17_EM(f, r, fn=None, ln=None):
+    fn = b17_ascii(fn or f.first_name()) or "sam"
+    ln = b17_ascii(ln or f.last_name()) or "moor"
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{ln}.{fn[0]}", f"{fn}_{ln}{r.randint(2, 99)}", f"{fn}{r.randint(70, 99)}",
+                      f"{fn}.{ln}+{r.choice(['invoices', 'signup', 'club', 'hr'])}",
+                      r.choice(["backoffice", "reservations", "secretariaat", "personalabteilung", "contabilidad", "segreteria", "billing", "it-support"])])
+    return B17L("EMAIL", f"{local}@{r.choice(B17_MAILDOM)}")
+
+
+B17_IIN = [("4", 16), ("4", 16), ("4", 13), ("4", 19), ("51", 16), ("52", 16), ("54", 16), ("55", 16), ("2221", 16), ("2500", 16),
+           ("2720", 16), ("34", 15), ("37", 15), ("6011", 16), ("644", 16), ("65", 16), ("3528", 16), ("3566", 16), ("3589", 16),
+           ("36", 14), ("38", 14), ("300", 14), ("62", 16), ("6759", 16)]
+
+
+def b17_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649:
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] in ("36", "38") or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    if d[:2] == "62" or d[:4] == "6759":
+        return n in (16, 19)
+    return False
+
+
+def b17_luhn_complete(body):
+    for c in B17_DIG:
+        if luhn_ok(body + c):
+            return body + c
+
+
+def b17_card_digits(r):
+    pre, n = r.choice(B17_IIN)
+    if pre == "2500":
+        pre = str(r.randint(2221, 2720))
+    d = b17_luhn_complete(pre + rnd(r, B17_DIG, n - len(pre) - 1))
+    assert luhn_ok(d) and b17_iin_ok(d), d
+    return d
+
+
+def b17_group(r, d):
+    k = r.randrange(5)
+    if k < 2 or len(d) not in (14, 15, 16):
+        return d
+    sep = " " if k < 4 else "-"
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    return sep.join([d[:4], d[4:10], d[10:]])
+
+
+def b17_CC(r):
+    return B17L("CREDIT_CARD", b17_group(r, b17_card_digits(r)))
+
+
+B17_IBAN = {"DE": ("n8n10", 22), "GB": ("a4n6n8", 22), "FR": ("n5n5c11n2", 27), "ES": ("n4n4n2n10", 24), "IT": ("a1n5n5c12", 27),
+            "NL": ("a4n10", 18), "BE": ("n3n7n2", 16), "AT": ("n5n11", 20), "CH": ("n5c12", 21), "IE": ("a4n6n8", 22),
+            "PT": ("n4n4n11n2", 25), "LU": ("n3c13", 20), "PL": ("n8n16", 28), "DK": ("n4n9n1", 18), "FI": ("n6n7n1", 18),
+            "SE": ("n3n16n1", 24), "NO": ("n4n6n1", 15)}
+B17_BANKCODE = {"NL": ["ABNA", "RABO", "INGB", "TRIO", "BUNQ", "SNSB", "RBRB"], "GB": ["NWBK", "BARC", "LOYD", "HBUK", "MONZ", "SRLG", "CPBK"],
+                "IE": ["AIBK", "BOFI", "IPBS"]}
+B17_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b17_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b17_iban_raw(r, cc):
+    fmt, length = B17_IBAN[cc]
+    bban = ""
+    for kind, n in re.findall(r"([anc])(\d+)", fmt):
+        n = int(n)
+        if kind == "n":
+            bban += rnd(r, B17_DIG, n)
+        elif kind == "c":
+            bban += rnd(r, B17_UPD, n)
+        elif n == 4 and cc in B17_BANKCODE:
+            bban += r.choice(B17_BANKCODE[cc])
+        else:
+            bban += rnd(r, B17_UPP, n)
+    v = f"{cc}{98 - b17_mod97(bban + cc + '00'):02d}{bban}"
+    assert len(v) == length and b17_mod97(v[4:] + v[:4]) == 1, v
+    return v
+
+
+def b17_IBAN(r, loc, spaced=None):
+    cc = r.choice(sorted(B17_IBAN)) if r.random() < 0.18 else B17_HOME[loc]
+    v = b17_iban_raw(r, cc)
+    if spaced if spaced is not None else r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B17L("IBAN", v)
+
+
+def b17_SSN(r, sep=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    sep = sep if sep is not None else r.choice(["-", "-", "-", " ", ""])
+    return B17L("US_SSN", f"{a:03d}{sep}{r.randint(1, 99):02d}{sep}{r.randint(1, 9999):04d}")
+
+
+def b17_IP4(r):
+    k = r.randrange(5)
+    if k == 0:
+        v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    elif k == 1:
+        v = f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    elif k == 2:
+        v = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    else:
+        v = f"{r.choice([5, 37, 45, 62, 78, 80, 87, 94, 95, 109, 145, 178, 188, 195, 213, 3, 18, 35, 44, 54, 104, 142, 162])}." \
+            f"{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    return B17L("IPV4", v)
+
+
+def b17_IP6(r):
+    head = r.choice(["2a02", "2a01", "2001", "2a0a", "2600", "2604", "2a05", "fd12", "2003"])
+    g = [head, "%x" % r.randint(0x100, 0xffff)] + ["%x" % r.randint(0, 0xffff) for _ in range(6)]
+    k = r.randrange(3)
+    if k == 0:
+        v = ":".join(g)
+    elif k == 1:
+        v = str(ipaddress.ip_address(":".join(g[:3] + ["0", "0", "0"] + g[6:])))
+    else:
+        v = str(ipaddress.ip_address(":".join(g)))
+    return B17L("IPV6", v)
+
+
+def b17_IP(r):
+    return b17_IP6(r) if r.random() < 0.3 else b17_IP4(r)
+
+
+B17_MON = [["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+           "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+           "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+           "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+           "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+           "januari februari maart april mei juni juli augustus september oktober november december".split()]
+B17_MON_EN = "January February March April May June July August September October November December".split()
+
+
+def b17_date(r, d, loc):
+    lg = B17_LG[loc]
+    k = r.randrange(5)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        if loc == "en_US":
+            return f"{B17_MON_EN[d.month - 1]} {d.day}, {d.year}"
+        if lg == 0:
+            return f"{d.day} {B17_MON_EN[d.month - 1]} {d.year}"
+        return f"{d.day} de {B17_MON[3][d.month - 1]} de {d.year}" if lg == 3 else f"{d.day} {B17_MON[lg][d.month - 1]} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}" if k == 2 else f"{d.month}/{d.day}/{d.year}"
+    if lg == 1:
+        return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    if lg == 5:
+        return f"{d.day:02d}-{d.month:02d}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}" if k != 4 or lg == 0 else f"{d.day}/{d.month}/{d.year}"
+
+
+def b17_DOB(r, loc, lo=16, hi=92):
+    return B17L("DATE_OF_BIRTH", b17_date(r, B17_TODAY - datetime.timedelta(days=r.randint(lo * 365, hi * 365)), loc))
+
+
+B17_DOBLEAD = [["Date of birth: ", "DOB: ", "born ", "Birth date ", "D.O.B. "],
+               ["Geburtsdatum: ", "geb. am ", "Geburtstag ", "geboren am "],
+               ["Date de naissance : ", "né le ", "née le ", "naissance "],
+               ["Fecha de nacimiento: ", "nacido el ", "nacida el ", "F. nac.: "],
+               ["Data di nascita: ", "nato il ", "nata il ", "nascita "],
+               ["Geboortedatum: ", "geboren op ", "geb. ", "geboortedag "]]
+
+
+def b17_dob_said(r, loc):
+    return [r.choice(B17_DOBLEAD[B17_LG[loc]]), b17_DOB(r, loc)]
+
+
+def b17_day(r, loc, back=400, fwd=200):
+    return b17_date(r, B17_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+B17_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "OPENAI_KEY",
+               "ANTHROPIC_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT", "JWT"]
+
+
+def b17_jwt(r):
+    enc = lambda o: base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+    hdr = {"alg": r.choice(["RS256", "HS256", "ES384", "PS256", "EdDSA"]), "typ": "JWT"}
+    if r.random() < 0.5:
+        hdr = {"kid": rnd(r, B17_URL, 22), **hdr}
+    body = {"iss": r.choice(["https://id.harbourline.example", "https://auth.kessler.example/realms/prod", "urn:lumen:sso"]),
+            "sub": r.choice([rnd(r, B17_DIG, 9), "auth0|" + rnd(r, HEX, 24), rnd(r, B17_LOWD, 12)]),
+            "iat": r.randint(1_780_000_000, 1_797_000_000)}
+    body["exp"] = body["iat"] + r.choice([300, 1800, 3600, 43200])
+    if r.random() < 0.4:
+        body["roles"] = r.sample(["admin", "billing", "viewer", "support", "ops"], 2)
+    return ".".join([enc(hdr), enc(body), rnd(r, B17_URL, r.choice([43, 86, 342]))])
+
+
+def b17_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B17_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        if r.random() < 0.2:
+            return "github_pat_11" + rnd(r, B17_UPD, 20) + "_" + rnd(r, AN, 59)
+        return r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(4)
+        if k == 3:
+            return f"xapp-1-A{rnd(r, B17_UPD, 10)}-{rnd(r, B17_DIG, 13)}-{rnd(r, HEX, 64)}"
+        if k == 1:
+            return f"xoxp-{rnd(r, B17_DIG, 12)}-{rnd(r, B17_DIG, 13)}-{rnd(r, B17_DIG, 13)}-{rnd(r, HEX, 32)}"
+        return f"xoxb-{rnd(r, B17_DIG, r.choice([11, 12, 13]))}-{rnd(r, B17_DIG, 13)}-{rnd(r, AN, 24)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_"]) + rnd(r, AN, r.choice([24, 32, 99]))
+    if typ == "OPENAI_KEY":
+        k = r.randrange(4)
+        if k < 2:
+            return "sk-proj-" + rnd(r, B17_URL, 74) + "T3BlbkFJ" + rnd(r, B17_URL, 74)
+        if k == 2:
+            return "sk-svcacct-" + rnd(r, B17_URL, 74) + "T3BlbkFJ" + rnd(r, B17_URL, 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B17_URL, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + rnd(r, B17_URL, 35)
+    return b17_jwt(r)
+
+
+def b17_VT(r, typ=None):
+    typ = typ or r.choice(B17_VENDORS)
+    return B17L(typ, b17_vendor(r, typ))
+
+
+def b17_gs_value(r):
+    k = r.randrange(8)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:  # an AWS secret access key
+        return rnd(r, AN + "/+", 40)
+    if k == 2:
+        return rnd(r, AN, r.choice([24, 32, 40]))
+    if k == 3:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    if k == 4:
+        return r.choice(["cs_", "hmac_", "key_", "sess.", "tok-"]) + rnd(r, AN, r.choice([28, 36]))
+    if k == 5:
+        return f"{rnd(r, B17_LOWD, 10)}~{rnd(r, AN, 30)}"
+    if k == 6:
+        return "s%3A" + rnd(r, B17_URL, 32) + "." + rnd(r, AN, 27)
+    return rnd(r, B17_URL, 43)
+
+
+def b17_GS(r):
+    return B17L("GENERIC_SECRET", b17_gs_value(r))
+
+
+def b17_AWSSEC(r):
+    return B17L("GENERIC_SECRET", rnd(r, AN + "/+", 40))
+
+
+def b17_CVC(r, n=None):
+    return B17L("GENERIC_SECRET", rnd(r, B17_DIG, n or r.choice([3, 3, 3, 4])))
+
+
+B17_PWW = ["Hortensie", "Kayak", "limonade", "Brezel", "Tramontana", "Girasole", "Molen", "thunder", "Pomelo", "Zwergpudel",
+           "Calanque", "Paella", "Vaporetto", "Stroopwafel", "bluebell", "Lavande", "Sardina", "Fagiolo", "Duinroos", "Glockenspiel"]
+
+
+def b17_pw_value(r, safe=False):
+    k = r.randrange(6)
+    if k == 0:
+        v = r.choice(B17_PWW) + str(r.randint(1, 2028)) + r.choice("!?#$*%")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([10, 14, 18]))
+    elif k == 2:
+        v = "-".join(r.choice(B17_PWW).lower() for _ in range(3)) + str(r.randint(0, 9))
+    elif k == 3:
+        v = rnd(r, AN, 5) + r.choice("@#&;:=+") + rnd(r, AN, 7)
+    elif k == 4:
+        v = "".join({"a": "4", "e": "€", "o": "0", "i": "1", "l": "|", "s": "$"}.get(c, c) for c in r.choice(B17_PWW)) + rnd(r, B17_DIG, 2)
+    else:
+        v = r.choice(B17_PWW)[:3] + rnd(r, B17_DIG, 3) + r.choice(B17_PWW)[:3].upper() + r.choice("!_^")
+    if safe:  # URLs, XML, CLI quoting, CSV: letters, digits and ! * _ . - ~ only
+        v = "".join(c if c.isascii() and (c.isalnum() or c in "!*_.-~") else r.choice("_.-!") for c in v)
+    return v
+
+
+def b17_PW(r, safe=False):
+    return B17L("PASSWORD", b17_pw_value(r, safe))
+
+
+def b17_pem_value(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    blob = base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(150, 380)))).decode()
+    w = 70 if "OPENSSH" in kind else 64
+    return sep.join([f"-----BEGIN {kind}-----"] + [blob[i:i + w] for i in range(0, len(blob), w)] + [f"-----END {kind}-----"])
+
+
+def b17_PEM(r, sep="\n"):
+    return B17L("PRIVATE_KEY", b17_pem_value(r, sep))
+
+
+B17_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "ASIAEXAMPLE000000000", "AKIAXXXXXXXXXXXXXXXX",
+    "ghp_" + "EXAMPLE" + "0" * 29, "gho_" + "x" * 36, "ghs_" + "EXAMPLEtokenEXAMPLEtoken000000000000", "ghu_" + "0" * 36,
+    "ghr_" + "YOURTOKENHERE" + "0" * 23, "github_pat_11" + "EXAMPLE" + "0" * 13 + "_" + "x" * 59,
+    "xoxb-000000000000-0000000000000-" + "x" * 24, "xoxp-123456789012-1234567890123-1234567890123-" + "0" * 32,
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_" + "X" * 24, "rk_live_" + "EXAMPLE" + "0" * 17,
+    "sk-proj-" + "EXAMPLE" * 10 + "T3BlbkFJ" + "EXAMPLE" * 10, "sk-" + "X" * 20 + "T3BlbkFJ" + "X" * 20,
+    "sk-ant-api03-" + "EXAMPLE-KEY-" + "0" * 81 + "AA", "sk-ant-admin01-" + "x" * 93 + "AA",
+    "AIza" + "SyEXAMPLE-KEY" + "0" * 22, "AIza" + "X" * 35,
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B17_STANDINS = ["<your-token>", "${GITHUB_TOKEN}", "changeme", "xxxx", "<REDACTED>", "$API_KEY", "{{ .Values.apiKey }}", "********",
+                "ghp_…", "sk-ant-…", "sk_live_...", "<paste here>", "REPLACE_ME", "%SECRET%", "vault:secret/data/app#key", "${{ secrets.NPM_TOKEN }}",
+                "op://Shared/smtp/password", "AKIA...", "[hidden]", "•••••"]
+
+
+def b17_PHD(r):
+    return B17L("PLACEHOLDER", r.choice(B17_PLACEHOLDERS))
+
+
+def b17_secret(r):
+    k = r.randrange(14)
+    if k < 8:
+        return b17_VT(r)
+    if k < 11:
+        return b17_GS(r)
+    if k < 13:
+        return b17_PHD(r)
+    return b17_PW(r)
+
+
+def b17_money(r, loc):
+    v = r.randint(3, 4800) + r.randint(0, 99) / 100
+    return b17_t(loc, f"${v:,.2f}" if loc == "en_US" else f"£{v:,.2f}", f"{v:.2f} €".replace(".", ","), f"{v:.2f} €".replace(".", ","),
+                 f"{v:.2f} €".replace(".", ","), f"€ {v:.2f}".replace(".", ","), f"€ {v:.2f}".replace(".", ","))
+
+
+# ----- look-alikes (never labelled) -----
+
+def b17_badcard(r):
+    while True:
+        pre, n = r.choice(B17_IIN[:14])
+        if pre == "2500":
+            pre = "2600"
+        d = pre + rnd(r, B17_DIG, n - len(pre))
+        if not luhn_ok(d):
+            return b17_group(r, d)
+
+
+def b17_badiban(r):
+    v = b17_iban_raw(r, r.choice(sorted(B17_IBAN)))
+    while True:
+        i = r.randrange(4, len(v))
+        c = v[i]
+        alt = r.choice(B17_DIG) if c.isdigit() else r.choice(B17_UPP)
+        w = v[:i] + alt + v[i + 1:]
+        if alt != c and b17_mod97(w[4:] + w[:4]) != 1:
+            return " ".join(w[j:j + 4] for j in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b17_imei(r):
+    return b17_luhn_complete(r.choice(["35", "86", "01", "99"]) + rnd(r, B17_DIG, 12))
+
+
+def b17_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b17_la(f, r, loc):
+    k = r.randrange(26)
+    d = B17_DIG
+    if k == 0:
+        return b17_t(loc, "Order no. ", "Bestellnr. ", "Commande n° ", "Pedido nº ", "Ordine n. ", "Bestelnummer ") + rnd(r, d, 3) + " " + rnd(r, d, 3) + " " + rnd(r, d, 4)
+    if k == 1:
+        return b17_t(loc, "Booking ref ", "Buchungsnr. ", "Réf. réservation ", "Localizador ", "Codice prenotazione ", "Boekingsnr. ") + "0" + rnd(r, "67", 1) + " " + " ".join(rnd(r, d, 2) for _ in range(4))
+    if k == 2:
+        return "Zoom " + b17_t(loc, "meeting ID", "Meeting-ID", "ID de réunion", "ID de reunión", "ID riunione", "vergader-ID") + f": {rnd(r, '123456789', 3)} {rnd(r, d, 4)} {rnd(r, d, 4)}"
+    if k == 3:
+        return b17_t(loc, "tracking ", "Sendungsnr. ", "suivi ", "seguimiento ", "tracking ", "Track & Trace ") + r.choice(["1Z" + rnd(r, B17_UPD, 16), "3S" + rnd(r, B17_UPP, 4) + rnd(r, d, 9), "JD01460000" + rnd(r, d, 10), "RR" + rnd(r, d, 9) + "DE"])
+    if k == 4:
+        return "IMEI " + b17_imei(r)
+    if k == 5:
+        return "ICCID 8931" + rnd(r, d, 15)
+    if k == 6:
+        return r.choice(["v", "release ", "build "]) + f"{r.randint(1, 19)}.{r.randint(0, 40)}.{r.randint(0, 300)}" + r.choice(["", "-rc2", "+b" + rnd(r, d, 4)])
+    if k == 7:
+        return f"{(B17_TODAY - datetime.timedelta(days=r.randint(0, 90))).isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, d, 3)}Z"
+    if k == 8:
+        return "sha256:" + rnd(r, HEX, 64)
+    if k == 9:
+        return "commit " + rnd(r, HEX, 40)
+    if k == 10:
+        return "request-id " + b17_uuid(r)
+    if k == 11:
+        return b17_t(loc, "card ending ", "Karte endet auf ", "carte se terminant par ", "tarjeta terminada en ", "carta che termina con ", "pas eindigend op ") + rnd(r, d, 4)
+    if k == 12:
+        return b17_t(loc, "rejected card number (fails check) ", "ungültige Kartennummer ", "numéro de carte invalide ", "número de tarjeta no válido ", "numero carta non valido ", "ongeldig kaartnummer ") + b17_badcard(r)
+    if k == 13:
+        return b17_t(loc, "IBAN typo, bounced: ", "IBAN fehlerhaft: ", "IBAN erroné : ", "IBAN erróneo: ", "IBAN errato: ", "IBAN onjuist: ") + b17_badiban(r)
+    if k == 14:
+        return b17_t(loc, "Case ", "Vorgang ", "Dossier ", "Expediente ", "Pratica ", "Dossier ") + rnd(r, "123456789", 1) + rnd(r, d, 8)
+    if k == 15:
+        return "ABA routing " + r.choice(["021000021", "026009593", "121000358", "011000138"])
+    if k == 16:
+        return b17_t(loc, "appointment on ", "Termin am ", "rendez-vous le ", "cita el ", "appuntamento il ", "afspraak op ") + b17_day(r, loc, 30, 90)
+    if k == 17:
+        return b17_t(loc, "invoice date ", "Rechnungsdatum ", "date de facture ", "fecha de factura ", "data fattura ", "factuurdatum ") + b17_day(r, loc, 200, 0)
+    if k == 18:
+        return b17_t(loc, "password reset link expired", "Passwort vergessen wurde geklickt", "mot de passe : à changer au prochain login",
+                     "contraseña: caducada, pedir otra", "password: scaduta", "wachtwoord: verlopen, nieuwe aanvragen")
+    if k == 19:
+        return b17_t(loc, "password policy: 14 chars minimum", "Passwortrichtlinie: mindestens 12 Zeichen", "mot de passe requis (8 caractères min.)",
+                     "la contraseña debe tener 10 caracteres", "password obbligatoria per tutti", "wachtwoord moet uniek zijn")
+    if k == 20:
+        return "token: " + r.choice(B17_STANDINS)
+    if k == 21:
+        return "MAC " + ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if k == 22:
+        return b17_t(loc, "Invoice ", "Rechnung ", "Facture ", "Factura ", "Fattura ", "Factuur ") + f"{B17_TODAY.year}-{rnd(r, d, 6)}"
+    if k == 23:
+        return f"container {r.choice(['MSCU', 'MAEU', 'CMAU', 'HLXU'])}{rnd(r, d, 7)}"
+    if k == 24:
+        return f"{r.randint(40, 53)}.{rnd(r, d, 5)}, {r.randint(-4, 14)}.{rnd(r, d, 5)}"
+    return b17_t(loc, "ticket ", "Ticket ", "ticket ", "incidencia ", "ticket ", "melding ") + "#" + rnd(r, "123456789", 1) + rnd(r, d, 5)
+
+
+def b17_las(f, r, loc, n=2):
+    return "; ".join(b17_la(f, r, loc) for _ in range(n))
+
+
+B17_NOPW = [["Reminder: passwords expire every 90 days.", "Never share your password over chat.", "Password was reset via the self-service portal."],
+            ["Hinweis: Passwörter laufen nach 90 Tagen ab.", "Bitte das Passwort nie per Chat teilen.", "Passwort wurde über das Portal zurückgesetzt."],
+            ["Rappel : le mot de passe expire tous les 90 jours.", "Ne partagez jamais votre mot de passe.", "Mot de passe réinitialisé via le portail."],
+            ["Recuerde: la contraseña caduca cada 90 días.", "No comparta nunca su contraseña.", "Contraseña restablecida desde el portal."],
+            ["Promemoria: la password scade ogni 90 giorni.", "Non condividere mai la password.", "Password reimpostata dal portale."],
+            ["Let op: wachtwoorden verlopen na 90 dagen.", "Deel je wachtwoord nooit via chat.", "Wachtwoord is via het portaal gereset."]]
+
+
+def b17_nopw(r, loc):
+    return r.choice(B17_NOPW[B17_LG[loc]])
+
+
+def b17_pw_said(r, loc, pw=None):
+    pw = pw or b17_PW(r)
+    lead = r.choice([["Your temporary password is ", "The password is ", "pwd: ", "I set the password to "],
+                     ["Ihr vorläufiges Passwort lautet ", "Kennwort: ", "das neue Passwort ist ", "PW: "],
+                     ["Votre mot de passe provisoire est ", "mdp : ", "le mot de passe est ", "Mot de passe : "],
+                     ["Su contraseña provisional es ", "clave: ", "la contraseña es ", "Contraseña: "],
+                     ["La password provvisoria è ", "pwd: ", "la password è ", "Password: "],
+                     ["Je tijdelijke wachtwoord is ", "ww: ", "het wachtwoord is ", "Wachtwoord: "]][B17_LG[loc]])
+    return [lead, pw, r.choice(["", " ", ".", " (case sensitive)" if B17_LG[loc] == 0 else " "])]
+
+
+B17_SSNLEAD = ["SSN ", "Social Security No. ", "SSN on file: ", "Soc. Sec. #", "SSN (US payroll): ", "taxpayer SSN "]
+
+
+def b17_ssn_said(r):
+    return [r.choice(B17_SSNLEAD), b17_SSN(r)]
+
+
+def b17_extra(f, r, loc):
+    """One extra fact of a random type, for the rarer labels."""
+    k = r.randrange(12)
+    if k == 10:
+        return [b17_t(loc, "deploy key:", "Deploy-Schlüssel:", "clé de déploiement :", "clave de despliegue:", "chiave di deploy:", "deploy-sleutel:"), "\n", b17_PEM(r)]
+    if k == 11:
+        return [b17_t(loc, "token ", "Token ", "jeton ", "token ", "token ", "token "), b17_VT(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "ANTHROPIC_KEY", "SLACK_TOKEN"]))]
+    if k == 0:
+        return b17_ssn_said(r)
+    if k == 1:
+        return b17_dob_said(r, loc)
+    if k == 2:
+        return [b17_t(loc, "docs example key: ", "Beispielschlüssel aus der Doku: ", "clé d'exemple de la doc : ", "clave de ejemplo: ", "chiave d'esempio: ", "voorbeeldsleutel: "), b17_PHD(r)]
+    if k == 3:
+        return [b17_t(loc, "card ", "Karte ", "carte ", "tarjeta ", "carta ", "kaart "), b17_CC(r), " CVV ", b17_CVC(r)]
+    if k == 4:
+        return ["IBAN ", b17_IBAN(r, loc)]
+    if k == 5:
+        return ["from ", b17_IP(r)]
+    if k == 6:
+        return b17_pw_said(r, loc)
+    if k == 7:
+        return [b17_t(loc, "key ", "Schlüssel ", "clé ", "clave ", "chiave ", "sleutel "), b17_VT(r)]
+    if k == 8:
+        return ["tel. ", b17_PH(r, loc)]
+    return b17_la(f, r, loc)
+
+
+# ----- text documents (real line breaks) -----
+
+def B17_zoho_export(f, r, loc):
+    rows = ["Lead Id,First Name,Last Name,Email,Mobile,Lead Source,Created Time,Notes\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b17_person(f)
+        note = r.choice([b17_la(f, r, loc), "", b17_t(loc, "call back", "Rückruf", "rappeler", "devolver llamada", "richiamare", "terugbellen")])
+        rows += [f"zcrm_{rnd(r, B17_DIG, 19)},{fn},{ln},", b17_EM(f, r, fn, ln), ",", b17_PH(r, loc), f",{r.choice(['Webform', 'Trade Show', 'Referral', 'Cold Call'])},"
+                 f"{b17_day(r, 'en_US', 60, 0)} {r.randint(8, 18):02d}:{r.randint(0, 59):02d},{note.replace(',', ' ')}\n"]
+    return rows
+
+
+def B17_close_note(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"Close CRM · Lead: {f.company()} · Call note by {f.first_name()}\n",
+            b17_t(loc, "Spoke with ", "Gespräch mit ", "Échange avec ", "Hablé con ", "Parlato con ", "Gesproken met "), f"{fn} {ln} (", b17_PH(r, loc), "). ",
+            b17_t(loc, "Wants the quote resent to ", "Angebot bitte erneut an ", "Renvoyer le devis à ", "Reenviar presupuesto a ", "Rimandare il preventivo a ", "Offerte opnieuw sturen naar "),
+            b17_EM(f, r, fn, ln), ".\n", b17_las(f, r, loc), "\n",
+            r.choice([[b17_t(loc, "Paying by card ", "Zahlt per Karte ", "Paiement par carte ", "Paga con tarjeta ", "Paga con carta ", "Betaalt met kaart "), b17_CC(r), " exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", " CVC ", b17_CVC(r), "\n"],
+                      ["IBAN ", b17_IBAN(r, loc), "\n"]])]
+
+
+def B17_bq_result(f, r, loc):
+    out = [f"$ bq query --use_legacy_sql=false 'SELECT user_id, email, signup_ip, birth_date FROM crm.users WHERE country=\"{REGION[loc]}\" LIMIT 3'\n",
+           f"Waiting on bqjob_r{rnd(r, HEX, 16)}_{rnd(r, HEX, 16)}_1 ... (1s) Current status: DONE\n",
+           "+----------+--------------------------------+-----------------+------------+\n",
+           "| user_id  |             email              |    signup_ip    | birth_date |\n",
+           "+----------+--------------------------------+-----------------+------------+\n"]
+    for _ in range(3):
+        d = B17_TODAY - datetime.timedelta(days=r.randint(18 * 365, 80 * 365))
+        out += [f"| {rnd(r, B17_DIG, 8)} | ", b17_EM(f, r), " | ", b17_IP4(r), " | ", B17L("DATE_OF_BIRTH", d.isoformat()), " |\n"]
+    out += ["+----------+--------------------------------+-----------------+------------+\n"]
+    return out
+
+
+def B17_looker_mail(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"From: Looker <noreply@looker.{b17_ascii(f.company()) or 'acme'}.cloud>\nTo: ", b17_EM(f, r, fn, ln),
+            f"\nSubject: [Scheduled] Churn risk – weekly ({b17_day(r, loc, 7, 0)})\n\n",
+            b17_t(loc, "Hi ", "Hallo ", "Bonjour ", "Hola ", "Ciao ", "Hoi "), fn, ",\n",
+            b17_t(loc, "Your scheduled Look is attached. Top account to call: ", "Ihr geplanter Look hängt an. Wichtigster Anruf: ",
+                  "Votre Look planifié est joint. Client à appeler : ", "Adjuntamos su Look programado. Cliente a llamar: ",
+                  "In allegato il Look pianificato. Cliente da chiamare: ", "Je geplande Look zit in de bijlage. Eerst bellen: "),
+            f"{f.company()} – ", b17_PH(r, loc), "\n", b17_las(f, r, loc, 1), "\n",
+            "embed secret (rotate!): ", b17_GS(r), "\n", "Slack alert hook bot: ", b17_VT(r, "SLACK_TOKEN"), "\n"]
+
+
+def B17_debezium_log(f, r, loc):
+    ts = f"{B17_TODAY.isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(10, 59):02d},{rnd(r, B17_DIG, 3)}"
+    pw = b17_PW(r, True)
+    return [f"{ts} INFO   ||  Starting MySqlConnectorTask with configuration:   [io.debezium.connector.common.BaseSourceTask]\n",
+            f"{ts} INFO   ||     connector.class = io.debezium.connector.mysql.MySqlConnector\n",
+            f"{ts} INFO   ||     database.hostname = ", b17_IP4(r), "\n",
+            f"{ts} INFO   ||     database.user = debezium\n",
+            f"{ts} INFO   ||     database.password = ", pw, "\n",
+            f"{ts} INFO   ||     database.server.id = {rnd(r, '123456789', 6)}\n",
+            f"{ts} INFO   ||     topic.prefix = {r.choice(['shop', 'crm', 'billing'])}\n",
+            f"{ts} WARN   ||  Row skipped: {{\"id\":{rnd(r, B17_DIG, 6)},\"email\":\"", b17_EM(f, r), "\",\"phone\":\"", b17_PH(r, loc), f"\"}} offset {b17_la(f, r, loc)}\n"]
+
+
+def B17_flink_log(f, r, loc):
+    return [f"{B17_TODAY.isoformat()} 0{r.randint(0, 9)}:{r.randint(10, 59)}:{r.randint(10, 59)},{rnd(r, B17_DIG, 3)} INFO  org.apache.flink.runtime.jobmaster.JobMaster - Initializing job 'fraud-scoring' ({rnd(r, HEX, 32)}).\n",
+            "  Loading configuration property: s3.access-key, ", b17_VT(r, "AWS_ACCESS_KEY"), "\n",
+            "  Loading configuration property: s3.secret-key, ", b17_AWSSEC(r), "\n",
+            "  Loading configuration property: taskmanager.numberOfTaskSlots, 4\n",
+            f"WARN  FraudScorer - high score 0.9{rnd(r, B17_DIG, 2)} for card ", b17_CC(r), " from ", b17_IP(r), "\n",
+            f"INFO  Checkpoint {r.randint(100, 9999)} completed; {b17_la(f, r, loc)}\n"]
+
+
+def B17_hive_site(f, r, loc):
+    return ["<configuration>\n  <property>\n    <name>javax.jdo.option.ConnectionURL</name>\n    <value>jdbc:postgresql://", b17_IP4(r),
+            ":5432/metastore</value>\n  </property>\n  <property>\n    <name>javax.jdo.option.ConnectionUserName</name>\n    <value>hive</value>\n  </property>\n",
+            "  <property>\n    <name>javax.jdo.option.ConnectionPassword</name>\n    <value>", b17_PW(r, True), "</value>\n  </property>\n",
+            "  <property>\n    <name>hive.metastore.warehouse.dir</name>\n    <value>s3a://lake-prod/warehouse</value>\n  </property>\n",
+            "  <property>\n    <name>fs.s3a.access.key</name>\n    <value>", r.choice([b17_VT(r, "AWS_ACCESS_KEY"), b17_PHD(r)]), "</value>\n  </property>\n",
+            f"  <!-- {b17_la(f, r, loc)} -->\n</configuration>\n"]
+
+
+def B17_vitess_flags(f, r, loc):
+    return ["# vttablet startup (copied from the pod spec)\n",
+            f"vttablet --tablet-path=zone1-{rnd(r, B17_DIG, 10)} --init_keyspace=commerce --init_shard=-80 \\\n",
+            "  --db_app_user=vt_app --db_app_password=", b17_PW(r, True), " \\\n",
+            "  --db_dba_user=vt_dba --db_dba_password=", b17_PW(r, True), " \\\n",
+            "  --grpc_auth_static_password_file=/vt/secrets/grpc.json --db_host=", b17_IP4(r), " --port=15100\n",
+            f"# {b17_t(loc, 'on-call', 'Rufbereitschaft', 'astreinte', 'guardia', 'reperibile', 'piket')}: ", b17_PH(r, loc), f"  ({b17_la(f, r, loc)})\n"]
+
+
+def B17_authentik_blueprint(f, r, loc):
+    fn, ln = b17_person(f)
+    return ["version: 1\nmetadata:\n  name: bootstrap-users\nentries:\n  - model: authentik_core.user\n    identifiers:\n      username: ",
+            b17_ascii(fn) or "user", "\n    attrs:\n      name: ", f"{fn} {ln}", "\n      email: ", b17_EM(f, r, fn, ln),
+            "\n      password: ", b17_PW(r, True), "\n      attributes:\n        phone: \"", b17_PH(r, loc), "\"\n        settings:\n          locale: ", loc,
+            "\n  - model: authentik_sources_oauth.oauthsource\n    attrs:\n      slug: github\n      consumer_key: Iv1.", rnd(r, HEX, 16),
+            "\n      consumer_secret: ", b17_GS(r), "\n"]
+
+
+def B17_freeipa_show(f, r, loc):
+    fn, ln = b17_person(f)
+    uid = (b17_ascii(fn)[:1] + b17_ascii(ln))[:12] or "jdoe"
+    return [f"$ ipa user-show {uid} --all\n  dn: uid={uid},cn=users,cn=accounts,dc=corp,dc=example\n  User login: {uid}\n  First name: {fn}\n  Last name: {ln}\n",
+            f"  Home directory: /home/{uid}\n  Login shell: /bin/bash\n  Email address: ", b17_EM(f, r, fn, ln), "\n  Telephone Number: ", b17_PH(r, loc),
+            f"\n  UID: {r.randint(100000, 1999999)}\n  GID: {r.randint(100000, 1999999)}\n  Account disabled: False\n  Password: True\n",
+            f"  krbpasswordexpiration: {(B17_TODAY + datetime.timedelta(days=r.randint(5, 90))).strftime('%Y%m%d')}000000Z\n  ipauniqueid: {b17_uuid(r)}\n",
+            f"$ ipa passwd {uid}\nNew Password: ", b17_PW(r), "\nEnter New Password again to verify: ****\n"]
+
+
+def B17_sssd_conf(f, r, loc):
+    return [f"[sssd]\nservices = nss, pam\ndomains = {r.choice(['corp.example', 'ad.kessler.example', 'lan.verger.example'])}\n\n[domain/default]\nid_provider = ldap\n",
+            "ldap_uri = ldaps://", b17_IP4(r), "\nldap_default_bind_dn = cn=sssd-bind,ou=svc,dc=corp,dc=example\nldap_default_authtok_type = password\nldap_default_authtok = ",
+            b17_PW(r, True), f"\ncache_credentials = True\n# {b17_nopw(r, loc)}\n# ticket {b17_la(f, r, loc)}\n"]
+
+
+def B17_credman(f, r, loc):
+    fn, ln = b17_person(f)
+    return ["PS C:\\> cmdkey /list\n\nCurrently stored credentials:\n\n    Target: Domain:target=fileserver01\n    Type: Domain Password\n    User: CORP\\",
+            b17_ascii(ln) or "user", "\n\nPS C:\\> Get-StoredCredential -Target 'git:https://github.com' -AsCredentialObject | Select UserName, Password\n\nUserName  Password\n--------  --------\n",
+            b17_ascii(fn) or "dev", "  ", b17_VT(r, "GITHUB_TOKEN"), "\n\nPS C:\\> # ", b17_nopw(r, loc), "\n"]
+
+
+def B17_jamf_log(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"Executing Policy Enroll – {f.company()}\nMounting distribution point...\nRunning script onboarding.sh...\nScript exit code: 0\nScript result: \n",
+            "  user=", b17_ascii(fn) or "u", " mail=", b17_EM(f, r, fn, ln), " serial=C02", rnd(r, B17_UPD, 8), "\n",
+            "  wifi psk set for SSID corp-guest: ", b17_PW(r), "\n  api client secret: ", b17_GS(r), "\n",
+            f"  {b17_la(f, r, loc)}\nSubmitting log to https://jamf.example.com/\n"]
+
+
+def B17_slack_connect(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"Slack Connect invitation\n{fn} {ln} from {f.company()} invited you to #ext-{r.choice(['launch', 'migration', 'audit', 'payments'])}.\n",
+            b17_t(loc, "Invitation sent to ", "Einladung an ", "Invitation envoyée à ", "Invitación enviada a ", "Invito inviato a ", "Uitnodiging gestuurd naar "),
+            b17_EM(f, r), f"\n> {fn}: ", b17_t(loc, "bot token for the bridge, delete after copying: ", "Bot-Token für die Brücke, nach dem Kopieren löschen: ",
+                                        "token du bot, à effacer après copie : ", "token del bot, bórralo tras copiarlo: ", "token del bot, cancellalo dopo: ", "bot-token voor de koppeling, daarna wissen: "),
+            b17_VT(r, "SLACK_TOKEN"), "\n> ", b17_las(f, r, loc, 1), "\n"]
+
+
+def B17_line_export(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    day = (B17_TODAY - datetime.timedelta(days=r.randint(1, 30)))
+    return [f"[LINE] Chat history with {a}\nSaved on: {B17_TODAY.isoformat()} 21:04\n\n{day.strftime('%a, %m/%d/%Y')}\n",
+            f"{r.randint(8, 11)}:{r.randint(10, 59)}\t{a}\t", b17_t(loc, "new number ", "neue Nummer ", "nouveau numéro ", "número nuevo ", "numero nuovo ", "nieuw nummer "), b17_PH(r, loc), "\n",
+            f"{r.randint(12, 15)}:{r.randint(10, 59)}\t{b}\t", b17_t(loc, "netflix login is ", "Netflix-Login ist ", "le login netflix c'est ", "el login de netflix es ", "il login netflix è ", "netflix login is "),
+            b17_EM(f, r), " / ", b17_PW(r), "\n",
+            f"{r.randint(16, 20)}:{r.randint(10, 59)}\t{a}\t", b17_t(loc, "thx! and my bday is ", "danke! Geburtstag: ", "merci ! anniversaire : né le ", "¡gracias! nací el ", "grazie! sono nato il ", "dank! geboren op "),
+            b17_DOB(r, loc), "\n", f"{r.randint(20, 23)}:{r.randint(10, 59)}\t{b}\t{b17_la(f, r, loc)}\n"]
+
+
+def B17_xbox_support(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"Xbox Support – chat transcript #{rnd(r, B17_DIG, 10)}\nAgent: ", b17_t(loc, "To verify the account, confirm the e-mail and date of birth.", "Zur Prüfung bitte E-Mail und Geburtsdatum bestätigen.",
+            "Pour vérifier, confirmez l'e-mail et la date de naissance.", "Para verificar, confirme el correo y la fecha de nacimiento.", "Per verificare confermi e-mail e data di nascita.", "Bevestig e-mail en geboortedatum."),
+            f"\n{fn}: ", b17_EM(f, r, fn, ln), ", ", b17_DOB(r, loc), "\n", f"{fn}: ",
+            b17_t(loc, "the charge came from card ", "die Abbuchung kam von Karte ", "le débit vient de la carte ", "el cargo vino de la tarjeta ", "l'addebito è sulla carta ", "de afschrijving kwam van kaart "),
+            b17_CC(r), "\nAgent: ", b17_nopw(r, loc), f" {b17_la(f, r, loc)}\n"]
+
+
+def B17_parking_permit(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "RESIDENT PARKING PERMIT – APPLICATION", "ANWOHNERPARKAUSWEIS – ANTRAG", "DEMANDE DE CARTE DE STATIONNEMENT RÉSIDENT", "SOLICITUD DE TARJETA DE APARCAMIENTO RESIDENTE",
+                  "RICHIESTA PERMESSO SOSTA RESIDENTI", "AANVRAAG PARKEERVERGUNNING BEWONER"),
+            f"\n{b17_t(loc, 'Name', 'Name', 'Nom', 'Nombre', 'Nome', 'Naam')}: {fn} {ln}\n{f.street_address()}, {f.postcode()} {b17_city(r, loc)}\n",
+            b17_t(loc, "Phone: ", "Telefon: ", "Téléphone : ", "Teléfono: ", "Telefono: ", "Telefoon: "), b17_PH(r, loc), "\nE-mail: ", b17_EM(f, r, fn, ln), "\n",
+            b17_t(loc, "Vehicle reg: ", "Kennzeichen: ", "Immatriculation : ", "Matrícula: ", "Targa: ", "Kenteken: "), rnd(r, B17_UPP, 2), "-", rnd(r, B17_DIG, 3), "-", rnd(r, B17_UPP, 2), "\n",
+            b17_t(loc, "Direct debit IBAN: ", "Lastschrift-IBAN: ", "IBAN prélèvement : ", "IBAN domiciliación: ", "IBAN addebito: ", "IBAN incasso: "), b17_IBAN(r, loc), "\n",
+            b17_t(loc, "Permit valid from ", "Gültig ab ", "Valable à partir du ", "Válida desde ", "Valido dal ", "Geldig vanaf "), b17_day(r, loc, 0, 60), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_visitor_badges(f, r, loc):
+    out = [f"VISITOR LOG – {f.company()} – reception desk 2 – {B17_TODAY.isoformat()}\nTime  | Visitor | Host | Badge | Contact\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{r.randint(7, 17):02d}:{r.randint(0, 59):02d} | {f.name()} | {f.last_name()} | V-{rnd(r, B17_DIG, 4)} | ", r.choice([b17_PH(r, loc), b17_EM(f, r)]), "\n"]
+    out += ["wifi guest voucher: ", rnd(r, B17_DIG, 4), "-", rnd(r, B17_DIG, 4), f"  ({b17_la(f, r, loc)})\n"]
+    return out
+
+
+def B17_onboarding_pack(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "Welcome aboard, ", "Willkommen, ", "Bienvenue, ", "Bienvenido/a, ", "Benvenuto/a, ", "Welkom, "), fn, "!\n\n",
+            b17_t(loc, "Your laptop login: ", "Ihr Laptop-Login: ", "Identifiant du portable : ", "Usuario del portátil: ", "Login del portatile: ", "Laptop-login: "),
+            (b17_ascii(fn)[:1] + b17_ascii(ln)) or "nh", "\n", b17_pw_said(r, loc), "\n",
+            b17_t(loc, "Payroll needs: IBAN ", "Für die Gehaltsabrechnung: IBAN ", "Pour la paie : IBAN ", "Para nómina: IBAN ", "Per il cedolino: IBAN ", "Voor de salarisadministratie: IBAN "),
+            b17_IBAN(r, loc), ", ", b17_dob_said(r, loc), "\n", r.choice([["SSN ", b17_SSN(r), "\n"], ""]) if loc == "en_US" else "",
+            b17_t(loc, "Buddy: ", "Pate: ", "Parrain : ", "Mentor: ", "Tutor: ", "Buddy: "), f.name(), " ", b17_PH(r, loc), "\n", b17_nopw(r, loc), "\n"]
+
+
+def B17_payroll_correction(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "Payroll correction request", "Korrektur Gehaltsabrechnung", "Demande de correction de paie", "Solicitud de corrección de nómina", "Richiesta rettifica cedolino", "Correctieverzoek salaris"),
+            f" – {b17_day(r, loc, 40, 0)}\n{fn} {ln}, {b17_t(loc, 'employee', 'Personalnr.', 'matricule', 'empleado', 'matricola', 'personeelsnr.')} {rnd(r, B17_DIG, 6)}\n",
+            b17_t(loc, "Old account: ", "Altes Konto: ", "Ancien compte : ", "Cuenta antigua: ", "Vecchio conto: ", "Oude rekening: "), b17_IBAN(r, loc), "\n",
+            b17_t(loc, "New account: ", "Neues Konto: ", "Nouveau compte : ", "Cuenta nueva: ", "Nuovo conto: ", "Nieuwe rekening: "), b17_IBAN(r, loc), "\n",
+            ["SSN: ", b17_SSN(r), "\n"] if loc in ("en_US",) or r.random() < 0.15 else "",
+            b17_t(loc, "Underpaid by ", "Zu wenig: ", "Manque : ", "Faltan ", "Mancano ", "Te weinig: "), b17_money(r, loc), f" ({b17_la(f, r, loc)})\n"]
+
+
+def B17_benefits(f, r, loc):
+    fn, ln = b17_person(f)
+    dep = f.first_name()
+    return [f"Benefits enrolment confirmation – plan year {B17_TODAY.year + 1}\nEmployee: {fn} {ln}\n",
+            "Employee SSN: ", b17_SSN(r), "\n", f"Dependent: {dep} {ln}, ", b17_dob_said(r, loc), ", SSN ", b17_SSN(r), "\n",
+            f"Medical: PPO 500 · Dental: Basic · HSA contribution {b17_money(r, 'en_US')}/mo\n",
+            "Confirmation sent to ", b17_EM(f, r, fn, ln), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_jury_summons(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"JUROR QUESTIONNAIRE – Juror no. {rnd(r, B17_DIG, 9)}\nReport date: {b17_day(r, 'en_US', 0, 60)}\nName: {fn} {ln}\n",
+            "Date of birth: ", b17_DOB(r, "en_US", 18, 75), "\nLast 4 of SSN: ", rnd(r, B17_DIG, 4), " (full SSN ", b17_SSN(r, "-"), ")\n",
+            "Daytime phone: ", b17_PH(r, "en_US", 0), "\nEmail: ", b17_EM(f, r, fn, ln), f"\nGroup {r.randint(1, 40)}, panel {rnd(r, B17_DIG, 9)}\n"]
+
+
+def B17_vehicle_reg(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "Vehicle registration – change of keeper", "Zulassungsbescheinigung – Halterwechsel", "Certificat d'immatriculation – changement de titulaire",
+                  "Permiso de circulación – cambio de titular", "Libretto – passaggio di proprietà", "Kentekenregistratie – overschrijving"),
+            f"\nVIN: WVWZZZ{rnd(r, B17_UPD, 11)}\n{b17_t(loc, 'New keeper', 'Neuer Halter', 'Nouveau titulaire', 'Nuevo titular', 'Nuovo proprietario', 'Nieuwe eigenaar')}: {fn} {ln}, ",
+            b17_dob_said(r, loc), "\n", b17_t(loc, "Phone ", "Tel. ", "Tél. ", "Tel. ", "Tel. ", "Tel. "), b17_PH(r, loc),
+            f"\n{b17_t(loc, 'First registered', 'Erstzulassung', 'Première immatriculation', 'Primera matriculación', 'Immatricolazione', 'Eerste toelating')}: {b17_day(r, loc, 3000, 0)}\n",
+            f"{b17_la(f, r, loc)}\n"]
+
+
+def B17_marriage_cert(f, r, loc):
+    a, b = f.name(), f.name()
+    return [b17_t(loc, "Certified copy request – marriage record", "Antrag auf Eheurkunde", "Demande d'acte de mariage", "Solicitud de certificado de matrimonio", "Richiesta estratto di matrimonio", "Aanvraag huwelijksakte"),
+            f"\n1) {a}, ", b17_dob_said(r, loc), f"\n2) {b}, ", b17_dob_said(r, loc),
+            f"\n{b17_t(loc, 'Marriage date', 'Eheschließung', 'Date du mariage', 'Fecha del matrimonio', 'Data del matrimonio', 'Huwelijksdatum')}: {b17_day(r, loc, 9000, 0)}\n",
+            b17_t(loc, "Fee paid by card ", "Gebühr per Karte ", "Frais payés par carte ", "Tasa pagada con tarjeta ", "Diritti pagati con carta ", "Leges betaald met kaart "), b17_CC(r),
+            "\nE-mail: ", b17_EM(f, r), "\n"]
+
+
+def B17_funeral(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "Funeral arrangements – notes", "Bestattung – Notizen", "Obsèques – notes", "Sepelio – notas", "Funerale – appunti", "Uitvaart – notities"),
+            f"\n{b17_t(loc, 'Deceased', 'Verstorben', 'Défunt', 'Fallecido', 'Defunto', 'Overledene')}: {fn} {ln}, ", b17_dob_said(r, loc),
+            f", {b17_t(loc, 'died', 'gest.', 'décédé le', 'fallecido el', 'deceduto il', 'overleden')} {b17_day(r, loc, 20, 0)}\n",
+            b17_t(loc, "Next of kin: ", "Angehörige: ", "Proche : ", "Familiar: ", "Familiare: ", "Nabestaande: "), f.name(), " ", b17_PH(r, loc), ", ", b17_EM(f, r), "\n",
+            b17_t(loc, "Deposit to ", "Anzahlung auf ", "Acompte sur ", "Anticipo a ", "Acconto su ", "Aanbetaling op "), b17_IBAN(r, loc), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_gift_aid(f, r, loc):
+    fn, ln = b17_person(f)
+    return ["Gift Aid declaration\nI want to Gift Aid my donation of ", b17_money(r, "en_GB"), f" to {f.company()} Trust.\nTitle: {r.choice(['Mr', 'Ms', 'Mrs', 'Dr'])}  First name: {fn}  Surname: {ln}\n",
+            f"Home address: {f.street_address()}  Postcode: {f.postcode()}\n", "Phone: ", b17_PH(r, loc), "  E-mail: ", b17_EM(f, r, fn, ln), "\n",
+            "Monthly gift from account ", b17_IBAN(r, loc, True), f"\nDate: {b17_day(r, loc, 30, 0)}  Ref {b17_la(f, r, loc)}\n"]
+
+
+def B17_blood_donation(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "Blood donation – appointment confirmation", "Blutspende – Terminbestätigung", "Don du sang – confirmation de rendez-vous", "Donación de sangre – cita confirmada",
+                  "Donazione di sangue – conferma appuntamento", "Bloeddonatie – afspraakbevestiging"),
+            f"\n{fn} {ln}, ", b17_dob_said(r, loc), "\n", b17_t(loc, "Appointment: ", "Termin: ", "Rendez-vous : ", "Cita: ", "Appuntamento: ", "Afspraak: "), b17_day(r, loc, 0, 30),
+            f" {r.randint(8, 18)}:{r.choice(['00', '15', '30', '45'])}\n", b17_t(loc, "Donor no. ", "Spendernr. ", "N° donneur ", "Nº donante ", "N. donatore ", "Donornr. "), rnd(r, B17_DIG, 9),
+            "\nSMS: ", b17_PH(r, loc), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_trial_consent(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"Protocol {rnd(r, B17_UPP, 3)}-{rnd(r, B17_DIG, 4)} – screening log, site {rnd(r, B17_DIG, 3)}\nSubject {rnd(r, B17_DIG, 3)}-{rnd(r, B17_DIG, 4)}: {fn[:1]}.{ln[:1]}., ",
+            b17_dob_said(r, loc), "\n", b17_t(loc, "Consent signed ", "Einwilligung unterschrieben ", "Consentement signé le ", "Consentimiento firmado el ", "Consenso firmato il ", "Toestemming getekend "),
+            b17_day(r, loc, 30, 0), "\n", b17_t(loc, "Stipend to ", "Aufwandsentschädigung an ", "Indemnité vers ", "Compensación a ", "Rimborso su ", "Vergoeding naar "), b17_IBAN(r, loc),
+            "\nEDC login for the coordinator: ", b17_EM(f, r), " / ", b17_PW(r), f"\n{b17_las(f, r, loc, 2)}\n"]
+
+
+def B17_optician(f, r, loc):
+    fn, ln = b17_person(f)
+    sph = lambda: f"{r.choice(['+', '-'])}{r.randint(0, 6)}.{r.choice(['00', '25', '50', '75'])}"
+    return [b17_t(loc, "Spectacle prescription", "Brillenverordnung", "Ordonnance lunettes", "Receta de gafas", "Prescrizione occhiali", "Brilvoorschrift"),
+            f"\n{fn} {ln}  ", b17_dob_said(r, loc), f"\nR: SPH {sph()} CYL {sph()} AX {r.randint(0, 180)}\nL: SPH {sph()} CYL {sph()} AX {r.randint(0, 180)}\nPD {r.randint(56, 70)}\n",
+            b17_t(loc, "Recall: ", "Kontrolle: ", "Contrôle : ", "Revisión: ", "Controllo: ", "Controle: "), b17_day(r, loc, 0, 700), "  ", b17_PH(r, loc), "\n"]
+
+
+def B17_physio_notes(f, r, loc):
+    fn, ln = b17_person(f)
+    return ["SOAP – physiotherapy\nPt: ", f"{fn} {ln}, ", b17_dob_said(r, loc), "\nS: ", b17_t(loc, "knee pain after running", "Knieschmerz nach Laufen", "douleur au genou après course", "dolor de rodilla tras correr", "dolore al ginocchio dopo corsa", "kniepijn na hardlopen"),
+            f"\nO: ROM {r.randint(90, 140)}°, VAS {r.randint(2, 8)}/10\nA/P: 6 sessions\n", b17_t(loc, "Insurer contact: ", "Kasse: ", "Mutuelle : ", "Aseguradora: ", "Assicurazione: ", "Verzekeraar: "),
+            b17_PH(r, loc), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_ambulance(f, r, loc):
+    return [f"112/911 CAD – incident {B17_TODAY.strftime('%y%m%d')}-{rnd(r, B17_DIG, 5)}\nCaller: ", b17_PH(r, loc, 0.05), f" (callback)\nLocation: {f.street_address()}, {b17_city(r, loc)}\n",
+            "Patient: ", f.name(), ", ", b17_dob_said(r, loc), f"\nUnit M{r.randint(1, 40)} dispatched {r.randint(0, 23):02d}:{r.randint(0, 59):02d}; priority {r.choice(['A', 'B', '1', '2'])}\n",
+            f"Notes: {b17_la(f, r, loc)}\n"]
+
+
+def B17_council_tax(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "Council tax – moving in", "Grundsteuer/Anmeldung – Einzug", "Taxe d'habitation – emménagement", "IBI – alta por cambio de domicilio", "TARI – iscrizione nuovo occupante", "Gemeentelijke belastingen – verhuizing"),
+            f"\n{fn} {ln}, {f.street_address()}\n", b17_t(loc, "Moving date: ", "Einzugsdatum: ", "Date d'entrée : ", "Fecha de alta: ", "Data ingresso: ", "Verhuisdatum: "), b17_day(r, loc, 20, 20),
+            "\n", b17_dob_said(r, loc), "\nDirect debit: ", b17_IBAN(r, loc), "\n", b17_PH(r, loc), "  ", b17_EM(f, r, fn, ln), f"\nAccount ref {rnd(r, B17_DIG, 9)}\n"]
+
+
+def B17_sports_club(f, r, loc):
+    fn, ln = b17_person(f)
+    child = f.first_name()
+    return [b17_t(loc, "Junior football registration", "Anmeldung Jugendfußball", "Inscription école de foot", "Inscripción escuela de fútbol", "Iscrizione scuola calcio", "Inschrijving jeugdvoetbal"),
+            f"\n{b17_t(loc, 'Player', 'Spieler', 'Joueur', 'Jugador', 'Giocatore', 'Speler')}: {child} {ln}, ", b17_dob_said(r, loc), "\n",
+            b17_t(loc, "Parent: ", "Elternteil: ", "Parent : ", "Tutor: ", "Genitore: ", "Ouder: "), f"{fn} {ln}, ", b17_PH(r, loc), ", ", b17_EM(f, r, fn, ln), "\n",
+            b17_t(loc, "Fee by SEPA from ", "Beitrag per SEPA von ", "Cotisation par SEPA depuis ", "Cuota por SEPA desde ", "Quota via SEPA da ", "Contributie via SEPA van "), b17_IBAN(r, loc),
+            f"\nKit size {r.choice(['YS', 'YM', 'YL'])}, shirt no. {r.randint(1, 99)}\n"]
+
+
+def B17_tutoring_invoice(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"{b17_t(loc, 'INVOICE', 'RECHNUNG', 'FACTURE', 'FACTURA', 'FATTURA', 'FACTUUR')} {B17_TODAY.year}-{rnd(r, B17_DIG, 4)}\n{f.name()} – {b17_t(loc, 'maths tutoring', 'Mathe-Nachhilfe', 'cours de maths', 'clases de matemáticas', 'ripetizioni di matematica', 'bijles wiskunde')}\n",
+            f"{b17_t(loc, 'To', 'An', 'À', 'A', 'A', 'Aan')}: {fn} {ln}\n{r.randint(4, 12)} × 60 min = {b17_money(r, loc)}\n",
+            b17_t(loc, "Please pay to ", "Bitte überweisen an ", "Merci de régler sur ", "Transferir a ", "Bonifico su ", "Graag overmaken naar "), b17_IBAN(r, loc), "\n",
+            b17_t(loc, "Questions: ", "Fragen: ", "Questions : ", "Dudas: ", "Domande: ", "Vragen: "), b17_PH(r, loc), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_upwork_msg(f, r, loc):
+    a = f.first_name()
+    return [f"Upwork · Messages · Contract #{rnd(r, B17_DIG, 8)}\n{a}: ",
+            b17_t(loc, "here is SSH access to staging, key below", "hier SSH-Zugang zum Staging, Schlüssel unten", "voici l'accès SSH au staging, clé ci-dessous",
+                  "aquí tienes acceso SSH a staging, clave abajo", "ecco l'accesso SSH allo staging, chiave sotto", "hier SSH-toegang tot staging, sleutel hieronder"),
+            "\n", b17_PEM(r), "\nhost ", b17_IP(r), " user deploy\n", f"Freelancer: ", b17_t(loc, "got it, also need the OpenAI key", "danke, brauche noch den OpenAI-Key", "reçu, il me faut aussi la clé OpenAI",
+                                                                                              "recibido, falta la clave de OpenAI", "ricevuto, manca la chiave OpenAI", "top, heb ook de OpenAI-key nodig"),
+            f"\n{a}: ", b17_VT(r, "OPENAI_KEY"), "\n"]
+
+
+def B17_marketplace_chat(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    return [f"{r.choice(['Vinted', 'Marktplaats', 'Kleinanzeigen', 'Leboncoin', 'Wallapop', 'Subito'])} – {b17_t(loc, 'conversation', 'Unterhaltung', 'conversation', 'conversación', 'conversazione', 'gesprek')}\n",
+            f"{a}: ", b17_t(loc, "still available? I can pay by bank transfer", "noch da? Zahle per Überweisung", "toujours dispo ? je paie par virement", "¿sigue disponible? pago por transferencia",
+                            "ancora disponibile? pago con bonifico", "nog beschikbaar? ik betaal via overboeking"),
+            f"\n{b}: ", b17_t(loc, "yes, IBAN ", "ja, IBAN ", "oui, IBAN ", "sí, IBAN ", "sì, IBAN ", "ja, IBAN "), b17_IBAN(r, loc), "\n",
+            f"{a}: ", b17_t(loc, "sent! call me ", "überwiesen! ruf an: ", "envoyé ! appelle-moi ", "¡enviado! llámame ", "fatto! chiamami ", "verstuurd! bel me "), b17_PH(r, loc),
+            f"\n{b}: {b17_la(f, r, loc)}\n"]
+
+
+def B17_ebay_dispute(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"eBay Resolution Centre – case {rnd(r, '5', 1)}{rnd(r, B17_DIG, 9)}\nItem {rnd(r, '123456789', 1)}{rnd(r, B17_DIG, 11)}\nBuyer: {fn} {ln}\n",
+            b17_t(loc, "Message: charged twice on card ", "Nachricht: doppelt belastet, Karte ", "Message : débité deux fois sur la carte ", "Mensaje: cobrado dos veces en la tarjeta ",
+                  "Messaggio: addebitato due volte sulla carta ", "Bericht: twee keer afgeschreven van kaart "), b17_CC(r), ".\n",
+            b17_t(loc, "Contact: ", "Kontakt: ", "Contact : ", "Contacto: ", "Contatto: ", "Contact: "), b17_EM(f, r, fn, ln), ", ", b17_PH(r, loc), "\n",
+            f"{b17_las(f, r, loc, 2)}\n"]
+
+
+def B17_backers_csv(f, r, loc):
+    out = ["Backer Number,Backer UID,Name,Email,Shipping Country,Reward,Pledge Amount,Pledged At,Survey Phone\n"]
+    for i in range(r.randint(2, 4)):
+        fn, ln = b17_person(f)
+        out += [f"{i + 1},{rnd(r, B17_DIG, 10)},{fn} {ln},", b17_EM(f, r, fn, ln), f",{REGION[loc]},Early bird,{r.randint(20, 400)}.00,{b17_day(r, 'en_US', 100, 0)},", b17_PH(r, loc), "\n"]
+    return out
+
+
+def B17_podcast_guest(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"Podcast guest form – {f.company()} FM\nName: {fn} {ln}\nEmail: ", b17_EM(f, r, fn, ln), "\nMobile (for the producer): ", b17_PH(r, loc),
+            "\nRecording: ", b17_day(r, loc, 0, 40), "\nRiverside studio link password: ", b17_PW(r), "\nInvoice fee to IBAN ", b17_IBAN(r, loc), "\n"]
+
+
+def B17_model_release(f, r, loc):
+    fn, ln = b17_person(f)
+    return [b17_t(loc, "MODEL RELEASE", "MODEL-RELEASE-VERTRAG", "AUTORISATION DE DROIT À L'IMAGE", "CESIÓN DE DERECHOS DE IMAGEN", "LIBERATORIA MODELLO", "MODELOVEREENKOMST"),
+            f"\n{b17_t(loc, 'Model', 'Model', 'Modèle', 'Modelo', 'Modello', 'Model')}: {fn} {ln}, ", b17_dob_said(r, loc), "\n",
+            b17_t(loc, "Guardian (if under 18): ", "Erziehungsberechtigte/r (unter 18): ", "Représentant légal (mineur) : ", "Tutor legal (menor): ", "Tutore (minorenne): ", "Voogd (onder 18): "),
+            f.name(), " – ", b17_PH(r, loc), "\n", b17_t(loc, "Shoot date: ", "Shooting am ", "Date de séance : ", "Fecha de la sesión: ", "Data servizio: ", "Shootdatum: "), b17_day(r, loc, 10, 30),
+            "\n", b17_t(loc, "Fee to ", "Honorar an ", "Cachet sur ", "Pago a ", "Compenso su ", "Vergoeding naar "), b17_IBAN(r, loc), "\n"]
+
+
+def B17_speaker_form(f, r, loc):
+    fn, ln = b17_person(f)
+    return [f"CFP – speaker details (talk #{rnd(r, B17_DIG, 3)})\nName: {fn} {ln}\nEmail: ", b17_EM(f, r, fn, ln), "\nPhone: ", b17_PH(r, loc),
+            f"\nTalk: 'Zero-trust for {r.choice(['MCP servers', 'CI runners', 'LLM agents', 'edge caches'])}'\nDemo uses this key (will revoke after the talk): ", r.choice([b17_VT(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), b17_PHD(r)]),
+            "\nTravel grant to ", b17_IBAN(r, loc), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_hackathon_reg(f, r, loc):
+    out = ["team,member,email,github,tshirt,diet\n"]
+    team = r.choice(["null-pointers", "byte-me", "404-sleep", "cache-me"])
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b17_person(f)
+        out += [f"{team},{fn} {ln},", b17_EM(f, r, fn, ln), f",{b17_ascii(fn)}{r.randint(1, 99)},{r.choice(['S', 'M', 'L', 'XL'])},{r.choice(['none', 'vegan', 'halal', 'gluten-free'])}\n"]
+    out += ["# shared sandbox key for the team: ", b17_VT(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])), "\n"]
+    return out
+
+
+def B17_bugbounty(f, r, loc):
+    return [f"## Report #{rnd(r, B17_DIG, 7)}: Secrets exposed in public JS bundle\n**Severity:** High (CVSS {r.randint(7, 9)}.{r.randint(0, 9)})\n\n### Steps\n",
+            f"1. GET https://app.{b17_ascii(f.company()) or 'target'}.example/static/js/main.{rnd(r, HEX, 8)}.js\n2. Search for `key`:\n\n```\n",
+            "const cfg = {stripe: \"", b17_VT(r, "STRIPE_KEY"), "\", maps: \"", b17_VT(r, "GOOGLE_API_KEY"), "\"};\n```\n",
+            "3. The docs sample `", b17_PHD(r), "` is also present (harmless).\n\nResearcher IP: ", b17_IP(r), f"\n{b17_la(f, r, loc)}\n"]
+
+
+def B17_pentest_finding(f, r, loc):
+    return [f"FINDING {rnd(r, B17_UPP, 2)}-{rnd(r, B17_DIG, 2)} – Cleartext credentials in Group Policy share\nRisk: Critical\n\nEvidence:\n",
+            "  \\\\corp\\SYSVOL\\scripts\\map_drives.bat:\n    net use Z: \\\\files01\\finance /user:CORP\\svc_backup ", b17_PW(r, True), "\n",
+            "  id_rsa readable on \\\\files01\\it$:\n", b17_PEM(r), "\n  Host ", b17_IP4(r), " allowed NTLM relay.\n  Also: AWS keys in bash history: ", b17_VT(r, "AWS_ACCESS_KEY"), " / ", b17_AWSSEC(r), "\n",
+            "Recommendation: ", b17_nopw(r, loc), f"\nRetest window: {b17_day(r, loc, 0, 45)}\n"]
+
+
+def B17_edr_alert(f, r, loc):
+    user = b17_ascii(f.last_name()) or "user"
+    return [f"[EDR] Detection: Credential access – suspicious command line\nHost: WS-{rnd(r, B17_UPD, 6)}  User: CORP\\{user}  Severity: High\n",
+            "Process: powershell.exe -nop -w hidden -c \"$p='", b17_PW(r, True), "'; ...\"\n",
+            "Cookie: id_token=", b17_VT(r, "JWT"), "\n", "Parent: winword.exe  Remote: ", b17_IP(r), f":443\nSHA256: {rnd(r, HEX, 64)}\n",
+            f"Analyst note: contacted user at ", b17_PH(r, loc), f"; {b17_la(f, r, loc)}\n"]
+
+
+def B17_kql_results(f, r, loc):
+    out = ["SigninLogs\n| where ResultType != 0\n| project TimeGenerated, UserPrincipalName, IPAddress, Location\n\n",
+           "TimeGenerated                UserPrincipalName                     IPAddress         Location\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{B17_TODAY.isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}Z  ", b17_EM(f, r), "  ", b17_IP(r), f"  {r.choice(['DE', 'NL', 'US', 'FR', 'RU', 'BR'])}\n"]
+    return out
+
+
+def B17_vault_cli(f, r, loc):
+    return ["$ vault login -method=userpass username=ci\nPassword (will be hidden):\nSuccess! You are now authenticated.\n\nKey                    Value\n---                    -----\n",
+            "token                  ", B17L("GENERIC_SECRET", "hvs." + rnd(r, AN, 24)), f"\ntoken_accessor         {rnd(r, AN, 24)}\ntoken_duration         768h\n\n",
+            "$ vault kv get -mount=secret payments/prod\n====== Data ======\nKey            Value\n---            -----\n",
+            "stripe_key     ", b17_VT(r, "STRIPE_KEY"), "\nwebhook_secret ", b17_GS(r), "\nslack_bot      ", b17_VT(r, "SLACK_TOKEN"), "\nclaude_key     ", b17_VT(r, "ANTHROPIC_KEY"), "\ndb_password    ", b17_PW(r), f"\n\n# {b17_la(f, r, loc)}\n"]
+
+
+def B17_cli_flags(f, r, loc):
+    k = r.randrange(4)
+    if k == 0:
+        return ["$ helm upgrade --install api ./chart -n prod \\\n  --set image.tag=", f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}",
+                " \\\n  --set postgresql.auth.password=", b17_PW(r, True), " \\\n  --set secrets.openaiKey=", b17_VT(r, "OPENAI_KEY"), "\n"]
+    if k == 1:
+        return ["$ ansible-playbook site.yml -i prod --extra-vars \"mysql_root_password=", b17_PW(r, True), " smtp_user=", b17_EM(f, r),
+                " api_token=", b17_GS(r), "\"\n", f"PLAY RECAP ****** {b17_la(f, r, loc)}\n"]
+    if k == 2:
+        return ["$ terraform apply -var 'db_password=", b17_PW(r, True), "' -var 'github_token=", b17_VT(r, "GITHUB_TOKEN"), "' -var 'admin_cidr=", b17_IP4(r), "/32'\n",
+                "Plan: 3 to add, 0 to change, 0 to destroy.\n"]
+    return ["$ docker run -d --name worker -e ANTHROPIC_API_KEY=", b17_VT(r, "ANTHROPIC_KEY"), " -e SLACK_BOT_TOKEN=", b17_VT(r, "SLACK_TOKEN"),
+            " -e PGPASSWORD=", b17_PW(r, True), f" registry.example.com/worker:{r.randint(1, 9)}.{r.randint(0, 20)}\n{rnd(r, HEX, 64)}\n"]
+
+
+def B17_reg_export(f, r, loc):
+    return ["Windows Registry Editor Version 5.00\n\n[HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions\\prod-db]\n\"HostName\"=\"", b17_IP4(r),
+            "\"\n\"UserName\"=\"dbadmin\"\n\"PortNumber\"=dword:00000016\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon]\n\"AutoAdminLogon\"=\"1\"\n\"DefaultUserName\"=\"kiosk\"\n",
+            "\"DefaultPassword\"=\"", b17_PW(r, True), "\"\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Agent]\n\"ApiKey\"=\"", b17_GS(r), f"\"\n\"Build\"=\"{b17_la(f, r, loc)}\"\n"]
+
+
+def B17_tomcat_context(f, r, loc):
+    return ["<Context>\n  <Resource name=\"jdbc/ordersDB\" auth=\"Container\" type=\"javax.sql.DataSource\"\n            maxTotal=\"50\" username=\"orders_app\" password=\"",
+            b17_PW(r, True), "\"\n            driverClassName=\"org.postgresql.Driver\" url=\"jdbc:postgresql://", b17_IP4(r), ":5432/orders\"/>\n",
+            "  <Environment name=\"mail/smtpUser\" value=\"", b17_EM(f, r), "\" type=\"java.lang.String\"/>\n",
+            "  <Environment name=\"maps/apiKey\" value=\"", b17_VT(r, "GOOGLE_API_KEY"), f"\" type=\"java.lang.String\"/>\n  <!-- {b17_la(f, r, loc)} -->\n</Context>\n"]
+
+
+def B17_weblogic_boot(f, r, loc):
+    return ["# servers/AdminServer/security/boot.properties (before first start; WebLogic encrypts it afterwards)\n",
+            "username=weblogic\npassword=", b17_PW(r, True), "\n# other domain: already encrypted\n#password={AES256}", rnd(r, AN + "+/", 44), "=\n",
+            f"# {b17_nopw(r, loc)}\n"]
+
+
+def B17_webconfig(f, r, loc):
+    return ["<configuration>\n  <connectionStrings>\n    <add name=\"Default\" connectionString=\"Server=", b17_IP4(r), ";Database=Shop;User Id=shop_web;Password=",
+            b17_PW(r, True), ";TrustServerCertificate=True\" providerName=\"System.Data.SqlClient\" />\n  </connectionStrings>\n  <appSettings>\n",
+            "    <add key=\"SendGridUser\" value=\"apikey\" />\n    <add key=\"JwtSigningKey\" value=\"", b17_GS(r), "\" />\n",
+            "    <add key=\"PasswordMinLength\" value=\"12\" />\n", f"    <add key=\"Build\" value=\"{b17_la(f, r, loc)}\" />\n  </appSettings>\n</configuration>\n"]
+
+
+def B17_php_fpm(f, r, loc):
+    return ["; /etc/php/8.3/fpm/pool.d/shop.conf\n[shop]\nuser = www-data\nlisten = /run/php/shop.sock\npm = dynamic\n",
+            "env[DB_HOST] = ", b17_IP4(r), "\nenv[DB_PASSWORD] = ", b17_PW(r, True), "\nenv[STRIPE_SECRET] = ", b17_VT(r, "STRIPE_KEY"),
+            "\nenv[MAIL_FROM] = ", b17_EM(f, r), f"\n; {b17_la(f, r, loc)}\n"]
+
+
+def B17_supervisor(f, r, loc):
+    return ["[program:celery]\ncommand=/srv/app/venv/bin/celery -A app worker -l info\nuser=app\nautorestart=true\n",
+            "environment=DJANGO_SECRET_KEY=\"", b17_GS(r), "\",REDIS_URL=\"redis://:", b17_PW(r, True), "@", b17_IP4(r), ":6379/0\",GITHUB_TOKEN=\"",
+            b17_VT(r, "GITHUB_TOKEN"), "\"\n\n[inet_http_server]\nport=127.0.0.1:9001\nusername=admin\npassword=", b17_PW(r, True), "\n"]
+
+
+def B17_cf_manifest(f, r, loc):
+    return ["---\napplications:\n- name: invoices-api\n  memory: 512M\n  instances: 2\n  buildpacks:\n  - java_buildpack\n  env:\n",
+            "    SPRING_DATASOURCE_PASSWORD: ", b17_PW(r, True), "\n    ANTHROPIC_API_KEY: ", b17_VT(r, "ANTHROPIC_KEY"),
+            "\n    SESSION_SECRET: ", b17_GS(r), "\n    SUPPORT_PHONE: \"", b17_PH(r, loc), f"\"\n    PASSWORD_RESET_TTL: 30m\n  routes:\n  - route: invoices.apps.example.com\n# {b17_la(f, r, loc)}\n"]
+
+
+def B17_knative(f, r, loc):
+    return ["apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: ocr-worker\nspec:\n  template:\n    spec:\n      containers:\n",
+            f"        - image: ghcr.io/acme/ocr:{r.randint(1, 5)}.{r.randint(0, 20)}\n          env:\n            - name: GOOGLE_API_KEY\n              value: ",
+            r.choice([b17_VT(r, "GOOGLE_API_KEY"), b17_PHD(r)]), "\n            - name: JWT\n              value: ", b17_VT(r, "JWT"),
+            "\n            - name: TOKEN_TTL\n              value: \"3600\"\n"]
+
+
+def B17_telegram_text(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    return [f"Telegram Desktop export – group 'Family'\n[{B17_TODAY.isoformat()} 08:{r.randint(10, 59)}] {a}: ",
+            b17_t(loc, "mum's card for the pharmacy: ", "Mamas Karte für die Apotheke: ", "la carte de maman pour la pharmacie : ", "la tarjeta de mamá para la farmacia: ",
+                  "la carta della mamma per la farmacia: ", "mama's pas voor de apotheek: "), b17_CC(r), " ", b17_CVC(r),
+            f"\n[{B17_TODAY.isoformat()} 08:{r.randint(10, 59)}] {b}: ", b17_t(loc, "and her insurance login ", "und ihr Kassen-Login ", "et son login mutuelle ", "y su acceso del seguro ",
+                                                                                "e il login dell'assicurazione ", "en haar verzekeringslogin "),
+            b17_EM(f, r), " ", b17_PW(r), f"\n[{B17_TODAY.isoformat()} 09:{r.randint(10, 59)}] {a}: {b17_la(f, r, loc)}\n"]
+
+
+def B17_amplitude_csv(f, r, loc):
+    out = ["event_time,event_type,user_id,device_id,ip_address,user_properties\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{B17_TODAY.isoformat()} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rnd(r, B17_DIG, 6)},{r.choice(['checkout_started', 'signup', 'plan_upgraded'])},",
+                f"u_{rnd(r, B17_DIG, 7)},{b17_uuid(r)},", b17_IP(r), ",email=", b17_EM(f, r), "\n"]
+    return out
+
+
+B17_TEXT_KINDS = [B17_zoho_export, B17_close_note, B17_bq_result, B17_looker_mail, B17_debezium_log, B17_flink_log, B17_hive_site, B17_vitess_flags,
+                  B17_authentik_blueprint, B17_freeipa_show, B17_sssd_conf, B17_credman, B17_jamf_log, B17_slack_connect, B17_line_export, B17_xbox_support,
+                  B17_parking_permit, B17_visitor_badges, B17_onboarding_pack, B17_payroll_correction, B17_benefits, B17_jury_summons, B17_vehicle_reg,
+                  B17_marriage_cert, B17_funeral, B17_gift_aid, B17_blood_donation, B17_trial_consent, B17_optician, B17_physio_notes, B17_ambulance,
+                  B17_council_tax, B17_sports_club, B17_tutoring_invoice, B17_upwork_msg, B17_marketplace_chat, B17_ebay_dispute, B17_backers_csv,
+                  B17_podcast_guest, B17_model_release, B17_speaker_form, B17_hackathon_reg, B17_bugbounty, B17_pentest_finding, B17_edr_alert,
+                  B17_kql_results, B17_vault_cli, B17_cli_flags, B17_reg_export, B17_tomcat_context, B17_weblogic_boot, B17_webconfig, B17_php_fpm,
+                  B17_supervisor, B17_cf_manifest, B17_knative, B17_telegram_text, B17_amplitude_csv]
+
+
+def b17_text(f, r, loc):
+    doc = b17_flat(r.choice(B17_TEXT_KINDS)(f, r, loc))
+    if r.random() < 0.45:
+        doc = b17_flat(doc, "\n" if not (isinstance(doc[-1], str) and doc[-1].endswith("\n")) else "", "-- ", b17_extra(f, r, loc), "\n")
+    return doc
+
+
+# ----- JSON documents (tool calls, tool results, records) -----
+
+def b17_J(*xs):
+    return b17_js(*xs)
+
+
+def b17_ts(r):
+    return f"{(B17_TODAY - datetime.timedelta(days=r.randint(0, 30))).isoformat()}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}Z"
+
+
+B17_EMBED = [k for k in B17_TEXT_KINDS]
+
+
+def b17_embedded(f, r, loc):
+    return b17_J(r.choice(B17_EMBED)(f, r, loc))
+
+
+B17_MCP_TOOLS = ["crm_upsert_contact", "helpdesk_add_note", "payments_refund", "hr_update_employee", "send_email", "calendar_create_event",
+                 "vault_write_secret", "ticket_create"]
+
+
+def B17_j_mcp_call(f, r, loc):
+    fn, ln = b17_person(f)
+    tool = r.choice(B17_MCP_TOOLS)
+    if tool == "crm_upsert_contact":
+        args = {"contact": {"first_name": b17_J(fn), "last_name": b17_J(ln), "email": b17_J(b17_EM(f, r, fn, ln)), "mobile": b17_J(b17_PH(r, loc)),
+                            "birthday": b17_J(b17_DOB(r, loc)), "source": b17_J(r.choice(["zoho", "close", "webform"]))},
+                "dedupe_on": [b17_J("email")], "note": b17_J(b17_las(f, r, loc))}
+    elif tool == "helpdesk_add_note":
+        args = {"ticket_id": r.randint(100000, 999999), "internal": True, "body": b17_J(b17_t(loc, "Customer read out card ", "Kunde nannte Karte ", "Le client a dicté la carte ",
+                "El cliente dictó la tarjeta ", "Il cliente ha dettato la carta ", "Klant gaf kaart "), b17_CC(r), " CVV ", b17_CVC(r), ". ", b17_la(f, r, loc))}
+    elif tool == "payments_refund":
+        args = {"charge": b17_J("ch_" + rnd(r, AN, 24)), "amount": r.randint(100, 90000), "currency": b17_J(r.choice(["eur", "gbp", "usd"])),
+                "api_key": b17_J(b17_VT(r, "STRIPE_KEY")), "reason": b17_J("requested_by_customer"), "metadata": {"order": b17_J(b17_la(f, r, loc))}}
+    elif tool == "hr_update_employee":
+        args = {"employee_id": b17_J(f"E{rnd(r, B17_DIG, 6)}"), "changes": {"bank_iban": b17_J(b17_IBAN(r, loc)), "ssn": b17_J(b17_SSN(r)),
+                "home_phone": b17_J(b17_PH(r, loc)), "effective": b17_J(b17_day(r, loc, 0, 30))}}
+    elif tool == "send_email":
+        args = {"to": [b17_J(b17_EM(f, r, fn, ln))], "cc": [b17_J(b17_EM(f, r))], "subject": b17_J(b17_t(loc, "Your account", "Ihr Konto", "Votre compte", "Su cuenta", "Il suo account", "Je account")),
+                "body": b17_J(b17_t(loc, "Hi ", "Hallo ", "Bonjour ", "Hola ", "Ciao ", "Hoi "), fn, ", ", b17_pw_said(r, loc), " ", b17_nopw(r, loc))}
+    elif tool == "calendar_create_event":
+        args = {"title": b17_J(b17_t(loc, "Onboarding call", "Onboarding-Call", "Appel d'accueil", "Llamada de bienvenida", "Chiamata di onboarding", "Kennismakingsgesprek")),
+                "start": b17_J(b17_ts(r)), "attendees": [b17_J(b17_EM(f, r)), b17_J(b17_EM(f, r))], "location": b17_J(b17_la(f, r, loc)),
+                "dial_in": b17_J(b17_PH(r, loc))}
+    elif tool == "vault_write_secret":
+        args = {"path": b17_J(f"secret/data/{r.choice(['ci', 'payments', 'ml'])}/{r.choice(['openai', 'anthropic', 'aws', 'github'])}"),
+                "data": {"value": b17_J(b17_VT(r)), "previous": b17_J(b17_PHD(r)), "rotated_at": b17_J(b17_ts(r))}}
+    else:
+        args = {"project": b17_J("SEC"), "summary": b17_J("Leaked credential in build log"), "description": b17_J(b17_embedded(f, r, loc))}
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": b17_J(tool), "arguments": args}}
+
+
+def B17_j_mcp_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": b17_embedded(f, r, loc)}],
+            "structuredContent": {"source": b17_J(r.choice(["bigquery", "freeipa", "jamf", "vault", "sentinel"])), "fetched_at": b17_J(b17_ts(r))}, "isError": False}}
+
+
+def B17_j_tool_calls(f, r, loc):
+    fn, ln = b17_person(f)
+    svc = r.choice(["anthropic", "openai", "slack", "sso"])
+    return {"id": b17_J("chatcmpl-" + rnd(r, AN, 29)), "object": b17_J("chat.completion"), "model": b17_J(r.choice(["mistral-large-2411", "command-r-plus", "llama-3.3-70b"])),
+            "choices": [{"index": 0, "finish_reason": b17_J("tool_calls"), "message": {"role": b17_J("assistant"), "content": None, "tool_calls": [
+                {"id": b17_J("call_" + rnd(r, AN, 9)), "type": b17_J("function"), "function": {"name": b17_J("book_blood_donation"), "arguments": {
+                    "donor": {"name": b17_J(f"{fn} {ln}"), "dob": b17_J(b17_DOB(r, loc)), "phone": b17_J(b17_PH(r, loc))}, "slot": b17_J(b17_ts(r))}}},
+                {"id": b17_J("call_" + rnd(r, AN, 9)), "type": b17_J("function"), "function": {"name": b17_J("store_credential"), "arguments": {
+                    "service": b17_J(svc), "secret": b17_J(b17_VT(r, {"anthropic": "ANTHROPIC_KEY", "openai": "OPENAI_KEY", "slack": "SLACK_TOKEN", "sso": "JWT"}[svc]))}}}]}}],
+            "usage": {"prompt_tokens": r.randint(200, 4000), "completion_tokens": r.randint(20, 400)}}
+
+
+def B17_j_aws_secret(f, r, loc):
+    k = r.randrange(3)
+    val = [b17_PW(r)] if k == 0 else [b17_VT(r)] if k == 1 else ["user=app;host=", b17_IP4(r), ";password=", b17_PW(r, True)]
+    return {"ARN": b17_J(f"arn:aws:secretsmanager:eu-west-1:{rnd(r, B17_DIG, 12)}:secret:prod/{r.choice(['db', 'api', 'smtp'])}-{rnd(r, AN, 6)}"),
+            "Name": b17_J(f"prod/{r.choice(['db', 'api', 'smtp'])}"), "VersionId": b17_J(b17_uuid(r)), "SecretString": b17_J(val),
+            "VersionStages": [b17_J("AWSCURRENT")], "CreatedDate": b17_J(b17_ts(r))}
+
+
+def B17_j_keyvault(f, r, loc):
+    name = r.choice(["sql-admin-password", "storage-key", "openai-key", "smtp-pass", "signing-key"])
+    val = b17_PW(r) if "pass" in name else b17_VT(r, "OPENAI_KEY") if "openai" in name else b17_GS(r)
+    return {"attributes": {"created": b17_J(b17_ts(r)), "enabled": True, "expires": None, "recoveryLevel": b17_J("Recoverable+Purgeable")},
+            "contentType": b17_J("text/plain"), "id": b17_J(f"https://kv-{rnd(r, B17_LOWD, 6)}.vault.azure.net/secrets/{name}/{rnd(r, HEX, 32)}"),
+            "name": b17_J(name), "tags": {"owner": b17_J(b17_EM(f, r)), "ticket": b17_J(b17_la(f, r, loc))}, "value": b17_J(val)}
+
+
+def B17_j_klaviyo(f, r, loc):
+    fn, ln = b17_person(f)
+    return {"data": {"type": "profile", "id": b17_J(rnd(r, B17_UPD, 26)), "attributes": {
+        "email": b17_J(b17_EM(f, r, fn, ln)), "phone_number": b17_J(B17L("PHONE", phonenumbers.format_number(b17_phone_num(r, REGION[loc]), phonenumbers.PhoneNumberFormat.E164))),
+        "first_name": b17_J(fn), "last_name": b17_J(ln), "location": {"city": b17_J(b17_city(r, loc)), "ip": b17_J(b17_IP(r))},
+        "properties": {"Birthday": b17_J(b17_DOB(r, loc)), "Loyalty tier": b17_J(r.choice(["gold", "silver"])), "last_order": b17_J(b17_la(f, r, loc))}}}}
+
+
+def B17_j_amplitude(f, r, loc):
+    ev = []
+    for _ in range(r.randint(1, 3)):
+        ev.append({"user_id": b17_J(f"u_{rnd(r, B17_DIG, 7)}"), "event_type": b17_J(r.choice(["Form Submitted", "Card Added", "Password Changed"])),
+                   "time": r.randint(1_790_000_000_000, 1_797_000_000_000), "ip": b17_J(b17_IP(r)),
+                   "user_properties": {"email": b17_J(b17_EM(f, r)), "phone": b17_J(b17_PH(r, loc))}, "insert_id": b17_J(b17_uuid(r))})
+    return {"api_key": b17_J(B17L("GENERIC_SECRET", rnd(r, HEX, 32))), "events": ev}
+
+
+def B17_j_rudderstack(f, r, loc):
+    fn, ln = b17_person(f)
+    return {"type": b17_J("identify"), "userId": b17_J(rnd(r, B17_DIG, 8)), "anonymousId": b17_J(b17_uuid(r)),
+            "context": {"ip": b17_J(b17_IP(r)), "library": {"name": b17_J("rudder-sdk-js"), "version": b17_J(f"3.{r.randint(0, 20)}.{r.randint(0, 9)}")}, "locale": b17_J(loc.replace("_", "-"))},
+            "traits": {"firstName": b17_J(fn), "email": b17_J(b17_EM(f, r, fn, ln)), "phone": b17_J(b17_PH(r, loc)), "birthday": b17_J(b17_DOB(r, loc))},
+            "request_headers": {"authorization": b17_J("Bearer ", b17_VT(r, "JWT"))}, "sentAt": b17_J(b17_ts(r)), "writeKey": b17_J(B17L("GENERIC_SECRET", rnd(r, AN, 27)))}
+
+
+def B17_j_bigquery(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        rows.append({"f": [{"v": b17_J(rnd(r, B17_DIG, 8))}, {"v": b17_J(b17_EM(f, r))}, {"v": b17_J(b17_CC(r) if r.random() < 0.5 else b17_IBAN(r, loc))},
+                           {"v": b17_J(b17_la(f, r, loc))}]})
+    return {"kind": b17_J("bigquery#getQueryResultsResponse"), "jobReference": {"projectId": b17_J("analytics-prod"), "jobId": b17_J("job_" + rnd(r, B17_URL, 28)), "location": b17_J("EU")},
+            "schema": {"fields": [{"name": b17_J(n), "type": b17_J("STRING"), "mode": b17_J("NULLABLE")} for n in ("customer_id", "email", "payment_instrument", "last_ref")]},
+            "rows": rows, "totalRows": b17_J(str(len(rows))), "jobComplete": True}
+
+
+def B17_j_debezium(f, r, loc):
+    fn, ln = b17_person(f)
+    return {"schema": None, "payload": {"before": None, "after": {"id": r.randint(1, 999999), "full_name": b17_J(f"{fn} {ln}"), "email": b17_J(b17_EM(f, r, fn, ln)),
+            "ssn": b17_J(b17_SSN(r)), "date_of_birth": b17_J(b17_DOB(r, "en_US")), "api_token": b17_J(b17_GS(r))},
+            "source": {"version": b17_J("2.7.3.Final"), "connector": b17_J("postgresql"), "db": b17_J("hr"), "table": b17_J("employees"), "lsn": r.randint(10**9, 10**10)},
+            "op": b17_J("c"), "ts_ms": r.randint(1_790_000_000_000, 1_797_000_000_000)}}
+
+
+def B17_j_erpnext(f, r, loc):
+    return {"db_name": b17_J("_" + rnd(r, HEX, 16)), "db_password": b17_J(b17_PW(r)), "db_type": b17_J("mariadb"), "encryption_key": b17_J(b17_GS(r)),
+            "mail_server": b17_J("smtp.example.com"), "mail_login": b17_J(b17_EM(f, r)), "mail_password": b17_J(b17_PW(r)), "host_name": b17_J("https://erp.example.com"),
+            "developer_mode": 0, "rate_limit": {"window": 86400, "limit": 600}, "maintenance_mode": 0, "password_policy_min_score": 3}
+
+
+def B17_j_freeipa(f, r, loc):
+    fn, ln = b17_person(f)
+    uid = (b17_ascii(fn)[:1] + b17_ascii(ln))[:12] or "jdoe"
+    return {"method": b17_J("user_add/1"), "params": [[b17_J(uid)], {"givenname": b17_J(fn), "sn": b17_J(ln), "mail": [b17_J(b17_EM(f, r, fn, ln))],
+            "telephonenumber": [b17_J(b17_PH(r, loc))], "userpassword": b17_J(b17_PW(r)), "version": b17_J("2.253")}], "id": 0}
+
+
+def B17_j_jamf(f, r, loc):
+    fn, ln = b17_person(f)
+    rk = "-".join(rnd(r, B17_UPD, 4) for _ in range(6))
+    return {"computer": {"general": {"id": r.randint(1, 9999), "name": b17_J(f"{fn}'s MacBook Pro"), "serial_number": b17_J("C02" + rnd(r, B17_UPD, 9)),
+            "ip_address": b17_J(b17_IP4(r)), "last_reported_ip": b17_J(b17_IP(r)), "mac_address": b17_J(":".join(rnd(r, HEX.upper(), 2) for _ in range(6)))},
+            "location": {"username": b17_J(b17_ascii(fn) or "u"), "real_name": b17_J(f"{fn} {ln}"), "email_address": b17_J(b17_EM(f, r, fn, ln)), "phone": b17_J(b17_PH(r, loc))},
+            "extension_attributes": [{"name": b17_J("FileVault personal recovery key"), "value": b17_J(B17L("GENERIC_SECRET", rk))},
+                                     {"name": b17_J("OS build"), "value": b17_J(f"{r.randint(14, 15)}.{r.randint(0, 7)} (24{rnd(r, B17_UPP, 1)}{rnd(r, B17_DIG, 3)})")}]}}
+
+
+def B17_j_h1_report(f, r, loc):
+    return {"data": {"id": b17_J(rnd(r, B17_DIG, 7)), "type": b17_J("report"), "attributes": {"title": b17_J("Hard-coded credentials in mobile app"),
+            "state": b17_J("triaged"), "created_at": b17_J(b17_ts(r)), "vulnerability_information": b17_J(
+                "Decompiled APK, res/values/strings.xml: maps_key=", b17_VT(r, "GOOGLE_API_KEY"), " ; backend token=", b17_VT(r, r.choice(["GITHUB_TOKEN", "ANTHROPIC_KEY", "OPENAI_KEY"])), " ; sample from docs ", b17_PHD(r), ". Reporter IP ", b17_IP(r)),
+            "severity_rating": b17_J("high")}, "relationships": {"reporter": {"data": {"attributes": {"username": b17_J(b17_ascii(f.first_name()) + str(r.randint(1, 999)))}}}}}}
+
+
+def B17_j_sentinel(f, r, loc):
+    return {"name": b17_J(b17_uuid(r)), "type": b17_J("Microsoft.SecurityInsights/Incidents"), "properties": {"title": b17_J("Impossible travel"), "severity": b17_J("Medium"),
+            "incidentNumber": r.randint(1000, 99999), "createdTimeUtc": b17_J(b17_ts(r)),
+            "entities": [{"kind": b17_J("Account"), "upn": b17_J(b17_EM(f, r))}, {"kind": b17_J("Ip"), "address": b17_J(b17_IP(r))}, {"kind": b17_J("Ip"), "address": b17_J(b17_IP(r))}],
+            "comments": [b17_J("Called the user on ", b17_PH(r, loc), "; ", b17_nopw(r, loc))]}}
+
+
+def B17_j_zoho(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b17_person(f)
+        recs.append({"id": b17_J(rnd(r, B17_DIG, 19)), "First_Name": b17_J(fn), "Last_Name": b17_J(ln), "Email": b17_J(b17_EM(f, r, fn, ln)), "Mobile": b17_J(b17_PH(r, loc)),
+                     "Date_of_Birth": b17_J(B17L("DATE_OF_BIRTH", (B17_TODAY - datetime.timedelta(days=r.randint(6600, 30000))).isoformat())),
+                     "Description": b17_J(b17_la(f, r, loc)), "Owner": {"name": b17_J(f.name()), "id": b17_J(rnd(r, B17_DIG, 19))}})
+    return {"data": recs, "info": {"per_page": 200, "count": len(recs), "page": 1, "more_records": False}}
+
+
+def B17_j_sheet_values(f, r, loc):
+    hdr = [b17_J(h) for h in b17_t(loc, ["Name", "Email", "Phone", "IBAN", "Note"], ["Name", "E-Mail", "Telefon", "IBAN", "Notiz"], ["Nom", "E-mail", "Téléphone", "IBAN", "Note"],
+                                    ["Nombre", "Correo", "Teléfono", "IBAN", "Nota"], ["Nome", "Email", "Telefono", "IBAN", "Nota"], ["Naam", "E-mail", "Telefoon", "IBAN", "Notitie"])]
+    vals = [hdr]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b17_person(f)
+        vals.append([b17_J(f"{fn} {ln}"), b17_J(b17_EM(f, r, fn, ln)), b17_J(b17_PH(r, loc)), b17_J(b17_IBAN(r, loc)), b17_J(r.choice([b17_la(f, r, loc), b17_extra(f, r, loc)]))])
+    return {"range": b17_J(f"'{b17_t(loc, 'Members', 'Mitglieder', 'Adhérents', 'Socios', 'Soci', 'Leden')}'!A1:E{len(vals)}"), "majorDimension": b17_J("ROWS"), "values": vals}
+
+
+def B17_j_vault_read(f, r, loc):
+    return {"request_id": b17_J(b17_uuid(r)), "lease_id": b17_J(""), "lease_duration": 0, "renewable": False,
+            "data": {"data": {"aws_access_key_id": b17_J(b17_VT(r, "AWS_ACCESS_KEY")), "aws_secret_access_key": b17_J(b17_AWSSEC(r)),
+                              "tls_key": b17_J(B17L("PRIVATE_KEY", b17_pem_value(r, "\\n"))) if r.random() < 0.5 else b17_J(b17_GS(r)), "token_ttl": b17_J("768h")},
+                     "metadata": {"created_time": b17_J(b17_ts(r)), "version": r.randint(1, 30)}}, "warnings": None}
+
+
+def B17_j_dispute(f, r, loc):
+    fn, ln = b17_person(f)
+    return {"case_id": b17_J(rnd(r, '5', 1) + rnd(r, B17_DIG, 9)), "type": b17_J("ITEM_NOT_RECEIVED"), "buyer": {"name": b17_J(f"{fn} {ln}"), "email": b17_J(b17_EM(f, r, fn, ln))},
+            "messages": [{"from": b17_J("buyer"), "text": b17_J(b17_t(loc, "Call me at ", "Rufen Sie mich an: ", "Appelez-moi au ", "Llámeme al ", "Chiamatemi al ", "Bel me op "), b17_PH(r, loc), ". ", b17_la(f, r, loc))},
+                         {"from": b17_J("seller"), "text": b17_J(b17_t(loc, "Refund sent to ", "Erstattung an ", "Remboursement vers ", "Reembolso a ", "Rimborso su ", "Terugbetaling naar "), b17_IBAN(r, loc))}],
+            "amount": {"value": b17_J(f"{r.randint(5, 500)}.{rnd(r, B17_DIG, 2)}"), "currency": b17_J("EUR")}, "opened": b17_J(b17_ts(r))}
+
+
+def B17_j_pem_secret(f, r, loc):
+    return {"apiVersion": b17_J("external-secrets.io/v1beta1"), "kind": b17_J("ExternalSecret"), "metadata": {"name": b17_J("tls-backend"), "namespace": b17_J("prod")},
+            "status": {"conditions": [{"type": b17_J("Ready"), "status": b17_J("True"), "lastTransitionTime": b17_J(b17_ts(r))}]},
+            "debug_dump": {"tls.key": b17_J(B17L("PRIVATE_KEY", b17_pem_value(r, "\\n"))), "tls.crt.sha256": b17_J(rnd(r, HEX, 64)), "session.secret": b17_J(b17_GS(r))}}
+
+
+B17_JSON_KINDS = [B17_j_mcp_call, B17_j_mcp_call, B17_j_mcp_call, B17_j_mcp_result, B17_j_mcp_result, B17_j_mcp_result, B17_j_tool_calls, B17_j_aws_secret,
+                  B17_j_keyvault, B17_j_klaviyo, B17_j_amplitude, B17_j_rudderstack, B17_j_bigquery, B17_j_debezium, B17_j_erpnext, B17_j_freeipa, B17_j_jamf,
+                  B17_j_h1_report, B17_j_sentinel, B17_j_zoho, B17_j_sheet_values, B17_j_vault_read, B17_j_dispute, B17_j_pem_secret]
+
+
+def b17_json(f, r, loc):
+    return r.choice(B17_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b17_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b17_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b17_labels(y)]
+    return []
+
+
+B17_SHAPES = {
+    "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d+-\d+(-\d+)?-[A-Za-z0-9]+|xapp-1-A[A-Z0-9]+-\d+-[0-9a-f]+",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----( |\n|\\n)[A-Za-z0-9+/= \n\\]+-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+B17_PH_SHAPES = dict(B17_SHAPES, AWS_ACCESS_KEY=r"(AKIA|ASIA)[A-Z0-9]{16}", STRIPE_KEY=r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}", GITHUB_TOKEN=r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Za-z0-9]{20}_[A-Za-z0-9]{59}",
+                     ANTHROPIC_KEY=r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA", OPENAI_KEY=r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+")
+
+
+def b17_value_ok(typ, v):
+    if typ in B17_SHAPES:
+        if re.fullmatch(B17_SHAPES[typ], v) is None or "EXAMPLE" in v.upper() or "XXXXXX" in v.upper() or "000000" in v:
+            return typ == "PRIVATE_KEY" and re.fullmatch(B17_SHAPES[typ], v) is not None  # base64 may hold zeros by chance
+        if typ == "JWT":
+            hdr = json.loads(base64.urlsafe_b64decode(v.split(".")[0] + "=" * (-len(v.split(".")[0]) % 4)))
+            return "alg" in hdr
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and b17_iin_ok(d)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B17_IBAN and len(d) == B17_IBAN[d[:2]][1] and b17_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not a.is_loopback and not a.is_unspecified
+    if typ == "PHONE":
+        for reg in [None] + sorted(set(REGION.values())) + B17_ABROAD:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v.replace("(0)", ""), reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B17_STANDINS and not any(c in v for c in "\"'\\")
+    if typ == "PLACEHOLDER":
+        return v in B17_PLACEHOLDERS and any(re.fullmatch(p, v) for p in B17_PH_SHAPES.values())
+    return False
+
+
+def b17_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text; every value is valid for its type (Luhn and IIN range, IBAN
+    length and mod-97, SSN rules, libphonenumber, vendor shapes, decodable JWT header, placeholder list and shape);
+    JSON parses and no escape precedes a label inside its string (a PEM written with \\n escapes is the whole string)."""
+    want = b17_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b17_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
 
 if __name__ == "__main__":
     main()
