@@ -72,6 +72,9 @@ Splits, kept apart by construction, not only by seed:
   blind16  templates B16_*/b16_*: a seventeenth split (seed 1717, fixed day 2026-12-16) written by a thirteenth helper who never
            read the rules, their docs or history (nor the blind11..blind15 sections) and never ran the engine on it; the lead's
            taxonomy; 64 text and 17 JSON document kinds of its own (see the blind16 section). Self-checked at generation; to be scored once.
+  blind17  templates B17_*/b17_*: an eighteenth split (seed 1818, fixed day 2026-12-17) written by a fourteenth helper who never
+           read the rules, their docs or history (nor the blind11..blind16 sections) and never ran the engine on it; the lead's
+           taxonomy; 58 text and 21 JSON document kinds of its own (see the blind17 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -17663,7 +17666,7 @@ def b17_phone_value(r, reg):
         return phonenumbers.format_number(p, PF.E164)
     if st == "zz":
         return "00" + intl[1:]
-    if st == "dots" and reg != "US":
+    if st == "dots" and reg in ("FR", "BE", "CH", "LU", "IT", "ES", "PT"):
         return nat.replace(" ", ".")
     if st == "dash":
         return intl.replace(" ", "-") if reg != "US" else nat.replace("(", "").replace(") ", "-")
@@ -18222,7 +18225,7 @@ def B17_bq_result(f, r, loc):
 
 def B17_looker_mail(f, r, loc):
     fn, ln = b17_person(f)
-    return [f"From: Looker <noreply@looker.{b17_ascii(f.company()) or 'acme'}.cloud>\nTo: ", b17_EM(f, r, fn, ln),
+    return ["From: Looker <", B17L("EMAIL", f"noreply@looker.{b17_ascii(f.company()) or 'acme'}.cloud"), ">\nTo: ", b17_EM(f, r, fn, ln),
             f"\nSubject: [Scheduled] Churn risk – weekly ({b17_day(r, loc, 7, 0)})\n\n",
             b17_t(loc, "Hi ", "Hallo ", "Bonjour ", "Hola ", "Ciao ", "Hoi "), fn, ",\n",
             b17_t(loc, "Your scheduled Look is attached. Top account to call: ", "Ihr geplanter Look hängt an. Wichtigster Anruf: ",
