@@ -18122,7 +18122,8 @@ def b17_la(f, r, loc):
     if k == 23:
         return f"container {r.choice(['MSCU', 'MAEU', 'CMAU', 'HLXU'])}{rnd(r, d, 7)}"
     if k == 24:
-        return f"{r.randint(40, 53)}.{rnd(r, d, 5)}, {r.randint(-4, 14)}.{rnd(r, d, 5)}"
+        return r.choice([f"{r.randint(40, 53)}.{rnd(r, d, 5)}, {r.randint(-4, 14)}.{rnd(r, d, 5)}", f"EIN {rnd(r, '123456789', 2)}-{rnd(r, d, 7)}",
+                         f"GTIN {rnd(r, '4578', 1)}{rnd(r, d, 12)}", f"ref {r.randint(900, 999)}-{rnd(r, d, 2)}-{rnd(r, d, 4)}"])
     return b17_t(loc, "ticket ", "Ticket ", "ticket ", "incidencia ", "ticket ", "melding ") + "#" + rnd(r, "123456789", 1) + rnd(r, d, 5)
 
 
@@ -18254,6 +18255,7 @@ def B17_flink_log(f, r, loc):
             "  Loading configuration property: s3.secret-key, ", b17_AWSSEC(r), "\n",
             "  Loading configuration property: taskmanager.numberOfTaskSlots, 4\n",
             f"WARN  FraudScorer - high score 0.9{rnd(r, B17_DIG, 2)} for card ", b17_CC(r), " from ", b17_IP(r), "\n",
+            "INFO  JdbcSink - url=postgresql://flink:", b17_PW(r, True), "@", b17_IP4(r), ":5432/agg\n",
             f"INFO  Checkpoint {r.randint(100, 9999)} completed; {b17_la(f, r, loc)}\n"]
 
 
@@ -18302,8 +18304,9 @@ def B17_sssd_conf(f, r, loc):
 
 def B17_credman(f, r, loc):
     fn, ln = b17_person(f)
-    return ["PS C:\\> cmdkey /list\n\nCurrently stored credentials:\n\n    Target: Domain:target=fileserver01\n    Type: Domain Password\n    User: CORP\\",
-            b17_ascii(ln) or "user", "\n\nPS C:\\> Get-StoredCredential -Target 'git:https://github.com' -AsCredentialObject | Select UserName, Password\n\nUserName  Password\n--------  --------\n",
+    return ["PS C:\\> vaultcmd /listcreds:\"Windows Credentials\" /all\nCredentials in vault: Windows Credentials\n\nCredential schema: Windows Domain Password Credential\n",
+            "Resource: Domain:target=fileserver01\nIdentity: CORP\\", b17_ascii(ln) or "user", "\nHidden: No\nRoaming: No\nProperty (schema element id,value): (100,3)\n",
+            "\nPS C:\\> Get-StoredCredential -Target 'git:https://github.com' -AsCredentialObject | Select UserName, Password\n\nUserName  Password\n--------  --------\n",
             b17_ascii(fn) or "dev", "  ", b17_VT(r, "GITHUB_TOKEN"), "\n\nPS C:\\> # ", b17_nopw(r, loc), "\n"]
 
 
