@@ -18015,8 +18015,8 @@ B17_STANDINS = ["<your-token>", "${GITHUB_TOKEN}", "changeme", "xxxx", "<REDACTE
                 "op://Shared/smtp/password", "AKIA...", "[hidden]", "•••••"]
 
 
-def b17_PHD(r):
-    return B17L("PLACEHOLDER", r.choice(B17_PLACEHOLDERS))
+def b17_PHD(r, prefix=""):
+    return B17L("PLACEHOLDER", r.choice([p for p in B17_PLACEHOLDERS if p.startswith(prefix)]))
 
 
 def b17_secret(r):
@@ -18197,7 +18197,7 @@ def B17_zoho_export(f, r, loc):
         fn, ln = b17_person(f)
         note = r.choice([b17_la(f, r, loc), "", b17_t(loc, "call back", "Rückruf", "rappeler", "devolver llamada", "richiamare", "terugbellen")])
         rows += [f"zcrm_{rnd(r, B17_DIG, 19)},{fn},{ln},", b17_EM(f, r, fn, ln), ",", b17_PH(r, loc), f",{r.choice(['Webform', 'Trade Show', 'Referral', 'Cold Call'])},"
-                 f"{b17_day(r, 'en_US', 60, 0)} {r.randint(8, 18):02d}:{r.randint(0, 59):02d},{note.replace(',', ' ')}\n"]
+                 f"{(B17_TODAY - datetime.timedelta(days=r.randint(0, 60))).isoformat()} {r.randint(8, 18):02d}:{r.randint(0, 59):02d},{note.replace(',', ' ')}\n"]
     return rows
 
 
@@ -18264,7 +18264,7 @@ def B17_hive_site(f, r, loc):
             ":5432/metastore</value>\n  </property>\n  <property>\n    <name>javax.jdo.option.ConnectionUserName</name>\n    <value>hive</value>\n  </property>\n",
             "  <property>\n    <name>javax.jdo.option.ConnectionPassword</name>\n    <value>", b17_PW(r, True), "</value>\n  </property>\n",
             "  <property>\n    <name>hive.metastore.warehouse.dir</name>\n    <value>s3a://lake-prod/warehouse</value>\n  </property>\n",
-            "  <property>\n    <name>fs.s3a.access.key</name>\n    <value>", r.choice([b17_VT(r, "AWS_ACCESS_KEY"), b17_PHD(r)]), "</value>\n  </property>\n",
+            "  <property>\n    <name>fs.s3a.access.key</name>\n    <value>", r.choice([b17_VT(r, "AWS_ACCESS_KEY"), b17_PHD(r, "A")]), "</value>\n  </property>\n",
             f"  <!-- {b17_la(f, r, loc)} -->\n</configuration>\n"]
 
 
@@ -18533,7 +18533,7 @@ def B17_backers_csv(f, r, loc):
     out = ["Backer Number,Backer UID,Name,Email,Shipping Country,Reward,Pledge Amount,Pledged At,Survey Phone\n"]
     for i in range(r.randint(2, 4)):
         fn, ln = b17_person(f)
-        out += [f"{i + 1},{rnd(r, B17_DIG, 10)},{fn} {ln},", b17_EM(f, r, fn, ln), f",{REGION[loc]},Early bird,{r.randint(20, 400)}.00,{b17_day(r, 'en_US', 100, 0)},", b17_PH(r, loc), "\n"]
+        out += [f"{i + 1},{rnd(r, B17_DIG, 10)},{fn} {ln},", b17_EM(f, r, fn, ln), f",{REGION[loc]},Early bird,{r.randint(20, 400)}.00,{(B17_TODAY - datetime.timedelta(days=r.randint(0, 100))).isoformat()},", b17_PH(r, loc), "\n"]
     return out
 
 
@@ -18668,7 +18668,7 @@ def B17_cf_manifest(f, r, loc):
 def B17_knative(f, r, loc):
     return ["apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: ocr-worker\nspec:\n  template:\n    spec:\n      containers:\n",
             f"        - image: ghcr.io/acme/ocr:{r.randint(1, 5)}.{r.randint(0, 20)}\n          env:\n            - name: GOOGLE_API_KEY\n              value: ",
-            r.choice([b17_VT(r, "GOOGLE_API_KEY"), b17_PHD(r)]), "\n            - name: JWT\n              value: ", b17_VT(r, "JWT"),
+            r.choice([b17_VT(r, "GOOGLE_API_KEY"), b17_PHD(r, "AIza")]), "\n            - name: JWT\n              value: ", b17_VT(r, "JWT"),
             "\n            - name: TOKEN_TTL\n              value: \"3600\"\n"]
 
 
@@ -18785,8 +18785,9 @@ def B17_j_aws_secret(f, r, loc):
 
 
 def B17_j_keyvault(f, r, loc):
-    name = r.choice(["sql-admin-password", "storage-key", "openai-key", "smtp-pass", "signing-key"])
-    val = b17_PW(r) if "pass" in name else b17_VT(r, "OPENAI_KEY") if "openai" in name else b17_GS(r)
+    name = r.choice(["sql-admin-password", "storage-key", "openai-key", "smtp-pass", "signing-key", "github-pat", "stripe-live"])
+    val = b17_PW(r) if "pass" in name else b17_VT(r, {"openai-key": "OPENAI_KEY", "github-pat": "GITHUB_TOKEN", "stripe-live": "STRIPE_KEY"}[name]) \
+        if name in ("openai-key", "github-pat", "stripe-live") else b17_GS(r)
     return {"attributes": {"created": b17_J(b17_ts(r)), "enabled": True, "expires": None, "recoveryLevel": b17_J("Recoverable+Purgeable")},
             "contentType": b17_J("text/plain"), "id": b17_J(f"https://kv-{rnd(r, B17_LOWD, 6)}.vault.azure.net/secrets/{name}/{rnd(r, HEX, 32)}"),
             "name": b17_J(name), "tags": {"owner": b17_J(b17_EM(f, r)), "ticket": b17_J(b17_la(f, r, loc))}, "value": b17_J(val)}
