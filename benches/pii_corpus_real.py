@@ -74,7 +74,7 @@ Splits, kept apart by construction, not only by seed:
            taxonomy; 64 text and 17 JSON document kinds of its own (see the blind16 section). Self-checked at generation; to be scored once.
   blind17  templates B17_*/b17_*: an eighteenth split (seed 1818, fixed day 2026-12-17) written by a fourteenth helper who never
            read the rules, their docs or history (nor the blind11..blind16 sections) and never ran the engine on it; the lead's
-           taxonomy; 58 text and 21 JSON document kinds of its own (see the blind17 section). Self-checked at generation; to be scored once.
+           taxonomy; 58 text and 20 JSON document kinds of its own (see the blind17 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -18779,8 +18779,8 @@ def B17_j_tool_calls(f, r, loc):
 def B17_j_aws_secret(f, r, loc):
     k = r.randrange(3)
     val = [b17_PW(r)] if k == 0 else [b17_VT(r)] if k == 1 else ["user=app;host=", b17_IP4(r), ";password=", b17_PW(r, True)]
-    return {"ARN": b17_J(f"arn:aws:secretsmanager:eu-west-1:{rnd(r, B17_DIG, 12)}:secret:prod/{r.choice(['db', 'api', 'smtp'])}-{rnd(r, AN, 6)}"),
-            "Name": b17_J(f"prod/{r.choice(['db', 'api', 'smtp'])}"), "VersionId": b17_J(b17_uuid(r)), "SecretString": b17_J(val),
+    name = ["prod/smtp", "prod/api", "prod/db"][k]
+    return {"ARN": b17_J(f"arn:aws:secretsmanager:eu-west-1:{rnd(r, B17_DIG, 12)}:secret:{name}-{rnd(r, AN, 6)}"), "Name": b17_J(name), "VersionId": b17_J(b17_uuid(r)), "SecretString": b17_J(val),
             "VersionStages": [b17_J("AWSCURRENT")], "CreatedDate": b17_J(b17_ts(r))}
 
 
@@ -18896,7 +18896,8 @@ def B17_j_sheet_values(f, r, loc):
 def B17_j_vault_read(f, r, loc):
     return {"request_id": b17_J(b17_uuid(r)), "lease_id": b17_J(""), "lease_duration": 0, "renewable": False,
             "data": {"data": {"aws_access_key_id": b17_J(b17_VT(r, "AWS_ACCESS_KEY")), "aws_secret_access_key": b17_J(b17_AWSSEC(r)),
-                              "tls_key": b17_J(B17L("PRIVATE_KEY", b17_pem_value(r, "\\n"))) if r.random() < 0.5 else b17_J(b17_GS(r)), "token_ttl": b17_J("768h")},
+                              **({"tls_key": b17_J(B17L("PRIVATE_KEY", b17_pem_value(r, "\\n")))} if r.random() < 0.5 else {"signing_key": b17_J(b17_GS(r))}),
+                              "token_ttl": b17_J("768h")},
                      "metadata": {"created_time": b17_J(b17_ts(r)), "version": r.randint(1, 30)}}, "warnings": None}
 
 
