@@ -337,7 +337,13 @@ impl Detector {
                 let ident_value = ctx.ident_key
                     && hay[s] != b'+'
                     && hay[..s].iter().all(|&b| matches!(b, b' ' | b'#'));
-                let ok = ok && (ctx.phone_key || !(ident_value || identifier_label_before(hay, s)));
+                // So does a text table's identifier column (`customer_no;…;last_order;…` then
+                // `…;705 039 091;…`), unless written international.
+                let ok = ok
+                    && (ctx.phone_key
+                        || !(ident_value
+                            || identifier_label_before(hay, s)
+                            || (hay[s] != b'+' && super::table::in_ident_column(hay, s))));
                 // A card word right before (a card number failing its checks), or a decimal
                 // comma and cents right after a number with a `.` (`052 82.850,93 €`: an
                 // amount after a CVV column) make no phone.

@@ -754,6 +754,20 @@ fn is_label(w: &[u8]) -> bool {
             | b"ddt"
             | b"albaran"
             | b"polisnummer"
+            // A booking or reservation number in the locales (`Buchungsnr. 4 917 209 555`,
+            // `Boekingsnr. 2 348 719 667`, `Codice prenotazione 4 841 380 123`, `Localizador
+            // 5 720 487 909`, `N.º de reserva …`), as `booking` and `reservation` in English.
+            | b"buchung"
+            | b"buchungsnr"
+            | b"buchungsnummer"
+            | b"reservierung"
+            | b"boeking"
+            | b"boekingsnr"
+            | b"boekingsnummer"
+            | b"reservering"
+            | b"prenotazione"
+            | b"localizador"
+            | b"reserva"
     )
 }
 

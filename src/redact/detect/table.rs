@@ -857,6 +857,42 @@ fn blank_column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
     Some(cells[cells.len().checked_sub(right)?])
 }
 
+/// Whether the cell at `s` is in a text table's identifier column: its header names no phone
+/// (`phone_header`) and a word of it is an identifier label (`identifier_word`: `order`,
+/// `customer_no`, `Barcode #`, `last_order`) or its last word is `id`/`no`/`nr`
+/// (`LISTING_ID`). A number in such a column is that identifier, not a phone, as after the
+/// same label in prose (`identifier_label_before`).
+// Out of line: looked at only for a number that would otherwise be a phone.
+#[inline(never)]
+pub(super) fn in_ident_column(hay: &[u8], s: usize) -> bool {
+    let ident = |h: &str| {
+        let words = || {
+            h.as_bytes()
+                .split(|b| !b.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+        };
+        let label = words().any(|w| {
+            let mut lower = [0u8; 32];
+            w.len() <= lower.len() && {
+                let l = &mut lower[..w.len()];
+                l.copy_from_slice(w);
+                l.make_ascii_lowercase();
+                super::numbers::identifier_word(l)
+            }
+        });
+        let id_last = words().next_back().is_some_and(|w| {
+            [&b"id"[..], b"ids", b"no", b"nr"]
+                .iter()
+                .any(|k| w.eq_ignore_ascii_case(k))
+        });
+        h.len() <= 32 && (label || id_last) && !phone_header(h)
+    };
+    column_header(hay, s)
+        .or_else(|| blank_column_header(hay, s))
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .is_some_and(ident)
+}
+
 /// Whether the cell at `s` is in a text table's SSN column: a word of its header is `ssn`
 /// (`ssn`, `employee_ssn`, `SSN (masked)`).
 pub(super) fn in_ssn_column(hay: &[u8], s: usize) -> bool {
