@@ -1673,9 +1673,46 @@ pub(super) fn email_at(hay: &[u8], at: usize) -> Option<(usize, usize)> {
         return None;
     }
     match check_email(hay, s, e) {
-        Outcome::Hit(h) if !ssh_target(hay, h.start, h.end) => Some((h.start, h.end)),
+        Outcome::Hit(h) if !ssh_target(hay, h.start, h.end) && !message_id(hay, h.start) => {
+            Some((h.start, h.end))
+        }
         _ => None,
     }
+}
+
+/// Whether the address-shaped token starting at `s` is a message's id, not a mailbox: in
+/// angle brackets right after a header or word naming one (`Message-ID: <…@mail.example>`,
+/// `In-Reply-To:`, `References:`, `Content-ID:`, a mail log's `msg-id <…>` / `msgid=<…>`).
+/// RFC 5322 makes it a unique id on the sender's host, no one's address.
+// Out of line: looked at only for an address found right after a `<`.
+#[inline(never)]
+fn message_id(hay: &[u8], s: usize) -> bool {
+    if s == 0 || hay[s - 1] != b'<' {
+        return false;
+    }
+    let head = hay[..s - 1].trim_ascii_end();
+    let head = head
+        .strip_suffix(b":")
+        .or_else(|| head.strip_suffix(b"="))
+        .unwrap_or(head)
+        .trim_ascii_end();
+    let word_start = head
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'))
+        .map_or(0, |i| i + 1);
+    let word = &head[word_start..];
+    [
+        &b"message-id"[..],
+        b"message_id",
+        b"messageid",
+        b"msg-id",
+        b"msgid",
+        b"in-reply-to",
+        b"references",
+        b"content-id",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// The userinfo of a URL ending at the `@` at `at` (`scheme://userinfo@host`: a `://`

@@ -77,3 +77,37 @@ fn booking_numbers_in_the_locales_are_no_phones() {
         vec!["0033 6 14 59 14 81".to_string()]
     );
 }
+
+#[test]
+fn a_message_id_is_no_email_address() {
+    for text in [
+        "Message-ID: <173d5716-75df-43b0-af13-805845433a2a@mail.acme.io>\nFrom: Clare Davis <davis.c@example.org>",
+        "550 5.1.1 mailbox unavailable msg-id <2436725b05bb.771811@mx.example.net>",
+        "In-Reply-To: <CAF3x+abc123@mail.gmail.com>",
+        "postfix/qmgr: 4F2A1: msgid=<20261205.1234@relay.example.com>, size=2210",
+        "Content-ID: <image001.png@01DA1234.5678ABCD>",
+    ] {
+        let emails = found(text, Entity::Email);
+        assert!(
+            emails.iter().all(|e| e == "davis.c@example.org"),
+            "{text}: {emails:?}"
+        );
+    }
+    // Look-alikes that stay addresses: a mailbox in angle brackets after a name or a
+    // `From:`/`To:`, an address after the words without brackets.
+    assert_eq!(
+        found("From: Clare Davis <davis.c@example.org>", Entity::Email),
+        vec!["davis.c@example.org".to_string()]
+    );
+    assert_eq!(
+        found("To: <jane.roe@example.com>", Entity::Email),
+        vec!["jane.roe@example.com".to_string()]
+    );
+    assert_eq!(
+        found(
+            "reply to the message-id owner jane.roe@example.com",
+            Entity::Email
+        ),
+        vec!["jane.roe@example.com".to_string()]
+    );
+}
