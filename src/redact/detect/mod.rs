@@ -462,4 +462,6 @@ mod tests_r16d;
 #[cfg(test)]
 mod tests_r16n;
 #[cfg(test)]
+mod tests_r17c;
+#[cfg(test)]
 mod tests_support;
