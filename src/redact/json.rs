@@ -12,7 +12,7 @@ pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
     body_may_hold_pair_value, member_class, pair_class, pair_name, pair_role, FnvBuild, KeyClass,
-    KeyRules, PairRole, NOT_SECRET_SUFFIXES,
+    KeyRules, PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
 };
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.

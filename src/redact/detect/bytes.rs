@@ -139,10 +139,11 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
         // -recurse`: `config/app/upstream/key:…`; `check_key_value` wants the path).
         .or_else(|| {
             let before = |set: &[u8]| j == 3 || set.contains(&hay[j - 4]);
-            // Or `key` ending a longer name before `=` (`DEPLOY_KEY=…`, `AccountKey=…`; the
-            // name is judged by `check_key_value`'s `named_secret_key`).
+            // Or `key` ending a longer name before `=` (`DEPLOY_KEY=…`, `AccountKey=…`, a
+            // dotted setting's `…s3a.secret.key=…`; the name is judged by
+            // `check_key_value`'s `named_secret_key`).
             let named = j > 3
-                && (matches!(hay[j - 4], b'_' | b'-')
+                && (matches!(hay[j - 4], b'_' | b'-' | b'.')
                     || hay[j - 3] == b'K' && hay[j - 4].is_ascii_lowercase());
             (hay[j - 3..j].eq_ignore_ascii_case(b"key")
                 && (hay[q] == b'=' && (before(b"?& \t\n\r") || named)

@@ -755,31 +755,6 @@ fn user_member_before(hay: &[u8], s: usize) -> bool {
     })
 }
 
-/// Words naming a key that is no secret, as the last word of a name before `key`
-/// (`VAPID_PUBLIC_KEY`, `idempotency_key`, `PartitionKey`, `ssh_host_key`, `gpg_key`: public
-/// keys, their fingerprints, a database's or a cache's keys, an object's path).
-const NOT_SECRET_KEY_WORDS: [&[u8]; 19] = [
-    b"public",
-    b"publishable",
-    b"pub",
-    b"site",
-    b"host",
-    b"idempotency",
-    b"primary",
-    b"foreign",
-    b"sort",
-    b"partition",
-    b"row",
-    b"cache",
-    b"routing",
-    b"object",
-    b"ssh",
-    b"gpg",
-    b"pgp",
-    b"kms",
-    b"fingerprint",
-];
-
 /// `key` at `s` ends a longer name (`DEPLOY_KEY`, `deploy-key`, `AccountKey`,
 /// `PresharedKey`) whose last word is no `NOT_SECRET_KEY_WORDS`, nor holds `public`:
 /// a key of the service it names. (Sixteenth round, part B.)
@@ -812,9 +787,9 @@ fn named_secret_key(hay: &[u8], s: usize) -> bool {
     let last = &tail[camel..];
     let lower: Vec<u8> = name.iter().map(u8::to_ascii_lowercase).collect();
     !last.is_empty()
-        && !NOT_SECRET_KEY_WORDS
+        && !super::super::json::NOT_SECRET_KEY_WORDS
             .iter()
-            .any(|w| w.eq_ignore_ascii_case(last))
+            .any(|w| w.as_bytes().eq_ignore_ascii_case(last))
         && memchr::memmem::find(&lower, b"public").is_none()
 }
 

@@ -462,6 +462,8 @@ mod tests_r16d;
 #[cfg(test)]
 mod tests_r16n;
 #[cfg(test)]
+mod tests_r17c;
+#[cfg(test)]
 mod tests_r17l;
 #[cfg(test)]
 mod tests_support;

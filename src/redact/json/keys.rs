@@ -567,6 +567,135 @@ fn role_key(norm: &str) -> bool {
         .is_some_and(|q| KEY_ROLES.contains(&q))
 }
 
+/// Whether a key holds the letters of a credential word (`key`, `token`, `secret`, `salt`):
+/// the cheap test before `compound_secret_key` reads its words.
+#[inline]
+fn credential_letters(bytes: &[u8]) -> bool {
+    bytes
+        .windows(3)
+        .any(|w| matches!(w, b"key" | b"oke" | b"cre" | b"alt"))
+}
+
+/// The words of a name (`normalize_key` form) that make it a credential's when another word
+/// comes with them (`KeyClass::ShapedSecret`): a key, a token, a secret, a salt, or a list of
+/// keys or secrets. (Seventeenth round: the name's words, not its last one, carry the
+/// evidence — Segment's `writeKey`, Strapi's `APP_KEYS` and `API_TOKEN_SALT`, a bot's
+/// `bot_token_used`.) Not `tokens`: a model's token counts (`max_tokens`, `input_tokens`).
+const CREDENTIAL_WORDS: &[&str] = &["key", "keys", "token", "secret", "secrets", "salt"];
+
+/// Words that say a name with a credential word in it holds no secret: what the secret is
+/// called, where it is kept or found, its kind, size, age or policy, a reference to it (`id`,
+/// `name`, `arn`, `uri`), its hash or fingerprint, a page or request cursor, a form's field.
+/// The look-alikes of every split under such names (`private_key_id` with a hex id,
+/// `token_uri`, `secret_type: aws_access_key_id`, a commit's SHA, `SecretId: prod/…`, `api_key_header:
+/// X-Api-Key`, `ParameterKey: PasswordMinLength`, `nextSyncToken`) are why.
+const BOOKKEEPING_WORDS: &[&str] = &[
+    "id",
+    "ids",
+    "name",
+    "names",
+    "type",
+    "kind",
+    "uri",
+    "url",
+    "urls",
+    "endpoint",
+    "policy",
+    "header",
+    "file",
+    "path",
+    "store",
+    "placeholder",
+    "sync",
+    "page",
+    "next",
+    "progress",
+    "cursor",
+    "issue",
+    "request",
+    "length",
+    "count",
+    "expires",
+    "expiry",
+    "expiration",
+    "at",
+    "ttl",
+    "version",
+    "arn",
+    "ref",
+    "hash",
+    "digest",
+    "checksum",
+    "format",
+    "algorithm",
+    "alg",
+    "label",
+    "mode",
+    "field",
+    "prefix",
+    "parameter",
+    "size",
+    "source",
+    "location",
+    "hint",
+    "env",
+    "var",
+    "status",
+    "created",
+    "updated",
+    "last",
+    "rotation",
+    "sha",
+    "sha1",
+    "sha256",
+    "md5",
+    "commit",
+];
+
+/// A name of two words or more, one of them a `CREDENTIAL_WORDS`, none of them a public or
+/// bookkeeping word (`NOT_SECRET_KEY_WORDS`, `BOOKKEEPING_WORDS`): a value with a secret's
+/// shape under it is a GENERIC_SECRET (`KeyClass::ShapedSecret`). `key` alone stays plain
+/// (any map's key), as does `keys` alone.
+#[inline(never)]
+fn compound_secret_key(norm: &str) -> bool {
+    let mut credential = false;
+    let mut words = 0;
+    for w in norm.split('_').filter(|w| !w.is_empty()) {
+        words += 1;
+        if CREDENTIAL_WORDS.contains(&w) {
+            credential = true;
+        } else if NOT_SECRET_KEY_WORDS.contains(&w) || BOOKKEEPING_WORDS.contains(&w) {
+            return false;
+        }
+    }
+    credential && words >= 2
+}
+
+/// Words naming a key that is no secret, as the last word of a name before `key`
+/// (`VAPID_PUBLIC_KEY`, `idempotency_key`, `PartitionKey`, `ssh_host_key`, `gpg_key`: public
+/// keys, their fingerprints, a database's or a cache's keys, an object's path).
+pub(crate) const NOT_SECRET_KEY_WORDS: &[&str] = &[
+    "public",
+    "publishable",
+    "pub",
+    "site",
+    "host",
+    "idempotency",
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "row",
+    "cache",
+    "routing",
+    "object",
+    "ssh",
+    "gpg",
+    "pgp",
+    "kms",
+    "fingerprint",
+];
+
 /// Keys ending like a secret that are not secrets (pagination cursors and the like, and
 /// idempotency tokens: AWS's `ClientRequestToken`, a UUID the caller makes up so a retried
 /// request is not done twice).
@@ -735,6 +864,12 @@ impl KeyRules {
             }
         }
         if norm.ends_with("_key") && role_key(norm) {
+            return KeyClass::ShapedSecret;
+        }
+        // A credential word inside a longer name (`write_key`, `app_keys`, `bot_token_used`,
+        // `api_token_salt`): read only when the name has two words or more and holds one of
+        // the words' letters (`ey`, `oken`, `ecret`, `alt`), so most keys pass by.
+        if bytes.contains(&b'_') && credential_letters(bytes) && compound_secret_key(norm) {
             return KeyClass::ShapedSecret;
         }
         // (Keys are short: a plain window compare beats setting up a substring search.)
