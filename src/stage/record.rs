@@ -403,6 +403,10 @@ impl Drop for CallRecord {
         );
         // last: the audit record takes the call's parts (the log line and span read them)
         self.write_audit();
+        // what the audit did not take is read by nothing now: its shared parts' copies go to
+        // the next call's policy input
+        let known = std::mem::take(&mut self.input_known);
+        crate::stage::policy::give_back(self.input.take(), &known);
     }
 }
 
