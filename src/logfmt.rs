@@ -42,12 +42,8 @@ struct Plain<'a> {
 }
 
 impl Plain<'_> {
-    /// A field this visitor writes itself: `name=`, after a space unless it is the first, then
-    /// `parts`. Written as one piece when it fits [`PIECE`] bytes: each `write_str` is a call
-    /// through `dyn fmt::Write` into the line's `String` (a capacity check and a `memcpy`), and
-    /// a string field cost six of them (callgrind: ~480 instructions per field, 13 fields a
-    /// call).
-    fn own(&mut self, field: &Field, parts: &[&str]) -> bool {
+    /// A field this visitor writes itself: `name=`, after a space unless it is the first.
+    fn own(&mut self, field: &Field) -> bool {
         let name = field.name();
         if self.result.is_err()
             || self.ansi
@@ -59,27 +55,11 @@ impl Plain<'_> {
         }
         let pad = if self.is_empty { "" } else { " " };
         self.is_empty = false;
-        let head = [pad, name, "="];
-        let mut piece = [0u8; PIECE];
-        let mut len = 0;
-        let fits = head.iter().chain(parts).all(|p| {
-            let Some(to) = piece.get_mut(len..len + p.len()) else {
-                return false;
-            };
-            to.copy_from_slice(p.as_bytes());
-            len += p.len();
-            true
-        });
-        // whole `str`s end to end: always UTF-8
-        match std::str::from_utf8(&piece[..len]).ok().filter(|_| fits) {
-            Some(s) => self.write(s),
-            // too long for one piece: one write each
-            None => {
-                for p in head.iter().chain(parts) {
-                    self.write(p);
-                }
-            }
-        }
+        self.result = self
+            .writer
+            .write_str(pad)
+            .and_then(|_| self.writer.write_str(name))
+            .and_then(|_| self.writer.write_char('='));
         true
     }
 
@@ -104,9 +84,6 @@ impl Plain<'_> {
     }
 }
 
-/// Longest field [`Plain::own`] writes in one piece (longer ones are written a part at a time).
-const PIECE: usize = 192;
-
 /// `Debug` of a `str` writes these bytes as they are: printable ASCII but `"` and `\`.
 fn plain_ascii(s: &str) -> bool {
     s.bytes()
@@ -115,25 +92,35 @@ fn plain_ascii(s: &str) -> bool {
 
 impl Visit for Plain<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !(plain_ascii(value) && self.own(field, &["\"", value, "\""])) {
+        if plain_ascii(value) && self.own(field) {
+            self.write("\"");
+            self.write(value);
+            self.write("\"");
+        } else {
             self.forward(field, |v| v.record_str(field, value));
         }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if !self.own(field, &[itoa::Buffer::new().format(value)]) {
+        if self.own(field) {
+            self.write(itoa::Buffer::new().format(value));
+        } else {
             self.forward(field, |v| v.record_u64(field, value));
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if !self.own(field, &[itoa::Buffer::new().format(value)]) {
+        if self.own(field) {
+            self.write(itoa::Buffer::new().format(value));
+        } else {
             self.forward(field, |v| v.record_i64(field, value));
         }
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if !self.own(field, &[if value { "true" } else { "false" }]) {
+        if self.own(field) {
+            self.write(if value { "true" } else { "false" });
+        } else {
             self.forward(field, |v| v.record_bool(field, value));
         }
     }
@@ -144,7 +131,7 @@ impl Visit for Plain<'_> {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         // `%` (Display) values arrive here too; the default writes `name=` and `{:?}`
-        if self.own(field, &[]) {
+        if self.own(field) {
             if self.result.is_ok() {
                 self.result = write!(self.writer, "{value:?}");
             }
@@ -262,8 +249,6 @@ mod tests {
 
     fn events() {
         let shadow = String::new();
-        // longer than one piece (`PIECE`): written a part at a time
-        let long = "x".repeat(super::PIECE + 10);
         tracing::info!(
             target: "toolwall::call",
             decision_id = %"01a241b4-3730-7046",
@@ -290,8 +275,6 @@ mod tests {
             float = 1.5f64,
             dbg = ?vec!["a", "b"],
             empty = "",
-            long = long.as_str(),
-            big = u64::MAX,
             r#type = "raw",
             "message with {} and \"quotes\" \u{1b}[0m",
             "args"
