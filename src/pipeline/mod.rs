@@ -357,12 +357,14 @@ fn decide(
         s.end(error);
     }
     rec.policy_result = Some(decided.result);
-    let mut input = decided.input;
-    // (it changes `request`, `grpc` and `mcp`, never `principal` or `tool`: `input_known`
-    // stays the document's)
-    keep_for_audit(&snap.redactor, &mut input, kind);
+    // masked for the audit when it is read (`keep_input`); it changes `request`, `grpc` and
+    // `mcp`, never `principal`, `tool` or `args`: `input_known` stays the document's
+    rec.input_unkept = Some(Unkept {
+        kind,
+        redactor: snap.redactor.clone(),
+    });
     rec.input_known = decided.known;
-    let input = rec.input.insert(input);
+    let input = rec.input.insert(decided.input);
     let decision = &*rec.decision.insert(decided.verdict?);
     // The binding an approval request needs, from the arguments as sent (before redaction).
     if approval.binding.is_none() && (decision.require_approval || snap.limits.may_need_approval())
@@ -443,6 +445,7 @@ pub fn evaluate_http(
             .clone()
             .ok_or_else(|| Reject::new(Reason::Internal, "decided call has no decision"))
     })();
+    keep_input(&mut rec);
     Evaluated {
         tool: rec.tool.clone(),
         verdict,
@@ -517,6 +520,7 @@ pub fn evaluate_mcp(
             .clone()
             .ok_or_else(|| Reject::new(Reason::Internal, "decided call has no decision"))
     })();
+    keep_input(&mut rec);
     Evaluated {
         tool: rec.tool.clone(),
         verdict,
@@ -570,6 +574,26 @@ fn keep_for_audit(redactor: &crate::redact::Redactor, input: &mut Value, kind: V
                     *meta = masked;
                 }
             }
+        }
+    }
+}
+
+/// The masking [`keep_for_audit`] still owes a call's policy input (`CallRecord::input`), with
+/// the redactor of the snapshot the call was decided under.
+pub struct Unkept {
+    kind: ViewKind,
+    redactor: std::sync::Arc<crate::redact::Redactor>,
+}
+
+/// The call's policy input as the audit record keeps it ([`keep_for_audit`], owed since
+/// `decide`): everything that reads `input` past the pipeline's stages (the audit record,
+/// policy deciding again with an approval, `toolwall eval`) calls this first. Deferred from
+/// `decide`, it costs nothing for a call whose input nobody reads (audit off): masking the
+/// header view was ~2k instructions and ~10 allocations a call.
+pub fn keep_input(rec: &mut crate::stage::record::CallRecordFields) {
+    if let Some(Unkept { kind, redactor }) = rec.input_unkept.take() {
+        if let Some(input) = rec.input.as_mut() {
+            keep_for_audit(&redactor, input, kind);
         }
     }
 }
@@ -765,6 +789,7 @@ async fn approve_needed(
         approval::Held::Approved(req) => {
             // Policy decides again, with the approval, as it would have on a retry: an
             // approval never bypasses the other rules.
+            keep_input(rec);
             if let Some(mut input) = rec.input.take() {
                 input["approval"] = approval::input_doc(&req);
                 let known = std::mem::take(&mut rec.input_known);
@@ -815,5 +840,54 @@ fn shadowed<T>(rec: &mut CallRecord, result: Result<T, Reject>) -> Result<Option
 pub fn set_decision_header(headers: &mut ::http::HeaderMap, id: &str) {
     if let Ok(v) = HeaderValue::from_str(id) {
         headers.insert(DECISION_HEADER_NAME, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Redactor;
+    use crate::stage::record::CallRecord;
+    use serde_json::json;
+
+    /// The masking owed since `decide` is the one `decide` used to apply: the same document,
+    /// applied once, and nothing without an input.
+    #[test]
+    fn keep_input_is_keep_for_audit_applied_once() {
+        let redactor =
+            Arc::new(Redactor::new(&crate::redact::RedactConfig::default()).expect("redactor"));
+        let doc = json!({
+            "args": {"email": "jane.doe@example.com"},
+            "request": {
+                "method": "POST",
+                "path": "/v1/customers/jane.doe@example.com",
+                "template": "/v1/customers/{id}",
+                "headers": {"x-contact": "jane.doe@example.com", "accept": "*/*"},
+            },
+        });
+        let mut expected = doc.clone();
+        keep_for_audit(&redactor, &mut expected, ViewKind::Http);
+        assert_ne!(expected, doc, "the view is masked");
+        assert_eq!(expected["request"]["path"], "/v1/customers/{id}");
+        assert_eq!(expected["args"], doc["args"], "args are not the view's");
+
+        let mut rec = CallRecord::for_tests();
+        rec.input = Some(doc.clone());
+        rec.input_unkept = Some(Unkept {
+            kind: ViewKind::Http,
+            redactor: redactor.clone(),
+        });
+        keep_input(&mut rec);
+        assert_eq!(rec.input.as_ref(), Some(&expected));
+        assert!(rec.input_unkept.is_none());
+        // owed once: a second read changes nothing
+        keep_input(&mut rec);
+        assert_eq!(rec.input.as_ref(), Some(&expected));
+
+        // nothing owed, nothing done
+        let mut rec = CallRecord::for_tests();
+        rec.input = Some(doc.clone());
+        keep_input(&mut rec);
+        assert_eq!(rec.input, Some(doc));
     }
 }

@@ -37,9 +37,20 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Copy `from` without hop-by-hop headers (including those named in `Connection`).
-pub fn strip_hop_by_hop(from: &HeaderMap, mut keep: impl FnMut(&HeaderName) -> bool) -> HeaderMap {
+pub fn strip_hop_by_hop(from: &HeaderMap, keep: impl FnMut(&HeaderName) -> bool) -> HeaderMap {
+    strip_with_room(from, keep, 0)
+}
+
+/// [`strip_hop_by_hop`] into a map with room for `room` more headers: the ones the caller
+/// inserts next go in without the map growing (each growth reallocates its index and
+/// entries).
+fn strip_with_room(
+    from: &HeaderMap,
+    mut keep: impl FnMut(&HeaderName) -> bool,
+    room: usize,
+) -> HeaderMap {
     let listed = connection_listed(from);
-    let mut out = HeaderMap::with_capacity(from.len());
+    let mut out = HeaderMap::with_capacity(from.len() + room);
     for (name, value) in from {
         if dropped(name, &listed, &mut keep) {
             continue;
@@ -108,15 +119,21 @@ pub async fn forward(
     })?;
     let cred_name = adapter.credential.as_ref().map(|(n, _)| n);
     let reencoded = out.content_type.is_some();
-    let mut headers = strip_hop_by_hop(agent_headers, |name| {
-        let n = name.as_str();
-        !(name == header::HOST
-            || name == header::CONTENT_LENGTH
-            || (reencoded && name == header::CONTENT_TYPE)
-            || n.starts_with("toolwall-")
-            || n == "traceparent"
-            || Some(name) == cred_name)
-    });
+    // room for what is inserted below: content type, credential, traceparent, accept-encoding,
+    // host
+    let mut headers = strip_with_room(
+        agent_headers,
+        |name| {
+            let n = name.as_str();
+            !(name == header::HOST
+                || name == header::CONTENT_LENGTH
+                || (reencoded && name == header::CONTENT_TYPE)
+                || n.starts_with("toolwall-")
+                || n == "traceparent"
+                || Some(name) == cred_name)
+        },
+        5,
+    );
     if let Some(ct) = out.content_type {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     }
@@ -129,6 +146,10 @@ pub async fn forward(
             header::ACCEPT_ENCODING,
             HeaderValue::from_static("identity"),
         );
+    }
+    // last, where the client would append it (`Upstream::host_header`): the same bytes
+    if let Some(host) = &up.host_header {
+        headers.insert(header::HOST, host.clone());
     }
     let mut req = Request::new(Full::new(out.body));
     *req.method_mut() = out.method;

@@ -87,6 +87,10 @@ pub struct CallRecordFields {
     /// The shared parts `input` was built with (`input.principal`, `input.tool`, with their
     /// canonical bytes: the audit record copies them). Set and taken with `input`.
     pub input_known: crate::policy::Known,
+    /// What `input` still needs masked before anything reads it past the pipeline's own stages
+    /// (`pipeline::keep_input`): applied when it is read, not per call — a call recorded
+    /// nowhere (audit off) never masks headers nobody reads.
+    pub input_unkept: Option<crate::pipeline::Unkept>,
     /// What policy said, as replay compares it: `{allow, reasons}`.
     pub policy_result: Option<Value>,
     /// In shadow mode: the refusal that enforce mode would have returned.
@@ -148,6 +152,7 @@ impl CallRecord {
             decision: None,
             input: None,
             input_known: crate::policy::Known::default(),
+            input_unkept: None,
             policy_result: None,
             shadow: None,
             outcome: None,
@@ -191,6 +196,7 @@ impl CallRecord {
             decision: None,
             input: None,
             input_known: crate::policy::Known::default(),
+            input_unkept: None,
             policy_result: None,
             shadow: None,
             outcome: None,
@@ -397,6 +403,10 @@ impl Drop for CallRecord {
         );
         // last: the audit record takes the call's parts (the log line and span read them)
         self.write_audit();
+        // what the audit did not take is read by nothing now: its shared parts' copies go to
+        // the next call's policy input
+        let known = std::mem::take(&mut self.input_known);
+        crate::stage::policy::give_back(self.input.take(), &known);
     }
 }
 
