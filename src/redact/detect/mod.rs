@@ -9,6 +9,7 @@ use super::entity::Entity;
 use aho_corasick::AhoCorasick;
 use regex_automata::meta::Regex;
 
+mod buckets;
 mod bytes;
 mod check;
 mod engine;
@@ -18,6 +19,7 @@ mod prose_dob;
 mod table;
 mod tools;
 
+use buckets::*;
 pub(crate) use bytes::word8;
 use bytes::*;
 use check::*;
