@@ -62,19 +62,52 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
     &["community "],
 ];
 
+/// The prose searcher's plan (`ProseTriggers`: `PROSE_LITERALS`, then `more_triggers`'), as
+/// `FIRST_TIER`.
+pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
+    &["dentified ", "\npw ", "\"pw ", " -p'", "D.N."],
+    &["in with ", "<Pass "],
+    &["de_pas", "basic ", "mdp "],
+    &["(0010,0030)", "ss phr", "ss -p ", "ssco"],
+    &["de pas"],
+    &["key 0 ", "cret "],
+    &["chiave", "ssph", "señ", " pw "],
+    &["ennwort", "wachtw"],
+    &["oken "],
+    &["sswo", " -u "],
+    &["> auth ", "pwd ", " -a "],
+    &["community ", "fecha nac"],
+    &["requirepass", "USERPASS>", "depas", "sswd"],
+    &["de-pas", "clave"],
+    &["login is ", "nascita", "nata a ", " key ", "pass "],
+    &["nato a ", "DMG*D8*", " -p\""],
+];
+
 /// The order to hand `lits` to Teddy in (`order[id]` is an index into `lits`) so that each
 /// group the plan names lands in its bucket; the identity for a slim searcher.
-pub(super) fn bucket_order(lits: &[String], plan: &[&[&str]; BUCKETS]) -> Vec<usize> {
+pub(super) fn bucket_order<L: AsRef<[u8]>>(lits: &[L], plan: &[&[&str]; BUCKETS]) -> Vec<usize> {
     let n = lits.len();
     let identity: Vec<usize> = (0..n).collect();
     // Teddy's fingerprint: the first bytes, as many as the shortest literal has, at most 4.
-    let Some(mask) = lits.iter().map(String::len).min().map(|m| m.min(4)) else {
+    let Some(mask) = lits
+        .iter()
+        .map(|l| l.as_ref().len())
+        .min()
+        .map(|m| m.min(4))
+    else {
         return identity;
     };
     if n <= 32 {
         return identity;
     }
-    let key = |i: usize| -> Vec<u8> { lits[i].bytes().take(mask).map(|b| b & 0xF).collect() };
+    let key = |i: usize| -> Vec<u8> {
+        lits[i]
+            .as_ref()
+            .iter()
+            .take(mask)
+            .map(|b| b & 0xF)
+            .collect()
+    };
     let mut groups: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
     for i in 0..n {
         let k = key(i);
@@ -86,15 +119,22 @@ pub(super) fn bucket_order(lits: &[String], plan: &[&[&str]; BUCKETS]) -> Vec<us
     let mut slot: Vec<Option<usize>> = vec![None; n];
     let mut placed = vec![false; n];
     for (_, members) in &groups {
-        let named = |b: &[&str]| b.iter().any(|p| members.iter().any(|&i| lits[i] == *p));
+        let named = |b: &[&str]| {
+            b.iter()
+                .any(|p| members.iter().any(|&i| lits[i].as_ref() == p.as_bytes()))
+        };
         let Some(bucket) = plan.iter().position(|b| named(b)) else {
             continue;
         };
-        let longest = members.iter().map(|&i| lits[i].len()).max().unwrap_or(0);
+        let longest = members
+            .iter()
+            .map(|&i| lits[i].as_ref().len())
+            .max()
+            .unwrap_or(0);
         let mut ties = members
             .iter()
             .copied()
-            .filter(|&i| lits[i].len() == longest);
+            .filter(|&i| lits[i].as_ref().len() == longest);
         let residue = BUCKETS - 1 - bucket;
         let (Some(leader), Some(lead)) = (
             ties.next(),
@@ -122,18 +162,19 @@ pub(super) fn bucket_order(lits: &[String], plan: &[&[&str]; BUCKETS]) -> Vec<us
 #[cfg(test)]
 mod tests {
     use super::super::tests_support::det;
+    use super::super::ProseTriggers;
     use super::*;
 
     /// Teddy's assignment (aho-corasick 1.1's `Teddy::new`, leftmost-longest): literals
     /// longest first, then by id; a new low-nibble group goes to bucket `15 - id % 16`.
-    fn teddy_buckets(lits: &[&String]) -> Vec<usize> {
+    fn teddy_buckets(lits: &[&[u8]]) -> Vec<usize> {
         let mask = lits.iter().map(|l| l.len()).min().unwrap_or(0).min(4);
         let mut ids: Vec<usize> = (0..lits.len()).collect();
         ids.sort_by_key(|&i| std::cmp::Reverse(lits[i].len()));
         let mut groups: Vec<(Vec<u8>, usize)> = Vec::new();
         let mut bucket = vec![0; lits.len()];
         for i in ids {
-            let k: Vec<u8> = lits[i].bytes().take(mask).map(|b| b & 0xF).collect();
+            let k: Vec<u8> = lits[i].iter().take(mask).map(|b| b & 0xF).collect();
             bucket[i] = match groups.iter().find(|g| g.0 == k) {
                 Some(g) => g.1,
                 None => {
@@ -145,27 +186,43 @@ mod tests {
         bucket
     }
 
+    /// `lits` ordered by `plan` is a permutation, with every literal the plan names in its
+    /// bucket; no literal is listed twice (or the order would decide which rule reports it).
+    fn check_plan(lits: &[&[u8]], plan: &[&[&str]; BUCKETS]) {
+        assert!(lits.len() > 32, "a fat searcher: {}", lits.len());
+        let mut sorted = lits.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), lits.len(), "a literal listed twice");
+        let order = bucket_order(lits, plan);
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..lits.len()).collect::<Vec<_>>(), "a permutation");
+        let ordered: Vec<&[u8]> = order.iter().map(|&i| lits[i]).collect();
+        let got = teddy_buckets(&ordered);
+        for (bucket, names) in plan.iter().enumerate() {
+            for name in *names {
+                let id = ordered.iter().position(|l| *l == name.as_bytes());
+                assert_eq!(id.map(|id| got[id]), Some(bucket), "{name}");
+            }
+        }
+    }
+
     #[test]
-    fn both_tiers_land_in_their_planned_buckets() {
-        let det = det();
-        let tiers = det.trigger_tiers();
-        for ((lits, _), plan) in tiers.iter().zip([&FIRST_TIER, &SECOND_TIER]) {
-            assert!(lits.len() > 32, "a fat searcher: {}", lits.len());
-            let mut sorted = lits.clone();
-            sorted.sort();
-            sorted.dedup();
-            assert_eq!(sorted.len(), lits.len(), "a literal listed twice");
-            let order = bucket_order(lits, plan);
-            let mut seen = order.clone();
-            seen.sort_unstable();
-            assert_eq!(seen, (0..lits.len()).collect::<Vec<_>>(), "a permutation");
-            let ordered: Vec<&String> = order.iter().map(|&i| &lits[i]).collect();
-            let got = teddy_buckets(&ordered);
-            for (bucket, names) in plan.iter().enumerate() {
-                for name in *names {
-                    let id = ordered.iter().position(|l| l == name);
-                    assert_eq!(id.map(|id| got[id]), Some(bucket), "{name}");
-                }
+    fn every_searcher_lands_in_its_planned_buckets() {
+        let [(first, _), (second, rules)] = det().trigger_tiers();
+        fn bytes(l: &[String]) -> Vec<&[u8]> {
+            l.iter().map(|l| l.as_bytes()).collect()
+        }
+        check_plan(&bytes(&first), &FIRST_TIER);
+        check_plan(&bytes(&second), &SECOND_TIER);
+        let (joint, _) = ProseTriggers::literals((&second, &rules));
+        check_plan(&joint, &PROSE_AND_SECOND_TIER);
+        // One searcher for both lists takes the same matches as two only if no literal is a
+        // prefix of another (at most one matches at any position).
+        for a in &joint {
+            for b in &joint {
+                assert!(a == b || !b.starts_with(a), "{a:?} opens {b:?}");
             }
         }
     }

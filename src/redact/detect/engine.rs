@@ -100,7 +100,7 @@ impl Detector {
         if lits.is_empty() || lits.len() >= 128 || more_lits.len() >= 128 {
             return None;
         }
-        let prose = prose_rule.map(ProseTriggers::new);
+        let prose = prose_rule.map(|r| ProseTriggers::new(r, (&more_lits, &more_rule)));
         let teddy_of = |lits: &[String]| {
             aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
