@@ -118,6 +118,10 @@ pub(super) fn bucket_order<L: AsRef<[u8]>>(lits: &[L], plan: &[&[&str]; BUCKETS]
     }
     let mut slot: Vec<Option<usize>> = vec![None; n];
     let mut placed = vec![false; n];
+    // First every planned group's leader (Teddy meets the longest literal first, then the
+    // lowest id) at the first free id of its bucket's residue; then the literals as long as
+    // a leader, each after it; then the rest, in order.
+    let mut ties: Vec<(usize, usize)> = Vec::new();
     for (_, members) in &groups {
         let named = |b: &[&str]| {
             b.iter()
@@ -131,25 +135,25 @@ pub(super) fn bucket_order<L: AsRef<[u8]>>(lits: &[L], plan: &[&[&str]; BUCKETS]
             .map(|&i| lits[i].as_ref().len())
             .max()
             .unwrap_or(0);
-        let mut ties = members
+        let mut equal = members
             .iter()
             .copied()
             .filter(|&i| lits[i].as_ref().len() == longest);
         let residue = BUCKETS - 1 - bucket;
         let (Some(leader), Some(lead)) = (
-            ties.next(),
+            equal.next(),
             (residue..n).step_by(BUCKETS).find(|&s| slot[s].is_none()),
         ) else {
             continue;
         };
         slot[lead] = Some(leader);
         placed[leader] = true;
-        // Literals as long as the leader come after it (Teddy meets the lowest id first).
-        for t in ties {
-            if let Some(s) = (lead + 1..n).find(|&s| slot[s].is_none()) {
-                slot[s] = Some(t);
-                placed[t] = true;
-            }
+        ties.extend(equal.map(|t| (lead, t)));
+    }
+    for (lead, t) in ties {
+        if let Some(s) = (lead + 1..n).find(|&s| slot[s].is_none()) {
+            slot[s] = Some(t);
+            placed[t] = true;
         }
     }
     let mut rest = (0..n).filter(|&i| !placed[i]);
