@@ -121,7 +121,7 @@ struct FastTriggers {
     /// Rule of each Teddy pattern.
     teddy_rule: Vec<usize>,
     /// The second tier (`more_triggers`: Teddy takes fewer than 128 literals); `None` when
-    /// there are none.
+    /// there are none. Left to `prose` where it `takes_second_tier`.
     more: Option<Box<MoreTriggers>>,
     /// The `key=value` rule, if enabled.
     key_value: Option<usize>,
@@ -140,10 +140,12 @@ struct FastTriggers {
     prose: Option<ProseTriggers>,
 }
 
-/// The second trigger tier's searcher. (Putting its literals into the prose keywords'
-/// Teddy instead, which saves this pass over text of 64 bytes or more, cost less with the
-/// one literal it began with and more with the sixteenth round's 35: clean text +12.7 %
-/// against +4.7 % for a pass of its own, callgrind — the fat Teddy's buckets fill.)
+/// The second trigger tier's searcher, for text the prose searcher does not take (shorter
+/// than 64 bytes, or with the prose rule off): on longer text its literals are searched in
+/// the prose keywords' Teddy (`ProseTriggers`), which saves a pass. (That joint searcher cost
+/// clean text +12.7 % in the sixteenth round, in the literals' own order — the fat buckets
+/// collided; in its bucket plan it costs ~2 k instructions per 64 KB more than the prose
+/// literals alone: `buckets`.)
 #[derive(Debug)]
 struct MoreTriggers {
     teddy: aho_corasick::packed::Searcher,
