@@ -141,7 +141,7 @@ struct FastTriggers {
 }
 
 /// The second trigger tier's searcher, for text the prose searcher does not take (shorter
-/// than 64 bytes, or with the prose rule off): on longer text its literals are searched in
+/// than its Teddy's minimum, ~19 bytes, or with the prose rule off): on longer text its literals are searched in
 /// the prose keywords' Teddy (`ProseTriggers`), which saves a pass. (That joint searcher cost
 /// clean text +12.7 % in the sixteenth round, in the literals' own order — the fat buckets
 /// collided; in its bucket plan it costs ~2 k instructions per 64 KB more than the prose
@@ -155,8 +155,8 @@ struct MoreTriggers {
 
 /// The prose-password keywords, found in one pass over the text: a Teddy searcher of its
 /// own over the literals of `PROSE_LITERALS` (in the cases keywords are written in: lower,
-/// Capitalised, UPPER), or for short text (JSON leaves, where Teddy falls back to
-/// Rabin-Karp and its setup costs more than the leaf) a pass 8 bytes at a time (SWAR) that
+/// Capitalised, UPPER), or for text shorter than its minimum (where Teddy falls back to
+/// Rabin-Karp) a pass 8 bytes at a time (SWAR) that
 /// stops at a doubled `s`, a `v` or `w`, a `dp` or a non-ASCII byte. Both report the same
 /// anchors, each checked against the literals there (`check_at`); the keyword's trigger
 /// position is reported (see `prose_keyword`). `mdp`, `pw`, `pwd`, `ww`, the ASCII spelling
@@ -168,7 +168,7 @@ struct MoreTriggers {
 struct ProseTriggers {
     rule: usize,
     /// Over `PROSE_LITERALS` and the second tier's literals (`more_triggers`): for text of
-    /// 64 bytes or more this one pass finds both (see `SecondTier`).
+    /// its Teddy's minimum length or more this one pass finds both (see `ProseId`).
     teddy: Option<aho_corasick::packed::Searcher>,
     /// What each of the searcher's patterns is, by id (the ids follow `buckets`' plan).
     ids: Vec<ProseId>,
@@ -265,7 +265,7 @@ const PROSE_LITERALS: [(&[u8], usize); 55] = [
 
 impl ProseTriggers {
     /// `more`: the second tier's literals and their rules. Its own searcher made a third
-    /// pass over every text of 64 bytes or more: callgrind, 64 KB of clean text 131 k
+    /// pass over every text: callgrind, 64 KB of clean text 131 k
     /// instructions for that pass, against 2 k more for this one with its literals added
     /// (both in their bucket plans; in `patterns`' order the joint searcher cost +12.7 %).
     fn new(rule: usize, more: (&[String], &[usize])) -> Self {
@@ -299,9 +299,14 @@ impl ProseTriggers {
     }
 
     /// Whether `find_into` reports the second tier's literals in `hay` (then
-    /// `FastTriggers::teddy_into` leaves them to it).
+    /// `FastTriggers::teddy_into` leaves them to it): from the joint Teddy's minimum length.
+    /// (From 64 bytes, with the SWAR pass and the second searcher below: callgrind, 64 KB of
+    /// PII-dense JSON values 8,894,606 instructions against 8,736,893 — a JSON leaf of 19 to
+    /// 63 bytes took both, now one Teddy pass.)
     fn takes_second_tier(&self, hay: &[u8]) -> bool {
-        self.teddy.is_some() && hay.len() >= 64
+        self.teddy
+            .as_ref()
+            .is_some_and(|t| hay.len() >= t.minimum_len())
     }
 
     fn find_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
