@@ -125,6 +125,21 @@ pub fn denied(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.action == Action::Deny)
 }
 
+/// Key names each worker thread remembers for the raw bytes' clean check
+/// (`Redactor::may_find_key`), and the longest it remembers.
+const RAW_KEY_MEMO_SIZE: usize = 1024;
+const RAW_KEY_MEMO_MAX_LEN: usize = 64;
+
+/// (redactor id, key name → `KeyRules::may_find`).
+type RawKeyMemo = (
+    u64,
+    std::collections::HashMap<Box<str>, bool, foldhash::fast::RandomState>,
+);
+
+thread_local! {
+    static RAW_KEY_MEMO: std::cell::RefCell<RawKeyMemo> = std::cell::RefCell::new(Default::default());
+}
+
 /// The compiled engine: build once per config, share via `Arc` (it is `Send + Sync`).
 #[derive(Debug)]
 pub struct Redactor {
@@ -408,10 +423,40 @@ impl Redactor {
     /// the decoded strings), no sensitive key name and no detection anywhere in the raw bytes.
     fn json_bytes_clean(&self, bytes: &[u8]) -> bool {
         memchr::memchr(b'\\', bytes).is_none()
-            && !self
-                .detector
-                .any_raw_json(bytes, &|k| self.keys.may_find(k))
+            && !self.detector.any_raw_json(bytes, &|k| self.may_find_key(k))
             && !stream::has_birth_sheet(bytes)
+    }
+
+    /// `KeyRules::may_find`, remembered per worker thread across bodies (per redactor: a
+    /// reload starts over): the clean check classifies each distinct key of every body, and
+    /// bodies repeat their keys. Bounded like the walk's key memo (`RAW_KEY_MEMO_SIZE` names
+    /// of `RAW_KEY_MEMO_MAX_LEN` bytes or fewer, starting over when full; hasher seeded per
+    /// process), so no input makes it grow or slow. Callgrind, `redact_profile 4096 clean
+    /// bytes`: see docs/redaction-accuracy.md, "Seventeenth round, cost".
+    fn may_find_key(&self, k: &str) -> bool {
+        if k.len() > RAW_KEY_MEMO_MAX_LEN {
+            return self.keys.may_find(k);
+        }
+        RAW_KEY_MEMO
+            .try_with(|cell| {
+                let mut memo = cell.try_borrow_mut().ok()?;
+                if memo.0 != self.id {
+                    memo.1.clear();
+                    memo.0 = self.id;
+                }
+                if let Some(&found) = memo.1.get(k) {
+                    return Some(found);
+                }
+                let found = self.keys.may_find(k);
+                if memo.1.len() >= RAW_KEY_MEMO_SIZE {
+                    memo.1.clear();
+                }
+                memo.1.insert(k.into(), found);
+                Some(found)
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.keys.may_find(k))
     }
 
     /// Redacts a body. Returns the input borrowed (zero copies, no re-serialisation) when

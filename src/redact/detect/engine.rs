@@ -83,40 +83,24 @@ impl Detector {
     }
 
     pub(super) fn build_fast(rules: &[(Kind, Regex)]) -> Option<FastTriggers> {
-        // The literals of each searcher (`triggers`, `more_triggers`) and their rules.
-        let mut tiers: [(Vec<String>, Vec<usize>); 2] = Default::default();
-        let mut key_value = None;
-        let mut prose_rule = None;
-        for (i, (kind, _)) in rules.iter().enumerate() {
-            if *kind == Kind::KeyValue {
-                key_value = Some(i);
-                continue;
-            }
-            if *kind == Kind::ProsePassword {
-                prose_rule = Some(i);
-                continue;
-            }
-            for (tier, list) in [triggers(*kind), more_triggers(*kind)]
-                .into_iter()
-                .enumerate()
-            {
-                for t in list {
-                    let variants = match kind {
-                        Kind::Dob | Kind::Bearer => case_variants(t),
-                        _ => vec![t.to_string()],
-                    };
-                    for v in variants {
-                        tiers[tier].0.push(v);
-                        tiers[tier].1.push(i);
-                    }
-                }
-            }
-        }
-        let [(lits, teddy_rule), (more_lits, more_rule)] = tiers;
+        let key_value = rules.iter().position(|(k, _)| *k == Kind::KeyValue);
+        let prose_rule = rules.iter().position(|(k, _)| *k == Kind::ProsePassword);
+        // Each searcher's literals in the order of its bucket plan (`buckets`), with their
+        // rules in the same order.
+        let [(lits, teddy_rule), (more_lits, more_rule)] = {
+            let [first, second] = trigger_tiers(rules);
+            [(first, &FIRST_TIER), (second, &SECOND_TIER)].map(|((lits, rule), plan)| {
+                let order = bucket_order(&lits, plan);
+                (
+                    order.iter().map(|&i| lits[i].clone()).collect::<Vec<_>>(),
+                    order.iter().map(|&i| rule[i]).collect::<Vec<_>>(),
+                )
+            })
+        };
         if lits.is_empty() || lits.len() >= 128 || more_lits.len() >= 128 {
             return None;
         }
-        let prose = prose_rule.map(ProseTriggers::new);
+        let prose = prose_rule.map(|r| ProseTriggers::new(r, (&more_lits, &more_rule)));
         let teddy_of = |lits: &[String]| {
             aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
@@ -703,6 +687,42 @@ impl Detector {
             }
             i += 1;
         }
+    }
+}
+
+/// The literals of each trigger searcher (`triggers`, `more_triggers`, with the case
+/// variants of the DOB and `Bearer` words) and the rule of each, in the rules' order; the
+/// `key=value` and prose-password rules have searches of their own.
+fn trigger_tiers(rules: &[(Kind, Regex)]) -> [(Vec<String>, Vec<usize>); 2] {
+    let mut tiers: [(Vec<String>, Vec<usize>); 2] = Default::default();
+    for (i, (kind, _)) in rules.iter().enumerate() {
+        if matches!(kind, Kind::KeyValue | Kind::ProsePassword) {
+            continue;
+        }
+        for (tier, list) in [triggers(*kind), more_triggers(*kind)]
+            .into_iter()
+            .enumerate()
+        {
+            for t in list {
+                let variants = match kind {
+                    Kind::Dob | Kind::Bearer => case_variants(t),
+                    _ => vec![t.to_string()],
+                };
+                for v in variants {
+                    tiers[tier].0.push(v);
+                    tiers[tier].1.push(i);
+                }
+            }
+        }
+    }
+    tiers
+}
+
+#[cfg(test)]
+impl Detector {
+    /// `trigger_tiers` of this detector's rules (before the bucket plans' order).
+    pub(super) fn trigger_tiers(&self) -> [(Vec<String>, Vec<usize>); 2] {
+        trigger_tiers(&self.rules)
     }
 }
 

@@ -9,6 +9,7 @@ use super::entity::Entity;
 use aho_corasick::AhoCorasick;
 use regex_automata::meta::Regex;
 
+mod buckets;
 mod bytes;
 mod check;
 mod engine;
@@ -18,6 +19,7 @@ mod prose_dob;
 mod table;
 mod tools;
 
+use buckets::*;
 pub(crate) use bytes::word8;
 use bytes::*;
 use check::*;
@@ -119,7 +121,7 @@ struct FastTriggers {
     /// Rule of each Teddy pattern.
     teddy_rule: Vec<usize>,
     /// The second tier (`more_triggers`: Teddy takes fewer than 128 literals); `None` when
-    /// there are none.
+    /// there are none. Left to `prose` where it `takes_second_tier`.
     more: Option<Box<MoreTriggers>>,
     /// The `key=value` rule, if enabled.
     key_value: Option<usize>,
@@ -138,10 +140,12 @@ struct FastTriggers {
     prose: Option<ProseTriggers>,
 }
 
-/// The second trigger tier's searcher. (Putting its literals into the prose keywords'
-/// Teddy instead, which saves this pass over text of 64 bytes or more, cost less with the
-/// one literal it began with and more with the sixteenth round's 35: clean text +12.7 %
-/// against +4.7 % for a pass of its own, callgrind — the fat Teddy's buckets fill.)
+/// The second trigger tier's searcher, for text the prose searcher does not take (shorter
+/// than its Teddy's minimum, ~19 bytes, or with the prose rule off): on longer text its literals are searched in
+/// the prose keywords' Teddy (`ProseTriggers`), which saves a pass. (That joint searcher cost
+/// clean text +12.7 % in the sixteenth round, in the literals' own order — the fat buckets
+/// collided; in its bucket plan it costs ~2 k instructions per 64 KB more than the prose
+/// literals alone: `buckets`.)
 #[derive(Debug)]
 struct MoreTriggers {
     teddy: aho_corasick::packed::Searcher,
@@ -151,8 +155,8 @@ struct MoreTriggers {
 
 /// The prose-password keywords, found in one pass over the text: a Teddy searcher of its
 /// own over the literals of `PROSE_LITERALS` (in the cases keywords are written in: lower,
-/// Capitalised, UPPER), or for short text (JSON leaves, where Teddy falls back to
-/// Rabin-Karp and its setup costs more than the leaf) a pass 8 bytes at a time (SWAR) that
+/// Capitalised, UPPER), or for text shorter than its minimum (where Teddy falls back to
+/// Rabin-Karp) a pass 8 bytes at a time (SWAR) that
 /// stops at a doubled `s`, a `v` or `w`, a `dp` or a non-ASCII byte. Both report the same
 /// anchors, each checked against the literals there (`check_at`); the keyword's trigger
 /// position is reported (see `prose_keyword`). `mdp`, `pw`, `pwd`, `ww`, the ASCII spelling
@@ -163,7 +167,19 @@ struct MoreTriggers {
 #[derive(Debug)]
 struct ProseTriggers {
     rule: usize,
+    /// Over `PROSE_LITERALS` and the second tier's literals (`more_triggers`): for text of
+    /// its Teddy's minimum length or more this one pass finds both (see `ProseId`).
     teddy: Option<aho_corasick::packed::Searcher>,
+    /// What each of the searcher's patterns is, by id (the ids follow `buckets`' plan).
+    ids: Vec<ProseId>,
+}
+
+/// A pattern of the prose searcher: a prose literal (its anchor offset, as in
+/// `PROSE_LITERALS`) or a second-tier trigger (its rule).
+#[derive(Debug, Clone, Copy)]
+enum ProseId {
+    Prose(usize),
+    SecondTier(usize),
 }
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
@@ -248,26 +264,78 @@ const PROSE_LITERALS: [(&[u8], usize); 55] = [
 ];
 
 impl ProseTriggers {
-    fn new(rule: usize) -> Self {
+    /// `more`: the second tier's literals and their rules. Its own searcher made a third
+    /// pass over every text: callgrind, 64 KB of clean text 131 k
+    /// instructions for that pass, against 2 k more for this one with its literals added
+    /// (both in their bucket plans; in `patterns`' order the joint searcher cost +12.7 %).
+    fn new(rule: usize, more: (&[String], &[usize])) -> Self {
+        let (lits, ids) = Self::literals(more);
+        let order = bucket_order(&lits, &PROSE_AND_SECOND_TIER);
+        // No literal of either list is a prefix of another (a test checks), so at most one
+        // matches at any position and the match kind and ids decide nothing.
         let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
             .heuristic_pattern_limits(false)
             .only_teddy_fat(Some(true))
             .builder()
-            .extend(PROSE_LITERALS.iter().map(|l| l.0))
+            .extend(order.iter().map(|&i| lits[i]))
             .build();
-        ProseTriggers { rule, teddy }
+        let ids = order.iter().map(|&i| ids[i]).collect();
+        ProseTriggers { rule, teddy, ids }
+    }
+
+    /// The joint searcher's literals (the prose literals, then the second tier's) and what
+    /// each is.
+    fn literals<'a>((lits, rules): (&'a [String], &[usize])) -> (Vec<&'a [u8]>, Vec<ProseId>) {
+        PROSE_LITERALS
+            .iter()
+            .map(|&(l, off)| (l, ProseId::Prose(off)))
+            .chain(
+                lits.iter()
+                    .zip(rules)
+                    .map(|(l, &r)| (l.as_bytes(), ProseId::SecondTier(r))),
+            )
+            .unzip()
+    }
+
+    /// Whether `find_into` reports the second tier's literals in `hay` (then
+    /// `FastTriggers::teddy_into` leaves them to it): from the joint Teddy's minimum length.
+    /// (From 64 bytes, with the SWAR pass and the second searcher below: callgrind, 64 KB of
+    /// PII-dense JSON values 8,894,606 instructions against 8,736,893 — a JSON leaf of 19 to
+    /// 63 bytes took both, now one Teddy pass.)
+    fn takes_second_tier(&self, hay: &[u8]) -> bool {
+        self.teddy
+            .as_ref()
+            .is_some_and(|t| hay.len() >= t.minimum_len())
     }
 
     fn find_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
         match &self.teddy {
-            Some(t) if hay.len() >= 64 => {
+            Some(t) if self.takes_second_tier(hay) => {
                 // `pw` opening the text (no byte before it for a literal).
                 if pw_at(hay, 1) {
                     out.push((0, self.rule));
                 }
-                for m in t.find_iter(hay) {
-                    let q = m.start() + PROSE_LITERALS[m.pattern().as_usize()].1;
-                    self.check_at(hay, q, out);
+                // Every position where a literal starts, searching on from the next byte
+                // after each match: a searcher of either list alone reports non-overlapping
+                // matches, so a match of one list must not hide one of the other that starts
+                // inside it (`<Pass ` holds `Pass `). Each list's own matches are then taken
+                // as its own searcher would: leftmost, each past the end of the last.
+                let (mut at, mut prose_end, mut second_end) = (0, 0, 0);
+                while let Some(m) = t.find_in(hay, aho_corasick::Span::from(at..hay.len())) {
+                    let p = m.start();
+                    match self.ids.get(m.pattern().as_usize()) {
+                        Some(&ProseId::Prose(off)) if p >= prose_end => {
+                            self.check_at(hay, p + off, out);
+                            prose_end = m.end();
+                        }
+                        Some(&ProseId::SecondTier(rule)) if p >= second_end => {
+                            out.push((p, rule));
+                            second_end = m.end();
+                        }
+                        _ => {}
+                    }
+                    at = p + 1;
                 }
             }
             _ => self.find_swar(hay, out),
@@ -401,7 +469,12 @@ impl FastTriggers {
                 .find_iter(hay)
                 .map(|m| (m.start(), self.teddy_rule[m.pattern().as_usize()])),
         );
-        if let Some(more) = self.more.as_deref() {
+        if let Some(more) = self.more.as_deref().filter(|_| {
+            !self
+                .prose
+                .as_ref()
+                .is_some_and(|p| p.takes_second_tier(hay))
+        }) {
             out.extend(
                 more.teddy
                     .find_iter(hay)

@@ -452,3 +452,28 @@ fn the_raw_pass_keeps_the_layout_and_hands_over_what_it_does_not_rewrite() {
     assert_eq!(&*out, b"{\"e\":\"[EMAIL] \xff\"}");
     assert!(f.len() == 1 && f[0].pointer.is_none());
 }
+
+#[test]
+fn the_clean_checks_key_memo_is_per_redactor() {
+    // The raw clean check remembers each key's answer per worker thread across bodies
+    // (`may_find_key`): a redactor that names the key sensitive must not take another's
+    // remembered "nothing here", nor the other its "sensitive".
+    let body = br#"{"loyalty_ref":"abc","n":1}"#;
+    let plain = redactor();
+    assert!(plain.json_bytes_clean(body));
+    assert!(plain.json_bytes_clean(body), "remembered, same answer");
+    let cfg = RedactConfig {
+        sensitive_keys: vec!["loyalty_ref".into()],
+        ..RedactConfig::default()
+    };
+    let strict = Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!strict.json_bytes_clean(body));
+    assert!(!strict.json_bytes_clean(body), "remembered, same answer");
+    assert!(
+        plain.json_bytes_clean(body),
+        "the first redactor's answer again"
+    );
+    // A key longer than the memo keeps is answered without it.
+    let long = format!(r#"{{"{}":"abc"}}"#, "k".repeat(100));
+    assert!(plain.json_bytes_clean(long.as_bytes()));
+}

@@ -1,0 +1,249 @@
+//! Teddy bucket plans for the two trigger searchers (`FastTriggers::teddy`, `more`).
+//!
+//! Fat Teddy (AVX2, more than 32 literals) sorts its literals into 16 buckets and reports a
+//! position as a candidate when the bytes there fit the nibble masks of some bucket; each
+//! candidate is then verified against that bucket's literals. A bucket's masks are the union
+//! of its literals' nibbles, so a bucket holding `birth` and `AKIA` fits `bkIA`, `AiIA`, … as
+//! well. Teddy assigns a new group of literals (those whose fingerprint bytes agree in their
+//! low nibbles: `dob`, `Dob`, `DOB`) to bucket `15 - id % 16` of the first one it meets (the
+//! longest, then the lowest id), so the order the literals are handed over in decides which
+//! share a bucket. In the order `triggers` lists them, common fingerprints of clean text
+//! shared buckets with the others. The plans were found by a local search over each group's
+//! bucket, minimising a model of the candidates (each bucket's masks against the 3- and
+//! 4-gram counts of the bench payloads' clean text, clean JSON and PII text), and checked
+//! with callgrind (docs/redaction-accuracy.md, "Seventeenth round, cost").
+//!
+//! The order changes no finding: the searchers report the leftmost-longest match, which does
+//! not depend on the literals' ids when no literal is listed twice (a test checks), and the
+//! rule of each match is looked up by id in the permuted list. A literal no plan names (a new
+//! trigger) joins its group's bucket if its group has one, else takes a free id.
+
+/// Fat Teddy's bucket count. A searcher of 32 literals or fewer is slim (8 buckets: no plan).
+const BUCKETS: usize = 16;
+
+/// The first searcher's plan: one literal of each group (its case variants and the literals
+/// whose fingerprint agrees with it in low nibbles follow it), by bucket.
+pub(super) const FIRST_TIER: [&[&str]; BUCKETS] = [
+    &["bday"],
+    &["github_pat_", "AIza", "eyJ", "dob"],
+    &["xoxa-", "born"],
+    &["née le", "b. "],
+    &["ghp_"],
+    &["bearer "],
+    &["sk-ant-", "ABIA"],
+    &[],
+    &["wJalrXUtnFEMI/", "F. nac", "d.o.b", "ASIA", "ACCA"],
+    &["data di nascita", "nato/a il", "ghu_"],
+    &["s_secret_access_key ", "sk_live_", "rk_live_", "ghs_"],
+    &["birth", "AKIA"],
+    &["je7MtGbClwBF/", "nacido el", "naiss", "gho_"],
+    &["geboortedatum", "nee le", "ghr_"],
+    &["fecha de nacimiento"],
+    &["-----BEGIN ", "xapp-"],
+];
+
+/// The second searcher's plan (`more_triggers`), as `FIRST_TIER`.
+pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
+    &[],
+    &["oken "],
+    &["USERPASS>", "cret "],
+    &[],
+    &["dentified ", "> auth "],
+    &["nascita", "basic "],
+    &["key 0 "],
+    &["nato a "],
+    &["fecha nac"],
+    &["in with "],
+    &["nata a ", "<Pass "],
+    &["DMG*D8*"],
+    &["requirepass"],
+    &["D.N."],
+    &["(0010,0030)"],
+    &["community "],
+];
+
+/// The prose searcher's plan (`ProseTriggers`: `PROSE_LITERALS`, then `more_triggers`'), as
+/// `FIRST_TIER`.
+pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
+    &["dentified ", "\npw ", "\"pw ", " -p'", "D.N."],
+    &["in with ", "<Pass "],
+    &["de_pas", "basic ", "mdp "],
+    &["(0010,0030)", "ss phr", "ss -p ", "ssco"],
+    &["de pas"],
+    &["key 0 ", "cret "],
+    &["chiave", "ssph", "señ", " pw "],
+    &["ennwort", "wachtw"],
+    &["oken "],
+    &["sswo", " -u "],
+    &["> auth ", "pwd ", " -a "],
+    &["community ", "fecha nac"],
+    &["requirepass", "USERPASS>", "depas", "sswd"],
+    &["de-pas", "clave"],
+    &["login is ", "nascita", "nata a ", " key ", "pass "],
+    &["nato a ", "DMG*D8*", " -p\""],
+];
+
+/// The order to hand `lits` to Teddy in (`order[id]` is an index into `lits`) so that each
+/// group the plan names lands in its bucket; the identity for a slim searcher.
+pub(super) fn bucket_order<L: AsRef<[u8]>>(lits: &[L], plan: &[&[&str]; BUCKETS]) -> Vec<usize> {
+    let n = lits.len();
+    let identity: Vec<usize> = (0..n).collect();
+    // Teddy's fingerprint: the first bytes, as many as the shortest literal has, at most 4.
+    let Some(mask) = lits
+        .iter()
+        .map(|l| l.as_ref().len())
+        .min()
+        .map(|m| m.min(4))
+    else {
+        return identity;
+    };
+    if n <= 32 {
+        return identity;
+    }
+    let key = |i: usize| -> Vec<u8> {
+        lits[i]
+            .as_ref()
+            .iter()
+            .take(mask)
+            .map(|b| b & 0xF)
+            .collect()
+    };
+    let mut groups: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
+    for i in 0..n {
+        let k = key(i);
+        match groups.iter_mut().find(|g| g.0 == k) {
+            Some(g) => g.1.push(i),
+            None => groups.push((k, vec![i])),
+        }
+    }
+    let mut slot: Vec<Option<usize>> = vec![None; n];
+    let mut placed = vec![false; n];
+    // First every planned group's leader (Teddy meets the longest literal first, then the
+    // lowest id) at the first free id of its bucket's residue; then the literals as long as
+    // a leader, each after it; then the rest, in order.
+    let mut ties: Vec<(usize, usize)> = Vec::new();
+    for (_, members) in &groups {
+        let named = |b: &[&str]| {
+            b.iter()
+                .any(|p| members.iter().any(|&i| lits[i].as_ref() == p.as_bytes()))
+        };
+        let Some(bucket) = plan.iter().position(|b| named(b)) else {
+            continue;
+        };
+        let longest = members
+            .iter()
+            .map(|&i| lits[i].as_ref().len())
+            .max()
+            .unwrap_or(0);
+        let mut equal = members
+            .iter()
+            .copied()
+            .filter(|&i| lits[i].as_ref().len() == longest);
+        let residue = BUCKETS - 1 - bucket;
+        let (Some(leader), Some(lead)) = (
+            equal.next(),
+            (residue..n).step_by(BUCKETS).find(|&s| slot[s].is_none()),
+        ) else {
+            continue;
+        };
+        slot[lead] = Some(leader);
+        placed[leader] = true;
+        ties.extend(equal.map(|t| (lead, t)));
+    }
+    for (lead, t) in ties {
+        if let Some(s) = (lead + 1..n).find(|&s| slot[s].is_none()) {
+            slot[s] = Some(t);
+            placed[t] = true;
+        }
+    }
+    let mut rest = (0..n).filter(|&i| !placed[i]);
+    slot.iter()
+        .map(|s| s.or_else(|| rest.next()))
+        .collect::<Option<Vec<usize>>>()
+        .unwrap_or(identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests_support::det;
+    use super::super::ProseTriggers;
+    use super::*;
+
+    /// Teddy's assignment (aho-corasick 1.1's `Teddy::new`, leftmost-longest): literals
+    /// longest first, then by id; a new low-nibble group goes to bucket `15 - id % 16`.
+    fn teddy_buckets(lits: &[&[u8]]) -> Vec<usize> {
+        let mask = lits.iter().map(|l| l.len()).min().unwrap_or(0).min(4);
+        let mut ids: Vec<usize> = (0..lits.len()).collect();
+        ids.sort_by_key(|&i| std::cmp::Reverse(lits[i].len()));
+        let mut groups: Vec<(Vec<u8>, usize)> = Vec::new();
+        let mut bucket = vec![0; lits.len()];
+        for i in ids {
+            let k: Vec<u8> = lits[i].iter().take(mask).map(|b| b & 0xF).collect();
+            bucket[i] = match groups.iter().find(|g| g.0 == k) {
+                Some(g) => g.1,
+                None => {
+                    groups.push((k, BUCKETS - 1 - i % BUCKETS));
+                    BUCKETS - 1 - i % BUCKETS
+                }
+            };
+        }
+        bucket
+    }
+
+    /// `lits` ordered by `plan` is a permutation, with every literal the plan names in its
+    /// bucket; no literal is listed twice (or the order would decide which rule reports it).
+    fn check_plan(lits: &[&[u8]], plan: &[&[&str]; BUCKETS]) {
+        assert!(lits.len() > 32, "a fat searcher: {}", lits.len());
+        let mut sorted = lits.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), lits.len(), "a literal listed twice");
+        let order = bucket_order(lits, plan);
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..lits.len()).collect::<Vec<_>>(), "a permutation");
+        let ordered: Vec<&[u8]> = order.iter().map(|&i| lits[i]).collect();
+        let got = teddy_buckets(&ordered);
+        for (bucket, names) in plan.iter().enumerate() {
+            for name in *names {
+                let id = ordered.iter().position(|l| *l == name.as_bytes());
+                assert_eq!(id.map(|id| got[id]), Some(bucket), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_searcher_lands_in_its_planned_buckets() {
+        let [(first, _), (second, rules)] = det().trigger_tiers();
+        fn bytes(l: &[String]) -> Vec<&[u8]> {
+            l.iter().map(|l| l.as_bytes()).collect()
+        }
+        check_plan(&bytes(&first), &FIRST_TIER);
+        check_plan(&bytes(&second), &SECOND_TIER);
+        let (joint, _) = ProseTriggers::literals((&second, &rules));
+        check_plan(&joint, &PROSE_AND_SECOND_TIER);
+        // One searcher for both lists takes the same matches as two only if no literal is a
+        // prefix of another (at most one matches at any position).
+        for a in &joint {
+            for b in &joint {
+                assert!(a == b || !b.starts_with(a), "{a:?} opens {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_slim_searcher_or_an_unplanned_one_keeps_its_order() {
+        let lits: Vec<String> = ["dob", "birth", "born"].map(String::from).to_vec();
+        assert_eq!(bucket_order(&lits, &FIRST_TIER), vec![0, 1, 2]);
+        let many: Vec<String> = (0..40).map(|i| format!("x{i:03}")).collect();
+        assert_eq!(
+            bucket_order(&many, &FIRST_TIER),
+            (0..40).collect::<Vec<_>>()
+        );
+        // 40 literals, one of them named by the plan: moved to its bucket's first free id.
+        let mut named = many.clone();
+        named[39] = "bday".to_string();
+        let order = bucket_order(&named, &FIRST_TIER);
+        assert_eq!(order[15], 39, "bucket 0 is id 15's");
+    }
+}
