@@ -1223,11 +1223,26 @@ impl Detector {
     /// holds the key.
     pub(crate) fn secret_shaped(&self, value: &[u8]) -> bool {
         !value.iter().any(u8::is_ascii_whitespace)
+            && !settings_list(value)
             && matches!(
                 secret_token_at(value, 0, value.len(), self.entropy_threshold),
                 Outcome::Hit(_)
             )
     }
+}
+
+/// Whether a value is a list of settings or a locator rather than one token: a `;` or `&`
+/// between parts, a `=` before the end (a base64 token's `=` padding ends it), or a URL's
+/// `://` (`user=app;host=10.0.0.5;password=…`, an AWS Secrets Manager `SecretString`; `a=1&b=2`;
+/// `postgres://…`). Such a value is scanned as text, where its password, host and keys are
+/// found by their own rules.
+fn settings_list(value: &[u8]) -> bool {
+    let body = value
+        .strip_suffix(b"==")
+        .or_else(|| value.strip_suffix(b"="))
+        .unwrap_or(value);
+    body.iter().any(|&b| matches!(b, b';' | b'&' | b'='))
+        || memchr::memmem::find(value, b"://").is_some()
 }
 
 /// The secret written after an AWS access key id ending at `end`: `AKIA… / SECRET` (a `/`

@@ -111,3 +111,30 @@ fn a_message_id_is_no_email_address() {
         vec!["jane.roe@example.com".to_string()]
     );
 }
+
+#[test]
+fn a_settings_list_under_a_secret_name_is_scanned_as_text() {
+    use super::tests_support::json_findings_checked;
+    // AWS Secrets Manager's `SecretString` holding a connection's settings: the password and
+    // the host inside are found by their own rules, not the whole value as one secret.
+    let found = json_findings_checked(
+        r#"{"Name":"prod/db","SecretString":"user=app;host=172.20.68.223;password=Str989FAG!"}"#,
+    );
+    assert!(
+        found.iter().any(|(e, _)| *e == "PASSWORD") && found.iter().any(|(e, _)| *e == "IPV4"),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().all(|(e, _)| *e != "GENERIC_SECRET"),
+        "{found:?}"
+    );
+    // A token under the same kind of name is still one secret, padding and all.
+    let found = json_findings_checked(
+        r#"{"SecretString":"Zx8Qw3LmN7pR2tVb9YcK4dHf6Gj1SaE0uIo5=","webhook_key":"q7VhR2mXc9LpT4nB8kZs3WdF"}"#,
+    );
+    assert_eq!(
+        found.iter().filter(|(e, _)| *e == "GENERIC_SECRET").count(),
+        2,
+        "{found:?}"
+    );
+}
