@@ -42,7 +42,7 @@ use crate::config::{Adapter, Snapshot, Tool};
 use crate::redact::ActionPlan;
 use crate::stage::limits::{self, SpendReservation};
 use crate::stage::policy::RequestFacts;
-use crate::stage::record::CallRecord;
+use crate::stage::record::{CallRecord, Unkept, ViewKind};
 use crate::stage::{approval, audit, policy, redact, schema};
 use crate::telemetry::{self, attr};
 use opentelemetry::KeyValue;
@@ -357,9 +357,10 @@ fn decide(
         s.end(error);
     }
     rec.policy_result = Some(decided.result);
-    // masked for the audit when it is read (`keep_input`); it changes `request`, `grpc` and
+    // masked for the audit when it is read (`CallRecordFields::keep_input`); it changes `request`, `grpc` and
     // `mcp`, never `principal`, `tool` or `args`: `input_known` stays the document's
     rec.input_unkept = Some(Unkept {
+        mask: keep_for_audit,
         kind,
         redactor: snap.redactor.clone(),
     });
@@ -445,7 +446,7 @@ pub fn evaluate_http(
             .clone()
             .ok_or_else(|| Reject::new(Reason::Internal, "decided call has no decision"))
     })();
-    keep_input(&mut rec);
+    rec.keep_input();
     Evaluated {
         tool: rec.tool.clone(),
         verdict,
@@ -520,7 +521,7 @@ pub fn evaluate_mcp(
             .clone()
             .ok_or_else(|| Reject::new(Reason::Internal, "decided call has no decision"))
     })();
-    keep_input(&mut rec);
+    rec.keep_input();
     Evaluated {
         tool: rec.tool.clone(),
         verdict,
@@ -576,34 +577,6 @@ fn keep_for_audit(redactor: &crate::redact::Redactor, input: &mut Value, kind: V
             }
         }
     }
-}
-
-/// The masking [`keep_for_audit`] still owes a call's policy input (`CallRecord::input`), with
-/// the redactor of the snapshot the call was decided under.
-pub struct Unkept {
-    kind: ViewKind,
-    redactor: std::sync::Arc<crate::redact::Redactor>,
-}
-
-/// The call's policy input as the audit record keeps it ([`keep_for_audit`], owed since
-/// `decide`): everything that reads `input` past the pipeline's stages (the audit record,
-/// policy deciding again with an approval, `toolwall eval`) calls this first. Deferred from
-/// `decide`, it costs nothing for a call whose input nobody reads (audit off): masking the
-/// header view was ~2k instructions and ~10 allocations a call.
-pub fn keep_input(rec: &mut crate::stage::record::CallRecordFields) {
-    if let Some(Unkept { kind, redactor }) = rec.input_unkept.take() {
-        if let Some(input) = rec.input.as_mut() {
-            keep_for_audit(&redactor, input, kind);
-        }
-    }
-}
-
-/// Which [`View`] a call had, once its parts are in the policy input.
-#[derive(Clone, Copy)]
-enum ViewKind {
-    Http,
-    Grpc,
-    Mcp,
 }
 
 /// Admit: kill switches, rate limits and the spend hold (shared state, so async), approval,
@@ -789,7 +762,7 @@ async fn approve_needed(
         approval::Held::Approved(req) => {
             // Policy decides again, with the approval, as it would have on a retry: an
             // approval never bypasses the other rules.
-            keep_input(rec);
+            rec.keep_input();
             if let Some(mut input) = rec.input.take() {
                 input["approval"] = approval::input_doc(&req);
                 let known = std::mem::take(&mut rec.input_known);
@@ -874,20 +847,21 @@ mod tests {
         let mut rec = CallRecord::for_tests();
         rec.input = Some(doc.clone());
         rec.input_unkept = Some(Unkept {
+            mask: keep_for_audit,
             kind: ViewKind::Http,
             redactor: redactor.clone(),
         });
-        keep_input(&mut rec);
+        rec.keep_input();
         assert_eq!(rec.input.as_ref(), Some(&expected));
         assert!(rec.input_unkept.is_none());
         // owed once: a second read changes nothing
-        keep_input(&mut rec);
+        rec.keep_input();
         assert_eq!(rec.input.as_ref(), Some(&expected));
 
         // nothing owed, nothing done
         let mut rec = CallRecord::for_tests();
         rec.input = Some(doc.clone());
-        keep_input(&mut rec);
+        rec.keep_input();
         assert_eq!(rec.input, Some(doc));
     }
 }

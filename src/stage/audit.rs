@@ -180,7 +180,7 @@ fn decision_parts(
     let mut work = None;
     let mut input = None;
     let input_known = std::mem::take(&mut ctx.input_known);
-    crate::pipeline::keep_input(ctx);
+    ctx.keep_input();
     if let Some(mut doc) = ctx.input.take() {
         let args = doc
             .as_object_mut()
@@ -458,7 +458,7 @@ mod tests {
             }
             r.insert("policy".into(), Value::Object(policy));
             let mut work = None;
-            crate::pipeline::keep_input(ctx);
+            ctx.keep_input();
             if let Some(mut input) = ctx.input.take() {
                 let args = input
                     .as_object_mut()

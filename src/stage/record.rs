@@ -88,9 +88,9 @@ pub struct CallRecordFields {
     /// canonical bytes: the audit record copies them). Set and taken with `input`.
     pub input_known: crate::policy::Known,
     /// What `input` still needs masked before anything reads it past the pipeline's own stages
-    /// (`pipeline::keep_input`): applied when it is read, not per call — a call recorded
-    /// nowhere (audit off) never masks headers nobody reads.
-    pub input_unkept: Option<crate::pipeline::Unkept>,
+    /// ([`CallRecordFields::keep_input`]): applied when it is read, not per call — a call
+    /// recorded nowhere (audit off) never masks headers nobody reads.
+    pub input_unkept: Option<Unkept>,
     /// What policy said, as replay compares it: `{allow, reasons}`.
     pub policy_result: Option<Value>,
     /// In shadow mode: the refusal that enforce mode would have returned.
@@ -519,6 +519,44 @@ mod tests {
             vec!["big_amount".into(), "".into(), "x,y".into(), "é ✓".into()],
         ] {
             assert_eq!(Joined(&items).to_string(), items.join(","));
+        }
+    }
+}
+
+/// Which front end's view a call's policy input holds (`request`, `grpc` or `mcp`): what
+/// [`Unkept`]'s masking changes.
+#[derive(Clone, Copy)]
+pub enum ViewKind {
+    Http,
+    Grpc,
+    Mcp,
+}
+
+/// The masking the pipeline's `decide` owes a call's policy input for the audit (its
+/// `keep_for_audit`, passed as a function so this layer needs nothing of the pipeline's), with
+/// the redactor of the snapshot the call was decided under.
+pub struct Unkept {
+    pub mask: fn(&crate::redact::Redactor, &mut Value, ViewKind),
+    pub kind: ViewKind,
+    pub redactor: Arc<crate::redact::Redactor>,
+}
+
+impl CallRecordFields {
+    /// The call's policy input as the audit record keeps it (the masking owed since `decide`):
+    /// everything that reads `input` past the pipeline's stages (the audit record, policy
+    /// deciding again with an approval, `toolwall eval`) calls this first. Deferred from
+    /// `decide`, it costs nothing for a call whose input nobody reads (audit off): masking the
+    /// header view was ~2k instructions and ~10 allocations a call.
+    pub fn keep_input(&mut self) {
+        if let Some(Unkept {
+            mask,
+            kind,
+            redactor,
+        }) = self.input_unkept.take()
+        {
+            if let Some(input) = self.input.as_mut() {
+                mask(&redactor, input, kind);
+            }
         }
     }
 }
