@@ -75,6 +75,9 @@ Splits, kept apart by construction, not only by seed:
   blind17  templates B17_*/b17_*: an eighteenth split (seed 1818, fixed day 2026-12-17) written by a fourteenth helper who never
            read the rules, their docs or history (nor the blind11..blind16 sections) and never ran the engine on it; the lead's
            taxonomy; 58 text and 20 JSON document kinds of its own (see the blind17 section). Self-checked at generation; to be scored once.
+  blind18  templates B18_*/b18_*: a nineteenth split (seed 1919, fixed day 2026-12-18) written by a fifteenth helper who never
+           read the rules, their docs or history (nor the blind11..blind17 sections) and never ran the engine on it; the lead's
+           taxonomy; 60 text and 19 JSON document kinds of its own (see the blind18 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -83,7 +86,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2467,9 +2470,9 @@ def main():
               "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json),
               "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json),
               "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json),
-              "blind17": (b17_text, b17_json)}
+              "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2551,9 +2554,13 @@ def main():
                 b17_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind18":  # blind18's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list and shapes, JSON, no escape ahead of a label)
+                b18_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -18999,6 +19006,1447 @@ def b17_check(i, kind, doc, w, text):
         got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
         assert b17_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind18 (seed 1919) ----------
+# A nineteenth split written by a fifteenth helper who never read the detection rules, their docs or
+# history (nor the blind11..blind17 sections) and never ran the engine on it; labelled by the lead's
+# taxonomy. Its own value generators (phones written the way each country writes them, Luhn cards
+# from real IIN ranges, mod-97 IBANs of each country's length, SSNs, IPs, tokens of every vendor
+# prefix, passwords, PEM keys), look-alikes (b18_la: phone-shaped order/booking numbers, tickets,
+# invoices, PNRs, tracking numbers, four-part versions, timestamps, hashes, UUIDs, Luhn-failing cards,
+# mod-97-failing IBANs, IMEIs, webinar ids, dates that are not birth dates, 9-digit non-SSNs, words
+# after "password" that are not passwords, shapeless stand-ins, sealed ciphertexts, password hashes)
+# and document kinds (B18_TEXT_KINDS, B18_JSON_KINDS): back-office, care, logistics, legal, finance,
+# ops and database traffic in seven languages. Key-shaped documentation examples (full vendor prefix
+# and body, visibly fake) are PLACEHOLDER; shapeless stand-ins are unlabelled. Relative dates use
+# B18_TODAY, never the clock. Self-check: b18_check.
+
+B18_TODAY = datetime.date(2026, 12, 18)
+B18_LG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B18_FOREIGN = ["BE", "CH", "AT", "IE", "PT", "LU", "SE", "DK", "PL", "CA", "AU", "NO"]
+B18_DIG = string.digits
+B18_UP = string.ascii_uppercase
+B18_UPD = string.ascii_uppercase + string.digits
+B18_LOW = string.ascii_lowercase
+B18_URL = AN + "-_"
+
+
+class B18L(L):
+    """A labelled value kept verbatim."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b18_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b18_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b18_js(*xs):
+    """Pieces for one JSON string: line breaks become ' | ', quotes and backslashes are replaced."""
+    out = []
+    for p in b18_flat(*xs):
+        if isinstance(p, L) and p.typ == "PRIVATE_KEY" and "\n" in p.text:  # a key pasted into a one-line field: lines joined by spaces
+            out.append(B18L("PRIVATE_KEY", p.text.replace("\n", " ")))
+        elif isinstance(p, L):
+            assert not any(c in p.text for c in '"\\\n\t'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " | ").replace("\t", "  "))
+    return out or [""]
+
+
+def b18_lg(loc):
+    return B18_LG[loc]
+
+
+def b18_t(loc, **kw):
+    return kw.get(b18_lg(loc), kw["en"])
+
+
+def b18_hex(r, n):
+    return rnd(r, HEX, n)
+
+
+def b18_uuid(r):
+    h = b18_hex(r, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b18_day(r, back=400, fwd=90):
+    return B18_TODAY + datetime.timedelta(days=r.randint(-back, fwd))
+
+
+def b18_ts(r, back=30):
+    d = B18_TODAY - datetime.timedelta(days=r.randint(0, back))
+    return datetime.datetime(d.year, d.month, d.day, r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+
+
+B18_CITIES = {"en_US": ["Dayton", "Boise", "Tacoma", "Savannah", "Madison"], "en_GB": ["Leeds", "Exeter", "Dundee", "Norwich", "Swansea"],
+              "de_DE": ["Kassel", "Rostock", "Ulm", "Bielefeld", "Freiburg"], "fr_FR": ["Nantes", "Rouen", "Grenoble", "Dijon", "Brest"],
+              "es_ES": ["Burgos", "Cádiz", "Logroño", "Gijón", "Murcia"], "it_IT": ["Lecce", "Parma", "Trieste", "Bergamo", "Cagliari"],
+              "nl_NL": ["Zwolle", "Delft", "Leeuwarden", "Breda", "Arnhem"]}
+
+
+def b18_city(r, loc):  # not Faker's city(): it is not reproducible across runs
+    return r.choice(B18_CITIES[loc])
+
+
+def b18_person(f):
+    return f.first_name(), f.last_name()
+
+
+def b18_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower().strip(".-")
+
+
+# ----- entity values -----
+
+def b18_phone_value(r, region):
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    while True:
+        desc = r.choice([meta.mobile, meta.mobile, meta.fixed_line])
+        ex = desc.example_number if desc is not None and desc.example_number else meta.general_desc.example_number
+        keep = r.randint(2, 3)
+        cand = ex[:keep] + rnd(r, B18_DIG, len(ex) - keep)
+        try:
+            n = phonenumbers.parse(cand, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(n):
+            break
+    nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+    intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    e164 = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    k = r.randrange(9)
+    if k in (0, 1, 2):
+        return nat
+    if k in (3, 4):
+        return intl
+    if k == 5:
+        return e164
+    if k == 6:
+        return "00" + intl[1:]
+    if k == 7:  # the way people type it locally
+        if region == "FR" and nat.count(" ") == 4:
+            return nat.replace(" ", ".")
+        if region == "DE" and " " in nat:
+            a, b = nat.split(" ", 1)
+            return f"{a}/{b.replace(' ', '')}"
+        if region == "NL" and " " in nat:
+            a, b = nat.split(" ", 1)
+            return f"{a}-{b.replace(' ', '')}"
+        if region == "US":
+            d = nat.replace("(", "").replace(")", "").replace("-", " ").split()
+            return r.choice([f"{d[0]}-{d[1]}-{d[2]}", f"{d[0]}.{d[1]}.{d[2]}", f"+1 {d[0]} {d[1]} {d[2]}"])
+        if region == "GB" and nat.startswith("0"):
+            return "+44 (0)" + nat[1:]
+        return nat
+    return intl.replace(" ", "-") if region not in ("US", "CA") else nat
+
+
+def b18_PH(r, loc, foreign=0.1):
+    reg = r.choice(B18_FOREIGN) if r.random() < foreign else REGION[loc]
+    return B18L("PHONE", b18_phone_value(r, reg))
+
+
+B18_MAILDOM = ["posteo.de", "gmx.at", "orange.fr", "sfr.fr", "telefonica.net", "libero.it", "alice.it", "ziggo.nl", "xs4all.nl",
+               "btinternet.com", "outlook.com", "proton.me", "fastmail.com", "verizon.net", "mail.de", "wanadoo.fr", "ono.com",
+               "harbourline-freight.com", "zorgkring-oost.nl", "klinik-am-see.de", "cabinet-moreau.fr", "gestoria-lopez.es",
+               "studio-bianchi.it", "redfern-brokers.co.uk", "lakeside-pm.com", "crewdesk.aero"]
+
+
+def b18_EM(f, r, fn=None, ln=None):
+    fn = b18_ascii(fn or f.first_name()) or "alex"
+    ln = b18_ascii(ln or f.last_name()) or "moor"
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{ln}.{fn[0]}", f"{fn}{r.randint(70, 2009)}", f"{fn}_{ln}", f"{ln}-{fn}",
+                      r.choice(["info", "boekhouding", "compta", "verwaltung", "segreteria", "reservas", "dispatch", "crew.ops", "dpo", "privacy"])])
+    return B18L("EMAIL", f"{local}@{r.choice(B18_MAILDOM)}")
+
+
+B18_IIN = [("4", 16), ("4", 16), ("4", 16), ("4", 13), ("51", 16), ("52", 16), ("54", 16), ("55", 16), ("22", 16), ("23", 16), ("26", 16),
+           ("2720", 16), ("34", 15), ("37", 15), ("6011", 16), ("644", 16), ("65", 16), ("3530", 16), ("3566", 16), ("36", 14),
+           ("300", 14), ("4", 19)]
+
+
+def b18_luhn_fix(body):
+    for c in B18_DIG:
+        if luhn_ok(body + c):
+            return body + c
+
+
+def b18_card_digits(r):
+    pre, n = r.choice(B18_IIN)
+    if pre == "22":
+        pre = str(r.randint(2221, 2299))
+    return b18_luhn_fix(pre + rnd(r, B18_DIG, n - len(pre) - 1))
+
+
+def b18_card_fmt(r, d):
+    k = r.randrange(5)
+    if k < 2 or len(d) not in (14, 15, 16):
+        return d
+    sep = "-" if k == 4 else " "
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    return sep.join([d[:4], d[4:10], d[10:]])
+
+
+def b18_CC(r):
+    return B18L("CREDIT_CARD", b18_card_fmt(r, b18_card_digits(r)))
+
+
+B18_IBAN_SPEC = {"DE": "8n10n", "GB": "4a6n8n", "FR": "10n11c2n", "ES": "20n", "IT": "1a10n12c", "NL": "4a10n", "BE": "12n",
+                 "AT": "16n", "CH": "5n12c", "IE": "4a6n8n", "PT": "21n", "LU": "3n13c", "PL": "24n", "SE": "20n", "DK": "14n", "FI": "14n", "NO": "11n"}
+B18_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22, "PT": 25, "LU": 20,
+                "PL": 28, "SE": 24, "DK": 18, "FI": 18, "NO": 15}
+B18_BANKS = {"NL": ["RABO", "INGB", "ABNA", "SNSB", "RBRB", "FVLB"], "GB": ["BARC", "LOYD", "NWBK", "HBUK", "STAR"], "IE": ["AIBK", "BOFI", "ULSB"]}
+
+
+def b18_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b18_iban_raw(r, cc):
+    bban = ""
+    for n, kind in re.findall(r"(\d+)([anc])", B18_IBAN_SPEC[cc]):
+        n = int(n)
+        if kind == "n":
+            bban += rnd(r, B18_DIG, n)
+        elif kind == "c":
+            bban += rnd(r, B18_UPD, n)
+        elif cc in B18_BANKS:
+            bban += r.choice(B18_BANKS[cc])
+        else:
+            bban += rnd(r, B18_UP, n)
+    v = f"{cc}{98 - b18_mod97(bban + cc + '00'):02d}{bban}"
+    assert len(v) == B18_IBAN_LEN[cc] and b18_mod97(v[4:] + v[:4]) == 1
+    return v
+
+
+B18_HOME = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b18_iban_fmt(r, v):
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < 0.5 else v
+
+
+def b18_IBAN(r, loc):
+    cc = r.choice(list(B18_IBAN_SPEC)) if r.random() < 0.25 else B18_HOME[loc]
+    return B18L("IBAN", b18_iban_fmt(r, b18_iban_raw(r, cc)))
+
+
+def b18_SSN(r, sep=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    sep = r.choice(["-", "-", "-", " ", ""]) if sep is None else sep
+    return B18L("US_SSN", f"{a:03d}{sep}{r.randint(1, 99):02d}{sep}{r.randint(1, 9999):04d}")
+
+
+def b18_IP4(r, private=None):
+    if private is None:
+        private = r.random() < 0.4
+    if private:
+        v = r.choice([f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}", f"192.168.{r.randint(0, 254)}.{r.randint(2, 254)}",
+                      f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"])
+    else:
+        v = f"{r.choice([5, 31, 37, 62, 78, 80, 87, 88, 93, 94, 95, 145, 178, 188, 195, 213, 3, 18, 44, 54, 64, 104, 159])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    return B18L("IPV4", v)
+
+
+def b18_IP6(r):
+    head = r.choice(["2a02", "2a0d", "2001", "2a10", "2a03", "2600", "2804", "fd12", "2a05"])
+    gs = [head, "%x" % r.randint(0x100, 0xfffe)] + ["%x" % r.randint(0, 0xffff) for _ in range(6)]
+    k = r.randrange(3)
+    if k == 0:
+        v = ":".join(gs)
+    elif k == 1:
+        v = str(ipaddress.ip_address(":".join(gs[:3] + ["0", "0", "0"] + gs[6:])))
+    else:
+        v = str(ipaddress.ip_address(":".join(gs[:4] + ["0", "0", "0", "%x" % r.randint(1, 0xfff)])))
+    return B18L("IPV6", v)
+
+
+B18_MON = {"en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+           "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+           "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+           "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+           "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+           "nl": "januari februari maart april mei juni juli augustus september oktober november december".split()}
+
+
+def b18_date(r, d, loc):
+    lg = b18_lg(loc)
+    k = r.randrange(5)
+    if k == 0:
+        return d.isoformat()
+    if k == 1:
+        if loc == "en_US":
+            return f"{B18_MON['en'][d.month - 1]} {d.day}, {d.year}"
+        if lg == "en":
+            return f"{d.day} {B18_MON['en'][d.month - 1]} {d.year}"
+        if lg == "es":
+            return f"{d.day} de {B18_MON['es'][d.month - 1]} de {d.year}"
+        return f"{d.day}{'.' if lg == 'de' else ''} {B18_MON[lg][d.month - 1]} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}" if k != 2 else f"{d.month}/{d.day}/{d.year}"
+    sep = {"de": ".", "nl": "-", "en": "/"}.get(lg, "/")
+    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}"
+
+
+def b18_bday(r, lo=4, hi=95):
+    return B18_TODAY - datetime.timedelta(days=r.randint(lo * 365, hi * 365))
+
+
+def b18_DOB(r, loc, lo=18, hi=95):
+    return B18L("DATE_OF_BIRTH", b18_date(r, b18_bday(r, lo, hi), loc))
+
+
+def b18_when(r, loc, back=300, fwd=60):
+    return b18_date(r, b18_day(r, back, fwd), loc)
+
+
+B18_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B18_VENDOR = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b18_b64u(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b18_jwt(r):
+    hdr = {"typ": "JWT", "alg": r.choice(["RS256", "HS256", "ES384", "PS256", "EdDSA"])}
+    if r.random() < 0.5:
+        hdr = {"alg": hdr["alg"], "kid": b18_hex(r, 12), "typ": "JWT"}
+    iat = r.randint(1_780_000_000, 1_797_000_000)
+    body = {"iss": r.choice(["https://login.example-idp.net/", "auth-svc", "https://sso.crewdesk.aero"]), "sub": rnd(r, B18_DIG, 8),
+            "iat": iat, "exp": iat + r.choice([600, 3600, 28800])}
+    if r.random() < 0.5:
+        body["roles"] = r.choice([["dispatcher"], ["nurse", "read"], ["admin"]])
+    sig = rnd(r, B18_URL, r.choice([43, 64, 86]))
+    return f"{b18_b64u(hdr)}.{b18_b64u(body)}.{sig}"
+
+
+def b18_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA", "AKIA"]) + rnd(r, B18_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        if p == "github_pat_":
+            return p + "11" + rnd(r, B18_UPD, 20) + "_" + rnd(r, AN, 59)
+        return p + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(4)
+        if k == 3:
+            return f"xoxe.xoxp-1-{rnd(r, AN, 140)}" if r.random() < 0.3 else f"xoxb-{rnd(r, B18_DIG, 12)}-{rnd(r, B18_DIG, 13)}-{rnd(r, AN, 24)}"
+        return f"{['xoxb', 'xoxp', 'xoxa'][k]}-{rnd(r, B18_DIG, r.choice([10, 12]))}-{rnd(r, B18_DIG, 13)}-" + \
+            (rnd(r, AN, 24) if k != 1 else f"{rnd(r, B18_DIG, 13)}-{b18_hex(r, 32)}")
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "rk_live_", "sk_live_", "whsec_"]) + rnd(r, AN, r.choice([24, 32, 99])) if r.random() < 0.85 else "sk_live_51" + rnd(r, AN, 97)
+    if typ == "OPENAI_KEY":
+        k = r.randrange(3)
+        if k == 0:
+            return "sk-proj-" + rnd(r, B18_URL, 58) + "T3BlbkFJ" + rnd(r, B18_URL, 58)
+        if k == 1:
+            return "sk-admin-" + rnd(r, B18_URL, 58) + "T3BlbkFJ" + rnd(r, B18_URL, 58)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B18_URL, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + rnd(r, B18_URL, 35)
+    return b18_jwt(r)
+
+
+def b18_VT(r, typ=None):
+    typ = typ or r.choice(B18_VENDOR)
+    return B18L(typ, b18_vendor(r, typ))
+
+
+def b18_secret_value(r):
+    k = r.randrange(8)
+    if k == 0:
+        return b18_hex(r, r.choice([32, 40, 64]))
+    if k == 1:  # AWS secret access key shape
+        return rnd(r, AN + "+/", 40)
+    if k == 2:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([18, 30, 48])))).decode()
+    if k == 3:
+        return rnd(r, AN, r.choice([24, 32, 40]))
+    if k == 4:
+        return r.choice(["cs_", "hk_", "sig_", "srv.", "k1-"]) + rnd(r, AN, r.choice([28, 36]))
+    if k == 5:
+        return f"s%3A{rnd(r, B18_URL, 32)}.{rnd(r, AN, 27)}"
+    if k == 6:
+        return rnd(r, B18_URL, 43)
+    return f"{b18_hex(r, 8)}{rnd(r, B18_UPD, 24)}"
+
+
+def b18_GS(r):
+    return B18L("GENERIC_SECRET", b18_secret_value(r))
+
+
+def b18_CVC(r):
+    return B18L("GENERIC_SECRET", rnd(r, B18_DIG, r.choice([3, 3, 3, 4])))
+
+
+B18_PWWORDS = ["Hafenkran", "tulipano", "Sardina", "Windmolen", "croissant", "Lebkuchen", "Ferrovia", "Kanaalboot", "Paella", "Heron",
+               "Zugspitze", "Mistral", "Gondola", "Fietsbel", "Cormoran", "Brezel", "Limoncello", "Duinpan", "Tramontana", "Larkspur"]
+
+
+def b18_pw_value(r, safe=False):
+    k = r.randrange(7)
+    w = r.choice(B18_PWWORDS)
+    if k == 0:
+        v = w + str(r.randint(1, 9999)) + r.choice("!?#$%*")
+    elif k == 1:
+        v = rnd(r, AN, r.choice([10, 14, 18, 22]))
+    elif k == 2:
+        v = f"{w.lower()}-{r.choice(B18_PWWORDS).lower()}-{r.choice(B18_PWWORDS).lower()}"
+    elif k == 3:
+        v = rnd(r, AN, 5) + r.choice("#!$%&*+=") + rnd(r, AN, 5) + r.choice("#!$%&*+=") + rnd(r, B18_DIG, 2)
+    elif k == 4:
+        v = "".join({"a": "4", "e": "€", "o": "0", "i": "1", "l": "|"}.get(c, c) for c in w) + r.choice(["!", "!!", "?", "#1"])
+    elif k == 5:
+        v = w[:3].upper() + rnd(r, B18_DIG, 3) + w[3:].lower() + r.choice("._") + str(r.randint(2019, 2027))
+    else:
+        v = f"{w}{r.choice(['@', '&', '^'])}{r.choice(B18_PWWORDS)}{r.randint(1, 99)}"
+    if safe:  # URL userinfo, shell words, XML attributes, CSV cells
+        v = "".join(c if (c.isascii() and (c.isalnum() or c in "_.-!*~")) else r.choice("_.-!") for c in v)
+    return v
+
+
+def b18_PW(r, safe=False):
+    return B18L("PASSWORD", b18_pw_value(r, safe))
+
+
+def b18_pem_value(r, sep="\n"):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "PRIVATE KEY", "DSA PRIVATE KEY"])
+    w = 70 if kind.startswith("OPENSSH") else 64
+    blob = base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(120, 360)))).decode()
+    return sep.join([f"-----BEGIN {kind}-----"] + [blob[i:i + w] for i in range(0, len(blob), w)] + [f"-----END {kind}-----"])
+
+
+def b18_PEM(r, sep="\n"):
+    return B18L("PRIVATE_KEY", b18_pem_value(r, sep))
+
+
+B18_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLEKEY234567", "ASIAEXAMPLE2345ABCDE", "AKIAXXXXXXXXXXXXXXXX",
+    "ghp_EXAMPLEtoken000000000000000000000000", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "gho_ExampleExampleExampleExampleExample0",
+    "ghu_000000000000000000000000000000000000", "ghs_EXAMPLE1234567890abcdefEXAMPLE123456", "ghr_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "github_pat_11AAAAAAAAAAAAAAAAAAAA_" + "EXAMPLEexample" * 4 + "EXA",
+    "xoxb-123456789012-1234567890123-EXAMPLEexampleEXAMPLE000", "xoxp-000000000000-0000000000000-0000000000000-00000000000000000000000000000000",
+    "sk_live_EXAMPLE00000000000000000000", "rk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "sk_live_000000000000000000000000000000",
+    "sk-proj-EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleT3BlbkFJexampleEXAMPLEexample",
+    "sk-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx",
+    "sk-ant-api03-" + "EXAMPLE" * 13 + "00AA", "sk-ant-api03-" + "x" * 93 + "AA",
+    "AIzaSyEXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE00", "AIzaSyA-your-api-key-here-0000000000000",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B18_STANDINS = ["<your-token>", "${TOKEN}", "${DB_PASSWORD}", "changeme", "xxxx", "xxxxxxxx", "<secret>", "$API_KEY", "{{ .Values.password }}",
+                "********", "●●●●●●●●", "[removed]", "REPLACE_ME", "<<paste here>>", "ghp_…", "sk_live_...", "AKIA…", "n/a", "%PASSWORD%",
+                "{{ vault \"kv/app\" }}", "secretRef: db-creds", "see 1Password", "TBD"]
+
+
+def b18_PHD(r):
+    return B18L("PLACEHOLDER", r.choice(B18_PLACEHOLDERS))
+
+
+def b18_anysec(r, pem=False):
+    k = r.randrange(14 if pem else 13)
+    if k < 8:
+        return b18_VT(r)
+    if k < 11:
+        return b18_GS(r)
+    if k < 13:
+        return b18_PHD(r)
+    return b18_PEM(r)
+
+
+# ----- look-alikes (never labelled) -----
+
+def b18_badcard(r):
+    while True:
+        pre, n = r.choice(B18_IIN[:16])
+        d = pre + rnd(r, B18_DIG, n - len(pre))
+        if not luhn_ok(d):
+            return b18_card_fmt(r, d)
+
+
+def b18_badiban(r):
+    cc = r.choice(list(B18_IBAN_SPEC))
+    v = b18_iban_raw(r, cc)
+    while True:
+        i = r.randrange(4, len(v))
+        c = r.choice(B18_DIG) if v[i].isdigit() else r.choice(B18_UP)
+        w = v[:i] + c + v[i + 1:]
+        if b18_mod97(w[4:] + w[:4]) != 1:
+            return b18_iban_fmt(r, w)
+
+
+def b18_imei(r):
+    pre = r.choice(["35", "86", "353", "490", "013"])
+    return b18_luhn_fix(pre + rnd(r, B18_DIG, 14 - len(pre)))
+
+
+def b18_iccid(r):
+    return b18_luhn_fix("89" + r.choice(["31", "49", "33", "34", "39", "44"]) + rnd(r, B18_DIG, 14))
+
+
+B18_PW_NOT = {  # "password" followed by words that are not a password
+    "en": ["password reset link expired", "Password: sent separately by SMS", "password expired yesterday", "password: see the vault entry",
+           "Password - unchanged", "password hint set", "password must be rotated every 90 days", "password field left empty"],
+    "de": ["Passwort: wird separat zugeschickt", "Passwort abgelaufen", "Kennwort siehe Tresor", "Passwortänderung angefordert", "Passwort: unverändert"],
+    "fr": ["mot de passe : envoyé séparément", "mot de passe expiré", "mot de passe oublié, lien renvoyé", "mot de passe : voir le coffre"],
+    "es": ["contraseña: se envía aparte", "contraseña caducada", "contraseña olvidada, enlace reenviado", "contraseña: ver el gestor"],
+    "it": ["password: inviata a parte", "password scaduta", "password dimenticata, link reinviato", "password: vedi cassaforte"],
+    "nl": ["wachtwoord: apart verstuurd", "wachtwoord verlopen", "wachtwoord vergeten, link opnieuw gestuurd", "wachtwoord: zie de kluis"],
+}
+B18_PW_TALK = {  # sentences about passwords with none in them
+    "en": ["Reminder: never share your password over the phone.", "The password policy now requires 16 characters.",
+           "Customer says the old password no longer works.", "We do not store passwords in this system."],
+    "de": ["Bitte das Passwort niemals telefonisch weitergeben.", "Die Passwortrichtlinie verlangt jetzt 14 Zeichen.", "Kunde kennt sein Kennwort nicht mehr."],
+    "fr": ["Ne communiquez jamais votre mot de passe par téléphone.", "La politique de mot de passe exige 14 caractères.", "Le client a oublié son mot de passe."],
+    "es": ["Nunca comparta su contraseña por teléfono.", "La política de contraseñas exige 14 caracteres.", "El cliente no recuerda su contraseña."],
+    "it": ["Non comunicare mai la password al telefono.", "La policy delle password ora richiede 14 caratteri.", "Il cliente non ricorda la password."],
+    "nl": ["Deel je wachtwoord nooit telefonisch.", "Het wachtwoordbeleid vraagt nu 14 tekens.", "Klant weet zijn wachtwoord niet meer."],
+}
+
+
+def b18_la(f, r, loc, g=None):
+    g = r.randrange(30) if g is None else g
+    d = B18_DIG
+    lg = b18_lg(loc)
+    if g == 0:  # phone-shaped order / booking numbers
+        w = b18_t(loc, en="order", de="Auftrag", fr="commande", es="pedido", it="ordine", nl="order")
+        return r.choice([f"{w} {rnd(r, d, 4)} {rnd(r, d, 3)} {rnd(r, d, 4)}", f"{w} 0{rnd(r, d, 2)}-{rnd(r, d, 7)}", f"{w} #{rnd(r, d, 2)} {rnd(r, d, 3)} {rnd(r, d, 6)}"])
+    if g == 1:
+        return r.choice([f"INC{rnd(r, d, 7)}", f"SR-{B18_TODAY.year}-{rnd(r, d, 6)}", f"CS{rnd(r, d, 8)}", f"ticket #{r.randint(10000, 999999)}", f"REQ-{rnd(r, d, 5)}"])
+    if g == 2:
+        return r.choice([f"{b18_t(loc, en='invoice', de='Rechnung', fr='facture', es='factura', it='fattura', nl='factuur')} {r.choice(['R', 'FA', 'INV', 'F'])}-{B18_TODAY.year}-{rnd(r, d, 5)}",
+                         f"{b18_t(loc, en='credit note', de='Gutschrift', fr='avoir', es='abono', it='nota di credito', nl='creditnota')} {rnd(r, d, 10)}"])
+    if g == 3:
+        return r.choice([f"PNR {rnd(r, B18_UP, 1)}{rnd(r, B18_UPD, 5)}", f"booking {rnd(r, d, 4)}-{rnd(r, d, 3)}-{rnd(r, d, 3)}", f"{b18_t(loc, en='reservation', de='Buchung', fr='réservation', es='reserva', it='prenotazione', nl='boeking')} {rnd(r, d, 10)}"])
+    if g == 4:
+        return r.choice([f"1Z{rnd(r, B18_UPD, 6)}{rnd(r, d, 10)}", f"JJD{rnd(r, d, 18)}", f"3S{rnd(r, B18_UP, 4)}{rnd(r, d, 8)}", f"CB{rnd(r, d, 9)}FR", f"AWB {rnd(r, d, 3)}-{rnd(r, d, 8)}", f"MSKU{rnd(r, d, 7)}"])
+    if g == 5:
+        return r.choice([f"version {r.randint(1, 20)}.{r.randint(0, 20)}.{r.randint(0, 300)}.{r.randint(1, 254)}", f"v{r.randint(0, 4)}.{r.randint(0, 40)}.{r.randint(0, 20)}",
+                         f"build 10.0.{r.randint(17000, 26100)}.{r.randint(100, 5000)}", f"OID 1.3.6.1.4.1.{r.randint(1000, 60000)}.{r.randint(1, 9)}.{r.randint(1, 9)}"])
+    if g == 6:
+        t = b18_ts(r)
+        return r.choice([t.isoformat() + "Z", t.strftime("%b %d %H:%M:%S"), str(int((t - datetime.datetime(1970, 1, 1)).total_seconds()) * 1000), t.strftime("%d/%m/%Y %H:%M"), t.strftime("%Y%m%d%H%M%S")])
+    if g == 7:
+        return r.choice([f"sha256:{b18_hex(r, 64)}", f"commit {b18_hex(r, 40)}", f"md5 {b18_hex(r, 32)}", f"checksum {b18_hex(r, 16)}"])
+    if g == 8:
+        return b18_uuid(r)
+    if g == 9:
+        return f"{b18_t(loc, en='card', de='Karte', fr='carte', es='tarjeta', it='carta', nl='pas')} {b18_badcard(r)}"
+    if g == 10:
+        return f"IBAN {b18_badiban(r)}"
+    if g == 11:
+        return f"IMEI {b18_imei(r)}"
+    if g == 12:
+        return r.choice([f"Webinar ID {rnd(r, d, 3)} {rnd(r, d, 4)} {rnd(r, d, 4)}", f"conference {rnd(r, d, 3)}-{rnd(r, d, 3)}-{rnd(r, d, 3)}", f"room code {rnd(r, d, 6)}"])
+    if g == 13:
+        w = b18_t(loc, en=r.choice(["delivered", "signed", "valid until", "issued"]), de=r.choice(["geliefert am", "unterschrieben am", "gültig bis"]),
+                  fr=r.choice(["livré le", "signé le", "valable jusqu'au"]), es=r.choice(["entregado el", "firmado el", "válido hasta"]),
+                  it=r.choice(["consegnato il", "firmato il", "valido fino al"]), nl=r.choice(["geleverd op", "getekend op", "geldig tot"]))
+        return f"{w} {b18_when(r, loc)}"
+    if g == 14:
+        return r.choice([f"routing {r.choice(['026009593', '111000025', '091000019', '031176110'])}", f"claim {rnd(r, d, 9)}", f"NPI {rnd(r, d, 10)}",
+                         f"member {rnd(r, d, 3)} {rnd(r, d, 3)} {rnd(r, d, 3)}", f"9{rnd(r, d, 2)}-{r.choice(['70', '78', '88', '90'])}-{rnd(r, d, 4)}", f"000-{rnd(r, d, 2)}-{rnd(r, d, 4)}"])
+    if g == 15:
+        return r.choice(B18_PW_NOT[lg])
+    if g == 16:
+        return r.choice([f"{r.randint(10, 9999)},{rnd(r, d, 2)} €", f"${r.randint(1, 99)},{rnd(r, d, 3)}.{rnd(r, d, 2)}", f"£{r.randint(10, 9999)}.{rnd(r, d, 2)}", f"EUR {r.randint(1, 99)}.{rnd(r, d, 3)},{rnd(r, d, 2)}"])
+    if g == 17:
+        return r.choice([":".join(b18_hex(r, 2) for _ in range(6)), f"#{b18_hex(r, 6)}", f"0x{b18_hex(r, 8)}"])
+    if g == 18:
+        return r.choice([f"EAN {gs1('40' + rnd(r, d, 10))}", f"ISBN {gs1('979' + rnd(r, d, 9))}", f"GTIN {gs1('087' + rnd(r, d, 10))}"])
+    if g == 19:
+        return f"{r.choice(['LH', 'KL', 'AF', 'IB', 'AZ', 'BA', 'UA'])} {r.randint(100, 9999)} seat {r.randint(1, 45)}{r.choice('ABCDEF')}"
+    if g == 20:
+        return r.choice(B18_STANDINS)
+    if g == 21:
+        return r.choice([f"**** {rnd(r, d, 4)}", f"XXXX XXXX XXXX {rnd(r, d, 4)}", f"{rnd(r, d, 6)}xxxxxx{rnd(r, d, 4)}", f"NL** **** **** **{rnd(r, d, 2)} {rnd(r, d, 2)}", f"***-**-{rnd(r, d, 4)}"])
+    if g == 22:
+        return f"{b18_t(loc, en='customer no.', de='Kundennummer', fr='n° adhérent', es='n.º socio', it='n. tessera', nl='relatienummer')} {rnd(r, d, r.choice([8, 9, 11]))}"
+    if g == 23:
+        return r.choice([f"VAT {r.choice(['DE', 'NL', 'FR', 'IT', 'ES'])}{rnd(r, d, 9)}", f"KvK {rnd(r, d, 8)}", f"SIRET {rnd(r, d, 14)}", f"Steuernummer {rnd(r, d, 3)}/{rnd(r, d, 3)}/{rnd(r, d, 5)}", f"EIN {rnd(r, d, 2)}-{rnd(r, d, 7)}"])
+    if g == 24:
+        return r.choice([f"$2b$12${rnd(r, AN + './', 53)}", f"{{SSHA}}{base64.b64encode(bytes(r.randrange(256) for _ in range(24))).decode()}", f"pbkdf2_sha256$600000${rnd(r, AN, 12)}$..."])
+    if g == 25:
+        return r.choice(B18_PW_TALK[lg])
+    if g == 26:
+        return f"{b18_t(loc, en='postcode', de='PLZ', fr='CP', es='CP', it='CAP', nl='postcode')} {r.choice([rnd(r, d, 5), rnd(r, d, 4) + ' ' + rnd(r, B18_UP, 2)])}"
+    if g == 27:
+        return r.choice([f"port {r.randint(1024, 65000)}", f"pid {r.randint(300, 99999)}", f"exit code {r.randint(1, 255)}", f"{r.randint(1, 64)} GiB"])
+    if g == 28:
+        return f"{b18_t(loc, en='birth certificate no.', de='Geburtsurkunde Nr.', fr='acte n°', es='acta n.º', it='atto n.', nl='akte nr.')} {rnd(r, d, 4)}/{B18_TODAY.year - r.randint(1, 30)}"
+    return f"{r.randint(1, 99)} x {rnd(r, B18_UPD, 7)}"
+
+
+def b18_las(f, r, loc, n=2, sep=", "):
+    return sep.join(b18_la(f, r, loc) for _ in range(n))
+
+
+# ----- passwords said and keyed -----
+
+B18_PW_SAY = {
+    "en": ["your temporary password is ", "I reset it to ", "password: ", "the login is your email + password ", "pw is ", "new passphrase: ", "Password = "],
+    "de": ["Ihr vorläufiges Passwort lautet ", "Kennwort: ", "neues Passwort ", "PW: ", "das Passwort ist jetzt "],
+    "fr": ["votre mot de passe temporaire est ", "mot de passe : ", "mdp : ", "le nouveau mot de passe est "],
+    "es": ["su contraseña provisional es ", "contraseña: ", "la clave nueva es ", "pwd: "],
+    "it": ["la sua password temporanea è ", "password: ", "nuova password ", "pw: "],
+    "nl": ["je tijdelijke wachtwoord is ", "wachtwoord: ", "nieuw wachtwoord ", "ww: "],
+}
+B18_PW_KEY = {
+    "en": ["password", "db_password", "PASSWORD", "passwd", "admin_pass", "login_password", "bind_password"],
+    "de": ["passwort", "kennwort", "Passwort"],
+    "fr": ["mot_de_passe", "mdp", "motDePasse"],
+    "es": ["contrasena", "clave", "contraseña"],
+    "it": ["password", "parola_chiave", "pwd"],
+    "nl": ["wachtwoord", "ww", "Wachtwoord"],
+}
+B18_NONPW_KEYS = [("password_policy", "min14-upper-digit"), ("token_ttl", "3600"), ("password_max_age_days", "90"), ("session_timeout", "30m"),
+                  ("password_reset_url", "https://account.example.org/reset"), ("api_key_header", "X-Api-Key"), ("secret_rotation", "quarterly"),
+                  ("password_min_length", "12"), ("auth_method", "scram-sha-256"), ("token_audience", "api://default")]
+
+
+def b18_pw_say(r, loc, safe=False):
+    return [r.choice(B18_PW_SAY[b18_lg(loc)]), b18_PW(r, safe)]
+
+
+def b18_pwkey(r, loc):
+    return r.choice(B18_PW_KEY[b18_lg(loc)] + B18_PW_KEY["en"][:3])
+
+
+def b18_nonpw(r):
+    k, v = r.choice(B18_NONPW_KEYS)
+    return k, v
+
+
+# ----- text documents (line breaks kept) -----
+
+def b18_hi(loc):
+    return b18_t(loc, en="Hello", de="Guten Tag", fr="Bonjour", es="Buenos días", it="Buongiorno", nl="Goedemiddag")
+
+
+def b18_dob_lead(r, loc):
+    return r.choice({"en": ["Date of birth: ", "DOB ", "born ", "Birth date: "], "de": ["Geburtsdatum: ", "geb. am ", "Geburtstag "],
+                     "fr": ["Date de naissance : ", "né(e) le ", "naissance "], "es": ["Fecha de nacimiento: ", "nacido el ", "F. nac.: "],
+                     "it": ["Data di nascita: ", "nato/a il ", "nascita: "], "nl": ["Geboortedatum: ", "geboren op ", "geb.: "]}[b18_lg(loc)])
+
+
+def B18_powerbi(f, r, loc):
+    out = [f"-- Exported from Power BI report 'Member churn {B18_TODAY.year}' (page: Details) · {b18_la(f, r, loc, 6)}\n",
+           "MemberKey,Full name,E-mail,Mobile,Date of birth,Plan,Last invoice\n"]
+    for _ in range(r.randint(2, 5)):
+        fn, ln = b18_person(f)
+        out += [f"{rnd(r, B18_DIG, 7)},{fn} {ln},", b18_EM(f, r, fn, ln), ",", b18_PH(r, loc), ",", b18_DOB(r, loc) if r.random() < 0.7 else "", ",",
+                f"{r.choice(['Basic', 'Plus', 'Family'])},{b18_la(f, r, loc, 2)}\n"]
+    out += [f"Total rows: {r.randint(3, 900)} · {b18_la(f, r, loc, 5)}\n"]
+    return out
+
+
+def B18_pam_ldap(f, r, loc):
+    return [f"# /etc/nslcd.conf — managed by hand, ticket {b18_la(f, r, loc, 1)}\n", "uri ldaps://", b18_IP4(r, True), ":636/\n",
+            f"base dc={b18_ascii(f.last_name()) or 'corp'},dc=lan\n", f"binddn cn=svc-nss,ou=system,dc=corp,dc=lan\n", "bindpw ", b18_PW(r, True), "\n",
+            "rootpwmoddn cn=admin,dc=corp,dc=lan\n", "rootpwmodpw ", b18_PW(r, True), "\n\n",
+            "# /etc/pam.d/common-auth\nauth [success=2 default=ignore] pam_unix.so nullok_secure\nauth [success=1 default=ignore] pam_ldap.so use_first_pass\n",
+            "# /etc/sudoers.d/90-ops\n%ops ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nslcd\nDefaults:%ops timestamp_timeout=5\n",
+            f"# {b18_la(f, r, loc, 25)}\n"]
+
+
+def B18_wechat(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    t = b18_ts(r, 10)
+    return [f"微信聊天记录 / WeChat export — {a} & {b}\n————— {t.strftime('%Y-%m-%d')} —————\n",
+            f"{a} {t.strftime('%H:%M')}\n", b18_t(loc, en="the landlord's number is ", de="Nummer vom Vermieter: ", fr="le numéro du proprio : ", es="el número del casero: ", it="il numero del padrone di casa: ", nl="nummer van de huisbaas: "),
+            b18_PH(r, loc), "\n", f"{b} {t.strftime('%H:%M')}\n", b18_t(loc, en="ok. wifi for the flat: ", de="ok. WLAN der Wohnung: ", fr="ok. le wifi de l'appart : ", es="vale. wifi del piso: ", it="ok. wifi dell'appartamento: ", nl="ok. wifi van het appartement: "),
+            f"{r.choice(['Vodafone', 'FRITZ!Box', 'Livebox', 'KPN'])}-{rnd(r, B18_UPD, 4)} / ", b18_PW(r), "\n",
+            f"{a} {t.strftime('%H:%M')}\n", b18_t(loc, en="deposit goes to ", de="Kaution an ", fr="caution sur ", es="fianza a ", it="deposito su ", nl="borg naar "), b18_IBAN(r, loc),
+            f" ({b18_la(f, r, loc, 16)})\n", f"{b} {t.strftime('%H:%M')}\n[{b18_t(loc, en='Image', de='Bild', fr='Image', es='Imagen', it='Immagine', nl='Afbeelding')}] {b18_la(f, r, loc, 8)}.jpg\n"]
+
+
+def B18_epic(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"Epic Games Player Support — Case {b18_la(f, r, loc, 1)}\nCategory: Account recovery (hacked)\n",
+            f"Display name: {f.user_name()}  · Email on account: ", b18_EM(f, r, fn, ln), "\n",
+            "Player-supplied info:\n- ", b18_t(loc, en="My birthday is ", de="Mein Geburtsdatum ist der ", fr="Je suis né le ", es="Nací el ", it="Sono nato il ", nl="Ik ben geboren op "), b18_DOB(r, loc, 13, 40), "\n",
+            "- ", b18_t(loc, en="last purchase with ", de="letzter Kauf mit ", fr="dernier achat avec ", es="última compra con ", it="ultimo acquisto con ", nl="laatste aankoop met "), b18_la(f, r, loc, 21), f" {b18_la(f, r, loc, 16)}\n",
+            "- ", b18_t(loc, en="my old password was ", de="mein altes Passwort war ", fr="mon ancien mot de passe était ", es="mi contraseña antigua era ", it="la mia vecchia password era ", nl="mijn oude wachtwoord was "), b18_PW(r), "\n",
+            "Login history (UTC):\n", f"  {b18_la(f, r, loc, 6)}  ", b18_IP4(r, False), "  DE  Windows\n", f"  {b18_la(f, r, loc, 6)}  ", b18_IP6(r), "  ??  Android\n",
+            f"Agent note: {b18_la(f, r, loc, 25)} Creator code {rnd(r, B18_UP, 6)}. Callback: ", b18_PH(r, loc), "\n"]
+
+
+def B18_adoption(f, r, loc):
+    p1, p2 = b18_person(f), b18_person(f)
+    out = [b18_t(loc, en="HOME STUDY — prospective adoptive parents", de="Sozialbericht Adoptionsbewerbung", fr="Enquête sociale — agrément adoption",
+                 es="Estudio psicosocial — solicitud de adopción", it="Relazione psicosociale — domanda di adozione", nl="Gezinsonderzoek adoptie"), f" ({b18_la(f, r, loc, 1)})\n\n"]
+    for fn, ln in (p1, p2):
+        out += [f"{fn} {ln} — ", b18_dob_lead(r, loc), b18_DOB(r, loc, 25, 55), "; ", b18_PH(r, loc), "; ", b18_EM(f, r, fn, ln), "\n"]
+        if loc == "en_US":
+            out += ["  SSN ", b18_SSN(r), f"  · {b18_la(f, r, loc, 14)}\n"]
+    out += [b18_t(loc, en="Marriage registered ", de="Heirat am ", fr="Mariage le ", es="Matrimonio el ", it="Matrimonio il ", nl="Huwelijk op "), f"{b18_when(r, loc, 5000, -400)}; {b18_la(f, r, loc, 28)}\n",
+            b18_t(loc, en="Fee paid from ", de="Gebühr bezahlt von ", fr="Frais réglés depuis ", es="Tasa pagada desde ", it="Diritti pagati da ", nl="Kosten betaald van "), b18_IBAN(r, loc), "\n"]
+    return out
+
+
+def B18_probate(f, r, loc):
+    fn, ln = b18_person(f)
+    en, el = b18_person(f)
+    return [b18_t(loc, en="Estate of the late ", de="Nachlass von ", fr="Succession de feu ", es="Herencia de ", it="Successione di ", nl="Nalatenschap van "), f"{fn} {ln}\n",
+            b18_dob_lead(r, loc), b18_DOB(r, loc, 60, 99), " · ", b18_t(loc, en="died ", de="verstorben ", fr="décédé le ", es="fallecido el ", it="deceduto il ", nl="overleden "), b18_when(r, loc, 200, -5), "\n",
+            b18_t(loc, en="Accounts to be closed:\n", de="Aufzulösende Konten:\n", fr="Comptes à clôturer :\n", es="Cuentas a cancelar:\n", it="Conti da chiudere:\n", nl="Op te heffen rekeningen:\n"),
+            "  1. ", b18_IBAN(r, loc), f" — {b18_la(f, r, loc, 16)}\n", "  2. ", b18_IBAN(r, loc), f" — {b18_la(f, r, loc, 16)}\n", f"  3. {b18_la(f, r, loc, 10)} ({b18_t(loc, en='closed', de='bereits erloschen', fr='clos', es='cerrada', it='chiuso', nl='gesloten')})\n",
+            (["  SSN of decedent: ", b18_SSN(r), "\n"] if loc == "en_US" else ""),
+            b18_t(loc, en="Executor: ", de="Testamentsvollstrecker: ", fr="Exécuteur : ", es="Albacea: ", it="Esecutore: ", nl="Executeur: "), f"{en} {el}, ", b18_PH(r, loc), ", ", b18_EM(f, r, en, el), "\n",
+            b18_t(loc, en="Online banking of the deceased: user ", de="Onlinebanking des Erblassers: Benutzer ", fr="Banque en ligne du défunt : identifiant ", es="Banca online del fallecido: usuario ", it="Home banking del defunto: utente ", nl="Internetbankieren overledene: gebruiker "),
+            f"{rnd(r, B18_DIG, 8)}, ", b18_pw_say(r, loc), "\n"]
+
+
+def B18_dental_recall(f, r, loc):
+    out = [f"Recall run {B18_TODAY.isoformat()} — {r.choice(['Smile Studio', 'Zahnarztpraxis am Markt', 'Cabinet dentaire du Parc', 'Clínica Dental Sol', 'Studio Dentistico Riva', 'Tandartspraktijk Oost'])}\n",
+           "patient | dob | mobile | last check | sms\n"]
+    for _ in range(r.randint(3, 5)):
+        fn, ln = b18_person(f)
+        out += [f"{ln}, {fn} | ", b18_DOB(r, loc, 5, 90), " | ", b18_PH(r, loc, 0.05), f" | {b18_when(r, loc, 500, -150)} | {r.choice(['sent', 'queued', 'failed: opt-out', 'delivered'])}\n"]
+    out += [f"SMS gateway key: ", b18_GS(r), f"  ({b18_la(f, r, loc, 12)})\n"]
+    return out
+
+
+def B18_hearing(f, r, loc):
+    fn, ln = b18_person(f)
+    return [b18_t(loc, en="Hearing-aid fitting record", de="Anpassprotokoll Hörsystem", fr="Compte rendu d'appareillage auditif", es="Informe de adaptación audífonos", it="Scheda applicazione apparecchio acustico", nl="Aanpasverslag hoortoestel"), "\n",
+            f"Client: {fn} {ln} · ", b18_dob_lead(r, loc), b18_DOB(r, loc, 55, 95), "\n",
+            f"Devices: L S/N {rnd(r, B18_UPD, 10)}, R S/N {rnd(r, B18_UPD, 10)}, firmware {b18_la(f, r, loc, 5)}\n",
+            f"Audiogram {b18_la(f, r, loc, 6)}; {b18_t(loc, en='next visit', de='Kontrolle', fr='contrôle', es='revisión', it='controllo', nl='controle')} {b18_when(r, loc, 0, 60)}\n",
+            "App pairing account: ", b18_EM(f, r, fn, ln), " / ", b18_PW(r), "\n", b18_t(loc, en="Daughter: ", de="Tochter: ", fr="Fille : ", es="Hija: ", it="Figlia: ", nl="Dochter: "), b18_PH(r, loc), "\n"]
+
+
+def B18_cad(f, r, loc):
+    t = b18_ts(r, 2)
+    num = "911" if loc == "en_US" else "112"
+    return [f"CAD INCIDENT {t.strftime('%y')}-{rnd(r, B18_DIG, 6)}  {num}  PRIORITY {r.randint(1, 3)}\n",
+            f"{t.strftime('%H:%M:%S')} CALL RECEIVED  ANI/ALI: ", b18_PH(r, loc, 0.03), f"  CLASS WRLS  LAT/LON {r.uniform(40, 53):.5f},{r.uniform(-4, 12):.5f}\n",
+            f"{t.strftime('%H:%M:%S')} NATURE: FALL, ELDERLY FEMALE CONSCIOUS  LOC {f.street_address().upper()}\n",
+            f"{t.strftime('%H:%M:%S')} PT: {f.last_name().upper()}, {f.first_name().upper()}  DOB ", b18_DOB(r, loc, 65, 99), "\n",
+            f"{t.strftime('%H:%M:%S')} UNIT M{r.randint(10, 99)} DISPATCHED  {b18_la(f, r, loc, 12)}\n",
+            f"{t.strftime('%H:%M:%S')} CALLBACK ", b18_PH(r, loc, 0.03), f"  {b18_la(f, r, loc, 27)}\n"]
+
+
+def B18_movein(f, r, loc):
+    fn, ln = b18_person(f)
+    return [b18_t(loc, en="Move-in / move-out notification", de="Ein- und Auszugsmeldung Strom/Gas", fr="Déclaration d'emménagement (énergie)", es="Alta y baja de suministro", it="Voltura / subentro fornitura", nl="Verhuismelding energie"), "\n",
+            f"{fn} {ln}, {f.street_address()}\n", b18_dob_lead(r, loc), b18_DOB(r, loc), "\n",
+            f"{b18_t(loc, en='Meter', de='Zählernummer', fr='Compteur', es='Contador', it='Contatore', nl='Meternummer')} {rnd(r, B18_UPD, 2)}{rnd(r, B18_DIG, 9)} · {b18_t(loc, en='reading', de='Stand', fr='index', es='lectura', it='lettura', nl='stand')} {r.randint(100, 99999)} kWh · {b18_la(f, r, loc, 13)}\n",
+            b18_t(loc, en="Direct debit from ", de="Lastschrift von ", fr="Prélèvement sur ", es="Domiciliación en ", it="Addebito su ", nl="Incasso van "), b18_IBAN(r, loc), "\n",
+            "Tel. ", b18_PH(r, loc), " · ", b18_EM(f, r, fn, ln), f"\n{b18_la(f, r, loc, 0)}\n"]
+
+
+def B18_library(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"{b18_hi(loc)} {fn},\n\n", b18_t(loc, en="You have overdue items on library card ", de="Auf Ihrem Leserausweis sind Medien überfällig: ", fr="Des documents sont en retard sur votre carte de lecteur ",
+                                                    es="Tiene préstamos vencidos en su carné ", it="Ci sono prestiti scaduti sulla tessera ", nl="Er zijn te late materialen op je bibliotheekpas "),
+            f"{rnd(r, B18_DIG, 14)}:\n  - {b18_la(f, r, loc, 18)}  {b18_la(f, r, loc, 16)}\n  - {b18_la(f, r, loc, 18)}  {b18_la(f, r, loc, 16)}\n",
+            b18_t(loc, en="Pay online with your PIN; reply to ", de="Online bezahlen; Antwort an ", fr="Réglez en ligne ; réponse à ", es="Pague en línea; responda a ", it="Paga online; rispondi a ", nl="Betaal online; antwoord naar "),
+            b18_EM(f, r), ". ", b18_t(loc, en="Paid by phone today with card ", de="Heute telefonisch bezahlt mit Karte ", fr="Payé par téléphone avec la carte ", es="Pagado por teléfono con tarjeta ", it="Pagato al telefono con carta ", nl="Telefonisch betaald met kaart "),
+            b18_CC(r), " CVV ", b18_CVC(r), ".\n", f"{b18_la(f, r, loc, 15)}\n"]
+
+
+def B18_coaching(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"Coaching log — {fn} {ln} — session {r.randint(2, 14)} ({b18_when(r, loc, 60, 0)})\n",
+            f"- goal: {r.choice(['delegation', 'public speaking', 'return to work', 'promotion case'])}\n",
+            "- shared the workbook portal login: ", b18_EM(f, r, fn, ln), " ", b18_pw_say(r, loc), "\n",
+            f"- {b18_la(f, r, loc, 25)}\n", "- next call on ", b18_PH(r, loc), f" · {b18_la(f, r, loc, 12)}\n"]
+
+
+def B18_translation(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"Translation job {b18_la(f, r, loc, 1)} — EN>{r.choice(['DE', 'FR', 'ES', 'IT', 'NL'])}, sworn, {r.randint(2, 30)} pages\n",
+            f"Client: {fn} {ln} <", b18_EM(f, r, fn, ln), ">, ", b18_PH(r, loc), "\n",
+            "Source: birth certificate (", b18_la(f, r, loc, 28), ") — name of child, ", b18_dob_lead(r, loc), b18_DOB(r, loc, 1, 60), "\n",
+            "SFTP upload: sftp://", f"{b18_ascii(ln) or 'client'}:", b18_PW(r, True), "@", b18_IP4(r, False), "/incoming\n",
+            "Translator payout: ", b18_IBAN(r, loc), f" · {b18_la(f, r, loc, 23)} · {b18_la(f, r, loc, 16)}\n"]
+
+
+def B18_freelance(f, r, loc):
+    fn, ln = b18_person(f)
+    out = [b18_t(loc, en="FREELANCE SERVICES AGREEMENT", de="FREIER-MITARBEITER-VERTRAG", fr="CONTRAT DE PRESTATION FREELANCE", es="CONTRATO DE SERVICIOS PROFESIONALES", it="CONTRATTO DI COLLABORAZIONE", nl="OVEREENKOMST VAN OPDRACHT"), "\n\n",
+           f"1. Contractor: {fn} {ln}, {f.street_address()}, ", b18_EM(f, r, fn, ln), ", ", b18_PH(r, loc), "\n"]
+    if loc == "en_US":
+        out += ["   Taxpayer ID (SSN): ", b18_SSN(r), "\n"]
+    out += [f"2. Term: {b18_when(r, loc, 10, 40)} – {b18_when(r, loc, -60, 300)}; rate {b18_la(f, r, loc, 16)}/day; {b18_la(f, r, loc, 23)}\n",
+            "3. Payment within 30 days to ", b18_IBAN(r, loc), "\n", "4. Access: fine-grained token ", b18_VT(r, "GITHUB_TOKEN"), " and the deploy key below\n", b18_PEM(r), "\n",
+            f"5. {b18_la(f, r, loc, 25)}\n"]
+    return out
+
+
+def B18_fiverr(f, r, loc):
+    b = f.user_name()
+    return [f"Fiverr · Order #FO{rnd(r, B18_UPD, 10)} · Inbox with {b}\n\n{b}: ",
+            b18_t(loc, en="here is the wp-admin login so you can fix the checkout: ", de="hier der wp-admin Zugang für den Checkout-Fix: ", fr="voici l'accès wp-admin pour réparer le paiement : ",
+                  es="aquí el acceso a wp-admin para arreglar el pago: ", it="ecco l'accesso wp-admin per sistemare il checkout: ", nl="hier is de wp-admin login om de checkout te fixen: "),
+            b18_EM(f, r), " / ", b18_PW(r), "\n", f"{b}: server is ", b18_IP4(r, False), ", stripe key ", b18_VT(r, "STRIPE_KEY"), "\n",
+            f"seller: {b18_t(loc, en='Thanks! Please change the password after delivery.', de='Danke! Bitte danach das Passwort ändern.', fr='Merci ! Changez le mot de passe ensuite.', es='¡Gracias! Cambie la contraseña después.', it='Grazie! Cambi la password dopo.', nl='Dank! Wijzig daarna het wachtwoord.')}\n",
+            f"system: {b18_la(f, r, loc, 6)} {b18_la(f, r, loc, 16)}\n"]
+
+
+def B18_patreon(f, r, loc):
+    out = ["Name,Email,Discord,Tier,Pledge Amount,Lifetime Amount,Patron Status,Phone,Country,Patronage Since Date\n"]
+    for _ in range(r.randint(3, 5)):
+        fn, ln = b18_person(f)
+        out += [f"{fn} {ln},", b18_EM(f, r, fn, ln), f",{b18_ascii(fn)}#{rnd(r, B18_DIG, 4)},{r.choice(['Supporter', 'Insider', 'Producer'])},{r.choice(['3.00', '5.00', '12.00'])},{r.randint(3, 900)}.00,Active patron,",
+                b18_PH(r, loc) if r.random() < 0.6 else "", f",{REGION[loc]},{b18_day(r, 900, 0).isoformat()} 00:00:00\n"]
+    return out
+
+
+def B18_casting(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"CASTING SUBMISSION — {r.choice(['feature film', 'TV commercial', 'web series'])} '{f.word().title()}' · role {r.choice(['Lead', 'Support', 'Extra'])}\n",
+            f"Name: {fn} {ln}\n", b18_dob_lead(r, loc), b18_DOB(r, loc, 8, 70), f"  · Height {r.randint(150, 195)} cm\n",
+            "Phone: ", b18_PH(r, loc), "  Email: ", b18_EM(f, r, fn, ln), "\n",
+            f"Agent: {f.company()} ", b18_PH(r, loc), "\n", f"Self-tape link expires {b18_when(r, loc, 0, 14)} · {b18_la(f, r, loc, 12)}\n"]
+
+
+def B18_wedding(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"{b18_hi(loc)},\n", b18_t(loc, en="we'd love to book you for our wedding on ", de="wir möchten Sie für unsere Hochzeit am ", fr="nous aimerions vous réserver pour notre mariage le ",
+                                     es="queremos reservarles para nuestra boda el ", it="vorremmo prenotarvi per il nostro matrimonio il ", nl="we willen jullie boeken voor onze bruiloft op "),
+            f"{b18_when(r, loc, -30, 300)} ({r.randint(40, 180)} guests). ",
+            b18_t(loc, en="Deposit card: ", de="Anzahlung per Karte: ", fr="Acompte par carte : ", es="Señal con tarjeta: ", it="Acconto con carta: ", nl="Aanbetaling met kaart: "), b18_CC(r),
+            f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)} CVC ", b18_CVC(r), "\n",
+            f"{fn} {ln} · ", b18_PH(r, loc), " · ", b18_EM(f, r, fn, ln), f"\n{b18_la(f, r, loc, 3)}\n"]
+
+
+def B18_soc(f, r, loc):
+    return [f"[SOC-{rnd(r, B18_DIG, 5)}] Severity: High — Impossible travel + token use\nAnalyst: {f.first_name()}\n",
+            "User: ", b18_EM(f, r), "\n", "Source IPs: ", b18_IP4(r, False), ", ", b18_IP6(r), "\n",
+            f"IOC hashes: {b18_hex(r, 64)}, {b18_hex(r, 40)}\n",
+            "Leaked credential found in public repo: `", b18_VT(r), "` (revoked ", b18_la(f, r, loc, 6), ")\n",
+            "Also matched in paste: ", b18_anysec(r), "\n", "Session replayed with bearer ", b18_VT(r, "JWT"), "\n", "CI log exposure: ", b18_VT(r, r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "OPENAI_KEY"])), "\n", f"Case links: {b18_la(f, r, loc, 1)}, {b18_la(f, r, loc, 8)}\n"]
+
+
+def B18_gcp_secret(f, r, loc):
+    proj = f"{r.choice(['crew', 'pos', 'care', 'freight'])}-prod-{rnd(r, B18_DIG, 4)}"
+    return [f"$ gcloud secrets list --project {proj}\nNAME              CREATED              REPLICATION_POLICY  LOCATIONS\n",
+            f"db-password       {b18_la(f, r, loc, 6)}  automatic           -\nstripe-secret     {b18_la(f, r, loc, 6)}  automatic           -\n",
+            f"$ gcloud secrets versions access latest --secret=db-password --project {proj}\n", b18_PW(r), "\n",
+            f"$ gcloud secrets versions access 3 --secret=stripe-secret --project {proj}\n", b18_VT(r, "STRIPE_KEY"), "\n",
+            f"$ gcloud secrets versions access latest --secret=signing-key\n", b18_GS(r), "\n", "$ gcloud secrets versions access latest --secret=partner-tls-key\n", b18_PEM(r), "\n", f"$ echo $?\n0\n"]
+
+
+def B18_sealed(f, r, loc):
+    enc = lambda: base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([90, 120])))).decode()
+    return [f"# sealed with kubeseal {b18_la(f, r, loc, 5)} — safe to commit\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: billing-db\nspec:\n  encryptedData:\n",
+            f"    password: Ag{enc()}\n    url: Ag{enc()}\n---\napiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nspec:\n  refreshInterval: 1h\n  data:\n    - secretKey: api-token\n      remoteRef: {{key: prod/billing, property: token}}\n",
+            "# how it was bootstrapped (do not repeat):\n# kubectl -n billing create secret generic billing-db --from-literal=username=billing --from-literal=password=", b18_PW(r, True),
+            " --from-literal=api-token=", b18_GS(r), " --dry-run=client -o yaml | kubeseal\n"]
+
+
+def B18_systemd_creds(f, r, loc):
+    return [f"root@{r.choice(['care-api', 'pos-gw', 'tms-01'])}:~# echo -n '", b18_PW(r, True), "' | systemd-creds encrypt --name=db-pass - /etc/credstore.encrypted/db-pass\n",
+            f"root@host:~# systemd-creds list\nNAME    SECURE   SIZE PATH\ndb-pass secure   {r.randint(40, 200)}B /run/credentials/app.service/db-pass\n",
+            "root@host:~# cat /etc/systemd/system/app.service.d/override.conf\n[Service]\nLoadCredentialEncrypted=db-pass\nSetCredential=api-token:", b18_GS(r), "\n",
+            "Environment=UPSTREAM=", b18_IP4(r, True), f":8080\n# {b18_la(f, r, loc, 5)}\n"]
+
+
+def B18_jndi(f, r, loc):
+    return [f"# jndi.properties — {b18_la(f, r, loc, 1)}\njava.naming.factory.initial=org.wildfly.naming.client.WildFlyInitialContextFactory\n",
+            "java.naming.provider.url=remote+http://", b18_IP4(r, True), ":8080\n", "java.naming.security.principal=svc-jms\n",
+            "java.naming.security.credentials=", b18_PW(r), "\n", f"connectionFactoryNames=jms/RemoteCF\n# {b18_la(f, r, loc, 25)}\n",
+            f"mail.smtp.user={b18_ascii(f.last_name())}\n", "mail.smtp.password=", b18_PW(r), "\n"]
+
+
+def B18_wildfly(f, r, loc):
+    db = r.choice(["postgresql", "mysql", "sqlserver"])
+    return [f"<!-- standalone.xml excerpt, {b18_la(f, r, loc, 5)} -->\n<datasource jndi-name=\"java:jboss/datasources/CareDS\" pool-name=\"CareDS\">\n",
+            f"  <connection-url>jdbc:{db}://", b18_IP4(r, True), f":{r.choice([5432, 3306, 1433])}/care</connection-url>\n  <security>\n    <user-name>care_app</user-name>\n",
+            "    <password>", b18_PW(r, True), "</password>\n  </security>\n</datasource>\n",
+            "<mail-session name=\"default\"><smtp-server outbound-socket-binding-ref=\"mail-smtp\" username=\"", b18_EM(f, r), "\" password=\"", b18_PW(r, True), "\"/></mail-session>\n"]
+
+
+def B18_uwsgi(f, r, loc):
+    return [f"[uwsgi]\nmodule = app.wsgi:application\nprocesses = {r.randint(2, 16)}\nharakiri = 60\n",
+            "env = DATABASE_URL=postgres://app:", b18_PW(r, True), "@", b18_IP4(r, True), ":5432/app\n",
+            "env = DJANGO_SECRET_KEY=", b18_GS(r), "\n", "env = OPENAI_API_KEY=", b18_VT(r, "OPENAI_KEY"), "\n",
+            "; gunicorn.conf.py equivalent:\n; raw_env = [\"SESSION_SECRET=", b18_GS(r), "\"]\n", f"; {b18_la(f, r, loc, 5)}\n"]
+
+
+def B18_procfile(f, r, loc):
+    return ["web: gunicorn app:server --bind 0.0.0.0:$PORT\n", "worker: celery -A tasks worker --loglevel=info\n",
+            "release: ./bin/migrate --db-password ", b18_PW(r, True), "\n", "notify: node notify.js --slack-token ", b18_VT(r, "SLACK_TOKEN"), "\n", "changelog: npx release-notes --gh-token ", b18_VT(r, "GITHUB_TOKEN"), "\n",
+            "sync: ./sync --api-key ", b18_anysec(r), f"  # {b18_la(f, r, loc, 5)}\n"]
+
+
+def B18_openshift(f, r, loc):
+    return ["apiVersion: template.openshift.io/v1\nkind: Template\nmetadata:\n  name: crm-postgres\nparameters:\n",
+            "  - name: POSTGRESQL_PASSWORD\n    generate: expression\n    from: \"[a-zA-Z0-9]{16}\"\n",
+            "  - name: POSTGRESQL_ADMIN_PASSWORD\n    value: ", b18_PW(r, True), "\n", "  - name: MAIL_API_KEY\n    value: ", b18_GS(r), "\n",
+            "objects:\n  - kind: Secret\n    stringData:\n      password: ${POSTGRESQL_PASSWORD}\n      %s: \"%s\"\n# %s\n" % (*b18_nonpw(r), b18_la(f, r, loc, 8))]
+
+
+def B18_crossplane(f, r, loc):
+    return ["apiVersion: aws.upbound.io/v1beta1\nkind: ProviderConfig\nmetadata:\n  name: default\nspec:\n  credentials:\n    source: Secret\n",
+            "# the secret below was pasted into the PR by mistake\n[default]\naws_access_key_id = ", b18_VT(r, "AWS_ACCESS_KEY"), "\n",
+            "aws_secret_access_key = ", B18L("GENERIC_SECRET", rnd(r, AN + "+/", 40)), "\n---\napiVersion: database.example.org/v1alpha1\nkind: PostgreSQLInstance\nspec:\n",
+            f"  parameters:\n    storageGB: {r.choice([20, 50, 100])}\n  writeConnectionSecretToRef:\n    name: db-conn\n# {b18_la(f, r, loc, 7)}\n"]
+
+
+def B18_broker(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"From: {f.first_name()} <", b18_EM(f, r), f">\nSubject: {b18_t(loc, en='Renewal terms', de='Verlängerungsangebot', fr='Conditions de renouvellement', es='Condiciones de renovación', it='Condizioni di rinnovo', nl='Verlengingsvoorwaarden')} — {fn} {ln}\n\n",
+            b18_t(loc, en="Underwriter needs the insured's details again: ", de="Der Versicherer braucht nochmals die Daten: ", fr="L'assureur redemande les informations : ",
+                  es="La aseguradora pide de nuevo los datos: ", it="La compagnia richiede di nuovo i dati: ", nl="De verzekeraar vraagt opnieuw de gegevens: "),
+            b18_dob_lead(r, loc), b18_DOB(r, loc), "; ", b18_PH(r, loc), "; ", b18_la(f, r, loc, 22), ".\n",
+            b18_t(loc, en="Premium collected from ", de="Prämie wird eingezogen von ", fr="Prime prélevée sur ", es="Prima cargada en ", it="Premio addebitato su ", nl="Premie geïncasseerd van "), b18_IBAN(r, loc),
+            f" — {b18_la(f, r, loc, 16)}, {b18_la(f, r, loc, 13)}.\n", (["SSN for the MVR check: ", b18_SSN(r), "\n"] if loc == "en_US" else ""),
+            f"\n{f.company()} Insurance Brokers · ", b18_PH(r, loc), "\n"]
+
+
+def B18_rfq(f, r, loc):
+    return [f"RFQ {b18_la(f, r, loc, 2)} — {r.choice(['pallet racking', 'nitrile gloves', 'forklift batteries', 'laptops'])}, {r.randint(10, 900)} units\n",
+            f"Deadline {b18_when(r, loc, -3, 21)} 12:00 CET. Contact: {f.name()}, ", b18_EM(f, r), ", ", b18_PH(r, loc), "\n",
+            "Supplier portal: https://sourcing.example.net — user ", f"{b18_ascii(f.last_name())}_{rnd(r, B18_DIG, 3)}, ", b18_pw_say(r, loc), "\n",
+            f"Bank details for the winning supplier must match {b18_la(f, r, loc, 23)}: ", b18_IBAN(r, loc), "\n", f"{b18_la(f, r, loc, 15)}\n"]
+
+
+def B18_po(f, r, loc):
+    out = [f"PURCHASE ORDER {r.randint(4500000000, 4599999999)}  ({b18_la(f, r, loc, 13)})\nVendor: {f.company()}\nShip to: {f.street_address()}, {b18_city(r, loc)}\n",
+           "Buyer: ", b18_EM(f, r), " · ", b18_PH(r, loc), "\n\nLine  Item                Qty   Price\n"]
+    for i in range(r.randint(2, 4)):
+        out += [f"{(i + 1) * 10:<5} {b18_la(f, r, loc, 18):<20}{r.randint(1, 500):<6}{b18_la(f, r, loc, 16)}\n"]
+    out += ["Prepayment by corporate card ", b18_CC(r), f" — {b18_la(f, r, loc, 21)} {b18_t(loc, en='is expired', de='ist abgelaufen', fr='a expiré', es='caducó', it='è scaduta', nl='is verlopen')}\n"]
+    return out
+
+
+def B18_freight(f, r, loc):
+    return [f"BOOKING CONFIRMATION — {r.choice(['FCL', 'LCL', 'Air'])} {r.choice(['Rotterdam', 'Hamburg', 'Le Havre', 'Valencia', 'Genova', 'Felixstowe'])} → {r.choice(['Newark', 'Shanghai', 'Santos', 'Durban'])}\n",
+            f"Container {b18_la(f, r, loc, 4)} · B/L {rnd(r, B18_UP, 4)}{rnd(r, B18_DIG, 8)} · EORI {REGION[loc]}{rnd(r, B18_DIG, 12)}\n",
+            f"Consignee: {f.company()}, attn {f.name()}, ", b18_PH(r, loc), ", ", b18_EM(f, r), "\n",
+            "Customs broker portal (ATLAS/AES) — login ", f"{rnd(r, B18_UP, 3)}{rnd(r, B18_DIG, 4)} ", b18_t(loc, en="password ", de="Passwort ", fr="mot de passe ", es="contraseña ", it="password ", nl="wachtwoord "), b18_PW(r), "\n",
+            f"Cut-off {b18_la(f, r, loc, 6)} · {b18_la(f, r, loc, 0)} · {b18_la(f, r, loc, 16)}\n"]
+
+
+def B18_picklist(f, r, loc):
+    out = [f"PICK LIST wave {r.randint(100, 999)} — {b18_la(f, r, loc, 6)}\nBIN        SKU            QTY  ORDER\n"]
+    for _ in range(r.randint(3, 6)):
+        out += [f"{rnd(r, B18_UP, 1)}{r.randint(1, 40):02d}-{r.randint(1, 9)}-{r.randint(1, 6)}   {rnd(r, B18_UP, 3)}-{rnd(r, B18_DIG, 5)}      {r.randint(1, 24):<4} {b18_la(f, r, loc, 0)}\n"]
+    out += ["Courier note: call recipient on ", b18_PH(r, loc), f" before delivery · {b18_la(f, r, loc, 4)}\n"]
+    return out
+
+
+def B18_telematics(f, r, loc):
+    out = [f"# fleet gateway export {b18_la(f, r, loc, 6)}\n"]
+    for _ in range(r.randint(2, 4)):
+        t = b18_ts(r, 1)
+        out += [f"{t.isoformat()}Z imei={b18_imei(r)} iccid={b18_iccid(r)} lat={r.uniform(40, 54):.5f} lon={r.uniform(-3, 14):.5f} spd={r.randint(0, 130)} src=", b18_IP4(r, False), "\n"]
+    out += ["driver_phone=", b18_PH(r, loc), f" vehicle={rnd(r, B18_UP, 2)}-{rnd(r, B18_DIG, 3)}-{rnd(r, B18_UP, 2)}\n", "api_key=", b18_GS(r), "  webhook_secret=", b18_GS(r), "\n",
+            "maps_key=", b18_VT(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b18_PHD(r), "\n"]
+    return out
+
+
+def B18_crew(f, r, loc):
+    out = [f"CREW ROSTER {b18_when(r, loc, 0, 7)} — {b18_la(f, r, loc, 19)}\nPOS  NAME                 DOB          PASSPORT    MOBILE\n"]
+    for pos in r.sample(["CPT", "FO", "SCCM", "CCM", "CCM"], r.randint(2, 4)):
+        fn, ln = b18_person(f)
+        out += [f"{pos:<4} {(ln.upper() + '/' + fn.upper())[:20]:<20} ", b18_DOB(r, loc, 21, 64), f"  {rnd(r, B18_UP, 2)}{rnd(r, B18_DIG, 7)}   ", b18_PH(r, loc, 0.2), "\n"]
+    out += ["Crew control: ", b18_EM(f, r), f" · {b18_la(f, r, loc, 3)}\n"]
+    return out
+
+
+def B18_maritime(f, r, loc):
+    out = [f"IMO FAL FORM 5 — CREW LIST  · Vessel MV {f.last_name().upper()} · IMO {rnd(r, B18_DIG, 7)} · {b18_la(f, r, loc, 13)}\n",
+           "No. Family name, given names | Rank | Nationality | Date and place of birth | Seafarer ID\n"]
+    for i in range(r.randint(2, 4)):
+        fn, ln = b18_person(f)
+        out += [f"{i + 1}. {ln}, {fn} | {r.choice(['Master', 'Ch. Off.', 'AB', 'Cook', '2/E'])} | {REGION[loc]} | ", b18_DOB(r, loc, 19, 66), f", {b18_city(r, loc)} | {rnd(r, B18_UP, 1)}{rnd(r, B18_DIG, 8)}\n"]
+    out += ["Agent ashore: ", b18_PH(r, loc), " / ", b18_EM(f, r), "\n"]
+    return out
+
+
+def B18_handover(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"SBAR handover — ward {r.randint(1, 12)}{r.choice('ABC')}, bed {r.randint(1, 30)} — {b18_la(f, r, loc, 6)}\n",
+            f"S: {fn} {ln}, ", b18_dob_lead(r, loc), b18_DOB(r, loc, 20, 99), f", MRN {rnd(r, B18_DIG, 8)}, admitted {b18_when(r, loc, 10, 0)}\n",
+            f"B: {r.choice(['NSTEMI', 'hip fracture', 'COPD exacerbation', 'sepsis ?urinary'])}; {b18_la(f, r, loc, 14)}\n",
+            f"A: obs stable, NEWS2 {r.randint(0, 6)}\nR: family (son) to be called on ", b18_PH(r, loc), " — ", b18_t(loc, en="wifi for family lounge is ", de="WLAN für Angehörige: ", fr="wifi des familles : ", es="wifi de familiares: ", it="wifi familiari: ", nl="wifi familiekamer: "), b18_PW(r), "\n"]
+
+
+def B18_homecare(f, r, loc):
+    fn, ln = b18_person(f)
+    out = [f"Home-care visit log — client {fn} {ln} (", b18_dob_lead(r, loc), b18_DOB(r, loc, 60, 100), ")\n"]
+    for _ in range(r.randint(2, 3)):
+        out += [f"{b18_when(r, loc, 14, 0)} {r.randint(7, 20):02d}:{r.choice(['00', '15', '30', '45'])}  carer {f.first_name()}  meds given, {b18_la(f, r, loc, 27)}\n"]
+    out += ["Next of kin: ", b18_PH(r, loc), " · ", b18_EM(f, r), "\n", b18_t(loc, en="Invoices by direct debit from ", de="Abrechnung per Lastschrift von ", fr="Facturation par prélèvement sur ", es="Facturación por domiciliación en ", it="Fatture con addebito su ", nl="Facturen via incasso van "), b18_IBAN(r, loc), "\n"]
+    return out
+
+
+def B18_socialref(f, r, loc):
+    cf, cl = b18_person(f)
+    out = [b18_t(loc, en="REFERRAL — Children's Services", de="MELDUNG an das Jugendamt", fr="SIGNALEMENT — Aide sociale à l'enfance", es="DERIVACIÓN — Servicios sociales", it="SEGNALAZIONE — Servizi sociali", nl="MELDING — Jeugdzorg"), f" ({b18_la(f, r, loc, 1)})\n",
+           f"Child: {cf} {cl}, ", b18_dob_lead(r, loc), b18_DOB(r, loc, 1, 17), "\n", f"Parent/carer: {f.first_name()} {cl}, ", b18_PH(r, loc), "\n"]
+    if loc == "en_US":
+        out += ["Parent SSN (from benefits file): ", b18_SSN(r), "\n"]
+    out += [f"Referrer: {f.name()} ({r.choice(['school', 'GP', 'health visitor'])}), ", b18_EM(f, r), "\n", f"{b18_la(f, r, loc, 13)}; {b18_la(f, r, loc, 22)}\n"]
+    return out
+
+
+def B18_camp(f, r, loc):
+    cf, cl = b18_person(f)
+    return [f"SUMMER CAMP {B18_TODAY.year + 1} — REGISTRATION & WAIVER\n", f"Camper: {cf} {cl}   ", b18_dob_lead(r, loc), b18_DOB(r, loc, 6, 16), "\n",
+            f"Allergies: {r.choice(['none', 'peanuts', 'penicillin', 'bee stings'])}\nParent: {f.first_name()} {cl}  cell ", b18_PH(r, loc), "  email ", b18_EM(f, r, None, cl), "\n",
+            "Emergency contact: ", b18_PH(r, loc), "\n", "Deposit charged to ", b18_CC(r), f" ({b18_la(f, r, loc, 16)})\n",
+            f"Signed {b18_when(r, loc, 20, 0)} — {b18_la(f, r, loc, 2)}\n"]
+
+
+def B18_driving(f, r, loc):
+    fn, ln = b18_person(f)
+    return [b18_t(loc, en="Driving lesson booking", de="Fahrstunden-Buchung", fr="Réservation leçon de conduite", es="Reserva de clase práctica", it="Prenotazione guida", nl="Rijlesboeking"), f" — {b18_when(r, loc, -1, 20)} {r.randint(7, 19)}:00\n",
+            f"{fn} {ln}, ", b18_dob_lead(r, loc), b18_DOB(r, loc, 17, 40), "\n", f"Provisional licence {rnd(r, B18_UP, 5)}{rnd(r, B18_DIG, 6)}{rnd(r, B18_UP, 2)} · ", b18_PH(r, loc), "\n",
+            "Theory app login: ", b18_EM(f, r, fn, ln), " — ", b18_pw_say(r, loc), "\n", f"{b18_la(f, r, loc, 16)} · {b18_la(f, r, loc, 3)}\n"]
+
+
+def B18_taxletter(f, r, loc):
+    fn, ln = b18_person(f)
+    out = [f"{f.company()} — {b18_t(loc, en='Tax advisers', de='Steuerberatung', fr='Expertise comptable', es='Asesoría fiscal', it='Studio commercialista', nl='Belastingadvies')}\n",
+           f"{b18_hi(loc)} {fn} {ln},\n", b18_t(loc, en="for your return we still need your refund account and ID: ", de="für Ihre Erklärung fehlen noch Erstattungskonto und ID: ",
+                                             fr="pour votre déclaration il nous manque votre compte de remboursement : ", es="para su declaración falta la cuenta de devolución: ",
+                                             it="per la dichiarazione manca il conto per il rimborso: ", nl="voor uw aangifte missen we nog uw rekening: "), b18_IBAN(r, loc), ".\n"]
+    if loc == "en_US":
+        out += ["SSN on the 1040: ", b18_SSN(r), f"; spouse ", b18_SSN(r), f"; {b18_la(f, r, loc, 23)}\n"]
+    out += [b18_t(loc, en="The certificate file password you sent: ", de="Das Passwort der Zertifikatsdatei: ", fr="Mot de passe du certificat : ", es="Contraseña del certificado: ", it="Password del certificato: ", nl="Wachtwoord van het certificaat: "), b18_PW(r), "\n",
+            f"{b18_la(f, r, loc, 13)} · ", b18_PH(r, loc), "\n"]
+    return out
+
+
+def B18_board(f, r, loc):
+    return [f"MINUTES OF THE BOARD MEETING — {b18_when(r, loc, 30, 0)}\nPresent: {f.name()}, {f.name()}, {f.name()}\n",
+            f"1. ESOP: grant of {r.randint(1000, 90000)} options (grant no. {rnd(r, B18_DIG, 6)}) at {b18_la(f, r, loc, 16)}, vesting from {b18_when(r, loc, 0, 60)}.\n",
+            f"2. Cap table v{r.randint(3, 19)} circulated; data room access for the investor: ", b18_EM(f, r), " / ", b18_pw_say(r, loc), "\n",
+            "3. Wire for the bridge note to ", b18_IBAN(r, loc), ".\n", f"4. {b18_la(f, r, loc, 25)}\nSecretary: ", b18_PH(r, loc), "\n"]
+
+
+def B18_questionnaire(f, r, loc):
+    return ["VENDOR SECURITY QUESTIONNAIRE (answers)\n", "Q12. Source IP ranges for allow-listing? A: ", b18_IP4(r, False), "/32 and ", b18_IP6(r), "/64\n",
+            f"Q19. Password policy? A: {b18_la(f, r, loc, 25)}\n", "Q27. Test account for your assessor: ", b18_EM(f, r), " / ", b18_PW(r), "\n",
+            "Q31. Example API call? A: curl -H 'X-Api-Key: ", b18_PHD(r), "' https://api.example.com/v1/ping\n",
+            "Q32. (accidentally pasted) ", b18_anysec(r), "\nQ33. LLM provider key used by the integration: ", b18_VT(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), f"\nQ40. Data residency: EU. {b18_la(f, r, loc, 5)}\n"]
+
+
+def B18_dsar(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"SUBJECT ACCESS REQUEST — export for {fn} {ln} ({b18_la(f, r, loc, 1)})\n",
+            "== Profile ==\n", b18_dob_lead(r, loc), b18_DOB(r, loc), "\nEmail: ", b18_EM(f, r, fn, ln), "\nPhones: ", b18_PH(r, loc), "; ", b18_PH(r, loc), "\n",
+            (["SSN: ", b18_SSN(r), "\n"] if loc == "en_US" else ""), "== Payment methods ==\n", b18_la(f, r, loc, 21), "\n", "SEPA: ", b18_IBAN(r, loc), "\n",
+            "== Sign-ins ==\n", f"{b18_la(f, r, loc, 6)} ", b18_IP4(r, False), "\n", f"{b18_la(f, r, loc, 6)} ", b18_IP6(r), "\n",
+            f"== Orders ==\n{b18_la(f, r, loc, 0)}; {b18_la(f, r, loc, 4)}\n"]
+
+
+def B18_deletion(f, r, loc):
+    fn, ln = b18_person(f)
+    return [f"{b18_hi(loc)},\n", b18_t(loc, en="please delete my account and all data (GDPR Art. 17). Account e-mail: ", de="bitte löschen Sie mein Konto (Art. 17 DSGVO). Konto-E-Mail: ",
+                                     fr="merci de supprimer mon compte (art. 17 RGPD). E-mail du compte : ", es="borren mi cuenta (art. 17 RGPD). Correo: ", it="cancellate il mio account (art. 17 GDPR). E-mail: ",
+                                     nl="verwijder mijn account (art. 17 AVG). E-mail: "), b18_EM(f, r, fn, ln), "\n",
+            b18_t(loc, en="To verify: my date of birth is ", de="Zur Prüfung: mein Geburtsdatum ist ", fr="Pour vérification : ma date de naissance est ", es="Para verificar: mi fecha de nacimiento es ", it="Per verifica: la mia data di nascita è ", nl="Ter controle: mijn geboortedatum is "),
+            b18_DOB(r, loc), ", ", b18_t(loc, en="phone ", de="Telefon ", fr="tél. ", es="tel. ", it="tel. ", nl="tel. "), b18_PH(r, loc), f", {b18_la(f, r, loc, 21)}.\n",
+            f"{b18_la(f, r, loc, 25)}\n{fn}\n"]
+
+
+def B18_pwreset(f, r, loc):
+    a = f.first_name()
+    return [f"#{r.randint(100000, 999999)} {b18_t(loc, en='Cannot log in', de='Login geht nicht', fr='Impossible de se connecter', es='No puedo entrar', it='Non riesco ad accedere', nl='Kan niet inloggen')}\n",
+            "Customer: ", b18_la(f, r, loc, 15), ". ", b18_la(f, r, loc, 25), "\n",
+            f"Agent {a}: ", b18_t(loc, en="I've verified you via ", de="Ich habe Sie verifiziert über ", fr="Je vous ai vérifié via ", es="Le he verificado por ", it="L'ho verificata tramite ", nl="Ik heb je geverifieerd via "), b18_PH(r, loc), ". ",
+            b18_pw_say(r, loc), "\n", "Customer: ", b18_t(loc, en="thanks, still fails from ", de="danke, geht immer noch nicht von ", fr="merci, toujours en échec depuis ", es="gracias, sigue fallando desde ", it="grazie, fallisce ancora da ", nl="dank, lukt nog steeds niet vanaf "), b18_IP4(r, False), "\n",
+            f"Agent {a}: {b18_la(f, r, loc, 15)}. {b18_la(f, r, loc, 1)}\n"]
+
+
+def B18_ivr(f, r, loc):
+    t = b18_ts(r, 3)
+    return [f"IVR session {b18_uuid(r)} start {t.isoformat()}Z\n", "  ani=", b18_PH(r, loc, 0.05), f" dnis={r.choice(['8001', '0800', '900'])}{rnd(r, B18_DIG, 6)} lang={b18_lg(loc)}\n",
+            f"  menu=billing dtmf_account={rnd(r, B18_DIG, 10)} verified=true\n", "  pay: pan=", b18_CC(r), " cvv=", b18_CVC(r), f" exp={r.randint(1, 12):02d}{r.randint(27, 31)}\n",
+            "  dob_check=", b18_DOB(r, loc), " result=match\n", (["  ssn_check=", b18_SSN(r), " result=match\n"] if loc == "en_US" or r.random() < 0.1 else ""), f"  transfer queue=agents wait={r.randint(3, 600)}s {b18_la(f, r, loc, 12)}\n"]
+
+
+def B18_hubot(f, r, loc):
+    u = f.user_name()
+    return [f"[{b18_ts(r, 1).strftime('%H:%M')}] {u}: hubot vault read secret/ops/smtp\n", "[--:--] hubot: key       value\n",
+            "              user      smtp-relay\n              password  ", b18_PW(r), "\n              api_key   ", b18_anysec(r), "\n              bridge    ", b18_VT(r, "SLACK_TOKEN"), "\n",
+            f"[{b18_ts(r, 1).strftime('%H:%M')}] {u}: hubot deploy billing to prod\n[--:--] hubot: deploying {b18_la(f, r, loc, 7)} to ", b18_IP4(r, True), "\n",
+            f"[--:--] {f.user_name()}: {u} please don't read secrets in #ops. {b18_la(f, r, loc, 25)}\n"]
+
+
+def B18_mattermost(f, r, loc):
+    ch = r.choice(["town-square", "dispatch", "finance", "it-help"])
+    out = [f"~{ch} — exported {B18_TODAY.isoformat()}\n"]
+    for _ in range(r.randint(3, 5)):
+        t = b18_ts(r, 5)
+        k = r.randrange(5)
+        body = [[b18_EM(f, r), " ", b18_t(loc, en="is the new contact", de="ist der neue Kontakt", fr="est le nouveau contact", es="es el nuevo contacto", it="è il nuovo contatto", nl="is het nieuwe contact")],
+                [b18_t(loc, en="call me: ", de="ruf an: ", fr="appelle-moi : ", es="llámame: ", it="chiamami: ", nl="bel me: "), b18_PH(r, loc)],
+                [b18_pw_say(r, loc)], ["token for the bridge ", b18_anysec(r)], [b18_la(f, r, loc), " / ", b18_la(f, r, loc)]][k]
+        out += [f"{t.strftime('%Y-%m-%d %H:%M')} @{f.user_name()}: ", body, "\n"]
+    return out
+
+
+def B18_discourse(f, r, loc):
+    return [f"**Webhook returns 401 after upgrade to {b18_la(f, r, loc, 5)}**\n\nPosted by {f.user_name()} · {b18_la(f, r, loc, 6)}\n\n",
+            "My config (I blanked the key as `", b18_la(f, r, loc, 20), "`):\n```yaml\nwebhook:\n  url: https://", b18_IP4(r, False), "/hook\n  secret: ", b18_GS(r), "\n  bearer: ", b18_anysec(r), "\n```\n",
+            "The docs example uses `", b18_PHD(r), "` and that fails too.\n\n> **Reply** · ", f"{f.user_name()}: you just posted your real secret, rotate it. {b18_la(f, r, loc, 25)}\n"]
+
+
+def B18_pastebin(f, r, loc):
+    out = [f"PASTEBIN {rnd(r, AN, 8)} · {b18_la(f, r, loc, 6)} · Never expires\n"]
+    for k in r.sample(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"], r.randint(3, 5)):
+        out += [f"{k.replace('_KEY', '').replace('_TOKEN', '')}_{r.choice(['TOKEN', 'KEY', 'SECRET'])}=", b18_VT(r, k), "\n"]
+    out += ["SMTP_PASS=", b18_PW(r), "\n", "# example from docs: ", b18_PHD(r), "\n", f"# {b18_la(f, r, loc, 20)}\n"]
+    if r.random() < 0.5:
+        out += ["id_ed25519:\n", b18_PEM(r), "\n"]
+    return out
+
+
+def B18_review(f, r, loc):
+    return [f"{f.user_name()} commented on src/clients/payments.py line {r.randint(10, 400)}:\n",
+            "```diff\n-    client = Client(api_key=os.environ['PAY_KEY'])\n+    client = Client(api_key=\"", b18_VT(r, r.choice(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])), "\")\n",
+            "+    # fallback for local dev\n+    DB = \"mysql://root:", b18_PW(r, True), "@", b18_IP4(r, True), "/pay\"\n```\n",
+            f"> Please never hardcode keys; revert and use the secret store. Also see {b18_la(f, r, loc, 7)}.\n"]
+
+
+def B18_readme(f, r, loc):
+    return ["## Troubleshooting\n\n### `401 Unauthorized` from the API\nCheck that `API_KEY` is set. The value in the docs (`", b18_PHD(r), "`) is an example and will not work.\n\n",
+            "### Cannot connect to the database\nTry the connection string directly:\n\n    psql \"postgresql://report:", b18_PW(r, True), "@", b18_IP4(r, True), ":5432/reports\"\n\n",
+            f"If it still fails, {b18_la(f, r, loc, 25)} Maintainer: ", b18_EM(f, r), f"\n\n### Version\nTested with {b18_la(f, r, loc, 5)}.\n"]
+
+
+def B18_psql(f, r, loc):
+    u = b18_ascii(f.last_name()) or "app"
+    return [f"reports=> \\conninfo\nYou are connected to database \"reports\" as user \"postgres\" on host \"", b18_IP4(r, True), "\" at port \"5432\".\n",
+            "reports=> \\du\n                                   List of roles\n Role name |                         Attributes\n-----------+------------------------------------------------------------\n",
+            f" postgres  | Superuser, Create role, Create DB, Replication, Bypass RLS\n {u}_ro   | Password valid until {b18_la(f, r, loc, 6)}\n\n",
+            f"reports=> ALTER ROLE {u}_ro WITH PASSWORD '", b18_PW(r, True), "';\nALTER ROLE\n", f"reports=> CREATE USER etl_{u} PASSWORD '", b18_PW(r, True), "' VALID UNTIL 'infinity';\nCREATE ROLE\n"]
+
+
+def B18_oracle(f, r, loc):
+    return [f"# tnsnames.ora\nCAREPRD =\n  (DESCRIPTION =\n    (ADDRESS = (PROTOCOL = TCP)(HOST = ", b18_IP4(r, True), ")(PORT = 1521))\n    (CONNECT_DATA = (SERVICE_NAME = carepdb1)))\n\n",
+            "$ sqlplus care_owner/", b18_PW(r, True), "@CAREPRD\n", f"SQL*Plus: Release {b18_la(f, r, loc, 5)} - Production\nConnected to:\nOracle Database 19c Enterprise Edition\n",
+            "SQL> alter user app_ro identified by ", b18_PW(r, True), ";\nUser altered.\n"]
+
+
+def B18_sqlcmd(f, r, loc):
+    return ["PS C:\\> sqlcmd -S ", b18_IP4(r, True), ",1433 -U sa -P ", b18_PW(r, True), " -d Payroll -Q \"EXEC sp_addlinkedsrvlogin @rmtsrvname=N'HRLINK', @useself=N'False', @rmtuser=N'hr_link', @rmtpassword=N'",
+            b18_PW(r, True), "'\"\n", f"Commands completed successfully. ({b18_la(f, r, loc, 27)})\n"]
+
+
+def B18_hana_db2(f, r, loc):
+    return ["hdbadm@hana01:/usr/sap/HDB/home> hdbuserstore SET BACKUPKEY ", b18_IP4(r, True), ":30015 BACKUP_OPERATOR ", b18_PW(r, True), "\n",
+            "hdbadm@hana01:/usr/sap/HDB/home> hdbuserstore LIST\nDATA FILE       : /usr/sap/HDB/home/.hdb/hana01/SSFS_HDB.DAT\nKEY BACKUPKEY\n  ENV : ",
+            b18_IP4(r, True), ":30015\n  USER: BACKUP_OPERATOR\n\n", "db2inst1$ db2 connect to PAYDB user db2admin using ", b18_PW(r, True), "\n",
+            f"   Database server        = DB2/LINUXX8664 {b18_la(f, r, loc, 5)}\n"]
+
+
+def B18_jcl(f, r, loc):
+    u = rnd(r, B18_UP, 6)
+    return [f"//{u}A  JOB (ACCT{rnd(r, B18_DIG, 4)}),'NIGHTLY PAYROLL',CLASS=A,MSGCLASS=X,\n//         USER={u},PASSWORD=", B18L("PASSWORD", rnd(r, B18_UPD, 8)), "\n",
+            "//STEP01   EXEC PGM=IKJEFT01\n//SYSTSIN  DD *\n  FTP ", b18_IP4(r, True), "\n  ", u.lower(), " ", b18_PW(r, True), "\n/*\n",
+            f"JOB{rnd(r, B18_DIG, 5)} $HASP395 {u}A ENDED - RC=0000 {b18_la(f, r, loc, 6)}\n"]
+
+
+def B18_cobol(f, r, loc):
+    out = ["      * CUSTREC.CPY test data — DO NOT SHIP\n       01 CUST-REC.\n          05 CUST-ID        PIC 9(9).\n          05 CUST-SSN       PIC 9(9).\n",
+           "          05 CUST-BIRTH-DATE PIC X(10).\n          05 CUST-CARD      PIC X(19).\n      * records:\n"]
+    for _ in range(r.randint(2, 3)):
+        fn, ln = b18_person(f)
+        out += [f"      * {rnd(r, B18_DIG, 9)} ", b18_SSN(r, ""), " ", B18L("DATE_OF_BIRTH", b18_bday(r, 18, 90).isoformat()), " ", B18L("CREDIT_CARD", b18_card_digits(r)), f" {ln.upper()[:12]}\n"]
+    out += [f"      * {b18_la(f, r, loc, 14)}\n"]
+    return out
+
+
+B18_TEXT_KINDS = [B18_powerbi, B18_pam_ldap, B18_wechat, B18_epic, B18_adoption, B18_probate, B18_dental_recall, B18_hearing, B18_cad, B18_movein,
+                  B18_library, B18_coaching, B18_translation, B18_freelance, B18_fiverr, B18_patreon, B18_casting, B18_wedding, B18_soc, B18_gcp_secret,
+                  B18_sealed, B18_systemd_creds, B18_jndi, B18_wildfly, B18_uwsgi, B18_procfile, B18_openshift, B18_crossplane, B18_broker, B18_rfq,
+                  B18_po, B18_freight, B18_picklist, B18_telematics, B18_crew, B18_maritime, B18_handover, B18_homecare, B18_socialref, B18_camp,
+                  B18_driving, B18_taxletter, B18_board, B18_questionnaire, B18_dsar, B18_deletion, B18_pwreset, B18_ivr, B18_hubot, B18_mattermost,
+                  B18_discourse, B18_pastebin, B18_review, B18_readme, B18_psql, B18_oracle, B18_sqlcmd, B18_hana_db2, B18_jcl, B18_cobol]
+
+
+def b18_text(f, r, loc):
+    return b18_flat(r.choice(B18_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+def b18_jtext(f, r, loc):
+    return b18_js(r.choice(B18_TEXT_KINDS)(f, r, loc))
+
+
+def B18_j_mcp_call(f, r, loc):
+    tool = r.choice(["casefile_append_note", "docs.create_page", "mail.compose_draft", "ticketing.add_internal_note", "crm_log_activity", "drive.upload_text"])
+    args = {"body": b18_jtext(f, r, loc), "tags": [[r.choice(["urgent", "gdpr", "billing", "ops"])], [b18_lg(loc)]]}
+    if r.random() < 0.5:
+        args["requester"] = {"email": [b18_EM(f, r)], "phone": [b18_PH(r, loc)]}
+    args["ref"] = b18_js(b18_la(f, r, loc))
+    return {"jsonrpc": "2.0", "id": r.randint(1, 99999), "method": "tools/call", "params": {"name": tool, "arguments": args, "_meta": {"progressToken": rnd(r, AN, 12)}}}
+
+
+def B18_j_mcp_result(f, r, loc):
+    content = [{"type": "text", "text": b18_jtext(f, r, loc)}]
+    if r.random() < 0.5:
+        content.append({"type": "text", "text": b18_js(b18_la(f, r, loc), " · ", b18_la(f, r, loc))})
+    return {"jsonrpc": "2.0", "id": r.randint(1, 99999), "result": {"content": content, "structuredContent": {"matches": r.randint(0, 40), "cursor": rnd(r, B18_URL, 22)}, "isError": False}}
+
+
+def B18_j_fncall(f, r, loc):
+    fn, ln = b18_person(f)
+    calls = r.choice([
+        ("register_camper", {"camper": {"name": b18_js(f"{fn} {ln}"), "birth_date": [b18_DOB(r, loc, 6, 16)]}, "guardian_phone": [b18_PH(r, loc)], "guardian_email": [b18_EM(f, r, None, ln)]}),
+        ("book_driving_lesson", {"pupil": b18_js(f"{fn} {ln}"), "date_of_birth": [b18_DOB(r, loc, 17, 40)], "mobile": [b18_PH(r, loc)], "slot": b18_js(b18_la(f, r, loc, 6))}),
+        ("pay_invoice", {"invoice": b18_js(b18_la(f, r, loc, 2)), "card": {"pan": [b18_CC(r)], "cvc": [b18_CVC(r)], "expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"}, "receipt_to": [b18_EM(f, r)]}),
+        ("rotate_credential", {"system": "ldap-bind", "old_password": [b18_PW(r)], "new_password": [b18_PW(r)], "token_ttl": "3600", "password_policy": "min14-upper-digit"}),
+        ("send_payout", {"beneficiary": b18_js(f"{fn} {ln}"), "iban": [b18_IBAN(r, loc)], "amount": r.randint(10, 9000), "reference": b18_js(b18_la(f, r, loc, 2))}),
+    ])
+    return {"id": "resp_" + rnd(r, AN, 24), "object": "response", "output": [
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": b18_js(b18_t(loc, en="Submitting the form now.", de="Ich sende das Formular.", fr="J'envoie le formulaire.", es="Envío el formulario.", it="Invio il modulo.", nl="Ik verstuur het formulier."))}]},
+        {"type": "function_call", "call_id": "call_" + rnd(r, AN, 22), "name": calls[0], "arguments_parsed": calls[1]}]}
+
+
+def B18_j_pulumi(f, r, loc):
+    sig = "4dabf18193072939515e22adb298388d"
+    res = [{"urn": f"urn:pulumi:prod::crew::aws:rds/instance:Instance::roster-db", "type": "aws:rds/instance:Instance",
+            "inputs": {"username": "roster", "password": {sig: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:" + base64.b64encode(bytes(r.randrange(256) for _ in range(48))).decode()}},
+            "outputs": {"address": [b18_IP4(r, True)], "password": {sig: "1b47061264138c4ac30d75fd1eb44270", "plaintext": [b18_PW(r)]}, "engineVersion": b18_js(b18_la(f, r, loc, 5))}},
+           {"urn": "urn:pulumi:prod::crew::aws:iam/accessKey:AccessKey::ci", "type": "aws:iam/accessKey:AccessKey",
+            "outputs": {"id": [b18_VT(r, "AWS_ACCESS_KEY")], "secret": [B18L("GENERIC_SECRET", rnd(r, AN + "+/", 40))], "status": "Active"}}]
+    if r.random() < 0.5:
+        res.append({"urn": "urn:pulumi:prod::crew::tls:index/privateKey:PrivateKey::sign", "type": "tls:index/privateKey:PrivateKey",
+                    "outputs": {"privateKeyPem": [b18_PEM(r, "\\n")], "algorithm": "RSA"}})
+    return {"version": 3, "deployment": {"manifest": {"time": b18_js(b18_la(f, r, loc, 6)), "magic": b18_hex(r, 64), "version": "v3.140.0"},
+                                         "secrets_providers": {"type": "service"}, "resources": res}}
+
+
+def B18_j_gcp_secret(f, r, loc):
+    typ = r.choice(["PASSWORD", "GENERIC_SECRET"])
+    val = b18_pw_value(r) if typ == "PASSWORD" else b18_secret_value(r)
+    return {"name": f"projects/{rnd(r, B18_DIG, 12)}/secrets/{r.choice(['db-password', 'smtp-pass', 'hmac-key', 'partner-api'])}/versions/{r.randint(1, 9)}",
+            "payload": {"data": [B18L(typ, base64.b64encode(val.encode()).decode())], "dataCrc32c": str(r.randint(10 ** 8, 4 * 10 ** 9))},
+            "decoded_by_agent": [B18L(typ, val)] if r.random() < 0.5 else "not decoded",
+            "note": b18_js(b18_la(f, r, loc))}
+
+
+def B18_j_okta(f, r, loc):
+    ip = b18_IP4(r, False) if r.random() < 0.7 else b18_IP6(r)
+    return {"actor": {"id": "00u" + rnd(r, AN, 17), "type": "User", "alternateId": [b18_EM(f, r)], "displayName": b18_js(f.name())},
+            "client": {"ipAddress": [ip], "userAgent": {"rawUserAgent": b18_js(f"Mozilla/5.0 ({r.choice(['Windows NT 10.0', 'Macintosh', 'X11; Linux x86_64'])}) {b18_la(f, r, loc, 5)}")},
+                       "geographicalContext": {"city": b18_js(b18_city(r, loc)), "country": REGION[loc]}},
+            "eventType": "security.threat.detected", "displayMessage": "Request from suspicious actor",
+            "outcome": {"result": "DENY", "reason": "Password spray"}, "published": b18_js(b18_la(f, r, loc, 6)),
+            "debugContext": {"debugData": {"threatSuspected": "true", "requestUri": "/api/v1/authn", "url": b18_js("/api/v1/authn?", b18_la(f, r, loc, 8)),
+                                           "risk": "{level=HIGH}", "attemptedPassword": [b18_PW(r)] if r.random() < 0.4 else "******"}},
+            "uuid": b18_uuid(r)}
+
+
+def B18_j_powerbi(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b18_person(f)
+        rows.append({"Members[Name]": b18_js(f"{fn} {ln}"), "Members[Email]": [b18_EM(f, r, fn, ln)], "Members[BirthDate]": [b18_DOB(r, loc)],
+                     "Members[Phone]": [b18_PH(r, loc)], "Members[Ref]": b18_js(b18_la(f, r, loc, 22))})
+    return {"results": [{"tables": [{"rows": rows}]}], "query": "EVALUATE TOPN(100, Members)", "requestId": b18_uuid(r)}
+
+
+def B18_j_sheet(f, r, loc):
+    head = [[b18_t(loc, en="Name", de="Name", fr="Nom", es="Nombre", it="Nome", nl="Naam")], ["IBAN"], ["Tel"], ["Card"], ["Note"]]
+    rows = [head]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b18_person(f)
+        rows.append([b18_js(f"{fn} {ln}"), [b18_IBAN(r, loc)] if r.random() < 0.7 else b18_js(b18_badiban(r)), [b18_PH(r, loc)],
+                     [b18_CC(r)] if r.random() < 0.5 else b18_js(b18_la(f, r, loc, r.choice([9, 21]))), b18_js(b18_la(f, r, loc))])
+    return {"tool": "tableau.query_view_data", "view": f"Payouts_{rnd(r, B18_DIG, 4)}", "columns": len(head), "data": rows}
+
+
+def B18_j_dsar(f, r, loc):
+    fn, ln = b18_person(f)
+    prof = {"first_name": fn, "last_name": b18_js(ln), "birthdate": [b18_DOB(r, loc)], "emails": [{"address": [b18_EM(f, r, fn, ln)], "primary": True}],
+            "phones": [{"e164": [b18_PH(r, loc)]}]}
+    if loc == "en_US":
+        prof["ssn"] = [b18_SSN(r)]
+    return {"request_id": b18_uuid(r), "type": "access", "subject": prof,
+            "payment_methods": [{"type": "card", "display": b18_js(b18_la(f, r, loc, 21))}, {"type": "sepa_debit", "iban": [b18_IBAN(r, loc)]}],
+            "sessions": [{"ip": [b18_IP4(r, False)], "at": b18_js(b18_la(f, r, loc, 6))}, {"ip": [b18_IP6(r)], "at": b18_js(b18_la(f, r, loc, 6))}],
+            "support_messages": [{"body": b18_jtext(f, r, loc)}], "settings": {"password_policy": "min14-upper-digit", "token_ttl": "86400"}}
+
+
+def B18_j_zulip(f, r, loc):
+    msgs = []
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(4)
+        content = [b18_js(b18_pw_say(r, loc)), b18_js("ping ", b18_PH(r, loc)), b18_js("key: ", b18_anysec(r), " / bot ", b18_VT(r, r.choice(["SLACK_TOKEN", "OPENAI_KEY", "GITHUB_TOKEN"]))), b18_js(b18_las(f, r, loc, 2))][k]
+        msgs.append({"id": r.randint(10 ** 6, 10 ** 8), "sender_email": [b18_EM(f, r)], "sender_full_name": b18_js(f.name()), "content": content,
+                     "subject": b18_js(r.choice(["deploys", "night shift", "vendor access", "payroll"])), "timestamp": r.randint(1_790_000_000, 1_797_000_000)})
+    return {"result": "success", "msg": "", "messages": msgs, "found_newest": True}
+
+
+def B18_j_po(f, r, loc):
+    return {"purchase_order": {"number": str(r.randint(4500000000, 4599999999)), "status": "issued", "created_at": b18_js(b18_la(f, r, loc, 6)),
+            "supplier": {"name": b18_js(f.company()), "remit_to": {"iban": [b18_IBAN(r, loc)], "bic": f"{rnd(r, B18_UP, 4)}{REGION[loc]}{rnd(r, B18_UPD, 2)}"},
+                         "contact": {"email": [b18_EM(f, r)], "phone": [b18_PH(r, loc)]}, "tax_id": b18_js(b18_la(f, r, loc, 23))},
+            "payment_provider": {"name": "stripe", "restricted_key": [b18_VT(r, "STRIPE_KEY")]} if r.random() < 0.6 else {"name": "manual", "terms": "net30"},
+            "lines": [{"line": i + 1, "item": b18_js(b18_la(f, r, loc, 18)), "qty": r.randint(1, 99), "price": b18_js(b18_la(f, r, loc, 16))} for i in range(r.randint(1, 3))],
+            "ship_to": {"attention": b18_js(f.name()), "phone": [b18_PH(r, loc)], "dock_note": b18_js(b18_la(f, r, loc, 0))}}}
+
+
+def B18_j_telematics(f, r, loc):
+    return {"event": "trip.ended", "device": {"imei": b18_imei(r), "iccid": b18_iccid(r), "fw": b18_js(b18_la(f, r, loc, 5))},
+            "driver": {"name": b18_js(f.name()), "phone": [b18_PH(r, loc)], "email": [b18_EM(f, r)]},
+            "trip": {"start": b18_js(b18_la(f, r, loc, 6)), "km": round(r.uniform(1, 800), 1), "harsh_braking": r.randint(0, 9)},
+            "delivery": {"headers": {"X-Api-Key": [b18_GS(r)], "Authorization": ["Bearer ", b18_VT(r, "JWT")], "X-Signature": "sha256=" + b18_hex(r, 64)}, "source_ip": [b18_IP4(r, False)]}}
+
+
+def B18_j_crew(f, r, loc):
+    crew = []
+    for pos in r.sample(["CPT", "FO", "SCCM", "CCM"], r.randint(2, 4)):
+        fn, ln = b18_person(f)
+        crew.append({"position": pos, "surname": b18_js(ln.upper()), "given": b18_js(fn.upper()), "dob": [b18_DOB(r, loc, 21, 64)],
+                     "passport": f"{rnd(r, B18_UP, 2)}{rnd(r, B18_DIG, 7)}", "mobile": [b18_PH(r, loc, 0.2)]})
+    return {"flight": b18_js(b18_la(f, r, loc, 19)), "date": b18_day(r, 0, 7).isoformat(), "crew": crew, "ops_contact": {"email": [b18_EM(f, r)]}}
+
+
+def B18_j_carevisit(f, r, loc):
+    fn, ln = b18_person(f)
+    return {"client": {"id": f"CL-{rnd(r, B18_DIG, 6)}", "name": b18_js(f"{fn} {ln}"), "date_of_birth": [b18_DOB(r, loc, 60, 100)], "nhs_or_insurance_no": rnd(r, B18_DIG, 10)},
+            "visit": {"scheduled": b18_js(b18_la(f, r, loc, 6)), "carer": b18_js(f.first_name()), "tasks": [["meds"], ["meal"], ["wash"]], "notes": b18_jtext(f, r, loc)},
+            "next_of_kin": {"phone": [b18_PH(r, loc)], "email": [b18_EM(f, r)]}, "billing": {"iban": [b18_IBAN(r, loc)]}}
+
+
+def B18_j_k8s_secret(f, r, loc):
+    enc = base64.b64encode(bytes(r.randrange(256) for _ in range(96))).decode()
+    return {"apiVersion": "v1", "kind": "List", "items": [
+        {"kind": "SealedSecret", "metadata": {"name": "care-db", "namespace": "care"}, "spec": {"encryptedData": {"password": "Ag" + enc}}},
+        {"kind": "Secret", "metadata": {"name": "care-app", "namespace": "care", "uid": b18_uuid(r)}, "type": "Opaque",
+         "stringData": {"DB_PASSWORD": [b18_PW(r)], "SESSION_SECRET": [b18_GS(r)], "ANTHROPIC_API_KEY": [b18_VT(r, "ANTHROPIC_KEY")], "password_policy": "min14-upper-digit",
+                        "GOOGLE_MAPS_KEY": [b18_VT(r, "GOOGLE_API_KEY")] if r.random() < 0.7 else [b18_PHD(r)], "EXAMPLE_TOKEN": b18_js(r.choice(B18_STANDINS)),
+                        "GITHUB_APP_TOKEN": [b18_VT(r, "GITHUB_TOKEN")], "tls.key": [b18_PEM(r, "\\n")]}}]}
+
+
+def B18_j_tableau_conn(f, r, loc):
+    return {"datasource": {"name": b18_js(f"{f.company()} CRM"), "connection": {"serverAddress": [b18_IP4(r, True)], "serverPort": str(r.choice([5432, 1433, 3306])),
+            "userName": b18_ascii(f.last_name()) or "tab", "password": [b18_PW(r)], "embedPassword": True}},
+            "oauth": {"clientId": b18_uuid(r), "clientSecret": [b18_GS(r)], "accessToken": [b18_VT(r, "JWT")] if r.random() < 0.6 else [b18_GS(r)]},
+            "publishedBy": [b18_EM(f, r)], "updatedAt": b18_js(b18_la(f, r, loc, 6))}
+
+
+def B18_j_patreon(f, r, loc):
+    data = []
+    for _ in range(r.randint(2, 3)):
+        fn, ln = b18_person(f)
+        data.append({"type": "member", "id": b18_uuid(r), "attributes": {"email": [b18_EM(f, r, fn, ln)], "full_name": b18_js(f"{fn} {ln}"), "patron_status": "active_patron",
+                     "currently_entitled_amount_cents": r.choice([300, 500, 1200]), "note": b18_js(b18_la(f, r, loc))},
+                     "relationships": {"address": {"data": {"phone_number": [b18_PH(r, loc)], "line_1": b18_js(f.street_address())}}}})
+    return {"data": data, "meta": {"pagination": {"cursors": {"next": rnd(r, B18_URL, 30)}, "total": r.randint(3, 900)}},
+            "request": {"headers": {"Authorization": ["Bearer ", b18_GS(r)]}}}
+
+
+B18_JSON_KINDS = [B18_j_mcp_call, B18_j_mcp_call, B18_j_mcp_call, B18_j_mcp_result, B18_j_mcp_result, B18_j_fncall, B18_j_pulumi, B18_j_gcp_secret, B18_j_okta,
+                  B18_j_powerbi, B18_j_sheet, B18_j_dsar, B18_j_zulip, B18_j_po, B18_j_telematics, B18_j_crew, B18_j_carevisit, B18_j_k8s_secret,
+                  B18_j_tableau_conn, B18_j_patreon]
+
+
+def b18_json(f, r, loc):
+    return r.choice(B18_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b18_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b18_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b18_labels(y)]
+    return []
+
+
+B18_SHAPES = {
+    "EMAIL": r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bpa]-\d{10,12}-\d{13}-([A-Za-z0-9]{24}|\d{13}-[0-9a-f]{32})|xoxe\.xoxp-1-[A-Za-z0-9]{140}",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}|whsec_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|admin-)?[A-Za-z0-9_-]{20,58}T3BlbkFJ[A-Za-z0-9_-]{20,58}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43,86}",
+    "PRIVATE_KEY": r"-----BEGIN ((RSA|EC|DSA|OPENSSH) )?PRIVATE KEY-----(\n|\\n| )[A-Za-z0-9+/=\n\\ ]+-----END ((RSA|EC|DSA|OPENSSH) )?PRIVATE KEY-----",
+}
+B18_IIN_OK = r"4\d{12}(\d{3}){0,2}|5[1-5]\d{14}|2(22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)\d{12}|3[47]\d{13}|6011\d{12}|64[4-9]\d{13}|65\d{14}|35(2[89]|[3-8]\d)\d{12}|3(0[0-5]|6\d)\d{11}"
+
+
+def b18_value_ok(typ, v):
+    if typ in B18_SHAPES:
+        if re.fullmatch(B18_SHAPES[typ], v) is None or "EXAMPLE" in v.upper() or "XXXXXXXX" in v.upper():
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            return "alg" in json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and re.fullmatch(B18_IIN_OK, d) is not None
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return B18_IBAN_LEN.get(d[:2]) == len(d) and b18_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not (a.is_loopback or a.is_unspecified or a.is_multicast)
+    if typ == "PHONE":
+        for reg in [None] + list(REGION.values()) + B18_FOREIGN:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v.replace("(0)", ""), reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B18_STANDINS and not any(c in v for c in "\"'\\")
+    if typ == "PLACEHOLDER":
+        return v in B18_PLACEHOLDERS and any(re.fullmatch(rx, v) for rx in B18_SHAPES.values())
+    return False
+
+
+def b18_check(i, kind, doc, w, text):
+    """blind18's self-check: every span holds its label's text; every value is valid for its type (Luhn and IIN
+    range, mod-97 and country length, SSN area/group/serial, libphonenumber validity for some region, vendor
+    shapes, JWT header that decodes, placeholder list); JSON parses; no escape precedes a label in its string."""
+    want = b18_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b18_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
