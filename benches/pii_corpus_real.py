@@ -19106,6 +19106,10 @@ def b18_city(r, loc):  # not Faker's city(): it is not reproducible across runs
     return r.choice(B18_CITIES[loc])
 
 
+def b18_addr(f):  # en_GB addresses can hold a line break
+    return f.street_address().replace("\n", ", ")
+
+
 def b18_person(f):
     return f.first_name(), f.last_name()
 
@@ -19358,7 +19362,7 @@ def b18_vendor(r, typ):
         return f"{['xoxb', 'xoxp', 'xoxa'][k]}-{rnd(r, B18_DIG, r.choice([10, 12]))}-{rnd(r, B18_DIG, 13)}-" + \
             (rnd(r, AN, 24) if k != 1 else f"{rnd(r, B18_DIG, 13)}-{b18_hex(r, 32)}")
     if typ == "STRIPE_KEY":
-        return r.choice(["sk_live_", "rk_live_", "sk_live_", "whsec_"]) + rnd(r, AN, r.choice([24, 32, 99])) if r.random() < 0.85 else "sk_live_51" + rnd(r, AN, 97)
+        return r.choice(["sk_live_", "rk_live_", "sk_live_"]) + rnd(r, AN, r.choice([24, 32, 99])) if r.random() < 0.85 else "sk_live_51" + rnd(r, AN, 97)
     if typ == "OPENAI_KEY":
         k = r.randrange(3)
         if k == 0:
@@ -19464,8 +19468,10 @@ B18_STANDINS = ["<your-token>", "${TOKEN}", "${DB_PASSWORD}", "changeme", "xxxx"
                 "{{ vault \"kv/app\" }}", "secretRef: db-creds", "see 1Password", "TBD"]
 
 
-def b18_PHD(r):
-    return B18L("PLACEHOLDER", r.choice(B18_PLACEHOLDERS))
+def b18_PHD(r, typ=None):
+    """A documentation example; of one vendor's shape when typ is given."""
+    pool = [p for p in B18_PLACEHOLDERS if typ is None or re.fullmatch(B18_SHAPES[typ], p)]
+    return B18L("PLACEHOLDER", r.choice(pool))
 
 
 def b18_anysec(r, pem=False):
@@ -19746,7 +19752,7 @@ def B18_cad(f, r, loc):
     num = "911" if loc == "en_US" else "112"
     return [f"CAD INCIDENT {t.strftime('%y')}-{rnd(r, B18_DIG, 6)}  {num}  PRIORITY {r.randint(1, 3)}\n",
             f"{t.strftime('%H:%M:%S')} CALL RECEIVED  ANI/ALI: ", b18_PH(r, loc, 0.03), f"  CLASS WRLS  LAT/LON {r.uniform(40, 53):.5f},{r.uniform(-4, 12):.5f}\n",
-            f"{t.strftime('%H:%M:%S')} NATURE: FALL, ELDERLY FEMALE CONSCIOUS  LOC {f.street_address().upper()}\n",
+            f"{t.strftime('%H:%M:%S')} NATURE: FALL, ELDERLY FEMALE CONSCIOUS  LOC {b18_addr(f).upper()}\n",
             f"{t.strftime('%H:%M:%S')} PT: {f.last_name().upper()}, {f.first_name().upper()}  DOB ", b18_DOB(r, loc, 65, 99), "\n",
             f"{t.strftime('%H:%M:%S')} UNIT M{r.randint(10, 99)} DISPATCHED  {b18_la(f, r, loc, 12)}\n",
             f"{t.strftime('%H:%M:%S')} CALLBACK ", b18_PH(r, loc, 0.03), f"  {b18_la(f, r, loc, 27)}\n"]
@@ -19755,7 +19761,7 @@ def B18_cad(f, r, loc):
 def B18_movein(f, r, loc):
     fn, ln = b18_person(f)
     return [b18_t(loc, en="Move-in / move-out notification", de="Ein- und Auszugsmeldung Strom/Gas", fr="Déclaration d'emménagement (énergie)", es="Alta y baja de suministro", it="Voltura / subentro fornitura", nl="Verhuismelding energie"), "\n",
-            f"{fn} {ln}, {f.street_address()}\n", b18_dob_lead(r, loc), b18_DOB(r, loc), "\n",
+            f"{fn} {ln}, {b18_addr(f)}\n", b18_dob_lead(r, loc), b18_DOB(r, loc), "\n",
             f"{b18_t(loc, en='Meter', de='Zählernummer', fr='Compteur', es='Contador', it='Contatore', nl='Meternummer')} {rnd(r, B18_UPD, 2)}{rnd(r, B18_DIG, 9)} · {b18_t(loc, en='reading', de='Stand', fr='index', es='lectura', it='lettura', nl='stand')} {r.randint(100, 99999)} kWh · {b18_la(f, r, loc, 13)}\n",
             b18_t(loc, en="Direct debit from ", de="Lastschrift von ", fr="Prélèvement sur ", es="Domiciliación en ", it="Addebito su ", nl="Incasso van "), b18_IBAN(r, loc), "\n",
             "Tel. ", b18_PH(r, loc), " · ", b18_EM(f, r, fn, ln), f"\n{b18_la(f, r, loc, 0)}\n"]
@@ -19791,7 +19797,7 @@ def B18_translation(f, r, loc):
 def B18_freelance(f, r, loc):
     fn, ln = b18_person(f)
     out = [b18_t(loc, en="FREELANCE SERVICES AGREEMENT", de="FREIER-MITARBEITER-VERTRAG", fr="CONTRAT DE PRESTATION FREELANCE", es="CONTRATO DE SERVICIOS PROFESIONALES", it="CONTRATTO DI COLLABORAZIONE", nl="OVEREENKOMST VAN OPDRACHT"), "\n\n",
-           f"1. Contractor: {fn} {ln}, {f.street_address()}, ", b18_EM(f, r, fn, ln), ", ", b18_PH(r, loc), "\n"]
+           f"1. Contractor: {fn} {ln}, {b18_addr(f)}, ", b18_EM(f, r, fn, ln), ", ", b18_PH(r, loc), "\n"]
     if loc == "en_US":
         out += ["   Taxpayer ID (SSN): ", b18_SSN(r), "\n"]
     out += [f"2. Term: {b18_when(r, loc, 10, 40)} – {b18_when(r, loc, -60, 300)}; rate {b18_la(f, r, loc, 16)}/day; {b18_la(f, r, loc, 23)}\n",
@@ -19879,7 +19885,7 @@ def B18_jndi(f, r, loc):
 def B18_wildfly(f, r, loc):
     db = r.choice(["postgresql", "mysql", "sqlserver"])
     return [f"<!-- standalone.xml excerpt, {b18_la(f, r, loc, 5)} -->\n<datasource jndi-name=\"java:jboss/datasources/CareDS\" pool-name=\"CareDS\">\n",
-            f"  <connection-url>jdbc:{db}://", b18_IP4(r, True), f":{r.choice([5432, 3306, 1433])}/care</connection-url>\n  <security>\n    <user-name>care_app</user-name>\n",
+            f"  <connection-url>jdbc:{db}://", b18_IP4(r, True), f":{ {'postgresql': 5432, 'mysql': 3306, 'sqlserver': 1433}[db]}/care</connection-url>\n  <security>\n    <user-name>care_app</user-name>\n",
             "    <password>", b18_PW(r, True), "</password>\n  </security>\n</datasource>\n",
             "<mail-session name=\"default\"><smtp-server outbound-socket-binding-ref=\"mail-smtp\" username=\"", b18_EM(f, r), "\" password=\"", b18_PW(r, True), "\"/></mail-session>\n"]
 
@@ -19930,7 +19936,7 @@ def B18_rfq(f, r, loc):
 
 
 def B18_po(f, r, loc):
-    out = [f"PURCHASE ORDER {r.randint(4500000000, 4599999999)}  ({b18_la(f, r, loc, 13)})\nVendor: {f.company()}\nShip to: {f.street_address()}, {b18_city(r, loc)}\n",
+    out = [f"PURCHASE ORDER {r.randint(4500000000, 4599999999)}  ({b18_la(f, r, loc, 13)})\nVendor: {f.company()}\nShip to: {b18_addr(f)}, {b18_city(r, loc)}\n",
            "Buyer: ", b18_EM(f, r), " · ", b18_PH(r, loc), "\n\nLine  Item                Qty   Price\n"]
     for i in range(r.randint(2, 4)):
         out += [f"{(i + 1) * 10:<5} {b18_la(f, r, loc, 18):<20}{r.randint(1, 500):<6}{b18_la(f, r, loc, 16)}\n"]
@@ -19960,7 +19966,7 @@ def B18_telematics(f, r, loc):
         t = b18_ts(r, 1)
         out += [f"{t.isoformat()}Z imei={b18_imei(r)} iccid={b18_iccid(r)} lat={r.uniform(40, 54):.5f} lon={r.uniform(-3, 14):.5f} spd={r.randint(0, 130)} src=", b18_IP4(r, False), "\n"]
     out += ["driver_phone=", b18_PH(r, loc), f" vehicle={rnd(r, B18_UP, 2)}-{rnd(r, B18_DIG, 3)}-{rnd(r, B18_UP, 2)}\n", "api_key=", b18_GS(r), "  webhook_secret=", b18_GS(r), "\n",
-            "maps_key=", b18_VT(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b18_PHD(r), "\n"]
+            "maps_key=", b18_VT(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b18_PHD(r, "GOOGLE_API_KEY"), "\n"]
     return out
 
 
@@ -20048,7 +20054,7 @@ def B18_board(f, r, loc):
 def B18_questionnaire(f, r, loc):
     return ["VENDOR SECURITY QUESTIONNAIRE (answers)\n", "Q12. Source IP ranges for allow-listing? A: ", b18_IP4(r, False), "/32 and ", b18_IP6(r), "/64\n",
             f"Q19. Password policy? A: {b18_la(f, r, loc, 25)}\n", "Q27. Test account for your assessor: ", b18_EM(f, r), " / ", b18_PW(r), "\n",
-            "Q31. Example API call? A: curl -H 'X-Api-Key: ", b18_PHD(r), "' https://api.example.com/v1/ping\n",
+            "Q31. Example API call? A: curl -H 'Authorization: Bearer ", b18_PHD(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "STRIPE_KEY", "GITHUB_TOKEN", "JWT"])), "' https://api.example.com/v1/ping\n",
             "Q32. (accidentally pasted) ", b18_anysec(r), "\nQ33. LLM provider key used by the integration: ", b18_VT(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), f"\nQ40. Data residency: EU. {b18_la(f, r, loc, 5)}\n"]
 
 
@@ -20082,7 +20088,7 @@ def B18_pwreset(f, r, loc):
 
 def B18_ivr(f, r, loc):
     t = b18_ts(r, 3)
-    return [f"IVR session {b18_uuid(r)} start {t.isoformat()}Z\n", "  ani=", b18_PH(r, loc, 0.05), f" dnis={r.choice(['8001', '0800', '900'])}{rnd(r, B18_DIG, 6)} lang={b18_lg(loc)}\n",
+    return [f"IVR session {b18_uuid(r)} start {t.isoformat()}Z\n", "  ani=", b18_PH(r, loc, 0.05), f" dnis={r.randint(2000, 7999)} lang={b18_lg(loc)}\n",
             f"  menu=billing dtmf_account={rnd(r, B18_DIG, 10)} verified=true\n", "  pay: pan=", b18_CC(r), " cvv=", b18_CVC(r), f" exp={r.randint(1, 12):02d}{r.randint(27, 31)}\n",
             "  dob_check=", b18_DOB(r, loc), " result=match\n", (["  ssn_check=", b18_SSN(r), " result=match\n"] if loc == "en_US" or r.random() < 0.1 else ""), f"  transfer queue=agents wait={r.randint(3, 600)}s {b18_la(f, r, loc, 12)}\n"]
 
@@ -20342,7 +20348,7 @@ def B18_j_k8s_secret(f, r, loc):
         {"kind": "SealedSecret", "metadata": {"name": "care-db", "namespace": "care"}, "spec": {"encryptedData": {"password": "Ag" + enc}}},
         {"kind": "Secret", "metadata": {"name": "care-app", "namespace": "care", "uid": b18_uuid(r)}, "type": "Opaque",
          "stringData": {"DB_PASSWORD": [b18_PW(r)], "SESSION_SECRET": [b18_GS(r)], "ANTHROPIC_API_KEY": [b18_VT(r, "ANTHROPIC_KEY")], "password_policy": "min14-upper-digit",
-                        "GOOGLE_MAPS_KEY": [b18_VT(r, "GOOGLE_API_KEY")] if r.random() < 0.7 else [b18_PHD(r)], "EXAMPLE_TOKEN": b18_js(r.choice(B18_STANDINS)),
+                        "GOOGLE_MAPS_KEY": [b18_VT(r, "GOOGLE_API_KEY")] if r.random() < 0.7 else [b18_PHD(r, "GOOGLE_API_KEY")], "EXAMPLE_TOKEN": b18_js(r.choice(B18_STANDINS)),
                         "GITHUB_APP_TOKEN": [b18_VT(r, "GITHUB_TOKEN")], "tls.key": [b18_PEM(r, "\\n")]}}]}
 
 
@@ -20359,7 +20365,7 @@ def B18_j_patreon(f, r, loc):
         fn, ln = b18_person(f)
         data.append({"type": "member", "id": b18_uuid(r), "attributes": {"email": [b18_EM(f, r, fn, ln)], "full_name": b18_js(f"{fn} {ln}"), "patron_status": "active_patron",
                      "currently_entitled_amount_cents": r.choice([300, 500, 1200]), "note": b18_js(b18_la(f, r, loc))},
-                     "relationships": {"address": {"data": {"phone_number": [b18_PH(r, loc)], "line_1": b18_js(f.street_address())}}}})
+                     "relationships": {"address": {"data": {"phone_number": [b18_PH(r, loc)], "line_1": b18_js(b18_addr(f))}}}})
     return {"data": data, "meta": {"pagination": {"cursors": {"next": rnd(r, B18_URL, 30)}, "total": r.randint(3, 900)}},
             "request": {"headers": {"Authorization": ["Bearer ", b18_GS(r)]}}}
 
@@ -20390,7 +20396,7 @@ B18_SHAPES = {
     "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
     "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
     "SLACK_TOKEN": r"xox[bpa]-\d{10,12}-\d{13}-([A-Za-z0-9]{24}|\d{13}-[0-9a-f]{32})|xoxe\.xoxp-1-[A-Za-z0-9]{140}",
-    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}|whsec_[A-Za-z0-9]{24,99}",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
     "OPENAI_KEY": r"sk-(proj-|admin-)?[A-Za-z0-9_-]{20,58}T3BlbkFJ[A-Za-z0-9_-]{20,58}",
     "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
     "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
