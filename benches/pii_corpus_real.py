@@ -19966,7 +19966,8 @@ def B18_telematics(f, r, loc):
         t = b18_ts(r, 1)
         out += [f"{t.isoformat()}Z imei={b18_imei(r)} iccid={b18_iccid(r)} lat={r.uniform(40, 54):.5f} lon={r.uniform(-3, 14):.5f} spd={r.randint(0, 130)} src=", b18_IP4(r, False), "\n"]
     out += ["driver_phone=", b18_PH(r, loc), f" vehicle={rnd(r, B18_UP, 2)}-{rnd(r, B18_DIG, 3)}-{rnd(r, B18_UP, 2)}\n", "api_key=", b18_GS(r), "  webhook_secret=", b18_GS(r), "\n",
-            "maps_key=", b18_VT(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b18_PHD(r, "GOOGLE_API_KEY"), "\n"]
+            "maps_key=", b18_VT(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b18_PHD(r, "GOOGLE_API_KEY"), "\n",
+            "alerts_slack=", b18_VT(r, "SLACK_TOKEN"), "\n"]
     return out
 
 
@@ -20140,7 +20141,8 @@ def B18_review(f, r, loc):
 def B18_readme(f, r, loc):
     return ["## Troubleshooting\n\n### `401 Unauthorized` from the API\nCheck that `API_KEY` is set. The value in the docs (`", b18_PHD(r), "`) is an example and will not work.\n\n",
             "### Cannot connect to the database\nTry the connection string directly:\n\n    psql \"postgresql://report:", b18_PW(r, True), "@", b18_IP4(r, True), ":5432/reports\"\n\n",
-            f"If it still fails, {b18_la(f, r, loc, 25)} Maintainer: ", b18_EM(f, r), f"\n\n### Version\nTested with {b18_la(f, r, loc, 5)}.\n"]
+            f"If it still fails, {b18_la(f, r, loc, 25)} Maintainer: ", b18_EM(f, r), "\n\n### Map tiles are grey\nOur demo key ", b18_VT(r, "GOOGLE_API_KEY"),
+            " is restricted to localhost; use your own.\n", f"\n### Version\nTested with {b18_la(f, r, loc, 5)}.\n"]
 
 
 def B18_psql(f, r, loc):
