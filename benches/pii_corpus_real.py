@@ -19120,7 +19120,7 @@ def b18_ascii(s):
 
 # ----- entity values -----
 
-def b18_phone_value(r, region):
+def b18_phone_value(r, region, abroad=False):
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
     while True:
         desc = r.choice([meta.mobile, meta.mobile, meta.fixed_line])
@@ -19136,7 +19136,7 @@ def b18_phone_value(r, region):
     nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
     intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     e164 = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
-    k = r.randrange(9)
+    k = r.choice([3, 4, 5, 6, 8]) if abroad else r.randrange(9)  # a number from abroad is written with its country code
     if k in (0, 1, 2):
         return nat
     if k in (3, 4):
@@ -19165,7 +19165,7 @@ def b18_phone_value(r, region):
 
 def b18_PH(r, loc, foreign=0.1):
     reg = r.choice(B18_FOREIGN) if r.random() < foreign else REGION[loc]
-    return B18L("PHONE", b18_phone_value(r, reg))
+    return B18L("PHONE", b18_phone_value(r, reg, reg != REGION[loc]))
 
 
 B18_MAILDOM = ["posteo.de", "gmx.at", "orange.fr", "sfr.fr", "telefonica.net", "libero.it", "alice.it", "ziggo.nl", "xs4all.nl",
@@ -20124,7 +20124,9 @@ def B18_discourse(f, r, loc):
 def B18_pastebin(f, r, loc):
     out = [f"PASTEBIN {rnd(r, AN, 8)} · {b18_la(f, r, loc, 6)} · Never expires\n"]
     for k in r.sample(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"], r.randint(3, 5)):
-        out += [f"{k.replace('_KEY', '').replace('_TOKEN', '')}_{r.choice(['TOKEN', 'KEY', 'SECRET'])}=", b18_VT(r, k), "\n"]
+        name = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN": "GH_TOKEN", "SLACK_TOKEN": "SLACK_BOT_TOKEN", "STRIPE_KEY": "STRIPE_SECRET_KEY",
+                "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_MAPS_API_KEY", "JWT": "SERVICE_JWT"}[k]
+        out += [f"{name}=", b18_VT(r, k), "\n"]
     out += ["SMTP_PASS=", b18_PW(r), "\n", "# example from docs: ", b18_PHD(r), "\n", f"# {b18_la(f, r, loc, 20)}\n"]
     if r.random() < 0.5:
         out += ["id_ed25519:\n", b18_PEM(r), "\n"]
@@ -20293,7 +20295,7 @@ def B18_j_sheet(f, r, loc):
 def B18_j_dsar(f, r, loc):
     fn, ln = b18_person(f)
     prof = {"first_name": fn, "last_name": b18_js(ln), "birthdate": [b18_DOB(r, loc)], "emails": [{"address": [b18_EM(f, r, fn, ln)], "primary": True}],
-            "phones": [{"e164": [b18_PH(r, loc)]}]}
+            "phones": [{"number": [b18_PH(r, loc)], "verified": True}]}
     if loc == "en_US":
         prof["ssn"] = [b18_SSN(r)]
     return {"request_id": b18_uuid(r), "type": "access", "subject": prof,
