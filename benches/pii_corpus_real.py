@@ -19771,7 +19771,7 @@ def B18_library(f, r, loc):
     fn, ln = b18_person(f)
     return [f"{b18_hi(loc)} {fn},\n\n", b18_t(loc, en="You have overdue items on library card ", de="Auf Ihrem Leserausweis sind Medien überfällig: ", fr="Des documents sont en retard sur votre carte de lecteur ",
                                                     es="Tiene préstamos vencidos en su carné ", it="Ci sono prestiti scaduti sulla tessera ", nl="Er zijn te late materialen op je bibliotheekpas "),
-            f"{rnd(r, B18_DIG, 14)}:\n  - {b18_la(f, r, loc, 18)}  {b18_la(f, r, loc, 16)}\n  - {b18_la(f, r, loc, 18)}  {b18_la(f, r, loc, 16)}\n",
+            f"29{rnd(r, B18_DIG, 12)}:\n  - {b18_la(f, r, loc, 18)}  {b18_la(f, r, loc, 16)}\n  - {b18_la(f, r, loc, 18)}  {b18_la(f, r, loc, 16)}\n",
             b18_t(loc, en="Pay online with your PIN; reply to ", de="Online bezahlen; Antwort an ", fr="Réglez en ligne ; réponse à ", es="Pague en línea; responda a ", it="Paga online; rispondi a ", nl="Betaal online; antwoord naar "),
             b18_EM(f, r), ". ", b18_t(loc, en="Paid by phone today with card ", de="Heute telefonisch bezahlt mit Karte ", fr="Payé par téléphone avec la carte ", es="Pagado por teléfono con tarjeta ", it="Pagato al telefono con carta ", nl="Telefonisch betaald met kaart "),
             b18_CC(r), " CVV ", b18_CVC(r), ".\n", f"{b18_la(f, r, loc, 15)}\n"]
@@ -19857,7 +19857,8 @@ def B18_gcp_secret(f, r, loc):
             f"db-password       {b18_la(f, r, loc, 6)}  automatic           -\nstripe-secret     {b18_la(f, r, loc, 6)}  automatic           -\n",
             f"$ gcloud secrets versions access latest --secret=db-password --project {proj}\n", b18_PW(r), "\n",
             f"$ gcloud secrets versions access 3 --secret=stripe-secret --project {proj}\n", b18_VT(r, "STRIPE_KEY"), "\n",
-            f"$ gcloud secrets versions access latest --secret=signing-key\n", b18_GS(r), "\n", "$ gcloud secrets versions access latest --secret=partner-tls-key\n", b18_PEM(r), "\n", f"$ echo $?\n0\n"]
+            f"$ gcloud secrets versions access latest --secret=signing-key\n", b18_GS(r), "\n", "$ gcloud secrets versions access latest --secret=partner-tls-key\n", b18_PEM(r), "\n",
+            (["$ gcloud secrets versions access latest --secret=llm-key\n", b18_VT(r, "OPENAI_KEY"), "\n"] if r.random() < 0.6 else ""), f"$ echo $?\n0\n"]
 
 
 def B18_sealed(f, r, loc):
