@@ -77,7 +77,7 @@ Splits, kept apart by construction, not only by seed:
            taxonomy; 58 text and 20 JSON document kinds of its own (see the blind17 section). Self-checked at generation; to be scored once.
   blind18  templates B18_*/b18_*: a nineteenth split (seed 1919, fixed day 2026-12-18) written by a fifteenth helper who never
            read the rules, their docs or history (nor the blind11..blind17 sections) and never ran the engine on it; the lead's
-           taxonomy; 60 text and 19 JSON document kinds of its own (see the blind18 section). Self-checked at generation; to be scored once.
+           taxonomy; 60 text and 17 JSON document kinds of its own (see the blind18 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
