@@ -186,7 +186,12 @@ pub async fn decide_and_admit<T>(
     snap: &Snapshot,
     rec: &mut CallRecord,
     mut call: Call<'_>,
-    encode: impl FnOnce(Args<'_>, Option<&ActionPlan>, &mut Vec<Value>) -> Result<T, Reject>,
+    encode: impl FnOnce(
+        Args<'_>,
+        Option<&ActionPlan>,
+        &mut Vec<Value>,
+        Option<&mut Option<bytes::Bytes>>,
+    ) -> Result<T, Reject>,
 ) -> Result<Admitted<T>, Reject> {
     let tool = call.tool;
     let as_sent = (rec.mode == Mode::Shadow).then(|| call.args.clone());
@@ -212,7 +217,10 @@ pub async fn decide_and_admit<T>(
         (None, Some(input)) => Args::Decided(&input["args"]),
         (None, None) => return Err(Reject::new(Reason::Internal, "decided call has no input")),
     };
-    let forward = encode(args, plan.as_ref(), &mut fields.redactions)?;
+    // with audit on, where the arguments' bytes for the tool are also their canonical form the
+    // encode hands them over for the audit record (`stage::args::Wire::body`)
+    let shared = fields.audit.is_some().then_some(&mut fields.args_canonical);
+    let forward = encode(args, plan.as_ref(), &mut fields.redactions, shared)?;
     let spend = admit(rt, snap, rec, Some(tool), approval).await?;
     Ok(Admitted {
         forward,
