@@ -86,6 +86,9 @@ pub fn decision_body(
     let lent = phase == Phase::Forwarding;
     match line {
         Some(line) => {
+            // the policy input is read by nothing now: its copies of the shared parts go to the
+            // next call's input, as at the end of a call audit does not record
+            crate::stage::policy::give_back(body.input.take(), &body.input_known);
             if lent {
                 put_back(ctx, body);
             }
@@ -1214,5 +1217,49 @@ mod tests {
             shared_lines >= 21 && unshared >= 15,
             "{shared_lines} {unshared}"
         );
+    }
+
+    /// Once the decision line is written, the policy input's copies of the shared parts are
+    /// given back for the next call's input (as at the end of a call audit does not record),
+    /// ahead of forwarding and at the end alike; a record that goes typed (a number beyond
+    /// ±2^53) keeps them.
+    #[test]
+    fn the_decision_line_gives_the_shared_copies_back() {
+        use crate::audit::record::keyed_mac;
+        use crate::policy::{Known, Shared};
+        use crate::stage::policy::spares_of;
+
+        let redactor = Redactor::new(&RedactConfig {
+            hmac_key: Some("k".into()),
+            ..RedactConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (key, mac) = (b"k", keyed_mac(b"k"));
+        for (phase, usage, given) in [
+            (Phase::Forwarding, json!(3), 1),
+            (Phase::Final, json!(3), 1),
+            (Phase::Final, json!(9_007_199_254_740_993u64), 0),
+        ] {
+            let tool = Shared::new(json!({"name": "payments.refund", "risk": "low"}));
+            let principal = Shared::new(json!({"agent": "bench-agent", "claims": {}}));
+            let mut c = CallRecord::for_tests();
+            c.input = Some(json!({"v": 1, "args": {"amount": 1}, "usage": usage,
+                                  "tool": tool.value().clone(),
+                                  "principal": principal.value().clone()}));
+            c.input_known = Known {
+                principal: Some(principal.clone()),
+                tool: Some(tool.clone()),
+            };
+            let body = decision_body(&mut c, AuditArgs::Redacted, &redactor, phase, |w| {
+                w.finish(&mac, key, None)
+            });
+            assert_eq!(
+                matches!(body, crate::audit::sink::Body::Prebuilt(_)),
+                given == 1
+            );
+            assert_eq!(spares_of(&tool), given, "{phase:?}");
+            assert_eq!(spares_of(&principal), given, "{phase:?}");
+            assert!(c.input.is_none(), "the record's input stays taken");
+        }
     }
 }
