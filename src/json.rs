@@ -533,7 +533,8 @@ mod tests {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            let mut v = random_value(&mut rng, (rng % 4) as usize);
+            let depth = (rng % 4) as usize;
+            let mut v = random_value(&mut rng, depth);
             if i % 3 == 0 {
                 // a pair of keys whose code point and UTF-16 orders differ, somewhere
                 let key = ["\u{e000}", "😀", "\u{ffff}", "\u{10000}", "é"][i % 5];
