@@ -50,7 +50,11 @@ fn bench(c: &mut Criterion) {
     let parse_args =
         || args::parse_args(tool, &headers, &body, None, params.clone(), MAX_DEPTH).expect("args");
     let parsed_args = parse_args();
-    let encode = || parsed_args.wire.body(tool.args_from, &parsed_args.args);
+    let encode = || {
+        parsed_args
+            .wire
+            .body(tool.args_from, &parsed_args.args, None)
+    };
     let parsed = parsed_args.args.clone();
     let schema_check = |v: &serde_json::Value| schema::check_schema(tool, v).expect("schema");
     let scan = |v: &serde_json::Value| toolwall::stage::redact::scan_args(redactor, v);

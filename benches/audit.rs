@@ -259,6 +259,7 @@ fn bench_only(only: &str, n: u64) {
                 let work = ArgsWork {
                     args,
                     keep: KeepArgs::AsSent,
+                    canonical: None,
                 };
                 work.apply(&mut body, b"deploy-key", None);
                 drop(black_box(body));

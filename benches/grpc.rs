@@ -116,7 +116,7 @@ fn bench(c: &mut Criterion) {
     };
     let http_pre_forward = |snap: &toolwall::config::Snapshot| {
         let (wire, args_from, input, findings, decision) = http_decide(snap);
-        let forward = wire.body(args_from, &input["args"]);
+        let forward = wire.body(args_from, &input["args"], None);
         (forward.0, input, findings, decision)
     };
     let (fwd, _, findings, d) = http_pre_forward(&snap);
@@ -228,7 +228,7 @@ fn bench(c: &mut Criterion) {
         let (wire, args_from, input, findings, d) = http_decide(snap);
         let masked =
             toolwall::stage::redact::mask_findings(&snap.redactor, &input["args"], &findings);
-        (wire.body(args_from, &masked).0, d)
+        (wire.body(args_from, &masked, None).0, d)
     };
     let grpc_redacted = |snap: &toolwall::config::Snapshot| {
         let (_, input, findings, d) = grpc_pre_forward(snap);

@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
         let parsed = args::parse_args(tool, &headers, &body, None, params, 32).expect("args");
         schema::check_schema(tool, &parsed.args).expect("schema");
         let (_, found) = toolwall::stage::redact::scan_args(&snap.redactor, &parsed.args);
-        let forward = parsed.wire.body(tool.args_from, &parsed.args);
+        let forward = parsed.wire.body(tool.args_from, &parsed.args, None);
         let facts = policy::RequestFacts {
             method: "POST",
             host: &adapter.upstream.host,

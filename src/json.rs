@@ -75,6 +75,7 @@ fn parse_serde(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     Ok(value)
 }
 
+pub mod canonical;
 mod fast;
 pub mod write;
 
@@ -476,6 +477,72 @@ mod tests {
             check(&random_value(&mut rng, depth));
         }
         assert!(checked > 10_000, "{checked}");
+    }
+
+    /// The checked writer writes the plain writer's bytes, and says they are canonical exactly
+    /// when they are the audit's strict canonical form (`canonicalize_strict`): the audit
+    /// record shares them only then. Random documents (floats, integers beyond ±2^53,
+    /// escapes, non-ASCII keys) and the awkward cases by name.
+    #[test]
+    fn canonical_check_says_when_the_bytes_are_the_audits() {
+        use crate::audit::canonical::canonicalize_strict;
+        let (mut same, mut different) = (0, 0);
+        let mut check = |v: &Value| {
+            let (mut plain, mut checked) = (Vec::new(), Vec::new());
+            write::write_value(&mut plain, v);
+            let canonical = write::write_value_canonical(&mut checked, v);
+            assert_eq!(plain, checked, "{v}");
+            let audit = canonicalize_strict(v).ok();
+            if canonical {
+                assert_eq!(audit.as_deref(), Some(&checked[..]), "{v}");
+                same += 1;
+            } else {
+                different += 1;
+            }
+            canonical
+        };
+        let parsed = |text: &str| parse_strict(text.as_bytes(), 8).expect(text);
+        for (text, canonical) in [
+            (r#"{"amount":4200,"charge":"ch_1","note":"x"}"#, true),
+            // escapes, U+2028, '/', DEL and non-ASCII text are spelled alike
+            (
+                "{\"a\":\"tab\\tq\\\"uote\\\\ \\u0001 \\u2028 / \u{7f} é€😀\"}",
+                true,
+            ),
+            (r#"{"é":1,"ü":{"€":[1,-2,null,true]}}"#, true),
+            // code point order is not UTF-16 order: U+E000 sorts after U+1F600 in UTF-16
+            ("{\"\u{e000}\":1,\"😀\":2}", false),
+            (r#"{"a":{"b":{"\ue000":1,"😀":2}}}"#, false),
+            (r#"{"n":1.0}"#, false),
+            (r#"{"n":-0}"#, false),
+            (r#"{"n":-0.0}"#, false),
+            (r#"{"n":0.5}"#, false),
+            (r#"{"n":1e21}"#, false),
+            (r#"[1e300]"#, false),
+            (r#"{"n":9007199254740992,"m":-9007199254740992}"#, true),
+            (r#"{"n":9007199254740993}"#, false),
+            (r#"{"n":-9007199254740993}"#, false),
+            (r#"{"n":18446744073709551615}"#, false),
+            (r#"[1,"a",{"b":null},[]]"#, true),
+            (r#""[EMAIL_ADDRESS]""#, true),
+        ] {
+            assert_eq!(check(&parsed(text)), canonical, "{text}");
+        }
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..5_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let depth = (rng % 4) as usize;
+            let mut v = random_value(&mut rng, depth);
+            if i % 3 == 0 {
+                // a pair of keys whose code point and UTF-16 orders differ, somewhere
+                let key = ["\u{e000}", "😀", "\u{ffff}", "\u{10000}", "é"][i % 5];
+                v = serde_json::json!({ key: v, "\u{fb33}": i });
+            }
+            check(&v);
+        }
+        assert!(same > 1_000 && different > 1_000, "{same} {different}");
     }
 
     fn random_value(rng: &mut u64, depth: usize) -> Value {

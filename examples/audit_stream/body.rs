@@ -64,6 +64,7 @@ pub fn decision_with(i: u64, sent: Value, masked: Value) -> (Map<String, Value>,
     let work = ArgsWork {
         args: sent,
         keep: KeepArgs::Masked(masked),
+        canonical: None,
     };
     (body, work)
 }
@@ -117,6 +118,7 @@ pub fn typed_with(i: u64, sent: Value, masked: Value) -> (Body, ArgsWork) {
     let work = ArgsWork {
         args: sent,
         keep: KeepArgs::Masked(masked),
+        canonical: None,
     };
     (Body::Decision(Box::new(body)), work)
 }

@@ -155,7 +155,7 @@ pub enum ArgsKept {
         /// The arguments.
         value: Value,
         /// Their canonical bytes, when they hold no integer beyond ±2^53.
-        canonical: Option<Vec<u8>>,
+        canonical: Option<bytes::Bytes>,
     },
     /// `args_sealed`.
     Sealed(String),

@@ -19,8 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::{AuditError, InvalidRecord};
 
+use crate::json::canonical::keys_sorted;
+pub(crate) use crate::json::canonical::utf16_cmp;
 /// Largest integer magnitude allowed anywhere in a record (2^53, JavaScript's safe range).
-pub const MAX_SAFE_INTEGER: u64 = 1 << 53;
+pub use crate::json::canonical::MAX_SAFE_INTEGER;
 
 /// Hash of the record before the first one (64 zeros when hex-encoded).
 pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
@@ -232,32 +234,6 @@ fn write_value(value: &Value, out: &mut Vec<u8>, numbers: Numbers) -> Result<(),
     Ok(())
 }
 
-/// Whether the map's keys are in UTF-16 order already. serde_json's map is usually in code
-/// point order, which only differs from UTF-16 order between U+E000..U+FFFF and supplementary
-/// characters: then no sort (and no allocation) is needed.
-fn keys_sorted(map: &Map<String, Value>) -> bool {
-    // Each key is looked at once for non-ASCII bytes; where one of two neighbours is ASCII,
-    // byte order is UTF-16 order (see `utf16_cmp`).
-    let mut keys = map.keys();
-    let Some(first) = keys.next() else {
-        return true;
-    };
-    let mut prev = (first.as_bytes(), first.is_ascii());
-    for k in keys {
-        let this = (k.as_bytes(), k.is_ascii());
-        let in_order = if prev.1 || this.1 {
-            prev.0 <= this.0
-        } else {
-            utf16_cmp_non_ascii(prev.0, this.0) != Ordering::Greater
-        };
-        if !in_order {
-            return false;
-        }
-        prev = this;
-    }
-    true
-}
-
 fn write_object(
     map: &Map<String, Value>,
     out: &mut Vec<u8>,
@@ -319,27 +295,6 @@ fn write_member(
     write_string(key, out)?;
     out.push(b':');
     write_value(value, out, numbers)
-}
-
-/// Order by UTF-16 code units (RFC 8785 §3.2.3).
-pub(crate) fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() || b.is_ascii() {
-        // Where they first differ, the ASCII one has an ASCII byte, which starts a character
-        // in both (the bytes before are the same whole characters); an ASCII character is
-        // below every other in UTF-16 as in UTF-8, and a prefix sorts first in both: the
-        // bytes decide.
-        return a.as_bytes().cmp(b.as_bytes());
-    }
-    utf16_cmp_non_ascii(a.as_bytes(), b.as_bytes())
-}
-
-/// [`utf16_cmp`] of two UTF-8 strings given as bytes.
-fn utf16_cmp_non_ascii(x: &[u8], y: &[u8]) -> Ordering {
-    match (std::str::from_utf8(x), std::str::from_utf8(y)) {
-        (Ok(a), Ok(b)) => a.encode_utf16().cmp(b.encode_utf16()),
-        // not reached: both come from `&str`
-        _ => x.cmp(y),
-    }
 }
 
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) -> Result<(), AuditError> {

@@ -35,6 +35,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
@@ -88,6 +89,10 @@ pub struct ArgsWork {
     pub args: Value,
     /// What the record keeps of them.
     pub keep: KeepArgs,
+    /// `args`' canonical bytes (the audit's strict number rule) when the request path has them
+    /// already: the body forwarded to the tool, when it was written as exactly these bytes
+    /// (`json::write::write_value_canonical`). Then they are not written again.
+    pub canonical: Option<Bytes>,
 }
 
 /// What a decision record keeps of its arguments (`audit.args`).
@@ -128,12 +133,17 @@ impl ArgsWork {
     ) -> ArgsDone {
         // The exact canonical bytes; when no number in them is beyond ±2^53 they are also the
         // record's (strict and exact forms agree then), so the record reuses them.
-        let (canonical, safe) = match super::canonical::canonicalize_strict(&self.args) {
-            Ok(bytes) => (bytes, true),
-            Err(_) => (
-                super::canonical::canonicalize_exact(&self.args).unwrap_or_default(),
-                false,
-            ),
+        let (canonical, safe) = match self.canonical {
+            Some(bytes) => (bytes, true),
+            None => match super::canonical::canonicalize_strict(&self.args) {
+                Ok(bytes) => (Bytes::from(bytes), true),
+                Err(_) => (
+                    Bytes::from(
+                        super::canonical::canonicalize_exact(&self.args).unwrap_or_default(),
+                    ),
+                    false,
+                ),
+            },
         };
         let input_hmac = super::record::hmac_with(mac, &canonical);
         let kept = match self.keep {

@@ -11,15 +11,72 @@
 //! bench `args/encode_1kb` against `args/encode_serde_1kb` (`benches/args.rs`) shows the same.
 //! A differential test holds it to `serde_json::to_vec`.
 
-use serde_json::Value;
+use serde_json::{Map, Number, Value};
+
+use super::canonical::{is_plain_integer, keys_sorted};
 
 /// `value` appended to `out` as `serde_json::to_writer` would write it.
 pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+    write_checked(out, value, &mut ());
+}
+
+/// An object of these members (in this order), as serde_json writes a map.
+pub fn write_members<'a>(
+    out: &mut Vec<u8>,
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+) {
+    write_members_checked(out, members, &mut ());
+}
+
+/// [`write_value`], and whether the bytes written are also `value`'s RFC 8785 canonical form
+/// under the audit's strict number rule (what `audit::canonical::canonicalize_strict` writes):
+/// so when every object's keys are in UTF-16 order as the map holds them and every number is
+/// an integer within ±2^53 ([`is_plain_integer`]). Strings need nothing: JCS escapes as
+/// serde_json does (`audit::canonical`'s module docs), and both copy other bytes as they are.
+/// The audit record shares the bytes forwarded to the tool instead of writing the arguments
+/// again (docs/performance.md, "Thirteenth round"); a test holds this answer to the canonical
+/// writer on awkward documents.
+pub fn write_value_canonical(out: &mut Vec<u8>, value: &Value) -> bool {
+    let mut canonical = Canonical(true);
+    write_checked(out, value, &mut canonical);
+    canonical.0
+}
+
+/// What [`write_checked`] checks of what it writes: nothing (`()`, the encode for the tool),
+/// or whether it is canonical ([`Canonical`]).
+trait Check {
+    fn number(&mut self, n: &Number);
+    fn object(&mut self, map: &Map<String, Value>);
+}
+
+impl Check for () {
+    #[inline(always)]
+    fn number(&mut self, _: &Number) {}
+    #[inline(always)]
+    fn object(&mut self, _: &Map<String, Value>) {}
+}
+
+/// Whether everything written so far is canonical.
+struct Canonical(bool);
+
+impl Check for Canonical {
+    fn number(&mut self, n: &Number) {
+        self.0 &= is_plain_integer(n);
+    }
+    fn object(&mut self, map: &Map<String, Value>) {
+        self.0 = self.0 && keys_sorted(map);
+    }
+}
+
+fn write_checked(out: &mut Vec<u8>, value: &Value, check: &mut impl Check) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => write_number(out, n),
+        Value::Number(n) => {
+            check.number(n);
+            write_number(out, n)
+        }
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             out.push(b'[');
@@ -27,18 +84,21 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(out, item);
+                write_checked(out, item, check);
             }
             out.push(b']');
         }
-        Value::Object(map) => write_members(out, map.iter()),
+        Value::Object(map) => {
+            check.object(map);
+            write_members_checked(out, map.iter(), check)
+        }
     }
 }
 
-/// An object of these members (in this order), as serde_json writes a map.
-pub fn write_members<'a>(
+fn write_members_checked<'a>(
     out: &mut Vec<u8>,
     members: impl Iterator<Item = (&'a String, &'a Value)>,
+    check: &mut impl Check,
 ) {
     out.push(b'{');
     for (i, (k, v)) in members.enumerate() {
@@ -47,7 +107,7 @@ pub fn write_members<'a>(
         }
         write_str(out, k);
         out.push(b':');
-        write_value(out, v);
+        write_checked(out, v, check);
     }
     out.push(b'}');
 }

@@ -75,14 +75,16 @@ async fn call(
     let (admitted, claim) = match decode(rt, snap, rec, parts, route, &body) {
         Ok(Decoded { call, wire, claim }) => {
             let tool = call.tool;
-            let encode =
-                |args: Args<'_>, plan: Option<&ActionPlan>, redactions: &mut Vec<Value>| {
-                    if tool.dry_run {
-                        let (Args::Decided(a) | Args::AsSent(a)) = &args;
-                        proposal = Some((*a).clone());
-                    }
-                    sent.encode(tool, wire, args, plan, redactions)
-                };
+            let encode = |args: Args<'_>,
+                          plan: Option<&ActionPlan>,
+                          redactions: &mut Vec<Value>,
+                          shared: Option<&mut Option<Bytes>>| {
+                if tool.dry_run {
+                    let (Args::Decided(a) | Args::AsSent(a)) = &args;
+                    proposal = Some((*a).clone());
+                }
+                sent.encode(tool, wire, args, plan, redactions, shared)
+            };
             let admitted = super::decide_and_admit(rt, snap, rec, call, encode).await?;
             (admitted, claim)
         }
@@ -380,12 +382,13 @@ impl Sent<'_> {
         args: Args<'_>,
         plan: Option<&ActionPlan>,
         redactions: &mut Vec<Value>,
+        shared: Option<&mut Option<Bytes>>,
     ) -> Result<(Outgoing, HeaderMap), Reject> {
         let args = match args {
             Args::Decided(args) => args,
             Args::AsSent(_) => return Ok(self.as_sent()),
         };
-        let (body, content_type) = wire.args.body(tool.args_from, args);
+        let (body, content_type) = wire.args.body(tool.args_from, args, shared);
         let path = wire.args.path(&tool.path, args)?;
         let path_and_query = match wire.args.query(args) {
             Some(q) => format!("{path}?{q}"),

@@ -179,14 +179,20 @@ pub struct Admitted<T> {
 /// `encode` builds what is forwarded from the decided arguments — borrowed from the policy
 /// input before the write-ahead record takes it, so they are never copied — and the plan;
 /// what it redacts outside the arguments (headers, `_meta`) it lists in the record's
-/// redactions. In shadow mode a refusal these stages would make is recorded and the call goes
+/// redactions; given a slot (audit on), it may leave there the arguments' bytes it encoded when
+/// they are also their canonical form (`CallRecord::args_canonical`). In shadow mode a refusal these stages would make is recorded and the call goes
 /// on as the agent sent it.
 pub async fn decide_and_admit<T>(
     rt: &Runtime,
     snap: &Snapshot,
     rec: &mut CallRecord,
     mut call: Call<'_>,
-    encode: impl FnOnce(Args<'_>, Option<&ActionPlan>, &mut Vec<Value>) -> Result<T, Reject>,
+    encode: impl FnOnce(
+        Args<'_>,
+        Option<&ActionPlan>,
+        &mut Vec<Value>,
+        Option<&mut Option<bytes::Bytes>>,
+    ) -> Result<T, Reject>,
 ) -> Result<Admitted<T>, Reject> {
     let tool = call.tool;
     let as_sent = (rec.mode == Mode::Shadow).then(|| call.args.clone());
@@ -212,7 +218,10 @@ pub async fn decide_and_admit<T>(
         (None, Some(input)) => Args::Decided(&input["args"]),
         (None, None) => return Err(Reject::new(Reason::Internal, "decided call has no input")),
     };
-    let forward = encode(args, plan.as_ref(), &mut fields.redactions)?;
+    // with audit on, where the arguments' bytes for the tool are also their canonical form the
+    // encode hands them over for the audit record (`stage::args::Wire::body`)
+    let shared = fields.audit.is_some().then_some(&mut fields.args_canonical);
+    let forward = encode(args, plan.as_ref(), &mut fields.redactions, shared)?;
     let spend = admit(rt, snap, rec, Some(tool), approval).await?;
     Ok(Admitted {
         forward,

@@ -43,8 +43,16 @@ pub struct Wire {
 }
 
 impl Wire {
-    /// The body to forward and its content type, encoded from `args`.
-    pub fn body(&self, from: ArgsFrom, args: &Value) -> (Bytes, Option<&'static str>) {
+    /// The body to forward and its content type, encoded from `args`. With `shared` (audit
+    /// on), a JSON body that is the whole of `args` and whose bytes are also their canonical
+    /// form (`json::write::write_value_canonical`) is handed there too: the audit record's
+    /// `args` and `input_hmac` then use these bytes instead of writing the arguments again.
+    pub fn body(
+        &self,
+        from: ArgsFrom,
+        args: &Value,
+        shared: Option<&mut Option<Bytes>>,
+    ) -> (Bytes, Option<&'static str>) {
         if !self.had_body {
             return (Bytes::new(), None);
         }
@@ -52,14 +60,25 @@ impl Wire {
             ArgsFrom::Json => {
                 // serde_json's bytes (`json::write`), without the names from outside the body
                 let mut out = Vec::with_capacity(self.body_len + 16);
-                match args {
+                let canonical = match args {
                     Value::Object(map) if !self.outside_body.is_empty() => {
                         let members = map.iter().filter(|(k, _)| !self.outside_body.contains(*k));
                         crate::json::write::write_members(&mut out, members);
+                        false
                     }
-                    other => crate::json::write::write_value(&mut out, other),
+                    other if shared.is_some() => {
+                        crate::json::write::write_value_canonical(&mut out, other)
+                    }
+                    other => {
+                        crate::json::write::write_value(&mut out, other);
+                        false
+                    }
+                };
+                let body = Bytes::from(out);
+                if let (true, Some(slot)) = (canonical, shared) {
+                    *slot = Some(body.clone());
                 }
-                (Bytes::from(out), Some("application/json"))
+                (body, Some("application/json"))
             }
             ArgsFrom::Form => (
                 Bytes::from(encode_pairs(&current_pairs(&self.form, args))),

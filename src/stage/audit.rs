@@ -86,6 +86,9 @@ pub fn decision_body(
     let lent = phase == Phase::Forwarding;
     match line {
         Some(line) => {
+            // the policy input is read by nothing now: its copies of the shared parts go to the
+            // next call's input, as at the end of a call audit does not record
+            crate::stage::policy::give_back(body.input.take(), &body.input_known);
             if lent {
                 put_back(ctx, body);
             }
@@ -190,7 +193,11 @@ fn decision_parts(
         if args_mode != AuditArgs::None {
             input = Some(doc);
         }
-        work = Some(ArgsWork { args, keep });
+        work = Some(ArgsWork {
+            args,
+            keep,
+            canonical: ctx.args_canonical.take(),
+        });
     }
     let (decision, status, reason, reasons) = verdict(phase, ctx.outcome.as_ref());
     let p = ctx.principal.as_mut();
@@ -494,7 +501,11 @@ mod tests {
                 if args_mode != AuditArgs::None {
                     r.insert("input".into(), input);
                 }
-                work = Some(ArgsWork { args, keep });
+                work = Some(ArgsWork {
+                    args,
+                    keep,
+                    canonical: None,
+                });
             }
             r.insert("latency_us".into(), json!(latency_us));
             if work.is_none() {
@@ -1079,6 +1090,176 @@ mod tests {
             ("prebuilt outcome", 3000),
         ] {
             assert!(seen.get(k).copied().unwrap_or(0) >= min, "{k}: {seen:?}");
+        }
+    }
+
+    /// The arguments' bytes forwarded to the tool, shared with the audit record when they are
+    /// also their canonical form: the record's line (`args`, `input_hmac`, every member) is the
+    /// same byte for byte with and without them, in every `audit.args` mode, on awkward
+    /// arguments (non-ASCII keys in both orders, escapes, floats, integers beyond ±2^53,
+    /// values masked by the plan before the encode); the body is serde_json's bytes either way.
+    #[test]
+    fn shared_argument_bytes_leave_the_record_unchanged() {
+        use std::collections::HashSet;
+
+        use crate::audit::call::LineBody;
+        use crate::audit::canonical::{canonicalize_strict, RecordHead, GENESIS_HASH};
+        use crate::audit::record::keyed_mac;
+        use crate::config::raw::ArgsFrom;
+        use crate::stage::args::Wire;
+
+        let redactor = Redactor::new(&RedactConfig {
+            hmac_key: Some("k".into()),
+            ..RedactConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let key = b"deployment-key";
+        let mac = keyed_mac(key);
+        let head = RecordHead {
+            kind: "decision",
+            prev: &GENESIS_HASH,
+            seq: 7,
+            ts: "2026-12-05T21:00:00.000Z",
+        };
+        let (mut shared_lines, mut unshared) = (0, 0);
+        for (text, masked, shares) in [
+            (
+                r#"{"amount":4200,"charge":"ch_1","note":"refund"}"#,
+                false,
+                true,
+            ),
+            (
+                "{\"a\":\"tab\\tq\\\"uote\\\\ \\u0001 \\u2028 / \u{7f} \u{e9}\u{1f600}\"}",
+                false,
+                true,
+            ),
+            (
+                r#"{"\u00e9":1,"\u00fc":{"\u20ac":[1,-2,null,true]}}"#,
+                false,
+                true,
+            ),
+            ("{\"\u{e000}\":1,\"\u{1f600}\":2}", false, false),
+            (r#"{"n":1.0,"m":0.5}"#, false, false),
+            (r#"{"n":-0.0}"#, false, false),
+            (r#"{"n":1e21}"#, false, false),
+            (r#"{"n":9007199254740993}"#, false, false),
+            (r#"{"n":-9007199254740992}"#, false, true),
+            (
+                r#"{"email":"jane.doe@example.com","note":"call +44 20 7946 0958","n":3}"#,
+                false,
+                true,
+            ),
+            (
+                r#"{"email":"jane.doe@example.com","note":"call +44 20 7946 0958","n":3}"#,
+                true,
+                true,
+            ),
+            (r#"[1,"a",{"b":null}]"#, false, true),
+        ] {
+            let mut args = crate::json::parse_strict(text.as_bytes(), 32).expect(text);
+            let findings = redactor.scan_json(&args);
+            let mut redactions = Vec::new();
+            if masked {
+                // the plan rewrote the arguments before the encode (what the tool gets)
+                let found = redactor
+                    .redact_json_in_place(&mut args, &ActionPlan::mask_all())
+                    .0;
+                assert!(!found.is_empty(), "{text}");
+                redactions = redaction_entries(&redactor, &found, &findings);
+            }
+            let wire = Wire {
+                outside_body: HashSet::new(),
+                query: Vec::new(),
+                form: Vec::new(),
+                path: Vec::new(),
+                had_body: true,
+                body_len: text.len(),
+            };
+            let mut shared = None;
+            let (sent, _) = wire.body(ArgsFrom::Json, &args, Some(&mut shared));
+            assert_eq!(sent, serde_json::to_vec(&args).expect("encode"), "{text}");
+            assert_eq!(shared.is_some(), shares, "{text}");
+            if let Some(bytes) = &shared {
+                assert_eq!(
+                    Some(&bytes[..]),
+                    canonicalize_strict(&args).ok().as_deref(),
+                    "{text}"
+                );
+            }
+            // no audit: the same body, nothing checked
+            assert_eq!(wire.body(ArgsFrom::Json, &args, None).0, sent, "{text}");
+            for mode in [AuditArgs::Redacted, AuditArgs::Hashed, AuditArgs::None] {
+                let line = |canonical: Option<bytes::Bytes>| {
+                    let mut c = CallRecord::for_tests();
+                    c.decision_id = "0193a1b2-c3d4-7e5f-8a9b-000000000001".into();
+                    c.input = Some(json!({"v": 1, "args": args.clone(), "mode": "enforce"}));
+                    c.pii_findings = findings.clone();
+                    c.redactions = redactions.clone();
+                    c.args_canonical = canonical;
+                    let (mut body, work) = decision_record(&mut c, mode, &redactor, Phase::Final);
+                    body.latency_us = 5;
+                    body.args = work.map(|w| w.finish(&mac, key, None));
+                    let mut out = Vec::new();
+                    crate::audit::sink::Body::Decision(Box::new(body))
+                        .write_line(&head, true, &mut out)
+                        .expect(text);
+                    String::from_utf8(out).expect("utf-8")
+                };
+                assert_eq!(line(shared.clone()), line(None), "{text}, {mode:?}");
+                if shared.is_some() {
+                    shared_lines += 1;
+                } else {
+                    unshared += 1;
+                }
+            }
+        }
+        assert!(
+            shared_lines >= 21 && unshared >= 15,
+            "{shared_lines} {unshared}"
+        );
+    }
+
+    /// Once the decision line is written, the policy input's copies of the shared parts are
+    /// given back for the next call's input (as at the end of a call audit does not record),
+    /// ahead of forwarding and at the end alike; a record that goes typed (a number beyond
+    /// ±2^53) keeps them.
+    #[test]
+    fn the_decision_line_gives_the_shared_copies_back() {
+        use crate::audit::record::keyed_mac;
+        use crate::policy::{Known, Shared};
+        use crate::stage::policy::spares_of;
+
+        let redactor = Redactor::new(&RedactConfig {
+            hmac_key: Some("k".into()),
+            ..RedactConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (key, mac) = (b"k", keyed_mac(b"k"));
+        for (phase, usage, given) in [
+            (Phase::Forwarding, json!(3), 1),
+            (Phase::Final, json!(3), 1),
+            (Phase::Final, json!(9_007_199_254_740_993u64), 0),
+        ] {
+            let tool = Shared::new(json!({"name": "payments.refund", "risk": "low"}));
+            let principal = Shared::new(json!({"agent": "bench-agent", "claims": {}}));
+            let mut c = CallRecord::for_tests();
+            c.input = Some(json!({"v": 1, "args": {"amount": 1}, "usage": usage,
+                                  "tool": tool.value().clone(),
+                                  "principal": principal.value().clone()}));
+            c.input_known = Known {
+                principal: Some(principal.clone()),
+                tool: Some(tool.clone()),
+            };
+            let body = decision_body(&mut c, AuditArgs::Redacted, &redactor, phase, |w| {
+                w.finish(&mac, key, None)
+            });
+            assert_eq!(
+                matches!(body, crate::audit::sink::Body::Prebuilt(_)),
+                given == 1
+            );
+            assert_eq!(spares_of(&tool), given, "{phase:?}");
+            assert_eq!(spares_of(&principal), given, "{phase:?}");
+            assert!(c.input.is_none(), "the record's input stays taken");
         }
     }
 }

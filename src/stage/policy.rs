@@ -167,8 +167,9 @@ fn copy_of(part: &Arc<Shared>) -> Value {
     spare.unwrap_or_else(|| part.value().clone())
 }
 
-/// A call's policy input at the end of the call (nothing else will read it): its copies of
-/// `input.principal` and `input.tool` are kept for the next call's document ([`copy_of`]).
+/// A call's policy input once nothing else will read it (the end of the call, or the audit's
+/// decision line written: `stage::audit::decision_body`): its copies of `input.principal` and
+/// `input.tool` are kept for the next call's document ([`copy_of`]).
 /// They are what [`Known`]'s contract says they are — copies of the shared parts, unchanged
 /// since (the memo and the audit record rely on the same contract) — and are held with the
 /// part itself, so an address is never taken for another part's. Bounded: at most [`SPARES`];
@@ -189,6 +190,15 @@ pub fn give_back(input: Option<Value>, known: &Known) {
             spares.push((part.clone(), copy));
         });
     }
+}
+
+/// How many spare copies of `part` this thread holds ([`give_back`]).
+#[cfg(test)]
+pub(crate) fn spares_of(part: &Arc<Shared>) -> usize {
+    SPARE.with(|cell| {
+        let spares = cell.borrow();
+        spares.iter().filter(|(p, _)| Arc::ptr_eq(p, part)).count()
+    })
 }
 
 /// Every field compared (destructured: a new field fails to compile until it is added here).

@@ -104,6 +104,10 @@ pub struct CallRecordFields {
     /// The policy's plan rewrote the arguments in `input` exactly as the audit's mask-all
     /// would have (every finding's action the same): the audit keeps them as they are.
     pub args_masked_for_audit: bool,
+    /// The arguments' bytes as forwarded to the tool, set by the front end only when they are
+    /// also their canonical form (`json::write::write_value_canonical`) and audit is on: the
+    /// audit record's `args` and `input_hmac` use them instead of writing the arguments again.
+    pub args_canonical: Option<bytes::Bytes>,
     pub cost_usd: f64,
     pub audit: Option<AuditHook>,
     /// The decision record was written ahead of forwarding; the guard writes the outcome.
@@ -160,6 +164,7 @@ impl CallRecord {
             redactions: Vec::new(),
             pii_findings: Vec::new(),
             args_masked_for_audit: false,
+            args_canonical: None,
             cost_usd: 0.0,
             audit,
             written_ahead: false,
@@ -204,6 +209,7 @@ impl CallRecord {
             redactions: Vec::new(),
             pii_findings: Vec::new(),
             args_masked_for_audit: false,
+            args_canonical: None,
             cost_usd: 0.0,
             audit: None,
             written_ahead: false,

@@ -94,6 +94,7 @@ fn decision(i: u64) -> (Map<String, Value>, ArgsWork) {
         ArgsWork {
             args: args(i),
             keep,
+            canonical: None,
         },
     )
 }

@@ -95,6 +95,10 @@ pub(super) fn send_all(acks: impl Iterator<Item = (Ack, Result<u64, SinkError>)>
     }
 }
 
+/// The writer has stopped: a message pushed was not taken ([`Shared::push`]).
+#[derive(Debug)]
+pub(super) struct Stopped;
+
 pub(super) struct Pending {
     pub msgs: Vec<Msg>,
     /// Every handle is gone: write what is left and close.
@@ -146,13 +150,14 @@ impl Shared {
         }
     }
 
-    /// Add a record (or `Close`) for the writer; `false` (and the message back) once the
-    /// writer has stopped.
-    pub(super) fn push(&self, msg: Msg) -> Result<(), Msg> {
+    /// Add a record (or `Close`) for the writer; [`Stopped`] (the message dropped) once the
+    /// writer has stopped. (Not the message back: no caller used it, and a record's message is
+    /// larger than an error should be.)
+    pub(super) fn push(&self, msg: Msg) -> Result<(), Stopped> {
         let waiting = {
             let mut g = self.lock();
             if g.closed {
-                return Err(msg);
+                return Err(Stopped);
             }
             g.msgs.push(msg);
             g.msgs.len()

@@ -364,7 +364,10 @@ async fn decide_message(
         .map_err(|e| Reject::new(Reason::InvalidGrpcMessage, e))?;
     drop(payload);
     let call = head.call(rt, snap, target, args, index);
-    let encode = |args: Args<'_>, _plan: Option<&ActionPlan>, redactions: &mut Vec<Value>| {
+    let encode = |args: Args<'_>,
+                  _plan: Option<&ActionPlan>,
+                  redactions: &mut Vec<Value>,
+                  _: Option<&mut Option<Bytes>>| {
         match args {
             // redaction changed the arguments: the tool gets them, never the original bytes
             Args::Decided(a) if !redactions.is_empty() => wire_fmt::from_json(&input, a)

@@ -594,7 +594,10 @@ impl Exchange {
             view: View::Mcp(extra),
             approval,
         };
-        let encode = |args: Args<'_>, plan: Option<&ActionPlan>, _: &mut Vec<Value>| {
+        let encode = |args: Args<'_>,
+                      plan: Option<&ActionPlan>,
+                      _: &mut Vec<Value>,
+                      _: Option<&mut Option<bytes::Bytes>>| {
             let (Args::Decided(args) | Args::AsSent(args)) = args;
             encode(args, plan)
         };
