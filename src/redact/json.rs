@@ -745,6 +745,9 @@ fn birth_columns(items: &[Value]) -> u128 {
 pub(crate) fn birth_cell_class(birth_cols: u128, j: usize, key: KeyClass) -> KeyClass {
     if j >= 64 {
         key
+    } else if birth_cols >> j & 1 == 1 && birth_cols >> (64 + j) & 1 == 1 {
+        // Both bits: an identifier's column (`header_cell_bits`).
+        KeyClass::Ident
     } else if birth_cols >> j & 1 == 1 {
         KeyClass::Whole(Entity::DateOfBirth)
     } else if birth_cols >> (64 + j) & 1 == 1 {
