@@ -203,6 +203,11 @@ impl Detector {
                 {
                     return reject;
                 }
+                // A number filling a string under an identifier's key (`"speakerId":
+                // "6155428445104824"`, `"id": "4955082775064672222"`) is that identifier.
+                if ctx.ident_key && s == 0 && e == hay.len() {
+                    return reject;
+                }
                 check_card(hay, s, e, ctx.card_key || fop)
             }
             Kind::Ssn => {
@@ -235,7 +240,21 @@ impl Detector {
                 // A dotted number under an identifier's key (`"BUILD": "9.3.6.68"`) is that
                 // identifier.
                 let ident_value = ctx.ident_key && s == 0;
+                // Four groups of two digits (`27.10.99.76`) is how French (and Belgian)
+                // phones are written with dots: after a phone's context (`Telefon:`, `mon
+                // numéro`, `M:`, a mailbox beside it) it is one, not an address (eighteenth
+                // round). The phone rule then takes it.
+                let dotted_phone = text.len() == 11
+                    && text.iter().enumerate().all(|(i, b)| {
+                        if i % 3 == 2 {
+                            *b == b'.'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    })
+                    && (phone_context_before(hay, s) || email_beside(hay, s, e));
                 if ua_version
+                    || dotted_phone
                     || text == b"0.0.0.0"
                     || ident_value
                     || version_after(hay, e)

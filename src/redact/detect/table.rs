@@ -94,7 +94,8 @@ pub(crate) fn birth_date_header(cell: &str) -> bool {
 
 /// A JSON sheet's header cell `j` as column bits (`json::birth_columns`): `1 << j` for a
 /// birth-date column (`birth_date_header`), `1 << (64 + j)` for a phone column
-/// (`phone_header`), 0 for any other (and from the 65th column on).
+/// (`phone_header`), both for an identifier's column (`ident_header`: `order`, `Ref`,
+/// eighteenth round), 0 for any other (and from the 65th column on).
 pub(crate) fn header_cell_bits(cell: &str, j: usize) -> u128 {
     if j >= 64 {
         0
@@ -102,6 +103,8 @@ pub(crate) fn header_cell_bits(cell: &str, j: usize) -> u128 {
         1 << j
     } else if phone_header(cell) {
         1 << (64 + j)
+    } else if ident_header(cell) {
+        1 << j | 1 << (64 + j)
     } else {
         0
     }
@@ -210,11 +213,102 @@ pub(super) fn text_table_birth_values(
     date_re: &Regex,
     found: &mut dyn FnMut(usize, usize),
 ) {
-    column_cells(hay, p, &birth_date_header, &mut |start, end| {
+    let mut date = |start, end| {
         if whole_date(hay, start, end, date_re) {
             found(start, end);
         }
-    });
+    };
+    column_cells(hay, p, &birth_date_header, &mut date);
+    flat_column_cells(
+        hay,
+        p,
+        &birth_date_header,
+        &|start, end| whole_date(hay, start, end, date_re),
+        &mut date,
+    );
+}
+
+/// The cells of a `|` table's column whose rows were flattened onto the header's line with
+/// the cell delimiter itself (`Membership roll | Nr | Name | Geb./DOB | Tel | 6179 | Steven
+/// Banks | 06/11/2007 | …`, a `cqlsh` result ` id | dob | email | ----+----- | 7b5b… |
+/// 1945-01-19 | …`; eighteenth round): no line break is left, the rows are counted in cells.
+/// The header is a run of short cells without a digit from the trigger's cell's left (three
+/// or more; a rule after it is passed over) — as long as puts a cell `fits` takes (a date)
+/// under the trigger's column in the first row — the rows are the cells after it, `N` to a
+/// row for a header of `N`, up to an empty cell (the table's end). A line holding only the
+/// header has no such cells: its rows are `column_cells`'.
+fn flat_column_cells(
+    hay: &[u8],
+    p: usize,
+    is_header: &dyn Fn(&str) -> bool,
+    fits: &dyn Fn(usize, usize) -> bool,
+    cell: &mut dyn FnMut(usize, usize),
+) {
+    let ls = memchr::memrchr(b'\n', &hay[p.saturating_sub(4096)..p])
+        .map_or(p.saturating_sub(4096), |i| p.saturating_sub(4096) + i + 1);
+    let le = memchr::memchr(b'\n', &hay[p..hay.len().min(p + 65536)])
+        .map_or(hay.len().min(p + 65536), |i| p + i);
+    let line = &hay[ls..le];
+    if memchr::memchr(b'|', line).is_none() {
+        return;
+    }
+    let trim = |b: &u8| matches!(b, b' ' | b'"' | b'\'' | b'`' | b'*' | b'\r');
+    let row: Vec<(usize, usize)> = cells(line, b'|')
+        .map(|(a, b)| {
+            let lead = line[a..b].iter().take_while(|b| trim(b)).count();
+            (a + lead, a + lead + trim_by(&line[a + lead..b], trim).len())
+        })
+        .collect();
+    let Some(t) = row
+        .iter()
+        .position(|&(a, b)| ls + a <= p && p < ls + b.max(a + 1))
+    else {
+        return;
+    };
+    let rule = |c: &[u8]| {
+        !c.is_empty()
+            && c.iter()
+                .all(|b| matches!(b, b'-' | b'+' | b'=' | b':' | b' '))
+    };
+    // A column's name: short, no digit, three words at most, no title's dash or colon
+    // (`Liste des adhérents — Nancy | Nr | …`: the title is no column).
+    let head = |i: usize| {
+        let c = &line[row[i].0..row[i].1];
+        !c.is_empty()
+            && c.len() <= 32
+            && !c.iter().any(|&b| b.is_ascii_digit() || b == b':')
+            && c.iter().filter(|&&b| b == b' ').count() <= 2
+            && memchr::memmem::find(c, "\u{2014}".as_bytes()).is_none()
+            && memchr::memmem::find(c, "\u{2013}".as_bytes()).is_none()
+            && !rule(c)
+    };
+    if !head(t) || !std::str::from_utf8(&line[row[t].0..row[t].1]).is_ok_and(is_header) {
+        return;
+    }
+    let h0 = (0..t).rev().take_while(|&i| head(i)).last().unwrap_or(t);
+    let h1 = (t..row.len())
+        .take_while(|&i| head(i))
+        .last()
+        .map_or(t, |i| i + 1);
+    // The header may run on into a first row of words (`Name | DOB | Hired | Ann | 1980-…`):
+    // its length is the shortest (three or more, past the column) whose first row has a
+    // cell the column takes (`fits`) under the column's name.
+    let c = t - h0;
+    let rule_at = |i: usize| i < row.len() && rule(&line[row[i].0..row[i].1]);
+    let Some((n, k)) = (c.max(2) + 1..=h1 - h0)
+        .map(|n| (n, h0 + n + usize::from(rule_at(h0 + n))))
+        .find(|&(n, k)| row.len() >= k + n && fits(ls + row[k + c].0, ls + row[k + c].1))
+    else {
+        return;
+    };
+    for (j, &(a, b)) in row[k..].iter().enumerate() {
+        if a == b {
+            return;
+        }
+        if j % n == c {
+            cell(ls + a, ls + b);
+        }
+    }
 }
 
 /// Birth dates in a table aligned with blanks (a data frame's print, `column -t`, a fixed-
@@ -743,20 +837,57 @@ pub(super) fn in_phone_column(hay: &[u8], s: usize) -> bool {
 /// Whether the number at `s` starts a row of a delimited text table (`|`, `;`, tab or `,` in its
 /// line and in the line above) whose first cell above names no phone (`MLS_ID|…|AGENT_PHONE|…`
 /// then `308831858|P|…`): a phone word on the line above is another column's, or another
-/// row's, not this number's context.
+/// row's, not this number's context. Lines end at a line break, or at a log's flattened
+/// ` | `, ` / `, ` ⏎ `, ` ↵ ` or ` ¶ ` (eighteenth round: `…,Cell Phone,Barcode # |
+/// 8256388227,2026-11-25,…`, `LISTING_ID|…|AGENT_PHONE|LOCKBOX | 670147502|S|…`), the same
+/// one above and after the row.
 // Out of line: looked at only when a phone word was the evidence.
 #[inline(never)]
 pub(super) fn starts_non_phone_row(hay: &[u8], s: usize) -> bool {
-    if s == 0 || hay[s - 1] != b'\n' {
+    if s == 0 {
         return false;
     }
-    let row = &hay[s..];
+    let flat: [&[u8]; 5] = [
+        b" | ",
+        b" / ",
+        " \u{23ce} ".as_bytes(),
+        " \u{21b5} ".as_bytes(),
+        " \u{b6} ".as_bytes(),
+    ];
+    let sep: &[u8] = if hay[s - 1] == b'\n' {
+        b"\n"
+    } else {
+        match flat.into_iter().find(|f| hay[..s].ends_with(f)) {
+            Some(f) => f,
+            None => return false,
+        }
+    };
+    // (A line break's row and line above are read whole, a flattened one's 4 KB at most.)
+    let nl = sep == b"\n";
+    let row = &hay[s..if nl {
+        hay.len()
+    } else {
+        hay.len().min(s + 4096)
+    }];
     let row = &row[..memchr::memchr(b'\n', row).unwrap_or(row.len())];
-    let mut above_end = s - 1;
-    if above_end > 0 && hay[above_end - 1] == b'\r' {
+    let row = &row[..memchr::memmem::find(row, sep).unwrap_or(row.len())];
+    let mut above_end = s - sep.len();
+    if nl && above_end > 0 && hay[above_end - 1] == b'\r' {
         above_end -= 1;
     }
-    let above_start = memchr::memrchr(b'\n', &hay[..above_end]).map_or(0, |i| i + 1);
+    let from = if nl {
+        0
+    } else {
+        above_end.saturating_sub(4096)
+    };
+    let above_start = [
+        memchr::memrchr(b'\n', &hay[from..above_end]).map(|i| from + i + 1),
+        memchr::memmem::rfind(&hay[from..above_end], sep).map(|i| from + i + sep.len()),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(from);
     let above = &hay[above_start..above_end];
     // A comma-separated table too (`Order #,Order Date,…,Cell Phone,…` then
     // `3671763924,2026-11-09,…`), where prose has commas as well: three or more, as many in
@@ -857,40 +988,42 @@ fn blank_column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
     Some(cells[cells.len().checked_sub(right)?])
 }
 
-/// Whether the cell at `s` is in a text table's identifier column: its header names no phone
-/// (`phone_header`) and a word of it is an identifier label (`identifier_word`: `order`,
-/// `customer_no`, `Barcode #`, `last_order`) or its last word is `id`/`no`/`nr`
-/// (`LISTING_ID`). A number in such a column is that identifier, not a phone, as after the
-/// same label in prose (`identifier_label_before`).
+/// Whether a header cell names an identifier's column: it names no phone (`phone_header`) and
+/// a word of it is an identifier label (`identifier_word`: `order`, `customer_no`, `Barcode
+/// #`, `last_order`) or its last word is `id`/`uid`/`no`/`nr` (`LISTING_ID`, `Backer UID`).
+/// A number in such a column is that identifier, not a phone, as after the same label in
+/// prose (`identifier_label_before`).
+fn ident_header(h: &str) -> bool {
+    let words = || {
+        h.as_bytes()
+            .split(|b| !b.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+    };
+    let label = words().any(|w| {
+        let mut lower = [0u8; 32];
+        w.len() <= lower.len() && {
+            let l = &mut lower[..w.len()];
+            l.copy_from_slice(w);
+            l.make_ascii_lowercase();
+            super::numbers::identifier_word(l)
+        }
+    });
+    let id_last = words().next_back().is_some_and(|w| {
+        [&b"id"[..], b"ids", b"uid", b"no", b"nr"]
+            .iter()
+            .any(|k| w.eq_ignore_ascii_case(k))
+    });
+    h.len() <= 32 && (label || id_last) && !phone_header(h)
+}
+
+/// Whether the cell at `s` is in a text table's identifier column (`ident_header`).
 // Out of line: looked at only for a number that would otherwise be a phone.
 #[inline(never)]
 pub(super) fn in_ident_column(hay: &[u8], s: usize) -> bool {
-    let ident = |h: &str| {
-        let words = || {
-            h.as_bytes()
-                .split(|b| !b.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-        };
-        let label = words().any(|w| {
-            let mut lower = [0u8; 32];
-            w.len() <= lower.len() && {
-                let l = &mut lower[..w.len()];
-                l.copy_from_slice(w);
-                l.make_ascii_lowercase();
-                super::numbers::identifier_word(l)
-            }
-        });
-        let id_last = words().next_back().is_some_and(|w| {
-            [&b"id"[..], b"ids", b"no", b"nr"]
-                .iter()
-                .any(|k| w.eq_ignore_ascii_case(k))
-        });
-        h.len() <= 32 && (label || id_last) && !phone_header(h)
-    };
     column_header(hay, s)
         .or_else(|| blank_column_header(hay, s))
         .and_then(|h| std::str::from_utf8(h).ok())
-        .is_some_and(ident)
+        .is_some_and(ident_header)
 }
 
 /// Whether the cell at `s` is in a text table's SSN column: a word of its header is `ssn`

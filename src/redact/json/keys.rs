@@ -203,7 +203,12 @@ fn identifier_key(norm: &str, ident: bool) -> Option<KeyClass> {
         return None;
     }
     let prev = || head.rsplit('_').next().filter(|p| !p.is_empty());
-    (crate::redact::detect::identifier_word(last.as_bytes())
+    // A record's own id, or a thing's (`id`, `speakerId`, `callId`: eighteenth round): a
+    // number filling it is that id, whatever its digits fit (a Luhn-valid 16-digit speaker
+    // id is no card).
+    let own_id = matches!(last, "id" | "ids");
+    (own_id
+        || crate::redact::detect::identifier_word(last.as_bytes())
         || (number_word
             && prev().is_some_and(|p| crate::redact::detect::identifier_word(p.as_bytes()))))
     .then_some(KeyClass::Ident)
