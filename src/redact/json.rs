@@ -11,8 +11,9 @@ mod keys;
 pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
-    body_may_hold_pair_value, member_class, pair_class, pair_name, pair_role, FnvBuild, KeyClass,
-    KeyRules, PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
+    body_may_hold_pair_value, member_class, pair_class, pair_name, pair_name_worth_reading,
+    pair_role, pair_type_key, pair_type_names_secret, FnvBuild, KeyClass, KeyRules, PairRole,
+    NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
 };
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
@@ -374,7 +375,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let mut acc = None;
         for (k, v) in map {
             if let (PairRole::Name, Value::String(name)) = (pair_role(k), v) {
-                acc = pair_class(acc, self.key_info(pair_name(name)).0);
+                if pair_name_worth_reading(k, name) {
+                    acc = pair_class(acc, self.key_info(pair_name(name)).0);
+                }
             }
         }
         acc

@@ -15,8 +15,8 @@
 use super::action::ActionPlan;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::json::{
-    birth_cell_class, escape_token, labels, pair_class, pair_name, pair_role, KeyClass, Leaf,
-    PairRole, Walk,
+    birth_cell_class, escape_token, labels, pair_class, pair_name, pair_role, pair_type_key,
+    pair_type_names_secret, KeyClass, Leaf, PairRole, Walk,
 };
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -180,7 +180,8 @@ impl<'v> Pass<'_, '_, 'v> {
         // value costs nothing), the secret class the names read give its value, and whether
         // a value member came already (a secret name after it: the `Value` walk, which sees
         // the whole object first, does it).
-        let mut names: [usize; 2] = [0; 2];
+        // (Each with whether its key is `type`: `json::keys::pair_name_worth_reading`.)
+        let mut names: [(usize, bool); 2] = [(0, false); 2];
         let mut pending = 0usize;
         let mut pair: Option<KeyClass> = None;
         let mut value_seen = false;
@@ -204,8 +205,8 @@ impl<'v> Pass<'_, '_, 'v> {
             }
             let role = pair_role(&key);
             if role == PairRole::Value {
-                for &at in &names[..pending] {
-                    pair = self.pair_name_class(pair, at)?;
+                for &(at, type_key) in &names[..pending] {
+                    pair = self.pair_name_class(pair, at, type_key)?;
                 }
                 pending = 0;
                 value_seen = true;
@@ -249,17 +250,18 @@ impl<'v> Pass<'_, '_, 'v> {
                 birth = true;
             }
             if role == PairRole::Name && self.raw[at] == b'"' {
+                let type_key = pair_type_key(&key);
                 if value_seen {
                     let before = pair;
-                    pair = self.pair_name_class(pair, at)?;
+                    pair = self.pair_name_class(pair, at, type_key)?;
                     if pair != before {
                         return Err(GiveUp);
                     }
                 } else if pending < names.len() {
-                    names[pending] = at;
+                    names[pending] = (at, type_key);
                     pending += 1;
                 } else {
-                    pair = self.pair_name_class(pair, at)?;
+                    pair = self.pair_name_class(pair, at, type_key)?;
                 }
             }
             more = self.next(b'}')?;
@@ -292,8 +294,18 @@ impl<'v> Pass<'_, '_, 'v> {
 
     /// `pair` after the name member whose string value starts at `raw[at]` (its `"`; a
     /// string the pass has read already) (`json::keys::pair_class`).
-    fn pair_name_class(&mut self, pair: Option<KeyClass>, at: usize) -> Step<Option<KeyClass>> {
+    /// A `type` name (`type_key`) without a secret's letters is not read
+    /// (`json::keys::pair_name_worth_reading`).
+    fn pair_name_class(
+        &mut self,
+        pair: Option<KeyClass>,
+        at: usize,
+        type_key: bool,
+    ) -> Step<Option<KeyClass>> {
         let name = self.string_at(at)?;
+        if type_key && !pair_type_names_secret(&name) {
+            return Ok(pair);
+        }
         let class = match name {
             Cow::Borrowed(n) => self.walk.key_info(pair_name(n)).0,
             Cow::Owned(ref n) => self.walk.key_info_uncached(pair_name(n)).0,

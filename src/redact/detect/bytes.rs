@@ -77,7 +77,27 @@ pub(super) fn key_value_start(hay: &[u8], q: usize) -> Option<usize> {
     }
     if j > 0 && matches!(hay[j - 1], b'"' | b'\'') {
         j -= 1;
+    } else if j > 0 && hay[j - 1] == b']' {
+        return array_key_start(hay, j - 1, q);
     }
+    key_value_tail(hay, j, q)
+}
+
+/// `key_value_start` for an array's key (`env[DB_PASSWORD] = …`, `$settings['hash_salt'] =
+/// …`: php-fpm's and PHP's forms; eighteenth round), its `]` ending at `j`: out of line, the
+/// common `:`/`=` never reach it.
+#[cold]
+#[inline(never)]
+fn array_key_start(hay: &[u8], mut j: usize, q: usize) -> Option<usize> {
+    if j > 0 && matches!(hay[j - 1], b'"' | b'\'') {
+        j -= 1;
+    }
+    key_value_tail(hay, j, q)
+}
+
+/// `key_value_start` from the keyword's end `j` (blanks and a quote skipped).
+#[inline(always)]
+fn key_value_tail(hay: &[u8], j: usize, q: usize) -> Option<usize> {
     // Every keyword ends in one of these (`| 0x20` lower-cases letters and makes no letter
     // of anything else): most `:`/`=` (JSON members, times, URLs) are rejected here, with
     // the three bytes compared as one word.
@@ -235,10 +255,14 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         return Some(j - 4);
     }
     // Up to five words back (letters, apostrophes, non-ASCII), blanks between, within 48
-    // bytes: `check_prose_password` skips the same words to the connector.
+    // bytes: `check_prose_password` skips the same words to the connector. A credential
+    // pair's user word that far back ("EDC login for the coordinator: …", "Login fürs
+    // Portal: …"; `check_pair` skips the same words) is the start when no password word is;
+    // right before the `:` it is `pair_word_before`'s to judge (`/user:CORP\bob` is none).
     let stop = j.saturating_sub(48);
     let mut k = j;
-    for _ in 0..6 {
+    let mut pair = None;
+    for n in 0..6 {
         let we = k;
         while k > stop
             && (hay[k - 1].is_ascii_alphabetic() || hay[k - 1] == b'\'' || hay[k - 1] >= 0x80)
@@ -247,7 +271,7 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         }
         // A word, whole (not cut by the window).
         if k == we || (k == stop && k > 0 && hay[k - 1].is_ascii_alphabetic()) {
-            return None;
+            return pair;
         }
         let word = &hay[k..we];
         if word.eq_ignore_ascii_case(b"mdp") {
@@ -256,15 +280,22 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
         if word.eq_ignore_ascii_case(b"contrasena") {
             return Some(k + 4);
         }
+        if pair.is_none()
+            && n > 0
+            && (4..=14).contains(&word.len())
+            && PAIR_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+        {
+            pair = Some(k);
+        }
         let ws = k;
         while k > stop && matches!(hay[k - 1], b' ' | b'\t') {
             k -= 1;
         }
         if k == ws {
-            return None;
+            return pair;
         }
     }
-    None
+    pair
 }
 
 /// `Schlüssel` ending at `j` after a network word (`WLAN-Schlüssel`, `WPA Schlüssel`), or

@@ -155,6 +155,7 @@ impl Detector {
             Kind::SecretWord => match secret_word_at(hay, s) {
                 Some((ks, ke)) if hay[ks] | 0x20 == b'i' => sql_identified_by(hay, ke),
                 Some((_, ke)) if hay[..ke].ends_with(b"with") => login_with(hay, ke),
+                Some((ks, ke)) if hay[..ke].ends_with(b"it to") => set_it_to(hay, ks, ke),
                 Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"pass") => {
                     xml_password(hay, ks, ke).unwrap_or(reject)
                 }
@@ -400,15 +401,26 @@ impl Detector {
         {
             return Outcome::Reject;
         }
-        let key = text[..sep].to_ascii_lowercase();
+        // An array's key (`env[DB_PASSWORD] = …`): the `]` is no part of the name.
+        let key: Vec<u8> = text[..sep]
+            .iter()
+            .filter(|&&b| b != b']')
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        // PHP's and Ruby's `=>` (`'private_key' => '…'`, Magento's `crypt key => …`): the
+        // `>` is the separator's; a Laravel validation rule (`'password' =>
+        // 'required|min:8'`) is no value.
+        let arrow = text[sep] == b'=' && text.get(sep + 1) == Some(&b'>');
         // `token` ending a name of no secret (`ClientRequestToken`, `next_token`): the
         // JSON keys' `NOT_SECRET_SUFFIXES`.
         if key.starts_with(b"token") && not_secret_token_name(hay, s) {
             return Outcome::Reject;
         }
         // Make's and Go's `:=` (`HF_TOKEN := hf_…`): the `=` is the separator's.
-        let mut vs =
-            s + sep + 1 + usize::from(text[sep] == b':' && text.get(sep + 1) == Some(&b'='));
+        let mut vs = s
+            + sep
+            + 1
+            + usize::from(text[sep] == b':' && text.get(sep + 1) == Some(&b'=') || arrow);
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
         }
@@ -441,7 +453,7 @@ impl Detector {
             None => (vs, e, key),
         };
         let value = &hay[vs..e];
-        if value.is_empty() || starts_with_known_secret(value) {
+        if value.is_empty() || starts_with_known_secret(value) || arrow && value.contains(&b'|') {
             return Outcome::Reject;
         }
         // A card security code: three or four digits (`CVC: 403`, `cvv2=0712`), a
@@ -472,7 +484,10 @@ impl Detector {
             // `New value: …` after "Password for the [elastic] user successfully reset."
             b"password".to_vec()
         } else if key == b"value" {
-            match attribute_name_before(hay, s).or_else(|| yaml_pair_name_before(hay, s)) {
+            match attribute_name_before(hay, s)
+                .or_else(|| yaml_pair_name_before(hay, s))
+                .or_else(|| xml_pair_name_before(hay, s))
+            {
                 Some(name) => name,
                 None => return Outcome::Reject,
             }
@@ -1120,13 +1135,29 @@ fn redis_auth(hay: &[u8], e: usize) -> Outcome {
 /// "login with Google", "log in with your e-mail", "sign in with SSO" hold none.
 /// (Sixteenth round, part B.)
 fn login_with(hay: &[u8], e: usize) -> Outcome {
+    token_password_after(hay, e, |v| bare_password(v) || strong_password(v))
+}
+
+/// The token after the blanks at `e` as a PASSWORD when `accept` takes it.
+fn token_password_after(hay: &[u8], e: usize, accept: fn(&[u8]) -> bool) -> Outcome {
     let limit = (e + 80).min(hay.len());
     let i = e + hay[e..limit].iter().take_while(|&&b| b == b' ').count();
     match value_at(hay, i, limit) {
-        Some((vs, ve)) if bare_password(&hay[vs..ve]) || strong_password(&hay[vs..ve]) => {
-            Outcome::Hit(Hit::new(Entity::Password, vs, ve))
-        }
+        Some((vs, ve)) if accept(&hay[vs..ve]) => Outcome::Hit(Hit::new(Entity::Password, vs, ve)),
         _ => Outcome::Reject,
+    }
+}
+
+/// The password after `reset it to` or `set it to` ending at `e` ("root pw was rotated; I
+/// reset it to KQVLe(MCVRU%", "I've set it to Zeppelin132$", a help desk's note): the next
+/// token when it reads as a password with no keyword, as after `login with` (`login_with`);
+/// after `set` (a setting's verb too: "set it to 2048MB", "set it to DEBUG") only with
+/// three character classes and 8 bytes (`strong_password`). (Eighteenth round.)
+fn set_it_to(hay: &[u8], s: usize, e: usize) -> Outcome {
+    if hay[s] | 0x20 == b'r' {
+        login_with(hay, e)
+    } else {
+        token_password_after(hay, e, strong_password)
     }
 }
 
@@ -1134,6 +1165,7 @@ fn login_with(hay: &[u8], e: usize) -> Outcome {
 /// `p`, as (start, end): a word of its own (not `mytoken`), a blank after it; or Cisco
 /// IOS's `key` before an encryption type (`key 0 …`), `community` after `snmp-server `,
 /// SQL's `IDENTIFIED` (from `dentified `), `log in with` and its kin (from `in with `),
+/// `reset it to` and `set it to` (from `t it to `),
 /// `AUTH` at `redis-cli`'s prompt (from `> AUTH `), Redis's `requirepass`, an XML element
 /// named `pass` (`<Pass …>`, OFX's `<USERPASS>`).
 pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
@@ -1171,6 +1203,14 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // `log in with`, `login with`, `sign in with` (`login_with`).
     if hay[p..].starts_with(b"in with ") {
         let s = [b"log ".as_slice(), b"log", b"sign "]
+            .iter()
+            .find(|w| p >= w.len() && hay[p - w.len()..p].eq_ignore_ascii_case(w))
+            .map(|w| p - w.len())?;
+        return boundary(s).then_some((s, p + 7));
+    }
+    // `reset it to`, `set it to` (`set_it_to`).
+    if hay[p..].starts_with(b"t it to ") {
+        let s = [b"rese".as_slice(), b"se"]
             .iter()
             .find(|w| p >= w.len() && hay[p - w.len()..p].eq_ignore_ascii_case(w))
             .map(|w| p - w.len())?;
@@ -1394,7 +1434,8 @@ fn attribute_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
 
 /// The secret named by the member before a JSON `"value"` member at `s` (a Postman
 /// environment's or a CI variables API's `{"key":"DB_PASSWORD","value":"…"}`, `{"name":
-/// "API_TOKEN","value":"…"}`): `"key"` or `"name"`, then a string naming a secret
+/// "API_TOKEN","value":"…"}`, Keycloak's `{"type":"password","value":"…"}`): `"key"`,
+/// `"name"` or `"type"`, then a string naming a secret
 /// (`attribute_name_before`'s words), right before `"value"`. A name ending in `pass` or
 /// `pwd` (`SMTP_PASS`, `RABBITMQ_DEFAULT_PASS`) names a password.
 fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
@@ -1417,10 +1458,44 @@ fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
     let w = &w[..blanks(w)];
     let w = w.strip_suffix(b":")?;
     let w = &w[..blanks(w)];
-    if !(w.ends_with(b"\"key\"") || w.ends_with(b"\"name\"")) {
+    if !(w.ends_with(b"\"key\"") || w.ends_with(b"\"name\"") || w.ends_with(b"\"type\"")) {
         return None;
     }
     secret_pair_name(raw)
+}
+
+/// The secret named by an XML `<name>` element right before a `<value>` element at `s` (the
+/// `value` after `<`), blanks or a line flattened to ` | ` / ` / ` between them: a Hadoop,
+/// Hive or HBase `<property>` (`<name>javax.jdo.option.ConnectionPassword</name>` then
+/// `<value>…</value>`), the XML form of `json_pair_name_before`'s pair; the name is judged
+/// as that one's is (`secret_pair_name`). (Eighteenth round.)
+fn xml_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
+    let win = &hay[s.saturating_sub(160)..s.checked_sub(1)?];
+    if hay[s - 1] != b'<' {
+        return None;
+    }
+    let blanks = |w: &[u8]| {
+        w.len()
+            - w.iter()
+                .rev()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count()
+    };
+    let w = &win[..blanks(win)];
+    let w = match w.strip_suffix(b"|").or_else(|| w.strip_suffix(b"/")) {
+        Some(r) => &r[..blanks(r)],
+        None => w,
+    };
+    let close = w.len().checked_sub(7)?;
+    if !w[close..].eq_ignore_ascii_case(b"</name>") {
+        return None;
+    }
+    let w = &w[..close];
+    let open = w.iter().rposition(|&b| b == b'>')?;
+    if open < 5 || !w[open - 5..open].eq_ignore_ascii_case(b"<name") {
+        return None;
+    }
+    secret_pair_name(&w[open + 1..])
 }
 
 /// The secret named by a YAML list item's `name:` on the line right before a `value:` key
@@ -1487,6 +1562,9 @@ fn secret_pair_name(raw: &[u8]) -> Option<Vec<u8>> {
         b"encryptionkey",
         b"hmackey",
         b"masterkey",
+        // An Azure storage account's key (Hadoop's `fs.azure.account.key.ACCOUNT.blob.core.
+        // windows.net`, a connection string's `AccountKey`).
+        b"accountkey",
     ]
     .iter()
     .any(|w| memchr::memmem::find(&name, w).is_some())
@@ -1918,6 +1996,14 @@ pub(super) fn password_after_email(hay: &[u8], e: usize) -> Option<Hit> {
         return None;
     }
     let vs = e + 3;
+    let ve = token_ending_line(hay, vs)?;
+    let v = &hay[vs..ve];
+    (bare_password(v) || strong_password(v)).then(|| Hit::new(Entity::Password, vs, ve))
+}
+
+/// The end of the token at `vs` (up to a blank, 65 bytes at most) when only blanks follow
+/// it to its line's end: a final `.` is the token's then (`… / Krokus9657.`).
+fn token_ending_line(hay: &[u8], vs: usize) -> Option<usize> {
     let ve = vs
         + hay[vs..]
             .iter()
@@ -1928,12 +2014,9 @@ pub(super) fn password_after_email(hay: &[u8], e: usize) -> Option<Hit> {
         .iter()
         .take_while(|&&b| matches!(b, b' ' | b'\t'))
         .count();
-    let v = &hay[vs..ve];
-    let line_end = hay
-        .get(ve + blanks)
-        .is_none_or(|&b| matches!(b, b'\r' | b'\n'));
-    (line_end && (bare_password(v) || strong_password(v)))
-        .then(|| Hit::new(Entity::Password, vs, ve))
+    hay.get(ve + blanks)
+        .is_none_or(|&b| matches!(b, b'\r' | b'\n'))
+        .then_some(ve)
 }
 
 /// After the address `hay[s..e]` and its `:` stands a password, not a path: six bytes or
@@ -3076,6 +3159,24 @@ fn check_pair(hay: &[u8], e: usize) -> Outcome {
         i += 1 + w;
     }
     i = blanks(i);
+    // Up to four words naming whose login it is, then the `:` ("EDC login for the
+    // coordinator: …", "Login fürs Portal: …", "acceso al portal: …"; the colon pass finds
+    // the user word that far back, `prose_colon_words`). (Eighteenth round.)
+    let mut k = i;
+    for _ in 0..4 {
+        let w = hay[k..limit]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80 || b == b'-')
+            .count();
+        if w == 0 {
+            break;
+        }
+        k = blanks(k + w);
+        if hay.get(k) == Some(&b':') {
+            i = k;
+            break;
+        }
+    }
     if hay
         .get(i..i + 3)
         .is_some_and(|w| w.eq_ignore_ascii_case(b"is "))
@@ -3102,6 +3203,10 @@ fn check_pair(hay: &[u8], e: usize) -> Outcome {
     let Some((vs, ve)) = value_at(hay, blanks(i + 1), limit) else {
         return Outcome::Reject;
     };
+    // A `.` ending the line is the password's (`password_after_email` reads it so).
+    let ve = token_ending_line(hay, vs)
+        .filter(|&t| t > ve && hay[ve..t].iter().all(|&b| b == b'.'))
+        .unwrap_or(ve);
     let v = &hay[vs..ve];
     if bare_password(v) || strong_password(v) {
         Outcome::Hit(Hit::new(Entity::Password, vs, ve))
@@ -3150,13 +3255,17 @@ fn password_classes(v: &[u8]) -> (usize, bool) {
 /// `${…}`, `****`, `xxxx`, `changeme`).
 pub(super) fn password_like(v: &[u8]) -> bool {
     // Non-ASCII letters count as letters (`Schlüssel&528`, `montaña6SEVI*`): a word of the
-    // sentence still holds one class only.
+    // sentence still holds one class only. So do the currency signs written for a letter
+    // (`€` for `e`: `V4p0r€tt038`, `H0rt€n$1€98`, `£` for `L`), as leet spelling does
+    // `4` for `a` (eighteenth round: 46 of the PASSWORD misses, in five splits).
     if !(6..=64).contains(&v.len()) {
         return false;
     }
     if v.iter().any(|&b| b >= 0x80)
-        && !std::str::from_utf8(v)
-            .is_ok_and(|t| t.chars().all(|c| c.is_ascii() || c.is_alphabetic()))
+        && !std::str::from_utf8(v).is_ok_and(|t| {
+            t.chars()
+                .all(|c| c.is_ascii() || c.is_alphabetic() || matches!(c, '€' | '£'))
+        })
     {
         return false;
     }

@@ -755,8 +755,10 @@ fn pair_name_key(
     }
     let rest = &raw[i + 1..];
     Some(match memchr::memchr2(b'"', b'\\', rest) {
-        Some(e) if rest[e] == b'"' => std::str::from_utf8(&rest[..e])
-            .is_ok_and(|n| sensitive_key(crate::redact::json::pair_name(n))),
+        Some(e) if rest[e] == b'"' => std::str::from_utf8(&rest[..e]).is_ok_and(|n| {
+            crate::redact::json::pair_name_worth_reading(key, n)
+                && sensitive_key(crate::redact::json::pair_name(n))
+        }),
         Some(_) => true,
         None => false,
     })

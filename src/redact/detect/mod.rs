@@ -541,4 +541,6 @@ mod tests_r17l;
 #[cfg(test)]
 mod tests_r18q;
 #[cfg(test)]
+mod tests_r18p;
+#[cfg(test)]
 mod tests_support;

@@ -28,11 +28,12 @@ fn the_value_member_of_a_secret_named_object_is_the_secret() {
         vec![s("PASSWORD", "/parameters/adminPassword/value")]
     );
     let body = r#"{"username":"jdoe","credentials":[{"type":"password","value":"m4xcU%0pqSoRR","temporary":false}],"token":{"origin":"vault","Value":"pcEbPxEsme0a86JQ4C5PHjvoZZ"}}"#;
+    // (Eighteenth round: the credential's `type` names its value, a PASSWORD.)
     assert_eq!(
         json_findings(body),
         vec![
-            s("GENERIC_SECRET", "/credentials/0/value"),
             s("GENERIC_SECRET", "/token/Value"),
+            s("PASSWORD", "/credentials/0/value"),
         ]
     );
 }

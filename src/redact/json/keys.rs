@@ -100,11 +100,12 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
 /// the value is: a Postman environment's `{"key": "password", "value": "…", "type":
 /// "secret"}`, a CI variables API's `{"key": "DB_PASSWORD", "value": "…"}`, a Kubernetes or
 /// ECS `env` entry's and a HAR header's `{"name": "Cookie", "value": "…"}`, CloudFormation's
-/// `{"ParameterKey": "DbPassword", "ParameterValue": "…"}` (any case).
+/// `{"ParameterKey": "DbPassword", "ParameterValue": "…"}`, Keycloak's credentials
+/// `{"type": "password", "value": "…", "temporary": true}` (any case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PairRole {
     Other,
-    /// `key`, `name`, `ParameterKey`: its string names the pair.
+    /// `key`, `name`, `type`, `ParameterKey`: its string names the pair.
     Name,
     /// `value`, `ParameterValue`: the pair's value.
     Value,
@@ -120,12 +121,39 @@ pub(crate) fn pair_role(key: &str) -> PairRole {
     let value_tail = || key.ends_with("alue") || key.ends_with("ALUE");
     match key.len() {
         3 if is("key") => PairRole::Name,
-        4 if is("name") => PairRole::Name,
+        4 if is("name") || is("type") => PairRole::Name,
         5 if is("value") && value_tail() => PairRole::Value,
         12 if is("parameterkey") => PairRole::Name,
         14 if is("parametervalue") && value_tail() => PairRole::Value,
         _ => PairRole::Other,
     }
+}
+
+/// Whether the string `name` under a pair's name key `key` is worth classifying: under
+/// `type` (`pair_type_key`) only a name holding a secret's letters (`pass`, `pwd`, `secret`,
+/// `token`, `key`: Keycloak's `{"type": "password", …}`), as most types name no secret
+/// (`text`, `number`, `object`) and the clean check reads every one; under `key` and `name`
+/// always. The three walks (the raw clean check, the `Value` walk, the streaming pass) ask
+/// the same.
+#[inline]
+pub(crate) fn pair_name_worth_reading(key: &str, name: &str) -> bool {
+    !pair_type_key(key) || pair_type_names_secret(name)
+}
+
+/// Whether a pair's name key is `type` (any case).
+#[inline]
+pub(crate) fn pair_type_key(key: &str) -> bool {
+    key.len() == 4 && key.eq_ignore_ascii_case("type")
+}
+
+/// Whether a `type` pair name holds a secret's letters (`pair_name_worth_reading`).
+pub(crate) fn pair_type_names_secret(name: &str) -> bool {
+    name.len() <= 64
+        && ["pass", "pwd", "secret", "token", "key"].iter().any(|w| {
+            name.as_bytes()
+                .windows(w.len())
+                .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+        })
 }
 
 /// Whether a body may hold a pair's value key (`pair_role`): a `alue"` or `ALUE"` anywhere.
