@@ -539,4 +539,6 @@ mod tests_r17c;
 #[cfg(test)]
 mod tests_r17l;
 #[cfg(test)]
+mod tests_r18l;
+#[cfg(test)]
 mod tests_support;
