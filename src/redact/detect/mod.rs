@@ -543,4 +543,6 @@ mod tests_r18q;
 #[cfg(test)]
 mod tests_r18p;
 #[cfg(test)]
+mod tests_r18l;
+#[cfg(test)]
 mod tests_support;

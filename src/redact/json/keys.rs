@@ -853,6 +853,20 @@ impl KeyRules {
         if let Some(base) = key.strip_suffix("__c").filter(|b| b.len() > 1) {
             return self.classify_as(base, ident);
         }
+        // A member named in brackets, as form encodings write nested fields
+        // (`user[password]`, `order[customer][phone]`) and Power BI's `executeQueries` its
+        // columns (`Members[BirthDate]`): named by its last bracketed part, or by what
+        // stands before the brackets when that part is an index (`phones[0]`, `tags[]`).
+        if let Some((before, last)) = key.strip_suffix(']').and_then(|k| k.rsplit_once('[')) {
+            let name = if last.bytes().all(|b| b.is_ascii_digit()) {
+                before
+            } else {
+                last
+            };
+            if !name.is_empty() {
+                return self.classify_as(name, ident);
+            }
+        }
         let owned;
         let norm: &str = if key
             .bytes()
