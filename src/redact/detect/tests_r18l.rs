@@ -1,8 +1,11 @@
 //! The lead's part of the eighteenth round (issue #20), found reading blind18 after its
 //! honest score: members named in brackets (form encodings' `user[password]`, Power BI's
-//! `executeQueries` columns `Members[BirthDate]`) are named by their last bracketed part.
+//! `executeQueries` columns `Members[BirthDate]`) are named by their last bracketed part;
+//! a secret output's `plaintext` in a Pulumi stack export is the secret; a passphrase of
+//! three long words is a password where one is said to be.
 
-use super::tests_support::json_findings_checked as json_findings;
+use super::tests_support::{found, json_findings_checked as json_findings};
+use crate::redact::entity::Entity;
 
 fn s(e: &'static str, p: &str) -> (&'static str, String) {
     (e, p.to_string())
@@ -14,7 +17,10 @@ fn a_bracketed_member_is_named_by_its_last_part() {
     assert_eq!(
         json_findings(body),
         vec![
-            s("DATE_OF_BIRTH", "/results/0/tables/0/rows/0/Members[BirthDate]"),
+            s(
+                "DATE_OF_BIRTH",
+                "/results/0/tables/0/rows/0/Members[BirthDate]"
+            ),
             s("PASSWORD", "/user[password]"),
             s("PHONE", "/order[customer][phone]"),
             s("US_SSN", "/results/0/tables/0/rows/0/Members[SSN]"),
@@ -28,4 +34,47 @@ fn an_index_in_brackets_leaves_the_name_before_it() {
     // date under `events[0]` is no birth date.
     let body = r#"{"phones[0]":"+44 20 7946 0958","tags[]":"1968-10-08","items[3]":"536228814","Members[LastVisit]":"1968-10-08"}"#;
     assert_eq!(json_findings(body), vec![s("PHONE", "/phones[0]")]);
+}
+
+#[test]
+fn a_pulumi_secret_outputs_plaintext_is_the_secret() {
+    let body = r#"{"deployment":{"resources":[{"type":"aws:rds/instance:Instance","outputs":{"address":"db.internal","password":{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","plaintext":"Paella!Cormoran42"},"plaintext":"not a secret's member"}}]}}"#;
+    assert_eq!(
+        json_findings(body),
+        vec![s(
+            "PASSWORD",
+            "/deployment/resources/0/outputs/password/plaintext"
+        )]
+    );
+}
+
+#[test]
+fn a_passphrase_of_three_long_words_is_a_password_where_one_is_said_to_be() {
+    for (text, want) in [
+        (
+            "user banks_049, your temporary password is tulipano-fietsbel-heron",
+            "tulipano-fietsbel-heron",
+        ),
+        (
+            "SMTP_HOST=mail.internal\nSMTP_PASS=ferrovia-fietsbel-croissant\n",
+            "ferrovia-fietsbel-croissant",
+        ),
+        (
+            "mi contraseña antigua era croissant-gondola-larkspur",
+            "croissant-gondola-larkspur",
+        ),
+    ] {
+        assert_eq!(found(text, Entity::Password), vec![want], "{text}");
+    }
+    // A compound of the sentence has a short word: no passphrase.
+    for text in [
+        "the password is one-time-only",
+        "the password is self-service-portal managed",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
 }

@@ -61,7 +61,9 @@ impl KeyClass {
 /// The `value` member of a secret (`"spring.datasource.password": {"value": "…", "origin":
 /// "…"}`, Spring Boot Actuator's `/env`; an ARM template parameters file's `"adminPassword":
 /// {"value": "…"}`; `"credentials": [{"type": "password", "value": "…"}]`) is that
-/// secret; its other members keep their own classes.
+/// secret, and so is its `plaintext` (Pulumi's stack export with `--show-secrets`: a secret
+/// output is `{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+/// "plaintext": "…"}`); its other members keep their own classes.
 ///
 /// The `token` member of a payment card (Braintree's `"credit_card": {"bin": …, "last_4": …,
 /// "token": "wpp4xsk"}`, a gateway's vault reference to the card, what tokenisation stores
@@ -71,7 +73,7 @@ impl KeyClass {
 /// (Typeform's `"form_response": {"token": …}`, the response's id).
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
-    if class != KeyClass::Plain || key.len() > 8 {
+    if class != KeyClass::Plain || key.len() > 9 {
         if matches!(parent, KeyClass::Card | KeyClass::FormResponse)
             && key.eq_ignore_ascii_case("token")
         {
@@ -81,7 +83,7 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
     }
     match parent {
         KeyClass::Whole(Entity::Password | Entity::GenericSecret)
-            if key.eq_ignore_ascii_case("value") =>
+            if key.eq_ignore_ascii_case("value") || key.eq_ignore_ascii_case("plaintext") =>
         {
             parent
         }
