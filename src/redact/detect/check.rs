@@ -160,8 +160,8 @@ impl Detector {
                     xml_password(hay, ks, ke).unwrap_or(reject)
                 }
                 Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"auth") => redis_auth(hay, ke),
-                Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"requirepass") => {
-                    requirepass_value(hay, ke)
+                Some((ks, ke)) if PASSWORD_SETTINGS.contains(&&hay[ks..ke]) => {
+                    password_setting_value(hay, ke)
                 }
                 Some((_, ke)) => secret_in_prose(hay, ke, true, self.entropy_threshold),
                 None => reject,
@@ -424,9 +424,10 @@ impl Detector {
         while vs < e && matches!(hay[vs], b' ' | b'\t' | b'"' | b'\'') {
             vs += 1;
         }
-        // A Python bytes or raw string literal (`SECRET_KEY = b'…'`, `r"…"`): its prefix.
+        // A Python bytes or raw string literal (`SECRET_KEY = b'…'`, `r"…"`) or T-SQL's
+        // Unicode one (`@rmtpassword = N'…'`, `WITH PASSWORD = N'…'`): its prefix.
         if vs + 1 < e
-            && matches!(hay[vs], b'b' | b'B' | b'r' | b'R' | b'u' | b'U')
+            && matches!(hay[vs], b'b' | b'B' | b'r' | b'R' | b'u' | b'U' | b'N')
             && matches!(hay[vs + 1], b'"' | b'\'')
             && matches!(hay[vs - 1], b' ' | b'\t' | b'=' | b':')
         {
@@ -1166,7 +1167,7 @@ fn set_it_to(hay: &[u8], s: usize, e: usize) -> Outcome {
 /// IOS's `key` before an encryption type (`key 0 …`), `community` after `snmp-server `,
 /// SQL's `IDENTIFIED` (from `dentified `), `log in with` and its kin (from `in with `),
 /// `reset it to` and `set it to` (from `t it to `),
-/// `AUTH` at `redis-cli`'s prompt (from `> AUTH `), Redis's `requirepass`, an XML element
+/// `AUTH` at `redis-cli`'s prompt (from `> AUTH `), Redis's `requirepass` and nslcd's `bindpw` (`PASSWORD_SETTINGS`), an XML element
 /// named `pass` (`<Pass …>`, OFX's `<USERPASS>`).
 pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // A word of its own, not an identifier's last part (`client_token = …`, `X-Token`).
@@ -1184,9 +1185,9 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     if hay[p..].starts_with(b"<Pass ") || hay[p..].starts_with(b"<Pass>") {
         return Some((p + 1, p + 5));
     }
-    // Redis's `requirepass` (`requirepass_value`).
-    if hay[p..].starts_with(b"requirepass") {
-        return boundary(p).then_some((p, p + 11));
+    // A password setting (`PASSWORD_SETTINGS`: Redis's `requirepass`, nslcd's `bindpw`).
+    if let Some(w) = PASSWORD_SETTINGS.iter().find(|w| hay[p..].starts_with(w)) {
+        return boundary(p).then_some((p, p + w.len()));
     }
     // `AUTH` at `redis-cli`'s prompt (`redis> AUTH …`, `127.0.0.1:6379> AUTH …`).
     if hay[p..].starts_with(b"> AUTH ") || hay[p..].starts_with(b"> auth ") {
@@ -2648,11 +2649,16 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     Outcome::Reject
 }
 
-/// Redis's password setting, `requirepass` ending at `e`: its value in `redis.conf` and
-/// `CONFIG SET requirepass …` (after blanks), or in `redis-cli`'s reply to `CONFIG GET
-/// requirepass` (`1) "requirepass"` then `2) "…"` on the next line), when it reads as a
-/// password. (Sixteenth round, part B.)
-fn requirepass_value(hay: &[u8], e: usize) -> Outcome {
+/// Configuration keys whose value, after blanks, is a password: Redis's `requirepass`
+/// (sixteenth round, part B), nslcd's and pam_ldap's `bindpw` and `rootpwmodpw`
+/// (`nslcd.conf`, `ldap.conf`; blind18, read after its score). Written in lower case.
+pub(super) const PASSWORD_SETTINGS: [&[u8]; 3] = [b"requirepass", b"bindpw", b"rootpwmodpw"];
+
+/// A password setting (`PASSWORD_SETTINGS`) ending at `e`: its value in the configuration
+/// file and `CONFIG SET requirepass …` (after blanks), or in `redis-cli`'s reply to `CONFIG
+/// GET requirepass` (`1) "requirepass"` then `2) "…"` on the next line), when it reads as a
+/// password.
+fn password_setting_value(hay: &[u8], e: usize) -> Outcome {
     let limit = (e + 120).min(hay.len());
     let mut i = e;
     if hay.get(i) == Some(&b'"') {

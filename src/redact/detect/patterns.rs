@@ -84,7 +84,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key(?:[_\-]?base)?|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?|psk|pass)["']?\]?[ \t]*(?::=|=>|[:=>])[ \t]*(?:[bBrRuU]?["'])?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key(?:[_\-]?base)?|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?|psk|pass)["']?\]?[ \t]*(?::=|=>|[:=>])[ \t]*(?:[bBrRuUN]?["'])?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
@@ -326,7 +326,7 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             // `redis> AUTH …` (a password; `redis_auth`).
             "> AUTH ",
             "> auth ",
-            // Redis's `requirepass …` (`requirepass_value`).
+            // Redis's `requirepass …` (`password_setting_value`).
             "requirepass",
             // FileZilla's `<Pass encoding="base64">…`, OFX's `<USERPASS>…` (`xml_password`).
             "USERPASS>",
@@ -335,6 +335,10 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             // `I reset it to …`, `I've set it to …` (a password; `set_it_to`; eighteenth
             // round). From `t it to `: `set ` opens too many words of clean text.
             "t it to ",
+            // nslcd's and pam_ldap's `bindpw …` and `rootpwmodpw …` (`nslcd.conf`,
+            // `ldap.conf`: the LDAP bind's password; `PASSWORD_SETTINGS`).
+            "bindpw",
+            "rootpwmodpw",
         ],
         _ => &[],
     }

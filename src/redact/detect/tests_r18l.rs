@@ -78,3 +78,31 @@ fn a_passphrase_of_three_long_words_is_a_password_where_one_is_said_to_be() {
         );
     }
 }
+
+#[test]
+fn nslcds_bind_password_settings_are_passwords() {
+    let text = "uri ldap://ldap.corp.lan\nbase dc=corp,dc=lan\nbinddn cn=svc-nss,ou=system,dc=corp,dc=lan\nbindpw Brezel!Paella98\nrootpwmoddn cn=admin,dc=corp,dc=lan\nrootpwmodpw tramontana-tramontana-cormoran\n";
+    assert_eq!(
+        found(text, Entity::Password),
+        vec!["Brezel!Paella98", "tramontana-tramontana-cormoran"]
+    );
+    // The setting named, no value of a password's shape after it.
+    for text in [
+        "# bindpw is read from the file nslcd.secret\n",
+        "bindpw\nrootpwmodpw none\n",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_t_sql_unicode_literal_after_a_password_key_is_the_password() {
+    let text = "EXEC sp_addlinkedsrvlogin @rmtsrvname=N'HRLINK', @useself=N'False', @rmtuser=N'hr_link', @rmtpassword=N'Zugspitze2154_'";
+    assert_eq!(found(text, Entity::Password), vec!["Zugspitze2154_"]);
+    let text = "CREATE LOGIN app_etl WITH PASSWORD = N'Gq7!xw2LpZ', CHECK_POLICY = ON;";
+    assert_eq!(found(text, Entity::Password), vec!["Gq7!xw2LpZ"]);
+}
