@@ -470,10 +470,7 @@ mod tests {
         }
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..5_000 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            let depth = (rng % 4) as usize;
+            let depth = (next(&mut rng) % 4) as usize;
             check(&random_value(&mut rng, depth));
         }
         assert!(checked > 10_000, "{checked}");
@@ -530,10 +527,7 @@ mod tests {
         }
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         for i in 0..5_000 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            let depth = (rng % 4) as usize;
+            let depth = (next(&mut rng) % 4) as usize;
             let mut v = random_value(&mut rng, depth);
             if i % 3 == 0 {
                 // a pair of keys whose code point and UTF-16 orders differ, somewhere
@@ -545,13 +539,15 @@ mod tests {
         assert!(same > 1_000 && different > 1_000, "{same} {different}");
     }
 
+    /// The tests' xorshift generator: the next value of `rng`.
+    fn next(rng: &mut u64) -> u64 {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng
+    }
+
     fn random_value(rng: &mut u64, depth: usize) -> Value {
-        fn next(rng: &mut u64) -> u64 {
-            *rng ^= *rng << 13;
-            *rng ^= *rng >> 7;
-            *rng ^= *rng << 17;
-            *rng
-        }
         const STRS: &[&str] = &[
             "",
             "a",

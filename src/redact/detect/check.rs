@@ -1441,24 +1441,17 @@ fn attribute_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
 /// `pwd` (`SMTP_PASS`, `RABBITMQ_DEFAULT_PASS`) names a password.
 fn json_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
     let win = &hay[s.saturating_sub(80)..s];
-    let blanks = |w: &[u8]| {
-        w.len()
-            - w.iter()
-                .rev()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count()
-    };
     let w = win.strip_suffix(b"\"")?;
-    let w = &w[..blanks(w)];
+    let w = w.trim_ascii_end();
     let w = w.strip_suffix(b",")?;
-    let w = &w[..blanks(w)];
+    let w = w.trim_ascii_end();
     let w = w.strip_suffix(b"\"")?;
     let open = w.iter().rposition(|&b| b == b'"')?;
     let raw = &w[open + 1..];
     let w = &w[..open];
-    let w = &w[..blanks(w)];
+    let w = w.trim_ascii_end();
     let w = w.strip_suffix(b":")?;
-    let w = &w[..blanks(w)];
+    let w = w.trim_ascii_end();
     if !(w.ends_with(b"\"key\"") || w.ends_with(b"\"name\"") || w.ends_with(b"\"type\"")) {
         return None;
     }
@@ -1475,16 +1468,9 @@ fn xml_pair_name_before(hay: &[u8], s: usize) -> Option<Vec<u8>> {
     if hay[s - 1] != b'<' {
         return None;
     }
-    let blanks = |w: &[u8]| {
-        w.len()
-            - w.iter()
-                .rev()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count()
-    };
-    let w = &win[..blanks(win)];
+    let w = win.trim_ascii_end();
     let w = match w.strip_suffix(b"|").or_else(|| w.strip_suffix(b"/")) {
-        Some(r) => &r[..blanks(r)],
+        Some(r) => r.trim_ascii_end(),
         None => w,
     };
     let close = w.len().checked_sub(7)?;
