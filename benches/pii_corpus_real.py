@@ -10543,7 +10543,7 @@ def b12_IP4(r, public=None):
 
 
 def b12_IP6(r):
-    pre = r.choice(["2a02:1810", "2a02:8108", "2a01:cb00", "2003:e4", "2a0a:a540", "2600:1700", "2a05:d014", "fd12:3456", "2804:14d"])
+    pre = r.choice(["2001:db8", "2a02:8108", "2a01:cb00", "2003:e4", "2a0a:a540", "2600:1700", "2a05:d014", "fd12:3456", "2804:14d"])
     pre = pre if pre != "2001:db8" else "2001:4860"
     k = r.randrange(3)
     tail = ["%x" % r.randint(0, 0xffff) for _ in range(8 - pre.count(":") - 1)]
@@ -20903,6 +20903,12 @@ def b19_SEC(r):
     return b19_VT(r, r.choice(B19_VENDORS))
 
 
+B19_CITIES = {"en_US": ["Dayton", "Boise", "Tacoma", "Raleigh"], "en_GB": ["Leeds", "Bristol", "Norwich", "Derby"],
+              "de_DE": ["Kassel", "Rostock", "Ulm", "Münster"], "fr_FR": ["Rennes", "Dijon", "Nîmes", "Tours"],
+              "es_ES": ["Burgos", "Cáceres", "Gijón", "Murcia"], "it_IT": ["Parma", "Lecce", "Trento", "Udine"],
+              "nl_NL": ["Zwolle", "Delft", "Assen", "Breda"]}
+
+
 def b19_person(f):
     return f"{f.first_name()} {f.last_name()}"
 
@@ -21059,7 +21065,7 @@ def B19_fatturapa(f, r, loc):
 
 def B19_dsn(f, r, loc):
     return ["S10.G00.00.001 'DSN-Paie'\nS21.G00.30.002 '", f.last_name().upper(), "'\nS21.G00.30.004 '", f.first_name(), "'\n",
-            "S21.G00.30.006 '", B19L("DATE_OF_BIRTH", datetime.date(r.randint(1950, 2005), r.randint(1, 12), r.randint(1, 28)).strftime("%d%m%Y")), "'\n",
+            "S21.G00.30.006 '", B19L("DATE_OF_BIRTH", datetime.date(r.randint(1950, 2005), r.randint(1, 12), r.randint(1, 28)).strftime("%d%m%Y")), "'  (date de naissance)\n",
             "S21.G00.30.018 '", b19_EM(f, r), "'\nS21.G00.30.019 '", b19_PH(r, "fr_FR"), f"'\nS21.G00.40.001 '{(B19_TODAY - datetime.timedelta(days=r.randint(30, 900))).strftime('%d%m%Y')}'\n"]
 
 
@@ -21130,7 +21136,7 @@ def B19_alumni(f, r, loc):
 
 def B19_giving(f, r, loc):
     return [f"{b19_t(loc, 'Annual giving statement', 'Zuwendungsbestätigung', 'Reçu fiscal de dons', 'Certificado de donativos', 'Attestazione donazioni', 'Giftenoverzicht')} {B19_TODAY.year}\n",
-            f"{b19_person(f)}, {f.street_address()}, {f.city()}\n", "SSN: " if loc == "en_US" else "IBAN: ", b19_SSN(r) if loc == "en_US" else b19_IBAN(r, loc), "\n",
+            f"{b19_person(f)}, {f.street_address()}, {r.choice(B19_CITIES[loc])}\n", "SSN: " if loc == "en_US" else "IBAN: ", b19_SSN(r) if loc == "en_US" else b19_IBAN(r, loc), "\n",
             f"{b19_w(loc, 'amount')}: {r.randint(50, 4000)}.00  ({b19_la(r, loc)})\n"]
 
 
