@@ -21376,11 +21376,17 @@ def B19_j_aisdk(f, r, loc):
             "usage": {"promptTokens": r.randint(100, 9000), "completionTokens": r.randint(10, 900)}}
 
 
+B19_DETECTOR = {"AWS_ACCESS_KEY": "AWS", "GITHUB_TOKEN": "Github", "SLACK_TOKEN": "Slack", "STRIPE_KEY": "Stripe", "OPENAI_KEY": "OpenAI",
+                "ANTHROPIC_KEY": "Anthropic", "GOOGLE_API_KEY": "GoogleApiKey", "JWT": "JWT", "GENERIC_SECRET": "Generic", "PASSWORD": "URI",
+                "PLACEHOLDER": "Github"}
+
+
 def B19_j_trufflehog(f, r, loc):
+    raw = b19_SEC(r)
     return {"SourceMetadata": {"Data": {"Git": {"commit": rnd(r, HEX, 40), "file": r.choice(["ops/.env", "helm/values-prod.yaml", "scripts/seed.py"]),
                                                  "email": [f"{b19_person(f)} <", b19_EM(f, r), ">"], "line": r.randint(1, 300)}}},
-            "DetectorName": r.choice(["Github", "Slack", "Stripe", "OpenAI", "Anthropic", "GoogleApiKey", "AWS", "JWT"]), "Verified": r.random() < 0.7,
-            "Raw": b19_SEC(r), "Redacted": "", "ExtraData": {"rotation_guide": "https://howtorotate.com/docs/"}}
+            "DetectorName": B19_DETECTOR[raw.typ], "Verified": raw.typ != "PLACEHOLDER" and r.random() < 0.7,
+            "Raw": raw, "Redacted": "", "ExtraData": {"rotation_guide": "https://howtorotate.com/docs/"}}
 
 
 def B19_j_detect_secrets(f, r, loc):
