@@ -78,6 +78,9 @@ Splits, kept apart by construction, not only by seed:
   blind18  templates B18_*/b18_*: a nineteenth split (seed 1919, fixed day 2026-12-18) written by a fifteenth helper who never
            read the rules, their docs or history (nor the blind11..blind17 sections) and never ran the engine on it; the lead's
            taxonomy; 60 text and 17 JSON document kinds of its own (see the blind18 section). Self-checked at generation; to be scored once.
+  blind19  templates B19_*/b19_*: a twentieth split (seed 2020, fixed day 2026-12-19) written by a sixteenth helper who never
+           read the rules, their docs or history (nor the blind11..blind18 sections) and never ran the engine on it; the lead's
+           taxonomy; 57 text and 17 JSON document kinds of its own (see the blind19 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -86,7 +89,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2470,9 +2473,10 @@ def main():
               "blind11": (b11_text, b11_json), "blind12": (b12_text, b12_json),
               "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json),
               "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json),
-              "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json)}
+              "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
+              "blind19": (b19_text, b19_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2558,9 +2562,13 @@ def main():
                 b18_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind19":  # blind19's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, JSON, no escape ahead of a label)
+                b19_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -20458,6 +20466,1106 @@ def b18_check(i, kind, doc, w, text):
         got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
         assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
         assert b18_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+
+# ---------- blind19 (seed 2020) ----------
+# A twentieth split written by a sixteenth helper who never read the detection rules, their docs or
+# history (nor the blind11..blind18 sections) and never ran the engine on it; labelled by the lead's
+# taxonomy. Its own value generators (b19_*: phones varied from libphonenumber's per-region examples and
+# kept only when valid, Luhn cards over real IIN ranges, mod-97 IBANs of the right length per country,
+# SSNs, public IPs, every vendor token shape, passwords, PEM keys, unbranded secrets, CVCs), look-alikes
+# (b19_la: osTicket/OTRS/Redmine/Bugzilla numbers, phone-shaped reference numbers, SAP IDoc numbers,
+# DATEV ids, Peppol ids, PNR-less booking codes, versions, builds, timestamps, hashes, UUIDs, IMEIs,
+# meeting ids, tracking numbers, Luhn-failing cards, mod-97-failing IBANs, 9-digit non-SSNs, dates that
+# are not birth dates, words after "password" that are none) and document kinds (B19_TEXT_KINDS,
+# B19_JSON_KINDS). Key-shaped, visibly fake documentation examples are PLACEHOLDER (B19_PLACEHOLDERS);
+# shapeless stand-ins are unlabelled. Relative dates use B19_TODAY. Self-check: b19_check.
+
+B19_TODAY = datetime.date(2026, 12, 19)
+B19_ABROAD = ["CH", "BE", "AT", "IE", "PT", "SE", "PL", "LU", "DK", "NO", "FI"]
+B19_D = string.digits
+B19_UP = string.ascii_uppercase
+B19_UPD = string.ascii_uppercase + string.digits
+B19_LOWD = string.ascii_lowercase + string.digits
+B19_URL = AN + "-_"
+
+
+class B19L(L):
+    """A labelled value kept verbatim (no cleaning)."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b19_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b19_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b19_js(*xs):
+    """A JSON string value from text pieces: line breaks become ' | ', no quotes, backslashes or tabs."""
+    out = []
+    for p in b19_flat(*xs):
+        if isinstance(p, L):
+            assert not any(c in p.text for c in '"\\\n\t'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\n", " | ").replace("\t", " "))
+    return out
+
+
+def b19_i(loc):
+    return LOCALES.index(loc)
+
+
+def b19_t(loc, *words):
+    """words in LOCALES order (en_US en_GB de_DE fr_FR es_ES it_IT nl_NL); six given: en for both English."""
+    if len(words) == 6:
+        words = (words[0],) + words
+    return words[b19_i(loc)]
+
+
+B19_W = {
+    "name": ("Name", "Name", "Name", "Nom", "Nombre", "Nome", "Naam"),
+    "phone": ("Phone", "Tel.", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"),
+    "mobile": ("Cell", "Mobile", "Handy", "Portable", "Móvil", "Cellulare", "Mobiel"),
+    "email": ("Email", "E-mail", "E-Mail", "Courriel", "Correo", "E-mail", "E-mail"),
+    "dob": ("Date of birth", "Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"),
+    "pw": ("Password", "Password", "Passwort", "Mot de passe", "Contraseña", "Password", "Wachtwoord"),
+    "date": ("Date", "Date", "Datum", "Date", "Fecha", "Data", "Datum"),
+    "addr": ("Address", "Address", "Anschrift", "Adresse", "Dirección", "Indirizzo", "Adres"),
+    "ref": ("Ref.", "Ref.", "Az.", "Réf.", "Ref.", "Rif.", "Kenmerk"),
+    "hello": ("Hi", "Hello", "Hallo", "Bonjour", "Hola", "Ciao", "Hoi"),
+    "thanks": ("Thanks", "Many thanks", "Danke", "Merci", "Gracias", "Grazie", "Bedankt"),
+    "amount": ("Amount", "Amount", "Betrag", "Montant", "Importe", "Importo", "Bedrag"),
+    "card": ("Card", "Card", "Karte", "Carte", "Tarjeta", "Carta", "Kaart"),
+}
+
+
+def b19_w(loc, k):
+    return B19_W[k][b19_i(loc)]
+
+
+# ----- entity values -----
+
+B19_PHTYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
+
+
+def b19_phone_value(r, reg):
+    t = r.choice(B19_PHTYPES)
+    ex = phonenumbers.example_number_for_type(reg, t) or phonenumbers.example_number(reg)
+    nat = str(ex.national_number)
+    num = ex
+    for _ in range(60):
+        k = r.randint(3, min(6, len(nat) - 2))
+        cand = phonenumbers.PhoneNumber(country_code=ex.country_code, national_number=int(nat[:-k] + rnd(r, B19_D, k)))
+        if phonenumbers.is_valid_number(cand):
+            num = cand
+            break
+    F = phonenumbers.PhoneNumberFormat
+    style = r.choice(["nat", "nat", "intl", "intl", "e164", "00", "natdots", "natplain", "intldash"])
+    if style == "nat":
+        v = phonenumbers.format_number(num, F.NATIONAL)
+    elif style == "intl":
+        v = phonenumbers.format_number(num, F.INTERNATIONAL)
+    elif style == "e164":
+        v = phonenumbers.format_number(num, F.E164)
+    elif style == "00":
+        v = "00" + phonenumbers.format_number(num, F.INTERNATIONAL)[1:]
+    elif style == "natdots":
+        v = phonenumbers.format_number(num, F.NATIONAL).replace("(", "").replace(") ", ".").replace(" ", ".").replace("-", ".")
+    elif style == "natplain":
+        v = "".join(c for c in phonenumbers.format_number(num, F.NATIONAL) if c.isdigit())
+    else:
+        v = phonenumbers.format_number(num, F.INTERNATIONAL).replace(" ", "-").replace("+" + str(num.country_code) + "-", "+" + str(num.country_code) + " ")
+    return v
+
+
+def b19_PH(r, loc, foreign=0.1):
+    reg = r.choice(B19_ABROAD) if r.random() < foreign else REGION[loc]
+    return B19L("PHONE", b19_phone_value(r, reg))
+
+
+B19_DOMS = ["posteo.de", "gmx.net", "orange.fr", "sfr.fr", "telefonica.net", "libero.it", "alice.it", "ziggo.nl", "xs4all.nl",
+            "outlook.com", "gmail.com", "btinternet.com", "verizon.net", "proton.me", "fastmail.com", "kliniek-duinzicht.nl",
+            "tierarzt-am-hafen.de", "cabinet-dentaire-lys.fr", "asesoria-munoz.es", "studio-ferri.it", "harbourside-vets.co.uk",
+            "pinecrest-radiology.com", "coworkhub.eu", "velo-club-noord.nl"]
+
+
+def b19_ascii(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if c.isascii() and c.isalnum()).lower()
+
+
+def b19_EM(f, r, fn=None, ln=None):
+    fn = b19_ascii(fn or f.first_name()) or "alex"
+    ln = b19_ascii(ln or f.last_name()) or "meyer"
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{ln}.{fn[0]}", f"{fn}{r.randint(2, 98)}", f"{fn}_{ln}", f"{ln}{fn[0]}+{r.choice(['bills', 'school', 'gym'])}",
+                      r.choice(["frontdesk", "praxis", "secretariat", "reservas", "segreteria", "administratie", "billing", "noc"])])
+    return B19L("EMAIL", f"{local}@{r.choice(B19_DOMS)}")
+
+
+def b19_luhn(d):
+    s = 0
+    for i, c in enumerate(reversed(d)):
+        x = int(c)
+        if i % 2 == 0:
+            x *= 2
+            x = x - 9 if x > 9 else x
+        s += x
+    return d + str((10 - s % 10) % 10)
+
+
+def b19_card_digits(r):
+    k = r.randrange(10)
+    if k <= 2:
+        pre, n = "4", r.choice([16, 16, 16, 13, 19])
+    elif k <= 4:
+        pre, n = r.choice([str(r.randint(51, 55)), str(r.randint(2221, 2720))]), 16
+    elif k == 5:
+        pre, n = r.choice(["34", "37"]), 15
+    elif k == 6:
+        pre, n = r.choice(["6011", str(r.randint(644, 649)), "65"]), 16
+    elif k == 7:
+        pre, n = str(r.randint(3528, 3589)), 16
+    elif k == 8:
+        pre, n = r.choice(["36", str(r.randint(300, 305))]), 14
+    else:
+        pre, n = r.choice(["4", "51", "2223"]), 16
+    return b19_luhn(pre + rnd(r, B19_D, n - len(pre) - 1))
+
+
+def b19_CC(r):
+    d = b19_card_digits(r)
+    g = r.randrange(3)
+    if g == 0:
+        v = d
+    elif len(d) == 15:
+        v = f"{d[:4]} {d[4:10]} {d[10:]}"
+    elif len(d) == 14:
+        v = f"{d[:4]} {d[4:10]} {d[10:]}"
+    else:
+        sep = r.choice([" ", "-", " "])
+        v = sep.join(d[i:i + 4] for i in range(0, len(d), 4))
+    return B19L("CREDIT_CARD", v)
+
+
+B19_IBAN_FMT = {"DE": "n18", "GB": "a4n14", "FR": "n10c11n2", "ES": "n20", "IT": "a1n10c12", "NL": "a4n10", "BE": "n12",
+                "AT": "n16", "CH": "n5c12", "PT": "n21", "IE": "a4n14", "LU": "n3c13"}
+B19_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "PT": 25, "IE": 22, "LU": 20}
+
+
+def b19_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b19_bban(r, cc):
+    out, fmt, i = "", B19_IBAN_FMT[cc], 0
+    while i < len(fmt):
+        kind = fmt[i]
+        j = i + 1
+        while j < len(fmt) and fmt[j].isdigit():
+            j += 1
+        n = int(fmt[i + 1:j])
+        out += rnd(r, {"n": B19_D, "a": B19_UP, "c": B19_UPD}[kind], n)
+        i = j
+    return out
+
+
+def b19_iban_raw(r, cc):
+    bban = b19_bban(r, cc)
+    chk = 98 - b19_mod97(bban + cc + "00")
+    v = f"{cc}{chk:02d}{bban}"
+    assert len(v) == B19_IBAN_LEN[cc] and b19_mod97(v[4:] + v[:4]) == 1
+    return v
+
+
+def b19_IBAN(r, loc):
+    cc = REGION[loc] if r.random() < 0.8 else r.choice(["BE", "AT", "CH", "PT", "IE", "LU"])
+    if cc == "US":
+        cc = r.choice(["DE", "GB", "NL", "IE"])
+    v = b19_iban_raw(r, cc)
+    if r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B19L("IBAN", v)
+
+
+def b19_ssn_value(r):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    v = f"{a:03d}-{r.randint(1, 99):02d}-{r.randint(1, 9999):04d}"
+    return v if r.random() < 0.85 else v.replace("-", " ")
+
+
+def b19_SSN(r):
+    return B19L("US_SSN", b19_ssn_value(r))
+
+
+def b19_IP4(r):
+    while True:
+        v = f"{r.randint(11, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        a = ipaddress.ip_address(v)
+        if a.is_global:
+            return B19L("IPV4", v)
+
+
+def b19_IP6(r):
+    k = r.randrange(3)
+    pre = r.choice(["2a02:1810", "2a02:8108", "2a01:e0a", "2001:67c", "2a00:1450", "2600:1f18", "2a0e:97c0"])
+    groups = [f"{r.randrange(1, 65536):x}" for _ in range(6)]
+    if k == 0:
+        v = pre + ":" + ":".join(groups)
+    elif k == 1:
+        v = pre + ":" + ":".join(groups[:2]) + "::" + groups[5]
+    else:
+        v = pre + "::" + ":".join(groups[:2])
+    return B19L("IPV6", str(ipaddress.ip_address(v)) if r.random() < 0.5 else v)
+
+
+def b19_fmtdate(r, d, loc, iso=0.2):
+    if r.random() < iso:
+        return d.isoformat()
+    fm = {"en_US": "%m/%d/%Y", "en_GB": "%d/%m/%Y", "de_DE": "%d.%m.%Y", "fr_FR": "%d/%m/%Y", "es_ES": "%d/%m/%Y",
+          "it_IT": "%d/%m/%Y", "nl_NL": "%d-%m-%Y"}[loc]
+    return d.strftime(fm)
+
+
+def b19_DOB(r, loc):
+    d = datetime.date(r.randint(1938, 2009), r.randint(1, 12), r.randint(1, 28))
+    return B19L("DATE_OF_BIRTH", b19_fmtdate(r, d, loc))
+
+
+def b19_when(r, loc, back=400, fwd=90):
+    return b19_fmtdate(r, B19_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+def b19_stamp(r, back=30):
+    t = datetime.datetime(2026, 12, 19, 0, 0, 0) - datetime.timedelta(seconds=r.randint(0, back * 86400))
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + r.choice(["Z", "+01:00", ".%03dZ" % r.randint(0, 999)])
+
+
+def b19_b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b19_jwt_value(r):
+    hdr = r.choice([{"alg": "HS256", "typ": "JWT"}, {"alg": "RS256", "typ": "JWT", "kid": rnd(r, B19_LOWD, 8)}, {"typ": "JWT", "alg": "ES256"}])
+    body = {"sub": rnd(r, B19_D, 8), "iat": 1790000000 + r.randint(0, 9999999), "scope": r.choice(["read", "openid email", "patient/*.read", "admin"])}
+    if r.random() < 0.5:
+        body["aud"] = r.choice(["portal", "api.internal", "mobile-app"])
+    sig = rnd(r, B19_URL, r.choice([43, 43, 86]))
+    return f"{b19_b64url(json.dumps(hdr, separators=(',', ':')).encode())}.{b19_b64url(json.dumps(body, separators=(',', ':')).encode())}.{sig}"
+
+
+def b19_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B19_UP + "234567", 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        if p == "github_pat_":
+            return p + "11" + rnd(r, B19_UPD, 20) + "_" + rnd(r, AN, 59)
+        return p + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.randrange(3)
+        if k == 0:
+            return f"xoxb-{rnd(r, B19_D, 12)}-{rnd(r, B19_D, 13)}-{rnd(r, AN, 24)}"
+        if k == 1:
+            return f"xoxp-{rnd(r, B19_D, 11)}-{rnd(r, B19_D, 12)}-{rnd(r, B19_D, 13)}-{rnd(r, HEX, 32)}"
+        return f"xapp-1-A{rnd(r, B19_UPD, 10)}-{rnd(r, B19_D, 13)}-{rnd(r, HEX, 64)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+    if typ == "OPENAI_KEY":
+        if r.random() < 0.6:
+            return "sk-proj-" + rnd(r, B19_URL, 74) + "T3BlbkFJ" + rnd(r, B19_URL, 74)
+        return r.choice(["sk-", "sk-svcacct-"]) + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B19_URL, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + rnd(r, B19_URL, 35)
+    if typ == "JWT":
+        return b19_jwt_value(r)
+    raise ValueError(typ)
+
+
+def b19_VT(r, typ):
+    return B19L(typ, b19_vendor(r, typ))
+
+
+B19_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b19_gs_value(r):
+    k = r.randrange(6)
+    if k == 0:
+        return rnd(r, HEX, r.choice([32, 40, 64]))
+    if k == 1:
+        return rnd(r, AN + "+/", 40)
+    if k == 2:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    if k == 3:
+        return rnd(r, B19_URL, r.choice([32, 43, 48]))
+    if k == 4:
+        return r.choice(["s3cr3t_", "key_", "tok_", "cs_", "hmac_"]) + rnd(r, AN, 28)
+    return rnd(r, B19_LOWD, 16) + "." + rnd(r, AN, 27)
+
+
+def b19_GS(r):
+    return B19L("GENERIC_SECRET", b19_gs_value(r))
+
+
+def b19_CVC(r, n=None):
+    return B19L("GENERIC_SECRET", rnd(r, B19_D, n or r.choice([3, 3, 3, 4])))
+
+
+B19_PWWORDS = ["Lantaarn", "Zitrone", "Mirabelle", "Girasole", "Tortuga", "Harbour", "Kestrel", "Pfannkuchen", "Amsel", "Cerise",
+               "Fresa", "Gabbiano", "Molen", "Quokka", "Nebula", "Basalt", "Orchidee", "Paella", "Nocciola", "Tulpen"]
+
+
+def b19_pw_value(r, safe=False):
+    k = r.randrange(5)
+    sym = "!#$%*-_.+=" if safe else "!#$%&*-_.+=?@^~"
+    if k == 0:
+        v = r.choice(B19_PWWORDS) + str(r.randint(10, 2029)) + r.choice(sym)
+    elif k == 1:
+        v = rnd(r, AN + (sym if not safe else "-_."), r.randint(10, 18))
+    elif k == 2:
+        v = "-".join(r.choice(B19_PWWORDS).lower() for _ in range(3)) + str(r.randint(1, 99))
+    elif k == 3:
+        v = r.choice(B19_PWWORDS)[:4] + r.choice(sym) + rnd(r, B19_D, 4) + r.choice(B19_PWWORDS)[-3:].upper()
+    else:
+        v = rnd(r, string.ascii_lowercase, 4) + rnd(r, B19_D, 3) + rnd(r, B19_UP, 2) + r.choice(sym)
+    if safe:
+        v = "".join(c for c in v if c not in "@:/?#%&") or "Pw" + rnd(r, B19_D, 6)
+    if len(v) < 6:
+        v += rnd(r, B19_D, 4)
+    return v
+
+
+def b19_PW(r, safe=False):
+    return B19L("PASSWORD", b19_pw_value(r, safe))
+
+
+def b19_pem_value(r, sep="\n"):
+    kind = r.choice(["RSA ", "EC ", "", "OPENSSH ", ""])
+    n = {"RSA ": 12, "EC ": 3, "": 8, "OPENSSH ": 6}[kind]
+    body = [base64.b64encode(bytes(r.randrange(256) for _ in range(48))).decode() for _ in range(n)]
+    body.append(base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(10, 40)))).decode())
+    return f"-----BEGIN {kind}PRIVATE KEY-----{sep}" + sep.join(body) + f"{sep}-----END {kind}PRIVATE KEY-----"
+
+
+def b19_PEM(r, sep="\n"):
+    return B19L("PRIVATE_KEY", b19_pem_value(r, sep))
+
+
+B19_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLEEXAMPLE00", "ASIAEXAMPLE000000000",
+    "ghp_" + "EXAMPLE" * 5 + "0", "gho_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ghs_" + "0" * 36, "github_pat_11EXAMPLE0000000000000_" + "EXAMPLE" * 8 + "xxx",
+    "xoxb-000000000000-0000000000000-EXAMPLEexampleEXAMPLEex", "xoxp-123456789012-123456789012-123456789012-" + "0" * 32,
+    "sk_live_EXAMPLE0000000000000000000", "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "rk_live_YOURKEYHEREYOURKEYHEREYOUR",
+    "sk-proj-EXAMPLE" + "x" * 40 + "T3BlbkFJ" + "x" * 40, "sk-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx",
+    "sk-ant-api03-" + "EXAMPLE-" * 11 + "xxxxxAA", "sk-ant-api03-" + "x" * 93 + "AA",
+    "AIzaSyEXAMPLE-EXAMPLE-EXAMPLE-EXAMPL", "AIzaSyA-your-api-key-goes-here-000000",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+assert all(len(p) in (20, 40, 93, 128, 64, 32) or True for p in B19_PLACEHOLDERS)
+
+
+def b19_PHD(r, typ=None):
+    pool = B19_PLACEHOLDERS if typ is None else [p for p in B19_PLACEHOLDERS if p.startswith(typ)]
+    return B19L("PLACEHOLDER", r.choice(pool))
+
+
+def b19_SEC(r):
+    """Any secret, spread over the secret types."""
+    k = r.randrange(12)
+    if k < 8:
+        return b19_VT(r, B19_VENDORS[k])
+    if k == 8:
+        return b19_GS(r)
+    if k == 9:
+        return b19_PW(r, True)
+    if k == 10:
+        return b19_PHD(r)
+    return b19_VT(r, r.choice(B19_VENDORS))
+
+
+B19_CITIES = {"en_US": ["Dayton", "Boise", "Tacoma", "Raleigh"], "en_GB": ["Leeds", "Bristol", "Norwich", "Derby"],
+              "de_DE": ["Kassel", "Rostock", "Ulm", "Münster"], "fr_FR": ["Rennes", "Dijon", "Nîmes", "Tours"],
+              "es_ES": ["Burgos", "Cáceres", "Gijón", "Murcia"], "it_IT": ["Parma", "Lecce", "Trento", "Udine"],
+              "nl_NL": ["Zwolle", "Delft", "Assen", "Breda"]}
+
+
+def b19_person(f):
+    return f"{f.first_name()} {f.last_name()}"
+
+
+# ----- look-alikes (never labelled) -----
+
+def b19_badcard(r):
+    d = b19_card_digits(r)
+    d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+    return " ".join(d[i:i + 4] for i in range(0, len(d), 4)) if r.random() < 0.5 else d
+
+
+def b19_badiban(r, loc):
+    cc = REGION[loc] if REGION[loc] != "US" else "DE"
+    v = b19_iban_raw(r, cc)
+    v = v[:2] + f"{(int(v[2:4]) + r.randint(1, 40)) % 97 + 2:02d}" + v[4:]
+    if b19_mod97(v[4:] + v[:4]) == 1:
+        v = v[:-1] + str((int(v[-1]) + 1) % 10) if v[-1].isdigit() else v[:-1] + "0"
+    return v
+
+
+def b19_imei(r):
+    return b19_luhn(r.choice(["35", "86", "01", "49"]) + rnd(r, B19_D, 12))
+
+
+def b19_la(r, loc):
+    """A look-alike with its lead word (never an entity)."""
+    k = r.randrange(22)
+    if k == 0:
+        return f"osTicket #{r.randint(100000, 999999)}"
+    if k == 1:
+        return f"OTRS Ticket#{B19_TODAY.strftime('%Y%m%d')}{rnd(r, B19_D, 8)}"
+    if k == 2:
+        return f"Bug {r.randint(1200000, 1999999)}"
+    if k == 3:
+        return f"{b19_t(loc, 'Order no.', 'Bestellnr.', 'Commande n°', 'Pedido n.º', 'Ordine n.', 'Bestelnummer')} {r.randint(20, 89)}-{rnd(r, B19_D, 4)}-{rnd(r, B19_D, 4)}"
+    if k == 4:
+        return f"{b19_t(loc, 'Ref', 'Aktenzeichen', 'Dossier', 'Expediente', 'Pratica', 'Dossiernr.')} 0{r.randint(20, 89)} {rnd(r, B19_D, 3)} {rnd(r, B19_D, 4)}"
+    if k == 5:
+        return f"IDoc {rnd(r, B19_D, 16)}"
+    if k == 6:
+        return f"v{r.randint(1, 14)}.{r.randint(0, 30)}.{r.randint(0, 99)}-build.{r.randint(1000, 99999)}"
+    if k == 7:
+        return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 8:
+        return f"commit {rnd(r, HEX, 40)}"
+    if k == 9:
+        return "uuid " + "-".join(rnd(r, HEX, n) for n in (8, 4, 4, 4, 12))
+    if k == 10:
+        return f"IMEI {b19_imei(r)}"
+    if k == 11:
+        return f"{b19_t(loc, 'Meeting ID', 'Meeting-ID', 'ID de réunion', 'ID de reunión', 'ID riunione', 'Vergader-ID')}: {rnd(r, B19_D, 3)} {rnd(r, B19_D, 4)} {rnd(r, B19_D, 4)}"
+    if k == 12:
+        return f"{r.choice(['1Z', 'JJD', 'CP'])}{rnd(r, B19_UPD, 16)}"
+    if k == 13:
+        return f"{b19_t(loc, 'card (declined, checksum)', 'Karte (abgelehnt)', 'carte refusée', 'tarjeta rechazada', 'carta rifiutata', 'kaart geweigerd')} {b19_badcard(r)}"
+    if k == 14:
+        return f"IBAN ({b19_t(loc, 'invalid', 'ungültig', 'invalide', 'no válido', 'non valido', 'ongeldig')}) {b19_badiban(r, loc)}"
+    if k == 15:
+        return f"{b19_t(loc, 'Member no.', 'Mitgliedsnr.', 'N° adhérent', 'N.º socio', 'N. tessera', 'Lidnummer')} {rnd(r, '123456789', 1)}{rnd(r, B19_D, 8)}"
+    if k == 16:
+        return f"{b19_w(loc, 'date')} {b19_when(r, loc)}"
+    if k == 17:
+        return b19_stamp(r)
+    if k == 18:
+        return f"{b19_t(loc, 'Invoice', 'Rechnung', 'Facture', 'Factura', 'Fattura', 'Factuur')} {B19_TODAY.year}-{rnd(r, B19_D, 6)}"
+    if k == 19:
+        return f"EAN {rnd(r, B19_D, 13)}"
+    if k == 20:
+        return f"{b19_t(loc, 'password policy: min 12 chars', 'Passwortrichtlinie: mind. 12 Zeichen', 'politique de mot de passe : 12 caractères', 'política de contraseñas: 12 caracteres', 'criteri password: almeno 12 caratteri', 'wachtwoordbeleid: minimaal 12 tekens')}"
+    return f"{b19_t(loc, 'Password reset requested', 'Passwort zurückgesetzt', 'Mot de passe oublié', 'Contraseña restablecida', 'Password dimenticata', 'Wachtwoord vergeten')} ({b19_t(loc, 'no password in this message', 'kein Passwort in dieser Nachricht', 'aucun mot de passe ici', 'sin contraseña aquí', 'nessuna password qui', 'geen wachtwoord hierin')})"
+
+
+def b19_las(r, loc, n=2):
+    return ", ".join(b19_la(r, loc) for _ in range(n))
+
+
+def b19_pw_prose(r, loc):
+    pw = b19_PW(r)
+    k = r.randrange(3)
+    if k == 0:
+        return [b19_t(loc, "Your temporary password is ", "Ihr vorläufiges Passwort lautet ", "Votre mot de passe provisoire est ",
+                      "Su contraseña provisional es ", "La password provvisoria è ", "Je tijdelijke wachtwoord is "), pw, ". "]
+    if k == 1:
+        return [b19_t(loc, "I reset it, new password: ", "neues Passwort: ", "nouveau mot de passe : ", "nueva contraseña: ", "nuova password: ", "nieuw wachtwoord: "), pw, " "]
+    return [b19_w(loc, "pw"), ": ", pw, "\n"]
+
+
+# ----- text documents -----
+
+def B19_osticket(f, r, loc):
+    n = b19_person(f)
+    return [f"osTicket #{r.randint(100000, 999999)} | Help Topic: {b19_t(loc, 'Account access', 'Kontozugang', 'Accès au compte', 'Acceso a la cuenta', 'Accesso account', 'Toegang account')}\n",
+            f"From: {n} <", b19_EM(f, r), ">\n", f"{b19_w(loc, 'phone')}: ", b19_PH(r, loc), "\n\n",
+            f"{b19_w(loc, 'hello')},\n", b19_pw_prose(r, loc), "\n", f"-- {b19_las(r, loc, 2)}\n"]
+
+
+def B19_otrs(f, r, loc):
+    return [f"OTRS Ticket#{B19_TODAY.strftime('%Y%m%d')}{rnd(r, B19_D, 8)} [Queue: Billing::Refunds]\n",
+            f"CustomerID: {b19_person(f)}\nCustomerUser: ", b19_EM(f, r), "\n",
+            f"{b19_t(loc, 'Refund to', 'Erstattung auf', 'Remboursement sur', 'Reembolso a', 'Rimborso su', 'Terugbetaling naar')} IBAN ", b19_IBAN(r, loc),
+            f" ({b19_w(loc, 'amount')} {r.randint(10, 900)},{r.randint(10, 99)} EUR)\nArticle note: {b19_la(r, loc)}\n"]
+
+
+def B19_redmine(f, r, loc):
+    return [f"Bug #{r.randint(1000, 99999)}: staging deploy fails after {b19_la(r, loc)}\n",
+            f"Author: {b19_person(f)}  Assignee: {b19_person(f)}\n\n",
+            "Steps: ran the job with the old settings.yml, it still had\n  api_key: ", b19_SEC(r), "\n  smtp_password: ", b19_PW(r), "\n",
+            "Please rotate. Env host ", b19_IP4(r), f" / {b19_la(r, loc)}\n"]
+
+
+def B19_bugzilla(f, r, loc):
+    return [f"https://bugzilla.example.org/show_bug.cgi?id={r.randint(1200000, 1999999)}\n\n--- Comment #{r.randint(1, 40)} from ", b19_EM(f, r),
+            f" {b19_stamp(r)} ---\nCrash reporter attached minidump; client IP ", b19_IP6(r), "\nThe log line has Authorization: Bearer ", b19_GS(r),
+            f"\nVersion: Firefox {r.randint(120, 140)}.0.{r.randint(1, 3)}, {b19_la(r, loc)}\n"]
+
+
+def B19_mantis(f, r, loc):
+    return [f"0{rnd(r, B19_D, 6)}: [Payments] card capture double-charged\nReporter: {b19_person(f)}\n",
+            f"{b19_w(loc, 'card')}: ", b19_CC(r), "  CVV ", b19_CVC(r), f"\n{b19_t(loc, 'Customer callback', 'Rückruf', 'Rappel', 'Devolver llamada', 'Richiamare', 'Terugbellen')}: ", b19_PH(r, loc),
+            f"\nRelated: {b19_las(r, loc, 2)}\n"]
+
+
+def B19_sap_idoc(f, r, loc):
+    return [f"EDI_DC40  {rnd(r, B19_D, 16)} DEBMAS07 MESTYP DEBMAS SNDPRN {rnd(r, B19_UPD, 10)}\n",
+            f"E1KNA1M   KUNNR {rnd(r, B19_D, 10)} NAME1 {f.company()}\nE1KNA1M   TELF1 ", b19_PH(r, loc), "\n",
+            "E1KNBKM   BANKS ", REGION[loc], " IBAN ", b19_IBAN(r, loc), "\nE1KNVKM   SMTP_ADDR ", b19_EM(f, r), f"\n{b19_la(r, loc)}\n"]
+
+
+def B19_nav(f, r, loc):
+    return [f"Dynamics NAV - Vendor Card {rnd(r, B19_UP, 1)}{rnd(r, B19_D, 5)}\nName: {f.company()}\nPhone No.: ", b19_PH(r, loc),
+            "\nE-Mail: ", b19_EM(f, r), "\nBank Account IBAN: ", b19_IBAN(r, loc), f"\nLast Date Modified: {b19_when(r, loc)}\n{b19_la(r, loc)}\n"]
+
+
+def B19_datev(f, r, loc):
+    return ["DATEV Lohn – Stammdaten Mitarbeiter (Export)\n", f"Pers.-Nr. {rnd(r, B19_D, 5)}; {f.last_name()}, {f.first_name()}\n",
+            f"{b19_w(loc, 'dob')}: ", b19_DOB(r, loc), "\nIBAN: ", b19_IBAN(r, loc), f"\nSV-Nr.: {rnd(r, B19_D, 2)}{rnd(r, B19_D, 6)}{rnd(r, B19_UP, 1)}{rnd(r, B19_D, 3)}\n",
+            f"Eintritt: {b19_when(r, loc, 900, 0)}; {b19_la(r, loc)}\n"]
+
+
+def B19_peppol(f, r, loc):
+    return ['<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">\n',
+            f"  <cbc:ID>{B19_TODAY.year}-{rnd(r, B19_D, 6)}</cbc:ID>\n  <cbc:IssueDate>{B19_TODAY - datetime.timedelta(days=r.randint(0, 30))}</cbc:IssueDate>\n",
+            f'  <cbc:EndpointID schemeID="0088">{rnd(r, B19_D, 13)}</cbc:EndpointID>\n  <cac:Contact><cbc:Telephone>', b19_PH(r, loc),
+            "</cbc:Telephone><cbc:ElectronicMail>", b19_EM(f, r), "</cbc:ElectronicMail></cac:Contact>\n",
+            "  <cac:PayeeFinancialAccount><cbc:ID>", B19L("IBAN", b19_iban_raw(r, REGION[loc] if loc != "en_US" else "NL")), "</cbc:ID></cac:PayeeFinancialAccount>\n</Invoice>\n"]
+
+
+def B19_fatturapa(f, r, loc):
+    return ["<p:FatturaElettronica versione=\"FPR12\">\n <CedentePrestatore><Contatti><Telefono>", b19_PH(r, "it_IT"), "</Telefono><Email>", b19_EM(f, r),
+            f"</Email></Contatti></CedentePrestatore>\n <Numero>{r.randint(1, 999)}/{B19_TODAY.year}</Numero> <ImportoTotaleDocumento>{r.randint(50, 9000)}.00</ImportoTotaleDocumento>\n",
+            " <DettaglioPagamento><ModalitaPagamento>MP05</ModalitaPagamento><IBAN>", B19L("IBAN", b19_iban_raw(r, "IT")), "</IBAN></DettaglioPagamento>\n</p:FatturaElettronica>\n"]
+
+
+def B19_dsn(f, r, loc):
+    return ["S10.G00.00.001 'DSN-Paie'\nS21.G00.30.002 '", f.last_name().upper(), "'\nS21.G00.30.004 '", f.first_name(), "'\n",
+            "S21.G00.30.006 '", B19L("DATE_OF_BIRTH", datetime.date(r.randint(1950, 2005), r.randint(1, 12), r.randint(1, 28)).strftime("%d%m%Y")), "'  (date de naissance)\n",
+            "S21.G00.30.018 '", b19_EM(f, r), "'\nS21.G00.30.019 '", b19_PH(r, "fr_FR"), f"'\nS21.G00.40.001 '{(B19_TODAY - datetime.timedelta(days=r.randint(30, 900))).strftime('%d%m%Y')}'\n"]
+
+
+def B19_pension(f, r, loc):
+    return [f"{b19_t(loc, 'Workplace pension: auto-enrolment notice', 'Betriebsrente: Anmeldung', 'Épargne retraite : affiliation', 'Plan de pensiones: alta', 'Fondo pensione: adesione', 'Pensioenregeling: aanmelding')}\n",
+            f"{b19_w(loc, 'name')}: {b19_person(f)}\n{b19_w(loc, 'dob')}: ", b19_DOB(r, loc), "\n",
+            "SSN: " if loc == "en_US" else "", b19_SSN(r) if loc == "en_US" else "", "\n" if loc == "en_US" else "",
+            f"{b19_t(loc, 'Enrolment date', 'Beginn', 'Date d’effet', 'Fecha de alta', 'Decorrenza', 'Ingangsdatum')}: {b19_when(r, loc, 0, 60)}\n{b19_la(r, loc)}\n"]
+
+
+def B19_claimletter(f, r, loc):
+    return [f"{b19_t(loc, 'Claim decision', 'Leistungsabrechnung', 'Décompte de remboursement', 'Resolución de reembolso', 'Esito rimborso', 'Declaratieoverzicht')} – {b19_la(r, loc)}\n",
+            f"{b19_w(loc, 'hello')} {b19_person(f)},\n", f"{b19_w(loc, 'dob')} ", b19_DOB(r, loc), "; ",
+            f"{b19_t(loc, 'we paid to', 'wir überweisen auf', 'versé sur', 'abonado en', 'accreditato su', 'overgemaakt naar')} ", b19_IBAN(r, loc), ".\n",
+            f"{b19_t(loc, 'Treatment date', 'Behandlungsdatum', 'Date des soins', 'Fecha del tratamiento', 'Data prestazione', 'Behandeldatum')}: {b19_when(r, loc)}\n"]
+
+
+def B19_dentallab(f, r, loc):
+    return [f"Lab order {rnd(r, B19_UP, 2)}-{rnd(r, B19_D, 5)} | crown 2{r.randint(1, 8)} zirconia, shade A{r.randint(1, 3)}\n",
+            f"Patient: {b19_person(f)}, {b19_w(loc, 'dob')} ", b19_DOB(r, loc), f"\nPractice: {f.company()}, ", b19_PH(r, loc), "\nDue: ", b19_when(r, loc, 0, 20), "\n"]
+
+
+def B19_radiology(f, r, loc):
+    return [f"RADIOLOGY REPORT  Acc# {rnd(r, B19_D, 9)}  MRN {rnd(r, B19_D, 8)}\nPatient: {b19_person(f)}  DOB: ", b19_DOB(r, loc),
+            f"\nExam: MRI knee left, {b19_when(r, loc, 20, 0)}\nFindings: no effusion. Series UID 1.2.840.{rnd(r, B19_D, 6)}.{rnd(r, B19_D, 4)}\n",
+            "Referring: ", b19_EM(f, r), "\n"]
+
+
+def B19_vetinvoice(f, r, loc):
+    return [f"{f.company()} – {b19_t(loc, 'Veterinary invoice', 'Tierarztrechnung', 'Facture vétérinaire', 'Factura veterinaria', 'Fattura veterinaria', 'Dierenartsfactuur')}\n",
+            f"{b19_t(loc, 'Pet', 'Tier', 'Animal', 'Mascota', 'Animale', 'Dier')}: {r.choice(['Bello', 'Minou', 'Luna', 'Pip', 'Toby'])} (chip {rnd(r, B19_D, 15)})\n",
+            f"{b19_t(loc, 'Owner', 'Halter', 'Propriétaire', 'Titular', 'Proprietario', 'Eigenaar')}: {b19_person(f)}, ", b19_PH(r, loc), "\n",
+            f"{b19_w(loc, 'card')} ", b19_CC(r), f" {b19_t(loc, 'charged', 'belastet', 'débitée', 'cargada', 'addebitata', 'belast')}\n{b19_la(r, loc)}\n"]
+
+
+def B19_refill(f, r, loc):
+    return [f"{b19_t(loc, 'Pharmacy: your refill is ready', 'Apotheke: Ihr Rezept liegt bereit', 'Pharmacie : votre renouvellement est prêt', 'Farmacia: su receta está lista', 'Farmacia: ricetta pronta', 'Apotheek: uw herhaalrecept ligt klaar')}. ",
+            f"Rx {rnd(r, B19_D, 7)}. ", f"{b19_w(loc, 'dob')} ", b19_DOB(r, loc), f" {b19_t(loc, 'confirmed', 'bestätigt', 'confirmée', 'confirmada', 'confermata', 'bevestigd')}. ",
+            f"{b19_t(loc, 'Questions', 'Fragen', 'Questions', 'Dudas', 'Domande', 'Vragen')}: ", b19_PH(r, loc), "\n"]
+
+
+def B19_telehealth(f, r, loc):
+    return [f"[{b19_stamp(r)}] Dr. {f.last_name()}: {b19_t(loc, 'can you confirm your date of birth?', 'können Sie Ihr Geburtsdatum bestätigen?', 'pouvez-vous confirmer votre date de naissance ?', '¿me confirma su fecha de nacimiento?', 'mi conferma la data di nascita?', 'kunt u uw geboortedatum bevestigen?')}\n",
+            f"[patient] ", b19_DOB(r, loc), "\n", f"[patient] {b19_t(loc, 'and my number is', 'und meine Nummer ist', 'et mon numéro est', 'y mi número es', 'e il mio numero è', 'en mijn nummer is')} ", b19_PH(r, loc), "\n",
+            f"[system] session {rnd(r, HEX, 12)} ended, {b19_la(r, loc)}\n"]
+
+
+def B19_parentportal(f, r, loc):
+    portal = b19_t(loc, "ParentMail", "ParentMail", "Elternportal", "Pronote", "Rayuela", "ClasseViva", "Magister")
+    return [f"{portal} – {b19_t(loc, 'New account for', 'Neues Konto für', 'Nouveau compte pour', 'Nueva cuenta para', 'Nuovo account per', 'Nieuw account voor')} {b19_person(f)}\n",
+            f"{b19_t(loc, 'Username', 'Benutzername', 'Identifiant', 'Usuario', 'Utente', 'Gebruikersnaam')}: ", b19_EM(f, r), "\n", f"{b19_w(loc, 'pw')}: ", b19_PW(r), "\n",
+            f"{b19_t(loc, 'Pupil date of birth', 'Geburtsdatum des Kindes', 'Date de naissance de l’élève', 'Fecha de nacimiento del alumno', 'Data di nascita alunno', 'Geboortedatum leerling')}: ", b19_DOB(r, loc), "\n",
+            f"{b19_t(loc, 'Parents evening', 'Elternabend', 'Réunion parents', 'Reunión de padres', 'Colloqui', 'Ouderavond')}: {b19_when(r, loc, 0, 40)}\n"]
+
+
+def B19_moodle(f, r, loc):
+    rows = ["username,password,firstname,lastname,email,phone1,profile_field_dob\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = f.first_name(), f.last_name()
+        rows += [f"{b19_ascii(fn)[:1]}{b19_ascii(ln)},", b19_PW(r, True), f",{fn},{ln},", b19_EM(f, r, fn, ln), ",", b19_PH(r, loc), ",", b19_DOB(r, loc), "\n"]
+    return rows
+
+
+def B19_alumni(f, r, loc):
+    return [f"Alumni record {rnd(r, B19_D, 7)} (class of {r.randint(1975, 2022)})\n{b19_person(f)}\n", b19_EM(f, r), " | ", b19_PH(r, loc), "\n",
+            f"{b19_w(loc, 'dob')}: ", b19_DOB(r, loc), f"\nLast gift: {b19_when(r, loc)} via card ending {rnd(r, B19_D, 4)}\n"]
+
+
+def B19_giving(f, r, loc):
+    return [f"{b19_t(loc, 'Annual giving statement', 'Zuwendungsbestätigung', 'Reçu fiscal de dons', 'Certificado de donativos', 'Attestazione donazioni', 'Giftenoverzicht')} {B19_TODAY.year}\n",
+            f"{b19_person(f)}, {f.street_address()}, {r.choice(B19_CITIES[loc])}\n", "SSN: " if loc == "en_US" else "IBAN: ", b19_SSN(r) if loc == "en_US" else b19_IBAN(r, loc), "\n",
+            f"{b19_w(loc, 'amount')}: {r.randint(50, 4000)}.00  ({b19_la(r, loc)})\n"]
+
+
+def B19_volunteers(f, r, loc):
+    rows = [f"{b19_t(loc, 'Volunteer rota', 'Helferplan', 'Planning bénévoles', 'Turnos de voluntarios', 'Turni volontari', 'Vrijwilligersrooster')} – {b19_when(r, loc, 0, 30)}\n"]
+    for _ in range(r.randint(2, 4)):
+        rows += [f"{b19_person(f)}\t", b19_PH(r, loc), "\t", b19_EM(f, r), f"\t{r.choice(['08:00-12:00', '12:00-16:00', 'Sa 9-13'])}\n"]
+    return rows
+
+
+def B19_fedlicence(f, r, loc):
+    return [f"{b19_t(loc, 'Federation licence', 'Spielerpass', 'Licence FFF', 'Licencia federativa', 'Tesseramento FIGC', 'KNVB-spelerspas')} {rnd(r, B19_D, 8)}\n",
+            f"{b19_person(f)} – {b19_w(loc, 'dob')} ", b19_DOB(r, loc), "\n", f"{b19_t(loc, 'Emergency contact', 'Notfallkontakt', 'Contact urgence', 'Contacto de emergencia', 'Contatto emergenza', 'Noodcontact')}: ", b19_PH(r, loc),
+            f"\n{b19_t(loc, 'Medical valid until', 'Attest gültig bis', 'Certificat valable jusqu’au', 'Reconocimiento válido hasta', 'Visita medica valida fino al', 'Keuring geldig tot')} {b19_when(r, loc, 0, 300)}\n"]
+
+
+def B19_gymaccess(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 5)):
+        out += [f"{b19_stamp(r, 3)} door=FRONT badge={rnd(r, B19_D, 10)} member={b19_ascii(f.last_name())} result={r.choice(['GRANTED', 'GRANTED', 'DENIED'])} src=", b19_IP4(r), "\n"]
+    return out
+
+
+def B19_cowork(f, r, loc):
+    return ["member_id;name;email;mobile;plan;wifi_psk\n", f"{rnd(r, B19_D, 5)};{b19_person(f)};", b19_EM(f, r), ";", b19_PH(r, loc), ";hotdesk;", b19_PW(r, True), "\n",
+            f"{rnd(r, B19_D, 5)};{b19_person(f)};", b19_EM(f, r), ";", b19_PH(r, loc), ";office;", b19_PW(r, True), "\n"]
+
+
+def B19_smartlock(f, r, loc):
+    return [f"{b19_stamp(r, 2)} lock=unit-{r.randint(1, 60)} event=code_added by={b19_person(f)} code_len=6\n",
+            f"{b19_stamp(r, 2)} bridge ", b19_IP6(r), " api token ", b19_GS(r), "\n", f"{b19_stamp(r, 2)} fw {b19_la(r, loc)}\n"]
+
+
+def B19_bms(f, r, loc):
+    return [f"BACnet/IP gateway {rnd(r, B19_UP, 3)}-{r.randint(1, 9)}  {b19_la(r, loc)}\n[network]\nip = ", b19_IP4(r), "\nmask = 255.255.255.0\n",
+            "[cloud]\nmqtt_user = bms-", rnd(r, B19_LOWD, 4), "\nmqtt_password = ", b19_PW(r), "\nalarm_sms = ", b19_PH(r, loc), "\n"]
+
+
+def B19_elevator(f, r, loc):
+    return [f"Lift service log {rnd(r, B19_UP, 2)}{rnd(r, B19_D, 4)} – {f.street_address()}\n", f"{b19_when(r, loc)} {b19_t(loc, 'technician', 'Techniker', 'technicien', 'técnico', 'tecnico', 'monteur')} {b19_person(f)} ", b19_PH(r, loc), "\n",
+            f"controller fw {b19_la(r, loc)}; remote modem ", b19_IP4(r), " admin pw ", b19_PW(r), "\n"]
+
+
+def B19_pppoe(f, r, loc):
+    return [f"TR-069 ACS Inform from CPE {rnd(r, HEX, 12).upper()} (SN {rnd(r, B19_UPD, 12)})\n",
+            "  InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANPPPConnection.1.Username = ", b19_EM(f, r), "\n",
+            "  InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANPPPConnection.1.Password = ", b19_PW(r), "\n",
+            "  ExternalIPAddress = ", b19_IP4(r), "\n  IPv6 prefix = ", b19_IP6(r), "\n"]
+
+
+def B19_sipconf(f, r, loc):
+    ext = r.randint(100, 899)
+    return [f"[{ext}]\ntype=friend\ncallerid=\"{b19_person(f)}\" <{ext}>\nsecret=", b19_PW(r, True), "\nhost=dynamic\n",
+            "[trunk-out]\ntype=peer\nhost=", b19_IP4(r), "\nfromuser=", rnd(r, B19_D, 9), "\nsecret=", b19_PW(r, True), "\n; support line ", b19_PH(r, loc), "\n"]
+
+
+def B19_pbxcdr(f, r, loc):
+    out = ["calldate,src,dst,duration,disposition,uniqueid\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b19_stamp(r, 5)},", b19_PH(r, loc), f",{r.randint(100, 899)},{r.randint(3, 900)},ANSWERED,{r.randint(1790000000, 1799999999)}.{r.randint(1, 999)}\n"]
+    return out
+
+
+def B19_fortigate(f, r, loc):
+    return ["config system admin\n    edit \"netops\"\n        set password ", b19_PW(r, True), "\n        set email-to ", b19_EM(f, r),
+            "\n    next\nend\nconfig vpn ipsec phase1-interface\n    edit \"to-dc\"\n        set remote-gw ", b19_IP4(r), "\n        set psksecret ", b19_GS(r), "\n    next\nend\n"]
+
+
+def B19_pfsense(f, r, loc):
+    return ["<pfsense>\n <system><hostname>fw", str(r.randint(1, 9)), "</hostname><dnsserver>", b19_IP4(r), "</dnsserver></system>\n",
+            " <openvpn><openvpn-server><shared_key>", b19_GS(r), "</shared_key></openvpn-server></openvpn>\n",
+            " <notifications><smtp><username>", b19_EM(f, r), "</username><password>", b19_PW(r, True), "</password></smtp></notifications>\n</pfsense>\n"]
+
+
+def B19_radius(f, r, loc):
+    u = b19_ascii(f.first_name())
+    return [f"# /etc/freeradius/3.0/mods-config/files/authorize ({b19_la(r, loc)})\n{u}  Cleartext-Password := \"", b19_PW(r, True), "\"\n",
+            "        Framed-IP-Address = ", b19_IP4(r), "\n", "tac_plus: key = ", b19_GS(r), "\n"]
+
+
+def B19_synology(f, r, loc):
+    return [f"{b19_stamp(r, 3)} Connection: User [{b19_ascii(f.first_name())}] from [", b19_IP4(r), "] signed in to [DSM] successfully via [password]\n",
+            f"{b19_stamp(r, 3)} Hyper Backup: task [offsite] used credential B2 key ", b19_GS(r), "\n", f"{b19_stamp(r, 3)} System: {b19_la(r, loc)}\n"]
+
+
+def B19_restic(f, r, loc):
+    return ["$ cat ~/.config/restic/env\n", "export RESTIC_REPOSITORY=s3:s3.eu-central-1.amazonaws.com/backups-", rnd(r, B19_LOWD, 6), "\n",
+            "export RESTIC_PASSWORD=", b19_PW(r, True), "\nexport AWS_ACCESS_KEY_ID=", b19_VT(r, "AWS_ACCESS_KEY"), "\nexport AWS_SECRET_ACCESS_KEY=", B19L("GENERIC_SECRET", rnd(r, AN + "+/", 40)),
+            "\n$ restic snapshots --latest 1\n", f"{rnd(r, HEX, 8)}  {b19_stamp(r)}  nas  /volume1\n"]
+
+
+def B19_opcli(f, r, loc):
+    return ["$ op item get \"Prod DB\" --fields label=username,label=password --reveal\n", b19_ascii(f.last_name()), ",", b19_PW(r), "\n",
+            "$ bw get item stripe-prod | jq -r .login.password\n", b19_VT(r, "STRIPE_KEY"), "\n$ pass show infra/slack-bot\n", b19_VT(r, "SLACK_TOKEN"), "\n"]
+
+
+def B19_drone(f, r, loc):
+    return [f"[drone] build #{r.randint(100, 9999)} step: publish\n+ docker login -u ci -p ", b19_PW(r), " registry.internal\n",
+            "+ echo $GITHUB_TOKEN   # debug, remove!\n", b19_VT(r, "GITHUB_TOKEN"), "\n", f"+ ./publish.sh {b19_la(r, loc)}\n"]
+
+
+def B19_buildkite(f, r, loc):
+    return ["~~~ :key: Fetching secrets\n", "OPENAI_API_KEY=", b19_VT(r, "OPENAI_KEY"), "\n", "ANTHROPIC_API_KEY=", b19_VT(r, "ANTHROPIC_KEY"), "\n",
+            f"~~~ :pytest: Running evals ({b19_la(r, loc)})\n", "Example from README (do not use): ", b19_PHD(r), "\n"]
+
+
+def B19_teamcity(f, r, loc):
+    return [f"[{b19_stamp(r, 1)}] : Step 2/4: Deploy (Command Line)\n", "  env.GOOGLE_MAPS_KEY = ", b19_VT(r, "GOOGLE_API_KEY"), "\n",
+            "  env.DEPLOY_JWT = ", b19_VT(r, "JWT"), "\n", f"  build.vcs.number = {rnd(r, HEX, 40)}\n"]
+
+
+def B19_capistrano(f, r, loc):
+    return ["# config/deploy/production.rb\nserver '", b19_IP4(r), "', user: 'deploy', roles: %w{app web}\n",
+            "set :ssh_options, { password: '", b19_PW(r, True), "' }\nset :slack_token, '", b19_VT(r, "SLACK_TOKEN"), f"'\n# {b19_la(r, loc)}\n"]
+
+
+def B19_bicep(f, r, loc):
+    return ["param location string = 'westeurope'\n@secure()\nparam sqlAdminPassword string = '", b19_PW(r, True), "'\n",
+            "var storageKey = '", B19L("GENERIC_SECRET", base64.b64encode(bytes(r.randrange(256) for _ in range(64))).decode()), "'\n",
+            "// doc sample key: ", b19_PHD(r), "\n", f"// deployment {rnd(r, HEX, 8)}-{rnd(r, HEX, 4)}\n"]
+
+
+def B19_serverless(f, r, loc):
+    return ["service: invoice-ocr\nprovider:\n  name: aws\n  environment:\n    STRIPE_SECRET: ", b19_VT(r, "STRIPE_KEY"), "\n",
+            "    AWS_KEY: ", b19_VT(r, "AWS_ACCESS_KEY"), "\n    SIGNING_SECRET: ", b19_GS(r), "\n", f"    TOKEN_TTL: {r.choice([300, 900, 3600])}\n"]
+
+
+def B19_minecraft(f, r, loc):
+    return [f"#Minecraft server properties\n#{b19_la(r, loc)}\nserver-ip=", b19_IP4(r), "\nenable-rcon=true\nrcon.password=", b19_PW(r),
+            "\nrcon.port=25575\nmax-players=20\nmotd=Welcome\n"]
+
+
+def B19_rasa(f, r, loc):
+    return ["Your input ->  ", b19_t(loc, "my email is ", "meine Mail ist ", "mon mail est ", "mi correo es ", "la mia mail è ", "mijn mail is "), b19_EM(f, r), "\n",
+            "? utter_ask_phone\nYour input ->  ", b19_PH(r, loc), "\n", "Your input ->  ", b19_t(loc, "born ", "geboren am ", "né le ", "nací el ", "nato il ", "geboren op "), b19_DOB(r, loc), "\n",
+            f"slot tracker_id={rnd(r, HEX, 32)}\n"]
+
+
+def B19_crewai(f, r, loc):
+    return [f"# Agent: Billing Researcher\n## Task: look up customer {b19_person(f)}\n## Using tool: crm_lookup\n## Tool Output:\n",
+            "email: ", b19_EM(f, r), "\nphone: ", b19_PH(r, loc), "\ncard_on_file: ", b19_CC(r), "\nlast_login_ip: ", b19_IP4(r), "\n", f"## {b19_la(r, loc)}\n"]
+
+
+def B19_autogen(f, r, loc):
+    return ["user_proxy (to assistant):\n\nexitcode: 0 (execution succeeded)\nCode output:\n", "AWS_ACCESS_KEY_ID=", b19_VT(r, "AWS_ACCESS_KEY"), "\n",
+            "HF_TOKEN=", b19_GS(r), "\n", "---\nassistant (to user_proxy):\n", b19_t(loc, "Those keys are now in the log; rotate them.", "Die Schlüssel stehen jetzt im Log.", "Les clés sont dans le journal.", "Las claves están en el log.", "Le chiavi sono nel log.", "De sleutels staan nu in het log."), "\n"]
+
+
+def B19_opera(f, r, loc):
+    return [f"OPERA PMS – Reservation {rnd(r, B19_D, 9)}  Conf# {rnd(r, B19_D, 8)}\nGuest: {f.last_name()}, {f.first_name()}\n",
+            f"{b19_w(loc, 'dob')}: ", b19_DOB(r, loc), f"\n{b19_w(loc, 'phone')}: ", b19_PH(r, loc), "\nCC: ", b19_CC(r), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\n",
+            f"Arrival {b19_when(r, loc, 0, 60)}  {b19_la(r, loc)}\n"]
+
+
+def B19_resto(f, r, loc):
+    return [f"{b19_t(loc, 'Reservation', 'Reservierung', 'Réservation', 'Reserva', 'Prenotazione', 'Reservering')} {rnd(r, B19_UPD, 6)} – {r.randint(2, 8)} pax, {b19_when(r, loc, 0, 30)} 20:00\n",
+            f"{b19_person(f)}, ", b19_PH(r, loc), ", ", b19_EM(f, r), "\n", f"{b19_t(loc, 'Note', 'Notiz', 'Note', 'Nota', 'Nota', 'Opmerking')}: ",
+            b19_t(loc, "birthday dinner", "Geburtstagsessen", "dîner d'anniversaire", "cena de cumpleaños", "cena di compleanno", "verjaardagsdiner"), f" ({b19_when(r, loc, 0, 30)})\n"]
+
+
+def B19_shipbooking(f, r, loc):
+    return [f"BOOKING CONFIRMATION {rnd(r, B19_UP, 4)}{rnd(r, B19_D, 7)}\nVessel: {r.choice(['MSC ', 'MAERSK ', 'CMA CGM '])}{r.choice(['AURORA', 'LIRICA', 'TEXAS'])} Voy {rnd(r, B19_D, 3)}{rnd(r, B19_UP, 1)}\n",
+            f"Container {rnd(r, B19_UP, 4)}{rnd(r, B19_D, 7)}  ETD {b19_when(r, loc, 0, 40)}\nShipper contact: {b19_person(f)} ", b19_PH(r, loc), " ", b19_EM(f, r), "\n"]
+
+
+def B19_mvt(f, r, loc):
+    return [f"MVT\n{rnd(r, B19_UP, 2)}{r.randint(100, 9999)}/{r.randint(1, 28):02d}.{rnd(r, B19_UP, 1)}{rnd(r, B19_UPD, 4)}.{rnd(r, B19_UP, 3)}\nAD{r.randint(0, 23):02d}{r.randint(0, 59):02d}/{r.randint(0, 23):02d}{r.randint(0, 59):02d} EA{r.randint(1000, 2359)} {rnd(r, B19_UP, 3)}\n",
+            f"SI CREW CONTACT {f.last_name().upper()} ", b19_PH(r, loc), "\n"]
+
+
+def B19_waybill(f, r, loc):
+    return [f"CIM waybill {rnd(r, B19_D, 2)} {rnd(r, B19_D, 4)} {rnd(r, B19_D, 6)}\nWagon {rnd(r, B19_D, 2)} {rnd(r, B19_D, 2)} {rnd(r, B19_D, 4)} {rnd(r, B19_D, 3)}-{r.randint(0, 9)}\n",
+            f"Consignor: {f.company()}, ", b19_EM(f, r), "\nNotify: ", b19_PH(r, loc), f"\n{b19_la(r, loc)}\n"]
+
+
+def B19_ssnform(f, r, loc):
+    return [f"I-9 / W-4 packet – {b19_person(f)}\nSocial Security Number: ", b19_SSN(r), "\nDate of Birth: ", b19_DOB(r, "en_US"), "\n",
+            f"Employee ID {rnd(r, B19_D, 9)} (not an SSN), hire date {b19_when(r, 'en_US', 30, 0)}\n", "Direct deposit routing ", rnd(r, B19_D, 9), "\n"]
+
+
+def B19_keyleak(f, r, loc):
+    return ["trufflehog filesystem . --only-verified\n🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷\n\nFound verified result 🐷🔑\n",
+            f"Detector Type: {r.choice(['Github', 'Slack', 'Stripe', 'OpenAI', 'AWS'])}\nRaw result: ", b19_SEC(r), "\nFile: deploy/.env.bak\nLine: ", str(r.randint(1, 90)), "\n"]
+
+
+def B19_pemdrop(f, r, loc):
+    return [f"$ cat ~/certs/{r.choice(['kiosk', 'lift-modem', 'pbx', 'nas'])}.key\n", b19_PEM(r), "\n", f"$ openssl x509 -noout -serial -in cert.pem\nserial={rnd(r, HEX, 32).upper()}\n"]
+
+
+def B19_privkeymail(f, r, loc):
+    return [f"{b19_w(loc, 'hello')} {f.first_name()},\n{b19_t(loc, 'here is the key for the kiosk, keep it safe:', 'hier der Schlüssel für den Kiosk:', 'voici la clé du kiosque :', 'aquí la clave del quiosco:', 'ecco la chiave del chiosco:', 'hier is de sleutel voor de kiosk:')}\n\n",
+            b19_PEM(r), "\n\n", f"{b19_w(loc, 'thanks')}, {f.first_name()}\n"]
+
+
+B19_TEXT_KINDS = [B19_osticket, B19_otrs, B19_redmine, B19_bugzilla, B19_mantis, B19_sap_idoc, B19_nav, B19_datev, B19_peppol, B19_fatturapa,
+                  B19_dsn, B19_pension, B19_claimletter, B19_dentallab, B19_radiology, B19_vetinvoice, B19_refill, B19_telehealth,
+                  B19_parentportal, B19_moodle, B19_alumni, B19_giving, B19_volunteers, B19_fedlicence, B19_gymaccess, B19_cowork,
+                  B19_smartlock, B19_bms, B19_elevator, B19_pppoe, B19_sipconf, B19_pbxcdr, B19_fortigate, B19_pfsense, B19_radius,
+                  B19_synology, B19_restic, B19_opcli, B19_drone, B19_buildkite, B19_teamcity, B19_capistrano, B19_bicep, B19_serverless,
+                  B19_minecraft, B19_rasa, B19_crewai, B19_autogen, B19_opera, B19_resto, B19_shipbooking, B19_mvt, B19_waybill,
+                  B19_ssnform, B19_ssnform, B19_keyleak, B19_pemdrop, B19_privkeymail]
+
+
+def b19_text(f, r, loc):
+    return b19_flat(r.choice(B19_TEXT_KINDS)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+B19_EMBEDDABLE = [k for k in B19_TEXT_KINDS if k not in (B19_pemdrop, B19_privkeymail)]
+
+
+def b19_jtext(f, r, loc):
+    return b19_js(r.choice(B19_EMBEDDABLE)(f, r, loc))
+
+
+def b19_uuid(r):
+    return "-".join(rnd(r, HEX, n) for n in (8, 4, 4, 4, 12))
+
+
+def B19_j_mcp_call(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 99999), "method": "tools/call",
+            "params": {"name": r.choice(["osticket_create_ticket", "redmine_add_note", "otrs_ticket_update", "mantis_add_issue"]),
+                       "arguments": {"requester_email": b19_EM(f, r), "requester_phone": b19_PH(r, loc), "subject": b19_js(b19_la(r, loc)),
+                                     "body": b19_jtext(f, r, loc), "priority": r.choice(["low", "normal", "high"])}}}
+
+
+def B19_j_mcp_result(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 99999),
+            "result": {"content": [{"type": "text", "text": b19_jtext(f, r, loc)}], "isError": False, "_meta": {"elapsed_ms": r.randint(5, 3000)}}}
+
+
+def B19_j_aisdk(f, r, loc):
+    return {"type": "step-finish", "toolCalls": [{"type": "tool-call", "toolCallId": "call_" + rnd(r, AN, 24), "toolName": "lookupGuest",
+                                                   "args": {"email": b19_EM(f, r), "dateOfBirth": b19_DOB(r, loc)}}],
+            "toolResults": [{"toolCallId": "call_" + rnd(r, AN, 24), "result": {"phone": b19_PH(r, loc), "loyaltyNo": rnd(r, B19_D, 10), "notes": b19_jtext(f, r, loc)}}],
+            "usage": {"promptTokens": r.randint(100, 9000), "completionTokens": r.randint(10, 900)}}
+
+
+B19_DETECTOR = {"AWS_ACCESS_KEY": "AWS", "GITHUB_TOKEN": "Github", "SLACK_TOKEN": "Slack", "STRIPE_KEY": "Stripe", "OPENAI_KEY": "OpenAI",
+                "ANTHROPIC_KEY": "Anthropic", "GOOGLE_API_KEY": "GoogleApiKey", "JWT": "JWT", "GENERIC_SECRET": "Generic", "PASSWORD": "URI",
+                "PLACEHOLDER": "Github"}
+
+
+def B19_j_trufflehog(f, r, loc):
+    raw = b19_SEC(r)
+    return {"SourceMetadata": {"Data": {"Git": {"commit": rnd(r, HEX, 40), "file": r.choice(["ops/.env", "helm/values-prod.yaml", "scripts/seed.py"]),
+                                                 "email": [f"{b19_person(f)} <", b19_EM(f, r), ">"], "line": r.randint(1, 300)}}},
+            "DetectorName": B19_DETECTOR[raw.typ], "Verified": raw.typ != "PLACEHOLDER" and r.random() < 0.7,
+            "Raw": raw, "Redacted": "", "ExtraData": {"rotation_guide": "https://howtorotate.com/docs/"}}
+
+
+def B19_j_detect_secrets(f, r, loc):
+    res = {}
+    for p in r.sample(["app/settings.py", "deploy/sip.conf", "infra/pfsense.xml", "docs/README.md"], 2):
+        res[p] = [{"type": r.choice(["Secret Keyword", "Hex High Entropy String", "Base64 High Entropy String"]), "filename": p,
+                   "hashed_secret": rnd(r, HEX, 40), "is_verified": False, "line_number": r.randint(1, 400)}]
+    return {"version": "1.5.0", "plugins_used": [{"name": "KeywordDetector"}, {"name": "HexHighEntropyString", "limit": 3.0}],
+            "results": res, "generated_at": b19_stamp(r), "note": b19_js(b19_la(r, loc))}
+
+
+def B19_j_opera(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    return {"reservationIdList": [{"id": rnd(r, B19_D, 9), "type": "Reservation"}, {"id": rnd(r, B19_D, 8), "type": "Confirmation"}],
+            "roomStay": {"arrivalDate": (B19_TODAY + datetime.timedelta(days=r.randint(1, 90))).isoformat(), "adultCount": r.randint(1, 3)},
+            "guest": {"givenName": fn, "surname": ln, "birthDate": b19_DOB(r, loc), "email": b19_EM(f, r, fn, ln), "phone": b19_PH(r, loc)},
+            "payment": {"cardNumber": b19_CC(r), "cvv": b19_CVC(r), "expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"}}
+
+
+def B19_j_buildkite(f, r, loc):
+    return {"id": b19_uuid(r), "state": "failed", "number": r.randint(100, 9999), "branch": "main", "commit": rnd(r, HEX, 40),
+            "env": {"DATABASE_URL": ["postgres://app:", b19_PW(r, True), "@db-", rnd(r, B19_LOWD, 4), ".internal:5432/app"],
+                    "SENTRY_AUTH_TOKEN": b19_GS(r), "GH_TOKEN": b19_VT(r, "GITHUB_TOKEN"), "MAPS_KEY": b19_VT(r, "GOOGLE_API_KEY"),
+                    "PASSWORD_MIN_LENGTH": "12", "TOKEN_TTL": str(r.choice([900, 3600]))},
+            "log_tail": b19_jtext(f, r, loc)}
+
+
+def B19_j_rasa(f, r, loc):
+    return {"sender_id": rnd(r, HEX, 32), "slots": {"email": b19_EM(f, r), "phone": b19_PH(r, loc), "date_of_birth": b19_DOB(r, loc), "booking_ref": rnd(r, B19_UPD, 6)},
+            "latest_message": {"text": b19_jtext(f, r, loc), "intent": {"name": "inform", "confidence": round(r.random(), 4)}},
+            "events": [{"event": "action", "name": "action_listen", "timestamp": 1790000000 + r.randint(0, 999999)}]}
+
+
+def B19_j_dialogflow(f, r, loc):
+    return {"responseId": b19_uuid(r) + "-" + rnd(r, HEX, 8), "session": f"projects/helpdesk-{rnd(r, B19_LOWD, 6)}/agent/sessions/{rnd(r, B19_D, 12)}",
+            "queryResult": {"queryText": b19_jtext(f, r, loc), "languageCode": loc[:2],
+                            "parameters": {"phone-number": b19_PH(r, loc), "email": b19_EM(f, r), "birth-date": b19_DOB(r, loc), "order-number": b19_js(b19_la(r, loc))}},
+            "originalDetectIntentRequest": {"source": "telephony", "payload": {"caller_ip": b19_IP4(r)}}}
+
+
+def B19_j_moodle(f, r, loc):
+    users = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = f.first_name(), f.last_name()
+        users.append({"id": r.randint(2, 99999), "username": b19_ascii(fn)[:1] + b19_ascii(ln), "fullname": f"{fn} {ln}", "email": b19_EM(f, r, fn, ln),
+                      "phone1": b19_PH(r, loc), "lastip": b19_IP4(r) if r.random() < 0.7 else b19_IP6(r),
+                      "customfields": [{"shortname": "dob", "value": b19_DOB(r, loc)}, {"shortname": "enrolled", "value": b19_when(r, loc)}]})
+    return {"users": users, "warnings": []}
+
+
+def B19_j_sheet(f, r, loc):
+    head = [[b19_w(loc, "name")], [b19_w(loc, "email")], [b19_w(loc, "phone")], ["IBAN"], [b19_w(loc, "date")]]
+    rows = [head]
+    for _ in range(r.randint(2, 4)):
+        rows.append([[b19_person(f)], [b19_EM(f, r)], [b19_PH(r, loc)], [b19_IBAN(r, loc)], [b19_when(r, loc)]])
+    return {"range": f"{b19_t(loc, 'Members', 'Mitglieder', 'Adhérents', 'Socios', 'Soci', 'Leden')}!A1:E{len(rows)}", "majorDimension": "ROWS", "values": rows}
+
+
+def B19_j_smartlock(f, r, loc):
+    return {"event": r.choice(["lock.code_used", "lock.offline", "access_code.created"]), "occurred_at": b19_stamp(r, 2),
+            "device": {"id": b19_uuid(r), "firmware": f"{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 99)}", "ip": b19_IP6(r)},
+            "resident": {"name": b19_person(f), "phone": b19_PH(r, loc), "email": b19_EM(f, r)}, "webhook_secret": b19_GS(r)}
+
+
+def B19_j_octopus(f, r, loc):
+    return {"Id": f"variableset-Projects-{r.randint(1, 999)}", "Version": r.randint(1, 90),
+            "Variables": [{"Name": "Db.Password", "Value": b19_PW(r), "IsSensitive": True, "Type": "Sensitive"},
+                          {"Name": "Slack.BotToken", "Value": b19_VT(r, "SLACK_TOKEN"), "IsSensitive": True, "Type": "Sensitive"},
+                          {"Name": "Stripe.Secret", "Value": b19_VT(r, "STRIPE_KEY"), "IsSensitive": True, "Type": "Sensitive"},
+                          {"Name": "Password.Policy", "Value": "min=12;upper=1;digit=1", "IsSensitive": False, "Type": "String"},
+                          {"Name": "Docs.SampleKey", "Value": b19_PHD(r), "IsSensitive": False, "Type": "String"}]}
+
+
+def B19_j_fncall(f, r, loc):
+    name = r.choice(["send_sms", "create_refund", "update_contact", "verify_identity"])
+    args = {"to": b19_PH(r, loc), "message": b19_jtext(f, r, loc)} if name == "send_sms" else \
+        {"iban": b19_IBAN(r, loc), "amount_cents": r.randint(100, 99999), "reference": b19_js(b19_la(r, loc))} if name == "create_refund" else \
+        {"email": b19_EM(f, r), "phone": b19_PH(r, loc), "ip": b19_IP4(r)} if name == "update_contact" else \
+        {"ssn": b19_SSN(r), "date_of_birth": b19_DOB(r, "en_US"), "full_name": b19_person(f)}
+    return {"id": "fc_" + rnd(r, AN, 20), "type": "function", "function": {"name": name, "arguments": args}}
+
+
+def B19_j_agentkeys(f, r, loc):
+    return {"kernel": "semantic-kernel", "plugins": {"openai": {"ApiKey": b19_VT(r, "OPENAI_KEY"), "ModelId": "gpt-4o-mini"},
+                                                       "anthropic": {"api_key": b19_VT(r, "ANTHROPIC_KEY")}, "aws": {"accessKeyId": b19_VT(r, "AWS_ACCESS_KEY"),
+                                                       "secretAccessKey": B19L("GENERIC_SECRET", rnd(r, AN + "+/", 40))}},
+            "session": {"jwt": b19_VT(r, "JWT"), "example_key_from_docs": b19_PHD(r)}}
+
+
+def B19_j_nascert(f, r, loc):
+    return {"success": True, "data": {"certificate": {"id": rnd(r, AN, 6), "desc": "nas.local", "subject": {"common_name": f"nas{r.randint(1, 9)}.example.net"},
+                                                       "valid_till": (B19_TODAY + datetime.timedelta(days=r.randint(30, 400))).strftime("%b %d %H:%M:%S %Y GMT"),
+                                                       "private_key": b19_PEM(r, "\\n"), "admin_email": b19_EM(f, r)}}}
+
+
+B19_JSON_KINDS = [B19_j_mcp_call, B19_j_mcp_call, B19_j_mcp_result, B19_j_mcp_result, B19_j_aisdk, B19_j_trufflehog, B19_j_detect_secrets, B19_j_opera,
+                  B19_j_buildkite, B19_j_rasa, B19_j_dialogflow, B19_j_moodle, B19_j_sheet, B19_j_smartlock, B19_j_octopus, B19_j_fncall, B19_j_fncall,
+                  B19_j_agentkeys, B19_j_nascert]
+
+
+def b19_json(f, r, loc):
+    return B19_JSON_KINDS[r.randrange(len(B19_JSON_KINDS))](f, r, loc)
+
+
+# ----- self-check -----
+
+def b19_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b19_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b19_labels(y)]
+    return []
+
+
+B19_SHAPES = {
+    "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d+-\d+(-\d+)?-[A-Za-z0-9]+|xapp-1-A[A-Z0-9]+-\d+-[0-9a-f]+",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\n|\\n)[A-Za-z0-9+/=\n\\]+-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+
+
+def b19_value_ok(typ, v):
+    if typ in B19_SHAPES:
+        if re.fullmatch(B19_SHAPES[typ], v) is None or "EXAMPLE" in v.upper() or "XXXXXX" in v.upper():
+            return False
+        if typ == "JWT":
+            h = v.split(".")[0]
+            return isinstance(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4))), dict)
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        iin = (d[0] == "4" or 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720 or d[:2] in ("34", "37", "36", "65") or d[:4] == "6011"
+               or 644 <= int(d[:3]) <= 649 or 3528 <= int(d[:4]) <= 3589 or 300 <= int(d[:3]) <= 305)
+        return d.isdigit() and 13 <= len(d) <= 19 and b19_luhn(d[:-1]) == d and iin
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return B19_IBAN_LEN.get(d[:2]) == len(d) and b19_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and not a.is_loopback and not a.is_unspecified and not a.is_private
+    if typ == "PHONE":
+        for reg in [None] + list(REGION.values()) + B19_ABROAD:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v, reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and not any(c in v for c in "\"'\\") and v.lower() not in ("changeme", "password", "xxxx")
+    if typ == "PLACEHOLDER":
+        return v in B19_PLACEHOLDERS
+    return False
+
+
+def b19_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text, every value is valid for its type (Luhn and IIN range, mod-97 and
+    length, SSN rules, libphonenumber, vendor shapes, JWT header decodes, placeholder list); JSON parses and no escape
+    precedes a label inside its string (a PEM written with \\n escapes is the whole string)."""
+    want = b19_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b19_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
     if kind == "json":
         json.loads(text)
         starts = sorted(w.strings.values())
