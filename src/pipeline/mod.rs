@@ -180,8 +180,8 @@ pub struct Admitted<T> {
 /// input before the write-ahead record takes it, so they are never copied — and the plan;
 /// what it redacts outside the arguments (headers, `_meta`) it lists in the record's
 /// redactions; given a slot (audit on), it may leave there the arguments' bytes it encoded when
-/// they are also their canonical form (`CallRecord::args_canonical`). In shadow mode a refusal these stages would make is recorded and the call goes
-/// on as the agent sent it.
+/// they are also their canonical form (`CallRecord::args_canonical`). In shadow mode a refusal
+/// these stages would make is recorded and the call goes on as the agent sent it.
 pub async fn decide_and_admit<T>(
     rt: &Runtime,
     snap: &Snapshot,
