@@ -852,6 +852,15 @@ mod tests {
         c
     }
 
+    /// The default redactor with an HMAC key (`hmac_key: "k"`), as the record tests build it.
+    fn hmac_redactor() -> Redactor {
+        Redactor::new(&RedactConfig {
+            hmac_key: Some("k".into()),
+            ..RedactConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// The typed records are the map records byte for byte: over generated calls (allowed,
     /// refused for each reason, shadow, dry run, approvals, idempotency, MCP, gRPC, every
     /// `audit.args` mode, big numbers anywhere), the decision record ahead of forwarding and
@@ -864,11 +873,7 @@ mod tests {
         use crate::audit::sink::ArgsKept;
         use crate::config::raw::AuditArgs;
 
-        let redactor = Redactor::new(&RedactConfig {
-            hmac_key: Some("k".into()),
-            ..RedactConfig::default()
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+        let redactor = hmac_redactor();
         let key = b"deployment-key";
         let mac = keyed_mac(key);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -1108,11 +1113,7 @@ mod tests {
         use crate::config::raw::ArgsFrom;
         use crate::stage::args::Wire;
 
-        let redactor = Redactor::new(&RedactConfig {
-            hmac_key: Some("k".into()),
-            ..RedactConfig::default()
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+        let redactor = hmac_redactor();
         let key = b"deployment-key";
         let mac = keyed_mac(key);
         let head = RecordHead {
@@ -1229,11 +1230,7 @@ mod tests {
         use crate::policy::{Known, Shared};
         use crate::stage::policy::spares_of;
 
-        let redactor = Redactor::new(&RedactConfig {
-            hmac_key: Some("k".into()),
-            ..RedactConfig::default()
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
+        let redactor = hmac_redactor();
         let (key, mac) = (b"k", keyed_mac(b"k"));
         for (phase, usage, given) in [
             (Phase::Forwarding, json!(3), 1),
