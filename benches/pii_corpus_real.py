@@ -89,7 +89,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2474,9 +2474,9 @@ def main():
               "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json),
               "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json),
               "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
-              "blind19": (b19_text, b19_json)}
+              "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2566,9 +2566,13 @@ def main():
                 b19_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind20":  # blind20's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, JSON, no escape ahead of a label)
+                b20_check(i, kind, doc, w, text)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -21574,6 +21578,1398 @@ def b19_check(i, kind, doc, w, text):
             assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
             assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
 
+
+# ---------- blind20 (seed 2121) ----------
+# A twenty-first split written by a seventeenth helper who never read the detection rules, their docs or
+# history (nor the blind11..blind19 sections) and never ran the engine on it; labelled by the lead's
+# taxonomy. Its own value generators (b20_*: phones drawn digit by digit until libphonenumber calls them
+# valid for the region, Luhn cards over real IIN ranges, mod-97 IBANs of each country's length, SSNs,
+# public IPs, every vendor token shape, passwords, PEM keys, unbranded secrets, CVCs), look-alikes
+# (b20_la: order / RMA / booking / invoice numbers incl. phone-shaped ones, versions, timestamps, hashes,
+# UUIDs, Luhn-failing cards, mod-97-failing IBANs, IMEIs, meeting ids, tracking numbers, non-birth dates,
+# 9-digit non-SSNs, words after "password" that are none) and document kinds (B20_TEXT_KINDS,
+# B20_JSON_KINDS). Key-shaped, visibly fake documentation examples are PLACEHOLDER; shapeless stand-ins
+# are unlabelled. Relative dates use B20_TODAY. Self-check: b20_check.
+
+import ipaddress as _b20_ip, re as _b20_re, unicodedata as _b20_ud  # noqa: E402
+
+B20_TODAY = datetime.date(2026, 12, 20)
+B20_ABROAD = ["CH", "BE", "AT", "IE", "PT", "SE", "PL", "LU", "DK", "NO", "FI", "CZ", "GR"]
+B20_D = string.digits
+B20_UP = string.ascii_uppercase
+B20_UPD = string.ascii_uppercase + string.digits
+B20_LOWD = string.ascii_lowercase + string.digits
+B20_URL = AN + "-_"
+B20_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+
+
+class B20L(L):
+    """A labelled value kept verbatim (no cleaning)."""
+    def __init__(self, typ, text):
+        assert text and text.strip() == text, repr(text)
+        self.typ, self.text = typ, text
+
+
+def b20_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out += b20_flat(*x)
+        elif isinstance(x, L) or x:
+            out.append(x)
+    return out
+
+
+def b20_js(*xs):
+    """A JSON string value from text pieces: line breaks become ' ⏎ ', tabs two spaces, no quotes or backslashes."""
+    out = []
+    for p in b20_flat(*xs):
+        if isinstance(p, L):
+            assert not any(c in p.text for c in '"\\\n\t\r'), p.text
+            out.append(p)
+        else:
+            out.append(p.replace("\\", "/").replace('"', "'").replace("\r", "").replace("\n", " ⏎ ").replace("\t", "  "))
+    return out or [""]
+
+
+def b20_t(loc, **kw):
+    return kw.get(B20_LANG[loc], kw["en"])
+
+
+def b20_pick(r, loc, **kw):
+    v = b20_t(loc, **kw)
+    return r.choice(v) if isinstance(v, list) else v
+
+
+# ----- entity values -----
+
+B20_PHTYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE]
+
+
+def b20_phone_obj(r, reg):
+    ex = phonenumbers.example_number_for_type(reg, r.choice(B20_PHTYPES)) or phonenumbers.example_number(reg)
+    nsn = str(ex.national_number)
+    for _ in range(200):
+        keep = r.randint(2, min(4, len(nsn) - 3))
+        cand = nsn[:keep] + rnd(r, B20_D, len(nsn) - keep)
+        n = phonenumbers.parse("+" + str(ex.country_code) + cand, None)
+        if phonenumbers.is_valid_number(n) and phonenumbers.region_code_for_number(n) == reg:
+            return n
+    return ex
+
+
+def b20_phone_value(r, reg):
+    n = b20_phone_obj(r, reg)
+    k = r.choice(["nat", "nat", "nat", "intl", "intl", "e164", "00", "dots", "dash", "compact"])
+    nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+    intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    if k == "nat":
+        return nat
+    if k == "intl":
+        return intl
+    if k == "e164":
+        return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    if k == "00":
+        return "00" + intl[1:]
+    digits = "".join(c for c in nat if c.isdigit())
+    if k == "compact" or len(digits) < 9:
+        return digits if reg != "US" else digits
+    if k == "dots":
+        return ".".join([digits[:3], digits[3:6], digits[6:]]) if reg == "US" else intl.replace(" ", ".").replace("-", ".")
+    return "-".join([digits[:3], digits[3:6], digits[6:]]) if reg == "US" else intl.replace(" ", "-")
+
+
+def b20_PH(r, loc, foreign=0.1):
+    reg = r.choice(B20_ABROAD) if r.random() < foreign else REGION[loc]
+    return B20L("PHONE", b20_phone_value(r, reg))
+
+
+B20_DOMS = ["mailbox.org", "gmx.de", "web.de", "wanadoo.fr", "free.fr", "movistar.es", "outlook.es", "fastwebnet.it", "tin.it",
+            "kpnplanet.nl", "hetnet.nl", "btinternet.com", "virginmedia.com", "yahoo.com", "gmail.com", "proton.me", "icloud.com",
+            "harbourline-dental.co.uk", "kaiserwerk-gmbh.de", "boulangerie-vidal.fr", "ferreteria-sol.es", "officina-rinaldi.it",
+            "bakkerij-dekker.nl", "lakeside-hvac.com", "quillfeather.io", "marina-portblanc.fr"]
+
+
+def b20_ascii(s):
+    return "".join(c for c in _b20_ud.normalize("NFKD", s) if c.isascii() and (c.isalnum() or c in ".-")).lower().strip(".-")
+
+
+def b20_person(f):
+    return f.first_name(), f.last_name()
+
+
+def b20_EM(f, r, fn=None, ln=None):
+    fn = b20_ascii(fn or f.first_name()) or "alex"
+    ln = b20_ascii(ln or f.last_name()) or "moor"
+    local = r.choice([f"{fn}.{ln}", f"{fn[:1]}{ln}", f"{ln}.{fn[:1]}", f"{fn}{r.randint(2, 99)}", f"{fn}_{ln}",
+                      f"{fn}+{r.choice(['tickets', 'bills', 'school', 'marina'])}", r.choice(["info", "office", "billing", "hr", "noreply-ops"])])
+    return B20L("EMAIL", f"{local}@{r.choice(B20_DOMS)}")
+
+
+def b20_luhn_complete(body):
+    for c in B20_D:
+        if luhn_ok(body + c):
+            return body + c
+
+
+B20_IINS = [("4", 16), ("4", 16), ("4", 16), ("4", 13), ("51", 16), ("52", 16), ("54", 16), ("55", 16), ("2223", 16), ("2500", 16),
+            ("2720", 16), ("34", 15), ("37", 15), ("6011", 16), ("644", 16), ("65", 16), ("3530", 16), ("3566", 16), ("36", 14),
+            ("300", 14), ("4", 19), ("6011", 19)]
+
+
+def b20_card_digits(r):
+    pre, n = r.choice(B20_IINS)
+    return b20_luhn_complete(pre + rnd(r, B20_D, n - len(pre) - 1))
+
+
+def b20_CC(r):
+    d = b20_card_digits(r)
+    k = r.randrange(5)
+    if k >= 2 and len(d) == 16:
+        sep = " " if k < 4 else "-"
+        d = sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    elif k >= 3 and len(d) == 15:
+        d = " ".join([d[:4], d[4:10], d[10:]])
+    return B20L("CREDIT_CARD", d)
+
+
+B20_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "PT": 25, "IE": 22, "LU": 20}
+B20_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MONZ"], "NL": ["ABNA", "RABO", "INGB", "SNSB", "BUNQ"], "IE": ["AIBK", "BOFI"]}
+
+
+def b20_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b20_iban_raw(r, cc):
+    n = B20_IBAN_LEN[cc] - 4
+    if cc in B20_BANKS:
+        bban = r.choice(B20_BANKS[cc]) + rnd(r, B20_D, n - 4)
+    elif cc == "IT":
+        bban = r.choice(B20_UP) + rnd(r, B20_D, n - 1)
+    else:
+        bban = rnd(r, B20_D, n)
+    chk = 98 - b20_mod97(bban + cc + "00")
+    return f"{cc}{chk:02d}{bban}"
+
+
+def b20_IBAN(r, loc, grouped=None):
+    cc = REGION[loc] if loc != "en_US" and r.random() < 0.8 else r.choice(sorted(B20_IBAN_LEN))
+    v = b20_iban_raw(r, cc)
+    if grouped if grouped is not None else r.random() < 0.5:
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B20L("IBAN", v)
+
+
+def b20_SSN(r):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    g, s = r.randint(1, 99), r.randint(1, 9999)
+    sep = r.choice(["-", "-", "-", " ", ""])
+    return B20L("US_SSN", f"{a:03d}{sep}{g:02d}{sep}{s:04d}")
+
+
+def b20_IP4(r):
+    while True:
+        a = ".".join(str(x) for x in [r.choice([23, 31, 45, 62, 78, 81, 89, 93, 109, 141, 152, 185, 188, 195, 212, 217]),
+                                      r.randint(0, 255), r.randint(0, 255), r.randint(1, 254)])
+        if _b20_ip.ip_address(a).is_global:
+            return B20L("IPV4", a)
+
+
+def b20_IP6(r):
+    while True:
+        v = b20_ip6_value(r)
+        if _b20_ip.ip_address(v).is_global:
+            return B20L("IPV6", v)
+
+
+def b20_ip6_value(r):
+    groups = [r.choice(["2a02", "2a01", "2001", "2a00", "2600", "2003", "2a0a"]), f"{r.randint(0x100, 0xffff):x}"] + \
+             [f"{r.randint(0, 0xffff):x}" for _ in range(6)]
+    if r.random() < 0.5:
+        k = r.randint(2, 5)
+        v = ":".join(groups[:k]) + "::" + ":".join(groups[k + 2:])
+    else:
+        v = ":".join(groups)
+    return str(_b20_ip.ip_address(v)) if r.random() < 0.5 else v
+
+
+B20_DFMT = {"en_US": "%m/%d/%Y", "en_GB": "%d/%m/%Y", "de_DE": "%d.%m.%Y", "fr_FR": "%d/%m/%Y", "es_ES": "%d/%m/%Y", "it_IT": "%d/%m/%Y",
+            "nl_NL": "%d-%m-%Y"}
+
+
+def b20_fmtdate(r, d, loc):
+    return d.isoformat() if r.random() < 0.25 else d.strftime(B20_DFMT[loc])
+
+
+def b20_DOB(r, loc):
+    d = B20_TODAY - datetime.timedelta(days=r.randint(17 * 365, 88 * 365))
+    return B20L("DATE_OF_BIRTH", b20_fmtdate(r, d, loc))
+
+
+def b20_date(r, loc, back=300, fwd=120):
+    return b20_fmtdate(r, B20_TODAY + datetime.timedelta(days=r.randint(-back, fwd)), loc)
+
+
+def b20_stamp(r, back=20):
+    t = datetime.datetime(2026, 12, 20, 9, 0, 0) - datetime.timedelta(seconds=r.randint(0, back * 86400))
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def b20_b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b20_jwt_value(r):
+    alg = r.choice(["HS256", "RS256", "ES256", "HS512"])
+    hdr = {"alg": alg, "typ": "JWT"} if r.random() < 0.6 else {"typ": "JWT", "alg": alg, "kid": rnd(r, B20_LOWD, 8)}
+    pl = {"sub": rnd(r, B20_D, 8), "iat": 1790000000 + r.randint(0, 9999999), "scope": r.choice(["read", "admin", "billing:write"])}
+    if r.random() < 0.5:
+        pl["iss"] = r.choice(["https://auth.quillfeather.io", "gitea", "nextcloud", "hass"])
+    return ".".join([b20_b64url(json.dumps(hdr, separators=(",", ":")).encode()), b20_b64url(json.dumps(pl, separators=(",", ":")).encode()),
+                     b20_b64url(bytes(r.randrange(256) for _ in range(32 if alg.startswith("HS") else 64)))])
+
+
+def b20_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B20_UP + "234567", 16)
+    if typ == "GITHUB_TOKEN":
+        p = r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+        if p == "github_pat_":
+            return "github_pat_11" + rnd(r, B20_UPD, 20) + "_" + rnd(r, AN, 59)
+        return p + rnd(r, AN, 36)
+    if typ == "SLACK_TOKEN":
+        k = r.choice(["xoxb", "xoxb", "xoxp", "xapp"])
+        if k == "xapp":
+            return f"xapp-1-A{rnd(r, B20_UPD, 10)}-{rnd(r, B20_D, 13)}-{rnd(r, HEX, 64)}"
+        if k == "xoxb":
+            return f"xoxb-{rnd(r, B20_D, 12)}-{rnd(r, B20_D, 13)}-{rnd(r, AN, 24)}"
+        return f"xoxp-{rnd(r, B20_D, 12)}-{rnd(r, B20_D, 12)}-{rnd(r, B20_D, 13)}-{rnd(r, HEX, 32)}"
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+    if typ == "OPENAI_KEY":
+        if r.random() < 0.3:
+            return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+        return r.choice(["sk-proj-", "sk-svcacct-", "sk-proj-"]) + rnd(r, B20_URL, 58) + "T3BlbkFJ" + rnd(r, B20_URL, 58)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B20_URL, 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIza" + rnd(r, B20_URL, 35)
+    if typ == "JWT":
+        return b20_jwt_value(r)
+    raise KeyError(typ)
+
+
+B20_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b20_VT(r, typ=None):
+    typ = typ or r.choice(B20_VENDORS)
+    v = b20_vendor(r, typ)
+    while "EXAMPLE" in v.upper() or "XXXXXX" in v.upper():
+        v = b20_vendor(r, typ)
+    return B20L(typ, v)
+
+
+def b20_gs_value(r):
+    k = r.randrange(7)
+    if k == 0:
+        return rnd(r, AN + "+/", 40)                      # AWS secret access key
+    if k == 1:
+        return rnd(r, HEX, r.choice([32, 40, 64]))         # HMAC / signing key
+    if k == 2:
+        return b20_b64url(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48]))))
+    if k == 3:
+        return r.choice(["s.", "hvs.", "sess_", "tok_"]) + rnd(r, AN, r.choice([24, 28, 32]))
+    if k == 4:
+        return rnd(r, B20_LOWD, 8) + "-" + rnd(r, B20_LOWD, 4) + "-" + rnd(r, B20_LOWD, 22)
+    if k == 5:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode().rstrip("=").replace("/", "_").replace("+", "-")
+    return rnd(r, B20_UPD, 6) + "~" + rnd(r, AN, 30)
+
+
+def b20_GS(r):
+    return B20L("GENERIC_SECRET", b20_gs_value(r))
+
+
+def b20_CVC(r, n=None):
+    return B20L("GENERIC_SECRET", rnd(r, B20_D, n or r.choice([3, 3, 3, 4])))
+
+
+B20_PWW = ["Bergamot", "Kumquat", "Fjordlicht", "Saffraan", "Tramonto", "Girandola", "Pomelo", "Korenbloem", "Lavendel", "Cormoran",
+           "Azahar", "Brughiera", "Walrus", "Nordwind", "Pissenlit", "Tejado", "Mirtillo", "Zeemeeuw", "Quokka", "Heidekraut"]
+
+
+def b20_pw_value(r, safe=False):
+    k = r.randrange(6)
+    sym = "!#%*+-.?_~" if safe else "!#$%&*+-.?@^_~"
+    if k == 0:
+        v = r.choice(B20_PWW) + r.choice(sym) + str(r.randint(10, 9999))
+    elif k == 1:
+        v = rnd(r, AN + sym, r.randint(10, 22))
+    elif k == 2:
+        v = r.choice(B20_PWW).lower() + str(r.randint(1, 99)) + r.choice(B20_PWW) + r.choice(sym)
+    elif k == 3:
+        v = "-".join(r.choice(B20_PWW).lower() for _ in range(3)) + str(r.randint(1, 9))
+    elif k == 4:
+        v = rnd(r, AN, r.randint(12, 20))
+    else:
+        v = r.choice(B20_PWW)[:5] + str(r.randint(1960, 2024)) + r.choice(sym) + r.choice(B20_UP)
+    return v
+
+
+def b20_PW(r, safe=False):
+    return B20L("PASSWORD", b20_pw_value(r, safe))
+
+
+def b20_pem_value(r, sep="\n"):
+    kind = r.choice(["RSA ", "", "EC ", "OPENSSH ", ""])
+    n = {"RSA ": 12, "": 10, "EC ": 3, "OPENSSH ": 7}[kind]
+    lines = [base64.b64encode(bytes(r.randrange(256) for _ in range(48))).decode() for _ in range(n)]
+    lines.append(base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(4, 40)))).decode())
+    return sep.join([f"-----BEGIN {kind}PRIVATE KEY-----"] + lines + [f"-----END {kind}PRIVATE KEY-----"])
+
+
+def b20_PEM(r, sep="\n"):
+    return B20L("PRIVATE_KEY", b20_pem_value(r, sep))
+
+
+B20_PLACEHOLDERS = [
+    ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"), ("AWS_ACCESS_KEY", "AKIAEXAMPLEEXAMPLE00"), ("AWS_ACCESS_KEY", "ASIAXXXXXXXXXXXXXXXX"),
+    ("GITHUB_TOKEN", "ghp_EXAMPLEexampleEXAMPLEexample00000000"), ("GITHUB_TOKEN", "ghs_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    ("GITHUB_TOKEN", "github_pat_11EXAMPLE0000000000000_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    ("SLACK_TOKEN", "xoxb-000000000000-0000000000000-EXAMPLEexampleEXAMPLE1234"), ("SLACK_TOKEN", "xoxp-123456789012-123456789012-123456789012-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    ("STRIPE_KEY", "sk_live_EXAMPLEexampleEXAMPLE0000"), ("STRIPE_KEY", "rk_live_xxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    ("OPENAI_KEY", "sk-proj-EXAMPLE0000000000000000T3BlbkFJEXAMPLE0000000000000000"), ("OPENAI_KEY", "sk-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx"),
+    ("ANTHROPIC_KEY", "sk-ant-api03-" + "X" * 93 + "AA"), ("ANTHROPIC_KEY", "sk-ant-api03-EXAMPLE" + "0" * 86 + "AA"),
+    ("GOOGLE_API_KEY", "AIzaSyEXAMPLE-example_EXAMPLE00000000"), ("GOOGLE_API_KEY", "AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
+    ("JWT", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJFWEFNUExFIn0.EXAMPLE-signature-EXAMPLE"),
+]
+B20_PLH_SET = {v for _, v in B20_PLACEHOLDERS}
+B20_STANDINS = ["<your-token>", "${API_TOKEN}", "changeme", "xxxx", "ghp_…", "<PASSWORD>", "{{ secrets.DEPLOY_KEY }}", "$DB_PASSWORD",
+                "********", "REDACTED", "sk_live_…", "%(password)s", "<redacted>", "TODO", "${{ vars.SMTP_PASS }}", "AKIA…"]
+
+
+def b20_PHD(r, typ=None):
+    c = [v for t, v in B20_PLACEHOLDERS if typ is None or t == typ]
+    return B20L("PLACEHOLDER", r.choice(c))
+
+
+def b20_SEC(r):
+    """Any secret, for slots that can hold anything (weighted toward the rarer types)."""
+    k = r.randrange(20)
+    if k < 14:
+        return b20_VT(r, ["SLACK_TOKEN", "ANTHROPIC_KEY", "JWT", "GOOGLE_API_KEY", "OPENAI_KEY", "STRIPE_KEY", "AWS_ACCESS_KEY"][k % 7])
+    if k < 16:
+        return b20_VT(r, "GITHUB_TOKEN")
+    if k < 18:
+        return b20_GS(r)
+    if k < 19:
+        return b20_PHD(r)
+    return b20_PW(r)
+
+
+# ----- look-alikes (never labelled) -----
+
+def b20_badcard(r):
+    d = b20_card_digits(r)
+    bad = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+    assert not luhn_ok(bad)
+    return bad if r.random() < 0.5 else " ".join(bad[i:i + 4] for i in range(0, len(bad), 4))
+
+
+def b20_badiban(r, loc):
+    v = b20_iban_raw(r, REGION[loc] if loc != "en_US" else "DE")
+    bad = v[:2] + f"{(int(v[2:4]) + r.randint(1, 40)) % 97 + 2:02d}" + v[4:]
+    if b20_mod97(bad[4:] + bad[:4]) == 1:
+        bad = v[:-1] + str((int(v[-1]) + 3) % 10)
+    assert b20_mod97(bad[4:] + bad[:4]) != 1
+    return bad
+
+
+def b20_imei(r):
+    return b20_luhn_complete("35" + rnd(r, B20_D, 12))
+
+
+def b20_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b20_la(r, loc):
+    k = r.randrange(26)
+    if k == 0:
+        return b20_t(loc, en="Order no.", de="Bestellnr.", fr="Commande n°", es="Pedido n.º", it="Ordine n.", nl="Bestelnr.") + f" {rnd(r, B20_D, 3)} {rnd(r, B20_D, 3)} {rnd(r, B20_D, 4)}"
+    if k == 1:
+        return f"RMA-{rnd(r, B20_D, 3)}-{rnd(r, B20_D, 3)}-{rnd(r, B20_D, 4)}"
+    if k == 2:
+        return f"v{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 99)} (build {rnd(r, B20_D, 5)})"
+    if k == 3:
+        return b20_stamp(r)
+    if k == 4:
+        return "sha256:" + rnd(r, HEX, 64)
+    if k == 5:
+        return b20_uuid(r)
+    if k == 6:
+        return b20_t(loc, en="card ending", de="Karte endet auf", fr="carte finissant par", es="tarjeta terminada en", it="carta che termina con", nl="kaart eindigend op") + " " + rnd(r, B20_D, 4)
+    if k == 7:
+        return "ref " + b20_badcard(r)
+    if k == 8:
+        return "IBAN? " + b20_badiban(r, loc)
+    if k == 9:
+        return "IMEI " + b20_imei(r)
+    if k == 10:
+        return b20_t(loc, en="Meeting ID", de="Meeting-ID", fr="ID de réunion", es="ID de reunión", it="ID riunione", nl="Vergader-ID") + f": {rnd(r, B20_D, 3)} {rnd(r, B20_D, 4)} {rnd(r, B20_D, 4)}"
+    if k == 11:
+        return r.choice(["1Z" + rnd(r, B20_UPD, 16), "JJD" + rnd(r, B20_D, 18), "3S" + rnd(r, B20_UPD, 11), rnd(r, B20_UP, 2) + rnd(r, B20_D, 9) + "GB"])
+    if k == 12:
+        return b20_t(loc, en="delivered on", de="geliefert am", fr="livré le", es="entregado el", it="consegnato il", nl="geleverd op") + " " + b20_date(r, loc)
+    if k == 13:
+        return b20_t(loc, en="employee no.", de="Personalnr.", fr="matricule", es="n.º empleado", it="matricola", nl="personeelsnr.") + " " + rnd(r, B20_D, 9)
+    if k == 14:
+        return b20_t(loc, en="Password reset requested, no change yet", de="Passwort zurückgesetzt angefordert", fr="mot de passe oublié : lien envoyé",
+                     es="contraseña caducada, pendiente de cambio", it="password scaduta il " + b20_date(r, loc), nl="wachtwoord vergeten-link verstuurd")
+    if k == 15:
+        return "password: " + r.choice(["see vault", "(unchanged)", "sent separately", "n/a", "expired", "reset"])
+    if k == 16:
+        return b20_t(loc, en="Invoice", de="Rechnung", fr="Facture", es="Factura", it="Fattura", nl="Factuur") + f" {B20_TODAY.year}-{rnd(r, B20_D, 6)}"
+    if k == 17:
+        return f"booking {rnd(r, B20_UP, 6)} / ticket {rnd(r, B20_D, 3)}-{rnd(r, B20_D, 10)}"
+    if k == 18:
+        return f"git {rnd(r, HEX, 40)}"
+    if k == 19:
+        return f"{r.randint(1, 9999)},{r.randint(0, 99):02d} EUR" if loc != "en_US" else f"${r.randint(1, 9999)}.{r.randint(0, 99):02d}"
+    if k == 20:
+        return f"ticket #{rnd(r, B20_D, 3)}-{rnd(r, B20_D, 3)}-{rnd(r, B20_D, 4)}"
+    if k == 21:
+        return f"{r.uniform(-60, 60):.5f}, {r.uniform(-120, 120):.5f}"
+    if k == 22:
+        return r.choice(B20_STANDINS)
+    if k == 23:
+        return f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"
+    if k == 24:
+        return f"epoch {1790000000 + r.randint(0, 9999999)}"
+    return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}:{r.randint(1024, 65535)}" if r.random() < 0.0 else f"PO {rnd(r, B20_D, 10)}"
+
+
+def b20_las(r, loc, n=2):
+    return [b20_la(r, loc) for _ in range(n)]
+
+
+# ----- prose phrasings -----
+
+def b20_pw_prose(r, loc, pw=None):
+    pw = pw or b20_PW(r)
+    lead = b20_pick(r, loc, en=["the password is ", "password: ", "log in with ", "temporary password ", "pw is "],
+                    de=["das Passwort lautet ", "Kennwort: ", "Passwort ist ", "Zugangspasswort "],
+                    fr=["le mot de passe est ", "mot de passe : ", "mdp : ", "code d'accès "],
+                    es=["la contraseña es ", "contraseña: ", "clave de acceso: ", "la clave es "],
+                    it=["la password è ", "password: ", "parola d'ordine ", "la chiave d'accesso è "],
+                    nl=["het wachtwoord is ", "wachtwoord: ", "ww: ", "inloggen met "])
+    return [lead, pw]
+
+
+def b20_dob_prose(r, loc):
+    lead = b20_pick(r, loc, en=["date of birth ", "DOB: ", "born on ", "birth date "], de=["geboren am ", "Geburtsdatum: ", "geb. "],
+                    fr=["né(e) le ", "date de naissance : "], es=["fecha de nacimiento: ", "nacido/a el "], it=["nato/a il ", "data di nascita: "],
+                    nl=["geboortedatum ", "geboren op "])
+    return [lead, b20_DOB(r, loc)]
+
+
+def b20_lbl(loc, key):
+    T = {
+        "phone": dict(en="Phone", de="Telefon", fr="Téléphone", es="Teléfono", it="Telefono", nl="Telefoon"),
+        "email": dict(en="Email", de="E-Mail", fr="Courriel", es="Correo", it="E-mail", nl="E-mail"),
+        "name": dict(en="Name", de="Name", fr="Nom", es="Nombre", it="Nome", nl="Naam"),
+        "address": dict(en="Address", de="Anschrift", fr="Adresse", es="Dirección", it="Indirizzo", nl="Adres"),
+        "account": dict(en="Bank account (IBAN)", de="Bankverbindung (IBAN)", fr="RIB (IBAN)", es="Cuenta (IBAN)", it="Conto (IBAN)", nl="Rekening (IBAN)"),
+        "card": dict(en="Card", de="Karte", fr="Carte", es="Tarjeta", it="Carta", nl="Kaart"),
+        "cvc": dict(en="CVC", de="Prüfziffer (CVC)", fr="Cryptogramme", es="CVV", it="CVV", nl="CVC"),
+        "date": dict(en="Date", de="Datum", fr="Date", es="Fecha", it="Data", nl="Datum"),
+        "hello": dict(en="Hi", de="Hallo", fr="Bonjour", es="Hola", it="Ciao", nl="Hoi"),
+        "thanks": dict(en="Thanks", de="Danke", fr="Merci", es="Gracias", it="Grazie", nl="Bedankt"),
+        "ref": dict(en="Reference", de="Referenz", fr="Référence", es="Referencia", it="Riferimento", nl="Referentie"),
+    }
+    return b20_t(loc, **T[key])
+
+
+# ----- text documents -----
+
+B20_CITY = {"en_US": ["Dayton, OH 45402", "Spokane, WA 99201", "Macon, GA 31201", "Erie, PA 16501"], "en_GB": ["York YO1 7HH", "Bath BA1 1LT", "Exeter EX1 1BX", "Luton LU1 2LL"],
+            "de_DE": ["30159 Hannover", "93047 Regensburg", "24103 Kiel", "79098 Freiburg"], "fr_FR": ["44000 Nantes", "21000 Dijon", "35000 Rennes", "87000 Limoges"],
+            "es_ES": ["47001 Valladolid", "03001 Alicante", "15001 A Coruña", "18001 Granada"], "it_IT": ["37121 Verona", "43121 Parma", "70121 Bari", "34121 Trieste"],
+            "nl_NL": ["9711 Groningen", "6811 Arnhem", "5611 Eindhoven", "8011 Zwolle"]}
+B20_STREET = {"en": ["Mill Lane", "Orchard Road", "Station Street", "Maple Avenue"], "de": ["Lindenstraße", "Am Mühlbach", "Bahnhofweg", "Kirchgasse"],
+              "fr": ["rue des Tilleuls", "avenue Jean Jaurès", "chemin du Moulin", "place du Marché"], "es": ["calle Mayor", "avenida de la Paz", "calle del Olmo", "paseo del Prado"],
+              "it": ["via Roma", "corso Garibaldi", "via dei Mille", "viale Mazzini"], "nl": ["Kerkstraat", "Molenweg", "Dorpsstraat", "Lindelaan"]}
+B20_COMPANY = ["Harbourline Dental Ltd", "Kaiserwerk GmbH", "Boulangerie Vidal SARL", "Ferretería Sol S.L.", "Officina Rinaldi S.r.l.", "Bakkerij Dekker B.V.",
+               "Lakeside HVAC LLC", "Quillfeather Labs", "Nordlicht Logistik AG", "Atelier Brume SAS"]
+
+
+def b20_street(f, r):
+    loc = f._locales[0] if hasattr(f, "_locales") else "en_US"
+    st = r.choice(B20_STREET[B20_LANG.get(loc, "en")])
+    n = str(r.randint(1, 180))
+    return f"{n} {st}" if B20_LANG.get(loc, "en") in ("en", "fr") else f"{st} {n}"
+
+
+def b20_city(f, r):
+    loc = f._locales[0] if hasattr(f, "_locales") else "en_US"
+    return r.choice(B20_CITY.get(loc, B20_CITY["en_US"]))
+
+
+def b20_company(r):
+    return r.choice(B20_COMPANY)
+
+
+def b20_addr(f, r=None):
+    r = r or random.Random(0)
+    return f"{b20_street(f, r)}, {b20_city(f, r)}"
+
+
+def b20_idline(r, loc):
+    if loc == "en_US":
+        return [r.choice(["SSN: ", "Social Security No. ", "SSN ", "soc. sec. # "]), b20_SSN(r)]
+    return [b20_t(loc, en="NI number: not provided", de="Steuer-ID folgt", fr="n° sécu : à fournir", es="NIE pendiente", it="CF in allegato", nl="BSN volgt"), ""]
+
+
+def B20_gorgias(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"Gorgias · Ticket #{rnd(r, B20_D, 8)} · {r.choice(['Email', 'Chat', 'Instagram DM'])}\n",
+                    f"Customer: {fn} {ln} <", b20_EM(f, r, fn, ln), ">\n",
+                    b20_t(loc, en="Subject: my order never arrived", de="Betreff: Bestellung nicht angekommen", fr="Objet : commande jamais reçue",
+                          es="Asunto: mi pedido no ha llegado", it="Oggetto: ordine mai arrivato", nl="Onderwerp: bestelling niet ontvangen"), "\n\n",
+                    b20_t(loc, en="Hi, I'm still waiting on", de="Hallo, ich warte immer noch auf", fr="Bonjour, j'attends toujours", es="Hola, sigo esperando",
+                          it="Ciao, sto ancora aspettando", nl="Hoi, ik wacht nog steeds op"), " ", b20_la(r, loc), ". ",
+                    b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), ". ",
+                    b20_t(loc, en="You can refund to card", de="Bitte auf die Karte erstatten", fr="Remboursez sur la carte", es="Reembolsad a la tarjeta",
+                          it="Rimborsate sulla carta", nl="Terugstorten op kaart"), " ", b20_CC(r), " (", b20_lbl(loc, "cvc"), " ", b20_CVC(r), ").\n\n",
+                    "— ", r.choice(["Macro: refund-lost-parcel", "Tag: WISMO", "Rule: auto-tag VIP"]), " · ", b20_la(r, loc), "\n")
+
+
+def B20_crisp(f, r, loc):
+    fn, ln = b20_person(f)
+    out = [f"[Crisp] session_{b20_uuid(r)} · website quillfeather.io · visitor IP ", b20_IP4(r) if r.random() < 0.7 else b20_IP6(r), "\n"]
+    t = datetime.datetime(2026, 12, 20, 8, 0) - datetime.timedelta(minutes=r.randint(0, 20000))
+    lines = [[fn, ": ", b20_t(loc, en="hello, can't log in to my account", de="hallo, ich komme nicht in mein Konto", fr="bonjour, impossible de me connecter",
+                              es="hola, no puedo entrar en mi cuenta", it="ciao, non riesco ad accedere", nl="hoi, ik kan niet inloggen")],
+             ["Operator Sam: ", b20_t(loc, en="sure, what's the email on file?", de="klar, welche E-Mail ist hinterlegt?", fr="bien sûr, quel e-mail ?",
+                                       es="claro, ¿qué correo tienes?", it="certo, quale email?", nl="tuurlijk, welk e-mailadres?")],
+             [fn, ": ", b20_EM(f, r, fn, ln), " ", b20_t(loc, en="and I tried", de="und ich hab probiert", fr="et j'ai essayé", es="y he probado",
+                                                          it="e ho provato", nl="en ik probeerde"), " ", b20_PW(r)],
+             ["Operator Sam: ", b20_t(loc, en="please don't share passwords here — I've sent a reset link", de="bitte keine Passwörter teilen – Reset-Link ist raus",
+                                       fr="ne partagez pas de mot de passe ici, lien envoyé", es="no compartas contraseñas aquí, te envié un enlace",
+                                       it="non condividere password qui, ti ho mandato il link", nl="deel hier geen wachtwoorden, resetlink is verstuurd")],
+             [fn, ": ", b20_t(loc, en="ok also my number changed to", de="ok, neue Nummer:", fr="ok, mon nouveau numéro :", es="vale, mi nuevo número:",
+                              it="ok, nuovo numero:", nl="ok, nieuw nummer:"), " ", b20_PH(r, loc)]]
+    for l in lines:
+        t += datetime.timedelta(seconds=r.randint(20, 300))
+        out += [t.strftime("%H:%M:%S "), l, "\n"]
+    return b20_flat(out)
+
+
+def B20_jotform(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"From: Jotform <noreply@jotform.com>\nSubject: New submission: {r.choice(['Allotment plot application', 'Marina berth request', 'Evening class signup'])} #{rnd(r, B20_D, 19)}\n\n",
+                    b20_lbl(loc, "name"), f": {fn} {ln}\n", b20_lbl(loc, "email"), ": ", b20_EM(f, r, fn, ln), "\n",
+                    b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), "\n", b20_lbl(loc, "address"), f": {b20_addr(f, r)}\n",
+                    b20_idline(r, loc), "\n",
+                    b20_dob_prose(r, loc), "\n", b20_lbl(loc, "account"), ": ", b20_IBAN(r, loc), "\n",
+                    b20_t(loc, en="Preferred start", de="Gewünschter Beginn", fr="Début souhaité", es="Inicio deseado", it="Inizio preferito", nl="Gewenste start"),
+                    ": ", b20_date(r, loc, 10, 90), "\nSubmission IP: ", b20_IP4(r), "\n", b20_la(r, loc), "\n")
+
+
+def B20_surveymonkey(f, r, loc):
+    out = ["Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,Q1 How likely to recommend,Q2 Phone (optional)\n"]
+    for _ in range(r.randint(3, 6)):
+        fn, ln = b20_person(f)
+        out += [f"{rnd(r, B20_D, 11)},{rnd(r, B20_D, 9)},{b20_stamp(r)},{b20_stamp(r)},", b20_IP4(r) if r.random() < 0.7 else b20_IP6(r), ",",
+                b20_EM(f, r, fn, ln), f",{fn},{ln},{r.randint(0, 10)},", b20_PH(r, loc) if r.random() < 0.6 else "", "\n"]
+    return b20_flat(out)
+
+
+def B20_ticketmaster(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"Your tickets are confirmed!\nOrder # {rnd(r, B20_D, 2)}-{rnd(r, B20_D, 5)}/{r.choice(['LON', 'PAR', 'BER', 'MAD', 'MIL', 'AMS', 'NYC'])}\n",
+                    f"{fn} {ln} · ", b20_EM(f, r, fn, ln), "\n", f"Event: {r.choice(['Arctic Lanterns', 'The Velvet Orchard', 'Opera Gala'])} — ", b20_date(r, loc, 0, 200),
+                    f" 19:30, Sec {r.randint(100, 330)} Row {r.choice(B20_UP)} Seat {r.randint(1, 40)}\n",
+                    "Paid with Mastercard ending ", rnd(r, B20_D, 4), " · Barcode ", rnd(r, B20_D, 16), "\n",
+                    b20_lbl(loc, "phone"), " (SMS delivery): ", b20_PH(r, loc), "\n", b20_la(r, loc), "\n")
+
+
+def B20_lyft(f, r, loc):
+    fn, _ = b20_person(f)
+    return b20_flat(f"Thanks for riding with {fn}!\nRide receipt · ", b20_date(r, loc, 30, 0), f" · {r.randint(3, 45)}.{r.randint(0, 9)} km\n",
+                    f"Pickup {b20_street(f, r)}\nDropoff {b20_street(f, r)}\n".replace("\n\n", "\n"),
+                    "Charged to ", r.choice(["Visa", "Amex", "Mastercard"]), " ", b20_CC(r), "\n",
+                    "Rider phone ", b20_PH(r, loc), " · ", b20_la(r, loc), "\n",
+                    b20_t(loc, en="Lost an item? Call your driver from the app.", de="Etwas verloren? Fahrer über die App anrufen.",
+                          fr="Objet perdu ? Appelez le chauffeur depuis l'app.", es="¿Objeto perdido? Llama al conductor desde la app.",
+                          it="Oggetto smarrito? Chiama l'autista dall'app.", nl="Iets verloren? Bel de chauffeur via de app."), "\n")
+
+
+def B20_revolut_csv(f, r, loc):
+    out = ["Type,Product,Started Date,Completed Date,Description,Amount,Fee,Currency,State,Balance\n"]
+    for _ in range(r.randint(4, 8)):
+        k = r.randrange(4)
+        if k == 0:
+            desc = ["Transfer to ", f.last_name(), " ", b20_IBAN(r, loc, grouped=False)]
+        elif k == 1:
+            desc = ["Card payment ", r.choice(["Albert Heijn", "Carrefour", "Tesco", "Esselunga", "Mercadona", "REWE"])]
+        elif k == 2:
+            desc = ["Top-up by *", rnd(r, B20_D, 4)]
+        else:
+            desc = ["Exchanged to ", r.choice(["USD", "GBP", "CHF"])]
+        out += [r.choice(["TRANSFER", "CARD_PAYMENT", "TOPUP", "EXCHANGE"]), ",Current,", b20_stamp(r).replace("T", " ")[:19], ",",
+                b20_stamp(r).replace("T", " ")[:19], ",", desc, f",-{r.randint(1, 900)}.{r.randint(0, 99):02d},0.00,EUR,COMPLETED,{r.randint(10, 9000)}.{r.randint(0, 99):02d}\n"]
+    return b20_flat(out)
+
+
+def B20_quickbooks(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"{b20_company(r)}\nINVOICE {rnd(r, B20_D, 4)}\n", b20_lbl(loc, "date"), ": ", b20_date(r, loc, 20, 0), "\n",
+                    f"Bill to: {fn} {ln}, {b20_addr(f, r)}\n", "Terms: Net 30 · ", b20_la(r, loc), "\n\n",
+                    "ACTIVITY          QTY   RATE     AMOUNT\n", f"Consulting        {r.randint(1, 40)}   {r.randint(50, 200)}.00  {r.randint(500, 8000)}.00\n\n",
+                    b20_t(loc, en="Pay by bank transfer to", de="Zahlbar per Überweisung an", fr="Paiement par virement sur", es="Pago por transferencia a",
+                          it="Pagamento con bonifico su", nl="Betalen via overboeking naar"), " ", b20_IBAN(r, loc), "\n",
+                    "Questions? ", b20_EM(f, r), " / ", b20_PH(r, loc), "\n")
+
+
+def B20_netsuite(f, r, loc):
+    out = ["Internal ID\tName\tEmail\tPhone\tTax ID\tDate Created\tVendor Bank IBAN\n"]
+    for _ in range(r.randint(3, 5)):
+        fn, ln = b20_person(f)
+        tax = b20_SSN(r) if loc == "en_US" and r.random() < 0.5 else rnd(r, B20_D, 9)
+        out += [f"{rnd(r, B20_D, 5)}\t{fn} {ln}\t", b20_EM(f, r, fn, ln), "\t", b20_PH(r, loc), "\t", tax, "\t", b20_date(r, loc, 900, 0), "\t",
+                b20_IBAN(r, loc, grouped=False), "\n"]
+    return b20_flat(out)
+
+
+def B20_bamboohr(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"BambooHR · Employee #{rnd(r, B20_D, 4)} · {fn} {ln}\n", "Work email: ", b20_EM(f, r, fn, ln), "\nMobile: ", b20_PH(r, loc), "\n",
+                    b20_dob_prose(r, loc), "\n", b20_idline(r, loc), "\n", "Hire date: ", b20_date(r, loc, 800, 0), "\n",
+                    "Direct deposit: ", b20_IBAN(r, loc) if loc != "en_US" else ["routing 0", rnd(r, B20_D, 8), " acct ", rnd(r, B20_D, 10)], "\n",
+                    "Emergency contact: ", f.first_name(), " ", b20_PH(r, loc), "\n", b20_la(r, loc), "\n")
+
+
+def B20_gusto(f, r, loc):
+    out = [f"Gusto payroll run · pay period ending {b20_date(r, loc, 14, 0)} · check date {b20_date(r, loc, 0, 5)}\n",
+           "Employee            Gross      Net       SSN            Bank\n"]
+    for _ in range(r.randint(2, 4)):
+        fn, ln = b20_person(f)
+        idv = b20_SSN(r) if loc == "en_US" else f"{rnd(r, B20_D, 3)}-{rnd(r, B20_D, 3)}"
+        bank = b20_IBAN(r, loc, grouped=False) if loc != "en_US" else f"****{rnd(r, B20_D, 4)}"
+        out += [f"{fn} {ln}".ljust(20), f"{r.randint(900, 9000)}.00   {r.randint(700, 7000)}.00  ", idv, "   ", bank, "\n"]
+    out += ["Approved by ", b20_EM(f, r), "\n"]
+    return b20_flat(out)
+
+
+def B20_adp(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"ADP Earnings Statement\n{b20_company(r)}\nPeriod Beginning: {b20_date(r, loc, 40, 0)}   Advice number {rnd(r, B20_D, 10)}\n",
+                    f"{fn} {ln}\n{b20_addr(f, r)}\n", b20_idline(r, loc), "\n",
+                    "Net pay distribution: ", b20_IBAN(r, loc) if loc != "en_US" else ["Checking xxxx", rnd(r, B20_D, 4)], "\n",
+                    "Employee ID ", rnd(r, B20_D, 9), " · Batch ", rnd(r, B20_D, 6), "\n")
+
+
+def B20_lever(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"Lever · Feedback for {fn} {ln} — {r.choice(['Backend Engineer', 'Account Executive', 'Data Analyst'])}\n",
+                    "Contact: ", b20_EM(f, r, fn, ln), " · ", b20_PH(r, loc), "\n",
+                    b20_t(loc, en="Strong on systems design. During the live exercise the candidate pasted their own token into the shared doc:",
+                          de="Stark im Systemdesign. In der Live-Übung hat die Person ihren eigenen Token ins Doc kopiert:",
+                          fr="Solide en conception. Pendant l'exercice, le candidat a collé son propre jeton :",
+                          es="Bueno en diseño. En el ejercicio pegó su propio token en el documento:",
+                          it="Forte nel design. Durante l'esercizio ha incollato il proprio token:", nl="Sterk in ontwerp. Tijdens de oefening plakte de kandidaat een eigen token:"),
+                    " ", b20_VT(r, r.choice(["GITHUB_TOKEN", "OPENAI_KEY", "ANTHROPIC_KEY"])), "\n",
+                    b20_t(loc, en="(asked them to rotate it). Rating: 3/4.", de="(Rotation empfohlen). Bewertung: 3/4.", fr="(rotation demandée). Note : 3/4.",
+                          es="(pedimos rotarlo). Nota: 3/4.", it="(chiesto di ruotarlo). Voto: 3/4.", nl="(gevraagd te roteren). Score: 3/4."), "\n")
+
+
+def B20_ncpdp(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"NCPDP D.0 B1 claim · BIN {rnd(r, B20_D, 6)} PCN {rnd(r, B20_UPD, 8)}\nAM01 patient: {ln.upper()}, {fn.upper()}  ",
+                    b20_dob_prose(r, loc), "\n", "AM04 cardholder id ", rnd(r, B20_UPD, 11), "  group ", rnd(r, B20_UPD, 6), "\n",
+                    "AM07 Rx ", rnd(r, B20_D, 12), "  NDC ", f"{rnd(r, B20_D, 5)}-{rnd(r, B20_D, 4)}-{rnd(r, B20_D, 2)}", "  qty 30  DS 30\n",
+                    "patient phone ", b20_PH(r, loc), "\n", b20_idline(r, loc), "\n")
+
+
+def B20_sims(f, r, loc):
+    out = ["UPN,Surname,Forename,DOB,Year,Contact 1,Contact 1 Phone,Contact 1 Email\n"]
+    for _ in range(r.randint(3, 6)):
+        fn, ln = b20_person(f)
+        out += [r.choice(B20_UP) + rnd(r, B20_D, 12), f",{ln},{fn},", b20_DOB(r, loc), f",Year {r.randint(1, 13)},{f.first_name()} {ln},",
+                b20_PH(r, loc), ",", b20_EM(f, r, None, ln), "\n"]
+    return b20_flat(out)
+
+
+def B20_exam(f, r, loc):
+    fn, ln = b20_person(f)
+    ex = b20_t(loc, en="IELTS Academic", de="Goethe-Zertifikat C1", fr="DELF B2", es="DELE B2", it="CILS Due-B2", nl="Staatsexamen NT2")
+    return b20_flat(f"{ex} — ", b20_t(loc, en="registration confirmed", de="Anmeldebestätigung", fr="confirmation d'inscription", es="confirmación de inscripción",
+                                   it="conferma d'iscrizione", nl="inschrijvingsbevestiging"), "\n",
+                    f"{fn} {ln}\n", b20_dob_prose(r, loc), "\n", b20_lbl(loc, "email"), ": ", b20_EM(f, r, fn, ln), "\n",
+                    b20_idline(r, loc), "\n",
+                    b20_t(loc, en="Exam date", de="Prüfungstermin", fr="Date de l'examen", es="Fecha del examen", it="Data d'esame", nl="Examendatum"), ": ",
+                    b20_date(r, loc, 0, 120), "\n", "Candidate no. ", rnd(r, B20_D, 6), " · ", b20_la(r, loc), "\n",
+                    b20_t(loc, en="Portal login: your candidate no.,", de="Portal-Login: Kandidatennummer,", fr="Portail : n° candidat,",
+                          es="Portal: n.º de candidato,", it="Portale: n. candidato,", nl="Portaal: kandidaatnummer,"), " ", b20_pw_prose(r, loc), "\n")
+
+
+def B20_energyswitch(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Energy switch request", de="Antrag auf Anbieterwechsel (Strom)", fr="Demande de changement de fournisseur",
+                          es="Solicitud de cambio de comercializadora", it="Richiesta di cambio fornitore", nl="Overstapverzoek energie"), "\n",
+                    f"{fn} {ln}, {b20_addr(f, r)}\n", "Meter point ", rnd(r, B20_D, 13), " · meter serial ", rnd(r, B20_UPD, 10), "\n",
+                    b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), " · ", b20_EM(f, r, fn, ln), "\n", b20_dob_prose(r, loc), "\n",
+                    b20_idline(r, loc), "\n",
+                    "SEPA mandate IBAN: ", b20_IBAN(r, loc), "\n", b20_t(loc, en="Switch date", de="Wechseldatum", fr="Date de bascule", es="Fecha de cambio",
+                                                                       it="Data di switch", nl="Overstapdatum"), ": ", b20_date(r, loc, 0, 60), "\n")
+
+
+def B20_junos(f, r, loc):
+    return b20_flat(f"[edit]\nroot@{r.choice(['srx', 'mx', 'ex'])}{r.randint(1, 9)}-{r.choice(['ams', 'fra', 'par', 'mad'])}# show | display set\n",
+                    f"set system host-name edge-{r.randint(1, 40)}\n",
+                    "set system root-authentication encrypted-password \"$6$", rnd(r, AN, 8), "$", rnd(r, AN + "./", 86), "\"\n",
+                    f"set system login user netops class super-user authentication plain-text-password-value ", b20_PW(r, True), "\n",
+                    "set snmp community ", B20L("GENERIC_SECRET", rnd(r, AN, 16)), " authorization read-only\n",
+                    "set interfaces ge-0/0/0 unit 0 family inet address ", b20_IP4(r), f"/{r.choice([24, 29, 30])}\n",
+                    "set interfaces ge-0/0/0 unit 0 family inet6 address ", b20_IP6(r), "/64\n",
+                    f"set protocols bgp group upstream neighbor ", b20_IP4(r), " authentication-key ", b20_GS(r), "\n",
+                    f"set system ntp server 10.{r.randint(0, 9)}.0.1\n")
+
+
+def B20_remmina(f, r, loc):
+    return b20_flat("[remmina]\nname=", f.last_name(), "-desktop\nprotocol=", r.choice(["RDP", "VNC", "SPICE"]), "\nserver=", b20_IP4(r), f":{r.choice([3389, 5900, 5901])}\n",
+                    "username=", b20_ascii(f.first_name()), "\npassword=", b20_PW(r), "\n", f"resolution_mode=2\ncolordepth=32\nlast_success={B20_TODAY.strftime('%Y%m%d')}\n",
+                    "gateway_server=", b20_IP4(r), "\ngateway_password=", b20_PW(r), "\n")
+
+
+def B20_bruno(f, r, loc):
+    k = r.randrange(3)
+    auth = [["auth:bearer {\n  token: ", b20_SEC(r), "\n}\n"], ["auth:basic {\n  username: ", b20_ascii(f.first_name()), "\n  password: ", b20_PW(r), "\n}\n"],
+            ["headers {\n  x-api-key: ", b20_GS(r), "\n}\n"]][k]
+    return b20_flat("meta {\n  name: ", r.choice(["Create refund", "List members", "Update booking"]), "\n  type: http\n  seq: ", str(r.randint(1, 9)), "\n}\n\n",
+                    "post {\n  url: https://api.quillfeather.io/v2/", r.choice(["refunds", "members", "bookings"]), "\n  body: json\n  auth: ", ["bearer", "basic", "none"][k], "\n}\n\n",
+                    auth, "\nbody:json {\n  {\n    \"email\": \"", b20_EM(f, r), "\",\n    \"phone\": \"", b20_PH(r, loc), "\"\n  }\n}\n")
+
+
+def B20_redisconf(f, r, loc):
+    return b20_flat(f"# redis.conf — {r.choice(['cache', 'queue', 'sessions'])} tier\nbind 127.0.0.1 ", b20_IP4(r), "\nport 6379\n",
+                    "requirepass ", b20_PW(r), "\n", "masterauth ", b20_PW(r), "\n", f"maxmemory {r.randint(1, 16)}gb\n",
+                    "user ", r.choice(["worker", "reporting", "app"]), " on >", b20_PW(r), " ~jobs:* +@all\n",
+                    "# sentinel: sentinel auth-pass mymaster <see vault>\n", f"save 900 1\nappendonly yes\n")
+
+
+def B20_vector(f, r, loc):
+    return b20_flat("[sinks.to_datadog]\ntype = \"datadog_logs\"\ninputs = [\"parse_nginx\"]\ndefault_api_key = \"", b20_GS(r), "\"\n\n",
+                    "[sinks.archive]\ntype = \"aws_s3\"\nbucket = \"logs-", rnd(r, B20_LOWD, 6), "\"\nauth.access_key_id = \"", b20_VT(r, "AWS_ACCESS_KEY"), "\"\n",
+                    "auth.secret_access_key = \"", B20L("GENERIC_SECRET", rnd(r, AN + "+/", 40)), "\"\n\n",
+                    "[sinks.es]\ntype = \"elasticsearch\"\nendpoints = [\"https://", b20_IP4(r), ":9200\"]\nauth.strategy = \"basic\"\nauth.user = \"vector\"\nauth.password = \"", b20_PW(r), "\"\n")
+
+
+def B20_tiup(f, r, loc):
+    return b20_flat("global:\n  user: \"tidb\"\n  ssh_port: 22\n  deploy_dir: \"/tidb-deploy\"\nserver_configs:\n  tidb:\n    security.session-token-signing-cert: /etc/tidb/sess.pem\n",
+                    "pd_servers:\n", "  - host: ", b20_IP4(r), "\n", "tidb_servers:\n  - host: ", b20_IP4(r), "\n", "tikv_servers:\n  - host: ", b20_IP6(r), "\n",
+                    "monitoring_servers:\n  - host: ", b20_IP4(r), "\ngrafana_servers:\n  - host: ", b20_IP4(r), "\n    config:\n      security.admin_password: ", b20_PW(r, True), "\n",
+                    "# root password set with: ALTER USER 'root'@'%' IDENTIFIED BY '", b20_PW(r, True), "';\n")
+
+
+def B20_concourse(f, r, loc):
+    return b20_flat("# credentials.yml for fly -l (never commit)\ngit-uri: git@github.com:quillfeather/", r.choice(["web", "api", "infra"]), ".git\n",
+                    "git-private-key: |\n", "  " + "".join(p if isinstance(p, str) else "" for p in []), b20_PEM(r, "\n  "), "\n",
+                    "registry-password: ", b20_PW(r), "\n", "slack-token: ", b20_VT(r, "SLACK_TOKEN"), "\n", "github-access-token: ", b20_VT(r, "GITHUB_TOKEN"), "\n",
+                    "release-version: ", f"{r.randint(1, 5)}.{r.randint(0, 30)}.{r.randint(0, 9)}", "\n")
+
+
+def B20_fabfile(f, r, loc):
+    return b20_flat("from fabric import Connection, task\n\n", "HOSTS = [\"", b20_IP4(r), "\", \"", b20_IP4(r), "\"]\n\n",
+                    "@task\ndef deploy(c):\n    conn = Connection(HOSTS[0], user=\"deploy\", connect_kwargs={\"password\": \"", b20_PW(r), "\"})\n",
+                    "    conn.run(\"sudo -S systemctl restart app\", watchers=[])\n", "    conn.run(\"export SENTRY_DSN=https://", B20L("GENERIC_SECRET", rnd(r, HEX, 32)),
+                    "@o", rnd(r, B20_D, 6), ".ingest.sentry.io/", rnd(r, B20_D, 7), "\")\n", f"    # release {r.randint(1, 9)}.{r.randint(0, 40)} — ticket ", b20_la(r, loc), "\n")
+
+
+def B20_samconfig(f, r, loc):
+    return b20_flat("version = 0.1\n[default.deploy.parameters]\nstack_name = \"", r.choice(["orders", "billing", "bookings"]), "-api\"\n",
+                    "region = \"eu-west-1\"\ncapabilities = \"CAPABILITY_IAM\"\n",
+                    "parameter_overrides = [\"DbPassword=", b20_PW(r, True), "\", \"StripeKey=", b20_VT(r, "STRIPE_KEY"), "\", \"OpsEmail=", b20_EM(f, r), "\", \"LogLevel=INFO\"]\n",
+                    "s3_prefix = \"", b20_uuid(r), "\"\n")
+
+
+def B20_valheim(f, r, loc):
+    return b20_flat("#!/bin/bash\n# start_server.sh — keep the world name as is\nexport SteamAppId=892970\n",
+                    f"./valheim_server.x86_64 -name \"{f.last_name()}s Haven\" -port 2456 -world \"Midgard{r.randint(1, 9)}\" -password \"", b20_PW(r, True), "\" -public 0\n",
+                    "# admin SteamIDs in adminlist.txt: ", rnd(r, B20_D, 17), "\n", "# discord webhook notify: https://discord.com/api/webhooks/", rnd(r, B20_D, 18), "/",
+                    B20L("GENERIC_SECRET", rnd(r, B20_URL, 68)), "\n")
+
+
+def B20_botpress(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"Botpress conversation {b20_uuid(r)} · channel web\n",
+                    "user> ", b20_t(loc, en="I want to change my billing details", de="Ich möchte meine Zahlungsdaten ändern", fr="je veux changer mes coordonnées bancaires",
+                                     es="quiero cambiar mis datos de pago", it="voglio cambiare i dati di pagamento", nl="ik wil mijn betaalgegevens wijzigen"), "\n",
+                    "bot> ", b20_t(loc, en="Sure. New IBAN?", de="Gern. Neue IBAN?", fr="D'accord. Nouvel IBAN ?", es="Vale. ¿Nuevo IBAN?", it="Certo. Nuovo IBAN?", nl="Prima. Nieuwe IBAN?"), "\n",
+                    "user> ", b20_IBAN(r, loc), "\n", "bot> ", b20_t(loc, en="And your date of birth to verify?", de="Und Ihr Geburtsdatum zur Prüfung?",
+                                                                  fr="Et votre date de naissance ?", es="¿Y tu fecha de nacimiento?", it="E la data di nascita?", nl="En je geboortedatum?"), "\n",
+                    "user> ", b20_DOB(r, loc), "\n", "bot> [workflow:update_billing] ok · ", b20_la(r, loc), "\n", "user> ", b20_EM(f, r, fn, ln), "\n")
+
+
+def B20_semantic_kernel(f, r, loc):
+    return b20_flat(f"info: Microsoft.SemanticKernel.KernelFunction[0]\n      Function CrmPlugin-LookupCustomer invoking.\n",
+                    "dbug: Microsoft.SemanticKernel.KernelFunction[0]\n      Function arguments: {\"email\":\"", b20_EM(f, r), "\",\"phone\":\"", b20_PH(r, loc), "\"}\n",
+                    "info: Microsoft.SemanticKernel.Connectors.OpenAI[0]\n      Prompt tokens: ", str(r.randint(100, 4000)), ". Completion tokens: ", str(r.randint(10, 900)), ".\n",
+                    "trce: Microsoft.SemanticKernel.KernelFunction[0]\n      Function result: {\"card\":\"", b20_CC(r), "\",\"dob\":\"", b20_DOB(r, loc), "\"}\n",
+                    "warn: Kernel configured with key ", b20_VT(r, r.choice(["OPENAI_KEY", "OPENAI_KEY", "ANTHROPIC_KEY"])), " from user-secrets\n")
+
+
+def B20_gitea(f, r, loc):
+    return b20_flat(f"APP_NAME = {f.last_name()} Git\nRUN_MODE = prod\n\n[database]\nDB_TYPE  = postgres\nHOST     = ", b20_IP4(r), ":5432\nNAME     = gitea\nUSER     = gitea\nPASSWD   = `", b20_PW(r), "`\n\n",
+                    "[security]\nINSTALL_LOCK   = true\nSECRET_KEY     = ", b20_GS(r), "\nINTERNAL_TOKEN = ", b20_VT(r, "JWT"), "\nPASSWORD_COMPLEXITY = lower,upper,digit\nMIN_PASSWORD_LENGTH = 12\n\n",
+                    "[mailer]\nENABLED = true\nSMTP_ADDR = smtp.", r.choice(B20_DOMS), "\nUSER = ", b20_EM(f, r), "\nPASSWD = ", b20_PW(r), "\n\n[oauth2]\nJWT_SECRET = ", b20_GS(r), "\n")
+
+
+def B20_nextcloud(f, r, loc):
+    return b20_flat("<?php\n$CONFIG = array (\n  'instanceid' => '", rnd(r, B20_LOWD, 12), "',\n  'passwordsalt' => '", b20_GS(r), "',\n  'secret' => '", b20_GS(r), "',\n",
+                    "  'trusted_domains' => array (0 => 'cloud.", b20_ascii(f.last_name()), ".nl', 1 => '", b20_IP4(r), "'),\n  'dbtype' => 'mysql',\n  'version' => '",
+                    f"{r.randint(26, 30)}.0.{r.randint(0, 9)}.{r.randint(0, 9)}", "',\n  'dbuser' => 'nc_admin',\n  'dbpassword' => '", b20_PW(r), "',\n",
+                    "  'mail_smtpname' => '", b20_EM(f, r), "',\n  'mail_smtppassword' => '", b20_PW(r), "',\n);\n")
+
+
+def B20_hass(f, r, loc):
+    return b20_flat("# secrets.yaml (Home Assistant)\nwifi_password: ", b20_PW(r), "\nmqtt_password: ", b20_PW(r), "\n",
+                    "google_maps_key: ", b20_VT(r, "GOOGLE_API_KEY"), "\n", "telegram_bot_token: \"", rnd(r, B20_D, 10), ":", B20L("GENERIC_SECRET", rnd(r, B20_URL, 35)), "\"\n",
+                    "notify_phone: \"", b20_PH(r, loc), "\"\n", f"home_latitude: {r.uniform(40, 55):.4f}\nhome_longitude: {r.uniform(-5, 15):.4f}\n",
+                    "# alarm code is NOT here, see the panel\n")
+
+
+def B20_mastodon(f, r, loc):
+    return b20_flat("# .env.production\nLOCAL_DOMAIN=social.", b20_ascii(f.last_name()), ".eu\nREDIS_HOST=", b20_IP4(r), "\nDB_HOST=", b20_IP6(r), "\nDB_USER=mastodon\nDB_PASS=", b20_PW(r, True), "\n",
+                    "SECRET_KEY_BASE=", B20L("GENERIC_SECRET", rnd(r, HEX, 128)), "\nOTP_SECRET=", B20L("GENERIC_SECRET", rnd(r, HEX, 128)), "\n",
+                    "VAPID_PRIVATE_KEY=", B20L("GENERIC_SECRET", b20_b64url(bytes(r.randrange(256) for _ in range(32)))), "\n",
+                    "SMTP_LOGIN=", b20_EM(f, r), "\nSMTP_PASSWORD=", b20_PW(r, True), "\nS3_ENABLED=true\nAWS_ACCESS_KEY_ID=", b20_VT(r, "AWS_ACCESS_KEY"), "\n")
+
+
+def B20_zabbix(f, r, loc):
+    return b20_flat("### zabbix_server.conf (excerpt)\nLogFile=/var/log/zabbix/zabbix_server.log\nDBHost=", b20_IP4(r), "\nDBName=zabbix\nDBUser=zabbix\nDBPassword=", b20_PW(r), "\n",
+                    "# DBPassword must not contain '#'\nStartPollers=", str(r.randint(5, 50)), "\nTLSPSKIdentity=psk-", rnd(r, B20_LOWD, 6), "\n",
+                    "# psk file content: ", B20L("GENERIC_SECRET", rnd(r, HEX, 64)), "\nAlertScriptsPath=/usr/lib/zabbix/alertscripts\n# on-call: ", b20_PH(r, loc), "\n")
+
+
+def B20_nagios(f, r, loc):
+    return b20_flat("# resource.cfg\n$USER1$=/usr/lib/nagios/plugins\n$USER3$=", b20_PW(r), "\n$USER4$=", b20_EM(f, r), "\n$USER5$=", b20_GS(r), "\n\n",
+                    "define contact {\n    contact_name  oncall\n    email         ", b20_EM(f, r), "\n    pager         ", b20_PH(r, loc), "\n}\n",
+                    "define host {\n    host_name  db-", str(r.randint(1, 9)), "\n    address    ", b20_IP4(r), "\n}\n")
+
+
+def B20_mavensettings(f, r, loc):
+    return b20_flat("<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n      <username>ci-", rnd(r, B20_LOWD, 4), "</username>\n",
+                    "      <password>", b20_PW(r, True), "</password>\n    </server>\n    <server>\n      <id>github</id>\n      <username>", b20_ascii(f.first_name()),
+                    "</username>\n      <password>", b20_VT(r, "GITHUB_TOKEN"), "</password>\n    </server>\n    <server>\n      <id>docs</id>\n",
+                    "      <password>${env.DOCS_PASSWORD}</password>\n    </server>\n  </servers>\n  <mirrors><mirror><url>https://", b20_IP4(r), ":8081/repository/maven-public/</url></mirror></mirrors>\n</settings>\n")
+
+
+def B20_gradleprops(f, r, loc):
+    return b20_flat("# ~/.gradle/gradle.properties\norg.gradle.jvmargs=-Xmx4g\nsigning.keyId=", rnd(r, HEX.upper(), 8), "\nsigning.password=", b20_PW(r), "\n",
+                    "signing.secretKeyRingFile=/home/ci/.gnupg/secring.gpg\nossrhUsername=", b20_ascii(f.last_name()), "\nossrhPassword=", b20_PW(r), "\n",
+                    "MAPS_API_KEY=", b20_VT(r, "GOOGLE_API_KEY"), "\nversionName=", f"{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}", "\n")
+
+
+def B20_keystoreprops(f, r, loc):
+    return b20_flat("# android/key.properties\nstorePassword=", b20_PW(r), "\nkeyPassword=", b20_PW(r), "\nkeyAlias=upload\nstoreFile=/Users/",
+                    b20_ascii(f.first_name()), "/keys/upload-keystore.jks\n", "# fastlane .env\nFASTLANE_USER=", b20_EM(f, r), "\nFASTLANE_PASSWORD=", b20_PW(r, True), "\n",
+                    "MATCH_PASSWORD=", b20_PW(r, True), "\nSUPPLY_JSON_KEY_DATA=see 1Password\n")
+
+
+def B20_matomo(f, r, loc):
+    return b20_flat("; <?php exit; ?> DO NOT REMOVE THIS LINE\n[database]\nhost = \"", b20_IP4(r), "\"\nusername = \"matomo\"\npassword = \"", b20_PW(r, True), "\"\n",
+                    "dbname = \"matomo\"\ntables_prefix = \"matomo_\"\n\n[General]\nsalt = \"", B20L("GENERIC_SECRET", rnd(r, HEX, 32)), "\"\ntrusted_hosts[] = \"stats.",
+                    b20_ascii(f.last_name()), ".fr\"\n\n[mail]\ntransport = \"smtp\"\nusername = \"", b20_EM(f, r), "\"\npassword = \"", b20_PW(r, True), "\"\n")
+
+
+def B20_rundeck(f, r, loc):
+    return b20_flat("# project.properties\nproject.name=", r.choice(["payments", "warehouse", "clinic"]), "\nproject.ssh-authentication=privateKey\n",
+                    "project.ssh-keypath=/var/lib/rundeck/.ssh/id_rsa\nproject.plugin.NodeExecutor.WinRMPython.password=", b20_PW(r), "\n",
+                    "project.nodeCache.delay=30\n# node ", b20_IP4(r), " owner ", b20_EM(f, r), "\n# key material pasted below by mistake (rotate!):\n", b20_PEM(r), "\n")
+
+
+def B20_sonar(f, r, loc):
+    return b20_flat("# sonar.properties\nsonar.jdbc.username=sonar\nsonar.jdbc.password=", b20_PW(r), "\nsonar.jdbc.url=jdbc:postgresql://", b20_IP4(r), "/sonarqube\n",
+                    "sonar.web.port=9000\nsonar.auth.jwtBase64Hs256Secret=", B20L("GENERIC_SECRET", base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()), "\n",
+                    "# scanner token for CI: ", B20L("GENERIC_SECRET", "sqp_" + rnd(r, HEX, 40)), "\nsonar.password.policy=strong\n")
+
+
+def B20_composerauth_txt(f, r, loc):
+    return b20_flat("$ cat ~/.composer/auth.json\n{\n    \"github-oauth\": {\"github.com\": \"", b20_VT(r, "GITHUB_TOKEN"), "\"},\n",
+                    "    \"http-basic\": {\"repo.magento.com\": {\"username\": \"", rnd(r, HEX, 32), "\", \"password\": \"", b20_GS(r), "\"}},\n",
+                    "    \"bearer\": {\"packages.quillfeather.io\": \"", b20_GS(r), "\"}\n}\n$ composer --version\nComposer version ", f"2.{r.randint(2, 8)}.{r.randint(0, 9)} ", b20_date(r, loc), "\n")
+
+
+def B20_cargocreds(f, r, loc):
+    return b20_flat("$ cat ~/.cargo/credentials.toml\n[registry]\ntoken = \"", B20L("GENERIC_SECRET", "cio" + rnd(r, AN, 32)), "\"\n\n[registries.internal]\ntoken = \"Bearer ",
+                    b20_GS(r), "\"\n$ cargo --version\ncargo 1.", str(r.randint(70, 90)), ".0 (", rnd(r, HEX, 9), " ", b20_date(r, loc), ")\n")
+
+
+# prose kinds about life admin
+
+def B20_homeswap(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_lbl(loc, "hello"), f" {f.first_name()},\n",
+                    b20_t(loc, en="For the house swap: the key box code is 4471 and the wifi", de="Zum Haustausch: Schlüsselbox-Code 4471, WLAN", fr="Pour l'échange de maison : boîte à clés 4471, wifi",
+                          es="Para el intercambio: caja de llaves 4471, wifi", it="Per lo scambio casa: cassetta chiavi 4471, wifi", nl="Voor de huizenruil: sleutelkastje 4471, wifi"),
+                    " ", b20_pw_prose(r, loc), ".\n", b20_t(loc, en="If anything breaks call me on", de="Wenn etwas kaputt geht, ruf an:", fr="En cas de souci appelle-moi au",
+                                                             es="Si algo se rompe llámame al", it="Se si rompe qualcosa chiamami al", nl="Als er iets stuk gaat bel"),
+                    " ", b20_PH(r, loc), " ", b20_t(loc, en="or the neighbour", de="oder die Nachbarin", fr="ou la voisine", es="o a la vecina", it="o la vicina", nl="of de buurvrouw"),
+                    " ", b20_PH(r, loc), ".\n", b20_t(loc, en="Dates:", de="Zeitraum:", fr="Dates :", es="Fechas:", it="Date:", nl="Periode:"), " ", b20_date(r, loc, 0, 90), " – ",
+                    b20_date(r, loc, 0, 120), "\n", f"{fn}\n", b20_EM(f, r, fn, ln), "\n")
+
+
+def B20_aupair(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Au pair application", de="Au-pair-Bewerbung", fr="Candidature au pair", es="Solicitud de au pair", it="Candidatura alla pari", nl="Au-pair aanmelding"),
+                    f" — {fn} {ln}\n", b20_dob_prose(r, loc), "\n", b20_lbl(loc, "phone"), ": ", b20_PH(r, loc, 0.4), "\n", b20_lbl(loc, "email"), ": ", b20_EM(f, r, fn, ln), "\n",
+                    b20_t(loc, en="Passport no.", de="Reisepass Nr.", fr="Passeport n°", es="Pasaporte n.º", it="Passaporto n.", nl="Paspoortnr."), " ", rnd(r, B20_UP, 2), rnd(r, B20_D, 7),
+                    "\n", b20_t(loc, en="Agency fee paid by card", de="Agenturgebühr per Karte", fr="Frais d'agence payés par carte", es="Tasa pagada con tarjeta",
+                                it="Quota pagata con carta", nl="Bureaukosten betaald met kaart"), " ", b20_CC(r), "\n", b20_idline(r, loc), "\n", b20_la(r, loc), "\n")
+
+
+def B20_marina(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Marina berth contract", de="Liegeplatzvertrag", fr="Contrat d'amarrage", es="Contrato de amarre", it="Contratto d'ormeggio", nl="Ligplaatscontract"),
+                    f" · Pontoon {r.choice('ABCDE')}{r.randint(1, 60)}\n", f"{fn} {ln}, {b20_addr(f, r)}\n", b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), "\n",
+                    f"Vessel: {r.choice(['Bavaria 34', 'Jeanneau 409', 'Hallberg-Rassy 31'])}, MMSI {rnd(r, B20_D, 9)}, hull {rnd(r, B20_UPD, 12)}\n",
+                    b20_t(loc, en="Direct debit from", de="Lastschrift von", fr="Prélèvement sur", es="Domiciliación en", it="Addebito su", nl="Incasso van"), " ", b20_IBAN(r, loc), "\n",
+                    b20_t(loc, en="Gate code app login", de="Tor-App Login", fr="Appli portail", es="App de la puerta", it="App cancello", nl="Poort-app"), ": ", b20_EM(f, r, fn, ln), " / ", b20_PW(r), "\n")
+
+
+def B20_daycare(f, r, loc):
+    fn, ln = b20_person(f)
+    kid = f.first_name()
+    return b20_flat(b20_t(loc, en="Daycare waitlist", de="Kita-Warteliste", fr="Liste d'attente crèche", es="Lista de espera guardería", it="Lista d'attesa asilo nido", nl="Wachtlijst kinderopvang"),
+                    f"\n{kid} {ln} — ", b20_dob_prose(r, loc), "\n", b20_t(loc, en="Parent", de="Elternteil", fr="Parent", es="Madre/padre", it="Genitore", nl="Ouder"), f": {fn} {ln}, ",
+                    b20_PH(r, loc), ", ", b20_EM(f, r, fn, ln), "\n", b20_t(loc, en="Desired start", de="Gewünschter Start", fr="Début souhaité", es="Inicio deseado", it="Inizio desiderato", nl="Gewenste start"),
+                    ": ", b20_date(r, loc, 0, 300), "\n", b20_idline(r, loc), "\n", b20_la(r, loc), "\n")
+
+
+def B20_solarquote(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Solar quote & finance application", de="Angebot PV-Anlage mit Finanzierung", fr="Devis solaire et financement", es="Presupuesto solar y financiación",
+                          it="Preventivo fotovoltaico e finanziamento", nl="Offerte zonnepanelen en financiering"), f" Q-{rnd(r, B20_D, 6)}\n",
+                    f"{fn} {ln}, {b20_addr(f, r)}\n", b20_dob_prose(r, loc), "\n", b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), "\n",
+                    f"{r.randint(6, 24)} × 430 Wp, inverter {rnd(r, B20_UPD, 10)}, {r.randint(6000, 22000)} EUR\n", b20_lbl(loc, "account"), ": ", b20_IBAN(r, loc), "\n",
+                    b20_idline(r, loc), "\n", b20_las(r, loc), "\n")
+
+
+def B20_bikerepair(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(f"Werkstattauftrag / Repair ticket {rnd(r, B20_D, 5)}\n", f"{fn} {ln} · ", b20_PH(r, loc), "\n",
+                    f"Frame no. {rnd(r, B20_UPD, 10)} · e-bike display PIN 0000 (default)\n",
+                    b20_t(loc, en="App account for the motor diagnosis", de="App-Konto für die Motordiagnose", fr="Compte appli pour le diagnostic", es="Cuenta de la app para diagnóstico",
+                          it="Account app per la diagnosi", nl="App-account voor de diagnose"), ": ", b20_EM(f, r, fn, ln), ", ", b20_pw_prose(r, loc), "\n",
+                    b20_t(loc, en="Ready on", de="Fertig am", fr="Prêt le", es="Listo el", it="Pronto il", nl="Klaar op"), " ", b20_date(r, loc, 0, 14), " · ", b20_la(r, loc), "\n")
+
+
+def B20_lostproperty(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Lost property report (transit)", de="Fundsachenmeldung (ÖPNV)", fr="Déclaration d'objet perdu (transports)", es="Denuncia de objeto perdido (transporte)",
+                          it="Denuncia oggetto smarrito (trasporti)", nl="Verloren voorwerp melding (OV)"), f" #{rnd(r, B20_D, 8)}\n",
+                    f"{fn} {ln}\n", b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), " · ", b20_EM(f, r, fn, ln), "\n",
+                    b20_t(loc, en="Item: black wallet with bank card", de="Gegenstand: schwarze Geldbörse mit Bankkarte", fr="Objet : portefeuille noir avec carte",
+                          es="Objeto: cartera negra con tarjeta", it="Oggetto: portafoglio nero con carta", nl="Voorwerp: zwarte portemonnee met pinpas"), " ", b20_CC(r), "\n",
+                    b20_t(loc, en="Line/date", de="Linie/Datum", fr="Ligne/date", es="Línea/fecha", it="Linea/data", nl="Lijn/datum"), f": {r.randint(1, 300)} / ", b20_date(r, loc, 10, 0), "\n",
+                    b20_la(r, loc), "\n")
+
+
+def B20_embassy(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat("Appointment confirmation — consular section\n", f"Applicant: {ln.upper()} {fn}\n", b20_dob_prose(r, loc), "\n",
+                    "Appointment: ", b20_date(r, loc, 0, 60), f" {r.randint(8, 15)}:{r.choice(['00', '15', '30', '45'])} · Ref ", rnd(r, B20_UPD, 10), "\n",
+                    "Contact: ", b20_EM(f, r, fn, ln), " · ", b20_PH(r, loc), "\n", b20_idline(r, loc), "\n", "Fee paid, card ", b20_CC(r), "\n")
+
+
+def B20_pollworker(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Poll worker registration", de="Anmeldung Wahlhelfer", fr="Inscription assesseur", es="Inscripción miembro de mesa", it="Iscrizione scrutatore", nl="Aanmelding stembureaulid"),
+                    "\n", f"{fn} {ln}, {b20_addr(f, r)}\n", b20_dob_prose(r, loc), "\n", b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), "\n", b20_lbl(loc, "email"), ": ", b20_EM(f, r, fn, ln), "\n",
+                    b20_t(loc, en="Stipend to", de="Erfrischungsgeld an", fr="Indemnité sur", es="Dieta a", it="Compenso su", nl="Vergoeding naar"), " ", b20_IBAN(r, loc), "\n",
+                    b20_idline(r, loc), "\n")
+
+
+def B20_orthoplan(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Orthodontic payment plan", de="Ratenplan Kieferorthopädie", fr="Échéancier orthodontie", es="Plan de pagos ortodoncia", it="Piano rate ortodonzia", nl="Betalingsregeling orthodontie"),
+                    f"\nPatient: {f.first_name()} {ln}, ", b20_dob_prose(r, loc), "\n", b20_t(loc, en="Guarantor", de="Zahlungspflichtige/r", fr="Garant", es="Titular", it="Garante", nl="Betaler"),
+                    f": {fn} {ln} · ", b20_PH(r, loc), "\n", f"{r.randint(12, 36)} × {r.randint(60, 190)} EUR, ", b20_lbl(loc, "card"), " ", b20_CC(r), " exp ",
+                    f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", " ", b20_lbl(loc, "cvc"), " ", b20_CVC(r), "\n", b20_la(r, loc), "\n")
+
+
+def B20_livery(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Livery agreement", de="Einstellervertrag (Pferd)", fr="Contrat de pension équine", es="Contrato de pupilaje", it="Contratto di pensione cavallo", nl="Stallingscontract paard"),
+                    f"\nOwner: {fn} {ln}, ", b20_PH(r, loc), ", ", b20_EM(f, r, fn, ln), "\n", f"Horse: {r.choice(['Bramble', 'Duende', 'Fiore', 'Sterre'])}, passport UELN {rnd(r, B20_D, 15)}, microchip {rnd(r, B20_D, 15)}\n",
+                    b20_t(loc, en="Vet", de="Tierarzt", fr="Vétérinaire", es="Veterinario", it="Veterinario", nl="Dierenarts"), ": ", b20_PH(r, loc), "\n",
+                    b20_lbl(loc, "account"), ": ", b20_IBAN(r, loc), "\n", b20_t(loc, en="Start", de="Beginn", fr="Début", es="Inicio", it="Inizio", nl="Start"), ": ", b20_date(r, loc, 0, 60), "\n")
+
+
+def B20_sublet(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="Hey! Re the room sublet", de="Hi! Wegen der Zwischenmiete", fr="Salut ! Pour la sous-location", es="¡Hola! Sobre el subarriendo", it="Ciao! Per il subaffitto", nl="Hoi! Over de onderhuur"),
+                    f" ({b20_date(r, loc, 0, 60)} → {b20_date(r, loc, 60, 200)}):\n",
+                    b20_t(loc, en="deposit to", de="Kaution an", fr="caution sur", es="fianza a", it="deposito su", nl="borg naar"), " ", b20_IBAN(r, loc), ", ",
+                    b20_t(loc, en="the building portal is", de="das Hausportal ist", fr="le portail de l'immeuble :", es="el portal del edificio:", it="il portale condominio:", nl="het gebouwportaal:"),
+                    " ", b20_EM(f, r, fn, ln), " + ", b20_pw_prose(r, loc), "\n", b20_t(loc, en="my number", de="meine Nummer", fr="mon numéro", es="mi número", it="il mio numero", nl="mijn nummer"),
+                    " ", b20_PH(r, loc), " — ", fn, "\n", b20_la(r, loc), "\n")
+
+
+def B20_shellprompt(f, r, loc):
+    host = r.choice(["build-02", "bastion", "nas", "pi4"])
+    user = b20_ascii(f.first_name())
+    return b20_flat(f"{user}@{host}:~$ export OPENAI_API_KEY=", b20_VT(r, "OPENAI_KEY"), "\n",
+                    f"{user}@{host}:~$ psql \"postgresql://report:", b20_PW(r, True), "@", b20_IP4(r), ":5432/analytics?sslmode=require\" -c 'select 1'\n",
+                    " ?column? \n----------\n        1\n(1 row)\n\n", f"{user}@{host}:~$ ssh -i ~/.ssh/id_ed25519 ops@", b20_IP6(r), "\n",
+                    f"Last login: {b20_stamp(r)} from ", b20_IP4(r), "\n", f"ops@web:~$ cat /etc/app/token\n", b20_GS(r), "\n",
+                    f"ops@web:~$ uptime\n {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00 up {r.randint(1, 400)} days, load average: 0.{r.randint(0, 99):02d}\n")
+
+
+def B20_keyleak(f, r, loc):
+    return b20_flat(b20_t(loc, en="Heads-up: this was committed to the public repo in", de="Achtung: das wurde ins öffentliche Repo committet in", fr="Attention : commité dans le dépôt public dans",
+                          es="Ojo: se subió al repo público en", it="Attenzione: è finito nel repo pubblico in", nl="Let op: dit is in de publieke repo gecommit in"),
+                    f" {rnd(r, HEX, 7)}:\n\n", b20_PEM(r), "\n\n", b20_t(loc, en="Also the docs example", de="Außerdem das Doku-Beispiel", fr="Aussi l'exemple de la doc",
+                                                                       es="También el ejemplo de la doc", it="Anche l'esempio della documentazione", nl="Ook het doc-voorbeeld"),
+                    " ", b20_PHD(r), " ", b20_t(loc, en="is fine, that one is fake.", de="ist ok, das ist Fake.", fr="est ok, c'est un faux.", es="está bien, es falso.",
+                                                 it="va bene, è finto.", nl="is prima, die is nep."), "\n")
+
+
+def B20_docsnippet(f, r, loc):
+    typ = r.choice(B20_VENDORS)
+    return b20_flat("## Quickstart\n\nSet the key in your environment (the value below is the documentation example):\n\n```bash\nexport API_KEY=", b20_PHD(r, typ), "\n```\n\n",
+                    "Never paste a real key like `", r.choice(B20_STANDINS), "` into issues. ", b20_t(loc, en="Contact", de="Kontakt", fr="Contact", es="Contacto", it="Contatto", nl="Contact"),
+                    ": ", b20_EM(f, r), "\n", "Example account: ", b20_PHD(r), "\n")
+
+
+def B20_coolify(f, r, loc):
+    app = r.choice(["shop-api", "booking-web", "crm-worker", "ai-gateway"])
+    return b20_flat(f"# Coolify · Project {f.last_name()} · Application {app} · Environment variables (production)\n",
+                    "# Build-time variables are marked [B]. Last change: ", b20_stamp(r), "\n",
+                    "STRIPE_SECRET_KEY=", b20_VT(r, "STRIPE_KEY"), "\n", "SLACK_BOT_TOKEN=", b20_VT(r, "SLACK_TOKEN"), "  # alerts channel\n",
+                    "OPENAI_API_KEY=", b20_VT(r, "OPENAI_KEY"), "\n", "ANTHROPIC_API_KEY=", b20_VT(r, "ANTHROPIC_KEY"), "\n",
+                    "[B] NEXT_PUBLIC_MAPS_KEY=", b20_VT(r, "GOOGLE_API_KEY"), "\n", "SERVICE_JWT=", b20_VT(r, "JWT"), "\n",
+                    "# example from the README, not live: ", b20_PHD(r), "\n", "PASSWORD_MIN_LENGTH=12\nSESSION_TTL=86400\nAPP_VERSION=", f"{r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 9)}", "\n")
+
+
+def B20_rocketchat(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    t = datetime.datetime(2026, 12, 20, 9, 0) - datetime.timedelta(minutes=r.randint(0, 30000))
+    out = [f"#devops-{r.choice(['eu', 'payments', 'infra'])} — Rocket.Chat export\n"]
+    msgs = [[a, b20_t(loc, en="can someone check why the webhook fails? using", de="kann wer schauen, warum der Webhook scheitert? nutze", fr="quelqu'un peut regarder le webhook ? j'utilise",
+                      es="¿alguien mira por qué falla el webhook? uso", it="qualcuno guarda perché fallisce il webhook? uso", nl="kan iemand kijken waarom de webhook faalt? ik gebruik"), " ", b20_SEC(r)],
+            [b, b20_t(loc, en="that token is prod!! rotate it. staging one is", de="das ist der Prod-Token!! rotieren. Staging:", fr="c'est le jeton de prod !! à changer. staging :",
+                      es="¡¡es el de producción!! rótalo. el de staging:", it="è quello di produzione!! ruotalo. staging:", nl="dat is productie!! roteren. staging:"), " ", b20_SEC(r)],
+            [a, b20_t(loc, en="done, new one in the vault. ticket", de="erledigt, neuer im Vault. Ticket", fr="fait, nouveau dans le coffre. ticket", es="hecho, el nuevo en el vault. ticket",
+                      it="fatto, nuovo nel vault. ticket", nl="gedaan, nieuwe in de vault. ticket"), " ", b20_la(r, loc)],
+            [b, "JWT from the failing call: ", b20_VT(r, "JWT")]]
+    for who, *rest in msgs:
+        t += datetime.timedelta(minutes=r.randint(1, 30))
+        out += [t.strftime("[%Y-%m-%d %H:%M] "), who, ": ", rest, "\n"]
+    return b20_flat(out)
+
+
+def B20_j_coolify(f, r, loc):
+    keys = [("STRIPE_SECRET_KEY", "STRIPE_KEY"), ("SLACK_BOT_TOKEN", "SLACK_TOKEN"), ("OPENAI_API_KEY", "OPENAI_KEY"), ("ANTHROPIC_API_KEY", "ANTHROPIC_KEY"),
+            ("GOOGLE_MAPS_KEY", "GOOGLE_API_KEY"), ("INTERNAL_JWT", "JWT")]
+    r.shuffle(keys)
+    envs = [{"uuid": rnd(r, B20_LOWD, 24), "key": k, "value": b20_VT(r, t), "is_build_time": r.random() < 0.2, "is_preview": False} for k, t in keys[:r.randint(2, 5)]]
+    envs.append({"uuid": rnd(r, B20_LOWD, 24), "key": "LOG_LEVEL", "value": "info", "is_build_time": False, "is_preview": False})
+    return {"data": envs}
+
+
+def B20_j_onboarding(f, r, loc):
+    fn, ln = b20_person(f)
+    return {"employee": {"first_name": fn, "last_name": ln, "personal_email": b20_EM(f, r, fn, ln), "phone": b20_PH(r, loc), "date_of_birth": b20_DOB(r, loc),
+            "ssn": b20_SSN(r) if loc == "en_US" else "", "national_id": "" if loc == "en_US" else rnd(r, B20_D, 9),
+            "bank_account": {"iban": b20_IBAN(r, loc)} if loc != "en_US" else {"routing": "0" + rnd(r, B20_D, 8), "last4": rnd(r, B20_D, 4)}},
+            "status": "pending_i9" if loc == "en_US" else "pending_docs", "created_at": b20_stamp(r), "password_policy": "min12"}
+
+def B20_fatca(f, r, loc):
+    fn, ln = b20_person(f)
+    return b20_flat(b20_t(loc, en="FATCA/CRS self-certification (individual)", de="FATCA/CRS-Selbstauskunft (natürliche Person)", fr="Auto-certification FATCA/CRS (personne physique)",
+                          es="Autocertificación FATCA/CRS (persona física)", it="Autocertificazione FATCA/CRS (persona fisica)", nl="FATCA/CRS-zelfcertificering (particulier)"), "\n",
+                    f"{fn} {ln}, {b20_addr(f, r)}\n", b20_dob_prose(r, loc), "\n",
+                    b20_t(loc, en="US person: yes — US TIN (SSN)", de="US-Person: ja — US-TIN (SSN)", fr="US person : oui — TIN américain (SSN)", es="Persona estadounidense: sí — TIN (SSN)",
+                          it="Soggetto USA: sì — TIN USA (SSN)", nl="US-persoon: ja — US TIN (SSN)"), ": ", b20_SSN(r), "\n",
+                    b20_t(loc, en="Other tax residence", de="Weitere Steueransässigkeit", fr="Autre résidence fiscale", es="Otra residencia fiscal", it="Altra residenza fiscale", nl="Andere fiscale woonplaats"),
+                    f": {REGION[loc]} · TIN {rnd(r, B20_D, 11)}\n", b20_lbl(loc, "account"), ": ", b20_IBAN(r, loc), "\n", b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), "\n", b20_la(r, loc), "\n")
+
+
+def B20_j_fatca(f, r, loc):
+    fn, ln = b20_person(f)
+    return {"form": "W-9" if loc == "en_US" else "FATCA-CRS-IND", "holder": {"name": f"{fn} {ln}", "email": b20_EM(f, r, fn, ln), "dob": b20_DOB(r, loc)},
+            "us_person": True, "us_tin": b20_SSN(r), "other_tins": [{"country": REGION[loc], "tin": rnd(r, B20_D, 11)}], "signed_at": b20_stamp(r),
+            "account_ref": b20_js(b20_la(r, loc))}
+
+B20_TEXT_KINDS = [B20_gorgias, B20_crisp, B20_jotform, B20_surveymonkey, B20_ticketmaster, B20_lyft, B20_revolut_csv, B20_quickbooks, B20_netsuite,
+                  B20_bamboohr, B20_gusto, B20_adp, B20_lever, B20_ncpdp, B20_sims, B20_exam, B20_energyswitch, B20_junos, B20_remmina, B20_bruno,
+                  B20_redisconf, B20_vector, B20_tiup, B20_concourse, B20_fabfile, B20_samconfig, B20_valheim, B20_botpress, B20_semantic_kernel,
+                  B20_gitea, B20_nextcloud, B20_hass, B20_mastodon, B20_zabbix, B20_nagios, B20_mavensettings, B20_gradleprops, B20_keystoreprops,
+                  B20_matomo, B20_rundeck, B20_sonar, B20_composerauth_txt, B20_cargocreds, B20_homeswap, B20_aupair, B20_marina, B20_daycare,
+                  B20_solarquote, B20_bikerepair, B20_lostproperty, B20_embassy, B20_pollworker, B20_orthoplan, B20_livery, B20_sublet,
+                  B20_shellprompt, B20_keyleak, B20_docsnippet, B20_coolify, B20_coolify, B20_rocketchat, B20_rocketchat,
+                  B20_fatca, B20_fatca]
+
+
+def b20_text(f, r, loc):
+    return r.choice(B20_TEXT_KINDS)(f, r, loc)
+
+
+B20_EMBEDDABLE = [k for k in B20_TEXT_KINDS if k not in (B20_keyleak, B20_concourse, B20_rundeck)]
+
+
+def b20_jtext(f, r, loc):
+    return b20_js(r.choice(B20_EMBEDDABLE)(f, r, loc))
+
+
+# ----- JSON documents -----
+
+B20_TOOLS = ["gorgias_reply", "crm_lookup", "send_sms", "create_refund", "read_file", "run_shell", "sheets_append", "issue_comment", "kb_search"]
+
+
+def B20_j_mcp_call(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call",
+            "params": {"name": r.choice(B20_TOOLS), "arguments": {"content": b20_jtext(f, r, loc), "dry_run": r.random() < 0.3,
+                                                                   "tags": [b20_js(b20_la(r, loc)), b20_js("auto")]}}}
+
+
+def B20_j_mcp_result(f, r, loc):
+    res = {"content": [{"type": "text", "text": b20_jtext(f, r, loc)}], "isError": False}
+    if r.random() < 0.4:
+        res["structuredContent"] = {"customer": {"email": b20_EM(f, r), "phone": b20_PH(r, loc)}, "ref": b20_js(b20_la(r, loc))}
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": res}
+
+
+def B20_j_toolcalls(f, r, loc):
+    fn, ln = b20_person(f)
+    args = r.choice([
+        {"customer_email": b20_EM(f, r, fn, ln), "amount": r.randint(5, 900), "card_last4": rnd(r, B20_D, 4), "note": b20_js(b20_la(r, loc))},
+        {"to": b20_PH(r, loc), "body": b20_js(b20_t(loc, en="Your code is", de="Ihr Code lautet", fr="Votre code est", es="Tu código es", it="Il tuo codice è", nl="Je code is"), f" {rnd(r, B20_D, 6)}")},
+        {"host": b20_IP4(r), "user": "deploy", "password": b20_PW(r), "cmd": "systemctl status app"},
+        {"secret_name": r.choice(["stripe/live", "gh/bot", "slack/alerts"]), "value": b20_VT(r, r.choice(["STRIPE_KEY", "GITHUB_TOKEN", "SLACK_TOKEN"]))},
+    ])
+    return {"model": "mistral-large-latest", "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": "",
+            "tool_calls": [{"id": rnd(r, AN, 9), "type": "function", "function": {"name": r.choice(B20_TOOLS), "arguments": args}}]}}]}
+
+
+def B20_j_gorgias(f, r, loc):
+    fn, ln = b20_person(f)
+    return {"id": r.randint(10**7, 10**8), "channel": r.choice(["email", "chat", "sms"]), "status": "open",
+            "customer": {"id": r.randint(10**6, 10**7), "name": f"{fn} {ln}", "email": b20_EM(f, r, fn, ln), "phone": b20_PH(r, loc),
+                         "meta": {"shopify_order": b20_js(b20_la(r, loc)), "last_ip": b20_IP4(r)}},
+            "messages": [{"from_agent": False, "body_text": b20_js(b20_t(loc, en="please refund to", de="bitte erstatten auf", fr="remboursez sur", es="reembolsad a", it="rimborsate su", nl="terugstorten op"),
+                                                                   " ", b20_CC(r) if r.random() < 0.5 else b20_IBAN(r, loc))},
+                         {"from_agent": True, "body_text": b20_js(b20_la(r, loc))}], "created_datetime": b20_stamp(r)}
+
+
+def B20_j_mailgun(f, r, loc):
+    items = []
+    for _ in range(r.randint(1, 3)):
+        items.append({"event": r.choice(["delivered", "opened", "failed", "clicked"]), "id": rnd(r, B20_URL, 22), "timestamp": 1790000000 + r.randint(0, 9999999),
+                      "recipient": b20_EM(f, r), "ip": b20_IP4(r) if r.random() < 0.7 else b20_IP6(r),
+                      "message": {"headers": {"message-id": f"{rnd(r, HEX, 20)}@mg.quillfeather.io", "subject": b20_js(b20_la(r, loc))}},
+                      "user-variables": {"customer_phone": b20_PH(r, loc)}})
+    return {"items": items, "paging": {"next": "https://api.mailgun.net/v3/mg.quillfeather.io/events/" + rnd(r, B20_URL, 40)}}
+
+
+def B20_j_messagebird(f, r, loc):
+    return {"id": rnd(r, HEX, 32), "href": "https://rest.messagebird.com/messages/" + rnd(r, HEX, 32), "direction": "mo", "type": "sms",
+            "originator": b20_PH(r, loc), "body": b20_js(r.choice([[b20_t(loc, en="STOP", de="STOPP", fr="STOP", es="BAJA", it="STOP", nl="STOP")],
+                                                                   [b20_t(loc, en="my new email is", de="meine neue Mail ist", fr="mon nouvel e-mail est", es="mi nuevo correo es", it="la mia nuova email è", nl="mijn nieuwe mail is"), " ", b20_EM(f, r)],
+                                                                   b20_pw_prose(r, loc)])),
+            "recipients": {"totalCount": 1, "items": [{"recipient": b20_PH(r, loc), "status": "delivered", "statusDatetime": b20_stamp(r)}]}}
+
+
+def B20_j_bigcommerce(f, r, loc):
+    fn, ln = b20_person(f)
+    return {"scope": "store/order/created", "store_id": str(r.randint(10**8, 10**9)), "data": {"type": "order", "id": r.randint(100, 99999)},
+            "order": {"billing_address": {"first_name": fn, "last_name": ln, "email": b20_EM(f, r, fn, ln), "phone": b20_PH(r, loc), "street_1": b20_street(f, r).replace("\n", ", ")},
+                      "customer_message": b20_js(b20_la(r, loc)), "ip_address": b20_IP4(r), "payment_method": "Manual",
+                      "staff_notes": b20_js("Card on phone: ", b20_CC(r), " cvv ", b20_CVC(r))}, "hash": rnd(r, HEX, 40)}
+
+
+def B20_j_afterpay(f, r, loc):
+    fn, ln = b20_person(f)
+    return {"token": rnd(r, B20_LOWD, 26), "expires": b20_stamp(r), "consumer": {"givenNames": fn, "surname": ln, "email": b20_EM(f, r, fn, ln), "phoneNumber": b20_PH(r, loc),
+            "dateOfBirth": b20_DOB(r, loc)}, "merchantReference": b20_js(b20_la(r, loc)), "amount": {"amount": f"{r.randint(5, 900)}.00", "currency": "EUR"},
+            "merchant": {"redirectConfirmUrl": "https://shop.example/confirm", "apiKey": b20_GS(r)}}
+
+
+def B20_j_postman(f, r, loc):
+    k = r.randrange(3)
+    if k == 0:
+        auth = {"type": "bearer", "bearer": [{"key": "token", "value": b20_SEC(r), "type": "string"}]}
+    elif k == 1:
+        auth = {"type": "basic", "basic": [{"key": "password", "value": b20_PW(r), "type": "string"}, {"key": "username", "value": b20_ascii(f.first_name()), "type": "string"}]}
+    else:
+        auth = {"type": "apikey", "apikey": [{"key": "value", "value": b20_GS(r), "type": "string"}, {"key": "key", "value": "X-Api-Key", "type": "string"}]}
+    return {"info": {"_postman_id": b20_uuid(r), "name": r.choice(["Billing API", "Members", "Bookings v3"]), "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "auth": auth, "item": [{"name": "Create customer", "request": {"method": "POST", "url": {"raw": "{{baseUrl}}/customers"},
+                                    "body": {"mode": "raw", "raw": b20_js("email=", b20_EM(f, r), "&phone=", b20_PH(r, loc))}}}],
+            "variable": [{"key": "baseUrl", "value": "https://api.quillfeather.io"}, {"key": "stripeKey", "value": b20_VT(r, "STRIPE_KEY") if r.random() < 0.6 else b20_PHD(r, "STRIPE_KEY")}]}
+
+
+def B20_j_composer(f, r, loc):
+    return {"github-oauth": {"github.com": b20_VT(r, "GITHUB_TOKEN")}, "gitlab-token": {"gitlab.com": b20_GS(r)},
+            "http-basic": {"repo.packagist.com": {"username": "token", "password": b20_GS(r)}, "nexus.internal": {"username": b20_ascii(f.last_name()), "password": b20_PW(r)}}}
+
+
+def B20_j_lever(f, r, loc):
+    fn, ln = b20_person(f)
+    return {"data": [{"id": b20_uuid(r), "name": f"{fn} {ln}", "emails": [b20_js(b20_EM(f, r, fn, ln))], "phones": [{"type": "mobile", "value": b20_PH(r, loc)}],
+                      "location": b20_city(f, r), "stage": "offer", "tags": [b20_js("referral"), b20_js(b20_la(r, loc))],
+                      "notes": b20_js(b20_dob_prose(r, loc), "; ", b20_idline(r, loc))}], "hasNext": False}
+
+
+def B20_j_surveymonkey(f, r, loc):
+    return {"id": rnd(r, B20_D, 11), "recipient_id": "", "collection_mode": "default", "ip_address": b20_IP4(r), "date_created": b20_stamp(r),
+            "pages": [{"id": rnd(r, B20_D, 8), "questions": [
+                {"id": "q1", "answers": [{"text": b20_js(b20_EM(f, r))}]},
+                {"id": "q2", "answers": [{"text": b20_js(b20_PH(r, loc))}]},
+                {"id": "q3", "answers": [{"text": b20_js(b20_t(loc, en="I forgot my password again", de="Passwort wieder vergessen", fr="encore oublié mon mot de passe",
+                                                               es="olvidé otra vez la contraseña", it="ho di nuovo dimenticato la password", nl="weer mijn wachtwoord vergeten"))}]},
+                {"id": "q4", "answers": [{"text": b20_js(b20_dob_prose(r, loc))}]}]}]}
+
+
+def B20_j_revolut(f, r, loc):
+    return {"id": b20_uuid(r), "type": "transfer", "state": "completed", "created_at": b20_stamp(r), "reference": b20_js(b20_la(r, loc)),
+            "legs": [{"leg_id": b20_uuid(r), "amount": -r.randint(10, 5000), "currency": "EUR",
+                      "counterparty": {"account_type": "external", "name": f.first_name() + ' ' + f.last_name(), "iban": b20_IBAN(r, loc, grouped=False), "bic": rnd(r, B20_UP, 6) + "2X"},
+                      "description": b20_js(b20_la(r, loc))}]}
+
+
+def B20_j_sheet_aoa(f, r, loc):
+    rows = [["Name", "Email", "Phone", b20_t(loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"), "IBAN", "Notes"]]
+    for _ in range(r.randint(2, 5)):
+        fn, ln = b20_person(f)
+        rows.append([f"{fn} {ln}", b20_EM(f, r, fn, ln), b20_PH(r, loc), b20_DOB(r, loc), b20_IBAN(r, loc), b20_js(b20_la(r, loc))])
+    return {"range": "Guests!A1:F" + str(len(rows)), "majorDimension": "ROWS", "values": [[b20_js(c) for c in row] for row in rows]}
+
+
+def B20_j_nextcloud_occ(f, r, loc):
+    return {"system": {"instanceid": rnd(r, B20_LOWD, 12), "passwordsalt": b20_GS(r), "secret": b20_GS(r), "trusted_domains": [b20_js("cloud.local"), b20_js(b20_IP4(r))],
+                       "dbtype": "pgsql", "version": f"{r.randint(26, 30)}.0.{r.randint(0, 9)}.1", "dbhost": b20_IP4(r), "dbuser": "oc_admin", "dbpassword": b20_PW(r),
+                       "mail_smtpname": b20_EM(f, r), "mail_smtppassword": b20_PW(r), "objectstore": {"arguments": {"key": b20_VT(r, "AWS_ACCESS_KEY"),
+                       "secret": B20L("GENERIC_SECRET", rnd(r, AN + "+/", 40))}}, "password_policy": {"minLength": 12, "enforceNumericCharacters": True}}}
+
+
+def B20_j_sk_result(f, r, loc):
+    fn, ln = b20_person(f)
+    return {"FunctionName": "LookupCustomer", "PluginName": "CrmPlugin", "Value": {"name": f"{fn} {ln}", "email": b20_EM(f, r, fn, ln), "phone": b20_PH(r, loc),
+            "dob": b20_DOB(r, loc), "card": b20_CC(r), "ssn": b20_SSN(r) if loc == "en_US" else "", "lastLoginIp": b20_IP6(r)},
+            "Metadata": {"token_ttl": 3600, "traceId": rnd(r, HEX, 32)}}
+
+
+def B20_j_pemstore(f, r, loc):
+    return {"name": r.choice(["deploy-key", "sftp-partner", "tls-origin"]), "created": b20_stamp(r), "type": "ssh",
+            "private_key": b20_PEM(r, "\\n"), "fingerprint": "SHA256:" + b20_b64url(bytes(r.randrange(256) for _ in range(32))),
+            "owner": b20_EM(f, r), "passphrase": b20_PW(r) if r.random() < 0.5 else ""}
+
+
+def B20_j_fncall_gemini(f, r, loc):
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": r.choice(["book_viewing", "update_contact", "store_credential"]),
+            "args": {"email": b20_EM(f, r), "phone": b20_PH(r, loc), "note": b20_jtext(f, r, loc), "api_key": b20_SEC(r)}}}]}, "finishReason": "STOP"}]}
+
+
+B20_JSON_KINDS = [B20_j_mcp_call, B20_j_mcp_call, B20_j_mcp_call, B20_j_mcp_result, B20_j_mcp_result, B20_j_mcp_result, B20_j_toolcalls, B20_j_toolcalls,
+                  B20_j_gorgias, B20_j_mailgun, B20_j_messagebird, B20_j_bigcommerce, B20_j_afterpay, B20_j_postman, B20_j_composer, B20_j_lever,
+                  B20_j_surveymonkey, B20_j_revolut, B20_j_sheet_aoa, B20_j_nextcloud_occ, B20_j_sk_result, B20_j_pemstore, B20_j_fncall_gemini,
+                  B20_j_coolify, B20_j_coolify, B20_j_onboarding, B20_j_onboarding, B20_j_fatca]
+
+
+def b20_json(f, r, loc):
+    return r.choice(B20_JSON_KINDS)(f, r, loc)
+
+
+# ----- self-check -----
+
+def b20_labels(v):
+    if isinstance(v, L):
+        return [v] if v.typ else []
+    if isinstance(v, dict):
+        return [x for y in v.values() for x in b20_labels(y)]
+    if isinstance(v, (list, tuple)):
+        return [x for y in v for x in b20_labels(y)]
+    return []
+
+
+B20_SHAPES = {
+    "EMAIL": r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xox[bp]-\d+-\d+(-\d+)?-[A-Za-z0-9]+|xapp-1-A[A-Z0-9]+-\d+-[0-9a-f]+",
+    "STRIPE_KEY": r"(sk|rk)_live_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]+T3BlbkFJ[A-Za-z0-9_-]+",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "JWT": r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    "PRIVATE_KEY": r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\n *|\\n)([A-Za-z0-9+/=]+(\n *|\\n))+-----END ([A-Z]+ )?PRIVATE KEY-----",
+}
+
+
+def b20_value_ok(typ, v):
+    if typ in B20_SHAPES:
+        if _b20_re.fullmatch(B20_SHAPES[typ], v) is None or "EXAMPLE" in v.upper() or "XXXXXX" in v.upper():
+            return False
+        if typ == "JWT":
+            h = json.loads(base64.urlsafe_b64decode(v.split(".")[0] + "=="))
+            return "alg" in h
+        return True
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and 13 <= len(d) <= 19 and luhn_ok(d) and any(d.startswith(p) for p, _ in B20_IINS)
+    if typ == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B20_IBAN_LEN and len(d) == B20_IBAN_LEN[d[:2]] and b20_mod97(d[4:] + d[:4]) == 1
+    if typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if typ in ("IPV4", "IPV6"):
+        a = _b20_ip.ip_address(v)
+        return (a.version == 4) == (typ == "IPV4") and a.is_global
+    if typ == "PHONE":
+        for reg in [None] + list(REGION.values()) + B20_ABROAD:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v, reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if typ == "DATE_OF_BIRTH":
+        return _b20_re.search(r"(19|20)\d\d", v) is not None
+    if typ in ("PASSWORD", "GENERIC_SECRET"):
+        return len(v) >= 3 and not any(c.isspace() for c in v) and v not in B20_STANDINS and not any(c in v for c in "\"'\\`")
+    if typ == "PLACEHOLDER":
+        return v in B20_PLH_SET
+    return False
+
+
+def b20_check(i, kind, doc, w, text):
+    """Self-check: each span holds its label's text, every value is valid for its type (Luhn over real IIN ranges,
+    mod-97 and country length, SSN rules, libphonenumber, vendor shapes, JWT headers that decode, placeholder
+    list); JSON parses and no escape precedes a label inside its string (a PEM written with \\n escapes is the whole string)."""
+    want = b20_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, got, lab_.text)
+        assert b20_value_ok(lab_.typ, lab_.text), (i, lab_.typ, lab_.text)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
+            assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
 
 if __name__ == "__main__":
     main()
