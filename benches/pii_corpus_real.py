@@ -81,6 +81,9 @@ Splits, kept apart by construction, not only by seed:
   blind19  templates B19_*/b19_*: a twentieth split (seed 2020, fixed day 2026-12-19) written by a sixteenth helper who never
            read the rules, their docs or history (nor the blind11..blind18 sections) and never ran the engine on it; the lead's
            taxonomy; 57 text and 17 JSON document kinds of its own (see the blind19 section). Self-checked at generation; to be scored once.
+  blind20  templates B20_*/b20_*: a twenty-first split (seed 2121, fixed day 2026-12-20) written by a seventeenth helper who never
+           read the rules, their docs or history (nor the blind11..blind19 sections) and never ran the engine on it; the lead's
+           taxonomy; 61 text and 21 JSON document kinds of its own (see the blind20 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -22052,7 +22055,7 @@ def b20_la(r, loc):
         return f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"
     if k == 24:
         return f"epoch {1790000000 + r.randint(0, 9999999)}"
-    return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}:{r.randint(1024, 65535)}" if r.random() < 0.0 else f"PO {rnd(r, B20_D, 10)}"
+    return f"PO {rnd(r, B20_D, 10)}" if r.random() < 0.5 else f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}:{r.randint(1024, 65535)}"
 
 
 def b20_las(r, loc, n=2):
@@ -22441,7 +22444,7 @@ def B20_nextcloud(f, r, loc):
 
 def B20_hass(f, r, loc):
     return b20_flat("# secrets.yaml (Home Assistant)\nwifi_password: ", b20_PW(r), "\nmqtt_password: ", b20_PW(r), "\n",
-                    "google_maps_key: ", b20_VT(r, "GOOGLE_API_KEY"), "\n", "telegram_bot_token: \"", rnd(r, B20_D, 10), ":", B20L("GENERIC_SECRET", rnd(r, B20_URL, 35)), "\"\n",
+                    "google_maps_key: ", b20_VT(r, "GOOGLE_API_KEY"), "\n", "telegram_bot_token: \"", B20L("GENERIC_SECRET", rnd(r, B20_D, 10) + ":AA" + rnd(r, B20_URL, 33)), "\"\n",
                     "notify_phone: \"", b20_PH(r, loc), "\"\n", f"home_latitude: {r.uniform(40, 55):.4f}\nhome_longitude: {r.uniform(-5, 15):.4f}\n",
                     "# alarm code is NOT here, see the panel\n")
 
@@ -22657,6 +22660,7 @@ def B20_coolify(f, r, loc):
                     "STRIPE_SECRET_KEY=", b20_VT(r, "STRIPE_KEY"), "\n", "SLACK_BOT_TOKEN=", b20_VT(r, "SLACK_TOKEN"), "  # alerts channel\n",
                     "OPENAI_API_KEY=", b20_VT(r, "OPENAI_KEY"), "\n", "ANTHROPIC_API_KEY=", b20_VT(r, "ANTHROPIC_KEY"), "\n",
                     "[B] NEXT_PUBLIC_MAPS_KEY=", b20_VT(r, "GOOGLE_API_KEY"), "\n", "SERVICE_JWT=", b20_VT(r, "JWT"), "\n",
+                    "AWS_ACCESS_KEY_ID=", b20_VT(r, "AWS_ACCESS_KEY"), "\nAWS_SECRET_ACCESS_KEY=", B20L("GENERIC_SECRET", rnd(r, AN + "+/", 40)), "\n",
                     "# example from the README, not live: ", b20_PHD(r), "\n", "PASSWORD_MIN_LENGTH=12\nSESSION_TTL=86400\nAPP_VERSION=", f"{r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 9)}", "\n")
 
 
@@ -22679,7 +22683,7 @@ def B20_rocketchat(f, r, loc):
 
 def B20_j_coolify(f, r, loc):
     keys = [("STRIPE_SECRET_KEY", "STRIPE_KEY"), ("SLACK_BOT_TOKEN", "SLACK_TOKEN"), ("OPENAI_API_KEY", "OPENAI_KEY"), ("ANTHROPIC_API_KEY", "ANTHROPIC_KEY"),
-            ("GOOGLE_MAPS_KEY", "GOOGLE_API_KEY"), ("INTERNAL_JWT", "JWT")]
+            ("GOOGLE_MAPS_KEY", "GOOGLE_API_KEY"), ("INTERNAL_JWT", "JWT"), ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY")]
     r.shuffle(keys)
     envs = [{"uuid": rnd(r, B20_LOWD, 24), "key": k, "value": b20_VT(r, t), "is_build_time": r.random() < 0.2, "is_preview": False} for k, t in keys[:r.randint(2, 5)]]
     envs.append({"uuid": rnd(r, B20_LOWD, 24), "key": "LOG_LEVEL", "value": "info", "is_build_time": False, "is_preview": False})
@@ -22882,7 +22886,7 @@ def B20_j_fncall_gemini(f, r, loc):
 
 B20_JSON_KINDS = [B20_j_mcp_call, B20_j_mcp_call, B20_j_mcp_call, B20_j_mcp_result, B20_j_mcp_result, B20_j_mcp_result, B20_j_toolcalls, B20_j_toolcalls,
                   B20_j_gorgias, B20_j_mailgun, B20_j_messagebird, B20_j_bigcommerce, B20_j_afterpay, B20_j_postman, B20_j_composer, B20_j_lever,
-                  B20_j_surveymonkey, B20_j_revolut, B20_j_sheet_aoa, B20_j_nextcloud_occ, B20_j_sk_result, B20_j_pemstore, B20_j_fncall_gemini,
+                  B20_j_surveymonkey, B20_j_revolut, B20_j_sheet_aoa, B20_j_nextcloud_occ, B20_j_sk_result, B20_j_pemstore, B20_j_pemstore, B20_j_fncall_gemini,
                   B20_j_coolify, B20_j_coolify, B20_j_onboarding, B20_j_onboarding, B20_j_fatca]
 
 
