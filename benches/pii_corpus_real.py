@@ -21908,7 +21908,7 @@ B20_PWW = ["Bergamot", "Kumquat", "Fjordlicht", "Saffraan", "Tramonto", "Girando
 
 def b20_pw_value(r, safe=False):
     k = r.randrange(6)
-    sym = "!#%*+-.?_~" if safe else "!#$%&*+-.?@^_~"
+    sym = "!%*+-._~" if safe else "!#$%&*+-.?@^_~"
     if k == 0:
         v = r.choice(B20_PWW) + r.choice(sym) + str(r.randint(10, 9999))
     elif k == 1:
@@ -21972,7 +21972,7 @@ def b20_SEC(r):
         return b20_GS(r)
     if k < 19:
         return b20_PHD(r)
-    return b20_PW(r)
+    return b20_GS(r)
 
 
 # ----- look-alikes (never labelled) -----
@@ -22055,7 +22055,7 @@ def b20_la(r, loc):
         return f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"
     if k == 24:
         return f"epoch {1790000000 + r.randint(0, 9999999)}"
-    return f"PO {rnd(r, B20_D, 10)}" if r.random() < 0.5 else f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}:{r.randint(1024, 65535)}"
+    return f"PO {rnd(r, B20_D, 10)}" if r.random() < 0.5 else f"port {r.randint(1024, 65535)}/tcp, pid {r.randint(300, 99999)}"
 
 
 def b20_las(r, loc, n=2):
@@ -22343,7 +22343,7 @@ def B20_junos(f, r, loc):
                     "set interfaces ge-0/0/0 unit 0 family inet address ", b20_IP4(r), f"/{r.choice([24, 29, 30])}\n",
                     "set interfaces ge-0/0/0 unit 0 family inet6 address ", b20_IP6(r), "/64\n",
                     f"set protocols bgp group upstream neighbor ", b20_IP4(r), " authentication-key ", b20_GS(r), "\n",
-                    f"set system ntp server 10.{r.randint(0, 9)}.0.1\n")
+                    f"set system ntp server pool.ntp.org\nset system commit synchronize  # rev {r.randint(100, 9999)}\n")
 
 
 def B20_remmina(f, r, loc):
@@ -22362,7 +22362,7 @@ def B20_bruno(f, r, loc):
 
 
 def B20_redisconf(f, r, loc):
-    return b20_flat(f"# redis.conf — {r.choice(['cache', 'queue', 'sessions'])} tier\nbind 127.0.0.1 ", b20_IP4(r), "\nport 6379\n",
+    return b20_flat(f"# redis.conf — {r.choice(['cache', 'queue', 'sessions'])} tier\nbind ", b20_IP4(r), "\nport 6379\nprotected-mode yes\n",
                     "requirepass ", b20_PW(r), "\n", "masterauth ", b20_PW(r), "\n", f"maxmemory {r.randint(1, 16)}gb\n",
                     "user ", r.choice(["worker", "reporting", "app"]), " on >", b20_PW(r), " ~jobs:* +@all\n",
                     "# sentinel: sentinel auth-pass mymaster <see vault>\n", f"save 900 1\nappendonly yes\n")
@@ -22385,7 +22385,7 @@ def B20_tiup(f, r, loc):
 def B20_concourse(f, r, loc):
     return b20_flat("# credentials.yml for fly -l (never commit)\ngit-uri: git@github.com:quillfeather/", r.choice(["web", "api", "infra"]), ".git\n",
                     "git-private-key: |\n", "  " + "".join(p if isinstance(p, str) else "" for p in []), b20_PEM(r, "\n  "), "\n",
-                    "registry-password: ", b20_PW(r), "\n", "slack-token: ", b20_VT(r, "SLACK_TOKEN"), "\n", "github-access-token: ", b20_VT(r, "GITHUB_TOKEN"), "\n",
+                    "registry-password: \"", b20_PW(r), "\"\n", "slack-token: ", b20_VT(r, "SLACK_TOKEN"), "\n", "github-access-token: ", b20_VT(r, "GITHUB_TOKEN"), "\n",
                     "release-version: ", f"{r.randint(1, 5)}.{r.randint(0, 30)}.{r.randint(0, 9)}", "\n")
 
 
@@ -22443,7 +22443,7 @@ def B20_nextcloud(f, r, loc):
 
 
 def B20_hass(f, r, loc):
-    return b20_flat("# secrets.yaml (Home Assistant)\nwifi_password: ", b20_PW(r), "\nmqtt_password: ", b20_PW(r), "\n",
+    return b20_flat("# secrets.yaml (Home Assistant)\nwifi_password: \"", b20_PW(r), "\"\nmqtt_password: \"", b20_PW(r), "\"\n",
                     "google_maps_key: ", b20_VT(r, "GOOGLE_API_KEY"), "\n", "telegram_bot_token: \"", B20L("GENERIC_SECRET", rnd(r, B20_D, 10) + ":AA" + rnd(r, B20_URL, 33)), "\"\n",
                     "notify_phone: \"", b20_PH(r, loc), "\"\n", f"home_latitude: {r.uniform(40, 55):.4f}\nhome_longitude: {r.uniform(-5, 15):.4f}\n",
                     "# alarm code is NOT here, see the panel\n")
@@ -22457,7 +22457,7 @@ def B20_mastodon(f, r, loc):
 
 
 def B20_zabbix(f, r, loc):
-    return b20_flat("### zabbix_server.conf (excerpt)\nLogFile=/var/log/zabbix/zabbix_server.log\nDBHost=", b20_IP4(r), "\nDBName=zabbix\nDBUser=zabbix\nDBPassword=", b20_PW(r), "\n",
+    return b20_flat("### zabbix_server.conf (excerpt)\nLogFile=/var/log/zabbix/zabbix_server.log\nDBHost=", b20_IP4(r), "\nDBName=zabbix\nDBUser=zabbix\nDBPassword=", b20_PW(r, True), "\n",
                     "# DBPassword must not contain '#'\nStartPollers=", str(r.randint(5, 50)), "\nTLSPSKIdentity=psk-", rnd(r, B20_LOWD, 6), "\n",
                     "# psk file content: ", B20L("GENERIC_SECRET", rnd(r, HEX, 64)), "\nAlertScriptsPath=/usr/lib/zabbix/alertscripts\n# on-call: ", b20_PH(r, loc), "\n")
 
