@@ -22176,7 +22176,7 @@ def B20_crisp(f, r, loc):
 
 def B20_jotform(f, r, loc):
     fn, ln = b20_person(f)
-    return b20_flat(f"From: Jotform <noreply@jotform.com>\nSubject: New submission: {r.choice(['Allotment plot application', 'Marina berth request', 'Evening class signup'])} #{rnd(r, B20_D, 19)}\n\n",
+    return b20_flat("From: Jotform <", B20L("EMAIL", "noreply@jotform.com"), f">\nSubject: New submission: {r.choice(['Allotment plot application', 'Marina berth request', 'Evening class signup'])} #{rnd(r, B20_D, 19)}\n\n",
                     b20_lbl(loc, "name"), f": {fn} {ln}\n", b20_lbl(loc, "email"), ": ", b20_EM(f, r, fn, ln), "\n",
                     b20_lbl(loc, "phone"), ": ", b20_PH(r, loc), "\n", b20_lbl(loc, "address"), f": {b20_addr(f, r)}\n",
                     b20_idline(r, loc), "\n",
