@@ -535,6 +535,18 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
 
     pub(crate) fn string(&mut self, s: &str, key: KeyClass) -> Option<Leaf> {
         if let KeyClass::Whole(entity) = key {
+            // A stand-in or a secret's name under a secret-named key (`"token":
+            // "${GITHUB_TOKEN}"`, `"password": "changeme"`, `"secret": "db-password"`) is
+            // no secret: read as text, as `token=${GITHUB_TOKEN}` is (`detect::stand_in`, one
+            // test for both), so a vendor's placeholder in it is still reported as one
+            // (`"token": "ghp_…"` is no secret; `"token": "ghp_xxxx…xxxx"` is a GitHub
+            // placeholder). Nineteenth round, task G.
+            if matches!(entity, Entity::Password | Entity::GenericSecret)
+                && super::detect::stand_in(s.as_bytes())
+                && !super::validate::secret_placeholder(s.as_bytes())
+            {
+                return self.scan_string(s, KeyClass::Plain);
+            }
             let meaningful = match entity {
                 Entity::DateOfBirth | Entity::UsSsn => s.bytes().any(|b| b.is_ascii_digit()),
                 _ => {

@@ -509,6 +509,7 @@ impl Detector {
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
+            || stand_in(value)
         {
             return Outcome::Reject;
         }
@@ -1346,14 +1347,6 @@ pub(super) fn aws_pair_secret(hay: &[u8], end: usize, threshold: f64) -> Option<
         Outcome::Hit(h) if len <= 128 => Some(h),
         _ => None,
     }
-}
-
-/// A stand-in for a value, not a value: `your_api_key_here`, `YOUR_PASSWORD`, `…`, `***`.
-pub(super) fn stand_in(v: &[u8]) -> bool {
-    (v.len() >= 4 && v[..4].eq_ignore_ascii_case(b"your"))
-        || (v.len() >= 4 && v[v.len() - 4..].eq_ignore_ascii_case(b"here"))
-        || memchr::memmem::find(v, "…".as_bytes()).is_some()
-        || memchr::memmem::find(v, b"***").is_some()
 }
 
 /// Where a `key=value` value ends (`check_key_value`): past the pattern's end `e` up to the
