@@ -1817,7 +1817,8 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
             let template = pw.is_empty()
                 || matches!(pw[0], b'$' | b'{' | b'<' | b'*' | b'%')
                 || pw.iter().all(|&b| matches!(b, b'x' | b'X' | b'*'))
-                || variable_reference(pw);
+                || variable_reference(pw)
+                || stand_in(pw);
             // A token as the password (`https://oauth2:…@gitlab…`, `x-access-token:…`): a
             // GENERIC_SECRET.
             let entity = if token_user(&info[..c]) || vendor_token(pw) {
@@ -3255,10 +3256,9 @@ pub(super) fn password_like(v: &[u8]) -> bool {
         return false;
     }
     // A vendor-shaped secret (`ghp_…`, `xoxb-…`) is reported by its own rule; a stand-in
-    // (`your_api_key_here`); a query string (`lat=54.2&lon=-6.1`).
+    // or a secret's name (`your_api_key_here`, `changeme`, `db-password`, `prod/smtp-wiL36a`:
+    // `stand_in`, the test the key rules and JSON use); a query string (`lat=54.2&lon=-6.1`).
     let lower_starts = |w: &[u8]| v.len() >= w.len() && v[..w.len()].eq_ignore_ascii_case(w);
-    let lower_ends =
-        |w: &[u8]| v.len() >= w.len() && v[v.len() - w.len()..].eq_ignore_ascii_case(w);
     let query = v.windows(2).enumerate().any(|(k, w)| {
         w[0] == b'&'
             && w[1].is_ascii_alphabetic()
@@ -3273,12 +3273,7 @@ pub(super) fn password_like(v: &[u8]) -> bool {
                 == Some(&b'=')
     });
     // A SOPS-encrypted value (`ENC[AES256_GCM,data:…]`) is ciphertext.
-    if starts_with_known_secret(v)
-        || lower_starts(b"your")
-        || lower_ends(b"here")
-        || query
-        || v.starts_with(b"ENC[AES256_GCM")
-    {
+    if starts_with_known_secret(v) || stand_in(v) || query || v.starts_with(b"ENC[AES256_GCM") {
         return false;
     }
     // Templates and variables (`<…>`, `{{…}}`, `${…}`, `$DB_PASSWORD`, `%s`), masks.

@@ -13,23 +13,53 @@
 
 /// A stand-in for a value, or a reference to a secret, not a secret.
 pub(crate) fn stand_in(v: &[u8]) -> bool {
+    // One pass notes the bytes the forms need, so a real secret (most values under a secret
+    // name) costs one loop and no searcher (`memmem`'s is built per call).
+    const DOLLAR: u16 = 1;
+    const BRACE: u16 = 2;
+    const PERCENT: u16 = 4;
+    const ANGLE: u16 = 8;
+    const HASH: u16 = 16;
+    const DOT: u16 = 32;
+    const SLASH: u16 = 64;
+    const COLON: u16 = 128;
+    const STAR: u16 = 256;
+    const ELLIPSIS: u16 = 512;
+    const JOIN: u16 = 1024;
+    let mut seen = 0u16;
+    for &b in v {
+        seen |= match b {
+            b'$' => DOLLAR,
+            b'{' => BRACE,
+            b'%' => PERCENT,
+            b'<' => ANGLE,
+            b'#' => HASH,
+            b'.' => DOT,
+            b'/' => SLASH,
+            b':' => COLON,
+            b'*' => STAR,
+            0xE2 => ELLIPSIS,
+            b'-' | b'_' => JOIN,
+            _ => 0,
+        };
+    }
     // The forms of the first rounds: `your…`, `…here`, `…` and `***` anywhere.
     if (v.len() >= 4 && v[..4].eq_ignore_ascii_case(b"your"))
         || (v.len() >= 4 && v[v.len() - 4..].eq_ignore_ascii_case(b"here"))
-        || memchr::memmem::find(v, "…".as_bytes()).is_some()
-        || memchr::memmem::find(v, b"***").is_some()
+        || (seen & ELLIPSIS != 0 && memchr::memmem::find(v, "…".as_bytes()).is_some())
+        || (seen & STAR != 0 && v.windows(3).any(|w| w == b"***"))
     {
         return true;
     }
     let t = v.trim_ascii();
     !t.is_empty()
-        && (template(t)
-            || elided(t)
+        && ((seen & (DOLLAR | BRACE | PERCENT | ANGLE | HASH) != 0 && template(t))
+            || (seen & DOT != 0 && elided(t))
             || bracketed(t)
-            || stand_in_word(t)
-            || secret_name(t)
-            || store_path(t)
-            || code_path(t))
+            || (t.len() <= 11 && stand_in_word(t))
+            || (seen & JOIN != 0 && secret_name(t))
+            || (seen & (SLASH | COLON) != 0 && store_path(t))
+            || (seen & COLON != 0 && code_path(t)))
 }
 
 /// Template or variable syntax, the whole value (`%PASSWORD%`, `$API_TOKEN`) or parts of
@@ -82,7 +112,7 @@ fn template(t: &[u8]) -> bool {
 
 /// An elided value (`sk_live_...`, `ghp_…`, `AKIA...`) whose shown part is no secret.
 fn elided(t: &[u8]) -> bool {
-    memchr::memmem::find(t, b"...").is_some() && !secret_material(t)
+    t.windows(3).any(|w| w == b"...") && !secret_material(t)
 }
 
 /// A value in brackets, the whole (`<secret>`, `<your-token>`, `[removed]`, `[REDACTED]`,
@@ -165,13 +195,13 @@ fn words(t: &[u8]) -> Option<usize> {
 /// `github_personal_access_token`). A passphrase's words (`otter-violin-meadow`) end in no
 /// such noun.
 fn secret_name(t: &[u8]) -> bool {
-    words(t).is_some_and(|n| n >= 2) && {
-        let last = t
-            .rsplit(|b| matches!(b, b'-' | b'_'))
-            .next()
-            .unwrap_or_default();
-        SECRET_NOUNS.iter().any(|w| last.eq_ignore_ascii_case(w))
-    }
+    let last = t
+        .rsplit(|b| matches!(b, b'-' | b'_'))
+        .next()
+        .unwrap_or_default();
+    last.len() < t.len()
+        && SECRET_NOUNS.iter().any(|w| last.eq_ignore_ascii_case(w))
+        && words(t).is_some_and(|n| n >= 2)
 }
 
 /// A secret store's path or an ARN: two or more `/` segments of lower-case words
@@ -181,26 +211,27 @@ fn store_path(t: &[u8]) -> bool {
     if t.starts_with(b"arn:") {
         return true;
     }
-    let segs: Vec<&[u8]> = t.split(|&b| b == b'/').collect();
-    if segs.len() < 2 {
+    let Some(cut) = t.iter().rposition(|&b| b == b'/') else {
         return false;
-    }
+    };
     let lower_words = |s: &[u8]| words(s).is_some() && !s.iter().any(u8::is_ascii_uppercase);
-    let (last, init) = segs.split_last().unwrap_or((&t, &[]));
+    let last = &t[cut + 1..];
     let suffixed = last.len() > 7
         && last[last.len() - 7] == b'-'
         && last[last.len() - 6..].iter().all(u8::is_ascii_alphanumeric)
         && lower_words(&last[..last.len() - 7]);
-    init.iter().all(|s| lower_words(s)) && (lower_words(last) || suffixed)
+    (lower_words(last) || suffixed) && t[..cut].split(|&b| b == b'/').all(lower_words)
 }
 
 /// A code path where a value would stand (`PrivateKey::sign`, `Secret::new()`): names
 /// joined by `::`, an optional `()` after.
 fn code_path(t: &[u8]) -> bool {
     let t = t.strip_suffix(b"()").unwrap_or(t);
-    let ident =
-        |s: &[u8]| s.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-            && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let ident = |s: &[u8]| {
+        s.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
     let mut n = 0;
     for part in t.split(|&b| b == b':') {
         // `::` splits into a name and an empty part.

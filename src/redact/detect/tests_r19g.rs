@@ -21,7 +21,7 @@ const STAND_INS: [&str; 16] = [
     "db-password",
     "partner-tls-key",
     "prod/smtp-wiL36a",
-    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbC123",
+    "arn:aws:secretsmanager:eu-west-1:470123985561:secret:prod/db-AbC123",
     "PrivateKey::sign",
 ];
 
@@ -59,7 +59,11 @@ fn real_secrets_under_the_same_keys_are_still_found() {
         ("password", "Xy7kP9qR2mWz", "PASSWORD"),
         ("password", "$DpM2T2NYS5YjnNTGR0", "PASSWORD"),
         ("password", "otter-violin-meadow-granite", "PASSWORD"),
-        ("api_key", "q81uc4f2X7G_nCJFnGqkve9dCQIlKxSs", "GENERIC_SECRET"),
+        (
+            "api_key",
+            "q81uc4f2X7G_nCJFnGqkve9dCQIlKxSs",
+            "GENERIC_SECRET",
+        ),
         // Fail closed: a template or an elision beside secret-shaped material.
         ("client_secret", "Xy7kP9qR2mWzT4${SUFFIX}", "GENERIC_SECRET"),
         ("token", "sk-proj-AbC1234dEf...", "GENERIC_SECRET"),
@@ -72,10 +76,37 @@ fn real_secrets_under_the_same_keys_are_still_found() {
         assert!(f.iter().any(|(e, _)| *e == entity), "{body}: {f:?}");
     }
     for (text, entity, want) in [
-        ("api_key=Xy7kP9qR2mWzT4${SUFFIX}", Entity::GenericSecret, "Xy7kP9qR2mWzT4${SUFFIX}"),
+        (
+            "api_key=Xy7kP9qR2mWzT4${SUFFIX}",
+            Entity::GenericSecret,
+            "Xy7kP9qR2mWzT4${SUFFIX}",
+        ),
         ("password=Xy7kP9qR2mWz", Entity::Password, "Xy7kP9qR2mWz"),
         ("password=db-Passw0rd", Entity::Password, "db-Passw0rd"),
     ] {
         assert_eq!(found(text, entity), vec![want], "{text:?}");
     }
+}
+
+#[test]
+fn stand_ins_as_a_urls_password_are_no_password() {
+    for text in [
+        "postgres://readonly:ghp_****@localhost/analytics",
+        "postgres://readonly:sk_test_…@localhost/analytics",
+        "postgres://readonly:sk_live_...@localhost/analytics",
+        "postgres://readonly:changeme@localhost/analytics",
+    ] {
+        assert_eq!(
+            found(text, Entity::Password),
+            Vec::<String>::new(),
+            "{text:?}"
+        );
+    }
+    assert_eq!(
+        found(
+            "postgres://readonly:Xy7kP9qR2mWz@localhost/analytics",
+            Entity::Password
+        ),
+        vec!["Xy7kP9qR2mWz"]
+    );
 }
