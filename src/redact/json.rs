@@ -565,6 +565,21 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                         return self.emit_hits(s);
                     }
                 }
+                // A stand-in or a secret's name under a secret-named key (`"token":
+                // "${GITHUB_TOKEN}"`, `"password": "changeme"`, `"secret": "db-password"`) is
+                // no secret: read as text, as `token=${GITHUB_TOKEN}` is (`detect::stand_in`,
+                // one test for both; the scan above is the text's). A documentation
+                // placeholder stays a placeholder finding (`whole`). Nineteenth round, task G.
+                if matches!(entity, Entity::Password | Entity::GenericSecret)
+                    && super::detect::stand_in(s.as_bytes())
+                    && !super::validate::secret_placeholder(s.as_bytes())
+                {
+                    return if s.len() >= MIN_FINDING_LEN {
+                        self.emit_hits(s)
+                    } else {
+                        None
+                    };
+                }
                 return self.whole(entity, s);
             }
             if !meaningful {

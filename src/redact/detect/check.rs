@@ -509,6 +509,7 @@ impl Detector {
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
+            || stand_in(value)
         {
             return Outcome::Reject;
         }
@@ -1348,14 +1349,6 @@ pub(super) fn aws_pair_secret(hay: &[u8], end: usize, threshold: f64) -> Option<
     }
 }
 
-/// A stand-in for a value, not a value: `your_api_key_here`, `YOUR_PASSWORD`, `…`, `***`.
-pub(super) fn stand_in(v: &[u8]) -> bool {
-    (v.len() >= 4 && v[..4].eq_ignore_ascii_case(b"your"))
-        || (v.len() >= 4 && v[v.len() - 4..].eq_ignore_ascii_case(b"here"))
-        || memchr::memmem::find(v, "…".as_bytes()).is_some()
-        || memchr::memmem::find(v, b"***").is_some()
-}
-
 /// Where a `key=value` value ends (`check_key_value`): past the pattern's end `e` up to the
 /// closing quote when the value is quoted, or up to a blank or a line end when the keyword
 /// opens its line (after blanks or `export `); else `e`.
@@ -1824,7 +1817,8 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
             let template = pw.is_empty()
                 || matches!(pw[0], b'$' | b'{' | b'<' | b'*' | b'%')
                 || pw.iter().all(|&b| matches!(b, b'x' | b'X' | b'*'))
-                || variable_reference(pw);
+                || variable_reference(pw)
+                || stand_in(pw);
             // A token as the password (`https://oauth2:…@gitlab…`, `x-access-token:…`): a
             // GENERIC_SECRET.
             let entity = if token_user(&info[..c]) || vendor_token(pw) {
@@ -3262,10 +3256,9 @@ pub(super) fn password_like(v: &[u8]) -> bool {
         return false;
     }
     // A vendor-shaped secret (`ghp_…`, `xoxb-…`) is reported by its own rule; a stand-in
-    // (`your_api_key_here`); a query string (`lat=54.2&lon=-6.1`).
+    // or a secret's name (`your_api_key_here`, `changeme`, `db-password`, `prod/smtp-wiL36a`:
+    // `stand_in`, the test the key rules and JSON use); a query string (`lat=54.2&lon=-6.1`).
     let lower_starts = |w: &[u8]| v.len() >= w.len() && v[..w.len()].eq_ignore_ascii_case(w);
-    let lower_ends =
-        |w: &[u8]| v.len() >= w.len() && v[v.len() - w.len()..].eq_ignore_ascii_case(w);
     let query = v.windows(2).enumerate().any(|(k, w)| {
         w[0] == b'&'
             && w[1].is_ascii_alphabetic()
@@ -3280,12 +3273,7 @@ pub(super) fn password_like(v: &[u8]) -> bool {
                 == Some(&b'=')
     });
     // A SOPS-encrypted value (`ENC[AES256_GCM,data:…]`) is ciphertext.
-    if starts_with_known_secret(v)
-        || lower_starts(b"your")
-        || lower_ends(b"here")
-        || query
-        || v.starts_with(b"ENC[AES256_GCM")
-    {
+    if starts_with_known_secret(v) || stand_in(v) || query || v.starts_with(b"ENC[AES256_GCM") {
         return false;
     }
     // Templates and variables (`<…>`, `{{…}}`, `${…}`, `$DB_PASSWORD`, `%s`), masks.
