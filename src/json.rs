@@ -77,6 +77,7 @@ fn parse_serde(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
 
 pub mod canonical;
 mod fast;
+pub(crate) use fast::scan_string;
 pub mod write;
 
 #[derive(Clone, Copy)]
@@ -344,6 +345,34 @@ mod tests {
                 assert_eq!(fast::special(&buf, from), want, "{buf:?} from {from}");
             }
         }
+    }
+
+    #[test]
+    fn the_escape_check_agrees_with_the_byte_definition() {
+        // (the overlapping last word: lengths 8..=17 put an escape in it, before it and in both)
+        let slow = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        // every byte value at every position of strings up to 17 bytes, among plain bytes
+        // next to the boundaries (0x1f/0x20, 0x21/0x22/0x23, 0x5b/0x5c/0x5d, 0x7f, 0x80, 0xff)
+        for len in 0..=17 {
+            for pos in 0..len {
+                for byte in 0..=255u8 {
+                    for fill in [b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff] {
+                        let mut v = vec![fill; len];
+                        v[pos] = byte;
+                        let scanned = fast::scan_string(&v);
+                        assert_eq!(scanned.escape, slow(&v), "{v:?}");
+                        assert_eq!(scanned.ascii, v.is_ascii(), "{v:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            fast::scan_string(b""),
+            fast::Scanned {
+                escape: false,
+                ascii: true
+            }
+        );
     }
 
     /// Strings with each byte the scan treats specially (and its neighbours) at each position

@@ -88,7 +88,7 @@ impl Prebuilt {
         room: usize,
         write: impl FnOnce(&mut Head<'_, '_>, &mut Vec<u8>) -> R,
     ) -> Option<Self> {
-        let mut line = Vec::with_capacity(room);
+        let mut line = line_buffer(room);
         let mut marks = [0usize; 4];
         write(&mut Head::Mark(&mut marks), &mut line).ok()?;
         // (the head members are never first: each record starts with a member of its own)
@@ -119,6 +119,53 @@ impl Prebuilt {
     pub fn to_map(&self) -> Map<String, Value> {
         serde_json::from_slice(&self.line).unwrap_or_default()
     }
+
+    /// The line's buffer, once written: the writer hands it back to the request thread
+    /// ([`give_back_lines`]).
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.line
+    }
+}
+
+/// Most line buffers a thread keeps for its next records, and the most room one may have.
+const MAX_SPARE_LINES: usize = 256;
+const MAX_SPARE_LINE: usize = 16 << 10;
+
+thread_local! {
+    /// Line buffers the writer handed back, for this thread's next [`Prebuilt`] records.
+    static SPARE_LINES: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer with room for `room` bytes: one handed back, else a new one.
+fn line_buffer(room: usize) -> Vec<u8> {
+    let mut line = SPARE_LINES
+        .with(|s| s.borrow_mut().pop())
+        .unwrap_or_default();
+    line.reserve(room);
+    line
+}
+
+/// Keep `lines` (written records' buffers, emptied) for this thread's next records: a
+/// [`Prebuilt`] line is allocated on the request thread and written by the writer thread,
+/// which hands the buffers back with the batch's acknowledgements instead of freeing them
+/// there (a free from another thread, two a call; docs/performance.md "Fourteenth round").
+/// At most [`MAX_SPARE_LINES`] are kept, none above [`MAX_SPARE_LINE`] bytes.
+pub(crate) fn give_back_lines(lines: &mut Vec<Vec<u8>>) {
+    SPARE_LINES.with(|s| {
+        let mut spare = s.borrow_mut();
+        for mut line in lines.drain(..) {
+            if spare.len() < MAX_SPARE_LINES && line.capacity() <= MAX_SPARE_LINE {
+                line.clear();
+                spare.push(line);
+            }
+        }
+    });
+}
+
+/// How many line buffers this thread keeps (tests).
+#[cfg(test)]
+pub(crate) fn spare_lines() -> usize {
+    SPARE_LINES.with(|s| s.borrow().len())
 }
 
 /// `,"kind":` … as spliced into a [`Prebuilt`] line.

@@ -19,10 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::{AuditError, InvalidRecord};
 
-use crate::json::canonical::keys_sorted;
 pub(crate) use crate::json::canonical::utf16_cmp;
 /// Largest integer magnitude allowed anywhere in a record (2^53, JavaScript's safe range).
 pub use crate::json::canonical::MAX_SAFE_INTEGER;
+use crate::json::canonical::{keys_sorted, KeyOrder};
 
 /// Hash of the record before the first one (64 zeros when hex-encoded).
 pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
@@ -239,20 +239,7 @@ fn write_object(
     out: &mut Vec<u8>,
     numbers: Numbers,
 ) -> Result<(), AuditError> {
-    out.push(b'{');
-    if keys_sorted(map) {
-        for (i, (k, v)) in map.iter().enumerate() {
-            write_member(i, k, v, out, numbers)?;
-        }
-    } else {
-        let mut members: Vec<(&String, &Value)> = map.iter().collect();
-        members.sort_by(|a, b| utf16_cmp(a.0, b.0));
-        for (i, (k, v)) in members.into_iter().enumerate() {
-            write_member(i, k, v, out, numbers)?;
-        }
-    }
-    out.push(b'}');
-    Ok(())
+    write_object_with(map, out, numbers, &|_| None)
 }
 
 /// The canonical bytes of the object `map` (the audit's number rule, as
@@ -263,23 +250,54 @@ pub(crate) fn write_object_strict_with<'k>(
     out: &mut Vec<u8>,
     known: impl Fn(&str) -> Option<&'k [u8]>,
 ) -> Result<(), AuditError> {
-    if !keys_sorted(map) {
-        return write_object(map, out, Numbers::Strict);
+    write_object_with(map, out, Numbers::Strict, &known)
+}
+
+/// An object, its keys checked for UTF-16 order as they are written ([`KeyOrder`]): the map
+/// holds them in byte order, which is UTF-16 order but between rare pairs of non-ASCII keys;
+/// such an object is written again, sorted.
+fn write_object_with<'k>(
+    map: &Map<String, Value>,
+    out: &mut Vec<u8>,
+    numbers: Numbers,
+    known: &impl Fn(&str) -> Option<&'k [u8]>,
+) -> Result<(), AuditError> {
+    let start = out.len();
+    if write_members(map.iter(), out, numbers, known, Some(&mut KeyOrder::new()))? {
+        return Ok(());
     }
+    out.truncate(start);
+    let mut members: Vec<(&String, &Value)> = map.iter().collect();
+    members.sort_by(|a, b| utf16_cmp(a.0, b.0));
+    write_members(members.into_iter(), out, numbers, known, None).map(|_| ())
+}
+
+/// `{…}` of `members` in the order given; `false` (with a partial object in `out`) at the first
+/// key out of `order`.
+fn write_members<'a, 'k>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut Vec<u8>,
+    numbers: Numbers,
+    known: &impl Fn(&str) -> Option<&'k [u8]>,
+    mut order: Option<&mut KeyOrder<'a>>,
+) -> Result<bool, AuditError> {
     out.push(b'{');
-    for (i, (k, v)) in map.iter().enumerate() {
+    for (i, (k, v)) in members.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_string(k, out)?;
+        let ascii = write_string_ascii(k, out)?;
+        if order.as_mut().is_some_and(|o| !o.next_in_order(k, ascii)) {
+            return Ok(false);
+        }
         out.push(b':');
         match known(k) {
             Some(bytes) => out.extend_from_slice(bytes),
-            None => write_value(v, out, Numbers::Strict)?,
+            None => write_value(v, out, numbers)?,
         }
     }
     out.push(b'}');
-    Ok(())
+    Ok(true)
 }
 
 fn write_member(
@@ -298,56 +316,27 @@ fn write_member(
 }
 
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) -> Result<(), AuditError> {
+    write_string_ascii(s, out).map(|_| ())
+}
+
+/// [`write_string`], and whether `s` is ASCII (read in the same pass: the key-order check).
+fn write_string_ascii(s: &str, out: &mut Vec<u8>) -> Result<bool, AuditError> {
     // Nothing to escape (most keys and values): the bytes between quotes, without
     // serde_json's escaper (−7k instructions per audited call: callgrind,
     // `AUDIT=1 benches/instructions.sh`); the tests hold this to serde_json_canonicalizer.
     let bytes = s.as_bytes();
-    if !needs_escape(bytes) {
+    let scanned = crate::json::scan_string(bytes);
+    if !scanned.escape {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');
-        return Ok(());
+        return Ok(scanned.ascii);
     }
     // serde_json's string escaping is JCS's (see the module docs).
     serde_json::to_writer(out, s)
-        .map_err(|e| AuditError::from(InvalidRecord::Canonical(e.to_string())))
-}
-
-/// Whether `b` holds a byte JSON escapes (a control character, `"` or `\\`). Eight bytes at a
-/// time (the classic "has a zero byte" / "has a byte below n" bit tricks, exact as a yes/no
-/// answer) over the ~3.5 KB of strings an audited call writes.
-fn needs_escape(b: &[u8]) -> bool {
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let Ok(arr) = <[u8; 8]>::try_from(c) else {
-            return true;
-        };
-        if has_escape_byte(u64::from_le_bytes(arr)) {
-            return true;
-        }
-    }
-    // the last 1..7 bytes, padded with spaces (nothing to escape) to one more word
-    let rest = chunks.remainder();
-    if rest.is_empty() {
-        return false;
-    }
-    let mut last = [b' '; 8];
-    last[..rest.len()].copy_from_slice(rest);
-    has_escape_byte(u64::from_le_bytes(last))
-}
-
-/// Whether one of the eight bytes of `x` is below 0x20, `"` or `\\`.
-#[inline]
-fn has_escape_byte(x: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let control = x.wrapping_sub(ONES * 0x20) & !x;
-    let q = x ^ (ONES * u64::from(b'"'));
-    let quote = q.wrapping_sub(ONES) & !q;
-    let s = x ^ (ONES * u64::from(b'\\'));
-    let slash = s.wrapping_sub(ONES) & !s;
-    (control | quote | slash) & HIGH != 0
+        .map_err(|e| AuditError::from(InvalidRecord::Canonical(e.to_string())))?;
+    Ok(scanned.ascii)
 }
 
 fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), AuditError> {
@@ -500,25 +489,6 @@ mod tests {
     fn canon(text: &str) -> String {
         let v: Value = serde_json::from_str(text).expect("test json");
         String::from_utf8(canonicalize(&v).expect("canonical")).expect("utf8")
-    }
-
-    #[test]
-    fn the_escape_check_agrees_with_the_byte_definition() {
-        let slow = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
-        // every byte value at every position of strings up to 17 bytes, among plain bytes
-        // next to the boundaries (0x1f/0x20, 0x21/0x22/0x23, 0x5b/0x5c/0x5d, 0x7f, 0x80, 0xff)
-        for len in 0..=17 {
-            for pos in 0..len {
-                for byte in 0..=255u8 {
-                    for fill in [b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff] {
-                        let mut v = vec![fill; len];
-                        v[pos] = byte;
-                        assert_eq!(needs_escape(&v), slow(&v), "{v:?}");
-                    }
-                }
-            }
-        }
-        assert!(!needs_escape(b""));
     }
 
     #[test]

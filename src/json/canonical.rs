@@ -36,46 +36,54 @@ fn utf16_cmp_non_ascii(x: &[u8], y: &[u8]) -> Ordering {
 /// point) order, which only differs from UTF-16 order between U+E000..U+FFFF and
 /// supplementary characters: then no sort (and no allocation) is needed.
 pub fn keys_sorted(map: &Map<String, Value>) -> bool {
-    if !byte_ordered() {
-        return in_utf16_order(map.keys());
-    }
-    // In byte order already: where one of two neighbours is ASCII, byte order is UTF-16 order
-    // (see `utf16_cmp`), so only two non-ASCII neighbours are compared. (Was the full check
-    // below on every map, a byte comparison per key: −1.35k instructions per audited call of
-    // the bench, docs/performance.md "Thirteenth round".)
-    let mut prev: Option<&[u8]> = None;
-    for k in map.keys() {
-        if k.is_ascii() {
-            prev = None;
-            continue;
-        }
-        if prev.is_some_and(|p| utf16_cmp_non_ascii(p, k.as_bytes()) == Ordering::Greater) {
-            return false;
-        }
-        prev = Some(k.as_bytes());
-    }
-    true
+    let mut order = KeyOrder::new();
+    map.keys().all(|k| order.next_in_order(k, k.is_ascii()))
 }
 
-/// Whether `keys` come in UTF-16 order, each looked at once for non-ASCII bytes.
-fn in_utf16_order<'a>(mut keys: impl Iterator<Item = &'a String>) -> bool {
-    let Some(first) = keys.next() else {
-        return true;
-    };
-    let mut prev = (first.as_bytes(), first.is_ascii());
-    for k in keys {
-        let this = (k.as_bytes(), k.is_ascii());
-        let in_order = if prev.1 || this.1 {
-            prev.0 <= this.0
-        } else {
-            utf16_cmp_non_ascii(prev.0, this.0) != Ordering::Greater
-        };
-        if !in_order {
-            return false;
+/// [`keys_sorted`]'s check one key at a time, for a writer that checks the keys of an object
+/// as it writes them, instead of a walk over the map of its own before, with the ASCII bit the
+/// writer's string scan gives (3.7k → 1.9k instructions per audited call of the bench,
+/// docs/performance.md "Fourteenth round").
+pub struct KeyOrder<'a> {
+    /// Every pair is compared: the map is not in byte order (see [`byte_ordered`]).
+    every_pair: bool,
+    /// The key before (its bytes, and whether it is ASCII).
+    prev: Option<(&'a [u8], bool)>,
+}
+
+impl<'a> KeyOrder<'a> {
+    /// The check of one object's keys, from its first.
+    #[inline]
+    pub fn new() -> Self {
+        KeyOrder {
+            every_pair: !byte_ordered(),
+            prev: None,
         }
-        prev = this;
     }
-    true
+
+    /// Whether `k` comes after the key before it in UTF-16 order (`ascii`: whether `k` is
+    /// ASCII, which the writers learn as they copy it: `json::scan_string`).
+    #[inline(always)]
+    pub fn next_in_order(&mut self, k: &'a str, ascii: bool) -> bool {
+        let this = (k.as_bytes(), ascii);
+        let in_order = match self.prev {
+            None => true,
+            // Where one of two neighbours is ASCII, byte order is UTF-16 order (see
+            // `utf16_cmp`): a map in byte order needs no comparison then, only two non-ASCII
+            // neighbours are compared. (Was a byte comparison per key: −1.35k instructions per
+            // audited call of the bench, docs/performance.md "Thirteenth round".)
+            Some(prev) if prev.1 || this.1 => !self.every_pair || prev.0 <= this.0,
+            Some(prev) => utf16_cmp_non_ascii(prev.0, this.0) != Ordering::Greater,
+        };
+        self.prev = Some(this);
+        in_order
+    }
+}
+
+impl Default for KeyOrder<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Whether serde_json's map iterates in byte order of its keys: a `BTreeMap`, as it is
@@ -110,6 +118,13 @@ pub fn is_plain_integer(n: &Number) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The full check: every neighbouring pair by [`utf16_cmp`].
+    fn in_utf16_order<'a>(keys: impl Iterator<Item = &'a String> + Clone) -> bool {
+        keys.clone()
+            .zip(keys.skip(1))
+            .all(|(a, b)| utf16_cmp(a, b) != Ordering::Greater)
+    }
 
     /// The short check agrees with the full one on maps of keys from every range that orders
     /// differently (ASCII, Latin, U+E000..U+FFFF, supplementary), as a map holds them and in
@@ -149,6 +164,16 @@ mod tests {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort_by(|a, b| utf16_cmp(a, b));
             assert!(in_utf16_order(keys.iter().copied()));
+            // as a map not in byte order would hold them (`every_pair`): any order, the full
+            // check's answer
+            let by = next() as usize % keys.len().max(1);
+            keys.rotate_left(by);
+            let mut order = KeyOrder {
+                every_pair: true,
+                prev: None,
+            };
+            let every = keys.iter().all(|k| order.next_in_order(k, k.is_ascii()));
+            assert_eq!(every, in_utf16_order(keys.iter().copied()), "{keys:?}");
             if full {
                 sorted += 1;
             } else {

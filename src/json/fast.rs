@@ -278,6 +278,56 @@ pub(super) fn special(raw: &[u8], from: usize) -> usize {
     raw.len()
 }
 
+/// What a writer copying a string needs to know of it ([`scan_string`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scanned {
+    /// A byte JSON escapes is in it (`"`, `\\` or below 0x20).
+    pub escape: bool,
+    /// It is ASCII (the canonical writers' key-order check: `canonical::KeyOrder`).
+    pub ascii: bool,
+}
+
+/// What the compact writer ([`super::write::write_str`]) and the audit's canonical writer ask
+/// of every string they copy, in one pass: whether a byte needs an escape, and whether it is
+/// ASCII. Eight bytes at a time ([`special_flags`]); the last 1..7 bytes are the string's last
+/// eight read again (overlapping the words already read), and a string shorter than a word is
+/// read byte by byte. ([`special`]'s tail is padded into a word, which is a `memcpy` call per
+/// string: ~65 of them per audited call and ~60 per encode of the bench call's arguments; and
+/// the key-order check asked `is_ascii` of every key again: docs/performance.md "Fourteenth
+/// round".)
+pub(crate) fn scan_string(b: &[u8]) -> Scanned {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if b.len() < 8 {
+        let (mut escape, mut high) = (false, 0u8);
+        for &c in b {
+            escape |= c < 0x20 || c == b'"' || c == b'\\';
+            high |= c;
+        }
+        return Scanned {
+            escape,
+            ascii: high < 0x80,
+        };
+    }
+    // (every slice here is eight bytes; were one not, a zero word flags an escape: the slow
+    // path, never a wrong answer)
+    let word = |w: &[u8]| <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes);
+    let (mut flags, mut high) = (0u64, 0u64);
+    let mut chunks = b.chunks_exact(8);
+    for w in chunks.by_ref().map(word) {
+        flags |= special_flags(w);
+        high |= w;
+    }
+    if !chunks.remainder().is_empty() {
+        let w = word(&b[b.len() - 8..]);
+        flags |= special_flags(w);
+        high |= w;
+    }
+    Scanned {
+        escape: flags != 0,
+        ascii: high & HIGH == 0,
+    }
+}
+
 /// Digits → u64, `None` on overflow (serde_json reads those as floats).
 fn parse_u64(digits: &[u8]) -> Option<u64> {
     digits.iter().try_fold(0u64, |acc, &d| {

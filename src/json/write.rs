@@ -11,9 +11,9 @@
 //! bench `args/encode_1kb` against `args/encode_serde_1kb` (`benches/args.rs`) shows the same.
 //! A differential test holds it to `serde_json::to_vec`.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
-use super::canonical::{is_plain_integer, keys_sorted};
+use super::canonical::{is_plain_integer, KeyOrder};
 
 /// `value` appended to `out` as `serde_json::to_writer` would write it.
 pub fn write_value(out: &mut Vec<u8>, value: &Value) {
@@ -45,30 +45,35 @@ pub fn write_value_canonical(out: &mut Vec<u8>, value: &Value) -> bool {
 /// What [`write_checked`] checks of what it writes: nothing (`()`, the encode for the tool),
 /// or whether it is canonical ([`Canonical`]).
 trait Check {
+    /// Whether the keys' order is checked ([`Check::unordered`]).
+    const KEYS: bool;
     fn number(&mut self, n: &Number);
-    fn object(&mut self, map: &Map<String, Value>);
+    /// An object's keys are not in UTF-16 order as written.
+    fn unordered(&mut self);
 }
 
 impl Check for () {
+    const KEYS: bool = false;
     #[inline(always)]
     fn number(&mut self, _: &Number) {}
     #[inline(always)]
-    fn object(&mut self, _: &Map<String, Value>) {}
+    fn unordered(&mut self) {}
 }
 
 /// Whether everything written so far is canonical.
 struct Canonical(bool);
 
 impl Check for Canonical {
+    const KEYS: bool = true;
     fn number(&mut self, n: &Number) {
         self.0 &= is_plain_integer(n);
     }
-    fn object(&mut self, map: &Map<String, Value>) {
-        self.0 = self.0 && keys_sorted(map);
+    fn unordered(&mut self) {
+        self.0 = false;
     }
 }
 
-fn write_checked(out: &mut Vec<u8>, value: &Value, check: &mut impl Check) {
+fn write_checked<C: Check>(out: &mut Vec<u8>, value: &Value, check: &mut C) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -88,24 +93,27 @@ fn write_checked(out: &mut Vec<u8>, value: &Value, check: &mut impl Check) {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            check.object(map);
-            write_members_checked(out, map.iter(), check)
-        }
+        Value::Object(map) => write_members_checked(out, map.iter(), check),
     }
 }
 
-fn write_members_checked<'a>(
+/// The members in the order given; with [`Check::KEYS`], their keys' order checked as they are
+/// written (the object's keys are the map's, in its order).
+fn write_members_checked<'a, C: Check>(
     out: &mut Vec<u8>,
     members: impl Iterator<Item = (&'a String, &'a Value)>,
-    check: &mut impl Check,
+    check: &mut C,
 ) {
     out.push(b'{');
+    let mut order = C::KEYS.then(KeyOrder::new);
     for (i, (k, v)) in members.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, k);
+        let ascii = write_str_ascii(out, k);
+        if order.as_mut().is_some_and(|o| !o.next_in_order(k, ascii)) {
+            check.unordered();
+        }
         out.push(b':');
         write_checked(out, v, check);
     }
@@ -114,8 +122,14 @@ fn write_members_checked<'a>(
 
 /// A JSON string: copied between quotes when nothing in it needs an escape.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    write_str_ascii(out, s);
+}
+
+/// [`write_str`], and whether `s` is ASCII (read in the same pass).
+fn write_str_ascii(out: &mut Vec<u8>, s: &str) -> bool {
     let b = s.as_bytes();
-    if super::fast::special(b, 0) == b.len() {
+    let scanned = super::fast::scan_string(b);
+    if !scanned.escape {
         out.reserve(b.len() + 2);
         out.push(b'"');
         out.extend_from_slice(b);
@@ -123,6 +137,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     } else {
         serde_json_write(out, s);
     }
+    scanned.ascii
 }
 
 /// A number as serde_json spells it: integers by `itoa`, as serde_json writes them (its

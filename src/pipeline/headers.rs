@@ -216,25 +216,51 @@ const HEADER_REENCODE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 /// not: what the audit stream keeps of the headers. A value whose percent-decoded form holds
 /// an entity is kept decoded and masked.
 pub fn masked_view(redactor: &Redactor, view: &Value) -> Value {
+    let mut masked = view.clone();
+    mask_view(redactor, &mut masked);
+    masked
+}
+
+/// [`masked_view`] in place: the values masked where they are (a clean one is not copied), the
+/// map rebuilt only when a name holds an entity. (Building a new map was 4 allocations a call
+/// of the bench with audit on: docs/performance.md, "Fourteenth round".)
+pub fn mask_view(redactor: &Redactor, view: &mut Value) {
     let plan = ActionPlan::mask_all();
     let Value::Object(map) = view else {
-        return Value::Null;
+        *view = Value::Null;
+        return;
     };
-    let mut out = Map::new();
-    for (k, v) in map {
+    let mut renamed = false;
+    for (k, v) in map.iter_mut() {
         let text = v.as_str().unwrap_or("");
-        let (masked, _) = redact_text(redactor, text, &plan);
-        let mut kept = masked.into_owned();
-        if let Some(decoded) = percent_decoded(kept.as_bytes()) {
-            let decoded = String::from_utf8_lossy(&decoded).into_owned();
-            let (again, findings) = redact_text(redactor, &decoded, &plan);
-            if !findings.is_empty() {
-                kept = again.into_owned();
-            }
+        let kept = match masked_value(redactor, text, &plan) {
+            Cow::Owned(kept) => Some(kept),
+            Cow::Borrowed(_) if !v.is_string() => Some(String::new()),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(kept) = kept {
+            *v = Value::String(kept);
         }
-        out.insert(mask_name(redactor, k), Value::String(kept));
+        renamed |= redact_text(redactor, k, &plan).0 != k.as_str();
     }
-    Value::Object(out)
+    if renamed {
+        for (k, v) in std::mem::take(map) {
+            map.insert(mask_name(redactor, &k), v);
+        }
+    }
+}
+
+/// One view value with every entity masked, escaped or not ([`masked_view`]).
+fn masked_value<'a>(redactor: &Redactor, text: &'a str, plan: &ActionPlan) -> Cow<'a, str> {
+    let (masked, _) = redact_text(redactor, text, plan);
+    if let Some(decoded) = percent_decoded(masked.as_bytes()) {
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        let (again, findings) = redact_text(redactor, &decoded, plan);
+        if !findings.is_empty() {
+            return Cow::Owned(again.into_owned());
+        }
+    }
+    masked
 }
 
 /// One header value changed by redaction (for the audit record's `redactions`).

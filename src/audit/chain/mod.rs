@@ -125,8 +125,9 @@ impl WriterOptions {
 pub struct Appended {
     /// The record's `seq`.
     pub seq: u64,
-    /// Its entry hash, lower-case hex.
-    pub entry_hash: String,
+    /// Its entry hash ([`hex`] spells it: not spelled per record, which nothing on the
+    /// proxy's path reads).
+    pub entry_hash: Hash,
 }
 
 /// Appends records to an audit stream. See the module docs.
@@ -148,11 +149,14 @@ pub struct ChainWriter {
     header_prev: Hash,
     poisoned: Option<String>,
     line: Vec<u8>,
+    /// The last `ts` written and the millisecond it spells ([`next_ts`]).
+    ts: ((i64, u32), String),
+    /// When set, records are collected here and written together (a batch, key rotation).
+    held: Option<Vec<u8>>,
+    /// The last batch's buffer, emptied, for the next (kept up to [`MAX_SPARE_BATCH`] bytes).
+    spare: Vec<u8>,
     /// The last `ts` written and the millisecond it spells (seconds, milliseconds): records
     /// written within one millisecond share it instead of formatting it again.
-    ts: ((i64, u32), String),
-    /// When set, records are collected here and written together (key rotation).
-    held: Option<Vec<u8>>,
     /// The background fsync of `sync: batch` (see `syncer.rs`).
     syncer: syncer::Syncer,
     /// `<dir>/<stream>.lock`, exclusively locked while this writer lives.
@@ -194,7 +198,7 @@ impl ChainWriter {
         let mut results: Vec<Result<Appended, AuditError>> = Vec::with_capacity(records.len());
         let mut unflushed_from = 0;
         let mut sealed = false;
-        self.held = Some(Vec::with_capacity(records.len() * 1600));
+        self.held = Some(self.spare_batch(records.len() * 1600));
         for (kind, body) in records {
             let kind = *kind;
             let written = body
@@ -217,7 +221,7 @@ impl ChainWriter {
                         self.poisoned.get_or_insert_with(|| e.to_string());
                     }
                 }
-                self.held = Some(Vec::new());
+                self.held = Some(self.spare_batch(0));
             }
         }
         let _ = self.flush_held(&mut results[unflushed_from..], sealed);
@@ -230,7 +234,7 @@ impl ChainWriter {
         results: &mut [Result<Appended, AuditError>],
         sealed: bool,
     ) -> Result<(), AuditError> {
-        let held = self.held.take().unwrap_or_default();
+        let mut held = self.held.take().unwrap_or_default();
         let mut outcome = if held.is_empty() {
             Ok(())
         } else {
@@ -245,6 +249,11 @@ impl ChainWriter {
                 _ => Ok(()),
             };
         }
+        // the buffer is the next batch's (one allocation per writer, not per batch)
+        if held.capacity() <= MAX_SPARE_BATCH {
+            held.clear();
+            self.spare = held;
+        }
         if let Err(e) = &outcome {
             let msg = e.to_string();
             for r in results.iter_mut().filter(|r| r.is_ok()) {
@@ -252,6 +261,14 @@ impl ChainWriter {
             }
         }
         outcome
+    }
+
+    /// An empty buffer for a batch's lines with room for `room` bytes: the last batch's.
+    fn spare_batch(&mut self, room: usize) -> Vec<u8> {
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.clear();
+        buf.reserve(room);
+        buf
     }
 
     fn after_append(&mut self) -> Result<(), AuditError> {
@@ -509,35 +526,47 @@ impl ChainWriter {
             return Err(e);
         }
         let seq = self.state.next_seq;
-        let now = self.opts.clock.now();
-        let ms = (now.timestamp(), now.timestamp_subsec_millis());
-        if self.ts.0 != ms || self.ts.1.is_empty() {
-            self.ts = (ms, format_ts(now));
-        }
-        self.line.clear();
+        next_ts(&mut self.ts, self.opts.clock.now());
         let head = RecordHead {
             kind: kind.as_str(),
             prev: &self.state.head,
             seq,
             ts: &self.ts.1,
         };
-        body.write_line(&head, strict, &mut self.line)?;
-        if seq > MAX_SAFE_INTEGER {
-            return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(
-                "/seq".into(),
-            )));
+        // Into the batch being collected when there is one (the line is not copied there
+        // afterwards), else into `line`; a line that fails leaves nothing behind.
+        let out = match self.held.as_mut() {
+            Some(held) => held,
+            None => {
+                self.line.clear();
+                &mut self.line
+            }
+        };
+        let start = out.len();
+        let written = body.write_line(&head, strict, out).and_then(|()| {
+            if seq > MAX_SAFE_INTEGER {
+                return Err(AuditError::Invalid(InvalidRecord::UnsafeInteger(
+                    "/seq".into(),
+                )));
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            out.truncate(start);
+            return Err(e);
         }
-        let hash = entry_hash(&self.line);
-        self.line.push(b'\n');
-        if let Some(held) = self.held.as_mut() {
-            held.extend_from_slice(&self.line);
-        } else if let Err(e) = self.file.write_all(&self.line) {
-            return Err(self.poison(AuditError::io(&self.path.clone(), e)));
+        let hash = entry_hash(out.get(start..).unwrap_or_default());
+        out.push(b'\n');
+        let line_len = out.len() - start;
+        if self.held.is_none() {
+            if let Err(e) = self.file.write_all(&self.line) {
+                return Err(self.poison(AuditError::io(&self.path.clone(), e)));
+            }
         }
         if kind == Kind::Header {
             self.header_prev = self.state.head;
         }
-        self.file_bytes += self.line.len() as u64;
+        self.file_bytes += line_len as u64;
         self.state.merkle.append(hash);
         self.state.head = hash;
         self.state.next_seq = seq + 1;
@@ -550,7 +579,7 @@ impl ChainWriter {
         }
         Ok(Appended {
             seq,
-            entry_hash: hex(&hash),
+            entry_hash: hash,
         })
     }
 
@@ -576,6 +605,35 @@ impl ChainWriter {
         }
         Ok(())
     }
+}
+
+/// Most bytes a batch's buffer keeps for the next batch: above a full batch of the bench's
+/// records (256 × ~1.4 KB); a batch of larger records gives its buffer back.
+const MAX_SPARE_BATCH: usize = 1 << 20;
+
+/// `ts` for `now`, in `ts` (the last one written and the millisecond it spells): records
+/// written within one millisecond share it, and within one second only its milliseconds are
+/// written again (chrono formats the date and time once a second: under callgrind, where
+/// every record has a millisecond of its own, 1.1k instructions and two allocations a call
+/// before; docs/performance.md "Fourteenth round").
+/// Always [`format_ts`]'s spelling (a test holds it to that).
+fn next_ts(ts: &mut ((i64, u32), String), now: DateTime<Utc>) {
+    let ms = (now.timestamp(), now.timestamp_subsec_millis());
+    if ts.0 == ms && !ts.1.is_empty() {
+        return;
+    }
+    // `…:SS.mmmZ`: a leap second's milliseconds (≥ 1000) are left to chrono
+    let same_second = ts.0 .0 == ms.0 && ts.0 .1 < 1000 && ms.1 < 1000;
+    match ts.1.len().checked_sub(4) {
+        Some(cut) if same_second && ts.1.ends_with('Z') => {
+            ts.1.truncate(cut);
+            let digits = [ms.1 / 100, ms.1 / 10 % 10, ms.1 % 10];
+            ts.1.extend(digits.iter().filter_map(|&d| char::from_digit(d, 10)));
+            ts.1.push('Z');
+        }
+        _ => ts.1 = format_ts(now),
+    }
+    ts.0 = ms;
 }
 
 /// Validate a caller's `decision`/`outcome`/`event` body.

@@ -125,6 +125,7 @@ impl ChainWriter {
             line: Vec::with_capacity(2048),
             ts: ((0, 0), String::new()),
             held: None,
+            spare: Vec::new(),
             syncer: syncer::Syncer::new(),
             _lock: lock,
         };

@@ -145,7 +145,7 @@ fn append_rejects_bad_bodies() {
     ));
     let a = w.append(Kind::Decision, decision(0)).expect("append");
     assert_eq!(a.seq, 1, "header is seq 0");
-    assert_eq!(a.entry_hash, w.head());
+    assert_eq!(hex(&a.entry_hash), w.head());
 }
 
 #[test]
@@ -338,4 +338,43 @@ fn checkpoints_by_count_and_time_and_rotation_by_size() {
     w.rotate().expect("rotate");
     assert!(w.current_path().ends_with("audit-000002.jsonl"));
     assert_eq!(w.unsealed(), 1, "only the new header");
+}
+
+/// `ts` formatted once a second and its milliseconds written again within it is
+/// [`format_ts`]'s spelling at every step: within a millisecond, a second, across seconds,
+/// days, back in time, years of other widths and a leap second's milliseconds.
+#[test]
+fn timestamps_cached_per_second_are_format_ts() {
+    let at = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .expect("time")
+    };
+    let base = at("2026-12-05T23:59:58.000Z");
+    let mut times: Vec<DateTime<Utc>> = (0..2500)
+        .map(|i| base + chrono::Duration::microseconds(i * 997))
+        .collect();
+    times.extend([
+        at("2026-12-05T23:59:57.999Z"),
+        at("2026-12-05T23:59:57.005Z"),
+        at("0999-01-01T00:00:00.001Z"),
+        at("0999-01-01T00:00:00.002Z"),
+        at("2026-12-31T23:59:59.999Z"),
+    ]);
+    // 23:59:59 and a leap second's millisecond after it (nanoseconds ≥ 10^9)
+    let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+        .map(|t| t.and_utc())
+        .expect("leap");
+    times.extend([leap - chrono::Duration::milliseconds(600), leap, leap]);
+    times.push(leap + chrono::Duration::milliseconds(200));
+    let mut ts = ((0, 0), String::new());
+    let mut changed = 0;
+    for t in times {
+        let before = ts.1.clone();
+        next_ts(&mut ts, t);
+        assert_eq!(ts.1, format_ts(t), "{t:?}");
+        changed += usize::from(before != ts.1);
+    }
+    assert!(changed > 2000, "{changed}");
 }

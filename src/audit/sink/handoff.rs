@@ -31,6 +31,9 @@ use super::{Ack, Msg, SinkError};
 /// Records waiting that wake the writer directly, without waiting for the flusher's turn.
 const WAKE_AT: usize = 256;
 
+/// Most written records' line buffers on their way back to the runtime at a time.
+const MAX_LINES_BACK: usize = 512;
+
 /// The list shared by the handles and the writer thread.
 pub(super) struct Shared {
     state: Mutex<Pending>,
@@ -55,6 +58,9 @@ pub(super) struct Acks {
 
 struct AckState {
     done: Vec<(Ack, Result<u64, SinkError>)>,
+    /// Written records' line buffers, back to the runtime's thread with the acknowledgements
+    /// (`audit::call::give_back_lines`).
+    lines: Vec<Vec<u8>>,
     /// The acker task is gone (its runtime shut down): the writer sends acknowledgements
     /// itself, so a write-ahead caller on another runtime is never left waiting.
     gone: bool,
@@ -69,21 +75,33 @@ impl Acks {
     }
 
     /// The writer thread: hand over a batch's acknowledgements (taken from `batch`, which
-    /// keeps its room), with one wake-up of the acker.
-    pub(super) fn deliver(&self, batch: &mut Vec<(Ack, Result<u64, SinkError>)>) {
+    /// keeps its room), with one wake-up of the acker, and the written records' line buffers
+    /// with them (`lines`: kept by the writer for a batch with acknowledgements, as buffers
+    /// alone are no reason to wake the runtime; at most [`MAX_LINES_BACK`] wait).
+    pub(super) fn deliver(
+        &self,
+        batch: &mut Vec<(Ack, Result<u64, SinkError>)>,
+        lines: &mut Vec<Vec<u8>>,
+    ) {
         if batch.is_empty() {
+            lines.truncate(MAX_LINES_BACK);
             return;
         }
         {
             let mut g = self.lock();
             if !g.gone {
                 g.done.append(batch);
+                if g.lines.len() < MAX_LINES_BACK {
+                    g.lines.append(lines);
+                }
                 drop(g);
+                lines.clear();
                 self.wakes.fetch_add(1, Ordering::Relaxed);
                 self.ready.notify_one();
                 return;
             }
         }
+        lines.clear();
         send_all(batch.drain(..));
     }
 }
@@ -118,6 +136,7 @@ impl Shared {
             Arc::new(Acks {
                 state: Mutex::new(AckState {
                     done: Vec::new(),
+                    lines: Vec::new(),
                     gone: false,
                 }),
                 ready: Notify::new(),
@@ -240,10 +259,16 @@ impl Drop for AckerGone {
 /// Completes the acknowledgements the writer hands back, on the runtime's thread.
 async fn acker(acks: AckerGone) {
     let mut taken = Vec::new();
+    let mut lines = Vec::new();
     loop {
         acks.0.ready.notified().await;
-        std::mem::swap(&mut acks.0.lock().done, &mut taken);
+        {
+            let mut g = acks.0.lock();
+            std::mem::swap(&mut g.done, &mut taken);
+            std::mem::swap(&mut g.lines, &mut lines);
+        }
         send_all(taken.drain(..));
+        crate::audit::call::give_back_lines(&mut lines);
     }
 }
 

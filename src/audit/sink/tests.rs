@@ -453,3 +453,53 @@ fn write_ahead_is_acknowledged_after_the_ackers_runtime_is_gone() {
         .collect();
     assert_eq!(written, seqs, "each caller got its own record's seq");
 }
+
+/// A written record's line buffer comes back to the thread that built it, with its batch's
+/// acknowledgement, and that thread's next record is built in it: the spare count stays at one
+/// (it would grow by one a record without the reuse, and stay at zero without the return).
+/// The stream is as without the return.
+#[tokio::test(flavor = "current_thread")]
+async fn written_lines_come_back_to_the_request_thread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = Arc::new(Metrics::new());
+    let sink = start_sink(dir.path(), &metrics);
+    let spare = crate::audit::call::spare_lines;
+    let none_yet = spare();
+    for i in 0..8u64 {
+        let body = OutcomeBody {
+            decision_id: id(i),
+            status: 200,
+            latency_us: i,
+            ..OutcomeBody::default()
+        };
+        let body = Body::Prebuilt(Prebuilt::outcome(&body).expect("line"));
+        sink.write_ahead_body(Kind::Outcome, body, None)
+            .await
+            .expect("written");
+        assert_eq!(spare(), none_yet.max(1), "record {i}");
+    }
+    let ids: Vec<Value> = stream_records(dir.path())
+        .into_iter()
+        .filter(|r| r["kind"] == "outcome")
+        .map(|r| r["decision_id"].clone())
+        .collect();
+    assert_eq!(ids, (0..8).map(|i| json!(id(i))).collect::<Vec<_>>());
+}
+
+/// What a thread keeps of the buffers handed back is bounded: at most 256, none above 16 KiB.
+#[test]
+fn spare_lines_are_bounded() {
+    std::thread::spawn(|| {
+        let spare = crate::audit::call::spare_lines;
+        let mut big = vec![Vec::with_capacity(64 << 10)];
+        crate::audit::call::give_back_lines(&mut big);
+        assert!(big.is_empty());
+        assert_eq!(spare(), 0, "a buffer above 16 KiB is freed");
+        let mut lines: Vec<Vec<u8>> = (0..300).map(|_| vec![b'x'; 100]).collect();
+        crate::audit::call::give_back_lines(&mut lines);
+        assert!(lines.is_empty());
+        assert_eq!(spare(), 256);
+    })
+    .join()
+    .expect("thread");
+}

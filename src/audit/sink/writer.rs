@@ -41,6 +41,8 @@ pub(super) fn writer_loop(
     let mut records = Vec::new();
     let mut acks = Vec::new();
     let mut done = Vec::new();
+    // written records' line buffers, on their way back to the request threads
+    let mut lines = Vec::new();
     loop {
         let disconnected = shared.take(&mut taken, tick);
         let mut close = None;
@@ -95,12 +97,18 @@ pub(super) fn writer_loop(
                         done.push((ack, result));
                     }
                 }
-                records.clear();
+                lines.extend(records.drain(..).filter_map(|(_, body)| match body {
+                    Body::Prebuilt(p) => Some(p.into_buffer()),
+                    _ => None,
+                }));
                 queue.release(n);
                 // The batch is on its way to disk: its callers may forward now, woken together.
                 match &shared.acks {
-                    Some(back) => back.deliver(&mut done),
-                    None => super::handoff::send_all(done.drain(..)),
+                    Some(back) => back.deliver(&mut done, &mut lines),
+                    None => {
+                        lines.clear();
+                        super::handoff::send_all(done.drain(..));
+                    }
                 }
             }
             if !more || close.is_some() {
