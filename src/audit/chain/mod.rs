@@ -155,8 +155,6 @@ pub struct ChainWriter {
     held: Option<Vec<u8>>,
     /// The last batch's buffer, emptied, for the next (kept up to [`MAX_SPARE_BATCH`] bytes).
     spare: Vec<u8>,
-    /// The last `ts` written and the millisecond it spells (seconds, milliseconds): records
-    /// written within one millisecond share it instead of formatting it again.
     /// The background fsync of `sync: batch` (see `syncer.rs`).
     syncer: syncer::Syncer,
     /// `<dir>/<stream>.lock`, exclusively locked while this writer lives.
