@@ -234,7 +234,8 @@ def classify(raw, kind, strings, finds, s, e, m):
         c -= 1
     f["ecell"] = raw[c:s]
     header = column_header(raw, a, ls, c)
-    f["eevent"] = has_event(raw[c:s]) or (has_event(header) and not has_birth(header))
+    hw = [w for w in words(header) if w.decode() not in DATE_WORDS]
+    f["eevent"] = has_event(raw[c:s]) or (any(event_word(w.decode()) for w in hw) and not has_birth(header))
     nxt = raw[e : e + 2]
     f["goes_on"] = len(nxt) == 2 and nxt[0:1] in (b"-", b".", b"/", b"T") and nxt[1:2].isdigit()
     if f["struct"] == "json-member":
@@ -306,6 +307,9 @@ EVENT_STEMS = [
     "account", "member", "serial", "docket", "rma", "po", "sku", "part", "tracking", "log",
     "tag", "tags", "label",
 ]
+
+
+DATE_WORDS = ["date", "datum", "fecha", "data", "time", "at", "on", "to", "from"]
 
 
 def event_word(w):

@@ -191,10 +191,21 @@ fn timed(hay: &[u8], e: usize) -> bool {
 /// Whether the words before the date in its cell (back to a delimiter or the line's start)
 /// name an event or an identifier.
 fn event_before(cell: &[u8]) -> bool {
-    cell.split(|b| !b.is_ascii_alphabetic())
+    event_words(cell, &[])
+}
+
+/// The words of a date alone, no event's: in a column's header (`Date`, `Fecha`, `Datum`)
+/// they name no kind of date, so they are no evidence against a birth.
+const DATE_WORDS: &[&str] = &[
+    "date", "datum", "fecha", "data", "time", "at", "on", "to", "from",
+];
+
+/// Whether `text` holds a word of `EVENT_STEMS` other than those of `skip`.
+fn event_words(text: &[u8], skip: &[&str]) -> bool {
+    text.split(|b| !b.is_ascii_alphabetic())
         .filter(|w| !w.is_empty())
         .any(|w| {
-            EVENT_STEMS.iter().any(|t| {
+            EVENT_STEMS.iter().filter(|t| !skip.contains(t)).any(|t| {
                 let t = t.as_bytes();
                 if t.len() >= 4 {
                     w.len() >= t.len() && w[..t.len()].eq_ignore_ascii_case(t)
@@ -226,11 +237,12 @@ fn plausible_birth_date(
         .iter()
         .rposition(|b| matches!(b, b',' | b';' | b'|' | b'\t' | b'"' | b'{' | b'[' | b'('))
         .map_or(ls, |i| ls + i + 1);
-    // In a text table, the column's header counts as words before the date
-    // (`name,email,joined ↵ Crystal,c@example.com,3/26/1995`), unless it names a birth
-    // date (`birth_date`, `date_of_birth`: a date's word, and the birth's).
+    // In a text table, the column's header's event words count as words before the date
+    // (`name,email,joined ↵ Crystal,c@example.com,3/26/1995`); a date's word alone
+    // (`Date`, `Fecha`) names no event, and a header naming a birth date is none
+    // (`birth_date`, `date_of_birth`).
     let header = super::table::column_header(hay, s).unwrap_or_default();
-    let event_header = event_before(header)
+    let event_header = event_words(header, DATE_WORDS)
         && !std::str::from_utf8(header).is_ok_and(super::table::birth_date_header);
     (!event_before(&hay[cell..s]) && !event_header).then_some(e)
 }
