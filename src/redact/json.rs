@@ -76,6 +76,9 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     /// date (`own_labelled`), in member order: worked out once, by the parent that needs it
     /// for its own answers, and handed to the member's own walk (`given_label`).
     labelled: Vec<bool>,
+    /// The members of the objects being walked that may be birth dates by their record
+    /// (`RecordDates`), one run per object on the stack; the raw pass keeps its own here.
+    pub(crate) record_dates: Vec<(usize, usize)>,
     /// The entry of `labelled` for the object about to be walked, taken when it is entered.
     given_label: Option<bool>,
     /// The worker's key memo, taken from the thread for the walk and given back when it is
@@ -147,6 +150,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             keys: Default::default(),
             classes: Vec::new(),
             labelled: Vec::new(),
+            record_dates: Vec::new(),
             given_label: None,
             scratch: Scratch::default(),
             rendered: String::new(),
@@ -327,6 +331,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let len = self.ptr.len();
         let mut next_hit = 0;
         let mut next_label = lbase;
+        let mut record = RecordDates::new(&self.record_dates);
         for (i, (k, child)) in map.iter().enumerate() {
             self.ptr.push('/');
             match names.iter().find(|(j, _)| *j == i) {
@@ -362,11 +367,52 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 self.given_label = self.labelled.get(next_label).copied();
                 next_label += 1;
             }
+            let (node, first) = (self.nodes, self.findings.len());
             self.value(child, class);
+            if let Value::String(s) = child {
+                let found = &self.findings[first..];
+                record.member(
+                    &mut self.record_dates,
+                    found,
+                    (node, i),
+                    s.as_bytes(),
+                    class,
+                );
+            }
             self.ptr.truncate(len);
         }
         self.classes.truncate(base);
         self.labelled.truncate(lbase);
+        if let Some(dates) = record.take(&mut self.record_dates) {
+            self.record_dates(map, &dates);
+        }
+    }
+
+    /// The date members of a person's record (`RecordDates`) as DATE_OF_BIRTH values, each
+    /// with its edit in node order.
+    fn record_dates(&mut self, map: &'v Map<String, Value>, dates: &[(usize, usize)]) {
+        let len = self.ptr.len();
+        for &(node, i) in dates {
+            let Some((k, Value::String(s))) = map.iter().nth(i) else {
+                continue;
+            };
+            if !self.redactor.detector.record_date_member(k, s) {
+                continue;
+            }
+            self.ptr.push('/');
+            escape_token(k, &mut self.ptr);
+            let leaf = self.whole(Entity::DateOfBirth, s);
+            self.ptr.truncate(len);
+            let edit = match leaf {
+                None => continue,
+                Some(Leaf::Drop) => Edit::Drop,
+                Some(Leaf::Rendered) => {
+                    Edit::Replace(Value::String(std::mem::take(&mut self.rendered)))
+                }
+            };
+            let at = self.edits.partition_point(|(id, _)| *id < node);
+            self.edits.insert(at, (node, edit));
+        }
     }
 
     /// The secret class the name members of a name/value pair object give its value
@@ -798,5 +844,64 @@ pub(crate) fn birth_cell_class(birth_cols: u128, j: usize, key: KeyClass) -> Key
         KeyClass::Phone
     } else {
         key
+    }
+}
+
+/// A JSON object as a person's record (nineteenth round, `detect::records`): whether a
+/// member's string holds the person's PII (an e-mail address, a phone, an SSN, a card, an
+/// IBAN found in it), and the members that may then be birth dates by their shape (`T`
+/// says where each is; `Detector::record_date_member` judges them once the object is
+/// walked: a date as a whole, a plausible age, no event's word in the key). The `Value`
+/// walk reads them; the raw pass hands such an object to it.
+pub(crate) struct RecordDates {
+    personal: bool,
+    /// Where this object's run starts in the shared list.
+    base: usize,
+}
+
+impl RecordDates {
+    /// An object whose candidates go to `list` (the walk's `record_dates`) after its end.
+    pub(crate) fn new<T>(list: &[T]) -> Self {
+        RecordDates {
+            personal: false,
+            base: list.len(),
+        }
+    }
+
+    /// Notes a string member `s` of class `class` at `at`, given the findings its walk made:
+    /// a cheap look at its bytes (6 or more, a digit) only — the raw pass's escaped bytes
+    /// pass it wherever the decoded string does, so both note what the judge needs.
+    pub(crate) fn member<T>(
+        &mut self,
+        list: &mut Vec<T>,
+        found: &[Finding],
+        at: T,
+        s: &[u8],
+        class: KeyClass,
+    ) {
+        if found
+            .iter()
+            .any(|f| super::detect::personal_entity(f.entity))
+        {
+            self.personal = true;
+        } else if found.is_empty()
+            && class == KeyClass::Plain
+            && s.len() >= 6
+            && s.iter().any(u8::is_ascii_digit)
+        {
+            list.push(at);
+        }
+    }
+
+    /// This object's candidates, taken off `list`, when the record holds PII and has any
+    /// (`None` most of the time: then nothing is allocated).
+    pub(crate) fn take<T>(self, list: &mut Vec<T>) -> Option<Vec<T>> {
+        let base = self.base.min(list.len());
+        if self.personal && list.len() > base {
+            Some(list.split_off(base))
+        } else {
+            list.truncate(base);
+            None
+        }
     }
 }

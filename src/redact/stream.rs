@@ -16,7 +16,7 @@ use super::action::ActionPlan;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::json::{
     birth_cell_class, escape_token, labels, pair_class, pair_name, pair_role, pair_type_key,
-    pair_type_names_secret, KeyClass, Leaf, PairRole, Walk,
+    pair_type_names_secret, KeyClass, Leaf, PairRole, RecordDates, Walk,
 };
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -189,11 +189,13 @@ impl<'v> Pass<'_, '_, 'v> {
         // object member names a birth date, and whether an answer member was read as plain
         // before one did (then the `Value` walk, which sees the whole object first, does it).
         let (mut birth, mut own, mut answered) = (false, false, false);
+        let mut record = RecordDates::new(&self.walk.record_dates);
         while more {
             self.blanks();
             if self.peek() != Some(b'"') {
                 return Err(GiveUp);
             }
+            let key_at = self.i;
             let key = self.string()?;
             let (class, dirty) = match key {
                 Cow::Borrowed(k) => self.walk.key_info(k),
@@ -231,8 +233,18 @@ impl<'v> Pass<'_, '_, 'v> {
             self.blanks();
             let at = self.i;
             self.birth_label = false;
+            let first = self.walk.findings.len();
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
+            if self.raw[at] == b'"' {
+                // (The string's raw bytes: its length and digits are all `member` reads.)
+                let raw = self
+                    .raw
+                    .get(at + 1..self.i.saturating_sub(1))
+                    .unwrap_or_default();
+                let found = &self.walk.findings[first..];
+                record.member(&mut self.walk.record_dates, found, (key_at, at), raw, class);
+            }
             let labelled = match self.raw[at] {
                 b'"' if labels::label_key(&key) => {
                     let keys = &self.walk.redactor.keys;
@@ -265,6 +277,16 @@ impl<'v> Pass<'_, '_, 'v> {
                 }
             }
             more = self.next(b'}')?;
+        }
+        // A person's record with a birth date by its shape (`json::RecordDates`): the
+        // `Value` walk, which sees the whole object first, reads it.
+        if let Some(dates) = record.take(&mut self.walk.record_dates) {
+            let detector = &self.walk.redactor.detector;
+            for &(key_at, at) in &dates {
+                if detector.record_date_member(&self.string_at(key_at)?, &self.string_at(at)?) {
+                    return Err(GiveUp);
+                }
+            }
         }
         self.birth_label = own;
         Ok(())

@@ -262,6 +262,10 @@ impl Detector {
                 keep
             });
         }
+        // A date in a record that holds the person's other PII (`records`).
+        if self.enabled[Entity::DateOfBirth.index()] {
+            super::records::record_birth_dates(hay, raw, &self.date_re, usize::MAX);
+        }
     }
 
     /// Calls `sink` for every accepted hit, in order; stops when `sink` returns false.

@@ -17,6 +17,7 @@ mod numbers;
 mod patterns;
 mod prose_dob;
 mod standin;
+mod records;
 mod table;
 mod tools;
 
@@ -28,6 +29,7 @@ pub(crate) use numbers::identifier_word;
 use numbers::*;
 use patterns::*;
 pub(crate) use standin::stand_in;
+pub(crate) use records::personal_entity;
 pub(crate) use table::header_cell_bits;
 use tools::*;
 
@@ -548,5 +550,7 @@ mod tests_r18p;
 mod tests_r18q;
 #[cfg(test)]
 mod tests_r19g;
+#[cfg(test)]
+mod tests_r19d;
 #[cfg(test)]
 mod tests_support;

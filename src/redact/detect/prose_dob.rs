@@ -144,7 +144,7 @@ fn blanks(hay: &[u8], mut i: usize) -> usize {
 
 /// A date starting at `hay[i]`, whole (no letter or digit right after it, but an ISO time's
 /// `T`).
-fn date_at(hay: &[u8], i: usize, date_re: &Regex) -> Option<(usize, usize)> {
+pub(super) fn date_at(hay: &[u8], i: usize, date_re: &Regex) -> Option<(usize, usize)> {
     let m = date_re.search(&Input::new(hay).range(i..).anchored(Anchored::Yes))?;
     let e = m.end();
     let whole = match hay.get(e) {
@@ -162,7 +162,9 @@ fn date_at(hay: &[u8], i: usize, date_re: &Regex) -> Option<(usize, usize)> {
 
 /// After a question's `?` at `hay[q - 1]`: the next turn of the dialogue, on the next line
 /// (or after a log's flattened line break, ` / `, ` | `, ` ⏎ `, ` ↵ `, ` ¶ `), its time stamp in brackets if
-/// any, the speaker and a colon, and a date as the whole answer's start.
+/// any, the speaker and a colon, and a date as the whole answer's start — or, since the
+/// nineteenth round, the answer's first date with a plausible age and no event's word before
+/// it (`records::answer_birth_date`: `Lou: lou@example.org, 19/4/1969`).
 fn next_turn_date(hay: &[u8], q: usize, date_re: &Regex) -> Option<(usize, usize)> {
     let mut i = blanks(hay, q);
     match hay.get(i)? {
@@ -189,5 +191,7 @@ fn next_turn_date(hay: &[u8], q: usize, date_re: &Regex) -> Option<(usize, usize
     if speaker == 0 || hay[i + speaker] != b':' {
         return None;
     }
-    date_at(hay, blanks(hay, i + speaker + 1), date_re)
+    // The date first, or later in the answer by its shape (`records`).
+    let a = blanks(hay, i + speaker + 1);
+    date_at(hay, a, date_re).or_else(|| super::records::answer_birth_date(hay, a, date_re))
 }

@@ -1,0 +1,384 @@
+//! Birth dates by structure (nineteenth round): a date no word names, in a record that holds
+//! the same person's other PII. A line — a CSV or `;` row, a fixed-width (COBOL) record, a
+//! chat answer (`Caller: e-mail jane@example.com, 19/4/1969`), an SQL tuple — in which the
+//! scan found an e-mail address, a phone number, an SSN, a card or an IBAN is a person's
+//! record; a date in it whose year makes a plausible age is that person's birth date, unless
+//! a word before it in its cell names it as an event (`created`, `ordered`, `due`, `since`,
+//! `hired`, …: a closed set, `EVENT_STEMS`) or an identifier's label (`Ticket 07/24/1981:`).
+//!
+//! The evidence is the findings already made for the line — what no writer can rename —
+//! and the date's year. The engine has no clock: the years are fixed (`BIRTH_YEARS`, ages 14
+//! to 110 at the end of 2026, the corpora's fixed day) and move with the releases. A date
+//! with a time (`2024-03-02T10:00`, `1985-03-02 10:01`) is a time stamp, never a birth.
+//! Measured on every date of the seventeen training splits before it was written
+//! (`benches/pii_dates.py`, docs/redaction-accuracy.md).
+
+use super::{Entity, Hit};
+use regex_automata::meta::Regex;
+
+/// Birth years: ages 14 to 110 at the end of 2026. No clock is read (the redactor is
+/// deterministic); the range moves with the releases.
+const BIRTH_YEARS: std::ops::RangeInclusive<u16> = 1916..=2012;
+
+/// Words naming a date as an event's, or a number as an identifier's, in the date's cell
+/// before it: a word is one when it starts with a stem of four letters or more or is a
+/// shorter one (`to`, `at`, `on`, `po`).
+const EVENT_STEMS: &[&str] = &[
+    "creat",
+    "order",
+    "ship",
+    "deliver",
+    "due",
+    "issu",
+    "expir",
+    "valid",
+    "visit",
+    "admi",
+    "discharg",
+    "hire",
+    "join",
+    "start",
+    "end",
+    "book",
+    "paid",
+    "pay",
+    "invoic",
+    "renew",
+    "updat",
+    "modif",
+    "since",
+    "until",
+    "effective",
+    "sign",
+    "regist",
+    "clos",
+    "open",
+    "last",
+    "next",
+    "appoint",
+    "schedul",
+    "releas",
+    "deadline",
+    "period",
+    "from",
+    "to",
+    "at",
+    "on",
+    "date",
+    "time",
+    "filed",
+    "post",
+    "sent",
+    "receiv",
+    "submit",
+    "approv",
+    "cancel",
+    "refund",
+    "return",
+    "event",
+    "meet",
+    "travel",
+    "arriv",
+    "depart",
+    "check",
+    "termin",
+    "contract",
+    "employ",
+    "entry",
+    "eintritt",
+    "embauche",
+    "assunzion",
+    "alta",
+    "datum",
+    "fecha",
+    "data",
+    "sinds",
+    "desde",
+    "seit",
+    "depuis",
+    "dal",
+    "dall",
+    "ticket",
+    "case",
+    "ref",
+    "lot",
+    "batch",
+    "build",
+    "version",
+    "claim",
+    "policy",
+    "account",
+    "member",
+    "serial",
+    "docket",
+    "rma",
+    "po",
+    "sku",
+    "part",
+    "tracking",
+    "log",
+    // What names a value as a tag or a label, no person's datum (`"tags[]": "1968-10-08"`).
+    "tag",
+    "tags",
+    "label",
+];
+
+/// The PII that makes a line a person's record.
+fn personal(e: Entity) -> bool {
+    matches!(
+        e,
+        Entity::Email | Entity::Phone | Entity::UsSsn | Entity::CreditCard | Entity::Iban
+    )
+}
+
+/// The flattened line breaks of logs: `⏎`, `↵`, `¶`.
+const FLAT_BREAKS: [&str; 3] = ["\u{23ce}", "\u{21b5}", "\u{b6}"];
+
+/// The farthest a record reaches from its PII on either side: a longer line (a minified
+/// document, a log flattened onto one line) is read this far around each finding.
+const REACH: usize = 4096;
+
+/// The line around `hay[at]`: from after the last line break before it (`\n`, `\r`, a
+/// flattened `⏎`, `↵`, `¶`) to the next, `REACH` bytes each way at most. (memchr's
+/// searches: a byte loop here made PII text 15 % dearer on a one-line document.)
+fn line_around(hay: &[u8], at: usize) -> (usize, usize) {
+    let lo = at.saturating_sub(REACH);
+    let hi = hay.len().min(at + REACH);
+    let before = &hay[lo..at];
+    let mut s = memchr::memrchr2(b'\n', b'\r', before).map_or(lo, |i| lo + i + 1);
+    let after = &hay[at..hi];
+    let mut e = memchr::memchr2(b'\n', b'\r', after).map_or(hi, |i| at + i);
+    if !before.is_ascii() || !after.is_ascii() {
+        for flat in FLAT_BREAKS {
+            let f = flat.as_bytes();
+            if let Some(i) = memchr::memmem::rfind(&hay[s..at], f) {
+                s = s + i + f.len();
+            }
+            if let Some(i) = memchr::memmem::find(&hay[at..e], f) {
+                e = at + i;
+            }
+        }
+    }
+    (s, e)
+}
+
+/// The year of a date match: its run of four digits (none in `3/4/85`).
+fn year(date: &[u8]) -> Option<u16> {
+    date.split(|b| !b.is_ascii_digit())
+        .find(|run| run.len() == 4)
+        .and_then(|run| std::str::from_utf8(run).ok()?.parse().ok())
+}
+
+/// Whether a time follows the date at `hay[e]` (`T10:00`, ` 10:01`, `, 9:30`).
+fn timed(hay: &[u8], e: usize) -> bool {
+    let rest = &hay[e..hay.len().min(e + 8)];
+    if rest.first() == Some(&b'T') {
+        return true;
+    }
+    let gap = rest.iter().take_while(|b| matches!(b, b' ' | b',')).count();
+    if gap == 0 {
+        return false;
+    }
+    let digits = rest[gap..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    (1..=2).contains(&digits)
+        && rest.get(gap + digits) == Some(&b':')
+        && rest.get(gap + digits + 1).is_some_and(u8::is_ascii_digit)
+}
+
+/// Whether the words before the date in its cell (back to a delimiter or the line's start)
+/// name an event or an identifier.
+fn event_before(cell: &[u8]) -> bool {
+    event_words(cell, &[])
+}
+
+/// The words of a date alone, no event's: in a column's header (`Date`, `Fecha`, `Datum`)
+/// they name no kind of date, so they are no evidence against a birth.
+const DATE_WORDS: &[&str] = &[
+    "date", "datum", "fecha", "data", "time", "at", "on", "to", "from",
+];
+
+/// Whether `text` holds a word of `EVENT_STEMS` other than those of `skip`.
+fn event_words(text: &[u8], skip: &[&str]) -> bool {
+    text.split(|b| !b.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            EVENT_STEMS.iter().filter(|t| !skip.contains(t)).any(|t| {
+                let t = t.as_bytes();
+                if t.len() >= 4 {
+                    w.len() >= t.len() && w[..t.len()].eq_ignore_ascii_case(t)
+                } else {
+                    w.eq_ignore_ascii_case(t)
+                }
+            })
+        })
+}
+
+/// The end of a birth date by its shape starting at `hay[s]`, in the line or answer
+/// `ls..le`: a date as a whole (`prose_dob::date_at`) with a plausible age, no time after it
+/// and no event's or identifier's word before it in its cell.
+fn plausible_birth_date(
+    hay: &[u8],
+    s: usize,
+    ls: usize,
+    le: usize,
+    date_re: &Regex,
+) -> Option<usize> {
+    if s > 0 && hay[s - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let (_, e) = super::prose_dob::date_at(hay, s, date_re)?;
+    if e > le || timed(hay, e) || !year(&hay[s..e]).is_some_and(|y| BIRTH_YEARS.contains(&y)) {
+        return None;
+    }
+    let cell = hay[ls..s]
+        .iter()
+        .rposition(|b| matches!(b, b',' | b';' | b'|' | b'\t' | b'"' | b'{' | b'[' | b'('))
+        .map_or(ls, |i| ls + i + 1);
+    // In a text table, the column's header's event words count as words before the date
+    // (`name,email,joined ↵ Crystal,c@example.com,3/26/1995`); a date's word alone
+    // (`Date`, `Fecha`) names no event, and a header naming a birth date is none
+    // (`birth_date`, `date_of_birth`).
+    let header = super::table::column_header(hay, s).unwrap_or_default();
+    let event_header = event_words(header, DATE_WORDS)
+        && !std::str::from_utf8(header).is_ok_and(super::table::birth_date_header);
+    (!event_before(&hay[cell..s]) && !event_header).then_some(e)
+}
+
+/// The first birth date by its shape in the answer starting at `hay[from]` — a dialogue's
+/// turn after a question asking for the birth date (`prose_dob`), the date not its first
+/// word (`lou@example.org, 19/4/1969`, `sure, it's 19/4/1969`) — up to the line's end or a
+/// flattened turn's ` / ` or ` | `.
+pub(super) fn answer_birth_date(
+    hay: &[u8],
+    from: usize,
+    date_re: &Regex,
+) -> Option<(usize, usize)> {
+    let (_, mut le) = line_around(hay, from);
+    for sep in [&b" / "[..], b" | "] {
+        if let Some(i) = memchr::memmem::find(&hay[from..le], sep) {
+            le = le.min(from + i);
+        }
+    }
+    let mut found = None;
+    birth_dates_in(hay, from, le, date_re, &mut |s, e| {
+        found = Some((s, e));
+        false
+    });
+    found
+}
+
+/// Calls `f` with each birth date by its shape (`plausible_birth_date`) in `hay[ls..le]`, in
+/// order, until it returns false. Each is found from its year — four digits in
+/// `BIRTH_YEARS` — where every date with a plausible age starts (`1984-03-02`) or ends
+/// (`02.03.1984`, `2 March 1984`, `March 2nd, 1984`): the date pattern runs anchored at the
+/// year, or at the tokens of the 32 bytes before it, the leftmost that ends at the year.
+/// (An unanchored search of every line with PII made PII text a third dearer.)
+fn birth_dates_in(
+    hay: &[u8],
+    ls: usize,
+    le: usize,
+    date_re: &Regex,
+    f: &mut dyn FnMut(usize, usize) -> bool,
+) {
+    let mut done = ls;
+    // A year in the range opens with `1` or `2` after a byte that is no digit.
+    for y in memchr::memchr2_iter(b'1', b'2', &hay[ls..le]).map(|y| ls + y) {
+        if y < done || (y > 0 && hay[y - 1].is_ascii_digit()) {
+            continue;
+        }
+        let i = y + hay[y..le]
+            .iter()
+            .take(5)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if i - y != 4 || !year(&hay[y..i]).is_some_and(|y| BIRTH_YEARS.contains(&y)) {
+            continue;
+        }
+        let starts_with_year = matches!(hay.get(i), Some(b'-' | b'.' | b'/'))
+            && hay.get(i + 1).is_some_and(u8::is_ascii_digit);
+        let found = if starts_with_year {
+            plausible_birth_date(hay, y, ls, le, date_re).map(|e| (y, e))
+        } else {
+            (y.saturating_sub(32).max(done)..y)
+                .filter(|&j| {
+                    hay[j].is_ascii_alphanumeric()
+                        && (j == 0 || !hay[j - 1].is_ascii_alphanumeric())
+                })
+                .find_map(|j| {
+                    plausible_birth_date(hay, j, ls, le, date_re)
+                        .filter(|&e| e == i)
+                        .map(|e| (j, e))
+                })
+        };
+        if let Some((s, e)) = found {
+            if !f(s, e) {
+                return;
+            }
+            done = e;
+        }
+    }
+}
+
+/// Adds the birth dates of the records among `hits` (sorted by start, without overlaps):
+/// each with priority `prio`, then sorts `hits` again.
+#[inline(never)]
+pub(super) fn record_birth_dates(
+    hay: &[u8],
+    hits: &mut Vec<(Hit, usize)>,
+    date_re: &Regex,
+    prio: usize,
+) {
+    // Findings that fill the text (a JSON string that is an e-mail address) leave no room
+    // for a date: the common case in JSON, decided without a look at the bytes.
+    let covered: usize = hits.iter().map(|(h, _)| h.end - h.start).sum();
+    if hay.len() < covered + 6 {
+        return;
+    }
+    let before = hits.len();
+    let mut line_end: Option<usize> = None;
+    for k in 0..before {
+        let h = hits[k].0;
+        if !personal(h.entity) || line_end.is_some_and(|e| h.start < e) {
+            continue;
+        }
+        let (ls, le) = line_around(hay, h.start);
+        line_end = Some(le);
+        birth_dates_in(hay, ls, le, date_re, &mut |s, e| {
+            if !hits[..before].iter().any(|(h, _)| h.start < e && s < h.end) {
+                hits.push((Hit::new(Entity::DateOfBirth, s, e), prio));
+            }
+            true
+        });
+    }
+    if hits.len() > before {
+        hits.sort_by_key(|(h, prio)| (h.start, *prio));
+    }
+}
+
+/// Whether an entity is PII that makes a record a person's (`personal`): for the JSON walk,
+/// which counts the findings of an object's members.
+pub(crate) fn personal_entity(e: Entity) -> bool {
+    personal(e)
+}
+
+impl super::Detector {
+    /// Whether the JSON member `key`: `s` is a birth date by the record around it, given
+    /// that a sibling member holds the person's other PII: `s` is a date as a whole (blanks
+    /// around it aside) whose year makes a plausible age, with no time, and no word of `key`
+    /// names an event or an identifier (`created_at`, `shippedOn`, `order_date`).
+    pub(crate) fn record_date_member(&self, key: &str, s: &str) -> bool {
+        let t = s.trim().as_bytes();
+        if !(6..=32).contains(&t.len())
+            || !t.iter().any(u8::is_ascii_digit)
+            || !self.enabled[Entity::DateOfBirth.index()]
+        {
+            return false;
+        }
+        super::prose_dob::date_at(t, 0, &self.date_re)
+            .is_some_and(|(_, e)| e == t.len() && year(t).is_some_and(|y| BIRTH_YEARS.contains(&y)))
+            && !event_before(key.as_bytes())
+    }
+}
