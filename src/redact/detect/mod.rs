@@ -16,8 +16,8 @@ mod engine;
 mod numbers;
 mod patterns;
 mod prose_dob;
-mod standin;
 mod records;
+mod standin;
 mod table;
 mod tools;
 
@@ -28,8 +28,8 @@ use check::*;
 pub(crate) use numbers::identifier_word;
 use numbers::*;
 use patterns::*;
-pub(crate) use standin::stand_in;
 pub(crate) use records::personal_entity;
+pub(crate) use standin::stand_in;
 pub(crate) use table::header_cell_bits;
 use tools::*;
 
@@ -549,8 +549,8 @@ mod tests_r18p;
 #[cfg(test)]
 mod tests_r18q;
 #[cfg(test)]
-mod tests_r19g;
-#[cfg(test)]
 mod tests_r19d;
+#[cfg(test)]
+mod tests_r19g;
 #[cfg(test)]
 mod tests_support;
