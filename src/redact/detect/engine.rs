@@ -619,6 +619,7 @@ impl Detector {
     ) {
         let n = hay.len();
         let ipv6_on = self.enabled[Entity::Ipv6.index()];
+        let pw_on = self.enabled[Entity::Password.index()];
         let mut i = 0;
         while i < n {
             // Skip 8 bytes at a time while none is in 0x30..=0x40 (digits, ':', '@'); jump
@@ -636,14 +637,32 @@ impl Detector {
                 // A digit inside a word (hex ids, hashes, SKUs): every number rule needs a
                 // `\b` before its first byte, so nothing starts before the word ends. Skip
                 // it whole. (Two capitals before the digit may open an IBAN: not skipped.)
-                if i > 0
+                let in_word = i > 0
                     && v::is_word(hay[i - 1])
                     && !(i >= 2
                         && hay[i - 1].is_ascii_uppercase()
-                        && hay[i - 2].is_ascii_uppercase())
-                {
-                    i += 1;
-                    i = word_end(hay, i);
+                        && hay[i - 2].is_ascii_uppercase());
+                let we = if in_word { word_end(hay, i + 1) } else { i };
+                // A password by its shape alone (`pw_shape`): a word run ending in its digits
+                // (`Kanarie8102?`, `Hafenkran_Paella86`) or digits after a word and a symbol
+                // (`ALCAchoFA#27`, `Rotterdam.1337`); two byte tests before the full one.
+                let shaped = if in_word {
+                    shape_tail(hay, we)
+                } else {
+                    symbol_after_word(hay, i)
+                };
+                if pw_on && shaped {
+                    if let Some(h) = shaped_password_at(hay, i) {
+                        self.push(out, h, usize::MAX - 1);
+                        if first_only {
+                            return;
+                        }
+                        i = h.end;
+                        continue;
+                    }
+                }
+                if in_word {
+                    i = we;
                     continue;
                 }
                 i = self.number_region(hay, i, ctx, out);

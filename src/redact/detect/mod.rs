@@ -16,6 +16,7 @@ mod engine;
 mod numbers;
 mod patterns;
 mod prose_dob;
+mod pw_shape;
 mod table;
 mod tools;
 
@@ -26,6 +27,7 @@ use check::*;
 pub(crate) use numbers::identifier_word;
 use numbers::*;
 use patterns::*;
+use pw_shape::*;
 pub(crate) use table::header_cell_bits;
 use tools::*;
 
@@ -544,5 +546,7 @@ mod tests_r18l;
 mod tests_r18p;
 #[cfg(test)]
 mod tests_r18q;
+#[cfg(test)]
+mod tests_r19p;
 #[cfg(test)]
 mod tests_support;
