@@ -84,7 +84,7 @@ def human_password(v):
         plain_ok = rest[:1] not in (b"#", b"%", b"@", b"~") and d >= 2
         ok = 1 <= d <= 4 and len(rest) == d + 1 and (mixed or plain_ok)
         return "E:word_symbol_digits" if ok else None
-    if n >= 4 and rest[:1] == b"_":
+    if n >= 4 and rest[:1] == b"_" and rest[1:2].isdigit():
         d = len(re.match(rb"\d*", rest[1:]).group())
         tail = rest[1 + d:]
         inner = re.search(rb"[A-Z]", v[1:n]) and re.search(rb"[a-z]", v[:n])

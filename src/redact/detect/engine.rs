@@ -608,6 +608,15 @@ impl Detector {
         i + 1
     }
 
+    /// A password by its shape at the digit `i` (`shaped_password_at`), pushed; its end.
+    #[cold]
+    #[inline(never)]
+    fn shaped_password(&self, hay: &[u8], i: usize, out: &mut Vec<(Hit, usize)>) -> Option<usize> {
+        let h = shaped_password_at(hay, i)?;
+        self.push(out, h, usize::MAX - 1);
+        Some(h.end)
+    }
+
     /// The hand-written pass: numbers (cards, SSNs, phones, IPv4, IBANs), emails at `@`,
     /// IPv6 at `:`.
     pub(super) fn byte_pass(
@@ -637,33 +646,35 @@ impl Detector {
                 // A digit inside a word (hex ids, hashes, SKUs): every number rule needs a
                 // `\b` before its first byte, so nothing starts before the word ends. Skip
                 // it whole. (Two capitals before the digit may open an IBAN: not skipped.)
-                let in_word = i > 0
+                if i > 0
                     && v::is_word(hay[i - 1])
                     && !(i >= 2
                         && hay[i - 1].is_ascii_uppercase()
-                        && hay[i - 2].is_ascii_uppercase());
-                let we = if in_word { word_end(hay, i + 1) } else { i };
-                // A password by its shape alone (`pw_shape`): a word run ending in its digits
-                // (`Kanarie8102?`, `Hafenkran_Paella86`) or digits after a word and a symbol
-                // (`ALCAchoFA#27`, `Rotterdam.1337`); two byte tests before the full one.
-                let shaped = if in_word {
-                    shape_tail(hay, we)
-                } else {
-                    symbol_after_word(hay, i)
-                };
-                if pw_on && shaped {
-                    if let Some(h) = shaped_password_at(hay, i) {
-                        self.push(out, h, usize::MAX - 1);
+                        && hay[i - 2].is_ascii_uppercase())
+                {
+                    let digit = i;
+                    i = word_end(hay, i + 1);
+                    // A password by its shape alone (`pw_shape`): the word run ends in its
+                    // digits (`Kanarie8102?`, `Hafenkran_Paella86`).
+                    if pw_on && shape_tail(hay, i) {
+                        if let Some(e) = self.shaped_password(hay, digit, out) {
+                            if first_only {
+                                return;
+                            }
+                            i = e;
+                        }
+                    }
+                    continue;
+                }
+                // Digits after a word and a symbol (`ALCAchoFA#27`, `Rotterdam.1337`).
+                if pw_on && symbol_after_word(hay, i) {
+                    if let Some(e) = self.shaped_password(hay, i, out) {
                         if first_only {
                             return;
                         }
-                        i = h.end;
+                        i = e;
                         continue;
                     }
-                }
-                if in_word {
-                    i = we;
-                    continue;
                 }
                 i = self.number_region(hay, i, ctx, out);
                 if first_only && !out.is_empty() {

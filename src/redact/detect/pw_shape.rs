@@ -14,7 +14,7 @@ use super::check::passphrase;
 use super::Hit;
 
 /// The symbols a human appends to or puts inside a password (`Kanarie8102?`, `Fenouil#67`).
-fn pw_symbol(b: u8) -> bool {
+const fn pw_symbol(b: u8) -> bool {
     matches!(
         b,
         b'!' | b'#' | b'$' | b'%' | b'&' | b'*' | b'?' | b'@' | b'^' | b'~'
@@ -33,7 +33,7 @@ fn opens_value(b: u8) -> bool {
 }
 
 /// A byte that may stand right after one (`@` for `user/PASS@db`).
-fn closes_value(b: u8) -> bool {
+const fn closes_value(b: u8) -> bool {
     b.is_ascii_whitespace()
         || matches!(
             b,
@@ -90,7 +90,7 @@ pub(super) fn human_password(v: &[u8]) -> bool {
         return (1..=4).contains(&d) && rest.len() == d + 1 && (mixed || plain_ok);
     }
     // Word `_` digits (+ symbol).
-    if n >= 4 && rest.first() == Some(&b'_') {
+    if n >= 4 && rest.first() == Some(&b'_') && rest.get(1).is_some_and(u8::is_ascii_digit) {
         let d = digits(&rest[1..]);
         let tail = &rest[1 + d..];
         let inner_capital =
@@ -138,11 +138,21 @@ pub(super) fn human_password(v: &[u8]) -> bool {
 /// `we`) ends in a digit or `_`, and a value's end or one symbol follows it.
 #[inline]
 pub(super) fn shape_tail(hay: &[u8], we: usize) -> bool {
-    (hay[we - 1].is_ascii_digit() || hay[we - 1] == b'_')
-        && hay
-            .get(we)
-            .is_none_or(|&b| closes_value(b) || pw_symbol(b) || b == b'.')
+    hay.get(we).is_none_or(|&b| VALUE_TAIL[usize::from(b)])
+        && (hay[we - 1].is_ascii_digit() || hay[we - 1] == b'_')
 }
+
+/// The bytes `shape_tail` accepts after a word run: a value's end, a password symbol, `.`.
+static VALUE_TAIL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = closes_value(c) || pw_symbol(c) || c == b'.';
+        b += 1;
+    }
+    t
+};
 
 /// The byte pass's first test at a digit outside a word: a letter and a symbol before it
 /// (`ALCAchoFA#27`, `Rotterdam.1337`; not `12.50`).

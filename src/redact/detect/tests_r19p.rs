@@ -18,9 +18,10 @@ fn a_shaped_password_needs_no_password_word() {
     );
     assert_eq!(pw("wifi: Heron4667*"), vec!["Heron4667*"]);
     assert_eq!(
-        pw("guest network Fenouil#67 until Friday"),
-        vec!["Fenouil#67"]
+        pw("guest network quokkA#45 until Friday"),
+        vec!["quokkA#45"]
     );
+    assert_eq!(pw("initial login aurora!1821"), vec!["aurora!1821"]);
     assert_eq!(
         pw("| app | ALCAchoFA#27 | port 587 |"),
         vec!["ALCAchoFA#27"]
@@ -34,7 +35,7 @@ fn a_shaped_password_needs_no_password_word() {
     assert_eq!(pw("primo accesso Rotterdam.1337"), vec!["Rotterdam.1337"]);
     assert_eq!(pw("codice berenjena.2026! ok"), vec!["berenjena.2026!"]);
     assert_eq!(
-        pw("credentials=lavande-brezel-narwhal9"),
+        pw("tot morgen, lavande-brezel-narwhal9 werkt"),
         vec!["lavande-brezel-narwhal9"]
     );
     assert_eq!(
