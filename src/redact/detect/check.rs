@@ -3368,8 +3368,42 @@ fn strong_password(v: &[u8]) -> bool {
 /// (`password_like`) with a letter and a digit (`tiger813`). A word of the sentence holds
 /// no digit ("password reset", "password policy"); one that does ("password v2") is under
 /// 6 bytes.
+/// Random letters of both cases count too (`ygaYoGHHld`, `nqspFEHFwK`: `random_letters`).
 fn bare_password(v: &[u8]) -> bool {
-    password_like(v) && v.iter().any(u8::is_ascii_digit) && v.iter().any(u8::is_ascii_alphabetic)
+    password_like(v)
+        && (v.iter().any(u8::is_ascii_digit) && v.iter().any(u8::is_ascii_alphabetic)
+            || random_letters(v))
+}
+
+/// 8+ ASCII letters of both cases that are no CamelCase words (`KeePass`, `LastPass`,
+/// `iCloud`, `PostgreSQL`: optional capitals, lower case, then capitalised words of 3+
+/// letters, then optional capitals): a generator's output (`ygaYoGHHld`, `NWrDtPOnTNxdry`).
+/// Nineteenth round: 8 of 8 such tokens right after a password keyword and a blank in the
+/// training splits are passwords, all missed before (`benches/pii_shapes.py`).
+fn random_letters(v: &[u8]) -> bool {
+    if v.len() < 8
+        || !v.iter().all(u8::is_ascii_alphabetic)
+        || !v.iter().any(u8::is_ascii_lowercase)
+        || !v.iter().any(u8::is_ascii_uppercase)
+    {
+        return false;
+    }
+    let mut i = v.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    i += v[i..].iter().take_while(|b| b.is_ascii_lowercase()).count();
+    loop {
+        let caps = v[i..].iter().take_while(|b| b.is_ascii_uppercase()).count();
+        if i + caps == v.len() {
+            return caps == 1;
+        }
+        let lower = v[i + caps..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        if caps != 1 || lower < 2 {
+            return true;
+        }
+        i += caps + lower;
+    }
 }
 
 /// The password keyword around the trigger literal at `p` (see `triggers`), as

@@ -612,6 +612,15 @@ impl Detector {
         i + 1
     }
 
+    /// A password by its shape at the digit `i` (`shaped_password_at`), pushed; its end.
+    #[cold]
+    #[inline(never)]
+    fn shaped_password(&self, hay: &[u8], i: usize, out: &mut Vec<(Hit, usize)>) -> Option<usize> {
+        let h = shaped_password_at(hay, i)?;
+        self.push(out, h, usize::MAX - 1);
+        Some(h.end)
+    }
+
     /// The hand-written pass: numbers (cards, SSNs, phones, IPv4, IBANs), emails at `@`,
     /// IPv6 at `:`.
     pub(super) fn byte_pass(
@@ -623,6 +632,7 @@ impl Detector {
     ) {
         let n = hay.len();
         let ipv6_on = self.enabled[Entity::Ipv6.index()];
+        let pw_on = self.enabled[Entity::Password.index()];
         let mut i = 0;
         while i < n {
             // Skip 8 bytes at a time while none is in 0x30..=0x40 (digits, ':', '@'); jump
@@ -646,9 +656,29 @@ impl Detector {
                         && hay[i - 1].is_ascii_uppercase()
                         && hay[i - 2].is_ascii_uppercase())
                 {
-                    i += 1;
-                    i = word_end(hay, i);
+                    let digit = i;
+                    i = word_end(hay, i + 1);
+                    // A password by its shape alone (`pw_shape`): the word run ends in its
+                    // digits (`Kanarie8102?`, `Hafenkran_Paella86`).
+                    if pw_on && shape_tail(hay, i) {
+                        if let Some(e) = self.shaped_password(hay, digit, out) {
+                            if first_only {
+                                return;
+                            }
+                            i = e;
+                        }
+                    }
                     continue;
+                }
+                // Digits after a word and a symbol (`ALCAchoFA#27`, `Rotterdam.1337`).
+                if pw_on && symbol_after_word(hay, i) {
+                    if let Some(e) = self.shaped_password(hay, i, out) {
+                        if first_only {
+                            return;
+                        }
+                        i = e;
+                        continue;
+                    }
                 }
                 i = self.number_region(hay, i, ctx, out);
                 if first_only && !out.is_empty() {

@@ -18,6 +18,7 @@ mod patterns;
 mod prose_dob;
 mod records;
 mod standin;
+mod pw_shape;
 mod table;
 mod tools;
 
@@ -30,6 +31,7 @@ use numbers::*;
 use patterns::*;
 pub(crate) use records::personal_entity;
 pub(crate) use standin::stand_in;
+use pw_shape::*;
 pub(crate) use table::header_cell_bits;
 use tools::*;
 
@@ -552,5 +554,7 @@ mod tests_r18q;
 mod tests_r19d;
 #[cfg(test)]
 mod tests_r19g;
+#[cfg(test)]
+mod tests_r19p;
 #[cfg(test)]
 mod tests_support;

@@ -400,8 +400,10 @@ fn passwords_without_a_connector_or_after_skipped_words() {
         "Password policy updated today",
         "password_reset_token abcdefgh",
         "password v2 rollout",
-        "mdpx du compte admin: Paris2024$",
-        "le cmdp du compte: Paris2024$",
+        // (Values with leet: a human-shaped value is a password by itself since the
+        // nineteenth round, `pw_shape`; these test the keyword.)
+        "mdpx du compte admin: P4ris2024$",
+        "le cmdp du compte: P4ris2024$",
         "Note: see the wiki",
     ] {
         assert_eq!(
@@ -1778,7 +1780,7 @@ fn wifi_passes_in_prose() {
         "wifi pass for guests is free today",
         "the wifi pass is valid until Friday",
         "boarding pass for the flight is B12x9k4",
-        "day pass for the office is Summer2024!",
+        "day pass for the office is S4mmer2024!",
     ] {
         assert!(found(text, Entity::Password).is_empty(), "{text}");
     }
@@ -1809,7 +1811,7 @@ fn pgpass_lines() {
         "host.example.com:443:GET:admin:ok\n",
         "see https://db.internal:5432/orders for details\n",
         "hostname:port:database:username:password\n",
-        "db.internal:http:orders:report:quokka7261!\n",
+        "db.internal:http:orders:report:qu0kka7261!\n",
         "Ref 3c:36:b9:0c:2c:8a. Update the payout IBAN\n",
         "<build>MAC de:21:ed:4d:ff:a8</build>\n",
     ] {

@@ -232,7 +232,7 @@ fn pulumi_config_rows() {
     for text in [
         "KEY                         VALUE\napp:dbPassword              [secret]\napp:sessionSecret           [secret]\n",
         "the resetPassword  flow sends a link\n",
-        "set newPassword to Summer2024! in the form\n",
+        "set newPassword to S4mmer2024! in the form\n",
     ] {
         assert_eq!(pw(text), Vec::<String>::new(), "{text}");
         assert_eq!(gs(text), Vec::<String>::new(), "{text}");

@@ -1,0 +1,205 @@
+//! Passwords by the value's shape (nineteenth round, task P): a human-chosen password has a
+//! shape that order numbers, SKUs, versions, file names, hashes, identifiers and slugs do
+//! not — a word, digits and one symbol (`Kanarie8102?`, `Fenouil#67`, `Nelomdniw_152!`), two
+//! words and digits (`Hafenkran_Paella86`), a passphrase with digits
+//! (`lavande-brezel-narwhal9`). Such a token is a password wherever it stands, with no
+//! password word before it. The shapes and their population precision on the seventeen
+//! training splits are measured by `benches/pii_shapes.py` (every token of every document,
+//! gold or not); only shapes with no look-alike there are kept, and each carries the
+//! counter-evidence a real look-alike would have (a sentence's full stop, a lower-case
+//! `name_01` identifier, a generated name's short random suffix).
+
+use super::super::entity::Entity;
+use super::check::passphrase;
+use super::Hit;
+
+/// The symbols a human appends to or puts inside a password (`Kanarie8102?`, `Fenouil#67`).
+const fn pw_symbol(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'*' | b'?' | b'@' | b'^' | b'~'
+    )
+}
+
+/// A byte that may stand right before a shaped password: the start of a value (a blank, a
+/// quote, a separator of `key=value`, `key: value`, `user/PASS@db`, a table cell's `|`).
+fn opens_value(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'"' | b'\'' | b'`' | b':' | b'=' | b'/' | b'|' | b'(' | b'[' | b'>' | b','
+        )
+        || b >= 0x80
+}
+
+/// A byte that may stand right after one (`@` for `user/PASS@db`).
+const fn closes_value(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'"' | b'\'' | b'`' | b'|' | b',' | b';' | b')' | b']' | b'}' | b'<' | b'@'
+        )
+        || b >= 0x80
+}
+
+fn letters(v: &[u8]) -> usize {
+    v.iter().take_while(|b| b.is_ascii_alphabetic()).count()
+}
+
+fn digits(v: &[u8]) -> usize {
+    v.iter().take_while(|b| b.is_ascii_digit()).count()
+}
+
+/// A word of 4+ letters: its first letter in either case, the rest in lower case.
+fn plain_word(w: &[u8]) -> bool {
+    w.len() >= 4 && w[1..].iter().all(u8::is_ascii_lowercase)
+}
+
+/// A value shaped like a human-chosen password (the shapes of `benches/pii_shapes.py`):
+/// - word + 2–6 digits + one symbol: `Kanarie8102?`, `narwhal2551$`, `Pistacchio6161_`;
+/// - word + symbol + 1–4 digits: `ALCAchoFA#27`, `quokkA#45`; a word in plain case only
+///   with 2+ digits after `!`, `$`, `&`, `*`, `?`, `^` (`aurora!1821`), not `Ticket#4521`;
+/// - word `.` 2–4 digits (+ symbol), with a capital, a symbol or four digits:
+///   `Rotterdam.1337`, `berenjena.2026!`, not `syslog.10`;
+/// - word `_` 2–4 digits, with a symbol after or a capital inside the word:
+///   `Nelomdniw_152!`, not `build_123`, `ITEM_42` (identifiers);
+/// - a capitalised word, `_` or `.`, a word, 1–4 digits: `Hafenkran_Paella86`,
+///   `Alcachofa.kookaburra54`, not `System.Int32`;
+/// - a passphrase (`passphrase`'s words) ending in 1–2 digits: `lavande-brezel-narwhal9`,
+///   not `push-image-gcvh2`, `tuinhuis-app-zba98` (a generated name's random suffix).
+pub(super) fn human_password(v: &[u8]) -> bool {
+    if !(6..=64).contains(&v.len()) {
+        return false;
+    }
+    let n = letters(v);
+    let rest = &v[n..];
+    // Word + digits + symbol.
+    let d = digits(rest);
+    if n >= 4 && plain_word(&v[..n]) && (2..=6).contains(&d) && rest.len() == d + 1 {
+        let s = rest[d];
+        return pw_symbol(s) || matches!(s, b'_' | b'.');
+    }
+    // Word + symbol + digits. A word in plain case before `#` is a number sign (`Ticket#4521`,
+    // `Order#1234`), before `%` a URL escape, before `@` a time (`call@1530`), before `~` an
+    // estimate, before one digit an exponent or a footnote (`radius^2`): only a word whose
+    // case is mixed (`ALCAchoFA#27`, `quokkA#45`) takes those.
+    if n >= 4 && rest.len() >= 2 && pw_symbol(rest[0]) {
+        let d = digits(&rest[1..]);
+        let mixed = v[1..n].iter().any(u8::is_ascii_uppercase);
+        let plain_ok = !matches!(rest[0], b'#' | b'%' | b'@' | b'~') && d >= 2;
+        return (1..=4).contains(&d) && rest.len() == d + 1 && (mixed || plain_ok);
+    }
+    // Word `_` digits (+ symbol).
+    if n >= 4 && rest.first() == Some(&b'_') && rest.get(1).is_some_and(u8::is_ascii_digit) {
+        let d = digits(&rest[1..]);
+        let tail = &rest[1 + d..];
+        let inner_capital =
+            v[1..n].iter().any(u8::is_ascii_uppercase) && v[..n].iter().any(u8::is_ascii_lowercase);
+        return (2..=4).contains(&d)
+            && (tail.is_empty() && inner_capital || tail.len() == 1 && pw_symbol(tail[0]));
+    }
+    // Word `.` 2–4 digits (+ symbol), not a rotated log's `syslog.10`: a capital, a symbol
+    // or a year's four digits (`Rotterdam.1337`, `berenjena.2026!`, `tulpenveld.1878`).
+    if n >= 4
+        && plain_word(&v[..n])
+        && rest.first() == Some(&b'.')
+        && rest.get(1).is_some_and(u8::is_ascii_digit)
+    {
+        let d = digits(&rest[1..]);
+        let tail = &rest[1 + d..];
+        let symbol = tail.len() == 1 && pw_symbol(tail[0]);
+        return (2..=4).contains(&d)
+            && (tail.is_empty() || symbol)
+            && (symbol || d == 4 || v[0].is_ascii_uppercase());
+    }
+    // Word `_`/`.` word + digits (+ symbol); after a `.` the second word is in lower case:
+    // `System.Int32`, `Math.Log10` are .NET names.
+    if n >= 3
+        && v[0].is_ascii_uppercase()
+        && v[1..n].iter().all(u8::is_ascii_lowercase)
+        && matches!(rest.first(), Some(b'_' | b'.'))
+    {
+        let w2 = &rest[1..];
+        let m = letters(w2);
+        let d = digits(&w2[m..]);
+        let tail = &w2[m + d..];
+        return m >= 3
+            && w2[1..m].iter().all(u8::is_ascii_lowercase)
+            && (1..=4).contains(&d)
+            && (tail.is_empty() || tail.len() == 1 && pw_symbol(tail[0]))
+            && !(rest[0] == b'.' && w2[0].is_ascii_uppercase());
+    }
+    // Passphrase + digits.
+    let d = v.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    (1..=2).contains(&d) && v[..v.len() - d].contains(&b'-') && passphrase(&v[..v.len() - d])
+}
+
+/// The byte pass's first test in a word whose first digit it met: the word run (ending at
+/// `we`) ends in a digit or `_`, and a value's end or one symbol follows it.
+#[inline]
+pub(super) fn shape_tail(hay: &[u8], we: usize) -> bool {
+    hay.get(we).is_none_or(|&b| VALUE_TAIL[usize::from(b)])
+        && (hay[we - 1].is_ascii_digit() || hay[we - 1] == b'_')
+}
+
+/// The bytes `shape_tail` accepts after a word run: a value's end, a password symbol, `.`.
+static VALUE_TAIL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = closes_value(c) || pw_symbol(c) || c == b'.';
+        b += 1;
+    }
+    t
+};
+
+/// The byte pass's first test at a digit outside a word: a letter and a symbol before it
+/// (`ALCAchoFA#27`, `Rotterdam.1337`; not `12.50`).
+#[inline]
+pub(super) fn symbol_after_word(hay: &[u8], i: usize) -> bool {
+    i >= 2 && (hay[i - 1] == b'.' || pw_symbol(hay[i - 1])) && hay[i - 2].is_ascii_alphabetic()
+}
+
+/// At a digit `i` of the byte pass: the shaped password holding it, if the token around it
+/// (a value's bounds: `opens_value` before, `closes_value` after) is `human_password`.
+/// The byte pass calls it only where `shape_tail` or `symbol_after_word` holds, so the
+/// numbers, hashes and ids it already visits cost two byte tests.
+#[cold]
+#[inline(never)]
+pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
+    let prev = *hay.get(i.checked_sub(1)?)?;
+    if !(prev.is_ascii_alphabetic() || matches!(prev, b'_' | b'.') || pw_symbol(prev)) {
+        return None;
+    }
+    // Every shape ends in its first digit run and at most one symbol: test that end first
+    // (a hash, a SKU or a hex id fails here after a few bytes).
+    let d = digits(&hay[i..hay.len().min(i + 7)]);
+    let mut e = i + d;
+    if d > 6 {
+        return None;
+    }
+    if let Some(&b) = hay.get(e) {
+        if pw_symbol(b) || matches!(b, b'_' | b'.') {
+            e += 1;
+        }
+    }
+    if e < hay.len() && !closes_value(hay[e]) {
+        return None;
+    }
+    // A sentence's full stop (`upgraded to Windows11.`) is no symbol of the value.
+    if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
+        e -= 1;
+    }
+    let mut s = i - 1;
+    let floor = i.saturating_sub(64);
+    while s > floor
+        && (hay[s - 1].is_ascii_alphanumeric() || matches!(hay[s - 1], b'_' | b'-' | b'.'))
+    {
+        s -= 1;
+    }
+    if s > 0 && !opens_value(hay[s - 1]) {
+        return None;
+    }
+    human_password(&hay[s..e]).then(|| Hit::new(Entity::Password, s, e))
+}
