@@ -869,7 +869,7 @@ impl RecordDates {
     }
 
     /// Notes a string member `s` of class `class` at `at`, given the findings its walk made:
-    /// a cheap look at its bytes (6 or more, a digit) only — the raw pass's escaped bytes
+    /// a cheap look at its bytes (6 or more, a year of a plausible age or an escape) only — the raw pass's escaped bytes
     /// pass it wherever the decoded string does, so both note what the judge needs.
     pub(crate) fn member<T>(
         &mut self,
@@ -887,7 +887,7 @@ impl RecordDates {
         } else if found.is_empty()
             && class == KeyClass::Plain
             && s.len() >= 6
-            && s.iter().any(u8::is_ascii_digit)
+            && super::detect::may_hold_birth_year(s)
         {
             list.push(at);
         }

@@ -16,9 +16,9 @@ mod engine;
 mod numbers;
 mod patterns;
 mod prose_dob;
+mod pw_shape;
 mod records;
 mod standin;
-mod pw_shape;
 mod table;
 mod tools;
 
@@ -29,9 +29,9 @@ use check::*;
 pub(crate) use numbers::identifier_word;
 use numbers::*;
 use patterns::*;
-pub(crate) use records::personal_entity;
-pub(crate) use standin::stand_in;
 use pw_shape::*;
+pub(crate) use records::{may_hold_birth_year, personal_entity};
+pub(crate) use standin::stand_in;
 pub(crate) use table::header_cell_bits;
 use tools::*;
 

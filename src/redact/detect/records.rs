@@ -384,6 +384,17 @@ pub(super) fn record_birth_dates(
     }
 }
 
+/// Whether a JSON member's string, as its bytes stand (escapes not decoded), may be a birth
+/// date by its shape (`Detector::record_date_member`): a run of four digits in
+/// `BIRTH_YEARS` — the judge reads the first such run — or an escape, which may hide one.
+/// The cheap look that keeps an object's ids, amounts and time stamps off the candidates'
+/// list (they were re-read and matched at the object's end: PII JSON 2 % dearer).
+pub(crate) fn may_hold_birth_year(s: &[u8]) -> bool {
+    memchr::memchr(b'\\', s).is_some()
+        || s.split(|b| !b.is_ascii_digit())
+            .any(|run| run.len() == 4 && year(run).is_some_and(|y| BIRTH_YEARS.contains(&y)))
+}
+
 /// Whether an entity is PII that makes a record a person's (`personal`): for the JSON walk,
 /// which counts the findings of an object's members.
 pub(crate) fn personal_entity(e: Entity) -> bool {

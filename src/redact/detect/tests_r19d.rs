@@ -64,6 +64,9 @@ fn a_json_record_whose_members_hold_the_persons_pii_has_its_date_read() {
     for body in [
         r#"{"rows":[{"nm":"Jane Roe","em":"jane@example.org","tel":"+44 20 7946 0958","d1":"1984-03-02"}]}"#,
         r#"{"rows":[{"d1":"2 March 1984","nm":"Jane Roe","contact":"jane@example.org"}]}"#,
+        // The year behind an escape (`\u0038` is `8`): the raw pass's cheap look at the
+        // bytes (`may_hold_birth_year`) lets it through to the judge, as the walk does.
+        r#"{"rows":[{"em":"jane@example.org","d1":"19\u00384-03-02"}]}"#,
     ] {
         let got = json_findings_checked(body);
         assert!(
