@@ -869,8 +869,9 @@ impl RecordDates {
     }
 
     /// Notes a string member `s` of class `class` at `at`, given the findings its walk made:
-    /// a cheap look at its bytes (6 or more, a year of a plausible age or an escape) only — the raw pass's escaped bytes
-    /// pass it wherever the decoded string does, so both note what the judge needs.
+    /// a cheap look at its bytes (6 or more, a year of a plausible age or an escape) only —
+    /// the raw pass's escaped bytes pass it wherever the decoded string does, so both note
+    /// what the judge needs.
     pub(crate) fn member<T>(
         &mut self,
         list: &mut Vec<T>,
