@@ -29,6 +29,8 @@ import os
 import re
 import sys
 
+from pii_score import finding_span
+
 TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)]
 
 MON = (
@@ -98,20 +100,8 @@ def load(split, variant):
 
 
 def findings(raw, strings, F):
-    out = []
-    for f in F["findings"]:
-        if "pointer" in f:
-            base = strings.get(f["pointer"])
-            if base is None:
-                continue
-            if "start" in f:
-                s, e = base + f["start"], base + f["end"]
-            else:
-                s, e = base, raw.index(b'"', base)
-        else:
-            s, e = f["start"], f["end"]
-        out.append((f["type"], s, e))
-    return out
+    spans = ((f["type"], finding_span(f, strings, raw)) for f in F["findings"])
+    return [(t, *span) for t, span in spans if span is not None]
 
 
 def leaf_of(strings_sorted, raw, s):

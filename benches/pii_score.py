@@ -84,6 +84,19 @@ def score(gold_by_doc, pred_by_doc, types, texts=None):
     return stats
 
 
+def finding_span(f, strings, raw):
+    """A finding's (start, end) in the raw document, a JSON pointer's mapped back through
+    the labels' `strings` offsets; None for a value that is no string (a number)."""
+    if "pointer" not in f:
+        return f["start"], f["end"]
+    base = strings.get(f["pointer"])
+    if base is None:  # a number value: locate it after its key
+        return None
+    if "start" in f:
+        return base + f["start"], base + f["end"]
+    return base, raw.index(b'"', base)
+
+
 def pr(s):
     tp, fp, fn = s
     p = tp / (tp + fp) if tp + fp else float("nan")
@@ -110,16 +123,10 @@ def main():
         strings = labels[row["id"]]["strings"]
         preds = []
         for f in row["findings"]:
-            if "pointer" in f:
-                base = strings.get(f["pointer"])
-                if base is None:  # a number value: locate it after its key
-                    continue
-                if "start" in f:
-                    s, e = base + f["start"], base + f["end"]
-                else:
-                    s, e = base, raw.index(b'"', base)
-            else:
-                s, e = f["start"], f["end"]
+            span = finding_span(f, strings, raw)
+            if span is None:
+                continue
+            s, e = span
             # A documentation placeholder is reported, not masked: scored as its own class.
             preds.append(("PLACEHOLDER" if f.get("placeholder") else f["type"], s, e))
         tw[row["id"]] = preds

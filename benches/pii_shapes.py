@@ -16,6 +16,8 @@ import json
 import re
 import sys
 
+from pii_score import finding_span
+
 DELIM = re.compile(rb"[\s\"'`|,]+")
 # Credential-ish words on the same line (or in the same JSON object) before the token.
 CRED = re.compile(
@@ -196,19 +198,9 @@ def found_spans(lab, fin, raw):
     strings = lab.get("strings", {})
     out = []
     for f in fin["findings"]:
-        if f.get("placeholder"):
-            continue
-        if "pointer" in f:
-            base = strings.get(f["pointer"])
-            if base is None:
-                continue
-            if "start" in f:
-                s, e = base + f["start"], base + f["end"]
-            else:
-                s, e = base, raw.index(b'"', base)
-        else:
-            s, e = f["start"], f["end"]
-        out.append((f["type"], s, e))
+        span = None if f.get("placeholder") else finding_span(f, strings, raw)
+        if span is not None:
+            out.append((f["type"], *span))
     return out
 
 
