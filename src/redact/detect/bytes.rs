@@ -321,7 +321,12 @@ fn wifi_key_word_before(hay: &[u8], j: usize) -> Option<usize> {
                 && (hay[k - 4..k].eq_ignore_ascii_case(b"cl\xc3\xa9")
                     || &hay[k - 4..k] == b"CL\xc3\x89")
                 && (k == 4 || !hay[k - 5].is_ascii_alphabetic());
-            cle.then_some(k - 4)
+            // (`k - 4` only when `cle` holds: `k` may be under 4, as in `wifi:` opening the text)
+            if cle {
+                Some(k - 4)
+            } else {
+                None
+            }
         }
         _ => None,
     }
