@@ -84,6 +84,9 @@ Splits, kept apart by construction, not only by seed:
   blind20  templates B20_*/b20_*: a twenty-first split (seed 2121, fixed day 2026-12-20) written by a seventeenth helper who never
            read the rules, their docs or history (nor the blind11..blind19 sections) and never ran the engine on it; the lead's
            taxonomy; 61 text and 21 JSON document kinds of its own (see the blind20 section). Self-checked at generation; to be scored once.
+  blind21  templates B21_*/b21_*: a twenty-second split (seed 2222, fixed day 2026-12-21) written by an eighteenth helper who never
+           read the rules, their docs or history (nor the blind7..blind20 sections) and never ran the engine on it; the lead's
+           taxonomy; 79 text and 25 JSON document kinds of its own (see the blind21 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -92,7 +95,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2477,9 +2480,10 @@ def main():
               "blind13": (b13_text, b13_json), "blind14": (b14_text, b14_json),
               "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json),
               "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
-              "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json)}
+              "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
+              "blind21": (b21_text, b21_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2573,9 +2577,13 @@ def main():
                 b20_check(i, kind, doc, w, text)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind21":  # blind21's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, phones valid, JSON, no escape at all)
+                b21_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -22974,6 +22982,1827 @@ def b20_check(i, kind, doc, w, text):
             base = max(s for s in starts if s <= sp["start"])
             assert b"\\" not in w.buf[base:sp["start"]], (i, sp)
             assert b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+
+
+# ---------- blind21 (seed 2222) ----------
+# A twenty-second split, templates B21_* / b21_*, written by an eighteenth helper who never read the
+# detection rules, their docs or history (nor the other blind sections' templates) and never ran the
+# engine on it. Labels follow the lead's taxonomy (the blind6 header): DATE_OF_BIRTH only where the
+# text says the date is a birth date; GENERIC_SECRET for secrets with no vendor shape (client
+# secrets, AWS secret access keys, WireGuard private / preshared keys, signing keys and salts,
+# session cookies, unbranded API keys, CVC/CVV); PASSWORD for the password part of a connection
+# string / URL / CLI flag / config value / sentence; key-shaped documentation examples are
+# PLACEHOLDER (from B21_PLACEHOLDERS only); stand-ins that are not key-shaped (`${DB_PASSWORD}`,
+# `<your-token>`, `changeme`, `********`) are left unlabelled, as are the look-alikes of
+# b21_la(). Every date and time derives from the fixed day 2026-12-21 and the seeded RNG; Faker
+# is used for names, companies, street addresses and postcodes only (the places are our own
+# lists: Faker's it_IT city() depends on PYTHONHASHSEED).
+
+B21_DAY = datetime.date(2026, 12, 21)
+B21_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B21_CITIES = {
+    "en_US": ["Tucson", "Raleigh", "Spokane", "Madison", "Savannah", "Boise", "Omaha", "Dayton"],
+    "en_GB": ["Leeds", "Bristol", "Norwich", "Derby", "Exeter", "Swansea", "Aberdeen", "York"],
+    "de_DE": ["Kassel", "Freiburg", "Rostock", "Bielefeld", "Würzburg", "Augsburg", "Kiel", "Erfurt"],
+    "fr_FR": ["Rennes", "Dijon", "Angers", "Nîmes", "Limoges", "Brest", "Tours", "Metz"],
+    "es_ES": ["Zaragoza", "Murcia", "Vigo", "Gijón", "Córdoba", "Alicante", "Burgos", "Cádiz"],
+    "it_IT": ["Bergamo", "Parma", "Lecce", "Trieste", "Perugia", "Modena", "Ancona", "Verona"],
+    "nl_NL": ["Zwolle", "Leiden", "Breda", "Arnhem", "Delft", "Tilburg", "Deventer", "Alkmaar"],
+}
+B21_DOMAINS = ["harbourline.io", "kestrel-labs.com", "mondragon-logistica.es", "velden-group.nl", "atelier-sorel.fr",
+               "brennholz-werke.de", "castellana-tech.it", "northwind-health.org", "ploughshare.co.uk", "quillpoint.app",
+               "tidewater-legal.com", "zephyrcargo.eu", "bluefjord.net", "orchardpay.io", "lindqvist-hr.com"]
+B21_FREEMAIL = {"en_US": ["gmail.com", "outlook.com", "yahoo.com", "icloud.com"],
+                "en_GB": ["btinternet.com", "gmail.com", "hotmail.co.uk", "sky.com"],
+                "de_DE": ["web.de", "gmx.de", "t-online.de", "posteo.de"],
+                "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com"],
+                "es_ES": ["telefonica.net", "gmail.com", "hotmail.es", "yahoo.es"],
+                "it_IT": ["libero.it", "tiscali.it", "virgilio.it", "gmail.com"],
+                "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "gmail.com"]}
+
+
+class B21L(L):
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def b21_X(typ, text):
+    return B21L(typ, text)
+
+
+def b21_ascii(s):
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+def b21_person(f, r):
+    return f.first_name(), f.last_name()
+
+
+def b21_email(f, r, loc, first=None, last=None):
+    if first is None:
+        first, last = b21_person(f, r)
+    a, b = b21_ascii(first) or "info", b21_ascii(last) or "team"
+    k = r.randrange(6)
+    local = [f"{a}.{b}", f"{a[0]}{b}", f"{a}_{b}{r.randint(1, 99)}", f"{b}.{a[0]}", f"{a}{r.randint(1960, 2005)}", f"{a}-{b}"][k]
+    dom = r.choice(B21_FREEMAIL[loc]) if r.random() < 0.45 else r.choice(B21_DOMAINS)
+    return f"{local}@{dom}"
+
+
+def b21_role_email(r):
+    return r.choice(["billing", "support", "ops", "hr", "payroll", "dispatch", "claims", "noreply-alerts", "frontdesk"]) + "@" + r.choice(B21_DOMAINS)
+
+
+def b21_phone(r, loc, intl=False):
+    if intl or r.random() < 0.1:
+        reg = r.choice(OTHER_REGIONS) if r.random() < 0.3 else REGION[loc]
+        return phone(r, reg, ("intl", "intl", "e164", "intl00"))
+    return phone(r, REGION[loc], ("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk"))
+
+
+def b21_luhn_digit(body):
+    s = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        s += d
+    return str((10 - s % 10) % 10)
+
+
+B21_IIN = [("4", 16), ("4", 16), ("4", 16), ("51", 16), ("53", 16), ("55", 16), ("2221", 16), ("2720", 16), ("2305", 16),
+           ("34", 15), ("37", 15), ("6011", 16), ("65", 16), ("644", 16), ("3528", 16), ("3566", 16), ("3589", 16),
+           ("36", 14), ("300", 14), ("305", 14)]
+
+
+def b21_card_raw(r):
+    pre, n = r.choice(B21_IIN)
+    if pre in ("2305",):
+        pre = str(r.randint(2221, 2720))
+    body = pre + rnd(r, string.digits, n - 1 - len(pre))
+    return body + b21_luhn_digit(body)
+
+
+def b21_card(r, style=None):
+    d = b21_card_raw(r)
+    style = style or r.choice(["plain", "space", "space", "dash"])
+    if style == "plain":
+        return d
+    sep = " " if style == "space" else "-"
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return f"{d[:4]}{sep}{d[4:10]}{sep}{d[10:]}"
+    return f"{d[:4]}{sep}{d[4:10]}{sep}{d[10:]}"
+
+
+def b21_card_ok(v):
+    d = v.replace(" ", "").replace("-", "")
+    if not d.isdigit() or not luhn_ok(d):
+        return False
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d.startswith("6011") or d.startswith("65") or 644 <= int(d[:3]) <= 649:
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d.startswith("36") or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    return False
+
+
+def b21_bad_card(r):
+    while True:
+        pre, n = r.choice(B21_IIN[:12])
+        body = pre + rnd(r, string.digits, n - len(pre))
+        if not luhn_ok(body):
+            return " ".join(body[i:i + 4] for i in range(0, len(body), 4)) if r.random() < 0.5 else body
+
+
+B21_IBAN_FMT = {"DE": (22, "n18"), "GB": (22, "a4n14"), "FR": (27, "n10c11n2"), "ES": (24, "n20"), "IT": (27, "a1n10c12"),
+                "NL": (18, "a4n10"), "BE": (16, "n12"), "AT": (20, "n16"), "CH": (21, "n5c12"), "IE": (22, "a4n14"),
+                "PT": (25, "n21"), "PL": (28, "n24"), "LU": (20, "n3c13"), "DK": (18, "n14")}
+B21_IBAN_OF = {"en_US": ["GB", "IE", "DE", "NL"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"],
+               "fr_FR": ["FR", "FR", "BE", "LU"], "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE", "DK"]}
+
+
+def b21_mod97(s):
+    n = "".join(str(int(c, 36)) for c in s)
+    return int(n) % 97
+
+
+def b21_iban_raw(r, cc):
+    length, fmt = B21_IBAN_FMT[cc]
+    bban = ""
+    for m in re.finditer(r"([anc])(\d+)", fmt):
+        alpha = {"a": string.ascii_uppercase, "n": string.digits, "c": string.ascii_uppercase + string.digits}[m.group(1)]
+        bban += rnd(r, alpha, int(m.group(2)))
+    chk = 98 - b21_mod97(bban + cc + "00")
+    v = f"{cc}{chk:02d}{bban}"
+    assert len(v) == length
+    return v
+
+
+def b21_iban(r, loc, grouped=None, cc=None):
+    v = b21_iban_raw(r, cc or r.choice(B21_IBAN_OF[loc]))
+    if grouped is None:
+        grouped = r.random() < 0.55
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b21_iban_ok(v):
+    s = v.replace(" ", "")
+    return s[:2] in B21_IBAN_FMT and len(s) == B21_IBAN_FMT[s[:2]][0] and b21_mod97(s[4:] + s[:4]) == 1
+
+
+def b21_bad_iban(r, loc):
+    v = b21_iban_raw(r, r.choice(B21_IBAN_OF[loc]))
+    while True:
+        w = v[:2] + f"{r.randint(2, 98):02d}" + v[4:]
+        if b21_mod97(w[4:] + w[:4]) != 1:
+            break
+    return " ".join(w[i:i + 4] for i in range(0, len(w), 4)) if r.random() < 0.5 else w
+
+
+def b21_ssn(r, style=None):
+    a, g, s = ssn(r)
+    style = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+
+
+def b21_ipv4(r, private=None):
+    if private is None:
+        private = r.random() < 0.45
+    if private:
+        k = r.randrange(3)
+        if k == 0:
+            return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if k == 1:
+            return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        return f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    while True:
+        a = r.randint(11, 223)
+        if a in (100, 127, 169, 172, 192, 198, 203):
+            continue
+        return f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b21_ipv6(r):
+    k = r.randrange(5)
+    g = lambda: f"{r.randint(0, 0xffff):x}"
+    if k == 0:
+        return ":".join([f"{r.choice([0x2a00, 0x2a01, 0x2a02, 0x2001, 0x2600, 0x2604, 0x2c0f]):x}"] + [g() for _ in range(7)])
+    if k == 1:
+        return f"{r.choice(['2a01', '2a02', '2600', '2607', '2a03'])}:{g()}:{g()}:{g()}::{g()}"
+    if k == 2:
+        return f"fe80::{g()}:{g()}:{g()}:{g()}"
+    if k == 3:
+        return f"fd{r.randint(0, 255):02x}:{g()}:{g()}::{r.randint(1, 0xfff):x}"
+    return ":".join([f"{r.choice([0x2a00, 0x2001, 0x2605]):x}"] + [f"{r.randint(0, 0xffff):04x}" for _ in range(7)])
+
+
+def b21_ip(r):
+    return ("IPV6", b21_ipv6(r)) if r.random() < 0.3 else ("IPV4", b21_ipv4(r))
+
+
+B21_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b21_date_str(r, d, loc, style=None):
+    lang = B21_LANG[loc]
+    style = style or r.choice(["iso", "local", "local", "long"])
+    if style == "iso":
+        return d.isoformat()
+    if style == "long":
+        m = B21_MONTHS[lang][d.month - 1]
+        if lang == "en":
+            return f"{m} {d.day}, {d.year}" if loc == "en_US" else f"{d.day} {m} {d.year}"
+        if lang == "es":
+            return f"{d.day} de {m} de {d.year}"
+        if lang == "de":
+            return f"{d.day}. {m} {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    if lang in ("de",):
+        return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    if lang == "nl":
+        return f"{d.day:02d}-{d.month:02d}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def b21_dob_date(r, lo=18, hi=88):
+    return B21_DAY - datetime.timedelta(days=r.randint(lo * 365 + 5, hi * 365))
+
+
+def b21_dob(r, loc, style=None):
+    return b21_date_str(r, b21_dob_date(r), loc, style)
+
+
+def b21_recent(r, loc, back=400, style=None):
+    """A non-birth date on or before the fixed day (visits, invoices, hires)."""
+    return b21_date_str(r, B21_DAY - datetime.timedelta(days=r.randint(0, back)), loc, style)
+
+
+def b21_stamp(r, back_days=30, fmt="iso"):
+    t = datetime.datetime(2026, 12, 21, 23, 59, 59) - datetime.timedelta(seconds=r.randint(0, back_days * 86400))
+    if fmt == "iso":
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + r.choice(["Z", "+01:00", ".%03dZ" % r.randint(0, 999)])
+    if fmt == "log":
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    if fmt == "clf":
+        return t.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if fmt == "syslog":
+        return t.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if t.day < 10 else t.strftime("%b %d %H:%M:%S")
+    if fmt == "epoch":
+        return str(int((t - datetime.datetime(1970, 1, 1)).total_seconds()))
+    return t.strftime("%H:%M")
+
+
+# ---------- blind21 secrets ----------
+
+B21_B32 = string.ascii_uppercase + "234567"
+B21_B64C = string.ascii_letters + string.digits + "+/"
+
+
+def b21_b64url(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b21_jwt(r):
+    alg = r.choice(["HS256", "RS256", "ES256", "HS512", "RS384", "PS256"])
+    hdr = {"alg": alg, "typ": "JWT"}
+    if alg[:2] in ("RS", "ES", "PS") and r.random() < 0.6:
+        hdr["kid"] = rnd(r, AN, r.choice([8, 16, 27]))
+    iat = 1797800000 + r.randint(0, 400000)
+    body = r.choice([
+        {"sub": rnd(r, string.digits, 9), "iat": iat, "exp": iat + 3600},
+        {"iss": r.choice(["https://auth.quillpoint.app/", "https://login.harbourline.io", "keycloak"]), "sub": f"user-{r.randint(1000, 99999)}",
+         "aud": r.choice(["api", "orders", "crm-sync"]), "exp": iat + r.choice([900, 3600, 86400])},
+        {"uid": r.randint(1, 999999), "role": r.choice(["admin", "agent", "viewer", "service"]), "iat": iat},
+        {"sid": rnd(r, HEX, 24), "scope": r.choice(["read:orders write:orders", "tickets.read", "openid profile email"]), "exp": iat + 7200},
+    ])
+    sig_len = {"HS256": 43, "HS512": 86, "RS256": 342, "RS384": 342, "PS256": 342, "ES256": 86}[alg]
+    return ".".join([b21_b64url(hdr), b21_b64url(body), rnd(r, AN + "_-", sig_len)])
+
+
+def b21_jwt_ok(v):
+    parts = v.split(".")
+    if len(parts) != 3:
+        return False
+    h = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    return h.get("typ") == "JWT" and h.get("alg") in ("HS256", "RS256", "ES256", "HS512", "RS384", "PS256")
+
+
+B21_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b21_gh(r, prefix=None):
+    p = prefix or r.choice(B21_GH)
+    if p == "github_pat_":
+        return p + "11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+    return p + rnd(r, AN, 36)
+
+
+def b21_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B21_B32, 16)
+    if typ == "GITHUB_TOKEN":
+        return b21_gh(r)
+    if typ == "SLACK_TOKEN":
+        p = r.choice(["xoxb-", "xoxb-", "xoxp-", "xoxa-2-"])
+        if p == "xoxp-":
+            return p + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)
+        return p + rnd(r, string.digits, r.choice([11, 12, 13])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+    if typ == "OPENAI_KEY":
+        k = r.randrange(4)
+        if k == 0:
+            return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+        if k == 1:
+            return "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+        return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74) if k == 2 else "sk-proj-" + rnd(r, AN + "_-", 48)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return ("AIzaSy" + rnd(r, AN + "_-", 33)) if r.random() < 0.85 else ("AIza" + rnd(r, AN + "_-", 35))
+    if typ == "JWT":
+        return b21_jwt(r)
+    raise ValueError(typ)
+
+
+B21_VENDOR = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+B21_ENVNAME = {"AWS_ACCESS_KEY": ["AWS_ACCESS_KEY_ID", "aws_access_key_id", "S3_ACCESS_KEY"], "GITHUB_TOKEN": ["GITHUB_TOKEN", "GH_TOKEN", "GITHUB_PAT", "RENOVATE_TOKEN"],
+               "SLACK_TOKEN": ["SLACK_BOT_TOKEN", "SLACK_TOKEN", "SLACK_USER_TOKEN"], "STRIPE_KEY": ["STRIPE_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_RESTRICTED_KEY"],
+               "OPENAI_KEY": ["OPENAI_API_KEY", "OPENAI_KEY", "LLM_API_KEY"], "ANTHROPIC_KEY": ["ANTHROPIC_API_KEY", "CLAUDE_API_KEY", "ANTHROPIC_KEY"],
+               "GOOGLE_API_KEY": ["GOOGLE_API_KEY", "GEMINI_API_KEY", "MAPS_API_KEY", "FIREBASE_API_KEY"], "JWT": ["AUTH_TOKEN", "SERVICE_JWT", "API_BEARER"]}
+
+
+def b21_vsecret(r, typ=None):
+    typ = typ or r.choice(B21_VENDOR)
+    return typ, r.choice(B21_ENVNAME[typ]), b21_vendor(r, typ)
+
+
+def b21_generic(r, kind=None):
+    k = kind if kind is not None else r.randrange(9)
+    if k == 0:
+        return rnd(r, AN + "/+", 40)  # AWS secret access key shape
+    if k == 1:
+        return rnd(r, HEX, r.choice([32, 48, 64]))
+    if k == 2:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == 3:
+        return rnd(r, AN + "-_", r.choice([32, 40, 43]))
+    if k == 4:
+        return r.choice(["cs_", "sec_", "whk_", "api_", "key-"]) + rnd(r, AN, r.choice([28, 32, 40]))
+    if k == 5:
+        return rnd(r, AN + "~._-", 34)  # Azure client secret shape
+    if k == 6:
+        return rnd(r, AN, 24) + "." + rnd(r, AN + "_-", 16)
+    if k == 7:
+        return rnd(r, string.ascii_lowercase + string.digits, 32)
+    return rnd(r, AN + "!#%&*+=?@^_", 48)
+
+
+def b21_aws_secret(r):
+    return rnd(r, AN + "/+", 40)
+
+
+def b21_wg_key(r):
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(31)) + bytes([r.randrange(0, 128) & 0xF8 | 0x40])).decode()
+
+
+def b21_cvc(r, amex=False):
+    return rnd(r, string.digits, 4 if amex else 3)
+
+
+B21_PEM_KINDS = [("PRIVATE KEY", "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQ", 25), ("RSA PRIVATE KEY", "MIIEpAIBAAKCAQEA", 25),
+                 ("RSA PRIVATE KEY", "MIIEowIBAAKCAQEA", 25), ("EC PRIVATE KEY", "MHcCAQEEI", 3), ("OPENSSH PRIVATE KEY", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW", 5),
+                 ("ENCRYPTED PRIVATE KEY", "MIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI", 27), ("PRIVATE KEY", "MC4CAQAwBQYDK2VwBCIEI", 1)]
+
+
+def b21_pem(r, sep="\n", short=False):
+    kind, head, n = r.choice(B21_PEM_KINDS[3:] if short else B21_PEM_KINDS)
+    body = head + rnd(r, B21_B64C, 64 * n + r.randint(8, 60) - len(head))
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    if kind == "EC PRIVATE KEY":
+        lines = [lines[0], lines[1], lines[2][:24] + "=="] if len(lines) > 2 else lines
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b21_pem_ok(v):
+    m = re.match(r"-----BEGIN ((?:RSA |EC |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+-----END \1-----$", v)
+    return m is not None
+
+
+def b21_cert(r):
+    body = "MIID" + rnd(r, B21_B64C, 64 * 6)
+    return "\n".join(["-----BEGIN CERTIFICATE-----"] + [body[i:i + 64] for i in range(0, len(body), 64)] + ["-----END CERTIFICATE-----"])
+
+
+# ---------- blind21 passwords ----------
+
+B21_PWW = {"en": ["thistle", "gravel", "kettle", "saffron", "pelican", "cobalt", "muffin", "larkspur", "Brighton", "Yosemite"],
+           "de": ["Zwetschge", "Lindenblatt", "Hagebutte", "Ostsee", "Bergkäse", "Fuchsbau", "Wolke", "Heidelbeere"],
+           "fr": ["mirabelle", "Bretagne", "cerisier", "lavande", "écureuil", "madeleine", "Camargue", "pistache"],
+           "es": ["naranjo", "Sevilla", "almendra", "girasol", "flamenco", "pulpo", "Galicia", "membrillo"],
+           "it": ["girasole", "Dolomiti", "ciliegia", "tartufo", "Sardegna", "basilico", "limoncello", "passero"],
+           "nl": ["stroopwafel", "Veluwe", "kievit", "drop", "gracht", "Zeeland", "hagelslag", "klompje"]}
+
+
+def b21_password(r, lang="en", safe=False):
+    """A password; `safe` keeps it free of characters that need escaping in URLs, shells and JSON."""
+    k = r.randrange(7)
+    w = r.choice(B21_PWW[lang])
+    sym = "!#%*+-_.@" if not safe else "!*_-."
+    if k == 0:
+        return w.capitalize() + str(r.randint(1970, 2026)) + r.choice(sym)
+    if k == 1:
+        return rnd(r, AN + sym, r.randint(12, 22))
+    if k == 2:
+        return w + r.choice(sym) + b21_w2(r, lang) + str(r.randint(1, 99))
+    if k == 3:
+        return "".join({"a": "@", "e": "3", "o": "0", "i": "!", "s": "5"}.get(c, c) for c in w) + str(r.randint(10, 999))
+    if k == 4:
+        return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice(sym)
+    if k == 5:
+        return "-".join(r.choice(B21_PWW[lang]).lower() for _ in range(3)) + str(r.randint(1, 9))
+    return rnd(r, AN, r.randint(16, 28))
+
+
+def b21_w2(r, lang):
+    return r.choice(B21_PWW[lang]).capitalize()
+
+
+def b21_pw(r, loc, safe=False):
+    p = b21_password(r, B21_LANG[loc], safe)
+    p = unicodedata.normalize("NFKD", p).encode("ascii", "ignore").decode() if safe else p
+    return p
+
+
+def b21_urlpw(r, loc):
+    """A password for a URL's userinfo: no ':', '@', '/', '#', '?', '%'."""
+    while True:
+        p = b21_pw(r, loc, safe=True)
+        if not any(c in p for c in ":@/#?%") and len(p) >= 8:
+            return p
+
+
+B21_PW_SENT = {
+    "en": (["The temporary password is {p} – please change it at first login.", "Your new password: {p}", "I reset it to {p} for now.",
+            "Wi-Fi password for the guest network is {p}", "pw for the shared mailbox: {p}", "Login: {u} / password {p}"],
+           ["Password resets are handled by the service desk.", "Never send your password by e-mail.", "The password policy now requires 14 characters.",
+            "Please set a password of your own on first login.", "Password: (sent separately via Signal)", "password=${DB_PASSWORD}"]),
+    "de": (["Das vorläufige Passwort lautet {p}", "Neues Kennwort: {p}", "Zugang: {u}, Passwort {p}", "WLAN-Schlüssel für Gäste: {p}",
+            "Ich habe es auf {p} zurückgesetzt."],
+           ["Das Passwort bitte beim ersten Login ändern.", "Passwörter verschicken wir nie per Mail.", "Kennwort: siehe Tresor", "Passwort: ********"]),
+    "fr": (["Le mot de passe provisoire est {p}", "Nouveau mot de passe : {p}", "Identifiant {u}, mot de passe {p}", "Code wifi invités : {p}",
+            "Je l'ai réinitialisé à {p}."],
+           ["Le mot de passe doit être changé à la première connexion.", "Ne communiquez jamais votre mot de passe.", "mot de passe : <voir coffre>"]),
+    "es": (["La contraseña provisional es {p}", "Nueva contraseña: {p}", "Usuario {u}, contraseña {p}", "Clave del wifi de invitados: {p}",
+            "La he restablecido a {p}."],
+           ["Cambie la contraseña en el primer acceso.", "Nunca envíe su contraseña por correo.", "contraseña: (enviada por SMS)"]),
+    "it": (["La password provvisoria è {p}", "Nuova password: {p}", "Utente {u}, password {p}", "Password del wifi ospiti: {p}",
+            "L'ho reimpostata a {p}."],
+           ["La password va cambiata al primo accesso.", "Non inviare mai la password per email.", "password: vedi cassaforte"]),
+    "nl": (["Het tijdelijke wachtwoord is {p}", "Nieuw wachtwoord: {p}", "Gebruiker {u}, wachtwoord {p}", "Wifi-wachtwoord voor gasten: {p}",
+            "Ik heb het teruggezet naar {p}."],
+           ["Wijzig het wachtwoord bij de eerste keer inloggen.", "Stuur nooit je wachtwoord per e-mail.", "wachtwoord: zie kluis"]),
+}
+
+
+def b21_pw_sentence(r, loc, user=None):
+    lang = B21_LANG[loc]
+    t = r.choice(B21_PW_SENT[lang][0])
+    t = t.replace("{u}", user or r.choice(["jmartin", "a.keller", "svc-backup", "frontdesk2", "l.rossi"]))
+    a, b = t.split("{p}")
+    return [a, b21_X("PASSWORD", b21_pw(r, loc)), b]
+
+
+def b21_pw_neg(r, loc):
+    return r.choice(B21_PW_SENT[B21_LANG[loc]][1])
+
+
+# ---------- blind21 placeholders (key-shaped documentation examples; labelled PLACEHOLDER) ----------
+
+B21_PLACEHOLDERS = {
+    "AWS_ACCESS_KEY": ["AKIAIOSFODNN7EXAMPLE", "AKIAXXXXXXXXXXXXXXXX", "AKIA0000000000000000", "ASIAEXAMPLEEXAMPLE12"],
+    "AWS_SECRET": ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"],
+    "GITHUB_TOKEN": ["ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ghp_EXAMPLE0000000000000000000000000000", "gho_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                     "ghs_0000000000000000000000000000000000aa", "github_pat_XXXXXXXXXXXXXXXXXXXXXX_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                     "ghu_yourTokenGoesHere000000000000000000", "ghr_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+    "SLACK_TOKEN": ["xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx", "xoxb-your-bot-token", "xoxp-1111111111-2222222222-3333333333-EXAMPLE"],
+    "STRIPE_KEY": ["sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "rk_live_EXAMPLEKEYEXAMPLEKEYEXAMPLE", "sk_test_YOUR_SECRET_KEY_000000000"],
+    "OPENAI_KEY": ["sk-proj-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "sk-proj-your-api-key-here-000000000000000000000000"],
+    "ANTHROPIC_KEY": ["sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-xxxxxxAA", "sk-ant-api03-YOUR-KEY-HERE-0000000000000000"],
+    "GOOGLE_API_KEY": ["AIzaSyA-EXAMPLE-EXAMPLE-EXAMPLE-000000", "AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "AIzaSyDummyKeyForDocs00000000000000000"],
+    "JWT": ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ5b3VyLXVzZXItaWQifQ.XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"],
+}
+B21_PLACEHOLDER_SET = sorted({v for vs in B21_PLACEHOLDERS.values() for v in vs})
+B21_STANDINS = ["<your-token>", "${DB_PASSWORD}", "changeme", "********", "YOUR_API_KEY", "<paste key here>", "{{ secrets.API_KEY }}",
+                "%(api_key)s", "$SLACK_BOT_TOKEN", "<redacted>", "xxxx-xxxx", "REPLACE_ME", "${{ secrets.GH_TOKEN }}", "sk_live_...", "ghp_…"]
+
+
+def b21_plh(r, typ=None):
+    typ = typ or r.choice(sorted(B21_PLACEHOLDERS))
+    return typ, r.choice(B21_PLACEHOLDERS[typ])
+
+
+def b21_standin(r):
+    return r.choice(B21_STANDINS)
+
+
+# ---------- blind21 look-alikes (never labelled) ----------
+
+def b21_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b21_la(f, r, loc, k=None):
+    k = r.randrange(34) if k is None else k
+    y = r.randint(2024, 2026)
+    if k == 0: return f"ORD-{y}{r.randint(1, 12):02d}-{r.randint(10000, 99999)}"
+    if k == 1: return f"INC{r.randint(1000000, 9999999)}"
+    if k == 2: return f"INV/{y}/{r.randint(1, 99999):05d}"
+    if k == 3: return f"{r.randint(1, 24)}.{r.randint(0, 19)}.{r.randint(0, 40)}"
+    if k == 4: return f"SKU-{rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}-{r.choice(['S', 'M', 'L', 'XL'])}"
+    if k == 5: return b21_stamp(r, 90, "iso")
+    if k == 6: return rnd(r, HEX, 40)
+    if k == 7: return "sha256:" + rnd(r, HEX, 64)
+    if k == 8: return rnd(r, HEX, 32)
+    if k == 9: return b64blob(r, r.choice([24, 36, 45]))
+    if k == 10: return b21_bad_card(r)
+    if k == 11: return b21_bad_iban(r, loc)
+    if k == 12: return b21_uuid(r)
+    if k == 13: return f"1Z{rnd(r, string.ascii_uppercase + string.digits, 6)}{r.randint(10, 99)}{r.randint(10000000, 99999999)}"
+    if k == 14: return f"JJD{r.randint(10 ** 17, 10 ** 18 - 1)}"
+    if k == 15: return b21_stamp(r, 365, "epoch")
+    if k == 16: return "pk_live_" + rnd(r, AN, 24)
+    if k == 17: return r.choice(["ch_", "cus_", "pi_", "txn_", "re_", "sub_"]) + rnd(r, AN, r.choice([14, 24]))
+    if k == 18: return f"arn:aws:iam::{r.randint(10 ** 11, 10 ** 12 - 1)}:role/{r.choice(['deploy', 'ci-runner', 'etl-writer'])}"
+    if k == 19: return f"build {y}.{r.randint(1, 52)}.{r.randint(100, 9999)}"
+    if k == 20: return f"{r.randint(1, 10)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(0, 9999)}"
+    if k == 21: return f"CASE-{r.randint(100000, 999999)}"
+    if k == 22: return f"PO{r.randint(4500000000, 4599999999)}"
+    if k == 23: return f"claim {r.randint(100, 999)}-{r.randint(100, 999)}-{r.randint(100, 999)}"
+    if k == 24: return f"EIN {r.randint(10, 99)}-{r.randint(1000000, 9999999)}"
+    if k == 25: return ":".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(6))
+    if k == 26: return f"SHA256:{rnd(r, AN + '+/', 43)}"
+    if k == 27: return f"€ {r.randint(10, 9999)},{r.randint(0, 99):02d}" if B21_LANG[loc] != "en" else f"${r.randint(10, 9999)}.{r.randint(0, 99):02d}"
+    if k == 28: return f"{r.uniform(36, 59):.5f}, {r.uniform(-9, 18):.5f}"
+    if k == 29: return f"+{r.randint(1, 12)}h {r.randint(0, 59)}m"
+    if k == 30: return b21_standin(r)
+    if k == 31: return f"RMA {r.randint(1000000, 9999999)}"
+    if k == 32: return f"acct {r.randint(10 ** 10, 10 ** 11 - 1)}"
+    return f"tk_{rnd(r, string.ascii_lowercase + string.digits, 10)}"
+
+
+def b21_las(f, r, loc, n=2):
+    return [b21_la(f, r, loc) for _ in range(n)]
+
+
+def b21_name(f):
+    return f"{f.first_name()} {f.last_name()}"
+
+
+def b21_addr(f, r, loc):
+    return f.street_address().replace("\n", ", ") + ", " + f.postcode() + " " + r.choice(B21_CITIES[loc])
+
+
+def b21_company(f):
+    return f.company().replace("\n", " ")
+
+
+def b21_sig(f, r, loc, first, last, role=None, mail=None):
+    """An e-mail signature block (parts)."""
+    role = role or r.choice({"en": ["Account Manager", "Operations Lead", "Paralegal", "Payroll Specialist"],
+                             "de": ["Sachbearbeiterin", "Teamleiter Disposition", "Personalreferentin"],
+                             "fr": ["Chargée de clientèle", "Responsable logistique", "Assistante juridique"],
+                             "es": ["Gestor de cuentas", "Responsable de operaciones", "Administración"],
+                             "it": ["Responsabile amministrativo", "Customer care", "Ufficio personale"],
+                             "nl": ["Accountmanager", "Teamleider planning", "Salarisadministratie"]}[B21_LANG[loc]])
+    tel = {"en": "T", "de": "Tel.", "fr": "Tél.", "es": "Tel.", "it": "Tel.", "nl": "T"}[B21_LANG[loc]]
+    mob = {"en": "M", "de": "Mobil", "fr": "Port.", "es": "Móvil", "it": "Cell.", "nl": "M"}[B21_LANG[loc]]
+    out = ["\n-- \n", f"{first} {last}\n{role} | {b21_company(f)}\n", f"{tel} ", b21_X("PHONE", b21_phone(r, loc))]
+    if r.random() < 0.5:
+        out += [f" | {mob} ", b21_X("PHONE", b21_phone(r, loc))]
+    out += ["\n", b21_X("EMAIL", mail or b21_email(f, r, loc, first, last)), "\n"]
+    if r.random() < 0.4:
+        out += [f"Ref. {b21_la(f, r, loc, r.choice([0, 2, 21, 31]))}\n"]
+    return out
+
+
+# ---------- blind21 text documents ----------
+
+def b21_tr(loc, en, de, fr, es, it, nl):
+    return {"en": en, "de": de, "fr": fr, "es": es, "it": it, "nl": nl}[B21_LANG[loc]]
+
+
+def b21_em(f, r, loc, first=None, last=None):
+    return b21_X("EMAIL", b21_email(f, r, loc, first, last))
+
+
+def b21_ph(r, loc, intl=False):
+    return b21_X("PHONE", b21_phone(r, loc, intl))
+
+
+def b21_vx(r, typ=None):
+    t, name, v = b21_vsecret(r, typ)
+    return name, b21_X(t, v)
+
+
+def b21_vx_kv(r, typ=None):
+    name, v = b21_vx(r, typ)
+    return [name + "=", v]
+
+
+def b21_gx(r, k=None):
+    return b21_X("GENERIC_SECRET", b21_generic(r, k))
+
+
+def b21_pwx(r, loc, url=False):
+    return b21_X("PASSWORD", b21_urlpw(r, loc) if url else b21_pw(r, loc))
+
+
+def b21_ipx(r, v6=None):
+    if v6 is None:
+        t, v = b21_ip(r)
+    else:
+        t, v = ("IPV6", b21_ipv6(r)) if v6 else ("IPV4", b21_ipv4(r))
+    return b21_X(t, v)
+
+
+def b21_dobx(r, loc, style=None):
+    return b21_X("DATE_OF_BIRTH", b21_dob(r, loc, style))
+
+
+def b21_ccx(r, style=None):
+    return b21_X("CREDIT_CARD", b21_card(r, style))
+
+
+def b21_ibx(r, loc, grouped=None):
+    return b21_X("IBAN", b21_iban(r, loc, grouped))
+
+
+def b21_ssx(r, style=None):
+    return b21_X("US_SSN", b21_ssn(r, style))
+
+
+def b21_plx(r, typ=None):
+    t, v = b21_plh(r, typ)
+    return b21_X("PLACEHOLDER", v)
+
+
+def b21_host(r):
+    return r.choice(["db", "pg", "mysql", "redis", "mq", "api", "vault", "ldap", "smtp"]) + "-" + r.choice(["prod", "stg", "eu1", "int", "01", "02"]) + "." + r.choice(B21_DOMAINS)
+
+
+def b21_user(r):
+    return r.choice(["app", "svc_etl", "deploy", "reporting", "admin", "backup", "odoo", "grafana", "airflow", "root"])
+
+
+# --- support / chat ---
+
+def b21_t_freshdesk(f, r, loc):
+    fi, la = b21_person(f, r)
+    n = f"#{r.randint(20000, 99999)}"
+    out = [f"Freshdesk · Ticket {n} · Priority: {r.choice(['Low', 'Medium', 'High', 'Urgent'])}\n",
+           f"Requester: {fi} {la} <", b21_em(f, r, loc, fi, la), ">\n",
+           f"Created: {b21_stamp(r, 20, 'log')}  Group: Billing  Agent: {b21_name(f)}\n\n",
+           b21_tr(loc, "Hi, I was charged twice for order ", "Hallo, mir wurde Bestellung ", "Bonjour, j'ai été débité deux fois pour la commande ",
+              "Hola, me han cobrado dos veces el pedido ", "Buongiorno, mi è stato addebitato due volte l'ordine ", "Hallo, ik ben twee keer belast voor bestelling "),
+           b21_la(f, r, loc, 0), b21_tr(loc, ". The card ending in ", " doppelt abgebucht. Karte: ", ". Carte : ", ". Tarjeta: ", ". Carta: ", ". Kaart: "),
+           b21_ccx(r), b21_tr(loc, ". Please call me back on ", ". Rückruf bitte unter ", ". Merci de me rappeler au ", ". Llámenme al ", ". Richiamatemi al ", ". Bel me terug op "),
+           b21_ph(r, loc), ".\n"]
+    if r.random() < 0.5:
+        out += [b21_tr(loc, "Refund to my account instead: ", "Bitte auf mein Konto erstatten: ", "Remboursez plutôt sur mon compte : ",
+                   "Mejor devuélvanlo a mi cuenta: ", "Rimborsate sul conto: ", "Liever terugstorten op: "), b21_ibx(r, loc), "\n"]
+    out += [f"\n[Private note] Stripe charge {b21_la(f, r, loc, 17)} / {b21_la(f, r, loc, 17)}; look-alike in log: {b21_bad_card(r)}\n"]
+    return out
+
+
+def b21_t_intercom(f, r, loc):
+    fi, la = b21_person(f, r)
+    out = [f"Intercom conversation {r.randint(10 ** 11, 10 ** 12 - 1)} — {fi} {la} (visitor, {r.choice(B21_CITIES[loc])})\n"]
+    t = datetime.datetime(2026, 12, 21, 8, 0) + datetime.timedelta(minutes=r.randint(0, 600))
+    lines = [
+        [b21_tr(loc, "hey, can't log in since the update", "Hallo, seit dem Update komme ich nicht mehr rein", "bonjour, impossible de me connecter depuis la mise à jour",
+            "hola, no puedo entrar desde la actualización", "ciao, non riesco ad accedere dall'aggiornamento", "hoi, ik kan sinds de update niet inloggen")],
+        [b21_tr(loc, "Sorry about that! What's the email on the account?", "Das tut uns leid! Welche E-Mail hat das Konto?", "Désolé ! Quelle est l'adresse du compte ?",
+            "¡Lo sentimos! ¿Qué correo tiene la cuenta?", "Ci dispiace! Qual è l'email dell'account?", "Sorry! Welk e-mailadres hoort bij het account?")],
+        ["", b21_em(f, r, loc, fi, la), b21_tr(loc, " – or maybe the old one ", " – oder die alte ", " – ou l'ancienne ", " – o la antigua ", " – o la vecchia ", " – of de oude "), b21_em(f, r, loc, fi, la)],
+        [b21_tr(loc, "Found it. Your IP ", "Gefunden. Ihre IP ", "Trouvé. Votre IP ", "Encontrado. Su IP ", "Trovato. Il suo IP ", "Gevonden. Je IP "), b21_ipx(r),
+         b21_tr(loc, " was blocked after 5 failed attempts; unblocked now.", " war nach 5 Fehlversuchen gesperrt; jetzt frei.", " était bloquée après 5 échecs ; débloquée.",
+            " estaba bloqueada tras 5 intentos; desbloqueada.", " era bloccato dopo 5 tentativi; sbloccato.", " was geblokkeerd na 5 pogingen; nu vrijgegeven.")],
+    ]
+    if r.random() < 0.6:
+        lines.append(b21_pw_sentence(r, loc, b21_ascii(fi)))
+    else:
+        lines.append([b21_pw_neg(r, loc)])
+    for i, ln in enumerate(lines):
+        who = f"{fi}" if i % 2 == 0 else r.choice(["Maya (Support)", "Operator", "Jonas · Support"])
+        out += [f"[{(t + datetime.timedelta(minutes=2 * i)).strftime('%H:%M')}] {who}: "] + ln + ["\n"]
+    out += [f"Tags: login, {b21_la(f, r, loc, 33)}\n"]
+    return out
+
+
+def b21_t_teams(f, r, loc):
+    a, b = b21_name(f), b21_name(f)
+    name, v = b21_vx(r)
+    day = B21_DAY.strftime("%d/%m/%Y")
+    out = [f"Microsoft Teams – chat export – {day}\n",
+           f"{a} 09:{r.randint(10, 59)}\n", b21_tr(loc, "can you add the prod key to the pipeline? here it is\n", "kannst du den Prod-Key in die Pipeline packen? hier:\n",
+                                               "tu peux ajouter la clé prod au pipeline ? la voici\n", "¿puedes meter la clave de prod en el pipeline? aquí va\n",
+                                               "puoi aggiungere la chiave di prod alla pipeline? eccola\n", "kun je de prod-key in de pipeline zetten? hier\n"),
+           f"{name}=", v, "\n",
+           f"{b} 09:{r.randint(10, 59)}\n", b21_tr(loc, "please don't paste secrets in chat… rotating it now. ticket ", "bitte keine Secrets in den Chat… rotiere ihn. Ticket ",
+                                               "pas de secrets dans le chat… je la révoque. ticket ", "no pegues secretos en el chat… la roto ya. ticket ",
+                                               "niente segreti in chat… la ruoto. ticket ", "geen secrets in de chat… ik roteer hem. ticket "), b21_la(f, r, loc, 1), "\n"]
+    if r.random() < 0.5:
+        out += [f"{a} 09:{r.randint(10, 59)}\n", "ok sorry. the old one was ", b21_vx(r)[1], b21_tr(loc, " btw\n", " übrigens\n", " d'ailleurs\n", " por cierto\n", " comunque\n", " trouwens\n")]
+    return out
+
+
+def b21_t_discord(f, r, loc):
+    u1, u2 = b21_ascii(f.first_name()) + str(r.randint(1, 999)), b21_ascii(f.first_name()) + "_dev"
+    _, tok = b21_vx(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "ANTHROPIC_KEY"]))
+    return [f"#bot-help — {B21_DAY.isoformat()}\n",
+            f"{u1}: my bot keeps 401ing, config below\n", "```\nprefix = \"!\"\n", "llm_key = \"", tok, "\"\n",
+            f"model = \"{r.choice(['gpt-4.1-mini', 'claude-sonnet-4-5', 'gemini-2.5-flash'])}\"\nshard_count = {r.randint(1, 8)}\n```\n",
+            f"{u2}: you just leaked your key lol. revoke it. also your server ip ", b21_ipx(r), " is in the screenshot\n",
+            f"{u1}: oof. the docs said use ", b21_plx(r), " as the example so i thought it was fine\n",
+            f"{u2}: that one is the placeholder, yours is real. version {b21_la(f, r, loc, 3)} has the fix btw\n"]
+
+
+def b21_t_whatsapp(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    d = B21_DAY - datetime.timedelta(days=r.randint(0, 5))
+    ds = d.strftime("%m/%d/%y") if loc == "en_US" else d.strftime("%d/%m/%Y")
+    out = []
+    msgs = [
+        (a, [b21_tr(loc, "Can you send me the gym's IBAN for the direct debit?", "Schickst du mir die IBAN vom Verein für die Lastschrift?", "Tu m'envoies l'IBAN du club pour le prélèvement ?",
+                "¿Me pasas el IBAN del club para la domiciliación?", "Mi mandi l'IBAN della palestra per l'addebito?", "Stuur je me het IBAN van de club voor de incasso?")]),
+        (b, ["", b21_ibx(r, loc), b21_tr(loc, " (account holder: the club)", " (Kontoinhaber: Verein)", " (titulaire : le club)", " (titular: el club)", " (intestatario: la società)", " (tenaamstelling: de vereniging)")]),
+        (a, [b21_tr(loc, "and the treasurer's number?", "und die Nummer vom Kassenwart?", "et le numéro du trésorier ?", "¿y el número del tesorero?", "e il numero del tesoriere?", "en het nummer van de penningmeester?")]),
+        (b, ["", b21_ph(r, loc), b21_tr(loc, " or mail ", " oder Mail an ", " ou mail ", " o correo ", " o mail ", " of mail "), b21_em(f, r, loc)]),
+        (a, [b21_tr(loc, "<Media omitted>", "<Medien ausgeschlossen>", "<Médias omis>", "<Multimedia omitido>", "<Media omessi>", "<Media weggelaten>")]),
+        (b, [b21_tr(loc, "membership no. is ", "Mitgliedsnr. ist ", "n° d'adhérent : ", "n.º de socio: ", "n. tessera: ", "lidnummer: "), f"{r.randint(10000, 99999)}"]),
+    ]
+    for i, (who, parts) in enumerate(msgs):
+        out += [f"[{ds}, {9 + i:02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}] {who}: "] + parts + ["\n"]
+    return out
+
+
+def b21_t_matrix(f, r, loc):
+    out = [f"matrix room !{rnd(r, AN, 18)}:{r.choice(B21_DOMAINS)} — export\n"]
+    nick = lambda: "@" + b21_ascii(f.first_name()) + ":" + r.choice(B21_DOMAINS)
+    a, b = nick(), nick()
+    _, v = b21_vx(r, r.choice(["SLACK_TOKEN", "GITHUB_TOKEN", "AWS_ACCESS_KEY"]))
+    out += [f"{b21_stamp(r, 2, 'log')} <{a}> bridge is down again, the relay box is ", b21_ipx(r, True), "\n",
+            f"{b21_stamp(r, 2, 'log')} <{b}> restarting. bridge token was rotated, new one: ", v, "\n",
+            f"{b21_stamp(r, 2, 'log')} <{a}> thx. upstream at ", b21_ipx(r, False), f" port {r.choice([8448, 443, 8008])}\n",
+            f"{b21_stamp(r, 2, 'log')} <{b}> event id ${rnd(r, AN + '_-', 43)} for reference\n"]
+    return out
+
+
+# --- CRM / sales ---
+
+def b21_t_salesforce_case(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"Case {r.randint(10 ** 7, 10 ** 8 - 1):08d} | Status: Escalated | Origin: Phone\n",
+            f"Account: {b21_company(f)}  Contact: {fi} {la}\n",
+            "Contact Phone: ", b21_ph(r, loc), "   Mobile: ", b21_ph(r, loc), "\n",
+            "Email: ", b21_em(f, r, loc, fi, la), "\n",
+            f"Subject: {b21_tr(loc, 'Contract renewal – wrong bank details', 'Vertragsverlängerung – falsche Bankverbindung', 'Renouvellement – mauvaises coordonnées bancaires', 'Renovación – datos bancarios erróneos', 'Rinnovo – coordinate bancarie errate', 'Verlenging – verkeerde bankgegevens')}\n",
+            b21_tr(loc, "Description: customer says invoice ", "Beschreibung: Kunde sagt, Rechnung ", "Description : le client indique que la facture ",
+               "Descripción: el cliente dice que la factura ", "Descrizione: il cliente dice che la fattura ", "Omschrijving: klant zegt dat factuur "),
+            b21_la(f, r, loc, 2), b21_tr(loc, " still shows the old IBAN ", " noch die alte IBAN ", " porte encore l'ancien IBAN ", " aún muestra el IBAN antiguo ",
+                                    " riporta ancora il vecchio IBAN ", " nog het oude IBAN "), b21_bad_iban(r, loc),
+            b21_tr(loc, " (typo). Correct one: ", " zeigt (Tippfehler). Richtig: ", " (coquille). Le bon : ", " (errata). Correcto: ", " (refuso). Corretto: ", " (typfout). Juiste: "),
+            b21_ibx(r, loc), "\n", f"Opportunity: {b21_la(f, r, loc, 22)}  Amount: {b21_la(f, r, loc, 27)}\n"]
+
+
+def b21_t_hubspot_csv(f, r, loc):
+    out = ["Record ID,First Name,Last Name,Email,Phone Number,Company,Lifecycle Stage,Create Date,Last Activity IP\n"]
+    for _ in range(r.randint(3, 6)):
+        fi, la = b21_person(f, r)
+        out += [f"{r.randint(10 ** 9, 10 ** 10 - 1)},{fi},{la},", b21_em(f, r, loc, fi, la), ",", b21_ph(r, loc), f",{b21_company(f).replace(',', '')},",
+                r.choice(["lead", "customer", "opportunity", "subscriber"]), f",{b21_recent(r, loc, 300, 'iso')} {b21_stamp(r, 1, 'hm')},", b21_ipx(r), "\n"]
+    return out
+
+
+def b21_t_pipedrive(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"Pipedrive · Deal “{b21_company(f)} – {r.choice(['Fleet renewal', 'Q1 licences', 'Pilot'])}” · note by {b21_name(f)}\n",
+            b21_tr(loc, "Call with ", "Telefonat mit ", "Appel avec ", "Llamada con ", "Chiamata con ", "Gesprek met "), f"{fi} {la} (",
+            b21_ph(r, loc), "). ", b21_tr(loc, "Wants the quote sent to ", "Angebot bitte an ", "Devis à envoyer à ", "Quiere el presupuesto en ", "Preventivo a ", "Offerte naar "),
+            b21_em(f, r, loc, fi, la), b21_tr(loc, " and their CFO ", " und den CFO ", " et au DAF ", " y al director financiero ", " e al CFO ", " en de CFO "), b21_em(f, r, loc), ".\n",
+            f"Quote {b21_la(f, r, loc, 22)}, {r.randint(5, 400)} seats, renewal {b21_recent(r, loc, 60)}. {b21_pw_neg(r, loc)}\n"]
+
+
+# --- HR / payroll ---
+
+def b21_t_personio(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"{b21_tr(loc, 'Employee profile', 'Mitarbeiterprofil', 'Fiche salarié', 'Ficha de empleado', 'Scheda dipendente', 'Medewerkerprofiel')} – Personio export\n",
+            f"{b21_tr(loc, 'Name', 'Name', 'Nom', 'Nombre', 'Nome', 'Naam')}: {fi} {la}\n",
+            f"{b21_tr(loc, 'Date of birth', 'Geburtsdatum', 'Date de naissance', 'Fecha de nacimiento', 'Data di nascita', 'Geboortedatum')}: ", b21_dobx(r, loc), "\n",
+            f"{b21_tr(loc, 'Hire date', 'Eintrittsdatum', 'Date d’entrée', 'Fecha de alta', 'Data di assunzione', 'Datum in dienst')}: {b21_recent(r, loc, 2000)}\n",
+            f"{b21_tr(loc, 'Private email', 'Private E-Mail', 'E-mail personnel', 'Correo personal', 'Email personale', 'Privé e-mail')}: ", b21_em(f, r, loc, fi, la), "\n",
+            f"{b21_tr(loc, 'Mobile', 'Mobil', 'Portable', 'Móvil', 'Cellulare', 'Mobiel')}: ", b21_ph(r, loc), "\n",
+            "IBAN: ", b21_ibx(r, loc), "\n",
+            f"{b21_tr(loc, 'Cost centre', 'Kostenstelle', 'Centre de coût', 'Centro de coste', 'Centro di costo', 'Kostenplaats')}: {r.randint(1000, 9999)}  ID {r.randint(100, 9999)}\n"]
+
+
+def b21_t_payslip(f, r, loc):
+    fi, la = b21_person(f, r)
+    title = b21_tr(loc, "EARNINGS STATEMENT", "LOHN- UND GEHALTSABRECHNUNG", "BULLETIN DE PAIE", "NÓMINA", "BUSTA PAGA", "LOONSTROOK")
+    gross = r.randint(2400, 9800)
+    out = [f"{title} {B21_DAY.strftime('%m/%Y')}\n{b21_company(f)}\n\n", f"{fi} {la}\n{b21_addr(f, r, loc)}\n"]
+    if loc == "en_US":
+        out += ["SSN: ", b21_ssx(r), f"   Employee ID: {r.randint(10000, 99999)}   Pay date: {b21_recent(r, loc, 20)}\n"]
+    else:
+        out += [b21_tr(loc, "Date of birth: ", "Geburtsdatum: ", "Né(e) le : ", "Fecha nac.: ", "Nato/a il: ", "Geboren: "), b21_dobx(r, loc), f"   Pers.-Nr. {r.randint(10000, 99999)}\n"]
+    out += [f"{b21_tr(loc, 'Gross', 'Brutto', 'Brut', 'Bruto', 'Lordo', 'Bruto')}: {gross}.00   {b21_tr(loc, 'Net', 'Netto', 'Net', 'Neto', 'Netto', 'Netto')}: {int(gross * 0.64)}.{r.randint(10, 99)}\n",
+            b21_tr(loc, "Paid to: ", "Überweisung an: ", "Versé sur : ", "Abonado en: ", "Accredito su: ", "Uitbetaald op: "), b21_ibx(r, loc), "\n",
+            f"Ref. {b21_la(f, r, loc, 2)}\n"]
+    return out
+
+
+def b21_t_workday_bank(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"Workday › Change Payment Elections › {fi} {la}\n", f"Submitted {b21_stamp(r, 10, 'log')} from ", b21_ipx(r), "\n\n",
+            "Old account: ", b21_bad_iban(r, loc) if r.random() < 0.3 else "••••" + rnd(r, string.digits, 4), "\n",
+            "New account: ", b21_ibx(r, loc), "\n",
+            "Confirmation sent to ", b21_em(f, r, loc, fi, la), " and SMS to ", b21_ph(r, loc), "\n",
+            f"Business process {r.randint(100000, 999999)}; awaiting approval by {b21_name(f)}\n"]
+
+
+def b21_t_greenhouse_scorecard(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"Greenhouse scorecard — {fi} {la} — {r.choice(['Backend Engineer', 'Data Analyst', 'Site Reliability Engineer'])}\n",
+            f"Interviewer: {b21_name(f)}  Overall: {r.choice(['Strong yes', 'Yes', 'No', 'Mixed'])}\n",
+            "Candidate contact: ", b21_em(f, r, loc, fi, la), " / ", b21_ph(r, loc), "\n",
+            f"Notes: solid on SQL; live-coding repo at {r.choice(B21_DOMAINS)}/{rnd(r, string.ascii_lowercase, 6)} ",
+            "– accidentally shared a config with ", *b21_vx_kv(r), " on screen; told them to revoke.\n",
+            f"Application {r.randint(10 ** 8, 10 ** 9 - 1)}, started {b21_recent(r, loc, 30)}\n"]
+
+
+# --- finance ---
+
+def b21_t_sepa_mandate(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "SEPA Direct Debit Mandate", "SEPA-Lastschriftmandat", "Mandat de prélèvement SEPA", "Orden de domiciliación SEPA", "Mandato per addebito diretto SEPA", "Machtiging SEPA-incasso"), "\n",
+            f"Creditor: {b21_company(f)}  Creditor ID: {r.choice(['DE', 'FR', 'ES', 'IT', 'NL'])}{r.randint(10, 99)}ZZZ{r.randint(10 ** 10, 10 ** 11 - 1)}\n",
+            f"Mandate reference: MNDT-{r.randint(100000, 999999)}\n",
+            f"{b21_tr(loc, 'Debtor', 'Zahlungspflichtiger', 'Débiteur', 'Deudor', 'Debitore', 'Debiteur')}: {fi} {la}, {b21_addr(f, r, loc)}\n",
+            "IBAN: ", b21_ibx(r, loc), f"   BIC: {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n",
+            f"{b21_tr(loc, 'Email', 'E-Mail', 'Courriel', 'Correo', 'Email', 'E-mail')}: ", b21_em(f, r, loc, fi, la), "\n",
+            f"{r.choice(B21_CITIES[loc])}, {b21_recent(r, loc, 10)}    {b21_tr(loc, 'Signature', 'Unterschrift', 'Signature', 'Firma', 'Firma', 'Handtekening')}: ____\n"]
+
+
+def b21_t_mt103(f, r, loc):
+    return ["{1:F01" + rnd(r, string.ascii_uppercase, 8) + "AXXX" + rnd(r, string.digits, 10) + "}{2:I103" + rnd(r, string.ascii_uppercase, 8) + "XN}\n",
+            f":20:{rnd(r, string.ascii_uppercase + string.digits, 12)}\n:23B:CRED\n:32A:{B21_DAY.strftime('%y%m%d')}EUR{r.randint(100, 90000)},{r.randint(0, 99):02d}\n",
+            ":50K:/", b21_X("IBAN", b21_iban(r, loc, False)), f"\n{b21_company(f).upper()}\n",
+            ":59:/", b21_X("IBAN", b21_iban(r, loc, False)), f"\n{b21_name(f).upper()}\n",
+            f":70:/INV/{b21_la(f, r, loc, 2)}\n:71A:SHA\n",
+            "-}\n", f"// checksum {rnd(r, HEX, 32)}; rejected earlier with {b21_bad_iban(r, loc)}\n"]
+
+
+def b21_t_expensify(f, r, loc):
+    out = ["Merchant\tAmount\tCategory\tCard\tDate\tReceipt\n"]
+    for _ in range(r.randint(3, 5)):
+        out += [f"{r.choice(['Uber', 'Hotel Ibis', 'Lufthansa', 'Renfe', 'Trenitalia', 'NS', 'Pret A Manger', 'Shell'])}\t{b21_la(f, r, loc, 27)}\t"
+                f"{r.choice(['Travel', 'Meals', 'Lodging', 'Fuel'])}\t"]
+        out += [b21_ccx(r) if r.random() < 0.5 else "•••• " + rnd(r, string.digits, 4)]
+        out += [f"\t{b21_recent(r, loc, 40, 'iso')}\t{b21_uuid(r)}.jpg\n"]
+    out += ["Submitted by ", b21_em(f, r, loc), f" · report R{r.randint(10 ** 6, 10 ** 7)}\n"]
+    return out
+
+
+def b21_t_chargeback(f, r, loc):
+    fi, la = b21_person(f, r)
+    amex = r.random() < 0.3
+    return [f"CHARGEBACK RESPONSE FORM — dispute {b21_la(f, r, loc, 17)}\n",
+            f"Cardholder: {fi} {la}\nCard number: ", b21_X("CREDIT_CARD", b21_card(r)), "   Exp: ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}",
+            "   CVV: ", b21_X("GENERIC_SECRET", b21_cvc(r, amex)), "\n",
+            "Billing phone: ", b21_ph(r, loc), "\nCustomer email: ", b21_em(f, r, loc, fi, la), "\n",
+            f"Reason code: {r.choice(['10.4', '13.1', '4837', '4853'])}  Amount: {b21_la(f, r, loc, 27)}\n",
+            "Order IP: ", b21_ipx(r), f"  AVS: {r.choice(['Y', 'N', 'Z'])}  Tracking: {b21_la(f, r, loc, 13)}\n"]
+
+
+def b21_t_tax_prep(f, r, loc):
+    fi, la = b21_person(f, r)
+    sp = f.first_name()
+    kid = f.first_name()
+    return [f"Tax organizer {B21_DAY.year - 1} — {fi} {la}\n",
+            "Taxpayer SSN: ", b21_ssx(r), "    DOB: ", b21_dobx(r, "en_US"), "\n",
+            f"Spouse: {sp} {la}   SSN ", b21_ssx(r), "   born ", b21_dobx(r, "en_US"), "\n",
+            f"Dependent: {kid} {la}, date of birth ", b21_X("DATE_OF_BIRTH", b21_date_str(r, b21_dob_date(r, 1, 17), "en_US")), ", SSN ", b21_ssx(r), "\n",
+            "Refund direct deposit — routing ", f"{r.randint(10 ** 8, 10 ** 9 - 1)}", " account ", f"{r.randint(10 ** 9, 10 ** 11)}", "\n",
+            "Preparer PTIN P", f"{r.randint(10 ** 7, 10 ** 8 - 1)}", "  EIN ", f"{r.randint(10, 99)}-{r.randint(10 ** 6, 10 ** 7 - 1)}", "\n",
+            "Portal login for the client: ", b21_em(f, r, "en_US", fi, la), " / temporary password ", b21_pwx(r, "en_US"), "\n"]
+
+
+def b21_t_background_check(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"Checkr · background check authorization · candidate {fi} {la}\n",
+            "Legal name: ", f"{la}, {fi} {f.first_name()[0]}.", "\nSSN: ", b21_ssx(r), "   Date of birth: ", b21_dobx(r, "en_US"), "\n",
+            "Phone: ", b21_ph(r, "en_US"), "   Email: ", b21_em(f, r, loc, fi, la), "\n",
+            f"Package: {r.choice(['tasker_standard', 'driver_pro', 'essential'])}  Report ID {rnd(r, HEX, 24)}\n",
+            f"Previous employer phone on file: n/a · Zip {r.randint(10000, 99999)} · Driver license {rnd(r, string.ascii_uppercase, 1)}{r.randint(10 ** 6, 10 ** 7)}\n",
+            f"Signed electronically {b21_stamp(r, 2, 'log')} from ", b21_ipx(r), "\n"]
+
+
+def b21_t_kyc_mail(f, r, loc):
+    fi, la = b21_person(f, r)
+    return ["From: ", b21_X("EMAIL", f"compliance@{r.choice(B21_DOMAINS)}"), "\nTo: ", b21_em(f, r, loc, fi, la), "\n",
+            f"Subject: {b21_tr(loc, 'Identity verification – additional documents', 'Identitätsprüfung – weitere Unterlagen', 'Vérification d’identité – pièces complémentaires', 'Verificación de identidad – documentos', 'Verifica identità – documenti', 'Identiteitscontrole – extra documenten')}\n\n",
+            b21_tr(loc, "We could not match the date of birth you entered (", "Das angegebene Geburtsdatum (", "La date de naissance saisie (", "La fecha de nacimiento indicada (",
+               "La data di nascita inserita (", "De opgegeven geboortedatum ("), b21_dobx(r, loc),
+            b21_tr(loc, ") with your ID. Wallet deposits from ", ") passt nicht zum Ausweis. Einzahlungen von ", ") ne correspond pas à la pièce. Dépôts depuis ",
+               ") no coincide con el documento. Depósitos desde ", ") non corrisponde al documento. Depositi da ", ") komt niet overeen met je ID. Stortingen vanaf "),
+            b21_ibx(r, loc), b21_tr(loc, " are paused.\n", " sind pausiert.\n", " suspendus.\n", " en pausa.\n", " sospesi.\n", " gepauzeerd.\n"),
+            f"Tx hash 0x{rnd(r, HEX, 64)}\nLogin from ", b21_ipx(r), f" at {b21_stamp(r, 3, 'log')}\n"]
+
+
+# --- health / insurance / legal ---
+
+def b21_t_hl7(f, r, loc):
+    fi, la = b21_person(f, r)
+    d = b21_dob_date(r)
+    ts = b21_stamp(r, 2, "iso").replace("-", "").replace(":", "").replace("T", "")[:14]
+    return [f"MSH|^~\\&|EPIC|{r.choice(['NWH', 'STMARY', 'UMC'])}|LAB|HUB|{ts}||ADT^A04|{r.randint(10 ** 8, 10 ** 9)}|P|2.5.1\n",
+            f"PID|1||{r.randint(10 ** 6, 10 ** 7)}^^^MRN||{la.upper()}^{fi.upper()}||", b21_X("DATE_OF_BIRTH", d.strftime("%Y%m%d")),
+            f"|{r.choice('MF')}|||{f.street_address().replace(chr(10), ' ')}^^{r.choice(B21_CITIES[loc])}||", b21_ph(r, loc), "|||||", f"{r.randint(10 ** 8, 10 ** 9)}", "|", b21_ssx(r, "dash") if loc == "en_US" else "", "\n",
+            f"PV1|1|O|CLINIC^{r.randint(100, 400)}||||{r.randint(1000, 9999)}^{f.last_name().upper()}\n",
+            f"IN1|1|{r.choice(['BCBS', 'AETNA', 'AOK', 'CPAM'])}|{r.randint(10 ** 5, 10 ** 6)}\n"]
+
+
+def b21_t_discharge(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "DISCHARGE SUMMARY", "ENTLASSBRIEF", "COMPTE RENDU DE SORTIE", "INFORME DE ALTA", "LETTERA DI DIMISSIONE", "ONTSLAGBRIEF"), "\n",
+            f"{b21_tr(loc, 'Patient', 'Patient/in', 'Patient', 'Paciente', 'Paziente', 'Patiënt')}: {fi} {la}, ",
+            b21_tr(loc, "DOB ", "geb. ", "né(e) le ", "nacido/a el ", "nato/a il ", "geb. "), b21_dobx(r, loc), "\n",
+            f"{b21_tr(loc, 'Admitted', 'Aufnahme', 'Entrée', 'Ingreso', 'Ricovero', 'Opname')}: {b21_recent(r, loc, 30)}  ",
+            f"{b21_tr(loc, 'Discharged', 'Entlassung', 'Sortie', 'Alta', 'Dimissione', 'Ontslag')}: {b21_recent(r, loc, 3)}\n",
+            f"Dx: {r.choice(['J18.9', 'K35.80', 'S72.001A', 'I48.91'])}; {b21_tr(loc, 'follow-up in 2 weeks', 'Kontrolle in 2 Wochen', 'contrôle à 15 jours', 'revisión en 2 semanas', 'controllo tra 2 settimane', 'controle over 2 weken')}\n",
+            b21_tr(loc, "GP contact: ", "Hausarzt: ", "Médecin traitant : ", "Médico de cabecera: ", "Medico curante: ", "Huisarts: "), b21_ph(r, loc), " · ", b21_em(f, r, loc), "\n",
+            f"MRN {r.randint(10 ** 7, 10 ** 8)}  Batch {b21_la(f, r, loc, 19)}\n"]
+
+
+def b21_t_dental_intake(f, r, loc):
+    fi, la = b21_person(f, r)
+    return ["NEW PATIENT INTAKE — Bright Smile Dental\n", f"Patient name: {fi} {la}\nDate of birth: ", b21_dobx(r, "en_US"), "\n",
+            "SSN (for insurance): ", b21_ssx(r), "\nHome phone: ", b21_ph(r, "en_US"), "   Cell: ", b21_ph(r, "en_US"), "\n",
+            "Email: ", b21_em(f, r, "en_US", fi, la), "\n",
+            f"Insurance: Delta Dental  Member ID {r.randint(10 ** 8, 10 ** 9)}  Group {r.randint(10000, 99999)}\n",
+            "Policy holder DOB: ", b21_dobx(r, "en_US"), "\n",
+            f"Card on file for copays: ", b21_ccx(r), f"   Last visit: {b21_recent(r, 'en_US', 700)}\n"]
+
+
+def b21_t_pharmacy(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "Refill request", "Folgerezept-Anfrage", "Demande de renouvellement", "Solicitud de receta", "Richiesta ripetizione ricetta", "Herhaalrecept-aanvraag"), f" #{r.randint(100000, 999999)}\n",
+            f"{fi} {la} · ", b21_tr(loc, "born ", "geb. ", "né(e) le ", "nac. ", "nato/a il ", "geb. "), b21_dobx(r, loc), "\n",
+            f"Rx: {r.choice(['Atorvastatin 20mg', 'Levothyroxine 50mcg', 'Metformin 500mg', 'Ramipril 5mg'])} x{r.choice([30, 90])}, NDC {r.randint(10000, 99999)}-{r.randint(100, 999)}-{r.randint(10, 99)}\n",
+            b21_tr(loc, "Callback: ", "Rückruf: ", "Rappel : ", "Llamar a: ", "Richiamare: ", "Terugbellen: "), b21_ph(r, loc), "\n"]
+
+
+def b21_t_fnol(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"FNOL {b21_la(f, r, loc, 23)} — {b21_tr(loc, 'motor claim', 'Kfz-Schaden', 'sinistre auto', 'siniestro auto', 'sinistro auto', 'autoschade')}\n",
+            f"{b21_tr(loc, 'Policyholder', 'Versicherungsnehmer', 'Assuré', 'Tomador', 'Contraente', 'Verzekeringnemer')}: {fi} {la} (", b21_tr(loc, "DOB ", "geb. ", "né le ", "nac. ", "nato il ", "geb. "), b21_dobx(r, loc), ")\n",
+            f"{b21_tr(loc, 'Date of loss', 'Schadentag', 'Date du sinistre', 'Fecha del siniestro', 'Data sinistro', 'Schadedatum')}: {b21_recent(r, loc, 14)}  ",
+            f"Plate {rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}\n",
+            b21_tr(loc, "Third party: ", "Unfallgegner: ", "Tiers : ", "Contrario: ", "Controparte: ", "Tegenpartij: "), f"{b21_name(f)}, ", b21_ph(r, loc), "\n",
+            b21_tr(loc, "Payout account: ", "Auszahlung auf: ", "Indemnisation sur : ", "Pago en: ", "Liquidazione su: ", "Uitkering op: "), b21_ibx(r, loc), "\n",
+            "Reporter: ", b21_em(f, r, loc, fi, la), "\n"]
+
+
+def b21_t_poa(f, r, loc):
+    a, b = b21_name(f), b21_name(f)
+    return [b21_tr(loc, "DURABLE POWER OF ATTORNEY (draft v3)", "VORSORGEVOLLMACHT (Entwurf v3)", "PROCURATION (projet v3)", "PODER NOTARIAL (borrador v3)", "PROCURA (bozza v3)", "VOLMACHT (concept v3)"), "\n\n",
+            f"{b21_tr(loc, 'I', 'Ich', 'Je soussigné(e)', 'Yo', 'Io sottoscritto/a', 'Ik')}, {a}, ", b21_tr(loc, "born ", "geboren am ", "né(e) le ", "nacido/a el ", "nato/a il ", "geboren op "), b21_dobx(r, loc, "long"),
+            f", {b21_tr(loc, 'appoint', 'bevollmächtige', 'donne pouvoir à', 'otorgo poder a', 'nomino', 'machtig')} {b}, ", b21_tr(loc, "born ", "geboren am ", "né(e) le ", "nacido/a el ", "nato/a il ", "geboren op "),
+            b21_dobx(r, loc, "long"), ".\n",
+            b21_tr(loc, "Account for expenses: ", "Konto für Ausgaben: ", "Compte pour les dépenses : ", "Cuenta para gastos: ", "Conto per le spese: ", "Rekening voor uitgaven: "), b21_ibx(r, loc), "\n",
+            f"Matter {b21_la(f, r, loc, 21)} · {b21_tr(loc, 'dated', 'vom', 'du', 'de', 'del', 'van')} {b21_recent(r, loc, 30, 'long')}\n"]
+
+
+def b21_t_eservice(f, r, loc):
+    a = b21_name(f)
+    return [f"NOTICE OF ELECTRONIC FILING\nCase No. {r.randint(1, 9)}:{r.randint(20, 26)}-cv-{r.randint(10000, 99999)}\n",
+            f"Filed: {b21_stamp(r, 5, 'log')}  Document #{r.randint(10, 300)}\n",
+            "Notice sent to: ", b21_em(f, r, "en_US"), ", ", b21_em(f, r, "en_US"), "\n",
+            f"Exhibit B (redacted): plaintiff {a}, SSN ***-**-{r.randint(1000, 9999)}; unredacted copy lodged under seal: SSN ", b21_ssx(r), "\n",
+            f"Document hash: {rnd(r, HEX, 64)}\n"]
+
+
+def b21_t_lease(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "RESIDENTIAL LEASE — TENANT DETAILS", "MIETVERTRAG – MIETERANGABEN", "BAIL D’HABITATION – LOCATAIRE", "CONTRATO DE ARRENDAMIENTO – INQUILINO", "CONTRATTO DI LOCAZIONE – CONDUTTORE", "HUUROVEREENKOMST – HUURDER"), "\n",
+            f"{fi} {la}, ", b21_tr(loc, "date of birth ", "Geburtsdatum ", "date de naissance ", "fecha de nacimiento ", "data di nascita ", "geboortedatum "), b21_dobx(r, loc), "\n",
+            "Tel. ", b21_ph(r, loc), " · ", b21_em(f, r, loc, fi, la), "\n",
+            b21_tr(loc, "Rent paid from ", "Miete per Dauerauftrag von ", "Loyer prélevé sur ", "Renta domiciliada en ", "Canone addebitato su ", "Huur afgeschreven van "), b21_ibx(r, loc), "\n",
+            f"{b21_tr(loc, 'Start', 'Beginn', 'Début', 'Inicio', 'Decorrenza', 'Ingang')}: {b21_recent(r, loc, 20)}  {b21_tr(loc, 'Deposit', 'Kaution', 'Dépôt', 'Fianza', 'Deposito', 'Borg')}: {b21_la(f, r, loc, 27)}\n",
+            b21_tr(loc, "Meter no. ", "Zählernr. ", "N° compteur ", "N.º contador ", "Matricola contatore ", "Meternr. "), f"{r.randint(10 ** 7, 10 ** 8)}\n"]
+
+
+# --- logistics / life admin ---
+
+def b21_t_bol(f, r, loc):
+    return [f"BILL OF LADING No. {rnd(r, string.ascii_uppercase, 4)}{r.randint(10 ** 7, 10 ** 8)}\n",
+            f"Shipper: {b21_company(f)}, {b21_addr(f, r, loc)}\n", "Contact: ", b21_ph(r, loc), " / ", b21_em(f, r, loc), "\n",
+            f"Consignee: {b21_company(f)}\n", "Notify party: ", b21_ph(r, loc, True), "\n",
+            f"Container {rnd(r, string.ascii_uppercase, 4)}{r.randint(10 ** 6, 10 ** 7 - 1)}  Seal {r.randint(10 ** 6, 10 ** 7)}  HS {r.randint(1000, 9999)}.{r.randint(10, 99)}\n",
+            f"Gross weight {r.randint(1000, 24000)} kg · Booking {b21_la(f, r, loc, 22)} · ETA {b21_recent(r, loc, 5)}\n"]
+
+
+def b21_t_cn23(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"CN23 CUSTOMS DECLARATION  {rnd(r, string.ascii_uppercase, 2)}{r.randint(10 ** 8, 10 ** 9 - 1)}{rnd(r, string.ascii_uppercase, 2)}\n",
+            f"Sender: {fi} {la}, {b21_addr(f, r, loc)}\nSender tel: ", b21_ph(r, loc), "  e-mail: ", b21_em(f, r, loc, fi, la), "\n",
+            f"Recipient: {b21_name(f)}\nRecipient tel: ", b21_ph(r, loc, True), "\n",
+            f"Contents: {r.choice(['books', 'ceramics', 'clothing', 'spare parts'])}  Value: {b21_la(f, r, loc, 27)}  HS tariff {r.randint(10 ** 5, 10 ** 6)}\n",
+            f"Importer ref: EORI {r.choice(['DE', 'FR', 'NL', 'IT', 'ES', 'GB'])}{r.randint(10 ** 11, 10 ** 12)}\n"]
+
+
+def b21_t_freight_mail(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"From: {fi} {la} <", b21_em(f, r, loc, fi, la), f">\nSubject: Booking {b21_la(f, r, loc, 22)} / pickup {b21_recent(r, loc, 2)}\n\n",
+            b21_tr(loc, "Hello team,\nplease confirm the pickup. Driver can call the warehouse on ", "Hallo zusammen,\nbitte Abholung bestätigen. Fahrer bitte im Lager anrufen: ",
+               "Bonjour,\nmerci de confirmer l'enlèvement. Le chauffeur peut appeler l'entrepôt au ", "Hola,\nconfirmad la recogida. El conductor puede llamar al almacén al ",
+               "Buongiorno,\nconfermate il ritiro. L'autista può chiamare il magazzino al ", "Hallo,\ngraag de ophaling bevestigen. Chauffeur kan het magazijn bellen op "),
+            b21_ph(r, loc), ".\n", b21_tr(loc, "Gate code is on the portal (see vault).\n", "Torcode steht im Portal (siehe Tresor).\n", "Le code du portail est sur le portail (voir coffre).\n",
+                                  "El código de la puerta está en el portal.\n", "Il codice del cancello è sul portale.\n", "De poortcode staat in het portaal.\n"),
+            f"Tracking {b21_la(f, r, loc, 14)}, pallets {r.randint(1, 33)}, ref {b21_la(f, r, loc, 31)}\n"] + b21_sig(f, r, loc, fi, la)
+
+
+def b21_t_picklist(f, r, loc):
+    out = ["order\tsku\tqty\tbin\tcustomer_phone\tnote\n"]
+    for _ in range(r.randint(4, 7)):
+        out += [f"{b21_la(f, r, loc, 0)}\t{b21_la(f, r, loc, 4)}\t{r.randint(1, 12)}\t{rnd(r, 'ABCDEFGH', 1)}-{r.randint(1, 40):02d}-{r.randint(1, 6)}\t"]
+        out += [b21_ph(r, loc) if r.random() < 0.6 else r.choice(["-", "n/a", "(see order)"])]
+        out += [f"\t{r.choice(['fragile', 'gift wrap', 'leave at door', '-', 'call before'])}\n"]
+    return out
+
+
+def b21_t_hotel(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "Reservation confirmation", "Reservierungsbestätigung", "Confirmation de réservation", "Confirmación de reserva", "Conferma di prenotazione", "Reserveringsbevestiging"), f" {rnd(r, string.ascii_uppercase + string.digits, 8)}\n",
+            f"{b21_tr(loc, 'Guest', 'Gast', 'Client', 'Huésped', 'Ospite', 'Gast')}: {fi} {la}\n", "Email: ", b21_em(f, r, loc, fi, la), "  Tel: ", b21_ph(r, loc), "\n",
+            f"Arrival {b21_recent(r, loc, 0)} · {r.randint(1, 7)} nights · Room {r.randint(101, 940)}\n",
+            b21_tr(loc, "Guarantee card: ", "Garantiekarte: ", "Carte de garantie : ", "Tarjeta de garantía: ", "Carta a garanzia: ", "Garantiekaart: "), b21_ccx(r), f" exp {r.randint(1, 12):02d}/{r.randint(27, 30)}\n",
+            f"Folio {r.randint(10 ** 5, 10 ** 6)} · {b21_pw_neg(r, loc)}\n"]
+
+
+def b21_t_car_rental(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"RENTAL AGREEMENT RA{r.randint(10 ** 8, 10 ** 9)}\n", f"Driver: {fi} {la}  ", b21_tr(loc, "DOB ", "Geb.-Datum ", "Né le ", "F. nac. ", "Nato il ", "Geb. "), b21_dobx(r, loc), "\n",
+            f"Licence {rnd(r, string.ascii_uppercase, 2)}{r.randint(10 ** 6, 10 ** 7)}  Vehicle {r.choice(['VW Polo', 'Fiat 500', 'Toyota Corolla', 'Peugeot 208'])} VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}\n",
+            "Mobile: ", b21_ph(r, loc), "\nDeposit card: ", b21_ccx(r), f"\nOut {b21_stamp(r, 3, 'log')}  Km {r.randint(1000, 90000)}\n"]
+
+
+def b21_t_summer_camp(f, r, loc):
+    la = f.last_name()
+    kid, par = f.first_name(), f.first_name()
+    return [b21_tr(loc, "Summer camp registration", "Anmeldung Ferienlager", "Inscription colonie de vacances", "Inscripción campamento de verano", "Iscrizione centro estivo", "Inschrijving zomerkamp"), f" {B21_DAY.year + 1}\n",
+            f"{b21_tr(loc, 'Child', 'Kind', 'Enfant', 'Niño/a', 'Bambino/a', 'Kind')}: {kid} {la}, ", b21_tr(loc, "born ", "geb. ", "né(e) le ", "nacido/a el ", "nato/a il ", "geboren "),
+            b21_X("DATE_OF_BIRTH", b21_date_str(r, b21_dob_date(r, 6, 15), loc)), "\n",
+            f"{b21_tr(loc, 'Parent', 'Elternteil', 'Parent', 'Tutor', 'Genitore', 'Ouder')}: {par} {la} · ", b21_ph(r, loc), " · ", b21_em(f, r, loc, par, la), "\n",
+            b21_tr(loc, "Emergency contact: ", "Notfallkontakt: ", "Contact d’urgence : ", "Contacto de emergencia: ", "Contatto di emergenza: ", "Noodcontact: "), b21_ph(r, loc), "\n",
+            b21_tr(loc, "Fee by direct debit from ", "Beitrag per Lastschrift von ", "Frais prélevés sur ", "Cuota domiciliada en ", "Quota addebitata su ", "Bijdrage via incasso van "), b21_ibx(r, loc), "\n",
+            f"Group {r.choice(['A', 'B', 'C'])}{r.randint(1, 4)} · {b21_tr(loc, 'allergies', 'Allergien', 'allergies', 'alergias', 'allergie', 'allergieën')}: {r.choice(['none', 'nuts', 'lactose', '-'])}\n"]
+
+
+def b21_t_blood_donor(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "Blood donor registration", "Blutspender-Registrierung", "Inscription donneur de sang", "Registro de donante de sangre", "Registrazione donatore di sangue", "Registratie bloeddonor"), "\n",
+            f"{fi} {la} · ", b21_tr(loc, "date of birth ", "Geburtsdatum ", "date de naissance ", "fecha de nacimiento ", "data di nascita ", "geboortedatum "), b21_dobx(r, loc),
+            f" · {r.choice(['A+', 'O-', 'B+', 'AB+', '0+'])}\n", "SMS reminders to ", b21_ph(r, loc), "\n", "Email ", b21_em(f, r, loc, fi, la), "\n",
+            f"Donor no. {r.randint(10 ** 7, 10 ** 8)} · last donation {b21_recent(r, loc, 200)} · Hb {r.randint(120, 170) / 10}\n"]
+
+
+def b21_t_sim_port(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "Number port request", "Rufnummernmitnahme", "Demande de portabilité", "Solicitud de portabilidad", "Richiesta di portabilità", "Nummerbehoud-aanvraag"), f" {b21_la(f, r, loc, 21)}\n",
+            f"{fi} {la}, ", b21_tr(loc, "DOB ", "geb. ", "né(e) le ", "nac. ", "nato/a il ", "geb. "), b21_dobx(r, loc), "\n",
+            b21_tr(loc, "Number to port: ", "Mitzunehmende Nummer: ", "Numéro à porter : ", "Número a portar: ", "Numero da portare: ", "Over te zetten nummer: "), b21_ph(r, loc), "\n",
+            f"ICCID 89{r.randint(10 ** 16, 10 ** 17)}{r.randint(0, 9)} · IMEI {r.randint(10 ** 14, 10 ** 15 - 1)}\n",
+            b21_tr(loc, "Contact email: ", "Kontakt-E-Mail: ", "E-mail de contact : ", "Correo: ", "Email di contatto: ", "Contact e-mail: "), b21_em(f, r, loc, fi, la), "\n",
+            b21_tr(loc, "Billing account: ", "Abrechnungskonto: ", "Compte de facturation : ", "Cuenta de cargo: ", "Conto di addebito: ", "Incassorekening: "), b21_ibx(r, loc), "\n"]
+
+
+def b21_t_utility_movein(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "Move-in form – electricity & gas", "Einzugsmeldung Strom & Gas", "Emménagement – électricité et gaz", "Alta de suministro – luz y gas", "Voltura luce e gas", "Verhuismelding stroom en gas"), "\n",
+            f"{fi} {la} · {b21_addr(f, r, loc)}\n", b21_tr(loc, "Born: ", "Geboren: ", "Né(e) : ", "Nacimiento: ", "Nascita: ", "Geboren: "), b21_dobx(r, loc), "\n",
+            f"Meter {r.randint(10 ** 7, 10 ** 8)} reading {r.randint(1000, 99999)} kWh on {b21_recent(r, loc, 3)}\n",
+            "IBAN ", b21_ibx(r, loc), " · ", b21_ph(r, loc), " · ", b21_em(f, r, loc, fi, la), "\n", f"Customer no. {r.randint(10 ** 8, 10 ** 9)} · contract {b21_la(f, r, loc, 31)}\n"]
+
+
+def b21_t_visa(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"Visa application – appointment confirmation {b21_la(f, r, loc, 21)}\n", f"Applicant: {la.upper()}, {fi}\nDate of birth: ", b21_dobx(r, loc, "iso"), "\n",
+            f"Passport no. {rnd(r, string.ascii_uppercase, 2)}{r.randint(10 ** 6, 10 ** 7)}  issued {b21_recent(r, loc, 3000)}\n",
+            "Phone: ", b21_ph(r, loc, True), "  Email: ", b21_em(f, r, loc, fi, la), "\n",
+            f"Fee paid by card ending {r.randint(1000, 9999)} · receipt {b21_uuid(r)}\n"]
+
+
+def b21_t_gym(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [b21_tr(loc, "Membership agreement", "Mitgliedsvertrag", "Contrat d’adhésion", "Contrato de socio", "Contratto di iscrizione", "Lidmaatschapsovereenkomst"), f" – {r.choice(['FitHub', 'Urban Gym', 'Sportcity', 'BodyLab'])}\n",
+            f"{fi} {la} · ", b21_tr(loc, "born ", "geb. ", "né(e) le ", "nacido/a ", "nato/a il ", "geboren "), b21_dobx(r, loc), "\n",
+            "Tel ", b21_ph(r, loc), " · ", b21_em(f, r, loc, fi, la), "\n", "IBAN ", b21_ibx(r, loc), "\n",
+            b21_tr(loc, "App login: your email; initial password ", "App-Login: Ihre E-Mail; Startpasswort ", "Appli : votre e-mail ; mot de passe initial ", "App: su correo; contraseña inicial ",
+               "App: la tua email; password iniziale ", "App: je e-mail; startwachtwoord "), b21_pwx(r, loc), "\n",
+            f"Member {r.randint(10 ** 5, 10 ** 6)} · tag {rnd(r, HEX, 8)}\n"]
+
+
+# --- dev / ops: config files, CLI sessions, logs ---
+
+def b21_t_pgpass(f, r, loc):
+    out = ["$ cat ~/.pgpass\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b21_host(r)}:5432:{r.choice(['orders', 'crm', 'billing', '*'])}:{b21_user(r)}:", b21_pwx(r, loc, True), "\n"]
+    out += ["$ psql -h ", b21_ipx(r, False), f" -U {b21_user(r)} -d orders -c 'select count(*) from invoices'\n count\n-------\n {r.randint(100, 99999)}\n(1 row)\n"]
+    return out
+
+
+def b21_t_netrc(f, r, loc):
+    out = ["# ~/.netrc\n"]
+    out += ["machine api.github.com login ", f"{b21_ascii(f.first_name())}", " password ", b21_X("GITHUB_TOKEN", b21_gh(r)), "\n"]
+    out += [f"machine ftp.{r.choice(B21_DOMAINS)} login {b21_user(r)} password ", b21_pwx(r, loc), "\n"]
+    if r.random() < 0.5:
+        out += ["machine uploads.heroku.com login ", b21_em(f, r, loc), " password ", b21_gx(r, 1), "\n"]
+    out += ["machine example.invalid login anonymous password ", b21_standin(r), "\n"]
+    return out
+
+
+def b21_t_rclone(f, r, loc):
+    return ["[s3-backup]\ntype = s3\nprovider = AWS\naccess_key_id = ", b21_X("AWS_ACCESS_KEY", b21_vendor(r, "AWS_ACCESS_KEY")), "\n",
+            "secret_access_key = ", b21_X("GENERIC_SECRET", b21_aws_secret(r)), "\nregion = eu-central-1\n\n",
+            f"[nas]\ntype = sftp\nhost = ", b21_ipx(r, r.random() < 0.3), f"\nuser = {b21_user(r)}\n", "pass = ", b21_X("GENERIC_SECRET", rnd(r, AN + "-_", 48)), "\n",
+            f"md5sum_command = md5sum\n# obscured pass, last sync {b21_stamp(r, 2, 'log')}\n"]
+
+
+def b21_t_restic(f, r, loc):
+    return ["#!/bin/sh\n# nightly backup\nexport RESTIC_REPOSITORY=s3:s3.eu-west-1.amazonaws.com/", f"{rnd(r, string.ascii_lowercase, 8)}-backup\n",
+            "export RESTIC_PASSWORD='", b21_pwx(r, loc, True), "'\n",
+            "export AWS_ACCESS_KEY_ID=", b21_X("AWS_ACCESS_KEY", b21_vendor(r, "AWS_ACCESS_KEY")), "\n",
+            "export AWS_SECRET_ACCESS_KEY=", b21_X("GENERIC_SECRET", b21_aws_secret(r)), "\n",
+            f"restic backup /srv --tag nightly --exclude-caches\nrestic forget --keep-daily 7 --keep-weekly 5 --prune\n# snapshot {rnd(r, HEX, 8)} saved\n"]
+
+
+def b21_t_wireguard(f, r, loc):
+    return ["[Interface]\nPrivateKey = ", b21_X("GENERIC_SECRET", b21_wg_key(r)), "\nAddress = ", b21_ipx(r, False), "/24\n",
+            f"ListenPort = {r.randint(40000, 60000)}\nDNS = ", b21_ipx(r, False), "\n\n[Peer]\n",
+            f"PublicKey = {b21_wg_key(r)}\n", "PresharedKey = ", b21_X("GENERIC_SECRET", b21_wg_key(r)), "\n",
+            "Endpoint = ", b21_ipx(r, False), f":{r.choice([51820, 51821])}\nAllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n"]
+
+
+def b21_t_ovpn(f, r, loc):
+    return ["client\ndev tun\nproto udp\nremote ", b21_ipx(r, False), f" 1194\nresolv-retry infinite\nnobind\ncipher AES-256-GCM\n",
+            "<ca>\n", b21_cert(r), "\n</ca>\n<key>\n", b21_X("PRIVATE_KEY", b21_pem(r)), "\n</key>\n",
+            f"# issued {b21_stamp(r, 9, 'log')} serial {rnd(r, HEX.upper(), 16)}\n"]
+
+
+def b21_t_ansible_inv(f, r, loc):
+    out = ["[webservers]\n"]
+    for i in range(r.randint(2, 3)):
+        out += [f"web{i + 1} ansible_host=", b21_ipx(r), f" ansible_user={b21_user(r)}"]
+        if r.random() < 0.6:
+            out += [" ansible_password=", b21_pwx(r, loc, True)]
+        out += ["\n"]
+    out += ["\n[db]\ndb1 ansible_host=", b21_ipx(r, False), " ansible_become_pass=", b21_pwx(r, loc, True), "\n\n[all:vars]\n",
+            "ansible_ssh_common_args='-o StrictHostKeyChecking=no'\nvault_password_file=~/.vault_pass\n"]
+    return out
+
+
+def b21_t_pulumi(f, r, loc):
+    return [f"config:\n  aws:region: {r.choice(['eu-west-1', 'eu-central-1', 'us-east-2'])}\n",
+            "  app:dbPassword:\n    secure: v1:", b64blob(r, 18) + ":" + b64blob(r, 33), "\n",
+            "  app:stripeKey: ", b21_X("STRIPE_KEY", b21_vendor(r, "STRIPE_KEY")), "\n",
+            "  app:adminEmail: ", b21_em(f, r, loc), "\n",
+            "  app:allowedCidr: ", b21_ipx(r, False), "/32\n",
+            f"  app:imageTag: {b21_la(f, r, loc, 3)}\n", "  app:slackToken: ", b21_X("SLACK_TOKEN", b21_vendor(r, "SLACK_TOKEN")), "\n"]
+
+
+def b21_t_jenkins_creds(f, r, loc):
+    return ["<com.cloudbees.plugins.credentials.SystemCredentialsProvider>\n <domainCredentialsMap><entry><java.util.concurrent.CopyOnWriteArrayList>\n",
+            f"  <com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>\n   <id>{rnd(r, string.ascii_lowercase, 6)}-deploy</id>\n   <username>{b21_user(r)}</username>\n",
+            "   <password>", b21_pwx(r, loc), "</password>\n  </com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>\n",
+            "  <org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>\n   <id>gh-token</id>\n   <secret>", b21_X("GITHUB_TOKEN", b21_gh(r)), "</secret>\n",
+            "  </org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>\n",
+            "  <com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>\n   <privateKey>", b21_X("PRIVATE_KEY", b21_pem(r)), "</privateKey>\n",
+            "  </com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>\n </java.util.concurrent.CopyOnWriteArrayList></entry></domainCredentialsMap>\n",
+            "</com.cloudbees.plugins.credentials.SystemCredentialsProvider>\n"]
+
+
+def b21_t_glab_vars(f, r, loc):
+    out = ["$ glab variable list\nKEY                     VALUE                                     PROTECTED  MASKED\n"]
+    for _ in range(r.randint(3, 5)):
+        name, v = b21_vx(r)
+        out += [f"{name:<24}", v, f"  {r.choice(['true', 'false'])}  {r.choice(['true', 'false'])}\n"]
+    out += [f"DEPLOY_HOST             ", b21_ipx(r), "  false  false\n", f"APP_VERSION             {b21_la(f, r, loc, 3)}  false  false\n"]
+    return out
+
+
+def b21_t_circleci(f, r, loc):
+    out = [f"$ circleci context show {r.choice(['org-global', 'deploy-prod', 'release'])} --org-id {b21_uuid(r)}\n"]
+    for _ in range(r.randint(3, 5)):
+        name, v = b21_vx(r)
+        out += [f"  {name} = ", v, "\n"]
+    out += ["  NPM_CONFIG_REGISTRY = https://registry.npmjs.org/\n", "  SENTRY_DSN = https://", rnd(r, HEX, 32), f"@o{r.randint(10 ** 5, 10 ** 6)}.ingest.sentry.io/{r.randint(10 ** 6, 10 ** 7)}\n"]
+    return out
+
+
+def b21_t_docker_login(f, r, loc):
+    return [f"$ echo \"$CR_PAT\" | docker login ghcr.io -u {b21_ascii(f.first_name())} --password-stdin\nLogin Succeeded\n",
+            "$ history | tail -3\n  501  export CR_PAT=", b21_X("GITHUB_TOKEN", b21_gh(r, r.choice(["ghp_", "github_pat_"]))), "\n",
+            f"  502  docker login registry.{r.choice(B21_DOMAINS)} -u {b21_user(r)} -p ", b21_pwx(r, loc, True), "\n",
+            f"  503  docker push ghcr.io/{rnd(r, string.ascii_lowercase, 7)}/api:{b21_la(f, r, loc, 3)}\n",
+            f"digest: sha256:{rnd(r, HEX, 64)} size: {r.randint(1000, 4000)}\n"]
+
+
+def b21_t_kubeconfig(f, r, loc):
+    return ["apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ", b64blob(r, 60), "\n    server: https://",
+            b21_ipx(r, False), f":6443\n  name: {r.choice(['prod-eu', 'staging', 'k3s'])}\nusers:\n- name: ci-bot\n  user:\n    token: ", b21_X("JWT", b21_jwt(r)), "\n",
+            "- name: admin\n  user:\n    username: admin\n    password: ", b21_pwx(r, loc), "\n", f"current-context: {r.choice(['prod-eu', 'staging'])}\n"]
+
+
+def b21_t_helm_values(f, r, loc):
+    return [f"# values-prod.yaml (chart {b21_la(f, r, loc, 3)})\nreplicaCount: {r.randint(1, 6)}\nimage:\n  tag: \"{b21_la(f, r, loc, 3)}\"\n",
+            "postgresql:\n  auth:\n    username: app\n    password: \"", b21_pwx(r, loc, True), "\"\n    existingSecret: \"\"\n",
+            "smtp:\n  host: smtp.", r.choice(B21_DOMAINS), "\n  user: ", b21_em(f, r, loc), "\n  password: \"", b21_pwx(r, loc, True), "\"\n",
+            "oauth:\n  clientId: ", f"{r.randint(10 ** 11, 10 ** 12)}-{rnd(r, string.ascii_lowercase + string.digits, 32)}.apps.googleusercontent.com", "\n  clientSecret: ", b21_gx(r, 3), "\n",
+            "ingress:\n  whitelist: ", b21_ipx(r, False), "/32\n"]
+
+
+def b21_t_airflow(f, r, loc):
+    return [f"$ airflow connections add 'warehouse' --conn-uri 'postgresql://{b21_user(r)}:", b21_pwx(r, loc, True), "@", b21_ipx(r, False), ":5432/dwh'\n",
+            "Successfully added `conn_id`=warehouse\n",
+            f"$ airflow connections add 'slack_alerts' --conn-type slack --conn-password '", b21_X("SLACK_TOKEN", b21_vendor(r, "SLACK_TOKEN")), "'\n",
+            "Successfully added `conn_id`=slack_alerts\n", f"$ airflow dags trigger etl_daily -e {B21_DAY.isoformat()}\nrun_id manual__{b21_stamp(r, 0, 'iso')}\n"]
+
+
+def b21_t_dbt_profiles(f, r, loc):
+    return ["analytics:\n  target: prod\n  outputs:\n    prod:\n      type: snowflake\n",
+            f"      account: {rnd(r, string.ascii_lowercase, 2)}{r.randint(10000, 99999)}.eu-central-1\n      user: DBT_{rnd(r, string.ascii_uppercase, 4)}\n",
+            "      password: ", b21_pwx(r, loc), "\n      role: TRANSFORMER\n      warehouse: WH_XS\n",
+            "    dev:\n      type: postgres\n      host: ", b21_ipx(r, False), "\n      user: ", b21_em(f, r, loc), "\n      pass: \"{{ env_var('DBT_PASS') }}\"\n      port: 5432\n",
+            f"      threads: {r.randint(2, 16)}\n"]
+
+
+def b21_t_spring(f, r, loc):
+    _, v = b21_vx(r, r.choice(["OPENAI_KEY", "STRIPE_KEY", "GOOGLE_API_KEY"]))
+    return ["spring.datasource.url=jdbc:mysql://", b21_ipx(r, False), ":3306/shop?useSSL=true\n",
+            f"spring.datasource.username={b21_user(r)}\nspring.datasource.password=", b21_pwx(r, loc), "\n",
+            "spring.mail.username=", b21_em(f, r, loc), "\nspring.mail.password=", b21_pwx(r, loc), "\n",
+            "app.integrations.api-key=", v, "\n", "jwt.signing-secret=", b21_gx(r, 2), "\n",
+            f"management.endpoints.web.exposure.include=health,info\ninfo.app.version={b21_la(f, r, loc, 3)}\n"]
+
+
+def b21_t_django(f, r, loc):
+    return ["# settings/production.py\nDEBUG = False\nSECRET_KEY = \"", b21_X("GENERIC_SECRET", "django-insecure-" + rnd(r, string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)", 50)), "\"\n",
+            "DATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.postgresql\", \"HOST\": \"", b21_ipx(r, False), "\", \"USER\": \"app\", \"PASSWORD\": \"", b21_pwx(r, loc, True), "\"}}\n",
+            "EMAIL_HOST_USER = \"", b21_em(f, r, loc), "\"\nEMAIL_HOST_PASSWORD = os.environ[\"EMAIL_PASSWORD\"]\n",
+            "ADMINS = [(\"Ops\", \"", b21_em(f, r, loc), "\")]\n", "ALLOWED_HOSTS = [\"", b21_ipx(r), "\", \"", r.choice(B21_DOMAINS), "\"]\n",
+            "ANYMAIL = {\"MAILGUN_API_KEY\": os.getenv(\"MAILGUN_API_KEY\", \"", b21_standin(r), "\")}\n"]
+
+
+def b21_t_wpconfig(f, r, loc):
+    out = ["<?php\n/** wp-config.php */\ndefine( 'DB_NAME', 'wp_", rnd(r, string.ascii_lowercase, 5), "' );\ndefine( 'DB_USER', 'wp' );\n",
+           "define( 'DB_PASSWORD', '", b21_pwx(r, loc, True), "' );\ndefine( 'DB_HOST', '", b21_ipx(r, False), "' );\n"]
+    for k in ["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY"][:r.randint(1, 3)]:
+        out += [f"define( '{k}', '", b21_X("GENERIC_SECRET", rnd(r, AN + "!#$%&*+-=?@^_|~.,;:<>[]{}", 64)), "' );\n"]
+    out += ["define( 'NONCE_KEY', 'put your unique phrase here' );\n", f"$table_prefix = 'wp_{rnd(r, string.ascii_lowercase, 3)}_';\n"]
+    return out
+
+
+def b21_t_odoo(f, r, loc):
+    return ["[options]\nadmin_passwd = ", b21_pwx(r, loc), "\ndb_host = ", b21_ipx(r, False), "\ndb_port = 5432\ndb_user = odoo\ndb_password = ", b21_pwx(r, loc),
+            f"\naddons_path = /opt/odoo/addons\nlogfile = /var/log/odoo/odoo.log\nworkers = {r.randint(2, 9)}\n",
+            "smtp_server = smtp.", r.choice(B21_DOMAINS), "\nsmtp_user = ", b21_em(f, r, loc), "\nsmtp_password = ", b21_pwx(r, loc), "\n"]
+
+
+def b21_t_grafana(f, r, loc):
+    return ["[server]\nhttp_addr = ", b21_ipx(r, False), "\ndomain = grafana.", r.choice(B21_DOMAINS), "\n\n[security]\nadmin_user = admin\nadmin_password = ", b21_pwx(r, loc),
+            "\nsecret_key = ", b21_gx(r, 7), "\n\n[auth.generic_oauth]\nclient_id = grafana\nclient_secret = ", b21_gx(r, 3),
+            "\n\n[smtp]\nenabled = true\nuser = ", b21_em(f, r, loc), "\npassword = \"\"\"", b21_pwx(r, loc), "\"\"\"\n"]
+
+
+def b21_t_alertmanager(f, r, loc):
+    return ["global:\n  smtp_smarthost: 'smtp.", r.choice(B21_DOMAINS), ":587'\n  smtp_from: '", b21_em(f, r, loc), "'\n  smtp_auth_username: '", b21_em(f, r, loc),
+            "'\n  smtp_auth_password: '", b21_pwx(r, loc, True), "'\nreceivers:\n- name: oncall\n  email_configs:\n  - to: '", b21_em(f, r, loc), "'\n",
+            "  pagerduty_configs:\n  - routing_key: ", b21_gx(r, 1), "\n  slack_configs:\n  - api_url_file: /etc/alertmanager/slack_url\n",
+            f"    channel: '#alerts-{r.choice(['prod', 'infra', 'db'])}'\n"]
+
+
+def b21_t_sasl(f, r, loc):
+    out = ["# /etc/postfix/sasl_passwd — run postmap after editing\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"[smtp.{r.choice(B21_DOMAINS)}]:587 ", b21_em(f, r, loc), ":", b21_pwx(r, loc, True), "\n"]
+    out += ["$ sudo postmap /etc/postfix/sasl_passwd && sudo systemctl reload postfix\n", f"Dec 21 {b21_stamp(r, 0, 'hm')}:0{r.randint(0, 9)} mx1 postfix/smtp[{r.randint(1000, 99999)}]: {rnd(r, HEX.upper(), 10)}: to=<",
+            b21_em(f, r, loc), ">, relay=", b21_ipx(r, False), ", status=sent\n"]
+    return out
+
+
+def b21_t_aws_creds(f, r, loc):
+    out = ["$ cat ~/.aws/credentials\n[default]\naws_access_key_id = ", b21_X("AWS_ACCESS_KEY", b21_vendor(r, "AWS_ACCESS_KEY")), "\n",
+           "aws_secret_access_key = ", b21_X("GENERIC_SECRET", b21_aws_secret(r)), "\n"]
+    if r.random() < 0.5:
+        out += ["\n[docs-example]\naws_access_key_id = ", b21_plx(r, "AWS_ACCESS_KEY"), "\naws_secret_access_key = ", b21_plx(r, "AWS_SECRET"), "\n"]
+    out += [f"\n$ aws sts get-caller-identity\n{{\n    \"UserId\": \"AIDA{rnd(r, B21_B32, 16)}\",\n    \"Account\": \"{r.randint(10 ** 11, 10 ** 12 - 1)}\",\n",
+            f"    \"Arn\": \"{b21_la(f, r, loc, 18)}\"\n}}\n"]
+    return out
+
+
+def b21_t_az_login(f, r, loc):
+    return [f"$ az login --service-principal -u {b21_uuid(r)} -p ", b21_X("GENERIC_SECRET", b21_generic(r, 5)), f" --tenant {b21_uuid(r)}\n",
+            "[\n  {\n    \"cloudName\": \"AzureCloud\",\n", f"    \"id\": \"{b21_uuid(r)}\",\n    \"user\": {{ \"name\": \"{b21_uuid(r)}\", \"type\": \"servicePrincipal\" }}\n  }}\n]\n",
+            f"$ az vm list-ip-addresses -g rg-{rnd(r, string.ascii_lowercase, 5)} -o tsv\n", f"vm-{r.randint(1, 9)}\t", b21_ipx(r, False), "\t", b21_ipx(r, False), "\n"]
+
+
+def b21_t_git_credentials(f, r, loc):
+    u = b21_ascii(f.first_name())
+    return ["$ cat ~/.git-credentials\n", f"https://{u}:", b21_X("GITHUB_TOKEN", b21_gh(r)), "@github.com\n",
+            f"https://{b21_user(r)}:", b21_pwx(r, loc, True), f"@git.{r.choice(B21_DOMAINS)}\n",
+            f"https://oauth2:{b21_standin(r)}@gitlab.com\n", "$ git config --global credential.helper\nstore\n"]
+
+
+def b21_t_npmrc(f, r, loc):
+    return ["# .npmrc\n@", rnd(r, string.ascii_lowercase, 6), ":registry=https://npm.pkg.github.com\n",
+            "//npm.pkg.github.com/:_authToken=", b21_X("GITHUB_TOKEN", b21_gh(r)), "\n", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n",
+            f"email=", b21_em(f, r, loc), "\nalways-auth=true\n", f"# lockfile v3, node {b21_la(f, r, loc, 3)}\n"]
+
+
+def b21_t_pipconf(f, r, loc):
+    return ["[global]\nindex-url = https://", b21_user(r), ":", b21_pwx(r, loc, True), f"@nexus.{r.choice(B21_DOMAINS)}/repository/pypi/simple\n",
+            "trusted-host = ", b21_ipx(r, False), "\ntimeout = 60\n", f"# pip {b21_la(f, r, loc, 3)}\n"]
+
+
+def b21_t_traceback(f, r, loc):
+    return ["Traceback (most recent call last):\n  File \"/app/worker.py\", line ", str(r.randint(20, 400)), ", in sync\n    conn = psycopg2.connect(DSN)\n",
+            "psycopg2.OperationalError: connection to server at \"", b21_ipx(r, False), f"\", port 5432 failed: FATAL:  password authentication failed for user \"{b21_user(r)}\"\n",
+            "DSN was: postgresql://app:", b21_pwx(r, loc, True), "@", b21_ipx(r, False), ":5432/orders\n",
+            f"[worker-{r.randint(1, 9)}] job {b21_uuid(r)} failed after {r.randint(1, 5)} retries at {b21_stamp(r, 1, 'iso')}\n"]
+
+
+def b21_t_sentry(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"Sentry · {r.choice(['TypeError', 'KeyError', 'StripeAuthError'])} in checkout.views.pay · event {rnd(r, HEX, 32)}\n",
+            "User: ", b21_em(f, r, loc, fi, la), "  IP: ", b21_ipx(r), "\n",
+            "Request headers:\n  Authorization: Bearer ", b21_X("JWT", b21_jwt(r)), "\n  Cookie: sessionid=", b21_gx(r, 7), "\n",
+            "Local vars: stripe.api_key = ", b21_X("STRIPE_KEY", b21_vendor(r, "STRIPE_KEY")), f"\nrelease {b21_la(f, r, loc, 3)} · {b21_stamp(r, 1, 'iso')}\n"]
+
+
+def b21_t_git_diff(f, r, loc):
+    name, v = b21_vx(r)
+    name2, v2 = b21_vx(r)
+    return [f"commit {rnd(r, HEX, 40)}\nAuthor: {b21_name(f)} <", b21_em(f, r, loc), f">\nDate:   {b21_stamp(r, 10, 'log')}\n\n    wip: local config\n\n",
+            "diff --git a/.env.local b/.env.local\nnew file mode 100644\nindex 0000000..", rnd(r, HEX, 7), "\n--- /dev/null\n+++ b/.env.local\n@@ -0,0 +1,4 @@\n",
+            f"+{name}=", v, "\n", f"+{name2}=", v2, "\n", "+DATABASE_URL=mysql://root:", b21_pwx(r, loc, True), "@", b21_ipx(r, False), "/app\n", "+DEBUG=1\n"]
+
+
+B21_VNAME = {"AWS_ACCESS_KEY": "An AWS access key ID", "GITHUB_TOKEN": "A GitHub token", "SLACK_TOKEN": "A Slack token", "STRIPE_KEY": "A Stripe API key",
+             "OPENAI_KEY": "An OpenAI API key", "ANTHROPIC_KEY": "An Anthropic API key", "GOOGLE_API_KEY": "A Google API key"}
+
+
+def b21_t_scan_alert(f, r, loc):
+    t = r.choice(B21_VENDOR[:7])
+    return [f"[GitHub] Possible valid secret detected in {rnd(r, string.ascii_lowercase, 8)}/{rnd(r, string.ascii_lowercase, 6)}\n\n",
+            f"{B21_VNAME[t]} was committed in {rnd(r, HEX, 7)} to config/settings.yml (line {r.randint(2, 200)}).\n",
+            "Secret: ", b21_X(t, b21_vendor(r, t)), "\n", "Also found in docs/README.md (ignored as example): ", b21_plx(r, t), "\n",
+            f"Alert #{r.randint(1, 400)} · opened {b21_stamp(r, 1, 'iso')}\n"]
+
+
+def b21_t_bitwarden_csv(f, r, loc):
+    out = ["folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"]
+    for _ in range(r.randint(2, 5)):
+        site = r.choice(["bank", "payroll", "vpn", "router", "mail", "crm"])
+        out += [f"{r.choice(['Work', 'Personal', ''])},0,login,{site},,,0,https://{site}.{r.choice(B21_DOMAINS)}/login,", b21_em(f, r, loc), ",", b21_pwx(r, loc, True), f",{rnd(r, B21_B32, 16) if r.random() < 0.3 else ''}\n"]
+    return out
+
+
+def b21_t_haproxy(f, r, loc):
+    out = []
+    for _ in range(r.randint(4, 7)):
+        out += [f"{b21_stamp(r, 1, 'syslog')} lb1 haproxy[{r.randint(1000, 9999)}]: ", b21_ipx(r, False), f":{r.randint(1024, 65535)} [{b21_stamp(r, 1, 'clf')[:-6]}] fe_https be_api/api{r.randint(1, 4)} "
+                f"{r.randint(0, 20)}/0/{r.randint(0, 5)}/{r.randint(1, 900)}/{r.randint(1, 900)} {r.choice([200, 200, 201, 401, 404, 502])} {r.randint(200, 90000)} - - ---- "
+                f"{r.randint(1, 900)}/{r.randint(1, 900)}/0/0/0 0/0 \"{r.choice(['GET', 'POST'])} /v{r.randint(1, 3)}/orders/{r.randint(10 ** 5, 10 ** 6)} HTTP/1.1\"\n"]
+    return out
+
+
+def b21_t_authlog(f, r, loc):
+    out = []
+    for _ in range(r.randint(4, 7)):
+        k = r.randrange(3)
+        msg = ["Failed password for invalid user " + r.choice(["admin", "oracle", "test", "ubuntu"]) + " from ", "Accepted publickey for deploy from ",
+               "Disconnected from authenticating user root "][k]
+        out += [f"{b21_stamp(r, 1, 'syslog')} bastion sshd[{r.randint(1000, 99999)}]: {msg}", b21_ipx(r), f" port {r.randint(1024, 65535)} ssh2",
+                f": ED25519 SHA256:{rnd(r, AN + '+/', 43)}\n" if k == 1 else "\n"]
+    return out
+
+
+def b21_t_jira(f, r, loc):
+    fi, la = b21_person(f, r)
+    return [f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(100, 9999)} · comment by {fi} {la} · {b21_stamp(r, 3, 'log')}\n",
+            b21_tr(loc, "Repro steps attached. Log excerpt:\n", "Schritte angehängt. Log-Auszug:\n", "Étapes jointes. Extrait du log :\n", "Pasos adjuntos. Extracto del log:\n",
+               "Passi allegati. Estratto del log:\n", "Stappen bijgevoegd. Log-fragment:\n"),
+            "{noformat}\n", f"{b21_stamp(r, 3, 'iso')} INFO  webhook from ", b21_ipx(r), " signature=", b21_gx(r, 1), "\n",
+            f"{b21_stamp(r, 3, 'iso')} ERROR payment {b21_la(f, r, loc, 17)} declined card=", b21_X("CREDIT_CARD", b21_card(r, "plain")), " cvc=", b21_X("GENERIC_SECRET", b21_cvc(r)), "\n{noformat}\n",
+            b21_tr(loc, "Why are we logging PANs?! cc ", "Warum loggen wir Kartennummern?! cc ", "Pourquoi on logue des numéros de carte ?! cc ", "¡¿Por qué registramos PAN?! cc ",
+               "Perché logghiamo i PAN?! cc ", "Waarom loggen we kaartnummers?! cc "), b21_em(f, r, loc), "\n"]
+
+
+def b21_t_runbook(f, r, loc):
+    t1, t2 = r.sample(B21_VENDOR[:7], 2)
+    return [f"# Runbook: rotate integration keys ({r.choice(['Confluence', 'Notion', 'Outline'])})\n\n1. Create a new key. Format reminder: `",
+            b21_plx(r, t1), "` (example from the vendor docs).\n2. Update the vault path `secret/data/integrations` – never paste the value here, use ",
+            b21_standin(r), ".\n3. Old key to revoke (leaked in #", rnd(r, string.ascii_lowercase, 6), "): ", b21_X(t2, b21_vendor(r, t2)), "\n",
+            "4. Page the owner: ", b21_ph(r, loc), " / ", b21_em(f, r, loc), "\n", f"Last reviewed {b21_recent(r, loc, 90)} · {b21_pw_neg(r, loc)}\n"]
+
+
+def b21_t_slackbot_py(f, r, loc):
+    return ["import os\nfrom slack_bolt import App\n\n# TODO move to env before merging\napp = App(token=\"", b21_X("SLACK_TOKEN", b21_vendor(r, "SLACK_TOKEN")), "\",\n",
+            "          signing_secret=\"", b21_X("GENERIC_SECRET", rnd(r, HEX, 32)), "\")\n\n",
+            "OPENAI = os.environ.get(\"OPENAI_API_KEY\", \"", b21_X("OPENAI_KEY", b21_vendor(r, "OPENAI_KEY")), "\")\n",
+            "@app.message(\"hello\")\ndef hi(message, say):\n    say(f\"Hey <@{message['user']}>!\")\n"]
+
+
+def b21_t_httpie(f, r, loc):
+    t = r.choice(["GOOGLE_API_KEY", "ANTHROPIC_KEY", "OPENAI_KEY", "STRIPE_KEY", "ANTHROPIC_KEY"])
+    return [f"$ http POST https://api.{r.choice(B21_DOMAINS)}/v2/customers Authorization:'Bearer ", b21_X("JWT", b21_jwt(r)), "' email=", b21_em(f, r, loc), " phone='", b21_ph(r, loc), "'\n",
+            f"HTTP/1.1 201 Created\nX-Request-Id: {b21_uuid(r)}\n\n{{\"id\": \"{b21_la(f, r, loc, 17)}\", \"created\": {b21_stamp(r, 0, 'epoch')}}}\n",
+            f"$ http --session=prod GET https://api.{r.choice(B21_DOMAINS)}/v1/usage x-api-key:", b21_X(t, b21_vendor(r, t)), "\n"]
+
+
+def b21_t_ssh_key_paste(f, r, loc):
+    return [b21_tr(loc, "Here's the deploy key for the new box, please add it:\n", "Hier der Deploy-Key für die neue Kiste:\n", "Voici la clé de déploiement pour la nouvelle machine :\n",
+               "Aquí la clave de despliegue del servidor nuevo:\n", "Ecco la chiave di deploy della nuova macchina:\n", "Hier is de deploy-key voor de nieuwe machine:\n"),
+            b21_X("PRIVATE_KEY", b21_pem(r)), "\n", f"ssh -i deploy_ed25519 deploy@", b21_ipx(r), "\n",
+            f"fingerprint SHA256:{rnd(r, AN + '+/', 43)} (public part: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{rnd(r, AN + '+/', 43)})\n"]
+
+
+# ---------- blind21 JSON documents (tool calls, tool results, API records) ----------
+
+def b21_j_anthropic_tool_use(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"id": "msg_01" + rnd(r, AN, 22), "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "I'll update the contact record."},
+                        {"type": "tool_use", "id": "toolu_01" + rnd(r, AN, 22), "name": "crm_update_contact",
+                         "input": {"contact_id": r.randint(10 ** 5, 10 ** 7), "full_name": f"{fi} {la}", "email": b21_em(f, r, loc, fi, la),
+                                   "phone": b21_ph(r, loc), "birthday": b21_dobx(r, loc, "iso"), "notes": ["Prefers calls after 5pm; alt. ", b21_ph(r, loc)]}}],
+            "stop_reason": "tool_use", "usage": {"input_tokens": r.randint(300, 4000), "output_tokens": r.randint(20, 300)}}
+
+
+def b21_j_anthropic_tool_result(f, r, loc):
+    name, v = b21_vx(r)
+    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01" + rnd(r, AN, 22), "is_error": False,
+                                         "content": [{"type": "text", "text": ["read_file .env.production: ", name, "=", v, " DB_HOST=", b21_ipx(r, False),
+                                                                                " DB_PASSWORD=", b21_pwx(r, loc, True), " SENTRY_RELEASE=", b21_la(f, r, loc, 3)]}]}]}
+
+
+def b21_j_openai_responses(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"type": "function_call_output", "call_id": "call_" + rnd(r, AN, 24),
+            "output": ["Found 1 customer: ", f"{fi} {la}", ", email ", b21_em(f, r, loc, fi, la), ", phone ", b21_ph(r, loc), ", card on file ",
+                       b21_ccx(r) if r.random() < 0.6 else "ending " + rnd(r, string.digits, 4), ", last order ", b21_la(f, r, loc, 0)],
+            "status": "completed", "id": "fco_" + rnd(r, HEX, 32)}
+
+
+def b21_j_bedrock_converse(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_" + rnd(r, AN + "_-", 22), "name": "create_payee",
+                                                                                  "input": {"payee_name": f"{fi} {la}", "iban": b21_ibx(r, loc), "reference": b21_la(f, r, loc, 2),
+                                                                                            "notify_email": b21_em(f, r, loc, fi, la), "amount_cents": r.randint(1000, 900000)}}}]}},
+            "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 3000), "outputTokens": r.randint(20, 400)},
+            "metrics": {"latencyMs": r.randint(200, 9000)}}
+
+
+def b21_j_ollama_chat(f, r, loc):
+    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b21_stamp(r, 1, "iso"),
+            "message": {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "run_shell",
+                                                                                       "arguments": {"cmd": ["mysql -h ", b21_ipx(r, False), " -u ", b21_user(r), " -p", b21_pwx(r, loc, True), " -e SHOW DATABASES"],
+                                                                                                     "timeout": r.randint(5, 120)}}}]},
+            "done": True, "total_duration": r.randint(10 ** 8, 10 ** 10)}
+
+
+def b21_j_langsmith_run(f, r, loc):
+    t = r.choice(B21_VENDOR)
+    return {"id": b21_uuid(r), "name": "fetch_invoice", "run_type": "tool", "start_time": b21_stamp(r, 2, "iso"),
+            "inputs": {"invoice_id": b21_la(f, r, loc, 2), "api_key": b21_X(t, b21_vendor(r, t))},
+            "outputs": {"customer_email": b21_em(f, r, loc), "iban": b21_ibx(r, loc), "total": b21_la(f, r, loc, 27)},
+            "extra": {"metadata": {"ls_provider": "openai", "revision_id": rnd(r, HEX, 7)}}, "trace_id": b21_uuid(r)}
+
+
+def b21_j_mcp_resources_read(f, r, loc):
+    name, v = b21_vx(r)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 500), "result": {"contents": [
+        {"uri": "file:///srv/app/config/secrets.toml", "mimeType": "application/toml",
+         "text": ["[api] ", name.lower(), " = ", v, " [smtp] user = ", b21_em(f, r, loc), " password = ", b21_pwx(r, loc, True), " [tls] key = ", b21_X("PRIVATE_KEY", b21_pem(r, " ", short=True))]}]}}
+
+
+def b21_j_mcp_elicitation(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 500), "result": {"action": "accept", "content": {
+        "full_name": f"{fi} {la}", "date_of_birth": b21_dobx(r, loc, "iso"), "phone": b21_ph(r, loc), "email": b21_em(f, r, loc, fi, la),
+        "ssn": b21_ssx(r) if loc == "en_US" else "", "consent": True}}}
+
+
+def b21_j_mcp_tools_call(f, r, loc):
+    k = r.randrange(3)
+    if k == 0:
+        args = {"to": b21_em(f, r, loc), "subject": "Your new account", "body": ["Hi, your login is ", b21_em(f, r, loc), " and your temporary password is ", b21_pwx(r, loc), ". Ticket ", b21_la(f, r, loc, 1)]}
+        tool = "gmail_send"
+    elif k == 1:
+        args = {"path": "deploy/id_ed25519", "content": b21_X("PRIVATE_KEY", b21_pem(r, " ", short=True)), "mode": "0600"}
+        tool = "write_file"
+    else:
+        args = {"query": ["SELECT * FROM users WHERE email = '", b21_em(f, r, loc), "' OR phone = '", b21_ph(r, loc), "'"], "database": "crm"}
+        tool = "sql_query"
+    return {"jsonrpc": "2.0", "id": r.randint(1, 900), "method": "tools/call", "params": {"name": tool, "arguments": args, "_meta": {"progressToken": r.randint(1, 99)}}}
+
+
+def b21_j_zendesk_create(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"ticket": {"subject": f"{r.choice(['Refund', 'Card blocked', 'Address change'])} {b21_la(f, r, loc, 0)}",
+                       "comment": {"body": [b21_tr(loc, "Customer called from ", "Kunde rief an von ", "Le client a appelé du ", "El cliente llamó desde ", "Il cliente ha chiamato dal ", "Klant belde vanaf "),
+                                            b21_ph(r, loc), b21_tr(loc, " asking to refund to ", ", Erstattung auf ", ", remboursement sur ", ", reembolso a ", ", rimborso su ", ", terugbetaling op "), b21_ibx(r, loc)],
+                                   "public": False},
+                       "requester": {"name": f"{fi} {la}", "email": b21_em(f, r, loc, fi, la)}, "priority": r.choice(["normal", "high"]),
+                       "custom_fields": [{"id": r.randint(10 ** 8, 10 ** 9), "value": b21_la(f, r, loc, 21)}]}}
+
+
+def b21_j_soql(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        fi, la = b21_person(f, r)
+        recs.append({"attributes": {"type": "Contact", "url": "/services/data/v60.0/sobjects/Contact/003" + rnd(r, AN, 15)},
+                     "Id": "003" + rnd(r, AN, 15), "Name": f"{fi} {la}", "Email": b21_em(f, r, loc, fi, la), "MobilePhone": b21_ph(r, loc),
+                     "Birthdate": b21_dobx(r, loc, "iso"), "SSN__c": b21_ssx(r) if loc == "en_US" else None, "LastModifiedDate": b21_stamp(r, 20, "iso")})
+    return {"totalSize": len(recs), "done": True, "records": recs}
+
+
+def b21_j_twilio(f, r, loc):
+    return {"account_sid": "AC" + rnd(r, HEX, 32), "api_version": "2010-04-01",
+            "body": [b21_tr(loc, "Your verification code is ", "Ihr Bestätigungscode lautet ", "Votre code est ", "Su código es ", "Il tuo codice è ", "Je code is "), f"{r.randint(100000, 999999)}"],
+            "date_created": b21_stamp(r, 1, "iso"), "direction": "outbound-api", "from": b21_ph(r, loc, True), "to": b21_ph(r, loc, True),
+            "num_segments": "1", "price": None, "sid": "SM" + rnd(r, HEX, 32), "status": "queued"}
+
+
+def b21_j_sendgrid(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"personalizations": [{"to": [{"email": b21_em(f, r, loc, fi, la), "name": f"{fi} {la}"}], "cc": [{"email": b21_em(f, r, loc)}],
+                                  "dynamic_template_data": {"first_name": fi, "reset_link": "https://app." + r.choice(B21_DOMAINS) + "/reset/" + rnd(r, AN, 40),
+                                                            "order": b21_la(f, r, loc, 0)}}],
+            "from": {"email": b21_X("EMAIL", b21_role_email(r))}, "template_id": "d-" + rnd(r, HEX, 32),
+            "headers": {"X-Api-Key": b21_X("GENERIC_SECRET", "SG." + rnd(r, AN + "_-", 22) + "." + rnd(r, AN + "_-", 43))}}
+
+
+def b21_j_plaid(f, r, loc):
+    return {"accounts": [{"account_id": rnd(r, AN, 37), "name": "Plaid Checking", "mask": rnd(r, string.digits, 4), "subtype": "checking"}],
+            "numbers": {"ach": [{"account": rnd(r, string.digits, 12), "routing": rnd(r, string.digits, 9), "wire_routing": rnd(r, string.digits, 9)}],
+                        "international": [{"iban": b21_ibx(r, loc, False), "bic": rnd(r, string.ascii_uppercase, 8)}]},
+            "item": {"item_id": rnd(r, AN, 37), "institution_id": "ins_" + str(r.randint(1, 200))},
+            "request_id": rnd(r, AN, 15), "access_token": b21_X("GENERIC_SECRET", "access-production-" + b21_uuid(r))}
+
+
+def b21_j_adyen(f, r, loc):
+    fi, la = b21_person(f, r)
+    d = b21_card_raw(r)
+    return {"amount": {"currency": "EUR", "value": r.randint(100, 90000)}, "reference": b21_la(f, r, loc, 0),
+            "paymentMethod": {"type": "scheme", "number": b21_X("CREDIT_CARD", d), "expiryMonth": f"{r.randint(1, 12):02d}", "expiryYear": str(r.randint(2027, 2031)),
+                              "cvc": b21_X("GENERIC_SECRET", b21_cvc(r, d[:2] in ("34", "37"))), "holderName": f"{fi} {la}"},
+            "shopperEmail": b21_em(f, r, loc, fi, la), "shopperIP": b21_ipx(r), "telephoneNumber": b21_ph(r, loc),
+            "merchantAccount": "Shop" + rnd(r, string.ascii_uppercase, 4) + "ECOM", "returnUrl": "https://shop." + r.choice(B21_DOMAINS) + "/checkout/done"}
+
+
+def b21_j_woocommerce(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"id": r.randint(1000, 99999), "status": r.choice(["processing", "on-hold", "completed"]), "currency": "EUR", "total": f"{r.randint(5, 900)}.{r.randint(0, 99):02d}",
+            "billing": {"first_name": fi, "last_name": la, "address_1": f.street_address().replace("\n", ", "), "city": r.choice(B21_CITIES[loc]),
+                        "email": b21_em(f, r, loc, fi, la), "phone": b21_ph(r, loc)},
+            "payment_method": "bacs", "customer_ip_address": b21_ipx(r), "customer_note": [b21_pw_neg(r, loc), " IBAN for refunds: ", b21_ibx(r, loc)],
+            "line_items": [{"sku": b21_la(f, r, loc, 4), "quantity": r.randint(1, 4)}], "date_created": b21_stamp(r, 5, "iso")}
+
+
+def b21_j_okta(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"profile": {"firstName": fi, "lastName": la, "email": b21_em(f, r, loc, fi, la), "login": b21_em(f, r, loc, fi, la), "mobilePhone": b21_ph(r, loc),
+                        "birthdate": b21_dobx(r, loc, "iso")},
+            "credentials": {"password": {"value": b21_pwx(r, loc)}, "recovery_question": {"question": "First pet?", "answer": "[hidden]"}},
+            "groupIds": [{"id": "00g" + rnd(r, AN, 17)}]}
+
+
+def b21_j_auth0(f, r, loc):
+    return {"connection": "Username-Password-Authentication", "email": b21_em(f, r, loc), "password": b21_pwx(r, loc), "phone_number": b21_X("PHONE", b21_phone(r, loc, True)),
+            "user_metadata": {"plan": r.choice(["free", "pro", "team"]), "signup_ip": b21_ipx(r)},
+            "app_metadata": {"stripe_customer": b21_la(f, r, loc, 17)}, "verify_email": True,
+            "_client": {"client_id": rnd(r, AN, 32), "client_secret": b21_X("GENERIC_SECRET", rnd(r, AN + "_-", 64))}}
+
+
+def b21_j_vault_kv(f, r, loc):
+    data = {}
+    for _ in range(r.randint(2, 4)):
+        name, v = b21_vx(r)
+        data[name.lower()] = v
+    data["db_password"] = b21_pwx(r, loc)
+    if r.random() < 0.5:
+        data["tls_key"] = b21_X("PRIVATE_KEY", b21_pem(r, " ", short=True))
+    return {"request_id": b21_uuid(r), "lease_id": "", "renewable": False, "lease_duration": 0,
+            "data": {"data": data, "metadata": {"created_time": b21_stamp(r, 30, "iso"), "version": r.randint(1, 40), "destroyed": False}}}
+
+
+def b21_j_secretsmanager(f, r, loc):
+    return {"ARN": f"arn:aws:secretsmanager:eu-west-1:{r.randint(10 ** 11, 10 ** 12 - 1)}:secret:prod/db-{rnd(r, AN, 6)}", "Name": "prod/db",
+            "VersionId": b21_uuid(r), "SecretString": ["postgresql://app:", b21_pwx(r, loc, True), "@", b21_ipx(r, False), ":5432/core"],
+            "VersionStages": [{"Stage": "AWSCURRENT"}], "CreatedDate": b21_stamp(r, 90, "iso")}
+
+
+def b21_j_doppler(f, r, loc):
+    d = {}
+    for _ in range(r.randint(3, 5)):
+        name, v = b21_vx(r)
+        d[name] = v
+    d["AWS_SECRET_ACCESS_KEY"] = b21_X("GENERIC_SECRET", b21_aws_secret(r))
+    d["DOPPLER_ENVIRONMENT"] = "prd"
+    d["APP_BUILD"] = b21_la(f, r, loc, 19)
+    if r.random() < 0.6:
+        d["EXAMPLE_KEY_FROM_DOCS"] = b21_plx(r)
+    return d
+
+
+def b21_j_pagerduty(f, r, loc):
+    return {"incident": {"id": "Q" + rnd(r, string.ascii_uppercase + string.digits, 13), "incident_number": r.randint(100, 99999),
+                         "title": ["Disk full on ", b21_ipx(r, False)], "status": "triggered", "urgency": "high", "created_at": b21_stamp(r, 1, "iso"),
+                         "assignments": [{"assignee": {"summary": b21_name(f), "email": b21_em(f, r, loc)}}],
+                         "body": {"details": ["Contact on-call at ", b21_ph(r, loc), " - runbook says use ", b21_plx(r), " only in staging"]}}}
+
+
+def b21_j_fhir(f, r, loc):
+    fi, la = b21_person(f, r)
+    ident = [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": str(r.randint(10 ** 6, 10 ** 7))}]
+    if loc == "en_US":
+        ident.append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": b21_ssx(r, "dash")})
+    return {"resourceType": "Patient", "id": rnd(r, AN, 12), "identifier": ident, "name": [{"family": la, "given": [{"value": fi}]}],
+            "telecom": [{"system": "phone", "value": b21_ph(r, loc), "use": "mobile"}, {"system": "email", "value": b21_em(f, r, loc, fi, la)}],
+            "gender": r.choice(["male", "female"]), "birthDate": b21_dobx(r, loc, "iso"), "meta": {"lastUpdated": b21_stamp(r, 10, "iso"), "versionId": str(r.randint(1, 9))}}
+
+
+def b21_j_greenhouse(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"id": r.randint(10 ** 7, 10 ** 8), "first_name": fi, "last_name": la, "company": b21_company(f),
+            "email_addresses": [{"value": b21_em(f, r, loc, fi, la), "type": "personal"}],
+            "phone_numbers": [{"value": b21_ph(r, loc), "type": "mobile"}], "applications": [{"id": r.randint(10 ** 7, 10 ** 8), "status": "active"}],
+            "custom_fields": {"date_of_birth": b21_dobx(r, loc), "work_permit": r.choice(["yes", "no"]), "referral_code": b21_la(f, r, loc, 33)},
+            "created_at": b21_stamp(r, 60, "iso")}
+
+
+def b21_j_cohere_results(f, r, loc):
+    fi, la = b21_person(f, r)
+    return {"role": "tool", "tool_call_id": "lookup_" + rnd(r, AN, 12), "content": [{"type": "document", "document": {"data": {
+        "employee": f"{fi} {la}", "work_email": b21_em(f, r, loc, fi, la), "desk_phone": b21_ph(r, loc), "vpn_ip": b21_ipx(r),
+        "laptop_serial": rnd(r, string.ascii_uppercase + string.digits, 10), "badge": b21_la(f, r, loc, 25)}}}]}
+
+
+# ---------- blind21 dispatch ----------
+
+B21_TEXT = [b21_t_freshdesk, b21_t_intercom, b21_t_teams, b21_t_discord, b21_t_whatsapp, b21_t_matrix, b21_t_salesforce_case, b21_t_hubspot_csv,
+            b21_t_pipedrive, b21_t_personio, b21_t_payslip, b21_t_workday_bank, b21_t_greenhouse_scorecard, b21_t_sepa_mandate, b21_t_mt103,
+            b21_t_expensify, b21_t_chargeback, b21_t_tax_prep, b21_t_background_check, b21_t_kyc_mail, b21_t_hl7, b21_t_discharge, b21_t_dental_intake, b21_t_pharmacy,
+            b21_t_fnol, b21_t_poa, b21_t_eservice, b21_t_lease, b21_t_bol, b21_t_cn23, b21_t_freight_mail, b21_t_picklist, b21_t_hotel,
+            b21_t_car_rental, b21_t_summer_camp, b21_t_blood_donor, b21_t_sim_port, b21_t_utility_movein, b21_t_visa, b21_t_gym,
+            b21_t_pgpass, b21_t_netrc, b21_t_rclone, b21_t_restic, b21_t_wireguard, b21_t_ovpn, b21_t_ansible_inv, b21_t_pulumi,
+            b21_t_jenkins_creds, b21_t_glab_vars, b21_t_circleci, b21_t_docker_login, b21_t_kubeconfig, b21_t_helm_values, b21_t_airflow,
+            b21_t_dbt_profiles, b21_t_spring, b21_t_django, b21_t_wpconfig, b21_t_odoo, b21_t_grafana, b21_t_alertmanager, b21_t_sasl,
+            b21_t_aws_creds, b21_t_az_login, b21_t_git_credentials, b21_t_npmrc, b21_t_pipconf, b21_t_traceback, b21_t_sentry,
+            b21_t_git_diff, b21_t_scan_alert, b21_t_bitwarden_csv, b21_t_haproxy, b21_t_authlog, b21_t_jira, b21_t_runbook,
+            b21_t_slackbot_py, b21_t_httpie, b21_t_ssh_key_paste]
+B21_TEXT_W = {"b21_t_discord": 2.5, "b21_t_scan_alert": 2.0, "b21_t_httpie": 2.0, "b21_t_glab_vars": 1.5, "b21_t_circleci": 1.5,
+              "b21_t_slackbot_py": 1.5, "b21_t_tax_prep": 1.8, "b21_t_dental_intake": 1.8, "b21_t_eservice": 1.5}
+B21_JSON = [b21_j_anthropic_tool_use, b21_j_anthropic_tool_result, b21_j_openai_responses, b21_j_bedrock_converse, b21_j_ollama_chat,
+            b21_j_langsmith_run, b21_j_mcp_resources_read, b21_j_mcp_elicitation, b21_j_mcp_tools_call, b21_j_zendesk_create, b21_j_soql,
+            b21_j_twilio, b21_j_sendgrid, b21_j_plaid, b21_j_adyen, b21_j_woocommerce, b21_j_okta, b21_j_auth0, b21_j_vault_kv,
+            b21_j_secretsmanager, b21_j_doppler, b21_j_pagerduty, b21_j_fhir, b21_j_greenhouse, b21_j_cohere_results]
+B21_JSON_W = {"b21_j_doppler": 1.5, "b21_j_vault_kv": 1.5, "b21_j_langsmith_run": 1.3}
+
+
+def b21_pick(r, fns, weights):
+    ws = [weights.get(fn.__name__, 1.0) for fn in fns]
+    return r.choices(fns, weights=ws, k=1)[0]
+
+
+B21_TRAILER = {"en": ["Ref", "Internal ref", "See also", "Linked", "Audit"], "de": ["Bezug", "Vorgang", "Siehe auch", "Verknüpft"],
+               "fr": ["Réf.", "Dossier", "Voir aussi", "Lié à"], "es": ["Ref.", "Expediente", "Ver también", "Vinculado"],
+               "it": ["Rif.", "Pratica", "Vedi anche", "Collegato"], "nl": ["Ref.", "Dossier", "Zie ook", "Gekoppeld"]}
+
+
+def b21_text(f, r, loc):
+    doc = b21_pick(r, B21_TEXT, B21_TEXT_W)(f, r, loc)
+    if r.random() < 0.5:  # a trailing look-alike (order / invoice / version / hash / Luhn-failing card / bad IBAN / stand-in …)
+        doc = doc + [f"{r.choice(B21_TRAILER[B21_LANG[loc]])}: {b21_la(f, r, loc)}\n"]
+    return doc
+
+
+def b21_json(f, r, loc):
+    doc = b21_pick(r, B21_JSON, B21_JSON_W)(f, r, loc)
+    if r.random() < 0.4:
+        doc["_ref"] = b21_la(f, r, loc)
+    return doc
+
+
+# ---------- blind21 self-check ----------
+
+def b21_labels(doc, out):
+    """The labelled pieces of a document, in the order Writer writes them."""
+    if isinstance(doc, dict):
+        for x in doc.values():
+            b21_labels(x, out)
+    elif isinstance(doc, list) and (not doc or not isinstance(doc[0], (str, L))):
+        for x in doc:
+            b21_labels(x, out)
+    elif isinstance(doc, list):
+        out.extend(p for p in doc if isinstance(p, L) and p.typ)
+    elif isinstance(doc, L) and doc.typ:
+        out.append(doc)
+    return out
+
+
+B21_RE = {
+    "EMAIL": r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59})",
+    "SLACK_TOKEN": r"xox(b|p|a-2)-[0-9]+-[0-9]+(-[0-9]+-[0-9a-f]{32}|-[A-Za-z0-9]{24})",
+    "STRIPE_KEY": r"[sr]k_(live|test)_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]{20,}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "US_SSN": r"(?!000|666|9)\d{3}([- ]?)(?!00)\d{2}\1(?!0000)\d{4}",
+}
+
+
+def b21_check(i, kind, doc, w, text, loc):
+    want = b21_labels(doc, [])
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    prev = 0
+    for lab, sp in zip(want, w.spans):
+        v = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab.typ and v == lab.text, (i, sp, lab.text)
+        assert sp["start"] >= prev and v and v == v.strip(), (i, sp)
+        prev = sp["end"]
+        t = lab.typ
+        if t in B21_RE:
+            assert re.fullmatch(B21_RE[t], v), (i, t, v)
+        if t == "CREDIT_CARD":
+            assert b21_card_ok(v), (i, v)
+        elif t == "IBAN":
+            assert b21_iban_ok(v), (i, v)
+        elif t == "JWT":
+            assert b21_jwt_ok(v), (i, v)
+        elif t == "PRIVATE_KEY":
+            assert b21_pem_ok(v), (i, v)
+        elif t == "PLACEHOLDER":
+            assert v in B21_PLACEHOLDER_SET, (i, v)
+        elif t == "IPV4":
+            assert isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address), (i, v)
+        elif t == "IPV6":
+            assert isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address), (i, v)
+        elif t == "PHONE":
+            s = "+" + v[2:] if v.startswith("00") else v
+            assert any(phonenumbers.is_valid_number(phonenumbers.parse(s, reg)) for reg in (REGION[loc], "US")), (i, v)
+        elif t == "DATE_OF_BIRTH":
+            assert re.search(r"(19[3-9]\d|20[01]\d|202[0-5])", v), (i, v)
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert v not in B21_PLACEHOLDER_SET and v not in B21_STANDINS and " " not in v and len(v) >= 3, (i, t, v)
+        else:
+            assert t in B21_RE, (i, t)
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text, i  # no escape sequence anywhere in a JSON document, so none ahead of a label
+
 
 if __name__ == "__main__":
     main()
