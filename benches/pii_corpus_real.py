@@ -86,7 +86,7 @@ Splits, kept apart by construction, not only by seed:
            taxonomy; 61 text and 21 JSON document kinds of its own (see the blind20 section). Self-checked at generation; to be scored once.
   blind21  templates B21_*/b21_*: a twenty-second split (seed 2222, fixed day 2026-12-21) written by an eighteenth helper who never
            read the rules, their docs or history (nor the blind7..blind20 sections) and never ran the engine on it; the lead's
-           taxonomy; 79 text and 25 JSON document kinds of its own (see the blind21 section). Self-checked at generation; to be scored once.
+           taxonomy; 80 text and 25 JSON document kinds of its own (see the blind21 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -23576,10 +23576,6 @@ def b21_la(f, r, loc, k=None):
     return f"tk_{rnd(r, string.ascii_lowercase + string.digits, 10)}"
 
 
-def b21_las(f, r, loc, n=2):
-    return [b21_la(f, r, loc) for _ in range(n)]
-
-
 def b21_name(f):
     return f"{f.first_name()} {f.last_name()}"
 
@@ -24163,8 +24159,8 @@ def b21_t_netrc(f, r, loc):
 def b21_t_rclone(f, r, loc):
     return ["[s3-backup]\ntype = s3\nprovider = AWS\naccess_key_id = ", b21_X("AWS_ACCESS_KEY", b21_vendor(r, "AWS_ACCESS_KEY")), "\n",
             "secret_access_key = ", b21_X("GENERIC_SECRET", b21_aws_secret(r)), "\nregion = eu-central-1\n\n",
-            f"[nas]\ntype = sftp\nhost = ", b21_ipx(r, r.random() < 0.3), f"\nuser = {b21_user(r)}\n", "pass = ", b21_X("GENERIC_SECRET", rnd(r, AN + "-_", 48)), "\n",
-            f"md5sum_command = md5sum\n# obscured pass, last sync {b21_stamp(r, 2, 'log')}\n"]
+            f"[nas]\ntype = sftp\nhost = ", b21_ipx(r, r.random() < 0.3), f"\nuser = {b21_user(r)}\n", "pass = ", b21_X("PASSWORD", rnd(r, AN + "-_", r.choice([30, 34, 40, 48]))), "\n",
+            f"md5sum_command = md5sum\n# pass is rclone-obscured (reversible), last sync {b21_stamp(r, 2, 'log')}\n"]
 
 
 def b21_t_restic(f, r, loc):
@@ -24431,7 +24427,7 @@ def b21_t_jira(f, r, loc):
     return [f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(100, 9999)} · comment by {fi} {la} · {b21_stamp(r, 3, 'log')}\n",
             b21_tr(loc, "Repro steps attached. Log excerpt:\n", "Schritte angehängt. Log-Auszug:\n", "Étapes jointes. Extrait du log :\n", "Pasos adjuntos. Extracto del log:\n",
                "Passi allegati. Estratto del log:\n", "Stappen bijgevoegd. Log-fragment:\n"),
-            "{noformat}\n", f"{b21_stamp(r, 3, 'iso')} INFO  webhook from ", b21_ipx(r), " signature=", b21_gx(r, 1), "\n",
+            "{noformat}\n", f"{b21_stamp(r, 3, 'iso')} INFO  webhook from ", b21_ipx(r), f" signature=sha256={rnd(r, HEX, 64)}\n",
             f"{b21_stamp(r, 3, 'iso')} ERROR payment {b21_la(f, r, loc, 17)} declined card=", b21_X("CREDIT_CARD", b21_card(r, "plain")), " cvc=", b21_X("GENERIC_SECRET", b21_cvc(r)), "\n{noformat}\n",
             b21_tr(loc, "Why are we logging PANs?! cc ", "Warum loggen wir Kartennummern?! cc ", "Pourquoi on logue des numéros de carte ?! cc ", "¡¿Por qué registramos PAN?! cc ",
                "Perché logghiamo i PAN?! cc ", "Waarom loggen we kaartnummers?! cc "), b21_em(f, r, loc), "\n"]
