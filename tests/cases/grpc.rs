@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -1031,8 +1031,7 @@ async fn deadlines_end_the_call() {
     let s = Setup::start_with(None, "timeout: 1s").await;
     let refund = [json!({"tenant": "acme", "amountCents": "5"})];
     // the adapter's timeout (1 s) over the client's 30 s: the tool is given 1 s and the call
-    // ends then
-    let t = Instant::now();
+    // ends then (timed by the client around the call itself: its start-up is not the call's)
     let out = s
         .call(
             REFUND,
@@ -1041,27 +1040,20 @@ async fn deadlines_end_the_call() {
         )
         .await;
     assert_eq!(out["code"], "DEADLINE_EXCEEDED", "{out}");
-    assert!(
-        t.elapsed() < Duration::from_millis(2500),
-        "{:?}",
-        t.elapsed()
-    );
+    let took = out["elapsed_s"].as_f64().expect("the call's duration");
+    assert!(took < 2.5, "{took}");
     let left = s.server.messages()[0]["deadline_s"]
         .as_f64()
         .expect("a deadline upstream");
     assert!(left <= 1.0, "{left}");
     // a client stream that stalls past the deadline
-    let t = Instant::now();
     let items = [json!({"sku": "a", "qty": 1}), json!({"sku": "b", "qty": 1})];
     let out = s
         .call(UPLOAD, &items, &["--gap-ms", "2500", "--timeout", "30"])
         .await;
     assert_eq!(out["code"], "DEADLINE_EXCEEDED", "{out}");
-    assert!(
-        t.elapsed() < Duration::from_millis(2400),
-        "{:?}",
-        t.elapsed()
-    );
+    let took = out["elapsed_s"].as_f64().expect("the call's duration");
+    assert!(took < 2.4, "{took}");
     let skus: Vec<Value> = s
         .server
         .messages()
