@@ -828,7 +828,7 @@ mod tests {
                                     }
                                 }
                             }
-                            _ => back = json!({"principal": {}, "v": 1}),
+                            _ => back = json!({"v": 1, "other": true}),
                         }
                         if compared % 7 != 6 {
                             give_back(Some(back), &known);
