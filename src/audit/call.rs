@@ -295,6 +295,112 @@ pub struct OutcomeBody {
     pub latency_us: u64,
 }
 
+/// The members of a decision record's line that [`Written`] remembers.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// `input.request` (the audit's masked view: method, host, template, headers).
+    InputRequest,
+    /// `input.pii`.
+    InputPii,
+    /// `input.usage`.
+    InputUsage,
+    /// The record's `request` (`{method, host, path}`).
+    Request,
+    /// `policy.result`.
+    PolicyResult,
+    /// `redactions` (as an array).
+    Redactions,
+}
+
+const SLOTS: usize = 6;
+
+/// The largest canonical form [`Written`] keeps.
+const WRITTEN_MAX: usize = 4096;
+
+/// The canonical bytes of the decision line's nested values that repeat from call to call
+/// (the client's request view, `pii`, `usage`, the policy's result, the redactions: the same
+/// for every call of an agent's tool), per thread: the last value written in each [`Slot`]
+/// with its bytes. A value equal to the remembered one (compared in full: `Value`'s `==`, a
+/// few instructions per string against ~100–130 to scan and copy it) is copied as those bytes
+/// — a pure function of the value, so the line is the same either way (pinned by
+/// `src/stage/audit.rs`'s tests over generated calls). Bounded: one value per slot, none
+/// whose bytes exceed [`WRITTEN_MAX`]; emptied when the configuration or the policy changes
+/// (a reload: `config_version`, `policy_digest`), so nothing of an old configuration stays
+/// held past the next call. docs/performance.md, "Fifteenth round".
+#[derive(Default)]
+pub(crate) struct Written {
+    config_version: String,
+    policy_digest: String,
+    slots: [Option<(Value, Vec<u8>)>; SLOTS],
+}
+
+impl Written {
+    /// Empties the slots unless they were filled under this configuration and policy.
+    fn under(&mut self, config_version: &str, policy_digest: &str) {
+        if self.config_version != config_version || self.policy_digest != policy_digest {
+            self.slots = Default::default();
+            config_version.clone_into(&mut self.config_version);
+            policy_digest.clone_into(&mut self.policy_digest);
+        }
+    }
+
+    /// `v`'s canonical bytes: copied when `slot` remembers `v`, else written and remembered.
+    fn write(&mut self, slot: Slot, v: &Value, out: &mut Vec<u8>) -> R {
+        let slot = &mut self.slots[slot as usize];
+        if let Some((seen, bytes)) = slot {
+            if seen == v {
+                out.extend_from_slice(bytes);
+                return Ok(());
+            }
+        }
+        let start = out.len();
+        write_value_strict(v, out)?;
+        let bytes = out.get(start..).unwrap_or_default();
+        *slot = (bytes.len() <= WRITTEN_MAX).then(|| (v.clone(), bytes.to_vec()));
+        Ok(())
+    }
+
+    /// `[item, …]` of `items` ([`Self::write`], the slot holding them as an array).
+    fn write_items(&mut self, slot: Slot, items: &[Value], out: &mut Vec<u8>) -> R {
+        let held = &mut self.slots[slot as usize];
+        if let Some((Value::Array(seen), bytes)) = held {
+            if seen.as_slice() == items {
+                out.extend_from_slice(bytes);
+                return Ok(());
+            }
+        }
+        let start = out.len();
+        out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_value_strict(item, out)?;
+        }
+        out.push(b']');
+        let bytes = out.get(start..).unwrap_or_default();
+        *held =
+            (bytes.len() <= WRITTEN_MAX).then(|| (Value::Array(items.to_vec()), bytes.to_vec()));
+        Ok(())
+    }
+
+    /// How many slots hold a value (tests).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+thread_local! {
+    static WRITTEN: std::cell::RefCell<Written> = std::cell::RefCell::new(Written::default());
+}
+
+/// This thread's [`Written`] (tests).
+#[cfg(test)]
+pub(crate) fn written_held() -> usize {
+    WRITTEN.with(|w| w.borrow().held())
+}
+
 /// Head members, as indexes for [`write_head_value`].
 const KIND: usize = 0;
 const PREV: usize = 1;
@@ -314,27 +420,33 @@ fn unsafe_integer() -> AuditError {
     AuditError::Invalid(InvalidRecord::UnsafeInteger(String::new()))
 }
 
+/// `,"key":` for [`Members::key`]: the member's separator and quoted name as one slice
+/// (`key` is a plain ASCII name: nothing to escape).
+macro_rules! q {
+    ($k:literal) => {
+        concat!(",\"", $k, "\":").as_bytes()
+    };
+}
+
 impl<'a> Members<'a> {
     fn open(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         Members { out, first: true }
     }
 
-    /// `"key":` (`key` is a plain ASCII name: nothing to escape).
+    /// `"key":` from `,"key":` ([`q!`]), the comma left out before the first member: one
+    /// copy of a slice built at compile time (was a `reserve`, two pushes and two copies per
+    /// key: docs/performance.md, "Fifteenth round").
     #[inline]
-    fn key(&mut self, key: &'static str) -> &mut Vec<u8> {
-        if !self.first {
-            self.out.push(b',');
-        }
+    fn key(&mut self, quoted: &'static [u8]) -> &mut Vec<u8> {
+        let from = usize::from(self.first);
         self.first = false;
-        self.out.reserve(key.len() + 3);
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out
+            .extend_from_slice(quoted.get(from..).unwrap_or_default());
         self.out
     }
 
-    fn head(&mut self, key: &'static str, which: usize, head: &mut Head<'_, '_>) -> R {
+    fn head(&mut self, key: &'static [u8], which: usize, head: &mut Head<'_, '_>) -> R {
         match head {
             Head::Write(head) => {
                 let out = self.key(key);
@@ -349,12 +461,12 @@ impl<'a> Members<'a> {
         }
     }
 
-    fn str(&mut self, key: &'static str, v: &str) -> R {
+    fn str(&mut self, key: &'static [u8], v: &str) -> R {
         let out = self.key(key);
         write_string(v, out)
     }
 
-    fn opt_str(&mut self, key: &'static str, v: Option<&str>) -> R {
+    fn opt_str(&mut self, key: &'static [u8], v: Option<&str>) -> R {
         let out = self.key(key);
         match v {
             Some(s) => write_string(s, out),
@@ -365,27 +477,34 @@ impl<'a> Members<'a> {
         }
     }
 
-    fn value(&mut self, key: &'static str, v: &Value) -> R {
+    fn value(&mut self, key: &'static [u8], v: &Value) -> R {
         let out = self.key(key);
         write_value_strict(v, out)
     }
 
-    /// `input`: its shared parts (`principal`, `tool`) copied from their canonical bytes, the
-    /// rest written (the same bytes as [`Self::value`]; checked in debug builds).
-    fn input(&mut self, v: &Value, known: &Known) -> R {
-        let out = self.key("input");
+    /// `input`: its shared parts (`principal`, `tool`, `now`) copied from their canonical
+    /// bytes, the members that repeat from call to call (`request`, `pii`, `usage`) from
+    /// `written`, the rest written (the same bytes as [`Self::value`]; checked in debug
+    /// builds).
+    fn input(&mut self, v: &Value, known: &Known, written: &mut Written) -> R {
+        let out = self.key(q!("input"));
         let Value::Object(map) = v else {
             return write_value_strict(v, out);
         };
         #[cfg(debug_assertions)]
         let start = out.len();
-        write_object_strict_with(map, out, |k| {
-            let part = match k {
-                "principal" => known.principal.as_ref(),
-                "tool" => known.tool.as_ref(),
-                _ => None,
+        write_object_strict_with(map, out, |k, v, out| {
+            if let Some(bytes) = known.part(k).and_then(|p| p.canonical()) {
+                out.extend_from_slice(bytes);
+                return Ok(true);
+            }
+            let slot = match k {
+                "request" => Slot::InputRequest,
+                "pii" => Slot::InputPii,
+                "usage" => Slot::InputUsage,
+                _ => return Ok(false),
             };
-            part.and_then(|p| p.canonical())
+            written.write(slot, v, out).map(|_| true)
         })?;
         #[cfg(debug_assertions)]
         debug_assert_eq!(
@@ -396,14 +515,20 @@ impl<'a> Members<'a> {
         Ok(())
     }
 
-    fn opt_value(&mut self, key: &'static str, v: Option<&Value>) -> R {
+    /// [`Self::value`] through `written` (a value that repeats from call to call).
+    fn repeated(&mut self, key: &'static [u8], v: &Value, slot: Slot, written: &mut Written) -> R {
+        let out = self.key(key);
+        written.write(slot, v, out)
+    }
+
+    fn opt_value(&mut self, key: &'static [u8], v: Option<&Value>) -> R {
         match v {
             Some(v) => self.value(key, v),
             None => Ok(()),
         }
     }
 
-    fn u64(&mut self, key: &'static str, v: u64) -> R {
+    fn u64(&mut self, key: &'static [u8], v: u64) -> R {
         if v > MAX_SAFE_INTEGER {
             return Err(unsafe_integer());
         }
@@ -412,7 +537,7 @@ impl<'a> Members<'a> {
         Ok(())
     }
 
-    fn opt_u64(&mut self, key: &'static str, v: Option<u64>) -> R {
+    fn opt_u64(&mut self, key: &'static [u8], v: Option<u64>) -> R {
         match v {
             Some(v) => self.u64(key, v),
             None => {
@@ -422,16 +547,16 @@ impl<'a> Members<'a> {
         }
     }
 
-    fn strs(&mut self, key: &'static str, v: &[String]) -> R {
+    fn strs(&mut self, key: &'static [u8], v: &[String]) -> R {
         self.list(key, v, |s, out| write_string(s, out))
     }
 
-    fn values(&mut self, key: &'static str, v: &[Value]) -> R {
+    fn values(&mut self, key: &'static [u8], v: &[Value]) -> R {
         self.list(key, v, write_value_strict)
     }
 
     /// `key: [item, …]`, each item written by `write`.
-    fn list<T>(&mut self, key: &'static str, v: &[T], write: impl Fn(&T, &mut Vec<u8>) -> R) -> R {
+    fn list<T>(&mut self, key: &'static [u8], v: &[T], write: impl Fn(&T, &mut Vec<u8>) -> R) -> R {
         let out = self.key(key);
         out.push(b'[');
         for (i, item) in v.iter().enumerate() {
@@ -444,7 +569,7 @@ impl<'a> Members<'a> {
         Ok(())
     }
 
-    fn bool_true(&mut self, key: &'static str, set: bool) {
+    fn bool_true(&mut self, key: &'static [u8], set: bool) {
         if set {
             self.key(key).extend_from_slice(b"true");
         }
@@ -469,10 +594,21 @@ fn f64_value(f: f64) -> Value {
 impl DecisionBody {
     /// The canonical line: members in RFC 8785 order (see the tests' `DECISION_KEYS`).
     fn write_typed(&self, head: &mut Head<'_, '_>, out: &mut Vec<u8>) -> R {
+        WRITTEN.with(|w| match w.try_borrow_mut() {
+            Ok(mut w) => {
+                w.under(&self.config_version, &self.policy_digest);
+                self.write_with(head, out, &mut w)
+            }
+            // (never: nothing writes a line while writing one) without the thread's memory
+            Err(_) => self.write_with(head, out, &mut Written::default()),
+        })
+    }
+
+    fn write_with(&self, head: &mut Head<'_, '_>, out: &mut Vec<u8>, w: &mut Written) -> R {
         let mut m = Members::open(out);
-        m.opt_str("adapter", self.adapter.as_deref())?;
-        m.opt_str("agent", self.agent.as_deref())?;
-        m.values("approvals", self.approval.as_slice())?;
+        m.opt_str(q!("adapter"), self.adapter.as_deref())?;
+        m.opt_str(q!("agent"), self.agent.as_deref())?;
+        m.values(q!("approvals"), self.approval.as_slice())?;
         if let Some(done) = &self.args {
             match &done.kept {
                 ArgsKept::Nothing => {}
@@ -480,67 +616,70 @@ impl DecisionBody {
                 | ArgsKept::AsSent {
                     value: v,
                     canonical: None,
-                } => m.value("args", v)?,
+                } => m.value(q!("args"), v)?,
                 ArgsKept::AsSent {
                     canonical: Some(bytes),
                     ..
-                } => m.key("args").extend_from_slice(bytes),
-                ArgsKept::Sealed(s) => m.str("args_sealed", s)?,
-                ArgsKept::SealedError(s) => m.str("args_sealed_error", s)?,
+                } => m.key(q!("args")).extend_from_slice(bytes),
+                ArgsKept::Sealed(s) => m.str(q!("args_sealed"), s)?,
+                ArgsKept::SealedError(s) => m.str(q!("args_sealed_error"), s)?,
             }
         }
-        m.str("config_version", &self.config_version)?;
-        m.str("decision", self.decision)?;
-        m.str("decision_id", &self.decision_id)?;
-        m.bool_true("dry_run", self.dry_run);
-        m.opt_value("grpc", self.grpc.as_ref())?;
-        m.opt_value("idempotency", self.idempotency.as_ref())?;
+        m.str(q!("config_version"), &self.config_version)?;
+        m.str(q!("decision"), self.decision)?;
+        m.str(q!("decision_id"), &self.decision_id)?;
+        m.bool_true(q!("dry_run"), self.dry_run);
+        m.opt_value(q!("grpc"), self.grpc.as_ref())?;
+        m.opt_value(q!("idempotency"), self.idempotency.as_ref())?;
         m.bool_true(
-            "idempotent_replay",
+            q!("idempotent_replay"),
             idempotent_replay(self.idempotency.as_ref()),
         );
         if let Some(input) = &self.input {
-            m.input(input, &self.input_known)?;
+            m.input(input, &self.input_known, w)?;
         }
         if let Some(done) = &self.args {
-            let out = m.key("input_hmac");
+            let out = m.key(q!("input_hmac"));
             out.push(b'"');
             out.extend_from_slice(&hex_bytes(&done.input_hmac));
             out.push(b'"');
         }
-        m.head("kind", KIND, head)?;
-        m.u64("latency_us", self.latency_us)?;
-        m.opt_value("mcp", self.mcp.as_ref())?;
-        m.str("mode", self.mode)?;
+        m.head(q!("kind"), KIND, head)?;
+        m.u64(q!("latency_us"), self.latency_us)?;
+        m.opt_value(q!("mcp"), self.mcp.as_ref())?;
+        m.str(q!("mode"), self.mode)?;
         {
-            let out = m.key("policy");
+            let out = m.key(q!("policy"));
             let mut p = Members::open(out);
-            p.str("digest", &self.policy_digest)?;
-            p.opt_value("result", self.policy_result.as_ref())?;
-            p.str("version", &self.policy_version)?;
+            p.str(q!("digest"), &self.policy_digest)?;
+            if let Some(result) = &self.policy_result {
+                p.repeated(q!("result"), result, Slot::PolicyResult, w)?;
+            }
+            p.str(q!("version"), &self.policy_version)?;
             p.close();
         }
-        m.head("prev", PREV, head)?;
-        m.opt_str("principal_source", self.principal_source)?;
-        m.opt_str("reason", self.reason)?;
-        m.strs("reasons", &self.reasons)?;
-        m.values("redactions", &self.redactions)?;
+        m.head(q!("prev"), PREV, head)?;
+        m.opt_str(q!("principal_source"), self.principal_source)?;
+        m.opt_str(q!("reason"), self.reason)?;
+        m.strs(q!("reasons"), &self.reasons)?;
+        let out = m.key(q!("redactions"));
+        w.write_items(Slot::Redactions, &self.redactions, out)?;
         match &self.request {
-            Some(v) => m.value("request", v)?,
-            None => m.key("request").extend_from_slice(b"null"),
+            Some(v) => m.repeated(q!("request"), v, Slot::Request, w)?,
+            None => m.key(q!("request")).extend_from_slice(b"null"),
         }
-        m.opt_str("run_id", self.run_id.as_deref())?;
-        m.opt_str("schema", self.schema.as_deref())?;
-        m.head("seq", SEQ, head)?;
+        m.opt_str(q!("run_id"), self.run_id.as_deref())?;
+        m.opt_str(q!("schema"), self.schema.as_deref())?;
+        m.head(q!("seq"), SEQ, head)?;
         if let Some(s) = &self.shadow_would_refuse {
-            m.strs("shadow_would_refuse", s)?;
+            m.strs(q!("shadow_would_refuse"), s)?;
         }
-        m.opt_u64("status", self.status.map(u64::from))?;
-        m.opt_str("tenant_id", self.tenant_id.as_deref())?;
-        m.opt_str("tool", self.tool.as_deref())?;
-        m.str("trace_id", &self.trace_id)?;
-        m.head("ts", TS, head)?;
-        m.opt_str("workflow", self.workflow.as_deref())?;
+        m.opt_u64(q!("status"), self.status.map(u64::from))?;
+        m.opt_str(q!("tenant_id"), self.tenant_id.as_deref())?;
+        m.opt_str(q!("tool"), self.tool.as_deref())?;
+        m.str(q!("trace_id"), &self.trace_id)?;
+        m.head(q!("ts"), TS, head)?;
+        m.opt_str(q!("workflow"), self.workflow.as_deref())?;
         m.close();
         Ok(())
     }
@@ -614,28 +753,28 @@ impl OutcomeBody {
     /// The canonical line: members in RFC 8785 order (see the tests' `OUTCOME_KEYS`).
     fn write_typed(&self, head: &mut Head<'_, '_>, out: &mut Vec<u8>) -> R {
         let mut m = Members::open(out);
-        m.value("cost_usd", &f64_value(self.cost_usd))?;
-        m.str("decision_id", &self.decision_id)?;
-        m.bool_true("dry_run", self.dry_run);
+        m.value(q!("cost_usd"), &f64_value(self.cost_usd))?;
+        m.str(q!("decision_id"), &self.decision_id)?;
+        m.bool_true(q!("dry_run"), self.dry_run);
         if let Some(e) = self.error {
-            m.str("error", e)?;
+            m.str(q!("error"), e)?;
         }
-        m.opt_value("grpc", self.grpc.as_ref())?;
-        m.opt_value("idempotency", self.idempotency.as_ref())?;
+        m.opt_value(q!("grpc"), self.grpc.as_ref())?;
+        m.opt_value(q!("idempotency"), self.idempotency.as_ref())?;
         m.bool_true(
-            "idempotent_replay",
+            q!("idempotent_replay"),
             idempotent_replay(self.idempotency.as_ref()),
         );
-        m.head("kind", KIND, head)?;
-        m.u64("latency_us", self.latency_us)?;
-        m.opt_value("mcp", self.mcp.as_ref())?;
-        m.head("prev", PREV, head)?;
-        m.head("seq", SEQ, head)?;
-        m.u64("status", u64::from(self.status))?;
-        m.opt_str("tool", self.tool.as_deref())?;
-        m.head("ts", TS, head)?;
-        m.opt_u64("upstream_latency_us", self.upstream_latency_us)?;
-        m.opt_value("violations", self.violations.as_ref())?;
+        m.head(q!("kind"), KIND, head)?;
+        m.u64(q!("latency_us"), self.latency_us)?;
+        m.opt_value(q!("mcp"), self.mcp.as_ref())?;
+        m.head(q!("prev"), PREV, head)?;
+        m.head(q!("seq"), SEQ, head)?;
+        m.u64(q!("status"), u64::from(self.status))?;
+        m.opt_str(q!("tool"), self.tool.as_deref())?;
+        m.head(q!("ts"), TS, head)?;
+        m.opt_u64(q!("upstream_latency_us"), self.upstream_latency_us)?;
+        m.opt_value(q!("violations"), self.violations.as_ref())?;
         m.close();
         Ok(())
     }
@@ -744,6 +883,52 @@ impl LineBody for Body {
 #[cfg(test)]
 mod tests {
     use super::super::canonical::utf16_cmp;
+    use super::{Slot, Written, WRITTEN_MAX};
+    use serde_json::json;
+
+    /// What [`Written`] remembers is emptied when the configuration or the policy changes,
+    /// kept otherwise, copied only for an equal value, and bounded.
+    #[test]
+    fn remembered_values_are_per_configuration_and_bounded() {
+        let mut w = Written::default();
+        let write = |w: &mut Written, v: &serde_json::Value| {
+            let mut out = Vec::new();
+            w.write(Slot::PolicyResult, v, &mut out).expect("write");
+            out
+        };
+        let a = json!({"allow": true, "reasons": ["b", "a"]});
+        let b = json!({"allow": true, "reasons": ["a", "b"]});
+        w.under("c1", "d1");
+        assert_eq!(write(&mut w, &a), br#"{"allow":true,"reasons":["b","a"]}"#);
+        assert_eq!(w.held(), 1);
+        // an equal value: its bytes; another: written, and remembered instead
+        assert_eq!(
+            write(&mut w, &a.clone()),
+            br#"{"allow":true,"reasons":["b","a"]}"#
+        );
+        assert_eq!(write(&mut w, &b), br#"{"allow":true,"reasons":["a","b"]}"#);
+        w.under("c1", "d1");
+        assert_eq!(w.held(), 1, "the same configuration keeps them");
+        w.under("c2", "d1");
+        assert_eq!(w.held(), 0, "a new configuration empties them");
+        write(&mut w, &a);
+        w.under("c2", "d2");
+        assert_eq!(w.held(), 0, "a new policy empties them");
+        // too large to keep
+        let big = json!("x".repeat(WRITTEN_MAX));
+        assert_eq!(write(&mut w, &big).len(), WRITTEN_MAX + 2);
+        assert_eq!(w.held(), 0);
+        // a number the format cannot hold: refused, nothing remembered
+        let mut out = Vec::new();
+        assert!(w
+            .write(
+                Slot::PolicyResult,
+                &json!(9_007_199_254_740_993u64),
+                &mut out
+            )
+            .is_err());
+        assert_eq!(w.held(), 0);
+    }
 
     /// The members of a decision record (head members included), in the order the writer
     /// writes them.

@@ -239,28 +239,29 @@ fn write_object(
     out: &mut Vec<u8>,
     numbers: Numbers,
 ) -> Result<(), AuditError> {
-    write_object_with(map, out, numbers, &|_| None)
+    write_object_with(map, out, numbers, &mut |_, _, _| Ok(false))
 }
 
 /// The canonical bytes of the object `map` (the audit's number rule, as
-/// [`write_value_strict`]), a member's value copied from `known(key)` when it gives bytes: the
-/// caller vouches they are that value's canonical bytes (built once, copied per call).
-pub(crate) fn write_object_strict_with<'k>(
+/// [`write_value_strict`]), a member's value written by `known(key, value, out)` when it says
+/// so (`true`): the caller vouches it wrote that value's canonical bytes (built once, copied
+/// per call).
+pub(crate) fn write_object_strict_with(
     map: &Map<String, Value>,
     out: &mut Vec<u8>,
-    known: impl Fn(&str) -> Option<&'k [u8]>,
+    mut known: impl FnMut(&str, &Value, &mut Vec<u8>) -> Result<bool, AuditError>,
 ) -> Result<(), AuditError> {
-    write_object_with(map, out, Numbers::Strict, &known)
+    write_object_with(map, out, Numbers::Strict, &mut known)
 }
 
 /// An object, its keys checked for UTF-16 order as they are written ([`KeyOrder`]): the map
 /// holds them in byte order, which is UTF-16 order but between rare pairs of non-ASCII keys;
 /// such an object is written again, sorted.
-fn write_object_with<'k>(
+fn write_object_with(
     map: &Map<String, Value>,
     out: &mut Vec<u8>,
     numbers: Numbers,
-    known: &impl Fn(&str) -> Option<&'k [u8]>,
+    known: &mut impl FnMut(&str, &Value, &mut Vec<u8>) -> Result<bool, AuditError>,
 ) -> Result<(), AuditError> {
     let start = out.len();
     if write_members(map.iter(), out, numbers, known, Some(&mut KeyOrder::new()))? {
@@ -274,11 +275,11 @@ fn write_object_with<'k>(
 
 /// `{…}` of `members` in the order given; `false` (with a partial object in `out`) at the first
 /// key out of `order`.
-fn write_members<'a, 'k>(
+fn write_members<'a>(
     members: impl Iterator<Item = (&'a String, &'a Value)>,
     out: &mut Vec<u8>,
     numbers: Numbers,
-    known: &impl Fn(&str) -> Option<&'k [u8]>,
+    known: &mut impl FnMut(&str, &Value, &mut Vec<u8>) -> Result<bool, AuditError>,
     mut order: Option<&mut KeyOrder<'a>>,
 ) -> Result<bool, AuditError> {
     out.push(b'{');
@@ -291,9 +292,8 @@ fn write_members<'a, 'k>(
             return Ok(false);
         }
         out.push(b':');
-        match known(k) {
-            Some(bytes) => out.extend_from_slice(bytes),
-            None => write_value(v, out, numbers)?,
+        if !known(k, v, out)? {
+            write_value(v, out, numbers)?;
         }
     }
     out.push(b'}');

@@ -80,12 +80,26 @@ impl Shared {
 }
 
 /// The shared parts an input document was built with. The contract: `input.principal` (and
-/// `input.tool`) of the document handed over with these is a copy of `principal.value()` (and
-/// `tool.value()`), unchanged since — what `stage::policy::Input::build_known` gives.
+/// `input.tool`, `input.now`) of the document handed over with these is a copy of
+/// `principal.value()` (and `tool.value()`, `now.value()`), unchanged since — what
+/// `stage::policy::Input::build_known` gives.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
     pub principal: Option<Arc<Shared>>,
     pub tool: Option<Arc<Shared>>,
+    pub now: Option<Arc<Shared>>,
+}
+
+impl Known {
+    /// The shared part the document's top-level member `name` is a copy of.
+    pub fn part(&self, name: &str) -> Option<&Arc<Shared>> {
+        match name {
+            "principal" => self.principal.as_ref(),
+            "tool" => self.tool.as_ref(),
+            "now" => self.now.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 /// Converted parts by the hash of their JSON, and the hash of the last one used: a call with
@@ -107,6 +121,8 @@ pub(super) struct Memo {
     keys: Vec<Value>,
     principals: Parts,
     tools: Parts,
+    /// `input.now` when it is a shared part: the last one seen and its conversion.
+    now: Option<(Arc<Shared>, Value)>,
     /// The last value of each other field but `args` (`input.now`, `input.pii`, `input.v`,
     /// …), with its conversion: reused while the next call's is equal.
     last: [Option<(J, Value)>; FIELDS.len()],
@@ -177,6 +193,9 @@ impl Memo {
             let value = match k.as_str() {
                 "principal" => remembered(&mut self.principals, v, known.principal.as_ref()),
                 "tool" => remembered(&mut self.tools, v, known.tool.as_ref()),
+                "now" if known.now.is_some() => {
+                    remembered_shared(&mut self.now, v, known.now.as_ref())
+                }
                 "args" => match (readable, v) {
                     (Some(readable), J::Object(args)) => {
                         let mut kept = BTreeMap::new();
@@ -360,6 +379,28 @@ fn remembered(parts: &mut Parts, v: &J, shared: Option<&Arc<Shared>>) -> Value {
     }
     let r = remembered_equal(parts, v);
     parts.shared = Some((shared.clone(), r.clone()));
+    r
+}
+
+/// `v`'s conversion when it is a copy of `shared` (a part that changes with the clock's
+/// second, `input.now`): the last shared part's conversion when it is the same one (no
+/// comparison), else converted and remembered in its place.
+fn remembered_shared(
+    last: &mut Option<(Arc<Shared>, Value)>,
+    v: &J,
+    shared: Option<&Arc<Shared>>,
+) -> Value {
+    let Some(shared) = shared else {
+        return to_rego(v);
+    };
+    debug_assert!(shared.value == *v, "a shared part is the document's");
+    if let Some((held, r)) = last {
+        if Arc::ptr_eq(held, shared) {
+            return r.clone();
+        }
+    }
+    let r = to_rego(v);
+    *last = Some((shared.clone(), r.clone()));
     r
 }
 
@@ -605,22 +646,26 @@ mod tests {
         let known_a = Known {
             principal: shared(&a, "principal"),
             tool: shared(&a, "tool"),
+            now: shared(&a, "now"),
         };
         // first seen, then the same parts again (recognised without comparing)
         for _ in 0..3 {
             assert_eq!(memo.input(&a, None, None, &known_a), to_rego(&a));
         }
         // a reload: a new tool part with another risk, the principal's part kept
-        let b = input("a", json!({"financial": false}), 1);
+        let mut b = input("a", json!({"financial": false}), 1);
+        b["now"]["unix"] = json!(2);
         let known_b = Known {
             principal: known_a.principal.clone(),
             tool: shared(&b, "tool"),
+            now: shared(&b, "now"),
         };
         assert_eq!(memo.input(&b, None, None, &known_b), to_rego(&b));
         // equal parts built again (another allocation), and none at all
         let known_a2 = Known {
             principal: shared(&a, "principal"),
             tool: shared(&a, "tool"),
+            now: shared(&a, "now"),
         };
         assert_eq!(memo.input(&a, None, None, &known_a2), to_rego(&a));
         assert_eq!(memo.input(&b, None, None, &Known::default()), to_rego(&b));

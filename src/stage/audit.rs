@@ -842,6 +842,7 @@ mod tests {
                         .get("principal")
                         .map(|p| crate::policy::Shared::new(p.clone())),
                     tool: Some(crate::policy::Shared::new(input["tool"].clone())),
+                    now: Some(crate::policy::Shared::new(input["now"].clone())),
                 };
             }
             input["args"] = args;
@@ -1098,6 +1099,56 @@ mod tests {
         }
     }
 
+    /// The decision line's values remembered per thread (`audit::call::Written`: the input's
+    /// `request`, `pii`, `usage`, the record's `request`, `policy.result`, `redactions`) are
+    /// written as they are: generated calls, few enough that their values repeat, interleaved
+    /// and under one configuration (the memory is not emptied between them), each line the
+    /// map record's canonical form byte for byte, with the memory holding the call's values
+    /// (a hit) and another call's (a miss); and the shared `input.now` copied from its bytes.
+    #[test]
+    fn remembered_values_write_the_same_lines() {
+        use crate::audit::call::{written_held, Body, LineBody};
+        use crate::audit::canonical::{canonicalize_record, RecordHead, GENESIS_HASH};
+
+        let redactor = hmac_redactor();
+        let head = RecordHead {
+            kind: "decision",
+            prev: &GENESIS_HASH,
+            seq: 7,
+            ts: "2026-12-05T21:00:00.000Z",
+        };
+        let mut lines = 0;
+        for round in 0..3000u64 {
+            // seeds 0..40 in an order that repeats a call now and then, and mostly changes it
+            let seed = (round * 7 + round / 40) % 40;
+            let mut c = call(seed, &redactor);
+            c.config_version = "cfg".into();
+            c.policy_digest = "digest".into();
+            let (mut body, _) =
+                decision_record(&mut c, AuditArgs::Redacted, &redactor, Phase::Final);
+            body.latency_us = 5;
+            let mut want = Vec::new();
+            if canonicalize_record(&body.to_map(), &head, true, &mut want).is_err() {
+                continue;
+            }
+            let Some(line) = crate::audit::call::Prebuilt::decision(&body) else {
+                continue;
+            };
+            let mut got = Vec::new();
+            Body::Prebuilt(line)
+                .write_line(&head, true, &mut got)
+                .expect("line");
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "round {round}, seed {seed}"
+            );
+            lines += 1;
+        }
+        assert!(lines > 1000, "{lines} lines compared");
+        assert!(written_held() > 0, "the values were remembered");
+    }
+
     /// The arguments' bytes forwarded to the tool, shared with the audit record when they are
     /// also their canonical form: the record's line (`args`, `input_hmac`, every member) is the
     /// same byte for byte with and without them, in every `audit.args` mode, on awkward
@@ -1246,6 +1297,7 @@ mod tests {
             c.input_known = Known {
                 principal: Some(principal.clone()),
                 tool: Some(tool.clone()),
+                now: None,
             };
             let body = decision_body(&mut c, AuditArgs::Redacted, &redactor, phase, |w| {
                 w.finish(&mac, key, None)

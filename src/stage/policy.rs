@@ -81,6 +81,31 @@ impl Input<'_> {
     /// canonical bytes) it was built with: hand both to [`evaluate`] (the policy memo
     /// recognises them by identity) and the audit record (it copies their bytes).
     pub fn build_known(self) -> (Value, Known) {
+        let now = now_part(self.request.now);
+        let principal = principal_doc(self.principal);
+        let tool = tool_doc(self.adapter, self.tool);
+        let skeleton = SKELETONS.with(|cell| cell.borrow_mut().pop());
+        let doc = match skeleton {
+            Some(mut doc) if fits(&doc, self.protocol.as_ref().map(|p| p.0)) => {
+                self.fill(&mut doc, &principal, &tool, &now);
+                doc
+            }
+            _ => self.build_map(&principal, &tool, &now),
+        };
+        let known = Known {
+            principal: Some(principal),
+            tool: Some(tool),
+            now: Some(now),
+        };
+        (Value::Object(doc), known)
+    }
+
+    fn build_map(
+        self,
+        principal: &Arc<Shared>,
+        tool: &Arc<Shared>,
+        now: &Arc<Shared>,
+    ) -> Map<String, Value> {
         let mut request = Map::new();
         request.insert("method".into(), Value::from(self.request.method));
         request.insert("host".into(), Value::from(self.request.host));
@@ -103,20 +128,188 @@ impl Input<'_> {
             members.push((name.into(), v));
         }
         members.push(("mode".into(), Value::from(self.mode.as_str())));
-        members.push(("now".into(), now_doc(self.request.now)));
+        members.push(("now".into(), copy_of(now)));
         members.push(("pii".into(), Value::Object(pii)));
-        let principal = principal_doc(self.principal);
-        let tool = tool_doc(self.adapter, self.tool);
-        members.push(("principal".into(), copy_of(&principal)));
+        members.push(("principal".into(), copy_of(principal)));
         members.push(("request".into(), Value::Object(request)));
-        members.push(("tool".into(), copy_of(&tool)));
+        members.push(("tool".into(), copy_of(tool)));
         members.push(("usage".into(), self.usage));
         members.push(("v".into(), Value::from(1)));
-        let known = Known {
-            principal: Some(principal),
-            tool: Some(tool),
+        members.into_iter().collect()
+    }
+
+    /// [`Self::build_map`] into a document given back by an earlier call ([`give_back`]) whose
+    /// top-level keys [`fits`] checked: its keys (and those of `request` and `pii`, when
+    /// they are the ones this document has) and its strings' buffers used again, every value
+    /// replaced.
+    fn fill(
+        self,
+        doc: &mut Map<String, Value>,
+        principal: &Arc<Shared>,
+        tool: &Arc<Shared>,
+        now: &Arc<Shared>,
+    ) {
+        let mut args = Some(self.args);
+        let mut approval = Some(self.approval);
+        let mut usage = Some(self.usage);
+        let mut protocol = self.protocol.map(|p| p.1);
+        let mut pii_found = Some(self.pii_found);
+        let mut pii_placeholders = Some(self.pii_placeholders);
+        let mut request_extra = Some(self.request_extra);
+        for (k, slot) in doc.iter_mut() {
+            match k.as_str() {
+                "approval" => *slot = approval.take().unwrap_or_default(),
+                "args" => *slot = args.take().unwrap_or_default(),
+                "grpc" | "mcp" => *slot = protocol.take().unwrap_or_default(),
+                "mode" => set_str(slot, self.mode.as_str()),
+                "now" => *slot = copy_of(now),
+                "pii" => fill_pii(
+                    slot,
+                    pii_found.take().unwrap_or_default(),
+                    pii_placeholders.take().flatten(),
+                ),
+                "principal" => *slot = copy_of(principal),
+                "request" => fill_request(slot, self.request, request_extra.take().flatten()),
+                "tool" => *slot = copy_of(tool),
+                "usage" => *slot = usage.take().unwrap_or_default(),
+                // ("v": `fits` lets no other key through)
+                _ => *slot = Value::from(1),
+            }
+        }
+        // the audit took `args` out of the document it gave back
+        if let Some(args) = args {
+            doc.insert("args".into(), args);
+        }
+    }
+}
+
+/// Most documents a worker thread keeps for the next calls' inputs ([`give_back`]): a call in
+/// flight holds one.
+const SKELETONS_MAX: usize = 64;
+
+thread_local! {
+    /// Documents given back by calls that ended ([`give_back`]), their values spent: their
+    /// maps' keys and nodes, and the strings of `request` and `mode`, serve the next
+    /// documents ([`Input::fill`]) instead of ~25 allocations made and freed per call
+    /// (docs/performance.md, "Fifteenth round").
+    static SKELETONS: std::cell::RefCell<Vec<Map<String, Value>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `doc`'s keys are exactly those of a document with `protocol` (`args` may be
+/// missing: the audit takes it out).
+fn fits(doc: &Map<String, Value>, protocol: Option<&str>) -> bool {
+    let mut want = [
+        "approval",
+        "args",
+        "",
+        "mode",
+        "now",
+        "pii",
+        "principal",
+        "request",
+        "tool",
+        "usage",
+        "v",
+    ];
+    if let Some(p) = protocol {
+        want[2] = p;
+    }
+    let mut want = want.into_iter().filter(|k| !k.is_empty()).peekable();
+    for k in doc.keys() {
+        if want.peek() == Some(&"args") && k != "args" {
+            want.next();
+        }
+        if want.next() != Some(k.as_str()) {
+            return false;
+        }
+    }
+    want.peek().is_none()
+}
+
+/// `slot = s`, in its string's buffer when it holds one.
+fn set_str(slot: &mut Value, s: &str) {
+    match slot {
+        Value::String(buf) => {
+            buf.clear();
+            buf.push_str(s);
+        }
+        _ => *slot = Value::from(s),
+    }
+}
+
+/// `input.request` into `slot` (its map used again when it has exactly the keys this one has).
+fn fill_request(slot: &mut Value, facts: &RequestFacts<'_>, extra: Option<(&str, Value)>) {
+    let keys: &[&str] = match extra {
+        Some(_) => &["headers", "host", "method", "path", "template"],
+        None => &["host", "method", "path"],
+    };
+    let reusable = match &*slot {
+        Value::Object(m) => m.len() == keys.len() && m.keys().zip(keys).all(|(a, b)| a == b),
+        _ => false,
+    };
+    if !reusable {
+        let mut request = Map::new();
+        request.insert("method".into(), Value::from(facts.method));
+        request.insert("host".into(), Value::from(facts.host));
+        request.insert("path".into(), Value::from(facts.path));
+        if let Some((template, headers)) = extra {
+            request.insert("template".into(), Value::from(template));
+            request.insert("headers".into(), headers);
+        }
+        *slot = Value::Object(request);
+        return;
+    }
+    let Value::Object(m) = slot else {
+        return;
+    };
+    let mut headers = extra.map(|(t, h)| (t, Some(h)));
+    for (k, v) in m.iter_mut() {
+        match k.as_str() {
+            "headers" => {
+                *v = headers
+                    .as_mut()
+                    .and_then(|h| h.1.take())
+                    .unwrap_or_default();
+            }
+            "host" => set_str(v, facts.host),
+            "method" => set_str(v, facts.method),
+            "path" => set_str(v, facts.path),
+            _ => set_str(v, headers.as_ref().map_or("", |h| h.0)),
+        }
+    }
+}
+
+/// `input.pii` into `slot` (its map used again when it has exactly the keys this one has).
+fn fill_pii(slot: &mut Value, found: Vec<String>, placeholders: Option<Vec<String>>) {
+    let keys: &[&str] = match placeholders {
+        Some(_) => &["found", "placeholders"],
+        None => &["found"],
+    };
+    let reusable = match &*slot {
+        Value::Object(m) => m.len() == keys.len() && m.keys().zip(keys).all(|(a, b)| a == b),
+        _ => false,
+    };
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    let Value::Object(m) = slot else {
+        return;
+    };
+    if !reusable {
+        m.clear();
+        m.insert("found".into(), strings(found));
+        if let Some(p) = placeholders {
+            m.insert("placeholders".into(), strings(p));
+        }
+        return;
+    }
+    let mut placeholders = placeholders;
+    let mut found = Some(found);
+    for (k, v) in m.iter_mut() {
+        *v = match k.as_str() {
+            "found" => strings(found.take().unwrap_or_default()),
+            _ => strings(placeholders.take().unwrap_or_default()),
         };
-        (Value::Object(members.into_iter().collect()), known)
     }
 }
 
@@ -178,8 +371,12 @@ pub fn give_back(input: Option<Value>, known: &Known) {
     let Some(Value::Object(mut doc)) = input else {
         return;
     };
-    for (name, part) in [("principal", &known.principal), ("tool", &known.tool)] {
-        let (Some(part), Some(copy)) = (part, doc.remove(name)) else {
+    for (name, part) in [
+        ("principal", &known.principal),
+        ("tool", &known.tool),
+        ("now", &known.now),
+    ] {
+        let (Some(part), Some(copy)) = (part, doc.get_mut(name).map(Value::take)) else {
             continue;
         };
         SPARE.with(|cell| {
@@ -190,6 +387,17 @@ pub fn give_back(input: Option<Value>, known: &Known) {
             spares.push((part.clone(), copy));
         });
     }
+    // what is left serves the next document as its skeleton ([`Input::fill`]), the arguments
+    // freed now, not when it is used
+    if let Some(args) = doc.get_mut("args") {
+        *args = Value::Null;
+    }
+    SKELETONS.with(|cell| {
+        let mut skeletons = cell.borrow_mut();
+        if skeletons.len() < SKELETONS_MAX {
+            skeletons.push(doc);
+        }
+    });
 }
 
 /// How many spare copies of `part` this thread holds ([`give_back`]).
@@ -288,18 +496,27 @@ pub fn visibility_input(
 /// `input.now`: the clock, precomputed so policies need no time builtins. Every field is a
 /// function of the whole second, so each worker thread formats it once per second.
 pub fn now_doc(now: DateTime<Utc>) -> Value {
+    now_part(now).value().clone()
+}
+
+/// [`now_doc`] as a shared part ([`Shared`]: its value and canonical bytes), built once per
+/// second per worker thread: the input document takes a copy ([`copy_of`], a spare given back
+/// by an earlier call of the same second when there is one), the policy memo recognises it by
+/// identity, and the audit record copies its bytes — as for `input.principal` and
+/// `input.tool` (docs/performance.md, "Fifteenth round").
+fn now_part(now: DateTime<Utc>) -> Arc<Shared> {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(i64, Value)>> = const { std::cell::RefCell::new(None) };
+        static LAST: std::cell::RefCell<Option<(i64, Arc<Shared>)>> = const { std::cell::RefCell::new(None) };
     }
     let second = now.timestamp();
     LAST.with(|cell| {
         let mut last = cell.borrow_mut();
         match &*last {
-            Some((s, doc)) if *s == second => doc.clone(),
+            Some((s, part)) if *s == second => part.clone(),
             _ => {
-                let doc = format_now(now);
-                *last = Some((second, doc.clone()));
-                doc
+                let part = Shared::new(format_now(now));
+                *last = Some((second, part.clone()));
+                part
             }
         }
     })
@@ -429,6 +646,40 @@ mod tests {
         );
     }
 
+    /// `input.now` is one shared part per second and worker thread (the memo and the audit
+    /// record recognise it by identity), its bytes the canonical form of its value; a copy
+    /// given back serves that second's part only.
+    #[test]
+    fn now_is_a_shared_part_per_second() {
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        let a = now_part(t("2026-12-05T23:00:00.1Z"));
+        assert!(Arc::ptr_eq(&a, &now_part(t("2026-12-05T23:00:00.9Z"))));
+        let b = now_part(t("2026-12-05T23:00:01Z"));
+        assert!(!Arc::ptr_eq(&a, &b));
+        for part in [&a, &b] {
+            assert_eq!(
+                part.canonical(),
+                crate::audit::canonical::canonicalize_strict(part.value())
+                    .ok()
+                    .as_deref()
+            );
+        }
+        assert_eq!(b.value(), &format_now(t("2026-12-05T23:00:01Z")));
+        SPARE.with(|cell| cell.borrow_mut().clear());
+        let known = Known {
+            now: Some(a.clone()),
+            ..Known::default()
+        };
+        give_back(Some(json!({"now": {"marked": true}})), &known);
+        assert_eq!(&copy_of(&b), b.value(), "another second's part is cloned");
+        assert_eq!(copy_of(&a), json!({"marked": true}), "the spare of its own");
+        SPARE.with(|cell| cell.borrow_mut().clear());
+    }
+
     /// The document as the pipeline built it before [`Input`]: `json!`, then each part indexed
     /// in (the reference the one-pass build is held to).
     fn reference_input(i: &Input<'_>) -> Value {
@@ -555,11 +806,46 @@ mod tests {
                         assert_eq!(doc, want);
                         assert_known(&doc, &known);
                         compared += 1;
+                        // given back as the record's end and the audit give it back, the next
+                        // document is built into it (`Input::fill`) whatever its shape was: as
+                        // built, `args` taken out, `request` masked for the audit, not a
+                        // document at all, or not given back
+                        let mut back = doc;
+                        match compared % 4 {
+                            0 => {}
+                            1 => {
+                                if let Some(m) = back.as_object_mut() {
+                                    m.remove("args");
+                                }
+                            }
+                            2 => {
+                                if let Some(r) =
+                                    back.get_mut("request").and_then(Value::as_object_mut)
+                                {
+                                    r.insert("path".into(), json!("/v1/refunds/{id}"));
+                                    if r.contains_key("headers") {
+                                        r.insert("headers".into(), json!({"x-m": "[EMAIL]"}));
+                                    }
+                                }
+                            }
+                            _ => back = json!({"v": 1, "other": true}),
+                        }
+                        if compared % 7 != 6 {
+                            give_back(Some(back), &known);
+                        }
+                        assert!(SKELETONS.with(|s| s.borrow().len()) <= SKELETONS_MAX);
                     }
                 }
             }
         }
         assert_eq!(compared, 2 * principals.len() * tools.len() * 4);
+        // bounded
+        for _ in 0..SKELETONS_MAX * 2 {
+            give_back(Some(json!({"v": 1})), &Known::default());
+        }
+        assert_eq!(SKELETONS.with(|s| s.borrow().len()), SKELETONS_MAX);
+        SKELETONS.with(|s| s.borrow_mut().clear());
+        SPARE.with(|cell| cell.borrow_mut().clear());
         // build_input: the document without the pipeline's parts
         let principal = &principals[1];
         let (adapter, tool) = tools[0];
@@ -655,7 +941,11 @@ mod tests {
 
     /// The shared parts are the document's members, with their canonical bytes.
     fn assert_known(doc: &Value, known: &Known) {
-        for (name, part) in [("principal", &known.principal), ("tool", &known.tool)] {
+        for (name, part) in [
+            ("principal", &known.principal),
+            ("tool", &known.tool),
+            ("now", &known.now),
+        ] {
             let part = part.as_ref().expect("a shared part");
             assert_eq!(part.value(), &doc[name], "{name}");
             assert_eq!(
@@ -704,6 +994,7 @@ mod tests {
         let known = |p: &Arc<Shared>| Known {
             principal: Some(p.clone()),
             tool: None,
+            now: None,
         };
         // a document as `build_known` makes it, given back: its copy is used for `a` again
         let doc = json!({"args": {}, "principal": copy_of(&a), "v": 1});
