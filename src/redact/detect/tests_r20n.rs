@@ -88,3 +88,26 @@ fn an_eight_digit_date_member_beside_the_persons_pii_is_a_birth_date() {
         );
     }
 }
+
+#[test]
+fn the_loopback_network_is_no_ones_address() {
+    // RFC 1122's loopback (127.0.0.0/8) never leaves the machine: no host, no person, like
+    // `0.0.0.0` (kept out since the ninth round).
+    for text in [
+        "[inet_http_server] port=127.0.0.1:9001",
+        "redis-cli -h 127.0.0.1 -p 6379",
+        "listen 127.0.1.1:8080",
+        "bind 127.255.255.254",
+    ] {
+        assert_eq!(found(text, Entity::Ipv4), Vec::<String>::new(), "{text:?}");
+    }
+    // Every other address stays found, 127 inside it or not.
+    for (text, want) in [
+        ("client=10.127.0.1 done", "10.127.0.1"),
+        ("peer 128.0.0.1 refused", "128.0.0.1"),
+        ("from 12.7.0.1 via gw", "12.7.0.1"),
+        ("host 172.16.0.127 up", "172.16.0.127"),
+    ] {
+        assert_eq!(found(text, Entity::Ipv4), vec![want], "{text:?}");
+    }
+}
