@@ -25,7 +25,10 @@ fn an_eight_digit_date_in_a_persons_record_is_a_birth_date() {
             vec!["19771007", "19850303"],
         ),
         // 29 February is a day.
-        ("Jane Roe, jane@example.org, 19840229", vec!["19840229"]),
+        (
+            "PID|1||4472||ROE^JOHN||19840229|M|||1 Main St||+1 201-555-0139|john@example.org",
+            vec!["19840229"],
+        ),
     ] {
         assert_eq!(found(text, Entity::DateOfBirth), want, "{text:?}");
     }
