@@ -241,6 +241,10 @@ impl Detector {
                 // A dotted number under an identifier's key (`"BUILD": "9.3.6.68"`) is that
                 // identifier.
                 let ident_value = ctx.ident_key && s == 0;
+                // The loopback network (`127.0.0.0/8`, RFC 1122) never leaves the machine:
+                // like `0.0.0.0` it names no host and no one (`port=127.0.0.1:9001`,
+                // `redis-cli -h 127.0.0.1`; twentieth round).
+                let loopback = text.starts_with(b"127.");
                 // Four groups of two digits (`27.10.99.76`) is how French (and Belgian)
                 // phones are written with dots: after a phone's context (`Telefon:`, `mon
                 // numéro`, `M:`, a mailbox beside it) it is one, not an address (eighteenth
@@ -257,6 +261,7 @@ impl Detector {
                 if ua_version
                     || dotted_phone
                     || text == b"0.0.0.0"
+                    || loopback
                     || ident_value
                     || version_after(hay, e)
                     || version_word_before(hay, s)

@@ -233,6 +233,48 @@ fn plausible_birth_date(
     if e > le || timed(hay, e) || !year(&hay[s..e]).is_some_and(|y| BIRTH_YEARS.contains(&y)) {
         return None;
     }
+    no_event_before(hay, s, ls).then_some(e)
+}
+
+/// The end of a birth date written `YYYYMMDD` (ISO 8601's basic form: HL7's `DT`, X12's
+/// `D8`, DICOM's `DA`, vCard's `BDAY`, a fixed-width record's `PIC 9(8)`) at `hay[s]`, in
+/// the line `ls..le`: eight digits alone (no letter or digit either side, no time after),
+/// a year in `BIRTH_YEARS`, a real month and day, and no event's or identifier's word
+/// before it in its cell (twentieth round).
+fn compact_birth_date(hay: &[u8], s: usize, ls: usize, le: usize) -> Option<usize> {
+    let e = s + 8;
+    if e > le
+        || (s > 0 && hay[s - 1].is_ascii_alphanumeric())
+        || hay.get(e).is_some_and(u8::is_ascii_alphanumeric)
+        || !compact_date(&hay[s..e])
+        || timed(hay, e)
+    {
+        return None;
+    }
+    no_event_before(hay, s, ls).then_some(e)
+}
+
+/// Whether eight bytes are a date `YYYYMMDD` with a year in `BIRTH_YEARS` and a day its
+/// month has (29 February in any year: no age hangs on a leap year).
+fn compact_date(t: &[u8]) -> bool {
+    if t.len() != 8 || !t.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let n =
+        |r: std::ops::Range<usize>| t[r].iter().fold(0u16, |a, &b| a * 10 + u16::from(b - b'0'));
+    let (y, m, d) = (n(0..4), n(4..6), n(6..8));
+    let days = match m {
+        2 => 29,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => 0,
+    };
+    BIRTH_YEARS.contains(&y) && (1..=days).contains(&d)
+}
+
+/// Whether no event's or identifier's word stands before the date at `hay[s]` in its cell
+/// (back to a delimiter or the line's start at `ls`), nor in its text-table column's header.
+fn no_event_before(hay: &[u8], s: usize, ls: usize) -> bool {
     let cell = hay[ls..s]
         .iter()
         .rposition(|b| matches!(b, b',' | b';' | b'|' | b'\t' | b'"' | b'{' | b'[' | b'('))
@@ -244,7 +286,7 @@ fn plausible_birth_date(
     let header = super::table::column_header(hay, s).unwrap_or_default();
     let event_header = event_words(header, DATE_WORDS)
         && !std::str::from_utf8(header).is_ok_and(super::table::birth_date_header);
-    (!event_before(&hay[cell..s]) && !event_header).then_some(e)
+    !event_before(&hay[cell..s]) && !event_header
 }
 
 /// The first birth date by its shape in the answer starting at `hay[from]` — a dialogue's
@@ -312,9 +354,19 @@ fn birth_dates_in(
         }
         let i = y + hay[y..le]
             .iter()
-            .take(5)
+            .take(9)
             .take_while(|b| b.is_ascii_digit())
             .count();
+        if i - y == 8 {
+            // Eight digits: a date `YYYYMMDD` (nothing else of eight digits is read here).
+            if let Some(e) = compact_birth_date(hay, y, ls, le) {
+                if !f(y, e) {
+                    return;
+                }
+                done = e;
+            }
+            continue;
+        }
         if i - y != 4 || !year(&hay[y..i]).is_some_and(|y| BIRTH_YEARS.contains(&y)) {
             continue;
         }
@@ -391,8 +443,10 @@ pub(super) fn record_birth_dates(
 /// list (they were re-read and matched at the object's end: PII JSON 2 % dearer).
 pub(crate) fn may_hold_birth_year(s: &[u8]) -> bool {
     memchr::memchr(b'\\', s).is_some()
-        || s.split(|b| !b.is_ascii_digit())
-            .any(|run| run.len() == 4 && year(run).is_some_and(|y| BIRTH_YEARS.contains(&y)))
+        || s.split(|b| !b.is_ascii_digit()).any(|run| {
+            (run.len() == 4 && year(run).is_some_and(|y| BIRTH_YEARS.contains(&y)))
+                || compact_date(run)
+        })
 }
 
 /// Whether an entity is PII that makes a record a person's (`personal`): for the JSON walk,
@@ -414,8 +468,10 @@ impl super::Detector {
         {
             return false;
         }
-        super::prose_dob::date_at(t, 0, &self.date_re)
-            .is_some_and(|(_, e)| e == t.len() && year(t).is_some_and(|y| BIRTH_YEARS.contains(&y)))
+        (compact_date(t)
+            || super::prose_dob::date_at(t, 0, &self.date_re).is_some_and(|(_, e)| {
+                e == t.len() && year(t).is_some_and(|y| BIRTH_YEARS.contains(&y))
+            }))
             && !event_before(key.as_bytes())
     }
 }

@@ -63,7 +63,7 @@ fn four_dotted_pairs_after_a_phone_context_are_a_phone() {
     // host's address in a log line.
     for text in [
         "client 27.10.99.76 connected",
-        "Telefon: 127.10.99.76",
+        "Telefon: 137.10.99.76",
         "src=10.20.30.40 dst=192.168.1.1",
     ] {
         assert!(!found(text, Entity::Ipv4).is_empty(), "{text:?}");
