@@ -180,7 +180,7 @@ fn the_shape_tests_fast_paths_find_what_the_reference_finds() {
     for _ in 0..40_000 {
         let mut hay = Vec::new();
         for _ in 0..1 + rng.next() % 12 {
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 // A value built as the shapes are: words and separators, digits, a symbol.
                 hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"/", b"=", b"1-", b"x"]));
                 for _ in 0..1 + rng.next() % 4 {
