@@ -187,7 +187,9 @@ fn the_shape_tests_fast_paths_find_what_the_reference_finds() {
                     hay.extend_from_slice(rng.pick(WORDS));
                     hay.extend_from_slice(rng.pick(&[b"", b"", b"-", b"_", b".", b"#", b"!"]));
                 }
-                hay.extend_from_slice(rng.pick(&[b"1", b"42", b"152", b"2026", b"86421"]));
+                hay.extend_from_slice(
+                    rng.pick(&[b"1", b"42", b"152", b"2026", b"86421", b"123456"]),
+                );
                 hay.extend_from_slice(rng.pick(&[b"", b"?", b"$", b"_", b".", b"a"]));
             } else {
                 hay.extend_from_slice(rng.pick(PIECES));
