@@ -660,7 +660,7 @@ impl Detector {
                     i = word_end(hay, i + 1);
                     // A password by its shape alone (`pw_shape`): the word run ends in its
                     // digits (`Kanarie8102?`, `Hafenkran_Paella86`).
-                    if pw_on && shape_tail(hay, i) {
+                    if pw_on && shape_tail(hay, digit, i) {
                         if let Some(e) = self.shaped_password(hay, digit, out) {
                             if first_only {
                                 return;

@@ -505,6 +505,8 @@ mod tests;
 #[cfg(test)]
 mod tests_accuracy;
 #[cfg(test)]
+mod tests_cost;
+#[cfg(test)]
 mod tests_dob;
 #[cfg(test)]
 mod tests_r11a;

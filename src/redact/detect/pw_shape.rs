@@ -134,11 +134,14 @@ pub(super) fn human_password(v: &[u8]) -> bool {
     (1..=2).contains(&d) && v[..v.len() - d].contains(&b'-') && passphrase(&v[..v.len() - d])
 }
 
-/// The byte pass's first test in a word whose first digit it met: the word run (ending at
-/// `we`) ends in a digit or `_`, and a value's end or one symbol follows it.
+/// The byte pass's first test in a word whose first digit it met at `digit`: the word run
+/// (ending at `we`) ends in a digit or `_` at most 7 bytes after it (a shape's last run
+/// holds 1–6 digits and perhaps a `_`: `shaped_password_at` ends its value there; a hex id
+/// or a hash goes on), and a value's end or one symbol follows it.
 #[inline]
-pub(super) fn shape_tail(hay: &[u8], we: usize) -> bool {
-    hay.get(we).is_none_or(|&b| VALUE_TAIL[usize::from(b)])
+pub(super) fn shape_tail(hay: &[u8], digit: usize, we: usize) -> bool {
+    we - digit <= 7
+        && hay.get(we).is_none_or(|&b| VALUE_TAIL[usize::from(b)])
         && (hay[we - 1].is_ascii_digit() || hay[we - 1] == b'_')
 }
 
@@ -191,14 +194,21 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
     if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
         e -= 1;
     }
+    // Back to the value's start. Every shape holds one run of digits, the one at `i`, and
+    // starts with a letter (`human_password`; `passphrase`'s words are letters): a digit
+    // before `i` (a UUID's, a dotted version's) ends the look there, before the 36 bytes of
+    // a UUID are walked and judged.
     let mut s = i - 1;
     let floor = i.saturating_sub(64);
     while s > floor
         && (hay[s - 1].is_ascii_alphanumeric() || matches!(hay[s - 1], b'_' | b'-' | b'.'))
     {
+        if hay[s - 1].is_ascii_digit() {
+            return None;
+        }
         s -= 1;
     }
-    if s > 0 && !opens_value(hay[s - 1]) {
+    if (s > 0 && !opens_value(hay[s - 1])) || !hay[s].is_ascii_alphabetic() {
         return None;
     }
     human_password(&hay[s..e]).then(|| Hit::new(Entity::Password, s, e))
