@@ -557,4 +557,6 @@ mod tests_r19g;
 #[cfg(test)]
 mod tests_r19p;
 #[cfg(test)]
+mod tests_r20s;
+#[cfg(test)]
 mod tests_support;
