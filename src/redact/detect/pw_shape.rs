@@ -284,13 +284,25 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
 #[cold]
 #[inline(never)]
 fn leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
+    // Its first digit stands for a vowel; a capital after the first letter, or a digit of
+    // `2 6 8 9` before a letter, is no leet word (`leet_password`): a hash or a random id
+    // fails here after a few bytes.
+    if !matches!(hay[i], b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
+        return None;
+    }
     let ceiling = hay.len().min(i + 20);
     let mut e = i;
-    while e < ceiling
-        && (hay[e].is_ascii_alphanumeric()
-            || pw_symbol(hay[e])
-            || matches!(hay[e], b'_' | b'.' | b'-'))
-    {
+    while e < ceiling {
+        let b = hay[e];
+        if b.is_ascii_uppercase()
+            || matches!(b, b'2' | b'6' | b'8' | b'9')
+                && hay.get(e + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            return None;
+        }
+        if !(b.is_ascii_alphanumeric() || pw_symbol(b) || matches!(b, b'_' | b'.' | b'-')) {
+            break;
+        }
         e += 1;
     }
     if e < hay.len() && !closes_value(hay[e]) {
