@@ -561,4 +561,6 @@ mod tests_r19p;
 #[cfg(test)]
 mod tests_r20n;
 #[cfg(test)]
+mod tests_r20s;
+#[cfg(test)]
 mod tests_support;

@@ -131,7 +131,76 @@ pub(super) fn human_password(v: &[u8]) -> bool {
     }
     // Passphrase + digits.
     let d = v.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-    (1..=2).contains(&d) && v[..v.len() - d].contains(&b'-') && passphrase(&v[..v.len() - d])
+    if (1..=2).contains(&d) && v[..v.len() - d].contains(&b'-') && passphrase(&v[..v.len() - d]) {
+        return true;
+    }
+    leet_password(v)
+}
+
+/// A word spelt in leet (twentieth round, task sec): digits standing for vowels between
+/// letters (`G3w1tt3r19`, `m0nk3y#30`, `A1c4ch0f4#1`, `T0rn4d02024`). The word: a letter,
+/// then letters and digits, 4+ letters, no capital after the first, a letter past `f` (no
+/// hex); two or more of `0 1 3 4 5 7` each between two letters; no other digit before its
+/// final digit run; read back as letters (`0`→o, `1`→i, `3`→e, `4`→a, `5`→s, `7`→t), no
+/// four consonants in a row (random lower-case ids, `kxza0kyj7j3a`, have them). Then up to
+/// two symbols, three digits and a symbol, and one of: a capital first, a symbol, two final
+/// digits, or a tail of two. Measured on every token of the training splits
+/// (`benches/secret_leet_population.py`): 457 gold passwords, no other token.
+fn leet_password(v: &[u8]) -> bool {
+    if !(6..=20).contains(&v.len()) || !v[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let core = v.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+    let (word, tail) = v.split_at(core);
+    let tail_symbol = |b: &u8| pw_symbol(*b) || matches!(b, b'_' | b'.' | b'-');
+    // The tail: `[sym]{0,2}[0-9]{0,3}[sym]?`.
+    let s1 = tail.iter().take(2).take_while(|b| tail_symbol(b)).count();
+    let d = tail[s1..]
+        .iter()
+        .take(3)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let s2 = tail[s1 + d..]
+        .iter()
+        .take(1)
+        .take_while(|b| tail_symbol(b))
+        .count();
+    if s1 + d + s2 != tail.len() {
+        return false;
+    }
+    if word.iter().filter(|b| b.is_ascii_alphabetic()).count() < 4
+        || word[1..].iter().any(u8::is_ascii_uppercase)
+        || !word
+            .iter()
+            .any(|b| b.to_ascii_lowercase() > b'f' && b.is_ascii_alphabetic())
+    {
+        return false;
+    }
+    let final_digits = word.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let body = &word[..core - final_digits];
+    let leet = |b: u8| matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7');
+    if body.iter().any(|&b| b.is_ascii_digit() && !leet(b)) {
+        return false;
+    }
+    let between = word
+        .windows(3)
+        .filter(|w| leet(w[1]) && w[0].is_ascii_alphabetic() && w[2].is_ascii_alphabetic())
+        .count();
+    if between < 2 {
+        return false;
+    }
+    let mut consonants = 0;
+    for &b in body {
+        let vowel = matches!(
+            b.to_ascii_lowercase(),
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'0' | b'1' | b'3' | b'4'
+        );
+        consonants = if vowel { 0 } else { consonants + 1 };
+        if consonants >= 4 {
+            return false;
+        }
+    }
+    word[0].is_ascii_uppercase() || s1 + s2 > 0 || final_digits >= 2 || tail.len() >= 2
 }
 
 /// The byte pass's first test in a word whose first digit it met at `digit`: the word run
@@ -188,7 +257,12 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
         }
     }
     if e < hay.len() && !closes_value(hay[e]) {
-        return None;
+        // A digit inside a word that goes on (`G3w1tt3r19`, `A1c4ch0f4#1`): the token to its
+        // end, for the leet shape (`leet_password`) only.
+        if !prev.is_ascii_alphabetic() {
+            return None;
+        }
+        return leet_password_at(hay, i);
     }
     // A sentence's full stop (`upgraded to Windows11.`) is no symbol of the value.
     if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
@@ -212,4 +286,48 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
         return None;
     }
     human_password(&hay[s..e]).then(|| Hit::new(Entity::Password, s, e))
+}
+
+/// The leet word holding the digit `i` (inside a word: `shaped_password_at`), to the end of
+/// its token (letters, digits and password symbols, at most 20 bytes) between a value's
+/// bounds.
+#[cold]
+#[inline(never)]
+fn leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
+    // Its first digit stands for a vowel; a capital after the first letter, or a digit of
+    // `2 6 8 9` before a letter, is no leet word (`leet_password`): a hash or a random id
+    // fails here after a few bytes.
+    if !matches!(hay[i], b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
+        return None;
+    }
+    let ceiling = hay.len().min(i + 20);
+    let mut e = i;
+    while e < ceiling {
+        let b = hay[e];
+        if b.is_ascii_uppercase()
+            || matches!(b, b'2' | b'6' | b'8' | b'9')
+                && hay.get(e + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            return None;
+        }
+        if !(b.is_ascii_alphanumeric() || pw_symbol(b) || matches!(b, b'_' | b'.' | b'-')) {
+            break;
+        }
+        e += 1;
+    }
+    if e < hay.len() && !closes_value(hay[e]) {
+        return None;
+    }
+    if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
+        e -= 1;
+    }
+    let mut s = i;
+    let floor = i.saturating_sub(20);
+    while s > floor && hay[s - 1].is_ascii_alphanumeric() {
+        s -= 1;
+    }
+    if s > 0 && !opens_value(hay[s - 1]) {
+        return None;
+    }
+    leet_password(&hay[s..e]).then(|| Hit::new(Entity::Password, s, e))
 }

@@ -545,7 +545,9 @@ fn credential_pairs_without_a_password_keyword() {
         "user: jdoe / ops team",
         "login page / docs v2",
         "relogin: admin / abc12345",
-        "userland: x / Tr0ub4dor3",
+        // (`Tr0ub4dor3` here until the twentieth round: a word in leet is a password by its
+        // shape wherever it stands, `pw_shape::leet_password`; the pair rule is what this pins.)
+        "userland: x / falcon313",
     ] {
         assert_eq!(
             found(text, Entity::Password),
@@ -680,10 +682,12 @@ fn pass_as_a_key_but_not_the_english_word() {
         "tests pass: 120/130",
         "pass: 1204, fail: 3",
         "pass = true",
-        "bypass: Tr0ub4dor3",
+        // (`Tr0ub4dor3` in these two until the twentieth round: a word in leet is a password
+        // by its shape, `pw_shape::leet_password`; the keyword inside a word is what they pin.)
+        "bypass: falcon313",
         "compass = N45E0012x",
         "passport: C01X00T47 expired",
-        "did it pass? yes: Tr0ub4dor3",
+        "did it pass? yes: falcon313",
     ] {
         assert_eq!(
             found(text, Entity::Password),

@@ -123,7 +123,9 @@ fn a_login_named_for_its_owner_before_the_colon_is_a_pair() {
         "The user said to the team: see page 4 / section 2\n",
         "login for the coordinator: jane@example.com / pending\n",
         "User manual for the router: chapter 3 / appendix B\n",
-        "Login failed. Reason code: ERR_42 / Tr0ub4dor&3\n",
+        // (`Tr0ub4dor&3` here until the twentieth round: a word in leet is a password by its
+        // shape, `pw_shape::leet_password`; the pair rule is what this pins.)
+        "Login failed. Reason code: ERR_42 / falcon313\n",
     ] {
         assert_eq!(
             found(text, Entity::Password),
