@@ -207,11 +207,27 @@ fn leet_password(v: &[u8]) -> bool {
 /// (ending at `we`) ends in a digit or `_` at most 7 bytes after it (a shape's last run
 /// holds 1–6 digits and perhaps a `_`: `shaped_password_at` ends its value there; a hex id
 /// or a hash goes on), and a value's end or one symbol follows it.
+///
+/// A leet word (`leet_password`: `G3w1tt3r19`) goes on past those 7 bytes: it is let through
+/// when its first digit stands for a vowel and a lower-case letter or another such digit
+/// follows it, which every leet word's first digit has (a digit of `2 6 8 9`, a capital or a
+/// `_` there fails `leet_password`), and the word is at most 20 bytes from it.
 #[inline]
 pub(super) fn shape_tail(hay: &[u8], digit: usize, we: usize) -> bool {
-    we - digit <= 7
+    (we - digit <= 7 || (we - digit <= 20 && leet_may_start(hay, digit)))
         && hay.get(we).is_none_or(|&b| VALUE_TAIL[usize::from(b)])
         && (hay[we - 1].is_ascii_digit() || hay[we - 1] == b'_')
+}
+
+/// The first digit of a leet word (`leet_password`): `0 1 3 4 5 7`, then a lower-case
+/// letter or another of them.
+#[inline]
+fn leet_may_start(hay: &[u8], digit: usize) -> bool {
+    let leet = |b: u8| matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7');
+    leet(hay[digit])
+        && hay
+            .get(digit + 1)
+            .is_some_and(|&b| b.is_ascii_lowercase() || leet(b))
 }
 
 /// The bytes `shape_tail` accepts after a word run: a value's end, a password symbol, `.`.
@@ -269,15 +285,16 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
         e -= 1;
     }
     // Back to the value's start. Every shape holds one run of digits, the one at `i`, and
-    // starts with a letter (`human_password`; `passphrase`'s words are letters): a digit
-    // before `i` (a UUID's, a dotted version's) ends the look there, before the 36 bytes of
-    // a UUID are walked and judged.
+    // starts with a letter (`human_password`; `passphrase`'s words are letters), but for a
+    // leet word, whose digits before its last run are `0 1 3 4 5 7` (`leet_password`): any
+    // other digit before `i` (a UUID's, a dotted version's) ends the look there, before the
+    // 36 bytes of a UUID are walked and judged.
     let mut s = i - 1;
     let floor = i.saturating_sub(64);
     while s > floor
         && (hay[s - 1].is_ascii_alphanumeric() || matches!(hay[s - 1], b'_' | b'-' | b'.'))
     {
-        if hay[s - 1].is_ascii_digit() {
+        if matches!(hay[s - 1], b'2' | b'6' | b'8' | b'9') {
             return None;
         }
         s -= 1;
@@ -293,7 +310,7 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
 /// bounds.
 #[cold]
 #[inline(never)]
-fn leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
+pub(super) fn leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
     // Its first digit stands for a vowel; a capital after the first letter, or a digit of
     // `2 6 8 9` before a letter, is no leet word (`leet_password`): a hash or a random id
     // fails here after a few bytes.

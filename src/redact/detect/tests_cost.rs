@@ -1,7 +1,8 @@
 //! The twentieth round's cost work (task cost): each fast path pinned to the slow path it
 //! stands for, on generated inputs. The byte pass's shape test (`pw_shape::shape_tail`'s
 //! length bound, `shaped_password_at`'s stop at an earlier digit) against the nineteenth
-//! round's test, kept here as the reference.
+//! round's test, kept here as the reference, with the twentieth round's leet call as task sec
+//! wrote it (the bound lets a leet word through by `leet_may_start`).
 
 use super::bytes::word_end;
 use super::pw_shape::{shape_tail, shaped_password_at};
@@ -75,7 +76,12 @@ fn ref_shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
         }
     }
     if e < hay.len() && !ref_closes_value(hay[e]) {
-        return None;
+        // the twentieth round's leet words (task sec), as that task wrote the call: its own
+        // test is `leet_password_at`'s, unbounded by the fast paths pinned here
+        if !prev.is_ascii_alphabetic() {
+            return None;
+        }
+        return super::pw_shape::leet_password_at(hay, i);
     }
     if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
         e -= 1;
@@ -96,6 +102,14 @@ fn ref_shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
 /// Pieces of values: the shapes' words, digits, symbols and separators, a UUID's and a
 /// hash's hex, passphrase words, and the bytes around values.
 const PIECES: &[&[u8]] = &[
+    // leet words (`G3w1tt3r19`), their look-alikes (a hex id, a capital inside, `2 6 8 9`)
+    b"G3w1tt3r",
+    b"m0nk3y",
+    b"b00k3ep3r",
+    b"p4ssw0rd",
+    b"a3f5c0d1e7",
+    b"s3cR3t",
+    b"w1nt3r9b",
     b"Kanarie",
     b"narwhal",
     b"ALCAchoFA",
