@@ -33,7 +33,7 @@ use super::to_rego;
 pub(super) const MAX_PARTS: usize = 256;
 
 /// The top-level fields of the input document (PRODUCT.md §5), their keys converted once.
-pub(super) const FIELDS: [&str; 12] = [
+pub(crate) const FIELDS: [&str; 12] = [
     "approval",
     "args",
     "grpc",

@@ -16,6 +16,7 @@ use crate::diag::Diag;
 
 pub mod explain;
 mod input;
+pub(crate) use input::FIELDS as INPUT_FIELDS;
 pub use input::{Known, Shared};
 pub mod lint;
 mod mode;

@@ -9,7 +9,7 @@ use crate::pipeline::reject::{Reason, Reject};
 use std::sync::Arc;
 
 use crate::policy::PolicySet;
-use crate::policy::{EvalError, Known, PolicyDecision, Shared};
+use crate::policy::{EvalError, Known, PolicyDecision, Shared, INPUT_FIELDS};
 use crate::stage::identify::Principal;
 
 /// The request facts policy sees under `input.request`, and when the call arrived.
@@ -198,23 +198,12 @@ thread_local! {
 /// Whether `doc`'s keys are exactly those of a document with `protocol` (`args` may be
 /// missing: the audit takes it out).
 fn fits(doc: &Map<String, Value>, protocol: Option<&str>) -> bool {
-    let mut want = [
-        "approval",
-        "args",
-        "",
-        "mode",
-        "now",
-        "pii",
-        "principal",
-        "request",
-        "tool",
-        "usage",
-        "v",
-    ];
-    if let Some(p) = protocol {
-        want[2] = p;
-    }
-    let mut want = want.into_iter().filter(|k| !k.is_empty()).peekable();
+    // the input's top-level fields, of the two protocols' only this call's
+    let mut want = INPUT_FIELDS
+        .iter()
+        .copied()
+        .filter(|k| !matches!(*k, "grpc" | "mcp") || Some(*k) == protocol)
+        .peekable();
     for k in doc.keys() {
         if want.peek() == Some(&"args") && k != "args" {
             want.next();
