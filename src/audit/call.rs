@@ -370,14 +370,7 @@ impl Written {
             }
         }
         let start = out.len();
-        out.push(b'[');
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_value_strict(item, out)?;
-        }
-        out.push(b']');
+        write_array(items, out, write_value_strict)?;
         let bytes = out.get(start..).unwrap_or_default();
         *held =
             (bytes.len() <= WRITTEN_MAX).then(|| (Value::Array(items.to_vec()), bytes.to_vec()));
@@ -418,6 +411,19 @@ type R = Result<(), AuditError>;
 
 fn unsafe_integer() -> AuditError {
     AuditError::Invalid(InvalidRecord::UnsafeInteger(String::new()))
+}
+
+/// `[item, …]`, each item written by `write`.
+fn write_array<T>(items: &[T], out: &mut Vec<u8>, write: impl Fn(&T, &mut Vec<u8>) -> R) -> R {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(item, out)?;
+    }
+    out.push(b']');
+    Ok(())
 }
 
 /// `,"key":` for [`Members::key`]: the member's separator and quoted name as one slice
@@ -557,16 +563,7 @@ impl<'a> Members<'a> {
 
     /// `key: [item, …]`, each item written by `write`.
     fn list<T>(&mut self, key: &'static [u8], v: &[T], write: impl Fn(&T, &mut Vec<u8>) -> R) -> R {
-        let out = self.key(key);
-        out.push(b'[');
-        for (i, item) in v.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write(item, out)?;
-        }
-        out.push(b']');
-        Ok(())
+        write_array(v, self.key(key), write)
     }
 
     fn bool_true(&mut self, key: &'static [u8], set: bool) {
