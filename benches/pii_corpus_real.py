@@ -87,6 +87,9 @@ Splits, kept apart by construction, not only by seed:
   blind21  templates B21_*/b21_*: a twenty-second split (seed 2222, fixed day 2026-12-21) written by an eighteenth helper who never
            read the rules, their docs or history (nor the blind7..blind20 sections) and never ran the engine on it; the lead's
            taxonomy; 80 text and 25 JSON document kinds of its own (see the blind21 section). Self-checked at generation; to be scored once.
+  blind22  templates B22_*/b22_*: a twenty-third split (seed 2323, fixed day 2026-12-22) written by a twentieth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 70 text and 27 JSON document kinds of its own (see the blind22 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -95,7 +98,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2481,9 +2484,9 @@ def main():
               "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json),
               "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
               "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
-              "blind21": (b21_text, b21_json)}
+              "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2581,9 +2584,13 @@ def main():
                 b21_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind22":  # blind22's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, phones valid, JSON, no escape ahead of a label)
+                b22_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -24798,6 +24805,2241 @@ def b21_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
         assert "\\" not in text, i  # no escape sequence anywhere in a JSON document, so none ahead of a label
+
+
+# ---------- blind22 (seed 2323) ----------
+# A twenty-third split, templates B22_* / b22_*, written by a twentieth helper who never read the
+# detection rules, their docs or history, never ran the engine and never read the other blind
+# splits' template sections. Fixed day 2026-12-22: every date and time derives from it and the
+# seeded RNG (no clock reads, no Faker date calls, no Faker city()). Document kinds of its own:
+# config files of tools (.pgpass, .netrc, rclone, s3cmd, .npmrc, Ansible inventory, WireGuard,
+# OpenVPN, git-credentials, Helm values, Spring properties, Django settings, wp-config, Alertmanager,
+# Grafana provisioning, Nextcloud config.php, Asterisk pjsip), logs (Postfix, sshd, HAProxy,
+# journald, dhcpd leases, BIND zones, `ip addr`), CLI sessions (mysql, redis-cli, mongosh,
+# aws configure, gh, heroku, openssl, gpg, vault), contact/calendar/directory formats (vCard,
+# iCalendar, LDIF), people and money paperwork in seven locales (TSV payroll paste, fax cover,
+# prescription refill, lab report, lease, court caption, bill of lading, SEPA mandate, expense
+# report, chargeback letter, W-9, background-check consent, hotel registration, airline PNR, CV,
+# FNOL claim, SWIFT MT103, MT940, school enrolment, voicemail transcript, meeting invite), chat
+# exports (IRC, WhatsApp), SMS gateway logs, Bitwarden CSV, gitleaks reports, READMEs, git diffs,
+# notebook output, Sentry issues, e-mails with signatures / company footers, out-of-office replies;
+# tool-call JSON: Gemini functionCall / functionResponse, Ollama tool_calls, Bedrock Converse
+# toolUse / toolResult, Cohere tool_calls, MCP tools/call and results, Salesforce, HubSpot,
+# Workday, FHIR, Plaid, Wise, Twilio, Mailgun, Okta, Auth0, GitHub secret-scanning alerts, IAM
+# CreateAccessKey, Vault reads, docker inspect, Terraform state, Elasticsearch hits, Shopify,
+# Google Directory, Amadeus flight orders.
+# Labels follow the lead's taxonomy (the blind6 comment): DATE_OF_BIRTH only where the text says
+# it is a birth date; GENERIC_SECRET for unbranded secrets (AWS secret access keys, client
+# secrets, Django/Rails secret keys, WireGuard private keys, CVC); PASSWORD for the password part
+# of a URL / CLI flag / config value / sentence; key-shaped documentation examples from
+# B22_PLACEHOLDERS are PLACEHOLDER, stand-ins that are not key-shaped are left alone. Look-alikes
+# (never labelled): order / ticket / invoice / case / claim / policy / container / AWB numbers,
+# meeting ids, OTP codes, SKUs, versions, timestamps, git / SHA-256 hex, UUIDs, base64 blobs,
+# public keys and fingerprints, password hashes, Luhn-failing card numbers with real IINs,
+# IBANs failing mod-97, `${VAR}` and `<your-token>` templates, sentences about passwords.
+
+B22_DAY = datetime.date(2026, 12, 22)
+B22_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+
+
+class B22L(L):
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def b22_fold(s):
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in s.lower() if ch.isalnum())
+
+
+def b22_j(s):
+    """A plain string safe inside a JSON string (no escapes needed)."""
+    s = str(s)
+    for a, b in (('"', "'"), ("\\", "/"), ("\r", ""), ("\n", ", "), ("\t", " ")):
+        s = s.replace(a, b)
+    return s
+
+
+B22_CITIES = {
+    "en_US": [("Austin", "TX", "78701"), ("Columbus", "OH", "43215"), ("Denver", "CO", "80202"), ("Raleigh", "NC", "27601"),
+              ("Portland", "OR", "97204"), ("Tampa", "FL", "33602"), ("Madison", "WI", "53703")],
+    "en_GB": [("Leeds", "", "LS1 4AP"), ("Bristol", "", "BS1 5TR"), ("Norwich", "", "NR2 1DJ"), ("Glasgow", "", "G2 3BZ"),
+              ("Cardiff", "", "CF10 1EP"), ("Nottingham", "", "NG1 5FW")],
+    "de_DE": [("Leipzig", "", "04109"), ("Bremen", "", "28195"), ("Mainz", "", "55116"), ("Kassel", "", "34117"),
+              ("Freiburg", "", "79098"), ("Augsburg", "", "86150")],
+    "fr_FR": [("Lyon", "", "69002"), ("Nantes", "", "44000"), ("Lille", "", "59000"), ("Rennes", "", "35000"),
+              ("Grenoble", "", "38000"), ("Toulouse", "", "31000")],
+    "es_ES": [("Valencia", "", "46002"), ("Zaragoza", "", "50001"), ("Bilbao", "", "48001"), ("Málaga", "", "29005"),
+              ("Sevilla", "", "41001"), ("Valladolid", "", "47001")],
+    "it_IT": [("Torino", "TO", "10121"), ("Bologna", "BO", "40121"), ("Verona", "VR", "37121"), ("Bari", "BA", "70121"),
+              ("Padova", "PD", "35122"), ("Firenze", "FI", "50123")],
+    "nl_NL": [("Utrecht", "", "3511 AB"), ("Groningen", "", "9711 LM"), ("Eindhoven", "", "5611 EM"), ("Haarlem", "", "2011 RK"),
+              ("Leiden", "", "2311 EW"), ("Arnhem", "", "6811 CT")],
+}
+
+B22_MAIL_DOMAINS = {
+    "en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "comcast.net"],
+    "en_GB": ["gmail.com", "btinternet.com", "outlook.co.uk", "hotmail.co.uk", "sky.com"],
+    "de_DE": ["gmx.de", "web.de", "t-online.de", "posteo.de", "gmail.com"],
+    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr"],
+    "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es", "outlook.es"],
+    "it_IT": ["libero.it", "virgilio.it", "gmail.com", "tiscali.it", "alice.it"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl", "xs4all.nl"],
+}
+B22_ORG_DOMAINS = ["brightwell-logistics.com", "kappa-dental.it", "nordhafen-it.de", "lumiere-conseil.fr", "ferreteria-ortiz.es",
+                   "vanderhoek-advocaten.nl", "oakridge-clinic.co.uk", "pinecrest-health.com", "tallyhub.io", "quayline.eu",
+                   "acme-payroll.com", "holtz-immobilien.de", "studiorossi.it", "grupo-marisma.es", "atelier-blanc.fr"]
+
+B22_T = {  # en de fr es it nl
+    "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"],
+    "mobile": ["Mobile", "Mobil", "Portable", "Móvil", "Cellulare", "Mobiel"],
+    "email": ["Email", "E-Mail", "E-mail", "Correo electrónico", "E-mail", "E-mail"],
+    "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+    "born": ["born", "geb.", "né(e) le", "nacido/a el", "nato/a il", "geboren"],
+    "password": ["Password", "Passwort", "Mot de passe", "Contraseña", "Password", "Wachtwoord"],
+    "name": ["Name", "Name", "Nom", "Nombre", "Nome", "Naam"],
+    "address": ["Address", "Anschrift", "Adresse", "Dirección", "Indirizzo", "Adres"],
+    "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero carta", "Kaartnummer"],
+    "account": ["Account holder", "Kontoinhaber", "Titulaire du compte", "Titular de la cuenta", "Intestatario", "Rekeninghouder"],
+    "date": ["Date", "Datum", "Date", "Fecha", "Data", "Datum"],
+    "signature": ["Signature", "Unterschrift", "Signature", "Firma", "Firma", "Handtekening"],
+    "regards": ["Kind regards", "Mit freundlichen Grüßen", "Cordialement", "Un saludo", "Cordiali saluti", "Met vriendelijke groet"],
+    "hello": ["Hi", "Hallo", "Bonjour", "Hola", "Ciao", "Hoi"],
+    "dear": ["Dear", "Sehr geehrte/r", "Madame, Monsieur", "Estimado/a", "Gentile", "Beste"],
+    "thanks": ["Thanks!", "Danke!", "Merci !", "¡Gracias!", "Grazie!", "Bedankt!"],
+    "customer": ["Customer", "Kunde", "Client", "Cliente", "Cliente", "Klant"],
+    "patient": ["Patient", "Patient/in", "Patient", "Paciente", "Paziente", "Patiënt"],
+}
+
+B22_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b22_t(lang, key):
+    return B22_T[key][B22_LANGS.index(lang)]
+
+
+# ---------- blind22 entity values ----------
+
+def b22_luhn_digit(body):
+    s = 0
+    for i, ch in enumerate(reversed(body)):
+        v = int(ch)
+        if i % 2 == 0:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return str((10 - s % 10) % 10)
+
+
+B22_IIN = [  # (prefix generator, length) with realistic issuer ranges
+    (lambda r: "4" + rnd(r, string.digits, 5), 16), (lambda r: "4" + rnd(r, string.digits, 5), 16),
+    (lambda r: str(r.randint(51, 55)) + rnd(r, string.digits, 4), 16), (lambda r: str(r.randint(2221, 2720)) + rnd(r, string.digits, 2), 16),
+    (lambda r: r.choice(["34", "37"]) + rnd(r, string.digits, 4), 15), (lambda r: "6011" + rnd(r, string.digits, 2), 16),
+    (lambda r: str(r.randint(644, 649)) + rnd(r, string.digits, 3), 16), (lambda r: "65" + rnd(r, string.digits, 4), 16),
+    (lambda r: str(r.randint(3528, 3589)) + rnd(r, string.digits, 2), 16), (lambda r: "36" + rnd(r, string.digits, 4), 14),
+    (lambda r: str(r.randint(300, 305)) + rnd(r, string.digits, 3), 14),
+]
+
+
+def b22_card_raw(r, good=True):
+    pre, n = r.choice(B22_IIN)
+    body = pre(r) + rnd(r, string.digits, n - 7)
+    d = b22_luhn_digit(body)
+    if not good:
+        d = str((int(d) + r.randint(1, 9)) % 10)
+    return body + d
+
+
+def b22_card_fmt(r, num, style=None):
+    style = style or r.choice(["space", "space", "plain", "dash"])
+    if style == "plain":
+        return num
+    sep = " " if style == "space" else "-"
+    if len(num) == 15:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    if len(num) == 14:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    return sep.join(num[i:i + 4] for i in range(0, len(num), 4))
+
+
+def b22_card(r, style=None):
+    return b22_card_fmt(r, b22_card_raw(r), style)
+
+
+def b22_bad_card(r, style=None):
+    return b22_card_fmt(r, b22_card_raw(r, good=False), style)
+
+
+def b22_card_ok(v):
+    d = v.replace(" ", "").replace("-", "")
+    if not d.isdigit() or not luhn_ok(d):
+        return False
+    n = len(d)
+    if d[0] == "4":
+        return n == 16
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649 or 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    return False
+
+
+# BBAN shapes: n digits, a upper letters, c alphanumerics
+B22_IBAN_BBAN = {"DE": "18n", "GB": "4a14n", "FR": "10n11c2n", "ES": "20n", "IT": "1a10n12c", "NL": "4a10n", "BE": "12n",
+                 "AT": "16n", "CH": "5n12c", "IE": "4a14n", "PT": "21n", "LU": "3n13c", "PL": "24n"}
+B22_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22,
+                "PT": 25, "LU": 20, "PL": 28}
+B22_LOC_CC = {"en_US": "DE", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+B22_BANKS_GB = ["NWBK", "BARC", "LOYD", "HBUK", "MIDL"]
+B22_BANKS_NL = ["INGB", "ABNA", "RABO", "SNSB", "TRIO", "ASNB"]
+
+
+def b22_mod97(s):
+    t = "".join(str(int(ch, 36)) for ch in s)
+    return int(t) % 97
+
+
+def b22_iban_raw(r, cc):
+    bban = ""
+    for cnt, kind in re.findall(r"(\d+)([nac])", B22_IBAN_BBAN[cc]):
+        cnt = int(cnt)
+        if kind == "n":
+            bban += rnd(r, string.digits, cnt)
+        elif kind == "a":
+            if cc == "GB" and cnt == 4:
+                bban += r.choice(B22_BANKS_GB)
+            elif cc == "NL":
+                bban += r.choice(B22_BANKS_NL)
+            elif cc == "IE":
+                bban += r.choice(["AIBK", "BOFI"])
+            else:
+                bban += rnd(r, string.ascii_uppercase, cnt)
+        else:
+            bban += rnd(r, string.digits * 20 + string.ascii_uppercase, cnt)
+    check = 98 - b22_mod97(bban + cc + "00")
+    return f"{cc}{check:02d}{bban}"
+
+
+def b22_iban_fmt(r, v, grouped=None):
+    if grouped is None:
+        grouped = r.random() < 0.55
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b22_iban(r, loc=None, cc=None, grouped=None):
+    if cc is None:
+        cc = B22_LOC_CC.get(loc, "DE") if r.random() < 0.8 else r.choice(sorted(B22_IBAN_BBAN))
+    return b22_iban_fmt(r, b22_iban_raw(r, cc), grouped)
+
+
+def b22_bad_iban(r, loc=None, grouped=None):
+    cc = B22_LOC_CC.get(loc, "DE") if r.random() < 0.8 else r.choice(sorted(B22_IBAN_BBAN))
+    v = b22_iban_raw(r, cc)
+    while True:
+        ck = f"{r.randint(2, 98):02d}"
+        w = v[:2] + ck + v[4:]
+        if b22_mod97(w[4:] + w[:4]) != 1:
+            return b22_iban_fmt(r, w, grouped)
+
+
+def b22_iban_ok(v):
+    s = v.replace(" ", "")
+    return s[:2] in B22_IBAN_LEN and len(s) == B22_IBAN_LEN[s[:2]] and b22_mod97(s[4:] + s[:4]) == 1
+
+
+def b22_ssn(r, style=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    g, s = r.randint(1, 99), r.randint(1, 9999)
+    style = style or r.choice(["dash"] * 6 + ["space", "bare"])
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+
+
+def b22_ssn_ok(v):
+    m = re.fullmatch(r"(\d{3})[- ]?(\d{2})[- ]?(\d{4})", v)
+    return bool(m) and m.group(1) not in ("000", "666") and m.group(1)[0] != "9" and m.group(2) != "00" and m.group(3) != "0000"
+
+
+def b22_ipv4(r, kind=None):
+    kind = kind or r.choice(["pub", "pub", "pub", "10", "192", "172"])
+    if kind == "10":
+        return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if kind == "192":
+        return f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if kind == "172":
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    while True:
+        a = r.randint(1, 223)
+        if a not in (10, 127, 172, 192, 100, 169, 198, 203):
+            return f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b22_ipv6(r, compress=None):
+    pre = r.choice(["2001:4860", "2a02:{:x}".format(r.randint(0x100, 0xfff)), "2a01:{:x}".format(r.randint(0x100, 0xfff)),
+                    "2600:{:x}".format(r.randint(0x1000, 0x1fff)), "2a00:{:x}".format(r.randint(0x1000, 0x1fff)),
+                    "2806:{:x}".format(r.randint(0x100, 0x2ff))])
+    groups = pre.split(":") + ["{:x}".format(r.randint(0, 0xffff)) for _ in range(6)]
+    if compress is None:
+        compress = r.random() < 0.6
+    if compress:
+        i = r.randint(3, 5)
+        for k in range(i, 8):
+            if k < r.randint(5, 7):
+                groups[k] = "0"
+        return str(ipaddress.IPv6Address(":".join(groups)))
+    return ":".join(groups)
+
+
+def b22_ip(r):
+    return ("IPV6", b22_ipv6(r)) if r.random() < 0.3 else ("IPV4", b22_ipv4(r))
+
+
+def b22_date_fmt(d, loc, style=None, r=None):
+    lang = loc[:2]
+    if style is None:
+        style = r.choice(["num", "num", "num", "iso", "long"])
+    if style == "iso":
+        return d.isoformat()
+    if style == "long":
+        m = B22_MONTHS[lang][d.month - 1]
+        if loc == "en_US":
+            return f"{m} {d.day}, {d.year}"
+        if lang == "de":
+            return f"{d.day}. {m} {d.year}"
+        if lang == "es":
+            return f"{d.day} de {m} de {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if loc == "en_US":
+        return d.strftime("%m/%d/%Y")
+    if lang == "de":
+        return d.strftime("%d.%m.%Y")
+    if lang == "nl":
+        return d.strftime("%d-%m-%Y")
+    return d.strftime("%d/%m/%Y")
+
+
+def b22_dob_date(r, lo=18, hi=90):
+    return B22_DAY - datetime.timedelta(days=r.randint(lo * 365 + 5, hi * 365))
+
+
+def b22_child_dob_date(r):
+    return B22_DAY - datetime.timedelta(days=r.randint(4 * 365, 15 * 365))
+
+
+def b22_recent(r, back=300, ahead=0):
+    return B22_DAY + datetime.timedelta(days=r.randint(-back, ahead))
+
+
+def b22_stamp(r, back_days=20, fmt="iso"):
+    dt = datetime.datetime(B22_DAY.year, B22_DAY.month, B22_DAY.day) - datetime.timedelta(seconds=r.randint(0, back_days * 86400))
+    if fmt == "iso":
+        return dt.strftime("%Y-%m-%dT%H:%M:%S") + r.choice(["Z", ".%03dZ" % r.randint(0, 999), "+00:00"])
+    if fmt == "syslog":
+        return dt.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if dt.day < 10 else dt.strftime("%b %d %H:%M:%S")
+    if fmt == "clf":
+        return dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if fmt == "epoch":
+        return str(int((dt - datetime.datetime(1970, 1, 1)).total_seconds()))
+    if fmt == "space":
+        return dt.strftime("%Y-%m-%d %H:%M:%S")
+    if fmt == "hm":
+        return dt.strftime("%H:%M")
+    return dt.isoformat()
+
+
+B22_PW_WORDS = {
+    "en": ["harbour", "biscuit", "lantern", "marble", "thunder", "pepper", "willow", "copper", "glacier", "meadow"],
+    "de": ["Sonnenblume", "Wanderweg", "Kuckuck", "Brezel", "Hafen", "Eichhorn", "Gewitter", "Kastanie"],
+    "fr": ["soleil", "marmotte", "citron", "chateau", "papillon", "framboise", "lavande", "boulanger"],
+    "es": ["girasol", "tortuga", "naranja", "montana", "paloma", "churro", "sardina", "alegria"],
+    "it": ["girasole", "limone", "farfalla", "tramonto", "gelato", "castello", "pinguino", "basilico"],
+    "nl": ["tulpen", "fietsbel", "stroopwafel", "molen", "kanaal", "haring", "dijkgraaf", "klompen"],
+}
+
+
+def b22_password(r, lang="en", url_safe=False):
+    k = r.randrange(6)
+    sym = "!#%*+=?-_" if url_safe else "!#$%&*+=?@^-_."
+    if k == 0:
+        p = r.choice(B22_PW_WORDS[lang]).capitalize() + str(r.randint(1, 2026)) + r.choice(sym)
+    elif k == 1:
+        p = rnd(r, AN, r.randint(12, 24))
+    elif k == 2:
+        p = rnd(r, AN + sym, r.randint(10, 18))
+        if not any(ch.isalpha() for ch in p):
+            p = "q" + p
+    elif k == 3:
+        a, b = r.sample(B22_PW_WORDS[lang], 2)
+        p = f"{a}-{b}-{r.randint(10, 99)}"
+    elif k == 4:
+        w = r.choice(B22_PW_WORDS[lang])
+        p = "".join({"a": "@" if not url_safe else "4", "e": "3", "o": "0", "i": "1"}.get(ch, ch) for ch in w) + str(r.randint(1, 99)) + r.choice(sym)
+    else:
+        p = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice(sym)
+    return p
+
+
+B22_B32 = string.ascii_uppercase + "234567"
+B22_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b22_b64url(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b22_aws(r):
+    return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B22_B32, 16)
+
+
+def b22_aws_secret(r):
+    return rnd(r, AN + "/+", 40)
+
+
+def b22_gh(r, prefix=None):
+    p = prefix or r.choice(B22_GH)
+    if p == "github_pat_":
+        return "github_pat_11" + rnd(r, B22_B32 + "0", 20) + "_" + rnd(r, AN, 59)
+    return p + rnd(r, AN, 36)
+
+
+def b22_slack(r):
+    k = r.choice(["xoxb", "xoxb", "xoxp", "xoxa"])
+    if k == "xoxb":
+        return f"xoxb-{rnd(r, string.digits, r.choice([11, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"
+    if k == "xoxp":
+        return f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+    return f"xoxa-2-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+
+
+def b22_stripe(r):
+    return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+
+
+def b22_openai(r):
+    k = r.randrange(3)
+    if k == 0:
+        return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    if k == 1:
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    return "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+
+
+def b22_anthropic(r):
+    return "sk-ant-" + r.choice(["api03", "api03", "api03", "admin01"]) + "-" + rnd(r, AN + "_-", 93) + "AA"
+
+
+def b22_google(r):
+    return "AIzaSy" + rnd(r, AN + "_-", 33) if r.random() < 0.85 else "AIza" + rnd(r, AN + "_-", 35)
+
+
+def b22_jwt(r, f=None):
+    alg = r.choice(["HS256", "HS256", "RS256", "ES256", "RS512"])
+    head = {"alg": alg, "typ": "JWT"}
+    if alg != "HS256" and r.random() < 0.6:
+        head["kid"] = rnd(r, HEX, 16)
+    now = 1797897600 - r.randint(0, 86400 * 10)  # around the fixed day
+    body = {"sub": r.choice([rnd(r, string.digits, 9), "usr_" + rnd(r, AN, 12), "auth0|" + rnd(r, HEX, 24)]),
+            "iat": now, "exp": now + r.choice([900, 3600, 86400])}
+    if r.random() < 0.5:
+        body["iss"] = r.choice(["https://auth.tallyhub.io/", "https://login.quayline.eu", "api-gateway"])
+    if r.random() < 0.4:
+        body["scope"] = r.choice(["read:orders", "openid profile", "admin"])
+    sig = {"HS256": 43, "RS256": 342, "ES256": 86, "RS512": 342}[alg]
+    return ".".join([b22_b64url(head), b22_b64url(body), rnd(r, AN + "_-", sig)])
+
+
+def b22_jwt_ok(v):
+    parts = v.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        h = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        b = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except Exception:
+        return False
+    return isinstance(h, dict) and h.get("typ") == "JWT" and h.get("alg") in ("HS256", "RS256", "ES256", "RS512") and isinstance(b, dict)
+
+
+def b22_pem(r, sep="\n", kind=None):
+    kind = kind or r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    if kind == "OPENSSH PRIVATE KEY":
+        body = "b3BlbnNzaC1rZXktdjEAAAAA" + base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(160, 300)))).decode()
+        width = 70
+    elif kind == "EC PRIVATE KEY":
+        body = "MHcCAQEEI" + base64.b64encode(bytes(r.randrange(256) for _ in range(110))).decode()
+        width = 64
+    else:
+        body = ("MIIEv" if kind == "PRIVATE KEY" else "MIIEp") + base64.b64encode(bytes(r.randrange(256) for _ in range(r.randint(180, 360)))).decode()
+        width = 64
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b22_pem_ok(v):
+    return bool(re.fullmatch(r"-----BEGIN ((?:RSA |EC |OPENSSH )?PRIVATE KEY)-----(?:\n|\\n)[A-Za-z0-9+/=\n\\n]+-----END \1-----", v))
+
+
+def b22_generic(r, kind=None):
+    kind = kind or r.choice(["hex32", "hex64", "an32", "an48", "b64", "django", "wg"])
+    if kind == "hex32":
+        return rnd(r, HEX, 32)
+    if kind == "hex64":
+        return rnd(r, HEX, 64)
+    if kind == "an32":
+        return rnd(r, AN, 32)
+    if kind == "an48":
+        return rnd(r, AN + "_-", 48)
+    if kind == "b64":
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    if kind == "django":
+        return "django-insecure-" + rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50) if r.random() < 0.3 else rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()  # WireGuard / X25519 private key
+
+
+def b22_vendor(r, typ=None):
+    """(type, value) of a secret with a vendor shape, or an unbranded one."""
+    typ = typ or r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "STRIPE_KEY", "OPENAI_KEY", "OPENAI_KEY",
+                           "ANTHROPIC_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT", "JWT", "GENERIC_SECRET"])
+    v = {"AWS_ACCESS_KEY": b22_aws, "GITHUB_TOKEN": b22_gh, "SLACK_TOKEN": b22_slack, "STRIPE_KEY": b22_stripe,
+         "OPENAI_KEY": b22_openai, "ANTHROPIC_KEY": b22_anthropic, "GOOGLE_API_KEY": b22_google, "JWT": b22_jwt,
+         "GENERIC_SECRET": b22_generic}[typ](r)
+    return typ, v
+
+
+B22_ENV_NAME = {"AWS_ACCESS_KEY": ["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY"], "GITHUB_TOKEN": ["GITHUB_TOKEN", "GH_TOKEN", "GH_PAT"],
+                "SLACK_TOKEN": ["SLACK_BOT_TOKEN", "SLACK_TOKEN"], "STRIPE_KEY": ["STRIPE_SECRET_KEY", "STRIPE_API_KEY"],
+                "OPENAI_KEY": ["OPENAI_API_KEY"], "ANTHROPIC_KEY": ["ANTHROPIC_API_KEY", "CLAUDE_API_KEY"],
+                "GOOGLE_API_KEY": ["GOOGLE_API_KEY", "MAPS_API_KEY", "GEMINI_API_KEY"], "JWT": ["SERVICE_JWT", "API_BEARER"],
+                "GENERIC_SECRET": ["APP_SECRET", "SESSION_SECRET", "WEBHOOK_SIGNING_SECRET", "CLIENT_SECRET", "ENCRYPTION_KEY"]}
+
+B22_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AKIAEXAMPLEEXAMPLE12",
+    "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "gho_000000000000000000000000000000000000",
+    "github_pat_11XXXXXXXXXXXXXXXXXXXX_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "ghs_yourGitHubAppTokenGoesHere0000000000",
+    "xoxb-000000000000-0000000000000-XXXXXXXXXXXXXXXXXXXXXXXX",
+    "xoxp-your-user-token-here",
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX",
+    "rk_live_REPLACE_WITH_RESTRICTED_KEY",
+    "sk-proj-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk-XXXXXXXXXXXXXXXXXXXXT3BlbkFJXXXXXXXXXXXXXXXXXXXX",
+    "sk-ant-api03-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX-XXXXXXXXAA",
+    "AIzaSyEXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-X",
+    "AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]
+B22_PLACEHOLDER_TYPE = ["AWS_ACCESS_KEY", "GENERIC_SECRET", "AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "GITHUB_TOKEN",
+                        "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "STRIPE_KEY", "STRIPE_KEY", "OPENAI_KEY",
+                        "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "GOOGLE_API_KEY", "JWT"]
+B22_STANDINS = ["<your-token>", "${API_TOKEN}", "changeme", "********", "xxxx", "{{ vault_api_key }}", "%API_KEY%",
+                "REPLACE_WITH_YOUR_KEY", "<paste key here>", "$SECRET", "<redacted>", "TODO", "...", "$(pass show api/key)"]
+
+
+def b22_placeholder(r, typ=None):
+    if typ is not None:
+        xs = [p for p, t in zip(B22_PLACEHOLDERS, B22_PLACEHOLDER_TYPE) if t == typ]
+        if xs:
+            return r.choice(xs)
+    return r.choice(B22_PLACEHOLDERS)
+
+
+# ---------- blind22 look-alikes (never labelled) ----------
+
+def b22_look(r, kind=None):
+    kind = kind or r.choice(["order", "ticket", "invoice", "case", "sku", "version", "sha", "uuid", "b64", "tracking", "ts",
+                             "epoch", "badcard", "badiban", "container", "meeting", "policy", "claim", "awb", "imei"])
+    if kind == "order":
+        return r.choice([f"ORD-{r.randint(100000, 999999)}", f"#{r.randint(1000000, 9999999)}", f"SO{r.randint(10000000, 99999999)}",
+                         f"{r.randint(100, 999)}-{r.randint(1000000, 9999999)}-{r.randint(1000000, 9999999)}"])
+    if kind == "ticket":
+        return r.choice([f"INC{r.randint(1000000, 9999999)}", f"OPS-{r.randint(100, 9999)}", f"SR {r.randint(10000000, 99999999)}",
+                         f"CS-{r.randint(2025, 2026)}-{r.randint(10000, 99999)}"])
+    if kind == "invoice":
+        return r.choice([f"INV-{r.randint(2025, 2026)}-{r.randint(1, 99999):05d}", f"RE {r.randint(2025, 2026)}{r.randint(1, 9999):04d}",
+                         f"F{r.randint(2025, 2026)}/{r.randint(1, 9999):04d}", f"{r.randint(100, 999)} {r.randint(100, 999)} {r.randint(1000, 9999)}"])
+    if kind == "case":
+        return f"{r.randint(1, 9)}:{r.randint(20, 26)}-cv-{r.randint(1, 99999):05d}"
+    if kind == "sku":
+        return r.choice([f"SKU-{rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}", f"{r.randint(100000, 999999)}-{r.randint(10, 99)}",
+                         f"{rnd(r, string.ascii_uppercase, 2)}{r.randint(100, 999)}/{r.randint(10, 99)}"])
+    if kind == "version":
+        return r.choice([f"v{r.randint(0, 9)}.{r.randint(0, 40)}.{r.randint(0, 20)}", f"{r.randint(1, 25)}.{r.randint(0, 12)}.{r.randint(0, 9)}.{r.randint(100, 9999)}",
+                         f"build {r.randint(2025, 2026)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}.{r.randint(1, 9)}"])
+    if kind == "sha":
+        return rnd(r, HEX, r.choice([7, 12, 40, 64]))
+    if kind == "uuid":
+        h = rnd(r, HEX, 32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+    if kind == "b64":
+        return b64blob(r, r.choice([12, 24, 36]))
+    if kind == "tracking":
+        return r.choice([f"1Z{rnd(r, string.ascii_uppercase + string.digits, 16)}", f"{r.randint(10**11, 10**12 - 1)}",
+                         f"JJD{r.randint(10**17, 10**18 - 1)}", f"3S{rnd(r, string.ascii_uppercase, 4)}{r.randint(1000000, 9999999)}"])
+    if kind == "ts":
+        return b22_stamp(r, 60)
+    if kind == "epoch":
+        return b22_stamp(r, 60, "epoch")
+    if kind == "badcard":
+        return b22_bad_card(r)
+    if kind == "badiban":
+        return b22_bad_iban(r)
+    if kind == "container":
+        return f"{rnd(r, string.ascii_uppercase, 3)}U {r.randint(100000, 999999)} {r.randint(0, 9)}"
+    if kind == "meeting":
+        return f"{r.randint(800, 999)} {r.randint(1000, 9999)} {r.randint(1000, 9999)}"
+    if kind == "policy":
+        return f"POL-{r.randint(10**8, 10**9 - 1)}"
+    if kind == "claim":
+        return f"CLM {r.randint(2025, 2026)} {r.randint(100000, 999999)}"
+    if kind == "awb":
+        return f"{r.randint(100, 999)}-{r.randint(1000, 9999)} {r.randint(1000, 9999)}"
+    return f"{r.randint(35, 99)}{r.randint(10**12, 10**13 - 1)}"  # IMEI-like
+
+
+B22_PHONE_LEAD = {
+    "US": ["212", "312", "415", "512", "617", "702", "206", "303", "404", "713", "614", "919", "305", "503", "612", "720", "828", "973"],
+    "GB": ["20", "161", "113", "117", "131", "121", "1223", "1865", "7700", "7711", "7824", "7912", "7458", "7383"],
+    "DE": ["30", "40", "89", "221", "69", "711", "341", "421", "151", "152", "160", "170", "171", "176", "179", "1590"],
+    "FR": ["1", "2", "3", "4", "5", "6", "7", "9"],
+    "ES": ["6", "7", "91", "93", "96", "95", "94", "98"],
+    "IT": ["02", "06", "011", "051", "055", "081", "045", "32", "33", "34", "36", "39"],
+    "NL": ["20", "10", "30", "70", "40", "50", "6"],
+}
+
+
+def b22_phone(r, region, variants):
+    """A valid number for `region` with varied area codes (libphonenumber metadata decides validity)."""
+    leads = B22_PHONE_LEAD.get(region)
+    if leads:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        for _ in range(60):
+            lead = r.choice(leads)
+            n_len = r.choice([len(x) for x in (meta.fixed_line.example_number, meta.mobile.example_number) if x])
+            if region in ("DE", "IT") and lead[0] != "1" and lead[0] != "3":
+                n_len = r.choice([n_len, n_len + 1, n_len - 1])
+            if region == "US" and lead in B22_PHONE_LEAD["US"]:
+                cand = lead + str(r.randint(2, 9)) + rnd(r, string.digits, 6)
+            else:
+                cand = lead + str(r.randint(2, 9)) + rnd(r, string.digits, max(0, n_len - len(lead) - 1))
+            try:
+                n = phonenumbers.parse(cand, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if not phonenumbers.is_valid_number(n) or phonenumbers.number_type(n) not in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+                continue
+            v = r.choice(variants)
+            nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+            intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            if v == "intl":
+                return intl
+            if v == "e164":
+                return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+            if v == "intl00":
+                return "00" + intl[1:]
+            if v == "dashes" and "(" not in nat:
+                return nat.replace(" ", "-")
+            if v == "dots" and "(" not in nat:
+                return nat.replace(" ", ".").replace("-", ".")
+            if v in ("dashes", "dots") and region == "US":
+                d = str(n.national_number)
+                sep = "-" if v == "dashes" else "."
+                return f"{d[:3]}{sep}{d[3:6]}{sep}{d[6:]}"
+            return nat
+    return phone(r, region, variants)
+
+
+class B22C:
+    """Per-document context: Faker, RNG, locale and a person."""
+    def __init__(self, f, r, loc):
+        self.f, self.r, self.loc, self.lang = f, r, loc, loc[:2]
+        self.first, self.last = b22_j(f.first_name()), b22_j(f.last_name())
+        self.city, self.state, self.zip = r.choice(B22_CITIES[loc])
+
+    def t(self, key):
+        return b22_t(self.lang, key)
+
+    def ch(self, *xs):
+        return self.r.choice(xs)
+
+    def person(self):
+        return b22_j(self.f.first_name()), b22_j(self.f.last_name())
+
+    def full(self):
+        return f"{self.first} {self.last}"
+
+    def street(self):
+        if self.loc in ("en_US", "en_GB"):
+            return f"{self.r.randint(1, 2400)} {b22_j(self.f.street_name())}"
+        return f"{b22_j(self.f.street_name())} {self.r.randint(1, 180)}"
+
+    def addr(self):
+        st = f" {self.state}" if self.state else ""
+        if self.loc in ("en_US",):
+            return f"{self.street()}, {self.city},{st} {self.zip}"
+        if self.loc == "en_GB":
+            return f"{self.street()}, {self.city} {self.zip}"
+        return f"{self.street()}, {self.zip} {self.city}{st}"
+
+    def company(self):
+        return b22_j(self.f.company())
+
+    def email_str(self, first=None, last=None, org=False):
+        first, last = b22_fold(first or self.first) or "user", b22_fold(last or self.last) or "mail"
+        dom = self.r.choice(B22_ORG_DOMAINS) if org else self.r.choice(B22_MAIL_DOMAINS[self.loc])
+        k = self.r.randrange(5)
+        local = [f"{first}.{last}", f"{first[0]}{last}", f"{first}_{last}{self.r.randint(1, 99)}", f"{last}.{first[0]}",
+                 f"{first}{self.r.randint(70, 99)}"][k]
+        return f"{local}@{dom}"
+
+    def em(self, first=None, last=None, org=False):
+        return B22L("EMAIL", self.email_str(first, last, org))
+
+    def role_em(self):
+        return B22L("EMAIL", self.r.choice(["billing", "support", "hr", "frontdesk", "ops", "noreply", "accounts", "dispatch"]) + "@" + self.r.choice(B22_ORG_DOMAINS))
+
+    def ph_str(self, intl=None, region=None):
+        region = region or REGION[self.loc]
+        if intl is None:
+            intl = self.r.random() < 0.4
+        variants = ("intl", "intl", "e164", "intl00") if intl else ("national", "national", "national", "dashes", "dots")
+        if region == "US" and not intl:
+            variants = ("national", "national", "dashes", "dots")
+        return b22_phone(self.r, region, variants)
+
+    def ph(self, intl=None, region=None):
+        return B22L("PHONE", self.ph_str(intl, region))
+
+    def card(self, style=None):
+        return B22L("CREDIT_CARD", b22_card(self.r, style))
+
+    def iban(self, cc=None, grouped=None):
+        return B22L("IBAN", b22_iban(self.r, self.loc, cc, grouped))
+
+    def ssn(self, style=None):
+        return B22L("US_SSN", b22_ssn(self.r, style))
+
+    def ip4(self, kind=None):
+        return B22L("IPV4", b22_ipv4(self.r, kind))
+
+    def ip6(self, compress=None):
+        return B22L("IPV6", b22_ipv6(self.r, compress))
+
+    def ip(self):
+        t, v = b22_ip(self.r)
+        return B22L(t, v)
+
+    def dob(self, style=None, child=False):
+        d = b22_child_dob_date(self.r) if child else b22_dob_date(self.r)
+        return B22L("DATE_OF_BIRTH", b22_date_fmt(d, self.loc, style, self.r))
+
+    def date(self, back=300, ahead=0, style=None):
+        return b22_date_fmt(b22_recent(self.r, back, ahead), self.loc, style, self.r)
+
+    def pw(self, url_safe=False, lang=None):
+        return B22L("PASSWORD", b22_password(self.r, lang or self.lang, url_safe))
+
+    def sec(self, typ=None):
+        t, v = b22_vendor(self.r, typ)
+        return B22L(t, v)
+
+    def gen(self, kind=None):
+        return B22L("GENERIC_SECRET", b22_generic(self.r, kind))
+
+    def aws(self):
+        return B22L("AWS_ACCESS_KEY", b22_aws(self.r))
+
+    def aws_secret(self):
+        return B22L("GENERIC_SECRET", b22_aws_secret(self.r))
+
+    def gh(self, prefix=None):
+        return B22L("GITHUB_TOKEN", b22_gh(self.r, prefix))
+
+    def jwt(self):
+        return B22L("JWT", b22_jwt(self.r))
+
+    def pem(self, sep="\n", kind=None):
+        return B22L("PRIVATE_KEY", b22_pem(self.r, sep, kind))
+
+    def ph_ex(self, typ=None):
+        return B22L("PLACEHOLDER", b22_placeholder(self.r, typ))
+
+    def standin(self):
+        return self.r.choice(B22_STANDINS)
+
+    def look(self, kind=None):
+        return b22_look(self.r, kind)
+
+    def cvc(self, amex=False):
+        return B22L("GENERIC_SECRET", rnd(self.r, string.digits, 4 if amex else 3))
+
+    def user(self):
+        return self.r.choice([b22_fold(self.first)[:1] + b22_fold(self.last), b22_fold(self.first), f"{b22_fold(self.first)}.{b22_fold(self.last)}"]) or "admin"
+
+    def host(self):
+        return self.r.choice(["db", "app", "web", "api", "cache", "mq", "bastion", "vpn", "files", "ci"]) + "-" + self.r.choice(["01", "02", "03", "prod", "stg", "eu1", "fra", "ams"])
+
+
+# ---------- blind22 text documents (top level: real line breaks) ----------
+
+def b22_t_pgpass(c):
+    r = c.r
+    out = [f"# ~/.pgpass  (chmod 600) maintained by {c.user()}\n"]
+    for _ in range(r.randint(2, 4)):
+        h = r.choice([c.host() + ".internal", None])
+        hp = [h] if h else [c.ip4("10")]
+        out += hp + [f":{r.choice([5432, 5433, 6432])}:{r.choice(['orders', 'billing', 'analytics', '*'])}:{r.choice(['app', 'report_ro', 'postgres', c.user()])}:", c.pw(), "\n"]
+    out += [f"# rotated {c.date(60)} ({c.look('ticket')}); old entries removed\n", "localhost:5432:*:postgres:${PGPASSWORD}\n"]
+    return out
+
+
+def b22_t_netrc(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(1, 3)):
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"machine api.heroku.com\n  login ", c.em(), "\n  password ", c.sec(r.choice(["GENERIC_SECRET", "JWT"])), "\n"]
+        elif k == 1:
+            out += [f"machine ftp.{r.choice(B22_ORG_DOMAINS)} login {c.user()} password ", c.pw(), "\n"]
+        else:
+            out += ["machine github.com\n  login ", c.user(), "\n  password ", c.gh(), "\n"]
+    out += ["default login anonymous password ", c.em(org=True), "\n"]
+    return out
+
+
+def b22_t_rclone(c):
+    r = c.r
+    out = [f"[{r.choice(['b2-archive', 's3-backup', 'wasabi'])}]\ntype = s3\nprovider = {r.choice(['AWS', 'Wasabi', 'Other'])}\n",
+           "access_key_id = ", c.aws(), "\nsecret_access_key = ", c.aws_secret(), f"\nregion = {r.choice(['eu-central-1', 'us-east-2', 'eu-west-3'])}\n\n"]
+    out += [f"[nas]\ntype = sftp\nhost = ", c.ip4(r.choice(["192", "10"])), f"\nuser = {c.user()}\nkey_file = ~/.ssh/id_ed25519\nmd5sum_command = md5sum\n\n"]
+    out += ["[crypt]\ntype = crypt\nremote = nas:backup\npassword = *** ENCRYPTED ***\n"]
+    out += [f"# rclone v1.{r.randint(60, 69)}.{r.randint(0, 3)}; crypt password kept in the config password store\n"]
+    return out
+
+
+def b22_t_s3cfg(c):
+    r = c.r
+    return ["[default]\naccess_key = ", c.aws(), f"\nbucket_location = EU\nhost_base = s3.amazonaws.com\n",
+            "secret_key = ", c.aws_secret(), f"\ngpg_passphrase = ", c.pw(),
+            f"\nsignature_v2 = False\nuse_https = True\nproxy_host = \nproxy_port = {r.choice([0, 3128, 8080])}\n",
+            f"# generated by s3cmd --configure on {c.date(200)} for {c.full()}\n"]
+
+
+def b22_t_npmrc(c):
+    r = c.r
+    out = [f"@{r.choice(['tallyhub', 'quayline', 'acme'])}:registry=https://npm.pkg.github.com\n",
+           "//npm.pkg.github.com/:_authToken=", c.gh(r.choice(["ghp_", "github_pat_", "ghp_"])), "\n",
+           "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n", f"email=", c.em(org=True), "\nalways-auth=true\n"]
+    if r.random() < 0.5:
+        out += ["# example from the wiki: //npm.pkg.github.com/:_authToken=", c.ph_ex("GITHUB_TOKEN"), "\n"]
+    out += [f"save-exact=true\n# lockfile v3, node {r.randint(18, 22)}.{r.randint(0, 12)}.{r.randint(0, 9)}\n"]
+    return out
+
+
+def b22_t_ansible(c):
+    r = c.r
+    out = ["[web]\n"]
+    for i in range(r.randint(2, 3)):
+        out += [f"web{i + 1} ansible_host=", c.ip4(), f" ansible_user={r.choice(['deploy', 'ubuntu', 'admin'])} ansible_password=", c.pw(), "\n"]
+    out += ["\n[db]\n", f"db1 ansible_host=", c.ip(), " ansible_become_pass=", c.pw(), "\n"]
+    out += ["\n[all:vars]\nansible_ssh_common_args='-o StrictHostKeyChecking=no'\nvault_db_password=\"{{ lookup('env', 'DB_PASS') }}\"\n"]
+    out += [f"# owner: ", c.em(org=True), f" / on-call ", c.ph(intl=True), "\n"]
+    return out
+
+
+def b22_t_wireguard(c):
+    r = c.r
+    pub = base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    out = ["[Interface]\nPrivateKey = ", c.gen("wg"), "\nAddress = ", c.ip4("10"), "/32\nDNS = ", c.ip4("10"), "\n\n",
+           f"[Peer]\nPublicKey = {pub}\nPresharedKey = ", c.gen("b64"), "\nAllowedIPs = ", c.ip4("10"), "/32\nEndpoint = ", c.ip4("pub"),
+           f":{r.choice([51820, 51821, 443])}\nPersistentKeepalive = 25\n"]
+    if r.random() < 0.5:
+        out += ["# second endpoint (v6): ", c.ip6(), "\n"]
+    return out
+
+
+def b22_t_openvpn(c):
+    r = c.r
+    return [f"client\ndev tun\nproto {r.choice(['udp', 'tcp'])}\nremote ", c.ip4("pub"), f" {r.choice([1194, 443])}\nresolv-retry infinite\nnobind\n",
+            "auth-user-pass\ncipher AES-256-GCM\n# profile issued to ", c.em(org=True), f" on {c.date(100)}\n<cert>\n-----BEGIN CERTIFICATE-----\n",
+            b64blob(r, 48), "\n-----END CERTIFICATE-----\n</cert>\n<key>\n", c.pem("\n", r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])), "\n</key>\n"]
+
+
+def b22_t_gitcred(c):
+    r = c.r
+    out = ["$ cat ~/.git-credentials\n"]
+    for _ in range(r.randint(1, 3)):
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"https://{c.user()}:", c.gh(), "@github.com\n"]
+        elif k == 1:
+            out += [f"https://oauth2:", c.pw(url_safe=True), f"@gitlab.{r.choice(B22_ORG_DOMAINS)}\n"]
+        else:
+            out += [f"https://x-access-token:", c.gh(r.choice(["ghs_", "ghu_"])), "@github.com\n"]
+    out += ["$ git config --global credential.helper\nstore\n", f"$ git log -1 --format=%H\n{c.look('sha')}\n"]
+    return out
+
+
+def b22_t_helm(c):
+    r = c.r
+    out = [f"# values-prod.yaml for chart {r.choice(['keycloak', 'gitea', 'n8n', 'metabase'])} {c.look('version')}\n",
+           "postgresql:\n  auth:\n    username: app\n    password: ", c.pw(), "\n    existingSecret: \"\"\n",
+           "smtp:\n  host: smtp.", r.choice(B22_ORG_DOMAINS), "\n  from: ", c.role_em(), "\n  password: ", c.pw(), "\n",
+           "ingress:\n  hosts:\n    - ", r.choice(["git", "flows", "bi"]), ".", r.choice(B22_ORG_DOMAINS), "\n  annotations:\n    nginx.ingress.kubernetes.io/whitelist-source-range: ",
+           c.ip4("pub"), "/32\n"]
+    typ, v = b22_vendor(r)
+    out += ["extraEnv:\n  - name: ", r.choice(B22_ENV_NAME[typ]), "\n    value: ", B22L(typ, v), "\n",
+            "  - name: LOG_LEVEL\n    value: info\n"]
+    return out
+
+
+def b22_t_spring(c):
+    r = c.r
+    return [f"# application-prod.properties ({c.look('version')})\nspring.datasource.url=jdbc:postgresql://", c.ip4("10"), ":5432/core\n",
+            "spring.datasource.username=core_app\nspring.datasource.password=", c.pw(), "\n",
+            "spring.mail.host=smtp.office365.com\nspring.mail.username=", c.role_em(), "\nspring.mail.password=", c.pw(), "\n",
+            "spring.security.oauth2.client.registration.azure.client-secret=", c.gen(r.choice(["an32", "an48"])), "\n",
+            "app.jwt.secret=", c.gen("b64"), "\n", "google.maps.api-key=", c.sec("GOOGLE_API_KEY"), "\n", "management.endpoints.web.exposure.include=health,info\n",
+            "spring.redis.password=${REDIS_PASSWORD:}\n"]
+
+
+def b22_t_django(c):
+    r = c.r
+    out = ["# settings/production.py\nDEBUG = False\nSECRET_KEY = '", c.gen("django"), "'\nALLOWED_HOSTS = ['", c.ip4("pub"), f"', '.{r.choice(B22_ORG_DOMAINS)}']\n",
+           "ADMINS = [('", c.full(), "', '", c.em(org=True), "')]\n",
+           "DATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.postgresql',\n        'NAME': 'shop',\n        'USER': 'shop',\n        'PASSWORD': '", c.pw(), "',\n        'HOST': '",
+           c.ip4("10"), "',\n    }\n}\n", "EMAIL_HOST_PASSWORD = os.environ.get('EMAIL_HOST_PASSWORD', '')\n"]
+    if r.random() < 0.6:
+        out += ["STRIPE_SECRET_KEY = '", c.sec("STRIPE_KEY"), "'\n"]
+    else:
+        out += ["SENTRY_DSN = os.environ['SENTRY_DSN']\nGOOGLE_MAPS_KEY = '", c.sec("GOOGLE_API_KEY"), "'\n"]
+    return out
+
+
+def b22_t_wpconfig(c):
+    r = c.r
+    out = ["<?php\n/** wp-config.php */\ndefine( 'DB_NAME', 'wp_", r.choice(["shop", "blog", "main"]), "' );\ndefine( 'DB_USER', 'wp_user' );\ndefine( 'DB_PASSWORD', '",
+           c.pw(), "' );\ndefine( 'DB_HOST', '", c.ip4("10"), ":3306' );\n"]
+    for k in ["AUTH_KEY", "SECURE_AUTH_KEY", "NONCE_SALT"]:
+        out += [f"define( '{k}', '", c.gen("django"), "' );\n"]
+    if r.random() < 0.5:
+        out += ["define( 'WC_STRIPE_SECRET_KEY', '", c.sec("STRIPE_KEY"), "' );\n"]
+    else:
+        out += ["define( 'GOOGLE_MAPS_API_KEY', '", c.sec("GOOGLE_API_KEY"), "' );\n"]
+    out += ["define( 'WP_DEBUG', false );\n// smtp plugin: mail from ", c.role_em(), "\n$table_prefix = 'wp_';\n"]
+    return out
+
+
+def b22_t_alertmanager(c):
+    r = c.r
+    return ["global:\n  smtp_smarthost: 'smtp.", r.choice(B22_ORG_DOMAINS), ":587'\n  smtp_from: '", c.role_em(), "'\n  smtp_auth_username: '",
+            c.role_em(), "'\n  smtp_auth_password: '", c.pw(), "'\n  resolve_timeout: 5m\n",
+            "receivers:\n  - name: oncall\n    email_configs:\n      - to: '", c.em(org=True), "'\n    opsgenie_configs:\n      - api_key: ", c.gen("hex32"),
+            "\n  - name: chat\n    slack_configs:\n      - api_url_file: /etc/alertmanager/slack_url\n        channel: '#alerts'\n",
+            f"route:\n  group_wait: 30s\n  repeat_interval: {r.choice([3, 4, 12])}h\n  receiver: oncall\n"]
+
+
+def b22_t_grafana(c):
+    r = c.r
+    return ["apiVersion: 1\ndatasources:\n  - name: Postgres\n    type: postgres\n    url: ", c.ip4("10"), ":5432\n    user: grafana\n    secureJsonData:\n      password: ",
+            c.pw(), "\n  - name: Loki\n    type: loki\n    url: http://", c.ip4("10"), ":3100\n    basicAuth: true\n    basicAuthUser: loki\n    secureJsonData:\n      basicAuthPassword: ",
+            c.pw(), "\n  - name: CloudWatch\n    type: cloudwatch\n    jsonData:\n      authType: keys\n      defaultRegion: eu-west-1\n    secureJsonData:\n      accessKey: ",
+            c.aws(), "\n      secretKey: ", c.aws_secret(), "\n"]
+
+
+def b22_t_nextcloud(c):
+    r = c.r
+    return ["<?php\n$CONFIG = array (\n  'instanceid' => '", rnd(r, string.ascii_lowercase + string.digits, 12), "',\n  'passwordsalt' => '", c.gen("an32"),
+            "',\n  'secret' => '", c.gen("an48"), "',\n  'trusted_domains' => array ( 0 => 'cloud.", r.choice(B22_ORG_DOMAINS), "', 1 => '", c.ip4(), "', ),\n",
+            "  'dbtype' => 'mysql',\n  'dbuser' => 'oc_admin',\n  'dbpassword' => '", c.pw(), "',\n  'mail_from_address' => 'noreply',\n  'mail_smtppassword' => '", c.pw(),
+            f"',\n  'version' => '{r.randint(26, 30)}.0.{r.randint(0, 12)}.{r.randint(0, 3)}',\n  'installed' => true,\n);\n"]
+
+
+def b22_t_pjsip(c):
+    r = c.r
+    out = [f"; pjsip.conf - {c.company()}\n"]
+    for _ in range(r.randint(1, 3)):
+        ext = r.randint(100, 299)
+        out += [f"[{ext}]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=", c.pw(), f"\n\n[{ext}]\ntype=endpoint\ncallerid=\"{c.first} {c.last}\" <", c.ph(), ">\n\n"]
+    out += ["[trunk]\ntype=registration\nserver_uri=sip:", c.ip4("pub"), f"\ncontact_user={r.randint(10**7, 10**8)}\nretry_interval=60\n"]
+    return out
+
+
+def b22_t_postfix(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(3, 6)):
+        qid = rnd(r, "0123456789ABCDEF", 10)
+        ts = b22_stamp(r, 3, "syslog")
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"{ts} mx1 postfix/smtpd[{r.randint(1000, 40000)}]: {qid}: client=mail-{r.randint(1, 99)}.outbound.example.net[", c.ip4("pub"), "]\n"]
+        elif k == 1:
+            out += [f"{ts} mx1 postfix/qmgr[{r.randint(1000, 4000)}]: {qid}: from=<", c.em(), f">, size={r.randint(900, 90000)}, nrcpt=1 (queue active)\n"]
+        else:
+            out += [f"{ts} mx1 postfix/smtp[{r.randint(1000, 40000)}]: {qid}: to=<", c.em(org=True), f">, relay=mx.{r.choice(B22_ORG_DOMAINS)}[", c.ip(),
+                    f"]:25, delay={r.randint(0, 9)}.{r.randint(1, 99)}, status={r.choice(['sent (250 2.0.0 OK)', 'deferred (450 4.2.0 greylisted)'])}\n"]
+    return out
+
+
+def b22_t_sshd(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(3, 6)):
+        ts = b22_stamp(r, 2, "syslog")
+        k = r.randrange(4)
+        ip = c.ip()
+        if k == 0:
+            out += [f"{ts} bastion sshd[{r.randint(1000, 60000)}]: Failed password for invalid user {r.choice(['admin', 'oracle', 'test', 'ubnt'])} from ", ip, f" port {r.randint(1024, 65535)} ssh2\n"]
+        elif k == 1:
+            out += [f"{ts} bastion sshd[{r.randint(1000, 60000)}]: Accepted publickey for {c.user()} from ", ip, f" port {r.randint(1024, 65535)} ssh2: ED25519 SHA256:{b64blob(r, 32).rstrip('=')}\n"]
+        elif k == 2:
+            out += [f"{ts} bastion sshd[{r.randint(1000, 60000)}]: Connection closed by authenticating user root ", ip, f" port {r.randint(1024, 65535)} [preauth]\n"]
+        else:
+            out += [f"{ts} bastion sudo: {c.user()} : TTY=pts/{r.randint(0, 4)} ; PWD=/home/{c.user()} ; USER=root ; COMMAND=/usr/bin/mysql -u root -p", c.pw(), "\n"]
+    return out
+
+
+def b22_t_haproxy(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(3, 5)):
+        path = r.choice(["/api/v2/orders", "/login", "/healthz", "/api/v2/customers?email=", "/reset?token="])
+        line = [f"{b22_stamp(r, 1, 'syslog')} lb1 haproxy[{r.randint(100, 9999)}]: ", c.ip(), f":{r.randint(10000, 65535)} [{b22_stamp(r, 1, 'clf')[:-6]}.{r.randint(100, 999)}] fe_https~ be_app/app{r.randint(1, 4)} {r.randint(0, 40)}/0/{r.randint(0, 5)}/{r.randint(5, 900)}/{r.randint(10, 990)} {r.choice([200, 200, 302, 401, 404])} {r.randint(200, 90000)} - - ---- 12/12/0/0/0 0/0 \"GET {path}"]
+        if path.endswith("email="):
+            line += [c.em()]
+        elif path.endswith("token="):
+            line += [c.jwt()]
+        line += [" HTTP/1.1\"\n"]
+        out += line
+    return out
+
+
+def b22_t_journal(c):
+    r = c.r
+    out = [f"-- Logs begin at {b22_stamp(r, 30, 'space')} UTC. --\n"]
+    for _ in range(r.randint(3, 6)):
+        ts = b22_stamp(r, 1, "syslog")
+        svc = r.choice(["billing-api", "auth-svc", "mailer", "importer"])
+        k = r.randrange(5)
+        pre = f"{ts} {c.host()} {svc}[{r.randint(100, 9999)}]: "
+        if k == 0:
+            out += [pre, "login ok user=", c.em(), " ip=", c.ip(), f" session={c.look('uuid')}\n"]
+        elif k == 1:
+            out += [pre, f"retrying job {c.look('uuid')} attempt={r.randint(1, 5)} after {r.randint(1, 30)}s\n"]
+        elif k == 2:
+            typ, v = b22_vendor(r)
+            out += [pre, f"WARN config dump: {r.choice(B22_ENV_NAME[typ])}=", B22L(typ, v), "\n"]
+        elif k == 3:
+            out += [pre, "sent sms to ", c.ph(intl=True), f" template=otp code={r.randint(100000, 999999)}\n"]
+        else:
+            out += [pre, f"payment declined card=**** **** **** {r.randint(1000, 9999)} reason=do_not_honor order={c.look('order')}\n"]
+    return out
+
+
+def b22_t_dhcpd(c):
+    r = c.r
+    out = ["# The format of this file is documented in the dhcpd.leases(5) manual page.\n# This lease file was written by isc-dhcp-4.4.3\n\n"]
+    for _ in range(r.randint(2, 4)):
+        mac = ":".join(rnd(r, HEX, 2) for _ in range(6))
+        out += ["lease ", c.ip4(r.choice(["192", "10", "172"])), " {\n", f"  starts 2 {b22_stamp(r, 2, 'space').replace('-', '/')};\n  ends 2 {b22_stamp(r, 1, 'space').replace('-', '/')};\n",
+                f"  binding state active;\n  hardware ethernet {mac};\n  client-hostname \"{b22_fold(c.f.first_name())}-{r.choice(['iphone', 'laptop', 'pc'])}\";\n}}\n"]
+    return out
+
+
+def b22_t_zone(c):
+    r = c.r
+    dom = r.choice(B22_ORG_DOMAINS)
+    out = [f"$ORIGIN {dom}.\n$TTL 3600\n@ IN SOA ns1.{dom}. hostmaster.{dom}. ( {B22_DAY.strftime('%Y%m%d')}{r.randint(1, 9):02d} 7200 3600 1209600 3600 )\n",
+           f"  IN NS ns1.{dom}.\n  IN MX 10 mail.{dom}.\nns1 IN A ", c.ip4("pub"), "\nmail IN A ", c.ip4("pub"), "\nmail IN AAAA ", c.ip6(), "\nwww IN A ", c.ip4("pub"), "\n",
+           f"_dmarc IN TXT \"v=DMARC1; p=quarantine; rua=mailto:", c.role_em(), "\"\n",
+           f"; contact: ", c.em(org=True), f" / {c.look('ticket')}\n"]
+    return out
+
+
+def b22_t_ipaddr(c):
+    r = c.r
+    mac = ":".join(rnd(r, HEX, 2) for _ in range(6))
+    return [f"$ ip -br addr show dev eth0\n",
+            f"eth0             UP             ", c.ip4(r.choice(["10", "192", "pub"])), f"/{r.choice([24, 20, 16])} ", c.ip6(), "/64\n",
+            "$ ip route\ndefault via ", c.ip4("10"), " dev eth0 proto dhcp metric 100\n",
+            f"$ ip link show eth0\n2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP\n    link/ether {mac} brd ff:ff:ff:ff:ff:ff\n"]
+
+
+def b22_t_mysql(c):
+    r = c.r
+    out = ["$ mysql -h ", c.ip4("10"), " -u crm_rw -p", c.pw(), " crm\n", f"mysql: [Warning] Using a password on the command line interface can be insecure.\n",
+           "mysql> SELECT id, full_name, email, phone, dob FROM contacts WHERE updated_at > '", c.date(20, style="iso"), "' LIMIT 3;\n",
+           "+-------+----------------------+-------------------------------+------------------+------------+\n"]
+    for _ in range(r.randint(2, 3)):
+        fn, ln = c.person()
+        out += [f"| {r.randint(10000, 99999)} | {fn} {ln} | ", c.em(fn, ln), " | ", c.ph(), " | ", c.dob("iso"), " |\n"]
+    out += [f"+-------+----------------------+-------------------------------+------------------+------------+\n{r.randint(2, 3)} rows in set (0.0{r.randint(1, 9)} sec)\n"]
+    return out
+
+
+def b22_t_redis(c):
+    r = c.r
+    return ["$ redis-cli -h ", c.ip4("10"), f" -p 6379\nredis:6379> AUTH ", c.pw(), "\nOK\n",
+            f"> GET session:{rnd(r, HEX, 24)}\n\"{{\\\"uid\\\":{r.randint(1000, 99999)},\\\"email\\\":\\\"", c.em(), "\\\",\\\"ip\\\":\\\"", c.ip(), "\\\"}\"\n",
+            f"> TTL session:{rnd(r, HEX, 24)}\n(integer) {r.randint(100, 86400)}\n> CONFIG GET requirepass\n1) \"requirepass\"\n2) \"", c.pw(), "\"\n"]
+
+
+def b22_t_mongosh(c):
+    r = c.r
+    fn, ln = c.person()
+    return [f"test> use patients\nswitched to db patients\npatients> db.records.findOne({{ mrn: '{r.randint(10**7, 10**8)}' }})\n{{\n  _id: ObjectId('{rnd(r, HEX, 24)}'),\n",
+            f"  name: '{fn} {ln}',\n  birthDate: ISODate('", B22L("DATE_OF_BIRTH", b22_dob_date(r).isoformat()), "T00:00:00.000Z'),\n  phone: '", c.ph(), "',\n  email: '", c.em(fn, ln),
+            f"',\n  lastVisit: ISODate('{b22_stamp(r, 90)[:19]}.000Z'),\n  insurer: '{r.choice(['AOK', 'Aetna', 'MGEN', 'Sanitas', 'Unisalute', 'Zilveren Kruis'])}'\n}}\n"]
+
+
+def b22_t_awsconfigure(c):
+    r = c.r
+    out = [f"$ aws configure --profile {r.choice(['prod', 'billing', 'sandbox'])}\nAWS Access Key ID [None]: ", c.aws(), "\nAWS Secret Access Key [None]: ", c.aws_secret(),
+           f"\nDefault region name [None]: {r.choice(['eu-central-1', 'eu-west-1', 'us-east-1'])}\nDefault output format [None]: json\n",
+           "$ aws sts get-caller-identity\n{\n    \"UserId\": \"AIDA", rnd(r, B22_B32, 17), f"\",\n    \"Account\": \"{r.randint(10**11, 10**12 - 1)}\",\n",
+           f"    \"Arn\": \"arn:aws:iam::{r.randint(10**11, 10**12 - 1)}:user/{c.user()}\"\n}}\n"]
+    if r.random() < 0.4:
+        out += ["$ # the docs example was AWS_ACCESS_KEY_ID=", c.ph_ex("AWS_ACCESS_KEY"), "\n"]
+    return out
+
+
+def b22_t_gh(c):
+    r = c.r
+    return [f"$ gh auth status\ngithub.com\n  ✓ Logged in to github.com account {c.user()} (keyring)\n  - Active account: true\n  - Git operations protocol: https\n  - Token: gho_************************************\n",
+            f"  - Token scopes: 'gist', 'read:org', 'repo', 'workflow'\n$ gh auth token\n", c.gh("gho_"), "\n$ gh secret set DEPLOY_KEY --body \"", c.gh(r.choice(["ghp_", "github_pat_"])), "\"\n",
+            f"✓ Set Actions secret DEPLOY_KEY for {r.choice(['acme', 'tallyhub'])}/{r.choice(['api', 'infra', 'site'])}\n"]
+
+
+def b22_t_heroku(c):
+    r = c.r
+    out = [f"$ heroku config -a {r.choice(['shop', 'crm', 'portal'])}-{r.choice(['prod', 'eu'])}\n=== {r.choice(['shop', 'crm'])}-prod Config Vars\n",
+           "DATABASE_URL:      postgres://u", rnd(r, string.ascii_lowercase + string.digits, 13), ":", c.pw(url_safe=True), f"@ec2-{r.randint(3, 54)}-{r.randint(0, 255)}-{r.randint(0, 255)}-{r.randint(0, 255)}.eu-west-1.compute.amazonaws.com:5432/d{rnd(r, string.ascii_lowercase + string.digits, 13)}\n"]
+    for _ in range(r.randint(2, 3)):
+        typ, v = b22_vendor(r)
+        out += [f"{r.choice(B22_ENV_NAME[typ]) + ':':<19}", B22L(typ, v), "\n"]
+    out += [f"NODE_ENV:          production\nWEB_CONCURRENCY:   {r.randint(2, 8)}\n"]
+    return out
+
+
+def b22_t_openssl(c):
+    r = c.r
+    return ["$ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem && cat key.pem\n", c.pem("\n", "PRIVATE KEY"),
+            "\n$ openssl req -new -key key.pem -subj \"/C=", REGION[c.loc], f"/O={c.company().replace('/', ' ')}/CN=portal/emailAddress=", c.em(org=True), "\" -out req.csr\n",
+            f"$ openssl x509 -in old.crt -noout -fingerprint -sha256\nsha256 Fingerprint={':'.join(rnd(r, '0123456789ABCDEF', 2) for _ in range(32))}\n"]
+
+
+def b22_t_gpg(c):
+    r = c.r
+    fp = rnd(r, "0123456789ABCDEF", 40)
+    out = [f"$ gpg --list-secret-keys --keyid-format=long\nsec   ed25519/{fp[-16:]} {c.date(700, style='iso')} [SC]\n      {fp}\nuid                 [ultimate] {c.full()} <", c.em(),
+           ">\nssb   cv25519/{0} {1} [E]\n\n".format(rnd(r, "0123456789ABCDEF", 16), c.date(700, style="iso"))]
+    if r.random() < 0.5:
+        out += ["$ gpg --armor --export ", fp[-16:], "\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n", b64blob(r, 48), "\n", b64blob(r, 48),
+                f"\n={b64blob(r, 3)}\n-----END PGP PUBLIC KEY BLOCK-----\n"]
+    out += ["$ cat ~/.ssh/id_ed25519\n", c.pem("\n", "OPENSSH PRIVATE KEY"), "\n$ cat ~/.ssh/id_ed25519.pub\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI", b64blob(r, 24).rstrip("="), f" {c.user()}@laptop\n"]
+    return out
+
+
+def b22_t_vcard(c):
+    r = c.r
+    return ["BEGIN:VCARD\nVERSION:3.0\n", f"N:{c.last};{c.first};;;\nFN:{c.full()}\nORG:{c.company()}\n", "TEL;TYPE=CELL:", c.ph(intl=True), "\nTEL;TYPE=WORK,VOICE:", c.ph(),
+            "\nEMAIL;TYPE=INTERNET:", c.em(), "\nBDAY:", B22L("DATE_OF_BIRTH", b22_dob_date(r).isoformat()), f"\nADR;TYPE=HOME:;;{c.street()};{c.city};;{c.zip};{REGION[c.loc]}\n",
+            f"REV:{b22_stamp(r, 90).replace('-', '').replace(':', '')[:15]}Z\nUID:{c.look('uuid')}\nEND:VCARD\n"]
+
+
+def b22_t_ics(c):
+    r = c.r
+    fn, ln = c.person()
+    return ["BEGIN:VCALENDAR\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\nBEGIN:VEVENT\n", f"DTSTART:{b22_recent(r, 0, 20).strftime('%Y%m%d')}T{r.randint(7, 16):02d}0000Z\n",
+            "ORGANIZER;CN=", c.full(), ":mailto:", c.em(org=True), "\nATTENDEE;CN=", f"{fn} {ln};ROLE=REQ-PARTICIPANT:mailto:", c.em(fn, ln),
+            f"\nSUMMARY:{r.choice(['Quarterly review', 'Onboarding', 'Vendor call', 'Escrow signing'])}\nDESCRIPTION:Dial-in ", c.ph(intl=True), f" / meeting ID {c.look('meeting')}\n",
+            f"UID:{rnd(r, string.ascii_lowercase + string.digits, 26)}@google.com\nEND:VEVENT\nEND:VCALENDAR\n"]
+
+
+def b22_t_ldif(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(1, 2)):
+        fn, ln = c.person()
+        uid = (b22_fold(fn)[:1] + b22_fold(ln)) or "user"
+        out += [f"dn: uid={uid},ou=people,dc={r.choice(['corp', 'acme'])},dc=local\nobjectClass: inetOrgPerson\ncn: {fn} {ln}\nsn: {ln}\nmail: ", c.em(fn, ln, org=True),
+                "\ntelephoneNumber: ", c.ph(), "\n", "mobile: ", c.ph(intl=True), f"\nuserPassword: {{SSHA}}{b64blob(r, 24)}\nemployeeNumber: {r.randint(10000, 99999)}\n\n"]
+    out += ["# initial password for new hires (see HR ticket ", c.look("ticket"), "): ", c.pw(), "\n"]
+    return out
+
+
+def b22_t_tsv(c):
+    r = c.r
+    us = c.loc == "en_US"
+    head = "name\tssn\tdob\temail\tnet_pay\n" if us else "name\tiban\tdob\temail\tnet_pay\n"
+    out = [head]
+    for _ in range(r.randint(2, 5)):
+        fn, ln = c.person()
+        out += [f"{fn} {ln}\t", c.ssn() if us else c.iban(), "\t", c.dob(r.choice(["num", "iso"])), "\t", c.em(fn, ln), f"\t{r.randint(1200, 9800)}.{r.randint(0, 99):02d}\n"]
+    out += [f"TOTAL\t\t\t\t{r.randint(10000, 40000)}.{r.randint(0, 99):02d}\n"]
+    return out
+
+
+def b22_t_gitshow(c):
+    r = c.r
+    typ, v = b22_vendor(r)
+    name = r.choice(B22_ENV_NAME[typ])
+    return [f"commit {c.look('sha')[:7]}{rnd(r, HEX, 33)}\nAuthor: {c.full()} <", c.em(org=True), f">\nDate:   {b22_stamp(r, 30, 'space')} +0100\n\n    {r.choice(['wip: local config', 'fix deploy', 'add worker settings'])}\n\n",
+            f"diff --git a/config/{r.choice(['prod', 'local'])}.env b/config/{r.choice(['prod', 'local'])}.env\nindex {rnd(r, HEX, 7)}..{rnd(r, HEX, 7)} 100644\n@@ -3,4 +3,5 @@\n LOG_LEVEL=info\n-{name}=${{{name}}}\n+{name}=", B22L(typ, v),
+            "\n+DB_PASSWORD=", c.pw(), "\n REGION=eu-central-1\n"]
+
+
+def b22_t_jupyter(c):
+    r = c.r
+    out = [f"In [{r.randint(3, 40)}]: !env | grep -iE 'key|token|secret'\n", "OPENAI_API_KEY=", c.sec("OPENAI_KEY"), "\n"]
+    if r.random() < 0.6:
+        out += ["ANTHROPIC_API_KEY=", c.sec("ANTHROPIC_KEY"), "\n"]
+    for _ in range(r.randint(2, 4)):
+        typ, v = b22_vendor(r)
+        out += [r.choice(B22_ENV_NAME[typ]), "=", B22L(typ, v), "\n"]
+    out += ["HF_HUB_DISABLE_TELEMETRY=1\n", f"\nIn [{r.randint(41, 60)}]: df.head(2)\nOut[{r.randint(41, 60)}]:\n   customer_id  email  score\n"]
+    for i in range(2):
+        out += [f"{i}  {r.randint(100000, 999999)}  ", c.em(*c.person()), f"  0.{r.randint(10, 99)}\n"]
+    return out
+
+
+def b22_t_irc(c):
+    r = c.r
+    nicks = [b22_fold(c.f.first_name())[:8] or "nick" for _ in range(3)]
+    out = [f"--- Log opened {B22_DAY.strftime('%a %b %d')} 00:00:00 2026\n"]
+    lines = [["<", nicks[0], "> anyone got the staging db creds?"], ["<", nicks[1], "> pw is ", c.pw(), " (user app)"],
+             ["<", nicks[2], "> pls don't paste that here, use the vault"], ["<", nicks[0], "> box is at ", c.ip()],
+             ["<", nicks[1], "> and the bot token: ", c.sec(r.choice(["SLACK_TOKEN", "GITHUB_TOKEN", "GENERIC_SECRET"]))],
+             ["<", nicks[2], f"> see {c.look('ticket')}, the password must be rotated anyway"]]
+    for ln in lines[:r.randint(4, 6)]:
+        out += [f"{b22_stamp(r, 0, 'hm')} "] + ln + ["\n"]
+    return out
+
+
+def b22_t_whatsapp(c):
+    r = c.r
+    msgs = {
+        "en": [["can you send me the wifi password? it's for the guests"], ["sure: ", "PW"], ["and my new number is ", "PH"], ["ok saved 👍"], ["my email changed too: ", "EM"]],
+        "de": [["Kannst du mir das WLAN-Passwort schicken?"], ["Klar: ", "PW"], ["Meine neue Nummer ist ", "PH"], ["Ok, gespeichert 👍"], ["Neue Mail: ", "EM"]],
+        "fr": [["tu peux m'envoyer le code wifi ?"], ["oui : ", "PW"], ["mon nouveau numéro c'est le ", "PH"], ["ok noté 👍"], ["mon mail a changé : ", "EM"]],
+        "es": [["¿me pasas la clave del wifi?"], ["claro: ", "PW"], ["mi número nuevo es ", "PH"], ["vale, guardado 👍"], ["mi correo nuevo: ", "EM"]],
+        "it": [["mi mandi la password del wifi?"], ["certo: ", "PW"], ["il mio nuovo numero è ", "PH"], ["ok salvato 👍"], ["la mia nuova mail: ", "EM"]],
+        "nl": [["kun je me het wifi-wachtwoord sturen?"], ["tuurlijk: ", "PW"], ["mijn nieuwe nummer is ", "PH"], ["ok opgeslagen 👍"], ["nieuw mailadres: ", "EM"]],
+    }[c.lang]
+    a, b = c.first, c.f.first_name()
+    out = []
+    d = b22_recent(r, 30)
+    for i, m in enumerate(msgs):
+        who = a if i % 2 == 0 else b
+        out.append(f"{d.strftime('%d/%m/%Y')}, {r.randint(8, 22):02d}:{r.randint(0, 59):02d} - {who}: ")
+        for p in m:
+            out.append({"PW": lambda: c.pw(), "PH": lambda: c.ph(), "EM": lambda: c.em()}[p]() if p in ("PW", "PH", "EM") else p)
+        out.append("\n")
+    return out
+
+
+def b22_t_smslog(c):
+    r = c.r
+    out = ["date_sent,from,to,status,body\n"]
+    for _ in range(r.randint(3, 5)):
+        out += [b22_stamp(r, 3, "space"), ",", c.ph(intl=True, region=r.choice(["US", "GB"])), ",", c.ph(intl=True), ",", r.choice(["delivered", "undelivered", "sent"]),
+                f",Your verification code is {r.randint(100000, 999999)}. Ref {c.look('order')}\n"]
+    return out
+
+
+def b22_pick(c, en, de, fr, es, it, nl):
+    return [en, de, fr, es, it, nl][B22_LANGS.index(c.lang)]
+
+
+def b22_t_fax(c):
+    r = c.r
+    clinic = c.company()
+    return [b22_pick(c, "FAX COVER SHEET", "FAX-DECKBLATT", "PAGE DE GARDE FAX", "PORTADA DE FAX", "FRONTESPIZIO FAX", "FAXVOORBLAD"), "\n",
+            f"{b22_pick(c, 'From', 'Von', 'De', 'De', 'Da', 'Van')}: {clinic}\nFax: ", c.ph(), "\n", f"{c.t('phone')}: ", c.ph(), "\n",
+            f"{b22_pick(c, 'Pages', 'Seiten', 'Pages', 'Páginas', 'Pagine', 'Pagina')}: {r.randint(2, 9)}   {c.t('date')}: {c.date(10)}\n",
+            f"RE: {c.t('patient')} {c.full()}, {c.t('dob')} ", c.dob(), f" — MRN {r.randint(10**6, 10**7)}\n",
+            b22_pick(c, "CONFIDENTIAL: this fax contains protected health information. If received in error call ",
+                     "VERTRAULICH: Falls Sie dieses Fax irrtümlich erhalten haben, rufen Sie bitte ",
+                     "CONFIDENTIEL : en cas d'erreur, merci d'appeler le ", "CONFIDENCIAL: si lo ha recibido por error llame al ",
+                     "RISERVATO: se ricevuto per errore chiamare il ", "VERTROUWELIJK: indien onjuist ontvangen, bel "), c.ph(), ".\n"]
+
+
+def b22_t_refill(c):
+    r = c.r
+    return [f"Refill request #{r.randint(100000, 999999)} — {r.choice(['Walgreens', 'CVS', 'Boots', 'DocMorris', 'Pharmacie du Centre', 'Farmacia Comunale'])}\n",
+            f"{c.t('patient')}: {c.full()}\n{c.t('dob')}: ", c.dob(), f"\n{c.t('phone')}: ", c.ph(), "\n",
+            f"Rx: {r.choice(['Lisinopril 10 mg', 'Metformin 500 mg', 'Atorvastatin 20 mg', 'Levothyroxine 50 mcg'])} x{r.choice([30, 60, 90])}  NDC {r.randint(10000, 99999)}-{r.randint(100, 999)}-{r.randint(10, 99)}\n",
+            f"Last filled {c.date(120)}; prescriber NPI {r.randint(10**9, 2 * 10**9)}\n",
+            "Pickup contact: ", c.em(), f"  Insurance member ID {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9)}\n"]
+
+
+def b22_t_lab(c):
+    r = c.r
+    return [b22_pick(c, "LABORATORY REPORT", "LABORBEFUND", "COMPTE RENDU DE LABORATOIRE", "INFORME DE LABORATORIO", "REFERTO DI LABORATORIO", "LABORATORIUMUITSLAG"), "\n",
+            f"{c.t('patient')}: {c.last.upper()}, {c.first}    {c.t('dob')}: ", c.dob(), "\n",
+            f"Specimen {r.randint(10**8, 10**9)} collected {c.date(14)} {r.randint(7, 11):02d}:{r.randint(0, 59):02d}\n",
+            f"HbA1c        {r.randint(48, 75) / 10:.1f} %      (4.0-5.6)\nLDL-C        {r.randint(70, 190)} mg/dL  (<100)\nTSH          {r.randint(4, 60) / 10:.1f} mIU/L (0.4-4.0)\n",
+            b22_pick(c, "Results released to the portal; questions: ", "Rückfragen: ", "Questions : ", "Consultas: ", "Informazioni: ", "Vragen: "), c.role_em(), " / ", c.ph(), "\n"]
+
+
+def b22_t_lease(c):
+    r = c.r
+    return [b22_pick(c, "RESIDENTIAL LEASE — SCHEDULE A", "MIETVERTRAG — ANLAGE 1", "BAIL D'HABITATION — ANNEXE", "CONTRATO DE ARRENDAMIENTO — ANEXO I", "CONTRATTO DI LOCAZIONE — ALLEGATO A", "HUUROVEREENKOMST — BIJLAGE 1"), "\n",
+            f"{b22_pick(c, 'Tenant', 'Mieter', 'Locataire', 'Arrendatario', 'Conduttore', 'Huurder')}: {c.full()}, {c.t('born')} ", c.dob("long"), "\n",
+            f"{c.t('address')}: {c.addr()}\n", f"{c.t('phone')}: ", c.ph(), f"   {c.t('email')}: ", c.em(), "\n",
+            f"{b22_pick(c, 'Monthly rent', 'Monatsmiete', 'Loyer mensuel', 'Renta mensual', 'Canone mensile', 'Maandhuur')}: {r.randint(650, 2400)},00 EUR, "
+            f"{b22_pick(c, 'payable to', 'zahlbar auf', 'à verser sur', 'a ingresar en', 'da versare su', 'over te maken naar')} IBAN ", c.iban(),
+            f"\n{b22_pick(c, 'Deposit', 'Kaution', 'Dépôt de garantie', 'Fianza', 'Deposito cauzionale', 'Borg')}: {r.randint(1300, 6000)},00 EUR; {b22_pick(c, 'start', 'Beginn', 'début', 'inicio', 'decorrenza', 'ingang')} {c.date(0, 60)}\n",
+            f"{b22_pick(c, 'Lease no.', 'Vertragsnr.', 'Bail n°', 'Contrato n.º', 'Contratto n.', 'Contractnr.')} {c.look('invoice')}\n"]
+
+
+def b22_t_court(c):
+    r = c.r
+    fn, ln = c.person()
+    return [f"{r.choice(['UNITED STATES DISTRICT COURT', 'IN THE HIGH COURT OF JUSTICE', 'TRIBUNAL JUDICIAIRE', 'JUZGADO DE PRIMERA INSTANCIA', 'TRIBUNALE ORDINARIO', 'RECHTBANK'])}\n",
+            f"Case No. {c.look('case')}\n{c.full()}, Plaintiff, v. {c.company()}, Defendant.\n\n",
+            f"Counsel for Plaintiff: {fn} {ln}, Bar No. {r.randint(100000, 399999)}\n", "Tel. ", c.ph(), " | ", c.em(fn, ln, org=True), "\n",
+            f"Filed {c.date(40)}; hearing set for {c.date(0, 90)}. Exhibit {r.choice('ABCDE')}-{r.randint(1, 40)} (Bates {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**5, 10**6):07d}).\n",
+            "Plaintiff's date of birth (sealed exhibit): ", c.dob(), "\n"]
+
+
+def b22_t_bol(c):
+    r = c.r
+    return [f"BILL OF LADING  No. {rnd(r, string.ascii_uppercase, 4)}{r.randint(10**8, 10**9)}\n", f"Shipper: {c.company()}, {c.addr()}\n", "Shipper contact: ", c.ph(intl=True), " / ", c.em(org=True), "\n",
+            f"Consignee: {b22_j(c.f.company())}\nNotify party: {c.full()} ", c.ph(intl=True), "\n",
+            f"Container: {c.look('container')}  Seal {r.randint(10**6, 10**7)}  HS {r.randint(1000, 9999)}.{r.randint(10, 99)}\n",
+            f"Gross weight {r.randint(1000, 24000)} kg  Vessel {r.choice(['MSC ARIA', 'MAERSK KOLKATA', 'CMA CGM TAGE'])} V.{r.randint(100, 999)}{r.choice('NSEW')}\n",
+            f"Port of loading {r.choice(['Rotterdam', 'Hamburg', 'Le Havre', 'Valencia', 'Genova', 'Felixstowe'])}  ETD {c.date(0, 30, 'iso')}\n"]
+
+
+def b22_t_sepa(c):
+    r = c.r
+    return [b22_pick(c, "SEPA Direct Debit Mandate", "SEPA-Lastschriftmandat", "Mandat de prélèvement SEPA", "Orden de domiciliación SEPA", "Mandato SEPA", "SEPA-machtiging"), "\n",
+            f"Creditor: {c.company()}  Creditor ID: {REGION[c.loc] if c.loc != 'en_US' else 'DE'}{r.randint(10, 99)}ZZZ{r.randint(10**7, 10**8)}\n",
+            f"Mandate reference: MR-{r.randint(10**6, 10**7)}\n", f"{c.t('account')}: {c.full()}\n", f"{c.t('address')}: {c.addr()}\n",
+            "IBAN: ", c.iban(), f"\nBIC: {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n",
+            f"{c.t('date')}: {c.date(20)}   {c.t('signature')}: ____________\n"]
+
+
+def b22_t_expense(c):
+    r = c.r
+    out = [f"Expense report ER-{r.randint(10000, 99999)} — {c.full()} ({c.company()})\n", "Corporate card: ", c.card(), "\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{c.date(40, style='iso')}  {r.choice(['Taxi', 'Hotel', 'Train', 'Client dinner', 'Parking'])}  {r.randint(8, 480)}.{r.randint(0, 99):02d} EUR  receipt {c.look('invoice')}\n"]
+    out += [f"Personal card used once by mistake: {b22_bad_card(r)} (number as typed, rejected by the portal)\n", "Reimburse to IBAN ", c.iban(), "\n"]
+    return out
+
+
+def b22_t_chargeback(c):
+    r = c.r
+    return [f"{c.t('dear')} {c.company()},\n\n", b22_pick(c, "I dispute the charge of ", "Ich widerspreche der Belastung über ", "Je conteste le débit de ", "Disputo el cargo de ", "Contesto l'addebito di ", "Ik betwist de afschrijving van "),
+            f"{r.randint(20, 900)},{r.randint(0, 99):02d} EUR ({c.date(60)}) ", b22_pick(c, "on my card", "auf meiner Karte", "sur ma carte", "en mi tarjeta", "sulla mia carta", "op mijn kaart"), " ", c.card(), ".\n",
+            f"ARN {r.randint(10**22, 10**23 - 1)}, auth code {rnd(r, string.ascii_uppercase + string.digits, 6)}.\n",
+            f"{c.t('regards')},\n{c.full()}\n", c.ph(), "\n", c.em(), "\n"]
+
+
+def b22_t_w9(c):
+    r = c.r
+    return ["Form W-9 (Rev. March 2024) — Request for Taxpayer Identification Number and Certification\n",
+            f"1 Name: {c.full()}\n2 Business name: {c.company()}\n3 Federal tax classification: Individual/sole proprietor\n",
+            f"5 Address: {c.street()}\n6 City, state, ZIP: {c.city}, {c.state or 'NY'} {c.zip}\n", "Part I  Social security number: ", c.ssn(),
+            f"\n        Employer identification number: {r.randint(10, 99)}-{r.randint(10**6, 10**7)}\n",
+            f"Signature of U.S. person: /s/ {c.full()}   Date: {c.date(30)}\nReturn to ", c.role_em(), "\n"]
+
+
+def b22_t_bgcheck(c):
+    r = c.r
+    return ["BACKGROUND CHECK AUTHORIZATION\n", f"Applicant: {c.full()}   Position: {r.choice(['Driver', 'Nurse', 'Teller', 'Warehouse lead'])}\n",
+            "Date of birth: ", c.dob(), "   SSN: ", c.ssn(), "\n", "Current address: ", c.addr(), "\n",
+            f"Email: ", c.em(), "   Phone: ", c.ph(region="US"), "\n",
+            f"Order {c.look('order')} submitted {c.date(5)}; package {r.choice(['Basic', 'Pro', 'Healthcare'])}; MVR state {r.choice(['TX', 'CA', 'OH', 'FL'])}\n"]
+
+
+def b22_t_hotel(c):
+    r = c.r
+    return [b22_pick(c, "GUEST REGISTRATION CARD", "MELDESCHEIN", "FICHE DE POLICE", "PARTE DE ENTRADA DE VIAJEROS", "SCHEDA DI NOTIFICAZIONE", "GASTENREGISTRATIE"), "\n",
+            f"Room {r.randint(101, 812)}  Arrival {c.date(0, 10)}  Departure {c.date(0, 20)}  Conf. {r.randint(10**7, 10**8)}\n",
+            f"{c.t('name')}: {c.full()}   {c.t('dob')}: ", c.dob(), f"\nPassport/ID: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**6, 10**7)}\n",
+            f"{c.t('email')}: ", c.em(), f"   {c.t('mobile')}: ", c.ph(intl=True), "\n",
+            "Guarantee: ", c.card(), f"  exp {r.randint(1, 12):02d}/{r.randint(27, 31)}  CVC ", c.cvc(), "\n"]
+
+
+def b22_t_pnr(c):
+    r = c.r
+    loc = rnd(r, string.ascii_uppercase, 6)
+    fn2, ln2 = c.person()
+    return [f"RP/{rnd(r, string.ascii_uppercase, 3)}1A0{r.randint(100, 999)}/{rnd(r, string.ascii_uppercase, 3)}1A0{r.randint(100, 999)}  AA/SU  {B22_DAY.strftime('%d%b').upper()}/{r.randint(10, 23)}{r.randint(10, 59)}Z   {loc}\n",
+            f"  1.{c.last.upper()}/{c.first.upper()} MR   2.{ln2.upper()}/{fn2.upper()} MRS\n",
+            f"  3  {r.choice(['LH', 'AF', 'IB', 'AZ', 'KL', 'BA'])}{r.randint(100, 1999)} Y {b22_recent(r, 0, 60).strftime('%d%b').upper()} 4 {r.choice(['FRAMAD', 'AMSFCO', 'CDGLHR', 'MUCBCN'])} HK2  0715 0955\n",
+            "  4 APM ", c.ph(intl=True), "\n  5 APE ", c.em(), "\n",
+            f"  6 SSR DOCS YY HK1 P/{REGION[c.loc]}/{rnd(r, string.ascii_uppercase, 2)}{r.randint(10**6, 10**7)}/{REGION[c.loc]}/", B22L("DATE_OF_BIRTH", b22_dob_date(r).strftime("%d%b%y").upper()),
+            f"/M/{b22_recent(r, 0, 3000).strftime('%d%b%y').upper()}/{c.last.upper()}/{c.first.upper()}/P1\n",
+            f"  7 FA PAX 220-{r.randint(10**9, 10**10 - 1)}/ETLH/EUR{r.randint(120, 1900)}.{r.randint(0, 99):02d}/{B22_DAY.strftime('%d%b%y').upper()}/S3/P1\n"]
+
+
+def b22_t_cv(c):
+    r = c.r
+    return [f"{c.full()}\n", b22_pick(c, "Curriculum Vitae", "Lebenslauf", "Curriculum vitae", "Currículum vítae", "Curriculum vitae", "Curriculum vitae"), "\n\n",
+            f"{c.t('dob')}: ", c.dob("long"), "\n", f"{c.t('address')}: {c.addr()}\n", f"{c.t('mobile')}: ", c.ph(), "\n", f"{c.t('email')}: ", c.em(), "\n",
+            f"LinkedIn: linkedin.com/in/{b22_fold(c.first)}-{b22_fold(c.last)}-{rnd(r, HEX, 8)}\n\n",
+            f"{r.randint(2015, 2021)}–{b22_pick(c, 'today', 'heute', 'aujourd’hui', 'hoy', 'oggi', 'heden')}  {c.company()}\n",
+            f"{r.randint(2008, 2014)}–{r.randint(2015, 2020)}  {b22_j(c.f.company())}\n"]
+
+
+def b22_t_fnol(c):
+    r = c.r
+    return [b22_pick(c, "First notice of loss", "Schadenmeldung", "Déclaration de sinistre", "Parte de siniestro", "Denuncia di sinistro", "Schademelding"), f" — {c.look('claim')}\n",
+            f"Policy {c.look('policy')}  {c.t('customer')}: {c.full()}  {c.t('dob')}: ", c.dob(), "\n",
+            f"{c.t('phone')}: ", c.ph(), f"  {c.t('email')}: ", c.em(), "\n",
+            f"Loss date {c.date(20)}; vehicle plate {rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}; "
+            f"third party phone ", c.ph(), "\n", f"Payout IBAN: ", c.iban(), "\n"]
+
+
+def b22_t_bitwarden(c):
+    r = c.r
+    out = ["folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"]
+    for _ in range(r.randint(2, 4)):
+        site = r.choice(["Netflix", "Bank", "Router", "Amazon", "Gmail", "NAS", "Stripe dashboard"])
+        uri = {"Router": "http://router.local"}.get(site, f"https://{b22_fold(site)}.com")
+        user = c.em() if r.random() < 0.7 else c.user()
+        out += [f",{r.choice([0, 1])},login,{site},,,0,{uri},", user, ",", c.pw(), ",", f"JBSWY3DPEHPK3PXP{rnd(r, B22_B32, 8)}" if r.random() < 0.2 else "", "\n"]
+    if r.random() < 0.5:
+        out += ["Personal,0,note,API keys,\"", c.sec(r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "STRIPE_KEY"])), "\",,0,,,,\n"]
+    return out
+
+
+def b22_t_gitleaks(c):
+    r = c.r
+    out = [f"\n    ○\n    │╲\n    │ ○\n    ○ ░\n    ░    gitleaks\n\n{b22_stamp(r, 1, 'hm')}AM INF {r.randint(40, 900)} commits scanned.\n"]
+    for _ in range(r.randint(1, 3)):
+        typ, v = b22_vendor(r)
+        rule = {"AWS_ACCESS_KEY": "aws-access-token", "GITHUB_TOKEN": "github-pat", "SLACK_TOKEN": "slack-bot-token", "STRIPE_KEY": "stripe-access-token",
+                "OPENAI_KEY": "openai-api-key", "ANTHROPIC_KEY": "anthropic-api-key", "GOOGLE_API_KEY": "gcp-api-key", "JWT": "jwt", "GENERIC_SECRET": "generic-api-key"}[typ]
+        out += [f"Finding:     {r.choice(B22_ENV_NAME[typ])}=", B22L(typ, v), "\nSecret:      ", B22L(typ, v), f"\nRuleID:      {rule}\nEntropy:     {r.randint(35, 59) / 10:.6f}\n",
+                f"File:        {r.choice(['deploy/.env', 'scripts/run.sh', 'config/settings.yml'])}\nLine:        {r.randint(2, 90)}\nCommit:      {rnd(r, HEX, 40)}\n",
+                f"Author:      {c.full()}\nEmail:       ", c.em(org=True), f"\nDate:        {b22_stamp(r, 200)}\nFingerprint: {rnd(r, HEX, 40)}:deploy/.env:{rule}:{r.randint(2, 90)}\n\n"]
+    out += [f"{b22_stamp(r, 1, 'hm')}AM WRN leaks found: {r.randint(1, 3)}\n"]
+    return out
+
+
+def b22_t_readme(c):
+    r = c.r
+    typ = r.choice(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+    name = r.choice(B22_ENV_NAME[typ])
+    out = [f"## Quick start\n\n```bash\npip install {r.choice(['tallyhub-sdk', 'quayline', 'acme-client'])}=={c.look('version').lstrip('v').split(' ')[-1]}\nexport {name}=", c.ph_ex(typ), "\n```\n\n",
+           f"Replace the example value with your own key (never commit it). You can also put `{name}={c.standin()}` in `.env`.\n\n"]
+    if r.random() < 0.5:
+        out += ["```python\nclient = Client(api_key=\"", c.ph_ex(), "\")\n```\n"]
+    else:
+        out += [f"Support: ", c.role_em(), f" — issues with logs only, please strip tokens ({c.standin()}).\n"]
+    if r.random() < 0.3:
+        out += ["\n> Note: a maintainer's real token was pasted here by mistake and revoked: ", c.sec(typ), "\n"]
+    return out
+
+
+def b22_t_cronmail(c):
+    r = c.r
+    return [f"From: root@{c.host()} (Cron Daemon)\nTo: ", c.em(org=True), f"\nSubject: Cron <root@{c.host()}> /usr/local/bin/backup.sh\nDate: {b22_stamp(r, 2, 'space')}\n\n",
+            "+ mysqldump --single-transaction -h ", c.ip4("10"), " -u backup --password=", c.pw(), f" shop\n+ gzip -9\n+ aws s3 cp - s3://backups-{r.randint(100, 999)}/shop-{B22_DAY.isoformat()}.sql.gz\n",
+            f"upload: - to s3://backups/shop.sql.gz  ({r.randint(10, 900)} MiB, etag {rnd(r, HEX, 32)})\n"]
+
+
+def b22_t_sentry(c):
+    r = c.r
+    return [f"{r.choice(['TypeError', 'KeyError', 'IntegrityError'])}: {r.choice(['Cannot read properties of undefined', 'customer_id', 'duplicate key value violates unique constraint'])}\n",
+            f"SHOP-{rnd(r, string.ascii_uppercase + string.digits, 3)} · {r.randint(2, 900)} events · {r.randint(1, 80)} users · first seen {c.date(10)}\n\nUser\n  ID: {r.randint(10000, 999999)}\n  Email: ",
+            c.em(), "\n  IP Address: ", c.ip(), f"\n\nTags\n  release: {c.look('version')}\n  browser: Chrome {r.randint(118, 131)}\n\nBreadcrumbs\n  http POST /api/checkout [402]\n",
+            "  console  payment failed for card ", c.card(), "\n"]
+
+
+def b22_t_vault(c):
+    r = c.r
+    out = [f"$ vault kv get secret/{r.choice(['payments', 'crm', 'mail'])}/prod\n====== Secret Path ======\nsecret/data/payments/prod\n\n======= Metadata =======\nKey                Value\n---                -----\n",
+           f"created_time       {b22_stamp(r, 60)}\nversion            {r.randint(2, 30)}\n\n====== Data ======\nKey                Value\n---                -----\n",
+           "db_password        ", c.pw(), "\n"]
+    for _ in range(r.randint(1, 3)):
+        typ, v = b22_vendor(r)
+        out += [f"{r.choice(B22_ENV_NAME[typ]).lower():<19}", B22L(typ, v), "\n"]
+    return out
+
+
+def b22_t_email_sig(c):
+    r = c.r
+    fn, ln = c.person()
+    body = b22_pick(c, "please find the signed offer attached. Could you confirm the start date by Friday?",
+                    "anbei das unterschriebene Angebot. Können Sie den Starttermin bis Freitag bestätigen?",
+                    "vous trouverez ci-joint l'offre signée. Pouvez-vous confirmer la date de début d'ici vendredi ?",
+                    "adjunto la oferta firmada. ¿Puede confirmar la fecha de inicio antes del viernes?",
+                    "in allegato l'offerta firmata. Può confermare la data di inizio entro venerdì?",
+                    "bijgevoegd de getekende offerte. Kunt u de startdatum voor vrijdag bevestigen?")
+    out = ["From: ", f"{fn} {ln} <", c.em(fn, ln, org=True), ">\nTo: ", c.em(), f"\nSubject: {b22_pick(c, 'Offer', 'Angebot', 'Offre', 'Oferta', 'Offerta', 'Offerte')} {c.look('invoice')}\n\n",
+           f"{c.t('hello')} {c.first},\n\n{body}\n\n{c.t('regards')}\n{fn} {ln}\n{r.choice(['Head of Sales', 'Office Manager', 'Account Executive', 'Controller'])} | {c.company()}\n",
+           "T ", c.ph(), "  M ", c.ph(intl=True), "\n"]
+    if c.lang != "en" or r.random() < 0.3:
+        out += [f"{c.company()} · {c.addr()} · {b22_pick(c, 'Reg. no.', 'HRB', 'RCS', 'CIF', 'REA', 'KvK')} {r.randint(10000, 999999)} · "
+                f"{b22_pick(c, 'VAT', 'USt-IdNr.', 'TVA', 'NIF', 'P.IVA', 'btw')} {REGION[c.loc]}{r.randint(10**8, 10**9)} · IBAN ", c.iban(), "\n"]
+    return out
+
+
+def b22_t_ooo(c):
+    r = c.r
+    fn, ln = c.person()
+    txt = b22_pick(c, f"I am out of the office until {c.date(0, 20)} with limited access to email. For urgent matters please contact {fn} {ln} at ",
+                   f"Ich bin bis {c.date(0, 20)} nicht im Büro. In dringenden Fällen wenden Sie sich bitte an {fn} {ln}: ",
+                   f"Je suis absent(e) jusqu'au {c.date(0, 20)}. Pour toute urgence, contactez {fn} {ln} : ",
+                   f"Estaré fuera de la oficina hasta el {c.date(0, 20)}. Para urgencias contacte con {fn} {ln}: ",
+                   f"Sarò fuori ufficio fino al {c.date(0, 20)}. Per urgenze contattare {fn} {ln}: ",
+                   f"Ik ben afwezig tot {c.date(0, 20)}. Voor dringende zaken kunt u contact opnemen met {fn} {ln}: ")
+    return [f"Subject: {b22_pick(c, 'Automatic reply', 'Automatische Antwort', 'Réponse automatique', 'Respuesta automática', 'Risposta automatica', 'Automatisch antwoord')}: {c.look('ticket')}\n\n",
+            txt, c.em(fn, ln, org=True), " / ", c.ph(), ".\n\n", f"{c.full()}\n", c.ph(intl=True), "\n"]
+
+
+def b22_t_mt103(c):
+    r = c.r
+    fn, ln = c.person()
+    return ["{1:F01", rnd(r, string.ascii_uppercase, 8), "AXXX", f"{r.randint(10**9, 10**10 - 1)}", "}{2:I103", rnd(r, string.ascii_uppercase, 8), "XXXXN}{4:\n",
+            f":20:{rnd(r, string.ascii_uppercase + string.digits, 12)}\n:23B:CRED\n:32A:{B22_DAY.strftime('%y%m%d')}EUR{r.randint(100, 99999)},{r.randint(0, 99):02d}\n",
+            ":50K:/", B22L("IBAN", b22_iban(r, c.loc, grouped=False)), f"\n{c.full().upper()}\n{c.street().upper()}\n",
+            f":59:/", B22L("IBAN", b22_iban(r, None, r.choice(sorted(B22_IBAN_BBAN)), grouped=False)), f"\n{fn.upper()} {ln.upper()}\n",
+            f":70:/INV/{c.look('invoice')}\n:71A:SHA\n-}}\n"]
+
+
+def b22_t_mt940(c):
+    r = c.r
+    out = [":20:STMT", f"{r.randint(10**6, 10**7)}\n:25:", B22L("IBAN", b22_iban(r, c.loc, grouped=False)), f"\n:28C:{r.randint(1, 300)}/1\n:60F:C{B22_DAY.strftime('%y%m%d')}EUR{r.randint(1000, 90000)},{r.randint(0, 99):02d}\n"]
+    for _ in range(r.randint(2, 3)):
+        fn, ln = c.person()
+        out += [f":61:{b22_recent(r, 10).strftime('%y%m%d')}{r.choice('CD')}{r.randint(10, 4000)},{r.randint(0, 99):02d}NTRFNONREF\n:86:166?00SEPA-UEBERWEISUNG?20EREF+{c.look('invoice')}?31",
+                B22L("IBAN", b22_iban(r, c.loc, grouped=False)), f"?32{fn.upper()} {ln.upper()}\n"]
+    out += [f"bad line from import (wrong check digits): ?31{b22_bad_iban(r, c.loc, grouped=False)}\n:62F:C{B22_DAY.strftime('%y%m%d')}EUR{r.randint(1000, 90000)},{r.randint(0, 99):02d}\n"]
+    return out
+
+
+def b22_t_workflow(c):
+    r = c.r
+    typ = r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "AWS_ACCESS_KEY", "OPENAI_KEY", "GOOGLE_API_KEY", "ANTHROPIC_KEY"])
+    name = r.choice(B22_ENV_NAME[typ])
+    return ["name: release\non:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    env:\n      NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n",
+            f"      {name}: ", c.sec(typ), "   # TODO move to secrets\n", "    steps:\n      - uses: actions/checkout@", rnd(r, HEX, 40), "\n",
+            "      - run: curl -u deploy:", c.pw(url_safe=True), f" https://artifacts.{r.choice(B22_ORG_DOMAINS)}/upload -T dist.tgz\n"]
+
+
+def b22_t_voicemail(c):
+    r = c.r
+    fn, ln = c.person()
+    msg = b22_pick(c, f"Hi, this is {fn} {ln} calling about my order {c.look('order')}. Please call me back on ",
+                   f"Hallo, hier ist {fn} {ln} wegen meiner Bestellung {c.look('order')}. Bitte rufen Sie mich zurück unter ",
+                   f"Bonjour, c'est {fn} {ln} au sujet de ma commande {c.look('order')}. Rappelez-moi au ",
+                   f"Hola, soy {fn} {ln}, llamo por mi pedido {c.look('order')}. Llámeme al ",
+                   f"Buongiorno, sono {fn} {ln} per l'ordine {c.look('order')}. Mi richiami al ",
+                   f"Hallo, met {fn} {ln} over mijn bestelling {c.look('order')}. Bel me terug op ")
+    return [f"New voicemail from ", c.ph(), f" ({r.randint(0, 2)}:{r.randint(10, 59)})\nReceived {b22_stamp(r, 2, 'space')}\n\nTranscription (beta):\n\"", msg, c.ph(), ". ",
+            b22_pick(c, "Or email ", "Oder per Mail an ", "Ou par mail à ", "O por correo a ", "Oppure via mail a ", "Of mail naar "), c.em(fn, ln), ".\"\n"]
+
+
+def b22_t_enrol(c):
+    r = c.r
+    cf, _ = c.person()
+    return [b22_pick(c, "School enrolment form", "Schulanmeldung", "Fiche d'inscription scolaire", "Formulario de matrícula", "Modulo di iscrizione", "Inschrijfformulier"), f" {B22_DAY.year}/{B22_DAY.year + 1 - 2000}\n",
+            f"{b22_pick(c, 'Child', 'Kind', 'Enfant', 'Alumno/a', 'Alunno/a', 'Kind')}: {cf} {c.last}   {c.t('dob')}: ", c.dob(child=True), "\n",
+            f"{b22_pick(c, 'Parent/guardian', 'Erziehungsberechtigte/r', 'Responsable légal', 'Tutor/a', 'Genitore', 'Ouder/verzorger')}: {c.full()}\n",
+            f"{c.t('phone')}: ", c.ph(), f"   {c.t('mobile')}: ", c.ph(intl=False), f"\n{c.t('email')}: ", c.em(), "\n",
+            f"{b22_pick(c, 'Emergency contact', 'Notfallkontakt', 'Contact en cas d’urgence', 'Contacto de emergencia', 'Contatto di emergenza', 'Noodcontact')}: ", c.ph(), "\n"]
+
+
+def b22_t_invite(c):
+    r = c.r
+    out = [f"{c.full()} is inviting you to a scheduled meeting.\nTopic: {r.choice(['Payroll sync', 'Release retro', 'Board prep', 'Supplier onboarding'])}\nTime: {c.date(0, 14)} {r.randint(8, 17)}:00 CET\n\n",
+           f"Meeting ID: {c.look('meeting')}\nPasscode: see calendar\n\nOne tap mobile\n"]
+    for _ in range(r.randint(2, 3)):
+        reg = r.choice(["US", "GB", "DE", "FR", "ES", "IT", "NL"])
+        out += [c.ph(intl=True, region=reg), f" {reg}\n"]
+    out += ["\nQuestions: ", c.em(org=True), "\n"]
+    return out
+
+
+# ---------- blind22 JSON documents (tool calls, tool results, API records) ----------
+
+def b22_jnote(c):
+    """A short free-text note for a JSON string: parts with at most a few labels, no escapes."""
+    r = c.r
+    k = r.randrange(10)
+    if k == 8:
+        if c.loc == "en_US":
+            return ["caller verified with SSN ", c.ssn(), f" and zip {c.zip}"]
+        return [f"IBAN check failed for {b22_bad_iban(r, c.loc)}, customer will resend"]
+    if k == 9:
+        return [b22_pick(c, "card on file updated to ", "Karte aktualisiert: ", "carte enregistrée : ", "tarjeta guardada: ", "carta salvata: ", "kaart opgeslagen: "), c.card(), f" (exp {r.randint(1, 12):02d}/{r.randint(27, 31)})"]
+    if k == 0:
+        return [b22_pick(c, "Customer asked to be called back on ", "Kunde bittet um Rückruf unter ", "Le client souhaite être rappelé au ",
+                         "El cliente pide que le llamen al ", "Il cliente chiede di essere richiamato al ", "Klant vraagt terugbellen op "), c.ph(), "."]
+    if k == 1:
+        return [b22_pick(c, "New billing contact: ", "Neuer Rechnungskontakt: ", "Nouveau contact facturation : ", "Nuevo contacto de facturación: ",
+                         "Nuovo contatto fatturazione: ", "Nieuw factuurcontact: "), c.em(), f" (ticket {c.look('ticket')})"]
+    if k == 2:
+        return [f"verified identity, {c.t('dob')} ", c.dob(), f", case {c.look('case')}"]
+    if k == 3:
+        return [f"refund to IBAN ", c.iban(), f" approved, ref {c.look('invoice')}"]
+    if k == 4:
+        return [f"temp password issued: ", c.pw(), " (must change at first login)"]
+    if k == 5:
+        return [f"order {c.look('order')} shipped, tracking {c.look('tracking')}, no PII"]
+    if k == 6:
+        return [f"card number on the form failed validation: {b22_bad_card(r)}; asked for a new one"]
+    return [f"login from ", c.ip(), f" at {b22_stamp(r, 5)}"]
+
+
+def b22_j_gemini_call(c):
+    r = c.r
+    k = r.randrange(3)
+    if k == 0:
+        args = {"to": c.em(), "cc": [[c.em(org=True)]], "subject": f"Invoice {c.look('invoice')}", "body": b22_jnote(c)}
+        name = "send_email"
+    elif k == 1:
+        args = {"name": c.full(), "phone": c.ph(intl=True), "date_of_birth": c.dob("iso"), "notes": b22_jnote(c)}
+        name = "create_patient_record"
+    else:
+        args = {"host": c.ip(), "username": c.user(), "password": c.pw(), "command": f"systemctl restart {r.choice(['nginx', 'postgresql', 'app'])}"}
+        name = "ssh_exec"
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": name, "args": args}}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": r.randint(100, 4000), "candidatesTokenCount": r.randint(10, 300)}, "modelVersion": "gemini-2.5-flash"}
+
+
+def b22_j_gemini_resp(c):
+    r = c.r
+    rows = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = c.person()
+        rows.append({"id": r.randint(1000, 99999), "name": f"{fn} {ln}", "email": c.em(fn, ln), "mobile": c.ph(), "iban": c.iban()})
+    return {"contents": [{"role": "user", "parts": [{"text": f"Find customers in {c.city} with unpaid invoices"}]},
+                         {"role": "function", "parts": [{"functionResponse": {"name": "crm_search", "response": {"results": rows, "total": len(rows),
+                                                                                                                  "query_id": c.look("uuid")}}}]}]}
+
+
+def b22_j_ollama(c):
+    r = c.r
+    typ, v = b22_vendor(r)
+    args = r.choice([
+        {"path": "/srv/app/.env", "content": [f"{r.choice(B22_ENV_NAME[typ])}=", B22L(typ, v)]},
+        {"url": f"https://api.{r.choice(B22_ORG_DOMAINS)}/v1/users", "headers": {"Authorization": ["Bearer ", B22L(typ, v)]}},
+        {"query": "UPDATE users SET phone = :p WHERE email = :e", "params": {"p": c.ph(), "e": c.em()}},
+    ])
+    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b22_stamp(r, 2),
+            "message": {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": r.choice(["write_file", "http_request", "run_sql"]), "arguments": args}}]},
+            "done": True, "done_reason": "stop", "total_duration": r.randint(10**8, 10**10)}
+
+
+def b22_j_bedrock(c):
+    r = c.r
+    tid = "tooluse_" + rnd(r, AN, 22)
+    if r.random() < 0.5:
+        return {"output": {"message": {"role": "assistant", "content": [{"text": "I'll look that employee up."},
+                {"toolUse": {"toolUseId": tid, "name": "hr_lookup", "input": {"email": c.em(org=True), "include": [["ssn"], ["dob"], ["bank"]]}}}]}},
+                "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 900), "outputTokens": r.randint(20, 200)}}
+    fn, ln = c.person()
+    return {"messages": [{"role": "user", "content": [{"toolResult": {"toolUseId": tid, "status": "success", "content": [{"json": {
+        "employee_id": f"E{r.randint(10000, 99999)}", "name": f"{fn} {ln}", "ssn": c.ssn(), "dob": c.dob("iso"), "bank": {"iban": c.iban()},
+        "work_phone": c.ph(), "hired": c.date(2000, style="iso")}}]}}]}]}
+
+
+def b22_j_cohere(c):
+    r = c.r
+    return {"response_id": c.look("uuid"), "generation_id": c.look("uuid"), "text": "", "finish_reason": "COMPLETE",
+            "tool_calls": [{"name": "update_contact", "parameters": {"contact_id": f"{r.randint(10**6, 10**7)}", "email": c.em(), "phone": c.ph(intl=True),
+                                                                   "note": b22_jnote(c)}},
+                           {"name": "log_activity", "parameters": {"type": "call", "duration_s": r.randint(30, 900), "ip": c.ip()}}],
+            "meta": {"billed_units": {"input_tokens": r.randint(100, 3000), "output_tokens": r.randint(10, 200)}}}
+
+
+def b22_j_mcp_call(c):
+    r = c.r
+    k = r.randrange(4)
+    if k == 0:
+        name, args = "postgres_query", {"connection": ["postgresql://app:", c.pw(url_safe=True), "@", c.ip4("10"), ":5432/crm"], "sql": "SELECT 1"}
+    elif k == 1:
+        typ, v = b22_vendor(r)
+        name, args = "set_secret", {"vault": r.choice(["prod", "staging"]), "key": r.choice(B22_ENV_NAME[typ]), "value": B22L(typ, v), "ttl": f"{r.randint(1, 90)}d"}
+    elif k == 2:
+        name, args = "calendar_create_event", {"title": "Intro call", "start": b22_stamp(r, 0), "attendees": [[c.em()], [c.em(org=True)]], "dial_in": c.ph(intl=True)}
+    else:
+        name, args = "upload_key", {"name": f"{c.host()}-deploy", "private_key": [c.pem("\\n")]}
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": name, "arguments": args, "_meta": {"progressToken": r.randint(1, 999)}}}
+
+
+def b22_j_mcp_result(c):
+    r = c.r
+    fn, ln = c.person()
+    sc = {"customer": {"name": f"{fn} {ln}", "email": c.em(fn, ln), "phone": c.ph(), "birth_date": c.dob("iso"),
+                       "card_on_file": c.card(r.choice(["plain", "space"])) if r.random() < 0.6 else f"**** {r.randint(1000, 9999)}"},
+          "orders": [{"id": c.look("order"), "total": f"{r.randint(5, 900)}.{r.randint(0, 99):02d}", "placed": b22_stamp(r, 90)}]}
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": f"Found customer {fn} {ln}; details in structuredContent"}],
+                                                                   "structuredContent": sc, "isError": False}}
+
+
+def b22_j_salesforce(c):
+    r = c.r
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = c.person()
+        sid = "003" + rnd(r, AN, 15)
+        recs.append({"attributes": {"type": "Contact", "url": f"/services/data/v61.0/sobjects/Contact/{sid}"}, "Id": sid, "FirstName": fn, "LastName": ln,
+                     "Email": c.em(fn, ln), "Phone": c.ph(), "MobilePhone": c.ph(intl=True), "Birthdate": c.dob("iso"), "LastModifiedDate": b22_stamp(r, 30)})
+    return {"totalSize": len(recs), "done": True, "records": recs}
+
+
+def b22_j_hubspot(c):
+    r = c.r
+    return {"id": str(r.randint(10**10, 10**11)), "properties": {"email": c.em(), "firstname": c.first, "lastname": c.last, "phone": c.ph(),
+                                                                 "company": c.company(), "hs_ip_timezone": "Europe/Berlin", "ip_address": c.ip(),
+                                                                 "lifecyclestage": r.choice(["lead", "customer"]), "notes_last_contacted": b22_stamp(r, 40),
+                                                                 "hs_object_id": str(r.randint(10**10, 10**11))},
+            "createdAt": b22_stamp(r, 400), "updatedAt": b22_stamp(r, 5), "archived": False}
+
+
+def b22_j_workday(c):
+    r = c.r
+    us = c.loc == "en_US"
+    w = {"workerID": str(r.randint(10**5, 10**6)), "legalName": {"firstName": c.first, "lastName": c.last},
+         "personal": {"dateOfBirth": c.dob("iso"), "gender": r.choice(["F", "M", "X"])},
+         "contact": {"workEmail": c.em(org=True), "homeEmail": c.em(), "homePhone": c.ph()},
+         "payment": {"method": "direct_deposit"}, "hireDate": c.date(3000, style="iso"), "positionID": f"P-{r.randint(10000, 99999)}"}
+    if us:
+        w["personal"]["nationalId"] = {"type": "USA-SSN", "value": c.ssn()}
+        w["payment"]["routing"] = f"{r.randint(10**8, 10**9)}"
+        w["payment"]["account"] = f"{r.randint(10**9, 10**10)}"
+    else:
+        w["payment"]["iban"] = c.iban()
+    return {"Worker": w}
+
+
+def b22_j_fhir(c):
+    r = c.r
+    return {"resourceType": "Patient", "id": c.look("uuid"), "meta": {"lastUpdated": b22_stamp(r, 30)},
+            "identifier": [{"system": "urn:oid:2.16.840.1.113883.4.1", "value": c.ssn()} if c.loc == "en_US" else {"system": "urn:mrn", "value": str(r.randint(10**7, 10**8))}],
+            "name": [{"family": c.last, "given": [[c.first]]}], "birthDate": c.dob("iso"),
+            "telecom": [{"system": "phone", "value": c.ph(), "use": "mobile"}, {"system": "email", "value": c.em()}],
+            "address": [{"line": [[c.street()]], "city": c.city, "postalCode": c.zip, "country": REGION[c.loc]}],
+            "contact": [{"relationship": [{"text": "emergency"}], "telecom": [{"system": "phone", "value": c.ph()}]}]}
+
+
+def b22_j_plaid(c):
+    r = c.r
+    accts = []
+    for _ in range(r.randint(1, 2)):
+        accts.append({"account_id": rnd(r, AN, 37), "name": r.choice(["Checking", "Savings", "Everyday"]), "mask": str(r.randint(1000, 9999)),
+                      "balances": {"available": r.randint(0, 20000), "iso_currency_code": "EUR"}})
+    return {"accounts": accts, "numbers": {"international": [{"account_id": a["account_id"], "iban": c.iban(grouped=False), "bic": rnd(r, string.ascii_uppercase, 8)} for a in accts]},
+            "item": {"item_id": rnd(r, AN, 37), "institution_id": f"ins_{r.randint(100, 999)}"}, "request_id": rnd(r, AN, 15)}
+
+
+def b22_j_wise(c):
+    r = c.r
+    return {"id": r.randint(10**8, 10**9), "profile": r.randint(10**6, 10**7), "accountHolderName": c.full(), "currency": "EUR", "type": "iban",
+            "details": {"legalType": "PRIVATE", "iban": c.iban(grouped=False), "email": c.em(),
+                        "address": {"country": REGION[c.loc], "city": c.city, "postCode": c.zip, "firstLine": c.street()}},
+            "active": True, "ownedByCustomer": False, "reference": c.look("invoice")}
+
+
+def b22_j_twilio(c):
+    r = c.r
+    msgs = []
+    for _ in range(r.randint(1, 3)):
+        sid = "SM" + rnd(r, HEX, 32)
+        msgs.append({"sid": sid, "from": c.ph(intl=True, region="US"), "to": c.ph(intl=True), "status": r.choice(["delivered", "failed", "sent"]),
+                     "body": [f"{c.company()}: your appointment is on {c.date(0, 10)}. Reply STOP to opt out. Ref {c.look('ticket')}"],
+                     "date_sent": b22_stamp(r, 3), "price": f"-0.0{r.randint(10, 99)}", "uri": f"/2010-04-01/Accounts/AC{rnd(r, HEX, 32)}/Messages/{sid}.json"})
+    return {"messages": msgs, "page": 0, "page_size": 50}
+
+
+def b22_j_mailgun(c):
+    r = c.r
+    items = []
+    for _ in range(r.randint(1, 3)):
+        items.append({"event": r.choice(["delivered", "opened", "failed", "clicked"]), "recipient": c.em(), "ip": c.ip(), "timestamp": float(b22_stamp(r, 3, "epoch")),
+                      "message": {"headers": {"message-id": f"{rnd(r, HEX, 20)}@mg.{r.choice(B22_ORG_DOMAINS)}", "from": c.role_em(), "subject": f"Your receipt {c.look('invoice')}"}},
+                      "id": rnd(r, AN, 22)})
+    return {"items": items, "paging": {"next": f"https://api.mailgun.net/v3/mg/events/{rnd(r, AN, 40)}"}}
+
+
+def b22_j_okta(c):
+    r = c.r
+    return [{"uuid": c.look("uuid"), "published": b22_stamp(r, 2), "eventType": r.choice(["user.session.start", "user.authentication.sso", "user.account.reset_password"]),
+             "severity": "INFO", "actor": {"id": "00u" + rnd(r, AN, 17), "type": "User", "alternateId": c.em(org=True), "displayName": c.full()},
+             "client": {"ipAddress": c.ip(), "userAgent": {"os": r.choice(["Windows 11", "Mac OS X", "iOS"]), "browser": "CHROME"},
+                        "geographicalContext": {"city": c.city, "country": REGION[c.loc]}},
+             "outcome": {"result": r.choice(["SUCCESS", "FAILURE"])}, "request": {"ipChain": [{"ip": c.ip4(), "version": "V4"}]}}
+            for _ in range(r.randint(1, 2))]
+
+
+def b22_j_auth0(c):
+    r = c.r
+    return {"users": [{"user_id": f"auth0|{rnd(r, HEX, 24)}", "email": c.em(), "email_verified": r.choice([True, False]), "phone_number": c.ph(intl=True, region=None),
+                       "last_ip": c.ip(), "logins_count": r.randint(1, 400), "user_metadata": {"birthdate": c.dob("iso"), "newsletter": True},
+                       "app_metadata": {"plan": r.choice(["free", "pro"]), "stripe_customer": f"cus_{rnd(r, AN, 14)}"},
+                       "created_at": b22_stamp(r, 900), "last_login": b22_stamp(r, 4)} for _ in range(r.randint(1, 2))]}
+
+
+def b22_j_secretscan(c):
+    r = c.r
+    typ = r.choice(["GITHUB_TOKEN", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])
+    num = r.randint(1, 400)
+    st = {"GITHUB_TOKEN": "github_personal_access_token", "AWS_ACCESS_KEY": "aws_access_key_id", "SLACK_TOKEN": "slack_api_token", "STRIPE_KEY": "stripe_api_key",
+          "OPENAI_KEY": "openai_api_key", "ANTHROPIC_KEY": "anthropic_api_key", "GOOGLE_API_KEY": "google_api_key"}[typ]
+    return {"number": num, "created_at": b22_stamp(r, 30), "url": f"https://api.github.com/repos/acme/site/secret-scanning/alerts/{num}", "state": r.choice(["open", "resolved"]),
+            "secret_type": st, "secret": c.sec(typ), "validity": r.choice(["active", "inactive", "unknown"]), "push_protection_bypassed": False,
+            "resolved_by": None if r.random() < 0.5 else {"login": c.user(), "email": c.em(org=True)},
+            "first_location_detected": {"path": r.choice([".env", "src/config.ts", "scripts/deploy.sh"]), "start_line": r.randint(1, 90), "commit_sha": rnd(r, HEX, 40)}}
+
+
+def b22_j_iam(c):
+    r = c.r
+    return {"AccessKey": {"UserName": c.user(), "AccessKeyId": c.aws(), "Status": "Active", "SecretAccessKey": c.aws_secret(), "CreateDate": b22_stamp(r, 1)},
+            "ResponseMetadata": {"RequestId": c.look("uuid"), "HTTPStatusCode": 200}}
+
+
+def b22_j_vault(c):
+    r = c.r
+    data = {"username": c.user(), "password": c.pw()}
+    for _ in range(r.randint(1, 2)):
+        typ, v = b22_vendor(r)
+        data[r.choice(B22_ENV_NAME[typ]).lower()] = B22L(typ, v)
+    if r.random() < 0.5:
+        data["tls_key"] = [c.pem("\\n")]
+    return {"request_id": c.look("uuid"), "lease_id": "", "renewable": False, "lease_duration": 0,
+            "data": {"data": data, "metadata": {"created_time": b22_stamp(r, 40), "version": r.randint(1, 40), "destroyed": False}}}
+
+
+def b22_j_docker(c):
+    r = c.r
+    env = [["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"], ["POSTGRES_PASSWORD=", c.pw()], ["PGHOST=", c.ip4("172")]]
+    for _ in range(r.randint(1, 2)):
+        typ, v = b22_vendor(r)
+        env.append([f"{r.choice(B22_ENV_NAME[typ])}=", B22L(typ, v)])
+    env.append(["ADMIN_EMAIL=", c.em(org=True)])
+    return [{"Id": rnd(r, HEX, 64), "Created": b22_stamp(r, 20), "Name": f"/{r.choice(['api', 'worker', 'db'])}-{r.randint(1, 3)}",
+             "Config": {"Hostname": rnd(r, HEX, 12), "Env": env, "Image": f"registry.{r.choice(B22_ORG_DOMAINS)}/app:{c.look('version')}"},
+             "NetworkSettings": {"IPAddress": c.ip4("172"), "GlobalIPv6Address": c.ip6(), "MacAddress": ":".join(rnd(r, HEX, 2) for _ in range(6))}}]
+
+
+def b22_j_tfstate(c):
+    r = c.r
+    return {"version": 4, "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 5)}", "serial": r.randint(1, 900), "lineage": c.look("uuid"),
+            "resources": [{"mode": "managed", "type": "aws_db_instance", "name": "main", "instances": [{"attributes": {
+                "address": f"main.{rnd(r, string.ascii_lowercase, 12)}.eu-west-1.rds.amazonaws.com", "username": "dbadmin", "password": c.pw(), "port": 5432}}]},
+                {"mode": "managed", "type": "aws_iam_access_key", "name": "ci", "instances": [{"attributes": {"id": c.aws(), "secret": c.aws_secret(), "user": "ci-bot"}}]},
+                {"mode": "managed", "type": "aws_eip", "name": "nat", "instances": [{"attributes": {"public_ip": c.ip4("pub"), "private_ip": c.ip4("10")}}]}]}
+
+
+def b22_j_es(c):
+    r = c.r
+    hits = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = c.person()
+        hits.append({"_index": f"orders-{B22_DAY.strftime('%Y.%m')}", "_id": rnd(r, AN, 20), "_score": round(r.random() * 10, 3),
+                     "_source": {"@timestamp": b22_stamp(r, 10), "customer": {"name": f"{fn} {ln}", "email": c.em(fn, ln), "phone": c.ph()},
+                                 "client_ip": c.ip(), "order_id": c.look("order"), "message": b22_jnote(c)}})
+    return {"took": r.randint(1, 90), "timed_out": False, "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 9.1, "hits": hits}}
+
+
+def b22_j_shopify(c):
+    r = c.r
+    fn, ln = c.first, c.last
+    return {"order": {"id": r.randint(10**12, 10**13), "name": f"#{r.randint(1000, 99999)}", "email": c.em(), "phone": c.ph(intl=True), "browser_ip": c.ip(),
+                      "created_at": b22_stamp(r, 10), "total_price": f"{r.randint(10, 900)}.{r.randint(0, 99):02d}", "currency": "EUR",
+                      "billing_address": {"first_name": fn, "last_name": ln, "address1": c.street(), "city": c.city, "zip": c.zip, "phone": c.ph()},
+                      "note": b22_jnote(c), "line_items": [{"sku": c.look("sku"), "quantity": r.randint(1, 4), "title": r.choice(["Desk lamp", "Running shoes", "Coffee grinder"])}]}}
+
+
+def b22_j_gdir(c):
+    r = c.r
+    return {"kind": "admin#directory#user", "id": str(r.randint(10**20, 10**21)), "primaryEmail": c.em(org=True), "name": {"givenName": c.first, "familyName": c.last},
+            "recoveryEmail": c.em(), "recoveryPhone": B22L("PHONE", b22_phone(r, REGION[c.loc], ("e164",))), "phones": [{"value": c.ph(), "type": "work"}],
+            "lastLoginTime": b22_stamp(r, 3), "suspended": False, "orgUnitPath": "/Staff", "etag": f"'{rnd(r, AN, 27)}'"}
+
+
+def b22_j_amadeus(c):
+    r = c.r
+    trav = []
+    for i in range(r.randint(1, 2)):
+        fn, ln = (c.first, c.last) if i == 0 else c.person()
+        trav.append({"id": str(i + 1), "dateOfBirth": c.dob("iso"), "name": {"firstName": fn.upper(), "lastName": ln.upper()}, "gender": r.choice(["MALE", "FEMALE"]),
+                     "contact": {"emailAddress": c.em(fn, ln), "phones": [{"deviceType": "MOBILE", "countryCallingCode": "", "number": c.ph(intl=True)}]},
+                     "documents": [{"documentType": "PASSPORT", "number": f"{rnd(r, string.ascii_uppercase, 2)}{r.randint(10**6, 10**7)}", "expiryDate": b22_recent(r, 0, 3000).isoformat()}]})
+    return {"data": {"type": "flight-order", "id": rnd(r, AN, 20), "associatedRecords": [{"reference": rnd(r, string.ascii_uppercase, 6), "creationDate": b22_stamp(r, 2)}],
+                     "travelers": trav}}
+
+
+def b22_j_jira(c):
+    r = c.r
+    return {"id": str(r.randint(10000, 99999)), "key": c.look("ticket"), "fields": {"summary": r.choice(["Customer cannot log in", "Refund not received", "Update bank details"]),
+            "reporter": {"emailAddress": c.em(org=True), "displayName": c.full()}, "created": b22_stamp(r, 20),
+            "description": b22_jnote(c), "customfield_10042": b22_jnote(c), "labels": [["pii"], ["support"]]}}
+
+
+B22_TEXT = [b22_t_pgpass, b22_t_netrc, b22_t_rclone, b22_t_s3cfg, b22_t_npmrc, b22_t_ansible, b22_t_wireguard, b22_t_openvpn, b22_t_gitcred,
+            b22_t_helm, b22_t_spring, b22_t_django, b22_t_wpconfig, b22_t_alertmanager, b22_t_grafana, b22_t_nextcloud, b22_t_pjsip,
+            b22_t_postfix, b22_t_sshd, b22_t_haproxy, b22_t_journal, b22_t_dhcpd, b22_t_zone, b22_t_ipaddr, b22_t_mysql, b22_t_redis,
+            b22_t_mongosh, b22_t_awsconfigure, b22_t_gh, b22_t_heroku, b22_t_openssl, b22_t_gpg, b22_t_vcard, b22_t_ics, b22_t_ldif,
+            b22_t_tsv, b22_t_gitshow, b22_t_jupyter, b22_t_irc, b22_t_whatsapp, b22_t_smslog, b22_t_fax, b22_t_refill, b22_t_lab,
+            b22_t_lease, b22_t_court, b22_t_bol, b22_t_sepa, b22_t_expense, b22_t_chargeback, b22_t_w9, b22_t_bgcheck, b22_t_hotel,
+            b22_t_pnr, b22_t_cv, b22_t_fnol, b22_t_bitwarden, b22_t_gitleaks, b22_t_readme, b22_t_cronmail, b22_t_sentry, b22_t_vault,
+            b22_t_email_sig, b22_t_ooo, b22_t_mt103, b22_t_mt940, b22_t_workflow, b22_t_voicemail, b22_t_enrol, b22_t_invite]
+B22_JSON = [b22_j_gemini_call, b22_j_gemini_resp, b22_j_ollama, b22_j_bedrock, b22_j_cohere, b22_j_mcp_call, b22_j_mcp_result, b22_j_salesforce,
+            b22_j_hubspot, b22_j_workday, b22_j_fhir, b22_j_plaid, b22_j_wise, b22_j_twilio, b22_j_mailgun, b22_j_okta, b22_j_auth0,
+            b22_j_secretscan, b22_j_iam, b22_j_vault, b22_j_docker, b22_j_tfstate, b22_j_es, b22_j_shopify, b22_j_gdir, b22_j_amadeus, b22_j_jira]
+B22_US_ONLY = {b22_t_w9, b22_t_bgcheck}
+
+
+def b22_text(f, r, loc):
+    while True:
+        t = r.choice(B22_TEXT)
+        if t in B22_US_ONLY and loc != "en_US":
+            if r.random() < 0.4:
+                continue
+            return t(B22C(f, r, "en_US"))  # a US form filled in for someone living abroad: US formats
+        return t(B22C(f, r, loc))
+
+
+def b22_json(f, r, loc):
+    return r.choice(B22_JSON)(B22C(f, r, loc))
+
+
+# ---------- blind22 self-check ----------
+
+def b22_labels(v, out, in_json=False):
+    if isinstance(v, dict):
+        for x in v.values():
+            b22_labels(x, out, True)
+    elif isinstance(v, list) and (not v or not isinstance(v[0], (str, L))):
+        for x in v:
+            b22_labels(x, out, True)
+    elif isinstance(v, (list, L, str)):
+        parts = v if isinstance(v, list) else [v]
+        if in_json:  # no escape ahead of a label; only a private key (labelled) may hold escapes inside it
+            esc = False
+            for p in parts:
+                s_ = p.text if isinstance(p, L) else p
+                if isinstance(p, L) and p.typ:
+                    assert not esc, ("escape ahead of a label", s_[:60])
+                    assert "\\" not in s_ or p.typ == "PRIVATE_KEY", s_[:60]
+                else:
+                    assert "\\" not in s_ and '"' not in s_, s_[:60]
+                esc = esc or "\\" in s_ or '"' in s_
+        for p in parts:
+            if isinstance(p, L) and p.typ:
+                out.append(p)
+    return out
+
+
+def b22_check(i, kind, doc, w, text, loc):
+    want = b22_labels(doc, [], False) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab.typ and got == lab.text, (i, sp, lab.text)
+        v, t = got, lab.typ
+        ok = True
+        if t == "CREDIT_CARD":
+            ok = b22_card_ok(v)
+        elif t == "IBAN":
+            ok = b22_iban_ok(v)
+        elif t == "US_SSN":
+            ok = b22_ssn_ok(v)
+        elif t == "EMAIL":
+            ok = re.fullmatch(r"[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
+        elif t == "PHONE":
+            try:
+                n = phonenumbers.parse(v, REGION[loc]) if not v.startswith(("+", "00")) else phonenumbers.parse("+" + v[2:] if v.startswith("00") else v, None)
+                ok = phonenumbers.is_valid_number(n)
+            except phonenumbers.NumberParseException:
+                ok = False
+            if not ok:  # national format of another region named next to it (US gateway numbers)
+                ok = any(phonenumbers.is_valid_number(phonenumbers.parse(v, reg)) for reg in ("US", "GB") if re.fullmatch(r"[\d ().+-]+", v))
+        elif t == "IPV4":
+            ok = isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
+        elif t == "IPV6":
+            ok = isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address) and ipaddress.ip_address(v).is_global
+        elif t == "JWT":
+            ok = b22_jwt_ok(v)
+        elif t == "PRIVATE_KEY":
+            ok = b22_pem_ok(v)
+        elif t == "PLACEHOLDER":
+            ok = v in B22_PLACEHOLDERS
+        elif t == "AWS_ACCESS_KEY":
+            ok = re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", v) is not None
+        elif t == "GITHUB_TOKEN":
+            ok = re.fullmatch(r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59})", v) is not None
+        elif t == "SLACK_TOKEN":
+            ok = re.fullmatch(r"xox[bpa]-[0-9A-Za-z-]+", v) is not None
+        elif t == "STRIPE_KEY":
+            ok = re.fullmatch(r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}", v) is not None
+        elif t == "OPENAI_KEY":
+            ok = v.startswith("sk-") and "T3BlbkFJ" in v
+        elif t == "ANTHROPIC_KEY":
+            ok = v.startswith(("sk-ant-api03-", "sk-ant-admin01-")) and v.endswith("AA")
+        elif t == "GOOGLE_API_KEY":
+            ok = re.fullmatch(r"AIza[0-9A-Za-z_-]{35}", v) is not None
+        elif t == "DATE_OF_BIRTH":
+            ok = re.search(r"\d{2}", v) is not None
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            ok = len(v) >= 3 and " " not in v and v not in B22_STANDINS
+        else:
+            ok = False
+        assert ok, (i, t, v)
+    if kind == "json":
+        json.loads(text)
+
+
+# ---------- blind22 more kinds (payments, payroll, LLM gateways, docs) ----------
+
+def b22_t_taxintake(c):
+    r = c.r
+    sfn, _ = c.person()
+    out = [f"TAX YEAR {B22_DAY.year - 1} — 1040 INTAKE ({r.choice(['H&R Block', 'local CPA', 'VITA site'])})\n", f"Taxpayer: {c.full()}  SSN ", c.ssn(), "  DOB ", c.dob(), "\n"]
+    if r.random() < 0.7:
+        out += [f"Spouse: {sfn} {c.last}  SSN ", c.ssn(), "  DOB ", c.dob(), "\n"]
+    for _ in range(r.randint(0, 2)):
+        dfn, _ = c.person()
+        out += [f"Dependent: {dfn} {c.last}, born ", c.dob(child=True), ", SSN ", c.ssn(), "\n"]
+    out += [f"Filing status: {r.choice(['MFJ', 'Single', 'HOH'])}   W-2s: {r.randint(1, 3)}   1099-INT from bank acct ending {r.randint(1000, 9999)}\n",
+            "Refund by direct deposit; preparer PTIN P", f"{r.randint(10**7, 10**8)}; client phone ", c.ph(region="US"), "\n"]
+    return out
+
+
+def b22_t_stripecli(c):
+    r = c.r
+    return ["$ cat ~/.config/stripe/config.toml\n", f"color = ''\n\n[default]\n  account_id = 'acct_{rnd(r, AN, 16)}'\n  device_name = '{c.user()}-mbp'\n  display_name = '{c.company()}'\n",
+            "  live_mode_api_key = '", B22L("STRIPE_KEY", "rk_live_" + rnd(r, AN, 99)), f"'\n  live_mode_key_expires_at = '{c.date(0, 90, 'iso')}'\n",
+            "  test_mode_api_key = '", B22L("STRIPE_KEY", "sk_test_" + rnd(r, AN, r.choice([24, 99]))), "'\n  test_mode_pub_key = 'pk_test_", rnd(r, AN, 99), "'\n",
+            f"$ stripe listen --forward-to localhost:4242/webhook\n> Ready! You are using Stripe API Version [{B22_DAY.year - 1}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}.acacia] (^C to quit)\n"]
+
+
+def b22_t_certbot(c):
+    r = c.r
+    dom = r.choice(B22_ORG_DOMAINS)
+    return [f"$ sudo certbot certificates\nFound the following certs:\n  Certificate Name: {dom}\n    Domains: {dom} www.{dom}\n    Expiry Date: {c.date(0, 89, 'iso')} 10:12:00+00:00 (VALID: {r.randint(10, 89)} days)\n",
+            f"    Certificate Path: /etc/letsencrypt/live/{dom}/fullchain.pem\n$ sudo cat /etc/letsencrypt/live/{dom}/privkey.pem\n", c.pem("\n", r.choice(["PRIVATE KEY", "EC PRIVATE KEY"])),
+            f"\n$ sudo certbot renew --dry-run -m ", c.em(org=True), "\n"]
+
+
+def b22_t_apidoc(c):
+    r = c.r
+    typ = r.choice(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "SLACK_TOKEN", "JWT", "GITHUB_TOKEN", "AWS_ACCESS_KEY"])
+    hdr = {"ANTHROPIC_KEY": "x-api-key: ", "GOOGLE_API_KEY": "x-goog-api-key: "}.get(typ, "Authorization: Bearer ")
+    out = ["### Authentication\n\nAll requests must send your secret key. The examples below use a documentation key; replace it with your own.\n\n```http\n",
+           f"GET /v1/{r.choice(['customers', 'messages', 'models', 'charges'])} HTTP/1.1\nHost: api.example.com\n{hdr}", c.ph_ex(typ), "\n```\n\n"]
+    if r.random() < 0.6:
+        out += ["Example (environment):\n\n```\nexport API_KEY=", c.ph_ex(), f"\n```\n\nNever paste a live key into tickets; use `{c.standin()}` instead.\n"]
+    out += [f"\n_Last updated {c.date(200)} · v{r.randint(1, 4)}.{r.randint(0, 20)}_\n"]
+    return out
+
+
+def b22_t_envexample(c):
+    r = c.r
+    out = [f"# .env.example — copy to .env and fill in ({c.look('version')})\n"]
+    for typ in r.sample(["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"], r.randint(2, 4)):
+        name = r.choice(B22_ENV_NAME[typ])
+        if r.random() < 0.7:
+            out += [f"{name}=", c.ph_ex(typ), "\n"]
+        else:
+            out += [f"{name}={c.standin()}\n"]
+    out += ["DB_PASSWORD=${DB_PASSWORD}\nSMTP_PASSWORD=\n# maintainer: ", c.em(org=True), "\n"]
+    return out
+
+
+def b22_t_phoneorder(c):
+    r = c.r
+    fn, ln = c.person()
+    return [b22_pick(c, "PHONE ORDER", "TELEFONBESTELLUNG", "COMMANDE TÉLÉPHONIQUE", "PEDIDO TELEFÓNICO", "ORDINE TELEFONICO", "TELEFONISCHE BESTELLING"), f" {c.look('order')} — taken by {fn} {ln[:1]}.\n",
+            f"{c.t('customer')}: {c.full()}  ", c.ph(), "\n", f"{c.t('card')}: ", c.card(), f"  exp {r.randint(1, 12):02d}/{r.randint(27, 31)}  CVV ", c.cvc(), "\n",
+            f"{c.t('email')}: ", c.em(), f"\nItems: {r.randint(1, 5)} x {c.look('sku')}  total {r.randint(20, 600)},{r.randint(0, 99):02d} EUR\n",
+            b22_pick(c, "Customer read a second card too but it failed: ", "Zweite Karte abgelehnt: ", "Deuxième carte refusée : ", "Segunda tarjeta rechazada: ", "Seconda carta rifiutata: ", "Tweede kaart geweigerd: "),
+            b22_bad_card(r), "\n"]
+
+
+def b22_j_browser_fill(c):
+    r = c.r
+    fields = [{"name": "Card number", "type": "textbox", "ref": f"e{r.randint(10, 99)}", "value": c.card(r.choice(["plain", "space"]))},
+              {"name": "Expiry", "type": "textbox", "ref": f"e{r.randint(10, 99)}", "value": f"{r.randint(1, 12):02d} / {r.randint(27, 31)}"},
+              {"name": "CVC", "type": "textbox", "ref": f"e{r.randint(10, 99)}", "value": c.cvc()},
+              {"name": "Email", "type": "textbox", "ref": f"e{r.randint(10, 99)}", "value": c.em()}]
+    if r.random() < 0.5:
+        fields.append({"name": "Phone", "type": "textbox", "ref": f"e{r.randint(10, 99)}", "value": c.ph()})
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "method": "tools/call", "params": {"name": "browser_fill_form", "arguments": {"fields": fields}}}
+
+
+def b22_j_gusto(c):
+    r = c.r
+    emps = []
+    for _ in range(r.randint(1, 3)):
+        en = B22C(c.f, r, "en_US")
+        emps.append({"uuid": c.look("uuid"), "first_name": en.first, "last_name": en.last, "email": en.em(org=True), "ssn": en.ssn(r.choice(["dash", "bare"])),
+                     "date_of_birth": en.dob("iso"), "phone": B22L("PHONE", b22_phone(r, "US", ("national", "dashes", "e164"))), "onboarded": True,
+                     "jobs": [{"title": r.choice(["Barista", "Accountant", "Engineer", "Driver"]), "rate": f"{r.randint(16, 90)}.00", "hire_date": c.date(2000, style="iso")}]})
+    return {"tool": "gusto.list_employees", "company_id": r.randint(10**6, 10**7), "result": emps}
+
+
+def b22_j_httplog(c):
+    r = c.r
+    reqs = []
+    for _ in range(r.randint(1, 3)):
+        typ = r.choice(["SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "GOOGLE_API_KEY", "JWT"])
+        hname = {"ANTHROPIC_KEY": "x-api-key", "GOOGLE_API_KEY": "x-goog-api-key"}.get(typ, "authorization")
+        val = c.sec(typ) if hname != "authorization" else ["Bearer ", c.sec(typ)]
+        reqs.append({"ts": b22_stamp(r, 1), "client_ip": c.ip(), "method": r.choice(["GET", "POST"]),
+                     "upstream": r.choice(["api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com", "slack.com", "api.stripe.com", "internal-api"]),
+                     "status": r.choice([200, 200, 401, 429]), "headers": {hname: val, "x-request-id": c.look("uuid")}, "latency_ms": r.randint(20, 4000)})
+    return {"source": r.choice(["envoy", "kong", "litellm-proxy"]), "entries": reqs}
+
+
+def b22_j_litellm(c):
+    r = c.r
+    ml = [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/gpt-4o", "api_key": c.sec("OPENAI_KEY")}},
+          {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-5", "api_key": c.sec("ANTHROPIC_KEY")}},
+          {"model_name": "gemini", "litellm_params": {"model": "gemini/gemini-2.5-pro", "api_key": c.sec("GOOGLE_API_KEY")}}]
+    if r.random() < 0.4:
+        ml.append({"model_name": "local", "litellm_params": {"model": "ollama/llama3", "api_base": ["http://", c.ip4("10"), ":11434"], "api_key": c.standin()}})
+    return {"model_list": ml, "general_settings": {"master_key": c.gen("an32"),
+                                                   "database_url": ["postgresql://llmproxy:", c.pw(url_safe=True), "@", c.ip4("10"), ":5432/litellm"]}}
+
+
+def b22_j_mcpconfig(c):
+    r = c.r
+    servers = {}
+    picks = r.sample(["slack", "github", "stripe", "gdrive", "postgres", "brave"], r.randint(2, 4))
+    for p in picks:
+        if p == "slack":
+            servers[p] = {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-slack"]], "env": {"SLACK_BOT_TOKEN": c.sec("SLACK_TOKEN"), "SLACK_TEAM_ID": "T" + rnd(r, string.ascii_uppercase + string.digits, 10)}}
+        elif p == "github":
+            servers[p] = {"command": "docker", "args": [["run"], ["-i"], ["--rm"], ["ghcr.io/github/github-mcp-server"]], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": c.gh()}}
+        elif p == "stripe":
+            servers[p] = {"command": "npx", "args": [["-y"], ["@stripe/mcp"], ["--tools=all"]], "env": {"STRIPE_SECRET_KEY": c.sec("STRIPE_KEY")}}
+        elif p == "gdrive":
+            servers[p] = {"command": "npx", "args": [["-y"], ["mcp-gdrive"]], "env": {"GOOGLE_API_KEY": c.sec("GOOGLE_API_KEY"), "CLIENT_SECRET": c.gen("an32")}}
+        elif p == "postgres":
+            servers[p] = {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-postgres"], ["postgresql://readonly:", c.pw(url_safe=True), "@", c.ip4("10"), "/analytics"]]}
+        else:
+            servers[p] = {"command": "npx", "args": [["-y"], ["@brave/brave-search-mcp-server"]], "env": {"BRAVE_API_KEY": c.gen("an32")}}
+    return {"mcpServers": servers}
+
+
+def b22_j_slackoauth(c):
+    r = c.r
+    return {"ok": True, "app_id": "A" + rnd(r, string.ascii_uppercase + string.digits, 10), "authed_user": {"id": "U" + rnd(r, string.ascii_uppercase + string.digits, 10), "scope": "chat:write",
+            "access_token": B22L("SLACK_TOKEN", f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"), "token_type": "user"},
+            "scope": "channels:history,chat:write,users:read.email", "token_type": "bot", "access_token": B22L("SLACK_TOKEN", f"xoxb-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"), "bot_user_id": "U" + rnd(r, string.ascii_uppercase + string.digits, 10),
+            "team": {"id": "T" + rnd(r, string.ascii_uppercase + string.digits, 10), "name": c.company()}, "enterprise": None, "is_enterprise_install": False,
+            "installer_email": c.em(org=True)}
+
+
+def b22_j_har(c):
+    r = c.r
+    return {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "entries": [{
+        "startedDateTime": b22_stamp(r, 1), "serverIPAddress": c.ip(), "time": round(r.random() * 900, 3),
+        "request": {"method": "GET", "url": f"https://app.{r.choice(B22_ORG_DOMAINS)}/api/me", "httpVersion": "h2",
+                    "headers": [{"name": "authorization", "value": ["Bearer ", c.jwt()]}, {"name": "user-agent", "value": "Mozilla/5.0"}],
+                    "cookies": [{"name": "sid", "value": c.gen(r.choice(["hex32", "an48"])), "httpOnly": True}]},
+        "response": {"status": 200, "content": {"mimeType": "application/json", "size": r.randint(200, 4000), "text": ["email=", c.em(), "; plan=pro"]}}}]}}
+
+
+def b22_j_gcpsa(c):
+    r = c.r
+    proj = f"{r.choice(['acme', 'tally', 'quay'])}-{r.choice(['prod', 'data', 'ml'])}-{r.randint(100000, 999999)}"
+    return {"type": "service_account", "project_id": proj, "private_key_id": rnd(r, HEX, 40), "private_key": [c.pem("\\n", "PRIVATE KEY")],
+            "client_email": B22L("EMAIL", f"{r.choice(['etl', 'ci-deploy', 'agent'])}@{proj}.iam.gserviceaccount.com"), "client_id": str(r.randint(10**20, 10**21)),
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token", "universe_domain": "googleapis.com"}
+
+
+def b22_j_openapi(c):
+    r = c.r
+    typ = r.choice(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "SLACK_TOKEN", "JWT", "GITHUB_TOKEN", "AWS_ACCESS_KEY"])
+    return {"openapi": "3.1.0", "info": {"title": f"{c.company()} API", "version": c.look("version"), "contact": {"email": c.role_em()}},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "Send your key as a bearer token",
+                                                              "x-example": c.ph_ex(typ)}},
+                           "examples": {"ApiKey": {"summary": "documentation key", "value": c.ph_ex()}, "Other": {"summary": "template", "value": c.standin()}}},
+            "paths": {"/v1/ping": {"get": {"responses": {"200": {"description": "pong"}}}}}}
+
+
+B22_TEXT += [b22_t_taxintake, b22_t_stripecli, b22_t_certbot, b22_t_apidoc, b22_t_envexample, b22_t_phoneorder]
+B22_JSON += [b22_j_browser_fill, b22_j_gusto, b22_j_httplog, b22_j_litellm, b22_j_mcpconfig, b22_j_slackoauth, b22_j_har, b22_j_gcpsa, b22_j_openapi]
+B22_US_ONLY.add(b22_t_taxintake)
+
+
+def b22_j_ghapp(c):
+    r = c.r
+    slug = f"{r.choice(['acme', 'tally', 'quay'])}-{r.choice(['deploy-bot', 'release-helper', 'triage'])}"
+    return {"id": r.randint(10**5, 10**7), "slug": slug, "node_id": "A_" + rnd(r, AN, 18), "owner": {"login": r.choice(["acme", "tallyhub"]), "type": "Organization"},
+            "name": slug, "client_id": "Iv23li" + rnd(r, AN, 14), "client_secret": c.gen("hex32") if r.random() < 0.5 else B22L("GENERIC_SECRET", rnd(r, HEX, 40)),
+            "webhook_secret": c.gen("an32"), "pem": [c.pem("\\n", "RSA PRIVATE KEY")], "created_at": b22_stamp(r, 1), "permissions": {"contents": "write", "pull_requests": "write"}}
+
+
+def b22_j_oauthtoken(c):
+    r = c.r
+    out = {"access_token": c.jwt(), "token_type": "Bearer", "expires_in": r.choice([300, 3600, 86400]), "scope": "openid profile email offline_access"}
+    if r.random() < 0.7:
+        out["id_token"] = c.jwt()
+    if r.random() < 0.5:
+        out["refresh_token"] = c.gen(r.choice(["an48", "b64"]))
+    return {"tool": "http_request", "request": {"method": "POST", "url": f"https://auth.{r.choice(B22_ORG_DOMAINS)}/oauth/token",
+                                                "body": {"grant_type": "password", "username": c.em(), "password": c.pw(), "client_id": rnd(r, AN, 32)}},
+            "response": {"status": 200, "body": out}}
+
+
+B22_JSON += [b22_j_ghapp, b22_j_oauthtoken]
+
+
+def b22_t_aider(c):
+    r = c.r
+    out = [f"# ~/.aider.conf.yml ({c.user()})\nmodel: {r.choice(['sonnet', 'gpt-4o', 'gemini/gemini-2.5-pro'])}\n"]
+    keys = [("openai-api-key", "OPENAI_KEY"), ("anthropic-api-key", "ANTHROPIC_KEY"), ("api-key:\n  - gemini=", "GOOGLE_API_KEY")]
+    for name, typ in [keys[1]] + r.sample([keys[0], keys[2]], r.randint(1, 2)):
+        out += [name if name.endswith("=") else f"{name}: ", c.sec(typ), "\n"]
+    out += [f"auto-commits: false\ndark-mode: true\n# aider v0.{r.randint(60, 86)}.{r.randint(0, 3)}\n"]
+    return out
+
+
+def b22_j_n8n(c):
+    r = c.r
+    creds = []
+    kinds = [("openAiApi", "apiKey", "OPENAI_KEY"), ("anthropicApi", "apiKey", "ANTHROPIC_KEY"), ("googlePalmApi", "apiKey", "GOOGLE_API_KEY"),
+             ("slackApi", "accessToken", "SLACK_TOKEN"), ("stripeApi", "secretKey", "STRIPE_KEY")]
+    for typ, field, lab in r.sample(kinds, r.randint(2, 3)):
+        creds.append({"id": rnd(r, AN, 16), "name": f"{typ} account", "type": typ, "data": {field: c.sec(lab)}, "updatedAt": b22_stamp(r, 60)})
+    return {"tool": "n8n.export_credentials", "decrypted": True, "result": creds}
+
+
+B22_TEXT.append(b22_t_aider)
+B22_JSON.append(b22_j_n8n)
+
+
+def b22_j_ghusertoken(c):
+    r = c.r
+    return {"tool": "http_request", "request": {"method": "POST", "url": "https://github.com/login/oauth/access_token",
+                                                "body": {"client_id": "Iv1." + rnd(r, HEX, 16), "grant_type": "refresh_token", "refresh_token": c.gh("ghr_")}},
+            "response": {"status": 200, "body": {"access_token": c.gh("ghu_"), "expires_in": 28800, "refresh_token": c.gh("ghr_"),
+                                                 "refresh_token_expires_in": 15811200, "scope": "", "token_type": "bearer"}}}
+
+
+B22_JSON.append(b22_j_ghusertoken)
 
 
 if __name__ == "__main__":
