@@ -89,7 +89,7 @@ Splits, kept apart by construction, not only by seed:
            taxonomy; 80 text and 25 JSON document kinds of its own (see the blind21 section). Self-checked at generation; to be scored once.
   blind22  templates B22_*/b22_*: a twenty-third split (seed 2323, fixed day 2026-12-22) written by a twentieth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 70 text and 27 JSON document kinds of its own (see the blind22 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 74 text and 35 JSON document kinds of its own (see the blind22 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -24810,33 +24810,42 @@ def b21_check(i, kind, doc, w, text, loc):
 # ---------- blind22 (seed 2323) ----------
 # A twenty-third split, templates B22_* / b22_*, written by a twentieth helper who never read the
 # detection rules, their docs or history, never ran the engine and never read the other blind
-# splits' template sections. Fixed day 2026-12-22: every date and time derives from it and the
-# seeded RNG (no clock reads, no Faker date calls, no Faker city()). Document kinds of its own:
-# config files of tools (.pgpass, .netrc, rclone, s3cmd, .npmrc, Ansible inventory, WireGuard,
-# OpenVPN, git-credentials, Helm values, Spring properties, Django settings, wp-config, Alertmanager,
-# Grafana provisioning, Nextcloud config.php, Asterisk pjsip), logs (Postfix, sshd, HAProxy,
-# journald, dhcpd leases, BIND zones, `ip addr`), CLI sessions (mysql, redis-cli, mongosh,
-# aws configure, gh, heroku, openssl, gpg, vault), contact/calendar/directory formats (vCard,
-# iCalendar, LDIF), people and money paperwork in seven locales (TSV payroll paste, fax cover,
-# prescription refill, lab report, lease, court caption, bill of lading, SEPA mandate, expense
-# report, chargeback letter, W-9, background-check consent, hotel registration, airline PNR, CV,
-# FNOL claim, SWIFT MT103, MT940, school enrolment, voicemail transcript, meeting invite), chat
-# exports (IRC, WhatsApp), SMS gateway logs, Bitwarden CSV, gitleaks reports, READMEs, git diffs,
-# notebook output, Sentry issues, e-mails with signatures / company footers, out-of-office replies;
-# tool-call JSON: Gemini functionCall / functionResponse, Ollama tool_calls, Bedrock Converse
-# toolUse / toolResult, Cohere tool_calls, MCP tools/call and results, Salesforce, HubSpot,
-# Workday, FHIR, Plaid, Wise, Twilio, Mailgun, Okta, Auth0, GitHub secret-scanning alerts, IAM
-# CreateAccessKey, Vault reads, docker inspect, Terraform state, Elasticsearch hits, Shopify,
-# Google Directory, Amadeus flight orders.
+# splits' template sections (of the docs only the blind21 paragraph, to avoid its kinds). Fixed day
+# 2026-12-22: every date and time derives from it and the seeded RNG (no clock reads, no Faker date
+# calls, no Faker city()). 74 text kinds: config files (s3cmd, Nextcloud config.php, Asterisk
+# pjsip, tomcat-users.xml, ~/.my.cnf, Rails database.yml + credentials:show, Maven settings.xml,
+# gradle.properties, Composer auth.json, a Terraform main.tf, an nginx site, supervisord, a systemd
+# unit, Cisco IOS running-config, crontab, a Continue config, aider's config, the Stripe CLI config,
+# .env.example), logs (Postfix, journald, dhcpd leases, a BIND zone, Squid, nginx error log, kcat
+# output), shell sessions (`ip`, mysql, redis-cli, mongosh, `aws configure`, gh, heroku, openssl,
+# gpg, certbot, Jupyter `!env`, Windows `net use` / ipconfig, a PowerShell transcript, gitleaks,
+# a cron mail), contact and calendar formats (vCard, iCalendar, LDIF, a meeting invite), a TSV
+# payroll paste, an IRC log, an SMS gateway log, a fax cover, a lab report, a court caption, an
+# expense report, a W-9, a FAFSA worksheet, a credit-report dispute, an Amadeus PNR, a CV, a
+# README and an API reference with documentation keys, e-mails with signatures and company
+# footers, out-of-office replies, an MT940 statement, a GitHub Actions workflow, a voicemail
+# transcript, school enrolment, a phone order, vaccination, car-sale, energy-switch, pension,
+# loan, wedding-venue, vet-clinic and parking-appeal paperwork, in the seven locales. 35 JSON
+# shapes: Gemini functionCall / functionResponse, MCP tools/call (browser_fill_form, set_secret,
+# postgres_query, stripe_create_payment_method, …) and results with structuredContent, an
+# mcpServers config, a LiteLLM model_list, n8n credentials, an Experian credit-profile request,
+# Wise, Mailgun, IAM CreateAccessKey, docker inspect, Terraform state, Elasticsearch hits,
+# Shopify, Google Directory, Amadeus flight orders, Gusto, an API-gateway log, Slack
+# oauth.v2.access, a HAR entry, a GCP service-account key, an OpenAPI spec, a GitHub App manifest
+# conversion, OAuth token responses (also GitHub's ghu_/ghr_ refresh), Zoho CRM, Keycloak,
+# BambooHR, Calendly, Azure Key Vault, 1Password Connect, PostHog, DocuSign.
 # Labels follow the lead's taxonomy (the blind6 comment): DATE_OF_BIRTH only where the text says
-# it is a birth date; GENERIC_SECRET for unbranded secrets (AWS secret access keys, client
-# secrets, Django/Rails secret keys, WireGuard private keys, CVC); PASSWORD for the password part
+# it is a birth date; GENERIC_SECRET for unbranded secrets (AWS secret access keys, client and
+# webhook secrets, Rails secret_key_base, unbranded API tokens, session cookies, OAuth refresh
+# tokens, CVC); US_SSN on US forms and records only; PASSWORD for the password part
 # of a URL / CLI flag / config value / sentence; key-shaped documentation examples from
 # B22_PLACEHOLDERS are PLACEHOLDER, stand-ins that are not key-shaped are left alone. Look-alikes
-# (never labelled): order / ticket / invoice / case / claim / policy / container / AWB numbers,
-# meeting ids, OTP codes, SKUs, versions, timestamps, git / SHA-256 hex, UUIDs, base64 blobs,
-# public keys and fingerprints, password hashes, Luhn-failing card numbers with real IINs,
-# IBANs failing mod-97, `${VAR}` and `<your-token>` templates, sentences about passwords.
+# (never labelled): order / ticket / invoice / case / claim / policy / container / AWB / ARN
+# numbers, meeting ids, OTP codes, SKUs, VINs, versions (also IPv4-shaped), timestamps, git /
+# SHA-256 hex, UUIDs, base64 blobs, public keys and certificates, fingerprints, password hashes,
+# MAC addresses, Message-IDs and calendar UIDs, Stripe publishable keys, Luhn-failing card numbers
+# with real IINs, IBANs failing mod-97, `${VAR}` / `<your-token>` / `changeme` stand-ins,
+# masked values (`gho_****`, `**** 1234`), sentences about passwords.
 
 B22_DAY = datetime.date(2026, 12, 22)
 B22_LANGS = ["en", "de", "fr", "es", "it", "nl"]
@@ -25598,40 +25607,7 @@ class B22C:
 
 # ---------- blind22 text documents (top level: real line breaks) ----------
 
-def b22_t_pgpass(c):
-    r = c.r
-    out = [f"# ~/.pgpass  (chmod 600) maintained by {c.user()}\n"]
-    for _ in range(r.randint(2, 4)):
-        h = r.choice([c.host() + ".internal", None])
-        hp = [h] if h else [c.ip4("10")]
-        out += hp + [f":{r.choice([5432, 5433, 6432])}:{r.choice(['orders', 'billing', 'analytics', '*'])}:{r.choice(['app', 'report_ro', 'postgres', c.user()])}:", c.pw(), "\n"]
-    out += [f"# rotated {c.date(60)} ({c.look('ticket')}); old entries removed\n", "localhost:5432:*:postgres:${PGPASSWORD}\n"]
-    return out
 
-
-def b22_t_netrc(c):
-    r = c.r
-    out = []
-    for _ in range(r.randint(1, 3)):
-        k = r.randrange(3)
-        if k == 0:
-            out += [f"machine api.heroku.com\n  login ", c.em(), "\n  password ", c.sec(r.choice(["GENERIC_SECRET", "JWT"])), "\n"]
-        elif k == 1:
-            out += [f"machine ftp.{r.choice(B22_ORG_DOMAINS)} login {c.user()} password ", c.pw(), "\n"]
-        else:
-            out += ["machine github.com\n  login ", c.user(), "\n  password ", c.gh(), "\n"]
-    out += ["default login anonymous password ", c.em(org=True), "\n"]
-    return out
-
-
-def b22_t_rclone(c):
-    r = c.r
-    out = [f"[{r.choice(['b2-archive', 's3-backup', 'wasabi'])}]\ntype = s3\nprovider = {r.choice(['AWS', 'Wasabi', 'Other'])}\n",
-           "access_key_id = ", c.aws(), "\nsecret_access_key = ", c.aws_secret(), f"\nregion = {r.choice(['eu-central-1', 'us-east-2', 'eu-west-3'])}\n\n"]
-    out += [f"[nas]\ntype = sftp\nhost = ", c.ip4(r.choice(["192", "10"])), f"\nuser = {c.user()}\nkey_file = ~/.ssh/id_ed25519\nmd5sum_command = md5sum\n\n"]
-    out += ["[crypt]\ntype = crypt\nremote = nas:backup\npassword = *** ENCRYPTED ***\n"]
-    out += [f"# rclone v1.{r.randint(60, 69)}.{r.randint(0, 3)}; crypt password kept in the config password store\n"]
-    return out
 
 
 def b22_t_s3cfg(c):
@@ -25642,126 +25618,15 @@ def b22_t_s3cfg(c):
             f"# generated by s3cmd --configure on {c.date(200)} for {c.full()}\n"]
 
 
-def b22_t_npmrc(c):
-    r = c.r
-    out = [f"@{r.choice(['tallyhub', 'quayline', 'acme'])}:registry=https://npm.pkg.github.com\n",
-           "//npm.pkg.github.com/:_authToken=", c.gh(r.choice(["ghp_", "github_pat_", "ghp_"])), "\n",
-           "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n", f"email=", c.em(org=True), "\nalways-auth=true\n"]
-    if r.random() < 0.5:
-        out += ["# example from the wiki: //npm.pkg.github.com/:_authToken=", c.ph_ex("GITHUB_TOKEN"), "\n"]
-    out += [f"save-exact=true\n# lockfile v3, node {r.randint(18, 22)}.{r.randint(0, 12)}.{r.randint(0, 9)}\n"]
-    return out
 
 
-def b22_t_ansible(c):
-    r = c.r
-    out = ["[web]\n"]
-    for i in range(r.randint(2, 3)):
-        out += [f"web{i + 1} ansible_host=", c.ip4(), f" ansible_user={r.choice(['deploy', 'ubuntu', 'admin'])} ansible_password=", c.pw(), "\n"]
-    out += ["\n[db]\n", f"db1 ansible_host=", c.ip(), " ansible_become_pass=", c.pw(), "\n"]
-    out += ["\n[all:vars]\nansible_ssh_common_args='-o StrictHostKeyChecking=no'\nvault_db_password=\"{{ lookup('env', 'DB_PASS') }}\"\n"]
-    out += [f"# owner: ", c.em(org=True), f" / on-call ", c.ph(intl=True), "\n"]
-    return out
 
 
-def b22_t_wireguard(c):
-    r = c.r
-    pub = base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
-    out = ["[Interface]\nPrivateKey = ", c.gen("wg"), "\nAddress = ", c.ip4("10"), "/32\nDNS = ", c.ip4("10"), "\n\n",
-           f"[Peer]\nPublicKey = {pub}\nPresharedKey = ", c.gen("b64"), "\nAllowedIPs = ", c.ip4("10"), "/32\nEndpoint = ", c.ip4("pub"),
-           f":{r.choice([51820, 51821, 443])}\nPersistentKeepalive = 25\n"]
-    if r.random() < 0.5:
-        out += ["# second endpoint (v6): ", c.ip6(), "\n"]
-    return out
 
 
-def b22_t_openvpn(c):
-    r = c.r
-    return [f"client\ndev tun\nproto {r.choice(['udp', 'tcp'])}\nremote ", c.ip4("pub"), f" {r.choice([1194, 443])}\nresolv-retry infinite\nnobind\n",
-            "auth-user-pass\ncipher AES-256-GCM\n# profile issued to ", c.em(org=True), f" on {c.date(100)}\n<cert>\n-----BEGIN CERTIFICATE-----\n",
-            b64blob(r, 48), "\n-----END CERTIFICATE-----\n</cert>\n<key>\n", c.pem("\n", r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])), "\n</key>\n"]
 
 
-def b22_t_gitcred(c):
-    r = c.r
-    out = ["$ cat ~/.git-credentials\n"]
-    for _ in range(r.randint(1, 3)):
-        k = r.randrange(3)
-        if k == 0:
-            out += [f"https://{c.user()}:", c.gh(), "@github.com\n"]
-        elif k == 1:
-            out += [f"https://oauth2:", c.pw(url_safe=True), f"@gitlab.{r.choice(B22_ORG_DOMAINS)}\n"]
-        else:
-            out += [f"https://x-access-token:", c.gh(r.choice(["ghs_", "ghu_"])), "@github.com\n"]
-    out += ["$ git config --global credential.helper\nstore\n", f"$ git log -1 --format=%H\n{c.look('sha')}\n"]
-    return out
 
-
-def b22_t_helm(c):
-    r = c.r
-    out = [f"# values-prod.yaml for chart {r.choice(['keycloak', 'gitea', 'n8n', 'metabase'])} {c.look('version')}\n",
-           "postgresql:\n  auth:\n    username: app\n    password: ", c.pw(), "\n    existingSecret: \"\"\n",
-           "smtp:\n  host: smtp.", r.choice(B22_ORG_DOMAINS), "\n  from: ", c.role_em(), "\n  password: ", c.pw(), "\n",
-           "ingress:\n  hosts:\n    - ", r.choice(["git", "flows", "bi"]), ".", r.choice(B22_ORG_DOMAINS), "\n  annotations:\n    nginx.ingress.kubernetes.io/whitelist-source-range: ",
-           c.ip4("pub"), "/32\n"]
-    typ, v = b22_vendor(r)
-    out += ["extraEnv:\n  - name: ", r.choice(B22_ENV_NAME[typ]), "\n    value: ", B22L(typ, v), "\n",
-            "  - name: LOG_LEVEL\n    value: info\n"]
-    return out
-
-
-def b22_t_spring(c):
-    r = c.r
-    return [f"# application-prod.properties ({c.look('version')})\nspring.datasource.url=jdbc:postgresql://", c.ip4("10"), ":5432/core\n",
-            "spring.datasource.username=core_app\nspring.datasource.password=", c.pw(), "\n",
-            "spring.mail.host=smtp.office365.com\nspring.mail.username=", c.role_em(), "\nspring.mail.password=", c.pw(), "\n",
-            "spring.security.oauth2.client.registration.azure.client-secret=", c.gen(r.choice(["an32", "an48"])), "\n",
-            "app.jwt.secret=", c.gen("b64"), "\n", "google.maps.api-key=", c.sec("GOOGLE_API_KEY"), "\n", "management.endpoints.web.exposure.include=health,info\n",
-            "spring.redis.password=${REDIS_PASSWORD:}\n"]
-
-
-def b22_t_django(c):
-    r = c.r
-    out = ["# settings/production.py\nDEBUG = False\nSECRET_KEY = '", c.gen("django"), "'\nALLOWED_HOSTS = ['", c.ip4("pub"), f"', '.{r.choice(B22_ORG_DOMAINS)}']\n",
-           "ADMINS = [('", c.full(), "', '", c.em(org=True), "')]\n",
-           "DATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.postgresql',\n        'NAME': 'shop',\n        'USER': 'shop',\n        'PASSWORD': '", c.pw(), "',\n        'HOST': '",
-           c.ip4("10"), "',\n    }\n}\n", "EMAIL_HOST_PASSWORD = os.environ.get('EMAIL_HOST_PASSWORD', '')\n"]
-    if r.random() < 0.6:
-        out += ["STRIPE_SECRET_KEY = '", c.sec("STRIPE_KEY"), "'\n"]
-    else:
-        out += ["SENTRY_DSN = os.environ['SENTRY_DSN']\nGOOGLE_MAPS_KEY = '", c.sec("GOOGLE_API_KEY"), "'\n"]
-    return out
-
-
-def b22_t_wpconfig(c):
-    r = c.r
-    out = ["<?php\n/** wp-config.php */\ndefine( 'DB_NAME', 'wp_", r.choice(["shop", "blog", "main"]), "' );\ndefine( 'DB_USER', 'wp_user' );\ndefine( 'DB_PASSWORD', '",
-           c.pw(), "' );\ndefine( 'DB_HOST', '", c.ip4("10"), ":3306' );\n"]
-    for k in ["AUTH_KEY", "SECURE_AUTH_KEY", "NONCE_SALT"]:
-        out += [f"define( '{k}', '", c.gen("django"), "' );\n"]
-    if r.random() < 0.5:
-        out += ["define( 'WC_STRIPE_SECRET_KEY', '", c.sec("STRIPE_KEY"), "' );\n"]
-    else:
-        out += ["define( 'GOOGLE_MAPS_API_KEY', '", c.sec("GOOGLE_API_KEY"), "' );\n"]
-    out += ["define( 'WP_DEBUG', false );\n// smtp plugin: mail from ", c.role_em(), "\n$table_prefix = 'wp_';\n"]
-    return out
-
-
-def b22_t_alertmanager(c):
-    r = c.r
-    return ["global:\n  smtp_smarthost: 'smtp.", r.choice(B22_ORG_DOMAINS), ":587'\n  smtp_from: '", c.role_em(), "'\n  smtp_auth_username: '",
-            c.role_em(), "'\n  smtp_auth_password: '", c.pw(), "'\n  resolve_timeout: 5m\n",
-            "receivers:\n  - name: oncall\n    email_configs:\n      - to: '", c.em(org=True), "'\n    opsgenie_configs:\n      - api_key: ", c.gen("hex32"),
-            "\n  - name: chat\n    slack_configs:\n      - api_url_file: /etc/alertmanager/slack_url\n        channel: '#alerts'\n",
-            f"route:\n  group_wait: 30s\n  repeat_interval: {r.choice([3, 4, 12])}h\n  receiver: oncall\n"]
-
-
-def b22_t_grafana(c):
-    r = c.r
-    return ["apiVersion: 1\ndatasources:\n  - name: Postgres\n    type: postgres\n    url: ", c.ip4("10"), ":5432\n    user: grafana\n    secureJsonData:\n      password: ",
-            c.pw(), "\n  - name: Loki\n    type: loki\n    url: http://", c.ip4("10"), ":3100\n    basicAuth: true\n    basicAuthUser: loki\n    secureJsonData:\n      basicAuthPassword: ",
-            c.pw(), "\n  - name: CloudWatch\n    type: cloudwatch\n    jsonData:\n      authType: keys\n      defaultRegion: eu-west-1\n    secureJsonData:\n      accessKey: ",
-            c.aws(), "\n      secretKey: ", c.aws_secret(), "\n"]
 
 
 def b22_t_nextcloud(c):
@@ -25798,38 +25663,6 @@ def b22_t_postfix(c):
                     f"]:25, delay={r.randint(0, 9)}.{r.randint(1, 99)}, status={r.choice(['sent (250 2.0.0 OK)', 'deferred (450 4.2.0 greylisted)'])}\n"]
     return out
 
-
-def b22_t_sshd(c):
-    r = c.r
-    out = []
-    for _ in range(r.randint(3, 6)):
-        ts = b22_stamp(r, 2, "syslog")
-        k = r.randrange(4)
-        ip = c.ip()
-        if k == 0:
-            out += [f"{ts} bastion sshd[{r.randint(1000, 60000)}]: Failed password for invalid user {r.choice(['admin', 'oracle', 'test', 'ubnt'])} from ", ip, f" port {r.randint(1024, 65535)} ssh2\n"]
-        elif k == 1:
-            out += [f"{ts} bastion sshd[{r.randint(1000, 60000)}]: Accepted publickey for {c.user()} from ", ip, f" port {r.randint(1024, 65535)} ssh2: ED25519 SHA256:{b64blob(r, 32).rstrip('=')}\n"]
-        elif k == 2:
-            out += [f"{ts} bastion sshd[{r.randint(1000, 60000)}]: Connection closed by authenticating user root ", ip, f" port {r.randint(1024, 65535)} [preauth]\n"]
-        else:
-            out += [f"{ts} bastion sudo: {c.user()} : TTY=pts/{r.randint(0, 4)} ; PWD=/home/{c.user()} ; USER=root ; COMMAND=/usr/bin/mysql -u root -p", c.pw(), "\n"]
-    return out
-
-
-def b22_t_haproxy(c):
-    r = c.r
-    out = []
-    for _ in range(r.randint(3, 5)):
-        path = r.choice(["/api/v2/orders", "/login", "/healthz", "/api/v2/customers?email=", "/reset?token="])
-        line = [f"{b22_stamp(r, 1, 'syslog')} lb1 haproxy[{r.randint(100, 9999)}]: ", c.ip(), f":{r.randint(10000, 65535)} [{b22_stamp(r, 1, 'clf')[:-6]}.{r.randint(100, 999)}] fe_https~ be_app/app{r.randint(1, 4)} {r.randint(0, 40)}/0/{r.randint(0, 5)}/{r.randint(5, 900)}/{r.randint(10, 990)} {r.choice([200, 200, 302, 401, 404])} {r.randint(200, 90000)} - - ---- 12/12/0/0/0 0/0 \"GET {path}"]
-        if path.endswith("email="):
-            line += [c.em()]
-        elif path.endswith("token="):
-            line += [c.jwt()]
-        line += [" HTTP/1.1\"\n"]
-        out += line
-    return out
 
 
 def b22_t_journal(c):
@@ -25998,14 +25831,6 @@ def b22_t_tsv(c):
     return out
 
 
-def b22_t_gitshow(c):
-    r = c.r
-    typ, v = b22_vendor(r)
-    name = r.choice(B22_ENV_NAME[typ])
-    return [f"commit {c.look('sha')[:7]}{rnd(r, HEX, 33)}\nAuthor: {c.full()} <", c.em(org=True), f">\nDate:   {b22_stamp(r, 30, 'space')} +0100\n\n    {r.choice(['wip: local config', 'fix deploy', 'add worker settings'])}\n\n",
-            f"diff --git a/config/{r.choice(['prod', 'local'])}.env b/config/{r.choice(['prod', 'local'])}.env\nindex {rnd(r, HEX, 7)}..{rnd(r, HEX, 7)} 100644\n@@ -3,4 +3,5 @@\n LOG_LEVEL=info\n-{name}=${{{name}}}\n+{name}=", B22L(typ, v),
-            "\n+DB_PASSWORD=", c.pw(), "\n REGION=eu-central-1\n"]
-
 
 def b22_t_jupyter(c):
     r = c.r
@@ -26034,27 +25859,6 @@ def b22_t_irc(c):
     return out
 
 
-def b22_t_whatsapp(c):
-    r = c.r
-    msgs = {
-        "en": [["can you send me the wifi password? it's for the guests"], ["sure: ", "PW"], ["and my new number is ", "PH"], ["ok saved 👍"], ["my email changed too: ", "EM"]],
-        "de": [["Kannst du mir das WLAN-Passwort schicken?"], ["Klar: ", "PW"], ["Meine neue Nummer ist ", "PH"], ["Ok, gespeichert 👍"], ["Neue Mail: ", "EM"]],
-        "fr": [["tu peux m'envoyer le code wifi ?"], ["oui : ", "PW"], ["mon nouveau numéro c'est le ", "PH"], ["ok noté 👍"], ["mon mail a changé : ", "EM"]],
-        "es": [["¿me pasas la clave del wifi?"], ["claro: ", "PW"], ["mi número nuevo es ", "PH"], ["vale, guardado 👍"], ["mi correo nuevo: ", "EM"]],
-        "it": [["mi mandi la password del wifi?"], ["certo: ", "PW"], ["il mio nuovo numero è ", "PH"], ["ok salvato 👍"], ["la mia nuova mail: ", "EM"]],
-        "nl": [["kun je me het wifi-wachtwoord sturen?"], ["tuurlijk: ", "PW"], ["mijn nieuwe nummer is ", "PH"], ["ok opgeslagen 👍"], ["nieuw mailadres: ", "EM"]],
-    }[c.lang]
-    a, b = c.first, c.f.first_name()
-    out = []
-    d = b22_recent(r, 30)
-    for i, m in enumerate(msgs):
-        who = a if i % 2 == 0 else b
-        out.append(f"{d.strftime('%d/%m/%Y')}, {r.randint(8, 22):02d}:{r.randint(0, 59):02d} - {who}: ")
-        for p in m:
-            out.append({"PW": lambda: c.pw(), "PH": lambda: c.ph(), "EM": lambda: c.em()}[p]() if p in ("PW", "PH", "EM") else p)
-        out.append("\n")
-    return out
-
 
 def b22_t_smslog(c):
     r = c.r
@@ -26082,14 +25886,6 @@ def b22_t_fax(c):
                      "RISERVATO: se ricevuto per errore chiamare il ", "VERTROUWELIJK: indien onjuist ontvangen, bel "), c.ph(), ".\n"]
 
 
-def b22_t_refill(c):
-    r = c.r
-    return [f"Refill request #{r.randint(100000, 999999)} — {r.choice(['Walgreens', 'CVS', 'Boots', 'DocMorris', 'Pharmacie du Centre', 'Farmacia Comunale'])}\n",
-            f"{c.t('patient')}: {c.full()}\n{c.t('dob')}: ", c.dob(), f"\n{c.t('phone')}: ", c.ph(), "\n",
-            f"Rx: {r.choice(['Lisinopril 10 mg', 'Metformin 500 mg', 'Atorvastatin 20 mg', 'Levothyroxine 50 mcg'])} x{r.choice([30, 60, 90])}  NDC {r.randint(10000, 99999)}-{r.randint(100, 999)}-{r.randint(10, 99)}\n",
-            f"Last filled {c.date(120)}; prescriber NPI {r.randint(10**9, 2 * 10**9)}\n",
-            "Pickup contact: ", c.em(), f"  Insurance member ID {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9)}\n"]
-
 
 def b22_t_lab(c):
     r = c.r
@@ -26099,16 +25895,6 @@ def b22_t_lab(c):
             f"HbA1c        {r.randint(48, 75) / 10:.1f} %      (4.0-5.6)\nLDL-C        {r.randint(70, 190)} mg/dL  (<100)\nTSH          {r.randint(4, 60) / 10:.1f} mIU/L (0.4-4.0)\n",
             b22_pick(c, "Results released to the portal; questions: ", "Rückfragen: ", "Questions : ", "Consultas: ", "Informazioni: ", "Vragen: "), c.role_em(), " / ", c.ph(), "\n"]
 
-
-def b22_t_lease(c):
-    r = c.r
-    return [b22_pick(c, "RESIDENTIAL LEASE — SCHEDULE A", "MIETVERTRAG — ANLAGE 1", "BAIL D'HABITATION — ANNEXE", "CONTRATO DE ARRENDAMIENTO — ANEXO I", "CONTRATTO DI LOCAZIONE — ALLEGATO A", "HUUROVEREENKOMST — BIJLAGE 1"), "\n",
-            f"{b22_pick(c, 'Tenant', 'Mieter', 'Locataire', 'Arrendatario', 'Conduttore', 'Huurder')}: {c.full()}, {c.t('born')} ", c.dob("long"), "\n",
-            f"{c.t('address')}: {c.addr()}\n", f"{c.t('phone')}: ", c.ph(), f"   {c.t('email')}: ", c.em(), "\n",
-            f"{b22_pick(c, 'Monthly rent', 'Monatsmiete', 'Loyer mensuel', 'Renta mensual', 'Canone mensile', 'Maandhuur')}: {r.randint(650, 2400)},00 EUR, "
-            f"{b22_pick(c, 'payable to', 'zahlbar auf', 'à verser sur', 'a ingresar en', 'da versare su', 'over te maken naar')} IBAN ", c.iban(),
-            f"\n{b22_pick(c, 'Deposit', 'Kaution', 'Dépôt de garantie', 'Fianza', 'Deposito cauzionale', 'Borg')}: {r.randint(1300, 6000)},00 EUR; {b22_pick(c, 'start', 'Beginn', 'début', 'inicio', 'decorrenza', 'ingang')} {c.date(0, 60)}\n",
-            f"{b22_pick(c, 'Lease no.', 'Vertragsnr.', 'Bail n°', 'Contrato n.º', 'Contratto n.', 'Contractnr.')} {c.look('invoice')}\n"]
 
 
 def b22_t_court(c):
@@ -26121,23 +25907,6 @@ def b22_t_court(c):
             "Plaintiff's date of birth (sealed exhibit): ", c.dob(), "\n"]
 
 
-def b22_t_bol(c):
-    r = c.r
-    return [f"BILL OF LADING  No. {rnd(r, string.ascii_uppercase, 4)}{r.randint(10**8, 10**9)}\n", f"Shipper: {c.company()}, {c.addr()}\n", "Shipper contact: ", c.ph(intl=True), " / ", c.em(org=True), "\n",
-            f"Consignee: {b22_j(c.f.company())}\nNotify party: {c.full()} ", c.ph(intl=True), "\n",
-            f"Container: {c.look('container')}  Seal {r.randint(10**6, 10**7)}  HS {r.randint(1000, 9999)}.{r.randint(10, 99)}\n",
-            f"Gross weight {r.randint(1000, 24000)} kg  Vessel {r.choice(['MSC ARIA', 'MAERSK KOLKATA', 'CMA CGM TAGE'])} V.{r.randint(100, 999)}{r.choice('NSEW')}\n",
-            f"Port of loading {r.choice(['Rotterdam', 'Hamburg', 'Le Havre', 'Valencia', 'Genova', 'Felixstowe'])}  ETD {c.date(0, 30, 'iso')}\n"]
-
-
-def b22_t_sepa(c):
-    r = c.r
-    return [b22_pick(c, "SEPA Direct Debit Mandate", "SEPA-Lastschriftmandat", "Mandat de prélèvement SEPA", "Orden de domiciliación SEPA", "Mandato SEPA", "SEPA-machtiging"), "\n",
-            f"Creditor: {c.company()}  Creditor ID: {REGION[c.loc] if c.loc != 'en_US' else 'DE'}{r.randint(10, 99)}ZZZ{r.randint(10**7, 10**8)}\n",
-            f"Mandate reference: MR-{r.randint(10**6, 10**7)}\n", f"{c.t('account')}: {c.full()}\n", f"{c.t('address')}: {c.addr()}\n",
-            "IBAN: ", c.iban(), f"\nBIC: {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n",
-            f"{c.t('date')}: {c.date(20)}   {c.t('signature')}: ____________\n"]
-
 
 def b22_t_expense(c):
     r = c.r
@@ -26148,13 +25917,6 @@ def b22_t_expense(c):
     return out
 
 
-def b22_t_chargeback(c):
-    r = c.r
-    return [f"{c.t('dear')} {c.company()},\n\n", b22_pick(c, "I dispute the charge of ", "Ich widerspreche der Belastung über ", "Je conteste le débit de ", "Disputo el cargo de ", "Contesto l'addebito di ", "Ik betwist de afschrijving van "),
-            f"{r.randint(20, 900)},{r.randint(0, 99):02d} EUR ({c.date(60)}) ", b22_pick(c, "on my card", "auf meiner Karte", "sur ma carte", "en mi tarjeta", "sulla mia carta", "op mijn kaart"), " ", c.card(), ".\n",
-            f"ARN {r.randint(10**22, 10**23 - 1)}, auth code {rnd(r, string.ascii_uppercase + string.digits, 6)}.\n",
-            f"{c.t('regards')},\n{c.full()}\n", c.ph(), "\n", c.em(), "\n"]
-
 
 def b22_t_w9(c):
     r = c.r
@@ -26164,22 +25926,6 @@ def b22_t_w9(c):
             f"\n        Employer identification number: {r.randint(10, 99)}-{r.randint(10**6, 10**7)}\n",
             f"Signature of U.S. person: /s/ {c.full()}   Date: {c.date(30)}\nReturn to ", c.role_em(), "\n"]
 
-
-def b22_t_bgcheck(c):
-    r = c.r
-    return ["BACKGROUND CHECK AUTHORIZATION\n", f"Applicant: {c.full()}   Position: {r.choice(['Driver', 'Nurse', 'Teller', 'Warehouse lead'])}\n",
-            "Date of birth: ", c.dob(), "   SSN: ", c.ssn(), "\n", "Current address: ", c.addr(), "\n",
-            f"Email: ", c.em(), "   Phone: ", c.ph(region="US"), "\n",
-            f"Order {c.look('order')} submitted {c.date(5)}; package {r.choice(['Basic', 'Pro', 'Healthcare'])}; MVR state {r.choice(['TX', 'CA', 'OH', 'FL'])}\n"]
-
-
-def b22_t_hotel(c):
-    r = c.r
-    return [b22_pick(c, "GUEST REGISTRATION CARD", "MELDESCHEIN", "FICHE DE POLICE", "PARTE DE ENTRADA DE VIAJEROS", "SCHEDA DI NOTIFICAZIONE", "GASTENREGISTRATIE"), "\n",
-            f"Room {r.randint(101, 812)}  Arrival {c.date(0, 10)}  Departure {c.date(0, 20)}  Conf. {r.randint(10**7, 10**8)}\n",
-            f"{c.t('name')}: {c.full()}   {c.t('dob')}: ", c.dob(), f"\nPassport/ID: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**6, 10**7)}\n",
-            f"{c.t('email')}: ", c.em(), f"   {c.t('mobile')}: ", c.ph(intl=True), "\n",
-            "Guarantee: ", c.card(), f"  exp {r.randint(1, 12):02d}/{r.randint(27, 31)}  CVC ", c.cvc(), "\n"]
 
 
 def b22_t_pnr(c):
@@ -26203,27 +25949,6 @@ def b22_t_cv(c):
             f"{r.randint(2015, 2021)}–{b22_pick(c, 'today', 'heute', 'aujourd’hui', 'hoy', 'oggi', 'heden')}  {c.company()}\n",
             f"{r.randint(2008, 2014)}–{r.randint(2015, 2020)}  {b22_j(c.f.company())}\n"]
 
-
-def b22_t_fnol(c):
-    r = c.r
-    return [b22_pick(c, "First notice of loss", "Schadenmeldung", "Déclaration de sinistre", "Parte de siniestro", "Denuncia di sinistro", "Schademelding"), f" — {c.look('claim')}\n",
-            f"Policy {c.look('policy')}  {c.t('customer')}: {c.full()}  {c.t('dob')}: ", c.dob(), "\n",
-            f"{c.t('phone')}: ", c.ph(), f"  {c.t('email')}: ", c.em(), "\n",
-            f"Loss date {c.date(20)}; vehicle plate {rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}; "
-            f"third party phone ", c.ph(), "\n", f"Payout IBAN: ", c.iban(), "\n"]
-
-
-def b22_t_bitwarden(c):
-    r = c.r
-    out = ["folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"]
-    for _ in range(r.randint(2, 4)):
-        site = r.choice(["Netflix", "Bank", "Router", "Amazon", "Gmail", "NAS", "Stripe dashboard"])
-        uri = {"Router": "http://router.local"}.get(site, f"https://{b22_fold(site)}.com")
-        user = c.em() if r.random() < 0.7 else c.user()
-        out += [f",{r.choice([0, 1])},login,{site},,,0,{uri},", user, ",", c.pw(), ",", f"JBSWY3DPEHPK3PXP{rnd(r, B22_B32, 8)}" if r.random() < 0.2 else "", "\n"]
-    if r.random() < 0.5:
-        out += ["Personal,0,note,API keys,\"", c.sec(r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "STRIPE_KEY"])), "\",,0,,,,\n"]
-    return out
 
 
 def b22_t_gitleaks(c):
@@ -26262,23 +25987,6 @@ def b22_t_cronmail(c):
             f"upload: - to s3://backups/shop.sql.gz  ({r.randint(10, 900)} MiB, etag {rnd(r, HEX, 32)})\n"]
 
 
-def b22_t_sentry(c):
-    r = c.r
-    return [f"{r.choice(['TypeError', 'KeyError', 'IntegrityError'])}: {r.choice(['Cannot read properties of undefined', 'customer_id', 'duplicate key value violates unique constraint'])}\n",
-            f"SHOP-{rnd(r, string.ascii_uppercase + string.digits, 3)} · {r.randint(2, 900)} events · {r.randint(1, 80)} users · first seen {c.date(10)}\n\nUser\n  ID: {r.randint(10000, 999999)}\n  Email: ",
-            c.em(), "\n  IP Address: ", c.ip(), f"\n\nTags\n  release: {c.look('version')}\n  browser: Chrome {r.randint(118, 131)}\n\nBreadcrumbs\n  http POST /api/checkout [402]\n",
-            "  console  payment failed for card ", c.card(), "\n"]
-
-
-def b22_t_vault(c):
-    r = c.r
-    out = [f"$ vault kv get secret/{r.choice(['payments', 'crm', 'mail'])}/prod\n====== Secret Path ======\nsecret/data/payments/prod\n\n======= Metadata =======\nKey                Value\n---                -----\n",
-           f"created_time       {b22_stamp(r, 60)}\nversion            {r.randint(2, 30)}\n\n====== Data ======\nKey                Value\n---                -----\n",
-           "db_password        ", c.pw(), "\n"]
-    for _ in range(r.randint(1, 3)):
-        typ, v = b22_vendor(r)
-        out += [f"{r.choice(B22_ENV_NAME[typ]).lower():<19}", B22L(typ, v), "\n"]
-    return out
 
 
 def b22_t_email_sig(c):
@@ -26312,15 +26020,6 @@ def b22_t_ooo(c):
             txt, c.em(fn, ln, org=True), " / ", c.ph(), ".\n\n", f"{c.full()}\n", c.ph(intl=True), "\n"]
 
 
-def b22_t_mt103(c):
-    r = c.r
-    fn, ln = c.person()
-    return ["{1:F01", rnd(r, string.ascii_uppercase, 8), "AXXX", f"{r.randint(10**9, 10**10 - 1)}", "}{2:I103", rnd(r, string.ascii_uppercase, 8), "XXXXN}{4:\n",
-            f":20:{rnd(r, string.ascii_uppercase + string.digits, 12)}\n:23B:CRED\n:32A:{B22_DAY.strftime('%y%m%d')}EUR{r.randint(100, 99999)},{r.randint(0, 99):02d}\n",
-            ":50K:/", B22L("IBAN", b22_iban(r, c.loc, grouped=False)), f"\n{c.full().upper()}\n{c.street().upper()}\n",
-            f":59:/", B22L("IBAN", b22_iban(r, None, r.choice(sorted(B22_IBAN_BBAN)), grouped=False)), f"\n{fn.upper()} {ln.upper()}\n",
-            f":70:/INV/{c.look('invoice')}\n:71A:SHA\n-}}\n"]
-
 
 def b22_t_mt940(c):
     r = c.r
@@ -26351,8 +26050,12 @@ def b22_t_voicemail(c):
                    f"Hola, soy {fn} {ln}, llamo por mi pedido {c.look('order')}. Llámeme al ",
                    f"Buongiorno, sono {fn} {ln} per l'ordine {c.look('order')}. Mi richiami al ",
                    f"Hallo, met {fn} {ln} over mijn bestelling {c.look('order')}. Bel me terug op ")
-    return [f"New voicemail from ", c.ph(), f" ({r.randint(0, 2)}:{r.randint(10, 59)})\nReceived {b22_stamp(r, 2, 'space')}\n\nTranscription (beta):\n\"", msg, c.ph(), ". ",
-            b22_pick(c, "Or email ", "Oder per Mail an ", "Ou par mail à ", "O por correo a ", "Oppure via mail a ", "Of mail naar "), c.em(fn, ln), ".\"\n"]
+    out = [f"New voicemail from ", c.ph(), f" ({r.randint(0, 2)}:{r.randint(10, 59)})\nReceived {b22_stamp(r, 2, 'space')}\n\nTranscription (beta):\n\"", msg, c.ph(), ". ",
+           b22_pick(c, "Or email ", "Oder per Mail an ", "Ou par mail à ", "O por correo a ", "Oppure via mail a ", "Of mail naar "), c.em(fn, ln), "."]
+    if r.random() < 0.4:
+        out += [b22_pick(c, " You can charge the card ", " Sie können die Karte ", " Vous pouvez débiter la carte ", " Pueden cargar la tarjeta ", " Potete addebitare la carta ", " U kunt de kaart "),
+                c.card(r.choice(["space", "plain"])), b22_pick(c, ", expiry ", ", gültig bis ", ", expiration ", ", caducidad ", ", scadenza ", ", geldig tot "), f"{r.randint(1, 12):02d}/{r.randint(27, 31)}."]
+    return out + ["\"\n"]
 
 
 def b22_t_enrol(c):
@@ -26409,16 +26112,19 @@ def b22_jnote(c):
 
 def b22_j_gemini_call(c):
     r = c.r
-    k = r.randrange(3)
+    k = r.randrange(4)
     if k == 0:
         args = {"to": c.em(), "cc": [[c.em(org=True)]], "subject": f"Invoice {c.look('invoice')}", "body": b22_jnote(c)}
         name = "send_email"
     elif k == 1:
         args = {"name": c.full(), "phone": c.ph(intl=True), "date_of_birth": c.dob("iso"), "notes": b22_jnote(c)}
         name = "create_patient_record"
-    else:
+    elif k == 2:
         args = {"host": c.ip(), "username": c.user(), "password": c.pw(), "command": f"systemctl restart {r.choice(['nginx', 'postgresql', 'app'])}"}
         name = "ssh_exec"
+    else:
+        args = {"url": "https://maps.googleapis.com/maps/api/geocode/json", "params": {"address": c.addr(), "key": c.sec("GOOGLE_API_KEY")}, "cc_owner": c.em(org=True)}
+        name = "http_get"
     return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": name, "args": args}}]},
                             "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": r.randint(100, 4000), "candidatesTokenCount": r.randint(10, 300)}, "modelVersion": "gemini-2.5-flash"}
@@ -26435,45 +26141,15 @@ def b22_j_gemini_resp(c):
                                                                                                                   "query_id": c.look("uuid")}}}]}]}
 
 
-def b22_j_ollama(c):
-    r = c.r
-    typ, v = b22_vendor(r)
-    args = r.choice([
-        {"path": "/srv/app/.env", "content": [f"{r.choice(B22_ENV_NAME[typ])}=", B22L(typ, v)]},
-        {"url": f"https://api.{r.choice(B22_ORG_DOMAINS)}/v1/users", "headers": {"Authorization": ["Bearer ", B22L(typ, v)]}},
-        {"query": "UPDATE users SET phone = :p WHERE email = :e", "params": {"p": c.ph(), "e": c.em()}},
-    ])
-    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b22_stamp(r, 2),
-            "message": {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": r.choice(["write_file", "http_request", "run_sql"]), "arguments": args}}]},
-            "done": True, "done_reason": "stop", "total_duration": r.randint(10**8, 10**10)}
-
-
-def b22_j_bedrock(c):
-    r = c.r
-    tid = "tooluse_" + rnd(r, AN, 22)
-    if r.random() < 0.5:
-        return {"output": {"message": {"role": "assistant", "content": [{"text": "I'll look that employee up."},
-                {"toolUse": {"toolUseId": tid, "name": "hr_lookup", "input": {"email": c.em(org=True), "include": [["ssn"], ["dob"], ["bank"]]}}}]}},
-                "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 900), "outputTokens": r.randint(20, 200)}}
-    fn, ln = c.person()
-    return {"messages": [{"role": "user", "content": [{"toolResult": {"toolUseId": tid, "status": "success", "content": [{"json": {
-        "employee_id": f"E{r.randint(10000, 99999)}", "name": f"{fn} {ln}", "ssn": c.ssn(), "dob": c.dob("iso"), "bank": {"iban": c.iban()},
-        "work_phone": c.ph(), "hired": c.date(2000, style="iso")}}]}}]}]}
-
-
-def b22_j_cohere(c):
-    r = c.r
-    return {"response_id": c.look("uuid"), "generation_id": c.look("uuid"), "text": "", "finish_reason": "COMPLETE",
-            "tool_calls": [{"name": "update_contact", "parameters": {"contact_id": f"{r.randint(10**6, 10**7)}", "email": c.em(), "phone": c.ph(intl=True),
-                                                                   "note": b22_jnote(c)}},
-                           {"name": "log_activity", "parameters": {"type": "call", "duration_s": r.randint(30, 900), "ip": c.ip()}}],
-            "meta": {"billed_units": {"input_tokens": r.randint(100, 3000), "output_tokens": r.randint(10, 200)}}}
 
 
 def b22_j_mcp_call(c):
     r = c.r
-    k = r.randrange(4)
-    if k == 0:
+    k = r.randrange(5)
+    if k == 4:
+        name, args = "stripe_create_payment_method", {"type": "card", "card": {"number": c.card("plain"), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031),
+                                                                               "cvc": c.cvc()}, "billing_details": {"email": c.em(), "phone": c.ph(intl=True)}}
+    elif k == 0:
         name, args = "postgres_query", {"connection": ["postgresql://app:", c.pw(url_safe=True), "@", c.ip4("10"), ":5432/crm"], "sql": "SELECT 1"}
     elif k == 1:
         typ, v = b22_vendor(r)
@@ -26495,60 +26171,7 @@ def b22_j_mcp_result(c):
                                                                    "structuredContent": sc, "isError": False}}
 
 
-def b22_j_salesforce(c):
-    r = c.r
-    recs = []
-    for _ in range(r.randint(1, 3)):
-        fn, ln = c.person()
-        sid = "003" + rnd(r, AN, 15)
-        recs.append({"attributes": {"type": "Contact", "url": f"/services/data/v61.0/sobjects/Contact/{sid}"}, "Id": sid, "FirstName": fn, "LastName": ln,
-                     "Email": c.em(fn, ln), "Phone": c.ph(), "MobilePhone": c.ph(intl=True), "Birthdate": c.dob("iso"), "LastModifiedDate": b22_stamp(r, 30)})
-    return {"totalSize": len(recs), "done": True, "records": recs}
 
-
-def b22_j_hubspot(c):
-    r = c.r
-    return {"id": str(r.randint(10**10, 10**11)), "properties": {"email": c.em(), "firstname": c.first, "lastname": c.last, "phone": c.ph(),
-                                                                 "company": c.company(), "hs_ip_timezone": "Europe/Berlin", "ip_address": c.ip(),
-                                                                 "lifecyclestage": r.choice(["lead", "customer"]), "notes_last_contacted": b22_stamp(r, 40),
-                                                                 "hs_object_id": str(r.randint(10**10, 10**11))},
-            "createdAt": b22_stamp(r, 400), "updatedAt": b22_stamp(r, 5), "archived": False}
-
-
-def b22_j_workday(c):
-    r = c.r
-    us = c.loc == "en_US"
-    w = {"workerID": str(r.randint(10**5, 10**6)), "legalName": {"firstName": c.first, "lastName": c.last},
-         "personal": {"dateOfBirth": c.dob("iso"), "gender": r.choice(["F", "M", "X"])},
-         "contact": {"workEmail": c.em(org=True), "homeEmail": c.em(), "homePhone": c.ph()},
-         "payment": {"method": "direct_deposit"}, "hireDate": c.date(3000, style="iso"), "positionID": f"P-{r.randint(10000, 99999)}"}
-    if us:
-        w["personal"]["nationalId"] = {"type": "USA-SSN", "value": c.ssn()}
-        w["payment"]["routing"] = f"{r.randint(10**8, 10**9)}"
-        w["payment"]["account"] = f"{r.randint(10**9, 10**10)}"
-    else:
-        w["payment"]["iban"] = c.iban()
-    return {"Worker": w}
-
-
-def b22_j_fhir(c):
-    r = c.r
-    return {"resourceType": "Patient", "id": c.look("uuid"), "meta": {"lastUpdated": b22_stamp(r, 30)},
-            "identifier": [{"system": "urn:oid:2.16.840.1.113883.4.1", "value": c.ssn()} if c.loc == "en_US" else {"system": "urn:mrn", "value": str(r.randint(10**7, 10**8))}],
-            "name": [{"family": c.last, "given": [[c.first]]}], "birthDate": c.dob("iso"),
-            "telecom": [{"system": "phone", "value": c.ph(), "use": "mobile"}, {"system": "email", "value": c.em()}],
-            "address": [{"line": [[c.street()]], "city": c.city, "postalCode": c.zip, "country": REGION[c.loc]}],
-            "contact": [{"relationship": [{"text": "emergency"}], "telecom": [{"system": "phone", "value": c.ph()}]}]}
-
-
-def b22_j_plaid(c):
-    r = c.r
-    accts = []
-    for _ in range(r.randint(1, 2)):
-        accts.append({"account_id": rnd(r, AN, 37), "name": r.choice(["Checking", "Savings", "Everyday"]), "mask": str(r.randint(1000, 9999)),
-                      "balances": {"available": r.randint(0, 20000), "iso_currency_code": "EUR"}})
-    return {"accounts": accts, "numbers": {"international": [{"account_id": a["account_id"], "iban": c.iban(grouped=False), "bic": rnd(r, string.ascii_uppercase, 8)} for a in accts]},
-            "item": {"item_id": rnd(r, AN, 37), "institution_id": f"ins_{r.randint(100, 999)}"}, "request_id": rnd(r, AN, 15)}
 
 
 def b22_j_wise(c):
@@ -26558,16 +26181,6 @@ def b22_j_wise(c):
                         "address": {"country": REGION[c.loc], "city": c.city, "postCode": c.zip, "firstLine": c.street()}},
             "active": True, "ownedByCustomer": False, "reference": c.look("invoice")}
 
-
-def b22_j_twilio(c):
-    r = c.r
-    msgs = []
-    for _ in range(r.randint(1, 3)):
-        sid = "SM" + rnd(r, HEX, 32)
-        msgs.append({"sid": sid, "from": c.ph(intl=True, region="US"), "to": c.ph(intl=True), "status": r.choice(["delivered", "failed", "sent"]),
-                     "body": [f"{c.company()}: your appointment is on {c.date(0, 10)}. Reply STOP to opt out. Ref {c.look('ticket')}"],
-                     "date_sent": b22_stamp(r, 3), "price": f"-0.0{r.randint(10, 99)}", "uri": f"/2010-04-01/Accounts/AC{rnd(r, HEX, 32)}/Messages/{sid}.json"})
-    return {"messages": msgs, "page": 0, "page_size": 50}
 
 
 def b22_j_mailgun(c):
@@ -26580,34 +26193,7 @@ def b22_j_mailgun(c):
     return {"items": items, "paging": {"next": f"https://api.mailgun.net/v3/mg/events/{rnd(r, AN, 40)}"}}
 
 
-def b22_j_okta(c):
-    r = c.r
-    return [{"uuid": c.look("uuid"), "published": b22_stamp(r, 2), "eventType": r.choice(["user.session.start", "user.authentication.sso", "user.account.reset_password"]),
-             "severity": "INFO", "actor": {"id": "00u" + rnd(r, AN, 17), "type": "User", "alternateId": c.em(org=True), "displayName": c.full()},
-             "client": {"ipAddress": c.ip(), "userAgent": {"os": r.choice(["Windows 11", "Mac OS X", "iOS"]), "browser": "CHROME"},
-                        "geographicalContext": {"city": c.city, "country": REGION[c.loc]}},
-             "outcome": {"result": r.choice(["SUCCESS", "FAILURE"])}, "request": {"ipChain": [{"ip": c.ip4(), "version": "V4"}]}}
-            for _ in range(r.randint(1, 2))]
 
-
-def b22_j_auth0(c):
-    r = c.r
-    return {"users": [{"user_id": f"auth0|{rnd(r, HEX, 24)}", "email": c.em(), "email_verified": r.choice([True, False]), "phone_number": c.ph(intl=True, region=None),
-                       "last_ip": c.ip(), "logins_count": r.randint(1, 400), "user_metadata": {"birthdate": c.dob("iso"), "newsletter": True},
-                       "app_metadata": {"plan": r.choice(["free", "pro"]), "stripe_customer": f"cus_{rnd(r, AN, 14)}"},
-                       "created_at": b22_stamp(r, 900), "last_login": b22_stamp(r, 4)} for _ in range(r.randint(1, 2))]}
-
-
-def b22_j_secretscan(c):
-    r = c.r
-    typ = r.choice(["GITHUB_TOKEN", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])
-    num = r.randint(1, 400)
-    st = {"GITHUB_TOKEN": "github_personal_access_token", "AWS_ACCESS_KEY": "aws_access_key_id", "SLACK_TOKEN": "slack_api_token", "STRIPE_KEY": "stripe_api_key",
-          "OPENAI_KEY": "openai_api_key", "ANTHROPIC_KEY": "anthropic_api_key", "GOOGLE_API_KEY": "google_api_key"}[typ]
-    return {"number": num, "created_at": b22_stamp(r, 30), "url": f"https://api.github.com/repos/acme/site/secret-scanning/alerts/{num}", "state": r.choice(["open", "resolved"]),
-            "secret_type": st, "secret": c.sec(typ), "validity": r.choice(["active", "inactive", "unknown"]), "push_protection_bypassed": False,
-            "resolved_by": None if r.random() < 0.5 else {"login": c.user(), "email": c.em(org=True)},
-            "first_location_detected": {"path": r.choice([".env", "src/config.ts", "scripts/deploy.sh"]), "start_line": r.randint(1, 90), "commit_sha": rnd(r, HEX, 40)}}
 
 
 def b22_j_iam(c):
@@ -26615,17 +26201,6 @@ def b22_j_iam(c):
     return {"AccessKey": {"UserName": c.user(), "AccessKeyId": c.aws(), "Status": "Active", "SecretAccessKey": c.aws_secret(), "CreateDate": b22_stamp(r, 1)},
             "ResponseMetadata": {"RequestId": c.look("uuid"), "HTTPStatusCode": 200}}
 
-
-def b22_j_vault(c):
-    r = c.r
-    data = {"username": c.user(), "password": c.pw()}
-    for _ in range(r.randint(1, 2)):
-        typ, v = b22_vendor(r)
-        data[r.choice(B22_ENV_NAME[typ]).lower()] = B22L(typ, v)
-    if r.random() < 0.5:
-        data["tls_key"] = [c.pem("\\n")]
-    return {"request_id": c.look("uuid"), "lease_id": "", "renewable": False, "lease_duration": 0,
-            "data": {"data": data, "metadata": {"created_time": b22_stamp(r, 40), "version": r.randint(1, 40), "destroyed": False}}}
 
 
 def b22_j_docker(c):
@@ -26646,7 +26221,9 @@ def b22_j_tfstate(c):
             "resources": [{"mode": "managed", "type": "aws_db_instance", "name": "main", "instances": [{"attributes": {
                 "address": f"main.{rnd(r, string.ascii_lowercase, 12)}.eu-west-1.rds.amazonaws.com", "username": "dbadmin", "password": c.pw(), "port": 5432}}]},
                 {"mode": "managed", "type": "aws_iam_access_key", "name": "ci", "instances": [{"attributes": {"id": c.aws(), "secret": c.aws_secret(), "user": "ci-bot"}}]},
-                {"mode": "managed", "type": "aws_eip", "name": "nat", "instances": [{"attributes": {"public_ip": c.ip4("pub"), "private_ip": c.ip4("10")}}]}]}
+                {"mode": "managed", "type": "aws_eip", "name": "nat", "instances": [{"attributes": {"public_ip": c.ip4("pub"), "private_ip": c.ip4("10")}}]}]
+            + ([{"mode": "managed", "type": "tls_private_key", "name": "deploy", "instances": [{"attributes": {"algorithm": "RSA", "rsa_bits": 4096,
+                 "private_key_pem": [c.pem("\\n", "RSA PRIVATE KEY")], "public_key_fingerprint_md5": ":".join(rnd(r, HEX, 2) for _ in range(16))}}]}] if r.random() < 0.6 else [])}
 
 
 def b22_j_es(c):
@@ -26688,141 +26265,9 @@ def b22_j_amadeus(c):
                      "travelers": trav}}
 
 
-def b22_j_jira(c):
-    r = c.r
-    return {"id": str(r.randint(10000, 99999)), "key": c.look("ticket"), "fields": {"summary": r.choice(["Customer cannot log in", "Refund not received", "Update bank details"]),
-            "reporter": {"emailAddress": c.em(org=True), "displayName": c.full()}, "created": b22_stamp(r, 20),
-            "description": b22_jnote(c), "customfield_10042": b22_jnote(c), "labels": [["pii"], ["support"]]}}
-
-
-B22_TEXT = [b22_t_pgpass, b22_t_netrc, b22_t_rclone, b22_t_s3cfg, b22_t_npmrc, b22_t_ansible, b22_t_wireguard, b22_t_openvpn, b22_t_gitcred,
-            b22_t_helm, b22_t_spring, b22_t_django, b22_t_wpconfig, b22_t_alertmanager, b22_t_grafana, b22_t_nextcloud, b22_t_pjsip,
-            b22_t_postfix, b22_t_sshd, b22_t_haproxy, b22_t_journal, b22_t_dhcpd, b22_t_zone, b22_t_ipaddr, b22_t_mysql, b22_t_redis,
-            b22_t_mongosh, b22_t_awsconfigure, b22_t_gh, b22_t_heroku, b22_t_openssl, b22_t_gpg, b22_t_vcard, b22_t_ics, b22_t_ldif,
-            b22_t_tsv, b22_t_gitshow, b22_t_jupyter, b22_t_irc, b22_t_whatsapp, b22_t_smslog, b22_t_fax, b22_t_refill, b22_t_lab,
-            b22_t_lease, b22_t_court, b22_t_bol, b22_t_sepa, b22_t_expense, b22_t_chargeback, b22_t_w9, b22_t_bgcheck, b22_t_hotel,
-            b22_t_pnr, b22_t_cv, b22_t_fnol, b22_t_bitwarden, b22_t_gitleaks, b22_t_readme, b22_t_cronmail, b22_t_sentry, b22_t_vault,
-            b22_t_email_sig, b22_t_ooo, b22_t_mt103, b22_t_mt940, b22_t_workflow, b22_t_voicemail, b22_t_enrol, b22_t_invite]
-B22_JSON = [b22_j_gemini_call, b22_j_gemini_resp, b22_j_ollama, b22_j_bedrock, b22_j_cohere, b22_j_mcp_call, b22_j_mcp_result, b22_j_salesforce,
-            b22_j_hubspot, b22_j_workday, b22_j_fhir, b22_j_plaid, b22_j_wise, b22_j_twilio, b22_j_mailgun, b22_j_okta, b22_j_auth0,
-            b22_j_secretscan, b22_j_iam, b22_j_vault, b22_j_docker, b22_j_tfstate, b22_j_es, b22_j_shopify, b22_j_gdir, b22_j_amadeus, b22_j_jira]
-B22_US_ONLY = {b22_t_w9, b22_t_bgcheck}
-
-
-def b22_text(f, r, loc):
-    while True:
-        t = r.choice(B22_TEXT)
-        if t in B22_US_ONLY and loc != "en_US":
-            if r.random() < 0.4:
-                continue
-            return t(B22C(f, r, "en_US"))  # a US form filled in for someone living abroad: US formats
-        return t(B22C(f, r, loc))
-
-
-def b22_json(f, r, loc):
-    return r.choice(B22_JSON)(B22C(f, r, loc))
-
-
-# ---------- blind22 self-check ----------
-
-def b22_labels(v, out, in_json=False):
-    if isinstance(v, dict):
-        for x in v.values():
-            b22_labels(x, out, True)
-    elif isinstance(v, list) and (not v or not isinstance(v[0], (str, L))):
-        for x in v:
-            b22_labels(x, out, True)
-    elif isinstance(v, (list, L, str)):
-        parts = v if isinstance(v, list) else [v]
-        if in_json:  # no escape ahead of a label; only a private key (labelled) may hold escapes inside it
-            esc = False
-            for p in parts:
-                s_ = p.text if isinstance(p, L) else p
-                if isinstance(p, L) and p.typ:
-                    assert not esc, ("escape ahead of a label", s_[:60])
-                    assert "\\" not in s_ or p.typ == "PRIVATE_KEY", s_[:60]
-                else:
-                    assert "\\" not in s_ and '"' not in s_, s_[:60]
-                esc = esc or "\\" in s_ or '"' in s_
-        for p in parts:
-            if isinstance(p, L) and p.typ:
-                out.append(p)
-    return out
-
-
-def b22_check(i, kind, doc, w, text, loc):
-    want = b22_labels(doc, [], False) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
-    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
-    for lab, sp in zip(want, w.spans):
-        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
-        assert sp["type"] == lab.typ and got == lab.text, (i, sp, lab.text)
-        v, t = got, lab.typ
-        ok = True
-        if t == "CREDIT_CARD":
-            ok = b22_card_ok(v)
-        elif t == "IBAN":
-            ok = b22_iban_ok(v)
-        elif t == "US_SSN":
-            ok = b22_ssn_ok(v)
-        elif t == "EMAIL":
-            ok = re.fullmatch(r"[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
-        elif t == "PHONE":
-            try:
-                n = phonenumbers.parse(v, REGION[loc]) if not v.startswith(("+", "00")) else phonenumbers.parse("+" + v[2:] if v.startswith("00") else v, None)
-                ok = phonenumbers.is_valid_number(n)
-            except phonenumbers.NumberParseException:
-                ok = False
-            if not ok:  # national format of another region named next to it (US gateway numbers)
-                ok = any(phonenumbers.is_valid_number(phonenumbers.parse(v, reg)) for reg in ("US", "GB") if re.fullmatch(r"[\d ().+-]+", v))
-        elif t == "IPV4":
-            ok = isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
-        elif t == "IPV6":
-            ok = isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address) and ipaddress.ip_address(v).is_global
-        elif t == "JWT":
-            ok = b22_jwt_ok(v)
-        elif t == "PRIVATE_KEY":
-            ok = b22_pem_ok(v)
-        elif t == "PLACEHOLDER":
-            ok = v in B22_PLACEHOLDERS
-        elif t == "AWS_ACCESS_KEY":
-            ok = re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", v) is not None
-        elif t == "GITHUB_TOKEN":
-            ok = re.fullmatch(r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59})", v) is not None
-        elif t == "SLACK_TOKEN":
-            ok = re.fullmatch(r"xox[bpa]-[0-9A-Za-z-]+", v) is not None
-        elif t == "STRIPE_KEY":
-            ok = re.fullmatch(r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}", v) is not None
-        elif t == "OPENAI_KEY":
-            ok = v.startswith("sk-") and "T3BlbkFJ" in v
-        elif t == "ANTHROPIC_KEY":
-            ok = v.startswith(("sk-ant-api03-", "sk-ant-admin01-")) and v.endswith("AA")
-        elif t == "GOOGLE_API_KEY":
-            ok = re.fullmatch(r"AIza[0-9A-Za-z_-]{35}", v) is not None
-        elif t == "DATE_OF_BIRTH":
-            ok = re.search(r"\d{2}", v) is not None
-        elif t in ("PASSWORD", "GENERIC_SECRET"):
-            ok = len(v) >= 3 and " " not in v and v not in B22_STANDINS
-        else:
-            ok = False
-        assert ok, (i, t, v)
-    if kind == "json":
-        json.loads(text)
 
 
 # ---------- blind22 more kinds (payments, payroll, LLM gateways, docs) ----------
-
-def b22_t_taxintake(c):
-    r = c.r
-    sfn, _ = c.person()
-    out = [f"TAX YEAR {B22_DAY.year - 1} — 1040 INTAKE ({r.choice(['H&R Block', 'local CPA', 'VITA site'])})\n", f"Taxpayer: {c.full()}  SSN ", c.ssn(), "  DOB ", c.dob(), "\n"]
-    if r.random() < 0.7:
-        out += [f"Spouse: {sfn} {c.last}  SSN ", c.ssn(), "  DOB ", c.dob(), "\n"]
-    for _ in range(r.randint(0, 2)):
-        dfn, _ = c.person()
-        out += [f"Dependent: {dfn} {c.last}, born ", c.dob(child=True), ", SSN ", c.ssn(), "\n"]
-    out += [f"Filing status: {r.choice(['MFJ', 'Single', 'HOH'])}   W-2s: {r.randint(1, 3)}   1099-INT from bank acct ending {r.randint(1000, 9999)}\n",
-            "Refund by direct deposit; preparer PTIN P", f"{r.randint(10**7, 10**8)}; client phone ", c.ph(region="US"), "\n"]
-    return out
 
 
 def b22_t_stripecli(c):
@@ -26925,7 +26370,7 @@ def b22_j_litellm(c):
 def b22_j_mcpconfig(c):
     r = c.r
     servers = {}
-    picks = r.sample(["slack", "github", "stripe", "gdrive", "postgres", "brave"], r.randint(2, 4))
+    picks = r.sample(["slack", "github", "stripe", "gdrive", "postgres", "brave", "openai", "maps"], r.randint(2, 4))
     for p in picks:
         if p == "slack":
             servers[p] = {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-slack"]], "env": {"SLACK_BOT_TOKEN": c.sec("SLACK_TOKEN"), "SLACK_TEAM_ID": "T" + rnd(r, string.ascii_uppercase + string.digits, 10)}}
@@ -26937,6 +26382,10 @@ def b22_j_mcpconfig(c):
             servers[p] = {"command": "npx", "args": [["-y"], ["mcp-gdrive"]], "env": {"GOOGLE_API_KEY": c.sec("GOOGLE_API_KEY"), "CLIENT_SECRET": c.gen("an32")}}
         elif p == "postgres":
             servers[p] = {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-postgres"], ["postgresql://readonly:", c.pw(url_safe=True), "@", c.ip4("10"), "/analytics"]]}
+        elif p == "openai":
+            servers[p] = {"command": "uvx", "args": [["mcp-openai-bridge"]], "env": {"OPENAI_API_KEY": c.sec("OPENAI_KEY")}}
+        elif p == "maps":
+            servers[p] = {"command": "npx", "args": [["-y"], ["@modelcontextprotocol/server-google-maps"]], "env": {"GOOGLE_MAPS_API_KEY": c.sec("GOOGLE_API_KEY")}}
         else:
             servers[p] = {"command": "npx", "args": [["-y"], ["@brave/brave-search-mcp-server"]], "env": {"BRAVE_API_KEY": c.gen("an32")}}
     return {"mcpServers": servers}
@@ -26979,9 +26428,6 @@ def b22_j_openapi(c):
             "paths": {"/v1/ping": {"get": {"responses": {"200": {"description": "pong"}}}}}}
 
 
-B22_TEXT += [b22_t_taxintake, b22_t_stripecli, b22_t_certbot, b22_t_apidoc, b22_t_envexample, b22_t_phoneorder]
-B22_JSON += [b22_j_browser_fill, b22_j_gusto, b22_j_httplog, b22_j_litellm, b22_j_mcpconfig, b22_j_slackoauth, b22_j_har, b22_j_gcpsa, b22_j_openapi]
-B22_US_ONLY.add(b22_t_taxintake)
 
 
 def b22_j_ghapp(c):
@@ -27004,7 +26450,6 @@ def b22_j_oauthtoken(c):
             "response": {"status": 200, "body": out}}
 
 
-B22_JSON += [b22_j_ghapp, b22_j_oauthtoken]
 
 
 def b22_t_aider(c):
@@ -27027,8 +26472,6 @@ def b22_j_n8n(c):
     return {"tool": "n8n.export_credentials", "decrypted": True, "result": creds}
 
 
-B22_TEXT.append(b22_t_aider)
-B22_JSON.append(b22_j_n8n)
 
 
 def b22_j_ghusertoken(c):
@@ -27039,7 +26482,487 @@ def b22_j_ghusertoken(c):
                                                  "refresh_token_expires_in": 15811200, "scope": "", "token_type": "bearer"}}}
 
 
-B22_JSON.append(b22_j_ghusertoken)
+# ---------- blind22 config files, shells and logs of tools no earlier kind used ----------
+
+def b22_t_vscode(c):
+    r = c.r
+    out = ["// .continue/config.json (pasted into the support chat)\n{\n  \"models\": [\n"]
+    out += ["    { \"title\": \"GPT-4o\", \"provider\": \"openai\", \"model\": \"gpt-4o\", \"apiKey\": \"", c.sec("OPENAI_KEY"), "\" },\n"]
+    out += ["    { \"title\": \"Gemini\", \"provider\": \"gemini\", \"model\": \"gemini-2.5-pro\", \"apiKey\": \"", c.sec("GOOGLE_API_KEY"), "\" }"]
+    if r.random() < 0.5:
+        out += [",\n    { \"title\": \"Claude\", \"provider\": \"anthropic\", \"model\": \"claude-sonnet-4-5\", \"apiKey\": \"", c.sec("ANTHROPIC_KEY"), "\" }"]
+    out += [f"\n  ],\n  \"tabAutocompleteModel\": {{ \"provider\": \"ollama\", \"model\": \"qwen2.5-coder:1.5b\", \"apiBase\": \"http://", c.ip4("192"), ":11434\" }},\n  \"allowAnonymousTelemetry\": false\n}}\n"]
+    return out
+
+
+def b22_t_tomcat(c):
+    r = c.r
+    out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tomcat-users xmlns=\"http://tomcat.apache.org/xml\" version=\"1.0\">\n  <role rolename=\"manager-gui\"/>\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"  <user username=\"{c.user()}\" password=\"", c.pw(), f"\" roles=\"{r.choice(['manager-gui', 'admin-gui', 'manager-script'])}\"/>\n"]
+    out += ["  <!-- <user username=\"admin\" password=\"<must-be-changed>\" roles=\"manager-gui\"/> -->\n</tomcat-users>\n"]
+    return out
+
+
+def b22_t_mycnf(c):
+    r = c.r
+    return ["# ~/.my.cnf\n[client]\nuser = ", c.user(), "\npassword = ", c.pw(), "\nhost = ", c.ip4(r.choice(["10", "192", "172"])),
+            f"\nport = 3306\n\n[mysqldump]\nuser = backup\npassword = ", c.pw(), f"\nmax_allowed_packet = {r.choice([16, 64, 256])}M\n\n[mysql]\nprompt = '\\\\u@\\\\h [\\\\d]> '\n"]
+
+
+def b22_t_railsdb(c):
+    r = c.r
+    return ["# config/database.yml\ndefault: &default\n  adapter: postgresql\n  encoding: unicode\n  pool: <%= ENV.fetch(\"RAILS_MAX_THREADS\") { 5 } %>\n\n",
+            "production:\n  <<: *default\n  database: shop_production\n  username: shop\n  password: ", c.pw(), "\n  host: ", c.ip4("10"),
+            "\n\nstaging:\n  <<: *default\n  database: shop_staging\n  password: <%= ENV['SHOP_DATABASE_PASSWORD'] %>\n\n",
+            "$ bin/rails credentials:show\nsecret_key_base: ", B22L("GENERIC_SECRET", rnd(r, HEX, 128)), "\nstripe:\n  secret_key: ", c.sec("STRIPE_KEY"),
+            "\n  publishable_key: pk_live_", rnd(r, AN, 99), "\n"]
+
+
+def b22_t_maven(c):
+    r = c.r
+    return ["<settings>\n  <servers>\n    <server>\n      <id>github</id>\n      <username>", c.user(), "</username>\n      <password>", c.gh(r.choice(["ghp_", "github_pat_"])),
+            "</password>\n    </server>\n    <server>\n      <id>nexus-releases</id>\n      <username>deploy</username>\n      <password>", c.pw(),
+            "</password>\n    </server>\n    <server>\n      <id>ossrh</id>\n      <username>${env.OSSRH_USER}</username>\n      <password>${env.OSSRH_PASSWORD}</password>\n    </server>\n  </servers>\n",
+            f"  <mirrors><mirror><id>central</id><url>https://nexus.{r.choice(B22_ORG_DOMAINS)}/repository/maven-public/</url><mirrorOf>*</mirrorOf></mirror></mirrors>\n</settings>\n"]
+
+
+def b22_t_gradle(c):
+    r = c.r
+    return ["# ~/.gradle/gradle.properties\norg.gradle.jvmargs=-Xmx4g\nsigning.keyId=", rnd(r, "0123456789ABCDEF", 8), "\nsigning.password=", c.pw(),
+            "\nsigning.secretKeyRingFile=/home/", c.user(), "/.gnupg/secring.gpg\nmavenCentralUsername=", rnd(r, AN, 8), "\nmavenCentralPassword=", c.gen("an32"),
+            "\ngpr.user=", c.user(), "\ngpr.key=", c.gh(), f"\nkotlin.code.style=official\n# AGP {r.randint(7, 8)}.{r.randint(0, 9)}.{r.randint(0, 3)}\n"]
+
+
+def b22_t_composer(c):
+    r = c.r
+    return ["$ cat ~/.composer/auth.json\n{\n    \"github-oauth\": {\n        \"github.com\": \"", c.gh(r.choice(["ghp_", "gho_"])), "\"\n    },\n    \"http-basic\": {\n        \"repo.packagist.com\": {\n",
+            "            \"username\": \"token\",\n            \"password\": \"", c.gen("hex64"), "\"\n        },\n        \"satis.", r.choice(B22_ORG_DOMAINS),
+            "\": {\n            \"username\": \"", c.em(org=True), "\",\n            \"password\": \"", c.pw(), "\"\n        }\n    }\n}\n"]
+
+
+def b22_t_maintf(c):
+    r = c.r
+    out = ["# main.tf (committed by mistake in the first PR)\nprovider \"aws\" {\n  region     = \"eu-central-1\"\n  access_key = \"", c.aws(), "\"\n  secret_key = \"", c.aws_secret(), "\"\n}\n\n"]
+    out += ["provider \"cloudflare\" {\n  api_token = \"", c.gen("an48"), "\"\n}\n\nresource \"aws_instance\" \"bastion\" {\n  ami           = \"ami-", rnd(r, HEX, 17),
+            "\"\n  instance_type = \"t3.micro\"\n  private_ip    = \"", c.ip4("10"), "\"\n  tags = { Owner = \"", c.em(org=True), "\" }\n}\n"]
+    out += ["\nvariable \"db_password\" {\n  type      = string\n  sensitive = true\n}\n"]
+    return out
+
+
+def b22_t_nginxsite(c):
+    r = c.r
+    typ = r.choice(["JWT", "OPENAI_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "GOOGLE_API_KEY", "STRIPE_KEY", "GENERIC_SECRET"])
+    hdr = {"ANTHROPIC_KEY": "x-api-key", "GOOGLE_API_KEY": "x-goog-api-key"}.get(typ, "Authorization")
+    val = ["Bearer ", c.sec(typ)] if hdr == "Authorization" else [c.sec(typ)]
+    return [f"server {{\n    listen 443 ssl http2;\n    server_name api.{r.choice(B22_ORG_DOMAINS)};\n\n    location /admin/ {{\n        allow ", c.ip4("pub"), ";\n        allow ", c.ip6(),
+            ";\n        deny all;\n        auth_basic \"restricted\";\n        auth_basic_user_file /etc/nginx/.htpasswd;\n    }\n\n    location /llm/ {\n        proxy_pass https://upstream/;\n",
+            f"        proxy_set_header {hdr} \""] + val + ["\";\n    }\n}\n"]
+
+
+def b22_t_windows(c):
+    r = c.r
+    mac = "-".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(6))
+    dom = r.choice(["CORP", "ACME", "HQ"])
+    return [f"C:\\Users\\{c.user()}> net use Z: \\\\fs01\\finance /user:{dom}\\{c.user()} ", c.pw(), " /persistent:yes\nThe command completed successfully.\n\n",
+            f"C:\\Users\\{c.user()}> ipconfig /all\n\nEthernet adapter Ethernet:\n   Physical Address. . . . . . . . . : {mac}\n   DHCP Enabled. . . . . . . . . . . : Yes\n",
+            "   IPv6 Address. . . . . . . . . . . : ", c.ip6(), "(Preferred)\n   IPv4 Address. . . . . . . . . . . : ", c.ip4(r.choice(["10", "192"])),
+            "(Preferred)\n   Subnet Mask . . . . . . . . . . . : 255.255.255.0\n   Default Gateway . . . . . . . . . : ", c.ip4("192"), "\n",
+            f"   Lease Obtained. . . . . . . . . . : {B22_DAY.strftime('%A, %B %d, %Y')} 08:{r.randint(10, 59)}:{r.randint(10, 59)}\n"]
+
+
+def b22_t_powershell(c):
+    r = c.r
+    return ["**********************\nWindows PowerShell transcript start\n", f"Start time: {B22_DAY.strftime('%Y%m%d')}{r.randint(80000, 175959)}\nUsername: {r.choice(['CORP', 'ACME'])}\\{c.user()}\n**********************\n",
+            "PS C:\\> $pw = ConvertTo-SecureString \"", c.pw(), "\" -AsPlainText -Force\n", "PS C:\\> $cred = New-Object System.Management.Automation.PSCredential (\"", c.em(org=True), "\", $pw)\n",
+            "PS C:\\> Connect-ExchangeOnline -Credential $cred\nPS C:\\> Set-Mailbox -Identity \"", c.em(org=True), "\" -ForwardingSmtpAddress \"", c.em(), "\"\n",
+            f"PS C:\\> Get-MessageTrace -StartDate {c.date(7, style='iso')} | Select -First 1\nReceived: {b22_stamp(r, 7, 'space')}  FromIP ", c.ip(), f"  Status Delivered  MessageId <{rnd(r, HEX, 24)}@EUR{r.randint(1, 9)}PR.outlook.com>\n"]
+
+
+def b22_t_cisco(c):
+    r = c.r
+    return [f"!\nversion 15.{r.randint(1, 9)}\nhostname {r.choice(['edge', 'core', 'br'])}-rtr{r.randint(1, 9)}\n!\nenable secret 9 $9${rnd(r, AN + './', 14)}${rnd(r, AN + './', 43)}\n",
+            f"username {c.user()} privilege 15 password 0 ", c.pw(), "\nusername netops privilege 15 secret 8 $8$", rnd(r, AN + "./", 14), "$", rnd(r, AN + "./", 43),
+            "\n!\ninterface GigabitEthernet0/0\n description WAN\n ip address ", c.ip4("pub"), " 255.255.255.252\n ipv6 address ", c.ip6(), "/64\n!\n",
+            "interface GigabitEthernet0/1\n ip address ", c.ip4("10"), " 255.255.255.0\n!\nip route 0.0.0.0 0.0.0.0 ", c.ip4("pub"), "\n",
+            "tacacs server ISE\n address ipv4 ", c.ip4("10"), "\n key 7 ", rnd(r, "0123456789ABCDEF", 22), "\n!\nbanner motd ^C Authorized access only. Contact ", c.em(org=True), " ^C\nend\n"]
+
+
+def b22_t_crontab(c):
+    r = c.r
+    typ = r.choice(["SLACK_TOKEN", "GITHUB_TOKEN", "JWT", "STRIPE_KEY", "GENERIC_SECRET"])
+    return [f"$ crontab -l\n# m h dom mon dow command\nMAILTO=", c.em(org=True), "\n",
+            f"{r.randint(0, 59)} {r.randint(0, 5)} * * * mysqldump -u root -p", c.pw(), " --all-databases | gzip > /backup/db-$(date +\\%F).sql.gz\n",
+            f"*/{r.choice([5, 10, 15])} * * * * curl -fsS -H \"Authorization: Bearer ", c.sec(typ), f"\" https://hooks.{r.choice(B22_ORG_DOMAINS)}/ping >/dev/null\n",
+            f"@reboot /opt/agent/run.sh --token-file /etc/agent/token --server ", c.ip4("10"), "\n"]
+
+
+def b22_t_supervisord(c):
+    r = c.r
+    t1, v1 = b22_vendor(r)
+    return [f"[program:{r.choice(['worker', 'scheduler', 'bot'])}]\ncommand=/srv/app/venv/bin/python -m app.worker\ndirectory=/srv/app\nautostart=true\nautorestart=true\n",
+            f"environment=DATABASE_URL=\"postgresql://app:", c.pw(url_safe=True), "@", c.ip4("10"), f"/app\",{r.choice(B22_ENV_NAME[t1])}=\"", B22L(t1, v1), "\",LOG_LEVEL=\"info\"\n",
+            f"stdout_logfile=/var/log/supervisor/worker.log\nuser=app\n\n[inet_http_server]\nport=127.0.0.1:9001\nusername=admin\npassword=", c.pw(), "\n"]
+
+
+def b22_t_systemd(c):
+    r = c.r
+    t1, v1 = b22_vendor(r)
+    return [f"# /etc/systemd/system/{r.choice(['ingest', 'notifier', 'sync'])}.service\n[Unit]\nDescription=Ingest worker\nAfter=network-online.target\n\n[Service]\n",
+            f"User=svc\nEnvironment=\"{r.choice(B22_ENV_NAME[t1])}=", B22L(t1, v1), "\"\nEnvironment=\"SMTP_PASSWORD=", c.pw(), "\"\nEnvironmentFile=-/etc/default/ingest\n",
+            f"ExecStart=/usr/local/bin/ingest --listen ", c.ip4("10"), f":{r.choice([8080, 9000, 7070])}\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n"]
+
+
+def b22_t_squid(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(3, 5)):
+        ep = b22_stamp(r, 1, "epoch")
+        k = r.randrange(3)
+        pre = [f"{ep}.{r.randint(100, 999)} {r.randint(5, 3000):>6} ", c.ip4(r.choice(["10", "192"])), f" TCP_{r.choice(['MISS', 'TUNNEL', 'HIT'])}/{r.choice([200, 302, 403])} {r.randint(300, 90000)} "]
+        if k == 0:
+            out += pre + [f"GET http://portal.{r.choice(B22_ORG_DOMAINS)}/unsubscribe?email=", c.em(), " - HIER_DIRECT/", c.ip4("pub"), " text/html\n"]
+        elif k == 1:
+            out += pre + ["CONNECT api.stripe.com:443 - HIER_DIRECT/", c.ip4("pub"), " -\n"]
+        else:
+            out += pre + [f"GET http://{c.host()}.internal/callback?access_token=", c.jwt(), " - HIER_DIRECT/", c.ip4("10"), " application/json\n"]
+    return out
+
+
+def b22_t_kcat(c):
+    r = c.r
+    out = [f"$ kcat -b {c.host()}:9092 -t customer-events -C -o -3 -e\n"]
+    for _ in range(r.randint(2, 3)):
+        fn, ln = c.person()
+        out += ['{"type":"', r.choice(["customer.updated", "customer.created"]), f'","id":"{c.look("uuid")}","ts":{b22_stamp(r, 1, "epoch")},"data":{{"name":"{fn} {ln}","email":"', c.em(fn, ln),
+                '","phone":"', c.ph(intl=True), '","birthdate":"', B22L("DATE_OF_BIRTH", b22_dob_date(r).isoformat()), '"}}\n']
+    out += [f"% Reached end of topic customer-events [{r.randint(0, 11)}] at offset {r.randint(10**5, 10**7)}: exiting\n"]
+    return out
+
+
+def b22_t_nginxerr(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(2, 4)):
+        ts = b22_stamp(r, 1, "space").replace("-", "/")
+        k = r.randrange(3)
+        pre = [f"{ts} [{r.choice(['error', 'warn'])}] {r.randint(100, 9999)}#0: *{r.randint(1, 10**6)} "]
+        if k == 0:
+            out += pre + ["upstream timed out (110: Connection timed out) while reading response header from upstream, client: ", c.ip(),
+                          f", server: shop, request: \"POST /api/login HTTP/1.1\", upstream: \"http://", c.ip4("10"), ":8000/api/login\"\n"]
+        elif k == 1:
+            out += pre + ["access forbidden by rule, client: ", c.ip(), ", server: admin, request: \"GET /admin/?user=", c.em(), " HTTP/2.0\"\n"]
+        else:
+            out += pre + ["client intended to send too large body: 10485761 bytes, client: ", c.ip(), ", server: files, request: \"PUT /upload?sig=",
+                          rnd(r, HEX, 64), " HTTP/1.1\"\n"]
+    return out
+
+
+# ---------- blind22 more paperwork in the seven locales ----------
+
+def b22_t_vaccine(c):
+    r = c.r
+    return [b22_pick(c, "INTERNATIONAL CERTIFICATE OF VACCINATION", "Impfbescheinigung", "Certificat de vaccination", "Certificado de vacunación", "Certificato vaccinale", "Vaccinatiebewijs"), "\n",
+            f"{c.t('name')}: {c.full()}\n{c.t('dob')}: ", c.dob(), f"\nPassport: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**6, 10**7)}\n",
+            f"Yellow fever  {c.date(900)}  lot {rnd(r, string.ascii_uppercase, 2)}{r.randint(1000, 9999)}  clinic stamp\n",
+            f"Hepatitis A   {c.date(400)}  lot {rnd(r, string.ascii_uppercase, 1)}{r.randint(10000, 99999)}\n", f"{c.t('phone')}: ", c.ph(), "\n"]
+
+
+def b22_t_carsale(c):
+    r = c.r
+    sfn, sln = c.person()
+    return [b22_pick(c, "VEHICLE PURCHASE AGREEMENT", "KAUFVERTRAG über ein gebrauchtes Kraftfahrzeug", "CONTRAT DE VENTE D'UN VÉHICULE D'OCCASION", "CONTRATO DE COMPRAVENTA DE VEHÍCULO", "CONTRATTO DI COMPRAVENDITA AUTOVEICOLO", "KOOPOVEREENKOMST MOTORVOERTUIG"), "\n",
+            f"{b22_pick(c, 'Seller', 'Verkäufer', 'Vendeur', 'Vendedor', 'Venditore', 'Verkoper')}: {sfn} {sln}, {c.t('born')} ", c.dob(), f", {c.t('phone')} ", c.ph(), "\n",
+            f"{b22_pick(c, 'Buyer', 'Käufer', 'Acheteur', 'Comprador', 'Acquirente', 'Koper')}: {c.full()}, {c.t('born')} ", c.dob(), f", {c.t('email')} ", c.em(), "\n",
+            f"VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}  {b22_pick(c, 'Mileage', 'Kilometerstand', 'Kilométrage', 'Kilometraje', 'Chilometraggio', 'Kilometerstand')} {r.randint(12000, 190000)} km\n",
+            f"{b22_pick(c, 'Price', 'Kaufpreis', 'Prix', 'Precio', 'Prezzo', 'Prijs')}: {r.randint(2500, 38000)},00 EUR → IBAN ", c.iban(), "\n"]
+
+
+def b22_t_energy(c):
+    r = c.r
+    return [b22_pick(c, "Energy supplier switch", "Auftrag Stromlieferung / Anbieterwechsel", "Souscription contrat d'électricité", "Alta de suministro eléctrico", "Attivazione fornitura luce", "Overstapformulier energie"), "\n",
+            f"{c.t('customer')}: {c.full()}   {c.t('dob')}: ", c.dob(), f"\n{c.t('address')}: {c.addr()}\n",
+            f"Meter no. {r.randint(10**7, 10**8)}  MPAN/MaLo {r.randint(10**10, 10**11)}  reading {r.randint(1000, 99999)} kWh on {c.date(10)}\n",
+            f"{c.t('phone')}: ", c.ph(), f"   {c.t('email')}: ", c.em(), "\n", "SEPA: IBAN ", c.iban(), f"   {c.t('account')}: {c.full()}\n"]
+
+
+def b22_t_pension(c):
+    r = c.r
+    us = c.loc == "en_US"
+    out = [b22_pick(c, "Pension statement request", "Antrag auf Rentenauskunft", "Demande de relevé de carrière", "Solicitud de informe de vida laboral", "Richiesta estratto contributivo", "Aanvraag pensioenoverzicht"), "\n",
+           f"{c.t('name')}: {c.full()}\n{c.t('dob')}: ", c.dob(), "\n"]
+    out += (["SSN: ", c.ssn(), "\n"] if us else [f"{b22_pick(c, 'Insurance no.', 'Versicherungsnummer', 'N° de sécurité sociale', 'NUSS', 'Codice fiscale', 'BSN')}: {rnd(r, string.digits, 11)}\n"])
+    out += [f"{c.t('phone')}: ", c.ph(), "\n", "Payments to IBAN ", c.iban(), f"\n{c.t('date')}: {c.date(5)}\n"]
+    return out
+
+
+def b22_t_wedding(c):
+    r = c.r
+    fn2, ln2 = c.person()
+    return [b22_pick(c, "Booking confirmation", "Buchungsbestätigung", "Confirmation de réservation", "Confirmación de reserva", "Conferma di prenotazione", "Reserveringsbevestiging"),
+            f" — {r.choice(['Villa Aurora', 'Schloss Lindenhof', 'Domaine des Tilleuls', 'Finca El Olivar', 'Kasteel de Wittenburg', 'Hatherley Barn'])}\n",
+            f"{c.full()} & {fn2} {ln2}, {c.date(0, 300)}\n", f"{c.t('phone')}: ", c.ph(), " / ", c.ph(), f"\n{c.t('email')}: ", c.em(), "\n",
+            f"Deposit {r.randint(5, 30) * 100},00 EUR charged to ", c.card(), f" on {c.date(20)}; balance due 30 days before.\n", f"Guests {r.randint(40, 180)}, catering ref {c.look('order')}\n"]
+
+
+def b22_t_vet(c):
+    r = c.r
+    pet = r.choice(["Luna", "Milo", "Bella", "Rocky", "Nala", "Oscar", "Kiki"])
+    return [f"{r.choice(['Tierarztpraxis', 'Clinique vétérinaire', 'Clínica veterinaria', 'Ambulatorio veterinario', 'Dierenkliniek', 'Animal Hospital'])} {b22_j(c.f.last_name())}\n",
+            f"{b22_pick(c, 'Owner', 'Halter/in', 'Propriétaire', 'Propietario/a', 'Proprietario', 'Eigenaar')}: {c.full()}  ", c.ph(), "  ", c.em(), "\n",
+            f"Patient: {pet} ({r.choice(['canine', 'feline'])}, {r.randint(1, 14)} y), microchip {r.randint(10**14, 10**15)}\n",
+            f"Visit {c.date(30)}: vaccination booster, weight {r.randint(3, 40)}.{r.randint(0, 9)} kg. Invoice {c.look('invoice')} paid by card ending {r.randint(1000, 9999)}.\n"]
+
+
+def b22_t_loan(c):
+    r = c.r
+    us = c.loc == "en_US"
+    out = [b22_pick(c, "AUTO LOAN APPLICATION", "KREDITANTRAG", "DEMANDE DE CRÉDIT", "SOLICITUD DE PRÉSTAMO", "RICHIESTA DI FINANZIAMENTO", "KREDIETAANVRAAG"), f"  #{r.randint(10**6, 10**7)}\n",
+           f"{c.t('name')}: {c.full()}   {c.t('dob')}: ", c.dob(), "\n"]
+    out += (["SSN: ", c.ssn(), f"   Annual income: ${r.randint(30, 250)},000\n"] if us else [f"Nettoeinkommen / income: {r.randint(1800, 9000)} EUR/mo\n", "IBAN: ", c.iban(), "\n"])
+    out += [f"{c.t('mobile')}: ", c.ph(), f"   {c.t('email')}: ", c.em(), f"\nEmployer: {c.company()} since {r.randint(2005, 2024)}\n",
+            f"Requested {r.randint(5, 60) * 1000} over {r.choice([36, 48, 60, 72])} months; dealer ref {c.look('order')}\n"]
+    return out
+
+
+def b22_t_parking(c):
+    r = c.r
+    return [f"{c.t('dear')} {b22_pick(c, 'Parking Services', 'Bußgeldstelle', 'Service des amendes', 'Servicio de multas', 'Ufficio contravvenzioni', 'CJIB')},\n\n",
+            b22_pick(c, f"I appeal PCN {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**7, 10**8)} issued on {c.date(30)}. The pay-and-display machine was out of order.",
+                     f"hiermit lege ich Einspruch gegen das Verwarngeld Az. {r.randint(100, 999)}.{r.randint(10**5, 10**6)}.{r.randint(1, 9)} vom {c.date(30)} ein.",
+                     f"je conteste l'avis de contravention n° {r.randint(10**9, 10**10)} du {c.date(30)}.",
+                     f"recurro la denuncia n.º {r.randint(10**7, 10**8)} del {c.date(30)}.",
+                     f"presento ricorso contro il verbale n. {r.randint(10**5, 10**6)}/{B22_DAY.year} del {c.date(30)}.",
+                     f"ik maak bezwaar tegen beschikking {r.randint(10**15, 10**16)} van {c.date(30)}."), "\n",
+            f"{b22_pick(c, 'Vehicle', 'Kennzeichen', 'Immatriculation', 'Matrícula', 'Targa', 'Kenteken')}: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10, 99)} {rnd(r, string.ascii_uppercase, 3)}\n\n",
+            f"{c.t('regards')},\n{c.full()}\n{c.addr()}\n", c.ph(), "\n", c.em(), "\n"]
+
+
+# ---------- blind22 replacement JSON shapes ----------
+
+def b22_j_zoho(c):
+    r = c.r
+    return {"data": [{"id": str(r.randint(10**17, 10**18)), "Lead_Source": r.choice(["Web Form", "Trade Show", "Cold Call"]), "First_Name": c.first, "Last_Name": c.last,
+                      "Email": c.em(), "Phone": c.ph(), "Mobile": c.ph(intl=True), "Company": c.company(), "Date_of_Birth": c.dob("iso"),
+                      "Description": b22_jnote(c), "Created_Time": b22_stamp(r, 60)}], "info": {"per_page": 200, "count": 1, "page": 1, "more_records": False}}
+
+
+def b22_j_keycloak(c):
+    r = c.r
+    return {"tool": "keycloak.create_user", "realm": r.choice(["staff", "customers"]), "body": {
+        "username": c.user(), "email": c.em(), "firstName": c.first, "lastName": c.last, "enabled": True, "emailVerified": False,
+        "attributes": {"phoneNumber": [[c.ph(intl=True)]], "birthdate": [[B22L("DATE_OF_BIRTH", b22_dob_date(r).isoformat())]]},
+        "credentials": [{"type": "password", "value": c.pw(), "temporary": True}], "requiredActions": [["UPDATE_PASSWORD"]]}}
+
+
+def b22_j_bamboo(c):
+    r = c.r
+    us = c.loc == "en_US" or r.random() < 0.35  # US staff of a European company: SSN, not IBAN
+    e = {"id": str(r.randint(100, 9999)), "displayName": c.full(), "workEmail": c.em(org=True), "homeEmail": c.em(), "mobilePhone": c.ph(),
+         "dateOfBirth": c.dob("iso"), "hireDate": c.date(2500, style="iso"), "department": r.choice(["Finance", "Ops", "Sales", "Engineering"]), "location": c.city}
+    if us:
+        e["ssn"] = c.ssn()
+    else:
+        e["customBankIBAN"] = c.iban()
+    return {"employees": [e], "fields": [[k] for k in e]}
+
+
+def b22_j_calendly(c):
+    r = c.r
+    return {"resource": {"uri": f"https://api.calendly.com/scheduled_events/{c.look('uuid')}/invitees/{c.look('uuid')}", "email": c.em(), "name": c.full(),
+                         "status": "active", "timezone": "Europe/Berlin", "text_reminder_number": c.ph(intl=True),
+                         "questions_and_answers": [{"question": "Phone", "answer": c.ph()}, {"question": "Anything we should know?", "answer": b22_jnote(c)}],
+                         "created_at": b22_stamp(r, 5), "rescheduled": False}}
+
+
+def b22_j_azurekv(c):
+    r = c.r
+    k = r.randrange(3)
+    if k == 0:
+        val = ["Server=tcp:", c.ip4("10"), ",1433;Database=erp;User ID=erp_app;Password=", c.pw(), ";Encrypt=true"]
+    elif k == 1:
+        val = c.pw()
+    else:
+        t1, v1 = b22_vendor(r)
+        val = B22L(t1, v1)
+    name = r.choice(["sql-erp-conn", "smtp-password", "payments-api-key", "bot-token"])
+    return {"value": val, "id": f"https://kv-{r.choice(['prod', 'shared'])}-{r.randint(1, 99)}.vault.azure.net/secrets/{name}/{rnd(r, HEX, 32)}",
+            "attributes": {"enabled": True, "created": int(b22_stamp(r, 200, "epoch")), "recoveryLevel": "Recoverable+Purgeable"}, "tags": {"owner": c.em(org=True)}}
+
+
+def b22_j_onepassword(c):
+    r = c.r
+    fields = [{"id": "username", "type": "STRING", "purpose": "USERNAME", "label": "username", "value": c.em()},
+              {"id": "password", "type": "CONCEALED", "purpose": "PASSWORD", "label": "password", "value": c.pw()}]
+    if r.random() < 0.6:
+        t1, v1 = b22_vendor(r)
+        fields.append({"id": rnd(r, string.ascii_lowercase, 26), "type": "CONCEALED", "label": "api key", "value": B22L(t1, v1)})
+    return {"id": rnd(r, string.ascii_lowercase + string.digits, 26), "title": r.choice(["Stripe admin", "Prod DB", "Registrar", "Mailchimp"]), "category": "LOGIN",
+            "vault": {"id": rnd(r, string.ascii_lowercase + string.digits, 26)}, "fields": fields, "urls": [{"href": f"https://{r.choice(B22_ORG_DOMAINS)}/login", "primary": True}],
+            "updatedAt": b22_stamp(r, 40)}
+
+
+def b22_j_posthog(c):
+    r = c.r
+    return {"results": [{"id": r.randint(10**6, 10**8), "distinct_ids": [[c.look("uuid")], [c.em()]],
+                         "properties": {"email": c.em(), "$ip": c.ip(), "$geoip_city_name": c.city, "phone": c.ph(), "plan": r.choice(["free", "team"]),
+                                        "$initial_referrer": "$direct"}, "created_at": b22_stamp(r, 300)} for _ in range(r.randint(1, 2))], "next": None}
+
+
+def b22_j_creditcheck(c):
+    r = c.r
+    u = B22C(c.f, r, "en_US")
+    return {"tool": "experian.credit_profile", "request": {"consumerPii": {"primaryApplicant": {
+        "name": {"firstName": u.first.upper(), "lastName": u.last.upper()}, "dob": {"dob": B22L("DATE_OF_BIRTH", b22_dob_date(r).strftime("%m%d%Y"))},
+        "ssn": {"ssn": B22L("US_SSN", b22_ssn(r, "bare"))}, "currentAddress": {"line1": u.street().upper(), "city": u.city.upper(), "state": u.state, "zipCode": u.zip},
+        "phone": [{"number": B22L("PHONE", b22_phone(r, "US", ("national", "dashes"))), "type": "R"}]}},
+        "requestor": {"subscriberCode": str(r.randint(10**6, 10**7))}, "permissiblePurpose": {"type": "3F"}, "addOns": {"riskModels": {"modelIndicator": [["V4"]]}}},
+        "clientReferenceId": c.look("uuid")}
+
+
+def b22_j_docusign(c):
+    r = c.r
+    signers = []
+    for i in range(r.randint(1, 2)):
+        fn, ln = (c.first, c.last) if i == 0 else c.person()
+        signers.append({"recipientId": str(i + 1), "routingOrder": str(i + 1), "name": f"{fn} {ln}", "email": c.em(fn, ln),
+                        "identityVerification": {"workflowId": c.look("uuid")},
+                        "smsAuthentication": {"senderProvidedNumbers": [{"number": c.ph(intl=True)}]}, "status": r.choice(["sent", "delivered", "completed"])})
+    return {"envelopeId": c.look("uuid"), "status": "sent", "emailSubject": f"Please sign: lease {c.look('invoice')}", "recipients": {"signers": signers},
+            "sentDateTime": b22_stamp(r, 3)}
+
+
+
+
+def b22_t_fafsa(c):
+    r = c.r
+    pfn, _ = c.person()
+    return ["FAFSA worksheet (draft, do not submit)\n", f"Student: {c.first} {c.last}\n  SSN ", c.ssn(), "   DOB ", c.dob(child=False), "\n  Email ", c.em(), "   Phone ", c.ph(), "\n",
+            f"Parent 1: {pfn} {c.last}\n  SSN ", c.ssn(), "   DOB ", c.dob(), f"\n  AGI {r.randint(20, 240)},{r.randint(100, 999)}  household size {r.randint(2, 6)}\n",
+            f"School code {r.choice(['00', 'E0', 'G0'])}{r.randint(1000, 9999)}  FSA ID user {c.user()}  (password not stored here)\n"]
+
+
+def b22_t_creditdispute(c):
+    r = c.r
+    return [f"{c.date(5)}\n\n{r.choice(['Equifax Information Services LLC, P.O. Box 740256, Atlanta, GA 30374', 'Experian, P.O. Box 4500, Allen, TX 75013', 'TransUnion LLC Consumer Dispute Center, P.O. Box 2000, Chester, PA 19016'])}\n\n",
+            "Re: Dispute of inaccurate information\n\n", f"I am writing to dispute the account {r.choice(['Capital One', 'Synchrony', 'Midland Credit'])} #{r.randint(1000, 9999)}XXXX reported as late on {c.date(200)}.\n",
+            f"Full name: {c.full()}\nSocial Security number: ", c.ssn(), "\nDate of birth: ", c.dob(), f"\nCurrent address: {c.addr()}\nPhone: ", c.ph(), "\n",
+            f"Enclosed: copy of driver's license ({rnd(r, string.ascii_uppercase, 1)}{r.randint(10**6, 10**7)}), utility bill. Confirmation {c.look('ticket')}.\n\nSincerely,\n{c.full()}\n"]
+
+
+B22_TEXT = [b22_t_vscode, b22_t_s3cfg, b22_t_nextcloud, b22_t_pjsip, b22_t_postfix, b22_t_journal, b22_t_dhcpd, b22_t_zone, b22_t_ipaddr, b22_t_mysql, b22_t_redis,
+            b22_t_mongosh, b22_t_awsconfigure, b22_t_gh, b22_t_heroku, b22_t_openssl, b22_t_gpg, b22_t_vcard, b22_t_ics, b22_t_ldif, b22_t_tsv,
+            b22_t_jupyter, b22_t_irc, b22_t_smslog, b22_t_fax, b22_t_lab, b22_t_court, b22_t_expense, b22_t_w9, b22_t_pnr, b22_t_cv,
+            b22_t_gitleaks, b22_t_readme, b22_t_cronmail, b22_t_email_sig, b22_t_ooo, b22_t_mt940, b22_t_workflow, b22_t_voicemail, b22_t_enrol,
+            b22_t_invite, b22_t_stripecli, b22_t_certbot, b22_t_apidoc, b22_t_envexample, b22_t_phoneorder, b22_t_aider, b22_t_tomcat, b22_t_mycnf,
+            b22_t_railsdb, b22_t_maven, b22_t_gradle, b22_t_composer, b22_t_maintf, b22_t_nginxsite, b22_t_windows, b22_t_powershell, b22_t_cisco,
+            b22_t_crontab, b22_t_supervisord, b22_t_systemd, b22_t_squid, b22_t_kcat, b22_t_nginxerr, b22_t_vaccine, b22_t_carsale, b22_t_energy,
+            b22_t_pension, b22_t_wedding, b22_t_vet, b22_t_loan, b22_t_parking, b22_t_fafsa, b22_t_creditdispute]
+B22_JSON = [b22_j_creditcheck, b22_j_gemini_call, b22_j_gemini_resp, b22_j_mcp_call, b22_j_mcp_result, b22_j_wise, b22_j_mailgun, b22_j_iam, b22_j_docker, b22_j_tfstate,
+            b22_j_es, b22_j_shopify, b22_j_gdir, b22_j_amadeus, b22_j_browser_fill, b22_j_gusto, b22_j_httplog, b22_j_litellm, b22_j_mcpconfig,
+            b22_j_slackoauth, b22_j_har, b22_j_gcpsa, b22_j_openapi, b22_j_ghapp, b22_j_oauthtoken, b22_j_n8n, b22_j_ghusertoken, b22_j_zoho,
+            b22_j_keycloak, b22_j_bamboo, b22_j_calendly, b22_j_azurekv, b22_j_onepassword, b22_j_posthog, b22_j_docusign]
+B22_US_ONLY = {b22_t_w9, b22_t_fafsa, b22_t_creditdispute}
+
+
+def b22_text(f, r, loc):
+    while True:
+        t = r.choice(B22_TEXT)
+        if t in B22_US_ONLY and loc != "en_US":
+            if r.random() < 0.4:
+                continue
+            return t(B22C(f, r, "en_US"))  # a US form filled in for someone living abroad: US formats
+        return t(B22C(f, r, loc))
+
+
+def b22_json(f, r, loc):
+    return r.choice(B22_JSON)(B22C(f, r, loc))
+
+
+# ---------- blind22 self-check ----------
+
+def b22_labels(v, out, in_json=False):
+    if isinstance(v, dict):
+        for x in v.values():
+            b22_labels(x, out, True)
+    elif isinstance(v, list) and (not v or not isinstance(v[0], (str, L))):
+        for x in v:
+            b22_labels(x, out, True)
+    elif isinstance(v, (list, L, str)):
+        parts = v if isinstance(v, list) else [v]
+        if in_json:  # no escape ahead of a label; only a private key (labelled) may hold escapes inside it
+            esc = False
+            for p in parts:
+                s_ = p.text if isinstance(p, L) else p
+                if isinstance(p, L) and p.typ:
+                    assert not esc, ("escape ahead of a label", s_[:60])
+                    assert "\\" not in s_ or p.typ == "PRIVATE_KEY", s_[:60]
+                else:
+                    assert "\\" not in s_ and '"' not in s_, s_[:60]
+                esc = esc or "\\" in s_ or '"' in s_
+        for p in parts:
+            if isinstance(p, L) and p.typ:
+                out.append(p)
+    return out
+
+
+def b22_check(i, kind, doc, w, text, loc):
+    want = b22_labels(doc, [], False) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab.typ and got == lab.text, (i, sp, lab.text)
+        v, t = got, lab.typ
+        ok = True
+        if t == "CREDIT_CARD":
+            ok = b22_card_ok(v)
+        elif t == "IBAN":
+            ok = b22_iban_ok(v)
+        elif t == "US_SSN":
+            ok = b22_ssn_ok(v)
+        elif t == "EMAIL":
+            ok = re.fullmatch(r"[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
+        elif t == "PHONE":
+            try:
+                n = phonenumbers.parse(v, REGION[loc]) if not v.startswith(("+", "00")) else phonenumbers.parse("+" + v[2:] if v.startswith("00") else v, None)
+                ok = phonenumbers.is_valid_number(n)
+            except phonenumbers.NumberParseException:
+                ok = False
+            if not ok:  # national format of another region named next to it (US gateway numbers)
+                ok = any(phonenumbers.is_valid_number(phonenumbers.parse(v, reg)) for reg in ("US", "GB") if re.fullmatch(r"[\d ().+-]+", v))
+        elif t == "IPV4":
+            ok = isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
+        elif t == "IPV6":
+            ok = isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address) and ipaddress.ip_address(v).is_global
+        elif t == "JWT":
+            ok = b22_jwt_ok(v)
+        elif t == "PRIVATE_KEY":
+            ok = b22_pem_ok(v)
+        elif t == "PLACEHOLDER":
+            ok = v in B22_PLACEHOLDERS
+        elif t == "AWS_ACCESS_KEY":
+            ok = re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", v) is not None
+        elif t == "GITHUB_TOKEN":
+            ok = re.fullmatch(r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59})", v) is not None
+        elif t == "SLACK_TOKEN":
+            ok = re.fullmatch(r"xox[bpa]-[0-9A-Za-z-]+", v) is not None
+        elif t == "STRIPE_KEY":
+            ok = re.fullmatch(r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}", v) is not None
+        elif t == "OPENAI_KEY":
+            ok = v.startswith("sk-") and "T3BlbkFJ" in v
+        elif t == "ANTHROPIC_KEY":
+            ok = v.startswith(("sk-ant-api03-", "sk-ant-admin01-")) and v.endswith("AA")
+        elif t == "GOOGLE_API_KEY":
+            ok = re.fullmatch(r"AIza[0-9A-Za-z_-]{35}", v) is not None
+        elif t == "DATE_OF_BIRTH":
+            ok = re.search(r"\d{2}", v) is not None
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            ok = len(v) >= 3 and " " not in v and v not in B22_STANDINS
+        else:
+            ok = False
+        assert ok, (i, t, v)
+    if kind == "json":
+        json.loads(text)
 
 
 if __name__ == "__main__":
