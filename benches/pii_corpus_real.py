@@ -24841,7 +24841,8 @@ def b21_check(i, kind, doc, w, text, loc):
 # of a URL / CLI flag / config value / sentence; key-shaped documentation examples from
 # B22_PLACEHOLDERS are PLACEHOLDER, stand-ins that are not key-shaped are left alone. Look-alikes
 # (never labelled): order / ticket / invoice / case / claim / policy / container / AWB / ARN
-# numbers, meeting ids, OTP codes, SKUs, VINs, versions (also IPv4-shaped), timestamps, git /
+# numbers, meeting ids, OTP codes, SKUs, VINs, versions (also IPv4-shaped), netmasks and the
+# 0.0.0.0 default route, timestamps, git /
 # SHA-256 hex, UUIDs, base64 blobs, public keys and certificates, fingerprints, password hashes,
 # MAC addresses, Message-IDs and calendar UIDs, Stripe publishable keys, Luhn-failing card numbers
 # with real IINs, IBANs failing mod-97, `${VAR}` / `<your-token>` / `changeme` stand-ins,
@@ -25554,8 +25555,8 @@ class B22C:
         t, v = b22_ip(self.r)
         return B22L(t, v)
 
-    def dob(self, style=None, child=False):
-        d = b22_child_dob_date(self.r) if child else b22_dob_date(self.r)
+    def dob(self, style=None, child=False, lo=18, hi=90):
+        d = b22_child_dob_date(self.r) if child else b22_dob_date(self.r, lo, hi)
         return B22L("DATE_OF_BIRTH", b22_date_fmt(d, self.loc, style, self.r))
 
     def date(self, back=300, ahead=0, style=None):
@@ -25745,10 +25746,11 @@ def b22_t_mongosh(c):
 
 def b22_t_awsconfigure(c):
     r = c.r
+    acct = r.randint(10**11, 10**12 - 1)
     out = [f"$ aws configure --profile {r.choice(['prod', 'billing', 'sandbox'])}\nAWS Access Key ID [None]: ", c.aws(), "\nAWS Secret Access Key [None]: ", c.aws_secret(),
            f"\nDefault region name [None]: {r.choice(['eu-central-1', 'eu-west-1', 'us-east-1'])}\nDefault output format [None]: json\n",
-           "$ aws sts get-caller-identity\n{\n    \"UserId\": \"AIDA", rnd(r, B22_B32, 17), f"\",\n    \"Account\": \"{r.randint(10**11, 10**12 - 1)}\",\n",
-           f"    \"Arn\": \"arn:aws:iam::{r.randint(10**11, 10**12 - 1)}:user/{c.user()}\"\n}}\n"]
+           "$ aws sts get-caller-identity\n{\n    \"UserId\": \"AIDA", rnd(r, B22_B32, 17), f"\",\n    \"Account\": \"{acct}\",\n",
+           f"    \"Arn\": \"arn:aws:iam::{acct}:user/{c.user()}\"\n}}\n"]
     if r.random() < 0.4:
         out += ["$ # the docs example was AWS_ACCESS_KEY_ID=", c.ph_ex("AWS_ACCESS_KEY"), "\n"]
     return out
@@ -25763,7 +25765,8 @@ def b22_t_gh(c):
 
 def b22_t_heroku(c):
     r = c.r
-    out = [f"$ heroku config -a {r.choice(['shop', 'crm', 'portal'])}-{r.choice(['prod', 'eu'])}\n=== {r.choice(['shop', 'crm'])}-prod Config Vars\n",
+    app = f"{r.choice(['shop', 'crm', 'portal'])}-{r.choice(['prod', 'eu'])}"
+    out = [f"$ heroku config -a {app}\n=== {app} Config Vars\n",
            "DATABASE_URL:      postgres://u", rnd(r, string.ascii_lowercase + string.digits, 13), ":", c.pw(url_safe=True), f"@ec2-{r.randint(3, 54)}-{r.randint(0, 255)}-{r.randint(0, 255)}-{r.randint(0, 255)}.eu-west-1.compute.amazonaws.com:5432/d{rnd(r, string.ascii_lowercase + string.digits, 13)}\n"]
     for _ in range(r.randint(2, 3)):
         typ, v = b22_vendor(r)
@@ -26038,7 +26041,8 @@ def b22_t_workflow(c):
     name = r.choice(B22_ENV_NAME[typ])
     return ["name: release\non:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    env:\n      NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n",
             f"      {name}: ", c.sec(typ), "   # TODO move to secrets\n", "    steps:\n      - uses: actions/checkout@", rnd(r, HEX, 40), "\n",
-            "      - run: curl -u deploy:", c.pw(url_safe=True), f" https://artifacts.{r.choice(B22_ORG_DOMAINS)}/upload -T dist.tgz\n"]
+            "      - run: curl -u deploy:", c.pw(url_safe=True), f" https://artifacts.{r.choice(B22_ORG_DOMAINS)}/upload -T dist.tgz\n",
+            "      - run: git push https://x-access-token:", c.gh("ghs_"), f"@github.com/{r.choice(['acme', 'tallyhub'])}/site.git HEAD:gh-pages\n"]
 
 
 def b22_t_voicemail(c):
@@ -26476,6 +26480,12 @@ def b22_j_n8n(c):
 
 def b22_j_ghusertoken(c):
     r = c.r
+    if r.random() < 0.4:  # an installation token for a GitHub App
+        inst = r.randint(10**7, 10**8)
+        return {"tool": "http_request", "request": {"method": "POST", "url": f"https://api.github.com/app/installations/{inst}/access_tokens",
+                                                    "headers": {"Authorization": ["Bearer ", c.jwt()], "Accept": "application/vnd.github+json"}},
+                "response": {"status": 201, "body": {"token": c.gh("ghs_"), "expires_at": b22_stamp(r, 0), "permissions": {"contents": "read", "metadata": "read"},
+                                                     "repository_selection": "selected"}}}
     return {"tool": "http_request", "request": {"method": "POST", "url": "https://github.com/login/oauth/access_token",
                                                 "body": {"client_id": "Iv1." + rnd(r, HEX, 16), "grant_type": "refresh_token", "refresh_token": c.gh("ghr_")}},
             "response": {"status": 200, "body": {"access_token": c.gh("ghu_"), "expires_in": 28800, "refresh_token": c.gh("ghr_"),
@@ -26491,7 +26501,7 @@ def b22_t_vscode(c):
     out += ["    { \"title\": \"Gemini\", \"provider\": \"gemini\", \"model\": \"gemini-2.5-pro\", \"apiKey\": \"", c.sec("GOOGLE_API_KEY"), "\" }"]
     if r.random() < 0.5:
         out += [",\n    { \"title\": \"Claude\", \"provider\": \"anthropic\", \"model\": \"claude-sonnet-4-5\", \"apiKey\": \"", c.sec("ANTHROPIC_KEY"), "\" }"]
-    out += [f"\n  ],\n  \"tabAutocompleteModel\": {{ \"provider\": \"ollama\", \"model\": \"qwen2.5-coder:1.5b\", \"apiBase\": \"http://", c.ip4("192"), ":11434\" }},\n  \"allowAnonymousTelemetry\": false\n}}\n"]
+    out += ["\n  ],\n  \"tabAutocompleteModel\": { \"provider\": \"ollama\", \"model\": \"qwen2.5-coder:1.5b\", \"apiBase\": \"http://", c.ip4("192"), ":11434\" },\n  \"allowAnonymousTelemetry\": false\n}\n"]
     return out
 
 
@@ -26602,7 +26612,7 @@ def b22_t_supervisord(c):
     t1, v1 = b22_vendor(r)
     return [f"[program:{r.choice(['worker', 'scheduler', 'bot'])}]\ncommand=/srv/app/venv/bin/python -m app.worker\ndirectory=/srv/app\nautostart=true\nautorestart=true\n",
             f"environment=DATABASE_URL=\"postgresql://app:", c.pw(url_safe=True), "@", c.ip4("10"), f"/app\",{r.choice(B22_ENV_NAME[t1])}=\"", B22L(t1, v1), "\",LOG_LEVEL=\"info\"\n",
-            f"stdout_logfile=/var/log/supervisor/worker.log\nuser=app\n\n[inet_http_server]\nport=127.0.0.1:9001\nusername=admin\npassword=", c.pw(), "\n"]
+            f"stdout_logfile=/var/log/supervisor/worker.log\nuser=app\n\n[inet_http_server]\nport=localhost:9001\nusername=admin\npassword=", c.pw(), "\n"]
 
 
 def b22_t_systemd(c):
@@ -26692,7 +26702,7 @@ def b22_t_pension(c):
     out = [b22_pick(c, "Pension statement request", "Antrag auf Rentenauskunft", "Demande de relevé de carrière", "Solicitud de informe de vida laboral", "Richiesta estratto contributivo", "Aanvraag pensioenoverzicht"), "\n",
            f"{c.t('name')}: {c.full()}\n{c.t('dob')}: ", c.dob(), "\n"]
     out += (["SSN: ", c.ssn(), "\n"] if us else [f"{b22_pick(c, 'Insurance no.', 'Versicherungsnummer', 'N° de sécurité sociale', 'NUSS', 'Codice fiscale', 'BSN')}: {rnd(r, string.digits, 11)}\n"])
-    out += [f"{c.t('phone')}: ", c.ph(), "\n", "Payments to IBAN ", c.iban(), f"\n{c.t('date')}: {c.date(5)}\n"]
+    out += [f"{c.t('phone')}: ", c.ph(), "\n", b22_pick(c, "Payments to ", "Zahlungen auf ", "Versements sur ", "Abonos en ", "Accrediti su ", "Betalingen op "), "IBAN ", c.iban(), f"\n{c.t('date')}: {c.date(5)}\n"]
     return out
 
 
@@ -26702,13 +26712,14 @@ def b22_t_wedding(c):
     return [b22_pick(c, "Booking confirmation", "Buchungsbestätigung", "Confirmation de réservation", "Confirmación de reserva", "Conferma di prenotazione", "Reserveringsbevestiging"),
             f" — {r.choice(['Villa Aurora', 'Schloss Lindenhof', 'Domaine des Tilleuls', 'Finca El Olivar', 'Kasteel de Wittenburg', 'Hatherley Barn'])}\n",
             f"{c.full()} & {fn2} {ln2}, {c.date(0, 300)}\n", f"{c.t('phone')}: ", c.ph(), " / ", c.ph(), f"\n{c.t('email')}: ", c.em(), "\n",
-            f"Deposit {r.randint(5, 30) * 100},00 EUR charged to ", c.card(), f" on {c.date(20)}; balance due 30 days before.\n", f"Guests {r.randint(40, 180)}, catering ref {c.look('order')}\n"]
+            f"{b22_pick(c, 'Deposit', 'Anzahlung', 'Acompte', 'Señal', 'Caparra', 'Aanbetaling')} {r.randint(5, 30) * 100},00 EUR — ", c.card(), f" — {c.date(20)}\n",
+            f"{b22_pick(c, 'Guests', 'Gäste', 'Invités', 'Invitados', 'Ospiti', 'Gasten')} {r.randint(40, 180)}, catering ref {c.look('order')}\n"]
 
 
 def b22_t_vet(c):
     r = c.r
     pet = r.choice(["Luna", "Milo", "Bella", "Rocky", "Nala", "Oscar", "Kiki"])
-    return [f"{r.choice(['Tierarztpraxis', 'Clinique vétérinaire', 'Clínica veterinaria', 'Ambulatorio veterinario', 'Dierenkliniek', 'Animal Hospital'])} {b22_j(c.f.last_name())}\n",
+    return [f"{b22_pick(c, 'Animal Hospital', 'Tierarztpraxis', 'Clinique vétérinaire', 'Clínica veterinaria', 'Ambulatorio veterinario', 'Dierenkliniek')} {b22_j(c.f.last_name())}\n",
             f"{b22_pick(c, 'Owner', 'Halter/in', 'Propriétaire', 'Propietario/a', 'Proprietario', 'Eigenaar')}: {c.full()}  ", c.ph(), "  ", c.em(), "\n",
             f"Patient: {pet} ({r.choice(['canine', 'feline'])}, {r.randint(1, 14)} y), microchip {r.randint(10**14, 10**15)}\n",
             f"Visit {c.date(30)}: vaccination booster, weight {r.randint(3, 40)}.{r.randint(0, 9)} kg. Invoice {c.look('invoice')} paid by card ending {r.randint(1000, 9999)}.\n"]
@@ -26719,9 +26730,11 @@ def b22_t_loan(c):
     us = c.loc == "en_US"
     out = [b22_pick(c, "AUTO LOAN APPLICATION", "KREDITANTRAG", "DEMANDE DE CRÉDIT", "SOLICITUD DE PRÉSTAMO", "RICHIESTA DI FINANZIAMENTO", "KREDIETAANVRAAG"), f"  #{r.randint(10**6, 10**7)}\n",
            f"{c.t('name')}: {c.full()}   {c.t('dob')}: ", c.dob(), "\n"]
-    out += (["SSN: ", c.ssn(), f"   Annual income: ${r.randint(30, 250)},000\n"] if us else [f"Nettoeinkommen / income: {r.randint(1800, 9000)} EUR/mo\n", "IBAN: ", c.iban(), "\n"])
-    out += [f"{c.t('mobile')}: ", c.ph(), f"   {c.t('email')}: ", c.em(), f"\nEmployer: {c.company()} since {r.randint(2005, 2024)}\n",
-            f"Requested {r.randint(5, 60) * 1000} over {r.choice([36, 48, 60, 72])} months; dealer ref {c.look('order')}\n"]
+    inc = b22_pick(c, "Net income", "Nettoeinkommen", "Revenu net", "Ingresos netos", "Reddito netto", "Netto-inkomen")
+    out += (["SSN: ", c.ssn(), f"   Annual income: ${r.randint(30, 250)},000\n"] if us else [f"{inc}: {r.randint(1800, 9000)} EUR/mo\n", "IBAN: ", c.iban(), "\n"])
+    out += [f"{c.t('mobile')}: ", c.ph(), f"   {c.t('email')}: ", c.em(),
+            f"\n{b22_pick(c, 'Employer', 'Arbeitgeber', 'Employeur', 'Empresa', 'Datore di lavoro', 'Werkgever')}: {c.company()} ({r.randint(2005, 2024)})\n",
+            f"{b22_pick(c, 'Amount', 'Betrag', 'Montant', 'Importe', 'Importo', 'Bedrag')} {r.randint(5, 60) * 1000} / {r.choice([36, 48, 60, 72])} {b22_pick(c, 'months', 'Monate', 'mois', 'meses', 'mesi', 'maanden')}; ref {c.look('order')}\n"]
     return out
 
 
@@ -26780,12 +26793,14 @@ def b22_j_azurekv(c):
     k = r.randrange(3)
     if k == 0:
         val = ["Server=tcp:", c.ip4("10"), ",1433;Database=erp;User ID=erp_app;Password=", c.pw(), ";Encrypt=true"]
+        name = "sql-erp-conn"
     elif k == 1:
         val = c.pw()
+        name = r.choice(["smtp-password", "ldap-bind-password"])
     else:
         t1, v1 = b22_vendor(r)
         val = B22L(t1, v1)
-    name = r.choice(["sql-erp-conn", "smtp-password", "payments-api-key", "bot-token"])
+        name = r.choice(B22_ENV_NAME[t1]).lower().replace("_", "-")
     return {"value": val, "id": f"https://kv-{r.choice(['prod', 'shared'])}-{r.randint(1, 99)}.vault.azure.net/secrets/{name}/{rnd(r, HEX, 32)}",
             "attributes": {"enabled": True, "created": int(b22_stamp(r, 200, "epoch")), "recoveryLevel": "Recoverable+Purgeable"}, "tags": {"owner": c.em(org=True)}}
 
@@ -26837,7 +26852,7 @@ def b22_j_docusign(c):
 def b22_t_fafsa(c):
     r = c.r
     pfn, _ = c.person()
-    return ["FAFSA worksheet (draft, do not submit)\n", f"Student: {c.first} {c.last}\n  SSN ", c.ssn(), "   DOB ", c.dob(child=False), "\n  Email ", c.em(), "   Phone ", c.ph(), "\n",
+    return ["FAFSA worksheet (draft, do not submit)\n", f"Student: {c.first} {c.last}\n  SSN ", c.ssn(), "   DOB ", c.dob(lo=17, hi=24), "\n  Email ", c.em(), "   Phone ", c.ph(), "\n",
             f"Parent 1: {pfn} {c.last}\n  SSN ", c.ssn(), "   DOB ", c.dob(), f"\n  AGI {r.randint(20, 240)},{r.randint(100, 999)}  household size {r.randint(2, 6)}\n",
             f"School code {r.choice(['00', 'E0', 'G0'])}{r.randint(1000, 9999)}  FSA ID user {c.user()}  (password not stored here)\n"]
 
