@@ -25693,7 +25693,9 @@ def b22_t_dhcpd(c):
     out = ["# The format of this file is documented in the dhcpd.leases(5) manual page.\n# This lease file was written by isc-dhcp-4.4.3\n\n"]
     for _ in range(r.randint(2, 4)):
         mac = ":".join(rnd(r, HEX, 2) for _ in range(6))
-        out += ["lease ", c.ip4(r.choice(["192", "10", "172"])), " {\n", f"  starts 2 {b22_stamp(r, 2, 'space').replace('-', '/')};\n  ends 2 {b22_stamp(r, 1, 'space').replace('-', '/')};\n",
+        st = datetime.datetime(B22_DAY.year, B22_DAY.month, B22_DAY.day) - datetime.timedelta(seconds=r.randint(3600, 2 * 86400))
+        en = st + datetime.timedelta(hours=r.choice([8, 12, 24]))
+        out += ["lease ", c.ip4(r.choice(["192", "10", "172"])), " {\n", f"  starts {st.isoweekday() % 7} {st.strftime('%Y/%m/%d %H:%M:%S')};\n  ends {en.isoweekday() % 7} {en.strftime('%Y/%m/%d %H:%M:%S')};\n",
                 f"  binding state active;\n  hardware ethernet {mac};\n  client-hostname \"{b22_fold(c.f.first_name())}-{r.choice(['iphone', 'laptop', 'pc'])}\";\n}}\n"]
     return out
 
@@ -25903,7 +25905,8 @@ def b22_t_lab(c):
 def b22_t_court(c):
     r = c.r
     fn, ln = c.person()
-    return [f"{r.choice(['UNITED STATES DISTRICT COURT', 'IN THE HIGH COURT OF JUSTICE', 'TRIBUNAL JUDICIAIRE', 'JUZGADO DE PRIMERA INSTANCIA', 'TRIBUNALE ORDINARIO', 'RECHTBANK'])}\n",
+    court = "UNITED STATES DISTRICT COURT" if c.loc == "en_US" else b22_pick(c, "IN THE HIGH COURT OF JUSTICE", "LANDGERICHT", "TRIBUNAL JUDICIAIRE", "JUZGADO DE PRIMERA INSTANCIA", "TRIBUNALE ORDINARIO", "RECHTBANK")
+    return [f"{court} {c.city.upper()}\n",
             f"Case No. {c.look('case')}\n{c.full()}, Plaintiff, v. {c.company()}, Defendant.\n\n",
             f"Counsel for Plaintiff: {fn} {ln}, Bar No. {r.randint(100000, 399999)}\n", "Tel. ", c.ph(), " | ", c.em(fn, ln, org=True), "\n",
             f"Filed {c.date(40)}; hearing set for {c.date(0, 90)}. Exhibit {r.choice('ABCDE')}-{r.randint(1, 40)} (Bates {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**5, 10**6):07d}).\n",
@@ -26574,8 +26577,9 @@ def b22_t_windows(c):
     r = c.r
     mac = "-".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(6))
     dom = r.choice(["CORP", "ACME", "HQ"])
-    return [f"C:\\Users\\{c.user()}> net use Z: \\\\fs01\\finance /user:{dom}\\{c.user()} ", c.pw(), " /persistent:yes\nThe command completed successfully.\n\n",
-            f"C:\\Users\\{c.user()}> ipconfig /all\n\nEthernet adapter Ethernet:\n   Physical Address. . . . . . . . . : {mac}\n   DHCP Enabled. . . . . . . . . . . : Yes\n",
+    u = c.user()
+    return [f"C:\\Users\\{u}> net use Z: \\\\fs01\\finance /user:{dom}\\{u} ", c.pw(), " /persistent:yes\nThe command completed successfully.\n\n",
+            f"C:\\Users\\{u}> ipconfig /all\n\nEthernet adapter Ethernet:\n   Physical Address. . . . . . . . . : {mac}\n   DHCP Enabled. . . . . . . . . . . : Yes\n",
             "   IPv6 Address. . . . . . . . . . . : ", c.ip6(), "(Preferred)\n   IPv4 Address. . . . . . . . . . . : ", c.ip4(r.choice(["10", "192"])),
             "(Preferred)\n   Subnet Mask . . . . . . . . . . . : 255.255.255.0\n   Default Gateway . . . . . . . . . : ", c.ip4("192"), "\n",
             f"   Lease Obtained. . . . . . . . . . : {B22_DAY.strftime('%A, %B %d, %Y')} 08:{r.randint(10, 59)}:{r.randint(10, 59)}\n"]
@@ -26611,7 +26615,7 @@ def b22_t_supervisord(c):
     r = c.r
     t1, v1 = b22_vendor(r)
     return [f"[program:{r.choice(['worker', 'scheduler', 'bot'])}]\ncommand=/srv/app/venv/bin/python -m app.worker\ndirectory=/srv/app\nautostart=true\nautorestart=true\n",
-            f"environment=DATABASE_URL=\"postgresql://app:", c.pw(url_safe=True), "@", c.ip4("10"), f"/app\",{r.choice(B22_ENV_NAME[t1])}=\"", B22L(t1, v1), "\",LOG_LEVEL=\"info\"\n",
+            f"environment=DATABASE_URL=\"postgresql://app:", c.pw(url_safe=True), "@", c.ip4("10"), f"/app\",{r.choice(B22_ENV_NAME[t1])}=\"", B22L(t1, v1), "\",SLACK_BOT_TOKEN=\"", c.sec("SLACK_TOKEN"), "\",AWS_ACCESS_KEY_ID=\"", c.aws(), "\",LOG_LEVEL=\"info\"\n",
             f"stdout_logfile=/var/log/supervisor/worker.log\nuser=app\n\n[inet_http_server]\nport=localhost:9001\nusername=admin\npassword=", c.pw(), "\n"]
 
 
@@ -26790,8 +26794,11 @@ def b22_j_calendly(c):
 
 def b22_j_azurekv(c):
     r = c.r
-    k = r.randrange(3)
-    if k == 0:
+    k = r.randrange(4)
+    if k == 3:
+        val = [c.pem("\\n", r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"]))]
+        name = "tls-key-" + r.choice(["api", "portal", "sftp"])
+    elif k == 0:
         val = ["Server=tcp:", c.ip4("10"), ",1433;Database=erp;User ID=erp_app;Password=", c.pw(), ";Encrypt=true"]
         name = "sql-erp-conn"
     elif k == 1:
