@@ -88,8 +88,9 @@ Splits, kept apart by construction, not only by seed:
            read the rules, their docs or history (nor the blind7..blind20 sections) and never ran the engine on it; the lead's
            taxonomy; 80 text and 25 JSON document kinds of its own (see the blind21 section). Self-checked at generation; to be scored once.
   blind22  templates B22_*/b22_*: a twenty-third split (seed 2323, fixed day 2026-12-22) written by a twentieth helper who never
-           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 74 text and 35 JSON document kinds of its own (see the blind22 section). Self-checked at generation; to be scored once.
+           read the rules, their docs or history (nor the other blind splits' template sections, but for one accidental glimpse after its
+           templates were written) and never ran the engine on it; the lead's taxonomy; 74 text and 35 JSON document kinds of its own
+           (see the blind22 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -24809,8 +24810,10 @@ def b21_check(i, kind, doc, w, text, loc):
 
 # ---------- blind22 (seed 2323) ----------
 # A twenty-third split, templates B22_* / b22_*, written by a twentieth helper who never read the
-# detection rules, their docs or history, never ran the engine and never read the other blind
-# splits' template sections (of the docs only the blind21 paragraph, to avoid its kinds). Fixed day
+# detection rules, their docs or history, never ran the engine and did not read the other blind
+# splits' template sections (of the docs only the blind21 paragraph, to avoid its kinds; one
+# mistaken print, after these templates were written, showed the start of the blind7 section and
+# the end of the blind21 one; nothing here was changed on that account). Fixed day
 # 2026-12-22: every date and time derives from it and the seeded RNG (no clock reads, no Faker date
 # calls, no Faker city()). 74 text kinds: config files (s3cmd, Nextcloud config.php, Asterisk
 # pjsip, tomcat-users.xml, ~/.my.cnf, Rails database.yml + credentials:show, Maven settings.xml,
