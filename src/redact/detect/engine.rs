@@ -2,7 +2,6 @@
 //! anchored regex search at each candidate, and the hand-written pass over number regions.
 
 use super::super::entity::Entity;
-use super::super::validate as v;
 use super::super::RedactError;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::meta::Regex;
@@ -647,15 +646,12 @@ impl Detector {
             }
             let b = hay[i];
             if CLASS[usize::from(b)] == C_DIGIT {
+                // The byte before the digit, classed by one load (`SHAPE_CLASS`).
+                let prev = class_before(hay, i);
                 // A digit inside a word (hex ids, hashes, SKUs): every number rule needs a
                 // `\b` before its first byte, so nothing starts before the word ends. Skip
                 // it whole. (Two capitals before the digit may open an IBAN: not skipped.)
-                if i > 0
-                    && v::is_word(hay[i - 1])
-                    && !(i >= 2
-                        && hay[i - 1].is_ascii_uppercase()
-                        && hay[i - 2].is_ascii_uppercase())
-                {
+                if digit_in_word(hay, i, prev) {
                     let digit = i;
                     i = word_end(hay, i + 1);
                     // A password by its shape alone (`pw_shape`): the word run ends in its
@@ -670,8 +666,9 @@ impl Detector {
                     }
                     continue;
                 }
-                // Digits after a word and a symbol (`ALCAchoFA#27`, `Rotterdam.1337`).
-                if pw_on && symbol_after_word(hay, i) {
+                // Digits after a word and a symbol (`ALCAchoFA#27`, `Rotterdam.1337`;
+                // `pw_shape::symbol_after_word`).
+                if pw_on && digit_after_symbol(hay, i, prev) {
                     if let Some(e) = self.shaped_password(hay, i, out) {
                         if first_only {
                             return;

@@ -146,7 +146,7 @@ pub(super) fn human_password(v: &[u8]) -> bool {
 /// two symbols, three digits and a symbol, and one of: a capital first, a symbol, two final
 /// digits, or a tail of two. Measured on every token of the training splits
 /// (`benches/secret_leet_population.py`): 457 gold passwords, no other token.
-fn leet_password(v: &[u8]) -> bool {
+pub(super) fn leet_password(v: &[u8]) -> bool {
     if !(6..=20).contains(&v.len()) || !v[0].is_ascii_alphabetic() {
         return false;
     }
@@ -212,11 +212,15 @@ fn leet_password(v: &[u8]) -> bool {
 /// when its first digit stands for a vowel and a lower-case letter or another such digit
 /// follows it, which every leet word's first digit has (a digit of `2 6 8 9`, a capital or a
 /// `_` there fails `leet_password`), and the word is at most 20 bytes from it.
+///
+/// The bytes around the run first, one table load each (`SHAPE_CLASS`): most words end at a
+/// byte no value ends at (a UUID's inner `-`) or in a letter.
 #[inline]
 pub(super) fn shape_tail(hay: &[u8], digit: usize, we: usize) -> bool {
-    (we - digit <= 7 || (we - digit <= 20 && leet_may_start(hay, digit)))
-        && hay.get(we).is_none_or(|&b| VALUE_TAIL[usize::from(b)])
-        && (hay[we - 1].is_ascii_digit() || hay[we - 1] == b'_')
+    hay.get(we)
+        .is_none_or(|&b| SHAPE_CLASS[usize::from(b)] & VALUE_TAIL != 0)
+        && SHAPE_CLASS[usize::from(hay[we - 1])] & RUN_END != 0
+        && (we - digit <= 7 || (we - digit <= 20 && leet_may_start(hay, digit)))
 }
 
 /// The first digit of a leet word (`leet_password`): `0 1 3 4 5 7`, then a lower-case
@@ -230,23 +234,69 @@ fn leet_may_start(hay: &[u8], digit: usize) -> bool {
             .is_some_and(|&b| b.is_ascii_lowercase() || leet(b))
 }
 
-/// The bytes `shape_tail` accepts after a word run: a value's end, a password symbol, `.`.
-static VALUE_TAIL: [bool; 256] = {
-    let mut t = [false; 256];
+/// `SHAPE_CLASS` bits, the byte pass's tests at a digit: a word byte (`[0-9A-Za-z_]`,
+/// `validate::is_word`); a capital; a password symbol or `.` (`symbol_after_word`); a digit
+/// or `_` (a shape's word run ends in one); a byte `shape_tail` accepts after a word run (a
+/// value's end, a password symbol, `.`).
+pub(super) const SHAPE_WORD: u8 = 1;
+pub(super) const SHAPE_UPPER: u8 = 2;
+pub(super) const SHAPE_SYMBOL_DOT: u8 = 4;
+const RUN_END: u8 = 8;
+const VALUE_TAIL: u8 = 16;
+
+/// The byte pass's classes of the bytes around a digit (`SHAPE_WORD`, `SHAPE_UPPER`, `SHAPE_SYMBOL_DOT`,
+/// `RUN_END`, `VALUE_TAIL`): one load stands for up to four range tests (twenty-first round,
+/// task cost: the symbol test was a jump table at every digit outside a word).
+pub(super) static SHAPE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = closes_value(c) || pw_symbol(c) || c == b'.';
+        let mut k = 0;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            k |= SHAPE_WORD;
+        }
+        if c.is_ascii_uppercase() {
+            k |= SHAPE_UPPER;
+        }
+        if c == b'.' || pw_symbol(c) {
+            k |= SHAPE_SYMBOL_DOT;
+        }
+        if c.is_ascii_digit() || c == b'_' {
+            k |= RUN_END;
+        }
+        if closes_value(c) || pw_symbol(c) || c == b'.' {
+            k |= VALUE_TAIL;
+        }
+        t[b] = k;
         b += 1;
     }
     t
 };
 
+/// `SHAPE_CLASS` of the byte before `i` (0 at the text's start).
+#[inline(always)]
+pub(super) fn class_before(hay: &[u8], i: usize) -> u8 {
+    match i.checked_sub(1) {
+        Some(p) => SHAPE_CLASS[usize::from(hay[p])],
+        None => 0,
+    }
+}
+
+/// The byte pass at the digit `i`, `prev` the class of the byte before it
+/// (`class_before`): a digit inside a word (`validate::is_word` before it), but for one after
+/// two capitals (an IBAN's start).
+#[inline(always)]
+pub(super) fn digit_in_word(hay: &[u8], i: usize, prev: u8) -> bool {
+    prev & SHAPE_WORD != 0
+        && !(prev & SHAPE_UPPER != 0 && i >= 2 && hay[i - 2].is_ascii_uppercase())
+}
+
 /// The byte pass's first test at a digit outside a word: a letter and a symbol before it
-/// (`ALCAchoFA#27`, `Rotterdam.1337`; not `12.50`).
-#[inline]
-pub(super) fn symbol_after_word(hay: &[u8], i: usize) -> bool {
-    i >= 2 && (hay[i - 1] == b'.' || pw_symbol(hay[i - 1])) && hay[i - 2].is_ascii_alphabetic()
+/// (`ALCAchoFA#27`, `Rotterdam.1337`; not `12.50`), `prev` the symbol's class.
+#[inline(always)]
+pub(super) fn digit_after_symbol(hay: &[u8], i: usize, prev: u8) -> bool {
+    prev & SHAPE_SYMBOL_DOT != 0 && i >= 2 && hay[i - 2].is_ascii_alphabetic()
 }
 
 /// At a digit `i` of the byte pass: the shaped password holding it, if the token around it
@@ -280,6 +330,15 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
         }
         return leet_password_at(hay, i);
     }
+    human_shape_at(hay, i, e)
+}
+
+/// `shaped_password_at` past its end test: the value ending at `e`, back to its start, as
+/// `human_password` judges it. Out of line (twenty-first round, task cost): the end test,
+/// which turns most calls away or hands them to `leet_password_at`, then needs no registers
+/// saved.
+#[inline(never)]
+fn human_shape_at(hay: &[u8], i: usize, mut e: usize) -> Option<Hit> {
     // A sentence's full stop (`upgraded to Windows11.`) is no symbol of the value.
     if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
         e -= 1;
@@ -308,6 +367,13 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
 /// The leet word holding the digit `i` (inside a word: `shaped_password_at`), to the end of
 /// its token (letters, digits and password symbols, at most 20 bytes) between a value's
 /// bounds.
+///
+/// The cheap necessary conditions come first (twenty-first round, task cost; `tests_cost`
+/// pins this to the twentieth round's order): the value's start (a few letters back, where
+/// an e-mail's local part or a UUID's segment fails at its `.` or `-`), then the word's
+/// letters and digits forward, then its tail's shape (`leet_password`'s
+/// `[sym]{0,2}[0-9]{0,3}[sym]?`): a token that goes on past that tail (`roe123@example.com`)
+/// is no leet word, and it is turned away there rather than walked to its end.
 #[cold]
 #[inline(never)]
 pub(super) fn leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
@@ -317,8 +383,41 @@ pub(super) fn leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
     if !matches!(hay[i], b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
         return None;
     }
+    let mut s = i;
+    let floor = i.saturating_sub(20);
+    while s > floor && hay[s - 1].is_ascii_alphanumeric() {
+        s -= 1;
+    }
+    if s > 0 && !opens_value(hay[s - 1]) {
+        return None;
+    }
     let ceiling = hay.len().min(i + 20);
     let mut e = i;
+    // The word: letters and digits (`LEET_ALNUM`).
+    while e < ceiling {
+        let k = LEET_CLASS[usize::from(hay[e])];
+        if k & LEET_ALNUM == 0 {
+            break;
+        }
+        if k & LEET_UPPER != 0
+            || k & LEET_NOT_VOWEL != 0 && hay.get(e + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            return None;
+        }
+        e += 1;
+    }
+    if e < ceiling {
+        // The tail `leet_password` accepts, read as it reads it; a token byte after it that
+        // the loop below would take into the value (all but a sentence's full stop) leaves a
+        // tail `leet_password` refuses.
+        let t = leet_tail_end(hay, e);
+        if t < ceiling
+            && LEET_CLASS[usize::from(hay[t])] & LEET_TOKEN != 0
+            && !(hay[t] == b'.' && hay.get(t + 1).is_none_or(u8::is_ascii_whitespace))
+        {
+            return None;
+        }
+    }
     while e < ceiling {
         let b = hay[e];
         if b.is_ascii_uppercase()
@@ -338,13 +437,57 @@ pub(super) fn leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
     if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
         e -= 1;
     }
-    let mut s = i;
-    let floor = i.saturating_sub(20);
-    while s > floor && hay[s - 1].is_ascii_alphanumeric() {
-        s -= 1;
-    }
-    if s > 0 && !opens_value(hay[s - 1]) {
-        return None;
-    }
     leet_password(&hay[s..e]).then(|| Hit::new(Entity::Password, s, e))
 }
+
+/// Where `leet_password`'s tail (`[sym]{0,2}[0-9]{0,3}[sym]?`, read greedily as it reads
+/// it) starting at `c` ends.
+fn leet_tail_end(hay: &[u8], c: usize) -> usize {
+    let class = |k: usize| hay.get(k).map_or(0, |&b| LEET_CLASS[usize::from(b)]);
+    let mut t = c;
+    while t < c + 2 && class(t) & LEET_SYMBOL != 0 {
+        t += 1;
+    }
+    let d = t;
+    while t < d + 3 && hay.get(t).is_some_and(u8::is_ascii_digit) {
+        t += 1;
+    }
+    if class(t) & LEET_SYMBOL != 0 {
+        t += 1;
+    }
+    t
+}
+
+/// `LEET_CLASS` bits: a letter or a digit; a capital; a digit of `2 6 8 9` (no vowel in
+/// leet); a symbol of `leet_password`'s tail; a byte of `leet_password_at`'s token.
+const LEET_ALNUM: u8 = 1;
+const LEET_UPPER: u8 = 2;
+const LEET_NOT_VOWEL: u8 = 4;
+const LEET_SYMBOL: u8 = 8;
+const LEET_TOKEN: u8 = 16;
+
+/// The classes of `leet_password_at`'s bytes, one load a byte (`LEET_*`).
+static LEET_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let symbol = pw_symbol(c) || matches!(c, b'_' | b'.' | b'-');
+        let mut k = 0;
+        if c.is_ascii_alphanumeric() {
+            k |= LEET_ALNUM | LEET_TOKEN;
+        }
+        if c.is_ascii_uppercase() {
+            k |= LEET_UPPER;
+        }
+        if matches!(c, b'2' | b'6' | b'8' | b'9') {
+            k |= LEET_NOT_VOWEL;
+        }
+        if symbol {
+            k |= LEET_SYMBOL | LEET_TOKEN;
+        }
+        t[b] = k;
+        b += 1;
+    }
+    t
+};

@@ -3,9 +3,17 @@
 //! length bound, `shaped_password_at`'s stop at an earlier digit) against the nineteenth
 //! round's test, kept here as the reference, with the twentieth round's leet call as task sec
 //! wrote it (the bound lets a leet word through by `leet_may_start`).
+//!
+//! The twenty-first round's (task cost): `leet_password_at`'s early rejections (the value's
+//! start first, the tail's shape before the token's end) against the twentieth round's
+//! `leet_password_at`, kept here as the reference; the byte pass's tests at a digit by one
+//! table load (`SHAPE_CLASS`) against the range tests they stand for.
 
 use super::bytes::word_end;
-use super::pw_shape::{shape_tail, shaped_password_at};
+use super::pw_shape::{
+    class_before, digit_after_symbol, digit_in_word, leet_password, leet_password_at, shape_tail,
+    shaped_password_at,
+};
 use super::Hit;
 use crate::redact::entity::Entity;
 
@@ -76,12 +84,12 @@ fn ref_shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
         }
     }
     if e < hay.len() && !ref_closes_value(hay[e]) {
-        // the twentieth round's leet words (task sec), as that task wrote the call: its own
-        // test is `leet_password_at`'s, unbounded by the fast paths pinned here
+        // the twentieth round's leet words (task sec), as that task wrote the call and the
+        // test (`ref_leet_password_at`)
         if !prev.is_ascii_alphabetic() {
             return None;
         }
-        return super::pw_shape::leet_password_at(hay, i);
+        return ref_leet_password_at(hay, i);
     }
     if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
         e -= 1;
@@ -97,6 +105,53 @@ fn ref_shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
         return None;
     }
     super::pw_shape::human_password(&hay[s..e]).then(|| Hit::new(Entity::Password, s, e))
+}
+
+/// The twentieth round's `leet_password_at` as task sec wrote it (the reference).
+fn ref_leet_password_at(hay: &[u8], i: usize) -> Option<Hit> {
+    if !matches!(hay[i], b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
+        return None;
+    }
+    let ceiling = hay.len().min(i + 20);
+    let mut e = i;
+    while e < ceiling {
+        let b = hay[e];
+        if b.is_ascii_uppercase()
+            || matches!(b, b'2' | b'6' | b'8' | b'9')
+                && hay.get(e + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            return None;
+        }
+        if !(b.is_ascii_alphanumeric() || ref_pw_symbol(b) || matches!(b, b'_' | b'.' | b'-')) {
+            break;
+        }
+        e += 1;
+    }
+    if e < hay.len() && !ref_closes_value(hay[e]) {
+        return None;
+    }
+    if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
+        e -= 1;
+    }
+    let mut s = i;
+    let floor = i.saturating_sub(20);
+    while s > floor && hay[s - 1].is_ascii_alphanumeric() {
+        s -= 1;
+    }
+    if s > 0 && !ref_opens_value(hay[s - 1]) {
+        return None;
+    }
+    leet_password(&hay[s..e]).then(|| Hit::new(Entity::Password, s, e))
+}
+
+/// The twentieth round's `shape_tail` (the reference of the reordered one).
+fn ref_shape_tail_bounded(hay: &[u8], digit: usize, we: usize) -> bool {
+    let leet = |b: u8| matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7');
+    let may_start = leet(hay[digit])
+        && hay
+            .get(digit + 1)
+            .is_some_and(|&b| b.is_ascii_lowercase() || leet(b));
+    (we - digit <= 7 || (we - digit <= 20 && may_start)) && ref_shape_tail(hay, we)
 }
 
 /// Pieces of values: the shapes' words, digits, symbols and separators, a UUID's and a
@@ -232,4 +287,255 @@ fn the_shape_tests_fast_paths_find_what_the_reference_finds() {
     }
     // The generator reaches the shapes, not only their look-alikes.
     assert!(hits > 1_000, "{hits} shaped passwords generated");
+}
+
+/// Pieces of leet words and of the tokens around them: leet words whole and cut, letters on
+/// either side of `f`, capitals, digits of both kinds, the tail's symbols, an e-mail's
+/// local part and domain, a sentence's full stop, the bytes around values.
+const LEET_PIECES: &[&[u8]] = &[
+    b"G3w1tt3r",
+    b"m0nk3y",
+    b"b00k3ep3r",
+    b"p4ssw0rd",
+    b"A1c4ch0f4",
+    b"T0rn4d0",
+    b"s3cr3t",
+    b"w1nt3r",
+    b"l0v3ly",
+    b"sn0wb4ll",
+    b"roe",
+    b"jane",
+    b"j",
+    b"example",
+    b"com",
+    b"abc",
+    b"deadbeef",
+    b"kxza",
+    b"strng",
+    b"X",
+    b"Q",
+    b"0",
+    b"1",
+    b"3",
+    b"4",
+    b"5",
+    b"7",
+    b"2",
+    b"8",
+    b"19",
+    b"30",
+    b"2024",
+    b"123",
+    b"!",
+    b"#",
+    b"$",
+    b"?",
+    b"@",
+    b"~",
+    b"_",
+    b"-",
+    b".",
+    b". ",
+    b"/",
+    b":",
+    b"=",
+    b" ",
+    b"\"",
+    b"'",
+    b"|",
+    b",",
+    b";",
+    b"\n",
+    b"(",
+    b")",
+    b"\xc3\xa9",
+];
+
+/// At every digit of generated texts (leet words and the tokens they sit in: e-mail
+/// addresses, ids, sentences), `leet_password_at` with its early rejections finds what the
+/// twentieth round's finds.
+#[test]
+fn the_leet_tests_early_rejections_find_what_the_reference_finds() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut hits, mut tested) = (0, 0);
+    for _ in 0..60_000 {
+        let mut hay = Vec::new();
+        for _ in 0..1 + rng.next() % 10 {
+            if rng.next().is_multiple_of(3) {
+                // A leet value: a word, digits, a tail of symbols and digits.
+                hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"=", b": ", b"x", b"."]));
+                hay.extend_from_slice(rng.pick(LEET_PIECES[..10].as_ref()));
+                hay.extend_from_slice(rng.pick(&[b"", b"1", b"19", b"2024", b"7"]));
+                for _ in 0..rng.next() % 4 {
+                    hay.extend_from_slice(rng.pick(&[b"#", b"!", b"_", b".", b"-", b"1", b"23"]));
+                }
+                hay.extend_from_slice(rng.pick(&[b"", b" ", b"\"", b"@", b"a", b". ", b"."]));
+            } else {
+                hay.extend_from_slice(rng.pick(LEET_PIECES));
+            }
+        }
+        for i in 0..hay.len() {
+            if !hay[i].is_ascii_digit() {
+                continue;
+            }
+            let want = ref_leet_password_at(&hay, i);
+            let got = leet_password_at(&hay, i);
+            assert_eq!(
+                got.map(|h| (h.start, h.end)),
+                want.map(|h| (h.start, h.end)),
+                "{i} in {:?}",
+                String::from_utf8_lossy(&hay)
+            );
+            hits += usize::from(want.is_some());
+            tested += 1;
+        }
+    }
+    // The generator reaches leet words, not only their look-alikes.
+    assert!(hits > 2_000, "{hits} leet words of {tested} digits");
+}
+
+/// The byte pass's tests at a digit by `SHAPE_CLASS` (`class_before`, `digit_in_word`,
+/// `digit_after_symbol`) are the range tests they stand for, for every two bytes before a
+/// digit (and at the text's first two bytes); `shape_tail`'s reordered tests are the
+/// twentieth round's at every word run of the shape test's generated texts.
+#[test]
+fn the_byte_pass_tables_are_the_tests_they_stand_for() {
+    let ref_in_word = |hay: &[u8], i: usize| {
+        i > 0
+            && crate::redact::validate::is_word(hay[i - 1])
+            && !(i >= 2 && hay[i - 1].is_ascii_uppercase() && hay[i - 2].is_ascii_uppercase())
+    };
+    let ref_after_symbol = |hay: &[u8], i: usize| {
+        i >= 2
+            && (hay[i - 1] == b'.' || ref_pw_symbol(hay[i - 1]))
+            && hay[i - 2].is_ascii_alphabetic()
+    };
+    for a in 0..=255u8 {
+        for b in 0..=255u8 {
+            for hay in [vec![a, b, b'5'], vec![b, b'5'], vec![b'5']] {
+                let i = hay.len() - 1;
+                let prev = class_before(&hay, i);
+                assert_eq!(
+                    digit_in_word(&hay, i, prev),
+                    ref_in_word(&hay, i),
+                    "{hay:?}"
+                );
+                assert_eq!(
+                    digit_after_symbol(&hay, i, prev),
+                    ref_after_symbol(&hay, i),
+                    "{hay:?}"
+                );
+            }
+        }
+    }
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut runs = 0;
+    for _ in 0..20_000 {
+        let mut hay = Vec::new();
+        for _ in 0..1 + rng.next() % 12 {
+            let from = if rng.next().is_multiple_of(2) {
+                PIECES
+            } else {
+                LEET_PIECES
+            };
+            hay.extend_from_slice(rng.pick(from));
+        }
+        for i in 1..hay.len() {
+            if hay[i].is_ascii_digit() && crate::redact::validate::is_word(hay[i - 1]) {
+                let we = word_end(&hay, i + 1);
+                assert_eq!(
+                    shape_tail(&hay, i, we),
+                    ref_shape_tail_bounded(&hay, i, we),
+                    "{i} in {:?}",
+                    String::from_utf8_lossy(&hay)
+                );
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 10_000, "{runs} word runs");
+}
+
+/// The twentieth round's `records::may_hold_birth_year` (the reference).
+fn ref_may_hold_birth_year(s: &[u8]) -> bool {
+    let years = 1916..=2012u16;
+    let compact = |t: &[u8]| {
+        if t.len() != 8 || !t.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let n = |r: std::ops::Range<usize>| {
+            t[r].iter().fold(0u16, |a, &b| a * 10 + u16::from(b - b'0'))
+        };
+        let (y, m, d) = (n(0..4), n(4..6), n(6..8));
+        let days = match m {
+            2 => 29,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => 0,
+        };
+        years.contains(&y) && (1..=days).contains(&d)
+    };
+    let year = |date: &[u8]| -> Option<u16> {
+        date.split(|b| !b.is_ascii_digit())
+            .find(|run| run.len() == 4)
+            .and_then(|run| std::str::from_utf8(run).ok()?.parse().ok())
+    };
+    memchr::memchr(b'\\', s).is_some()
+        || s.split(|b| !b.is_ascii_digit()).any(|run| {
+            (run.len() == 4 && year(run).is_some_and(|y| years.contains(&y))) || compact(run)
+        })
+}
+
+/// `may_hold_birth_year`'s one pass says what the twentieth round's search, split and parse
+/// said, on generated strings (years in and out of range, compact dates, longer and shorter
+/// runs, escapes, names).
+#[test]
+fn the_birth_year_look_finds_what_the_reference_finds() {
+    const PIECES: &[&[u8]] = &[
+        b"1916",
+        b"2012",
+        b"1915",
+        b"2013",
+        b"1984",
+        b"0198",
+        b"19840302",
+        b"20120229",
+        b"19841302",
+        b"19840431",
+        b"198403021",
+        b"123",
+        b"7",
+        b"12345",
+        b"Jane Roe ",
+        b"-",
+        b"/",
+        b".",
+        b" ",
+        b"\\",
+        b"\\u00e9",
+        b"T",
+        b"x",
+        b"\xc3\xa9",
+    ];
+    let mut rng = Rng(0x5851_F42D_4C95_7F2D);
+    let (mut yes, mut no) = (0, 0);
+    for _ in 0..200_000 {
+        let mut s = Vec::new();
+        for _ in 0..rng.next() % 6 {
+            s.extend_from_slice(rng.pick(PIECES));
+        }
+        let want = ref_may_hold_birth_year(&s);
+        assert_eq!(
+            super::may_hold_birth_year(&s),
+            want,
+            "{:?}",
+            String::from_utf8_lossy(&s)
+        );
+        if want {
+            yes += 1;
+        } else {
+            no += 1;
+        }
+    }
+    assert!(yes > 20_000 && no > 20_000, "{yes} kept, {no} not");
 }
