@@ -145,3 +145,39 @@ fn transcript_look_alikes_stay_unfound() {
         assert!(found(text, Entity::DateOfBirth).is_empty(), "{text:?}");
     }
 }
+
+#[test]
+fn a_blank_aligned_tables_phone_and_ssn_columns_are_read_where_its_lines_are_flattened() {
+    // A sheet's rows joined by ` ⏎ ` inside a tool call's string (cells two blanks apart):
+    // the `Phone` column's cells are phones by their column, as on separate lines.
+    let sheet = "Internal ID  Name  Email  Phone  Tax ID  Date Created ⏎ 91394  Jane Roe  jane@example.com  0701726549  859576464  2024-08-29 ⏎ 29847  John Roe  john@example.com  +33-1-23-47-98-08  743389150  09/14/2025 ⏎ ";
+    assert_eq!(
+        found(sheet, Entity::Phone),
+        vec!["0701726549".to_string(), "+33-1-23-47-98-08".to_string()]
+    );
+    // The `Tax ID` column is no SSN column: its bare nine digits stay.
+    assert!(found(sheet, Entity::UsSsn).is_empty());
+    // A payroll run's print: the `SSN` column's bare nine digits are SSNs, on real lines and
+    // on flattened ones.
+    for text in [
+        "Employee            Gross      Net       SSN            Bank\nMichelle Liu        8497.00   3577.00  653544146   ****9865\n",
+        "Employee            Gross      Net       SSN            Bank ⏎ Michelle Liu        8497.00   3577.00  653544146   ****9865 ⏎ ",
+    ] {
+        assert_eq!(found(text, Entity::UsSsn), vec!["653544146"], "{text:?}");
+    }
+}
+
+#[test]
+fn flattened_blank_table_look_alikes_stay_unfound() {
+    for text in [
+        // A column that names no phone: its numbers stay (an advice number, an amount).
+        "Employee  Advice number  Net ⏎ Jane Roe  0701726549  3577.00 ⏎ ",
+        // The same digits with no header line above (one flattened line, no table).
+        "ref ⏎ 91394  Jane Roe  0701726549  859576464 ⏎ ",
+        // An SSN column's cell that is no valid SSN (area 000).
+        "Employee  Gross  SSN  Bank ⏎ Jane Roe  8497.00  000441234  ****9865 ⏎ ",
+    ] {
+        assert!(found(text, Entity::Phone).is_empty(), "{text:?}");
+        assert!(found(text, Entity::UsSsn).is_empty(), "{text:?}");
+    }
+}
