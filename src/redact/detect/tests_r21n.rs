@@ -181,3 +181,19 @@ fn flattened_blank_table_look_alikes_stay_unfound() {
         assert!(found(text, Entity::UsSsn).is_empty(), "{text:?}");
     }
 }
+
+#[test]
+fn a_version_keys_dotted_number_after_a_fat_arrow_is_no_address() {
+    // Nextcloud's `config.php` (PHP's `=>`), a Ruby hash: the version member's value.
+    for text in [
+        "  'dbhost' => '10.0.0.12',\n  'version' => '28.0.6.4',\n  'dbuser' => 'nc_admin',",
+        "{ :version => \"30.0.3.8\", :host => \"10.0.0.12\" }",
+    ] {
+        assert_eq!(found(text, Entity::Ipv4), vec!["10.0.0.12"], "{text:?}");
+    }
+    // Look-alikes: a host key's address after `=>` stays one.
+    assert_eq!(
+        found("'dbhost' => '203.0.113.9',", Entity::Ipv4),
+        vec!["203.0.113.9"]
+    );
+}
