@@ -20,6 +20,14 @@ candidate of each class against the gold labels:
   `Name:`, `[12:01] Name:`) whose previous non-empty line holds a birth word, sorted by
   whether that line ends with a question mark.
 
+- IPV4: every dotted quad after a version word (`version`, `versione`, `versie`, `versión`,
+  `ver`, `v`) whose separators (up to 8 bytes) hold a `>` (PHP's and Ruby's `=>`);
+- PHONE / US_SSN: every cell of a blank-aligned table (cells two blanks or a tab apart)
+  whose lines are flattened (`⏎`, `↵`, `¶`), under a header cell naming a phone (`phone`,
+  `mobile`, `tel`, `telefon`, `telefono`, `telefoon`, `téléphone`, `cell`, `fax`) or an SSN
+  (a word `ssn`), counted from the right as `table::blank_column_header` does; a cell holding
+  seven digits or more, gold of the column's entity or not.
+
 For each class: gold (of the entity), not gold, and the gold ones VARIANT missed.
 """
 import collections
@@ -115,6 +123,60 @@ def lines(raw):
     return out
 
 
+VERSION_QUAD = re.compile(
+    rb"(?i)(?:version|versione|versie|versi\xc3\xb3n|\bver|\bv)([ \t:=\"'(\->]{1,8})((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?![0-9])"
+)
+FLAT_BREAK = re.compile(rb"\xe2\x8f\x8e|\xe2\x86\xb5|\xc2\xb6")
+CELL = re.compile(rb"[^ \t](?:[^ \t]| (?! |\t))*")
+PHONE_WORDS = ("phone", "mobile", "tel", "telefon", "telefono", "telefoon", "t\u00e9l\u00e9phone", "cell", "fax", "handy")
+
+
+def blank_cells(line):
+    """(start, end) of each cell of a blank-aligned line (cells two blanks or a tab apart)."""
+    return [m.span() for m in CELL.finditer(line)]
+
+
+def column_entity(header):
+    h = header.decode(errors="replace").lower()
+    ws = re.split(r"[^a-z0-9\u00e9]+", h)
+    if "ssn" in ws:
+        return "US_SSN"
+    if any(w.startswith(p) for w in ws for p in PHONE_WORDS if w):
+        return "PHONE"
+    return None
+
+
+def flat_table_cells(raw):
+    """(entity, start, end) of the cells under a phone or SSN header of each flattened
+    blank-aligned table (the header: the topmost line of a run of lines with two cells or
+    more; a row: as many cells as the header or one more, counted from the right)."""
+    out = []
+    if not FLAT_BREAK.search(raw):
+        return out
+    pos, ls = 0, []
+    for m in BREAKS.finditer(raw):
+        ls.append((pos, m.start()))
+        pos = m.end()
+    ls.append((pos, len(raw)))
+    header = None
+    for a, b in ls:
+        cells = blank_cells(raw[a:b])
+        if len(cells) < 2:
+            header = None
+            continue
+        if header is None:
+            header = [raw[a + x:a + y] for x, y in cells]
+            continue
+        if len(cells) not in (len(header), len(header) + 1):
+            continue
+        for k in range(1, len(header) + 1):
+            ent = column_entity(header[-k])
+            x, y = cells[-k]
+            if ent and sum(c.isdigit() for c in raw[a + x:a + y].decode(errors="replace")) >= 7:
+                out.append((ent, a + x, a + y))
+    return out
+
+
 def main():
     variant = sys.argv[1]
     splits = sys.argv[2:] or TRAINING
@@ -167,6 +229,14 @@ def main():
                 a, b = m.span(1)
                 count("EMAIL: bare address after a Message-ID header in text", overlaps(gold, "EMAIL", a, b),
                       overlaps(finds, "EMAIL", a, b), split, i, m.group(0).decode(errors="replace"))
+            for m in VERSION_QUAD.finditer(raw):
+                if b">" in m.group(1):
+                    a, b = m.span(2)
+                    count("IPV4: dotted quad after a version word and `=>`", overlaps(gold, "IPV4", a, b),
+                          overlaps(finds, "IPV4", a, b), split, i, m.group(0).decode(errors="replace"))
+            for ent, a, b in flat_table_cells(raw):
+                count(f"{ent}: cell of a flattened blank-aligned table's {ent} column", overlaps(gold, ent, a, b),
+                      overlaps(finds, ent, a, b), split, i, raw[a:b].decode(errors="replace"))
             # Birth dates answered on the line after a question.
             ls = lines(raw)
             prev = None
