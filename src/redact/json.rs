@@ -12,8 +12,8 @@ pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
     body_may_hold_pair_value, member_class, pair_class, pair_name, pair_name_worth_reading,
-    pair_role, pair_type_key, pair_type_names_secret, FnvBuild, KeyClass, KeyRules, PairRole,
-    NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
+    pair_role, pair_type_key, pair_type_names_secret, sibling_class, FnvBuild, KeyClass, KeyRules,
+    PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
 };
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
@@ -328,6 +328,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         } else {
             None
         };
+        // A record with a member of its own for the SSN (`"ssn": …`): its tax or national
+        // id is another number (`keys::sibling_class`).
+        let own_ssn = self.classes[base..].contains(&KeyClass::Whole(Entity::UsSsn));
         let len = self.ptr.len();
         let mut next_hit = 0;
         let mut next_label = lbase;
@@ -356,7 +359,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             };
             let class = match pair {
                 Some(secret) if pair_role(k) == PairRole::Value => secret,
-                _ => keys::member_class(parent, class, k),
+                _ => sibling_class(member_class(parent, class, k), own_ssn),
             };
             let class = if birth && labels::answer_key(k) {
                 labels::answer_class(class)
@@ -651,12 +654,18 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let ctx = ScanContext {
             phone_key: key == KeyClass::Phone,
             card_key: key == KeyClass::Card,
-            ident_key: matches!(key, KeyClass::Ident | KeyClass::TaxId),
+            ident_key: matches!(key, KeyClass::Ident | KeyClass::TaxId | KeyClass::MessageId),
         };
         let redactor = self.redactor;
         redactor
             .detector
             .hits_into(s.as_bytes(), ctx, &mut self.scratch);
+        if key == KeyClass::MessageId {
+            // A message's id filling its member is no address (`KeyClass::MessageId`).
+            self.scratch
+                .raw
+                .retain(|(h, _)| !(h.entity == Entity::Email && whole_value(s, h.start, h.end)));
+        }
         self.emit_hits(s)
     }
 
@@ -685,6 +694,17 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         self.rendered.clear();
         super::apply_spans_into(&mut self.rendered, s, new, self.redactor.hasher.as_ref())
             .then_some(Leaf::Rendered)
+    }
+}
+
+/// Whether `s[start..end]` is all of `s` but blanks and a pair of angle brackets around it.
+fn whole_value(s: &str, start: usize, end: usize) -> bool {
+    match (s.get(..start), s.get(end..)) {
+        (Some(before), Some(after)) => {
+            let (before, after) = (before.trim_start(), after.trim_end());
+            (before.is_empty() && after.is_empty()) || (before == "<" && after == ">")
+        }
+        _ => false,
     }
 }
 

@@ -14,9 +14,10 @@
 
 use super::action::ActionPlan;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
+use super::entity::Entity;
 use super::json::{
     birth_cell_class, escape_token, labels, pair_class, pair_name, pair_role, pair_type_key,
-    pair_type_names_secret, KeyClass, Leaf, PairRole, RecordDates, Walk,
+    pair_type_names_secret, sibling_class, KeyClass, Leaf, PairRole, RecordDates, Walk,
 };
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -190,6 +191,10 @@ impl<'v> Pass<'_, '_, 'v> {
         // before one did (then the `Value` walk, which sees the whole object first, does it).
         let (mut birth, mut own, mut answered) = (false, false, false);
         let mut record = RecordDates::new(&self.walk.record_dates);
+        // A member of the object's own for the SSN (`json::sibling_class`) met, and a tax or
+        // national id read as an SSN before one came (then the `Value` walk, which sees the
+        // whole object first, does it).
+        let (mut own_ssn, mut tax_ssn) = (false, false);
         while more {
             self.blanks();
             if self.peek() != Some(b'"') {
@@ -213,9 +218,15 @@ impl<'v> Pass<'_, '_, 'v> {
                 pending = 0;
                 value_seen = true;
             }
+            if class == KeyClass::Whole(Entity::UsSsn) {
+                if tax_ssn {
+                    return Err(GiveUp);
+                }
+                own_ssn = true;
+            }
             let class = match pair {
                 Some(secret) if role == PairRole::Value => secret,
-                _ => super::json::member_class(parent, class, &key),
+                _ => sibling_class(super::json::member_class(parent, class, &key), own_ssn),
             };
             let class = if labels::answer_key(&key) {
                 answered |= !birth && class == KeyClass::Plain;
@@ -236,6 +247,11 @@ impl<'v> Pass<'_, '_, 'v> {
             let first = self.walk.findings.len();
             self.value(class, depth)?;
             self.walk.ptr.truncate(len);
+            if class == KeyClass::TaxId {
+                tax_ssn |= self.walk.findings[first..]
+                    .iter()
+                    .any(|f| f.entity == Entity::UsSsn);
+            }
             if self.raw[at] == b'"' {
                 // (The string's raw bytes: its length and digits are all `member` reads.)
                 let raw = self

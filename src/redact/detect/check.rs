@@ -1576,7 +1576,9 @@ pub(super) fn pem_body_placeholder(body: &[u8]) -> bool {
 /// A version word right before a dotted number (`AssemblyVersion 4.9.0.0`, `FileVersion:
 /// 1.2.0.0`, `APP_VERSION=4.1.0.0`, `version "2.0.0.1"`, `v 1.2.3.4`, `build 10.0.1.5`,
 /// `release`, and `Version`/`versión`/`versione`/`versie` of the other locales): a
-/// four-part version, not an IPv4 address.
+/// four-part version, not an IPv4 address. The word may be a key with its value after `=>`
+/// (PHP's and Ruby's arrays: Nextcloud's `config.php` `'version' => '28.0.6.4'`;
+/// twenty-first round, task num).
 ///
 /// Also a product token before a `/` (a user agent's `agent/6.5.5.60`, `curl/7.68.0.1`:
 /// letters only, at the start of the text or after a blank, a quote or `(`; not a path's
@@ -1601,7 +1603,7 @@ pub(super) fn version_word_before(hay: &[u8], s: usize) -> bool {
     while j > stop
         && matches!(
             hay[j - 1],
-            b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'(' | b'-'
+            b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'(' | b'-' | b'>'
         )
     {
         j -= 1;

@@ -5,7 +5,7 @@
 //! nacimiento → 07/12/1988`, `la mia data di nascita è sbagliata, quella giusta è
 //! 08/08/1975`), and the answer to a question asking for it on the next turn of a dialogue
 //! (`Can I take your date of birth?⏎Caller: 10/30/2001`, `wat is uw geboortedatum? /
-//! [18:40:13] Rik: 04/07/2000`).
+//! [18:40:13] Rik: 04/07/2000`, `bot> And your date of birth to verify?⏎user> 1963-11-02`).
 //!
 //! Only from a phrase that names the birth date itself (not `born`, not `birth` alone), on
 //! one line, with no digit and no other date's word (`hire`, `start`, `date`, `expires`, …)
@@ -161,10 +161,11 @@ pub(super) fn date_at(hay: &[u8], i: usize, date_re: &Regex) -> Option<(usize, u
 }
 
 /// After a question's `?` at `hay[q - 1]`: the next turn of the dialogue, on the next line
-/// (or after a log's flattened line break, ` / `, ` | `, ` ⏎ `, ` ↵ `, ` ¶ `), its time stamp in brackets if
-/// any, the speaker and a colon, and a date as the whole answer's start — or, since the
-/// nineteenth round, the answer's first date with a plausible age and no event's word before
-/// it (`records::answer_birth_date`: `Lou: lou@example.org, 19/4/1969`).
+/// (or after a log's flattened line break, ` / `, ` | `, ` ⏎ `, ` ↵ `, ` ¶ `), its time stamp
+/// in brackets if any, the speaker and a colon (or a transcript's prompt `>`), and a date as
+/// the whole answer's start — or, since the nineteenth round, the answer's first date with a
+/// plausible age and no event's word before it (`records::answer_birth_date`: `Lou:
+/// lou@example.org, 19/4/1969`).
 fn next_turn_date(hay: &[u8], q: usize, date_re: &Regex) -> Option<(usize, usize)> {
     let mut i = blanks(hay, q);
     match hay.get(i)? {
@@ -184,11 +185,13 @@ fn next_turn_date(hay: &[u8], q: usize, date_re: &Regex) -> Option<(usize, usize
         let close = memchr::memchr(b']', &hay[i..(i + 32).min(hay.len())])?;
         i = blanks(hay, i + close + 1);
     }
-    // The speaker: a name or a role, a few words with no digit, then `:`.
+    // The speaker: a name or a role, a few words with no digit, then `:` — or a chat
+    // transcript's prompt `>` (`bot> … date of birth?⏎user> 1963-11-02`: Botpress, IRC
+    // logs, a REPL's turns; twenty-first round, task num).
     let speaker = hay[i..(i + 40).min(hay.len())]
         .iter()
-        .position(|&b| b == b':' || b == b'\n' || b.is_ascii_digit())?;
-    if speaker == 0 || hay[i + speaker] != b':' {
+        .position(|&b| b == b':' || b == b'>' || b == b'\n' || b.is_ascii_digit())?;
+    if speaker == 0 || !matches!(hay[i + speaker], b':' | b'>') {
         return None;
     }
     // The date first, or later in the answer by its shape (`records`).

@@ -951,35 +951,64 @@ fn blank_column_header(hay: &[u8], s: usize) -> Option<&[u8]> {
         return None;
     }
     let floor = s.saturating_sub(8192);
-    let line_start = |i: usize| -> usize {
+    // The length of the line break ending at `hay[k]`: a `\n`, or where a log or a JSON
+    // string flattened the lines (twenty-first round: a sheet's rows joined by ` ⏎ `), a
+    // `⏎`, `↵` or `¶`; 0 for none.
+    let break_before = |k: usize| -> usize {
+        match hay[k - 1] {
+            b'\n' => 1,
+            0x8E | 0xB5 | 0xB6 => [RETURN_SYMBOL, RETURN_ARROW, PILCROW]
+                .iter()
+                .find(|sym| hay[..k].ends_with(sym))
+                .map_or(0, |sym| sym.len()),
+            _ => 0,
+        }
+    };
+    // The start of the line holding `i`, and the length of the break before it.
+    let line_start = |i: usize| -> (usize, usize) {
         let mut k = i;
-        while k > floor && hay[k - 1] != b'\n' {
+        while k > floor {
+            let b = break_before(k);
+            if b > 0 {
+                return (k, b);
+            }
             k -= 1;
         }
-        k
+        (k, 0)
     };
-    let ls = line_start(s);
+    let (ls, mut brk) = line_start(s);
     if ls <= floor {
         return None;
     }
-    let le = memchr::memchr(b'\n', &hay[s..hay.len().min(s + 4096)])
-        .map_or(hay.len().min(s + 4096), |i| s + i);
+    let limit = hay.len().min(s + 4096);
+    let le = hay[s..limit]
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| {
+            b == b'\n'
+                || (b == 0xE2 || b == 0xC2)
+                    && [RETURN_SYMBOL, RETURN_ARROW, PILCROW]
+                        .iter()
+                        .any(|sym| hay[s + i..].starts_with(sym))
+        })
+        .map_or(limit, |i| s + i);
     let row = &hay[ls..le];
     let n_row = blank_cells(row).len();
     let right = blank_cells(&hay[s..le]).len();
     let mut header = None;
-    let mut end = ls - 1;
+    let mut end = ls - brk;
     for _ in 0..64 {
-        let st = line_start(end);
+        let (st, b) = line_start(end);
         let line = &hay[st..end];
         if blank_cells(line).len() < 2 {
             break;
         }
         header = Some(line);
-        if st <= floor {
+        if st <= floor || b == 0 {
             break;
         }
-        end = st - 1;
+        brk = b;
+        end = st - brk;
     }
     let cells = blank_cells(header?);
     if n_row != cells.len() && n_row != cells.len() + 1 {
@@ -1029,10 +1058,14 @@ pub(super) fn in_ident_column(hay: &[u8], s: usize) -> bool {
 /// Whether the cell at `s` is in a text table's SSN column: a word of its header is `ssn`
 /// (`ssn`, `employee_ssn`, `SSN (masked)`).
 pub(super) fn in_ssn_column(hay: &[u8], s: usize) -> bool {
-    column_header(hay, s).is_some_and(|h| {
-        h.split(|b| !b.is_ascii_alphanumeric())
-            .any(|w| w.eq_ignore_ascii_case(b"ssn"))
-    })
+    // A blank-aligned table's too (`Employee  Gross  Net  SSN  Bank`: a payroll run's
+    // print; twenty-first round).
+    column_header(hay, s)
+        .or_else(|| blank_column_header(hay, s))
+        .is_some_and(|h| {
+            h.split(|b| !b.is_ascii_alphanumeric())
+                .any(|w| w.eq_ignore_ascii_case(b"ssn"))
+        })
 }
 
 /// Whether the cell at `s` is in a text table's card-number column: its header names a card

@@ -39,6 +39,14 @@ pub(crate) enum KeyClass {
     /// (`"tin": "623611393"`, `ddd-dd-dddd` too) are a US_SSN; anything else is read as under
     /// an identifier key (an EIN `12-3456789`, a VAT number are no phones).
     TaxId,
+    /// A key naming a message's id (`message-id`, `Message-Id`, `messageId`, `msg_id`,
+    /// `internetMessageId`, `in-reply-to`, `content-id`: Mailgun's and SES's events, Graph's
+    /// messages): an address-shaped whole value (`"message-id":
+    /// "ffd9c3ed262d32776fe7@mg.example.io"`, brackets allowed) is RFC 5322's `msg-id`, a
+    /// unique id on the sender's host, no one's mailbox (as `detect::check::message_id`
+    /// reads a `Message-ID: <…>` header in text). Otherwise read as under an identifier key.
+    /// Twenty-first round, task num.
+    MessageId,
 }
 
 impl KeyClass {
@@ -47,7 +55,10 @@ impl KeyClass {
     /// stays clean under it).
     #[inline]
     pub(crate) fn may_find(self) -> bool {
-        !matches!(self, KeyClass::Plain | KeyClass::Ident)
+        !matches!(
+            self,
+            KeyClass::Plain | KeyClass::Ident | KeyClass::MessageId
+        )
     }
 }
 
@@ -95,6 +106,20 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
         KeyClass::Phone if phone_number_member(key) => KeyClass::Phone,
         KeyClass::Ident | KeyClass::TaxId if ident_number_member(key) => parent,
         _ => class,
+    }
+}
+
+/// A member's class given whether its object has a member of its own for the SSN
+/// (`own_ssn`: a key classified `Whole(UsSsn)`, `"ssn"`, `"social_security_number"`): a
+/// tax or national id beside it is another number — a non-US person's national id in an
+/// onboarding record whose `ssn` is empty (`"ssn": "", "national_id": "499812408"`) — and
+/// is read as under an identifier key. Twenty-first round, task num.
+#[inline]
+pub(crate) fn sibling_class(class: KeyClass, own_ssn: bool) -> KeyClass {
+    if own_ssn && class == KeyClass::TaxId {
+        KeyClass::Ident
+    } else {
+        class
     }
 }
 
@@ -232,6 +257,9 @@ fn identifier_key(norm: &str, ident: bool) -> Option<KeyClass> {
     if !ident {
         return None;
     }
+    if message_id_key(norm) {
+        return Some(KeyClass::MessageId);
+    }
     let prev = || head.rsplit('_').next().filter(|p| !p.is_empty());
     // A record's own id, or a thing's (`id`, `speakerId`, `callId`: eighteenth round): a
     // number filling it is that id, whatever its digits fit (a Luhn-valid 16-digit speaker
@@ -242,6 +270,14 @@ fn identifier_key(norm: &str, ident: bool) -> Option<KeyClass> {
         || (number_word
             && prev().is_some_and(|p| crate::redact::detect::identifier_word(p.as_bytes()))))
     .then_some(KeyClass::Ident)
+}
+
+/// Whether a key (normalised) names a message's id (`KeyClass::MessageId`).
+fn message_id_key(norm: &str) -> bool {
+    matches!(
+        norm,
+        "message_id" | "messageid" | "msg_id" | "msgid" | "in_reply_to" | "content_id"
+    ) || norm.ends_with("_message_id")
 }
 
 /// A key naming a birth, not a date: `birth`, `born`, the locales' words, or a compound
