@@ -40,6 +40,18 @@ enum Token<'v> {
     Index(usize),
 }
 
+impl Token<'_> {
+    /// Its length in a pointer, `/` included, when nothing in it is escaped (an index of up
+    /// to four digits).
+    fn len(&self) -> usize {
+        1 + match self {
+            Token::Key(k) => k.len(),
+            Token::Renamed(k) => k.len(),
+            Token::Index(_) => 4,
+        }
+    }
+}
+
 /// What a string or number leaf becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Leaf {
@@ -123,6 +135,24 @@ const KEY_MEMO_MAX_LEN: usize = 64;
 struct KeyMemo {
     redactor: u64,
     keys: std::collections::HashMap<Box<str>, (KeyClass, bool), foldhash::fast::RandomState>,
+    /// The last walk's `classes`, `labelled` and `record_dates`, emptied, for the next walk
+    /// on this thread (three to six allocations and regrowths a document; none kept above
+    /// `SPARE_MAX` entries).
+    classes: Vec<KeyClass>,
+    labelled: Vec<bool>,
+    record_dates: Vec<(usize, usize)>,
+}
+
+/// The most entries a walk's buffer may hold to be kept for the next walk.
+const SPARE_MAX: usize = 1024;
+
+/// `buf` emptied, or a new one when it grew past [`SPARE_MAX`].
+fn spare<T>(mut buf: Vec<T>) -> Vec<T> {
+    if buf.capacity() > SPARE_MAX {
+        return Vec::new();
+    }
+    buf.clear();
+    buf
 }
 
 thread_local! {
@@ -133,7 +163,10 @@ impl Drop for Walk<'_, '_, '_> {
     /// The key memo back to the thread (a walk nested in this one found it taken and walked
     /// with an empty one, which this replaces).
     fn drop(&mut self) {
-        let memo = std::mem::take(&mut self.memo);
+        let mut memo = std::mem::take(&mut self.memo);
+        memo.classes = spare(std::mem::take(&mut self.classes));
+        memo.labelled = spare(std::mem::take(&mut self.labelled));
+        memo.record_dates = spare(std::mem::take(&mut self.record_dates));
         let _ = KEY_MEMO.try_with(|cell| {
             if let Ok(mut slot) = cell.try_borrow_mut() {
                 *slot = memo;
@@ -157,6 +190,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             memo.redactor = redactor.id;
         }
         Walk {
+            classes: std::mem::take(&mut memo.classes),
+            labelled: std::mem::take(&mut memo.labelled),
+            record_dates: std::mem::take(&mut memo.record_dates),
             memo,
             redactor,
             plan,
@@ -166,9 +202,6 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             ptr: String::new(),
             path: Vec::new(),
             keys: Default::default(),
-            classes: Vec::new(),
-            labelled: Vec::new(),
-            record_dates: Vec::new(),
             given_label: None,
             scratch: Scratch::default(),
             rendered: String::new(),
@@ -178,7 +211,10 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     /// The pointer of the value being visited: `ptr`, then `path` spelled as RFC 6901
     /// reference tokens.
     fn pointer(&self) -> String {
-        let mut out = self.ptr.clone();
+        // (sized for the tokens as they are: an escape or a long index may still grow it)
+        let tokens: usize = self.path.iter().map(Token::len).sum();
+        let mut out = String::with_capacity(self.ptr.len() + tokens);
+        out.push_str(&self.ptr);
         let mut buf = itoa::Buffer::new();
         for token in &self.path {
             out.push('/');
@@ -408,9 +444,13 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         }
         self.classes.truncate(base);
         self.labelled.truncate(lbase);
-        if let Some(dates) = record.take(&mut self.record_dates) {
-            self.record_dates(map, &dates);
+        // (the list is taken out while its candidates are judged: `record_dates` adds none)
+        let mut list = std::mem::take(&mut self.record_dates);
+        if let Some(dates) = record.candidates(&list) {
+            self.record_dates(map, dates);
         }
+        record.end(&mut list);
+        self.record_dates = list;
     }
 
     /// The date members of a person's record (`RecordDates`) as DATE_OF_BIRTH values, each
@@ -965,6 +1005,18 @@ impl RecordDates {
         } else {
             found.is_empty() && class == KeyClass::Plain && s.len() >= 6
         }
+    }
+
+    /// This object's candidates in `list`, when the record holds PII and has any (`None`
+    /// most of the time); [`RecordDates::end`] takes them off after.
+    pub(crate) fn candidates<'a, T>(&self, list: &'a [T]) -> Option<&'a [T]> {
+        list.get(self.base..)
+            .filter(|dates| self.personal && !dates.is_empty())
+    }
+
+    /// This object's candidates taken off `list` (those of the objects around it stay).
+    pub(crate) fn end<T>(self, list: &mut Vec<T>) {
+        list.truncate(self.base);
     }
 
     /// This object's candidates, taken off `list`, when the record holds PII and has any

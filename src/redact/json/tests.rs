@@ -315,3 +315,34 @@ fn pointers_name_the_members_as_written() {
     let root: Vec<_> = r.scan_json(&text).into_iter().map(|f| f.pointer).collect();
     assert_eq!(root, vec![Some(String::new())]);
 }
+
+#[test]
+fn the_walks_buffers_are_kept_per_thread_empty_and_bounded() {
+    // A walk leaves its emptied `classes`, `labelled` and `record_dates` to the next walk on
+    // its thread, none that grew past `SPARE_MAX` entries.
+    let r = test_redactor();
+    let kept = || {
+        KEY_MEMO.with(|m| {
+            let m = m.borrow();
+            let empty = m.classes.is_empty() && m.labelled.is_empty() && m.record_dates.is_empty();
+            (empty, m.classes.capacity(), m.labelled.capacity())
+        })
+    };
+    let record = serde_json::json!({"rows": [
+        {"nm": "Jane Roe", "em": "jane@example.org", "d1": "1984-03-02", "id": "cus_Q8x2Lm0"},
+        {"form": {"label": "Date of birth"}, "answer": "1984-03-02"},
+    ]});
+    let first = r.scan_json(&record);
+    let (empty, classes, labelled) = kept();
+    assert!(empty && classes > 0 && labelled > 0, "{classes} {labelled}");
+    // the next walk starts from them and finds what a first walk found
+    assert_eq!(r.scan_json(&record), first);
+    assert!(kept().0);
+    let wide: serde_json::Map<String, serde_json::Value> = (0..SPARE_MAX + 1)
+        .map(|i| (format!("k{i}"), serde_json::json!("x")))
+        .collect();
+    assert!(r.scan_json(&serde_json::Value::Object(wide)).is_empty());
+    let (empty, classes, _) = kept();
+    assert!(empty && classes == 0, "{classes}");
+    assert_eq!(r.scan_json(&record), first);
+}
