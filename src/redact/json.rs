@@ -31,6 +31,27 @@ pub(crate) fn escape_token(token: &str, out: &mut String) {
     }
 }
 
+/// One reference token of `Walk::path`: a member's key, a member's new name (a key holding a
+/// finding), an array index.
+#[derive(Debug)]
+enum Token<'v> {
+    Key(&'v str),
+    Renamed(String),
+    Index(usize),
+}
+
+impl Token<'_> {
+    /// Its length in a pointer, `/` included, when nothing in it is escaped (an index of up
+    /// to four digits).
+    fn len(&self) -> usize {
+        1 + match self {
+            Token::Key(k) => k.len(),
+            Token::Renamed(k) => k.len(),
+            Token::Index(_) => 4,
+        }
+    }
+}
+
 /// What a string or number leaf becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Leaf {
@@ -61,8 +82,16 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     pub edits: Vec<(usize, Edit)>,
     /// Number of values visited so far.
     nodes: usize,
-    /// RFC 6901 pointer of the value being visited (member names as they will be written).
+    /// RFC 6901 pointer of the value being visited (member names as they will be written):
+    /// `ptr` then the tokens of `path` (`Walk::pointer`).
     pub ptr: String,
+    /// The reference tokens below `ptr` of the value the `Value` walk visits, kept as the
+    /// keys and indices they are and spelled into a pointer only for a finding
+    /// (`Walk::pointer`): most members hold none, and escaping each member's key into `ptr`
+    /// as it was entered cost ~4.6k instructions per call on the 1 KB bench call (sixteenth
+    /// round, docs/performance.md). The streaming pass (`stream`) writes `ptr` itself and
+    /// leaves this empty.
+    path: Vec<Token<'v>>,
     /// Per key name longer than the worker's memo keeps (`KEY_MEMO_MAX_LEN`) seen in this
     /// document: its class, and whether the detector finds anything in it (documents repeat
     /// their keys: arrays of records). Keys come from the
@@ -106,6 +135,24 @@ const KEY_MEMO_MAX_LEN: usize = 64;
 struct KeyMemo {
     redactor: u64,
     keys: std::collections::HashMap<Box<str>, (KeyClass, bool), foldhash::fast::RandomState>,
+    /// The last walk's `classes`, `labelled` and `record_dates`, emptied, for the next walk
+    /// on this thread (three to six allocations and regrowths a document; none kept above
+    /// `SPARE_MAX` entries).
+    classes: Vec<KeyClass>,
+    labelled: Vec<bool>,
+    record_dates: Vec<(usize, usize)>,
+}
+
+/// The most entries a walk's buffer may hold to be kept for the next walk.
+const SPARE_MAX: usize = 1024;
+
+/// `buf` emptied, or a new one when it grew past [`SPARE_MAX`].
+fn spare<T>(mut buf: Vec<T>) -> Vec<T> {
+    if buf.capacity() > SPARE_MAX {
+        return Vec::new();
+    }
+    buf.clear();
+    buf
 }
 
 thread_local! {
@@ -116,7 +163,10 @@ impl Drop for Walk<'_, '_, '_> {
     /// The key memo back to the thread (a walk nested in this one found it taken and walked
     /// with an empty one, which this replaces).
     fn drop(&mut self) {
-        let memo = std::mem::take(&mut self.memo);
+        let mut memo = std::mem::take(&mut self.memo);
+        memo.classes = spare(std::mem::take(&mut self.classes));
+        memo.labelled = spare(std::mem::take(&mut self.labelled));
+        memo.record_dates = spare(std::mem::take(&mut self.record_dates));
         let _ = KEY_MEMO.try_with(|cell| {
             if let Ok(mut slot) = cell.try_borrow_mut() {
                 *slot = memo;
@@ -140,6 +190,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             memo.redactor = redactor.id;
         }
         Walk {
+            classes: std::mem::take(&mut memo.classes),
+            labelled: std::mem::take(&mut memo.labelled),
+            record_dates: std::mem::take(&mut memo.record_dates),
             memo,
             redactor,
             plan,
@@ -147,14 +200,31 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             edits: Vec::new(),
             nodes: 0,
             ptr: String::new(),
+            path: Vec::new(),
             keys: Default::default(),
-            classes: Vec::new(),
-            labelled: Vec::new(),
-            record_dates: Vec::new(),
             given_label: None,
             scratch: Scratch::default(),
             rendered: String::new(),
         }
+    }
+
+    /// The pointer of the value being visited: `ptr`, then `path` spelled as RFC 6901
+    /// reference tokens.
+    fn pointer(&self) -> String {
+        // (sized for the tokens as they are: an escape or a long index may still grow it)
+        let tokens: usize = self.path.iter().map(Token::len).sum();
+        let mut out = String::with_capacity(self.ptr.len() + tokens);
+        out.push_str(&self.ptr);
+        let mut buf = itoa::Buffer::new();
+        for token in &self.path {
+            out.push('/');
+            match token {
+                Token::Key(k) => escape_token(k, &mut out),
+                Token::Renamed(k) => escape_token(k, &mut out),
+                Token::Index(i) => out.push_str(buf.format(*i)),
+            }
+        }
+        out
     }
 
     /// The detector buffers (the raw pass hands them trigger candidates).
@@ -231,12 +301,9 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 None
             }
             Value::Array(items) => {
-                let len = self.ptr.len();
-                let mut buf = itoa::Buffer::new();
                 let birth_cols = birth_columns(items);
                 for (i, child) in items.iter().enumerate() {
-                    self.ptr.push('/');
-                    self.ptr.push_str(buf.format(i));
+                    self.path.push(Token::Index(i));
                     // Elements inherit the array's key: `"cookies": ["a=1"]`, `"phones": ["…"]`.
                     match child {
                         Value::Array(row) if birth_cols != 0 && i > 0 => {
@@ -244,7 +311,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                         }
                         _ => self.value(child, key),
                     }
-                    self.ptr.truncate(len);
+                    self.path.pop();
                 }
                 None
             }
@@ -266,13 +333,10 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     fn birth_row(&mut self, row: &'v [Value], key: KeyClass, birth_cols: u128) {
         // The row array is a node (with no edit of its own), as in `value`.
         self.nodes += 1;
-        let len = self.ptr.len();
-        let mut buf = itoa::Buffer::new();
         for (j, cell) in row.iter().enumerate() {
-            self.ptr.push('/');
-            self.ptr.push_str(buf.format(j));
+            self.path.push(Token::Index(j));
             self.value(cell, birth_cell_class(birth_cols, j, key));
-            self.ptr.truncate(len);
+            self.path.pop();
         }
     }
 
@@ -331,20 +395,18 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // A record with a member of its own for the SSN (`"ssn": …`): its tax or national
         // id is another number (`keys::sibling_class`).
         let own_ssn = self.classes[base..].contains(&KeyClass::Whole(Entity::UsSsn));
-        let len = self.ptr.len();
         let mut next_hit = 0;
         let mut next_label = lbase;
         let mut record = RecordDates::new(&self.record_dates);
         for (i, (k, child)) in map.iter().enumerate() {
-            self.ptr.push('/');
-            match names.iter().find(|(j, _)| *j == i) {
-                Some((_, name)) => escape_token(name, &mut self.ptr),
-                None => escape_token(k, &mut self.ptr),
-            }
+            self.path.push(match names.iter().find(|(j, _)| *j == i) {
+                Some((_, name)) => Token::Renamed(name.clone()),
+                None => Token::Key(k),
+            });
             while let Some((_, h)) = key_hits.get(next_hit).filter(|(j, _)| *j == i) {
                 self.findings.push(Finding {
                     entity: h.entity,
-                    pointer: Some(self.ptr.clone()),
+                    pointer: Some(self.pointer()),
                     start: Some(h.start),
                     end: Some(h.end),
                     action: self.redactor.resolve_hit(h, self.plan),
@@ -374,38 +436,44 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             self.value(child, class);
             if let Value::String(s) = child {
                 let found = &self.findings[first..];
-                record.member(
-                    &mut self.record_dates,
-                    found,
-                    (node, i),
-                    s.as_bytes(),
-                    class,
-                );
+                let noted = (node, i);
+                if eager_record_dates() {
+                    record.member(&mut self.record_dates, found, noted, s.as_bytes(), class);
+                } else {
+                    record.note(&mut self.record_dates, found, noted, s.as_bytes(), class);
+                }
             }
-            self.ptr.truncate(len);
+            self.path.pop();
         }
         self.classes.truncate(base);
         self.labelled.truncate(lbase);
-        if let Some(dates) = record.take(&mut self.record_dates) {
-            self.record_dates(map, &dates);
+        // (the list is taken out while its candidates are judged: `record_dates` adds none)
+        let mut list = std::mem::take(&mut self.record_dates);
+        if let Some(dates) = record.candidates(&list) {
+            self.record_dates(map, dates);
         }
+        record.end(&mut list);
+        self.record_dates = list;
     }
 
     /// The date members of a person's record (`RecordDates`) as DATE_OF_BIRTH values, each
     /// with its edit in node order.
     fn record_dates(&mut self, map: &'v Map<String, Value>, dates: &[(usize, usize)]) {
-        let len = self.ptr.len();
+        // (the candidates come in member order: one pass over the members finds them all)
+        let mut members = map.iter().enumerate();
         for &(node, i) in dates {
-            let Some((k, Value::String(s))) = map.iter().nth(i) else {
+            let Some((_, (k, Value::String(s)))) = members.find(|(j, _)| *j == i) else {
                 continue;
             };
-            if !self.redactor.detector.record_date_member(k, s) {
+            // (the look `RecordDates::note` left for a person's record)
+            if !super::detect::may_hold_birth_year(s.as_bytes())
+                || !self.redactor.detector.record_date_member(k, s)
+            {
                 continue;
             }
-            self.ptr.push('/');
-            escape_token(k, &mut self.ptr);
+            self.path.push(Token::Key(k));
             let leaf = self.whole(Entity::DateOfBirth, s);
-            self.ptr.truncate(len);
+            self.path.pop();
             let edit = match leaf {
                 None => continue,
                 Some(Leaf::Drop) => Edit::Drop,
@@ -522,7 +590,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         };
         self.findings.push(Finding {
             entity,
-            pointer: Some(self.ptr.clone()),
+            pointer: Some(self.pointer()),
             start: None,
             end: None,
             action,
@@ -676,7 +744,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         for (hit, _) in &self.scratch.raw {
             self.findings.push(Finding {
                 entity: hit.entity,
-                pointer: Some(self.ptr.clone()),
+                pointer: Some(self.pointer()),
                 start: Some(hit.start),
                 end: Some(hit.end),
                 action: redactor.resolve_hit(hit, self.plan),
@@ -829,6 +897,24 @@ fn is_mask(s: &str) -> bool {
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: the walk looks at each candidate date's bytes as it notes it
+    /// (`RecordDates::member`, as before the sixteenth round), the reference `note` is held to.
+    static EAGER_RECORD_DATES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn eager_record_dates() -> bool {
+    EAGER_RECORD_DATES.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn eager_record_dates() -> bool {
+    false
+}
+
 /// The columns of an array of arrays whose first row is a header naming birth-date or
 /// phone columns (`[["name", "dob", "Phone"], ["Jane", "1984-03-02", "32 68 14 78"]]`, a
 /// sheet's `values`), as bits (`detect::header_cell_bits`: birth-date columns in the low 64,
@@ -900,18 +986,57 @@ impl RecordDates {
         s: &[u8],
         class: KeyClass,
     ) {
+        if self.personal_or_candidate(found, s, class) && super::detect::may_hold_birth_year(s) {
+            list.push(at);
+        }
+    }
+
+    /// [`RecordDates::member`] without the look at the bytes: the `Value` walk notes every
+    /// candidate by its length and class, and looks (`may_hold_birth_year`) only at the
+    /// candidates of a record that turns out to be a person's (`Walk::record_dates`), where
+    /// `member` looked at every plain string of every object. The same candidates reach the
+    /// judge (the look is a filter that depends on the string alone), so the same dates are
+    /// found; most objects hold no PII and their strings are never looked at. On the 1 KB
+    /// bench call `member` was 9.8k instructions per call (`may_hold_birth_year` splits a
+    /// string at every non-digit: ~300 runs per call), ~3.8 % of the whole call (sixteenth
+    /// round, docs/performance.md).
+    pub(crate) fn note<T>(
+        &mut self,
+        list: &mut Vec<T>,
+        found: &[Finding],
+        at: T,
+        s: &[u8],
+        class: KeyClass,
+    ) {
+        if self.personal_or_candidate(found, s, class) {
+            list.push(at);
+        }
+    }
+
+    /// Notes whether `found` makes the record a person's; true for a candidate date (no
+    /// finding, a plain member, 6 bytes or more) whose bytes are still to be looked at.
+    fn personal_or_candidate(&mut self, found: &[Finding], s: &[u8], class: KeyClass) -> bool {
         if found
             .iter()
             .any(|f| super::detect::personal_entity(f.entity))
         {
             self.personal = true;
-        } else if found.is_empty()
-            && class == KeyClass::Plain
-            && s.len() >= 6
-            && super::detect::may_hold_birth_year(s)
-        {
-            list.push(at);
+            false
+        } else {
+            found.is_empty() && class == KeyClass::Plain && s.len() >= 6
         }
+    }
+
+    /// This object's candidates in `list`, when the record holds PII and has any (`None`
+    /// most of the time); [`RecordDates::end`] takes them off after.
+    pub(crate) fn candidates<'a, T>(&self, list: &'a [T]) -> Option<&'a [T]> {
+        list.get(self.base..)
+            .filter(|dates| self.personal && !dates.is_empty())
+    }
+
+    /// This object's candidates taken off `list` (those of the objects around it stay).
+    pub(crate) fn end<T>(self, list: &mut Vec<T>) {
+        list.truncate(self.base);
     }
 
     /// This object's candidates, taken off `list`, when the record holds PII and has any

@@ -123,3 +123,226 @@ fn pointers_escape() {
     }
     assert_eq!(out, "/a~1b/m~0n/3/");
 }
+
+/// Deterministic xorshift for the generated documents below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// Members of people's records and of the objects around them: dates in the shapes the
+/// record rule reads and the ones it refuses, the PII that makes a record a person's, prose
+/// with and without years, keys that need escaping in a pointer.
+fn record_like(rng: &mut Rng, depth: u32) -> serde_json::Value {
+    const KEYS: &[&str] = &[
+        "nm",
+        "name",
+        "em",
+        "email",
+        "tel",
+        "phone",
+        "d1",
+        "dob",
+        "born",
+        "birthDate",
+        "created_at",
+        "shippedOn",
+        "order_date",
+        "note",
+        "id",
+        "a/b",
+        "m~n",
+        "rows",
+        "value",
+        "label",
+        "answer",
+        "jane@example.org",
+        "ssn",
+        "x",
+    ];
+    const PIECES: &[&str] = &[
+        "1984-03-02",
+        "2 March 1984",
+        "03/02/1984",
+        "02.03.84",
+        "19840302",
+        "19840229",
+        "19841302",
+        "2025-03-02",
+        "1984-03-02T10:00:00Z",
+        "19\u{38}4-03-02",
+        " 1984-03-02 ",
+        "born 1971",
+        "order 19840302",
+        "ID19840302",
+        "1971",
+        "Jane Roe",
+        "jane@example.org",
+        "+44 20 7946 0958",
+        "536-22-1234",
+        "4242 4242 4242 4242",
+        "10.0.0.1",
+        "Customer reported the package arrived damaged; refund two of five items",
+        "cus_Q8x2Lm0",
+        "ord_99812",
+        "Date of birth",
+        "é",
+        "\\",
+        "\"",
+        "\n",
+        "-",
+        " ",
+        "12",
+    ];
+    match rng.next() % if depth > 3 { 2 } else { 5 } {
+        0 => {
+            let n = 1 + rng.next() % 3;
+            serde_json::Value::String((0..n).map(|_| rng.pick(PIECES)).collect())
+        }
+        1 => serde_json::json!(rng.next() % 100_000_000),
+        2 => serde_json::Value::Array(
+            (0..rng.next() % 4)
+                .map(|_| record_like(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            let mut m = serde_json::Map::new();
+            for _ in 0..rng.next() % 7 {
+                m.insert(rng.pick(KEYS).to_string(), record_like(rng, depth + 1));
+            }
+            serde_json::Value::Object(m)
+        }
+    }
+}
+
+fn test_redactor() -> Redactor {
+    let cfg = super::super::RedactConfig {
+        hmac_key: Some("test-key".into()),
+        ..Default::default()
+    };
+    Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn record_dates_looked_at_late_are_the_ones_looked_at_early() {
+    // `RecordDates::note` leaves the look at a candidate's bytes to a person's record; the
+    // walk that looks at every candidate as it notes it (`member`) must find and change the
+    // same, pointer for pointer.
+    let r = test_redactor();
+    let mut rng = Rng(0x51A7_E5D0_0DB1_27C3);
+    let (mut dated, mut docs) = (0, 0);
+    for plan in [
+        ActionPlan::mask_all(),
+        ActionPlan::from_names(&["pii:hash", "dob:drop"]).unwrap_or_else(|e| panic!("{e}")),
+    ] {
+        for _ in 0..4000 {
+            let doc = record_like(&mut rng, 0);
+            let run = |eager: bool| {
+                EAGER_RECORD_DATES.with(|c| c.set(eager));
+                let redacted = r.redact_json(&doc, &plan);
+                let scanned = r.scan_json(&doc);
+                EAGER_RECORD_DATES.with(|c| c.set(false));
+                (redacted.findings, redacted.value, scanned)
+            };
+            let (late, early) = (run(false), run(true));
+            assert_eq!(late, early, "{doc}");
+            docs += 1;
+            if early.0.iter().any(|f| f.entity == Entity::DateOfBirth) {
+                dated += 1;
+            }
+        }
+    }
+    // the documents hold records with birth dates, and many without
+    assert!(dated > 200 && dated < docs / 2, "{dated} of {docs}");
+}
+
+#[test]
+fn pointers_name_the_members_as_written() {
+    // The walk spells a finding's pointer only when it makes one (`Walk::pointer`): escaped
+    // keys, array indices, a renamed member (a key holding a finding) and the members below
+    // it, a record's birth date, the document's root.
+    let r = test_redactor();
+    let doc = serde_json::json!({
+        "a/b": {"m~n": ["x", {"e": "mail jane@example.org"}]},
+        "jane@example.org": {"ip": "10.0.0.1", "~/": [["n", "dob"], ["Jane", "1984-03-02"]]},
+        "rows": [{"nm": "Jane Roe", "em": "jane@example.org", "d1": "1984-03-02"}],
+    });
+    let pointers = |findings: &[Finding]| {
+        let mut got: Vec<(String, &'static str, bool)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f.pointer.clone().unwrap_or_default(),
+                    f.entity.name(),
+                    f.key,
+                )
+            })
+            .collect();
+        got.sort();
+        got
+    };
+    let want = |renamed: &str| {
+        let mut want: Vec<(String, &'static str, bool)> = [
+            ("", "EMAIL", true),
+            ("/ip", "IPV4", false),
+            ("/~0~1/1/1", "DATE_OF_BIRTH", false),
+        ]
+        .iter()
+        .map(|(p, e, k)| (format!("/{renamed}{p}"), *e, *k))
+        .collect();
+        want.extend([
+            ("/a~1b/m~0n/1/e".to_string(), "EMAIL", false),
+            ("/rows/0/d1".to_string(), "DATE_OF_BIRTH", false),
+            ("/rows/0/em".to_string(), "EMAIL", false),
+        ]);
+        want.sort();
+        want
+    };
+    // scanned, the member keeps its name; redacted, it is named by its mask
+    assert_eq!(pointers(&r.scan_json(&doc)), want("jane@example.org"));
+    let redacted = r.redact_json(&doc, &ActionPlan::mask_all());
+    assert_eq!(pointers(&redacted.findings), want("[EMAIL]"));
+    let text = serde_json::json!("jane@example.org");
+    let root: Vec<_> = r.scan_json(&text).into_iter().map(|f| f.pointer).collect();
+    assert_eq!(root, vec![Some(String::new())]);
+}
+
+#[test]
+fn the_walks_buffers_are_kept_per_thread_empty_and_bounded() {
+    // A walk leaves its emptied `classes`, `labelled` and `record_dates` to the next walk on
+    // its thread, none that grew past `SPARE_MAX` entries.
+    let r = test_redactor();
+    let kept = || {
+        KEY_MEMO.with(|m| {
+            let m = m.borrow();
+            let empty = m.classes.is_empty() && m.labelled.is_empty() && m.record_dates.is_empty();
+            (empty, m.classes.capacity(), m.labelled.capacity())
+        })
+    };
+    let record = serde_json::json!({"rows": [
+        {"nm": "Jane Roe", "em": "jane@example.org", "d1": "1984-03-02", "id": "cus_Q8x2Lm0"},
+        {"form": {"label": "Date of birth"}, "answer": "1984-03-02"},
+    ]});
+    let first = r.scan_json(&record);
+    let (empty, classes, labelled) = kept();
+    assert!(empty && classes > 0 && labelled > 0, "{classes} {labelled}");
+    // the next walk starts from them and finds what a first walk found
+    assert_eq!(r.scan_json(&record), first);
+    assert!(kept().0);
+    let wide: serde_json::Map<String, serde_json::Value> = (0..SPARE_MAX + 1)
+        .map(|i| (format!("k{i}"), serde_json::json!("x")))
+        .collect();
+    assert!(r.scan_json(&serde_json::Value::Object(wide)).is_empty());
+    let (empty, classes, _) = kept();
+    assert!(empty && classes == 0, "{classes}");
+    assert_eq!(r.scan_json(&record), first);
+}
