@@ -37,6 +37,10 @@ CLASSES = {
     "psk then hex": rb"(?i)psk[^\n=:]{0,24}[:=][ \t]*([0-9a-f]{32,})",
     # a secret file's contents in a shell transcript (`$ cat /etc/app/token` then the token)
     "cat of a secret-named file": rb"(?i)\$ cat [^\s]*(?:token|secret|key|password|passwd|credentials)[^\s]*[ \t]*(?:\n| \xe2\x8f\x8e )([^\s]{8,})",
+    # the same, the next line one token of base64/hex bytes, 16 bytes or more, the whole line
+    "cat of a secret-named file, one token line": rb"(?i)\$ cat [^\s]*(?:token|secret|key|password|passwd|credentials)[^\s]*[ \t]*(?:\n| \xe2\x8f\x8e )([A-Za-z0-9+/=_\-.~]{16,})(?:\n| \xe2\x8f\x8e |$)",
+    # `psk` as a word, up to three words, then `:`/`=`/`is`, then a value
+    "psk word then a value": rb"(?<![A-Za-z0-9_\-])(?i:psk)(?: [A-Za-z\-]{1,12}){0,3} ?(?:[:=]|is) *[\"']?([^\s\"']{8,})",
     # a blank-separated key in a router's config (`authentication-key X`, `community X`)
     "authentication-key / community": rb"(?:authentication-key|snmp community|community) ([^\s\"']{6,})",
     # a macro of Nagios's resource file (`$USER5$=…`)

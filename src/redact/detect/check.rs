@@ -161,6 +161,9 @@ impl Detector {
                 }
                 Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"auth") => redis_auth(hay, ke),
                 Some((ks, ke)) if hay[ks] == b'/' => webhook_token(hay, ke),
+                Some((ks, ke)) if hay[ks] == b'$' => {
+                    cat_secret_file(hay, ke, self.entropy_threshold)
+                }
                 Some((ks, ke)) if PASSWORD_SETTINGS.contains(&&hay[ks..ke]) => {
                     password_setting_value(hay, ke)
                 }
@@ -1069,6 +1072,65 @@ fn secret_in_prose(hay: &[u8], e: usize, defer_pairs: bool, threshold: f64) -> O
     }
 }
 
+/// A secret-named file's contents in a shell transcript: `$ cat <path>` ending at `e`, the
+/// file's name holding a secret's word (`token`, `secret`, `key`, `password`, `passwd`,
+/// `credentials`), and the next line one token of base64 or hex bytes, the whole line
+/// (`ops@web:~$ cat /etc/app/token` then `hvs.sJ7QHsBe…`), with a secret's shape
+/// (`secret_token_at`). A line break is `\n` or a flattened transcript's ` ⏎ `. A key file
+/// (`-----BEGIN …`) and a credentials file (`[default]`, `https://user:…@host`) are no one
+/// token: their own rules read them. Twenty-first round, task sec
+/// (`benches/secret_r21_population.py`: every such line on the training splits is a gold
+/// secret).
+fn cat_secret_file(hay: &[u8], e: usize, threshold: f64) -> Outcome {
+    let path = hay[e..]
+        .iter()
+        .take(256)
+        .take_while(|b| !b.is_ascii_whitespace())
+        .count();
+    let name = &hay[e..e + path];
+    let name = name
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(name, |k| &name[k + 1..]);
+    let secret_name = [
+        b"token".as_slice(),
+        b"secret",
+        b"key",
+        b"password",
+        b"passwd",
+        b"credentials",
+    ]
+    .iter()
+    .any(|w| name.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)));
+    if path == 0 || !secret_name {
+        return Outcome::Reject;
+    }
+    let mut i = e + path;
+    while i < hay.len() && matches!(hay[i], b' ' | b'\t' | b'\r') {
+        i += 1;
+    }
+    const FLAT: &[u8] = " ⏎ ".as_bytes();
+    let vs = if hay.get(i) == Some(&b'\n') {
+        i + 1
+    } else if hay[e + path..].starts_with(FLAT) {
+        e + path + FLAT.len()
+    } else {
+        return Outcome::Reject;
+    };
+    let len = hay[vs..]
+        .iter()
+        .take(512)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b"+/=_-.~".contains(&b))
+        .count();
+    let ve = vs + len;
+    let line_end =
+        ve == hay.len() || matches!(hay[ve], b'\n' | b'\r') || hay[ve..].starts_with(FLAT);
+    if !(16..512).contains(&len) || !line_end {
+        return Outcome::Reject;
+    }
+    secret_token_at(hay, vs, ve, threshold)
+}
+
 /// The token of a webhook URL after `/webhooks/` ending at `e`: an id of digits, a `/`, then
 /// the token, 20 bytes or more of base64url with two of lower case, upper case and digits
 /// (Discord's `https://discord.com/api/webhooks/157810766167700656/DH_YBsGc…`: whoever holds
@@ -1102,7 +1164,7 @@ fn webhook_token(hay: &[u8], e: usize) -> Outcome {
     let whole = hay
         .get(ts + len)
         .is_none_or(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'%' | b'.' | b'~')));
-    if len >= 20 && len < 256 && classes >= 2 && whole && !stand_in(t) {
+    if (20..256).contains(&len) && classes >= 2 && whole && !stand_in(t) {
         Outcome::Hit(Hit::new(Entity::GenericSecret, ts, ts + len))
     } else {
         Outcome::Reject
@@ -1295,6 +1357,15 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // A webhook URL's path (`https://discord.com/api/webhooks/<id>/<token>`): `webhook_token`.
     if hay[p..].starts_with(b"/webhooks/") {
         return Some((p, p + 10));
+    }
+    // `psk` as a word (`# psk file content: …`): the value after it and up to three words
+    // (`secret_in_prose`); not `wifi_psk`, `WPA2-PSK`.
+    if hay[p..].starts_with(b"psk ") {
+        return boundary(p).then_some((p, p + 3));
+    }
+    // A shell's `$ cat <file>` (`cat_secret_file`).
+    if hay[p..].starts_with(b"$ cat ") {
+        return Some((p, p + 6));
     }
     let back = if hay[p..].starts_with(b"cret ") {
         2

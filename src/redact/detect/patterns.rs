@@ -100,7 +100,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::SecretWord,
             &[E::GenericSecret, E::Password],
-            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |snmp community |authentication-key |/webhooks/[0-9]{6,}/[A-Za-z0-9_\-]{20,}|(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
+            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |snmp community |authentication-key |psk |\$ cat |/webhooks/[0-9]{6,}/[A-Za-z0-9_\-]{20,}|(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
         ),
         (
             Kind::Dob,
@@ -326,6 +326,10 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             // (`/api/webhooks/<id>/<token>`; `webhook_token`). Twenty-first round, task sec.
             "authentication-key ",
             "/webhooks/",
+            // `psk` as a word before its value (`# psk file content: …`; `secret_in_prose`),
+            // and a shell's `$ cat` of a secret-named file (`cat_secret_file`).
+            "psk ",
+            "$ cat ",
             // SQL's `CREATE USER … IDENTIFIED BY '…'` (MySQL, Oracle): a password.
             "dentified ",
             "DENTIFIED ",
