@@ -563,4 +563,6 @@ mod tests_r20n;
 #[cfg(test)]
 mod tests_r20s;
 #[cfg(test)]
+mod tests_r21s;
+#[cfg(test)]
 mod tests_support;
