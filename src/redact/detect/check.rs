@@ -1351,17 +1351,12 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // Junos's `authentication-key …` (a BGP or OSPF neighbour's key; IOS's `ip ospf
     // authentication-key 7 …`): the value after it, read by `secret_in_prose` (a token's
     // shape). Twenty-first round, task sec.
-    if hay[p..].starts_with(b"authentication-key ") {
-        return boundary(p).then_some((p, p + 18));
+    if hay[p..].starts_with(b"-key ") && hay[..p].ends_with(b"authentication") {
+        return boundary(p - 14).then_some((p - 14, p + 4));
     }
     // A webhook URL's path (`https://discord.com/api/webhooks/<id>/<token>`): `webhook_token`.
     if hay[p..].starts_with(b"/webhooks/") {
         return Some((p, p + 10));
-    }
-    // `psk` as a word (`# psk file content: …`): the value after it and up to three words
-    // (`secret_in_prose`); not `wifi_psk`, `WPA2-PSK`.
-    if hay[p..].starts_with(b"psk ") {
-        return boundary(p).then_some((p, p + 3));
     }
     // A shell's `$ cat <file>` (`cat_secret_file`).
     if hay[p..].starts_with(b"$ cat ") {

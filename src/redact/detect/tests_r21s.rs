@@ -1,6 +1,6 @@
 //! The twenty-first round's secrets by structure (issue #20, task sec): evidence a writer
 //! cannot vary — a salt under its name, a router's key or community, a webhook URL's token,
-//! a member named by a host under a secret, `psk` before its value, a shell's `cat` of a
+//! a member named by a host under a secret, a shell's `cat` of a
 //! secret-named file — each with the look-alikes that share its words or its shape; and
 //! `n/a` as a stand-in.
 
@@ -110,24 +110,6 @@ fn a_member_named_by_a_host_under_a_secret_is_that_secret() {
         json_findings_checked(body),
         vec![("GITHUB_TOKEN", "/github-oauth/github.com".to_string())]
     );
-}
-
-#[test]
-fn psk_as_a_word_before_its_value_is_a_secret() {
-    let hex = "0a69384cea9957cea33a10d9d4ff1aeef29824801cccca7f7f15a9c000ad6ee7";
-    assert_eq!(
-        gs(&format!(
-            "TLSPSKIdentity=psk-ivxu94\n# psk file content: {hex}\n"
-        )),
-        vec![hex]
-    );
-    for text in [
-        "WPA2-PSK is enabled on the guest network\n",
-        "the psk is short\n",
-        "psk file content: see the vault\n",
-    ] {
-        assert!(gs(text).is_empty(), "{text}: {:?}", gs(text));
-    }
 }
 
 #[test]
