@@ -1348,12 +1348,6 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         return (hay[..p].ends_with(b"snmp-server ") || hay[..p].ends_with(b"snmp "))
             .then_some((p, p + 9));
     }
-    // Junos's `authentication-key …` (a BGP or OSPF neighbour's key; IOS's `ip ospf
-    // authentication-key 7 …`): the value after it, read by `secret_in_prose` (a token's
-    // shape). Twenty-first round, task sec.
-    if hay[p..].starts_with(b"-key ") && hay[..p].ends_with(b"authentication") {
-        return boundary(p - 14).then_some((p - 14, p + 4));
-    }
     // A webhook URL's path (`https://discord.com/api/webhooks/<id>/<token>`): `webhook_token`.
     if hay[p..].starts_with(b"/webhooks/") {
         return Some((p, p + 10));

@@ -100,7 +100,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::SecretWord,
             &[E::GenericSecret, E::Password],
-            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |snmp community |authentication-key |\$ cat |/webhooks/[0-9]{6,}/[A-Za-z0-9_\-]{20,}|(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
+            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |snmp community |\$ cat |/webhooks/[0-9]{6,}/[A-Za-z0-9_\-]{20,}|(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
         ),
         (
             Kind::Dob,
@@ -322,11 +322,9 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             "key 0 ",
             "key 7 ",
             "community ",
-            // Junos's and IOS's `authentication-key …` (from `-key `: `au` opens too many
-            // words of clean text for the short-text prefilter), a webhook URL's token
-            // (`/api/webhooks/<id>/<token>`; `webhook_token`) and a shell's `$ cat` of a
-            // secret-named file (`cat_secret_file`). Twenty-first round, task sec.
-            "-key ",
+            // A webhook URL's token (`/api/webhooks/<id>/<token>`; `webhook_token`) and a
+            // shell's `$ cat` of a secret-named file (`cat_secret_file`): `/` and `$` open
+            // no word of clean text. Twenty-first round, task sec.
             "/webhooks/",
             "$ cat ",
             // SQL's `CREATE USER … IDENTIFIED BY '…'` (MySQL, Oracle): a password.

@@ -1,5 +1,5 @@
 //! The twenty-first round's secrets by structure (issue #20, task sec): evidence a writer
-//! cannot vary — a salt under its name, a router's key or community, a webhook URL's token,
+//! cannot vary — a salt under its name, a Junos SNMP community, a webhook URL's token,
 //! a member named by a host under a secret, a shell's `cat` of a
 //! secret-named file — each with the look-alikes that share its words or its shape; and
 //! `n/a` as a stand-in.
@@ -54,23 +54,16 @@ fn a_salt_in_json_is_a_secret_when_it_has_a_token_shape() {
 }
 
 #[test]
-fn a_router_s_key_or_community_is_a_secret() {
+fn a_junos_snmp_community_is_a_secret() {
     assert_eq!(
         gs("set snmp community lIojlm4Ll9vfC6Gh authorization read-only\n"),
         vec!["lIojlm4Ll9vfC6Gh"]
-    );
-    assert_eq!(
-        gs("set protocols bgp group upstream neighbor 109.53.65.136 authentication-key V0T4PD~CP8U8lOuvwuxH16ASmEMiWItvMSRcZ\n"),
-        vec!["V0T4PD~CP8U8lOuvwuxH16ASmEMiWItvMSRcZ"]
     );
     for text in [
         // A word of prose after `community`, `snmp` absent; a short or one-class value.
         "the community garden opens at noon\n",
         "community Xy7kP9qR2mWzT4abcdEF\n",
         "set snmp community public authorization read-only\n",
-        "ip ospf authentication-key 7 0822455D0A16\n",
-        // Glued to another name.
-        "x-authentication-key Xy7kP9qR2mWzT4abcdEF\n",
     ] {
         assert!(gs(text).is_empty(), "{text}: {:?}", gs(text));
     }
