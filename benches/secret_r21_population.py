@@ -2,7 +2,7 @@
 """Twenty-first round, task sec: the population of each candidate evidence class for
 GENERIC_SECRET / PASSWORD on the training splits (every candidate, found or not, gold or not).
 
-usage: secret_r21_population.py VARIANT [SPLIT...]   (default splits: /tmp/pii's training list)
+usage: secret_r21_population.py VARIANT [SPLIT...] [-v]   (default: the twenty-first round's training splits)
 Reads /tmp/pii/<split>/{corpus,labels,VARIANT}.jsonl. Candidates are read by regexes over the
 raw document (text and raw JSON alike), so the counts include forms a rule never sees; what
 matters is the gold column against the rest. Prints, per class: candidates, gold
@@ -14,6 +14,9 @@ import collections, json, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pii_score import finding_span, load  # noqa: E402
+
+# The twenty-first round's training splits (blind16-blind19 are validation: aggregates only).
+TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + ["blind20"]
 
 SECRET_NAME = rb"(?:token|oauth|bearer|secret|password|passwd|auth|credentials?|api[_-]?key)"
 HOST = rb"[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)+"
@@ -51,7 +54,7 @@ CLASSES = {
 def main():
     var = sys.argv[1]
     verbose = "-v" in sys.argv
-    splits = [a for a in sys.argv[2:] if a != "-v"] or open("/work/tools/training").read().split()
+    splits = [a for a in sys.argv[2:] if a != "-v"] or TRAINING
     stats = {c: collections.Counter() for c in CLASSES}
     where = {c: set() for c in CLASSES}
     ex = {c: collections.defaultdict(list) for c in CLASSES}
