@@ -160,6 +160,10 @@ impl Detector {
                     xml_password(hay, ks, ke).unwrap_or(reject)
                 }
                 Some((ks, ke)) if hay[ks..ke].eq_ignore_ascii_case(b"auth") => redis_auth(hay, ke),
+                Some((ks, ke)) if hay[ks] == b'/' => webhook_token(hay, ke),
+                Some((ks, ke)) if hay[ks] == b'$' => {
+                    cat_secret_file(hay, ke, self.entropy_threshold)
+                }
                 Some((ks, ke)) if PASSWORD_SETTINGS.contains(&&hay[ks..ke]) => {
                     password_setting_value(hay, ke)
                 }
@@ -500,6 +504,18 @@ impl Detector {
         } else {
             key
         };
+        // A salt kept as an application's secret (Matomo's `[General] salt = "…"`,
+        // Nextcloud's `'passwordsalt' => '…'`, WordPress's `NONCE_SALT`): a token's shape
+        // (`secret_token_at`), not the rock (`basalt`). Twenty-first round, task sec: every
+        // such value of that shape on the training splits is a gold secret
+        // (`benches/secret_r21_population.py`).
+        if key.starts_with(b"salt") {
+            return if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ba") {
+                Outcome::Reject
+            } else {
+                secret_token_at(hay, vs, e, self.entropy_threshold)
+            };
+        }
         // A function call (`password = crypt('…', gen_salt('bf'))`: `crypt(` is none) and
         // a secret store's reference (`vault:secret/data/app#token`).
         let call = code_reference(value);
@@ -1056,6 +1072,105 @@ fn secret_in_prose(hay: &[u8], e: usize, defer_pairs: bool, threshold: f64) -> O
     }
 }
 
+/// A secret-named file's contents in a shell transcript: `$ cat <path>` ending at `e`, the
+/// file's name holding a secret's word (`token`, `secret`, `key`, `password`, `passwd`,
+/// `credentials`), and the next line one token of base64 or hex bytes, the whole line
+/// (`ops@web:~$ cat /etc/app/token` then `hvs.sJ7QHsBe…`), with a secret's shape
+/// (`secret_token_at`). A line break is `\n` or a flattened transcript's ` ⏎ `. A key file
+/// (`-----BEGIN …`) and a credentials file (`[default]`, `https://user:…@host`) are no one
+/// token: their own rules read them. Twenty-first round, task sec
+/// (`benches/secret_r21_population.py`: every such line on the training splits is a gold
+/// secret).
+fn cat_secret_file(hay: &[u8], e: usize, threshold: f64) -> Outcome {
+    let path = hay[e..]
+        .iter()
+        .take(256)
+        .take_while(|b| !b.is_ascii_whitespace())
+        .count();
+    let name = &hay[e..e + path];
+    let name = name
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(name, |k| &name[k + 1..]);
+    let secret_name = [
+        b"token".as_slice(),
+        b"secret",
+        b"key",
+        b"password",
+        b"passwd",
+        b"credentials",
+    ]
+    .iter()
+    .any(|w| name.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)));
+    if path == 0 || !secret_name {
+        return Outcome::Reject;
+    }
+    let mut i = e + path;
+    while i < hay.len() && matches!(hay[i], b' ' | b'\t' | b'\r') {
+        i += 1;
+    }
+    const FLAT: &[u8] = " ⏎ ".as_bytes();
+    let vs = if hay.get(i) == Some(&b'\n') {
+        i + 1
+    } else if hay[e + path..].starts_with(FLAT) {
+        e + path + FLAT.len()
+    } else {
+        return Outcome::Reject;
+    };
+    let len = hay[vs..]
+        .iter()
+        .take(512)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b"+/=_-.~".contains(&b))
+        .count();
+    let ve = vs + len;
+    let line_end =
+        ve == hay.len() || matches!(hay[ve], b'\n' | b'\r') || hay[ve..].starts_with(FLAT);
+    if !(16..512).contains(&len) || !line_end {
+        return Outcome::Reject;
+    }
+    secret_token_at(hay, vs, ve, threshold)
+}
+
+/// The token of a webhook URL after `/webhooks/` ending at `e`: an id of digits, a `/`, then
+/// the token, 20 bytes or more of base64url with two of lower case, upper case and digits
+/// (Discord's `https://discord.com/api/webhooks/157810766167700656/DH_YBsGc…`: whoever holds
+/// the URL posts as the hook). The URL's structure is the evidence, not a writer's words:
+/// every such path on the training splits holds a gold secret (twenty-first round, task
+/// sec; `benches/secret_r21_population.py`).
+fn webhook_token(hay: &[u8], e: usize) -> Outcome {
+    let digits = hay[e..]
+        .iter()
+        .take(24)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let ts = e + digits + 1;
+    if !(6..24).contains(&digits) || hay.get(ts - 1) != Some(&b'/') {
+        return Outcome::Reject;
+    }
+    let len = hay[ts..]
+        .iter()
+        .take(256)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        .count();
+    let t = &hay[ts..ts + len];
+    let classes = [
+        t.iter().any(u8::is_ascii_lowercase),
+        t.iter().any(u8::is_ascii_uppercase),
+        t.iter().any(u8::is_ascii_digit),
+    ]
+    .iter()
+    .filter(|&&x| x)
+    .count();
+    let whole = hay
+        .get(ts + len)
+        .is_none_or(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'%' | b'.' | b'~')));
+    if (20..256).contains(&len) && classes >= 2 && whole && !stand_in(t) {
+        Outcome::Hit(Hit::new(Entity::GenericSecret, ts, ts + len))
+    } else {
+        Outcome::Reject
+    }
+}
+
 /// The password of SQL's `CREATE USER … IDENTIFIED BY '…'` / `ALTER USER …` (MySQL,
 /// MariaDB, Oracle; MySQL 8's `IDENTIFIED WITH caching_sha2_password BY '…'`), `IDENTIFIED`
 /// ending at `e`: the quoted (or bare, Oracle's) value after `BY`, when it reads as a
@@ -1228,8 +1343,18 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         let s = p.checked_sub(1)?;
         return (hay[s] | 0x20 == b'i' && boundary(s)).then_some((s, p + 9));
     }
+    // IOS's `snmp-server community …`, Junos's `set snmp community … authorization …`.
     if hay[p..].starts_with(b"community ") {
-        return hay[..p].ends_with(b"snmp-server ").then_some((p, p + 9));
+        return (hay[..p].ends_with(b"snmp-server ") || hay[..p].ends_with(b"snmp "))
+            .then_some((p, p + 9));
+    }
+    // A webhook URL's path (`https://discord.com/api/webhooks/<id>/<token>`): `webhook_token`.
+    if hay[p..].starts_with(b"/webhooks/") {
+        return Some((p, p + 10));
+    }
+    // A shell's `$ cat <file>` (`cat_secret_file`).
+    if hay[p..].starts_with(b"$ cat ") {
+        return Some((p, p + 6));
     }
     let back = if hay[p..].starts_with(b"cret ") {
         2

@@ -565,4 +565,6 @@ mod tests_r20s;
 #[cfg(test)]
 mod tests_r21n;
 #[cfg(test)]
+mod tests_r21s;
+#[cfg(test)]
 mod tests_support;

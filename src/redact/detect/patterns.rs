@@ -84,7 +84,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::KeyValue,
             &[E::Password, E::GenericSecret],
-            r#"(?i:api[_\-]?key|secret[_\-]?key(?:[_\-]?base)?|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?|psk|pass)["']?\]?[ \t]*(?::=|=>|[:=>])[ \t]*(?:[bBrRuUN]?["'])?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
+            r#"(?i:api[_\-]?key|secret[_\-]?key(?:[_\-]?base)?|secret|token|passwd|password|pwd|access[_\-]?key|client[_\-]?secret|private[_\-]?key|signing[_\-]?key|(?:hmac|encryption|master|license|signature)[_\-]?key|credentials?|key|session(?:id)?|sid|value|cvc2?|cvv2?|psk|pass|salt)["']?\]?[ \t]*(?::=|=>|[:=>])[ \t]*(?:[bBrRuUN]?["'])?[^ \t\r\n"'&,;<>\\]{3,}"#.into(),
         ),
         (
             Kind::ProsePassword,
@@ -100,7 +100,7 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         (
             Kind::SecretWord,
             &[E::GenericSecret, E::Password],
-            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
+            r"(?i:secret|token)[ \t]|key [07] |snmp-server community |snmp community |\$ cat |/webhooks/[0-9]{6,}/[A-Za-z0-9_\-]{20,}|(?i:identified) |(?i:log ?|sign )in with |> (?i:auth) |requirepass|USERPASS>|<Pass[ >]".into(),
         ),
         (
             Kind::Dob,
@@ -217,6 +217,10 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
             // `pass` ending a quoted key after an owner word (`"smtp_pass": "…"`;
             // `check_key_value`).
             "pass",
+            // A salt kept as an application's secret (Matomo's `salt = "…"`, Nextcloud's
+            // `'passwordsalt' => '…'`): a token's shape only (`check_key_value`; twenty-first
+            // round, task sec).
+            "salt",
         ],
         // Few literals, chosen for rare first bytes (Teddy's fingerprint): `pass` covers
         // password, passwd, passwort, passphrase, passcode and `mot de passe`; the
@@ -318,6 +322,11 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             "key 0 ",
             "key 7 ",
             "community ",
+            // A webhook URL's token (`/api/webhooks/<id>/<token>`; `webhook_token`) and a
+            // shell's `$ cat` of a secret-named file (`cat_secret_file`): `/` and `$` open
+            // no word of clean text. Twenty-first round, task sec.
+            "/webhooks/",
+            "$ cat ",
             // SQL's `CREATE USER … IDENTIFIED BY '…'` (MySQL, Oracle): a password.
             "dentified ",
             "DENTIFIED ",
@@ -345,9 +354,9 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
 }
 
 /// The last three letters of the `key=value` keywords (a test checks them against the list).
-pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 19] = [
+pub(super) const KEY_VALUE_TAILS: [[u8; 3]; 20] = [
     *b"key", *b"ret", *b"ken", *b"swd", *b"ord", *b"pwd", *b"ion", *b"nid", *b"lue", *b"cvc",
-    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als", *b"sid", *b"psk", *b"ase", *b"ass",
+    *b"vc2", *b"cvv", *b"vv2", *b"ial", *b"als", *b"sid", *b"psk", *b"ase", *b"ass", *b"alt",
 ];
 
 /// Byte classes for the hand-written pass.

@@ -135,7 +135,10 @@ fn bracketed(t: &[u8]) -> bool {
 /// The words written where a value is still to come or was taken out (a closed set: what a
 /// stand-in says).
 fn stand_in_word(t: &[u8]) -> bool {
-    const WORDS: [&[u8]; 16] = [
+    // `n/a` (not applicable: `password: n/a` on a form; twenty-first round, task sec: 64
+    // values under a secret's name in 6 training splits, none gold).
+    const WORDS: [&[u8]; 17] = [
+        b"n/a",
         b"changeme",
         b"change_me",
         b"change-me",

@@ -82,8 +82,22 @@ impl KeyClass {
 /// (a network token that is a card number is still one). Any other secret name under a card
 /// (`cvv`, `access_token`) keeps its class. So does the `token` of a form's response
 /// (Typeform's `"form_response": {"token": …}`, the response's id).
+///
+/// A member named by a host under a secret (Composer's `auth.json`: `"gitlab-token":
+/// {"gitlab.com": "…"}`, `"bearer": {"repo.example.com": "…"}`; a registry's credentials
+/// by host) is that secret: the host names where the secret is used, not what it is.
+/// Twenty-first round, task sec (`benches/secret_r21_population.py`: every such member on
+/// the training splits holds a gold secret).
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
+    if matches!(
+        parent,
+        KeyClass::Whole(Entity::Password | Entity::GenericSecret)
+    ) && class == KeyClass::Plain
+        && host_name(key)
+    {
+        return parent;
+    }
     if class != KeyClass::Plain || key.len() > 9 {
         if matches!(parent, KeyClass::Card | KeyClass::FormResponse)
             && key.eq_ignore_ascii_case("token")
@@ -121,6 +135,25 @@ pub(crate) fn sibling_class(class: KeyClass, own_ssn: bool) -> KeyClass {
     } else {
         class
     }
+}
+
+/// Whether a key is a host name: two labels or more of letters, digits and `-`, joined by
+/// `.`, the last one of two letters or more (`gitlab.com`, `repo.packagist.com`).
+fn host_name(key: &str) -> bool {
+    let b = key.as_bytes();
+    let Some(dot) = memchr::memrchr(b'.', b) else {
+        return false;
+    };
+    let tld = &b[dot + 1..];
+    b.len() <= 253
+        && tld.len() >= 2
+        && tld.iter().all(u8::is_ascii_alphabetic)
+        && b.split(|&c| c == b'.').all(|label| {
+            !label.is_empty()
+                && label
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        })
 }
 
 /// The part a member plays in a name/value pair object, where a sibling member names what
@@ -937,6 +970,13 @@ impl KeyRules {
                 Some(i) => start += i + 1,
                 None => break,
             }
+        }
+        // A salt kept as an application's secret (Nextcloud's `passwordsalt`, Matomo's
+        // `salt`, WordPress's `NONCE_SALT`): a value with a secret's shape under it is a
+        // GENERIC_SECRET (`KeyClass::ShapedSecret`), as `salt = "…"` is in text. Not the
+        // rock (`basalt`). Twenty-first round, task sec.
+        if norm.ends_with("salt") && !norm.ends_with("basalt") {
+            return KeyClass::ShapedSecret;
         }
         if compound_password_key(norm) {
             return KeyClass::Whole(Entity::Password);
