@@ -13,6 +13,8 @@ use crate::common::*;
 struct Egress {
     h: Harness,
     up: Upstream,
+    /// The transparent listener's port (`{port}` in `start`'s `egress`), 0 without one.
+    port: u16,
 }
 
 impl Egress {
@@ -63,23 +65,38 @@ async fn start(egress: &str, test_original_dst: bool) -> Egress {
     .expect("write");
     std::fs::write(root.join("policies/toolwall.rego"), POLICY).expect("write");
     assert_eq!(toolwall::cli::audit::keygen(&root.join("keys"), "t"), 0);
-    let cfg = format!(
-        "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n{STATIC_IDENTITY}\
-         audit: {{ dir: audit, key: keys/audit.key, hmac_key: keys/hmac.key }}\n\
-         egress:\n  ca_out: ca\n{egress}\n"
-    );
-    std::fs::write(root.join("toolwall.yaml"), cfg).expect("write");
-    let mut loaded = toolwall::config::load_snapshot(&root.join("toolwall.yaml"), true)
-        .unwrap_or_else(|e| panic!("config does not load:\n{e}"));
-    if test_original_dst {
-        // not redirected by iptables here: the destination the test says it was
-        loaded.egress.as_mut().expect("egress").test_original_dst = Some(up.addr);
-    }
-    let app = toolwall::app::start(loaded).await.expect("start");
+    // `{port}` in `egress`: a port that was free a moment ago, tried again with another when
+    // a parallel test took it first (`free_port` cannot hold it for us)
+    let attempts = if egress.contains("{port}") { 8 } else { 1 };
+    let mut attempt = 0;
+    let (app, port) = loop {
+        attempt += 1;
+        let port = if attempts > 1 { free_port() } else { 0 };
+        let egress = egress.replace("{port}", &port.to_string());
+        let cfg = format!(
+            "listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\n{STATIC_IDENTITY}\
+             audit: {{ dir: audit, key: keys/audit.key, hmac_key: keys/hmac.key }}\n\
+             egress:\n  ca_out: ca\n{egress}\n"
+        );
+        std::fs::write(root.join("toolwall.yaml"), cfg).expect("write");
+        let mut loaded = toolwall::config::load_snapshot(&root.join("toolwall.yaml"), true)
+            .unwrap_or_else(|e| panic!("config does not load:\n{e}"));
+        if test_original_dst {
+            // not redirected by iptables here: the destination the test says it was
+            loaded.egress.as_mut().expect("egress").test_original_dst = Some(up.addr);
+        }
+        match toolwall::app::start(loaded).await {
+            Ok(app) => break (app, port),
+            Err(e) if attempt < attempts && format!("{e:#}").contains("Address already in use") => {
+            }
+            Err(e) => panic!("start: {e:#}"),
+        }
+    };
     register_admin_token(app.admin_addr, &app.state.admin.token);
     Egress {
         h: Harness { app, dir },
         up,
+        port,
     }
 }
 
@@ -473,8 +490,8 @@ async fn without_egress_connect_stays_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transparent_listener_intercepts_by_sni_and_refuses_other_names() {
-    let port = free_port();
-    let e = start(&format!("  transparent_listen: 127.0.0.1:{port}"), true).await;
+    let e = start("  transparent_listen: 127.0.0.1:{port}", true).await;
+    let port = e.port;
     let up_port = e.up.addr.port();
     let ca = e.ca().display().to_string();
     // TLS: SNI `localhost`, original destination the upstream's port: intercepted
@@ -552,9 +569,9 @@ async fn transparent_listener_intercepts_by_sni_and_refuses_other_names() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transparent_connection_that_was_not_redirected_is_refused() {
-    let port = free_port();
     // no test override: the connection has no SO_ORIGINAL_DST, so it is refused
-    let e = start(&format!("  transparent_listen: 127.0.0.1:{port}"), false).await;
+    let e = start("  transparent_listen: 127.0.0.1:{port}", false).await;
+    let port = e.port;
     let (code, _, _) = curl(s(&[
         "--connect-to",
         &format!("localhost:{}:127.0.0.1:{port}", e.up.addr.port()),
