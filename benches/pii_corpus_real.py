@@ -91,6 +91,9 @@ Splits, kept apart by construction, not only by seed:
            read the rules, their docs or history (nor the other blind splits' template sections, but for one accidental glimpse after its
            templates were written) and never ran the engine on it; the lead's taxonomy; 74 text and 35 JSON document kinds of its own
            (see the blind22 section). Self-checked at generation; to be scored once.
+  blind23  templates B23_*/b23_*: a twenty-fourth split (seed 2424, fixed day 2026-12-23) written by a twenty-first helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 72 text and 25 JSON document kinds of its own (see the blind23 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -99,7 +102,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2485,9 +2488,10 @@ def main():
               "blind15": (b15_text, b15_json), "blind16": (b16_text, b16_json),
               "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
               "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
-              "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json)}
+              "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
+              "blind23": (b23_text, b23_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2589,9 +2593,13 @@ def main():
                 b22_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind23":  # blind23's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, phones valid, JSON, no escape ahead of a label)
+                b23_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -26989,6 +26997,1608 @@ def b22_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
 
+
+
+# ---------- blind23 (seed 2424, fixed day 2026-12-23) ----------
+# A twenty-fourth split, templates B23_* / b23_*, written by a twenty-first helper who never read the
+# detection rules, their docs or history, never ran the engine, and never read the other blind splits'
+# template sections (only the shared value generators above main(), main() and the blind6 taxonomy
+# comment). Its document kinds are its own: infrastructure config of tools not used before (pgbouncer,
+# Salt pillars, Hiera, Consul, Nomad, Vagrant, Dockerfiles, Bitbucket/Drone/Travis/Buildkite pipelines,
+# Argo CD repo secrets, fly/vercel/netlify/supabase/wrangler sessions, Logstash, Fluent Bit, Prometheus,
+# Telegraf, Caddy, Traefik, keepalived, strongSwan, NetworkManager, wpa_supplicant, nftables, hosts,
+# CIFS credentials), CLI sessions (sshpass/rsync, psql, cqlsh, clickhouse-client, docker inspect,
+# terraform plan, kustomize), logs (journalctl, Apache), developer text (git format-patch mails, GitHub
+# issues, .Renviron, a Q&A question with code), people's paperwork in the seven locales (tenancy
+# applications, travel-insurance claims, admission letters, onboarding checklists, reference checks,
+# offboarding, supplier bank-detail changes, brokerage transfers, telehealth and physiotherapy notes,
+# optician orders, customs brokers, returns, CRM timelines, race registrations), chat and SMS exports,
+# CSV exports (password manager, bank statement, mailing list, attendee list); and tool-call JSON
+# (MCP tools/call requests and results, Bedrock agent action groups, Vercel AI SDK and Cohere tool
+# calls, Assistants tool outputs, ServiceNow, Microsoft Graph, Google People, Xero, Mollie, Klarna,
+# GoCardless, Cognito, Firebase Auth export, STS credentials, CloudTrail, Suricata, an HR platform,
+# a secret-scanning alert list, an SMS gateway).
+# Labels follow the lead's taxonomy (blind6 section): DATE_OF_BIRTH only where the text says it is a
+# birth date; GENERIC_SECRET for secrets of no vendor shape (client secrets, AWS secret access keys,
+# session tokens, signing/encryption keys, unbranded API tokens, CVC/CVV, IPsec pre-shared keys);
+# PASSWORD for the password of a connection string / CLI flag / config value / sentence; key-shaped
+# documentation examples from B23_PLACEHOLDERS are PLACEHOLDER; `${VAR}`, `<your-token>`, `changeme`,
+# `********`, `sk_live_...` are not labelled. Look-alikes left unlabelled: order / ticket / incident /
+# policy / claim / RMA / applicant numbers, SKUs, EORI / VAT / HS codes, versions and firmware strings,
+# timestamps and epochs, UUIDs, git / SHA-256 hex, base64 blobs, bcrypt / htpasswd hashes, OTP codes,
+# Luhn-failing card numbers, masked cards, IBANs failing mod-97, EINs, Stripe publishable keys, public
+# keys and certificates, non-birth dates. Reproducible: every date derives from B23_DAY and the seeded
+# RNG; Faker is used for first and last names only.
+
+B23_DAY = datetime.date(2026, 12, 23)
+B23_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B23_B64 = string.ascii_letters + string.digits + "+/"
+B23_UP = string.ascii_uppercase
+
+
+class B23L(L):
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def b23_flat(parts):
+    out = []
+    for p in parts:
+        if isinstance(p, (list, tuple)):
+            out.extend(b23_flat(p))
+        elif isinstance(p, L):
+            out.append(p)
+        elif p != "":
+            if out and isinstance(out[-1], str):
+                out[-1] += p
+            else:
+                out.append(str(p))
+    return out
+
+
+def J(*parts):
+    """A JSON string value made of plain text and labels."""
+    out = b23_flat(parts)
+    return out if out else ""
+
+
+def b23_ascii(s):
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in s if ch.isascii() and (ch.isalnum() or ch in "-")).lower()
+
+
+# ---------- blind23 value generators ----------
+
+B23_CARD_IIN = [("4", 16), ("4", 16), ("4", 16), ("51", 16), ("52", 16), ("53", 16), ("54", 16), ("55", 16),
+                ("2221", 16), ("2345", 16), ("2720", 16), ("34", 15), ("37", 15), ("6011", 16), ("65", 16),
+                ("644", 16), ("649", 16), ("3528", 16), ("3566", 16), ("3589", 16), ("36", 14), ("300", 14), ("305", 14)]
+
+
+def b23_luhn_digit(body):
+    s = 0
+    for i, ch in enumerate(reversed(body)):
+        v = int(ch)
+        if i % 2 == 0:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return str((10 - s % 10) % 10)
+
+
+def b23_card_digits(r):
+    pre, n = r.choice(B23_CARD_IIN)
+    body = pre + rnd(r, string.digits, n - len(pre) - 1)
+    return body + b23_luhn_digit(body)
+
+
+def b23_card_fmt(r, d, style=None):
+    style = style or r.choice(["space", "space", "dash", "bare"])
+    if style == "bare":
+        return d
+    sep = " " if style == "space" else "-"
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return sep.join([d[:4], d[4:10], d[10:]])
+
+
+def b23_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649:
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    return False
+
+
+def b23_bad_card(r):
+    while True:
+        pre, n = r.choice(B23_CARD_IIN)
+        d = pre + rnd(r, string.digits, n - len(pre))
+        if not luhn_ok(d):
+            return b23_card_fmt(r, d)
+
+
+B23_IBAN = {  # country: (total length, BBAN maker)
+    "DE": (22, lambda r: rnd(r, string.digits, 18)),
+    "GB": (22, lambda r: r.choice(["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "NAIA"]) + rnd(r, string.digits, 14)),
+    "FR": (27, lambda r: rnd(r, string.digits, 23)),
+    "ES": (24, lambda r: rnd(r, string.digits, 20)),
+    "IT": (27, lambda r: r.choice(B23_UP) + rnd(r, string.digits, 22)),
+    "NL": (18, lambda r: r.choice(["ABNA", "INGB", "RABO", "TRIO", "SNSB", "KNAB", "ASNB"]) + rnd(r, string.digits, 10)),
+    "BE": (16, lambda r: rnd(r, string.digits, 12)),
+    "AT": (20, lambda r: rnd(r, string.digits, 16)),
+    "CH": (21, lambda r: rnd(r, string.digits, 17)),
+    "IE": (22, lambda r: r.choice(["AIBK", "BOFI", "IPBS"]) + rnd(r, string.digits, 14)),
+    "PT": (25, lambda r: rnd(r, string.digits, 21)),
+    "PL": (28, lambda r: rnd(r, string.digits, 24)),
+    "LU": (20, lambda r: rnd(r, string.digits, 16)),
+    "DK": (18, lambda r: rnd(r, string.digits, 14)),
+    "SE": (24, lambda r: rnd(r, string.digits, 20)),
+}
+B23_HOME = {"en_US": ["GB", "IE", "DE", "NL"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"],
+            "fr_FR": ["FR", "FR", "BE", "LU"], "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE"]}
+
+
+def b23_mod97(s):
+    s = s[4:] + s[:4]
+    return int("".join(str(int(ch, 36)) for ch in s)) % 97
+
+
+def b23_iban_raw(r, cc):
+    n, mk = B23_IBAN[cc]
+    bban = mk(r)
+    chk = 98 - b23_mod97(cc + "00" + bban)
+    v = f"{cc}{chk:02d}{bban}"
+    assert len(v) == n and b23_mod97(v) == 1
+    return v
+
+
+def b23_iban_fmt(r, v, grouped=None):
+    if grouped is None:
+        grouped = r.random() < 0.55
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b23_bad_iban(r, cc):
+    v = b23_iban_raw(r, cc)
+    while True:
+        w = v[:2] + f"{r.randint(2, 98):02d}" + v[4:]
+        if b23_mod97(w) != 1:
+            return b23_iban_fmt(r, w)
+
+
+def b23_ssn_digits(r):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            return f"{a:03d}", f"{r.randint(1, 99):02d}", f"{r.randint(1, 9999):04d}"
+
+
+B23_MONTHS = {
+    "en": "January February March April May June July August September October November December".split(),
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split(),
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split(),
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split(),
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december".split(),
+}
+
+
+def b23_datefmt(r, d, loc, iso_p=0.15):
+    if r.random() < iso_p:
+        return d.isoformat()
+    lang = B23_LANG[loc]
+    mon = B23_MONTHS[lang][d.month - 1]
+    if r.random() < 0.3:
+        return {"en_US": f"{mon} {d.day}, {d.year}", "en_GB": f"{d.day} {mon} {d.year}", "de_DE": f"{d.day}. {mon} {d.year}",
+                "fr_FR": f"{d.day} {mon} {d.year}", "es_ES": f"{d.day} de {mon} de {d.year}", "it_IT": f"{d.day} {mon} {d.year}",
+                "nl_NL": f"{d.day} {mon} {d.year}"}[loc]
+    return {"en_US": d.strftime("%m/%d/%Y"), "en_GB": d.strftime("%d/%m/%Y"), "de_DE": d.strftime("%d.%m.%Y"),
+            "fr_FR": d.strftime("%d/%m/%Y"), "es_ES": d.strftime("%d/%m/%Y"), "it_IT": d.strftime("%d/%m/%Y"),
+            "nl_NL": d.strftime("%d-%m-%Y")}[loc]
+
+
+B23_WORDS = ["harbour", "lantern", "pepper", "glacier", "velvet", "cobalt", "meadow", "saffron", "thunder", "quartz",
+             "almond", "canyon", "bramble", "juniper", "falcon", "marble", "orchid", "tundra", "walnut", "zephyr",
+             "Sonnenblume", "Zugspitze", "papillon", "citron", "girasol", "limone", "tulpen", "molen", "koffie", "estrella"]
+
+
+def b23_password(r, url_safe=False):
+    k = r.randrange(6)
+    if k == 0:
+        p = r.choice(B23_WORDS).capitalize() + str(r.randint(10, 2026)) + r.choice("!#$%*?")
+    elif k == 1:
+        p = rnd(r, AN + ("-_.~" if url_safe else "!#$%&*^-_+=?"), r.randint(11, 22))
+    elif k == 2:
+        p = "-".join(r.choice(B23_WORDS).lower() for _ in range(r.randint(3, 4))) + str(r.randint(1, 99))
+    elif k == 3:
+        w = r.choice(B23_WORDS).lower()
+        p = "".join({"a": "@" if not url_safe else "4", "e": "3", "o": "0", "i": "1", "s": "5"}.get(ch, ch) for ch in w) + str(r.randint(1, 999))
+    elif k == 4:
+        p = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice(".-_")
+    else:
+        p = r.choice(B23_WORDS).lower() + r.choice(["_", ".", ""]) + r.choice(B23_WORDS).lower() + str(r.randint(1, 9))
+    return p
+
+
+def b23_b64url(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def b23_jwt(r):
+    alg = r.choice(["HS256", "RS256", "ES256", "HS512", "RS512", "PS256"])
+    hdr = {"alg": alg, "typ": "JWT"}
+    if r.random() < 0.4:
+        hdr["kid"] = rnd(r, HEX, 16)
+    iat = int(datetime.datetime(2026, 12, 23).timestamp()) - r.randint(0, 86400 * 30)
+    pay = r.choice([{"sub": rnd(r, string.digits, 9), "iat": iat, "exp": iat + 3600},
+                    {"iss": "https://auth." + r.choice(["acme.io", "example-corp.net", "kundenportal.de"]), "sub": rnd(r, AN, 12),
+                     "aud": r.choice(["api", "mobile", "billing"]), "exp": iat + 900, "scope": r.choice(["read", "read write", "admin"])},
+                    {"role": r.choice(["anon", "service_role", "authenticated"]), "iss": "supabase", "ref": rnd(r, string.ascii_lowercase, 20),
+                     "iat": iat, "exp": iat + 86400 * 3650}])
+    sig = rnd(r, AN + "-_", {"HS256": 43, "HS512": 86, "ES256": 86}.get(alg, 342))
+    return ".".join([b23_b64url(hdr), b23_b64url(pay), sig])
+
+
+def b23_jwt_ok(v):
+    parts = v.split(".")
+    if len(parts) != 3:
+        return False
+    h = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    return isinstance(h, dict) and "alg" in h and h.get("typ") == "JWT"
+
+
+B23_PEM_KINDS = ["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]
+
+
+def b23_pem(r, nl="\n", kind=None):
+    kind = kind or r.choice(B23_PEM_KINDS)
+    n = r.randint(4, 12) if kind != "EC PRIVATE KEY" else 3
+    lines = [("MII" if kind != "OPENSSH PRIVATE KEY" else "b3BlbnNzaC1rZXktdjEAAAAA") + rnd(r, B23_B64, 64 - (3 if kind != "OPENSSH PRIVATE KEY" else 24))]
+    lines += [rnd(r, B23_B64, 64) for _ in range(n - 1)]
+    lines.append(rnd(r, B23_B64, r.randint(8, 60)) + r.choice(["", "=", "=="]))
+    return f"-----BEGIN {kind}-----{nl}" + nl.join(lines) + f"{nl}-----END {kind}-----"
+
+
+def b23_pubkey(r, nl="\n"):
+    if r.random() < 0.5:
+        return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rnd(r, B23_B64, 43) + " deploy@" + r.choice(["build-01", "ci", "laptop"])
+    return "-----BEGIN CERTIFICATE-----" + nl + nl.join(rnd(r, B23_B64, 64) for _ in range(4)) + nl + "-----END CERTIFICATE-----"
+
+
+GH_B23 = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b23_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, B23_UP + "234567", 16)
+    if typ == "GITHUB_TOKEN":
+        pre = r.choice(GH_B23)
+        return pre + (rnd(r, AN, 36) if pre != "github_pat_" else rnd(r, AN, 22) + "_" + rnd(r, AN, 59))
+    if typ == "SLACK_TOKEN":
+        pre = r.choice(["xoxb-", "xoxb-", "xoxp-", "xoxa-2-"])
+        if pre == "xoxp-":
+            return pre + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)
+        return pre + rnd(r, string.digits, r.choice([11, 12, 13])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    if typ == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+    if typ == "OPENAI_KEY":
+        k = r.random()
+        if k < 0.6:
+            return "sk-proj-" + rnd(r, AN + "_-", r.choice([48, 74, 132]))
+        if k < 0.8:
+            return "sk-svcacct-" + rnd(r, AN + "_-", 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if typ == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA"
+    if typ == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, AN + "_-", 33) if r.random() < 0.85 else "AIza" + rnd(r, AN + "_-", 35)
+    if typ == "JWT":
+        return b23_jwt(r)
+    raise ValueError(typ)
+
+
+B23_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+B23_ENVNAME = {"AWS_ACCESS_KEY": ["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY", "AWS_KEY"], "GITHUB_TOKEN": ["GITHUB_TOKEN", "GH_TOKEN", "GITHUB_PAT", "GH_ENTERPRISE_TOKEN"],
+               "SLACK_TOKEN": ["SLACK_BOT_TOKEN", "SLACK_TOKEN", "SLACK_USER_TOKEN"], "STRIPE_KEY": ["STRIPE_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_RESTRICTED_KEY"],
+               "OPENAI_KEY": ["OPENAI_API_KEY", "OPENAI_KEY"], "ANTHROPIC_KEY": ["ANTHROPIC_API_KEY", "CLAUDE_API_KEY"],
+               "GOOGLE_API_KEY": ["GOOGLE_API_KEY", "GEMINI_API_KEY", "MAPS_API_KEY", "FIREBASE_API_KEY"], "JWT": ["SERVICE_JWT", "API_BEARER_TOKEN", "SUPABASE_SERVICE_ROLE_KEY"]}
+
+
+def b23_generic(r):
+    k = r.randrange(6)
+    if k == 0:
+        return rnd(r, AN + "/+", 40)  # AWS secret access key
+    if k == 1:
+        return rnd(r, HEX, r.choice([32, 64]))
+    if k == 2:
+        return rnd(r, AN + "-_~.", r.randint(34, 48))
+    if k == 3:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == 4:
+        return rnd(r, AN, r.randint(28, 44))
+    return rnd(r, string.ascii_lowercase + string.digits, 8) + "-" + rnd(r, AN, 32)
+
+
+def b23_aws_secret(r):
+    return rnd(r, AN + "/+", 40)
+
+
+def b23_mk_plh():
+    x = []
+    x.append("AKIA" + "EXAMPLE23EXAMPLE"[:16])
+    x.append("ASIA" + "0" * 4 + "EXAMPLE" + "0" * 5)
+    for p in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]:
+        x.append(p + ("EXAMPLE" + "0" * 29)[:36])
+    x.append("github_pat_" + "11EXAMPLE0000000000000" + "_" + ("EXAMPLE" * 9)[:59])
+    x.append("xoxb-000000000000-0000000000000-EXAMPLEexampleEXAMPLE0")
+    x.append("xoxp-111111111111-222222222222-333333333333-" + "0" * 32)
+    x.append("sk_live_" + "EXAMPLE" + "0" * 17)
+    x.append("rk_test_" + "0000EXAMPLEKEY00000000000")
+    x.append("sk-proj-" + "EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-")
+    x.append("sk-ant-api03-" + ("EXAMPLE_" * 12)[:93] + "AA")
+    x.append("AIza" + "SyEXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE00"[:35])
+    x.append(b23_b64url({"alg": "HS256", "typ": "JWT"}) + "." + b23_b64url({"sub": "1234567890", "name": "Jane Example", "iat": 1700000000})
+             + ".EXAMPLE-signature-EXAMPLE-signature-EXAMP")
+    return x
+
+
+B23_PLACEHOLDERS = b23_mk_plh()
+B23_STANDINS = ["<your-api-key>", "${STRIPE_SECRET_KEY}", "{{ secrets.GH_TOKEN }}", "changeme", "********", "REDACTED", "xxxxxxxxxxxx",
+                "sk_live_...", "ghp_…", "<paste token here>", "<your-token>", "$(cat /run/secrets/db_password)", "%API_TOKEN%", "TODO", "<set in vault>"]
+
+
+def b23_ipv4(r, private=None):
+    if private is None:
+        private = r.random() < 0.45
+    if private:
+        k = r.randrange(3)
+        if k == 0:
+            return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+        if k == 1:
+            return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+        return f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    a = r.choice([5, 31, 37, 46, 51, 62, 77, 78, 80, 81, 85, 87, 88, 91, 93, 94, 95, 109, 134, 141, 145, 151, 176, 178, 185, 188, 193, 194, 195, 203, 212, 213, 217])
+    return f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b23_ipv6(r):
+    pre = r.choice(["2a02:", "2a01:", "2001:67c:", "2600:", "2607:f8b0:", "2a00:1450:", "fd00:", "fe80::", "2a03:2880:", "2c0f:"])
+    if pre == "fe80::":
+        return "fe80::" + ":".join(f"{r.randint(0, 65535):x}" for _ in range(4))
+    groups = pre.rstrip(":").split(":")
+    while len(groups) < 8:
+        groups.append(f"{r.randint(0, 65535):x}" if r.random() < 0.7 else "0")
+    a = ipaddress.IPv6Address(":".join(groups))
+    return a.compressed if r.random() < 0.85 else a.exploded
+
+
+B23_DOMAINS = {"en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "comcast.net", "proton.me"],
+               "en_GB": ["btinternet.com", "gmail.com", "hotmail.co.uk", "sky.com", "outlook.com"],
+               "de_DE": ["web.de", "gmx.de", "t-online.de", "posteo.de", "gmail.com"],
+               "fr_FR": ["orange.fr", "free.fr", "laposte.net", "sfr.fr", "gmail.com"],
+               "es_ES": ["telefonica.net", "gmail.com", "hotmail.es", "yahoo.es"],
+               "it_IT": ["libero.it", "virgilio.it", "tiscali.it", "gmail.com", "alice.it"],
+               "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "gmail.com", "hotmail.nl"]}
+B23_CORP = ["northwind", "brightlane", "kestrel-labs", "ottermill", "quayside", "lindenhof", "bellavista", "dijkstra-logistiek",
+            "vela-seguros", "atelier-roux", "fjordpay", "hollowpine", "marisol", "copperleaf", "tiber-tech", "zeewind"]
+B23_TLD = {"en_US": [".com", ".io", ".us"], "en_GB": [".co.uk", ".com", ".uk"], "de_DE": [".de", ".com", ".eu"], "fr_FR": [".fr", ".com", ".eu"],
+           "es_ES": [".es", ".com"], "it_IT": [".it", ".com", ".eu"], "nl_NL": [".nl", ".com", ".eu"]}
+B23_CITY = {"en_US": ["Denver", "Austin", "Raleigh", "Portland", "Tucson"], "en_GB": ["Leeds", "Bristol", "Norwich", "Glasgow", "Cardiff"],
+            "de_DE": ["Leipzig", "Bremen", "Freiburg", "Kassel", "Rostock"], "fr_FR": ["Nantes", "Lille", "Rennes", "Dijon", "Annecy"],
+            "es_ES": ["Zaragoza", "Málaga", "Bilbao", "Murcia", "Valladolid"], "it_IT": ["Bergamo", "Padova", "Lecce", "Trieste", "Parma"],
+            "nl_NL": ["Utrecht", "Groningen", "Zwolle", "Breda", "Haarlem"]}
+
+
+B23_LEX = {
+    "dob": {"en": "Date of birth", "de": "Geburtsdatum", "fr": "Date de naissance", "es": "Fecha de nacimiento", "it": "Data di nascita", "nl": "Geboortedatum"},
+    "born": {"en": "born", "de": "geboren am", "fr": "né(e) le", "es": "nacido/a el", "it": "nato/a il", "nl": "geboren op"},
+    "phone": {"en": "Phone", "de": "Telefon", "fr": "Téléphone", "es": "Teléfono", "it": "Telefono", "nl": "Telefoon"},
+    "mobile": {"en": "Mobile", "de": "Mobil", "fr": "Portable", "es": "Móvil", "it": "Cellulare", "nl": "Mobiel"},
+    "email": {"en": "Email", "de": "E-Mail", "fr": "Courriel", "es": "Correo", "it": "E-mail", "nl": "E-mail"},
+    "name": {"en": "Name", "de": "Name", "fr": "Nom", "es": "Nombre", "it": "Nome", "nl": "Naam"},
+    "account": {"en": "Account (IBAN)", "de": "Kontoverbindung (IBAN)", "fr": "Compte (IBAN)", "es": "Cuenta (IBAN)", "it": "Conto (IBAN)", "nl": "Rekening (IBAN)"},
+    "ref": {"en": "Our ref.", "de": "Unser Zeichen", "fr": "Notre réf.", "es": "N/ref.", "it": "Ns. rif.", "nl": "Ons kenmerk"},
+    "date": {"en": "Date", "de": "Datum", "fr": "Date", "es": "Fecha", "it": "Data", "nl": "Datum"},
+    "hi": {"en": "Hello {n},", "de": "Guten Tag {n},", "fr": "Bonjour {n},", "es": "Hola {n}:", "it": "Gentile {n},", "nl": "Beste {n},"},
+    "bye": {"en": "Kind regards", "de": "Freundliche Grüße", "fr": "Cordialement", "es": "Un saludo", "it": "Cordiali saluti", "nl": "Met vriendelijke groet"},
+    "tel": {"en": "T:", "de": "Tel.:", "fr": "Tél. :", "es": "Tel.:", "it": "Tel.:", "nl": "Tel.:"},
+    "card": {"en": "Card number", "de": "Kartennummer", "fr": "Numéro de carte", "es": "Número de tarjeta", "it": "Numero carta", "nl": "Kaartnummer"},
+    "cvc": {"en": "CVC", "de": "Prüfnummer", "fr": "Cryptogramme", "es": "CVV", "it": "CVV", "nl": "CVC"},
+    "expiry": {"en": "Expiry", "de": "Gültig bis", "fr": "Expire fin", "es": "Caducidad", "it": "Scadenza", "nl": "Geldig t/m"},
+    "address": {"en": "Address", "de": "Anschrift", "fr": "Adresse", "es": "Dirección", "it": "Indirizzo", "nl": "Adres"},
+    "emergency": {"en": "Emergency contact", "de": "Notfallkontakt", "fr": "Contact d'urgence", "es": "Contacto de emergencia", "it": "Contatto di emergenza", "nl": "Contact bij nood"},
+    "appt": {"en": "Appointment", "de": "Termin", "fr": "Rendez-vous", "es": "Cita", "it": "Appuntamento", "nl": "Afspraak"},
+    "signed": {"en": "Signed on", "de": "Unterschrieben am", "fr": "Signé le", "es": "Firmado el", "it": "Firmato il", "nl": "Getekend op"},
+}
+B23_PWSAY = {
+    "en": ["Temporary password: {p}", "I've set your password to {p} - please change it at first login.", "the NAS login is admin / {p}",
+           "pw for the shared mailbox is {p}", "Use {p} as the password when the installer asks.", "new password = {p}"],
+    "de": ["Ihr vorläufiges Passwort lautet {p}", "Zugang: admin / Passwort {p}", "das Kennwort für den Router ist jetzt {p}", "Passwort für das Postfach: {p}"],
+    "fr": ["Votre mot de passe provisoire : {p}", "le mot de passe du compte partagé est {p}", "identifiant admin, mot de passe {p}", "mdp du NAS : {p}"],
+    "es": ["Su contraseña provisional es {p}", "usuario admin, contraseña {p}", "la clave del wifi de la oficina es {p}", "Contraseña del buzón: {p}"],
+    "it": ["La password provvisoria è {p}", "credenziali: admin / password {p}", "la password del NAS adesso è {p}", "Password casella condivisa: {p}"],
+    "nl": ["Je tijdelijke wachtwoord is {p}", "inlog: beheer / wachtwoord {p}", "het wachtwoord van de gedeelde mailbox is {p}", "Wachtwoord router: {p}"],
+}
+B23_PWNEG = {
+    "en": ["Passwords are never sent by email.", "Please pick a password with at least 14 characters.", "password: ********", "DB_PASSWORD=${DB_PASSWORD}",
+           "The password reset link expires after 30 minutes.", "password: <see 1Password>"],
+    "de": ["Passwörter verschicken wir nie per E-Mail.", "Das Passwort muss mindestens 12 Zeichen haben.", "Passwort: siehe Tresor"],
+    "fr": ["Nous n'envoyons jamais de mot de passe par courriel.", "Le mot de passe doit contenir 12 caractères.", "mot de passe : voir le coffre"],
+    "es": ["Nunca enviamos contraseñas por correo.", "La contraseña debe tener 12 caracteres.", "contraseña: ver el gestor"],
+    "it": ["Non inviamo mai password via e-mail.", "La password deve avere almeno 12 caratteri.", "password: vedi cassaforte"],
+    "nl": ["Wachtwoorden sturen we nooit per e-mail.", "Het wachtwoord moet 12 tekens hebben.", "wachtwoord: zie de kluis"],
+}
+B23_SSNSAY = ["SSN: {s}", "Social Security Number {s}", "SSN {s}", "social security no. {s}", "SS# {s}", "Taxpayer ID (SSN): {s}"]
+
+
+class B23C:
+    """A document's context: locale, RNG and the value makers (labelled ones return B23L)."""
+    def __init__(self, f, r, loc):
+        self.f, self.r, self.loc, self.lang, self.region = f, r, loc, B23_LANG[loc], REGION[loc]
+        self.person()
+
+    def pick(self, xs):
+        return self.r.choice(xs)
+
+    def t(self, key):
+        return B23_LEX[key][self.lang]
+
+    def person(self):
+        self.first, self.last = self.f.first_name(), self.f.last_name()
+        return f"{self.first} {self.last}"
+
+    def full(self):
+        return f"{self.first} {self.last}"
+
+    def corp(self):
+        return self.pick(B23_CORP) + self.pick(B23_TLD[self.loc])
+
+    def email_str(self, first=None, last=None, corp=False):
+        r = self.r
+        fi, la = b23_ascii(first or self.first) or "info", b23_ascii(last or self.last) or "team"
+        dom = self.corp() if corp else self.pick(B23_DOMAINS[self.loc])
+        k = r.randrange(5)
+        user = [f"{fi}.{la}", f"{fi[0]}{la}", f"{la}.{fi}{r.randint(1, 99)}", f"{fi}{r.randint(70, 2005)}", f"{fi}_{la}"][k]
+        return f"{user}@{dom}"
+
+    def em(self, **kw):
+        return B23L("EMAIL", self.email_str(**kw))
+
+    def role_em(self, role=None):
+        return B23L("EMAIL", f"{role or self.pick(['billing', 'support', 'hr', 'ops', 'noreply', 'security', 'accounts'])}@{self.corp()}")
+
+    def ph(self, region=None, variants=("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00")):
+        region = region or self.region
+        if region != self.region:
+            variants = ("intl", "e164", "intl00")
+        return B23L("PHONE", phone(self.r, region, variants))
+
+    def ph_other(self):
+        return self.ph(self.pick(OTHER_REGIONS))
+
+    def cc(self, style=None):
+        return B23L("CREDIT_CARD", b23_card_fmt(self.r, b23_card_digits(self.r), style))
+
+    def cvc(self):
+        return B23L("GENERIC_SECRET", rnd(self.r, string.digits, self.pick([3, 3, 3, 4])))
+
+    def exp(self):
+        return f"{self.r.randint(1, 12):02d}/{self.r.randint(27, 31)}"
+
+    def iban(self, cc=None, grouped=None):
+        return B23L("IBAN", b23_iban_fmt(self.r, b23_iban_raw(self.r, cc or self.pick(B23_HOME[self.loc])), grouped))
+
+    def bad_iban(self):
+        return b23_bad_iban(self.r, self.pick(B23_HOME[self.loc]))
+
+    def ssn(self, style=None):
+        a, g, s = b23_ssn_digits(self.r)
+        style = style or self.pick(["dash", "dash", "dash", "space", "bare"])
+        return B23L("US_SSN", {"dash": f"{a}-{g}-{s}", "space": f"{a} {g} {s}", "bare": f"{a}{g}{s}"}[style])
+
+    def ssn_say(self):
+        a, b = self.pick(B23_SSNSAY).split("{s}")
+        return [a, self.ssn(), b]
+
+    def ip4(self, private=None):
+        return B23L("IPV4", b23_ipv4(self.r, private))
+
+    def ip6(self):
+        return B23L("IPV6", b23_ipv6(self.r))
+
+    def ip(self):
+        return self.ip6() if self.r.random() < 0.35 else self.ip4()
+
+    def birth(self, lo=18, hi=88):
+        return B23_DAY - datetime.timedelta(days=self.r.randint(lo * 365 + 5, hi * 365))
+
+    def dob(self, lo=18, hi=88, iso_p=0.15, loc=None):
+        return B23L("DATE_OF_BIRTH", b23_datefmt(self.r, self.birth(lo, hi), loc or self.loc, iso_p))
+
+    def day(self, lo=-400, hi=60):
+        return B23_DAY + datetime.timedelta(days=self.r.randint(lo, hi))
+
+    def date(self, lo=-400, hi=60, iso_p=0.2):
+        return b23_datefmt(self.r, self.day(lo, hi), self.loc, iso_p)
+
+    def ts(self, lo=-30, hi=0):
+        d = datetime.datetime(2026, 12, 23, 0, 0, 0) + datetime.timedelta(days=self.r.randint(lo, hi), seconds=self.r.randint(0, 86399))
+        return d
+
+    def iso(self, lo=-30, hi=0):
+        return self.ts(lo, hi).strftime("%Y-%m-%dT%H:%M:%S") + self.pick(["Z", ".%03dZ" % self.r.randint(0, 999), "+00:00"])
+
+    def pw(self, url_safe=False):
+        return B23L("PASSWORD", b23_password(self.r, url_safe))
+
+    def pw_say(self):
+        a, b = self.pick(B23_PWSAY[self.lang]).split("{p}")
+        return [a, self.pw(), b]
+
+    def pw_neg(self):
+        return self.pick(B23_PWNEG[self.lang])
+
+    def gen(self):
+        return B23L("GENERIC_SECRET", b23_generic(self.r))
+
+    def aws_secret(self):
+        return B23L("GENERIC_SECRET", b23_aws_secret(self.r))
+
+    def vs(self, typ=None):
+        typ = typ or self.pick(B23_VENDORS)
+        return B23L(typ, b23_vendor(self.r, typ))
+
+    def env(self, typ=None):
+        typ = typ or self.pick(B23_VENDORS)
+        return self.pick(B23_ENVNAME[typ]), B23L(typ, b23_vendor(self.r, typ))
+
+    def pem(self, nl="\n", kind=None):
+        return B23L("PRIVATE_KEY", b23_pem(self.r, nl, kind))
+
+    def plh(self, prefix=None):
+        xs = [p for p in B23_PLACEHOLDERS if prefix is None or p.startswith(prefix)]
+        return B23L("PLACEHOLDER", self.pick(xs))
+
+    def standin(self):
+        return self.pick(B23_STANDINS)
+
+    def uuid(self):
+        h = rnd(self.r, HEX, 32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{self.pick('89ab')}{h[17:20]}-{h[20:]}"
+
+    def sha(self, n=40):
+        return rnd(self.r, HEX, n)
+
+    def money(self):
+        v = f"{self.r.randint(3, 9800)}.{self.r.randint(0, 99):02d}"
+        return {"en_US": f"${v}", "en_GB": f"£{v}"}.get(self.loc, v.replace(".", ",") + " €")
+
+    def la(self):
+        r = self.r
+        k = r.randrange(22)
+        if k == 0: return f"order #{r.randint(100000, 9999999)}"
+        if k == 1: return f"INV-{r.randint(2025, 2026)}-{r.randint(1, 99999):05d}"
+        if k == 2: return f"ticket {self.pick(['SUP', 'OPS', 'HD'])}-{r.randint(1000, 99999)}"
+        if k == 3: return f"v{r.randint(1, 14)}.{r.randint(0, 40)}.{r.randint(0, 200)}"
+        if k == 4: return f"SKU {rnd(r, B23_UP, 3)}-{r.randint(10000, 99999)}-{r.randint(10, 99)}"
+        if k == 5: return self.iso(-90, 0)
+        if k == 6: return str(r.randint(1_760_000_000, 1_798_000_000))
+        if k == 7: return self.uuid()
+        if k == 8: return "sha256:" + self.sha(64)
+        if k == 9: return f"commit {self.sha(r.choice([7, 12, 40]))}"
+        if k == 10: return f"card {b23_bad_card(r)}"
+        if k == 11: return f"IBAN {self.bad_iban()}"
+        if k == 12: return f"card ending {r.randint(1000, 9999)}"
+        if k == 13: return f"**** **** **** {r.randint(1000, 9999)}"
+        if k == 14: return f"EIN {r.randint(10, 99)}-{r.randint(1000000, 9999999)}"
+        if k == 15: return f"firmware {r.randint(1, 9)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(1, 250)}"
+        if k == 16: return f"tracking {self.pick(['1Z', 'JJD', 'CX'])}{rnd(r, string.digits + B23_UP, 16)}"
+        if k == 17: return f"claim {r.randint(2026, 2026)}/{r.randint(100000, 999999)}"
+        if k == 18: return f"PO {r.randint(4500000000, 4599999999)}"
+        if k == 19: return f"blob {b64blob(r, r.choice([24, 36, 48]))}"
+        if k == 20: return f"OTP {r.randint(100000, 999999)}"
+        return f"RMA-{r.randint(10000000, 99999999)}"
+
+
+# ---------- blind23 text documents: infrastructure config ----------
+
+def b23_t_pgbouncer(c):
+    db, u = c.pick(["billing", "orders", "crm", "ledger"]), c.pick(["app_rw", "reporting", "pgbouncer", "etl"])
+    return ["[databases]\n", f"{db} = host=", c.ip4(True), f" port=5432 dbname={db} user={u} password=", c.pw(True), "\n",
+            f"{db}_ro = host=", c.ip4(True), f" port=5433 dbname={db}\n\n[pgbouncer]\nlisten_addr = ", c.ip4(True),
+            "\nlisten_port = 6432\nauth_type = scram-sha-256\nauth_file = /etc/pgbouncer/userlist.txt\npool_mode = transaction\nmax_client_conn = ",
+            str(c.r.randint(100, 2000)), "\n\n; userlist.txt\n", f'"{u}" "', c.pw(), '"\n"stats" "SCRAM-SHA-256$4096:', b64blob(c.r, 16),
+            "$", b64blob(c.r, 32), "\"\n"]
+
+
+def b23_t_salt(c):
+    n, k = c.env()
+    return [f"# /srv/pillar/{c.pick(['web', 'db', 'mail'])}.sls - {c.la()}\npostgres:\n  users:\n    {c.pick(['app', 'odoo', 'gitea'])}:\n      password: '",
+            c.pw(), "'\n      ensure: present\n  listen: ", c.ip4(True), "\nsmtp:\n  relay_host: ", c.ip4(), "\n  user: ", c.em(corp=True),
+            "\n  password: ", c.pw(), "\napi:\n  ", n.lower(), ": ", k, "\n  webhook_secret: ", c.gen(), "\n  example_key: ", c.plh(),
+            "  # from the vendor docs\n"]
+
+
+def b23_t_hiera(c):
+    return ["---\n# hieradata/nodes/", c.pick(["lb01", "db02", "app03"]), ".example.internal.yaml\nprofile::base::admin_email: ", c.em(corp=True),
+            "\nprofile::network::address: ", c.ip4(True), "\nprofile::network::address6: ", c.ip6(),
+            "\nprofile::mysql::root_password: ", c.pw(), "\nprofile::backup::restic_password: ", c.pw(),
+            "\nprofile::tls::key: |\n", c.pem("\n"), "\nprofile::tls::cert_serial: '", c.sha(32), "'\n"]
+
+
+def b23_t_consul(c):
+    return ['datacenter = "', c.pick(["fra1", "ams3", "lon1", "nyc2"]), '"\ndata_dir   = "/opt/consul"\nbind_addr  = "', c.ip4(True),
+            '"\nadvertise_addr_ipv6 = "', c.ip6(), '"\nretry_join = ["', c.ip4(True), '", "', c.ip4(True), '"]\nencrypt    = "',
+            B23L("GENERIC_SECRET", base64.b64encode(bytes(c.r.randrange(256) for _ in range(32))).decode()),
+            '"\nacl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n    agent = "', c.gen(), '"\n  }\n}\n# build ', c.la(), "\n"]
+
+
+def b23_t_nomad(c):
+    n1, k1 = c.env()
+    return ['job "', c.pick(["checkout", "mailer", "ingest"]), '" {\n  datacenters = ["dc1"]\n  group "app" {\n    task "server" {\n      driver = "docker"\n',
+            '      config { image = "registry.internal/app:', c.pick(["1.4.2", "2024.11.3", "r718"]), '" }\n      env {\n        ', n1, ' = "', k1,
+            '"\n        DATABASE_URL = "postgres://app:', c.pw(True), "@", c.ip4(True), ':5432/app"\n        SMTP_FROM = "', c.role_em(),
+            '"\n        SENTRY_RELEASE = "', c.sha(12), '"\n      }\n    }\n  }\n}\n']
+
+
+def b23_t_vagrant(c):
+    return ['Vagrant.configure("2") do |config|\n  config.vm.box = "', c.pick(["bento/ubuntu-24.04", "debian/bookworm64"]),
+            '"\n  config.vm.network "private_network", ip: "', c.ip4(True), '"\n  config.ssh.username = "vagrant"\n  config.ssh.password = "',
+            c.pw(), '"\n  config.vm.provision "shell", inline: <<-SHELL\n    echo "export ', *c.env(), '" >> /home/vagrant/.profile\n    mysql -uroot -p',
+            c.pw(True), ' -e "CREATE DATABASE shop"\n  SHELL\nend\n']
+
+
+def b23_t_dockerfile(c):
+    n, k = c.env()
+    return ["FROM node:", c.pick(["20-alpine", "22-bookworm-slim"]), " AS build\nARG NPM_TOKEN=", c.standin(), "\nENV ", n, "=", k,
+            "\nENV SUPPORT_EMAIL=", c.role_em(), "\n# TODO remove before pushing - ", c.la(), "\nRUN echo \"//npm.pkg.github.com/:_authToken=", c.vs("GITHUB_TOKEN"),
+            "\" > .npmrc && npm ci\nENV EXAMPLE_KEY=", c.plh(), "\nEXPOSE 8080\n"]
+
+
+def b23_t_bitbucket(c):
+    return ["image: atlassian/default-image:4\npipelines:\n  branches:\n    main:\n      - step:\n          name: Deploy\n          script:\n",
+            "            - export AWS_ACCESS_KEY_ID=", c.vs("AWS_ACCESS_KEY"), "\n            - export AWS_SECRET_ACCESS_KEY=", c.aws_secret(),
+            "\n            - aws s3 sync dist/ s3://", c.pick(["web-static", "assets-prod"]), "/\n            - curl -X POST -H 'Authorization: Bearer ", c.vs("SLACK_TOKEN"),
+            "' https://slack.com/api/chat.postMessage -d channel=C0", rnd(c.r, B23_UP + string.digits, 8),
+            "\n          # docs example, do not use: ", c.plh("AKIA"), "\n"]
+
+
+def b23_t_drone(c):
+    return ["kind: pipeline\ntype: docker\nname: default\nsteps:\n- name: test\n  image: golang:1.23\n  environment:\n    GOPRIVATE: git.internal\n",
+            "    GITHUB_TOKEN:\n      from_secret: github_token\n    DB_DSN: mysql://ci:", c.pw(True), "@tcp(", c.ip4(True), ":3306)/ci\n",
+            "  commands:\n  - go test ./...\n- name: notify\n  image: plugins/webhook\n  settings:\n    urls: https://hooks.internal/notify?token=", c.gen(),
+            "\n    # build ", c.la(), "\n"]
+
+
+def b23_t_travis(c):
+    n, k = c.env()
+    return ["language: python\npython: ['3.12']\nenv:\n  global:\n    - secure: ", b64blob(c.r, 96), "\n    - ", n, "=", k,
+            "\n    - MAINTAINER_EMAIL=", c.em(), "\nnotifications:\n  email:\n    recipients:\n      - ", c.em(corp=True),
+            "\nscript: pytest -q  # ", c.la(), "\n"]
+
+
+def b23_t_buildkite(c):
+    return ["steps:\n  - label: ':rocket: release'\n    command: scripts/release.sh\n    env:\n      SLACK_BOT_TOKEN: \"", c.vs("SLACK_TOKEN"),
+            "\"\n      OPENAI_API_KEY: \"", c.vs("OPENAI_KEY"), "\"\n      RELEASE_NOTES_TO: \"", c.em(corp=True),
+            "\"\n    agents:\n      queue: ", c.pick(["default", "arm64"]), "\n    plugins:\n      - docker-login#v3.0.0:\n          username: ci\n          password-env: DOCKER_PW\n"]
+
+
+def b23_t_argocd(c):
+    return ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: repo-", c.pick(["infra", "charts", "platform"]),
+            "\n  namespace: argocd\n  labels:\n    argocd.argoproj.io/secret-type: repository\nstringData:\n  type: git\n  url: git@git.",
+            c.corp(), ":platform/deploy.git\n  username: argocd\n  password: ", c.pw(), "\n  sshPrivateKey: |\n    ",
+            B23L("PRIVATE_KEY", b23_pem(c.r, "\n    ", "OPENSSH PRIVATE KEY")), "\n"]
+
+
+def b23_t_fly(c):
+    app = c.pick(["quiet-river-2481", "shop-api", "ledger-eu"])
+    return ["$ fly secrets set -a ", app, " DATABASE_URL=postgres://postgres:", c.pw(True), "@", c.ip6(), ":5432/", app.split("-")[0],
+            " STRIPE_SECRET_KEY=", c.vs("STRIPE_KEY"), "\nRelease v", str(c.r.randint(12, 480)), " created\n==> Monitoring deployment\n\n$ fly ips list -a ", app,
+            "\nVERSION\tIP                \tTYPE  \tREGION\tCREATED AT\nv4     \t", c.ip4(False), "\tpublic\tglobal\t", c.date(-200, 0, 1),
+            "\nv6     \t", c.ip6(), "\tpublic\tglobal\t", c.date(-200, 0, 1), "\n"]
+
+
+def b23_t_vercel(c):
+    n, k = c.env()
+    return ["# Created by Vercel CLI\nVERCEL=\"1\"\nVERCEL_ENV=\"development\"\nVERCEL_OIDC_TOKEN=\"", c.vs("JWT"), "\"\n", n, "=\"", k,
+            "\"\nNEXTAUTH_SECRET=\"", c.gen(), "\"\nNEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY=\"pk_live_", rnd(c.r, AN, 99),
+            "\"\nRESEND_FROM=\"", c.role_em(), "\"\n"]
+
+
+def b23_t_netlify(c):
+    return ["[build]\n  command = \"npm run build\"\n  publish = \"dist\"\n\n[build.environment]\n  NODE_VERSION = \"20\"\n  GOOGLE_MAPS_KEY = \"",
+            c.vs("GOOGLE_API_KEY"), "\"\n  CONTACT_FORM_TO = \"", c.em(corp=True), "\"\n  # example from the README: ", c.plh("AIza"),
+            "\n\n[[redirects]]\n  from = \"/api/*\"\n  to = \"http://", c.ip4(False), ":8080/:splat\"\n  status = 200\n"]
+
+
+def b23_t_supabase(c):
+    return ["$ supabase status\n         API URL: http://", c.ip4(True), ":54321\n     GraphQL URL: http://", c.ip4(True), ":54321/graphql/v1\n",
+            "          DB URL: postgresql://postgres:", c.pw(True), "@", c.ip4(True), ":54322/postgres\n      Studio URL: http://localhost:54323\n",
+            "      JWT secret: ", c.gen(), "\n        anon key: ", c.vs("JWT"), "\nservice_role key: ", c.vs("JWT"), "\n"]
+
+
+def b23_t_wrangler(c):
+    return ["$ npx wrangler secret put ANTHROPIC_API_KEY\n? Enter a secret value: › ", c.vs("ANTHROPIC_KEY"),
+            "\n✨ Success! Uploaded secret ANTHROPIC_API_KEY\n\n# wrangler.toml\nname = \"", c.pick(["edge-proxy", "mailer-worker"]),
+            "\"\ncompatibility_date = \"", str(c.day(-300, -10)), "\"\n[vars]\nCF_API_TOKEN = \"", c.gen(), "\"\nALERT_EMAIL = \"", c.em(corp=True),
+            "\"\nORIGIN_IP = \"", c.ip4(False), "\"\n"]
+
+
+# ---------- blind23 text documents: observability and network config ----------
+
+def b23_t_elastic(c):
+    return ["# elasticsearch.yml / kibana.yml\ncluster.name: ", c.pick(["logs-prod", "search-eu"]), "\nnetwork.host: ", c.ip4(True),
+            "\ndiscovery.seed_hosts: [\"", c.ip4(True), "\", \"", c.ip4(True), "\"]\nelasticsearch.username: kibana_system\nelasticsearch.password: ",
+            c.pw(), "\nxpack.encryptedSavedObjects.encryptionKey: ", B23L("GENERIC_SECRET", rnd(c.r, AN, 32)),
+            "\nxpack.reporting.encryptionKey: \"", c.standin(), "\"\n"]
+
+
+def b23_t_logstash(c):
+    return ["input {\n  beats { port => 5044 host => \"", c.ip4(True), "\" }\n}\nfilter {\n  if [client][ip] == \"", c.ip(),
+            "\" { drop {} }\n}\noutput {\n  elasticsearch {\n    hosts => [\"https://", c.ip4(True), ":9200\"]\n    user => \"logstash_writer\"\n    password => \"",
+            c.pw(), "\"\n  }\n  email { to => \"", c.em(corp=True), "\" subject => \"", c.la(), "\" }\n}\n"]
+
+
+def b23_t_fluentbit(c):
+    return ["[OUTPUT]\n    Name        http\n    Match       *\n    Host        ", c.ip4(), "\n    Port        443\n    Header      Authorization Bearer ",
+            c.vs("JWT"), "\n    tls         On\n\n[OUTPUT]\n    Name         splunk\n    Match        app.*\n    Host         ", c.ip4(True),
+            "\n    Splunk_Token ", c.gen(), "\n"]
+
+
+def b23_t_prometheus(c):
+    return ["scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['", c.ip4(True), ":9100', '", c.ip4(True), ":9100']\n",
+            "  - job_name: blackbox-", c.pick(["eu", "us"]), "\n    basic_auth:\n      username: prom\n      password: ", c.pw(),
+            "\n    static_configs:\n      - targets: ['[", c.ip6(), "]:9115']\n  - job_name: federate\n    bearer_token: ", c.gen(), "\n"]
+
+
+def b23_t_telegraf(c):
+    return ["[[outputs.influxdb_v2]]\n  urls = [\"http://", c.ip4(True), ":8086\"]\n  token = \"", c.gen(), "\"\n  organization = \"",
+            c.pick(["ops", "iot"]), "\"\n  bucket = \"telegraf\"\n\n[[inputs.snmp]]\n  agents = [\"udp://", c.ip4(True), ":161\"]\n  version = 3\n  sec_name = \"monitor\"\n  auth_password = \"",
+            c.pw(), "\"\n  priv_password = \"", c.pw(), "\"\n"]
+
+
+def b23_t_caddy(c):
+    return ["{\n\temail ", c.em(corp=True), "\n}\n\n", c.pick(["shop", "intranet", "grafana"]), ".", c.corp(), " {\n\tbasicauth /admin/* {\n\t\t",
+            c.pick(["ops", "admin"]), " $2a$14$", rnd(c.r, AN + "./", 53), "\n\t}\n\treverse_proxy ", c.ip4(True), ":3000 [", c.ip6(), "]:3000\n}\n"]
+
+
+def b23_t_traefik(c):
+    return ["http:\n  middlewares:\n    auth:\n      basicAuth:\n        users:\n          - \"admin:$apr1$", rnd(c.r, AN, 8), "$", rnd(c.r, AN + "./", 22),
+            "\"\n  services:\n    api:\n      loadBalancer:\n        servers:\n          - url: \"http://", c.ip4(True), ":8080\"\n          - url: \"http://", c.ip4(True),
+            ":8080\"\ncertificatesResolvers:\n  le:\n    acme:\n      email: ", c.em(corp=True), "\n      dnsChallenge:\n        provider: cloudflare\n# CF_DNS_API_TOKEN=",
+            c.gen(), "\n"]
+
+
+def b23_t_keepalived(c):
+    return ["global_defs {\n   notification_email {\n     ", c.em(corp=True), "\n   }\n   smtp_server ", c.ip4(True),
+            "\n}\nvrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id ", str(c.r.randint(10, 250)),
+            "\n    authentication {\n        auth_type PASS\n        auth_pass ", B23L("PASSWORD", rnd(c.r, AN, 8)),
+            "\n    }\n    virtual_ipaddress {\n        ", c.ip4(True), "\n    }\n}\n"]
+
+
+def b23_t_ipsec(c):
+    return ["# /etc/ipsec.secrets - site-to-site to ", c.pick(["Frankfurt", "Leeds", "Lyon", "Bilbao"]), " (", c.la(), ")\n", c.ip4(False), " ", c.ip4(False),
+            " : PSK \"", c.gen(), "\"\n", c.ip6(), " : PSK \"", c.gen(), "\"\n: RSA vpn-gw.key\n", c.em(corp=True), " : EAP \"", c.pw(), "\"\n"]
+
+
+def b23_t_nmconn(c):
+    return ["[connection]\nid=", c.pick(["Office-5G", "FRITZ!Box 7590 KL", "Livebox-A3F1", "Ziggo-Home"]), "\nuuid=", c.uuid(),
+            "\ntype=wifi\n\n[wifi]\nmode=infrastructure\nssid=", c.pick(["Office-5G", "GuestNet"]), "\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=", c.pw(),
+            "\n\n[ipv4]\naddress1=", c.ip4(True), "/24,", c.ip4(True), "\ndns=", c.ip4(False), ";\nmethod=manual\n\n[ipv6]\naddress1=", c.ip6(),
+            "/64\nmethod=manual\n"]
+
+
+def b23_t_wpa(c):
+    return ["ctrl_interface=/run/wpa_supplicant\nnetwork={\n    ssid=\"", c.pick(["eduroam", "CorpWiFi"]), "\"\n    key_mgmt=WPA-EAP\n    eap=PEAP\n    identity=\"",
+            c.em(corp=True), "\"\n    password=\"", c.pw(), "\"\n    phase2=\"auth=MSCHAPV2\"\n}\nnetwork={\n    ssid=\"home\"\n    psk=\"", c.pw(),
+            "\"\n}\n# ", c.pw_neg(), "\n"]
+
+
+def b23_t_nft(c):
+    return ["table inet filter {\n  set blocklist_v4 { type ipv4_addr; elements = { ", c.ip4(False), ", ", c.ip4(False), ", ", c.ip4(False),
+            " } }\n  set blocklist_v6 { type ipv6_addr; elements = { ", c.ip6(), ", ", c.ip6(), " } }\n  chain input {\n    type filter hook input priority 0;\n",
+            "    ip saddr ", c.ip4(True), " tcp dport 22 accept comment \"jump host, ask ", c.em(corp=True), "\"\n    ip6 saddr ", c.ip6(),
+            " tcp dport 443 accept\n  }\n}\n"]
+
+
+def b23_t_hosts(c):
+    rows = []
+    for _ in range(c.r.randint(3, 6)):
+        rows += [c.ip(), "\t", c.pick(["db", "cache", "nas", "printer", "git", "vault"]), f"{c.r.randint(1, 9)}.lan\n"]
+    return ["# /etc/hosts maintained by ", c.em(corp=True), " - ", c.date(-90, 0), "\n", rows]
+
+
+def b23_t_cifs(c):
+    return ["# /etc/fstab\n//", c.ip4(True), "/", c.pick(["scans", "finance", "public"]), " /mnt/share cifs credentials=/root/.smbcred,uid=1000,vers=3.0 0 0\n",
+            "//", c.ip4(True), "/backup /mnt/backup cifs username=backup,password=", c.pw(True), ",vers=3.1.1 0 0\n\n# /root/.smbcred\nusername=",
+            c.pick(["scan", "svc_copier", "j.doe"]), "\npassword=", c.pw(), "\ndomain=", c.pick(["CORP", "WORKGROUP"]), "\n"]
+
+
+# ---------- blind23 text documents: CLI sessions and logs ----------
+
+def b23_t_rsync(c):
+    h = c.ip4(c.r.random() < 0.5)
+    return ["$ sshpass -p '", c.pw(), "' rsync -avz --progress ./dump-", str(c.day(-3, 0)), ".sql.gz backup@", h, ":/srv/dumps/\nsending incremental file list\n",
+            "dump.sql.gz\n     ", str(c.r.randint(10 ** 6, 10 ** 9)), " 100%   ", str(c.r.randint(5, 110)), ".", str(c.r.randint(10, 99)),
+            "MB/s    0:00:", f"{c.r.randint(1, 59):02d}", "\n$ ssh -i ~/.ssh/id_ed25519 root@", c.ip6(), " 'df -h /srv'\n"]
+
+
+def b23_t_psql(c):
+    rows, n = [], c.r.randint(2, 4)
+    for _ in range(n):
+        c.person()
+        rows += [f"  {c.r.randint(1000, 99999):>5} | {c.first:<10} | ", c.em(), " | ", c.ph(), " | ", c.dob(iso_p=1.0), "\n"]
+    return ["$ psql \"postgresql://analyst:", c.pw(True), "@", c.ip4(True), ":5432/crm?sslmode=require\"\ncrm=> SELECT id, first_name, email, phone, date_of_birth FROM customers WHERE country = '",
+            c.region, "' LIMIT 4;\n  id    | first_name | email | phone | date_of_birth\n-------+------------+-------+-------+--------------\n", rows,
+            f"({n} rows)\n"]
+
+
+def b23_t_cqlsh(c):
+    rows = []
+    for _ in range(c.r.randint(2, 4)):
+        c.person()
+        rows += [" ", c.uuid(), " | ", c.em(), " | ", c.ip(), " | ", c.iso(-5, 0), "\n"]
+    return ["$ cqlsh ", c.ip4(True), " -u cassandra -p ", c.pw(True), "\nConnected to Prod at ", c.ip4(True), ":9042\ncqlsh> SELECT user_id, email, last_ip, last_seen FROM auth.sessions LIMIT 4;\n\n",
+            " user_id | email | last_ip | last_seen\n---------+-------+---------+----------\n", rows]
+
+
+def b23_t_clickhouse(c):
+    rows = []
+    for _ in range(c.r.randint(2, 4)):
+        c.person()
+        rows += ["│ ", c.ts(-2, 0).strftime("%Y-%m-%d %H:%M:%S"), " │ ", c.ip(), " │ ", c.em(), " │ ", str(c.r.randint(200, 504)), " │\n"]
+    return ["$ clickhouse-client --host ", c.ip4(True), " --user reader --password ", c.pw(True), "\n:) SELECT ts, client_ip, user_email, status FROM web.requests WHERE status >= 400 LIMIT 4\n\n",
+            rows, "\n", str(len(rows) // 9), " rows in set. Elapsed: 0.0", str(c.r.randint(10, 99)), " sec.\n"]
+
+
+def b23_t_journal(c):
+    t = c.ts(-1, 0)
+    u = c.pick(["deploy", "ubuntu", "admin", "backup"])
+    return [t.strftime("%b %d %H:%M:%S"), " web-", str(c.r.randint(1, 9)), " sshd[", str(c.r.randint(1000, 99999)), "]: Accepted publickey for ", u, " from ", c.ip(),
+            " port ", str(c.r.randint(30000, 65000)), " ssh2: ED25519 SHA256:", b64blob(c.r, 32).rstrip("="), "\n",
+            t.strftime("%b %d %H:%M:%S"), " web-1 sshd[", str(c.r.randint(1000, 99999)), "]: Failed password for invalid user test from ", c.ip4(False), " port 51234 ssh2\n",
+            t.strftime("%b %d %H:%M:%S"), " web-1 app[", str(c.r.randint(100, 9999)), "]: signup ok email=", c.em(), " phone=", c.ph(), " ", c.la(), "\n",
+            t.strftime("%b %d %H:%M:%S"), " web-1 app[", str(c.r.randint(100, 9999)), "]: WARN legacy client sent api_key=", c.vs(), "\n"]
+
+
+def b23_t_apache(c):
+    out = []
+    for _ in range(c.r.randint(2, 4)):
+        t = c.ts(-1, 0)
+        out += [c.ip(), " - - [", t.strftime("%d/%b/%Y:%H:%M:%S +0000"), "] \"GET /api/v1/", c.pick(["export", "users", "reports"]), "?",
+                c.pick(["email=", "notify="]), c.em(), "&", c.pick(["token=", "access_token=", "key="]), c.pick([c.vs(), c.gen()]),
+                " HTTP/1.1\" ", str(c.pick([200, 200, 302, 403])), " ", str(c.r.randint(200, 90000)), "\n"]
+    return out + ["[", c.ts(-1, 0).strftime("%a %b %d %H:%M:%S.%f %Y"), "] [php:error] [client ", c.ip4(), ":", str(c.r.randint(30000, 65000)),
+                  "] PHP Fatal error:  Uncaught PDOException: SQLSTATE[HY000] [1045] Access denied for user 'shop'@'", c.ip4(True), "' (using password: YES)\n"]
+
+
+def b23_t_docker_inspect(c):
+    n, k = c.env()
+    return ["$ docker inspect --format '{{json .Config.Env}}' ", c.pick(["api", "worker", "postgres"]), " | jq -r '.[]'\nPATH=/usr/local/sbin:/usr/local/bin\nPOSTGRES_PASSWORD=",
+            c.pw(), "\n", n, "=", k, "\nADMIN_EMAIL=", c.em(corp=True), "\nAPP_VERSION=", c.pick(["3.2.1", "2026.12.1"]), "\n$ docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}' api\n",
+            c.ip4(True), " ", c.ip6(), "\n"]
+
+
+def b23_t_tfplan(c):
+    return ["Terraform will perform the following actions:\n\n  # aws_db_instance.main will be created\n  + resource \"aws_db_instance\" \"main\" {\n      + engine   = \"postgres\"\n      + password = (sensitive value)\n",
+            "      + username = \"app\"\n    }\n\n  # aws_route53_record.mx will be updated in-place\n  ~ resource \"aws_route53_record\" \"a\" {\n      ~ records = [\n          - \"", c.ip4(False), "\",\n          + \"", c.ip4(False),
+            "\",\n        ]\n    }\n\n  # aws_iam_access_key.ci\n  + resource \"aws_iam_access_key\" \"ci\" {\n      + id     = \"", c.vs("AWS_ACCESS_KEY"), "\"\n      + secret = \"", c.aws_secret(),
+            "\"\n    }\n\n  # module.alerts.aws_sns_topic_subscription.oncall\n      + endpoint = \"", c.em(corp=True), "\"\n\nPlan: 3 to add, 1 to change, 0 to destroy.\n"]
+
+
+def b23_t_kustomize(c):
+    return ["# kustomization.yaml\nsecretGenerator:\n  - name: app-secrets\n    literals:\n      - DB_PASSWORD=", c.pw(), "\n      - SESSION_SECRET=", c.gen(),
+            "\n      - ", *c.env(), "\n      - EXAMPLE=", c.plh(), "\nconfigMapGenerator:\n  - name: app-config\n    literals:\n      - UPSTREAM=", c.ip4(True),
+            "\n      - OWNER=", c.em(corp=True), "\n"]
+
+
+def b23_t_renviron(c):
+    return ["# ~/.Renviron\nGITHUB_PAT=", c.vs("GITHUB_TOKEN"), "\nOPENAI_API_KEY=", c.vs("OPENAI_KEY"), "\nANTHROPIC_API_KEY=", c.vs("ANTHROPIC_KEY"),
+            "\nGOOGLE_MAPS_API_KEY=", c.vs("GOOGLE_API_KEY"), "\nCENSUS_API_KEY=", B23L("GENERIC_SECRET", rnd(c.r, HEX, 40)),
+            "\nR_LIBS_USER=~/R/library\n# ", c.pw_neg(), "\n"]
+
+
+def b23_t_pkgcreds(c):
+    return ["# ~/.pypirc\n[distutils]\nindex-servers = internal\n\n[internal]\nrepository = https://pypi.", c.corp(), "/simple\nusername = ", c.em(corp=True),
+            "\npassword = ", c.pw(), "\n\n# ~/.cargo/credentials.toml\n[registries.internal]\ntoken = \"", c.gen(),
+            "\"\n\n# NuGet.Config\n<add key=\"ClearTextPassword\" value=\"", c.pw(), "\" />\n"]
+
+
+# ---------- blind23 text documents: developer prose ----------
+
+def b23_t_patchmail(c):
+    n, k = c.env()
+    return ["From ", c.sha(40), " Mon Sep 17 00:00:00 2001\nFrom: ", c.full(), " <", c.em(corp=True), ">\nDate: ", c.ts(-10, 0).strftime("%a, %d %b %Y %H:%M:%S +0100"),
+            "\nSubject: [PATCH v", str(c.r.randint(2, 4)), " 1/", str(c.r.randint(2, 5)), "] config: read the API key from the environment\n\n",
+            "The key below was committed by mistake and has been revoked.\n\nSigned-off-by: ", c.full(), " <", c.em(corp=True), ">\n---\n config/dev.env | 2 +-\n\n",
+            "diff --git a/config/dev.env b/config/dev.env\n--- a/config/dev.env\n+++ b/config/dev.env\n@@ -1,3 +1,3 @@\n-", n, "=", k, "\n+", n, "=", c.standin(),
+            "\n # example: ", c.plh(), "\n"]
+
+
+def b23_t_ghissue(c):
+    n, k = c.env()
+    return ["### Describe the bug\n\nAfter upgrading to ", c.la(), " the CLI crashes on login. Logs below (I thought I had scrubbed them):\n\n```\n",
+            c.iso(-2, 0), " DEBUG request headers: {'Authorization': 'Bearer ", k, "'}\n", c.iso(-2, 0), " DEBUG resolved api.host -> ", c.ip(),
+            "\n", c.iso(-2, 0), " ERROR 401 for user ", c.em(), "\n```\n\n### Environment\n\n- OS: ", c.pick(["macOS 15.2", "Ubuntu 24.04", "Windows 11 23H2"]),
+            "\n- version: ", c.la(), "\n- config sets `", n, "=", c.standin(), "`\n"]
+
+
+def b23_t_qa(c):
+    return ["Title: requests.post returns 403 even though my key is correct\n\nI'm calling the API like this:\n\n    import requests\n    r = requests.post(\n        \"https://api.",
+            c.corp(), "/v2/charges\",\n        headers={\"Authorization\": \"Bearer ", c.vs("STRIPE_KEY"), "\"},\n        json={\"email\": \"", c.em(),
+            "\", \"card\": \"", c.cc("bare"), "\", \"cvc\": \"", c.cvc(), "\"},\n    )\n\nThe docs example key ", c.plh("sk_"),
+            " works in their sandbox. What am I missing? (Edit: proxy is ", c.ip4(True), ":3128)\n"]
+
+
+# ---------- blind23 text documents: people's paperwork (localised) ----------
+
+B23_TENANCY = {"en": "Rental application for the flat at {a}", "de": "Mietbewerbung für die Wohnung {a}", "fr": "Dossier de location pour l'appartement {a}",
+               "es": "Solicitud de alquiler del piso {a}", "it": "Domanda di locazione per l'appartamento {a}", "nl": "Huuraanvraag voor de woning {a}"}
+
+
+def b23_form(c, rows):
+    out = []
+    for k, v in rows:
+        out += [k, ": ", v, "\n"]
+    return out
+
+
+def b23_sig(c, corp=True):
+    return ["\n", c.t("bye"), "\n", c.full(), "\n", c.t("tel"), " ", c.ph(), "\n", c.em(corp=corp), "\n"]
+
+
+def b23_t_tenancy(c):
+    a = f"{c.pick(B23_CITY[c.loc])}, {c.r.randint(1, 220)}"
+    rows = [(c.t("name"), c.full()), (c.t("dob"), c.dob()), (c.t("mobile"), c.ph()), (c.t("email"), c.em())]
+    if c.loc == "en_US":
+        rows.append(("SSN (for the credit check)", c.ssn()))
+    rows.append((c.t("account") + " - deposit", c.iban()))
+    return [B23_TENANCY[c.lang].format(a=a), "\n", c.t("ref"), ": ", c.la(), "\n\n", b23_form(c, rows), c.t("date"), ": ", c.date(-10, 0), "\n", b23_sig(c, False)]
+
+
+B23_CLAIM = {"en": "Travel insurance claim - baggage delayed on flight {x}", "de": "Schadenmeldung Reiseversicherung - Gepäckverspätung Flug {x}",
+             "fr": "Déclaration de sinistre assurance voyage - bagage retardé vol {x}", "es": "Reclamación del seguro de viaje - equipaje retrasado vuelo {x}",
+             "it": "Denuncia sinistro assicurazione viaggio - bagaglio in ritardo volo {x}", "nl": "Schadeclaim reisverzekering - bagage vertraagd vlucht {x}"}
+
+
+def b23_t_claim(c):
+    x = rnd(c.r, B23_UP, 2) + str(c.r.randint(100, 9999))
+    return [B23_CLAIM[c.lang].format(x=x), "\n", c.la(), "\n\n", b23_form(c, [(c.t("name"), c.full()), (c.t("dob"), c.dob()),
+            (c.t("phone"), c.ph()), (c.t("email"), c.em()), (c.t("account"), c.iban())]),
+            c.t("card"), " (", c.pick(["purchase", "Kauf", "achat", "compra", "acquisto", "aankoop"]), "): ", c.cc(), "\n", c.t("date"), ": ", c.date(-30, 0), "\n",
+            b23_sig(c, False)]
+
+
+B23_ADMIT = {"en": "We are pleased to offer {n} a place on the MSc programme starting {d}.", "de": "Wir freuen uns, {n} zum Masterstudium ab {d} zuzulassen.",
+             "fr": "Nous avons le plaisir d'admettre {n} en master à compter du {d}.", "es": "Nos complace admitir a {n} en el máster que empieza el {d}.",
+             "it": "Siamo lieti di ammettere {n} alla laurea magistrale dal {d}.", "nl": "Met genoegen laten wij {n} toe tot de master vanaf {d}."}
+
+
+def b23_t_admission(c):
+    return [c.t("hi").format(n=c.full()), "\n\n", B23_ADMIT[c.lang].format(n=c.full(), d=c.date(20, 250)), "\n\n",
+            b23_form(c, [("ID", f"A{c.r.randint(2026000, 2026999)}"), (c.t("dob"), c.dob(18, 40)), (c.t("email"), c.em()), (c.t("mobile"), c.ph())]),
+            "Portal: ", c.pw_say(), "\n", c.pw_neg(), "\n", b23_sig(c)]
+
+
+def b23_t_onboarding(c):
+    rows = [(c.t("name"), c.full()), (c.t("dob"), c.dob(18, 65)), ("Personal " + c.t("email").lower(), c.em()), (c.t("mobile"), c.ph())]
+    rows.append(("SSN", c.ssn()) if c.loc == "en_US" else (c.t("account"), c.iban()))
+    return ["New hire checklist - start ", c.date(1, 40), "\n[x] contract signed\n[x] laptop ", c.la(), "\n[ ] badge\n\n", b23_form(c, rows),
+            "Laptop: ", c.pw_say(), "\nVPN gateway: ", c.ip4(False), "\n"]
+
+
+def b23_t_refcheck(c):
+    out = ["Reference check notes - candidate ", c.full(), " (", c.la(), ")\n\n"]
+    for i in range(c.r.randint(2, 3)):
+        c.person()
+        out += [f"Referee {i + 1}: {c.full()}, ", c.pick(["former manager", "team lead", "Teamleiterin", "responsable", "jefe de equipo", "responsabile", "leidinggevende"]),
+                "\n  ", c.t("phone"), ": ", c.ph(), " / ", c.em(corp=True), "\n  ", c.pick(["Would rehire.", "Strong on delivery.", "Reliable, quiet.", "Called back on " + c.date(-10, 0) + "."]), "\n"]
+    return out
+
+
+def b23_t_offboarding(c):
+    return ["Offboarding ", c.full(), " - last day ", c.date(-5, 20), "\n\n1. revoke tokens found in their dotfiles:\n   - ", c.vs("GITHUB_TOKEN"), "\n   - ", c.vs(),
+            "\n2. final salary to ", c.iban(), "\n3. forward mail to ", c.em(corp=True), "\n4. personal contact after leaving: ", c.ph(), "\n", c.pw_neg(), "\n"]
+
+
+B23_BANKCHG = {"en": "Please update our bank details for all open invoices. New account:", "de": "Bitte ändern Sie unsere Bankverbindung für alle offenen Rechnungen. Neues Konto:",
+               "fr": "Merci de mettre à jour nos coordonnées bancaires pour les factures en cours. Nouveau compte :",
+               "es": "Por favor actualicen nuestros datos bancarios para las facturas pendientes. Nueva cuenta:",
+               "it": "Vi preghiamo di aggiornare le nostre coordinate bancarie per le fatture aperte. Nuovo conto:",
+               "nl": "Graag onze bankgegevens aanpassen voor alle openstaande facturen. Nieuwe rekening:"}
+
+
+def b23_t_bankchange(c):
+    return [c.t("hi").format(n=c.pick(["Accounts Payable", "Kreditorenbuchhaltung", "Comptabilité fournisseurs", "Proveedores", "Contabilità fornitori", "Crediteurenadministratie"])),
+            "\n\n", B23_BANKCHG[c.lang], " ", c.iban(), "\n(", c.pick(["old", "alt", "ancien", "antiguo", "vecchio", "oud"]), ": ", c.bad_iban(), ")\n",
+            c.t("ref"), ": ", c.la(), "\n\nAP note: callback done on ", c.ph(), " - ", c.pick(["confirmed", "no answer", "bevestigd", "bestätigt"]), "\n", b23_sig(c)]
+
+
+def b23_t_brokerage(c):
+    return ["ACCOUNT TRANSFER FORM (ACATS)\nAccount owner: ", c.full(), "\nSSN/TIN: ", c.ssn(), "\n", "Date of birth: ", c.dob(25, 85, 0, "en_US"),
+            "\nDelivering account no.: ", str(c.r.randint(10 ** 7, 10 ** 9)), "\nContra firm DTC #: ", f"{c.r.randint(1, 9999):04d}",
+            "\nPhone: ", c.ph("US"), "\nEmail: ", c.em(), "\nJoint owner: ", c.person(), ", SSN ", c.ssn(), ", born ", c.dob(25, 85, 0, "en_US"),
+            "\nSigned: ", c.date(-5, 0), "\n"]
+
+
+B23_TELE = {"en": "Telehealth visit summary", "de": "Zusammenfassung Videosprechstunde", "fr": "Compte rendu de téléconsultation",
+            "es": "Resumen de teleconsulta", "it": "Riepilogo televisita", "nl": "Samenvatting videoconsult"}
+
+
+B23_NEXT = {"en": "Next appointment", "de": "Nächster Termin", "fr": "Prochain rendez-vous", "es": "Próxima cita", "it": "Prossimo appuntamento", "nl": "Volgende afspraak"}
+
+
+def b23_t_telehealth(c):
+    return [B23_TELE[c.lang], " - ", c.date(-3, 0), "\n", b23_form(c, [(c.t("name"), c.full()), (c.t("dob"), c.dob(1, 95)), (c.t("phone"), c.ph()),
+            (c.t("email"), c.em())]), "Pharmacy fax: ", c.ph(), "\nMember ID: ", rnd(c.r, B23_UP, 3), str(c.r.randint(10 ** 8, 10 ** 9)),
+            "\n", B23_NEXT[c.lang], ": ", c.date(5, 60), "\nSession IP: ", c.ip(), "\n"]
+
+
+def b23_t_physio(c):
+    return [c.pick(["Referral to physiotherapy", "Überweisung Physiotherapie", "Prescription de kinésithérapie", "Derivación a fisioterapia",
+                    "Prescrizione fisioterapia", "Verwijzing fysiotherapie"]), "\n", c.full(), ", ", c.t("born"), " ", c.dob(5, 90), "\n", c.t("phone"), " ", c.ph(),
+            "\nDx: M54.5 / ", c.la(), "\n", c.t("signed"), " ", c.date(-14, 0), "\n"]
+
+
+def b23_t_optician(c):
+    return ["Order confirmation - varifocal lenses\n", c.t("name"), ": ", c.full(), "\n", c.t("dob"), ": ", c.dob(40, 90), "\nR: SPH -1.25 CYL -0.50 AX 90 / L: SPH -1.00\n",
+            c.t("card"), ": ", c.cc(), "  ", c.t("expiry"), " ", c.exp(), "  ", c.t("cvc"), " ", c.cvc(), "\n", c.t("email"), ": ", c.em(), "\n", c.la(), "\n"]
+
+
+def b23_t_customs(c):
+    return [c.t("hi").format(n=c.full()), "\n\nShipment ", c.la(), " is held at customs. EORI ", c.region, rnd(c.r, string.digits, 12), ", HS code ",
+            f"{c.r.randint(1000, 9999)}.{c.r.randint(10, 99)}.{c.r.randint(10, 99)}", ". Duties ", c.money(), " can be paid by card (", c.la(),
+            ") or transfer to ", c.iban(), ".\n", b23_sig(c)]
+
+
+def b23_t_rma(c):
+    return ["RMA request\n", b23_form(c, [("Order", c.la()), ("Serial", rnd(c.r, B23_UP + string.digits, 12)), ("IMEI", str(c.r.randint(10 ** 14, 10 ** 15 - 1))),
+            (c.t("name"), c.full()), (c.t("email"), c.em()), (c.t("phone"), c.ph()), ("Refund to", c.pick([c.iban(), c.cc()]))]), "Reason: ",
+            c.pick(["dead on arrival", "screen flicker", "defekt", "ne s'allume pas"]), "\n"]
+
+
+def b23_t_dynamics(c):
+    return ["Timeline - ", c.full(), " (", c.corp(), ")\n", c.date(-20, 0), "  Phone call ", c.ph(), " - asked for a quote, ", c.la(), "\n", c.date(-20, 0),
+            "  Email from ", c.em(corp=True), ": switch invoices to ", c.role_em("billing"), "\n", c.date(-20, 0), "  Note: portal login ", c.pw_say(), "\n"]
+
+
+def b23_t_race(c):
+    return [c.pick(["Registration confirmed - City Half Marathon", "Anmeldung bestätigt - Stadtlauf", "Inscription confirmée - Semi-marathon",
+                    "Inscripción confirmada - Media maratón", "Iscrizione confermata - Mezza maratona", "Inschrijving bevestigd - Halve marathon"]),
+            "\nBib ", str(c.r.randint(100, 19999)), "\n", b23_form(c, [(c.t("name"), c.full()), (c.t("dob"), c.dob(16, 75)), (c.t("email"), c.em()),
+            (c.t("emergency"), [c.person(), " ", c.ph()])]), "Paid ", c.money(), " ", c.la(), "\n"]
+
+
+# ---------- blind23 text documents: chat, SMS and CSV exports ----------
+
+def b23_t_mattermost(c):
+    out = []
+    for _ in range(c.r.randint(3, 5)):
+        c.person()
+        k = c.r.randrange(6)
+        line = [[c.pick(["can you call me at ", "ruf mich an: ", "appelle-moi au ", "llámame al "]), c.ph()], ["creds for staging: ", c.pw_say()],
+                ["moved to ", c.em(corp=True)], ["the box is ", c.ip(), " now"], ["here's the token ", c.vs()], [c.pw_neg()]][k]
+        out += ["[", c.ts(-1, 0).strftime("%H:%M"), "] @", b23_ascii(c.first), ": ", line, "\n"]
+    return ["~town-square export ", c.date(-1, 0, 1.0), "\n", out]
+
+
+def b23_t_telegram(c):
+    out = []
+    for _ in range(c.r.randint(3, 5)):
+        c.person()
+        k = c.r.randrange(5)
+        line = [["IBAN: ", c.iban()], ["mi numero ", c.ph()], ["mail ", c.em()], [c.pw_say()], ["ok ", c.la()]][k]
+        out += ["[", c.ts(-3, 0).strftime("%d.%m.%Y %H:%M"), "] ", c.first, ": ", line, "\n"]
+    return out
+
+
+def b23_t_sms(c):
+    me = c.ph()
+    out = ["SMS export for ", me, "\n"]
+    for _ in range(c.r.randint(3, 5)):
+        k = c.r.randrange(5)
+        out += [c.ts(-3, 0).strftime("%Y-%m-%d %H:%M"), "  ", c.ph(), "  ", [["Your code is ", str(c.r.randint(100000, 999999))],
+                ["Transfer to ", c.iban(), " done"], ["new number, save it: ", c.ph()], [c.pw_say()], ["Parcel ", c.la(), " arrives today"]][k], "\n"]
+    return out
+
+
+def b23_t_pwexport(c):
+    out = ["url,username,password,extra,name,grouping,fav\n"]
+    for _ in range(c.r.randint(2, 5)):
+        c.person()
+        k = c.r.randrange(4)
+        extra = [["card ", c.cc("bare"), " cvc ", c.cvc()], [""], ["recovery ", c.ph()], ["key ", c.vs()]][k]
+        out += ["https://", c.corp(), "/login,", c.em(), ",", c.pw(), ",", extra, ",", c.pick(["Bank", "Mail", "Shop", "Work"]), ",", c.pick(["Personal", "Work"]), ",0\n"]
+    return out
+
+
+def b23_t_bankcsv(c):
+    head = {"en": "Date;Counterparty;IBAN;Reference;Amount", "de": "Buchungstag;Empfänger;IBAN;Verwendungszweck;Betrag", "fr": "Date;Bénéficiaire;IBAN;Libellé;Montant",
+            "es": "Fecha;Beneficiario;IBAN;Concepto;Importe", "it": "Data;Beneficiario;IBAN;Causale;Importo", "nl": "Datum;Tegenrekening naam;IBAN;Omschrijving;Bedrag"}[c.lang]
+    out = [head, "\n"]
+    for _ in range(c.r.randint(3, 6)):
+        c.person()
+        out += [c.date(-60, 0, 0), ";", c.full(), ";", c.pick([c.iban(grouped=False), c.iban(grouped=False), c.bad_iban().replace(" ", "")]), ";", c.la(), ";", c.money(), "\n"]
+    return out
+
+
+def b23_t_listcsv(c):
+    out = ["Email Address,First Name,Last Name,Phone,Birthday,MEMBER_RATING,OPTIN_TIME\n"]
+    for _ in range(c.r.randint(2, 5)):
+        c.person()
+        out += [c.em(), ",", c.first, ",", c.last, ",", c.ph(), ",", c.dob(18, 80, 1.0), ",", str(c.r.randint(1, 5)), ",", c.ts(-400, 0).strftime("%Y-%m-%d %H:%M:%S"), "\n"]
+    return ["# audience export (birthday = date of birth)\n", out]
+
+
+def b23_t_attendees(c):
+    out = ["name\temail\tphone\tcompany\tticket\n"]
+    for _ in range(c.r.randint(3, 6)):
+        c.person()
+        out += [c.full(), "\t", c.em(corp=True), "\t", c.ph(), "\t", c.corp(), "\t", c.la(), "\n"]
+    return out
+
+
+def b23_t_readme(c):
+    return ["## Configuration\n\nCopy `.env.example` to `.env` and fill in your own keys. The values below are the documented examples:\n\n```\nAWS_ACCESS_KEY_ID=",
+            c.plh(("AKIA", "ASIA")), "\nGITHUB_TOKEN=", c.plh("gh"), "\nSLACK_BOT_TOKEN=", c.plh("xox"), "\nSTRIPE_SECRET_KEY=", c.plh("sk_"),
+            "\nOPENAI_API_KEY=", c.plh("sk-proj"), "\nJWT=", c.plh("eyJ"), "\n```\n\nNever commit real values like `", c.standin(), "`; questions to ", c.role_em("security"), ".\n"]
+
+
+def b23_t_envexample(c):
+    return ["# .env.example - copy to .env\nDATABASE_URL=postgres://app:", c.standin(), "@db:5432/app\nANTHROPIC_API_KEY=", c.plh("sk-ant"),
+            "\nGOOGLE_API_KEY=", c.plh("AIza"), "\nGITHUB_TOKEN=", c.plh("gh"), "\nSTRIPE_KEY=", c.plh("rk_"), "\nSLACK_TOKEN=", c.plh("xox"),
+            "\nSESSION_SECRET=", c.standin(), "\n# ", c.pw_neg(), "\n"]
+
+
+def b23_t_secretscan(c):
+    out = ["gitleaks-style report for ", c.pick(["web", "infra", "mobile"]), " @ ", c.sha(12), "\n"]
+    for _ in range(c.r.randint(2, 4)):
+        typ = c.pick(B23_VENDORS)
+        out += ["- rule: ", typ.lower().replace("_", "-"), "\n  file: ", c.pick(["src/config.ts", "deploy/values.yaml", "scripts/sync.py"]), ":", str(c.r.randint(1, 300)),
+                "\n  secret: ", c.vs(typ), "\n  author: ", c.em(corp=True), "\n"]
+    return out + ["- rule: private-key\n  secret: |\n    ", B23L("PRIVATE_KEY", b23_pem(c.r, "\n    ")), "\n"]
+
+
+def b23_t_awscreds(c):
+    return ["$ aws sts get-session-token --duration-seconds 3600 --output text\nCREDENTIALS\t", c.vs("AWS_ACCESS_KEY"), "\t", c.iso(0, 0), "\t", c.aws_secret(), "\t",
+            B23L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(c.r, B23_B64, 200)), "\n$ aws ec2 describe-instances --query 'Reservations[].Instances[].PrivateIpAddress' --output text\n",
+            c.ip4(True), "\t", c.ip4(True), "\n"]
+
+
+def b23_t_deploykey(c):
+    return ["Hi ", c.first, ",\n\nhere is the deploy key for the ", c.pick(["staging", "build", "backup"]), " box (", c.ip4(), "), please put it in ~/.ssh/ and delete this mail:\n\n",
+            c.pem(), "\n\nThe public half is\n", b23_pubkey(c.r), "\n\n", c.full(), "\n", c.ph(), "\n"]
+
+
+# ---------- blind23 JSON documents (tool calls and results) ----------
+
+def b23_rid(c, pre, n=24):
+    return pre + rnd(c.r, AN, n)
+
+
+def b23_j_mcp_sql(c):
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 9999), "method": "tools/call", "params": {"name": c.pick(["execute_sql", "query", "run_select"]), "arguments": {
+        "database": c.pick(["crm", "billing", "support"]),
+        "sql": J("SELECT id, status FROM customers WHERE email = '", c.em(), "' OR phone = '", c.ph(), "' LIMIT 5"),
+        "connection": J("postgresql://readonly:", c.pw(True), "@", c.ip4(True), ":5432/crm"), "timeout_ms": 5000}}}
+
+
+def b23_j_mcp_fs(c):
+    lines = []
+    n1, k1 = c.env()
+    pairs = [("DATABASE_URL", J("mysql://shop:", c.pw(True), "@", c.ip4(True), ":3306/shop")), (n1, k1), ("MAIL_FROM", c.role_em()),
+             ("SIGNING_KEY", c.gen()), ("EXAMPLE_TOKEN", c.plh()), ("API_TOKEN", c.standin()), ("RELEASE", c.la())]
+    c.r.shuffle(pairs)
+    for i, (k, v) in enumerate(pairs[:c.r.randint(4, 7)]):
+        lines.append({"line": i + 1, "text": J(k, "=", v)})
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 9999), "result": {"content": [{"type": "text", "text": J("Read ", str(len(lines)), " lines from /srv/app/.env")}],
+            "structuredContent": {"path": "/srv/app/.env", "lines": lines}, "isError": False}}
+
+
+def b23_j_mcp_fetch(c):
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 9999), "method": "tools/call", "params": {"name": "http_request", "arguments": {
+        "method": c.pick(["GET", "POST"]), "url": J("https://api.", c.corp(), "/v1/contacts?email=", c.em()),
+        "headers": {"Authorization": J("Bearer ", c.vs()), "X-Forwarded-For": c.ip(), "X-Request-Id": c.uuid()},
+        "body": {"phone": c.ph(), "note": J(c.pw_neg())}}, "_meta": {"progressToken": c.r.randint(1, 999)}}}
+
+
+B23_VERIFY = {"en": "please verify me, I was ", "de": "bitte verifizieren Sie mich, ich bin ", "fr": "merci de vérifier mon compte, je suis ",
+              "es": "verifiquen mi cuenta, soy ", "it": "verificate il mio account, sono ", "nl": "graag mijn account verifiëren, ik ben "}
+
+
+def b23_j_bedrock_agent(c):
+    return {"messageVersion": "1.0", "agent": {"name": c.pick(["refund-agent", "kyc-helper"]), "id": rnd(c.r, B23_UP + string.digits, 10), "alias": "TSTALIASID", "version": "DRAFT"},
+            "sessionId": rnd(c.r, string.digits, 12), "actionGroup": "customer-actions", "apiPath": "/customers/verify", "httpMethod": "POST",
+            "inputText": J(B23_VERIFY[c.lang], c.t("born"), " ", c.dob()),
+            "parameters": [{"name": "email", "type": "string", "value": c.em()}, {"name": "phone", "type": "string", "value": c.ph()}],
+            "requestBody": {"content": {"application/json": {"properties": [{"name": "iban", "type": "string", "value": c.iban()},
+                                                                            {"name": "date_of_birth", "type": "string", "value": c.dob(iso_p=0.6)},
+                                                                            {"name": "ssn", "type": "string", "value": c.ssn()}]}}}}
+
+
+def b23_j_vercel_ai(c):
+    return {"type": "tool-call", "toolCallId": b23_rid(c, "call_"), "toolName": c.pick(["lookupCustomer", "sendInvoice", "createTicket"]),
+            "args": {"email": c.em(), "phone": c.ph(), "cardNumber": c.cc(), "cvc": c.cvc(), "expiry": c.exp(), "note": J("order ", c.la())},
+            "providerMetadata": {"openai": {"itemId": b23_rid(c, "fc_", 32)}}}
+
+
+def b23_j_cohere(c):
+    return {"response_id": c.uuid(), "text": "", "generation_id": c.uuid(), "finish_reason": "COMPLETE",
+            "tool_calls": [{"name": "issue_refund", "parameters": {"customer_email": c.em(), "iban": c.iban(), "amount": c.r.randint(5, 900), "reason": J(c.la())}},
+                           {"name": "notify_agent", "parameters": {"slack_token": c.vs("SLACK_TOKEN"), "channel": "#refunds"}}],
+            "meta": {"api_version": {"version": "1"}, "billed_units": {"input_tokens": c.r.randint(100, 900), "output_tokens": c.r.randint(10, 90)}}}
+
+
+def b23_j_assistants(c):
+    return {"tool_outputs": [{"tool_call_id": b23_rid(c, "call_"), "output": J("customer found: ", c.full(), ", ", c.em(), ", ", c.ph(), ", ", c.t("born"), " ", c.dob())},
+                             {"tool_call_id": b23_rid(c, "call_"), "output": J("deploy token ", c.vs(), " rotated; next rotation ", c.date(10, 40))}],
+            "stream": False, "run_id": b23_rid(c, "run_"), "thread_id": b23_rid(c, "thread_")}
+
+
+def b23_j_servicenow(c):
+    return {"result": [{"number": f"INC{c.r.randint(10 ** 6, 10 ** 7 - 1)}", "sys_id": c.sha(32), "short_description": J("VPN drops for ", c.em(corp=True)),
+                        "description": J("User says the laptop gets ", c.ip4(True), " and loses the tunnel to ", c.ip4(False), ". Callback ", c.ph(), ". ", c.pw_say()),
+                        "caller_id": {"display_value": c.full(), "link": "https://instance.service-now.com/api/now/table/sys_user/" + c.sha(32)},
+                        "u_contact_email": c.em(corp=True), "opened_at": c.ts(-5, 0).strftime("%Y-%m-%d %H:%M:%S"), "priority": str(c.r.randint(1, 4))}]}
+
+
+def b23_j_graph(c):
+    msgs = []
+    for _ in range(c.r.randint(1, 3)):
+        c.person()
+        msgs.append({"id": b23_rid(c, "AAMkAG", 40), "subject": J(c.pick(["Invoice ", "Rechnung ", "Facture ", "Factura ", "Fattura ", "Factuur "]), c.la()),
+                     "from": {"emailAddress": {"name": c.full(), "address": c.em(corp=True)}},
+                     "bodyPreview": J(c.pick(["please pay to ", "bitte überweisen an ", "merci de virer sur ", "pago a ", "bonifico su ", "graag overmaken naar "]), c.iban(), " - ", c.t("tel"), " ", c.ph()),
+                     "receivedDateTime": c.iso(-10, 0), "hasAttachments": c.r.random() < 0.5})
+    return {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('" + c.uuid() + "')/messages", "value": msgs}
+
+
+def b23_j_people(c):
+    d = c.birth(18, 80)
+    return {"resourceName": f"people/c{c.r.randint(10 ** 17, 10 ** 18)}", "etag": "%" + b64blob(c.r, 12),
+            "names": [{"displayName": c.full(), "givenName": c.first, "familyName": c.last}],
+            "emailAddresses": [{"value": c.em(), "type": "home"}, {"value": c.em(corp=True), "type": "work"}],
+            "phoneNumbers": [{"value": c.ph(), "type": "mobile"}],
+            "birthdays": [{"date": {"year": d.year, "month": d.month, "day": d.day}, "text": B23L("DATE_OF_BIRTH", b23_datefmt(c.r, d, c.loc, 0.3))}],
+            "biographies": [{"value": J("met at ", c.pick(["FOSDEM", "re:Invent", "a client dinner"]), " ", c.date(-300, 0))}]}
+
+
+def b23_j_xero(c):
+    return {"Id": c.uuid(), "Status": "OK", "ProviderName": "agent-bookkeeper", "Contacts": [{
+        "ContactID": c.uuid(), "Name": c.corp(), "FirstName": c.first, "LastName": c.last, "EmailAddress": c.em(corp=True),
+        "BankAccountDetails": c.iban(grouped=False), "TaxNumber": f"{c.region}{c.r.randint(10 ** 8, 10 ** 9)}",
+        "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": c.ph()}, {"PhoneType": "MOBILE", "PhoneNumber": c.ph()}],
+        "UpdatedDateUTC": "/Date(" + str(c.r.randint(1_760_000_000_000, 1_798_000_000_000)) + "+0000)/"}]}
+
+
+def b23_j_mollie(c):
+    return {"resource": "payment", "id": b23_rid(c, "tr_", 10), "mode": "live", "amount": {"value": f"{c.r.randint(5, 999)}.{c.r.randint(0, 99):02d}", "currency": "EUR"},
+            "description": J("Order ", c.la()), "method": "banktransfer", "status": "paid",
+            "details": {"consumerName": c.full(), "consumerAccount": c.iban(grouped=False), "consumerBic": c.pick(["INGBNL2A", "DEUTDEFF", "BNPAFRPP", "ABNANL2A"]),
+                        "bankReference": rnd(c.r, B23_UP + string.digits, 16)},
+            "billingEmail": c.em(), "metadata": {"customer_ip": c.ip(), "support_phone": c.ph()},
+            "_links": {"self": {"href": "https://api.mollie.com/v2/payments/" + rnd(c.r, AN, 10)}}}
+
+
+def b23_j_klarna(c):
+    return {"order_id": c.uuid(), "status": "AUTHORIZED", "purchase_country": c.region, "order_amount": c.r.randint(1000, 99000),
+            "billing_address": {"given_name": c.first, "family_name": c.last, "email": c.em(), "phone": c.ph(), "city": c.pick(B23_CITY[c.loc])},
+            "customer": {"date_of_birth": c.dob(18, 80, 1.0), "type": "person"},
+            "merchant_reference1": c.la(), "created_at": c.iso(-3, 0)}
+
+
+def b23_j_gocardless(c):
+    iban = c.iban()
+    return {"customer_bank_accounts": {"account_holder_name": c.full(), "iban": iban, "country_code": iban.text[:2], "currency": "EUR",
+                                       "metadata": {"crm_contact": c.em(), "phone": c.ph(), "ref": c.la()}},
+            "mandates": {"scheme": "sepa_core", "reference": rnd(c.r, B23_UP + string.digits, 12), "next_possible_charge_date": str(c.day(3, 10))}}
+
+
+def b23_j_cognito(c):
+    users = []
+    for _ in range(c.r.randint(1, 3)):
+        c.person()
+        users.append({"Username": c.uuid(), "Attributes": [{"Name": "email", "Value": c.em()}, {"Name": "phone_number", "Value": B23L("PHONE", phone(c.r, c.region, ("e164",)))},
+                      {"Name": "birthdate", "Value": c.dob(18, 80, 1.0)}, {"Name": "custom:last_ip", "Value": c.ip()}],
+                      "UserCreateDate": c.iso(-400, -1), "Enabled": True, "UserStatus": "CONFIRMED"})
+    return {"Users": users, "PaginationToken": b64blob(c.r, 48)}
+
+
+def b23_j_firebase(c):
+    users = []
+    for _ in range(c.r.randint(1, 3)):
+        c.person()
+        users.append({"localId": rnd(c.r, AN, 28), "email": c.em(), "emailVerified": True, "passwordHash": b64blob(c.r, 64), "salt": b64blob(c.r, 12),
+                      "phoneNumber": B23L("PHONE", phone(c.r, c.region, ("e164",))), "lastSignedInAt": str(c.r.randint(1_760_000_000_000, 1_798_000_000_000)),
+                      "customAttributes": J("{role:", c.pick(["admin", "user"]), "}")})
+    return {"users": users, "hashConfig": {"algorithm": "SCRYPT", "base64_signer_key": c.gen(), "rounds": 8, "mem_cost": 14}}
+
+
+def b23_j_sts(c):
+    return {"Credentials": {"AccessKeyId": c.vs("AWS_ACCESS_KEY"), "SecretAccessKey": c.aws_secret(),
+                            "SessionToken": B23L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(c.r, B23_B64, c.r.randint(180, 400))), "Expiration": c.iso(0, 1)},
+            "AssumedRoleUser": {"AssumedRoleId": "AROA" + rnd(c.r, B23_UP + "234567", 17) + ":" + b23_ascii(c.first),
+                                "Arn": f"arn:aws:sts::{rnd(c.r, string.digits, 12)}:assumed-role/agent-tools/{b23_ascii(c.first)}"}}
+
+
+def b23_j_cloudtrail(c):
+    return {"Records": [{"eventVersion": "1.09", "eventTime": c.iso(-1, 0), "eventSource": "s3.amazonaws.com", "eventName": c.pick(["GetObject", "PutObject", "ListBuckets"]),
+                         "awsRegion": c.pick(["eu-central-1", "eu-west-1", "us-east-1"]), "sourceIPAddress": c.ip(),
+                         "userIdentity": {"type": "IAMUser", "accessKeyId": c.vs("AWS_ACCESS_KEY"), "userName": c.em(corp=True)},
+                         "requestParameters": {"bucketName": c.pick(["exports", "invoices-eu"]), "key": J("customers/", c.sha(8), ".csv")},
+                         "requestID": rnd(c.r, B23_UP + string.digits, 16), "eventID": c.uuid()}]}
+
+
+def b23_j_suricata(c):
+    six = c.r.random() < 0.4
+    src, dst = (c.ip6(), c.ip6()) if six else (c.ip4(), c.ip4())
+    return {"timestamp": c.ts(-1, 0).strftime("%Y-%m-%dT%H:%M:%S.%f+0000"), "flow_id": c.r.randint(10 ** 14, 10 ** 16), "in_iface": "eth0", "event_type": "alert",
+            "src_ip": src, "src_port": c.r.randint(1024, 65535), "dest_ip": dst, "dest_port": c.pick([80, 443, 8080]), "proto": "TCP",
+            "alert": {"action": "allowed", "signature_id": c.r.randint(2000000, 2999999), "signature": "ET POLICY Credentials in URL", "severity": 2},
+            "http": {"hostname": "api." + c.corp(), "url": J("/login?user=", c.em(), "&password=", c.pw(True)), "http_user_agent": "python-requests/2.32.3", "status": 200}}
+
+
+def b23_j_hr(c):
+    us = c.loc == "en_US"
+    emp = {"id": c.uuid(), "legal_name": c.full(), "personal_email": c.em(), "work_email": c.em(corp=True), "phone": c.ph(),
+           "date_of_birth": c.dob(18, 66, 0.5), "start_date": str(c.day(-900, 30))}
+    if us:
+        emp["ssn"] = c.ssn()
+        emp["bank"] = {"routing_number": f"{c.r.randint(10 ** 8, 10 ** 9 - 1)}", "account_number": str(c.r.randint(10 ** 9, 10 ** 12))}
+    else:
+        emp["bank"] = {"iban": c.iban(), "bic": c.pick(["DEUTDEFF", "BNPAFRPP", "CAIXESBB", "UNCRITMM", "RABONL2U", "BARCGB22"])}
+    emp["emergency_contact"] = {"name": c.person(), "phone": c.ph()}
+    return {"employee": emp, "event": "employee.updated", "occurred_at": c.iso(-2, 0)}
+
+
+def b23_j_scanalerts(c):
+    out = []
+    for i in range(c.r.randint(1, 3)):
+        typ = c.pick(B23_VENDORS)
+        out.append({"number": c.r.randint(1, 400), "state": "open", "secret_type": typ.lower(), "secret": c.vs(typ),
+                    "push_protection_bypassed": False, "created_at": c.iso(-30, 0), "html_url": "https://github.com/acme/web/security/secret-scanning/" + str(i + 1)})
+    out.append({"number": c.r.randint(1, 400), "state": "resolved", "resolution": "false_positive", "secret_type": "documentation_example", "secret": c.plh(),
+                "created_at": c.iso(-30, 0)})
+    return {"alerts": out}
+
+
+def b23_j_sms(c):
+    return {"message_uuid": c.uuid(), "to": B23L("PHONE", phone(c.r, c.region, ("e164",))), "from": c.pick(["ACMEBANK", "Shop", "Verify"]),
+            "channel": "sms", "status": c.pick(["delivered", "submitted", "rejected"]), "timestamp": c.iso(-1, 0),
+            "text": J(c.pick(["Your code is ", "Ihr Code: ", "Votre code : ", "Su código: ", "Il tuo codice: ", "Je code: "]), str(c.r.randint(100000, 999999))),
+            "usage": {"price": f"0.0{c.r.randint(100, 999)}", "currency": "EUR"}, "client_ref": J("reply to ", c.ph())}
+
+
+def b23_j_tool_use_sshkey(c):
+    return {"type": "tool_result", "tool_use_id": b23_rid(c, "toolu_"), "content": [
+        {"type": "text", "text": J("Created deploy user on ", c.ip4(), " for ", c.em(corp=True))},
+        {"type": "text", "text": J(B23L("PRIVATE_KEY", b23_pem(c.r, "\\n")), "\\n")}], "is_error": False}
+
+
+def b23_j_k8s_env(c):
+    n, k = c.env()
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": c.pick(["api", "worker"]), "namespace": "prod"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "ghcr.io/acme/app:" + c.la().split()[-1],
+                     "env": [{"name": n, "value": k}, {"name": "DB_PASSWORD", "value": c.pw()}, {"name": "ADMIN_EMAIL", "value": c.role_em()},
+                             {"name": "UPSTREAM_IP", "value": c.ip4(True)}, {"name": "SESSION_KEY", "valueFrom": {"secretKeyRef": {"name": "app", "key": "session"}}}]}]}}}}
+
+
+def b23_j_payment_intent(c):
+    return {"tool": "payments.tokenize_card", "input": {"card": {"number": c.cc(), "exp_month": c.r.randint(1, 12), "exp_year": c.r.randint(2027, 2031), "cvc": c.cvc()},
+            "billing_details": {"email": c.em(), "phone": c.ph(), "name": c.full()}, "publishable_key": "pk_live_" + rnd(c.r, AN, 24),
+            "api_key": c.vs("STRIPE_KEY")}, "idempotency_key": c.uuid()}
+
+
+def b23_t_benefits(c):
+    out = ["401(k) BENEFICIARY DESIGNATION\nParticipant: ", c.full(), "   SSN ", c.ssn(), "   Date of birth ", c.dob(22, 70, 0, "en_US"), "\nPlan ID ", str(c.r.randint(100, 999)),
+           "-", str(c.r.randint(10000, 99999)), "   ", c.la(), "\n\nPrimary beneficiaries\n"]
+    for _ in range(c.r.randint(1, 3)):
+        c.person()
+        out += ["  ", c.full(), " | SSN ", c.ssn(), " | DOB ", c.dob(1, 80, 0, "en_US"), " | ", str(c.r.randint(10, 100)), "%\n"]
+    return out + ["Phone on file: ", c.ph("US"), "\n"]
+
+
+def b23_t_certbundle(c):
+    return ["Subject: TLS handshake fails after renewing the cert for ", c.pick(["portal", "api", "mail"]), ".", c.corp(), "\n\nHi support,\n\nnginx says 'key values mismatch'. ",
+            "This is the bundle I uploaded (server ", c.ip4(False), "):\n\n", "-----BEGIN CERTIFICATE-----\n" + "\n".join(rnd(c.r, B23_B64, 64) for _ in range(5)) + "\n-----END CERTIFICATE-----\n", c.pem(), "\n\nThanks,\n", c.full(), "\n", c.ph(), "\n"]
+
+
+def b23_t_llmcli(c):
+    return ["$ llm keys set openai\nEnter key: ", c.vs("OPENAI_KEY"), "\n$ llm keys set anthropic\nEnter key: ", c.vs("ANTHROPIC_KEY"), "\n$ llm keys set gemini\nEnter key: ",
+            c.vs("GOOGLE_API_KEY"), "\n$ cat \"$(llm keys path)\"\n{\n  \"// Note\": \"This file stores secret API credentials. Do not share!\",\n  \"openai\": \"",
+            c.vs("OPENAI_KEY"), "\",\n  \"anthropic\": \"", c.vs("ANTHROPIC_KEY"), "\"\n}\n$ llm -m claude-3.5-sonnet 'summarise ", c.la(), "'\n"]
+
+
+def b23_j_pki_issue(c):
+    return {"request_id": c.uuid(), "lease_id": "", "renewable": False, "data": {
+        "certificate": "-----BEGIN CERTIFICATE-----\\n" + "\\n".join(rnd(c.r, B23_B64, 64) for _ in range(4)) + "\\n-----END CERTIFICATE-----",
+        "issuing_ca": "-----BEGIN CERTIFICATE-----\\n" + rnd(c.r, B23_B64, 64) + "\\n-----END CERTIFICATE-----",
+        "private_key": c.pem("\\n", c.pick(["RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY"])), "private_key_type": c.pick(["rsa", "ec"]),
+        "serial_number": ":".join(rnd(c.r, HEX, 2) for _ in range(16)), "expiration": c.r.randint(1_790_000_000, 1_830_000_000)},
+        "warnings": None, "auth": None, "mount_type": "pki", "ip_sans": J(c.ip4(True))}
+
+
+def b23_j_continue(c):
+    return {"models": [{"title": "GPT-4o", "provider": "openai", "model": "gpt-4o", "apiKey": c.vs("OPENAI_KEY")},
+                       {"title": "Claude", "provider": "anthropic", "model": "claude-3-5-sonnet-latest", "apiKey": c.vs("ANTHROPIC_KEY")},
+                       {"title": "Gemini", "provider": "gemini", "model": "gemini-1.5-pro", "apiKey": c.vs("GOOGLE_API_KEY")}],
+            "tabAutocompleteModel": {"title": "local", "provider": "ollama", "apiBase": J("http://", c.ip4(True), ":11434")},
+            "docs": [{"title": "Example", "startUrl": "https://docs.example.com", "apiKey": c.plh()}], "allowAnonymousTelemetry": False}
+
+
+def b23_j_adp_worker(c):
+    return {"workers": [{"associateOID": rnd(c.r, B23_UP + string.digits, 16), "person": {
+        "legalName": {"givenName": c.first, "familyName1": c.last}, "birthDate": c.dob(18, 70, 1.0),
+        "governmentIDs": [{"idValue": c.ssn("dash"), "nameCode": {"codeValue": "SSN"}}],
+        "communication": {"emails": [{"emailUri": c.em()}], "mobiles": [{"formattedNumber": c.ph("US")}]}},
+        "workAssignments": [{"hireDate": str(c.day(-2000, -30)), "positionID": f"POS{c.r.randint(10000, 99999)}"}]}], "meta": {"totalNumber": 1}}
+
+
+def b23_j_maps(c):
+    return {"tool": "maps.geocode", "arguments": {"address": J(c.pick(B23_CITY[c.loc]), ", ", str(c.r.randint(1, 200))), "key": c.vs("GOOGLE_API_KEY"),
+            "region": c.region.lower()}, "caller": {"agent": "travel-planner", "user_email": c.em(), "client_ip": c.ip()}}
+
+
+def b23_t_ghhosts(c):
+    u = b23_ascii(c.first) + str(c.r.randint(1, 99))
+    return ["$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    users:\n        ", u, ":\n            oauth_token: ", c.vs("GITHUB_TOKEN"), "\n    git_protocol: https\n    user: ", u,
+            "\n$ gh auth status\ngithub.com\n  ✓ Logged in to github.com account ", u, " (keyring)\n  - Token: ", c.vs("GITHUB_TOKEN"), "\n  - Token scopes: 'gist', 'read:org', 'repo'\n",
+            "$ git remote -v\norigin\thttps://", u, ":", c.vs("GITHUB_TOKEN"), "@github.com/", u, "/dotfiles.git (fetch)\n"]
+
+
+B23_DONATE = {"en": "Thank you for your donation of {m}!", "de": "Vielen Dank für Ihre Spende von {m}!", "fr": "Merci pour votre don de {m} !",
+              "es": "¡Gracias por su donativo de {m}!", "it": "Grazie per la sua donazione di {m}!", "nl": "Bedankt voor uw gift van {m}!"}
+
+
+def b23_t_donation(c):
+    pay = [c.t("card"), ": ", c.cc(), "  ", c.t("expiry"), " ", c.exp(), "  ", c.t("cvc"), " ", c.cvc()] if c.r.random() < 0.6 else [c.t("account"), ": ", c.iban()]
+    return [B23_DONATE[c.lang].format(m=c.money()), "\n\n", b23_form(c, [(c.t("name"), c.full()), (c.t("email"), c.em()), (c.t("phone"), c.ph())]), pay, "\n",
+            c.t("ref"), ": ", c.la(), "\n", c.t("date"), ": ", c.date(-5, 0), "\n"]
+
+
+def b23_t_curlv(c):
+    return ["$ curl -v https://api.", c.corp(), "/v1/me -H 'Authorization: Bearer ", c.vs("JWT"), "'\n*   Trying ", c.ip(), ":443...\n* Connected to api (", c.ip4(False),
+            ") port 443\n> GET /v1/me HTTP/2\n> user-agent: curl/8.5.0\n> cookie: session=", c.gen(), "\n>\n< HTTP/2 200\n< set-cookie: refresh=", c.vs("JWT"),
+            "; HttpOnly; Secure\n< x-request-id: ", c.uuid(), "\n<\n{\"id\": ", str(c.r.randint(1000, 99999)), ", \"email\": \"", c.em(), "\", \"phone\": \"", c.ph(), "\"}\n"]
+
+
+def b23_j_gh_install_token(c):
+    return {"token": c.vs("GITHUB_TOKEN"), "expires_at": c.iso(0, 1), "permissions": {"contents": "read", "issues": "write", "metadata": "read"},
+            "repository_selection": "selected", "requested_by": c.em(corp=True), "webhook": {"secret": c.gen(), "url": J("https://", c.ip4(False), "/hooks/github")}}
+
+
+def b23_j_checkout(c):
+    return {"method": "POST", "url": "https://api.stripe.com/v1/checkout/sessions", "headers": {"Authorization": J("Bearer ", c.vs("STRIPE_KEY")), "Stripe-Version": "2024-06-20"},
+            "form": {"customer_email": c.em(), "line_items[0][price]": "price_" + rnd(c.r, AN, 24), "mode": "payment", "metadata[phone]": c.ph(),
+                     "metadata[order]": J(c.la())}, "response": {"id": "cs_live_" + rnd(c.r, AN, 58), "status": "open", "client_secret": "cs_live_" + rnd(c.r, AN, 24) + "_secret_" + rnd(c.r, AN, 24)}}
+
+
+def b23_t_errbot(c):
+    return ["# config.py (Errbot)\nimport logging\nBACKEND = 'Slack'\nBOT_DATA_DIR = '/srv/errbot/data'\nBOT_IDENTITY = {\n    'token': '", c.vs("SLACK_TOKEN"),
+            "',\n    # 'token': '", c.plh("xox"), "',  # example from the docs\n}\nBOT_ADMINS = ('@", b23_ascii(c.first), "',)\nBOT_LOG_LEVEL = logging.INFO\n",
+            "CORE_SMTP_SERVER = '", c.ip4(True), "'\nCORE_SMTP_USER = '", c.em(corp=True), "'\nCORE_SMTP_PASSWORD = '", c.pw(), "'\n"]
+
+
+def b23_j_make_scenario(c):
+    return {"name": J("Notify #sales on new lead ", c.la()), "flow": [
+        {"id": 1, "module": "webhook:CustomWebHook", "parameters": {"hook": c.r.randint(100000, 999999)}},
+        {"id": 2, "module": "slack:CreateMessage", "parameters": {"__IMTCONN__": {"type": "slack", "token": c.vs("SLACK_TOKEN")}},
+         "mapper": {"channel": "C0" + rnd(c.r, B23_UP + string.digits, 9), "text": J("New lead ", c.em(), " ", c.ph())}},
+        {"id": 3, "module": "http:ActionSendData", "parameters": {"handleErrors": True}, "mapper": {"url": J("https://", c.ip4(False), "/crm"),
+         "headers": {"x-api-key": c.gen()}}}], "metadata": {"version": 1, "scenario": {"roundtrips": 1, "maxErrors": 3}}}
+
+
+B23_TEXT_KINDS = [b23_t_pgbouncer, b23_t_salt, b23_t_hiera, b23_t_consul, b23_t_nomad, b23_t_vagrant, b23_t_dockerfile, b23_t_bitbucket, b23_t_drone,
+                  b23_t_travis, b23_t_buildkite, b23_t_argocd, b23_t_fly, b23_t_vercel, b23_t_netlify, b23_t_supabase, b23_t_wrangler, b23_t_elastic,
+                  b23_t_logstash, b23_t_fluentbit, b23_t_prometheus, b23_t_telegraf, b23_t_caddy, b23_t_traefik, b23_t_keepalived, b23_t_ipsec,
+                  b23_t_nmconn, b23_t_wpa, b23_t_nft, b23_t_hosts, b23_t_cifs, b23_t_rsync, b23_t_psql, b23_t_cqlsh, b23_t_clickhouse, b23_t_journal,
+                  b23_t_apache, b23_t_docker_inspect, b23_t_tfplan, b23_t_kustomize, b23_t_renviron, b23_t_pkgcreds, b23_t_patchmail, b23_t_ghissue,
+                  b23_t_qa, b23_t_tenancy, b23_t_claim, b23_t_admission, b23_t_onboarding, b23_t_refcheck, b23_t_offboarding, b23_t_bankchange,
+                  b23_t_brokerage, b23_t_telehealth, b23_t_physio, b23_t_optician, b23_t_customs, b23_t_rma, b23_t_dynamics, b23_t_race,
+                  b23_t_mattermost, b23_t_telegram, b23_t_sms, b23_t_pwexport, b23_t_bankcsv, b23_t_listcsv, b23_t_attendees, b23_t_readme,
+                  b23_t_envexample, b23_t_secretscan, b23_t_awscreds, b23_t_deploykey, b23_t_benefits, b23_t_certbundle, b23_t_llmcli,
+                  b23_t_ghhosts, b23_t_donation, b23_t_curlv, b23_t_errbot]
+B23_JSON_KINDS = [b23_j_mcp_sql, b23_j_mcp_fs, b23_j_mcp_fetch, b23_j_bedrock_agent, b23_j_vercel_ai, b23_j_cohere, b23_j_assistants, b23_j_servicenow,
+                  b23_j_graph, b23_j_people, b23_j_xero, b23_j_mollie, b23_j_klarna, b23_j_gocardless, b23_j_cognito, b23_j_firebase, b23_j_sts,
+                  b23_j_cloudtrail, b23_j_suricata, b23_j_hr, b23_j_scanalerts, b23_j_sms, b23_j_tool_use_sshkey, b23_j_k8s_env, b23_j_payment_intent, b23_j_pki_issue,
+                  b23_j_continue, b23_j_adp_worker, b23_j_maps, b23_j_gh_install_token, b23_j_checkout,
+                  b23_j_make_scenario]
+
+
+def b23_text(f, r, loc):
+    c = B23C(f, r, loc)
+    return b23_flat(r.choice(B23_TEXT_KINDS)(c))
+
+
+def b23_norm(v):
+    if isinstance(v, dict):
+        return {k: b23_norm(x) for k, x in v.items()}
+    if isinstance(v, list) and v and not isinstance(v[0], (str, L)):
+        return [b23_norm(x) for x in v]
+    return v
+
+
+def b23_json(f, r, loc):
+    c = B23C(f, r, loc)
+    return b23_norm(r.choice(B23_JSON_KINDS)(c))
+
+
+def b23_labels(v, out):
+    if isinstance(v, dict):
+        for x in v.values():
+            b23_labels(x, out)
+    elif isinstance(v, list) and v and not isinstance(v[0], (str, L)):
+        for x in v:
+            b23_labels(x, out)
+    elif isinstance(v, list):
+        out.extend(p for p in v if isinstance(p, L) and p.typ)
+    elif isinstance(v, L) and v.typ:
+        out.append(v)
+    return out
+
+
+B23_SHAPES = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}", "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
+    "SLACK_TOKEN": r"xox(b|p|a-2)-[0-9]+-[0-9]+(-[0-9]+)?-[A-Za-z0-9]+", "STRIPE_KEY": r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-[\w-]{48,132}|svcacct-[\w-]{74}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})", "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[\w-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[\w-]{35}", "EMAIL": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}", "US_SSN": r"\d{3}[- ]?\d{2}[- ]?\d{4}",
+    "PASSWORD": r"\S{6,}", "GENERIC_SECRET": r"\S{3,}", "DATE_OF_BIRTH": r".*\b(19|20)\d\d\b.*",
+}
+
+
+def b23_check(i, kind, doc, w, text, loc):
+    """blind23's self-check: spans hold their labels' text, values pass their checksums and shapes, placeholders come from
+    B23_PLACEHOLDERS, phones are valid, JSON parses and no JSON string has an escape ahead of a label."""
+    want = b23_labels(doc, []) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    starts = sorted(w.strings.values())
+    for lab_, sp in zip(want, w.spans):
+        v = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        t = sp["type"]
+        assert t == lab_.typ and v == lab_.text and v and v == v.strip(), (i, sp, v)
+        if t in B23_SHAPES:
+            assert re.fullmatch(B23_SHAPES[t], v), (i, t, v)
+        if t == "CREDIT_CARD":
+            d = re.sub(r"[ -]", "", v)
+            assert d.isdigit() and luhn_ok(d) and b23_iin_ok(d), (i, v)
+        elif t == "IBAN":
+            d = v.replace(" ", "")
+            assert d[:2] in B23_IBAN and len(d) == B23_IBAN[d[:2]][0] and b23_mod97(d) == 1, (i, v)
+        elif t == "US_SSN":
+            d = re.sub(r"[ -]", "", v)
+            assert d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000", (i, v)
+        elif t == "IPV4":
+            ipaddress.IPv4Address(v)
+        elif t == "IPV6":
+            ipaddress.IPv6Address(v)
+        elif t == "JWT":
+            assert b23_jwt_ok(v), (i, v)
+        elif t == "PLACEHOLDER":
+            assert v in B23_PLACEHOLDERS, (i, v)
+        elif t == "PRIVATE_KEY":
+            assert v.startswith("-----BEGIN ") and v.endswith("PRIVATE KEY-----"), (i, v[:40])
+        elif t == "PHONE":
+            n = phonenumbers.parse("+" + v[2:] if v.startswith("00") else v, REGION[loc])
+            assert phonenumbers.is_valid_number(n), (i, v)
+        if t != "PLACEHOLDER":
+            assert v not in B23_PLACEHOLDERS, (i, v)
+        if kind == "json":
+            base = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[base:sp["start"]] and b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
+    if kind == "json":
+        json.loads(text)
 
 if __name__ == "__main__":
     main()
