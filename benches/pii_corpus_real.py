@@ -93,7 +93,7 @@ Splits, kept apart by construction, not only by seed:
            (see the blind22 section). Self-checked at generation; to be scored once.
   blind23  templates B23_*/b23_*: a twenty-fourth split (seed 2424, fixed day 2026-12-23) written by a twenty-first helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 72 text and 25 JSON document kinds of its own (see the blind23 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 80 text and 33 JSON document kinds of its own (see the blind23 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -27216,7 +27216,7 @@ B23_WORDS = ["harbour", "lantern", "pepper", "glacier", "velvet", "cobalt", "mea
 def b23_password(r, url_safe=False):
     k = r.randrange(6)
     if k == 0:
-        p = r.choice(B23_WORDS).capitalize() + str(r.randint(10, 2026)) + r.choice("!#$%*?")
+        p = r.choice(B23_WORDS).capitalize() + str(r.randint(10, 2026)) + r.choice("!*._~" if url_safe else "!#$%*?")
     elif k == 1:
         p = rnd(r, AN + ("-_.~" if url_safe else "!#$%&*^-_+=?"), r.randint(11, 22))
     elif k == 2:
@@ -27813,13 +27813,6 @@ def b23_t_nft(c):
             " tcp dport 443 accept\n  }\n}\n"]
 
 
-def b23_t_hosts(c):
-    rows = []
-    for _ in range(c.r.randint(3, 6)):
-        rows += [c.ip(), "\t", c.pick(["db", "cache", "nas", "printer", "git", "vault"]), f"{c.r.randint(1, 9)}.lan\n"]
-    return ["# /etc/hosts maintained by ", c.em(corp=True), " - ", c.date(-90, 0), "\n", rows]
-
-
 def b23_t_cifs(c):
     return ["# /etc/fstab\n//", c.ip4(True), "/", c.pick(["scans", "finance", "public"]), " /mnt/share cifs credentials=/root/.smbcred,uid=1000,vers=3.0 0 0\n",
             "//", c.ip4(True), "/backup /mnt/backup cifs username=backup,password=", c.pw(True), ",vers=3.1.1 0 0\n\n# /root/.smbcred\nusername=",
@@ -27863,16 +27856,6 @@ def b23_t_clickhouse(c):
             rows, "\n", str(len(rows) // 9), " rows in set. Elapsed: 0.0", str(c.r.randint(10, 99)), " sec.\n"]
 
 
-def b23_t_journal(c):
-    t = c.ts(-1, 0)
-    u = c.pick(["deploy", "ubuntu", "admin", "backup"])
-    return [t.strftime("%b %d %H:%M:%S"), " web-", str(c.r.randint(1, 9)), " sshd[", str(c.r.randint(1000, 99999)), "]: Accepted publickey for ", u, " from ", c.ip(),
-            " port ", str(c.r.randint(30000, 65000)), " ssh2: ED25519 SHA256:", b64blob(c.r, 32).rstrip("="), "\n",
-            t.strftime("%b %d %H:%M:%S"), " web-1 sshd[", str(c.r.randint(1000, 99999)), "]: Failed password for invalid user test from ", c.ip4(False), " port 51234 ssh2\n",
-            t.strftime("%b %d %H:%M:%S"), " web-1 app[", str(c.r.randint(100, 9999)), "]: signup ok email=", c.em(), " phone=", c.ph(), " ", c.la(), "\n",
-            t.strftime("%b %d %H:%M:%S"), " web-1 app[", str(c.r.randint(100, 9999)), "]: WARN legacy client sent api_key=", c.vs(), "\n"]
-
-
 def b23_t_apache(c):
     out = []
     for _ in range(c.r.randint(2, 4)):
@@ -27882,20 +27865,6 @@ def b23_t_apache(c):
                 " HTTP/1.1\" ", str(c.pick([200, 200, 302, 403])), " ", str(c.r.randint(200, 90000)), "\n"]
     return out + ["[", c.ts(-1, 0).strftime("%a %b %d %H:%M:%S.%f %Y"), "] [php:error] [client ", c.ip4(), ":", str(c.r.randint(30000, 65000)),
                   "] PHP Fatal error:  Uncaught PDOException: SQLSTATE[HY000] [1045] Access denied for user 'shop'@'", c.ip4(True), "' (using password: YES)\n"]
-
-
-def b23_t_docker_inspect(c):
-    n, k = c.env()
-    return ["$ docker inspect --format '{{json .Config.Env}}' ", c.pick(["api", "worker", "postgres"]), " | jq -r '.[]'\nPATH=/usr/local/sbin:/usr/local/bin\nPOSTGRES_PASSWORD=",
-            c.pw(), "\n", n, "=", k, "\nADMIN_EMAIL=", c.em(corp=True), "\nAPP_VERSION=", c.pick(["3.2.1", "2026.12.1"]), "\n$ docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}' api\n",
-            c.ip4(True), " ", c.ip6(), "\n"]
-
-
-def b23_t_tfplan(c):
-    return ["Terraform will perform the following actions:\n\n  # aws_db_instance.main will be created\n  + resource \"aws_db_instance\" \"main\" {\n      + engine   = \"postgres\"\n      + password = (sensitive value)\n",
-            "      + username = \"app\"\n    }\n\n  # aws_route53_record.mx will be updated in-place\n  ~ resource \"aws_route53_record\" \"a\" {\n      ~ records = [\n          - \"", c.ip4(False), "\",\n          + \"", c.ip4(False),
-            "\",\n        ]\n    }\n\n  # aws_iam_access_key.ci\n  + resource \"aws_iam_access_key\" \"ci\" {\n      + id     = \"", c.vs("AWS_ACCESS_KEY"), "\"\n      + secret = \"", c.aws_secret(),
-            "\"\n    }\n\n  # module.alerts.aws_sns_topic_subscription.oncall\n      + endpoint = \"", c.em(corp=True), "\"\n\nPlan: 3 to add, 1 to change, 0 to destroy.\n"]
 
 
 def b23_t_kustomize(c):
@@ -27917,14 +27886,6 @@ def b23_t_pkgcreds(c):
 
 
 # ---------- blind23 text documents: developer prose ----------
-
-def b23_t_patchmail(c):
-    n, k = c.env()
-    return ["From ", c.sha(40), " Mon Sep 17 00:00:00 2001\nFrom: ", c.full(), " <", c.em(corp=True), ">\nDate: ", c.ts(-10, 0).strftime("%a, %d %b %Y %H:%M:%S +0100"),
-            "\nSubject: [PATCH v", str(c.r.randint(2, 4)), " 1/", str(c.r.randint(2, 5)), "] config: read the API key from the environment\n\n",
-            "The key below was committed by mistake and has been revoked.\n\nSigned-off-by: ", c.full(), " <", c.em(corp=True), ">\n---\n config/dev.env | 2 +-\n\n",
-            "diff --git a/config/dev.env b/config/dev.env\n--- a/config/dev.env\n+++ b/config/dev.env\n@@ -1,3 +1,3 @@\n-", n, "=", k, "\n+", n, "=", c.standin(),
-            "\n # example: ", c.plh(), "\n"]
 
 
 def b23_t_ghissue(c):
@@ -27966,30 +27927,6 @@ def b23_t_tenancy(c):
         rows.append(("SSN (for the credit check)", c.ssn()))
     rows.append((c.t("account") + " - deposit", c.iban()))
     return [B23_TENANCY[c.lang].format(a=a), "\n", c.t("ref"), ": ", c.la(), "\n\n", b23_form(c, rows), c.t("date"), ": ", c.date(-10, 0), "\n", b23_sig(c, False)]
-
-
-B23_CLAIM = {"en": "Travel insurance claim - baggage delayed on flight {x}", "de": "Schadenmeldung Reiseversicherung - Gepäckverspätung Flug {x}",
-             "fr": "Déclaration de sinistre assurance voyage - bagage retardé vol {x}", "es": "Reclamación del seguro de viaje - equipaje retrasado vuelo {x}",
-             "it": "Denuncia sinistro assicurazione viaggio - bagaglio in ritardo volo {x}", "nl": "Schadeclaim reisverzekering - bagage vertraagd vlucht {x}"}
-
-
-def b23_t_claim(c):
-    x = rnd(c.r, B23_UP, 2) + str(c.r.randint(100, 9999))
-    return [B23_CLAIM[c.lang].format(x=x), "\n", c.la(), "\n\n", b23_form(c, [(c.t("name"), c.full()), (c.t("dob"), c.dob()),
-            (c.t("phone"), c.ph()), (c.t("email"), c.em()), (c.t("account"), c.iban())]),
-            c.t("card"), " (", c.pick(["purchase", "Kauf", "achat", "compra", "acquisto", "aankoop"]), "): ", c.cc(), "\n", c.t("date"), ": ", c.date(-30, 0), "\n",
-            b23_sig(c, False)]
-
-
-B23_ADMIT = {"en": "We are pleased to offer {n} a place on the MSc programme starting {d}.", "de": "Wir freuen uns, {n} zum Masterstudium ab {d} zuzulassen.",
-             "fr": "Nous avons le plaisir d'admettre {n} en master à compter du {d}.", "es": "Nos complace admitir a {n} en el máster que empieza el {d}.",
-             "it": "Siamo lieti di ammettere {n} alla laurea magistrale dal {d}.", "nl": "Met genoegen laten wij {n} toe tot de master vanaf {d}."}
-
-
-def b23_t_admission(c):
-    return [c.t("hi").format(n=c.full()), "\n\n", B23_ADMIT[c.lang].format(n=c.full(), d=c.date(20, 250)), "\n\n",
-            b23_form(c, [("ID", f"A{c.r.randint(2026000, 2026999)}"), (c.t("dob"), c.dob(18, 40)), (c.t("email"), c.em()), (c.t("mobile"), c.ph())]),
-            "Portal: ", c.pw_say(), "\n", c.pw_neg(), "\n", b23_sig(c)]
 
 
 def b23_t_onboarding(c):
@@ -28057,12 +27994,6 @@ def b23_t_optician(c):
             c.t("card"), ": ", c.cc(), "  ", c.t("expiry"), " ", c.exp(), "  ", c.t("cvc"), " ", c.cvc(), "\n", c.t("email"), ": ", c.em(), "\n", c.la(), "\n"]
 
 
-def b23_t_customs(c):
-    return [c.t("hi").format(n=c.full()), "\n\nShipment ", c.la(), " is held at customs. EORI ", c.region, rnd(c.r, string.digits, 12), ", HS code ",
-            f"{c.r.randint(1000, 9999)}.{c.r.randint(10, 99)}.{c.r.randint(10, 99)}", ". Duties ", c.money(), " can be paid by card (", c.la(),
-            ") or transfer to ", c.iban(), ".\n", b23_sig(c)]
-
-
 def b23_t_rma(c):
     return ["RMA request\n", b23_form(c, [("Order", c.la()), ("Serial", rnd(c.r, B23_UP + string.digits, 12)), ("IMEI", str(c.r.randint(10 ** 14, 10 ** 15 - 1))),
             (c.t("name"), c.full()), (c.t("email"), c.em()), (c.t("phone"), c.ph()), ("Refund to", c.pick([c.iban(), c.cc()]))]), "Reason: ",
@@ -28104,82 +28035,12 @@ def b23_t_telegram(c):
     return out
 
 
-def b23_t_sms(c):
-    me = c.ph()
-    out = ["SMS export for ", me, "\n"]
-    for _ in range(c.r.randint(3, 5)):
-        k = c.r.randrange(5)
-        out += [c.ts(-3, 0).strftime("%Y-%m-%d %H:%M"), "  ", c.ph(), "  ", [["Your code is ", str(c.r.randint(100000, 999999))],
-                ["Transfer to ", c.iban(), " done"], ["new number, save it: ", c.ph()], [c.pw_say()], ["Parcel ", c.la(), " arrives today"]][k], "\n"]
-    return out
-
-
-def b23_t_pwexport(c):
-    out = ["url,username,password,extra,name,grouping,fav\n"]
-    for _ in range(c.r.randint(2, 5)):
-        c.person()
-        k = c.r.randrange(4)
-        extra = [["card ", c.cc("bare"), " cvc ", c.cvc()], [""], ["recovery ", c.ph()], ["key ", c.vs()]][k]
-        out += ["https://", c.corp(), "/login,", c.em(), ",", c.pw(), ",", extra, ",", c.pick(["Bank", "Mail", "Shop", "Work"]), ",", c.pick(["Personal", "Work"]), ",0\n"]
-    return out
-
-
-def b23_t_bankcsv(c):
-    head = {"en": "Date;Counterparty;IBAN;Reference;Amount", "de": "Buchungstag;Empfänger;IBAN;Verwendungszweck;Betrag", "fr": "Date;Bénéficiaire;IBAN;Libellé;Montant",
-            "es": "Fecha;Beneficiario;IBAN;Concepto;Importe", "it": "Data;Beneficiario;IBAN;Causale;Importo", "nl": "Datum;Tegenrekening naam;IBAN;Omschrijving;Bedrag"}[c.lang]
-    out = [head, "\n"]
-    for _ in range(c.r.randint(3, 6)):
-        c.person()
-        out += [c.date(-60, 0, 0), ";", c.full(), ";", c.pick([c.iban(grouped=False), c.iban(grouped=False), c.bad_iban().replace(" ", "")]), ";", c.la(), ";", c.money(), "\n"]
-    return out
-
-
-def b23_t_listcsv(c):
-    out = ["Email Address,First Name,Last Name,Phone,Birthday,MEMBER_RATING,OPTIN_TIME\n"]
-    for _ in range(c.r.randint(2, 5)):
-        c.person()
-        out += [c.em(), ",", c.first, ",", c.last, ",", c.ph(), ",", c.dob(18, 80, 1.0), ",", str(c.r.randint(1, 5)), ",", c.ts(-400, 0).strftime("%Y-%m-%d %H:%M:%S"), "\n"]
-    return ["# audience export (birthday = date of birth)\n", out]
-
-
 def b23_t_attendees(c):
     out = ["name\temail\tphone\tcompany\tticket\n"]
     for _ in range(c.r.randint(3, 6)):
         c.person()
         out += [c.full(), "\t", c.em(corp=True), "\t", c.ph(), "\t", c.corp(), "\t", c.la(), "\n"]
     return out
-
-
-def b23_t_readme(c):
-    return ["## Configuration\n\nCopy `.env.example` to `.env` and fill in your own keys. The values below are the documented examples:\n\n```\nAWS_ACCESS_KEY_ID=",
-            c.plh(("AKIA", "ASIA")), "\nGITHUB_TOKEN=", c.plh("gh"), "\nSLACK_BOT_TOKEN=", c.plh("xox"), "\nSTRIPE_SECRET_KEY=", c.plh("sk_"),
-            "\nOPENAI_API_KEY=", c.plh("sk-proj"), "\nJWT=", c.plh("eyJ"), "\n```\n\nNever commit real values like `", c.standin(), "`; questions to ", c.role_em("security"), ".\n"]
-
-
-def b23_t_envexample(c):
-    return ["# .env.example - copy to .env\nDATABASE_URL=postgres://app:", c.standin(), "@db:5432/app\nANTHROPIC_API_KEY=", c.plh("sk-ant"),
-            "\nGOOGLE_API_KEY=", c.plh("AIza"), "\nGITHUB_TOKEN=", c.plh("gh"), "\nSTRIPE_KEY=", c.plh("rk_"), "\nSLACK_TOKEN=", c.plh("xox"),
-            "\nSESSION_SECRET=", c.standin(), "\n# ", c.pw_neg(), "\n"]
-
-
-def b23_t_secretscan(c):
-    out = ["gitleaks-style report for ", c.pick(["web", "infra", "mobile"]), " @ ", c.sha(12), "\n"]
-    for _ in range(c.r.randint(2, 4)):
-        typ = c.pick(B23_VENDORS)
-        out += ["- rule: ", typ.lower().replace("_", "-"), "\n  file: ", c.pick(["src/config.ts", "deploy/values.yaml", "scripts/sync.py"]), ":", str(c.r.randint(1, 300)),
-                "\n  secret: ", c.vs(typ), "\n  author: ", c.em(corp=True), "\n"]
-    return out + ["- rule: private-key\n  secret: |\n    ", B23L("PRIVATE_KEY", b23_pem(c.r, "\n    ")), "\n"]
-
-
-def b23_t_awscreds(c):
-    return ["$ aws sts get-session-token --duration-seconds 3600 --output text\nCREDENTIALS\t", c.vs("AWS_ACCESS_KEY"), "\t", c.iso(0, 0), "\t", c.aws_secret(), "\t",
-            B23L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(c.r, B23_B64, 200)), "\n$ aws ec2 describe-instances --query 'Reservations[].Instances[].PrivateIpAddress' --output text\n",
-            c.ip4(True), "\t", c.ip4(True), "\n"]
-
-
-def b23_t_deploykey(c):
-    return ["Hi ", c.first, ",\n\nhere is the deploy key for the ", c.pick(["staging", "build", "backup"]), " box (", c.ip4(), "), please put it in ~/.ssh/ and delete this mail:\n\n",
-            c.pem(), "\n\nThe public half is\n", b23_pubkey(c.r), "\n\n", c.full(), "\n", c.ph(), "\n"]
 
 
 # ---------- blind23 JSON documents (tool calls and results) ----------
@@ -28350,57 +28211,6 @@ def b23_j_suricata(c):
             "http": {"hostname": "api." + c.corp(), "url": J("/login?user=", c.em(), "&password=", c.pw(True)), "http_user_agent": "python-requests/2.32.3", "status": 200}}
 
 
-def b23_j_hr(c):
-    us = c.loc == "en_US"
-    emp = {"id": c.uuid(), "legal_name": c.full(), "personal_email": c.em(), "work_email": c.em(corp=True), "phone": c.ph(),
-           "date_of_birth": c.dob(18, 66, 0.5), "start_date": str(c.day(-900, 30))}
-    if us:
-        emp["ssn"] = c.ssn()
-        emp["bank"] = {"routing_number": f"{c.r.randint(10 ** 8, 10 ** 9 - 1)}", "account_number": str(c.r.randint(10 ** 9, 10 ** 12))}
-    else:
-        emp["bank"] = {"iban": c.iban(), "bic": c.pick(["DEUTDEFF", "BNPAFRPP", "CAIXESBB", "UNCRITMM", "RABONL2U", "BARCGB22"])}
-    emp["emergency_contact"] = {"name": c.person(), "phone": c.ph()}
-    return {"employee": emp, "event": "employee.updated", "occurred_at": c.iso(-2, 0)}
-
-
-def b23_j_scanalerts(c):
-    out = []
-    for i in range(c.r.randint(1, 3)):
-        typ = c.pick(B23_VENDORS)
-        out.append({"number": c.r.randint(1, 400), "state": "open", "secret_type": typ.lower(), "secret": c.vs(typ),
-                    "push_protection_bypassed": False, "created_at": c.iso(-30, 0), "html_url": "https://github.com/acme/web/security/secret-scanning/" + str(i + 1)})
-    out.append({"number": c.r.randint(1, 400), "state": "resolved", "resolution": "false_positive", "secret_type": "documentation_example", "secret": c.plh(),
-                "created_at": c.iso(-30, 0)})
-    return {"alerts": out}
-
-
-def b23_j_sms(c):
-    return {"message_uuid": c.uuid(), "to": B23L("PHONE", phone(c.r, c.region, ("e164",))), "from": c.pick(["ACMEBANK", "Shop", "Verify"]),
-            "channel": "sms", "status": c.pick(["delivered", "submitted", "rejected"]), "timestamp": c.iso(-1, 0),
-            "text": J(c.pick(["Your code is ", "Ihr Code: ", "Votre code : ", "Su código: ", "Il tuo codice: ", "Je code: "]), str(c.r.randint(100000, 999999))),
-            "usage": {"price": f"0.0{c.r.randint(100, 999)}", "currency": "EUR"}, "client_ref": J("reply to ", c.ph())}
-
-
-def b23_j_tool_use_sshkey(c):
-    return {"type": "tool_result", "tool_use_id": b23_rid(c, "toolu_"), "content": [
-        {"type": "text", "text": J("Created deploy user on ", c.ip4(), " for ", c.em(corp=True))},
-        {"type": "text", "text": J(B23L("PRIVATE_KEY", b23_pem(c.r, "\\n")), "\\n")}], "is_error": False}
-
-
-def b23_j_k8s_env(c):
-    n, k = c.env()
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": c.pick(["api", "worker"]), "namespace": "prod"},
-            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "ghcr.io/acme/app:" + c.la().split()[-1],
-                     "env": [{"name": n, "value": k}, {"name": "DB_PASSWORD", "value": c.pw()}, {"name": "ADMIN_EMAIL", "value": c.role_em()},
-                             {"name": "UPSTREAM_IP", "value": c.ip4(True)}, {"name": "SESSION_KEY", "valueFrom": {"secretKeyRef": {"name": "app", "key": "session"}}}]}]}}}}
-
-
-def b23_j_payment_intent(c):
-    return {"tool": "payments.tokenize_card", "input": {"card": {"number": c.cc(), "exp_month": c.r.randint(1, 12), "exp_year": c.r.randint(2027, 2031), "cvc": c.cvc()},
-            "billing_details": {"email": c.em(), "phone": c.ph(), "name": c.full()}, "publishable_key": "pk_live_" + rnd(c.r, AN, 24),
-            "api_key": c.vs("STRIPE_KEY")}, "idempotency_key": c.uuid()}
-
-
 def b23_t_benefits(c):
     out = ["401(k) BENEFICIARY DESIGNATION\nParticipant: ", c.full(), "   SSN ", c.ssn(), "   Date of birth ", c.dob(22, 70, 0, "en_US"), "\nPlan ID ", str(c.r.randint(100, 999)),
            "-", str(c.r.randint(10000, 99999)), "   ", c.la(), "\n\nPrimary beneficiaries\n"]
@@ -28421,23 +28231,6 @@ def b23_t_llmcli(c):
             c.vs("OPENAI_KEY"), "\",\n  \"anthropic\": \"", c.vs("ANTHROPIC_KEY"), "\"\n}\n$ llm -m claude-3.5-sonnet 'summarise ", c.la(), "'\n"]
 
 
-def b23_j_pki_issue(c):
-    return {"request_id": c.uuid(), "lease_id": "", "renewable": False, "data": {
-        "certificate": "-----BEGIN CERTIFICATE-----\\n" + "\\n".join(rnd(c.r, B23_B64, 64) for _ in range(4)) + "\\n-----END CERTIFICATE-----",
-        "issuing_ca": "-----BEGIN CERTIFICATE-----\\n" + rnd(c.r, B23_B64, 64) + "\\n-----END CERTIFICATE-----",
-        "private_key": c.pem("\\n", c.pick(["RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY"])), "private_key_type": c.pick(["rsa", "ec"]),
-        "serial_number": ":".join(rnd(c.r, HEX, 2) for _ in range(16)), "expiration": c.r.randint(1_790_000_000, 1_830_000_000)},
-        "warnings": None, "auth": None, "mount_type": "pki", "ip_sans": J(c.ip4(True))}
-
-
-def b23_j_continue(c):
-    return {"models": [{"title": "GPT-4o", "provider": "openai", "model": "gpt-4o", "apiKey": c.vs("OPENAI_KEY")},
-                       {"title": "Claude", "provider": "anthropic", "model": "claude-3-5-sonnet-latest", "apiKey": c.vs("ANTHROPIC_KEY")},
-                       {"title": "Gemini", "provider": "gemini", "model": "gemini-1.5-pro", "apiKey": c.vs("GOOGLE_API_KEY")}],
-            "tabAutocompleteModel": {"title": "local", "provider": "ollama", "apiBase": J("http://", c.ip4(True), ":11434")},
-            "docs": [{"title": "Example", "startUrl": "https://docs.example.com", "apiKey": c.plh()}], "allowAnonymousTelemetry": False}
-
-
 def b23_j_adp_worker(c):
     return {"workers": [{"associateOID": rnd(c.r, B23_UP + string.digits, 16), "person": {
         "legalName": {"givenName": c.first, "familyName1": c.last}, "birthDate": c.dob(18, 70, 1.0),
@@ -28451,13 +28244,6 @@ def b23_j_maps(c):
             "region": c.region.lower()}, "caller": {"agent": "travel-planner", "user_email": c.em(), "client_ip": c.ip()}}
 
 
-def b23_t_ghhosts(c):
-    u = b23_ascii(c.first) + str(c.r.randint(1, 99))
-    return ["$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    users:\n        ", u, ":\n            oauth_token: ", c.vs("GITHUB_TOKEN"), "\n    git_protocol: https\n    user: ", u,
-            "\n$ gh auth status\ngithub.com\n  ✓ Logged in to github.com account ", u, " (keyring)\n  - Token: ", c.vs("GITHUB_TOKEN"), "\n  - Token scopes: 'gist', 'read:org', 'repo'\n",
-            "$ git remote -v\norigin\thttps://", u, ":", c.vs("GITHUB_TOKEN"), "@github.com/", u, "/dotfiles.git (fetch)\n"]
-
-
 B23_DONATE = {"en": "Thank you for your donation of {m}!", "de": "Vielen Dank für Ihre Spende von {m}!", "fr": "Merci pour votre don de {m} !",
               "es": "¡Gracias por su donativo de {m}!", "it": "Grazie per la sua donazione di {m}!", "nl": "Bedankt voor uw gift van {m}!"}
 
@@ -28466,23 +28252,6 @@ def b23_t_donation(c):
     pay = [c.t("card"), ": ", c.cc(), "  ", c.t("expiry"), " ", c.exp(), "  ", c.t("cvc"), " ", c.cvc()] if c.r.random() < 0.6 else [c.t("account"), ": ", c.iban()]
     return [B23_DONATE[c.lang].format(m=c.money()), "\n\n", b23_form(c, [(c.t("name"), c.full()), (c.t("email"), c.em()), (c.t("phone"), c.ph())]), pay, "\n",
             c.t("ref"), ": ", c.la(), "\n", c.t("date"), ": ", c.date(-5, 0), "\n"]
-
-
-def b23_t_curlv(c):
-    return ["$ curl -v https://api.", c.corp(), "/v1/me -H 'Authorization: Bearer ", c.vs("JWT"), "'\n*   Trying ", c.ip(), ":443...\n* Connected to api (", c.ip4(False),
-            ") port 443\n> GET /v1/me HTTP/2\n> user-agent: curl/8.5.0\n> cookie: session=", c.gen(), "\n>\n< HTTP/2 200\n< set-cookie: refresh=", c.vs("JWT"),
-            "; HttpOnly; Secure\n< x-request-id: ", c.uuid(), "\n<\n{\"id\": ", str(c.r.randint(1000, 99999)), ", \"email\": \"", c.em(), "\", \"phone\": \"", c.ph(), "\"}\n"]
-
-
-def b23_j_gh_install_token(c):
-    return {"token": c.vs("GITHUB_TOKEN"), "expires_at": c.iso(0, 1), "permissions": {"contents": "read", "issues": "write", "metadata": "read"},
-            "repository_selection": "selected", "requested_by": c.em(corp=True), "webhook": {"secret": c.gen(), "url": J("https://", c.ip4(False), "/hooks/github")}}
-
-
-def b23_j_checkout(c):
-    return {"method": "POST", "url": "https://api.stripe.com/v1/checkout/sessions", "headers": {"Authorization": J("Bearer ", c.vs("STRIPE_KEY")), "Stripe-Version": "2024-06-20"},
-            "form": {"customer_email": c.em(), "line_items[0][price]": "price_" + rnd(c.r, AN, 24), "mode": "payment", "metadata[phone]": c.ph(),
-                     "metadata[order]": J(c.la())}, "response": {"id": "cs_live_" + rnd(c.r, AN, 58), "status": "open", "client_secret": "cs_live_" + rnd(c.r, AN, 24) + "_secret_" + rnd(c.r, AN, 24)}}
 
 
 def b23_t_errbot(c):
@@ -28500,21 +28269,256 @@ def b23_j_make_scenario(c):
          "headers": {"x-api-key": c.gen()}}}], "metadata": {"version": 1, "scenario": {"roundtrips": 1, "maxErrors": 3}}}
 
 
+def b23_t_tutorial(c):
+    return ["Step 3 - export your credentials\n\nIn the sandbox the SDK accepts the documented example values, so you can paste them as they are:\n\n    export AWS_ACCESS_KEY_ID=",
+            c.plh(("AKIA", "ASIA")), "\n    export GITHUB_TOKEN=", c.plh("gh"), "\n    export SLACK_BOT_TOKEN=", c.plh("xox"), "\n    export STRIPE_SECRET_KEY=", c.plh("sk_"),
+            "\n    export OPENAI_API_KEY=", c.plh("sk-proj"), "\n    export AUTH_JWT=", c.plh("eyJ"), "\n\nFor production, read them from your secret store instead of writing `",
+            c.standin(), "` into the shell history. Comments? Write to ", c.role_em("security"), ".\n"]
+
+
+def b23_t_direnv(c):
+    return ["# .envrc (direnv)\ndotenv_if_exists .env.local\nexport ANTHROPIC_API_KEY=", c.plh("sk-ant"), "   # example value from the docs\nexport GOOGLE_API_KEY=",
+            c.plh("AIza"), "\nexport GITHUB_TOKEN=", c.plh("gh"), "\nexport STRIPE_KEY=", c.plh("rk_"), "\nexport SLACK_TOKEN=", c.plh("xox"),
+            "\nexport SESSION_SECRET=", c.standin(), "\nexport PGPASSWORD=", c.pw(), "   # local only\n# ", c.pw_neg(), "\n"]
+
+
+def b23_t_ansible_vault(c):
+    n, k = c.env()
+    return ["$ ansible-vault view group_vars/", c.pick(["prod", "staging"]), "/vault.yml\nVault password: \nvault_db_password: ", c.pw(),
+            "\nvault_", n.lower(), ": ", k, "\nvault_smtp_user: ", c.em(corp=True),
+            "\nvault_deploy_ssh_key: |\n  ", B23L("PRIVATE_KEY", b23_pem(c.r, "\n  ")), "\nvault_bastion_ip: ", c.ip4(False), "\n"]
+
+
+def b23_t_procenv(c):
+    n, k = c.env()
+    pid = str(c.r.randint(1000, 60000))
+    return ["# incident ", c.la(), ": environment of the runaway worker\n$ sudo cat /proc/", pid, "/environ | tr '\\0' '\\n'\nHOME=/srv/app\nDB_PASS=", c.pw(),
+            "\n", n, "=", k, "\nOPS_CONTACT=", c.em(corp=True), "\nBIND_ADDR=", c.ip4(True), "\nBIND_ADDR6=", c.ip6(), "\nBUILD=", c.sha(12), "\n"]
+
+
+def b23_t_callnotes(c):
+    lines = {"en": ("Caller verified with", "asked to change the payout account to", "call back on"),
+             "de": ("Anrufer verifiziert mit", "möchte das Auszahlungskonto ändern auf", "Rückruf unter"),
+             "fr": ("Appelant vérifié avec", "souhaite changer le compte de versement pour", "rappeler au"),
+             "es": ("Llamante verificado con", "pide cambiar la cuenta de abono a", "devolver la llamada al"),
+             "it": ("Chiamante verificato con", "chiede di cambiare il conto di accredito in", "richiamare al"),
+             "nl": ("Beller geverifieerd met", "wil de uitbetaalrekening wijzigen naar", "terugbellen op")}[c.lang]
+    return ["Call wrap-up ", c.ts(-1, 0).strftime("%Y-%m-%d %H:%M"), " - agent ", b23_ascii(c.first), "\n", c.person(), " (", c.ph(), ")\n", lines[0], " ",
+            c.t("dob").lower(), " ", c.dob(), " + ", {"en": "postcode", "de": "PLZ", "fr": "code postal", "es": "CP", "it": "CAP", "nl": "postcode"}[c.lang], "\n", lines[1], " ", c.iban(),
+            "\n", lines[2], " ", c.ph(), "; ", c.la(), "\n"]
+
+
+def b23_t_gitconfig(c):
+    u = b23_ascii(c.first) + str(c.r.randint(1, 99))
+    return ["# ~/.gitconfig\n[user]\n\tname = ", c.full(), "\n\temail = ", c.em(corp=True), "\n[url \"https://", u, ":", c.vs("GITHUB_TOKEN"), "@github.com/\"]\n\tinsteadOf = https://github.com/\n",
+            "[http \"https://github.com/acme/\"]\n\textraheader = AUTHORIZATION: bearer ", c.vs("GITHUB_TOKEN"), "\n[sendemail]\n\tsmtpserver = ", c.ip4(False),
+            "\n\tsmtpuser = ", c.em(), "\n\tsmtppass = ", c.pw(), "\n[credential]\n\thelper = store\n"]
+
+
+def b23_t_gerrit(c):
+    n, k = c.env()
+    return ["From: Gerrit Code Review <gerrit@", c.corp(), ">\nTo: ", c.em(corp=True), "\nSubject: Change in infra/deploy[master]: rotate keys\n\n", c.person(),
+            " has posted comments on this change. ( https://review.internal/c/infra/deploy/+/", str(c.r.randint(10000, 99999)), " )\n\nPatch Set ", str(c.r.randint(1, 9)),
+            ": Code-Review-2\n\n(1 comment)\n\nFile config/prod.env:\n\nLine 7: ", n, "=", k, "\n> This is a live key, please revoke it and use ", c.standin(),
+            ". The docs example is ", c.plh(), "\n\n-- \nTo view, visit the change. Reply to ", c.em(corp=True), "\n"]
+
+
+def b23_t_ec2userdata(c):
+    return ["#cloud-config\nhostname: ", c.pick(["bastion", "runner-07", "etl-2"]), "\nchpasswd:\n  expire: false\n  users:\n    - name: ubuntu\n      password: ", c.pw(),
+            "\n      type: text\nwrite_files:\n  - path: /etc/app/env\n    content: |\n      AWS_ACCESS_KEY_ID=", c.vs("AWS_ACCESS_KEY"), "\n      AWS_SECRET_ACCESS_KEY=", c.aws_secret(),
+            "\n      AWS_SESSION_TOKEN=", B23L("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(c.r, B23_B64, 160)), "\nruncmd:\n  - [ sh, -c, \"echo ", c.ip4(True), " db >> /etc/hosts\" ]\n"]
+
+
+def b23_t_fail2ban(c):
+    out = ["# /etc/fail2ban/jail.local\n[DEFAULT]\ndestemail = ", c.em(corp=True), "\nsender = ", c.role_em("fail2ban"), "\nignoreip = ", c.ip4(True), " ", c.ip6(), "\n\n# fail2ban.log\n"]
+    for _ in range(c.r.randint(2, 4)):
+        t = c.ts(-1, 0)
+        out += [t.strftime("%Y-%m-%d %H:%M:%S"), ",", f"{c.r.randint(0, 999):03d}", " fail2ban.actions [", str(c.r.randint(300, 9999)), "]: NOTICE  [sshd] ",
+                c.pick(["Ban", "Unban", "Found"]), " ", c.ip(), "\n"]
+    return out
+
+
+def b23_t_sshconfig(c):
+    return ["# ~/.ssh/config\nHost bastion\n    HostName ", c.ip4(False), "\n    User ", b23_ascii(c.first), "\n    IdentityFile ~/.ssh/id_ed25519\n\nHost db-*\n    ProxyJump bastion\n\nHost db-1\n    HostName ",
+            c.ip4(True), "\n\nHost v6box\n    HostName ", c.ip6(), "\n\n# ~/.ssh/known_hosts\n", c.ip4(False), " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI", rnd(c.r, B23_B64, 43),
+            "\n[", c.ip4(True), "]:2222 ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY", rnd(c.r, B23_B64, 100), "=\n"]
+
+
+def b23_t_cloudformation(c):
+    return ["$ aws cloudformation deploy --stack-name ", c.pick(["shop-db", "crm-prod"]), " --template-file rds.yaml \\\n    --parameter-overrides DBUser=app DBPassword=", c.pw(True),
+            " AlarmEmail=", c.em(corp=True), " AllowedCidrIp=", c.ip4(False), "/32\n\nWaiting for changeset to be created..\nWaiting for stack create/update to complete\n",
+            "Successfully created/updated stack - ", c.la(), "\n\n# parameters.json (checked in by mistake)\n[{\"ParameterKey\": \"SlackToken\", \"ParameterValue\": \"", c.vs("SLACK_TOKEN"), "\"}]\n"]
+
+
+B23_LOSTCARD = {"en": "Report of a lost or stolen card", "de": "Verlust- oder Diebstahlmeldung Karte", "fr": "Déclaration de perte ou de vol de carte",
+                "es": "Denuncia de pérdida o robo de tarjeta", "it": "Denuncia di smarrimento o furto della carta", "nl": "Melding verlies of diefstal van pas"}
+
+
+def b23_t_lostcard(c):
+    return [B23_LOSTCARD[c.lang], "\n", c.t("ref"), ": ", c.la(), "\n\n", b23_form(c, [(c.t("name"), c.full()), (c.t("dob"), c.dob()), (c.t("card"), c.cc()),
+            (c.t("mobile"), c.ph()), (c.t("email"), c.em()), (c.t("account"), c.iban())]), c.t("date"), ": ", c.date(-3, 0), "\n", b23_sig(c, False)]
+
+
+B23_LIBRARY = {"en": "Library card application", "de": "Antrag auf einen Bibliotheksausweis", "fr": "Demande de carte de bibliothèque",
+               "es": "Solicitud de carné de biblioteca", "it": "Richiesta tessera biblioteca", "nl": "Aanvraag bibliotheekpas"}
+
+
+def b23_t_library(c):
+    return [B23_LIBRARY[c.lang], " - ", c.pick(B23_CITY[c.loc]), "\n", b23_form(c, [(c.t("name"), c.full()), (c.t("dob"), c.dob(6, 90)), (c.t("email"), c.em()),
+            (c.t("phone"), c.ph())]), "Card no. ", str(c.r.randint(10 ** 13, 10 ** 14 - 1)), "\n", c.pw_say(), "\n", c.pw_neg(), "\n"]
+
+
+B23_MOORING = {"en": "Berth booking confirmation", "de": "Liegeplatzbuchung bestätigt", "fr": "Confirmation de réservation de place au port",
+               "es": "Confirmación de reserva de amarre", "it": "Conferma prenotazione posto barca", "nl": "Bevestiging ligplaatsreservering"}
+
+
+def b23_t_mooring(c):
+    return [B23_MOORING[c.lang], " - ", c.pick(["Port Vauban", "Marina di Portofino", "Hamburg City Sporthafen", "Puerto Banús", "Jachthaven Scheveningen", "Brighton Marina"]),
+            "\n", b23_form(c, [("Skipper", c.full()), (c.t("dob"), c.dob(20, 80)), (c.t("mobile"), c.ph()), (c.t("email"), c.em()), ("Boat", c.pick(["Bavaria 37", "Hallberg-Rassy 34", "Beneteau Oceanis 40"])),
+            (c.t("card"), c.cc()), (c.t("cvc"), c.cvc())]), c.date(1, 120), " - ", c.date(1, 120), ", ", c.money(), "\n"]
+
+
+def b23_t_keepass(c):
+    out = ["<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\n<KeePassFile>\n <Root>\n  <Group>\n   <Name>", c.pick(["Work", "Privat", "Perso"]), "</Name>\n"]
+    for _ in range(c.r.randint(2, 4)):
+        c.person()
+        k = c.r.randrange(3)
+        notes = [["PIN card ", c.cc("bare")], ["recovery phone ", c.ph()], ["API key ", c.vs()]][k]
+        out += ["   <Entry>\n    <String><Key>Title</Key><Value>", c.corp(), "</Value></String>\n    <String><Key>UserName</Key><Value>", c.em(),
+                "</Value></String>\n    <String><Key>Password</Key><Value ProtectInMemory=\"True\">", c.pw(), "</Value></String>\n    <String><Key>Notes</Key><Value>", notes,
+                "</Value></String>\n   </Entry>\n"]
+    return out + ["  </Group>\n </Root>\n</KeePassFile>\n"]
+
+
+def b23_t_sepabatch(c):
+    out = ["BatchId;" + rnd(c.r, B23_UP + string.digits, 10) + ";ExecutionDate;" + str(c.day(1, 10)) + "\nName;IBAN;BIC;Amount;Remittance\n"]
+    for _ in range(c.r.randint(3, 6)):
+        c.person()
+        out += [c.full(), ";", c.iban(grouped=False), ";", c.pick(["DEUTDEFF", "INGBNL2A", "BNPAFRPP", "CAIXESBB", "UNCRITMM", "BARCGB22"]), ";", c.money(), ";",
+                c.pick([c.la(), "Salary " + c.date(-20, 0), c.la()]), "\n"]
+    return out
+
+
+def b23_t_clubroster(c):
+    head = {"en": "Member,Date of birth,Parent phone,Email,Dues IBAN", "de": "Mitglied,Geburtsdatum,Telefon Eltern,E-Mail,IBAN Beitrag",
+            "fr": "Adhérent,Date de naissance,Tél. parent,Courriel,IBAN cotisation", "es": "Socio,Fecha de nacimiento,Teléfono padres,Correo,IBAN cuota",
+            "it": "Socio,Data di nascita,Telefono genitore,E-mail,IBAN quota", "nl": "Lid,Geboortedatum,Telefoon ouder,E-mail,IBAN contributie"}[c.lang]
+    out = [c.pick(["U12", "U14", "Senioren", "Masters"]), " roster\n", head, "\n"]
+    for _ in range(c.r.randint(2, 5)):
+        c.person()
+        out += [c.full(), ",", c.dob(8, 60), ",", c.ph(), ",", c.em(), ",", c.iban(grouped=False) if c.r.random() < 0.7 else "", "\n"]
+    return out
+
+
+def b23_t_sftp_onboard(c):
+    return [c.t("hi").format(n=c.full()), "\n\nyour SFTP account for the EDI exchange is ready:\n  host: ", c.ip4(False), " (or ", c.ip6(), ")\n  user: ",
+            c.pick(["edi_", "partner_"]) + rnd(c.r, string.digits, 4), "\n  password: ", c.pw(), "\nIf you prefer key auth, here is the key we generated for you:\n\n",
+            c.pem(), "\n\n", b23_sig(c)]
+
+
+def b23_t_grpcurl(c):
+    return ["$ grpcurl -H 'authorization: Bearer ", c.vs("JWT"), "' -d '{\"email\": \"", c.em(), "\"}' ", c.ip4(True), ":50051 accounts.v1.Accounts/Lookup\n{\n  \"id\": \"",
+            c.uuid(), "\",\n  \"phone\": \"", c.ph(), "\",\n  \"lastLoginIp\": \"", c.ip(), "\",\n  \"sessionToken\": \"", c.gen(), "\"\n}\n"]
+
+
+def b23_j_hibob(c):
+    us = c.loc == "en_US"
+    personal = {"firstName": c.first, "surname": c.last, "email": c.em(), "mobilePhone": c.ph(), "birthDate": c.dob(18, 66, 0.5)}
+    if us:
+        personal["ssn"] = c.ssn()
+    fin = {"iban": c.iban()} if not us else {"routingNumber": f"{c.r.randint(10 ** 8, 10 ** 9 - 1)}", "accountNumber": str(c.r.randint(10 ** 9, 10 ** 12))}
+    return {"type": "employee.updated", "companyId": c.r.randint(100000, 999999), "data": {"employeeId": str(c.r.randint(10 ** 17, 10 ** 18)), "personal": personal,
+            "financial": fin, "work": {"email": c.em(corp=True), "startDate": str(c.day(-900, 30))}, "emergency": {"name": c.person(), "phone": c.ph()}},
+            "creationDate": c.iso(-2, 0)}
+
+
+def b23_j_railway(c):
+    n, k = c.env()
+    return {"data": {"variables": {"DATABASE_URL": J("postgresql://postgres:", c.pw(True), "@", c.ip6(), ":5432/railway"), n: k, "RAILWAY_PUBLIC_DOMAIN": c.corp(),
+            "SUPPORT_EMAIL": c.role_em(), "EXAMPLE_KEY": c.plh(), "SECRET_KEY_BASE": c.gen(), "RAILWAY_GIT_COMMIT_SHA": c.sha(40)}}}
+
+
+def b23_j_shiplabel(c):
+    return {"tool": "carrier.create_shipment", "arguments": {"shipper": {"name": c.full(), "email": c.em(corp=True), "phone": c.ph()},
+            "recipient": {"name": c.person(), "email": c.em(), "phone": c.ph_other() if c.r.random() < 0.3 else c.ph(), "city": c.pick(B23_CITY[c.loc])},
+            "parcels": [{"weight_kg": c.r.randint(1, 30), "reference": J(c.la())}], "customs": {"value": c.r.randint(10, 900), "hs_code": f"{c.r.randint(1000, 9999)}.{c.r.randint(10, 99)}"}},
+            "result": {"tracking_number": "JJD" + rnd(c.r, string.digits, 18), "label_url": "https://labels.example-carrier.com/" + c.uuid()}}
+
+
+def b23_j_lc_toolmsg(c):
+    return {"lc": 1, "type": "constructor", "id": "langchain_core.messages.ToolMessage",
+            "kwargs": {"tool_call_id": b23_rid(c, "call_"), "name": "provision_user", "status": "success",
+                       "artifact": {"host": c.ip4(), "owner": c.em(corp=True)}, "content": J(B23L("PRIVATE_KEY", b23_pem(c.r, "\\n")), "\\n")}}
+
+
+def b23_j_ecs_taskdef(c):
+    n, k = c.env()
+    return {"family": c.pick(["api", "worker"]), "networkMode": "awsvpc", "containerDefinitions": [{"name": "app", "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:" + c.sha(7),
+            "environment": [{"name": n, "value": k}, {"name": "DB_PASSWORD", "value": c.pw()}, {"name": "ALERT_EMAIL", "value": c.role_em()},
+                            {"name": "REDIS_HOST", "value": c.ip4(True)}],
+            "secrets": [{"name": "SESSION_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/app/session"}]}], "cpu": "256", "memory": "512"}
+
+
+def b23_j_braintree(c):
+    return {"query": "mutation Tokenize($input: TokenizeCreditCardInput!) { tokenizeCreditCard(input: $input) { paymentMethod { id } } }",
+            "variables": {"input": {"creditCard": {"number": c.cc(), "expirationMonth": f"{c.r.randint(1, 12):02d}", "expirationYear": str(c.r.randint(2027, 2031)), "cvv": c.cvc(),
+                          "cardholderName": c.full(), "billingAddress": {"postalCode": str(c.r.randint(10000, 99999))}}}},
+            "extensions": {"customer": {"email": c.em(), "phone": c.ph()}, "device": {"ip": c.ip()}}}
+
+
+def b23_j_tfc_var(c):
+    return {"data": {"type": "vars", "attributes": {"key": "tls_private_key", "value": c.pem("\\n"), "description": J("uploaded by ", c.em(corp=True)),
+            "category": "terraform", "hcl": False, "sensitive": False}, "relationships": {"workspace": {"data": {"id": "ws-" + rnd(c.r, AN, 16), "type": "workspaces"}}}}}
+
+
+def b23_j_openwebui(c):
+    return {"version": 0, "ui": {"default_locale": c.loc.replace("_", "-")}, "openai": {"enable": True, "api_base_urls": J("https://api.openai.com/v1"),
+            "api_keys": {"0": c.vs("OPENAI_KEY")}}, "anthropic": {"api_key": c.vs("ANTHROPIC_KEY")}, "google": {"gemini_api_key": c.vs("GOOGLE_API_KEY")},
+            "ollama": {"enable": True, "base_urls": J("http://", c.ip4(True), ":11434")}, "admin": {"email": c.em(corp=True)}, "docs_example_key": c.plh()}
+
+
+def b23_j_renovate(c):
+    return {"$schema": "https://docs.renovatebot.com/renovate-schema.json", "platform": "github", "endpoint": "https://api.github.com/",
+            "token": c.vs("GITHUB_TOKEN"), "gitAuthor": J("Renovate Bot <", c.em(corp=True), ">"),
+            "hostRules": [{"matchHost": "github.com", "token": c.vs("GITHUB_TOKEN")}, {"matchHost": J(c.ip4(True)), "hostType": "docker", "username": "ci", "password": c.pw()},
+                          {"matchHost": "npm.pkg.github.com", "encrypted": {"token": b64blob(c.r, 120)}}], "onboarding": False, "requireConfig": "optional"}
+
+
+def b23_j_medusa(c):
+    return {"projectConfig": {"databaseUrl": J("postgres://medusa:", c.pw(True), "@", c.ip4(True), ":5432/medusa"), "http": {"jwtSecret": c.gen(), "cookieSecret": c.gen()}},
+            "modules": {"payment": {"resolve": "@medusajs/medusa/payment", "options": {"providers": [{"resolve": "@medusajs/medusa/payment-stripe", "id": "stripe",
+                        "options": {"apiKey": c.vs("STRIPE_KEY"), "webhookSecret": c.gen(), "capture": True}}]}}}, "admin": {"email": c.em(corp=True)}}
+
+
+def b23_t_symfony(c):
+    return ["$ php bin/console secrets:list --reveal --env=prod\n\n ------------------- ------------------------------------------------------------\n  Secret              Value\n",
+            " ------------------- ------------------------------------------------------------\n  STRIPE_SECRET_KEY   ", c.vs("STRIPE_KEY"), "\n  JWT_PASSPHRASE      ", c.pw(),
+            "\n  MAILER_DSN          smtp://", c.pick(["postmaster", "mailer"]), ":", c.pw(True), "@", c.ip4(), ":587\n  APP_SECRET          ", B23L("GENERIC_SECRET", rnd(c.r, HEX, 32)),
+            "\n  DEMO_API_TOKEN      ", c.vs("JWT"), "\n ------------------- ------------------------------------------------------------\n\n // Local values override secret values.\n"]
+
+
+def b23_j_hasura(c):
+    return {"action": {"name": c.pick(["verifyCustomer", "chargeCustomer"])}, "input": {"email": c.em(), "phone": c.ph(), "stripe_key_used": c.vs("STRIPE_KEY")},
+            "session_variables": {"x-hasura-role": "user", "x-hasura-user-id": c.uuid()},
+            "request_query": "mutation { verifyCustomer(email: $email) { ok } }", "headers": {"Authorization": J("Bearer ", c.vs("JWT")), "X-Forwarded-For": c.ip()}}
+
+
 B23_TEXT_KINDS = [b23_t_pgbouncer, b23_t_salt, b23_t_hiera, b23_t_consul, b23_t_nomad, b23_t_vagrant, b23_t_dockerfile, b23_t_bitbucket, b23_t_drone,
                   b23_t_travis, b23_t_buildkite, b23_t_argocd, b23_t_fly, b23_t_vercel, b23_t_netlify, b23_t_supabase, b23_t_wrangler, b23_t_elastic,
                   b23_t_logstash, b23_t_fluentbit, b23_t_prometheus, b23_t_telegraf, b23_t_caddy, b23_t_traefik, b23_t_keepalived, b23_t_ipsec,
-                  b23_t_nmconn, b23_t_wpa, b23_t_nft, b23_t_hosts, b23_t_cifs, b23_t_rsync, b23_t_psql, b23_t_cqlsh, b23_t_clickhouse, b23_t_journal,
-                  b23_t_apache, b23_t_docker_inspect, b23_t_tfplan, b23_t_kustomize, b23_t_renviron, b23_t_pkgcreds, b23_t_patchmail, b23_t_ghissue,
-                  b23_t_qa, b23_t_tenancy, b23_t_claim, b23_t_admission, b23_t_onboarding, b23_t_refcheck, b23_t_offboarding, b23_t_bankchange,
-                  b23_t_brokerage, b23_t_telehealth, b23_t_physio, b23_t_optician, b23_t_customs, b23_t_rma, b23_t_dynamics, b23_t_race,
-                  b23_t_mattermost, b23_t_telegram, b23_t_sms, b23_t_pwexport, b23_t_bankcsv, b23_t_listcsv, b23_t_attendees, b23_t_readme,
-                  b23_t_envexample, b23_t_secretscan, b23_t_awscreds, b23_t_deploykey, b23_t_benefits, b23_t_certbundle, b23_t_llmcli,
-                  b23_t_ghhosts, b23_t_donation, b23_t_curlv, b23_t_errbot]
+                  b23_t_nmconn, b23_t_wpa, b23_t_nft, b23_t_sshconfig, b23_t_cifs, b23_t_rsync, b23_t_psql, b23_t_cqlsh, b23_t_clickhouse, b23_t_fail2ban,
+                  b23_t_apache, b23_t_procenv, b23_t_cloudformation, b23_t_kustomize, b23_t_renviron, b23_t_pkgcreds, b23_t_gerrit, b23_t_ghissue,
+                  b23_t_qa, b23_t_tenancy, b23_t_lostcard, b23_t_library, b23_t_onboarding, b23_t_refcheck, b23_t_offboarding, b23_t_bankchange,
+                  b23_t_brokerage, b23_t_telehealth, b23_t_physio, b23_t_optician, b23_t_mooring, b23_t_rma, b23_t_dynamics, b23_t_race,
+                  b23_t_mattermost, b23_t_telegram, b23_t_callnotes, b23_t_keepass, b23_t_sepabatch, b23_t_clubroster, b23_t_attendees, b23_t_tutorial,
+                  b23_t_direnv, b23_t_ansible_vault, b23_t_ec2userdata, b23_t_sftp_onboard, b23_t_benefits, b23_t_certbundle, b23_t_llmcli,
+                  b23_t_gitconfig, b23_t_donation, b23_t_grpcurl, b23_t_errbot,
+                  b23_t_symfony]
 B23_JSON_KINDS = [b23_j_mcp_sql, b23_j_mcp_fs, b23_j_mcp_fetch, b23_j_bedrock_agent, b23_j_vercel_ai, b23_j_cohere, b23_j_assistants, b23_j_servicenow,
                   b23_j_graph, b23_j_people, b23_j_xero, b23_j_mollie, b23_j_klarna, b23_j_gocardless, b23_j_cognito, b23_j_firebase, b23_j_sts,
-                  b23_j_cloudtrail, b23_j_suricata, b23_j_hr, b23_j_scanalerts, b23_j_sms, b23_j_tool_use_sshkey, b23_j_k8s_env, b23_j_payment_intent, b23_j_pki_issue,
-                  b23_j_continue, b23_j_adp_worker, b23_j_maps, b23_j_gh_install_token, b23_j_checkout,
-                  b23_j_make_scenario]
+                  b23_j_cloudtrail, b23_j_suricata, b23_j_hibob, b23_j_railway, b23_j_shiplabel, b23_j_lc_toolmsg, b23_j_ecs_taskdef, b23_j_braintree, b23_j_tfc_var,
+                  b23_j_openwebui, b23_j_adp_worker, b23_j_maps, b23_j_renovate, b23_j_medusa,
+                  b23_j_make_scenario, b23_j_hasura]
 
 
 def b23_text(f, r, loc):
