@@ -27006,18 +27006,21 @@ def b22_check(i, kind, doc, w, text, loc):
 # comment). Its document kinds are its own: infrastructure config of tools not used before (pgbouncer,
 # Salt pillars, Hiera, Consul, Nomad, Vagrant, Dockerfiles, Bitbucket/Drone/Travis/Buildkite pipelines,
 # Argo CD repo secrets, fly/vercel/netlify/supabase/wrangler sessions, Logstash, Fluent Bit, Prometheus,
-# Telegraf, Caddy, Traefik, keepalived, strongSwan, NetworkManager, wpa_supplicant, nftables, hosts,
-# CIFS credentials), CLI sessions (sshpass/rsync, psql, cqlsh, clickhouse-client, docker inspect,
-# terraform plan, kustomize), logs (journalctl, Apache), developer text (git format-patch mails, GitHub
-# issues, .Renviron, a Q&A question with code), people's paperwork in the seven locales (tenancy
-# applications, travel-insurance claims, admission letters, onboarding checklists, reference checks,
-# offboarding, supplier bank-detail changes, brokerage transfers, telehealth and physiotherapy notes,
-# optician orders, customs brokers, returns, CRM timelines, race registrations), chat and SMS exports,
-# CSV exports (password manager, bank statement, mailing list, attendee list); and tool-call JSON
-# (MCP tools/call requests and results, Bedrock agent action groups, Vercel AI SDK and Cohere tool
-# calls, Assistants tool outputs, ServiceNow, Microsoft Graph, Google People, Xero, Mollie, Klarna,
-# GoCardless, Cognito, Firebase Auth export, STS credentials, CloudTrail, Suricata, an HR platform,
-# a secret-scanning alert list, an SMS gateway).
+# Telegraf, Caddy, Traefik, keepalived, strongSwan, NetworkManager, wpa_supplicant, nftables,
+# ~/.ssh/config, CIFS credentials, cloud-init, .envrc, ~/.gitconfig, Symfony secrets, Errbot), CLI
+# sessions (sshpass/rsync, psql, cqlsh, clickhouse-client, cloudformation deploy, kustomize,
+# ansible-vault, llm, grpcurl, a /proc environ dump), logs (fail2ban, Apache), developer text (Gerrit
+# review mails, GitHub issues, .Renviron, a Q&A question with code, a tutorial step), people's
+# paperwork in the seven locales (tenancy applications, lost-card reports, library cards, onboarding
+# checklists, reference checks, offboarding, supplier bank-detail changes, brokerage transfers and
+# 401(k) beneficiaries, telehealth and physiotherapy notes, optician orders, berth bookings, returns,
+# CRM timelines, race registrations, donations, call-centre notes, SFTP onboarding), chat exports
+# (Mattermost, Telegram), KeePass XML, a SEPA batch, club rosters and attendee lists; and tool-call
+# JSON (MCP tools/call requests and results, Bedrock agent action groups, Vercel AI SDK and Cohere
+# tool calls, Assistants tool outputs, a LangChain ToolMessage, ServiceNow, Microsoft Graph, Google
+# People, Xero, Mollie, Klarna, GoCardless, Cognito, Firebase Auth export, STS credentials,
+# CloudTrail, Suricata, HiBob and ADP workers, Railway variables, a carrier shipment, an ECS task
+# definition, Braintree, Terraform Cloud, Open WebUI, Renovate, Medusa, Hasura, Make, geocoding).
 # Labels follow the lead's taxonomy (blind6 section): DATE_OF_BIRTH only where the text says it is a
 # birth date; GENERIC_SECRET for secrets of no vendor shape (client secrets, AWS secret access keys,
 # session tokens, signing/encryption keys, unbranded API tokens, CVC/CVV, IPsec pre-shared keys);
@@ -28002,7 +28005,8 @@ def b23_t_rma(c):
 
 def b23_t_dynamics(c):
     return ["Timeline - ", c.full(), " (", c.corp(), ")\n", c.date(-20, 0), "  Phone call ", c.ph(), " - asked for a quote, ", c.la(), "\n", c.date(-20, 0),
-            "  Email from ", c.em(corp=True), ": switch invoices to ", c.role_em("billing"), "\n", c.date(-20, 0), "  Note: portal login ", c.pw_say(), "\n"]
+            "  Email from ", c.em(corp=True), ": switch invoices to ", c.role_em("billing"), "\n", c.date(-20, 0), "  Note: portal login ", c.pw_say(), "\n",
+            [c.date(-20, 0), "  ID check for the credit line: ", c.ssn_say(), "\n"] if c.loc == "en_US" else ""]
 
 
 def b23_t_race(c):
@@ -28413,7 +28417,7 @@ def b23_t_clubroster(c):
 def b23_t_sftp_onboard(c):
     return [c.t("hi").format(n=c.full()), "\n\nyour SFTP account for the EDI exchange is ready:\n  host: ", c.ip4(False), " (or ", c.ip6(), ")\n  user: ",
             c.pick(["edi_", "partner_"]) + rnd(c.r, string.digits, 4), "\n  password: ", c.pw(), "\nIf you prefer key auth, here is the key we generated for you:\n\n",
-            c.pem(), "\n\n", b23_sig(c)]
+            c.pem(), "\n\nPublic half, for your records:\n", b23_pubkey(c.r), "\n", b23_sig(c)]
 
 
 def b23_t_grpcurl(c):
