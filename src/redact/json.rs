@@ -1186,6 +1186,24 @@ impl RecordDates {
         }
     }
 
+    /// Whether a member noted so far made the record a person's.
+    pub(crate) fn personal(&self) -> bool {
+        self.personal
+    }
+
+    /// This object's candidates in `list` that `keep` keeps (the others taken off).
+    pub(crate) fn retain<T>(&self, list: &mut Vec<T>, keep: impl FnMut(&T) -> bool) {
+        let mut keep = keep;
+        let mut i = self.base;
+        while i < list.len() {
+            if keep(&list[i]) {
+                i += 1;
+            } else {
+                list.remove(i);
+            }
+        }
+    }
+
     /// Notes whether `found` makes the record a person's; true for a candidate date (no
     /// finding, a plain member, 6 bytes or more) whose bytes are still to be looked at.
     fn personal_or_candidate(&mut self, found: &[Finding], s: &[u8], class: KeyClass) -> bool {

@@ -253,18 +253,29 @@ impl<'v> Pass<'_, '_, 'v> {
                     .any(|f| f.entity == Entity::UsSsn);
             }
             if self.raw[at] == b'"' {
-                // (The string's raw bytes: its length is all `note` reads; its digits are
-                // looked at only in a person's record, `record_birth_date`.)
+                // (The string's raw bytes: its length and digits are what `member` reads.)
                 let raw = self
                     .raw
                     .get(at + 1..self.i.saturating_sub(1))
                     .unwrap_or_default();
                 let found = &self.walk.findings[first..];
                 let noted = (key_at, at);
-                if super::json::eager_record_dates() {
-                    record.member(&mut self.walk.record_dates, found, noted, raw, class);
+                let list = &mut self.walk.record_dates;
+                // A candidate's bytes are looked at (`may_hold_birth_year`) only once the
+                // record is a person's: as it is noted, when it is one already; the ones noted
+                // before, when a member makes it one. Most objects hold no PII (twenty-second
+                // round, task cost).
+                if record.personal() || super::json::eager_record_dates() {
+                    record.member(list, found, noted, raw, class);
                 } else {
-                    record.note(&mut self.walk.record_dates, found, noted, raw, class);
+                    record.note(list, found, noted, raw, class);
+                    if record.personal() {
+                        let mut list = std::mem::take(&mut self.walk.record_dates);
+                        record.retain(&mut list, |&(_, at)| {
+                            self.raw_string(at).is_ok_and(may_hold_birth_year)
+                        });
+                        self.walk.record_dates = list;
+                    }
                 }
             }
             let labelled = match self.raw[at] {
@@ -316,17 +327,13 @@ impl<'v> Pass<'_, '_, 'v> {
         Ok(())
     }
 
-    /// Whether a candidate date (key and value strings at `(key_at, at)`) of a person's record
-    /// is a birth date by its shape (`Detector::record_date_member`). Its bytes are looked at
-    /// here (`may_hold_birth_year`, on the raw bytes, as `RecordDates::member` did for every
-    /// plain string member of every object): most objects hold no PII, and the answer of the
-    /// bench call (`benches/load.sh`) none (twenty-second round, task cost).
+    /// Whether a candidate date (key and value strings at `(key_at, at)`, its bytes looked
+    /// at already) of a person's record is a birth date by its shape
+    /// (`Detector::record_date_member`).
     fn record_birth_date(&self, dates: &[(usize, usize)]) -> Step<bool> {
         let detector = &self.walk.redactor.detector;
         for &(key_at, at) in dates {
-            if may_hold_birth_year(self.raw_string(at)?)
-                && detector.record_date_member(&self.string_at(key_at)?, &self.string_at(at)?)
-            {
+            if detector.record_date_member(&self.string_at(key_at)?, &self.string_at(at)?) {
                 return Ok(true);
             }
         }
