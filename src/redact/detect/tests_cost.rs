@@ -633,7 +633,7 @@ fn the_joined_leaves_candidates_are_each_leaf_searched_alone() {
             panic!("the SIMD path");
         };
         for (leaf, &start) in leaves.iter().zip(&at) {
-            if rng.next() % 5 == 0 {
+            if rng.next().is_multiple_of(5) {
                 continue;
             }
             let mut sc = super::Scratch::default();
