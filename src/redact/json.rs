@@ -1078,13 +1078,13 @@ fn per_leaf_triggers() -> bool {
 }
 
 #[cfg(test)]
-pub(crate) fn eager_record_dates() -> bool {
+fn eager_record_dates() -> bool {
     EAGER_RECORD_DATES.with(std::cell::Cell::get)
 }
 
 #[cfg(not(test))]
 #[inline(always)]
-pub(crate) fn eager_record_dates() -> bool {
+fn eager_record_dates() -> bool {
     false
 }
 
@@ -1186,24 +1186,6 @@ impl RecordDates {
         }
     }
 
-    /// Whether a member noted so far made the record a person's.
-    pub(crate) fn personal(&self) -> bool {
-        self.personal
-    }
-
-    /// This object's candidates in `list` that `keep` keeps (the others taken off).
-    pub(crate) fn retain<T>(&self, list: &mut Vec<T>, keep: impl FnMut(&T) -> bool) {
-        let mut keep = keep;
-        let mut i = self.base;
-        while i < list.len() {
-            if keep(&list[i]) {
-                i += 1;
-            } else {
-                list.remove(i);
-            }
-        }
-    }
-
     /// Notes whether `found` makes the record a person's; true for a candidate date (no
     /// finding, a plain member, 6 bytes or more) whose bytes are still to be looked at.
     fn personal_or_candidate(&mut self, found: &[Finding], s: &[u8], class: KeyClass) -> bool {
@@ -1228,5 +1210,17 @@ impl RecordDates {
     /// This object's candidates taken off `list` (those of the objects around it stay).
     pub(crate) fn end<T>(self, list: &mut Vec<T>) {
         list.truncate(self.base);
+    }
+
+    /// This object's candidates, taken off `list`, when the record holds PII and has any
+    /// (`None` most of the time: then nothing is allocated).
+    pub(crate) fn take<T>(self, list: &mut Vec<T>) -> Option<Vec<T>> {
+        let base = self.base.min(list.len());
+        if self.personal && list.len() > base {
+            Some(list.split_off(base))
+        } else {
+            list.truncate(base);
+            None
+        }
     }
 }

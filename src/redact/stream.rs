@@ -13,7 +13,7 @@
 //! only the last one.
 
 use super::action::ActionPlan;
-use super::detect::{header_cell_bits, may_hold_birth_year, word8, BodyTriggers};
+use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::entity::Entity;
 use super::json::{
     birth_cell_class, escape_token, labels, pair_class, pair_name, pair_role, pair_type_key,
@@ -253,30 +253,13 @@ impl<'v> Pass<'_, '_, 'v> {
                     .any(|f| f.entity == Entity::UsSsn);
             }
             if self.raw[at] == b'"' {
-                // (The string's raw bytes: its length and digits are what `member` reads.)
+                // (The string's raw bytes: its length and digits are all `member` reads.)
                 let raw = self
                     .raw
                     .get(at + 1..self.i.saturating_sub(1))
                     .unwrap_or_default();
                 let found = &self.walk.findings[first..];
-                let noted = (key_at, at);
-                let list = &mut self.walk.record_dates;
-                // A candidate's bytes are looked at (`may_hold_birth_year`) only once the
-                // record is a person's: as it is noted, when it is one already; the ones noted
-                // before, when a member makes it one. Most objects hold no PII (twenty-second
-                // round, task cost).
-                if record.personal() || super::json::eager_record_dates() {
-                    record.member(list, found, noted, raw, class);
-                } else {
-                    record.note(list, found, noted, raw, class);
-                    if record.personal() {
-                        let mut list = std::mem::take(&mut self.walk.record_dates);
-                        record.retain(&mut list, |&(_, at)| {
-                            self.raw_string(at).is_ok_and(may_hold_birth_year)
-                        });
-                        self.walk.record_dates = list;
-                    }
-                }
+                record.member(&mut self.walk.record_dates, found, (key_at, at), raw, class);
             }
             let labelled = match self.raw[at] {
                 b'"' if labels::label_key(&key) => {
@@ -313,36 +296,21 @@ impl<'v> Pass<'_, '_, 'v> {
         }
         // A person's record with a birth date by its shape (`json::RecordDates`): the
         // `Value` walk, which sees the whole object first, reads it.
-        let mut list = std::mem::take(&mut self.walk.record_dates);
-        let dated = match record.candidates(&list) {
-            Some(dates) => self.record_birth_date(dates),
-            None => Ok(false),
-        };
-        record.end(&mut list);
-        self.walk.record_dates = list;
-        if dated? {
-            return Err(GiveUp);
+        if let Some(dates) = record.take(&mut self.walk.record_dates) {
+            let detector = &self.walk.redactor.detector;
+            for &(key_at, at) in &dates {
+                if detector.record_date_member(&self.string_at(key_at)?, &self.string_at(at)?) {
+                    return Err(GiveUp);
+                }
+            }
         }
         self.birth_label = own;
         Ok(())
     }
 
-    /// Whether a candidate date (key and value strings at `(key_at, at)`, its bytes looked
-    /// at already) of a person's record is a birth date by its shape
-    /// (`Detector::record_date_member`).
-    fn record_birth_date(&self, dates: &[(usize, usize)]) -> Step<bool> {
-        let detector = &self.walk.redactor.detector;
-        for &(key_at, at) in dates {
-            if detector.record_date_member(&self.string_at(key_at)?, &self.string_at(at)?) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// The raw bytes (escapes as written) between the quotes of the string whose opening `"`
-    /// is at `raw[at]` (a string the pass has read already).
-    fn raw_string(&self, at: usize) -> Step<&'v [u8]> {
+    /// The string whose opening `"` is at `raw[at]` (a string the pass has read already),
+    /// decoded.
+    fn string_at(&self, at: usize) -> Step<Cow<'v, str>> {
         let mut end = at + 1;
         loop {
             end += quote_or_backslash(self.raw.get(end..).ok_or(GiveUp)?).ok_or(GiveUp)?;
@@ -351,13 +319,6 @@ impl<'v> Pass<'_, '_, 'v> {
             }
             end += 2;
         }
-        Ok(&self.raw[at + 1..end])
-    }
-
-    /// The string whose opening `"` is at `raw[at]` (a string the pass has read already),
-    /// decoded.
-    fn string_at(&self, at: usize) -> Step<Cow<'v, str>> {
-        let end = at + 1 + self.raw_string(at)?.len();
         let raw = &self.raw[at..=end];
         if memchr::memchr(b'\\', raw).is_some() {
             Ok(Cow::Owned(
