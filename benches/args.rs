@@ -9,6 +9,9 @@
 //!   checked against the parsed arguments.
 //! - `args/pii_scan_1kb`: the PII scan of the parsed arguments (`input.pii.found`).
 //! - `args/parse_schema_scan_1kb`: the three in a row, as the pipeline runs them.
+//! - `args/redact_answer`: the response path's redaction of the tool's answer to the call
+//!   (`Redactor::redact_bytes` of the bench upstream's refund, as `benches/instructions.sh`'s
+//!   demo upstream answers it).
 //! - `args/encode_1kb`: the body forwarded in its place, re-encoded from the parsed
 //!   arguments (`args::Wire::body`, `json::write`); `args/encode_serde_1kb`: the same value
 //!   through `serde_json::to_vec`, what `Wire::body` used before `json::write`.
@@ -58,6 +61,14 @@ fn bench(c: &mut Criterion) {
     let parsed = parsed_args.args.clone();
     let schema_check = |v: &serde_json::Value| schema::check_schema(tool, v).expect("schema");
     let scan = |v: &serde_json::Value| toolwall::stage::redact::scan_args(redactor, v);
+    let answer = br#"{"id":"re_000001","object":"refund","charge":"ch_3PqR7sLkd92Hx","amount":4200,"status":"succeeded"}"#;
+    let plan = toolwall::redact::ActionPlan::mask_all();
+    let redact_answer = || {
+        redactor
+            .redact_bytes(black_box(answer), true, &plan)
+            .1
+            .len()
+    };
     let all = || {
         let parsed = parse_args();
         schema::check_schema(tool, &parsed.args).expect("schema");
@@ -71,6 +82,7 @@ fn bench(c: &mut Criterion) {
     let (findings, found) = scan(&parsed);
     assert_eq!(found, ["email"], "{findings:?}");
     assert_eq!(all().2, found);
+    assert_eq!(redact_answer(), 0, "the answer holds no PII");
     assert_eq!(
         encode().0,
         serde_json::to_vec(&parsed).expect("encode"),
@@ -85,6 +97,7 @@ fn bench(c: &mut Criterion) {
                 "args/schema_1kb" => schema_check(black_box(&parsed)),
                 "args/pii_scan_1kb" => drop(black_box(scan(black_box(&parsed)))),
                 "args/parse_schema_scan_1kb" => drop(black_box(all())),
+                "args/redact_answer" => drop(black_box(redact_answer())),
                 "args/encode_1kb" => drop(black_box(encode())),
                 "args/encode_serde_1kb" => drop(black_box(serde_json::to_vec(black_box(&parsed)))),
                 other => panic!("TOOLWALL_BENCH_ONLY: no closure {other}"),
@@ -107,6 +120,9 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("args/parse_schema_scan_1kb", |b| {
         b.iter(|| black_box(all()))
+    });
+    c.bench_function("args/redact_answer", |b| {
+        b.iter(|| black_box(redact_answer()))
     });
     c.bench_function("args/encode_1kb", |b| b.iter(|| black_box(encode())));
     c.bench_function("args/encode_serde_1kb", |b| {

@@ -2,7 +2,7 @@
 //! scans every string leaf, names findings by RFC 6901 pointer and rebuilds only what changed.
 
 use super::action::{render_into, ActionPlan};
-use super::detect::{Hit, ScanContext, Scratch};
+use super::detect::{BodyTriggers, Hit, ScanContext, Scratch};
 use super::entity::Entity;
 use super::{Action, Finding, Redactor};
 use serde_json::{Map, Value};
@@ -115,8 +115,39 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     memo: KeyMemo,
     /// Detector buffers reused across leaves.
     scratch: Scratch,
+    /// The trigger candidates of the document's string leaves, found in one search
+    /// (`Walk::document`); `None` for the streaming pass (it hands out its body's) and when
+    /// the document has fewer than two leaves to scan.
+    joined: Option<JoinedLeaves>,
     /// The new text of the last leaf that returned `Leaf::Rendered`.
     pub rendered: String,
+}
+
+/// The string leaves of a document joined for one trigger search
+/// (`Detector::joined_triggers`): its candidates, and where each leaf's bytes are and where
+/// it starts in the joined bytes, in walk order.
+struct JoinedLeaves {
+    triggers: BodyTriggers,
+    /// (address of the leaf's bytes, its offset in the joined bytes).
+    at: Vec<(usize, usize)>,
+    /// The next entry of `at`: leaves are met in the order they were joined.
+    next: usize,
+}
+
+/// The string leaves `Walk::string` may scan (`MIN_FINDING_LEN` bytes or more) of `v`, in
+/// the order the walk meets them, each after a `\0` (`Detector::joined_triggers`), with
+/// their addresses and offsets in `at`.
+fn join_leaves(v: &Value, bytes: &mut Vec<u8>, at: &mut Vec<(usize, usize)>) {
+    match v {
+        Value::String(s) if s.len() >= MIN_FINDING_LEN => {
+            bytes.push(0);
+            at.push((s.as_ptr() as usize, bytes.len()));
+            bytes.extend_from_slice(s.as_bytes());
+        }
+        Value::Array(items) => items.iter().for_each(|v| join_leaves(v, bytes, at)),
+        Value::Object(map) => map.values().for_each(|v| join_leaves(v, bytes, at)),
+        _ => {}
+    }
 }
 
 /// Distinct key names remembered per document.
@@ -139,10 +170,18 @@ struct KeyMemo {
     classes: Vec<KeyClass>,
     labelled: Vec<bool>,
     record_dates: Vec<(usize, usize)>,
+    /// The last document's joined leaves (`Walk::document`): their bytes, their entries and
+    /// the search's candidates, emptied (none kept above `SPARE_MAX` entries or
+    /// `SPARE_MAX_BYTES` bytes).
+    joined: Vec<u8>,
+    leaf_at: Vec<(usize, usize)>,
+    literal: Vec<(usize, usize)>,
 }
 
 /// The most entries a walk's buffer may hold to be kept for the next walk.
 const SPARE_MAX: usize = 1024;
+/// The most bytes the joined leaves' buffer may hold to be kept for the next walk.
+const SPARE_MAX_BYTES: usize = 64 << 10;
 
 /// `buf` emptied, or a new one when it grew past [`SPARE_MAX`].
 fn spare<T>(mut buf: Vec<T>) -> Vec<T> {
@@ -165,6 +204,10 @@ impl Drop for Walk<'_, '_, '_> {
         memo.classes = spare(std::mem::take(&mut self.classes));
         memo.labelled = spare(std::mem::take(&mut self.labelled));
         memo.record_dates = spare(std::mem::take(&mut self.record_dates));
+        if let Some(joined) = self.joined.take() {
+            memo.leaf_at = spare(joined.at);
+            memo.literal = spare(joined.triggers.into_buffer());
+        }
         let _ = KEY_MEMO.try_with(|cell| {
             if let Ok(mut slot) = cell.try_borrow_mut() {
                 *slot = memo;
@@ -206,7 +249,61 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             keys: Default::default(),
             given_label: None,
             scratch: Scratch::default(),
+            joined: None,
             rendered: String::new(),
+        }
+    }
+
+    /// Walks a whole document: its string leaves' trigger candidates found first, in one
+    /// search of the leaves joined (`Detector::joined_triggers`), then `value`.
+    pub(crate) fn document(&mut self, v: &'v Value) {
+        if !per_leaf_triggers() {
+            self.join_leaves(v);
+        }
+        self.value(v, KeyClass::Plain);
+    }
+
+    /// `joined` for the document `v`, when it has two leaves to scan or more.
+    fn join_leaves(&mut self, v: &Value) {
+        let mut bytes = std::mem::take(&mut self.memo.joined);
+        let mut at = std::mem::take(&mut self.memo.leaf_at);
+        join_leaves(v, &mut bytes, &mut at);
+        if at.len() >= 2 {
+            let literal = std::mem::take(&mut self.memo.literal);
+            if let Some(triggers) = self.redactor.detector.joined_triggers(&bytes, literal) {
+                self.joined = Some(JoinedLeaves {
+                    triggers,
+                    at: std::mem::take(&mut at),
+                    next: 0,
+                });
+            }
+        }
+        self.memo.leaf_at = spare(at);
+        self.memo.joined = if bytes.capacity() > SPARE_MAX_BYTES {
+            Vec::new()
+        } else {
+            bytes.clear();
+            bytes
+        };
+    }
+
+    /// The string leaf `s` is about to be walked: its candidates from the joined search,
+    /// when it is the next joined leaf.
+    fn leaf_candidates(&mut self, s: &str) {
+        let Some(joined) = self.joined.as_mut() else {
+            return;
+        };
+        match joined.at.get(joined.next) {
+            Some(&(addr, start)) if addr == s.as_ptr() as usize => {
+                joined.next += 1;
+                self.redactor.detector.joined_leaf_candidates(
+                    &mut joined.triggers,
+                    s.as_bytes(),
+                    start,
+                    &mut self.scratch,
+                );
+            }
+            _ => {}
         }
     }
 
@@ -336,7 +433,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let id = self.nodes;
         self.nodes += 1;
         let leaf = match v {
-            Value::String(s) => self.string(s, key),
+            Value::String(s) => {
+                self.leaf_candidates(s);
+                let leaf = self.string(s, key);
+                self.scratch.forget_given();
+                leaf
+            }
             Value::Number(n) => self.number(n, key),
             Value::Object(map) => {
                 self.object(id, map, key);
@@ -954,6 +1056,25 @@ thread_local! {
     /// Tests: the walk looks at each candidate date's bytes as it notes it
     /// (`RecordDates::member`, as before the sixteenth round), the reference `note` is held to.
     static EAGER_RECORD_DATES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: the walk searches each leaf for its trigger candidates alone
+    /// (`Detector::trigger_candidates`, as before the twenty-second round), the reference
+    /// `Walk::document`'s joined search is held to.
+    static PER_LEAF_TRIGGERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn per_leaf_triggers() -> bool {
+    PER_LEAF_TRIGGERS.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn per_leaf_triggers() -> bool {
+    false
 }
 
 #[cfg(test)]

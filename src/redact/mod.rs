@@ -19,7 +19,7 @@ pub use entity::Entity;
 pub use json::DEFAULT_SENSITIVE_KEYS;
 
 use detect::{Detector, ScanContext};
-use json::{KeyClass, KeyRules, Walk};
+use json::{KeyRules, Walk};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -253,14 +253,14 @@ impl Redactor {
     /// Findings carry `action: keep`.
     pub fn scan_json(&self, value: &serde_json::Value) -> Vec<Finding> {
         let mut walk = Walk::new(self, None);
-        walk.value(value, KeyClass::Plain);
+        walk.document(value);
         walk.finish().0
     }
 
     /// Redacts a JSON value under `plan`. `value` is `None` when nothing had to change.
     pub fn redact_json(&self, value: &serde_json::Value, plan: &ActionPlan) -> Redacted {
         let mut walk = Walk::new(self, Some(plan));
-        walk.value(value, KeyClass::Plain);
+        walk.document(value);
         let (findings, edits) = walk.finish();
         let value = if edits.is_empty() {
             None
@@ -285,7 +285,7 @@ impl Redactor {
         plan: &ActionPlan,
     ) -> (Vec<Finding>, bool) {
         let mut walk = Walk::new(self, Some(plan));
-        walk.value(value, KeyClass::Plain);
+        walk.document(value);
         let (findings, edits) = walk.finish();
         let changed = !edits.is_empty();
         json::apply_edits(value, edits);

@@ -181,6 +181,74 @@ impl Detector {
         sc.given = true;
     }
 
+    /// The trigger candidates of a JSON value's string leaves, for `joined_leaf_candidates`:
+    /// `joined` holds the leaves in walk order, each after a `\0` (a byte no trigger literal
+    /// holds: no match crosses from one leaf into the next, and every look around an anchor
+    /// that leaves a leaf fails there as at the leaf's end). One search of the document
+    /// instead of three per leaf (the 1 KB bench call: 17.3k instructions of trigger
+    /// searches for 20 short leaves; docs/performance.md, seventeenth round, task cost).
+    /// `literal` is a buffer to reuse (`BodyTriggers::into_buffer`). `None` without the SIMD
+    /// path.
+    pub(crate) fn joined_triggers(
+        &self,
+        joined: &[u8],
+        mut literal: Vec<(usize, usize)>,
+    ) -> Option<BodyTriggers> {
+        let fast = self.fast.as_ref()?;
+        literal.clear();
+        fast.literals_into(joined, &mut literal);
+        literal.sort_unstable();
+        Some(BodyTriggers {
+            literal,
+            next_literal: 0,
+        })
+    }
+
+    /// Puts into `sc` what `trigger_candidates` finds in the leaf `hay == joined[start..start
+    /// + hay.len()]` alone, for the next `hits_into(hay)` (leaves in ascending order; `body`
+    /// from `joined_triggers`). Both tiers' matches are the joined search's (literal matches,
+    /// none across the `\0`s). The prose rule's anchors depend on the leaf's length, as
+    /// `ProseTriggers::find_into` reads it: a leaf its Teddy takes gets the joined search's
+    /// (that Teddy's), and `pw` opening the leaf; a shorter one its own SWAR pass's instead.
+    pub(crate) fn joined_leaf_candidates(
+        &self,
+        body: &mut BodyTriggers,
+        hay: &[u8],
+        start: usize,
+        sc: &mut Scratch,
+    ) {
+        let end = start + hay.len();
+        sc.cands.clear();
+        let prose = self.fast.as_ref().and_then(|f| f.prose.as_ref());
+        let long = prose.is_some_and(|p| p.takes_second_tier(hay));
+        let prose_rule = prose.map(|p| p.rule);
+        let lit = &body.literal;
+        let mut i = body.next_literal;
+        while lit.get(i).is_some_and(|&(p, _)| p < start) {
+            i += 1;
+        }
+        while let Some(&(p, rule)) = lit.get(i).filter(|&&(p, _)| p < end) {
+            if long || Some(rule) != prose_rule {
+                sc.cands.push((p - start, rule));
+            }
+            i += 1;
+        }
+        body.next_literal = i;
+        if let Some(prose) = prose {
+            if long {
+                if pw_at(hay, 1) {
+                    sc.cands.push((0, prose.rule));
+                }
+            } else {
+                prose.find_swar(hay, &mut sc.cands);
+            }
+        }
+        if let Some(kv) = self.fast.as_ref().and_then(|f| f.key_value) {
+            key_value_candidates(hay, kv, self.prose_rule(), &mut sc.cands);
+        }
+        sc.given = true;
+    }
+
     /// The prose-password rule on the SIMD path, if enabled.
     fn prose_rule(&self) -> Option<usize> {
         self.fast.as_ref()?.prose.as_ref().map(|p| p.rule)

@@ -120,6 +120,13 @@ pub(crate) struct BodyTriggers {
     next_literal: usize,
 }
 
+impl BodyTriggers {
+    /// The candidates' buffer, for the next `Detector::joined_triggers`.
+    pub(crate) fn into_buffer(self) -> Vec<(usize, usize)> {
+        self.literal
+    }
+}
+
 /// The SIMD trigger path.
 #[derive(Debug)]
 struct FastTriggers {

@@ -539,3 +539,141 @@ fn the_birth_year_look_finds_what_the_reference_finds() {
     }
     assert!(yes > 20_000 && no > 20_000, "{yes} kept, {no} not");
 }
+
+/// The twenty-second round's (task cost): a JSON value's string leaves searched for their
+/// trigger candidates in one search of the leaves joined by `\0` (`joined_triggers`,
+/// `joined_leaf_candidates`), against each leaf searched alone (`trigger_candidates`, the
+/// reference: what the walk did before). Leaves of every length around the prose searcher's
+/// minimum (its Teddy against its SWAR pass), built of both tiers' literals, the prose
+/// keywords in their cases (and the ones only one of the prose paths reads: `Pw `, `pwD `),
+/// `key=value` anchors, quotes, backslashes and the separator byte itself; some leaves not
+/// asked for (a leaf the walk does not scan).
+#[test]
+fn the_joined_leaves_candidates_are_each_leaf_searched_alone() {
+    let d = super::tests_support::det();
+    let [(first, _), (second, _)] = d.trigger_tiers();
+    let mut pieces: Vec<Vec<u8>> = first
+        .iter()
+        .chain(&second)
+        .map(|l| l.as_bytes().to_vec())
+        .collect();
+    for (l, _) in super::PROSE_LITERALS {
+        pieces.push(l.to_vec());
+        pieces.push(l.to_ascii_lowercase());
+    }
+    for p in [
+        &b"pw "[..],
+        b"Pw ",
+        b"PW ",
+        b"pwD ",
+        b"PwD ",
+        b"pwd ",
+        b"Pwd",
+        b"pass ",
+        b"Pass",
+        b"contrase\xc3\xb1a ",
+        b"redis-cli",
+        b"sshpass -p ",
+        b"mysql -p'",
+        b"login is ",
+        b"wifi ",
+        b"password: ",
+        b"token=",
+        b"api_key=",
+        b"<apiToken>",
+        b"Secret ",
+        b"dob ",
+        b"born on ",
+        b"Bearer ",
+        b"AKIA",
+        b"ghp_",
+        b"sk-",
+        b"jane@example.org",
+        b"4242 4242 4242 4242",
+        b"Hunter2!",
+        b"w",
+        b"s",
+        b"-",
+        b":",
+        b"=",
+        b">",
+        b" ",
+        b"\n",
+        b"\"",
+        b"\\",
+        b"\0",
+        b"\xc3\xa9",
+        b"x",
+        b"Jane",
+        b"the quick brown fox",
+        b"0123456789",
+    ] {
+        pieces.push(p.to_vec());
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut long, mut short, mut with_cands) = (0, 0, 0);
+    for _ in 0..20_000 {
+        let mut leaves: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..1 + rng.next() % 6 {
+            let mut leaf = Vec::new();
+            for _ in 0..1 + rng.next() % 7 {
+                let p = &pieces[(rng.next() % pieces.len() as u64) as usize];
+                leaf.extend_from_slice(p);
+            }
+            leaves.push(leaf);
+        }
+        let mut joined = Vec::new();
+        let mut at = Vec::new();
+        for leaf in &leaves {
+            joined.push(0);
+            at.push(joined.len());
+            joined.extend_from_slice(leaf);
+        }
+        let Some(mut body) = d.joined_triggers(&joined, Vec::new()) else {
+            panic!("the SIMD path");
+        };
+        for (leaf, &start) in leaves.iter().zip(&at) {
+            if rng.next().is_multiple_of(5) {
+                continue;
+            }
+            let mut sc = super::Scratch::default();
+            d.joined_leaf_candidates(&mut body, leaf, start, &mut sc);
+            let mut got = sc.cands.clone();
+            let mut want = Vec::new();
+            d.trigger_candidates(leaf, &mut want);
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(leaf));
+            // and the scan of the leaf with them finds what its own search's finds
+            d.hits_into(leaf, super::ScanContext::default(), &mut sc);
+            assert_eq!(
+                sc.raw,
+                d.hits(leaf, super::ScanContext::default()),
+                "{:?}",
+                String::from_utf8_lossy(leaf)
+            );
+            let prose = d.fast.as_ref().and_then(|f| f.prose.as_ref());
+            if prose.is_some_and(|p| p.takes_second_tier(leaf)) {
+                long += 1;
+            } else {
+                short += 1;
+            }
+            with_cands += usize::from(!want.is_empty());
+        }
+    }
+    // leaves on both sides of the prose searcher's minimum, most with candidates
+    assert!(
+        long > 10_000 && short > 10_000,
+        "{long} long, {short} short"
+    );
+    assert!(with_cands > 20_000, "{with_cands}");
+}
+
+#[test]
+fn no_trigger_literal_holds_the_joined_leaves_separator() {
+    // `joined_triggers`: no match may cross from one leaf into the next.
+    let d = super::tests_support::det();
+    let [(first, _), (second, _)] = d.trigger_tiers();
+    assert!(first.iter().chain(&second).all(|l| !l.contains('\0')));
+    assert!(super::PROSE_LITERALS.iter().all(|(l, _)| !l.contains(&0)));
+}
