@@ -26,8 +26,6 @@ CLASSES = {
     "hashed secret name": rb"""(?i)["']?[A-Za-z_\-]*(?:hashed[_\-]?(?:secret|password|passwd|token|key)|(?:secret|password|token)[_\-]?hash)["']?[ \t]*[:=][ \t]*["']?([^\s"',;]{3,})""",
     # a member of a Bitnami SealedSecret's `encryptedData` (JSON and YAML): ciphertext
     "sealed secret encryptedData member": rb"""encryptedData["']?:[ \t]*\{?(?:[ \t]*(?:\n|\\n| \| )[ \t]*)?["']?[A-Za-z0-9_.\-]+["']?:[ \t]*["']?([A-Za-z0-9+/=]{20,})""",
-    # any value of 200 bytes or more of base64 under a password or secret key
-    "200+ base64 bytes under a password/secret key": rb"""(?i)(?:password|passwd|secret|token)["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9+/]{200,}={0,2})""",
     # sudoers' `NOPASSWD:` tag, then the command
     "sudoers NOPASSWD: tag": rb"NOPASSWD:[ \t]*([^\s,]+)",
     # a value that spells its own key's name (`privateKey:PrivateKey`, a type in a URN)

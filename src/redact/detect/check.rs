@@ -2517,7 +2517,19 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // A path's segment (`projects/…/secrets/db-password/versions/9`, a secret manager's
     // resource name): no password. Twenty-second round, task sec
     // (`benches/secret_r22_population.py`: 17 such paths on the training splits, none gold).
-    if hay.get(e) == Some(&b'/') && hay.get(e + 1).is_some_and(u8::is_ascii_alphanumeric) {
+    // (Not a pair's `user/pass`: the keyword is the password's word.)
+    if hay.get(e) == Some(&b'/')
+        && hay.get(e + 1).is_some_and(u8::is_ascii_alphanumeric)
+        && [
+            b"password".as_slice(),
+            b"passwd",
+            b"passwort",
+            b"kennwort",
+            b"wachtwoord",
+        ]
+        .iter()
+        .any(|w| kw.len() >= w.len() && kw[kw.len() - w.len()..].eq_ignore_ascii_case(w))
+    {
         return Outcome::Reject;
     }
     // `wp-config.php`: `define( 'DB_PASSWORD', '…' );`.
