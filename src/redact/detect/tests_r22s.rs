@@ -176,11 +176,12 @@ fn a_secret_managers_resource_name_is_no_password() {
     let body = r#"{"name":"projects/266252260726/secrets/db-password/versions/9","payload":{"dataCrc32c":"219714022"}}"#;
     assert_eq!(json_findings_checked(body), vec![]);
     assert!(pw("gcloud secrets describe projects/1/secrets/db-password/versions/3\n").is_empty());
-    // A password after its word and a blank is still one.
+    // A password after its word and a blank is still one, and a pair's `user/pass`.
     assert_eq!(
         pw("db password Tramontana@Larkspur73\n"),
         vec!["Tramontana@Larkspur73"]
     );
+    assert_eq!(pw("user/pass: admin / hunter22\n"), vec!["hunter22"]);
 }
 
 #[test]
