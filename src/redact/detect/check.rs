@@ -466,6 +466,23 @@ impl Detector {
         if value.is_empty() || starts_with_known_secret(value) || arrow && value.contains(&b'|') {
             return Outcome::Reject;
         }
+        // `gcloud secrets versions access … --secret=<name>`: the next line is the secret
+        // (`evidence`; twenty-second round, task sec).
+        if key == b"secret" {
+            if let Some(o) = evidence::gcloud_secret_access(hay, s, vs, e, self.entropy_threshold) {
+                return o;
+            }
+        }
+        // A hash's name (`hashed_secret`), a SealedSecret's ciphertext, sudoers' `NOPASSWD:`
+        // tag, a value spelling its key (`privateKey:PrivateKey`): no secret
+        // (`evidence`; twenty-second round, task sec).
+        if evidence::hashed_name_before(hay, s)
+            || evidence::sudoers_nopasswd(hay, s, &key)
+            || evidence::value_names_key(&key, value)
+            || evidence::sealed_secret_member(hay, s, value)
+        {
+            return Outcome::Reject;
+        }
         // A card security code: three or four digits (`CVC: 403`, `cvv2=0712`), a
         // GENERIC_SECRET (PCI DSS forbids storing it after authorisation).
         if key.starts_with(b"cv") {
@@ -561,10 +578,14 @@ impl Detector {
             }
         }
         // A Wi-Fi or IPsec pre-shared key (`wifi_psk=…`, `psk="…"`) is a password.
+        // JNDI's `security.credentials=` and Asterisk's peer `secret=` are passwords too
+        // (`evidence`; twenty-second round, task sec).
         let is_password = key.starts_with(b"pass")
             || key.starts_with(b"pwd")
             || key.starts_with(b"psk")
-            || memchr::memmem::find(&key, b"password").is_some();
+            || memchr::memmem::find(&key, b"password").is_some()
+            || evidence::jndi_credentials(hay, s, &key)
+            || evidence::sip_peer_secret(hay, s, &key);
         // `$password = ConvertTo-SecureString '…' -AsPlainText`: the quoted plain text.
         let entity = if is_password {
             Entity::Password
@@ -1370,7 +1391,9 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     } else {
         head.eq_ignore_ascii_case(b"t")
     };
-    (ok && boundary(s)).then_some((s, p + 4))
+    // FortiOS's `set psksecret …` (an IPsec phase-1 interface's pre-shared key, `config vpn
+    // ipsec phase1-interface`): `psk` joined to the word (`evidence::fortios_psksecret`).
+    (ok && (boundary(s) || back == 2 && evidence::fortios_psksecret(hay, s))).then_some((s, p + 4))
 }
 
 /// A secret without a vendor shape at `hay[vs..e]` (`secret_access_key VALUE`, the secret
@@ -2488,6 +2511,24 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // =12`, `password.reset.ttl: 3600`): no password.
     if matches!(hay.get(e), Some(b'-' | b'.'))
         && hay.get(e + 1).is_some_and(u8::is_ascii_alphabetic)
+    {
+        return Outcome::Reject;
+    }
+    // A path's segment (`projects/…/secrets/db-password/versions/9`, a secret manager's
+    // resource name): no password. Twenty-second round, task sec
+    // (`benches/secret_r22_population.py`: 17 such paths on the training splits, none gold).
+    // (Not a pair's `user/pass`: the keyword is the password's word.)
+    if hay.get(e) == Some(&b'/')
+        && hay.get(e + 1).is_some_and(u8::is_ascii_alphanumeric)
+        && [
+            b"password".as_slice(),
+            b"passwd",
+            b"passwort",
+            b"kennwort",
+            b"wachtwoord",
+        ]
+        .iter()
+        .any(|w| kw.len() >= w.len() && kw[kw.len() - w.len()..].eq_ignore_ascii_case(w))
     {
         return Outcome::Reject;
     }

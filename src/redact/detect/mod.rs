@@ -13,6 +13,7 @@ mod buckets;
 mod bytes;
 mod check;
 mod engine;
+mod evidence;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -573,5 +574,7 @@ mod tests_r20s;
 mod tests_r21n;
 #[cfg(test)]
 mod tests_r21s;
+#[cfg(test)]
+mod tests_r22s;
 #[cfg(test)]
 mod tests_support;

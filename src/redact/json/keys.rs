@@ -47,6 +47,12 @@ pub(crate) enum KeyClass {
     /// reads a `Message-ID: <…>` header in text). Otherwise read as under an identifier key.
     /// Twenty-first round, task num.
     MessageId,
+    /// A Bitnami SealedSecret's `encryptedData` (`"encryptedData": {"password": "AgBy3i…"}`):
+    /// its members are ciphertext only the cluster's controller can open, written to be
+    /// committed, and are read as under a plain key whatever their names. Twenty-second
+    /// round, task sec (`benches/secret_r22_population.py`: 109 such members on the training
+    /// splits, none gold).
+    Ciphertext,
 }
 
 impl KeyClass {
@@ -57,7 +63,7 @@ impl KeyClass {
     pub(crate) fn may_find(self) -> bool {
         !matches!(
             self,
-            KeyClass::Plain | KeyClass::Ident | KeyClass::MessageId
+            KeyClass::Plain | KeyClass::Ident | KeyClass::MessageId | KeyClass::Ciphertext
         )
     }
 }
@@ -90,6 +96,9 @@ impl KeyClass {
 /// the training splits holds a gold secret).
 #[inline]
 pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyClass {
+    if parent == KeyClass::Ciphertext {
+        return KeyClass::Plain;
+    }
     if matches!(
         parent,
         KeyClass::Whole(Entity::Password | Entity::GenericSecret)
@@ -961,6 +970,13 @@ impl KeyRules {
                     // `pass` after another word is a password only when that word names
                     // something one logs in to (`smtp_pass`, `db_pass`), not a ticket
                     // (`boarding_pass`, `day_pass`).
+                    // A hash of the secret (detect-secrets' `hashed_secret`,
+                    // `hashed_password`): a digest, no secret. Twenty-second round, task sec
+                    // (`benches/secret_r22_population.py`: 226 such values on the training
+                    // splits, none gold).
+                    if start > 0 && norm[..start - 1].rsplit('_').next() == Some("hashed") {
+                        return KeyClass::Plain;
+                    }
                     if start == 0 || suffix != "pass" || login_word(&norm[..start - 1]) {
                         return KeyClass::Whole(*entity);
                     }
@@ -977,6 +993,9 @@ impl KeyRules {
         // rock (`basalt`). Twenty-first round, task sec.
         if norm.ends_with("salt") && !norm.ends_with("basalt") {
             return KeyClass::ShapedSecret;
+        }
+        if norm == "encrypted_data" {
+            return KeyClass::Ciphertext;
         }
         if compound_password_key(norm) {
             return KeyClass::Whole(Entity::Password);
