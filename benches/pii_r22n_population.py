@@ -30,7 +30,12 @@ missed:
   other spellings, sorted by header;
 - US_SSN / DATE_OF_BIRTH / CREDIT_CARD `copybook:<field>`: the whitespace-separated tokens of
   a COBOL copybook's record lines (`* 040804707 431862222 1990-08-29 …` after `05 CUST-ID
-  PIC 9(9).` …), matched to the copybook's `05` fields in order, sorted by the field's name.
+  PIC 9(9).` …), matched to the copybook's `05` fields in order, sorted by the field's name;
+  a record line fills every field, a numeric one (`PIC 9…`) with digits;
+- DATE_OF_BIRTH `word:<word>`: a date right after the locales' birth words the rules did not
+  read (`nac.`, `nacido/a` without `el`, `nací el`, `Né(e) :`);
+- DATE_OF_BIRTH `dsn:<rubric>`: eight digits in a French DSN's rubric (`S21.G00.30.006
+  '01011965'`), sorted by the rubric's code.
 """
 import collections
 import json
@@ -59,7 +64,7 @@ DOB_KEY = re.compile(
 WORDS = [
     ("nac.", re.compile(rb"(?i)(?<![A-Za-z])nac\.[ \t]*")),
     ("nacido/a", re.compile(rb"(?i)(?<![A-Za-z])nacid[oa](?:/a)?[ \t:]+(?!el )")),
-    ("naci\u00ed el", re.compile(rb"(?i)(?<![A-Za-z])nac(?:\xc3\xad|\xc3\x8d) el[ \t]+")),
+    ("nac\u00ed el", re.compile(rb"(?i)(?<![A-Za-z])nac(?:\xc3\xad|\xc3\x8d) el[ \t]+")),
     ("n\u00e9(e) :", re.compile(rb"(?i)(?<![A-Za-z])n(?:\xc3\xa9|e)(?:e|\(e\))?[ \t]*:[ \t]*")),
 ]
 # A French DSN's (d\u00e9claration sociale nominative) rubric codes with 8 digits `JJMMAAAA`:
@@ -216,9 +221,9 @@ def main():
             fields, recs = [], False
             for (a, b) in ls:
                 line = raw[a:b]
-                fm = re.match(rb"\s*05\s+([A-Z0-9\-]+)\s+PIC\b", line)
+                fm = re.match(rb"\s*05\s+([A-Z0-9\-]+)\s+PIC\s+(\S+)", line)
                 if fm:
-                    fields.append(fm.group(1).decode())
+                    fields.append((fm.group(1).decode(), fm.group(2)))
                     continue
                 if fields and re.match(rb"\s*\*\s*records:", line):
                     recs = True
@@ -230,9 +235,12 @@ def main():
                         continue
                     toks = [(a + t.start(), a + t.end()) for t in re.finditer(rb"\S+", line[rm.end():].replace(b"", b""))]
                     toks = [(a + rm.end() + (x - a), a + rm.end() + (y - a)) for (x, y) in toks]
-                    if len(toks) < len(fields):
+                    # A record fills every field, a numeric one (`PIC 9…`) with digits.
+                    if len(toks) < len(fields) or any(
+                        pic.startswith(b"9") and not raw[x:y].isdigit() for (_, pic), (x, y) in zip(fields, toks)
+                    ):
                         continue
-                    for f, (x, y) in zip(fields, toks):
+                    for (f, _), (x, y) in zip(fields, toks):
                         ent = "US_SSN" if "SSN" in f else "DATE_OF_BIRTH" if "BIRTH" in f else "CREDIT_CARD" if "CARD" in f else "US_SSN"
                         count("copybook:" + f, ent, *args, x, y)
 
