@@ -173,11 +173,7 @@ impl Detector {
             Kind::Dob => {
                 // The date part; vCard's basic `BDAY:19661019` is its last 8 digits; a date
                 // written with blanks (`05 17 1958`) its last three groups.
-                // A DSN rubric's code holds dotted digits a date's pattern would take
-                // (`G00.30.00`): its date is the last 8 digits.
-                let dsn = hay[s..e].starts_with(b"S21.G00.30.006 ");
                 let ds = match spaced_date_start(&hay[s..e]) {
-                    _ if dsn => e - 8,
                     Some(i) => s + i,
                     None => match self.date_re.find(&hay[s..e]) {
                         Some(m) => s + m.start(),

@@ -42,10 +42,6 @@ pub(super) enum Kind {
 /// A date in ISO 8601's basic form (`19661019`), as vCard's `BDAY:` writes it.
 pub(super) const YMD8: &str = r"(?:1[89]|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])";
 
-/// A date as `JJMMAAAA` (`DDMMYYYY`), as a French DSN's rubrics write dates: only after the
-/// birth date's rubric code (`S21.G00.30.006`).
-pub(super) const DMY8: &str = r"(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])(?:19|20)[0-9]{2}";
-
 /// A date written with blanks, as a form's boxes are (`05 17 1958`: month or day first, a
 /// four-digit year): only right after a birth phrase.
 pub(super) const SPACED_DATE: &str =
@@ -124,13 +120,9 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
             // demographic segment `DMG*D8*19961128*F~`, a DICOM dump's `(0010,0030) DA
             // [20050223]` (PatientBirthDate's tag).
             // A `_` joins the run-up's words as a blank does (a key=value log's `dob_check=
-            // 29/03/1933`), Spanish `nacido/a` needs no `el` after it (`nacido/a 26/07/1939`),
-            // `nací el` (I was born on) is `nació el`'s first person and `nac.` shortens
-            // both (`Rosalía Palau, nac. 05/10/1994`), French `Né(e) : …` takes a colon, and a
-            // French DSN's (déclaration sociale nominative) rubric `S21.G00.30.006`, the
-            // employee's birth date in the norm, holds it as `JJMMAAAA` (`S21.G00.30.006
-            // '01011965'`; twenty-second round, task num).
-            format!(r#"(?:{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)?|nac(?:i(?:\xC3\xB3|\xC3\x93|o)|\xC3\xAD|\xC3\x8D) el|nac\.|fecha de nacimiento)[ \t:=\-"'>A-Za-z_]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8})|D\.N\.[ \t:]{{0,3}}{DATE}|(?i:fecha nac\.?)[ \t:]{{0,3}}{DATE}|(?i:nat[oa](?:/a)? a )[^\n0-9,;:.]{{1,30}}? (?i:il) {DATE}|(?i:birth ?date|dob|date ?of ?birth)["']>[ \t\r\n]*<(?:saml2?:)?AttributeValue[^>]{{0,80}}>[ \t]*{DATE}|(?i:birthtime) value=["']{YMD8}|DMG\*D8\*{YMD8}|(?i:n\xC3\xA9(?:e|\(e\))?)[ \t]*:[ \t]*{DATE})|\(0010,0030\) DA \[{YMD8}|S21\.G00\.30\.006 '{DMY8})"#),
+            // 29/03/1933`), and Spanish `nacido/a` needs no `el` after it (`nacido/a
+            // 26/07/1939`; twenty-second round, task num).
+            format!(r#"(?:{b}(?:(?i:dob|d\.o\.b\.?|date of birth|birth ?date|birthday|born on|born|geburtsdatum|geburtstag|geb\.[ \-]?datum|geb\.|f\. ?nac\.?|geboren|geboortedatum|date de naiss(?:ance|\.)?|n(?:\xC3\xA9|e)(?:e|\(e\))? le|nat[oa](?:/a)? il|data (?:di )?nascita|nacid[oa](?:/a)?|naci(?:\xC3\xB3|\xC3\x93|o) el|fecha de nacimiento)[ \t:=\-"'>A-Za-z_]{{0,16}}{ISO_CALL}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:naissance(?: le)?|naiss\.|nascita|nacimiento)[ \t:=\-"'>]{{0,6}}{FORMAT_HINT}(?:{DATE}|{SPACED_DATE})|(?i:birth)[ \t]*{FORMAT_HINT}[:=][ \t]*(?:{DATE}|{SPACED_DATE})|b\. {DATE}|(?i:bday)[;A-Za-z=\-]{{0,24}}:(?:{DATE}|{YMD8})|D\.N\.[ \t:]{{0,3}}{DATE}|(?i:fecha nac\.?)[ \t:]{{0,3}}{DATE}|(?i:nat[oa](?:/a)? a )[^\n0-9,;:.]{{1,30}}? (?i:il) {DATE}|(?i:birth ?date|dob|date ?of ?birth)["']>[ \t\r\n]*<(?:saml2?:)?AttributeValue[^>]{{0,80}}>[ \t]*{DATE}|(?i:birthtime) value=["']{YMD8}|DMG\*D8\*{YMD8})|\(0010,0030\) DA \[{YMD8})"#),
         ),
         (Kind::Iban, &[E::Iban], format!(r"{b}[A-Z]{{2}}[0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}")),
         (Kind::Card, &[E::CreditCard], format!(r"{b}(?:[0-9]{{12,19}}|[0-9]{{4}}(?:[ \-][0-9]{{3,6}}){{2,4}}){b}")),
@@ -318,12 +310,6 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             "DMG*D8*",
             "(0010,0030)",
             "fecha nac",
-            // `nac. …`, `nací el …`, `Né(e) : …`, a DSN's `S21.G00.30.006 '…'` (twenty-second
-            // round, task num).
-            "nac. ",
-            "nac\u{ed} el",
-            "n\u{e9}(e) :",
-            "S21.G00.30.006 '",
         ],
         // `Authorization: Basic …` (its case variants are added as `bearer`'s).
         Kind::Bearer => &["basic "],

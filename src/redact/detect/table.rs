@@ -1115,15 +1115,29 @@ fn record_line_start(hay: &[u8], end: usize, floor: usize) -> usize {
 /// records' header, as a table's header line is its rows' (twenty-second round, task num).
 /// Bounded to 4 KB and 32 lines above.
 pub(super) fn copybook_field(hay: &[u8], s: usize) -> Option<&[u8]> {
-    let floor = s.saturating_sub(4096);
-    let ls = record_line_start(hay, s, floor);
-    let head = hay[ls..s].trim_ascii_start();
-    let tokens = head.strip_prefix(b"*")?;
-    if !tokens.first().is_some_and(|b| matches!(b, b' ' | b'\t'))
+    // The cheap look first (every bare nine digits asks): a `*` within 256 bytes before,
+    // opening its line (only blanks between it and a `\n`, a flattened ` | ` or the start).
+    let w = s.saturating_sub(256);
+    let star = w + memchr::memrchr(b'*', &hay[w..s])?;
+    let mut ls = star;
+    while ls > 0 && matches!(hay[ls - 1], b' ' | b'\t') {
+        ls -= 1;
+    }
+    let opens = ls == 0 || hay[ls - 1] == b'\n' || (ls < star && hay[..ls].ends_with(b" |"));
+    if !opens
+        || !matches!(hay.get(star + 1), Some(b' ' | b'\t'))
         || !matches!(hay[s - 1], b' ' | b'\t')
     {
         return None;
     }
+    // The line's start: after its break (a flattened ` | `'s last blank too).
+    let ls = if ls > 0 && hay[ls - 1] == b'|' {
+        ls + 1
+    } else {
+        ls
+    };
+    let floor = s.saturating_sub(4096);
+    let head = hay[ls..s].trim_ascii_start();
     // Up the lines: the records' comment lines, then the items (read bottom up) with their
     // `PIC` clauses.
     let mut end = ls;
@@ -1167,7 +1181,7 @@ pub(super) fn copybook_field(hay: &[u8], s: usize) -> Option<&[u8]> {
     // The record line fills every item, a numeric one (`PIC 9…`) with digits: a line of
     // other words under the records (`* claim 536915376`, `* routing 031176110`) is none.
     let line_end = {
-        let rest = &hay[s..];
+        let rest = &hay[s..hay.len().min(s + 512)];
         let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
         let pipe = memchr::memmem::find(rest, b" | ").unwrap_or(rest.len());
         s + nl.min(pipe)

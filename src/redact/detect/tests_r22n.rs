@@ -1,8 +1,9 @@
 //! The twenty-second round's task num (issue #20): a subnet mask is no host's address; a
 //! Moodle custom field's `shortname` labels its value; a birth question answered by a
 //! bracketed speaker (`[patient] 04/13/1946`); a `_` in a birth key's run-up (`dob_check=`);
-//! a crew list's `Date and place of birth` column; a COBOL copybook's fields naming its
-//! records' tokens. Each with the look-alikes it must leave alone.
+//! `nacido/a` without `el`; a French DSN's birth-date rubric; a crew list's `Date and place
+//! of birth` column; a COBOL copybook's fields naming its records' tokens. Each with the
+//! look-alikes it must leave alone.
 
 use super::tests_support::{found, json_findings_checked as json_findings};
 use crate::redact::entity::Entity;
@@ -162,25 +163,23 @@ fn a_copybooks_fields_name_its_records_tokens() {
 }
 
 #[test]
-fn the_locales_birth_words_before_a_date() {
+fn nacido_needs_no_el() {
     for (text, date) in [
-        ("Solicitud de portabilidad\nRosalía Palau, nac. 05/10/1994\nNúmero a portar: 612 35 89 39", "05/10/1994"),
-        ("Tomador: Malena Egea (nac. 17 de enero de 1981)", "17 de enero de 1981"),
-        ("Celestina Lastra · nacido/a 26/07/1939\nTel 0034 810 44 26 66", "26/07/1939"),
-        ("Player-supplied info:\n- Nací el 24/12/1997\n- última compra", "24/12/1997"),
-        ("Your input ->  nací el 1970-06-15", "1970-06-15"),
-        ("Gilles Gaudin · Nîmes\nNé(e) : 1955-06-11\nMeter 22171302", "1955-06-11"),
+        (
+            "Celestina Lastra · nacido/a 26/07/1939\nTel 0034 810 44 26 66",
+            "26/07/1939",
+        ),
+        ("Socio: Leonel Llopis, nacida 1946-01-26", "1946-01-26"),
+        ("nacido el 12/03/1980 en Murcia", "12/03/1980"),
     ] {
-        assert_eq!(found(text, Entity::DateOfBirth), vec![date.to_string()], "{text}");
+        assert_eq!(
+            found(text, Entity::DateOfBirth),
+            vec![date.to_string()],
+            "{text}"
+        );
     }
-    // Look-alikes: `nacional` and a French word opening with `né` (no colon), `nac` without
-    // its dot, a date of another event after the words.
-    for text in [
-        "Registro nacional 05/10/2024",
-        "négocié le 12/03/2024",
-        "nécessaire avant le 12/03/2024",
-        "código nac 05/10/1994",
-    ] {
+    // Look-alikes: `nacional`, and a birthday's party after `nacido` is still no birth.
+    for text in ["Registro nacional 05/10/2024", "código nac 05/10/1994"] {
         assert!(found(text, Entity::DateOfBirth).is_empty(), "{text}");
     }
 }
