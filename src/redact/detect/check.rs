@@ -249,6 +249,10 @@ impl Detector {
                 // like `0.0.0.0` it names no host and no one (`port=127.0.0.1:9001`,
                 // `redis-cli -h 127.0.0.1`; twentieth round).
                 let loopback = text.starts_with(b"127.");
+                // A subnet mask (`mask = 255.255.255.0`, `netmask 255.255.0.0`: RFC 950's
+                // ones then zeros) or the limited broadcast `255.255.255.255` names no host:
+                // only a mask's shape, a first octet of 255 (twenty-second round, task num).
+                let mask = text.starts_with(b"255.") && netmask(text);
                 // Four groups of two digits (`27.10.99.76`) is how French (and Belgian)
                 // phones are written with dots: after a phone's context (`Telefon:`, `mon
                 // numéro`, `M:`, a mailbox beside it) it is one, not an address (eighteenth
@@ -266,6 +270,7 @@ impl Detector {
                     || dotted_phone
                     || text == b"0.0.0.0"
                     || loopback
+                    || mask
                     || ident_value
                     || version_after(hay, e)
                     || version_word_before(hay, s)
@@ -4173,4 +4178,21 @@ pub(super) fn birthday_event(keyword_to_date: &[u8]) -> bool {
         .iter()
         .any(|e| w.eq_ignore_ascii_case(e))
     })
+}
+
+/// Whether a dotted quad (already `v::ipv4_ok`'s shape or not) is a subnet mask: its 32 bits
+/// a run of ones then a run of zeros (`255.255.255.0`, `255.255.255.192`, `255.255.0.0`;
+/// `255.255.255.255` too).
+pub(super) fn netmask(text: &[u8]) -> bool {
+    let mut bits = 0u32;
+    let mut parts = 0;
+    for part in text.split(|&b| b == b'.') {
+        let Ok(Ok(n)) = std::str::from_utf8(part).map(str::parse::<u8>) else {
+            return false;
+        };
+        bits = bits << 8 | u32::from(n);
+        parts += 1;
+    }
+    let zeros = !bits;
+    parts == 4 && zeros & zeros.wrapping_add(1) == 0
 }

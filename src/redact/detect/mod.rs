@@ -575,6 +575,8 @@ mod tests_r21n;
 #[cfg(test)]
 mod tests_r21s;
 #[cfg(test)]
+mod tests_r22n;
+#[cfg(test)]
 mod tests_r22s;
 #[cfg(test)]
 mod tests_support;

@@ -164,6 +164,12 @@ impl Detector {
                 Kind::Ipv4 => {
                     digit_start && before != b'.' && region.iter().take(4).any(|&b| b == b'.')
                 }
+                Kind::Phone if digits == 8 && before == b'\'' && dsn_birth_date(hay, p) => {
+                    if self.enabled[Entity::DateOfBirth.index()] {
+                        return Some((Hit::new(Entity::DateOfBirth, p, p + 8), rule));
+                    }
+                    false
+                }
                 Kind::Phone => {
                     !first.is_ascii_uppercase()
                         && digits >= 7
@@ -181,6 +187,29 @@ impl Detector {
         }
         None
     }
+}
+
+/// Eight digits `JJMMAAAA` (a real day and month, a year of 1900–2026) quoted after a French
+/// DSN's (déclaration sociale nominative) birth-date rubric: `S21.G00.30.006 '01011965'`, the
+/// employee's birth date in the norm (twenty-second round, task num). Read in the number pass
+/// (an `ends_with` per eight-digit run): a trigger of its own widened the second trigger
+/// searcher's Teddy buckets, +12 % on clean input. Not inlined: in the number pass's loop
+/// it made `byte_pass` 28 k instructions dearer per 64 KB of clean JSON (callgrind).
+#[inline(never)]
+fn dsn_birth_date(hay: &[u8], p: usize) -> bool {
+    let Some(d) = hay.get(p..p + 8) else {
+        return false;
+    };
+    let n = |r: std::ops::Range<usize>| {
+        d[r].iter()
+            .fold(0u32, |a, b| a * 10 + u32::from(b.wrapping_sub(b'0')))
+    };
+    hay[..p].ends_with(b"S21.G00.30.006 '")
+        && hay.get(p + 8) == Some(&b'\'')
+        && d.iter().all(u8::is_ascii_digit)
+        && (1..=31).contains(&n(0..2))
+        && (1..=12).contains(&n(2..4))
+        && (1900..=2026).contains(&n(4..8))
 }
 
 /// The length of a phone's group separator at `i`: one of ` .-/`, or a no-break space

@@ -5,7 +5,8 @@
 //! nacimiento → 07/12/1988`, `la mia data di nascita è sbagliata, quella giusta è
 //! 08/08/1975`), and the answer to a question asking for it on the next turn of a dialogue
 //! (`Can I take your date of birth?⏎Caller: 10/30/2001`, `wat is uw geboortedatum? /
-//! [18:40:13] Rik: 04/07/2000`, `bot> And your date of birth to verify?⏎user> 1963-11-02`).
+//! [18:40:13] Rik: 04/07/2000`, `bot> And your date of birth to verify?⏎user> 1963-11-02`,
+//! `Dr. Miller: can you confirm your date of birth?⏎[patient] 04/13/1946`).
 //!
 //! Only from a phrase that names the birth date itself (not `born`, not `birth` alone), on
 //! one line, with no digit and no other date's word (`hire`, `start`, `date`, `expires`, …)
@@ -183,6 +184,19 @@ fn next_turn_date(hay: &[u8], q: usize, date_re: &Regex) -> Option<(usize, usize
     i = blanks(hay, i);
     if hay.get(i) == Some(&b'[') {
         let close = memchr::memchr(b']', &hay[i..(i + 32).min(hay.len())])?;
+        // A speaker's tag in brackets, with no digit (`[patient] 04/13/1946`, `[caller]`: a
+        // telehealth or call transcript's turn; twenty-second round, task num), is the
+        // speaker itself: the answer follows it. A time stamp's brackets hold digits.
+        let tag = &hay[i + 1..i + close];
+        if !tag.is_empty()
+            && tag
+                .iter()
+                .all(|&b| b.is_ascii_alphabetic() || matches!(b, b' ' | b'-' | b'_' | b'.'))
+        {
+            let a = blanks(hay, i + close + 1);
+            return date_at(hay, a, date_re)
+                .or_else(|| super::records::answer_birth_date(hay, a, date_re));
+        }
         i = blanks(hay, i + close + 1);
     }
     // The speaker: a name or a role, a few words with no digit, then `:` — or a chat

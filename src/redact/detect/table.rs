@@ -226,6 +226,34 @@ pub(super) fn text_table_birth_values(
         &|start, end| whole_date(hay, start, end, date_re),
         &mut date,
     );
+    // A column of the date and the place of birth together: the cell's date before its `,`
+    // and the place (`24/08/1997, Cagliari`).
+    column_cells(hay, p, &date_place_header, &mut |start, end| {
+        if let Some(m) = date_re.search(
+            &Input::new(&hay[..end])
+                .range(start..)
+                .anchored(Anchored::Yes),
+        ) {
+            if hay.get(m.end()) == Some(&b',') {
+                found(start, m.end());
+            }
+        }
+    });
+}
+
+/// Whether a header cell names a column of the date and the place of birth together, as the
+/// IMO's FAL Form 5 (a ship's crew list, in its three languages) and ID-card forms head it:
+/// `Date and place of birth`, `Date et lieu de naissance`, `Fecha y lugar de nacimiento`
+/// (twenty-second round, task num). The date opens each cell.
+fn date_place_header(cell: &str) -> bool {
+    cell.len() <= 32
+        && [
+            "date and place of birth",
+            "date et lieu de naissance",
+            "fecha y lugar de nacimiento",
+        ]
+        .iter()
+        .any(|h| cell.trim().eq_ignore_ascii_case(h))
 }
 
 /// The cells of a `|` table's column whose rows were flattened onto the header's line with
@@ -1059,24 +1087,145 @@ pub(super) fn in_ident_column(hay: &[u8], s: usize) -> bool {
 /// (`ssn`, `employee_ssn`, `SSN (masked)`).
 pub(super) fn in_ssn_column(hay: &[u8], s: usize) -> bool {
     // A blank-aligned table's too (`Employee  Gross  Net  SSN  Bank`: a payroll run's
-    // print; twenty-first round).
+    // print; twenty-first round), and a COBOL copybook's field (`05 CUST-SSN PIC 9(9).`;
+    // twenty-second round).
     column_header(hay, s)
         .or_else(|| blank_column_header(hay, s))
+        .or_else(|| copybook_field(hay, s))
         .is_some_and(|h| {
             h.split(|b| !b.is_ascii_alphanumeric())
                 .any(|w| w.eq_ignore_ascii_case(b"ssn"))
         })
 }
 
+/// The start of the line holding `hay[end - 1]` (after a `\n`, or a log's flattened ` | `),
+/// no further back than `floor`.
+fn record_line_start(hay: &[u8], end: usize, floor: usize) -> usize {
+    let seg = &hay[floor..end];
+    let nl = memchr::memrchr(b'\n', seg).map_or(0, |i| i + 1);
+    let pipe = memchr::memmem::rfind(seg, b" | ").map_or(0, |i| i + 3);
+    floor + nl.max(pipe)
+}
+
+/// The field a COBOL copybook names for the token at `s` of a record line under it: the
+/// copybook's elementary items (`05 CUST-ID PIC 9(9).`, `05 CUST-SSN PIC 9(9).`, …, each a
+/// level number, a name and a `PIC` clause) in order, and its sample records as comment
+/// lines below (`* 040804707 431862222 1990-08-29 …`: `*` is the comment's indicator), one
+/// blank-separated token a field. The `n`-th token is the `n`-th item's: the layout is the
+/// records' header, as a table's header line is its rows' (twenty-second round, task num).
+/// Bounded to 4 KB and 32 lines above.
+pub(super) fn copybook_field(hay: &[u8], s: usize) -> Option<&[u8]> {
+    // The cheap look first (every bare nine digits asks): a `*` within 256 bytes before,
+    // opening its line (only blanks between it and a `\n`, a flattened ` | ` or the start).
+    let w = s.saturating_sub(256);
+    let star = w + memchr::memrchr(b'*', &hay[w..s])?;
+    let mut ls = star;
+    while ls > 0 && matches!(hay[ls - 1], b' ' | b'\t') {
+        ls -= 1;
+    }
+    let opens = ls == 0 || hay[ls - 1] == b'\n' || (ls < star && hay[..ls].ends_with(b" |"));
+    if !opens
+        || !matches!(hay.get(star + 1), Some(b' ' | b'\t'))
+        || !matches!(hay[s - 1], b' ' | b'\t')
+    {
+        return None;
+    }
+    // The line's start: after its break (a flattened ` | `'s last blank too).
+    let ls = if ls > 0 && hay[ls - 1] == b'|' {
+        ls + 1
+    } else {
+        ls
+    };
+    let floor = s.saturating_sub(4096);
+    let head = hay[ls..s].trim_ascii_start();
+    // Up the lines: the records' comment lines, then the items (read bottom up) with their
+    // `PIC` clauses.
+    let mut end = ls;
+    let mut items: Vec<(&[u8], &[u8])> = Vec::new();
+    for _ in 0..32 {
+        let sep = if hay[..end].ends_with(b" | ") {
+            3
+        } else if hay[..end].ends_with(b"\n") {
+            1
+        } else {
+            break;
+        };
+        let le = end - sep;
+        let start = record_line_start(hay, le, floor);
+        let line = hay[start..le].trim_ascii();
+        end = start;
+        if line.starts_with(b"*") {
+            if items.is_empty() {
+                continue;
+            }
+            break;
+        }
+        let mut words = line
+            .split(|b| matches!(b, b' ' | b'\t'))
+            .filter(|w| !w.is_empty());
+        let (Some(level), Some(name), Some(pic), Some(clause)) =
+            (words.next(), words.next(), words.next(), words.next())
+        else {
+            break;
+        };
+        let elementary = level.len() == 2
+            && level.iter().all(u8::is_ascii_digit)
+            && level != b"01"
+            && (pic.eq_ignore_ascii_case(b"pic") || pic.eq_ignore_ascii_case(b"picture"));
+        if !elementary {
+            break;
+        }
+        items.push((name, clause));
+    }
+    items.reverse();
+    // The record line fills every item, a numeric one (`PIC 9…`) with digits: a line of
+    // other words under the records (`* claim 536915376`, `* routing 031176110`) is none.
+    let line_end = {
+        let rest = &hay[s..hay.len().min(s + 512)];
+        let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let pipe = memchr::memmem::find(rest, b" | ").unwrap_or(rest.len());
+        s + nl.min(pipe)
+    };
+    let mut index = None;
+    let mut count = 0;
+    let at = ls + (hay[ls..s].len() - head.len()) + 1;
+    let mut i = at;
+    while i < line_end {
+        if matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+            continue;
+        }
+        let t0 = i;
+        while i < line_end && !matches!(hay[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if t0 == s {
+            index = Some(count);
+        }
+        if let Some((_, clause)) = items.get(count) {
+            if clause.first() == Some(&b'9') && !hay[t0..i].iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+        }
+        count += 1;
+    }
+    if count < items.len() {
+        return None;
+    }
+    items.get(index?).map(|(name, _)| *name)
+}
+
 /// Whether the cell at `s` is in a text table's card-number column: its header names a card
 /// (`card_number`, `Kartennummer`, `numéro de carte`, `tarjeta`, `cc_number`, `PAN`).
 pub(super) fn in_card_column(hay: &[u8], s: usize) -> bool {
-    column_header(hay, s).is_some_and(|h| {
-        let h = h.to_ascii_lowercase();
-        ["card", "karte", "carte", "tarjeta", "carta", "kaart"]
-            .iter()
-            .any(|w| memchr::memmem::find(&h, w.as_bytes()).is_some())
-            || h.split(|b| !b.is_ascii_alphanumeric())
-                .any(|w| matches!(w, b"pan" | b"cc"))
-    })
+    column_header(hay, s)
+        .or_else(|| copybook_field(hay, s))
+        .is_some_and(|h| {
+            let h = h.to_ascii_lowercase();
+            ["card", "karte", "carte", "tarjeta", "carta", "kaart"]
+                .iter()
+                .any(|w| memchr::memmem::find(&h, w.as_bytes()).is_some())
+                || h.split(|b| !b.is_ascii_alphanumeric())
+                    .any(|w| matches!(w, b"pan" | b"cc"))
+        })
 }

@@ -15,7 +15,7 @@ use super::KeyClass;
 use crate::redact::entity::Entity;
 
 /// Whether a member key holds the label of its object's answer (any case): `question`,
-/// `label`, `tabLabel`, `ref`, `name`, `key`.
+/// `label`, `tabLabel`, `ref`, `name`, `key`, `shortname`.
 #[inline]
 pub(crate) fn label_key(key: &str) -> bool {
     let is = |w: &str| key.eq_ignore_ascii_case(w);
@@ -24,6 +24,10 @@ pub(crate) fn label_key(key: &str) -> bool {
         4 => is("name"),
         5 => is("label"),
         8 => is("question") || is("tablabel"),
+        // Moodle's custom profile fields (`core_user_get_users`' `customfields`: `{"type":
+        // "text", "value": "1996-07-19", "name": "…", "shortname": "dob"}`; twenty-second
+        // round, task num).
+        9 => is("shortname"),
         _ => false,
     }
 }
