@@ -46,7 +46,7 @@ struct Fast<'a> {
     max_depth: usize,
 }
 
-impl Fast<'_> {
+impl<'a> Fast<'a> {
     fn peek(&self) -> Option<u8> {
         self.raw.get(self.i).copied()
     }
@@ -147,6 +147,15 @@ impl Fast<'_> {
     /// it has no escapes, decoded by serde_json when it has. A raw control character (which
     /// serde_json refuses) is `None`.
     fn string(&mut self) -> Option<String> {
+        match self.string_text()? {
+            Text::Plain(s) => Some(s.to_owned()),
+            Text::Decoded(s) => Some(s),
+        }
+    }
+
+    /// The string under the cursor as [`Fast::string`] reads it, borrowed from the text when it
+    /// has no escapes.
+    fn string_text(&mut self) -> Option<Text<'a>> {
         let raw = self.raw;
         let start = self.i + 1;
         let mut j = start;
@@ -164,11 +173,14 @@ impl Fast<'_> {
             }
         }
         self.i = j + 1;
+        let text = self.text;
         if escaped {
-            return serde_json::from_str::<String>(self.text.get(start - 1..=j)?).ok();
+            return serde_json::from_str::<String>(text.get(start - 1..=j)?)
+                .ok()
+                .map(Text::Decoded);
         }
         // Quotes are ASCII, so both ends are on char boundaries.
-        self.text.get(start..j).map(str::to_owned)
+        text.get(start..j).map(Text::Plain)
     }
 
     /// The number under the cursor (JSON grammar). Integers that fit are read here (as
@@ -228,6 +240,160 @@ impl Fast<'_> {
         serde_json::from_str::<Number>(self.text.get(start..i)?)
             .ok()
             .map(Value::Number)
+    }
+}
+
+/// A string of the text: borrowed when it has no escapes, decoded when it has.
+enum Text<'a> {
+    Plain(&'a str),
+    Decoded(String),
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Decoded(s) => s,
+        }
+    }
+}
+
+/// Objects of more members than this are not parsed into a spare tree's object (built anew):
+/// the duplicate check there keeps the members' slots in an array of this size.
+const INTO_MEMBERS: usize = 32;
+
+/// [`parse`] into the allocations of `spare`, a tree a previous parse returned: true when
+/// `spare` now holds the value [`parse`] would return for `text` (so the same value the
+/// serde_json path returns); false when the caller must parse afresh (`spare`, partly
+/// overwritten, is then to be dropped).
+///
+/// Every value of `text` is written into `spare` where it stands: an object's members into the
+/// spare object's member of the same key (no key `String`, no map node allocated), a string
+/// into the spare string's buffer when it fits, an array's elements into the spare's. An
+/// object of `text` with a key the spare object lacks gives up (false): the spare is of
+/// another shape, and the fresh parse decides. Keys the spare has and `text` does not are
+/// removed. A key given twice is found by its slot's address, already filled (false: the fresh
+/// parse refuses it and names it). What the strict parse refuses, this refuses (false), by
+/// the same checks in the same places.
+///
+/// Why: a `serde_json::Value` needs an allocation per key, per string and per object, and
+/// freeing the tree at the call's end walks it again; a worker parsing calls of one tool
+/// parses the same shape each time (docs/performance.md, "Seventeenth round").
+pub(super) fn parse_into(text: &str, max_depth: usize, spare: &mut Value) -> bool {
+    let raw = text.as_bytes();
+    let mut p = Fast {
+        text,
+        raw,
+        i: 0,
+        max_depth: max_depth.min(MAX_FAST_DEPTH),
+    };
+    if p.value_into(spare, 0).is_none() {
+        return false;
+    }
+    p.blanks();
+    p.i == raw.len()
+}
+
+impl Fast<'_> {
+    /// [`Fast::value`] written into `slot`.
+    fn value_into(&mut self, slot: &mut Value, depth: usize) -> Option<()> {
+        self.blanks();
+        match (self.peek()?, slot) {
+            (b'{', Value::Object(map)) if map.len() <= INTO_MEMBERS => {
+                self.object_into(map, depth + 1)
+            }
+            (b'[', Value::Array(items)) => self.array_into(items, depth + 1),
+            (b'"', Value::String(s)) => {
+                match self.string_text()? {
+                    Text::Plain(t)
+                        if s.capacity() >= t.len() && s.capacity() <= 2 * t.len() + 32 =>
+                    {
+                        s.clear();
+                        s.push_str(t);
+                    }
+                    // a buffer too small, or much larger than needed (kept bounded by what
+                    // it holds)
+                    Text::Plain(t) => *s = t.to_owned(),
+                    Text::Decoded(t) => *s = t,
+                }
+                Some(())
+            }
+            (_, slot) => {
+                *slot = self.value(depth)?;
+                Some(())
+            }
+        }
+    }
+
+    /// [`Fast::object`] written into `map` (see [`parse_into`]).
+    fn object_into(
+        &mut self,
+        map: &mut serde_json::Map<String, Value>,
+        depth: usize,
+    ) -> Option<()> {
+        // the slots filled: their addresses (a slot does not move while no member is inserted
+        // or removed), and a bit per address as a first look (the values of a map's node are
+        // consecutive, so the bits of a small map's slots differ)
+        let mut filled = [0usize; INTO_MEMBERS];
+        let (mut count, mut bits) = (0usize, 0u64);
+        let mut more = self.open(b'}', depth)?;
+        while more {
+            self.blanks();
+            if self.peek() != Some(b'"') {
+                return None;
+            }
+            let key = self.string_text()?;
+            self.blanks();
+            if self.peek() != Some(b':') {
+                return None;
+            }
+            self.i += 1;
+            // a key the spare lacks: another shape
+            let slot = map.get_mut(key.as_str())?;
+            let at = std::ptr::from_ref::<Value>(slot) as usize;
+            let bit = 1u64 << ((at / std::mem::size_of::<Value>()) % 64);
+            if bits & bit != 0 && filled[..count].contains(&at) {
+                return None; // a duplicate
+            }
+            bits |= bit;
+            *filled.get_mut(count)? = at;
+            count += 1;
+            self.value_into(slot, depth)?;
+            more = self.next(b'}')?;
+        }
+        if count < map.len() {
+            // the spare's members `text` does not have (no slot moved: nothing was inserted)
+            let filled = &filled[..count];
+            let gone: Vec<String> = map
+                .iter()
+                .filter(|(_, v)| !filled.contains(&(std::ptr::from_ref::<Value>(*v) as usize)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                map.remove(&k);
+            }
+        }
+        Some(())
+    }
+
+    /// [`Fast::array`] written into `items`.
+    fn array_into(&mut self, items: &mut Vec<Value>, depth: usize) -> Option<()> {
+        let mut n = 0;
+        let mut more = self.open(b']', depth)?;
+        while more {
+            match items.get_mut(n) {
+                Some(slot) => self.value_into(slot, depth)?,
+                None => items.push(self.value(depth)?),
+            }
+            n += 1;
+            more = self.next(b']')?;
+        }
+        items.truncate(n);
+        // bounded by what it holds
+        if items.capacity() > 2 * n + 8 {
+            items.shrink_to_fit();
+        }
+        Some(())
     }
 }
 

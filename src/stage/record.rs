@@ -108,6 +108,10 @@ pub struct CallRecordFields {
     /// also their canonical form (`json::write::write_value_canonical`) and audit is on: the
     /// audit record's `args` and `input_hmac` use them instead of writing the arguments again.
     pub args_canonical: Option<bytes::Bytes>,
+    /// The arguments were parsed from a JSON body of at most `args::SPARE_BODY_MAX` bytes: at
+    /// the call's end their tree is kept as a spare for the next call's parse on this thread
+    /// (`args::give_back_tree`).
+    pub args_spare: bool,
     pub cost_usd: f64,
     pub audit: Option<AuditHook>,
     /// The decision record was written ahead of forwarding; the guard writes the outcome.
@@ -165,6 +169,7 @@ impl CallRecord {
             pii_findings: Vec::new(),
             args_masked_for_audit: false,
             args_canonical: None,
+            args_spare: false,
             cost_usd: 0.0,
             audit,
             written_ahead: false,
@@ -210,6 +215,7 @@ impl CallRecord {
             pii_findings: Vec::new(),
             args_masked_for_audit: false,
             args_canonical: None,
+            args_spare: false,
             cost_usd: 0.0,
             audit: None,
             written_ahead: false,
@@ -412,7 +418,10 @@ impl Drop for CallRecord {
         // what the audit did not take is read by nothing now: its shared parts' copies go to
         // the next call's policy input
         let known = std::mem::take(&mut self.input_known);
-        crate::stage::policy::give_back(self.input.take(), &known);
+        let args = crate::stage::policy::give_back(self.input.take(), &known);
+        if let Some(args) = args.filter(|_| self.args_spare) {
+            crate::stage::args::give_back_tree(args, &self.config_version);
+        }
     }
 }
 
