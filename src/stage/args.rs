@@ -475,10 +475,10 @@ fn require_media_type(headers: &HeaderMap, want: MediaType) -> Result<(), Reject
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let mut parts = ct.split(';');
-    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = parts.next().unwrap_or("").trim();
     let ok = match want {
-        MediaType::Json => essence == "application/json" || essence.ends_with("+json"),
-        MediaType::Form => essence == "application/x-www-form-urlencoded",
+        MediaType::Json => crate::stage::redact::json_essence(essence),
+        MediaType::Form => essence.eq_ignore_ascii_case("application/x-www-form-urlencoded"),
     };
     if !ok {
         let expected = match want {
@@ -667,6 +667,52 @@ mod tests {
             w.path("/v1/{id}", &args).unwrap_err().reason,
             Reason::AmbiguousRequest
         );
+    }
+
+    /// The essence check without a lower-cased copy says what comparing the copy said.
+    #[test]
+    fn json_essence_is_the_lower_cased_comparison() {
+        let reference = |e: &str| {
+            let lower = e.to_ascii_lowercase();
+            lower == "application/json" || lower.ends_with("+json")
+        };
+        let parts = [
+            "",
+            "application",
+            "/",
+            "json",
+            "JSON",
+            "+json",
+            "+JSON",
+            "+jsoN",
+            "Application",
+            "x",
+            "é",
+            "İ",
+            "+json ",
+            "ﬀ",
+            "application/json",
+            "APPLICATION/JSON",
+            "+jso",
+            "n",
+            "jsön",
+            "+",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in ["", "+json", "json", "É"] {
+                    let e = format!("{a}{b}{c}");
+                    assert_eq!(
+                        crate::stage::redact::json_essence(&e),
+                        reference(&e),
+                        "{e:?}"
+                    );
+                    checked += usize::from(reference(&e));
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]
