@@ -464,14 +464,26 @@ pub(crate) struct Scanned {
 pub(crate) fn scan_string(b: &[u8]) -> Scanned {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     if b.len() < 8 {
-        let (mut escape, mut high) = (false, 0u8);
-        for &c in b {
-            escape |= c < 0x20 || c == b'"' || c == b'\\';
-            high |= c;
-        }
+        // one word too: 4..7 bytes as two overlapping halves, 1..3 as the first, middle and
+        // last bytes (every byte), the other lanes a plain ASCII byte — a byte loop cost ~8
+        // instructions a byte, and most keys are this short (docs/performance.md, "Seventeenth
+        // round"). A half that is not four bytes reads as zero: an escape, the slow path.
+        let half = |w: &[u8]| <[u8; 4]>::try_from(w).map_or(0, u32::from_le_bytes);
+        let n = b.len();
+        let w = if n == 0 {
+            return Scanned {
+                escape: false,
+                ascii: true,
+            };
+        } else if n >= 4 {
+            u64::from(half(&b[..4])) | u64::from(half(&b[n - 4..])) << 32
+        } else {
+            // (n is 1..=3: the three indices are in the string)
+            u64::from_le_bytes([b[0], b[n / 2], b[n - 1], b'a', b'a', b'a', b'a', b'a'])
+        };
         return Scanned {
-            escape,
-            ascii: high < 0x80,
+            escape: special_flags(w) != 0,
+            ascii: w & HIGH == 0,
         };
     }
     // (every slice here is eight bytes; were one not, a zero word flags an escape: the slow
