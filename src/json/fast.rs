@@ -262,6 +262,10 @@ impl Text<'_> {
 /// the duplicate check there keeps the members' slots in an array of this size.
 const INTO_MEMBERS: usize = 32;
 
+/// An object of at most this many members (one node of a `BTreeMap`) is searched for a key by
+/// its members' lengths first ([`Fast::object_into`]).
+const SCAN_MEMBERS: usize = 11;
+
 /// [`parse`] into the allocations of `spare`, a tree a previous parse returned: true when
 /// `spare` now holds the value [`parse`] would return for `text` (so the same value the
 /// serde_json path returns); false when the caller must parse afresh (`spare`, partly
@@ -349,7 +353,17 @@ impl Fast<'_> {
             }
             self.i += 1;
             // a key the spare lacks: another shape
-            let slot = map.get_mut(key.as_str())?;
+            let k = key.as_str();
+            let slot = if map.len() <= SCAN_MEMBERS {
+                // lengths first: most members' differ, so one byte comparison (a `memcmp`
+                // call) per key instead of one per member the map's search passes
+                map.iter_mut()
+                    .find(|(m, _)| m.len() == k.len() && m.as_bytes() == k.as_bytes())
+                    .map(|(_, v)| v)
+            } else {
+                map.get_mut(k)
+            };
+            let slot = slot?;
             let at = std::ptr::from_ref::<Value>(slot) as usize;
             let bit = 1u64 << ((at / std::mem::size_of::<Value>()) % 64);
             if bits & bit != 0 && filled[..count].contains(&at) {
