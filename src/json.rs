@@ -52,6 +52,25 @@ pub fn parse_strict(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> 
     parse_serde(bytes, max_depth)
 }
 
+/// [`parse_strict`], into the allocations of `spare` (a tree an earlier parse returned, which
+/// nothing reads any more) when it has the document's shape: the same result, value for
+/// value, as `parse_strict(bytes, max_depth)` — the spare's allocations are reused, never its
+/// values (every value is overwritten, keys the document lacks removed). A spare of another
+/// shape is dropped and the document parsed afresh.
+pub fn parse_strict_into(
+    bytes: &[u8],
+    max_depth: usize,
+    mut spare: Value,
+) -> Result<Value, JsonError> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if fast::parse_into(text, max_depth, &mut spare) {
+            return Ok(spare);
+        }
+    }
+    drop(spare);
+    parse_strict(bytes, max_depth)
+}
+
 /// The reference parse: serde_json with a visitor that refuses duplicate keys and depth.
 fn parse_serde(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -615,6 +634,244 @@ mod tests {
                 Value::Object(m)
             }
         }
+    }
+
+    /// A document of a shape drawn from `shape` (containers, member counts, keys) with leaves
+    /// drawn from `leaf` (atoms, blanks, strings of any length): two documents of one shape
+    /// seed and two leaf seeds have the same objects' keys, mostly.
+    fn shaped(shape: &mut u64, leaf: &mut u64, depth: usize, out: &mut String) {
+        let next = |rng: &mut u64| {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            *rng
+        };
+        const ATOMS: &[&str] = &[
+            "0",
+            "-1",
+            "12",
+            "1.5",
+            "-1.5e3",
+            "1e400",
+            "18446744073709551616",
+            "true",
+            "false",
+            "null",
+            "\"\"",
+            "\"a\"",
+            "\"é€\"",
+            "\"\\u0061\"",
+            "\"\\n\\\"x\"",
+            "\"\t\"",
+            "[]",
+            "{}",
+            "01",
+            "nul",
+        ];
+        const KEYS: &[&str] = &[
+            "\"a\"",
+            "\"b\"",
+            "\"\\u0061\"",
+            "\"\"",
+            "\"a\\\"\"",
+            "\"ü\"",
+            "\"c\"",
+            "\"d\"",
+        ];
+        if next(leaf).is_multiple_of(7) {
+            out.push_str([" ", "\n", "\t "][(next(leaf) % 3) as usize]);
+        }
+        match if depth > 5 { 0 } else { next(shape) % 4 } {
+            0 | 1 => match next(leaf) % 3 {
+                0 => {
+                    // a plain string of any length (a spare buffer too small, fitting, too large)
+                    let n = [0, 1, 5, 8, 17, 40, 100][(next(leaf) % 7) as usize];
+                    out.push('"');
+                    out.extend(std::iter::repeat_n('x', n));
+                    out.push('"');
+                }
+                _ => out.push_str(ATOMS[(next(leaf) % ATOMS.len() as u64) as usize]),
+            },
+            2 => {
+                out.push('[');
+                // arrays' lengths are leaves: longer and shorter than the spare's
+                for i in 0..next(leaf) % 5 {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    shaped(shape, leaf, depth + 1, out);
+                }
+                out.push(']');
+            }
+            _ => {
+                out.push('{');
+                let n = if next(shape).is_multiple_of(13) {
+                    40
+                } else {
+                    next(shape) % 5
+                };
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    if n > 5 {
+                        out.push_str(&format!("\"k{i}\""));
+                    } else {
+                        out.push_str(KEYS[(next(shape) % KEYS.len() as u64) as usize]);
+                    }
+                    out.push(':');
+                    shaped(shape, leaf, depth + 1, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// Parsing into a spare tree is parsing afresh: the same value, or the same refusal (kind
+    /// and message), for documents of the spare's shape, of a shape near it (members added or
+    /// left out, arrays longer and shorter, a scalar where a container was), of another shape
+    /// and mutated; and a spare of the document's shape is reused (not parsed afresh).
+    #[test]
+    fn parsing_into_a_spare_is_parsing_afresh() {
+        let mut rng = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let (mut reused, mut afresh, mut refused) = (0, 0, 0);
+        for round in 0..40_000u32 {
+            let shape = next() | 1;
+            let other = if round % 4 == 0 { next() | 1 } else { shape };
+            let (mut s1, mut l1) = (shape, next() | 1);
+            let (mut s2, mut l2) = (other, next() | 1);
+            let (mut a, mut b) = (String::new(), String::new());
+            shaped(&mut s1, &mut l1, 0, &mut a);
+            shaped(&mut s2, &mut l2, 0, &mut b);
+            if round % 5 == 0 && !b.is_empty() {
+                // a mutation of the document: a byte removed, doubled or replaced
+                let mut bytes = b.into_bytes();
+                let at = (next() % bytes.len() as u64) as usize;
+                match next() % 3 {
+                    0 => {
+                        bytes.remove(at);
+                    }
+                    1 => bytes.insert(at, bytes[at]),
+                    _ => {
+                        let set = b"{}[],:\"\\ 0-e.\x01";
+                        bytes[at] = set[(next() % set.len() as u64) as usize];
+                    }
+                }
+                b = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            let depth = 2 + (next() % 6) as usize;
+            // the spare: the other document's tree (as a call's arguments would be)
+            let Ok(spare) = parse_strict(a.as_bytes(), 16) else {
+                continue;
+            };
+            let want = parse_strict(b.as_bytes(), depth);
+            let mut probe = spare.clone();
+            let took = fast::parse_into(&b, depth, &mut probe);
+            let got = parse_strict_into(b.as_bytes(), depth, spare);
+            match (&got, &want) {
+                (Ok(g), Ok(w)) => {
+                    assert_eq!(g, w, "{a:?} into {b:?}");
+                    assert_eq!(g.to_string(), w.to_string(), "{a:?} into {b:?}");
+                    if took {
+                        assert_eq!(&probe, w);
+                        reused += 1;
+                    } else {
+                        afresh += 1;
+                    }
+                }
+                (Err(g), Err(w)) => {
+                    assert!(!took, "{a:?} into {b:?}");
+                    assert_eq!(g, w, "{a:?} into {b:?}");
+                    refused += 1;
+                }
+                _ => panic!("{a:?} into {b:?}: {got:?} against {want:?}"),
+            }
+        }
+        assert!(
+            reused > 10_000 && afresh > 60 && refused > 3_000,
+            "reused {reused}, afresh {afresh}, refused {refused}"
+        );
+    }
+
+    #[test]
+    fn parsing_into_a_spare_table() {
+        let into = |spare: &str, doc: &str| {
+            let spare: Value = serde_json::from_str(spare).expect("spare");
+            let mut probe = spare.clone();
+            let took = fast::parse_into(doc, 8, &mut probe);
+            (took, parse_strict_into(doc.as_bytes(), 8, spare))
+        };
+        // the same keys: reused; members the document lacks removed
+        let (took, v) = into(
+            r#"{"a":"xyz","b":[1,2,3],"c":{"d":1}}"#,
+            r#"{"b":[4],"a":"q"}"#,
+        );
+        assert!(took);
+        assert_eq!(v, Ok(serde_json::json!({"a": "q", "b": [4]})));
+        // a key the spare lacks: parsed afresh
+        let (took, v) = into(r#"{"a":1}"#, r#"{"a":2,"z":3}"#);
+        assert!(!took);
+        assert_eq!(v, Ok(serde_json::json!({"a": 2, "z": 3})));
+        // a duplicate, spelled alike or escaped: refused as the fresh parse refuses it
+        for doc in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":1,"\u0061":2}"#,
+            r#"{"b":{"a":1,"a":1}}"#,
+        ] {
+            let (took, v) = into(r#"{"a":0,"b":{"a":0,"c":0}}"#, doc);
+            assert!(!took, "{doc}");
+            assert_eq!(
+                v.map_err(|e| e.kind),
+                Err(JsonErrorKind::DuplicateKey),
+                "{doc}"
+            );
+        }
+        // too deep, as afresh
+        let (took, v) = into(r#"{"a":[[[[[[[[1]]]]]]]]}"#, r#"{"a":[[[[[[[[2]]]]]]]]}"#);
+        assert!(!took);
+        assert_eq!(v.map_err(|e| e.kind), Err(JsonErrorKind::TooDeep));
+        // an object of more members than the slots' array: built afresh inside the spare
+        let big = (0..40)
+            .map(|i| format!("\"k{i}\":{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let (took, v) = into(
+            &format!("{{\"o\":{{{big}}}}}"),
+            &format!("{{\"o\":{{{big}}}}}"),
+        );
+        assert!(took);
+        assert_eq!(v.map(|v| v["o"].as_object().map(Map::len)), Ok(Some(40)));
+    }
+
+    /// A spare's buffers stay about the size of what they hold: a long string or array parsed
+    /// into before is not kept at its size under a short one.
+    #[test]
+    fn a_spare_holds_about_what_it_was_last_parsed_from() {
+        let long = "x".repeat(100_000);
+        let mut spare = serde_json::json!({"s": long, "a": vec![1; 10_000]});
+        assert!(fast::parse_into(r#"{"s":"y","a":[1]}"#, 8, &mut spare));
+        let (Some(Value::String(s)), Some(Value::Array(a))) = (spare.get("s"), spare.get("a"))
+        else {
+            panic!("{spare}");
+        };
+        assert_eq!((s.as_str(), a.len()), ("y", 1));
+        assert!(
+            s.capacity() <= 2 + 32 && a.capacity() <= 2 + 8,
+            "{} {}",
+            s.capacity(),
+            a.capacity()
+        );
+        // a buffer that fits is reused as it is
+        let mut spare = serde_json::json!({"s": "abcdef"});
+        let before = spare["s"].as_str().map(str::as_ptr);
+        assert!(fast::parse_into(r#"{"s":"ghijk"}"#, 8, &mut spare));
+        assert_eq!(spare["s"].as_str().map(str::as_ptr), before);
     }
 
     #[test]

@@ -186,6 +186,10 @@ pub struct ArgsDone {
     pub input_hmac: Hash,
     /// What the record keeps of the arguments.
     pub kept: ArgsKept,
+    /// The arguments themselves when `kept` is not them (masked, hashed, sealed or left out):
+    /// read by nothing, so the request path may keep the tree as the next parse's spare
+    /// (`stage::args::give_back_tree`). Never written.
+    pub spare: Option<Value>,
 }
 
 /// The record's argument member.
@@ -211,6 +215,15 @@ pub enum ArgsKept {
 }
 
 impl ArgsDone {
+    /// The arguments' tree, taken: [`ArgsDone::spare`], or the record's `args` when they are the
+    /// arguments as sent (once the record's line is written: nothing reads them afterwards).
+    pub fn take_tree(&mut self) -> Option<Value> {
+        match &mut self.kept {
+            ArgsKept::AsSent { value, .. } if self.spare.is_none() => Some(value.take()),
+            _ => self.spare.take(),
+        }
+    }
+
     pub(crate) fn insert_into(&self, r: &mut Map<String, Value>) {
         r.insert(
             "input_hmac".into(),

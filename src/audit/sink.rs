@@ -147,10 +147,16 @@ impl ArgsWork {
         };
         let input_hmac = super::record::hmac_with(mac, &canonical);
         let kept = match self.keep {
-            KeepArgs::AsSent => ArgsKept::AsSent {
-                value: self.args,
-                canonical: safe.then_some(canonical),
-            },
+            KeepArgs::AsSent => {
+                return ArgsDone {
+                    input_hmac,
+                    kept: ArgsKept::AsSent {
+                        value: self.args,
+                        canonical: safe.then_some(canonical),
+                    },
+                    spare: None,
+                }
+            }
             KeepArgs::Masked(masked) => ArgsKept::Args(masked),
             KeepArgs::Hashed => ArgsKept::Args(super::hash_string_leaves(&self.args, key)),
             KeepArgs::Sealed => match auditor.map(|pk| super::seal_args(pk, &canonical)) {
@@ -160,7 +166,11 @@ impl ArgsWork {
             },
             KeepArgs::Omit => ArgsKept::Nothing,
         };
-        ArgsDone { input_hmac, kept }
+        ArgsDone {
+            input_hmac,
+            kept,
+            spare: Some(self.args),
+        }
     }
 }
 

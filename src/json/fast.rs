@@ -46,7 +46,7 @@ struct Fast<'a> {
     max_depth: usize,
 }
 
-impl Fast<'_> {
+impl<'a> Fast<'a> {
     fn peek(&self) -> Option<u8> {
         self.raw.get(self.i).copied()
     }
@@ -147,6 +147,15 @@ impl Fast<'_> {
     /// it has no escapes, decoded by serde_json when it has. A raw control character (which
     /// serde_json refuses) is `None`.
     fn string(&mut self) -> Option<String> {
+        match self.string_text()? {
+            Text::Plain(s) => Some(s.to_owned()),
+            Text::Decoded(s) => Some(s),
+        }
+    }
+
+    /// The string under the cursor as [`Fast::string`] reads it, borrowed from the text when it
+    /// has no escapes.
+    fn string_text(&mut self) -> Option<Text<'a>> {
         let raw = self.raw;
         let start = self.i + 1;
         let mut j = start;
@@ -164,11 +173,14 @@ impl Fast<'_> {
             }
         }
         self.i = j + 1;
+        let text = self.text;
         if escaped {
-            return serde_json::from_str::<String>(self.text.get(start - 1..=j)?).ok();
+            return serde_json::from_str::<String>(text.get(start - 1..=j)?)
+                .ok()
+                .map(Text::Decoded);
         }
         // Quotes are ASCII, so both ends are on char boundaries.
-        self.text.get(start..j).map(str::to_owned)
+        text.get(start..j).map(Text::Plain)
     }
 
     /// The number under the cursor (JSON grammar). Integers that fit are read here (as
@@ -228,6 +240,174 @@ impl Fast<'_> {
         serde_json::from_str::<Number>(self.text.get(start..i)?)
             .ok()
             .map(Value::Number)
+    }
+}
+
+/// A string of the text: borrowed when it has no escapes, decoded when it has.
+enum Text<'a> {
+    Plain(&'a str),
+    Decoded(String),
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Decoded(s) => s,
+        }
+    }
+}
+
+/// Objects of more members than this are not parsed into a spare tree's object (built anew):
+/// the duplicate check there keeps the members' slots in an array of this size.
+const INTO_MEMBERS: usize = 32;
+
+/// An object of at most this many members (one node of a `BTreeMap`) is searched for a key by
+/// its members' lengths first ([`Fast::object_into`]).
+const SCAN_MEMBERS: usize = 11;
+
+/// [`parse`] into the allocations of `spare`, a tree a previous parse returned: true when
+/// `spare` now holds the value [`parse`] would return for `text` (so the same value the
+/// serde_json path returns); false when the caller must parse afresh (`spare`, partly
+/// overwritten, is then to be dropped).
+///
+/// Every value of `text` is written into `spare` where it stands: an object's members into the
+/// spare object's member of the same key (no key `String`, no map node allocated), a string
+/// into the spare string's buffer when it fits, an array's elements into the spare's. An
+/// object of `text` with a key the spare object lacks gives up (false): the spare is of
+/// another shape, and the fresh parse decides. Keys the spare has and `text` does not are
+/// removed. A key given twice is found by its slot's address, already filled (false: the fresh
+/// parse refuses it and names it). What the strict parse refuses, this refuses (false), by
+/// the same checks in the same places.
+///
+/// Why: a `serde_json::Value` needs an allocation per key, per string and per object, and
+/// freeing the tree at the call's end walks it again; a worker parsing calls of one tool
+/// parses the same shape each time (docs/performance.md, "Seventeenth round").
+pub(super) fn parse_into(text: &str, max_depth: usize, spare: &mut Value) -> bool {
+    let raw = text.as_bytes();
+    let mut p = Fast {
+        text,
+        raw,
+        i: 0,
+        max_depth: max_depth.min(MAX_FAST_DEPTH),
+    };
+    if p.value_into(spare, 0).is_none() {
+        return false;
+    }
+    p.blanks();
+    p.i == raw.len()
+}
+
+impl Fast<'_> {
+    /// [`Fast::value`] written into `slot`.
+    fn value_into(&mut self, slot: &mut Value, depth: usize) -> Option<()> {
+        self.blanks();
+        match (self.peek()?, slot) {
+            (b'{', Value::Object(map)) if map.len() <= INTO_MEMBERS => {
+                self.object_into(map, depth + 1)
+            }
+            (b'[', Value::Array(items)) => self.array_into(items, depth + 1),
+            (b'"', Value::String(s)) => {
+                match self.string_text()? {
+                    Text::Plain(t)
+                        if s.capacity() >= t.len() && s.capacity() <= 2 * t.len() + 32 =>
+                    {
+                        s.clear();
+                        s.push_str(t);
+                    }
+                    // a buffer too small, or much larger than needed (kept bounded by what
+                    // it holds)
+                    Text::Plain(t) => *s = t.to_owned(),
+                    Text::Decoded(t) => *s = t,
+                }
+                Some(())
+            }
+            (_, slot) => {
+                *slot = self.value(depth)?;
+                Some(())
+            }
+        }
+    }
+
+    /// [`Fast::object`] written into `map` (see [`parse_into`]).
+    fn object_into(
+        &mut self,
+        map: &mut serde_json::Map<String, Value>,
+        depth: usize,
+    ) -> Option<()> {
+        // the slots filled: their addresses (a slot does not move while no member is inserted
+        // or removed), and a bit per address as a first look (the values of a map's node are
+        // consecutive, so the bits of a small map's slots differ)
+        let mut filled = [0usize; INTO_MEMBERS];
+        let (mut count, mut bits) = (0usize, 0u64);
+        let mut more = self.open(b'}', depth)?;
+        while more {
+            self.blanks();
+            if self.peek() != Some(b'"') {
+                return None;
+            }
+            let key = self.string_text()?;
+            self.blanks();
+            if self.peek() != Some(b':') {
+                return None;
+            }
+            self.i += 1;
+            // a key the spare lacks: another shape
+            let k = key.as_str();
+            let slot = if map.len() <= SCAN_MEMBERS {
+                // lengths first: most members' differ, so one byte comparison (a `memcmp`
+                // call) per key instead of one per member the map's search passes
+                map.iter_mut()
+                    .find(|(m, _)| m.len() == k.len() && m.as_bytes() == k.as_bytes())
+                    .map(|(_, v)| v)
+            } else {
+                map.get_mut(k)
+            };
+            let slot = slot?;
+            let at = std::ptr::from_ref::<Value>(slot) as usize;
+            let bit = 1u64 << ((at / std::mem::size_of::<Value>()) % 64);
+            if bits & bit != 0 && filled[..count].contains(&at) {
+                return None; // a duplicate
+            }
+            bits |= bit;
+            *filled.get_mut(count)? = at;
+            count += 1;
+            self.value_into(slot, depth)?;
+            more = self.next(b'}')?;
+        }
+        if count < map.len() {
+            // the spare's members `text` does not have (no slot moved: nothing was inserted)
+            let filled = &filled[..count];
+            let gone: Vec<String> = map
+                .iter()
+                .filter(|(_, v)| !filled.contains(&(std::ptr::from_ref::<Value>(*v) as usize)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                map.remove(&k);
+            }
+        }
+        Some(())
+    }
+
+    /// [`Fast::array`] written into `items`.
+    fn array_into(&mut self, items: &mut Vec<Value>, depth: usize) -> Option<()> {
+        let mut n = 0;
+        let mut more = self.open(b']', depth)?;
+        while more {
+            match items.get_mut(n) {
+                Some(slot) => self.value_into(slot, depth)?,
+                None => items.push(self.value(depth)?),
+            }
+            n += 1;
+            more = self.next(b']')?;
+        }
+        items.truncate(n);
+        // bounded by what it holds
+        if items.capacity() > 2 * n + 8 {
+            items.shrink_to_fit();
+        }
+        Some(())
     }
 }
 
@@ -298,14 +478,26 @@ pub(crate) struct Scanned {
 pub(crate) fn scan_string(b: &[u8]) -> Scanned {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     if b.len() < 8 {
-        let (mut escape, mut high) = (false, 0u8);
-        for &c in b {
-            escape |= c < 0x20 || c == b'"' || c == b'\\';
-            high |= c;
-        }
+        // one word too: 4..7 bytes as two overlapping halves, 1..3 as the first, middle and
+        // last bytes (every byte), the other lanes a plain ASCII byte — a byte loop cost ~8
+        // instructions a byte, and most keys are this short (docs/performance.md, "Seventeenth
+        // round"). A half that is not four bytes reads as zero: an escape, the slow path.
+        let half = |w: &[u8]| <[u8; 4]>::try_from(w).map_or(0, u32::from_le_bytes);
+        let n = b.len();
+        let w = if n == 0 {
+            return Scanned {
+                escape: false,
+                ascii: true,
+            };
+        } else if n >= 4 {
+            u64::from(half(&b[..4])) | u64::from(half(&b[n - 4..])) << 32
+        } else {
+            // (n is 1..=3: the three indices are in the string)
+            u64::from_le_bytes([b[0], b[n / 2], b[n - 1], b'a', b'a', b'a', b'a', b'a'])
+        };
         return Scanned {
-            escape,
-            ascii: high < 0x80,
+            escape: special_flags(w) != 0,
+            ascii: w & HIGH == 0,
         };
     }
     // (every slice here is eight bytes; were one not, a zero word flags an escape: the slow

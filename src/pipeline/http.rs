@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::reject::{Reason, Reject};
 use super::{headers, Admitted, Args, Call, Runtime, View};
 use crate::body::{full, read_body, ResBody};
-use crate::config::raw::Mode;
+use crate::config::raw::{ArgsFrom, Mode};
 use crate::config::{Adapter, Snapshot, Tool};
 use crate::protocol::http::Route;
 use crate::redact::ActionPlan;
@@ -303,13 +303,22 @@ pub(super) fn decode<'a>(
         req["path"] = Value::String(tool.path.clone());
     }
 
-    let args::ParsedArgs { args, wire } = args::parse_args(
+    // a JSON body small enough is parsed into the tree of an earlier call's arguments on this
+    // worker, and this call's tree kept at its end (`args::take_spare`)
+    let spare = match tool.args_from {
+        ArgsFrom::Json if !body.is_empty() => args::take_spare(&snap.version, body.len()),
+        _ => None,
+    };
+    rec.args_spare =
+        tool.args_from == ArgsFrom::Json && !body.is_empty() && body.len() <= args::SPARE_BODY_MAX;
+    let args::ParsedArgs { args, wire } = args::parse_args_into(
         tool,
         &parts.headers,
         body,
         route.query,
         params,
         snap.max_json_depth,
+        spare,
     )?;
     let claim = match rec.principal.as_ref() {
         Some(p) => idempotency::select(tool, adapter.timeout, &parts.headers, p, &args)?,

@@ -187,6 +187,69 @@ fn current_pairs(pairs: &[(String, String)], args: &Value) -> Vec<(String, Strin
         .collect()
 }
 
+/// A JSON body up to this size is parsed into a spare tree ([`take_spare`]), and the call's
+/// arguments are kept as one at its end ([`give_back_tree`]): a spare holds about what its
+/// body held, so a worker's spares stay under [`SPARES_MAX`] times this (and a little).
+pub const SPARE_BODY_MAX: usize = 16 * 1024;
+
+/// Spare argument trees kept per worker thread.
+const SPARES_MAX: usize = 8;
+
+/// A worker's spare argument trees, and the configuration they were given back under.
+struct Spares {
+    version: String,
+    trees: Vec<Value>,
+}
+
+thread_local! {
+    static SPARES: std::cell::RefCell<Spares> = const {
+        std::cell::RefCell::new(Spares { version: String::new(), trees: Vec::new() })
+    };
+}
+
+/// The last argument tree given back on this thread under `config_version`, for the JSON
+/// body of `body_len` bytes of the next call ([`parse_args_into`]). A spare is memory only:
+/// the parse overwrites every value it keeps (`json::parse_strict_into`). A new
+/// `config_version` (a reload) empties the thread's spares.
+pub fn take_spare(config_version: &str, body_len: usize) -> Option<Value> {
+    if body_len > SPARE_BODY_MAX {
+        return None;
+    }
+    SPARES.with(|cell| {
+        let mut spares = cell.try_borrow_mut().ok()?;
+        if spares.version != config_version {
+            spares.trees.clear();
+            spares.version.clear();
+            spares.version.push_str(config_version);
+            return None;
+        }
+        spares.trees.pop()
+    })
+}
+
+/// A call's arguments, read by nothing any more, kept on this thread as the next call's spare
+/// ([`take_spare`]) — only those parsed from a JSON body of at most [`SPARE_BODY_MAX`] bytes
+/// (the caller's to know), at most [`SPARES_MAX`] of them, and only under the configuration
+/// the thread's spares are for (otherwise it is dropped).
+pub fn give_back_tree(args: Value, config_version: &str) {
+    if !args.is_object() {
+        return;
+    }
+    SPARES.with(|cell| {
+        if let Ok(mut spares) = cell.try_borrow_mut() {
+            if spares.version == config_version && spares.trees.len() < SPARES_MAX {
+                spares.trees.push(args);
+            }
+        }
+    })
+}
+
+/// How many spare trees this thread holds.
+#[cfg(test)]
+pub(crate) fn spares_held() -> usize {
+    SPARES.with(|cell| cell.borrow().trees.len())
+}
+
 /// Parse the arguments of one call to `tool`.
 pub fn parse_args(
     tool: &Tool,
@@ -195,6 +258,20 @@ pub fn parse_args(
     query: Option<&str>,
     path_params: Vec<(String, String)>,
     max_depth: usize,
+) -> Result<ParsedArgs, Reject> {
+    parse_args_into(tool, headers, body, query, path_params, max_depth, None)
+}
+
+/// [`parse_args`], a JSON body parsed into `spare`'s allocations ([`take_spare`]): the same
+/// arguments, or the same refusal.
+pub fn parse_args_into(
+    tool: &Tool,
+    headers: &HeaderMap,
+    body: &Bytes,
+    query: Option<&str>,
+    path_params: Vec<(String, String)>,
+    max_depth: usize,
+    spare: Option<Value>,
 ) -> Result<ParsedArgs, Reject> {
     if let Some(enc) = headers.get(CONTENT_ENCODING) {
         if !enc.as_bytes().eq_ignore_ascii_case(b"identity") {
@@ -211,7 +288,11 @@ pub fn parse_args(
         match tool.args_from {
             ArgsFrom::Json => {
                 require_media_type(headers, MediaType::Json)?;
-                let v = parse_strict(body, max_depth).map_err(|e| {
+                let v = match spare {
+                    Some(spare) => crate::json::parse_strict_into(body, max_depth, spare),
+                    None => parse_strict(body, max_depth),
+                };
+                let v = v.map_err(|e| {
                     let reason = match e.kind {
                         JsonErrorKind::InvalidUtf8 => Reason::InvalidUtf8,
                         JsonErrorKind::Syntax => Reason::InvalidJson,
@@ -394,10 +475,10 @@ fn require_media_type(headers: &HeaderMap, want: MediaType) -> Result<(), Reject
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let mut parts = ct.split(';');
-    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = parts.next().unwrap_or("").trim();
     let ok = match want {
-        MediaType::Json => essence == "application/json" || essence.ends_with("+json"),
-        MediaType::Form => essence == "application/x-www-form-urlencoded",
+        MediaType::Json => crate::stage::redact::json_essence(essence),
+        MediaType::Form => essence.eq_ignore_ascii_case("application/x-www-form-urlencoded"),
     };
     if !ok {
         let expected = match want {
@@ -427,6 +508,101 @@ fn require_media_type(headers: &HeaderMap, want: MediaType) -> Result<(), Reject
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json_tool() -> Tool {
+        Tool {
+            name: "pay.refund".into(),
+            label: "pay.refund",
+            method: http::Method::POST,
+            path: "/refunds/{id}".into(),
+            args_from: ArgsFrom::Json,
+            schema: None,
+            schema_ref: None,
+            coerce: Default::default(),
+            response_schema: None,
+            cost_usd: 0.0,
+            cost_pointer: None,
+            read_only: false,
+            risk: Value::Null,
+            mode: None,
+            dry_run: false,
+            idempotency: None,
+            grpc: None,
+        }
+    }
+
+    /// A worker's spares: per configuration (a reload, which changes `config_version` — the
+    /// hash of the configuration and the policy digest — empties them, and a tree given back
+    /// under another one is dropped), at most `SPARES_MAX`, objects only, never for a body
+    /// larger than `SPARE_BODY_MAX`.
+    #[test]
+    fn spare_trees_are_per_configuration_and_bounded() {
+        let tree = || serde_json::json!({"a": "x", "b": [1, 2]});
+        // a thread's first call under a configuration finds none, then its own tree
+        assert_eq!(take_spare("v1", 10), None);
+        give_back_tree(tree(), "v1");
+        assert_eq!(spares_held(), 1);
+        assert_eq!(take_spare("v1", SPARE_BODY_MAX + 1), None, "body too large");
+        assert_eq!(take_spare("v1", SPARE_BODY_MAX), Some(tree()));
+        // bounded
+        for _ in 0..3 * SPARES_MAX {
+            give_back_tree(tree(), "v1");
+        }
+        assert_eq!(spares_held(), SPARES_MAX);
+        give_back_tree(Value::Null, "v1");
+        give_back_tree(serde_json::json!([1]), "v1");
+        assert_eq!(spares_held(), SPARES_MAX);
+        // a reload: the next call under the new configuration empties them
+        assert_eq!(take_spare("v2", 10), None);
+        assert_eq!(spares_held(), 0);
+        // a call decided under the old one gives its tree back after the reload: dropped
+        give_back_tree(tree(), "v1");
+        assert_eq!(spares_held(), 0);
+        give_back_tree(tree(), "v2");
+        assert_eq!(take_spare("v2", 10), Some(tree()));
+        assert_eq!(take_spare("v2", 10), None);
+    }
+
+    /// The arguments parsed into a spare are the arguments parsed afresh, with the path's
+    /// parameters and the query merged the same way, and the same refusals.
+    #[test]
+    fn arguments_parsed_into_a_spare_are_the_arguments() {
+        let tool = json_tool();
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, "application/json".parse().expect("value"));
+        let params = || vec![("id".to_string(), "r_1".to_string())];
+        let bodies = [
+            r#"{"charge":"ch_1","amount":500,"meta":{"a":"x","b":[1,2,3]}}"#,
+            r#"{"amount":7,"charge":"ch_22222222222222222222222","meta":{"b":[],"a":"y"}}"#,
+            r#"{"charge":"ch_1","amount":500}"#,
+            r#"{"charge":"ch_1","amount":500,"extra":true}"#,
+            r#"{"charge":"ch_1","charge":"ch_2"}"#,
+            r#"{"charge":"ch_1","id":"from the body"}"#,
+            r#"{"charge":"ch_1","amount":"#,
+            r#"[1,2]"#,
+        ];
+        let mut spare = None;
+        for round in 0..3 {
+            for (i, body) in bodies.iter().enumerate() {
+                let body = Bytes::from(body.to_string());
+                let query = (round == 1).then_some("expand=customer");
+                let want = parse_args(&tool, &headers, &body, query, params(), 8);
+                let got = parse_args_into(&tool, &headers, &body, query, params(), 8, spare.take());
+                match (&got, &want) {
+                    (Ok(g), Ok(w)) => {
+                        assert_eq!(g.args, w.args, "{i} {round}");
+                        assert_eq!(g.wire.outside_body, w.wire.outside_body);
+                    }
+                    (Err(g), Err(w)) => {
+                        assert_eq!((g.reason, &g.message), (w.reason, &w.message), "{i}")
+                    }
+                    _ => panic!("{i}: {got:?} against {want:?}"),
+                }
+                // the next body is parsed into this one's tree
+                spare = got.ok().map(|p| p.args);
+            }
+        }
+    }
 
     #[test]
     fn pairs() {
@@ -491,6 +667,52 @@ mod tests {
             w.path("/v1/{id}", &args).unwrap_err().reason,
             Reason::AmbiguousRequest
         );
+    }
+
+    /// The essence check without a lower-cased copy says what comparing the copy said.
+    #[test]
+    fn json_essence_is_the_lower_cased_comparison() {
+        let reference = |e: &str| {
+            let lower = e.to_ascii_lowercase();
+            lower == "application/json" || lower.ends_with("+json")
+        };
+        let parts = [
+            "",
+            "application",
+            "/",
+            "json",
+            "JSON",
+            "+json",
+            "+JSON",
+            "+jsoN",
+            "Application",
+            "x",
+            "é",
+            "İ",
+            "+json ",
+            "ﬀ",
+            "application/json",
+            "APPLICATION/JSON",
+            "+jso",
+            "n",
+            "jsön",
+            "+",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in ["", "+json", "json", "É"] {
+                    let e = format!("{a}{b}{c}");
+                    assert_eq!(
+                        crate::stage::redact::json_essence(&e),
+                        reference(&e),
+                        "{e:?}"
+                    );
+                    checked += usize::from(reference(&e));
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]

@@ -89,6 +89,13 @@ pub fn decision_body(
             // the policy input is read by nothing now: its copies of the shared parts go to the
             // next call's input, as at the end of a call audit does not record
             crate::stage::policy::give_back(body.input.take(), &body.input_known);
+            // the arguments' tree, read by nothing now (the line holds their bytes): the next
+            // parse's spare on this thread, as at the end of a call audit does not record
+            if ctx.args_spare {
+                if let Some(args) = body.args.as_mut().and_then(ArgsDone::take_tree) {
+                    crate::stage::args::give_back_tree(args, &body.config_version);
+                }
+            }
             if lent {
                 put_back(ctx, body);
             }

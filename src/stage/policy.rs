@@ -356,9 +356,9 @@ fn copy_of(part: &Arc<Shared>) -> Value {
 /// since (the memo and the audit record rely on the same contract) — and are held with the
 /// part itself, so an address is never taken for another part's. Bounded: at most [`SPARES`];
 /// past that the oldest spare is dropped.
-pub fn give_back(input: Option<Value>, known: &Known) {
+pub fn give_back(input: Option<Value>, known: &Known) -> Option<Value> {
     let Some(Value::Object(mut doc)) = input else {
-        return;
+        return None;
     };
     for (name, part) in [
         ("principal", &known.principal),
@@ -376,17 +376,16 @@ pub fn give_back(input: Option<Value>, known: &Known) {
             spares.push((part.clone(), copy));
         });
     }
-    // what is left serves the next document as its skeleton ([`Input::fill`]), the arguments
-    // freed now, not when it is used
-    if let Some(args) = doc.get_mut("args") {
-        *args = Value::Null;
-    }
+    // what is left serves the next document as its skeleton ([`Input::fill`]); the arguments
+    // go back to the caller (freed there, or kept as the next parse's spare: `args::take_spare`)
+    let args = doc.get_mut("args").map(Value::take);
     SKELETONS.with(|cell| {
         let mut skeletons = cell.borrow_mut();
         if skeletons.len() < SKELETONS_MAX {
             skeletons.push(doc);
         }
     });
+    args
 }
 
 /// How many spare copies of `part` this thread holds ([`give_back`]).

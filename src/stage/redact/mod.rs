@@ -229,16 +229,19 @@ pub fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|ct| {
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        })
-        .unwrap_or(false)
+        .is_some_and(|ct| json_essence(ct.split(';').next().unwrap_or("").trim()))
+}
+
+/// A media type's essence (`type/subtype`, trimmed) is JSON's: `application/json` or a
+/// `+json` suffix, in any ASCII case (what comparing its lower-cased copy said, without the
+/// copy).
+pub fn json_essence(essence: &str) -> bool {
+    let b = essence.as_bytes();
+    essence.eq_ignore_ascii_case("application/json")
+        || b.len()
+            .checked_sub(5)
+            .and_then(|at| b.get(at..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(b"+json"))
 }
 
 #[cfg(test)]
