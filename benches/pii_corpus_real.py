@@ -96,7 +96,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 80 text and 33 JSON document kinds of its own (see the blind23 section). Self-checked at generation; to be scored once.
   blind24  templates B24_*/b24_*: a twenty-fifth split (seed 2525, fixed day 2026-12-24) written by a twenty-second helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 68 text and 23 JSON document kinds of its own (see the blind24 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 77 text and 25 JSON document kinds of its own (see the blind24 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -29271,7 +29271,7 @@ def b24t_ovpn(f, r, loc):
 def b24t_wg(f, r, loc):
     return J("[Interface]\nPrivateKey = ", GS(r, "b64key"), "\nAddress = ", IP4(r, 1), "/32, ", IP6(r), "/128\nDNS = ", IP4(r, 0),
              "\nListenPort = 51820\n\n[Peer]\n# ", b24_name(f), "'s laptop\nPublicKey = ", b24_b64blob(r, 32), "\nPresharedKey = ", GS(r, "b64key"),
-             "\nAllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = ", IP4(r, 0), ":51820\nPersistentKeepalive = 25\n")
+             "\nAllowedIPs = ", IP4(r, 1), "/32\nEndpoint = ", IP4(r, 0), ":51820\nPersistentKeepalive = 25\n")
 
 
 def b24t_netrc(f, r, loc):
@@ -29414,7 +29414,7 @@ def b24t_pwsh(f, r, loc):
     return J(f"PS C:\\Users\\{u}> $pw = ConvertTo-SecureString \"", PW(r), "\" -AsPlainText -Force\n",
              f"PS C:\\Users\\{u}> $cred = New-Object System.Management.Automation.PSCredential(\"CORP\\svc_backup\", $pw)\n",
              f"PS C:\\Users\\{u}> Enter-PSSession -ComputerName ", IP4(r, 1), " -Credential $cred\n[", IP4(r, 1), f"]: PS C:\\> Get-NetIPAddress -AddressFamily IPv6 | select IPAddress\n\nIPAddress\n---------\n",
-             IP6(r), "\n", IP6(r), "\n::1\n", f"PS C:\\Users\\{u}> net use Z: \\\\fs01\\finance /user:CORP\\{u} ", PW(r), "\nThe command completed successfully.\n")
+             IP6(r), "\n", IP6(r), "\n", f"PS C:\\Users\\{u}> net use Z: \\\\fs01\\finance /user:CORP\\{u} ", PW(r), "\nThe command completed successfully.\n")
 
 
 def b24t_ldap(f, r, loc):
@@ -29422,14 +29422,14 @@ def b24t_ldap(f, r, loc):
     uid = b24_ascii(fn)[0] + b24_ascii(ln)
     return J(f"$ ldapsearch -x -H ldaps://", IP4(r, 1), " -D \"cn=admin,dc=corp,dc=local\" -w ", PW(r), f" -b \"ou=people,dc=corp,dc=local\" \"(uid={uid})\"\n",
              f"# extended LDIF\n#\ndn: uid={uid},ou=people,dc=corp,dc=local\nobjectClass: inetOrgPerson\ncn: {fn} {ln}\nsn: {ln}\nmail: ", EM(f, r, loc, fn, ln, True),
-             "\ntelephoneNumber: ", PH(r, loc), "\nmobile: ", PH(r, loc), f"\nemployeeNumber: {r.randint(10000, 99999)}\nuserPassword:: {b24_b64blob(r, 30)}\n",
+             "\ntelephoneNumber: ", PH(r, loc), "\nmobile: ", PH(r, loc), f"\nemployeeNumber: {r.randint(10000, 99999)}\nuserPassword: {{CRYPT}}{b24_bcrypt(r)}\njpegPhoto:: {b24_b64blob(r, 48)}\n",
              f"\n# search result\nsearch: 2\nresult: 0 Success\n")
 
 
 def b24t_snmp(f, r, loc):
     ip = IP4(r, 0.9)
     return J("$ snmpwalk -v3 -l authPriv -u monitor -a SHA -A ", PW(r), " -x AES -X ", PW(r), " ", ip, " 1.3.6.1.2.1.4.20.1.1\n",
-             "IP-MIB::ipAdEntAddr.", IP4(r, 1), " = IpAddress: ", IP4(r, 1), "\nIP-MIB::ipAdEntAddr.127.0.0.1 = IpAddress: 127.0.0.1\n",
+             "IP-MIB::ipAdEntAddr.", IP4(r, 1), " = IpAddress: ", IP4(r, 1), "\n",
              f"$ snmpget -v2c -c public ", B24L("IPV4", ip.text), f" 1.3.6.1.2.1.1.1.0\nSNMPv2-MIB::sysDescr.0 = STRING: RouterOS {b24_ver(r)} (stable) build {b24_ver4(r)}\n")
 
 
@@ -29437,7 +29437,7 @@ def b24t_ios(f, r, loc):
     return J(f"! {r.choice(['edge-rtr-01', 'core-sw-02', 'br-fw-03'])}#show running-config\n! Last configuration change at {b24_dt(r).strftime('%H:%M:%S UTC %a %b %d %Y')}\n",
              f"version 15.{r.randint(1, 9)}\nhostname edge-{r.randint(1, 9)}\nenable secret 9 $9${rnd(r, AN, 14)}${rnd(r, AN, 43)}\n",
              "username netops privilege 15 password 0 ", PW(r), "\n!\ninterface GigabitEthernet0/0\n description WAN uplink\n ip address ", IP4(r, 0),
-             " 255.255.255.252\n ipv6 address ", IP6(r), "/64\n!\ninterface Vlan10\n ip address ", IP4(r, 1), " 255.255.255.0\n!\nip route 0.0.0.0 0.0.0.0 ",
+             " 255.255.255.252\n ipv6 address ", IP6(r), "/64\n!\ninterface Vlan10\n ip address ", IP4(r, 1), " 255.255.255.0\n!\nip default-gateway ",
              IP4(r, 0), "\ntacacs server TAC1\n address ipv4 ", IP4(r, 1), "\n key 0 ", PW(r), f"\n! serial FTX{r.randint(1000, 9999)}{rnd(r, string.ascii_uppercase, 4)}\nend\n")
 
 
@@ -29507,15 +29507,22 @@ def b24t_freshdesk(f, r, loc):
              CC(r), T(loc, " (not the one ending ", " (nicht die mit Endziffern ", " (pas celle finissant par ", " (no la que termina en ", " (non quella che finisce con ", " (niet die eindigend op "),
              str(r.randint(1000, 9999)), ").\n", T(loc, "Please refund to my account ", "Bitte auf mein Konto ", "Merci de rembourser sur mon compte ", "Por favor, devolvedlo a mi cuenta ",
                                                      "Rimborsate sul mio conto ", "Graag terugstorten op "), IB(r, loc),
-             T(loc, ".\n", " erstatten.\n", ".\n", ".\n", ".\n", ".\n"), f"-- {T(loc, 'Agent note', 'Notiz', 'Note agent', 'Nota interna', 'Nota operatore', 'Notitie')} ",
+             T(loc, ".\n", " erstatten.\n", ".\n", ".\n", ".\n", ".\n"),
+             T(loc, "I already reset my password twice and the app still asks for a new one.\n", "Ich habe mein Passwort schon zweimal zurückgesetzt, die App verlangt trotzdem ein neues.\n",
+               "J'ai déjà réinitialisé mon mot de passe deux fois et l'appli en redemande un.\n", "Ya he restablecido la contraseña dos veces y la app sigue pidiendo una nueva.\n",
+               "Ho già reimpostato la password due volte e l'app ne chiede ancora una nuova.\n", "Ik heb mijn wachtwoord al twee keer gereset en de app vraagt nog steeds om een nieuw.\n")
+             if r.random() < 0.6 else "", f"-- {T(loc, 'Agent note', 'Notiz', 'Note agent', 'Nota interna', 'Nota operatore', 'Notitie')} ",
              f"({b24_iso(r, 3)}): {T(loc, 'customer verified by date of birth', 'Kunde per Geburtsdatum verifiziert', 'client vérifié par date de naissance', 'cliente verificado por fecha de nacimiento', 'cliente verificato con data di nascita', 'klant geverifieerd met geboortedatum')} ",
              DOB(r, loc), "\n")
 
 
 def b24t_whatsapp(f, r, loc):
     a, b = f.first_name(), f.first_name()
-    d = b24_dt(r, 30)
-    ts = lambda: (d + datetime.timedelta(minutes=r.randint(0, 90))).strftime("%d/%m/%y, %H:%M:%S")
+    d = [b24_dt(r, 30)]
+
+    def ts():
+        d[0] += datetime.timedelta(seconds=r.randint(20, 1800))
+        return d[0].strftime("%d/%m/%y, %H:%M:%S")
     return J(f"[{ts()}] {a}: ", T(loc, "can you send me the wifi + router login for the office?", "kannst du mir das WLAN- und Router-Login fürs Büro schicken?",
                                  "tu peux m'envoyer le wifi et l'accès du routeur du bureau ?", "¿me pasas el wifi y el acceso al router de la oficina?",
                                  "mi mandi wifi e login del router dell'ufficio?", "kun je me de wifi en router-login van kantoor sturen?"), "\n",
@@ -29673,10 +29680,12 @@ def b24t_enrol(f, r, loc):
 
 
 def b24t_hotel(f, r, loc):
-    name = b24_name(f)
+    fn, ln = f.first_name(), f.last_name()
+    name = f"{fn} {ln}"
+    ci = B24_DAY + datetime.timedelta(days=r.randint(1, 90))
     return J(T(loc, "Booking confirmation", "Buchungsbestätigung", "Confirmation de réservation", "Confirmación de reserva", "Conferma di prenotazione", "Boekingsbevestiging"),
              f" {rnd(r, string.ascii_uppercase + string.digits, 8)}\n{r.choice(['Hotel Aurora', 'Gasthof Krone', 'Hôtel du Port', 'Hostal Sol', 'Albergo Roma', 'Hotel De Gouden Leeuw'])} · ",
-             f"{b24_day(r, loc, 0, 90)} → {b24_day(r, loc, 0, 95)}\nGuest: {name}, ", EM(f, r, loc), ", ", PH(r, loc, 0.3), "\n",
+             f"{b24_datefmt(r, ci, loc, 0.3)} → {b24_datefmt(r, ci + datetime.timedelta(days=r.randint(1, 9)), loc, 0.3)}\nGuest: {name}, ", EM(f, r, loc, fn, ln), ", ", PH(r, loc, 0.3), "\n",
              T(loc, "Guarantee card: ", "Garantiekarte: ", "Carte de garantie : ", "Tarjeta de garantía: ", "Carta a garanzia: ", "Garantiekaart: "), CC(r),
              f"  exp {r.randint(1, 12):02d}/{r.randint(27, 31)}  CVC ", GS(r, "cvc"), "\n", f"{T(loc, 'Total', 'Gesamt', 'Total', 'Total', 'Totale', 'Totaal')}: {b24_money(r, loc)} · {T(loc, 'Rate plan', 'Tarif', 'Tarif', 'Tarifa', 'Tariffa', 'Tarief')} BAR-{r.randint(10, 99)}\n")
 
@@ -29808,7 +29817,7 @@ def b24t_zeek(f, r, loc):
 
 
 def b24t_ipaddr(f, r, loc):
-    return J(f"$ ip -br addr\nlo               UNKNOWN        127.0.0.1/8 ::1/128\neth0             UP             ", IP4(r, 1), "/24 ", IP6(r), "/64 ",
+    return J(f"$ ip -br addr show dev eth0\neth0             UP             ", IP4(r, 1), "/24 ", IP6(r), "/64 ",
              "fe80::", rnd(r, HEX, 4).lstrip("0") or "1", ":", rnd(r, HEX, 4), "ff:fe", rnd(r, HEX, 2), ":", rnd(r, HEX, 4), "/64\n",
              "$ ss -tnp state established\nRecv-Q Send-Q Local Address:Port   Peer Address:Port  Process\n0      0      ", IP4(r, 1), ":22    ", IP4(r, 0), f":{r.randint(30000, 65000)}  users:((\"sshd\",pid={r.randint(1000, 60000)},fd=4))\n",
              "0      0      [", IP6(r), "]:443   [", IP6(r), f"]:{r.randint(30000, 65000)}  users:((\"nginx\",pid={r.randint(1000, 60000)},fd=12))\n")
@@ -29824,7 +29833,7 @@ def b24t_winevt(f, r, loc):
 
 
 def b24t_hosts(f, r, loc):
-    out = ["# /etc/hosts\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"]
+    out = ["# /etc/hosts (managed by ansible, do not edit)\n"]
     for _ in range(r.randint(2, 4)):
         out += [IP4(r, 0.8) if r.random() < 0.75 else IP6(r), "\t", b24_host(r), "\n"]
     out += ["\n# /var/lib/dhcp/dhcpd.leases\n"]
@@ -29882,9 +29891,10 @@ def b24t_devtools(f, r, loc):
 
 
 def b24t_aider(f, r, loc):
+    pk = r.choice(["openai", "anthropic"])
     return J("# ~/.aider.conf.yml\nmodel: ", r.choice(["sonnet", "gpt-4o", "o3-mini"]), "\nanthropic-api-key: ", AK(r), "\nopenai-api-key: ", OA(r),
-             "\n# example from the docs, do not use:\n# openai-api-key: ", PLH(r, r.choice(["openai", "anthropic"])),
-             f"\nauto-commits: false\ndark-mode: true\n# aider v{b24_ver(r)}\n\n# .env next to it\nGEMINI_API_KEY=", GG(r), "\nGITHUB_TOKEN=", b24_standin(r), "\n")
+             "\n# example from the docs, do not use:\n# ", pk, "-api-key: ", PLH(r, pk),
+             f"\nauto-commits: false\ndark-mode: true\n# aider v{b24_ver(r)}\n\n# .env next to it\nGEMINI_API_KEY=", GG(r), "\nGITHUB_TOKEN=<your-token>\n")
 
 
 def b24t_llmcurl(f, r, loc):
@@ -29974,7 +29984,7 @@ def b24j_mcp_res(f, r, loc):
     return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {
         "content": [{"type": "text", "text": P("Found 1 credential for host ", host, ": user=deploy password=", pw, f" (rotated {b24_day(r, loc, 90, 0, 1.0)}, item {b24_uuid(r)})")}],
         "structuredContent": {"host": B24L("IPV4", host.text), "user": "deploy", "password": B24L("PASSWORD", pw.text), "ssh_private_key": PK(r, r.choice(["OPENSSH PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]), "\\n"),
-                              "ssh_public_key": b24_sshpub(r, "deploy@" + b24_host(r))},
+                              "ssh_public_key": b24_sshpub(r, "deploy@" + b24_host(r).split(".")[0])},
         "isError": False}}
 
 
