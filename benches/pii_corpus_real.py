@@ -94,6 +94,9 @@ Splits, kept apart by construction, not only by seed:
   blind23  templates B23_*/b23_*: a twenty-fourth split (seed 2424, fixed day 2026-12-23) written by a twenty-first helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 80 text and 33 JSON document kinds of its own (see the blind23 section). Self-checked at generation; to be scored once.
+  blind24  templates B24_*/b24_*: a twenty-fifth split (seed 2525, fixed day 2026-12-24) written by a twenty-second helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 77 text and 25 JSON document kinds of its own (see the blind24 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -102,7 +105,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2489,9 +2492,9 @@ def main():
               "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
               "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
               "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
-              "blind23": (b23_text, b23_json)}
+              "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2597,9 +2600,13 @@ def main():
                 b23_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind24":  # blind24's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, phones valid, JSON, no escape ahead of a label)
+                b24_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -28607,6 +28614,1792 @@ def b23_check(i, kind, doc, w, text, loc):
             assert b"\\" not in w.buf[base:sp["start"]] and b'"' not in w.buf[sp["start"]:sp["end"]], (i, sp)
     if kind == "json":
         json.loads(text)
+
+
+# ---------- blind24 (seed 2525, fixed day 2026-12-24) ----------
+# A twenty-fifth split, templates B24_* / b24_*, written by a twenty-second helper who never read the
+# detection rules, their docs or history, never ran the engine, and never read the other blind splits'
+# template sections. Labels follow the lead's taxonomy (the blind6 comment): DATE_OF_BIRTH only where the
+# text says the date is a birth date; GENERIC_SECRET for secrets with no vendor type of their own (AWS
+# secret access keys, client secrets, Django/Laravel/WordPress keys, WireGuard private keys, SendGrid,
+# Twilio, Datadog, New Relic and npm tokens, session cookies, HMAC keys, CVC codes); PASSWORD for the
+# password part of a connection string, CLI flag, config value or sentence; PRIVATE_KEY for a whole PEM or
+# PGP armoured private key; PLACEHOLDER for key-shaped documentation examples from B24_PLACEHOLDERS. Stand-ins
+# that are not key-shaped (`${DB_PASSWORD}`, `<your-token>`, `changeme`, `********`, vault and 1Password
+# references) are not labelled, nor are look-alikes: order / ticket / invoice / claim / policy / PO numbers,
+# SKUs, versions and build strings (some IPv4-shaped), SNMP OIDs, timestamps and epochs, UUIDs, git / MD5 /
+# SHA-256 hex, base64 blobs, bcrypt hashes, public keys and certificates, WireGuard public keys, Stripe
+# publishable keys and object ids, Twilio account SIDs, masked cards, Luhn-failing cards with real IINs,
+# IBANs with wrong check digits, EINs, routing numbers, MAC addresses, non-birth dates.
+# Reproducible: every date derives from B24_DAY and the seeded RNG; no Faker call that reads the clock or
+# depends on PYTHONHASHSEED (only first/last names come from Faker).
+
+import ipaddress as _b24_ip, re as _b24_re, unicodedata as _b24_ud  # noqa: E402
+
+B24_DAY = datetime.date(2026, 12, 24)
+B24_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+
+
+class B24L(L):
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+class B24P(list):
+    """The parts of one JSON string value."""
+
+
+def T(loc, en, de, fr, es, it, nl):
+    return {"en": en, "de": de, "fr": fr, "es": es, "it": it, "nl": nl}[B24_LANG[loc]]
+
+
+def J(*xs):
+    out = []
+    for x in xs:
+        if x is None:
+            continue
+        if isinstance(x, (list, tuple)) and not isinstance(x, B24P):
+            out.extend(J(*x))
+        else:
+            out.append(x)
+    return out
+
+
+def P(*xs):
+    return B24P(J(*xs))
+
+
+def b24_ascii(s):
+    s = _b24_ud.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+# ---------- blind24 time ----------
+
+def b24_dt(r, days=400):
+    return datetime.datetime(2026, 12, 24, 18, 0, 0) - datetime.timedelta(seconds=r.randint(60, days * 86400))
+
+
+def b24_iso(r, days=400):
+    return b24_dt(r, days).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def b24_epoch(r):
+    return int((b24_dt(r) - datetime.datetime(1970, 1, 1)).total_seconds())
+
+
+B24_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b24_datefmt(r, d, loc, iso_p=0.2):
+    if r.random() < iso_p:
+        return d.isoformat()
+    lang = B24_LANG[loc]
+    m = B24_MONTHS[lang][d.month - 1]
+    if loc == "en_US":
+        return r.choice([f"{d.month:02d}/{d.day:02d}/{d.year}", f"{m} {d.day}, {d.year}", f"{d.month}/{d.day}/{d.year}"])
+    if lang == "en":
+        return r.choice([f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} {m} {d.year}"])
+    if lang == "de":
+        return r.choice([f"{d.day:02d}.{d.month:02d}.{d.year}", f"{d.day}. {m} {d.year}"])
+    if lang == "fr":
+        return r.choice([f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} {m} {d.year}"])
+    if lang == "es":
+        return r.choice([f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} de {m} de {d.year}"])
+    if lang == "it":
+        return r.choice([f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} {m} {d.year}"])
+    return r.choice([f"{d.day:02d}-{d.month:02d}-{d.year}", f"{d.day} {m} {d.year}"])
+
+
+def b24_birth(r, lo=18, hi=88):
+    return B24_DAY - datetime.timedelta(days=r.randint(lo * 365 + 3, hi * 365 - 3))
+
+
+def DOB(r, loc, iso_p=0.2, lo=18, hi=88):
+    return B24L("DATE_OF_BIRTH", b24_datefmt(r, b24_birth(r, lo, hi), loc, iso_p))
+
+
+def b24_day(r, loc, back=700, fwd=0, iso_p=0.2):
+    """A non-birth date (visit, hire, invoice, due date): unlabelled."""
+    return b24_datefmt(r, B24_DAY + datetime.timedelta(days=r.randint(-back, fwd)), loc, iso_p)
+
+
+# ---------- blind24 entity values ----------
+
+B24_MAILDOM = {
+    "en_US": ["gmail.com", "outlook.com", "yahoo.com", "icloud.com", "comcast.net", "proton.me"],
+    "en_GB": ["btinternet.com", "gmail.com", "outlook.co.uk", "sky.com", "virginmedia.com"],
+    "de_DE": ["web.de", "gmx.de", "t-online.de", "posteo.de", "mailbox.org"],
+    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "sfr.fr", "gmail.com"],
+    "es_ES": ["telefonica.net", "gmail.com", "hotmail.es", "yahoo.es", "movistar.es"],
+    "it_IT": ["libero.it", "virgilio.it", "gmail.com", "tiscali.it", "alice.it"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl", "xs4all.nl"],
+}
+B24_CORP = {
+    "en_US": ["brightfield-dental.com", "ohare-freight.com", "pinecrest-health.org", "tallgrass.io", "kestrel-payroll.com"],
+    "en_GB": ["harbourview-lettings.co.uk", "oakmere-legal.co.uk", "penrose-cargo.co.uk", "fenwick-energy.co.uk"],
+    "de_DE": ["nordlicht-spedition.de", "praxis-am-markt.de", "brauwerk-hessen.de", "kanzlei-vogt.de"],
+    "fr_FR": ["atelier-garonne.fr", "clinique-des-pins.fr", "transports-morel.fr", "cabinet-durand.fr"],
+    "es_ES": ["logistica-levante.es", "clinica-arenal.es", "asesoria-ruiz.es", "bodegas-turia.es"],
+    "it_IT": ["studio-bianchi.it", "trasporti-adige.it", "farmacia-centrale.it", "cantina-colli.it"],
+    "nl_NL": ["polderlogistiek.nl", "tandartspraktijk-zuid.nl", "advocatenkantoor-visser.nl", "duinwater.nl"],
+}
+
+
+def b24_mail(f, r, loc, first=None, last=None, corp=None):
+    a = b24_ascii(first or f.first_name()) or "info"
+    b = b24_ascii(last or f.last_name()) or "team"
+    k = r.randrange(7)
+    local = [f"{a}.{b}", f"{a[0]}{b}", f"{a}_{b}{r.randint(1, 99)}", f"{b}.{a[0]}", f"{a}{r.randint(70, 99)}",
+             f"{a}.{b}+{r.choice(['shop', 'news', 'work', 'tax'])}", f"{a}-{b}"][k]
+    corp = (r.random() < 0.35) if corp is None else corp
+    dom = r.choice(B24_CORP[loc] if corp else B24_MAILDOM[loc])
+    return local + "@" + dom
+
+
+def EM(f, r, loc, first=None, last=None, corp=None):
+    return B24L("EMAIL", b24_mail(f, r, loc, first, last, corp))
+
+
+def b24_region(r, loc, other=0.12):
+    return REGION[loc] if r.random() >= other else r.choice(OTHER_REGIONS)
+
+
+def PH(r, loc, other=0.12, region=None):
+    region = region or b24_region(r, loc, other)
+    if region in ("US", "CA"):
+        v = ("national", "national", "intl", "e164", "dashes", "dots")
+    else:
+        v = ("national", "national", "intl", "intl", "e164", "intl00", "dashes")
+    return B24L("PHONE", phone(r, region, v))
+
+
+# cards: (first digits from, to, length, weight) in real IIN ranges
+B24_IIN = [("4", "4", 16, 6), ("51", "55", 16, 4), ("2221", "2720", 16, 1), ("34", "34", 15, 1), ("37", "37", 15, 2),
+           ("6011", "6011", 16, 1), ("644", "649", 16, 1), ("65", "65", 16, 1), ("3528", "3589", 16, 1),
+           ("36", "36", 14, 1), ("300", "305", 14, 1)]
+
+
+def b24_iin_ok(d):
+    return any(len(d) == n and lo <= d[:len(lo)] <= hi for lo, hi, n, _ in B24_IIN)
+
+
+def b24_cardgroup(r, d, p=0.6):
+    if r.random() >= p:
+        return d
+    sep = r.choice([" ", " ", "-"])
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return f"{d[:4]} {d[4:10]} {d[10:]}"
+    return f"{d[:4]} {d[4:10]} {d[10:]}"
+
+
+def b24_cardnum(r, good=True):
+    lo, hi, n, _ = r.choices(B24_IIN, weights=[w for *_, w in B24_IIN])[0]
+    pre = str(r.randint(int(lo), int(hi)))
+    body = pre + rnd(r, string.digits, n - 1 - len(pre))
+    ok = [c for c in string.digits if luhn_ok(body + c)]
+    bad = [c for c in string.digits if not luhn_ok(body + c)]
+    return body + (ok[0] if good else r.choice(bad))
+
+
+def CC(r, p=0.6):
+    return B24L("CREDIT_CARD", b24_cardgroup(r, b24_cardnum(r), p))
+
+
+def b24_badcard(r):
+    return b24_cardgroup(r, b24_cardnum(r, False))
+
+
+B24_IBAN = {"DE": (22, "n18"), "GB": (22, "b4n14"), "FR": (27, "n10c11n2"), "ES": (24, "n20"), "IT": (27, "a1n10c12"),
+            "NL": (18, "b4n10"), "BE": (16, "n12"), "AT": (20, "n16"), "CH": (21, "n17"), "IE": (22, "b4n14"),
+            "PT": (25, "n21"), "LU": (20, "n3c13"), "PL": (28, "n24")}
+B24_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL"], "NL": ["ABNA", "INGB", "RABO", "SNSB", "TRIO", "BUNQ"],
+             "IE": ["AIBK", "BOFI", "IPBS"]}
+B24_IBAN_CC = {"en_US": ["DE", "GB", "FR", "IE", "NL"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"],
+               "fr_FR": ["FR", "FR", "BE", "LU"], "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE"]}
+
+
+def b24_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b24_iban_raw(r, loc=None, cc=None, good=True):
+    cc = cc or r.choice(B24_IBAN_CC[loc])
+    n, spec = B24_IBAN[cc]
+    bban = ""
+    for cls, cnt in _b24_re.findall(r"([nacb])(\d+)", spec):
+        cnt = int(cnt)
+        if cls == "n":
+            bban += rnd(r, string.digits, cnt)
+        elif cls == "a":
+            bban += rnd(r, string.ascii_uppercase, cnt)
+        elif cls == "b":
+            bban += r.choice(B24_BANKS[cc])
+        else:
+            bban += rnd(r, string.ascii_uppercase + string.digits * 3, cnt)
+    cd = 98 - b24_mod97(bban + cc + "00")
+    if not good:
+        cd = r.choice([x for x in range(2, 99) if x != cd])
+    v = f"{cc}{cd:02d}{bban}"
+    assert len(v) == n
+    return v
+
+
+def b24_ibanfmt(r, v, p=0.5):
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if r.random() < p else v
+
+
+def IB(r, loc, cc=None, p=0.5):
+    return B24L("IBAN", b24_ibanfmt(r, b24_iban_raw(r, loc, cc), p))
+
+
+def b24_badiban(r, loc):
+    return b24_ibanfmt(r, b24_iban_raw(r, loc, good=False))
+
+
+def SSN(r, style=None):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a != 666:
+            break
+    style = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+    return B24L("US_SSN", {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style])
+
+
+def b24_ein(r):
+    return f"{r.randint(10, 98)}-{r.randint(1000000, 9999999)}"
+
+
+B24_PUB1 = [23, 31, 37, 45, 62, 77, 78, 80, 81, 82, 84, 85, 87, 88, 91, 92, 93, 94, 95, 104, 109, 141, 145, 151, 176, 178,
+            185, 188, 193, 194, 195, 212, 213, 217]
+
+
+def b24_ip4(r, private_p=0.35):
+    if r.random() < private_p:
+        k = r.randrange(3)
+        if k == 0:
+            return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if k == 1:
+            return f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    return f"{r.choice(B24_PUB1)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def IP4(r, private_p=0.35):
+    return B24L("IPV4", b24_ip4(r, private_p))
+
+
+def b24_ip6(r):
+    k = r.randrange(5)
+    pre = r.choice(["2a02:", "2a01:", "2001:67c:", "2600:", "2a00:", "2003:", "2605:", "2a03:", "2001:4860:"])
+    groups = [x for x in pre.split(":") if x]
+    groups += [rnd(r, HEX, r.randint(1, 4)).lstrip("0") or "0" for _ in range(8 - len(groups))]
+    if k == 0:
+        groups[4:7] = ["0", "0", "0"]
+    if k == 4:
+        return "fe80::" + ":".join(rnd(r, HEX, 4).lstrip("0") or "1" for _ in range(4))
+    a = _b24_ip.IPv6Address(":".join(groups))
+    return a.exploded if k == 3 else a.compressed
+
+
+def IP6(r):
+    return B24L("IPV6", b24_ip6(r))
+
+
+B24_PWWORDS = ["Quokka", "Sextant", "Mistral", "Tulipano", "Fjord", "Oregano", "Zeppelin", "Kompass", "Lavande", "Girasol",
+               "Nuvola", "Molen", "Pinguin", "Cactus", "Bramble", "Velvet", "Tornado", "Anchor", "Hagebutte", "Escargot",
+               "Churro", "Gelato", "Stroopwafel", "Kayak", "Obsidian", "Marmot"]
+
+
+def b24_password(r, url_safe=False):
+    sym = "-_.~!" if url_safe else "!@%^&*-_=+.?"
+    k = r.randrange(6)
+    if k == 0:
+        v = r.choice(B24_PWWORDS) + str(r.randint(1970, 2026)) + r.choice(sym)
+    elif k == 1:
+        v = rnd(r, AN, r.randint(8, 16)) + r.choice(sym) + rnd(r, string.digits, 2) + rnd(r, AN, r.randint(1, 4))
+    elif k == 2:
+        v = r.choice(B24_PWWORDS).lower() + r.choice("-.") + r.choice(B24_PWWORDS).lower() + r.choice("-.") + str(r.randint(10, 999))
+    elif k == 3:
+        w = r.choice(B24_PWWORDS)
+        v = "".join({"a": "4", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w) + r.choice(sym) + str(r.randint(1, 99))
+    elif k == 4:
+        v = r.choice(B24_PWWORDS).lower() + str(r.randint(10, 99)) + rnd(r, string.ascii_lowercase, 2) + r.choice(sym)
+    else:
+        v = ".".join(r.choice(B24_PWWORDS) for _ in range(3)) + "." + str(r.randint(1, 9))
+    return v
+
+
+def PW(r, url_safe=False):
+    return B24L("PASSWORD", b24_password(r, url_safe))
+
+
+B24_GENKINDS = ["aws", "hex32", "hex40", "hex64", "b64key", "django", "sendgrid", "twilio", "newrelic", "npm", "cookie",
+                "azure", "alnum32"]
+
+
+def b24_generic(r, kind=None):
+    kind = kind or r.choice(B24_GENKINDS)
+    if kind == "aws":
+        return rnd(r, AN + "/+", 40)
+    if kind == "hex32":
+        return rnd(r, HEX, 32)
+    if kind == "hex40":
+        return rnd(r, HEX, 40)
+    if kind == "hex64":
+        return rnd(r, HEX, 64)
+    if kind == "b64key":
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if kind == "django":
+        return rnd(r, string.ascii_lowercase + string.digits + "!@%^&*(-_=+)", 50)
+    if kind == "sendgrid":
+        return "SG." + rnd(r, AN + "_-", 22) + "." + rnd(r, AN + "_-", 43)
+    if kind == "twilio":
+        return rnd(r, HEX, 32)
+    if kind == "newrelic":
+        return rnd(r, HEX, 36) + "NRAL"
+    if kind == "npm":
+        return "npm_" + rnd(r, AN, 36)
+    if kind == "cookie":
+        return rnd(r, AN + "-_", r.randint(32, 48))
+    if kind == "azure":
+        return rnd(r, AN, 3) + r.choice(string.digits) + "Q~" + rnd(r, AN + "_-.~", 34)
+    if kind == "cvc":
+        return rnd(r, string.digits, r.choice([3, 3, 3, 4]))
+    return rnd(r, AN, 32)
+
+
+def GS(r, kind=None):
+    return B24L("GENERIC_SECRET", b24_generic(r, kind))
+
+
+def AWS(r):
+    return B24L("AWS_ACCESS_KEY", r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16))
+
+
+B24_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def GH(r, prefix=None):
+    p = prefix or r.choice(B24_GH)
+    if p == "github_pat_":
+        return B24L("GITHUB_TOKEN", "github_pat_" + rnd(r, AN, 22) + "_" + rnd(r, AN, 59))
+    return B24L("GITHUB_TOKEN", p + rnd(r, AN, 36))
+
+
+def SL(r):
+    k = r.randrange(3)
+    if k == 0:
+        v = "xoxb-" + rnd(r, string.digits, r.choice([11, 12, 13])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    elif k == 1:
+        v = "xoxp-" + "-".join(rnd(r, string.digits, n) for n in (12, 12, 13)) + "-" + rnd(r, HEX, 32)
+    else:
+        v = "xoxa-2-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    return B24L("SLACK_TOKEN", v)
+
+
+def ST(r):
+    return B24L("STRIPE_KEY", r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 99])))
+
+
+def OA(r):
+    k = r.randrange(4)
+    if k == 0:
+        v = "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    elif k == 1:
+        v = "sk-proj-" + rnd(r, AN + "_-", 48)
+    elif k == 2:
+        v = "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    else:
+        v = "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    return B24L("OPENAI_KEY", v)
+
+
+def AK(r):
+    return B24L("ANTHROPIC_KEY", r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA")
+
+
+def GG(r):
+    return B24L("GOOGLE_API_KEY", ("AIzaSy" + rnd(r, AN + "_-", 33)) if r.random() < 0.85 else ("AIza" + rnd(r, AN + "_-", 35)))
+
+
+def b24_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def JW(r, email=None):
+    alg = r.choice(["HS256", "RS256", "ES256", "RS256"])
+    hdr = r.choice([{"alg": alg, "typ": "JWT"}, {"typ": "JWT", "alg": alg}, {"alg": alg, "kid": rnd(r, HEX, 16), "typ": "JWT"}])
+    iat = b24_epoch(r)
+    body = {"sub": r.choice([rnd(r, string.digits, 9), "auth0|" + rnd(r, HEX, 24), "usr_" + rnd(r, AN, 12)]), "iat": iat,
+            "exp": iat + r.choice([900, 3600, 86400])}
+    if r.random() < 0.4:
+        body["scope"] = r.choice(["read:orders", "openid profile email", "admin"])
+    if email and r.random() < 0.5:
+        body["email"] = email
+    sig = {"HS256": 32, "RS256": 256, "ES256": 64}[alg]
+    v = ".".join([b24_b64u(json.dumps(hdr, separators=(",", ":")).encode()), b24_b64u(json.dumps(body, separators=(",", ":")).encode()),
+                  b24_b64u(bytes(r.randrange(256) for _ in range(sig)))])
+    return B24L("JWT", v)
+
+
+B24_PEMHEAD = {"RSA PRIVATE KEY": b"\x30\x82\x04\xa4\x02\x01\x00\x02\x82\x01\x01\x00",
+               "PRIVATE KEY": b"\x30\x82\x04\xbd\x02\x01\x00\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01\x05\x00\x04\x82",
+               "EC PRIVATE KEY": b"\x30\x77\x02\x01\x01\x04\x20",
+               "OPENSSH PRIVATE KEY": b"openssh-key-v1\x00\x00\x00\x00\x04none",
+               "ENCRYPTED PRIVATE KEY": b"\x30\x82\x05\x0e\x30\x40\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0d"}
+
+
+def b24_pem(r, kind=None, nl="\n"):
+    kind = kind or r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "PGP PRIVATE KEY BLOCK"])
+    if kind == "PGP PRIVATE KEY BLOCK":
+        raw = b"\x95\x03\x98\x04" + bytes(r.randrange(256) for _ in range(r.randint(280, 420)))
+        b = base64.b64encode(raw).decode()
+        lines = [b[i:i + 64] for i in range(0, len(b), 64)]
+        crc = "=" + base64.b64encode(bytes(r.randrange(256) for _ in range(3))).decode()
+        return nl.join([f"-----BEGIN {kind}-----", "", *lines, crc, f"-----END {kind}-----"])
+    n = {"EC PRIVATE KEY": r.randint(80, 100), "OPENSSH PRIVATE KEY": r.randint(300, 420)}.get(kind, r.randint(420, 640))
+    raw = B24_PEMHEAD[kind] + bytes(r.randrange(256) for _ in range(n))
+    b = base64.b64encode(raw).decode()
+    w = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    lines = [b[i:i + w] for i in range(0, len(b), w)]
+    return nl.join([f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----"])
+
+
+def PK(r, kind=None, nl="\n"):
+    return B24L("PRIVATE_KEY", b24_pem(r, kind, nl))
+
+
+def VS(r, kinds=("aws", "gh", "slack", "stripe", "openai", "anthropic", "google", "jwt")):
+    k = r.choice(kinds)
+    return {"aws": AWS, "gh": GH, "slack": SL, "stripe": ST, "openai": OA, "anthropic": AK, "google": GG, "jwt": JW}[k](r)
+
+
+B24_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAXXXXXXXXXXXXXXXX", "AKIA0000000000000000", "ASIAXXXXXXXXXXXXXXXX",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "ghp_" + "x" * 36, "ghp_" + "X" * 36, "gho_" + "0" * 36, "ghs_" + "x" * 36, "github_pat_" + "X" * 22 + "_" + "X" * 59,
+    "ghp_1234567890abcdefghijklmnopqrstuvwxyz",
+    "xoxb-000000000000-0000000000000-" + "x" * 24, "xoxp-123456789012-123456789012-123456789012-" + "0" * 32,
+    "xoxb-your-bot-token-here-000000000000000000",
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_" + "x" * 24, "rk_test_" + "X" * 24, "sk_test_" + "0" * 24,
+    "sk-proj-" + "X" * 48, "sk-" + "x" * 48, "sk-proj-REPLACE_WITH_YOUR_OWN_KEY_0000000000000000000",
+    "sk-ant-api03-" + "X" * 93 + "AA", "sk-ant-api03-your-key-here-" + "x" * 79 + "AA",
+    "AIzaSy" + "X" * 33, "AIzaSyA-EXAMPLE-KEY-0000000000000000000",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "SG." + "x" * 22 + "." + "x" * 43, "npm_" + "X" * 36,
+]
+B24_PLH_KIND = {"aws": [0, 1, 2, 3], "awssecret": [4], "gh": [5, 6, 7, 8, 9, 10], "slack": [11, 12, 13], "stripe": [14, 15, 16, 17],
+                "openai": [18, 19, 20], "anthropic": [21, 22], "google": [23, 24], "jwt": [25], "generic": [26, 27]}
+
+
+def PLH(r, kind=None):
+    if kind is None:
+        return B24L("PLACEHOLDER", r.choice(B24_PLACEHOLDERS))
+    return B24L("PLACEHOLDER", B24_PLACEHOLDERS[r.choice(B24_PLH_KIND[kind])])
+
+
+# ---------- blind24 look-alikes (never labelled) ----------
+
+B24_STANDIN = ["${DB_PASSWORD}", "<your-token>", "changeme", "********", "xxxx", "<REDACTED>", "{{ .Values.auth.password }}",
+               "%(DB_PASS)s", "$(cat /run/secrets/db_password)", "op://Infra/postgres-prod/password", "vault:secret/data/app#token",
+               "[MASKED]", "***", "REPLACE_ME", "<API_KEY>", "${{ secrets.DEPLOY_TOKEN }}", "{{ vault_smtp_password }}", "env:API_KEY"]
+
+
+def b24_standin(r):
+    return r.choice(B24_STANDIN)
+
+
+def b24_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b24_ver(r):
+    return f"{r.randint(0, 14)}.{r.randint(0, 40)}.{r.randint(0, 30)}"
+
+
+def b24_ver4(r):
+    return f"{r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(100, 9999)}"
+
+
+def b24_bcrypt(r):
+    return "$2b$12$" + rnd(r, string.ascii_letters + string.digits + "./", 53)
+
+
+def b24_b64blob(r, n=None):
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(n or r.randint(24, 60)))).decode()
+
+
+def b24_cert(r, nl="\n"):
+    b = base64.b64encode(b"\x30\x82\x03" + bytes(r.randrange(256) for _ in range(r.randint(300, 420)))).decode()
+    return nl.join(["-----BEGIN CERTIFICATE-----", *[b[i:i + 64] for i in range(0, len(b), 64)], "-----END CERTIFICATE-----"])
+
+
+def b24_sshpub(r, email):
+    return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rnd(r, AN + "+/", 43) + " " + email
+
+
+def b24_mac(r):
+    return ":".join(rnd(r, HEX, 2) for _ in range(6))
+
+
+def b24_ref(r, kind):
+    y = r.randint(2024, 2026)
+    return {"order": f"ORD-{y}-{r.randint(100000, 999999)}", "ticket": f"#{r.randint(10000, 999999)}",
+            "invoice": f"INV/{y}/{r.randint(1000, 99999):05d}", "claim": f"CLM-{r.randint(10000000, 99999999)}",
+            "policy": f"POL {r.randint(100, 999)} {r.randint(100000, 999999)}", "po": f"PO{r.randint(4500000000, 4599999999)}",
+            "sku": f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}-{rnd(r, string.ascii_uppercase + string.digits, 2)}",
+            "case": f"CS{r.randint(1000000, 9999999)}", "awb": f"{r.randint(100, 999)}-{r.randint(10000000, 99999999)}",
+            "track": f"1Z{rnd(r, string.ascii_uppercase + string.digits, 16)}", "member": f"M{r.randint(1000000, 9999999)}",
+            "acct": f"{r.randint(10000000, 99999999)}", "rma": f"RMA{r.randint(100000, 999999)}"}[kind]
+
+
+def b24_money(r, loc):
+    a = r.randint(5, 9000) + r.randint(0, 99) / 100
+    if loc in ("en_US",):
+        return f"${a:,.2f}"
+    if loc == "en_GB":
+        return f"£{a:,.2f}"
+    return f"{a:,.2f} €".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+B24_CITY = {"en_US": ["Columbus", "Tucson", "Raleigh", "Boise", "Omaha"], "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "York"],
+            "de_DE": ["Kassel", "Erfurt", "Bremen", "Regensburg", "Mainz"], "fr_FR": ["Nantes", "Rennes", "Lille", "Dijon", "Tours"],
+            "es_ES": ["Valencia", "Zaragoza", "Málaga", "Bilbao", "Murcia"], "it_IT": ["Bologna", "Verona", "Padova", "Bari", "Trieste"],
+            "nl_NL": ["Utrecht", "Zwolle", "Breda", "Leiden", "Arnhem"]}
+B24_STREET = {"en_US": ["Maple Ave", "Oak Street", "Ridge Rd"], "en_GB": ["High Street", "Station Road", "Church Lane"],
+              "de_DE": ["Bahnhofstraße", "Lindenweg", "Am Markt"], "fr_FR": ["rue Victor Hugo", "avenue Jean Jaurès", "rue de la Paix"],
+              "es_ES": ["calle Mayor", "avenida del Puerto", "calle Colón"], "it_IT": ["via Roma", "corso Garibaldi", "via Dante"],
+              "nl_NL": ["Dorpsstraat", "Kerkweg", "Molenlaan"]}
+
+
+def b24_addr(r, loc):
+    s, c = r.choice(B24_STREET[loc]), r.choice(B24_CITY[loc])
+    n = r.randint(1, 180)
+    if loc in ("en_US", "en_GB"):
+        return f"{n} {s}, {c}"
+    if loc in ("fr_FR",):
+        return f"{n} {s}, {r.randint(10, 95)}{r.randint(0, 999):03d} {c}"
+    if loc == "nl_NL":
+        return f"{s} {n}, {r.randint(1000, 9999)} {rnd(r, 'ABCDEFGHJKLMNPRSTVWXZ', 2)} {c}"
+    return f"{s} {n}, {r.randint(10000, 99999)} {c}"
+
+
+def b24_name(f):
+    return f"{f.first_name()} {f.last_name()}"
+
+
+def b24_host(r):
+    return r.choice(["db", "api", "cache", "mq", "web", "batch", "auth", "edge"]) + f"-{r.randint(1, 9):02d}." + r.choice(["prod", "stg", "int"]) + "." + r.choice(["acme-int.net", "corp.local", "svc.internal", "eu-west.example.net"])
+
+
+# ---------- blind24 text documents ----------
+
+def b24t_redis(f, r, loc):
+    ip, pw = IP4(r, 0.8), PW(r)
+    return J(f"$ redis-cli -h ", ip, " -p 6379 --no-auth-warning -a ", pw, "\n", ip, ":6379> CONFIG GET requirepass\n",
+             "1) \"requirepass\"\n2) \"", B24L("PASSWORD", pw.text), "\"\n", ip, f":6379> INFO server\n# Server\nredis_version:{b24_ver(r)}\n",
+             f"redis_git_sha1:{rnd(r, HEX, 8)}\nrun_id:{rnd(r, HEX, 40)}\nuptime_in_seconds:{r.randint(1000, 9999999)}\n",
+             ip, ":6379> CLIENT LIST\n", f"id={r.randint(1, 9999)} addr=", IP4(r), f":{r.randint(30000, 65000)} laddr=", B24L("IPV4", ip.text),
+             f":6379 fd=8 name= age={r.randint(1, 9999)} idle=0 db=0 cmd=client|list user=default\n")
+
+
+def b24t_mycnf(f, r, loc):
+    return J(f"# ~/.my.cnf -- {T(loc, 'ops laptop', 'Admin-Rechner', 'poste admin', 'portátil de ops', 'portatile ops', 'beheerlaptop')}\n",
+             "[client]\nuser=", r.choice(["backup", "root", "app_rw", "reporting"]), "\npassword=", PW(r), "\nhost=", IP4(r, 0.7),
+             "\nport=3306\ndefault-character-set=utf8mb4\n\n[mysqldump]\nuser=dump\npassword=\"", PW(r), "\"\nsingle-transaction\n\n",
+             f"[mysqld]\nserver-id={r.randint(1, 400)}\nbind-address=", IP4(r, 0.9), f"\ngtid_mode=ON\n# binlog {r.randint(100, 999)}.{r.randint(100000, 999999):06d}\n")
+
+
+def b24t_mongosh(f, r, loc):
+    user, pw, ip = r.choice(["appuser", "atlasAdmin", "etl"]), PW(r, True), IP4(r, 0.3)
+    cl = f"cluster{r.randint(0, 9)}.{rnd(r, string.ascii_lowercase + string.digits, 5)}.mongodb.net"
+    oid = rnd(r, HEX, 24)
+    name = b24_name(f)
+    return J(f"$ mongosh \"mongodb+srv://{user}:", pw, f"@{cl}/shop?retryWrites=true&w=majority\"\n",
+             f"Current Mongosh Log ID: {rnd(r, HEX, 24)}\nUsing MongoDB: {b24_ver(r)}\nAtlas atlas-{rnd(r, string.ascii_lowercase, 6)}-shard-0 [primary] shop> ",
+             "db.customers.findOne({ email: \"", EM(f, r, loc), "\" })\n{\n  _id: ObjectId('", oid, f"'),\n  name: '{name}',\n  phone: '", PH(r, loc),
+             "',\n  lastLoginIp: '", ip, f"',\n  createdAt: ISODate('{b24_iso(r)}'),\n  loyaltyId: '{b24_ref(r, 'member')}'\n}}\n")
+
+
+def b24t_rabbit(f, r, loc):
+    u = r.choice(["orders_svc", "billing", "telemetry"])
+    return J(f"root@mq-{r.randint(1, 3)}:~# rabbitmqctl add_user {u} ", PW(r), f"\nAdding user \"{u}\" ...\nDone. Don't forget to grant the user permissions to some virtual hosts!\n",
+             f"root@mq-{r.randint(1, 3)}:~# rabbitmqctl set_permissions -p /prod {u} \".*\" \".*\" \".*\"\n",
+             f"root@mq-{r.randint(1, 3)}:~# rabbitmqctl list_connections name user\nListing connections ...\nname\tuser\n",
+             IP4(r), f":{r.randint(30000, 60000)} -> ", IP4(r, 1), f":5672\t{u}\n", IP4(r), f":{r.randint(30000, 60000)} -> ", IP4(r, 1), ":5672\tguest\n",
+             f"# definitions export: \"password_hash\": \"{b24_b64blob(r, 36)}\", \"hashing_algorithm\": \"rabbit_password_hashing_sha256\"\n")
+
+
+def b24t_haproxy(f, r, loc):
+    return J("global\n    log /dev/log local0\n    maxconn 4096\n\nlisten stats\n    bind *:8404\n    stats enable\n    stats uri /haproxy?stats\n",
+             "    stats auth admin:", PW(r), "\n\nfrontend fe_https\n    bind *:443 ssl crt /etc/haproxy/certs/site.pem\n    default_backend be_app\n",
+             "    acl blocked src ", IP4(r, 0), " ", IP4(r, 0), "\n    http-request deny if blocked\n\nbackend be_app\n    balance roundrobin\n",
+             "    server app1 ", IP4(r, 1), ":8080 check\n    server app2 ", IP4(r, 1), ":8080 check\n    server app3 [", IP6(r), f"]:8080 check backup\n# rev {rnd(r, HEX, 12)} {b24_ver(r)}\n")
+
+
+def b24t_postfix(f, r, loc):
+    relay = r.choice(["[smtp.sendgrid.net]:587", "[email-smtp.eu-west-1.amazonaws.com]:587", "[smtp.office365.com]:587"])
+    em = EM(f, r, loc, corp=True)
+    dt = b24_dt(r)
+    return J(f"# /etc/postfix/sasl_passwd  (postmap after editing!)\n{relay} ", "apikey:" if "sendgrid" in relay else [em, ":"],
+             GS(r, "sendgrid") if "sendgrid" in relay else PW(r), "\n\n# /var/log/mail.log\n",
+             dt.strftime("%b %d %H:%M:%S"), f" mx1 postfix/smtpd[{r.randint(1000, 30000)}]: connect from unknown[", IP4(r, 0), "]\n",
+             dt.strftime("%b %d %H:%M:%S"), f" mx1 postfix/qmgr[{r.randint(1000, 30000)}]: {rnd(r, '0123456789ABCDEF', 10)}: from=<", em,
+             f">, size={r.randint(900, 90000)}, nrcpt=1 (queue active)\n", dt.strftime("%b %d %H:%M:%S"),
+             f" mx1 postfix/smtp[{r.randint(1000, 30000)}]: {rnd(r, '0123456789ABCDEF', 10)}: to=<", EM(f, r, loc),
+             f">, relay={relay.strip('[]').split(']')[0]}[", IP4(r, 0), "]:587, delay=0.8, status=sent (250 Ok)\n")
+
+
+def b24t_ovpn(f, r, loc):
+    return J(f"client\ndev tun\nproto udp\nremote ", IP4(r, 0), f" 1194\nremote-random\nresolv-retry infinite\nnobind\ncipher AES-256-GCM\nverb 3\n",
+             "<ca>\n", b24_cert(r), "\n</ca>\n<cert>\n", b24_cert(r), "\n</cert>\n<key>\n", PK(r, r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])),
+             "\n</key>\n", f"# issued {b24_day(r, loc)} for {b24_name(f)} (", EM(f, r, loc, corp=True), ")\n")
+
+
+def b24t_wg(f, r, loc):
+    return J("[Interface]\nPrivateKey = ", GS(r, "b64key"), "\nAddress = ", IP4(r, 1), "/32, ", IP6(r), "/128\nDNS = ", IP4(r, 0),
+             "\nListenPort = 51820\n\n[Peer]\n# ", b24_name(f), "'s laptop\nPublicKey = ", b24_b64blob(r, 32), "\nPresharedKey = ", GS(r, "b64key"),
+             "\nAllowedIPs = ", IP4(r, 1), "/32\nEndpoint = ", IP4(r, 0), ":51820\nPersistentKeepalive = 25\n")
+
+
+def b24t_netrc(f, r, loc):
+    return J("machine api.heroku.com\n  login ", EM(f, r, loc), "\n  password ", GS(r, "hex32") if r.random() < 0.5 else PW(r),
+             "\nmachine git.heroku.com\n  login ", EM(f, r, loc), "\n  password ", PW(r),
+             "\nmachine github.com\n  login ", b24_ascii(f.first_name()) + str(r.randint(1, 99)), "\n  password ", GH(r),
+             "\nmachine ftp.", r.choice(B24_CORP[loc]), " login upload password ", PW(r), "\n", "default login anonymous password ", b24_standin(r), "\n")
+
+
+def b24t_pgpass(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        rows += [r.choice([b24_host(r), None]) or IP4(r, 0.8), f":5432:{r.choice(['orders', 'crm', 'analytics', '*'])}:{r.choice(['app', 'readonly', 'postgres', 'etl'])}:", PW(r), "\n"]
+    return J(f"# ~/.pgpass  (chmod 0600)  -- {T(loc, 'rotated', 'rotiert', 'changé', 'rotado', 'ruotato', 'geroteerd')} {b24_day(r, loc)}\n", rows,
+             "localhost:5432:*:postgres:", b24_standin(r), "\n")
+
+
+def b24t_glab(f, r, loc):
+    rows = [("AWS_ACCESS_KEY_ID", AWS(r)), ("AWS_SECRET_ACCESS_KEY", GS(r, "aws")), ("SLACK_BOT_TOKEN", SL(r)), ("SENTRY_DSN_HOST", IP4(r, 0)),
+            ("DOCKER_AUTH_CONFIG", b24_standin(r)), ("STRIPE_SECRET_KEY", ST(r)), ("APP_VERSION", b24_ver(r)), ("OPENAI_API_KEY", OA(r)),
+            ("SMTP_PASSWORD", PW(r)), ("CI_PIPELINE_CACHE", rnd(r, HEX, 40)), ("GH_RELEASE_TOKEN", GH(r)), ("ANTHROPIC_API_KEY", AK(r))]
+    r.shuffle(rows)
+    out = [f"$ glab variable list -R {r.choice(['platform', 'shop', 'data'])}/{r.choice(['backend', 'infra', 'etl'])}\nKEY\tPROTECTED\tMASKED\tEXPANDED\tSCOPE\tVALUE\n"]
+    for k, v in rows[:r.randint(5, 8)]:
+        out += [f"{k}\t{r.choice(['true', 'false'])}\t{r.choice(['true', 'false'])}\tfalse\t*\t", v, "\n"]
+    return J(out)
+
+
+def b24t_heroku(f, r, loc):
+    app = r.choice(["shop-eu", "api-prod", "crm-sync"]) + f"-{r.randint(10, 99)}"
+    return J(f"$ heroku config -a {app}\n=== {app} Config Vars\nDATABASE_URL:          postgres://u{rnd(r, string.ascii_lowercase + string.digits, 12)}:", PW(r, True),
+             f"@ec2-{r.randint(3, 54)}-{r.randint(1, 250)}-{r.randint(1, 250)}-{r.randint(1, 250)}.eu-west-1.compute.amazonaws.com:5432/d{rnd(r, string.ascii_lowercase, 12)}\n",
+             "REDIS_URL:             rediss://:", PW(r, True), f"@ec2-{r.randint(3, 54)}-{r.randint(1, 250)}-{r.randint(1, 250)}-{r.randint(1, 250)}.compute-1.amazonaws.com:{r.randint(10000, 30000)}\n",
+             "SENDGRID_API_KEY:      ", GS(r, "sendgrid"), "\nSLACK_BOT_TOKEN:       ", SL(r), "\nOPENAI_API_KEY:        ", OA(r), "\nGOOGLE_MAPS_KEY:       ", GG(r), "\nSTRIPE_PUBLISHABLE_KEY: pk_live_", rnd(r, AN, 24),
+             "\nSTRIPE_SECRET_KEY:     ", ST(r), f"\nHEROKU_SLUG_COMMIT:    {rnd(r, HEX, 40)}\nNEW_RELIC_LICENSE_KEY: ", GS(r, "newrelic"), "\n")
+
+
+def b24t_kafka(f, r, loc):
+    u = r.choice(["svc-orders", "ksql", "connect-s3"])
+    return J("# client.properties\nbootstrap.servers=", IP4(r, 1), ":9092,", IP4(r, 1), ":9092\nsecurity.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n",
+             f"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"{u}\" password=\"", PW(r), "\";\n",
+             "ssl.truststore.location=/etc/kafka/truststore.jks\nssl.truststore.password=", PW(r), f"\nclient.id={u}-{rnd(r, HEX, 6)}\n",
+             "# README sample (not ours): ", PLH(r), "\n# Confluent Cloud API key/secret: ", rnd(r, string.ascii_uppercase + string.digits, 16), " / ", GS(r, "b64key"), "\n")
+
+
+def b24t_spring(f, r, loc):
+    return J("# application-prod.properties\nspring.datasource.url=jdbc:postgresql://", IP4(r, 1), ":5432/ledger\nspring.datasource.username=ledger_app\n",
+             "spring.datasource.password=", PW(r), "\nspring.mail.host=smtp.", r.choice(B24_CORP[loc]), "\nspring.mail.username=", EM(f, r, loc, corp=True),
+             "\nspring.mail.password=", PW(r), "\nspring.security.oauth2.client.registration.azure.client-secret=", GS(r, "azure"),
+             f"\nmanagement.endpoints.web.exposure.include=health,info\ninfo.app.version={b24_ver(r)}\ninfo.build.commit={rnd(r, HEX, 7)}\n",
+             "app.jwt.signing-key=", GS(r, "hex64"), "\napp.admin.email=", EM(f, r, loc, corp=True), "\n")
+
+
+def b24t_django(f, r, loc):
+    n1, n2 = b24_name(f), b24_name(f)
+    return J("# settings/production.py\nDEBUG = False\nSECRET_KEY = '", GS(r, "django"), "'\n# AWS docs example keys were here: ", PLH(r, "aws"), "\nALLOWED_HOSTS = ['", IP4(r, 0), "', '.",
+             r.choice(B24_CORP[loc]), f"']\nADMINS = [('{n1}', '", EM(f, r, loc, corp=True), f"'), ('{n2}', '", EM(f, r, loc, corp=True), "')]\n",
+             "DATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.postgresql',\n        'NAME': 'portal',\n        'USER': 'portal',\n",
+             "        'PASSWORD': '", PW(r), "',\n        'HOST': '", IP4(r, 1), "',\n    }\n}\nEMAIL_HOST_PASSWORD = os.environ.get('EMAIL_HOST_PASSWORD', '",
+             b24_standin(r), "')\nAWS_ACCESS_KEY_ID = '", AWS(r), "'\nAWS_SECRET_ACCESS_KEY = '", GS(r, "aws"), "'\n")
+
+
+def b24t_rails(f, r, loc):
+    return J("$ EDITOR=cat bin/rails credentials:show -e production\nsecret_key_base: ", GS(r, "hex64"), "\n\naws:\n  access_key_id: ", AWS(r),
+             "\n  secret_access_key: ", GS(r, "aws"), "\n\nstripe:\n  publishable_key: pk_live_", rnd(r, AN, 24), "\n  secret_key: ", ST(r),
+             "\n\nsmtp:\n  user_name: ", EM(f, r, loc, corp=True), "\n  password: ", PW(r), "\n\ngithub:\n  token: ", GH(r),
+             f"\n# active_record_encryption primary_key rotated {b24_day(r, loc)}\n")
+
+
+def b24t_wpconfig(f, r, loc):
+    out = ["<?php\n/** WordPress — ", r.choice(B24_CORP[loc]), " */\ndefine( 'DB_NAME', 'wp_", rnd(r, string.ascii_lowercase, 5), "' );\ndefine( 'DB_USER', 'wp_admin' );\n",
+           "define( 'DB_PASSWORD', '", PW(r), "' );\ndefine( 'DB_HOST', '", IP4(r, 1), ":3306' );\n"]
+    for k in r.sample(["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT"], 2):
+        out += [f"define( '{k}', '", GS(r, "django"), "' );\n"]
+    out += ["define( 'WP_MAIL_SMTP_PASS', '", PW(r), "' );\ndefine( 'WP_DEBUG', false );\n$table_prefix = 'wp_", rnd(r, string.ascii_lowercase + string.digits, 4), "_';\n"]
+    return J(out)
+
+
+def b24t_npmrc(f, r, loc):
+    return J("# ~/.npmrc\nregistry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=", GS(r, "npm"),
+             "\n# from the GitHub Packages docs: //npm.pkg.github.com/:_authToken=", PLH(r, "gh"), "\n@acme:registry=https://npm.pkg.github.com\n//npm.pkg.github.com/:_authToken=", GH(r), "\nemail=", EM(f, r, loc),
+             f"\nalways-auth=true\n# lockfileVersion 3, node {r.randint(16, 22)}.{r.randint(0, 12)}.{r.randint(0, 9)}\n",
+             "//artifactory.", r.choice(B24_CORP[loc]), "/api/npm/npm/:_password=", b24_standin(r), "\n")
+
+
+def b24t_gitcred(f, r, loc):
+    out = ["$ cat ~/.git-credentials\n"]
+    for _ in range(r.randint(2, 3)):
+        u = b24_ascii(f.first_name())
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"https://{u}:", GH(r), "@github.com\n"]
+        elif k == 1:
+            out += [f"https://oauth2:", GS(r, "alnum32"), f"@gitlab.{r.choice(B24_CORP[loc])}\n"]
+        else:
+            out += [f"https://{u}:", PW(r, True), "@bitbucket.org\n"]
+    out += [f"$ git config --global credential.helper\nstore\n$ git log -1 --format='%H %ae'\n{rnd(r, HEX, 40)} ", EM(f, r, loc, corp=True), "\n"]
+    return J(out)
+
+
+def b24t_az(f, r, loc):
+    tenant, app = b24_uuid(r), b24_uuid(r)
+    return J(f"PS C:\\deploy> az login --service-principal -u {app} -p ", GS(r, "azure"), f" --tenant {tenant}\n[\n  {{\n    \"cloudName\": \"AzureCloud\",\n",
+             f"    \"id\": \"{b24_uuid(r)}\",\n    \"name\": \"{r.choice(['Prod', 'Shared-Services', 'Sandbox'])}\",\n    \"state\": \"Enabled\",\n",
+             f"    \"tenantId\": \"{tenant}\",\n    \"user\": {{ \"name\": \"{app}\", \"type\": \"servicePrincipal\" }}\n  }}\n]\n",
+             "PS C:\\deploy> az storage account keys list -n stprod", rnd(r, string.ascii_lowercase, 6), " --query [0].value -o tsv\n", GS(r, "b64key"), "\n")
+
+
+def b24t_pulumi(f, r, loc):
+    return J(f"$ pulumi config --show-secrets -s {r.choice(['prod', 'staging'])}\nKEY                      VALUE\naws:region               eu-central-1\n",
+             "app:dbPassword           ", PW(r), "\napp:githubToken          ", GH(r), "\napp:slackWebhookToken    ", SL(r),
+             "\napp:anthropicApiKey      ", AK(r), f"\napp:imageTag             {b24_ver(r)}-{rnd(r, HEX, 7)}\napp:adminEmail           ", EM(f, r, loc, corp=True),
+             "\napp:bastionIp            ", IP4(r, 0), "\n")
+
+
+def b24t_helm(f, r, loc):
+    return J(f"# values-prod.yaml (chart {r.choice(['bitnami/postgresql', 'bitnami/keycloak', 'gitea-charts/gitea'])} {b24_ver(r)})\n",
+             "global:\n  imageRegistry: registry.", r.choice(B24_CORP[loc]), "\nauth:\n  adminUser: admin\n  adminPassword: \"", PW(r),
+             "\"\n  existingSecret: \"\"\nsmtp:\n  host: smtp.", r.choice(B24_CORP[loc]), "\n  user: ", EM(f, r, loc, corp=True), "\n  password: ", PW(r),
+             "\n# chart README example: apiKey: ", PLH(r), "\nextraEnv:\n  - name: OAUTH_CLIENT_SECRET\n    value: ", GS(r), "\n  - name: ROOT_PASSWORD\n    value: \"{{ .Values.auth.password }}\"\n",
+             "service:\n  loadBalancerIP: ", IP4(r, 0), "\n  loadBalancerSourceRanges: []\n")
+
+
+def b24t_systemd(f, r, loc):
+    svc = r.choice(["invoice-worker", "sync-agent", "report-mailer"])
+    return J(f"# /etc/systemd/system/{svc}.service\n[Unit]\nDescription={svc}\nAfter=network-online.target\n\n[Service]\nUser=svc\n",
+             "Environment=\"DB_DSN=postgresql://svc:", PW(r, True), "@", IP4(r, 1), ":5432/app\"\nEnvironment=\"API_TOKEN=", VS(r),
+             "\"\nEnvironment=\"SMTP_PASS=", b24_standin(r), f"\"\nExecStart=/opt/{svc}/bin/{svc} --listen ", IP4(r, 1), ":8080\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n")
+
+
+def b24t_cron(f, r, loc):
+    return J("# crontab -l (user backup)\nMAILTO=", EM(f, r, loc, corp=True), "\nSHELL=/bin/bash\n",
+             f"{r.randint(0, 59)} {r.randint(0, 5)} * * * curl -fsS -u backup:", PW(r), " https://", IP4(r, 0), "/api/snapshot > /dev/null\n",
+             f"*/15 * * * * /usr/local/bin/healthcheck --token ", VS(r), " --ping https://hc-ping.com/", b24_uuid(r), "\n",
+             f"30 2 * * 0 mysqldump --all-databases -uroot -p", PW(r), " | gzip > /srv/backup/all-$(date +\\%F).sql.gz\n")
+
+
+def b24t_pwsh(f, r, loc):
+    u = b24_ascii(f.first_name())[:8]
+    return J(f"PS C:\\Users\\{u}> $pw = ConvertTo-SecureString \"", PW(r), "\" -AsPlainText -Force\n",
+             f"PS C:\\Users\\{u}> $cred = New-Object System.Management.Automation.PSCredential(\"CORP\\svc_backup\", $pw)\n",
+             f"PS C:\\Users\\{u}> Enter-PSSession -ComputerName ", IP4(r, 1), " -Credential $cred\n[", IP4(r, 1), f"]: PS C:\\> Get-NetIPAddress -AddressFamily IPv6 | select IPAddress\n\nIPAddress\n---------\n",
+             IP6(r), "\n", IP6(r), "\n", f"PS C:\\Users\\{u}> net use Z: \\\\fs01\\finance /user:CORP\\{u} ", PW(r), "\nThe command completed successfully.\n")
+
+
+def b24t_ldap(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    uid = b24_ascii(fn)[0] + b24_ascii(ln)
+    return J(f"$ ldapsearch -x -H ldaps://", IP4(r, 1), " -D \"cn=admin,dc=corp,dc=local\" -w ", PW(r), f" -b \"ou=people,dc=corp,dc=local\" \"(uid={uid})\"\n",
+             f"# extended LDIF\n#\ndn: uid={uid},ou=people,dc=corp,dc=local\nobjectClass: inetOrgPerson\ncn: {fn} {ln}\nsn: {ln}\nmail: ", EM(f, r, loc, fn, ln, True),
+             "\ntelephoneNumber: ", PH(r, loc), "\nmobile: ", PH(r, loc), f"\nemployeeNumber: {r.randint(10000, 99999)}\nuserPassword: {{CRYPT}}{b24_bcrypt(r)}\njpegPhoto:: {b24_b64blob(r, 48)}\n",
+             f"\n# search result\nsearch: 2\nresult: 0 Success\n")
+
+
+def b24t_snmp(f, r, loc):
+    ip = IP4(r, 0.9)
+    return J("$ snmpwalk -v3 -l authPriv -u monitor -a SHA -A ", PW(r), " -x AES -X ", PW(r), " ", ip, " 1.3.6.1.2.1.4.20.1.1\n",
+             "IP-MIB::ipAdEntAddr.", IP4(r, 1), " = IpAddress: ", IP4(r, 1), "\n",
+             f"$ snmpget -v2c -c public ", B24L("IPV4", ip.text), f" 1.3.6.1.2.1.1.1.0\nSNMPv2-MIB::sysDescr.0 = STRING: RouterOS {b24_ver(r)} (stable) build {b24_ver4(r)}\n")
+
+
+def b24t_ios(f, r, loc):
+    return J(f"! {r.choice(['edge-rtr-01', 'core-sw-02', 'br-fw-03'])}#show running-config\n! Last configuration change at {b24_dt(r).strftime('%H:%M:%S UTC %a %b %d %Y')}\n",
+             f"version 15.{r.randint(1, 9)}\nhostname edge-{r.randint(1, 9)}\nenable secret 9 $9${rnd(r, AN, 14)}${rnd(r, AN, 43)}\n",
+             "username netops privilege 15 password 0 ", PW(r), "\n!\ninterface GigabitEthernet0/0\n description WAN uplink\n ip address ", IP4(r, 0),
+             " 255.255.255.252\n ipv6 address ", IP6(r), "/64\n!\ninterface Vlan10\n ip address ", IP4(r, 1), " 255.255.255.0\n!\nip default-gateway ",
+             IP4(r, 0), "\ntacacs server TAC1\n address ipv4 ", IP4(r, 1), "\n key 0 ", PW(r), f"\n! serial FTX{r.randint(1000, 9999)}{rnd(r, string.ascii_uppercase, 4)}\nend\n")
+
+
+def b24t_ipmi(f, r, loc):
+    ip = IP4(r, 1)
+    return J("$ ipmitool -I lanplus -H ", ip, " -U root -P ", PW(r), " chassis power status\nChassis Power is on\n$ ipmitool -I lanplus -H ",
+             B24L("IPV4", ip.text), " -U root -P ", b24_standin(r), " lan print 1\nIP Address Source       : Static Address\nIP Address              : ",
+             B24L("IPV4", ip.text), "\nMAC Address             : ", b24_mac(r), "\nDefault Gateway IP      : ", IP4(r, 1),
+             f"\nFirmware Revision       : {b24_ver4(r)}\n")
+
+
+def b24t_ftp(f, r, loc):
+    ip = IP4(r, 0)
+    u = r.choice(["edi_upload", "scans", "partner42"])
+    return J("$ ftp ", ip, f"\nConnected to ", B24L("IPV4", ip.text), f".\n220 ProFTPD Server ready.\nName: {u}\n331 Password required for {u}\nPassword: ",
+             PW(r), f"\n230 User {u} logged in\nftp> ls\n-rw-r--r--   1 {u} {u} {r.randint(1000, 900000)} {b24_dt(r).strftime('%b %d %H:%M')} ",
+             f"INV_{r.randint(100000, 999999)}.edi\n-rw-r--r--   1 {u} {u} {r.randint(1000, 900000)} {b24_dt(r).strftime('%b %d %H:%M')} ",
+             f"ORD_{r.randint(100000, 999999)}.edi\n226 Transfer complete\nftp> bye\n221 Goodbye.\n")
+
+
+def b24t_mutt(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    em = EM(f, r, loc, fn, ln)
+    dom = em.text.split("@")[1]
+    return J(f"# ~/.muttrc\nset realname = \"{fn} {ln}\"\nset from = \"", em, f"\"\nset imap_user = \"", B24L("EMAIL", em.text), f"\"\nset imap_pass = \"", PW(r),
+             f"\"\nset folder = \"imaps://imap.{dom}:993\"\nset smtp_url = \"smtps://smtp.{dom}:465\"\n",
+             "set smtp_pass = \"", PW(r), "\"\n\n# ~/.msmtprc\naccount default\nhost smtp.", dom, "\nuser ", B24L("EMAIL", em.text), "\npassword ", PW(r),
+             "\nfrom ", B24L("EMAIL", em.text), "\n")
+
+
+def b24t_sentry(f, r, loc):
+    em = EM(f, r, loc)
+    return J(f"TypeError: Cannot read properties of undefined (reading 'iban')\n  at checkout/submit ({rnd(r, HEX, 8)}.js:1:{r.randint(1000, 90000)})\n\n",
+             f"Issue {rnd(r, string.ascii_uppercase, 4)}-{r.randint(100, 999)}  ·  {r.randint(2, 900)} events  ·  first seen {b24_day(r, loc, 60)}\n",
+             "User\n  ID: ", str(r.randint(100000, 9999999)), "\n  Email: ", em, "\n  IP Address: ", IP4(r, 0) if r.random() < 0.7 else IP6(r),
+             f"\nBrowser: Firefox {r.randint(100, 134)}.0  OS: Windows 10\nRelease: web@{b24_ver(r)}\n",
+             "Breadcrumb (xhr): POST /api/payment 400  body={\"iban\":\"", b24_badiban(r, loc), "\"}\nRequest headers: Authorization: Bearer ", JW(r, em.text),
+             "\n")
+
+
+def b24t_datadog(f, r, loc):
+    return J("# /etc/datadog-agent/datadog.yaml\napi_key: ", GS(r, "hex32"), "\napp_key: ", GS(r, "hex40"), "\nsite: datadoghq.eu\nhostname: ",
+             b24_host(r), f"\ntags:\n  - env:prod\n  - team:{r.choice(['payments', 'search', 'core'])}\n\n$ sudo datadog-agent status | head\n",
+             f"Agent ({b24_ver(r)})\n  Status date: {b24_iso(r, 2)}\n  Pid: {r.randint(1000, 40000)}\n  Check Runners: 4\n  Log Level: info\n",
+             f"  Config hash: {rnd(r, HEX, 32)}\n  Host IP: ", IP4(r, 1), "\n")
+
+
+def b24t_twilio(f, r, loc):
+    sid = "AC" + rnd(r, HEX, 32)
+    out = [f"Twilio account {sid}\nAuth token: ", GS(r, "twilio"), f"  (primary, created {b24_day(r, loc)})\n\nDate\tFrom\tTo\tStatus\tMessage SID\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [b24_dt(r, 20).strftime("%Y-%m-%d %H:%M"), "\t", PH(r, loc, region=REGION[loc]) if r.random() < 0.5 else f"MG{rnd(r, HEX, 32)}", "\t", PH(r, loc), "\t",
+                r.choice(["delivered", "undelivered (30008)", "sent"]), f"\tSM{rnd(r, HEX, 32)}\n"]
+    return J(out)
+
+
+def b24t_freshdesk(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    name = f"{fn} {ln}"
+    t = b24_ref(r, "ticket")
+    return J(T(loc, "Ticket", "Ticket", "Ticket", "Ticket", "Ticket", "Ticket"), f" {t} · {T(loc, 'Priority', 'Priorität', 'Priorité', 'Prioridad', 'Priorità', 'Prioriteit')}: {r.choice(['Medium', 'High'])}\n",
+             T(loc, "Requester", "Anfragende Person", "Demandeur", "Solicitante", "Richiedente", "Aanvrager"), f": {name} <", EM(f, r, loc, fn, ln), ">\n",
+             T(loc, "Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"), ": ", PH(r, loc), "\n\n",
+             T(loc, "I was charged twice for order ", "Mir wurde die Bestellung ", "J'ai été débité deux fois pour la commande ", "Me han cobrado dos veces el pedido ",
+               "Mi è stato addebitato due volte l'ordine ", "Ik ben twee keer belast voor bestelling "), b24_ref(r, "order"),
+             T(loc, ". The card used was ", " doppelt abgebucht. Verwendete Karte: ", ". Carte utilisée : ", ". La tarjeta usada fue ", ". Carta usata: ", ". Gebruikte kaart: "),
+             CC(r), T(loc, " (not the one ending ", " (nicht die mit Endziffern ", " (pas celle finissant par ", " (no la que termina en ", " (non quella che finisce con ", " (niet die eindigend op "),
+             str(r.randint(1000, 9999)), ").\n", T(loc, "Please refund to my account ", "Bitte auf mein Konto ", "Merci de rembourser sur mon compte ", "Por favor, devolvedlo a mi cuenta ",
+                                                     "Rimborsate sul mio conto ", "Graag terugstorten op "), IB(r, loc),
+             T(loc, ".\n", " erstatten.\n", ".\n", ".\n", ".\n", ".\n"),
+             T(loc, "I already reset my password twice and the app still asks for a new one.\n", "Ich habe mein Passwort schon zweimal zurückgesetzt, die App verlangt trotzdem ein neues.\n",
+               "J'ai déjà réinitialisé mon mot de passe deux fois et l'appli en redemande un.\n", "Ya he restablecido la contraseña dos veces y la app sigue pidiendo una nueva.\n",
+               "Ho già reimpostato la password due volte e l'app ne chiede ancora una nuova.\n", "Ik heb mijn wachtwoord al twee keer gereset en de app vraagt nog steeds om een nieuw.\n")
+             if r.random() < 0.6 else "", f"-- {T(loc, 'Agent note', 'Notiz', 'Note agent', 'Nota interna', 'Nota operatore', 'Notitie')} ",
+             f"({b24_iso(r, 3)}): {T(loc, 'customer verified by date of birth', 'Kunde per Geburtsdatum verifiziert', 'client vérifié par date de naissance', 'cliente verificado por fecha de nacimiento', 'cliente verificato con data di nascita', 'klant geverifieerd met geboortedatum')} ",
+             DOB(r, loc), "\n")
+
+
+def b24t_whatsapp(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    d = [b24_dt(r, 30)]
+
+    def ts():
+        d[0] += datetime.timedelta(seconds=r.randint(20, 1800))
+        return d[0].strftime("%d/%m/%y, %H:%M:%S")
+    return J(f"[{ts()}] {a}: ", T(loc, "can you send me the wifi + router login for the office?", "kannst du mir das WLAN- und Router-Login fürs Büro schicken?",
+                                 "tu peux m'envoyer le wifi et l'accès du routeur du bureau ?", "¿me pasas el wifi y el acceso al router de la oficina?",
+                                 "mi mandi wifi e login del router dell'ufficio?", "kun je me de wifi en router-login van kantoor sturen?"), "\n",
+             f"[{ts()}] {b}: ", T(loc, "wifi pw: ", "WLAN-Passwort: ", "mot de passe wifi : ", "contraseña wifi: ", "password wifi: ", "wifi wachtwoord: "), PW(r), "\n",
+             f"[{ts()}] {b}: router ", IP4(r, 1), " admin / ", PW(r), "\n",
+             f"[{ts()}] {a}: ", T(loc, "thx! and my new number is ", "danke! meine neue Nummer ist ", "merci ! mon nouveau numéro c'est le ", "¡gracias! mi número nuevo es el ",
+                                 "grazie! il mio nuovo numero è ", "dank! mijn nieuwe nummer is "), PH(r, loc), "\n",
+             f"[{ts()}] {b}: ", T(loc, "the password policy says 12 characters minimum btw", "die Passwortrichtlinie verlangt übrigens mindestens 12 Zeichen",
+                                 "la politique de mot de passe exige 12 caractères", "la política de contraseñas pide mínimo 12 caracteres",
+                                 "la policy delle password chiede almeno 12 caratteri", "het wachtwoordbeleid vraagt minstens 12 tekens"), "\n")
+
+
+def b24t_teams(f, r, loc):
+    a, b = b24_name(f), b24_name(f)
+    d = b24_dt(r, 10)
+    return J(f"{a}  {d.strftime('%H:%M')}\n", T(loc, "prod deploy is blocked, the pipeline lost its token. pasting the one from the vault export:",
+                                                  "Prod-Deploy hängt, der Pipeline fehlt das Token. Hier das aus dem Vault-Export:",
+                                                  "le déploiement prod est bloqué, le pipeline a perdu son jeton. je colle celui de l'export du coffre :",
+                                                  "el despliegue a prod está bloqueado, el pipeline perdió su token. pego el del export del vault:",
+                                                  "il deploy in prod è bloccato, la pipeline ha perso il token. incollo quello dell'export del vault:",
+                                                  "prod-deploy staat vast, de pipeline is zijn token kwijt. hier die uit de vault-export:"), "\n", VS(r), "\n",
+             f"{b}  {(d + datetime.timedelta(minutes=3)).strftime('%H:%M')}\n", T(loc, "please don't paste secrets here. rotate it and use ", "bitte keine Secrets hier posten. Rotieren und ",
+                                                                                "merci de ne pas coller de secrets ici. fais une rotation et utilise ", "no pegues secretos aquí. rótalo y usa ",
+                                                                                "non incollare segreti qui. ruotalo e usa ", "plak hier geen secrets. roteer hem en gebruik "),
+             b24_standin(r), T(loc, " in the pipeline. also the staging key is ", " in der Pipeline verwenden. Der Staging-Key ist übrigens ", " dans le pipeline. la clé de staging est ",
+                               " en el pipeline. la clave de staging es ", " nella pipeline. la chiave di staging è ", " in de pipeline. de staging-key is "), VS(r), "\n",
+             f"{a}  {(d + datetime.timedelta(minutes=5)).strftime('%H:%M')}\n", "👍 ", T(loc, "done, call me on ", "erledigt, ruf mich an unter ", "fait, appelle-moi au ",
+                                                                                   "hecho, llámame al ", "fatto, chiamami al ", "klaar, bel me op "), PH(r, loc), "\n")
+
+
+def b24t_jira(f, r, loc):
+    key = f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(100, 9999)}"
+    return J(f"{key}: {T(loc, 'Payment webhook returns 401 after key rotation', 'Zahlungs-Webhook liefert 401 nach Key-Rotation', 'Le webhook de paiement renvoie 401 après rotation', 'El webhook de pagos devuelve 401 tras rotar la clave', 'Il webhook dei pagamenti restituisce 401 dopo la rotazione', 'Betaal-webhook geeft 401 na sleutelrotatie')}\n",
+             f"Reporter: {b24_name(f)}  |  Fix Version: {b24_ver(r)}  |  Sprint {r.randint(40, 140)}\n\n",
+             "{code:bash}\ncurl -s https://api.stripe.com/v1/balance -u ", ST(r), ":\n{\"error\": {\"code\": \"api_key_expired\", \"type\": \"invalid_request_error\"}}\n{code}\n",
+             T(loc, "Old key above is revoked. New restricted key is in 1Password (", "Der alte Key oben ist widerrufen. Der neue liegt in 1Password (", "L'ancienne clé ci-dessus est révoquée. La nouvelle est dans 1Password (",
+               "La clave antigua está revocada. La nueva está en 1Password (", "La vecchia chiave è revocata. La nuova è in 1Password (", "De oude sleutel is ingetrokken. De nieuwe staat in 1Password ("),
+             "op://Payments/stripe/restricted", "). Docs example for the test: ", PLH(r, "stripe"), "\n")
+
+
+def b24t_confluence(f, r, loc):
+    return J(f"{T(loc, 'Runbook', 'Betriebshandbuch', 'Procédure', 'Manual de operación', 'Runbook', 'Draaiboek')}: {r.choice(['VPN gateway failover', 'Postgres replica rebuild', 'SFTP partner onboarding'])}\n",
+             f"{T(loc, 'Last updated', 'Zuletzt aktualisiert', 'Mis à jour', 'Actualizado', 'Aggiornato', 'Bijgewerkt')} {b24_day(r, loc, 200)} · {b24_name(f)}\n\n",
+             "1. SSH to the bastion ", IP4(r, 0), " (", T(loc, "on-call phone ", "Bereitschaftstelefon ", "astreinte ", "guardia ", "reperibilità ", "piket "), PH(r, loc), ")\n",
+             "2. export AWS_ACCESS_KEY_ID=", PLH(r, "aws"), "   # ", T(loc, "replace with your own", "durch eigenen ersetzen", "à remplacer", "sustituir por la tuya", "sostituire con la tua", "vervang door je eigen"), "\n",
+             "3. export AWS_SECRET_ACCESS_KEY=", b24_standin(r), "\n4. ", T(loc, "Break-glass account: ", "Notfallkonto: ", "Compte d'urgence : ", "Cuenta de emergencia: ", "Account di emergenza: ", "Noodaccount: "),
+             "breakglass / ", PW(r), "\n5. ", T(loc, "Primary: ", "Primär: ", "Primaire : ", "Primario: ", "Primario: ", "Primair: "), IP4(r, 1), "  ", T(loc, "Replica: ", "Replikat: ", "Réplique : ", "Réplica: ", "Replica: ", "Replica: "), IP6(r), "\n")
+
+
+def b24t_pagerduty(f, r, loc):
+    d = b24_dt(r, 30)
+    st = lambda m: (d + datetime.timedelta(minutes=m)).strftime("%H:%M")
+    return J(f"Incident #{r.randint(10000, 99999)} [{r.choice(['SEV-1', 'SEV-2'])}] {r.choice(['Checkout latency', 'Login failures', 'Queue backlog'])} — {d.strftime('%Y-%m-%d')}\n",
+             f"{st(0)} Triggered via Datadog monitor {r.randint(1000000, 9999999)}\n{st(2)} Acknowledged by {b24_name(f)} (", PH(r, loc), ")\n",
+             f"{st(9)} Note: spike from ", IP4(r, 0), " and ", IP6(r), f"; blocked at WAF rule {r.randint(100000, 999999)}\n",
+             f"{st(14)} Note: found leaked key in public gist, revoked: ", VS(r), "\n", f"{st(31)} Resolved. Postmortem owner ", EM(f, r, loc, corp=True), "\n")
+
+
+def b24t_payslip(f, r, loc):
+    name = b24_name(f)
+    us = loc == "en_US"
+    return J(T(loc, "PAY STATEMENT", "LOHN-/GEHALTSABRECHNUNG", "BULLETIN DE PAIE", "NÓMINA", "BUSTA PAGA", "LOONSTROOK"), f" {B24_MONTHS[B24_LANG[loc]][r.randint(0, 11)]} 2026\n",
+             f"{T(loc, 'Employee', 'Mitarbeiter/in', 'Salarié', 'Trabajador', 'Dipendente', 'Werknemer')}: {name}   {T(loc, 'No.', 'Pers.-Nr.', 'Matricule', 'N.º', 'Matr.', 'Pers.nr.')} {r.randint(1000, 99999)}\n",
+             T(loc, "Date of birth: ", "Geburtsdatum: ", "Date de naissance : ", "Fecha de nacimiento: ", "Data di nascita: ", "Geboortedatum: "), DOB(r, loc, 0.1),
+             f"   {T(loc, 'Hire date', 'Eintritt', 'Entrée', 'Alta', 'Assunzione', 'In dienst')}: {b24_day(r, loc, 3000)}\n",
+             ("SSN: " if us else ""), (SSN(r) if us else ""), ("\n" if us else ""),
+             f"{T(loc, 'Gross', 'Brutto', 'Brut', 'Bruto', 'Lordo', 'Bruto')}: {b24_money(r, loc)}   {T(loc, 'Net', 'Netto', 'Net à payer', 'Líquido', 'Netto', 'Netto')}: {b24_money(r, loc)}\n",
+             T(loc, "Paid to account ", "Überweisung auf ", "Virement sur ", "Transferencia a ", "Accredito su ", "Overgemaakt naar "),
+             (B24L("IBAN", b24_ibanfmt(r, b24_iban_raw(r, cc="GB"))) if loc == "en_US" else IB(r, loc)),
+             f"\n{T(loc, 'Payroll ref', 'Abrechnungs-ID', 'Réf. paie', 'Ref. nómina', 'Rif. cedolino', 'Ref.')} {b24_ref(r, 'acct')}\n")
+
+
+def b24t_lab(f, r, loc):
+    name = b24_name(f)
+    return J(T(loc, "LABORATORY REPORT", "LABORBEFUND", "COMPTE RENDU D'ANALYSES", "INFORME DE LABORATORIO", "REFERTO DI LABORATORIO", "LABORATORIUMUITSLAG"), "\n",
+             f"{T(loc, 'Patient', 'Patient/in', 'Patient', 'Paciente', 'Paziente', 'Patiënt')}: {name}\n", T(loc, "DOB: ", "Geb.: ", "Né(e) le : ", "F. nac.: ", "Nato/a il: ", "Geb.datum: "),
+             DOB(r, loc, 0.1, 1, 95), f"   {T(loc, 'Sample', 'Probe', 'Prélèvement', 'Muestra', 'Campione', 'Monster')}: {b24_day(r, loc, 20)} · ID {r.randint(10**9, 10**10 - 1)}\n",
+             f"HbA1c {r.randint(40, 90) / 10} %   LDL {r.randint(60, 220)} mg/dL   TSH {r.randint(4, 60) / 10} mU/L\n",
+             T(loc, "Results sent to ", "Befund an ", "Résultats envoyés à ", "Resultados enviados a ", "Referto inviato a ", "Uitslag verstuurd naar "), EM(f, r, loc),
+             T(loc, "; questions: ", "; Rückfragen: ", " ; questions : ", "; consultas: ", "; informazioni: ", "; vragen: "), PH(r, loc, 0), "\n",
+             (J("Insurance: ", r.choice(["Aetna", "Cigna", "BCBS"]), " member ", b24_ref(r, "member"), "  SSN ", SSN(r), "\n") if loc == "en_US" or r.random() < 0.1 else ""))
+
+
+def b24t_pharmacy(f, r, loc):
+    name = b24_name(f)
+    return J(T(loc, "Refill request", "Folgerezept-Anfrage", "Demande de renouvellement", "Solicitud de receta", "Richiesta di rinnovo ricetta", "Herhaalrecept-aanvraag"), f" — {name}\n",
+             T(loc, "Born ", "Geboren am ", "Né(e) le ", "Nacido/a el ", "Nato/a il ", "Geboren op "), DOB(r, loc), "\n",
+             f"{r.choice(['Atorvastatin 20 mg', 'Levothyroxine 50 µg', 'Metformin 500 mg', 'Ramipril 5 mg'])} × {r.choice([30, 60, 90])}, Rx {r.randint(1000000, 9999999)}\n",
+             T(loc, "Pick-up SMS to ", "Abhol-SMS an ", "SMS de retrait au ", "SMS de recogida al ", "SMS per il ritiro al ", "Ophaal-sms naar "), PH(r, loc, 0),
+             T(loc, ", pay with card ", ", Zahlung per Karte ", ", paiement par carte ", ", pago con tarjeta ", ", pagamento con carta ", ", betalen met kaart "), CC(r),
+             f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\n")
+
+
+def b24t_poa(f, r, loc):
+    a, b = b24_name(f), b24_name(f)
+    return J(T(loc, "DURABLE POWER OF ATTORNEY (draft v", "VORSORGEVOLLMACHT (Entwurf v", "PROCURATION (projet v", "PODER NOTARIAL (borrador v", "PROCURA (bozza v", "VOLMACHT (concept v"),
+             f"{r.randint(2, 6)})\n", T(loc, "I, ", "Ich, ", "Je soussigné(e), ", "Yo, ", "Io sottoscritto/a, ", "Ik, "), a, T(loc, ", born ", ", geboren am ", ", né(e) le ", ", nacido/a el ", ", nato/a il ", ", geboren op "),
+             DOB(r, loc, 0.0, 40, 95), T(loc, ", residing at ", ", wohnhaft ", ", demeurant ", ", con domicilio en ", ", residente in ", ", wonende te "), b24_addr(r, loc),
+             T(loc, ", appoint ", ", bevollmächtige ", ", donne pouvoir à ", ", otorgo poder a ", ", nomino ", ", machtig "), b,
+             T(loc, " (born ", " (geb. ", " (né(e) le ", " (nacido/a el ", " (nato/a il ", " (geb. "), DOB(r, loc, 0.0, 25, 70), ")",
+             T(loc, " to operate my account ", " für mein Konto ", " pour gérer mon compte ", " para operar mi cuenta ", " per operare sul conto ", " voor mijn rekening "), IB(r, loc), ".\n",
+             f"{T(loc, 'Signed', 'Unterzeichnet', 'Signé', 'Firmado', 'Firmato', 'Getekend')} {b24_day(r, loc, 10, 30)}. {T(loc, 'File', 'Akte', 'Dossier', 'Expediente', 'Pratica', 'Dossier')} {b24_ref(r, 'case')}\n",
+             T(loc, "Contact for the notary: ", "Kontakt Notariat: ", "Contact notaire : ", "Contacto notaría: ", "Contatto notaio: ", "Contact notaris: "), EM(f, r, loc, corp=True), "\n")
+
+
+def b24t_dispute(f, r, loc):
+    name = b24_name(f)
+    return J(T(loc, "Subject: Dispute of transaction", "Betreff: Reklamation einer Buchung", "Objet : contestation d'opération", "Asunto: reclamación de cargo", "Oggetto: contestazione addebito", "Onderwerp: betwisting transactie"), "\n\n",
+             T(loc, "Dear Sir or Madam,\n\nI dispute the charge of ", "Sehr geehrte Damen und Herren,\n\nich widerspreche der Belastung über ", "Madame, Monsieur,\n\nje conteste le débit de ",
+               "Estimados señores:\n\nreclamo el cargo de ", "Spettabile banca,\n\ncontesto l'addebito di ", "Geachte heer/mevrouw,\n\nik betwist de afschrijving van "),
+             b24_money(r, loc), f" ({b24_day(r, loc, 40)}, {r.choice(['AMZN MKTP', 'PAYPAL *EBAY', 'UBER TRIP', 'BOOKING.COM'])}) ",
+             T(loc, "on my card ", "auf meiner Karte ", "sur ma carte ", "en mi tarjeta ", "sulla mia carta ", "op mijn kaart "), CC(r), ".\n",
+             T(loc, "The card number printed on the receipt, ", "Die auf dem Beleg gedruckte Nummer ", "Le numéro imprimé sur le ticket, ", "El número impreso en el recibo, ",
+               "Il numero stampato sullo scontrino, ", "Het nummer op de bon, "), b24_badcard(r), T(loc, ", is not mine.\n", ", ist nicht meine.\n", ", n'est pas le mien.\n",
+                                                                                                   ", no es mío.\n", ", non è il mio.\n", ", is niet van mij.\n"),
+             f"\n{name}\n", EM(f, r, loc), "\n", PH(r, loc), "\n")
+
+
+def b24t_expense(f, r, loc):
+    out = [f"Expense report ER-{r.randint(10000, 99999)} · {b24_name(f)} · {T(loc, 'cost centre', 'Kostenstelle', 'centre de coût', 'centro de coste', 'centro di costo', 'kostenplaats')} {r.randint(1000, 9999)}\n",
+           "Corporate card: ", CC(r), "\n\nDate,Merchant,Amount,Category\n"]
+    for _ in range(r.randint(3, 5)):
+        out.append(f"{b24_day(r, loc, 30, 0, 1.0)},{r.choice(['Lufthansa', 'Hilton', 'Uber', 'Trenitalia', 'Renfe', 'NS', 'Eurostar'])},{r.randint(8, 900)}.{r.randint(0, 99):02d},{r.choice(['Travel', 'Lodging', 'Meals'])}\n")
+    out += ["Personal reimbursement to ", IB(r, loc), f" · approver ", EM(f, r, loc, corp=True), "\n"]
+    return J(out)
+
+
+def b24t_bol(f, r, loc):
+    return J(f"BILL OF LADING No. {rnd(r, string.ascii_uppercase, 4)}{r.randint(1000000, 9999999)}\nShipper: {r.choice(['Nordlicht Spedition GmbH', 'Transports Morel SA', 'Trasporti Adige Srl', 'Penrose Cargo Ltd'])}, ",
+             b24_addr(r, loc), "\n", "Contact: ", b24_name(f), ", ", PH(r, loc), ", ", EM(f, r, loc, corp=True), "\n",
+             f"Consignee: {b24_name(f)}, EORI {r.choice(['DE', 'FR', 'IT', 'NL', 'ES'])}{r.randint(10**11, 10**12 - 1)}\nNotify party phone: ", PH(r, loc, 0.4),
+             f"\nContainer {rnd(r, string.ascii_uppercase, 4)}{r.randint(1000000, 9999999)} · seal {r.randint(100000, 999999)} · HS {r.randint(1000, 9999)}.{r.randint(10, 99)} · ",
+             f"gross {r.randint(1000, 26000)} kg\nFreight prepaid, invoice {b24_ref(r, 'invoice')}; AWB {b24_ref(r, 'awb')}\n")
+
+
+def b24t_fnol(f, r, loc):
+    name = b24_name(f)
+    return J(T(loc, "FIRST NOTICE OF LOSS — motor", "SCHADENMELDUNG Kfz", "DÉCLARATION DE SINISTRE auto", "PARTE DE SINIESTRO — automóvil", "DENUNCIA DI SINISTRO — auto", "SCHADEMELDING — auto"), "\n",
+             f"{T(loc, 'Policy', 'Police', 'Contrat', 'Póliza', 'Polizza', 'Polis')}: {b24_ref(r, 'policy')}   {T(loc, 'Claim', 'Schaden-Nr.', 'Sinistre', 'Siniestro', 'Sinistro', 'Schadenr.')}: {b24_ref(r, 'claim')}\n",
+             f"{T(loc, 'Driver', 'Fahrer/in', 'Conducteur', 'Conductor', 'Conducente', 'Bestuurder')}: {name}, ", T(loc, "date of birth ", "geboren ", "né(e) le ", "fecha de nacimiento ", "data di nascita ", "geboortedatum "),
+             DOB(r, loc, 0.1, 18, 85), "\n", T(loc, "Accident date: ", "Unfalltag: ", "Date de l'accident : ", "Fecha del accidente: ", "Data del sinistro: ", "Datum ongeval: "), b24_day(r, loc, 20),
+             f"   VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}\n", T(loc, "Callback: ", "Rückruf: ", "Rappel : ", "Devolver llamada: ", "Richiamare: ", "Terugbellen: "), PH(r, loc),
+             "  ·  ", EM(f, r, loc), "\n", T(loc, "Payout account: ", "Auszahlungskonto: ", "Compte de versement : ", "Cuenta de abono: ", "Conto di liquidazione: ", "Uitbetalingsrekening: "),
+             (B24L("IBAN", b24_ibanfmt(r, b24_iban_raw(r, cc="IE"))) if loc == "en_US" else IB(r, loc)), "\n")
+
+
+def b24t_enrol(f, r, loc):
+    kid, par = f.first_name() + " " + f.last_name(), b24_name(f)
+    return J(T(loc, "Student enrolment form", "Schulanmeldung", "Fiche d'inscription", "Ficha de matrícula", "Modulo di iscrizione", "Inschrijfformulier"), f" {r.randint(2026, 2027)}/{r.randint(27, 28)}\n",
+             f"{T(loc, 'Pupil', 'Kind', 'Élève', 'Alumno/a', 'Alunno/a', 'Leerling')}: {kid}\n", T(loc, "Date of birth: ", "Geburtsdatum: ", "Date de naissance : ", "Fecha de nacimiento: ", "Data di nascita: ", "Geboortedatum: "),
+             DOB(r, loc, 0.1, 4, 17), f"\n{T(loc, 'Parent/guardian', 'Erziehungsberechtigte/r', 'Responsable légal', 'Padre/madre/tutor', 'Genitore/tutore', 'Ouder/verzorger')}: {par}\n",
+             T(loc, "Mobile: ", "Handy: ", "Portable : ", "Móvil: ", "Cellulare: ", "Mobiel: "), PH(r, loc, 0), "   E-mail: ", EM(f, r, loc), "\n",
+             T(loc, "Emergency contact: ", "Notfallkontakt: ", "Contact d'urgence : ", "Contacto de emergencia: ", "Contatto di emergenza: ", "Noodcontact: "), PH(r, loc, 0),
+             f"\n{T(loc, 'Class', 'Klasse', 'Classe', 'Curso', 'Classe', 'Groep')} {r.randint(1, 9)}{r.choice('ABC')} · {T(loc, 'start', 'Beginn', 'rentrée', 'inicio', 'inizio', 'start')} {b24_day(r, loc, 0, 200)}\n")
+
+
+def b24t_hotel(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    name = f"{fn} {ln}"
+    ci = B24_DAY + datetime.timedelta(days=r.randint(1, 90))
+    return J(T(loc, "Booking confirmation", "Buchungsbestätigung", "Confirmation de réservation", "Confirmación de reserva", "Conferma di prenotazione", "Boekingsbevestiging"),
+             f" {rnd(r, string.ascii_uppercase + string.digits, 8)}\n{r.choice(['Hotel Aurora', 'Gasthof Krone', 'Hôtel du Port', 'Hostal Sol', 'Albergo Roma', 'Hotel De Gouden Leeuw'])} · ",
+             f"{b24_datefmt(r, ci, loc, 0.3)} → {b24_datefmt(r, ci + datetime.timedelta(days=r.randint(1, 9)), loc, 0.3)}\nGuest: {name}, ", EM(f, r, loc, fn, ln), ", ", PH(r, loc, 0.3), "\n",
+             T(loc, "Guarantee card: ", "Garantiekarte: ", "Carte de garantie : ", "Tarjeta de garantía: ", "Carta a garanzia: ", "Garantiekaart: "), CC(r),
+             f"  exp {r.randint(1, 12):02d}/{r.randint(27, 31)}  CVC ", GS(r, "cvc"), "\n", f"{T(loc, 'Total', 'Gesamt', 'Total', 'Total', 'Totale', 'Totaal')}: {b24_money(r, loc)} · {T(loc, 'Rate plan', 'Tarif', 'Tarif', 'Tarifa', 'Tariffa', 'Tarief')} BAR-{r.randint(10, 99)}\n")
+
+
+def b24t_cv(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    return J(f"{fn.upper()} {ln.upper()}\n{T(loc, 'Senior Accountant', 'Bilanzbuchhalter/in', 'Comptable senior', 'Contable sénior', 'Contabile senior', 'Senior boekhouder')}\n",
+             b24_addr(r, loc), "\n", PH(r, loc, 0), " · ", EM(f, r, loc, fn, ln, False), "\n",
+             T(loc, "Born ", "Geboren am ", "Né(e) le ", "Fecha de nacimiento: ", "Nato/a il ", "Geboren: "), DOB(r, loc, 0.0, 21, 64),
+             f" · {T(loc, 'Nationality', 'Staatsangehörigkeit', 'Nationalité', 'Nacionalidad', 'Nazionalità', 'Nationaliteit')}: {r.choice(['DE', 'FR', 'ES', 'IT', 'NL', 'UK'])}\n\n",
+             f"{T(loc, 'Experience', 'Berufserfahrung', 'Expérience', 'Experiencia', 'Esperienza', 'Werkervaring')}\n{r.randint(2012, 2020)}–{T(loc, 'today', 'heute', 'auj.', 'hoy', 'oggi', 'heden')}  ",
+             f"{r.choice(['KPMG', 'Deloitte', 'Siemens', 'Renault', 'Telefónica', 'Enel', 'Philips'])}\n", f"Referees: {b24_name(f)}, ", EM(f, r, loc, corp=True), "\n")
+
+
+def b24t_gym(f, r, loc):
+    name = b24_name(f)
+    return J(T(loc, "Membership agreement", "Mitgliedsvertrag", "Contrat d'adhésion", "Contrato de socio", "Contratto di iscrizione", "Lidmaatschapsovereenkomst"), f" {b24_ref(r, 'member')}\n",
+             f"{name}, ", T(loc, "born ", "geb. ", "né(e) le ", "nacido/a ", "nato/a il ", "geb. "), DOB(r, loc, 0.15, 16, 75), "\n", EM(f, r, loc), " / ", PH(r, loc, 0), "\n",
+             T(loc, "SEPA Direct Debit Mandate — IBAN: ", "SEPA-Lastschriftmandat — IBAN: ", "Mandat de prélèvement SEPA — IBAN : ", "Orden de domiciliación SEPA — IBAN: ",
+               "Mandato SEPA — IBAN: ", "SEPA-machtiging — IBAN: "), IB(r, loc), f"  BIC {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n",
+             f"{T(loc, 'Creditor ID', 'Gläubiger-ID', 'ICS', 'Identificador del acreedor', 'Codice creditore', 'Incassant-ID')}: {r.choice(['DE', 'FR', 'ES', 'IT', 'NL'])}{r.randint(10, 99)}ZZZ{r.randint(10**10, 10**11 - 1)}",
+             f"   {T(loc, 'Mandate ref', 'Mandatsreferenz', 'RUM', 'Ref. orden', 'Rif. mandato', 'Kenmerk')}: {rnd(r, string.ascii_uppercase + string.digits, 12)}\n")
+
+
+def b24t_energy(f, r, loc):
+    name = b24_name(f)
+    return J(T(loc, "Supplier switch request", "Anbieterwechsel", "Changement de fournisseur", "Cambio de comercializadora", "Cambio fornitore", "Overstapverzoek energie"), f" — {name}\n",
+             f"{T(loc, 'Meter', 'Zähler', 'Compteur', 'Contador', 'Contatore', 'Meter')} {r.randint(10**9, 10**10 - 1)} · ", f"{T(loc, 'supply point', 'Marktlokation', 'PDL', 'CUPS', 'POD', 'EAN')} ",
+             (f"ES{r.randint(10**15, 10**16 - 1)}{rnd(r, string.ascii_uppercase, 2)}" if loc == "es_ES" else f"{r.randint(10**13, 10**14 - 1)}"), "\n",
+             T(loc, "Reading ", "Zählerstand ", "Relevé ", "Lectura ", "Lettura ", "Meterstand "), f"{r.randint(1000, 99999)} kWh {T(loc, 'on', 'am', 'le', 'el', 'il', 'op')} {b24_day(r, loc, 30)}\n",
+             T(loc, "Direct debit from ", "Abbuchung von ", "Prélèvement sur ", "Domiciliación en ", "Addebito su ", "Automatische incasso van "), IB(r, loc),
+             T(loc, " (old account ", " (altes Konto ", " (ancien compte ", " (cuenta anterior ", " (vecchio conto ", " (oude rekening "), b24_badiban(r, loc), T(loc, " closed)", " aufgelöst)", " clôturé)", " cerrada)", " chiuso)", " opgeheven)"),
+             "\n", T(loc, "Contact: ", "Kontakt: ", "Contact : ", "Contacto: ", "Contatto: ", "Contact: "), EM(f, r, loc), ", ", PH(r, loc, 0), "\n")
+
+
+def b24t_w9(f, r, loc):
+    g = Faker("en_US")
+    g.seed_instance(r.randint(0, 1 << 30))
+    name = b24_name(g)
+    return J("Form W-9 (Rev. March 2024) — Request for Taxpayer Identification Number and Certification\n", f"1 Name: {name}\n",
+             f"3 Federal tax classification: Individual/sole proprietor\n5 Address: {r.randint(10, 9999)} {r.choice(B24_STREET['en_US'])}\n6 {r.choice(B24_CITY['en_US'])}, OH {r.randint(43001, 45999)}\n",
+             "Part I  Social security number: ", SSN(r, r.choice(["dash", "space"])), "   Employer identification number: ", r.choice(["", b24_ein(r)]), "\n",
+             f"Signature: /s/ {name}   Date: {b24_day(r, 'en_US', 30)}\n", "Sent by ", EM(g, r, "en_US"), " · vendor ID ", str(r.randint(100000, 999999)),
+             f" · routing {r.randint(10**8, 10**9 - 1)}\n", "Payee phone: ", PH(r, "en_US", 0), "\n")
+
+
+def b24t_bankcsv(f, r, loc):
+    out = [T(loc, "Date;Counterparty;IBAN;Amount;Reference\n", "Buchungstag;Empfänger/Zahlungspflichtiger;IBAN;Betrag;Verwendungszweck\n", "Date;Tiers;IBAN;Montant;Libellé\n",
+             "Fecha;Beneficiario;IBAN;Importe;Concepto\n", "Data;Controparte;IBAN;Importo;Causale\n", "Datum;Tegenrekening naam;IBAN;Bedrag;Omschrijving\n")]
+    for _ in range(r.randint(3, 6)):
+        out += [b24_day(r, loc, 60, 0, 0.5), f";{b24_name(f)};", IB(r, loc, p=0.2) if r.random() < 0.8 else b24_badiban(r, loc),
+                f";{r.choice(['-', ''])}{r.randint(5, 3000)},{r.randint(0, 99):02d};{r.choice([b24_ref(r, 'invoice'), b24_ref(r, 'order'), 'SEPA-DD ' + rnd(r, string.ascii_uppercase + string.digits, 10)])}\n"]
+    return J(out)
+
+
+def b24t_postsv(f, r, loc):
+    out = ["customer_id\tname\temail\tphone\tbirthday\tlast_visit\tpoints\n"]
+    for _ in range(r.randint(3, 5)):
+        out += [str(r.randint(100000, 999999)), "\t", b24_name(f), "\t", EM(f, r, loc), "\t", PH(r, loc, 0.05), "\t", DOB(r, loc, 0.5, 16, 80), "\t",
+                b24_day(r, loc, 200, 0, 1.0), f"\t{r.randint(0, 9000)}\n"]
+    return J(out)
+
+
+def b24t_vcard(f, r, loc):
+    out = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = f.first_name(), f.last_name()
+        out += ["BEGIN:VCARD\nVERSION:3.0\n", f"N:{ln};{fn};;;\nFN:{fn} {ln}\nORG:{r.choice(B24_CORP[loc])}\n", "TEL;TYPE=CELL:", PH(r, loc, 0.05), "\n",
+                "TEL;TYPE=WORK,VOICE:", PH(r, loc, 0.05), "\nEMAIL;TYPE=INTERNET:", EM(f, r, loc, fn, ln), "\n"]
+        if r.random() < 0.8:
+            out += ["BDAY:", B24L("DATE_OF_BIRTH", b24_birth(r).isoformat()), "\n"]
+        out += [f"REV:{b24_iso(r)}\nUID:{b24_uuid(r)}\nEND:VCARD\n"]
+    return J(out)
+
+
+def b24t_ics(f, r, loc):
+    d = b24_dt(r, 1) + datetime.timedelta(days=r.randint(1, 20))
+    pin = r.randint(100000, 999999)
+    out = ["BEGIN:VCALENDAR\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\nBEGIN:VEVENT\n", f"DTSTART:{d.strftime('%Y%m%dT%H%M%SZ')}\n",
+           f"SUMMARY:{T(loc, 'Quarterly review', 'Quartalsgespräch', 'Revue trimestrielle', 'Revisión trimestral', 'Revisione trimestrale', 'Kwartaaloverleg')}\n",
+           "ORGANIZER;CN=", b24_name(f), ":mailto:", EM(f, r, loc, corp=True), "\n"]
+    for _ in range(r.randint(1, 3)):
+        out += ["ATTENDEE;ROLE=REQ-PARTICIPANT;CN=", b24_name(f), ":mailto:", EM(f, r, loc), "\n"]
+    out += ["DESCRIPTION:Dial-in ", PH(r, loc, 0), f" PIN {pin}# · Meeting ID {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(1000, 9999)}\n",
+            f"UID:{b24_uuid(r)}\nEND:VEVENT\nEND:VCALENDAR\n"]
+    return J(out)
+
+
+def b24t_patch(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    return J(f"From {rnd(r, HEX, 40)} Mon Sep 17 00:00:00 2001\nFrom: {fn} {ln} <", EM(f, r, loc, fn, ln, True), ">\n",
+             f"Date: {b24_dt(r).strftime('%a, %d %b %Y %H:%M:%S +0100')}\nSubject: [PATCH {r.randint(1, 3)}/3] config: switch mailer to API\n\n---\n config/mailer.yml | 4 ++--\n\n",
+             f"diff --git a/config/mailer.yml b/config/mailer.yml\nindex {rnd(r, HEX, 7)}..{rnd(r, HEX, 7)} 100644\n--- a/config/mailer.yml\n+++ b/config/mailer.yml\n@@ -3,4 +3,4 @@\n",
+             "-  api_key: ", PLH(r), "\n+  api_key: ", VS(r), "\n-  password: ", b24_standin(r), "\n+  password: ", PW(r), f"\n--\n{r.randint(2, 2)}.{r.randint(30, 47)}.{r.randint(0, 3)}\n")
+
+
+def b24t_inventory(f, r, loc):
+    out = ["# inventory/hosts.ini\n[web]\n"]
+    for i in range(r.randint(2, 3)):
+        out += [f"web{i + 1} ansible_host=", IP4(r, 0.7), f" ansible_user=deploy\n"]
+    out += ["\n[db]\ndb1 ansible_host=", IP6(r) if r.random() < 0.4 else IP4(r, 1), " ansible_user=root ansible_password=", PW(r), "\n\n[all:vars]\n",
+            "ansible_become_pass=", PW(r) if r.random() < 0.6 else "{{ vault_become_pass }}", f"\nntp_server=", IP4(r, 0), "\napp_version=", b24_ver4(r), "\n"]
+    return J(out)
+
+
+def b24t_kubectl(f, r, loc):
+    ns = r.choice(["payments", "crm", "default"])
+    return J(f"$ kubectl -n {ns} create secret generic api-creds \\\n    --from-literal=STRIPE_KEY=", ST(r), " \\\n    --from-literal=DB_PASSWORD=", PW(r),
+             " \\\n    --from-literal=GOOGLE_KEY=", GG(r), f"\nsecret/api-creds created\n", (J("$ kubectl -n ", ns, " get secret web-tls -o jsonpath='{.data.tls\\.key}' | base64 -d\n", PK(r, r.choice(["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"])), "\n") if r.random() < 0.5 else ""), f"$ kubectl -n {ns} get secret api-creds -o jsonpath='{{.metadata.uid}}'\n{b24_uuid(r)}\n",
+             f"$ kubectl -n {ns} get pods -o wide\nNAME                       READY   STATUS    IP            NODE\napi-{rnd(r, HEX, 10)}-{rnd(r, string.ascii_lowercase, 5)}   1/1     Running   ",
+             IP4(r, 1), f"   node-{r.randint(1, 9)}\n")
+
+
+def b24t_gpg(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    return J(f"{fn}: {T(loc, 'here is the signing key for the release box, import with gpg --import', 'hier der Signierschlüssel für den Release-Rechner, Import mit gpg --import', 'voici la clé de signature pour la machine de release, import avec gpg --import', 'aquí está la clave de firma para la máquina de release, importar con gpg --import', 'ecco la chiave di firma per la macchina di release, importa con gpg --import', 'hier is de ondertekeningssleutel voor de release-machine, importeer met gpg --import')}\n",
+             f"$ gpg --export-secret-keys --armor {rnd(r, '0123456789ABCDEF', 16)}\n", PK(r, "PGP PRIVATE KEY BLOCK"), "\n",
+             T(loc, "passphrase: ", "Passphrase: ", "phrase secrète : ", "frase de paso: ", "passphrase: ", "wachtzin: "), PW(r), "\n",
+             f"uid [ultimate] {fn} {ln} (release) <", EM(f, r, loc, fn, ln, True), f">\nfingerprint {' '.join(rnd(r, '0123456789ABCDEF', 4) for _ in range(10))}\n")
+
+
+def b24t_zeek(f, r, loc):
+    out = ["#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tduration\n"]
+    for _ in range(r.randint(3, 6)):
+        v6 = r.random() < 0.3
+        out += [f"{b24_epoch(r)}.{r.randint(100000, 999999)}\tC{rnd(r, AN, 17)}\t", IP6(r) if v6 else IP4(r), f"\t{r.randint(1024, 65535)}\t",
+                IP6(r) if v6 else IP4(r), f"\t{r.choice([53, 443, 22, 3389, 445])}\t{r.choice(['tcp', 'udp'])}\t{r.randint(0, 900)}.{r.randint(0, 999999):06d}\n"]
+    return J(out)
+
+
+def b24t_ipaddr(f, r, loc):
+    return J(f"$ ip -br addr show dev eth0\neth0             UP             ", IP4(r, 1), "/24 ", IP6(r), "/64 ",
+             "fe80::", rnd(r, HEX, 4).lstrip("0") or "1", ":", rnd(r, HEX, 4), "ff:fe", rnd(r, HEX, 2), ":", rnd(r, HEX, 4), "/64\n",
+             "$ ss -tnp state established\nRecv-Q Send-Q Local Address:Port   Peer Address:Port  Process\n0      0      ", IP4(r, 1), ":22    ", IP4(r, 0), f":{r.randint(30000, 65000)}  users:((\"sshd\",pid={r.randint(1000, 60000)},fd=4))\n",
+             "0      0      [", IP6(r), "]:443   [", IP6(r), f"]:{r.randint(30000, 65000)}  users:((\"nginx\",pid={r.randint(1000, 60000)},fd=12))\n")
+
+
+def b24t_winevt(f, r, loc):
+    return J(f"Log Name: Security\nSource: Microsoft-Windows-Security-Auditing\nDate: {b24_dt(r, 5).strftime('%m/%d/%Y %I:%M:%S %p')}\nEvent ID: 4625\nTask Category: Logon\n",
+             f"Keywords: Audit Failure\nComputer: DC0{r.randint(1, 4)}.corp.local\nDescription:\nAn account failed to log on.\n\nAccount For Which Logon Failed:\n",
+             f"\tSecurity ID:\t\tS-1-0-0\n\tAccount Name:\t\t{b24_ascii(f.first_name())[:1]}{b24_ascii(f.last_name())}\n\tAccount Domain:\t\tCORP\n\nFailure Information:\n",
+             "\tFailure Reason:\t\tUnknown user name or bad password.\n\tStatus:\t\t\t0xC000006D\n\nNetwork Information:\n\tWorkstation Name:\tWS-", str(r.randint(1000, 9999)),
+             "\n\tSource Network Address:\t", IP6(r) if r.random() < 0.4 else IP4(r, 0.5), f"\n\tSource Port:\t\t{r.randint(1024, 65535)}\n",
+             f"\tLogon Process:\t\tNtLmSsp\n\tKey Length:\t\t0\n")
+
+
+def b24t_hosts(f, r, loc):
+    out = ["# /etc/hosts (managed by ansible, do not edit)\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [IP4(r, 0.8) if r.random() < 0.75 else IP6(r), "\t", b24_host(r), "\n"]
+    out += ["\n# /var/lib/dhcp/dhcpd.leases\n"]
+    for _ in range(r.randint(1, 2)):
+        out += ["lease ", IP4(r, 1), f" {{\n  starts 4 {b24_dt(r, 3).strftime('%Y/%m/%d %H:%M:%S')};\n  hardware ethernet {b24_mac(r)};\n  client-hostname \"{b24_ascii(f.first_name())}-laptop\";\n}}\n"]
+    return J(out)
+
+
+def b24t_squid(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 6)):
+        out += [f"{b24_epoch(r)}.{r.randint(100, 999)}    {r.randint(5, 9000)} ", IP4(r, 0.8),
+                f" TCP_{r.choice(['TUNNEL', 'MISS', 'HIT', 'DENIED'])}/{r.choice([200, 403, 304])} {r.randint(300, 90000)} {r.choice(['CONNECT', 'GET'])} ",
+                r.choice(["api.openai.com:443", "pypi.org:443", "registry.npmjs.org:443", "http://update.example.org/v" + b24_ver(r) + "/pkg.tar"]),
+                f" {r.choice(['-', b24_ascii(f.first_name())])} HIER_DIRECT/", IP4(r, 0) if r.random() < 0.7 else IP6(r), " -\n"]
+    return J(out)
+
+
+def b24t_traceback(f, r, loc):
+    u, pw, ip = r.choice(["svc_report", "admin", "etl"]), PW(r, True), IP4(r, 0.5)
+    return J("Traceback (most recent call last):\n  File \"/app/jobs/export.py\", line ", str(r.randint(20, 400)), ", in run\n    resp = session.get(url, timeout=10)\n",
+             f"  File \"/usr/lib/python3/dist-packages/requests/sessions.py\", line {r.randint(500, 700)}, in get\n",
+             "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='", ip, "', port=8443): Max retries exceeded with url: /export?user=", u,
+             "&password=", pw, " (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f", rnd(r, HEX, 10), ">: Failed to establish a new connection: [Errno 111] Connection refused'))\n",
+             "Locals: url='https://", u, ":", B24L("PASSWORD", pw.text), "@", B24L("IPV4", ip.text), ":8443/export' api_key='", VS(r), f"' run_id='{b24_uuid(r)}'\n")
+
+
+def b24t_bgcheck(f, r, loc):
+    g = Faker("en_US")
+    g.seed_instance(r.randint(0, 1 << 30))
+    fn, ln = g.first_name(), g.last_name()
+    return J("DISCLOSURE AND AUTHORIZATION — CONSUMER BACKGROUND REPORT (tenant screening)\n", f"Applicant: {fn} {ln}   Unit {r.randint(1, 40)}{r.choice('ABCD')}\n",
+             "Social Security No.: ", SSN(r), "   Date of birth: ", DOB(r, "en_US", 0.1), "\n", "Prior address SSN trace requested for co-applicant: ", SSN(r), "\n",
+             "Email: ", EM(g, r, "en_US", fn, ln), "   Cell: ", PH(r, "en_US", 0), f"\nScreening order {b24_ref(r, 'order')} · fee {b24_money(r, 'en_US')} · EIN of landlord {b24_ein(r)}\n")
+
+
+def b24t_i9(f, r, loc):
+    g = Faker("en_US")
+    g.seed_instance(r.randint(0, 1 << 30))
+    fn, ln = g.first_name(), g.last_name()
+    return J("Form I-9, Employment Eligibility Verification — Section 1\n", f"Last Name: {ln}   First Name: {fn}   Other Last Names Used: N/A\n",
+             f"Address: {r.randint(10, 9999)} {r.choice(B24_STREET['en_US'])}, {r.choice(B24_CITY['en_US'])}\n", "Date of Birth (mm/dd/yyyy): ",
+             B24L("DATE_OF_BIRTH", b24_birth(r).strftime("%m/%d/%Y")), "   U.S. Social Security Number: ", SSN(r, "dash"), "\n", "Employee's E-mail Address: ", EM(g, r, "en_US", fn, ln),
+             "   Employee's Telephone Number: ", PH(r, "en_US", 0), f"\nUSCIS A-Number: A{r.randint(10**8, 10**9 - 1)}   Start date: {b24_day(r, 'en_US', 0, 30)}\n")
+
+
+def b24t_devtools(f, r, loc):
+    em = EM(f, r, loc)
+    return J(T(loc, "copied from devtools, the request that fails:", "aus den DevTools kopiert, der fehlschlagende Request:", "copié depuis les devtools, la requête qui échoue :",
+               "copiado de las devtools, la petición que falla:", "copiato dai devtools, la richiesta che fallisce:", "gekopieerd uit devtools, het falende request:"), "\n",
+             f"curl 'https://app.{r.choice(B24_CORP[loc])}/api/v1/me' \\\n  -H 'accept: application/json' \\\n  -H 'authorization: Bearer ", JW(r, em.text), "' \\\n",
+             "  -H 'cookie: _ga=GA1.1.", str(r.randint(10**8, 10**9)), ".", str(b24_epoch(r)), "; session_id=", GS(r, "cookie"), "; refresh_token=", JW(r), "' \\\n",
+             f"  -H 'x-request-id: {b24_uuid(r)}'\n", T(loc, "response: 401, my account is ", "Antwort: 401, mein Konto ist ", "réponse : 401, mon compte est ", "respuesta: 401, mi cuenta es ",
+                                                        "risposta: 401, il mio account è ", "antwoord: 401, mijn account is "), em, "\n")
+
+
+def b24t_aider(f, r, loc):
+    pk = r.choice(["openai", "anthropic"])
+    return J("# ~/.aider.conf.yml\nmodel: ", r.choice(["sonnet", "gpt-4o", "o3-mini"]), "\nanthropic-api-key: ", AK(r), "\nopenai-api-key: ", OA(r),
+             "\n# example from the docs, do not use:\n# ", pk, "-api-key: ", PLH(r, pk),
+             f"\nauto-commits: false\ndark-mode: true\n# aider v{b24_ver(r)}\n\n# .env next to it\nGEMINI_API_KEY=", GG(r), "\nGITHUB_TOKEN=<your-token>\n")
+
+
+def b24t_llmcurl(f, r, loc):
+    if r.random() < 0.5:
+        return J("$ curl https://api.anthropic.com/v1/messages \\\n  -H \"x-api-key: ", AK(r), "\" \\\n  -H \"anthropic-version: 2023-06-01\" -H \"content-type: application/json\" \\\n",
+                 "  -d '{\"model\": \"claude-sonnet-4-5\", \"max_tokens\": 256, \"messages\": [{\"role\": \"user\", \"content\": \"Summarise ticket ", b24_ref(r, "ticket"),
+                 " from ", EM(f, r, loc), "\"}]}'\n", f"{{\"id\":\"msg_{rnd(r, AN, 24)}\",\"type\":\"message\",\"stop_reason\":\"end_turn\",\"usage\":{{\"input_tokens\":{r.randint(10, 900)},\"output_tokens\":{r.randint(10, 256)}}}}}\n")
+    return J("$ curl https://api.openai.com/v1/chat/completions \\\n  -H \"Authorization: Bearer ", OA(r), "\" \\\n  -H \"Content-Type: application/json\" \\\n",
+             "  -d '{\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", \"content\": \"Draft a reply to ", EM(f, r, loc), "\"}]}'\n",
+             f"{{\"id\": \"chatcmpl-{rnd(r, AN, 29)}\", \"object\": \"chat.completion\", \"system_fingerprint\": \"fp_{rnd(r, HEX, 10)}\"}}\n")
+
+
+def b24t_slackapi(f, r, loc):
+    ch = "C" + rnd(r, string.ascii_uppercase + string.digits, 10)
+    return J("$ curl -s -X POST https://slack.com/api/chat.postMessage \\\n  -H \"Authorization: Bearer ", SL(r), f"\" \\\n  -d channel={ch} -d text='deploy {b24_ver(r)} done'\n",
+             f"{{\"ok\":true,\"channel\":\"{ch}\",\"ts\":\"{b24_epoch(r)}.{r.randint(100000, 999999)}\",\"message\":{{\"bot_id\":\"B{rnd(r, string.ascii_uppercase + string.digits, 10)}\"}}}}\n",
+             "$ export SLACK_USER_TOKEN=", SL(r), "\n$ slack-cli auth test\nteam: ", r.choice(["acme", "nordlicht", "penrose"]), f" (T{rnd(r, string.ascii_uppercase + string.digits, 10)})\nuser: ",
+             EM(f, r, loc, corp=True), "\n")
+
+
+def b24t_firebase(f, r, loc):
+    pid = r.choice(["shop", "loyalty", "field-app"]) + f"-{rnd(r, string.ascii_lowercase + string.digits, 5)}"
+    return J("// src/firebase.ts\nconst firebaseConfig = {\n  apiKey: \"", GG(r), f"\",\n  authDomain: \"{pid}.firebaseapp.com\",\n  projectId: \"{pid}\",\n",
+             f"  messagingSenderId: \"{r.randint(10**11, 10**12)}\",\n  appId: \"1:{r.randint(10**11, 10**12)}:web:{rnd(r, HEX, 22)}\",\n}};\n",
+             "// Maps: ", GG(r), "   // TODO move to env\n// docs sample: ", PLH(r, "google"), "\n")
+
+
+def b24t_openssl(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    cn = r.choice(["vpn", "mail", "portal", "sftp"]) + "." + r.choice(B24_CORP[loc])
+    return J(f"$ openssl genpkey -algorithm {r.choice(['RSA -pkeyopt rsa_keygen_bits:2048', 'EC -pkeyopt ec_paramgen_curve:P-256'])} | tee {cn}.key\n",
+             PK(r, r.choice(["PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"])), "\n", f"$ openssl req -new -key {cn}.key -subj \"/C={REGION[loc]}/O={r.choice(B24_CORP[loc])}/CN={cn}/emailAddress=",
+             EM(f, r, loc, fn, ln, True), f"\" -out {cn}.csr\n$ openssl req -in {cn}.csr -noout -text | grep -A1 'Subject Public Key'\n        Subject Public Key Info:\n",
+             f"            Public Key Algorithm: rsaEncryption\n# sha256 of csr: {rnd(r, HEX, 64)}\n")
+
+def b24t_stripecli(f, r, loc):
+    cus = "cus_" + rnd(r, AN, 14)
+    return J("$ stripe customers list --limit 1 --api-key ", ST(r), "\n{\n  \"object\": \"list\",\n  \"data\": [\n    {\n", f"      \"id\": \"{cus}\",\n",
+             "      \"email\": \"", EM(f, r, loc), "\",\n      \"phone\": \"", PH(r, loc, 0.1), f"\",\n      \"invoice_prefix\": \"{rnd(r, string.ascii_uppercase + string.digits, 8)}\",\n",
+             f"      \"default_source\": \"card_{rnd(r, AN, 24)}\"\n    }}\n  ],\n  \"has_more\": true\n}}\n$ stripe config --list | grep key\n",
+             "test_mode_api_key = '", ST(r), "'\ntest_mode_pub_key = 'pk_test_", rnd(r, AN, 24), "'\nlive_mode_api_key = '", ST(r), "'\n")
+
+
+B24_TEXT = [b24t_redis, b24t_mycnf, b24t_mongosh, b24t_rabbit, b24t_haproxy, b24t_postfix, b24t_ovpn, b24t_wg, b24t_netrc, b24t_pgpass,
+            b24t_glab, b24t_heroku, b24t_kafka, b24t_spring, b24t_django, b24t_rails, b24t_wpconfig, b24t_npmrc, b24t_gitcred, b24t_az,
+            b24t_pulumi, b24t_helm, b24t_systemd, b24t_cron, b24t_pwsh, b24t_ldap, b24t_snmp, b24t_ios, b24t_ipmi, b24t_ftp,
+            b24t_mutt, b24t_sentry, b24t_datadog, b24t_twilio, b24t_freshdesk, b24t_whatsapp, b24t_teams, b24t_jira, b24t_confluence,
+            b24t_pagerduty, b24t_payslip, b24t_lab, b24t_pharmacy, b24t_poa, b24t_dispute, b24t_expense, b24t_bol, b24t_fnol,
+            b24t_enrol, b24t_hotel, b24t_cv, b24t_gym, b24t_energy, b24t_w9, b24t_bankcsv, b24t_postsv, b24t_vcard, b24t_ics,
+            b24t_patch, b24t_inventory, b24t_kubectl, b24t_gpg, b24t_zeek, b24t_ipaddr, b24t_winevt, b24t_hosts, b24t_squid,
+            b24t_traceback, b24t_bgcheck, b24t_i9, b24t_devtools, b24t_aider, b24t_llmcurl, b24t_slackapi, b24t_firebase, b24t_openssl, b24t_stripecli]
+
+
+# ---------- blind24 JSON documents ----------
+
+def b24j_gemini(f, r, loc):
+    ref, name = b24_ref(r, "order"), b24_name(f)
+    ph, em = PH(r, loc), EM(f, r, loc)
+    return {"contents": [
+        {"role": "user", "parts": [{"text": P(T(loc, "Change the delivery phone for ", "Ändere die Liefertelefonnummer für ", "Change le téléphone de livraison de ",
+                                                "Cambia el teléfono de entrega del pedido ", "Cambia il telefono di consegna dell'ordine ", "Wijzig het bezorgnummer voor "),
+                                              ref, T(loc, " to ", " auf ", " en ", " a ", " in ", " naar "), ph, T(loc, " and send the invoice to ", " und schick die Rechnung an ",
+                                                                                                            " et envoie la facture à ", " y manda la factura a ", " e manda la fattura a ", " en stuur de factuur naar "), em)}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "update_order_contact", "args": {"order_id": ref, "phone": ph, "email": em}}}]},
+        {"role": "function", "parts": [{"functionResponse": {"name": "update_order_contact", "response": {
+            "ok": True, "customer": {"name": name, "date_of_birth": DOB(r, loc, 0.7), "card_last4": str(r.randint(1000, 9999)), "default_card_fingerprint": rnd(r, AN, 16)},
+            "updated_at": b24_iso(r, 1)}}}]}],
+        "tools": [{"functionDeclarations": [{"name": "update_order_contact", "description": "Update the contact details on an order",
+                                             "parameters": {"type": "OBJECT", "properties": {"order_id": {"type": "STRING"}, "phone": {"type": "STRING"}, "email": {"type": "STRING"}},
+                                                            "required": ["order_id"]}}]}],
+        "generationConfig": {"temperature": 0.2},
+        "_request": {"url": P("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent?key=", GG(r)), "method": "POST"}}
+
+
+def b24j_mcp_req(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {
+        "name": r.choice(["crm_update_contact", "hubspot.contacts.update", "pipedrive_person_edit"]),
+        "arguments": {"contact_id": str(r.randint(10**8, 10**9)), "email": EM(f, r, loc), "phone": PH(r, loc), "birthdate": DOB(r, loc, 0.6),
+                      "iban": IB(r, loc) if r.random() < 0.5 else b24_badiban(r, loc),
+                      "notes": P(T(loc, "Called back from ", "Rückruf von ", "Rappel depuis le ", "Devolvió la llamada desde el ", "Richiamato dal ", "Teruggebeld vanaf "), PH(r, loc),
+                                 f"; {T(loc, 'ticket', 'Ticket', 'ticket', 'ticket', 'ticket', 'ticket')} {b24_ref(r, 'ticket')}")},
+        "_meta": {"progressToken": b24_uuid(r)}}}
+
+
+def b24j_mcp_res(f, r, loc):
+    host, pw = IP4(r, 0.8), PW(r)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {
+        "content": [{"type": "text", "text": P("Found 1 credential for host ", host, ": user=deploy password=", pw, f" (rotated {b24_day(r, loc, 90, 0, 1.0)}, item {b24_uuid(r)})")}],
+        "structuredContent": {"host": B24L("IPV4", host.text), "user": "deploy", "password": B24L("PASSWORD", pw.text), "ssh_private_key": PK(r, r.choice(["OPENSSH PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]), "\\n"),
+                              "ssh_public_key": b24_sshpub(r, "deploy@" + b24_host(r).split(".")[0])},
+        "isError": False}}
+
+
+def b24j_ollama(f, r, loc):
+    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b24_iso(r, 1), "message": {"role": "assistant", "content": "", "tool_calls": [
+        {"function": {"name": "lookup_customer", "arguments": {"email": EM(f, r, loc)}}},
+        {"function": {"name": "send_sms", "arguments": {"to": PH(r, loc), "body": P(T(loc, "Your code is ", "Ihr Code lautet ", "Votre code est ", "Tu código es ", "Il tuo codice è ", "Je code is "),
+                                                                                     str(r.randint(100000, 999999)), f". Ref {b24_ref(r, 'case')}")}}}]},
+        "done_reason": "stop", "done": True, "total_duration": r.randint(10**9, 10**10), "eval_count": r.randint(20, 200)}
+
+
+def b24j_secretsmgr(f, r, loc):
+    name = r.choice(["prod/stripe", "prod/db/master", "shared/openai", "ci/github-bot", "prod/google-maps", "ops/slack"])
+    v = {"prod/stripe": ST, "prod/db/master": PW, "shared/openai": OA, "ci/github-bot": GH, "prod/google-maps": GG, "ops/slack": SL}[name](r)
+    return {"tool": "aws_secretsmanager_get_secret_value", "result": {
+        "ARN": f"arn:aws:secretsmanager:eu-west-1:{r.randint(10**11, 10**12 - 1)}:secret:{name}-{rnd(r, AN, 6)}", "Name": name, "VersionId": b24_uuid(r),
+        "SecretString": v, "VersionStages": ["AWSCURRENT"], "CreatedDate": b24_epoch(r) + r.randint(0, 999) / 1000},
+        "caller": {"accessKeyId": AWS(r), "Arn": f"arn:aws:sts::{r.randint(10**11, 10**12 - 1)}:assumed-role/agent/{b24_uuid(r)}", "sourceIp": IP4(r, 0.2)}}
+
+
+def b24_vault_extra(r):
+    k = r.randrange(3)
+    if k == 0:
+        return {"anthropic_api_key": AK(r)}
+    if k == 1:
+        return {"slack_bot_token": SL(r)}
+    return {"tls_private_key": PK(r, None, "\\n")}
+
+
+def b24j_vault(f, r, loc):
+    return {"request_id": b24_uuid(r), "lease_id": "", "renewable": False, "lease_duration": 0, "data": {
+        "data": {"username": r.choice(["app", "svc-billing", "etl"]), "password": PW(r), "api_key": VS(r), "aws_access_key_id": AWS(r), "aws_secret_access_key": GS(r, "aws"),
+                 "webhook_hmac": GS(r, r.choice(["hex64", "b64key"])),
+                 **b24_vault_extra(r)},
+        "metadata": {"created_time": b24_iso(r), "custom_metadata": None, "deletion_time": "", "destroyed": False, "version": r.randint(1, 40)}},
+        "wrap_info": None, "warnings": None, "auth": None, "mount_type": "kv"}
+
+
+def b24j_adyen(f, r, loc):
+    name = b24_name(f)
+    return {"amount": {"currency": "USD" if loc == "en_US" else ("GBP" if loc == "en_GB" else "EUR"), "value": r.randint(500, 90000)}, "reference": b24_ref(r, "order"),
+            "paymentMethod": {"type": "scheme", "number": CC(r, 0), "expiryMonth": f"{r.randint(1, 12):02d}", "expiryYear": str(r.randint(2027, 2032)),
+                              "cvc": GS(r, "cvc"), "holderName": name},
+            "shopperEmail": EM(f, r, loc), "shopperIP": IP4(r, 0) if r.random() < 0.7 else IP6(r), "telephoneNumber": PH(r, loc), "dateOfBirth": B24L("DATE_OF_BIRTH", b24_birth(r).isoformat()),
+            "shopperReference": f"shopper_{rnd(r, HEX, 12)}", "merchantAccount": r.choice(["AcmeShopECOM", "NordlichtEU"]), "returnUrl": "https://shop.example/checkout/result"}
+
+
+def b24j_sfdc(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        cid = "003" + rnd(r, AN, 15)
+        recs.append({"attributes": {"type": "Contact", "url": f"/services/data/v60.0/sobjects/Contact/{cid}"}, "Id": cid, "Name": b24_name(f), "Email": EM(f, r, loc),
+                     "Phone": PH(r, loc), "MobilePhone": PH(r, loc, 0.05) if r.random() < 0.5 else None, "Birthdate": B24L("DATE_OF_BIRTH", b24_birth(r).isoformat()),
+                     "SSN__c": SSN(r) if loc == "en_US" or r.random() < 0.3 else None, "MailingCity": r.choice(B24_CITY[loc]), "LastModifiedDate": b24_iso(r) .replace("Z", ".000+0000")})
+    return {"totalSize": len(recs), "done": True, "records": recs}
+
+
+def b24j_hubspot(f, r, loc):
+    ins = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = f.first_name(), f.last_name()
+        ins.append({"properties": {"email": EM(f, r, loc, fn, ln), "firstname": fn, "lastname": ln, "phone": PH(r, loc), "company": r.choice(B24_CORP[loc]),
+                                   "date_of_birth": DOB(r, loc, 0.8), "hs_lead_status": r.choice(["NEW", "OPEN", "IN_PROGRESS"]), "lifecyclestage": "lead"}})
+    return {"inputs": ins}
+
+
+def b24j_personio(f, r, loc):
+    data = []
+    for _ in range(r.randint(1, 2)):
+        fn, ln = f.first_name(), f.last_name()
+        data.append({"type": "Employee", "attributes": {
+            "id": {"label": "ID", "value": r.randint(100000, 9999999)}, "first_name": {"label": "First name", "value": fn}, "last_name": {"label": "Last name", "value": ln},
+            "email": {"label": "Email", "value": EM(f, r, loc, fn, ln, True)}, "hire_date": {"label": "Hire date", "value": b24_day(r, loc, 3000, 0, 1.0)},
+            f"dynamic_{r.randint(100000, 999999)}": {"label": T(loc, "Birthday", "Geburtstag", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"),
+                                                    "value": B24L("DATE_OF_BIRTH", b24_birth(r).isoformat())},
+            f"dynamic_{r.randint(100000, 999999)}": {"label": "IBAN", "value": IB(r, loc)},
+            f"dynamic_{r.randint(100000, 999999)}": {"label": T(loc, "Private phone", "Private Telefonnummer", "Téléphone privé", "Teléfono particular", "Telefono privato", "Privételefoon"),
+                                                    "value": PH(r, loc, 0.05)},
+            "status": {"label": "Status", "value": "active"}}})
+    return {"success": True, "metadata": {"current_page": 1, "total_pages": 1}, "data": data}
+
+
+def b24j_fhir(f, r, loc):
+    g = f
+    if r.random() < 0.6:
+        g = Faker("en_US")
+        g.seed_instance(r.randint(0, 1 << 30))
+        loc = "en_US"
+    fn, ln = g.first_name(), g.last_name()
+    ident = [{"system": "urn:oid:2.16.840.1.113883.3.1234", "value": f"MRN{r.randint(10**6, 10**7)}"}]
+    if loc == "en_US":
+        ident.insert(0, {"system": "http://hl7.org/fhir/sid/us-ssn", "value": SSN(r, "dash")})
+    return {"resourceType": "Patient", "id": rnd(r, string.ascii_lowercase + string.digits, 12), "meta": {"versionId": str(r.randint(1, 9)), "lastUpdated": b24_iso(r)},
+            "identifier": ident, "active": True, "name": [{"use": "official", "family": ln, "given": [fn]}],
+            "telecom": [{"system": "phone", "value": PH(r, loc, 0), "use": "mobile"}, {"system": "email", "value": EM(g, r, loc, fn, ln)}],
+            "gender": r.choice(["female", "male", "other"]), "birthDate": B24L("DATE_OF_BIRTH", b24_birth(r, 1, 95).isoformat()),
+            "address": [{"line": [b24_addr(r, loc)], "city": r.choice(B24_CITY[loc])}]}
+
+
+def b24j_okta(f, r, loc):
+    evs = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = f.first_name(), f.last_name()
+        evs.append({"actor": {"id": "00u" + rnd(r, AN, 17), "type": "User", "alternateId": EM(f, r, loc, fn, ln, True), "displayName": f"{fn} {ln}"},
+                    "client": {"userAgent": {"rawUserAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5)", "os": "Mac OS X", "browser": "SAFARI"},
+                               "ipAddress": IP4(r, 0) if r.random() < 0.6 else IP6(r), "geographicalContext": {"city": r.choice(B24_CITY[loc]), "country": REGION[loc]}},
+                    "eventType": r.choice(["user.session.start", "user.authentication.auth_via_mfa", "policy.evaluate_sign_on"]),
+                    "outcome": {"result": r.choice(["SUCCESS", "FAILURE"]), "reason": r.choice([None, "INVALID_CREDENTIALS"])}, "published": b24_iso(r, 2),
+                    "uuid": b24_uuid(r), "transaction": {"type": "WEB", "id": rnd(r, AN, 24)}})
+    return evs
+
+
+def b24j_cloudflare(f, r, loc):
+    evs = [{"action": r.choice(["block", "managed_challenge", "log"]), "clientIP": IP4(r, 0) if r.random() < 0.7 else IP6(r), "clientRequestHTTPHost": "shop." + r.choice(B24_CORP[loc]),
+            "clientRequestPath": r.choice(["/wp-login.php", "/api/login", "/.env", "/checkout"]), "datetime": b24_iso(r, 3), "rayName": rnd(r, HEX, 16),
+            "ruleId": rnd(r, HEX, 32), "userAgent": r.choice(["python-requests/2.32.3", "curl/8.5.0", "Mozilla/5.0"])} for _ in range(r.randint(2, 4))]
+    return {"data": {"viewer": {"zones": [{"firewallEventsAdaptive": evs}]}}, "errors": None}
+
+
+def b24j_sentry(f, r, loc):
+    em = EM(f, r, loc)
+    return {"event_id": rnd(r, HEX, 32), "timestamp": b24_iso(r, 5), "platform": "python", "release": f"api@{b24_ver(r)}", "environment": "production",
+            "user": {"id": str(r.randint(1000, 999999)), "email": em, "ip_address": IP4(r, 0) if r.random() < 0.6 else IP6(r)},
+            "request": {"url": "https://api." + r.choice(B24_CORP[loc]) + "/v2/payouts", "method": "POST",
+                        "headers": [["Authorization", P("Bearer ", JW(r, em.text))], ["Content-Type", "application/json"], ["X-Request-Id", b24_uuid(r)]],
+                        "data": {"card_number": CC(r), "iban": IB(r, loc), "amount": r.randint(100, 99999)}},
+            "exception": {"values": [{"type": "ValueError", "value": "payout rejected: account holder mismatch", "module": "payouts.service"}]},
+            "tags": [["server_name", b24_host(r)], ["transaction", "/v2/payouts"]]}
+
+
+def b24j_shopify(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    em, ph = EM(f, r, loc, fn, ln), PH(r, loc)
+    return {"id": r.randint(10**12, 10**13), "email": em, "created_at": b24_iso(r, 30).replace("Z", "+01:00"), "phone": ph, "browser_ip": IP4(r, 0) if r.random() < 0.7 else IP6(r),
+            "total_price": f"{r.randint(10, 900)}.{r.randint(0, 99):02d}", "currency": "EUR", "order_number": r.randint(1000, 99999),
+            "customer": {"id": r.randint(10**12, 10**13), "email": B24L("EMAIL", em.text), "first_name": fn, "last_name": ln, "phone": B24L("PHONE", ph.text)},
+            "billing_address": {"name": f"{fn} {ln}", "address1": b24_addr(r, loc), "phone": PH(r, loc, 0.05), "country_code": REGION[loc]},
+            "payment_details": {"credit_card_bin": str(r.choice([424242, 545454, 371449, 601100])), "credit_card_number": f"•••• •••• •••• {r.randint(1000, 9999)}",
+                                "credit_card_company": r.choice(["Visa", "Mastercard", "American Express"])},
+            "note": P(T(loc, "Gift — please call ", "Geschenk — bitte vorher anrufen: ", "Cadeau — appeler le ", "Regalo — llamar al ", "Regalo — chiamare il ", "Cadeau — bel eerst "),
+                      PH(r, loc, 0.05), T(loc, " before delivery", "", " avant livraison", " antes de entregar", " prima della consegna", " voor bezorging"))}
+
+
+def b24j_wise(f, r, loc):
+    name = b24_name(f)
+    return {"currency": "GBP" if loc == "en_GB" else "EUR", "type": "iban", "profile": r.randint(10**7, 10**8), "accountHolderName": name, "ownedByCustomer": False,
+            "details": {"legalType": "PRIVATE", "IBAN": IB(r, loc, "GB" if loc == "en_GB" else None, 0.0), "email": EM(f, r, loc), "dateOfBirth": B24L("DATE_OF_BIRTH", b24_birth(r).isoformat()),
+                        "address": {"country": REGION[loc] if loc != "en_US" else "IE", "city": r.choice(B24_CITY[loc]), "firstLine": b24_addr(r, loc)}},
+            "quote": b24_uuid(r), "customerTransactionId": b24_uuid(r)}
+
+
+def b24j_n8n(f, r, loc):
+    creds = [{"id": rnd(r, AN, 16), "name": "Postgres prod", "type": "postgres", "data": {"host": IP4(r, 0.8), "database": "crm", "user": "n8n", "password": PW(r), "port": 5432, "ssl": "allow"}},
+             {"id": rnd(r, AN, 16), "name": "Slack bot", "type": "slackApi", "data": {"accessToken": SL(r)}},
+             {"id": rnd(r, AN, 16), "name": "OpenAI", "type": "openAiApi", "data": {"apiKey": OA(r), "organizationId": "org-" + rnd(r, AN, 24)}},
+             {"id": rnd(r, AN, 16), "name": "Partner API", "type": "httpHeaderAuth", "data": {"name": "X-API-Key", "value": GS(r)}},
+             {"id": rnd(r, AN, 16), "name": "Anthropic", "type": "anthropicApi", "data": {"apiKey": AK(r)}},
+             {"id": rnd(r, AN, 16), "name": "SMTP", "type": "smtp", "data": {"user": EM(f, r, loc, corp=True), "password": PW(r), "host": "smtp." + r.choice(B24_CORP[loc]), "port": 587}},
+             {"id": rnd(r, AN, 16), "name": "Gmail OAuth", "type": "gmailOAuth2", "data": {"clientId": f"{r.randint(10**11, 10**12)}-{rnd(r, string.ascii_lowercase + string.digits, 32)}.apps.googleusercontent.com",
+                                                                                          "clientSecret": B24L("GENERIC_SECRET", "GOCSPX-" + rnd(r, AN + "_-", 28))}},
+             {"id": rnd(r, AN, 16), "name": "Bastion SSH", "type": "sshPrivateKey", "data": {"host": IP4(r, 0.5), "username": "n8n", "privateKey": PK(r, r.choice(["OPENSSH PRIVATE KEY", "RSA PRIVATE KEY"]), "\\n"), "passphrase": PW(r)}},
+             {"id": rnd(r, AN, 16), "name": "Partner JWT", "type": "jwtAuth", "data": {"keyType": "passphrase", "secret": GS(r, "hex64"), "staticToken": JW(r)}}]
+    r.shuffle(creds)
+    return creds[:r.randint(3, 6)]
+
+
+def b24j_postman(f, r, loc):
+    vals = [{"key": "baseUrl", "value": "https://api." + r.choice(B24_CORP[loc]), "type": "default", "enabled": True},
+            {"key": "apiKey", "value": VS(r), "type": "secret", "enabled": True},
+            {"key": "adminPassword", "value": PW(r), "type": "secret", "enabled": True},
+            {"key": "testCard", "value": CC(r), "type": "default", "enabled": r.random() < 0.5},
+            {"key": "docsExampleKey", "value": PLH(r), "type": "default", "enabled": False},
+            {"key": "webhookSecret", "value": GS(r), "type": "secret", "enabled": True},
+            {"key": "tokenTemplate", "value": b24_standin(r), "type": "default", "enabled": True},
+            {"key": "buildSha", "value": rnd(r, HEX, 40), "type": "default", "enabled": True},
+            {"key": "accessToken", "value": JW(r), "type": "secret", "enabled": True},
+            {"key": "anthropicKey", "value": AK(r), "type": "secret", "enabled": True},
+            {"key": "githubToken", "value": GH(r), "type": "secret", "enabled": True},
+            {"key": "slackToken", "value": SL(r), "type": "secret", "enabled": True}]
+    r.shuffle(vals)
+    return {"id": b24_uuid(r), "name": r.choice(["Prod", "Staging", "Partner sandbox"]), "values": vals[:r.randint(4, 8)], "_postman_variable_scope": "environment",
+            "_postman_exported_at": b24_iso(r).replace("Z", ".000Z"), "_postman_exported_using": f"Postman/11.{r.randint(1, 30)}.{r.randint(0, 9)}"}
+
+
+def b24j_responses(f, r, loc):
+    cid = "call_" + rnd(r, AN, 24)
+    cus = "cus_" + rnd(r, AN, 14)
+    return {"model": r.choice(["gpt-4.1", "gpt-4o-mini", "o4-mini"]), "input": [
+        {"role": "user", "content": P(T(loc, "Why was the last payout of customer ", "Warum ist die letzte Auszahlung von Kunde ", "Pourquoi le dernier virement du client ",
+                                          "¿Por qué falló el último pago del cliente ", "Perché è fallito l'ultimo pagamento del cliente ", "Waarom mislukte de laatste uitbetaling van klant "),
+                                      cus, T(loc, " rejected?", " abgelehnt?", " a-t-il été rejeté ?", "?", "?", "?"))},
+        {"type": "function_call", "call_id": cid, "name": "get_customer", "arguments": "{\"customer_id\":\"" + cus + "\"}"},
+        {"type": "function_call_output", "call_id": cid, "output": P("name=", b24_name(f), "; email=", EM(f, r, loc), "; phone=", PH(r, loc), "; dob=", DOB(r, loc, 0.5),
+                                                                     "; payout_iban=", IB(r, loc), f"; last_payout={b24_ref(r, 'invoice')} status=rejected")}],
+        "_request_headers": {"Authorization": P("Bearer ", OA(r)), "OpenAI-Project": "proj_" + rnd(r, AN, 24)},
+        "tools": [{"type": "function", "name": "get_customer", "description": "Fetch a customer by id",
+                   "parameters": {"type": "object", "properties": {"customer_id": {"type": "string"}}, "required": ["customer_id"]}}], "store": False}
+
+
+def b24j_docusign(f, r, loc):
+    g = f
+    if r.random() < 0.5:
+        g = Faker("en_US")
+        g.seed_instance(r.randint(0, 1 << 30))
+        loc = "en_US"
+    name = b24_name(g)
+    tabs = [{"tabLabel": "dob", "value": DOB(r, loc, 0.3)}]
+    if loc == "en_US":
+        tabs.append({"tabLabel": "ssn", "value": SSN(r)})
+    return {"emailSubject": f"Please sign: {r.choice(['Employment agreement', 'Loan application', 'Lease renewal'])} {b24_ref(r, 'case')}",
+            "documents": [{"documentId": "1", "name": "agreement.pdf", "fileExtension": "pdf", "documentBase64": b24_b64blob(r, r.randint(60, 120))}],
+            "recipients": {"signers": [{"email": EM(g, r, loc), "name": name, "recipientId": "1", "routingOrder": "1",
+                                        "phoneAuthentication": {"recipMayProvideNumber": False, "senderProvidedNumbers": [PH(r, loc, 0)]},
+                                        "tabs": {"textTabs": tabs}}]}, "status": "sent"}
+
+
+def b24j_twilio(f, r, loc):
+    msgs = []
+    for _ in range(r.randint(1, 3)):
+        k = r.randrange(3)
+        body = [P(T(loc, "Your verification code is ", "Ihr Bestätigungscode: ", "Votre code de vérification : ", "Tu código de verificación: ", "Il tuo codice di verifica: ", "Je verificatiecode: "),
+                  str(r.randint(100000, 999999))),
+                P(T(loc, "Hi, it's ", "Hallo, hier ist ", "Bonjour, c'est ", "Hola, soy ", "Ciao, sono ", "Hoi, met "), f.first_name(),
+                  T(loc, ", my new email is ", ", meine neue E-Mail ist ", ", mon nouvel e-mail est ", ", mi nuevo correo es ", ", la mia nuova e-mail è ", ", mijn nieuwe e-mail is "), EM(f, r, loc)),
+                P(T(loc, "Delivery ", "Sendung ", "Colis ", "Envío ", "Spedizione ", "Zending "), b24_ref(r, "track"), T(loc, " arrives today", " kommt heute", " arrive aujourd'hui", " llega hoy", " arriva oggi", " komt vandaag"))][k]
+        msgs.append({"sid": "SM" + rnd(r, HEX, 32), "account_sid": "AC" + rnd(r, HEX, 32), "from": PH(r, loc, 0), "to": PH(r, loc), "body": body,
+                     "status": r.choice(["delivered", "sent", "failed"]), "num_segments": "1", "date_sent": b24_dt(r, 10).strftime("%a, %d %b %Y %H:%M:%S +0000"), "price": f"-0.0{r.randint(10, 99)}"})
+    return {"messages": msgs, "page": 0, "page_size": 50, "uri": f"/2010-04-01/Accounts/AC{rnd(r, HEX, 32)}/Messages.json?PageSize=50"}
+
+
+def b24j_issuing(f, r, loc):
+    name = b24_name(f)
+    return {"id": "ic_" + rnd(r, AN, 24), "object": "issuing.card", "brand": "Visa", "cancellation_reason": None,
+            "cardholder": {"id": "ich_" + rnd(r, AN, 24), "object": "issuing.cardholder", "email": EM(f, r, loc), "name": name, "phone_number": B24L("PHONE", phone(r, REGION[loc], ("e164",))),
+                           "individual": {"first_name": name.split()[0], "dob": {"day": r.randint(1, 28), "month": r.randint(1, 12), "year": r.randint(1950, 2004)}}},
+            "number": CC(r, 0), "cvc": GS(r, "cvc"), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031), "last4": str(r.randint(1000, 9999)),
+            "created": b24_epoch(r), "livemode": True, "metadata": {"requested_by": EM(f, r, loc, corp=True), "api_key_used": ST(r), "publishable_key": "pk_live_" + rnd(r, AN, 24)}}
+
+
+def b24j_gha(f, r, loc):
+    fn, ln = f.first_name(), f.last_name()
+    em = EM(f, r, loc, fn, ln)
+    return {"ref": "refs/heads/main", "before": rnd(r, HEX, 40), "after": rnd(r, HEX, 40), "repository": {"full_name": f"{b24_ascii(ln)}/{r.choice(['infra', 'website', 'billing'])}", "private": True},
+            "pusher": {"name": b24_ascii(fn), "email": em}, "head_commit": {"id": rnd(r, HEX, 40), "message": P("fix: hardcode token for smoke test (revert later) ", VS(r)),
+                                                                            "timestamp": b24_iso(r, 3), "author": {"name": f"{fn} {ln}", "email": B24L("EMAIL", em.text)},
+                                                                            "modified": [".github/workflows/smoke.yml"]},
+            "installation_token": GH(r, r.choice(["ghs_", "ghs_", "ghu_", "gho_"])), "secret_scanning_hint": {"path": ".github/workflows/smoke.yml", "line": r.randint(5, 60), "value": VS(r)}}
+
+def b24j_gcpsa(f, r, loc):
+    proj = r.choice(["billing", "warehouse", "crm-sync", "ml-batch"]) + f"-{r.randint(100000, 999999)}"
+    sa = r.choice(["deployer", "bq-export", "agent-runner"])
+    em = B24L("EMAIL", f"{sa}@{proj}.iam.gserviceaccount.com")
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": "gcloud_auth_activate_service_account", "arguments": {
+        "key_file_contents": {"type": "service_account", "project_id": proj, "private_key_id": rnd(r, HEX, 40),
+                              "private_key": P(PK(r, "PRIVATE KEY", "\\n"), "\n"), "client_email": em, "client_id": str(r.randint(10**20, 10**21)),
+                              "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+                              "client_x509_cert_url": f"https://www.googleapis.com/robot/v1/metadata/x509/{sa}%40{proj}.iam.gserviceaccount.com", "universe_domain": "googleapis.com"},
+        "requested_by": EM(f, r, loc, corp=True)}}}
+
+
+def b24j_batches(f, r, loc):
+    reqs = []
+    for _ in range(r.randint(1, 3)):
+        reqs.append({"custom_id": f"ticket-{r.randint(10000, 999999)}", "params": {"model": r.choice(["claude-3-5-haiku-latest", "claude-sonnet-4-5"]), "max_tokens": 512, "messages": [
+            {"role": "user", "content": P(T(loc, "Classify this ticket from ", "Klassifiziere dieses Ticket von ", "Classe ce ticket de ", "Clasifica este ticket de ", "Classifica questo ticket di ", "Classificeer dit ticket van "),
+                                          EM(f, r, loc), ": ", T(loc, "my card ", "meine Karte ", "ma carte ", "mi tarjeta ", "la mia carta ", "mijn kaart "), CC(r) if r.random() < 0.4 else b24_badcard(r),
+                                          T(loc, " was declined, call me on ", " wurde abgelehnt, ruf mich an: ", " a été refusée, appelez-moi au ", " fue rechazada, llamadme al ", " è stata rifiutata, chiamatemi al ", " werd geweigerd, bel me op "),
+                                          PH(r, loc))}]}})
+    return {"_http": {"url": "https://api.anthropic.com/v1/messages/batches", "headers": {"x-api-key": AK(r), "anthropic-version": "2023-06-01", "content-type": "application/json"}},
+            "requests": reqs}
+
+
+B24_JSON = [b24j_gemini, b24j_mcp_req, b24j_mcp_res, b24j_ollama, b24j_secretsmgr, b24j_vault, b24j_adyen, b24j_sfdc, b24j_hubspot, b24j_personio,
+            b24j_fhir, b24j_okta, b24j_cloudflare, b24j_sentry, b24j_shopify, b24j_wise, b24j_n8n, b24j_postman, b24j_responses, b24j_docusign,
+            b24j_twilio, b24j_issuing, b24j_gha, b24j_gcpsa, b24j_batches]
+
+
+def b24_esc(s):
+    return json.dumps(s, ensure_ascii=False)[1:-1]
+
+
+def b24_js(v):
+    """Every string becomes a B24P whose plain pieces are JSON-escaped; no escape ahead of a label."""
+    if isinstance(v, dict):
+        return {k: b24_js(x) for k, x in v.items()}
+    if isinstance(v, B24P) or isinstance(v, (str, L)):
+        parts = v if isinstance(v, B24P) else [v]
+        out, escaped = B24P(), False
+        for p in parts:
+            if isinstance(p, L):
+                assert not escaped, ("escape ahead of a label", p.text)
+                if p.typ != "PRIVATE_KEY":
+                    assert b24_esc(p.text) == p.text, p.text
+                out.append(p)
+            else:
+                e = b24_esc(p)
+                escaped = escaped or e != p
+                out.append(e)
+        return out if out else B24P([""])
+    if isinstance(v, list):
+        return [b24_js(x) for x in v]
+    return v
+
+
+def b24_text(f, r, loc):
+    return r.choice(B24_TEXT)(f, r, loc)
+
+
+def b24_json(f, r, loc):
+    return b24_js(r.choice(B24_JSON)(f, r, loc))
+
+
+def b24_labels(kind, doc):
+    if kind == "text":
+        return [p for p in doc if isinstance(p, L)]
+    out = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, B24P):
+            out.extend(p for p in v if isinstance(p, L))
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(doc)
+    return out
+
+
+B24_PH_REGIONS = ["US", "GB", "DE", "FR", "ES", "IT", "NL"] + OTHER_REGIONS
+
+
+def b24_phone_ok(v):
+    for cand in ([v, "+" + v[2:]] if v.startswith("00") else [v]):
+        for reg in B24_PH_REGIONS:
+            try:
+                n = phonenumbers.parse(cand, reg)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(n):
+                return True
+    return False
+
+
+def b24_value_ok(t, v):
+    if t == "EMAIL":
+        return _b24_re.fullmatch(r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
+    if t == "PHONE":
+        return b24_phone_ok(v)
+    if t == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and b24_iin_ok(d)
+    if t == "IBAN":
+        c = v.replace(" ", "")
+        return c[:2] in B24_IBAN and len(c) == B24_IBAN[c[:2]][0] and b24_mod97(c[4:] + c[:4]) == 1
+    if t == "US_SSN":
+        m = _b24_re.fullmatch(r"(\d{3})[- ]?(\d{2})[- ]?(\d{4})", v)
+        return m is not None and m.group(1) not in ("000", "666") and m.group(1) < "900" and m.group(2) != "00" and m.group(3) != "0000"
+    if t == "IPV4":
+        return isinstance(_b24_ip.ip_address(v), _b24_ip.IPv4Address)
+    if t == "IPV6":
+        return isinstance(_b24_ip.ip_address(v), _b24_ip.IPv6Address)
+    if t == "DATE_OF_BIRTH":
+        return any(ch.isdigit() for ch in v) and str(B24_DAY.year) not in v[-4:]
+    if t == "PASSWORD":
+        return 6 <= len(v) <= 40 and not any(c.isspace() or c in "\"'\\" for c in v) and v not in B24_STANDIN
+    if t == "GENERIC_SECRET":
+        return not any(c.isspace() for c in v) and ((v.isdigit() and len(v) in (3, 4)) or len(v) >= 20)
+    if t == "AWS_ACCESS_KEY":
+        return _b24_re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", v) is not None
+    if t == "GITHUB_TOKEN":
+        return _b24_re.fullmatch(r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}", v) is not None
+    if t == "SLACK_TOKEN":
+        return _b24_re.fullmatch(r"xox[bpa]-(2-)?[0-9]{10,13}-[0-9]{10,13}(-[0-9]{10,13})?-[A-Za-z0-9]{24,32}", v) is not None
+    if t == "STRIPE_KEY":
+        return _b24_re.fullmatch(r"[sr]k_(live|test)_[A-Za-z0-9]{24}([A-Za-z0-9]{75})?", v) is not None
+    if t == "OPENAI_KEY":
+        return _b24_re.fullmatch(r"sk-(proj-|svcacct-)?[A-Za-z0-9_-]{40,}", v) is not None and not v.startswith("sk-ant-")
+    if t == "ANTHROPIC_KEY":
+        return _b24_re.fullmatch(r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA", v) is not None
+    if t == "GOOGLE_API_KEY":
+        return _b24_re.fullmatch(r"AIza[A-Za-z0-9_-]{35}", v) is not None
+    if t == "JWT":
+        parts = v.split(".")
+        if len(parts) != 3:
+            return False
+        hdr = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return hdr.get("typ") == "JWT" and hdr.get("alg") in ("HS256", "RS256", "ES256") and len(parts[2]) >= 43
+    if t == "PRIVATE_KEY":
+        m = _b24_re.fullmatch(r"-----BEGIN ([A-Z ]+)-----(?:\n|\\n).*(?:\n|\\n)-----END \1-----", v, _b24_re.S)
+        return m is not None and "PRIVATE KEY" in m.group(1)
+    if t == "PLACEHOLDER":
+        return v in B24_PLACEHOLDERS
+    return False
+
+
+def b24_check(i, kind, doc, w, text, loc):
+    """blind24's self-check: spans hold their labels' text, values pass their checksums and shapes, placeholders come
+    from B24_PLACEHOLDERS (and no other label holds one), JSON parses, no escape sequence ahead of a label."""
+    want = b24_labels(kind, doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab.typ and got == lab.text, (i, sp, lab.text)
+        assert b24_value_ok(lab.typ, got), (i, lab.typ, got)
+        assert lab.typ == "PLACEHOLDER" or got not in B24_PLACEHOLDERS, (i, got)
+    if kind == "json":
+        json.loads(text)
+        starts = sorted(w.strings.values())
+        for sp in w.spans:
+            s0 = max(s for s in starts if s <= sp["start"])
+            assert b"\\" not in w.buf[s0:sp["start"]], (i, "escape ahead of a label", sp)
+
 
 if __name__ == "__main__":
     main()
