@@ -2,6 +2,7 @@
 //! scans every string leaf, names findings by RFC 6901 pointer and rebuilds only what changed.
 
 use super::action::{render_into, ActionPlan};
+use super::detect::evidence_r23s::{token_user_key, token_user_value};
 use super::detect::{BodyTriggers, Hit, ScanContext, Scratch};
 use super::entity::Entity;
 use super::{Action, Finding, Redactor};
@@ -539,6 +540,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // A record with a member of its own for the SSN (`"ssn": …`): its tax or national
         // id is another number (`keys::sibling_class`).
         let own_ssn = self.classes[base..].contains(&KeyClass::Whole(Entity::UsSsn));
+        // A password beside a user named `token` (Composer's `"username": "token"`) is a
+        // token (`detect::evidence_r23s`; twenty-third round, task sec).
+        let token_user = self.classes[base..].contains(&KeyClass::Whole(Entity::Password))
+            && map.iter().any(
+                |(k, v)| matches!(v, Value::String(s) if token_user_key(k) && token_user_value(s)),
+            );
         let mut next_hit = 0;
         let mut next_label = lbase;
         let mut record = RecordDates::new(&self.record_dates);
@@ -567,6 +574,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             let class = match pair {
                 Some(secret) if pair_role(k) == PairRole::Value => secret,
                 _ => sibling_class(member_class(parent, class, k), own_ssn),
+            };
+            let class = match class {
+                KeyClass::Whole(Entity::Password) if token_user => {
+                    KeyClass::Whole(Entity::GenericSecret)
+                }
+                _ => class,
             };
             let class = if birth && labels::answer_key(k) {
                 labels::answer_class(class)

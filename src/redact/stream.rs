@@ -13,6 +13,7 @@
 //! only the last one.
 
 use super::action::ActionPlan;
+use super::detect::evidence_r23s::{token_user_key, token_user_value};
 use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::entity::Entity;
 use super::json::{
@@ -195,6 +196,9 @@ impl<'v> Pass<'_, '_, 'v> {
         // national id read as an SSN before one came (then the `Value` walk, which sees the
         // whole object first, does it).
         let (mut own_ssn, mut tax_ssn) = (false, false);
+        // A user named `token` met (its passwords are tokens: `detect::evidence_r23s`), and
+        // a password read as one before it came (then the `Value` walk does it).
+        let (mut token_user, mut password_read) = (false, false);
         while more {
             self.blanks();
             if self.peek() != Some(b'"') {
@@ -238,6 +242,16 @@ impl<'v> Pass<'_, '_, 'v> {
             } else {
                 class
             };
+            let class = match class {
+                KeyClass::Whole(Entity::Password) if token_user => {
+                    KeyClass::Whole(Entity::GenericSecret)
+                }
+                KeyClass::Whole(Entity::Password) => {
+                    password_read = true;
+                    class
+                }
+                _ => class,
+            };
             self.expect(b':')?;
             self.walk.ptr.push('/');
             escape_token(&key, &mut self.walk.ptr);
@@ -260,6 +274,15 @@ impl<'v> Pass<'_, '_, 'v> {
                     .unwrap_or_default();
                 let found = &self.walk.findings[first..];
                 record.member(&mut self.walk.record_dates, found, (key_at, at), raw, class);
+            }
+            if self.raw[at] == b'"'
+                && token_user_key(&key)
+                && token_user_value(&self.string_at(at)?)
+            {
+                if password_read {
+                    return Err(GiveUp);
+                }
+                token_user = true;
             }
             let labelled = match self.raw[at] {
                 b'"' if labels::label_key(&key) => {

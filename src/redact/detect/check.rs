@@ -485,6 +485,8 @@ impl Detector {
             || evidence::sudoers_nopasswd(hay, s, &key)
             || evidence::value_names_key(&key, value)
             || evidence::sealed_secret_member(hay, s, value)
+            || evidence_r23s::redis_key_argument(hay, s, sep)
+            || evidence_r23s::session_uuid(&key, value)
         {
             return Outcome::Reject;
         }
@@ -627,7 +629,10 @@ impl Detector {
             if v::mixed_classes(value) && !stand_in(value) && !status_word {
                 // An Azure app's client secret (`az ad sp create-for-rbac`), a vendor's token
                 // (`vendor_token`).
-                let entity = if azure_app_secret(hay, s) || vendor_token(value) {
+                let entity = if azure_app_secret(hay, s)
+                    || vendor_token(value)
+                    || evidence_r23s::token_user_before(hay, s)
+                {
                     Entity::GenericSecret
                 } else {
                     Entity::Password
@@ -1040,6 +1045,9 @@ fn secret_in_prose(hay: &[u8], e: usize, defer_pairs: bool, threshold: f64) -> O
     }
     let mut words = 0;
     loop {
+        if let Some(c) = evidence_r23s::prompt_default(hay, i, limit).filter(|_| words > 0) {
+            i = c;
+        }
         if i < limit && matches!(hay[i], b':' | b'=') {
             let arrow = hay[i..limit].starts_with(b"=>");
             // `token = …`, `secret: …` right after the word: the `key=value` rule's (with

@@ -235,6 +235,11 @@ pub(crate) fn body_may_hold_pair_value(raw: &[u8]) -> bool {
 /// (AWS SSM's `"Name": "/prod/db/password"`, Secret Manager's `projects/p/secrets/API_TOKEN`).
 #[inline]
 pub(crate) fn pair_name(name: &str) -> &str {
+    // A session cookie's name (`{"name": "sid", "value": "…"}`): a session token's
+    // (twenty-third round, task sec).
+    if crate::redact::detect::evidence_r23s::session_cookie_name(name) {
+        return "session_token";
+    }
     match name.rsplit('/').next() {
         Some(last) if !last.is_empty() => last,
         _ => name,
