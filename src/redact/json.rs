@@ -128,6 +128,8 @@ pub(crate) struct Walk<'r, 'p, 'v> {
 /// (`Detector::joined_triggers`): its candidates, and where each leaf's bytes are and where
 /// it starts in the joined bytes, in walk order.
 struct JoinedLeaves {
+    /// The joined bytes (`join_leaves`).
+    bytes: Vec<u8>,
     triggers: BodyTriggers,
     /// (address of the leaf's bytes, its offset in the joined bytes).
     at: Vec<(usize, usize)>,
@@ -177,6 +179,10 @@ struct KeyMemo {
     joined: Vec<u8>,
     leaf_at: Vec<(usize, usize)>,
     literal: Vec<(usize, usize)>,
+    anchors: Vec<usize>,
+    /// The last walk's detector buffers (`Scratch`), emptied: the hits' and candidates'
+    /// allocations and regrowths once per thread instead of once per document.
+    scratch: Scratch,
 }
 
 /// The most entries a walk's buffer may hold to be kept for the next walk.
@@ -187,6 +193,15 @@ const SPARE_MAX_BYTES: usize = 64 << 10;
 /// `buf` emptied, or a new one when it grew past [`SPARE_MAX`].
 fn spare<T>(mut buf: Vec<T>) -> Vec<T> {
     if buf.capacity() > SPARE_MAX {
+        return Vec::new();
+    }
+    buf.clear();
+    buf
+}
+
+/// The joined leaves' `buf` emptied, or a new one when it grew past [`SPARE_MAX_BYTES`].
+fn spare_bytes(mut buf: Vec<u8>) -> Vec<u8> {
+    if buf.capacity() > SPARE_MAX_BYTES {
         return Vec::new();
     }
     buf.clear();
@@ -205,9 +220,13 @@ impl Drop for Walk<'_, '_, '_> {
         memo.classes = spare(std::mem::take(&mut self.classes));
         memo.labelled = spare(std::mem::take(&mut self.labelled));
         memo.record_dates = spare(std::mem::take(&mut self.record_dates));
+        memo.scratch = std::mem::take(&mut self.scratch).spare(SPARE_MAX);
         if let Some(joined) = self.joined.take() {
+            memo.joined = spare_bytes(joined.bytes);
             memo.leaf_at = spare(joined.at);
-            memo.literal = spare(joined.triggers.into_buffer());
+            let (literal, anchors) = joined.triggers.into_buffers();
+            memo.literal = spare(literal);
+            memo.anchors = spare(anchors);
         }
         let _ = KEY_MEMO.try_with(|cell| {
             if let Ok(mut slot) = cell.try_borrow_mut() {
@@ -235,6 +254,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             classes: std::mem::take(&mut memo.classes),
             labelled: std::mem::take(&mut memo.labelled),
             record_dates: std::mem::take(&mut memo.record_dates),
+            scratch: std::mem::take(&mut memo.scratch),
             memo,
             redactor,
             plan,
@@ -249,7 +269,6 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             spelt_valid: 0,
             keys: Default::default(),
             given_label: None,
-            scratch: Scratch::default(),
             joined: None,
             rendered: String::new(),
         }
@@ -270,22 +289,22 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let mut at = std::mem::take(&mut self.memo.leaf_at);
         join_leaves(v, &mut bytes, &mut at);
         if at.len() >= 2 {
-            let literal = std::mem::take(&mut self.memo.literal);
-            if let Some(triggers) = self.redactor.detector.joined_triggers(&bytes, literal) {
+            let buffers = (
+                std::mem::take(&mut self.memo.literal),
+                std::mem::take(&mut self.memo.anchors),
+            );
+            if let Some(triggers) = self.redactor.detector.joined_triggers(&bytes, buffers) {
                 self.joined = Some(JoinedLeaves {
+                    bytes,
                     triggers,
-                    at: std::mem::take(&mut at),
+                    at,
                     next: 0,
                 });
+                return;
             }
         }
         self.memo.leaf_at = spare(at);
-        self.memo.joined = if bytes.capacity() > SPARE_MAX_BYTES {
-            Vec::new()
-        } else {
-            bytes.clear();
-            bytes
-        };
+        self.memo.joined = spare_bytes(bytes);
     }
 
     /// The string leaf `s` is about to be walked: its candidates from the joined search,
@@ -299,6 +318,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 joined.next += 1;
                 self.redactor.detector.joined_leaf_candidates(
                     &mut joined.triggers,
+                    &joined.bytes,
                     s.as_bytes(),
                     start,
                     &mut self.scratch,

@@ -13,22 +13,7 @@ pub(super) fn key_value_candidates(
     prose: Option<usize>,
     cands: &mut Vec<(usize, usize)>,
 ) {
-    let mut found = |q: usize| {
-        // `>` ends a start tag (`<apiToken>`); `tag_key_start` out of line keeps this
-        // closure inlined in the loops (callgrind: +60 k instructions per 64 KB of text
-        // when it was not).
-        let p = if hay[q] == b'>' {
-            tag_key_start(hay, q)
-        } else {
-            if let Some((rule, p)) = prose.zip(prose_colon_start(hay, q)) {
-                cands.push((p, rule));
-            }
-            key_value_start(hay, q)
-        };
-        if let Some(p) = p {
-            cands.push((p, rule));
-        }
-    };
+    let mut found = |q: usize| key_value_anchor(hay, q, rule, prose, cands);
     // Most haystacks are short JSON leaves: 8 bytes at a time (any of `:;<=>`) beats
     // setting up a SIMD search.
     if hay.len() < 64 {
@@ -50,6 +35,30 @@ pub(super) fn key_value_candidates(
         }
     } else {
         memchr::memchr3_iter(b':', b'=', b'>', hay).for_each(found);
+    }
+}
+
+/// `key_value_candidates` at one of its anchors: the `:`, `=` or `>` at `hay[q]`.
+#[inline(always)]
+pub(super) fn key_value_anchor(
+    hay: &[u8],
+    q: usize,
+    rule: usize,
+    prose: Option<usize>,
+    cands: &mut Vec<(usize, usize)>,
+) {
+    // `>` ends a start tag (`<apiToken>`); `tag_key_start` out of line keeps this inlined in
+    // the loops (callgrind: +60 k instructions per 64 KB of text when it was not).
+    let p = if hay[q] == b'>' {
+        tag_key_start(hay, q)
+    } else {
+        if let Some((rule, p)) = prose.zip(prose_colon_start(hay, q)) {
+            cands.push((p, rule));
+        }
+        key_value_start(hay, q)
+    };
+    if let Some(p) = p {
+        cands.push((p, rule));
     }
 }
 

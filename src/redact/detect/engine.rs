@@ -10,6 +10,41 @@ use regex_automata::{Anchored, Input};
 
 use super::*;
 
+impl BodyTriggers {
+    /// The candidates found in `start..start + len` (a leaf of the body or of the joined
+    /// leaves), positions still the body's; leaves must come in ascending order, so the walk
+    /// over the candidates is linear: each entry is passed over once per body
+    /// (`Detector::leaf_candidates`, `Detector::joined_leaf_candidates`).
+    fn leaf_literals(&mut self, start: usize, len: usize) -> &[(usize, usize)] {
+        let lit = &self.literal;
+        let mut i = self.next_literal;
+        while lit.get(i).is_some_and(|&(p, _)| p < start) {
+            i += 1;
+        }
+        let first = i;
+        while lit.get(i).is_some_and(|&(p, _)| p < start + len) {
+            i += 1;
+        }
+        self.next_literal = i;
+        &lit[first..i]
+    }
+
+    /// `leaf_literals` for the `key=value` anchors of joined leaves (`anchors`).
+    fn leaf_anchors(&mut self, start: usize, len: usize) -> &[usize] {
+        let at = &self.anchors;
+        let mut i = self.next_anchor;
+        while at.get(i).is_some_and(|&q| q < start) {
+            i += 1;
+        }
+        let first = i;
+        while at.get(i).is_some_and(|&q| q < start + len) {
+            i += 1;
+        }
+        self.next_anchor = i;
+        &at[first..i]
+    }
+}
+
 impl Detector {
     /// Compiles the patterns and triggers of the enabled entities.
     /// `key_literals`: substrings of sensitive JSON key names, reported by `any_raw_json`.
@@ -148,6 +183,8 @@ impl Detector {
         Some(BodyTriggers {
             literal,
             next_literal: 0,
+            anchors: Vec::new(),
+            next_anchor: 0,
         })
     }
 
@@ -160,19 +197,12 @@ impl Detector {
         start: usize,
         sc: &mut Scratch,
     ) {
-        let end = start + hay.len();
         sc.cands.clear();
-        // Linear: leaves come in order, so every entry is passed over once per body.
-        let lit = &body.literal;
-        let mut i = body.next_literal;
-        while lit.get(i).is_some_and(|&(p, _)| p < start) {
-            i += 1;
-        }
-        while let Some(&(p, rule)) = lit.get(i).filter(|&&(p, _)| p < end) {
-            sc.cands.push((p - start, rule));
-            i += 1;
-        }
-        body.next_literal = i;
+        sc.cands.extend(
+            body.leaf_literals(start, hay.len())
+                .iter()
+                .map(|&(p, rule)| (p - start, rule)),
+        );
         // The `key=value` anchors are looked for in the leaf itself: a body holds a `:` per
         // member.
         if let Some(kv) = self.fast.as_ref().and_then(|f| f.key_value) {
@@ -187,64 +217,71 @@ impl Detector {
     /// that leaves a leaf fails there as at the leaf's end). One search of the document
     /// instead of three per leaf (the 1 KB bench call: 17.3k instructions of trigger
     /// searches for 20 short leaves; docs/performance.md, seventeenth round, task cost).
-    /// `literal` is a buffer to reuse (`BodyTriggers::into_buffer`). `None` without the SIMD
-    /// path.
+    /// The `key=value` anchors too (every `:`, `=` and `>`): one `memchr3` over the joined
+    /// leaves instead of a SWAR pass per leaf (twenty-third round, task cost).
+    /// `literal` and `anchors` are buffers to reuse (`BodyTriggers::into_buffers`). `None`
+    /// without the SIMD path.
     pub(crate) fn joined_triggers(
         &self,
         joined: &[u8],
-        mut literal: Vec<(usize, usize)>,
+        (mut literal, mut anchors): (Vec<(usize, usize)>, Vec<usize>),
     ) -> Option<BodyTriggers> {
         let fast = self.fast.as_ref()?;
         literal.clear();
         fast.literals_into(joined, &mut literal);
         literal.sort_unstable();
+        anchors.clear();
+        if fast.key_value.is_some() {
+            anchors.extend(memchr::memchr3_iter(b':', b'=', b'>', joined));
+        }
         Some(BodyTriggers {
             literal,
             next_literal: 0,
+            anchors,
+            next_anchor: 0,
         })
     }
 
     /// Puts into `sc` what `trigger_candidates` finds in the leaf `hay == joined[start..start
     /// + hay.len()]` alone, for the next `hits_into(hay)` (leaves in ascending order; `body`
-    /// from `joined_triggers`). Both tiers' matches are the joined search's (literal matches,
+    /// from `joined_triggers` of `joined`). Both tiers' matches are the joined search's (literal matches,
     /// none across the `\0`s). The prose rule's anchors depend on the leaf's length, as
     /// `ProseTriggers::find_into` reads it: a leaf its Teddy takes gets the joined search's
     /// (that Teddy's), and `pw` opening the leaf; a shorter one its own SWAR pass's instead.
     pub(crate) fn joined_leaf_candidates(
         &self,
         body: &mut BodyTriggers,
+        joined: &[u8],
         hay: &[u8],
         start: usize,
         sc: &mut Scratch,
     ) {
-        let end = start + hay.len();
         sc.cands.clear();
         let prose = self.fast.as_ref().and_then(|f| f.prose.as_ref());
         let long = prose.is_some_and(|p| p.takes_second_tier(hay));
         let prose_rule = prose.map(|p| p.rule);
-        let lit = &body.literal;
-        let mut i = body.next_literal;
-        while lit.get(i).is_some_and(|&(p, _)| p < start) {
-            i += 1;
-        }
-        while let Some(&(p, rule)) = lit.get(i).filter(|&&(p, _)| p < end) {
-            if long || Some(rule) != prose_rule {
-                sc.cands.push((p - start, rule));
-            }
-            i += 1;
-        }
-        body.next_literal = i;
+        sc.cands.extend(
+            body.leaf_literals(start, hay.len())
+                .iter()
+                .filter(|&&(_, rule)| long || Some(rule) != prose_rule)
+                .map(|&(p, rule)| (p - start, rule)),
+        );
         if let Some(prose) = prose {
             if long {
                 if pw_at(hay, 1) {
                     sc.cands.push((0, prose.rule));
                 }
             } else {
-                prose.find_swar(hay, &mut sc.cands);
+                prose.find_swar_joined(joined, start, hay, &mut sc.cands);
             }
         }
+        // The `key=value` anchors of the leaf, from the joined search: each looked at as
+        // `key_value_candidates` looks at it, in the leaf alone.
         if let Some(kv) = self.fast.as_ref().and_then(|f| f.key_value) {
-            key_value_candidates(hay, kv, self.prose_rule(), &mut sc.cands);
+            let prose_rule = self.prose_rule();
+            for &q in body.leaf_anchors(start, hay.len()) {
+                key_value_anchor(hay, q - start, kv, prose_rule, &mut sc.cands);
+            }
         }
         sc.given = true;
     }
@@ -368,11 +405,13 @@ impl Detector {
             // Documents repeat their keys (arrays of records): remember each one's class and
             // whether a `key=value` keyword ends it (that depends on the key's bytes only, as
             // no keyword holds a `"`), so a repeated key costs one comparison.
-            let mut seen: Vec<(&[u8], bool)> = Vec::new();
+            // (Sized once, to the most it keeps; twenty-third round, task cost: its regrowths
+            // and the candidates' were ~1k instructions of 4 KB of clean JSON.)
+            let mut seen: Vec<(&[u8], bool)> = Vec::with_capacity(SEEN_KEYS);
             // Whether the body may hold a name/value pair's value key (looked for once, at
             // the first pair name key).
             let mut pair_values: Option<bool> = None;
-            let mut cands = Vec::new();
+            let mut cands = Vec::with_capacity(CLEAN_CHECK_CANDIDATES);
             for q in memchr::memchr3_iter(b':', b'=', b'>', raw) {
                 if raw[q] == b'>' {
                     if let Some((kv, p)) = fast.key_value.zip(tag_key_start(raw, q)) {
@@ -404,7 +443,7 @@ impl Detector {
                             }
                         }
                         let keyword = key_value_start(raw, q).is_some();
-                        if let Some(key) = key.filter(|_| seen.len() < 64 && remember) {
+                        if let Some(key) = key.filter(|_| seen.len() < SEEN_KEYS && remember) {
                             seen.push((key, keyword));
                         }
                         keyword
@@ -824,6 +863,12 @@ impl Detector {
         trigger_tiers(&self.rules)
     }
 }
+
+/// The most object keys `Detector::any_raw_json` remembers per body.
+const SEEN_KEYS: usize = 64;
+/// The trigger candidates `Detector::any_raw_json` makes room for at once (more grow the
+/// buffer as before).
+const CLEAN_CHECK_CANDIDATES: usize = 64;
 
 /// For an object key `key` ending at the `:` at `raw[q]`: `None` when it is no name/value
 /// pair's name key or the body holds no pair's value key

@@ -109,6 +109,18 @@ impl Scratch {
     pub(crate) fn forget_given(&mut self) {
         self.given = false;
     }
+
+    /// The buffers emptied for the next walk on this thread, or new ones when either grew
+    /// past `max` entries.
+    pub(crate) fn spare(mut self, max: usize) -> Self {
+        if self.raw.capacity() > max || self.cands.capacity() > max {
+            return Scratch::default();
+        }
+        self.raw.clear();
+        self.cands.clear();
+        self.given = false;
+        self
+    }
 }
 
 /// The trigger candidates of a whole JSON body, found in one search and handed to its
@@ -120,12 +132,17 @@ pub(crate) struct BodyTriggers {
     /// (position in the body, rule) of every Teddy match, ascending.
     literal: Vec<(usize, usize)>,
     next_literal: usize,
+    /// Joined leaves only (`Detector::joined_triggers`): the position of every `:`, `=` and
+    /// `>` (the `key=value` anchors, `key_value_candidates`), ascending; empty for a body
+    /// (its leaves look for their own: a body holds a `:` per member).
+    anchors: Vec<usize>,
+    next_anchor: usize,
 }
 
 impl BodyTriggers {
-    /// The candidates' buffer, for the next `Detector::joined_triggers`.
-    pub(crate) fn into_buffer(self) -> Vec<(usize, usize)> {
-        self.literal
+    /// The candidates' and anchors' buffers, for the next `Detector::joined_triggers`.
+    pub(crate) fn into_buffers(self) -> (Vec<(usize, usize)>, Vec<usize>) {
+        (self.literal, self.anchors)
     }
 }
 
@@ -358,22 +375,48 @@ impl ProseTriggers {
     }
 
     fn find_swar(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
+        self.swar_anchors(
+            hay,
+            |i| word8(hay, i).unwrap_or_else(|| padded(hay, i)),
+            out,
+        );
+    }
+
+    /// `find_swar` of the leaf `hay == joined[start..start + hay.len()]` (joined leaves,
+    /// `Detector::joined_leaf_candidates`): the leaf's last word read from the joined bytes
+    /// with the bytes past the leaf zeroed — the same word as `padded`'s, without its copy
+    /// (twenty-third round, task cost).
+    fn find_swar_joined(
+        &self,
+        joined: &[u8],
+        start: usize,
+        hay: &[u8],
+        out: &mut Vec<(usize, usize)>,
+    ) {
+        let n = hay.len();
+        self.swar_anchors(
+            hay,
+            |i| match word8(joined, start + i) {
+                Some(w) if n - i >= 8 => w,
+                Some(w) => w & ((1u64 << (8 * (n - i))) - 1),
+                None => padded(hay, i),
+            },
+            out,
+        );
+    }
+
+    /// The SWAR pass over `hay`, its 8-byte word at each `i` (a multiple of 7 below
+    /// `hay.len()`) from `word`: `hay[i..i + 8]`, zero-padded past the end.
+    #[inline(always)]
+    fn swar_anchors(&self, hay: &[u8], word: impl Fn(usize) -> u64, out: &mut Vec<(usize, usize)>) {
         const ONES: u64 = u64::MAX / 255;
         const HIGH: u64 = ONES * 128;
         // Exactly the zero bytes of `t` (no borrow between bytes).
         let zero = |t: u64| !(((t & (ONES * 127)) + ONES * 127) | t) & HIGH;
         let n = hay.len();
         let mut i = 0;
-        // The last 7 bytes or fewer: one word, zero-padded (a zero byte is none of the
-        // anchors, and a pair needs two real bytes). A byte-at-a-time tail cost more than
-        // the words on short JSON leaves.
-        let padded = |i: usize| {
-            let mut buf = [0u8; 8];
-            buf[..n - i].copy_from_slice(&hay[i..]);
-            u64::from_le_bytes(buf)
-        };
         while i < n {
-            let w = word8(hay, i).unwrap_or_else(|| padded(i));
+            let w = word(i);
             let x = w | (ONES * 0x20);
             let eq = |c: u8| zero(x ^ (ONES * u64::from(c)));
             let s = eq(b's');
@@ -450,6 +493,17 @@ impl ProseTriggers {
             self.check_at(hay, q + 3, out);
         }
     }
+}
+
+/// The last 7 bytes or fewer of `hay` from `i` (no more: callers read a whole word where
+/// there is one): one word, zero-padded (a zero byte is none
+/// of the SWAR pass's anchors, and a pair needs two real bytes). A byte-at-a-time tail cost
+/// more than the words on short JSON leaves.
+#[inline(always)]
+fn padded(hay: &[u8], i: usize) -> u64 {
+    let mut buf = [0u8; 8];
+    buf[..hay.len() - i].copy_from_slice(&hay[i..]);
+    u64::from_le_bytes(buf)
 }
 
 /// `pw` or `pwd` (`Pw`, `PW`, `PWD`) as a word, followed by a blank, with its `w` at `q`.

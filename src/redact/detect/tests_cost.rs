@@ -611,7 +611,8 @@ fn the_joined_leaves_candidates_are_each_leaf_searched_alone() {
         pieces.push(p.to_vec());
     }
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let (mut long, mut short, mut with_cands) = (0, 0, 0);
+    let (mut long, mut short, mut with_cands, mut with_key_value) = (0, 0, 0, 0);
+    let key_value = d.fast.as_ref().and_then(|f| f.key_value);
     for _ in 0..20_000 {
         let mut leaves: Vec<Vec<u8>> = Vec::new();
         for _ in 0..1 + rng.next() % 6 {
@@ -629,7 +630,7 @@ fn the_joined_leaves_candidates_are_each_leaf_searched_alone() {
             at.push(joined.len());
             joined.extend_from_slice(leaf);
         }
-        let Some(mut body) = d.joined_triggers(&joined, Vec::new()) else {
+        let Some(mut body) = d.joined_triggers(&joined, Default::default()) else {
             panic!("the SIMD path");
         };
         for (leaf, &start) in leaves.iter().zip(&at) {
@@ -637,7 +638,7 @@ fn the_joined_leaves_candidates_are_each_leaf_searched_alone() {
                 continue;
             }
             let mut sc = super::Scratch::default();
-            d.joined_leaf_candidates(&mut body, leaf, start, &mut sc);
+            d.joined_leaf_candidates(&mut body, &joined, leaf, start, &mut sc);
             let mut got = sc.cands.clone();
             let mut want = Vec::new();
             d.trigger_candidates(leaf, &mut want);
@@ -659,6 +660,7 @@ fn the_joined_leaves_candidates_are_each_leaf_searched_alone() {
                 short += 1;
             }
             with_cands += usize::from(!want.is_empty());
+            with_key_value += usize::from(want.iter().any(|&(_, r)| Some(r) == key_value));
         }
     }
     // leaves on both sides of the prose searcher's minimum, most with candidates
@@ -667,6 +669,9 @@ fn the_joined_leaves_candidates_are_each_leaf_searched_alone() {
         "{long} long, {short} short"
     );
     assert!(with_cands > 20_000, "{with_cands}");
+    // the `key=value` anchors (from the joined leaves' `memchr3` since the twenty-third
+    // round) are exercised too (3,484 leaves with a `key=value` candidate)
+    assert!(with_key_value > 2_000, "{with_key_value}");
 }
 
 #[test]
