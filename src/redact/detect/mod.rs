@@ -14,6 +14,7 @@ mod bytes;
 mod check;
 mod engine;
 mod evidence;
+mod evidence_r23n;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -578,5 +579,7 @@ mod tests_r21s;
 mod tests_r22n;
 #[cfg(test)]
 mod tests_r22s;
+#[cfg(test)]
+mod tests_r23n;
 #[cfg(test)]
 mod tests_support;
