@@ -312,15 +312,7 @@ impl Detector {
                     && (1..=3).contains(&cc)
                     && s > cc + 1
                     && hay[s - cc - 2] == b'+';
-                // A GDS segment's departure and arrival times (`AMSFCO HK2  0715 0955`;
-                // twenty-third round, task num).
-                if bad_before
-                    || time
-                    || dialled
-                    || keyed
-                    || intl_rest
-                    || super::evidence_r23n::gds_segment_times(hay, s, e)
-                {
+                if bad_before || time || dialled || keyed || intl_rest {
                     return reject;
                 }
                 // In a blank-aligned table's phone column two blanks end the cell
@@ -402,7 +394,9 @@ impl Detector {
                     && text[text.len() - 4] == b'.'
                     && text[text.len() - 3..].iter().all(u8::is_ascii_digit);
                 let ok = ok && (ctx.phone_key || !(amount || card_label_before(hay, s)));
-                if ok {
+                // A GDS segment's departure and arrival times (`AMSFCO HK2  0715 0955`;
+                // twenty-third round, task num): asked last, of a phone found.
+                if ok && !super::evidence_r23n::gds_segment_times(hay, s, e) {
                     hit(Entity::Phone, s, e)
                 } else {
                     reject

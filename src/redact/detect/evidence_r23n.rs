@@ -26,7 +26,9 @@ pub(super) fn squid_hierarchy_code(word: &[u8]) -> bool {
 /// codes, the status with its count, then the times) at `hay[s..e]`: two four-digit times
 /// `HHMM HHMM` after one or two blanks, the status and count (two capitals and one or two
 /// digits) and a blank, the city pair (six capitals) before it. Two four-digit groups have
-/// a phone's shape; the segment's fields say they are times.
+/// a phone's shape; the segment's fields say they are times. Asked of a phone the check has
+/// found, out of line: in the check's first rejections it cost clean input +0.7 % (callgrind).
+#[inline(never)]
 pub(super) fn gds_segment_times(hay: &[u8], s: usize, e: usize) -> bool {
     let Some(t) = hay.get(s..e) else {
         return false;
