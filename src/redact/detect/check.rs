@@ -394,7 +394,9 @@ impl Detector {
                     && text[text.len() - 4] == b'.'
                     && text[text.len() - 3..].iter().all(u8::is_ascii_digit);
                 let ok = ok && (ctx.phone_key || !(amount || card_label_before(hay, s)));
-                if ok {
+                // A GDS segment's departure and arrival times (`AMSFCO HK2  0715 0955`;
+                // twenty-third round, task num): asked last, of a phone found.
+                if ok && !super::evidence_r23n::gds_segment_times(hay, s, e) {
                     hit(Entity::Phone, s, e)
                 } else {
                     reject
@@ -1752,9 +1754,12 @@ pub(super) fn version_word_before(hay: &[u8], s: usize) -> bool {
             .take_while(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_'))
             .count();
         let at = s - 1 - t;
+        // Not a Squid hierarchy code (`HIER_DIRECT/10.1.2.3`: the server fetched from;
+        // twenty-third round, task num).
         if t >= 2
             && hay[at].is_ascii_alphabetic()
             && (at == 0 || matches!(hay[at - 1], b' ' | b'\t' | b'"' | b'\'' | b'('))
+            && !super::evidence_r23n::squid_hierarchy_code(&hay[at..s - 1])
         {
             return true;
         }
@@ -2317,7 +2322,11 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
     }
     // Every one of these starts with a word byte, so the leading `\b` needs a non-word
     // byte (or nothing) before it.
-    if p > 0 && v::is_word(hay[p - 1]) && !(kind == Kind::Card && payment_card_code_before(hay, p))
+    // An IBAN may follow an MT940 `:86:` subfield code (`?31NL71…`, twenty-third round).
+    if p > 0
+        && v::is_word(hay[p - 1])
+        && !(kind == Kind::Card && payment_card_code_before(hay, p))
+        && !(kind == Kind::Iban && super::evidence_r23n::mt940_subfield_before(hay, p))
     {
         return match kind {
             Kind::Card | Kind::Ssn | Kind::Ipv4 | Kind::Iban => Ok(None),

@@ -14,6 +14,7 @@ mod bytes;
 mod check;
 mod engine;
 mod evidence;
+mod evidence_r23n;
 pub(crate) mod evidence_r23s;
 mod numbers;
 mod patterns;
@@ -633,6 +634,8 @@ mod tests_r21s;
 mod tests_r22n;
 #[cfg(test)]
 mod tests_r22s;
+#[cfg(test)]
+mod tests_r23n;
 #[cfg(test)]
 mod tests_r23s;
 #[cfg(test)]

@@ -797,6 +797,10 @@ fn is_label(w: &[u8]) -> bool {
             | b"prenotazione"
             | b"localizador"
             | b"reserva"
+            // An identification number (`Employer identification number: 17-4007087`, a
+            // W-9's line; `Taxpayer Identification Number`): an id, no phone (twenty-third
+            // round, task num).
+            | b"identification"
     )
 }
 
