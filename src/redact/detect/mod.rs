@@ -14,6 +14,7 @@ mod bytes;
 mod check;
 mod engine;
 mod evidence;
+pub(crate) mod evidence_r23p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -578,5 +579,7 @@ mod tests_r21s;
 mod tests_r22n;
 #[cfg(test)]
 mod tests_r22s;
+#[cfg(test)]
+mod tests_r23p;
 #[cfg(test)]
 mod tests_support;
