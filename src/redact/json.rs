@@ -876,6 +876,10 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                         None
                     };
                 }
+                let entity =
+                    super::detect::evidence_r23p::password_entity(entity, s.as_bytes(), |e| {
+                        self.redactor.enabled(e)
+                    });
                 return self.whole(entity, s);
             }
             if !meaningful {

@@ -226,6 +226,10 @@ fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
     if hay[q] == b':' && pgpass_line_at(hay, q) {
         return Some(q);
     }
+    // Windows' `net use … /user:NAME PASSWORD` (twenty-third round, task pw).
+    if let Some(k) = super::evidence_r23p::net_use_user_word(hay, q) {
+        return Some(k);
+    }
     // A key naming whose password it is (`CONTRASENA_BD=…`, `mdp_admin: …`): the keyword
     // before its owner word (`check_prose_password` skips the same word).
     if let Some(k) = owner_suffix_start(hay, j) {

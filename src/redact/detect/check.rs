@@ -2152,7 +2152,8 @@ pub(super) fn password_after_email(hay: &[u8], e: usize) -> Option<Hit> {
     let vs = e + 3;
     let ve = token_ending_line(hay, vs)?;
     let v = &hay[vs..ve];
-    (bare_password(v) || strong_password(v)).then(|| Hit::new(Entity::Password, vs, ve))
+    ((bare_password(v) || strong_password(v)) && !super::evidence_r23p::reference_id(v))
+        .then(|| Hit::new(Entity::Password, vs, ve))
 }
 
 /// The end of the token at `vs` (up to a blank, 65 bytes at most) when only blanks follow
@@ -2567,7 +2568,8 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
         .iter()
         .any(|w| w.eq_ignore_ascii_case(&hay[s..e]))
     {
-        return check_pair(hay, e);
+        return super::evidence_r23p::net_use_password(hay, s, e)
+            .unwrap_or_else(|| check_pair(hay, e));
     }
     // Dutch `ww` only before `:`/`=` (`ww: …`).
     let ww = e - s == 2 && hay[s] | 0x20 == b'w';

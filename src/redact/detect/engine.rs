@@ -579,7 +579,11 @@ impl Detector {
             if let Some((h, rule)) = found {
                 covered_to = h.end;
                 done_at = p;
-                self.push(out, h, rule);
+                self.push(
+                    out,
+                    super::evidence_r23p::password_hit(hay, h, &self.enabled),
+                    rule,
+                );
                 // `AKIA… / SECRET`: the secret key written after its key id.
                 if self.rules[rule].0 == Kind::Aws && !h.placeholder {
                     if let Some(s) = aws_pair_secret(hay, h.end, self.entropy_threshold) {

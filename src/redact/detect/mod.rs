@@ -15,6 +15,7 @@ mod check;
 mod engine;
 mod evidence;
 mod evidence_r23n;
+pub(crate) mod evidence_r23p;
 pub(crate) mod evidence_r23s;
 mod numbers;
 mod patterns;
@@ -636,6 +637,8 @@ mod tests_r22n;
 mod tests_r22s;
 #[cfg(test)]
 mod tests_r23n;
+#[cfg(test)]
+mod tests_r23p;
 #[cfg(test)]
 mod tests_r23s;
 #[cfg(test)]

@@ -192,6 +192,7 @@ pub(crate) fn pair_role(key: &str) -> PairRole {
         3 if is("key") => PairRole::Name,
         4 if is("name") || is("type") => PairRole::Name,
         5 if is("value") && value_tail() => PairRole::Value,
+        5 | 7 if crate::redact::detect::evidence_r23p::label_names_pair(key) => PairRole::Name,
         12 if is("parameterkey") => PairRole::Name,
         14 if is("parametervalue") && value_tail() => PairRole::Value,
         _ => PairRole::Other,
