@@ -294,4 +294,55 @@ mod tests {
         );
         assert_eq!(into_answer_headers(kept).len(), 4);
     }
+
+    /// The request line's URI the pool is given is the one hyper-util's client makes of the
+    /// absolute URI it is given (its `origin_form`), as hyper writes it (`Display`), or the
+    /// same refusal.
+    #[test]
+    fn origin_form_is_the_clients_origin_form_of_the_absolute_uri() {
+        let long = format!("/{}", "a".repeat(70_000));
+        let near = format!("/{}", "b".repeat(65_500));
+        let paths = [
+            "",
+            "/",
+            "/v1/refunds",
+            "/v1/refunds?a=1&b=%20",
+            "?q=1",
+            "/a b",
+            "/a#frag",
+            "/a?b#c",
+            "//x",
+            "/%zz",
+            "/\u{e9}",
+            "/a\"b",
+            "/a{b}",
+            "*",
+            "/a?",
+            long.as_str(),
+            near.as_str(),
+            "/v1/x?y=\u{7f}",
+        ];
+        for base in ["", "/base", "/b/c"] {
+            for pq in paths {
+                let up = crate::config::upstream::parse_upstream(&format!(
+                    "http://h.example:8081{base}"
+                ))
+                .expect("upstream");
+                let ours = origin_form(&up, pq)
+                    .map(|u| u.to_string())
+                    .map_err(|e| e.to_string());
+                let theirs = absolute(false, &up, pq)
+                    .map(|uri| match uri.path_and_query() {
+                        Some(p) if p.as_str() != "/" => {
+                            let mut parts = http::uri::Parts::default();
+                            parts.path_and_query = Some(p.clone());
+                            http::Uri::from_parts(parts).expect("a path").to_string()
+                        }
+                        _ => http::Uri::default().to_string(),
+                    })
+                    .map_err(|e| e.to_string());
+                assert_eq!(ours, theirs, "{base:?} {:?}", &pq[..pq.len().min(40)]);
+            }
+        }
+    }
 }
