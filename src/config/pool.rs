@@ -285,11 +285,14 @@ mod tests {
         HangUp,
     }
 
+    /// Every request read, with its connection's number.
+    type Requests = Arc<Mutex<Vec<(usize, Vec<u8>)>>>;
+
     struct Up {
         addr: std::net::SocketAddr,
         conns: Arc<AtomicUsize>,
         /// Every request head and body read, with its connection's number.
-        requests: Arc<Mutex<Vec<(usize, Vec<u8>)>>>,
+        requests: Requests,
         /// Told after each answer is written (and the connection closed when it closes).
         answered: std::sync::mpsc::Receiver<usize>,
         /// Written to by the upstream right before it hangs up (`ShortThenHangUp`).
@@ -302,7 +305,7 @@ mod tests {
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("addr");
         let conns = Arc::new(AtomicUsize::new(0));
-        let requests: Arc<Mutex<Vec<(usize, Vec<u8>)>>> = Arc::default();
+        let requests: Requests = Arc::default();
         let (tx, answered) = std::sync::mpsc::channel();
         let (c, r) = (conns.clone(), requests.clone());
         let (theirs, trigger) = std::os::unix::net::UnixStream::pair().expect("pair");
@@ -340,7 +343,7 @@ mod tests {
         mut s: TcpStream,
         conn: usize,
         plan: fn(usize) -> Answer,
-        requests: Arc<Mutex<Vec<(usize, Vec<u8>)>>>,
+        requests: Requests,
         tx: std::sync::mpsc::Sender<usize>,
         served: Arc<AtomicUsize>,
         trigger: Arc<std::os::unix::net::UnixStream>,
