@@ -472,7 +472,10 @@ fn shed(
 
 /// The agent handler with panics caught: a panic becomes a 500 and the call's guard records it.
 async fn handle_agent(st: Arc<AppState>, req: Request<Incoming>) -> Response<ResBody> {
-    match std::panic::AssertUnwindSafe(pipeline::handle(&st.rt, req))
+    // boxed once here: the futures around it (the tower layers, the connection's service)
+    // are then moved with a pointer in them, not the pipeline's whole state (docs/
+    // performance.md, "Eighteenth round")
+    match std::panic::AssertUnwindSafe(Box::pin(pipeline::handle(&st.rt, req)))
         .catch_unwind()
         .await
     {

@@ -11,11 +11,14 @@ use sha2::{Digest, Sha256};
 use super::compile::{parse_yaml, DEFAULT_TIMEOUT};
 use super::error::{AtPath, ConfigError};
 use super::grpc::GrpcAdapter;
+use super::pool::Http1Pool;
 use super::raw::{
     AdapterKind, ArgsFrom, IdempotencyMode, Mode, PinMode, RawAdapter, RawTool, UnknownFields,
 };
 use super::spans::{Located, Spans};
-use super::upstream::{build_client, load_pem_certs, parse_upstream, Upstream, UpstreamClient};
+use super::upstream::{
+    build_client, build_pool, load_pem_certs, parse_upstream, Upstream, UpstreamClient,
+};
 use crate::diag::Diag;
 use crate::proto::Descriptors;
 
@@ -26,6 +29,9 @@ pub struct Adapter {
     pub credential: Option<(HeaderName, HeaderValue)>,
     pub timeout: Duration,
     pub client: UpstreamClient,
+    /// `http://` upstreams: the connections the forward stage uses instead of `client`'s
+    /// (`config::pool`); `None` for `https://`.
+    pub pool: Option<Http1Pool>,
     routes: HashMap<Method, matchit::Router<usize>>,
     /// HTTP: the declared tools. MCP: per-tool overrides (schema, cost, risk) of what the
     /// server lists.
@@ -375,6 +381,7 @@ pub fn load_adapters(
             reflection: raw.reflection == Some(true),
             client,
         });
+        let pool = build_pool(&upstream);
         adapters.push(Adapter {
             name: raw.name,
             kind: raw.kind,
@@ -382,6 +389,7 @@ pub fn load_adapters(
             credential,
             timeout,
             client,
+            pool,
             routes,
             tools,
             pin_auto: raw.pin == PinMode::Auto,

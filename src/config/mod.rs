@@ -14,6 +14,7 @@ pub mod grpc;
 pub mod identity;
 pub mod limits;
 pub mod listener;
+pub mod pool;
 pub mod quickstart;
 pub mod raw;
 pub mod reflection;

@@ -71,13 +71,30 @@ pub fn parse_upstream(s: &str) -> Result<Upstream, AtPath> {
     })
 }
 
+/// The upstream connectors' connect timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The pool of an `http://` upstream ([`super::pool`]): what the client would do for it, with
+/// the same connector; `None` for `https://`, which the client keeps.
+pub fn build_pool(up: &Upstream) -> Option<super::pool::Http1Pool> {
+    if up.https {
+        return None;
+    }
+    super::pool::Http1Pool::new(
+        &up.authority,
+        tcp_connector(CONNECT_TIMEOUT),
+        super::pool::IDLE_TIMEOUT,
+    )
+    .ok()
+}
+
 /// Build a client trusting the web PKI roots plus `extra_ca`; rustls with the `ring` provider.
 /// Errors are at `tls.ca`.
 pub fn build_client(
     extra_ca: Option<&[CertificateDer<'static>]>,
 ) -> Result<UpstreamClient, AtPath> {
     Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_idle_timeout(super::pool::IDLE_TIMEOUT)
         .build(connector(extra_ca, false)?))
 }
 
@@ -111,7 +128,7 @@ pub fn connector(
         .map_err(|e| ConfigError::ClientTls(e).at("tls"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let http = tcp_connector(Duration::from_secs(5));
+    let http = tcp_connector(CONNECT_TIMEOUT);
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http();

@@ -97,21 +97,15 @@ pub async fn forward(
     agent_headers: &HeaderMap,
     out: Outgoing,
 ) -> Result<Response<Incoming>, Reject> {
-    let scheme = if adapter.upstream.https {
-        "https://"
-    } else {
-        "http://"
-    };
     let up = &adapter.upstream;
-    let mut uri = String::with_capacity(
-        scheme.len() + up.authority.len() + up.base_path.len() + out.path_and_query.len(),
-    );
-    for part in [scheme, &up.authority, &up.base_path, &out.path_and_query] {
-        uri.push_str(part);
+    let pool = adapter.pool.as_ref();
+    let uri = match pool {
+        // an `http://` upstream's own pool sends the request line as is: origin form, as the
+        // client would make it (`origin_form`) of the absolute URI below
+        Some(_) => origin_form(up, &out.path_and_query),
+        None => absolute(adapter.upstream.https, up, &out.path_and_query),
     }
-    // parsed in place (`Uri: TryFrom<String>` takes the string's buffer), the request built
-    // without `Request::builder`'s checks of what is set below
-    let uri = http::Uri::try_from(uri).map_err(|e| {
+    .map_err(|e| {
         Reject::new(
             Reason::Internal,
             format!("cannot build upstream request: {e}"),
@@ -156,19 +150,23 @@ pub async fn forward(
     *req.uri_mut() = uri;
     *req.headers_mut() = headers;
 
-    match tokio::time::timeout(adapter.timeout, adapter.client.request(req)).await {
+    let answered = match pool {
+        Some(pool) => tokio::time::timeout(adapter.timeout, pool.send(req))
+            .await
+            .map(|r| r.map_err(|e| (e.is_connect(), error_chain(&e)))),
+        None => tokio::time::timeout(adapter.timeout, adapter.client.request(req))
+            .await
+            .map(|r| r.map_err(|e| (e.is_connect(), error_chain(&e)))),
+    };
+    match answered {
         Ok(Ok(resp)) => Ok(resp),
-        Ok(Err(e)) => {
+        Ok(Err((connect, chain))) => {
             let mut r = Reject::new(
                 Reason::UpstreamUnavailable,
-                format!(
-                    "upstream {} failed: {}",
-                    adapter.upstream.authority,
-                    error_chain(&e)
-                ),
+                format!("upstream {} failed: {chain}", adapter.upstream.authority),
             );
             // Only a failed connect proves the tool never saw the call (spend is released).
-            r.nothing_sent = e.is_connect();
+            r.nothing_sent = connect;
             Err(r)
         }
         Err(_) => Err(Reject::new(
@@ -179,6 +177,52 @@ pub async fn forward(
             ),
         )),
     }
+}
+
+/// `scheme://authority/base_path/path?query`, what the client is given.
+fn absolute(
+    https: bool,
+    up: &crate::config::upstream::Upstream,
+    path_and_query: &str,
+) -> Result<http::Uri, http::uri::InvalidUri> {
+    let scheme = if https { "https://" } else { "http://" };
+    let mut uri = String::with_capacity(
+        scheme.len() + up.authority.len() + up.base_path.len() + path_and_query.len(),
+    );
+    for part in [scheme, &up.authority, &up.base_path, path_and_query] {
+        uri.push_str(part);
+    }
+    // parsed in place (`Uri: TryFrom<String>` takes the string's buffer)
+    http::Uri::try_from(uri)
+}
+
+/// The origin form of [`absolute`]'s URI (`/base_path/path?query`), as hyper-util's client
+/// makes it before it writes an HTTP/1 request line (its `origin_form`): parsed alone when it
+/// starts with `/` (the path and query are parsed by the same function either way), otherwise
+/// taken from the absolute URI.
+fn origin_form(
+    up: &crate::config::upstream::Upstream,
+    path_and_query: &str,
+) -> Result<http::Uri, http::uri::InvalidUri> {
+    let fast = up.base_path.starts_with('/')
+        || (up.base_path.is_empty() && path_and_query.starts_with('/'));
+    // and short of `Uri`'s length limit with the scheme and authority too, as the absolute
+    // URI is checked against it
+    if fast && up.authority.len() + up.base_path.len() + path_and_query.len() < 4096 {
+        let mut uri = String::with_capacity(up.base_path.len() + path_and_query.len());
+        uri.push_str(&up.base_path);
+        uri.push_str(path_and_query);
+        return http::Uri::try_from(uri);
+    }
+    let uri = absolute(false, up, path_and_query)?;
+    Ok(match uri.path_and_query() {
+        Some(pq) if pq.as_str() != "/" => {
+            let mut parts = http::uri::Parts::default();
+            parts.path_and_query = Some(pq.clone());
+            http::Uri::from_parts(parts).unwrap_or_default()
+        }
+        _ => http::Uri::default(),
+    })
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -249,5 +293,56 @@ mod tests {
             order(&answer_headers(&kept))
         );
         assert_eq!(into_answer_headers(kept).len(), 4);
+    }
+
+    /// The request line's URI the pool is given is the one hyper-util's client makes of the
+    /// absolute URI it is given (its `origin_form`), as hyper writes it (`Display`), or the
+    /// same refusal.
+    #[test]
+    fn origin_form_is_the_clients_origin_form_of_the_absolute_uri() {
+        let long = format!("/{}", "a".repeat(70_000));
+        let near = format!("/{}", "b".repeat(65_500));
+        let paths = [
+            "",
+            "/",
+            "/v1/refunds",
+            "/v1/refunds?a=1&b=%20",
+            "?q=1",
+            "/a b",
+            "/a#frag",
+            "/a?b#c",
+            "//x",
+            "/%zz",
+            "/\u{e9}",
+            "/a\"b",
+            "/a{b}",
+            "*",
+            "/a?",
+            long.as_str(),
+            near.as_str(),
+            "/v1/x?y=\u{7f}",
+        ];
+        for base in ["", "/base", "/b/c"] {
+            for pq in paths {
+                let up = crate::config::upstream::parse_upstream(&format!(
+                    "http://h.example:8081{base}"
+                ))
+                .expect("upstream");
+                let ours = origin_form(&up, pq)
+                    .map(|u| u.to_string())
+                    .map_err(|e| e.to_string());
+                let theirs = absolute(false, &up, pq)
+                    .map(|uri| match uri.path_and_query() {
+                        Some(p) if p.as_str() != "/" => {
+                            let mut parts = http::uri::Parts::default();
+                            parts.path_and_query = Some(p.clone());
+                            http::Uri::from_parts(parts).expect("a path").to_string()
+                        }
+                        _ => http::Uri::default().to_string(),
+                    })
+                    .map_err(|e| e.to_string());
+                assert_eq!(ours, theirs, "{base:?} {:?}", &pq[..pq.len().min(40)]);
+            }
+        }
     }
 }
