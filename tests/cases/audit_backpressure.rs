@@ -30,7 +30,13 @@ async fn a_burst_on_a_queue_of_one_loses_no_record() {
         keys.path().display()
     );
     let h = Harness::start(
-        &[("echo", echo_adapter(&format!("http://{}", up.addr), ""))],
+        // a slow machine's burst is not an upstream timeout: this test is about the audit
+        // queue, so the adapter waits 10 s, not the shared helper's 500 ms
+        &[(
+            "echo",
+            echo_adapter(&format!("http://{}", up.addr), "")
+                .replace("timeout: 500ms", "timeout: 10s"),
+        )],
         POLICY,
         &extra,
     )

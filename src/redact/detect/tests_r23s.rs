@@ -15,15 +15,17 @@ fn pw(text: &str) -> Vec<String> {
     found(text, Entity::Password)
 }
 
-const HEX64: &str = "85775fd4c82dfa3a8d94bf88ca256ecd0e59b8b395561d20e9bf617b112d2e48";
+/// Not hex: 32 or more hex digits under a password's name are a GENERIC_SECRET by their shape
+/// alone (`evidence_r23p`), which would hide what these tests pin.
+const TOKEN: &str = "Qm7xT2vR9pL4kW8zN3bY6cF1hJ5sD0gA";
 
 #[test]
 fn a_password_beside_a_user_named_token_is_a_token() {
     // Composer's auth.json for Private Packagist, as text (a pasted file).
     let text = format!(
-        "{{\n    \"http-basic\": {{\n        \"repo.packagist.com\": {{\n            \"username\": \"token\",\n            \"password\": \"{HEX64}\"\n        }}\n    }}\n}}\n"
+        "{{\n    \"http-basic\": {{\n        \"repo.packagist.com\": {{\n            \"username\": \"token\",\n            \"password\": \"{TOKEN}\"\n        }}\n    }}\n}}\n"
     );
-    assert_eq!(gs(&text), vec![HEX64]);
+    assert_eq!(gs(&text), vec![TOKEN]);
     assert!(pw(&text).is_empty(), "{text}");
     // One line, single quotes, the other conventions' user names.
     for user in [
@@ -33,19 +35,19 @@ fn a_password_beside_a_user_named_token_is_a_token() {
         "x-token-auth",
         "oauth2",
     ] {
-        let text = format!("{{'username': '{user}', 'password': '{HEX64}'}}");
-        assert_eq!(gs(&text), vec![HEX64], "{text}");
+        let text = format!("{{'username': '{user}', 'password': '{TOKEN}'}}");
+        assert_eq!(gs(&text), vec![TOKEN], "{text}");
         assert!(pw(&text).is_empty(), "{text}");
     }
     // Look-alikes: another user's password stays a PASSWORD, and so does one whose user
     // merely holds the word (`tokenadmin`), or whose `token` is another member's value.
     for text in [
-        format!("{{\"username\": \"deploy\", \"password\": \"{HEX64}\"}}"),
-        format!("{{\"username\": \"tokenadmin\", \"password\": \"{HEX64}\"}}"),
-        format!("{{\"auth\": \"token\", \"password\": \"{HEX64}\"}}"),
-        format!("{{\"username\": \"token\", \"email\": \"a@b.io\", \"password\": \"{HEX64}\"}}"),
+        format!("{{\"username\": \"deploy\", \"password\": \"{TOKEN}\"}}"),
+        format!("{{\"username\": \"tokenadmin\", \"password\": \"{TOKEN}\"}}"),
+        format!("{{\"auth\": \"token\", \"password\": \"{TOKEN}\"}}"),
+        format!("{{\"username\": \"token\", \"email\": \"a@b.io\", \"password\": \"{TOKEN}\"}}"),
     ] {
-        assert_eq!(pw(&text), vec![HEX64], "{text}");
+        assert_eq!(pw(&text), vec![TOKEN], "{text}");
         assert!(gs(&text).is_empty(), "{text}");
     }
 }
@@ -151,10 +153,10 @@ fn a_json_password_beside_a_user_named_token_is_a_token() {
     // Composer's auth.json: the user before the password, and after it.
     for body in [
         format!(
-            r#"{{"http-basic":{{"repo.packagist.com":{{"username":"token","password":"{HEX64}"}}}}}}"#
+            r#"{{"http-basic":{{"repo.packagist.com":{{"username":"token","password":"{TOKEN}"}}}}}}"#
         ),
         format!(
-            r#"{{"http-basic":{{"repo.packagist.com":{{"password":"{HEX64}","username":"token"}}}}}}"#
+            r#"{{"http-basic":{{"repo.packagist.com":{{"password":"{TOKEN}","username":"token"}}}}}}"#
         ),
     ] {
         assert_eq!(
@@ -169,9 +171,9 @@ fn a_json_password_beside_a_user_named_token_is_a_token() {
     // Look-alikes: another user, a user named `token` in another object, and `token` as
     // another member's value leave the password a PASSWORD.
     for body in [
-        format!(r#"{{"username":"deploy","password":"{HEX64}"}}"#),
-        format!(r#"{{"a":{{"username":"token"}},"b":{{"password":"{HEX64}"}}}}"#),
-        format!(r#"{{"auth":"token","password":"{HEX64}"}}"#),
+        format!(r#"{{"username":"deploy","password":"{TOKEN}"}}"#),
+        format!(r#"{{"a":{{"username":"token"}},"b":{{"password":"{TOKEN}"}}}}"#),
+        format!(r#"{{"auth":"token","password":"{TOKEN}"}}"#),
     ] {
         let got = json_findings_checked(&body);
         assert_eq!(got.len(), 1, "{body}");
