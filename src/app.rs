@@ -206,14 +206,20 @@ pub async fn start_with_clock(
     }
     let mut tasks = Vec::new();
 
-    let agent = TcpListener::bind(loaded.listen)
-        .await
-        .with_context(|| format!("cannot bind agent listener on {}", loaded.listen))?;
-    let admin = TcpListener::bind(loaded.admin)
-        .await
-        .with_context(|| format!("cannot bind admin listener on {}", loaded.admin))?;
-    let listen_addr = agent.local_addr()?;
-    let admin_addr = admin.local_addr()?;
+    let bound = async {
+        let agent = TcpListener::bind(loaded.listen)
+            .await
+            .with_context(|| format!("cannot bind agent listener on {}", loaded.listen))?;
+        let admin = TcpListener::bind(loaded.admin)
+            .await
+            .with_context(|| format!("cannot bind admin listener on {}", loaded.admin))?;
+        let (listen_addr, admin_addr) = (agent.local_addr()?, admin.local_addr()?);
+        anyhow::Ok((agent, admin, listen_addr, admin_addr))
+    };
+    let (agent, admin, listen_addr, admin_addr) = match bound.await {
+        Ok(b) => b,
+        Err(e) => return Err(abandon(&state, e).await),
+    };
 
     // The generic outer shell (tower): shed load beyond `max_in_flight` instead of queueing.
     let st = state.clone();
@@ -245,14 +251,18 @@ pub async fn start_with_clock(
         max_connections: loaded.listener.max_connections,
     };
     // CONNECT interception and the transparent listener (`egress:`; docs/egress.md)
-    let (agent_handler, egress_tasks) = crate::egress::wire(
+    let (agent_handler, egress_tasks) = match crate::egress::wire(
         loaded.egress.take(),
         state.rt.clone(),
         rx.clone(),
         agent_limits,
         agent_handler,
     )
-    .await?;
+    .await
+    {
+        Ok(w) => w,
+        Err(e) => return Err(abandon(&state, e).await),
+    };
     tasks.extend(egress_tasks);
     match loaded.agent_tls.clone() {
         Some(first) => {
@@ -338,6 +348,16 @@ pub async fn start_with_clock(
         shutdown: tx,
         tasks,
     })
+}
+
+/// A start that fails once the audit stream is open ends the stream first: its writer thread
+/// is done with the audit directory when `start` returns (`toolwall run` then removes a
+/// quickstart directory it created for this start, and nothing writes into it after that).
+async fn abandon(state: &AppState, e: anyhow::Error) -> anyhow::Error {
+    if let Some((sink, _)) = &state.rt.audit {
+        sink.close().await;
+    }
+    e
 }
 
 /// The directories toolwall writes to (the SQLite state, the audit stream) must be writable:
