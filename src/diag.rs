@@ -4,6 +4,22 @@
 use std::fmt;
 use std::path::Path;
 
+/// An error and its sources on one line (`a: b: c`), a source whose text the line already
+/// holds left out (hyper's and std's errors often repeat their source's text).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
 /// One error in a config, adapter, schema or policy file, shown as `file:line:col: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diag {

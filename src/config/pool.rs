@@ -470,7 +470,7 @@ mod tests {
                 );
                 pool.send(req)
                     .await
-                    .map_err(|e| (e.is_connect(), chain(&e)))
+                    .map_err(|e| (e.is_connect(), crate::diag::error_chain(&e)))
             }
             Client::Legacy(c) => {
                 let mut req = Request::new(Full::new(Bytes::from_static(body.as_bytes())));
@@ -478,24 +478,9 @@ mod tests {
                 *req.uri_mut() = format!("http://{addr}/v1/echo?x=1").parse().expect("uri");
                 c.request(req)
                     .await
-                    .map_err(|e| (e.is_connect(), chain(&e)))
+                    .map_err(|e| (e.is_connect(), crate::diag::error_chain(&e)))
             }
         }
-    }
-
-    /// The forward stage's `error_chain`.
-    fn chain(e: &(dyn StdError + 'static)) -> String {
-        let mut s = e.to_string();
-        let mut src = e.source();
-        while let Some(inner) = src {
-            let t = inner.to_string();
-            if !s.contains(&t) {
-                s.push_str(": ");
-                s.push_str(&t);
-            }
-            src = inner.source();
-        }
-        s
     }
 
     async fn read_all(resp: Response<Incoming>) -> Vec<u8> {

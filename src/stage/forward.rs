@@ -153,10 +153,10 @@ pub async fn forward(
     let answered = match pool {
         Some(pool) => tokio::time::timeout(adapter.timeout, pool.send(req))
             .await
-            .map(|r| r.map_err(|e| (e.is_connect(), error_chain(&e)))),
+            .map(|r| r.map_err(|e| (e.is_connect(), crate::diag::error_chain(&e)))),
         None => tokio::time::timeout(adapter.timeout, adapter.client.request(req))
             .await
-            .map(|r| r.map_err(|e| (e.is_connect(), error_chain(&e)))),
+            .map(|r| r.map_err(|e| (e.is_connect(), crate::diag::error_chain(&e)))),
     };
     match answered {
         Ok(Ok(resp)) => Ok(resp),
@@ -223,20 +223,6 @@ fn origin_form(
         }
         _ => http::Uri::default(),
     })
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
 }
 
 /// The tool's answer headers the agent may get: no hop-by-hop header, and no `toolwall-*`

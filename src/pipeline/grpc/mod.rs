@@ -509,7 +509,7 @@ async fn send(
         Ok(Err(e)) => {
             let mut rej = Reject::new(
                 Reason::UpstreamUnavailable,
-                format!("upstream: {}", error_chain(&e)),
+                format!("upstream: {}", crate::diag::error_chain(&e)),
             );
             rej.nothing_sent = e.is_connect();
             Err(rej)
@@ -532,18 +532,6 @@ async fn send(
         }
     }
     answered
-}
-
-/// An error and its sources, one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// A `dry_run` tool's admitted call: never forwarded. The agent gets status 10 (ABORTED,
