@@ -37,12 +37,12 @@ missed:
 - DATE_OF_BIRTH `dsn:<rubric>`: eight digits in a French DSN's rubric (`S21.G00.30.006
   '01011965'`), sorted by the rubric's code.
 """
-import collections
 import json
 import os
 import re
 import sys
 
+from population import Tally
 from pii_dates import DATE, findings, has_birth, load
 
 TRAINING = [l.strip() for l in open("/work/tools/training")] if os.path.exists("/work/tools/training") else []
@@ -71,10 +71,6 @@ WORDS = [
 # `S21.G00.30.006` is the employee's birth date in the norm; every other code for contrast.
 DSN = re.compile(rb"(S[0-9]{2}\.G[0-9]{2}\.[0-9]{2}\.[0-9]{3}) '([0-9]{8})'")
 PIPE_BIRTH = re.compile(rb"(?i)place of birth|lieu de naissance|geburtsort|lugar de nacimiento|luogo di nascita|geboorteplaats")
-
-
-def overlaps(spans, typ, s, e):
-    return any(t == typ and a < e and s < b for (t, a, b) in spans)
 
 
 def netmask(groups):
@@ -121,19 +117,8 @@ def main():
     for s in splits:
         if s in ("blind16", "blind17", "blind22", "blind23"):
             raise SystemExit(f"refused: {s} is no training split")
-    stats = collections.defaultdict(lambda: [0, 0, 0, collections.Counter()])
-    shown = collections.Counter()
-
-    def count(cls, entity, split, doc, raw, spans, found, s, e):
-        g = overlaps(spans, entity, s, e)
-        st = stats[(entity, cls)]
-        st[0 if g else 1] += 1
-        st[3][split] += 1
-        if g and not overlaps(found, entity, s, e):
-            st[2] += 1
-        if SHOW and shown[cls] < SHOW:
-            shown[cls] += 1
-            print(f"  [{cls}] {split}#{doc} {'gold' if g else 'not'}: {raw[max(0, s - 70):e + 30]!r}")
+    tally = Tally(SHOW, 70)
+    count = tally.count
 
     for split in splits:
         C, L, F = load(split, variant)
@@ -244,10 +229,7 @@ def main():
                         ent = "US_SSN" if "SSN" in f else "DATE_OF_BIRTH" if "BIRTH" in f else "CREDIT_CARD" if "CARD" in f else "US_SSN"
                         count("copybook:" + f, ent, *args, x, y)
 
-    print(f"{'entity':15} {'class':42} {'gold':>5} {'not':>5} {'missed':>6}  splits")
-    for (ent, cls), (g, n, miss, sp) in sorted(stats.items()):
-        print(f"{ent:15} {cls:42} {g:5} {n:5} {miss:6}  {dict(sp)}")
-
+    tally.report(15, 42)
 
 if __name__ == "__main__":
     main()

@@ -33,11 +33,11 @@ entity, not gold, and the gold ones VARIANT missed:
 - PHONE `key:<key>`: digits filling a `key=` value of a SIP account's keys (`contact_user=`,
   `auth_user=`, `username=`, …; `contact_user=55572543`).
 """
-import collections
 import os
 import re
 import sys
 
+from population import Tally
 from pii_dates import findings, load
 
 TRAINING = [l.strip() for l in open("/work/tools/training")] if os.path.exists("/work/tools/training") else []
@@ -61,10 +61,6 @@ EIN_WORDS = re.compile(rb"(?i)employer identification|\bf?ein\b|tax id")
 GDS = re.compile(rb"(?<![A-Za-z])[A-Z]{6} [A-Z]{2}[0-9]{1,2} {1,2}([0-9]{4}) ([0-9]{4})(?![0-9])")
 IDENT = re.compile(rb"(?i)identification (?:number|no\.?|nr\.?|#)[ \t:#]{0,4}(\+?[0-9][0-9 ()./\-]{5,20}[0-9])")
 SIP_KEY = re.compile(rb"(?m)(?<![A-Za-z_])(contact_user|auth_user|username|user|extension|callerid|from_user)=([0-9]{4,15})(?![0-9A-Za-z])")
-
-
-def overlaps(spans, typ, s, e):
-    return any(t == typ and a < e and s < b for (t, a, b) in spans)
 
 
 def iban_end(raw, p):
@@ -102,19 +98,8 @@ def main():
     for s in splits:
         if s in ("blind16", "blind17", "blind23", "blind24"):
             raise SystemExit(f"refused: {s} is no training split")
-    stats = collections.defaultdict(lambda: [0, 0, 0, collections.Counter()])
-    shown = collections.Counter()
-
-    def count(cls, entity, split, doc, raw, spans, found, s, e):
-        g = overlaps(spans, entity, s, e)
-        st = stats[(entity, cls)]
-        st[0 if g else 1] += 1
-        st[3][split] += 1
-        if g and not overlaps(found, entity, s, e):
-            st[2] += 1
-        if SHOW and shown[cls] < SHOW:
-            shown[cls] += 1
-            print(f"  [{cls}] {split}#{doc} {'gold' if g else 'not'}: {raw[max(0, s - 60):e + 30]!r}")
+    tally = Tally(SHOW, 60)
+    count = tally.count
 
     for split in splits:
         C, L, F = load(split, variant)
@@ -171,10 +156,7 @@ def main():
             for m in SIP_KEY.finditer(raw):
                 count("key:" + m.group(1).decode(), "PHONE", *args, m.start(2), m.end(2))
 
-    print(f"{'entity':8} {'class':36} {'gold':>5} {'not':>5} {'missed':>6}  splits")
-    for (ent, cls), (g, n, miss, sp) in sorted(stats.items()):
-        print(f"{ent:8} {cls:36} {g:5} {n:5} {miss:6}  {dict(sp)}")
-
+    tally.report(8, 36)
 
 if __name__ == "__main__":
     main()

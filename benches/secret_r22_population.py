@@ -14,7 +14,7 @@ few examples with `-v`.
 import collections, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pii_score import finding_span, load  # noqa: E402
+from population import documents  # noqa: E402
 
 # The twenty-second round's training splits (blind16 and blind17 are validation: aggregates
 # only; blind22 and blind23 are the honest splits).
@@ -76,21 +76,7 @@ def main():
     ex = {c: collections.defaultdict(list) for c in CLASSES}
     pats = {c: re.compile(p) for c, p in CLASSES.items()}
     for split in splits:
-        d = f"/tmp/pii/{split}"
-        docs = load(f"{d}/corpus.jsonl")
-        labels = {l["id"]: l for l in load(f"{d}/labels.jsonl")}
-        found = {}
-        for row in load(f"{d}/{var}.jsonl"):
-            found[row["id"]] = row["findings"]
-        for doc in docs:
-            raw = doc["text"].encode()
-            lab = labels[doc["id"]]
-            gold = [(s["type"], s["start"], s["end"]) for s in lab["spans"]]
-            preds = []
-            for f in found.get(doc["id"], []):
-                sp = finding_span(f, lab["strings"], raw)
-                if sp:
-                    preds.append((f["type"], sp[0], sp[1]))
+        for doc, raw, lab, gold, preds in documents(split, var, placeholders=False):
             for c, p in pats.items():
                 for m in p.finditer(raw):
                     a, b = m.span(p.groups if p.groups else 0)

@@ -15,7 +15,7 @@ PLACEHOLDER, as `pii_score.py` scores it.
 import collections, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pii_score import finding_span, load  # noqa: E402
+from population import documents  # noqa: E402
 
 # The twenty-third round's training splits (blind16 and blind17 are validation: aggregates
 # only; blind23 and blind24 are the honest splits).
@@ -69,21 +69,7 @@ def main():
     ex = {c: collections.defaultdict(list) for c in CLASSES}
     pats = {c: re.compile(p) for c, p in CLASSES.items()}
     for split in splits:
-        d = f"/tmp/pii/{split}"
-        docs = load(f"{d}/corpus.jsonl")
-        labels = {l["id"]: l for l in load(f"{d}/labels.jsonl")}
-        found = {}
-        for row in load(f"{d}/{var}.jsonl"):
-            found[row["id"]] = row["findings"]
-        for doc in docs:
-            raw = doc["text"].encode()
-            lab = labels[doc["id"]]
-            gold = [(s["type"], s["start"], s["end"]) for s in lab["spans"]]
-            preds = []
-            for f in found.get(doc["id"], []):
-                sp = finding_span(f, lab["strings"], raw)
-                if sp:
-                    preds.append(("PLACEHOLDER" if f.get("placeholder") else f["type"], sp[0], sp[1]))
+        for doc, raw, lab, gold, preds in documents(split, var):
             for c, p in pats.items():
                 for m in p.finditer(raw):
                     a, b = m.span(p.groups if p.groups else 0)
