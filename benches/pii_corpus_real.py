@@ -97,6 +97,9 @@ Splits, kept apart by construction, not only by seed:
   blind24  templates B24_*/b24_*: a twenty-fifth split (seed 2525, fixed day 2026-12-24) written by a twenty-second helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 77 text and 25 JSON document kinds of its own (see the blind24 section). Self-checked at generation; to be scored once.
+  blind25  templates B25_*/b25_*: a twenty-sixth split (seed 2626, fixed day 2026-12-25) written by a twenty-fourth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 76 text and 28 JSON document kinds of its own (see the blind25 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -105,7 +108,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2492,9 +2495,10 @@ def main():
               "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
               "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
               "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
-              "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json)}
+              "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
+              "blind25": (b25_text, b25_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2604,9 +2608,13 @@ def main():
                 b24_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind25":  # blind25's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, phones valid, JSON, no escape in a JSON string)
+                b25_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -30399,6 +30407,1797 @@ def b24_check(i, kind, doc, w, text, loc):
         for sp in w.spans:
             s0 = max(s for s in starts if s <= sp["start"])
             assert b"\\" not in w.buf[s0:sp["start"]], (i, "escape ahead of a label", sp)
+
+# ---------- blind25 (seed 2626, fixed day 2026-12-25) ----------
+# A twenty-sixth split, templates B25_* / b25_*, written by a twenty-fourth helper who never read the
+# detection rules, their docs or history, never ran the engine, and never read the other blind splits'
+# template sections (it read the shared value generators, main() and the blind6 taxonomy comment only).
+# Its documents are tool configs and sessions not used before as whole kinds (Ansible inventories,
+# WireGuard / OpenVPN profiles, rclone, .pgpass, .netrc, git-credentials, Maven settings, systemd units,
+# crontabs, HAProxy, Postfix / msmtp, Airflow connections, Alertmanager, Grafana provisioning, mongosh /
+# psql / PowerShell / cmd sessions, kubectl describe, sshd / fail2ban / Apache / Postfix / UFW logs,
+# Spring / .NET / WordPress / Django / Rails config, patches and PR reviews, WhatsApp / Teams exports,
+# call transcripts, HR, rental, insurance, pharmacy, court, customs, travel, hotel, school, SEPA
+# statements, vCard / iCalendar / LDIF, runbooks, Makefiles, GitHub Actions, Dockerfiles, TSV / CSV
+# exports, Bitwarden exports, web forms, Sentry dumps, notebooks, Terraform plans, Helm values, Vault
+# output) and tool-call JSON (MCP tools/call requests and results, Anthropic tool_use, Gemini
+# functionCall, Bedrock Converse toolUse, Ollama and Cohere tool calls, OpenAI function_call_output,
+# Jira, Zendesk, HubSpot, Salesforce, Okta, Vault, Twilio, FHIR, Shopify, bank transactions,
+# CloudEvents, Elasticsearch hits, GraphQL variables, Terraform state, LangSmith runs).
+# Labels follow the lead's taxonomy as the blind6 comment states it. Every date and time derives
+# from the fixed day 2026-12-25 and the seeded RNG; Faker is used for names, companies, user names,
+# e-mails and UUIDs only (no Faker date, time, address or city).
+
+import ipaddress as _b25_ip, re as _b25_re, unicodedata as _b25_ud  # noqa: E402
+
+B25_DAY = datetime.datetime(2026, 12, 25, 0, 0, 0)
+
+
+class B25L(L):
+    """A labelled piece kept verbatim (top-level text keeps its line breaks; PEM keeps its lines)."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def B25(t, v):
+    return B25L(t, v)
+
+
+def b25_lang(loc):
+    return loc[:2]
+
+
+def b25_when(r, back_days=40, ahead_days=0):
+    return B25_DAY + datetime.timedelta(seconds=r.randint(-back_days * 86400, ahead_days * 86400 + 86399))
+
+
+def b25_iso(r, back_days=40, z=True, ms=False):
+    t = b25_when(r, back_days)
+    s = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if ms:
+        s += f".{r.randint(0, 999):03d}"
+    return s + ("Z" if z else r.choice(["+00:00", "+01:00"]))
+
+
+def b25_epoch(r, back_days=40):
+    return int((b25_when(r, back_days) - datetime.datetime(1970, 1, 1)).total_seconds())
+
+
+B25_SAFE_SYM = "!#$%&*@^_+=?-"
+B25_URL_SYM = "!*_-+=."
+B25_WORDS = {
+    "en": ["harbour", "lantern", "pebble", "thistle", "marlin", "copper", "saffron", "biscuit", "glacier", "walnut", "juniper", "cobalt"],
+    "de": ["Sonnenblume", "Zugspitze", "Apfelbaum", "Kuckuck", "Brezel", "Nordsee", "Eichhorn", "Wanderweg", "Schneeball"],
+    "fr": ["Papillon", "Chocolat", "Bretagne", "Tournesol", "Camembert", "Lavande", "Marmotte", "Citron"],
+    "es": ["Girasol", "Paella", "Tortuga", "Alhambra", "Mariposa", "Naranja", "Flamenco", "Castillo"],
+    "it": ["Girasole", "Farfalla", "Vesuvio", "Gelato", "Lucciola", "Gabbiano", "Tramonto", "Basilico"],
+    "nl": ["Tulpenveld", "Stroopwafel", "Windmolen", "Fietspad", "Zeehond", "Klompen", "Dijkgraaf", "Hagelslag"],
+}
+
+
+def b25_pw(r, lang="en", url=False):
+    sym = B25_URL_SYM if url else B25_SAFE_SYM
+    k = r.randrange(7)
+    w = r.choice(B25_WORDS.get(lang, B25_WORDS["en"]))
+    w = _b25_ud.normalize("NFKD", w).encode("ascii", "ignore").decode()
+    if k == 0:
+        return w + str(r.randint(10, 2026)) + r.choice(sym)
+    if k == 1:
+        return "".join(r.choice(AN + sym) for _ in range(r.randint(12, 22)))
+    if k == 2:
+        return "".join({"a": "@", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w.lower()) + r.choice(sym) + str(r.randint(1, 99)) if not url else w.lower() + str(r.randint(100, 9999))
+    if k == 3:
+        return r.choice(sym) + w.capitalize() + r.choice(sym) + str(r.randint(1, 9)) + rnd(r, string.ascii_uppercase, 2)
+    if k == 4:
+        ws = [_b25_ud.normalize("NFKD", r.choice(B25_WORDS[l])).encode("ascii", "ignore").decode().lower() for l in ("en", lang, "en")]
+        return r.choice("-_+") .join(ws) + str(r.randint(0, 99))
+    if k == 5:
+        return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice(sym) + rnd(r, AN, 3)
+    return rnd(r, AN, r.randint(16, 28))
+
+
+def b25_generic(r, k=None):
+    k = r.randrange(8) if k is None else k
+    if k == 0:
+        return rnd(r, HEX, 32)
+    if k == 1:
+        return rnd(r, HEX, 64)
+    if k == 2:
+        return rnd(r, AN + "/+", 40)  # AWS-style secret access key
+    if k == 3:
+        return rnd(r, AN, r.choice([32, 40, 48]))
+    if k == 4:
+        return rnd(r, AN + "-_", r.choice([43, 64]))
+    if k == 5:
+        return rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    if k == 6:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    return rnd(r, string.ascii_uppercase + "234567", 32)  # base32 TOTP seed
+
+
+def b25_aws_secret(r):
+    return rnd(r, AN + "/+", 40)
+
+
+def b25_luhn_digit(body):
+    s = 0
+    for i, c in enumerate(reversed(body)):
+        v = int(c)
+        if i % 2 == 0:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return str((10 - s % 10) % 10)
+
+
+def b25_card_raw(r, kind=None):
+    kind = kind or r.choice(["visa", "visa", "visa", "mc", "mc", "mc2", "amex", "amex", "disc", "jcb", "diners", "visa19"])
+    if kind == "visa":
+        pre, n = "4" + rnd(r, string.digits, 5), 16
+    elif kind == "visa19":
+        pre, n = "4" + rnd(r, string.digits, 5), r.choice([13, 19])
+    elif kind == "mc":
+        pre, n = str(r.randint(51, 55)), 16
+    elif kind == "mc2":
+        pre, n = str(r.randint(2221, 2720)), 16
+    elif kind == "amex":
+        pre, n = r.choice(["34", "37"]), 15
+    elif kind == "disc":
+        pre, n = r.choice(["6011", "65", str(r.randint(644, 649))]), 16
+    elif kind == "jcb":
+        pre, n = str(r.randint(3528, 3589)), 16
+    else:
+        pre, n = r.choice(["36", "38", "300", "301", "302", "303", "304", "305"]), 14
+    body = pre + rnd(r, string.digits, n - 1 - len(pre))
+    return body + b25_luhn_digit(body)
+
+
+def b25_card_fmt(r, d, grouped=None):
+    g = r.random() < 0.6 if grouped is None else grouped
+    if not g:
+        return d
+    sep = r.choice([" ", " ", "-"])
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return d
+
+
+def b25_card(r, grouped=None, kind=None):
+    return b25_card_fmt(r, b25_card_raw(r, kind), grouped)
+
+
+def b25_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649:
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] in ("36", "38") or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    return False
+
+
+def b25_bad_card(r):
+    while True:
+        d = b25_card_raw(r)
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return b25_card_fmt(r, d)
+
+
+B25_IBAN_FMT = {"DE": "n18", "GB": "b4n14", "FR": "n10c11n2", "ES": "n20", "IT": "a1n10c12", "NL": "b4n10", "BE": "n12",
+                "AT": "n16", "CH": "n5c12", "IE": "b4n14", "PT": "n21", "LU": "n3c13", "PL": "n24", "SE": "n20", "DK": "n14",
+                "FI": "n14"}
+B25_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22, "PT": 25,
+                "LU": 20, "PL": 28, "SE": 24, "DK": 18, "FI": 18}
+B25_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ"], "NL": ["ABNA", "INGB", "RABO", "SNSB", "TRIO", "BUNQ", "KNAB"],
+             "IE": ["AIBK", "BOFI", "IPBS"]}
+B25_LOC_CC = {"en_US": ["DE", "GB", "NL", "FR", "IE"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"],
+              "fr_FR": ["FR", "FR", "BE", "LU"], "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE"]}
+
+
+def b25_mod97(s):
+    t = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in t)) % 97
+
+
+def b25_iban_raw(r, cc):
+    fmt = B25_IBAN_FMT[cc]
+    body = ""
+    for kind, n in _b25_re.findall(r"([nabc])(\d+)", fmt):
+        n = int(n)
+        if kind == "n":
+            body += rnd(r, string.digits, n)
+        elif kind == "a":
+            body += rnd(r, string.ascii_uppercase, n)
+        elif kind == "b":
+            body += r.choice(B25_BANKS[cc])
+        else:
+            body += "".join(r.choice(string.digits) if r.random() < 0.8 else r.choice(string.ascii_uppercase) for _ in range(n))
+    chk = 98 - b25_mod97(cc + "00" + body)
+    return f"{cc}{chk:02d}{body}"
+
+
+def b25_iban_fmt(r, v, grouped=None):
+    g = r.random() < 0.55 if grouped is None else grouped
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if g else v
+
+
+def b25_iban(r, loc, grouped=None):
+    return b25_iban_fmt(r, b25_iban_raw(r, r.choice(B25_LOC_CC[loc])), grouped)
+
+
+def b25_bad_iban(r, loc):
+    v = list(b25_iban_raw(r, r.choice(B25_LOC_CC[loc])))
+    while True:
+        i = r.randrange(4, len(v))
+        if v[i].isdigit():
+            v[i] = str((int(v[i]) + r.randint(1, 9)) % 10)
+            break
+    s = "".join(v)
+    assert b25_mod97(s) != 1
+    return b25_iban_fmt(r, s)
+
+
+def b25_ssn(r, style=None):
+    style = style or r.choice(["dash"] * 7 + ["space", "bare"])
+    return ssn_text(r, style)
+
+
+def b25_ip4(r, kind=None):
+    kind = kind or r.choice(["pub", "pub", "pub", "10", "172", "192"])
+    if kind == "10":
+        return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    if kind == "172":
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    if kind == "192":
+        return f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    while True:
+        a = r.randint(1, 223)
+        if a in (10, 100, 127, 169, 172, 192, 198, 203):
+            continue
+        return f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b25_ip6(r):
+    k = r.randrange(6)
+    g = lambda: f"{r.randint(0, 0xffff):x}"
+    if k == 0:
+        v = ":".join([r.choice(["2a01", "2a02", "2a00", "2001", "2600", "2607", "2804"]), f"{r.randint(0x100, 0xffff):x}"] + [g() for _ in range(6)])
+    elif k == 1:
+        v = ":".join([r.choice(["2a01:4f8", "2a05:d014", "2001:41d0", "2600:1f18", "2a03:2880"]), g(), g()]) + "::" + g()
+    elif k == 2:
+        v = "fe80::" + ":".join(g() for _ in range(4))
+    elif k == 3:
+        v = "fd" + f"{r.randint(0, 255):02x}" + ":" + ":".join(g() for _ in range(3)) + "::" + g()
+    elif k == 4:
+        v = ":".join(f"{r.randint(0, 0xffff):04x}" for _ in range(8))
+        v = r.choice(["2a02", "2001", "2a01"]) + v[4:]
+    else:
+        v = r.choice(["2a01:cb00", "2a02:8071", "2a04:4e42"]) + ":" + g() + "::" + g() + ":" + g()
+    v = str(_b25_ip.IPv6Address(v)) if k != 4 else v
+    return v.upper() if r.random() < 0.1 else v
+
+
+B25_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b25_date_fmt(r, d, loc, iso_p=0.2):
+    lang = b25_lang(loc)
+    if r.random() < iso_p:
+        return d.strftime("%Y-%m-%d")
+    k = r.randrange(3)
+    if loc == "en_US":
+        return [d.strftime("%m/%d/%Y"), f"{B25_MONTHS['en'][d.month - 1]} {d.day}, {d.year}", f"{d.month}/{d.day}/{d.year}"][k]
+    if loc == "en_GB":
+        return [d.strftime("%d/%m/%Y"), f"{d.day} {B25_MONTHS['en'][d.month - 1]} {d.year}", d.strftime("%d.%m.%Y")][k]
+    if lang == "de":
+        return [d.strftime("%d.%m.%Y"), f"{d.day}. {B25_MONTHS['de'][d.month - 1]} {d.year}", f"{d.day}.{d.month}.{d.year}"][k]
+    if lang == "nl":
+        return [d.strftime("%d-%m-%Y"), f"{d.day} {B25_MONTHS['nl'][d.month - 1]} {d.year}", d.strftime("%d/%m/%Y")][k]
+    return [d.strftime("%d/%m/%Y"), f"{d.day} {B25_MONTHS[lang][d.month - 1]} {d.year}", d.strftime("%d-%m-%Y")][k]
+
+
+def b25_dob_date(r, lo=18, hi=92):
+    return (B25_DAY - datetime.timedelta(days=r.randint(lo * 365, hi * 365))).date()
+
+
+def b25_dob(r, loc, iso_p=0.2, lo=18, hi=92):
+    return b25_date_fmt(r, b25_dob_date(r, lo, hi), loc, iso_p)
+
+
+def b25_day(r, loc, back=400, ahead=0, iso_p=0.2):
+    return b25_date_fmt(r, (B25_DAY + datetime.timedelta(days=r.randint(-back, ahead))).date(), loc, iso_p)
+
+
+B25_PHONE_VARIANTS = ("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk", "intl_dashes")
+
+
+def b25_phone(r, loc, region=None, variants=B25_PHONE_VARIANTS):
+    reg = region or (REGION[loc] if r.random() < 0.88 else r.choice(OTHER_REGIONS))
+    if reg != REGION[loc] and region is None:  # a foreign number is written with its country code
+        variants = tuple(v for v in variants if v in ("intl", "e164", "intl00", "intl_dashes")) or ("intl",)
+    return phone(r, reg, variants)
+
+
+B25_MAIL_DOMAINS = {"en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "comcast.net", "proton.me"],
+                    "en_GB": ["gmail.com", "btinternet.com", "hotmail.co.uk", "sky.com", "outlook.com", "virginmedia.com"],
+                    "de_DE": ["web.de", "gmx.de", "t-online.de", "gmail.com", "posteo.de", "freenet.de"],
+                    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr", "wanadoo.fr"],
+                    "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es", "outlook.es"],
+                    "it_IT": ["libero.it", "virgilio.it", "gmail.com", "alice.it", "tiscali.it", "hotmail.it"],
+                    "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl", "xs4all.nl", "planet.nl"]}
+B25_ORG_DOMAINS = ["northwind-logistics.eu", "brightpath.io", "kestrel-health.com", "vanderleij-advocaten.nl", "stahlwerk-kiel.de",
+                   "maison-ardoise.fr", "cooperativa-olivar.es", "officine-brera.it", "harbourline.co.uk", "tallgrass-ag.com",
+                   "quillon.dev", "fjordpay.eu", "meridian-claims.com", "alpenrad.at", "lumenstack.cloud"]
+
+
+def b25_ascii(s):
+    return _b25_re.sub(r"[^a-z]", "", _b25_ud.normalize("NFKD", s).encode("ascii", "ignore").decode().lower())
+
+
+def b25_email(f, r, loc, first=None, last=None, org=False):
+    if r.random() < 0.2:
+        return r.choice([f.free_email, f.company_email, f.ascii_free_email])()
+    first = b25_ascii(first or f.first_name()) or "anna"
+    last = b25_ascii(last or f.last_name()) or "berg"
+    k = r.randrange(5)
+    local = [f"{first}.{last}", f"{first[0]}{last}", f"{first}{r.randint(1, 99)}", f"{last}.{first[0]}", f"{first}_{last}{r.randint(60, 99)}"][k]
+    dom = r.choice(B25_ORG_DOMAINS) if org or r.random() < 0.35 else r.choice(B25_MAIL_DOMAINS[loc])
+    return f"{local}@{dom}"
+
+
+GH25 = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b25_gh(r, prefix=None):
+    p = prefix or r.choice(GH25)
+    if p == "github_pat_":
+        return p + rnd(r, AN, 22) + "_" + rnd(r, AN, 59)
+    return p + rnd(r, AN, 36)
+
+
+def b25_aws(r):
+    return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+
+
+def b25_slack(r):
+    p = r.choice(["xoxb-", "xoxb-", "xoxp-", "xoxa-", "xoxe-"])
+    if p == "xoxp-":
+        return p + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)
+    return p + rnd(r, string.digits, r.choice([11, 12])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+
+
+def b25_stripe(r):
+    return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+
+
+def b25_openai(r):
+    k = r.randrange(3)
+    if k == 0:
+        return "sk-proj-" + rnd(r, AN + "_-", 48)
+    if k == 1:
+        return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+
+
+def b25_anthropic(r):
+    return "sk-ant-api03-" + rnd(r, AN + "_-", 93) + "AA"
+
+
+def b25_google(r):
+    return "AIza" + rnd(r, AN + "_-", 35)
+
+
+def b25_b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b25_jwt(f, r):
+    alg = r.choice(["HS256", "RS256", "RS256", "ES256", "HS512", "PS256"])
+    hdr = {"alg": alg, "typ": "JWT"}
+    if alg != "HS256" and r.random() < 0.6:
+        hdr["kid"] = rnd(r, AN, r.choice([16, 27]))
+    if r.random() < 0.3:
+        hdr = {"typ": "JWT", **hdr}
+    iat = b25_epoch(r, 3)
+    pl = {"iss": r.choice(["https://auth.quillon.dev/", "https://login.fjordpay.eu", "accounts.brightpath.io", "https://sts.windows.net/" + f.uuid4() + "/"]),
+          "sub": r.choice([f.uuid4(), rnd(r, string.digits, 9), "auth0|" + rnd(r, HEX, 24)]), "iat": iat, "exp": iat + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.5:
+        pl["scope"] = r.choice(["read:orders write:orders", "openid profile email", "admin"])
+    if r.random() < 0.3:
+        pl["email"] = b25_ascii(f.first_name()) + "@" + r.choice(B25_ORG_DOMAINS)
+    siglen = {"HS256": 43, "HS512": 86, "RS256": 342, "PS256": 342, "ES256": 86}[alg]
+    return ".".join([b25_b64url(json.dumps(hdr, separators=(",", ":")).encode()),
+                     b25_b64url(json.dumps(pl, separators=(",", ":")).encode()), rnd(r, AN + "_-", siglen)])
+
+
+B25_PEM_KINDS = ["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]
+B25_PEM_HEAD = {"RSA PRIVATE KEY": "MIIEpAIBAAKCAQEA", "PRIVATE KEY": "MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", "EC PRIVATE KEY": "MHcCAQEEI",
+                "OPENSSH PRIVATE KEY": "b3BlbnNzaC1rZXktdjEAAAAA", "ENCRYPTED PRIVATE KEY": "MIIFHzBJBgkqhkiG9w0BBQ0wPDAbBgkqhkiG9w0BBQww"}
+
+
+def b25_pem(r, sep="\n", kind=None):
+    kind = kind or r.choice(B25_PEM_KINDS)
+    n = {"EC PRIVATE KEY": 3, "OPENSSH PRIVATE KEY": 6}.get(kind, r.randint(6, 12))
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    body = B25_PEM_HEAD[kind] + rnd(r, AN + "+/", width * n - len(B25_PEM_HEAD[kind]))
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
+    lines.append(rnd(r, AN + "+/", r.randint(8, 40)) + r.choice(["", "=", "=="]))
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b25_cert(r, sep="\n"):
+    body = "MIID" + rnd(r, AN + "+/", 64 * 8 - 4)
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)] + [rnd(r, AN + "+/", 20) + "=="]
+    return sep.join(["-----BEGIN CERTIFICATE-----"] + lines + ["-----END CERTIFICATE-----"])
+
+
+B25_SECRET_KINDS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+                    "GOOGLE_API_KEY", "JWT", "GENERIC_SECRET"]
+
+
+def b25_secret_val(f, r, kind):
+    return {"AWS_ACCESS_KEY": lambda: b25_aws(r), "GITHUB_TOKEN": lambda: b25_gh(r), "SLACK_TOKEN": lambda: b25_slack(r),
+            "STRIPE_KEY": lambda: b25_stripe(r), "OPENAI_KEY": lambda: b25_openai(r), "ANTHROPIC_KEY": lambda: b25_anthropic(r),
+            "GOOGLE_API_KEY": lambda: b25_google(r), "JWT": lambda: b25_jwt(f, r), "GENERIC_SECRET": lambda: b25_generic(r)}[kind]()
+
+
+def b25_SEC(f, r, kinds=None):
+    k = r.choice(kinds or B25_SECRET_KINDS)
+    return B25(k, b25_secret_val(f, r, k))
+
+
+# Key-shaped documentation examples (labelled PLACEHOLDER): this split's own list.
+B25_PLACEHOLDERS = {
+    "AWS_ACCESS_KEY": ["AKIAIOSFODNN7EXAMPLE", "AKIAXXXXXXXXXXXXXXXX", "AKIA0000000000000000", "ASIAEXAMPLEEXAMPLE12"],
+    "GENERIC_SECRET": ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "0123456789abcdef0123456789abcdef", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+    "GITHUB_TOKEN": ["ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "gho_0000000000000000000000000000000000000",
+                     "ghs_EXAMPLEexampleEXAMPLEexample00000000", "github_pat_11AAAAAAA0000000000000_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+    "SLACK_TOKEN": ["xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx", "xoxp-XXXXXXXXXXXX-XXXXXXXXXXXX-XXXXXXXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                    "xoxb-1234567890-1234567890123-EXAMPLEexampleEXAMPLEexa"],
+    "STRIPE_KEY": ["sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "sk_test_XXXXXXXXXXXXXXXXXXXXXXXX", "rk_live_000000000000000000000000", "sk_test_EXAMPLEexampleEXAMPLEexample"],
+    "OPENAI_KEY": ["sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "sk-XXXXXXXXXXXXXXXXXXXXT3BlbkFJXXXXXXXXXXXXXXXXXXXX",
+                   "sk-proj-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE"],
+    "ANTHROPIC_KEY": ["sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxAA",
+                      "sk-ant-api03-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"],
+    "GOOGLE_API_KEY": ["AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "AIzaSyA-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPL", "AIza00000000000000000000000000000000000"],
+    "JWT": ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4eHh4In0.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+}
+B25_PLACEHOLDER_SET = {v for vs in B25_PLACEHOLDERS.values() for v in vs}
+# Stand-ins that are not key-shaped: never labelled.
+B25_STANDINS = ["<your-token>", "${DB_PASSWORD}", "<API_KEY>", "changeme", "********", "xxxx", "{{ vault_db_password }}",
+                "%(SMTP_PASS)s", "REPLACE_WITH_YOUR_KEY", "<redacted>", "[hidden]", "op://Infra/postgres-prod/password",
+                "${{ secrets.DEPLOY_TOKEN }}", "$(cat /run/secrets/api_key)", "{{ .Values.auth.password }}", "<insert password>",
+                "ENC[AES256_GCM,data:...,type:str]", "${env:API_TOKEN}", "TODO", "none"]
+
+
+def b25_PLH(r, kind=None):
+    kind = kind or r.choice(list(B25_PLACEHOLDERS))
+    return B25("PLACEHOLDER", r.choice(B25_PLACEHOLDERS[kind]))
+
+
+def b25_standin(r):
+    return r.choice(B25_STANDINS)
+
+
+# ----- labelled pieces -----
+def b25_EM(f, r, loc, **kw):
+    return B25("EMAIL", b25_email(f, r, loc, **kw))
+
+
+def b25_PH(r, loc, region=None, variants=B25_PHONE_VARIANTS):
+    return B25("PHONE", b25_phone(r, loc, region, variants))
+
+
+def b25_CC(r, grouped=None, kind=None):
+    return B25("CREDIT_CARD", b25_card(r, grouped, kind))
+
+
+def b25_IB(r, loc, grouped=None):
+    return B25("IBAN", b25_iban(r, loc, grouped))
+
+
+def b25_SSN(r, style=None):
+    return B25("US_SSN", b25_ssn(r, style))
+
+
+def b25_IP4(r, kind=None):
+    return B25("IPV4", b25_ip4(r, kind))
+
+
+def b25_IP6(r):
+    return B25("IPV6", b25_ip6(r))
+
+
+def b25_IP(r):
+    return b25_IP6(r) if r.random() < 0.4 else b25_IP4(r)
+
+
+def b25_DOB(r, loc, iso_p=0.2, lo=18, hi=92):
+    return B25("DATE_OF_BIRTH", b25_dob(r, loc, iso_p, lo, hi))
+
+
+def b25_PW(r, loc="en_US", url=False):
+    return B25("PASSWORD", b25_pw(r, b25_lang(loc), url))
+
+
+def b25_GEN(r, k=None):
+    return B25("GENERIC_SECRET", b25_generic(r, k))
+
+
+def b25_CVC(r, amex=False):
+    return B25("GENERIC_SECRET", rnd(r, string.digits, 4 if amex else 3))
+
+
+def b25_JWT(f, r):
+    return B25("JWT", b25_jwt(f, r))
+
+
+def b25_PEM(r, sep="\n", kind=None):
+    return B25("PRIVATE_KEY", b25_pem(r, sep, kind))
+
+
+def b25_AWS(r):
+    return B25("AWS_ACCESS_KEY", b25_aws(r))
+
+
+def b25_GH(r, prefix=None):
+    return B25("GITHUB_TOKEN", b25_gh(r, prefix))
+
+
+# ----- look-alikes (never labelled) -----
+def b25_order(r):
+    return r.choice([f"SO-{r.randint(2025, 2026)}-{r.randint(1, 999999):06d}", f"#{r.randint(1000000, 9999999)}",
+                     f"{r.randint(100, 999)}-{r.randint(1000000, 9999999)}-{r.randint(1000000, 9999999)}",
+                     f"PO{r.randint(4500000000, 4599999999)}", f"ORD{r.randint(10**9, 10**10 - 1)}"])
+
+
+def b25_ticket(r):
+    return r.choice([f"{r.choice(['OPS', 'HR', 'SEC', 'FIN', 'CS', 'INFRA'])}-{r.randint(100, 99999)}", f"INC{r.randint(1000000, 9999999)}",
+                     f"#{r.randint(10000, 999999)}", f"CASE-{r.randint(2026000000, 2026999999)}", f"RITM{r.randint(1000000, 9999999)}"])
+
+
+def b25_invoice(r):
+    return r.choice([f"INV-{r.randint(2026, 2026)}-{r.randint(1, 99999):05d}", f"F{r.randint(2026000, 2026999)}", f"RE-{r.randint(10000000, 99999999)}",
+                     f"FA/{r.randint(1, 9999)}/2026", f"{r.randint(2026, 2026)}{r.randint(100000, 999999)}"])
+
+
+def b25_version(r):
+    return r.choice([f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 40)}", f"v{r.randint(0, 4)}.{r.randint(0, 99)}.{r.randint(0, 9)}-rc.{r.randint(1, 5)}",
+                     f"{r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(0, 20)}.{r.randint(1, 9999)}", f"2026.{r.randint(1, 12)}.{r.randint(1, 30)}"])
+
+
+def b25_sku(r):
+    return r.choice([f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}-{rnd(r, string.ascii_uppercase + string.digits, 2)}",
+                     f"SKU{r.randint(10**7, 10**8 - 1)}", f"{r.randint(100, 999)}.{r.randint(100, 999)}.{r.randint(10, 99)}"])
+
+
+def b25_ean13(r, pre=None):
+    body = (pre or r.choice(["40", "50", "30", "84", "80", "87", "00"])) + rnd(r, string.digits, 10)
+    body = body[:12]
+    s = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(body))
+    return body + str((10 - s % 10) % 10)
+
+
+def b25_imei(r):
+    body = r.choice(["35", "86", "01", "99"]) + rnd(r, string.digits, 12)
+    return body + b25_luhn_digit(body)
+
+
+def b25_hash(r, n=None):
+    return rnd(r, HEX, n or r.choice([7, 12, 40, 40, 64, 32]))
+
+
+def b25_blob(r, n=None):
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(n or r.choice([18, 24, 33, 48])))).decode()
+
+
+def b25_mac(r):
+    return ":".join(f"{r.randrange(256):02x}" for _ in range(6))
+
+
+def b25_tracking(r):
+    return r.choice(["1Z" + rnd(r, string.ascii_uppercase + string.digits, 16), f"JJD{r.randint(10**17, 10**18 - 1)}",
+                     f"{r.randint(10**11, 10**12 - 1)}", f"3S{rnd(r, string.ascii_uppercase, 4)}{r.randint(10**7, 10**8 - 1)}",
+                     f"RR{r.randint(10**8, 10**9 - 1)}NL"])
+
+
+def b25_uuid(f):
+    return f.uuid4()
+
+
+def b25_lookalike(f, r, loc):
+    k = r.randrange(16)
+    return [lambda: b25_order(r), lambda: b25_ticket(r), lambda: b25_invoice(r), lambda: b25_version(r), lambda: b25_sku(r),
+            lambda: b25_ean13(r), lambda: b25_imei(r), lambda: b25_hash(r), lambda: b25_blob(r), lambda: b25_mac(r),
+            lambda: b25_tracking(r), lambda: f.uuid4(), lambda: b25_bad_card(r), lambda: b25_bad_iban(r, loc),
+            lambda: str(b25_epoch(r) * 1000), lambda: b25_iso(r)][k]()
+
+
+B25_PW_NEG = {
+    "en": ["Passwords must be at least 14 characters and may not reuse the last 5.", "I reset my password but the link had already expired.",
+           "Never send your password by e-mail; the helpdesk will not ask for it.", "The password field is now masked in the export."],
+    "de": ["Passwörter müssen mindestens 12 Zeichen lang sein.", "Ich habe mein Passwort vergessen, der Link kam nie an.",
+           "Bitte niemals das Passwort per Mail schicken.", "Das Passwortfeld wird im Export jetzt maskiert."],
+    "fr": ["Le mot de passe doit contenir au moins 12 caractères.", "J'ai réinitialisé mon mot de passe mais le lien avait expiré.",
+           "Ne communiquez jamais votre mot de passe par e-mail.", "Le champ mot de passe est désormais masqué."],
+    "es": ["La contraseña debe tener al menos 12 caracteres.", "He restablecido la contraseña pero el enlace había caducado.",
+           "Nunca envíe su contraseña por correo.", "El campo de contraseña ya aparece enmascarado."],
+    "it": ["La password deve avere almeno 12 caratteri.", "Ho reimpostato la password ma il link era scaduto.",
+           "Non inviate mai la password via e-mail.", "Il campo password ora è mascherato nell'export."],
+    "nl": ["Wachtwoorden moeten minimaal 12 tekens lang zijn.", "Ik heb mijn wachtwoord gereset maar de link was verlopen.",
+           "Stuur je wachtwoord nooit per e-mail.", "Het wachtwoordveld wordt nu gemaskeerd in de export."],
+}
+
+
+def b25_pwneg(r, loc):
+    return r.choice(B25_PW_NEG[b25_lang(loc)])
+
+
+B25_TR = {
+    "hi": {"en": "Hi", "de": "Hallo", "fr": "Bonjour", "es": "Hola", "it": "Ciao", "nl": "Hoi"},
+    "regards": {"en": "Kind regards,", "de": "Viele Grüße,", "fr": "Cordialement,", "es": "Un saludo,", "it": "Cordiali saluti,", "nl": "Met vriendelijke groet,"},
+    "dob": {"en": "Date of birth", "de": "Geburtsdatum", "fr": "Date de naissance", "es": "Fecha de nacimiento", "it": "Data di nascita", "nl": "Geboortedatum"},
+    "born": {"en": "born", "de": "geboren am", "fr": "né(e) le", "es": "nacido/a el", "it": "nato/a il", "nl": "geboren op"},
+    "phone": {"en": "Phone", "de": "Telefon", "fr": "Téléphone", "es": "Teléfono", "it": "Telefono", "nl": "Telefoon"},
+    "mobile": {"en": "Mobile", "de": "Mobil", "fr": "Portable", "es": "Móvil", "it": "Cellulare", "nl": "Mobiel"},
+    "email": {"en": "Email", "de": "E-Mail", "fr": "E-mail", "es": "Correo", "it": "E-mail", "nl": "E-mail"},
+    "pw": {"en": "password", "de": "Passwort", "fr": "mot de passe", "es": "contraseña", "it": "password", "nl": "wachtwoord"},
+    "pw_is": {"en": "the password is", "de": "das Passwort lautet", "fr": "le mot de passe est", "es": "la contraseña es", "it": "la password è", "nl": "het wachtwoord is"},
+    "tmp_pw": {"en": "Temporary password", "de": "Vorläufiges Passwort", "fr": "Mot de passe provisoire", "es": "Contraseña temporal", "it": "Password temporanea", "nl": "Tijdelijk wachtwoord"},
+    "card": {"en": "Card number", "de": "Kartennummer", "fr": "Numéro de carte", "es": "Número de tarjeta", "it": "Numero carta", "nl": "Kaartnummer"},
+    "cvc": {"en": "CVV", "de": "Prüfnummer", "fr": "Cryptogramme", "es": "CVV", "it": "CVV", "nl": "CVC"},
+    "order": {"en": "Order", "de": "Bestellung", "fr": "Commande", "es": "Pedido", "it": "Ordine", "nl": "Bestelling"},
+    "invoice": {"en": "Invoice", "de": "Rechnung", "fr": "Facture", "es": "Factura", "it": "Fattura", "nl": "Factuur"},
+    "address": {"en": "Address", "de": "Adresse", "fr": "Adresse", "es": "Dirección", "it": "Indirizzo", "nl": "Adres"},
+    "callback": {"en": "please call me back on", "de": "bitte rufen Sie mich unter", "fr": "merci de me rappeler au", "es": "por favor llámeme al",
+                 "it": "per favore richiamatemi al", "nl": "bel me alstublieft terug op"},
+    "callback2": {"en": "", "de": " zurück", "fr": "", "es": "", "it": "", "nl": ""},
+    "refund": {"en": "Please refund to", "de": "Bitte erstatten auf", "fr": "Merci de rembourser sur", "es": "Por favor reembolsar a",
+               "it": "Si prega di rimborsare su", "nl": "Graag terugstorten op"},
+    "name": {"en": "Name", "de": "Name", "fr": "Nom", "es": "Nombre", "it": "Nome", "nl": "Naam"},
+    "thanks": {"en": "Thanks!", "de": "Danke!", "fr": "Merci !", "es": "¡Gracias!", "it": "Grazie!", "nl": "Bedankt!"},
+}
+
+
+def T25(key, loc):
+    return B25_TR[key][b25_lang(loc)]
+
+
+B25_CITIES = {"en_US": ["Columbus", "Tucson", "Raleigh", "Omaha", "Spokane", "Boise"], "en_GB": ["Leeds", "Bristol", "Norwich", "York", "Cardiff"],
+              "de_DE": ["Kassel", "Freiburg", "Rostock", "Würzburg", "Bielefeld"], "fr_FR": ["Nantes", "Rennes", "Dijon", "Lille", "Tours"],
+              "es_ES": ["Zaragoza", "Murcia", "Valladolid", "Málaga", "Gijón"], "it_IT": ["Bergamo", "Padova", "Bari", "Trieste", "Parma"],
+              "nl_NL": ["Zwolle", "Arnhem", "Haarlem", "Delft", "Groningen"]}
+
+
+def b25_city(r, loc):
+    return r.choice(B25_CITIES[loc])
+
+
+def b25_host(r):
+    return r.choice(["db", "api", "app", "cache", "mq", "vpn", "bastion", "ci", "mail", "files"]) + "-" + r.choice(["prod", "stg", "eu1", "ams", "fra", "int"]) + "-" + str(r.randint(1, 24)).zfill(2)
+
+
+def b25_user(f, r):
+    return b25_ascii(f.first_name())[:8] + r.choice(["", ".", "_"]) + b25_ascii(f.last_name())[:6] if r.random() < 0.6 else r.choice(["deploy", "svc_etl", "admin", "ops", "backup", "reporting", "ci-bot", "sa"])
+
+
+def b25_nl(parts):
+    """Join parts (lists/strings/labels) into one flat part list."""
+    out = []
+    for p in parts:
+        if isinstance(p, list):
+            out.extend(p)
+        else:
+            out.append(p)
+    return out
+
+
+# ----- free-text kinds -----
+def b25_t_ansible(f, r, loc):
+    out = [f"# inventory/{r.choice(['prod', 'staging', 'lab'])}.ini  (see {b25_ticket(r)})\n[web]\n"]
+    for i in range(r.randint(2, 3)):
+        out += [f"web{i + 1:02d} ansible_host=", b25_IP4(r), f" ansible_user={b25_user(f, r)} ansible_port={r.choice([22, 2222])}\n"]
+    out += ["\n[db]\n", f"pg01 ansible_host=", b25_IP(r), " ansible_user=postgres ansible_password=", b25_PW(r, loc),
+            "\n\n[all:vars]\nansible_become_pass=", b25_PW(r, loc), f"\nntp_server=0.pool.ntp.org\nrelease={b25_version(r)}\n"]
+    if r.random() < 0.5:
+        out += [f"vault_pass_file=~/.vault_pass  # not {b25_standin(r)}\n"]
+    return out
+
+
+def b25_t_wireguard(f, r, loc):
+    a4, p4 = f"10.{r.randint(0, 99)}.{r.randint(0, 9)}.{r.randint(2, 250)}", b25_ip4(r, "pub")
+    return [f"# wg0.conf — {f.name()}'s laptop, issued {b25_day(r, loc, 60)}\n[Interface]\nPrivateKey = ", B25("GENERIC_SECRET", b25_blob(r, 32)),
+            "\nAddress = ", B25("IPV4", a4), "/32, ", b25_IP6(r), f"/128\nDNS = 1.1.1.1\nListenPort = {r.randint(40000, 60000)}\n\n[Peer]\n",
+            f"PublicKey = {b25_blob(r, 32)}\nPresharedKey = ", B25("GENERIC_SECRET", b25_blob(r, 32)),
+            "\nEndpoint = ", B25("IPV4", p4), f":51820\nAllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n"]
+
+
+def b25_t_ovpn(f, r, loc):
+    return ["client\ndev tun\nproto udp\nremote ", b25_IP4(r, "pub"), f" 1194\nresolv-retry infinite\nnobind\ncipher AES-256-GCM\nauth-user-pass\nverb 3\n"
+            f"# user {b25_email(f, r, loc, org=True)} — export {b25_iso(r)}\n<ca>\n{b25_cert(r)}\n</ca>\n<key>\n", b25_PEM(r, kind=r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])),
+            f"\n</key>\n<tls-crypt>\n#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\n{b25_hash(r, 32)}\n{b25_hash(r, 32)}\n-----END OpenVPN Static key V1-----\n</tls-crypt>\n"]
+
+
+def b25_t_rclone(f, r, loc):
+    out = ["[s3-archive]\ntype = s3\nprovider = AWS\naccess_key_id = ", b25_AWS(r), "\nsecret_access_key = ", B25("GENERIC_SECRET", b25_aws_secret(r)),
+           f"\nregion = eu-central-1\nstorage_class = GLACIER\n\n[b2-backup]\ntype = b2\naccount = {rnd(r, HEX, 12)}\nkey = ", B25("GENERIC_SECRET", "K00" + rnd(r, AN, 28)),
+           "\n\n[nas]\ntype = sftp\nhost = ", b25_IP4(r, r.choice(["10", "192"])), f"\nuser = {b25_user(f, r)}\nkey_file = ~/.ssh/id_ed25519\nmd5sum_command = md5sum\n"]
+    if r.random() < 0.5:
+        out += ["\n[drive]\ntype = drive\nclient_id = ", f"{r.randint(10**11, 10**12 - 1)}-{rnd(r, string.ascii_lowercase + string.digits, 32)}.apps.googleusercontent.com",
+                "\nclient_secret = ", B25("GENERIC_SECRET", "GOCSPX-" + rnd(r, AN + "-_", 28)), "\n"]
+    return out
+
+
+def b25_t_pgpass(f, r, loc):
+    out = [f"# ~/.pgpass (chmod 600) — {f.name()}\n"]
+    for _ in range(r.randint(2, 4)):
+        h = b25_IP4(r) if r.random() < 0.6 else b25_host(r) + ".internal"
+        out += [h, f":{r.choice([5432, 5433, 6432])}:{r.choice(['orders', 'crm', 'analytics', '*'])}:{b25_user(f, r)}:", b25_PW(r, loc, url=True), "\n"]
+    out += [f"# rotated {b25_day(r, loc, 90)} per {b25_ticket(r)}\n"]
+    return out
+
+
+def b25_t_netrc(f, r, loc):
+    return ["machine api.github.com\n  login ", f"{b25_user(f, r)}\n  password ", b25_GH(r),
+            "\nmachine ftp.", r.choice(B25_ORG_DOMAINS), "\n  login ", b25_EM(f, r, loc), "\n  password ", b25_PW(r, loc),
+            "\nmachine git.", r.choice(B25_ORG_DOMAINS), f"\n  login oauth2\n  password ", b25_SEC(f, r, ["GENERIC_SECRET", "GITHUB_TOKEN"]), "\n",
+            f"default login anonymous password {b25_standin(r)}\n"]
+
+
+def b25_t_gitcreds(f, r, loc):
+    out = [f"$ cat ~/.git-credentials   # {f.name()}, {b25_host(r)}\n"]
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"https://{b25_user(f, r)}:", b25_GH(r), "@github.com\n"]
+        elif k == 1:
+            out += [f"https://oauth2:", b25_GEN(r, 4), f"@git.{r.choice(B25_ORG_DOMAINS)}\n"]
+        else:
+            out += [f"https://{b25_user(f, r)}:", b25_PW(r, loc, url=True), f"@bitbucket.org\n"]
+    out += [f"$ git config --global credential.helper store\n$ git log -1 --format=%H\n{b25_hash(r, 40)}\n"]
+    return out
+
+
+def b25_t_maven(f, r, loc):
+    return ["<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n      <username>", f"{b25_user(f, r)}</username>\n      <password>", b25_PW(r, loc),
+            "</password>\n    </server>\n    <server>\n      <id>github</id>\n      <username>", f"{b25_user(f, r)}</username>\n      <password>", b25_GH(r),
+            "</password>\n    </server>\n  </servers>\n  <proxies>\n    <proxy>\n      <host>", b25_IP4(r, r.choice(["10", "172"])),
+            f"</host>\n      <port>3128</port>\n      <nonProxyHosts>localhost|*.internal</nonProxyHosts>\n    </proxy>\n  </proxies>\n"
+            f"  <!-- maven {b25_version(r)}, mirror checksum {b25_hash(r, 64)} -->\n</settings>\n"]
+
+
+def b25_t_systemd(f, r, loc):
+    return [f"[Unit]\nDescription={r.choice(['Invoice exporter', 'Webhook relay', 'Metrics shipper'])}\nAfter=network-online.target\n\n[Service]\nUser=svc\n",
+            "Environment=\"API_TOKEN=", b25_SEC(f, r), "\"\nEnvironment=DB_PASS=", b25_PW(r, loc), "\nEnvironment=NOTIFY=", b25_EM(f, r, loc, org=True),
+            f"\nEnvironmentFile=-/etc/default/exporter\nExecStart=/opt/exporter/bin/exporter --listen ", b25_IP4(r, "10"), f":{r.randint(8000, 9999)} --build {b25_hash(r, 12)}\n"
+            "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n"]
+
+
+def b25_t_crontab(f, r, loc):
+    return ["MAILTO=", b25_EM(f, r, loc, org=True), "\nSHELL=/bin/bash\n# m h dom mon dow command\n",
+            f"{r.randint(0, 59)} {r.randint(0, 5)} * * * curl -fsS -u backup:", b25_PW(r, loc, url=True), f" https://nas.{r.choice(B25_ORG_DOMAINS)}/api/snapshot >/dev/null\n",
+            f"*/15 * * * * /usr/local/bin/ping-check ", b25_IP(r), " || logger 'ping failed'\n",
+            f"0 7 * * 1 SLACK_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), f" /opt/report/weekly.sh --since {b25_epoch(r)}\n"]
+
+
+def b25_t_haproxy(f, r, loc):
+    return ["global\n    log 127.0.0.1 local0\n    maxconn 4096\n\nlisten stats\n    bind *:8404\n    stats enable\n    stats uri /haproxy?stats\n    stats auth admin:",
+            b25_PW(r, loc), "\n\nuserlist ops_users\n    user ", f"{b25_user(f, r)} insecure-password ", b25_PW(r, loc),
+            f"\n    user auditor password $6${rnd(r, AN, 16)}${rnd(r, AN + './', 86)}\n\nbackend app\n    server app1 ", b25_IP4(r, "10"),
+            ":8080 check\n    server app2 ", b25_IP4(r, "10"), f":8080 check  # {b25_ticket(r)}\n"]
+
+
+def b25_t_postfix(f, r, loc):
+    return [f"# /etc/postfix/main.cf (excerpt)\nrelayhost = [smtp.office365.com]:587\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n"
+            "mynetworks = 127.0.0.0/8 [::1]/128\n\n# /etc/postfix/sasl_passwd\n[smtp.office365.com]:587 ", b25_EM(f, r, loc, org=True), ":", b25_PW(r, loc),
+            f"\n\n$ postmap /etc/postfix/sasl_passwd && systemctl reload postfix\n$ mailq | head -2\n{rnd(r, '0123456789ABCDEF', 11)}*  {r.randint(500, 9000)} Fri Dec 25 0{r.randint(0, 9)}:{r.randint(10, 59)}:{r.randint(10, 59)}  ",
+            b25_EM(f, r, loc), "\n"]
+
+
+def b25_t_msmtp(f, r, loc):
+    return ["# ~/.msmtprc\ndefaults\nauth on\ntls on\ntls_trust_file /etc/ssl/certs/ca-certificates.crt\n\naccount work\nhost smtp.", r.choice(B25_ORG_DOMAINS),
+            "\nport 587\nfrom ", b25_EM(f, r, loc, org=True), "\nuser ", b25_EM(f, r, loc, org=True), "\npassword ", b25_PW(r, loc),
+            f"\n\naccount personal\nhost smtp.gmail.com\nport 465\nfrom ", b25_EM(f, r, loc), f"\npasswordeval \"gpg -q --decrypt ~/.mail.gpg\"\n\naccount default : work\n"]
+
+
+def b25_t_airflow(f, r, loc):
+    return [f"(venv) {b25_user(f, r)}@{b25_host(r)}:~$ airflow connections add 'pg_dwh' --conn-uri 'postgresql://etl:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"),
+            ":5432/dwh'\nSuccessfully added `conn_id`=pg_dwh : postgresql://etl:******@", "10.0.0.1".replace("10.0.0.1", b25_host(r)), ":5432/dwh\n",
+            "$ export AIRFLOW_CONN_S3_RAW='aws://", b25_AWS(r), ":", B25("GENERIC_SECRET", b25_aws_secret(r).replace("/", "%2F").replace("+", "%2B")),
+            "@/?region_name=eu-west-1'\n", f"$ airflow dags trigger nightly_load --run-id manual__{b25_iso(r, z=False)}\n"]
+
+
+def b25_t_alertmanager(f, r, loc):
+    return ["global:\n  smtp_smarthost: 'smtp.", r.choice(B25_ORG_DOMAINS), ":587'\n  smtp_from: '", b25_EM(f, r, loc, org=True), "'\n  smtp_auth_username: 'alerts'\n  smtp_auth_password: '",
+            b25_PW(r, loc), "'\n  slack_api_url_file: /etc/alertmanager/slack_url\n\nroute:\n  receiver: oncall\n  group_wait: 30s\n\nreceivers:\n  - name: oncall\n    email_configs:\n      - to: '",
+            b25_EM(f, r, loc, org=True), "'\n    pagerduty_configs:\n      - routing_key: '", b25_GEN(r, 0), f"'\n        description: '{{{{ .CommonAnnotations.summary }}}}'\n"]
+
+
+def b25_t_grafana(f, r, loc):
+    return ["apiVersion: 1\ndatasources:\n  - name: Prometheus\n    type: prometheus\n    url: http://", b25_IP4(r, "10"), ":9090\n    basicAuth: true\n    basicAuthUser: grafana\n    secureJsonData:\n      basicAuthPassword: ",
+            b25_PW(r, loc), "\n  - name: Loki\n    type: loki\n    url: http://[", b25_IP6(r), "]:3100\n  - name: Postgres\n    type: postgres\n    url: ", b25_host(r), f":5432\n    user: grafana_ro\n    secureJsonData:\n      password: '",
+            b25_PW(r, loc), f"'\n    jsonData:\n      postgresVersion: 1500\n      sslmode: require\n# provisioned by {b25_user(f, r)} {b25_iso(r)}\n"]
+
+
+def b25_t_mongosh(f, r, loc):
+    name = f.name()
+    return [f"$ mongosh \"mongodb://admin:", b25_PW(r, loc, url=True), "@", b25_IP4(r), f":27017/?authSource=admin\"\nCurrent Mongosh Log ID:\t{b25_hash(r, 24)}\n"
+            f"Using MongoDB:\t\t7.0.{r.randint(1, 14)}\nrs0 [primary] crm> db.customers.findOne({{email: '", b25_EM(f, r, loc), "'})\n{\n  _id: ObjectId('", b25_hash(r, 24),
+            f"'),\n  name: '{name}',\n  phone: '", b25_PH(r, loc), "',\n  birthDate: '", b25_DOB(r, loc, iso_p=0.7), f"',\n  loyaltyId: '{b25_ean13(r)}',\n  createdAt: ISODate('{b25_iso(r, 700, ms=True)}')\n}}\n"]
+
+
+def b25_t_psql(f, r, loc):
+    out = [f"$ psql -h ", b25_IP4(r, "10"), " -U app -d billing\nPassword for user app: \npsql (16.4)\nbilling=> SELECT id, email, phone, iban FROM payees ORDER BY id LIMIT 3;\n"
+           " id  |          email           |      phone       |           iban\n-----+--------------------------+------------------+---------------------------\n"]
+    for _ in range(3):
+        out += [f" {r.randint(100, 999)} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), " | ", b25_IB(r, loc, grouped=False), "\n"]
+    out += ["(3 rows)\n\nbilling=> \\q\n"]
+    return out
+
+
+def b25_t_sshkey(f, r, loc):
+    u = b25_user(f, r)
+    return [f"{u}@{b25_host(r)}:~$ ssh-keygen -lf ~/.ssh/id_ed25519\n256 SHA256:{b25_blob(r, 32).rstrip('=')} {u}@laptop (ED25519)\n{u}@{b25_host(r)}:~$ cat ~/.ssh/id_ed25519\n",
+            b25_PEM(r, kind="OPENSSH PRIVATE KEY"), f"\n{u}@{b25_host(r)}:~$ cat ~/.ssh/id_ed25519.pub\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{b25_blob(r, 24)} {u}@laptop\n"
+            f"{u}@{b25_host(r)}:~$ ssh -i ~/.ssh/id_ed25519 {u}@", b25_IP6(r), "\n"]
+
+
+def b25_t_powershell(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    return [f"PS C:\\Users\\admin> $pw = ConvertTo-SecureString \"", b25_PW(r, loc), "\" -AsPlainText -Force\n",
+            f"PS C:\\Users\\admin> New-ADUser -Name \"{first} {last}\" -SamAccountName {b25_ascii(first)[:1]}{b25_ascii(last)} -EmailAddress ", b25_EM(f, r, loc, first=first, last=last, org=True),
+            " -OfficePhone \"", b25_PH(r, loc), "\" -AccountPassword $pw -Enabled $true\n",
+            "PS C:\\Users\\admin> Invoke-RestMethod -Uri https://api.", r.choice(B25_ORG_DOMAINS), "/v2/sync -Headers @{Authorization = \"Bearer ", b25_SEC(f, r), "\"}\n",
+            f"\nStatus  : queued\nJobId   : {f.uuid4()}\n"]
+
+
+def b25_t_cmd(f, r, loc):
+    return ["C:\\> cmdkey /add:fs01.corp.local /user:CORP\\", f"{b25_user(f, r)} /pass:", b25_PW(r, loc), "\n\nCMDKEY: Credential added successfully.\n\nC:\\> net user tempadmin ", b25_PW(r, loc),
+            " /add\nThe command completed successfully.\n\nC:\\> ipconfig\n\nEthernet adapter Ethernet0:\n\n   Connection-specific DNS Suffix  . : corp.local\n   Link-local IPv6 Address . . . . . : ",
+            B25("IPV6", "fe80::" + ":".join(f"{r.randint(0, 0xffff):x}" for _ in range(4))), f"%{r.randint(2, 19)}\n   IPv4 Address. . . . . . . . . . . : ", b25_IP4(r, "192"),
+            "\n   Subnet Mask . . . . . . . . . . . : 255.255.255.0\n   Default Gateway . . . . . . . . . : ", b25_IP4(r, "192"), f"\n\nC:\\> ver\n\nMicrosoft Windows [Version 10.0.{r.randint(19041, 26100)}.{r.randint(100, 5000)}]\n"]
+
+
+def b25_t_kubectl(f, r, loc):
+    return [f"$ kubectl -n payments describe pod checkout-{rnd(r, string.ascii_lowercase + string.digits, 10)}-{rnd(r, string.ascii_lowercase + string.digits, 5)}\nName:         checkout\nNamespace:    payments\n"
+            "Node:         ip-10-2-3-4.eu-west-1.compute.internal/", b25_IP4(r, "10"), "\nStatus:       Running\nIP:           ", b25_IP4(r, "10"), "\nIPs:\n  IP:  ", b25_IP6(r),
+            f"\nContainers:\n  app:\n    Image:   registry.local/checkout@sha256:{b25_hash(r, 64)}\n    Environment:\n      STRIPE_SECRET_KEY:  ", B25("STRIPE_KEY", b25_stripe(r)),
+            "\n      DB_PASSWORD:        ", b25_PW(r, loc), "\n      SENTRY_RELEASE:     ", b25_version(r), "\n      JWT_SIGNING_KEY:    <set to the key 'jwt' in secret 'checkout-secrets'>  Optional: false\n"]
+
+
+def b25_t_sshd(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 5)):
+        t = b25_when(r, 2)
+        ts = t.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if t.day < 10 else t.strftime("%b %d %H:%M:%S")
+        k = r.randrange(4)
+        if k == 0:
+            out += [f"{ts} {b25_host(r)} sshd[{r.randint(1000, 99999)}]: Accepted password for {b25_user(f, r)} from ", b25_IP(r), f" port {r.randint(1024, 65535)} ssh2\n"]
+        elif k == 1:
+            out += [f"{ts} {b25_host(r)} sshd[{r.randint(1000, 99999)}]: Failed password for invalid user admin from ", b25_IP(r), f" port {r.randint(1024, 65535)} ssh2\n"]
+        elif k == 2:
+            out += [f"{ts} {b25_host(r)} sudo[{r.randint(1000, 99999)}]:   {b25_user(f, r)} : TTY=pts/0 ; PWD=/home/ops ; USER=root ; COMMAND=/usr/bin/mysql -u root -p", b25_PW(r, loc), " -e SHOW\\x20PROCESSLIST\n"]
+        else:
+            out += [f"{ts} {b25_host(r)} sshd[{r.randint(1000, 99999)}]: Accepted publickey for deploy from ", b25_IP(r), f" port {r.randint(1024, 65535)} ssh2: ED25519 SHA256:{b25_blob(r, 32).rstrip('=')}\n"]
+    return out
+
+
+def b25_t_fail2ban(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 6)):
+        t = b25_when(r, 1)
+        out += [t.strftime("%Y-%m-%d %H:%M:%S") + f",{r.randint(100, 999)} fail2ban.actions        [{r.randint(500, 3000)}]: NOTICE  [{r.choice(['sshd', 'nginx-http-auth', 'postfix-sasl'])}] {r.choice(['Ban', 'Unban', 'Found'])} ",
+                b25_IP(r), "\n"]
+    out += [f"# jail.local bantime = {r.choice([600, 3600, 86400])}; ignoreip = 127.0.0.1/8 ::1\n"]
+    return out
+
+
+def b25_t_apache(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        t = b25_when(r, 1)
+        ts = t.strftime("%d/%b/%Y:%H:%M:%S +0100")
+        k = r.randrange(3)
+        if k == 0:
+            q = ["GET /unsubscribe?email=", b25_EM(f, r, loc), f"&list={r.randint(1, 40)} HTTP/1.1"]
+        elif k == 1:
+            q = ["GET /api/export?format=csv&access_token=", b25_SEC(f, r, ["GENERIC_SECRET", "JWT", "GOOGLE_API_KEY"]), " HTTP/1.1"]
+        else:
+            q = [f"POST /wp-login.php HTTP/1.1"]
+        out += [b25_IP(r), f" - - [{ts}] \""] + q + [f"\" {r.choice([200, 302, 403, 404])} {r.randint(200, 90000)} \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:{r.randint(115, 134)}.0)\"\n"]
+    return out
+
+
+def b25_t_maillog(f, r, loc):
+    qid = rnd(r, "0123456789ABCDEF", 10)
+    t = b25_when(r, 1).strftime("%b %d %H:%M:%S")
+    return [f"{t} mx1 postfix/smtpd[{r.randint(1000, 9999)}]: connect from unknown[", b25_IP4(r), "]\n",
+            f"{t} mx1 postfix/smtpd[{r.randint(1000, 9999)}]: {qid}: client=unknown[", b25_IP4(r), "], sasl_method=LOGIN, sasl_username=", b25_EM(f, r, loc, org=True), "\n",
+            f"{t} mx1 postfix/qmgr[{r.randint(1000, 9999)}]: {qid}: from=<", b25_EM(f, r, loc), f">, size={r.randint(900, 90000)}, nrcpt=1 (queue active)\n",
+            f"{t} mx1 postfix/smtp[{r.randint(1000, 9999)}]: {qid}: to=<", b25_EM(f, r, loc), ">, relay=mx.", r.choice(B25_ORG_DOMAINS), "[", b25_IP6(r), f"]:25, delay=0.{r.randint(1, 9)}, status=sent (250 2.0.0 OK {b25_epoch(r)})\n"]
+
+
+def b25_t_ufw(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        t = b25_when(r, 1).strftime("%b %d %H:%M:%S")
+        if r.random() < 0.6:
+            out += [f"{t} gw kernel: [{r.randint(10000, 99999)}.{r.randint(100000, 999999)}] [UFW BLOCK] IN=eth0 OUT= MAC={b25_mac(r)}:{b25_mac(r)}:08:00 SRC=", b25_IP4(r), " DST=", b25_IP4(r, "192"),
+                    f" LEN={r.randint(40, 60)} TOS=0x00 PREC=0x00 TTL={r.randint(40, 250)} ID={r.randint(1, 65535)} PROTO=TCP SPT={r.randint(1024, 65535)} DPT={r.choice([22, 23, 3389, 445, 5900])} WINDOW=1024 SYN URGP=0\n"]
+        else:
+            out += [f"{t} gw kernel: [UFW BLOCK] IN=eth0 OUT= SRC=", b25_IP6(r), " DST=", b25_IP6(r), f" LEN=80 TC=0 HOPLIMIT=55 FLOWLBL={r.randint(1, 999999)} PROTO=UDP SPT=53 DPT={r.randint(1024, 65535)} LEN=40\n"]
+    return out
+
+
+def b25_t_pylog(f, r, loc):
+    t = b25_when(r, 2).strftime("%Y-%m-%d %H:%M:%S")
+    cc = b25_card(r, grouped=False)
+    amex = cc[:2] in ("34", "37")
+    return [f"{t},{r.randint(100, 999)} ERROR payments.client: charge failed after 3 retries: {{'card': '", B25("CREDIT_CARD", cc), "', 'cvv': '", b25_CVC(r, amex),
+            "', 'exp': '", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}', 'email': '", b25_EM(f, r, loc), f"', 'amount': {r.randint(100, 90000)}, 'order': '{b25_order(r)}'}}\n"
+            "Traceback (most recent call last):\n  File \"/srv/app/payments/client.py\", line 214, in charge\n    resp.raise_for_status()\n"
+            f"requests.exceptions.HTTPError: 402 Client Error: Payment Required for url: https://api.psp.example/v1/charges (request-id {f.uuid4()})\n"]
+
+
+def b25_t_spring(f, r, loc):
+    return ["# application-prod.properties\nspring.datasource.url=jdbc:postgresql://", b25_IP4(r, "10"), ":5432/shop\nspring.datasource.username=shop\nspring.datasource.password=", b25_PW(r, loc),
+            "\nspring.mail.host=smtp.", r.choice(B25_ORG_DOMAINS), "\nspring.mail.username=", b25_EM(f, r, loc, org=True), "\nspring.mail.password=", b25_PW(r, loc),
+            "\napp.jwt.secret=", b25_GEN(r, r.choice([1, 3, 4])), "\napp.payments.api-key=", B25("STRIPE_KEY", b25_stripe(r)),
+            f"\nmanagement.endpoints.web.exposure.include=health,info\ninfo.app.version={b25_version(r)}\n"]
+
+
+def b25_t_dotnet(f, r, loc):
+    return ["{\n  \"ConnectionStrings\": {\n    \"Crm\": \"Server=", b25_IP4(r, "10"), ",1433;Database=Crm;User Id=sa;Password=", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace(";", "")),
+            ";TrustServerCertificate=True\"\n  },\n  \"Sentry\": { \"Dsn\": \"https://", b25_hash(r, 32), f"@o{r.randint(100000, 999999)}.ingest.sentry.io/{r.randint(1000000, 9999999)}\" }},\n"
+            "  \"SendGrid\": { \"From\": \"", b25_EM(f, r, loc, org=True), "\" },\n  \"Google\": { \"MapsKey\": \"", B25("GOOGLE_API_KEY", b25_google(r)), "\" },\n  \"AllowedHosts\": \"*\"\n}\n"]
+
+
+def b25_t_wpconfig(f, r, loc):
+    return ["<?php\ndefine( 'DB_NAME', 'wp_", b25_ascii(f.last_name())[:8], "' );\ndefine( 'DB_USER', 'wpuser' );\ndefine( 'DB_PASSWORD', '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")),
+            "' );\ndefine( 'DB_HOST', '", b25_IP4(r, "10"), "' );\ndefine( 'AUTH_KEY',         '", b25_GEN(r, 5), "' );\ndefine( 'SECURE_AUTH_KEY',  '", b25_GEN(r, 5),
+            "' );\ndefine( 'WP_MAIL_FROM', '", b25_EM(f, r, loc, org=True), f"' );\n$table_prefix = 'wp{r.randint(1, 9)}_';\ndefine( 'WP_DEBUG', false );\n"]
+
+
+def b25_t_django(f, r, loc):
+    name = f.name()
+    return ["# settings/production.py\nDEBUG = False\nSECRET_KEY = 'django-insecure-", B25("GENERIC_SECRET", b25_generic(r, 5)), "'\nALLOWED_HOSTS = ['", b25_IP4(r), f"', 'shop.{r.choice(B25_ORG_DOMAINS)}']\n"
+            f"ADMINS = [('{name}', '", b25_EM(f, r, loc, org=True), "')]\nEMAIL_HOST = 'smtp.mailgun.org'\nEMAIL_HOST_USER = 'postmaster@mg.", r.choice(B25_ORG_DOMAINS),
+            "'\nEMAIL_HOST_PASSWORD = '", b25_PW(r, loc), "'\nSTRIPE_SECRET_KEY = os.environ.get('STRIPE_SECRET_KEY', '", b25_PLH(r, "STRIPE_KEY"),
+            f"')\n# last audited {b25_day(r, loc, 200)}\n"]
+
+
+def b25_t_rails(f, r, loc):
+    return ["# config/database.yml\ndefault: &default\n  adapter: postgresql\n  encoding: unicode\n  pool: <%= ENV.fetch(\"RAILS_MAX_THREADS\") { 5 } %>\n\nproduction:\n  <<: *default\n  host: ",
+            b25_IP4(r, "10"), "\n  database: shop_production\n  username: shop\n  password: ", b25_PW(r, loc), "\n\nstaging:\n  <<: *default\n  host: ", b25_host(r),
+            "\n  password: <%= ENV['STAGING_DB_PASSWORD'] %>\n"]
+
+
+def b25_t_patch(f, r, loc):
+    return [f"commit {b25_hash(r, 40)}\nAuthor: {f.name()} <", b25_EM(f, r, loc, org=True), f">\nDate:   Fri Dec {r.randint(18, 25)} 1{r.randint(0, 9)}:{r.randint(10, 59)}:{r.randint(10, 59)} 2026 +0100\n\n    chore: wire up notifier for {b25_ticket(r)}\n\n"
+            f"diff --git a/deploy/notifier.env b/deploy/notifier.env\nindex {b25_hash(r, 7)}..{b25_hash(r, 7)} 100644\n--- a/deploy/notifier.env\n+++ b/deploy/notifier.env\n@@ -1,4 +1,5 @@\n"
+            " LOG_LEVEL=info\n-SLACK_BOT_TOKEN=", b25_PLH(r, "SLACK_TOKEN"), "\n+SLACK_BOT_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), "\n+OPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)),
+            f"\n NOTIFY_CHANNEL=#ops-alerts\n TIMEOUT_MS={r.randint(1000, 9000)}\n"]
+
+
+def b25_t_prreview(f, r, loc):
+    u = b25_user(f, r)
+    return [f"@{u} commented on {r.choice(['src/config.ts', 'scripts/seed.py', 'infra/main.tf'])} line {r.randint(10, 300)}:\n\n> ", r.choice(["const key = '", "api_key = \"", "  token  = \""]),
+            b25_SEC(f, r), r.choice(['"', "'"]) + f"\n\nThis is a live credential — please move it to `${{{{ secrets.API_KEY }}}}` and rotate it today. "
+            f"The build on {b25_hash(r, 7)} already pushed it to the public mirror.\n\n— review requested by {f.name()}, {b25_iso(r, 5)}\n"]
+
+
+def b25_t_whatsapp(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    lang = b25_lang(loc)
+    lines = {
+        "en": ["the wifi at the flat is Harbour5G, password ", "send me your IBAN and I'll pay you back for the tickets", "here: ", "my new number is ", "and your birthday for the booking? mine is "],
+        "de": ["das WLAN in der Wohnung heißt Harbour5G, Passwort ", "schick mir deine IBAN, dann überweise ich dir die Tickets", "hier: ", "meine neue Nummer ist ", "und dein Geburtsdatum für die Buchung? meins ist "],
+        "fr": ["le wifi de l'appart c'est Harbour5G, mot de passe ", "envoie-moi ton IBAN je te rembourse les billets", "voilà : ", "mon nouveau numéro c'est ", "et ta date de naissance pour la résa ? la mienne c'est le "],
+        "es": ["el wifi del piso es Harbour5G, contraseña ", "pásame tu IBAN y te devuelvo lo de las entradas", "aquí: ", "mi número nuevo es ", "¿y tu fecha de nacimiento para la reserva? la mía es "],
+        "it": ["il wifi dell'appartamento è Harbour5G, password ", "mandami il tuo IBAN che ti rimborso i biglietti", "eccolo: ", "il mio nuovo numero è ", "e la tua data di nascita per la prenotazione? la mia è "],
+        "nl": ["de wifi in het appartement is Harbour5G, wachtwoord ", "stuur je IBAN even, dan betaal ik de kaartjes terug", "hier: ", "mijn nieuwe nummer is ", "en je geboortedatum voor de boeking? de mijne is "],
+    }[lang]
+    d = B25_DAY.date() - datetime.timedelta(days=r.randint(1, 30))
+    ts = lambda: (d.strftime("%d/%m/%Y") if loc != "en_US" else d.strftime("%m/%d/%y")) + f", {r.randint(8, 23):02d}:{r.randint(0, 59):02d}"
+    return [f"[{ts()}] {a}: {lines[0]}", b25_PW(r, loc), f"\n[{ts()}] {b}: 👍\n[{ts()}] {a}: {lines[1]}\n[{ts()}] {b}: {lines[2]}", b25_IB(r, loc),
+            f"\n[{ts()}] {b}: {lines[3]}", b25_PH(r, loc), f"\n[{ts()}] {a}: {lines[4]}", b25_DOB(r, loc, iso_p=0.0), "\n"]
+
+
+def b25_t_teams(f, r, loc):
+    a, b = f.name(), f.name()
+    return [f"{a}  {r.randint(8, 18)}:{r.randint(10, 59)}\ncan you check the staging deploy? it fails on auth\n\n{b}  {r.randint(8, 18)}:{r.randint(10, 59)}\n"
+            "token in the pipeline is ", b25_SEC(f, r), "\nprobably expired\n\n", f"{a}  {r.randint(8, 18)}:{r.randint(10, 59)}\nok, and the vpn user is ops / ", b25_PW(r, loc),
+            f"\n{b25_pwneg(r, loc)}\n\n{b}  {r.randint(8, 18)}:{r.randint(10, 59)}\nping me on my mobile if it breaks again: ", b25_PH(r, loc), "\n"]
+
+
+def b25_t_call(f, r, loc):
+    lang = b25_lang(loc)
+    q = {"en": ("Can you confirm your date of birth?", "Sure, it's ", "And the card you'd like to use?", "It's ", "and the security code is ", "A confirmation goes to ", "Reference"),
+         "de": ("Können Sie mir Ihr Geburtsdatum bestätigen?", "Ja, der ", "Und mit welcher Karte möchten Sie zahlen?", "Die Nummer ist ", "und die Prüfnummer ", "Die Bestätigung geht an ", "Vorgang"),
+         "fr": ("Pouvez-vous me confirmer votre date de naissance ?", "Oui, le ", "Et la carte à utiliser ?", "C'est le ", "et le cryptogramme ", "La confirmation part à ", "Dossier"),
+         "es": ("¿Me confirma su fecha de nacimiento?", "Sí, el ", "¿Y la tarjeta que quiere usar?", "Es la ", "y el código de seguridad es ", "La confirmación se envía a ", "Referencia"),
+         "it": ("Mi conferma la sua data di nascita?", "Sì, il ", "E la carta da usare?", "È la ", "e il CVV è ", "La conferma arriva a ", "Pratica"),
+         "nl": ("Kunt u uw geboortedatum bevestigen?", "Ja, ", "En met welke kaart wilt u betalen?", "Het is ", "en de beveiligingscode is ", "De bevestiging gaat naar ", "Referentie")}[lang]
+    cc = b25_card(r, grouped=True)
+    return [f"[{b25_iso(r, 3)}] call transcript, agent {f.first_name()}, {q[6]} {b25_ticket(r)}\nAgent: {q[0]}\nCaller: {q[1]}", b25_DOB(r, loc, iso_p=0.0),
+            f".\nAgent: {q[2]}\nCaller: {q[3]}", B25("CREDIT_CARD", cc), f", {q[4]}", b25_CVC(r, cc[:2] in ("34", "37")), f".\nAgent: {q[5]}", b25_EM(f, r, loc), ".\n"]
+
+
+def b25_t_pwreset(f, r, loc):
+    lang = b25_lang(loc)
+    name = f.name()
+    return [f"Freshdesk #{r.randint(100000, 999999)} · Priority: High · Group: IT Service Desk\nRequester: {name} <", b25_EM(f, r, loc, org=True), ">\n",
+            f"{T25('phone', loc)}: ", b25_PH(r, loc), f"\n\n{b25_pwneg(r, loc)}\n\n— Agent reply —\n{T25('hi', loc)} {name.split()[0]},\n{T25('tmp_pw', loc)}: ", b25_PW(r, loc),
+            f"\n{b25_pwneg(r, loc)}\n{T25('regards', loc)}\nService Desk\n"]
+
+
+def b25_t_onboarding(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    us = loc == "en_US"
+    out = [f"NEW HIRE CHECKLIST — {first} {last}\nStart date: {b25_day(r, loc, 0, 40)}\nManager: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=19, hi=64), "\n"]
+    if us or r.random() < 0.25:
+        out += ["SSN: ", b25_SSN(r), "\n"]
+    else:
+        out += [f"Tax ID: {r.randint(10**10, 10**11 - 1)}\n"]
+    out += ["Salary account IBAN: ", b25_IB(r, loc), f"\n{T25('mobile', loc)}: ", b25_PH(r, loc), "\nPrivate e-mail: ", b25_EM(f, r, loc, first=first, last=last),
+            f"\nLaptop asset tag: IT-{r.randint(10000, 99999)} (serial {rnd(r, string.ascii_uppercase + string.digits, 10)})\nBadge: {r.randint(100000, 999999)}\n[x] contract signed  [ ] NDA  [ ] payroll form\n"]
+    return out
+
+
+def b25_t_deposit(f, r, loc):
+    return [f"DIRECT DEPOSIT AUTHORIZATION\nEmployee: {f.name()}   Employee ID: E{r.randint(10000, 99999)}\nSSN: ", b25_SSN(r), f"\nBank: {r.choice(['Chase', 'Wells Fargo', 'Ally', 'Chime'])}  Routing (ABA): 0{r.randint(10000000, 99999999)}  Account: {r.randint(10**9, 10**12)}\n"
+            "Foreign account (IBAN), if any: ", b25_IB(r, loc), f"\nDeposit: 100%   Effective: {b25_day(r, loc, 0, 30)}\n{T25('phone', loc)}: ", b25_PH(r, loc),
+            f"\nSigned: ______   Date: {b25_day(r, loc, 10)}\n"]
+
+
+def b25_t_rental(f, r, loc):
+    return [f"RENTAL APPLICATION — Unit {r.randint(1, 40)}{r.choice('ABCD')}, {b25_city(r, loc)}\nApplicant: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=19, hi=75),
+            "\nSSN: ", b25_SSN(r), "\nCurrent landlord phone: ", b25_PH(r, loc), f"\nEmployer: {f.company()}  Phone: ", b25_PH(r, loc),
+            f"\nMonthly income: {r.randint(2500, 12000)}.00\nEmail: ", b25_EM(f, r, loc), f"\nApplication fee paid by card ending {r.randint(1000, 9999)} (auth {rnd(r, string.ascii_uppercase + string.digits, 6)})\n"]
+
+
+def b25_t_fnol(f, r, loc):
+    return [f"FIRST NOTICE OF LOSS — Claim {r.choice(['CLM', 'SIN', 'SCH'])}-{r.randint(2026000000, 2026999999)}\nPolicy: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**8, 10**9 - 1)}\nInsured: {f.name()}, ",
+            f"{T25('born', loc)} ", b25_DOB(r, loc), f"\n{T25('phone', loc)}: ", b25_PH(r, loc), " · ", b25_EM(f, r, loc),
+            f"\nLoss date: {b25_day(r, loc, 20)}  Vehicle VIN: {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}\nThird party: {f.name()}, ", b25_PH(r, loc),
+            f"\n{T25('refund', loc)} ", b25_IB(r, loc), "\n"]
+
+
+def b25_t_pharmacy(f, r, loc):
+    return [f"Refill request Rx#{r.randint(1000000, 9999999)} — {r.choice(['atorvastatin 20 mg', 'levothyroxine 50 mcg', 'metformin 500 mg', 'amlodipine 5 mg'])} x{r.choice([30, 90])}\n"
+            f"Patient: {f.name()}  DOB ", b25_DOB(r, loc, lo=20, hi=92), f"\nPrescriber NPI: {r.randint(10**9, 2 * 10**9 - 1)}\nCallback: ", b25_PH(r, loc),
+            f"\nPickup: {b25_day(r, loc, 0, 3)} at store #{r.randint(100, 9999)}\nNote: insurance card on file, copay {r.randint(0, 40)}.00\n"]
+
+
+def b25_t_service_list(f, r, loc):
+    out = [f"CERTIFICATE OF SERVICE — Case No. {r.randint(1, 9)}:{r.randint(20, 26)}-cv-{r.randint(10000, 99999)}\nI certify that on {b25_day(r, loc, 10)} the foregoing was served by e-mail on:\n\n"]
+    for _ in range(r.randint(2, 3)):
+        out += [f"{f.name()} (Bar No. {r.randint(100000, 999999)})\n{f.company()} LLP\n", b25_EM(f, r, loc, org=True), " · Tel. ", b25_PH(r, loc), "\n\n"]
+    out += [f"/s/ {f.name()}\n"]
+    return out
+
+
+def b25_t_customs(f, r, loc):
+    return [f"CUSTOMS DECLARATION (export)\nExporter EORI: {REGION[loc] if loc != 'en_US' else 'DE'}{r.randint(10**11, 10**12 - 1)}\nConsignee: {f.company()}, {b25_city(r, loc)}\nContact: {f.name()}, ",
+            b25_PH(r, loc), " / ", b25_EM(f, r, loc, org=True), f"\nContainer: {rnd(r, string.ascii_uppercase, 3)}U{r.randint(1000000, 9999999)}  Seal: {r.randint(10**6, 10**7)}\n"
+            f"HS code: {r.randint(1000, 9999)}.{r.randint(10, 99)}.{r.randint(10, 99)}  Gross: {r.randint(100, 20000)} kg\nInvoice {b25_invoice(r)}, value {r.randint(1000, 99999)}.00 EUR\n"
+            f"Bank for duties: ", b25_IB(r, loc), f"\nTracking: {b25_tracking(r)}\n"]
+
+
+def b25_t_booking(f, r, loc):
+    out = [f"BOOKING CONFIRMED — PNR {rnd(r, string.ascii_uppercase, 6)}\n{r.choice(['LH', 'KL', 'AF', 'IB', 'AZ', 'BA'])}{r.randint(100, 1999)} {b25_day(r, loc, 0, 60, iso_p=1)} {r.choice(['FRA', 'AMS', 'CDG', 'MAD', 'FCO', 'LHR'])}-{r.choice(['JFK', 'BCN', 'LIS', 'OSL', 'ATH'])}\n\nPassengers:\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"  {f.last_name().upper()}/{f.first_name().upper()}  {T25('dob', loc)} ", b25_DOB(r, loc, lo=2, hi=85), f"  e-ticket {r.randint(10**12, 10**13 - 1)}\n"]
+    out += ["\nContact: ", b25_EM(f, r, loc), " · ", b25_PH(r, loc), "\nPaid with ", b25_CC(r), f" ({r.choice(['VISA', 'MC', 'AMEX'])}), total {r.randint(150, 3000)}.{r.randint(0, 99):02d} EUR\n"]
+    return out
+
+
+def b25_t_folio(f, r, loc):
+    cc = b25_card(r)
+    return [f"GUEST FOLIO {r.randint(100000, 999999)} — Room {r.randint(101, 880)}\nGuest: {f.name()}\nArrival {b25_day(r, loc, 5, iso_p=0)}  Departure {b25_day(r, loc, 0, 3, iso_p=0)}\n{T25('phone', loc)}: ", b25_PH(r, loc),
+            "\nE-mail: ", b25_EM(f, r, loc), f"\nGuarantee card: ", B25("CREDIT_CARD", cc), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\n",
+            f"Minibar {r.randint(5, 80)}.00 · City tax {r.randint(2, 30)}.50 · Total {r.randint(200, 4000)}.00\nDeposit refund to IBAN ", b25_IB(r, loc), "\n"]
+
+
+def b25_t_school(f, r, loc):
+    last = f.last_name()
+    return [f"ENROLMENT FORM — {r.choice(['Year 3', 'Klasse 5', 'CM1', '3º Primaria', 'Classe 2ª', 'Groep 6'])}\nPupil: {f.first_name()} {last}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=5, hi=15),
+            f"\nStudent no.: {r.randint(2026000, 2026999)}\nParent/guardian: {f.first_name()} {last}\n{T25('mobile', loc)}: ", b25_PH(r, loc), "\nE-mail: ", b25_EM(f, r, loc, last=last),
+            "\nEmergency contact: ", b25_PH(r, loc), f" ({f.first_name()})\nAllergies: {r.choice(['none', 'peanuts', 'lactose', 'pollen'])}\n"]
+
+
+def b25_t_sepa(f, r, loc):
+    out = [f"Kontoauszug / Statement {r.randint(1, 12)}/2026 — Account ", b25_IB(r, loc), "\nDate;Counterparty;IBAN;Reference;Amount\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b25_day(r, loc, 30, iso_p=1)};{f.company()};", b25_IB(r, loc, grouped=False), f";{r.choice(['SEPA-LS', 'SEPA-UEB', 'MANDATE'])} {rnd(r, string.ascii_uppercase + string.digits, 12)};{r.choice(['-', ''])}{r.randint(5, 3000)},{r.randint(0, 99):02d}\n"]
+    out += [f"Returned: transfer to {b25_bad_iban(r, loc)} rejected (AC01 incorrect account number)\nCreditor ID: DE{r.randint(10, 99)}ZZZ{r.randint(10**10, 10**11 - 1)}\n"]
+    return out
+
+
+def b25_t_vcard(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    bd = b25_dob_date(r)
+    return [f"BEGIN:VCARD\nVERSION:3.0\nN:{last};{first};;;\nFN:{first} {last}\nORG:{f.company()}\nTEL;TYPE=CELL:", b25_PH(r, loc), "\nTEL;TYPE=WORK,VOICE:", b25_PH(r, loc),
+            "\nEMAIL;TYPE=INTERNET:", b25_EM(f, r, loc, first=first, last=last), "\nBDAY:", B25("DATE_OF_BIRTH", bd.strftime(r.choice(["%Y-%m-%d", "%Y%m%d"]))),
+            f"\nREV:{b25_when(r, 100).strftime('%Y%m%dT%H%M%SZ')}\nUID:{f.uuid4()}\nEND:VCARD\n"]
+
+
+def b25_t_ics(f, r, loc):
+    t = b25_when(r, 0, 20)
+    return [f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Acme//Calendar 4.2//EN\nBEGIN:VEVENT\nUID:{f.uuid4()}\nDTSTAMP:{b25_when(r, 3).strftime('%Y%m%dT%H%M%SZ')}\nDTSTART:{t.strftime('%Y%m%dT%H%M00Z')}\n"
+            f"SUMMARY:{r.choice(['Quarterly review', 'Vendor onboarding', 'Incident retro'])}\nORGANIZER;CN={f.name()}:mailto:", b25_EM(f, r, loc, org=True), f"\nATTENDEE;CN={f.name()};RSVP=TRUE:mailto:", b25_EM(f, r, loc),
+            f"\nDESCRIPTION:Dial-in ", b25_PH(r, loc, variants=("intl", "e164")), f" Meeting ID {r.randint(100, 999)} {r.randint(1000, 9999)} {r.randint(1000, 9999)}\nEND:VEVENT\nEND:VCALENDAR\n"]
+
+
+def b25_t_ldif(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    uid = b25_ascii(first)[:1] + b25_ascii(last)
+    out = [f"dn: uid={uid},ou=people,dc=corp,dc=local\nobjectClass: inetOrgPerson\ncn: {first} {last}\nsn: {last}\nuid: {uid}\nmail: ", b25_EM(f, r, loc, first=first, last=last, org=True),
+           "\ntelephoneNumber: ", b25_PH(r, loc), "\n"]
+    if r.random() < 0.6:
+        out += ["userPassword: ", b25_PW(r, loc), "\n"]
+    else:
+        out += [f"userPassword: {{SSHA}}{b25_blob(r, 24)}\n"]
+    out += [f"employeeNumber: {r.randint(10000, 99999)}\n\n# modified {b25_iso(r)} by cn=admin\n"]
+    return out
+
+
+def b25_t_runbook(f, r, loc):
+    return [f"## Rotating the {r.choice(['OpenAI', 'Stripe', 'GitHub', 'Slack'])} credential\n\n1. Generate a new key in the console.\n2. Set it locally (docs example):\n\n```bash\nexport API_KEY=", b25_PLH(r),
+            "\n```\n\n3. Never commit it — use `", b25_standin(r), f"` in CI.\n\n> Incident {b25_ticket(r)}: the old production key `", b25_SEC(f, r),
+            f"` was found in a public gist on {b25_day(r, loc, 30)}; revoked by {f.name()}.\n\n{b25_pwneg(r, 'en_US')}\n"]
+
+
+def b25_t_makefile(f, r, loc):
+    return [f"VERSION := {b25_version(r)}\nREGISTRY := ghcr.io/{b25_ascii(f.last_name())}\nexport DOCKER_PASSWORD ?= ", b25_PW(r, loc), "\nGH_TOKEN ?= ", b25_GH(r),
+            "\n\n.PHONY: release\nrelease:\n\tdocker login ghcr.io -u bot -p $(DOCKER_PASSWORD)\n\tcurl -sH \"Authorization: token $(GH_TOKEN)\" https://api.github.com/repos/x/y/releases\n"
+            f"\tgit tag v$(VERSION) {b25_hash(r, 12)}\n"]
+
+
+def b25_t_ghactions(f, r, loc):
+    return ["name: deploy\non:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-24.04\n    env:\n      SLACK_BOT_TOKEN: ", B25("SLACK_TOKEN", b25_slack(r)),
+            "\n      AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}\n      GOOGLE_MAPS_KEY: ", B25("GOOGLE_API_KEY", b25_google(r)),
+            f"\n    steps:\n      - uses: actions/checkout@{b25_hash(r, 40)}\n      - uses: docker/login-action@v3\n        with:\n          username: deploy\n          password: ", b25_PW(r, loc),
+            "\n      - run: ./deploy.sh --target ", b25_IP4(r), "\n"]
+
+
+def b25_t_dockerfile(f, r, loc):
+    return [f"FROM python:3.12-slim@sha256:{b25_hash(r, 64)}\nARG PIP_INDEX_URL=https://__token__:", b25_SEC(f, r, ["GENERIC_SECRET", "GITHUB_TOKEN"]), "@pypi.", r.choice(B25_ORG_DOMAINS),
+            "/simple\nENV ANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)), f"\nENV APP_VERSION={b25_version(r)}\nENV ADMIN_EMAIL=", b25_EM(f, r, loc, org=True),
+            "\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:wsgi\"]\n"]
+
+
+def b25_t_tsv(f, r, loc):
+    out = ["contact_id\tfull_name\temail\tphone\tbirth_date\tsegment\tcreated_at\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{r.randint(100000, 999999)}\t{f.name()}\t", b25_EM(f, r, loc), "\t", b25_PH(r, loc), "\t", b25_DOB(r, loc, iso_p=0.6), f"\t{r.choice(['B2C', 'VIP', 'churn-risk'])}\t{b25_iso(r, 600)}\n"]
+    return out
+
+
+def b25_t_bitwarden(f, r, loc):
+    out = ["folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"]
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"Work,,login,{r.choice(['Jira', 'AWS console', 'Okta', 'Grafana'])},,,0,https://{r.choice(B25_ORG_DOMAINS)},", b25_EM(f, r, loc, org=True), ",", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "")),
+                    ",", B25("GENERIC_SECRET", b25_generic(r, 7)), "\n"]
+        elif k == 1:
+            out += [f"Personal,1,login,{r.choice(['Bank', 'Netflix', 'Mail'])},,,0,https://{r.choice(['mijn.ing.nl', 'www.bbva.es', 'online.hsbc.co.uk'])},", f"{b25_user(f, r)},", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "")), ",\n"]
+        else:
+            out += [f"Keys,,note,{r.choice(['Stripe prod', 'OpenAI', 'GitHub deploy'])},", b25_SEC(f, r, ["STRIPE_KEY", "OPENAI_KEY", "GITHUB_TOKEN", "ANTHROPIC_KEY", "AWS_ACCESS_KEY"]), ",,0,,,,\n"]
+    return out
+
+
+def b25_t_webform(f, r, loc):
+    lang = b25_lang(loc)
+    msg = {"en": "I was born on ", "de": "Ich bin geboren am ", "fr": "Je suis né le ", "es": "Nací el ", "it": "Sono nato il ", "nl": "Ik ben geboren op "}[lang]
+    tail = {"en": " and my account still shows the wrong age.", "de": " und mein Konto zeigt das falsche Alter.", "fr": " et mon compte affiche le mauvais âge.",
+            "es": " y mi cuenta muestra una edad incorrecta.", "it": " e il mio account mostra l'età sbagliata.", "nl": " en mijn account toont de verkeerde leeftijd."}[lang]
+    return [f"Subject: [Website] New contact form submission #{r.randint(1000, 99999)}\n\n{T25('name', loc)}: {f.name()}\nEmail: ", b25_EM(f, r, loc), f"\n{T25('phone', loc)}: ", b25_PH(r, loc),
+            f"\nMessage: {msg}", b25_DOB(r, loc, iso_p=0), f"{tail}\n\n--\nSent from {r.choice(['Contact Form 7', 'Typeform', 'HubSpot Forms'])} · IP ", b25_IP(r), f" · {b25_iso(r, 2)}\n"]
+
+
+def b25_t_sentry(f, r, loc):
+    return [f"Event {b25_hash(r, 32)} · {r.choice(['TypeError', 'KeyError', 'TimeoutError'])} in checkout.submit\nRelease: web@{b25_version(r)}\nUser:\n  id: {r.randint(10000, 999999)}\n  email: ", b25_EM(f, r, loc),
+            "\n  ip_address: ", b25_IP(r), "\nRequest headers:\n  Cookie: sessionid=", b25_GEN(r, r.choice([3, 4])), f"; _ga=GA1.2.{r.randint(10**8, 10**9)}.{b25_epoch(r, 300)}\n  Authorization: Bearer ", b25_JWT(f, r),
+            f"\nBreadcrumbs:\n  {b25_iso(r, 1, ms=True)} http POST /api/cart 200\n  {b25_iso(r, 1, ms=True)} ui.click button#pay\n"]
+
+
+def b25_t_notebook(f, r, loc):
+    return ["In [3]: from anthropic import Anthropic\n   ...: client = Anthropic(api_key=\"", B25("ANTHROPIC_KEY", b25_anthropic(r)), "\")\n\nIn [4]: import openai; openai.api_key = \"", B25("OPENAI_KEY", b25_openai(r)),
+            "\"\n\nIn [5]: df.head(2)\nOut[5]:\n   id             email                 phone\n0  ", f"{r.randint(1, 99)}  ", b25_EM(f, r, loc), "  ", b25_PH(r, loc), f"\n1  {r.randint(100, 999)}  ", b25_EM(f, r, loc),
+            "  ", b25_PH(r, loc), f"\n\nIn [6]: len(df)\nOut[6]: {r.randint(1000, 90000)}\n"]
+
+
+def b25_t_tfplan(f, r, loc):
+    return [f"Terraform will perform the following actions:\n\n  # aws_db_instance.main will be updated in-place\n  ~ resource \"aws_db_instance\" \"main\" {{\n      ~ engine_version = \"15.{r.randint(1, 8)}\" -> \"16.{r.randint(1, 4)}\"\n"
+            "        password       = (sensitive value)\n    }\n\n  # aws_iam_access_key.ci will be created\n  + resource \"aws_iam_access_key\" \"ci\" {\n      + id     = (known after apply)\n      + user   = \"ci-bot\"\n    }\n\n"
+            "Changes to Outputs:\n  + bastion_ip   = \"", b25_IP4(r), "\"\n  + legacy_key   = \"", b25_AWS(r), "\"\n  + legacy_secret = \"", B25("GENERIC_SECRET", b25_aws_secret(r)),
+            f"\"\n\nPlan: 1 to add, 1 to change, 0 to destroy.\n(terraform {b25_version(r)}, state serial {r.randint(10, 999)})\n"]
+
+
+def b25_t_helm(f, r, loc):
+    return [f"# values-prod.yaml for chart {r.choice(['keycloak', 'gitea', 'n8n', 'superset'])} {b25_version(r)}\npostgresql:\n  auth:\n    username: app\n    password: ", b25_PW(r, loc),
+            "\n    existingSecret: \"\"\nsmtp:\n  host: smtp.", r.choice(B25_ORG_DOMAINS), "\n  user: ", b25_EM(f, r, loc, org=True), "\n  password: '", b25_PW(r, loc),
+            "'\ningress:\n  annotations:\n    nginx.ingress.kubernetes.io/whitelist-source-range: ", b25_IP4(r), "/32\nextraEnv:\n  - name: GOOGLE_API_KEY\n    value: ", B25("GOOGLE_API_KEY", b25_google(r)),
+            "\n  - name: OIDC_CLIENT_SECRET\n    value: ", b25_GEN(r, 3), "\n"]
+
+
+def b25_t_vault(f, r, loc):
+    return [f"$ vault kv get -mount=secret apps/{r.choice(['billing', 'crm', 'search'])}\n======= Secret Path =======\nsecret/data/apps/billing\n\n======= Metadata =======\nKey                Value\n---                -----\n"
+            f"created_time       {b25_iso(r, 60, ms=True)}\nversion            {r.randint(2, 30)}\n\n====== Data ======\nKey            Value\n---            -----\ndb_password    ", b25_PW(r, loc),
+            "\nstripe_key     ", B25("STRIPE_KEY", b25_stripe(r)), "\nwebhook_key    ", b25_GEN(r), "\nsupport_mail   ", b25_EM(f, r, loc, org=True), "\n"]
+
+
+def b25_t_sms(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        out += [f"{b25_iso(r, 2)} outbound sms id={rnd(r, HEX, 16)} to=", b25_PH(r, loc, variants=("e164",)), f" status={r.choice(['delivered', 'queued', 'failed'])} segments={r.randint(1, 3)} "
+                f"body=\"Your parcel {b25_tracking(r)} arrives {b25_day(r, loc, 0, 3, iso_p=1)}\"\n"]
+    return out
+
+
+def b25_t_email_sig(f, r, loc):
+    lang = b25_lang(loc)
+    name, co = f.name(), f.company()
+    body = {"en": "attached is the signed amendment. Please use our new account for all open invoices:", "de": "anbei der unterschriebene Nachtrag. Bitte nutzen Sie für alle offenen Rechnungen unser neues Konto:",
+            "fr": "ci-joint l'avenant signé. Merci d'utiliser notre nouveau compte pour toutes les factures ouvertes :", "es": "adjunto la adenda firmada. Por favor usen nuestra nueva cuenta para las facturas pendientes:",
+            "it": "in allegato l'addendum firmato. Vi preghiamo di usare il nuovo conto per tutte le fatture aperte:", "nl": "bijgaand het getekende addendum. Gebruik voor alle openstaande facturen ons nieuwe rekeningnummer:"}[lang]
+    return [f"From: {name} <", b25_EM(f, r, loc, org=True), f">\nTo: ap@{r.choice(B25_ORG_DOMAINS)}\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
+            f"\n\n{T25('regards', loc)}\n{name}\n{co}\n{T25('phone', loc)} ", b25_PH(r, loc), f" · {T25('mobile', loc)} ", b25_PH(r, loc), "\n"]
+
+
+def b25_t_expense(f, r, loc):
+    cc = b25_card(r)
+    return [f"EXPENSE CLAIM {r.randint(2026000, 2026999)} — {f.name()}\nTrip: {b25_city(r, loc)}, {b25_day(r, loc, 30)}\nCorporate card: ", B25("CREDIT_CARD", cc),
+            f"\nHotel {r.randint(100, 900)}.00 · Taxi {r.randint(10, 90)}.40 · Meals {r.randint(20, 200)}.00\nReimburse to: ", b25_IB(r, loc), f"\nApprover: {f.name()} (", b25_EM(f, r, loc, org=True), ")\n"]
+
+
+def b25_t_support_chat(f, r, loc):
+    lang = b25_lang(loc)
+    l = {"en": ("I can't log in to the portal since yesterday", "Could you share the e-mail on the account?", "it's ", "Thanks. I've set a temporary password: ", "please change it after login."),
+         "de": ("Ich komme seit gestern nicht ins Portal", "Welche E-Mail ist beim Konto hinterlegt?", "das ist ", "Danke. Ich habe ein vorläufiges Passwort gesetzt: ", "bitte nach dem Login ändern."),
+         "fr": ("Je n'arrive plus à me connecter au portail", "Quelle est l'adresse e-mail du compte ?", "c'est ", "Merci. J'ai défini un mot de passe provisoire : ", "merci de le changer après connexion."),
+         "es": ("No puedo entrar al portal desde ayer", "¿Me indica el correo de la cuenta?", "es ", "Gracias. He puesto una contraseña temporal: ", "cámbiela al entrar."),
+         "it": ("Da ieri non riesco ad accedere al portale", "Mi indica l'e-mail dell'account?", "è ", "Grazie. Ho impostato una password temporanea: ", "la cambi dopo l'accesso."),
+         "nl": ("Ik kan sinds gisteren niet inloggen op het portaal", "Welk e-mailadres hoort bij het account?", "dat is ", "Bedankt. Ik heb een tijdelijk wachtwoord ingesteld: ", "wijzig het na het inloggen.")}[lang]
+    a = f.first_name()
+    return [f"Intercom conversation {r.randint(10**9, 10**10)} · {b25_iso(r, 3)}\nVisitor: {l[0]}\n{a} (Support): {l[1]}\nVisitor: {l[2]}", b25_EM(f, r, loc), f"\n{a} (Support): {l[3]}", b25_PW(r, loc),
+            f" — {l[4]}\nVisitor: ok. {b25_pwneg(r, loc)}\n"]
+
+
+def b25_t_dispatch(f, r, loc):
+    out = [f"DISPATCH LOG {b25_day(r, loc, 2, iso_p=1)} — depot {b25_city(r, loc)}\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{r.randint(6, 20):02d}:{r.randint(0, 59):02d} stop {r.randint(1, 40)} {f.last_name()} tel ", b25_PH(r, loc), f" parcel {b25_tracking(r)} {r.choice(['delivered', 'not home', 'neighbour'])} GPS {r.uniform(40, 55):.5f},{r.uniform(-3, 12):.5f}\n"]
+    return out
+
+
+def b25_t_hr_note(f, r, loc):
+    name = f.name()
+    return [f"HR case note — {b25_ticket(r)}\nEmployee {name} called about the payroll error in {r.choice(['November', 'October'])}. Verified identity with SSN ", b25_SSN(r), f" and {T25('dob', loc).lower()} ",
+            b25_DOB(r, loc, lo=19, hi=66), ".\nNew salary IBAN: ", b25_IB(r, loc), ". Callback number ", b25_PH(r, loc), f".\nBackpay of {r.randint(100, 3000)}.00 scheduled for run {r.randint(2026100, 2026130)}.\n"]
+
+
+def b25_t_leak_report(f, r, loc):
+    out = [f"trufflehog filesystem ./repo --only-verified\n🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷\n\n"]
+    for _ in range(r.randint(2, 3)):
+        s = b25_SEC(f, r, ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+        out += [f"Found verified result 🐷🔑\nDetector Type: {s.typ.split('_')[0].title()}\nRaw result: ", s, f"\nFile: {r.choice(['src/settings.py', '.env.bak', 'notebooks/eda.ipynb'])}\nLine: {r.randint(1, 400)}\nCommit: {b25_hash(r, 40)}\n\n"]
+    return out
+
+
+def b25_t_idp_log(f, r, loc):
+    return [f"{b25_iso(r, 1, ms=True)} INFO  [keycloak] type=LOGIN_ERROR realm=corp clientId=portal userId=null ipAddress=", b25_IP(r), " error=invalid_user_credentials username=", b25_EM(f, r, loc, org=True), "\n",
+            f"{b25_iso(r, 1, ms=True)} WARN  [keycloak] type=LOGIN realm=corp clientId=cli ipAddress=", b25_IP(r), " auth_method=openid-connect grant_type=password username=svc password=", b25_PW(r, loc), "\n",
+            f"{b25_iso(r, 1, ms=True)} DEBUG [keycloak] token issued: ", b25_JWT(f, r), "\n"]
+
+
+def b25_t_sftp_session(f, r, loc):
+    return [f"$ lftp -u {b25_user(f, r)},", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "").replace("!", "")), " sftp://", b25_IP4(r),
+            f"\nlftp {b25_user(f, r)}@host:~> ls outbound\n-rw-r--r--   1 1001 1001  {r.randint(1000, 999999)} Dec {r.randint(10, 25)} 0{r.randint(1, 9)}:{r.randint(10, 59)} payroll_{b25_day(r, loc, 20, iso_p=1)}.csv\n"
+            f"lftp> get outbound/payroll.csv\n{r.randint(1000, 99999)} bytes transferred\nlftp> bye\n"]
+
+
+def b25_t_curl_verbose(f, r, loc):
+    return [f"$ curl -v -X POST https://api.{r.choice(B25_ORG_DOMAINS)}/v1/messages -H 'x-api-key: ", B25("ANTHROPIC_KEY", b25_anthropic(r)), "' -d @payload.json\n*   Trying ", b25_IP4(r), ":443...\n* Connected\n"
+            f"> POST /v1/messages HTTP/2\n> user-agent: curl/8.{r.randint(1, 11)}.0\n< HTTP/2 200\n< request-id: req_{rnd(r, AN, 24)}\n< date: Fri, 25 Dec 2026 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} GMT\n"]
+
+
+def b25_t_gcloud(f, r, loc):
+    return [f"$ gcloud services api-keys create --display-name=maps-web\nOperation [operations/akmf.p7-{r.randint(10**11, 10**12)}-{f.uuid4()}] complete. Result: {{\n  \"keyString\":\"", B25("GOOGLE_API_KEY", b25_google(r)),
+            f"\",\n  \"name\":\"projects/{r.randint(10**11, 10**12)}/locations/global/keys/{f.uuid4()}\"\n}}\n$ gcloud compute instances list --format='value(name,networkInterfaces[0].networkIP,networkInterfaces[0].accessConfigs[0].natIP)'\n"
+            f"web-1\t", b25_IP4(r, "10"), "\t", b25_IP4(r, "pub"), "\n"]
+
+
+B25_TEXT_KINDS = [b25_t_ansible, b25_t_wireguard, b25_t_ovpn, b25_t_rclone, b25_t_pgpass, b25_t_netrc, b25_t_gitcreds, b25_t_maven, b25_t_systemd,
+                  b25_t_crontab, b25_t_haproxy, b25_t_postfix, b25_t_msmtp, b25_t_airflow, b25_t_alertmanager, b25_t_grafana, b25_t_mongosh, b25_t_psql,
+                  b25_t_sshkey, b25_t_powershell, b25_t_cmd, b25_t_kubectl, b25_t_sshd, b25_t_fail2ban, b25_t_apache, b25_t_maillog, b25_t_ufw,
+                  b25_t_pylog, b25_t_spring, b25_t_dotnet, b25_t_wpconfig, b25_t_django, b25_t_rails, b25_t_patch, b25_t_prreview, b25_t_whatsapp,
+                  b25_t_teams, b25_t_call, b25_t_pwreset, b25_t_onboarding, b25_t_deposit, b25_t_rental, b25_t_fnol, b25_t_pharmacy,
+                  b25_t_service_list, b25_t_customs, b25_t_booking, b25_t_folio, b25_t_school, b25_t_sepa, b25_t_vcard, b25_t_ics, b25_t_ldif,
+                  b25_t_runbook, b25_t_makefile, b25_t_ghactions, b25_t_dockerfile, b25_t_tsv, b25_t_bitwarden, b25_t_webform, b25_t_sentry,
+                  b25_t_notebook, b25_t_tfplan, b25_t_helm, b25_t_vault, b25_t_sms, b25_t_email_sig, b25_t_expense, b25_t_support_chat,
+                  b25_t_dispatch, b25_t_hr_note, b25_t_leak_report, b25_t_idp_log, b25_t_sftp_session, b25_t_curl_verbose, b25_t_gcloud]
+
+
+# ----- tool-call JSON kinds (string values hold no quote, backslash or control character) -----
+def b25_arr(*items):
+    """A JSON array of strings (the Writer reads a list whose first item is a string as one string)."""
+    return [x if isinstance(x, list) else [x] for x in items]
+
+
+def b25_person(f, r, loc, dob=True):
+    first, last = f.first_name(), f.last_name()
+    p = {"first_name": first, "last_name": last, "email": b25_EM(f, r, loc, first=first, last=last), "phone": b25_PH(r, loc)}
+    if dob:
+        p["date_of_birth"] = b25_DOB(r, loc, iso_p=0.6)
+    return p
+
+
+def b25_j_mcp_email(f, r, loc):
+    lang = b25_lang(loc)
+    body = {"en": "Hi, as discussed the refund goes to ", "de": "Hallo, wie besprochen geht die Erstattung an ", "fr": "Bonjour, comme convenu le remboursement part sur ",
+            "es": "Hola, como hablamos el reembolso va a ", "it": "Ciao, come concordato il rimborso va su ", "nl": "Hoi, zoals besproken gaat de terugbetaling naar "}[lang]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": r.choice(["gmail_send", "send_email", "outlook.send_mail"]), "arguments": {
+        "to": b25_arr(b25_EM(f, r, loc)), "cc": b25_arr(b25_EM(f, r, loc, org=True)), "subject": f"{T25('order', loc)} {b25_order(r)}",
+        "body": [body, b25_IB(r, loc), f". {T25('phone', loc)}: ", b25_PH(r, loc), f". {T25('regards', loc)} {f.name()}"]}}}
+
+
+def b25_j_mcp_result(f, r, loc):
+    p = b25_person(f, r, loc)
+    txt = [f"Customer {p['first_name']} {p['last_name']} (id {r.randint(10000, 99999)}): email ", p["email"], ", phone ", p["phone"], ", born ", p["date_of_birth"],
+           f". Last {T25('order', loc).lower()} {b25_order(r)} on {b25_day(r, loc, 60, iso_p=1)}."]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": txt}],
+            "structuredContent": {"customer_id": r.randint(10000, 99999), "card_on_file": b25_CC(r), "ip_last_login": b25_IP(r)}, "isError": False}}
+
+
+def b25_j_anthropic(f, r, loc):
+    return {"id": "msg_01" + rnd(r, AN, 22), "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [
+        {"type": "text", "text": "I'll update the customer's payment details now."},
+        {"type": "tool_use", "id": "toolu_01" + rnd(r, AN, 22), "name": "update_billing", "input": {
+            "customer_email": b25_EM(f, r, loc), "iban": b25_IB(r, loc), "card": {"number": b25_CC(r), "cvc": b25_CVC(r), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031)},
+            "note": f"requested via {b25_ticket(r)}"}}],
+        "stop_reason": "tool_use", "usage": {"input_tokens": r.randint(200, 4000), "output_tokens": r.randint(20, 400)}}
+
+
+def b25_j_gemini(f, r, loc):
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "book_appointment", "args": {
+        "patient_name": f.name(), "patient_dob": b25_DOB(r, loc, iso_p=0.7), "phone": b25_PH(r, loc), "email": b25_EM(f, r, loc),
+        "slot": b25_iso(r, 0, z=False), "insurance_member_id": f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9 - 1)}"}}}]},
+        "finishReason": "STOP", "index": 0}], "usageMetadata": {"promptTokenCount": r.randint(100, 3000), "candidatesTokenCount": r.randint(10, 200)},
+        "modelVersion": "gemini-2.5-flash"}
+
+
+def b25_j_bedrock(f, r, loc):
+    return {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_" + rnd(r, AN + "-_", 22), "name": "rotate_credentials", "input": {
+        "service": r.choice(["billing-api", "search", "etl"]), "old_access_key_id": b25_AWS(r), "old_secret": B25("GENERIC_SECRET", b25_aws_secret(r)),
+        "notify": b25_arr(b25_EM(f, r, loc, org=True), b25_EM(f, r, loc, org=True)), "bastion": b25_IP4(r)}}}]}},
+        "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 3000), "outputTokens": r.randint(10, 300), "totalTokens": r.randint(200, 3300)},
+        "metrics": {"latencyMs": r.randint(300, 4000)}}
+
+
+def b25_j_ollama(f, r, loc):
+    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b25_iso(r, 1, ms=True), "message": {"role": "assistant", "content": "", "tool_calls": [
+        {"function": {"name": "run_sql", "arguments": {"dsn": ["postgresql://report:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/crm"],
+                                                     "query": ["SELECT * FROM leads WHERE email = '", b25_EM(f, r, loc), "'"]}}}]},
+        "done": True, "total_duration": r.randint(10**8, 10**10), "eval_count": r.randint(10, 200)}
+
+
+def b25_j_cohere(f, r, loc):
+    return {"response_id": f.uuid4(), "text": "", "generation_id": f.uuid4(), "tool_calls": [{"name": "create_lead", "parameters": {
+        "company": f.company(), "contact": f.name(), "email": b25_EM(f, r, loc, org=True), "phone": b25_PH(r, loc), "website_visit_ip": b25_IP(r)}},
+        {"name": "send_sms", "parameters": {"to": b25_PH(r, loc, variants=("e164",)), "text": f"Thanks for your interest, ref {b25_ticket(r)}"}}],
+        "finish_reason": "COMPLETE", "meta": {"api_version": {"version": "1"}, "billed_units": {"input_tokens": r.randint(50, 900)}}}
+
+
+def b25_j_openai_output(f, r, loc):
+    return {"type": "function_call_output", "call_id": "call_" + rnd(r, AN, 24), "output": [
+        f"Lookup OK. Account {r.randint(10**7, 10**8)} holder {f.name()}, SSN ", b25_SSN(r), ", DOB ", b25_DOB(r, "en_US"), ", phone ", b25_PH(r, "en_US"),
+        f", balance {r.randint(0, 90000)}.{r.randint(0, 99):02d} USD, statement {b25_invoice(r)}."]}
+
+
+def b25_j_jira(f, r, loc):
+    sec = b25_SEC(f, r)
+    return {"fields": {"project": {"key": r.choice(["OPS", "SEC", "PLAT"])}, "issuetype": {"name": "Incident"}, "priority": {"name": "Highest"},
+            "summary": f"Leaked credential in {r.choice(['build log', 'support ticket', 'wiki page'])}",
+            "description": ["Found during triage of ", b25_ticket(r), ": the value ", sec, " was posted by ", b25_EM(f, r, loc, org=True), " from ", b25_IP(r),
+                            f". Rotate and confirm. Build {b25_version(r)}."],
+            "labels": b25_arr("secret-leak", "p1"), "customfield_10042": b25_iso(r, 1, ms=True), "reporter": {"emailAddress": b25_EM(f, r, loc, org=True)}}}
+
+
+def b25_j_zendesk(f, r, loc):
+    lang = b25_lang(loc)
+    body = {"en": "Please charge my other card ", "de": "Bitte belasten Sie meine andere Karte ", "fr": "Merci de débiter mon autre carte ", "es": "Por favor cobren en mi otra tarjeta ",
+            "it": "Per favore addebitate sull'altra carta ", "nl": "Graag mijn andere kaart belasten "}[lang]
+    cc = b25_card(r)
+    return {"ticket": {"id": r.randint(100000, 999999), "subject": f"{T25('invoice', loc)} {b25_invoice(r)}", "status": "open",
+            "requester": {"name": f.name(), "email": b25_EM(f, r, loc), "phone": b25_PH(r, loc)},
+            "comments": [{"author_id": r.randint(10**9, 10**10), "public": True, "body": [body, B25("CREDIT_CARD", cc), f" {T25('cvc', loc)} ", b25_CVC(r, cc[:2] in ('34', '37')), f". {T25('thanks', loc)}"]},
+                         {"author_id": r.randint(10**9, 10**10), "public": False, "body": b25_pwneg(r, loc)}],
+            "custom_fields": [{"id": 360001, "value": b25_order(r)}, {"id": 360002, "value": b25_bad_card(r)}], "created_at": b25_iso(r, 3)}}
+
+
+def b25_j_hubspot(f, r, loc):
+    p = b25_person(f, r, loc)
+    return {"properties": {"email": p["email"], "firstname": p["first_name"], "lastname": p["last_name"], "phone": p["phone"], "mobilephone": b25_PH(r, loc),
+            "date_of_birth": p["date_of_birth"], "iban__c": b25_IB(r, loc), "hs_ip_timezone": r.choice(["Europe/Berlin", "Europe/Paris", "America/Chicago"]),
+            "ip_address__c": b25_IP(r), "lifecyclestage": "customer", "hs_object_id": str(r.randint(10**10, 10**11))}}
+
+
+def b25_j_salesforce(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        recs.append({"attributes": {"type": "Contact", "url": f"/services/data/v61.0/sobjects/Contact/003{rnd(r, AN, 15)}"}, "Id": "003" + rnd(r, AN, 15),
+                     "Name": f.name(), "Email": b25_EM(f, r, loc), "Phone": b25_PH(r, loc), "Birthdate": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()),
+                     "MailingCity": b25_city(r, loc), "LastModifiedDate": b25_iso(r, 90, z=False, ms=True)})
+    return {"totalSize": len(recs), "done": True, "records": recs}
+
+
+def b25_j_okta(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    em = b25_email(f, r, loc, first=first, last=last, org=True)
+    return {"profile": {"firstName": first, "lastName": last, "email": B25("EMAIL", em), "login": B25("EMAIL", em), "mobilePhone": b25_PH(r, loc),
+                        "employeeNumber": str(r.randint(10000, 99999)), "costCenter": f"CC-{r.randint(100, 999)}"},
+            "credentials": {"password": {"value": b25_PW(r, loc)}}, "groupIds": b25_arr("00g" + rnd(r, AN, 17))}
+
+
+def b25_j_vault(f, r, loc):
+    return {"request_id": f.uuid4(), "lease_id": "", "renewable": False, "lease_duration": 0, "data": {"data": {
+        "db_password": b25_PW(r, loc), "api_key": b25_SEC(f, r), "signing_key": b25_GEN(r), "tls_key": b25_PEM(r, sep=" "), "placeholder_example": b25_PLH(r)},
+        "metadata": {"created_time": b25_iso(r, 90, ms=True), "deletion_time": "", "destroyed": False, "version": r.randint(1, 40)}}, "warnings": None}
+
+
+def b25_j_twilio(f, r, loc):
+    return {"sid": "SM" + rnd(r, HEX, 32), "account_sid": "AC" + rnd(r, HEX, 32), "from": b25_PH(r, loc, variants=("e164",)), "to": b25_PH(r, loc, variants=("e164",)),
+            "body": f"Your appointment on {b25_day(r, loc, 0, 14, iso_p=0)} is confirmed. Reply STOP to opt out.", "status": r.choice(["queued", "sent", "delivered"]),
+            "num_segments": "1", "price": None, "api_version": "2010-04-01", "date_created": f"Fri, {r.randint(10, 25)} Dec 2026 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00 +0000"}
+
+
+def b25_j_fhir(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    ids = [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": str(r.randint(10**6, 10**7))}]
+    if loc == "en_US" or r.random() < 0.3:
+        ids.append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": b25_SSN(r, "dash")})
+    return {"resourceType": "Patient", "id": str(r.randint(1000, 99999)), "identifier": ids, "name": [{"family": last, "given": b25_arr(first)}],
+            "telecom": [{"system": "phone", "value": b25_PH(r, loc), "use": "mobile"}, {"system": "email", "value": b25_EM(f, r, loc, first=first, last=last)}],
+            "gender": r.choice(["male", "female", "other"]), "birthDate": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()),
+            "meta": {"lastUpdated": b25_iso(r, 30, z=False, ms=True), "versionId": str(r.randint(1, 9))}}
+
+
+def b25_j_shopify(f, r, loc):
+    p = b25_person(f, r, loc, dob=False)
+    return {"order": {"id": r.randint(10**12, 10**13), "name": f"#{r.randint(1000, 99999)}", "email": p["email"], "phone": p["phone"], "browser_ip": b25_IP(r),
+            "billing_address": {"first_name": p["first_name"], "last_name": p["last_name"], "city": b25_city(r, loc), "phone": b25_PH(r, loc)},
+            "payment_details": {"credit_card_bin": str(r.choice([424242, 545454, 371449])), "credit_card_number": f"•••• •••• •••• {r.randint(1000, 9999)}", "credit_card_company": "Visa"},
+            "note": ["Gift, please call ", b25_PH(r, loc), " before delivery"], "total_price": f"{r.randint(10, 900)}.{r.randint(0, 99):02d}",
+            "line_items": [{"sku": b25_sku(r), "quantity": r.randint(1, 4)}], "created_at": b25_iso(r, 20, z=False)}}
+
+
+def b25_j_bank(f, r, loc):
+    txs = []
+    for _ in range(r.randint(2, 3)):
+        txs.append({"transaction_id": rnd(r, AN, 37), "booking_date": b25_day(r, loc, 30, iso_p=1), "amount": {"value": f"-{r.randint(5, 4000)}.{r.randint(0, 99):02d}", "currency": "EUR"},
+                    "counterparty": {"name": f.company(), "iban": b25_IB(r, loc, grouped=False)}, "remittance": f"{T25('invoice', loc)} {b25_invoice(r)} / {rnd(r, string.ascii_uppercase + string.digits, 10)}"})
+    return {"account": {"iban": b25_IB(r, loc, grouped=False), "owner": f.name()}, "transactions": txs, "next": None}
+
+
+def b25_j_cloudevent(f, r, loc):
+    return {"specversion": "1.0", "type": "com.brightpath.user.created", "source": "/signup/web", "id": f.uuid4(), "time": b25_iso(r, 2, ms=True),
+            "datacontenttype": "application/json", "data": {"email": b25_EM(f, r, loc), "phone": b25_PH(r, loc), "dob": b25_DOB(r, loc, iso_p=0.8),
+                                                               "signup_ip": b25_IP(r), "referrer_code": rnd(r, string.ascii_uppercase + string.digits, 8), "marketing_opt_in": r.random() < 0.5}}
+
+
+def b25_j_elastic(f, r, loc):
+    hits = []
+    for _ in range(r.randint(1, 3)):
+        k = r.randrange(3)
+        if k == 0:
+            msg = ["POST /login user=", b25_EM(f, r, loc), " password=", b25_PW(r, loc), f" status=401 rt={r.randint(5, 900)}ms"]
+        elif k == 1:
+            msg = ["upstream call with header x-api-key: ", b25_SEC(f, r), f" failed (502) trace={b25_hash(r, 32)}"]
+        else:
+            msg = [f"job {b25_ticket(r)} finished in {r.randint(1, 900)}s, checksum {b25_hash(r, 64)}"]
+        hits.append({"_index": f".ds-logs-app-2026.12.{r.randint(1, 25):02d}-000001", "_id": rnd(r, AN, 20), "_score": None,
+                     "_source": {"@timestamp": b25_iso(r, 1, ms=True), "message": msg, "source": {"ip": b25_IP(r)}, "service": {"version": b25_version(r)}}})
+    return {"took": r.randint(1, 200), "timed_out": False, "hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits}}
+
+
+def b25_j_graphql(f, r, loc):
+    cc = b25_card(r, grouped=False)
+    return {"operationName": "UpdatePaymentMethod", "query": "mutation UpdatePaymentMethod($input: PaymentMethodInput!) { updatePaymentMethod(input: $input) { id last4 } }",
+            "variables": {"input": {"customerId": f"gid://shop/Customer/{r.randint(10**9, 10**10)}", "cardNumber": B25("CREDIT_CARD", cc), "cvc": b25_CVC(r, cc[:2] in ("34", "37")),
+                                    "expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 32)}", "holderEmail": b25_EM(f, r, loc), "billingIban": b25_IB(r, loc)}}}
+
+
+def b25_j_tfstate(f, r, loc):
+    return {"version": 4, "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 9)}", "serial": r.randint(1, 999), "lineage": f.uuid4(), "resources": [
+        {"mode": "managed", "type": "aws_iam_access_key", "name": "ci", "instances": [{"attributes": {"id": b25_AWS(r), "secret": B25("GENERIC_SECRET", b25_aws_secret(r)), "user": "ci-bot", "status": "Active"}}]},
+        {"mode": "managed", "type": "random_password", "name": "db", "instances": [{"attributes": {"id": "none", "result": b25_PW(r, loc), "length": 24}}]},
+        {"mode": "managed", "type": "aws_instance", "name": "bastion", "instances": [{"attributes": {"public_ip": b25_IP4(r, "pub"), "private_ip": b25_IP4(r, "10"), "ipv6_addresses": b25_arr(b25_IP6(r)), "ami": "ami-" + rnd(r, HEX, 17)}}]}]}
+
+
+def b25_j_langsmith(f, r, loc):
+    return {"id": f.uuid4(), "run_type": "tool", "name": "sql_db_query", "start_time": b25_iso(r, 2, z=False, ms=True),
+            "inputs": {"query": ["SELECT name, email, phone FROM customers WHERE id = ", str(r.randint(1, 99999))]},
+            "outputs": {"output": ["[('", f.name(), "', '", b25_EM(f, r, loc), "', '", b25_PH(r, loc), "')]"]},
+            "extra": {"metadata": {"ls_provider": "openai", "thread_id": f.uuid4()}}, "tags": b25_arr("prod", "agent-v" + b25_version(r))}
+
+
+def b25_j_mcp_shell(f, r, loc):
+    k = r.randrange(3)
+    if k == 0:
+        cmd = ["mysql -h ", b25_IP4(r, "10"), " -u root -p", b25_PW(r, loc), " -e 'SHOW DATABASES'"]
+    elif k == 1:
+        cmd = ["ssh-add - <<< '", b25_PEM(r, sep=" "), "'"]
+    else:
+        cmd = ["gh auth login --with-token <<< ", b25_GH(r)]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": "shell_exec", "arguments": {"command": cmd, "cwd": "/srv/app", "timeout_ms": 30000}}}
+
+
+def b25_j_mcp_deploy_key(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": "github.create_deploy_key", "arguments": {
+        "repo": f"{b25_ascii(f.last_name())}/{r.choice(['infra', 'site', 'api'])}", "title": f"ci-{b25_day(r, loc, 5, iso_p=1)}",
+        "private_key": b25_PEM(r, sep=" "), "auth_token": b25_GH(r), "read_only": True}}}
+
+
+def b25_j_slack_api(f, r, loc):
+    return {"method": "chat.postMessage", "headers": {"Authorization": ["Bearer ", B25("SLACK_TOKEN", b25_slack(r))], "Content-Type": "application/json; charset=utf-8"},
+            "body": {"channel": "C" + rnd(r, string.ascii_uppercase + string.digits, 10), "text": ["New signup: ", b25_EM(f, r, loc), " from ", b25_IP(r), f" (plan {r.choice(['pro', 'team'])})"],
+                     "unfurl_links": False}}
+
+
+def b25_j_stripe_call(f, r, loc):
+    return {"tool": "http_request", "arguments": {"method": "POST", "url": "https://api.stripe.com/v1/customers",
+            "headers": {"Authorization": ["Bearer ", B25("STRIPE_KEY", b25_stripe(r))], "Idempotency-Key": f.uuid4()},
+            "form": {"email": b25_EM(f, r, loc), "phone": b25_PH(r, loc), "name": f.name(), "metadata[crm_id]": str(r.randint(10**5, 10**6))}}}
+
+
+def b25_j_ai_keys(f, r, loc):
+    return {"tool_name": "set_provider_keys", "tool_input": {"openai": B25("OPENAI_KEY", b25_openai(r)), "anthropic": B25("ANTHROPIC_KEY", b25_anthropic(r)),
+            "google": B25("GOOGLE_API_KEY", b25_google(r)), "example_in_docs": b25_PLH(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])),
+            "fallback": b25_standin(r)}, "tool_use_id": "toolu_" + rnd(r, AN, 24)}
+
+
+B25_JSON_KINDS = [b25_j_mcp_email, b25_j_mcp_result, b25_j_anthropic, b25_j_gemini, b25_j_bedrock, b25_j_ollama, b25_j_cohere, b25_j_openai_output,
+                  b25_j_jira, b25_j_zendesk, b25_j_hubspot, b25_j_salesforce, b25_j_okta, b25_j_vault, b25_j_twilio, b25_j_fhir, b25_j_shopify,
+                  b25_j_bank, b25_j_cloudevent, b25_j_elastic, b25_j_graphql, b25_j_tfstate, b25_j_langsmith, b25_j_mcp_shell,
+                  b25_j_mcp_deploy_key, b25_j_slack_api, b25_j_stripe_call, b25_j_ai_keys]
+
+
+def b25_t_oauth_curl(f, r, loc):
+    return [f"$ curl -s -u {rnd(r, AN, 22)}:", b25_GEN(r, r.choice([3, 4])), " -d grant_type=client_credentials -d scope=orders.read https://auth.", r.choice(B25_ORG_DOMAINS), "/oauth/token | jq .\n{\n  \"access_token\": \"",
+            b25_JWT(f, r), "\",\n  \"id_token\": \"", b25_JWT(f, r), "\",\n  \"refresh_token\": \"", b25_GEN(r, 4), f"\",\n  \"token_type\": \"Bearer\",\n  \"expires_in\": {r.choice([300, 3600])}\n}}\n"]
+
+
+def b25_t_slack_bolt(f, r, loc):
+    return [f"# .env for the {r.choice(['standup', 'oncall', 'expenses'])} Slack bot\nSLACK_BOT_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), "\nSLACK_USER_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)),
+            "\nSLACK_SIGNING_SECRET=", b25_GEN(r, 0), f"\nSLACK_TEAM_ID=T{rnd(r, string.ascii_uppercase + string.digits, 10)}\n# example from the README: SLACK_BOT_TOKEN=", b25_PLH(r, "SLACK_TOKEN"), "\nADMIN_CONTACT=", b25_EM(f, r, loc, org=True), "\n"]
+
+
+def b25_t_stripe_cli(f, r, loc):
+    return ["$ stripe customers list --limit 1 --api-key ", B25("STRIPE_KEY", b25_stripe(r)), "\n{\n  \"object\": \"list\",\n  \"data\": [\n    {\n      \"id\": \"cus_", rnd(r, AN, 14),
+            "\",\n      \"email\": \"", b25_EM(f, r, loc), "\",\n      \"phone\": \"", b25_PH(r, loc, variants=("e164",)), f"\",\n      \"created\": {b25_epoch(r, 400)}\n    }}\n  ]\n}}\n"
+            "$ export STRIPE_API_KEY=", B25("STRIPE_KEY", b25_stripe(r)), "   # docs used ", b25_PLH(r, "STRIPE_KEY"), "\n"]
+
+
+def b25_t_llm_env(f, r, loc):
+    return ["# .env.example (committed)\nOPENAI_API_KEY=", b25_PLH(r, "OPENAI_KEY"), "\nANTHROPIC_API_KEY=", b25_PLH(r, "ANTHROPIC_KEY"), "\nGEMINI_API_KEY=", b25_standin(r),
+            "\n\n# .env (NOT committed — pasted into the ticket by mistake)\nOPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)), "\nANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)),
+            "\nGEMINI_API_KEY=", B25("GOOGLE_API_KEY", b25_google(r)), f"\nMODEL=claude-sonnet-4-5\nMAX_TOKENS={r.choice([1024, 4096, 8192])}\n"]
+
+
+def b25_t_w9(f, r, loc):
+    return [f"Form W-9 (Rev. March 2024) — Request for Taxpayer Identification Number\n1 Name: {f.name()}\n3 Federal tax classification: Individual/sole proprietor\n5 Address: {r.randint(10, 9999)} {f.last_name()} St\n"
+            "Part I  Social security number: ", b25_SSN(r), f"\n        Employer identification number: (blank)\nPart II Certification — signed {b25_day(r, 'en_US', 30)}\nContact: ", b25_PH(r, "en_US", region="US"), " · ", b25_EM(f, r, "en_US"), "\n"]
+
+
+def b25_t_background(f, r, loc):
+    return [f"BACKGROUND CHECK CONSENT — {f.company()}\nCandidate: {f.name()}\nDate of birth: ", b25_DOB(r, "en_US", lo=19, hi=70), "\nSSN: ", b25_SSN(r), f"\nDriver's license: {rnd(r, string.ascii_uppercase, 1)}{r.randint(10**7, 10**8)}  State: {r.choice(['OH', 'TX', 'WA', 'NC'])}\n"
+            "Phone: ", b25_PH(r, "en_US", region="US"), f"\nReport ID {rnd(r, string.ascii_uppercase + string.digits, 10)} ordered {b25_day(r, 'en_US', 5)}\n"]
+
+
+def b25_j_oauth_token(f, r, loc):
+    return {"access_token": b25_JWT(f, r), "token_type": "Bearer", "expires_in": r.choice([300, 3600, 86400]), "refresh_token": b25_GEN(r, 4), "id_token": b25_JWT(f, r),
+            "scope": "openid profile email offline_access"}
+
+
+def b25_j_mcp_config(f, r, loc):
+    return {"mcpServers": {
+        "github": {"command": "npx", "args": b25_arr("-y", "@modelcontextprotocol/server-github"), "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": b25_GH(r)}},
+        "slack": {"command": "npx", "args": b25_arr("-y", "@modelcontextprotocol/server-slack"), "env": {"SLACK_BOT_TOKEN": B25("SLACK_TOKEN", b25_slack(r)), "SLACK_TEAM_ID": "T" + rnd(r, string.ascii_uppercase + string.digits, 10)}},
+        "stripe": {"command": "npx", "args": b25_arr("-y", "@stripe/mcp", "--tools=all", ["--api-key=", B25("STRIPE_KEY", b25_stripe(r))])},
+        "postgres": {"command": "npx", "args": b25_arr("-y", "@modelcontextprotocol/server-postgres", ["postgresql://mcp:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/app"])}}}
+
+
+def b25_j_gusto(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    return {"employee": {"uuid": f.uuid4(), "first_name": first, "last_name": last, "ssn": b25_SSN(r, r.choice(["dash", "bare"])), "date_of_birth": B25("DATE_OF_BIRTH", b25_dob_date(r, 19, 70).isoformat()),
+            "phone": b25_PH(r, "en_US", region="US"), "personal_email": b25_EM(f, r, "en_US", first=first, last=last), "work_email": b25_EM(f, r, "en_US", first=first, last=last, org=True),
+            "onboarding_status": "onboarding_completed", "version": b25_hash(r, 32)}}
+
+
+B25_TEXT_KINDS += [b25_t_oauth_curl, b25_t_slack_bolt, b25_t_stripe_cli, b25_t_llm_env, b25_t_w9, b25_t_background]
+B25_JSON_KINDS += [b25_j_oauth_token, b25_j_mcp_config, b25_j_gusto]
+
+
+def b25_t_aws_sts(f, r, loc):
+    return [f"$ aws sts get-session-token --serial-number arn:aws:iam::{r.randint(10**11, 10**12 - 1)}:mfa/{b25_user(f, r)} --token-code {r.randint(100000, 999999)}\n{{\n    \"Credentials\": {{\n        \"AccessKeyId\": \"",
+            B25("AWS_ACCESS_KEY", "ASIA" + rnd(r, string.ascii_uppercase + "234567", 16)), "\",\n        \"SecretAccessKey\": \"", B25("GENERIC_SECRET", b25_aws_secret(r)), "\",\n        \"SessionToken\": \"",
+            B25("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(r, AN + "/+", 300)), f"\",\n        \"Expiration\": \"{b25_iso(r, 0, z=False)}\"\n    }}\n}}\n"]
+
+
+def b25_t_aws_creds(f, r, loc):
+    out = [f"$ cat ~/.aws/credentials\n"]
+    for prof in r.sample(["default", "prod", "staging", "billing-ro", "backup"], r.randint(2, 3)):
+        out += [f"[{prof}]\naws_access_key_id = ", b25_AWS(r), "\naws_secret_access_key = ", B25("GENERIC_SECRET", b25_aws_secret(r)), "\n"]
+    out += [f"$ cat ~/.aws/config\n[default]\nregion = {r.choice(['eu-west-1', 'eu-central-1', 'us-east-2'])}\noutput = json\n"]
+    return out
+
+
+def b25_t_openai_err(f, r, loc):
+    k = b25_openai(r)
+    return ["from openai import OpenAI\nclient = OpenAI(api_key=\"", B25("OPENAI_KEY", k), f"\")\nresp = client.chat.completions.create(model=\"gpt-4o-mini\", messages=msgs)\n\n"
+            "Traceback (most recent call last):\n  File \"agent.py\", line 12, in <module>\n"
+            f"openai.AuthenticationError: Error code: 401 - {{'error': {{'message': 'Incorrect API key provided: {k[:8]}{'*' * 20}{k[-4:]}. You can find your API key at https://platform.openai.com/account/api-keys.', 'type': 'invalid_request_error', 'code': 'invalid_api_key'}}}}\n"
+            "# second key from the team vault: ", B25("OPENAI_KEY", b25_openai(r)), "\n"]
+
+
+def b25_t_tls_ticket(f, r, loc):
+    lang = b25_lang(loc)
+    intro = {"en": "please install the renewed certificate on our load balancer. Key and certificate below.", "de": "bitte installieren Sie das erneuerte Zertifikat auf unserem Load Balancer. Schlüssel und Zertifikat unten.",
+             "fr": "merci d'installer le certificat renouvelé sur notre load balancer. Clé et certificat ci-dessous.", "es": "por favor instalen el certificado renovado en nuestro balanceador. Clave y certificado abajo.",
+             "it": "per favore installate il certificato rinnovato sul nostro load balancer. Chiave e certificato qui sotto.", "nl": "installeer alstublieft het vernieuwde certificaat op onze load balancer. Sleutel en certificaat hieronder."}[lang]
+    return [f"Ticket {b25_ticket(r)} — {f.company()}\n{T25('hi', loc)},\n{intro}\nVIP: ", b25_IP4(r, "pub"), "\n\n", b25_PEM(r, kind=r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"])), "\n\n", b25_cert(r),
+            f"\n\n{T25('regards', loc)}\n{f.name()} · ", b25_PH(r, loc), "\n"]
+
+
+def b25_j_litellm(f, r, loc):
+    return {"model_list": [
+        {"model_name": "gpt-4o", "litellm_params": {"model": "openai/gpt-4o", "api_key": B25("OPENAI_KEY", b25_openai(r))}},
+        {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-5", "api_key": B25("ANTHROPIC_KEY", b25_anthropic(r))}},
+        {"model_name": "gemini", "litellm_params": {"model": "gemini/gemini-2.5-pro", "api_key": r.choice([B25("GOOGLE_API_KEY", b25_google(r)), b25_PLH(r, "GOOGLE_API_KEY")])}}],
+        "general_settings": {"master_key": b25_GEN(r, 3), "database_url": ["postgresql://litellm:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/litellm"]}}
+
+
+def b25_j_server_create(f, r, loc):
+    return {"name": "create_server", "arguments": {"hostname": b25_host(r), "image": f"debian-{r.choice([12, 13])}", "ipv4": b25_IP4(r, "pub"), "ipv6": b25_IP6(r),
+            "root_password": b25_PW(r, loc), "ssh_private_key": b25_PEM(r, sep=" "), "owner": b25_EM(f, r, loc, org=True), "aws_key_id": b25_AWS(r)}}
+
+
+B25_TEXT_KINDS += [b25_t_aws_sts, b25_t_aws_creds, b25_t_openai_err, b25_t_tls_ticket]
+B25_JSON_KINDS += [b25_j_litellm, b25_j_server_create]
+
+
+def b25_text(f, r, loc):
+    return r.choice(B25_TEXT_KINDS)(f, r, loc)
+
+
+def b25_json(f, r, loc):
+    return r.choice(B25_JSON_KINDS)(f, r, loc)
+
+
+# ----- blind25 self-check -----
+B25_CHECK_RE = {
+    "EMAIL": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
+    "SLACK_TOKEN": r"xox[bpae]-[0-9]{11,12}-[0-9]{12,13}(-[0-9]{13}-[0-9a-f]{32}|-[A-Za-z0-9]{24})",
+    "STRIPE_KEY": r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-[A-Za-z0-9_-]{48}|proj-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "ANTHROPIC_KEY": r"sk-ant-api03-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "US_SSN": r"\d{3}([- ]?)\d{2}\1\d{4}",
+    "GENERIC_SECRET": r"\S{3,}",
+    "PASSWORD": r"\S{6,}",
+}
+
+
+def b25_labels(doc, kind, out, jstr):
+    """The labels of a document in the order the Writer writes them; `jstr` collects JSON string pieces."""
+    if kind == "text":
+        for p in doc:
+            if isinstance(p, L) and p.typ:
+                out.append(p)
+        return out
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            jstr.append(k)
+            b25_labels(v, kind, out, jstr)
+    elif isinstance(doc, list) and (not doc or not isinstance(doc[0], (str, L))):
+        for x in doc:
+            b25_labels(x, kind, out, jstr)
+    elif isinstance(doc, (list, L, str)):
+        for p in (doc if isinstance(doc, list) else [doc]):
+            jstr.append(p.text if isinstance(p, L) else p)
+            if isinstance(p, L) and p.typ:
+                out.append(p)
+    return out
+
+
+def b25_phone_ok(v, loc):
+    t = v.replace("(0)", "")
+    for reg in [REGION[loc]] + OTHER_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(t, reg)):
+                return True
+        except phonenumbers.NumberParseException:
+            pass
+    return False
+
+
+def b25_value_ok(typ, v, loc):
+    if typ in B25_CHECK_RE:
+        assert _b25_re.fullmatch(B25_CHECK_RE[typ], v), (typ, v)
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        assert d.isdigit() and luhn_ok(d) and b25_iin_ok(d), v
+    elif typ == "IBAN":
+        s = v.replace(" ", "")
+        assert B25_IBAN_LEN.get(s[:2]) == len(s) and b25_mod97(s) == 1 and _b25_re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", s), v
+    elif typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        assert d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000", v
+    elif typ == "IPV4":
+        assert isinstance(_b25_ip.ip_address(v), _b25_ip.IPv4Address), v
+    elif typ == "IPV6":
+        assert isinstance(_b25_ip.ip_address(v), _b25_ip.IPv6Address), v
+    elif typ == "PHONE":
+        assert b25_phone_ok(v, loc), (v, loc)
+    elif typ == "JWT":
+        parts = v.split(".")
+        assert len(parts) == 3, v
+        hdr = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        assert hdr.get("typ") == "JWT" and hdr.get("alg") in ("HS256", "HS512", "RS256", "PS256", "ES256"), hdr
+    elif typ == "PRIVATE_KEY":
+        m = _b25_re.fullmatch(r"-----BEGIN ([A-Z ]*PRIVATE KEY)-----[\n ][A-Za-z0-9+/=\n ]+[\n ]-----END \1-----", v)
+        assert m, v[:60]
+    elif typ == "PLACEHOLDER":
+        assert v in B25_PLACEHOLDER_SET, v
+    elif typ == "DATE_OF_BIRTH":
+        ys = [int(v[:4])] if _b25_re.fullmatch(r"\d{8}", v) else [int(y) for y in _b25_re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)(?!\d)", v)]
+        assert len(ys) == 1 and 1930 <= ys[0] <= 2024, v
+    elif typ in ("PASSWORD", "GENERIC_SECRET"):
+        assert v == v.strip() and v not in B25_STANDINS, v
+    else:
+        assert typ in B25_CHECK_RE or typ in ("EMAIL",), typ
+
+
+def b25_check(i, kind, doc, w, text, loc):
+    jstr = []
+    want = b25_labels(doc, kind, [], jstr)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, lab_.text)
+        b25_value_ok(lab_.typ, lab_.text, loc)
+    if kind == "json":
+        json.loads(text)
+        for s in jstr:  # no quote, backslash or control character: no escape sequence anywhere in a JSON string
+            assert not any(c in s for c in '"\\') and all(ord(c) >= 0x20 for c in s), (i, s)
+    for a, b in zip(w.spans, w.spans[1:]):
+        assert a["end"] <= b["start"], (i, a, b)
+
 
 
 if __name__ == "__main__":
