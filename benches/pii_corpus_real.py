@@ -30416,7 +30416,7 @@ def b24_check(i, kind, doc, w, text, loc):
 # WireGuard / OpenVPN profiles, rclone, .pgpass, .netrc, git-credentials, Maven settings, systemd units,
 # crontabs, HAProxy, Postfix / msmtp, Airflow connections, Alertmanager, Grafana provisioning, mongosh /
 # psql / PowerShell / cmd sessions, kubectl describe, sshd / fail2ban / Apache / Postfix / UFW logs,
-# Spring / .NET / WordPress / Django / Rails config, patches and PR reviews, WhatsApp / Teams exports,
+# Quarkus / .NET / WordPress / Django / Rails config, patches and PR reviews, WhatsApp / Teams exports,
 # call transcripts, HR, rental, insurance, pharmacy, court, customs, travel, hotel, school, SEPA
 # statements, vCard / iCalendar / LDIF, runbooks, Makefiles, GitHub Actions, Dockerfiles, TSV / CSV
 # exports, Bitwarden exports, web forms, Sentry dumps, notebooks, Terraform plans, Helm values, Vault
@@ -31358,11 +31358,12 @@ def b25_t_pylog(f, r, loc):
             f"requests.exceptions.HTTPError: 402 Client Error: Payment Required for url: https://api.psp.example/v1/charges (request-id {f.uuid4()})\n"]
 
 
-def b25_t_spring(f, r, loc):
-    return ["# application-prod.properties\nspring.datasource.url=jdbc:postgresql://", b25_IP4(r, "10"), ":5432/shop\nspring.datasource.username=shop\nspring.datasource.password=", b25_PW(r, loc),
-            "\nspring.mail.host=smtp.", r.choice(B25_ORG_DOMAINS), "\nspring.mail.username=", b25_EM(f, r, loc, org=True), "\nspring.mail.password=", b25_PW(r, loc),
-            "\napp.jwt.secret=", b25_GEN(r, r.choice([1, 3, 4])), "\napp.payments.api-key=", B25("STRIPE_KEY", b25_stripe(r)),
-            f"\nmanagement.endpoints.web.exposure.include=health,info\ninfo.app.version={b25_version(r)}\n"]
+def b25_t_quarkus(f, r, loc):
+    return [f"# src/main/resources/application.properties (Quarkus {r.randint(3, 3)}.{r.randint(8, 17)}.{r.randint(0, 5)})\n# was: %prod.quarkus.datasource.password={b25_standin(r)}\n"
+            "%prod.quarkus.datasource.jdbc.url=jdbc:mariadb://", b25_IP4(r, "10"), ":3306/catalog\n%prod.quarkus.datasource.username=catalog\n%prod.quarkus.datasource.password=", b25_PW(r, loc),
+            "\nquarkus.mailer.from=", b25_EM(f, r, loc, org=True), "\nquarkus.mailer.password=", b25_PW(r, loc),
+            "\nsmallrye.jwt.sign.key=", b25_GEN(r, r.choice([1, 3, 4])), "\npayments.stripe.api-key=", B25("STRIPE_KEY", b25_stripe(r)),
+            f"\nquarkus.http.port={r.choice([8080, 8081, 9000])}\nquarkus.application.version={b25_version(r)}\n"]
 
 
 def b25_t_dotnet(f, r, loc):
@@ -31439,7 +31440,7 @@ def b25_t_call(f, r, loc):
          "nl": ("Kunt u uw geboortedatum bevestigen?", "Ja, ", "En met welke kaart wilt u betalen?", "Het is ", "en de beveiligingscode is ", "De bevestiging gaat naar ", "Referentie")}[lang]
     cc = b25_card(r, grouped=True)
     return [f"[{b25_iso(r, 3)}] call transcript, agent {f.first_name()}, {q[6]} {b25_ticket(r)}\nAgent: {q[0]}\nCaller: {q[1]}", b25_DOB(r, loc, iso_p=0.0),
-            f".\nAgent: {q[2]}\nCaller: {q[3]}", B25("CREDIT_CARD", cc), f", {q[4]}", b25_CVC(r, cc[:2] in ("34", "37")), f".\nAgent: {q[5]}", b25_EM(f, r, loc), ".\n"]
+            f".\nAgent: {q[2]}\nCaller: {q[3]}", B25("CREDIT_CARD", cc), f", {q[4]}", b25_CVC(r, cc[:2] in ("34", "37")), f".\nAgent: {q[5]}", b25_EM(f, r, loc), f".\n[system] earlier attempt with {b25_bad_card(r)} failed the card check ({b25_ticket(r)})\n"]
 
 
 def b25_t_pwreset(f, r, loc):
@@ -31459,7 +31460,7 @@ def b25_t_onboarding(f, r, loc):
     else:
         out += [f"Tax ID: {r.randint(10**10, 10**11 - 1)}\n"]
     out += ["Salary account IBAN: ", b25_IB(r, loc), f"\n{T25('mobile', loc)}: ", b25_PH(r, loc), "\nPrivate e-mail: ", b25_EM(f, r, loc, first=first, last=last),
-            f"\nLaptop asset tag: IT-{r.randint(10000, 99999)} (serial {rnd(r, string.ascii_uppercase + string.digits, 10)})\nBadge: {r.randint(100000, 999999)}\n[x] contract signed  [ ] NDA  [ ] payroll form\n"]
+            f"\nOld IBAN (bounced, typo): {b25_bad_iban(r, loc)}\nLaptop asset tag: IT-{r.randint(10000, 99999)} (serial {rnd(r, string.ascii_uppercase + string.digits, 10)})\nBadge: {r.randint(100000, 999999)}\n[x] contract signed  [ ] NDA  [ ] payroll form\n"]
     return out
 
 
@@ -31515,7 +31516,7 @@ def b25_t_folio(f, r, loc):
     cc = b25_card(r)
     return [f"GUEST FOLIO {r.randint(100000, 999999)} — Room {r.randint(101, 880)}\nGuest: {f.name()}\nArrival {b25_day(r, loc, 5, iso_p=0)}  Departure {b25_day(r, loc, 0, 3, iso_p=0)}\n{T25('phone', loc)}: ", b25_PH(r, loc),
             "\nE-mail: ", b25_EM(f, r, loc), f"\nGuarantee card: ", B25("CREDIT_CARD", cc), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\n",
-            f"Minibar {r.randint(5, 80)}.00 · City tax {r.randint(2, 30)}.50 · Total {r.randint(200, 4000)}.00\nDeposit refund to IBAN ", b25_IB(r, loc), "\n"]
+            f"Swipe rejected at check-in: {b25_bad_card(r)}\nMinibar {r.randint(5, 80)}.00 · City tax {r.randint(2, 30)}.50 · Total {r.randint(200, 4000)}.00\nDeposit refund to IBAN ", b25_IB(r, loc), "\n"]
 
 
 def b25_t_school(f, r, loc):
@@ -31613,7 +31614,7 @@ def b25_t_webform(f, r, loc):
     tail = {"en": " and my account still shows the wrong age.", "de": " und mein Konto zeigt das falsche Alter.", "fr": " et mon compte affiche le mauvais âge.",
             "es": " y mi cuenta muestra una edad incorrecta.", "it": " e il mio account mostra l'età sbagliata.", "nl": " en mijn account toont de verkeerde leeftijd."}[lang]
     return [f"Subject: [Website] New contact form submission #{r.randint(1000, 99999)}\n\n{T25('name', loc)}: {f.name()}\nEmail: ", b25_EM(f, r, loc), f"\n{T25('phone', loc)}: ", b25_PH(r, loc),
-            f"\nMessage: {msg}", b25_DOB(r, loc, iso_p=0), f"{tail}\n\n--\nSent from {r.choice(['Contact Form 7', 'Typeform', 'HubSpot Forms'])} · IP ", b25_IP(r), f" · {b25_iso(r, 2)}\n"]
+            f"\nRef: {b25_lookalike(f, r, loc)}\nMessage: {msg}", b25_DOB(r, loc, iso_p=0), f"{tail}\n\n--\nSent from {r.choice(['Contact Form 7', 'Typeform', 'HubSpot Forms'])} · IP ", b25_IP(r), f" · {b25_iso(r, 2)}\n"]
 
 
 def b25_t_sentry(f, r, loc):
@@ -31663,13 +31664,13 @@ def b25_t_email_sig(f, r, loc):
             "fr": "ci-joint l'avenant signé. Merci d'utiliser notre nouveau compte pour toutes les factures ouvertes :", "es": "adjunto la adenda firmada. Por favor usen nuestra nueva cuenta para las facturas pendientes:",
             "it": "in allegato l'addendum firmato. Vi preghiamo di usare il nuovo conto per tutte le fatture aperte:", "nl": "bijgaand het getekende addendum. Gebruik voor alle openstaande facturen ons nieuwe rekeningnummer:"}[lang]
     return [f"From: {name} <", b25_EM(f, r, loc, org=True), f">\nTo: ap@{r.choice(B25_ORG_DOMAINS)}\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
-            f"\n\n{T25('regards', loc)}\n{name}\n{co}\n{T25('phone', loc)} ", b25_PH(r, loc), f" · {T25('mobile', loc)} ", b25_PH(r, loc), "\n"]
+            f"\n(not {b25_bad_iban(r, loc)} any more)\n\n{T25('regards', loc)}\n{name}\n{co}\n{T25('phone', loc)} ", b25_PH(r, loc), f" · {T25('mobile', loc)} ", b25_PH(r, loc), "\n"]
 
 
 def b25_t_expense(f, r, loc):
     cc = b25_card(r)
     return [f"EXPENSE CLAIM {r.randint(2026000, 2026999)} — {f.name()}\nTrip: {b25_city(r, loc)}, {b25_day(r, loc, 30)}\nCorporate card: ", B25("CREDIT_CARD", cc),
-            f"\nHotel {r.randint(100, 900)}.00 · Taxi {r.randint(10, 90)}.40 · Meals {r.randint(20, 200)}.00\nReimburse to: ", b25_IB(r, loc), f"\nApprover: {f.name()} (", b25_EM(f, r, loc, org=True), ")\n"]
+            f"\nReceipts {b25_lookalike(f, r, loc)}, {b25_lookalike(f, r, loc)}\nHotel {r.randint(100, 900)}.00 · Taxi {r.randint(10, 90)}.40 · Meals {r.randint(20, 200)}.00\nReimburse to: ", b25_IB(r, loc), f"\nApprover: {f.name()} (", b25_EM(f, r, loc, org=True), ")\n"]
 
 
 def b25_t_support_chat(f, r, loc):
@@ -31732,7 +31733,7 @@ def b25_t_gcloud(f, r, loc):
 B25_TEXT_KINDS = [b25_t_ansible, b25_t_wireguard, b25_t_ovpn, b25_t_rclone, b25_t_pgpass, b25_t_netrc, b25_t_gitcreds, b25_t_maven, b25_t_systemd,
                   b25_t_crontab, b25_t_haproxy, b25_t_postfix, b25_t_msmtp, b25_t_airflow, b25_t_alertmanager, b25_t_grafana, b25_t_mongosh, b25_t_psql,
                   b25_t_sshkey, b25_t_powershell, b25_t_cmd, b25_t_kubectl, b25_t_sshd, b25_t_fail2ban, b25_t_apache, b25_t_maillog, b25_t_ufw,
-                  b25_t_pylog, b25_t_spring, b25_t_dotnet, b25_t_wpconfig, b25_t_django, b25_t_rails, b25_t_patch, b25_t_prreview, b25_t_whatsapp,
+                  b25_t_pylog, b25_t_quarkus, b25_t_dotnet, b25_t_wpconfig, b25_t_django, b25_t_rails, b25_t_patch, b25_t_prreview, b25_t_whatsapp,
                   b25_t_teams, b25_t_call, b25_t_pwreset, b25_t_onboarding, b25_t_deposit, b25_t_rental, b25_t_fnol, b25_t_pharmacy,
                   b25_t_service_list, b25_t_customs, b25_t_booking, b25_t_folio, b25_t_school, b25_t_sepa, b25_t_vcard, b25_t_ics, b25_t_ldif,
                   b25_t_runbook, b25_t_makefile, b25_t_ghactions, b25_t_dockerfile, b25_t_tsv, b25_t_bitwarden, b25_t_webform, b25_t_sentry,
@@ -31759,7 +31760,7 @@ def b25_j_mcp_email(f, r, loc):
     body = {"en": "Hi, as discussed the refund goes to ", "de": "Hallo, wie besprochen geht die Erstattung an ", "fr": "Bonjour, comme convenu le remboursement part sur ",
             "es": "Hola, como hablamos el reembolso va a ", "it": "Ciao, come concordato il rimborso va su ", "nl": "Hoi, zoals besproken gaat de terugbetaling naar "}[lang]
     return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": r.choice(["gmail_send", "send_email", "outlook.send_mail"]), "arguments": {
-        "to": b25_arr(b25_EM(f, r, loc)), "cc": b25_arr(b25_EM(f, r, loc, org=True)), "subject": f"{T25('order', loc)} {b25_order(r)}",
+        "to": b25_arr(b25_EM(f, r, loc)), "cc": b25_arr(b25_EM(f, r, loc, org=True)), "subject": f"{T25('order', loc)} {b25_order(r)}", "reference": b25_lookalike(f, r, loc),
         "body": [body, b25_IB(r, loc), f". {T25('phone', loc)}: ", b25_PH(r, loc), f". {T25('regards', loc)} {f.name()}"]}}}
 
 
@@ -31841,7 +31842,7 @@ def b25_j_hubspot(f, r, loc):
     p = b25_person(f, r, loc)
     return {"properties": {"email": p["email"], "firstname": p["first_name"], "lastname": p["last_name"], "phone": p["phone"], "mobilephone": b25_PH(r, loc),
             "date_of_birth": p["date_of_birth"], "iban__c": b25_IB(r, loc), "hs_ip_timezone": r.choice(["Europe/Berlin", "Europe/Paris", "America/Chicago"]),
-            "ip_address__c": b25_IP(r), "lifecyclestage": "customer", "hs_object_id": str(r.randint(10**10, 10**11))}}
+            "ip_address__c": b25_IP(r), "legacy_ref": b25_lookalike(f, r, loc), "lifecyclestage": "customer", "hs_object_id": str(r.randint(10**10, 10**11))}}
 
 
 def b25_j_salesforce(f, r, loc):
@@ -31897,7 +31898,7 @@ def b25_j_bank(f, r, loc):
     txs = []
     for _ in range(r.randint(2, 3)):
         txs.append({"transaction_id": rnd(r, AN, 37), "booking_date": b25_day(r, loc, 30, iso_p=1), "amount": {"value": f"-{r.randint(5, 4000)}.{r.randint(0, 99):02d}", "currency": "EUR"},
-                    "counterparty": {"name": f.company(), "iban": b25_IB(r, loc, grouped=False)}, "remittance": f"{T25('invoice', loc)} {b25_invoice(r)} / {rnd(r, string.ascii_uppercase + string.digits, 10)}"})
+                    "counterparty": {"name": f.company(), "iban": b25_IB(r, loc, grouped=False)}, "remittance": f"{T25('invoice', loc)} {b25_invoice(r)} / {rnd(r, string.ascii_uppercase + string.digits, 10)}", "end_to_end_id": b25_lookalike(f, r, loc)})
     return {"account": {"iban": b25_IB(r, loc, grouped=False), "owner": f.name()}, "transactions": txs, "next": None}
 
 
@@ -31925,7 +31926,7 @@ def b25_j_elastic(f, r, loc):
 def b25_j_graphql(f, r, loc):
     cc = b25_card(r, grouped=False)
     return {"operationName": "UpdatePaymentMethod", "query": "mutation UpdatePaymentMethod($input: PaymentMethodInput!) { updatePaymentMethod(input: $input) { id last4 } }",
-            "variables": {"input": {"customerId": f"gid://shop/Customer/{r.randint(10**9, 10**10)}", "cardNumber": B25("CREDIT_CARD", cc), "cvc": b25_CVC(r, cc[:2] in ("34", "37")),
+            "variables": {"input": {"clientMutationId": b25_lookalike(f, r, loc), "customerId": f"gid://shop/Customer/{r.randint(10**9, 10**10)}", "cardNumber": B25("CREDIT_CARD", cc), "cvc": b25_CVC(r, cc[:2] in ("34", "37")),
                                     "expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 32)}", "holderEmail": b25_EM(f, r, loc), "billingIban": b25_IB(r, loc)}}}
 
 
