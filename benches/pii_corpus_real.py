@@ -31112,29 +31112,6 @@ def b25_nl(parts):
 
 
 # ----- free-text kinds -----
-def b25_t_ansible(f, r, loc):
-    out = [f"# inventory/{r.choice(['prod', 'staging', 'lab'])}.ini  (see {b25_ticket(r)})\n[web]\n"]
-    for i in range(r.randint(2, 3)):
-        out += [f"web{i + 1:02d} ansible_host=", b25_IP4(r), f" ansible_user={b25_user(f, r)} ansible_port={r.choice([22, 2222])}\n"]
-    out += ["\n[db]\n", f"pg01 ansible_host=", b25_IP(r), " ansible_user=postgres ansible_password=", b25_PW(r, loc),
-            "\n\n[all:vars]\nansible_become_pass=", b25_PW(r, loc), f"\nntp_server=0.pool.ntp.org\nrelease={b25_version(r)}\n"]
-    if r.random() < 0.5:
-        out += [f"vault_pass_file=~/.vault_pass  # not {b25_standin(r)}\n"]
-    return out
-
-
-def b25_t_wireguard(f, r, loc):
-    a4, p4 = f"10.{r.randint(0, 99)}.{r.randint(0, 9)}.{r.randint(2, 250)}", b25_ip4(r, "pub")
-    return [f"# wg0.conf — {f.name()}'s laptop, issued {b25_day(r, loc, 60)}\n[Interface]\nPrivateKey = ", B25("GENERIC_SECRET", b25_blob(r, 32)),
-            "\nAddress = ", B25("IPV4", a4), "/32, ", b25_IP6(r), f"/128\nDNS = 1.1.1.1\nListenPort = {r.randint(40000, 60000)}\n\n[Peer]\n",
-            f"PublicKey = {b25_blob(r, 32)}\nPresharedKey = ", B25("GENERIC_SECRET", b25_blob(r, 32)),
-            "\nEndpoint = ", B25("IPV4", p4), f":51820\nAllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n"]
-
-
-def b25_t_ovpn(f, r, loc):
-    return ["client\ndev tun\nproto udp\nremote ", b25_IP4(r, "pub"), f" 1194\nresolv-retry infinite\nnobind\ncipher AES-256-GCM\nauth-user-pass\nverb 3\n"
-            f"# user {b25_email(f, r, loc, org=True)} — export {b25_iso(r)}\n<ca>\n{b25_cert(r)}\n</ca>\n<key>\n", b25_PEM(r, kind=r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])),
-            f"\n</key>\n<tls-crypt>\n#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\n{b25_hash(r, 32)}\n{b25_hash(r, 32)}\n-----END OpenVPN Static key V1-----\n</tls-crypt>\n"]
 
 
 def b25_t_rclone(f, r, loc):
@@ -31147,76 +31124,12 @@ def b25_t_rclone(f, r, loc):
     return out
 
 
-def b25_t_pgpass(f, r, loc):
-    out = [f"# ~/.pgpass (chmod 600) — {f.name()}\n"]
-    for _ in range(r.randint(2, 4)):
-        h = b25_IP4(r) if r.random() < 0.6 else b25_host(r) + ".internal"
-        out += [h, f":{r.choice([5432, 5433, 6432])}:{r.choice(['orders', 'crm', 'analytics', '*'])}:{b25_user(f, r)}:", b25_PW(r, loc, url=True), "\n"]
-    out += [f"# rotated {b25_day(r, loc, 90)} per {b25_ticket(r)}\n"]
-    return out
-
-
-def b25_t_netrc(f, r, loc):
-    return ["machine api.github.com\n  login ", f"{b25_user(f, r)}\n  password ", b25_GH(r),
-            "\nmachine ftp.", r.choice(B25_ORG_DOMAINS), "\n  login ", b25_EM(f, r, loc), "\n  password ", b25_PW(r, loc),
-            "\nmachine git.", r.choice(B25_ORG_DOMAINS), f"\n  login oauth2\n  password ", b25_SEC(f, r, ["GENERIC_SECRET", "GITHUB_TOKEN"]), "\n",
-            f"default login anonymous password {b25_standin(r)}\n"]
-
-
-def b25_t_gitcreds(f, r, loc):
-    out = [f"$ cat ~/.git-credentials   # {f.name()}, {b25_host(r)}\n"]
-    for _ in range(r.randint(2, 3)):
-        k = r.randrange(3)
-        if k == 0:
-            out += [f"https://{b25_user(f, r)}:", b25_GH(r), "@github.com\n"]
-        elif k == 1:
-            out += [f"https://oauth2:", b25_GEN(r, 4), f"@git.{r.choice(B25_ORG_DOMAINS)}\n"]
-        else:
-            out += [f"https://{b25_user(f, r)}:", b25_PW(r, loc, url=True), f"@bitbucket.org\n"]
-    out += [f"$ git config --global credential.helper store\n$ git log -1 --format=%H\n{b25_hash(r, 40)}\n"]
-    return out
-
-
 def b25_t_maven(f, r, loc):
     return ["<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n      <username>", f"{b25_user(f, r)}</username>\n      <password>", b25_PW(r, loc),
             "</password>\n    </server>\n    <server>\n      <id>github</id>\n      <username>", f"{b25_user(f, r)}</username>\n      <password>", b25_GH(r),
             "</password>\n    </server>\n  </servers>\n  <proxies>\n    <proxy>\n      <host>", b25_IP4(r, r.choice(["10", "172"])),
             f"</host>\n      <port>3128</port>\n      <nonProxyHosts>localhost|*.internal</nonProxyHosts>\n    </proxy>\n  </proxies>\n"
             f"  <!-- maven {b25_version(r)}, mirror checksum {b25_hash(r, 64)} -->\n</settings>\n"]
-
-
-def b25_t_systemd(f, r, loc):
-    return [f"[Unit]\nDescription={r.choice(['Invoice exporter', 'Webhook relay', 'Metrics shipper'])}\nAfter=network-online.target\n\n[Service]\nUser=svc\n",
-            "Environment=\"API_TOKEN=", b25_SEC(f, r), "\"\nEnvironment=DB_PASS=", b25_PW(r, loc), "\nEnvironment=NOTIFY=", b25_EM(f, r, loc, org=True),
-            f"\nEnvironmentFile=-/etc/default/exporter\nExecStart=/opt/exporter/bin/exporter --listen ", b25_IP4(r, "10"), f":{r.randint(8000, 9999)} --build {b25_hash(r, 12)}\n"
-            "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n"]
-
-
-def b25_t_crontab(f, r, loc):
-    return ["MAILTO=", b25_EM(f, r, loc, org=True), "\nSHELL=/bin/bash\n# m h dom mon dow command\n",
-            f"{r.randint(0, 59)} {r.randint(0, 5)} * * * curl -fsS -u backup:", b25_PW(r, loc, url=True), f" https://nas.{r.choice(B25_ORG_DOMAINS)}/api/snapshot >/dev/null\n",
-            f"*/15 * * * * /usr/local/bin/ping-check ", b25_IP(r), " || logger 'ping failed'\n",
-            f"0 7 * * 1 SLACK_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), f" /opt/report/weekly.sh --since {b25_epoch(r)}\n"]
-
-
-def b25_t_haproxy(f, r, loc):
-    return ["global\n    log 127.0.0.1 local0\n    maxconn 4096\n\nlisten stats\n    bind *:8404\n    stats enable\n    stats uri /haproxy?stats\n    stats auth admin:",
-            b25_PW(r, loc), "\n\nuserlist ops_users\n    user ", f"{b25_user(f, r)} insecure-password ", b25_PW(r, loc),
-            f"\n    user auditor password $6${rnd(r, AN, 16)}${rnd(r, AN + './', 86)}\n\nbackend app\n    server app1 ", b25_IP4(r, "10"),
-            ":8080 check\n    server app2 ", b25_IP4(r, "10"), f":8080 check  # {b25_ticket(r)}\n"]
-
-
-def b25_t_postfix(f, r, loc):
-    return [f"# /etc/postfix/main.cf (excerpt)\nrelayhost = [smtp.office365.com]:587\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n"
-            "mynetworks = 127.0.0.0/8 [::1]/128\n\n# /etc/postfix/sasl_passwd\n[smtp.office365.com]:587 ", b25_EM(f, r, loc, org=True), ":", b25_PW(r, loc),
-            f"\n\n$ postmap /etc/postfix/sasl_passwd && systemctl reload postfix\n$ mailq | head -2\n{rnd(r, '0123456789ABCDEF', 11)}*  {r.randint(500, 9000)} Fri Dec 25 0{r.randint(0, 9)}:{r.randint(10, 59)}:{r.randint(10, 59)}  ",
-            b25_EM(f, r, loc), "\n"]
-
-
-def b25_t_msmtp(f, r, loc):
-    return ["# ~/.msmtprc\ndefaults\nauth on\ntls on\ntls_trust_file /etc/ssl/certs/ca-certificates.crt\n\naccount work\nhost smtp.", r.choice(B25_ORG_DOMAINS),
-            "\nport 587\nfrom ", b25_EM(f, r, loc, org=True), "\nuser ", b25_EM(f, r, loc, org=True), "\npassword ", b25_PW(r, loc),
-            f"\n\naccount personal\nhost smtp.gmail.com\nport 465\nfrom ", b25_EM(f, r, loc), f"\npasswordeval \"gpg -q --decrypt ~/.mail.gpg\"\n\naccount default : work\n"]
 
 
 def b25_t_airflow(f, r, loc):
@@ -31238,13 +31151,6 @@ def b25_t_grafana(f, r, loc):
             b25_PW(r, loc), f"'\n    jsonData:\n      postgresVersion: 1500\n      sslmode: require\n# provisioned by {b25_user(f, r)} {b25_iso(r)}\n"]
 
 
-def b25_t_mongosh(f, r, loc):
-    name = f.name()
-    return [f"$ mongosh \"mongodb://admin:", b25_PW(r, loc, url=True), "@", b25_IP4(r), f":27017/?authSource=admin\"\nCurrent Mongosh Log ID:\t{b25_hash(r, 24)}\n"
-            f"Using MongoDB:\t\t7.0.{r.randint(1, 14)}\nrs0 [primary] crm> db.customers.findOne({{email: '", b25_EM(f, r, loc), "'})\n{\n  _id: ObjectId('", b25_hash(r, 24),
-            f"'),\n  name: '{name}',\n  phone: '", b25_PH(r, loc), "',\n  birthDate: '", b25_DOB(r, loc, iso_p=0.7), f"',\n  loyaltyId: '{b25_ean13(r)}',\n  createdAt: ISODate('{b25_iso(r, 700, ms=True)}')\n}}\n"]
-
-
 def b25_t_psql(f, r, loc):
     out = [f"$ psql -h ", b25_IP4(r, "10"), " -U app -d billing\nPassword for user app: \npsql (16.4)\nbilling=> SELECT id, email, phone, iban FROM payees ORDER BY id LIMIT 3;\n"
            " id  |          email           |      phone       |           iban\n-----+--------------------------+------------------+---------------------------\n"]
@@ -31259,15 +31165,6 @@ def b25_t_sshkey(f, r, loc):
     return [f"{u}@{b25_host(r)}:~$ ssh-keygen -lf ~/.ssh/id_ed25519\n256 SHA256:{b25_blob(r, 32).rstrip('=')} {u}@laptop (ED25519)\n{u}@{b25_host(r)}:~$ cat ~/.ssh/id_ed25519\n",
             b25_PEM(r, kind="OPENSSH PRIVATE KEY"), f"\n{u}@{b25_host(r)}:~$ cat ~/.ssh/id_ed25519.pub\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{b25_blob(r, 24)} {u}@laptop\n"
             f"{u}@{b25_host(r)}:~$ ssh -i ~/.ssh/id_ed25519 {u}@", b25_IP6(r), "\n"]
-
-
-def b25_t_powershell(f, r, loc):
-    first, last = f.first_name(), f.last_name()
-    return [f"PS C:\\Users\\admin> $pw = ConvertTo-SecureString \"", b25_PW(r, loc), "\" -AsPlainText -Force\n",
-            f"PS C:\\Users\\admin> New-ADUser -Name \"{first} {last}\" -SamAccountName {b25_ascii(first)[:1]}{b25_ascii(last)} -EmailAddress ", b25_EM(f, r, loc, first=first, last=last, org=True),
-            " -OfficePhone \"", b25_PH(r, loc), "\" -AccountPassword $pw -Enabled $true\n",
-            "PS C:\\Users\\admin> Invoke-RestMethod -Uri https://api.", r.choice(B25_ORG_DOMAINS), "/v2/sync -Headers @{Authorization = \"Bearer ", b25_SEC(f, r), "\"}\n",
-            f"\nStatus  : queued\nJobId   : {f.uuid4()}\n"]
 
 
 def b25_t_cmd(f, r, loc):
@@ -31327,15 +31224,6 @@ def b25_t_apache(f, r, loc):
     return out
 
 
-def b25_t_maillog(f, r, loc):
-    qid = rnd(r, "0123456789ABCDEF", 10)
-    t = b25_when(r, 1).strftime("%b %d %H:%M:%S")
-    return [f"{t} mx1 postfix/smtpd[{r.randint(1000, 9999)}]: connect from unknown[", b25_IP4(r), "]\n",
-            f"{t} mx1 postfix/smtpd[{r.randint(1000, 9999)}]: {qid}: client=unknown[", b25_IP4(r), "], sasl_method=LOGIN, sasl_username=", b25_EM(f, r, loc, org=True), "\n",
-            f"{t} mx1 postfix/qmgr[{r.randint(1000, 9999)}]: {qid}: from=<", b25_EM(f, r, loc), f">, size={r.randint(900, 90000)}, nrcpt=1 (queue active)\n",
-            f"{t} mx1 postfix/smtp[{r.randint(1000, 9999)}]: {qid}: to=<", b25_EM(f, r, loc), ">, relay=mx.", r.choice(B25_ORG_DOMAINS), "[", b25_IP6(r), f"]:25, delay=0.{r.randint(1, 9)}, status=sent (250 2.0.0 OK {b25_epoch(r)})\n"]
-
-
 def b25_t_ufw(f, r, loc):
     out = []
     for _ in range(r.randint(2, 4)):
@@ -31346,16 +31234,6 @@ def b25_t_ufw(f, r, loc):
         else:
             out += [f"{t} gw kernel: [UFW BLOCK] IN=eth0 OUT= SRC=", b25_IP6(r), " DST=", b25_IP6(r), f" LEN=80 TC=0 HOPLIMIT=55 FLOWLBL={r.randint(1, 999999)} PROTO=UDP SPT=53 DPT={r.randint(1024, 65535)} LEN=40\n"]
     return out
-
-
-def b25_t_pylog(f, r, loc):
-    t = b25_when(r, 2).strftime("%Y-%m-%d %H:%M:%S")
-    cc = b25_card(r, grouped=False)
-    amex = cc[:2] in ("34", "37")
-    return [f"{t},{r.randint(100, 999)} ERROR payments.client: charge failed after 3 retries: {{'card': '", B25("CREDIT_CARD", cc), "', 'cvv': '", b25_CVC(r, amex),
-            "', 'exp': '", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}', 'email': '", b25_EM(f, r, loc), f"', 'amount': {r.randint(100, 90000)}, 'order': '{b25_order(r)}'}}\n"
-            "Traceback (most recent call last):\n  File \"/srv/app/payments/client.py\", line 214, in charge\n    resp.raise_for_status()\n"
-            f"requests.exceptions.HTTPError: 402 Client Error: Payment Required for url: https://api.psp.example/v1/charges (request-id {f.uuid4()})\n"]
 
 
 def b25_t_quarkus(f, r, loc):
@@ -31372,31 +31250,10 @@ def b25_t_dotnet(f, r, loc):
             "  \"SendGrid\": { \"From\": \"", b25_EM(f, r, loc, org=True), "\" },\n  \"Google\": { \"MapsKey\": \"", B25("GOOGLE_API_KEY", b25_google(r)), "\" },\n  \"AllowedHosts\": \"*\"\n}\n"]
 
 
-def b25_t_wpconfig(f, r, loc):
-    return ["<?php\ndefine( 'DB_NAME', 'wp_", b25_ascii(f.last_name())[:8], "' );\ndefine( 'DB_USER', 'wpuser' );\ndefine( 'DB_PASSWORD', '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")),
-            "' );\ndefine( 'DB_HOST', '", b25_IP4(r, "10"), "' );\ndefine( 'AUTH_KEY',         '", b25_GEN(r, 5), "' );\ndefine( 'SECURE_AUTH_KEY',  '", b25_GEN(r, 5),
-            "' );\ndefine( 'WP_MAIL_FROM', '", b25_EM(f, r, loc, org=True), f"' );\n$table_prefix = 'wp{r.randint(1, 9)}_';\ndefine( 'WP_DEBUG', false );\n"]
-
-
-def b25_t_django(f, r, loc):
-    name = f.name()
-    return ["# settings/production.py\nDEBUG = False\nSECRET_KEY = 'django-insecure-", B25("GENERIC_SECRET", b25_generic(r, 5)), "'\nALLOWED_HOSTS = ['", b25_IP4(r), f"', 'shop.{r.choice(B25_ORG_DOMAINS)}']\n"
-            f"ADMINS = [('{name}', '", b25_EM(f, r, loc, org=True), "')]\nEMAIL_HOST = 'smtp.mailgun.org'\nEMAIL_HOST_USER = 'postmaster@mg.", r.choice(B25_ORG_DOMAINS),
-            "'\nEMAIL_HOST_PASSWORD = '", b25_PW(r, loc), "'\nSTRIPE_SECRET_KEY = os.environ.get('STRIPE_SECRET_KEY', '", b25_PLH(r, "STRIPE_KEY"),
-            f"')\n# last audited {b25_day(r, loc, 200)}\n"]
-
-
 def b25_t_rails(f, r, loc):
     return ["# config/database.yml\ndefault: &default\n  adapter: postgresql\n  encoding: unicode\n  pool: <%= ENV.fetch(\"RAILS_MAX_THREADS\") { 5 } %>\n\nproduction:\n  <<: *default\n  host: ",
             b25_IP4(r, "10"), "\n  database: shop_production\n  username: shop\n  password: ", b25_PW(r, loc), "\n\nstaging:\n  <<: *default\n  host: ", b25_host(r),
             "\n  password: <%= ENV['STAGING_DB_PASSWORD'] %>\n"]
-
-
-def b25_t_patch(f, r, loc):
-    return [f"commit {b25_hash(r, 40)}\nAuthor: {f.name()} <", b25_EM(f, r, loc, org=True), f">\nDate:   Fri Dec {r.randint(18, 25)} 1{r.randint(0, 9)}:{r.randint(10, 59)}:{r.randint(10, 59)} 2026 +0100\n\n    chore: wire up notifier for {b25_ticket(r)}\n\n"
-            f"diff --git a/deploy/notifier.env b/deploy/notifier.env\nindex {b25_hash(r, 7)}..{b25_hash(r, 7)} 100644\n--- a/deploy/notifier.env\n+++ b/deploy/notifier.env\n@@ -1,4 +1,5 @@\n"
-            " LOG_LEVEL=info\n-SLACK_BOT_TOKEN=", b25_PLH(r, "SLACK_TOKEN"), "\n+SLACK_BOT_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), "\n+OPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)),
-            f"\n NOTIFY_CHANNEL=#ops-alerts\n TIMEOUT_MS={r.randint(1000, 9000)}\n"]
 
 
 def b25_t_prreview(f, r, loc):
@@ -31404,30 +31261,6 @@ def b25_t_prreview(f, r, loc):
     return [f"@{u} commented on {r.choice(['src/config.ts', 'scripts/seed.py', 'infra/main.tf'])} line {r.randint(10, 300)}:\n\n> ", r.choice(["const key = '", "api_key = \"", "  token  = \""]),
             b25_SEC(f, r), r.choice(['"', "'"]) + f"\n\nThis is a live credential — please move it to `${{{{ secrets.API_KEY }}}}` and rotate it today. "
             f"The build on {b25_hash(r, 7)} already pushed it to the public mirror.\n\n— review requested by {f.name()}, {b25_iso(r, 5)}\n"]
-
-
-def b25_t_whatsapp(f, r, loc):
-    a, b = f.first_name(), f.first_name()
-    lang = b25_lang(loc)
-    lines = {
-        "en": ["the wifi at the flat is Harbour5G, password ", "send me your IBAN and I'll pay you back for the tickets", "here: ", "my new number is ", "and your birthday for the booking? mine is "],
-        "de": ["das WLAN in der Wohnung heißt Harbour5G, Passwort ", "schick mir deine IBAN, dann überweise ich dir die Tickets", "hier: ", "meine neue Nummer ist ", "und dein Geburtsdatum für die Buchung? meins ist "],
-        "fr": ["le wifi de l'appart c'est Harbour5G, mot de passe ", "envoie-moi ton IBAN je te rembourse les billets", "voilà : ", "mon nouveau numéro c'est ", "et ta date de naissance pour la résa ? la mienne c'est le "],
-        "es": ["el wifi del piso es Harbour5G, contraseña ", "pásame tu IBAN y te devuelvo lo de las entradas", "aquí: ", "mi número nuevo es ", "¿y tu fecha de nacimiento para la reserva? la mía es "],
-        "it": ["il wifi dell'appartamento è Harbour5G, password ", "mandami il tuo IBAN che ti rimborso i biglietti", "eccolo: ", "il mio nuovo numero è ", "e la tua data di nascita per la prenotazione? la mia è "],
-        "nl": ["de wifi in het appartement is Harbour5G, wachtwoord ", "stuur je IBAN even, dan betaal ik de kaartjes terug", "hier: ", "mijn nieuwe nummer is ", "en je geboortedatum voor de boeking? de mijne is "],
-    }[lang]
-    d = B25_DAY.date() - datetime.timedelta(days=r.randint(1, 30))
-    ts = lambda: (d.strftime("%d/%m/%Y") if loc != "en_US" else d.strftime("%m/%d/%y")) + f", {r.randint(8, 23):02d}:{r.randint(0, 59):02d}"
-    return [f"[{ts()}] {a}: {lines[0]}", b25_PW(r, loc), f"\n[{ts()}] {b}: 👍\n[{ts()}] {a}: {lines[1]}\n[{ts()}] {b}: {lines[2]}", b25_IB(r, loc),
-            f"\n[{ts()}] {b}: {lines[3]}", b25_PH(r, loc), f"\n[{ts()}] {a}: {lines[4]}", b25_DOB(r, loc, iso_p=0.0), "\n"]
-
-
-def b25_t_teams(f, r, loc):
-    a, b = f.name(), f.name()
-    return [f"{a}  {r.randint(8, 18)}:{r.randint(10, 59)}\ncan you check the staging deploy? it fails on auth\n\n{b}  {r.randint(8, 18)}:{r.randint(10, 59)}\n"
-            "token in the pipeline is ", b25_SEC(f, r), "\nprobably expired\n\n", f"{a}  {r.randint(8, 18)}:{r.randint(10, 59)}\nok, and the vpn user is ops / ", b25_PW(r, loc),
-            f"\n{b25_pwneg(r, loc)}\n\n{b}  {r.randint(8, 18)}:{r.randint(10, 59)}\nping me on my mobile if it breaks again: ", b25_PH(r, loc), "\n"]
 
 
 def b25_t_call(f, r, loc):
@@ -31441,14 +31274,6 @@ def b25_t_call(f, r, loc):
     cc = b25_card(r, grouped=True)
     return [f"[{b25_iso(r, 3)}] call transcript, agent {f.first_name()}, {q[6]} {b25_ticket(r)}\nAgent: {q[0]}\nCaller: {q[1]}", b25_DOB(r, loc, iso_p=0.0),
             f".\nAgent: {q[2]}\nCaller: {q[3]}", B25("CREDIT_CARD", cc), f", {q[4]}", b25_CVC(r, cc[:2] in ("34", "37")), f".\nAgent: {q[5]}", b25_EM(f, r, loc), f".\n[system] earlier attempt with {b25_bad_card(r)} failed the card check ({b25_ticket(r)})\n"]
-
-
-def b25_t_pwreset(f, r, loc):
-    lang = b25_lang(loc)
-    name = f.name()
-    return [f"Freshdesk #{r.randint(100000, 999999)} · Priority: High · Group: IT Service Desk\nRequester: {name} <", b25_EM(f, r, loc, org=True), ">\n",
-            f"{T25('phone', loc)}: ", b25_PH(r, loc), f"\n\n{b25_pwneg(r, loc)}\n\n— Agent reply —\n{T25('hi', loc)} {name.split()[0]},\n{T25('tmp_pw', loc)}: ", b25_PW(r, loc),
-            f"\n{b25_pwneg(r, loc)}\n{T25('regards', loc)}\nService Desk\n"]
 
 
 def b25_t_onboarding(f, r, loc):
@@ -31468,25 +31293,6 @@ def b25_t_deposit(f, r, loc):
     return [f"DIRECT DEPOSIT AUTHORIZATION\nEmployee: {f.name()}   Employee ID: E{r.randint(10000, 99999)}\nSSN: ", b25_SSN(r), f"\nBank: {r.choice(['Chase', 'Wells Fargo', 'Ally', 'Chime'])}  Routing (ABA): 0{r.randint(10000000, 99999999)}  Account: {r.randint(10**9, 10**12)}\n"
             "Foreign account (IBAN), if any: ", b25_IB(r, loc), f"\nDeposit: 100%   Effective: {b25_day(r, loc, 0, 30)}\n{T25('phone', loc)}: ", b25_PH(r, loc),
             f"\nSigned: ______   Date: {b25_day(r, loc, 10)}\n"]
-
-
-def b25_t_rental(f, r, loc):
-    return [f"RENTAL APPLICATION — Unit {r.randint(1, 40)}{r.choice('ABCD')}, {b25_city(r, loc)}\nApplicant: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=19, hi=75),
-            "\nSSN: ", b25_SSN(r), "\nCurrent landlord phone: ", b25_PH(r, loc), f"\nEmployer: {f.company()}  Phone: ", b25_PH(r, loc),
-            f"\nMonthly income: {r.randint(2500, 12000)}.00\nEmail: ", b25_EM(f, r, loc), f"\nApplication fee paid by card ending {r.randint(1000, 9999)} (auth {rnd(r, string.ascii_uppercase + string.digits, 6)})\n"]
-
-
-def b25_t_fnol(f, r, loc):
-    return [f"FIRST NOTICE OF LOSS — Claim {r.choice(['CLM', 'SIN', 'SCH'])}-{r.randint(2026000000, 2026999999)}\nPolicy: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**8, 10**9 - 1)}\nInsured: {f.name()}, ",
-            f"{T25('born', loc)} ", b25_DOB(r, loc), f"\n{T25('phone', loc)}: ", b25_PH(r, loc), " · ", b25_EM(f, r, loc),
-            f"\nLoss date: {b25_day(r, loc, 20)}  Vehicle VIN: {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}\nThird party: {f.name()}, ", b25_PH(r, loc),
-            f"\n{T25('refund', loc)} ", b25_IB(r, loc), "\n"]
-
-
-def b25_t_pharmacy(f, r, loc):
-    return [f"Refill request Rx#{r.randint(1000000, 9999999)} — {r.choice(['atorvastatin 20 mg', 'levothyroxine 50 mcg', 'metformin 500 mg', 'amlodipine 5 mg'])} x{r.choice([30, 90])}\n"
-            f"Patient: {f.name()}  DOB ", b25_DOB(r, loc, lo=20, hi=92), f"\nPrescriber NPI: {r.randint(10**9, 2 * 10**9 - 1)}\nCallback: ", b25_PH(r, loc),
-            f"\nPickup: {b25_day(r, loc, 0, 3)} at store #{r.randint(100, 9999)}\nNote: insurance card on file, copay {r.randint(0, 40)}.00\n"]
 
 
 def b25_t_service_list(f, r, loc):
@@ -31512,62 +31318,6 @@ def b25_t_booking(f, r, loc):
     return out
 
 
-def b25_t_folio(f, r, loc):
-    cc = b25_card(r)
-    return [f"GUEST FOLIO {r.randint(100000, 999999)} — Room {r.randint(101, 880)}\nGuest: {f.name()}\nArrival {b25_day(r, loc, 5, iso_p=0)}  Departure {b25_day(r, loc, 0, 3, iso_p=0)}\n{T25('phone', loc)}: ", b25_PH(r, loc),
-            "\nE-mail: ", b25_EM(f, r, loc), f"\nGuarantee card: ", B25("CREDIT_CARD", cc), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\n",
-            f"Swipe rejected at check-in: {b25_bad_card(r)}\nMinibar {r.randint(5, 80)}.00 · City tax {r.randint(2, 30)}.50 · Total {r.randint(200, 4000)}.00\nDeposit refund to IBAN ", b25_IB(r, loc), "\n"]
-
-
-def b25_t_school(f, r, loc):
-    last = f.last_name()
-    return [f"ENROLMENT FORM — {r.choice(['Year 3', 'Klasse 5', 'CM1', '3º Primaria', 'Classe 2ª', 'Groep 6'])}\nPupil: {f.first_name()} {last}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=5, hi=15),
-            f"\nStudent no.: {r.randint(2026000, 2026999)}\nParent/guardian: {f.first_name()} {last}\n{T25('mobile', loc)}: ", b25_PH(r, loc), "\nE-mail: ", b25_EM(f, r, loc, last=last),
-            "\nEmergency contact: ", b25_PH(r, loc), f" ({f.first_name()})\nAllergies: {r.choice(['none', 'peanuts', 'lactose', 'pollen'])}\n"]
-
-
-def b25_t_sepa(f, r, loc):
-    out = [f"Kontoauszug / Statement {r.randint(1, 12)}/2026 — Account ", b25_IB(r, loc), "\nDate;Counterparty;IBAN;Reference;Amount\n"]
-    for _ in range(r.randint(2, 4)):
-        out += [f"{b25_day(r, loc, 30, iso_p=1)};{f.company()};", b25_IB(r, loc, grouped=False), f";{r.choice(['SEPA-LS', 'SEPA-UEB', 'MANDATE'])} {rnd(r, string.ascii_uppercase + string.digits, 12)};{r.choice(['-', ''])}{r.randint(5, 3000)},{r.randint(0, 99):02d}\n"]
-    out += [f"Returned: transfer to {b25_bad_iban(r, loc)} rejected (AC01 incorrect account number)\nCreditor ID: DE{r.randint(10, 99)}ZZZ{r.randint(10**10, 10**11 - 1)}\n"]
-    return out
-
-
-def b25_t_vcard(f, r, loc):
-    first, last = f.first_name(), f.last_name()
-    bd = b25_dob_date(r)
-    return [f"BEGIN:VCARD\nVERSION:3.0\nN:{last};{first};;;\nFN:{first} {last}\nORG:{f.company()}\nTEL;TYPE=CELL:", b25_PH(r, loc), "\nTEL;TYPE=WORK,VOICE:", b25_PH(r, loc),
-            "\nEMAIL;TYPE=INTERNET:", b25_EM(f, r, loc, first=first, last=last), "\nBDAY:", B25("DATE_OF_BIRTH", bd.strftime(r.choice(["%Y-%m-%d", "%Y%m%d"]))),
-            f"\nREV:{b25_when(r, 100).strftime('%Y%m%dT%H%M%SZ')}\nUID:{f.uuid4()}\nEND:VCARD\n"]
-
-
-def b25_t_ics(f, r, loc):
-    t = b25_when(r, 0, 20)
-    return [f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Acme//Calendar 4.2//EN\nBEGIN:VEVENT\nUID:{f.uuid4()}\nDTSTAMP:{b25_when(r, 3).strftime('%Y%m%dT%H%M%SZ')}\nDTSTART:{t.strftime('%Y%m%dT%H%M00Z')}\n"
-            f"SUMMARY:{r.choice(['Quarterly review', 'Vendor onboarding', 'Incident retro'])}\nORGANIZER;CN={f.name()}:mailto:", b25_EM(f, r, loc, org=True), f"\nATTENDEE;CN={f.name()};RSVP=TRUE:mailto:", b25_EM(f, r, loc),
-            f"\nDESCRIPTION:Dial-in ", b25_PH(r, loc, variants=("intl", "e164")), f" Meeting ID {r.randint(100, 999)} {r.randint(1000, 9999)} {r.randint(1000, 9999)}\nEND:VEVENT\nEND:VCALENDAR\n"]
-
-
-def b25_t_ldif(f, r, loc):
-    first, last = f.first_name(), f.last_name()
-    uid = b25_ascii(first)[:1] + b25_ascii(last)
-    out = [f"dn: uid={uid},ou=people,dc=corp,dc=local\nobjectClass: inetOrgPerson\ncn: {first} {last}\nsn: {last}\nuid: {uid}\nmail: ", b25_EM(f, r, loc, first=first, last=last, org=True),
-           "\ntelephoneNumber: ", b25_PH(r, loc), "\n"]
-    if r.random() < 0.6:
-        out += ["userPassword: ", b25_PW(r, loc), "\n"]
-    else:
-        out += [f"userPassword: {{SSHA}}{b25_blob(r, 24)}\n"]
-    out += [f"employeeNumber: {r.randint(10000, 99999)}\n\n# modified {b25_iso(r)} by cn=admin\n"]
-    return out
-
-
-def b25_t_runbook(f, r, loc):
-    return [f"## Rotating the {r.choice(['OpenAI', 'Stripe', 'GitHub', 'Slack'])} credential\n\n1. Generate a new key in the console.\n2. Set it locally (docs example):\n\n```bash\nexport API_KEY=", b25_PLH(r),
-            "\n```\n\n3. Never commit it — use `", b25_standin(r), f"` in CI.\n\n> Incident {b25_ticket(r)}: the old production key `", b25_SEC(f, r),
-            f"` was found in a public gist on {b25_day(r, loc, 30)}; revoked by {f.name()}.\n\n{b25_pwneg(r, 'en_US')}\n"]
-
-
 def b25_t_makefile(f, r, loc):
     return [f"VERSION := {b25_version(r)}\nREGISTRY := ghcr.io/{b25_ascii(f.last_name())}\nexport DOCKER_PASSWORD ?= ", b25_PW(r, loc), "\nGH_TOKEN ?= ", b25_GH(r),
             "\n\n.PHONY: release\nrelease:\n\tdocker login ghcr.io -u bot -p $(DOCKER_PASSWORD)\n\tcurl -sH \"Authorization: token $(GH_TOKEN)\" https://api.github.com/repos/x/y/releases\n"
@@ -31585,13 +31335,6 @@ def b25_t_dockerfile(f, r, loc):
     return [f"FROM python:3.12-slim@sha256:{b25_hash(r, 64)}\nARG PIP_INDEX_URL=https://__token__:", b25_SEC(f, r, ["GENERIC_SECRET", "GITHUB_TOKEN"]), "@pypi.", r.choice(B25_ORG_DOMAINS),
             "/simple\nENV ANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)), f"\nENV APP_VERSION={b25_version(r)}\nENV ADMIN_EMAIL=", b25_EM(f, r, loc, org=True),
             "\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:wsgi\"]\n"]
-
-
-def b25_t_tsv(f, r, loc):
-    out = ["contact_id\tfull_name\temail\tphone\tbirth_date\tsegment\tcreated_at\n"]
-    for _ in range(r.randint(2, 4)):
-        out += [f"{r.randint(100000, 999999)}\t{f.name()}\t", b25_EM(f, r, loc), "\t", b25_PH(r, loc), "\t", b25_DOB(r, loc, iso_p=0.6), f"\t{r.choice(['B2C', 'VIP', 'churn-risk'])}\t{b25_iso(r, 600)}\n"]
-    return out
 
 
 def b25_t_bitwarden(f, r, loc):
@@ -31617,12 +31360,6 @@ def b25_t_webform(f, r, loc):
             f"\nRef: {b25_lookalike(f, r, loc)}\nMessage: {msg}", b25_DOB(r, loc, iso_p=0), f"{tail}\n\n--\nSent from {r.choice(['Contact Form 7', 'Typeform', 'HubSpot Forms'])} · IP ", b25_IP(r), f" · {b25_iso(r, 2)}\n"]
 
 
-def b25_t_sentry(f, r, loc):
-    return [f"Event {b25_hash(r, 32)} · {r.choice(['TypeError', 'KeyError', 'TimeoutError'])} in checkout.submit\nRelease: web@{b25_version(r)}\nUser:\n  id: {r.randint(10000, 999999)}\n  email: ", b25_EM(f, r, loc),
-            "\n  ip_address: ", b25_IP(r), "\nRequest headers:\n  Cookie: sessionid=", b25_GEN(r, r.choice([3, 4])), f"; _ga=GA1.2.{r.randint(10**8, 10**9)}.{b25_epoch(r, 300)}\n  Authorization: Bearer ", b25_JWT(f, r),
-            f"\nBreadcrumbs:\n  {b25_iso(r, 1, ms=True)} http POST /api/cart 200\n  {b25_iso(r, 1, ms=True)} ui.click button#pay\n"]
-
-
 def b25_t_notebook(f, r, loc):
     return ["In [3]: from anthropic import Anthropic\n   ...: client = Anthropic(api_key=\"", B25("ANTHROPIC_KEY", b25_anthropic(r)), "\")\n\nIn [4]: import openai; openai.api_key = \"", B25("OPENAI_KEY", b25_openai(r)),
             "\"\n\nIn [5]: df.head(2)\nOut[5]:\n   id             email                 phone\n0  ", f"{r.randint(1, 99)}  ", b25_EM(f, r, loc), "  ", b25_PH(r, loc), f"\n1  {r.randint(100, 999)}  ", b25_EM(f, r, loc),
@@ -31636,27 +31373,6 @@ def b25_t_tfplan(f, r, loc):
             f"\"\n\nPlan: 1 to add, 1 to change, 0 to destroy.\n(terraform {b25_version(r)}, state serial {r.randint(10, 999)})\n"]
 
 
-def b25_t_helm(f, r, loc):
-    return [f"# values-prod.yaml for chart {r.choice(['keycloak', 'gitea', 'n8n', 'superset'])} {b25_version(r)}\npostgresql:\n  auth:\n    username: app\n    password: ", b25_PW(r, loc),
-            "\n    existingSecret: \"\"\nsmtp:\n  host: smtp.", r.choice(B25_ORG_DOMAINS), "\n  user: ", b25_EM(f, r, loc, org=True), "\n  password: '", b25_PW(r, loc),
-            "'\ningress:\n  annotations:\n    nginx.ingress.kubernetes.io/whitelist-source-range: ", b25_IP4(r), "/32\nextraEnv:\n  - name: GOOGLE_API_KEY\n    value: ", B25("GOOGLE_API_KEY", b25_google(r)),
-            "\n  - name: OIDC_CLIENT_SECRET\n    value: ", b25_GEN(r, 3), "\n"]
-
-
-def b25_t_vault(f, r, loc):
-    return [f"$ vault kv get -mount=secret apps/{r.choice(['billing', 'crm', 'search'])}\n======= Secret Path =======\nsecret/data/apps/billing\n\n======= Metadata =======\nKey                Value\n---                -----\n"
-            f"created_time       {b25_iso(r, 60, ms=True)}\nversion            {r.randint(2, 30)}\n\n====== Data ======\nKey            Value\n---            -----\ndb_password    ", b25_PW(r, loc),
-            "\nstripe_key     ", B25("STRIPE_KEY", b25_stripe(r)), "\nwebhook_key    ", b25_GEN(r), "\nsupport_mail   ", b25_EM(f, r, loc, org=True), "\n"]
-
-
-def b25_t_sms(f, r, loc):
-    out = []
-    for _ in range(r.randint(2, 4)):
-        out += [f"{b25_iso(r, 2)} outbound sms id={rnd(r, HEX, 16)} to=", b25_PH(r, loc, variants=("e164",)), f" status={r.choice(['delivered', 'queued', 'failed'])} segments={r.randint(1, 3)} "
-                f"body=\"Your parcel {b25_tracking(r)} arrives {b25_day(r, loc, 0, 3, iso_p=1)}\"\n"]
-    return out
-
-
 def b25_t_email_sig(f, r, loc):
     lang = b25_lang(loc)
     name, co = f.name(), f.company()
@@ -31665,12 +31381,6 @@ def b25_t_email_sig(f, r, loc):
             "it": "in allegato l'addendum firmato. Vi preghiamo di usare il nuovo conto per tutte le fatture aperte:", "nl": "bijgaand het getekende addendum. Gebruik voor alle openstaande facturen ons nieuwe rekeningnummer:"}[lang]
     return [f"From: {name} <", b25_EM(f, r, loc, org=True), f">\nTo: ap@{r.choice(B25_ORG_DOMAINS)}\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
             f"\n(not {b25_bad_iban(r, loc)} any more)\n\n{T25('regards', loc)}\n{name}\n{co}\n{T25('phone', loc)} ", b25_PH(r, loc), f" · {T25('mobile', loc)} ", b25_PH(r, loc), "\n"]
-
-
-def b25_t_expense(f, r, loc):
-    cc = b25_card(r)
-    return [f"EXPENSE CLAIM {r.randint(2026000, 2026999)} — {f.name()}\nTrip: {b25_city(r, loc)}, {b25_day(r, loc, 30)}\nCorporate card: ", B25("CREDIT_CARD", cc),
-            f"\nReceipts {b25_lookalike(f, r, loc)}, {b25_lookalike(f, r, loc)}\nHotel {r.randint(100, 900)}.00 · Taxi {r.randint(10, 90)}.40 · Meals {r.randint(20, 200)}.00\nReimburse to: ", b25_IB(r, loc), f"\nApprover: {f.name()} (", b25_EM(f, r, loc, org=True), ")\n"]
 
 
 def b25_t_support_chat(f, r, loc):
@@ -31713,32 +31423,10 @@ def b25_t_idp_log(f, r, loc):
             f"{b25_iso(r, 1, ms=True)} DEBUG [keycloak] token issued: ", b25_JWT(f, r), "\n"]
 
 
-def b25_t_sftp_session(f, r, loc):
-    return [f"$ lftp -u {b25_user(f, r)},", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "").replace("!", "")), " sftp://", b25_IP4(r),
-            f"\nlftp {b25_user(f, r)}@host:~> ls outbound\n-rw-r--r--   1 1001 1001  {r.randint(1000, 999999)} Dec {r.randint(10, 25)} 0{r.randint(1, 9)}:{r.randint(10, 59)} payroll_{b25_day(r, loc, 20, iso_p=1)}.csv\n"
-            f"lftp> get outbound/payroll.csv\n{r.randint(1000, 99999)} bytes transferred\nlftp> bye\n"]
-
-
-def b25_t_curl_verbose(f, r, loc):
-    return [f"$ curl -v -X POST https://api.{r.choice(B25_ORG_DOMAINS)}/v1/messages -H 'x-api-key: ", B25("ANTHROPIC_KEY", b25_anthropic(r)), "' -d @payload.json\n*   Trying ", b25_IP4(r), ":443...\n* Connected\n"
-            f"> POST /v1/messages HTTP/2\n> user-agent: curl/8.{r.randint(1, 11)}.0\n< HTTP/2 200\n< request-id: req_{rnd(r, AN, 24)}\n< date: Fri, 25 Dec 2026 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} GMT\n"]
-
-
 def b25_t_gcloud(f, r, loc):
     return [f"$ gcloud services api-keys create --display-name=maps-web\nOperation [operations/akmf.p7-{r.randint(10**11, 10**12)}-{f.uuid4()}] complete. Result: {{\n  \"keyString\":\"", B25("GOOGLE_API_KEY", b25_google(r)),
             f"\",\n  \"name\":\"projects/{r.randint(10**11, 10**12)}/locations/global/keys/{f.uuid4()}\"\n}}\n$ gcloud compute instances list --format='value(name,networkInterfaces[0].networkIP,networkInterfaces[0].accessConfigs[0].natIP)'\n"
             f"web-1\t", b25_IP4(r, "10"), "\t", b25_IP4(r, "pub"), "\n"]
-
-
-B25_TEXT_KINDS = [b25_t_ansible, b25_t_wireguard, b25_t_ovpn, b25_t_rclone, b25_t_pgpass, b25_t_netrc, b25_t_gitcreds, b25_t_maven, b25_t_systemd,
-                  b25_t_crontab, b25_t_haproxy, b25_t_postfix, b25_t_msmtp, b25_t_airflow, b25_t_alertmanager, b25_t_grafana, b25_t_mongosh, b25_t_psql,
-                  b25_t_sshkey, b25_t_powershell, b25_t_cmd, b25_t_kubectl, b25_t_sshd, b25_t_fail2ban, b25_t_apache, b25_t_maillog, b25_t_ufw,
-                  b25_t_pylog, b25_t_quarkus, b25_t_dotnet, b25_t_wpconfig, b25_t_django, b25_t_rails, b25_t_patch, b25_t_prreview, b25_t_whatsapp,
-                  b25_t_teams, b25_t_call, b25_t_pwreset, b25_t_onboarding, b25_t_deposit, b25_t_rental, b25_t_fnol, b25_t_pharmacy,
-                  b25_t_service_list, b25_t_customs, b25_t_booking, b25_t_folio, b25_t_school, b25_t_sepa, b25_t_vcard, b25_t_ics, b25_t_ldif,
-                  b25_t_runbook, b25_t_makefile, b25_t_ghactions, b25_t_dockerfile, b25_t_tsv, b25_t_bitwarden, b25_t_webform, b25_t_sentry,
-                  b25_t_notebook, b25_t_tfplan, b25_t_helm, b25_t_vault, b25_t_sms, b25_t_email_sig, b25_t_expense, b25_t_support_chat,
-                  b25_t_dispatch, b25_t_hr_note, b25_t_leak_report, b25_t_idp_log, b25_t_sftp_session, b25_t_curl_verbose, b25_t_gcloud]
 
 
 # ----- tool-call JSON kinds (string values hold no quote, backslash or control character) -----
@@ -31764,14 +31452,6 @@ def b25_j_mcp_email(f, r, loc):
         "body": [body, b25_IB(r, loc), f". {T25('phone', loc)}: ", b25_PH(r, loc), f". {T25('regards', loc)} {f.name()}"]}}}
 
 
-def b25_j_mcp_result(f, r, loc):
-    p = b25_person(f, r, loc)
-    txt = [f"Customer {p['first_name']} {p['last_name']} (id {r.randint(10000, 99999)}): email ", p["email"], ", phone ", p["phone"], ", born ", p["date_of_birth"],
-           f". Last {T25('order', loc).lower()} {b25_order(r)} on {b25_day(r, loc, 60, iso_p=1)}."]
-    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": txt}],
-            "structuredContent": {"customer_id": r.randint(10000, 99999), "card_on_file": b25_CC(r), "ip_last_login": b25_IP(r)}, "isError": False}}
-
-
 def b25_j_anthropic(f, r, loc):
     return {"id": "msg_01" + rnd(r, AN, 22), "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [
         {"type": "text", "text": "I'll update the customer's payment details now."},
@@ -31779,14 +31459,6 @@ def b25_j_anthropic(f, r, loc):
             "customer_email": b25_EM(f, r, loc), "iban": b25_IB(r, loc), "card": {"number": b25_CC(r), "cvc": b25_CVC(r), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031)},
             "note": f"requested via {b25_ticket(r)}"}}],
         "stop_reason": "tool_use", "usage": {"input_tokens": r.randint(200, 4000), "output_tokens": r.randint(20, 400)}}
-
-
-def b25_j_gemini(f, r, loc):
-    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "book_appointment", "args": {
-        "patient_name": f.name(), "patient_dob": b25_DOB(r, loc, iso_p=0.7), "phone": b25_PH(r, loc), "email": b25_EM(f, r, loc),
-        "slot": b25_iso(r, 0, z=False), "insurance_member_id": f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9 - 1)}"}}}]},
-        "finishReason": "STOP", "index": 0}], "usageMetadata": {"promptTokenCount": r.randint(100, 3000), "candidatesTokenCount": r.randint(10, 200)},
-        "modelVersion": "gemini-2.5-flash"}
 
 
 def b25_j_bedrock(f, r, loc):
@@ -31797,24 +31469,11 @@ def b25_j_bedrock(f, r, loc):
         "metrics": {"latencyMs": r.randint(300, 4000)}}
 
 
-def b25_j_ollama(f, r, loc):
-    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b25_iso(r, 1, ms=True), "message": {"role": "assistant", "content": "", "tool_calls": [
-        {"function": {"name": "run_sql", "arguments": {"dsn": ["postgresql://report:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/crm"],
-                                                     "query": ["SELECT * FROM leads WHERE email = '", b25_EM(f, r, loc), "'"]}}}]},
-        "done": True, "total_duration": r.randint(10**8, 10**10), "eval_count": r.randint(10, 200)}
-
-
 def b25_j_cohere(f, r, loc):
     return {"response_id": f.uuid4(), "text": "", "generation_id": f.uuid4(), "tool_calls": [{"name": "create_lead", "parameters": {
         "company": f.company(), "contact": f.name(), "email": b25_EM(f, r, loc, org=True), "phone": b25_PH(r, loc), "website_visit_ip": b25_IP(r)}},
         {"name": "send_sms", "parameters": {"to": b25_PH(r, loc, variants=("e164",)), "text": f"Thanks for your interest, ref {b25_ticket(r)}"}}],
         "finish_reason": "COMPLETE", "meta": {"api_version": {"version": "1"}, "billed_units": {"input_tokens": r.randint(50, 900)}}}
-
-
-def b25_j_openai_output(f, r, loc):
-    return {"type": "function_call_output", "call_id": "call_" + rnd(r, AN, 24), "output": [
-        f"Lookup OK. Account {r.randint(10**7, 10**8)} holder {f.name()}, SSN ", b25_SSN(r), ", DOB ", b25_DOB(r, "en_US"), ", phone ", b25_PH(r, "en_US"),
-        f", balance {r.randint(0, 90000)}.{r.randint(0, 99):02d} USD, statement {b25_invoice(r)}."]}
 
 
 def b25_j_jira(f, r, loc):
@@ -31838,60 +31497,12 @@ def b25_j_zendesk(f, r, loc):
             "custom_fields": [{"id": 360001, "value": b25_order(r)}, {"id": 360002, "value": b25_bad_card(r)}], "created_at": b25_iso(r, 3)}}
 
 
-def b25_j_hubspot(f, r, loc):
-    p = b25_person(f, r, loc)
-    return {"properties": {"email": p["email"], "firstname": p["first_name"], "lastname": p["last_name"], "phone": p["phone"], "mobilephone": b25_PH(r, loc),
-            "date_of_birth": p["date_of_birth"], "iban__c": b25_IB(r, loc), "hs_ip_timezone": r.choice(["Europe/Berlin", "Europe/Paris", "America/Chicago"]),
-            "ip_address__c": b25_IP(r), "legacy_ref": b25_lookalike(f, r, loc), "lifecyclestage": "customer", "hs_object_id": str(r.randint(10**10, 10**11))}}
-
-
-def b25_j_salesforce(f, r, loc):
-    recs = []
-    for _ in range(r.randint(1, 3)):
-        recs.append({"attributes": {"type": "Contact", "url": f"/services/data/v61.0/sobjects/Contact/003{rnd(r, AN, 15)}"}, "Id": "003" + rnd(r, AN, 15),
-                     "Name": f.name(), "Email": b25_EM(f, r, loc), "Phone": b25_PH(r, loc), "Birthdate": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()),
-                     "MailingCity": b25_city(r, loc), "LastModifiedDate": b25_iso(r, 90, z=False, ms=True)})
-    return {"totalSize": len(recs), "done": True, "records": recs}
-
-
 def b25_j_okta(f, r, loc):
     first, last = f.first_name(), f.last_name()
     em = b25_email(f, r, loc, first=first, last=last, org=True)
     return {"profile": {"firstName": first, "lastName": last, "email": B25("EMAIL", em), "login": B25("EMAIL", em), "mobilePhone": b25_PH(r, loc),
                         "employeeNumber": str(r.randint(10000, 99999)), "costCenter": f"CC-{r.randint(100, 999)}"},
             "credentials": {"password": {"value": b25_PW(r, loc)}}, "groupIds": b25_arr("00g" + rnd(r, AN, 17))}
-
-
-def b25_j_vault(f, r, loc):
-    return {"request_id": f.uuid4(), "lease_id": "", "renewable": False, "lease_duration": 0, "data": {"data": {
-        "db_password": b25_PW(r, loc), "api_key": b25_SEC(f, r), "signing_key": b25_GEN(r), "tls_key": b25_PEM(r, sep=" "), "placeholder_example": b25_PLH(r)},
-        "metadata": {"created_time": b25_iso(r, 90, ms=True), "deletion_time": "", "destroyed": False, "version": r.randint(1, 40)}}, "warnings": None}
-
-
-def b25_j_twilio(f, r, loc):
-    return {"sid": "SM" + rnd(r, HEX, 32), "account_sid": "AC" + rnd(r, HEX, 32), "from": b25_PH(r, loc, variants=("e164",)), "to": b25_PH(r, loc, variants=("e164",)),
-            "body": f"Your appointment on {b25_day(r, loc, 0, 14, iso_p=0)} is confirmed. Reply STOP to opt out.", "status": r.choice(["queued", "sent", "delivered"]),
-            "num_segments": "1", "price": None, "api_version": "2010-04-01", "date_created": f"Fri, {r.randint(10, 25)} Dec 2026 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00 +0000"}
-
-
-def b25_j_fhir(f, r, loc):
-    first, last = f.first_name(), f.last_name()
-    ids = [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": str(r.randint(10**6, 10**7))}]
-    if loc == "en_US" or r.random() < 0.3:
-        ids.append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": b25_SSN(r, "dash")})
-    return {"resourceType": "Patient", "id": str(r.randint(1000, 99999)), "identifier": ids, "name": [{"family": last, "given": b25_arr(first)}],
-            "telecom": [{"system": "phone", "value": b25_PH(r, loc), "use": "mobile"}, {"system": "email", "value": b25_EM(f, r, loc, first=first, last=last)}],
-            "gender": r.choice(["male", "female", "other"]), "birthDate": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()),
-            "meta": {"lastUpdated": b25_iso(r, 30, z=False, ms=True), "versionId": str(r.randint(1, 9))}}
-
-
-def b25_j_shopify(f, r, loc):
-    p = b25_person(f, r, loc, dob=False)
-    return {"order": {"id": r.randint(10**12, 10**13), "name": f"#{r.randint(1000, 99999)}", "email": p["email"], "phone": p["phone"], "browser_ip": b25_IP(r),
-            "billing_address": {"first_name": p["first_name"], "last_name": p["last_name"], "city": b25_city(r, loc), "phone": b25_PH(r, loc)},
-            "payment_details": {"credit_card_bin": str(r.choice([424242, 545454, 371449])), "credit_card_number": f"•••• •••• •••• {r.randint(1000, 9999)}", "credit_card_company": "Visa"},
-            "note": ["Gift, please call ", b25_PH(r, loc), " before delivery"], "total_price": f"{r.randint(10, 900)}.{r.randint(0, 99):02d}",
-            "line_items": [{"sku": b25_sku(r), "quantity": r.randint(1, 4)}], "created_at": b25_iso(r, 20, z=False)}}
 
 
 def b25_j_bank(f, r, loc):
@@ -31961,12 +31572,6 @@ def b25_j_mcp_deploy_key(f, r, loc):
         "private_key": b25_PEM(r, sep=" "), "auth_token": b25_GH(r), "read_only": True}}}
 
 
-def b25_j_slack_api(f, r, loc):
-    return {"method": "chat.postMessage", "headers": {"Authorization": ["Bearer ", B25("SLACK_TOKEN", b25_slack(r))], "Content-Type": "application/json; charset=utf-8"},
-            "body": {"channel": "C" + rnd(r, string.ascii_uppercase + string.digits, 10), "text": ["New signup: ", b25_EM(f, r, loc), " from ", b25_IP(r), f" (plan {r.choice(['pro', 'team'])})"],
-                     "unfurl_links": False}}
-
-
 def b25_j_stripe_call(f, r, loc):
     return {"tool": "http_request", "arguments": {"method": "POST", "url": "https://api.stripe.com/v1/customers",
             "headers": {"Authorization": ["Bearer ", B25("STRIPE_KEY", b25_stripe(r))], "Idempotency-Key": f.uuid4()},
@@ -31979,12 +31584,6 @@ def b25_j_ai_keys(f, r, loc):
             "fallback": b25_standin(r)}, "tool_use_id": "toolu_" + rnd(r, AN, 24)}
 
 
-B25_JSON_KINDS = [b25_j_mcp_email, b25_j_mcp_result, b25_j_anthropic, b25_j_gemini, b25_j_bedrock, b25_j_ollama, b25_j_cohere, b25_j_openai_output,
-                  b25_j_jira, b25_j_zendesk, b25_j_hubspot, b25_j_salesforce, b25_j_okta, b25_j_vault, b25_j_twilio, b25_j_fhir, b25_j_shopify,
-                  b25_j_bank, b25_j_cloudevent, b25_j_elastic, b25_j_graphql, b25_j_tfstate, b25_j_langsmith, b25_j_mcp_shell,
-                  b25_j_mcp_deploy_key, b25_j_slack_api, b25_j_stripe_call, b25_j_ai_keys]
-
-
 def b25_t_oauth_curl(f, r, loc):
     return [f"$ curl -s -u {rnd(r, AN, 22)}:", b25_GEN(r, r.choice([3, 4])), " -d grant_type=client_credentials -d scope=orders.read https://auth.", r.choice(B25_ORG_DOMAINS), "/oauth/token | jq .\n{\n  \"access_token\": \"",
             b25_JWT(f, r), "\",\n  \"id_token\": \"", b25_JWT(f, r), "\",\n  \"refresh_token\": \"", b25_GEN(r, 4), f"\",\n  \"token_type\": \"Bearer\",\n  \"expires_in\": {r.choice([300, 3600])}\n}}\n"]
@@ -31995,26 +31594,10 @@ def b25_t_slack_bolt(f, r, loc):
             "\nSLACK_SIGNING_SECRET=", b25_GEN(r, 0), f"\nSLACK_TEAM_ID=T{rnd(r, string.ascii_uppercase + string.digits, 10)}\n# example from the README: SLACK_BOT_TOKEN=", b25_PLH(r, "SLACK_TOKEN"), "\nADMIN_CONTACT=", b25_EM(f, r, loc, org=True), "\n"]
 
 
-def b25_t_stripe_cli(f, r, loc):
-    return ["$ stripe customers list --limit 1 --api-key ", B25("STRIPE_KEY", b25_stripe(r)), "\n{\n  \"object\": \"list\",\n  \"data\": [\n    {\n      \"id\": \"cus_", rnd(r, AN, 14),
-            "\",\n      \"email\": \"", b25_EM(f, r, loc), "\",\n      \"phone\": \"", b25_PH(r, loc, variants=("e164",)), f"\",\n      \"created\": {b25_epoch(r, 400)}\n    }}\n  ]\n}}\n"
-            "$ export STRIPE_API_KEY=", B25("STRIPE_KEY", b25_stripe(r)), "   # docs used ", b25_PLH(r, "STRIPE_KEY"), "\n"]
-
-
 def b25_t_llm_env(f, r, loc):
     return ["# .env.example (committed)\nOPENAI_API_KEY=", b25_PLH(r, "OPENAI_KEY"), "\nANTHROPIC_API_KEY=", b25_PLH(r, "ANTHROPIC_KEY"), "\nGEMINI_API_KEY=", b25_standin(r),
             "\n\n# .env (NOT committed — pasted into the ticket by mistake)\nOPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)), "\nANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)),
             "\nGEMINI_API_KEY=", B25("GOOGLE_API_KEY", b25_google(r)), f"\nMODEL=claude-sonnet-4-5\nMAX_TOKENS={r.choice([1024, 4096, 8192])}\n"]
-
-
-def b25_t_w9(f, r, loc):
-    return [f"Form W-9 (Rev. March 2024) — Request for Taxpayer Identification Number\n1 Name: {f.name()}\n3 Federal tax classification: Individual/sole proprietor\n5 Address: {r.randint(10, 9999)} {f.last_name()} St\n"
-            "Part I  Social security number: ", b25_SSN(r), f"\n        Employer identification number: (blank)\nPart II Certification — signed {b25_day(r, 'en_US', 30)}\nContact: ", b25_PH(r, "en_US", region="US"), " · ", b25_EM(f, r, "en_US"), "\n"]
-
-
-def b25_t_background(f, r, loc):
-    return [f"BACKGROUND CHECK CONSENT — {f.company()}\nCandidate: {f.name()}\nDate of birth: ", b25_DOB(r, "en_US", lo=19, hi=70), "\nSSN: ", b25_SSN(r), f"\nDriver's license: {rnd(r, string.ascii_uppercase, 1)}{r.randint(10**7, 10**8)}  State: {r.choice(['OH', 'TX', 'WA', 'NC'])}\n"
-            "Phone: ", b25_PH(r, "en_US", region="US"), f"\nReport ID {rnd(r, string.ascii_uppercase + string.digits, 10)} ordered {b25_day(r, 'en_US', 5)}\n"]
 
 
 def b25_j_oauth_token(f, r, loc):
@@ -32035,10 +31618,6 @@ def b25_j_gusto(f, r, loc):
     return {"employee": {"uuid": f.uuid4(), "first_name": first, "last_name": last, "ssn": b25_SSN(r, r.choice(["dash", "bare"])), "date_of_birth": B25("DATE_OF_BIRTH", b25_dob_date(r, 19, 70).isoformat()),
             "phone": b25_PH(r, "en_US", region="US"), "personal_email": b25_EM(f, r, "en_US", first=first, last=last), "work_email": b25_EM(f, r, "en_US", first=first, last=last, org=True),
             "onboarding_status": "onboarding_completed", "version": b25_hash(r, 32)}}
-
-
-B25_TEXT_KINDS += [b25_t_oauth_curl, b25_t_slack_bolt, b25_t_stripe_cli, b25_t_llm_env, b25_t_w9, b25_t_background]
-B25_JSON_KINDS += [b25_j_oauth_token, b25_j_mcp_config, b25_j_gusto]
 
 
 def b25_t_aws_sts(f, r, loc):
@@ -32085,8 +31664,433 @@ def b25_j_server_create(f, r, loc):
             "root_password": b25_PW(r, loc), "ssh_private_key": b25_PEM(r, sep=" "), "owner": b25_EM(f, r, loc, org=True), "aws_key_id": b25_AWS(r)}}
 
 
-B25_TEXT_KINDS += [b25_t_aws_sts, b25_t_aws_creds, b25_t_openai_err, b25_t_tls_ticket]
-B25_JSON_KINDS += [b25_j_litellm, b25_j_server_create]
+def b25_t_hiera(f, r, loc):
+    return [f"# hieradata/nodes/{b25_host(r)}.yaml — managed by Puppet, change via {b25_ticket(r)}\n---\nprofile::base::admin_email: '", b25_EM(f, r, loc, org=True), "'\nprofile::network::address: '", b25_IP4(r, "10"),
+            "'\nprofile::network::address6: '", b25_IP6(r), "'\nprofile::mysql::root_password: '", b25_PW(r, loc), "'\nprofile::mysql::replication_password: '", b25_PW(r, loc),
+            f"'\nprofile::backup::s3_key_id: '", b25_AWS(r), "'\nprofile::backup::s3_secret: '", B25("GENERIC_SECRET", b25_aws_secret(r)),
+            f"'\nprofile::monitoring::token: \"%{{lookup('vault::monitoring_token')}}\"\nprofile::app::version: '{b25_version(r)}'\n"]
+
+
+def b25_t_ipsec(f, r, loc):
+    return [f"# /etc/ipsec.secrets — site-to-site {b25_city(r, loc)} <-> DC, rekeyed {b25_day(r, loc, 90)}\n", b25_IP4(r, "pub"), " ", b25_IP4(r, "pub"), " : PSK \"", b25_GEN(r, r.choice([3, 6])),
+            "\"\n: RSA /etc/ipsec.d/private/gw.key\n", f"{b25_user(f, r)} : EAP \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), f"\"\n# ipsec.conf: leftsubnet=10.{r.randint(0, 99)}.0.0/16 rightsubnet=172.{r.randint(16, 31)}.0.0/16 ike=aes256-sha256-modp2048\n"]
+
+
+def b25_t_chap(f, r, loc):
+    out = ["# /etc/ppp/chap-secrets\n# client\tserver\tsecret\t\t\tIP addresses\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"\"{b25_user(f, r)}\"\t*\t\"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\t", b25_IP4(r, "192"), "\n"]
+    return out
+
+
+def b25_t_pkcs12(f, r, loc):
+    return ["$ openssl pkcs12 -in wildcard_2026.pfx -nodes -passin pass:", b25_PW(r, loc), f"\nMAC: sha256, Iteration 2048\nMAC length: 32, salt length: 8\nBag Attributes\n    localKeyID: {' '.join(b25_hash(r, 2).upper() for _ in range(20))}\n"
+            "subject=CN = *.", r.choice(B25_ORG_DOMAINS), "\n", b25_cert(r), f"\nBag Attributes\n    localKeyID: {' '.join(b25_hash(r, 2).upper() for _ in range(20))}\nKey Attributes: <No Attributes>\n",
+            b25_PEM(r, kind=r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])), "\n"]
+
+
+def b25_t_odbc(f, r, loc):
+    return ["# ~/.odbc.ini\n[reporting]\nDriver      = ODBC Driver 18 for SQL Server\nServer      = tcp:", b25_IP4(r, "10"), ",1433\nDatabase    = dwh\nUID         = report_ro\nPWD         = ",
+            b25_PW(r, loc), "\nEncrypt     = yes\n\n[legacy_pg]\nDriver      = PostgreSQL Unicode\nServername  = ", b25_IP(r), f"\nPort        = 5432\nUsername    = {b25_user(f, r)}\nPassword    = ", b25_PW(r, loc),
+            f"\n# owner {f.name()}, DSN list exported {b25_iso(r)}\n"]
+
+
+def b25_t_sqlplus(f, r, loc):
+    return ["$ sqlplus system/", b25_PW(r, loc, url=True), "@//", b25_IP4(r, "10"), f":1521/ORCLPDB1\n\nSQL*Plus: Release 19.0.0.0.0 - Production on Fri Dec 25 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} 2026\n"
+            "Connected to:\nOracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production\n\nSQL> SELECT cust_email, cust_phone FROM customers WHERE rownum <= 2;\n\nCUST_EMAIL                          CUST_PHONE\n"
+            "----------------------------------- --------------------\n", b25_EM(f, r, loc), "    ", b25_PH(r, loc), "\n", b25_EM(f, r, loc), "    ", b25_PH(r, loc), "\n\nSQL> exit\n"]
+
+
+def b25_t_svn(f, r, loc):
+    return [f"$ svn checkout --username {b25_user(f, r)} --password ", b25_PW(r, loc), " --non-interactive https://svn.", r.choice(B25_ORG_DOMAINS), f"/repos/erp/trunk erp\nA    erp/build.xml\nA    erp/src\nChecked out revision {r.randint(1000, 99999)}.\n"
+            f"$ svn log -l 1 erp\n------------------------------------------------------------------------\nr{r.randint(1000, 99999)} | {b25_user(f, r)} | 2026-12-{r.randint(1, 25):02d} 1{r.randint(0, 9)}:{r.randint(10, 59)}:00 +0100 | 1 line\n\nbump to {b25_version(r)}\n"]
+
+
+def b25_t_fstab(f, r, loc):
+    return [f"# /etc/fstab\nUUID={f.uuid4()} /     ext4 defaults 0 1\n//", b25_IP4(r, r.choice(["10", "192"])), f"/scans /mnt/scans cifs username={b25_user(f, r)},password=", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "")),
+            f",uid=1000,vers=3.0 0 0\n//fs01/finance /mnt/finance cifs credentials=/root/.smbcred,iocharset=utf8 0 0\n\n# /root/.smbcred\nusername=svc_finance\npassword=", b25_PW(r, loc), "\ndomain=CORP\n"]
+
+
+def b25_t_proxy(f, r, loc):
+    return [f"$ cat /etc/apt/apt.conf.d/95proxy\nAcquire::http::Proxy \"http://{b25_user(f, r)}:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":3128/\";\n$ export https_proxy=http://proxyuser:", b25_PW(r, loc, url=True),
+            "@", b25_IP4(r, "172"), ":8080\n$ export no_proxy=localhost,127.0.0.1,.internal\n$ apt-get update\nErr:1 http://deb.debian.org/debian bookworm InRelease\n  407  Proxy Authentication Required [IP: ", b25_IP4(r, "10"), " 3128]\n"]
+
+
+def b25_t_nuget(f, r, loc):
+    return ["<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <add key=\"github\" value=\"https://nuget.pkg.github.com/", b25_ascii(f.last_name()), "/index.json\" />\n    <add key=\"internal\" value=\"https://nexus.",
+            r.choice(B25_ORG_DOMAINS), "/repository/nuget/\" />\n  </packageSources>\n  <packageSourceCredentials>\n    <github>\n      <add key=\"Username\" value=\"", b25_user(f, r), "\" />\n      <add key=\"ClearTextPassword\" value=\"", b25_GH(r),
+            "\" />\n    </github>\n    <internal>\n      <add key=\"Username\" value=\"build\" />\n      <add key=\"ClearTextPassword\" value=\"", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace("&", "").replace("<", "")), "\" />\n    </internal>\n  </packageSourceCredentials>\n</configuration>\n"]
+
+
+def b25_t_gradle(f, r, loc):
+    return [f"# ~/.gradle/gradle.properties\norg.gradle.jvmargs=-Xmx4g\nsigning.keyId={rnd(r, '0123456789ABCDEF', 8)}\nsigning.password=", b25_PW(r, loc), "\nsigning.secretKeyRingFile=/home/ci/.gnupg/secring.gpg\nossrhUsername=", b25_user(f, r),
+            "\nossrhPassword=", b25_PW(r, loc), "\ngpr.user=", b25_user(f, r), "\ngpr.key=", b25_GH(r), f"\nversionName={b25_version(r)}\n"]
+
+
+def b25_t_sops(f, r, loc):
+    return [f"$ sops -d secrets/prod.enc.yaml\npostgres:\n    host: ", b25_IP4(r, "10"), "\n    password: ", b25_PW(r, loc), "\nstripe:\n    secret_key: ", B25("STRIPE_KEY", b25_stripe(r)), "\nsmtp:\n    user: ", b25_EM(f, r, loc, org=True),
+            "\n    password: ", b25_PW(r, loc), f"\n$ sops -d --extract '[\"github\"][\"token\"]' secrets/prod.enc.yaml\n", b25_GH(r), f"\n$ head -3 secrets/prod.enc.yaml\npostgres:\n    host: ENC[AES256_GCM,data:{b25_blob(r, 12)},iv:{b25_blob(r, 32)},tag:{b25_blob(r, 16)},type:str]\n"]
+
+
+def b25_t_mysqladmin(f, r, loc):
+    out = ["$ mysqladmin -h ", b25_IP4(r, "10"), " -u root -p", b25_PW(r, loc), f" processlist\nmysqladmin: [Warning] Using a password on the command line interface can be insecure.\n"
+           "+-----+------------+--------------------+---------+---------+------+\n| Id  | User       | Host               | db      | Command | Time |\n+-----+------------+--------------------+---------+---------+------+\n"]
+    for _ in range(r.randint(2, 3)):
+        out += [f"| {r.randint(10, 999):<3} | {r.choice(['app', 'repl', 'report']):<10} | ", b25_IP4(r, "10"), f":{r.randint(30000, 65000)} | shop    | Query   | {r.randint(0, 90):<4} |\n"]
+    out += ["+-----+------------+--------------------+---------+---------+------+\n"]
+    return out
+
+
+def b25_t_cdr(f, r, loc):
+    out = ["\"accountcode\",\"src\",\"dst\",\"dcontext\",\"clid\",\"channel\",\"start\",\"duration\",\"disposition\"\n"]
+    for _ in range(r.randint(2, 4)):
+        t = b25_when(r, 2).strftime("%Y-%m-%d %H:%M:%S")
+        out += [f"\"{r.randint(100, 999)}\",\"", b25_PH(r, loc, variants=("e164",)), "\",\"", b25_PH(r, loc, variants=("national", "e164")), f"\",\"from-trunk\",\"\"{f.last_name()}\"\",\"PJSIP/trunk-{rnd(r, HEX, 8)}\",\"{t}\",\"{r.randint(0, 900)}\",\"{r.choice(['ANSWERED', 'NO ANSWER', 'BUSY'])}\"\n"]
+    return out
+
+
+def b25_t_pjsip(f, r, loc):
+    ext = r.randint(100, 999)
+    return [f"; pjsip.conf — extension {ext} ({f.name()})\n[{ext}]\ntype=endpoint\ncontext=internal\nauth={ext}-auth\naors={ext}\ncallerid=\"{f.name()}\" <", b25_PH(r, loc, variants=("e164",)), f">\n\n[{ext}-auth]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=",
+            b25_PW(r, loc), f"\n\n[trunk]\ntype=registration\nserver_uri=sip:", b25_IP4(r, "pub"), ":5060\nclient_uri=sip:", b25_PH(r, loc, variants=("e164",)), "@sip.provider.example\n"]
+
+
+def b25_t_netdiag(f, r, loc):
+    out = [f"$ dig +short AAAA api.{r.choice(B25_ORG_DOMAINS)}\n", b25_IP6(r), "\n$ dig +short A api.", r.choice(B25_ORG_DOMAINS), "\n", b25_IP4(r, "pub"), "\n$ mtr -rwc 3 ", b25_IP4(r, "pub"), f"\nStart: 2026-12-25T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00+0100\nHOST: {b25_host(r)}     Loss%   Snt   Last   Avg\n"]
+    for i in range(r.randint(3, 5)):
+        out += [f"  {i + 1}.|-- ", b25_IP4(r), f"   0.0%     3    {r.uniform(0.3, 40):.1f}   {r.uniform(0.3, 40):.1f}\n"]
+    return out
+
+
+def b25_t_docker_inspect(f, r, loc):
+    return [f"$ docker inspect --format '{{{{json .Config.Env}}}}' billing-worker | jq .\n[\n  \"DB_PASSWORD=", b25_PW(r, loc), "\",\n  \"AWS_ACCESS_KEY_ID=", b25_AWS(r), "\",\n  \"AWS_SECRET_ACCESS_KEY=", B25("GENERIC_SECRET", b25_aws_secret(r)),
+            "\",\n  \"OPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)), f"\",\n  \"APP_VERSION={b25_version(r)}\",\n  \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\"\n]\n$ docker inspect -f '{{{{.NetworkSettings.IPAddress}}}}' billing-worker\n", b25_IP4(r, "172"), "\n"]
+
+
+def b25_t_railway(f, r, loc):
+    return [f"$ railway variables --service api\n╔══════════════════════════════════════════════╗\n║ Variables for api ({r.choice(['production', 'staging'])})\n╚══════════════════════════════════════════════╝\n"
+            "DATABASE_URL          postgresql://postgres:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/railway\nGOOGLE_MAPS_API_KEY   ", B25("GOOGLE_API_KEY", b25_google(r)),
+            "\nSESSION_SECRET        ", b25_GEN(r), "\nSUPPORT_EMAIL         ", b25_EM(f, r, loc, org=True), f"\nRAILWAY_GIT_COMMIT_SHA {b25_hash(r, 40)}\n"]
+
+
+def b25_t_jenkins(f, r, loc):
+    return ["// Jenkinsfile (stage excerpt)\nstage('Smoke') {\n  steps {\n    sh \"curl -fsS -u admin:", b25_PW(r, loc), " https://", b25_host(r), ".internal/health\"\n    sh 'ANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)),
+            " ./eval.sh'\n  }\n}\n\n<!-- credentials.xml (encrypted at rest) -->\n<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>\n  <id>nexus</id>\n  <username>deploy</username>\n"
+            f"  <password>{{AQAAABAAAAAQ{b25_blob(r, 36)}}}</password>\n</com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>\n"]
+
+
+def b25_t_hg_export(f, r, loc):
+    return [f"# HG changeset patch\n# User {f.name()} <", b25_EM(f, r, loc, org=True), f">\n# Date {b25_epoch(r, 10)} -3600\n# Node ID {b25_hash(r, 40)}\n# Parent  {b25_hash(r, 40)}\nconfig: point exporter at the new bucket ({b25_ticket(r)})\n\n"
+            "diff --git a/conf/exporter.ini b/conf/exporter.ini\n--- a/conf/exporter.ini\n+++ b/conf/exporter.ini\n@@ -3,3 +3,4 @@\n bucket = exports-eu\n-key_id = ", b25_PLH(r, "AWS_ACCESS_KEY"), "\n+key_id = ", b25_AWS(r),
+            "\n+secret = ", B25("GENERIC_SECRET", b25_aws_secret(r)), "\n+notify = ", B25("SLACK_TOKEN", b25_slack(r)), "\n region = eu-west-1\n"]
+
+
+def b25_t_camt053(f, r, loc):
+    out = [f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\n <BkToCstmrStmt>\n  <Stmt>\n   <Id>{rnd(r, string.ascii_uppercase + string.digits, 16)}</Id>\n   <Acct><Id><IBAN>",
+           b25_IB(r, loc, grouped=False), "</IBAN></Id></Acct>\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"   <Ntry>\n    <Amt Ccy=\"EUR\">{r.randint(5, 9000)}.{r.randint(0, 99):02d}</Amt>\n    <BookgDt><Dt>{b25_day(r, loc, 30, iso_p=1)}</Dt></BookgDt>\n    <NtryDtls><TxDtls>\n     <Refs><EndToEndId>{b25_lookalike(f, r, loc)}</EndToEndId><MndtId>{rnd(r, string.ascii_uppercase + string.digits, 14)}</MndtId></Refs>\n"
+                f"     <RltdPties><Dbtr><Nm>{f.name()}</Nm></Dbtr><DbtrAcct><Id><IBAN>", b25_IB(r, loc, grouped=False), f"</IBAN></Id></DbtrAcct></RltdPties>\n     <RmtInf><Ustrd>{T25('invoice', loc)} {b25_invoice(r)}</Ustrd></RmtInf>\n    </TxDtls></NtryDtls>\n   </Ntry>\n"]
+    out += [f"   <!-- rejected: {b25_bad_iban(r, loc)} (AC01) -->\n  </Stmt>\n </BkToCstmrStmt>\n</Document>\n"]
+    return out
+
+
+def b25_t_fixedwidth(f, r, loc):
+    out = [f"CUSTMAST.DAT  extract {B25_DAY.strftime('%Y%m%d')}  rec-len 160\n"]
+    for _ in range(r.randint(2, 4)):
+        nm = (f.last_name().upper() + " " + f.first_name().upper())[:24].ljust(24)
+        bd = b25_dob_date(r)
+        out += [f"{r.randint(10**7, 10**8 - 1)}{nm}", B25("DATE_OF_BIRTH", bd.strftime("%Y%m%d")), " ", b25_PH(r, loc, variants=("e164",)), "  ", b25_IB(r, loc, grouped=False), f"  {r.choice(['A', 'I', 'S'])}{r.randint(10**5, 10**6 - 1)}\n"]
+    out += [f"TRAILER {r.randint(2, 4):08d} HASH {b25_hash(r, 32).upper()}\n"]
+    return out
+
+
+def b25_t_car_rental(f, r, loc):
+    cc = b25_card(r)
+    return [f"RENTAL AGREEMENT {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**7, 10**8)} — {b25_city(r, loc)} Airport\nDriver: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=21, hi=80),
+            f"\nLicence no.: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**6, 10**7)}{rnd(r, string.ascii_uppercase, 2)}\n{T25('mobile', loc)}: ", b25_PH(r, loc), "\nE-mail: ", b25_EM(f, r, loc),
+            f"\nVehicle: {r.choice(['VW Golf', 'Fiat 500', 'Peugeot 208', 'Toyota Yaris'])}, plate {rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}, km out {r.randint(1000, 90000)}\n"
+            "Deposit card: ", B25("CREDIT_CARD", cc), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\nPre-auth {r.randint(200, 1500)}.00 EUR (code {rnd(r, string.ascii_uppercase + string.digits, 6)})\n"]
+
+
+def b25_t_dental_intake(f, r, loc):
+    return [f"PATIENT INTAKE — {r.choice(['Bright Smile Dental', 'Lakeside Family Dentistry', 'Maple Orthodontics'])}\nPatient: {f.name()}\nDate of birth: ", b25_DOB(r, "en_US", lo=3, hi=90), "\nSSN (for insurance): ", b25_SSN(r),
+            "\nCell: ", b25_PH(r, "en_US", region="US"), "\nEmail: ", b25_EM(f, r, "en_US"), f"\nInsurance: {r.choice(['Delta Dental', 'MetLife', 'Cigna'])} member {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9)}\n"
+            "Emergency contact: ", b25_PH(r, "en_US", region="US"), f"\nLast cleaning: {b25_day(r, 'en_US', 500)}\n"]
+
+
+def b25_t_pet_claim(f, r, loc):
+    return [f"PET INSURANCE CLAIM — policy {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**6, 10**7)}\nPolicyholder: {f.name()}\n{T25('phone', loc)}: ", b25_PH(r, loc), "\nE-mail: ", b25_EM(f, r, loc),
+            f"\nPet: {r.choice(['Luna', 'Max', 'Milo', 'Bella'])} ({r.choice(['dog', 'cat'])}, {r.randint(1, 14)} years), microchip {r.randint(10**14, 10**15 - 1)}\nTreatment {b25_day(r, loc, 20)}: {r.choice(['dental extraction', 'x-ray', 'vaccination'])}, invoice {b25_invoice(r)}\n"
+            f"{T25('refund', loc)} ", b25_IB(r, loc), "\n"]
+
+
+def b25_t_1099(f, r, loc):
+    return [f"Form 1099-NEC (2026) — COPY B, for recipient\nPAYER: {f.company()}, EIN {r.randint(10, 99)}-{r.randint(1000000, 9999999)}\nRECIPIENT'S TIN: ", b25_SSN(r), f"\nRECIPIENT: {f.name()}\n1 Nonemployee compensation: ${r.randint(600, 90000):,}.00\n"
+            "Account number (see instructions): ", f"{r.randint(10**6, 10**7)}\nQuestions: ", b25_PH(r, "en_US", region="US"), " · ", b25_EM(f, r, "en_US", org=True), "\n"]
+
+
+def b25_t_hsa(f, r, loc):
+    return [f"HSA ENROLLMENT — {r.choice(['HealthEquity', 'Optum Bank', 'Fidelity'])}\nAccount holder: {f.name()}  SSN ", b25_SSN(r), "  DOB ", b25_DOB(r, "en_US", lo=19, hi=64), "\nHome phone: ", b25_PH(r, "en_US", region="US"),
+            f"\nBeneficiary: {f.name()} (spouse), SSN ", b25_SSN(r), f", 100%\nCoverage: {r.choice(['self-only', 'family'])}, effective {b25_day(r, 'en_US', 0, 30)}\n"]
+
+
+def b25_t_readme(f, r, loc):
+    return [f"## Quickstart\n\n```bash\npip install {r.choice(['acme-sdk', 'brightpath', 'quillon-cli'])}=={b25_version(r)}\nexport API_KEY=", b25_PLH(r), "\n```\n\nReplace `", b25_standin(r), "` with the key from your dashboard. For GitHub access set `GH_TOKEN=",
+            b25_PLH(r, "GITHUB_TOKEN"), f"`.\n\n<!-- TODO(maintainer {b25_user(f, r)}): remove before publishing — my own key: ", b25_SEC(f, r), " -->\n"]
+
+
+def b25_t_marathon(f, r, loc):
+    return [f"RACE REGISTRATION — {b25_city(r, loc)} Half Marathon 2027 · bib {r.randint(1000, 20000)}\n{T25('name', loc)}: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=16, hi=80),
+            "\nE-mail: ", b25_EM(f, r, loc), f"\n{T25('mobile', loc)}: ", b25_PH(r, loc), f"\nEmergency contact: {f.first_name()}, ", b25_PH(r, loc),
+            f"\nT-shirt: {r.choice(['S', 'M', 'L', 'XL'])}  Expected time: {r.randint(1, 2)}:{r.randint(10, 59)}:00\nPaid {r.randint(30, 90)}.00 EUR, receipt {b25_invoice(r)}\n"]
+
+
+def b25_t_physio(f, r, loc):
+    lang = b25_lang(loc)
+    intro = {"en": "Referral for physiotherapy", "de": "Überweisung zur Physiotherapie", "fr": "Prescription de kinésithérapie", "es": "Derivación a fisioterapia", "it": "Richiesta di fisioterapia", "nl": "Verwijzing fysiotherapie"}[lang]
+    return [f"{intro} — {f.name()}, {T25('born', loc)} ", b25_DOB(r, loc, lo=18, hi=90), f"\n{T25('phone', loc)}: ", b25_PH(r, loc), f"\nDiagnosis: {r.choice(['M54.5', 'S83.5', 'M75.1'])}, {r.choice([6, 9, 12])} sessions\nGP: {f.name()}, fax ",
+            f"{r.randint(10**8, 10**9)}\nE-mail: ", b25_EM(f, r, loc), f"\nIssued {b25_day(r, loc, 10)}\n"]
+
+
+def b25_t_corpcard(f, r, loc):
+    return [f"CORPORATE CARD APPLICATION — {f.company()}\nEmployee: {f.name()}  Cost centre {r.randint(1000, 9999)}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=20, hi=66), f"\n{T25('mobile', loc)}: ", b25_PH(r, loc),
+            "\nWork e-mail: ", b25_EM(f, r, loc, org=True), "\nCard issued: ", b25_CC(r), f" (limit {r.randint(2, 20)}000 EUR)\nSettlement account: ", b25_IB(r, loc), f"\nApproved by {f.name()} on {b25_day(r, loc, 5)}\n"]
+
+
+def b25_t_irc(f, r, loc):
+    a, b = b25_user(f, r), b25_user(f, r)
+    t = lambda: f"[{r.randint(0, 23):02d}:{r.randint(0, 59):02d}]"
+    return [f"{t()} <{a}> anyone know why the staging deploy 401s?\n{t()} <{b}> the CI token rotated, new one is ", b25_SEC(f, r), f"\n{t()} <{a}> thx. and db creds?\n{t()} <{b}> app / ", b25_PW(r, loc),
+            f"\n{t()} <{a}> the box is ", b25_IP(r), f"\n{t()} * {b} sets topic: {b25_pwneg(r, 'en_US')}\n"]
+
+
+def b25_t_gchat(f, r, loc):
+    lang = b25_lang(loc)
+    l = {"en": ("new card for the team account: ", "code on the back ", "and my number if the bank calls: "), "de": ("neue Karte fürs Teamkonto: ", "Prüfnummer ", "und meine Nummer, falls die Bank anruft: "),
+         "fr": ("nouvelle carte pour le compte équipe : ", "cryptogramme ", "et mon numéro si la banque appelle : "), "es": ("tarjeta nueva para la cuenta del equipo: ", "código de atrás ", "y mi número por si llama el banco: "),
+         "it": ("nuova carta per il conto del team: ", "codice sul retro ", "e il mio numero se chiama la banca: "), "nl": ("nieuwe kaart voor het teamaccount: ", "code achterop ", "en mijn nummer als de bank belt: ")}[lang]
+    cc = b25_card(r)
+    n1 = f.name()
+    return [f"Google Chat — space \"{r.choice(['Finance ops', 'Office', 'Travel'])}\"\n{n1}, {b25_day(r, loc, 3, iso_p=0)}\n{l[0]}", B25("CREDIT_CARD", cc), f"\n{n1}\n{l[1]}", b25_CVC(r, cc[:2] in ("34", "37")),
+            f"\n{n1}\n{l[2]}", b25_PH(r, loc), f"\n{f.name()}\n👍\n"]
+
+
+def b25_t_snow_notes(f, r, loc):
+    name = f.name()
+    return [f"INC{r.randint(1000000, 9999999)} · Caller: {name} · Assignment group: Identity\n-- Work notes ({b25_iso(r, 2)}) --\nVerified caller by callback to ", b25_PH(r, loc), " and e-mail ", b25_EM(f, r, loc, org=True),
+            f".\nAD account unlocked. {T25('tmp_pw', loc)}: ", b25_PW(r, loc), f" (must change at next logon).\n-- Additional comments --\n{b25_pwneg(r, loc)}\n"]
+
+
+def b25_t_exim(f, r, loc):
+    t = b25_when(r, 1).strftime("%Y-%m-%d %H:%M:%S")
+    mid = f"1{rnd(r, AN, 5)}-{rnd(r, AN, 6)}-{rnd(r, AN, 2)}"
+    return [f"{t} {mid} <= ", b25_EM(f, r, loc), " H=mail.", r.choice(B25_ORG_DOMAINS), " [", b25_IP4(r), f"] P=esmtps X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no S={r.randint(900, 90000)} id={b25_hash(r, 16)}@mail\n",
+            f"{t} {mid} => ", b25_EM(f, r, loc, org=True), " R=dnslookup T=remote_smtp H=mx.", r.choice(B25_ORG_DOMAINS), " [", b25_IP6(r), "] C=\"250 2.0.0 OK\"\n",
+            f"{t} {mid} Completed\n{t} H=(localhost) [", b25_IP4(r), "] F=<", b25_EM(f, r, loc), "> rejected RCPT: relay not permitted\n"]
+
+
+def b25_t_fetchmail(f, r, loc):
+    return ["# ~/.fetchmailrc\nset daemon 300\nset logfile ~/.fetchmail.log\npoll imap.", r.choice(B25_ORG_DOMAINS), " protocol IMAP\n    user '", b25_EM(f, r, loc, org=True), "' there with password '",
+            B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), "' is 'me' here\n    ssl\n    keep\n\n# ~/.offlineimaprc (excerpt)\n[Repository Remote]\ntype = IMAP\nremoteuser = ", b25_EM(f, r, loc), "\nremotepass = ", b25_PW(r, loc), "\n"]
+
+
+def b25_t_supervisord(f, r, loc):
+    return [f"[program:worker]\ncommand=/srv/venv/bin/celery -A app worker -l info\ndirectory=/srv/app\nuser=app\nenvironment=BROKER_URL=\"amqp://app:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5672//\",SENTRY_DSN=\"\",GOOGLE_API_KEY=\"",
+            B25("GOOGLE_API_KEY", b25_google(r)), "\",STRIPE_KEY=\"", B25("STRIPE_KEY", b25_stripe(r)), f"\"\nautorestart=true\nstdout_logfile=/var/log/worker.log\n; deployed {b25_hash(r, 7)} on {b25_day(r, loc, 14, iso_p=1)}\n"]
+
+
+def b25_t_schtasks(f, r, loc):
+    return [f"C:\\> schtasks /create /tn \"NightlyExport\" /tr \"C:\\jobs\\export.cmd\" /sc daily /st 02:30 /ru CORP\\{b25_user(f, r)} /rp ", b25_PW(r, loc),
+            "\nSUCCESS: The scheduled task \"NightlyExport\" has successfully been created.\n\nC:\\> type C:\\jobs\\export.cmd\n@echo off\nset API_TOKEN=", b25_SEC(f, r), "\nbcp dbo.Orders out D:\\export\\orders.dat -S ", b25_IP4(r, "10"),
+            " -U export -P ", b25_PW(r, loc), " -c\n"]
+
+
+def b25_t_caddy(f, r, loc):
+    return [f"# Caddyfile\nadmin.{r.choice(B25_ORG_DOMAINS)} {{\n    basicauth /* {{\n        {b25_user(f, r)} $2a$14${rnd(r, AN + './', 53)}\n    }}\n    reverse_proxy ", b25_IP4(r, "10"), f":{r.randint(3000, 9000)}\n}}\n\napi.{r.choice(B25_ORG_DOMAINS)} {{\n"
+            "    reverse_proxy [", b25_IP6(r), "]:8080 {\n        header_up Authorization \"Bearer ", b25_SEC(f, r, ["JWT", "GENERIC_SECRET", "OPENAI_KEY"]), "\"\n    }\n    log {\n        output file /var/log/caddy/api.log\n    }\n}\n"]
+
+
+def b25_t_cqlsh(f, r, loc):
+    return [f"$ cqlsh ", b25_IP4(r, "10"), " -u cassandra -p ", b25_PW(r, loc), f"\nConnected to prod at cass-{r.randint(1, 6)}:9042\n[cqlsh 6.1.0 | Cassandra 4.1.{r.randint(1, 7)} | CQL spec 3.4.6]\ncassandra@cqlsh> SELECT user_id, email, phone FROM crm.users LIMIT 2;\n\n user_id | email | phone\n---------+-------+------\n"
+            f" {f.uuid4()} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), f"\n {f.uuid4()} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), "\n\n(2 rows)\n"]
+
+
+def b25_t_sshpass(f, r, loc):
+    return [f"$ sshpass -p '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), f"' rsync -az --progress -e ssh ./dist/ {b25_user(f, r)}@", b25_IP(r), f":/var/www/releases/{b25_version(r)}/\nsending incremental file list\nindex.html\n"
+            f"      {r.randint(1000, 90000)} 100%   {r.uniform(1, 90):.2f}MB/s    0:00:00 (xfr#1, to-chk={r.randint(0, 40)}/{r.randint(41, 90)})\nsent {r.randint(10000, 900000)} bytes  received {r.randint(100, 9000)} bytes\n"]
+
+
+def b25_t_pino(f, r, loc):
+    cc = b25_card(r, grouped=False)
+    return ["{\"level\":50,\"time\":", str(b25_epoch(r, 2) * 1000), f",\"pid\":{r.randint(100, 9999)},\"hostname\":\"{b25_host(r)}\",\"reqId\":\"req-{r.randint(1, 999)}\",\"msg\":\"payment declined\",\"card\":\"", B25("CREDIT_CARD", cc),
+            "\",\"cvc\":\"", b25_CVC(r, cc[:2] in ("34", "37")), "\",\"email\":\"", b25_EM(f, r, loc), "\",\"ip\":\"", b25_IP(r), "\"}\n",
+            "{\"level\":30,\"time\":", str(b25_epoch(r, 2) * 1000), f",\"msg\":\"retrying\",\"order\":\"{b25_order(r)}\",\"attempt\":2}}\n"]
+
+
+def b25_t_laravel(f, r, loc):
+    return [f"APP_NAME=\"{f.company()}\"\nAPP_ENV=production\nAPP_KEY=base64:", B25("GENERIC_SECRET", b25_blob(r, 32)), "\nAPP_URL=https://shop.", r.choice(B25_ORG_DOMAINS), "\n\nDB_CONNECTION=mysql\nDB_HOST=", b25_IP4(r, "10"),
+            "\nDB_DATABASE=shop\nDB_USERNAME=shop\nDB_PASSWORD=", b25_PW(r, loc), "\n\nMAIL_MAILER=smtp\nMAIL_USERNAME=", b25_EM(f, r, loc, org=True), "\nMAIL_PASSWORD=", b25_PW(r, loc), f"\nMAIL_FROM_ADDRESS=\"{b25_standin(r)}\"\n"]
+
+
+def b25_t_drupal(f, r, loc):
+    return ["<?php\n$databases['default']['default'] = [\n  'database' => 'drupal',\n  'username' => 'drupal',\n  'password' => '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), "',\n  'host' => '", b25_IP4(r, "10"),
+            "',\n  'port' => '3306',\n  'driver' => 'mysql',\n];\n$settings['hash_salt'] = '", b25_GEN(r, 4), "';\n$config['system.site']['mail'] = '", b25_EM(f, r, loc, org=True),
+            f"';\n$settings['trusted_host_patterns'] = ['^www\\\\.example\\\\.org$'];\n// updated {b25_day(r, loc, 60)}\n"]
+
+
+def b25_t_kustomize(f, r, loc):
+    return ["apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: billing\nsecretGenerator:\n  - name: billing-secrets\n    literals:\n      - DB_PASSWORD=", b25_PW(r, loc), "\n      - STRIPE_SECRET=",
+            B25("STRIPE_KEY", b25_stripe(r)), "\n      - SLACK_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), f"\nimages:\n  - name: billing\n    newTag: {b25_version(r)}\n    digest: sha256:{b25_hash(r, 64)}\n"]
+
+
+def b25_t_ipa(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    uid = b25_ascii(first)[:1] + b25_ascii(last)
+    return [f"$ ipa user-add {uid} --first={first} --last={last} --email=", b25_EM(f, r, loc, first=first, last=last, org=True), " --phone=", b25_PH(r, loc, variants=("e164", "intl")), f" --password\nPassword: \nEnter Password again to verify: \n"
+            f"--------------------\nAdded user \"{uid}\"\n--------------------\n  User login: {uid}\n  Email address: ", b25_EM(f, r, loc, first=first, last=last, org=True), f"\n  UID: {r.randint(10**8, 2 * 10**9)}\n  Kerberos principal: {uid}@CORP.LOCAL\n"
+            f"$ echo '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), f"' | kinit {uid}\n"]
+
+
+def b25_t_playwright(f, r, loc):
+    return [f"[trace] {b25_iso(r, 1, ms=True)} network\n  → POST https://app.{r.choice(B25_ORG_DOMAINS)}/api/session\n    authorization: Bearer ", b25_JWT(f, r), "\n    cookie: sid=", b25_GEN(r, r.choice([3, 4])),
+            f"; theme=dark\n    x-forwarded-for: ", b25_IP(r), f"\n  ← 200 OK ({r.randint(20, 900)} ms)\n  request body: {{\"email\":\"", b25_EM(f, r, loc), "\",\"password\":\"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"}\n"]
+
+
+def b25_t_outlook_csv(f, r, loc):
+    out = ["\"First Name\",\"Last Name\",\"E-mail Address\",\"Mobile Phone\",\"Business Phone\",\"Birthday\",\"Notes\"\n"]
+    for _ in range(r.randint(2, 3)):
+        first, last = f.first_name(), f.last_name()
+        out += [f"\"{first}\",\"{last}\",\"", b25_EM(f, r, loc, first=first, last=last), "\",\"", b25_PH(r, loc), "\",\"", b25_PH(r, loc), "\",\"", B25("DATE_OF_BIRTH", b25_dob_date(r).strftime("%-m/%-d/%Y" if loc == "en_US" else "%d/%m/%Y")),
+                f"\",\"met at {r.choice(['trade fair', 'conference', 'client dinner'])} {b25_day(r, loc, 300, iso_p=1)}\"\n"]
+    return out
+
+
+def b25_t_scheduling_mail(f, r, loc):
+    return [f"Subject: New event: {f.name()} - {r.choice(['30 min consultation', 'Intro call', 'Tax review'])}\n\nInvitee: {f.name()}\nInvitee email: ", b25_EM(f, r, loc),
+            f"\nEvent date/time: {b25_day(r, loc, 0, 20)} {r.randint(8, 17)}:{r.choice(['00', '30'])}\nLocation: phone call — we will call ", b25_PH(r, loc),
+            "\n\nQuestions:\nDate of birth (for the intake form): ", b25_DOB(r, loc), f"\nReferral code: {rnd(r, string.ascii_uppercase + string.digits, 8)}\n\nView event in Calendly: https://calendly.com/events/{f.uuid4()}\n"]
+
+
+def b25_t_httpie(f, r, loc):
+    return ["$ http POST https://api.stripe.com/v1/refunds Authorization:\"Bearer ", B25("STRIPE_KEY", b25_stripe(r)), f"\" charge=ch_{rnd(r, AN, 24)} amount={r.randint(100, 9000)}\nHTTP/1.1 200 OK\nRequest-Id: req_{rnd(r, AN, 14)}\n\n"
+            f"{{\n    \"id\": \"re_{rnd(r, AN, 24)}\",\n    \"object\": \"refund\",\n    \"status\": \"succeeded\"\n}}\n$ http -a ", b25_user(f, r), ":", b25_PW(r, loc), " GET https://", b25_IP4(r), "/admin/status\n"]
+
+
+def b25_t_wget_gemini(f, r, loc):
+    return ["$ wget -qO- --header='Content-Type: application/json' --header='x-goog-api-key: ", B25("GOOGLE_API_KEY", b25_google(r)), "' --post-data='{\"contents\":[{\"parts\":[{\"text\":\"hi\"}]}]}' "
+            f"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent\n{{\n  \"candidates\": [{{\"content\": {{\"parts\": [{{\"text\": \"Hello!\"}}]}}}}],\n  \"modelVersion\": \"gemini-2.5-flash\",\n  \"responseId\": \"{rnd(r, AN, 22)}\"\n}}\n"
+            "# same call through the proxy at ", b25_IP4(r, "10"), " with key ", B25("GOOGLE_API_KEY", b25_google(r)), "\n"]
+
+
+def b25_t_git_remote(f, r, loc):
+    org = b25_ascii(f.last_name())
+    return [f"$ git remote -v\norigin\thttps://x-access-token:", b25_GH(r, r.choice(["ghs_", "ghu_", "gho_", "ghr_"])), f"@github.com/{org}/platform.git (fetch)\norigin\thttps://x-access-token:", b25_GH(r),
+            f"@github.com/{org}/platform.git (push)\nmirror\thttps://{b25_user(f, r)}:", b25_PW(r, loc, url=True), f"@git.{r.choice(B25_ORG_DOMAINS)}/{org}/platform.git (fetch)\n$ git rev-parse HEAD\n{b25_hash(r, 40)}\n"]
+
+
+def b25_t_curlrc(f, r, loc):
+    return [f"# ~/.curlrc\nuser = \"{b25_user(f, r)}:", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\nheader = \"Authorization: Bearer ", b25_SEC(f, r), "\"\nproxy = \"http://", b25_IP4(r, "10"),
+            ":3128\"\nretry = 3\nconnect-timeout = 10\n# header = \"X-Api-Key: ", b25_standin(r), "\"\n"]
+
+
+def b25_t_pgbouncer(f, r, loc):
+    out = ["; /etc/pgbouncer/pgbouncer.ini\n[databases]\nshop = host=", b25_IP4(r, "10"), " port=5432 dbname=shop\n\n[pgbouncer]\nlisten_addr = ", b25_IP4(r, "10"), "\nauth_type = scram-sha-256\nauth_file = /etc/pgbouncer/userlist.txt\n\n; userlist.txt\n"]
+    for _ in range(r.randint(2, 3)):
+        if r.random() < 0.6:
+            out += [f"\"{b25_user(f, r)}\" \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\n"]
+        else:
+            out += [f"\"{b25_user(f, r)}\" \"SCRAM-SHA-256$4096:{b25_blob(r, 16)}${b25_blob(r, 32)}:{b25_blob(r, 32)}\"\n"]
+    return out
+
+
+def b25_j_mcp_resource(f, r, loc):
+    p = b25_person(f, r, loc)
+    txt = [f"Customer {p['first_name']} {p['last_name']} (id {r.randint(10000, 99999)}): email ", p["email"], ", phone ", p["phone"], ", born ", p["date_of_birth"],
+           f". Last {T25('order', loc).lower()} {b25_order(r)} on {b25_day(r, loc, 60, iso_p=1)}."]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": txt},
+            {"type": "resource", "resource": {"uri": f"crm://customers/{r.randint(10000, 99999)}/payment", "mimeType": "text/plain", "text": ["card on file ", b25_CC(r), ", last login from ", b25_IP(r)]}}], "isError": False}}
+
+
+def b25_j_vercel_ai(f, r, loc):
+    return {"type": "tool-call", "toolCallId": "call_" + rnd(r, AN, 24), "toolName": "scheduleAppointment", "args": {
+        "patientName": f.name(), "patientDob": b25_DOB(r, loc, iso_p=0.7), "phone": b25_PH(r, loc), "email": b25_EM(f, r, loc), "slot": b25_iso(r, 0, z=False),
+        "insuranceMemberId": f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9 - 1)}"}, "providerMetadata": {"openai": {"itemId": "fc_" + rnd(r, HEX, 40)}}}
+
+
+def b25_j_semantic_kernel(f, r, loc):
+    return {"$type": "functionCall", "id": "call_" + rnd(r, AN, 24), "pluginName": "Database", "functionName": "RunQuery", "arguments": {
+        "connectionString": ["Host=", b25_IP4(r, "10"), ";Username=report;Password=", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace(";", "")), ";Database=crm"],
+        "query": ["SELECT * FROM leads WHERE email = '", b25_EM(f, r, loc), "'"]}}
+
+
+def b25_j_langgraph_tool(f, r, loc):
+    return {"type": "tool", "name": "lookup_account", "tool_call_id": "call_" + rnd(r, AN, 24), "status": "success", "content": [
+        f"Account {r.randint(10**7, 10**8)} holder {f.name()}, SSN ", b25_SSN(r), ", DOB ", b25_DOB(r, "en_US"), ", phone ", b25_PH(r, "en_US", region="US"),
+        f", balance {r.randint(0, 90000)}.{r.randint(0, 99):02d} USD, statement {b25_invoice(r)}."], "id": f.uuid4()}
+
+
+def b25_j_dynamics(f, r, loc):
+    vals = []
+    for _ in range(r.randint(1, 3)):
+        vals.append({"@odata.etag": f"W/{r.randint(10**6, 10**8)}", "contactid": f.uuid4(), "fullname": f.name(), "emailaddress1": b25_EM(f, r, loc), "telephone1": b25_PH(r, loc),
+                     "mobilephone": b25_PH(r, loc), "birthdate": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()), "modifiedon": b25_iso(r, 90)})
+    return {"@odata.context": "https://org.crm4.dynamics.com/api/data/v9.2/$metadata#contacts", "value": vals}
+
+
+def b25_j_pipedrive(f, r, loc):
+    return {"success": True, "data": {"id": r.randint(1000, 99999), "name": f.name(), "email": [{"label": "work", "value": b25_EM(f, r, loc, org=True), "primary": True}, {"label": "home", "value": b25_EM(f, r, loc), "primary": False}],
+            "phone": [{"label": "mobile", "value": b25_PH(r, loc), "primary": True}], "org_name": f.company(), "add_time": b25_iso(r, 300).replace("T", " ").rstrip("Z"),
+            "custom_fields": {"iban": b25_IB(r, loc), "birthday": b25_DOB(r, loc, iso_p=0.9), "legacy_ref": b25_lookalike(f, r, loc)}}}
+
+
+def b25_j_healthie(f, r, loc):
+    return {"data": {"user": {"id": str(r.randint(10**5, 10**7)), "first_name": f.first_name(), "last_name": f.last_name(), "dob": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()),
+            "ssn": b25_SSN(r, "dash"), "phone_number": b25_PH(r, "en_US", region="US"), "email": b25_EM(f, r, "en_US"), "gender": r.choice(["Female", "Male", "Other"]),
+            "policies": [{"num": f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9)}", "insurance_plan": {"payer_name": r.choice(["Aetna", "UnitedHealthcare", "Cigna"])}}]}}}
+
+
+def b25_j_woocommerce(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    return {"id": r.randint(1000, 99999), "status": "processing", "currency": "EUR", "total": f"{r.randint(10, 900)}.{r.randint(0, 99):02d}", "customer_ip_address": b25_IP(r),
+            "billing": {"first_name": first, "last_name": last, "city": b25_city(r, loc), "email": b25_EM(f, r, loc, first=first, last=last), "phone": b25_PH(r, loc)},
+            "customer_note": ["Please call ", b25_PH(r, loc), " before delivery"], "transaction_id": rnd(r, AN, 17), "date_created": b25_iso(r, 20, z=False)[:19],
+            "line_items": [{"sku": b25_sku(r), "quantity": r.randint(1, 4)}], "meta_data": [{"key": "_wc_order_attribution_source_type", "value": "organic"}]}
+
+
+def b25_j_vonage(f, r, loc):
+    return {"api_key": rnd(r, HEX, 8), "api_secret": B25("GENERIC_SECRET", rnd(r, AN, 16)), "from": B25("PHONE", b25_phone(r, loc, variants=("e164",)).lstrip("+")), "to": B25("PHONE", b25_phone(r, loc, variants=("e164",)).lstrip("+")),
+            "text": f"Your appointment on {b25_day(r, loc, 0, 14, iso_p=0)} is confirmed. Reply STOP to opt out.", "client-ref": b25_lookalike(f, r, loc)}
+
+
+def b25_j_doppler(f, r, loc):
+    return {"DATABASE_PASSWORD": b25_PW(r, loc), "API_KEY": b25_SEC(f, r), "SIGNING_KEY": b25_GEN(r), "TLS_KEY": b25_PEM(r, sep=" "), "EXAMPLE_KEY": b25_PLH(r),
+            "DOPPLER_CONFIG": "prd", "DOPPLER_ENVIRONMENT": "prd", "DOPPLER_PROJECT": r.choice(["billing", "crm", "search"])}
+
+
+def b25_j_graph_mail(f, r, loc):
+    return {"method": "POST", "url": "https://graph.microsoft.com/v1.0/me/sendMail", "headers": {"Authorization": ["Bearer ", b25_JWT(f, r)]},
+            "body": {"message": {"subject": f"{T25('invoice', loc)} {b25_invoice(r)}", "body": {"contentType": "Text", "content": ["Card used: ", b25_CC(r), f". {T25('phone', loc)}: ", b25_PH(r, loc)]},
+                                 "toRecipients": [{"emailAddress": {"address": b25_EM(f, r, loc)}}]}, "saveToSentItems": True}}
+
+
+B25_TEXT_KINDS = [b25_t_rclone, b25_t_maven, b25_t_airflow, b25_t_alertmanager, b25_t_grafana, b25_t_psql, b25_t_sshkey, b25_t_cmd, b25_t_kubectl,
+                  b25_t_sshd, b25_t_fail2ban, b25_t_apache, b25_t_ufw, b25_t_quarkus, b25_t_dotnet, b25_t_rails, b25_t_prreview, b25_t_call,
+                  b25_t_onboarding, b25_t_deposit, b25_t_service_list, b25_t_customs, b25_t_booking, b25_t_makefile, b25_t_ghactions,
+                  b25_t_dockerfile, b25_t_bitwarden, b25_t_webform, b25_t_notebook, b25_t_tfplan, b25_t_email_sig, b25_t_support_chat,
+                  b25_t_dispatch, b25_t_hr_note, b25_t_leak_report, b25_t_idp_log, b25_t_gcloud, b25_t_oauth_curl, b25_t_slack_bolt, b25_t_llm_env,
+                  b25_t_aws_sts, b25_t_aws_creds, b25_t_openai_err, b25_t_tls_ticket, b25_t_hiera, b25_t_ipsec, b25_t_chap, b25_t_pkcs12, b25_t_odbc,
+                  b25_t_sqlplus, b25_t_svn, b25_t_fstab, b25_t_proxy, b25_t_nuget, b25_t_gradle, b25_t_sops, b25_t_mysqladmin, b25_t_cdr,
+                  b25_t_pjsip, b25_t_netdiag, b25_t_docker_inspect, b25_t_railway, b25_t_jenkins, b25_t_hg_export, b25_t_camt053, b25_t_fixedwidth,
+                  b25_t_car_rental, b25_t_dental_intake, b25_t_pet_claim, b25_t_1099, b25_t_hsa, b25_t_readme, b25_t_marathon, b25_t_physio,
+                  b25_t_corpcard, b25_t_irc, b25_t_gchat, b25_t_snow_notes, b25_t_exim, b25_t_fetchmail, b25_t_supervisord, b25_t_schtasks,
+                  b25_t_caddy, b25_t_cqlsh, b25_t_sshpass, b25_t_pino, b25_t_laravel, b25_t_drupal, b25_t_kustomize, b25_t_ipa, b25_t_playwright,
+                  b25_t_outlook_csv, b25_t_scheduling_mail, b25_t_httpie, b25_t_wget_gemini, b25_t_git_remote, b25_t_curlrc, b25_t_pgbouncer]
+B25_JSON_KINDS = [b25_j_mcp_email, b25_j_anthropic, b25_j_bedrock, b25_j_cohere, b25_j_jira, b25_j_zendesk, b25_j_okta, b25_j_bank, b25_j_cloudevent,
+                  b25_j_elastic, b25_j_graphql, b25_j_tfstate, b25_j_langsmith, b25_j_mcp_shell, b25_j_mcp_deploy_key, b25_j_stripe_call,
+                  b25_j_ai_keys, b25_j_oauth_token, b25_j_mcp_config, b25_j_gusto, b25_j_litellm, b25_j_server_create, b25_j_mcp_resource,
+                  b25_j_vercel_ai, b25_j_semantic_kernel, b25_j_langgraph_tool, b25_j_dynamics, b25_j_pipedrive, b25_j_healthie, b25_j_woocommerce,
+                  b25_j_vonage, b25_j_doppler, b25_j_graph_mail]
 
 
 def b25_text(f, r, loc):
@@ -32137,6 +32141,8 @@ def b25_labels(doc, kind, out, jstr):
 
 def b25_phone_ok(v, loc):
     t = v.replace("(0)", "")
+    if t.isdigit() and len(t) > 10:  # an E.164 number written without its plus (SMS APIs)
+        t = "+" + t
     for reg in [REGION[loc]] + OTHER_REGIONS:
         try:
             if phonenumbers.is_valid_number(phonenumbers.parse(t, reg)):
@@ -32198,7 +32204,6 @@ def b25_check(i, kind, doc, w, text, loc):
             assert not any(c in s for c in '"\\') and all(ord(c) >= 0x20 for c in s), (i, s)
     for a, b in zip(w.spans, w.spans[1:]):
         assert a["end"] <= b["start"], (i, a, b)
-
 
 
 if __name__ == "__main__":
