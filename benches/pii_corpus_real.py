@@ -30849,7 +30849,7 @@ def b25_cert(r, sep="\n"):
     return sep.join(["-----BEGIN CERTIFICATE-----"] + lines + ["-----END CERTIFICATE-----"])
 
 
-B25_SECRET_KINDS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+B25_SECRET_KINDS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
                     "GOOGLE_API_KEY", "JWT", "GENERIC_SECRET"]
 
 
@@ -31204,7 +31204,7 @@ def b25_t_fail2ban(f, r, loc):
         t = b25_when(r, 1)
         out += [t.strftime("%Y-%m-%d %H:%M:%S") + f",{r.randint(100, 999)} fail2ban.actions        [{r.randint(500, 3000)}]: NOTICE  [{r.choice(['sshd', 'nginx-http-auth', 'postfix-sasl'])}] {r.choice(['Ban', 'Unban', 'Found'])} ",
                 b25_IP(r), "\n"]
-    out += [f"# jail.local bantime = {r.choice([600, 3600, 86400])}; ignoreip = 127.0.0.1/8 ::1\n"]
+    out += [f"# jail.local bantime = {r.choice([600, 3600, 86400])}; ignoreip = localhost\n"]
     return out
 
 
@@ -31319,7 +31319,7 @@ def b25_t_booking(f, r, loc):
 
 
 def b25_t_makefile(f, r, loc):
-    return [f"VERSION := {b25_version(r)}\nREGISTRY := ghcr.io/{b25_ascii(f.last_name())}\nexport DOCKER_PASSWORD ?= ", b25_PW(r, loc), "\nGH_TOKEN ?= ", b25_GH(r),
+    return [f"VERSION := {b25_version(r)}\nREGISTRY := ghcr.io/{b25_ascii(f.last_name())}\nexport DOCKER_PASSWORD ?= ", b25_PW(r, loc), "\nGH_TOKEN ?= ", b25_GH(r), "\nSLACK_WEBHOOK_TOKEN ?= ", B25("SLACK_TOKEN", b25_slack(r)),
             "\n\n.PHONY: release\nrelease:\n\tdocker login ghcr.io -u bot -p $(DOCKER_PASSWORD)\n\tcurl -sH \"Authorization: token $(GH_TOKEN)\" https://api.github.com/repos/x/y/releases\n"
             f"\tgit tag v$(VERSION) {b25_hash(r, 12)}\n"]
 
@@ -31334,7 +31334,7 @@ def b25_t_ghactions(f, r, loc):
 def b25_t_dockerfile(f, r, loc):
     return [f"FROM python:3.12-slim@sha256:{b25_hash(r, 64)}\nARG PIP_INDEX_URL=https://__token__:", b25_SEC(f, r, ["GENERIC_SECRET", "GITHUB_TOKEN"]), "@pypi.", r.choice(B25_ORG_DOMAINS),
             "/simple\nENV ANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)), f"\nENV APP_VERSION={b25_version(r)}\nENV ADMIN_EMAIL=", b25_EM(f, r, loc, org=True),
-            "\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:wsgi\"]\n"]
+            "\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"gunicorn\", \"-b\", \":8000\", \"app:wsgi\"]\n"]
 
 
 def b25_t_bitwarden(f, r, loc):
@@ -31379,7 +31379,7 @@ def b25_t_email_sig(f, r, loc):
     body = {"en": "attached is the signed amendment. Please use our new account for all open invoices:", "de": "anbei der unterschriebene Nachtrag. Bitte nutzen Sie für alle offenen Rechnungen unser neues Konto:",
             "fr": "ci-joint l'avenant signé. Merci d'utiliser notre nouveau compte pour toutes les factures ouvertes :", "es": "adjunto la adenda firmada. Por favor usen nuestra nueva cuenta para las facturas pendientes:",
             "it": "in allegato l'addendum firmato. Vi preghiamo di usare il nuovo conto per tutte le fatture aperte:", "nl": "bijgaand het getekende addendum. Gebruik voor alle openstaande facturen ons nieuwe rekeningnummer:"}[lang]
-    return [f"From: {name} <", b25_EM(f, r, loc, org=True), f">\nTo: ap@{r.choice(B25_ORG_DOMAINS)}\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
+    return [f"From: {name} <", b25_EM(f, r, loc, org=True), ">\nTo: ", B25("EMAIL", "ap@" + r.choice(B25_ORG_DOMAINS)), f"\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
             f"\n(not {b25_bad_iban(r, loc)} any more)\n\n{T25('regards', loc)}\n{name}\n{co}\n{T25('phone', loc)} ", b25_PH(r, loc), f" · {T25('mobile', loc)} ", b25_PH(r, loc), "\n"]
 
 
@@ -31673,7 +31673,7 @@ def b25_t_hiera(f, r, loc):
 
 def b25_t_ipsec(f, r, loc):
     return [f"# /etc/ipsec.secrets — site-to-site {b25_city(r, loc)} <-> DC, rekeyed {b25_day(r, loc, 90)}\n", b25_IP4(r, "pub"), " ", b25_IP4(r, "pub"), " : PSK \"", b25_GEN(r, r.choice([3, 6])),
-            "\"\n: RSA /etc/ipsec.d/private/gw.key\n", f"{b25_user(f, r)} : EAP \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), f"\"\n# ipsec.conf: leftsubnet=10.{r.randint(0, 99)}.0.0/16 rightsubnet=172.{r.randint(16, 31)}.0.0/16 ike=aes256-sha256-modp2048\n"]
+            "\"\n: RSA /etc/ipsec.d/private/gw.key\n", f"{b25_user(f, r)} : EAP \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), f"\"\n# ipsec.conf: ike=aes256-sha256-modp2048 esp=aes256gcm16 keyexchange=ikev2\n"]
 
 
 def b25_t_chap(f, r, loc):
@@ -31713,7 +31713,7 @@ def b25_t_fstab(f, r, loc):
 
 def b25_t_proxy(f, r, loc):
     return [f"$ cat /etc/apt/apt.conf.d/95proxy\nAcquire::http::Proxy \"http://{b25_user(f, r)}:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":3128/\";\n$ export https_proxy=http://proxyuser:", b25_PW(r, loc, url=True),
-            "@", b25_IP4(r, "172"), ":8080\n$ export no_proxy=localhost,127.0.0.1,.internal\n$ apt-get update\nErr:1 http://deb.debian.org/debian bookworm InRelease\n  407  Proxy Authentication Required [IP: ", b25_IP4(r, "10"), " 3128]\n"]
+            "@", b25_IP4(r, "172"), ":8080\n$ export no_proxy=localhost,.internal,.svc\n$ apt-get update\nErr:1 http://deb.debian.org/debian bookworm InRelease\n  407  Proxy Authentication Required [IP: ", b25_IP4(r, "10"), " 3128]\n"]
 
 
 def b25_t_nuget(f, r, loc):
@@ -31752,7 +31752,7 @@ def b25_t_cdr(f, r, loc):
 def b25_t_pjsip(f, r, loc):
     ext = r.randint(100, 999)
     return [f"; pjsip.conf — extension {ext} ({f.name()})\n[{ext}]\ntype=endpoint\ncontext=internal\nauth={ext}-auth\naors={ext}\ncallerid=\"{f.name()}\" <", b25_PH(r, loc, variants=("e164",)), f">\n\n[{ext}-auth]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=",
-            b25_PW(r, loc), f"\n\n[trunk]\ntype=registration\nserver_uri=sip:", b25_IP4(r, "pub"), ":5060\nclient_uri=sip:", b25_PH(r, loc, variants=("e164",)), "@sip.provider.example\n"]
+            b25_PW(r, loc), f"\n\n[trunk]\ntype=registration\nserver_uri=sip:", b25_IP4(r, "pub"), f":5060\noutbound_proxy=sip:sip.provider.example\ncontact_user=", b25_PH(r, loc, variants=("e164",)), "\n"]
 
 
 def b25_t_netdiag(f, r, loc):
@@ -31897,7 +31897,7 @@ def b25_t_fetchmail(f, r, loc):
 
 def b25_t_supervisord(f, r, loc):
     return [f"[program:worker]\ncommand=/srv/venv/bin/celery -A app worker -l info\ndirectory=/srv/app\nuser=app\nenvironment=BROKER_URL=\"amqp://app:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5672//\",SENTRY_DSN=\"\",GOOGLE_API_KEY=\"",
-            B25("GOOGLE_API_KEY", b25_google(r)), "\",STRIPE_KEY=\"", B25("STRIPE_KEY", b25_stripe(r)), f"\"\nautorestart=true\nstdout_logfile=/var/log/worker.log\n; deployed {b25_hash(r, 7)} on {b25_day(r, loc, 14, iso_p=1)}\n"]
+            B25("GOOGLE_API_KEY", b25_google(r)), "\",STRIPE_KEY=\"", B25("STRIPE_KEY", b25_stripe(r)), "\",SLACK_BOT_TOKEN=\"", B25("SLACK_TOKEN", b25_slack(r)), f"\"\nautorestart=true\nstdout_logfile=/var/log/worker.log\n; deployed {b25_hash(r, 7)} on {b25_day(r, loc, 14, iso_p=1)}\n"]
 
 
 def b25_t_schtasks(f, r, loc):
@@ -31948,7 +31948,7 @@ def b25_t_ipa(f, r, loc):
     first, last = f.first_name(), f.last_name()
     uid = b25_ascii(first)[:1] + b25_ascii(last)
     return [f"$ ipa user-add {uid} --first={first} --last={last} --email=", b25_EM(f, r, loc, first=first, last=last, org=True), " --phone=", b25_PH(r, loc, variants=("e164", "intl")), f" --password\nPassword: \nEnter Password again to verify: \n"
-            f"--------------------\nAdded user \"{uid}\"\n--------------------\n  User login: {uid}\n  Email address: ", b25_EM(f, r, loc, first=first, last=last, org=True), f"\n  UID: {r.randint(10**8, 2 * 10**9)}\n  Kerberos principal: {uid}@CORP.LOCAL\n"
+            f"--------------------\nAdded user \"{uid}\"\n--------------------\n  User login: {uid}\n  Email address: ", b25_EM(f, r, loc, first=first, last=last, org=True), f"\n  UID: {r.randint(10**8, 2 * 10**9)}\n"
             f"$ echo '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), f"' | kinit {uid}\n"]
 
 
