@@ -99,7 +99,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 77 text and 25 JSON document kinds of its own (see the blind24 section). Self-checked at generation; to be scored once.
   blind25  templates B25_*/b25_*: a twenty-sixth split (seed 2626, fixed day 2026-12-25) written by a twenty-fourth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 76 text and 28 JSON document kinds of its own (see the blind25 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 98 text and 33 JSON document kinds of its own (see the blind25 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -30411,19 +30411,28 @@ def b24_check(i, kind, doc, w, text, loc):
 # ---------- blind25 (seed 2626, fixed day 2026-12-25) ----------
 # A twenty-sixth split, templates B25_* / b25_*, written by a twenty-fourth helper who never read the
 # detection rules, their docs or history, never ran the engine, and never read the other blind splits'
-# template sections (it read the shared value generators, main() and the blind6 taxonomy comment only).
-# Its documents are tool configs and sessions not used before as whole kinds (Ansible inventories,
-# WireGuard / OpenVPN profiles, rclone, .pgpass, .netrc, git-credentials, Maven settings, systemd units,
-# crontabs, HAProxy, Postfix / msmtp, Airflow connections, Alertmanager, Grafana provisioning, mongosh /
-# psql / PowerShell / cmd sessions, kubectl describe, sshd / fail2ban / Apache / Postfix / UFW logs,
-# Quarkus / .NET / WordPress / Django / Rails config, patches and PR reviews, WhatsApp / Teams exports,
-# call transcripts, HR, rental, insurance, pharmacy, court, customs, travel, hotel, school, SEPA
-# statements, vCard / iCalendar / LDIF, runbooks, Makefiles, GitHub Actions, Dockerfiles, TSV / CSV
-# exports, Bitwarden exports, web forms, Sentry dumps, notebooks, Terraform plans, Helm values, Vault
-# output) and tool-call JSON (MCP tools/call requests and results, Anthropic tool_use, Gemini
-# functionCall, Bedrock Converse toolUse, Ollama and Cohere tool calls, OpenAI function_call_output,
-# Jira, Zendesk, HubSpot, Salesforce, Okta, Vault, Twilio, FHIR, Shopify, bank transactions,
-# CloudEvents, Elasticsearch hits, GraphQL variables, Terraform state, LangSmith runs).
+# template sections (it read the shared value generators, main(), the blind6 taxonomy comment and the
+# docs' blind24 paragraph; two names-only greps of this file printed four single lines of the blind11,
+# blind12 and blind24 sections, and the Spring kind they showed was replaced by a Quarkus one).
+# 98 text kinds: rclone, Maven settings, Airflow connections, Alertmanager, Grafana provisioning, psql,
+# sqlplus, cqlsh, mysqladmin, ssh keys, cmd / schtasks, kubectl describe, sshd / fail2ban / Apache / UFW /
+# Exim logs, Quarkus / .NET / Rails / Laravel / Drupal config, PR reviews, Mercurial patches, call
+# transcripts, onboarding / direct deposit / HR notes, certificates of service, customs, flight booking,
+# car rental, dental intake, pet claims, 1099-NEC, HSA enrolment, physio referrals, race registration,
+# corporate cards, Makefiles, GitHub Actions, Dockerfiles, Bitwarden CSV, Outlook contacts CSV, web forms,
+# notebooks, Terraform plans, e-mail signatures, Intercom chats, IRC logs, Google Chat, ServiceNow work
+# notes, dispatch logs, TruffleHog reports, Keycloak events, gcloud, OAuth token curls, Slack / LLM
+# .env files, AWS STS / credentials, OpenAI SDK errors, TLS tickets, Puppet Hiera, ipsec.secrets,
+# chap-secrets, pkcs12 dumps, odbc.ini, svn, fstab CIFS, apt proxies, NuGet, Gradle, sops, Asterisk
+# CDRs, pjsip, dig / mtr, docker inspect, Railway variables, Jenkinsfiles, camt.053, fixed-width
+# extracts, READMEs, Calendly mails, HTTPie, wget to Gemini, git remotes, .curlrc, fetchmail,
+# supervisord, Caddy, sshpass, pino logs, Kustomize, FreeIPA, Playwright traces, PgBouncer.
+# 33 JSON kinds: MCP tools/call requests (mail, shell, deploy keys) and results with resources, MCP
+# client config, Anthropic tool_use, Bedrock Converse toolUse, Cohere tool calls, Vercel AI SDK
+# tool-call parts, Semantic Kernel function calls, LangGraph tool messages, LangSmith runs, LiteLLM
+# config, Jira, Zendesk, Okta, Dynamics 365, Pipedrive, Healthie, Gusto, WooCommerce, Vonage, Doppler,
+# Microsoft Graph sendMail, Stripe calls, OAuth token responses, bank transactions, CloudEvents,
+# Elasticsearch hits, GraphQL variables, Terraform state, server creation.
 # Labels follow the lead's taxonomy as the blind6 comment states it. Every date and time derives
 # from the fixed day 2026-12-25 and the seeded RNG; Faker is used for names, companies, user names,
 # e-mails and UUIDs only (no Faker date, time, address or city).
@@ -30778,7 +30787,9 @@ def b25_aws(r):
 
 
 def b25_slack(r):
-    p = r.choice(["xoxb-", "xoxb-", "xoxp-", "xoxa-", "xoxe-"])
+    p = r.choice(["xoxb-", "xoxb-", "xoxp-", "xoxa-", "xoxe.xoxp-1-", "xoxe-1-"])
+    if p in ("xoxe.xoxp-1-", "xoxe-1-"):  # a rotating user token and its refresh token
+        return p + "Mi0y" + rnd(r, AN + "-", r.choice([136, 140, 146]))
     if p == "xoxp-":
         return p + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)
     return p + rnd(r, string.digits, r.choice([11, 12])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
@@ -31595,7 +31606,7 @@ def b25_t_slack_bolt(f, r, loc):
 
 
 def b25_t_llm_env(f, r, loc):
-    return ["# .env.example (committed)\nOPENAI_API_KEY=", b25_PLH(r, "OPENAI_KEY"), "\nANTHROPIC_API_KEY=", b25_PLH(r, "ANTHROPIC_KEY"), "\nGEMINI_API_KEY=", b25_standin(r),
+    return ["# .env.example (committed)\nOPENAI_API_KEY=", b25_PLH(r, "OPENAI_KEY"), "\nANTHROPIC_API_KEY=", b25_PLH(r, "ANTHROPIC_KEY"), "\nGEMINI_API_KEY=", r.choice(["<your-gemini-key>", "${GEMINI_API_KEY}", "changeme", "TODO"]),
             "\n\n# .env (NOT committed — pasted into the ticket by mistake)\nOPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)), "\nANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)),
             "\nGEMINI_API_KEY=", B25("GOOGLE_API_KEY", b25_google(r)), f"\nMODEL=claude-sonnet-4-5\nMAX_TOKENS={r.choice([1024, 4096, 8192])}\n"]
 
@@ -32106,7 +32117,7 @@ B25_CHECK_RE = {
     "EMAIL": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
     "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
     "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
-    "SLACK_TOKEN": r"xox[bpae]-[0-9]{11,12}-[0-9]{12,13}(-[0-9]{13}-[0-9a-f]{32}|-[A-Za-z0-9]{24})",
+    "SLACK_TOKEN": r"xox[bpa]-[0-9]{11,12}-[0-9]{12,13}(-[0-9]{13}-[0-9a-f]{32}|-[A-Za-z0-9]{24})|xoxe(\.xoxp)?-1-Mi0y[A-Za-z0-9-]{136,146}",
     "STRIPE_KEY": r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}",
     "OPENAI_KEY": r"sk-(proj-[A-Za-z0-9_-]{48}|proj-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
     "ANTHROPIC_KEY": r"sk-ant-api03-[A-Za-z0-9_-]{93}AA",
