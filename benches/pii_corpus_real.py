@@ -31941,7 +31941,7 @@ def b25_t_pino(f, r, loc):
 
 def b25_t_laravel(f, r, loc):
     return [f"APP_NAME=\"{f.company()}\"\nAPP_ENV=production\nAPP_KEY=base64:", B25("GENERIC_SECRET", b25_blob(r, 32)), "\nAPP_URL=https://shop.", r.choice(B25_ORG_DOMAINS), "\n\nDB_CONNECTION=mysql\nDB_HOST=", b25_IP4(r, "10"),
-            "\nDB_DATABASE=shop\nDB_USERNAME=shop\nDB_PASSWORD=", b25_PW(r, loc), "\n\nMAIL_MAILER=smtp\nMAIL_USERNAME=", b25_EM(f, r, loc, org=True), "\nMAIL_PASSWORD=", b25_PW(r, loc), f"\nMAIL_FROM_ADDRESS=\"{b25_standin(r)}\"\n"]
+            "\nDB_DATABASE=shop\nDB_USERNAME=shop\nDB_PASSWORD=", b25_PW(r, loc), "\n\nMAIL_MAILER=smtp\nMAIL_USERNAME=", b25_EM(f, r, loc, org=True), "\nMAIL_PASSWORD=", b25_PW(r, loc), f"\nMAIL_ENCRYPTION=tls\nPUSHER_APP_SECRET={b25_standin(r)}\n"]
 
 
 def b25_t_drupal(f, r, loc):
