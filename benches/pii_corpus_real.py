@@ -31153,17 +31153,17 @@ def b25_t_airflow(f, r, loc):
 def b25_t_alertmanager(f, r, loc):
     return ["global:\n  smtp_smarthost: 'smtp.", r.choice(B25_ORG_DOMAINS), ":587'\n  smtp_from: '", b25_EM(f, r, loc, org=True), "'\n  smtp_auth_username: 'alerts'\n  smtp_auth_password: '",
             b25_PW(r, loc), "'\n  slack_api_url_file: /etc/alertmanager/slack_url\n\nroute:\n  receiver: oncall\n  group_wait: 30s\n\nreceivers:\n  - name: oncall\n    email_configs:\n      - to: '",
-            b25_EM(f, r, loc, org=True), "'\n    pagerduty_configs:\n      - routing_key: '", b25_GEN(r, 0), f"'\n        description: '{{{{ .CommonAnnotations.summary }}}}'\n"]
+            b25_EM(f, r, loc, org=True), "'\n    pagerduty_configs:\n      - routing_key: '", b25_GEN(r, 0), "'\n        description: '{{ .CommonAnnotations.summary }}'\n"]
 
 
 def b25_t_grafana(f, r, loc):
     return ["apiVersion: 1\ndatasources:\n  - name: Prometheus\n    type: prometheus\n    url: http://", b25_IP4(r, "10"), ":9090\n    basicAuth: true\n    basicAuthUser: grafana\n    secureJsonData:\n      basicAuthPassword: ",
-            b25_PW(r, loc), "\n  - name: Loki\n    type: loki\n    url: http://[", b25_IP6(r), "]:3100\n  - name: Postgres\n    type: postgres\n    url: ", b25_host(r), f":5432\n    user: grafana_ro\n    secureJsonData:\n      password: '",
+            b25_PW(r, loc), "\n  - name: Loki\n    type: loki\n    url: http://[", b25_IP6(r), "]:3100\n  - name: Postgres\n    type: postgres\n    url: ", b25_host(r), ":5432\n    user: grafana_ro\n    secureJsonData:\n      password: '",
             b25_PW(r, loc), f"'\n    jsonData:\n      postgresVersion: 1500\n      sslmode: require\n# provisioned by {b25_user(f, r)} {b25_iso(r)}\n"]
 
 
 def b25_t_psql(f, r, loc):
-    out = [f"$ psql -h ", b25_IP4(r, "10"), " -U app -d billing\nPassword for user app: \npsql (16.4)\nbilling=> SELECT id, email, phone, iban FROM payees ORDER BY id LIMIT 3;\n"
+    out = ["$ psql -h ", b25_IP4(r, "10"), " -U app -d billing\nPassword for user app: \npsql (16.4)\nbilling=> SELECT id, email, phone, iban FROM payees ORDER BY id LIMIT 3;\n"
            " id  |          email           |      phone       |           iban\n-----+--------------------------+------------------+---------------------------\n"]
     for _ in range(3):
         out += [f" {r.randint(100, 999)} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), " | ", b25_IB(r, loc, grouped=False), "\n"]
@@ -31230,7 +31230,7 @@ def b25_t_apache(f, r, loc):
         elif k == 1:
             q = ["GET /api/export?format=csv&access_token=", b25_SEC(f, r, ["GENERIC_SECRET", "JWT", "GOOGLE_API_KEY"]), " HTTP/1.1"]
         else:
-            q = [f"POST /wp-login.php HTTP/1.1"]
+            q = ["POST /wp-login.php HTTP/1.1"]
         out += [b25_IP(r), f" - - [{ts}] \""] + q + [f"\" {r.choice([200, 302, 403, 404])} {r.randint(200, 90000)} \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:{r.randint(115, 134)}.0)\"\n"]
     return out
 
@@ -31421,7 +31421,7 @@ def b25_t_hr_note(f, r, loc):
 
 
 def b25_t_leak_report(f, r, loc):
-    out = [f"trufflehog filesystem ./repo --only-verified\n🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷\n\n"]
+    out = ["trufflehog filesystem ./repo --only-verified\n🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷\n\n"]
     for _ in range(r.randint(2, 3)):
         s = b25_SEC(f, r, ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
         out += [f"Found verified result 🐷🔑\nDetector Type: {s.typ.split('_')[0].title()}\nRaw result: ", s, f"\nFile: {r.choice(['src/settings.py', '.env.bak', 'notebooks/eda.ipynb'])}\nLine: {r.randint(1, 400)}\nCommit: {b25_hash(r, 40)}\n\n"]
@@ -31638,7 +31638,7 @@ def b25_t_aws_sts(f, r, loc):
 
 
 def b25_t_aws_creds(f, r, loc):
-    out = [f"$ cat ~/.aws/credentials\n"]
+    out = ["$ cat ~/.aws/credentials\n"]
     for prof in r.sample(["default", "prod", "staging", "billing-ro", "backup"], r.randint(2, 3)):
         out += [f"[{prof}]\naws_access_key_id = ", b25_AWS(r), "\naws_secret_access_key = ", B25("GENERIC_SECRET", b25_aws_secret(r)), "\n"]
     out += [f"$ cat ~/.aws/config\n[default]\nregion = {r.choice(['eu-west-1', 'eu-central-1', 'us-east-2'])}\noutput = json\n"]
@@ -31678,13 +31678,13 @@ def b25_j_server_create(f, r, loc):
 def b25_t_hiera(f, r, loc):
     return [f"# hieradata/nodes/{b25_host(r)}.yaml — managed by Puppet, change via {b25_ticket(r)}\n---\nprofile::base::admin_email: '", b25_EM(f, r, loc, org=True), "'\nprofile::network::address: '", b25_IP4(r, "10"),
             "'\nprofile::network::address6: '", b25_IP6(r), "'\nprofile::mysql::root_password: '", b25_PW(r, loc), "'\nprofile::mysql::replication_password: '", b25_PW(r, loc),
-            f"'\nprofile::backup::s3_key_id: '", b25_AWS(r), "'\nprofile::backup::s3_secret: '", B25("GENERIC_SECRET", b25_aws_secret(r)),
+            "'\nprofile::backup::s3_key_id: '", b25_AWS(r), "'\nprofile::backup::s3_secret: '", B25("GENERIC_SECRET", b25_aws_secret(r)),
             f"'\nprofile::monitoring::token: \"%{{lookup('vault::monitoring_token')}}\"\nprofile::app::version: '{b25_version(r)}'\n"]
 
 
 def b25_t_ipsec(f, r, loc):
     return [f"# /etc/ipsec.secrets — site-to-site {b25_city(r, loc)} <-> DC, rekeyed {b25_day(r, loc, 90)}\n", b25_IP4(r, "pub"), " ", b25_IP4(r, "pub"), " : PSK \"", b25_GEN(r, r.choice([3, 6])),
-            "\"\n: RSA /etc/ipsec.d/private/gw.key\n", f"{b25_user(f, r)} : EAP \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), f"\"\n# ipsec.conf: ike=aes256-sha256-modp2048 esp=aes256gcm16 keyexchange=ikev2\n"]
+            "\"\n: RSA /etc/ipsec.d/private/gw.key\n", f"{b25_user(f, r)} : EAP \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\n# ipsec.conf: ike=aes256-sha256-modp2048 esp=aes256gcm16 keyexchange=ikev2\n"]
 
 
 def b25_t_chap(f, r, loc):
@@ -31719,7 +31719,7 @@ def b25_t_svn(f, r, loc):
 
 def b25_t_fstab(f, r, loc):
     return [f"# /etc/fstab\nUUID={f.uuid4()} /     ext4 defaults 0 1\n//", b25_IP4(r, r.choice(["10", "192"])), f"/scans /mnt/scans cifs username={b25_user(f, r)},password=", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "")),
-            f",uid=1000,vers=3.0 0 0\n//fs01/finance /mnt/finance cifs credentials=/root/.smbcred,iocharset=utf8 0 0\n\n# /root/.smbcred\nusername=svc_finance\npassword=", b25_PW(r, loc), "\ndomain=CORP\n"]
+            ",uid=1000,vers=3.0 0 0\n//fs01/finance /mnt/finance cifs credentials=/root/.smbcred,iocharset=utf8 0 0\n\n# /root/.smbcred\nusername=svc_finance\npassword=", b25_PW(r, loc), "\ndomain=CORP\n"]
 
 
 def b25_t_proxy(f, r, loc):
@@ -31739,12 +31739,12 @@ def b25_t_gradle(f, r, loc):
 
 
 def b25_t_sops(f, r, loc):
-    return [f"$ sops -d secrets/prod.enc.yaml\npostgres:\n    host: ", b25_IP4(r, "10"), "\n    password: ", b25_PW(r, loc), "\nstripe:\n    secret_key: ", B25("STRIPE_KEY", b25_stripe(r)), "\nsmtp:\n    user: ", b25_EM(f, r, loc, org=True),
-            "\n    password: ", b25_PW(r, loc), f"\n$ sops -d --extract '[\"github\"][\"token\"]' secrets/prod.enc.yaml\n", b25_GH(r), f"\n$ head -3 secrets/prod.enc.yaml\npostgres:\n    host: ENC[AES256_GCM,data:{b25_blob(r, 12)},iv:{b25_blob(r, 32)},tag:{b25_blob(r, 16)},type:str]\n"]
+    return ["$ sops -d secrets/prod.enc.yaml\npostgres:\n    host: ", b25_IP4(r, "10"), "\n    password: ", b25_PW(r, loc), "\nstripe:\n    secret_key: ", B25("STRIPE_KEY", b25_stripe(r)), "\nsmtp:\n    user: ", b25_EM(f, r, loc, org=True),
+            "\n    password: ", b25_PW(r, loc), "\n$ sops -d --extract '[\"github\"][\"token\"]' secrets/prod.enc.yaml\n", b25_GH(r), f"\n$ head -3 secrets/prod.enc.yaml\npostgres:\n    host: ENC[AES256_GCM,data:{b25_blob(r, 12)},iv:{b25_blob(r, 32)},tag:{b25_blob(r, 16)},type:str]\n"]
 
 
 def b25_t_mysqladmin(f, r, loc):
-    out = ["$ mysqladmin -h ", b25_IP4(r, "10"), " -u root -p", b25_PW(r, loc), f" processlist\nmysqladmin: [Warning] Using a password on the command line interface can be insecure.\n"
+    out = ["$ mysqladmin -h ", b25_IP4(r, "10"), " -u root -p", b25_PW(r, loc), " processlist\nmysqladmin: [Warning] Using a password on the command line interface can be insecure.\n"
            "+-----+------------+--------------------+---------+---------+------+\n| Id  | User       | Host               | db      | Command | Time |\n+-----+------------+--------------------+---------+---------+------+\n"]
     for _ in range(r.randint(2, 3)):
         out += [f"| {r.randint(10, 999):<3} | {r.choice(['app', 'repl', 'report']):<10} | ", b25_IP4(r, "10"), f":{r.randint(30000, 65000)} | shop    | Query   | {r.randint(0, 90):<4} |\n"]
@@ -31763,7 +31763,7 @@ def b25_t_cdr(f, r, loc):
 def b25_t_pjsip(f, r, loc):
     ext = r.randint(100, 999)
     return [f"; pjsip.conf — extension {ext} ({f.name()})\n[{ext}]\ntype=endpoint\ncontext=internal\nauth={ext}-auth\naors={ext}\ncallerid=\"{f.name()}\" <", b25_PH(r, loc, variants=("e164",)), f">\n\n[{ext}-auth]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=",
-            b25_PW(r, loc), f"\n\n[trunk]\ntype=registration\nserver_uri=sip:", b25_IP4(r, "pub"), f":5060\noutbound_proxy=sip:sip.provider.example\ncontact_user=", b25_PH(r, loc, variants=("e164",)), "\n"]
+            b25_PW(r, loc), "\n\n[trunk]\ntype=registration\nserver_uri=sip:", b25_IP4(r, "pub"), ":5060\noutbound_proxy=sip:sip.provider.example\ncontact_user=", b25_PH(r, loc, variants=("e164",)), "\n"]
 
 
 def b25_t_netdiag(f, r, loc):
@@ -31774,7 +31774,7 @@ def b25_t_netdiag(f, r, loc):
 
 
 def b25_t_docker_inspect(f, r, loc):
-    return [f"$ docker inspect --format '{{{{json .Config.Env}}}}' billing-worker | jq .\n[\n  \"DB_PASSWORD=", b25_PW(r, loc), "\",\n  \"AWS_ACCESS_KEY_ID=", b25_AWS(r), "\",\n  \"AWS_SECRET_ACCESS_KEY=", B25("GENERIC_SECRET", b25_aws_secret(r)),
+    return ["$ docker inspect --format '{{json .Config.Env}}' billing-worker | jq .\n[\n  \"DB_PASSWORD=", b25_PW(r, loc), "\",\n  \"AWS_ACCESS_KEY_ID=", b25_AWS(r), "\",\n  \"AWS_SECRET_ACCESS_KEY=", B25("GENERIC_SECRET", b25_aws_secret(r)),
             "\",\n  \"OPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)), f"\",\n  \"APP_VERSION={b25_version(r)}\",\n  \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\"\n]\n$ docker inspect -f '{{{{.NetworkSettings.IPAddress}}}}' billing-worker\n", b25_IP4(r, "172"), "\n"]
 
 
@@ -31907,7 +31907,7 @@ def b25_t_fetchmail(f, r, loc):
 
 
 def b25_t_supervisord(f, r, loc):
-    return [f"[program:worker]\ncommand=/srv/venv/bin/celery -A app worker -l info\ndirectory=/srv/app\nuser=app\nenvironment=BROKER_URL=\"amqp://app:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5672//\",SENTRY_DSN=\"\",GOOGLE_API_KEY=\"",
+    return ["[program:worker]\ncommand=/srv/venv/bin/celery -A app worker -l info\ndirectory=/srv/app\nuser=app\nenvironment=BROKER_URL=\"amqp://app:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5672//\",SENTRY_DSN=\"\",GOOGLE_API_KEY=\"",
             B25("GOOGLE_API_KEY", b25_google(r)), "\",STRIPE_KEY=\"", B25("STRIPE_KEY", b25_stripe(r)), "\",SLACK_BOT_TOKEN=\"", B25("SLACK_TOKEN", b25_slack(r)), f"\"\nautorestart=true\nstdout_logfile=/var/log/worker.log\n; deployed {b25_hash(r, 7)} on {b25_day(r, loc, 14, iso_p=1)}\n"]
 
 
@@ -31923,12 +31923,12 @@ def b25_t_caddy(f, r, loc):
 
 
 def b25_t_cqlsh(f, r, loc):
-    return [f"$ cqlsh ", b25_IP4(r, "10"), " -u cassandra -p ", b25_PW(r, loc), f"\nConnected to prod at cass-{r.randint(1, 6)}:9042\n[cqlsh 6.1.0 | Cassandra 4.1.{r.randint(1, 7)} | CQL spec 3.4.6]\ncassandra@cqlsh> SELECT user_id, email, phone FROM crm.users LIMIT 2;\n\n user_id | email | phone\n---------+-------+------\n"
+    return ["$ cqlsh ", b25_IP4(r, "10"), " -u cassandra -p ", b25_PW(r, loc), f"\nConnected to prod at cass-{r.randint(1, 6)}:9042\n[cqlsh 6.1.0 | Cassandra 4.1.{r.randint(1, 7)} | CQL spec 3.4.6]\ncassandra@cqlsh> SELECT user_id, email, phone FROM crm.users LIMIT 2;\n\n user_id | email | phone\n---------+-------+------\n"
             f" {f.uuid4()} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), f"\n {f.uuid4()} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), "\n\n(2 rows)\n"]
 
 
 def b25_t_sshpass(f, r, loc):
-    return [f"$ sshpass -p '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), f"' rsync -az --progress -e ssh ./dist/ {b25_user(f, r)}@", b25_IP(r), f":/var/www/releases/{b25_version(r)}/\nsending incremental file list\nindex.html\n"
+    return ["$ sshpass -p '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), f"' rsync -az --progress -e ssh ./dist/ {b25_user(f, r)}@", b25_IP(r), f":/var/www/releases/{b25_version(r)}/\nsending incremental file list\nindex.html\n"
             f"      {r.randint(1000, 90000)} 100%   {r.uniform(1, 90):.2f}MB/s    0:00:00 (xfr#1, to-chk={r.randint(0, 40)}/{r.randint(41, 90)})\nsent {r.randint(10000, 900000)} bytes  received {r.randint(100, 9000)} bytes\n"]
 
 
@@ -31965,7 +31965,7 @@ def b25_t_ipa(f, r, loc):
 
 def b25_t_playwright(f, r, loc):
     return [f"[trace] {b25_iso(r, 1, ms=True)} network\n  → POST https://app.{r.choice(B25_ORG_DOMAINS)}/api/session\n    authorization: Bearer ", b25_JWT(f, r), "\n    cookie: sid=", b25_GEN(r, r.choice([3, 4])),
-            f"; theme=dark\n    x-forwarded-for: ", b25_IP(r), f"\n  ← 200 OK ({r.randint(20, 900)} ms)\n  request body: {{\"email\":\"", b25_EM(f, r, loc), "\",\"password\":\"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"}\n"]
+            "; theme=dark\n    x-forwarded-for: ", b25_IP(r), f"\n  ← 200 OK ({r.randint(20, 900)} ms)\n  request body: {{\"email\":\"", b25_EM(f, r, loc), "\",\"password\":\"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"}\n"]
 
 
 def b25_t_outlook_csv(f, r, loc):
@@ -31996,7 +31996,7 @@ def b25_t_wget_gemini(f, r, loc):
 
 def b25_t_git_remote(f, r, loc):
     org = b25_ascii(f.last_name())
-    return [f"$ git remote -v\norigin\thttps://x-access-token:", b25_GH(r, r.choice(["ghs_", "ghu_", "gho_", "ghr_"])), f"@github.com/{org}/platform.git (fetch)\norigin\thttps://x-access-token:", b25_GH(r),
+    return ["$ git remote -v\norigin\thttps://x-access-token:", b25_GH(r, r.choice(["ghs_", "ghu_", "gho_", "ghr_"])), f"@github.com/{org}/platform.git (fetch)\norigin\thttps://x-access-token:", b25_GH(r),
             f"@github.com/{org}/platform.git (push)\nmirror\thttps://{b25_user(f, r)}:", b25_PW(r, loc, url=True), f"@git.{r.choice(B25_ORG_DOMAINS)}/{org}/platform.git (fetch)\n$ git rev-parse HEAD\n{b25_hash(r, 40)}\n"]
 
 
