@@ -30578,6 +30578,19 @@ def b25_card(r, grouped=None, kind=None):
     return b25_card_fmt(r, b25_card_raw(r, kind), grouped)
 
 
+def b25_brand(v):
+    d = v.replace(" ", "").replace("-", "")
+    if d[0] == "4":
+        return "VISA"
+    if d[:2] in ("34", "37"):
+        return "AMEX"
+    if d[0] in "25":
+        return "MC"
+    if d[0] == "6":
+        return "DISCOVER"
+    return "JCB" if d[:2] == "35" else "DINERS"
+
+
 def b25_iin_ok(d):
     n = len(d)
     if d[0] == "4":
@@ -31325,7 +31338,8 @@ def b25_t_booking(f, r, loc):
     out = [f"BOOKING CONFIRMED — PNR {rnd(r, string.ascii_uppercase, 6)}\n{r.choice(['LH', 'KL', 'AF', 'IB', 'AZ', 'BA'])}{r.randint(100, 1999)} {b25_day(r, loc, 0, 60, iso_p=1)} {r.choice(['FRA', 'AMS', 'CDG', 'MAD', 'FCO', 'LHR'])}-{r.choice(['JFK', 'BCN', 'LIS', 'OSL', 'ATH'])}\n\nPassengers:\n"]
     for _ in range(r.randint(1, 3)):
         out += [f"  {f.last_name().upper()}/{f.first_name().upper()}  {T25('dob', loc)} ", b25_DOB(r, loc, lo=2, hi=85), f"  e-ticket {r.randint(10**12, 10**13 - 1)}\n"]
-    out += ["\nContact: ", b25_EM(f, r, loc), " · ", b25_PH(r, loc), "\nPaid with ", b25_CC(r), f" ({r.choice(['VISA', 'MC', 'AMEX'])}), total {r.randint(150, 3000)}.{r.randint(0, 99):02d} EUR\n"]
+    cc = b25_card(r)
+    out += ["\nContact: ", b25_EM(f, r, loc), " · ", b25_PH(r, loc), "\nPaid with ", B25("CREDIT_CARD", cc), f" ({b25_brand(cc)}), total {r.randint(150, 3000)}.{r.randint(0, 99):02d} EUR\n"]
     return out
 
 
@@ -31386,11 +31400,12 @@ def b25_t_tfplan(f, r, loc):
 
 def b25_t_email_sig(f, r, loc):
     lang = b25_lang(loc)
-    name, co = f.name(), f.company()
+    first, last, co = f.first_name(), f.last_name(), f.company()
+    name = f"{first} {last}"
     body = {"en": "attached is the signed amendment. Please use our new account for all open invoices:", "de": "anbei der unterschriebene Nachtrag. Bitte nutzen Sie für alle offenen Rechnungen unser neues Konto:",
             "fr": "ci-joint l'avenant signé. Merci d'utiliser notre nouveau compte pour toutes les factures ouvertes :", "es": "adjunto la adenda firmada. Por favor usen nuestra nueva cuenta para las facturas pendientes:",
             "it": "in allegato l'addendum firmato. Vi preghiamo di usare il nuovo conto per tutte le fatture aperte:", "nl": "bijgaand het getekende addendum. Gebruik voor alle openstaande facturen ons nieuwe rekeningnummer:"}[lang]
-    return [f"From: {name} <", b25_EM(f, r, loc, org=True), ">\nTo: ", B25("EMAIL", "ap@" + r.choice(B25_ORG_DOMAINS)), f"\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
+    return [f"From: {name} <", b25_EM(f, r, loc, first=first, last=last, org=True), ">\nTo: ", B25("EMAIL", "ap@" + r.choice(B25_ORG_DOMAINS)), f"\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
             f"\n(not {b25_bad_iban(r, loc)} any more)\n\n{T25('regards', loc)}\n{name}\n{co}\n{T25('phone', loc)} ", b25_PH(r, loc), f" · {T25('mobile', loc)} ", b25_PH(r, loc), "\n"]
 
 
