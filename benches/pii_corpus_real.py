@@ -31822,7 +31822,7 @@ def b25_t_camt053(f, r, loc):
 
 
 def b25_t_fixedwidth(f, r, loc):
-    out = [f"CUSTMAST.DAT  extract {B25_DAY.strftime('%Y%m%d')}  rec-len 160\n"]
+    out = [f"CUSTMAST.DAT  extract {B25_DAY.strftime('%Y%m%d')}  rec-len 160\n* layout: CUST-NO 8, NAME 24, BIRTH-DATE 8 (YYYYMMDD), PHONE, IBAN, STATUS\n"]
     for _ in range(r.randint(2, 4)):
         nm = (f.last_name().upper() + " " + f.first_name().upper())[:24].ljust(24)
         bd = b25_dob_date(r)
@@ -32179,6 +32179,7 @@ def b25_phone_ok(v, loc):
 
 
 def b25_value_ok(typ, v, loc):
+    assert typ == "PLACEHOLDER" or v not in B25_PLACEHOLDER_SET, (typ, v)
     if typ in B25_CHECK_RE:
         assert _b25_re.fullmatch(B25_CHECK_RE[typ], v), (typ, v)
     if typ == "CREDIT_CARD":
