@@ -97,6 +97,9 @@ Splits, kept apart by construction, not only by seed:
   blind24  templates B24_*/b24_*: a twenty-fifth split (seed 2525, fixed day 2026-12-24) written by a twenty-second helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 77 text and 25 JSON document kinds of its own (see the blind24 section). Self-checked at generation; to be scored once.
+  blind25  templates B25_*/b25_*: a twenty-sixth split (seed 2626, fixed day 2026-12-25) written by a twenty-fourth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 98 text and 33 JSON document kinds of its own (see the blind25 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -105,7 +108,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2492,9 +2495,10 @@ def main():
               "blind17": (b17_text, b17_json), "blind18": (b18_text, b18_json),
               "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
               "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
-              "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json)}
+              "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
+              "blind25": (b25_text, b25_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2604,9 +2608,13 @@ def main():
                 b24_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind25":  # blind25's own self-check (spans, values and checksums, IIN ranges, IBAN lengths, JWT headers, placeholder list, phones valid, JSON, no escape in a JSON string)
+                b25_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -30399,6 +30407,1830 @@ def b24_check(i, kind, doc, w, text, loc):
         for sp in w.spans:
             s0 = max(s for s in starts if s <= sp["start"])
             assert b"\\" not in w.buf[s0:sp["start"]], (i, "escape ahead of a label", sp)
+
+# ---------- blind25 (seed 2626, fixed day 2026-12-25) ----------
+# A twenty-sixth split, templates B25_* / b25_*, written by a twenty-fourth helper who never read the
+# detection rules, their docs or history, never ran the engine, and never read the other blind splits'
+# template sections (it read the shared value generators, main(), the blind6 taxonomy comment and the
+# docs' blind24 paragraph; two names-only greps of this file printed four single lines of the blind11,
+# blind12 and blind24 sections, and the Spring kind they showed was replaced by a Quarkus one).
+# 98 text kinds: rclone, Maven settings, Airflow connections, Alertmanager, Grafana provisioning, psql,
+# sqlplus, cqlsh, mysqladmin, ssh keys, cmd / schtasks, kubectl describe, sshd / fail2ban / Apache / UFW /
+# Exim logs, Quarkus / .NET / Rails / Laravel / Drupal config, PR reviews, Mercurial patches, call
+# transcripts, onboarding / direct deposit / HR notes, certificates of service, customs, flight booking,
+# car rental, dental intake, pet claims, 1099-NEC, HSA enrolment, physio referrals, race registration,
+# corporate cards, Makefiles, GitHub Actions, Dockerfiles, Bitwarden CSV, Outlook contacts CSV, web forms,
+# notebooks, Terraform plans, e-mail signatures, Intercom chats, IRC logs, Google Chat, ServiceNow work
+# notes, dispatch logs, TruffleHog reports, Keycloak events, gcloud, OAuth token curls, Slack / LLM
+# .env files, AWS STS / credentials, OpenAI SDK errors, TLS tickets, Puppet Hiera, ipsec.secrets,
+# chap-secrets, pkcs12 dumps, odbc.ini, svn, fstab CIFS, apt proxies, NuGet, Gradle, sops, Asterisk
+# CDRs, pjsip, dig / mtr, docker inspect, Railway variables, Jenkinsfiles, camt.053, fixed-width
+# extracts, READMEs, Calendly mails, HTTPie, wget to Gemini, git remotes, .curlrc, fetchmail,
+# supervisord, Caddy, sshpass, pino logs, Kustomize, FreeIPA, Playwright traces, PgBouncer.
+# 33 JSON kinds: MCP tools/call requests (mail, shell, deploy keys) and results with resources, MCP
+# client config, Anthropic tool_use, Bedrock Converse toolUse, Cohere tool calls, Vercel AI SDK
+# tool-call parts, Semantic Kernel function calls, LangGraph tool messages, LangSmith runs, LiteLLM
+# config, Jira, Zendesk, Okta, Dynamics 365, Pipedrive, Healthie, Gusto, WooCommerce, Vonage, Doppler,
+# Microsoft Graph sendMail, Stripe calls, OAuth token responses, bank transactions, CloudEvents,
+# Elasticsearch hits, GraphQL variables, Terraform state, server creation.
+# Labels follow the lead's taxonomy as the blind6 comment states it. Every date and time derives
+# from the fixed day 2026-12-25 and the seeded RNG; Faker is used for names, companies, user names,
+# e-mails and UUIDs only (no Faker date, time, address or city).
+
+import ipaddress as _b25_ip, re as _b25_re, unicodedata as _b25_ud  # noqa: E402
+
+B25_DAY = datetime.datetime(2026, 12, 25, 0, 0, 0)
+
+
+class B25L(L):
+    """A labelled piece kept verbatim (top-level text keeps its line breaks; PEM keeps its lines)."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def B25(t, v):
+    return B25L(t, v)
+
+
+def b25_lang(loc):
+    return loc[:2]
+
+
+def b25_when(r, back_days=40, ahead_days=0):
+    return B25_DAY + datetime.timedelta(seconds=r.randint(-back_days * 86400, ahead_days * 86400 + 86399))
+
+
+def b25_iso(r, back_days=40, z=True, ms=False):
+    t = b25_when(r, back_days)
+    s = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if ms:
+        s += f".{r.randint(0, 999):03d}"
+    return s + ("Z" if z else r.choice(["+00:00", "+01:00"]))
+
+
+def b25_epoch(r, back_days=40):
+    return int((b25_when(r, back_days) - datetime.datetime(1970, 1, 1)).total_seconds())
+
+
+B25_SAFE_SYM = "!#$%&*@^_+=?-"
+B25_URL_SYM = "!*_-+=."
+B25_WORDS = {
+    "en": ["harbour", "lantern", "pebble", "thistle", "marlin", "copper", "saffron", "biscuit", "glacier", "walnut", "juniper", "cobalt"],
+    "de": ["Sonnenblume", "Zugspitze", "Apfelbaum", "Kuckuck", "Brezel", "Nordsee", "Eichhorn", "Wanderweg", "Schneeball"],
+    "fr": ["Papillon", "Chocolat", "Bretagne", "Tournesol", "Camembert", "Lavande", "Marmotte", "Citron"],
+    "es": ["Girasol", "Paella", "Tortuga", "Alhambra", "Mariposa", "Naranja", "Flamenco", "Castillo"],
+    "it": ["Girasole", "Farfalla", "Vesuvio", "Gelato", "Lucciola", "Gabbiano", "Tramonto", "Basilico"],
+    "nl": ["Tulpenveld", "Stroopwafel", "Windmolen", "Fietspad", "Zeehond", "Klompen", "Dijkgraaf", "Hagelslag"],
+}
+
+
+def b25_pw(r, lang="en", url=False):
+    sym = B25_URL_SYM if url else B25_SAFE_SYM
+    k = r.randrange(7)
+    w = r.choice(B25_WORDS.get(lang, B25_WORDS["en"]))
+    w = _b25_ud.normalize("NFKD", w).encode("ascii", "ignore").decode()
+    if k == 0:
+        return w + str(r.randint(10, 2026)) + r.choice(sym)
+    if k == 1:
+        return "".join(r.choice(AN + sym) for _ in range(r.randint(12, 22)))
+    if k == 2:
+        return "".join({"a": "@", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w.lower()) + r.choice(sym) + str(r.randint(1, 99)) if not url else w.lower() + str(r.randint(100, 9999))
+    if k == 3:
+        return r.choice(sym) + w.capitalize() + r.choice(sym) + str(r.randint(1, 9)) + rnd(r, string.ascii_uppercase, 2)
+    if k == 4:
+        ws = [_b25_ud.normalize("NFKD", r.choice(B25_WORDS[l])).encode("ascii", "ignore").decode().lower() for l in ("en", lang, "en")]
+        return r.choice("-_+") .join(ws) + str(r.randint(0, 99))
+    if k == 5:
+        return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice(sym) + rnd(r, AN, 3)
+    return rnd(r, AN, r.randint(16, 28))
+
+
+def b25_generic(r, k=None):
+    k = r.randrange(8) if k is None else k
+    if k == 0:
+        return rnd(r, HEX, 32)
+    if k == 1:
+        return rnd(r, HEX, 64)
+    if k == 2:
+        return rnd(r, AN + "/+", 40)  # AWS-style secret access key
+    if k == 3:
+        return rnd(r, AN, r.choice([32, 40, 48]))
+    if k == 4:
+        return rnd(r, AN + "-_", r.choice([43, 64]))
+    if k == 5:
+        return rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    if k == 6:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    return rnd(r, string.ascii_uppercase + "234567", 32)  # base32 TOTP seed
+
+
+def b25_aws_secret(r):
+    return rnd(r, AN + "/+", 40)
+
+
+def b25_luhn_digit(body):
+    s = 0
+    for i, c in enumerate(reversed(body)):
+        v = int(c)
+        if i % 2 == 0:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return str((10 - s % 10) % 10)
+
+
+def b25_card_raw(r, kind=None):
+    kind = kind or r.choice(["visa", "visa", "visa", "mc", "mc", "mc2", "amex", "amex", "disc", "jcb", "diners", "visa19"])
+    if kind == "visa":
+        pre, n = "4" + rnd(r, string.digits, 5), 16
+    elif kind == "visa19":
+        pre, n = "4" + rnd(r, string.digits, 5), r.choice([13, 19])
+    elif kind == "mc":
+        pre, n = str(r.randint(51, 55)), 16
+    elif kind == "mc2":
+        pre, n = str(r.randint(2221, 2720)), 16
+    elif kind == "amex":
+        pre, n = r.choice(["34", "37"]), 15
+    elif kind == "disc":
+        pre, n = r.choice(["6011", "65", str(r.randint(644, 649))]), 16
+    elif kind == "jcb":
+        pre, n = str(r.randint(3528, 3589)), 16
+    else:
+        pre, n = r.choice(["36", "38", "300", "301", "302", "303", "304", "305"]), 14
+    body = pre + rnd(r, string.digits, n - 1 - len(pre))
+    return body + b25_luhn_digit(body)
+
+
+def b25_card_fmt(r, d, grouped=None):
+    g = r.random() < 0.6 if grouped is None else grouped
+    if not g:
+        return d
+    sep = r.choice([" ", " ", "-"])
+    if len(d) == 16:
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return d
+
+
+def b25_card(r, grouped=None, kind=None):
+    return b25_card_fmt(r, b25_card_raw(r, kind), grouped)
+
+
+def b25_brand(v):
+    d = v.replace(" ", "").replace("-", "")
+    if d[0] == "4":
+        return "VISA"
+    if d[:2] in ("34", "37"):
+        return "AMEX"
+    if d[0] in "25":
+        return "MC"
+    if d[0] == "6":
+        return "DISCOVER"
+    return "JCB" if d[:2] == "35" else "DINERS"
+
+
+def b25_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649:
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] in ("36", "38") or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    return False
+
+
+def b25_bad_card(r):
+    while True:
+        d = b25_card_raw(r)
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return b25_card_fmt(r, d)
+
+
+B25_IBAN_FMT = {"DE": "n18", "GB": "b4n14", "FR": "n10c11n2", "ES": "n20", "IT": "a1n10c12", "NL": "b4n10", "BE": "n12",
+                "AT": "n16", "CH": "n5c12", "IE": "b4n14", "PT": "n21", "LU": "n3c13", "PL": "n24", "SE": "n20", "DK": "n14",
+                "FI": "n14"}
+B25_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22, "PT": 25,
+                "LU": 20, "PL": 28, "SE": 24, "DK": 18, "FI": 18}
+B25_BANKS = {"GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ"], "NL": ["ABNA", "INGB", "RABO", "SNSB", "TRIO", "BUNQ", "KNAB"],
+             "IE": ["AIBK", "BOFI", "IPBS"]}
+B25_LOC_CC = {"en_US": ["DE", "GB", "NL", "FR", "IE"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"],
+              "fr_FR": ["FR", "FR", "BE", "LU"], "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE"]}
+
+
+def b25_mod97(s):
+    t = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in t)) % 97
+
+
+def b25_iban_raw(r, cc):
+    fmt = B25_IBAN_FMT[cc]
+    body = ""
+    for kind, n in _b25_re.findall(r"([nabc])(\d+)", fmt):
+        n = int(n)
+        if kind == "n":
+            body += rnd(r, string.digits, n)
+        elif kind == "a":
+            body += rnd(r, string.ascii_uppercase, n)
+        elif kind == "b":
+            body += r.choice(B25_BANKS[cc])
+        else:
+            body += "".join(r.choice(string.digits) if r.random() < 0.8 else r.choice(string.ascii_uppercase) for _ in range(n))
+    chk = 98 - b25_mod97(cc + "00" + body)
+    return f"{cc}{chk:02d}{body}"
+
+
+def b25_iban_fmt(r, v, grouped=None):
+    g = r.random() < 0.55 if grouped is None else grouped
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if g else v
+
+
+def b25_iban(r, loc, grouped=None):
+    return b25_iban_fmt(r, b25_iban_raw(r, r.choice(B25_LOC_CC[loc])), grouped)
+
+
+def b25_bad_iban(r, loc):
+    v = list(b25_iban_raw(r, r.choice(B25_LOC_CC[loc])))
+    while True:
+        i = r.randrange(4, len(v))
+        if v[i].isdigit():
+            v[i] = str((int(v[i]) + r.randint(1, 9)) % 10)
+            break
+    s = "".join(v)
+    assert b25_mod97(s) != 1
+    return b25_iban_fmt(r, s)
+
+
+def b25_ssn(r, style=None):
+    style = style or r.choice(["dash"] * 7 + ["space", "bare"])
+    return ssn_text(r, style)
+
+
+def b25_ip4(r, kind=None):
+    kind = kind or r.choice(["pub", "pub", "pub", "10", "172", "192"])
+    if kind == "10":
+        return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    if kind == "172":
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    if kind == "192":
+        return f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    while True:
+        a = r.randint(1, 223)
+        if a in (10, 100, 127, 169, 172, 192, 198, 203):
+            continue
+        return f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b25_ip6(r):
+    k = r.randrange(6)
+    g = lambda: f"{r.randint(0, 0xffff):x}"
+    if k == 0:
+        v = ":".join([r.choice(["2a01", "2a02", "2a00", "2001", "2600", "2607", "2804"]), f"{r.randint(0x100, 0xffff):x}"] + [g() for _ in range(6)])
+    elif k == 1:
+        v = ":".join([r.choice(["2a01:4f8", "2a05:d014", "2001:41d0", "2600:1f18", "2a03:2880"]), g(), g()]) + "::" + g()
+    elif k == 2:
+        v = "fe80::" + ":".join(g() for _ in range(4))
+    elif k == 3:
+        v = "fd" + f"{r.randint(0, 255):02x}" + ":" + ":".join(g() for _ in range(3)) + "::" + g()
+    elif k == 4:
+        v = ":".join(f"{r.randint(0, 0xffff):04x}" for _ in range(8))
+        v = r.choice(["2a02", "2001", "2a01"]) + v[4:]
+    else:
+        v = r.choice(["2a01:cb00", "2a02:8071", "2a04:4e42"]) + ":" + g() + "::" + g() + ":" + g()
+    v = str(_b25_ip.IPv6Address(v)) if k != 4 else v
+    return v.upper() if r.random() < 0.1 else v
+
+
+B25_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b25_date_fmt(r, d, loc, iso_p=0.2):
+    lang = b25_lang(loc)
+    if r.random() < iso_p:
+        return d.strftime("%Y-%m-%d")
+    k = r.randrange(3)
+    if loc == "en_US":
+        return [d.strftime("%m/%d/%Y"), f"{B25_MONTHS['en'][d.month - 1]} {d.day}, {d.year}", f"{d.month}/{d.day}/{d.year}"][k]
+    if loc == "en_GB":
+        return [d.strftime("%d/%m/%Y"), f"{d.day} {B25_MONTHS['en'][d.month - 1]} {d.year}", d.strftime("%d.%m.%Y")][k]
+    if lang == "de":
+        return [d.strftime("%d.%m.%Y"), f"{d.day}. {B25_MONTHS['de'][d.month - 1]} {d.year}", f"{d.day}.{d.month}.{d.year}"][k]
+    if lang == "nl":
+        return [d.strftime("%d-%m-%Y"), f"{d.day} {B25_MONTHS['nl'][d.month - 1]} {d.year}", d.strftime("%d/%m/%Y")][k]
+    return [d.strftime("%d/%m/%Y"), f"{d.day} {B25_MONTHS[lang][d.month - 1]} {d.year}", d.strftime("%d-%m-%Y")][k]
+
+
+def b25_dob_date(r, lo=18, hi=92):
+    return (B25_DAY - datetime.timedelta(days=r.randint(lo * 365, hi * 365))).date()
+
+
+def b25_dob(r, loc, iso_p=0.2, lo=18, hi=92):
+    return b25_date_fmt(r, b25_dob_date(r, lo, hi), loc, iso_p)
+
+
+def b25_day(r, loc, back=400, ahead=0, iso_p=0.2):
+    return b25_date_fmt(r, (B25_DAY + datetime.timedelta(days=r.randint(-back, ahead))).date(), loc, iso_p)
+
+
+B25_PHONE_VARIANTS = ("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00", "intl_trunk", "intl_dashes")
+
+
+def b25_phone(r, loc, region=None, variants=B25_PHONE_VARIANTS):
+    reg = region or (REGION[loc] if r.random() < 0.88 else r.choice(OTHER_REGIONS))
+    if reg != REGION[loc] and region is None:  # a foreign number is written with its country code
+        variants = tuple(v for v in variants if v in ("intl", "e164", "intl00", "intl_dashes")) or ("intl",)
+    return phone(r, reg, variants)
+
+
+B25_MAIL_DOMAINS = {"en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "comcast.net", "proton.me"],
+                    "en_GB": ["gmail.com", "btinternet.com", "hotmail.co.uk", "sky.com", "outlook.com", "virginmedia.com"],
+                    "de_DE": ["web.de", "gmx.de", "t-online.de", "gmail.com", "posteo.de", "freenet.de"],
+                    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr", "wanadoo.fr"],
+                    "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es", "outlook.es"],
+                    "it_IT": ["libero.it", "virgilio.it", "gmail.com", "alice.it", "tiscali.it", "hotmail.it"],
+                    "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl", "xs4all.nl", "planet.nl"]}
+B25_ORG_DOMAINS = ["northwind-logistics.eu", "brightpath.io", "kestrel-health.com", "vanderleij-advocaten.nl", "stahlwerk-kiel.de",
+                   "maison-ardoise.fr", "cooperativa-olivar.es", "officine-brera.it", "harbourline.co.uk", "tallgrass-ag.com",
+                   "quillon.dev", "fjordpay.eu", "meridian-claims.com", "alpenrad.at", "lumenstack.cloud"]
+
+
+def b25_ascii(s):
+    return _b25_re.sub(r"[^a-z]", "", _b25_ud.normalize("NFKD", s).encode("ascii", "ignore").decode().lower())
+
+
+def b25_email(f, r, loc, first=None, last=None, org=False):
+    if r.random() < 0.2:
+        return r.choice([f.free_email, f.company_email, f.ascii_free_email])()
+    first = b25_ascii(first or f.first_name()) or "anna"
+    last = b25_ascii(last or f.last_name()) or "berg"
+    k = r.randrange(5)
+    local = [f"{first}.{last}", f"{first[0]}{last}", f"{first}{r.randint(1, 99)}", f"{last}.{first[0]}", f"{first}_{last}{r.randint(60, 99)}"][k]
+    dom = r.choice(B25_ORG_DOMAINS) if org or r.random() < 0.35 else r.choice(B25_MAIL_DOMAINS[loc])
+    return f"{local}@{dom}"
+
+
+GH25 = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b25_gh(r, prefix=None):
+    p = prefix or r.choice(GH25)
+    if p == "github_pat_":
+        return p + rnd(r, AN, 22) + "_" + rnd(r, AN, 59)
+    return p + rnd(r, AN, 36)
+
+
+def b25_aws(r):
+    return r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+
+
+def b25_slack(r):
+    p = r.choice(["xoxb-", "xoxb-", "xoxp-", "xoxa-", "xoxe.xoxp-1-", "xoxe-1-"])
+    if p in ("xoxe.xoxp-1-", "xoxe-1-"):  # a rotating user token and its refresh token
+        return p + "Mi0y" + rnd(r, AN + "-", r.choice([136, 140, 146]))
+    if p == "xoxp-":
+        return p + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)
+    return p + rnd(r, string.digits, r.choice([11, 12])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+
+
+def b25_stripe(r):
+    return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 34, 99]))
+
+
+def b25_openai(r):
+    k = r.randrange(3)
+    if k == 0:
+        return "sk-proj-" + rnd(r, AN + "_-", 48)
+    if k == 1:
+        return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+
+
+def b25_anthropic(r):
+    return "sk-ant-api03-" + rnd(r, AN + "_-", 93) + "AA"
+
+
+def b25_google(r):
+    return "AIza" + rnd(r, AN + "_-", 35)
+
+
+def b25_b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b25_jwt(f, r):
+    alg = r.choice(["HS256", "RS256", "RS256", "ES256", "HS512", "PS256"])
+    hdr = {"alg": alg, "typ": "JWT"}
+    if alg != "HS256" and r.random() < 0.6:
+        hdr["kid"] = rnd(r, AN, r.choice([16, 27]))
+    if r.random() < 0.3:
+        hdr = {"typ": "JWT", **hdr}
+    iat = b25_epoch(r, 3)
+    pl = {"iss": r.choice(["https://auth.quillon.dev/", "https://login.fjordpay.eu", "accounts.brightpath.io", "https://sts.windows.net/" + f.uuid4() + "/"]),
+          "sub": r.choice([f.uuid4(), rnd(r, string.digits, 9), "auth0|" + rnd(r, HEX, 24)]), "iat": iat, "exp": iat + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.5:
+        pl["scope"] = r.choice(["read:orders write:orders", "openid profile email", "admin"])
+    if r.random() < 0.3:
+        pl["email"] = b25_ascii(f.first_name()) + "@" + r.choice(B25_ORG_DOMAINS)
+    siglen = {"HS256": 43, "HS512": 86, "RS256": 342, "PS256": 342, "ES256": 86}[alg]
+    return ".".join([b25_b64url(json.dumps(hdr, separators=(",", ":")).encode()),
+                     b25_b64url(json.dumps(pl, separators=(",", ":")).encode()), rnd(r, AN + "_-", siglen)])
+
+
+B25_PEM_KINDS = ["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]
+B25_PEM_HEAD = {"RSA PRIVATE KEY": "MIIEpAIBAAKCAQEA", "PRIVATE KEY": "MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", "EC PRIVATE KEY": "MHcCAQEEI",
+                "OPENSSH PRIVATE KEY": "b3BlbnNzaC1rZXktdjEAAAAA", "ENCRYPTED PRIVATE KEY": "MIIFHzBJBgkqhkiG9w0BBQ0wPDAbBgkqhkiG9w0BBQww"}
+
+
+def b25_pem(r, sep="\n", kind=None):
+    kind = kind or r.choice(B25_PEM_KINDS)
+    n = {"EC PRIVATE KEY": 3, "OPENSSH PRIVATE KEY": 6}.get(kind, r.randint(6, 12))
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    body = B25_PEM_HEAD[kind] + rnd(r, AN + "+/", width * n - len(B25_PEM_HEAD[kind]))
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
+    lines.append(rnd(r, AN + "+/", r.randint(8, 40)) + r.choice(["", "=", "=="]))
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b25_cert(r, sep="\n"):
+    body = "MIID" + rnd(r, AN + "+/", 64 * 8 - 4)
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)] + [rnd(r, AN + "+/", 20) + "=="]
+    return sep.join(["-----BEGIN CERTIFICATE-----"] + lines + ["-----END CERTIFICATE-----"])
+
+
+B25_SECRET_KINDS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY",
+                    "GOOGLE_API_KEY", "JWT", "GENERIC_SECRET"]
+
+
+def b25_secret_val(f, r, kind):
+    return {"AWS_ACCESS_KEY": lambda: b25_aws(r), "GITHUB_TOKEN": lambda: b25_gh(r), "SLACK_TOKEN": lambda: b25_slack(r),
+            "STRIPE_KEY": lambda: b25_stripe(r), "OPENAI_KEY": lambda: b25_openai(r), "ANTHROPIC_KEY": lambda: b25_anthropic(r),
+            "GOOGLE_API_KEY": lambda: b25_google(r), "JWT": lambda: b25_jwt(f, r), "GENERIC_SECRET": lambda: b25_generic(r)}[kind]()
+
+
+def b25_SEC(f, r, kinds=None):
+    k = r.choice(kinds or B25_SECRET_KINDS)
+    return B25(k, b25_secret_val(f, r, k))
+
+
+# Key-shaped documentation examples (labelled PLACEHOLDER): this split's own list.
+B25_PLACEHOLDERS = {
+    "AWS_ACCESS_KEY": ["AKIAIOSFODNN7EXAMPLE", "AKIAXXXXXXXXXXXXXXXX", "AKIA0000000000000000", "ASIAEXAMPLEEXAMPLE12"],
+    "GENERIC_SECRET": ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "0123456789abcdef0123456789abcdef", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+    "GITHUB_TOKEN": ["ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "gho_0000000000000000000000000000000000000",
+                     "ghs_EXAMPLEexampleEXAMPLEexample00000000", "github_pat_11AAAAAAA0000000000000_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+    "SLACK_TOKEN": ["xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx", "xoxp-XXXXXXXXXXXX-XXXXXXXXXXXX-XXXXXXXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                    "xoxb-1234567890-1234567890123-EXAMPLEexampleEXAMPLEexa"],
+    "STRIPE_KEY": ["sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "sk_test_XXXXXXXXXXXXXXXXXXXXXXXX", "rk_live_000000000000000000000000", "sk_test_EXAMPLEexampleEXAMPLEexample"],
+    "OPENAI_KEY": ["sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "sk-XXXXXXXXXXXXXXXXXXXXT3BlbkFJXXXXXXXXXXXXXXXXXXXX",
+                   "sk-proj-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPLE"],
+    "ANTHROPIC_KEY": ["sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxAA",
+                      "sk-ant-api03-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"],
+    "GOOGLE_API_KEY": ["AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "AIzaSyA-EXAMPLE-EXAMPLE-EXAMPLE-EXAMPL", "AIza00000000000000000000000000000000000"],
+    "JWT": ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4eHh4In0.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+}
+B25_PLACEHOLDER_SET = {v for vs in B25_PLACEHOLDERS.values() for v in vs}
+# Stand-ins that are not key-shaped: never labelled.
+B25_STANDINS = ["<your-token>", "${DB_PASSWORD}", "<API_KEY>", "changeme", "********", "xxxx", "{{ vault_db_password }}",
+                "%(SMTP_PASS)s", "REPLACE_WITH_YOUR_KEY", "<redacted>", "[hidden]", "op://Infra/postgres-prod/password",
+                "${{ secrets.DEPLOY_TOKEN }}", "$(cat /run/secrets/api_key)", "{{ .Values.auth.password }}", "<insert password>",
+                "ENC[AES256_GCM,data:...,type:str]", "${env:API_TOKEN}", "TODO", "none"]
+
+
+def b25_PLH(r, kind=None):
+    kind = kind or r.choice(list(B25_PLACEHOLDERS))
+    return B25("PLACEHOLDER", r.choice(B25_PLACEHOLDERS[kind]))
+
+
+def b25_standin(r):
+    return r.choice(B25_STANDINS)
+
+
+# ----- labelled pieces -----
+def b25_EM(f, r, loc, **kw):
+    return B25("EMAIL", b25_email(f, r, loc, **kw))
+
+
+def b25_PH(r, loc, region=None, variants=B25_PHONE_VARIANTS):
+    return B25("PHONE", b25_phone(r, loc, region, variants))
+
+
+def b25_CC(r, grouped=None, kind=None):
+    return B25("CREDIT_CARD", b25_card(r, grouped, kind))
+
+
+def b25_IB(r, loc, grouped=None):
+    return B25("IBAN", b25_iban(r, loc, grouped))
+
+
+def b25_SSN(r, style=None):
+    return B25("US_SSN", b25_ssn(r, style))
+
+
+def b25_IP4(r, kind=None):
+    return B25("IPV4", b25_ip4(r, kind))
+
+
+def b25_IP6(r):
+    return B25("IPV6", b25_ip6(r))
+
+
+def b25_IP(r):
+    return b25_IP6(r) if r.random() < 0.4 else b25_IP4(r)
+
+
+def b25_DOB(r, loc, iso_p=0.2, lo=18, hi=92):
+    return B25("DATE_OF_BIRTH", b25_dob(r, loc, iso_p, lo, hi))
+
+
+def b25_PW(r, loc="en_US", url=False):
+    return B25("PASSWORD", b25_pw(r, b25_lang(loc), url))
+
+
+def b25_GEN(r, k=None):
+    return B25("GENERIC_SECRET", b25_generic(r, k))
+
+
+def b25_CVC(r, amex=False):
+    return B25("GENERIC_SECRET", rnd(r, string.digits, 4 if amex else 3))
+
+
+def b25_JWT(f, r):
+    return B25("JWT", b25_jwt(f, r))
+
+
+def b25_PEM(r, sep="\n", kind=None):
+    return B25("PRIVATE_KEY", b25_pem(r, sep, kind))
+
+
+def b25_AWS(r):
+    return B25("AWS_ACCESS_KEY", b25_aws(r))
+
+
+def b25_GH(r, prefix=None):
+    return B25("GITHUB_TOKEN", b25_gh(r, prefix))
+
+
+# ----- look-alikes (never labelled) -----
+def b25_order(r):
+    return r.choice([f"SO-{r.randint(2025, 2026)}-{r.randint(1, 999999):06d}", f"#{r.randint(1000000, 9999999)}",
+                     f"{r.randint(100, 999)}-{r.randint(1000000, 9999999)}-{r.randint(1000000, 9999999)}",
+                     f"PO{r.randint(4500000000, 4599999999)}", f"ORD{r.randint(10**9, 10**10 - 1)}"])
+
+
+def b25_ticket(r):
+    return r.choice([f"{r.choice(['OPS', 'HR', 'SEC', 'FIN', 'CS', 'INFRA'])}-{r.randint(100, 99999)}", f"INC{r.randint(1000000, 9999999)}",
+                     f"#{r.randint(10000, 999999)}", f"CASE-{r.randint(2026000000, 2026999999)}", f"RITM{r.randint(1000000, 9999999)}"])
+
+
+def b25_invoice(r):
+    return r.choice([f"INV-{r.randint(2026, 2026)}-{r.randint(1, 99999):05d}", f"F{r.randint(2026000, 2026999)}", f"RE-{r.randint(10000000, 99999999)}",
+                     f"FA/{r.randint(1, 9999)}/2026", f"{r.randint(2026, 2026)}{r.randint(100000, 999999)}"])
+
+
+def b25_version(r):
+    return r.choice([f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 40)}", f"v{r.randint(0, 4)}.{r.randint(0, 99)}.{r.randint(0, 9)}-rc.{r.randint(1, 5)}",
+                     f"{r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(0, 20)}.{r.randint(1, 9999)}", f"2026.{r.randint(1, 12)}.{r.randint(1, 30)}"])
+
+
+def b25_sku(r):
+    return r.choice([f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}-{rnd(r, string.ascii_uppercase + string.digits, 2)}",
+                     f"SKU{r.randint(10**7, 10**8 - 1)}", f"{r.randint(100, 999)}.{r.randint(100, 999)}.{r.randint(10, 99)}"])
+
+
+def b25_ean13(r, pre=None):
+    body = (pre or r.choice(["40", "50", "30", "84", "80", "87", "00"])) + rnd(r, string.digits, 10)
+    body = body[:12]
+    s = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(body))
+    return body + str((10 - s % 10) % 10)
+
+
+def b25_imei(r):
+    body = r.choice(["35", "86", "01", "99"]) + rnd(r, string.digits, 12)
+    return body + b25_luhn_digit(body)
+
+
+def b25_hash(r, n=None):
+    return rnd(r, HEX, n or r.choice([7, 12, 40, 40, 64, 32]))
+
+
+def b25_blob(r, n=None):
+    return base64.b64encode(bytes(r.randrange(256) for _ in range(n or r.choice([18, 24, 33, 48])))).decode()
+
+
+def b25_mac(r):
+    return ":".join(f"{r.randrange(256):02x}" for _ in range(6))
+
+
+def b25_tracking(r):
+    return r.choice(["1Z" + rnd(r, string.ascii_uppercase + string.digits, 16), f"JJD{r.randint(10**17, 10**18 - 1)}",
+                     f"{r.randint(10**11, 10**12 - 1)}", f"3S{rnd(r, string.ascii_uppercase, 4)}{r.randint(10**7, 10**8 - 1)}",
+                     f"RR{r.randint(10**8, 10**9 - 1)}NL"])
+
+
+def b25_uuid(f):
+    return f.uuid4()
+
+
+def b25_lookalike(f, r, loc):
+    k = r.randrange(16)
+    return [lambda: b25_order(r), lambda: b25_ticket(r), lambda: b25_invoice(r), lambda: b25_version(r), lambda: b25_sku(r),
+            lambda: b25_ean13(r), lambda: b25_imei(r), lambda: b25_hash(r), lambda: b25_blob(r), lambda: b25_mac(r),
+            lambda: b25_tracking(r), lambda: f.uuid4(), lambda: b25_bad_card(r), lambda: b25_bad_iban(r, loc),
+            lambda: str(b25_epoch(r) * 1000), lambda: b25_iso(r)][k]()
+
+
+B25_PW_NEG = {
+    "en": ["Passwords must be at least 14 characters and may not reuse the last 5.", "I reset my password but the link had already expired.",
+           "Never send your password by e-mail; the helpdesk will not ask for it.", "The password field is now masked in the export."],
+    "de": ["Passwörter müssen mindestens 12 Zeichen lang sein.", "Ich habe mein Passwort vergessen, der Link kam nie an.",
+           "Bitte niemals das Passwort per Mail schicken.", "Das Passwortfeld wird im Export jetzt maskiert."],
+    "fr": ["Le mot de passe doit contenir au moins 12 caractères.", "J'ai réinitialisé mon mot de passe mais le lien avait expiré.",
+           "Ne communiquez jamais votre mot de passe par e-mail.", "Le champ mot de passe est désormais masqué."],
+    "es": ["La contraseña debe tener al menos 12 caracteres.", "He restablecido la contraseña pero el enlace había caducado.",
+           "Nunca envíe su contraseña por correo.", "El campo de contraseña ya aparece enmascarado."],
+    "it": ["La password deve avere almeno 12 caratteri.", "Ho reimpostato la password ma il link era scaduto.",
+           "Non inviate mai la password via e-mail.", "Il campo password ora è mascherato nell'export."],
+    "nl": ["Wachtwoorden moeten minimaal 12 tekens lang zijn.", "Ik heb mijn wachtwoord gereset maar de link was verlopen.",
+           "Stuur je wachtwoord nooit per e-mail.", "Het wachtwoordveld wordt nu gemaskeerd in de export."],
+}
+
+
+def b25_pwneg(r, loc):
+    return r.choice(B25_PW_NEG[b25_lang(loc)])
+
+
+B25_TR = {
+    "hi": {"en": "Hi", "de": "Hallo", "fr": "Bonjour", "es": "Hola", "it": "Ciao", "nl": "Hoi"},
+    "regards": {"en": "Kind regards,", "de": "Viele Grüße,", "fr": "Cordialement,", "es": "Un saludo,", "it": "Cordiali saluti,", "nl": "Met vriendelijke groet,"},
+    "dob": {"en": "Date of birth", "de": "Geburtsdatum", "fr": "Date de naissance", "es": "Fecha de nacimiento", "it": "Data di nascita", "nl": "Geboortedatum"},
+    "born": {"en": "born", "de": "geboren am", "fr": "né(e) le", "es": "nacido/a el", "it": "nato/a il", "nl": "geboren op"},
+    "phone": {"en": "Phone", "de": "Telefon", "fr": "Téléphone", "es": "Teléfono", "it": "Telefono", "nl": "Telefoon"},
+    "mobile": {"en": "Mobile", "de": "Mobil", "fr": "Portable", "es": "Móvil", "it": "Cellulare", "nl": "Mobiel"},
+    "email": {"en": "Email", "de": "E-Mail", "fr": "E-mail", "es": "Correo", "it": "E-mail", "nl": "E-mail"},
+    "pw": {"en": "password", "de": "Passwort", "fr": "mot de passe", "es": "contraseña", "it": "password", "nl": "wachtwoord"},
+    "pw_is": {"en": "the password is", "de": "das Passwort lautet", "fr": "le mot de passe est", "es": "la contraseña es", "it": "la password è", "nl": "het wachtwoord is"},
+    "tmp_pw": {"en": "Temporary password", "de": "Vorläufiges Passwort", "fr": "Mot de passe provisoire", "es": "Contraseña temporal", "it": "Password temporanea", "nl": "Tijdelijk wachtwoord"},
+    "card": {"en": "Card number", "de": "Kartennummer", "fr": "Numéro de carte", "es": "Número de tarjeta", "it": "Numero carta", "nl": "Kaartnummer"},
+    "cvc": {"en": "CVV", "de": "Prüfnummer", "fr": "Cryptogramme", "es": "CVV", "it": "CVV", "nl": "CVC"},
+    "order": {"en": "Order", "de": "Bestellung", "fr": "Commande", "es": "Pedido", "it": "Ordine", "nl": "Bestelling"},
+    "invoice": {"en": "Invoice", "de": "Rechnung", "fr": "Facture", "es": "Factura", "it": "Fattura", "nl": "Factuur"},
+    "address": {"en": "Address", "de": "Adresse", "fr": "Adresse", "es": "Dirección", "it": "Indirizzo", "nl": "Adres"},
+    "callback": {"en": "please call me back on", "de": "bitte rufen Sie mich unter", "fr": "merci de me rappeler au", "es": "por favor llámeme al",
+                 "it": "per favore richiamatemi al", "nl": "bel me alstublieft terug op"},
+    "callback2": {"en": "", "de": " zurück", "fr": "", "es": "", "it": "", "nl": ""},
+    "refund": {"en": "Please refund to", "de": "Bitte erstatten auf", "fr": "Merci de rembourser sur", "es": "Por favor reembolsar a",
+               "it": "Si prega di rimborsare su", "nl": "Graag terugstorten op"},
+    "name": {"en": "Name", "de": "Name", "fr": "Nom", "es": "Nombre", "it": "Nome", "nl": "Naam"},
+    "thanks": {"en": "Thanks!", "de": "Danke!", "fr": "Merci !", "es": "¡Gracias!", "it": "Grazie!", "nl": "Bedankt!"},
+}
+
+
+def T25(key, loc):
+    return B25_TR[key][b25_lang(loc)]
+
+
+B25_CITIES = {"en_US": ["Columbus", "Tucson", "Raleigh", "Omaha", "Spokane", "Boise"], "en_GB": ["Leeds", "Bristol", "Norwich", "York", "Cardiff"],
+              "de_DE": ["Kassel", "Freiburg", "Rostock", "Würzburg", "Bielefeld"], "fr_FR": ["Nantes", "Rennes", "Dijon", "Lille", "Tours"],
+              "es_ES": ["Zaragoza", "Murcia", "Valladolid", "Málaga", "Gijón"], "it_IT": ["Bergamo", "Padova", "Bari", "Trieste", "Parma"],
+              "nl_NL": ["Zwolle", "Arnhem", "Haarlem", "Delft", "Groningen"]}
+
+
+def b25_city(r, loc):
+    return r.choice(B25_CITIES[loc])
+
+
+def b25_host(r):
+    return r.choice(["db", "api", "app", "cache", "mq", "vpn", "bastion", "ci", "mail", "files"]) + "-" + r.choice(["prod", "stg", "eu1", "ams", "fra", "int"]) + "-" + str(r.randint(1, 24)).zfill(2)
+
+
+def b25_user(f, r):
+    return b25_ascii(f.first_name())[:8] + r.choice(["", ".", "_"]) + b25_ascii(f.last_name())[:6] if r.random() < 0.6 else r.choice(["deploy", "svc_etl", "admin", "ops", "backup", "reporting", "ci-bot", "sa"])
+
+
+def b25_nl(parts):
+    """Join parts (lists/strings/labels) into one flat part list."""
+    out = []
+    for p in parts:
+        if isinstance(p, list):
+            out.extend(p)
+        else:
+            out.append(p)
+    return out
+
+
+# ----- free-text kinds -----
+
+
+def b25_t_rclone(f, r, loc):
+    out = ["[s3-archive]\ntype = s3\nprovider = AWS\naccess_key_id = ", b25_AWS(r), "\nsecret_access_key = ", B25("GENERIC_SECRET", b25_aws_secret(r)),
+           f"\nregion = eu-central-1\nstorage_class = GLACIER\n\n[b2-backup]\ntype = b2\naccount = {rnd(r, HEX, 12)}\nkey = ", B25("GENERIC_SECRET", "K00" + rnd(r, AN, 28)),
+           "\n\n[nas]\ntype = sftp\nhost = ", b25_IP4(r, r.choice(["10", "192"])), f"\nuser = {b25_user(f, r)}\nkey_file = ~/.ssh/id_ed25519\nmd5sum_command = md5sum\n"]
+    if r.random() < 0.5:
+        out += ["\n[drive]\ntype = drive\nclient_id = ", f"{r.randint(10**11, 10**12 - 1)}-{rnd(r, string.ascii_lowercase + string.digits, 32)}.apps.googleusercontent.com",
+                "\nclient_secret = ", B25("GENERIC_SECRET", "GOCSPX-" + rnd(r, AN + "-_", 28)), "\n"]
+    return out
+
+
+def b25_t_maven(f, r, loc):
+    return ["<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n      <username>", f"{b25_user(f, r)}</username>\n      <password>", b25_PW(r, loc),
+            "</password>\n    </server>\n    <server>\n      <id>github</id>\n      <username>", f"{b25_user(f, r)}</username>\n      <password>", b25_GH(r),
+            "</password>\n    </server>\n  </servers>\n  <proxies>\n    <proxy>\n      <host>", b25_IP4(r, r.choice(["10", "172"])),
+            f"</host>\n      <port>3128</port>\n      <nonProxyHosts>localhost|*.internal</nonProxyHosts>\n    </proxy>\n  </proxies>\n"
+            f"  <!-- maven {b25_version(r)}, mirror checksum {b25_hash(r, 64)} -->\n</settings>\n"]
+
+
+def b25_t_airflow(f, r, loc):
+    return [f"(venv) {b25_user(f, r)}@{b25_host(r)}:~$ airflow connections add 'pg_dwh' --conn-uri 'postgresql://etl:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"),
+            ":5432/dwh'\nSuccessfully added `conn_id`=pg_dwh : postgresql://etl:******@", "10.0.0.1".replace("10.0.0.1", b25_host(r)), ":5432/dwh\n",
+            "$ export AIRFLOW_CONN_S3_RAW='aws://", b25_AWS(r), ":", B25("GENERIC_SECRET", b25_aws_secret(r).replace("/", "%2F").replace("+", "%2B")),
+            "@/?region_name=eu-west-1'\n", f"$ airflow dags trigger nightly_load --run-id manual__{b25_iso(r, z=False)}\n"]
+
+
+def b25_t_alertmanager(f, r, loc):
+    return ["global:\n  smtp_smarthost: 'smtp.", r.choice(B25_ORG_DOMAINS), ":587'\n  smtp_from: '", b25_EM(f, r, loc, org=True), "'\n  smtp_auth_username: 'alerts'\n  smtp_auth_password: '",
+            b25_PW(r, loc), "'\n  slack_api_url_file: /etc/alertmanager/slack_url\n\nroute:\n  receiver: oncall\n  group_wait: 30s\n\nreceivers:\n  - name: oncall\n    email_configs:\n      - to: '",
+            b25_EM(f, r, loc, org=True), "'\n    pagerduty_configs:\n      - routing_key: '", b25_GEN(r, 0), "'\n        description: '{{ .CommonAnnotations.summary }}'\n"]
+
+
+def b25_t_grafana(f, r, loc):
+    return ["apiVersion: 1\ndatasources:\n  - name: Prometheus\n    type: prometheus\n    url: http://", b25_IP4(r, "10"), ":9090\n    basicAuth: true\n    basicAuthUser: grafana\n    secureJsonData:\n      basicAuthPassword: ",
+            b25_PW(r, loc), "\n  - name: Loki\n    type: loki\n    url: http://[", b25_IP6(r), "]:3100\n  - name: Postgres\n    type: postgres\n    url: ", b25_host(r), ":5432\n    user: grafana_ro\n    secureJsonData:\n      password: '",
+            b25_PW(r, loc), f"'\n    jsonData:\n      postgresVersion: 1500\n      sslmode: require\n# provisioned by {b25_user(f, r)} {b25_iso(r)}\n"]
+
+
+def b25_t_psql(f, r, loc):
+    out = ["$ psql -h ", b25_IP4(r, "10"), " -U app -d billing\nPassword for user app: \npsql (16.4)\nbilling=> SELECT id, email, phone, iban FROM payees ORDER BY id LIMIT 3;\n"
+           " id  |          email           |      phone       |           iban\n-----+--------------------------+------------------+---------------------------\n"]
+    for _ in range(3):
+        out += [f" {r.randint(100, 999)} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), " | ", b25_IB(r, loc, grouped=False), "\n"]
+    out += ["(3 rows)\n\nbilling=> \\q\n"]
+    return out
+
+
+def b25_t_sshkey(f, r, loc):
+    u = b25_user(f, r)
+    return [f"{u}@{b25_host(r)}:~$ ssh-keygen -lf ~/.ssh/id_ed25519\n256 SHA256:{b25_blob(r, 32).rstrip('=')} {u}@laptop (ED25519)\n{u}@{b25_host(r)}:~$ cat ~/.ssh/id_ed25519\n",
+            b25_PEM(r, kind="OPENSSH PRIVATE KEY"), f"\n{u}@{b25_host(r)}:~$ cat ~/.ssh/id_ed25519.pub\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{b25_blob(r, 24)} {u}@laptop\n"
+            f"{u}@{b25_host(r)}:~$ ssh -i ~/.ssh/id_ed25519 {u}@", b25_IP6(r), "\n"]
+
+
+def b25_t_cmd(f, r, loc):
+    return ["C:\\> cmdkey /add:fs01.corp.local /user:CORP\\", f"{b25_user(f, r)} /pass:", b25_PW(r, loc), "\n\nCMDKEY: Credential added successfully.\n\nC:\\> net user tempadmin ", b25_PW(r, loc),
+            " /add\nThe command completed successfully.\n\nC:\\> ipconfig\n\nEthernet adapter Ethernet0:\n\n   Connection-specific DNS Suffix  . : corp.local\n   Link-local IPv6 Address . . . . . : ",
+            B25("IPV6", "fe80::" + ":".join(f"{r.randint(0, 0xffff):x}" for _ in range(4))), f"%{r.randint(2, 19)}\n   IPv4 Address. . . . . . . . . . . : ", b25_IP4(r, "192"),
+            "\n   Subnet Mask . . . . . . . . . . . : 255.255.255.0\n   Default Gateway . . . . . . . . . : ", b25_IP4(r, "192"), f"\n\nC:\\> ver\n\nMicrosoft Windows [Version 10.0.{r.randint(19041, 26100)}.{r.randint(100, 5000)}]\n"]
+
+
+def b25_t_kubectl(f, r, loc):
+    return [f"$ kubectl -n payments describe pod checkout-{rnd(r, string.ascii_lowercase + string.digits, 10)}-{rnd(r, string.ascii_lowercase + string.digits, 5)}\nName:         checkout\nNamespace:    payments\n"
+            "Node:         ip-10-2-3-4.eu-west-1.compute.internal/", b25_IP4(r, "10"), "\nStatus:       Running\nIP:           ", b25_IP4(r, "10"), "\nIPs:\n  IP:  ", b25_IP6(r),
+            f"\nContainers:\n  app:\n    Image:   registry.local/checkout@sha256:{b25_hash(r, 64)}\n    Environment:\n      STRIPE_SECRET_KEY:  ", B25("STRIPE_KEY", b25_stripe(r)),
+            "\n      DB_PASSWORD:        ", b25_PW(r, loc), "\n      SENTRY_RELEASE:     ", b25_version(r), "\n      JWT_SIGNING_KEY:    <set to the key 'jwt' in secret 'checkout-secrets'>  Optional: false\n"]
+
+
+def b25_t_sshd(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 5)):
+        t = b25_when(r, 2)
+        ts = t.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if t.day < 10 else t.strftime("%b %d %H:%M:%S")
+        k = r.randrange(4)
+        if k == 0:
+            out += [f"{ts} {b25_host(r)} sshd[{r.randint(1000, 99999)}]: Accepted password for {b25_user(f, r)} from ", b25_IP(r), f" port {r.randint(1024, 65535)} ssh2\n"]
+        elif k == 1:
+            out += [f"{ts} {b25_host(r)} sshd[{r.randint(1000, 99999)}]: Failed password for invalid user admin from ", b25_IP(r), f" port {r.randint(1024, 65535)} ssh2\n"]
+        elif k == 2:
+            out += [f"{ts} {b25_host(r)} sudo[{r.randint(1000, 99999)}]:   {b25_user(f, r)} : TTY=pts/0 ; PWD=/home/ops ; USER=root ; COMMAND=/usr/bin/mysql -u root -p", b25_PW(r, loc), " -e SHOW\\x20PROCESSLIST\n"]
+        else:
+            out += [f"{ts} {b25_host(r)} sshd[{r.randint(1000, 99999)}]: Accepted publickey for deploy from ", b25_IP(r), f" port {r.randint(1024, 65535)} ssh2: ED25519 SHA256:{b25_blob(r, 32).rstrip('=')}\n"]
+    return out
+
+
+def b25_t_fail2ban(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 6)):
+        t = b25_when(r, 1)
+        out += [t.strftime("%Y-%m-%d %H:%M:%S") + f",{r.randint(100, 999)} fail2ban.actions        [{r.randint(500, 3000)}]: NOTICE  [{r.choice(['sshd', 'nginx-http-auth', 'postfix-sasl'])}] {r.choice(['Ban', 'Unban', 'Found'])} ",
+                b25_IP(r), "\n"]
+    out += [f"# jail.local bantime = {r.choice([600, 3600, 86400])}; ignoreip = localhost\n"]
+    return out
+
+
+def b25_t_apache(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        t = b25_when(r, 1)
+        ts = t.strftime("%d/%b/%Y:%H:%M:%S +0100")
+        k = r.randrange(3)
+        if k == 0:
+            q = ["GET /unsubscribe?email=", b25_EM(f, r, loc), f"&list={r.randint(1, 40)} HTTP/1.1"]
+        elif k == 1:
+            q = ["GET /api/export?format=csv&access_token=", b25_SEC(f, r, ["GENERIC_SECRET", "JWT", "GOOGLE_API_KEY"]), " HTTP/1.1"]
+        else:
+            q = ["POST /wp-login.php HTTP/1.1"]
+        out += [b25_IP(r), f" - - [{ts}] \""] + q + [f"\" {r.choice([200, 302, 403, 404])} {r.randint(200, 90000)} \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:{r.randint(115, 134)}.0)\"\n"]
+    return out
+
+
+def b25_t_ufw(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        t = b25_when(r, 1).strftime("%b %d %H:%M:%S")
+        if r.random() < 0.6:
+            out += [f"{t} gw kernel: [{r.randint(10000, 99999)}.{r.randint(100000, 999999)}] [UFW BLOCK] IN=eth0 OUT= MAC={b25_mac(r)}:{b25_mac(r)}:08:00 SRC=", b25_IP4(r), " DST=", b25_IP4(r, "192"),
+                    f" LEN={r.randint(40, 60)} TOS=0x00 PREC=0x00 TTL={r.randint(40, 250)} ID={r.randint(1, 65535)} PROTO=TCP SPT={r.randint(1024, 65535)} DPT={r.choice([22, 23, 3389, 445, 5900])} WINDOW=1024 SYN URGP=0\n"]
+        else:
+            out += [f"{t} gw kernel: [UFW BLOCK] IN=eth0 OUT= SRC=", b25_IP6(r), " DST=", b25_IP6(r), f" LEN=80 TC=0 HOPLIMIT=55 FLOWLBL={r.randint(1, 999999)} PROTO=UDP SPT=53 DPT={r.randint(1024, 65535)} LEN=40\n"]
+    return out
+
+
+def b25_t_quarkus(f, r, loc):
+    return [f"# src/main/resources/application.properties (Quarkus {r.randint(3, 3)}.{r.randint(8, 17)}.{r.randint(0, 5)})\n# was: %prod.quarkus.datasource.password={b25_standin(r)}\n"
+            "%prod.quarkus.datasource.jdbc.url=jdbc:mariadb://", b25_IP4(r, "10"), ":3306/catalog\n%prod.quarkus.datasource.username=catalog\n%prod.quarkus.datasource.password=", b25_PW(r, loc),
+            "\nquarkus.mailer.from=", b25_EM(f, r, loc, org=True), "\nquarkus.mailer.password=", b25_PW(r, loc),
+            "\nsmallrye.jwt.sign.key=", b25_GEN(r, r.choice([1, 3, 4])), "\npayments.stripe.api-key=", B25("STRIPE_KEY", b25_stripe(r)),
+            f"\nquarkus.http.port={r.choice([8080, 8081, 9000])}\nquarkus.application.version={b25_version(r)}\n"]
+
+
+def b25_t_dotnet(f, r, loc):
+    return ["{\n  \"ConnectionStrings\": {\n    \"Crm\": \"Server=", b25_IP4(r, "10"), ",1433;Database=Crm;User Id=sa;Password=", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace(";", "")),
+            ";TrustServerCertificate=True\"\n  },\n  \"Sentry\": { \"Dsn\": \"https://", b25_hash(r, 32), f"@o{r.randint(100000, 999999)}.ingest.sentry.io/{r.randint(1000000, 9999999)}\" }},\n"
+            "  \"SendGrid\": { \"From\": \"", b25_EM(f, r, loc, org=True), "\" },\n  \"Google\": { \"MapsKey\": \"", B25("GOOGLE_API_KEY", b25_google(r)), "\" },\n  \"AllowedHosts\": \"*\"\n}\n"]
+
+
+def b25_t_rails(f, r, loc):
+    return ["# config/database.yml\ndefault: &default\n  adapter: postgresql\n  encoding: unicode\n  pool: <%= ENV.fetch(\"RAILS_MAX_THREADS\") { 5 } %>\n\nproduction:\n  <<: *default\n  host: ",
+            b25_IP4(r, "10"), "\n  database: shop_production\n  username: shop\n  password: ", b25_PW(r, loc), "\n\nstaging:\n  <<: *default\n  host: ", b25_host(r),
+            "\n  password: <%= ENV['STAGING_DB_PASSWORD'] %>\n"]
+
+
+def b25_t_prreview(f, r, loc):
+    u = b25_user(f, r)
+    return [f"@{u} commented on {r.choice(['src/config.ts', 'scripts/seed.py', 'infra/main.tf'])} line {r.randint(10, 300)}:\n\n> ", r.choice(["const key = '", "api_key = \"", "  token  = \""]),
+            b25_SEC(f, r), r.choice(['"', "'"]) + f"\n\nThis is a live credential — please move it to `${{{{ secrets.API_KEY }}}}` and rotate it today. "
+            f"The build on {b25_hash(r, 7)} already pushed it to the public mirror.\n\n— review requested by {f.name()}, {b25_iso(r, 5)}\n"]
+
+
+def b25_t_call(f, r, loc):
+    lang = b25_lang(loc)
+    q = {"en": ("Can you confirm your date of birth?", "Sure, it's ", "And the card you'd like to use?", "It's ", "and the security code is ", "A confirmation goes to ", "Reference"),
+         "de": ("Können Sie mir Ihr Geburtsdatum bestätigen?", "Ja, der ", "Und mit welcher Karte möchten Sie zahlen?", "Die Nummer ist ", "und die Prüfnummer ", "Die Bestätigung geht an ", "Vorgang"),
+         "fr": ("Pouvez-vous me confirmer votre date de naissance ?", "Oui, le ", "Et la carte à utiliser ?", "C'est le ", "et le cryptogramme ", "La confirmation part à ", "Dossier"),
+         "es": ("¿Me confirma su fecha de nacimiento?", "Sí, el ", "¿Y la tarjeta que quiere usar?", "Es la ", "y el código de seguridad es ", "La confirmación se envía a ", "Referencia"),
+         "it": ("Mi conferma la sua data di nascita?", "Sì, il ", "E la carta da usare?", "È la ", "e il CVV è ", "La conferma arriva a ", "Pratica"),
+         "nl": ("Kunt u uw geboortedatum bevestigen?", "Ja, ", "En met welke kaart wilt u betalen?", "Het is ", "en de beveiligingscode is ", "De bevestiging gaat naar ", "Referentie")}[lang]
+    cc = b25_card(r, grouped=True)
+    return [f"[{b25_iso(r, 3)}] call transcript, agent {f.first_name()}, {q[6]} {b25_ticket(r)}\nAgent: {q[0]}\nCaller: {q[1]}", b25_DOB(r, loc, iso_p=0.0),
+            f".\nAgent: {q[2]}\nCaller: {q[3]}", B25("CREDIT_CARD", cc), f", {q[4]}", b25_CVC(r, cc[:2] in ("34", "37")), f".\nAgent: {q[5]}", b25_EM(f, r, loc), f".\n[system] earlier attempt with {b25_bad_card(r)} failed the card check ({b25_ticket(r)})\n"]
+
+
+def b25_t_onboarding(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    us = loc == "en_US"
+    out = [f"NEW HIRE CHECKLIST — {first} {last}\nStart date: {b25_day(r, loc, 0, 40)}\nManager: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=19, hi=64), "\n"]
+    if us or r.random() < 0.25:
+        out += ["SSN: ", b25_SSN(r), "\n"]
+    else:
+        out += [f"Tax ID: {r.randint(10**10, 10**11 - 1)}\n"]
+    out += ["Salary account IBAN: ", b25_IB(r, loc), f"\n{T25('mobile', loc)}: ", b25_PH(r, loc), "\nPrivate e-mail: ", b25_EM(f, r, loc, first=first, last=last),
+            f"\nOld IBAN (bounced, typo): {b25_bad_iban(r, loc)}\nLaptop asset tag: IT-{r.randint(10000, 99999)} (serial {rnd(r, string.ascii_uppercase + string.digits, 10)})\nBadge: {r.randint(100000, 999999)}\n[x] contract signed  [ ] NDA  [ ] payroll form\n"]
+    return out
+
+
+def b25_t_deposit(f, r, loc):
+    return [f"DIRECT DEPOSIT AUTHORIZATION\nEmployee: {f.name()}   Employee ID: E{r.randint(10000, 99999)}\nSSN: ", b25_SSN(r), f"\nBank: {r.choice(['Chase', 'Wells Fargo', 'Ally', 'Chime'])}  Routing (ABA): 0{r.randint(10000000, 99999999)}  Account: {r.randint(10**9, 10**12)}\n"
+            "Foreign account (IBAN), if any: ", b25_IB(r, loc), f"\nDeposit: 100%   Effective: {b25_day(r, loc, 0, 30)}\n{T25('phone', loc)}: ", b25_PH(r, loc),
+            f"\nSigned: ______   Date: {b25_day(r, loc, 10)}\n"]
+
+
+def b25_t_service_list(f, r, loc):
+    out = [f"CERTIFICATE OF SERVICE — Case No. {r.randint(1, 9)}:{r.randint(20, 26)}-cv-{r.randint(10000, 99999)}\nI certify that on {b25_day(r, loc, 10)} the foregoing was served by e-mail on:\n\n"]
+    for _ in range(r.randint(2, 3)):
+        out += [f"{f.name()} (Bar No. {r.randint(100000, 999999)})\n{f.company()} LLP\n", b25_EM(f, r, loc, org=True), " · Tel. ", b25_PH(r, loc), "\n\n"]
+    out += [f"/s/ {f.name()}\n"]
+    return out
+
+
+def b25_t_customs(f, r, loc):
+    return [f"CUSTOMS DECLARATION (export)\nExporter EORI: {REGION[loc] if loc != 'en_US' else 'DE'}{r.randint(10**11, 10**12 - 1)}\nConsignee: {f.company()}, {b25_city(r, loc)}\nContact: {f.name()}, ",
+            b25_PH(r, loc), " / ", b25_EM(f, r, loc, org=True), f"\nContainer: {rnd(r, string.ascii_uppercase, 3)}U{r.randint(1000000, 9999999)}  Seal: {r.randint(10**6, 10**7)}\n"
+            f"HS code: {r.randint(1000, 9999)}.{r.randint(10, 99)}.{r.randint(10, 99)}  Gross: {r.randint(100, 20000)} kg\nInvoice {b25_invoice(r)}, value {r.randint(1000, 99999)}.00 EUR\n"
+            f"Bank for duties: ", b25_IB(r, loc), f"\nTracking: {b25_tracking(r)}\n"]
+
+
+def b25_t_booking(f, r, loc):
+    out = [f"BOOKING CONFIRMED — PNR {rnd(r, string.ascii_uppercase, 6)}\n{r.choice(['LH', 'KL', 'AF', 'IB', 'AZ', 'BA'])}{r.randint(100, 1999)} {b25_day(r, loc, 0, 60, iso_p=1)} {r.choice(['FRA', 'AMS', 'CDG', 'MAD', 'FCO', 'LHR'])}-{r.choice(['JFK', 'BCN', 'LIS', 'OSL', 'ATH'])}\n\nPassengers:\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"  {f.last_name().upper()}/{f.first_name().upper()}  {T25('dob', loc)} ", b25_DOB(r, loc, lo=2, hi=85), f"  e-ticket {r.randint(10**12, 10**13 - 1)}\n"]
+    cc = b25_card(r)
+    out += ["\nContact: ", b25_EM(f, r, loc), " · ", b25_PH(r, loc), "\nPaid with ", B25("CREDIT_CARD", cc), f" ({b25_brand(cc)}), total {r.randint(150, 3000)}.{r.randint(0, 99):02d} EUR\n"]
+    return out
+
+
+def b25_t_makefile(f, r, loc):
+    return [f"VERSION := {b25_version(r)}\nREGISTRY := ghcr.io/{b25_ascii(f.last_name())}\nexport DOCKER_PASSWORD ?= ", b25_PW(r, loc), "\nGH_TOKEN ?= ", b25_GH(r), "\nSLACK_WEBHOOK_TOKEN ?= ", B25("SLACK_TOKEN", b25_slack(r)),
+            "\n\n.PHONY: release\nrelease:\n\tdocker login ghcr.io -u bot -p $(DOCKER_PASSWORD)\n\tcurl -sH \"Authorization: token $(GH_TOKEN)\" https://api.github.com/repos/x/y/releases\n"
+            f"\tgit tag v$(VERSION) {b25_hash(r, 12)}\n"]
+
+
+def b25_t_ghactions(f, r, loc):
+    return ["name: deploy\non:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-24.04\n    env:\n      SLACK_BOT_TOKEN: ", B25("SLACK_TOKEN", b25_slack(r)),
+            "\n      AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}\n      GOOGLE_MAPS_KEY: ", B25("GOOGLE_API_KEY", b25_google(r)),
+            f"\n    steps:\n      - uses: actions/checkout@{b25_hash(r, 40)}\n      - uses: docker/login-action@v3\n        with:\n          username: deploy\n          password: ", b25_PW(r, loc),
+            "\n      - run: ./deploy.sh --target ", b25_IP4(r), "\n"]
+
+
+def b25_t_dockerfile(f, r, loc):
+    return [f"FROM python:3.12-slim@sha256:{b25_hash(r, 64)}\nARG PIP_INDEX_URL=https://__token__:", b25_SEC(f, r, ["GENERIC_SECRET", "GITHUB_TOKEN"]), "@pypi.", r.choice(B25_ORG_DOMAINS),
+            "/simple\nENV ANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)), f"\nENV APP_VERSION={b25_version(r)}\nENV ADMIN_EMAIL=", b25_EM(f, r, loc, org=True),
+            "\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"gunicorn\", \"-b\", \":8000\", \"app:wsgi\"]\n"]
+
+
+def b25_t_bitwarden(f, r, loc):
+    out = ["folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"]
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"Work,,login,{r.choice(['Jira', 'AWS console', 'Okta', 'Grafana'])},,,0,https://{r.choice(B25_ORG_DOMAINS)},", b25_EM(f, r, loc, org=True), ",", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "")),
+                    ",", B25("GENERIC_SECRET", b25_generic(r, 7)), "\n"]
+        elif k == 1:
+            out += [f"Personal,1,login,{r.choice(['Bank', 'Netflix', 'Mail'])},,,0,https://{r.choice(['mijn.ing.nl', 'www.bbva.es', 'online.hsbc.co.uk'])},", f"{b25_user(f, r)},", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "")), ",\n"]
+        else:
+            out += [f"Keys,,note,{r.choice(['Stripe prod', 'OpenAI', 'GitHub deploy'])},", b25_SEC(f, r, ["STRIPE_KEY", "OPENAI_KEY", "GITHUB_TOKEN", "ANTHROPIC_KEY", "AWS_ACCESS_KEY"]), ",,0,,,,\n"]
+    return out
+
+
+def b25_t_webform(f, r, loc):
+    lang = b25_lang(loc)
+    msg = {"en": "I was born on ", "de": "Ich bin geboren am ", "fr": "Je suis né le ", "es": "Nací el ", "it": "Sono nato il ", "nl": "Ik ben geboren op "}[lang]
+    tail = {"en": " and my account still shows the wrong age.", "de": " und mein Konto zeigt das falsche Alter.", "fr": " et mon compte affiche le mauvais âge.",
+            "es": " y mi cuenta muestra una edad incorrecta.", "it": " e il mio account mostra l'età sbagliata.", "nl": " en mijn account toont de verkeerde leeftijd."}[lang]
+    return [f"Subject: [Website] New contact form submission #{r.randint(1000, 99999)}\n\n{T25('name', loc)}: {f.name()}\nEmail: ", b25_EM(f, r, loc), f"\n{T25('phone', loc)}: ", b25_PH(r, loc),
+            f"\nRef: {b25_lookalike(f, r, loc)}\nMessage: {msg}", b25_DOB(r, loc, iso_p=0), f"{tail}\n\n--\nSent from {r.choice(['Contact Form 7', 'Typeform', 'HubSpot Forms'])} · IP ", b25_IP(r), f" · {b25_iso(r, 2)}\n"]
+
+
+def b25_t_notebook(f, r, loc):
+    return ["In [3]: from anthropic import Anthropic\n   ...: client = Anthropic(api_key=\"", B25("ANTHROPIC_KEY", b25_anthropic(r)), "\")\n\nIn [4]: import openai; openai.api_key = \"", B25("OPENAI_KEY", b25_openai(r)),
+            "\"\n\nIn [5]: df.head(2)\nOut[5]:\n   id             email                 phone\n0  ", f"{r.randint(1, 99)}  ", b25_EM(f, r, loc), "  ", b25_PH(r, loc), f"\n1  {r.randint(100, 999)}  ", b25_EM(f, r, loc),
+            "  ", b25_PH(r, loc), f"\n\nIn [6]: len(df)\nOut[6]: {r.randint(1000, 90000)}\n"]
+
+
+def b25_t_tfplan(f, r, loc):
+    return [f"Terraform will perform the following actions:\n\n  # aws_db_instance.main will be updated in-place\n  ~ resource \"aws_db_instance\" \"main\" {{\n      ~ engine_version = \"15.{r.randint(1, 8)}\" -> \"16.{r.randint(1, 4)}\"\n"
+            "        password       = (sensitive value)\n    }\n\n  # aws_iam_access_key.ci will be created\n  + resource \"aws_iam_access_key\" \"ci\" {\n      + id     = (known after apply)\n      + user   = \"ci-bot\"\n    }\n\n"
+            "Changes to Outputs:\n  + bastion_ip   = \"", b25_IP4(r), "\"\n  + legacy_key   = \"", b25_AWS(r), "\"\n  + legacy_secret = \"", B25("GENERIC_SECRET", b25_aws_secret(r)),
+            f"\"\n\nPlan: 1 to add, 1 to change, 0 to destroy.\n(terraform {b25_version(r)}, state serial {r.randint(10, 999)})\n"]
+
+
+def b25_t_email_sig(f, r, loc):
+    lang = b25_lang(loc)
+    first, last, co = f.first_name(), f.last_name(), f.company()
+    name = f"{first} {last}"
+    body = {"en": "attached is the signed amendment. Please use our new account for all open invoices:", "de": "anbei der unterschriebene Nachtrag. Bitte nutzen Sie für alle offenen Rechnungen unser neues Konto:",
+            "fr": "ci-joint l'avenant signé. Merci d'utiliser notre nouveau compte pour toutes les factures ouvertes :", "es": "adjunto la adenda firmada. Por favor usen nuestra nueva cuenta para las facturas pendientes:",
+            "it": "in allegato l'addendum firmato. Vi preghiamo di usare il nuovo conto per tutte le fatture aperte:", "nl": "bijgaand het getekende addendum. Gebruik voor alle openstaande facturen ons nieuwe rekeningnummer:"}[lang]
+    return [f"From: {name} <", b25_EM(f, r, loc, first=first, last=last, org=True), ">\nTo: ", B25("EMAIL", "ap@" + r.choice(B25_ORG_DOMAINS)), f"\nSubject: {T25('invoice', loc)} {b25_invoice(r)}\n\n{T25('hi', loc)},\n\n{body}\n", b25_IB(r, loc),
+            f"\n(not {b25_bad_iban(r, loc)} any more)\n\n{T25('regards', loc)}\n{name}\n{co}\n{T25('phone', loc)} ", b25_PH(r, loc), f" · {T25('mobile', loc)} ", b25_PH(r, loc), "\n"]
+
+
+def b25_t_support_chat(f, r, loc):
+    lang = b25_lang(loc)
+    l = {"en": ("I can't log in to the portal since yesterday", "Could you share the e-mail on the account?", "it's ", "Thanks. I've set a temporary password: ", "please change it after login."),
+         "de": ("Ich komme seit gestern nicht ins Portal", "Welche E-Mail ist beim Konto hinterlegt?", "das ist ", "Danke. Ich habe ein vorläufiges Passwort gesetzt: ", "bitte nach dem Login ändern."),
+         "fr": ("Je n'arrive plus à me connecter au portail", "Quelle est l'adresse e-mail du compte ?", "c'est ", "Merci. J'ai défini un mot de passe provisoire : ", "merci de le changer après connexion."),
+         "es": ("No puedo entrar al portal desde ayer", "¿Me indica el correo de la cuenta?", "es ", "Gracias. He puesto una contraseña temporal: ", "cámbiela al entrar."),
+         "it": ("Da ieri non riesco ad accedere al portale", "Mi indica l'e-mail dell'account?", "è ", "Grazie. Ho impostato una password temporanea: ", "la cambi dopo l'accesso."),
+         "nl": ("Ik kan sinds gisteren niet inloggen op het portaal", "Welk e-mailadres hoort bij het account?", "dat is ", "Bedankt. Ik heb een tijdelijk wachtwoord ingesteld: ", "wijzig het na het inloggen.")}[lang]
+    a = f.first_name()
+    return [f"Intercom conversation {r.randint(10**9, 10**10)} · {b25_iso(r, 3)}\nVisitor: {l[0]}\n{a} (Support): {l[1]}\nVisitor: {l[2]}", b25_EM(f, r, loc), f"\n{a} (Support): {l[3]}", b25_PW(r, loc),
+            f" — {l[4]}\nVisitor: ok. {b25_pwneg(r, loc)}\n"]
+
+
+def b25_t_dispatch(f, r, loc):
+    out = [f"DISPATCH LOG {b25_day(r, loc, 2, iso_p=1)} — depot {b25_city(r, loc)}\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"{r.randint(6, 20):02d}:{r.randint(0, 59):02d} stop {r.randint(1, 40)} {f.last_name()} tel ", b25_PH(r, loc), f" parcel {b25_tracking(r)} {r.choice(['delivered', 'not home', 'neighbour'])} GPS {r.uniform(40, 55):.5f},{r.uniform(-3, 12):.5f}\n"]
+    return out
+
+
+def b25_t_hr_note(f, r, loc):
+    name = f.name()
+    return [f"HR case note — {b25_ticket(r)}\nEmployee {name} called about the payroll error in {r.choice(['November', 'October'])}. Verified identity with SSN ", b25_SSN(r), f" and {T25('dob', loc).lower()} ",
+            b25_DOB(r, loc, lo=19, hi=66), ".\nNew salary IBAN: ", b25_IB(r, loc), ". Callback number ", b25_PH(r, loc), f".\nBackpay of {r.randint(100, 3000)}.00 scheduled for run {r.randint(2026100, 2026130)}.\n"]
+
+
+def b25_t_leak_report(f, r, loc):
+    out = ["trufflehog filesystem ./repo --only-verified\n🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷\n\n"]
+    for _ in range(r.randint(2, 3)):
+        s = b25_SEC(f, r, ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"])
+        out += [f"Found verified result 🐷🔑\nDetector Type: {s.typ.split('_')[0].title()}\nRaw result: ", s, f"\nFile: {r.choice(['src/settings.py', '.env.bak', 'notebooks/eda.ipynb'])}\nLine: {r.randint(1, 400)}\nCommit: {b25_hash(r, 40)}\n\n"]
+    return out
+
+
+def b25_t_idp_log(f, r, loc):
+    return [f"{b25_iso(r, 1, ms=True)} INFO  [keycloak] type=LOGIN_ERROR realm=corp clientId=portal userId=null ipAddress=", b25_IP(r), " error=invalid_user_credentials username=", b25_EM(f, r, loc, org=True), "\n",
+            f"{b25_iso(r, 1, ms=True)} WARN  [keycloak] type=LOGIN realm=corp clientId=cli ipAddress=", b25_IP(r), " auth_method=openid-connect grant_type=password username=svc password=", b25_PW(r, loc), "\n",
+            f"{b25_iso(r, 1, ms=True)} DEBUG [keycloak] token issued: ", b25_JWT(f, r), "\n"]
+
+
+def b25_t_gcloud(f, r, loc):
+    return [f"$ gcloud services api-keys create --display-name=maps-web\nOperation [operations/akmf.p7-{r.randint(10**11, 10**12)}-{f.uuid4()}] complete. Result: {{\n  \"keyString\":\"", B25("GOOGLE_API_KEY", b25_google(r)),
+            f"\",\n  \"name\":\"projects/{r.randint(10**11, 10**12)}/locations/global/keys/{f.uuid4()}\"\n}}\n$ gcloud compute instances list --format='value(name,networkInterfaces[0].networkIP,networkInterfaces[0].accessConfigs[0].natIP)'\n"
+            f"web-1\t", b25_IP4(r, "10"), "\t", b25_IP4(r, "pub"), "\n"]
+
+
+# ----- tool-call JSON kinds (string values hold no quote, backslash or control character) -----
+def b25_arr(*items):
+    """A JSON array of strings (the Writer reads a list whose first item is a string as one string)."""
+    return [x if isinstance(x, list) else [x] for x in items]
+
+
+def b25_person(f, r, loc, dob=True):
+    first, last = f.first_name(), f.last_name()
+    p = {"first_name": first, "last_name": last, "email": b25_EM(f, r, loc, first=first, last=last), "phone": b25_PH(r, loc)}
+    if dob:
+        p["date_of_birth"] = b25_DOB(r, loc, iso_p=0.6)
+    return p
+
+
+def b25_j_mcp_email(f, r, loc):
+    lang = b25_lang(loc)
+    body = {"en": "Hi, as discussed the refund goes to ", "de": "Hallo, wie besprochen geht die Erstattung an ", "fr": "Bonjour, comme convenu le remboursement part sur ",
+            "es": "Hola, como hablamos el reembolso va a ", "it": "Ciao, come concordato il rimborso va su ", "nl": "Hoi, zoals besproken gaat de terugbetaling naar "}[lang]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": r.choice(["gmail_send", "send_email", "outlook.send_mail"]), "arguments": {
+        "to": b25_arr(b25_EM(f, r, loc)), "cc": b25_arr(b25_EM(f, r, loc, org=True)), "subject": f"{T25('order', loc)} {b25_order(r)}", "reference": b25_lookalike(f, r, loc),
+        "body": [body, b25_IB(r, loc), f". {T25('phone', loc)}: ", b25_PH(r, loc), f". {T25('regards', loc)} {f.name()}"]}}}
+
+
+def b25_j_anthropic(f, r, loc):
+    return {"id": "msg_01" + rnd(r, AN, 22), "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [
+        {"type": "text", "text": "I'll update the customer's payment details now."},
+        {"type": "tool_use", "id": "toolu_01" + rnd(r, AN, 22), "name": "update_billing", "input": {
+            "customer_email": b25_EM(f, r, loc), "iban": b25_IB(r, loc), "card": {"number": b25_CC(r), "cvc": b25_CVC(r), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031)},
+            "note": f"requested via {b25_ticket(r)}"}}],
+        "stop_reason": "tool_use", "usage": {"input_tokens": r.randint(200, 4000), "output_tokens": r.randint(20, 400)}}
+
+
+def b25_j_bedrock(f, r, loc):
+    return {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_" + rnd(r, AN + "-_", 22), "name": "rotate_credentials", "input": {
+        "service": r.choice(["billing-api", "search", "etl"]), "old_access_key_id": b25_AWS(r), "old_secret": B25("GENERIC_SECRET", b25_aws_secret(r)),
+        "notify": b25_arr(b25_EM(f, r, loc, org=True), b25_EM(f, r, loc, org=True)), "bastion": b25_IP4(r)}}}]}},
+        "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 3000), "outputTokens": r.randint(10, 300), "totalTokens": r.randint(200, 3300)},
+        "metrics": {"latencyMs": r.randint(300, 4000)}}
+
+
+def b25_j_cohere(f, r, loc):
+    return {"response_id": f.uuid4(), "text": "", "generation_id": f.uuid4(), "tool_calls": [{"name": "create_lead", "parameters": {
+        "company": f.company(), "contact": f.name(), "email": b25_EM(f, r, loc, org=True), "phone": b25_PH(r, loc), "website_visit_ip": b25_IP(r)}},
+        {"name": "send_sms", "parameters": {"to": b25_PH(r, loc, variants=("e164",)), "text": f"Thanks for your interest, ref {b25_ticket(r)}"}}],
+        "finish_reason": "COMPLETE", "meta": {"api_version": {"version": "1"}, "billed_units": {"input_tokens": r.randint(50, 900)}}}
+
+
+def b25_j_jira(f, r, loc):
+    sec = b25_SEC(f, r)
+    return {"fields": {"project": {"key": r.choice(["OPS", "SEC", "PLAT"])}, "issuetype": {"name": "Incident"}, "priority": {"name": "Highest"},
+            "summary": f"Leaked credential in {r.choice(['build log', 'support ticket', 'wiki page'])}",
+            "description": ["Found during triage of ", b25_ticket(r), ": the value ", sec, " was posted by ", b25_EM(f, r, loc, org=True), " from ", b25_IP(r),
+                            f". Rotate and confirm. Build {b25_version(r)}."],
+            "labels": b25_arr("secret-leak", "p1"), "customfield_10042": b25_iso(r, 1, ms=True), "reporter": {"emailAddress": b25_EM(f, r, loc, org=True)}}}
+
+
+def b25_j_zendesk(f, r, loc):
+    lang = b25_lang(loc)
+    body = {"en": "Please charge my other card ", "de": "Bitte belasten Sie meine andere Karte ", "fr": "Merci de débiter mon autre carte ", "es": "Por favor cobren en mi otra tarjeta ",
+            "it": "Per favore addebitate sull'altra carta ", "nl": "Graag mijn andere kaart belasten "}[lang]
+    cc = b25_card(r)
+    return {"ticket": {"id": r.randint(100000, 999999), "subject": f"{T25('invoice', loc)} {b25_invoice(r)}", "status": "open",
+            "requester": {"name": f.name(), "email": b25_EM(f, r, loc), "phone": b25_PH(r, loc)},
+            "comments": [{"author_id": r.randint(10**9, 10**10), "public": True, "body": [body, B25("CREDIT_CARD", cc), f" {T25('cvc', loc)} ", b25_CVC(r, cc[:2] in ('34', '37')), f". {T25('thanks', loc)}"]},
+                         {"author_id": r.randint(10**9, 10**10), "public": False, "body": b25_pwneg(r, loc)}],
+            "custom_fields": [{"id": 360001, "value": b25_order(r)}, {"id": 360002, "value": b25_bad_card(r)}], "created_at": b25_iso(r, 3)}}
+
+
+def b25_j_okta(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    em = b25_email(f, r, loc, first=first, last=last, org=True)
+    return {"profile": {"firstName": first, "lastName": last, "email": B25("EMAIL", em), "login": B25("EMAIL", em), "mobilePhone": b25_PH(r, loc),
+                        "employeeNumber": str(r.randint(10000, 99999)), "costCenter": f"CC-{r.randint(100, 999)}"},
+            "credentials": {"password": {"value": b25_PW(r, loc)}}, "groupIds": b25_arr("00g" + rnd(r, AN, 17))}
+
+
+def b25_j_bank(f, r, loc):
+    txs = []
+    for _ in range(r.randint(2, 3)):
+        txs.append({"transaction_id": rnd(r, AN, 37), "booking_date": b25_day(r, loc, 30, iso_p=1), "amount": {"value": f"-{r.randint(5, 4000)}.{r.randint(0, 99):02d}", "currency": "EUR"},
+                    "counterparty": {"name": f.company(), "iban": b25_IB(r, loc, grouped=False)}, "remittance": f"{T25('invoice', loc)} {b25_invoice(r)} / {rnd(r, string.ascii_uppercase + string.digits, 10)}", "end_to_end_id": b25_lookalike(f, r, loc)})
+    return {"account": {"iban": b25_IB(r, loc, grouped=False), "owner": f.name()}, "transactions": txs, "next": None}
+
+
+def b25_j_cloudevent(f, r, loc):
+    return {"specversion": "1.0", "type": "com.brightpath.user.created", "source": "/signup/web", "id": f.uuid4(), "time": b25_iso(r, 2, ms=True),
+            "datacontenttype": "application/json", "data": {"email": b25_EM(f, r, loc), "phone": b25_PH(r, loc), "dob": b25_DOB(r, loc, iso_p=0.8),
+                                                               "signup_ip": b25_IP(r), "referrer_code": rnd(r, string.ascii_uppercase + string.digits, 8), "marketing_opt_in": r.random() < 0.5}}
+
+
+def b25_j_elastic(f, r, loc):
+    hits = []
+    for _ in range(r.randint(1, 3)):
+        k = r.randrange(3)
+        if k == 0:
+            msg = ["POST /login user=", b25_EM(f, r, loc), " password=", b25_PW(r, loc), f" status=401 rt={r.randint(5, 900)}ms"]
+        elif k == 1:
+            msg = ["upstream call with header x-api-key: ", b25_SEC(f, r), f" failed (502) trace={b25_hash(r, 32)}"]
+        else:
+            msg = [f"job {b25_ticket(r)} finished in {r.randint(1, 900)}s, checksum {b25_hash(r, 64)}"]
+        hits.append({"_index": f".ds-logs-app-2026.12.{r.randint(1, 25):02d}-000001", "_id": rnd(r, AN, 20), "_score": None,
+                     "_source": {"@timestamp": b25_iso(r, 1, ms=True), "message": msg, "source": {"ip": b25_IP(r)}, "service": {"version": b25_version(r)}}})
+    return {"took": r.randint(1, 200), "timed_out": False, "hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits}}
+
+
+def b25_j_graphql(f, r, loc):
+    cc = b25_card(r, grouped=False)
+    return {"operationName": "UpdatePaymentMethod", "query": "mutation UpdatePaymentMethod($input: PaymentMethodInput!) { updatePaymentMethod(input: $input) { id last4 } }",
+            "variables": {"input": {"clientMutationId": b25_lookalike(f, r, loc), "customerId": f"gid://shop/Customer/{r.randint(10**9, 10**10)}", "cardNumber": B25("CREDIT_CARD", cc), "cvc": b25_CVC(r, cc[:2] in ("34", "37")),
+                                    "expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 32)}", "holderEmail": b25_EM(f, r, loc), "billingIban": b25_IB(r, loc)}}}
+
+
+def b25_j_tfstate(f, r, loc):
+    return {"version": 4, "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 9)}", "serial": r.randint(1, 999), "lineage": f.uuid4(), "resources": [
+        {"mode": "managed", "type": "aws_iam_access_key", "name": "ci", "instances": [{"attributes": {"id": b25_AWS(r), "secret": B25("GENERIC_SECRET", b25_aws_secret(r)), "user": "ci-bot", "status": "Active"}}]},
+        {"mode": "managed", "type": "random_password", "name": "db", "instances": [{"attributes": {"id": "none", "result": b25_PW(r, loc), "length": 24}}]},
+        {"mode": "managed", "type": "aws_instance", "name": "bastion", "instances": [{"attributes": {"public_ip": b25_IP4(r, "pub"), "private_ip": b25_IP4(r, "10"), "ipv6_addresses": b25_arr(b25_IP6(r)), "ami": "ami-" + rnd(r, HEX, 17)}}]}]}
+
+
+def b25_j_langsmith(f, r, loc):
+    return {"id": f.uuid4(), "run_type": "tool", "name": "sql_db_query", "start_time": b25_iso(r, 2, z=False, ms=True),
+            "inputs": {"query": ["SELECT name, email, phone FROM customers WHERE id = ", str(r.randint(1, 99999))]},
+            "outputs": {"output": ["[('", f.name(), "', '", b25_EM(f, r, loc), "', '", b25_PH(r, loc), "')]"]},
+            "extra": {"metadata": {"ls_provider": "openai", "thread_id": f.uuid4()}}, "tags": b25_arr("prod", "agent-v" + b25_version(r))}
+
+
+def b25_j_mcp_shell(f, r, loc):
+    k = r.randrange(3)
+    if k == 0:
+        cmd = ["mysql -h ", b25_IP4(r, "10"), " -u root -p", b25_PW(r, loc), " -e 'SHOW DATABASES'"]
+    elif k == 1:
+        cmd = ["ssh-add - <<< '", b25_PEM(r, sep=" "), "'"]
+    else:
+        cmd = ["gh auth login --with-token <<< ", b25_GH(r)]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": "shell_exec", "arguments": {"command": cmd, "cwd": "/srv/app", "timeout_ms": 30000}}}
+
+
+def b25_j_mcp_deploy_key(f, r, loc):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": "github.create_deploy_key", "arguments": {
+        "repo": f"{b25_ascii(f.last_name())}/{r.choice(['infra', 'site', 'api'])}", "title": f"ci-{b25_day(r, loc, 5, iso_p=1)}",
+        "private_key": b25_PEM(r, sep=" "), "auth_token": b25_GH(r), "read_only": True}}}
+
+
+def b25_j_stripe_call(f, r, loc):
+    return {"tool": "http_request", "arguments": {"method": "POST", "url": "https://api.stripe.com/v1/customers",
+            "headers": {"Authorization": ["Bearer ", B25("STRIPE_KEY", b25_stripe(r))], "Idempotency-Key": f.uuid4()},
+            "form": {"email": b25_EM(f, r, loc), "phone": b25_PH(r, loc), "name": f.name(), "metadata[crm_id]": str(r.randint(10**5, 10**6))}}}
+
+
+def b25_j_ai_keys(f, r, loc):
+    return {"tool_name": "set_provider_keys", "tool_input": {"openai": B25("OPENAI_KEY", b25_openai(r)), "anthropic": B25("ANTHROPIC_KEY", b25_anthropic(r)),
+            "google": B25("GOOGLE_API_KEY", b25_google(r)), "example_in_docs": b25_PLH(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])),
+            "fallback": b25_standin(r)}, "tool_use_id": "toolu_" + rnd(r, AN, 24)}
+
+
+def b25_t_oauth_curl(f, r, loc):
+    return [f"$ curl -s -u {rnd(r, AN, 22)}:", b25_GEN(r, r.choice([3, 4])), " -d grant_type=client_credentials -d scope=orders.read https://auth.", r.choice(B25_ORG_DOMAINS), "/oauth/token | jq .\n{\n  \"access_token\": \"",
+            b25_JWT(f, r), "\",\n  \"id_token\": \"", b25_JWT(f, r), "\",\n  \"refresh_token\": \"", b25_GEN(r, 4), f"\",\n  \"token_type\": \"Bearer\",\n  \"expires_in\": {r.choice([300, 3600])}\n}}\n"]
+
+
+def b25_t_slack_bolt(f, r, loc):
+    return [f"# .env for the {r.choice(['standup', 'oncall', 'expenses'])} Slack bot\nSLACK_BOT_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), "\nSLACK_USER_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)),
+            "\nSLACK_SIGNING_SECRET=", b25_GEN(r, 0), f"\nSLACK_TEAM_ID=T{rnd(r, string.ascii_uppercase + string.digits, 10)}\n# example from the README: SLACK_BOT_TOKEN=", b25_PLH(r, "SLACK_TOKEN"), "\nADMIN_CONTACT=", b25_EM(f, r, loc, org=True), "\n"]
+
+
+def b25_t_llm_env(f, r, loc):
+    return ["# .env.example (committed)\nOPENAI_API_KEY=", b25_PLH(r, "OPENAI_KEY"), "\nANTHROPIC_API_KEY=", b25_PLH(r, "ANTHROPIC_KEY"), "\nGEMINI_API_KEY=", r.choice(["<your-gemini-key>", "${GEMINI_API_KEY}", "changeme", "TODO"]),
+            "\n\n# .env (NOT committed — pasted into the ticket by mistake)\nOPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)), "\nANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)),
+            "\nGEMINI_API_KEY=", B25("GOOGLE_API_KEY", b25_google(r)), f"\nMODEL=claude-sonnet-4-5\nMAX_TOKENS={r.choice([1024, 4096, 8192])}\n"]
+
+
+def b25_j_oauth_token(f, r, loc):
+    return {"access_token": b25_JWT(f, r), "token_type": "Bearer", "expires_in": r.choice([300, 3600, 86400]), "refresh_token": b25_GEN(r, 4), "id_token": b25_JWT(f, r),
+            "scope": "openid profile email offline_access"}
+
+
+def b25_j_mcp_config(f, r, loc):
+    return {"mcpServers": {
+        "github": {"command": "npx", "args": b25_arr("-y", "@modelcontextprotocol/server-github"), "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": b25_GH(r)}},
+        "slack": {"command": "npx", "args": b25_arr("-y", "@modelcontextprotocol/server-slack"), "env": {"SLACK_BOT_TOKEN": B25("SLACK_TOKEN", b25_slack(r)), "SLACK_TEAM_ID": "T" + rnd(r, string.ascii_uppercase + string.digits, 10)}},
+        "stripe": {"command": "npx", "args": b25_arr("-y", "@stripe/mcp", "--tools=all", ["--api-key=", B25("STRIPE_KEY", b25_stripe(r))])},
+        "postgres": {"command": "npx", "args": b25_arr("-y", "@modelcontextprotocol/server-postgres", ["postgresql://mcp:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/app"])}}}
+
+
+def b25_j_gusto(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    return {"employee": {"uuid": f.uuid4(), "first_name": first, "last_name": last, "ssn": b25_SSN(r, r.choice(["dash", "bare"])), "date_of_birth": B25("DATE_OF_BIRTH", b25_dob_date(r, 19, 70).isoformat()),
+            "phone": b25_PH(r, "en_US", region="US"), "personal_email": b25_EM(f, r, "en_US", first=first, last=last), "work_email": b25_EM(f, r, "en_US", first=first, last=last, org=True),
+            "onboarding_status": "onboarding_completed", "version": b25_hash(r, 32)}}
+
+
+def b25_t_aws_sts(f, r, loc):
+    return [f"$ aws sts get-session-token --serial-number arn:aws:iam::{r.randint(10**11, 10**12 - 1)}:mfa/{b25_user(f, r)} --token-code {r.randint(100000, 999999)}\n{{\n    \"Credentials\": {{\n        \"AccessKeyId\": \"",
+            B25("AWS_ACCESS_KEY", "ASIA" + rnd(r, string.ascii_uppercase + "234567", 16)), "\",\n        \"SecretAccessKey\": \"", B25("GENERIC_SECRET", b25_aws_secret(r)), "\",\n        \"SessionToken\": \"",
+            B25("GENERIC_SECRET", "IQoJb3JpZ2luX2Vj" + rnd(r, AN + "/+", 300)), f"\",\n        \"Expiration\": \"{b25_iso(r, 0, z=False)}\"\n    }}\n}}\n"]
+
+
+def b25_t_aws_creds(f, r, loc):
+    out = ["$ cat ~/.aws/credentials\n"]
+    for prof in r.sample(["default", "prod", "staging", "billing-ro", "backup"], r.randint(2, 3)):
+        out += [f"[{prof}]\naws_access_key_id = ", b25_AWS(r), "\naws_secret_access_key = ", B25("GENERIC_SECRET", b25_aws_secret(r)), "\n"]
+    out += [f"$ cat ~/.aws/config\n[default]\nregion = {r.choice(['eu-west-1', 'eu-central-1', 'us-east-2'])}\noutput = json\n"]
+    return out
+
+
+def b25_t_openai_err(f, r, loc):
+    k = b25_openai(r)
+    return ["from openai import OpenAI\nclient = OpenAI(api_key=\"", B25("OPENAI_KEY", k), f"\")\nresp = client.chat.completions.create(model=\"gpt-4o-mini\", messages=msgs)\n\n"
+            "Traceback (most recent call last):\n  File \"agent.py\", line 12, in <module>\n"
+            f"openai.AuthenticationError: Error code: 401 - {{'error': {{'message': 'Incorrect API key provided: {k[:8]}{'*' * 20}{k[-4:]}. You can find your API key at https://platform.openai.com/account/api-keys.', 'type': 'invalid_request_error', 'code': 'invalid_api_key'}}}}\n"
+            "# second key from the team vault: ", B25("OPENAI_KEY", b25_openai(r)), "\n"]
+
+
+def b25_t_tls_ticket(f, r, loc):
+    lang = b25_lang(loc)
+    intro = {"en": "please install the renewed certificate on our load balancer. Key and certificate below.", "de": "bitte installieren Sie das erneuerte Zertifikat auf unserem Load Balancer. Schlüssel und Zertifikat unten.",
+             "fr": "merci d'installer le certificat renouvelé sur notre load balancer. Clé et certificat ci-dessous.", "es": "por favor instalen el certificado renovado en nuestro balanceador. Clave y certificado abajo.",
+             "it": "per favore installate il certificato rinnovato sul nostro load balancer. Chiave e certificato qui sotto.", "nl": "installeer alstublieft het vernieuwde certificaat op onze load balancer. Sleutel en certificaat hieronder."}[lang]
+    return [f"Ticket {b25_ticket(r)} — {f.company()}\n{T25('hi', loc)},\n{intro}\nVIP: ", b25_IP4(r, "pub"), "\n\n", b25_PEM(r, kind=r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"])), "\n\n", b25_cert(r),
+            f"\n\n{T25('regards', loc)}\n{f.name()} · ", b25_PH(r, loc), "\n"]
+
+
+def b25_j_litellm(f, r, loc):
+    return {"model_list": [
+        {"model_name": "gpt-4o", "litellm_params": {"model": "openai/gpt-4o", "api_key": B25("OPENAI_KEY", b25_openai(r))}},
+        {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-5", "api_key": B25("ANTHROPIC_KEY", b25_anthropic(r))}},
+        {"model_name": "gemini", "litellm_params": {"model": "gemini/gemini-2.5-pro", "api_key": r.choice([B25("GOOGLE_API_KEY", b25_google(r)), b25_PLH(r, "GOOGLE_API_KEY")])}}],
+        "general_settings": {"master_key": b25_GEN(r, 3), "database_url": ["postgresql://litellm:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/litellm"]}}
+
+
+def b25_j_server_create(f, r, loc):
+    return {"name": "create_server", "arguments": {"hostname": b25_host(r), "image": f"debian-{r.choice([12, 13])}", "ipv4": b25_IP4(r, "pub"), "ipv6": b25_IP6(r),
+            "root_password": b25_PW(r, loc), "ssh_private_key": b25_PEM(r, sep=" "), "owner": b25_EM(f, r, loc, org=True), "aws_key_id": b25_AWS(r)}}
+
+
+def b25_t_hiera(f, r, loc):
+    return [f"# hieradata/nodes/{b25_host(r)}.yaml — managed by Puppet, change via {b25_ticket(r)}\n---\nprofile::base::admin_email: '", b25_EM(f, r, loc, org=True), "'\nprofile::network::address: '", b25_IP4(r, "10"),
+            "'\nprofile::network::address6: '", b25_IP6(r), "'\nprofile::mysql::root_password: '", b25_PW(r, loc), "'\nprofile::mysql::replication_password: '", b25_PW(r, loc),
+            "'\nprofile::backup::s3_key_id: '", b25_AWS(r), "'\nprofile::backup::s3_secret: '", B25("GENERIC_SECRET", b25_aws_secret(r)),
+            f"'\nprofile::monitoring::token: \"%{{lookup('vault::monitoring_token')}}\"\nprofile::app::version: '{b25_version(r)}'\n"]
+
+
+def b25_t_ipsec(f, r, loc):
+    return [f"# /etc/ipsec.secrets — site-to-site {b25_city(r, loc)} <-> DC, rekeyed {b25_day(r, loc, 90)}\n", b25_IP4(r, "pub"), " ", b25_IP4(r, "pub"), " : PSK \"", b25_GEN(r, r.choice([3, 6])),
+            "\"\n: RSA /etc/ipsec.d/private/gw.key\n", f"{b25_user(f, r)} : EAP \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\n# ipsec.conf: ike=aes256-sha256-modp2048 esp=aes256gcm16 keyexchange=ikev2\n"]
+
+
+def b25_t_chap(f, r, loc):
+    out = ["# /etc/ppp/chap-secrets\n# client\tserver\tsecret\t\t\tIP addresses\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [f"\"{b25_user(f, r)}\"\t*\t\"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\t", b25_IP4(r, "192"), "\n"]
+    return out
+
+
+def b25_t_pkcs12(f, r, loc):
+    return ["$ openssl pkcs12 -in wildcard_2026.pfx -nodes -passin pass:", b25_PW(r, loc), f"\nMAC: sha256, Iteration 2048\nMAC length: 32, salt length: 8\nBag Attributes\n    localKeyID: {' '.join(b25_hash(r, 2).upper() for _ in range(20))}\n"
+            "subject=CN = *.", r.choice(B25_ORG_DOMAINS), "\n", b25_cert(r), f"\nBag Attributes\n    localKeyID: {' '.join(b25_hash(r, 2).upper() for _ in range(20))}\nKey Attributes: <No Attributes>\n",
+            b25_PEM(r, kind=r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])), "\n"]
+
+
+def b25_t_odbc(f, r, loc):
+    return ["# ~/.odbc.ini\n[reporting]\nDriver      = ODBC Driver 18 for SQL Server\nServer      = tcp:", b25_IP4(r, "10"), ",1433\nDatabase    = dwh\nUID         = report_ro\nPWD         = ",
+            b25_PW(r, loc), "\nEncrypt     = yes\n\n[legacy_pg]\nDriver      = PostgreSQL Unicode\nServername  = ", b25_IP(r), f"\nPort        = 5432\nUsername    = {b25_user(f, r)}\nPassword    = ", b25_PW(r, loc),
+            f"\n# owner {f.name()}, DSN list exported {b25_iso(r)}\n"]
+
+
+def b25_t_sqlplus(f, r, loc):
+    return ["$ sqlplus system/", b25_PW(r, loc, url=True), "@//", b25_IP4(r, "10"), f":1521/ORCLPDB1\n\nSQL*Plus: Release 19.0.0.0.0 - Production on Fri Dec 25 {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d} 2026\n"
+            "Connected to:\nOracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production\n\nSQL> SELECT cust_email, cust_phone FROM customers WHERE rownum <= 2;\n\nCUST_EMAIL                          CUST_PHONE\n"
+            "----------------------------------- --------------------\n", b25_EM(f, r, loc), "    ", b25_PH(r, loc), "\n", b25_EM(f, r, loc), "    ", b25_PH(r, loc), "\n\nSQL> exit\n"]
+
+
+def b25_t_svn(f, r, loc):
+    return [f"$ svn checkout --username {b25_user(f, r)} --password ", b25_PW(r, loc), " --non-interactive https://svn.", r.choice(B25_ORG_DOMAINS), f"/repos/erp/trunk erp\nA    erp/build.xml\nA    erp/src\nChecked out revision {r.randint(1000, 99999)}.\n"
+            f"$ svn log -l 1 erp\n------------------------------------------------------------------------\nr{r.randint(1000, 99999)} | {b25_user(f, r)} | 2026-12-{r.randint(1, 25):02d} 1{r.randint(0, 9)}:{r.randint(10, 59)}:00 +0100 | 1 line\n\nbump to {b25_version(r)}\n"]
+
+
+def b25_t_fstab(f, r, loc):
+    return [f"# /etc/fstab\nUUID={f.uuid4()} /     ext4 defaults 0 1\n//", b25_IP4(r, r.choice(["10", "192"])), f"/scans /mnt/scans cifs username={b25_user(f, r)},password=", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace(",", "")),
+            ",uid=1000,vers=3.0 0 0\n//fs01/finance /mnt/finance cifs credentials=/root/.smbcred,iocharset=utf8 0 0\n\n# /root/.smbcred\nusername=svc_finance\npassword=", b25_PW(r, loc), "\ndomain=CORP\n"]
+
+
+def b25_t_proxy(f, r, loc):
+    return [f"$ cat /etc/apt/apt.conf.d/95proxy\nAcquire::http::Proxy \"http://{b25_user(f, r)}:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":3128/\";\n$ export https_proxy=http://proxyuser:", b25_PW(r, loc, url=True),
+            "@", b25_IP4(r, "172"), ":8080\n$ export no_proxy=localhost,.internal,.svc\n$ apt-get update\nErr:1 http://deb.debian.org/debian bookworm InRelease\n  407  Proxy Authentication Required [IP: ", b25_IP4(r, "10"), " 3128]\n"]
+
+
+def b25_t_nuget(f, r, loc):
+    return ["<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <add key=\"github\" value=\"https://nuget.pkg.github.com/", b25_ascii(f.last_name()), "/index.json\" />\n    <add key=\"internal\" value=\"https://nexus.",
+            r.choice(B25_ORG_DOMAINS), "/repository/nuget/\" />\n  </packageSources>\n  <packageSourceCredentials>\n    <github>\n      <add key=\"Username\" value=\"", b25_user(f, r), "\" />\n      <add key=\"ClearTextPassword\" value=\"", b25_GH(r),
+            "\" />\n    </github>\n    <internal>\n      <add key=\"Username\" value=\"build\" />\n      <add key=\"ClearTextPassword\" value=\"", b25_PW(r, loc).__class__("PASSWORD", b25_pw(r, b25_lang(loc)).replace("&", "").replace("<", "")), "\" />\n    </internal>\n  </packageSourceCredentials>\n</configuration>\n"]
+
+
+def b25_t_gradle(f, r, loc):
+    return [f"# ~/.gradle/gradle.properties\norg.gradle.jvmargs=-Xmx4g\nsigning.keyId={rnd(r, '0123456789ABCDEF', 8)}\nsigning.password=", b25_PW(r, loc), "\nsigning.secretKeyRingFile=/home/ci/.gnupg/secring.gpg\nossrhUsername=", b25_user(f, r),
+            "\nossrhPassword=", b25_PW(r, loc), "\ngpr.user=", b25_user(f, r), "\ngpr.key=", b25_GH(r), f"\nversionName={b25_version(r)}\n"]
+
+
+def b25_t_sops(f, r, loc):
+    return ["$ sops -d secrets/prod.enc.yaml\npostgres:\n    host: ", b25_IP4(r, "10"), "\n    password: ", b25_PW(r, loc), "\nstripe:\n    secret_key: ", B25("STRIPE_KEY", b25_stripe(r)), "\nsmtp:\n    user: ", b25_EM(f, r, loc, org=True),
+            "\n    password: ", b25_PW(r, loc), "\n$ sops -d --extract '[\"github\"][\"token\"]' secrets/prod.enc.yaml\n", b25_GH(r), f"\n$ head -3 secrets/prod.enc.yaml\npostgres:\n    host: ENC[AES256_GCM,data:{b25_blob(r, 12)},iv:{b25_blob(r, 32)},tag:{b25_blob(r, 16)},type:str]\n"]
+
+
+def b25_t_mysqladmin(f, r, loc):
+    out = ["$ mysqladmin -h ", b25_IP4(r, "10"), " -u root -p", b25_PW(r, loc), " processlist\nmysqladmin: [Warning] Using a password on the command line interface can be insecure.\n"
+           "+-----+------------+--------------------+---------+---------+------+\n| Id  | User       | Host               | db      | Command | Time |\n+-----+------------+--------------------+---------+---------+------+\n"]
+    for _ in range(r.randint(2, 3)):
+        out += [f"| {r.randint(10, 999):<3} | {r.choice(['app', 'repl', 'report']):<10} | ", b25_IP4(r, "10"), f":{r.randint(30000, 65000)} | shop    | Query   | {r.randint(0, 90):<4} |\n"]
+    out += ["+-----+------------+--------------------+---------+---------+------+\n"]
+    return out
+
+
+def b25_t_cdr(f, r, loc):
+    out = ["\"accountcode\",\"src\",\"dst\",\"dcontext\",\"clid\",\"channel\",\"start\",\"duration\",\"disposition\"\n"]
+    for _ in range(r.randint(2, 4)):
+        t = b25_when(r, 2).strftime("%Y-%m-%d %H:%M:%S")
+        out += [f"\"{r.randint(100, 999)}\",\"", b25_PH(r, loc, variants=("e164",)), "\",\"", b25_PH(r, loc, variants=("national", "e164")), f"\",\"from-trunk\",\"\"{f.last_name()}\"\",\"PJSIP/trunk-{rnd(r, HEX, 8)}\",\"{t}\",\"{r.randint(0, 900)}\",\"{r.choice(['ANSWERED', 'NO ANSWER', 'BUSY'])}\"\n"]
+    return out
+
+
+def b25_t_pjsip(f, r, loc):
+    ext = r.randint(100, 999)
+    return [f"; pjsip.conf — extension {ext} ({f.name()})\n[{ext}]\ntype=endpoint\ncontext=internal\nauth={ext}-auth\naors={ext}\ncallerid=\"{f.name()}\" <", b25_PH(r, loc, variants=("e164",)), f">\n\n[{ext}-auth]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=",
+            b25_PW(r, loc), "\n\n[trunk]\ntype=registration\nserver_uri=sip:", b25_IP4(r, "pub"), ":5060\noutbound_proxy=sip:sip.provider.example\ncontact_user=", b25_PH(r, loc, variants=("e164",)), "\n"]
+
+
+def b25_t_netdiag(f, r, loc):
+    out = [f"$ dig +short AAAA api.{r.choice(B25_ORG_DOMAINS)}\n", b25_IP6(r), "\n$ dig +short A api.", r.choice(B25_ORG_DOMAINS), "\n", b25_IP4(r, "pub"), "\n$ mtr -rwc 3 ", b25_IP4(r, "pub"), f"\nStart: 2026-12-25T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00+0100\nHOST: {b25_host(r)}     Loss%   Snt   Last   Avg\n"]
+    for i in range(r.randint(3, 5)):
+        out += [f"  {i + 1}.|-- ", b25_IP4(r), f"   0.0%     3    {r.uniform(0.3, 40):.1f}   {r.uniform(0.3, 40):.1f}\n"]
+    return out
+
+
+def b25_t_docker_inspect(f, r, loc):
+    return ["$ docker inspect --format '{{json .Config.Env}}' billing-worker | jq .\n[\n  \"DB_PASSWORD=", b25_PW(r, loc), "\",\n  \"AWS_ACCESS_KEY_ID=", b25_AWS(r), "\",\n  \"AWS_SECRET_ACCESS_KEY=", B25("GENERIC_SECRET", b25_aws_secret(r)),
+            "\",\n  \"OPENAI_API_KEY=", B25("OPENAI_KEY", b25_openai(r)), f"\",\n  \"APP_VERSION={b25_version(r)}\",\n  \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\"\n]\n$ docker inspect -f '{{{{.NetworkSettings.IPAddress}}}}' billing-worker\n", b25_IP4(r, "172"), "\n"]
+
+
+def b25_t_railway(f, r, loc):
+    return [f"$ railway variables --service api\n╔══════════════════════════════════════════════╗\n║ Variables for api ({r.choice(['production', 'staging'])})\n╚══════════════════════════════════════════════╝\n"
+            "DATABASE_URL          postgresql://postgres:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5432/railway\nGOOGLE_MAPS_API_KEY   ", B25("GOOGLE_API_KEY", b25_google(r)),
+            "\nSESSION_SECRET        ", b25_GEN(r), "\nSUPPORT_EMAIL         ", b25_EM(f, r, loc, org=True), f"\nRAILWAY_GIT_COMMIT_SHA {b25_hash(r, 40)}\n"]
+
+
+def b25_t_jenkins(f, r, loc):
+    return ["// Jenkinsfile (stage excerpt)\nstage('Smoke') {\n  steps {\n    sh \"curl -fsS -u admin:", b25_PW(r, loc), " https://", b25_host(r), ".internal/health\"\n    sh 'ANTHROPIC_API_KEY=", B25("ANTHROPIC_KEY", b25_anthropic(r)),
+            " ./eval.sh'\n  }\n}\n\n<!-- credentials.xml (encrypted at rest) -->\n<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>\n  <id>nexus</id>\n  <username>deploy</username>\n"
+            f"  <password>{{AQAAABAAAAAQ{b25_blob(r, 36)}}}</password>\n</com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>\n"]
+
+
+def b25_t_hg_export(f, r, loc):
+    return [f"# HG changeset patch\n# User {f.name()} <", b25_EM(f, r, loc, org=True), f">\n# Date {b25_epoch(r, 10)} -3600\n# Node ID {b25_hash(r, 40)}\n# Parent  {b25_hash(r, 40)}\nconfig: point exporter at the new bucket ({b25_ticket(r)})\n\n"
+            "diff --git a/conf/exporter.ini b/conf/exporter.ini\n--- a/conf/exporter.ini\n+++ b/conf/exporter.ini\n@@ -3,3 +3,4 @@\n bucket = exports-eu\n-key_id = ", b25_PLH(r, "AWS_ACCESS_KEY"), "\n+key_id = ", b25_AWS(r),
+            "\n+secret = ", B25("GENERIC_SECRET", b25_aws_secret(r)), "\n+notify = ", B25("SLACK_TOKEN", b25_slack(r)), "\n region = eu-west-1\n"]
+
+
+def b25_t_camt053(f, r, loc):
+    out = [f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\n <BkToCstmrStmt>\n  <Stmt>\n   <Id>{rnd(r, string.ascii_uppercase + string.digits, 16)}</Id>\n   <Acct><Id><IBAN>",
+           b25_IB(r, loc, grouped=False), "</IBAN></Id></Acct>\n"]
+    for _ in range(r.randint(1, 3)):
+        out += [f"   <Ntry>\n    <Amt Ccy=\"EUR\">{r.randint(5, 9000)}.{r.randint(0, 99):02d}</Amt>\n    <BookgDt><Dt>{b25_day(r, loc, 30, iso_p=1)}</Dt></BookgDt>\n    <NtryDtls><TxDtls>\n     <Refs><EndToEndId>{b25_lookalike(f, r, loc)}</EndToEndId><MndtId>{rnd(r, string.ascii_uppercase + string.digits, 14)}</MndtId></Refs>\n"
+                f"     <RltdPties><Dbtr><Nm>{f.name()}</Nm></Dbtr><DbtrAcct><Id><IBAN>", b25_IB(r, loc, grouped=False), f"</IBAN></Id></DbtrAcct></RltdPties>\n     <RmtInf><Ustrd>{T25('invoice', loc)} {b25_invoice(r)}</Ustrd></RmtInf>\n    </TxDtls></NtryDtls>\n   </Ntry>\n"]
+    out += [f"   <!-- rejected: {b25_bad_iban(r, loc)} (AC01) -->\n  </Stmt>\n </BkToCstmrStmt>\n</Document>\n"]
+    return out
+
+
+def b25_t_fixedwidth(f, r, loc):
+    out = [f"CUSTMAST.DAT  extract {B25_DAY.strftime('%Y%m%d')}  rec-len 160\n* layout: CUST-NO 8, NAME 24, BIRTH-DATE 8 (YYYYMMDD), PHONE, IBAN, STATUS\n"]
+    for _ in range(r.randint(2, 4)):
+        nm = (f.last_name().upper() + " " + f.first_name().upper())[:24].ljust(24)
+        bd = b25_dob_date(r)
+        out += [f"{r.randint(10**7, 10**8 - 1)}{nm}", B25("DATE_OF_BIRTH", bd.strftime("%Y%m%d")), " ", b25_PH(r, loc, variants=("e164",)), "  ", b25_IB(r, loc, grouped=False), f"  {r.choice(['A', 'I', 'S'])}{r.randint(10**5, 10**6 - 1)}\n"]
+    out += [f"TRAILER {r.randint(2, 4):08d} HASH {b25_hash(r, 32).upper()}\n"]
+    return out
+
+
+def b25_t_car_rental(f, r, loc):
+    cc = b25_card(r)
+    return [f"RENTAL AGREEMENT {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**7, 10**8)} — {b25_city(r, loc)} Airport\nDriver: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=21, hi=80),
+            f"\nLicence no.: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10**6, 10**7)}{rnd(r, string.ascii_uppercase, 2)}\n{T25('mobile', loc)}: ", b25_PH(r, loc), "\nE-mail: ", b25_EM(f, r, loc),
+            f"\nVehicle: {r.choice(['VW Golf', 'Fiat 500', 'Peugeot 208', 'Toyota Yaris'])}, plate {rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}, km out {r.randint(1000, 90000)}\n"
+            "Deposit card: ", B25("CREDIT_CARD", cc), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}\nPre-auth {r.randint(200, 1500)}.00 EUR (code {rnd(r, string.ascii_uppercase + string.digits, 6)})\n"]
+
+
+def b25_t_dental_intake(f, r, loc):
+    return [f"PATIENT INTAKE — {r.choice(['Bright Smile Dental', 'Lakeside Family Dentistry', 'Maple Orthodontics'])}\nPatient: {f.name()}\nDate of birth: ", b25_DOB(r, "en_US", lo=3, hi=90), "\nSSN (for insurance): ", b25_SSN(r),
+            "\nCell: ", b25_PH(r, "en_US", region="US"), "\nEmail: ", b25_EM(f, r, "en_US"), f"\nInsurance: {r.choice(['Delta Dental', 'MetLife', 'Cigna'])} member {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9)}\n"
+            "Emergency contact: ", b25_PH(r, "en_US", region="US"), f"\nLast cleaning: {b25_day(r, 'en_US', 500)}\n"]
+
+
+def b25_t_pet_claim(f, r, loc):
+    return [f"PET INSURANCE CLAIM — policy {rnd(r, string.ascii_uppercase, 3)}{r.randint(10**6, 10**7)}\nPolicyholder: {f.name()}\n{T25('phone', loc)}: ", b25_PH(r, loc), "\nE-mail: ", b25_EM(f, r, loc),
+            f"\nPet: {r.choice(['Luna', 'Max', 'Milo', 'Bella'])} ({r.choice(['dog', 'cat'])}, {r.randint(1, 14)} years), microchip {r.randint(10**14, 10**15 - 1)}\nTreatment {b25_day(r, loc, 20)}: {r.choice(['dental extraction', 'x-ray', 'vaccination'])}, invoice {b25_invoice(r)}\n"
+            f"{T25('refund', loc)} ", b25_IB(r, loc), "\n"]
+
+
+def b25_t_1099(f, r, loc):
+    return [f"Form 1099-NEC (2026) — COPY B, for recipient\nPAYER: {f.company()}, EIN {r.randint(10, 99)}-{r.randint(1000000, 9999999)}\nRECIPIENT'S TIN: ", b25_SSN(r), f"\nRECIPIENT: {f.name()}\n1 Nonemployee compensation: ${r.randint(600, 90000):,}.00\n"
+            "Account number (see instructions): ", f"{r.randint(10**6, 10**7)}\nQuestions: ", b25_PH(r, "en_US", region="US"), " · ", b25_EM(f, r, "en_US", org=True), "\n"]
+
+
+def b25_t_hsa(f, r, loc):
+    return [f"HSA ENROLLMENT — {r.choice(['HealthEquity', 'Optum Bank', 'Fidelity'])}\nAccount holder: {f.name()}  SSN ", b25_SSN(r), "  DOB ", b25_DOB(r, "en_US", lo=19, hi=64), "\nHome phone: ", b25_PH(r, "en_US", region="US"),
+            f"\nBeneficiary: {f.name()} (spouse), SSN ", b25_SSN(r), f", 100%\nCoverage: {r.choice(['self-only', 'family'])}, effective {b25_day(r, 'en_US', 0, 30)}\n"]
+
+
+def b25_t_readme(f, r, loc):
+    return [f"## Quickstart\n\n```bash\npip install {r.choice(['acme-sdk', 'brightpath', 'quillon-cli'])}=={b25_version(r)}\nexport API_KEY=", b25_PLH(r), "\n```\n\nReplace `", b25_standin(r), "` with the key from your dashboard. For GitHub access set `GH_TOKEN=",
+            b25_PLH(r, "GITHUB_TOKEN"), f"`.\n\n<!-- TODO(maintainer {b25_user(f, r)}): remove before publishing — my own key: ", b25_SEC(f, r), " -->\n"]
+
+
+def b25_t_marathon(f, r, loc):
+    return [f"RACE REGISTRATION — {b25_city(r, loc)} Half Marathon 2027 · bib {r.randint(1000, 20000)}\n{T25('name', loc)}: {f.name()}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=16, hi=80),
+            "\nE-mail: ", b25_EM(f, r, loc), f"\n{T25('mobile', loc)}: ", b25_PH(r, loc), f"\nEmergency contact: {f.first_name()}, ", b25_PH(r, loc),
+            f"\nT-shirt: {r.choice(['S', 'M', 'L', 'XL'])}  Expected time: {r.randint(1, 2)}:{r.randint(10, 59)}:00\nPaid {r.randint(30, 90)}.00 EUR, receipt {b25_invoice(r)}\n"]
+
+
+def b25_t_physio(f, r, loc):
+    lang = b25_lang(loc)
+    intro = {"en": "Referral for physiotherapy", "de": "Überweisung zur Physiotherapie", "fr": "Prescription de kinésithérapie", "es": "Derivación a fisioterapia", "it": "Richiesta di fisioterapia", "nl": "Verwijzing fysiotherapie"}[lang]
+    return [f"{intro} — {f.name()}, {T25('born', loc)} ", b25_DOB(r, loc, lo=18, hi=90), f"\n{T25('phone', loc)}: ", b25_PH(r, loc), f"\nDiagnosis: {r.choice(['M54.5', 'S83.5', 'M75.1'])}, {r.choice([6, 9, 12])} sessions\nGP: {f.name()}, fax ",
+            f"{r.randint(10**8, 10**9)}\nE-mail: ", b25_EM(f, r, loc), f"\nIssued {b25_day(r, loc, 10)}\n"]
+
+
+def b25_t_corpcard(f, r, loc):
+    return [f"CORPORATE CARD APPLICATION — {f.company()}\nEmployee: {f.name()}  Cost centre {r.randint(1000, 9999)}\n{T25('dob', loc)}: ", b25_DOB(r, loc, lo=20, hi=66), f"\n{T25('mobile', loc)}: ", b25_PH(r, loc),
+            "\nWork e-mail: ", b25_EM(f, r, loc, org=True), "\nCard issued: ", b25_CC(r), f" (limit {r.randint(2, 20)}000 EUR)\nSettlement account: ", b25_IB(r, loc), f"\nApproved by {f.name()} on {b25_day(r, loc, 5)}\n"]
+
+
+def b25_t_irc(f, r, loc):
+    a, b = b25_user(f, r), b25_user(f, r)
+    t = lambda: f"[{r.randint(0, 23):02d}:{r.randint(0, 59):02d}]"
+    return [f"{t()} <{a}> anyone know why the staging deploy 401s?\n{t()} <{b}> the CI token rotated, new one is ", b25_SEC(f, r), f"\n{t()} <{a}> thx. and db creds?\n{t()} <{b}> app / ", b25_PW(r, loc),
+            f"\n{t()} <{a}> the box is ", b25_IP(r), f"\n{t()} * {b} sets topic: {b25_pwneg(r, 'en_US')}\n"]
+
+
+def b25_t_gchat(f, r, loc):
+    lang = b25_lang(loc)
+    l = {"en": ("new card for the team account: ", "code on the back ", "and my number if the bank calls: "), "de": ("neue Karte fürs Teamkonto: ", "Prüfnummer ", "und meine Nummer, falls die Bank anruft: "),
+         "fr": ("nouvelle carte pour le compte équipe : ", "cryptogramme ", "et mon numéro si la banque appelle : "), "es": ("tarjeta nueva para la cuenta del equipo: ", "código de atrás ", "y mi número por si llama el banco: "),
+         "it": ("nuova carta per il conto del team: ", "codice sul retro ", "e il mio numero se chiama la banca: "), "nl": ("nieuwe kaart voor het teamaccount: ", "code achterop ", "en mijn nummer als de bank belt: ")}[lang]
+    cc = b25_card(r)
+    n1 = f.name()
+    return [f"Google Chat — space \"{r.choice(['Finance ops', 'Office', 'Travel'])}\"\n{n1}, {b25_day(r, loc, 3, iso_p=0)}\n{l[0]}", B25("CREDIT_CARD", cc), f"\n{n1}\n{l[1]}", b25_CVC(r, cc[:2] in ("34", "37")),
+            f"\n{n1}\n{l[2]}", b25_PH(r, loc), f"\n{f.name()}\n👍\n"]
+
+
+def b25_t_snow_notes(f, r, loc):
+    name = f.name()
+    return [f"INC{r.randint(1000000, 9999999)} · Caller: {name} · Assignment group: Identity\n-- Work notes ({b25_iso(r, 2)}) --\nVerified caller by callback to ", b25_PH(r, loc), " and e-mail ", b25_EM(f, r, loc, org=True),
+            f".\nAD account unlocked. {T25('tmp_pw', loc)}: ", b25_PW(r, loc), f" (must change at next logon).\n-- Additional comments --\n{b25_pwneg(r, loc)}\n"]
+
+
+def b25_t_exim(f, r, loc):
+    t = b25_when(r, 1).strftime("%Y-%m-%d %H:%M:%S")
+    mid = f"1{rnd(r, AN, 5)}-{rnd(r, AN, 6)}-{rnd(r, AN, 2)}"
+    return [f"{t} {mid} <= ", b25_EM(f, r, loc), " H=mail.", r.choice(B25_ORG_DOMAINS), " [", b25_IP4(r), f"] P=esmtps X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no S={r.randint(900, 90000)} id={b25_hash(r, 16)}@mail\n",
+            f"{t} {mid} => ", b25_EM(f, r, loc, org=True), " R=dnslookup T=remote_smtp H=mx.", r.choice(B25_ORG_DOMAINS), " [", b25_IP6(r), "] C=\"250 2.0.0 OK\"\n",
+            f"{t} {mid} Completed\n{t} H=(localhost) [", b25_IP4(r), "] F=<", b25_EM(f, r, loc), "> rejected RCPT: relay not permitted\n"]
+
+
+def b25_t_fetchmail(f, r, loc):
+    return ["# ~/.fetchmailrc\nset daemon 300\nset logfile ~/.fetchmail.log\npoll imap.", r.choice(B25_ORG_DOMAINS), " protocol IMAP\n    user '", b25_EM(f, r, loc, org=True), "' there with password '",
+            B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), "' is 'me' here\n    ssl\n    keep\n\n# ~/.offlineimaprc (excerpt)\n[Repository Remote]\ntype = IMAP\nremoteuser = ", b25_EM(f, r, loc), "\nremotepass = ", b25_PW(r, loc), "\n"]
+
+
+def b25_t_supervisord(f, r, loc):
+    return ["[program:worker]\ncommand=/srv/venv/bin/celery -A app worker -l info\ndirectory=/srv/app\nuser=app\nenvironment=BROKER_URL=\"amqp://app:", b25_PW(r, loc, url=True), "@", b25_IP4(r, "10"), ":5672//\",SENTRY_DSN=\"\",GOOGLE_API_KEY=\"",
+            B25("GOOGLE_API_KEY", b25_google(r)), "\",STRIPE_KEY=\"", B25("STRIPE_KEY", b25_stripe(r)), "\",SLACK_BOT_TOKEN=\"", B25("SLACK_TOKEN", b25_slack(r)), f"\"\nautorestart=true\nstdout_logfile=/var/log/worker.log\n; deployed {b25_hash(r, 7)} on {b25_day(r, loc, 14, iso_p=1)}\n"]
+
+
+def b25_t_schtasks(f, r, loc):
+    return [f"C:\\> schtasks /create /tn \"NightlyExport\" /tr \"C:\\jobs\\export.cmd\" /sc daily /st 02:30 /ru CORP\\{b25_user(f, r)} /rp ", b25_PW(r, loc),
+            "\nSUCCESS: The scheduled task \"NightlyExport\" has successfully been created.\n\nC:\\> type C:\\jobs\\export.cmd\n@echo off\nset API_TOKEN=", b25_SEC(f, r), "\nbcp dbo.Orders out D:\\export\\orders.dat -S ", b25_IP4(r, "10"),
+            " -U export -P ", b25_PW(r, loc), " -c\n"]
+
+
+def b25_t_caddy(f, r, loc):
+    return [f"# Caddyfile\nadmin.{r.choice(B25_ORG_DOMAINS)} {{\n    basicauth /* {{\n        {b25_user(f, r)} $2a$14${rnd(r, AN + './', 53)}\n    }}\n    reverse_proxy ", b25_IP4(r, "10"), f":{r.randint(3000, 9000)}\n}}\n\napi.{r.choice(B25_ORG_DOMAINS)} {{\n"
+            "    reverse_proxy [", b25_IP6(r), "]:8080 {\n        header_up Authorization \"Bearer ", b25_SEC(f, r, ["JWT", "GENERIC_SECRET", "OPENAI_KEY"]), "\"\n    }\n    log {\n        output file /var/log/caddy/api.log\n    }\n}\n"]
+
+
+def b25_t_cqlsh(f, r, loc):
+    return ["$ cqlsh ", b25_IP4(r, "10"), " -u cassandra -p ", b25_PW(r, loc), f"\nConnected to prod at cass-{r.randint(1, 6)}:9042\n[cqlsh 6.1.0 | Cassandra 4.1.{r.randint(1, 7)} | CQL spec 3.4.6]\ncassandra@cqlsh> SELECT user_id, email, phone FROM crm.users LIMIT 2;\n\n user_id | email | phone\n---------+-------+------\n"
+            f" {f.uuid4()} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), f"\n {f.uuid4()} | ", b25_EM(f, r, loc), " | ", b25_PH(r, loc), "\n\n(2 rows)\n"]
+
+
+def b25_t_sshpass(f, r, loc):
+    return ["$ sshpass -p '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), f"' rsync -az --progress -e ssh ./dist/ {b25_user(f, r)}@", b25_IP(r), f":/var/www/releases/{b25_version(r)}/\nsending incremental file list\nindex.html\n"
+            f"      {r.randint(1000, 90000)} 100%   {r.uniform(1, 90):.2f}MB/s    0:00:00 (xfr#1, to-chk={r.randint(0, 40)}/{r.randint(41, 90)})\nsent {r.randint(10000, 900000)} bytes  received {r.randint(100, 9000)} bytes\n"]
+
+
+def b25_t_pino(f, r, loc):
+    cc = b25_card(r, grouped=False)
+    return ["{\"level\":50,\"time\":", str(b25_epoch(r, 2) * 1000), f",\"pid\":{r.randint(100, 9999)},\"hostname\":\"{b25_host(r)}\",\"reqId\":\"req-{r.randint(1, 999)}\",\"msg\":\"payment declined\",\"card\":\"", B25("CREDIT_CARD", cc),
+            "\",\"cvc\":\"", b25_CVC(r, cc[:2] in ("34", "37")), "\",\"email\":\"", b25_EM(f, r, loc), "\",\"ip\":\"", b25_IP(r), "\"}\n",
+            "{\"level\":30,\"time\":", str(b25_epoch(r, 2) * 1000), f",\"msg\":\"retrying\",\"order\":\"{b25_order(r)}\",\"attempt\":2}}\n"]
+
+
+def b25_t_laravel(f, r, loc):
+    return [f"APP_NAME=\"{f.company()}\"\nAPP_ENV=production\nAPP_KEY=base64:", B25("GENERIC_SECRET", b25_blob(r, 32)), "\nAPP_URL=https://shop.", r.choice(B25_ORG_DOMAINS), "\n\nDB_CONNECTION=mysql\nDB_HOST=", b25_IP4(r, "10"),
+            "\nDB_DATABASE=shop\nDB_USERNAME=shop\nDB_PASSWORD=", b25_PW(r, loc), "\n\nMAIL_MAILER=smtp\nMAIL_USERNAME=", b25_EM(f, r, loc, org=True), "\nMAIL_PASSWORD=", b25_PW(r, loc), f"\nMAIL_ENCRYPTION=tls\nPUSHER_APP_SECRET={b25_standin(r)}\n"]
+
+
+def b25_t_drupal(f, r, loc):
+    return ["<?php\n$databases['default']['default'] = [\n  'database' => 'drupal',\n  'username' => 'drupal',\n  'password' => '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), "',\n  'host' => '", b25_IP4(r, "10"),
+            "',\n  'port' => '3306',\n  'driver' => 'mysql',\n];\n$settings['hash_salt'] = '", b25_GEN(r, 4), "';\n$config['system.site']['mail'] = '", b25_EM(f, r, loc, org=True),
+            f"';\n$settings['trusted_host_patterns'] = ['^www\\\\.example\\\\.org$'];\n// updated {b25_day(r, loc, 60)}\n"]
+
+
+def b25_t_kustomize(f, r, loc):
+    return ["apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: billing\nsecretGenerator:\n  - name: billing-secrets\n    literals:\n      - DB_PASSWORD=", b25_PW(r, loc), "\n      - STRIPE_SECRET=",
+            B25("STRIPE_KEY", b25_stripe(r)), "\n      - SLACK_TOKEN=", B25("SLACK_TOKEN", b25_slack(r)), f"\nimages:\n  - name: billing\n    newTag: {b25_version(r)}\n    digest: sha256:{b25_hash(r, 64)}\n"]
+
+
+def b25_t_ipa(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    uid = b25_ascii(first)[:1] + b25_ascii(last)
+    return [f"$ ipa user-add {uid} --first={first} --last={last} --email=", b25_EM(f, r, loc, first=first, last=last, org=True), " --phone=", b25_PH(r, loc, variants=("e164", "intl")), f" --password\nPassword: \nEnter Password again to verify: \n"
+            f"--------------------\nAdded user \"{uid}\"\n--------------------\n  User login: {uid}\n  Email address: ", b25_EM(f, r, loc, first=first, last=last, org=True), f"\n  UID: {r.randint(10**8, 2 * 10**9)}\n"
+            f"$ echo '", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace("'", "")), f"' | kinit {uid}\n"]
+
+
+def b25_t_playwright(f, r, loc):
+    return [f"[trace] {b25_iso(r, 1, ms=True)} network\n  → POST https://app.{r.choice(B25_ORG_DOMAINS)}/api/session\n    authorization: Bearer ", b25_JWT(f, r), "\n    cookie: sid=", b25_GEN(r, r.choice([3, 4])),
+            "; theme=dark\n    x-forwarded-for: ", b25_IP(r), f"\n  ← 200 OK ({r.randint(20, 900)} ms)\n  request body: {{\"email\":\"", b25_EM(f, r, loc), "\",\"password\":\"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"}\n"]
+
+
+def b25_t_outlook_csv(f, r, loc):
+    out = ["\"First Name\",\"Last Name\",\"E-mail Address\",\"Mobile Phone\",\"Business Phone\",\"Birthday\",\"Notes\"\n"]
+    for _ in range(r.randint(2, 3)):
+        first, last = f.first_name(), f.last_name()
+        out += [f"\"{first}\",\"{last}\",\"", b25_EM(f, r, loc, first=first, last=last), "\",\"", b25_PH(r, loc), "\",\"", b25_PH(r, loc), "\",\"", B25("DATE_OF_BIRTH", b25_dob_date(r).strftime("%-m/%-d/%Y" if loc == "en_US" else "%d/%m/%Y")),
+                f"\",\"met at {r.choice(['trade fair', 'conference', 'client dinner'])} {b25_day(r, loc, 300, iso_p=1)}\"\n"]
+    return out
+
+
+def b25_t_scheduling_mail(f, r, loc):
+    return [f"Subject: New event: {f.name()} - {r.choice(['30 min consultation', 'Intro call', 'Tax review'])}\n\nInvitee: {f.name()}\nInvitee email: ", b25_EM(f, r, loc),
+            f"\nEvent date/time: {b25_day(r, loc, 0, 20)} {r.randint(8, 17)}:{r.choice(['00', '30'])}\nLocation: phone call — we will call ", b25_PH(r, loc),
+            "\n\nQuestions:\nDate of birth (for the intake form): ", b25_DOB(r, loc), f"\nReferral code: {rnd(r, string.ascii_uppercase + string.digits, 8)}\n\nView event in Calendly: https://calendly.com/events/{f.uuid4()}\n"]
+
+
+def b25_t_httpie(f, r, loc):
+    return ["$ http POST https://api.stripe.com/v1/refunds Authorization:\"Bearer ", B25("STRIPE_KEY", b25_stripe(r)), f"\" charge=ch_{rnd(r, AN, 24)} amount={r.randint(100, 9000)}\nHTTP/1.1 200 OK\nRequest-Id: req_{rnd(r, AN, 14)}\n\n"
+            f"{{\n    \"id\": \"re_{rnd(r, AN, 24)}\",\n    \"object\": \"refund\",\n    \"status\": \"succeeded\"\n}}\n$ http -a ", b25_user(f, r), ":", b25_PW(r, loc), " GET https://", b25_IP4(r), "/admin/status\n"]
+
+
+def b25_t_wget_gemini(f, r, loc):
+    return ["$ wget -qO- --header='Content-Type: application/json' --header='x-goog-api-key: ", B25("GOOGLE_API_KEY", b25_google(r)), "' --post-data='{\"contents\":[{\"parts\":[{\"text\":\"hi\"}]}]}' "
+            f"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent\n{{\n  \"candidates\": [{{\"content\": {{\"parts\": [{{\"text\": \"Hello!\"}}]}}}}],\n  \"modelVersion\": \"gemini-2.5-flash\",\n  \"responseId\": \"{rnd(r, AN, 22)}\"\n}}\n"
+            "# same call through the proxy at ", b25_IP4(r, "10"), " with key ", B25("GOOGLE_API_KEY", b25_google(r)), "\n"]
+
+
+def b25_t_git_remote(f, r, loc):
+    org = b25_ascii(f.last_name())
+    return ["$ git remote -v\norigin\thttps://x-access-token:", b25_GH(r, r.choice(["ghs_", "ghu_", "gho_", "ghr_"])), f"@github.com/{org}/platform.git (fetch)\norigin\thttps://x-access-token:", b25_GH(r),
+            f"@github.com/{org}/platform.git (push)\nmirror\thttps://{b25_user(f, r)}:", b25_PW(r, loc, url=True), f"@git.{r.choice(B25_ORG_DOMAINS)}/{org}/platform.git (fetch)\n$ git rev-parse HEAD\n{b25_hash(r, 40)}\n"]
+
+
+def b25_t_curlrc(f, r, loc):
+    return [f"# ~/.curlrc\nuser = \"{b25_user(f, r)}:", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\nheader = \"Authorization: Bearer ", b25_SEC(f, r), "\"\nproxy = \"http://", b25_IP4(r, "10"),
+            ":3128\"\nretry = 3\nconnect-timeout = 10\n# header = \"X-Api-Key: ", b25_standin(r), "\"\n"]
+
+
+def b25_t_pgbouncer(f, r, loc):
+    out = ["; /etc/pgbouncer/pgbouncer.ini\n[databases]\nshop = host=", b25_IP4(r, "10"), " port=5432 dbname=shop\n\n[pgbouncer]\nlisten_addr = ", b25_IP4(r, "10"), "\nauth_type = scram-sha-256\nauth_file = /etc/pgbouncer/userlist.txt\n\n; userlist.txt\n"]
+    for _ in range(r.randint(2, 3)):
+        if r.random() < 0.6:
+            out += [f"\"{b25_user(f, r)}\" \"", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace('"', "")), "\"\n"]
+        else:
+            out += [f"\"{b25_user(f, r)}\" \"SCRAM-SHA-256$4096:{b25_blob(r, 16)}${b25_blob(r, 32)}:{b25_blob(r, 32)}\"\n"]
+    return out
+
+
+def b25_j_mcp_resource(f, r, loc):
+    p = b25_person(f, r, loc)
+    txt = [f"Customer {p['first_name']} {p['last_name']} (id {r.randint(10000, 99999)}): email ", p["email"], ", phone ", p["phone"], ", born ", p["date_of_birth"],
+           f". Last {T25('order', loc).lower()} {b25_order(r)} on {b25_day(r, loc, 60, iso_p=1)}."]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": txt},
+            {"type": "resource", "resource": {"uri": f"crm://customers/{r.randint(10000, 99999)}/payment", "mimeType": "text/plain", "text": ["card on file ", b25_CC(r), ", last login from ", b25_IP(r)]}}], "isError": False}}
+
+
+def b25_j_vercel_ai(f, r, loc):
+    return {"type": "tool-call", "toolCallId": "call_" + rnd(r, AN, 24), "toolName": "scheduleAppointment", "args": {
+        "patientName": f.name(), "patientDob": b25_DOB(r, loc, iso_p=0.7), "phone": b25_PH(r, loc), "email": b25_EM(f, r, loc), "slot": b25_iso(r, 0, z=False),
+        "insuranceMemberId": f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9 - 1)}"}, "providerMetadata": {"openai": {"itemId": "fc_" + rnd(r, HEX, 40)}}}
+
+
+def b25_j_semantic_kernel(f, r, loc):
+    return {"$type": "functionCall", "id": "call_" + rnd(r, AN, 24), "pluginName": "Database", "functionName": "RunQuery", "arguments": {
+        "connectionString": ["Host=", b25_IP4(r, "10"), ";Username=report;Password=", B25("PASSWORD", b25_pw(r, b25_lang(loc)).replace(";", "")), ";Database=crm"],
+        "query": ["SELECT * FROM leads WHERE email = '", b25_EM(f, r, loc), "'"]}}
+
+
+def b25_j_langgraph_tool(f, r, loc):
+    return {"type": "tool", "name": "lookup_account", "tool_call_id": "call_" + rnd(r, AN, 24), "status": "success", "content": [
+        f"Account {r.randint(10**7, 10**8)} holder {f.name()}, SSN ", b25_SSN(r), ", DOB ", b25_DOB(r, "en_US"), ", phone ", b25_PH(r, "en_US", region="US"),
+        f", balance {r.randint(0, 90000)}.{r.randint(0, 99):02d} USD, statement {b25_invoice(r)}."], "id": f.uuid4()}
+
+
+def b25_j_dynamics(f, r, loc):
+    vals = []
+    for _ in range(r.randint(1, 3)):
+        vals.append({"@odata.etag": f"W/{r.randint(10**6, 10**8)}", "contactid": f.uuid4(), "fullname": f.name(), "emailaddress1": b25_EM(f, r, loc), "telephone1": b25_PH(r, loc),
+                     "mobilephone": b25_PH(r, loc), "birthdate": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()), "modifiedon": b25_iso(r, 90)})
+    return {"@odata.context": "https://org.crm4.dynamics.com/api/data/v9.2/$metadata#contacts", "value": vals}
+
+
+def b25_j_pipedrive(f, r, loc):
+    return {"success": True, "data": {"id": r.randint(1000, 99999), "name": f.name(), "email": [{"label": "work", "value": b25_EM(f, r, loc, org=True), "primary": True}, {"label": "home", "value": b25_EM(f, r, loc), "primary": False}],
+            "phone": [{"label": "mobile", "value": b25_PH(r, loc), "primary": True}], "org_name": f.company(), "add_time": b25_iso(r, 300).replace("T", " ").rstrip("Z"),
+            "custom_fields": {"iban": b25_IB(r, loc), "birthday": b25_DOB(r, loc, iso_p=0.9), "legacy_ref": b25_lookalike(f, r, loc)}}}
+
+
+def b25_j_healthie(f, r, loc):
+    return {"data": {"user": {"id": str(r.randint(10**5, 10**7)), "first_name": f.first_name(), "last_name": f.last_name(), "dob": B25("DATE_OF_BIRTH", b25_dob_date(r).isoformat()),
+            "ssn": b25_SSN(r, "dash"), "phone_number": b25_PH(r, "en_US", region="US"), "email": b25_EM(f, r, "en_US"), "gender": r.choice(["Female", "Male", "Other"]),
+            "policies": [{"num": f"{rnd(r, string.ascii_uppercase, 3)}{r.randint(10**8, 10**9)}", "insurance_plan": {"payer_name": r.choice(["Aetna", "UnitedHealthcare", "Cigna"])}}]}}}
+
+
+def b25_j_woocommerce(f, r, loc):
+    first, last = f.first_name(), f.last_name()
+    return {"id": r.randint(1000, 99999), "status": "processing", "currency": "EUR", "total": f"{r.randint(10, 900)}.{r.randint(0, 99):02d}", "customer_ip_address": b25_IP(r),
+            "billing": {"first_name": first, "last_name": last, "city": b25_city(r, loc), "email": b25_EM(f, r, loc, first=first, last=last), "phone": b25_PH(r, loc)},
+            "customer_note": ["Please call ", b25_PH(r, loc), " before delivery"], "transaction_id": rnd(r, AN, 17), "date_created": b25_iso(r, 20, z=False)[:19],
+            "line_items": [{"sku": b25_sku(r), "quantity": r.randint(1, 4)}], "meta_data": [{"key": "_wc_order_attribution_source_type", "value": "organic"}]}
+
+
+def b25_j_vonage(f, r, loc):
+    return {"api_key": rnd(r, HEX, 8), "api_secret": B25("GENERIC_SECRET", rnd(r, AN, 16)), "from": B25("PHONE", b25_phone(r, loc, variants=("e164",)).lstrip("+")), "to": B25("PHONE", b25_phone(r, loc, variants=("e164",)).lstrip("+")),
+            "text": f"Your appointment on {b25_day(r, loc, 0, 14, iso_p=0)} is confirmed. Reply STOP to opt out.", "client-ref": b25_lookalike(f, r, loc)}
+
+
+def b25_j_doppler(f, r, loc):
+    return {"DATABASE_PASSWORD": b25_PW(r, loc), "API_KEY": b25_SEC(f, r), "SIGNING_KEY": b25_GEN(r), "TLS_KEY": b25_PEM(r, sep=" "), "EXAMPLE_KEY": b25_PLH(r),
+            "DOPPLER_CONFIG": "prd", "DOPPLER_ENVIRONMENT": "prd", "DOPPLER_PROJECT": r.choice(["billing", "crm", "search"])}
+
+
+def b25_j_graph_mail(f, r, loc):
+    return {"method": "POST", "url": "https://graph.microsoft.com/v1.0/me/sendMail", "headers": {"Authorization": ["Bearer ", b25_JWT(f, r)]},
+            "body": {"message": {"subject": f"{T25('invoice', loc)} {b25_invoice(r)}", "body": {"contentType": "Text", "content": ["Card used: ", b25_CC(r), f". {T25('phone', loc)}: ", b25_PH(r, loc)]},
+                                 "toRecipients": [{"emailAddress": {"address": b25_EM(f, r, loc)}}]}, "saveToSentItems": True}}
+
+
+B25_TEXT_KINDS = [b25_t_rclone, b25_t_maven, b25_t_airflow, b25_t_alertmanager, b25_t_grafana, b25_t_psql, b25_t_sshkey, b25_t_cmd, b25_t_kubectl,
+                  b25_t_sshd, b25_t_fail2ban, b25_t_apache, b25_t_ufw, b25_t_quarkus, b25_t_dotnet, b25_t_rails, b25_t_prreview, b25_t_call,
+                  b25_t_onboarding, b25_t_deposit, b25_t_service_list, b25_t_customs, b25_t_booking, b25_t_makefile, b25_t_ghactions,
+                  b25_t_dockerfile, b25_t_bitwarden, b25_t_webform, b25_t_notebook, b25_t_tfplan, b25_t_email_sig, b25_t_support_chat,
+                  b25_t_dispatch, b25_t_hr_note, b25_t_leak_report, b25_t_idp_log, b25_t_gcloud, b25_t_oauth_curl, b25_t_slack_bolt, b25_t_llm_env,
+                  b25_t_aws_sts, b25_t_aws_creds, b25_t_openai_err, b25_t_tls_ticket, b25_t_hiera, b25_t_ipsec, b25_t_chap, b25_t_pkcs12, b25_t_odbc,
+                  b25_t_sqlplus, b25_t_svn, b25_t_fstab, b25_t_proxy, b25_t_nuget, b25_t_gradle, b25_t_sops, b25_t_mysqladmin, b25_t_cdr,
+                  b25_t_pjsip, b25_t_netdiag, b25_t_docker_inspect, b25_t_railway, b25_t_jenkins, b25_t_hg_export, b25_t_camt053, b25_t_fixedwidth,
+                  b25_t_car_rental, b25_t_dental_intake, b25_t_pet_claim, b25_t_1099, b25_t_hsa, b25_t_readme, b25_t_marathon, b25_t_physio,
+                  b25_t_corpcard, b25_t_irc, b25_t_gchat, b25_t_snow_notes, b25_t_exim, b25_t_fetchmail, b25_t_supervisord, b25_t_schtasks,
+                  b25_t_caddy, b25_t_cqlsh, b25_t_sshpass, b25_t_pino, b25_t_laravel, b25_t_drupal, b25_t_kustomize, b25_t_ipa, b25_t_playwright,
+                  b25_t_outlook_csv, b25_t_scheduling_mail, b25_t_httpie, b25_t_wget_gemini, b25_t_git_remote, b25_t_curlrc, b25_t_pgbouncer]
+B25_JSON_KINDS = [b25_j_mcp_email, b25_j_anthropic, b25_j_bedrock, b25_j_cohere, b25_j_jira, b25_j_zendesk, b25_j_okta, b25_j_bank, b25_j_cloudevent,
+                  b25_j_elastic, b25_j_graphql, b25_j_tfstate, b25_j_langsmith, b25_j_mcp_shell, b25_j_mcp_deploy_key, b25_j_stripe_call,
+                  b25_j_ai_keys, b25_j_oauth_token, b25_j_mcp_config, b25_j_gusto, b25_j_litellm, b25_j_server_create, b25_j_mcp_resource,
+                  b25_j_vercel_ai, b25_j_semantic_kernel, b25_j_langgraph_tool, b25_j_dynamics, b25_j_pipedrive, b25_j_healthie, b25_j_woocommerce,
+                  b25_j_vonage, b25_j_doppler, b25_j_graph_mail]
+
+
+def b25_text(f, r, loc):
+    return r.choice(B25_TEXT_KINDS)(f, r, loc)
+
+
+def b25_json(f, r, loc):
+    return r.choice(B25_JSON_KINDS)(f, r, loc)
+
+
+# ----- blind25 self-check -----
+B25_CHECK_RE = {
+    "EMAIL": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
+    "SLACK_TOKEN": r"xox[bpa]-[0-9]{11,12}-[0-9]{12,13}(-[0-9]{13}-[0-9a-f]{32}|-[A-Za-z0-9]{24})|xoxe(\.xoxp)?-1-Mi0y[A-Za-z0-9-]{136,146}",
+    "STRIPE_KEY": r"(sk|rk)_(live|test)_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"sk-(proj-[A-Za-z0-9_-]{48}|proj-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "ANTHROPIC_KEY": r"sk-ant-api03-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "US_SSN": r"\d{3}([- ]?)\d{2}\1\d{4}",
+    "GENERIC_SECRET": r"\S{3,}",
+    "PASSWORD": r"\S{6,}",
+}
+
+
+def b25_labels(doc, kind, out, jstr):
+    """The labels of a document in the order the Writer writes them; `jstr` collects JSON string pieces."""
+    if kind == "text":
+        for p in doc:
+            if isinstance(p, L) and p.typ:
+                out.append(p)
+        return out
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            jstr.append(k)
+            b25_labels(v, kind, out, jstr)
+    elif isinstance(doc, list) and (not doc or not isinstance(doc[0], (str, L))):
+        for x in doc:
+            b25_labels(x, kind, out, jstr)
+    elif isinstance(doc, (list, L, str)):
+        for p in (doc if isinstance(doc, list) else [doc]):
+            jstr.append(p.text if isinstance(p, L) else p)
+            if isinstance(p, L) and p.typ:
+                out.append(p)
+    return out
+
+
+def b25_phone_ok(v, loc):
+    t = v.replace("(0)", "")
+    if t.isdigit() and len(t) > 10:  # an E.164 number written without its plus (SMS APIs)
+        t = "+" + t
+    for reg in [REGION[loc]] + OTHER_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(t, reg)):
+                return True
+        except phonenumbers.NumberParseException:
+            pass
+    return False
+
+
+def b25_value_ok(typ, v, loc):
+    assert typ == "PLACEHOLDER" or v not in B25_PLACEHOLDER_SET, (typ, v)
+    if typ in B25_CHECK_RE:
+        assert _b25_re.fullmatch(B25_CHECK_RE[typ], v), (typ, v)
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        assert d.isdigit() and luhn_ok(d) and b25_iin_ok(d), v
+    elif typ == "IBAN":
+        s = v.replace(" ", "")
+        assert B25_IBAN_LEN.get(s[:2]) == len(s) and b25_mod97(s) == 1 and _b25_re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", s), v
+    elif typ == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        assert d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000", v
+    elif typ == "IPV4":
+        assert isinstance(_b25_ip.ip_address(v), _b25_ip.IPv4Address), v
+    elif typ == "IPV6":
+        assert isinstance(_b25_ip.ip_address(v), _b25_ip.IPv6Address), v
+    elif typ == "PHONE":
+        assert b25_phone_ok(v, loc), (v, loc)
+    elif typ == "JWT":
+        parts = v.split(".")
+        assert len(parts) == 3, v
+        hdr = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        assert hdr.get("typ") == "JWT" and hdr.get("alg") in ("HS256", "HS512", "RS256", "PS256", "ES256"), hdr
+    elif typ == "PRIVATE_KEY":
+        m = _b25_re.fullmatch(r"-----BEGIN ([A-Z ]*PRIVATE KEY)-----[\n ][A-Za-z0-9+/=\n ]+[\n ]-----END \1-----", v)
+        assert m, v[:60]
+    elif typ == "PLACEHOLDER":
+        assert v in B25_PLACEHOLDER_SET, v
+    elif typ == "DATE_OF_BIRTH":
+        ys = [int(v[:4])] if _b25_re.fullmatch(r"\d{8}", v) else [int(y) for y in _b25_re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)(?!\d)", v)]
+        assert len(ys) == 1 and 1930 <= ys[0] <= 2024, v
+    elif typ in ("PASSWORD", "GENERIC_SECRET"):
+        assert v == v.strip() and v not in B25_STANDINS, v
+    else:
+        assert typ in B25_CHECK_RE or typ in ("EMAIL",), typ
+
+
+def b25_check(i, kind, doc, w, text, loc):
+    jstr = []
+    want = b25_labels(doc, kind, [], jstr)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, lab_.text)
+        b25_value_ok(lab_.typ, lab_.text, loc)
+    if kind == "json":
+        json.loads(text)
+        for s in jstr:  # no quote, backslash or control character: no escape sequence anywhere in a JSON string
+            assert not any(c in s for c in '"\\') and all(ord(c) >= 0x20 for c in s), (i, s)
+    for a, b in zip(w.spans, w.spans[1:]):
+        assert a["end"] <= b["start"], (i, a, b)
 
 
 if __name__ == "__main__":
