@@ -79,6 +79,11 @@ CLASSES = {
     "the line after a command or path naming a secret (one token)": (
         rb"(?m)^(?:[^\n]{0,40}?[$#>] |/)[^\n]{0,160}?(?i:secret|token|keys?|password|passwd|credentials?)[^\n/ ]{0,30}(?: -[^\n]{0,60})?\n([^\s]{16,})$",
         "v"),
+    # a URL whose userinfo is one token and no password (`https://<key>@o1.ingest.sentry.io/…`,
+    # `https://<token>@git.example.com/…`): the token's shape asked
+    "URL userinfo: one token, no password (https://<token>@host)": (
+        rb"[a-z][a-z0-9+.-]{1,15}://([A-Za-z0-9_.~+%-]{6,})@[A-Za-z0-9.-]+",
+        "flag"),
     # --- precision ---
     # a salt in the same record as a password hash (Firebase `auth:export`'s `"passwordHash":
     # "…","salt": "…"`, a user table's `hash`/`salt` columns): the hash's salt, stored beside
@@ -153,14 +158,16 @@ def main():
                         near = before[cut + 1:] if cut >= 0 else before
                         sub = " [beside a hash]" if re.search(rb"(?i)hash", near) else " [no hash before]"
                     if mode in ("blank", "flag"):
-                        words = name_words(m.group(1))
+                        words = name_words(m.group(1)) if g > 1 else []
                         if any(w in NOT_SECRET_WORDS for w in words):
                             sub = " [bookkeeping name]"
                         elif not token_shape(val.rstrip(b".,;:)]}")):
                             sub = " [no token shape]"
                         elif re.fullmatch(rb"[0-9a-fA-F]{16,31}", val.rstrip(b".,;:)]}")):
                             sub = " [hex shorter than 32]"
-                        elif len(words) < 2 and mode == "blank":
+                        elif mode == "flag":
+                            sub = " [token shape]"
+                        elif len(words) < 2:
                             sub = " [token shape, the word alone]"
                         else:
                             sub = " [token shape, joined name]"
