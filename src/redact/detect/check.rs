@@ -153,6 +153,12 @@ impl Detector {
                 None => reject,
             },
             Kind::SecretWord => match secret_word_at(hay, s) {
+                // A name joined to its secret's word, then a blank (twenty-fourth round).
+                Some((ks, ke))
+                    if super::evidence_r24s::joined_name_at(hay, s) == Some((ks, ke)) =>
+                {
+                    super::evidence_r24s::blank_pair_value(hay, ke, self.entropy_threshold)
+                }
                 Some((ks, ke)) if hay[ks] | 0x20 == b'i' => sql_identified_by(hay, ke),
                 Some((_, ke)) if hay[..ke].ends_with(b"with") => login_with(hay, ke),
                 Some((ks, ke)) if hay[..ke].ends_with(b"it to") => set_it_to(hay, ks, ke),
@@ -557,6 +563,7 @@ impl Detector {
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
             || stand_in(value)
+            || super::evidence_r24s::lowercase_path(value)
         {
             return Outcome::Reject;
         }
@@ -1391,6 +1398,9 @@ pub(super) fn secret_word_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
     // A shell's `$ cat <file>` (`cat_secret_file`).
     if hay[p..].starts_with(b"$ cat ") {
         return Some((p, p + 6));
+    }
+    if let Some(r) = super::evidence_r24s::joined_name_at(hay, p) {
+        return Some(r);
     }
     let back = if hay[p..].starts_with(b"cret ") {
         2

@@ -1498,6 +1498,7 @@ pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
         if !CARD_GAP_WORDS
             .iter()
             .any(|g| g.eq_ignore_ascii_case(&hay[i..we]))
+            && !super::evidence_r24s::expiry_word(&hay[i..we])
         {
             return None;
         }
