@@ -19,7 +19,7 @@ digits, Shannon entropy at least 3.0 bits per byte).
 import collections, math, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pii_score import finding_span, load  # noqa: E402
+from population import documents  # noqa: E402
 
 TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + [f"blind{i}" for i in range(18, 24)]
 REFUSED = {"blind16", "blind17", "blind24", "blind25"}
@@ -130,19 +130,7 @@ def main():
     per = {c: collections.defaultdict(collections.Counter) for c in classes}
     ex = {c: collections.defaultdict(list) for c in classes}
     for split in splits:
-        d = f"/tmp/pii/{split}"
-        docs = load(f"{d}/corpus.jsonl")
-        labels = {l["id"]: l for l in load(f"{d}/labels.jsonl")}
-        found = {row["id"]: row["findings"] for row in load(f"{d}/{var}.jsonl")}
-        for doc in docs:
-            raw = doc["text"].encode()
-            lab = labels[doc["id"]]
-            gold = [(s["type"], s["start"], s["end"]) for s in lab["spans"]]
-            preds = []
-            for f in found.get(doc["id"], []):
-                sp = finding_span(f, lab["strings"], raw)
-                if sp:
-                    preds.append(("PLACEHOLDER" if f.get("placeholder") else f["type"], sp[0], sp[1]))
+        for doc, raw, lab, gold, preds in documents(split, var):
             for c, p in pats.items():
                 mode = classes[c][1]
                 for m in p.finditer(raw):
