@@ -23,6 +23,13 @@ impl Detector {
         let before = if s == 0 { None } else { Some(hay[s - 1]) };
         let after = hay.get(e).copied();
         let word_bounded = !before.is_some_and(v::is_word) && !after.is_some_and(v::is_word);
+        // A vendor key or a JWT may also be glued to the name of the variable it is assigned
+        // to (`export GH_TOKENghu_…`; `evidence_r24n::env_name_before`; twenty-fourth round,
+        // task num). Asked only of those rules' matches.
+        let key_bounded = || {
+            word_bounded
+                || (!after.is_some_and(v::is_word) && super::evidence_r24n::env_name_before(hay, s))
+        };
         match kind {
             Kind::PemBegin => {
                 let end = find_pem_end(hay, e);
@@ -35,7 +42,7 @@ impl Detector {
                 Outcome::Hit(h)
             }
             Kind::Jwt => match secret_if(
-                word_bounded && v::jwt_header_ok(text),
+                key_bounded() && v::jwt_header_ok(text),
                 Entity::Jwt,
                 hay,
                 s,
@@ -47,14 +54,14 @@ impl Detector {
                 }
                 r => r,
             },
-            Kind::Anthropic => secret_if(word_bounded, Entity::AnthropicKey, hay, s, e),
+            Kind::Anthropic => secret_if(key_bounded(), Entity::AnthropicKey, hay, s, e),
             Kind::OpenAi => {
                 let body = &text[3..];
                 // OpenAI's keys hold 32 bytes or more after `sk-` (48, or a project's and a
                 // service account's longer ones); a shorter `sk-` token is another tool's
                 // key (LiteLLM's `master_key: sk-…` of 22), a GENERIC_SECRET by its key's
                 // name (`starts_with_known_secret`). (Sixteenth round, part B.)
-                let ok = word_bounded
+                let ok = key_bounded()
                     && (v::secret_placeholder(text)
                         || openai_body_ok(body)
                             && body.iter().any(u8::is_ascii_digit)
@@ -103,7 +110,7 @@ impl Detector {
                     Kind::Aws => Entity::AwsAccessKey,
                     _ => Entity::GoogleApiKey,
                 };
-                secret_if(word_bounded, entity, hay, s, e)
+                secret_if(key_bounded(), entity, hay, s, e)
             }
             Kind::Bearer => {
                 let vs = s + text.iter().position(|&b| b == b' ').unwrap_or(0);
@@ -2261,6 +2268,11 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     // (Cheap tests first: times like `12:30:45` come here by the thousand.)
     if e - s < 9 || !hay[e - 1].is_ascii_digit() {
         return None;
+    }
+    // An address ending in `::` with its port (`…:8738:::5432`; twenty-fourth round, task
+    // num).
+    if let Some(end) = super::evidence_r24n::ipv6_colons_port(hay, s, e) {
+        return Some((s, end));
     }
     let c = s + hay[s..e].iter().rposition(|&b| b == b':')?;
     let port = &hay[c + 1..e];

@@ -17,6 +17,7 @@ mod evidence;
 mod evidence_r23n;
 pub(crate) mod evidence_r23p;
 pub(crate) mod evidence_r23s;
+mod evidence_r24n;
 mod evidence_r24s;
 mod numbers;
 mod patterns;
@@ -642,6 +643,8 @@ mod tests_r23n;
 mod tests_r23p;
 #[cfg(test)]
 mod tests_r23s;
+#[cfg(test)]
+mod tests_r24n;
 #[cfg(test)]
 mod tests_r24s;
 #[cfg(test)]
