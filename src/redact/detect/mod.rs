@@ -17,6 +17,7 @@ mod evidence;
 mod evidence_r23n;
 pub(crate) mod evidence_r23p;
 pub(crate) mod evidence_r23s;
+pub(crate) mod evidence_r24p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -641,5 +642,7 @@ mod tests_r23n;
 mod tests_r23p;
 #[cfg(test)]
 mod tests_r23s;
+#[cfg(test)]
+mod tests_r24p;
 #[cfg(test)]
 mod tests_support;

@@ -584,6 +584,9 @@ fn compound_password_key(norm: &str) -> bool {
         "parola_d_ordine",
         "parola_segreta",
     ];
+    if crate::redact::detect::evidence_r24p::password_hash_name(norm) {
+        return false;
+    }
     if ["passwort", "kennwort", "wachtwoord", "password"]
         .iter()
         .any(|w| norm.ends_with(w))
