@@ -24,6 +24,8 @@ Classes (the value's shape, or generic structure around it, not one tool's layou
   as-password   a token right before ` as the/your/a password` (prose)
   csv-pw-column a delimited table's cell (`;`, `,`, `|`, tab) under a header cell naming a
                 password (`password`, `passwd`, `pwd`, `psk`, `wifi_psk`, `kennwort`, …)
+  user-slash-pw-at  `user/password@service` (Oracle's connect string: `sqlplus scott/…@ORCL`)
+  long-user-flag  the part after the first `:` of `--user USER:…` (curl's long flag)
   quoted-pair   (format, counted only) a line `"user" "password"` (PgBouncer's userlist.txt)
   eap-secret    (format, counted only) `user : EAP "…"` (strongSwan's ipsec.secrets)
 """
@@ -50,6 +52,8 @@ NAME_VALUE = re.compile(
     rb"""<([A-Za-z][\w:.\-]*)>[ \t]*((?i:[a-z _\-]*""" + PW_WORD + rb"""[a-z _\-]*))[ \t]*</\1>[ \t\r\n]*<([A-Za-z][\w:.\-]*)(?:[ \t][^>]*)?>([^<\s]{3,})</\3>"""
 )
 AS_PASSWORD = re.compile(rb"""(?:^|[ \t])([^\s]{4,64}) as (?i:the|your|a|my) (?:(?i:new|temporary|initial) )?(?i:password)""")
+SLASH_AT = re.compile(rb"""(?<![\w@/.:-])([A-Za-z][\w.\-]{0,40})/([^\s/@'"]{3,64})@([A-Za-z][\w.\-]{1,60})(?![\w/])""")
+LONG_USER = re.compile(rb"""(?<![\w-])--user[ =]['"]?[^\s:'"]{1,80}:([^\s'"]{3,64})""")
 QUOTED_PAIR = re.compile(rb"""(?m)^"[^"\s]{1,40}" "([^"\s]{3,128})"[ \t]*\r?$""")
 EAP = re.compile(rb"""(?m)^\S+ : EAP "([^"]{3,128})\"""")
 HEADER_PW = re.compile(rb"(?i)^(?:[a-z_\- ]*(?:pass(?:word|wd)?|pwd|psk|passwort|kennwort|wachtwoord|contrase(?:\xc3\xb1|n)a|mdp)[a-z_\- ]*)$")
@@ -137,7 +141,7 @@ def csv_cells(raw):
 
 
 CLASSES = ["pw-hash-key", "pass-suffix", "pass-suffix-shaped", "pass-suffix-new", "glued-p", "glued-p-uUSER", "name-value", "as-password", "csv-pw-column",
-           "csv-psk-column", "quoted-pair", "eap-secret"]
+           "csv-psk-column", "user-slash-pw-at", "long-user-flag", "quoted-pair", "eap-secret"]
 
 
 def main():
@@ -186,6 +190,10 @@ def main():
                 note("csv-pw-column", split, raw, gold, found, s, e)
                 if psk:
                     note("csv-psk-column", split, raw, gold, found, s, e)
+            for m in SLASH_AT.finditer(raw):
+                note("user-slash-pw-at", split, raw, gold, found, m.start(2), m.end(2))
+            for m in LONG_USER.finditer(raw):
+                note("long-user-flag", split, raw, gold, found, m.start(1), m.end(1))
             for m in QUOTED_PAIR.finditer(raw):
                 note("quoted-pair", split, raw, gold, found, m.start(1), m.end(1))
             for m in EAP.finditer(raw):
