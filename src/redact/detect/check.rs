@@ -3891,7 +3891,7 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             (at(p, b"pass")
                 && (matches!(hay.get(k), Some(b':' | b'='))
                     || super::evidence_r24p::line_key_pass_at(hay, p)))
-                .then_some((p, p + 4))
+            .then_some((p, p + 4))
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
         b'w' if at(p, b"ww") => Some((p, p + 2)),

@@ -50,10 +50,13 @@ fn a_password_hash_name_is_no_password() {
 #[test]
 fn a_value_under_a_password_hash_key_is_no_password() {
     for key in ["passwordHash", "password_hash", "PasswordDigest", "pwdHash"] {
-        let body = format!(r#"{{"users":[{{"localId":"a1","email":"x@y.example","{key}":"{HASH88}","salt":"11SYhQ=="}}]}}"#);
+        let body = format!(
+            r#"{{"users":[{{"localId":"a1","email":"x@y.example","{key}":"{HASH88}","salt":"11SYhQ=="}}]}}"#
+        );
         let got = json_findings_checked(&body);
         assert!(
-            !got.iter().any(|(t, p)| *t == "PASSWORD" && p.ends_with(key)),
+            !got.iter()
+                .any(|(t, p)| *t == "PASSWORD" && p.ends_with(key)),
             "{key}: {got:?}"
         );
     }
