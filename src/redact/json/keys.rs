@@ -584,9 +584,6 @@ fn compound_password_key(norm: &str) -> bool {
         "parola_d_ordine",
         "parola_segreta",
     ];
-    if crate::redact::detect::evidence_r24p::password_hash_name(norm) {
-        return false;
-    }
     if ["passwort", "kennwort", "wachtwoord", "password"]
         .iter()
         .any(|w| norm.ends_with(w))
@@ -1006,7 +1003,10 @@ impl KeyRules {
         if norm == "encrypted_data" {
             return KeyClass::Ciphertext;
         }
-        if compound_password_key(norm) {
+        // A password's hash (`password_hash`, `pwdHash`): no password (`evidence_r24p`).
+        if compound_password_key(norm)
+            && !crate::redact::detect::evidence_r24p::password_hash_name(norm)
+        {
             return KeyClass::Whole(Entity::Password);
         }
         // (The two tests below read a key only when its last byte can start them: most keys
