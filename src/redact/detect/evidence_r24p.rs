@@ -19,10 +19,7 @@ use super::{Entity, Hit};
 /// Whether a normalized JSON key (`json::keys::normalize_key`: lower case, words joined by
 /// `_`) names a password's hash or digest: a password word and `hash`, `hashed` or `digest`
 /// as words of it (`password_hash`, `hash_password`, `pwd_digest`, `password_hashed`). The
-/// value is no password. (Out of line: asked only of keys naming a password, it kept
-/// `json::keys::classify_as` from growing — callgrind, 64 KB of PII JSON bodies: +0.9 %
-/// inlined.)
-#[inline(never)]
+/// value is no password.
 pub(crate) fn password_hash_name(norm: &str) -> bool {
     let mut password = false;
     let mut hash = false;
