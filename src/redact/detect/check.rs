@@ -2539,6 +2539,10 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if let Some(o) = xml_password(hay, s, e) {
         return o;
     }
+    // A configuration line's key ending in `pass` (`smtppass = …`, `auth_pass …`).
+    if let Some(o) = super::evidence_r24p::line_key_pass(hay, s, e) {
+        return o;
+    }
     let kw = &hay[s..e];
     let compound = kw.len() >= 8
         && (kw[kw.len() - 4..].eq_ignore_ascii_case(b"wort")
@@ -3906,7 +3910,10 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             while matches!(hay.get(k), Some(b' ' | b'\t')) {
                 k += 1;
             }
-            (at(p, b"pass") && matches!(hay.get(k), Some(b':' | b'='))).then_some((p, p + 4))
+            (at(p, b"pass")
+                && (matches!(hay.get(k), Some(b':' | b'='))
+                    || super::evidence_r24p::line_key_pass_at(hay, p)))
+            .then_some((p, p + 4))
         }
         b'e' => before(b"k").then(|| (p - 1, p + 7)),
         b'w' if at(p, b"ww") => Some((p, p + 2)),

@@ -18,6 +18,7 @@ mod evidence_r23n;
 pub(crate) mod evidence_r23p;
 pub(crate) mod evidence_r23s;
 mod evidence_r24n;
+pub(crate) mod evidence_r24p;
 mod evidence_r24s;
 mod numbers;
 mod patterns;
@@ -645,6 +646,8 @@ mod tests_r23p;
 mod tests_r23s;
 #[cfg(test)]
 mod tests_r24n;
+#[cfg(test)]
+mod tests_r24p;
 #[cfg(test)]
 mod tests_r24s;
 #[cfg(test)]

@@ -1016,7 +1016,10 @@ impl KeyRules {
         if norm == "encrypted_data" {
             return KeyClass::Ciphertext;
         }
-        if compound_password_key(norm) {
+        // A password's hash (`password_hash`, `pwdHash`): no password (`evidence_r24p`).
+        if compound_password_key(norm)
+            && !crate::redact::detect::evidence_r24p::password_hash_name(norm)
+        {
             return KeyClass::Whole(Entity::Password);
         }
         // (The two tests below read a key only when its last byte can start them: most keys
