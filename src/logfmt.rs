@@ -70,6 +70,9 @@ fn record<W: Sink, R: RecordFields>(out: W, fields: R) -> fmt::Result {
 trait Sink {
     fn put(&mut self, s: &str) -> fmt::Result;
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result;
+    fn put_quote(&mut self) -> fmt::Result;
+    /// `name` and `then` (`=`, or `="`), after a space with `pad`.
+    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result;
     fn ansi(&self) -> bool;
     /// A `Writer` over this sink, for the default visitor.
     fn writer(&mut self) -> Writer<'_>;
@@ -82,6 +85,16 @@ impl Sink for Writer<'_> {
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
         self.write_fmt(args)
+    }
+    fn put_quote(&mut self) -> fmt::Result {
+        self.write_char('"')
+    }
+    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+        if pad {
+            self.write_str(" ")?;
+        }
+        self.write_str(name)?;
+        self.write_str(then)
     }
     fn ansi(&self) -> bool {
         self.has_ansi_escapes()
@@ -99,6 +112,24 @@ impl Sink for &mut String {
     }
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
         fmt::Write::write_fmt(&mut **self, args)
+    }
+    #[inline]
+    fn put_quote(&mut self) -> fmt::Result {
+        self.push('"');
+        Ok(())
+    }
+    #[inline]
+    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+        // the one-byte pieces pushed as bytes: a `memcpy` call each otherwise
+        self.reserve(name.len() + 3);
+        if pad {
+            self.push(' ');
+        }
+        self.push_str(name);
+        for c in then.chars() {
+            self.push(c);
+        }
+        Ok(())
     }
     fn ansi(&self) -> bool {
         false
@@ -133,13 +164,9 @@ impl<W: Sink> Plain<W> {
         {
             return false;
         }
-        let pad = if self.is_empty { "" } else { " " };
+        let pad = !self.is_empty;
         self.is_empty = false;
-        self.result = self
-            .out
-            .put(pad)
-            .and_then(|_| self.out.put(name))
-            .and_then(|_| self.out.put(then));
+        self.result = self.out.put_name(pad, name, then);
         true
     }
 
@@ -154,6 +181,13 @@ impl<W: Sink> Plain<W> {
         // the default visitor skips `log.` fields without a separator
         if !field.name().starts_with("log.") {
             self.is_empty = false;
+        }
+    }
+
+    /// A string's closing quote.
+    fn write_quote(&mut self) {
+        if self.result.is_ok() {
+            self.result = self.out.put_quote();
         }
     }
 
@@ -177,7 +211,7 @@ impl<W: Sink> Visit for Plain<W> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if plain_ascii(value) && self.own_then(field, "=\"") {
             self.write(value);
-            self.write("\"");
+            self.write_quote();
         } else {
             self.forward(field, |v| v.record_str(field, value));
         }
