@@ -93,7 +93,10 @@ pub fn init_tracing(
             let builder = builder.with_writer(std::io::stderr);
             let _ = match format {
                 cli::LogFormat::Json => builder.json().try_init(),
-                cli::LogFormat::Text => builder.fmt_fields(logfmt::PlainFields).try_init(),
+                cli::LogFormat::Text => builder
+                    .event_format(logfmt::Line::default())
+                    .fmt_fields(logfmt::PlainFields)
+                    .try_init(),
             };
             None
         }
@@ -113,7 +116,10 @@ pub fn init_tracing(
             let builder = builder.with_writer(non_blocking);
             let _ = match format {
                 cli::LogFormat::Json => builder.json().try_init(),
-                cli::LogFormat::Text => builder.fmt_fields(logfmt::PlainFields).try_init(),
+                cli::LogFormat::Text => builder
+                    .event_format(logfmt::Line::default())
+                    .fmt_fields(logfmt::PlainFields)
+                    .try_init(),
             };
             Some(guard)
         }

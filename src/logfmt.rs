@@ -22,26 +22,131 @@ use tracing_subscriber::fmt::FormatFields;
 pub struct PlainFields;
 
 impl<'w> FormatFields<'w> for PlainFields {
-    fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
-        let mut v = Plain {
-            ansi: writer.has_ansi_escapes(),
-            writer,
-            is_empty: true,
-            result: Ok(()),
-        };
-        fields.record(&mut v);
-        v.result
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
+        if writer.has_ansi_escapes() || !writer.sanitizes_ansi_escapes() {
+            return record(writer, fields);
+        }
+        // Colours off: the fields written into one buffer, then into `writer` at once (each
+        // write to `writer` is a call through `dyn fmt::Write`, ~45 of them a call's line). A
+        // `Writer` over the buffer has the same settings as `writer` (no colours, escapes
+        // sanitized), so what the default visitor writes there is the same.
+        FIELDS_BUF.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                let done = record(&mut *buf, fields).and_then(|_| writer.write_str(&buf));
+                if buf.capacity() > FIELDS_BUF_MAX {
+                    *buf = String::new();
+                }
+                done
+            }
+            // a field's `Debug` that logs: a buffer of its own
+            Err(_) => {
+                let mut buf = String::new();
+                record(&mut buf, fields).and_then(|_| writer.write_str(&buf))
+            }
+        })
     }
 }
 
-struct Plain<'a> {
-    writer: Writer<'a>,
+/// The largest fields buffer a thread keeps between lines.
+const FIELDS_BUF_MAX: usize = 16 * 1024;
+
+thread_local! {
+    static FIELDS_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+fn record<W: Sink, R: RecordFields>(out: W, fields: R) -> fmt::Result {
+    let mut v = Plain {
+        ansi: out.ansi(),
+        out,
+        is_empty: true,
+        result: Ok(()),
+    };
+    fields.record(&mut v);
+    v.result
+}
+
+/// Where [`Plain`] writes: the formatter's `Writer`, or a buffer (colours off).
+trait Sink {
+    fn put(&mut self, s: &str) -> fmt::Result;
+    fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result;
+    fn put_quote(&mut self) -> fmt::Result;
+    /// `name` and `then` (`=`, or `="`), after a space with `pad`.
+    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result;
+    fn ansi(&self) -> bool;
+    /// A `Writer` over this sink, for the default visitor.
+    fn writer(&mut self) -> Writer<'_>;
+}
+
+impl Sink for Writer<'_> {
+    #[inline]
+    fn put(&mut self, s: &str) -> fmt::Result {
+        self.write_str(s)
+    }
+    fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
+        self.write_fmt(args)
+    }
+    fn put_quote(&mut self) -> fmt::Result {
+        self.write_char('"')
+    }
+    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+        if pad {
+            self.write_str(" ")?;
+        }
+        self.write_str(name)?;
+        self.write_str(then)
+    }
+    fn ansi(&self) -> bool {
+        self.has_ansi_escapes()
+    }
+    fn writer(&mut self) -> Writer<'_> {
+        self.by_ref()
+    }
+}
+
+impl Sink for &mut String {
+    #[inline]
+    fn put(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+    fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
+        fmt::Write::write_fmt(&mut **self, args)
+    }
+    #[inline]
+    fn put_quote(&mut self) -> fmt::Result {
+        self.push('"');
+        Ok(())
+    }
+    #[inline]
+    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+        // the one-byte pieces pushed as bytes: a `memcpy` call each otherwise
+        self.reserve(name.len() + 3);
+        if pad {
+            self.push(' ');
+        }
+        self.push_str(name);
+        for c in then.chars() {
+            self.push(c);
+        }
+        Ok(())
+    }
+    fn ansi(&self) -> bool {
+        false
+    }
+    fn writer(&mut self) -> Writer<'_> {
+        Writer::new(&mut **self)
+    }
+}
+
+struct Plain<W> {
+    out: W,
     ansi: bool,
     is_empty: bool,
     result: fmt::Result,
 }
 
-impl Plain<'_> {
+impl<W: Sink> Plain<W> {
     /// A field this visitor writes itself: `name=`, after a space unless it is the first.
     fn own(&mut self, field: &Field) -> bool {
         self.own_then(field, "=")
@@ -59,13 +164,9 @@ impl Plain<'_> {
         {
             return false;
         }
-        let pad = if self.is_empty { "" } else { " " };
+        let pad = !self.is_empty;
         self.is_empty = false;
-        self.result = self
-            .writer
-            .write_str(pad)
-            .and_then(|_| self.writer.write_str(name))
-            .and_then(|_| self.writer.write_str(then));
+        self.result = self.out.put_name(pad, name, then);
         true
     }
 
@@ -74,7 +175,7 @@ impl Plain<'_> {
         if self.result.is_err() {
             return;
         }
-        let mut v = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
+        let mut v = DefaultVisitor::new(self.out.writer(), self.is_empty);
         record(&mut v);
         self.result = v.finish();
         // the default visitor skips `log.` fields without a separator
@@ -83,9 +184,16 @@ impl Plain<'_> {
         }
     }
 
+    /// A string's closing quote.
+    fn write_quote(&mut self) {
+        if self.result.is_ok() {
+            self.result = self.out.put_quote();
+        }
+    }
+
     fn write(&mut self, s: &str) {
         if self.result.is_ok() {
-            self.result = self.writer.write_str(s);
+            self.result = self.out.put(s);
         }
     }
 }
@@ -99,11 +207,11 @@ fn plain_ascii(s: &str) -> bool {
     !scanned.escape && scanned.ascii && !b.contains(&0x7f)
 }
 
-impl Visit for Plain<'_> {
+impl<W: Sink> Visit for Plain<W> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if plain_ascii(value) && self.own_then(field, "=\"") {
             self.write(value);
-            self.write("\"");
+            self.write_quote();
         } else {
             self.forward(field, |v| v.record_str(field, value));
         }
@@ -141,11 +249,73 @@ impl Visit for Plain<'_> {
         // `%` (Display) values arrive here too; the default writes `name=` and `{:?}`
         if self.own(field) {
             if self.result.is_ok() {
-                self.result = write!(self.writer, "{value:?}");
+                self.result = self.out.put_fmt(format_args!("{value:?}"));
             }
         } else {
             self.forward(field, |v| v.record_debug(field, value));
         }
+    }
+}
+
+/// tracing-subscriber's `Full` line (`Format<Full, T>` as `init_tracing` sets it up: timestamp,
+/// level, target, no thread, file or line), written with `write_str` where `Full` writes the
+/// level and the target through `write!` with `nu_ansi_term` paints even with colours off
+/// (~2.1k instructions of the per-call line's ~8.1k, callgrind, docs/performance.md,
+/// "Nineteenth round"). Colours on, an event inside a span (its scope is written first) or a
+/// `log` record (`Full` normalizes its metadata) go to `Full` itself; a test holds the two to
+/// each other.
+#[derive(Debug, Clone)]
+pub struct Line<T = CachedTime> {
+    timer: T,
+    full: tracing_subscriber::fmt::format::Format<tracing_subscriber::fmt::format::Full, T>,
+}
+
+impl<T: tracing_subscriber::fmt::time::FormatTime + Clone> Line<T> {
+    pub fn new(timer: T) -> Self {
+        Line {
+            full: tracing_subscriber::fmt::format().with_timer(timer.clone()),
+            timer,
+        }
+    }
+}
+
+impl Default for Line<CachedTime> {
+    fn default() -> Self {
+        Line::new(CachedTime)
+    }
+}
+
+impl<S, N, T> tracing_subscriber::fmt::FormatEvent<S, N> for Line<T>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    T: tracing_subscriber::fmt::time::FormatTime,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        if writer.has_ansi_escapes() || meta.target() == "log" || ctx.event_scope().is_some() {
+            return self.full.format_event(ctx, writer, event);
+        }
+        if self.timer.format_time(&mut writer).is_err() {
+            writer.write_str("<unknown time>")?;
+        }
+        // `Full`: the time, a space, the level padded to five and a space
+        writer.write_str(match *meta.level() {
+            tracing::Level::TRACE => " TRACE ",
+            tracing::Level::DEBUG => " DEBUG ",
+            tracing::Level::INFO => "  INFO ",
+            tracing::Level::WARN => "  WARN ",
+            tracing::Level::ERROR => " ERROR ",
+        })?;
+        writer.write_str(meta.target())?;
+        writer.write_str(": ")?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writer.write_str("\n")
     }
 }
 
@@ -319,6 +489,69 @@ mod tests {
         }
         let bytes = buf.0.lock().map(|b| b.clone()).unwrap_or_default();
         String::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// A timer that writes the same text every time.
+    #[derive(Clone, Copy)]
+    struct Fixed;
+
+    impl tracing_subscriber::fmt::time::FormatTime for Fixed {
+        fn format_time(
+            &self,
+            w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+        ) -> std::fmt::Result {
+            w.write_str("2026-12-06T14:00:00.123456Z")
+        }
+    }
+
+    /// The events through `Line` and `PlainFields` (`ours`) or tracing-subscriber's `Full`
+    /// format and `DefaultFields`, both with the fixed timer.
+    fn render_line(ours: bool, ansi: bool) -> String {
+        let buf = Buf::default();
+        let builder = tracing_subscriber::fmt()
+            .with_writer(buf.clone())
+            .with_ansi(ansi)
+            .with_timer(Fixed)
+            .with_max_level(tracing::Level::TRACE);
+        let emit = || {
+            events();
+            tracing::trace!(n = 1u64, "trace");
+            tracing::debug!(target: "other::place", n = 2u64);
+            tracing::warn!(target: "log", "a log-like target");
+        };
+        if ours {
+            let b = builder
+                .event_format(super::Line::new(Fixed))
+                .fmt_fields(PlainFields);
+            tracing::subscriber::with_default(b.finish(), emit);
+        } else {
+            tracing::subscriber::with_default(builder.finish(), emit);
+        }
+        let bytes = buf.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// `Line` writes `Full`'s lines: every level, targets, the fields alone, the message
+    /// alone, an event in a span (handed to `Full`), colours on (handed to `Full`).
+    #[test]
+    fn the_line_is_the_full_formats_line() {
+        for ansi in [false, true] {
+            let full = render_line(false, ansi);
+            assert!(full.lines().count() >= 10, "{full}");
+            assert_eq!(render_line(true, ansi), full, "ansi {ansi}");
+        }
+        let text = render_line(true, false);
+        assert!(
+            text.contains(
+                "2026-12-06T14:00:00.123456Z  INFO toolwall::call: tool call decision_id="
+            ) && text.contains("Z TRACE toolwall::logfmt::tests: trace n=1\n")
+                && text.contains("Z ERROR toolwall::logfmt::tests: failed error=")
+                && text.contains("Z  WARN log: a log-like target\n")
+                && text.contains(
+                    "Z  INFO outer{id=7 name=\"n\\\"q\"}: toolwall::logfmt::tests: in a span"
+                ),
+            "{text}"
+        );
     }
 
     /// The word-at-a-time check is the byte definition: every byte at every position of

@@ -365,7 +365,11 @@ fn decide(
         ));
         s.end(error);
     }
-    rec.policy_result = Some(decided.result);
+    // what policy said as replay compares it: read by the audit record alone
+    rec.policy_result = rec
+        .audit
+        .is_some()
+        .then(|| policy::replayable_result(&decided.verdict));
     // masked for the audit when it is read (`CallRecordFields::keep_input`); it changes `request`, `grpc` and
     // `mcp`, never `principal`, `tool` or `args`: `input_known` stays the document's
     rec.input_unkept = Some(Unkept {
@@ -407,7 +411,10 @@ fn decide(
         telemetry::end_stage(span, &found);
         let found = found?;
         rec.args_masked_for_audit = snap.redactor.acted_as_mask_all(&found);
-        rec.redactions = audit::redaction_entries(&snap.redactor, &found, &rec.pii_findings);
+        // the audit record's list, read by it alone
+        if rec.audit.is_some() {
+            rec.redactions = audit::redaction_entries(&snap.redactor, &found, &rec.pii_findings);
+        }
     }
     // opt-in: the arguments as forwarded, every entity masked, on the call's span
     if let Some(span) = rec.span.as_deref_mut() {
@@ -798,7 +805,10 @@ async fn approve_needed(
                 input["approval"] = approval::input_doc(&req);
                 let known = std::mem::take(&mut rec.input_known);
                 let decided = policy::evaluate_known(&snap.policy, input, known, &rt.metrics);
-                rec.policy_result = Some(decided.result);
+                rec.policy_result = rec
+                    .audit
+                    .is_some()
+                    .then(|| policy::replayable_result(&decided.verdict));
                 rec.input = Some(decided.input);
                 rec.input_known = decided.known;
                 rec.decision = Some(decided.verdict?);

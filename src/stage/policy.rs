@@ -524,8 +524,6 @@ pub struct Decided {
     pub input: Value,
     /// The shared parts `input` was built with (what [`evaluate_known`] was given).
     pub known: Known,
-    /// What policy said as replay compares it (`replayable_result`).
-    pub result: Value,
     /// An allow (which may still need a human's approval: `stage::approval`) or the refusal.
     pub verdict: Result<PolicyDecision, Reject>,
 }
@@ -548,7 +546,6 @@ pub fn evaluate_known(
         .policy_eval_duration
         .observe(started.elapsed().as_secs_f64());
     Decided {
-        result: replayable_result(&verdict),
         input,
         known,
         verdict,
