@@ -339,9 +339,6 @@ pub(super) fn birth_dates_in(
     });
     let years_from = years_from.clamp(ls, le);
     let window = &hay[years_from..le];
-    if window.len() <= CENTURY_LOOK_MAX && !may_hold_century(window) {
-        return;
-    }
     let (mut a, mut b) = (
         nineteen.find_iter(window).peekable(),
         twenty.find_iter(window).peekable(),
@@ -415,12 +412,8 @@ pub(super) fn record_birth_dates(
 ) {
     // Findings that fill the text (a JSON string that is an e-mail address) leave no room
     // for a date: the common case in JSON, decided without a look at the bytes.
-    let (mut covered, mut any) = (0usize, false);
-    for (h, _) in hits.iter() {
-        covered += h.end - h.start;
-        any |= personal(h.entity);
-    }
-    if !any || hay.len() < covered + 6 {
+    let covered: usize = hits.iter().map(|(h, _)| h.end - h.start).sum();
+    if hay.len() < covered + 6 || !hits.iter().any(|(h, _)| personal(h.entity)) {
         return;
     }
     record_birth_dates_of(hay, hits, date_re, prio);
@@ -429,11 +422,22 @@ pub(super) fn record_birth_dates(
 /// `record_birth_dates` past its first tests: a hit with a person's PII, room for a date.
 #[inline(never)]
 fn record_birth_dates_of(hay: &[u8], hits: &mut Vec<(Hit, usize)>, date_re: &Regex, prio: usize) {
+    // A short text (a JSON string, a chat line) is looked at once, before any line is read:
+    // without `19` or `20` it holds no birth year (every date this rule reads has one), and
+    // without a line break (`\n`, `\r`; the flattened `⏎ ↵ ¶` are not ASCII) it is one line
+    // for every finding, the line `line_around` reads (twenty-fourth round, task cost: two
+    // searches and two ASCII tests per line, and the year searches' set-up, were ~400
+    // instructions on a ~70-byte JSON string).
+    let one_line = if hay.len() <= CENTURY_LOOK_MAX {
+        let (century, breaks) = century_and_breaks(hay);
+        if !century {
+            return;
+        }
+        !breaks
+    } else {
+        one_short_line(hay)
+    };
     let before = hits.len();
-    // A text no longer than `REACH` without a line break is one line for every finding
-    // (`line_around` reads each finding's line as the whole text): one look at its bytes
-    // instead of two searches and two ASCII tests per line (twenty-fourth round, task cost).
-    let one_line = one_short_line(hay);
     let mut line_end: Option<usize> = None;
     for k in 0..before {
         let h = hits[k].0;
@@ -473,21 +477,33 @@ pub(super) fn one_short_line(hay: &[u8]) -> bool {
         })
 }
 
-/// Whether `window` holds `19` or `20`, where every year `birth_dates_in` reads opens: a
-/// short window without one is passed without its two searches being set up (each costs
-/// more than this look at ~70 bytes). Folded without an early exit, so the compiler
+/// Whether `hay` holds `19` or `20`, where every year `birth_dates_in` reads opens, and
+/// whether it holds a byte `one_short_line` refuses (`\n`, `\r`, a byte of a non-ASCII
+/// character): one look at each byte. Folded without an early exit, so the compiler
 /// vectorises it.
-pub(super) fn may_hold_century(window: &[u8]) -> bool {
-    let Some(rest) = window.get(1..) else {
-        return false;
+pub(super) fn century_and_breaks(hay: &[u8]) -> (bool, bool) {
+    let Some(rest) = hay.get(1..) else {
+        return (false, hay.first().is_some_and(|&b| line_break_or_wide(b)));
     };
-    window.iter().zip(rest).fold(false, |any, (&a, &b)| {
-        any | ((a == b'1') & (b == b'9')) | ((a == b'2') & (b == b'0'))
-    })
+    hay.iter().zip(rest).fold(
+        (false, line_break_or_wide(hay[0])),
+        |(century, breaks), (&a, &b)| {
+            (
+                century | ((a == b'1') & (b == b'9')) | ((a == b'2') & (b == b'0')),
+                breaks | line_break_or_wide(b),
+            )
+        },
+    )
 }
 
-/// The longest window `birth_dates_in` looks at with `may_hold_century` before its searches
-/// (a longer one, a line of a text, nearly always holds one).
+/// A byte `one_short_line` refuses.
+#[inline(always)]
+fn line_break_or_wide(b: u8) -> bool {
+    (b == b'\n') | (b == b'\r') | (b >= 0x80)
+}
+
+/// The longest text `record_birth_dates` looks at for `19` or `20` before it reads a line
+/// (a longer one, a document on one line, nearly always holds one).
 const CENTURY_LOOK_MAX: usize = 256;
 
 /// Whether a JSON member's string, as its bytes stand (escapes not decoded), may be a birth
