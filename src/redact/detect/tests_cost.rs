@@ -789,9 +789,9 @@ fn ref_record_birth_dates(
 
 /// The twenty-fourth round's (task cost): `record_birth_dates`' first tests inlined (a
 /// person's PII among the hits), a short text without a line break read as one line
-/// (`one_short_line`) and a short window without `19`/`20` passed (`may_hold_century`),
+/// (`one_short_line`) and a short text without `19`/`20` passed (`century_and_breaks`),
 /// against the twenty-third round's form, on generated texts and their findings: records
-/// of every length around `REACH` and `CENTURY_LOOK_MAX`, with line breaks (`\n`, `\r`, the
+/// of every length around `REACH` and `CENTURY_LOOK_MAX` (and of none or one byte), with line breaks (`\n`, `\r`, the
 /// flattened `⏎ ↵ ¶`), other non-ASCII bytes, dates of every shape in and out of the birth
 /// years, event words, and personal and other findings.
 #[test]
@@ -876,7 +876,18 @@ fn the_record_dates_short_paths_find_what_the_reference_finds() {
         } else {
             long += 1;
         }
-        if hay.len() <= 256 && !super::records::may_hold_century(&hay) {
+        let century = memchr::memmem::find(&hay, b"19").is_some()
+            || memchr::memmem::find(&hay, b"20").is_some();
+        let breaks = hay
+            .iter()
+            .any(|&b| b == b'\n' || b == b'\r' || !b.is_ascii());
+        assert_eq!(
+            super::records::century_and_breaks(&hay),
+            (century, breaks),
+            "{:?}",
+            String::from_utf8_lossy(&hay)
+        );
+        if hay.len() <= 256 && !century {
             windows_without += 1;
         }
         let prio = usize::MAX - (case % 2);
@@ -892,4 +903,60 @@ fn the_record_dates_short_paths_find_what_the_reference_finds() {
         dated > 2_000 && short > 2_000 && long > 2_000 && windows_without > 2_000,
         "{dated} with a birth date, {short} one short line, {long} not, {windows_without} short without 19/20"
     );
+}
+
+/// The twenty-fourth round's (task cost): `token_user_key` by the key's length against the
+/// twenty-third round's search of its three words (the reference), on generated keys of the
+/// words in every case, cut, lengthened and mixed with other keys of their lengths.
+#[test]
+fn the_token_user_key_by_length_is_the_word_search() {
+    fn reference(key: &str) -> bool {
+        matches!(key.len(), 4 | 5 | 8)
+            && ["username", "user", "login"]
+                .iter()
+                .any(|w| key.eq_ignore_ascii_case(w))
+    }
+    const PIECES: &[&[u8]] = &[
+        b"user",
+        b"USER",
+        b"User",
+        b"uSeR",
+        b"name",
+        b"NAME",
+        b"login",
+        b"LOGIN",
+        b"Login",
+        b"u",
+        b"s",
+        b"e",
+        b"r",
+        b"n",
+        b"l",
+        b"o",
+        b"g",
+        b"i",
+        b"_",
+        b"-",
+        b"token",
+        b"email",
+        b"phone",
+        b"card",
+        b"note",
+        b"logins",
+        b"users",
+        b"\xc3\xa9",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut yes = 0;
+    for _ in 0..100_000 {
+        let mut key = Vec::new();
+        for _ in 0..1 + rng.next() % 3 {
+            key.extend_from_slice(rng.pick(PIECES));
+        }
+        let key = String::from_utf8_lossy(&key);
+        let want = reference(&key);
+        assert_eq!(super::evidence_r23s::token_user_key(&key), want, "{key:?}");
+        yes += usize::from(want);
+    }
+    assert!(yes > 5_000, "{yes} user keys");
 }
