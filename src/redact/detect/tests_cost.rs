@@ -859,7 +859,7 @@ fn the_record_dates_short_paths_find_what_the_reference_finds() {
             _ => rng.next() % 16,
         };
         for _ in 0..pieces {
-            if rng.next() % 5 == 0 {
+            if rng.next().is_multiple_of(5) {
                 let (text, entity) = FOUND[(rng.next() % FOUND.len() as u64) as usize];
                 let prio = (rng.next() % 4) as usize;
                 hits.push((Hit::new(entity, hay.len(), hay.len() + text.len()), prio));
@@ -867,7 +867,7 @@ fn the_record_dates_short_paths_find_what_the_reference_finds() {
             } else {
                 hay.extend_from_slice(rng.pick(PIECES));
             }
-            if rng.next() % 200 == 0 {
+            if rng.next().is_multiple_of(200) {
                 hay.extend(std::iter::repeat_n(b'x', 1000));
             }
         }
