@@ -183,8 +183,8 @@ pub(crate) fn session_cookie_name(name: &str) -> bool {
 /// member `token_user_value` reads (`json.rs`, `stream.rs`).
 /// (One comparison by the key's length: the streaming pass asks it of every string member,
 /// and the three-word search, out of line, was ~30 instructions a member; twenty-fourth
-/// round, task cost.)
-#[inline]
+/// round, task cost; inlined always: out of line, its call was most of its cost.)
+#[inline(always)]
 pub(crate) fn token_user_key(key: &str) -> bool {
     let is = |w: &str| key.eq_ignore_ascii_case(w);
     match key.len() {
