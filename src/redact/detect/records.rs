@@ -18,7 +18,7 @@ use regex_automata::meta::Regex;
 
 /// Birth years: ages 14 to 110 at the end of 2026. No clock is read (the redactor is
 /// deterministic); the range moves with the releases.
-const BIRTH_YEARS: std::ops::RangeInclusive<u16> = 1916..=2012;
+pub(super) const BIRTH_YEARS: std::ops::RangeInclusive<u16> = 1916..=2012;
 
 /// Words naming a date as an event's, or a number as an identifier's, in the date's cell
 /// before it: a word is one when it starts with a stem of four letters or more or is a
@@ -124,7 +124,7 @@ const EVENT_STEMS: &[&str] = &[
 ];
 
 /// The PII that makes a line a person's record.
-fn personal(e: Entity) -> bool {
+pub(super) fn personal(e: Entity) -> bool {
     matches!(
         e,
         Entity::Email | Entity::Phone | Entity::UsSsn | Entity::CreditCard | Entity::Iban
@@ -136,12 +136,12 @@ const FLAT_BREAKS: [&str; 3] = ["\u{23ce}", "\u{21b5}", "\u{b6}"];
 
 /// The farthest a record reaches from its PII on either side: a longer line (a minified
 /// document, a log flattened onto one line) is read this far around each finding.
-const REACH: usize = 4096;
+pub(super) const REACH: usize = 4096;
 
 /// The line around `hay[at]`: from after the last line break before it (`\n`, `\r`, a
 /// flattened `⏎`, `↵`, `¶`) to the next, `REACH` bytes each way at most. (memchr's
 /// searches: a byte loop here made PII text 15 % dearer on a one-line document.)
-fn line_around(hay: &[u8], at: usize) -> (usize, usize) {
+pub(super) fn line_around(hay: &[u8], at: usize) -> (usize, usize) {
     let lo = at.saturating_sub(REACH);
     let hi = hay.len().min(at + REACH);
     let before = &hay[lo..at];
@@ -163,7 +163,7 @@ fn line_around(hay: &[u8], at: usize) -> (usize, usize) {
 }
 
 /// The year of a date match: its run of four digits (none in `3/4/85`).
-fn year(date: &[u8]) -> Option<u16> {
+pub(super) fn year(date: &[u8]) -> Option<u16> {
     date.split(|b| !b.is_ascii_digit())
         .find(|run| run.len() == 4)
         .and_then(|run| std::str::from_utf8(run).ok()?.parse().ok())
@@ -219,7 +219,7 @@ fn event_words(text: &[u8], skip: &[&str]) -> bool {
 /// The end of a birth date by its shape starting at `hay[s]`, in the line or answer
 /// `ls..le`: a date as a whole (`prose_dob::date_at`) with a plausible age, no time after it
 /// and no event's or identifier's word before it in its cell.
-fn plausible_birth_date(
+pub(super) fn plausible_birth_date(
     hay: &[u8],
     s: usize,
     ls: usize,
@@ -241,7 +241,7 @@ fn plausible_birth_date(
 /// the line `ls..le`: eight digits alone (no letter or digit either side, no time after),
 /// a year in `BIRTH_YEARS`, a real month and day, and no event's or identifier's word
 /// before it in its cell (twentieth round).
-fn compact_birth_date(hay: &[u8], s: usize, ls: usize, le: usize) -> Option<usize> {
+pub(super) fn compact_birth_date(hay: &[u8], s: usize, ls: usize, le: usize) -> Option<usize> {
     let e = s + 8;
     if e > le
         || (s > 0 && hay[s - 1].is_ascii_alphanumeric())
@@ -318,7 +318,7 @@ pub(super) fn answer_birth_date(
 /// (`02.03.1984`, `2 March 1984`, `March 2nd, 1984`): the date pattern runs anchored at the
 /// year, or at the tokens of the 32 bytes before it, the leftmost that ends at the year.
 /// (An unanchored search of every line with PII made PII text a third dearer.)
-fn birth_dates_in(
+pub(super) fn birth_dates_in(
     hay: &[u8],
     (ls, le): (usize, usize),
     years_from: usize,
@@ -397,7 +397,13 @@ fn birth_dates_in(
 
 /// Adds the birth dates of the records among `hits` (sorted by start, without overlaps):
 /// each with priority `prio`, then sorts `hits` again.
-#[inline(never)]
+///
+/// Inlined into the detector's pass, it asks first what needs no look at the bytes — a
+/// person's PII among the hits, room left for a date — and returns there for most texts (a
+/// JSON string that is a whole e-mail address, a leaf with no finding); twenty-fourth round,
+/// task cost: its out-of-line call and prologue were ~56 instructions for each of a PII
+/// document's leaves.
+#[inline]
 pub(super) fn record_birth_dates(
     hay: &[u8],
     hits: &mut Vec<(Hit, usize)>,
@@ -407,9 +413,30 @@ pub(super) fn record_birth_dates(
     // Findings that fill the text (a JSON string that is an e-mail address) leave no room
     // for a date: the common case in JSON, decided without a look at the bytes.
     let covered: usize = hits.iter().map(|(h, _)| h.end - h.start).sum();
-    if hay.len() < covered + 6 {
+    if hay.len() < covered + 6 || !hits.iter().any(|(h, _)| personal(h.entity)) {
         return;
     }
+    record_birth_dates_of(hay, hits, date_re, prio);
+}
+
+/// `record_birth_dates` past its first tests: a hit with a person's PII, room for a date.
+#[inline(never)]
+fn record_birth_dates_of(hay: &[u8], hits: &mut Vec<(Hit, usize)>, date_re: &Regex, prio: usize) {
+    // A short text (a JSON string, a chat line) is looked at once, before any line is read:
+    // without `19` or `20` it holds no birth year (every date this rule reads has one), and
+    // without a line break (`\n`, `\r`; the flattened `⏎ ↵ ¶` are not ASCII) it is one line
+    // for every finding, the line `line_around` reads (twenty-fourth round, task cost: two
+    // searches and two ASCII tests per line, and the year searches' set-up, were ~400
+    // instructions on a ~70-byte JSON string).
+    let one_line = if hay.len() <= CENTURY_LOOK_MAX {
+        let (century, breaks) = century_and_breaks(hay);
+        if !century {
+            return;
+        }
+        !breaks
+    } else {
+        one_short_line(hay)
+    };
     let before = hits.len();
     let mut line_end: Option<usize> = None;
     for k in 0..before {
@@ -417,7 +444,11 @@ pub(super) fn record_birth_dates(
         if !personal(h.entity) || line_end.is_some_and(|e| h.start < e) {
             continue;
         }
-        let (ls, le) = line_around(hay, h.start);
+        let (ls, le) = if one_line {
+            (0, hay.len())
+        } else {
+            line_around(hay, h.start)
+        };
         // On a line longer than `REACH` the windows of two findings overlap: the years the
         // last window read are not read again (a date whose year is in both was found
         // twice before, and read twice: a third of what this rule cost on a one-line PII
@@ -435,6 +466,45 @@ pub(super) fn record_birth_dates(
         hits.sort_by_key(|(h, prio)| (h.start, *prio));
     }
 }
+
+/// Whether `hay` is `REACH` bytes or fewer of ASCII with no `\n` or `\r`: then the line
+/// around any position in it (`line_around`) is all of it (no flattened break, `⏎ ↵ ¶`, is
+/// ASCII). Folded without an early exit, so the compiler vectorises it.
+pub(super) fn one_short_line(hay: &[u8]) -> bool {
+    hay.len() <= REACH
+        && !hay.iter().fold(false, |any, &b| {
+            any | (b == b'\n') | (b == b'\r') | (b >= 0x80)
+        })
+}
+
+/// Whether `hay` holds `19` or `20`, where every year `birth_dates_in` reads opens, and
+/// whether it holds a byte `one_short_line` refuses (`\n`, `\r`, a byte of a non-ASCII
+/// character): one look at each byte. Folded without an early exit, so the compiler
+/// vectorises it.
+pub(super) fn century_and_breaks(hay: &[u8]) -> (bool, bool) {
+    let Some(rest) = hay.get(1..) else {
+        return (false, hay.first().is_some_and(|&b| line_break_or_wide(b)));
+    };
+    hay.iter().zip(rest).fold(
+        (false, line_break_or_wide(hay[0])),
+        |(century, breaks), (&a, &b)| {
+            (
+                century | ((a == b'1') & (b == b'9')) | ((a == b'2') & (b == b'0')),
+                breaks | line_break_or_wide(b),
+            )
+        },
+    )
+}
+
+/// A byte `one_short_line` refuses.
+#[inline(always)]
+fn line_break_or_wide(b: u8) -> bool {
+    (b == b'\n') | (b == b'\r') | (b >= 0x80)
+}
+
+/// The longest text `record_birth_dates` looks at for `19` or `20` before it reads a line
+/// (a longer one, a document on one line, nearly always holds one).
+const CENTURY_LOOK_MAX: usize = 256;
 
 /// Whether a JSON member's string, as its bytes stand (escapes not decoded), may be a birth
 /// date by its shape (`Detector::record_date_member`): a run of four digits in

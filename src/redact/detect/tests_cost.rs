@@ -682,3 +682,281 @@ fn no_trigger_literal_holds_the_joined_leaves_separator() {
     assert!(first.iter().chain(&second).all(|l| !l.contains('\0')));
     assert!(super::PROSE_LITERALS.iter().all(|(l, _)| !l.contains(&0)));
 }
+
+/// The twenty-third round's `records::birth_dates_in` (the reference): the same, without the
+/// look for `19`/`20` before its searches.
+fn ref_birth_dates_in(
+    hay: &[u8],
+    (ls, le): (usize, usize),
+    years_from: usize,
+    date_re: &regex_automata::meta::Regex,
+    f: &mut dyn FnMut(usize, usize) -> bool,
+) {
+    use super::records::{compact_birth_date, plausible_birth_date, year, BIRTH_YEARS};
+    let mut done = ls;
+    let nineteen = memchr::memmem::Finder::new(b"19");
+    let twenty = memchr::memmem::Finder::new(b"20");
+    let years_from = years_from.clamp(ls, le);
+    let window = &hay[years_from..le];
+    let (mut a, mut b) = (
+        nineteen.find_iter(window).peekable(),
+        twenty.find_iter(window).peekable(),
+    );
+    let starts = std::iter::from_fn(|| match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x > y => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    });
+    for y in starts.map(|y| years_from + y) {
+        if y < done || (y > 0 && hay[y - 1].is_ascii_digit()) {
+            continue;
+        }
+        let i = y + hay[y..le]
+            .iter()
+            .take(9)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if i - y == 8 {
+            if let Some(e) = compact_birth_date(hay, y, ls, le) {
+                if !f(y, e) {
+                    return;
+                }
+                done = e;
+            }
+            continue;
+        }
+        if i - y != 4 || !year(&hay[y..i]).is_some_and(|y| BIRTH_YEARS.contains(&y)) {
+            continue;
+        }
+        let starts_with_year = matches!(hay.get(i), Some(b'-' | b'.' | b'/'))
+            && hay.get(i + 1).is_some_and(u8::is_ascii_digit);
+        let found = if starts_with_year {
+            plausible_birth_date(hay, y, ls, le, date_re).map(|e| (y, e))
+        } else {
+            (y.saturating_sub(32).max(done)..y)
+                .filter(|&j| {
+                    hay[j].is_ascii_alphanumeric()
+                        && (j == 0 || !hay[j - 1].is_ascii_alphanumeric())
+                })
+                .find_map(|j| {
+                    plausible_birth_date(hay, j, ls, le, date_re)
+                        .filter(|&e| e == i)
+                        .map(|e| (j, e))
+                })
+        };
+        if let Some((s, e)) = found {
+            if !f(s, e) {
+                return;
+            }
+            done = e;
+        }
+    }
+}
+
+/// The twenty-third round's `records::record_birth_dates` (the reference): every line read
+/// by `line_around`, every window searched.
+fn ref_record_birth_dates(
+    hay: &[u8],
+    hits: &mut Vec<(Hit, usize)>,
+    date_re: &regex_automata::meta::Regex,
+    prio: usize,
+) {
+    let covered: usize = hits.iter().map(|(h, _)| h.end - h.start).sum();
+    if hay.len() < covered + 6 {
+        return;
+    }
+    let before = hits.len();
+    let mut line_end: Option<usize> = None;
+    for k in 0..before {
+        let h = hits[k].0;
+        if !super::records::personal(h.entity) || line_end.is_some_and(|e| h.start < e) {
+            continue;
+        }
+        let (ls, le) = super::records::line_around(hay, h.start);
+        let years_from = line_end.unwrap_or(ls);
+        line_end = Some(le);
+        ref_birth_dates_in(hay, (ls, le), years_from, date_re, &mut |s, e| {
+            if !hits[..before].iter().any(|(h, _)| h.start < e && s < h.end) {
+                hits.push((Hit::new(Entity::DateOfBirth, s, e), prio));
+            }
+            true
+        });
+    }
+    if hits.len() > before {
+        hits.sort_by_key(|(h, prio)| (h.start, *prio));
+    }
+}
+
+/// The twenty-fourth round's (task cost): `record_birth_dates`' first tests inlined (a
+/// person's PII among the hits), a short text without a line break read as one line
+/// (`one_short_line`) and a short text without `19`/`20` passed (`century_and_breaks`),
+/// against the twenty-third round's form, on generated texts and their findings: records
+/// of every length around `REACH` and `CENTURY_LOOK_MAX` (and of none or one byte), with line breaks (`\n`, `\r`, the
+/// flattened `⏎ ↵ ¶`), other non-ASCII bytes, dates of every shape in and out of the birth
+/// years, event words, and personal and other findings.
+#[test]
+fn the_record_dates_short_paths_find_what_the_reference_finds() {
+    const PIECES: &[&[u8]] = &[
+        b"1984-03-02",
+        b"02.03.1984",
+        b"2 March 1984",
+        b"March 2nd, 1984",
+        b"19840302",
+        b"20120229",
+        b"3/4/85",
+        b"19/4/1969",
+        b"2024-03-02T10:00",
+        b"1985-03-02 10:01",
+        b"1916",
+        b"2012",
+        b"2020",
+        b"1919",
+        b"192",
+        b"20",
+        b"19",
+        b"1",
+        b"9",
+        b"0",
+        b"created ",
+        b"order ",
+        b"Ticket ",
+        b"dob ",
+        b"Jane Roe ",
+        b",",
+        b";",
+        b"|",
+        b"\t",
+        b"\"",
+        b" ",
+        b" ",
+        b" / ",
+        b"\n",
+        b"\r",
+        "\u{23ce}".as_bytes(),
+        "\u{21b5}".as_bytes(),
+        "\u{b6}".as_bytes(),
+        "\u{e9}".as_bytes(),
+    ];
+    // Findings: the ones that make a record a person's, and others.
+    const FOUND: &[(&[u8], Entity)] = &[
+        (b"jane@example.com", Entity::Email),
+        (b"+44 20 7946 0192", Entity::Phone),
+        (b"536-22-1984", Entity::UsSsn),
+        (b"4242424242424242", Entity::CreditCard),
+        (b"GB82WEST12345698765432", Entity::Iban),
+        (b"10.20.19.84", Entity::Ipv4),
+        (b"hunter2019", Entity::Password),
+    ];
+    let detector = super::tests_support::det();
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let (mut dated, mut short, mut long, mut windows_without) = (0, 0, 0, 0);
+    for case in 0..20_000 {
+        let mut hay = Vec::new();
+        let mut hits = Vec::new();
+        let pieces = match case % 20 {
+            0 => 300 + rng.next() % 700,
+            1..=4 => 20 + rng.next() % 40,
+            _ => rng.next() % 16,
+        };
+        for _ in 0..pieces {
+            if rng.next().is_multiple_of(5) {
+                let (text, entity) = FOUND[(rng.next() % FOUND.len() as u64) as usize];
+                let prio = (rng.next() % 4) as usize;
+                hits.push((Hit::new(entity, hay.len(), hay.len() + text.len()), prio));
+                hay.extend_from_slice(text);
+            } else {
+                hay.extend_from_slice(rng.pick(PIECES));
+            }
+            if rng.next().is_multiple_of(200) {
+                hay.extend(std::iter::repeat_n(b'x', 1000));
+            }
+        }
+        if super::records::one_short_line(&hay) {
+            short += 1;
+        } else {
+            long += 1;
+        }
+        let century = memchr::memmem::find(&hay, b"19").is_some()
+            || memchr::memmem::find(&hay, b"20").is_some();
+        let breaks = hay
+            .iter()
+            .any(|&b| b == b'\n' || b == b'\r' || !b.is_ascii());
+        assert_eq!(
+            super::records::century_and_breaks(&hay),
+            (century, breaks),
+            "{:?}",
+            String::from_utf8_lossy(&hay)
+        );
+        if hay.len() <= 256 && !century {
+            windows_without += 1;
+        }
+        let prio = usize::MAX - (case % 2);
+        let mut want = hits.clone();
+        ref_record_birth_dates(&hay, &mut want, &detector.date_re, prio);
+        super::records::record_birth_dates(&hay, &mut hits, &detector.date_re, prio);
+        assert_eq!(hits, want, "{:?}", String::from_utf8_lossy(&hay));
+        if want.iter().any(|(h, _)| h.entity == Entity::DateOfBirth) {
+            dated += 1;
+        }
+    }
+    assert!(
+        dated > 2_000 && short > 2_000 && long > 2_000 && windows_without > 2_000,
+        "{dated} with a birth date, {short} one short line, {long} not, {windows_without} short without 19/20"
+    );
+}
+
+/// The twenty-fourth round's (task cost): `token_user_key` by the key's length against the
+/// twenty-third round's search of its three words (the reference), on generated keys of the
+/// words in every case, cut, lengthened and mixed with other keys of their lengths.
+#[test]
+fn the_token_user_key_by_length_is_the_word_search() {
+    fn reference(key: &str) -> bool {
+        matches!(key.len(), 4 | 5 | 8)
+            && ["username", "user", "login"]
+                .iter()
+                .any(|w| key.eq_ignore_ascii_case(w))
+    }
+    const PIECES: &[&[u8]] = &[
+        b"user",
+        b"USER",
+        b"User",
+        b"uSeR",
+        b"name",
+        b"NAME",
+        b"login",
+        b"LOGIN",
+        b"Login",
+        b"u",
+        b"s",
+        b"e",
+        b"r",
+        b"n",
+        b"l",
+        b"o",
+        b"g",
+        b"i",
+        b"_",
+        b"-",
+        b"token",
+        b"email",
+        b"phone",
+        b"card",
+        b"note",
+        b"logins",
+        b"users",
+        b"\xc3\xa9",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut yes = 0;
+    for _ in 0..100_000 {
+        let mut key = Vec::new();
+        for _ in 0..1 + rng.next() % 3 {
+            key.extend_from_slice(rng.pick(PIECES));
+        }
+        let key = String::from_utf8_lossy(&key);
+        let want = reference(&key);
+        assert_eq!(super::evidence_r23s::token_user_key(&key), want, "{key:?}");
+        yes += usize::from(want);
+    }
+    assert!(yes > 5_000, "{yes} user keys");
+}
