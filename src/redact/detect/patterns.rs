@@ -351,15 +351,6 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             // `ldap.conf`: the LDAP bind's password; `PASSWORD_SETTINGS`).
             "bindpw",
             "rootpwmodpw",
-            // A name joined to `SECRET`, `TOKEN` or `key` before a blank (`APP_SECRET    …`,
-            // `SetEnv PAYMENT_API_KEY …`; `evidence_r24s::JOINED_NAME_TRIGGERS`, a test
-            // checks they are listed; twenty-fourth round, task sec).
-            "CRET ",
-            "OKEN ",
-            "_KEY ",
-            "_key ",
-            "-key ",
-            "-Key ",
         ],
         _ => &[],
     }

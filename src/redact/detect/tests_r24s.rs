@@ -19,41 +19,28 @@ const HEX32: &str = "9a75c01697187f4c1ad16225f4f5369e";
 
 #[test]
 fn a_joined_secret_name_then_blanks_and_a_token_is_a_secret() {
+    // A camel-case or `_`-joined name read from the lower-case `cret `/`oken ` triggers.
     for (text, value) in [
-        // An aligned `.env` listing, Apache's `SetEnv`, Caddy's `header_up`, fluent-bit,
-        // Junos, a camel-case name after a prefix, a flattened log's ` | `.
-        (
-            format!(
-                "  MAILER_DSN          smtp://mailer@10.0.0.1:587\n  APP_SECRET          {HEX32}\n"
-            ),
-            HEX32,
-        ),
-        (
-            format!("<VirtualHost *:443>\n    SetEnv PAYMENT_API_KEY {TOKEN}\n</VirtualHost>\n"),
-            TOKEN,
-        ),
-        (
-            format!("\treverse_proxy 10.0.0.2:3000 {{\n\t\theader_up X-Api-Key {TOKEN}\n\t}}\n"),
-            TOKEN,
-        ),
         (
             format!("[OUTPUT]\n    Name         splunk\n    Splunk_Token {TOKEN}\n"),
             TOKEN,
         ),
-        (
-            format!(
-                "set protocols bgp group upstream neighbor 10.0.0.3 authentication-key {TOKEN}\n"
-            ),
-            TOKEN,
-        ),
         (format!("app:sessionSecret           {TOKEN}\n"), TOKEN),
-        (
-            format!("              api_key   {TOKEN} | next line"),
-            TOKEN,
-        ),
-        (format!("export-list:\nCLIENT_TOKEN \"{TOKEN}\"\n"), TOKEN),
     ] {
         assert_eq!(gs(&text), vec![value], "{text}");
+    }
+    // Without trigger literals of its own (upper-case `CRET `/`OKEN `, `_key `, `-key `: +8.2 %
+    // on clean input, taken out at the merge) the rule does not reach these: pinned, so that
+    // a trigger added back is a decision with its cost measured, not an accident.
+    for text in [
+        format!(
+            "  MAILER_DSN          smtp://mailer@10.0.0.1:587\n  APP_SECRET          {HEX32}\n"
+        ),
+        format!("<VirtualHost *:443>\n    SetEnv PAYMENT_API_KEY {TOKEN}\n</VirtualHost>\n"),
+        format!("set protocols bgp group upstream neighbor 10.0.0.3 authentication-key {TOKEN}\n"),
+        format!("export-list:\nCLIENT_TOKEN \"{TOKEN}\"\n"),
+    ] {
+        assert!(gs(&text).is_empty(), "{text}");
     }
 }
 
@@ -145,12 +132,4 @@ fn a_paging_cursor_named_pagination_token_is_no_secret() {
         vec![("GENERIC_SECRET", "/SessionToken".to_string())],
         "{body}"
     );
-}
-
-#[test]
-fn the_joined_names_triggers_are_the_secret_words_second_tier() {
-    let listed = super::patterns::more_triggers(super::patterns::Kind::SecretWord);
-    for t in super::evidence_r24s::JOINED_NAME_TRIGGERS {
-        assert!(listed.contains(&t), "{t:?} is not a trigger");
-    }
 }
