@@ -37,7 +37,7 @@ import sys
 from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pii_score import finding_span, load  # noqa: E402
+from population import documents  # noqa: E402
 
 PW_KEY = rb"""(?<![0-9A-Za-z])(?i:pass(?:word|wd)?|pwd)["']?(?:\s*(?:[:=]|=>)\s*|[ \t]+)["']?"""
 HEX32 = re.compile(PW_KEY + rb"""((?:[0-9a-f]{32,}|[0-9A-F]{32,}))(?![0-9A-Za-z])""")
@@ -52,24 +52,8 @@ FLAT_OBJECT = re.compile(rb"\{[^{}\[\]]{0,600}\}")
 
 
 def spans_of(split, variant):
-    d = f"/tmp/pii/{split}"
-    docs = {x["id"]: x for x in load(f"{d}/corpus.jsonl")}
-    labels = {x["id"]: x for x in load(f"{d}/labels.jsonl")}
-    found = {}
-    for row in load(f"{d}/{variant}.jsonl"):
-        raw = docs[row["id"]]["text"].encode()
-        strings = labels[row["id"]]["strings"]
-        out = []
-        for f in row["findings"]:
-            sp = finding_span(f, strings, raw)
-            if sp is not None:
-                out.append((f["type"], sp[0], sp[1]))
-        found[row["id"]] = out
-    for i, doc in docs.items():
-        raw = doc["text"].encode()
-        gold = [(s["type"], s["start"], s["end"]) for s in labels[i]["spans"]]
-        yield i, raw, gold, found.get(i, [])
-
+    for doc, raw, _, gold, found in documents(split, variant, placeholders=False):
+        yield doc["id"], raw, gold, found
 
 def overlap(spans, s, e):
     return sorted({t for (t, a, b) in spans if a < e and s < b})

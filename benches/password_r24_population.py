@@ -29,14 +29,13 @@ Classes (the value's shape, or generic structure around it, not one tool's layou
   quoted-pair   (format, counted only) a line `"user" "password"` (PgBouncer's userlist.txt)
   eap-secret    (format, counted only) `user : EAP "…"` (strongSwan's ipsec.secrets)
 """
-import json
 import os
 import re
 import sys
 from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pii_score import finding_span, load  # noqa: E402
+from population import documents  # noqa: E402
 
 PW_WORD = rb"(?:pass(?:word|wd)?|pwd|passwort|kennwort|wachtwoord|contrase(?:\xc3\xb1|n)a)"
 HASH_WORD = rb"(?:hash(?:ed)?|digest)"
@@ -72,24 +71,8 @@ def password_shape(v):
 
 
 def spans_of(split, variant):
-    d = f"/tmp/pii/{split}"
-    docs = {x["id"]: x for x in load(f"{d}/corpus.jsonl")}
-    labels = {x["id"]: x for x in load(f"{d}/labels.jsonl")}
-    found = {}
-    for row in load(f"{d}/{variant}.jsonl"):
-        raw = docs[row["id"]]["text"].encode()
-        strings = labels[row["id"]]["strings"]
-        out = []
-        for f in row["findings"]:
-            sp = finding_span(f, strings, raw)
-            if sp is not None:
-                out.append((f["type"], sp[0], sp[1]))
-        found[row["id"]] = out
-    for i, doc in docs.items():
-        raw = doc["text"].encode()
-        gold = [(s["type"], s["start"], s["end"]) for s in labels[i]["spans"]]
-        yield i, raw, gold, found.get(i, [])
-
+    for doc, raw, _, gold, found in documents(split, variant, placeholders=False):
+        yield doc["id"], raw, gold, found
 
 def overlap(spans, s, e):
     return sorted({t for (t, a, b) in spans if a < e and s < b})
