@@ -35,7 +35,7 @@ import sys
 from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import documents  # noqa: E402
+from password_r23_population import gold_kind, overlap, spans_of  # noqa: E402
 
 PW_WORD = rb"(?:pass(?:word|wd)?|pwd|passwort|kennwort|wachtwoord|contrase(?:\xc3\xb1|n)a)"
 HASH_WORD = rb"(?:hash(?:ed)?|digest)"
@@ -68,21 +68,6 @@ def password_shape(v):
     digit = bool(re.search(rb"[0-9]", v))
     symbol = bool(re.search(rb"[!-,/:-@\[-`{-~]", v))
     return lower + upper + digit + symbol >= 2 and (digit or symbol or upper)
-
-
-def spans_of(split, variant):
-    for doc, raw, _, gold, found in documents(split, variant, placeholders=False):
-        yield doc["id"], raw, gold, found
-
-def overlap(spans, s, e):
-    return sorted({t for (t, a, b) in spans if a < e and s < b})
-
-
-def gold_kind(gold, s, e):
-    g = overlap(gold, s, e)
-    if "PASSWORD" in g:
-        return "PW"
-    return "+".join(g) or "none"
 
 
 def csv_cells(raw):
