@@ -102,7 +102,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 98 text and 33 JSON document kinds of its own (see the blind25 section). Self-checked at generation; to be scored once.
   blind26  templates B26_*/b26_*: a twenty-seventh split (seed 2727, fixed day 2026-12-26) written by a twenty-fifth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 88 text and 30 JSON document kinds of its own (see the blind26 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 88 text and 31 JSON document kinds of its own (see the blind26 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -32471,7 +32471,10 @@ def b26_phone(r, loc, foreign=0.12):
         v = phone(r, region, ("intl", "intl", "e164", "intl00"))
     else:
         region = REGION[loc]
-        v = phone(r, region, ("national", "national", "national", "intl", "intl", "e164", "dashes", "intl00"))
+        if region == "US":  # US callers dial 011, not 00: no 00-prefixed form for US numbers
+            v = phone(r, region, ("national", "national", "national", "intl", "e164", "dashes", "dots"))
+        else:
+            v = phone(r, region, ("national", "national", "national", "intl", "intl", "e164", "dashes", "intl00"))
     return B26L("PHONE", v, region=region)
 
 
@@ -33078,15 +33081,14 @@ def b26_t_fly_secrets(f, r, loc):
     return b26_lines(*lines)
 
 
-def b26_t_vercel_env(f, r, loc):
-    lines = ["# Created by Vercel CLI", b26_P('NEXT_PUBLIC_FIREBASE_API_KEY="§0"', b26_google(r)),
-             f'NEXT_PUBLIC_FIREBASE_APP_ID="1:{rnd(r, B26_DIG, 12)}:web:{rnd(r, HEX, 22)}"',
-             b26_P('POSTGRES_PASSWORD="§0"', b26_pw(r, lang_of(loc))),
-             b26_P('POSTGRES_URL="postgres://default:§0@ep-' + rnd(r, B26_LO, 6) + '-' + rnd(r, B26_LO, 6) + '.eu-central-1.aws.neon.tech:5432/verceldb"',
-                   b26_pw(r, "en", url_safe=True)),
-             b26_P('STRIPE_SECRET_KEY="§0"', b26_stripe(r)), b26_P('VERCEL_OIDC_TOKEN="§0"', b26_jwt(r, f"owner:{rnd(r, B26_LO, 8)}")),
-             'VERCEL_ENV="development"']
-    return b26_lines(*lines)
+def b26_t_netlify_toml(f, r, loc):
+    site = f"{r.choice(B26_ORG)}-{r.choice(['shop', 'docs', 'app'])}"
+    return b26_lines("# netlify.toml", "[build]", '  command = "npm run build"', '  publish = "dist"', "", "[build.environment]",
+                     f'  NODE_VERSION = "{r.randint(18, 22)}"', b26_P('  VITE_FIREBASE_API_KEY = "§0"', b26_google(r)), "",
+                     "[context.production.environment]", b26_P('  STRIPE_SECRET_KEY = "§0"', b26_stripe(r)),
+                     b26_P('  DATABASE_URL = "postgres://netlify:§0@' + b26_host(r) + ':5432/' + site.replace('-', '_') + '"', b26_pw(r, "en", url_safe=True)),
+                     b26_P('  PREVIEW_TOKEN = "§0"', b26_jwt(r, f"site:{site}")), "", "[[redirects]]", '  from = "/api/*"',
+                     '  to = "/.netlify/functions/:splat"', "  status = 200")
 
 
 def b26_t_bitbucket(f, r, loc):
@@ -33251,7 +33253,7 @@ def b26_t_ldapsearch(f, r, loc):
                      f"# {uid}, people, {base.split(',')[0][3:]}", f"dn: uid={uid},ou=people,{base}", f"cn: {fn} {ln}",
                      b26_P("mail: §0", b26_email(f, r, loc, (fn, ln))), b26_P("telephoneNumber: §0", b26_phone(r, loc)),
                      b26_P("mobile: §0", b26_phone(r, loc)), f"employeeNumber: {r.randint(10000, 99999)}",
-                     f"userPassword:: {b64blob(r, 33)}", "", "# numResponses: 2", "# numEntries: 1")
+                     "userPassword:: " + base64.b64encode(b"{SSHA}" + base64.b64encode(bytes(r.randrange(256) for _ in range(24)))).decode(), "", "# numResponses: 2", "# numEntries: 1")
 
 
 def b26_t_prometheus(f, r, loc):
@@ -33337,38 +33339,36 @@ def b26_t_ios_plist(f, r, loc):
                      "\t<key>GOOGLE_APP_ID</key>", f"\t<string>1:{rnd(r, B26_DIG, 12)}:ios:{rnd(r, HEX, 22)}</string>", "</dict>", "</plist>")
 
 
-def b26_t_code_review(f, r, loc):
+def b26_t_node_repl(f, r, loc):
     k = r.random()
     key = b26_openai(r) if k < 0.5 else b26_anthropic(r)
-    cls = "OpenAI" if k < 0.5 else "anthropic.Anthropic"
-    rev = f.first_name()
-    return b26_lines(f"Review comment by {rev} on src/agent/llm.py line {r.randint(10, 200)}:", "",
-                     "```python", f"client = {cls}(", b26_P('    api_key="§0",', key), f"    timeout={r.choice([30, 60, 120])},", ")", "```", "",
-                     "This key is live, please rotate it and read it from the environment instead, e.g.",
-                     b26_P("`api_key=os.environ[\"LLM_API_KEY\"]`. The example key in the README (§0) is fine, it is the documented one.",
-                           b26_placeholder(r, "sk-") if r.random() < 0.7 else "sk-..."))
+    mod, cls = ("openai", "OpenAI") if k < 0.5 else ("@anthropic-ai/sdk", "Anthropic")
+    return b26_lines(f"$ node", f"Welcome to Node.js v{r.randint(18, 22)}.{r.randint(0, 12)}.{r.randint(0, 9)}.", 'Type ".help" for more information.',
+                     f"> const {{ default: {cls} }} = await import('{mod}')", "undefined",
+                     b26_P(f"> const client = new {cls}({{ apiKey: '§0' }})", key), "undefined",
+                     "> (await client.models.list()).data.length", str(r.randint(5, 60)),
+                     b26_P("> // docs example key for the test suite: §0", b26_placeholder(r, "sk-") if r.random() < 0.6 else "sk-..."), "undefined", "> .exit")
 
 
 def b26_t_errbot(f, r, loc):
     return b26_lines("# config.py (errbot)", "BACKEND = 'SlackV3'", "BOT_IDENTITY = {", b26_P("    'token': '§0',", b26_slack(r, "xoxb")),
                      b26_P("    'app_token': '§0',", b26_slack(r, "xapp") if r.random() < 0.6 else b26_slack(r, "xoxa")),
                      b26_P("    'signing_secret': '§0',", b26_generic(r, "hex32")), "}", f"BOT_ADMINS = ('@{b26_user(f, r)}',)",
-                     "# example from the docs: 'token': '" + r.choice(["xoxb-...", "<your-token>"]) + "'")
+                     b26_P("# example from the docs: 'token': '§0'", b26_placeholder(r, "xox") if r.random() < 0.5 else r.choice(["xoxb-...", "<your-token>"])))
 
 
-def b26_t_stripe_cli(f, r, loc):
-    k = b26_stripe(r, live=False)
-    lines = [b26_P("$ stripe customers list --limit 2 --api-key §0", k), "{", '  "object": "list",', '  "data": [']
-    for _ in range(2):
-        lines += ["    {", f'      "id": "cus_{rnd(r, AN, 14)}",', b26_P('      "email": "§0",', b26_email(f, r, loc)),
-                  f'      "name": "{f.first_name()} {f.last_name()}",', b26_P('      "phone": "§0",', b26_phone(r, loc)),
-                  f'      "created": {b26_epoch(r, 300)}', "    },"]
-    lines += ["  ],", '  "has_more": true', "}"]
-    return b26_lines(*lines)
+def b26_t_django_settings(f, r, loc):
+    return b26_lines("# shop/settings/production.py", "DEBUG = False", b26_P('SECRET_KEY = "§0"', B26L("GENERIC_SECRET", rnd(r, B26_LO + B26_DIG + "!@#%^&*(-_=+)", 50))),
+                     "DATABASES = {", "    'default': {", "        'ENGINE': 'django.db.backends.postgresql',", "        'NAME': 'shop',",
+                     "        'USER': 'shop',", b26_P("        'PASSWORD': '§0',", b26_pw(r, lang_of(loc))), b26_P("        'HOST': '§0',", b26_ipv4(r, True)),
+                     "    }", "}", f"EMAIL_HOST = 'smtp.{r.choice(B26_ORG)}.{B26_TLD[loc]}'", b26_P("EMAIL_HOST_USER = '§0'", b26_email(f, r, loc)),
+                     b26_P("EMAIL_HOST_PASSWORD = '§0'", b26_pw(r)), b26_P("STRIPE_LIVE_SECRET_KEY = '§0'", b26_stripe(r, live=True)),
+                     "STRIPE_LIVE_PUBLIC_KEY = '" + b26_look(r, loc, 17) + "'", "DJSTRIPE_WEBHOOK_SECRET = os.environ.get('DJSTRIPE_WEBHOOK_SECRET')")
 
 
 def b26_t_s3cfg(f, r, loc):
-    return b26_lines("[default]", b26_P("access_key = §0", b26_aws(r)), b26_P("secret_key = §0", b26_generic(r, "awssec")),
+    head = b26_P("# ~/.s3cfg (the s3cmd docs use §0 as the sample key)", b26_placeholder(r, "AKIA")) if r.random() < 0.5 else "# ~/.s3cfg"
+    return b26_lines(head, "[default]", b26_P("access_key = §0", b26_aws(r)), b26_P("secret_key = §0", b26_generic(r, "awssec")),
                      "host_base = s3.amazonaws.com", "host_bucket = %(bucket)s.s3.amazonaws.com", "gpg_command = /usr/bin/gpg",
                      b26_P("gpg_passphrase = §0", b26_pw(r, lang_of(loc))), b26_P("proxy_host = §0", b26_ipv4(r, True)), "proxy_port = 3128",
                      "use_https = True")
@@ -33390,13 +33390,14 @@ def b26_t_restic(f, r, loc):
     return b26_lines(*lines)
 
 
-def b26_t_buildkite_clone(f, r, loc):
-    org = r.choice(B26_ORG)
-    sha = rnd(r, HEX, 40)
-    return b26_lines("~~~ Preparing working directory", b26_P(f"$ git clone -v -- https://x-access-token:§0@github.com/{org}/platform.git .", b26_gh(r, "ghs_")),
-                     "Cloning into '.'...", f"$ git checkout -f {sha}", f"HEAD is now at {sha[:7]} Merge pull request #{r.randint(100, 9000)}",
-                     "~~~ Running global environment hook", "--- :docker: Building image", f"Step 1/9 : FROM node:{r.randint(18, 22)}-alpine",
-                     f"Successfully built {rnd(r, HEX, 12)}")
+def b26_t_gh_hosts(f, r, loc):
+    u = b26_user(f, r)
+    lines = ["$ cat ~/.config/gh/hosts.yml", "github.com:", "    users:", f"        {u}:", b26_P("            oauth_token: §0", b26_gh(r, "gho_")),
+             "    git_protocol: https", b26_P("    oauth_token: §0", b26_gh(r, "gho_")), f"    user: {u}"]
+    if r.random() < 0.4:
+        lines += [f"github.{r.choice(B26_ORG)}.com:", b26_P("    oauth_token: §0", b26_gh(r, r.choice(["gho_", "ghp_"]))), f"    user: {u}"]
+    lines += ["$ gh auth status", "github.com", f"  ✓ Logged in to github.com account {u} (keyring)", "  - Token: gho_************************************"]
+    return b26_lines(*lines)
 
 
 def b26_t_gitconfig(f, r, loc):
@@ -33494,22 +33495,21 @@ def b26_t_matrix(f, r, loc):
                      [f"{ts()} <@{u2}:{srv}> "] + b26_extra(f, r, loc))
 
 
-B26_VM = {
-    "en": "Hi, this is {n}, my date of birth is §0 in case you need it. Please call me back on §1, thanks.",
-    "de": "Hallo, hier ist {n}, mein Geburtsdatum ist der §0, falls Sie es brauchen. Bitte rufen Sie mich unter §1 zurück.",
-    "fr": "Bonjour, c'est {n}, ma date de naissance est le §0 si besoin. Merci de me rappeler au §1.",
-    "es": "Hola, soy {n}, mi fecha de nacimiento es el §0 por si la necesitan. Llámenme al §1, gracias.",
-    "it": "Buongiorno, sono {n}, la mia data di nascita è il §0 se serve. Mi richiami al §1, grazie.",
-    "nl": "Hallo, met {n}, mijn geboortedatum is §0 voor het geval u die nodig heeft. Wilt u mij terugbellen op §1?",
+B26_PORTAL = {
+    "en": ("Patient", "Message", "Hello, my results from last week are not in the portal yet. Please call me back."),
+    "de": ("Patient/in", "Nachricht", "Guten Tag, meine Befunde von letzter Woche fehlen noch im Portal. Bitte rufen Sie mich zurück."),
+    "fr": ("Patient(e)", "Message", "Bonjour, mes résultats de la semaine dernière ne sont pas encore sur le portail. Merci de me rappeler."),
+    "es": ("Paciente", "Mensaje", "Hola, mis resultados de la semana pasada aún no están en el portal. Llámenme, por favor."),
+    "it": ("Paziente", "Messaggio", "Buongiorno, i miei referti della settimana scorsa non sono ancora nel portale. Mi richiamate?"),
+    "nl": ("Patiënt", "Bericht", "Goedemiddag, mijn uitslagen van vorige week staan nog niet in het portaal. Wilt u mij terugbellen?"),
 }
 
 
-def b26_t_voicemail(f, r, loc):
-    n = f"{f.first_name()} {f.last_name()}"
-    p = b26_phone(r, loc)
-    return b26_lines(b26_P(f"Voicemail transcript · from §0 · {b26_ts(r, 3, ' ', '')} · 0:{r.randint(12, 59)}", p),
-                     b26_P(B26_VM[lang_of(loc)].replace("{n}", n), b26_dob(r, loc), B26L("PHONE", p.text, region=p.meta["region"])),
-                     f"(confidence {r.randint(80, 97)}%)")
+def b26_t_patient_portal(f, r, loc):
+    who, msg, body = B26_PORTAL[lang_of(loc)]
+    return b26_lines(f"Patient portal · new message · {b26_ts(r, 3, ' ', '')}", f"{who}: {f.first_name()} {f.last_name()}",
+                     b26_P(f"{b26_w(loc, 'dob')}: §0", b26_dob(r, loc)), b26_P(f"{b26_w(loc, 'phone')}: §0", b26_phone(r, loc)),
+                     f"{msg}: {body}", f"Routed to: {r.choice(['Cardiology', 'Lab', 'Front desk', 'Dermatology'])} · priority {r.choice(['low', 'normal'])}")
 
 
 def b26_t_pharmacy(f, r, loc):
@@ -33805,7 +33805,7 @@ def b26_t_journal(f, r, loc):
 
 def b26_t_kubeconfig(f, r, loc):
     cl = f"{r.choice(B26_ORG)}-{r.choice(['prod', 'stg'])}"
-    return b26_lines("$ kubectl config view --raw --minify", "apiVersion: v1", "clusters:", "- cluster:",
+    return b26_lines("$ cat ~/.kube/config   # copied from the bastion", "apiVersion: v1", "clusters:", "- cluster:",
                      f"    certificate-authority-data: {b64blob(r, 48)}", b26_P("    server: https://§0:6443", b26_ipv4(r)), f"  name: {cl}",
                      "contexts:", "- context:", f"    cluster: {cl}", "    user: ci-deployer", f"  name: {cl}", f"current-context: {cl}",
                      "kind: Config", "users:", "- name: ci-deployer", "  user:", b26_P("    token: §0", b26_jwt(r, "system:serviceaccount:ci:deployer")))
@@ -33846,16 +33846,19 @@ def b26_t_celery(f, r, loc):
                      f"[{b26_ts(r, 1, ' ', '')},{r.randint(100, 999)}: INFO/MainProcess] Task orders.sync[{b26_uuid(r)}] received")
 
 
-def b26_t_ssn_note(f, r, loc):
-    """US payroll / tax note in any locale (US employees of a European company)."""
+def b26_t_tax_intake(f, r, loc):
+    """A US tax preparer's intake notes (Form 1040): taxpayer, spouse and dependants."""
     fn, ln = b26_person(f, r)
-    lang = lang_of(loc)
-    intro = {"en": "US payroll onboarding for", "de": "US-Payroll-Anmeldung für", "fr": "Inscription paie US pour",
-             "es": "Alta en nómina de EE. UU. para", "it": "Iscrizione payroll USA per", "nl": "Aanmelding US-payroll voor"}[lang]
-    return b26_lines(f"{intro} {fn} {ln} (W-4 received {b26_date_fmt(r, loc, b26_day(r, 14))})",
-                     b26_P("SSN: §0", b26_ssn(r)), b26_P(f"{b26_w(loc, 'dob')}: §0", b26_dob(r, loc)),
-                     "Direct deposit: routing " + rnd(r, B26_DIG, 9) + ", account " + rnd(r, B26_DIG, 10),
-                     b26_P(f"{b26_w(loc, 'mail')}: §0", b26_email(f, r, loc, (fn, ln))), f"Employee ID: E-{r.randint(10000, 99999)}")
+    lines = [f"TAX YEAR {B26_DAY.year} INTAKE - client #{r.randint(1000, 9999)}", f"Taxpayer: {fn} {ln}",
+             b26_P("  SSN §0   DOB §1", b26_ssn(r), b26_dob(r, "en_US")), b26_P("  Phone §0  Email §1", b26_phone(r, "en_US", 0), b26_email(f, r, loc, (fn, ln)))]
+    if r.random() < 0.6:
+        lines += [f"Spouse: {f.first_name()} {ln}", b26_P("  SSN §0   DOB §1", b26_ssn(r), b26_dob(r, "en_US"))]
+    for _ in range(r.randint(0, 2)):
+        kid = B26_DAY - datetime.timedelta(days=r.randint(365, 16 * 365))
+        lines.append(b26_P(f"Dependent: {f.first_name()} {ln}, SSN §0, born §1", b26_ssn(r), B26L("DATE_OF_BIRTH", kid.strftime("%m/%d/%Y"), year=kid.year)))
+    lines += [f"Filing status: {r.choice(['MFJ', 'Single', 'HOH'])} · refund via direct deposit (routing {rnd(r, B26_DIG, 9)}, acct {rnd(r, B26_DIG, 10)})",
+              f"Prior-year AGI: ${r.randint(20, 250)},{r.randint(100, 999)} · e-file PIN {rnd(r, B26_DIG, 5)}"]
+    return b26_lines(*lines)
 
 
 def b26_t_support_mail(f, r, loc):
@@ -33876,20 +33879,25 @@ def b26_t_deploy_key_chat(f, r, loc):
                      f"{f.first_name()}: fingerprint SHA256:{rnd(r, B26_B64, 43)} ok")
 
 
-def b26_t_dkim_ticket(f, r, loc):
+def b26_t_opendkim(f, r, loc):
     dom = f"{r.choice(B26_ORG)}.{B26_TLD[loc]}"
-    return b26_lines(f"Ticket {b26_look(r, loc, 1)}: DKIM for {dom}", f"Selector: s{r.randint(1, 9)}",
-                     f"TXT record: v=DKIM1; k=rsa; p={rnd(r, B26_B64, 180)}", "Private key for the mail gateway (please import, then delete this ticket comment):",
-                     b26_pem(r, kind=r.choice(B26_PEM_KINDS[:2])), b26_P("Requested by §0", b26_email(f, r, loc, org=dom.split(".")[0])))
+    sel = f"s{r.randint(1, 9)}"
+    return b26_lines(f"$ sudo opendkim-genkey -b 2048 -d {dom} -D /etc/opendkim/keys/{dom} -s {sel} -v", "opendkim-genkey: generating private key",
+                     f"opendkim-genkey: private key written to {sel}.private", f"opendkim-genkey: extracting public key",
+                     f"$ sudo cat /etc/opendkim/keys/{dom}/{sel}.private", b26_pem(r, kind=B26_PEM_KINDS[0]),
+                     f"$ sudo cat /etc/opendkim/keys/{dom}/{sel}.txt",
+                     f'{sel}._domainkey\tIN\tTXT\t( "v=DKIM1; h=sha256; k=rsa; " "p={rnd(r, B26_B64, 200)}" )  ; ----- DKIM key {sel} for {dom}')
 
 
-def b26_t_placeholder_readme(f, r, loc):
-    """A README section with documentation examples (PLACEHOLDER) and stand-ins (unlabelled)."""
-    lines = ["## Configuration", "", "Copy `.env.example` to `.env` and fill in your own values, for example:", "", "```"]
+def b26_t_docs_mdx(f, r, loc):
+    """A Docusaurus page with documentation examples (PLACEHOLDER) and stand-ins (unlabelled)."""
+    lines = ["---", "id: authentication", "title: Authentication", f"sidebar_position: {r.randint(1, 9)}", "---", "",
+             "import Tabs from '@theme/Tabs';", "", "Every request needs a key. The values below are the documented examples:", "", "```bash"]
     for _ in range(r.randint(2, 4)):
         v = b26_placeholder(r)
-        lines.append(b26_P(f"{r.choice(['API_KEY', 'TOKEN', 'SECRET', 'ACCESS_KEY', 'AUTH'])}_{r.randint(1, 9)}=§0", v))
-    lines += [f"DB_PASSWORD={r.choice(B26_STANDINS)}", "```", "", f"Never commit real keys; a value like `{r.choice(B26_STANDINS[:4])}` marks what you must replace."]
+        lines.append(b26_P(f"export {r.choice(['API_KEY', 'TOKEN', 'SECRET', 'ACCESS_KEY', 'AUTH'])}_{r.randint(1, 9)}=§0", v))
+    lines += [f"export DB_PASSWORD={r.choice(B26_STANDINS)}", "```", "", ":::caution",
+              f"Never commit real keys; a value like `{r.choice(B26_STANDINS[:4])}` marks what you must replace.", ":::"]
     return b26_lines(*lines)
 
 
@@ -33933,25 +33941,24 @@ def b26_j_cloudtrail(f, r, loc):
 
 def b26_j_gh_tokens(f, r, loc):
     k = r.random()
-    if k < 0.3:
-        return {"tool": "github_oauth.device_flow_poll", "request": {"client_id": "Iv1." + rnd(r, HEX, 16), "device_code": rnd(r, HEX, 40),
-                "grant_type": "urn:ietf:params:oauth:grant-type:device_code"},
-                "response": {"access_token": b26_gh(r, "gho_"), "token_type": "bearer", "scope": "repo,read:org,gist"}}
+    if k < 0.35:
+        return {"tool": "codespaces.get_env", "result": {"CODESPACE_NAME": f"{rnd(r, B26_LO, 8)}-{rnd(r, B26_LO + B26_DIG, 12)}",
+                "GITHUB_TOKEN": b26_gh(r, "ghu_"), "GH_OAUTH_TOKEN": b26_gh(r, "gho_"), "GITHUB_USER": b26_user(f, r)}}
     if k < 0.65:
-        return {"tool": "github_app.create_installation_token", "status": 201,
-                "response": {"token": b26_gh(r, "ghs_"), "expires_at": b26_ts(r, 0), "permissions": {"contents": "read", "pull_requests": "write"},
-                             "repository_selection": "selected"}}
-    return {"tool": "github_oauth.refresh", "response": {"access_token": b26_gh(r, "ghu_"), "expires_in": 28800,
-            "refresh_token": b26_gh(r, "ghr_"), "refresh_token_expires_in": 15811200, "scope": "", "token_type": "bearer"}}
+        return {"step": "create-app-token", "uses": "actions/create-github-app-token@v1", "outputs": {"token": b26_gh(r, "ghs_"),
+                "installation-id": str(r.randint(10 ** 7, 10 ** 8)), "app-slug": f"{r.choice(B26_ORG)}-release-bot"}}
+    return {"tool": "supabase.select", "table": "github_user_tokens", "rows": [{"user_id": b26_uuid(r), "access_token": b26_gh(r, "ghu_"),
+            "refresh_token": b26_gh(r, "ghr_"), "access_expires_at": b26_ts(r, 0, "T", "+00:00"), "login": b26_user(f, r)}]}
 
 
-def b26_j_slack_oauth(f, r, loc):
+def b26_j_slack_install(f, r, loc):
+    """A Bolt installation-store file for one workspace."""
     team = r.choice(B26_ORG)
-    return {"ok": True, "app_id": "A" + rnd(r, B26_UP + B26_DIG, 10), "authed_user": {"id": "U" + rnd(r, B26_UP + B26_DIG, 10),
-            "scope": "chat:write,users:read", "access_token": b26_slack(r, "xoxp"), "token_type": "user"},
-            "scope": "commands,chat:write,channels:history", "token_type": "bot", "access_token": b26_slack(r, r.choice(["xoxb", "xoxb", "xoxa"])),
-            "bot_user_id": "U" + rnd(r, B26_UP + B26_DIG, 10), "team": {"id": "T" + rnd(r, B26_UP + B26_DIG, 10), "name": team.title()},
-            "enterprise": None, "is_enterprise_install": False}
+    return {"team": {"id": "T" + rnd(r, B26_UP + B26_DIG, 10), "name": team.title()}, "enterprise": None,
+            "user": {"token": b26_slack(r, "xoxp"), "scopes": ["chat:write", "users:read"], "id": "U" + rnd(r, B26_UP + B26_DIG, 10)},
+            "tokenType": "bot", "isEnterpriseInstall": False, "appId": "A" + rnd(r, B26_UP + B26_DIG, 10), "authVersion": "v2",
+            "bot": {"scopes": ["commands", "chat:write", "channels:history"], "token": b26_slack(r, r.choice(["xoxb", "xoxb", "xoxa"])),
+                    "userId": "U" + rnd(r, B26_UP + B26_DIG, 10), "id": "B" + rnd(r, B26_UP + B26_DIG, 10)}}
 
 
 def b26_j_postman_env(f, r, loc):
@@ -34052,21 +34059,22 @@ def b26_j_google_admin(f, r, loc):
 
 
 def b26_j_auth0(f, r, loc):
+    """An Auth0 tenant log event with the user's profile attached."""
     fn, ln = b26_person(f, r)
-    return {"request": {"method": "POST", "url": f"https://{r.choice(B26_ORG)}.eu.auth0.com/api/v2/users",
-            "headers": {"Authorization": b26_P("Bearer §0", b26_jwt(r, "mgmt-api@clients"))},
-            "body": {"email": b26_email(f, r, loc, (fn, ln)), "phone_number": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]),
-                     "given_name": fn, "family_name": ln, "connection": "Username-Password-Authentication", "password": b26_pw(r, lang_of(loc)),
-                     "verify_email": False, "user_metadata": {"birthdate": b26_dob(r, loc, iso=True), "plan": r.choice(["free", "pro"])}}}}
+    return {"log_id": rnd(r, B26_DIG, 56), "date": b26_ts(r, 3, "T", ".000Z"), "type": r.choice(["s", "fp", "sepft"]),
+            "client_name": f"{r.choice(B26_ORG).title()} Web", "ip": b26_ipv4(r) if r.random() < 0.7 else b26_ipv6(r),
+            "user_agent": "Chrome 131.0.0 / Mac OS X 10.15.7", "user_id": "auth0|" + rnd(r, HEX, 24), "user_name": b26_email(f, r, loc, (fn, ln)),
+            "details": {"profile": {"given_name": fn, "family_name": ln, "phone_number": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]),
+                                    "user_metadata": {"birthdate": b26_dob(r, loc, iso=True), "plan": r.choice(["free", "pro"])}}}}
 
 
 def b26_j_twilio(f, r, loc):
-    return {"account_sid": "AC" + rnd(r, HEX, 32), "api_version": "2010-04-01", "body": b26_P(f"Your code is {rnd(r, B26_DIG, 6)}. Ref {b26_look(r, loc, 25)}"),
-            "date_created": b26_ts(r, 2), "direction": "outbound-api",
-            "from": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]),
-            "to": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]), "num_segments": "1", "price": None,
-            "sid": "SM" + rnd(r, HEX, 32), "status": "queued", "uri": f"/2010-04-01/Accounts/AC{rnd(r, HEX, 32)}/Messages.json",
-            "_client": {"auth_token": b26_generic(r, "hex32")}}
+    """A Twilio Voice status callback, as a webhook tool would forward it."""
+    return {"AccountSid": "AC" + rnd(r, HEX, 32), "ApiVersion": "2010-04-01", "CallSid": "CA" + rnd(r, HEX, 32), "CallStatus": "completed",
+            "CallDuration": str(r.randint(5, 900)), "Direction": "inbound", "From": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]),
+            "To": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]), "FromCountry": REGION[loc],
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/AC{rnd(r, HEX, 32)}/Recordings/RE{rnd(r, HEX, 32)}",
+            "Timestamp": b26_ts(r, 2), "_forwarder": {"auth_token": b26_generic(r, "hex32")}}
 
 
 def b26_j_wise(f, r, loc):
@@ -34088,7 +34096,7 @@ def b26_j_adyen(f, r, loc):
 
 def b26_j_shopify(f, r, loc):
     fn, ln = b26_person(f, r)
-    return {"topic": "orders/create", "order": {"id": r.randint(10 ** 12, 10 ** 13), "name": f"#{r.randint(1000, 99999)}",
+    return {"tool": "shopify_admin.get", "path": "/admin/api/2025-01/orders.json?status=any&limit=1", "status": 200, "orders": [{"id": r.randint(10 ** 12, 10 ** 13), "name": f"#{r.randint(1000, 99999)}",
             "email": b26_email(f, r, loc, (fn, ln)), "phone": b26_phone(r, loc), "browser_ip": b26_ipv4(r) if r.random() < 0.75 else b26_ipv6(r),
             "total_price": b26_money(r, loc).strip("$£€ ").replace(",", "."), "currency": "EUR",
             "payment_details": {"credit_card_bin": rnd(r, B26_DIG, 6), "credit_card_number": "•••• •••• •••• " + rnd(r, B26_DIG, 4),
@@ -34096,7 +34104,7 @@ def b26_j_shopify(f, r, loc):
             "shipping_address": {"first_name": fn, "last_name": ln, "address1": f"{r.randint(1, 200)} {r.choice(B26_STREET[loc])}",
                                  "city": r.choice(B26_CITY[loc]), "phone": b26_phone(r, loc)},
             "note": b26_extra(f, r, loc) if r.random() < 0.4 else "", "note_attributes": [{"name": "ref", "value": b26_look(r, loc)}],
-            "created_at": b26_ts(r, 3, "T", "+01:00")}}
+            "created_at": b26_ts(r, 3, "T", "+01:00")}]}
 
 
 def b26_j_fhir(f, r, loc):
@@ -34142,12 +34150,15 @@ def b26_j_shipengine(f, r, loc):
             "result": {"label_id": "se-" + rnd(r, B26_DIG, 9), "tracking_number": b26_look(r, loc, 15), "shipment_cost": {"amount": r.randint(5, 90)}}}
 
 
-def b26_j_hetzner(f, r, loc):
-    return {"action": {"id": r.randint(10 ** 6, 10 ** 8), "command": "create_server", "status": "running", "started": b26_ts(r, 1, "T", "+00:00")},
-            "server": {"id": r.randint(10 ** 6, 10 ** 8), "name": f"{r.choice(['web', 'db', 'runner'])}-{r.randint(1, 20)}",
-                       "public_net": {"ipv4": {"ip": b26_ipv4(r, False)}, "ipv6": {"ip": b26_P("§0/64", B26L("IPV6", str(ipaddress.IPv6Network(b26_ipv6_raw(r) + "/64", strict=False).network_address)))}},
-                       "private_net": [{"ip": b26_ipv4(r, True)}], "server_type": {"name": r.choice(["cx22", "cpx31", "ccx23"])}},
-            "root_password": b26_pw(r) if r.random() < 0.8 else None, "next_actions": []}
+def b26_j_proxmox(f, r, loc):
+    gw = b26_ipv4_raw(r, True)
+    ip = ".".join(gw.split(".")[:3] + [str(r.randint(2, 250))])
+    return {"tool": "proxmox.qemu_config", "args": {"node": f"pve{r.randint(1, 4)}", "vmid": r.randint(100, 999)},
+            "data": {"name": f"{r.choice(['web', 'db', 'runner'])}-{r.randint(1, 20)}", "memory": r.choice([2048, 4096, 8192]), "cores": r.choice([2, 4]),
+                     "ciuser": r.choice(["admin", "ubuntu", "ops"]), "cipassword": b26_pw(r) if r.random() < 0.8 else "**********",
+                     "ipconfig0": b26_P("ip=§0/24,gw=§1", B26L("IPV4", ip), B26L("IPV4", gw)),
+                     "ipconfig1": b26_P("ip6=§0/64", b26_ipv6(r)), "net0": f"virtio={b26_look(r, loc, 21).upper()},bridge=vmbr0",
+                     "sshkeys": "ssh-ed25519%20" + rnd(r, B26_B64, 68), "digest": rnd(r, HEX, 40)}}
 
 
 def b26_j_gcp_sa(f, r, loc):
@@ -34181,8 +34192,10 @@ def b26_j_docs_search(f, r, loc):
     """MCP result of a documentation search: examples with documentation keys (PLACEHOLDER) and stand-ins."""
     hits = []
     for _ in range(r.randint(2, 3)):
-        k = r.randrange(3)
-        if k == 0:
+        k = r.randrange(4)
+        if k == 3:
+            snip = b26_P(f"In config.yaml: token: §0 (the example value from this page; requests with it return 401)", b26_placeholder(r))
+        elif k == 0:
             snip = b26_P(f"Set the key in your shell: export API_KEY=§0 (replace with your own key; never use {r.choice(B26_STANDINS)} in production)",
                          b26_placeholder(r))
         elif k == 1:
@@ -34263,26 +34276,39 @@ def b26_j_http_request(f, r, loc):
     return {"type": "tool_call", "id": "call_" + rnd(r, AN, 24), "name": "http_request", "arguments": req}
 
 
+def b26_j_localstorage(f, r, loc):
+    """A browser-automation tool's dump of a page's localStorage (a Supabase session among the keys)."""
+    fn, ln = b26_person(f, r)
+    ref = rnd(r, B26_LO, 20)
+    return {"tool": "browser.get_local_storage", "origin": f"https://app.{r.choice(B26_ORG)}.{B26_TLD[loc]}", "items": {
+            f"sb-{ref}-auth-token": {"access_token": b26_jwt(r, b26_uuid(r)), "token_type": "bearer", "expires_in": 3600,
+                                     "expires_at": b26_epoch(r, 0) + 3600,
+                                     "user": {"id": b26_uuid(r), "email": b26_email(f, r, loc, (fn, ln)),
+                                              "phone": b26_phone(r, loc) if r.random() < 0.5 else "",
+                                              "role": "authenticated"}},
+            "theme": r.choice(["dark", "light"]), "i18nextLng": loc.replace("_", "-"), "ajs_anonymous_id": b26_uuid(r)}}
+
+
 # ---------- blind26 dispatch ----------
 
 B26_TEXT = [b26_t_wireguard, b26_t_ovpn, b26_t_sasl_passwd, b26_t_msmtprc, b26_t_git_credentials, b26_t_npmrc, b26_t_pypirc, b26_t_docker_login,
-            b26_t_heroku_config, b26_t_fly_secrets, b26_t_vercel_env, b26_t_bitbucket, b26_t_ansible_inventory, b26_t_vault_kv, b26_t_pass_show,
+            b26_t_heroku_config, b26_t_fly_secrets, b26_t_netlify_toml, b26_t_bitbucket, b26_t_ansible_inventory, b26_t_vault_kv, b26_t_pass_show,
             b26_t_keepassxc, b26_t_lastpass_csv, b26_t_muttrc, b26_t_netrc, b26_t_pgpass, b26_t_mongosh, b26_t_rabbitmq, b26_t_htpasswd,
             b26_t_smbclient, b26_t_crontab, b26_t_sqlcmd, b26_t_ldapsearch, b26_t_prometheus, b26_t_telegraf, b26_t_logstash, b26_t_renviron,
             b26_t_streamlit_secrets, b26_t_aider_conf, b26_t_firebase_js, b26_t_maps_html, b26_t_android_props, b26_t_ios_plist,
-            b26_t_code_review, b26_t_errbot, b26_t_stripe_cli, b26_t_s3cfg, b26_t_s3fs, b26_t_restic, b26_t_buildkite_clone, b26_t_gitconfig,
-            b26_t_whatsapp, b26_t_teams, b26_t_matrix, b26_t_voicemail, b26_t_pharmacy, b26_t_lab_order, b26_t_school, b26_t_gym,
+            b26_t_node_repl, b26_t_errbot, b26_t_django_settings, b26_t_s3cfg, b26_t_s3fs, b26_t_restic, b26_t_gh_hosts, b26_t_gitconfig,
+            b26_t_whatsapp, b26_t_teams, b26_t_matrix, b26_t_patient_portal, b26_t_pharmacy, b26_t_lab_order, b26_t_school, b26_t_gym,
             b26_t_rental_app, b26_t_loan, b26_t_background, b26_t_i9, b26_t_expense, b26_t_hotel, b26_t_restaurant, b26_t_donation,
             b26_t_dunning, b26_t_chargeback, b26_t_fnol, b26_t_poa, b26_t_nda_sig, b26_t_freight_quote, b26_t_driver_log, b26_t_maillog,
             b26_t_dovecot, b26_t_haproxy, b26_t_event4625, b26_t_asa, b26_t_zeek, b26_t_pfsense, b26_t_journal, b26_t_kubeconfig,
-            b26_t_argocd, b26_t_helm_values, b26_t_packer, b26_t_celery, b26_t_ssn_note, b26_t_support_mail, b26_t_deploy_key_chat,
-            b26_t_dkim_ticket, b26_t_placeholder_readme, b26_t_git_diff_secret, b26_t_hubot_unit]
-B26_TEXT_US = [b26_t_rental_app, b26_t_background, b26_t_i9, b26_t_ssn_note]
-B26_JSON = [b26_j_cloudtrail, b26_j_gh_tokens, b26_j_slack_oauth, b26_j_postman_env, b26_j_continue, b26_j_gemini_call, b26_j_ollama,
+            b26_t_argocd, b26_t_helm_values, b26_t_packer, b26_t_celery, b26_t_tax_intake, b26_t_support_mail, b26_t_deploy_key_chat,
+            b26_t_opendkim, b26_t_docs_mdx, b26_t_git_diff_secret, b26_t_hubot_unit]
+B26_TEXT_US = [b26_t_rental_app, b26_t_background, b26_t_i9, b26_t_tax_intake]
+B26_JSON = [b26_j_cloudtrail, b26_j_gh_tokens, b26_j_slack_install, b26_j_postman_env, b26_j_continue, b26_j_gemini_call, b26_j_ollama,
             b26_j_mcp_crm, b26_j_mcp_sql, b26_j_google_admin, b26_j_auth0, b26_j_twilio, b26_j_wise, b26_j_adyen, b26_j_shopify, b26_j_fhir,
-            b26_j_personio, b26_j_clio, b26_j_shipengine, b26_j_hetzner, b26_j_gcp_sa, b26_j_secretsmanager, b26_j_mcp_result_mail,
+            b26_j_personio, b26_j_clio, b26_j_shipengine, b26_j_proxmox, b26_j_gcp_sa, b26_j_secretsmanager, b26_j_mcp_result_mail,
             b26_j_docs_search, b26_j_flowise_creds, b26_j_iam_create_key, b26_j_n8n_creds, b26_j_authnet, b26_j_sftp_call,
-            b26_j_http_request]
+            b26_j_http_request, b26_j_localstorage]
 
 
 def b26_text(f, r, loc):
@@ -34362,7 +34388,7 @@ def b26_check(i, kind, doc, w, text, loc):
             assert ipaddress.ip_address(v).version == 6, (i, v)
         elif t == "DATE_OF_BIRTH":
             y = lab_.meta.get("year") or int(re.findall(r"(19\d\d|20[0-2]\d)", v)[0])
-            assert str(y) in v and 1930 < y < 2023 and len(re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)(?!\d)", v)) == 1, (i, v)
+            assert str(y) in v and 1930 < y <= 2026 and len(re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)(?!\d)", v)) == 1, (i, v)
         elif t == "JWT":
             h, p, s = v.split(".")
             hd = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
