@@ -32771,7 +32771,7 @@ def b26_aws(r):
 
 
 def b26_gh(r, prefix=None):
-    prefix = prefix or r.choice(GH_PREFIXES + ["github_pat_", "ghp_"])
+    prefix = prefix or r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghs_", "ghr_", "ghr_", "github_pat_"])
     if prefix == "github_pat_":
         v = "github_pat_11" + rnd(r, B26_UP + B26_DIG, 20) + "_" + rnd(r, AN, 59)
     else:
@@ -33403,7 +33403,7 @@ def b26_t_gh_hosts(f, r, loc):
 def b26_t_gitconfig(f, r, loc):
     who = b26_person(f, r)
     return b26_lines("[user]", f"\tname = {who[0]} {who[1]}", b26_P("\temail = §0", b26_email(f, r, loc, who)),
-                     b26_P('[url "https://§0@github.com/"]', b26_gh(r, r.choice(["ghp_", "ghu_", "github_pat_"]))),
+                     b26_P('[url "https://§0@github.com/"]', b26_gh(r, r.choice(["ghp_", "ghu_", "github_pat_", "ghs_"]))),
                      "\tinsteadOf = https://github.com/", "[pull]", "\trebase = true", "[credential]", "\thelper = osxkeychain")
 
 
@@ -33436,7 +33436,7 @@ def b26_extra(f, r, loc):
     if k == 7:
         return b26_P("token §0", b26_jwt(r))
     if k == 8:
-        kind = r.choice(["anthropic", "openai", "stripe", "aws", "slack", "google", "google", "gh"])
+        kind = r.choice(["anthropic", "anthropic", "openai", "stripe", "aws", "slack", "google", "google", "gh", "gh"])
         lead = {"anthropic": "Claude API key", "openai": "OpenAI key", "stripe": "Stripe key", "aws": "AWS access key id",
                 "slack": "bot token", "google": "Maps key", "gh": "GitHub token"}[kind]
         return b26_P(f"{lead} §0", b26_vendor(r, kind))
@@ -33572,7 +33572,7 @@ def b26_t_loan(f, r, loc):
     lines = [f"Loan application {b26_look(r, loc, 22).replace('CLM', 'LN')}", f"{w('name')}: {fn} {ln}", b26_P(f"{w('dob')}: §0", b26_dob(r, loc))]
     if loc == "en_US" or r.random() < 0.25:
         lines.append(b26_P("SSN: §0", b26_ssn(r)))
-    lines += [f"Amount: {b26_money(r, loc)}0 · term {r.choice([24, 36, 48, 60])} months", b26_P("Payout account IBAN: §0", b26_iban(r, loc)),
+    lines += [f"Amount: {b26_money(r, loc)} · term {r.choice([24, 36, 48, 60])} months", b26_P("Payout account IBAN: §0", b26_iban(r, loc)),
               b26_P(f"{w('mail')}: §0", b26_email(f, r, loc, (fn, ln))), b26_P(f"{w('phone')}: §0", b26_phone(r, loc)),
               f"Employer since: {b26_date_fmt(r, loc, b26_day(r, 3000))}"]
     return b26_lines(*lines)
@@ -33724,7 +33724,7 @@ def b26_t_maillog(f, r, loc):
                            b26_ipv4(r), B26L("EMAIL", e1.text)),
                      b26_P(f"{ts} mx1 postfix/qmgr[{r.randint(100, 999)}]: {q}: from=<§0>, size={r.randint(1000, 90000)}, nrcpt=1 (queue active)", e1),
                      b26_P(f"{ts} mx1 postfix/smtp[{r.randint(1000, 99999)}]: {q}: to=<§0>, relay=aspmx.l.google.com[§1]:25, delay=0.{r.randint(1, 99)}, status=sent (250 2.0.0 OK)",
-                           e2, b26_ipv6(r) if r.random() < 0.4 else b26_ipv4(r)))
+                           e2, b26_ipv6(r) if r.random() < 0.4 else b26_ipv4(r, False)))
 
 
 def b26_t_dovecot(f, r, loc):
@@ -33941,14 +33941,15 @@ def b26_j_cloudtrail(f, r, loc):
 
 def b26_j_gh_tokens(f, r, loc):
     k = r.random()
-    if k < 0.35:
+    if k < 0.3:
         return {"tool": "codespaces.get_env", "result": {"CODESPACE_NAME": f"{rnd(r, B26_LO, 8)}-{rnd(r, B26_LO + B26_DIG, 12)}",
                 "GITHUB_TOKEN": b26_gh(r, "ghu_"), "GH_OAUTH_TOKEN": b26_gh(r, "gho_"), "GITHUB_USER": b26_user(f, r)}}
     if k < 0.65:
         return {"step": "create-app-token", "uses": "actions/create-github-app-token@v1", "outputs": {"token": b26_gh(r, "ghs_"),
                 "installation-id": str(r.randint(10 ** 7, 10 ** 8)), "app-slug": f"{r.choice(B26_ORG)}-release-bot"}}
-    return {"tool": "supabase.select", "table": "github_user_tokens", "rows": [{"user_id": b26_uuid(r), "access_token": b26_gh(r, "ghu_"),
-            "refresh_token": b26_gh(r, "ghr_"), "access_expires_at": b26_ts(r, 0, "T", "+00:00"), "login": b26_user(f, r)}]}
+    rows = [{"user_id": b26_uuid(r), "access_token": b26_gh(r, "ghu_"), "refresh_token": b26_gh(r, "ghr_"),
+             "access_expires_at": b26_ts(r, 0, "T", "+00:00"), "login": b26_user(f, r)} for _ in range(r.randint(1, 2))]
+    return {"tool": "supabase.select", "table": "github_user_tokens", "rows": rows}
 
 
 def b26_j_slack_install(f, r, loc):
@@ -34196,7 +34197,7 @@ def b26_j_docs_search(f, r, loc):
         if k == 3:
             snip = b26_P(f"In config.yaml: token: §0 (the example value from this page; requests with it return 401)", b26_placeholder(r))
         elif k == 0:
-            snip = b26_P(f"Set the key in your shell: export API_KEY=§0 (replace with your own key; never use {r.choice(B26_STANDINS)} in production)",
+            snip = b26_P(f"Set the key in your shell: export API_KEY=§0 (replace with your own key; never ship {r.choice(B26_STANDINS[:4])} to production)",
                          b26_placeholder(r))
         elif k == 1:
             snip = b26_P("Example request: curl -H Authorization: Bearer §0 https://api.example.com/v1/me", b26_placeholder(r))
