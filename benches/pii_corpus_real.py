@@ -32252,11 +32252,12 @@ def b25_check(i, kind, doc, w, text, loc):
 # connection string, CLI flag, config value or sentence; PRIVATE_KEY for a whole armoured block (one
 # line inside JSON strings). Key-shaped documentation examples from B26_PLACEHOLDERS are PLACEHOLDER;
 # stand-ins that are not key-shaped (B26_STANDINS) are not labelled. Look-alikes left unlabelled: order,
-# ticket, invoice, claim, booking, AWB and tracking numbers, SKUs, EAN-13s, versions (IPv4-shaped ones
-# too), netmasks, timestamps and epochs, UUIDs, git / SHA-256 / MD5 hex, base64 blobs, public keys and
-# fingerprints, Luhn-failing cards with real IINs, IBANs failing mod-97, Stripe publishable keys and
-# object ids, Twilio SIDs, AWS ARNs and request ids, masked values, non-birth dates, sentences about
-# passwords. Reproducible: every date derives from the fixed day and the seeded RNG; no Faker call
+# incident, invoice, claim, booking, AWB, PO and UPS tracking numbers, SKUs, EAN-13s, versions and
+# IPv4-shaped builds, netmasks, timestamps and epochs, UUIDs, git / SHA-256 hex, base64 blobs, SSHA and
+# apr1 hashes, WireGuard / DKIM / SSH public keys and fingerprints, Luhn-failing cards with real IINs,
+# IBANs failing mod-97, SEPA creditor ids, ABA routing and NPI numbers, Stripe publishable keys and
+# object ids, Twilio SIDs, AWS ARNs, principal and request ids, MAC addresses, masked cards, non-birth
+# dates, sentences about passwords. Reproducible: every date derives from the fixed day and the seeded RNG; no Faker call
 # whose output depends on PYTHONHASHSEED (cities and streets come from the lists below).
 
 B26_DAY = datetime.date(2026, 12, 26)
@@ -33857,7 +33858,7 @@ def b26_t_tax_intake(f, r, loc):
         kid = B26_DAY - datetime.timedelta(days=r.randint(365, 16 * 365))
         lines.append(b26_P(f"Dependent: {f.first_name()} {ln}, SSN §0, born §1", b26_ssn(r), B26L("DATE_OF_BIRTH", kid.strftime("%m/%d/%Y"), year=kid.year)))
     lines += [f"Filing status: {r.choice(['MFJ', 'Single', 'HOH'])} · refund via direct deposit (routing {rnd(r, B26_DIG, 9)}, acct {rnd(r, B26_DIG, 10)})",
-              f"Prior-year AGI: ${r.randint(20, 250)},{r.randint(100, 999)} · e-file PIN {rnd(r, B26_DIG, 5)}"]
+              f"Prior-year AGI: ${r.randint(20, 250)},{r.randint(100, 999)} · return due {b26_date_fmt(r, 'en_US', B26_DAY.replace(year=B26_DAY.year + 1, month=4, day=15))}"]
     return b26_lines(*lines)
 
 
