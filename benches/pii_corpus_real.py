@@ -100,6 +100,9 @@ Splits, kept apart by construction, not only by seed:
   blind25  templates B25_*/b25_*: a twenty-sixth split (seed 2626, fixed day 2026-12-25) written by a twenty-fourth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 98 text and 33 JSON document kinds of its own (see the blind25 section). Self-checked at generation; to be scored once.
+  blind26  templates B26_*/b26_*: a twenty-seventh split (seed 2727, fixed day 2026-12-26) written by a twenty-fifth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 88 text and 31 JSON document kinds of its own (see the blind26 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -108,7 +111,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2496,9 +2499,9 @@ def main():
               "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
               "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
               "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
-              "blind25": (b25_text, b25_json)}
+              "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2612,9 +2615,13 @@ def main():
                 b25_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind26":  # blind26's own self-check (spans in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, phones valid, IPs parse, JWT headers, armoured keys, placeholder list, JSON with no escape at all)
+                b26_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -32231,6 +32238,2181 @@ def b25_check(i, kind, doc, w, text, loc):
             assert not any(c in s for c in '"\\') and all(ord(c) >= 0x20 for c in s), (i, s)
     for a, b in zip(w.spans, w.spans[1:]):
         assert a["end"] <= b["start"], (i, a, b)
+
+
+# ====================================================================================================
+# ---------- blind26 (seed 2727, fixed day 2026-12-26) ----------
+# A twenty-seventh split, templates B26_* / b26_*, written by a twenty-fifth helper who never read the
+# detection rules, their docs or history, never ran the engine, and never read another blind split's
+# template section (of this file only the shared generators above main(), main() and the blind6
+# taxonomy comment; of the docs only the blind25 paragraph). Labels follow the lead's taxonomy (the
+# blind6 comment): DATE_OF_BIRTH only where the text says the date is a birth date; GENERIC_SECRET for
+# secrets with no vendor shape (client secrets, AWS secret access keys, signing keys, WireGuard private
+# keys, session cookies, unbranded API keys and tokens, CVC/CVV); PASSWORD for the password part of a
+# connection string, CLI flag, config value or sentence; PRIVATE_KEY for a whole armoured block (one
+# line inside JSON strings). Key-shaped documentation examples from B26_PLACEHOLDERS are PLACEHOLDER;
+# stand-ins that are not key-shaped (B26_STANDINS) are not labelled. Look-alikes left unlabelled: order,
+# incident, invoice, claim, booking, AWB, PO and UPS tracking numbers, SKUs, EAN-13s, versions and
+# IPv4-shaped builds, netmasks, timestamps and epochs, UUIDs, git / SHA-256 hex, base64 blobs, SSHA and
+# apr1 hashes, WireGuard / DKIM / SSH public keys and fingerprints, Luhn-failing cards with real IINs,
+# IBANs failing mod-97, SEPA creditor ids, ABA routing and NPI numbers, Stripe publishable keys and
+# object ids, Twilio SIDs, AWS ARNs, principal and request ids, MAC addresses, masked cards, non-birth
+# dates, sentences about passwords. Reproducible: every date derives from the fixed day and the seeded RNG; no Faker call
+# whose output depends on PYTHONHASHSEED (cities and streets come from the lists below).
+
+B26_DAY = datetime.date(2026, 12, 26)
+B26_NOW = datetime.datetime(2026, 12, 26, 8, 0, 0)
+B26_DIG = string.digits
+B26_UP = string.ascii_uppercase
+B26_LO = string.ascii_lowercase
+B26_B64 = AN + "+/"
+B26_URLB64 = AN + "-_"
+
+
+class B26L(L):
+    """A labelled value; `raw` keeps line breaks (top-level text only); `meta` is for the self-check."""
+    def __init__(self, typ, text, raw=False, **meta):
+        if raw:
+            self.typ, self.text = typ, text
+        else:
+            super().__init__(typ, text)
+        self.meta = meta
+
+
+class B26S(list):
+    """The parts of one string (str and B26L pieces)."""
+
+
+def b26_P(fmt, *labs):
+    """`fmt` with §0..§9, §a..§j standing for `labs` (labels or plain strings)."""
+    out = B26S()
+    keys = "0123456789abcdefghij"
+    i = 0
+    buf = ""
+    while i < len(fmt):
+        if fmt[i] == "§" and i + 1 < len(fmt) and fmt[i + 1] in keys:
+            x = labs[keys.index(fmt[i + 1])]
+            if isinstance(x, L):
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.append(x)
+            elif isinstance(x, list):
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.extend(x)
+            else:
+                buf += str(x)
+            i += 2
+        else:
+            buf += fmt[i]
+            i += 1
+    if buf:
+        out.append(buf)
+    return out
+
+
+def b26_lines(*items):
+    """A top-level text document: items are lines (str or parts lists), joined with line breaks."""
+    out = []
+    for k, it in enumerate(items):
+        if k:
+            out.append("\n")
+        if isinstance(it, list):
+            out.extend(it)
+        else:
+            out.append(it)
+    merged = []
+    for p in out:
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
+    return [p for p in merged if not (isinstance(p, str) and p == "")]
+
+
+def b26_J(v):
+    """A JSON document for Writer.json: strings cleaned, string arrays wrapped, parts kept."""
+    if isinstance(v, dict):
+        return {k: b26_J(x) for k, x in v.items()}
+    if isinstance(v, B26S):
+        parts = [clean(p) if isinstance(p, str) else p for p in v if not (isinstance(p, str) and p == "")]
+        return parts if parts else [""]
+    if isinstance(v, list):
+        out = []
+        for x in v:
+            if isinstance(x, (str, L, B26S)):
+                y = b26_J(x if isinstance(x, B26S) else B26S([x]))
+                out.append(y)
+            else:
+                out.append(b26_J(x))
+        return out
+    if isinstance(v, L):
+        return [v]
+    if isinstance(v, str):
+        return clean(v)
+    return v
+
+
+# ---------- blind26 words per locale ----------
+
+B26_CITY = {
+    "en_US": ["Denver", "Austin", "Columbus", "Portland", "Raleigh", "Tucson", "Omaha"],
+    "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "York", "Derby", "Exeter"],
+    "de_DE": ["Köln", "Leipzig", "Bremen", "Mainz", "Freiburg", "Kassel", "Rostock"],
+    "fr_FR": ["Lyon", "Lille", "Nantes", "Rennes", "Dijon", "Angers", "Tours"],
+    "es_ES": ["Valencia", "Sevilla", "Bilbao", "Zaragoza", "Málaga", "Murcia", "Vigo"],
+    "it_IT": ["Torino", "Bologna", "Genova", "Verona", "Bari", "Padova", "Trieste"],
+    "nl_NL": ["Utrecht", "Eindhoven", "Groningen", "Leiden", "Delft", "Zwolle", "Breda"],
+}
+B26_STREET = {
+    "en_US": ["Maple Ave", "Cedar St", "Lakeview Dr", "Pine Ridge Rd", "Elm St"],
+    "en_GB": ["High Street", "Station Road", "Church Lane", "Mill Road", "Park Avenue"],
+    "de_DE": ["Hauptstraße", "Lindenweg", "Gartenstraße", "Schillerstraße", "Am Markt"],
+    "fr_FR": ["rue de la Paix", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Carnot", "rue des Lilas"],
+    "es_ES": ["Calle Mayor", "Avenida de la Constitución", "Calle del Sol", "Paseo del Prado", "Calle Real"],
+    "it_IT": ["Via Roma", "Corso Garibaldi", "Via Mazzini", "Viale dei Mille", "Via Verdi"],
+    "nl_NL": ["Kerkstraat", "Dorpsstraat", "Stationsweg", "Molenlaan", "Schoolstraat"],
+}
+B26_FREEMAIL = {
+    "en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "aol.com"],
+    "en_GB": ["btinternet.com", "gmail.com", "yahoo.co.uk", "hotmail.co.uk", "sky.com"],
+    "de_DE": ["web.de", "gmx.de", "t-online.de", "gmail.com", "posteo.de"],
+    "fr_FR": ["orange.fr", "laposte.net", "free.fr", "gmail.com", "sfr.fr"],
+    "es_ES": ["gmail.com", "hotmail.es", "yahoo.es", "telefonica.net", "outlook.es"],
+    "it_IT": ["libero.it", "gmail.com", "virgilio.it", "tiscali.it", "alice.it"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl", "xs4all.nl"],
+}
+B26_TLD = {"en_US": "com", "en_GB": "co.uk", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B26_ORG = ["northwind", "brightpath", "kestrel", "lumenfield", "harbourline", "quillon", "tessaro", "vantor", "oakridge",
+           "meridia", "solvaro", "pinecrest", "fjordlab", "copperleaf", "alderway", "zentrix", "bellmont", "riverbend"]
+
+B26_W = {
+    "en": dict(hi="Hi", thanks="Thanks", regards="Best regards", dob="Date of birth", born="born", phone="Phone",
+               mobile="Mobile", mail="Email", name="Name", addr="Address", card="Card", note="Note", today="today",
+               pw=["the temporary password is §0", "I set the password to §0 for now", "pw for the shared mailbox: §0",
+                   "use §0 as the password until Friday", "new login password is §0 (please change it)"],
+               pwneg=["Never send your password by email.", "The password policy now requires 14 characters.",
+                      "I reset my password but the link expired.", "Password: sent separately via Signal.",
+                      "She could not remember whether the password had a capital letter."]),
+    "de": dict(hi="Hallo", thanks="Danke", regards="Viele Grüße", dob="Geburtsdatum", born="geboren am", phone="Telefon",
+               mobile="Mobil", mail="E-Mail", name="Name", addr="Adresse", card="Karte", note="Hinweis", today="heute",
+               pw=["das vorläufige Passwort ist §0", "Kennwort für das Postfach: §0", "habe das Passwort auf §0 gesetzt",
+                   "Zugangspasswort lautet §0"],
+               pwneg=["Bitte schicken Sie Passwörter nie per E-Mail.", "Das Passwort muss mindestens 12 Zeichen haben.",
+                      "Passwort wurde zurückgesetzt, der Link ist aber abgelaufen.", "Kennwort: kommt separat per SMS."]),
+    "fr": dict(hi="Bonjour", thanks="Merci", regards="Cordialement", dob="Date de naissance", born="né(e) le",
+               phone="Téléphone", mobile="Portable", mail="Courriel", name="Nom", addr="Adresse", card="Carte", note="Remarque",
+               today="aujourd'hui",
+               pw=["le mot de passe provisoire est §0", "mdp de la boîte partagée : §0", "j'ai mis le mot de passe à §0",
+                   "mot de passe d'accès : §0"],
+               pwneg=["N'envoyez jamais votre mot de passe par courriel.", "Le mot de passe doit contenir 12 caractères.",
+                      "Le lien de réinitialisation du mot de passe a expiré.", "Mot de passe : envoyé à part par SMS."]),
+    "es": dict(hi="Hola", thanks="Gracias", regards="Saludos", dob="Fecha de nacimiento", born="nacido/a el", phone="Teléfono",
+               mobile="Móvil", mail="Correo", name="Nombre", addr="Dirección", card="Tarjeta", note="Nota", today="hoy",
+               pw=["la contraseña provisional es §0", "contraseña del buzón compartido: §0", "he puesto la contraseña §0",
+                   "clave de acceso: §0"],
+               pwneg=["Nunca envíe su contraseña por correo.", "La contraseña debe tener al menos 12 caracteres.",
+                      "El enlace para restablecer la contraseña ha caducado.", "Contraseña: se envía aparte por SMS."]),
+    "it": dict(hi="Ciao", thanks="Grazie", regards="Cordiali saluti", dob="Data di nascita", born="nato/a il", phone="Telefono",
+               mobile="Cellulare", mail="E-mail", name="Nome", addr="Indirizzo", card="Carta", note="Nota", today="oggi",
+               pw=["la password provvisoria è §0", "password della casella condivisa: §0", "ho impostato la password a §0",
+                   "parola d'accesso: §0"],
+               pwneg=["Non inviare mai la password via e-mail.", "La password deve avere almeno 12 caratteri.",
+                      "Il link per reimpostare la password è scaduto.", "Password: inviata a parte via SMS."]),
+    "nl": dict(hi="Hoi", thanks="Bedankt", regards="Met vriendelijke groet", dob="Geboortedatum", born="geboren op",
+               phone="Telefoon", mobile="Mobiel", mail="E-mail", name="Naam", addr="Adres", card="Kaart", note="Opmerking",
+               today="vandaag",
+               pw=["het tijdelijke wachtwoord is §0", "wachtwoord van de gedeelde mailbox: §0", "ik heb het wachtwoord op §0 gezet",
+                   "inlogwachtwoord: §0"],
+               pwneg=["Stuur je wachtwoord nooit per e-mail.", "Het wachtwoord moet minstens 12 tekens hebben.",
+                      "De link om het wachtwoord te herstellen is verlopen.", "Wachtwoord: komt apart via sms."]),
+}
+B26_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b26_w(loc, k):
+    return B26_W[lang_of(loc)][k]
+
+
+# ---------- blind26 entity values ----------
+
+def b26_ascii(s):
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return "".join(c for c in s.lower() if c.isalnum())
+
+
+def b26_person(f, r):
+    return f.first_name(), f.last_name()
+
+
+def b26_email(f, r, loc, who=None, org=None):
+    fn, ln = who or b26_person(f, r)
+    a, b = b26_ascii(fn) or "info", b26_ascii(ln) or "team"
+    k = r.randrange(6)
+    if org or k < 2:
+        dom = f"{org or r.choice(B26_ORG)}.{B26_TLD[loc] if r.random() < 0.7 else r.choice(['com', 'io', 'eu', 'net'])}"
+    else:
+        dom = r.choice(B26_FREEMAIL[loc])
+    user = r.choice([f"{a}.{b}", f"{a[0]}{b}", f"{a}{r.randint(1, 99)}", f"{b}.{a}", f"{a}_{b}", f"{a}-{b[:1]}"])
+    return B26L("EMAIL", f"{user}@{dom}")
+
+
+def b26_phone(r, loc, foreign=0.12):
+    if r.random() < foreign:
+        region = r.choice(["CH", "BE", "AT", "IE", "PL", "SE", "PT", "DK"])
+        v = phone(r, region, ("intl", "intl", "e164", "intl00"))
+    else:
+        region = REGION[loc]
+        if region == "US":  # US callers dial 011, not 00: no 00-prefixed form for US numbers
+            v = phone(r, region, ("national", "national", "national", "intl", "e164", "dashes", "dots"))
+        else:
+            v = phone(r, region, ("national", "national", "national", "intl", "intl", "e164", "dashes", "intl00"))
+    return B26L("PHONE", v, region=region)
+
+
+def b26_luhn_digit(body):
+    s = 0
+    for i, c in enumerate(reversed(body)):
+        v = int(c)
+        if i % 2 == 0:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return str((10 - s % 10) % 10)
+
+
+B26_IIN = [(["4"], 16), (["4"], 16), (["4"], 16), (["51", "52", "53", "54", "55"], 16), ([str(x) for x in range(2221, 2721)], 16),
+           (["34", "37"], 15), (["6011", "65"] + [str(x) for x in range(644, 650)], 16),
+           ([str(x) for x in range(3528, 3590)], 16), (["36"] + [str(x) for x in range(300, 306)], 14)]
+
+
+def b26_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if n == 16 and (51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720):
+        return True
+    if n == 15 and d[:2] in ("34", "37"):
+        return True
+    if n == 16 and (d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649):
+        return True
+    if n == 16 and 3528 <= int(d[:4]) <= 3589:
+        return True
+    return n == 14 and (d[:2] == "36" or 300 <= int(d[:3]) <= 305)
+
+
+def b26_card_fmt(r, d):
+    k = r.random()
+    if len(d) == 16:
+        if k < 0.4:
+            return d
+        sep = " " if k < 0.8 else "-"
+        return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+    if len(d) == 15 and k < 0.5:
+        return f"{d[:4]} {d[4:10]} {d[10:]}"
+    if len(d) == 14 and k < 0.5:
+        return f"{d[:4]} {d[4:10]} {d[10:]}"
+    return d
+
+
+def b26_card_digits(r, good=True):
+    pre, n = r.choice(B26_IIN)
+    p = r.choice(pre)
+    body = p + rnd(r, B26_DIG, n - len(p) - 1)
+    c = b26_luhn_digit(body)
+    if not good:
+        c = str((int(c) + r.randint(1, 9)) % 10)
+    return body + c
+
+
+def b26_card(r):
+    return B26L("CREDIT_CARD", b26_card_fmt(r, b26_card_digits(r)))
+
+
+def b26_bad_card(r):
+    return b26_card_fmt(r, b26_card_digits(r, good=False))
+
+
+def b26_cvc(r, card_label=None):
+    four = card_label is not None and card_label.text.replace(" ", "")[:2] in ("34", "37")
+    return B26L("GENERIC_SECRET", rnd(r, B26_DIG, 4 if four else 3), cvc=True)
+
+
+B26_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22, "PT": 25,
+                "PL": 28, "LU": 20}
+B26_IBAN_CC = {"en_US": ["GB", "DE", "NL", "FR", "IE"], "en_GB": ["GB", "GB", "GB", "IE"], "de_DE": ["DE", "DE", "DE", "AT", "CH"],
+               "fr_FR": ["FR", "FR", "FR", "BE", "LU"], "es_ES": ["ES", "ES", "ES", "PT"], "it_IT": ["IT", "IT", "IT", "CH"],
+               "nl_NL": ["NL", "NL", "NL", "BE", "DE"]}
+
+
+def b26_bban(r, cc):
+    d = lambda n: rnd(r, B26_DIG, n)
+    if cc == "GB":
+        return r.choice(["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "NAIA"]) + d(14)
+    if cc == "IE":
+        return r.choice(["AIBK", "BOFI", "IPBS"]) + d(14)
+    if cc == "NL":
+        return r.choice(["ABNA", "INGB", "RABO", "TRIO", "SNSB", "KNAB", "BUNQ"]) + d(10)
+    if cc == "IT":
+        return r.choice(B26_UP) + d(10) + d(12)
+    if cc == "FR":
+        return d(10) + d(11) + d(2)
+    if cc == "CH":
+        return d(5) + d(12)
+    if cc == "LU":
+        return d(3) + d(13)
+    return d(B26_IBAN_LEN[cc] - 4)
+
+
+def b26_mod97(s):
+    n = "".join(str(int(c, 36)) for c in s)
+    return int(n) % 97
+
+
+def b26_iban_raw(r, cc):
+    bban = b26_bban(r, cc)
+    chk = 98 - b26_mod97(bban + cc + "00")
+    return f"{cc}{chk:02d}{bban}"
+
+
+def b26_iban_fmt(r, v, grouped=None):
+    if grouped is None:
+        grouped = r.random() < 0.55
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b26_iban(r, loc, grouped=None):
+    return B26L("IBAN", b26_iban_fmt(r, b26_iban_raw(r, r.choice(B26_IBAN_CC[loc])), grouped))
+
+
+def b26_bad_iban(r, loc):
+    v = b26_iban_raw(r, r.choice(B26_IBAN_CC[loc]))
+    body = list(v[4:])
+    idx = [i for i, c in enumerate(body) if c.isdigit()]
+    i = r.choice(idx)
+    body[i] = str((int(body[i]) + r.randint(1, 9)) % 10)
+    return b26_iban_fmt(r, v[:4] + "".join(body))
+
+
+def b26_ssn(r, style=None):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a != 666:
+            break
+    style = style or r.choice(["dash"] * 6 + ["space", "bare"])
+    v = {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+    return B26L("US_SSN", v)
+
+
+def b26_ipv4_raw(r, private=None):
+    if private is None:
+        private = r.random() < 0.35
+    if private:
+        k = r.randrange(3)
+        if k == 0:
+            return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if k == 1:
+            return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        return f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    while True:
+        a = r.randint(2, 223)
+        if a in (10, 100, 127, 169, 172, 192, 198, 203):
+            continue
+        return f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b26_ipv4(r, private=None):
+    return B26L("IPV4", b26_ipv4_raw(r, private))
+
+
+def b26_ipv6_raw(r):
+    k = r.randrange(5)
+    if k == 0:
+        g = ["fe80", "0", "0", "0"] + [f"{r.randrange(65536):x}" for _ in range(4)]
+    elif k == 1:
+        g = [f"fd{r.randrange(256):02x}"] + [f"{r.randrange(65536):x}" for _ in range(3)] + ["0", "0", "0", f"{r.randint(1, 65535):x}"]
+    else:
+        g = [r.choice(["2a01", "2a02", "2a00", "2001", "2604", "2606", "2a03", "2003", "2a0e"])] + [f"{r.randrange(65536):x}" for _ in range(7)]
+        if r.random() < 0.5:
+            for j in range(r.randint(3, 5), 7):
+                g[j] = "0"
+    a = ipaddress.IPv6Address(":".join(g))
+    return a.exploded if r.random() < 0.15 else str(a)
+
+
+def b26_ipv6(r):
+    return B26L("IPV6", b26_ipv6_raw(r))
+
+
+def b26_dob_date(r):
+    return B26_DAY - datetime.timedelta(days=r.randint(18 * 366, 88 * 365))
+
+
+def b26_date_fmt(r, loc, d, long_p=0.25):
+    lang = lang_of(loc)
+    if r.random() < long_p:
+        m = B26_MONTHS[lang][d.month - 1]
+        if loc == "en_US":
+            return f"{m} {d.day}, {d.year}"
+        if lang == "en":
+            return f"{d.day} {m} {d.year}"
+        if lang == "de":
+            return f"{d.day}. {m} {d.year}"
+        if lang == "es":
+            return f"{d.day} de {m} de {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if r.random() < 0.2:
+        return d.isoformat()
+    if loc == "en_US":
+        return d.strftime("%m/%d/%Y")
+    if lang == "de":
+        return d.strftime("%d.%m.%Y")
+    if lang == "nl":
+        return d.strftime("%d-%m-%Y")
+    return d.strftime("%d/%m/%Y")
+
+
+def b26_dob(r, loc, iso=False):
+    d = b26_dob_date(r)
+    return B26L("DATE_OF_BIRTH", d.isoformat() if iso else b26_date_fmt(r, loc, d), year=d.year)
+
+
+def b26_day(r, back=400, fwd=0):
+    return B26_DAY + datetime.timedelta(days=r.randint(-back, fwd))
+
+
+def b26_ts(r, back_days=20, sep="T", z="Z"):
+    t = B26_NOW - datetime.timedelta(seconds=r.randint(0, back_days * 86400))
+    return t.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + z
+
+
+def b26_epoch(r, back_days=20):
+    return int((B26_NOW - datetime.datetime(1970, 1, 1)).total_seconds()) - r.randint(0, back_days * 86400)
+
+
+# ---------- blind26 secrets ----------
+
+B26_WORDS = {
+    "en": ["harbor", "lantern", "quartz", "meadow", "pickle", "thunder", "violet", "copper", "walrus", "saffron"],
+    "de": ["Kastanie", "Sonnenblume", "Eichhorn", "Wolke", "Bergsee", "Zimtstern", "Leuchtturm", "Rotkehlchen"],
+    "fr": ["Papillon", "citron", "Montagne", "framboise", "Lavande", "hirondelle", "Baguette", "soleil"],
+    "es": ["Girasol", "naranja", "Tortuga", "montaña", "Paella", "golondrina", "Flamenco", "aceituna"],
+    "it": ["Girasole", "limone", "Tartaruga", "montagna", "Farfalla", "rondine", "Gelato", "oliva"],
+    "nl": ["Tulpen", "fiets", "Molenaar", "gracht", "Stroopwafel", "kikker", "Dijkgraaf", "hagel"],
+}
+
+
+def b26_pw_raw(r, lang="en", url_safe=False):
+    k = r.randrange(7)
+    w = r.choice(B26_WORDS.get(lang, B26_WORDS["en"]))
+    w = b26_ascii(w).capitalize() if url_safe else w
+    sym = "-_.~" if url_safe else "!#%&*?@+="
+    if k == 0:
+        v = w + str(r.randint(1, 2026)) + r.choice(sym)
+    elif k == 1:
+        v = rnd(r, AN + sym, r.randint(12, 22))
+    elif k == 2:
+        v = "-".join(b26_ascii(r.choice(B26_WORDS["en"])) for _ in range(3)) + str(r.randint(10, 99))
+    elif k == 3:
+        v = rnd(r, B26_UP, 2) + rnd(r, B26_LO, 4) + r.choice(sym) + rnd(r, B26_DIG, 4)
+    elif k == 4:
+        v = "".join({"a": "4", "e": "3", "o": "0", "i": "1"}.get(c, c) for c in b26_ascii(w)) + r.choice(sym) + str(r.randint(10, 999))
+    elif k == 5:
+        v = rnd(r, AN, r.randint(16, 32))
+    else:
+        v = w + r.choice(sym) + rnd(r, AN, 5)
+    if not any(c.isdigit() for c in v):
+        v += str(r.randint(1, 9))
+    return v
+
+
+def b26_pw(r, lang="en", url_safe=False):
+    return B26L("PASSWORD", b26_pw_raw(r, lang, url_safe))
+
+
+def b26_generic(r, kind=None):
+    k = kind or r.choice(["hex32", "hex64", "an32", "an40", "azure", "b64", "awssec", "cookie", "wg"])
+    if k == "hex32":
+        v = rnd(r, HEX, 32)
+    elif k == "hex64":
+        v = rnd(r, HEX, 64)
+    elif k == "an32":
+        v = rnd(r, AN, 32)
+    elif k == "an16":
+        v = rnd(r, AN, 16)
+    elif k == "an40":
+        v = rnd(r, AN, r.randint(36, 48))
+    elif k == "azure":
+        v = rnd(r, AN, 3) + "8Q~" + rnd(r, AN + "._~-", 34)
+    elif k == "b64":
+        v = base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([32, 48, 64])))).decode()
+    elif k == "awssec":
+        v = rnd(r, AN + "/+", 40)
+    elif k == "cookie":
+        v = rnd(r, B26_LO + B26_DIG, 32)
+    elif k == "wg":
+        v = base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    elif k == "influx":
+        v = base64.urlsafe_b64encode(bytes(r.randrange(256) for _ in range(64))).decode()
+    else:
+        v = rnd(r, AN, 24)
+    return B26L("GENERIC_SECRET", v)
+
+
+def b26_aws(r):
+    return B26L("AWS_ACCESS_KEY", r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B26_UP + "234567", 16))
+
+
+def b26_gh(r, prefix=None):
+    prefix = prefix or r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghs_", "ghr_", "ghr_", "github_pat_"])
+    if prefix == "github_pat_":
+        v = "github_pat_11" + rnd(r, B26_UP + B26_DIG, 20) + "_" + rnd(r, AN, 59)
+    else:
+        v = prefix + rnd(r, AN, 36)
+    return B26L("GITHUB_TOKEN", v)
+
+
+def b26_slack(r, kind=None):
+    kind = kind or r.choice(["xoxb", "xoxb", "xoxb", "xoxp", "xoxp", "xoxa", "xapp"])
+    if kind == "xoxb":
+        v = f"xoxb-{rnd(r, B26_DIG, r.randint(10, 13))}-{rnd(r, B26_DIG, 13)}-{rnd(r, AN, 24)}"
+    elif kind == "xoxp":
+        v = f"xoxp-{rnd(r, B26_DIG, r.randint(10, 13))}-{rnd(r, B26_DIG, r.randint(10, 13))}-{rnd(r, B26_DIG, 13)}-{rnd(r, HEX, 32)}"
+    elif kind == "xoxa":
+        v = f"xoxa-2-{rnd(r, B26_DIG, 12)}-{rnd(r, B26_DIG, 13)}-{rnd(r, HEX, 32)}"
+    else:
+        v = f"xapp-1-A{rnd(r, B26_UP + B26_DIG, 10)}-{rnd(r, B26_DIG, 13)}-{rnd(r, HEX, 64)}"
+    return B26L("SLACK_TOKEN", v)
+
+
+def b26_stripe(r, live=None):
+    pre = r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"])
+    if live is not None:
+        pre = ("sk_live_" if live else "sk_test_")
+    body = rnd(r, AN, 24) if r.random() < 0.4 else "51" + rnd(r, AN, 97)
+    return B26L("STRIPE_KEY", pre + body)
+
+
+def b26_openai(r):
+    k = r.randrange(10)
+    if k < 3:
+        v = "sk-proj-" + rnd(r, AN + "_-", 48)
+    elif k < 6:
+        v = "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    elif k < 9:
+        v = "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    else:
+        v = "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+    return B26L("OPENAI_KEY", v)
+
+
+def b26_anthropic(r):
+    kind = "admin01" if r.random() < 0.1 else "api03"
+    return B26L("ANTHROPIC_KEY", f"sk-ant-{kind}-" + rnd(r, AN + "_-", 93) + "AA")
+
+
+def b26_google(r):
+    return B26L("GOOGLE_API_KEY", "AIzaSy" + rnd(r, AN + "_-", 33))
+
+
+def b26_b64url(o):
+    return base64.urlsafe_b64encode(json.dumps(o, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+B26_JWT_ALGS = {"HS256": 43, "HS384": 64, "RS256": 342, "ES256": 86, "PS256": 342}
+
+
+def b26_jwt(r, claims=None):
+    alg = r.choice(["HS256", "HS256", "RS256", "RS256", "ES256", "PS256", "HS384"])
+    h = {"alg": alg, "typ": "JWT"}
+    if alg != "HS256" and r.random() < 0.6:
+        h["kid"] = rnd(r, AN, 16)
+    now = b26_epoch(r, 3)
+    c = {"sub": claims or rnd(r, B26_DIG, 9), "iat": now, "exp": now + r.choice([300, 900, 3600, 86400])}
+    if r.random() < 0.5:
+        c["iss"] = r.choice(["https://auth.example-idp.net", "accounts", "api-gateway", "keycloak"])
+    if r.random() < 0.4:
+        c["scope"] = r.choice(["read write", "openid profile", "admin", "orders:read"])
+    v = b26_b64url(h) + "." + b26_b64url(c) + "." + rnd(r, B26_URLB64, B26_JWT_ALGS[alg])
+    return B26L("JWT", v)
+
+
+B26_PEM_KINDS = [("RSA PRIVATE KEY", "MIIEpAIBAAKCAQEA", 64, (18, 25)), ("PRIVATE KEY", "MIIEvgIBADANBgkqhkiG9w0BAQEFAASC", 64, (16, 25)),
+                 ("EC PRIVATE KEY", "MHcCAQEEI", 64, (3, 3)), ("OPENSSH PRIVATE KEY", "b3BlbnNzaC1rZXktdjEAAAAA", 70, (5, 7)),
+                 ("ENCRYPTED PRIVATE KEY", "MIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI", 64, (16, 22)),
+                 ("PRIVATE KEY", "MC4CAQAwBQYDK2VwBCIEI", 64, (1, 1))]
+
+
+def b26_pem(r, oneline=False, kind=None):
+    name, head, width, (lo, hi) = kind or r.choice(B26_PEM_KINDS)
+    n = r.randint(lo, hi)
+    body = head + rnd(r, B26_B64, width * n - len(head) + r.randint(8, width - 8))
+    if name == "PRIVATE KEY" and n == 1:
+        body = head + rnd(r, B26_B64, 27)
+    body = body + "=" * ((4 - len(body) % 4) % 4)
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
+    sep = " " if oneline else "\n"
+    v = f"-----BEGIN {name}-----{sep}" + sep.join(lines) + f"{sep}-----END {name}-----"
+    return B26L("PRIVATE_KEY", v, raw=not oneline)
+
+
+# documentation examples, key-shaped: PLACEHOLDER
+B26_PLACEHOLDERS = [
+    "AKIAJEXAMPLE7KEYDEMO",
+    "AKIAXXXXEXAMPLEXXXXX",
+    "ghp_EXAMPLE" + "0" * 29,
+    "gho_" + "YOURTOKENHERE" * 2 + "YOURTOKEN0",
+    "ghu_" + "x" * 36,
+    "ghs_" + "EXAMPLEtoken" * 3,
+    "ghr_" + "0" * 36,
+    "github_pat_11EXAMPLE0000000000000_" + "X" * 59,
+    "xoxb-000000000000-0000000000000-EXAMPLEEXAMPLEEXAMPLE1234",
+    "xoxp-111111111111-222222222222-333333333333-" + "a" * 32,
+    "sk_live_EXAMPLEKEYDONOTUSE000000",
+    "sk_test_" + "X" * 24,
+    "rk_live_YOURRESTRICTEDKEYHERE000",
+    "sk-proj-EXAMPLE-" + "0" * 40,
+    "sk-" + "x" * 20 + "T3BlbkFJ" + "x" * 20,
+    "sk-ant-api03-YOUR-KEY-HERE-" + "x" * 79 + "AA",
+    "AIzaSyEXAMPLE_EXAMPLE_EXAMPLE_EXAMPLE00",
+    "AIzaSy" + "0" * 33,
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJleGFtcGxlLXVzZXIifQ.EXAMPLE_SIGNATURE_EXAMPLE_SIGNATURE_00000",
+]
+# stand-ins that are not key-shaped: never labelled
+B26_STANDINS = ["${DB_PASSWORD}", "<your-token>", "changeme", "********", "REDACTED", "{{ secrets.API_KEY }}", "%API_TOKEN%",
+                "$(vault read -field=value secret/app)", "sk_live_...", "ghp_…", "<paste key here>", "xxxxxxxx", "TODO",
+                "${{ secrets.SLACK_BOT_TOKEN }}", "[hidden]", "none", "op://Private/api/credential", "<password>"]
+
+
+def b26_placeholder(r, prefix=None):
+    c = [p for p in B26_PLACEHOLDERS if prefix is None or p.startswith(prefix)]
+    return B26L("PLACEHOLDER", r.choice(c))
+
+
+def b26_vendor(r, kind=None):
+    """A vendor secret of `kind` (or any), as a label."""
+    kind = kind or r.choice(["aws", "gh", "gh", "slack", "stripe", "openai", "anthropic", "google", "jwt"])
+    return {"aws": b26_aws, "gh": b26_gh, "slack": b26_slack, "stripe": b26_stripe, "openai": b26_openai,
+            "anthropic": b26_anthropic, "google": b26_google, "jwt": b26_jwt}[kind](r)
+
+
+# ---------- blind26 look-alikes (never labelled) ----------
+
+def b26_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b26_ean13(r):
+    body = rnd(r, B26_DIG, 12)
+    s = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(body))
+    return body + str((10 - s % 10) % 10)
+
+
+def b26_look(r, loc, k=None):
+    k = r.randrange(26) if k is None else k
+    if k == 0: return f"ORD-{B26_DAY.year}-{r.randint(1, 999999):06d}"
+    if k == 1: return f"INC{r.randint(1000000, 9999999)}"
+    if k == 2: return f"INV/{r.randint(2025, 2026)}/{r.randint(1, 99999):05d}"
+    if k == 3: return f"v{r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 20)}"
+    if k == 4: return f"SKU-{rnd(r, B26_UP, 3)}-{r.randint(1000, 9999)}-{r.choice(['S', 'M', 'L', 'XL'])}"
+    if k == 5: return b26_ts(r)
+    if k == 6: return str(b26_epoch(r))
+    if k == 7: return rnd(r, HEX, 40)
+    if k == 8: return "sha256:" + rnd(r, HEX, 64)
+    if k == 9: return b64blob(r, r.choice([24, 36, 45]))
+    if k == 10: return b26_bad_card(r)
+    if k == 11: return b26_bad_iban(r, loc)
+    if k == 12: return b26_uuid(r)
+    if k == 13: return f"build {r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(0, 99)}.{r.randint(100, 9999)}"
+    if k == 14: return b26_ean13(r)
+    if k == 15: return f"1Z{rnd(r, B26_UP + B26_DIG, 6)}{r.randint(10, 99)}{r.randint(10000000, 99999999)}"
+    if k == 16: return f"AWB {r.randint(100, 999)}-{r.randint(10000000, 99999999)}"
+    if k == 17: return f"pk_live_{rnd(r, AN, 24)}"
+    if k == 18: return f"{r.choice(['ch', 'pi', 'cus', 'in', 'sub'])}_{rnd(r, AN, 24)}"
+    if k == 19: return f"SM{rnd(r, HEX, 32)}"
+    if k == 20: return f"arn:aws:iam::{rnd(r, B26_DIG, 12)}:role/{r.choice(['deploy', 'ci-runner', 'lambda-exec'])}"
+    if k == 21: return f"{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}:{rnd(r, HEX, 2)}"
+    if k == 22: return f"CLM-{r.randint(10, 99)}-{r.randint(100000, 999999)}"
+    if k == 23: return f"PO {r.randint(4500000000, 4599999999)}"
+    if k == 24: return "**** **** **** " + rnd(r, B26_DIG, 4)
+    return f"BKG{rnd(r, B26_UP + B26_DIG, 6)}"
+
+
+def b26_money(r, loc):
+    a = f"{r.randint(5, 4999)}.{r.randint(0, 99):02d}"
+    if loc == "en_US":
+        return "$" + a
+    if loc == "en_GB":
+        return "£" + a
+    return a.replace(".", ",") + " €"
+
+
+def b26_host(r):
+    return f"{r.choice(['db', 'api', 'mail', 'vpn', 'git', 'ci', 'cache', 'files', 'auth'])}{r.randint(1, 9)}.{r.choice(B26_ORG)}.{r.choice(['internal', 'net', 'io', 'lan', 'eu'])}"
+
+
+def b26_user(f, r):
+    return b26_ascii(f.first_name())[:8] + r.choice(["", ".", "_"]) + b26_ascii(f.last_name())[:6]
+
+
+# ---------- blind26 text documents: config files and CLI sessions ----------
+
+def b26_t_wireguard(f, r, loc):
+    addr4 = b26_ipv4(r, private=True)
+    ep = b26_ipv4(r, private=False) if r.random() < 0.7 else None
+    lines = ["[Interface]", f"# {b26_user(f, r)} laptop, key rotated {b26_day(r, 90).isoformat()}",
+             b26_P("Address = §0/32, §1/128", addr4, B26L("IPV6", f"fd42:42:42::{r.randint(2, 250)}")),
+             b26_P("PrivateKey = §0", b26_generic(r, "wg")), "ListenPort = 51820",
+             b26_P("DNS = §0", b26_ipv4(r, private=True)), "", "[Peer]",
+             "PublicKey = " + b64blob(r, 32)]
+    if r.random() < 0.6:
+        lines.append(b26_P("PresharedKey = §0", b26_generic(r, "wg")))
+    if ep is not None:
+        lines.append(b26_P("Endpoint = §0:51820", ep))
+    else:
+        lines.append(b26_P("Endpoint = [§0]:51820", b26_ipv6(r)))
+    lines += ["AllowedIPs = 0.0.0.0/0, ::/0", "PersistentKeepalive = 25"]
+    return b26_lines(*lines)
+
+
+def b26_t_ovpn(f, r, loc):
+    cert = "\n".join(rnd(r, B26_B64, 64) for _ in range(r.randint(4, 7)))
+    return b26_lines("client", "dev tun", "proto udp", b26_P(f"remote §0 {r.choice([1194, 443, 1195])}", b26_ipv4(r, False)),
+                     "resolv-retry infinite", "nobind", "auth-user-pass", "remote-cert-tls server", "cipher AES-256-GCM", "verb 3",
+                     "<ca>", "-----BEGIN CERTIFICATE-----", cert, "-----END CERTIFICATE-----", "</ca>", "<key>",
+                     [b26_pem(r, kind=r.choice(B26_PEM_KINDS[:3]))], "</key>")
+
+
+def b26_t_sasl_passwd(f, r, loc):
+    who = b26_person(f, r)
+    org = r.choice(B26_ORG)
+    e = b26_email(f, r, loc, who, org)
+    relay = r.choice(["smtp.office365.com", "smtp.gmail.com", "mail.smtp2go.com", f"smtp.{org}.{B26_TLD[loc]}"])
+    return b26_lines("# /etc/postfix/sasl_passwd", b26_P(f"[{relay}]:587 §0:§1", e, b26_pw(r, lang_of(loc))), "",
+                     "# then: postmap /etc/postfix/sasl_passwd && systemctl reload postfix",
+                     "relayhost = [" + relay + "]:587", "smtp_sasl_auth_enable = yes", "smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd",
+                     "smtp_sasl_security_options = noanonymous", "smtp_tls_security_level = encrypt")
+
+
+def b26_t_msmtprc(f, r, loc):
+    who = b26_person(f, r)
+    e = b26_email(f, r, loc, who)
+    host = r.choice(["smtp.fastmail.com", "smtp.mailbox.org", "mail.gandi.net", "smtp.ionos.de", "smtp.aruba.it"])
+    lines = ["# ~/.msmtprc", "defaults", "auth on", "tls on", "tls_trust_file /etc/ssl/certs/ca-certificates.crt", "logfile ~/.msmtp.log", "",
+             "account personal", f"host {host}", "port 587", b26_P("from §0", e), b26_P("user §0", B26L("EMAIL", e.text))]
+    if r.random() < 0.75:
+        lines.append(b26_P("password §0", b26_pw(r, lang_of(loc))))
+    else:
+        lines.append('passwordeval "gpg --quiet --for-your-eyes-only --no-tty --decrypt ~/.msmtp-password.gpg"')
+    lines += ["", "account default : personal"]
+    return b26_lines(*lines)
+
+
+def b26_t_git_credentials(f, r, loc):
+    u = b26_user(f, r)
+    lines = ["$ cat ~/.git-credentials", b26_P(f"https://{u}:§0@github.com", b26_gh(r, r.choice(["ghp_", "github_pat_", "gho_"])))]
+    if r.random() < 0.6:
+        lines.append(b26_P("https://x-access-token:§0@github.com", b26_gh(r, "ghs_")))
+    lines.append(b26_P(f"https://{u}:§0@git.{r.choice(B26_ORG)}.{B26_TLD[loc]}", b26_pw(r, lang_of(loc), url_safe=True)))
+    lines += ["$ git config --global credential.helper", "store"]
+    return b26_lines(*lines)
+
+
+def b26_t_npmrc(f, r, loc):
+    scope = r.choice(B26_ORG)
+    tok = b26_gh(r, r.choice(["ghp_", "github_pat_"])) if r.random() < 0.85 else b26_placeholder(r, "ghp_")
+    return b26_lines("# .npmrc (project)", f"@{scope}:registry=https://npm.pkg.github.com", b26_P("//npm.pkg.github.com/:_authToken=§0", tok),
+                     b26_P("email=§0", b26_email(f, r, loc)), "always-auth=true", "save-exact=true",
+                     "# CI uses //npm.pkg.github.com/:_authToken=${NODE_AUTH_TOKEN} instead")
+
+
+def b26_t_pypirc(f, r, loc):
+    org = r.choice(B26_ORG)
+    return b26_lines("[distutils]", "index-servers =", "    internal", "    testpypi", "", "[internal]",
+                     f"repository = https://pypi.{org}.{B26_TLD[loc]}/simple/", f"username = {b26_user(f, r)}",
+                     b26_P("password = §0", b26_pw(r, lang_of(loc))), "", "[testpypi]", "username = __token__",
+                     "password = <paste key here>")
+
+
+def b26_t_docker_login(f, r, loc):
+    u = b26_user(f, r)
+    reg = f"registry.{r.choice(B26_ORG)}.{B26_TLD[loc]}:5000"
+    lines = [b26_P(f"$ docker login -u {u} -p §0 {reg}", b26_pw(r, lang_of(loc))),
+             "WARNING! Using --password via the CLI is insecure. Use --password-stdin.", "Login Succeeded"]
+    if r.random() < 0.7:
+        lines += [b26_P(f"$ echo §0 | docker login ghcr.io -u {u} --password-stdin", b26_gh(r, r.choice(["ghp_", "github_pat_"]))),
+                  "Login Succeeded"]
+    lines += [f"$ docker push {reg}/app:{b26_look(r, loc, 3)}", f"digest: sha256:{rnd(r, HEX, 64)} size: {r.randint(900, 4000)}"]
+    return b26_lines(*lines)
+
+
+def b26_t_heroku_config(f, r, loc):
+    app = f"{r.choice(B26_ORG)}-{r.choice(['api', 'web', 'worker'])}"
+    ip = b26_ipv4_raw(r, False).replace(".", "-")
+    lines = [f"$ heroku config -a {app}", f"=== {app} Config Vars", "",
+             b26_P(f"DATABASE_URL:      postgres://u{rnd(r, B26_LO, 10)}:§0@ec2-{ip}.compute-1.amazonaws.com:5432/d{rnd(r, B26_LO + B26_DIG, 12)}",
+                   B26L("PASSWORD", rnd(r, HEX, 64))),
+             b26_P("STRIPE_SECRET_KEY: §0", b26_stripe(r, live=True)),
+             "STRIPE_PUBLISHABLE_KEY: " + b26_look(r, loc, 17),
+             b26_P("SESSION_SECRET:    §0", b26_generic(r, "hex64"))]
+    if r.random() < 0.5:
+        lines.append(b26_P("OPENAI_API_KEY:    §0", b26_openai(r)))
+    lines.append(f"WEB_CONCURRENCY:   {r.randint(2, 8)}")
+    return b26_lines(*lines)
+
+
+def b26_t_fly_secrets(f, r, loc):
+    app = f"{r.choice(B26_ORG)}-{r.choice(['bot', 'agent', 'app'])}"
+    a, g = b26_anthropic(r), b26_gh(r)
+    lines = [b26_P(f"$ fly secrets set ANTHROPIC_API_KEY=§0 GITHUB_TOKEN=§1 -a {app}", a, g),
+             f"Updating existing machines in '{app}' with rolling strategy",
+             f"  Machine {rnd(r, HEX, 14)} [app] update succeeded", f"$ fly secrets list -a {app}",
+             "NAME                 DIGEST                  CREATED AT"]
+    for n in ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "DATABASE_URL"):
+        lines.append(f"{n:<21}{rnd(r, HEX, 16):<24}{r.randint(1, 59)}m ago")
+    return b26_lines(*lines)
+
+
+def b26_t_netlify_toml(f, r, loc):
+    site = f"{r.choice(B26_ORG)}-{r.choice(['shop', 'docs', 'app'])}"
+    return b26_lines("# netlify.toml", "[build]", '  command = "npm run build"', '  publish = "dist"', "", "[build.environment]",
+                     f'  NODE_VERSION = "{r.randint(18, 22)}"', b26_P('  VITE_FIREBASE_API_KEY = "§0"', b26_google(r)), "",
+                     "[context.production.environment]", b26_P('  STRIPE_SECRET_KEY = "§0"', b26_stripe(r)),
+                     b26_P('  DATABASE_URL = "postgres://netlify:§0@' + b26_host(r) + ':5432/' + site.replace('-', '_') + '"', b26_pw(r, "en", url_safe=True)),
+                     b26_P('  PREVIEW_TOKEN = "§0"', b26_jwt(r, f"site:{site}")), "", "[[redirects]]", '  from = "/api/*"',
+                     '  to = "/.netlify/functions/:splat"', "  status = 200")
+
+
+def b26_t_bitbucket(f, r, loc):
+    k, s = b26_aws(r), b26_generic(r, "awssec")
+    return b26_lines("# bitbucket-pipelines.yml  (review: do NOT hardcode these, use repository variables)", "image: python:3.12",
+                     "pipelines:", "  branches:", "    main:", "      - step:", "          name: Deploy", "          script:",
+                     b26_P("            - export AWS_ACCESS_KEY_ID=§0", k), b26_P("            - export AWS_SECRET_ACCESS_KEY=§0", s),
+                     "            - export AWS_DEFAULT_REGION=eu-west-1",
+                     "            - pipe: atlassian/aws-s3-deploy:1.6.0", "              variables:",
+                     "                S3_BUCKET: $S3_BUCKET", "                LOCAL_PATH: dist")
+
+
+def b26_t_ansible_inventory(f, r, loc):
+    lines = ["# inventory/hosts.ini", "[web]"]
+    for i in range(r.randint(1, 3)):
+        lines.append(b26_P(f"web{i + 1} ansible_host=§0 ansible_user=deploy ansible_password=§1", b26_ipv4(r), b26_pw(r, lang_of(loc))))
+    lines += ["", "[db]", b26_P("db1 ansible_host=§0 ansible_become_pass=§1", b26_ipv6(r) if r.random() < 0.5 else b26_ipv4(r),
+                                b26_pw(r, lang_of(loc))),
+              "", "[all:vars]", "ansible_python_interpreter=/usr/bin/python3", "ansible_ssh_common_args='-o StrictHostKeyChecking=no'"]
+    return b26_lines(*lines)
+
+
+def b26_t_vault_kv(f, r, loc):
+    path = f"secret/{r.choice(['prod', 'staging'])}/{r.choice(['payments', 'billing', 'crm-sync', 'mailer'])}"
+    lines = [f"$ vault kv get {path}", "======= Secret Path =======", path.replace("secret/", "secret/data/"), "",
+             "======= Metadata =======", "Key                Value", "---                -----",
+             f"created_time       {b26_ts(r, 60, 'T', '.' + rnd(r, B26_DIG, 6) + 'Z')}", "deletion_time      n/a", "destroyed          false",
+             f"version            {r.randint(2, 19)}", "", "======= Data =======", "Key                   Value", "---                   -----",
+             b26_P("db_password           §0", b26_pw(r)), b26_P("stripe_secret_key     §0", b26_stripe(r)),
+             b26_P("webhook_signing_key   §0", b26_generic(r, r.choice(["hex64", "an32"])))]
+    return b26_lines(*lines)
+
+
+def b26_t_pass_show(f, r, loc):
+    e = b26_email(f, r, loc)
+    site = r.choice(["mail", "bank", "work/vpn", "shop/amazon", "gov/tax"])
+    lines = [f"$ pass show {site}", [b26_pw(r, lang_of(loc))], b26_P("login: §0", e), f"url: https://{r.choice(['login', 'id', 'my'])}.{r.choice(B26_ORG)}.{B26_TLD[loc]}"]
+    if r.random() < 0.5:
+        lines.append(b26_P("recovery phone: §0", b26_phone(r, loc)))
+    if r.random() < 0.5:
+        lines += [f"$ pass generate -n {site}-2 20", "The generated password for " + site + "-2 is:", [b26_pw(r)]]
+    return b26_lines(*lines)
+
+
+def b26_t_keepassxc(f, r, loc):
+    bank = r.choice(B26_ORG).title()
+    lines = [f'$ keepassxc-cli show -s ~/Passwords.kdbx "Banking/{bank} Bank"', "Enter password to unlock /home/u/Passwords.kdbx: ",
+             f"Title: {bank} Bank", f"UserName: {rnd(r, B26_DIG, 8)}", b26_P("Password: §0", b26_pw(r, lang_of(loc))),
+             f"URL: https://banking.{r.choice(B26_ORG)}.{B26_TLD[loc]}", b26_P("Notes: IBAN §0 / PIN letter arrived " + b26_day(r).isoformat(), b26_iban(r, loc)),
+             "Uuid: {" + b26_uuid(r) + "}", "Tags: finance"]
+    return b26_lines(*lines)
+
+
+def b26_t_lastpass_csv(f, r, loc):
+    lines = ["url,username,password,totp,extra,name,grouping,fav"]
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(3)
+        if k == 0:
+            lines.append(b26_P(f"https://{r.choice(B26_ORG)}.{B26_TLD[loc]}/login,§0,§1,,,{r.choice(B26_ORG).title()},Work,0",
+                               b26_email(f, r, loc), b26_pw(r, lang_of(loc))))
+        elif k == 1:
+            c = b26_card(r)
+            exp = f"{r.randint(1, 12):02d}/20{r.randint(27, 31)}"
+            lines.append(b26_P(f'http://sn,,,,"NoteType:Credit Card,Name on Card:{f.first_name()} {f.last_name()},Type:,Number:§0,'
+                               f'Security Code:§1,Start Date:,Expiration Date:{exp}",Card,Wallet,0', c, b26_cvc(r, c)))
+        else:
+            lines.append(b26_P(f"https://router.local,admin,§0,,,Router,Home,1", b26_pw(r)))
+    return b26_lines(*lines)
+
+
+def b26_t_muttrc(f, r, loc):
+    who = b26_person(f, r)
+    e = b26_email(f, r, loc, who)
+    host = e.text.split("@")[1]
+    return b26_lines("# ~/.muttrc", f'set realname = "{who[0]} {who[1]}"', b26_P("set from = §0", e),
+                     b26_P("set imap_user = §0", B26L("EMAIL", e.text)), b26_P('set imap_pass = "§0"', b26_pw(r, lang_of(loc))),
+                     b26_P(f'set smtp_url = "smtps://§0@smtp.{host}:465/"', B26L("EMAIL", e.text)),
+                     b26_P('set smtp_pass = "§0"', b26_pw(r, lang_of(loc))), f'set folder = "imaps://imap.{host}:993"', 'set spoolfile = "+INBOX"',
+                     "set ssl_force_tls = yes")
+
+
+def b26_t_netrc(f, r, loc):
+    lines = ["$ cat ~/.netrc", b26_P(f"machine ftp.{r.choice(B26_ORG)}.{B26_TLD[loc]} login {b26_user(f, r)} password §0", b26_pw(r, lang_of(loc))),
+             b26_P("machine github.com login " + b26_user(f, r) + " password §0", b26_gh(r, r.choice(["ghp_", "gho_", "github_pat_"])))]
+    if r.random() < 0.5:
+        lines.append(b26_P(f"machine §0 login backup password §1", b26_ipv4(r), b26_pw(r)))
+    lines.append("$ chmod 600 ~/.netrc")
+    return b26_lines(*lines)
+
+
+def b26_t_pgpass(f, r, loc):
+    lines = ["# ~/.pgpass  hostname:port:database:username:password"]
+    for _ in range(r.randint(2, 3)):
+        if r.random() < 0.6:
+            lines.append(b26_P(f"§0:5432:{r.choice(['app', 'analytics', 'crm'])}:{b26_user(f, r)}:§1", b26_ipv4(r), b26_pw(r, lang_of(loc))))
+        else:
+            lines.append(b26_P(f"{b26_host(r)}:{r.choice([5432, 6432])}:*:{r.choice(['replicator', 'postgres'])}:§0", b26_pw(r)))
+    lines.append("*:*:*:readonly:" + r.choice(["${PGPASSWORD}", "<password>", "changeme"]))
+    return b26_lines(*lines)
+
+
+def b26_t_mongosh(f, r, loc):
+    who = b26_person(f, r)
+    e = b26_email(f, r, loc, who)
+    d = b26_dob_date(r)
+    return b26_lines(b26_P(f'$ mongosh "mongodb+srv://{b26_user(f, r)}:§0@cluster0.{rnd(r, B26_LO + B26_DIG, 5)}.mongodb.net/shop"', b26_pw(r, "en", url_safe=True)),
+                     f"Current Mongosh Log ID: {rnd(r, HEX, 24)}", "Using MongoDB: 7.0.14", "Atlas atlas-xyz-shard-0 [primary] shop> db.customers.findOne({email: '" + e.text + "'})",
+                     "{", f"  _id: ObjectId('{rnd(r, HEX, 24)}'),", f"  name: '{who[0]} {who[1]}',", b26_P("  email: '§0',", e),
+                     b26_P("  phone: '§0',", b26_phone(r, loc)), b26_P("  birthDate: ISODate('§0T00:00:00.000Z'),", B26L("DATE_OF_BIRTH", d.isoformat(), year=d.year)),
+                     f"  createdAt: ISODate('{b26_ts(r, 700, 'T', '.000Z')}'),", f"  loyaltyId: '{b26_look(r, loc, 23)}'", "}")
+
+
+def b26_t_rabbitmq(f, r, loc):
+    u = r.choice(["svc_orders", "celery", "notifier", "etl"])
+    pw = b26_pw(r, "en", url_safe=True)
+    return b26_lines(b26_P(f"$ sudo rabbitmqctl add_user {u} §0", pw), f'Adding user "{u}" ...', f'$ sudo rabbitmqctl set_permissions -p / {u} ".*" ".*" ".*"',
+                     f'Setting permissions for user "{u}" in vhost "/" ...', "$ sudo rabbitmqctl list_users", "Listing users ...", "user\ttags",
+                     "guest\t[administrator]", f"{u}\t[]",
+                     b26_P(f"[{b26_ts(r, 2, ' ', '')},{r.randint(100, 999)}: INFO/MainProcess] Connected to amqp://{u}:§0@§1:5672//",
+                           B26L("PASSWORD", pw.text), b26_ipv4(r, True)))
+
+
+def b26_t_htpasswd(f, r, loc):
+    u = b26_user(f, r)
+    return b26_lines(b26_P(f"$ sudo htpasswd -b -c /etc/nginx/.htpasswd {u} §0", b26_pw(r, lang_of(loc))), f"Adding password for user {u}",
+                     "$ sudo cat /etc/nginx/.htpasswd", f"{u}:$apr1${rnd(r, AN, 8)}${rnd(r, AN + './', 22)}",
+                     "# nginx: auth_basic_user_file /etc/nginx/.htpasswd;")
+
+
+def b26_t_smbclient(f, r, loc):
+    dom = r.choice(B26_ORG).upper()
+    return b26_lines(b26_P(f"$ smbclient //§0/finanzen -U '{dom}\\{b26_user(f, r)}%§1'", b26_ipv4(r, True), b26_pw(r, lang_of(loc))),
+                     'Try "help" to get a list of possible commands.', "smb: \\> ls",
+                     f"  .                                   D        0  {b26_ts(r, 30, ' ', '')}",
+                     f"  Q4_{B26_DAY.year}.xlsx                        A   {r.randint(10000, 900000)}  {b26_ts(r, 30, ' ', '')}",
+                     f"\t\t{r.randint(100000000, 999999999)} blocks of size 1024. {r.randint(1000000, 99999999)} blocks available")
+
+
+def b26_t_crontab(f, r, loc):
+    return b26_lines("$ crontab -l", b26_P("MAILTO=§0", b26_email(f, r, loc)), "SHELL=/bin/bash",
+                     b26_P("0 3 * * * mysqldump -u backup -p§0 --single-transaction --all-databases | gzip > /var/backups/db-$(date +\\%F).sql.gz",
+                           b26_pw(r, "en")),
+                     f"30 3 * * * aws s3 cp /var/backups/ s3://{r.choice(B26_ORG)}-backups/ --recursive --exclude '*' --include '*.gz'",
+                     "*/5 * * * * /usr/local/bin/healthcheck.sh >/dev/null 2>&1")
+
+
+def b26_t_sqlcmd(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 3)):
+        rows.append(b26_P(f"{r.randint(1000, 99999):<8}{f.last_name()[:14]:<16}§0", b26_email(f, r, loc)))
+    return b26_lines(b26_P('$ sqlcmd -S §0,1433 -U sa -P "§1" -d CRM -Q "SELECT TOP 3 Id, LastName, Email FROM dbo.Contacts"',
+                           b26_ipv4(r, True), b26_pw(r, lang_of(loc))), "Id      LastName        Email",
+                     "------- --------------- ----------------------------", *rows, "", f"({len(rows)} rows affected)")
+
+
+def b26_t_ldapsearch(f, r, loc):
+    fn, ln = b26_person(f, r)
+    base = f"dc={r.choice(B26_ORG)},dc={B26_TLD[loc].split('.')[-1]}"
+    uid = (b26_ascii(fn)[:1] + b26_ascii(ln))[:10]
+    return b26_lines(b26_P(f'$ ldapsearch -x -H ldap://§0 -D "cn=admin,{base}" -w §1 -b "ou=people,{base}" "(uid={uid})"',
+                           b26_ipv4(r, True), b26_pw(r)),
+                     f"# {uid}, people, {base.split(',')[0][3:]}", f"dn: uid={uid},ou=people,{base}", f"cn: {fn} {ln}",
+                     b26_P("mail: §0", b26_email(f, r, loc, (fn, ln))), b26_P("telephoneNumber: §0", b26_phone(r, loc)),
+                     b26_P("mobile: §0", b26_phone(r, loc)), f"employeeNumber: {r.randint(10000, 99999)}",
+                     "userPassword:: " + base64.b64encode(b"{SSHA}" + base64.b64encode(bytes(r.randrange(256) for _ in range(24)))).decode(), "", "# numResponses: 2", "# numEntries: 1")
+
+
+def b26_t_prometheus(f, r, loc):
+    return b26_lines("scrape_configs:", "  - job_name: node", "    basic_auth:", "      username: prometheus",
+                     b26_P("      password: §0", b26_pw(r)), "    static_configs:",
+                     b26_P("      - targets: ['§0:9100', '§1:9100']", b26_ipv4(r), b26_ipv4(r, True)),
+                     "  - job_name: api", "    scheme: https", b26_P("    bearer_token: §0", b26_jwt(r, "prometheus")),
+                     "    metrics_path: /internal/metrics", f"    scrape_interval: {r.choice([15, 30, 60])}s")
+
+
+def b26_t_telegraf(f, r, loc):
+    return b26_lines("[[outputs.influxdb_v2]]", '  urls = ["https://influx.' + r.choice(B26_ORG) + '.io:8086"]',
+                     b26_P('  token = "§0"', b26_generic(r, "influx")), f'  organization = "{r.choice(B26_ORG)}"', '  bucket = "telemetry"', "",
+                     "[[inputs.mysql]]", b26_P('  servers = ["telegraf:§0@tcp(§1:3306)/"]', b26_pw(r, "en", url_safe=True), b26_ipv4(r, True)), "",
+                     "[[inputs.ping]]", b26_P('  urls = ["§0", "§1"]', b26_ipv4(r), b26_ipv6(r)))
+
+
+def b26_t_logstash(f, r, loc):
+    return b26_lines("input {", "  jdbc {", f'    jdbc_connection_string => "jdbc:postgresql://{b26_host(r)}:5432/orders"',
+                     '    jdbc_user => "logstash"', b26_P('    jdbc_password => "§0"', b26_pw(r, lang_of(loc))),
+                     '    schedule => "*/10 * * * *"', '    statement => "SELECT * FROM orders WHERE updated_at > :sql_last_value"', "  }", "}",
+                     "output {", "  elasticsearch {", b26_P('    hosts => ["https://§0:9200"]', b26_ipv4(r, True)), '    user => "elastic"',
+                     b26_P('    password => "§0"', b26_pw(r)), '    index => "orders-%{+YYYY.MM}"', "  }", "}")
+
+
+def b26_t_renviron(f, r, loc):
+    lines = ["# ~/.Renviron", b26_P("GITHUB_PAT=§0", b26_gh(r, r.choice(["ghp_", "github_pat_"]))), b26_P("OPENAI_API_KEY=§0", b26_openai(r))]
+    if r.random() < 0.7:
+        lines.append(b26_P("ANTHROPIC_API_KEY=§0", b26_anthropic(r)))
+    lines += ["R_LIBS_USER=~/R/library", "R_MAX_VSIZE=16Gb"]
+    return b26_lines(*lines)
+
+
+def b26_t_streamlit_secrets(f, r, loc):
+    proj = f"{r.choice(B26_ORG)}-{r.randint(100000, 999999)}"
+    sa = f"streamlit@{proj}.iam.gserviceaccount.com"
+    return b26_lines("# .streamlit/secrets.toml", "[connections.postgresql]", 'dialect = "postgresql"', f'host = "{b26_host(r)}"', "port = 5432",
+                     'username = "dash"', b26_P('password = "§0"', b26_pw(r, lang_of(loc))), "", "[openai]", b26_P('api_key = "§0"', b26_openai(r)), "",
+                     "[gcp_service_account]", 'type = "service_account"', f'project_id = "{proj}"', f'private_key_id = "{rnd(r, HEX, 40)}"',
+                     ["private_key = '''", b26_pem(r, kind=B26_PEM_KINDS[1]), "'''"], b26_P('client_email = "§0"', B26L("EMAIL", sa)),
+                     f'client_id = "{rnd(r, B26_DIG, 21)}"')
+
+
+def b26_t_aider_conf(f, r, loc):
+    lines = ["# .aider.conf.yml", "model: " + r.choice(["sonnet", "opus", "gpt-4o", "o3-mini"]), b26_P("anthropic-api-key: §0", b26_anthropic(r))]
+    if r.random() < 0.6:
+        lines.append(b26_P("openai-api-key: §0", b26_openai(r)))
+    lines += ["auto-commits: false", "dark-mode: true", "", f"# aider v0.{r.randint(60, 86)}.{r.randint(0, 3)}: Model: claude-sonnet with diff edit format"]
+    return b26_lines(*lines)
+
+
+def b26_t_firebase_js(f, r, loc):
+    proj = f"{r.choice(B26_ORG)}-{rnd(r, B26_LO + B26_DIG, 5)}"
+    return b26_lines("// src/firebase.js", 'import { initializeApp } from "firebase/app";', "", "const firebaseConfig = {",
+                     b26_P('  apiKey: "§0",', b26_google(r)), f'  authDomain: "{proj}.firebaseapp.com",', f'  projectId: "{proj}",',
+                     f'  storageBucket: "{proj}.appspot.com",', f'  messagingSenderId: "{rnd(r, B26_DIG, 12)}",',
+                     f'  appId: "1:{rnd(r, B26_DIG, 12)}:web:{rnd(r, HEX, 22)}",', f'  measurementId: "G-{rnd(r, B26_UP + B26_DIG, 10)}"', "};",
+                     "export const app = initializeApp(firebaseConfig);")
+
+
+def b26_t_maps_html(f, r, loc):
+    org = r.choice(B26_ORG)
+    p = b26_phone(r, loc)
+    return b26_lines("<footer>", f"  <p>{org.title()} · {r.randint(1, 200)} {r.choice(B26_STREET[loc])}, {r.choice(B26_CITY[loc])}</p>",
+                     b26_P('  <p>Tel. <a href="tel:§0">§1</a></p>', p, B26L("PHONE", p.text, region=p.meta["region"])),
+                     b26_P('  <p><a href="mailto:§0">§1</a></p>', B26L("EMAIL", f"info@{org}.{B26_TLD[loc]}"), B26L("EMAIL", f"info@{org}.{B26_TLD[loc]}")),
+                     '  <div id="map" style="height:300px"></div>', "</footer>",
+                     b26_P('<script async src="https://maps.googleapis.com/maps/api/js?key=§0&callback=initMap"></script>', b26_google(r)))
+
+
+def b26_t_android_props(f, r, loc):
+    return b26_lines("# local.properties - do not commit", "sdk.dir=/Users/dev/Library/Android/sdk", b26_P("MAPS_API_KEY=§0", b26_google(r)),
+                     "RELEASE_STORE_FILE=../keystore/release.jks", b26_P("RELEASE_STORE_PASSWORD=§0", b26_pw(r, lang_of(loc))),
+                     "RELEASE_KEY_ALIAS=upload", b26_P("RELEASE_KEY_PASSWORD=§0", b26_pw(r, lang_of(loc))),
+                     f"VERSION_CODE={r.randint(100, 4000)}")
+
+
+def b26_t_ios_plist(f, r, loc):
+    proj = f"{r.choice(B26_ORG)}-ios"
+    return b26_lines('<?xml version="1.0" encoding="UTF-8"?>', "<plist version=\"1.0\">", "<dict>", "\t<key>API_KEY</key>",
+                     b26_P("\t<string>§0</string>", b26_google(r)), "\t<key>GCM_SENDER_ID</key>", f"\t<string>{rnd(r, B26_DIG, 12)}</string>",
+                     "\t<key>BUNDLE_ID</key>", f"\t<string>com.{r.choice(B26_ORG)}.app</string>", "\t<key>PROJECT_ID</key>", f"\t<string>{proj}</string>",
+                     "\t<key>GOOGLE_APP_ID</key>", f"\t<string>1:{rnd(r, B26_DIG, 12)}:ios:{rnd(r, HEX, 22)}</string>", "</dict>", "</plist>")
+
+
+def b26_t_node_repl(f, r, loc):
+    k = r.random()
+    key = b26_openai(r) if k < 0.5 else b26_anthropic(r)
+    mod, cls = ("openai", "OpenAI") if k < 0.5 else ("@anthropic-ai/sdk", "Anthropic")
+    return b26_lines(f"$ node", f"Welcome to Node.js v{r.randint(18, 22)}.{r.randint(0, 12)}.{r.randint(0, 9)}.", 'Type ".help" for more information.',
+                     f"> const {{ default: {cls} }} = await import('{mod}')", "undefined",
+                     b26_P(f"> const client = new {cls}({{ apiKey: '§0' }})", key), "undefined",
+                     "> (await client.models.list()).data.length", str(r.randint(5, 60)),
+                     b26_P("> // docs example key for the test suite: §0", b26_placeholder(r, "sk-") if r.random() < 0.6 else "sk-..."), "undefined", "> .exit")
+
+
+def b26_t_errbot(f, r, loc):
+    return b26_lines("# config.py (errbot)", "BACKEND = 'SlackV3'", "BOT_IDENTITY = {", b26_P("    'token': '§0',", b26_slack(r, "xoxb")),
+                     b26_P("    'app_token': '§0',", b26_slack(r, "xapp") if r.random() < 0.6 else b26_slack(r, "xoxa")),
+                     b26_P("    'signing_secret': '§0',", b26_generic(r, "hex32")), "}", f"BOT_ADMINS = ('@{b26_user(f, r)}',)",
+                     b26_P("# example from the docs: 'token': '§0'", b26_placeholder(r, "xox") if r.random() < 0.5 else r.choice(["xoxb-...", "<your-token>"])))
+
+
+def b26_t_django_settings(f, r, loc):
+    return b26_lines("# shop/settings/production.py", "DEBUG = False", b26_P('SECRET_KEY = "§0"', B26L("GENERIC_SECRET", rnd(r, B26_LO + B26_DIG + "!@#%^&*(-_=+)", 50))),
+                     "DATABASES = {", "    'default': {", "        'ENGINE': 'django.db.backends.postgresql',", "        'NAME': 'shop',",
+                     "        'USER': 'shop',", b26_P("        'PASSWORD': '§0',", b26_pw(r, lang_of(loc))), b26_P("        'HOST': '§0',", b26_ipv4(r, True)),
+                     "    }", "}", f"EMAIL_HOST = 'smtp.{r.choice(B26_ORG)}.{B26_TLD[loc]}'", b26_P("EMAIL_HOST_USER = '§0'", b26_email(f, r, loc)),
+                     b26_P("EMAIL_HOST_PASSWORD = '§0'", b26_pw(r)), b26_P("STRIPE_LIVE_SECRET_KEY = '§0'", b26_stripe(r, live=True)),
+                     "STRIPE_LIVE_PUBLIC_KEY = '" + b26_look(r, loc, 17) + "'", "DJSTRIPE_WEBHOOK_SECRET = os.environ.get('DJSTRIPE_WEBHOOK_SECRET')")
+
+
+def b26_t_s3cfg(f, r, loc):
+    head = b26_P("# ~/.s3cfg (the s3cmd docs use §0 as the sample key)", b26_placeholder(r, "AKIA")) if r.random() < 0.5 else "# ~/.s3cfg"
+    return b26_lines(head, "[default]", b26_P("access_key = §0", b26_aws(r)), b26_P("secret_key = §0", b26_generic(r, "awssec")),
+                     "host_base = s3.amazonaws.com", "host_bucket = %(bucket)s.s3.amazonaws.com", "gpg_command = /usr/bin/gpg",
+                     b26_P("gpg_passphrase = §0", b26_pw(r, lang_of(loc))), b26_P("proxy_host = §0", b26_ipv4(r, True)), "proxy_port = 3128",
+                     "use_https = True")
+
+
+def b26_t_s3fs(f, r, loc):
+    b = f"{r.choice(B26_ORG)}-media"
+    return b26_lines(b26_P("$ echo §0:§1 > /etc/passwd-s3fs", b26_aws(r), b26_generic(r, "awssec")), "$ chmod 600 /etc/passwd-s3fs",
+                     f"$ s3fs {b} /mnt/{b} -o passwd_file=/etc/passwd-s3fs -o url=https://s3.eu-west-1.amazonaws.com",
+                     "$ df -h | grep s3fs", f"s3fs            256T     0  256T   0% /mnt/{b}")
+
+
+def b26_t_restic(f, r, loc):
+    lines = ["# /etc/restic/env", f"RESTIC_REPOSITORY=s3:s3.amazonaws.com/{r.choice(B26_ORG)}-backup/host1", b26_P("RESTIC_PASSWORD=§0", b26_pw(r, lang_of(loc))),
+             b26_P("AWS_ACCESS_KEY_ID=§0", b26_aws(r)), b26_P("AWS_SECRET_ACCESS_KEY=§0", b26_generic(r, "awssec")), "",
+             "$ restic snapshots", "ID        Time                 Host        Tags        Paths"]
+    for _ in range(2):
+        lines.append(f"{rnd(r, HEX, 8)}  {b26_ts(r, 30, ' ', '')}  host1                   /srv")
+    return b26_lines(*lines)
+
+
+def b26_t_gh_hosts(f, r, loc):
+    u = b26_user(f, r)
+    lines = ["$ cat ~/.config/gh/hosts.yml", "github.com:", "    users:", f"        {u}:", b26_P("            oauth_token: §0", b26_gh(r, "gho_")),
+             "    git_protocol: https", b26_P("    oauth_token: §0", b26_gh(r, "gho_")), f"    user: {u}"]
+    if r.random() < 0.4:
+        lines += [f"github.{r.choice(B26_ORG)}.com:", b26_P("    oauth_token: §0", b26_gh(r, r.choice(["gho_", "ghp_"]))), f"    user: {u}"]
+    lines += ["$ gh auth status", "github.com", f"  ✓ Logged in to github.com account {u} (keyring)", "  - Token: gho_************************************"]
+    return b26_lines(*lines)
+
+
+def b26_t_gitconfig(f, r, loc):
+    who = b26_person(f, r)
+    return b26_lines("[user]", f"\tname = {who[0]} {who[1]}", b26_P("\temail = §0", b26_email(f, r, loc, who)),
+                     b26_P('[url "https://§0@github.com/"]', b26_gh(r, r.choice(["ghp_", "ghu_", "github_pat_", "ghs_"]))),
+                     "\tinsteadOf = https://github.com/", "[pull]", "\trebase = true", "[credential]", "\thelper = osxkeychain")
+
+
+# ---------- blind26 text documents: chats, forms, letters ----------
+
+def b26_pw_sentence(r, loc):
+    return b26_P(r.choice(b26_w(loc, "pw")), b26_pw(r, lang_of(loc)))
+
+
+def b26_extra(f, r, loc):
+    """One more labelled detail in a sentence of the locale (weighted toward the rarer types)."""
+    lang = lang_of(loc)
+    k = r.randrange(13)
+    if k == 12:
+        return b26_P(f"{b26_w(loc, 'card')} §0", b26_card(r))
+    if k == 0:
+        return b26_P(f"{b26_w(loc, 'dob')}: §0", b26_dob(r, loc))
+    if k == 1:
+        return b26_P(f"{b26_w(loc, 'mobile')}: §0", b26_phone(r, loc))
+    if k == 2:
+        return b26_P("IBAN: §0", b26_iban(r, loc))
+    if k == 3:
+        return b26_pw_sentence(r, loc)
+    if k == 4:
+        return b26_P(f"{b26_w(loc, 'mail')}: §0", b26_email(f, r, loc))
+    if k == 5:
+        return b26_P("IPv6 §0", b26_ipv6(r))
+    if k == 6:
+        return b26_P("SSN §0" if lang == "en" else "US SSN §0", b26_ssn(r))
+    if k == 7:
+        return b26_P("token §0", b26_jwt(r))
+    if k == 8:
+        kind = r.choice(["anthropic", "anthropic", "openai", "stripe", "aws", "slack", "google", "google", "gh", "gh"])
+        lead = {"anthropic": "Claude API key", "openai": "OpenAI key", "stripe": "Stripe key", "aws": "AWS access key id",
+                "slack": "bot token", "google": "Maps key", "gh": "GitHub token"}[kind]
+        return b26_P(f"{lead} §0", b26_vendor(r, kind))
+    if k == 9:
+        return B26S([r.choice(b26_w(loc, "pwneg"))])
+    if k == 10:
+        return B26S([f"Ref {b26_look(r, loc)}"])
+    return b26_P("IP §0", b26_ipv4(r))
+
+
+B26_CHAT_OPEN = {
+    "en": ["can you set me up on the new portal?", "I'm locked out again", "quick one before the call", "for the booking tomorrow"],
+    "de": ["kannst du mich im neuen Portal anlegen?", "bin schon wieder ausgesperrt", "kurz vor dem Call", "wegen der Buchung morgen"],
+    "fr": ["tu peux me créer un accès au nouveau portail ?", "je suis encore bloqué", "vite fait avant l'appel", "pour la réservation de demain"],
+    "es": ["¿me das de alta en el portal nuevo?", "me he vuelto a quedar bloqueado", "una cosa rápida antes de la llamada", "para la reserva de mañana"],
+    "it": ["mi crei l'accesso al nuovo portale?", "sono di nuovo bloccato", "una cosa veloce prima della call", "per la prenotazione di domani"],
+    "nl": ["kun je me toevoegen aan het nieuwe portaal?", "ik ben weer buitengesloten", "even snel voor de call", "voor de boeking van morgen"],
+}
+
+
+def b26_t_whatsapp(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    d = b26_day(r, 10)
+    ds = d.strftime("%m/%d/%y") if loc == "en_US" else d.strftime("%d/%m/%Y")
+    lang = lang_of(loc)
+    t = lambda: f"{r.randint(7, 22):02d}:{r.randint(0, 59):02d}"
+    lines = [f"{ds}, {t()} - {a}: {r.choice(B26_CHAT_OPEN[lang])}", [f"{ds}, {t()} - {b}: "] + b26_pw_sentence(r, loc),
+             [f"{ds}, {t()} - {a}: "] + b26_extra(f, r, loc), [f"{ds}, {t()} - {b}: "] + b26_extra(f, r, loc),
+             f"{ds}, {t()} - {a}: {b26_look(r, loc)} ?",
+             f"{ds}, {t()} - {a}: {b26_w(loc, 'thanks')} 👍"]
+    if r.random() < 0.5:
+        lines.insert(3, b26_P(f"{ds}, {t()} - {b}: IBAN §0", b26_iban(r, loc)))
+    return b26_lines(*lines)
+
+
+def b26_t_teams(f, r, loc):
+    a, b = f"{f.first_name()} {f.last_name()}", f"{f.first_name()} {f.last_name()}"
+    c = b26_card(r)
+    lines = [f"[{r.randint(8, 11)}:{r.randint(10, 59)}] {a}", f"{b26_w(loc, 'hi')}, {r.choice(B26_CHAT_OPEN[lang_of(loc)])}",
+             f"[{r.randint(12, 17)}:{r.randint(10, 59)}] {b}"]
+    if r.random() < 0.5:
+        lines += [b26_P("corporate card §0, exp " + f"{r.randint(1, 12):02d}/{r.randint(27, 31)}" + ", CVC §1", c, b26_cvc(r, c))]
+    else:
+        lines += [b26_pw_sentence(r, loc)]
+    lines += [b26_extra(f, r, loc), f"[{r.randint(17, 19)}:{r.randint(10, 59)}] {a}", "👍 " + b26_w(loc, "thanks")]
+    return b26_lines(*lines)
+
+
+def b26_t_matrix(f, r, loc):
+    u1, u2 = b26_user(f, r), b26_user(f, r)
+    srv = f"{r.choice(B26_ORG)}.chat"
+    ts = lambda: b26_ts(r, 1, " ", "")
+    return b26_lines(f"#ops:{srv} export", f"{ts()} <@{u1}:{srv}> staging box is up again on", b26_P(f"{ts()} <@{u1}:{srv}> §0 / §1", b26_ipv4(r), b26_ipv6(r)),
+                     b26_P(f"{ts()} <@{u2}:{srv}> admin token for the API (expires in 1h): §0", b26_jwt(r, u2)),
+                     f"{ts()} <@{u1}:{srv}> event id ${rnd(r, B26_URLB64, 43)}",
+                     [f"{ts()} <@{u2}:{srv}> "] + b26_extra(f, r, loc))
+
+
+B26_PORTAL = {
+    "en": ("Patient", "Message", "Hello, my results from last week are not in the portal yet. Please call me back."),
+    "de": ("Patient/in", "Nachricht", "Guten Tag, meine Befunde von letzter Woche fehlen noch im Portal. Bitte rufen Sie mich zurück."),
+    "fr": ("Patient(e)", "Message", "Bonjour, mes résultats de la semaine dernière ne sont pas encore sur le portail. Merci de me rappeler."),
+    "es": ("Paciente", "Mensaje", "Hola, mis resultados de la semana pasada aún no están en el portal. Llámenme, por favor."),
+    "it": ("Paziente", "Messaggio", "Buongiorno, i miei referti della settimana scorsa non sono ancora nel portale. Mi richiamate?"),
+    "nl": ("Patiënt", "Bericht", "Goedemiddag, mijn uitslagen van vorige week staan nog niet in het portaal. Wilt u mij terugbellen?"),
+}
+
+
+def b26_t_patient_portal(f, r, loc):
+    who, msg, body = B26_PORTAL[lang_of(loc)]
+    return b26_lines(f"Patient portal · new message · {b26_ts(r, 3, ' ', '')}", f"{who}: {f.first_name()} {f.last_name()}",
+                     b26_P(f"{b26_w(loc, 'dob')}: §0", b26_dob(r, loc)), b26_P(f"{b26_w(loc, 'phone')}: §0", b26_phone(r, loc)),
+                     f"{msg}: {body}", f"Routed to: {r.choice(['Cardiology', 'Lab', 'Front desk', 'Dermatology'])} · priority {r.choice(['low', 'normal'])}")
+
+
+def b26_t_pharmacy(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    return b26_lines("REFILL REQUEST", f"{w('name')}: {f.first_name()} {f.last_name()}", b26_P(f"{w('dob')}: §0", b26_dob(r, loc)),
+                     b26_P(f"{w('phone')}: §0", b26_phone(r, loc)), f"Rx #: {r.randint(1000000, 9999999)}-{r.randint(10, 99)}",
+                     f"Medication: {r.choice(['Atorvastatin 20 mg', 'Levothyroxine 50 mcg', 'Metformin 500 mg', 'Ramipril 5 mg'])}",
+                     f"Last fill: {b26_date_fmt(r, loc, b26_day(r, 80))}", f"Member ID: {rnd(r, B26_UP, 3)}{rnd(r, B26_DIG, 9)}",
+                     b26_P("Pharmacy callback: §0", b26_phone(r, loc)))
+
+
+def b26_t_lab_order(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    return b26_lines(f"LAB REQUISITION  {b26_look(r, loc, 1)}", f"Patient: {f.last_name().upper()}, {f.first_name()}",
+                     b26_P(f"{w('dob')}: §0    Sex: {r.choice(['F', 'M'])}", b26_dob(r, loc)), f"MRN: {r.randint(10000000, 99999999)}",
+                     f"Collected: {b26_date_fmt(r, loc, b26_day(r, 5))} {r.randint(7, 11):02d}:{r.randint(0, 59):02d}",
+                     f"Ordering: Dr. {f.last_name()} (NPI {r.randint(1000000000, 1999999999)})", b26_P(f"{w('phone')}: §0", b26_phone(r, loc)),
+                     f"Tests: {r.choice(['CBC, CMP, HbA1c', 'TSH, fT4', 'Lipid panel', 'Ferritin, CRP'])}", "Fasting: yes")
+
+
+def b26_t_school(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    ln = f.last_name()
+    kid = B26_DAY - datetime.timedelta(days=r.randint(4 * 365, 15 * 365))
+    pa = (f.first_name(), ln)
+    return b26_lines(f"ENROLMENT / {B26_DAY.year + 1}", f"{w('name')}: {f.first_name()} {ln}",
+                     b26_P(f"{w('dob')}: §0", B26L("DATE_OF_BIRTH", b26_date_fmt(r, loc, kid), year=kid.year)),
+                     f"Parent/guardian: {pa[0]} {pa[1]}", b26_P(f"{w('mobile')}: §0", b26_phone(r, loc)),
+                     b26_P(f"{w('mail')}: §0", b26_email(f, r, loc, pa)), b26_P("SEPA debit for fees, IBAN §0", b26_iban(r, loc)),
+                     f"Start date: {b26_date_fmt(r, loc, b26_day(r, 0, 200))}", f"Allergies: {r.choice(['none', 'peanuts', 'lactose'])}")
+
+
+def b26_t_gym(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    who = b26_person(f, r)
+    return b26_lines(f"MEMBERSHIP AGREEMENT No. {r.randint(100000, 999999)}", f"{w('name')}: {who[0]} {who[1]}",
+                     b26_P(f"{w('dob')}: §0", b26_dob(r, loc)), f"{w('addr')}: {r.randint(1, 150)} {r.choice(B26_STREET[loc])}, {r.choice(B26_CITY[loc])}",
+                     b26_P(f"{w('mail')}: §0 / {w('phone')}: §1", b26_email(f, r, loc, who), b26_phone(r, loc)),
+                     f"Tariff: {r.choice(['Flex', 'Premium 24', 'Basic'])} · {b26_money(r, loc)} / month", "SEPA Direct Debit Mandate",
+                     f"Creditor ID: {r.choice(['DE', 'NL', 'FR', 'IT', 'ES'])}{r.randint(10, 99)}ZZZ{rnd(r, B26_DIG, 11)}",
+                     f"Mandate ref: MB-{rnd(r, B26_UP + B26_DIG, 10)}", b26_P("IBAN: §0", b26_iban(r, loc)),
+                     f"Signed {b26_date_fmt(r, loc, b26_day(r, 30))}")
+
+
+def b26_t_rental_app(f, r, loc):
+    en = lang_of(loc) == "en"
+    fn, ln = b26_person(f, r)
+    c = b26_card(r)
+    return b26_lines("RENTAL APPLICATION - " + f"{r.randint(100, 9999)} {r.choice(B26_STREET['en_US'])} Unit {r.randint(1, 40)}",
+                     f"Applicant: {fn} {ln}", b26_P("SSN: §0    DOB: §1", b26_ssn(r), b26_dob(r, "en_US")),
+                     b26_P("Cell: §0   Email: §1", b26_phone(r, "en_US" if en else loc), b26_email(f, r, loc, (fn, ln))),
+                     b26_P("Current landlord: " + f.last_name() + " Property Mgmt, §0", b26_phone(r, "en_US")),
+                     f"Monthly income: ${r.randint(3, 15)},{r.randint(100, 999)}", b26_P("Application fee card: §0  exp " + f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", c),
+                     f"Move-in: {b26_date_fmt(r, 'en_US', b26_day(r, 0, 60))}")
+
+
+def b26_t_loan(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    fn, ln = b26_person(f, r)
+    lines = [f"Loan application {b26_look(r, loc, 22).replace('CLM', 'LN')}", f"{w('name')}: {fn} {ln}", b26_P(f"{w('dob')}: §0", b26_dob(r, loc))]
+    if loc == "en_US" or r.random() < 0.25:
+        lines.append(b26_P("SSN: §0", b26_ssn(r)))
+    lines += [f"Amount: {b26_money(r, loc)} · term {r.choice([24, 36, 48, 60])} months", b26_P("Payout account IBAN: §0", b26_iban(r, loc)),
+              b26_P(f"{w('mail')}: §0", b26_email(f, r, loc, (fn, ln))), b26_P(f"{w('phone')}: §0", b26_phone(r, loc)),
+              f"Employer since: {b26_date_fmt(r, loc, b26_day(r, 3000))}"]
+    return b26_lines(*lines)
+
+
+def b26_t_background(f, r, loc):
+    fn, ln = b26_person(f, r)
+    return b26_lines(f"Background check order #{r.randint(1000000, 9999999)} - package PRO-7", f"Candidate: {fn} {ln}",
+                     b26_P("SSN §0 · DOB §1", b26_ssn(r), b26_dob(r, "en_US")),
+                     f"Address history: {r.randint(10, 9999)} {r.choice(B26_STREET['en_US'])}, {r.choice(B26_CITY['en_US'])} (2019-present)",
+                     b26_P("Contact: §0 / §1", b26_email(f, r, loc, (fn, ln)), b26_phone(r, "en_US")),
+                     f"Requested by: {f.first_name()} {f.last_name()}, HR", f"Consent signed: {b26_date_fmt(r, 'en_US', b26_day(r, 7))}")
+
+
+def b26_t_i9(f, r, loc):
+    fn, ln = b26_person(f, r)
+    return b26_lines("Form I-9 Section 1 (summary for HRIS import)", f"Last name: {ln}   First name: {fn}",
+                     b26_P("Date of Birth (mm/dd/yyyy): §0", B26L("DATE_OF_BIRTH", b26_dob_date(r).strftime("%m/%d/%Y"))),
+                     b26_P("U.S. Social Security Number: §0", b26_ssn(r, "dash")), b26_P("Employee's E-mail Address: §0", b26_email(f, r, loc, (fn, ln))),
+                     b26_P("Employee's Telephone Number: §0", b26_phone(r, "en_US", 0)),
+                     f"List A document: U.S. Passport, number {rnd(r, B26_DIG, 9)}, expires {b26_date_fmt(r, 'en_US', b26_day(r, 0, 3000))}",
+                     f"First day of employment: {b26_date_fmt(r, 'en_US', b26_day(r, 10, 20))}")
+
+
+def b26_t_expense(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    lines = [f"Expense report {b26_look(r, loc, 2).replace('INV', 'EXP')} - {f.first_name()} {f.last_name()}",
+             f"Trip: {r.choice(B26_CITY[loc])} {b26_date_fmt(r, loc, b26_day(r, 40))}"]
+    for _ in range(r.randint(2, 3)):
+        lines.append(f"  {r.choice(['Hotel', 'Taxi', 'Train', 'Dinner', 'Parking'])}  {b26_money(r, loc)}  receipt {rnd(r, B26_UP + B26_DIG, 8)}")
+    lines += [b26_P("Paid with corporate card §0", b26_card(r)), b26_P("Reimburse private items to IBAN §0", b26_iban(r, loc)),
+              f"Card statement shows {b26_bad_card(r)} for the taxi - typo by the vendor?"]
+    return b26_lines(*lines)
+
+
+def b26_t_hotel(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    fn, ln = b26_person(f, r)
+    c = b26_card(r)
+    arr = b26_day(r, 0, 90)
+    return b26_lines(f"RESERVATION {b26_look(r, loc, 25)}", f"Guest: {ln.upper()}/{fn.upper()}",
+                     f"Arrival: {b26_date_fmt(r, loc, arr)}  Departure: {b26_date_fmt(r, loc, arr + datetime.timedelta(days=r.randint(1, 6)))}",
+                     b26_P(f"{w('mail')}: §0  {w('phone')}: §1", b26_email(f, r, loc, (fn, ln)), b26_phone(r, loc)),
+                     b26_P("Guarantee: §0 exp " + f"{r.randint(1, 12):02d}/{r.randint(27, 31)}" + " CVV §1", c, b26_cvc(r, c)),
+                     f"Rate: {b26_money(r, loc)} BAR, non-refundable", "Remarks: late arrival, quiet room")
+
+
+def b26_t_restaurant(f, r, loc):
+    fn, ln = b26_person(f, r)
+    return b26_lines(f"New booking via website · {b26_date_fmt(r, loc, b26_day(r, 0, 20))} {r.randint(18, 21)}:{r.choice(['00', '15', '30', '45'])}",
+                     f"{b26_w(loc, 'name')}: {fn} {ln} · {r.randint(2, 8)} pers.", b26_P(f"{b26_w(loc, 'phone')}: §0", b26_phone(r, loc)),
+                     b26_P(f"{b26_w(loc, 'mail')}: §0", b26_email(f, r, loc, (fn, ln))), f"Booking ID: {b26_look(r, loc, 25)}",
+                     f"{b26_w(loc, 'note')}: {r.choice(['birthday dinner', 'window table', 'vegetarian x2', 'high chair'])}")
+
+
+def b26_t_donation(f, r, loc):
+    fn, ln = b26_person(f, r)
+    return b26_lines(f"Donation receipt {B26_DAY.year}-{r.randint(1000, 9999)}", f"{fn} {ln}, {r.randint(1, 99)} {r.choice(B26_STREET[loc])}",
+                     f"Amount: {b26_money(r, loc)}", b26_P("Debited from IBAN §0 on " + b26_date_fmt(r, loc, b26_day(r, 300)), b26_iban(r, loc)),
+                     b26_P("Questions: §0", b26_email(f, r, loc, org=r.choice(B26_ORG))), f"Tax ref: {rnd(r, B26_DIG, 2)}/{rnd(r, B26_DIG, 3)}/{rnd(r, B26_DIG, 5)}")
+
+
+def b26_t_dunning(f, r, loc):
+    org = r.choice(B26_ORG)
+    return b26_lines(f"{b26_w(loc, 'hi')} {f.first_name()} {f.last_name()},", "",
+                     f"our invoice {b26_look(r, loc, 2)} of {b26_date_fmt(r, loc, b26_day(r, 60))} ({b26_money(r, loc)}) is still open.",
+                     b26_P(f"Please transfer the amount to IBAN §0 (BIC {rnd(r, B26_UP, 6)}2X) within 7 days.", b26_iban(r, loc)),
+                     f"Note: the IBAN on your remittance, {b26_bad_iban(r, loc)}, does not exist.", "",
+                     b26_w(loc, "regards"), f"{f.first_name()} {f.last_name()} · Accounts receivable · {org.title()}",
+                     b26_P("§0 · §1", b26_phone(r, loc), b26_email(f, r, loc, org=org)))
+
+
+def b26_t_chargeback(f, r, loc):
+    return b26_lines(f"Chargeback notification - case {b26_look(r, loc, 22)}", b26_P("Card: §0", b26_card(r)),
+                     f"ARN: {rnd(r, B26_DIG, 23)}", f"Reason code: {r.choice(['10.4', '13.1', '4837', '4853'])}",
+                     f"Transaction: {b26_date_fmt(r, loc, b26_day(r, 90))}  {b26_money(r, loc)}",
+                     b26_P("Cardholder contact: §0, §1", b26_email(f, r, loc), b26_phone(r, loc)),
+                     f"Respond by {b26_date_fmt(r, loc, b26_day(r, 0, 20))}.")
+
+
+def b26_t_fnol(f, r, loc):
+    w = lambda k: b26_w(loc, k)
+    return b26_lines(f"FIRST NOTICE OF LOSS · policy {rnd(r, B26_UP, 2)}-{rnd(r, B26_DIG, 8)}", f"Driver: {f.first_name()} {f.last_name()}",
+                     b26_P(f"{w('dob')}: §0 · {w('mobile')}: §1", b26_dob(r, loc), b26_phone(r, loc)),
+                     f"Date of loss: {b26_date_fmt(r, loc, b26_day(r, 14))} {r.randint(6, 22)}:{r.randint(10, 59)}",
+                     f"Vehicle: {rnd(r, B26_UP, 2)}-{rnd(r, B26_UP, 2)} {r.randint(100, 9999)}, VIN {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}",
+                     b26_P("Other party: " + f.last_name() + ", §0, insurer ref " + b26_look(r, loc, 22), b26_phone(r, loc)),
+                     b26_P(f"Payout IBAN: §0", b26_iban(r, loc)))
+
+
+B26_POA = {
+    "en": "I, {a}, born on §0, appoint {b}, born on §1, as my attorney-in-fact.",
+    "de": "Ich, {a}, geboren am §0, bevollmächtige {b}, geboren am §1, mich zu vertreten.",
+    "fr": "Je soussigné(e) {a}, né(e) le §0, donne pouvoir à {b}, né(e) le §1.",
+    "es": "Yo, {a}, nacido/a el §0, otorgo poder a {b}, nacido/a el §1.",
+    "it": "Io sottoscritto/a {a}, nato/a il §0, delego {b}, nato/a il §1.",
+    "nl": "Ik, {a}, geboren op §0, machtig {b}, geboren op §1, om mij te vertegenwoordigen.",
+}
+
+
+def b26_t_poa(f, r, loc):
+    a, b = f"{f.first_name()} {f.last_name()}", f"{f.first_name()} {f.last_name()}"
+    return b26_lines("POWER OF ATTORNEY / VOLLMACHT", "", b26_P(B26_POA[lang_of(loc)].replace("{a}", a).replace("{b}", b), b26_dob(r, loc), b26_dob(r, loc)),
+                     f"{r.choice(B26_CITY[loc])}, {b26_date_fmt(r, loc, b26_day(r, 20))}",
+                     b26_P(f"Notary office: §0 · §1", b26_phone(r, loc), b26_email(f, r, loc, org="notariat-" + b26_ascii(f.last_name()))))
+
+
+def b26_t_nda_sig(f, r, loc):
+    org1, org2 = r.choice(B26_ORG), r.choice(B26_ORG)
+    p1, p2 = b26_person(f, r), b26_person(f, r)
+    return b26_lines("MUTUAL NON-DISCLOSURE AGREEMENT - signature page", f"Effective date: {b26_date_fmt(r, loc, b26_day(r, 30))}", "",
+                     f"For {org1.title()}:", f"Name: {p1[0]} {p1[1]}   Title: {r.choice(['CEO', 'General Counsel', 'COO'])}",
+                     b26_P("E-mail: §0   Phone: §1", b26_email(f, r, loc, p1, org1), b26_phone(r, loc)), "",
+                     f"For {org2.title()}:", f"Name: {p2[0]} {p2[1]}",
+                     b26_P("E-mail: §0", b26_email(f, r, loc, p2, org2)), f"DocuSign envelope {b26_uuid(r).upper()}")
+
+
+def b26_t_freight_quote(f, r, loc):
+    return b26_lines(f"RE: Quote request {b26_look(r, loc, 16)} - {r.choice(B26_CITY[loc])} to {r.choice(['Rotterdam', 'Hamburg', 'Genova', 'Valencia', 'Felixstowe'])}",
+                     "", f"{b26_w(loc, 'hi')}, please find our rate: {b26_money(r, loc)} all-in, transit {r.randint(2, 9)} days,",
+                     f"{r.randint(1, 6)} pallets, {r.randint(100, 2400)} kg, HS code {r.randint(8400, 8599)}.{r.randint(10, 99)}.",
+                     "", b26_w(loc, "regards"), f"{f.first_name()} {f.last_name()} | Export desk",
+                     b26_P("D: §0 | M: §1", b26_phone(r, loc), b26_phone(r, loc)), b26_P("§0", b26_email(f, r, loc, org=r.choice(B26_ORG))))
+
+
+def b26_t_driver_log(f, r, loc):
+    lines = []
+    for _ in range(r.randint(3, 5)):
+        k = r.randrange(4)
+        ts = b26_ts(r, 1, " ", "")
+        if k == 0:
+            lines.append(f"{ts} GPS fix {r.uniform(36, 53):.5f},{r.uniform(-4, 14):.5f} acc={r.randint(3, 30)}m")
+        elif k == 1:
+            lines.append(b26_P(f"{ts} STOP {r.randint(1, 40)} delivered, recipient phone §0, parcel {b26_look(r, loc, 15)}", b26_phone(r, loc)))
+        elif k == 2:
+            lines.append(b26_P(f"{ts} sync ok device_ip=§0 app=v{r.randint(3, 6)}.{r.randint(0, 20)}.{r.randint(0, 9)}", b26_ipv4(r)))
+        else:
+            lines.append(f"{ts} battery {r.randint(10, 99)}% temp {r.randint(20, 45)}C")
+    return b26_lines(*lines)
+
+
+# ---------- blind26 text documents: logs ----------
+
+def b26_t_maillog(f, r, loc):
+    q = rnd(r, B26_UP + B26_DIG, 10)
+    ts = f"Dec {r.randint(20, 26)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+    e1, e2 = b26_email(f, r, loc), b26_email(f, r, loc)
+    return b26_lines(b26_P(f"{ts} mx1 postfix/smtpd[{r.randint(1000, 99999)}]: {q}: client=mail.{r.choice(B26_ORG)}.com[§0], sasl_method=LOGIN, sasl_username=§1",
+                           b26_ipv4(r), B26L("EMAIL", e1.text)),
+                     b26_P(f"{ts} mx1 postfix/qmgr[{r.randint(100, 999)}]: {q}: from=<§0>, size={r.randint(1000, 90000)}, nrcpt=1 (queue active)", e1),
+                     b26_P(f"{ts} mx1 postfix/smtp[{r.randint(1000, 99999)}]: {q}: to=<§0>, relay=aspmx.l.google.com[§1]:25, delay=0.{r.randint(1, 99)}, status=sent (250 2.0.0 OK)",
+                           e2, b26_ipv6(r) if r.random() < 0.4 else b26_ipv4(r, False)))
+
+
+def b26_t_dovecot(f, r, loc):
+    lines = []
+    for _ in range(r.randint(2, 4)):
+        ts = f"Dec {r.randint(20, 26)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+        if r.random() < 0.6:
+            lines.append(b26_P(f"{ts} mail dovecot: imap-login: Login: user=<§0>, method=PLAIN, rip=§1, lip=§2, mpid={r.randint(1000, 99999)}, TLS, session=<{rnd(r, B26_B64, 16)}>",
+                               b26_email(f, r, loc), b26_ipv4(r) if r.random() < 0.6 else b26_ipv6(r), b26_ipv4(r, True)))
+        else:
+            lines.append(b26_P(f"{ts} mail dovecot: auth: passwd-file(§0,§1): unknown user", b26_email(f, r, loc), b26_ipv4(r)))
+    return b26_lines(*lines)
+
+
+def b26_t_haproxy(f, r, loc):
+    lines = ["global", "    log /dev/log local0", "", "userlist admins", b26_P(f"    user {b26_user(f, r)} insecure-password §0", b26_pw(r, lang_of(loc))),
+             "", "listen stats", "    bind :8404", "    stats enable", "    stats uri /haproxy?stats", b26_P("    stats auth admin:§0", b26_pw(r)),
+             "", "backend api"]
+    for i in range(r.randint(2, 3)):
+        lines.append(b26_P(f"    server api{i + 1} §0:8080 check", b26_ipv4(r, True)))
+    if r.random() < 0.5:
+        lines.append(b26_P("    server api-v6 [§0]:8080 check backup", b26_ipv6(r)))
+    return b26_lines(*lines)
+
+
+def b26_t_event4625(f, r, loc):
+    return b26_lines(f"Log Name: Security  Source: Microsoft-Windows-Security-Auditing  Event ID: 4625  {b26_ts(r, 3, ' ', '')}",
+                     "An account failed to log on.", "Account For Which Logon Failed:", f"\tAccount Name:\t\t{b26_user(f, r)}",
+                     f"\tAccount Domain:\t\t{r.choice(B26_ORG).upper()}", "Failure Information:", "\tFailure Reason:\t\tUnknown user name or bad password.",
+                     "\tStatus:\t\t\t0xC000006D", "Network Information:", f"\tWorkstation Name:\t{rnd(r, B26_UP, 3)}-{rnd(r, B26_DIG, 4)}",
+                     b26_P("\tSource Network Address:\t§0", b26_ipv4(r) if r.random() < 0.75 else b26_ipv6(r)), f"\tSource Port:\t\t{r.randint(1024, 65535)}")
+
+
+def b26_t_asa(f, r, loc):
+    lines = []
+    for _ in range(r.randint(2, 4)):
+        ts = f"Dec {r.randint(20, 26)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+        if r.random() < 0.6:
+            lines.append(b26_P(f"{ts} fw01 %ASA-6-302013: Built inbound TCP connection {r.randint(10000, 9999999)} for outside:§0/{r.randint(1024, 65535)} (§1/{r.randint(1024, 65535)}) to inside:§2/443 (§3/443)",
+                               b26_ipv4(r, False), b26_ipv4(r, False), b26_ipv4(r, True), b26_ipv4(r, True)))
+        else:
+            lines.append(b26_P(f"{ts} fw01 %ASA-6-113004: AAA user authentication Successful : server =  §0 : user = §1", b26_ipv4(r, True), b26_email(f, r, loc)))
+    return b26_lines(*lines)
+
+
+def b26_t_zeek(f, r, loc):
+    lines = ["#separator \\x09", "#path\tconn", "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration"]
+    for _ in range(r.randint(2, 4)):
+        v6 = r.random() < 0.35
+        a, b = (b26_ipv6(r), b26_ipv6(r)) if v6 else (b26_ipv4(r, True), b26_ipv4(r, False))
+        lines.append(b26_P(f"{b26_epoch(r, 1)}.{rnd(r, B26_DIG, 6)}\tC{rnd(r, AN, 17)}\t§0\t{r.randint(1024, 65535)}\t§1\t{r.choice([53, 443, 22, 80])}\t"
+                           f"{r.choice(['tcp', 'udp'])}\t{r.choice(['ssl', 'dns', 'ssh', '-'])}\t{r.uniform(0, 30):.6f}", a, b))
+    return b26_lines(*lines)
+
+
+def b26_t_pfsense(f, r, loc):
+    lines = []
+    for _ in range(r.randint(2, 4)):
+        ts = f"Dec {r.randint(20, 26)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+        if r.random() < 0.6:
+            lines.append(b26_P(f"{ts} pfSense filterlog[{r.randint(100, 99999)}]: 5,,,1000000103,igb0,match,block,in,4,0x0,,{r.randint(30, 128)},{r.randint(1, 65535)},0,DF,6,tcp,60,§0,§1,{r.randint(1024, 65535)},{r.choice([22, 23, 3389, 445])},0,S",
+                               b26_ipv4(r, False), b26_ipv4(r, False)))
+        else:
+            lines.append(b26_P(f"{ts} pfSense filterlog[{r.randint(100, 99999)}]: 4,,,1000000003,igb1,match,pass,out,6,0x00,0x00000,64,UDP,17,{r.randint(40, 200)},§0,§1,{r.randint(1024, 65535)},53,{r.randint(40, 200)}",
+                               b26_ipv6(r), b26_ipv6(r)))
+    return b26_lines(*lines)
+
+
+def b26_t_journal(f, r, loc):
+    svc = r.choice(["billing-api", "notifier", "ledger", "sync-worker"])
+    ts = lambda: f"Dec {r.randint(20, 26)} {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+    return b26_lines(f"$ journalctl -u {svc} --since today | head", f"{ts()} app01 systemd[1]: Started {svc}.service.",
+                     b26_P(f"{ts()} app01 {svc}[{r.randint(1000, 9999)}]: config loaded: db_url=postgres://{svc.replace('-', '_')}:§0@§1:5432/main jwt_secret=§2",
+                           b26_pw(r, "en", url_safe=True), b26_ipv4(r, True), b26_generic(r, r.choice(["hex64", "an40"]))),
+                     b26_P(f"{ts()} app01 {svc}[{r.randint(1000, 9999)}]: payments provider key=§0 mode=live", b26_stripe(r, live=True)),
+                     f"{ts()} app01 {svc}[{r.randint(1000, 9999)}]: listening on :8080 (build {rnd(r, HEX, 7)})")
+
+
+def b26_t_kubeconfig(f, r, loc):
+    cl = f"{r.choice(B26_ORG)}-{r.choice(['prod', 'stg'])}"
+    return b26_lines("$ cat ~/.kube/config   # copied from the bastion", "apiVersion: v1", "clusters:", "- cluster:",
+                     f"    certificate-authority-data: {b64blob(r, 48)}", b26_P("    server: https://§0:6443", b26_ipv4(r)), f"  name: {cl}",
+                     "contexts:", "- context:", f"    cluster: {cl}", "    user: ci-deployer", f"  name: {cl}", f"current-context: {cl}",
+                     "kind: Config", "users:", "- name: ci-deployer", "  user:", b26_P("    token: §0", b26_jwt(r, "system:serviceaccount:ci:deployer")))
+
+
+def b26_t_argocd(f, r, loc):
+    host = f"argocd.{r.choice(B26_ORG)}.{B26_TLD[loc]}"
+    return b26_lines(b26_P(f"$ argocd login {host} --username admin --password §0 --grpc-web", b26_pw(r, lang_of(loc))),
+                     f"'admin:login' logged in successfully", f"Context '{host}' updated", "$ argocd account generate-token --account ci",
+                     [b26_jwt(r, "ci:apiKey")], "$ argocd app list | head -2", "NAME          CLUSTER                         NAMESPACE  STATUS",
+                     f"web           https://kubernetes.default.svc  web        Synced")
+
+
+def b26_t_helm_values(f, r, loc):
+    return b26_lines("# values-prod.yaml (helm upgrade --install app ./chart -f values-prod.yaml)", "postgresql:", "  auth:",
+                     "    username: app", b26_P("    password: §0", b26_pw(r, lang_of(loc))), "    postgresPassword: ${POSTGRES_ADMIN_PASSWORD}",
+                     "smtp:", f"  host: smtp.{r.choice(B26_ORG)}.{B26_TLD[loc]}", b26_P("  user: §0", b26_email(f, r, loc)),
+                     b26_P("  password: §0", b26_pw(r)), "ingress:", "  annotations:",
+                     b26_P("    nginx.ingress.kubernetes.io/whitelist-source-range: §0/32", b26_ipv4(r)),
+                     f"image:", f"  tag: {b26_look(r, loc, 3)}")
+
+
+def b26_t_packer(f, r, loc):
+    return b26_lines('variable "aws_access_key" {', b26_P('  default = "§0"', b26_aws(r)), "}", 'variable "aws_secret_key" {',
+                     b26_P('  default = "§0"', b26_generic(r, "awssec")), "}", 'source "amazon-ebs" "win" {', '  communicator   = "winrm"',
+                     '  winrm_username = "Administrator"', b26_P('  winrm_password = "§0"', b26_pw(r)), f'  ami_name       = "win2022-{{{{timestamp}}}}"',
+                     "}")
+
+
+def b26_t_celery(f, r, loc):
+    u = r.choice(["celery", "worker", "tasks"])
+    pw = b26_pw(r, "en", url_safe=True)
+    return b26_lines(f" -------------- celery@worker-{r.randint(1, 9)} v5.{r.randint(2, 4)}.{r.randint(0, 6)} (opalescent)",
+                     "--- ***** ----- ", f"-- ******* ---- Linux-6.1.0-{r.randint(10, 30)}-amd64-x86_64-with-glibc2.36 {b26_ts(r, 1, ' ', '')}",
+                     b26_P(f"- ** ---------- .> transport:   amqp://{u}:§0@§1:5672/prod", pw, b26_ipv4(r, True)),
+                     b26_P(f"- ** ---------- .> results:     postgresql://{u}:§0@{b26_host(r)}/results", B26L("PASSWORD", pw.text)),
+                     f"- *** --- * --- .> concurrency: {r.randint(2, 16)} (prefork)",
+                     f"[{b26_ts(r, 1, ' ', '')},{r.randint(100, 999)}: INFO/MainProcess] Task orders.sync[{b26_uuid(r)}] received")
+
+
+def b26_t_tax_intake(f, r, loc):
+    """A US tax preparer's intake notes (Form 1040): taxpayer, spouse and dependants."""
+    fn, ln = b26_person(f, r)
+    lines = [f"TAX YEAR {B26_DAY.year} INTAKE - client #{r.randint(1000, 9999)}", f"Taxpayer: {fn} {ln}",
+             b26_P("  SSN §0   DOB §1", b26_ssn(r), b26_dob(r, "en_US")), b26_P("  Phone §0  Email §1", b26_phone(r, "en_US", 0), b26_email(f, r, loc, (fn, ln)))]
+    if r.random() < 0.6:
+        lines += [f"Spouse: {f.first_name()} {ln}", b26_P("  SSN §0   DOB §1", b26_ssn(r), b26_dob(r, "en_US"))]
+    for _ in range(r.randint(0, 2)):
+        kid = B26_DAY - datetime.timedelta(days=r.randint(365, 16 * 365))
+        lines.append(b26_P(f"Dependent: {f.first_name()} {ln}, SSN §0, born §1", b26_ssn(r), B26L("DATE_OF_BIRTH", kid.strftime("%m/%d/%Y"), year=kid.year)))
+    lines += [f"Filing status: {r.choice(['MFJ', 'Single', 'HOH'])} · refund via direct deposit (routing {rnd(r, B26_DIG, 9)}, acct {rnd(r, B26_DIG, 10)})",
+              f"Prior-year AGI: ${r.randint(20, 250)},{r.randint(100, 999)} · return due {b26_date_fmt(r, 'en_US', B26_DAY.replace(year=B26_DAY.year + 1, month=4, day=15))}"]
+    return b26_lines(*lines)
+
+
+def b26_t_support_mail(f, r, loc):
+    """A support e-mail with a signature block; the customer pastes more than asked."""
+    fn, ln = b26_person(f, r)
+    org = r.choice(B26_ORG)
+    body = [b26_extra(f, r, loc) for _ in range(r.randint(1, 2))]
+    return b26_lines(f"From: {fn} {ln}", f"Subject: {b26_look(r, loc, 1)} - {r.choice(B26_CHAT_OPEN[lang_of(loc)])}", "",
+                     f"(ref. {b26_look(r, loc)})",
+                     f"{b26_w(loc, 'hi')},", *body, r.choice(b26_w(loc, "pwneg")), "", b26_w(loc, "regards"), f"{fn} {ln}",
+                     f"{org.title()} · {r.randint(1, 200)} {r.choice(B26_STREET[loc])} · {r.choice(B26_CITY[loc])}",
+                     b26_P(f"{b26_w(loc, 'phone')} §0 | §1", b26_phone(r, loc), b26_email(f, r, loc, (fn, ln), org)))
+
+
+def b26_t_deploy_key_chat(f, r, loc):
+    return b26_lines(f"{f.first_name()} ({r.randint(9, 17)}:{r.randint(10, 59)}): {b26_w(loc, 'hi')}, deploy key for the build box below, delete after use",
+                     "```", b26_pem(r), "```", b26_P(f"{f.first_name()}: host is §0, user deploy", b26_ipv4(r)),
+                     f"{f.first_name()}: fingerprint SHA256:{rnd(r, B26_B64, 43)} ok")
+
+
+def b26_t_opendkim(f, r, loc):
+    dom = f"{r.choice(B26_ORG)}.{B26_TLD[loc]}"
+    sel = f"s{r.randint(1, 9)}"
+    return b26_lines(f"$ sudo opendkim-genkey -b 2048 -d {dom} -D /etc/opendkim/keys/{dom} -s {sel} -v", "opendkim-genkey: generating private key",
+                     f"opendkim-genkey: private key written to {sel}.private", f"opendkim-genkey: extracting public key",
+                     f"$ sudo cat /etc/opendkim/keys/{dom}/{sel}.private", b26_pem(r, kind=B26_PEM_KINDS[0]),
+                     f"$ sudo cat /etc/opendkim/keys/{dom}/{sel}.txt",
+                     f'{sel}._domainkey\tIN\tTXT\t( "v=DKIM1; h=sha256; k=rsa; " "p={rnd(r, B26_B64, 200)}" )  ; ----- DKIM key {sel} for {dom}')
+
+
+def b26_t_docs_mdx(f, r, loc):
+    """A Docusaurus page with documentation examples (PLACEHOLDER) and stand-ins (unlabelled)."""
+    lines = ["---", "id: authentication", "title: Authentication", f"sidebar_position: {r.randint(1, 9)}", "---", "",
+             "import Tabs from '@theme/Tabs';", "", "Every request needs a key. The values below are the documented examples:", "", "```bash"]
+    for _ in range(r.randint(2, 4)):
+        v = b26_placeholder(r)
+        lines.append(b26_P(f"export {r.choice(['API_KEY', 'TOKEN', 'SECRET', 'ACCESS_KEY', 'AUTH'])}_{r.randint(1, 9)}=§0", v))
+    lines += [f"export DB_PASSWORD={r.choice(B26_STANDINS)}", "```", "", ":::caution",
+              f"Never commit real keys; a value like `{r.choice(B26_STANDINS[:4])}` marks what you must replace.", ":::"]
+    return b26_lines(*lines)
+
+
+def b26_t_git_diff_secret(f, r, loc):
+    """A commit that takes hard-coded keys out of a settings file (the removed lines still hold them)."""
+    sha = rnd(r, HEX, 40)
+    old = [("STRIPE_SECRET_KEY", b26_stripe(r)), ("OPENAI_API_KEY", b26_openai(r)), ("AWS_ACCESS_KEY_ID", b26_aws(r)),
+           ("ANTHROPIC_API_KEY", b26_anthropic(r))]
+    r.shuffle(old)
+    old = old[:r.randint(2, 3)]
+    lines = [f"commit {sha}", f"Author: {f.first_name()} {f.last_name()} <noreply@{r.choice(B26_ORG)}.dev>",
+             f"Date:   {b26_ts(r, 20, ' ', ' +0100')}", "", "    move keys to the secret store", "",
+             "diff --git a/config/settings.py b/config/settings.py", f"index {rnd(r, HEX, 7)}..{rnd(r, HEX, 7)} 100644",
+             "--- a/config/settings.py", "+++ b/config/settings.py", f"@@ -{r.randint(10, 80)},{len(old)} +{r.randint(10, 80)},{len(old)} @@"]
+    for n, v in old:
+        lines.append(b26_P(f'-{n} = "§0"', v))
+    for n, v in old:
+        lines.append(f'+{n} = os.environ["{n}"]')
+    return b26_lines(*lines)
+
+
+def b26_t_hubot_unit(f, r, loc):
+    return b26_lines("# /etc/systemd/system/hubot.service", "[Unit]", "Description=Hubot chat bot", "After=network.target", "", "[Service]",
+                     "User=hubot", "WorkingDirectory=/opt/hubot", b26_P("Environment=HUBOT_SLACK_TOKEN=§0", b26_slack(r, r.choice(["xoxb", "xoxb", "xoxp"]))),
+                     b26_P("Environment=HUBOT_SLACK_APP_TOKEN=§0", b26_slack(r, "xapp")) if r.random() < 0.5 else "Environment=HUBOT_LOG_LEVEL=debug",
+                     b26_P("Environment=HUBOT_STRIPE_KEY=§0", b26_stripe(r)) if r.random() < 0.5 else "Environment=PORT=8080",
+                     "ExecStart=/opt/hubot/bin/hubot --adapter slack", "Restart=always", "", "[Install]", "WantedBy=multi-user.target")
+
+
+# ---------- blind26 JSON documents (tool calls, tool results, API records) ----------
+
+def b26_j_cloudtrail(f, r, loc):
+    u = b26_user(f, r)
+    return {"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "principalId": "AIDA" + rnd(r, B26_UP + "234567", 17),
+            "arn": f"arn:aws:iam::{rnd(r, B26_DIG, 12)}:user/{u}", "accountId": rnd(r, B26_DIG, 12), "accessKeyId": b26_aws(r), "userName": u},
+            "eventTime": b26_ts(r, 5), "eventSource": "s3.amazonaws.com", "eventName": r.choice(["GetObject", "PutObject", "ListBuckets"]),
+            "awsRegion": r.choice(["eu-west-1", "eu-central-1", "us-east-1"]), "sourceIPAddress": b26_ipv4(r) if r.random() < 0.7 else b26_ipv6(r),
+            "userAgent": f"aws-cli/2.{r.randint(10, 22)}.{r.randint(0, 30)} Python/3.11", "requestID": rnd(r, B26_UP + B26_DIG, 16),
+            "eventID": b26_uuid(r), "readOnly": True, "recipientAccountId": rnd(r, B26_DIG, 12)}
+
+
+def b26_j_gh_tokens(f, r, loc):
+    k = r.random()
+    if k < 0.3:
+        return {"tool": "codespaces.get_env", "result": {"CODESPACE_NAME": f"{rnd(r, B26_LO, 8)}-{rnd(r, B26_LO + B26_DIG, 12)}",
+                "GITHUB_TOKEN": b26_gh(r, "ghu_"), "GH_OAUTH_TOKEN": b26_gh(r, "gho_"), "GITHUB_USER": b26_user(f, r)}}
+    if k < 0.65:
+        return {"step": "create-app-token", "uses": "actions/create-github-app-token@v1", "outputs": {"token": b26_gh(r, "ghs_"),
+                "installation-id": str(r.randint(10 ** 7, 10 ** 8)), "app-slug": f"{r.choice(B26_ORG)}-release-bot"}}
+    rows = [{"user_id": b26_uuid(r), "access_token": b26_gh(r, "ghu_"), "refresh_token": b26_gh(r, "ghr_"),
+             "access_expires_at": b26_ts(r, 0, "T", "+00:00"), "login": b26_user(f, r)} for _ in range(r.randint(1, 2))]
+    return {"tool": "supabase.select", "table": "github_user_tokens", "rows": rows}
+
+
+def b26_j_slack_install(f, r, loc):
+    """A Bolt installation-store file for one workspace."""
+    team = r.choice(B26_ORG)
+    return {"team": {"id": "T" + rnd(r, B26_UP + B26_DIG, 10), "name": team.title()}, "enterprise": None,
+            "user": {"token": b26_slack(r, "xoxp"), "scopes": ["chat:write", "users:read"], "id": "U" + rnd(r, B26_UP + B26_DIG, 10)},
+            "tokenType": "bot", "isEnterpriseInstall": False, "appId": "A" + rnd(r, B26_UP + B26_DIG, 10), "authVersion": "v2",
+            "bot": {"scopes": ["commands", "chat:write", "channels:history"], "token": b26_slack(r, r.choice(["xoxb", "xoxb", "xoxa"])),
+                    "userId": "U" + rnd(r, B26_UP + B26_DIG, 10), "id": "B" + rnd(r, B26_UP + B26_DIG, 10)}}
+
+
+def b26_j_postman_env(f, r, loc):
+    vals = [{"key": "baseUrl", "value": f"https://api.{r.choice(B26_ORG)}.{B26_TLD[loc]}/v2", "type": "default", "enabled": True},
+            {"key": "username", "value": b26_email(f, r, loc), "type": "default", "enabled": True},
+            {"key": "password", "value": b26_pw(r, lang_of(loc)), "type": "secret", "enabled": True},
+            {"key": "accessToken", "value": b26_jwt(r), "type": "secret", "enabled": True}]
+    k = r.randrange(4)
+    if k == 0:
+        vals.append({"key": "stripeKey", "value": b26_stripe(r), "type": "secret", "enabled": True})
+    elif k == 1:
+        vals.append({"key": "clientSecret", "value": b26_generic(r, r.choice(["azure", "an40"])), "type": "secret", "enabled": True})
+    elif k == 2:
+        vals.append({"key": "mapsKey", "value": b26_google(r), "type": "secret", "enabled": True})
+    else:
+        vals.append({"key": "exampleKey", "value": b26_placeholder(r), "type": "default", "enabled": False})
+    return {"id": b26_uuid(r), "name": r.choice(["Production", "Staging", "Local"]), "values": vals, "_postman_variable_scope": "environment",
+            "_postman_exported_at": b26_ts(r, 40, "T", ".000Z"), "_postman_exported_using": "Postman/11.2.14"}
+
+
+def b26_j_continue(f, r, loc):
+    models = [{"title": "Claude", "provider": "anthropic", "model": "claude-sonnet-4-5", "apiKey": b26_anthropic(r)},
+              {"title": "GPT", "provider": "openai", "model": "gpt-4.1", "apiKey": b26_openai(r)}]
+    if r.random() < 0.8:
+        models.append({"title": "Gemini", "provider": "gemini", "model": "gemini-2.5-pro", "apiKey": b26_google(r)})
+    return {"models": models, "tabAutocompleteModel": {"title": "Codestral", "provider": "mistral", "model": "codestral-latest",
+            "apiKey": r.choice(B26_STANDINS)}, "allowAnonymousTelemetry": False}
+
+
+def b26_j_gemini_call(f, r, loc):
+    fn, ln = b26_person(f, r)
+    k = r.randrange(3)
+    if k == 0:
+        call = {"name": "create_patient", "args": {"full_name": f"{fn} {ln}", "birth_date": b26_dob(r, loc, iso=True),
+                                                    "phone": b26_phone(r, loc), "email": b26_email(f, r, loc, (fn, ln))}}
+    elif k == 1:
+        call = {"name": "send_payout", "args": {"beneficiary": f"{fn} {ln}", "iban": b26_iban(r, loc, grouped=False),
+                                                 "amount": r.randint(10, 5000), "currency": "EUR", "reference": b26_look(r, loc, 2)}}
+    else:
+        call = {"name": "rotate_credentials", "args": {"service": r.choice(["crm", "smtp", "vpn"]), "old_password": b26_pw(r),
+                                                        "new_password": b26_pw(r), "notify": b26_email(f, r, loc)}}
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": call}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": r.randint(200, 4000), "candidatesTokenCount": r.randint(20, 200)},
+            "modelVersion": "gemini-2.5-flash"}
+
+
+def b26_j_ollama(f, r, loc):
+    k = r.randrange(3)
+    if k == 0:
+        args = {"host": b26_ipv4(r), "user": "root", "password": b26_pw(r), "command": "systemctl restart nginx"}
+        name = "ssh_exec"
+    elif k == 1:
+        args = {"to": b26_email(f, r, loc), "subject": "Your account", "body": b26_P("Hello, your temporary password is §0 - please change it.", b26_pw(r))}
+        name = "send_email"
+    else:
+        args = {"query": f"SELECT id, email FROM users WHERE created_at > '{b26_day(r, 30).isoformat()}'",
+                "dsn": b26_P("postgresql://report:§0@§1:5432/app", b26_pw(r, "en", True), b26_ipv4(r, True))}
+        name = "run_sql"
+    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b26_ts(r, 2, "T", "." + rnd(r, B26_DIG, 6) + "Z"),
+            "message": {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]},
+            "done_reason": "stop", "done": True, "total_duration": r.randint(10 ** 8, 10 ** 10)}
+
+
+def b26_j_mcp_crm(f, r, loc):
+    fn, ln = b26_person(f, r)
+    props = {"firstname": fn, "lastname": ln, "email": b26_email(f, r, loc, (fn, ln)), "phone": b26_phone(r, loc),
+             "mobilephone": b26_phone(r, loc), "company": r.choice(B26_ORG).title(), "lifecyclestage": "lead"}
+    if r.random() < 0.5:
+        props["date_of_birth"] = b26_dob(r, loc, iso=r.random() < 0.6)
+    if r.random() < 0.3:
+        props["notes_last_contacted"] = b26_extra(f, r, loc)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "method": "tools/call",
+            "params": {"name": "hubspot_create_contact", "arguments": {"properties": props}}}
+
+
+def b26_j_mcp_sql(f, r, loc):
+    rows = []
+    for _ in range(r.randint(1, 3)):
+        fn, ln = b26_person(f, r)
+        row = {"id": r.randint(1000, 99999), "name": f"{fn} {ln}", "email": b26_email(f, r, loc, (fn, ln)), "last_login_ip": b26_ipv4(r),
+               "ref": b26_look(r, loc)}
+        if r.random() < 0.5:
+            row["phone"] = b26_phone(r, loc)
+        if r.random() < 0.35:
+            row["iban"] = b26_iban(r, loc)
+        rows.append(row)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "result": {"content": [{"type": "text", "text": f"{len(rows)} rows in {r.randint(2, 90)} ms"}],
+            "structuredContent": {"columns": list(rows[0].keys()), "rows": rows}, "isError": False}}
+
+
+def b26_j_google_admin(f, r, loc):
+    fn, ln = b26_person(f, r)
+    dom = f"{r.choice(B26_ORG)}.{B26_TLD[loc]}"
+    return {"tool": "admin.directory.users.insert", "body": {"primaryEmail": b26_email(f, r, loc, (fn, ln), dom.split(".")[0]),
+            "name": {"givenName": fn, "familyName": ln}, "password": b26_pw(r, lang_of(loc)), "changePasswordAtNextLogin": True,
+            "recoveryEmail": b26_email(f, r, loc, (fn, ln)), "recoveryPhone": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]),
+            "orgUnitPath": "/Staff", "phones": [{"value": b26_phone(r, loc), "type": "work"}]}}
+
+
+def b26_j_auth0(f, r, loc):
+    """An Auth0 tenant log event with the user's profile attached."""
+    fn, ln = b26_person(f, r)
+    return {"log_id": rnd(r, B26_DIG, 56), "date": b26_ts(r, 3, "T", ".000Z"), "type": r.choice(["s", "fp", "sepft"]),
+            "client_name": f"{r.choice(B26_ORG).title()} Web", "ip": b26_ipv4(r) if r.random() < 0.7 else b26_ipv6(r),
+            "user_agent": "Chrome 131.0.0 / Mac OS X 10.15.7", "user_id": "auth0|" + rnd(r, HEX, 24), "user_name": b26_email(f, r, loc, (fn, ln)),
+            "details": {"profile": {"given_name": fn, "family_name": ln, "phone_number": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]),
+                                    "user_metadata": {"birthdate": b26_dob(r, loc, iso=True), "plan": r.choice(["free", "pro"])}}}}
+
+
+def b26_j_twilio(f, r, loc):
+    """A Twilio Voice status callback, as a webhook tool would forward it."""
+    return {"AccountSid": "AC" + rnd(r, HEX, 32), "ApiVersion": "2010-04-01", "CallSid": "CA" + rnd(r, HEX, 32), "CallStatus": "completed",
+            "CallDuration": str(r.randint(5, 900)), "Direction": "inbound", "From": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]),
+            "To": B26L("PHONE", phone(r, REGION[loc], ("e164",)), region=REGION[loc]), "FromCountry": REGION[loc],
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/AC{rnd(r, HEX, 32)}/Recordings/RE{rnd(r, HEX, 32)}",
+            "Timestamp": b26_ts(r, 2), "_forwarder": {"auth_token": b26_generic(r, "hex32")}}
+
+
+def b26_j_wise(f, r, loc):
+    fn, ln = b26_person(f, r)
+    return {"tool_name": "wise.create_recipient", "input": {"currency": "EUR", "type": "iban", "profile": r.randint(10000000, 99999999),
+            "accountHolderName": f"{fn} {ln}", "details": {"legalType": "PRIVATE", "IBAN": b26_iban(r, loc, grouped=False),
+            "email": b26_email(f, r, loc, (fn, ln))}}, "note": b26_P(f"old account {b26_bad_iban(r, loc)} was rejected (checksum)")}
+
+
+def b26_j_adyen(f, r, loc):
+    c = b26_card_digits(r)
+    cl = B26L("CREDIT_CARD", c)
+    return {"amount": {"currency": "EUR", "value": r.randint(100, 99999)}, "reference": b26_look(r, loc, 0),
+            "paymentMethod": {"type": "scheme", "number": cl, "expiryMonth": f"{r.randint(1, 12):02d}", "expiryYear": str(r.randint(2027, 2031)),
+                              "cvc": b26_cvc(r, cl), "holderName": f"{f.first_name()} {f.last_name()}"},
+            "shopperEmail": b26_email(f, r, loc), "shopperIP": b26_ipv4(r) if r.random() < 0.8 else b26_ipv6(r),
+            "merchantAccount": f"{r.choice(B26_ORG).title()}ECOM", "returnUrl": "https://shop.example/checkout/return"}
+
+
+def b26_j_shopify(f, r, loc):
+    fn, ln = b26_person(f, r)
+    return {"tool": "shopify_admin.get", "path": "/admin/api/2025-01/orders.json?status=any&limit=1", "status": 200, "orders": [{"id": r.randint(10 ** 12, 10 ** 13), "name": f"#{r.randint(1000, 99999)}",
+            "email": b26_email(f, r, loc, (fn, ln)), "phone": b26_phone(r, loc), "browser_ip": b26_ipv4(r) if r.random() < 0.75 else b26_ipv6(r),
+            "total_price": b26_money(r, loc).strip("$£€ ").replace(",", "."), "currency": "EUR",
+            "payment_details": {"credit_card_bin": rnd(r, B26_DIG, 6), "credit_card_number": "•••• •••• •••• " + rnd(r, B26_DIG, 4),
+                                "credit_card_company": r.choice(["Visa", "Mastercard"])},
+            "shipping_address": {"first_name": fn, "last_name": ln, "address1": f"{r.randint(1, 200)} {r.choice(B26_STREET[loc])}",
+                                 "city": r.choice(B26_CITY[loc]), "phone": b26_phone(r, loc)},
+            "note": b26_extra(f, r, loc) if r.random() < 0.4 else "", "note_attributes": [{"name": "ref", "value": b26_look(r, loc)}],
+            "created_at": b26_ts(r, 3, "T", "+01:00")}]}
+
+
+def b26_j_fhir(f, r, loc):
+    fn, ln = b26_person(f, r)
+    d = b26_dob_date(r)
+    res = {"resourceType": "Patient", "id": rnd(r, B26_LO + B26_DIG, 16), "meta": {"lastUpdated": b26_ts(r, 30, "T", "+00:00")},
+           "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": str(r.randint(10000000, 99999999))}],
+           "name": [{"family": ln, "given": [fn]}], "gender": r.choice(["female", "male"]),
+           "birthDate": B26L("DATE_OF_BIRTH", d.isoformat(), year=d.year),
+           "telecom": [{"system": "phone", "value": b26_phone(r, loc), "use": "mobile"}, {"system": "email", "value": b26_email(f, r, loc, (fn, ln))}],
+           "address": [{"line": [f"{r.randint(1, 200)} {r.choice(B26_STREET[loc])}"], "city": r.choice(B26_CITY[loc])}]}
+    if loc == "en_US" or r.random() < 0.15:
+        res["identifier"].append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": b26_ssn(r, "dash")})
+    return {"tool": "epic_fhir.read", "args": {"resource": "Patient", "id": res["id"]}, "result": res}
+
+
+def b26_j_personio(f, r, loc):
+    fn, ln = b26_person(f, r)
+    attrs = {"first_name": fn, "last_name": ln, "email": b26_email(f, r, loc, (fn, ln), r.choice(B26_ORG)),
+             "dynamic_birthday": b26_dob(r, loc, iso=r.random() < 0.5), "dynamic_iban": b26_iban(r, loc),
+             "dynamic_private_phone": b26_phone(r, loc), "hire_date": b26_day(r, 2000).isoformat(), "position": r.choice(["Engineer", "Accountant", "Nurse", "Driver"])}
+    if loc == "en_US" or r.random() < 0.2:
+        attrs["dynamic_us_ssn"] = b26_ssn(r)
+    return {"success": True, "data": {"type": "Employee", "attributes": attrs}}
+
+
+def b26_j_clio(f, r, loc):
+    fn, ln = b26_person(f, r)
+    return {"data": {"id": r.randint(10 ** 8, 10 ** 9), "display_number": f"{r.randint(10, 99)}-{r.randint(1000, 9999)}",
+            "description": b26_P(f"Estate of {fn} {ln} (deceased), born §0", b26_dob(r, loc)),
+            "client": {"name": f"{f.first_name()} {ln}", "primary_email_address": b26_email(f, r, loc), "primary_phone_number": b26_phone(r, loc)},
+            "open_date": b26_day(r, 300).isoformat(), "status": "Open", "billing_method": "hourly"}}
+
+
+def b26_j_shipengine(f, r, loc):
+    def party():
+        fn, ln = b26_person(f, r)
+        return {"name": f"{fn} {ln}", "phone": b26_phone(r, loc), "email": b26_email(f, r, loc, (fn, ln)),
+                "address_line1": f"{r.randint(1, 200)} {r.choice(B26_STREET[loc])}", "city_locality": r.choice(B26_CITY[loc]),
+                "country_code": REGION[loc]}
+    return {"tool": "shipengine.create_label", "arguments": {"shipment": {"service_code": r.choice(["ups_ground", "dhl_express_worldwide"]),
+            "ship_to": party(), "ship_from": party(), "packages": [{"weight": {"value": r.randint(1, 30), "unit": "kilogram"}}]}},
+            "result": {"label_id": "se-" + rnd(r, B26_DIG, 9), "tracking_number": b26_look(r, loc, 15), "shipment_cost": {"amount": r.randint(5, 90)}}}
+
+
+def b26_j_proxmox(f, r, loc):
+    gw = b26_ipv4_raw(r, True)
+    ip = ".".join(gw.split(".")[:3] + [str(r.randint(2, 250))])
+    return {"tool": "proxmox.qemu_config", "args": {"node": f"pve{r.randint(1, 4)}", "vmid": r.randint(100, 999)},
+            "data": {"name": f"{r.choice(['web', 'db', 'runner'])}-{r.randint(1, 20)}", "memory": r.choice([2048, 4096, 8192]), "cores": r.choice([2, 4]),
+                     "ciuser": r.choice(["admin", "ubuntu", "ops"]), "cipassword": b26_pw(r) if r.random() < 0.8 else "**********",
+                     "ipconfig0": b26_P("ip=§0/24,gw=§1", B26L("IPV4", ip), B26L("IPV4", gw)),
+                     "ipconfig1": b26_P("ip6=§0/64", b26_ipv6(r)), "net0": f"virtio={b26_look(r, loc, 21).upper()},bridge=vmbr0",
+                     "sshkeys": "ssh-ed25519%20" + rnd(r, B26_B64, 68), "digest": rnd(r, HEX, 40)}}
+
+
+def b26_j_gcp_sa(f, r, loc):
+    proj = f"{r.choice(B26_ORG)}-{r.randint(100000, 999999)}"
+    sa = f"{r.choice(['etl', 'bot', 'ci'])}@{proj}.iam.gserviceaccount.com"
+    return {"tool": "write_file", "arguments": {"path": "/secrets/sa.json", "content_json": {"type": "service_account", "project_id": proj,
+            "private_key_id": rnd(r, HEX, 40), "private_key": b26_pem(r, oneline=True, kind=B26_PEM_KINDS[1]), "client_email": B26L("EMAIL", sa),
+            "client_id": rnd(r, B26_DIG, 21), "token_uri": "https://oauth2.googleapis.com/token"}}}
+
+
+def b26_j_secretsmanager(f, r, loc):
+    k = r.randrange(3)
+    if k == 0:
+        s = b26_P(f"postgresql://app:§0@{b26_host(r)}:5432/app", b26_pw(r, "en", True))
+    elif k == 1:
+        s = b26_P("§0", b26_pem(r, oneline=True))
+    else:
+        s = b26_P("§0", b26_vendor(r))
+    return {"ARN": f"arn:aws:secretsmanager:eu-west-1:{rnd(r, B26_DIG, 12)}:secret:{r.choice(['prod/db', 'prod/signing', 'ci/token'])}-{rnd(r, AN, 6)}",
+            "Name": r.choice(["prod/db", "prod/signing", "ci/token"]), "VersionId": b26_uuid(r), "SecretString": s,
+            "VersionStages": ["AWSCURRENT"], "CreatedDate": b26_epoch(r, 100)}
+
+
+def b26_j_mcp_result_mail(f, r, loc):
+    fn, ln = b26_person(f, r)
+    txt = [f"From: {fn} {ln} <"] + [b26_email(f, r, loc, (fn, ln))] + ["> / "] + b26_extra(f, r, loc) + [" / "] + b26_extra(f, r, loc)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "result": {"content": [{"type": "text", "text": B26S(txt)}], "isError": False}}
+
+
+def b26_j_docs_search(f, r, loc):
+    """MCP result of a documentation search: examples with documentation keys (PLACEHOLDER) and stand-ins."""
+    hits = []
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(4)
+        if k == 3:
+            snip = b26_P(f"In config.yaml: token: §0 (the example value from this page; requests with it return 401)", b26_placeholder(r))
+        elif k == 0:
+            snip = b26_P(f"Set the key in your shell: export API_KEY=§0 (replace with your own key; never ship {r.choice(B26_STANDINS[:4])} to production)",
+                         b26_placeholder(r))
+        elif k == 1:
+            snip = b26_P("Example request: curl -H Authorization: Bearer §0 https://api.example.com/v1/me", b26_placeholder(r))
+        else:
+            snip = B26S([f"Passwords are read from {r.choice(B26_STANDINS)}; see the rotation guide, section {r.randint(2, 9)}.{r.randint(1, 9)}."])
+        hits.append({"title": r.choice(["Authentication", "Quickstart", "Configuration reference", "Troubleshooting"]),
+                     "url": f"https://docs.{r.choice(B26_ORG)}.dev/{rnd(r, B26_LO, 6)}", "score": round(r.uniform(0.4, 0.99), 3), "snippet": snip})
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "result": {"content": [{"type": "text", "text": f"{len(hits)} results"}],
+            "structuredContent": {"query": r.choice(["api key setup", "authentication", "token example"]), "hits": hits}, "isError": False}}
+
+
+def b26_j_flowise_creds(f, r, loc):
+    creds = [{"id": b26_uuid(r), "name": "openai-main", "credentialName": "openAIApi", "plainDataObj": {"openAIApiKey": b26_openai(r)}},
+             {"id": b26_uuid(r), "name": "claude", "credentialName": "anthropicApi", "plainDataObj": {"anthropicApiKey": b26_anthropic(r)}}]
+    k = r.randrange(3)
+    if k == 0:
+        creds.append({"id": b26_uuid(r), "name": "stripe-tool", "credentialName": "stripeApi", "plainDataObj": {"stripeApiKey": b26_stripe(r)}})
+    elif k == 1:
+        creds.append({"id": b26_uuid(r), "name": "serp", "credentialName": "googleGenerativeAI", "plainDataObj": {"googleGenerativeAPIKey": b26_google(r)}})
+    else:
+        creds.append({"id": b26_uuid(r), "name": "pg", "credentialName": "PostgresApi", "plainDataObj": {"user": "flowise", "password": b26_pw(r)}})
+    return {"exportedAt": b26_ts(r, 30, "T", ".000Z"), "version": f"2.{r.randint(0, 2)}.{r.randint(0, 9)}", "credentials": creds}
+
+
+def b26_j_iam_create_key(f, r, loc):
+    u = b26_user(f, r)
+    return {"tool": "aws_cli", "command": f"aws iam create-access-key --user-name {u}", "exit_code": 0,
+            "stdout": {"AccessKey": {"UserName": u, "AccessKeyId": B26L("AWS_ACCESS_KEY", "AKIA" + rnd(r, B26_UP + "234567", 16)), "Status": "Active",
+                                     "SecretAccessKey": b26_generic(r, "awssec"), "CreateDate": b26_ts(r, 0, "T", "+00:00")}}}
+
+
+def b26_j_n8n_creds(f, r, loc):
+    creds = [{"id": rnd(r, AN, 16), "name": "Slack account", "type": "slackApi", "data": {"accessToken": b26_slack(r)}},
+             {"id": rnd(r, AN, 16), "name": "Stripe account", "type": "stripeApi", "data": {"secretKey": b26_stripe(r)}}]
+    if r.random() < 0.5:
+        creds.append({"id": rnd(r, AN, 16), "name": "Intranet", "type": "httpBasicAuth", "data": {"user": b26_user(f, r), "password": b26_pw(r, lang_of(loc))}})
+    if r.random() < 0.4:
+        creds.append({"id": rnd(r, AN, 16), "name": "Template (docs)", "type": "slackApi", "data": {"accessToken": b26_placeholder(r, "xox")}})
+    return {"tool": "n8n.export_credentials", "decrypted": True, "result": creds}
+
+
+def b26_j_authnet(f, r, loc):
+    fn, ln = b26_person(f, r)
+    c = b26_card(r)
+    return {"createTransactionRequest": {"merchantAuthentication": {"name": rnd(r, AN, 12), "transactionKey": b26_generic(r, "an16")},
+            "refId": str(r.randint(100000, 999999)), "transactionRequest": {"transactionType": "authCaptureTransaction", "amount": str(r.randint(5, 900)),
+            "payment": {"creditCard": {"cardNumber": B26L("CREDIT_CARD", c.text.replace(" ", "").replace("-", "")),
+                                       "expirationDate": f"20{r.randint(27, 31)}-{r.randint(1, 12):02d}", "cardCode": b26_cvc(r, c)}},
+            "billTo": {"firstName": fn, "lastName": ln, "city": r.choice(B26_CITY[loc]), "phoneNumber": b26_phone(r, loc)},
+            "customerIP": b26_ipv4(r), "customer": {"email": b26_email(f, r, loc, (fn, ln))}}}}
+
+
+def b26_j_sftp_call(f, r, loc):
+    args = {"host": b26_ipv4(r) if r.random() < 0.7 else b26_host(r), "port": 22, "username": r.choice(["deploy", "edi", "partner"]),
+            "private_key": b26_pem(r, oneline=True), "remote_path": f"/in/{b26_look(r, loc, 0)}.csv"}
+    if r.random() < 0.3:
+        args["passphrase"] = b26_pw(r)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "method": "tools/call", "params": {"name": "sftp_upload", "arguments": args}}
+
+
+def b26_j_http_request(f, r, loc):
+    """A generic http_request tool call an agent makes to an LLM or maps API."""
+    k = r.randrange(4)
+    if k == 0:
+        req = {"method": "POST", "url": b26_P("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent?key=§0", b26_google(r)),
+               "headers": {"content-type": "application/json"}, "body": {"contents": [{"parts": [{"text": "Summarise ticket " + b26_look(r, loc, 1)}]}]}}
+    elif k == 1:
+        req = {"method": "POST", "url": "https://api.anthropic.com/v1/messages",
+               "headers": {"x-api-key": b26_anthropic(r), "anthropic-version": "2023-06-01", "content-type": "application/json"},
+               "body": {"model": "claude-haiku-4-5", "max_tokens": 512, "messages": [{"role": "user", "content": b26_extra(f, r, loc)}]}}
+    elif k == 2:
+        req = {"method": "GET", "url": b26_P(f"https://maps.googleapis.com/maps/api/geocode/json?address={r.randint(1, 200)}+{r.choice(B26_STREET[loc]).replace(' ', '+')}&key=§0", b26_google(r)),
+               "headers": {}}
+    else:
+        req = {"method": "POST", "url": "https://api.openai.com/v1/responses", "headers": {"authorization": b26_P("Bearer §0", b26_openai(r))},
+               "body": {"model": "gpt-4.1-mini", "input": b26_extra(f, r, loc)}}
+    return {"type": "tool_call", "id": "call_" + rnd(r, AN, 24), "name": "http_request", "arguments": req}
+
+
+def b26_j_localstorage(f, r, loc):
+    """A browser-automation tool's dump of a page's localStorage (a Supabase session among the keys)."""
+    fn, ln = b26_person(f, r)
+    ref = rnd(r, B26_LO, 20)
+    return {"tool": "browser.get_local_storage", "origin": f"https://app.{r.choice(B26_ORG)}.{B26_TLD[loc]}", "items": {
+            f"sb-{ref}-auth-token": {"access_token": b26_jwt(r, b26_uuid(r)), "token_type": "bearer", "expires_in": 3600,
+                                     "expires_at": b26_epoch(r, 0) + 3600,
+                                     "user": {"id": b26_uuid(r), "email": b26_email(f, r, loc, (fn, ln)),
+                                              "phone": b26_phone(r, loc) if r.random() < 0.5 else "",
+                                              "role": "authenticated"}},
+            "theme": r.choice(["dark", "light"]), "i18nextLng": loc.replace("_", "-"), "ajs_anonymous_id": b26_uuid(r)}}
+
+
+# ---------- blind26 dispatch ----------
+
+B26_TEXT = [b26_t_wireguard, b26_t_ovpn, b26_t_sasl_passwd, b26_t_msmtprc, b26_t_git_credentials, b26_t_npmrc, b26_t_pypirc, b26_t_docker_login,
+            b26_t_heroku_config, b26_t_fly_secrets, b26_t_netlify_toml, b26_t_bitbucket, b26_t_ansible_inventory, b26_t_vault_kv, b26_t_pass_show,
+            b26_t_keepassxc, b26_t_lastpass_csv, b26_t_muttrc, b26_t_netrc, b26_t_pgpass, b26_t_mongosh, b26_t_rabbitmq, b26_t_htpasswd,
+            b26_t_smbclient, b26_t_crontab, b26_t_sqlcmd, b26_t_ldapsearch, b26_t_prometheus, b26_t_telegraf, b26_t_logstash, b26_t_renviron,
+            b26_t_streamlit_secrets, b26_t_aider_conf, b26_t_firebase_js, b26_t_maps_html, b26_t_android_props, b26_t_ios_plist,
+            b26_t_node_repl, b26_t_errbot, b26_t_django_settings, b26_t_s3cfg, b26_t_s3fs, b26_t_restic, b26_t_gh_hosts, b26_t_gitconfig,
+            b26_t_whatsapp, b26_t_teams, b26_t_matrix, b26_t_patient_portal, b26_t_pharmacy, b26_t_lab_order, b26_t_school, b26_t_gym,
+            b26_t_rental_app, b26_t_loan, b26_t_background, b26_t_i9, b26_t_expense, b26_t_hotel, b26_t_restaurant, b26_t_donation,
+            b26_t_dunning, b26_t_chargeback, b26_t_fnol, b26_t_poa, b26_t_nda_sig, b26_t_freight_quote, b26_t_driver_log, b26_t_maillog,
+            b26_t_dovecot, b26_t_haproxy, b26_t_event4625, b26_t_asa, b26_t_zeek, b26_t_pfsense, b26_t_journal, b26_t_kubeconfig,
+            b26_t_argocd, b26_t_helm_values, b26_t_packer, b26_t_celery, b26_t_tax_intake, b26_t_support_mail, b26_t_deploy_key_chat,
+            b26_t_opendkim, b26_t_docs_mdx, b26_t_git_diff_secret, b26_t_hubot_unit]
+B26_TEXT_US = [b26_t_rental_app, b26_t_background, b26_t_i9, b26_t_tax_intake]
+B26_JSON = [b26_j_cloudtrail, b26_j_gh_tokens, b26_j_slack_install, b26_j_postman_env, b26_j_continue, b26_j_gemini_call, b26_j_ollama,
+            b26_j_mcp_crm, b26_j_mcp_sql, b26_j_google_admin, b26_j_auth0, b26_j_twilio, b26_j_wise, b26_j_adyen, b26_j_shopify, b26_j_fhir,
+            b26_j_personio, b26_j_clio, b26_j_shipengine, b26_j_proxmox, b26_j_gcp_sa, b26_j_secretsmanager, b26_j_mcp_result_mail,
+            b26_j_docs_search, b26_j_flowise_creds, b26_j_iam_create_key, b26_j_n8n_creds, b26_j_authnet, b26_j_sftp_call,
+            b26_j_http_request, b26_j_localstorage]
+
+
+def b26_text(f, r, loc):
+    if loc == "en_US" and r.random() < 0.25:
+        return r.choice(B26_TEXT_US)(f, r, loc)
+    return r.choice(B26_TEXT)(f, r, loc)
+
+
+def b26_json(f, r, loc):
+    return b26_J(r.choice(B26_JSON)(f, r, loc))
+
+
+# ---------- blind26 self-check ----------
+
+B26_SHAPES = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xoxb-\d{10,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{10,13}-\d{10,13}-\d{13}-[0-9a-f]{32}|xoxa-2-\d{12}-\d{13}-[0-9a-f]{32}"
+                   r"|xapp-1-A[A-Z0-9]{10}-\d{13}-[0-9a-f]{64}",
+    "STRIPE_KEY": r"(sk|rk)_(live|test)_([A-Za-z0-9]{24}|51[A-Za-z0-9]{97})",
+    "OPENAI_KEY": r"sk-proj-[A-Za-z0-9_-]{48}|sk-(proj|svcacct)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIzaSy[A-Za-z0-9_-]{33}",
+    "EMAIL": r"[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}",
+    "US_SSN": r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9}",
+}
+
+
+def b26_check(i, kind, doc, w, text, loc):
+    def walk(v):
+        if isinstance(v, dict):
+            for x in v.values():
+                yield from walk(x)
+        elif isinstance(v, list) and (not v or not isinstance(v[0], (str, L))):
+            for x in v:
+                yield from walk(x)
+        elif isinstance(v, list):
+            for p in v:
+                assert isinstance(p, (str, L)), (i, p)
+                if isinstance(p, L) and p.typ:
+                    yield p
+        elif isinstance(v, L) and v.typ:
+            yield v
+
+    labs = list(walk(doc)) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
+    assert len(labs) == len(w.spans), (i, len(labs), len(w.spans))
+    last = 0
+    for lab_, sp in zip(labs, w.spans):
+        v = lab_.text
+        assert sp["type"] == lab_.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == v, (i, sp, v)
+        assert sp["start"] >= last and sp["end"] > sp["start"], (i, sp)
+        last = sp["end"]
+        t = lab_.typ
+        assert v == v.strip() and v, (i, t, v)
+        if t == "PLACEHOLDER":
+            assert v in B26_PLACEHOLDERS, (i, v)
+            continue
+        assert v not in B26_PLACEHOLDERS and v not in B26_STANDINS, (i, t, v)
+        if t in B26_SHAPES:
+            assert re.fullmatch(B26_SHAPES[t], v), (i, t, v)
+        if t == "CREDIT_CARD":
+            d = v.replace(" ", "").replace("-", "")
+            assert d.isdigit() and luhn_ok(d) and b26_iin_ok(d), (i, v)
+        elif t == "IBAN":
+            c = v.replace(" ", "")
+            assert B26_IBAN_LEN.get(c[:2]) == len(c) and b26_mod97(c[4:] + c[:4]) == 1, (i, v)
+            assert " " not in v or all(len(g) == 4 for g in v.split(" ")[:-1]), (i, v)
+        elif t == "US_SSN":
+            d = re.sub(r"\D", "", v)
+            assert d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000", (i, v)
+        elif t == "PHONE":
+            n = phonenumbers.parse("+" + v[2:] if v.startswith("00") else v, lab_.meta["region"])
+            assert phonenumbers.is_valid_number(n), (i, v)
+        elif t == "IPV4":
+            assert ipaddress.ip_address(v).version == 4, (i, v)
+        elif t == "IPV6":
+            assert ipaddress.ip_address(v).version == 6, (i, v)
+        elif t == "DATE_OF_BIRTH":
+            y = lab_.meta.get("year") or int(re.findall(r"(19\d\d|20[0-2]\d)", v)[0])
+            assert str(y) in v and 1930 < y <= 2026 and len(re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)(?!\d)", v)) == 1, (i, v)
+        elif t == "JWT":
+            h, p, s = v.split(".")
+            hd = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+            json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+            assert hd.get("typ") == "JWT" and hd.get("alg") in B26_JWT_ALGS and len(s) == B26_JWT_ALGS[hd["alg"]], (i, hd)
+        elif t == "PRIVATE_KEY":
+            m = re.fullmatch(r"-----BEGIN ((?:[A-Z]+ )*)PRIVATE KEY-----[ \n]([A-Za-z0-9+/=]+[ \n])+-----END \1PRIVATE KEY-----", v)
+            assert m and ("\n" not in v or kind == "text"), (i, v[:40])
+        elif t in ("PASSWORD", "GENERIC_SECRET"):
+            assert not re.search(r"\s", v) and len(v) >= 3, (i, t, v)
+            if t == "GENERIC_SECRET" and lab_.meta.get("cvc"):
+                assert v.isdigit() and len(v) in (3, 4), (i, v)
+        else:
+            assert t in B26_SHAPES or t == "EMAIL", (i, t)
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(c) < 0x20 for c in text), (i, "escape in a JSON document")
+    for ph in B26_PLACEHOLDERS:
+        k = text.find(ph)
+        while k >= 0:
+            assert any(sp["type"] == "PLACEHOLDER" and sp["start"] == len(text[:k].encode("utf-8")) for sp in w.spans), (i, ph)
+            k = text.find(ph, k + 1)
 
 
 if __name__ == "__main__":
