@@ -158,7 +158,7 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
                 if i > 0 {
                     joined.push_str(", ");
                 }
-                joined.push_str(&String::from_utf8_lossy(v.as_bytes()));
+                push_lossy(&mut joined, v.as_bytes());
             }
             joined
         };
@@ -173,6 +173,15 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// `String::from_utf8_lossy(bytes)` pushed onto `out`: checked by `str::from_utf8` first
+/// (its ASCII words at a time; `from_utf8_lossy` walks UTF-8 chunks even when all is valid).
+fn push_lossy(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+    }
 }
 
 /// The entities the forwardable header values carry, lower-case (for `input.pii.found`);

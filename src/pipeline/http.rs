@@ -358,7 +358,7 @@ pub(super) fn decode<'a>(
 
 /// The approval a retry presents (`toolwall-approval: <id>`): one header, a well-formed id.
 pub(super) fn presented_approval(headers: &HeaderMap) -> Result<Option<String>, Reject> {
-    let mut values = headers.get_all(super::APPROVAL_HEADER).iter();
+    let mut values = headers.get_all(&super::APPROVAL_NAME).iter();
     let Some(first) = values.next() else {
         return Ok(None);
     };
@@ -580,9 +580,12 @@ pub(super) fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> Str
         .into_owned()
 }
 
+/// `traceparent` as a `HeaderName` (a `&str` is parsed into one at every lookup).
+const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+
 /// The agent's W3C `traceparent` when well-formed, otherwise a new one; and its trace id.
 pub(super) fn traceparent(headers: &HeaderMap) -> (HeaderValue, String) {
-    if let Some(v) = headers.get("traceparent") {
+    if let Some(v) = headers.get(&TRACEPARENT) {
         if let Ok(s) = v.to_str() {
             let parts: Vec<&str> = s.split('-').collect();
             let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit());
@@ -605,7 +608,8 @@ pub(super) fn traceparent(headers: &HeaderMap) -> (HeaderValue, String) {
     let mut value = *b"00-00000000000000000000000000000000-0000000000000000-01";
     hex_into(&mut value[3..35], trace);
     hex_into(&mut value[36..52], u128::from(span));
-    let trace_id = String::from_utf8_lossy(&value[3..35]).into_owned();
+    // (hex digits: always UTF-8; `from_utf8_lossy` walked them as chunks)
+    let trace_id = std::str::from_utf8(&value[3..35]).map_or_else(|_| String::new(), str::to_owned);
     (
         HeaderValue::from_bytes(&value).unwrap_or_else(|_| HeaderValue::from_static("")),
         trace_id,

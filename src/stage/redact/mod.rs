@@ -208,13 +208,7 @@ pub fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("text/event-stream")
-        })
+        .is_some_and(|ct| essence(ct).eq_ignore_ascii_case("text/event-stream"))
 }
 
 mod stream;
@@ -229,7 +223,27 @@ pub fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| json_essence(ct.split(';').next().unwrap_or("").trim()))
+        .is_some_and(|ct| json_essence(essence(ct)))
+}
+
+/// A `Content-Type`'s essence: what comes before its first `;`, trimmed. (A byte search:
+/// `str::split`'s searcher cost ~150 instructions a call, three calls a call's request and
+/// answer; docs/performance.md, "Twentieth round".)
+pub fn essence(ct: &str) -> &str {
+    split_media_type(ct).0
+}
+
+/// A `Content-Type` at its first `;`: the essence (trimmed) and what follows the `;`, if any
+/// (`ct.split(';')`'s first piece and the text its other pieces come from).
+pub fn split_media_type(ct: &str) -> (&str, Option<&str>) {
+    match ct.bytes().position(|b| b == b';') {
+        // (`;` is ASCII: both sides are on char boundaries)
+        Some(at) => (
+            ct.get(..at).unwrap_or("").trim(),
+            Some(ct.get(at + 1..).unwrap_or("")),
+        ),
+        None => (ct.trim(), None),
+    }
 }
 
 /// A media type's essence (`type/subtype`, trimmed) is JSON's: `application/json` or a
