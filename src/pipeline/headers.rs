@@ -155,6 +155,10 @@ pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
             // the values joined with `, `, written into one string (no string per value)
             let mut joined = String::new();
             for (i, v) in values.enumerate() {
+                if i == 0 {
+                    // most names have one value: one allocation of its size
+                    joined.reserve_exact(v.len());
+                }
                 if i > 0 {
                     joined.push_str(", ");
                 }

@@ -38,12 +38,16 @@ pub(super) async fn run(
 ) -> Response<ResBody> {
     let adapter = &snap.adapters[route.adapter];
     // The audit stream never gets the raw path: the tool's template once classified, until
-    // then the path with every entity masked.
-    rec.request = Some(serde_json::json!({
-        "method": parts.method.as_str(),
-        "host": adapter.upstream.host,
-        "path": masked_path(&snap.redactor, route.path),
-    }));
+    // then the path with every entity masked. Audit off, nothing reads the record's `request`
+    // before the call is classified (the approval's summary comes after): it is built then,
+    // with the template (`decode`), and the masked path is not made.
+    if rec.audit.is_some() {
+        rec.request = Some(serde_json::json!({
+            "method": parts.method.as_str(),
+            "host": adapter.upstream.host,
+            "path": masked_path(&snap.redactor, route.path),
+        }));
+    }
     match call(rt, snap, &mut rec, parts, body, route, traceparent).await {
         Ok(resp) => resp,
         Err(rej) => refuse(&mut rec, rej),
@@ -299,8 +303,16 @@ pub(super) fn decode<'a>(
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];
     rec.classified(tool, Some(tool_idx));
-    if let Some(req) = rec.request.as_mut() {
-        req["path"] = Value::String(tool.path.clone());
+    match rec.request.as_mut() {
+        Some(req) => req["path"] = Value::String(tool.path.clone()),
+        // audit off (`run`)
+        None => {
+            rec.request = Some(serde_json::json!({
+                "method": parts.method.as_str(),
+                "host": adapter.upstream.host,
+                "path": tool.path,
+            }));
+        }
     }
 
     // a JSON body small enough is parsed into the tree of an earlier call's arguments on this
