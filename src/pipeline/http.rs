@@ -307,11 +307,11 @@ pub(super) fn decode<'a>(
         Some(req) => req["path"] = Value::String(tool.path.clone()),
         // audit off (`run`)
         None => {
-            rec.request = Some(serde_json::json!({
-                "method": parts.method.as_str(),
-                "host": adapter.upstream.host,
-                "path": tool.path,
-            }));
+            rec.request = Some(crate::stage::record::request_doc(
+                parts.method.as_str(),
+                &adapter.upstream.host,
+                &tool.path,
+            ));
         }
     }
 
