@@ -137,36 +137,44 @@ pub fn forwardable(adapter: &Adapter, agent: &HeaderMap) -> HeaderMap {
 /// shown with U+FFFD in place of the bad bytes.
 pub fn policy_view(agent: &HeaderMap, forwardable: &HeaderMap) -> Value {
     let mut out = Map::new();
-    for name in forwardable.keys() {
-        let n = name.as_str();
-        let values = forwardable.get_all(name).iter();
-        let shown: String = if name == header::COOKIE {
-            values
-                .flat_map(|v| {
-                    String::from_utf8_lossy(v.as_bytes())
-                        .split(';')
-                        .map(|c| c.split('=').next().unwrap_or("").trim().to_string())
-                        .filter(|c| !c.is_empty())
-                        .collect::<Vec<_>>()
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
+    // the map's values in its order, a name's one after the other (`HeaderMap::iter`): no
+    // `get_all` lookup per name
+    // (the name, its text so far, how many of its values it holds)
+    let mut current: Option<(&HeaderName, String, usize)> = None;
+    for (name, v) in forwardable.iter() {
+        let (shown, count) = match current.as_mut() {
+            Some((n, shown, count)) if *n == name => (shown, count),
+            _ => {
+                if let Some((n, shown, _)) = current.take() {
+                    out.insert(n.as_str().to_string(), Value::String(shown));
+                }
+                // most names have one value: one allocation of its size
+                let (_, shown, count) = current.insert((name, String::with_capacity(v.len()), 0));
+                (shown, count)
+            }
+        };
+        if name == header::COOKIE {
+            // the cookies' names, joined with `; `
+            for c in String::from_utf8_lossy(v.as_bytes()).split(';') {
+                let c = c.split('=').next().unwrap_or("").trim();
+                if !c.is_empty() {
+                    if !shown.is_empty() {
+                        shown.push_str("; ");
+                    }
+                    shown.push_str(c);
+                }
+            }
         } else {
             // the values joined with `, `, written into one string (no string per value)
-            let mut joined = String::new();
-            for (i, v) in values.enumerate() {
-                if i == 0 {
-                    // most names have one value: one allocation of its size
-                    joined.reserve_exact(v.len());
-                }
-                if i > 0 {
-                    joined.push_str(", ");
-                }
-                push_lossy(&mut joined, v.as_bytes());
+            if *count > 0 {
+                shown.push_str(", ");
             }
-            joined
-        };
-        out.insert(n.to_string(), Value::String(shown));
+            push_lossy(shown, v.as_bytes());
+        }
+        *count += 1;
+    }
+    if let Some((n, shown, _)) = current {
+        out.insert(n.as_str().to_string(), Value::String(shown));
     }
     // looked up by their `HeaderName`s (a `&str` is parsed into one per lookup)
     for name in [header::AUTHORIZATION, header::PROXY_AUTHORIZATION] {
@@ -670,6 +678,9 @@ mod tests {
         agent.append("authorization", "Bearer abc.def".parse().unwrap());
         agent.append("proxy-authorization", "Basic dXNlcg==".parse().unwrap());
         agent.append("accept", "application/json".parse().unwrap());
+        agent.append("x-empty", HeaderValue::from_static(""));
+        agent.append("x-empty", HeaderValue::from_static("z"));
+        agent.append("x-empty", HeaderValue::from_static(""));
         let mut fwd = HeaderMap::new();
         for (n, v) in &agent {
             if n != header::AUTHORIZATION && n != header::PROXY_AUTHORIZATION {
@@ -685,6 +696,7 @@ mod tests {
                 "authorization": "Bearer",
                 "proxy-authorization": "Basic",
                 "accept": "application/json",
+                "x-empty": ", z, ",
             })
         );
         assert_eq!(
