@@ -150,7 +150,7 @@ impl Sink for &mut String {
             self.push(' ');
         }
         Some(fmt::Write::write_fmt(
-            &mut Sanitized(&mut **self),
+            &mut Sanitized(self),
             format_args!("{value:?}"),
         ))
     }
