@@ -76,6 +76,10 @@ trait Sink {
     fn ansi(&self) -> bool;
     /// A `Writer` over this sink, for the default visitor.
     fn writer(&mut self) -> Writer<'_>;
+    /// The `message` field as the default visitor writes it with escapes sanitized (its
+    /// `EscapeGuard`), after a space with `pad`: `None` when this sink leaves it to the
+    /// default visitor.
+    fn message(&mut self, pad: bool, value: &dyn fmt::Debug) -> Option<fmt::Result>;
 }
 
 impl Sink for Writer<'_> {
@@ -101,6 +105,9 @@ impl Sink for Writer<'_> {
     }
     fn writer(&mut self) -> Writer<'_> {
         self.by_ref()
+    }
+    fn message(&mut self, _: bool, _: &dyn fmt::Debug) -> Option<fmt::Result> {
+        None
     }
 }
 
@@ -136,6 +143,51 @@ impl Sink for &mut String {
     }
     fn writer(&mut self) -> Writer<'_> {
         Writer::new(&mut **self)
+    }
+    /// (The buffer is used with escapes sanitized only: `PlainFields::format_fields`.)
+    fn message(&mut self, pad: bool, value: &dyn fmt::Debug) -> Option<fmt::Result> {
+        if pad {
+            self.push(' ');
+        }
+        Some(fmt::Write::write_fmt(
+            &mut Sanitized(self),
+            format_args!("{value:?}"),
+        ))
+    }
+}
+
+/// tracing-subscriber's `EscapingWriter` (what its `EscapeGuard` writes a message through):
+/// ESC, BEL, BS, FF and DEL as `\x..`, C1 controls as `\u{..}`, every other char as it is;
+/// straight into the buffer, and a piece without those bytes pushed whole. The default
+/// visitor's way (the guard's `Debug` through the formatter, then a `write_char` per char
+/// through `dyn fmt::Write`) cost ~0.8k instructions for the call line's `tool call`
+/// (docs/performance.md, "Twentieth round").
+struct Sanitized<'a>(&'a mut String);
+
+impl fmt::Write for Sanitized<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // C1 controls (U+0080..U+009F) are `0xc2 0x80..0x9f` in UTF-8
+        if !s
+            .bytes()
+            .any(|b| matches!(b, 0x07 | 0x08 | 0x0c | 0x1b | 0x7f | 0xc2))
+        {
+            self.0.push_str(s);
+            return Ok(());
+        }
+        for ch in s.chars() {
+            match ch {
+                '\x1b' => self.0.push_str("\\x1b"),
+                '\x07' => self.0.push_str("\\x07"),
+                '\x08' => self.0.push_str("\\x08"),
+                '\x0c' => self.0.push_str("\\x0c"),
+                '\x7f' => self.0.push_str("\\x7f"),
+                ch if ('\u{80}'..='\u{9f}').contains(&ch) => {
+                    fmt::Write::write_fmt(self.0, format_args!("\\u{{{:x}}}", ch as u32))?;
+                }
+                _ => self.0.push(ch),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -246,6 +298,13 @@ impl<W: Sink> Visit for Plain<W> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" && !self.ansi && self.result.is_ok() {
+            if let Some(done) = self.out.message(!self.is_empty, value) {
+                self.is_empty = false;
+                self.result = done;
+                return;
+            }
+        }
         // `%` (Display) values arrive here too; the default writes `name=` and `{:?}`
         if self.own(field) {
             if self.result.is_ok() {
@@ -461,6 +520,11 @@ mod tests {
             "message with {} and \"quotes\" \u{1b}[0m",
             "args"
         );
+        tracing::info!(
+            "controls: bel \u{7} bs \u{8} ff \u{c} esc \u{1b} del \u{7f} c1 \u{80}\u{9b}\u{9f} \
+             nbsp \u{a0} é \u{c2}\u{a9} tab \t nl \n nul \u{0} end"
+        );
+        tracing::info!(n = 3u64, "{}", "after a field: \u{9b}[31m");
         let err = Outer(std::io::Error::other("inner"));
         tracing::error!(
             error = &err as &(dyn std::error::Error + 'static),

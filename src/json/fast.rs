@@ -358,7 +358,7 @@ impl Fast<'_> {
                 // lengths first: most members' differ, so one byte comparison (a `memcmp`
                 // call) per key instead of one per member the map's search passes
                 map.iter_mut()
-                    .find(|(m, _)| m.len() == k.len() && m.as_bytes() == k.as_bytes())
+                    .find(|(m, _)| same_bytes(m.as_bytes(), k.as_bytes()))
                     .map(|(_, v)| v)
             } else {
                 map.get_mut(k)
@@ -520,9 +520,65 @@ pub(crate) fn scan_string(b: &[u8]) -> Scanned {
     }
 }
 
+/// `a == b`, for a key: up to 16 bytes compared as (overlapping) words in place of a `memcmp`
+/// call each (~20 instructions; a spare object's search compares a key with every member of
+/// its length: docs/performance.md, "Twentieth round").
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // (every slice read here is in bounds: `n` is at least the width read; were one not, both
+    // sides read as zero and `a == b` below is never reached wrongly: the lengths are equal and
+    // the other word compared)
+    let w4 = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    let w8 = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    match n {
+        0 => true,
+        // the first, middle and last bytes: every byte of 1..=3
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// Digits → u64, `None` on overflow (serde_json reads those as floats).
 fn parse_u64(digits: &[u8]) -> Option<u64> {
     digits.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The word comparison is `==`: every length to 24, equal, and differing in one byte at
+    /// every position (by one bit, or a byte of another lane's value), and of other lengths.
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        for n in 0..=24usize {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(super::same_bytes(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                for flip in [1u8, 0x80, 0x20] {
+                    let mut b = a.clone();
+                    b[at] ^= flip;
+                    assert_eq!(super::same_bytes(&a, &b), a == b, "{n} {at} {flip}");
+                }
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!super::same_bytes(&a, &longer));
+            assert!(!super::same_bytes(&longer, &a));
+        }
+    }
 }

@@ -38,12 +38,16 @@ pub(super) async fn run(
 ) -> Response<ResBody> {
     let adapter = &snap.adapters[route.adapter];
     // The audit stream never gets the raw path: the tool's template once classified, until
-    // then the path with every entity masked.
-    rec.request = Some(serde_json::json!({
-        "method": parts.method.as_str(),
-        "host": adapter.upstream.host,
-        "path": masked_path(&snap.redactor, route.path),
-    }));
+    // then the path with every entity masked. Audit off, nothing reads the record's `request`
+    // before the call is classified (the approval's summary comes after): it is built then,
+    // with the template (`decode`), and the masked path is not made.
+    if rec.audit.is_some() {
+        rec.request = Some(serde_json::json!({
+            "method": parts.method.as_str(),
+            "host": adapter.upstream.host,
+            "path": masked_path(&snap.redactor, route.path),
+        }));
+    }
     match call(rt, snap, &mut rec, parts, body, route, traceparent).await {
         Ok(resp) => resp,
         Err(rej) => refuse(&mut rec, rej),
@@ -299,8 +303,16 @@ pub(super) fn decode<'a>(
     let (tool_idx, params) = classify::classify_request(adapter, &parts.method, route.path)?;
     let tool = &adapter.tools[tool_idx];
     rec.classified(tool, Some(tool_idx));
-    if let Some(req) = rec.request.as_mut() {
-        req["path"] = Value::String(tool.path.clone());
+    match rec.request.as_mut() {
+        Some(req) => req["path"] = Value::String(tool.path.clone()),
+        // audit off (`run`)
+        None => {
+            rec.request = Some(crate::stage::record::request_doc(
+                parts.method.as_str(),
+                &adapter.upstream.host,
+                &tool.path,
+            ));
+        }
     }
 
     // a JSON body small enough is parsed into the tree of an earlier call's arguments on this
@@ -358,7 +370,7 @@ pub(super) fn decode<'a>(
 
 /// The approval a retry presents (`toolwall-approval: <id>`): one header, a well-formed id.
 pub(super) fn presented_approval(headers: &HeaderMap) -> Result<Option<String>, Reject> {
-    let mut values = headers.get_all(super::APPROVAL_HEADER).iter();
+    let mut values = headers.get_all(&super::APPROVAL_NAME).iter();
     let Some(first) = values.next() else {
         return Ok(None);
     };
@@ -580,9 +592,12 @@ pub(super) fn masked_path(redactor: &crate::redact::Redactor, path: &str) -> Str
         .into_owned()
 }
 
+/// `traceparent` as a `HeaderName` (a `&str` is parsed into one at every lookup).
+const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+
 /// The agent's W3C `traceparent` when well-formed, otherwise a new one; and its trace id.
 pub(super) fn traceparent(headers: &HeaderMap) -> (HeaderValue, String) {
-    if let Some(v) = headers.get("traceparent") {
+    if let Some(v) = headers.get(&TRACEPARENT) {
         if let Ok(s) = v.to_str() {
             let parts: Vec<&str> = s.split('-').collect();
             let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit());
@@ -605,7 +620,8 @@ pub(super) fn traceparent(headers: &HeaderMap) -> (HeaderValue, String) {
     let mut value = *b"00-00000000000000000000000000000000-0000000000000000-01";
     hex_into(&mut value[3..35], trace);
     hex_into(&mut value[36..52], u128::from(span));
-    let trace_id = String::from_utf8_lossy(&value[3..35]).into_owned();
+    // (hex digits: always UTF-8; `from_utf8_lossy` walked them as chunks)
+    let trace_id = std::str::from_utf8(&value[3..35]).map_or_else(|_| String::new(), str::to_owned);
     (
         HeaderValue::from_bytes(&value).unwrap_or_else(|_| HeaderValue::from_static("")),
         trace_id,

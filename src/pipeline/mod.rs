@@ -56,6 +56,8 @@ pub const DECISION_HEADER: &str = "toolwall-decision-id";
 const DECISION_HEADER_NAME: ::http::HeaderName = ::http::HeaderName::from_static(DECISION_HEADER);
 /// The header a retry presents an approval with.
 pub const APPROVAL_HEADER: &str = "toolwall-approval";
+/// [`APPROVAL_HEADER`] as a `HeaderName` (a `&str` is parsed into one at every lookup).
+pub const APPROVAL_NAME: ::http::HeaderName = ::http::HeaderName::from_static(APPROVAL_HEADER);
 /// The `_meta` key an MCP retry presents an approval with.
 pub const APPROVAL_META: &str = "toolwall/approval";
 

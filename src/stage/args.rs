@@ -474,8 +474,7 @@ fn require_media_type(headers: &HeaderMap, want: MediaType) -> Result<(), Reject
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mut parts = ct.split(';');
-    let essence = parts.next().unwrap_or("").trim();
+    let (essence, params) = crate::stage::redact::split_media_type(ct);
     let ok = match want {
         MediaType::Json => crate::stage::redact::json_essence(essence),
         MediaType::Form => essence.eq_ignore_ascii_case("application/x-www-form-urlencoded"),
@@ -490,7 +489,7 @@ fn require_media_type(headers: &HeaderMap, want: MediaType) -> Result<(), Reject
             format!("content type `{ct}` is not accepted here: send {expected}"),
         ));
     }
-    for p in parts {
+    for p in params.into_iter().flat_map(|rest| rest.split(';')) {
         if let Some((k, v)) = p.split_once('=') {
             if k.trim().eq_ignore_ascii_case("charset")
                 && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
@@ -713,6 +712,35 @@ mod tests {
             }
         }
         assert!(checked > 100, "{checked}");
+    }
+
+    /// `split_media_type` is `str::split(';')`: its essence the first piece trimmed, and the
+    /// pieces of what follows the `;` the other pieces, for every string of up to five of
+    /// `;`, ` `, `a`, `=`, `é`.
+    #[test]
+    fn media_type_split_is_str_split() {
+        let mut all = vec![String::new()];
+        let mut level = vec![String::new()];
+        for _ in 0..5 {
+            let mut next = Vec::new();
+            for p in &level {
+                for c in [';', ' ', 'a', '=', 'é'] {
+                    next.push(format!("{p}{c}"));
+                }
+            }
+            all.extend(next.iter().cloned());
+            level = next;
+        }
+        for ct in &all {
+            let mut parts = ct.split(';');
+            let first = parts.next().unwrap_or("").trim();
+            let rest: Vec<&str> = parts.collect();
+            let (essence, params) = crate::stage::redact::split_media_type(ct);
+            assert_eq!(essence, first, "{ct:?}");
+            assert_eq!(crate::stage::redact::essence(ct), first, "{ct:?}");
+            let got: Vec<&str> = params.into_iter().flat_map(|r| r.split(';')).collect();
+            assert_eq!(got, rest, "{ct:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! never identity (and none is forwarded upstream).
 
 use http::request::Parts;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -17,6 +17,10 @@ use crate::pipeline::reject::{Reason, Reject};
 
 pub const RUN_ID_HEADER: &str = "toolwall-run-id";
 pub const WORKFLOW_HEADER: &str = "toolwall-workflow";
+/// The two as `HeaderName`s: a `&str` is parsed into one (lower-cased, checked) at every
+/// lookup, ~350 instructions each (docs/performance.md, "Twentieth round").
+const RUN_ID_NAME: HeaderName = HeaderName::from_static(RUN_ID_HEADER);
+const WORKFLOW_NAME: HeaderName = HeaderName::from_static(WORKFLOW_HEADER);
 
 /// Longest identity value (agent, tenant, workflow, run id) accepted.
 const MAX_ID_LEN: usize = 256;
@@ -109,7 +113,7 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Reject> {
 /// Establish the principal for one request.
 pub fn identify(spec: &IdentitySpec, parts: &Parts) -> Result<Principal, Reject> {
     let headers = &parts.headers;
-    let header = |name: &str| {
+    let header = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -118,12 +122,12 @@ pub fn identify(spec: &IdentitySpec, parts: &Parts) -> Result<Principal, Reject>
     };
     let run_header = || {
         spec.trust_run_id_header
-            .then(|| header(RUN_ID_HEADER))
+            .then(|| header(&RUN_ID_NAME))
             .flatten()
     };
     let workflow_header = || {
         spec.trust_workflow_header
-            .then(|| header(WORKFLOW_HEADER))
+            .then(|| header(&WORKFLOW_NAME))
             .flatten()
     };
 

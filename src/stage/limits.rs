@@ -445,11 +445,11 @@ pub async fn enforce(
     if let Some(f) = fields.iter().find(|f| spec.kill.contains(f)) {
         return Err(killed(f));
     }
-    let now = limiters.clock.now();
-    let (mut budgets, actions) = if priced(tool) {
-        budgets_for(spec, principal, now)
-    } else {
-        (Vec::new(), Vec::new())
+    // the wall clock is read for a priced tool's budgets only (an unpriced call has none)
+    let now = priced(tool).then(|| limiters.clock.now());
+    let (mut budgets, actions) = match now {
+        Some(now) => budgets_for(spec, principal, now),
+        None => (Vec::new(), Vec::new()),
     };
     if approved {
         // An approved call goes past the budgets whose `on_exceed` asks for a human; its cost
@@ -533,8 +533,10 @@ pub async fn enforce(
             let mut r = Reject::new(Reason::BudgetExceeded, message);
             if scope != SpendScope::Run {
                 // A day budget has room again when the next budget day starts.
-                r.retry_after =
-                    Some(u32::try_from(secs_to_next_day(now, spec.day_offset)).unwrap_or(u32::MAX));
+                // (budgets are a priced tool's: `now` was read)
+                r.retry_after = now.map(|now| {
+                    u32::try_from(secs_to_next_day(now, spec.day_offset)).unwrap_or(u32::MAX)
+                });
             }
             Err(r)
         }

@@ -157,21 +157,27 @@ impl Input<'_> {
         let mut pii_placeholders = Some(self.pii_placeholders);
         let mut request_extra = Some(self.request_extra);
         for (k, slot) in doc.iter_mut() {
-            match k.as_str() {
-                "approval" => *slot = approval.take().unwrap_or_default(),
-                "args" => *slot = args.take().unwrap_or_default(),
-                "grpc" | "mcp" => *slot = protocol.take().unwrap_or_default(),
-                "mode" => set_str(slot, self.mode.as_str()),
-                "now" => *slot = copy_of(now),
-                "pii" => fill_pii(
+            // `fits` checked the keys: each is one of `INPUT_FIELDS`, told apart by its first
+            // byte and length (a `match` on the strings compared each with a `memcmp` call)
+            match (k.as_bytes().first(), k.len()) {
+                (Some(b'a'), 8) => *slot = approval.take().unwrap_or_default(),
+                (Some(b'a'), _) => *slot = args.take().unwrap_or_default(),
+                (Some(b'g'), _) | (Some(b'm'), 3) => {
+                    *slot = protocol.take().unwrap_or_default();
+                }
+                (Some(b'm'), _) => set_str(slot, self.mode.as_str()),
+                (Some(b'n'), _) => *slot = copy_of(now),
+                (Some(b'p'), 3) => fill_pii(
                     slot,
                     pii_found.take().unwrap_or_default(),
                     pii_placeholders.take().flatten(),
                 ),
-                "principal" => *slot = copy_of(principal),
-                "request" => fill_request(slot, self.request, request_extra.take().flatten()),
-                "tool" => *slot = copy_of(tool),
-                "usage" => *slot = usage.take().unwrap_or_default(),
+                (Some(b'p'), _) => *slot = copy_of(principal),
+                (Some(b'r'), _) => {
+                    fill_request(slot, self.request, request_extra.take().flatten());
+                }
+                (Some(b't'), _) => *slot = copy_of(tool),
+                (Some(b'u'), _) => *slot = usage.take().unwrap_or_default(),
                 // ("v": `fits` lets no other key through)
                 _ => *slot = Value::from(1),
             }
@@ -252,17 +258,18 @@ fn fill_request(slot: &mut Value, facts: &RequestFacts<'_>, extra: Option<(&str,
         return;
     };
     let mut headers = extra.map(|(t, h)| (t, Some(h)));
+    // the keys are `keys` (checked above), told apart by their first byte
     for (k, v) in m.iter_mut() {
-        match k.as_str() {
-            "headers" => {
+        match k.as_bytes().first() {
+            Some(b'h') if k.len() == 7 => {
                 *v = headers
                     .as_mut()
                     .and_then(|h| h.1.take())
                     .unwrap_or_default();
             }
-            "host" => set_str(v, facts.host),
-            "method" => set_str(v, facts.method),
-            "path" => set_str(v, facts.path),
+            Some(b'h') => set_str(v, facts.host),
+            Some(b'm') => set_str(v, facts.method),
+            Some(b'p') => set_str(v, facts.path),
             _ => set_str(v, headers.as_ref().map_or("", |h| h.0)),
         }
     }
@@ -360,12 +367,27 @@ pub fn give_back(input: Option<Value>, known: &Known) -> Option<Value> {
     let Some(Value::Object(mut doc)) = input else {
         return None;
     };
-    for (name, part) in [
-        ("principal", &known.principal),
-        ("tool", &known.tool),
-        ("now", &known.now),
-    ] {
-        let (Some(part), Some(copy)) = (part, doc.get_mut(name).map(Value::take)) else {
+    // the four members taken in one pass over the map (four searches compared ~20 keys, a
+    // `memcmp` call each), each name told by its first byte and length before it is compared
+    let (mut principal, mut tool, mut now, mut args) = (None, None, None, None);
+    for (k, v) in doc.iter_mut() {
+        let slot = match (k.as_bytes().first(), k.len()) {
+            (Some(b'p'), 9) if k == "principal" => &mut principal,
+            (Some(b't'), 4) if k == "tool" => &mut tool,
+            (Some(b'n'), 3) if k == "now" => &mut now,
+            (Some(b'a'), 4) if k == "args" => &mut args,
+            _ => continue,
+        };
+        *slot = Some(v);
+    }
+    let taken = [
+        (&known.principal, principal.map(Value::take)),
+        (&known.tool, tool.map(Value::take)),
+        (&known.now, now.map(Value::take)),
+    ];
+    let args = args.map(Value::take);
+    for (part, copy) in taken {
+        let (Some(part), Some(copy)) = (part, copy) else {
             continue;
         };
         SPARE.with(|cell| {
@@ -378,7 +400,6 @@ pub fn give_back(input: Option<Value>, known: &Known) -> Option<Value> {
     }
     // what is left serves the next document as its skeleton ([`Input::fill`]); the arguments
     // go back to the caller (freed there, or kept as the next parse's spare: `args::take_spare`)
-    let args = doc.get_mut("args").map(Value::take);
     SKELETONS.with(|cell| {
         let mut skeletons = cell.borrow_mut();
         if skeletons.len() < SKELETONS_MAX {

@@ -472,7 +472,7 @@ impl StateStore for SqliteStore {
     }
 
     fn usage_cached(&self, key: &str) -> Option<i64> {
-        let now = self.clock.now().timestamp();
+        let now = self.clock.now_secs();
         let mut inner = self.lock();
         Self::live(&mut inner, key, now).map(|c| c.usage())
     }
