@@ -1086,3 +1086,107 @@ fn the_key_facts_are_the_tests_they_stand_for() {
         );
     }
 }
+
+/// `shaped_password_at` as the twenty-fourth round left it (the reference for the
+/// twenty-fifth round's early exit).
+fn r24_shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
+    let prev = *hay.get(i.checked_sub(1)?)?;
+    if !(prev.is_ascii_alphabetic() || matches!(prev, b'_' | b'.') || ref_pw_symbol(prev)) {
+        return None;
+    }
+    let d = hay[i..hay.len().min(i + 7)]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let mut e = i + d;
+    if d > 6 {
+        return None;
+    }
+    if let Some(&b) = hay.get(e) {
+        if ref_pw_symbol(b) || matches!(b, b'_' | b'.') {
+            e += 1;
+        }
+    }
+    if e < hay.len() && !ref_closes_value(hay[e]) {
+        if !prev.is_ascii_alphabetic() {
+            return None;
+        }
+        return leet_password_at(hay, i);
+    }
+    super::pw_shape::human_shape_at(hay, i, e)
+}
+
+/// The twenty-fifth round's (task cost): `shaped_password_at` turns away digits, one symbol
+/// and a letter (`roe12@example.com`) before `leet_password_at`. At every digit of generated
+/// texts of leet words and the tokens they sit in (e-mail addresses' local parts and
+/// domains, ids, sentences), it finds what the twenty-fourth round's (`r24_shaped_password_at`,
+/// the reference) finds. The test fails unless over 2,000 digits take the new early exit and
+/// over 1,000 leet words are found.
+#[test]
+fn the_shape_tests_exit_at_a_letter_after_the_symbol_finds_what_the_reference_finds() {
+    let mut rng = Rng(0x5851_F42D_4C95_7F2D);
+    let (mut hits, mut exits) = (0, 0);
+    for _ in 0..60_000 {
+        let mut hay = Vec::new();
+        for _ in 0..1 + rng.next() % 10 {
+            match rng.next() % 4 {
+                0 => {
+                    // A leet value: a word, digits, a tail of symbols and digits.
+                    hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"=", b": ", b"x", b"."]));
+                    hay.extend_from_slice(rng.pick(LEET_PIECES[..10].as_ref()));
+                    hay.extend_from_slice(rng.pick(&[b"", b"1", b"19", b"2024", b"7"]));
+                    for _ in 0..rng.next() % 4 {
+                        hay.extend_from_slice(rng.pick(&[b"#", b"!", b"_", b".", b"1", b"23"]));
+                    }
+                    hay.extend_from_slice(rng.pick(&[b"", b" ", b"\"", b"@", b"a", b". "]));
+                }
+                1 => {
+                    // An e-mail address whose local part ends in digits (or a leet word).
+                    hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"(", b"x", b".", b"_"]));
+                    hay.extend_from_slice(rng.pick(&[b"jane.roe", b"j", b"m0nk3y", b"Q", b"ab"]));
+                    hay.extend_from_slice(rng.pick(&[b"1", b"12", b"305", b"4412", b"7"]));
+                    hay.extend_from_slice(rng.pick(&[b"@", b"#", b"_", b".", b"!", b"$"]));
+                    hay.extend_from_slice(rng.pick(&[
+                        b"example.com",
+                        b"mail.co.uk",
+                        b"X",
+                        b"1",
+                        b"\"",
+                        b" ",
+                        b"e",
+                        b". ",
+                    ]));
+                }
+                _ => hay.extend_from_slice(rng.pick(LEET_PIECES)),
+            }
+        }
+        for i in 0..hay.len() {
+            if !hay[i].is_ascii_digit() {
+                continue;
+            }
+            let want = r24_shaped_password_at(&hay, i);
+            let got = shaped_password_at(&hay, i);
+            assert_eq!(
+                got.map(|h| (h.start, h.end)),
+                want.map(|h| (h.start, h.end)),
+                "{i} in {:?}",
+                String::from_utf8_lossy(&hay)
+            );
+            hits += usize::from(want.is_some());
+            // The new exit: a letter before the digits, digits, a symbol and a letter.
+            let d = hay[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let symbol = |b: u8| ref_pw_symbol(b) || matches!(b, b'_' | b'.');
+            exits += usize::from(
+                i > 0
+                    && hay[i - 1].is_ascii_alphabetic()
+                    && d <= 6
+                    && hay.get(i + d).is_some_and(|&b| symbol(b))
+                    && hay.get(i + d + 1).is_some_and(u8::is_ascii_alphabetic),
+            );
+        }
+    }
+    assert!(
+        exits > 2_000 && hits > 1_000,
+        "{exits} early exits, {hits} shaped passwords"
+    );
+}
