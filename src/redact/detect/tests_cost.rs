@@ -516,9 +516,21 @@ fn the_birth_year_look_finds_what_the_reference_finds() {
         b"T",
         b"x",
         b"\xc3\xa9",
+        // (twenty-fifth round: runs without a `19` or `20`, and the two digits split or
+        // joined across pieces)
+        b"1234",
+        b"3190",
+        b"8201",
+        b"(212) 555-0199",
+        b"536-22-",
+        b"19",
+        b"20",
+        b"1",
+        b"9",
     ];
     let mut rng = Rng(0x5851_F42D_4C95_7F2D);
     let (mut yes, mut no) = (0, 0);
+    let mut without = 0;
     for _ in 0..200_000 {
         let mut s = Vec::new();
         for _ in 0..rng.next() % 6 {
@@ -536,8 +548,12 @@ fn the_birth_year_look_finds_what_the_reference_finds() {
         } else {
             no += 1;
         }
+        // Strings the look for `19`, `20` and `\\` turns away before the runs are read.
+        let century = s.windows(2).any(|w| w == b"19" || w == b"20");
+        without += usize::from(!century && !s.contains(&b'\\') && s.len() >= 4);
     }
     assert!(yes > 20_000 && no > 20_000, "{yes} kept, {no} not");
+    assert!(without > 10_000, "{without} without 19, 20 or an escape");
 }
 
 /// The twenty-second round's (task cost): a JSON value's string leaves searched for their
