@@ -443,9 +443,16 @@ fn the_byte_pass_tables_are_the_tests_they_stand_for() {
         for i in 1..hay.len() {
             if hay[i].is_ascii_digit() && crate::redact::validate::is_word(hay[i - 1]) {
                 let we = word_end(&hay, i + 1);
+                // (The twenty-fifth round's look at the value's start, `leet_may_open`, for
+                // the runs past 7 bytes: a letter or digit after a byte that neither goes on
+                // the word nor opens a value.)
+                let closed = i >= 2
+                    && hay[i - 1].is_ascii_alphanumeric()
+                    && !hay[i - 2].is_ascii_alphanumeric()
+                    && !ref_opens_value(hay[i - 2]);
                 assert_eq!(
                     shape_tail(&hay, i, we),
-                    ref_shape_tail_bounded(&hay, i, we),
+                    ref_shape_tail_bounded(&hay, i, we) && (we - i <= 7 || !closed),
                     "{i} in {:?}",
                     String::from_utf8_lossy(&hay)
                 );
@@ -1204,5 +1211,75 @@ fn the_shape_tests_exit_at_a_letter_after_the_symbol_finds_what_the_reference_fi
     assert!(
         exits > 2_000 && hits > 1_000,
         "{exits} early exits, {hits} shaped passwords"
+    );
+}
+
+/// The twenty-fifth round's (task cost): `shape_tail` lets a long word run through to the
+/// leet test only when it may open a value (`pw_shape::leet_may_open`). At every first digit
+/// of a word run (where the byte pass calls the shape test) in generated texts of UUIDs, hex
+/// ids' segments, leet words and the bytes around them, the byte pass's shape test (the tail,
+/// then `shaped_password_at`) finds what the twentieth round's tail and the twenty-fourth
+/// round's test (`ref_shape_tail`, `r24_shaped_password_at`, the references) find. The test
+/// fails unless over 2,000 runs are turned away by the new look and over 1,000 leet words
+/// are found.
+#[test]
+fn the_shape_tails_look_at_the_values_start_finds_what_the_reference_finds() {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let (mut hits, mut turned) = (0, 0);
+    for _ in 0..60_000 {
+        let mut hay = Vec::new();
+        for _ in 0..1 + rng.next() % 10 {
+            match rng.next() % 4 {
+                0 => {
+                    // A UUID or a hex id's segments, lower-case hex with digits inside.
+                    hay.extend_from_slice(rng.pick(&[b"\"", b" ", b"-", b"/", b"x", b":"]));
+                    for k in 0..1 + rng.next() % 5 {
+                        if k > 0 {
+                            hay.extend_from_slice(rng.pick(&[b"-", b"_", b".", b"-"]));
+                        }
+                        for _ in 0..2 + rng.next() % 12 {
+                            hay.push(b"0123456789abcdef"[(rng.next() % 16) as usize]);
+                        }
+                    }
+                    hay.extend_from_slice(rng.pick(&[b"\"", b" ", b"!", b"", b"."]));
+                }
+                1 => {
+                    // A leet value after any byte.
+                    hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"=", b"-", b"x", b".", b"#"]));
+                    hay.extend_from_slice(rng.pick(LEET_PIECES[..10].as_ref()));
+                    hay.extend_from_slice(rng.pick(&[b"", b"1", b"19", b"2024", b"7"]));
+                    hay.extend_from_slice(rng.pick(&[b"", b" ", b"\"", b"!", b"#1", b". "]));
+                }
+                _ => hay.extend_from_slice(rng.pick(LEET_PIECES)),
+            }
+        }
+        let mut run_digit = false;
+        for i in 0..hay.len() {
+            let word = crate::redact::validate::is_word(hay[i]);
+            let first = word && hay[i].is_ascii_digit() && !run_digit;
+            run_digit = word && (run_digit || hay[i].is_ascii_digit());
+            if !first || i == 0 || !crate::redact::validate::is_word(hay[i - 1]) {
+                continue;
+            }
+            let we = word_end(&hay, i + 1);
+            let want = ref_shape_tail(&hay, we) && r24_shaped_password_at(&hay, i).is_some();
+            let tail = shape_tail(&hay, i, we);
+            let got = tail && shaped_password_at(&hay, i).is_some();
+            assert_eq!(got, want, "{i} in {:?}", String::from_utf8_lossy(&hay));
+            hits += usize::from(want);
+            // Runs the tail let through before (a leet word's first digit) and not now.
+            let leet = |b: u8| matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7');
+            let leet_start = leet(hay[i])
+                && hay
+                    .get(i + 1)
+                    .is_some_and(|&b| b.is_ascii_lowercase() || leet(b));
+            turned += usize::from(
+                !tail && ref_shape_tail(&hay, we) && (8..=20).contains(&(we - i)) && leet_start,
+            );
+        }
+    }
+    assert!(
+        turned > 2_000 && hits > 1_000,
+        "{turned} runs turned away, {hits} shaped passwords"
     );
 }
