@@ -224,18 +224,20 @@ pub(super) fn shape_tail(hay: &[u8], digit: usize, we: usize) -> bool {
             || (we - digit <= 20 && leet_may_start(hay, digit) && leet_may_open(hay, digit)))
 }
 
-/// Whether the leet word holding the digit at `digit` may open a value, as
-/// `leet_password_at`'s walk back to the value's start reads its first two bytes: a letter
-/// or digit after a byte that neither goes on the word nor opens a value (a UUID's
-/// `-e3b9a0c1f245`, a hex id's segment) starts no leet word. Twenty-fifth round, task cost:
-/// such segments were most of the shape test's calls on clean input (57 of 62 a pass on
-/// `redact_profile 65536 clean bytes`, ~160 instructions each).
+/// Whether the leet word holding the digit at `digit` may open a value: `leet_password_at`'s
+/// walk back to the value's start (its letters and digits, 20 bytes at most), made before
+/// the call. A word after a byte that opens no value (a UUID's `-e3b9a0c1f245`, a hex id's
+/// segment) is no leet word. Twenty-fifth round, task cost: such segments were most of the
+/// shape test's calls on clean input (57 of 62 a pass on `redact_profile 65536 clean
+/// bytes`, ~170 instructions each with `shaped_password_at`'s).
 #[inline]
 fn leet_may_open(hay: &[u8], digit: usize) -> bool {
-    !(digit >= 2
-        && hay[digit - 1].is_ascii_alphanumeric()
-        && !hay[digit - 2].is_ascii_alphanumeric()
-        && !opens_value(hay[digit - 2]))
+    let floor = digit.saturating_sub(20);
+    let mut s = digit;
+    while s > floor && hay[s - 1].is_ascii_alphanumeric() {
+        s -= 1;
+    }
+    s == 0 || opens_value(hay[s - 1])
 }
 
 /// The first digit of a leet word (`leet_password`): `0 1 3 4 5 7`, then a lower-case

@@ -444,12 +444,13 @@ fn the_byte_pass_tables_are_the_tests_they_stand_for() {
             if hay[i].is_ascii_digit() && crate::redact::validate::is_word(hay[i - 1]) {
                 let we = word_end(&hay, i + 1);
                 // (The twenty-fifth round's look at the value's start, `leet_may_open`, for
-                // the runs past 7 bytes: a letter or digit after a byte that neither goes on
-                // the word nor opens a value.)
-                let closed = i >= 2
-                    && hay[i - 1].is_ascii_alphanumeric()
-                    && !hay[i - 2].is_ascii_alphanumeric()
-                    && !ref_opens_value(hay[i - 2]);
+                // the runs past 7 bytes: the letters and digits before the digit, at most 20,
+                // after a byte that opens no value.)
+                let s = (i.saturating_sub(20)..i)
+                    .rev()
+                    .find(|&k| !hay[k].is_ascii_alphanumeric())
+                    .map_or(i.saturating_sub(20), |k| k + 1);
+                let closed = s > 0 && !ref_opens_value(hay[s - 1]);
                 assert_eq!(
                     shape_tail(&hay, i, we),
                     ref_shape_tail_bounded(&hay, i, we) && (we - i <= 7 || !closed),
