@@ -12,10 +12,14 @@ mod keys;
 pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
-    body_may_hold_pair_value, member_class, pair_class, pair_name, pair_name_worth_reading,
-    pair_role, pair_type_key, pair_type_names_secret, sibling_class, FnvBuild, KeyClass, KeyRules,
-    PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
+    body_may_hold_pair_value, member_class, member_class_of, pair_class, pair_name,
+    pair_name_worth_reading, pair_role, pair_type_names_secret, sibling_class, FnvBuild, KeyClass,
+    KeyFacts, KeyRules, PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
 };
+
+// (The streaming pass asks `KeyFacts`; `tests_cost` compares it with the function.)
+#[cfg(test)]
+pub(crate) use keys::pair_type_key;
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
 pub(crate) fn escape_token(token: &str, out: &mut String) {
@@ -96,7 +100,7 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     /// their keys: arrays of records). Keys come from the
     /// request: the hasher is seeded per process (foldhash) and the map holds at most
     /// `KEY_CACHE` names, so colliding keys cannot make it slow.
-    keys: std::collections::HashMap<&'v str, (KeyClass, bool), foldhash::fast::RandomState>,
+    keys: std::collections::HashMap<&'v str, KeyInfo, foldhash::fast::RandomState>,
     /// The classes of the keys of the objects being walked (each object's, pushed when it is
     /// entered and cut off when it is left): a key is classified once per member.
     classes: Vec<KeyClass>,
@@ -163,10 +167,14 @@ const KEY_CACHE: usize = 512;
 const KEY_MEMO_SIZE: usize = 4096;
 const KEY_MEMO_MAX_LEN: usize = 64;
 
+/// What a walk remembers of a key: its class, whether the detector finds anything in it,
+/// and what the streaming pass asks of it besides (`keys::KeyFacts`).
+type KeyInfo = (KeyClass, bool, KeyFacts);
+
 #[derive(Default)]
 struct KeyMemo {
     redactor: u64,
-    keys: std::collections::HashMap<Box<str>, (KeyClass, bool), foldhash::fast::RandomState>,
+    keys: std::collections::HashMap<Box<str>, KeyInfo, foldhash::fast::RandomState>,
     /// The last walk's `classes`, `labelled` and `record_dates`, emptied, for the next walk
     /// on this thread (three to six allocations and regrowths a document; none kept above
     /// `SPARE_MAX` entries).
@@ -331,10 +339,21 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     /// The pointer of the value being visited: `ptr`, then `path` spelled as RFC 6901
     /// reference tokens (from the last pointer spelled, as far as its tokens are still
     /// `path`'s).
+    ///
+    /// The streaming pass has no `path` (its `ptr` is spelled as it goes): its pointer is a
+    /// copy of `ptr`, made where the finding is (twenty-fifth round, task cost: the call was
+    /// ~20 instructions a leaf with findings on `redact_profile 65536 pii bytes`).
+    #[inline]
     fn pointer(&mut self) -> String {
         if self.path.is_empty() {
             return self.ptr.clone();
         }
+        self.spelt_pointer()
+    }
+
+    /// `pointer` of a non-empty `path`.
+    #[inline(never)]
+    fn spelt_pointer(&mut self) -> String {
         if self.spelt_base != self.ptr.len() || !self.spelt.starts_with(self.ptr.as_str()) {
             self.spelt.clear();
             self.spelt.push_str(&self.ptr);
@@ -409,17 +428,25 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     /// bench call, 2026-12-05, `Walk::key_info` inclusive 15.2k → 5.4k instructions per call
     /// (with `object` classifying each key once instead of twice), the PII scan 54.1k → 45.2k.
     pub(crate) fn key_info(&mut self, k: &'v str) -> (KeyClass, bool) {
+        let (class, dirty, _) = self.key_facts(k);
+        (class, dirty)
+    }
+
+    /// `key_info` with the key's `KeyFacts` (the streaming pass's per-member tests, answered
+    /// once per distinct key: twenty-fifth round, task cost).
+    #[inline]
+    pub(crate) fn key_facts(&mut self, k: &'v str) -> KeyInfo {
         if k.len() <= KEY_MEMO_MAX_LEN {
-            return self.key_info_uncached(k);
+            return self.key_facts_uncached(k);
         }
         if let Some(info) = self.keys.get(k) {
             return *info;
         }
-        let (class, dirty) = self.key_info_uncached(k);
+        let info = self.key_facts_uncached(k);
         if self.keys.len() < KEY_CACHE {
-            self.keys.insert(k, (class, dirty));
+            self.keys.insert(k, info);
         }
-        (class, dirty)
+        info
     }
 
     /// `key_info` for a key that does not live as long as the document (decoded escapes).
@@ -427,6 +454,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     /// from document to document: each worker thread remembers the answers per redactor
     /// (`args/pii_scan_1kb`: about half of that bench's instructions were this per-key work).
     pub(crate) fn key_info_uncached(&mut self, k: &str) -> (KeyClass, bool) {
+        let (class, dirty, _) = self.key_facts_uncached(k);
+        (class, dirty)
+    }
+
+    /// `key_info_uncached` with the key's `KeyFacts`.
+    pub(crate) fn key_facts_uncached(&mut self, k: &str) -> KeyInfo {
         if let Some(info) = self.memo.keys.get(k) {
             return *info;
         }
@@ -440,14 +473,14 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         info
     }
 
-    fn classify_key(&self, k: &str) -> (KeyClass, bool) {
+    fn classify_key(&self, k: &str) -> KeyInfo {
         let class = self.redactor.keys.classify(k);
         let dirty = k.len() >= MIN_FINDING_LEN
             && self
                 .redactor
                 .detector
                 .any(k.as_bytes(), ScanContext::default());
-        (class, dirty)
+        (class, dirty, KeyFacts::of(k))
     }
 
     pub(crate) fn value(&mut self, v: &'v Value, key: KeyClass) {

@@ -13,11 +13,11 @@
 //! only the last one.
 
 use super::action::ActionPlan;
-use super::detect::evidence_r23s::{token_user_key, token_user_value};
+use super::detect::evidence_r23s::token_user_value;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::entity::Entity;
 use super::json::{
-    birth_cell_class, escape_token, labels, pair_class, pair_name, pair_role, pair_type_key,
+    birth_cell_class, escape_token, labels, member_class_of, pair_class, pair_name,
     pair_type_names_secret, sibling_class, KeyClass, Leaf, PairRole, RecordDates, Walk,
 };
 use super::{Finding, Redactor};
@@ -206,15 +206,17 @@ impl<'v> Pass<'_, '_, 'v> {
             }
             let key_at = self.i;
             let key = self.string()?;
-            let (class, dirty) = match key {
-                Cow::Borrowed(k) => self.walk.key_info(k),
-                Cow::Owned(ref k) => self.walk.key_info_uncached(k),
+            // The key's class and, answered once per distinct key, its part in the tests
+            // below (`json::keys::KeyFacts`).
+            let (class, dirty, facts) = match key {
+                Cow::Borrowed(k) => self.walk.key_facts(k),
+                Cow::Owned(ref k) => self.walk.key_facts_uncached(k),
             };
             if dirty {
                 // A finding in the key renames the member: the `Value` path does that.
                 return Err(GiveUp);
             }
-            let role = pair_role(&key);
+            let role = facts.pair_role();
             if role == PairRole::Value {
                 for &(at, type_key) in &names[..pending] {
                     pair = self.pair_name_class(pair, at, type_key)?;
@@ -230,9 +232,9 @@ impl<'v> Pass<'_, '_, 'v> {
             }
             let class = match pair {
                 Some(secret) if role == PairRole::Value => secret,
-                _ => sibling_class(super::json::member_class(parent, class, &key), own_ssn),
+                _ => sibling_class(member_class_of(parent, class, facts), own_ssn),
             };
-            let class = if labels::answer_key(&key) {
+            let class = if facts.answer_key() {
                 answered |= !birth && class == KeyClass::Plain;
                 if birth {
                     labels::answer_class(class)
@@ -276,7 +278,7 @@ impl<'v> Pass<'_, '_, 'v> {
                 record.member(&mut self.walk.record_dates, found, (key_at, at), raw, class);
             }
             if self.raw[at] == b'"'
-                && token_user_key(&key)
+                && facts.token_user_key()
                 && token_user_value(&self.string_at(at)?)
             {
                 if password_read {
@@ -285,7 +287,7 @@ impl<'v> Pass<'_, '_, 'v> {
                 token_user = true;
             }
             let labelled = match self.raw[at] {
-                b'"' if labels::label_key(&key) => {
+                b'"' if facts.label_key() => {
                     let keys = &self.walk.redactor.keys;
                     let yes = labels::birth_label(&self.string_at(at)?, |l| keys.classify(l));
                     own |= yes;
@@ -301,7 +303,7 @@ impl<'v> Pass<'_, '_, 'v> {
                 birth = true;
             }
             if role == PairRole::Name && self.raw[at] == b'"' {
-                let type_key = pair_type_key(&key);
+                let type_key = facts.pair_type_key();
                 if value_seen {
                     let before = pair;
                     pair = self.pair_name_class(pair, at, type_key)?;

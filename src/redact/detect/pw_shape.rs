@@ -220,7 +220,24 @@ pub(super) fn shape_tail(hay: &[u8], digit: usize, we: usize) -> bool {
     hay.get(we)
         .is_none_or(|&b| SHAPE_CLASS[usize::from(b)] & VALUE_TAIL != 0)
         && SHAPE_CLASS[usize::from(hay[we - 1])] & RUN_END != 0
-        && (we - digit <= 7 || (we - digit <= 20 && leet_may_start(hay, digit)))
+        && (we - digit <= 7
+            || (we - digit <= 20 && leet_may_start(hay, digit) && leet_may_open(hay, digit)))
+}
+
+/// Whether the leet word holding the digit at `digit` may open a value: `leet_password_at`'s
+/// walk back to the value's start (its letters and digits, 20 bytes at most), made before
+/// the call. A word after a byte that opens no value (a UUID's `-e3b9a0c1f245`, a hex id's
+/// segment) is no leet word. Twenty-fifth round, task cost: such segments were most of the
+/// shape test's calls on clean input (57 of 62 a pass on `redact_profile 65536 clean
+/// bytes`, ~170 instructions each with `shaped_password_at`'s).
+#[inline]
+fn leet_may_open(hay: &[u8], digit: usize) -> bool {
+    let floor = digit.saturating_sub(20);
+    let mut s = digit;
+    while s > floor && hay[s - 1].is_ascii_alphanumeric() {
+        s -= 1;
+    }
+    s == 0 || opens_value(hay[s - 1])
 }
 
 /// The first digit of a leet word (`leet_password`): `0 1 3 4 5 7`, then a lower-case
@@ -317,15 +334,25 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
     if d > 6 {
         return None;
     }
+    let mut symbol = false;
     if let Some(&b) = hay.get(e) {
         if pw_symbol(b) || matches!(b, b'_' | b'.') {
             e += 1;
+            symbol = true;
         }
     }
     if e < hay.len() && !closes_value(hay[e]) {
         // A digit inside a word that goes on (`G3w1tt3r19`, `A1c4ch0f4#1`): the token to its
         // end, for the leet shape (`leet_password`) only.
         if !prev.is_ascii_alphabetic() {
+            return None;
+        }
+        // Digits, one symbol and a letter (an e-mail address's `roe12@example.com`): the
+        // leet word ends at the symbol, and its tail (`[sym]{0,2}[0-9]{0,3}[sym]?`) at the
+        // letter, which goes on the token: `leet_password_at` turns it away there
+        // (twenty-fifth round, task cost: 413 calls a pass on `65536 pii bytes`, ~100
+        // instructions each; `tests_cost` pins it).
+        if symbol && hay[e].is_ascii_alphabetic() {
             return None;
         }
         return leet_password_at(hay, i);
@@ -338,7 +365,7 @@ pub(super) fn shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
 /// which turns most calls away or hands them to `leet_password_at`, then needs no registers
 /// saved.
 #[inline(never)]
-fn human_shape_at(hay: &[u8], i: usize, mut e: usize) -> Option<Hit> {
+pub(super) fn human_shape_at(hay: &[u8], i: usize, mut e: usize) -> Option<Hit> {
     // A sentence's full stop (`upgraded to Windows11.`) is no symbol of the value.
     if hay[e - 1] == b'.' && hay.get(e).is_none_or(u8::is_ascii_whitespace) {
         e -= 1;

@@ -443,9 +443,17 @@ fn the_byte_pass_tables_are_the_tests_they_stand_for() {
         for i in 1..hay.len() {
             if hay[i].is_ascii_digit() && crate::redact::validate::is_word(hay[i - 1]) {
                 let we = word_end(&hay, i + 1);
+                // (The twenty-fifth round's look at the value's start, `leet_may_open`, for
+                // the runs past 7 bytes: the letters and digits before the digit, at most 20,
+                // after a byte that opens no value.)
+                let s = (i.saturating_sub(20)..i)
+                    .rev()
+                    .find(|&k| !hay[k].is_ascii_alphanumeric())
+                    .map_or(i.saturating_sub(20), |k| k + 1);
+                let closed = s > 0 && !ref_opens_value(hay[s - 1]);
                 assert_eq!(
                     shape_tail(&hay, i, we),
-                    ref_shape_tail_bounded(&hay, i, we),
+                    ref_shape_tail_bounded(&hay, i, we) && (we - i <= 7 || !closed),
                     "{i} in {:?}",
                     String::from_utf8_lossy(&hay)
                 );
@@ -516,9 +524,21 @@ fn the_birth_year_look_finds_what_the_reference_finds() {
         b"T",
         b"x",
         b"\xc3\xa9",
+        // (twenty-fifth round: runs without a `19` or `20`, and the two digits split or
+        // joined across pieces)
+        b"1234",
+        b"3190",
+        b"8201",
+        b"(212) 555-0199",
+        b"536-22-",
+        b"19",
+        b"20",
+        b"1",
+        b"9",
     ];
     let mut rng = Rng(0x5851_F42D_4C95_7F2D);
     let (mut yes, mut no) = (0, 0);
+    let mut without = 0;
     for _ in 0..200_000 {
         let mut s = Vec::new();
         for _ in 0..rng.next() % 6 {
@@ -536,8 +556,12 @@ fn the_birth_year_look_finds_what_the_reference_finds() {
         } else {
             no += 1;
         }
+        // Strings the look for `19`, `20` and `\\` turns away before the runs are read.
+        let century = s.windows(2).any(|w| w == b"19" || w == b"20");
+        without += usize::from(!century && !s.contains(&b'\\') && s.len() >= 4);
     }
     assert!(yes > 20_000 && no > 20_000, "{yes} kept, {no} not");
+    assert!(without > 10_000, "{without} without 19, 20 or an escape");
 }
 
 /// The twenty-second round's (task cost): a JSON value's string leaves searched for their
@@ -959,4 +983,304 @@ fn the_token_user_key_by_length_is_the_word_search() {
         yes += usize::from(want);
     }
     assert!(yes > 5_000, "{yes} user keys");
+}
+
+/// The twenty-fifth round's (task cost): the streaming pass's per-member key tests answered
+/// once per distinct key (`json::keys::KeyFacts`) against the functions they stand for (the
+/// reference: `pair_role`, `labels::answer_key`, `labels::label_key`, `token_user_key`,
+/// `pair_type_key`, and `member_class` under every parent class and for every key class), on
+/// generated keys of the words those functions compare (in every case, cut, joined and
+/// lengthened), host names and other keys. The test fails unless every fact is held by over
+/// 200 keys and missed by over 200.
+#[test]
+fn the_key_facts_are_the_tests_they_stand_for() {
+    use crate::redact::json::{
+        labels, member_class, member_class_of, pair_role, pair_type_key, KeyClass, KeyFacts,
+    };
+    const PIECES: &[&[u8]] = &[
+        b"key",
+        b"KEY",
+        b"name",
+        b"Name",
+        b"type",
+        b"TYPE",
+        b"value",
+        b"Value",
+        b"VALUE",
+        b"VaLuE",
+        b"label",
+        b"Label",
+        b"purpose",
+        b"PURPOSE",
+        b"parameterkey",
+        b"ParameterKey",
+        b"ParameterValue",
+        b"PARAMETERVALUE",
+        b"date",
+        b"Date",
+        b"text",
+        b"answer",
+        b"ANSWER",
+        b"ref",
+        b"question",
+        b"tabLabel",
+        b"shortname",
+        b"user",
+        b"login",
+        b"username",
+        b"token",
+        b"Token",
+        b"plaintext",
+        b"PlainText",
+        b"on",
+        b"datum",
+        b"fecha",
+        b"data",
+        b"dt",
+        b"iso",
+        b"date_iso",
+        b"number",
+        b"Number",
+        b"id",
+        b"no",
+        b"nr",
+        b"gitlab.com",
+        b"repo.example.io",
+        b"a-b.c9.org",
+        b".",
+        b"..",
+        b"com",
+        b"-",
+        b"_",
+        b"1",
+        b"x",
+        b"e",
+        b"\xc3\xa9",
+        b" ",
+    ];
+    let mut parents = vec![
+        KeyClass::Plain,
+        KeyClass::Phone,
+        KeyClass::Card,
+        KeyClass::BirthParent,
+        KeyClass::ShapedSecret,
+        KeyClass::FormResponse,
+        KeyClass::Ident,
+        KeyClass::TaxId,
+        KeyClass::MessageId,
+        KeyClass::Ciphertext,
+    ];
+    parents.extend(Entity::ALL.iter().map(|&e| KeyClass::Whole(e)));
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut held = [0usize; 16];
+    let n = 60_000;
+    for _ in 0..n {
+        let mut key = Vec::new();
+        for _ in 0..1 + rng.next() % 3 {
+            key.extend_from_slice(rng.pick(PIECES));
+        }
+        let key = String::from_utf8_lossy(&key);
+        let facts = KeyFacts::of(&key);
+        assert_eq!(facts.pair_role(), pair_role(&key), "{key:?}");
+        assert_eq!(facts.answer_key(), labels::answer_key(&key), "{key:?}");
+        assert_eq!(facts.label_key(), labels::label_key(&key), "{key:?}");
+        assert_eq!(
+            facts.token_user_key(),
+            super::evidence_r23s::token_user_key(&key),
+            "{key:?}"
+        );
+        assert_eq!(facts.pair_type_key(), pair_type_key(&key), "{key:?}");
+        for &parent in &parents {
+            for &class in &parents {
+                assert_eq!(
+                    member_class_of(parent, class, facts),
+                    member_class(parent, class, &key),
+                    "{key:?} under {parent:?} as {class:?}"
+                );
+            }
+        }
+        for (bit, count) in held.iter_mut().enumerate() {
+            *count += usize::from(facts.bits() & (1 << bit) != 0);
+        }
+    }
+    for (bit, &count) in held.iter().enumerate().take(13) {
+        assert!(
+            count > 200 && n - count > 200,
+            "fact {bit}: held by {count} of {n} keys"
+        );
+    }
+}
+
+/// `shaped_password_at` as the twenty-fourth round left it (the reference for the
+/// twenty-fifth round's early exit).
+fn r24_shaped_password_at(hay: &[u8], i: usize) -> Option<Hit> {
+    let prev = *hay.get(i.checked_sub(1)?)?;
+    if !(prev.is_ascii_alphabetic() || matches!(prev, b'_' | b'.') || ref_pw_symbol(prev)) {
+        return None;
+    }
+    let d = hay[i..hay.len().min(i + 7)]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let mut e = i + d;
+    if d > 6 {
+        return None;
+    }
+    if let Some(&b) = hay.get(e) {
+        if ref_pw_symbol(b) || matches!(b, b'_' | b'.') {
+            e += 1;
+        }
+    }
+    if e < hay.len() && !ref_closes_value(hay[e]) {
+        if !prev.is_ascii_alphabetic() {
+            return None;
+        }
+        return leet_password_at(hay, i);
+    }
+    super::pw_shape::human_shape_at(hay, i, e)
+}
+
+/// The twenty-fifth round's (task cost): `shaped_password_at` turns away digits, one symbol
+/// and a letter (`roe12@example.com`) before `leet_password_at`. At every digit of generated
+/// texts of leet words and the tokens they sit in (e-mail addresses' local parts and
+/// domains, ids, sentences), it finds what the twenty-fourth round's (`r24_shaped_password_at`,
+/// the reference) finds. The test fails unless over 2,000 digits take the new early exit and
+/// over 1,000 leet words are found.
+#[test]
+fn the_shape_tests_exit_at_a_letter_after_the_symbol_finds_what_the_reference_finds() {
+    let mut rng = Rng(0x5851_F42D_4C95_7F2D);
+    let (mut hits, mut exits) = (0, 0);
+    for _ in 0..60_000 {
+        let mut hay = Vec::new();
+        for _ in 0..1 + rng.next() % 10 {
+            match rng.next() % 4 {
+                0 => {
+                    // A leet value: a word, digits, a tail of symbols and digits.
+                    hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"=", b": ", b"x", b"."]));
+                    hay.extend_from_slice(rng.pick(LEET_PIECES[..10].as_ref()));
+                    hay.extend_from_slice(rng.pick(&[b"", b"1", b"19", b"2024", b"7"]));
+                    for _ in 0..rng.next() % 4 {
+                        hay.extend_from_slice(rng.pick(&[b"#", b"!", b"_", b".", b"1", b"23"]));
+                    }
+                    hay.extend_from_slice(rng.pick(&[b"", b" ", b"\"", b"@", b"a", b". "]));
+                }
+                1 => {
+                    // An e-mail address whose local part ends in digits (or a leet word).
+                    hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"(", b"x", b".", b"_"]));
+                    hay.extend_from_slice(rng.pick(&[b"jane.roe", b"j", b"m0nk3y", b"Q", b"ab"]));
+                    hay.extend_from_slice(rng.pick(&[b"1", b"12", b"305", b"4412", b"7"]));
+                    hay.extend_from_slice(rng.pick(&[b"@", b"#", b"_", b".", b"!", b"$"]));
+                    hay.extend_from_slice(rng.pick(&[
+                        b"example.com",
+                        b"mail.co.uk",
+                        b"X",
+                        b"1",
+                        b"\"",
+                        b" ",
+                        b"e",
+                        b". ",
+                    ]));
+                }
+                _ => hay.extend_from_slice(rng.pick(LEET_PIECES)),
+            }
+        }
+        for i in 0..hay.len() {
+            if !hay[i].is_ascii_digit() {
+                continue;
+            }
+            let want = r24_shaped_password_at(&hay, i);
+            let got = shaped_password_at(&hay, i);
+            assert_eq!(
+                got.map(|h| (h.start, h.end)),
+                want.map(|h| (h.start, h.end)),
+                "{i} in {:?}",
+                String::from_utf8_lossy(&hay)
+            );
+            hits += usize::from(want.is_some());
+            // The new exit: a letter before the digits, digits, a symbol and a letter.
+            let d = hay[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let symbol = |b: u8| ref_pw_symbol(b) || matches!(b, b'_' | b'.');
+            exits += usize::from(
+                i > 0
+                    && hay[i - 1].is_ascii_alphabetic()
+                    && d <= 6
+                    && hay.get(i + d).is_some_and(|&b| symbol(b))
+                    && hay.get(i + d + 1).is_some_and(u8::is_ascii_alphabetic),
+            );
+        }
+    }
+    assert!(
+        exits > 2_000 && hits > 1_000,
+        "{exits} early exits, {hits} shaped passwords"
+    );
+}
+
+/// The twenty-fifth round's (task cost): `shape_tail` lets a long word run through to the
+/// leet test only when it may open a value (`pw_shape::leet_may_open`). At every first digit
+/// of a word run (where the byte pass calls the shape test) in generated texts of UUIDs, hex
+/// ids' segments, leet words and the bytes around them, the byte pass's shape test (the tail,
+/// then `shaped_password_at`) finds what the twentieth round's tail and the twenty-fourth
+/// round's test (`ref_shape_tail`, `r24_shaped_password_at`, the references) find. The test
+/// fails unless over 2,000 runs are turned away by the new look and over 1,000 leet words
+/// are found.
+#[test]
+fn the_shape_tails_look_at_the_values_start_finds_what_the_reference_finds() {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let (mut hits, mut turned) = (0, 0);
+    for _ in 0..60_000 {
+        let mut hay = Vec::new();
+        for _ in 0..1 + rng.next() % 10 {
+            match rng.next() % 4 {
+                0 => {
+                    // A UUID or a hex id's segments, lower-case hex with digits inside.
+                    hay.extend_from_slice(rng.pick(&[b"\"", b" ", b"-", b"/", b"x", b":"]));
+                    for k in 0..1 + rng.next() % 5 {
+                        if k > 0 {
+                            hay.extend_from_slice(rng.pick(&[b"-", b"_", b".", b"-"]));
+                        }
+                        for _ in 0..2 + rng.next() % 12 {
+                            hay.push(b"0123456789abcdef"[(rng.next() % 16) as usize]);
+                        }
+                    }
+                    hay.extend_from_slice(rng.pick(&[b"\"", b" ", b"!", b"", b"."]));
+                }
+                1 => {
+                    // A leet value after any byte.
+                    hay.extend_from_slice(rng.pick(&[b" ", b"\"", b"=", b"-", b"x", b".", b"#"]));
+                    hay.extend_from_slice(rng.pick(LEET_PIECES[..10].as_ref()));
+                    hay.extend_from_slice(rng.pick(&[b"", b"1", b"19", b"2024", b"7"]));
+                    hay.extend_from_slice(rng.pick(&[b"", b" ", b"\"", b"!", b"#1", b". "]));
+                }
+                _ => hay.extend_from_slice(rng.pick(LEET_PIECES)),
+            }
+        }
+        let mut run_digit = false;
+        for i in 0..hay.len() {
+            let word = crate::redact::validate::is_word(hay[i]);
+            let first = word && hay[i].is_ascii_digit() && !run_digit;
+            run_digit = word && (run_digit || hay[i].is_ascii_digit());
+            if !first || i == 0 || !crate::redact::validate::is_word(hay[i - 1]) {
+                continue;
+            }
+            let we = word_end(&hay, i + 1);
+            let want = ref_shape_tail(&hay, we) && r24_shaped_password_at(&hay, i).is_some();
+            let tail = shape_tail(&hay, i, we);
+            let got = tail && shaped_password_at(&hay, i).is_some();
+            assert_eq!(got, want, "{i} in {:?}", String::from_utf8_lossy(&hay));
+            hits += usize::from(want);
+            // Runs the tail let through before (a leet word's first digit) and not now.
+            let leet = |b: u8| matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7');
+            let leet_start = leet(hay[i])
+                && hay
+                    .get(i + 1)
+                    .is_some_and(|&b| b.is_ascii_lowercase() || leet(b));
+            turned += usize::from(
+                !tail && ref_shape_tail(&hay, we) && (8..=20).contains(&(we - i)) && leet_start,
+            );
+        }
+    }
+    assert!(
+        turned > 2_000 && hits > 1_000,
+        "{turned} runs turned away, {hits} shaped passwords"
+    );
 }
