@@ -51,7 +51,7 @@ LOWO = ["blind15", "blind18", "blind19", "blind20", "blind21", "blind22", "blind
 # Words that name a secret, in the seven locales (counted: `-w` prints each word's candidates).
 STRONG = set("""secret secrets token tokens apikey apitoken credential credentials bearer hmac
 clientsecret privatekey signingkey accesskey secretkey masterkey encryptionkey authtoken
-geheimnis geheim jeton sleutel chiave clave segreto secreto""".split())
+geheimnis geheim jeton sleutel chiave clave segreto segreta secreto secreta""".split())
 WEAK = set("""key keys auth session sessionid sid cookie salt private signing license licence
 webhook cle clé""".split())
 # Words that say the value is no secret (a name of the secret, its place, its bookkeeping).
@@ -102,7 +102,7 @@ def split_words(key):
 
 # A word with too few candidates of its own (the locales' words) takes its tier from the word
 # it translates.
-ANALOGUE = {"geheimnis": "secret", "geheim": "secret", "segreto": "secret", "secreto": "secret",
+ANALOGUE = {"geheimnis": "secret", "geheim": "secret", "segreto": "secret", "segreta": "secret", "secreto": "secret", "secreta": "secret",
             "jeton": "token", "sleutel": "key", "chiave": "key", "clave": "key", "cle": "key", "clé": "key",
             "licence": "license", "secrets": "secret", "tokens": "token", "keys": "key"}
 
@@ -382,10 +382,12 @@ def main():
             p = a / (a + b) if a + b else float("nan")
             fired = "" if t < 8 else " (no threshold fires)"
             print(f"{h:<9} {t:>2} {f'{g}/{n}':>18} {a:>13} {b:>12} {p:>6.3f} {gold_total[h]:>7} {a / max(1, gold_total[h]):>7.3f}{fired}")
-    print(f"\n## 4. negatives: {var}'s GENERIC_SECRET findings on vetoed candidates (gold GS / not), per split")
+    print(f"\n## 4. negatives: {var}'s GENERIC_SECRET findings on vetoed candidates under a key naming a secret "
+          "(gold GS / not), per veto and split")
     cells = collections.defaultdict(lambda: collections.defaultdict(lambda: [0, 0]))
     for r in rows:
-        if "GENERIC_SECRET" in r[7] and score(r) is None:
+        # a key naming a secret (a word of the vocabulary) whose candidate the score vetoes
+        if "GENERIC_SECRET" in r[7] and score(r) is None and any(w in STRONG or w in WEAK for w in r[4]):
             cells[veto_reason(r[2], r[3])][r[0]][0 if r[6] == "GENERIC_SECRET" else 1] += 1
     for reason, per in sorted(cells.items(), key=lambda kv: -sum(n for g, n in kv[1].values())):
         g = sum(x[0] for x in per.values())
