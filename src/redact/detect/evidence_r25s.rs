@@ -203,10 +203,8 @@ fn key_words(key: &[u8]) -> Vec<Vec<u8>> {
         let camel = b.is_ascii_uppercase()
             && i > 0
             && (key[i - 1].is_ascii_lowercase() || key[i - 1].is_ascii_digit());
-        if !b.is_ascii_alphanumeric() || camel {
-            if !cur.is_empty() {
-                runs.push(std::mem::take(&mut cur));
-            }
+        if (!b.is_ascii_alphanumeric() || camel) && !cur.is_empty() {
+            runs.push(std::mem::take(&mut cur));
         }
         if b.is_ascii_alphanumeric() {
             cur.push(b.to_ascii_lowercase());
@@ -361,6 +359,13 @@ pub(super) fn score(key: &[u8], value: &[u8]) -> Option<u8> {
     Some(key_score(key)? + shape_score(value)?)
 }
 
+/// Whether a key and its value reach `THRESHOLD`: the value's shape first (a key scores 2 at
+/// most, so a shape below `THRESHOLD - 2` ends it before the key's words are split).
+fn reaches_threshold(key: &[u8], value: &[u8]) -> bool {
+    shape_score(value).is_some_and(|sh| sh + 2 >= THRESHOLD)
+        && score(key, value).is_some_and(|sc| sc >= THRESHOLD)
+}
+
 /// A `key=value` candidate of the text pass (`Kind::KeyValue`, the keyword at `s`, the match
 /// ending at `e`) that `check_key_value` turned down: a GENERIC_SECRET when the whole key and
 /// the whole value score `THRESHOLD` or more. The key runs back from the keyword over
@@ -419,8 +424,9 @@ pub(super) fn generic_pair(hay: &[u8], s: usize, e: usize) -> Outcome {
         }
         None => return Outcome::Reject,
     };
-    match score(&hay[ks..key_end], &hay[vs..ve]) {
-        Some(sc) if sc >= THRESHOLD => Outcome::Hit(Hit::new(Entity::GenericSecret, vs, ve)),
-        _ => Outcome::Reject,
+    if reaches_threshold(&hay[ks..key_end], &hay[vs..ve]) {
+        Outcome::Hit(Hit::new(Entity::GenericSecret, vs, ve))
+    } else {
+        Outcome::Reject
     }
 }
