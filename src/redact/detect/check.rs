@@ -150,11 +150,7 @@ impl Detector {
                         .count();
                 secret_token_at(hay, vs, e, self.entropy_threshold)
             }
-            // What the key=value rule turns down, the generic score reads (twenty-fifth round).
-            Kind::KeyValue => match self.check_key_value(hay, s, e) {
-                Outcome::Reject => super::evidence_r25s::generic_pair(hay, s, e),
-                o => o,
-            },
+            Kind::KeyValue => self.check_key_value(hay, s, e),
             Kind::ProsePassword => match prose_keyword(hay, s) {
                 // `api key` (`rejected request with api key …`, `API key: …`): a key.
                 Some((ks, ke)) if ke - ks == 7 && hay[ks..ke].eq_ignore_ascii_case(b"api key") => {

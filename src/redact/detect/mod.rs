@@ -20,7 +20,6 @@ pub(crate) mod evidence_r23s;
 mod evidence_r24n;
 pub(crate) mod evidence_r24p;
 mod evidence_r24s;
-mod evidence_r25s;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -651,7 +650,5 @@ mod tests_r24n;
 mod tests_r24p;
 #[cfg(test)]
 mod tests_r24s;
-#[cfg(test)]
-mod tests_r25s;
 #[cfg(test)]
 mod tests_support;
