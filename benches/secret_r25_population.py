@@ -43,8 +43,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from population import documents  # noqa: E402
 
-TRAINING = [l.strip() for l in open("/work/tools/training")] if os.path.exists("/work/tools/training") else (
-    ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + [f"blind{i}" for i in range(18, 25)])
+TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + [f"blind{i}" for i in range(18, 25)]
 REFUSED = {"blind16", "blind17", "blind25", "blind26"}
 LOWO = ["blind15", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24"]
 
