@@ -38,11 +38,17 @@ from collections import Counter, defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from population import documents  # noqa: E402
 
-# The scanner's password literals (patterns.rs, Kind::ProsePassword), as it searches them.
+# Where the scanner reaches the password rule (`detect::mod.rs`'s `PROSE_LITERALS`, in the
+# cases it searches them; and the colon pass, `bytes::prose_colon_start`: a key ending in
+# `pass`, `pwd`, `pw`, `mdp`, `contrasena`, `motdepasse` before blanks and `:` or `=`).
 TRIGGERS = re.compile(
-    rb"pass|Pass|PASS|ennwort|ENNWORT|wachtwoord|Wachtwoord|WACHTWOORD|mdp|MDP"
-    rb"|ase\xc3\xb1a|ASE\xc3\x91A|rasena|RASENA"
+    rb"(?i:pa)(?:sswo|sswd|ssph|ssco|SSWO|SSWD|SSPH|SSCO|ss phr|SS PHR|ss |SS )"
+    rb"|ennwort|ENNWORT|wachtw|Wachtw|WACHTW|se\xc3\xb1|SE\xc3\x91"
+    rb"|depas|DEPAS|de_pas|DE_PAS|de-pas|de pas|DE PAS|(?:mdp|Mdp|MDP) "
+    rb"|(?<=[ \n\"])(?:pw|Pw|PW) |(?:pwd|Pwd|PWD) "
+    rb"|(?i:pass|pwd|pw|mdp|contrasena|motdepasse)(?=[ \t]*[:=])"
 )
+TYPO_QUOTES = tuple(c.encode() for c in "\u201e\u201c\u201d\u201a\u2018\u2019\u00ab\u00bb")
 KEY_BYTE = re.compile(rb"[A-Za-z0-9_.\-]|[\x80-\xff]")
 
 # Words naming a password, in the seven locales (a key's word, lower case).
@@ -69,7 +75,7 @@ NOT_WORDS = {
     b"msg", b"text", b"input", b"form", b"link", b"page", b"store", b"vault", b"source",
     b"provider", b"generator", b"script", b"sync", b"show", b"mask", b"masked", b"hidden",
     b"help", b"doc", b"docs", b"format", b"encoding", b"algorithm", b"algo", b"rotation",
-    b"expiry", b"days", b"count", b"status", b"flag", b"option", b"options", b"spec",
+    b"expiry", b"days", b"count", b"status", b"flag", b"option", b"options", b"spec", b"token",
 }
 BOOLS = {b"true", b"false", b"null", b"none", b"nil", b"yes", b"no", b"on", b"off", b"undefined"}
 PLACEHOLDER_WORDS = (
@@ -182,8 +188,8 @@ def candidates(raw):
         ks = m.start()
         while ks > 0 and KEY_BYTE.match(raw[ks - 1:ks]) and m.start() - ks < 64:
             ks -= 1
-        ke = m.end()
-        while ke < len(raw) and KEY_BYTE.match(raw[ke:ke + 1]) and ke - m.end() < 64:
+        ke = m.start()
+        while ke < len(raw) and KEY_BYTE.match(raw[ke:ke + 1]) and ke - m.start() < 64:
             ke += 1
         if (ks, ke) in seen:
             continue
@@ -211,8 +217,13 @@ def candidates(raw):
             # A sentence's final full stop is no part of a value.
             if raw[ve - 1:ve] == b"." and (ve == len(raw) or raw[ve:ve + 1] in (b" ", b"\n")):
                 ve -= 1
-        # A form's next field (`password=…&remember=1`) ends the value.
-        amp = re.search(rb"&[A-Za-z_]+=", raw[vs:ve])
+        # A typographic quote around the value is no part of it.
+        while raw[vs:ve].startswith(TYPO_QUOTES):
+            vs += len(next(q for q in TYPO_QUOTES if raw[vs:ve].startswith(q)))
+        while raw[vs:ve].endswith(TYPO_QUOTES):
+            ve -= len(next(q for q in TYPO_QUOTES if raw[vs:ve].endswith(q)))
+        # A form's next field (`password=…&remember=1`) ends an unquoted value.
+        amp = None if q in (b'"', b"'", b"`") else re.search(rb"&[A-Za-z_]+=", raw[vs:ve])
         if amp:
             ve = vs + amp.start()
         if ve <= vs:

@@ -19,6 +19,7 @@ pub(crate) mod evidence_r23p;
 pub(crate) mod evidence_r23s;
 mod evidence_r24n;
 pub(crate) mod evidence_r24p;
+pub(crate) mod evidence_r25p;
 mod evidence_r24s;
 mod numbers;
 mod patterns;
@@ -648,6 +649,8 @@ mod tests_r23s;
 mod tests_r24n;
 #[cfg(test)]
 mod tests_r24p;
+#[cfg(test)]
+mod tests_r25p;
 #[cfg(test)]
 mod tests_r24s;
 #[cfg(test)]

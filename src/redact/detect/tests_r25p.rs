@@ -1,0 +1,157 @@
+//! The twenty-fifth round's generic password score (issue #20, task pw;
+//! `detect::evidence_r25p`): a key whose words name a password and a value shaped as one,
+//! in the seven locales, and the look-alikes that share the words or the shape.
+
+use super::evidence_r25p::{key_verdict, look_alike, shape_score};
+use super::tests_support::found;
+use crate::redact::entity::Entity;
+
+fn pw(text: &str) -> Vec<String> {
+    found(text, Entity::Password)
+}
+
+/// `text` as it stands, and inside a long document (the long-text search takes other
+/// paths than the short one).
+fn both(text: &str) -> [String; 2] {
+    let pad = "Notes from the migration call, nothing sensitive in this paragraph at all.\n";
+    [text.to_string(), format!("{}{text}{}", pad.repeat(3), pad)]
+}
+
+#[test]
+fn a_key_is_read_by_its_words() {
+    for k in [
+        "WP_MAIL_SMTP_PASS",
+        "mail_smtppassword",
+        "beheer_wachtwoord",
+        "CONTRASENA_BD",
+        "contrase\u{f1}a",
+        "CONTRASE\u{d1}A",
+        "dbPassword",
+        "DBPassword",
+        "mot_de_passe",
+        "MotDePasse",
+        "Kennwort",
+        "mdp",
+        "remote_password",
+    ] {
+        assert_eq!(key_verdict(k.as_bytes()), Some(true), "{k}");
+    }
+    for k in [
+        "PASSWORD_HASHER",
+        "password_min_length",
+        "passwordPolicy",
+        "password_reset_url",
+        "password_file",
+        "PasswordSecretRef",
+        "passwordless",
+    ] {
+        assert_eq!(key_verdict(k.as_bytes()), Some(false), "{k}");
+    }
+    for k in ["passenger", "bypass", "compass", "passport_no", "Passage", "passed"] {
+        assert_eq!(key_verdict(k.as_bytes()), None, "{k}");
+    }
+}
+
+#[test]
+fn a_value_is_read_by_its_shape() {
+    for v in [
+        "oregano.marmot.127",
+        "tO4ILMTevXz2HLbf@29LWT",
+        "Cactus1993=",
+        "walrus-lantern-quasar-51",
+        "KN6725yaw?",
+    ] {
+        assert!(!look_alike(v.as_bytes()), "{v}");
+        assert!(shape_score(v.as_bytes()) >= 3, "{v}");
+    }
+    for v in [
+        "${DB_PASSWORD}",
+        "{{ .Values.pw }}",
+        "<your-password>",
+        "********",
+        "[REDACTED]",
+        "changeme123",
+        "your-password",
+        "/run/secrets/db_password",
+        "db_password.txt",
+        "https://vault.example/x",
+        "ops@example.com",
+        "10.0.19045.3693",
+        "2026-12-06",
+        "5f4dcc3b5aa765d61d8327deb882cf99",
+        "c941e1a8-8bda-483e-b91f-3f967dcc277a",
+        "password_min_length",
+        "angefordert.",
+        "vergeten-link",
+        "Wi-Fi:",
+        "123456789",
+        "os.environ[",
+        "sk_live_...",
+        "env:API_KEY",
+        "required|min:8",
+    ] {
+        assert!(look_alike(v.as_bytes()), "{v}");
+    }
+    // Two classes and short: under the threshold.
+    assert!(shape_score(b"abcdef12") < 3);
+}
+
+#[test]
+fn a_password_under_a_key_naming_one_is_found_in_each_locale() {
+    for (text, value) in [
+        (
+            "define( 'WP_MAIL_SMTP_PASS', 'oregano.marmot.127' );\n",
+            "oregano.marmot.127",
+        ),
+        (
+            "  'mail_smtppassword' => '*IM_k!ko#Xs*TX72oi$',\n",
+            "*IM_k!ko#Xs*TX72oi$",
+        ),
+        (
+            "ADMIN = {\"user\": \"root\", \"beheer_wachtwoord\": \"Texel.Pindakaas4\"}\n",
+            "Texel.Pindakaas4",
+        ),
+        (
+            "ADMIN = {\"user\": \"root\", \"contrasena\": \"E3VXwCOAPaUghbsU\"}\n",
+            "E3VXwCOAPaUghbsU",
+        ),
+        ("\"mdp\" = \"KN6725yaw?\"\n", "KN6725yaw?"),
+        (
+            "Test account for repro: CONTRASENA_BD 39xib5p3fscfqaop (staging only)",
+            "39xib5p3fscfqaop",
+        ),
+        (
+            "release: ./bin/migrate --db-password sardina-limoncello-mistral\n",
+            "sardina-limoncello-mistral",
+        ),
+        (
+            "Zugang mit Passwort pixel-granite-violin-harbor funktioniert wieder",
+            "pixel-granite-violin-harbor",
+        ),
+    ] {
+        for t in both(text) {
+            assert!(pw(&t).iter().any(|f| f == value), "{t:?}: {:?}", pw(&t));
+        }
+    }
+}
+
+#[test]
+fn look_alikes_under_a_password_key_are_no_password() {
+    for text in [
+        "define( 'WP_MAIL_SMTP_PASS', '${SMTP_PASS}' );\n",
+        "define( 'WP_MAIL_SMTP_PASS', 'changeme' );\n",
+        "config/crm/PASSWORD_HASHER=argon2\n",
+        "\"DB_PASSWORD\" = (sensitive value)\n",
+        "Kunde hat das Passwort-Zur\u{fc}cksetzen angefordert.\n",
+        "wachtwoord vergeten-link verstuurd\n",
+        "Password Wi-Fi: see the card at reception\n",
+        "'password_reset_url' => 'https://example.com/reset/a1B2c3',\n",
+        "export STRIPE_KEY=${SMTP_PASS:?missing}\n",
+        "default login anonymous password env:API_KEY\n",
+        "the passenger list: Kayak1985.zz and more\n",
+    ] {
+        for t in both(text) {
+            assert!(pw(&t).is_empty(), "{t:?}: {:?}", pw(&t));
+        }
+    }
+}
