@@ -106,10 +106,12 @@ def key_words(key):
     return out
 
 
-def key_verdict(words):
+def key_verdict(words, parts=()):
     """'pw' when a word names a password and none says the value is none; 'not' when a word
     says so; None when no word names a password."""
     pw = any(w in PW_WORDS or (len(w) > 8 and w.endswith(PW_SUFFIXES)) for w in words)
+    # A part between separators as a whole (`CONTRASEÑA`: its capitals split at the `Ñ`).
+    pw |= any(part.lower().replace(b"\xc3\x91", b"\xc3\xb1") in PW_WORDS for part in parts)
     for ph in PHRASES:
         n = len(ph)
         pw |= any(tuple(words[i:i + n]) == ph for i in range(len(words) - n + 1))
@@ -253,7 +255,7 @@ def collect(variant, splits):
             )
             for key, ks, vs, ve in candidates(raw):
                 words = key_words(key)
-                verdict = key_verdict(words)
+                verdict = key_verdict(words, re.split(rb"[_\-. :]+", key))
                 if verdict is None:
                     continue
                 v = raw[vs:ve]

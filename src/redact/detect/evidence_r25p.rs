@@ -288,7 +288,7 @@ fn for_each_word(key: &[u8], mut f: impl FnMut(&[u8])) {
                 .iter()
                 .take_while(|b| b.is_ascii_uppercase())
                 .count();
-            let next_lower = key.get(i + run).is_some_and(|&b| lower_letter(b));
+            let next_lower = key.get(i + run).is_some_and(u8::is_ascii_lowercase);
             if run > 1 && next_lower {
                 // `DBPassword`: `DB`, then `Password`.
                 f(&key[i..i + run - 1]);
@@ -345,6 +345,10 @@ pub(crate) fn key_verdict(key: &[u8]) -> Option<bool> {
         not |= NOT_WORDS.iter().any(|n| eq_word(w, n));
     });
     pw |= phrase == 3;
+    // A part between separators as a whole (`CONTRASEÑA`: its capitals split at the `Ñ`).
+    for part in key.split(|&b| matches!(b, b'_' | b'-' | b'.' | b' ' | b':')) {
+        pw |= PW_WORDS.iter().any(|p| eq_word(part, p));
+    }
     pw.then_some(!not)
 }
 
@@ -354,8 +358,7 @@ fn contains(v: &[u8], needle: &[u8]) -> bool {
 
 fn contains_ci(v: &[u8], needle: &[u8]) -> bool {
     v.len() >= needle.len()
-        && v
-            .windows(needle.len())
+        && v.windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
@@ -375,7 +378,9 @@ fn email(v: &[u8]) -> bool {
     !user.is_empty()
         && !user.iter().any(|b| b.is_ascii_whitespace())
         && dot > 0
-        && all(&host[..dot], |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && all(&host[..dot], |b| {
+            b.is_ascii_alphanumeric() || b == b'-' || b == b'.'
+        })
         && host[dot + 1..].len() >= 2
         && all(&host[dot + 1..], |b| b.is_ascii_alphabetic())
 }
@@ -405,7 +410,12 @@ fn version(v: &[u8]) -> bool {
 
 /// `^[0-9]{2,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([T ][0-9:.Z+-]*)?$`.
 fn date(v: &[u8]) -> bool {
-    let digits = |i: usize| v[i.min(v.len())..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = |i: usize| {
+        v[i.min(v.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
     let sep = |i: usize| matches!(v.get(i), Some(b'-' | b'/' | b'.'));
     let a = digits(0);
     if !(2..=4).contains(&a) || !sep(a) {
@@ -512,8 +522,7 @@ pub(crate) fn look_alike(v: &[u8]) -> bool {
         return true;
     }
     // A redaction mark (`***`, `••`, one byte repeated).
-    if contains(v, b"***") || contains(v, "\u{2022}\u{2022}".as_bytes()) || all(v, |b| b == v[0])
-    {
+    if contains(v, b"***") || contains(v, "\u{2022}\u{2022}".as_bytes()) || all(v, |b| b == v[0]) {
         return true;
     }
     if PLACEHOLDER_WORDS.iter().any(|w| contains_ci(v, w)) {
@@ -566,14 +575,18 @@ pub(crate) fn look_alike(v: &[u8]) -> bool {
         return true;
     }
     // A reference (`env:API_KEY`, `vault:secret/data/app#token`) or a setting (`name=…`).
-    let name = v.iter().take_while(|b| b.is_ascii_alphabetic() || **b == b'_').count();
+    let name = v
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic() || **b == b'_')
+        .count();
     if name > 0 && v.get(name) == Some(&b'=') {
         return true;
     }
     let scheme = v.iter().take_while(|b| b.is_ascii_lowercase()).count();
     scheme > 0
         && v.get(scheme) == Some(&b':')
-        && v.get(scheme + 1).is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && v.get(scheme + 1)
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
         && all(&v[scheme + 1..], |b| {
             b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'#' | b'-')
         })
@@ -586,10 +599,17 @@ pub(crate) fn shape_score(v: &[u8]) -> u32 {
     let upper = v.iter().any(u8::is_ascii_uppercase);
     let digit = v.iter().any(u8::is_ascii_digit);
     let symbol = v.iter().any(|b| !b.is_ascii_alphanumeric());
-    [lower, upper, digit, symbol, v.len() >= 10, shannon_entropy(v) >= 3.0]
-        .iter()
-        .map(|&x| u32::from(x))
-        .sum()
+    [
+        lower,
+        upper,
+        digit,
+        symbol,
+        v.len() >= 10,
+        shannon_entropy(v) >= 3.0,
+    ]
+    .iter()
+    .map(|&x| u32::from(x))
+    .sum()
 }
 
 /// The value after the key ending at `ke`: a separator (a closing quote, blanks, `:=`, `=>`,
