@@ -135,6 +135,8 @@ def shape_no(v):
         return "length"
     if lv in BOOLS:
         return "bool"
+    if b" " in v or b"\t" in v:
+        return "blanks"
     if v[:1] in (b"$", b"%", b"@", b"{", b"[", b"<", b"&") or b"${" in v or b"{{" in v or b"%s" in v or b"%(" in v:
         return "template"
     if b"***" in v or b"\xe2\x80\xa2\xe2\x80\xa2" in v or re.fullmatch(rb"(.)\1{5,}", v):
@@ -157,7 +159,7 @@ def shape_no(v):
         return "label"
     if b"\xc2\xb0" in v:
         return "coordinate"
-    if v[:1] in (b"(", b"[", b"]", b")") or v[-1:] in (b"(", b"["):
+    if v[:1] in (b"(", b"[", b"]", b")", b"}") or v[-1:] in (b"(", b"["):
         return "code"
     if b".." in v:
         return "elision"

@@ -510,7 +510,11 @@ fn word(v: &[u8]) -> bool {
 
 /// Whether the value is a look-alike of a password (the population script's `shape_no`).
 pub(crate) fn look_alike(v: &[u8]) -> bool {
-    if !(MIN_LEN..=MAX_LEN).contains(&v.len()) || BOOLS.iter().any(|b| eq_word(v, b)) {
+    // Blanks inside: words of a sentence (`" es obligatoria."`), no one token.
+    if !(MIN_LEN..=MAX_LEN).contains(&v.len())
+        || BOOLS.iter().any(|b| eq_word(v, b))
+        || v.iter().any(|&b| b == b' ' || b == b'\t')
+    {
         return true;
     }
     // A template or a variable (`${DB_PASS}`, `{{ .Values.pw }}`, `%s`, `<your-password>`).
@@ -568,7 +572,7 @@ pub(crate) fn look_alike(v: &[u8]) -> bool {
         return true;
     }
     // Code (`os.environ[`, `(sensitive value)`), an elision (`sk_live_...`).
-    if matches!(v[0], b'(' | b'[' | b']' | b')')
+    if matches!(v[0], b'(' | b'[' | b']' | b')' | b'}')
         || matches!(v[v.len() - 1], b'(' | b'[')
         || contains(v, b"..")
     {

@@ -95,6 +95,8 @@ fn a_value_is_read_by_its_shape() {
         "sk_live_...",
         "env:API_KEY",
         "required|min:8",
+        " es obligatoria.",
+        "}]]#5}]},{",
     ] {
         assert!(look_alike(v.as_bytes()), "{v}");
     }
