@@ -21,7 +21,8 @@
 //! Leave-one-writer-out over the last eight blind splits chose the threshold 3 on every
 //! held-out writer; the new findings were PASSWORD on each (docs).
 
-use super::check::{starts_with_known_secret, Outcome};
+use super::check::{random_letters, starts_with_known_secret, Outcome};
+use super::standin::stand_in;
 use super::{Entity, Hit};
 use crate::redact::validate::shannon_entropy;
 
@@ -59,7 +60,7 @@ const PW_SUFFIXES: [&[u8]; 6] = [
 
 /// Words saying the value is no password: a digest, a rule about passwords, a pointer to one,
 /// a setting of the password field, task sec's secret words.
-const NOT_WORDS: [&[u8]; 112] = [
+const NOT_WORDS: [&[u8]; 116] = [
     b"hash",
     b"hashed",
     b"hasher",
@@ -172,6 +173,10 @@ const NOT_WORDS: [&[u8]; 112] = [
     b"options",
     b"spec",
     b"token",
+    b"host",
+    b"hostname",
+    b"port",
+    b"server",
 ];
 
 /// Values no password is: booleans and nulls.
@@ -517,6 +522,12 @@ pub(crate) fn look_alike(v: &[u8]) -> bool {
     {
         return true;
     }
+    // A word saying the value is about a password, not one (`reset-link-sent-today`).
+    if v.split(|&b| matches!(b, b'-' | b'_' | b'.'))
+        .any(|w| NOT_WORDS.iter().any(|n| eq_word(w, n)))
+    {
+        return true;
+    }
     // A template or a variable (`${DB_PASS}`, `{{ .Values.pw }}`, `%s`, `<your-password>`).
     if matches!(v[0], b'$' | b'%' | b'@' | b'{' | b'[' | b'<' | b'&')
         || [b"${".as_slice(), b"{{", b"%s", b"%("]
@@ -549,8 +560,9 @@ pub(crate) fn look_alike(v: &[u8]) -> bool {
     if email(v) || version(v) || date(v) {
         return true;
     }
-    // A hash or an id.
-    if (v.len() >= 24 && all(v, |b| b.is_ascii_hexdigit()))
+    // A hash or an id (MySQL's `*` before its 40 hex digits).
+    let hex = v.strip_prefix(b"*").unwrap_or(v);
+    if (hex.len() >= 24 && all(hex, |b| b.is_ascii_hexdigit()))
         || uuid(v)
         || v.starts_with(b"{SSHA}")
         || v.starts_with(b"sha256:")
@@ -561,6 +573,18 @@ pub(crate) fn look_alike(v: &[u8]) -> bool {
         return true;
     }
     if all(v, |b| b.is_ascii_digit()) {
+        return true;
+    }
+    // Letters alone: a generator's random letters only, no CamelCase word or product name
+    // (`PostgreSQL`, `KeePass`: `check::random_letters`); a stand-in or a reference
+    // (`standin::stand_in`: `prod/smtp-wiL36a`, `db-password`, `PrivateKey::sign`).
+    if (all(v, |b| b.is_ascii_alphabetic()) && !random_letters(v)) || stand_in(v) {
+        return true;
+    }
+    // A call or an index (`ENC[AES256_GCM`, `getenv(`).
+    if v.windows(2)
+        .any(|w| w[0].is_ascii_alphanumeric() && matches!(w[1], b'[' | b'('))
+    {
         return true;
     }
     // A long token (task sec's GENERIC_SECRET by its own rules).

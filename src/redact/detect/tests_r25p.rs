@@ -96,6 +96,7 @@ fn a_value_is_read_by_its_shape() {
         "env:API_KEY",
         "required|min:8",
         " es obligatoria.",
+        "reset-link-sent-today",
         "}]]#5}]},{",
     ] {
         assert!(look_alike(v.as_bytes()), "{v}");
