@@ -76,6 +76,7 @@ NOT_WORDS = {
     b"provider", b"generator", b"script", b"sync", b"show", b"mask", b"masked", b"hidden",
     b"help", b"doc", b"docs", b"format", b"encoding", b"algorithm", b"algo", b"rotation",
     b"expiry", b"days", b"count", b"status", b"flag", b"option", b"options", b"spec", b"token",
+    b"host", b"hostname", b"port", b"server",
 }
 BOOLS = {b"true", b"false", b"null", b"none", b"nil", b"yes", b"no", b"on", b"off", b"undefined"}
 PLACEHOLDER_WORDS = (
@@ -137,6 +138,8 @@ def shape_no(v):
         return "bool"
     if b" " in v or b"\t" in v:
         return "blanks"
+    if any(w in NOT_WORDS for w in re.split(rb"[-_.]", lv)):
+        return "not-word"
     if v[:1] in (b"$", b"%", b"@", b"{", b"[", b"<", b"&") or b"${" in v or b"{{" in v or b"%s" in v or b"%(" in v:
         return "template"
     if b"***" in v or b"\xe2\x80\xa2\xe2\x80\xa2" in v or re.fullmatch(rb"(.)\1{5,}", v):
@@ -149,7 +152,7 @@ def shape_no(v):
         return "email"
     if VERSION.match(v) or DATE.match(v):
         return "version/date"
-    if HEX.match(v) or UUID.match(v) or v.startswith((b"$2", b"$argon", b"{SSHA}", b"sha256:")):
+    if HEX.match(v.removeprefix(b"*")) or UUID.match(v) or v.startswith((b"$2", b"$argon", b"{SSHA}", b"sha256:")):
         return "hash/id"
     if IDENT.match(v):
         return "identifier"
@@ -167,6 +170,10 @@ def shape_no(v):
         return "reference"
     if re.fullmatch(rb"[0-9]+", v):
         return "digits"
+    if re.fullmatch(rb"(?:[A-Z][a-z]{2,}){2,}[A-Z]*|[A-Z][a-z]{2,}[A-Z]{3,}", v):
+        return "camel word"
+    if re.search(rb"(?:[a-z]{3}|[A-Z]{3})[\[(]", v):
+        return "call"
     if len(v) >= 40 and re.fullmatch(rb"[A-Za-z0-9+/=_-]+", v):
         return "token"
     return None

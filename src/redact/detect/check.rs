@@ -3613,7 +3613,7 @@ fn bare_password(v: &[u8]) -> bool {
 /// letters, then optional capitals): a generator's output (`ygaYoGHHld`, `NWrDtPOnTNxdry`).
 /// Nineteenth round: 8 of 8 such tokens right after a password keyword and a blank in the
 /// training splits are passwords, all missed before (`benches/pii_shapes.py`).
-pub(super) fn random_letters(v: &[u8]) -> bool {
+fn random_letters(v: &[u8]) -> bool {
     if v.len() < 8
         || !v.iter().all(u8::is_ascii_alphabetic)
         || !v.iter().any(u8::is_ascii_lowercase)

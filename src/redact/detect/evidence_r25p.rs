@@ -21,7 +21,7 @@
 //! Leave-one-writer-out over the last eight blind splits chose the threshold 3 on every
 //! held-out writer; the new findings were PASSWORD on each (docs).
 
-use super::check::{random_letters, starts_with_known_secret, Outcome};
+use super::check::{starts_with_known_secret, Outcome};
 use super::standin::stand_in;
 use super::{Entity, Hit};
 use crate::redact::validate::shannon_entropy;
@@ -513,6 +513,25 @@ fn word(v: &[u8]) -> bool {
     }
 }
 
+/// `^([A-Z][a-z]{2,}){2,}[A-Z]*$` or `^[A-Z][a-z]{2,}[A-Z]{3,}$`.
+fn camel_word(v: &[u8]) -> bool {
+    let mut i = 0;
+    let mut humps = 0;
+    while i < v.len() && v[i].is_ascii_uppercase() {
+        let lower = v[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        if lower < 2 {
+            break;
+        }
+        humps += 1;
+        i += 1 + lower;
+    }
+    let caps = v.len() - i;
+    humps >= 1 && all(&v[i..], |b| b.is_ascii_uppercase()) && (humps >= 2 || caps >= 3)
+}
+
 /// Whether the value is a look-alike of a password (the population script's `shape_no`).
 pub(crate) fn look_alike(v: &[u8]) -> bool {
     // Blanks inside: words of a sentence (`" es obligatoria."`), no one token.
@@ -575,16 +594,18 @@ pub(crate) fn look_alike(v: &[u8]) -> bool {
     if all(v, |b| b.is_ascii_digit()) {
         return true;
     }
-    // Letters alone: a generator's random letters only, no CamelCase word or product name
-    // (`PostgreSQL`, `KeePass`: `check::random_letters`); a stand-in or a reference
+    // A CamelCase word or a product's name (`KeePass`, `ResetRequired`, `PostgreSQL`: two
+    // capitalised words, or one and three capitals), a stand-in or a reference
     // (`standin::stand_in`: `prod/smtp-wiL36a`, `db-password`, `PrivateKey::sign`).
-    if (all(v, |b| b.is_ascii_alphabetic()) && !random_letters(v)) || stand_in(v) {
+    if camel_word(v) || stand_in(v) {
         return true;
     }
-    // A call or an index (`ENC[AES256_GCM`, `getenv(`).
-    if v.windows(2)
-        .any(|w| w[0].is_ascii_alphanumeric() && matches!(w[1], b'[' | b'('))
-    {
+    // A call or an index after a word (`ENC[AES256_GCM`, `getenv(`).
+    if v.windows(4).any(|w| {
+        matches!(w[3], b'[' | b'(')
+            && (all(&w[..3], |b| b.is_ascii_lowercase())
+                || all(&w[..3], |b| b.is_ascii_uppercase()))
+    }) {
         return true;
     }
     // A long token (task sec's GENERIC_SECRET by its own rules).
