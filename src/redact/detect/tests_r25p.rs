@@ -129,6 +129,14 @@ fn a_password_under_a_key_naming_one_is_found_in_each_locale() {
             "AT4702jdug*",
         ),
         (
+            "ADMIN = {\"user\": \"root\", \"mot_de_passe_admin\": \"Kx9-frL2qa!\"}\n",
+            "Kx9-frL2qa!",
+        ),
+        (
+            "login gbianchi, nuova password girandola-cerf-volant-42 per il portale\n",
+            "girandola-cerf-volant-42",
+        ),
+        (
             "Kennwort: \u{201e}Br\u{f6}tc15MAUL%\u{201c}\n",
             "Br\u{f6}tc15MAUL%",
         ),
