@@ -151,14 +151,20 @@ impl Detector {
                 secret_token_at(hay, vs, e, self.entropy_threshold)
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),
-            Kind::ProsePassword => match prose_keyword(hay, s) {
-                // `api key` (`rejected request with api key …`, `API key: …`): a key.
-                Some((ks, ke)) if ke - ks == 7 && hay[ks..ke].eq_ignore_ascii_case(b"api key") => {
-                    secret_in_prose(hay, ke, false, self.entropy_threshold)
-                }
-                Some((ks, ke)) => check_prose_password(hay, ks, ke),
-                None => reject,
-            },
+            Kind::ProsePassword => super::evidence_r25p::or_key_value(
+                hay,
+                s,
+                match prose_keyword(hay, s) {
+                    // `api key` (`rejected request with api key …`, `API key: …`): a key.
+                    Some((ks, ke))
+                        if ke - ks == 7 && hay[ks..ke].eq_ignore_ascii_case(b"api key") =>
+                    {
+                        secret_in_prose(hay, ke, false, self.entropy_threshold)
+                    }
+                    Some((ks, ke)) => check_prose_password(hay, ks, ke),
+                    None => reject,
+                },
+            ),
             Kind::SecretWord => match secret_word_at(hay, s) {
                 // A name joined to its secret's word, then a blank (twenty-fourth round).
                 Some((ks, ke))
@@ -2338,7 +2344,11 @@ pub(super) fn github_end(hay: &[u8], p: usize) -> Option<usize> {
 pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize>, ()> {
     match kind {
         Kind::Phone => return Ok(phone_end(hay, p)),
-        Kind::ProsePassword => return Ok(prose_keyword(hay, p).map(|(_, e)| e)),
+        Kind::ProsePassword => {
+            return Ok(prose_keyword(hay, p)
+                .map(|(_, e)| e)
+                .or_else(|| super::evidence_r25p::trigger_end(hay, p)))
+        }
         Kind::SecretWord => return Ok(secret_word_at(hay, p).map(|(_, e)| e)),
         Kind::Github => return Ok(github_end(hay, p)),
         _ => {}

@@ -20,6 +20,7 @@ pub(crate) mod evidence_r23s;
 mod evidence_r24n;
 pub(crate) mod evidence_r24p;
 mod evidence_r24s;
+pub(crate) mod evidence_r25p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -650,5 +651,7 @@ mod tests_r24n;
 mod tests_r24p;
 #[cfg(test)]
 mod tests_r24s;
+#[cfg(test)]
+mod tests_r25p;
 #[cfg(test)]
 mod tests_support;
