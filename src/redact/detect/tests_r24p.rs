@@ -4,7 +4,7 @@
 //! share its words or its shape.
 
 use super::evidence_r24p::password_hash_name;
-use super::tests_support::{found, json_findings_checked};
+use super::tests_support::{both, found, json_findings_checked};
 use crate::redact::entity::Entity;
 
 const HASH88: &str =
@@ -12,13 +12,6 @@ const HASH88: &str =
 
 fn pw(text: &str) -> Vec<String> {
     found(text, Entity::Password)
-}
-
-/// `text` as it stands, and inside a long document (the long-text search takes other
-/// paths than the short one).
-fn both(text: &str) -> [String; 2] {
-    let pad = "Notes from the migration call, nothing sensitive in this paragraph at all.\n";
-    [text.to_string(), format!("{}{text}{}", pad.repeat(3), pad)]
 }
 
 #[test]

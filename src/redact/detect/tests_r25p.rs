@@ -3,18 +3,11 @@
 //! in the seven locales, and the look-alikes that share the words or the shape.
 
 use super::evidence_r25p::{key_value_password, key_verdict, look_alike, shape_score};
-use super::tests_support::found;
+use super::tests_support::{both, found};
 use crate::redact::entity::Entity;
 
 fn pw(text: &str) -> Vec<String> {
     found(text, Entity::Password)
-}
-
-/// `text` as it stands, and inside a long document (the long-text search takes other
-/// paths than the short one).
-fn both(text: &str) -> [String; 2] {
-    let pad = "Notes from the migration call, nothing sensitive in this paragraph at all.\n";
-    [text.to_string(), format!("{}{text}{}", pad.repeat(3), pad)]
 }
 
 #[test]

@@ -87,3 +87,10 @@ pub(super) fn json_findings_checked(body: &str) -> Vec<(&'static str, String)> {
     }
     got
 }
+
+/// `text` as it stands, and inside a long document (the long-text search takes other
+/// paths than the short one).
+pub(super) fn both(text: &str) -> [String; 2] {
+    let pad = "Notes from the migration call, nothing sensitive in this paragraph at all.\n";
+    [text.to_string(), format!("{}{text}{}", pad.repeat(3), pad)]
+}
