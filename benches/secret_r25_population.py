@@ -42,6 +42,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from population import documents  # noqa: E402
+from pii_score import byte_offsets as char_to_byte  # noqa: E402
 
 TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + [f"blind{i}" for i in range(18, 25)]
 REFUSED = {"blind16", "blind17", "blind25", "blind26"}
@@ -244,15 +245,6 @@ def candidates(text):
                 continue
             key = nb.group(1)
         yield key, vs, ve
-
-
-def char_to_byte(text):
-    out, b = [], 0
-    for ch in text:
-        out.append(b)
-        b += len(ch.encode("utf-8"))
-    out.append(b)
-    return out
 
 
 def population(var, splits):
