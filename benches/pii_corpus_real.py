@@ -103,6 +103,9 @@ Splits, kept apart by construction, not only by seed:
   blind26  templates B26_*/b26_*: a twenty-seventh split (seed 2727, fixed day 2026-12-26) written by a twenty-fifth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 88 text and 31 JSON document kinds of its own (see the blind26 section). Self-checked at generation; to be scored once.
+  blind27  templates B27_*/b27_*: a twenty-eighth split (seed 2828, fixed day 2026-12-27) written by a twenty-sixth helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 80 text and 34 JSON document kinds of its own (see the blind27 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -111,7 +114,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2499,9 +2502,10 @@ def main():
               "blind19": (b19_text, b19_json), "blind20": (b20_text, b20_json),
               "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
               "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
-              "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json)}
+              "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json),
+              "blind27": (b27_text, b27_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2619,9 +2623,13 @@ def main():
                 b26_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind27":  # blind27's own self-check (spans in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, phones valid, IPs parse, JWT headers and signature lengths, armoured keys, placeholder list, JSON with no backslash or control character)
+                b27_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -34413,6 +34421,2108 @@ def b26_check(i, kind, doc, w, text, loc):
         while k >= 0:
             assert any(sp["type"] == "PLACEHOLDER" and sp["start"] == len(text[:k].encode("utf-8")) for sp in w.spans), (i, ph)
             k = text.find(ph, k + 1)
+
+# ---------- blind27 (seed 2828, fixed day 2026-12-27) ----------
+# A twenty-eighth split, templates B27_* / b27_*, written by a twenty-sixth helper who never read the
+# detection rules, their docs or history, never ran the engine, and never read another blind split's
+# template section (of this file it read only the shared framework above main(), main() and the blind6
+# taxonomy comment; of the docs only the blind26 paragraph, whose kind list it used to avoid overlap;
+# a few lines of other sections seen by accident through grep are listed in docs/redaction-accuracy.md).
+# The documents are this writer's idea of what agents send to and get back from their tools: config
+# files of tools not used before (rclone, wp-config.php, Spring properties, GitLab CI, a Jenkinsfile,
+# Terraform providers, Alertmanager, Grafana provisioning, Kafka clients, Nomad, Consul, etcd,
+# supervisord, odbc.ini, Gradle, Maven, NuGet, fastlane, Cisco IOS, RouterOS, a LiteLLM proxy), CLI
+# sessions (psql, mysql, sqlplus, lftp, wget, HTTPie, gh, ssh-keygen, openssl, certbot, printenv, a
+# Python REPL, Jupyter output, airflow connections, git remote, trufflehog), logs (sshd auth.log,
+# fail2ban, Apache combined, IIS W3C, Exim, a Sentry issue), chats (IRC, Zoom chat, an SMS backup),
+# letters, forms and exports (bank-detail change e-mails, FATCA self-certification, direct-deposit,
+# benefits enrolment, W-9, auto claims, dental reminders, airline e-tickets, car hire, visa forms,
+# marketplace messages, SEPA pain.001 XML, bank statement and contractor payout exports, a Mailchimp
+# audience, vCard, iCalendar, LDIF, witness lists, employment contracts, reference checks, offboarding
+# checklists, guest Wi-Fi notes, customs invoices, courier routes, out-of-office replies, voicemail
+# transcripts, a personal accounts note, a docs quick start, a lost-card report, a shift handover,
+# SDK snippets under review, an SFTP onboarding mail, a catering phone order) and tool-call JSON (MCP
+# tools/call for a CRM, mail, shell, SSH, Checkr and Render, MCP results of SQL and docs search,
+# Bedrock Converse toolUse, Cohere tool_calls, a LangChain agent action, an OpenAI Responses
+# function_call_output, a Slack post tool call, a Places search call, a GraphQL call, a Zapier code
+# step, Salesforce, Workday, Freshdesk, Intercom, Checkout.com card payments, Vault KV, SSM
+# parameters, an MCP client config, Loki query results, Google Calendar events, Typeform responses,
+# Amadeus flight orders, DocuSign recipients, Doppler exports, SCIM and Keycloak users, a GitHub
+# Actions jobs listing, a gitleaks report).
+# Labels follow the lead's taxonomy (blind6 comment): DATE_OF_BIRTH only where the text says the date
+# is a birth date; GENERIC_SECRET for secrets with no vendor shape (AWS secret access keys, client
+# secrets, signing keys, session cookies, unbranded API keys, CVC/CVV); PASSWORD for the password
+# part of a URL, flag, config value or sentence; key-shaped documentation examples from B27_PLACEHOLDERS
+# are PLACEHOLDER; stand-ins that are not key-shaped stay unlabelled. Every date and time derives
+# from the fixed day 2026-12-27 and the seeded RNG (no clock reads; no Faker date or city call).
+# JSON documents hold no backslash at all (no escape sequence anywhere, so none ahead of a label).
+
+B27_DAY = datetime.date(2026, 12, 27)
+B27_NOW = datetime.datetime(2026, 12, 27, 16, 45, 0)
+B27_B32 = string.ascii_uppercase + "234567"
+B27_URL = AN + "_-"
+
+
+class B27L(L):
+    """A labelled piece kept verbatim (line breaks and quotes included; text documents only)."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+def b27_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out.extend(b27_flat(*x))
+        elif isinstance(x, L):
+            out.append(x)
+        elif x is not None and x != "":
+            out.append(str(x))
+    return out or [""]
+
+
+def b27_arr(*items):
+    """A JSON array of strings for Writer.json: each string as a one-element parts list."""
+    return [b27_flat(x) for x in items]
+
+
+# ---------- blind27 words per locale ----------
+
+B27_WORDS = {
+    "en": dict(pw=["password", "Password", "passwd", "pass"], dob=["Date of birth", "DOB", "Birth date", "D.O.B."],
+               born="born on", tel=["Phone", "Tel", "Mobile", "Cell"], mail=["Email", "E-mail"], hi=["Hi", "Hello", "Hey"],
+               thanks=["Thanks", "Thank you", "Cheers"], bye=["Best regards", "Kind regards", "Regards", "Best"],
+               name="Name", addr="Address", acct="account", new="new", old="old", today="today", tomorrow="tomorrow"),
+    "de": dict(pw=["Passwort", "Kennwort", "PW"], dob=["Geburtsdatum", "geb.", "Geburtsdatum (TT.MM.JJJJ)"],
+               born="geboren am", tel=["Telefon", "Tel.", "Mobil", "Handy"], mail=["E-Mail", "Mail"], hi=["Hallo", "Guten Tag", "Liebe Grüße vorab,"],
+               thanks=["Danke", "Vielen Dank", "Danke dir"], bye=["Viele Grüße", "Mit freundlichen Grüßen", "Beste Grüße", "VG"],
+               name="Name", addr="Anschrift", acct="Konto", new="neue", old="alte", today="heute", tomorrow="morgen"),
+    "fr": dict(pw=["mot de passe", "Mot de passe", "mdp", "MDP"], dob=["Date de naissance", "Né(e) le", "date de naissance"],
+               born="né le", tel=["Téléphone", "Tél.", "Portable", "Mobile"], mail=["E-mail", "Courriel", "Mail"], hi=["Bonjour", "Salut", "Madame, Monsieur,"],
+               thanks=["Merci", "Merci d'avance", "Merci beaucoup"], bye=["Cordialement", "Bien à vous", "Bonne journée", "Bien cordialement"],
+               name="Nom", addr="Adresse", acct="compte", new="nouveau", old="ancien", today="aujourd'hui", tomorrow="demain"),
+    "es": dict(pw=["contraseña", "Contraseña", "clave", "pass"], dob=["Fecha de nacimiento", "F. nacimiento", "fecha de nacimiento"],
+               born="nacido el", tel=["Teléfono", "Tel.", "Móvil", "Movil"], mail=["Email", "Correo", "Correo electrónico"], hi=["Hola", "Buenos días", "Estimado/a"],
+               thanks=["Gracias", "Muchas gracias", "Mil gracias"], bye=["Un saludo", "Saludos cordiales", "Atentamente", "Saludos"],
+               name="Nombre", addr="Dirección", acct="cuenta", new="nueva", old="antigua", today="hoy", tomorrow="mañana"),
+    "it": dict(pw=["password", "Password", "parola chiave", "pwd"], dob=["Data di nascita", "nato/a il", "data di nascita"],
+               born="nato il", tel=["Telefono", "Tel.", "Cellulare", "Cell."], mail=["Email", "E-mail", "Posta"], hi=["Ciao", "Buongiorno", "Gentile cliente,"],
+               thanks=["Grazie", "Grazie mille", "Grazie in anticipo"], bye=["Cordiali saluti", "Saluti", "Un saluto", "Distinti saluti"],
+               name="Nome", addr="Indirizzo", acct="conto", new="nuovo", old="vecchio", today="oggi", tomorrow="domani"),
+    "nl": dict(pw=["wachtwoord", "Wachtwoord", "ww", "pw"], dob=["Geboortedatum", "geb.", "geboortedatum"],
+               born="geboren op", tel=["Telefoon", "Tel.", "Mobiel", "GSM"], mail=["E-mail", "Mail", "E-mailadres"], hi=["Hoi", "Beste", "Goedemiddag"],
+               thanks=["Bedankt", "Dank je", "Alvast bedankt"], bye=["Met vriendelijke groet", "Groet", "Mvg", "Groetjes"],
+               name="Naam", addr="Adres", acct="rekening", new="nieuwe", old="oude", today="vandaag", tomorrow="morgen"),
+}
+B27_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+B27_CITIES = {
+    "en_US": ["Columbus", "Tucson", "Raleigh", "Boise", "Omaha", "Sacramento", "Tampa", "Madison", "Spokane", "Richmond"],
+    "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "Leicester", "York", "Brighton", "Sheffield", "Exeter", "Glasgow"],
+    "de_DE": ["Bielefeld", "Kassel", "Freiburg", "Leipzig", "Mainz", "Augsburg", "Bremen", "Regensburg", "Kiel", "Münster"],
+    "fr_FR": ["Nantes", "Rennes", "Dijon", "Grenoble", "Lille", "Tours", "Montpellier", "Reims", "Angers", "Limoges"],
+    "es_ES": ["Zaragoza", "Valladolid", "Murcia", "Alicante", "Granada", "Bilbao", "Córdoba", "Vigo", "Gijón", "Santander"],
+    "it_IT": ["Bergamo", "Padova", "Parma", "Verona", "Bari", "Modena", "Trieste", "Perugia", "Lecce", "Brescia"],
+    "nl_NL": ["Utrecht", "Zwolle", "Breda", "Arnhem", "Groningen", "Leiden", "Haarlem", "Tilburg", "Delft", "Nijmegen"],
+}
+B27_FREEMAIL = {
+    "en_US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "aol.com", "proton.me"],
+    "en_GB": ["gmail.com", "btinternet.com", "hotmail.co.uk", "outlook.com", "sky.com", "yahoo.co.uk"],
+    "de_DE": ["web.de", "gmx.de", "t-online.de", "gmx.net", "posteo.de", "gmail.com"],
+    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "sfr.fr", "gmail.com", "wanadoo.fr"],
+    "es_ES": ["gmail.com", "hotmail.es", "yahoo.es", "telefonica.net", "outlook.es"],
+    "it_IT": ["libero.it", "virgilio.it", "alice.it", "tiscali.it", "gmail.com", "hotmail.it"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "hotmail.nl", "gmail.com", "planet.nl"],
+}
+B27_TLD = {"en_US": "com", "en_GB": "co.uk", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B27_ORGS = ["brightlane", "norvik", "tallbridge", "quarrymint", "holtwerk", "veluwe-tech", "sorbetti", "lumacore", "castellan",
+            "pinefold", "arctura", "ribeira", "kestrelpay", "mosaiq", "dunmore", "falkenrot", "oriel-health", "cargovia",
+            "papyrion", "tessella", "marlowe-legal", "zephyrus", "hollandia-freight", "cantabria-soft"]
+B27_IBAN_CC = {"en_US": ["DE", "GB", "IE", "NL"], "en_GB": ["GB", "GB", "GB", "IE"], "de_DE": ["DE", "DE", "DE", "AT"],
+               "fr_FR": ["FR", "FR", "FR", "BE"], "es_ES": ["ES", "ES", "ES", "PT"], "it_IT": ["IT", "IT", "IT", "CH"],
+               "nl_NL": ["NL", "NL", "NL", "BE"]}
+# country: (BBAN layout: n digits / a upper letters / c upper-or-digit, bank codes)
+B27_IBAN_FMT = {"DE": ("n18", None), "GB": ("a4n14", ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "SRLG", "MONZ"]),
+                "FR": ("n10c11n2", None), "ES": ("n20", None), "IT": ("a1n10c12", None),
+                "NL": ("a4n10", ["ABNA", "RABO", "INGB", "SNSB", "TRIO", "ASNB", "KNAB", "BUNQ"]), "BE": ("n12", None),
+                "AT": ("n16", None), "CH": ("n5c12", None), "IE": ("a4n14", ["AIBK", "BOFI", "IPBS"]), "PT": ("n21", None),
+                "LU": ("n3c13", None), "PL": ("n24", None), "DK": ("n14", None), "SE": ("n20", None), "FI": ("n14", None)}
+B27_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22,
+                "PT": 25, "LU": 20, "PL": 28, "DK": 18, "SE": 24, "FI": 18}
+
+
+def b27_w(c, key):
+    v = B27_WORDS[c.lang][key]
+    return c.r.choice(v) if isinstance(v, list) else v
+
+
+# ---------- blind27 entity values ----------
+
+def b27_ascii(s):
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in s if ch.isascii() and (ch.isalnum())).lower()
+
+
+def b27_email_for(r, loc, first, last, domain=None):
+    fi, la = b27_ascii(first) or "info", b27_ascii(last) or "contact"
+    dom = domain or r.choice(B27_FREEMAIL[loc])
+    k = r.randrange(7)
+    local = [f"{fi}.{la}", f"{fi[0]}.{la}", f"{fi}{la[0]}", f"{fi}_{la}{r.randint(1, 99)}", f"{la}.{fi}",
+             f"{fi}.{la}{r.randint(70, 99)}", f"{fi[0]}{la}"][k]
+    return f"{local}@{dom}"
+
+
+def b27_orgdomain(r, loc):
+    return f"{r.choice(B27_ORGS)}.{r.choice([B27_TLD[loc], 'com', 'eu', 'io'])}"
+
+
+def b27_phone(r, loc, other=0.1):
+    region = r.choice(OTHER_REGIONS) if r.random() < other else REGION[loc]
+    variants = ("national", "national", "intl", "intl", "e164", "dashes", "intl00", "dots")
+    if region in ("GB", "DE", "NL", "CH", "AT", "BE"):
+        variants += ("intl_trunk",)
+    return phone(r, region, variants)
+
+
+def b27_luhn_digit(body):
+    s = 0
+    for i, ch in enumerate(reversed(body)):
+        v = int(ch)
+        if i % 2 == 0:
+            v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return str((10 - s % 10) % 10)
+
+
+def b27_card_raw(r, brand=None):
+    brand = brand or r.choice(["visa", "visa", "visa", "mc", "mc", "mc2", "amex", "amex", "disc", "jcb", "diners", "cup"])
+    if brand == "visa":
+        pre, n = "4" + rnd(r, string.digits, 5), 16
+    elif brand == "mc":
+        pre, n = str(r.randint(51, 55)) + rnd(r, string.digits, 4), 16
+    elif brand == "mc2":
+        pre, n = str(r.randint(2221, 2720)) + rnd(r, string.digits, 2), 16
+    elif brand == "amex":
+        pre, n = r.choice(["34", "37"]) + rnd(r, string.digits, 4), 15
+    elif brand == "disc":
+        pre, n = r.choice(["6011" + rnd(r, string.digits, 2), str(r.randint(644, 649)) + rnd(r, string.digits, 3),
+                           "65" + rnd(r, string.digits, 4)]), 16
+    elif brand == "jcb":
+        pre, n = str(r.randint(3528, 3589)) + rnd(r, string.digits, 2), 16
+    elif brand == "diners":
+        pre, n = r.choice(["36" + rnd(r, string.digits, 4), str(r.randint(300, 305)) + rnd(r, string.digits, 3)]), 14
+    else:
+        pre, n = str(r.randint(622126, 622925)), 16
+    body = pre + rnd(r, string.digits, n - len(pre) - 1)
+    return body + b27_luhn_digit(body)
+
+
+def b27_card_fmt(r, num, style=None):
+    style = style or r.choice(["plain", "space", "space", "dash"])
+    if style == "plain":
+        return num
+    sep = " " if style == "space" else "-"
+    if len(num) == 15:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    if len(num) == 14:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    return sep.join(num[i:i + 4] for i in range(0, len(num), 4))
+
+
+def b27_mod97(s):
+    return int("".join(str(int(ch, 36)) for ch in s)) % 97
+
+
+def b27_bban(r, cc):
+    lay, banks = B27_IBAN_FMT[cc]
+    out, i = "", 0
+    first = True
+    while i < len(lay):
+        t = lay[i]
+        j = i + 1
+        while j < len(lay) and lay[j].isdigit():
+            j += 1
+        n = int(lay[i + 1:j])
+        if t == "a" and first and banks and n == 4:
+            out += r.choice(banks)
+        elif t == "a":
+            out += rnd(r, string.ascii_uppercase, n)
+        elif t == "n":
+            out += rnd(r, string.digits, n)
+        else:
+            out += "".join(r.choice(string.ascii_uppercase) if r.random() < 0.12 else r.choice(string.digits) for _ in range(n))
+        first = False
+        i = j
+    return out
+
+
+def b27_iban_raw(r, cc, valid=True):
+    bban = b27_bban(r, cc)
+    chk = 98 - b27_mod97(bban + cc + "00")
+    if not valid:
+        chk = r.choice([x for x in range(2, 99) if x != chk])
+    return f"{cc}{chk:02d}{bban}"
+
+
+def b27_iban_fmt(r, v, grouped=None):
+    grouped = r.random() < 0.55 if grouped is None else grouped
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b27_ssn(r, style=None):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    g, s = r.randint(1, 99), r.randint(1, 9999)
+    style = style or r.choice(["dash", "dash", "dash", "dash", "space", "bare"])
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+
+
+def b27_ipv4(r, private=None):
+    private = r.random() < 0.45 if private is None else private
+    if private:
+        k = r.randrange(3)
+        if k == 0:
+            return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if k == 1:
+            return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        return f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    while True:
+        a = r.randint(11, 223)
+        if a in (100, 127, 169, 172, 192, 198, 203):
+            continue
+        return f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b27_ipv6(r):
+    k = r.randrange(5)
+    if k == 0:
+        pre = [r.choice(["2a02", "2a01", "2a00", "2a03", "2a05"]), f"{r.randint(0x100, 0xfff):x}"]
+    elif k == 1:
+        pre = ["2600", f"{r.randint(0x1700, 0x1fff):x}"]
+    elif k == 2:
+        pre = ["2001", r.choice(["4860", "41d0", "67c", "1620", "bc8"])]
+    elif k == 3:
+        pre = ["fe80", "0"]
+    else:
+        pre = [f"fd{r.randint(0, 255):02x}", f"{r.randint(0, 0xffff):x}"]
+    groups = pre + [f"{r.randint(0, 0xffff):x}" for _ in range(6)]
+    if r.random() < 0.5:
+        for i in range(2, 5):
+            groups[i] = "0"
+    addr = ipaddress.IPv6Address(":".join(groups))
+    return addr.exploded if r.random() < 0.1 else addr.compressed
+
+
+def b27_date(c, d, style=None):
+    lang, loc = c.lang, c.loc
+    style = style or c.r.choice(["num", "num", "num", "long", "iso"])
+    if style == "iso":
+        return d.isoformat()
+    if style == "long":
+        m = B27_MONTHS[lang][d.month - 1]
+        if loc == "en_US":
+            return f"{m} {d.day}, {d.year}"
+        if lang == "es":
+            return f"{d.day} de {m} de {d.year}"
+        if lang == "de":
+            return f"{d.day}. {m} {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if loc == "en_US":
+        return d.strftime("%m/%d/%Y")
+    if lang == "de":
+        return d.strftime("%d.%m.%Y")
+    if lang == "nl":
+        return d.strftime("%d-%m-%Y")
+    return d.strftime("%d/%m/%Y")
+
+
+def b27_birth(r, lo=18, hi=88):
+    return B27_DAY - datetime.timedelta(days=r.randint(lo * 366, hi * 365))
+
+
+def b27_past(r, lo=0, hi=700):
+    return B27_DAY - datetime.timedelta(days=r.randint(lo, hi))
+
+
+def b27_ts(r, back=86400 * 20):
+    return B27_NOW - datetime.timedelta(seconds=r.randint(0, back))
+
+
+def b27_password(r, lang="en"):
+    k = r.randrange(9)
+    words = {"en": ["Harbour", "Maple", "Copper", "Lantern", "Orchid", "Falcon"], "de": ["Sonnenblume", "Kuchen", "Bergsee", "Zugspitze", "Hafen"],
+             "fr": ["Soleil", "Chateau", "Papillon", "Marseille", "Lavande"], "es": ["Girasol", "Paella", "Sevilla", "Tortuga", "Montana"],
+             "it": ["Girasole", "Ciao", "Gelato", "Vesuvio", "Tramonto"], "nl": ["Tulpen", "Fietsen", "Molen", "Gracht", "Stroopwafel"]}[lang]
+    if k == 0:
+        return r.choice(words) + str(r.randint(1960, 2026)) + r.choice("!?#$%&*")
+    if k == 1:
+        return rnd(r, AN, r.randint(12, 18))
+    if k == 2:
+        return rnd(r, AN + "!#$%&*+-=?@^_", r.randint(14, 24))
+    if k == 3:
+        return "-".join(r.choice(["otter", "brick", "violet", "canyon", "pepper", "glacier", "ember", "meadow", "quartz", "nimbus"])
+                        for _ in range(3)) + str(r.randint(1, 99))
+    if k == 4:
+        w = r.choice(words)
+        return w[0].lower() + "".join({"a": "@", "e": "3", "o": "0", "i": "!", "s": "5"}.get(ch, ch) for ch in w[1:]) + str(r.randint(1000, 9999))
+    if k == 5:
+        return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 4) + rnd(r, string.ascii_lowercase, 4) + r.choice("!$%&")
+    if k == 6:
+        return r.choice(words) + "_" + r.choice(words).lower() + str(r.randint(1, 9))
+    if k == 7:
+        return rnd(r, string.ascii_lowercase + string.digits, r.randint(10, 16))
+    return r.choice(words) + r.choice(".#!") + rnd(r, string.digits, 3) + rnd(r, string.ascii_uppercase, 2)
+
+
+def b27_pw_safe(r, lang="en"):
+    """A password with no quote, backslash, '@', ':', '/', '#' or space (URLs, flags and JSON)."""
+    while True:
+        p = b27_password(r, lang)
+        if not any(ch in p for ch in "\"'\\@:/# %&?=+^"):
+            return p
+
+
+# ---------- blind27 secrets ----------
+
+def b27_aws(r):
+    return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, B27_B32, 16)
+
+
+def b27_aws_secret(r):
+    return rnd(r, AN + "+/", 40)
+
+
+def b27_gh(r, prefix=None):
+    prefix = prefix or r.choice(["ghp_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"])
+    if prefix == "github_pat_":
+        return "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+    return prefix + rnd(r, AN, 36)
+
+
+def b27_slack(r):
+    k = r.randrange(6)
+    if k <= 1:
+        return f"xoxb-{rnd(r, string.digits, r.choice([10, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"
+    if k == 2:
+        return f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+    if k == 3:
+        return f"xapp-1-A{rnd(r, string.ascii_uppercase + string.digits, 10)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+    if k == 4:
+        return f"xoxe.xoxp-1-{rnd(r, AN, 140)}"
+    return f"xoxa-2-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+
+
+def b27_stripe(r):
+    pre = r.choice(["sk_live_", "sk_live_", "sk_test_", "rk_live_", "rk_test_"])
+    return pre + (rnd(r, AN, 24) if r.random() < 0.45 else "51" + rnd(r, AN, 97))
+
+
+def b27_openai(r):
+    k = r.randrange(5)
+    if k <= 1:
+        return "sk-proj-" + rnd(r, B27_URL, 74) + "T3BlbkFJ" + rnd(r, B27_URL, 74)
+    if k == 2:
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if k == 3:
+        return "sk-svcacct-" + rnd(r, B27_URL, 74) + "T3BlbkFJ" + rnd(r, B27_URL, 74)
+    return "sk-admin-" + rnd(r, B27_URL, 74) + "T3BlbkFJ" + rnd(r, B27_URL, 74)
+
+
+def b27_anthropic(r):
+    return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, B27_URL, 93) + "AA"
+
+
+def b27_google(r):
+    return "AIzaSy" + rnd(r, B27_URL, 33)
+
+
+def b27_b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+B27_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS512": 256, "ES256": 64, "PS256": 256, "EdDSA": 64}
+
+
+def b27_jwt(r, email=None):
+    alg = r.choice(["HS256", "HS256", "RS256", "RS256", "ES256", "HS512", "PS256", "EdDSA"])
+    hdr = {"alg": alg, "typ": "JWT"}
+    if alg not in ("HS256", "HS512") and r.random() < 0.7:
+        hdr = {"alg": alg, "kid": rnd(r, B27_URL, r.choice([16, 22, 27])), "typ": "JWT"}
+    iat = int((B27_NOW - datetime.timedelta(seconds=r.randint(0, 86400 * 3))).replace(tzinfo=datetime.timezone.utc).timestamp())
+    body = {"iss": r.choice(["https://auth.example-idp.net/", "https://login.brightlane.io", "urn:svc:billing", "https://sso.norvik.eu/realms/main"]),
+            "sub": r.choice([rnd(r, string.digits, 9), "usr_" + rnd(r, AN, 14), rnd(r, HEX, 24)]),
+            "iat": iat, "exp": iat + r.choice([900, 3600, 86400])}
+    if email and r.random() < 0.5:
+        body["scope"] = "openid profile"
+    if r.random() < 0.4:
+        body["roles"] = r.sample(["admin", "agent", "billing", "reader", "ops"], 2)
+    seg = lambda o: b27_b64url(json.dumps(o, separators=(",", ":")).encode())
+    return seg(hdr) + "." + seg(body) + "." + b27_b64url(bytes(r.randrange(256) for _ in range(B27_JWT_SIG[alg])))
+
+
+def b27_pem(r, sep="\n", kind=None):
+    kind = kind or r.choice(["RSA", "RSA", "PKCS8", "PKCS8", "EC", "OPENSSH", "OPENSSH", "ENC"])
+    if kind == "RSA":
+        label, raw = "RSA PRIVATE KEY", b"\x30\x82\x04" + bytes([r.randint(0xa0, 0xa8)]) + b"\x02\x01\x00\x02\x82\x01\x01\x00" + bytes(r.randrange(256) for _ in range(r.randint(1180, 1200)))
+        width = 64
+    elif kind == "PKCS8":
+        label, raw = "PRIVATE KEY", b"\x30\x82\x04" + bytes([r.randint(0xbc, 0xc0)]) + b"\x02\x01\x00\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01\x05\x00" + bytes(r.randrange(256) for _ in range(r.randint(1190, 1210)))
+        width = 64
+    elif kind == "EC":
+        label, raw = "EC PRIVATE KEY", b"\x30\x77\x02\x01\x01\x04\x20" + bytes(r.randrange(256) for _ in range(114))
+        width = 64
+    elif kind == "ENC":
+        label, raw = "ENCRYPTED PRIVATE KEY", b"\x30\x82\x05" + bytes([r.randint(0x00, 0x30)]) + b"\x30\x57\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0d" + bytes(r.randrange(256) for _ in range(r.randint(1260, 1300)))
+        width = 64
+    else:
+        label, raw = "OPENSSH PRIVATE KEY", b"openssh-key-v1\x00\x00\x00\x00\x04none\x00\x00\x00\x04none\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x33\x00\x00\x00\x0bssh-ed25519" + bytes(r.randrange(256) for _ in range(r.randint(300, 330)))
+        width = 70
+    b = base64.b64encode(raw).decode()
+    lines = [b[i:i + width] for i in range(0, len(b), width)]
+    return sep.join([f"-----BEGIN {label}-----"] + lines + [f"-----END {label}-----"])
+
+
+def b27_generic(r):
+    k = r.randrange(10)
+    if k == 0:
+        return rnd(r, HEX, 32)
+    if k == 1:
+        return rnd(r, HEX, 64)
+    if k == 2:
+        return b27_aws_secret(r)
+    if k == 3:
+        return rnd(r, AN, r.choice([32, 40]))
+    if k == 4:
+        return rnd(r, AN, 3) + "8Q~" + rnd(r, AN + "_~.-", 34)
+    if k == 5:
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if k == 6:
+        return "00" + rnd(r, B27_URL, 40)
+    if k == 7:
+        return rnd(r, string.ascii_lowercase + string.digits + "!@#%^*(-_=+)", 50)
+    if k == 8:
+        return b27_b64url(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48]))))
+    return rnd(r, string.ascii_lowercase + string.digits, 26)
+
+
+def b27_generic_safe(r):
+    while True:
+        v = b27_generic(r)
+        if not any(ch in v for ch in "\"'\\#%^*()+=@ ~"):
+            return v
+
+
+B27_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLEKEY000000", "ASIAXXXXXXXXXXXXXXXX",
+    "ghp_" + "X" * 36, "ghp_EXAMPLE" + "0" * 29, "gho_" + "x" * 36, "ghs_" + "0" * 36,
+    "github_pat_" + "X" * 22 + "_" + "X" * 59,
+    "xoxb-000000000000-0000000000000-XXXXXXXXXXXXXXXXXXXXXXXX", "xoxb-not-a-real-token-this-will-not-work",
+    "xoxp-111111111111-222222222222-333333333333-" + "0" * 32,
+    "sk_test_" + "X" * 24, "sk_live_EXAMPLE" + "0" * 17, "rk_test_" + "0" * 24,
+    "sk-proj-" + "X" * 48, "sk-EXAMPLE" + "x" * 38,
+    "sk-ant-api03-" + "X" * 93 + "AA", "sk-ant-api03-EXAMPLE-KEY-0000000000000000",
+    "AIzaSy" + "X" * 33, "AIzaSyEXAMPLE-KEY-00000000000000000000",
+    b27_b64url(b'{"alg":"HS256","typ":"JWT"}') + "." + b27_b64url(b'{"sub":"1234567890","name":"Example User","iat":1700000000}')
+    + ".EXAMPLE_SIGNATURE_DO_NOT_USE_000000000000000",
+]
+B27_PLH_KIND = {"aws": [0, 1, 2], "gh": [3, 4, 5, 6, 7], "slack": [8, 9, 10], "stripe": [11, 12, 13], "openai": [14, 15],
+                "anthropic": [16, 17], "google": [18, 19], "jwt": [20]}
+# stand-ins that are not key-shaped: never labelled
+B27_STANDINS = ["<your-token>", "${DB_PASSWORD}", "{{ secrets.API_KEY }}", "changeme", "********", "REDACTED", "xxxx",
+                "<paste key here>", "%env(STRIPE_SECRET)%", "$(cat /run/secrets/db_pass)", "op://Shared/db/password",
+                "${{ secrets.GH_TOKEN }}", "<redacted>", "TODO", "sk_live_...", "ghp_****", "{{ .Values.apiKey }}", "[hidden]"]
+
+
+def b27_plh(r, kind=None):
+    kind = kind or r.choice(list(B27_PLH_KIND))
+    return B27_PLACEHOLDERS[r.choice(B27_PLH_KIND[kind])]
+
+
+# ---------- blind27 look-alikes (never labelled) ----------
+
+def b27_bad_card(r):
+    num = b27_card_raw(r)
+    last = int(num[-1])
+    return num[:-1] + str((last + r.randint(1, 9)) % 10)
+
+
+def b27_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b27_la(c, k=None):
+    """An unlabelled look-alike, with the words that usually come with it."""
+    r, loc = c.r, c.loc
+    k = r.randrange(26) if k is None else k
+    if k == 0: return f"order #{r.randint(100000, 9999999)}"
+    if k == 1: return f"INV-{B27_DAY.year}-{r.randint(1, 99999):05d}"
+    if k == 2: return f"ticket {r.choice(['SUP', 'OPS', 'HR', 'FIN'])}-{r.randint(1000, 99999)}"
+    if k == 3: return f"v{r.randint(1, 14)}.{r.randint(0, 40)}.{r.randint(0, 120)}"
+    if k == 4: return f"build {r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(100, 9999)}"
+    if k == 5: return f"SKU {rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}-{r.choice(['S', 'M', 'L', 'XL', '42', '38'])}"
+    if k == 6: return b27_ts(r).strftime("%Y-%m-%dT%H:%M:%S") + r.choice(["Z", "+01:00", ".%03dZ" % r.randint(0, 999)])
+    if k == 7: return str(int(b27_ts(r).replace(tzinfo=datetime.timezone.utc).timestamp()))
+    if k == 8: return f"commit {rnd(r, HEX, 40)}"
+    if k == 9: return f"sha256:{rnd(r, HEX, 64)}"
+    if k == 10: return b27_uuid(r)
+    if k == 11: return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 36, 45])))).decode()
+    if k == 12: return f"card {b27_card_fmt(r, b27_bad_card(r))}"
+    if k == 13: return f"IBAN {b27_iban_fmt(r, b27_iban_raw(r, r.choice(B27_IBAN_CC[loc]), valid=False))}"
+    if k == 14: return f"pk_live_{rnd(r, AN, 24)}"
+    if k == 15: return f"{r.choice(['ch_3', 'pi_3', 'cus_', 'in_1'])}{rnd(r, AN, 24)}"
+    if k == 16: return f"tracking 1Z{rnd(r, string.ascii_uppercase + string.digits, 16)}"
+    if k == 17: return f"MAC {':'.join(rnd(r, HEX, 2) for _ in range(6))}"
+    if k == 18: return f"meeting ID {r.randint(800, 999)} {r.randint(1000, 9999)} {r.randint(1000, 9999)}"
+    if k == 19: return f"ref {r.randint(10, 99)}{rnd(r, string.digits, 10)}"
+    if k == 20: return f"arn:aws:iam::{rnd(r, string.digits, 12)}:role/{r.choice(['deploy', 'ci-runner', 'lambda-exec'])}"
+    if k == 21: return f"case no. {r.randint(2019, 2026)}/{r.randint(100, 99999)}"
+    if k == 22: return f"EUR {r.randint(10, 9999)},{r.randint(0, 99):02d}"
+    if k == 23: return f"PO {r.randint(4500000000, 4599999999)}"
+    if k == 24: return f"SHA256:{b27_b64url(bytes(r.randrange(256) for _ in range(32)))}"
+    return f"fw {r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(1, 250)}"
+
+
+# ---------- blind27 document context ----------
+
+class B27C:
+    """One document's writer: locale words, a person, and labelled values."""
+    def __init__(self, f, r, loc):
+        self.f, self.r, self.loc, self.lang = f, r, loc, loc[:2]
+        self.first, self.last = self.name_parts()
+        self.org = r.choice(B27_ORGS)
+        self.dom = f"{self.org}.{r.choice([B27_TLD[loc], 'com', 'eu', 'io'])}"
+
+    def name_parts(self):
+        return self.f.first_name(), self.f.last_name()
+
+    def name(self):
+        a, b = self.name_parts()
+        return f"{a} {b}"
+
+    def w(self, key):
+        return b27_w(self, key)
+
+    def city(self):
+        return self.r.choice(B27_CITIES[self.loc])
+
+    def street(self):
+        return self.f.street_address().replace("\n", ", ").strip()
+
+    def company(self):
+        return self.f.company().replace("\n", " ").replace('"', "").replace("\\", "")
+
+    def day(self, lo=0, hi=700):
+        return b27_date(self, b27_past(self.r, lo, hi))
+
+    def ts(self, fmt="%Y-%m-%d %H:%M:%S"):
+        return b27_ts(self.r).strftime(fmt)
+
+    def la(self, k=None):
+        return b27_la(self, k)
+
+    # labelled values
+    def EM(self, first=None, last=None, dom=None, work=None):
+        if first is None:
+            first, last = self.first, self.last
+        if work is None:
+            work = self.r.random() < 0.5
+        return B27L("EMAIL", b27_email_for(self.r, self.loc, first, last, self.dom if work and dom is None else dom))
+
+    def EMr(self):
+        a, b = self.name_parts()
+        return self.EM(a, b)
+
+    def PH(self, other=0.1):
+        return B27L("PHONE", b27_phone(self.r, self.loc, other))
+
+    def CC(self, style=None, brand=None):
+        return B27L("CREDIT_CARD", b27_card_fmt(self.r, b27_card_raw(self.r, brand), style))
+
+    def IBAN(self, cc=None, grouped=None):
+        cc = cc or self.r.choice(B27_IBAN_CC[self.loc])
+        return B27L("IBAN", b27_iban_fmt(self.r, b27_iban_raw(self.r, cc), grouped))
+
+    def SSN(self, style=None):
+        return B27L("US_SSN", b27_ssn(self.r, style))
+
+    def IP4(self, private=None):
+        return B27L("IPV4", b27_ipv4(self.r, private))
+
+    def IP6(self):
+        return B27L("IPV6", b27_ipv6(self.r))
+
+    def IP(self):
+        return self.IP6() if self.r.random() < 0.35 else self.IP4()
+
+    def DOB(self, style=None, lo=18, hi=88):
+        return B27L("DATE_OF_BIRTH", b27_date(self, b27_birth(self.r, lo, hi), style))
+
+    def PW(self, safe=False):
+        return B27L("PASSWORD", b27_pw_safe(self.r, self.lang) if safe else b27_password(self.r, self.lang))
+
+    def GEN(self, safe=True):
+        return B27L("GENERIC_SECRET", b27_generic_safe(self.r) if safe else b27_generic(self.r))
+
+    def AWSSEC(self):
+        return B27L("GENERIC_SECRET", b27_aws_secret(self.r))
+
+    def CVV(self, amex=False):
+        return B27L("GENERIC_SECRET", rnd(self.r, string.digits, 4 if amex else 3))
+
+    def AWS(self):
+        return B27L("AWS_ACCESS_KEY", b27_aws(self.r))
+
+    def GH(self, prefix=None):
+        return B27L("GITHUB_TOKEN", b27_gh(self.r, prefix))
+
+    def SL(self):
+        return B27L("SLACK_TOKEN", b27_slack(self.r))
+
+    def ST(self):
+        return B27L("STRIPE_KEY", b27_stripe(self.r))
+
+    def OA(self):
+        return B27L("OPENAI_KEY", b27_openai(self.r))
+
+    def AN(self):
+        return B27L("ANTHROPIC_KEY", b27_anthropic(self.r))
+
+    def GO(self):
+        return B27L("GOOGLE_API_KEY", b27_google(self.r))
+
+    def JWT(self):
+        return B27L("JWT", b27_jwt(self.r))
+
+    def PEM(self, sep="\n", kind=None):
+        return B27L("PRIVATE_KEY", b27_pem(self.r, sep, kind))
+
+    def PLH(self, kind=None):
+        return B27L("PLACEHOLDER", b27_plh(self.r, kind))
+
+    def VS(self, kinds=None):
+        """A vendor-shaped secret (balanced across the vendor types)."""
+        k = self.r.choice(kinds or ["aws", "aws", "gh", "gh", "slack", "stripe", "stripe", "openai", "openai", "anthropic", "anthropic", "google", "google", "jwt", "jwt"])
+        return {"aws": self.AWS, "gh": self.GH, "slack": self.SL, "stripe": self.ST, "openai": self.OA,
+                "anthropic": self.AN, "google": self.GO, "jwt": self.JWT}[k]()
+
+    def VSK(self):
+        """A (env-var name, vendor secret) pair."""
+        k = self.r.choice(["aws", "aws", "gh", "gh", "slack", "stripe", "stripe", "openai", "openai", "anthropic", "anthropic", "google", "google", "jwt", "jwt"])
+        names = {"aws": ["AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY", "AWS_KEY_ID"], "gh": ["GITHUB_TOKEN", "GH_TOKEN", "GH_PAT", "GITHUB_PAT"],
+                 "slack": ["SLACK_BOT_TOKEN", "SLACK_TOKEN", "SLACK_APP_TOKEN"], "stripe": ["STRIPE_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_KEY"],
+                 "openai": ["OPENAI_API_KEY", "OPENAI_KEY"], "anthropic": ["ANTHROPIC_API_KEY", "CLAUDE_API_KEY"],
+                 "google": ["GOOGLE_API_KEY", "GOOGLE_MAPS_KEY", "GEMINI_API_KEY"], "jwt": ["SERVICE_JWT", "API_BEARER", "AUTH_TOKEN"]}
+        return self.r.choice(names[k]), self.VS([k])
+
+    def PLHK(self):
+        k = self.r.choice(list(B27_PLH_KIND))
+        names = {"aws": "AWS_ACCESS_KEY_ID", "gh": "GITHUB_TOKEN", "slack": "SLACK_BOT_TOKEN", "stripe": "STRIPE_SECRET_KEY",
+                 "openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "google": "GOOGLE_API_KEY", "jwt": "SERVICE_JWT"}
+        return names[k], self.PLH(k)
+
+    def standin(self):
+        return self.r.choice(B27_STANDINS)
+
+    def pw_neg(self):
+        """A sentence about passwords that holds none."""
+        return self.r.choice({
+            "en": ["Never share your password over chat.", "The password policy now requires 14 characters.",
+                   "Password expired, please reset it via the portal.", "I don't remember the password, can you reset it?"],
+            "de": ["Bitte das Passwort nie per Chat teilen.", "Das Kennwort muss mindestens 12 Zeichen haben.",
+                   "Passwort abgelaufen, bitte über das Portal zurücksetzen."],
+            "fr": ["Ne partagez jamais votre mot de passe.", "Le mot de passe doit contenir 12 caractères minimum.",
+                   "Mot de passe expiré, merci de le réinitialiser."],
+            "es": ["No compartas nunca tu contraseña por chat.", "La contraseña debe tener al menos 12 caracteres.",
+                   "Contraseña caducada, restablécela en el portal."],
+            "it": ["Non condividere mai la password in chat.", "La password deve avere almeno 12 caratteri.",
+                   "Password scaduta, reimpostala dal portale."],
+            "nl": ["Deel je wachtwoord nooit via de chat.", "Het wachtwoord moet minstens 12 tekens hebben.",
+                   "Wachtwoord verlopen, reset het via het portaal."],
+        }[self.lang])
+
+
+# ---------- blind27 text documents: config files of tools ----------
+
+def b27_t_rclone(c):
+    r = c.r
+    return b27_flat(
+        "$ cat ~/.config/rclone/rclone.conf\n",
+        f"[{c.org}-s3]\ntype = s3\nprovider = AWS\nenv_auth = false\naccess_key_id = ", c.AWS(), "\nsecret_access_key = ", c.AWSSEC(),
+        f"\nregion = {r.choice(['eu-west-1', 'eu-central-1', 'us-east-2'])}\nacl = private\n\n",
+        f"[backup-sftp]\ntype = sftp\nhost = ", c.IP4(), f"\nuser = {b27_ascii(c.first)}\nport = {r.choice([22, 2222])}\n",
+        ["key_pem = ", c.PEM(sep="\\n", kind=r.choice(["OPENSSH", "RSA"])), "\n"] if r.random() < 0.3 else "",
+        f"md5sum_command = md5sum\n\n[b2-archive]\ntype = b2\naccount = {rnd(r, HEX, 12)}\nkey = ", c.GEN(), "\n",
+        f"\n# last sync: {c.la(6)}  ({r.randint(10, 900)} files, {c.la(9)})\n")
+
+
+def b27_t_wpconfig(c):
+    r = c.r
+    salts = []
+    for k in ["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY"][:r.randint(2, 4)]:
+        salts += [f"define( '{k}', '", B27L("GENERIC_SECRET", rnd(r, AN + "!#$%&()*+,-.:;<=>?@[]^_{|}~", 64)), "' );\n"]
+    return b27_flat(
+        "<?php\n/** The base configuration for WordPress */\n",
+        f"define( 'DB_NAME', 'wp_{c.org.replace('-', '_')}' );\ndefine( 'DB_USER', '{b27_ascii(c.last)[:8]}_wp' );\n",
+        "define( 'DB_PASSWORD', '", c.PW(safe=True), "' );\ndefine( 'DB_HOST', '", c.IP4(private=True), f":3306' );\n",
+        "define( 'DB_CHARSET', 'utf8mb4' );\n\n", salts,
+        ["\ndefine( 'WP_MAIL_SMTP_PASS', '", c.PW(safe=True), "' );\n"] if r.random() < 0.6 else "",
+        f"$table_prefix = 'wp{r.randint(1, 9)}_';\ndefine( 'WP_DEBUG', false );\n/* {c.la(3)} */\n")
+
+
+def b27_t_spring(c):
+    r = c.r
+    return b27_flat(
+        f"# application-{r.choice(['prod', 'staging', 'local'])}.properties\n",
+        f"spring.datasource.url=jdbc:postgresql://", c.IP4(private=True), f":5432/{c.org.replace('-', '')}\n",
+        f"spring.datasource.username={b27_ascii(c.first)}_app\nspring.datasource.password=", c.PW(safe=True), "\n",
+        "spring.mail.host=smtp.", c.dom, "\nspring.mail.username=", c.EM(work=True), "\nspring.mail.password=", c.PW(safe=True), "\n",
+        "app.jwt.signing-key=", c.GEN(), "\n",
+        "stripe.api.secret=", c.ST() if r.random() < 0.5 else c.PLH("stripe"), "\n",
+        f"management.endpoints.web.exposure.include=health,info\napp.version={c.la(3)}\n",
+        "app.support.phone=", c.PH(), "\n")
+
+
+def b27_t_gitlabci(c):
+    r = c.r
+    n1, v1 = c.VSK()
+    return b27_flat(
+        f"# .gitlab-ci.yml ({c.la(8)})\nstages: [test, deploy]\n\nvariables:\n  POSTGRES_DB: ci\n  POSTGRES_USER: runner\n",
+        "  POSTGRES_PASSWORD: \"", c.PW(safe=True), "\"\n",
+        f"  {n1}: \"", v1, "\"\n",
+        "  REGISTRY_PASSWORD: $CI_REGISTRY_PASSWORD\n",
+        f"\ndeploy:\n  stage: deploy\n  image: alpine:{r.randint(3, 3)}.{r.randint(17, 20)}\n  script:\n",
+        "    - apk add openssh-client\n    - ssh -o StrictHostKeyChecking=no deploy@", c.IP4(), " 'sudo systemctl restart app'\n",
+        "  only: [main]\n")
+
+
+def b27_t_jenkinsfile(c):
+    r = c.r
+    return b27_flat(
+        "pipeline {\n  agent any\n  environment {\n",
+        "    NEXUS_USER = 'ci-bot'\n    NEXUS_PASS = '", c.PW(safe=True), "'   // TODO move to credentials()\n",
+        "    SONAR_TOKEN = '", c.GEN(), "'\n",
+        "    GITHUB_CREDS = credentials('github-app')\n  }\n  stages {\n    stage('Notify') {\n      steps {\n",
+        "        sh \"curl -s -X POST -H 'Authorization: Bearer ", c.SL(), "' https://slack.com/api/chat.postMessage -d channel=C0", rnd(r, string.ascii_uppercase + string.digits, 8), "\"\n",
+        "      }\n    }\n  }\n}\n")
+
+
+def b27_t_terraform(c):
+    r = c.r
+    return b27_flat(
+        "# main.tf\n", "provider \"aws\" {\n  region     = \"eu-west-3\"\n  access_key = \"", c.AWS(), "\"\n  secret_key = \"", c.AWSSEC(), "\"\n}\n\n",
+        "provider \"github\" {\n  owner = \"", c.org, "\"\n  token = \"", c.GH(), "\"\n}\n\n",
+        "provider \"postgresql\" {\n  host     = \"", c.IP4(), "\"\n  username = \"tf_admin\"\n  password = \"", c.PW(safe=True), "\"\n  sslmode  = \"require\"\n}\n",
+        f"# state lock id {b27_uuid(r)}\n")
+
+
+def b27_t_alertmanager(c):
+    r = c.r
+    return b27_flat(
+        "global:\n  smtp_smarthost: 'smtp.", c.dom, ":587'\n  smtp_from: '", c.EM(work=True), "'\n",
+        "  smtp_auth_username: 'alerts'\n  smtp_auth_password: '", c.PW(safe=True), "'\n",
+        "  opsgenie_api_key: ", c.GEN(), "\n\nroute:\n  receiver: oncall\n\nreceivers:\n- name: oncall\n  email_configs:\n  - to: '", c.EMr(), "'\n",
+        "  pagerduty_configs:\n  - routing_key: ", B27L("GENERIC_SECRET", rnd(r, HEX, 32)), "\n",
+        f"  # silenced until {c.la(6)}\n")
+
+
+def b27_t_grafana(c):
+    r = c.r
+    return b27_flat(
+        "# provisioning/datasources/prod.yaml\napiVersion: 1\ndatasources:\n  - name: Postgres\n    type: postgres\n    url: ", c.IP4(), ":5432\n",
+        "    user: grafana_ro\n    secureJsonData:\n      password: '", c.PW(safe=True), "'\n",
+        "  - name: Loki\n    type: loki\n    url: http://[", c.IP6(), "]:3100\n    basicAuth: true\n    basicAuthUser: loki\n",
+        "    secureJsonData:\n      basicAuthPassword: ", c.PW(safe=True), "\n",
+        f"    version: {r.randint(2, 40)}\n    uid: {rnd(r, AN, 9)}\n")
+
+
+def b27_t_kafka(c):
+    r = c.r
+    u = rnd(r, string.ascii_uppercase + string.digits, 16)
+    return b27_flat(
+        "# client.properties\nbootstrap.servers=", c.IP4(), ":9092,", c.IP4(), ":9092\nsecurity.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n",
+        f"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='{u}' password='", c.PW(safe=True), "';\n",
+        "ssl.truststore.location=/etc/kafka/truststore.jks\nssl.truststore.password=", c.PW(safe=True), "\n",
+        f"client.id=orders-consumer-{r.randint(1, 9)}\n# consumer group lag checked {c.la(6)}\n")
+
+
+def b27_t_nomad(c):
+    r = c.r
+    n1, v1 = c.VSK()
+    return b27_flat(
+        f"job \"{c.org}-api\" {{\n  datacenters = [\"dc1\"]\n  group \"api\" {{\n    task \"server\" {{\n      driver = \"docker\"\n",
+        f"      config {{ image = \"registry.{c.dom}/api:{c.la(3)[1:]}\" }}\n      env {{\n",
+        "        DATABASE_URL = \"postgres://api:", c.PW(safe=True), "@", c.IP4(private=True), ":5432/api\"\n",
+        f"        {n1} = \"", v1, "\"\n        LOG_LEVEL = \"info\"\n      }}\n    }}\n  }}\n}}\n")
+
+
+def b27_t_consul(c):
+    r = c.r
+    p = f"config/{c.org}"
+    return b27_flat(
+        f"$ consul kv get -recurse {p}/\n",
+        f"{p}/db/host:", c.IP4(private=True), f"\n{p}/db/user:svc_{b27_ascii(c.last)[:6]}\n{p}/db/password:", c.PW(), "\n",
+        f"{p}/mail/admin:", c.EM(work=True), "\n", f"{p}/payments/secret:", c.ST(), "\n",
+        f"{p}/feature/new_checkout:true\n{p}/release:{c.la(3)}\n")
+
+
+def b27_t_etcd(c):
+    r = c.r
+    return b27_flat(
+        "$ etcdctl --endpoints=https://", c.IP4(private=True), ":2379 get --prefix /services/billing\n",
+        "/services/billing/api_key\n", c.GEN(), "\n/services/billing/owner\n", c.EM(), "\n/services/billing/webhook_signing\n", c.GEN(), "\n",
+        f"/services/billing/replicas\n{r.randint(2, 6)}\n")
+
+
+def b27_t_supervisord(c):
+    r = c.r
+    n1, v1 = c.VSK()
+    return b27_flat(
+        f"[program:worker]\ncommand=/opt/{c.org}/venv/bin/celery -A tasks worker -l info\nautostart=true\n",
+        f"environment=BROKER_URL=\"amqp://worker:", c.PW(safe=True), "@", c.IP4(private=True), f":5672//\",{n1}=\"", v1, "\",TZ=\"Europe/Paris\"\n",
+        "user=www-data\nstdout_logfile=/var/log/worker.log\n\n[inet_http_server]\nport=*:9001\nusername=admin\npassword=", c.PW(safe=True), "\n")
+
+
+def b27_t_odbc(c):
+    return b27_flat(
+        "; /etc/odbc.ini\n[ERP_PROD]\nDriver = ODBC Driver 18 for SQL Server\nServer = tcp:", c.IP4(), ",1433\nDatabase = ERP\n",
+        "UID = reporting\nPWD = ", c.PW(safe=True), "\nEncrypt = yes\nTrustServerCertificate = no\n\n",
+        "[WAREHOUSE]\nDriver = PostgreSQL Unicode\nServername = ", c.IP6(), "\nPort = 5432\nUsername = dw_loader\nPassword = ", c.PW(safe=True), "\n")
+
+
+def b27_t_gradle(c):
+    r = c.r
+    return b27_flat(
+        "# ~/.gradle/gradle.properties\norg.gradle.jvmargs=-Xmx2g\n",
+        "ossrhUsername=", b27_ascii(c.first), "\nossrhPassword=", c.PW(safe=True), "\n",
+        f"signing.keyId={rnd(r, HEX.upper(), 8)}\nsigning.password=", c.PW(safe=True), "\nsigning.secretKeyRingFile=/home/ci/.gnupg/secring.gpg\n",
+        "gpr.user=", c.org, "-bot\ngpr.key=", c.GH(), "\n", f"version={c.la(3)[1:]}\n")
+
+
+def b27_t_maven(c):
+    return b27_flat(
+        "<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n      <username>deploy</username>\n",
+        "      <password>", c.PW(safe=True), "</password>\n    </server>\n    <server>\n      <id>github</id>\n",
+        "      <username>", c.org, "</username>\n      <password>", c.GH(), "</password>\n    </server>\n  </servers>\n",
+        "  <!-- contact: ", c.EM(work=True), " -->\n</settings>\n")
+
+
+def b27_t_nuget(c):
+    return b27_flat(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n",
+        "    <add key=\"github\" value=\"https://nuget.pkg.github.com/", c.org, "/index.json\" />\n  </packageSources>\n",
+        "  <packageSourceCredentials>\n    <github>\n      <add key=\"Username\" value=\"", b27_ascii(c.first), "\" />\n",
+        "      <add key=\"ClearTextPassword\" value=\"", c.GH(c.r.choice(["ghp_", "github_pat_"])), "\" />\n    </github>\n",
+        "    <azure>\n      <add key=\"Username\" value=\"az\" />\n      <add key=\"ClearTextPassword\" value=\"", c.PW(safe=True), "\" />\n    </azure>\n",
+        "  </packageSourceCredentials>\n</configuration>\n")
+
+
+def b27_t_fastlane(c):
+    r = c.r
+    return b27_flat(
+        "# fastlane/Appfile + .env.default\napp_identifier(\"com.", c.org.replace("-", ""), ".app\")\napple_id(\"", c.EM(), "\")\n",
+        f"team_id(\"{rnd(r, string.ascii_uppercase + string.digits, 10)}\")\n\n",
+        "FASTLANE_PASSWORD=", c.PW(safe=True), "\nMATCH_PASSWORD=", c.PW(safe=True), "\n",
+        f"APP_STORE_CONNECT_API_KEY_ID={rnd(r, string.ascii_uppercase + string.digits, 10)}\nAPP_STORE_CONNECT_API_KEY_CONTENT=\"",
+        c.PEM(kind="PKCS8") if r.random() < 0.6 else c.PEM(kind="EC"), "\"\n")
+
+
+def b27_t_cisco(c):
+    r = c.r
+    return b27_flat(
+        f"hostname {c.org[:8].upper()}-EDGE-{r.randint(1, 4)}\n!\nenable secret 5 $1${rnd(r, AN, 4)}${rnd(r, AN + './', 22)}\n",
+        "username netadmin privilege 15 password 0 ", c.PW(safe=True), "\n!\ninterface GigabitEthernet0/0\n",
+        " ip address ", c.IP4(), " 255.255.255.248\n ipv6 address ", c.IP6(), "/64\n!\n",
+        "snmp-server community ", c.GEN(), " RO\n",
+        "tacacs-server host ", c.IP4(private=True), " key 0 ", c.GEN(), "\n",
+        f"! {c.la(25)}  last change {c.ts('%H:%M:%S UTC %a %b %d %Y')}\nend\n")
+
+
+def b27_t_routeros(c):
+    r = c.r
+    return b27_flat(
+        f"# {c.ts('%b/%d/%Y %H:%M:%S')} by RouterOS 7.{r.randint(10, 16)}\n/ip address\nadd address=", c.IP4(), f"/{r.choice([24, 29, 30])} interface=ether1\n",
+        "/ipv6 address\nadd address=", c.IP6(), " interface=bridge\n",
+        "/user\nadd name=", b27_ascii(c.first), " group=full password=", c.PW(safe=True), "\n",
+        "/interface wireless security-profiles\nset [ find default=yes ] wpa2-pre-shared-key=", c.PW(safe=True), "\n",
+        f"/system identity set name={c.org}-gw\n")
+
+
+# ---------- blind27 text documents: CLI sessions ----------
+
+def b27_t_psql(c):
+    r = c.r
+    rows, n = [], r.randint(2, 4)
+    for i in range(n):
+        a, b = c.name_parts()
+        rows += [f" {r.randint(1000, 99999):>6} | {a} {b:<14} | ", c.EM(a, b, work=False), " | ", c.PH(), " | ", c.DOB(style="iso"), "\n"]
+    return b27_flat(
+        "$ PGPASSWORD='", c.PW(safe=True), "' psql -h ", c.IP4(), " -U analyst crm\n",
+        f"psql (16.{r.randint(1, 6)})\nSSL connection (protocol: TLSv1.3)\n",
+        "crm=> select id, full_name, email, phone, date_of_birth from customers where country = '", c.loc[-2:], "' limit 4;\n",
+        "   id   | full_name              | email | phone | date_of_birth\n--------+------------------------+-------+-------+---------------\n",
+        rows, f"({n} rows)\n")
+
+
+def b27_t_mysql(c):
+    r = c.r
+    return b27_flat(
+        "$ mysql -h ", c.IP4(private=True), " -u root -p", c.PW(safe=True), " shop\n",
+        "mysql: [Warning] Using a password on the command line interface can be insecure.\n",
+        "mysql> SELECT email, card_last4, created_at FROM orders ORDER BY id DESC LIMIT 2;\n",
+        "+------------------------------+------------+---------------------+\n",
+        "| ", c.EMr(), f" | {r.randint(1000, 9999)}       | {c.ts()} |\n",
+        "| ", c.EMr(), f" | {r.randint(1000, 9999)}       | {c.ts()} |\n",
+        "+------------------------------+------------+---------------------+\n2 rows in set (0.01 sec)\n")
+
+
+def b27_t_sqlplus(c):
+    r = c.r
+    return b27_flat(
+        "$ sqlplus hr_admin/", c.PW(safe=True), "@//", c.IP4(), ":1521/ORCLPDB1\n\n",
+        f"SQL*Plus: Release 19.0.0.0.0 - Production on {c.ts('%a %b %d %H:%M:%S %Y')}\n\nConnected to:\nOracle Database 19c Enterprise Edition\n\n",
+        "SQL> SELECT first_name, last_name, national_id, birth_date FROM employees WHERE employee_id = ", str(r.randint(100, 999)), ";\n\n",
+        "FIRST_NAME   LAST_NAME    NATIONAL_ID   BIRTH_DATE\n------------ ------------ ------------- ----------\n",
+        f"{c.first:<12} {c.last:<12} ", c.SSN(style="dash"), "   ", c.DOB(style="iso"), "\n")
+
+
+def b27_t_lftp(c):
+    r = c.r
+    return b27_flat(
+        "$ lftp -u ", b27_ascii(c.last), ",", c.PW(safe=True), " sftp://", c.IP4(), "\n",
+        f"lftp {b27_ascii(c.last)}@", c.IP4(), ":~> cd /outgoing/invoices\n",
+        f"cd ok, cwd=/outgoing/invoices\nlftp> mget INV-{B27_DAY.year}-*.pdf\nTotal {r.randint(3, 40)} files transferred\n",
+        f"lftp> bye\n# batch {c.la(1)} done\n")
+
+
+def b27_t_wget(c):
+    return b27_flat(
+        "$ wget --http-user=reports --http-password=", c.PW(safe=True), " https://", c.IP4(), "/export/daily.csv\n",
+        f"--{c.ts()}--  https://", c.IP4(), "/export/daily.csv\nConnecting to ... connected.\nHTTP request sent, awaiting response... 200 OK\n",
+        f"Length: {c.r.randint(2000, 90000)} (text/csv)\nSaving to: 'daily.csv'\n")
+
+
+def b27_t_httpie(c):
+    r = c.r
+    tok = c.OA() if r.random() < 0.35 else (c.AN() if r.random() < 0.5 else c.JWT())
+    return b27_flat(
+        "$ http POST https://api.", c.dom, "/v2/contacts Authorization:\"Bearer ", tok, "\" email=", c.EMr(), " phone='", c.PH(), "'\n",
+        f"HTTP/1.1 201 Created\nContent-Type: application/json\nX-Request-Id: {b27_uuid(r)}\n\n",
+        "{\n    \"id\": \"", f"ct_{rnd(r, AN, 14)}", "\",\n    \"created\": \"", c.la(6), "\"\n}\n")
+
+
+def b27_t_gh(c):
+    r = c.r
+    tok = c.GH()
+    masked = tok.text[:4] + "*" * 36 if not tok.text.startswith("github_pat_") else "github_pat_" + "*" * 20
+    return b27_flat(
+        "$ echo ", tok, " | gh auth login --with-token\n$ gh auth status\ngithub.com\n",
+        f"  ✓ Logged in to github.com account {b27_ascii(c.first)}{r.randint(1, 99)} (keyring)\n  - Active account: true\n",
+        f"  - Git operations protocol: https\n  - Token: {masked}\n  - Token scopes: 'gist', 'read:org', 'repo'\n")
+
+
+def b27_t_sshkeygen(c):
+    r = c.r
+    u = b27_ascii(c.first)
+    return b27_flat(
+        f"$ ssh-keygen -t ed25519 -C \"", c.EM(), "\" -f ~/.ssh/deploy_key -N ''\nGenerating public/private ed25519 key pair.\n",
+        "Your identification has been saved in /home/", u, "/.ssh/deploy_key\n",
+        "The key fingerprint is:\n", c.la(24), " ", c.EM(), "\n",
+        "$ cat ~/.ssh/deploy_key\n", c.PEM(kind="OPENSSH"), "\n",
+        f"$ cat ~/.ssh/deploy_key.pub\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{rnd(r, AN + '+/', 43)} deploy\n")
+
+
+def b27_t_openssl(c):
+    r = c.r
+    kind = r.choice(["RSA", "PKCS8", "EC", "ENC"])
+    cmd = {"RSA": "openssl genrsa -traditional 2048", "PKCS8": "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+           "EC": "openssl ecparam -name prime256v1 -genkey -noout", "ENC": "openssl genpkey -algorithm RSA -aes256 -pass pass:"}[kind]
+    return b27_flat(
+        "$ ", cmd, c.PW(safe=True) if kind == "ENC" else "", " -out tls.key && cat tls.key\n", c.PEM(kind=kind), "\n",
+        f"$ openssl req -new -key tls.key -subj \"/CN={c.org}.internal/emailAddress=", c.EM(work=True), "\" -out tls.csr\n",
+        f"$ sha256sum tls.csr\n{rnd(r, HEX, 64)}  tls.csr\n")
+
+
+def b27_t_printenv(c):
+    r = c.r
+    items = [("HOME", ["/home/", b27_ascii(c.first)]), ("LANG", c.loc + ".UTF-8"), ("PATH", "/usr/local/bin:/usr/bin:/bin")]
+    for _ in range(r.randint(2, 3)):
+        n, v = c.VSK()
+        items.append((n, v))
+    items.append(("DB_PASSWORD", c.PW(safe=True)))
+    items.append(("SESSION_SECRET", c.GEN()))
+    items.append(("SMTP_PASS", c.standin()))
+    items.append(("HOSTNAME", f"{c.org}-{rnd(r, HEX, 6)}"))
+    items.append(("BUILD_SHA", rnd(r, HEX, 40)))
+    if r.random() < 0.5:
+        items.append(("AWS_SECRET_ACCESS_KEY", c.AWSSEC()))
+    items.sort(key=lambda kv: kv[0])
+    out = ["$ ", r.choice(["printenv | sort", "docker exec app env", "kubectl exec deploy/api -- env | sort", "heroku run env"]), "\n"]
+    for k, v in items:
+        out += [k, "=", v, "\n"]
+    return b27_flat(out)
+
+
+def b27_t_pyrepl(c):
+    r = c.r
+    return b27_flat(
+        f"Python 3.{r.randint(10, 13)}.{r.randint(0, 9)} (main) [GCC 12.2.0] on linux\n>>> from openai import OpenAI\n",
+        ">>> client = OpenAI(api_key=\"", c.OA(), "\")\n",
+        ">>> import anthropic\n>>> a = anthropic.Anthropic(api_key='", c.AN(), "')\n",
+        ">>> a.models.list().data[0].id\n'claude-", r.choice(["sonnet-4-5", "haiku-4-5", "opus-4-1"]), "'\n",
+        ">>> os.environ['GOOGLE_API_KEY'] = '", c.GO(), "'\n>>> exit()\n")
+
+
+def b27_t_jupyter(c):
+    r = c.r
+    return b27_flat(
+        "In [7]: cfg = load_config('prod.yaml'); cfg\nOut[7]:\n{'db': {'host': '", c.IP4(private=True), "',\n        'user': 'etl',\n",
+        "        'password': '", c.PW(safe=True), "'},\n 'aws': {'key': '", c.AWS(), "',\n         'secret': '", c.AWSSEC(), "'},\n",
+        " 'owner': '", c.EM(work=True), "',\n 'run_id': '", b27_uuid(r), "'}\n\nIn [8]: df.shape\nOut[8]: (", str(r.randint(100, 90000)), ", 14)\n")
+
+
+def b27_t_airflow(c):
+    r = c.r
+    return b27_flat(
+        "$ airflow connections add crm_db --conn-uri 'postgres://airflow:", c.PW(safe=True), "@", c.IP4(), ":5432/crm'\n",
+        "Successfully added `conn_id`=crm_db : postgres://airflow:******@...\n",
+        "$ airflow connections get slack_alerts -o plain\nid | conn_id      | conn_type | host      | password\n",
+        f"{r.randint(2, 90)}  | slack_alerts | slack     | slack.com | ", c.SL(), "\n",
+        f"$ airflow dags trigger nightly_sync  # run {c.la(6)}\n")
+
+
+def b27_t_gitremote(c):
+    r = c.r
+    user = b27_ascii(c.first)
+    return b27_flat(
+        "$ git remote -v\norigin\thttps://", user, ":", c.GH(), f"@github.com/{c.org}/platform.git (fetch)\n",
+        "origin\thttps://", user, ":", c.GH(), f"@github.com/{c.org}/platform.git (push)\n",
+        f"$ git log -1 --format='%H %ae'\n{rnd(r, HEX, 40)} ", c.EM(), "\n")
+
+
+# ---------- blind27 text documents: logs ----------
+
+def b27_t_authlog(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(3, 5)):
+        t = c.ts("%b %d %H:%M:%S")
+        u = r.choice(["root", "admin", "deploy", b27_ascii(c.first), "ubuntu"])
+        k = r.randrange(3)
+        if k == 0:
+            out += [f"{t} bastion sshd[{r.randint(1000, 99999)}]: Failed password for {u} from ", c.IP(), f" port {r.randint(1025, 65000)} ssh2\n"]
+        elif k == 1:
+            out += [f"{t} bastion sshd[{r.randint(1000, 99999)}]: Accepted publickey for {u} from ", c.IP(), f" port {r.randint(1025, 65000)} ssh2: ED25519 ", c.la(24), "\n"]
+        else:
+            out += [f"{t} bastion sudo: {u} : TTY=pts/0 ; PWD=/home/{u} ; USER=root ; COMMAND=/usr/bin/mysql -uroot -p", c.PW(safe=True), "\n"]
+    return b27_flat(out)
+
+
+def b27_t_fail2ban(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(3, 6)):
+        out += [c.ts("%Y-%m-%d %H:%M:%S,") + f"{r.randint(100, 999)} fail2ban.actions [{r.randint(500, 3000)}]: NOTICE  [{r.choice(['sshd', 'postfix-sasl', 'nginx-http-auth'])}] {r.choice(['Ban', 'Unban', 'Found'])} ", c.IP(), "\n"]
+    return b27_flat(out)
+
+
+def b27_t_apache(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(4)
+        q = (["/api/v1/subscribe?email=", c.EMr()] if k == 0 else
+             ["/sso/callback?access_token=", c.JWT(), "&state=", rnd(r, AN, 16)] if k == 3 else
+             ["/webhooks/export?api_key=", c.GEN(), "&format=csv"] if k == 1 else
+             ["/maps/geocode?key=", c.GO(), "&q=", c.city()])
+        out += [c.IP(), f" - - [{c.ts('%d/%b/%Y:%H:%M:%S +0100')}] \"GET "] + q + [f" HTTP/1.1\" {r.choice([200, 200, 302, 401])} {r.randint(200, 9000)} \"-\" \"Mozilla/5.0\"\n"]
+    return b27_flat(out)
+
+
+def b27_t_iis(c):
+    r = c.r
+    out = ["#Software: Microsoft Internet Information Services 10.0\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query cs-username c-ip sc-status\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [c.ts("%Y-%m-%d %H:%M:%S"), " ", c.IP4(private=True), " POST /owa/auth.owa - ", c.EMr(), " ", c.IP(), f" {r.choice([302, 200, 401])}\n"]
+    return b27_flat(out)
+
+
+def b27_t_exim(c):
+    r = c.r
+    mid = f"1{rnd(r, AN, 5)}-{rnd(r, AN, 6)}-{rnd(r, AN, 2)}"
+    return b27_flat(
+        c.ts(), f" {mid} <= ", c.EMr(), " H=mail.", c.dom, " [", c.IP4(), f"] P=esmtps S={r.randint(2000, 90000)} id={rnd(r, HEX, 16)}@mail\n",
+        c.ts(), f" {mid} => ", c.EMr(), " R=dnslookup T=remote_smtp H=mx1.", c.dom, " [", c.IP(), "]\n",
+        c.ts(), f" {mid} Completed\n", c.ts(), " dovecot_login authenticator failed for (", c.IP4(), ") [", c.IP4(), "]: 535 Incorrect authentication data (set_id=", c.EMr(), ")\n")
+
+
+def b27_t_sentry(c):
+    r = c.r
+    return b27_flat(
+        f"Sentry issue {c.org.upper()[:5]}-{rnd(r, string.ascii_uppercase + string.digits, 3)}: KeyError: 'shipping_address'\n",
+        f"first seen {c.la(6)}  events {r.randint(2, 900)}  users {r.randint(1, 90)}\n\nUser\n  id: {r.randint(10000, 999999)}\n  email: ", c.EMr(), "\n  ip_address: ", c.IP(), "\n\n",
+        "Request\n  POST /checkout/confirm\n  Headers:\n    Authorization: Bearer ", c.JWT(), "\n    Cookie: sessionid=", B27L("GENERIC_SECRET", rnd(r, string.ascii_lowercase + string.digits, 32)), "; theme=dark\n",
+        "\nTags\n  release: ", c.la(3), f"\n  trace: {rnd(r, HEX, 32)}\n")
+
+
+def b27_t_irc(c):
+    r = c.r
+    nick1, nick2 = b27_ascii(c.first)[:9], b27_ascii(c.f.first_name())[:9]
+    lines = [f"--- Log opened {c.ts('%a %b %d %H:%M:%S %Y')}\n",
+             c.ts("%H:%M"), f" <{nick1}> anyone got the staging creds? {c.pw_neg()}\n",
+             c.ts("%H:%M"), f" <{nick2}> {nick1}: user is qa, {b27_w(c, 'pw')} ", c.PW(safe=True), "\n",
+             c.ts("%H:%M"), f" <{nick2}> and the bot token if you need it: ", c.VS(), "\n",
+             c.ts("%H:%M"), f" <{nick1}> thx, also which box? ", c.IP(), " ?\n",
+             c.ts("%H:%M"), f" <{nick2}> yes. release is {c.la(3)}, see {c.la(2)}\n"]
+    return b27_flat(lines)
+
+
+def b27_t_zoomchat(c):
+    r = c.r
+    n1, n2 = c.name(), c.name()
+    return b27_flat(
+        c.ts("%H:%M:%S"), f" From {n1} to Everyone:\n\t{b27_w(c, 'hi')}, my number in case the audio drops: ", c.PH(), "\n",
+        c.ts("%H:%M:%S"), f" From {n2} to Everyone:\n\tslides are shared, {c.la(18)}\n",
+        c.ts("%H:%M:%S"), f" From {n1} to {n2} (Direct Message):\n\tthe {b27_w(c, 'pw')} for the shared drive is ", c.PW(), "\n",
+        c.ts("%H:%M:%S"), f" From {n2} to Everyone:\n\t{b27_w(c, 'mail')}: ", c.EMr(), "\n")
+
+
+def b27_t_sms(c):
+    r = c.r
+    out, n = [], r.randint(3, 5)
+    for _ in range(n):
+        k = r.randrange(4)
+        body = ([f"Your verification code is {r.randint(100000, 999999)}"] if k == 0 else
+                [f"{b27_w(c, 'hi')}! {b27_w(c, 'new')} {b27_w(c, 'tel').lower()}: ", c.PH()] if k == 1 else
+                [f"{b27_w(c, 'pw')} wifi: ", c.PW()] if k == 2 else
+                ["IBAN ", c.IBAN(), f" — {c.la(22)}"])
+        out += [f"<sms address=\"", c.PH(), f"\" date=\"{int(b27_ts(r).replace(tzinfo=datetime.timezone.utc).timestamp())}000\" type=\"{r.choice([1, 2])}\" body=\""] + body + ["\" />\n"]
+    return b27_flat("<?xml version='1.0' encoding='UTF-8'?>\n<smses count=\"", str(n), "\">\n", out, "</smses>\n")
+
+
+# ---------- blind27 text documents: letters, forms, exports ----------
+
+def b27_sig(c):
+    return b27_flat("\n--\n", c.first, " ", c.last, "\n", c.company(), "\n", b27_w(c, "tel"), ": ", c.PH(), "\n", c.EM(work=True), "\n")
+
+
+def b27_t_bankchange(c):
+    r = c.r
+    body = {
+        "en": ["Please note our bank details have changed. From invoice ", c.la(1), " onwards please pay to IBAN ", c.IBAN(), " instead of ", c.la(13), ".\n"],
+        "de": ["bitte beachten Sie unsere neue Bankverbindung. Ab Rechnung ", c.la(1), " bitte auf IBAN ", c.IBAN(), " überweisen (die alte Verbindung ", c.la(13), " wird geschlossen).\n"],
+        "fr": ["nos coordonnées bancaires ont changé. À partir de la facture ", c.la(1), ", merci de régler sur l'IBAN ", c.IBAN(), " et non plus ", c.la(13), ".\n"],
+        "es": ["le informamos de que hemos cambiado de banco. A partir de la factura ", c.la(1), " rogamos transfieran a la cuenta ", c.IBAN(), " (no a ", c.la(13), ").\n"],
+        "it": ["vi informiamo che le nostre coordinate bancarie sono cambiate. Dalla fattura ", c.la(1), " pagate sull'IBAN ", c.IBAN(), " anziché ", c.la(13), ".\n"],
+        "nl": ["onze bankgegevens zijn gewijzigd. Vanaf factuur ", c.la(1), " graag betalen op IBAN ", c.IBAN(), " in plaats van ", c.la(13), ".\n"],
+    }[c.lang]
+    return b27_flat("From: ", c.EM(work=True), "\nTo: ", c.EMr(), f"\nSubject: {c.la(1)}\n\n{b27_w(c, 'hi')},\n\n", body, "\n", b27_w(c, "bye"), ",", b27_sig(c))
+
+
+def b27_t_fatca(c):
+    r = c.r
+    hdr = {"en": "Individual Self-Certification (FATCA/CRS)", "de": "Selbstauskunft natürliche Person (FATCA/CRS)", "fr": "Auto-certification de résidence fiscale (FATCA/CRS)",
+           "es": "Autocertificación de residencia fiscal (FATCA/CRS)", "it": "Autocertificazione di residenza fiscale (FATCA/CRS)", "nl": "Zelfcertificering fiscale woonplaats (FATCA/CRS)"}[c.lang]
+    return b27_flat(
+        hdr, "\n", "=" * len(hdr), f"\n{b27_w(c, 'name')}: {c.first} {c.last}\n{b27_w(c, 'addr')}: {c.street()}, {c.city()}\n",
+        b27_w(c, "dob"), ": ", c.DOB(), "\n", "Country of tax residence: United States\nUS TIN (SSN): ", c.SSN(), "\n",
+        f"Account: ", c.IBAN(), f"\nCustomer no.: {r.randint(10000000, 99999999)}\n", b27_w(c, "mail"), ": ", c.EM(work=False), "\n",
+        f"Signed {c.day(0, 30)}\n")
+
+
+def b27_t_directdeposit(c):
+    r = c.r
+    return b27_flat(
+        "DIRECT DEPOSIT AUTHORIZATION\nEmployee: ", c.first, " ", c.last, f"   Employee ID: E{r.randint(10000, 99999)}\n",
+        "SSN: ", c.SSN(), "\nDate of birth: ", c.DOB(), "\n",
+        f"Bank routing (ABA): {r.choice(['0', '1', '2'])}{rnd(r, string.digits, 8)}   Account: {rnd(r, string.digits, r.randint(8, 12))}   Type: {r.choice(['Checking', 'Savings'])}\n",
+        "Phone: ", c.PH(), "\nEmail: ", c.EM(), f"\nEffective pay date: {c.day(0, 20)}\n")
+
+
+def b27_t_benefits(c):
+    r = c.r
+    out = ["OPEN ENROLLMENT ", str(B27_DAY.year + 1), " — benefits election\nSubscriber: ", c.first, " ", c.last, "  SSN ", c.SSN(), "  DOB ", c.DOB(), "\n", "Dependents:\n"]
+    for _ in range(r.randint(1, 3)):
+        a, _b = c.name_parts()
+        out += [f"  - {a} {c.last} ({r.choice(['spouse', 'child', 'child'])}) SSN ", c.SSN(), "  DOB ", c.DOB(lo=1, hi=60), "\n"]
+    out += [f"Plan: {r.choice(['PPO 500', 'HDHP + HSA', 'HMO Select'])}   Group no. {r.randint(100000, 999999)}\nContact: ", c.PH(), "\n"]
+    return b27_flat(out)
+
+
+def b27_t_autoclaim(c):
+    r = c.r
+    return b27_flat(
+        f"AUTO CLAIM — {c.la(21)}\nPolicyholder: {c.name()}\n", b27_w(c, "dob"), ": ", c.DOB(), "\n",
+        "Phone: ", c.PH(), "   Email: ", c.EM(), "\n", f"Date of loss: {c.day(0, 40)}   Vehicle VIN: {rnd(r, 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789', 17)}\n",
+        "Other driver: ", c.name(), ", ", c.PH(), "\n", "Payout to IBAN ", c.IBAN(), "\n" if c.loc != "en_US" else "",
+        "" if c.loc != "en_US" else ["SSN (for 1099): ", c.SSN(), "\n"])
+
+
+def b27_t_dental(c):
+    r = c.r
+    msg = {"en": "Reminder: your cleaning is on", "de": "Erinnerung: Ihr Termin zur Prophylaxe ist am", "fr": "Rappel : votre détartrage est prévu le",
+           "es": "Recordatorio: su limpieza dental es el", "it": "Promemoria: la sua igiene dentale è il", "nl": "Herinnering: uw gebitsreiniging is op"}[c.lang]
+    return b27_flat(
+        "To: ", c.PH(), f"\n{msg} {c.day(-30, -1)} {r.randint(8, 17)}:{r.choice(['00', '15', '30', '45'])}. Reply C to confirm.\n",
+        "From patient: C. ", b27_w(c, "dob"), " ", c.DOB(), ", ", c.first, " ", c.last, "\n",
+        f"Clinic: confirmed, {c.la(19)}. {b27_w(c, 'thanks')}!\n")
+
+
+def b27_t_itinerary(c):
+    r = c.r
+    return b27_flat(
+        f"E-TICKET RECEIPT\nBooking reference: {rnd(r, string.ascii_uppercase + string.digits, 6)}\nTicket number: {r.randint(100, 999)}-{r.randint(1000000000, 9999999999)}\n",
+        f"Passenger: {c.last.upper()}/{c.first.upper()} {r.choice(['MR', 'MS', 'MRS'])}\n", "Date of birth: ", c.DOB(style="iso" if r.random() < 0.3 else None), "\n",
+        f"Flight {r.choice(['LH', 'AF', 'IB', 'AZ', 'KL', 'BA', 'UA'])}{r.randint(100, 9999)} {c.day(-60, -2)}\n",
+        "Contact: ", c.PH(), " / ", c.EM(work=False), "\nPaid with card ending ", str(r.randint(1000, 9999)), f" — total {c.la(22)}\n")
+
+
+def b27_t_carhire(c):
+    r = c.r
+    amex = r.random() < 0.25
+    return b27_flat(
+        f"RENTAL AGREEMENT {rnd(r, string.digits, 10)}\nDriver: {c.name()}\n", b27_w(c, "dob"), ": ", c.DOB(), "\n",
+        f"Licence no.: {rnd(r, string.ascii_uppercase, 5)}{rnd(r, string.digits, 6)}{rnd(r, string.ascii_uppercase, 2)}\n",
+        "Deposit card: ", c.CC(brand="amex" if amex else None), "  exp ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", "  CVV ", c.CVV(amex), "\n",
+        "Mobile: ", c.PH(), f"\nPick-up {c.day(-10, 0)} {c.city()} — {c.la(5)}\n")
+
+
+def b27_t_visa(c):
+    r = c.r
+    return b27_flat(
+        "Schengen visa application — section 1-10\nSurname: ", c.last, "\nFirst name: ", c.first, "\nDate of birth: ", c.DOB(style="num"), "\n",
+        f"Place of birth: {c.city()}\nPassport no.: {rnd(r, string.ascii_uppercase, 2)}{rnd(r, string.digits, 7)}   issued {c.day(200, 2000)}\n",
+        "Applicant's e-mail: ", c.EM(work=False), "\nTelephone: ", c.PH(other=0.4), "\n",
+        f"Intended arrival: {c.day(-90, -10)}\n")
+
+
+def b27_t_marketplace(c):
+    r = c.r
+    msg = {"en": ["Hi, I'd rather skip the platform fees. Send the money to ", c.IBAN(), " and I ship today. Or call me ", c.PH()],
+           "de": ["Hallo, lieber ohne Plattformgebühr: bitte auf ", c.IBAN(), " überweisen, ich verschicke dann heute. Oder ruf an: ", c.PH()],
+           "fr": ["Bonjour, on peut passer hors plateforme ? Virement sur ", c.IBAN(), " et j'envoie aujourd'hui. Sinon appelez-moi au ", c.PH()],
+           "es": ["Hola, mejor sin comisiones: transfiere a ", c.IBAN(), " y lo envío hoy. O llámame al ", c.PH()],
+           "it": ["Ciao, meglio senza commissioni: bonifico su ", c.IBAN(), " e spedisco oggi. Oppure chiamami al ", c.PH()],
+           "nl": ["Hoi, liever buiten het platform: maak het over naar ", c.IBAN(), " dan verstuur ik vandaag. Of bel ", c.PH()]}[c.lang]
+    return b27_flat(f"[{c.ts('%d.%m. %H:%M')}] {c.first}: ", msg, f"\n[{c.ts('%d.%m. %H:%M')}] Buyer: ok — item {c.la(5)}, {c.la(22)}\n")
+
+
+def b27_t_sepaxml(c):
+    r = c.r
+    out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.09\">\n<CstmrCdtTrfInitn>\n",
+           f"<GrpHdr><MsgId>{c.org.upper()[:6]}-{r.randint(100000, 999999)}</MsgId><CreDtTm>{c.la(6)}</CreDtTm></GrpHdr>\n",
+           "<PmtInf><Dbtr><Nm>", c.company().replace("&", "and"), "</Nm></Dbtr><DbtrAcct><Id><IBAN>", c.IBAN(grouped=False), "</IBAN></Id></DbtrAcct>\n"]
+    for _ in range(r.randint(1, 3)):
+        out += ["<CdtTrfTxInf><Amt><InstdAmt Ccy=\"EUR\">", f"{r.randint(50, 9000)}.{r.randint(0, 99):02d}", "</InstdAmt></Amt><Cdtr><Nm>", c.name(),
+                "</Nm></Cdtr><CdtrAcct><Id><IBAN>", c.IBAN(grouped=False), f"</IBAN></Id></CdtrAcct><RmtInf><Ustrd>{c.la(1)}</Ustrd></RmtInf></CdtTrfTxInf>\n"]
+    return b27_flat(out, "</PmtInf>\n</CstmrCdtTrfInitn>\n</Document>\n")
+
+
+def b27_t_statement(c):
+    r = c.r
+    out = ["Booking date;Value date;Counterparty;Counterparty IBAN;Reference;Amount\n"]
+    for _ in range(r.randint(3, 5)):
+        k = r.randrange(3)
+        iban = c.IBAN(grouped=False) if k < 2 else c.la(13)[5:]
+        out += [f"{c.day(0, 60)};{c.day(0, 60)};{c.name()};", iban, f";{r.choice([c.la(1), c.la(19), c.la(0)])};{r.choice(['-', ''])}{r.randint(5, 3000)},{r.randint(0, 99):02d}\n"]
+    return b27_flat(out)
+
+
+def b27_t_payouts(c):
+    r = c.r
+    out = ["contractor\temail\tiban\tamount_eur\tinvoice\n"]
+    for _ in range(r.randint(2, 4)):
+        a, b = c.name_parts()
+        out += [f"{a} {b}\t", c.EM(a, b, work=False), "\t", c.IBAN(grouped=r.random() < 0.3), f"\t{r.randint(300, 9000)}.00\t{c.la(1)}\n"]
+    return b27_flat(out)
+
+
+def b27_t_mailchimp(c):
+    r = c.r
+    out = ["Email Address\tFirst Name\tLast Name\tPhone Number\tBirthday\tMEMBER_RATING\tOPTIN_TIME\tLEID\n"]
+    for _ in range(r.randint(2, 4)):
+        a, b = c.name_parts()
+        bd = c.DOB(style="num") if r.random() < 0.6 else ""
+        out += [c.EM(a, b, work=False), f"\t{a}\t{b}\t", c.PH(), "\t", bd, f"\t{r.randint(1, 5)}\t{c.ts()}\t{r.randint(100000000, 999999999)}\n"]
+    return b27_flat(out)
+
+
+def b27_t_vcard(c):
+    r = c.r
+    return b27_flat(
+        f"BEGIN:VCARD\nVERSION:3.0\nN:{c.last};{c.first};;;\nFN:{c.first} {c.last}\nORG:{c.company()}\n",
+        "TEL;TYPE=CELL:", c.PH(), "\nTEL;TYPE=WORK,VOICE:", c.PH(), "\nEMAIL;TYPE=INTERNET:", c.EM(), "\n",
+        "BDAY:", c.DOB(style="iso"), f"\nREV:{c.la(6)}\nUID:{b27_uuid(r)}\nEND:VCARD\n")
+
+
+def b27_t_ics(c):
+    r = c.r
+    return b27_flat(
+        f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//{c.org}//calendar//EN\nBEGIN:VEVENT\nUID:{b27_uuid(r)}\n",
+        f"DTSTART:{b27_ts(r).strftime('%Y%m%dT%H%M00Z')}\nSUMMARY:{r.choice(['Quarterly review', 'Contract signing', 'Onboarding call'])}\n",
+        "ORGANIZER;CN=", c.first, " ", c.last, ":mailto:", c.EM(work=True), "\nATTENDEE;ROLE=REQ-PARTICIPANT:mailto:", c.EMr(), "\n",
+        "DESCRIPTION:Dial-in ", c.PH(), " | ", c.la(18), "\nEND:VEVENT\nEND:VCALENDAR\n")
+
+
+def b27_t_ldif(c):
+    r = c.r
+    uid = b27_ascii(c.first)[:1] + b27_ascii(c.last)
+    return b27_flat(
+        f"dn: uid={uid},ou=people,dc={c.org.replace('-', '')},dc=local\nobjectClass: inetOrgPerson\ncn: {c.first} {c.last}\nsn: {c.last}\n",
+        "mail: ", c.EM(work=True), "\ntelephoneNumber: ", c.PH(), "\nmobile: ", c.PH(), "\n",
+        "userPassword: ", c.PW(safe=True) if r.random() < 0.6 else f"{{SSHA}}{base64.b64encode(bytes(r.randrange(256) for _ in range(24))).decode()}", "\n",
+        f"employeeNumber: {r.randint(1000, 99999)}\n")
+
+
+def b27_t_witness(c):
+    r = c.r
+    hdr = {"en": "WITNESS LIST", "de": "ZEUGENLISTE", "fr": "LISTE DES TÉMOINS", "es": "LISTA DE TESTIGOS", "it": "ELENCO TESTIMONI", "nl": "GETUIGENLIJST"}[c.lang]
+    out = [f"{hdr} — {c.la(21)}\n"]
+    for i in range(r.randint(2, 3)):
+        out += [f"{i + 1}. {c.name()}, {b27_w(c, 'born')} ", c.DOB(), f", {c.street()}, {c.city()}; {b27_w(c, 'tel')} ", c.PH(), "\n"]
+    return b27_flat(out)
+
+
+def b27_t_contract(c):
+    r = c.r
+    salary = {"en": "Salary is paid monthly to the account", "de": "Das Gehalt wird monatlich überwiesen auf das Konto", "fr": "Le salaire est versé mensuellement sur le compte",
+              "es": "El salario se abona mensualmente en la cuenta", "it": "Lo stipendio è accreditato mensilmente sul conto", "nl": "Het salaris wordt maandelijks gestort op rekening"}[c.lang]
+    return b27_flat(
+        f"§1 {b27_w(c, 'name')}: {c.first} {c.last}, {b27_w(c, 'born')} ", c.DOB(), f", {c.street()}, {c.city()}\n",
+        f"§2 Start: {c.day(-40, 10)}; probation {r.choice([3, 6])} months.\n§5 {salary} ", c.IBAN(), ".\n",
+        "§9 " if c.loc != "en_US" else "§9 SSN on file: ", c.SSN() if c.loc == "en_US" else f"Ref. {c.la(21)}", "\n",
+        f"{b27_w(c, 'mail')}: ", c.EM(work=False), "\n")
+
+
+def b27_t_reference(c):
+    r = c.r
+    return b27_flat(
+        f"Reference check — candidate {c.name()} ({c.la(2)})\nReferee: {c.name()}, former manager at {c.company()}\n",
+        "Reached on ", c.PH(), f" on {c.day(0, 10)}; follow-up sent to ", c.EMr(), ".\n",
+        "Notes: reliable, would rehire. Candidate's date of birth for the background check: ", c.DOB(), "\n",
+        ["SSN provided for the screening vendor: ", c.SSN(), "\n"] if c.loc == "en_US" else "")
+
+
+def b27_t_offboarding(c):
+    r = c.r
+    return b27_flat(
+        f"Offboarding checklist — {c.name()} (last day {c.day(-14, 0)})\n",
+        "[x] Laptop returned (asset ", c.la(5), ")\n[ ] Rotate shared admin account, current ", b27_w(c, "pw"), ": ", c.PW(), "\n",
+        "[ ] Revoke personal token ", c.GH(), "\n[ ] Deactivate IAM access key ", c.AWS(), "\n[ ] Forward mail to ", c.EM(work=True), "\n",
+        f"[ ] Remove from on-call (", c.PH(), ")\n", f"Note: {c.pw_neg()}\n")
+
+
+def b27_t_wifi(c):
+    r = c.r
+    return b27_flat(
+        {"en": "Guest Wi-Fi", "de": "Gäste-WLAN", "fr": "Wi-Fi invités", "es": "Wi-Fi de invitados", "it": "Wi-Fi ospiti", "nl": "Gasten-wifi"}[c.lang],
+        f"\nSSID: {c.org}-guest\n", b27_w(c, "pw").capitalize(), ": ", c.PW(), "\n",
+        f"Printer admin (http://", c.IP4(private=True), "): admin / ", c.PW(safe=True), "\n",
+        "IT: ", c.PH(), f"  ({c.pw_neg()})\n")
+
+
+def b27_t_customs(c):
+    r = c.r
+    return b27_flat(
+        f"COMMERCIAL INVOICE {c.la(1)}\nExporter: {c.company()}, {c.city()}\nEORI: {c.loc[-2:]}{rnd(r, string.digits, 12)}\n",
+        f"Consignee: {c.name()}\n", "Tel: ", c.PH(other=0.5), "  Email: ", c.EMr(), "\n",
+        f"HS code {r.randint(1000, 9999)}.{r.randint(10, 99)}  qty {r.randint(1, 80)}  {c.la(5)}  {c.la(22)}\n",
+        f"AWB {r.randint(100, 999)}-{r.randint(10000000, 99999999)}\n")
+
+
+def b27_t_dispatch(c):
+    r = c.r
+    out = [f"Route {r.randint(1, 60)} — {c.day(0, 3)}\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [c.ts("%H:%M"), f" stop {r.randint(1, 40)}: {c.street()}, {c.city()} — ", r.choice(["no answer, called ", "left with neighbour, customer ", "gate code 4711, "]), c.PH(), f" ({c.la(16)})\n"]
+    return b27_flat(out)
+
+
+def b27_t_ooo(c):
+    r = c.r
+    msg = {"en": "I'm out of office until", "de": "Ich bin bis einschließlich", "fr": "Je suis absent(e) jusqu'au", "es": "Estoy fuera de la oficina hasta el",
+           "it": "Sono fuori ufficio fino al", "nl": "Ik ben afwezig tot en met"}[c.lang]
+    return b27_flat(
+        "Subject: Automatic reply: ", c.la(2), f"\n\n{msg} {c.day(-20, -2)}. ",
+        {"en": "For urgent matters contact", "de": "In dringenden Fällen wenden Sie sich an", "fr": "En cas d'urgence, contactez", "es": "Para urgencias contacte con",
+         "it": "Per urgenze contattare", "nl": "Voor dringende zaken kunt u contact opnemen met"}[c.lang],
+        f" {c.name()} (", c.EMr(), ", ", c.PH(), ").\n", b27_sig(c))
+
+
+def b27_t_voicemail(c):
+    r = c.r
+    return b27_flat(
+        f"New voicemail from ", c.PH(), f" ({r.randint(0, 2)}:{r.randint(10, 59)})\nTranscript (confidence {r.randint(60, 97)}%):\n",
+        {"en": "\"Hi, it's", "de": "\"Hallo, hier ist", "fr": "\"Bonjour, c'est", "es": "\"Hola, soy", "it": "\"Ciao, sono", "nl": "\"Hoi, met"}[c.lang],
+        f" {c.first}. ", {"en": "Call me back on", "de": "Ruf mich bitte zurück unter", "fr": "Rappelle-moi au", "es": "Llámame al", "it": "Richiamami al", "nl": "Bel me terug op"}[c.lang],
+        " ", c.PH(), ". ", {"en": "My date of birth for the verification is", "de": "Mein Geburtsdatum für die Verifizierung ist", "fr": "Ma date de naissance pour la vérification, c'est le",
+                           "es": "Mi fecha de nacimiento para la verificación es el", "it": "La mia data di nascita per la verifica è il", "nl": "Mijn geboortedatum voor de verificatie is"}[c.lang],
+        " ", c.DOB(style="long"), ".\"\n")
+
+
+def b27_t_accounts_note(c):
+    r = c.r
+    return b27_flat(
+        f"# {({'en': 'Accounts', 'de': 'Zugänge', 'fr': 'Comptes', 'es': 'Cuentas', 'it': 'Account', 'nl': 'Accounts'})[c.lang]}\n\n",
+        "## Bank\n- IBAN ", c.IBAN(), "\n- card ", c.CC(), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)} cvc ", c.CVV(), "\n",
+        "\n## Mail\n- ", c.EM(work=False), " / ", c.PW(), "\n\n## Dev\n- ", c.VS(), "\n- ", c.VS(), "\n",
+        f"- example key from the docs (not real): ", c.PLH(), "\n- not set yet: ", c.standin(), "\n")
+
+
+def b27_t_docs_snippet(c):
+    r = c.r
+    n1, p1 = c.PLHK()
+    n2, p2 = c.PLHK()
+    return b27_flat(
+        f"## Quick start\n\nCopy `.env.sample` and fill in your own values:\n\n```\n{n1}=", p1, f"\n{n2}=", p2, "\nDB_PASSWORD=", c.standin(), "\n```\n\n",
+        f"> Never commit real keys. {c.pw_neg()}\n\nTested with {c.la(3)}.\n")
+
+
+def b27_t_lostcard(c):
+    r = c.r
+    amex = r.random() < 0.2
+    return b27_flat(
+        f"Lost/stolen card report {c.la(2)}\nCardholder: {c.name()}\nCard number: ", c.CC(brand="amex" if amex else None, style="plain" if r.random() < 0.5 else None),
+        "\nSecurity code: ", c.CVV(amex), "\nDate of birth: ", c.DOB(), "\nPhone: ", c.PH(), "\n",
+        f"Last genuine transaction: {c.la(22)} on {c.day(5, 60)} — merchant ref {c.la(15)}\nPrevious card (closed): ", c.la(12), "\n")
+
+
+def b27_t_handover(c):
+    r = c.r
+    return b27_flat(
+        f"[{c.ts()}] shift handover\n- primary: {c.name()} ", c.PH(), "\n- secondary: ", c.EMr(), "\n",
+        "- db failover box ", c.IP(), " (root ", b27_w(c, "pw"), " ", c.PW(safe=True), ")\n",
+        f"- open: {c.la(2)}, {c.la(2)}\n")
+
+
+def b27_t_sdk_snippet(c):
+    r = c.r
+    k = r.randrange(3)
+    if k == 0:
+        body = ["// src/clients.ts\nimport Stripe from 'stripe';\nimport OpenAI from 'openai';\nimport { WebClient } from '@slack/web-api';\n\n",
+                "export const stripe = new Stripe('", c.ST(), "', { apiVersion: '2024-06-20' });\n",
+                "export const openai = new OpenAI({ apiKey: process.env.OPENAI_API_KEY ?? '", c.OA(), "' });\n",
+                "export const slack = new WebClient('", c.SL(), "');\n",
+                "// docs example, do not use: ", c.PLH(), "\n"]
+    elif k == 1:
+        body = ["# maps.py\nimport googlemaps, anthropic\n\ngmaps = googlemaps.Client(key=\"", c.GO(), "\")\n",
+                "claude = anthropic.Anthropic(api_key=\"", c.AN(), "\")\n",
+                "# the README shows ", c.PLH(r.choice(["google", "anthropic"])), " as the format\n",
+                "S3 = boto3.client('s3', aws_access_key_id='", c.AWS(), "', aws_secret_access_key='", c.AWSSEC(), "')\n"]
+    else:
+        body = ["// main.go\nconst (\n\tgithubToken = \"", c.GH(), "\"\n\tmapsKey     = \"", c.GO(), "\"\n\tjwtFallback = \"", c.JWT(), "\"\n)\n",
+                "// see ", c.PLH(r.choice(["gh", "google", "jwt"])), " in docs/setup.md\n"]
+    return b27_flat(f"Review of {c.la(8)} by {c.first}:\n\n", body)
+
+
+def b27_t_trufflehog(c):
+    r = c.r
+    out = [f"$ trufflehog git file://. --since-commit HEAD~{r.randint(5, 60)}\n🐷🔑🐷  TruffleHog. Unearth your secrets. 🐷🔑🐷\n\n"]
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(8)
+        det, val = [("AWS", c.AWS), ("Github", c.GH), ("Slack", c.SL), ("Stripe", c.ST), ("OpenAI", c.OA), ("Anthropic", c.AN),
+                    ("GoogleAPI", c.GO), ("PrivateKey", lambda: c.PEM())][k]
+        verified = r.random() < 0.6
+        out += [f"{'Found verified result' if verified else 'Found unverified result'} 🐷🔑\nDetector Type: {det}\nDecoder Type: PLAIN\nRaw result: ", val(), "\n",
+                "Commit: ", rnd(r, HEX, 40), "\nEmail: ", c.EMr(), "\nFile: ", r.choice(["config/settings.py", ".env.production", "scripts/deploy.sh", "infra/keys/id_rsa"]),
+                f"\nLine: {r.randint(1, 300)}\n\n"]
+    if r.random() < 0.6:
+        det, k = r.choice([("AWS", "aws"), ("Github", "gh"), ("Stripe", "stripe"), ("Slack", "slack"), ("GoogleAPI", "google")])
+        out += ["Found unverified result 🐷🔑\nDetector Type: ", det, "\nRaw result: ", c.PLH(k), "\nFile: docs/quickstart.md\n\n"]
+    return b27_flat(out)
+
+
+def b27_t_sftp_onboarding(c):
+    r = c.r
+    return b27_flat(
+        "Subject: SFTP access for ", c.company(), "\n\n", b27_w(c, "hi"), f" {c.first},\n\n",
+        {"en": "your SFTP account is ready:", "de": "Ihr SFTP-Zugang ist eingerichtet:", "fr": "votre accès SFTP est prêt :", "es": "su acceso SFTP está listo:",
+         "it": "il vostro accesso SFTP è pronto:", "nl": "uw SFTP-account is klaar:"}[c.lang],
+        "\n  host: ", c.IP4(), f"\n  port: {r.choice([22, 2022, 10022])}\n  user: {c.org}-edi\n  key:\n", c.PEM(kind=r.choice(["RSA", "OPENSSH", "PKCS8"])), "\n\n",
+        c.pw_neg(), "\n", b27_w(c, "bye"), ",", b27_sig(c))
+
+
+def b27_t_acme(c):
+    r = c.r
+    return b27_flat(
+        f"$ sudo ls /etc/letsencrypt/live/{c.org}.{B27_TLD[c.loc]}/\ncert.pem  chain.pem  fullchain.pem  privkey.pem  README\n",
+        f"$ sudo cat /etc/letsencrypt/live/{c.org}.{B27_TLD[c.loc]}/privkey.pem\n", c.PEM(kind=r.choice(["PKCS8", "EC", "PKCS8"])), "\n",
+        f"$ sudo certbot certificates | grep Expiry\n    Expiry Date: {c.la(6)} (VALID: {r.randint(10, 89)} days)\n",
+        "# account: ", c.EM(work=True), "\n")
+
+
+def b27_t_w9(c):
+    r = c.r
+    return b27_flat(
+        "Form W-9 (Rev. March 2024) — Request for Taxpayer Identification Number\n1 Name: ", c.first, " ", c.last, "\n",
+        "3 Federal tax classification: Individual/sole proprietor\n5 Address: ", c.street(), f", {c.city()}\n",
+        "Part I — Social security number: ", c.SSN(), "\nEmployer identification number: ", f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}", "\n",
+        "Contact (AP): ", c.EM(work=True), ", ", c.PH(), f"\nVendor no. {c.la(23)}\n")
+
+
+def b27_t_litellm(c):
+    r = c.r
+    return b27_flat(
+        "# litellm proxy config.yaml\nmodel_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: ", c.OA(), "\n",
+        "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n      api_key: ", c.AN(), "\n",
+        "  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.0-flash\n      api_key: ", c.GO() if r.random() < 0.7 else c.PLH("google"), "\n",
+        "general_settings:\n  master_key: ", c.GEN(), "\n  database_url: postgresql://litellm:", c.PW(safe=True), "@", c.IP4(private=True), ":5432/litellm\n",
+        "  alerting: [\"slack\"]\n# slack bot: ", c.SL(), "\n")
+
+
+def b27_t_phone_order(c):
+    r = c.r
+    amex = r.random() < 0.2
+    what = {"en": "Catering order taken by phone", "de": "Telefonische Catering-Bestellung", "fr": "Commande traiteur par téléphone", "es": "Pedido de catering por teléfono",
+            "it": "Ordine catering telefonico", "nl": "Telefonische cateringbestelling"}[c.lang]
+    return b27_flat(
+        f"{what} — {c.day(-5, 0)}\n{b27_w(c, 'name')}: {c.name()}\n", b27_w(c, "tel"), ": ", c.PH(), "\n",
+        f"{r.randint(10, 120)} x {r.choice(['lunch box', 'sandwich platter', 'coffee service'])} ({c.la(5)})\n",
+        "Card: ", c.CC(brand="amex" if amex else None), f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)} CVV ", c.CVV(amex), "\n",
+        "Invoice to: ", c.EMr(), "\n")
+
+
+# ---------- blind27 JSON documents (tool calls, tool results, API records; no backslash anywhere) ----------
+
+def b27_j_mcp_crm(c):
+    r = c.r
+    a, b = c.name_parts()
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400), "method": "tools/call",
+            "params": {"name": r.choice(["zoho_crm_create_lead", "pipedrive_add_person", "crm.upsert_contact"]),
+                       "arguments": {"first_name": a, "last_name": b, "email": c.EM(a, b), "phone": c.PH(),
+                                     "company": c.company(), "source": r.choice(["webinar", "referral", "trade fair"]),
+                                     "note": b27_flat("met at booth, follow up after ", c.la(6))}}}
+
+
+def b27_j_mcp_sql_result(c):
+    r = c.r
+    rows, n = [], r.randint(1, 3)
+    for _ in range(n):
+        a, b = c.name_parts()
+        rows += [f"{r.randint(1, 99999)} | {a} {b} | ", c.EM(a, b, work=False), " | ", c.DOB(style="iso"), " | ", c.IBAN(grouped=False), " ; "]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400),
+            "result": {"content": [{"type": "text", "text": b27_flat(f"{n} rows: id | name | email | birth_date | iban ; ", rows)}],
+                       "isError": False}}
+
+
+def b27_j_mcp_send_mail(c):
+    r = c.r
+    body = {"en": ["Hi, as discussed: please wire the deposit to ", c.IBAN(), ". You can reach me on ", c.PH(), "."],
+            "de": ["Hallo, wie besprochen bitte die Anzahlung auf ", c.IBAN(), " überweisen. Erreichbar unter ", c.PH(), "."],
+            "fr": ["Bonjour, comme convenu, merci de virer l'acompte sur ", c.IBAN(), ". Joignable au ", c.PH(), "."],
+            "es": ["Hola, como hablamos, transfiere la señal a ", c.IBAN(), ". Estoy en el ", c.PH(), "."],
+            "it": ["Ciao, come d'accordo, bonifica l'acconto su ", c.IBAN(), ". Mi trovi al ", c.PH(), "."],
+            "nl": ["Hoi, zoals besproken graag de aanbetaling naar ", c.IBAN(), ". Bereikbaar op ", c.PH(), "."]}[c.lang]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400), "method": "tools/call",
+            "params": {"name": "gmail_send_message", "arguments": {"to": b27_arr(c.EMr(), c.EMr()) if r.random() < 0.4 else c.EMr(),
+                                                                   "subject": c.la(1), "body": b27_flat(body)}}}
+
+
+def b27_j_mcp_shell(c):
+    r = c.r
+    k = r.randrange(3)
+    cmd = (["PGPASSWORD=", c.PW(safe=True), " pg_dump -h ", c.IP4(), " -U backup erp"] if k == 0 else
+           ["aws configure set aws_access_key_id ", c.AWS(), " --profile ci && aws configure set aws_secret_access_key ", c.AWSSEC(), " --profile ci"] if k == 1 else
+           ["curl -s -u admin:", c.PW(safe=True), " https://", c.IP4(), ":9200/_cat/indices"])
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400), "method": "tools/call",
+            "params": {"name": r.choice(["run_shell", "terminal.exec", "bash"]), "arguments": {"command": b27_flat(cmd), "timeout_ms": 30000}}}
+
+
+def b27_j_bedrock(c):
+    r = c.r
+    a, b = c.name_parts()
+    return {"output": {"message": {"role": "assistant", "content": [
+        {"text": "I'll register the new employee in the HR system."},
+        {"toolUse": {"toolUseId": "tooluse_" + rnd(r, B27_URL, 22), "name": "create_employee",
+                     "input": {"given_name": a, "family_name": b, "date_of_birth": c.DOB(style="iso"),
+                               "personal_email": c.EM(a, b, work=False), "mobile": c.PH(),
+                               "ssn": c.SSN()} if c.loc == "en_US" or r.random() < 0.2 else
+                     {"given_name": a, "family_name": b, "date_of_birth": c.DOB(style="iso"),
+                      "personal_email": c.EM(a, b, work=False), "mobile": c.PH(), "bank_iban": c.IBAN()}}}]}},
+        "stopReason": "tool_use", "usage": {"inputTokens": r.randint(300, 3000), "outputTokens": r.randint(40, 300)}}
+
+
+def b27_j_cohere(c):
+    r = c.r
+    return {"response_id": b27_uuid(r), "text": "", "generation_id": b27_uuid(r), "finish_reason": "COMPLETE",
+            "tool_calls": [{"name": "update_payment_method",
+                            "parameters": {"customer_email": c.EMr(), "card_number": c.CC(style=r.choice(["plain", "space"])),
+                                           "exp": f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", "cvc": c.CVV(),
+                                           "billing_phone": c.PH()}}]}
+
+
+def b27_j_langchain(c):
+    r = c.r
+    k = r.randrange(3)
+    if k == 0:
+        ti = {"url": b27_flat("https://api.", c.dom, "/v1/reports"), "headers": {"Authorization": b27_flat("Bearer ", c.JWT())}}
+    elif k == 1:
+        ti = {"query": b27_flat("SELECT * FROM users WHERE email = '", c.EMr(), "'"), "connection": b27_flat("mysql://app:", c.PW(safe=True), "@", c.IP4(), ":3306/app")}
+    else:
+        ti = {"repo": f"{c.org}/infra", "token": c.GH(), "path": ".github/workflows/deploy.yml"}
+    return {"type": "AgentAction", "tool": ["requests_get", "sql_db_query", "github_get_file"][k], "tool_input": ti,
+            "log": f"Thought: I need to call the tool. Run {b27_uuid(r)}"}
+
+
+def b27_j_openai_output(c):
+    r = c.r
+    k = r.randrange(3)
+    out = (["customer found: ", c.first, " ", c.last, ", email ", c.EM(), ", phone ", c.PH(), ", born ", c.DOB()] if k == 0 else
+           ["secret fetched: OPENAI_API_KEY=", c.OA(), " ANTHROPIC_API_KEY=", c.AN()] if k == 1 else
+           ["login ok for ", c.EMr(), " from ", c.IP(), " session ", c.GEN()])
+    return {"type": "function_call_output", "call_id": "call_" + rnd(r, AN, 24), "output": b27_flat(out)}
+
+
+def b27_j_salesforce(c):
+    r = c.r
+    a, b = c.name_parts()
+    return {"totalSize": 1, "done": True, "records": [{
+        "attributes": {"type": "Contact", "url": f"/services/data/v61.0/sobjects/Contact/003{rnd(r, AN, 15)}"},
+        "Id": "003" + rnd(r, AN, 15), "FirstName": a, "LastName": b, "Email": c.EM(a, b), "Phone": c.PH(), "MobilePhone": c.PH(),
+        "Birthdate": c.DOB(style="iso"), "MailingCity": c.city(), "SSN__c": c.SSN() if c.loc == "en_US" else None,
+        "LastModifiedDate": c.la(6)}]}
+
+
+def b27_j_workday(c):
+    r = c.r
+    a, b = c.name_parts()
+    pay = {"Bank_Account": {"IBAN": c.IBAN(grouped=False), "Account_Type": "Checking"}}
+    nid = {"National_ID_Type": "USA-SSN", "ID": c.SSN()} if c.loc == "en_US" else {"National_ID_Type": "PASSPORT", "ID": f"{rnd(r, string.ascii_uppercase, 2)}{rnd(r, string.digits, 7)}"}
+    return {"Worker": {"Worker_ID": str(r.randint(10000, 99999)), "Personal_Data": {
+        "Legal_Name": {"First_Name": a, "Last_Name": b}, "Birth_Date": c.DOB(style="iso"), "National_ID": nid,
+        "Contact_Data": {"Email_Address": c.EM(a, b), "Phone_Number": c.PH()}}, "Payment_Election": pay,
+        "Hire_Date": c.day(0, 2000)}}
+
+
+def b27_j_freshdesk(c):
+    r = c.r
+    a, b = c.name_parts()
+    return {"id": r.randint(10000, 99999999), "name": f"{a} {b}", "email": c.EM(a, b), "phone": c.PH(), "mobile": c.PH(),
+            "description": b27_flat("Caller verified with date of birth ", c.DOB(), " and last 4 digits ", str(r.randint(1000, 9999))),
+            "custom_fields": {"contract_no": c.la(21), "vip": r.random() < 0.2}, "created_at": c.la(6)}
+
+
+def b27_j_intercom(c):
+    r = c.r
+    k = r.randrange(3)
+    body = ([c.pw_neg(), " ", b27_w(c, "new"), " ", b27_w(c, "pw"), ": ", c.PW(safe=True)] if k == 0 else
+            ["card ", c.CC(), " got declined, cvc ", c.CVV()] if k == 1 else
+            ["here is the API key you asked for ", c.VS(), " (generated ", c.la(6), ")"])
+    return {"type": "conversation_part", "id": str(r.randint(10 ** 9, 10 ** 10)), "part_type": "comment",
+            "body": b27_flat("<p>", body, "</p>"), "author": {"type": "user", "email": c.EMr(), "name": c.name()},
+            "created_at": int(b27_ts(r).replace(tzinfo=datetime.timezone.utc).timestamp())}
+
+
+def b27_j_checkout(c):
+    r = c.r
+    amex = r.random() < 0.2
+    return {"source": {"type": "card", "number": c.CC(style="plain", brand="amex" if amex else None), "expiry_month": r.randint(1, 12),
+                       "expiry_year": r.randint(2027, 2031), "cvv": c.CVV(amex), "name": c.name(),
+                       "billing_address": {"city": c.city(), "country": c.loc[-2:]}, "phone": {"number": c.PH()}},
+            "amount": r.randint(100, 90000), "currency": "EUR", "reference": c.la(0), "customer": {"email": c.EMr()},
+            "metadata": {"previous_attempt": c.la(12), "publishable": c.la(14)}}
+
+
+def b27_j_vault(c):
+    r = c.r
+    data = {"username": f"svc_{b27_ascii(c.last)[:6]}", "password": c.PW(safe=True)}
+    n, v = c.VSK()
+    data[n.lower()] = v
+    if r.random() < 0.5:
+        data["tls_key"] = c.PEM(sep=" ")
+    if r.random() < 0.4:
+        data["signing_secret"] = c.GEN()
+    return {"request_id": b27_uuid(r), "lease_id": "", "renewable": False, "lease_duration": 0,
+            "data": {"data": data, "metadata": {"created_time": c.la(6), "version": r.randint(1, 30)}}}
+
+
+def b27_j_ssm(c):
+    r = c.r
+    ps = []
+    for _ in range(r.randint(2, 3)):
+        k = r.randrange(4)
+        if k == 0:
+            ps.append({"Name": f"/{c.org}/prod/db_password", "Type": "SecureString", "Value": c.PW(safe=True)})
+        elif k == 1:
+            n, v = c.VSK()
+            ps.append({"Name": f"/{c.org}/prod/{n.lower()}", "Type": "SecureString", "Value": v})
+        elif k == 2:
+            ps.append({"Name": f"/{c.org}/prod/admin_email", "Type": "String", "Value": c.EM(work=True)})
+        else:
+            ps.append({"Name": f"/{c.org}/prod/ami", "Type": "String", "Value": f"ami-{rnd(r, HEX, 17)}"})
+    for p in ps:
+        p["Version"] = r.randint(1, 12)
+        p["LastModifiedDate"] = c.la(6)
+    return {"Parameters": ps}
+
+
+def b27_j_mcpconfig(c):
+    r = c.r
+    servers = {"github": {"command": "npx", "args": b27_arr("-y", "@modelcontextprotocol/server-github"),
+                          "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": c.GH() if r.random() < 0.8 else c.PLH("gh")}}}
+    k = r.randrange(3)
+    if k == 0:
+        servers["slack"] = {"command": "npx", "args": b27_arr("-y", "@modelcontextprotocol/server-slack"),
+                            "env": {"SLACK_BOT_TOKEN": c.SL(), "SLACK_TEAM_ID": "T0" + rnd(r, string.ascii_uppercase + string.digits, 9)}}
+    elif k == 1:
+        servers["postgres"] = {"command": "npx", "args": b27_arr("-y", "@modelcontextprotocol/server-postgres",
+                                                                  ["postgresql://mcp:", c.PW(safe=True), "@", c.IP4(), ":5432/analytics"])}
+    else:
+        servers["stripe"] = {"command": "npx", "args": b27_arr("-y", "@stripe/mcp", "--tools=all", ["--api-key=", c.ST()])}
+    if r.random() < 0.5:
+        servers["brave-search"] = {"command": "npx", "args": b27_arr("-y", "@modelcontextprotocol/server-brave-search"),
+                                   "env": {"BRAVE_API_KEY": c.GEN()}}
+    return {"mcpServers": servers}
+
+
+def b27_j_loki(c):
+    r = c.r
+    vals = []
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(4)
+        line = (["level=warn msg=login_failed user=", c.EMr(), " ip=", c.IP()] if k == 0 else
+                ["level=info msg=request path=/v1/pay client=", c.IP(), " took=", f"{r.randint(3, 900)}ms"] if k == 1 else
+                ["level=debug msg=outbound header=Authorization:Bearer ", c.VS(["openai", "anthropic", "stripe", "jwt", "slack"])] if k == 2 else
+                ["level=error msg=smtp_auth_failed user=", c.EM(work=True), " pass=", c.PW(safe=True)])
+        vals.append(b27_arr(str(int(b27_ts(r).replace(tzinfo=datetime.timezone.utc).timestamp())) + rnd(r, string.digits, 9), line))
+    return {"status": "success", "data": {"resultType": "streams", "result": [
+        {"stream": {"app": r.choice(["gateway", "auth", "billing"]), "namespace": "prod"}, "values": vals}]}}
+
+
+def b27_j_gcal(c):
+    r = c.r
+    att = [{"email": c.EMr(), "responseStatus": r.choice(["accepted", "needsAction"])} for _ in range(r.randint(1, 3))]
+    return {"kind": "calendar#event", "id": rnd(r, string.ascii_lowercase + string.digits, 26), "summary": r.choice(["Vendor call", "1:1", "Board prep"]),
+            "organizer": {"email": c.EM(work=True)}, "attendees": att,
+            "conferenceData": {"entryPoints": [{"entryPointType": "phone", "uri": b27_flat("tel:", c.PH())},
+                                               {"entryPointType": "video", "uri": f"https://meet.google.com/{rnd(r, string.ascii_lowercase, 3)}-{rnd(r, string.ascii_lowercase, 4)}-{rnd(r, string.ascii_lowercase, 3)}"}]},
+            "start": {"dateTime": c.la(6)}}
+
+
+def b27_j_typeform(c):
+    r = c.r
+    a, b = c.name_parts()
+    ans = [{"field": {"id": rnd(r, AN, 12), "type": "short_text"}, "type": "text", "text": f"{a} {b}"},
+           {"field": {"id": rnd(r, AN, 12), "type": "email"}, "type": "email", "email": c.EM(a, b, work=False)},
+           {"field": {"id": rnd(r, AN, 12), "type": "phone_number"}, "type": "phone_number", "phone_number": c.PH()},
+           {"field": {"id": rnd(r, AN, 12), "type": "date", "ref": "date_of_birth"}, "type": "date", "date": c.DOB(style="iso")}]
+    if r.random() < 0.3:
+        ans.append({"field": {"id": rnd(r, AN, 12), "type": "short_text", "ref": "iban"}, "type": "text", "text": c.IBAN()})
+    if c.loc == "en_US":
+        ans.append({"field": {"id": rnd(r, AN, 12), "type": "short_text", "ref": "ssn"}, "type": "text", "text": c.SSN()})
+    return {"total_items": 1, "page_count": 1, "items": [{"landing_id": rnd(r, string.ascii_lowercase + string.digits, 32), "token": rnd(r, string.ascii_lowercase + string.digits, 32),
+                                                          "submitted_at": c.la(6), "answers": ans}]}
+
+
+def b27_j_amadeus(c):
+    r = c.r
+    travs = []
+    for i in range(r.randint(1, 2)):
+        a, b = c.name_parts()
+        travs.append({"id": str(i + 1), "dateOfBirth": c.DOB(style="iso"), "name": {"firstName": a.upper(), "lastName": b.upper()},
+                      "gender": r.choice(["MALE", "FEMALE"]), "contact": {"emailAddress": c.EM(a, b, work=False),
+                                                                          "phones": [{"deviceType": "MOBILE", "number": c.PH()}]}})
+    return {"data": {"type": "flight-order", "id": rnd(r, AN, 20), "associatedRecords": [{"reference": rnd(r, string.ascii_uppercase + string.digits, 6), "creationDate": c.la(6)}],
+                     "travelers": travs}}
+
+
+def b27_j_docusign(c):
+    r = c.r
+    signers = []
+    for i in range(r.randint(1, 3)):
+        a, b = c.name_parts()
+        s = {"email": c.EM(a, b), "name": f"{a} {b}", "recipientId": str(i + 1), "routingOrder": str(i + 1)}
+        if r.random() < 0.5:
+            s["phoneAuthentication"] = {"senderProvidedNumbers": b27_arr(c.PH()), "recordVoicePrint": "false"}
+        signers.append(s)
+    return {"emailSubject": f"Please sign: {c.la(21)}", "status": "sent", "recipients": {"signers": signers}}
+
+
+def b27_j_doppler(c):
+    r = c.r
+    d = {"DOPPLER_PROJECT": c.org, "DOPPLER_CONFIG": r.choice(["prd", "stg"]), "DB_PASSWORD": c.PW(safe=True)}
+    for _ in range(r.randint(2, 4)):
+        n, v = c.VSK()
+        d[n] = v
+    d["SESSION_KEY"] = c.GEN()
+    d["SENTRY_RELEASE"] = c.la(3)
+    if r.random() < 0.3:
+        n, p = c.PLHK()
+        d[n + "_EXAMPLE"] = p
+    return d
+
+
+def b27_j_scim(c):
+    r = c.r
+    a, b = c.name_parts()
+    return {"schemas": b27_arr("urn:ietf:params:scim:schemas:core:2.0:User"), "userName": c.EM(a, b, work=True),
+            "name": {"givenName": a, "familyName": b}, "emails": [{"value": c.EM(a, b, work=False), "type": "home", "primary": False}],
+            "phoneNumbers": [{"value": c.PH(), "type": "mobile"}], "password": c.PW(safe=True), "active": True,
+            "externalId": b27_uuid(r)}
+
+
+def b27_j_keycloak(c):
+    r = c.r
+    a, b = c.name_parts()
+    return {"username": b27_ascii(a)[:1] + b27_ascii(b), "email": c.EM(a, b), "firstName": a, "lastName": b, "enabled": True,
+            "attributes": {"phone": b27_arr(c.PH()), "birthdate": b27_arr(c.DOB(style="iso"))},
+            "credentials": [{"type": "password", "value": c.PW(safe=True), "temporary": r.random() < 0.7}],
+            "requiredActions": b27_arr("UPDATE_PASSWORD")}
+
+
+def b27_j_gh_actions_log(c):
+    r = c.r
+    return {"total_count": 1, "jobs": [{"id": r.randint(10 ** 9, 10 ** 10), "name": "deploy", "conclusion": "failure",
+                                        "steps": [{"name": "Set up job", "conclusion": "success"},
+                                                  {"name": "Publish", "conclusion": "failure",
+                                                   "annotation": b27_flat("npm ERR! 401 Unauthorized - token ", c.GH(), " rejected by registry for ", c.EM(work=True))}],
+                                        "head_sha": rnd(r, HEX, 40), "runner_name": f"runner-{r.randint(1, 40)}"}]}
+
+
+def b27_j_ssh_tool(c):
+    r = c.r
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400), "method": "tools/call",
+            "params": {"name": r.choice(["ssh_execute", "remote.run", "ssh_connect"]),
+                       "arguments": {"host": c.IP(), "port": 22, "username": r.choice(["ubuntu", "ec2-user", "deploy", "root"]),
+                                     "private_key": c.PEM(sep=" "), "command": r.choice(["df -h", "systemctl status nginx", "tail -n 50 /var/log/syslog"])}}}
+
+
+def b27_j_places(c):
+    r = c.r
+    return {"type": "tool_call", "name": "google_places_search",
+            "args": {"query": f"{r.choice(['pharmacy', 'notary', 'car rental', 'courier'])} near {c.city()}", "key": c.GO(),
+                     "language": c.lang, "fallback_key": c.GO() if r.random() < 0.3 else c.PLH("google")}}
+
+
+def b27_j_gitleaks(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(1, 3)):
+        k = r.randrange(9)
+        rule, val = [("aws-access-token", c.AWS), ("github-pat", c.GH), ("slack-bot-token", c.SL), ("stripe-access-token", c.ST),
+                     ("openai-api-key", c.OA), ("anthropic-api-key", c.AN), ("gcp-api-key", c.GO), ("jwt", c.JWT),
+                     ("private-key", lambda: c.PEM(sep=" "))][k]
+        s1 = val()
+        s2 = B27L(s1.typ, s1.text)
+        out.append({"Description": rule.replace("-", " "), "StartLine": r.randint(1, 400), "Match": b27_flat("key = ", s2) if k < 8 else s2,
+                    "Secret": s1, "File": r.choice(["app/settings.py", "deploy/values.yaml", ".env", "keys/server.pem"]),
+                    "Commit": rnd(r, HEX, 40), "Author": c.name(), "Email": c.EMr(), "Date": c.la(6), "RuleID": rule,
+                    "Fingerprint": f"{rnd(r, HEX, 40)}:.env:{rule}:{r.randint(1, 400)}"})
+    if r.random() < 0.5:
+        out.append({"Description": "example key in docs", "Secret": c.PLH(), "File": "README.md", "RuleID": "generic-api-key", "Commit": rnd(r, HEX, 40)})
+    return out
+
+
+def b27_j_docs_search(c):
+    r = c.r
+    hits = []
+    for _ in range(r.randint(1, 3)):
+        n, p = c.PLHK()
+        hits.append({"title": r.choice(["Authentication", "Quickstart", "Environment variables", "Troubleshooting"]),
+                     "url": f"https://docs.{c.dom}/{r.choice(['auth', 'setup', 'env'])}", "snippet": b27_flat(f"set {n} to your key, e.g. {n}=", p, " and restart.")})
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400), "result": {"structuredContent": {"hits": hits}, "isError": False}}
+
+
+def b27_j_slack_post(c):
+    r = c.r
+    txt = r.choice([["Deploy ", c.la(3), " finished"], ["New lead: ", c.name(), ", ", c.EMr(), ", ", c.PH()], ["Login alert from ", c.IP()]])
+    return {"type": "function", "function": {"name": "slack_post_message"},
+            "input": {"token": c.SL(), "channel": "C0" + rnd(r, string.ascii_uppercase + string.digits, 9), "text": b27_flat(txt), "unfurl_links": False}}
+
+
+def b27_j_zapier(c):
+    r = c.r
+    return {"step": r.randint(2, 9), "app": "Code by Zapier", "action": "run_python",
+            "input_data": {"stripe_key": c.ST(), "notify_token": c.SL() if r.random() < 0.5 else c.JWT(),
+                           "customer_email": c.EMr(), "amount": str(r.randint(5, 900)), "card_on_file": c.CC(style="plain") if r.random() < 0.4 else c.la(12)[5:]},
+            "code": "import stripe; stripe.api_key = input_data['stripe_key']"}
+
+
+def b27_j_graphql(c):
+    r = c.r
+    return {"tool": "http_graphql", "endpoint": b27_flat("https://api.", c.dom, "/graphql"),
+            "headers": {"Authorization": b27_flat("Bearer ", c.JWT()), "X-Upstream-Key": c.VS(["openai", "anthropic", "stripe"])},
+            "query": "mutation($id: ID!, $email: String!) { updateUser(id: $id, email: $email) { id } }",
+            "variables": {"id": str(r.randint(1000, 99999)), "email": c.EMr()}}
+
+
+def b27_j_checkr(c):
+    r = c.r
+    a, b = c.name_parts()
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400), "method": "tools/call",
+            "params": {"name": "checkr_create_candidate",
+                       "arguments": {"first_name": a, "last_name": b, "email": c.EM(a, b, work=False), "phone": c.PH(other=0.0) if c.loc == "en_US" else c.PH(),
+                                     "dob": c.DOB(style="iso"), "ssn": c.SSN(style=r.choice(["dash", "dash", "bare"])),
+                                     "zipcode": f"{r.randint(10000, 99999)}", "work_locations": [{"country": "US", "state": r.choice(["CA", "TX", "NY", "WA", "OH"])}],
+                                     "package": r.choice(["tasker_standard", "driver_pro", "basic_plus"])}}}
+
+
+def b27_j_render_env(c):
+    r = c.r
+    env = [{"key": "NODE_ENV", "value": "production"}, {"key": "DATABASE_URL", "value": b27_flat("postgres://app:", c.PW(safe=True), "@", c.IP4(), ":5432/app")}]
+    for _ in range(r.randint(2, 4)):
+        n, v = c.VSK()
+        env.append({"key": n, "value": v})
+    if r.random() < 0.3:
+        env.append({"key": "PUBLIC_STRIPE_KEY", "value": c.la(14)})
+    return {"jsonrpc": "2.0", "id": r.randint(1, 400), "method": "tools/call",
+            "params": {"name": "render_update_env_vars", "arguments": {"serviceId": "srv-" + rnd(r, string.ascii_lowercase + string.digits, 20), "envVars": env}}}
+
+
+# ---------- blind27 dispatch ----------
+
+B27_TEXT = [b27_t_rclone, b27_t_wpconfig, b27_t_spring, b27_t_gitlabci, b27_t_jenkinsfile, b27_t_terraform, b27_t_alertmanager,
+            b27_t_grafana, b27_t_kafka, b27_t_nomad, b27_t_consul, b27_t_etcd, b27_t_supervisord, b27_t_odbc, b27_t_gradle,
+            b27_t_maven, b27_t_nuget, b27_t_fastlane, b27_t_cisco, b27_t_routeros,
+            b27_t_psql, b27_t_mysql, b27_t_sqlplus, b27_t_lftp, b27_t_wget, b27_t_httpie, b27_t_gh, b27_t_sshkeygen, b27_t_openssl,
+            b27_t_printenv, b27_t_pyrepl, b27_t_jupyter, b27_t_airflow, b27_t_gitremote,
+            b27_t_authlog, b27_t_fail2ban, b27_t_apache, b27_t_iis, b27_t_exim, b27_t_sentry, b27_t_irc, b27_t_zoomchat, b27_t_sms,
+            b27_t_bankchange, b27_t_fatca, b27_t_directdeposit, b27_t_benefits, b27_t_autoclaim, b27_t_dental, b27_t_itinerary,
+            b27_t_carhire, b27_t_visa, b27_t_marketplace, b27_t_sepaxml, b27_t_statement, b27_t_payouts, b27_t_mailchimp,
+            b27_t_vcard, b27_t_ics, b27_t_ldif, b27_t_witness, b27_t_contract, b27_t_reference, b27_t_offboarding, b27_t_wifi,
+            b27_t_customs, b27_t_dispatch, b27_t_ooo, b27_t_voicemail, b27_t_accounts_note, b27_t_docs_snippet,
+            b27_t_lostcard, b27_t_handover, b27_t_sdk_snippet, b27_t_trufflehog, b27_t_sftp_onboarding,
+            b27_t_acme, b27_t_w9, b27_t_litellm, b27_t_phone_order]
+B27_JSON = [b27_j_mcp_crm, b27_j_mcp_sql_result, b27_j_mcp_send_mail, b27_j_mcp_shell, b27_j_bedrock, b27_j_cohere,
+            b27_j_langchain, b27_j_openai_output, b27_j_salesforce, b27_j_workday, b27_j_freshdesk, b27_j_intercom,
+            b27_j_checkout, b27_j_vault, b27_j_ssm, b27_j_mcpconfig, b27_j_loki, b27_j_gcal, b27_j_typeform, b27_j_amadeus,
+            b27_j_docusign, b27_j_doppler, b27_j_scim, b27_j_keycloak, b27_j_gh_actions_log, b27_j_ssh_tool,
+            b27_j_places, b27_j_gitleaks, b27_j_docs_search, b27_j_slack_post, b27_j_zapier, b27_j_graphql, b27_j_checkr, b27_j_render_env]
+
+
+def b27_text(f, r, loc):
+    c = B27C(f, r, loc)
+    return r.choice(B27_TEXT)(c)
+
+
+def b27_json(f, r, loc):
+    c = B27C(f, r, loc)
+    return r.choice(B27_JSON)(c)
+
+
+# ---------- blind27 self-check ----------
+
+def b27_labels(v, out):
+    """The labels of a document in the order Writer writes them."""
+    if isinstance(v, dict):
+        for x in v.values():
+            b27_labels(x, out)
+    elif isinstance(v, list) and (not v or not isinstance(v[0], (str, L))):
+        for x in v:
+            b27_labels(x, out)
+    elif isinstance(v, (list, L, str)):
+        for p in (v if isinstance(v, list) else [v]):
+            if isinstance(p, L) and p.typ:
+                out.append(p)
+    return out
+
+
+B27_SHAPES = {
+    "EMAIL": r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+    "SLACK_TOKEN": r"xoxb-[0-9]{10,13}-[0-9]{13}-[A-Za-z0-9]{24}|xoxp-[0-9]{12}-[0-9]{12}-[0-9]{13}-[0-9a-f]{32}"
+                   r"|xapp-1-A[A-Z0-9]{10}-[0-9]{13}-[0-9a-f]{64}|xoxe\.xoxp-1-[A-Za-z0-9]{140}|xoxa-2-[0-9]{12}-[0-9]{13}-[0-9]{13}-[0-9a-f]{64}",
+    "STRIPE_KEY": r"[sr]k_(live|test)_([A-Za-z0-9]{24}|51[A-Za-z0-9]{97})",
+    "OPENAI_KEY": r"sk-(proj-|svcacct-|admin-)[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+    "PASSWORD": r"\S{8,}",
+}
+
+
+def b27_card_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n == 16
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649:
+        return n == 16
+    if 3528 <= int(d[:4]) <= 3589:
+        return n == 16
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n == 14
+    if 622126 <= int(d[:6]) <= 622925:
+        return n == 16
+    return False
+
+
+def b27_value_ok(lab, loc):
+    t, v = lab.typ, lab.text
+    if t in B27_SHAPES:
+        return re.fullmatch(B27_SHAPES[t], v) is not None
+    if t == "PHONE":
+        for reg in [REGION[loc]] + OTHER_REGIONS:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(v.replace("(0)", ""), reg)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if t == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and b27_card_iin_ok(d)
+    if t == "IBAN":
+        s = v.replace(" ", "")
+        return B27_IBAN_LEN.get(s[:2]) == len(s) and b27_mod97(s[4:] + s[:4]) == 1
+    if t == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if t == "IPV4":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
+    if t == "IPV6":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address)
+    if t == "DATE_OF_BIRTH":
+        ys = re.findall(r"(?<!\d)(19[3-9]\d|20[0-2]\d)(?!\d)", v)
+        return len(ys) == 1
+    if t == "GENERIC_SECRET":
+        return (v.isdigit() and len(v) in (3, 4)) or (len(v) >= 20 and not any(ch.isspace() for ch in v))
+    if t == "JWT":
+        parts = v.split(".")
+        if len(parts) != 3:
+            return False
+        pad = lambda s: s + "=" * (-len(s) % 4)
+        hdr = json.loads(base64.urlsafe_b64decode(pad(parts[0])))
+        json.loads(base64.urlsafe_b64decode(pad(parts[1])))
+        sig = base64.urlsafe_b64decode(pad(parts[2]))
+        return hdr.get("typ") == "JWT" and hdr.get("alg") in B27_JWT_SIG and len(sig) == B27_JWT_SIG[hdr["alg"]]
+    if t == "PRIVATE_KEY":
+        m = re.fullmatch(r"-----BEGIN ([A-Z ]*PRIVATE KEY)-----(.*)-----END \1-----", v, re.S)
+        if not m:
+            return False
+        base64.b64decode(re.sub(r"\\n|\s", "", m.group(2)), validate=True)
+        return True
+    if t == "PLACEHOLDER":
+        return v in B27_PLACEHOLDERS
+    return False
+
+
+def b27_check(i, kind, doc, w, text, loc):
+    labs = b27_labels(doc, []) if kind == "json" else [p for p in doc if isinstance(p, L) and p.typ]
+    assert len(labs) == len(w.spans), (i, len(labs), len(w.spans))
+    end = 0
+    for lab, sp in zip(labs, w.spans):
+        assert sp["type"] == lab.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab.text, (i, sp)
+        assert sp["start"] >= end and sp["end"] > sp["start"], (i, sp)
+        end = sp["end"]
+        assert b27_value_ok(lab, loc), (i, lab.typ, lab.text)
+        assert lab.typ == "PLACEHOLDER" or lab.text not in B27_PLACEHOLDERS, (i, lab.text)
+    for p in set(B27_PLACEHOLDERS):
+        assert text.count(p) == sum(1 for lab in labs if lab.text == p), (i, p)
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(ch) < 32 for ch in text), i
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from population import documents  # noqa: E402
 from pii_score import byte_offsets as char_to_byte  # noqa: E402
 
 TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + [f"blind{i}" for i in range(18, 25)]
-REFUSED = {"blind16", "blind17", "blind25", "blind26"}
+REFUSED = {"blind16", "blind17", "blind25", "blind26", "blind27"}
 LOWO = ["blind15", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24"]
 
 # Words that name a secret, in the seven locales (counted: `-w` prints each word's candidates).
