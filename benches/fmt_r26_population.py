@@ -44,9 +44,9 @@ from pii_score import finding_span, load  # noqa: E402
 
 import phonenumbers  # noqa: E402
 
-TRAINING = [s for s in open("/work/tools/training").read().split()]
-REFUSED = set(open("/work/tools/validation").read().split()) | set(
-    open("/work/tools/forbidden").read().split() if os.path.exists("/work/tools/forbidden") else [])
+TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + [f"blind{i}" for i in range(18, 26)]
+# The twenty-sixth round's validation (blind16, blind17) and honest (blind26, blind27) splits.
+REFUSED = {"blind16", "blind17", "blind26", "blind27"}
 
 
 def luhn(d):
