@@ -928,6 +928,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         if key == KeyClass::TaxId && self.redactor.enabled(Entity::UsSsn) && tax_id_ssn(s.trim()) {
             return self.whole(Entity::UsSsn, s);
         }
+        if key == KeyClass::Party
+            && self.redactor.enabled(Entity::Phone)
+            && super::validate::party_number_ok(s.as_bytes())
+        {
+            return self.whole(Entity::Phone, s);
+        }
         self.scan_string(s, key)
     }
 

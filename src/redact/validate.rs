@@ -10,7 +10,7 @@ mod contact;
 mod numbers;
 mod phone_plan;
 
-pub(crate) use contact::{email_ok, ipv4_ok, ipv6_ok, phone_ok, PhoneShape};
+pub(crate) use contact::{email_ok, ipv4_ok, ipv6_ok, party_number_ok, phone_ok, PhoneShape};
 pub(crate) use numbers::{card_ok, iban_length, iban_ok, ssn_digits_ok, ssn_ok};
 
 /// True if `b` is an ASCII letter, digit or underscore (a regex `\w` byte).

@@ -2007,6 +2007,16 @@ pub(super) fn url_userinfo(hay: &[u8], at: usize) -> Option<Option<Hit>> {
         return None;
     }
     let info = &hay[u..at];
+    // A `,` before any `:` ends the URL: a CSV row's URL cell, then the user's address
+    // (`…,https://example.com,jo@example.org,…`: Bitwarden's and browsers' password
+    // exports). RFC 3986 lets userinfo hold a `,`, but a user name beginning with a host's
+    // name and a `,` is none; a password with a `,` (`user:pa,ss@`) stays userinfo.
+    // Twenty-sixth round, task fmt.
+    if let Some(c) = memchr::memchr(b',', info) {
+        if !info[..c].contains(&b':') {
+            return None;
+        }
+    }
     let cred = match info.iter().position(|&b| b == b':') {
         Some(c) => {
             let pw = &info[c + 1..];
@@ -2257,8 +2267,21 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     while e > s && hay[e - 1] == b'.' {
         e -= 1;
     }
+    // scp's and rsync's `[user@]host:path` with the address as its host
+    // (`admin@fd02:7f0:e2d2:6f2c::a296:/var/www/`): a single `:` right before a `/` is the
+    // path's separator, no part of the address (RFC 4291 text ends in a group or `::`).
+    // Twenty-sixth round, task fmt.
+    let path_colon =
+        e - s > 2 && hay[e - 1] == b':' && hay[e - 2] != b':' && hay.get(e) == Some(&b'/');
+    if path_colon {
+        e -= 1;
+    }
     let before = if s == 0 { None } else { Some(hay[s - 1]) };
-    let after = hay.get(e).copied();
+    let after = if path_colon {
+        Some(b'/')
+    } else {
+        hay.get(e).copied()
+    };
     if before.is_some_and(|b| v::is_word(b) || b == b':')
         || after.is_some_and(|b| v::is_word(b) || b == b':')
     {

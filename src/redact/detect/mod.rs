@@ -654,4 +654,6 @@ mod tests_r24s;
 #[cfg(test)]
 mod tests_r25p;
 #[cfg(test)]
+mod tests_r26f;
+#[cfg(test)]
 mod tests_support;

@@ -70,7 +70,9 @@ pub(super) fn patterns() -> Vec<(Kind, &'static [Entity], String)> {
         // A shorter body naming an example, or of 20 bytes or more, is a documentation
         // placeholder when it reads as one (`check`), else nothing.
         (Kind::Github, &[E::GithubToken], r"(?:gh[pousr]_[A-Za-z0-9_]{36}[A-Za-z0-9_]*|gh[pousr]_[A-Za-z0-9_]*(?i:example)[A-Za-z0-9_]*|gh[pousr]_[A-Za-z0-9_]{20,35}|github_pat_[A-Za-z0-9_]{40}[A-Za-z0-9_]*)".into()),
-        (Kind::Slack, &[E::SlackToken], r"(?:xox[abposr]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,})".into()),
+        // `xoxe-1-…`: a refresh token of Slack's token rotation (twenty-sixth round, task
+        // fmt); its rotating access tokens (`xoxe.xoxp-1-…`) are found from their `xoxp-`.
+        (Kind::Slack, &[E::SlackToken], r"(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]+-[A-Za-z0-9\-]{10,})".into()),
         (Kind::Aws, &[E::AwsAccessKey], r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}".into()),
         // A shorter body is a documentation placeholder when it names an example (`check`).
         (Kind::Google, &[E::GoogleApiKey], r"AIza[0-9A-Za-z_\-]{35}|AIza[0-9A-Za-z_\-]{16,34}".into()),
@@ -147,9 +149,10 @@ pub(super) fn triggers(kind: Kind) -> &'static [&'static str] {
         Kind::OpenAi => &["sk-"],
         Kind::Stripe => &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
         Kind::Github => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-        // `xapp-1-…`: app-level tokens (Socket Mode).
+        // `xapp-1-…`: app-level tokens (Socket Mode); `xoxe-1-…`: token rotation's refresh
+        // tokens (the same first three bytes as the others: Teddy's buckets do not change).
         Kind::Slack => &[
-            "xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "xapp-",
+            "xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "xoxe-", "xapp-",
         ],
         Kind::Aws => &["AKIA", "ASIA", "ABIA", "ACCA"],
         Kind::Google => &["AIza"],

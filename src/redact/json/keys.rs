@@ -53,6 +53,15 @@ pub(crate) enum KeyClass {
     /// round, task sec (`benches/secret_r22_population.py`: 109 such members on the training
     /// splits, none gold).
     Ciphertext,
+    /// A key naming a message's endpoint (`to`, `from`, `recipient`, `recipients`, `sender`,
+    /// `originator`): a whole string value that is a phone as one bare run of 10–15 digits,
+    /// E.164 without its `+` or a national number (`"to": "4930180476"`, `"originator":
+    /// "07439132921"`: `validate::party_number_ok`), is a PHONE, as SMS gateways' JSON APIs
+    /// write numbers (Vonage's SMS API and inbound webhooks, MessageBird, an agent's
+    /// `send_sms` call); any other value is read as under a plain key (`"from":
+    /// "2024-01-01"`, `"to": "ops@…"`).
+    /// Twenty-sixth round, task fmt.
+    Party,
 }
 
 impl KeyClass {
@@ -1206,6 +1215,11 @@ impl KeyRules {
             || norm == "telecom";
         if phone_like {
             KeyClass::Phone
+        } else if matches!(
+            norm,
+            "to" | "from" | "recipient" | "recipients" | "sender" | "originator"
+        ) {
+            KeyClass::Party
         } else if norm == "form_response" {
             KeyClass::FormResponse
         } else if birth_parent_key(norm) {

@@ -348,6 +348,40 @@ pub(crate) fn intl_plan_ok(d: &[u8]) -> bool {
     false
 }
 
+/// A whole value under a key naming a message's endpoint (`KeyClass::Party`) that is a
+/// phone written as one bare run of 9–15 digits: E.164 without its `+` (`4915116530080`: a
+/// calling code, and a national number that fits its plan with no trunk `0`, which Italy's
+/// plan keeps: `390261603900`), as SMS gateways' JSON APIs write numbers (Vonage's
+/// `from`/`to`), or a national number of a supported locale's plan (`0123458709`,
+/// `07439132921`, NANP `2015605688`, an Italian mobile `3122840479`, a Spanish `612591648`).
+/// Alone, bare runs of these lengths are ids as often as phones
+/// (`benches/fmt_r26_population.py`). Twenty-sixth round, task fmt.
+pub(crate) fn party_number_ok(d: &[u8]) -> bool {
+    if !(9..=15).contains(&d.len()) || !d.iter().all(u8::is_ascii_digit) || all_same(d) {
+        return false;
+    }
+    if d[0] == b'0' {
+        return d[1] != b'0'
+            && (plan_ok("GB", &d[1..])
+                || plan_ok("DE", &d[1..])
+                || plan_ok("FR", &d[1..])
+                || plan_ok("NL", &d[1..])
+                || plan_ok("IT", d));
+    }
+    if nanp_ok(d)
+        || (d[0] == b'3' && plan_ok("IT", d))
+        || (d.len() == 9 && d[0] >= b'6' && plan_ok("ES", d))
+    {
+        return true;
+    }
+    // E.164 drops the trunk `0` that `intl_plan_ok` forgives (but Italy's).
+    intl_plan_ok(d)
+        && (1..=3)
+            .map(|cc_len| (cc_len, digits_value(&d[..cc_len]) as u16))
+            .find(|&(_, cc)| CALLING_CODES.binary_search_by_key(&cc, |r| r.0).is_ok())
+            .is_some_and(|(cc_len, cc)| d[cc_len] != b'0' || cc == 39)
+}
+
 /// A bare run of digits that is a phone number by itself: NANP (area and exchange 2–9),
 /// optionally with a leading 1, or a 10–11 digit national number with a trunk 0.
 pub(super) fn bare_phone_ok(d: &[u8]) -> bool {
