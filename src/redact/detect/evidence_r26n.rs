@@ -30,13 +30,22 @@ pub(crate) fn look_alike(entity: Entity, v: &[u8]) -> bool {
     if !matches!(entity, Entity::Password | Entity::GenericSecret) {
         return false;
     }
-    date_time(v)
-        || super::evidence_r24s::lowercase_path(v)
-        || redaction_mark(v)
-        || header_name(v)
-        || hex8(v)
-        || reference_phrase(v)
-        || (entity == Entity::Password && iban(v))
+    // By the first byte, each shape's only openings (the JSON walk asks this of every value
+    // under a secret's name: one branch, not seven tests).
+    let iban_pw = |v: &[u8]| entity == Entity::Password && iban(v);
+    match v.first() {
+        None => false,
+        Some(b'0'..=b'9') => date_time(v) || hex8(v),
+        Some(b'a'..=b'f') => hex8(v),
+        Some(b'/' | b'~') => super::evidence_r24s::lowercase_path(v),
+        Some(b'.') => super::evidence_r24s::lowercase_path(v) || redaction_mark(v),
+        Some(b'x' | b'*' | b'-' | b'_' | 0xE2) => redaction_mark(v),
+        Some(b's' | b'v' | b'z') => reference_phrase(v),
+        Some(b'X') => redaction_mark(v) || header_name(v) || iban_pw(v),
+        Some(b'S' | b'V' | b'Z') => reference_phrase(v) || iban_pw(v),
+        Some(b'A'..=b'Z') => iban_pw(v),
+        Some(_) => false,
+    }
 }
 
 /// The entity of a whole value `v` found as `entity` under a secret's name: a Slack rotation
@@ -56,20 +65,20 @@ pub(crate) fn whole_entity(entity: Entity, v: &[u8], enabled: impl Fn(Entity) ->
 /// GENERIC_SECRET look-alike is dropped (an IBAN's own hit then stands), and the types of
 /// `whole_entity` and `token_userinfo` are applied.
 pub(super) fn review(hay: &[u8], raw: &mut Vec<(Hit, usize)>, enabled: &[bool; Entity::COUNT]) {
-    if !raw
-        .iter()
-        .any(|(h, _)| matches!(h.entity, Entity::Password | Entity::GenericSecret))
-    {
-        return;
-    }
-    raw.retain(|(h, _)| {
-        !hay.get(h.start..h.end)
-            .is_some_and(|v| look_alike(h.entity, v))
-    });
+    // Retyped in place; the vector is filtered only when a look-alike is met (rare: a pass
+    // of `retain` over every hit was +1 % on PII input, callgrind).
+    let mut look_alikes = false;
     for (h, _) in raw.iter_mut() {
+        if !matches!(h.entity, Entity::Password | Entity::GenericSecret) {
+            continue;
+        }
         let Some(v) = hay.get(h.start..h.end) else {
             continue;
         };
+        if look_alike(h.entity, v) {
+            look_alikes = true;
+            continue;
+        }
         h.entity = whole_entity(h.entity, v, |e| enabled[e.index()]);
         if h.entity == Entity::Password
             && enabled[Entity::GenericSecret.index()]
@@ -77,6 +86,14 @@ pub(super) fn review(hay: &[u8], raw: &mut Vec<(Hit, usize)>, enabled: &[bool; E
         {
             h.entity = Entity::GenericSecret;
         }
+    }
+    if look_alikes {
+        // (A retyped hit is no look-alike: a SLACK_TOKEN is not reviewed, and a password
+        // retyped GENERIC_SECRET passed the password's tests, a superset.)
+        raw.retain(|(h, _)| {
+            !hay.get(h.start..h.end)
+                .is_some_and(|v| look_alike(h.entity, v))
+        });
     }
 }
 

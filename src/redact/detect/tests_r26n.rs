@@ -29,6 +29,15 @@ fn the_look_alike_shapes() {
     }
     // A valid IBAN is no password (its own rule reports it); a secret may look like one.
     assert!(look_alike(Entity::Password, b"GB90BQQA33851941565917"));
+    // (Each opening byte's branch: `X…`, `S…` IBANs, marks opening with a separator.)
+    assert!(look_alike(Entity::Password, b"XK051212012345678906"));
+    assert!(look_alike(Entity::Password, b"SE4550000000058398257466"));
+    assert!(look_alike(Entity::GenericSecret, b".xxxx-xxxx"));
+    assert!(look_alike(Entity::GenericSecret, b"-xxxx"));
+    assert!(look_alike(
+        Entity::GenericSecret,
+        "\u{2022}\u{2022}\u{2022}\u{2022}".as_bytes()
+    ));
     assert!(!look_alike(Entity::Password, b"GB91BQQA33851941565917"));
     assert!(!look_alike(
         Entity::GenericSecret,
