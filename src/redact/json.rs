@@ -869,7 +869,11 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 _ => {
                     let reference = matches!(entity, Entity::Password | Entity::GenericSecret)
                         && secret_reference(s);
-                    !s.trim().is_empty() && !is_mask(s) && !is_sentinel(s) && !reference
+                    !s.trim().is_empty()
+                        && !is_mask(s)
+                        && !is_sentinel(s)
+                        && !reference
+                        && !super::detect::evidence_r26n::look_alike(entity, s.as_bytes())
                 }
             };
             if meaningful && self.redactor.enabled(entity) {
@@ -911,6 +915,10 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 }
                 let entity =
                     super::detect::evidence_r23p::password_entity(entity, s.as_bytes(), |e| {
+                        self.redactor.enabled(e)
+                    });
+                let entity =
+                    super::detect::evidence_r26n::whole_entity(entity, s.as_bytes(), |e| {
                         self.redactor.enabled(e)
                     });
                 return self.whole(entity, s);

@@ -354,6 +354,7 @@ impl Detector {
         }
         self.eval_triggers(hay, &mut sc.cands, ctx, &mut sc.raw, false);
         self.byte_pass(hay, ctx, &mut sc.raw, false);
+        super::evidence_r26n::review(hay, &mut sc.raw, &self.enabled);
         let raw = &mut sc.raw;
         if raw.len() > 1 {
             raw.sort_by_key(|(h, prio)| (h.start, *prio));

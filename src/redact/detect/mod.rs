@@ -21,6 +21,7 @@ mod evidence_r24n;
 pub(crate) mod evidence_r24p;
 mod evidence_r24s;
 pub(crate) mod evidence_r25p;
+pub(crate) mod evidence_r26n;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -655,5 +656,7 @@ mod tests_r24s;
 mod tests_r25p;
 #[cfg(test)]
 mod tests_r26f;
+#[cfg(test)]
+mod tests_r26n;
 #[cfg(test)]
 mod tests_support;
