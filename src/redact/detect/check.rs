@@ -414,8 +414,14 @@ impl Detector {
                     && text[text.len() - 3..].iter().all(u8::is_ascii_digit);
                 let ok = ok && (ctx.phone_key || !(amount || card_label_before(hay, s)));
                 // A GDS segment's departure and arrival times (`AMSFCO HK2  0715 0955`;
-                // twenty-third round, task num): asked last, of a phone found.
-                if ok && !super::evidence_r23n::gds_segment_times(hay, s, e) {
+                // twenty-third round, task num): asked last, of a phone found; only of nine
+                // bytes, the two times' (`gds_segment_times` refuses any other length; its
+                // out-of-line call for every phone was ~21 instructions: twenty-sixth round,
+                // task cost).
+                if ok
+                    && !(e.wrapping_sub(s) == 9
+                        && super::evidence_r23n::gds_segment_times(hay, s, e))
+                {
                     hit(Entity::Phone, s, e)
                 } else {
                     reject

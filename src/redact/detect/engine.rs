@@ -727,6 +727,10 @@ impl Detector {
     #[cold]
     #[inline(never)]
     fn shaped_password(&self, hay: &[u8], i: usize, out: &mut Vec<(Hit, usize)>) -> Option<usize> {
+        // An e-mail address's digits (`roe12@example.com`): no shape, asked before the call.
+        if email_local_digits(hay, i) {
+            return None;
+        }
         let h = shaped_password_at(hay, i)?;
         self.push(out, h, usize::MAX - 1);
         Some(h.end)

@@ -1284,3 +1284,223 @@ fn the_shape_tails_look_at_the_values_start_finds_what_the_reference_finds() {
         "{turned} runs turned away, {hits} shaped passwords"
     );
 }
+
+/// The twenty-sixth round's (task cost): a text longer than `REACH` on one line (no `\n`,
+/// `\r`, `0xE2` or `0xC2`: no flattened break) read without `line_around` (each finding's
+/// window `REACH` bytes each way), and
+/// `birth_dates_in`'s years found by two finders called on the rest of the window (no
+/// `find_iter`s merged), against the twenty-third round's forms (`ref_record_birth_dates`,
+/// `ref_birth_dates_in`): generated one-line records of 4–11 KB of dates of every shape in
+/// and out of the birth years, digits, event words, delimiters and personal and other
+/// findings, some with one line break, flattened break or other non-ASCII character (`é`
+/// takes the fast path, a no-break space and `—` the slow one); and windows
+/// of them searched with a callback that stops after a few dates.
+#[test]
+fn the_long_one_line_records_find_what_the_reference_finds() {
+    const PIECES: &[&[u8]] = &[
+        b"1984-03-02",
+        b"02.03.1984",
+        b"2 March 1984",
+        b"March 2nd, 1984",
+        b"19840302",
+        b"20120229",
+        b"3/4/85",
+        b"19/4/1969",
+        b"2024-03-02T10:00",
+        b"1985-03-02 10:01",
+        b"1916",
+        b"2012",
+        b"2020",
+        b"1919",
+        b"191920",
+        b"201919",
+        b"192",
+        b"20",
+        b"19",
+        b"1",
+        b"9",
+        b"0",
+        b"555-0199",
+        b"created ",
+        b"order ",
+        b"Ticket ",
+        b"dob ",
+        b"Jane Roe ",
+        b"the order was shipped to the customer ",
+        b",",
+        b";",
+        b"|",
+        b"\t",
+        b"\"",
+        b":",
+        b" ",
+        b" / ",
+    ];
+    const FOUND: &[(&[u8], Entity)] = &[
+        (b"jane@example.com", Entity::Email),
+        (b"+44 20 7946 0192", Entity::Phone),
+        (b"536-22-1984", Entity::UsSsn),
+        (b"4242424242424242", Entity::CreditCard),
+        (b"GB82WEST12345698765432", Entity::Iban),
+        (b"10.20.19.84", Entity::Ipv4),
+        (b"hunter2019", Entity::Password),
+    ];
+    let detector = super::tests_support::det();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut one_line, mut broken, mut dated, mut stopped) = (0, 0, 0, 0);
+    for case in 0..1_200 {
+        let mut hay = Vec::new();
+        let mut hits = Vec::new();
+        let target = 4_000 + (rng.next() % 7_000) as usize;
+        // Findings far apart in some texts (windows that do not meet), close in others.
+        let every = [3, 5, 40, 400][case % 4];
+        let mut bounds = Vec::new();
+        while hay.len() < target {
+            bounds.push(hay.len());
+            if rng.next().is_multiple_of(every) {
+                let (text, entity) = FOUND[(rng.next() % FOUND.len() as u64) as usize];
+                let prio = (rng.next() % 4) as usize;
+                hits.push((Hit::new(entity, hay.len(), hay.len() + text.len()), prio));
+                hay.extend_from_slice(text);
+            } else {
+                hay.extend_from_slice(rng.pick(PIECES));
+            }
+        }
+        // One line break or one non-ASCII character somewhere in every third text.
+        if case % 3 == 2 {
+            // Between two pieces, so never inside a finding.
+            let at = bounds[(rng.next() % bounds.len() as u64) as usize];
+            let odd: &[u8] = match rng.next() % 8 {
+                0 => b"\n",
+                1 => b"\r",
+                2 => "\u{23ce}".as_bytes(),
+                3 => "\u{21b5}".as_bytes(),
+                4 => "\u{b6}".as_bytes(),
+                5 => "\u{a0}".as_bytes(),
+                6 => "\u{2014}".as_bytes(),
+                _ => "\u{e9}".as_bytes(),
+            };
+            hay.splice(at..at, odd.iter().copied());
+            for (h, _) in hits.iter_mut().filter(|(h, _)| h.start >= at) {
+                *h = Hit::new(h.entity, h.start + odd.len(), h.end + odd.len());
+            }
+        }
+        let flat = super::records::FLAT_BREAKS
+            .iter()
+            .any(|f| memchr::memmem::find(&hay, f.as_bytes()).is_some());
+        if !flat && !hay.contains(&b'\n') && !hay.contains(&b'\r') {
+            one_line += 1;
+        } else {
+            broken += 1;
+        }
+        let prio = usize::MAX - (case % 2);
+        let mut want = hits.clone();
+        ref_record_birth_dates(&hay, &mut want, &detector.date_re, prio);
+        super::records::record_birth_dates(&hay, &mut hits, &detector.date_re, prio);
+        assert_eq!(hits, want, "case {case}");
+        if want.iter().any(|(h, _)| h.entity == Entity::DateOfBirth) {
+            dated += 1;
+        }
+        // A window and a cursor anywhere, and a callback that stops after a few dates.
+        for _ in 0..4 {
+            let ls = (rng.next() % hay.len() as u64) as usize;
+            let le = ls + (rng.next() % (hay.len() - ls + 1) as u64) as usize;
+            let from = ls.saturating_sub(8) + (rng.next() % (le - ls + 16) as u64) as usize;
+            let stop_after = (rng.next() % 4) as usize;
+            let run = |reference: bool| {
+                let mut got = Vec::new();
+                let mut f = |s: usize, e: usize| {
+                    got.push((s, e));
+                    got.len() <= stop_after
+                };
+                if reference {
+                    ref_birth_dates_in(&hay, (ls, le), from, &detector.date_re, &mut f);
+                } else {
+                    super::records::birth_dates_in(&hay, (ls, le), from, &detector.date_re, &mut f);
+                }
+                got
+            };
+            let want = run(true);
+            assert_eq!(
+                run(false),
+                want,
+                "case {case} window {ls}..{le} from {from}"
+            );
+            if want.len() > stop_after {
+                stopped += 1;
+            }
+        }
+    }
+    assert!(
+        one_line > 600 && broken > 200 && dated > 800 && stopped > 500,
+        "{one_line} one line, {broken} with a break, {dated} with a birth date, {stopped} windows stopped"
+    );
+}
+
+/// The twenty-sixth round's (task cost): `email_local_digits`, asked before
+/// `shaped_password_at`, holds only where that finds nothing: at every digit of generated
+/// texts of e-mail addresses whose local parts end in digits, shaped passwords and leet
+/// words before `@` and other symbols, and digits after letters before `@` and a digit, a
+/// dot, a blank or the end.
+#[test]
+fn the_email_local_digits_test_holds_only_where_the_shape_test_finds_nothing() {
+    const PIECES: &[&[u8]] = &[
+        b"jane.roe",
+        b"j",
+        b"Kanarie",
+        b"narwhal",
+        b"ALCAchoFA",
+        b"G3w1tt3r",
+        b"p4ssw0rd",
+        b"12",
+        b"8102",
+        b"1",
+        b"1234567",
+        b"@",
+        b"@example.com",
+        b"@mail.co.uk",
+        b"@1host",
+        b"@.",
+        b"?",
+        b"#",
+        b"$",
+        b"_",
+        b".",
+        b"!",
+        b" ",
+        b"\"",
+        b"=",
+        b"x",
+        b"E",
+    ];
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let (mut asked, mut email, mut found) = (0, 0, 0);
+    for _ in 0..60_000 {
+        let mut hay = Vec::new();
+        for _ in 0..1 + rng.next() % 8 {
+            hay.extend_from_slice(rng.pick(PIECES));
+            // Every other piece followed by an address's end: digits, `@`, a domain.
+            if rng.next().is_multiple_of(2) {
+                let digits = 1 + rng.next() % 8;
+                hay.extend((0..digits).map(|_| b'0' + (rng.next() % 10) as u8));
+                hay.extend_from_slice(rng.pick(&[b"@example.com", b"@m", b"@", b"@9", b"@E"]));
+            }
+        }
+        for i in 0..hay.len() {
+            if !hay[i].is_ascii_digit() {
+                continue;
+            }
+            asked += 1;
+            let shape = shaped_password_at(&hay, i);
+            found += usize::from(shape.is_some());
+            if super::pw_shape::email_local_digits(&hay, i) {
+                email += 1;
+                assert_eq!(shape, None, "{:?} at {i}", String::from_utf8_lossy(&hay));
+            }
+        }
+    }
+    assert!(
+        email > 5_000 && found > 2_000 && asked > email + 20_000,
+        "{email} e-mail digits, {found} shapes found, {asked} digits"
+    );
+}
