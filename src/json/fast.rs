@@ -524,7 +524,7 @@ pub(crate) fn scan_string(b: &[u8]) -> Scanned {
 /// call each (~20 instructions; a spare object's search compares a key with every member of
 /// its length: docs/performance.md, "Twentieth round").
 #[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;

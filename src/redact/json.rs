@@ -12,14 +12,14 @@ mod keys;
 pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
-    body_may_hold_pair_value, member_class, member_class_of, pair_class, pair_name,
-    pair_name_worth_reading, pair_role, pair_type_names_secret, sibling_class, FnvBuild, KeyClass,
-    KeyFacts, KeyRules, PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
+    body_may_hold_pair_value, member_class_of, pair_class, pair_name, pair_name_worth_reading,
+    pair_role, pair_type_names_secret, sibling_class, FnvBuild, KeyClass, KeyFacts, KeyRules,
+    PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
 };
 
 // (The streaming pass asks `KeyFacts`; `tests_cost` compares it with the function.)
 #[cfg(test)]
-pub(crate) use keys::pair_type_key;
+pub(crate) use keys::{member_class, pair_type_key};
 
 /// RFC 6901 escaping of one reference token: `~` → `~0`, `/` → `~1`.
 pub(crate) fn escape_token(token: &str, out: &mut String) {
@@ -103,7 +103,7 @@ pub(crate) struct Walk<'r, 'p, 'v> {
     keys: std::collections::HashMap<&'v str, KeyInfo, foldhash::fast::RandomState>,
     /// The classes of the keys of the objects being walked (each object's, pushed when it is
     /// entered and cut off when it is left): a key is classified once per member.
-    classes: Vec<KeyClass>,
+    classes: Vec<(KeyClass, KeyFacts)>,
     /// Whether the object members of the objects being walked have a label naming a birth
     /// date (`own_labelled`), in member order: worked out once, by the parent that needs it
     /// for its own answers, and handed to the member's own walk (`given_label`).
@@ -171,14 +171,118 @@ const KEY_MEMO_MAX_LEN: usize = 64;
 /// and what the streaming pass asks of it besides (`keys::KeyFacts`).
 type KeyInfo = (KeyClass, bool, KeyFacts);
 
+/// The slots of the memo's table in front of its map (`KeySlots`), and the longest key a
+/// slot holds.
+const KEY_SLOTS: usize = 256;
+const KEY_SLOT_LEN: usize = 24;
+
+/// One slot of `KeySlots`: a key's bytes and what the memo knows of it (`None`: empty).
+#[derive(Clone, Copy)]
+struct KeySlot {
+    len: u8,
+    key: [u8; KEY_SLOT_LEN],
+    info: Option<KeyInfo>,
+}
+
+const EMPTY_SLOT: KeySlot = KeySlot {
+    len: 0,
+    key: [0; KEY_SLOT_LEN],
+    info: None,
+};
+
+/// The keys of `KEY_SLOT_LEN` bytes or fewer the memo answered last, one per slot, a slot
+/// chosen by a word or two of the key's bytes (`key_slot`): a key found in its slot is
+/// answered with two word loads and a comparison, no hash of its bytes and no probe of the
+/// map (~84 instructions a member with the map alone, the 1 KB bench call, twenty-first
+/// round, docs/performance.md). A key whose slot holds another goes to the map and takes the
+/// slot; the table's size is fixed, so no input makes it grow, and a key colliding with
+/// another only costs the map's look-up it cost before.
+struct KeySlots(Box<[KeySlot]>);
+
+impl Default for KeySlots {
+    fn default() -> Self {
+        KeySlots(Box::new([]))
+    }
+}
+
+impl KeySlots {
+    /// What the slot of `k` knows of it, when it holds `k`.
+    #[inline(always)]
+    fn get(&self, k: &[u8]) -> Option<KeyInfo> {
+        let slot = self.0.get(key_slot(k))?;
+        match usize::from(slot.len) == k.len()
+            && crate::json::same_bytes(slot.key.get(..k.len())?, k)
+        {
+            true => slot.info,
+            false => None,
+        }
+    }
+
+    /// `k` and its `info` into its slot (a key longer than a slot holds is not kept).
+    #[inline(never)]
+    fn put(&mut self, k: &[u8], info: KeyInfo) {
+        if k.len() > KEY_SLOT_LEN {
+            return;
+        }
+        if self.0.is_empty() {
+            self.0 = vec![EMPTY_SLOT; KEY_SLOTS].into_boxed_slice();
+        }
+        if let Some(slot) = self.0.get_mut(key_slot(k)) {
+            let mut key = [0; KEY_SLOT_LEN];
+            key[..k.len()].copy_from_slice(k);
+            *slot = KeySlot {
+                len: k.len() as u8,
+                key,
+                info: Some(info),
+            };
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0.fill(EMPTY_SLOT);
+    }
+}
+
+/// The slot of key `k` in `KeySlots` (`KEY_SLOTS` of them): its first and last bytes, as
+/// one word or two (as `json::same_bytes` compares them), and its length, mixed by one
+/// multiplication. Not seeded: a slot only saves the map's look-up, it never decides what a
+/// key is.
+#[inline(always)]
+fn key_slot(k: &[u8]) -> usize {
+    let n = k.len();
+    let w4 = |at: usize| {
+        k.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+    };
+    let w8 = |at: usize| {
+        k.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let (x, y) = match n {
+        0 => (0, 0),
+        1..=3 => (
+            u64::from(k[0]) | u64::from(k[n / 2]) << 8 | u64::from(k[n - 1]) << 16,
+            0,
+        ),
+        4..=7 => (w4(0), w4(n - 4) << 32),
+        _ => (w8(0), w8(n - 8).rotate_left(29)),
+    };
+    let h = (x ^ y ^ (n as u64) << 59).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 56) as usize % KEY_SLOTS
+}
+
 #[derive(Default)]
 struct KeyMemo {
     redactor: u64,
+    /// The keys answered last, one a slot, looked at before `keys`.
+    slots: KeySlots,
     keys: std::collections::HashMap<Box<str>, KeyInfo, foldhash::fast::RandomState>,
     /// The last walk's `classes`, `labelled` and `record_dates`, emptied, for the next walk
     /// on this thread (three to six allocations and regrowths a document; none kept above
     /// `SPARE_MAX` entries).
-    classes: Vec<KeyClass>,
+    classes: Vec<(KeyClass, KeyFacts)>,
     labelled: Vec<bool>,
     record_dates: Vec<(usize, usize)>,
     /// The last document's joined leaves (`Walk::document`): their bytes, their entries and
@@ -256,6 +360,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // what a key is depends on the redactor: a reload starts over
         if memo.redactor != redactor.id {
             memo.keys.clear();
+            memo.slots.clear();
             memo.redactor = redactor.id;
         }
         Walk {
@@ -459,9 +564,22 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
     }
 
     /// `key_info_uncached` with the key's `KeyFacts`.
+    #[inline]
     pub(crate) fn key_facts_uncached(&mut self, k: &str) -> KeyInfo {
+        if let Some(info) = self.memo.slots.get(k.as_bytes()) {
+            return info;
+        }
+        self.key_facts_mapped(k)
+    }
+
+    /// `key_facts_uncached` of a key its slot does not hold: from the memo's map, or
+    /// classified; then into its slot.
+    #[inline(never)]
+    fn key_facts_mapped(&mut self, k: &str) -> KeyInfo {
         if let Some(info) = self.memo.keys.get(k) {
-            return *info;
+            let info = *info;
+            self.memo.slots.put(k.as_bytes(), info);
+            return info;
         }
         let info = self.classify_key(k);
         if k.len() <= KEY_MEMO_MAX_LEN {
@@ -469,6 +587,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 self.memo.keys.clear();
             }
             self.memo.keys.insert(k.into(), info);
+            self.memo.slots.put(k.as_bytes(), info);
         }
         info
     }
@@ -553,22 +672,29 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         let lbase = self.labelled.len();
         // Which pair roles the keys play (`keys::pair_role`): bit 0 a name, bit 1 a value.
         let mut roles = 0u8;
+        // Whether a member's key is classified `Whole(UsSsn)` / `Whole(Password)` (`own_ssn`,
+        // `token_user` below).
+        let (mut ssn_member, mut password_member) = (false, false);
         for (i, (k, v)) in map.iter().enumerate() {
+            // (the key's tests — its class, `pair_role`, `label_key`, … — are answered once
+            // per distinct key by the memo: `KeyFacts`, each bit the function's own answer)
+            let (class, dirty, facts) = self.key_facts(k);
             if given.is_none() && !birth {
-                birth = self.own_label(k, v);
+                birth = facts.label_key() && self.labels_birth(v);
             }
             if let Value::Object(m) = v {
                 let l = self.own_labelled(m);
                 self.labelled.push(l);
                 birth |= l;
             }
-            roles |= match pair_role(k) {
+            roles |= match facts.pair_role() {
                 PairRole::Other => 0,
                 PairRole::Name => 1,
                 PairRole::Value => 2,
             };
-            let (class, dirty) = self.key_info(k);
-            self.classes.push(class);
+            ssn_member |= class == KeyClass::Whole(Entity::UsSsn);
+            password_member |= class == KeyClass::Whole(Entity::Password);
+            self.classes.push((class, facts));
             if dirty {
                 self.redactor
                     .detector
@@ -592,10 +718,10 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         };
         // A record with a member of its own for the SSN (`"ssn": …`): its tax or national
         // id is another number (`keys::sibling_class`).
-        let own_ssn = self.classes[base..].contains(&KeyClass::Whole(Entity::UsSsn));
+        let own_ssn = ssn_member;
         // A password beside a user named `token` (Composer's `"username": "token"`) is a
         // token (`detect::evidence_r23s`; twenty-third round, task sec).
-        let token_user = self.classes[base..].contains(&KeyClass::Whole(Entity::Password))
+        let token_user = password_member
             && map.iter().any(
                 |(k, v)| matches!(v, Value::String(s) if token_user_key(k) && token_user_value(s)),
             );
@@ -620,13 +746,16 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 });
                 next_hit += 1;
             }
-            let class = match self.classes.get(base + i) {
-                Some(class) => *class,
-                None => self.key_info(k).0,
+            let (class, facts) = match self.classes.get(base + i) {
+                Some(&(class, facts)) => (class, facts),
+                None => {
+                    let (class, _, facts) = self.key_facts(k);
+                    (class, facts)
+                }
             };
             let class = match pair {
-                Some(secret) if pair_role(k) == PairRole::Value => secret,
-                _ => sibling_class(member_class(parent, class, k), own_ssn),
+                Some(secret) if facts.pair_role() == PairRole::Value => secret,
+                _ => sibling_class(member_class_of(parent, class, facts), own_ssn),
             };
             let class = match class {
                 KeyClass::Whole(Entity::Password) if token_user => {
@@ -634,7 +763,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 }
                 _ => class,
             };
-            let class = if birth && labels::answer_key(k) {
+            let class = if birth && facts.answer_key() {
                 labels::answer_class(class)
             } else {
                 class
@@ -713,9 +842,14 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
 
     /// Whether the member `k`: `v` is a label naming a birth date (`labels::birth_label`).
     fn own_label(&self, k: &str, v: &Value) -> bool {
+        labels::label_key(k) && self.labels_birth(v)
+    }
+
+    /// Whether `v`, the value of a label member, names a birth date (`own_label`'s test of
+    /// the value).
+    fn labels_birth(&self, v: &Value) -> bool {
         let keys = &self.redactor.keys;
-        labels::label_key(k)
-            && matches!(v, Value::String(s) if labels::birth_label(s, |l| keys.classify(l)))
+        matches!(v, Value::String(s) if labels::birth_label(s, |l| keys.classify(l)))
     }
 
     /// Whether a label member of the object names a birth date (`own_label`); with those of

@@ -483,3 +483,139 @@ fn the_walks_buffers_are_kept_per_thread_empty_and_bounded() {
     assert!(empty && classes == 0, "{classes}");
     assert_eq!(r.scan_json(&record), first);
 }
+
+/// The twenty-first round's (perf): the memo's slots (`KeySlots`, in front of its map) answer
+/// what `classify_key` answers, for keys found in their slot, keys whose slot holds another
+/// (collisions: the slots are fewer than the keys), keys longer than a slot holds and keys
+/// longer than the memo keeps, in every case and length, met again and again in an order
+/// that evicts them; and a reload (another redactor) starts the slots over.
+#[test]
+fn the_key_slots_answer_what_the_classification_answers() {
+    const WORDS: &[&str] = &[
+        "",
+        "a",
+        "id",
+        "ssn",
+        "dob",
+        "key",
+        "name",
+        "type",
+        "value",
+        "Value",
+        "label",
+        "token",
+        "email",
+        "phone",
+        "password",
+        "Password",
+        "api_key",
+        "apiKey",
+        "secret",
+        "tin",
+        "birth",
+        "date",
+        "answer",
+        "question",
+        "tabLabel",
+        "shortname",
+        "username",
+        "login",
+        "number",
+        "order",
+        "sku",
+        "card",
+        "cvv",
+        "gitlab.com",
+        "x",
+        "é",
+        "customer",
+        "line_items",
+        "metadata",
+        "unit_amount",
+        "description",
+        "postal_code",
+        "ParameterKey",
+        "ParameterValue",
+        "plaintext",
+        "tax_id",
+        "national_id",
+        "message-id",
+        "encryptedData",
+    ];
+    let mut keys: Vec<String> = Vec::new();
+    for a in WORDS {
+        keys.push((*a).to_string());
+        keys.push(a.to_uppercase());
+        for b in WORDS.iter().step_by(3) {
+            keys.push(format!("{a}_{b}"));
+            keys.push(format!("{a}{b}{a}"));
+        }
+    }
+    // around the slot's and the memo's longest keys
+    for n in [
+        KEY_SLOT_LEN - 1,
+        KEY_SLOT_LEN,
+        KEY_SLOT_LEN + 1,
+        KEY_MEMO_MAX_LEN + 1,
+    ] {
+        keys.push("p".repeat(n));
+        keys.push(format!("{}password", "x".repeat(n.saturating_sub(8))));
+        keys.push(format!("{}ssn", "y".repeat(n.saturating_sub(3))));
+    }
+    keys.sort();
+    keys.dedup();
+    assert!(keys.len() > 2 * KEY_SLOTS, "{}", keys.len());
+    let r = test_redactor();
+    let want: Vec<KeyInfo> = {
+        let walk = Walk::new(&r, None);
+        keys.iter().map(|k| walk.classify_key(k)).collect()
+    };
+    let (mut hits, mut collided) = (0usize, 0usize);
+    for round in 0..4usize {
+        let mut walk = Walk::new(&r, None);
+        // each round in another order: forwards, backwards, by a stride
+        let order: Vec<usize> = match round % 3 {
+            0 => (0..keys.len()).collect(),
+            1 => (0..keys.len()).rev().collect(),
+            _ => (0..keys.len()).map(|i| i * 7 % keys.len()).collect(),
+        };
+        for i in order {
+            let k = keys[i].as_str();
+            let slot = walk.memo.slots.get(k.as_bytes());
+            hits += usize::from(slot.is_some());
+            if let Some(info) = slot {
+                assert_eq!(info, want[i], "{k:?} from its slot");
+            }
+            assert_eq!(walk.key_facts_uncached(k), want[i], "{k:?}");
+            assert_eq!(walk.key_facts(k), want[i], "{k:?}");
+            // (a key of a slot's length or shorter is in its slot after its look-up)
+            let kept = walk.memo.slots.get(k.as_bytes());
+            assert_eq!(kept.is_some(), k.len() <= KEY_SLOT_LEN, "{k:?}");
+        }
+        collided += keys
+            .iter()
+            .filter(|k| k.len() <= KEY_SLOT_LEN && walk.memo.slots.get(k.as_bytes()).is_none())
+            .count();
+    }
+    // (a key met again before another takes its slot is answered from it; most are not, as
+    // the keys are twice the slots and more)
+    assert!(hits > 100 && collided > keys.len(), "{hits} {collided}");
+    // a document's few keys, met again and again: from their slots
+    let mut walk = Walk::new(&r, None);
+    let few = &keys[..40];
+    for k in few {
+        assert_eq!(walk.key_facts_uncached(k), walk.classify_key(k), "{k:?}");
+    }
+    let from_slots = few
+        .iter()
+        .filter(|k| walk.memo.slots.get(k.as_bytes()).is_some())
+        .count();
+    assert!(from_slots > 30, "{from_slots}");
+    drop(walk);
+    // another redactor (a reload): the slots start over
+    let other = test_redactor();
+    let walk = Walk::new(&other, None);
+    assert!(keys
+        .iter()
+        .all(|k| walk.memo.slots.get(k.as_bytes()).is_none()));
+}
