@@ -62,6 +62,7 @@ def token_at(raw, vs):
 
 SLASH_USER = re.compile(rb"(?:(?<=[\s:>(\[])|^)([a-z][a-z0-9._-]{1,23}) / (?=\S)", re.M)
 VENDOR_ID = re.compile(rb"^[a-z]{2,4}_")
+REGEX_CLASS = re.compile(rb"\][+*?{]")
 FLAG_P = re.compile(rb"(?<=[ \t])-P +(?=[^\s-])")
 
 
@@ -85,7 +86,8 @@ def generate(raw):
             yield "flag", t[0], t[1], m.start()
     for m in FLAG_P.finditer(raw):
         t = token_at(raw, m.end())
-        if t:
+        # A regular expression's class with a quantifier (`grep -P '^[A-Z]+$'`).
+        if t and not REGEX_CLASS.search(raw[t[0]:t[1]]):
             yield "flag-P", t[0], t[1], m.start()
     for m in GLUED.finditer(raw):
         t = token_at(raw, m.end())
