@@ -64,18 +64,22 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
 
 /// The prose searcher's plan (`ProseTriggers`: `PROSE_LITERALS`, then `more_triggers`'), as
 /// `FIRST_TIER`.
+///
+/// The last literal of buckets 1 to 5 is one no plan named before the twenty-sixth round: they
+/// took the ids left over, and one more literal (` -P `) moved them (`rootpwmodpw` into
+/// bucket 0: clean text +6 %, callgrind), so each is pinned where it sat.
 pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     &["dentified ", "\npw ", "\"pw ", " -p'", "D.N."],
-    &["in with ", "<Pass "],
-    &["de_pas", "basic ", "mdp "],
-    &["(0010,0030)", "ss phr", "ss -p ", "ssco"],
-    &["de pas"],
-    &["key 0 ", "cret "],
+    &["in with ", "<Pass ", "rootpwmodpw"],
+    &["de_pas", "basic ", "mdp ", "bindpw"],
+    &["(0010,0030)", "ss phr", "ss -p ", "ssco", "t it to "],
+    &["de pas", "$ cat "],
+    &["key 0 ", "cret ", "/webhooks/"],
     &["chiave", "ssph", "señ", " pw "],
     &["ennwort", "wachtw"],
     &["oken "],
     &["sswo", " -u "],
-    &["> auth ", "pwd ", " -a "],
+    &["> auth ", "pwd ", " -a ", " -P "],
     &["community ", "fecha nac"],
     &["requirepass", "USERPASS>", "depas", "sswd"],
     &["de-pas", "clave"],

@@ -3855,6 +3855,10 @@ fn check_cli_flag(hay: &[u8], s: usize) -> Outcome {
             };
             let vs = i + 1;
             return match quoted(vs).or_else(|| value_at(hay, vs, limit)) {
+                // A capital `-P`'s argument by its shape (twenty-sixth round).
+                Some((vs, ve)) if !(sshpass || after_user) => {
+                    super::evidence_r26p::capital_p_argument(hay, s, vs, ve)
+                }
                 Some((vs, ve)) => found(vs, ve, sshpass || after_user),
                 None => Outcome::Reject,
             };
