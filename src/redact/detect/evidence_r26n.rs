@@ -11,8 +11,11 @@
 //!   `evidence_r24s::lowercase_path`);
 //! - a redaction mark (`xxxx-xxxx`, `****`);
 //! - an HTTP header's name (`X-Api-Key`: the name of the header a key is sent in);
-//! - eight hex digits alone (`"api_key": "0dfd8d14"`: 32 bits, an account's key id beside
-//!   its secret; no gold secret of the training splits has this shape);
+//! - for a GENERIC_SECRET, eight hex digits alone (`"api_key": "0dfd8d14"`: 32 bits, an
+//!   account's key id beside its secret; no gold secret of the training splits has this
+//!   shape). Not for a PASSWORD: a person's or a generator's password may be eight hex
+//!   digits, and a password under its own name stays masked (the lead, at the merge: all 37
+//!   the rule removed on training were GENERIC_SECRET);
 //! - a pointer to where the secret is kept (`see 1Password`, `secretRef: db-creds`);
 //! - for a PASSWORD, a valid IBAN (`password=${DB_PASSWORD} IBAN for refunds: GB90…`: the
 //!   IBAN's own rule reports it).
@@ -33,10 +36,11 @@ pub(crate) fn look_alike(entity: Entity, v: &[u8]) -> bool {
     // By the first byte, each shape's only openings (the JSON walk asks this of every value
     // under a secret's name: one branch, not seven tests).
     let iban_pw = |v: &[u8]| entity == Entity::Password && iban(v);
+    let key_id = |v: &[u8]| entity == Entity::GenericSecret && hex8(v);
     match v.first() {
         None => false,
-        Some(b'0'..=b'9') => date_time(v) || hex8(v),
-        Some(b'a'..=b'f') => hex8(v),
+        Some(b'0'..=b'9') => date_time(v) || key_id(v),
+        Some(b'a'..=b'f') => key_id(v),
         Some(b'/' | b'~') => super::evidence_r24s::lowercase_path(v),
         Some(b'.') => super::evidence_r24s::lowercase_path(v) || redaction_mark(v),
         Some(b'x' | b'*' | b'-' | b'_' | 0xE2) => redaction_mark(v),

@@ -18,14 +18,17 @@ fn the_look_alike_shapes() {
         "********",
         "X-Api-Key",
         "X-Auth-Token",
-        "0dfd8d14",
-        "32540838",
         "see 1Password",
         "siehe Vault",
         "secretRef: db-creds",
     ] {
         assert!(look_alike(Entity::GenericSecret, v.as_bytes()), "{v}");
         assert!(look_alike(Entity::Password, v.as_bytes()), "{v}");
+    }
+    // Eight hex digits: a key id beside its secret, but a password may have that shape.
+    for v in ["0dfd8d14", "32540838", "deadbeef"] {
+        assert!(look_alike(Entity::GenericSecret, v.as_bytes()), "{v}");
+        assert!(!look_alike(Entity::Password, v.as_bytes()), "{v}");
     }
     // A valid IBAN is no password (its own rule reports it); a secret may look like one.
     assert!(look_alike(Entity::Password, b"GB90BQQA33851941565917"));
@@ -133,6 +136,9 @@ fn json_look_alikes_under_secret_names() {
             .any(|(_, p)| p == "/auth/0/value" || p == "/EXAMPLE_TOKEN" || p == "/token"),
         "{got:?}"
     );
+    // A password of eight hex digits is masked (the key-id shape is a GENERIC_SECRET's only).
+    let got = json_findings_checked(r#"{"api_key":"0dfd8d14","password":"3f9a1c2e"}"#);
+    assert_eq!(got, vec![("PASSWORD", "/password".to_string())]);
     // The real ones still are.
     let got = json_findings_checked(r#"{"api_key":"0dfd8d14ab57c9e2","password":"Gelato226="}"#);
     assert_eq!(
