@@ -54,7 +54,7 @@ pub(crate) enum KeyClass {
     /// splits, none gold).
     Ciphertext,
     /// A key naming a message's endpoint (`to`, `from`, `recipient`, `recipients`, `sender`,
-    /// `originator`): a whole string value that is a phone as one bare run of 10–15 digits,
+    /// `originator`): a whole string value that is a phone as one bare run of 9–15 digits,
     /// E.164 without its `+` or a national number (`"to": "4930180476"`, `"originator":
     /// "07439132921"`: `validate::party_number_ok`), is a PHONE, as SMS gateways' JSON APIs
     /// write numbers (Vonage's SMS API and inbound webhooks, MessageBird, an agent's
