@@ -41,6 +41,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pii_score import finding_span, load  # noqa: E402
+from pii_r21n_population import normalize_key  # noqa: E402
 
 import phonenumbers  # noqa: E402
 
@@ -90,21 +91,7 @@ RE_KEY_BEFORE = re.compile(rb'"([^"]{1,40})"\s*:\s*$')
 PARTY_KEYS = {"to", "from", "recipient", "recipients", "sender", "originator"}
 
 
-def normalize(key):
-    out, prev_lower = [], False
-    for c in key.strip():
-        if c.isascii() and c.isupper():
-            if prev_lower:
-                out.append("_")
-            out.append(c.lower())
-            prev_lower = False
-        elif c in "-. ":
-            out.append("_")
-            prev_lower = False
-        else:
-            out.append(c)
-            prev_lower = c.islower() or c.isdigit()
-    return "".join(out)
+normalize = normalize_key  # `json::keys::normalize_key`'s form, as pii_r21n_population's
 
 
 def candidates(raw):
