@@ -106,6 +106,9 @@ Splits, kept apart by construction, not only by seed:
   blind27  templates B27_*/b27_*: a twenty-eighth split (seed 2828, fixed day 2026-12-27) written by a twenty-sixth helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 80 text and 34 JSON document kinds of its own (see the blind27 section). Self-checked at generation; to be scored once.
+  blind28  templates B28_*/b28_*: a twenty-ninth split (seed 2929, fixed day 2026-12-28) written by a twenty-seventh helper who never
+           read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 106 text and 24 JSON document kinds of its own (see the blind28 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -114,7 +117,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2503,9 +2506,9 @@ def main():
               "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
               "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
               "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json),
-              "blind27": (b27_text, b27_json)}
+              "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2627,9 +2630,13 @@ def main():
                 b27_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind28":  # blind28's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, phones valid, IPs parse, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b28_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -36523,6 +36530,2120 @@ def b27_check(i, kind, doc, w, text, loc):
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(ch) < 32 for ch in text), i
+
+
+# ====================================================================================================
+# ---------- blind28 (seed 2929, fixed day 2026-12-28) ----------
+# A twenty-ninth split, templates B28_* / b28_*, written by a twenty-seventh helper who never read the
+# detection rules, their docs or history, never ran the engine, and never read the other blind splits'
+# template sections. The writer's own idea of what an agent sends to and gets back from its tools:
+# credential files of tools (.pgpass, .netrc, rclone, .git-credentials, .npmrc / pip.conf, SMB and
+# OpenVPN credential files, ~/.aws/credentials, fetchmail / msmtp, odbc.ini, pgbouncer.ini, WordPress
+# wp-config.php, Spring properties, grafana.ini, Alertmanager, Helm values, systemd units, crontabs,
+# Ansible inventories, WireGuard, Cisco running-config, Asterisk pjsip), client transcripts (mysql,
+# mongosh, FTP, IMAP, mosquitto, airflow, vault kv get, dotnet user-secrets), logs (sshd auth.log,
+# fail2ban, SMS gateway, logcat, GitHub Actions, terraform plan, Python tracebacks with locals, SIP
+# traces), exports (KeePass / browser password CSV, vCard, iCalendar, LDIF, bank statement CSV, HL7 v2
+# ADT, X12 834, pain.001), and people's paperwork in seven languages (SEPA mandates, tenant / gym /
+# school forms, US direct-deposit and W-9 mail, airline and car-rental chats, insurance first notice
+# of loss, customs, bills of lading, clinical-trial screening, voicemail transcripts, engagement
+# letters, court e-filing receipts, chargebacks, POS receipts, KYC tickets, maintenance requests,
+# expense reports, README quick-starts, phone orders), developer traffic around LLM and SaaS keys (litellm
+# and aider configs, an MCP client config, curl to LLM and Slack APIs, Firebase / Maps pages, the
+# Stripe CLI and Stripe code, gh hosts.yml, GitHub App token responses, mitmdump flows, Envoy access
+# logs, key-rotation tables, .env.example files, API docs, openssl sessions, JWT questions, US W-4 /
+# background-check / auto-loan / B-notice / payroll mail); tool-call JSON of MCP, Gemini, Bedrock Converse, Ollama,
+# Cohere and records of CRM / helpdesk / HR / payment / FHIR / SMS webhook / identity export / secret
+# store / firewall / shop / error tracker / calendar / log search / secret-scanning / CI-variable APIs.
+# 106 text and 24 JSON document kinds; en_US documents draw a US form a third of the time.
+# Labels follow the lead's taxonomy (the blind6 comment): DATE_OF_BIRTH only where the text says the
+# date is a birth date; GENERIC_SECRET for secrets with no vendor shape (AWS secret access keys,
+# client secrets, signing keys, WireGuard private and pre-shared keys, session cookies, unbranded API
+# keys, CVC); PASSWORD for the password part of a connection string / CLI flag / config value /
+# credential file / sentence; key-shaped documentation examples are PLACEHOLDER (from B28_PLACEHOLDERS
+# only); stand-ins that are not key-shaped are not labelled. Look-alikes left unlabelled: order /
+# ticket / invoice / claim / policy / case / booking numbers, SKUs, tracking numbers, container
+# numbers, VINs, ARNs, EORI numbers, SEPA creditor ids, EINs, ABA routing numbers, NPIs, IMEIs,
+# versions (some IPv4-shaped), timestamps, epochs, hashes, UUIDs, base64 blobs, public keys and
+# certificates, Luhn-failing card numbers, mod-97-failing IBANs, masked cards, password hashes,
+# non-birth dates. Reproducible: every date derives from 2026-12-28 and the seeded RNG; no Faker call
+# (names, streets and cities come from B28_* lists).
+
+B28_DAY = datetime.date(2026, 12, 28)
+B28_EPOCH = 1798416000  # 2026-12-28T00:00:00Z
+
+
+class B28L(L):
+    """A labelled piece kept verbatim."""
+    def __init__(self, typ, text):
+        self.typ, self.text = typ, text
+
+
+B28_PHONE_REGION = {}
+
+
+def b28_lang(loc):
+    return loc[:2]
+
+
+def b28_tr(r, loc, **kw):
+    v = kw.get(loc[:2], kw["en"])
+    return r.choice(v) if isinstance(v, (list, tuple)) else v
+
+
+def b28_ascii(s):
+    return unicodedata.normalize("NFKD", s.replace("ß", "ss")).encode("ascii", "ignore").decode()
+
+
+B28_FIRST = {
+    "en_US": ["Tyler", "Brianna", "Marcus", "Kayla", "Dwayne", "Heather", "Jared", "Monique", "Cody", "Alyssa", "Trevor", "Jasmine"],
+    "en_GB": ["Callum", "Niamh", "Rhys", "Imogen", "Declan", "Harriet", "Alfie", "Freya", "Owain", "Poppy", "Fraser", "Isla"],
+    "de_DE": ["Jürgen", "Anja", "Torsten", "Svenja", "Malte", "Jana", "Björn", "Ute", "Henrik", "Maren", "Dirk", "Katrin"],
+    "fr_FR": ["Maëlle", "Thibault", "Clémence", "Gaëtan", "Solène", "Baptiste", "Océane", "Loïc", "Aurélie", "Quentin", "Manon", "Rémi"],
+    "es_ES": ["Iñaki", "Lucía", "Álvaro", "Nerea", "Joaquín", "Begoña", "Rubén", "Ainhoa", "Sergio", "Montserrat", "Íker", "Rocío"],
+    "it_IT": ["Gianluca", "Chiara", "Niccolò", "Federica", "Matteo", "Ilaria", "Raffaele", "Beatrice", "Tommaso", "Noemi", "Davide", "Serena"],
+    "nl_NL": ["Joost", "Femke", "Sven", "Anouk", "Thijs", "Marloes", "Bram", "Esmée", "Ruud", "Lotte", "Gijs", "Sanne"],
+}
+B28_LAST = {
+    "en_US": ["Kowalczyk", "Hendricks", "Okafor", "Delgado", "Whitfield", "Nguyen", "Barrett", "Castellanos", "Pruitt", "Yamamoto", "Lindqvist", "Boateng"],
+    "en_GB": ["Pemberton", "McAllister", "Hargreaves", "Oyelaran", "Featherstone", "Llewellyn", "Cartwright", "Begum", "Ashworth", "Mistry", "Quayle", "Dunmore"],
+    "de_DE": ["Wüstenberg", "Kaltenbach", "Oßwald", "Brinkmann", "Schüttler", "Vogelsang", "Lindemann", "Hähnel", "Rautenberg", "Görtz", "Pfeiffer", "Mertesacker"],
+    "fr_FR": ["Lefèvre", "Chevallier", "Benaïssa", "Marchetti", "Duchêne", "Rousseau", "Texier", "N'Diaye", "Fontaine", "Garnier", "Lacroix", "Perrot"],
+    "es_ES": ["Etxeberria", "Quiñones", "Villalobos", "Cifuentes", "Arroyo", "Bermúdez", "Salcedo", "Ibáñez", "Zamora", "Olmedo", "Carrasco", "Peñalver"],
+    "it_IT": ["Castiglione", "Brambilla", "Esposito", "Galli", "Lombardo", "Pellegrini", "D'Angelo", "Sartori", "Fumagalli", "Marchi", "Vitale", "Giordano"],
+    "nl_NL": ["van der Heijden", "Kuipers", "de Bruijn", "Verhoeven", "Smits", "Jansen", "van Dijk", "Bosman", "Hoekstra", "de Wit", "Meijer", "Postma"],
+}
+B28_CITY = {
+    "en_US": ["Spokane", "Knoxville", "Boise", "Lubbock", "Fresno", "Akron"], "en_GB": ["Swindon", "Derby", "Aberdeen", "Exeter", "Wrexham", "Luton"],
+    "de_DE": ["Bielefeld", "Kassel", "Würzburg", "Rostock", "Ulm", "Göttingen"], "fr_FR": ["Angers", "Limoges", "Brest", "Nîmes", "Tours", "Dijon"],
+    "es_ES": ["Logroño", "Cáceres", "Gijón", "Albacete", "Huesca", "Jaén"], "it_IT": ["Bergamo", "Ferrara", "Lecce", "Trento", "Perugia", "Parma"],
+    "nl_NL": ["Zwolle", "Breda", "Leeuwarden", "Apeldoorn", "Deventer", "Tilburg"],
+}
+B28_STREET = {
+    "en_US": ["Maple Ridge Dr", "N 14th St", "Cottonwood Ln", "Harbor View Rd"], "en_GB": ["Station Road", "Priory Close", "Kings Avenue", "Mill Lane"],
+    "de_DE": ["Lindenstraße", "Am Kanal", "Bergweg", "Hauptstraße"], "fr_FR": ["rue des Tanneurs", "avenue Jean Jaurès", "impasse des Lilas", "boulevard Carnot"],
+    "es_ES": ["calle del Pez", "avenida de la Paz", "plaza Mayor", "calle Real"], "it_IT": ["via Garibaldi", "corso Cavour", "via dei Mille", "viale Roma"],
+    "nl_NL": ["Kerkstraat", "Molenweg", "Prinsengracht", "Dorpsstraat"],
+}
+B28_ORG = {
+    "en_US": [("Cedar Point Dental", "cedarpointdental.com"), ("Ridgeway Freight", "ridgewayfreight.com"), ("Bluegill Analytics", "bluegill.io")],
+    "en_GB": [("Thornbury Lettings", "thornbury-lettings.co.uk"), ("Kestrel Actuarial", "kestrel-act.co.uk"), ("Pennine Motors", "penninemotors.com")],
+    "de_DE": [("Hansefracht GmbH", "hansefracht.de"), ("Kanzlei Roth & Wegener", "roth-wegener.de"), ("Elbtal Versicherung", "elbtal-vers.de")],
+    "fr_FR": [("Cabinet Aubert", "cabinet-aubert.fr"), ("Transports Vidal", "transports-vidal.fr"), ("Mutuelle Ligérienne", "mutuelle-ligerienne.fr")],
+    "es_ES": [("Gestoría Navarro", "gestorianavarro.es"), ("Clínica Dental Sorolla", "clinicasorolla.es"), ("Logística Íbera", "logisticaibera.com")],
+    "it_IT": [("Studio Legale Ferri", "studioferri.it"), ("Trasporti Bianchi", "trasportibianchi.it"), ("Assicura Nord", "assicuranord.it")],
+    "nl_NL": [("Verhuur Zuidas", "verhuurzuidas.nl"), ("Advocatenkantoor Mulder", "mulderadvocaten.nl"), ("Koeltransport Friesland", "koeltransport-fr.nl")],
+}
+B28_MAILDOM = {
+    "en_US": ["gmail.com", "outlook.com", "yahoo.com", "comcast.net", "icloud.com", "proton.me"],
+    "en_GB": ["btinternet.com", "gmail.com", "outlook.com", "sky.com", "virginmedia.com"],
+    "de_DE": ["gmx.de", "web.de", "t-online.de", "posteo.de", "mailbox.org"],
+    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr"],
+    "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es"],
+    "it_IT": ["libero.it", "virgilio.it", "tiscali.it", "gmail.com", "alice.it"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "xs4all.nl", "gmail.com", "hotmail.nl"],
+}
+
+
+class B28P:
+    """A person of a locale with an e-mail and a phone (labelled pieces made on demand)."""
+    def __init__(self, r, loc):
+        self.r, self.loc = r, loc
+        self.first, self.last = r.choice(B28_FIRST[loc]), r.choice(B28_LAST[loc])
+        self.name = f"{self.first} {self.last}"
+        self.org, self.dom = r.choice(B28_ORG[loc])
+        self.city = r.choice(B28_CITY[loc])
+        self.street = f"{r.choice(B28_STREET[loc])} {r.randint(1, 240)}" if loc[:2] in ("de", "nl", "it", "es") else f"{r.randint(1, 4800)} {r.choice(B28_STREET[loc])}"
+        self.user = b28_slug(self.first)[:1] + b28_slug(self.last)[:10]
+        self._em = b28_email(r, loc, self.first, self.last)
+        self._work = b28_email(r, loc, self.first, self.last, self.dom)
+
+    def em(self):
+        return B28L("EMAIL", self._em)
+
+    def work(self):
+        return B28L("EMAIL", self._work)
+
+    def ph(self, **kw):
+        return b28_PH(self.r, self.loc, **kw)
+
+
+def b28_slug(s):
+    return "".join(c for c in b28_ascii(s).lower() if c.isalnum())
+
+
+def b28_email(r, loc, first, last, dom=None):
+    a, b = b28_slug(first), b28_slug(last)
+    k = r.randrange(7)
+    local = [f"{a}.{b}", f"{a[0]}{b}", f"{a}{b}{r.randint(1, 99)}", f"{b}_{a}", f"{a}-{b}", f"{a[0]}.{b}{r.randint(60, 99)}", f"{a}{r.randint(1970, 2008)}"][k]
+    return f"{local}@{dom or r.choice(B28_MAILDOM[loc])}"
+
+
+def b28_phone(r, loc, other=0.1, variants=("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00")):
+    region = r.choice(OTHER_REGIONS) if r.random() < other else REGION[loc]
+    v = variants
+    if region != REGION[loc]:
+        v = tuple(x for x in variants if x in ("intl", "e164", "intl00")) or ("intl", "e164")
+    p = phone(r, region, v)
+    B28_PHONE_REGION[p] = region
+    return p
+
+
+def b28_PH(r, loc, **kw):
+    return B28L("PHONE", b28_phone(r, loc, **kw))
+
+
+# ---------- cards: Luhn-valid numbers in real IIN ranges ----------
+
+B28_BRANDS = [("visa", 16, 5), ("mastercard", 16, 4), ("amex", 15, 2), ("discover", 16, 1), ("jcb", 16, 1), ("diners", 14, 1)]
+
+
+def b28_iin(brand, r):
+    if brand == "visa":
+        return "4" + str(r.choice([1, 2, 4, 5, 7, 8, 9])) + rnd(r, string.digits, 4)
+    if brand == "mastercard":
+        return str(r.choice([51, 52, 53, 54, 55])) if r.random() < 0.7 else str(r.randint(2221, 2720))
+    if brand == "amex":
+        return r.choice(["34", "37"])
+    if brand == "discover":
+        return r.choice(["6011", str(r.randint(644, 649)), "65"])
+    if brand == "jcb":
+        return str(r.randint(3528, 3589))
+    return r.choice(["36", "38", str(r.randint(300, 305))])
+
+
+def b28_luhn_complete(body):
+    for d in string.digits:
+        if luhn_ok(body + d):
+            return body + d
+    raise AssertionError(body)
+
+
+def b28_card_digits(r, brand=None):
+    if brand is None:
+        brand = r.choices([b for b, _, _ in B28_BRANDS], weights=[w for _, _, w in B28_BRANDS])[0]
+    n = dict((b, n) for b, n, _ in B28_BRANDS)[brand]
+    pre = b28_iin(brand, r)
+    return b28_luhn_complete(pre + rnd(r, string.digits, n - 1 - len(pre)))
+
+
+def b28_card_fmt(r, d, style=None):
+    style = style or r.choice(["plain", "space", "space", "dash"])
+    if style == "plain":
+        return d
+    sep = " " if style == "space" else "-"
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return sep.join(d[i:i + 4] for i in range(0, len(d), 4))
+
+
+def b28_CC(r, brand=None, style=None):
+    return B28L("CREDIT_CARD", b28_card_fmt(r, b28_card_digits(r, brand), style))
+
+
+def b28_card_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if n == 16 and (51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720):
+        return True
+    if n == 15 and d[:2] in ("34", "37"):
+        return True
+    if n == 16 and (d[:4] == "6011" or 644 <= int(d[:3]) <= 649 or d[:2] == "65"):
+        return True
+    if n == 16 and 3528 <= int(d[:4]) <= 3589:
+        return True
+    return n == 14 and (d[:2] in ("36", "38") or 300 <= int(d[:3]) <= 305)
+
+
+def b28_bad_card(r):
+    while True:
+        d = b28_card_digits(r)
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return b28_card_fmt(r, d)
+
+
+# ---------- IBANs: mod-97 at each country's length ----------
+
+B28_IBAN_SPEC = {
+    "DE": [("n", 18)], "FR": [("n", 10), ("c", 11), ("n", 2)], "ES": [("n", 20)], "IT": [("a", 1), ("n", 10), ("c", 12)],
+    "NL": [("bank", 4), ("n", 10)], "GB": [("bank", 4), ("n", 14)], "BE": [("n", 12)], "AT": [("n", 16)],
+    "CH": [("n", 5), ("c", 12)], "IE": [("bank", 4), ("n", 14)], "PT": [("n", 21)], "LU": [("n", 3), ("c", 13)],
+}
+B28_IBAN_LEN = {"DE": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "GB": 22, "BE": 16, "AT": 20, "CH": 21, "IE": 22, "PT": 25, "LU": 20}
+B28_BANKS = {"NL": ["ABNA", "INGB", "RABO", "SNSB", "TRIO", "KNAB", "BUNQ"], "GB": ["NWBK", "BARC", "LOYD", "HBUK", "MIDL"], "IE": ["AIBK", "BOFI", "IPBS"]}
+B28_LOC_CC = {"en_US": "DE", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b28_mod97(s):
+    return int("".join(str(int(c, 36)) for c in s)) % 97
+
+
+def b28_iban_raw(r, cc):
+    body = ""
+    for t, n in B28_IBAN_SPEC[cc]:
+        if t == "n":
+            body += rnd(r, string.digits, n)
+        elif t == "a":
+            body += rnd(r, string.ascii_uppercase, n)
+        elif t == "c":
+            body += rnd(r, string.digits + string.digits + string.ascii_uppercase, n)
+        else:
+            body += r.choice(B28_BANKS[cc])
+    chk = 98 - b28_mod97(body + cc + "00")
+    return f"{cc}{chk:02d}{body}"
+
+
+def b28_iban_fmt(r, v, grouped=None):
+    if grouped is None:
+        grouped = r.random() < 0.55
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b28_IB(r, loc=None, cc=None, grouped=None):
+    cc = cc or (B28_LOC_CC[loc] if loc and r.random() < 0.75 else r.choice(sorted(B28_IBAN_SPEC)))
+    return B28L("IBAN", b28_iban_fmt(r, b28_iban_raw(r, cc), grouped))
+
+
+def b28_iban_ok(v):
+    v = v.replace(" ", "")
+    return v[:2] in B28_IBAN_LEN and len(v) == B28_IBAN_LEN[v[:2]] and b28_mod97(v[4:] + v[:4]) == 1
+
+
+def b28_bad_iban(r, loc):
+    cc = B28_LOC_CC[loc] if r.random() < 0.7 else r.choice(sorted(B28_IBAN_SPEC))
+    v = b28_iban_raw(r, cc)
+    while True:
+        chk = f"{r.randint(2, 98):02d}"
+        w = v[:2] + chk + v[4:]
+        if not b28_iban_ok(w):
+            return b28_iban_fmt(r, w)
+
+
+# ---------- SSN, IPs, dates ----------
+
+def b28_ssn(r, style="dash"):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            break
+    g, s = r.randint(1, 99), r.randint(1, 9999)
+    sep = {"dash": "-", "space": " ", "bare": ""}[style]
+    return f"{a:03d}{sep}{g:02d}{sep}{s:04d}"
+
+
+def b28_SSN(r, style=None):
+    return B28L("US_SSN", b28_ssn(r, style or r.choice(["dash", "dash", "dash", "space", "bare"])))
+
+
+def b28_ssn_ok(v):
+    d = v.replace("-", "").replace(" ", "")
+    return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+
+
+def b28_ipv4(r, private=None):
+    if private is None:
+        private = r.random() < 0.4
+    if private:
+        k = r.randrange(3)
+        if k == 0:
+            return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if k == 1:
+            return f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    while True:
+        a = r.randint(1, 223)
+        v = f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if ipaddress.IPv4Address(v).is_global:
+            return v
+
+
+def b28_IP4(r, private=None):
+    return B28L("IPV4", b28_ipv4(r, private))
+
+
+def b28_ipv6(r, style=None):
+    pre = r.choice(["2a02:8108", "2a01:4f8", "2600:1700", "2001:16b8", "2003:e4", "2a00:23c5", "2607:f8b0", "2a03:2880", "fd12:3456", "fe80:"])
+    if pre == "fe80:":
+        v = ipaddress.IPv6Address("fe80::" + ":".join(f"{r.randrange(65536):x}" for _ in range(4)))
+    else:
+        groups = pre.split(":") + [f"{r.randrange(65536):x}" for _ in range(8 - len(pre.split(":")))]
+        if r.random() < 0.5:
+            for i in range(r.randint(3, 5), 7):
+                groups[i] = "0"
+        v = ipaddress.IPv6Address(":".join(groups))
+    style = style or r.choice(["c", "c", "c", "x"])
+    return v.exploded if style == "x" else v.compressed
+
+
+def b28_IP6(r, style=None):
+    return B28L("IPV6", b28_ipv6(r, style))
+
+
+def b28_IP(r):
+    return b28_IP6(r) if r.random() < 0.35 else b28_IP4(r)
+
+
+B28_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b28_date_fmt(r, d, loc, style=None):
+    lang = loc[:2]
+    style = style or r.choice(["num", "num", "iso", "long"])
+    if style == "iso":
+        return d.isoformat()
+    if style == "long":
+        m = B28_MONTHS[lang][d.month - 1]
+        if loc == "en_US":
+            return f"{m} {d.day}, {d.year}"
+        if lang == "es":
+            return f"{d.day} de {m} de {d.year}"
+        if lang == "de":
+            return f"{d.day}. {m} {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    if lang == "de":
+        return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    if lang == "nl":
+        return f"{d.day:02d}-{d.month:02d}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def b28_birth(r, lo=18, hi=91):
+    return B28_DAY - datetime.timedelta(days=r.randint(lo * 365 + 5, hi * 365))
+
+
+def b28_DOB(r, loc, style=None, lo=18, hi=91):
+    return B28L("DATE_OF_BIRTH", b28_date_fmt(r, b28_birth(r, lo, hi), loc, style))
+
+
+def b28_recent(r, back=400, fwd=0):
+    return B28_DAY - datetime.timedelta(days=r.randint(-fwd, back))
+
+
+def b28_when(r, back_days=30):
+    t = B28_EPOCH - r.randint(0, back_days * 86400)
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).replace(tzinfo=None)
+
+
+def b28_iso(r, back_days=30, z=True):
+    return b28_when(r, back_days).strftime("%Y-%m-%dT%H:%M:%S") + ("Z" if z else "")
+
+
+# ---------- passwords and secrets ----------
+
+B28_PWWORDS = {
+    "en": ["Lantern", "Harbor", "Quokka", "Biscuit", "Nebula", "Saffron", "Tundra", "Pelican", "Juniper", "Marmot", "Zephyr", "Cobalt"],
+    "de": ["Sonnenblume", "Apfelbaum", "Wanderweg", "Kuckuck", "Schneeball", "Fernweh", "Eichhorn"],
+    "fr": ["Papillon", "Soleil", "Tournesol", "Baguette", "Mistral", "Citron", "Libellule"],
+    "es": ["Girasol", "Mariposa", "Tortuga", "Almendra", "Relampago", "Gaviota", "Naranjo"],
+    "it": ["Girasole", "Farfalla", "Limoncello", "Tramonto", "Gabbiano", "Castagna", "Lucciola"],
+    "nl": ["Fietsbel", "Tulpen", "Stroopwafel", "Windmolen", "Zeehond", "Kroket", "Dijkgraaf"],
+}
+
+
+def b28_pw(r, loc="en_US", safe=False):
+    lang = loc[:2]
+    sym = "!*-_.~" if safe else "!#$%&*+-=?@^_~.,;"
+    k = r.randrange(8)
+    w = r.choice(B28_PWWORDS[lang] + B28_PWWORDS["en"])
+    if k == 0:
+        v = w + str(r.randint(1, 9999)) + r.choice(sym)
+    elif k == 1:
+        v = rnd(r, AN + sym, r.randint(12, 26))
+    elif k == 2:
+        v = "-".join(r.choice(B28_PWWORDS[lang]).lower() for _ in range(r.randint(3, 4))) + str(r.randint(1, 99))
+    elif k == 3:
+        v = "".join({"a": "@" if not safe else "4", "e": "3", "o": "0", "i": "1", "s": "$" if not safe else "5"}.get(c, c) for c in w) + str(r.randint(10, 99))
+    elif k == 4:
+        v = rnd(r, string.ascii_uppercase, 1) + rnd(r, string.ascii_lowercase, r.randint(5, 8)) + rnd(r, string.digits, r.randint(2, 4)) + r.choice(sym)
+    elif k == 5:
+        v = rnd(r, AN, r.randint(16, 32))
+    elif k == 6:
+        v = w.lower() + r.choice(["_", ".", "-", ""]) + r.choice(B28_PWWORDS["en"]).lower() + str(r.randint(0, 9))
+    else:
+        v = rnd(r, string.ascii_lowercase + string.digits, 4) + r.choice(sym) + rnd(r, string.ascii_uppercase + string.digits, 4) + r.choice(sym) + rnd(r, AN, 4)
+    if not any(c.isalpha() for c in v):
+        v = "k" + v
+    return v
+
+
+def b28_PW(r, loc="en_US", safe=False):
+    return B28L("PASSWORD", b28_pw(r, loc, safe))
+
+
+B28_B64 = string.ascii_letters + string.digits + "+/"
+
+
+def b28_generic(r, kind=None):
+    kind = kind or r.choice(["aws", "aws", "hex32", "hex64", "b64", "azure", "django", "alnum", "alnum", "hex40", "b64url"])
+    if kind == "aws":
+        return rnd(r, B28_B64, 40)
+    if kind == "hex32":
+        return rnd(r, HEX, 32)
+    if kind == "hex40":
+        return rnd(r, HEX, 40)
+    if kind == "hex64":
+        return rnd(r, HEX, 64)
+    if kind == "b64":
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if kind == "b64url":
+        return base64.urlsafe_b64encode(bytes(r.randrange(256) for _ in range(32))).decode().rstrip("=")
+    if kind == "azure":
+        return rnd(r, AN, 3) + rnd(r, string.digits, 1) + "Q~" + rnd(r, AN + "_-.~", 34)
+    if kind == "django":
+        return rnd(r, string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)", 50)
+    if kind == "wg":
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    if kind == "cvc":
+        return rnd(r, string.digits, 3)
+    return rnd(r, AN, r.choice([32, 40, 48]))
+
+
+def b28_GEN(r, kind=None):
+    return B28L("GENERIC_SECRET", b28_generic(r, kind))
+
+
+B28_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+B28_VENDOR = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b28_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b28_jwt(r, claims=None):
+    alg = r.choice(["HS256", "HS256", "RS256", "ES256", "HS512", "RS256"])
+    hdr = {"alg": alg, "typ": "JWT"} if r.random() < 0.6 else {"typ": "JWT", "alg": alg, "kid": rnd(r, AN, 16)}
+    iat = B28_EPOCH - r.randint(0, 86400 * 3)
+    body = claims or {"sub": r.choice([rnd(r, string.digits, 9), "usr_" + rnd(r, AN, 12), "auth0|" + rnd(r, HEX, 24)]),
+                      "iat": iat, "exp": iat + r.choice([900, 3600, 86400]), "scope": r.choice(["read", "read write", "openid profile", "tools:call"])}
+    if r.random() < 0.5:
+        body["iss"] = r.choice(["https://auth.example-idp.net/", "https://login.microsoftonline.com/common/v2.0", "https://accounts.google.com"])
+    siglen = {"HS256": 32, "HS512": 64, "RS256": 256, "ES256": 64}[alg]
+    return ".".join([b28_b64u(json.dumps(hdr, separators=(",", ":")).encode()), b28_b64u(json.dumps(body, separators=(",", ":")).encode()),
+                     b28_b64u(bytes(r.randrange(256) for _ in range(siglen)))])
+
+
+def b28_vendor(r, kind=None, gh=None):
+    kind = kind or r.choice(B28_VENDOR)
+    if kind == "AWS_ACCESS_KEY":
+        v = r.choice(["AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+    elif kind == "GITHUB_TOKEN":
+        p = gh or r.choice(B28_GH)
+        v = p + rnd(r, AN, 36) if p != "github_pat_" else p + "11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)
+    elif kind == "SLACK_TOKEN":
+        p = r.choice(["xoxb-", "xoxb-", "xoxp-", "xoxa-"])
+        if p == "xoxp-":
+            v = p + "-".join([rnd(r, string.digits, 11), rnd(r, string.digits, 12), rnd(r, string.digits, 13)]) + "-" + rnd(r, HEX, 32)
+        else:
+            v = p + rnd(r, string.digits, r.choice([11, 12, 13])) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)
+    elif kind == "STRIPE_KEY":
+        v = r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + r.choice(["51", "4e"]) + rnd(r, AN, r.choice([22, 97]))
+    elif kind == "OPENAI_KEY":
+        v = "sk-proj-" + rnd(r, AN + "_-", r.choice([48, 74, 156])) if r.random() < 0.75 else "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    elif kind == "ANTHROPIC_KEY":
+        v = "sk-ant-api03-" + rnd(r, AN + "_-", 93) + "AA"
+    elif kind == "GOOGLE_API_KEY":
+        v = "AIza" + rnd(r, AN + "_-", 35)
+    else:
+        v = b28_jwt(r)
+    return kind, v
+
+
+def b28_SEC(r, kind=None, gh=None):
+    k, v = b28_vendor(r, kind, gh)
+    return B28L(k, v)
+
+
+B28_VENDOR_RE = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
+    "SLACK_TOKEN": r"xox[bpa]-[0-9]{10,13}-[0-9]{12,13}-([0-9]{13}-[0-9a-f]{32}|[A-Za-z0-9]{24})",
+    "STRIPE_KEY": r"[sr]k_(live|test)_[A-Za-z0-9]{24,99}",
+    "OPENAI_KEY": r"(sk-proj-[A-Za-z0-9_-]{48,156}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "ANTHROPIC_KEY": r"sk-ant-api03-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+}
+
+
+def b28_jwt_ok(v):
+    parts = v.split(".")
+    if len(parts) != 3:
+        return False
+    pad = lambda s: s + "=" * (-len(s) % 4)
+    hdr = json.loads(base64.urlsafe_b64decode(pad(parts[0])))
+    json.loads(base64.urlsafe_b64decode(pad(parts[1])))
+    sig = base64.urlsafe_b64decode(pad(parts[2]))
+    want = {"HS256": 32, "HS512": 64, "RS256": 256, "ES256": 64}
+    return hdr.get("typ") == "JWT" and hdr.get("alg") in want and len(sig) == want[hdr["alg"]]
+
+
+# ---------- private keys (PEM, OpenSSH) ----------
+
+B28_PEM_KINDS = {
+    "RSA PRIVATE KEY": bytes.fromhex("308204a40201000282010100"),
+    "PRIVATE KEY": bytes.fromhex("308204bd020100300d06092a864886f70d0101010500048204a7"),
+    "EC PRIVATE KEY": bytes.fromhex("30770201010420"),
+    "OPENSSH PRIVATE KEY": b"openssh-key-v1\x00\x00\x00\x00\x04none\x00\x00\x00\x04none",
+    "ENCRYPTED PRIVATE KEY": bytes.fromhex("30820526305006092a864886f70d01050d3043"),
+}
+
+
+def b28_pem(r, kind=None, sep="\n"):
+    kind = kind or r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    n = {"RSA PRIVATE KEY": 1190, "PRIVATE KEY": 1210, "EC PRIVATE KEY": 114, "OPENSSH PRIVATE KEY": 390, "ENCRYPTED PRIVATE KEY": 1300}[kind]
+    n = r.randint(n // 3, n) if n > 200 else n
+    raw = B28_PEM_KINDS[kind] + bytes(r.randrange(256) for _ in range(n))
+    b = base64.b64encode(raw).decode()
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    lines = [b[i:i + width] for i in range(0, len(b), width)]
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b28_PEM(r, kind=None, sep="\n"):
+    return B28L("PRIVATE_KEY", b28_pem(r, kind, sep))
+
+
+def b28_pem_ok(v):
+    m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----(.*)-----END ([A-Z ]+)-----", v, re.S)
+    if not m or m.group(1) != m.group(3) or "PRIVATE KEY" not in m.group(1):
+        return False
+    body = re.sub(r"\s|\\n", "", m.group(2))
+    return len(base64.b64decode(body, validate=True)) > 40
+
+
+def b28_pubkey(r):
+    k = r.randrange(3)
+    if k == 0:
+        return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rnd(r, B28_B64, 43) + f" {r.choice(['deploy', 'ci', 'ops'])}@{r.choice(['bastion', 'build-03', 'laptop'])}"
+    if k == 1:
+        return "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ" + rnd(r, B28_B64, 180) + "="
+    return "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBB" + rnd(r, B28_B64, 88) + "="
+
+
+def b28_cert(r, sep="\n"):
+    b = base64.b64encode(bytes.fromhex("308203" + rnd(r, HEX, 2) + "308202" + rnd(r, HEX, 2)) + bytes(r.randrange(256) for _ in range(r.randint(200, 500)))).decode()
+    return sep.join(["-----BEGIN CERTIFICATE-----"] + [b[i:i + 64] for i in range(0, len(b), 64)] + ["-----END CERTIFICATE-----"])
+
+
+# ---------- placeholders (key-shaped documentation examples; labelled PLACEHOLDER) ----------
+
+B28_PLACEHOLDERS = {
+    "AWS_ACCESS_KEY": ["AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE", "ASIAIOSFODNN7EXAMPLE"],
+    "GENERIC_SECRET": ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"],
+    "GITHUB_TOKEN": ["ghp_" + "x" * 36, "ghp_EXAMPLE" + "0" * 29, "github_pat_" + "X" * 22 + "_" + "X" * 59, "ghs_" + "0" * 36],
+    "STRIPE_KEY": ["sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_" + "x" * 24, "rk_test_EXAMPLE" + "0" * 17],
+    "SLACK_TOKEN": ["xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "xoxb-000000000000-0000000000000-" + "x" * 24],
+    "OPENAI_KEY": ["sk-proj-" + "X" * 48, "sk-proj-EXAMPLE-KEY-" + "0" * 36],
+    "ANTHROPIC_KEY": ["sk-ant-api03-" + "x" * 93 + "AA"],
+    "GOOGLE_API_KEY": ["AIzaSy" + "X" * 33, "AIzaSyDUMMY-EXAMPLE-KEY-" + "0" * 15],
+    "JWT": ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"],
+}
+B28_PLH_ALL = sorted({v for vs in B28_PLACEHOLDERS.values() for v in vs})
+# Stand-ins that are not key-shaped: never labelled.
+B28_STANDINS = ["<your-token>", "${DB_PASSWORD}", "changeme", "xxxxxxxx", "********", "{{ secrets.API_KEY }}", "REPLACE_ME", "<redacted>",
+                "$API_KEY", "[REDACTED]", "your_api_key_here", "<paste key>", "%SECRET%", "TODO", "${{ secrets.DEPLOY_TOKEN }}", "***"]
+
+
+def b28_PLH(r, kind=None):
+    kind = kind or r.choice(sorted(B28_PLACEHOLDERS))
+    return B28L("PLACEHOLDER", r.choice(B28_PLACEHOLDERS[kind]))
+
+
+# ---------- look-alikes (never labelled) ----------
+
+def b28_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b28_ean13(r):
+    d = rnd(r, string.digits, 12)
+    s = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(d))
+    return d + str((10 - s % 10) % 10)
+
+
+def b28_imei(r):
+    return b28_luhn_complete(r.choice(["35", "86", "01", "99"]) + rnd(r, string.digits, 12))
+
+
+def b28_aba(r):
+    while True:
+        d = r.choice(["0", "1", "2", "3"]) + rnd(r, string.digits, 7)
+        for c in string.digits:
+            x = d + c
+            if (3 * (int(x[0]) + int(x[3]) + int(x[6])) + 7 * (int(x[1]) + int(x[4]) + int(x[7])) + int(x[2]) + int(x[5]) + int(x[8])) % 10 == 0:
+                return x
+
+
+def b28_container(r):
+    owner = rnd(r, string.ascii_uppercase, 3) + "U"
+    serial = rnd(r, string.digits, 6)
+    vals = {c: v for c, v in zip(string.ascii_uppercase, [10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 34, 35, 36, 37, 38])}
+    s = sum((vals[c] if c.isalpha() else int(c)) * (2 ** i) for i, c in enumerate(owner + serial))
+    return owner + serial + str(s % 11 % 10)
+
+
+def b28_vin(r):
+    return rnd(r, "ABCDEFGHJKLMNPRSTUVWXYZ0123456789", 17)
+
+
+def b28_look(r, loc=None, kind=None):
+    kind = kind if kind is not None else r.randrange(22)
+    y = B28_DAY.year - r.randint(0, 1)
+    if kind == 0:
+        return f"SO-{y}-{r.randint(1, 99999):05d}"
+    if kind == 1:
+        return f"INC{r.randint(1000000, 9999999)}"
+    if kind == 2:
+        return f"RE-{y}-{r.randint(10000, 99999)}"
+    if kind == 3:
+        return "1Z" + rnd(r, string.ascii_uppercase + string.digits, 6) + rnd(r, string.digits, 10)
+    if kind == 4:
+        return f"v{r.randint(0, 12)}.{r.randint(0, 40)}.{r.randint(0, 99)}"
+    if kind == 5:
+        return f"{r.randint(1, 12)}.{r.randint(0, 30)}.{r.randint(0, 9)}.{r.randint(100, 250)}"
+    if kind == 6:
+        return f"SKU-{r.randint(1000, 9999)}-{r.choice(['BLK', 'WHT', 'RED', 'NVY'])}-{r.choice(['S', 'M', 'L', 'XL'])}"
+    if kind == 7:
+        return b28_uuid(r)
+    if kind == 8:
+        return rnd(r, HEX, r.choice([7, 12, 40, 64]))
+    if kind == 9:
+        return str(B28_EPOCH - r.randint(0, 10 ** 7))
+    if kind == 10:
+        return b28_bad_card(r)
+    if kind == 11:
+        return b28_bad_iban(r, loc or "de_DE")
+    if kind == 12:
+        return b28_ean13(r)
+    if kind == 13:
+        return b28_imei(r)
+    if kind == 14:
+        return f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}"
+    if kind == 15:
+        return b28_aba(r)
+    if kind == 16:
+        return b28_container(r)
+    if kind == 17:
+        return ":".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(6))
+    if kind == 18:
+        return "SHA256:" + base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode().rstrip("=")
+    if kind == 19:
+        return b28_iso(r, 200)
+    if kind == 20:
+        return f"CLM-{r.randint(100000, 999999)}-{rnd(r, string.ascii_uppercase, 2)}"
+    return "#" + str(r.randint(100000, 9999999))
+
+
+def b28_looks(r, loc, n):
+    return [b28_look(r, loc) for _ in range(n)]
+
+
+def b28_money(r, loc):
+    a = r.randint(5, 9999) + r.randint(0, 99) / 100
+    if loc in ("en_US",):
+        return f"${a:,.2f}"
+    if loc == "en_GB":
+        return f"£{a:,.2f}"
+    return f"{a:,.2f} €".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def b28_host(r):
+    return r.choice(["db", "pg", "mysql", "api", "auth", "mq", "cache", "files", "mail", "vpn"]) + "-" + r.choice(["prod", "stg", "eu1", "us2", "int"]) + \
+        f"-{r.randint(1, 9):02d}." + r.choice(["internal", "corp.lan", "svc.cluster.local", "infra.net"])
+
+
+# ---------- blind28 text documents ----------
+
+def b28_flat(*xs):
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            out.extend(b28_flat(*x))
+        elif x is not None and x != "":
+            out.append(x)
+    return out
+
+
+def b28_sec_any(r, loc, pem_sep="\n"):
+    """One secret of any labelled kind (vendor, generic, key or documentation placeholder)."""
+    k = r.randrange(20)
+    if k < 12:
+        return b28_SEC(r)
+    if k < 15:
+        return b28_GEN(r)
+    if k < 17:
+        return b28_PLH(r)
+    return b28_PEM(r, sep=pem_sep)
+
+
+def b28_t_pgpass(f, r, loc):
+    p = B28P(r, loc)
+    lines = [f"# ~/.pgpass ({p.user}) - chmod 0600, format hostname:port:database:username:password\n"]
+    for _ in range(r.randint(2, 4)):
+        h = b28_IP4(r) if r.random() < 0.4 else b28_host(r)
+        lines += [h, f":{r.choice([5432, 5433, 6432])}:{r.choice(['billing', 'crm', 'analytics', '*', 'ledger'])}:{r.choice(['app', 'readonly', 'etl', p.user])}:",
+                  b28_PW(r, loc, safe=True), "\n"]
+    lines.append(f"*:*:*:replicator:{r.choice(B28_STANDINS[:4])}\n")
+    return b28_flat(f"Can you check why psql still prompts? My pgpass is below (build {b28_look(r, loc, 4)}).\n\n", lines)
+
+
+def b28_t_netrc(f, r, loc):
+    p = B28P(r, loc)
+    out = [f"$ cat ~/.netrc\n"]
+    for m in r.sample(["api.heroku.com", "git.heroku.com", "urs.earthdata.nasa.gov", "ftp.partner-edi.net", "registry.internal", "uploads.github.com"], r.randint(2, 3)):
+        style = r.random()
+        if style < 0.5:
+            out += [f"machine {m}\n  login ", p.em() if "heroku" in m else p.user, "\n  password ", b28_GEN(r, "hex32") if "heroku" in m else b28_SEC(r, "GITHUB_TOKEN") if "github" in m else b28_PW(r, loc), "\n"]
+        else:
+            out += [f"machine {m} login {p.user} password ", b28_PW(r, loc), "\n"]
+    out.append("default login anonymous password " + r.choice(["guest", "anonymous@"]) + "\n")
+    return out
+
+
+def b28_t_rclone(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(
+        f"; rclone.conf exported {b28_iso(r)} by {p.user}\n[wasabi-backup]\ntype = s3\nprovider = Wasabi\naccess_key_id = ", b28_SEC(r, "AWS_ACCESS_KEY"),
+        "\nsecret_access_key = ", b28_GEN(r, "aws"), f"\nregion = eu-central-2\nendpoint = s3.eu-central-2.wasabisys.com\n\n[nas]\ntype = sftp\nhost = ",
+        b28_IP4(r, True), f"\nuser = {p.user}\npass = ", b28_PW(r, loc),
+        f"\nshell_type = unix\nmd5sum_command = md5sum\n\n[crypt]\ntype = crypt\nremote = wasabi-backup:vault-{b28_look(r, loc, 8)[:7]}\npassword = ",
+        B28L("PASSWORD", rnd(r, AN + "_-", r.choice([32, 43]))), "\n")
+
+
+def b28_t_ansible(f, r, loc):
+    hosts = []
+    for i in range(r.randint(2, 4)):
+        hosts += [f"{r.choice(['web', 'db', 'worker', 'lb'])}{i + 1:02d} ansible_host=", b28_IP4(r) if r.random() < 0.8 else b28_IP6(r),
+                  f" ansible_port={r.choice([22, 2222, 22022])}\n"]
+    user = r.choice(["deploy", "ansible", "ops", "root"])
+    pw = b28_PW(r, loc)
+    return b28_flat(f"# inventory/production.ini (commit {b28_look(r, loc, 8)[:7]})\n[app]\n", hosts,
+                    f"\n[app:vars]\nansible_user={user}\nansible_password=", pw, "\nansible_become_pass=",
+                    b28_PW(r, loc) if r.random() < 0.6 else pw, f"\nntp_server=ntp.{r.choice(B28_ORG[loc])[1]}\n# generated by inventory-sync {b28_look(r, loc, 5)}\n",
+                    "\n# TODO move these to vault: ansible-vault encrypt_string --vault-id prod@prompt\n")
+
+
+def b28_t_vault_kv(f, r, loc):
+    path = r.choice(["secret/payments/stripe", "kv/data/crm/api", "secret/apps/billing", "kv/ops/smtp"])
+    rows = [("api_key", b28_SEC(r, r.choice(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"]))),
+            ("client_secret", b28_GEN(r, r.choice(["azure", "hex64", "alnum"]))), ("db_password", b28_PW(r, loc)), ("webhook_signing_key", b28_GEN(r, "b64"))]
+    r.shuffle(rows)
+    body = []
+    for k, v in rows[:r.randint(2, 4)]:
+        body += [f"{k:<22}", v, "\n"]
+    return b28_flat(f"$ vault kv get {path}\n====== Secret Path ======\n{path}\n\n======= Metadata =======\nKey                Value\n---                -----\n"
+                    f"created_time       {b28_iso(r, 90)}\ncustom_metadata    <nil>\ndeletion_time      n/a\ndestroyed          false\nversion            {r.randint(1, 40)}\n\n"
+                    f"=== Data ===\nKey                   Value\n---                   -----\n", body)
+
+
+def b28_t_authlog(f, r, loc):
+    out = []
+    host = r.choice(["bastion01", "gw-ams", "ip-10-0-3-17", "backup-nas"])
+    for _ in range(r.randint(4, 8)):
+        t = b28_when(r, 2).strftime("%b %d %H:%M:%S")
+        pid = r.randint(1000, 99999)
+        k = r.randrange(4)
+        ip = b28_IP(r)
+        if k == 0:
+            out += [f"{t} {host} sshd[{pid}]: Failed password for invalid user {r.choice(['admin', 'oracle', 'test', 'ubnt'])} from ", ip, f" port {r.randint(1025, 65535)} ssh2\n"]
+        elif k == 1:
+            out += [f"{t} {host} sshd[{pid}]: Accepted publickey for {r.choice(['deploy', 'ops'])} from ", ip, f" port {r.randint(1025, 65535)} ssh2: ED25519 {b28_look(r, loc, 18)}\n"]
+        elif k == 2:
+            out += [f"{t} {host} sshd[{pid}]: Disconnected from authenticating user root ", ip, f" port {r.randint(1025, 65535)} [preauth]\n"]
+        else:
+            out += [f"{t} {host} sudo:   {r.choice(['deploy', 'ops'])} : TTY=pts/{r.randint(0, 5)} ; PWD=/home ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx\n"]
+    return b28_flat("Here are the last lines of /var/log/auth.log, is this a brute force?\n", out)
+
+
+def b28_t_fail2ban(f, r, loc):
+    ips = [b28_IP(r) for _ in range(r.randint(2, 5))]
+    lst = []
+    for i, ip in enumerate(ips):
+        lst += ([" "] if i else []) + [ip]
+    return b28_flat(f"# fail2ban-client status sshd\nStatus for the jail: sshd\n|- Filter\n|  |- Currently failed: {r.randint(0, 9)}\n|  |- Total failed:     {r.randint(100, 9000)}\n"
+                    f"|  `- File list:        /var/log/auth.log\n`- Actions\n   |- Currently banned: {len(ips)}\n   |- Total banned:     {r.randint(20, 800)}\n   `- Banned IP list:   ", lst,
+                    "\n# fail2ban-client set sshd unbanip ", ips[0], "\n1\n")
+
+
+def b28_t_pgbouncer(f, r, loc):
+    return b28_flat(f";; pgbouncer.ini on {b28_host(r)}\n[databases]\nledger = host=", b28_IP4(r, True), f" port=5432 dbname=ledger user=ledger_rw password=", b28_PW(r, loc, safe=True),
+                    f"\nreports = host={b28_host(r)} port=5432 dbname=reports auth_user=pgbouncer\n\n[pgbouncer]\nlisten_addr = *\nlisten_port = 6432\nauth_type = scram-sha-256\n"
+                    f"auth_file = /etc/pgbouncer/userlist.txt\npool_mode = transaction\nmax_client_conn = {r.choice([200, 500, 1000])}\nadmin_users = postgres\n\n"
+                    f";; userlist.txt\n\"pgbouncer\" \"SCRAM-SHA-256$4096:{b28_look(r, loc, 18)[7:]}$" + rnd(r, B28_B64, 44) + "\"\n\"ledger_rw\" \"", b28_PW(r, loc, safe=True), "\"\n")
+
+
+def b28_t_mysql_session(f, r, loc):
+    host = b28_IP4(r) if r.random() < 0.5 else b28_host(r)
+    pw = b28_PW(r, loc, safe=True)
+    style = r.randrange(3)
+    if style == 0:
+        cmd = ["$ mysql -h ", host, " -u root -p", pw, " crm"]
+    elif style == 1:
+        cmd = ["$ mysql --host=", host, " --user=admin --password=", pw, " crm"]
+    else:
+        cmd = ["$ MYSQL_PWD=", pw, " mysql -h ", host, " -u admin crm"]
+    p = B28P(r, loc)
+    return b28_flat(cmd, "\nmysql: [Warning] Using a password on the command line interface can be insecure.\nWelcome to the MySQL monitor.  Commands end with ; or \\g.\n"
+                    f"Server version: 8.0.{r.randint(30, 40)} MySQL Community Server - GPL\n\nmysql> SELECT id, email, phone, created_at FROM customers WHERE id = {r.randint(1000, 99999)};\n"
+                    "+-------+--------------------------------+------------------+---------------------+\n| id    | email                          | phone            | created_at          |\n"
+                    f"+-------+--------------------------------+------------------+---------------------+\n| {r.randint(1000, 99999)} | ", p.em(), " | ", p.ph(), f" | {b28_when(r, 700):%Y-%m-%d %H:%M:%S} |\n"
+                    "+-------+--------------------------------+------------------+---------------------+\n1 row in set (0.00 sec)\n")
+
+
+def b28_t_git_credentials(f, r, loc):
+    p = B28P(r, loc)
+    extra = ["https://x-access-token:", b28_SEC(r, "GITHUB_TOKEN", "ghs_"), "@github.com\n"] if r.random() < 0.4 else []
+    return b28_flat("$ git config --global credential.helper\nstore\n$ cat ~/.git-credentials\nhttps://", p.user, ":", b28_SEC(r, "GITHUB_TOKEN"), "@github.com\n",
+                    "https://oauth2:", b28_GEN(r, "alnum"), "@gitlab.", p.dom, "\n", extra,
+                    f"\n\nWhy does `git push` to github.com/{p.user}/infra still ask me for a password? Remote is git@github.com:{p.user}/infra.git, HEAD at {b28_look(r, loc, 8)}.")
+
+
+def b28_t_registry_auth(f, r, loc):
+    p = B28P(r, loc)
+    if r.random() < 0.5:
+        return b28_flat("# .npmrc in the monorepo root\n@acme:registry=https://npm.pkg.github.com\n//npm.pkg.github.com/:_authToken=", b28_SEC(r, "GITHUB_TOKEN", r.choice(["ghp_", "github_pat_"])),
+                        "\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\nalways-auth=true\nengine-strict=true\n# lockfile v3, node ", b28_look(r, loc, 4), "\n")
+    return b28_flat(f"# /etc/pip.conf on build agents ({b28_host(r)})\n[global]\nindex-url = https://{p.user}:", b28_PW(r, loc, safe=True),
+                    f"@nexus.{p.dom}/repository/pypi-group/simple\nextra-index-url = https://pypi.org/simple\ntrusted-host = nexus.{p.dom}\ntimeout = 60\n")
+
+
+def b28_t_smbcreds(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"/etc/fstab:\n//", b28_IP4(r, True), f"/scans  /mnt/scans  cifs  credentials=/root/.smbcredentials,uid=1000,vers=3.0,_netdev  0  0\n\n"
+                    f"/root/.smbcredentials:\nusername={p.user}\npassword=", b28_PW(r, loc), f"\ndomain={r.choice(['CORP', 'OFFICE', 'WORKGROUP'])}\n\n"
+                    f"mount error(13): Permission denied -- the NAS admin reset the account on {b28_date_fmt(r, b28_recent(r, 20), loc)}.")
+
+
+def b28_t_openvpn(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"client\ndev tun\nproto udp\nremote ", b28_IP4(r, False), f" 1194\nresolv-retry infinite\nnobind\nauth-user-pass /etc/openvpn/{p.user}.auth\n"
+                    f"remote-cert-tls server\ncipher AES-256-GCM\nverb 3\n\n# /etc/openvpn/{p.user}.auth (two lines: user, password)\n", p.em(), "\n", b28_PW(r, loc), "\n")
+
+
+def b28_t_spring(f, r, loc):
+    return b28_flat(f"# src/main/resources/application-prod.properties\nserver.port=8443\nspring.datasource.url=jdbc:postgresql://", b28_IP4(r, True),
+                    f":5432/orders?sslmode=require\nspring.datasource.username=orders_svc\nspring.datasource.password=", b28_PW(r, loc),
+                    "\nspring.mail.host=smtp.sendgrid.net\nspring.mail.username=apikey\napp.jwt.secret=", b28_GEN(r, r.choice(["b64", "hex64"])),
+                    f"\napp.jwt.expiration-ms={r.choice([900000, 3600000])}\napp.build={b28_look(r, loc, 4)}\nmanagement.endpoints.web.exposure.include=health,info\n")
+
+
+def b28_t_mailrc(f, r, loc):
+    p = B28P(r, loc)
+    if r.random() < 0.5:
+        return b28_flat(f"# ~/.msmtprc\ndefaults\nauth on\ntls on\ntls_trust_file /etc/ssl/certs/ca-certificates.crt\nlogfile ~/.msmtp.log\n\naccount {p.dom.split('.')[0]}\n"
+                        f"host smtp.{p.dom}\nport 587\nfrom ", p.work(), "\nuser ", p.work(), "\npassword ", b28_PW(r, loc), f"\n\naccount default : {p.dom.split('.')[0]}\n")
+    return b28_flat(f"# ~/.fetchmailrc\nset daemon 300\npoll imap.{r.choice(B28_MAILDOM[loc])} protocol IMAP port 993\n  user '", p.em(), "' there with password '", b28_PW(r, loc),
+                    f"' is '{p.user}' here\n  ssl\n  keep\n")
+
+
+def b28_t_wpconfig(f, r, loc):
+    salts = []
+    for k in ["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY"][:r.randint(1, 4)]:
+        salts += [f"define( '{k}', '", B28L("GENERIC_SECRET", rnd(r, AN + "!#$%&()*+,-.:;<=>?@[]^_{|}~", 64)), "' );\n"]
+    return b28_flat("<?php\n/** wp-config.php (staging) */\ndefine( 'DB_NAME', 'wp_staging' );\ndefine( 'DB_USER', 'wp_" + rnd(r, string.ascii_lowercase, 5) + "' );\n"
+                    "define( 'DB_PASSWORD', '", b28_PW(r, loc, safe=True), "' );\ndefine( 'DB_HOST', '", b28_IP4(r, True), ":3306' );\ndefine( 'DB_CHARSET', 'utf8mb4' );\n\n", salts,
+                    f"\n$table_prefix = 'wp_';\ndefine( 'WP_DEBUG', false );\n/* WordPress {b28_look(r, loc, 4)} */\n")
+
+
+def b28_t_odbc(f, r, loc):
+    return b28_flat(f"; /etc/odbc.ini\n[SalesDW]\nDriver      = ODBC Driver 18 for SQL Server\nServer      = tcp:", b28_IP4(r, True), f",1433\nDatabase    = SalesDW\nUID         = "
+                    f"svc_powerbi\nPWD         = ", b28_PW(r, loc), f"\nEncrypt     = yes\nTrustServerCertificate = no\n\n[Legacy]\nDriver = FreeTDS\nServername = {b28_host(r)}\nTDS_Version = 7.4\n"
+                    f"; isql -v Legacy sa {r.choice(B28_STANDINS[:3])}\n")
+
+
+def b28_t_crontab(f, r, loc):
+    return b28_flat(f"# crontab -l (user backup on {b28_host(r)})\nMAILTO=", B28L("EMAIL", "ops@" + r.choice(B28_ORG[loc])[1]), "\n"
+                    "15 2 * * * PGPASSWORD=", b28_PW(r, loc, safe=True), " pg_dump -h ", b28_IP4(r, True), " -U backup ledger | gzip > /srv/backup/ledger-$(date +\\%F).sql.gz\n"
+                    "*/10 * * * * curl -fsS -H 'Authorization: Bearer ", b28_SEC(r, r.choice(["JWT", "GITHUB_TOKEN", "OPENAI_KEY"])), "' https://hc-ping.example-monitor.net/", b28_uuid(r), "\n"
+                    "0 4 * * 0 AWS_ACCESS_KEY_ID=", b28_SEC(r, "AWS_ACCESS_KEY"), " AWS_SECRET_ACCESS_KEY=", b28_GEN(r, "aws"), " aws s3 sync /srv/backup s3://backups-", rnd(r, string.ascii_lowercase, 6), "\n")
+
+
+def b28_t_systemd(f, r, loc):
+    svc = r.choice(["invoice-worker", "slack-notifier", "llm-gateway", "payout-sync"])
+    env = [("SLACK_BOT_TOKEN", b28_SEC(r, "SLACK_TOKEN")), ("STRIPE_API_KEY", b28_SEC(r, "STRIPE_KEY")), ("ANTHROPIC_API_KEY", b28_SEC(r, "ANTHROPIC_KEY")),
+           ("OPENAI_API_KEY", b28_SEC(r, "OPENAI_KEY")), ("DATABASE_URL", None)]
+    r.shuffle(env)
+    lines = []
+    for k, v in env[:r.randint(2, 3)]:
+        if v is None:
+            lines += [f"Environment=\"{k}=postgres://{svc.replace('-', '_')}:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/app\"\n"]
+        else:
+            lines += [f"Environment={k}=", v, "\n"]
+    return b28_flat(f"# /etc/systemd/system/{svc}.service\n[Unit]\nDescription={svc}\nAfter=network-online.target\n\n[Service]\nUser={svc}\n", lines,
+                    f"ExecStart=/opt/{svc}/bin/{svc} --port {r.randint(8000, 9000)}\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n")
+
+
+def b28_t_helm(f, r, loc):
+    return b28_flat(f"# values-prod.yaml for chart n8n-{b28_look(r, loc, 4)[1:]}\nreplicaCount: {r.randint(1, 4)}\nimage:\n  tag: \"{b28_look(r, loc, 4)[1:]}\"\n"
+                    "config:\n  database:\n    type: postgresdb\n    postgresdb:\n      host: ", b28_IP4(r, True), "\n      user: n8n\n      password: ", b28_PW(r, loc),
+                    "\n  encryptionKey: ", b28_GEN(r, r.choice(["alnum", "hex32"])), "\nsecrets:\n  slack:\n    botToken: ", b28_SEC(r, "SLACK_TOKEN"),
+                    "\n  google:\n    apiKey: ", b28_SEC(r, "GOOGLE_API_KEY") if r.random() < 0.7 else b28_PLH(r, "GOOGLE_API_KEY"),
+                    "\n  smtpPassword: \"{{ .Values.global.smtpPassword }}\"\ningress:\n  enabled: true\n  hosts:\n    - n8n.", r.choice(B28_ORG[loc])[1], "\n")
+
+
+def b28_t_gha_log(f, r, loc):
+    t = b28_when(r, 3)
+    ts = lambda s: (t + datetime.timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%S.") + f"{r.randint(0, 9999999):07d}Z "
+    return b28_flat(ts(0), "##[group]Run ./scripts/deploy.sh\n", ts(1), "./scripts/deploy.sh\n", ts(1), "shell: /usr/bin/bash -e {0}\n", ts(1), "env:\n",
+                    ts(1), "  AWS_REGION: eu-west-1\n", ts(1), "  GH_TOKEN: ***\n", ts(2), "##[endgroup]\n",
+                    ts(3), "+ echo \"debug: token prefix check \"", "\n", ts(3), "debug: using ", b28_SEC(r, "GITHUB_TOKEN", r.choice(["ghs_", "ghu_", "gho_", "ghr_"])), "\n",
+                    ts(4), "+ aws configure set aws_access_key_id ", b28_SEC(r, "AWS_ACCESS_KEY"), "\n",
+                    ts(5), f"Deploying build {b28_look(r, loc, 8)} ({b28_look(r, loc, 4)}) to ", b28_IP4(r), "\n", ts(9), "##[error]Process completed with exit code 1.\n")
+
+
+def b28_t_tfplan(f, r, loc):
+    return b28_flat("Terraform will perform the following actions:\n\n  # aws_db_instance.ledger will be created\n  + resource \"aws_db_instance\" \"ledger\" {\n"
+                    f"      + allocated_storage = {r.choice([20, 100, 500])}\n      + engine            = \"postgres\"\n      + engine_version    = \"16.{r.randint(1, 6)}\"\n"
+                    "      + password          = (sensitive value)\n      + username          = \"ledger_admin\"\n    }\n\n  # aws_iam_access_key.ci will be created\n"
+                    "  + resource \"aws_iam_access_key\" \"ci\" {\n      + id     = \"", b28_SEC(r, "AWS_ACCESS_KEY"), "\"\n      + secret = \"", b28_GEN(r, "aws"), "\"\n      + user   = \"ci-deployer\"\n    }\n\n"
+                    "  # cloudflare_record.vpn will be updated in-place\n  ~ resource \"cloudflare_record\" \"vpn\" {\n      ~ content = \"", b28_IP4(r, False), "\" -> \"", b28_IP4(r, False), "\"\n"
+                    f"        id      = \"{rnd(r, HEX, 32)}\"\n    }}\n\nPlan: 2 to add, 1 to change, 0 to destroy.\n")
+
+
+def b28_t_traceback(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat("Traceback (most recent call last):\n  File \"/app/sync/crm.py\", line ", str(r.randint(40, 400)), ", in push_contact\n    resp = client.post(url, json=payload, timeout=10)\n"
+                    "  File \"/usr/lib/python3.12/site-packages/httpx/_client.py\", line 1145, in post\nhttpx.ConnectTimeout: timed out\n\nLocals at push_contact:\n"
+                    "  url = 'https://api.", p.dom, "/v2/contacts'\n  api_key = '", b28_GEN(r, "alnum") if r.random() < 0.5 else b28_SEC(r), "'\n  payload = {'email': '", p.em(),
+                    "', 'phone': '", p.ph(), f"', 'source': 'webform', 'ref': '{b28_look(r, loc, 0)}'}}\n  attempt = {r.randint(1, 5)}\n  db_password = '", b28_PW(r, loc), "'\n")
+
+
+def b28_t_notebook(f, r, loc):
+    out = ["In [3]: import os, anthropic, openai\n\nIn [4]: "]
+    k = r.randrange(3)
+    if k == 0:
+        out += ["client = anthropic.Anthropic(api_key=\"", b28_SEC(r, "ANTHROPIC_KEY"), "\")\n"]
+    elif k == 1:
+        out += ["openai.api_key = \"", b28_SEC(r, "OPENAI_KEY"), "\"\n"]
+    else:
+        out += ["os.environ[\"GOOGLE_API_KEY\"] = \"", b28_SEC(r, "GOOGLE_API_KEY"), "\"\n"]
+    out += [f"\nIn [5]: resp = client.messages.create(model=\"claude-sonnet\", max_tokens={r.choice([256, 1024])}, messages=msgs)\n\nIn [6]: resp.usage\nOut[6]: Usage(input_tokens={r.randint(100, 9000)}, output_tokens={r.randint(10, 900)})\n"]
+    if r.random() < 0.5:
+        out += ["\nIn [7]: # example from the docs, do not commit: ", b28_PLH(r, r.choice(["ANTHROPIC_KEY", "OPENAI_KEY", "GOOGLE_API_KEY"])), "\n"]
+    return out
+
+
+def b28_t_sip(f, r, loc):
+    p = B28P(r, loc)
+    num = b28_phone(r, loc, variants=("e164",))
+    ip = b28_IP4(r)
+    return b28_flat(f"U {b28_when(r, 1):%Y/%m/%d %H:%M:%S}.{r.randint(100000, 999999)} ", ip, f":5060 -> {b28_host(r)}:5060\nREGISTER sip:voip.{p.dom} SIP/2.0\n"
+                    "Via: SIP/2.0/UDP ", ip, f":5060;branch=z9hG4bK{rnd(r, HEX, 10)}\nFrom: \"{b28_ascii(p.name)}\" <sip:", B28L("PHONE", num), f"@voip.{p.dom}>;tag={rnd(r, HEX, 8)}\n"
+                    "To: <sip:", B28L("PHONE", num), f"@voip.{p.dom}>\nCall-ID: {b28_uuid(r)}\nCSeq: {r.randint(1, 90)} REGISTER\nContact: <sip:{p.user}@", ip,
+                    f":5060>\nUser-Agent: Yealink SIP-T46U {b28_look(r, loc, 5)}\nExpires: 3600\nContent-Length: 0\n")
+
+
+def b28_t_pjsip(f, r, loc):
+    ext = r.randint(200, 299)
+    p = B28P(r, loc)
+    return b28_flat(f"; /etc/asterisk/pjsip.conf\n[{ext}]\ntype=endpoint\ncontext=office\nauth={ext}-auth\naors={ext}\ncallerid=\"{b28_ascii(p.name)}\" <", p.ph(variants=("e164",)),
+                    f">\n\n[{ext}-auth]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=", b28_PW(r, loc), f"\n\n[trunk-out]\ntype=registration\nserver_uri=sip:sip.carrier.net\n"
+                    "client_uri=sip:", p.ph(variants=("e164",)), "@sip.carrier.net\noutbound_auth=trunk-auth\n\n[trunk-auth]\ntype=auth\nusername=", rnd(r, string.digits, 8),
+                    "\npassword=", b28_PW(r, loc), "\n")
+
+
+def b28_t_statement_csv(f, r, loc):
+    hdr = b28_tr(r, loc, en="Date;Counterparty;IBAN;Amount;Reference", de="Buchungstag;Auftraggeber/Empfänger;IBAN;Betrag;Verwendungszweck",
+                 fr="Date;Tiers;IBAN;Montant;Libellé", es="Fecha;Contraparte;IBAN;Importe;Concepto", it="Data;Controparte;IBAN;Importo;Causale", nl="Datum;Tegenrekening naam;IBAN;Bedrag;Omschrijving")
+    rows = []
+    for _ in range(r.randint(3, 6)):
+        p = B28P(r, loc)
+        d = b28_date_fmt(r, b28_recent(r, 60), loc, "num")
+        iban_v = b28_IB(r, loc) if r.random() < 0.75 else b28_bad_iban(r, loc)
+        rows += [f"{d};{b28_ascii(p.name)};", iban_v, f";{'-' if r.random() < 0.6 else ''}{r.randint(3, 2400)},{r.randint(0, 99):02d};{b28_look(r, loc, r.choice([0, 2, 20]))}\n"]
+    return b28_flat(f"{hdr}\n", rows)
+
+
+def b28_t_sepa_mandate(f, r, loc):
+    p = B28P(r, loc)
+    ci = "DE" + f"{r.randint(10, 99)}" + "ZZZ" + rnd(r, string.digits, 11)
+    return b28_flat(b28_tr(r, loc, en="SEPA Direct Debit Mandate", de="SEPA-Lastschriftmandat", fr="Mandat de prélèvement SEPA", es="Orden de domiciliación SEPA",
+                           it="Mandato per addebito diretto SEPA", nl="Doorlopende machtiging SEPA"),
+                    f"\n{b28_tr(r, loc, en='Creditor identifier', de='Gläubiger-Identifikationsnummer', fr='ICS', es='Identificador del acreedor', it='Codice identificativo del creditore', nl='Incassant ID')}: {ci}\n"
+                    f"{b28_tr(r, loc, en='Mandate reference', de='Mandatsreferenz', fr='RUM', es='Referencia de la orden', it='Riferimento mandato', nl='Kenmerk machtiging')}: M-{r.randint(100000, 999999)}\n"
+                    f"{b28_tr(r, loc, en='Debtor', de='Kontoinhaber', fr='Débiteur', es='Deudor', it='Debitore', nl='Naam')}: {p.name}, {p.street}, {p.city}\n"
+                    "IBAN: ", b28_IB(r, loc), f"\nBIC: {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n"
+                    f"{b28_tr(r, loc, en='E-mail', de='E-Mail', fr='Courriel', es='Correo', it='E-mail', nl='E-mail')}: ", p.em(), "\n"
+                    f"{b28_tr(r, loc, en='Place, date', de='Ort, Datum', fr='Lieu, date', es='Lugar y fecha', it='Luogo e data', nl='Plaats, datum')}: {p.city}, {b28_date_fmt(r, b28_recent(r, 10), loc)}\n")
+
+
+def b28_t_direct_deposit(f, r, loc):
+    p = B28P(r, "en_US")
+    return b28_flat(f"DIRECT DEPOSIT AUTHORIZATION - {p.org}\nEmployee name: {p.name}    Employee ID: E{r.randint(10000, 99999)}\nSocial Security Number: ", b28_SSN(r),
+                    "\nDate of birth: ", b28_DOB(r, "en_US"), f"\nBank: {r.choice(['Chase', 'Wells Fargo', 'US Bank', 'Navy Federal'])}   Routing (ABA): {b28_aba(r)}   Account: {rnd(r, string.digits, r.randint(9, 12))}   "
+                    f"Type: {r.choice(['Checking', 'Savings'])}\nDeposit: 100% of net pay, effective {b28_date_fmt(r, b28_recent(r, 0, 30), 'en_US')}\nPhone: ", p.ph(),
+                    "   Personal e-mail: ", p.em(), f"\nEmployer EIN: {b28_look(r, loc, 14)}\n")
+
+
+def b28_t_w9_mail(f, r, loc):
+    p = B28P(r, "en_US")
+    q = B28P(r, "en_US")
+    return b28_flat(f"Subject: W-9 for vendor setup (PO {b28_look(r, loc, 0)})\nFrom: {p.name} <", p.work(), ">\nTo: accounts payable <", B28L("EMAIL", f"ap@{q.dom}"), ">\n\n"
+                    f"Hi team,\n\nPer your request, here are the details from my W-9 as I'm a sole proprietor: name {p.name}, TIN (SSN) ", b28_SSN(r),
+                    f". My business EIN application is still pending, so please do not use {b28_look(r, loc, 14)} yet - that's the old partnership number.\n"
+                    f"Remit to: {p.street}, {p.city}. Invoice {b28_look(r, loc, 2)} is attached.\n\nThanks,\n{p.first}\n-- \n{p.name} | {p.org}\nm: ", p.ph(), "\n")
+
+
+def b28_t_tenant_app(f, r, loc):
+    p = B28P(r, loc)
+    us = loc == "en_US"
+    lines = [b28_tr(r, loc, en="RENTAL APPLICATION", de="Mieterselbstauskunft", fr="Dossier de location", es="Solicitud de alquiler", it="Domanda di locazione", nl="Huuraanvraag"),
+             f" - {p.org}\n{b28_tr(r, loc, en='Applicant', de='Name', fr='Candidat', es='Solicitante', it='Richiedente', nl='Aanvrager')}: {p.name}\n",
+             b28_tr(r, loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"), ": ", b28_DOB(r, loc), "\n"]
+    if us:
+        lines += ["SSN: ", b28_SSN(r), "\n"]
+    lines += [b28_tr(r, loc, en="Mobile", de="Mobil", fr="Portable", es="Móvil", it="Cellulare", nl="Mobiel"), ": ", p.ph(), "\nE-mail: ", p.em(), "\n",
+              b28_tr(r, loc, en="Current landlord phone", de="Telefon Vorvermieter", fr="Tél. propriétaire actuel", es="Teléfono del casero actual", it="Tel. proprietario attuale", nl="Telefoon huidige verhuurder"),
+              ": ", b28_PH(r, loc), "\n", b28_tr(r, loc, en="Monthly income", de="Nettoeinkommen", fr="Revenus mensuels", es="Ingresos mensuales", it="Reddito mensile", nl="Netto inkomen"),
+              f": {b28_money(r, loc)}\n", b28_tr(r, loc, en="Move-in date", de="Einzugstermin", fr="Date d'entrée", es="Fecha de entrada", it="Data di ingresso", nl="Ingangsdatum"),
+              f": {b28_date_fmt(r, b28_recent(r, 0, 90), loc)}\n"]
+    return lines
+
+
+def b28_t_gym(f, r, loc):
+    p = B28P(r, loc)
+    pay = [b28_tr(r, loc, en="Card on file", de="Kreditkarte", fr="Carte bancaire", es="Tarjeta", it="Carta", nl="Creditcard"), ": ", b28_CC(r),
+           f" exp {r.randint(1, 12):02d}/{r.randint(27, 31)}"] if loc[:2] == "en" or r.random() < 0.4 else ["IBAN: ", b28_IB(r, loc)]
+    return b28_flat(f"{p.org} - {b28_tr(r, loc, en='new member', de='Neumitglied', fr='nouvel adhérent', es='nuevo socio', it='nuovo iscritto', nl='nieuw lid')} #{r.randint(10000, 99999)}\n",
+                    f"{p.name}, ", b28_tr(r, loc, en="born", de="geb.", fr="né(e) le", es="nacido/a el", it="nato/a il", nl="geboren"), " ", b28_DOB(r, loc, lo=16, hi=80), "\n",
+                    "Tel ", p.ph(), " / ", p.em(), "\n", pay, f"\n{b28_tr(r, loc, en='Plan', de='Tarif', fr='Formule', es='Plan', it='Piano', nl='Abonnement')}: {r.choice(['Flex', 'Premium 12', 'Student'])}, "
+                    f"{b28_tr(r, loc, en='start', de='Beginn', fr='début', es='inicio', it='inizio', nl='start')} {b28_date_fmt(r, b28_recent(r, 0, 14), loc)}, "
+                    f"{b28_tr(r, loc, en='locker', de='Spind', fr='casier', es='taquilla', it='armadietto', nl='kluisje')} {r.randint(1, 300)}\n")
+
+
+def b28_t_school(f, r, loc):
+    kid = B28P(r, loc)
+    mum, dad = B28P(r, loc), B28P(r, loc)
+    return b28_flat(b28_tr(r, loc, en="Pupil registration form", de="Anmeldung Grundschule", fr="Fiche d'inscription scolaire", es="Ficha de matrícula", it="Modulo di iscrizione", nl="Inschrijfformulier basisschool"),
+                    f" ({b28_tr(r, loc, en='school year', de='Schuljahr', fr='année', es='curso', it='anno scolastico', nl='schooljaar')} 2027/28)\n",
+                    f"{b28_tr(r, loc, en='Child', de='Kind', fr='Enfant', es='Alumno/a', it='Alunno/a', nl='Kind')}: {kid.first} {kid.last}\n",
+                    b28_tr(r, loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"), ": ", b28_DOB(r, loc, lo=4, hi=10), "\n",
+                    f"{b28_tr(r, loc, en='Parent 1', de='Erziehungsberechtigte/r 1', fr='Responsable 1', es='Tutor 1', it='Genitore 1', nl='Ouder 1')}: {mum.name}, ", mum.ph(), ", ", mum.em(), "\n",
+                    f"{b28_tr(r, loc, en='Parent 2', de='Erziehungsberechtigte/r 2', fr='Responsable 2', es='Tutor 2', it='Genitore 2', nl='Ouder 2')}: {dad.name}, ", dad.ph(), "\n",
+                    f"{b28_tr(r, loc, en='Allergies', de='Allergien', fr='Allergies', es='Alergias', it='Allergie', nl='Allergieën')}: {r.choice(['-', 'peanuts', 'lactose', 'none'])}\n")
+
+
+def b28_t_pnr_chat(f, r, loc):
+    p = B28P(r, loc)
+    pnr = rnd(r, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 6)
+    return b28_flat(f"[{b28_when(r, 1):%H:%M}] Agent: {b28_tr(r, loc, en='Hello, how can I help?', de='Hallo, wie kann ich helfen?', fr='Bonjour, que puis-je faire pour vous ?', es='Hola, ¿en qué puedo ayudarle?', it='Buongiorno, come posso aiutarla?', nl='Hallo, waarmee kan ik helpen?')}\n"
+                    f"[{b28_when(r, 1):%H:%M}] {p.first}: {b28_tr(r, loc, en='I need to change booking', de='Ich möchte Buchung', fr='Je voudrais modifier la réservation', es='Quiero cambiar la reserva', it='Vorrei cambiare la prenotazione', nl='Ik wil boeking')} {pnr}, "
+                    f"e-ticket {r.choice(['074', '220', '057', '125'])}{rnd(r, string.digits, 10)}\n"
+                    f"[{b28_when(r, 1):%H:%M}] Agent: {b28_tr(r, loc, en='For security, please confirm the passenger date of birth and a contact number.', de='Bitte bestätigen Sie Geburtsdatum des Passagiers und eine Telefonnummer.', fr='Pouvez-vous confirmer la date de naissance du passager et un numéro de contact ?', es='Confirme la fecha de nacimiento del pasajero y un teléfono de contacto.', it='Mi conferma la data di nascita del passeggero e un recapito telefonico?', nl='Kunt u de geboortedatum van de passagier en een telefoonnummer bevestigen?')}\n"
+                    f"[{b28_when(r, 1):%H:%M}] {p.first}: ", b28_DOB(r, loc), ", ", p.ph(), f", {b28_tr(r, loc, en='and send it to', de='und bitte an', fr='et envoyez à', es='y envíelo a', it='e invii a', nl='en stuur naar')} ", p.em(), "\n"
+                    f"[{b28_when(r, 1):%H:%M}] Agent: {b28_tr(r, loc, en='New flight', de='Neuer Flug', fr='Nouveau vol', es='Nuevo vuelo', it='Nuovo volo', nl='Nieuwe vlucht')} {rnd(r, string.ascii_uppercase, 2)}{r.randint(100, 9999)} {b28_date_fmt(r, b28_recent(r, 0, 60), loc)}.\n")
+
+
+def b28_t_rental_damage(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"Damage report RA-{r.randint(1000000, 9999999)} | VIN {b28_vin(r)} | plate {rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}\n"
+                    f"Driver: {p.name}, DOB ", b28_DOB(r, loc, lo=21, hi=75), f", licence {rnd(r, string.ascii_uppercase + string.digits, 9)}\nContact: ", p.ph(), ", ", p.em(), "\n"
+                    f"Damage: scratch rear bumper, photos {b28_uuid(r)}.jpg\nExcess charged to card ", b28_CC(r), f" ({b28_money(r, loc)}), auth code {rnd(r, string.digits, 6)}\n"
+                    f"Check-in {b28_iso(r, 5)} odometer {r.randint(10000, 90000)} km\n")
+
+
+def b28_t_fnol(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(b28_tr(r, loc, en="First notice of loss", de="Schadenmeldung", fr="Déclaration de sinistre", es="Parte de siniestro", it="Denuncia di sinistro", nl="Schademelding"),
+                    f"\n{b28_tr(r, loc, en='Policy', de='Vertrag', fr='Contrat', es='Póliza', it='Polizza', nl='Polis')}: {rnd(r, string.ascii_uppercase, 2)}-{r.randint(10000000, 99999999)}  "
+                    f"{b28_tr(r, loc, en='Claim', de='Schaden-Nr.', fr='Sinistre', es='Siniestro', it='Sinistro', nl='Schadenummer')}: {b28_look(r, loc, 20)}\n"
+                    f"{b28_tr(r, loc, en='Policyholder', de='Versicherungsnehmer', fr='Assuré', es='Tomador', it='Contraente', nl='Verzekeringnemer')}: {p.name} (",
+                    b28_tr(r, loc, en="born", de="geb.", fr="né(e) le", es="nacido/a el", it="nato/a il", nl="geb."), " ", b28_DOB(r, loc), ")\n",
+                    f"{b28_tr(r, loc, en='Date of loss', de='Schadentag', fr='Date du sinistre', es='Fecha del siniestro', it='Data del sinistro', nl='Schadedatum')}: {b28_date_fmt(r, b28_recent(r, 30), loc)}\n",
+                    f"{b28_tr(r, loc, en='Reachable at', de='Erreichbar unter', fr='Joignable au', es='Contacto', it='Reperibile al', nl='Bereikbaar op')} ", p.ph(), " / ", p.em(), "\n",
+                    f"{b28_tr(r, loc, en='Pay out to', de='Auszahlung auf', fr='Indemnité sur', es='Abonar en', it='Liquidare su', nl='Uitbetalen op')} IBAN ", b28_IB(r, loc), "\n")
+
+
+def b28_t_customs(f, r, loc):
+    p = B28P(r, loc)
+    q = B28P(r, r.choice(LOCALES))
+    return b28_flat(f"CN23 / customs declaration  shipment {b28_look(r, loc, 3)}\nSender: {p.org}, EORI {B28_LOC_CC[loc]}{rnd(r, string.digits, 12)}, tel ", p.ph(),
+                    f"\nReceiver: {q.name}, {q.street}, {q.city}, tel ", q.ph(), ", ", q.em(), "\n"
+                    f"1 x {r.choice(['espresso machine', 'drone spare parts', 'wool blanket', 'bike computer'])}  HS {r.randint(8400, 9600)}.{r.randint(10, 99)}  {b28_money(r, loc)}  EAN {b28_ean13(r)}\n"
+                    f"Reason: sale of goods  Invoice {b28_look(r, loc, 2)}  date {b28_date_fmt(r, b28_recent(r, 5), loc)}\n")
+
+
+def b28_t_bol(f, r, loc):
+    p, q = B28P(r, loc), B28P(r, r.choice(LOCALES))
+    return b28_flat(f"BILL OF LADING No. {rnd(r, string.ascii_uppercase, 4)}{r.randint(100000000, 999999999)}\nShipper: {p.org}, {p.city}  contact {p.name} ", p.ph(), "\n"
+                    f"Consignee: {q.org}, {q.city}\nNotify party: {q.name}, ", q.ph(), ", ", q.work(), "\n"
+                    f"Vessel/voyage: {r.choice(['MSC AURORA', 'CMA CGM RHONE', 'MAERSK EMDEN'])} / {r.randint(100, 999)}{r.choice('NSEW')}\nContainer {b28_container(r)} seal {rnd(r, string.digits, 8)}  "
+                    f"{r.randint(1, 40)} pallets, gross {r.randint(1000, 24000)} kg\nFreight prepaid. Place of issue {p.city}, {b28_date_fmt(r, b28_recent(r, 10), loc)}\n")
+
+
+def b28_t_trial(f, r, loc):
+    p, c = B28P(r, loc), B28P(r, loc)
+    return b28_flat(f"Study {rnd(r, string.ascii_uppercase, 3)}-{r.randint(100, 999)} screening log, site {r.randint(1, 40):03d}\nSubject {r.randint(100, 999)}-{r.randint(1000, 9999)}: {p.first[0]}.{p.last[0]}., ",
+                    b28_tr(r, loc, en="DOB", de="Geb.-Datum", fr="DDN", es="F. nac.", it="Data nascita", nl="Geb.datum"), " ", b28_DOB(r, loc, lo=18, hi=80),
+                    f", {b28_tr(r, loc, en='screening visit', de='Screening-Visite', fr='visite de sélection', es='visita de selección', it='visita di screening', nl='screeningsbezoek')} {b28_date_fmt(r, b28_recent(r, 30), loc)}\n"
+                    f"Eligibility: {r.choice(['met', 'not met (HbA1c)', 'pending labs'])}; randomisation {b28_look(r, loc, 7)[:8]}\nCoordinator: {c.name}, ", c.work(), ", ", c.ph(), "\n")
+
+
+def b28_t_sms_gateway(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 6)):
+        out += [f"{b28_iso(r, 2)} level=info msg=\"sms queued\" id=SM{rnd(r, HEX, 32)} to=", b28_PH(r, loc, variants=("e164",)), f" segments={r.randint(1, 3)} status={r.choice(['queued', 'sent', 'delivered', 'undelivered'])}\n"]
+    return b28_flat(out, f"{b28_iso(r, 1)} level=warn msg=\"carrier error 30007\" provider_ref={rnd(r, string.digits, 12)}\n")
+
+
+def b28_t_voicemail(f, r, loc):
+    p = B28P(r, loc)
+    t = b28_tr(r, loc, en=["Hi, this is {n}, calling about my prescription refill. My date of birth is ", "Hello, it's {n}. For verification, born on "],
+               de=["Hallo, hier ist {n}, es geht um mein Rezept. Mein Geburtsdatum ist der ", "Guten Tag, {n} hier, geboren am "],
+               fr=["Bonjour, c'est {n}, pour mon renouvellement d'ordonnance. Ma date de naissance est le ", "Bonjour, {n}, née le "],
+               es=["Hola, soy {n}, llamo por la receta. Mi fecha de nacimiento es el ", "Buenas, soy {n}, nacido el "],
+               it=["Buongiorno, sono {n}, chiamo per la ricetta. La mia data di nascita è ", "Salve, sono {n}, nato il "],
+               nl=["Hallo, met {n}, over mijn herhaalrecept. Mijn geboortedatum is ", "Goedendag, {n} hier, geboren op "])
+    return b28_flat(f"Voicemail transcript ({b28_iso(r, 3)}, {r.randint(20, 90)}s, from ", p.ph(), ")\n", t.format(n=p.name), b28_DOB(r, loc, style=r.choice(["num", "long"])),
+                    b28_tr(r, loc, en=". You can call me back on ", de=". Rückruf bitte unter ", fr=". Rappelez-moi au ", es=". Me pueden llamar al ", it=". Mi richiamate al ", nl=". Terugbellen kan op "),
+                    p.ph(), f". Rx {r.randint(1000000, 9999999)}, thanks.\n")
+
+
+def b28_t_engagement(f, r, loc):
+    p, lawyer = B28P(r, loc), B28P(r, loc)
+    return b28_flat(f"{lawyer.org}\n{b28_tr(r, loc, en='Engagement letter', de='Mandatsvereinbarung', fr='Convention d honoraires', es='Hoja de encargo', it='Lettera di incarico', nl='Opdrachtbevestiging')} - "
+                    f"{b28_tr(r, loc, en='matter', de='Az.', fr='dossier', es='expediente', it='pratica', nl='dossier')} {r.randint(100, 999)}/{B28_DAY.year % 100}\n\n{p.name}\n{p.street}\n{p.city}\n\n"
+                    f"{b28_tr(r, loc, en='Retainer of', de='Vorschuss', fr='Provision de', es='Provisión de fondos de', it='Fondo spese di', nl='Voorschot van')} {b28_money(r, loc)} "
+                    f"{b28_tr(r, loc, en='payable to our client account', de='zahlbar auf unser Anderkonto', fr='à verser sur notre compte CARPA', es='a ingresar en la cuenta', it='da versare sul conto', nl='over te maken op derdengeldrekening')} ",
+                    b28_IB(r, loc), f", {b28_tr(r, loc, en='reference', de='Verwendungszweck', fr='référence', es='referencia', it='causale', nl='kenmerk')} {b28_look(r, loc, 21)}.\n\n"
+                    f"{lawyer.name}\nT ", lawyer.ph(), " | ", lawyer.work(), "\n")
+
+
+def b28_t_efiling(f, r, loc):
+    p = B28P(r, "en_US")
+    return b28_flat(f"NOTICE OF ELECTRONIC FILING\nCase No. {r.randint(1, 9)}:{B28_DAY.year % 100}-cv-{r.randint(1000, 9999)}-{rnd(r, string.ascii_uppercase, 3)}\nFiled: {b28_when(r, 3):%m/%d/%Y at %I:%M %p} EST\n"
+                    f"Filer: {p.name}, Bar No. {r.randint(100000, 999999)}\nDocument: Motion to Seal Exhibit {r.choice('ABCD')} (Plaintiff's DOB and SSN unredacted)\nEnvelope {r.randint(10000000, 99999999)}, "
+                    f"transaction {b28_uuid(r)}\nNotice sent electronically to: ", p.work(), ", ", B28P(r, "en_US").work(), "\nClerk's office phone: ", b28_PH(r, "en_US", other=0), "\n")
+
+
+def b28_t_recovery(f, r, loc):
+    p = B28P(r, loc)
+    logins = []
+    for _ in range(r.randint(2, 4)):
+        logins += [f"  {b28_iso(r, 30)}  ", b28_IP(r), f"  {r.choice(['DE', 'NL', 'BR', 'VN', 'US', 'FR'])}  {r.choice(['success', 'failed', '2fa_required'])}\n"]
+    return b28_flat(f"Ticket {b28_look(r, loc, 1)} - account recovery, player {p.user}{r.randint(1, 999)}\nUser: my account got hijacked. Login e-mail ", p.em(),
+                    ". I think my old password ", b28_PW(r, loc), " leaked in a phishing site.\nAgent notes: login history\n", logins,
+                    f"  Reset link sent, temporary password set to ", b28_PW(r, loc), " (must change on first login). 2FA reset pending ID check.\n")
+
+
+def b28_t_cisco(f, r, loc):
+    return b28_flat(f"!\nversion 17.{r.randint(1, 12)}\nhostname {r.choice(['core-sw1', 'edge-rtr2', 'branch-ams'])}\n!\nenable secret 9 ${rnd(r, AN, 14)}${rnd(r, AN + './', 43)}\n"
+                    "username netops privilege 15 password 0 ", b28_PW(r, loc), "\n!\ninterface Ethernet1/1\n ip address ", b28_IP4(r), f"/{r.choice([24, 25, 26, 30])}\n"
+                    " ipv6 address ", b28_IP6(r), f"/64\n no shutdown\n!\nsnmp-server community ", b28_PW(r, loc), " RO\n", "tacacs server ISE\n address ipv4 ", b28_IP4(r, True), "\n key 7 ",
+                    rnd(r, "0123456789ABCDEF", 24), "\n!\nend\n")
+
+
+def b28_t_wireguard(f, r, loc):
+    peers = []
+    for _ in range(r.randint(1, 3)):
+        peers += [f"\n[Peer]\n# {r.choice(B28_FIRST[loc])}'s laptop\nPublicKey = {b28_generic(r, 'wg')}\n"]
+        if r.random() < 0.5:
+            peers += ["PresharedKey = ", b28_GEN(r, "wg"), "\n"]
+        peers += ["AllowedIPs = ", b28_IP4(r, True), "/32\n"]
+    return b28_flat("# /etc/wireguard/wg0.conf\n[Interface]\nAddress = ", B28L("IPV4", f"10.{r.randint(0, 250)}.0.1"), "/24, ", b28_IP6(r), "/64\nListenPort = 51820\nPrivateKey = ", b28_GEN(r, "wg"),
+                    "\nPostUp = iptables -A FORWARD -i wg0 -j ACCEPT\n", peers, "\n# client endpoint: ", b28_IP4(r, False), ":51820\n")
+
+
+def b28_t_keepass_csv(f, r, loc):
+    rows = ["\"Account\",\"Login Name\",\"Password\",\"Web Site\",\"Comments\"\n"]
+    for _ in range(r.randint(3, 5)):
+        p = B28P(r, loc)
+        site = r.choice(["Fritz!Box", "Synology", "Bank", "Steuer", "Router", "Jira", "AWS root", "Mailbox"])
+        login = p.em() if r.random() < 0.5 else p.user
+        rows += [f"\"{site}\",\"", login, "\",\"", b28_PW(r, loc), f"\",\"https://{site.lower().replace(' ', '').replace('!', '')}.local\",\"{r.choice(['', 'changed ' + b28_date_fmt(r, b28_recent(r, 700), loc), 'PIN in safe'])}\"\n"]
+    return b28_flat("Exported from KeePassXC 2.7 - please import into the team vault and delete this file:\n", rows)
+
+
+def b28_t_browser_csv(f, r, loc):
+    rows = ["name,url,username,password,note\n"]
+    for _ in range(r.randint(3, 5)):
+        p = B28P(r, loc)
+        host = r.choice(["accounts.google.com", "www.amazon.de", "login.live.com", "github.com", "app.hubspot.com", "www.ing.nl", "secure.booking.com"])
+        rows += [f"{host},https://{host}/,", p.em(), ",", b28_PW(r, loc, safe=True), ",\n"]
+    return b28_flat("chrome passwords export (Passwords.csv) that the intern put on the shared drive:\n", rows)
+
+
+def b28_t_vcard(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"BEGIN:VCARD\nVERSION:3.0\nN:{p.last};{p.first};;;\nFN:{p.name}\nORG:{p.org}\nTEL;TYPE=CELL:", p.ph(), "\nTEL;TYPE=WORK,VOICE:", p.ph(),
+                    "\nEMAIL;TYPE=INTERNET:", p.work(), "\nBDAY:", B28L("DATE_OF_BIRTH", b28_birth(r).isoformat()),
+                    f"\nADR;TYPE=HOME:;;{p.street};{p.city};;;\nREV:{b28_when(r, 200):%Y%m%dT%H%M%SZ}\nUID:{b28_uuid(r)}\nEND:VCARD\n")
+
+
+def b28_t_ics(f, r, loc):
+    p, q = B28P(r, loc), B28P(r, loc)
+    st = b28_when(r, 0) + datetime.timedelta(days=r.randint(1, 20))
+    return b28_flat(f"BEGIN:VCALENDAR\nPRODID:-//Microsoft Corporation//Outlook 16.0//EN\nBEGIN:VEVENT\nDTSTART:{st:%Y%m%dT%H%M00Z}\nDTEND:{st + datetime.timedelta(minutes=45):%Y%m%dT%H%M00Z}\n"
+                    f"SUMMARY:{b28_tr(r, loc, en='Contract review', de='Vertragsbesprechung', fr='Revue du contrat', es='Revisión de contrato', it='Revisione contratto', nl='Contractbespreking')}\n"
+                    f"ORGANIZER;CN={b28_ascii(p.name)}:mailto:", p.work(), f"\nATTENDEE;ROLE=REQ-PARTICIPANT;CN={b28_ascii(q.name)}:mailto:", q.em(),
+                    "\nDESCRIPTION:Dial-in ", b28_PH(r, loc, variants=("intl",)), f" conference ID {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(100, 999)}#\n"
+                    f"UID:{rnd(r, HEX, 40)}\nEND:VEVENT\nEND:VCALENDAR\n")
+
+
+def b28_t_ldif(f, r, loc):
+    p = B28P(r, loc)
+    pw = ["userPassword: ", b28_PW(r, loc)] if r.random() < 0.5 else [f"userPassword:: {base64.b64encode(('{SSHA}' + rnd(r, B28_B64, 32)).encode()).decode()}"]
+    return b28_flat(f"dn: uid={p.user},ou=people,dc={p.dom.split('.')[0]},dc={p.dom.split('.')[-1]}\nobjectClass: inetOrgPerson\nuid: {p.user}\ncn: {b28_ascii(p.name)}\nsn: {b28_ascii(p.last)}\n"
+                    "mail: ", p.work(), "\ntelephoneNumber: ", p.ph(), "\nmobile: ", p.ph(), "\n", pw, f"\nemployeeNumber: {r.randint(10000, 99999)}\n\n")
+
+
+def b28_t_git_patch(f, r, loc):
+    k = r.choice(["STRIPE_SECRET_KEY", "SLACK_BOT_TOKEN", "OPENAI_API_KEY", "GITHUB_TOKEN", "GOOGLE_MAPS_KEY", "AWS_ACCESS_KEY_ID"])
+    kind = {"STRIPE_SECRET_KEY": "STRIPE_KEY", "SLACK_BOT_TOKEN": "SLACK_TOKEN", "OPENAI_API_KEY": "OPENAI_KEY", "GITHUB_TOKEN": "GITHUB_TOKEN", "GOOGLE_MAPS_KEY": "GOOGLE_API_KEY", "AWS_ACCESS_KEY_ID": "AWS_ACCESS_KEY"}[k]
+    return b28_flat(f"commit {rnd(r, HEX, 40)}\nAuthor: {B28P(r, loc).name}\nDate:   {b28_when(r, 30):%a %b %d %H:%M:%S %Y} +0100\n\n    hotfix: config for staging\n\n"
+                    f"diff --git a/config/staging.env b/config/staging.env\nindex {rnd(r, HEX, 7)}..{rnd(r, HEX, 7)} 100644\n--- a/config/staging.env\n+++ b/config/staging.env\n@@ -3,4 +3,5 @@\n"
+                    f" APP_ENV=staging\n-{k}=", B28L("PLACEHOLDER", r.choice(B28_PLACEHOLDERS[kind])) if r.random() < 0.5 else r.choice(B28_STANDINS), f"\n+{k}=", b28_SEC(r, kind),
+                    "\n LOG_LEVEL=debug\n+DB_PASS=", b28_PW(r, loc), "\n")
+
+
+def b28_t_mongosh(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat("$ mongosh \"mongodb+srv://admin:", b28_PW(r, loc, safe=True), f"@cluster0.{rnd(r, string.ascii_lowercase + string.digits, 5)}.mongodb.net/crm\"\nCurrent Mongosh Log ID: {rnd(r, HEX, 24)}\n"
+                    "Atlas atlas-xyz-shard-0 [primary] crm> db.patients.findOne({mrn: \"", str(r.randint(1000000, 9999999)), "\"})\n{\n  _id: ObjectId('", rnd(r, HEX, 24), "'),\n  name: '", b28_ascii(p.name),
+                    "',\n  dob: ISODate('", B28L("DATE_OF_BIRTH", b28_birth(r).isoformat()), "T00:00:00.000Z'),\n  phone: '", p.ph(), "',\n  email: '", p.em(), f"',\n  lastVisit: ISODate('{b28_iso(r, 200)[:10]}T09:30:00.000Z')\n}}\n")
+
+
+def b28_t_alertmanager(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"global:\n  smtp_smarthost: 'smtp.{p.dom}:587'\n  smtp_from: '", B28L("EMAIL", f"alerts@{p.dom}"), "'\n  smtp_auth_username: '", p.work(), "'\n  smtp_auth_password: '", b28_PW(r, loc),
+                    "'\nroute:\n  receiver: oncall\nreceivers:\n  - name: oncall\n    pagerduty_configs:\n      - routing_key: ", b28_GEN(r, "hex32"),
+                    "\n    email_configs:\n      - to: '", p.em(), "'\n", "    # slack receiver: api_url_file: /etc/alertmanager/slack_url\n")
+
+
+def b28_t_grafana(f, r, loc):
+    return b28_flat(f"; grafana.ini\n[server]\nhttp_port = 3000\ndomain = grafana.{r.choice(B28_ORG[loc])[1]}\n\n[security]\nadmin_user = admin\nadmin_password = ", b28_PW(r, loc),
+                    "\nsecret_key = ", b28_GEN(r, r.choice(["alnum", "hex32"])), "\n\n[database]\ntype = mysql\nhost = ", b28_IP4(r, True), ":3306\nuser = grafana\npassword = \"\"\"",
+                    b28_PW(r, loc), "\"\"\"\n\n[auth.generic_oauth]\nclient_id = grafana-", rnd(r, string.digits, 6), "\nclient_secret = ", b28_GEN(r, "azure"), "\n")
+
+
+def b28_t_airflow(f, r, loc):
+    return b28_flat("(airflow) $ airflow connections add 'warehouse' --conn-uri 'postgresql://etl:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/dwh'\n"
+                    "Successfully added `conn_id`=warehouse : postgresql://etl:******@", b28_host(r), ":5432/dwh\n"
+                    "(airflow) $ airflow variables set openai_key ", b28_SEC(r, "OPENAI_KEY"), "\nVariable openai_key created\n"
+                    f"(airflow) $ airflow dags trigger nightly_sync -r manual__{b28_iso(r, 1)}\n")
+
+
+def b28_t_mosquitto(f, r, loc):
+    ip = b28_IP4(r, True)
+    return b28_flat("$ mosquitto_sub -h ", ip, " -p 8883 --cafile ca.crt -u sensor-gw -P ", b28_PW(r, loc, safe=True), " -t 'site/+/temp' -v\n"
+                    f"site/{r.randint(1, 40)}/temp {r.randint(-10, 35)}.{r.randint(0, 9)}\nsite/{r.randint(1, 40)}/temp {r.randint(-10, 35)}.{r.randint(0, 9)}\n"
+                    "$ mosquitto_passwd -b /etc/mosquitto/passwd dashboard ", b28_PW(r, loc, safe=True), "\n"
+                    f"# firmware {b28_look(r, loc, 5)} on gateway {b28_look(r, loc, 17)}\n")
+
+
+def b28_t_ftp(f, r, loc):
+    p = B28P(r, loc)
+    ip = b28_IP4(r)
+    return b28_flat("$ ftp ", ip, f"\nConnected to {b28_host(r)}.\n220 ProFTPD Server ready.\nName: {p.user}\n331 Password required for {p.user}\nPassword:\n230 User {p.user} logged in\n"
+                    "ftp> quote PASS ", b28_PW(r, loc), "\n503 You are already logged in\nftp> put invoices_", b28_date_fmt(r, b28_recent(r, 3), loc, "iso"), ".zip\n227 Entering Passive Mode\n226 Transfer complete\n")
+
+
+def b28_t_imap(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"$ openssl s_client -connect imap.{r.choice(B28_MAILDOM[loc])}:993 -quiet\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\na1 LOGIN ", p.em(), " ", b28_PW(r, loc, safe=True),
+                    f"\na1 OK LOGIN completed\na2 SELECT INBOX\n* {r.randint(10, 9000)} EXISTS\na2 OK [READ-WRITE] SELECT completed\na3 LOGOUT\n")
+
+
+def b28_t_oauth_paste(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"{p.first}: the token endpoint answers, but the API says 401. Response:\n{{\n  \"access_token\": \"", b28_SEC(r, "JWT"), "\",\n  \"token_type\": \"Bearer\",\n"
+                    f"  \"expires_in\": {r.choice([3600, 7200])},\n  \"refresh_token\": \"", b28_GEN(r, r.choice(["alnum", "b64url"])), "\",\n  \"id_token\": \"", b28_SEC(r, "JWT"), "\"\n}\n"
+                    f"{B28P(r, loc).first}: aud is wrong, you requested the token for client {rnd(r, string.digits, 12)}-{rnd(r, string.ascii_lowercase + string.digits, 32)}.apps.googleusercontent.com\n")
+
+
+def b28_t_hl7(f, r, loc):
+    p = B28P(r, "en_US")
+    dob = b28_birth(r)
+    ts = b28_when(r, 2)
+    return b28_flat(f"MSH|^~\\&|EPIC|{rnd(r, string.ascii_uppercase, 3)}|LAB|HOSP|{ts:%Y%m%d%H%M%S}||ADT^A04|{r.randint(100000, 999999)}|P|2.5.1\n"
+                    f"EVN|A04|{ts:%Y%m%d%H%M%S}\nPID|1||{r.randint(1000000, 9999999)}^^^MRN||{b28_ascii(p.last).upper()}^{b28_ascii(p.first).upper()}||", B28L("DATE_OF_BIRTH", dob.strftime("%Y%m%d")),
+                    f"|{r.choice('MFU')}|||{p.street}^^{p.city}^{r.choice(['WA', 'TN', 'ID', 'TX'])}^{r.randint(10000, 99999)}||", b28_PH(r, "en_US", other=0, variants=("national",)),
+                    "|||||", b28_SSN(r, "dash" if r.random() < 0.5 else "bare") if r.random() < 0.8 else "", "\n"
+                    f"PV1|1|O|CLINIC^{r.randint(100, 300)}^1||||{r.randint(1000000000, 1999999999)}^{b28_ascii(B28P(r, 'en_US').last).upper()}\n")
+
+
+def b28_t_edi834(f, r, loc):
+    p = B28P(r, "en_US")
+    dob = b28_birth(r)
+    return b28_flat(f"ISA*00*          *00*          *ZZ*{rnd(r, string.ascii_uppercase, 8)}       *ZZ*{rnd(r, string.ascii_uppercase, 8)}       *{b28_when(r, 3):%y%m%d*%H%M}*^*00501*{r.randint(100000000, 999999999)}*0*P*:~\n"
+                    f"ST*834*{r.randint(1000, 9999)}*005010X220A1~\nINS*Y*18*021*28*A***FT~\nREF*0F*", b28_SSN(r, "bare"), f"~\nREF*1L*{r.randint(100000, 999999)}~\n"
+                    f"NM1*IL*1*{b28_ascii(p.last).upper()}*{b28_ascii(p.first).upper()}****34*", b28_SSN(r, "bare"), "~\nPER*IP**TE*", b28_PH(r, "en_US", other=0, variants=("national", "dashes")),
+                    "*EM*", p.em(), "~\nDMG*D8*", B28L("DATE_OF_BIRTH", dob.strftime("%Y%m%d")), f"*{r.choice('MF')}~\nDTP*356*D8*{b28_recent(r, 0, 60):%Y%m%d}~\nSE*9*{r.randint(1000, 9999)}~\n")
+
+
+def b28_t_chargeback(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"Dispute {b28_look(r, loc, 21)} - reason code {r.choice(['10.4', '13.1', '4837', '4853'])}\nCardholder: {p.name}\nCard: ", b28_CC(r),
+                    f"\nTransaction: {b28_date_fmt(r, b28_recent(r, 60), loc)}  {b28_money(r, loc)}  ARN {rnd(r, string.digits, 23)}  auth {rnd(r, string.digits, 6)}\n"
+                    "Customer e-mail on order: ", p.em(), f"  IP at checkout: ", b28_IP(r), f"\nEvidence due {b28_date_fmt(r, b28_recent(r, 0, 20), loc)}. Related order {b28_look(r, loc, 0)}, not to be confused with test card {b28_bad_card(r)}.\n")
+
+
+def b28_t_pos_receipt(f, r, loc):
+    d = b28_card_digits(r)
+    return b28_flat(f"{r.choice(B28_ORG[loc])[0].upper()}\n{b28_when(r, 5):%d.%m.%Y %H:%M}  TERM {rnd(r, string.digits, 8)}  TRACE {r.randint(1000, 9999)}\n"
+                    f"{r.choice(['VISA', 'MASTERCARD', 'GIROCARD', 'AMEX'])} CONTACTLESS\n{'*' * (len(d) - 4)}{d[-4:]}\nAID A000000{r.randint(3, 4)}{r.randint(1010, 3010)}\n"
+                    f"TOTAL {b28_money(r, loc)}\nAUTH {rnd(r, string.digits, 6)}  EAN {b28_ean13(r)}\nMerchant copy - card entered manually on retry: ", b28_CC(r, style="plain"), "\n")
+
+
+def b28_t_kyc(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"[KYC-{r.randint(10000, 99999)}] {b28_tr(r, loc, en='Verification failed', de='Verifizierung fehlgeschlagen', fr='Échec de la vérification', es='Verificación fallida', it='Verifica non riuscita', nl='Verificatie mislukt')}\n"
+                    f"Name: {p.name}\n", b28_tr(r, loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"), ": ", b28_DOB(r, loc),
+                    "\nPhone: ", p.ph(), "  E-mail: ", p.em(), f"\nWallet: 0x{rnd(r, HEX, 40)}  BTC bc1q{rnd(r, '023456789acdefghjklmnpqrstuvwxyz', 38)}\n"
+                    "User pasted their API credentials into the ticket: key ", b28_GEN(r, "alnum"), " secret ", b28_GEN(r, r.choice(["b64", "hex64"])), "  (rotate!)\n")
+
+
+def b28_t_logcat(f, r, loc):
+    p = B28P(r, loc)
+    t = b28_when(r, 1)
+    return b28_flat(f"{t:%m-%d %H:%M:%S}.{r.randint(100, 999)}  {r.randint(1000, 30000)}  {r.randint(1000, 30000)} D OkHttp  : --> POST https://api.{p.dom}/v1/session\n"
+                    f"{t:%m-%d %H:%M:%S}.{r.randint(100, 999)}  {r.randint(1000, 30000)}  {r.randint(1000, 30000)} D OkHttp  : Authorization: Bearer ", b28_SEC(r, "JWT"), "\n"
+                    f"{t:%m-%d %H:%M:%S}.{r.randint(100, 999)}  {r.randint(1000, 30000)}  {r.randint(1000, 30000)} D OkHttp  : {{\"email\":\"", p.em(), "\",\"password\":\"", b28_PW(r, loc, safe=True),
+                    f"\",\"device\":\"{b28_imei(r)}\"}}\n{t:%m-%d %H:%M:%S}.{r.randint(100, 999)}  {r.randint(1000, 30000)}  {r.randint(1000, 30000)} I Net     : client ip ", b28_IP(r), "\n")
+
+
+def b28_t_iot(f, r, loc):
+    return b28_flat(f"device provisioning record\nserial: {rnd(r, string.ascii_uppercase + string.digits, 12)}\nmac: {b28_look(r, loc, 17)}\nfirmware: {b28_look(r, loc, 5)}\nmqtt_host: ", b28_IP4(r),
+                    "\nmqtt_user: dev-", rnd(r, HEX, 8), "\nmqtt_pass: ", b28_PW(r, loc), "\ndevice_key: ", b28_GEN(r, r.choice(["hex32", "b64"])), "\ntls_key: |\n  ",
+                    b28_PEM(r, "EC PRIVATE KEY", sep="\n  "), f"\ncert_fingerprint: {rnd(r, HEX, 64)}\n")
+
+
+def b28_t_maintenance(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"{b28_tr(r, loc, en='Maintenance request', de='Reparaturmeldung', fr='Demande d intervention', es='Solicitud de reparación', it='Richiesta di intervento', nl='Reparatieverzoek')} #{r.randint(1000, 9999)}\n"
+                    f"{p.name}, {p.street}, {p.city}\n{b28_tr(r, loc, en='Issue: boiler not heating, code F28', de='Problem: Heizung geht nicht, Fehler F28', fr='Problème : chaudière en panne, code F28', es='Problema: la caldera no calienta, código F28', it='Problema: caldaia guasta, codice F28', nl='Probleem: cv-ketel doet het niet, code F28')}\n"
+                    f"{b28_tr(r, loc, en='Access', de='Zugang', fr='Accès', es='Acceso', it='Accesso', nl='Toegang')}: {b28_tr(r, loc, en='key safe code', de='Schlüsselsafe', fr='boîte à clés', es='caja de llaves', it='cassetta chiavi', nl='sleutelkluis')} {r.randint(1000, 9999)}; "
+                    f"Wi-Fi {r.choice(['FRITZ!Box 7590 XY', 'Ziggo' + rnd(r, string.digits, 7), 'Livebox-' + rnd(r, HEX, 4).upper()])} ", b28_tr(r, loc, en="password", de="Passwort", fr="mot de passe", es="contraseña", it="password", nl="wachtwoord"), " ", b28_PW(r, loc),
+                    "\n", b28_tr(r, loc, en="Call before coming", de="Bitte vorher anrufen", fr="Appeler avant", es="Llamar antes", it="Chiamare prima", nl="Graag vooraf bellen"), ": ", p.ph(), "\n")
+
+
+def b28_t_expense(f, r, loc):
+    p = B28P(r, loc)
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        rows += [f"{b28_date_fmt(r, b28_recent(r, 40), loc, 'iso')}\t{r.choice(['Taxi', 'Hotel', 'Train', 'Dinner client', 'Parking'])}\t{b28_money(r, loc)}\t"]
+        rows += [b28_CC(r) if r.random() < 0.5 else "corporate card", f"\t{b28_look(r, loc, 2)}\n"]
+    return b28_flat(f"Expense report {p.name} - {b28_tr(r, loc, en='December', de='Dezember', fr='décembre', es='diciembre', it='dicembre', nl='december')}\nDate\tCategory\tAmount\tPaid with\tReceipt\n", rows,
+                    "Reimburse to IBAN ", b28_IB(r, loc), "\n")
+
+
+def b28_t_readme(f, r, loc):
+    kind = r.choice(sorted(B28_PLACEHOLDERS))
+    var = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GENERIC_SECRET": "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN": "GITHUB_TOKEN", "STRIPE_KEY": "STRIPE_API_KEY", "SLACK_TOKEN": "SLACK_BOT_TOKEN",
+           "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_API_KEY", "JWT": "AUTH_TOKEN"}[kind]
+    return b28_flat(f"## Quick start\n\n1. Copy `.env.example` to `.env`.\n2. Set your credentials, for example:\n\n```bash\nexport {var}=", b28_PLH(r, kind), "\n```\n\n"
+                    f"Never commit real keys; CI reads `{r.choice(B28_STANDINS)}` from the secret store. Tested with {b28_look(r, loc, 4)}.\n"
+                    f"3. Run `make dev` and open http://localhost:{r.choice([3000, 8080, 5173])}.\n")
+
+
+def b28_t_pain001(f, r, loc):
+    p, q = B28P(r, loc), B28P(r, loc)
+    return b28_flat(f"<CstmrCdtTrfInitn>\n  <GrpHdr><MsgId>{rnd(r, string.ascii_uppercase + string.digits, 16)}</MsgId><CreDtTm>{b28_iso(r, 1, z=False)}</CreDtTm><NbOfTxs>1</NbOfTxs></GrpHdr>\n"
+                    f"  <PmtInf>\n    <Dbtr><Nm>{p.org}</Nm></Dbtr>\n    <DbtrAcct><Id><IBAN>", B28L("IBAN", b28_iban_raw(r, B28_LOC_CC[loc])), "</IBAN></Id></DbtrAcct>\n"
+                    f"    <CdtTrfTxInf>\n      <PmtId><EndToEndId>{b28_look(r, loc, 2)}</EndToEndId></PmtId>\n      <Amt><InstdAmt Ccy=\"EUR\">{r.randint(10, 9000)}.{r.randint(0, 99):02d}</InstdAmt></Amt>\n"
+                    f"      <Cdtr><Nm>{q.name}</Nm></Cdtr>\n      <CdtrAcct><Id><IBAN>", B28L("IBAN", b28_iban_raw(r, r.choice(sorted(B28_IBAN_SPEC)))), "</IBAN></Id></CdtrAcct>\n"
+                    f"      <RmtInf><Ustrd>{b28_look(r, loc, 2)}</Ustrd></RmtInf>\n    </CdtTrfTxInf>\n  </PmtInf>\n</CstmrCdtTrfInitn>\n")
+
+
+def b28_t_user_secrets(f, r, loc):
+    return b28_flat("PS C:\\src\\Billing.Api> dotnet user-secrets list\nConnectionStrings:Default = Server=", b28_IP4(r, True), ";Database=Billing;User Id=billing;Password=", b28_PW(r, loc),
+                    ";TrustServerCertificate=True\nStripe:SecretKey = ", b28_SEC(r, "STRIPE_KEY"), "\nAzureAd:ClientSecret = ", b28_GEN(r, "azure"), "\nJwt:SigningKey = ", b28_GEN(r, "b64"), "\n")
+
+
+def b28_t_aws_credentials(f, r, loc):
+    out = []
+    for prof in r.sample(["default", "prod-admin", "billing-ro", "sandbox"], r.randint(1, 3)):
+        out += [f"[{prof}]\naws_access_key_id = ", b28_SEC(r, "AWS_ACCESS_KEY"), "\naws_secret_access_key = ", b28_GEN(r, "aws"), "\n"]
+        if r.random() < 0.3:
+            out += ["aws_session_token = ", b28_GEN(r, "b64"), "\n"]
+        out.append("\n")
+    return b28_flat("$ cat ~/.aws/credentials\n", out, f"$ aws sts get-caller-identity\nAn error occurred (InvalidClientTokenId) ... request id {b28_uuid(r)}\n")
+
+
+def b28_t_gcp_sa(f, r, loc):
+    proj = r.choice(["billing-prod", "crm-sync", "ml-sandbox"]) + "-" + rnd(r, string.digits, 6)
+    pem = [B28L("PRIVATE_KEY", b28_pem(r, "PRIVATE KEY", sep="\\n")), "\\n"]
+    return b28_flat("Service account file the customer attached (key.json):\n{\n  \"type\": \"service_account\",\n  \"project_id\": \"", proj, "\",\n  \"private_key_id\": \"", rnd(r, HEX, 40),
+                    "\",\n  \"private_key\": \"", pem, "\",\n  \"client_email\": \"", B28L("EMAIL", f"sync@{proj}.iam.gserviceaccount.com"), f"\",\n  \"client_id\": \"{rnd(r, string.digits, 21)}\",\n"
+                    "  \"token_uri\": \"https://oauth2.googleapis.com/token\"\n}\n")
+
+
+def b28_t_ssh_keyfile(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"{p.first}: here's the deploy key, the pipeline can't clone without it\n", b28_PEM(r, r.choice(["OPENSSH PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"])),
+                    f"\nand the public half for the repo settings:\n{b28_pubkey(r)}\n{B28P(r, loc).first}: never paste private keys in chat. Revoking it now.\n")
+
+
+def b28_t_tls_bundle(f, r, loc):
+    return b28_flat(f"# /etc/nginx/ssl/{r.choice(['shop', 'api', 'portal'])}.pem (cert + chain + key, ordered as nginx wants)\n", b28_cert(r), "\n", b28_cert(r), "\n",
+                    b28_PEM(r, r.choice(["PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])), "\n")
+
+
+def b28_t_hr_onboarding(f, r, loc):
+    p = B28P(r, loc)
+    us = loc == "en_US"
+    return b28_flat(f"{b28_tr(r, loc, en='Onboarding checklist', de='Onboarding-Checkliste', fr='Checklist d arrivée', es='Lista de incorporación', it='Checklist inserimento', nl='Onboarding checklist')}: {p.name}\n"
+                    f"- {b28_tr(r, loc, en='Start date', de='Eintritt', fr='Date d entrée', es='Fecha de alta', it='Data di assunzione', nl='Startdatum')}: {b28_date_fmt(r, b28_recent(r, 0, 30), loc)}\n- ",
+                    b28_tr(r, loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"), ": ", b28_DOB(r, loc, lo=18, hi=66), "\n- ",
+                    ["SSN: ", b28_SSN(r), "\n- "] if us else ["IBAN: ", b28_IB(r, loc), "\n- "],
+                    f"{b28_tr(r, loc, en='Private phone', de='Private Nummer', fr='Téléphone perso', es='Teléfono personal', it='Telefono personale', nl='Privénummer')}: ", p.ph(), "\n- ",
+                    f"{b28_tr(r, loc, en='Laptop initial password', de='Laptop Initialpasswort', fr='Mot de passe initial du portable', es='Contraseña inicial del portátil', it='Password iniziale del portatile', nl='Eerste wachtwoord laptop')}: ", b28_PW(r, loc),
+                    f"\n- {b28_tr(r, loc, en='Badge', de='Ausweis', fr='Badge', es='Tarjeta', it='Badge', nl='Pas')} {r.randint(10000, 99999)}, {b28_tr(r, loc, en='desk', de='Platz', fr='bureau', es='puesto', it='postazione', nl='werkplek')} {r.choice('ABC')}{r.randint(1, 60)}\n")
+
+
+def b28_t_pharmacy(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"{b28_tr(r, loc, en='Refill request', de='Rezeptanforderung', fr='Demande de renouvellement', es='Solicitud de receta', it='Richiesta ricetta', nl='Herhaalrecept aanvraag')} via web form\n"
+                    f"Patient: {p.name}\n", b28_tr(r, loc, en="DOB", de="Geb.", fr="Né(e) le", es="Nacimiento", it="Nato/a il", nl="Geboren"), ": ", b28_DOB(r, loc),
+                    f"\n{b28_tr(r, loc, en='Medication', de='Medikament', fr='Médicament', es='Medicamento', it='Farmaco', nl='Medicijn')}: {r.choice(['Metformin 500 mg', 'Ramipril 5 mg', 'Levothyroxine 75 mcg', 'Atorvastatin 20 mg'])} (PZN {rnd(r, string.digits, 8)})\n"
+                    f"{b28_tr(r, loc, en='Insurance no.', de='Versichertennr.', fr='N° de sécurité sociale', es='N.º de afiliación', it='Tessera sanitaria', nl='Verzekerdennummer')}: {rnd(r, string.ascii_uppercase, 1)}{rnd(r, string.digits, 9)}\n"
+                    "Tel: ", p.ph(), "   E-mail: ", p.em(), "\n")
+
+
+def b28_t_vet(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"{b28_tr(r, loc, en='New patient', de='Neuer Patient', fr='Nouveau patient', es='Nuevo paciente', it='Nuovo paziente', nl='Nieuwe patiënt')}: {r.choice(['Biscuit', 'Luna', 'Balou', 'Mimi', 'Pepa', 'Bruno'])} "
+                    f"({r.choice(['dog', 'cat', 'rabbit'])}), microchip {r.choice(['276', '250', '724', '380', '528', '826'])}{rnd(r, string.digits, 12)}\n"
+                    f"{b28_tr(r, loc, en='Owner', de='Halter', fr='Propriétaire', es='Propietario', it='Proprietario', nl='Eigenaar')}: {p.name}, ", p.ph(), ", ", p.em(), "\n"
+                    f"{b28_tr(r, loc, en='Vaccinated', de='Geimpft', fr='Vacciné', es='Vacunado', it='Vaccinato', nl='Gevaccineerd')}: {b28_date_fmt(r, b28_recent(r, 300), loc)}; "
+                    f"{b28_tr(r, loc, en='last visit', de='letzter Besuch', fr='dernière visite', es='última visita', it='ultima visita', nl='laatste bezoek')} {b28_date_fmt(r, b28_recent(r, 900), loc)}\n")
+
+
+def b28_t_chat_leak(f, r, loc):
+    p, q = B28P(r, loc), B28P(r, loc)
+    s = b28_sec_any(r, loc)
+    return b28_flat(f"#{r.choice(['ops', 'backend', 'data-eng', 'it-help'])} | {p.name} {b28_when(r, 1):%H:%M}\n",
+                    b28_tr(r, loc, en="can someone try this one, mine expired:", de="kann jemand den hier testen, meiner ist abgelaufen:", fr="quelqu'un peut tester celle-ci, la mienne a expiré :",
+                           es="¿alguien puede probar esta? la mía caducó:", it="qualcuno può provare questa? la mia è scaduta:", nl="kan iemand deze proberen, de mijne is verlopen:"), "\n", s,
+                    f"\n{q.name} {b28_when(r, 1):%H:%M}\n", b28_tr(r, loc, en="please rotate it, this channel is logged", de="bitte rotieren, der Kanal wird mitgeschnitten", fr="fais une rotation, ce canal est archivé",
+                                                                     es="rótala, este canal se archiva", it="ruotala, questo canale è registrato", nl="roteer hem, dit kanaal wordt gelogd"), "\n")
+
+
+def b28_t_wifi_note(f, r, loc):
+    return b28_flat(f"{b28_tr(r, loc, en='Guest Wi-Fi for the offsite', de='Gäste-WLAN für den Workshop', fr='Wi-Fi invités pour le séminaire', es='Wi-Fi de invitados para el taller', it='Wi-Fi ospiti per il workshop', nl='Gastenwifi voor de heidag')}\n"
+                    f"SSID: {r.choice(['Offsite-Guest', 'Hotel-Conf-2', 'Villa_5G'])}\n", b28_tr(r, loc, en="Password", de="Passwort", fr="Mot de passe", es="Contraseña", it="Password", nl="Wachtwoord"), ": ", b28_PW(r, loc),
+                    f"\nRouter admin (http://", b28_IP4(r, True), "): admin / ", b28_PW(r, loc), f"\nFirmware {b28_look(r, loc, 5)}, MAC {b28_look(r, loc, 17)}\n")
+
+
+def b28_t_contact_sig(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"{b28_tr(r, loc, en='Thanks for the quick turnaround on quote', de='Danke für das schnelle Angebot', fr='Merci pour le devis rapide', es='Gracias por el presupuesto', it='Grazie per il preventivo', nl='Bedankt voor de snelle offerte')} {b28_look(r, loc, 2)}.\n\n"
+                    f"{b28_tr(r, loc, en='Best regards', de='Mit freundlichen Grüßen', fr='Cordialement', es='Un saludo', it='Cordiali saluti', nl='Met vriendelijke groet')}\n{p.name}\n{p.org}\n"
+                    f"{p.street} | {p.city}\n", b28_tr(r, loc, en="Direct", de="Durchwahl", fr="Ligne directe", es="Directo", it="Diretto", nl="Direct"), " ", p.ph(), " | ",
+                    b28_tr(r, loc, en="Mobile", de="Mobil", fr="Mobile", es="Móvil", it="Cell.", nl="Mobiel"), " ", p.ph(), "\n", p.work(), "\n")
+
+
+B28_TEXT = [b28_t_pgpass, b28_t_netrc, b28_t_rclone, b28_t_ansible, b28_t_vault_kv, b28_t_authlog, b28_t_fail2ban, b28_t_pgbouncer, b28_t_mysql_session,
+            b28_t_git_credentials, b28_t_registry_auth, b28_t_smbcreds, b28_t_openvpn, b28_t_spring, b28_t_mailrc, b28_t_wpconfig, b28_t_odbc, b28_t_crontab,
+            b28_t_systemd, b28_t_helm, b28_t_gha_log, b28_t_tfplan, b28_t_traceback, b28_t_notebook, b28_t_sip, b28_t_pjsip, b28_t_statement_csv,
+            b28_t_sepa_mandate, b28_t_direct_deposit, b28_t_w9_mail, b28_t_tenant_app, b28_t_gym, b28_t_school, b28_t_pnr_chat, b28_t_rental_damage,
+            b28_t_fnol, b28_t_customs, b28_t_bol, b28_t_trial, b28_t_sms_gateway, b28_t_voicemail, b28_t_engagement, b28_t_efiling, b28_t_recovery,
+            b28_t_cisco, b28_t_wireguard, b28_t_keepass_csv, b28_t_browser_csv, b28_t_vcard, b28_t_ics, b28_t_ldif, b28_t_git_patch, b28_t_mongosh,
+            b28_t_alertmanager, b28_t_grafana, b28_t_airflow, b28_t_mosquitto, b28_t_ftp, b28_t_imap, b28_t_oauth_paste, b28_t_hl7, b28_t_edi834,
+            b28_t_chargeback, b28_t_pos_receipt, b28_t_kyc, b28_t_logcat, b28_t_iot, b28_t_maintenance, b28_t_expense, b28_t_readme, b28_t_pain001,
+            b28_t_user_secrets, b28_t_aws_credentials, b28_t_gcp_sa, b28_t_ssh_keyfile, b28_t_tls_bundle, b28_t_hr_onboarding, b28_t_pharmacy, b28_t_vet,
+            b28_t_chat_leak, b28_t_wifi_note, b28_t_contact_sig]
+
+
+def b28_t_litellm(f, r, loc):
+    return b28_flat("# litellm proxy config.yaml\nmodel_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: ", b28_SEC(r, "OPENAI_KEY"),
+                    "\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-sonnet-4\n      api_key: ", b28_SEC(r, "ANTHROPIC_KEY"),
+                    "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_key: ", b28_SEC(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b28_PLH(r, "GOOGLE_API_KEY"),
+                    "\ngeneral_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n  database_url: postgresql://litellm:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/litellm\n"
+                    f"litellm_settings:\n  drop_params: true\n  request_timeout: {r.choice([60, 120, 600])}\n")
+
+
+def b28_t_curl_llm(f, r, loc):
+    k = r.randrange(3)
+    if k == 0:
+        head = ["$ curl https://api.openai.com/v1/chat/completions \\\n  -H \"Content-Type: application/json\" \\\n  -H \"Authorization: Bearer ", b28_SEC(r, "OPENAI_KEY"), "\" \\\n"]
+    elif k == 1:
+        head = ["$ curl https://api.anthropic.com/v1/messages \\\n  -H \"x-api-key: ", b28_SEC(r, "ANTHROPIC_KEY"), "\" \\\n  -H \"anthropic-version: 2023-06-01\" \\\n"]
+    else:
+        head = ["$ curl \"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent?key=", b28_SEC(r, "GOOGLE_API_KEY"), "\" \\\n"]
+    return b28_flat(head, "  -d '{\"max_tokens\": 256, \"messages\": [{\"role\": \"user\", \"content\": \"ping\"}]}'\n",
+                    f"{{\"error\": {{\"type\": \"rate_limit_error\", \"message\": \"retry after {r.randint(1, 60)}s\", \"request_id\": \"req_{rnd(r, AN, 24)}\"}}}}\n")
+
+
+def b28_t_firebase(f, r, loc):
+    proj = r.choice(["shopfront", "clinic-app", "fleet-tracker", "menu-qr"]) + "-" + rnd(r, string.ascii_lowercase + string.digits, 5)
+    return b28_flat("<!-- index.html, deployed build ", b28_look(r, loc, 8), " -->\n<script src=\"https://maps.googleapis.com/maps/api/js?key=", b28_SEC(r, "GOOGLE_API_KEY"), "&callback=initMap\" async></script>\n"
+                    "<script>\n  const firebaseConfig = {\n    apiKey: \"", b28_SEC(r, "GOOGLE_API_KEY"), f"\",\n    authDomain: \"{proj}.firebaseapp.com\",\n    projectId: \"{proj}\",\n"
+                    f"    storageBucket: \"{proj}.appspot.com\",\n    messagingSenderId: \"{rnd(r, string.digits, 12)}\",\n    appId: \"1:{rnd(r, string.digits, 12)}:web:{rnd(r, HEX, 22)}\"\n  }};\n</script>\n")
+
+
+def b28_t_stripe_cli(f, r, loc):
+    return b28_flat("$ stripe listen --forward-to localhost:4242/webhook --api-key ", b28_SEC(r, "STRIPE_KEY"), f"\n> Ready! You are using Stripe API Version [2024-06-20].\n"
+                    f"{b28_iso(r, 1, z=False).replace('T', ' ')}   --> charge.succeeded [evt_{rnd(r, AN, 24)}]\n{b28_iso(r, 1, z=False).replace('T', ' ')}  <--  [200] POST http://localhost:4242/webhook [evt_{rnd(r, AN, 24)}]\n"
+                    "$ export STRIPE_SECRET_KEY=", b28_SEC(r, "STRIPE_KEY"), f"\n$ stripe customers retrieve cus_{rnd(r, AN, 14)}\n")
+
+
+def b28_t_gh_hosts(f, r, loc):
+    p = B28P(r, loc)
+    tok = b28_SEC(r, "GITHUB_TOKEN", r.choice(["gho_", "ghu_", "ghp_"]))
+    return b28_flat("$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    user: ", p.user, "\n    oauth_token: ", tok, "\n    git_protocol: https\n$ gh auth status\ngithub.com\n  ✓ Logged in to github.com account ",
+                    p.user, " (keyring)\n  - Active account: true\n  - Git operations protocol: https\n  - Token: ", tok.text[:4] + "*" * 36, "\n  - Token scopes: 'gist', 'read:org', 'repo', 'workflow'\n")
+
+
+def b28_t_gh_app_tokens(f, r, loc):
+    t0 = b28_when(r, 1)
+    return b28_flat(f"POST /app/installations/{r.randint(10 ** 7, 10 ** 8)}/access_tokens -> 201\n{{\"token\": \"", b28_SEC(r, "GITHUB_TOKEN", "ghs_"),
+                    f"\", \"expires_at\": \"{(t0 + datetime.timedelta(hours=1)):%Y-%m-%dT%H:%M:%SZ}\", \"permissions\": {{\"contents\": \"read\"}}}}\n\n"
+                    "POST https://github.com/login/oauth/access_token -> 200\naccess_token=", b28_SEC(r, "GITHUB_TOKEN", "ghu_"), "&expires_in=28800&refresh_token=", b28_SEC(r, "GITHUB_TOKEN", "ghr_"),
+                    "&refresh_token_expires_in=15811200&scope=&token_type=bearer\n")
+
+
+def b28_t_mitm(f, r, loc):
+    p = B28P(r, loc)
+    jwt = b28_SEC(r, "JWT")
+    return b28_flat(f"$ mitmdump -r flows.mitm -n --flow-detail 3 '~d api.{p.dom}'\n", b28_IP4(r, True), f":{r.randint(40000, 65000)}: POST https://api.{p.dom}/v2/orders\n"
+                    f"    Host: api.{p.dom}\n    Authorization: Bearer ", jwt, "\n    Cookie: session=", b28_SEC(r, "JWT") if r.random() < 0.5 else b28_GEN(r, "alnum"),
+                    f"; consent=1\n    Content-Type: application/json\n\n    {{\"sku\": \"{b28_look(r, loc, 6)}\", \"qty\": {r.randint(1, 9)}}}\n << 201 Created {r.randint(1, 90)}b\n")
+
+
+def b28_t_slack_app(f, r, loc):
+    return b28_flat(f"# config/slack.yml for the on-call bot (workspace T{rnd(r, string.ascii_uppercase + string.digits, 10)})\nbot_token: ", b28_SEC(r, "SLACK_TOKEN"),
+                    "\nuser_token: ", b28_SEC(r, "SLACK_TOKEN"), "\nsigning_secret: ", b28_GEN(r, "hex32"), f"\nchannel: C{rnd(r, string.ascii_uppercase + string.digits, 10)}\n"
+                    "# docs example, leave as is:\n# bot_token: ", b28_PLH(r, "SLACK_TOKEN"), "\n")
+
+
+def b28_t_env_example(f, r, loc):
+    kinds = r.sample(sorted(B28_PLACEHOLDERS), r.randint(2, 4))
+    var = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GENERIC_SECRET": "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN": "GITHUB_TOKEN", "STRIPE_KEY": "STRIPE_SECRET_KEY",
+           "SLACK_TOKEN": "SLACK_BOT_TOKEN", "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_API_KEY", "JWT": "TEST_JWT"}
+    lines = [f"# .env.example - copy to .env and fill in (app {b28_look(r, loc, 4)})\n"]
+    for k in kinds:
+        lines += [f"{var[k]}=", b28_PLH(r, k), "\n"]
+    lines += [f"DATABASE_URL=postgres://app:{r.choice(B28_STANDINS[:5])}@localhost:5432/app\nSESSION_SECRET={r.choice(B28_STANDINS)}\n"]
+    return lines
+
+
+def b28_t_sdk_docs(f, r, loc):
+    kind = r.choice(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "JWT", "AWS_ACCESS_KEY"])
+    return b28_flat(f"### Authentication\n\nAll requests need a key in the `Authorization` header. The examples below use a test key; replace it with your own "
+                    f"(find it under Settings > API, it is shown once).\n\n```http\nGET /v1/accounts/{b28_uuid(r)} HTTP/1.1\nAuthorization: Bearer ", b28_PLH(r, kind), "\n```\n\n"
+                    f"Keys look like `{r.choice(['sk_live_...', 'ghp_…', 'xoxb-…', 'sk-...'])}`; never send them as `{r.choice(B28_STANDINS)}` query strings.\n")
+
+
+def b28_t_key_rotation(f, r, loc):
+    p = B28P(r, loc)
+    rows = []
+    for kind in r.sample(["STRIPE_KEY", "SLACK_TOKEN", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "AWS_ACCESS_KEY", "JWT"], r.randint(2, 4)):
+        rows += [f"| {kind.replace('_', ' ').lower():<15} | ", b28_SEC(r, kind), " | ", b28_SEC(r, kind), f" | {b28_date_fmt(r, b28_recent(r, 0, 14), loc, 'iso')} |\n"]
+    return b28_flat(f"Change {b28_look(r, loc, 1)} - quarterly key rotation (owner {p.name})\n\n| service         | old (revoke) | new | cut-over |\n|---|---|---|---|\n", rows,
+                    "\nOld values stay valid for 24 h. Ping ", p.work(), " if a job breaks.\n")
+
+
+def b28_t_openssl(f, r, loc):
+    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"])
+    cmd = {"RSA PRIVATE KEY": "openssl genrsa 2048", "PRIVATE KEY": "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048", "EC PRIVATE KEY": "openssl ecparam -name prime256v1 -genkey -noout"}[kind]
+    return b28_flat(f"$ {cmd} | tee /tmp/signing.key\n", b28_PEM(r, kind), f"\n$ openssl req -new -key /tmp/signing.key -subj '/CN={r.choice(['api', 'sso', 'mtls'])}.{r.choice(B28_ORG[loc])[1]}' -out req.csr\n"
+                    "$ cat jwks-private.yaml\nsigning_keys:\n  - kid: ", rnd(r, HEX, 16), "\n    alg: ES256\n    pem: |\n      ", b28_PEM(r, "EC PRIVATE KEY", sep="\n      "), "\n")
+
+
+def b28_t_w4(f, r, loc):
+    p = B28P(r, "en_US")
+    return b28_flat(f"Form W-4 (2027) - Employee's Withholding Certificate\nStep 1(a) First name and middle initial: {p.first} {rnd(r, string.ascii_uppercase, 1)}.   Last name: {p.last}\n"
+                    f"Address: {p.street}, {p.city}\n(b) Social security number: ", b28_SSN(r, r.choice(["dash", "space"])), "\n(c) [X] Single or Married filing separately\n"
+                    f"Step 3: Dependents {b28_money(r, 'en_US')}\nEmployer: {p.org}, EIN {b28_look(r, loc, 14)}, first date of employment {b28_date_fmt(r, b28_recent(r, 0, 30), 'en_US')}\n")
+
+
+def b28_t_background(f, r, loc):
+    p = B28P(r, "en_US")
+    return b28_flat(f"Background screening order #{r.randint(1000000, 9999999)}\nCandidate: {p.name}\nSSN: ", b28_SSN(r), "   DOB: ", b28_DOB(r, "en_US", lo=18, hi=70),
+                    f"\nAddress history: {p.street}, {p.city} ({r.randint(2015, 2024)}-present)\nPhone: ", p.ph(), "   Email: ", p.em(),
+                    f"\nPackage: criminal county + MVR + employment verification; turnaround {r.randint(2, 5)} business days. Adjudication contact: ", B28P(r, "en_US").work(), "\n")
+
+
+def b28_t_credit_app(f, r, loc):
+    p, q = B28P(r, "en_US"), B28P(r, "en_US")
+    return b28_flat(f"Auto loan application - dealer {p.org}, deal #{r.randint(10000, 99999)}\nApplicant: {p.name}   DOB ", b28_DOB(r, "en_US", lo=18, hi=80), "   SSN ", b28_SSN(r),
+                    "\nCell ", p.ph(), f"   Housing: rent {b28_money(r, 'en_US')}/mo, {r.randint(1, 15)} yrs at address\nCo-applicant: {q.name}   SSN ", b28_SSN(r), "   DOB ", b28_DOB(r, "en_US"),
+                    f"\nVehicle VIN {b28_vin(r)}  amount financed {b28_money(r, 'en_US')}  term {r.choice([48, 60, 72])} mo\n")
+
+
+def b28_t_bnotice(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        p = B28P(r, "en_US")
+        rows += [f"{b28_ascii(p.last).upper():<14}{b28_ascii(p.first).upper():<12}", b28_SSN(r, r.choice(["dash", "bare"])), f"   {r.choice(['1099-NEC', '1099-MISC', '1099-INT'])}   {b28_money(r, 'en_US')}\n"]
+    return b28_flat(f"CP2100A notice - payer TIN {b28_look(r, loc, 14)}, tax year {B28_DAY.year - 1}\nThe following payees' name/TIN combinations do not match IRS records. Send a first B-notice within 15 business days.\n"
+                    "NAME          FIRST       TIN           FORM        AMOUNT\n", rows)
+
+
+def b28_t_payroll_fix(f, r, loc):
+    p = B28P(r, "en_US")
+    return b28_flat(f"Hi {B28P(r, 'en_US').first}, quick fix for {p.name}'s record before payroll closes: SSN on file is wrong, it should be ", b28_SSN(r),
+                    " (we had a typo). Old value ", b28_ssn(r).replace("-", "") [:5] + "XXXX", f" can be purged. Pay period ends {b28_date_fmt(r, b28_recent(r, 0, 10), 'en_US')}. Thanks! -- ", p.work(), "\n")
+
+
+def b28_t_mcp_client_config(f, r, loc):
+    p = B28P(r, loc)
+    servers = [("github", "npx -y @modelcontextprotocol/server-github", "GITHUB_PERSONAL_ACCESS_TOKEN", b28_SEC(r, "GITHUB_TOKEN", r.choice(["ghp_", "github_pat_"]))),
+               ("slack", "npx -y @modelcontextprotocol/server-slack", "SLACK_BOT_TOKEN", b28_SEC(r, "SLACK_TOKEN")),
+               ("brave", "npx -y @modelcontextprotocol/server-brave-search", "BRAVE_API_KEY", b28_GEN(r, "alnum")),
+               ("summarizer", "uvx mcp-summarizer", "ANTHROPIC_API_KEY", b28_SEC(r, "ANTHROPIC_KEY")),
+               ("maps", "npx -y @modelcontextprotocol/server-google-maps", "GOOGLE_MAPS_API_KEY", b28_SEC(r, "GOOGLE_API_KEY")),
+               ("postgres", "npx -y @modelcontextprotocol/server-postgres", None, None)]
+    chosen = [servers[3]] + r.sample(servers[:3] + servers[4:], r.randint(1, 3))
+    body = []
+    for i, (name, cmd, var, val) in enumerate(chosen):
+        exe, *args = cmd.split(" ")
+        body += [f"    \"{name}\": {{\n      \"command\": \"{exe}\",\n      \"args\": [{', '.join(chr(34) + a + chr(34) for a in args)}"]
+        if var is None:
+            body += [", \"postgresql://mcp:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/crm\"]\n    }"]
+        else:
+            body += [f"],\n      \"env\": {{ \"{var}\": \"", val, "\" }\n    }"]
+        body.append(",\n" if i < len(chosen) - 1 else "\n")
+    return b28_flat(f"{p.first}: my claude_desktop_config.json, the summarizer server fails on start:\n{{\n  \"mcpServers\": {{\n", body, "  }\n}\n")
+
+
+def b28_t_aider(f, r, loc):
+    return b28_flat(f"# ~/.aider.conf.yml\nmodel: {r.choice(['sonnet', 'opus', 'gpt-4o'])}\nanthropic-api-key: ", b28_SEC(r, "ANTHROPIC_KEY"), "\nopenai-api-key: ",
+                    b28_SEC(r, "OPENAI_KEY") if r.random() < 0.6 else b28_PLH(r, "OPENAI_KEY"), f"\nauto-commits: false\ndark-mode: true\n# aider {b28_look(r, loc, 4)}\n")
+
+
+def b28_t_jwt_question(f, r, loc):
+    p = B28P(r, loc)
+    tok = b28_jwt(r)
+    pad = lambda x: x + "=" * (-len(x) % 4)
+    hdr = base64.urlsafe_b64decode(pad(tok.split(".")[0])).decode()
+    return b28_flat(f"{p.first}: {b28_tr(r, loc, en='why does the gateway reject this token? signature check fails', de='warum lehnt das Gateway dieses Token ab? Signaturprüfung schlägt fehl', fr='pourquoi la passerelle rejette ce jeton ? la signature échoue', es='¿por qué el gateway rechaza este token? falla la firma', it='perché il gateway rifiuta questo token? la firma non torna', nl='waarom weigert de gateway dit token? handtekening klopt niet')}\n",
+                    B28L("JWT", tok), f"\n{B28P(r, loc).first}: header is {hdr.replace(chr(34), chr(39))} - the gateway only trusts kid from /.well-known/jwks.json ({b28_look(r, loc, 7)}). "
+                    "Also, this one from the docs will never verify: ", b28_PLH(r, "JWT"), "\n")
+
+
+def b28_t_envoy_log(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        t = b28_iso(r, 1)[:-1] + f".{r.randint(0, 999):03d}Z"
+        auth = b28_SEC(r, "JWT") if r.random() < 0.8 else b28_SEC(r, r.choice(["GITHUB_TOKEN", "OPENAI_KEY"]))
+        out += [f"[{t}] \"{r.choice(['GET', 'POST'])} /api/v{r.randint(1, 3)}/{r.choice(['orders', 'users/me', 'invoices', 'tools/call'])} HTTP/2\" {r.choice([200, 401, 403, 502])} - 0 {r.randint(10, 9000)} {r.randint(1, 900)} \"",
+                b28_IP(r), f"\" \"okhttp/4.12.0\" \"{b28_uuid(r)}\" \"api.internal\" authorization=\"Bearer ", auth, "\"\n"]
+    return b28_flat("envoy access log (custom format with the authorization header - remove before prod!):\n", out)
+
+
+def b28_t_slack_curl(f, r, loc):
+    ch = "C" + rnd(r, string.ascii_uppercase + string.digits, 10)
+    return b28_flat("$ curl -s -X POST https://slack.com/api/chat.postMessage \\\n  -H \"Authorization: Bearer ", b28_SEC(r, "SLACK_TOKEN"), f"\" \\\n  -H 'Content-type: application/json' \\\n"
+                    f"  -d '{{\"channel\": \"{ch}\", \"text\": \"deploy {b28_look(r, loc, 4)} done\"}}'\n{{\"ok\":false,\"error\":\"not_in_channel\"}}\n"
+                    "$ curl -s https://slack.com/api/auth.test -H \"Authorization: Bearer ", b28_SEC(r, "SLACK_TOKEN"), f"\"\n{{\"ok\":true,\"team\":\"{r.choice(B28_ORG[loc])[0]}\",\"user_id\":\"U{rnd(r, string.ascii_uppercase + string.digits, 10)}\"}}\n")
+
+
+
+def b28_t_stripe_code(f, r, loc):
+    lang = r.randrange(3)
+    if lang == 0:
+        return b28_flat("// server.js (checkout)\nconst express = require('express');\nconst stripe = require('stripe')('", b28_SEC(r, "STRIPE_KEY"), "');\n"
+                        f"app.post('/create-checkout-session', async (req, res) => {{\n  const session = await stripe.checkout.sessions.create({{ line_items: [{{ price: 'price_{rnd(r, AN, 24)}', quantity: 1 }}], mode: 'payment' }});\n  res.redirect(303, session.url);\n}});\n")
+    if lang == 1:
+        return b28_flat(f"# billing/stripe_client.py\nimport stripe\n\nstripe.api_key = \"", b28_SEC(r, "STRIPE_KEY"), f"\"  # TODO env var\nstripe.api_version = \"2024-06-20\"\n\n"
+                        f"def refund(charge_id=\"ch_{rnd(r, AN, 24)}\"):\n    return stripe.Refund.create(charge=charge_id)\n")
+    return b28_flat("<?php\n// config/services.php\nreturn [\n    'stripe' => [\n        'key' => 'pk_live_", rnd(r, AN, 24), "',\n        'secret' => '", b28_SEC(r, "STRIPE_KEY"),
+                    "',\n        'webhook_tolerance' => 300,\n    ],\n];\n")
+
+
+
+def b28_t_phone_order(f, r, loc):
+    p = B28P(r, loc)
+    brand = r.choice(["visa", "mastercard", "amex", "visa", "mastercard", "discover", "jcb"])
+    d = b28_card_digits(r, brand)
+    agent = b28_tr(r, loc, en="Agent", de="Mitarbeiter", fr="Conseiller", es="Agente", it="Operatore", nl="Medewerker")
+    return b28_flat(f"{b28_tr(r, loc, en='Call transcript', de='Gesprächsprotokoll', fr='Transcription d appel', es='Transcripción de llamada', it='Trascrizione chiamata', nl='Gesprekstranscript')} {b28_uuid(r)[:8]} ({r.randint(2, 9)} min)\n"
+                    f"{agent}: {b28_tr(r, loc, en='Can I take the card number?', de='Darf ich die Kartennummer aufnehmen?', fr='Puis-je avoir le numéro de carte ?', es='¿Me da el número de la tarjeta?', it='Mi detta il numero della carta?', nl='Mag ik het kaartnummer?')}\n"
+                    f"{p.first}: ", B28L("CREDIT_CARD", b28_card_fmt(r, d, r.choice(["space", "plain", "dash"]))), f", {b28_tr(r, loc, en='expires', de='gültig bis', fr='expire', es='caduca', it='scade', nl='geldig tot')} {r.randint(1, 12):02d}/{r.randint(27, 31)}, "
+                    f"{b28_tr(r, loc, en='security code', de='Prüfnummer', fr='cryptogramme', es='código de seguridad', it='codice di sicurezza', nl='beveiligingscode')} ", b28_GEN(r, "cvc") if brand != "amex" else B28L("GENERIC_SECRET", rnd(r, string.digits, 4)), "\n"
+                    f"{agent}: {b28_tr(r, loc, en='And a phone number for the courier?', de='Und eine Telefonnummer für den Kurier?', fr='Et un numéro pour le livreur ?', es='¿Y un teléfono para el mensajero?', it='E un numero per il corriere?', nl='En een telefoonnummer voor de koerier?')}\n"
+                    f"{p.first}: ", p.ph(), f"\n{agent}: {b28_tr(r, loc, en='Order', de='Bestellung', fr='Commande', es='Pedido', it='Ordine', nl='Bestelling')} {b28_look(r, loc, 0)}, {b28_money(r, loc)}.\n")
+
+
+
+B28_TEXT_MORE = [(b28_t_litellm, 3), (b28_t_curl_llm, 4), (b28_t_firebase, 3), (b28_t_stripe_cli, 4), (b28_t_gh_hosts, 2), (b28_t_gh_app_tokens, 2), (b28_t_mitm, 3),
+                 (b28_t_slack_app, 3), (b28_t_env_example, 3), (b28_t_sdk_docs, 3), (b28_t_key_rotation, 4), (b28_t_openssl, 3), (b28_t_mcp_client_config, 4), (b28_t_aider, 3),
+                 (b28_t_jwt_question, 3), (b28_t_envoy_log, 3), (b28_t_slack_curl, 2), (b28_t_stripe_code, 4), (b28_t_phone_order, 3)]
+B28_TEXT_US = [b28_t_w4, b28_t_background, b28_t_credit_app, b28_t_bnotice, b28_t_payroll_fix, b28_t_direct_deposit, b28_t_w9_mail, b28_t_hl7, b28_t_edi834, b28_t_efiling]
+
+
+# ---------- blind28 JSON documents (no backslash, quote or control character inside any string) ----------
+
+def b28_tool_args(r, loc):
+    """A tool name and its arguments (one of the writer's tools)."""
+    p = B28P(r, loc)
+    k = r.randrange(12)
+    if k == 0:
+        return "send_sms", {"to": p.ph(variants=("e164",)), "body": b28_tr(r, loc, en="Your appointment is confirmed for", de="Ihr Termin ist bestätigt für", fr="Votre rendez-vous est confirmé le",
+                                                                         es="Su cita está confirmada el", it="Il suo appuntamento è confermato il", nl="Uw afspraak is bevestigd op") + " " + b28_date_fmt(r, b28_recent(r, 0, 20), loc),
+                            "sender_id": r.choice(["CLINIC", "DENTAL", "GARAGE"])}
+    if k == 1:
+        return "crm_create_contact", {"first_name": p.first, "last_name": p.last, "email": p.em(), "phone": p.ph(), "birth_date": b28_DOB(r, loc, style="iso"),
+                                      "source": r.choice(["webinar", "referral", "walk-in"]), "external_id": b28_look(r, loc, 7)}
+    if k == 2:
+        return "update_payout_account", {"account_holder": p.name, "iban": b28_IB(r, loc), "previous_iban": b28_bad_iban(r, loc) if r.random() < 0.3 else None,
+                                         "notify": p.em(), "ticket": b28_look(r, loc, 1)}
+    if k == 3:
+        return "run_sql", {"dsn": ["postgresql://analyst:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/warehouse"],
+                           "query": f"select count(*) from orders where created_at > '{b28_recent(r, 30).isoformat()}'", "timeout_s": r.choice([30, 60])}
+    if k == 4:
+        kind = r.choice(["STRIPE_KEY", "SLACK_TOKEN", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "GOOGLE_API_KEY"])
+        return "set_secret", {"store": r.choice(["vault", "doppler", "1p-connect", "aws-sm"]), "name": kind.lower(), "value": b28_SEC(r, kind), "rotated_at": b28_iso(r, 2)}
+    if k == 5:
+        return "book_appointment", {"patient": {"name": p.name, "dob": b28_DOB(r, loc), "phone": p.ph()}, "slot": b28_iso(r, 0), "practitioner_npi": str(r.randint(1000000000, 1999999999))}
+    if k == 6:
+        return "charge_card", {"amount_minor": r.randint(100, 500000), "currency": "EUR" if loc != "en_US" else "USD", "card": {"number": b28_CC(r), "exp_month": r.randint(1, 12),
+                               "exp_year": r.randint(2027, 2031), "cvc": b28_GEN(r, "cvc")}, "order_ref": b28_look(r, loc, 0), "customer_ip": b28_IP(r)}
+    if k == 7:
+        return "lookup_employee", {"ssn": b28_SSN(r, "dash"), "include": "payroll,benefits", "requested_by": p.work()}
+    if k == 8:
+        return "ssh_exec", {"host": b28_IP(r), "user": "deploy", "private_key": b28_PEM(r, r.choice(["OPENSSH PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]), sep=" "),
+                            "command": f"sudo systemctl restart {r.choice(['nginx', 'app', 'worker'])}"}
+    if k == 9:
+        return "http_request", {"method": "POST", "url": f"https://api.{p.dom}/v1/export", "headers": {"Authorization": ["Bearer ", b28_SEC(r, r.choice(["JWT", "OPENAI_KEY", "GITHUB_TOKEN"]))],
+                                "X-Api-Key": b28_GEN(r, "alnum")}, "body": {"email": p.em()}}
+    if k == 10:
+        return "configure_integration", {"provider": "aws", "access_key_id": b28_SEC(r, "AWS_ACCESS_KEY"), "secret_access_key": b28_GEN(r, "aws"), "region": "eu-central-1",
+                                         "example_from_docs": b28_PLH(r, r.choice(["AWS_ACCESS_KEY", "GENERIC_SECRET"]))}
+    return "reset_password", {"user": p.em(), "new_password": b28_PW(r, loc), "notify_phone": p.ph(), "reason": r.choice(["locked out", "onboarding", "compromise suspected"])}
+
+
+def b28_clean_args(a):
+    if isinstance(a, dict):
+        return {k: b28_clean_args(v) for k, v in a.items() if v is not None}
+    return a
+
+
+def b28_j_mcp_call(f, r, loc):
+    name, args = b28_tool_args(r, loc)
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": name, "arguments": b28_clean_args(args), "_meta": {"progressToken": rnd(r, AN, 10)}}}
+
+
+def b28_j_mcp_result(f, r, loc):
+    t = r.choice([b28_t_vault_kv, b28_t_authlog, b28_t_mysql_session, b28_t_keepass_csv, b28_t_vcard, b28_t_pgpass, b28_t_aws_credentials, b28_t_ldif])(f, r, loc)
+    lines = []
+    for x in t:
+        if isinstance(x, B28L):
+            lines.append(x)
+        else:
+            lines.append(x.replace("\n", " | ").replace("\"", "'").replace("\\", "/").replace("\t", " "))
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": lines}], "isError": False}}
+
+
+def b28_j_gemini(f, r, loc):
+    name, args = b28_tool_args(r, loc)
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": name, "args": b28_clean_args(args)}}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": r.randint(100, 5000), "candidatesTokenCount": r.randint(10, 300)}, "modelVersion": r.choice(["gemini-2.5-flash", "gemini-2.5-pro"])}
+
+
+def b28_j_bedrock(f, r, loc):
+    name, args = b28_tool_args(r, loc)
+    return {"output": {"message": {"role": "assistant", "content": [{"text": "I will call the tool now."}, {"toolUse": {"toolUseId": "tooluse_" + rnd(r, AN, 22), "name": name,
+            "input": b28_clean_args(args)}}]}}, "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 4000), "outputTokens": r.randint(20, 400)}, "metrics": {"latencyMs": r.randint(300, 9000)}}
+
+
+def b28_j_ollama(f, r, loc):
+    name, args = b28_tool_args(r, loc)
+    return {"model": r.choice(["llama3.1:8b", "qwen2.5:14b", "mistral-nemo"]), "created_at": b28_iso(r, 1), "message": {"role": "assistant", "content": "",
+            "tool_calls": [{"function": {"name": name, "arguments": b28_clean_args(args)}}]}, "done": True, "total_duration": r.randint(10 ** 8, 10 ** 10)}
+
+
+def b28_j_cohere(f, r, loc):
+    name, args = b28_tool_args(r, loc)
+    return {"response_id": b28_uuid(r), "text": "", "generation_id": b28_uuid(r), "tool_calls": [{"name": name, "parameters": b28_clean_args(args)}], "finish_reason": "COMPLETE",
+            "meta": {"billed_units": {"input_tokens": r.randint(50, 2000), "output_tokens": r.randint(5, 200)}}}
+
+
+def b28_j_crm_contact(f, r, loc):
+    p = B28P(r, loc)
+    return {"id": str(r.randint(10 ** 10, 10 ** 11)), "properties": {"firstname": p.first, "lastname": p.last, "email": p.em(), "phone": p.ph(), "mobilephone": p.ph(),
+            "company": p.org, "date_of_birth": b28_DOB(r, loc, style="iso"), "hs_lead_status": r.choice(["NEW", "OPEN", "CONNECTED"]), "createdate": b28_iso(r, 300),
+            "notes_last_contacted": b28_iso(r, 20)}, "archived": False}
+
+
+def b28_j_helpdesk(f, r, loc):
+    p, a = B28P(r, loc), B28P(r, loc)
+    comments = [{"id": r.randint(10 ** 9, 10 ** 10), "author": p.name, "public": True,
+                 "body": [b28_tr(r, loc, en="Cannot log in since the update. My number is ", de="Seit dem Update kein Login möglich. Meine Nummer: ", fr="Impossible de me connecter depuis la mise à jour. Mon numéro : ",
+                                 es="No puedo entrar desde la actualización. Mi número: ", it="Non riesco ad accedere dopo l aggiornamento. Il mio numero: ", nl="Kan niet inloggen sinds de update. Mijn nummer: "), p.ph(), "."]},
+                {"id": r.randint(10 ** 9, 10 ** 10), "author": a.name, "public": False,
+                 "body": ["Internal: temp password ", b28_PW(r, loc), " issued, customer verified with DOB ", b28_DOB(r, loc), "."]}]
+    return {"ticket": {"id": r.randint(10000, 999999), "subject": "Login issue", "requester": {"name": p.name, "email": p.em()}, "status": "open", "tags": "login mobile",
+            "created_at": b28_iso(r, 5), "comments": comments, "via": {"channel": "web", "source": {"from": {"ip": b28_IP(r)}}}}}
+
+
+def b28_j_worker(f, r, loc):
+    p = B28P(r, loc)
+    w = {"worker_id": f"W{r.randint(100000, 999999)}", "legal_name": {"first": p.first, "last": p.last}, "birth_date": b28_DOB(r, loc, style="iso", lo=18, hi=66),
+         "hire_date": b28_recent(r, 2000).isoformat(), "work_email": p.work(), "personal_phone": p.ph(), "cost_center": f"CC-{r.randint(1000, 9999)}"}
+    if loc == "en_US":
+        w["national_id"] = {"type": "SSN", "value": b28_SSN(r, "dash")}
+        w["direct_deposit"] = {"routing": b28_aba(r), "account_last4": str(r.randint(1000, 9999))}
+    else:
+        w["bank_account"] = {"iban": b28_IB(r, loc), "bic": rnd(r, string.ascii_uppercase, 6) + "XX"}
+    return {"Report_Entry": [w], "generated": b28_iso(r, 1)}
+
+
+def b28_j_payment(f, r, loc):
+    p = B28P(r, loc)
+    return {"merchantAccount": r.choice(["AcmeShopEU", "RidgewayFreightUS"]), "reference": b28_look(r, loc, 0), "amount": {"currency": "EUR", "value": r.randint(100, 90000)},
+            "paymentMethod": {"type": "scheme", "number": b28_CC(r, style=r.choice(["plain", "plain", "space"])), "expiryMonth": f"{r.randint(1, 12):02d}", "expiryYear": str(r.randint(2027, 2031)),
+                              "cvc": b28_GEN(r, "cvc"), "holderName": p.name}, "shopperEmail": p.em(), "shopperIP": b28_IP(r), "telephoneNumber": p.ph(),
+            "dateOfBirth": b28_DOB(r, loc, style="iso"), "deliveryDate": b28_iso(r, 0), "browserInfo": {"acceptHeader": "text/html", "colorDepth": 24}}
+
+
+def b28_j_sepa_transfer(f, r, loc):
+    p, q = B28P(r, loc), B28P(r, r.choice(LOCALES))
+    return {"debtorAccount": {"iban": b28_IB(r, loc, grouped=False)}, "creditorName": q.name, "creditorAccount": {"iban": b28_IB(r, None, grouped=r.random() < 0.3)},
+            "instructedAmount": {"currency": "EUR", "amount": f"{r.randint(1, 9000)}.{r.randint(0, 99):02d}"}, "remittanceInformationUnstructured": b28_look(r, loc, 2),
+            "endToEndIdentification": rnd(r, string.ascii_uppercase + string.digits, 20), "requestedExecutionDate": b28_recent(r, 0, 10).isoformat(), "psuEmail": p.em()}
+
+
+def b28_j_fhir(f, r, loc):
+    p = B28P(r, loc)
+    ident = [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": str(r.randint(10 ** 6, 10 ** 7))}]
+    if loc == "en_US" or r.random() < 0.15:
+        ident.append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": b28_SSN(r, r.choice(["dash", "bare"]))})
+    return {"resourceType": "Patient", "id": rnd(r, string.ascii_lowercase + string.digits, 12), "meta": {"lastUpdated": b28_iso(r, 10)}, "identifier": ident,
+            "name": [{"use": "official", "family": p.last, "text": p.name}], "telecom": [{"system": "phone", "value": p.ph(), "use": "mobile"}, {"system": "email", "value": p.em()}],
+            "gender": r.choice(["female", "male", "unknown"]), "birthDate": B28L("DATE_OF_BIRTH", b28_birth(r).isoformat()),
+            "address": [{"text": p.street, "city": p.city}]}
+
+
+def b28_j_sms_webhook(f, r, loc):
+    p = B28P(r, loc)
+    body = r.choice([["STOP"], [b28_tr(r, loc, en="Yes, my email is ", de="Ja, meine Mail ist ", fr="Oui, mon mail est ", es="Sí, mi correo es ", it="Sì, la mia mail è ", nl="Ja, mijn mail is "), p.em()],
+                     ["Code ", str(r.randint(100000, 999999)), " received, thanks"]])
+    return {"AccountSid": "AC" + rnd(r, HEX, 32), "MessageSid": "SM" + rnd(r, HEX, 32), "From": p.ph(variants=("e164",)), "To": b28_PH(r, loc, other=0, variants=("e164",)),
+            "Body": body, "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+
+
+def b28_j_idp_export(f, r, loc):
+    users = []
+    for _ in range(r.randint(1, 3)):
+        p = B28P(r, loc)
+        users.append({"user_id": "auth0|" + rnd(r, HEX, 24), "email": p.em(), "email_verified": r.random() < 0.8, "phone_number": p.ph(variants=("e164",)), "last_ip": b28_IP(r),
+                      "last_login": b28_iso(r, 60), "logins_count": r.randint(1, 900), "user_metadata": {"birthday": b28_DOB(r, loc, style="iso")} if r.random() < 0.5 else {}})
+    return {"users": users, "start": 0, "limit": 50, "total": len(users)}
+
+
+def b28_j_secret_store(f, r, loc):
+    data = {"username": r.choice(["svc_reporting", "ledger_rw", "api"]), "password": b28_PW(r, loc)}
+    if r.random() < 0.6:
+        data["api_key"] = b28_SEC(r)
+    if r.random() < 0.4:
+        data["tls_key"] = b28_PEM(r, sep=" ")
+    if r.random() < 0.3:
+        data["signing_secret"] = b28_GEN(r)
+    return {"request_id": b28_uuid(r), "lease_id": "", "renewable": False, "lease_duration": 0, "data": {"data": data, "metadata": {"created_time": b28_iso(r, 30), "version": r.randint(1, 20)}}}
+
+
+def b28_j_firewall(f, r, loc):
+    ev = []
+    for _ in range(r.randint(2, 4)):
+        ev.append({"action": r.choice(["block", "challenge", "log"]), "clientIP": b28_IP(r), "clientASNDescription": r.choice(["DIGITALOCEAN-ASN", "HETZNER-AS", "OVH", "COMCAST-7922"]),
+                   "clientCountryName": r.choice(["DE", "NL", "US", "FR", "SG"]), "datetime": b28_iso(r, 1), "rayName": rnd(r, HEX, 16), "ruleId": rnd(r, HEX, 32),
+                   "userAgent": "Mozilla/5.0 (X11; Linux x86_64)", "clientRequestPath": r.choice(["/wp-login.php", "/api/v1/login", "/.env", "/admin"])})
+    return {"data": {"viewer": {"zones": [{"firewallEventsAdaptive": ev}]}}, "errors": None}
+
+
+def b28_j_shop_order(f, r, loc):
+    p = B28P(r, loc)
+    return {"order": {"id": r.randint(10 ** 12, 10 ** 13), "name": f"#{r.randint(1000, 99999)}", "email": p.em(), "phone": p.ph(), "browser_ip": b28_IP(r), "created_at": b28_iso(r, 10),
+            "total_price": f"{r.randint(5, 900)}.{r.randint(0, 99):02d}", "line_items": [{"sku": b28_look(r, loc, 6), "quantity": r.randint(1, 4), "barcode": b28_ean13(r)}],
+            "shipping_address": {"name": p.name, "address1": p.street, "city": p.city, "phone": p.ph()}, "note": [b28_tr(r, loc, en="Gift - call ", de="Geschenk - bitte anrufen: ", fr="Cadeau - appeler le ",
+                                                                                                              es="Regalo - llamar al ", it="Regalo - chiamare il ", nl="Cadeau - bel "), p.ph()],
+            "payment_details": {"credit_card_bin": str(r.randint(400000, 499999)), "credit_card_number": "•••• •••• •••• " + str(r.randint(1000, 9999)), "credit_card_company": "Visa"}}}
+
+
+def b28_j_error_event(f, r, loc):
+    p = B28P(r, loc)
+    return {"event_id": rnd(r, HEX, 32), "timestamp": b28_iso(r, 2), "level": "error", "platform": "python", "user": {"id": str(r.randint(1, 10 ** 6)), "email": p.em(), "ip_address": b28_IP(r)},
+            "exception": {"values": [{"type": "AuthenticationError", "value": ["Invalid key ", b28_SEC(r) if r.random() < 0.7 else b28_PLH(r)], "module": "billing.client"}]},
+            "extra": {"db_url": ["mysql://billing:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), "/billing"], "release": b28_look(r, loc, 4)},
+            "tags": {"server_name": b28_host(r), "transaction": "/checkout"}}
+
+
+def b28_j_table_records(f, r, loc):
+    recs = []
+    for _ in range(r.randint(2, 4)):
+        p = B28P(r, loc)
+        fields = {"Name": p.name, "Email": p.em(), "Phone": p.ph(), "Status": r.choice(["Lead", "Customer", "Churned"])}
+        if r.random() < 0.5:
+            fields["Birthday"] = b28_DOB(r, loc, style="iso")
+        if r.random() < 0.3:
+            fields["IBAN"] = b28_IB(r, loc)
+        recs.append({"id": "rec" + rnd(r, AN, 14), "createdTime": b28_iso(r, 300), "fields": fields})
+    return {"records": recs, "offset": "itr" + rnd(r, AN, 14) + "/rec" + rnd(r, AN, 14)}
+
+
+def b28_j_calendar(f, r, loc):
+    p = B28P(r, loc)
+    att = [{"email": B28P(r, loc).em(), "responseStatus": r.choice(["accepted", "needsAction", "tentative"])} for _ in range(r.randint(1, 3))]
+    return {"kind": "calendar#event", "id": rnd(r, string.ascii_lowercase + string.digits, 26), "status": "confirmed", "summary": r.choice(["Quarterly review", "Contract signing", "Dentist"]),
+            "description": ["Dial-in: ", b28_PH(r, loc, variants=("intl",)), ", PIN ", str(r.randint(1000, 9999)), "#"], "organizer": {"email": p.work(), "displayName": p.name},
+            "start": {"dateTime": b28_iso(r, 0, z=False) + "+01:00"}, "end": {"dateTime": b28_iso(r, 0, z=False) + "+01:00"}, "attendees": att}
+
+
+def b28_j_log_search(f, r, loc):
+    hits = []
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(4)
+        if k == 0:
+            msg = ["auth ok user=", B28P(r, loc).em(), " ip=", b28_IP(r)]
+        elif k == 1:
+            msg = ["outbound call with key=", b28_SEC(r)]
+        elif k == 2:
+            msg = ["payment declined card=", b28_CC(r), " order=", b28_look(r, loc, 0)]
+        else:
+            msg = [f"job finished in {r.randint(1, 900)} ms build={b28_look(r, loc, 8)}"]
+        hits.append({"_id": rnd(r, AN, 20), "_source": {"@timestamp": b28_iso(r, 1), "service": r.choice(["gateway", "billing", "auth"]), "message": msg}})
+    return {"took": r.randint(1, 90), "timed_out": False, "hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits}}
+
+
+def b28_j_scan_alert(f, r, loc):
+    kind = r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "AWS_ACCESS_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])
+    plh = r.random() < 0.25
+    return {"number": r.randint(1, 900), "created_at": b28_iso(r, 20), "state": "open", "secret_type": kind.lower(), "secret_type_display_name": kind.replace("_", " ").title(),
+            "secret": b28_PLH(r, kind) if plh else b28_SEC(r, kind), "validity": "unknown" if plh else r.choice(["active", "inactive"]),
+            "html_url": f"https://github.com/{rnd(r, string.ascii_lowercase, 8)}/infra/security/secret-scanning/{r.randint(1, 900)}",
+            "first_location_detected": {"path": r.choice([".env", "config/prod.yml", "scripts/deploy.sh"]), "start_line": r.randint(1, 200), "commit_sha": rnd(r, HEX, 40)}}
+
+
+def b28_j_agent_trace(f, r, loc):
+    name, args = b28_tool_args(r, loc)
+    return {"run_id": b28_uuid(r), "steps": [{"type": "tool_call", "tool": name, "input": b28_clean_args(args), "started": b28_iso(r, 1)},
+                                             {"type": "tool_result", "tool": name, "ok": r.random() < 0.8, "latency_ms": r.randint(20, 9000)}],
+            "model": r.choice(["mistral-large-latest", "command-r-plus", "llama-3.3-70b"]), "tokens": r.randint(100, 9000)}
+
+
+def b28_j_ci_variables(f, r, loc):
+    names = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "STRIPE_KEY": "STRIPE_SECRET_KEY", "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY",
+             "SLACK_TOKEN": "SLACK_BOT_TOKEN", "GITHUB_TOKEN": "GH_RELEASE_TOKEN", "GOOGLE_API_KEY": "GOOGLE_API_KEY", "JWT": "SERVICE_JWT"}
+    out = []
+    for kind in r.sample(sorted(names), r.randint(2, 4)):
+        out.append({"variable_type": "env_var", "key": names[kind], "value": b28_SEC(r, kind), "protected": r.random() < 0.5, "masked": False, "environment_scope": r.choice(["*", "production", "staging"])})
+        if kind == "AWS_ACCESS_KEY":
+            out.append({"variable_type": "env_var", "key": "AWS_SECRET_ACCESS_KEY", "value": b28_GEN(r, "aws"), "protected": True, "masked": False, "environment_scope": "production"})
+    if r.random() < 0.4:
+        out.append({"variable_type": "file", "key": "DEPLOY_KEY", "value": b28_PEM(r, sep=" "), "protected": True, "masked": False, "environment_scope": "*"})
+    return {"project_id": r.randint(100, 99999), "variables": out}
+
+
+B28_JSON = [b28_j_mcp_call, b28_j_mcp_call, b28_j_mcp_result, b28_j_gemini, b28_j_bedrock, b28_j_ollama, b28_j_cohere, b28_j_crm_contact, b28_j_helpdesk,
+            b28_j_worker, b28_j_payment, b28_j_sepa_transfer, b28_j_fhir, b28_j_sms_webhook, b28_j_idp_export, b28_j_secret_store, b28_j_firewall,
+            b28_j_shop_order, b28_j_error_event, b28_j_table_records, b28_j_calendar, b28_j_log_search, b28_j_scan_alert, b28_j_agent_trace, b28_j_ci_variables, b28_j_ci_variables]
+
+
+def b28_text(f, r, loc):
+    B28_PHONE_REGION.clear()
+    if loc == "en_US" and r.random() < 0.35:
+        fn = r.choice(B28_TEXT_US)
+    else:
+        fn = r.choices(B28_TEXT + [g for g, _ in B28_TEXT_MORE], weights=[1] * len(B28_TEXT) + [w for _, w in B28_TEXT_MORE])[0]
+    return b28_flat(fn(f, r, loc))
+
+
+def b28_json(f, r, loc):
+    B28_PHONE_REGION.clear()
+    return r.choice(B28_JSON)(f, r, loc)
+
+
+# ---------- blind28 self-check ----------
+
+def b28_labels(v, out):
+    if isinstance(v, dict):
+        for x in v.values():
+            b28_labels(x, out)
+    elif isinstance(v, list):
+        for x in v:
+            b28_labels(x, out)
+    elif isinstance(v, L) and v.typ:
+        out.append(v)
+    return out
+
+
+def b28_value_ok(lab, loc):
+    t, v = lab.typ, lab.text
+    if t == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and b28_card_iin_ok(d)
+    if t == "IBAN":
+        return b28_iban_ok(v)
+    if t == "US_SSN":
+        return b28_ssn_ok(v)
+    if t == "IPV4":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
+    if t == "IPV6":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address) and not v.lower().startswith("2001:db8")
+    if t == "JWT":
+        return b28_jwt_ok(v)
+    if t == "PRIVATE_KEY":
+        return b28_pem_ok(v)
+    if t == "PLACEHOLDER":
+        return v in B28_PLH_ALL
+    if t == "PHONE":
+        region = B28_PHONE_REGION.get(v, REGION[loc])
+        s = "+" + v[2:] if v.startswith("00") else v
+        return phonenumbers.is_valid_number(phonenumbers.parse(s, region))
+    if t == "EMAIL":
+        return re.fullmatch(r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
+    if t == "DATE_OF_BIRTH":
+        return any(c.isdigit() for c in v) and str(B28_DAY.year) not in v[-4:]
+    if t in ("PASSWORD", "GENERIC_SECRET"):
+        return v == v.strip() and len(v) >= 3 and v not in B28_STANDINS and v not in B28_PLH_ALL
+    if t in B28_VENDOR_RE:
+        return re.fullmatch(B28_VENDOR_RE[t], v) is not None
+    return False
+
+
+def b28_check(i, kind, doc, w, text, loc):
+    want = b28_labels(doc, [])
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    prev = 0
+    for lab_, sp in zip(want, w.spans):
+        got = w.buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab_.typ and got == lab_.text, (i, sp, lab_.text)
+        assert sp["start"] >= prev, (i, "overlap", sp)
+        prev = sp["end"]
+        assert b28_value_ok(lab_, loc), (i, lab_.typ, lab_.text)
+    # a labelled value never appears unlabelled elsewhere in the document
+    starts = {(sp["start"], sp["end"]) for sp in w.spans}
+    for sp in w.spans:
+        val = w.buf[sp["start"]:sp["end"]]
+        if len(val) < 6:
+            continue
+        at = w.buf.find(val)
+        while at >= 0:
+            inside = any(s <= at and at + len(val) <= e for s, e in starts)
+            assert inside, (i, "unlabelled copy", val[:40])
+            at = w.buf.find(val, at + 1)
+    # every e-mail address is labelled (but for URL userinfo, SIP URIs whose user is a labelled phone, and git remotes)
+    for m in re.finditer(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", bytes(w.buf)):
+        s0, e0 = m.span()
+        at = w.buf.index(b"@", s0)
+        if m.group().startswith(b"git@") or any(s < at and e > s0 for s, e in starts):
+            continue
+        assert any(s <= s0 and e0 <= e for s, e in starts), (i, "unlabelled e-mail", m.group())
+    for s in B28_STANDINS:
+        for sp in w.spans:
+            assert w.buf[sp["start"]:sp["end"]].decode("utf-8") != s, (i, s)
+    if kind == "json":
+        assert "\\" not in text and all(c >= " " for c in text), (i, "escape or control character in JSON")
+        parsed = json.loads(text)
+        assert isinstance(parsed, dict), i
+
 
 
 if __name__ == "__main__":
