@@ -108,7 +108,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 80 text and 34 JSON document kinds of its own (see the blind27 section). Self-checked at generation; to be scored once.
   blind28  templates B28_*/b28_*: a twenty-ninth split (seed 2929, fixed day 2026-12-28) written by a twenty-seventh helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
-           lead's taxonomy; 106 text and 24 JSON document kinds of its own (see the blind28 section). Self-checked at generation; to be scored once.
+           lead's taxonomy; 105 text and 24 JSON document kinds of its own (see the blind28 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -36536,26 +36536,30 @@ def b27_check(i, kind, doc, w, text, loc):
 # ---------- blind28 (seed 2929, fixed day 2026-12-28) ----------
 # A twenty-ninth split, templates B28_* / b28_*, written by a twenty-seventh helper who never read the
 # detection rules, their docs or history, never ran the engine, and never read the other blind splits'
-# template sections. The writer's own idea of what an agent sends to and gets back from its tools:
-# credential files of tools (.pgpass, .netrc, rclone, .git-credentials, .npmrc / pip.conf, SMB and
-# OpenVPN credential files, ~/.aws/credentials, fetchmail / msmtp, odbc.ini, pgbouncer.ini, WordPress
-# wp-config.php, Spring properties, grafana.ini, Alertmanager, Helm values, systemd units, crontabs,
-# Ansible inventories, WireGuard, Cisco running-config, Asterisk pjsip), client transcripts (mysql,
-# mongosh, FTP, IMAP, mosquitto, airflow, vault kv get, dotnet user-secrets), logs (sshd auth.log,
-# fail2ban, SMS gateway, logcat, GitHub Actions, terraform plan, Python tracebacks with locals, SIP
-# traces), exports (KeePass / browser password CSV, vCard, iCalendar, LDIF, bank statement CSV, HL7 v2
-# ADT, X12 834, pain.001), and people's paperwork in seven languages (SEPA mandates, tenant / gym /
-# school forms, US direct-deposit and W-9 mail, airline and car-rental chats, insurance first notice
-# of loss, customs, bills of lading, clinical-trial screening, voicemail transcripts, engagement
-# letters, court e-filing receipts, chargebacks, POS receipts, KYC tickets, maintenance requests,
-# expense reports, README quick-starts, phone orders), developer traffic around LLM and SaaS keys (litellm
-# and aider configs, an MCP client config, curl to LLM and Slack APIs, Firebase / Maps pages, the
-# Stripe CLI and Stripe code, gh hosts.yml, GitHub App token responses, mitmdump flows, Envoy access
-# logs, key-rotation tables, .env.example files, API docs, openssl sessions, JWT questions, US W-4 /
-# background-check / auto-loan / B-notice / payroll mail); tool-call JSON of MCP, Gemini, Bedrock Converse, Ollama,
-# Cohere and records of CRM / helpdesk / HR / payment / FHIR / SMS webhook / identity export / secret
-# store / firewall / shop / error tracker / calendar / log search / secret-scanning / CI-variable APIs.
-# 106 text and 24 JSON document kinds; en_US documents draw a US form a third of the time.
+# template sections (of the docs it read only the blind27 paragraph, to keep clear of blind27's kinds).
+# The writer's own idea of what an agent sends to and gets back from its tools: credential and config
+# files (.pgpass, .netrc, .git-credentials, .npmrc / pip.conf, SMB and OpenVPN credentials, ~/.aws/
+# credentials, fetchmail / msmtp, pgbouncer.ini, liquibase.properties, haproxy.cfg, Fluent Bit outputs,
+# Helm values, systemd units, crontabs, Ansible inventories, WireGuard, Asterisk pjsip, restic env, Home
+# Assistant secrets.yaml, Rails credentials, dbt profiles.yml, .Renviron, Continue and aider configs,
+# a GitHub Actions workflow, an OpenAPI spec, .env.example), client sessions (mongosh, clickhouse-client,
+# FTP, IMAP, mosquitto, kcadm.sh, vault PKI issue, dotnet user-secrets, Get-ADUser, docker run, curl to
+# LLM and Slack APIs, the Stripe CLI), logs and status dumps (OpenVPN status, cscli decisions, SMS
+# gateway, IVR, logcat, GitHub Actions, terraform plan, Python tracebacks with locals, SIP traces, Envoy
+# access logs, mitmdump flows), exports (KeePass and browser password CSV, Google contacts CSV, salary
+# batch CSV, HL7 v2 ADT, X12 837), code and keys under review (Stripe code, Firebase / Maps pages, git
+# patches, GitHub App token responses, service-account JSON, deploy keys, TLS bundles, key-rotation
+# tables, JWT questions, OAuth token pastes, API docs), and people's paperwork in seven languages (SEPA
+# mandates, standing orders, tenant / gym / school forms, airline chats, hotel card guarantees, home
+# insurance claims, parking appeals, returns, bills of lading, clinical-trial screening, lab results,
+# pharmacy refills, vet intake, engagement letters, court e-filing receipts, chargebacks, POS receipts,
+# KYC tickets, maintenance requests, holiday-let manuals, expense reports, onboarding checklists,
+# signatures; US W-4, 401(k) rollover, FAFSA, background-check, auto-loan, B-notice and payroll mail);
+# tool-call JSON of MCP, Gemini, Ollama, the Vercel AI SDK, Semantic Kernel and OpenTelemetry spans,
+# and records of CRM / helpdesk / BambooHR / hotel reservation / SEPA transfer / FHIR / SMS webhook /
+# Okta system log / Terraform state / firewall / shop / incident / Calendly / Kafka / Postman /
+# Airtable / CI-variable APIs. 105 text and 24 JSON document kinds; en_US text documents draw a US
+# form 45 % of the time.
 # Labels follow the lead's taxonomy (the blind6 comment): DATE_OF_BIRTH only where the text says the
 # date is a birth date; GENERIC_SECRET for secrets with no vendor shape (AWS secret access keys,
 # client secrets, signing keys, WireGuard private and pre-shared keys, session cookies, unbranded API
@@ -36563,7 +36567,7 @@ def b27_check(i, kind, doc, w, text, loc):
 # credential file / sentence; key-shaped documentation examples are PLACEHOLDER (from B28_PLACEHOLDERS
 # only); stand-ins that are not key-shaped are not labelled. Look-alikes left unlabelled: order /
 # ticket / invoice / claim / policy / case / booking numbers, SKUs, tracking numbers, container
-# numbers, VINs, ARNs, EORI numbers, SEPA creditor ids, EINs, ABA routing numbers, NPIs, IMEIs,
+# numbers, VINs, ARNs, SEPA creditor ids, EINs, ABA routing numbers, NPIs, IMEIs,
 # versions (some IPv4-shaped), timestamps, epochs, hashes, UUIDs, base64 blobs, public keys and
 # certificates, Luhn-failing card numbers, mod-97-failing IBANs, masked cards, password hashes,
 # non-birth dates. Reproducible: every date derives from 2026-12-28 and the seeded RNG; no Faker call
@@ -37303,7 +37307,7 @@ def b28_t_pgpass(f, r, loc):
 
 def b28_t_netrc(f, r, loc):
     p = B28P(r, loc)
-    out = [f"$ cat ~/.netrc\n"]
+    out = ["$ cat ~/.netrc\n"]
     for m in r.sample(["api.heroku.com", "git.heroku.com", "urs.earthdata.nasa.gov", "ftp.partner-edi.net", "registry.internal", "uploads.github.com"], r.randint(2, 3)):
         style = r.random()
         if style < 0.5:
@@ -37312,16 +37316,6 @@ def b28_t_netrc(f, r, loc):
             out += [f"machine {m} login {p.user} password ", b28_PW(r, loc), "\n"]
     out.append("default login anonymous password " + r.choice(["guest", "anonymous@"]) + "\n")
     return out
-
-
-def b28_t_rclone(f, r, loc):
-    p = B28P(r, loc)
-    return b28_flat(
-        f"; rclone.conf exported {b28_iso(r)} by {p.user}\n[wasabi-backup]\ntype = s3\nprovider = Wasabi\naccess_key_id = ", b28_SEC(r, "AWS_ACCESS_KEY"),
-        "\nsecret_access_key = ", b28_GEN(r, "aws"), f"\nregion = eu-central-2\nendpoint = s3.eu-central-2.wasabisys.com\n\n[nas]\ntype = sftp\nhost = ",
-        b28_IP4(r, True), f"\nuser = {p.user}\npass = ", b28_PW(r, loc),
-        f"\nshell_type = unix\nmd5sum_command = md5sum\n\n[crypt]\ntype = crypt\nremote = wasabi-backup:vault-{b28_look(r, loc, 8)[:7]}\npassword = ",
-        B28L("PASSWORD", rnd(r, AN + "_-", r.choice([32, 43]))), "\n")
 
 
 def b28_t_ansible(f, r, loc):
@@ -37337,71 +37331,11 @@ def b28_t_ansible(f, r, loc):
                     "\n# TODO move these to vault: ansible-vault encrypt_string --vault-id prod@prompt\n")
 
 
-def b28_t_vault_kv(f, r, loc):
-    path = r.choice(["secret/payments/stripe", "kv/data/crm/api", "secret/apps/billing", "kv/ops/smtp"])
-    rows = [("api_key", b28_SEC(r, r.choice(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"]))),
-            ("client_secret", b28_GEN(r, r.choice(["azure", "hex64", "alnum"]))), ("db_password", b28_PW(r, loc)), ("webhook_signing_key", b28_GEN(r, "b64"))]
-    r.shuffle(rows)
-    body = []
-    for k, v in rows[:r.randint(2, 4)]:
-        body += [f"{k:<22}", v, "\n"]
-    return b28_flat(f"$ vault kv get {path}\n====== Secret Path ======\n{path}\n\n======= Metadata =======\nKey                Value\n---                -----\n"
-                    f"created_time       {b28_iso(r, 90)}\ncustom_metadata    <nil>\ndeletion_time      n/a\ndestroyed          false\nversion            {r.randint(1, 40)}\n\n"
-                    f"=== Data ===\nKey                   Value\n---                   -----\n", body)
-
-
-def b28_t_authlog(f, r, loc):
-    out = []
-    host = r.choice(["bastion01", "gw-ams", "ip-10-0-3-17", "backup-nas"])
-    for _ in range(r.randint(4, 8)):
-        t = b28_when(r, 2).strftime("%b %d %H:%M:%S")
-        pid = r.randint(1000, 99999)
-        k = r.randrange(4)
-        ip = b28_IP(r)
-        if k == 0:
-            out += [f"{t} {host} sshd[{pid}]: Failed password for invalid user {r.choice(['admin', 'oracle', 'test', 'ubnt'])} from ", ip, f" port {r.randint(1025, 65535)} ssh2\n"]
-        elif k == 1:
-            out += [f"{t} {host} sshd[{pid}]: Accepted publickey for {r.choice(['deploy', 'ops'])} from ", ip, f" port {r.randint(1025, 65535)} ssh2: ED25519 {b28_look(r, loc, 18)}\n"]
-        elif k == 2:
-            out += [f"{t} {host} sshd[{pid}]: Disconnected from authenticating user root ", ip, f" port {r.randint(1025, 65535)} [preauth]\n"]
-        else:
-            out += [f"{t} {host} sudo:   {r.choice(['deploy', 'ops'])} : TTY=pts/{r.randint(0, 5)} ; PWD=/home ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx\n"]
-    return b28_flat("Here are the last lines of /var/log/auth.log, is this a brute force?\n", out)
-
-
-def b28_t_fail2ban(f, r, loc):
-    ips = [b28_IP(r) for _ in range(r.randint(2, 5))]
-    lst = []
-    for i, ip in enumerate(ips):
-        lst += ([" "] if i else []) + [ip]
-    return b28_flat(f"# fail2ban-client status sshd\nStatus for the jail: sshd\n|- Filter\n|  |- Currently failed: {r.randint(0, 9)}\n|  |- Total failed:     {r.randint(100, 9000)}\n"
-                    f"|  `- File list:        /var/log/auth.log\n`- Actions\n   |- Currently banned: {len(ips)}\n   |- Total banned:     {r.randint(20, 800)}\n   `- Banned IP list:   ", lst,
-                    "\n# fail2ban-client set sshd unbanip ", ips[0], "\n1\n")
-
-
 def b28_t_pgbouncer(f, r, loc):
-    return b28_flat(f";; pgbouncer.ini on {b28_host(r)}\n[databases]\nledger = host=", b28_IP4(r, True), f" port=5432 dbname=ledger user=ledger_rw password=", b28_PW(r, loc, safe=True),
+    return b28_flat(f";; pgbouncer.ini on {b28_host(r)}\n[databases]\nledger = host=", b28_IP4(r, True), " port=5432 dbname=ledger user=ledger_rw password=", b28_PW(r, loc, safe=True),
                     f"\nreports = host={b28_host(r)} port=5432 dbname=reports auth_user=pgbouncer\n\n[pgbouncer]\nlisten_addr = *\nlisten_port = 6432\nauth_type = scram-sha-256\n"
                     f"auth_file = /etc/pgbouncer/userlist.txt\npool_mode = transaction\nmax_client_conn = {r.choice([200, 500, 1000])}\nadmin_users = postgres\n\n"
                     f";; userlist.txt\n\"pgbouncer\" \"SCRAM-SHA-256$4096:{b28_look(r, loc, 18)[7:]}$" + rnd(r, B28_B64, 44) + "\"\n\"ledger_rw\" \"", b28_PW(r, loc, safe=True), "\"\n")
-
-
-def b28_t_mysql_session(f, r, loc):
-    host = b28_IP4(r) if r.random() < 0.5 else b28_host(r)
-    pw = b28_PW(r, loc, safe=True)
-    style = r.randrange(3)
-    if style == 0:
-        cmd = ["$ mysql -h ", host, " -u root -p", pw, " crm"]
-    elif style == 1:
-        cmd = ["$ mysql --host=", host, " --user=admin --password=", pw, " crm"]
-    else:
-        cmd = ["$ MYSQL_PWD=", pw, " mysql -h ", host, " -u admin crm"]
-    p = B28P(r, loc)
-    return b28_flat(cmd, "\nmysql: [Warning] Using a password on the command line interface can be insecure.\nWelcome to the MySQL monitor.  Commands end with ; or \\g.\n"
-                    f"Server version: 8.0.{r.randint(30, 40)} MySQL Community Server - GPL\n\nmysql> SELECT id, email, phone, created_at FROM customers WHERE id = {r.randint(1000, 99999)};\n"
-                    "+-------+--------------------------------+------------------+---------------------+\n| id    | email                          | phone            | created_at          |\n"
-                    f"+-------+--------------------------------+------------------+---------------------+\n| {r.randint(1000, 99999)} | ", p.em(), " | ", p.ph(), f" | {b28_when(r, 700):%Y-%m-%d %H:%M:%S} |\n"
-                    "+-------+--------------------------------+------------------+---------------------+\n1 row in set (0.00 sec)\n")
 
 
 def b28_t_git_credentials(f, r, loc):
@@ -37423,22 +37357,15 @@ def b28_t_registry_auth(f, r, loc):
 
 def b28_t_smbcreds(f, r, loc):
     p = B28P(r, loc)
-    return b28_flat(f"/etc/fstab:\n//", b28_IP4(r, True), f"/scans  /mnt/scans  cifs  credentials=/root/.smbcredentials,uid=1000,vers=3.0,_netdev  0  0\n\n"
+    return b28_flat("/etc/fstab:\n//", b28_IP4(r, True), "/scans  /mnt/scans  cifs  credentials=/root/.smbcredentials,uid=1000,vers=3.0,_netdev  0  0\n\n"
                     f"/root/.smbcredentials:\nusername={p.user}\npassword=", b28_PW(r, loc), f"\ndomain={r.choice(['CORP', 'OFFICE', 'WORKGROUP'])}\n\n"
                     f"mount error(13): Permission denied -- the NAS admin reset the account on {b28_date_fmt(r, b28_recent(r, 20), loc)}.")
 
 
 def b28_t_openvpn(f, r, loc):
     p = B28P(r, loc)
-    return b28_flat(f"client\ndev tun\nproto udp\nremote ", b28_IP4(r, False), f" 1194\nresolv-retry infinite\nnobind\nauth-user-pass /etc/openvpn/{p.user}.auth\n"
+    return b28_flat("client\ndev tun\nproto udp\nremote ", b28_IP4(r, False), f" 1194\nresolv-retry infinite\nnobind\nauth-user-pass /etc/openvpn/{p.user}.auth\n"
                     f"remote-cert-tls server\ncipher AES-256-GCM\nverb 3\n\n# /etc/openvpn/{p.user}.auth (two lines: user, password)\n", p.em(), "\n", b28_PW(r, loc), "\n")
-
-
-def b28_t_spring(f, r, loc):
-    return b28_flat(f"# src/main/resources/application-prod.properties\nserver.port=8443\nspring.datasource.url=jdbc:postgresql://", b28_IP4(r, True),
-                    f":5432/orders?sslmode=require\nspring.datasource.username=orders_svc\nspring.datasource.password=", b28_PW(r, loc),
-                    "\nspring.mail.host=smtp.sendgrid.net\nspring.mail.username=apikey\napp.jwt.secret=", b28_GEN(r, r.choice(["b64", "hex64"])),
-                    f"\napp.jwt.expiration-ms={r.choice([900000, 3600000])}\napp.build={b28_look(r, loc, 4)}\nmanagement.endpoints.web.exposure.include=health,info\n")
 
 
 def b28_t_mailrc(f, r, loc):
@@ -37448,21 +37375,6 @@ def b28_t_mailrc(f, r, loc):
                         f"host smtp.{p.dom}\nport 587\nfrom ", p.work(), "\nuser ", p.work(), "\npassword ", b28_PW(r, loc), f"\n\naccount default : {p.dom.split('.')[0]}\n")
     return b28_flat(f"# ~/.fetchmailrc\nset daemon 300\npoll imap.{r.choice(B28_MAILDOM[loc])} protocol IMAP port 993\n  user '", p.em(), "' there with password '", b28_PW(r, loc),
                     f"' is '{p.user}' here\n  ssl\n  keep\n")
-
-
-def b28_t_wpconfig(f, r, loc):
-    salts = []
-    for k in ["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY"][:r.randint(1, 4)]:
-        salts += [f"define( '{k}', '", B28L("GENERIC_SECRET", rnd(r, AN + "!#$%&()*+,-.:;<=>?@[]^_{|}~", 64)), "' );\n"]
-    return b28_flat("<?php\n/** wp-config.php (staging) */\ndefine( 'DB_NAME', 'wp_staging' );\ndefine( 'DB_USER', 'wp_" + rnd(r, string.ascii_lowercase, 5) + "' );\n"
-                    "define( 'DB_PASSWORD', '", b28_PW(r, loc, safe=True), "' );\ndefine( 'DB_HOST', '", b28_IP4(r, True), ":3306' );\ndefine( 'DB_CHARSET', 'utf8mb4' );\n\n", salts,
-                    f"\n$table_prefix = 'wp_';\ndefine( 'WP_DEBUG', false );\n/* WordPress {b28_look(r, loc, 4)} */\n")
-
-
-def b28_t_odbc(f, r, loc):
-    return b28_flat(f"; /etc/odbc.ini\n[SalesDW]\nDriver      = ODBC Driver 18 for SQL Server\nServer      = tcp:", b28_IP4(r, True), f",1433\nDatabase    = SalesDW\nUID         = "
-                    f"svc_powerbi\nPWD         = ", b28_PW(r, loc), f"\nEncrypt     = yes\nTrustServerCertificate = no\n\n[Legacy]\nDriver = FreeTDS\nServername = {b28_host(r)}\nTDS_Version = 7.4\n"
-                    f"; isql -v Legacy sa {r.choice(B28_STANDINS[:3])}\n")
 
 
 def b28_t_crontab(f, r, loc):
@@ -37522,21 +37434,6 @@ def b28_t_traceback(f, r, loc):
                     "', 'phone': '", p.ph(), f"', 'source': 'webform', 'ref': '{b28_look(r, loc, 0)}'}}\n  attempt = {r.randint(1, 5)}\n  db_password = '", b28_PW(r, loc), "'\n")
 
 
-def b28_t_notebook(f, r, loc):
-    out = ["In [3]: import os, anthropic, openai\n\nIn [4]: "]
-    k = r.randrange(3)
-    if k == 0:
-        out += ["client = anthropic.Anthropic(api_key=\"", b28_SEC(r, "ANTHROPIC_KEY"), "\")\n"]
-    elif k == 1:
-        out += ["openai.api_key = \"", b28_SEC(r, "OPENAI_KEY"), "\"\n"]
-    else:
-        out += ["os.environ[\"GOOGLE_API_KEY\"] = \"", b28_SEC(r, "GOOGLE_API_KEY"), "\"\n"]
-    out += [f"\nIn [5]: resp = client.messages.create(model=\"claude-sonnet\", max_tokens={r.choice([256, 1024])}, messages=msgs)\n\nIn [6]: resp.usage\nOut[6]: Usage(input_tokens={r.randint(100, 9000)}, output_tokens={r.randint(10, 900)})\n"]
-    if r.random() < 0.5:
-        out += ["\nIn [7]: # example from the docs, do not commit: ", b28_PLH(r, r.choice(["ANTHROPIC_KEY", "OPENAI_KEY", "GOOGLE_API_KEY"])), "\n"]
-    return out
-
-
 def b28_t_sip(f, r, loc):
     p = B28P(r, loc)
     num = b28_phone(r, loc, variants=("e164",))
@@ -37551,21 +37448,9 @@ def b28_t_pjsip(f, r, loc):
     ext = r.randint(200, 299)
     p = B28P(r, loc)
     return b28_flat(f"; /etc/asterisk/pjsip.conf\n[{ext}]\ntype=endpoint\ncontext=office\nauth={ext}-auth\naors={ext}\ncallerid=\"{b28_ascii(p.name)}\" <", p.ph(variants=("e164",)),
-                    f">\n\n[{ext}-auth]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=", b28_PW(r, loc), f"\n\n[trunk-out]\ntype=registration\nserver_uri=sip:sip.carrier.net\n"
+                    f">\n\n[{ext}-auth]\ntype=auth\nauth_type=userpass\nusername={ext}\npassword=", b28_PW(r, loc), "\n\n[trunk-out]\ntype=registration\nserver_uri=sip:sip.carrier.net\n"
                     "client_uri=sip:", p.ph(variants=("e164",)), "@sip.carrier.net\noutbound_auth=trunk-auth\n\n[trunk-auth]\ntype=auth\nusername=", rnd(r, string.digits, 8),
                     "\npassword=", b28_PW(r, loc), "\n")
-
-
-def b28_t_statement_csv(f, r, loc):
-    hdr = b28_tr(r, loc, en="Date;Counterparty;IBAN;Amount;Reference", de="Buchungstag;Auftraggeber/Empfänger;IBAN;Betrag;Verwendungszweck",
-                 fr="Date;Tiers;IBAN;Montant;Libellé", es="Fecha;Contraparte;IBAN;Importe;Concepto", it="Data;Controparte;IBAN;Importo;Causale", nl="Datum;Tegenrekening naam;IBAN;Bedrag;Omschrijving")
-    rows = []
-    for _ in range(r.randint(3, 6)):
-        p = B28P(r, loc)
-        d = b28_date_fmt(r, b28_recent(r, 60), loc, "num")
-        iban_v = b28_IB(r, loc) if r.random() < 0.75 else b28_bad_iban(r, loc)
-        rows += [f"{d};{b28_ascii(p.name)};", iban_v, f";{'-' if r.random() < 0.6 else ''}{r.randint(3, 2400)},{r.randint(0, 99):02d};{b28_look(r, loc, r.choice([0, 2, 20]))}\n"]
-    return b28_flat(f"{hdr}\n", rows)
 
 
 def b28_t_sepa_mandate(f, r, loc):
@@ -37579,23 +37464,6 @@ def b28_t_sepa_mandate(f, r, loc):
                     "IBAN: ", b28_IB(r, loc), f"\nBIC: {rnd(r, string.ascii_uppercase, 6)}{rnd(r, string.ascii_uppercase + string.digits, 2)}\n"
                     f"{b28_tr(r, loc, en='E-mail', de='E-Mail', fr='Courriel', es='Correo', it='E-mail', nl='E-mail')}: ", p.em(), "\n"
                     f"{b28_tr(r, loc, en='Place, date', de='Ort, Datum', fr='Lieu, date', es='Lugar y fecha', it='Luogo e data', nl='Plaats, datum')}: {p.city}, {b28_date_fmt(r, b28_recent(r, 10), loc)}\n")
-
-
-def b28_t_direct_deposit(f, r, loc):
-    p = B28P(r, "en_US")
-    return b28_flat(f"DIRECT DEPOSIT AUTHORIZATION - {p.org}\nEmployee name: {p.name}    Employee ID: E{r.randint(10000, 99999)}\nSocial Security Number: ", b28_SSN(r),
-                    "\nDate of birth: ", b28_DOB(r, "en_US"), f"\nBank: {r.choice(['Chase', 'Wells Fargo', 'US Bank', 'Navy Federal'])}   Routing (ABA): {b28_aba(r)}   Account: {rnd(r, string.digits, r.randint(9, 12))}   "
-                    f"Type: {r.choice(['Checking', 'Savings'])}\nDeposit: 100% of net pay, effective {b28_date_fmt(r, b28_recent(r, 0, 30), 'en_US')}\nPhone: ", p.ph(),
-                    "   Personal e-mail: ", p.em(), f"\nEmployer EIN: {b28_look(r, loc, 14)}\n")
-
-
-def b28_t_w9_mail(f, r, loc):
-    p = B28P(r, "en_US")
-    q = B28P(r, "en_US")
-    return b28_flat(f"Subject: W-9 for vendor setup (PO {b28_look(r, loc, 0)})\nFrom: {p.name} <", p.work(), ">\nTo: accounts payable <", B28L("EMAIL", f"ap@{q.dom}"), ">\n\n"
-                    f"Hi team,\n\nPer your request, here are the details from my W-9 as I'm a sole proprietor: name {p.name}, TIN (SSN) ", b28_SSN(r),
-                    f". My business EIN application is still pending, so please do not use {b28_look(r, loc, 14)} yet - that's the old partnership number.\n"
-                    f"Remit to: {p.street}, {p.city}. Invoice {b28_look(r, loc, 2)} is attached.\n\nThanks,\n{p.first}\n-- \n{p.name} | {p.org}\nm: ", p.ph(), "\n")
 
 
 def b28_t_tenant_app(f, r, loc):
@@ -37648,35 +37516,6 @@ def b28_t_pnr_chat(f, r, loc):
                     f"[{b28_when(r, 1):%H:%M}] Agent: {b28_tr(r, loc, en='New flight', de='Neuer Flug', fr='Nouveau vol', es='Nuevo vuelo', it='Nuovo volo', nl='Nieuwe vlucht')} {rnd(r, string.ascii_uppercase, 2)}{r.randint(100, 9999)} {b28_date_fmt(r, b28_recent(r, 0, 60), loc)}.\n")
 
 
-def b28_t_rental_damage(f, r, loc):
-    p = B28P(r, loc)
-    return b28_flat(f"Damage report RA-{r.randint(1000000, 9999999)} | VIN {b28_vin(r)} | plate {rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}\n"
-                    f"Driver: {p.name}, DOB ", b28_DOB(r, loc, lo=21, hi=75), f", licence {rnd(r, string.ascii_uppercase + string.digits, 9)}\nContact: ", p.ph(), ", ", p.em(), "\n"
-                    f"Damage: scratch rear bumper, photos {b28_uuid(r)}.jpg\nExcess charged to card ", b28_CC(r), f" ({b28_money(r, loc)}), auth code {rnd(r, string.digits, 6)}\n"
-                    f"Check-in {b28_iso(r, 5)} odometer {r.randint(10000, 90000)} km\n")
-
-
-def b28_t_fnol(f, r, loc):
-    p = B28P(r, loc)
-    return b28_flat(b28_tr(r, loc, en="First notice of loss", de="Schadenmeldung", fr="Déclaration de sinistre", es="Parte de siniestro", it="Denuncia di sinistro", nl="Schademelding"),
-                    f"\n{b28_tr(r, loc, en='Policy', de='Vertrag', fr='Contrat', es='Póliza', it='Polizza', nl='Polis')}: {rnd(r, string.ascii_uppercase, 2)}-{r.randint(10000000, 99999999)}  "
-                    f"{b28_tr(r, loc, en='Claim', de='Schaden-Nr.', fr='Sinistre', es='Siniestro', it='Sinistro', nl='Schadenummer')}: {b28_look(r, loc, 20)}\n"
-                    f"{b28_tr(r, loc, en='Policyholder', de='Versicherungsnehmer', fr='Assuré', es='Tomador', it='Contraente', nl='Verzekeringnemer')}: {p.name} (",
-                    b28_tr(r, loc, en="born", de="geb.", fr="né(e) le", es="nacido/a el", it="nato/a il", nl="geb."), " ", b28_DOB(r, loc), ")\n",
-                    f"{b28_tr(r, loc, en='Date of loss', de='Schadentag', fr='Date du sinistre', es='Fecha del siniestro', it='Data del sinistro', nl='Schadedatum')}: {b28_date_fmt(r, b28_recent(r, 30), loc)}\n",
-                    f"{b28_tr(r, loc, en='Reachable at', de='Erreichbar unter', fr='Joignable au', es='Contacto', it='Reperibile al', nl='Bereikbaar op')} ", p.ph(), " / ", p.em(), "\n",
-                    f"{b28_tr(r, loc, en='Pay out to', de='Auszahlung auf', fr='Indemnité sur', es='Abonar en', it='Liquidare su', nl='Uitbetalen op')} IBAN ", b28_IB(r, loc), "\n")
-
-
-def b28_t_customs(f, r, loc):
-    p = B28P(r, loc)
-    q = B28P(r, r.choice(LOCALES))
-    return b28_flat(f"CN23 / customs declaration  shipment {b28_look(r, loc, 3)}\nSender: {p.org}, EORI {B28_LOC_CC[loc]}{rnd(r, string.digits, 12)}, tel ", p.ph(),
-                    f"\nReceiver: {q.name}, {q.street}, {q.city}, tel ", q.ph(), ", ", q.em(), "\n"
-                    f"1 x {r.choice(['espresso machine', 'drone spare parts', 'wool blanket', 'bike computer'])}  HS {r.randint(8400, 9600)}.{r.randint(10, 99)}  {b28_money(r, loc)}  EAN {b28_ean13(r)}\n"
-                    f"Reason: sale of goods  Invoice {b28_look(r, loc, 2)}  date {b28_date_fmt(r, b28_recent(r, 5), loc)}\n")
-
-
 def b28_t_bol(f, r, loc):
     p, q = B28P(r, loc), B28P(r, r.choice(LOCALES))
     return b28_flat(f"BILL OF LADING No. {rnd(r, string.ascii_uppercase, 4)}{r.randint(100000000, 999999999)}\nShipper: {p.org}, {p.city}  contact {p.name} ", p.ph(), "\n"
@@ -37698,19 +37537,6 @@ def b28_t_sms_gateway(f, r, loc):
     for _ in range(r.randint(3, 6)):
         out += [f"{b28_iso(r, 2)} level=info msg=\"sms queued\" id=SM{rnd(r, HEX, 32)} to=", b28_PH(r, loc, variants=("e164",)), f" segments={r.randint(1, 3)} status={r.choice(['queued', 'sent', 'delivered', 'undelivered'])}\n"]
     return b28_flat(out, f"{b28_iso(r, 1)} level=warn msg=\"carrier error 30007\" provider_ref={rnd(r, string.digits, 12)}\n")
-
-
-def b28_t_voicemail(f, r, loc):
-    p = B28P(r, loc)
-    t = b28_tr(r, loc, en=["Hi, this is {n}, calling about my prescription refill. My date of birth is ", "Hello, it's {n}. For verification, born on "],
-               de=["Hallo, hier ist {n}, es geht um mein Rezept. Mein Geburtsdatum ist der ", "Guten Tag, {n} hier, geboren am "],
-               fr=["Bonjour, c'est {n}, pour mon renouvellement d'ordonnance. Ma date de naissance est le ", "Bonjour, {n}, née le "],
-               es=["Hola, soy {n}, llamo por la receta. Mi fecha de nacimiento es el ", "Buenas, soy {n}, nacido el "],
-               it=["Buongiorno, sono {n}, chiamo per la ricetta. La mia data di nascita è ", "Salve, sono {n}, nato il "],
-               nl=["Hallo, met {n}, over mijn herhaalrecept. Mijn geboortedatum is ", "Goedendag, {n} hier, geboren op "])
-    return b28_flat(f"Voicemail transcript ({b28_iso(r, 3)}, {r.randint(20, 90)}s, from ", p.ph(), ")\n", t.format(n=p.name), b28_DOB(r, loc, style=r.choice(["num", "long"])),
-                    b28_tr(r, loc, en=". You can call me back on ", de=". Rückruf bitte unter ", fr=". Rappelez-moi au ", es=". Me pueden llamar al ", it=". Mi richiamate al ", nl=". Terugbellen kan op "),
-                    p.ph(), f". Rx {r.randint(1000000, 9999999)}, thanks.\n")
 
 
 def b28_t_engagement(f, r, loc):
@@ -37737,14 +37563,7 @@ def b28_t_recovery(f, r, loc):
         logins += [f"  {b28_iso(r, 30)}  ", b28_IP(r), f"  {r.choice(['DE', 'NL', 'BR', 'VN', 'US', 'FR'])}  {r.choice(['success', 'failed', '2fa_required'])}\n"]
     return b28_flat(f"Ticket {b28_look(r, loc, 1)} - account recovery, player {p.user}{r.randint(1, 999)}\nUser: my account got hijacked. Login e-mail ", p.em(),
                     ". I think my old password ", b28_PW(r, loc), " leaked in a phishing site.\nAgent notes: login history\n", logins,
-                    f"  Reset link sent, temporary password set to ", b28_PW(r, loc), " (must change on first login). 2FA reset pending ID check.\n")
-
-
-def b28_t_cisco(f, r, loc):
-    return b28_flat(f"!\nversion 17.{r.randint(1, 12)}\nhostname {r.choice(['core-sw1', 'edge-rtr2', 'branch-ams'])}\n!\nenable secret 9 ${rnd(r, AN, 14)}${rnd(r, AN + './', 43)}\n"
-                    "username netops privilege 15 password 0 ", b28_PW(r, loc), "\n!\ninterface Ethernet1/1\n ip address ", b28_IP4(r), f"/{r.choice([24, 25, 26, 30])}\n"
-                    " ipv6 address ", b28_IP6(r), f"/64\n no shutdown\n!\nsnmp-server community ", b28_PW(r, loc), " RO\n", "tacacs server ISE\n address ipv4 ", b28_IP4(r, True), "\n key 7 ",
-                    rnd(r, "0123456789ABCDEF", 24), "\n!\nend\n")
+                    "  Reset link sent, temporary password set to ", b28_PW(r, loc), " (must change on first login). 2FA reset pending ID check.\n")
 
 
 def b28_t_wireguard(f, r, loc):
@@ -37777,30 +37596,6 @@ def b28_t_browser_csv(f, r, loc):
     return b28_flat("chrome passwords export (Passwords.csv) that the intern put on the shared drive:\n", rows)
 
 
-def b28_t_vcard(f, r, loc):
-    p = B28P(r, loc)
-    return b28_flat(f"BEGIN:VCARD\nVERSION:3.0\nN:{p.last};{p.first};;;\nFN:{p.name}\nORG:{p.org}\nTEL;TYPE=CELL:", p.ph(), "\nTEL;TYPE=WORK,VOICE:", p.ph(),
-                    "\nEMAIL;TYPE=INTERNET:", p.work(), "\nBDAY:", B28L("DATE_OF_BIRTH", b28_birth(r).isoformat()),
-                    f"\nADR;TYPE=HOME:;;{p.street};{p.city};;;\nREV:{b28_when(r, 200):%Y%m%dT%H%M%SZ}\nUID:{b28_uuid(r)}\nEND:VCARD\n")
-
-
-def b28_t_ics(f, r, loc):
-    p, q = B28P(r, loc), B28P(r, loc)
-    st = b28_when(r, 0) + datetime.timedelta(days=r.randint(1, 20))
-    return b28_flat(f"BEGIN:VCALENDAR\nPRODID:-//Microsoft Corporation//Outlook 16.0//EN\nBEGIN:VEVENT\nDTSTART:{st:%Y%m%dT%H%M00Z}\nDTEND:{st + datetime.timedelta(minutes=45):%Y%m%dT%H%M00Z}\n"
-                    f"SUMMARY:{b28_tr(r, loc, en='Contract review', de='Vertragsbesprechung', fr='Revue du contrat', es='Revisión de contrato', it='Revisione contratto', nl='Contractbespreking')}\n"
-                    f"ORGANIZER;CN={b28_ascii(p.name)}:mailto:", p.work(), f"\nATTENDEE;ROLE=REQ-PARTICIPANT;CN={b28_ascii(q.name)}:mailto:", q.em(),
-                    "\nDESCRIPTION:Dial-in ", b28_PH(r, loc, variants=("intl",)), f" conference ID {r.randint(100, 999)} {r.randint(100, 999)} {r.randint(100, 999)}#\n"
-                    f"UID:{rnd(r, HEX, 40)}\nEND:VEVENT\nEND:VCALENDAR\n")
-
-
-def b28_t_ldif(f, r, loc):
-    p = B28P(r, loc)
-    pw = ["userPassword: ", b28_PW(r, loc)] if r.random() < 0.5 else [f"userPassword:: {base64.b64encode(('{SSHA}' + rnd(r, B28_B64, 32)).encode()).decode()}"]
-    return b28_flat(f"dn: uid={p.user},ou=people,dc={p.dom.split('.')[0]},dc={p.dom.split('.')[-1]}\nobjectClass: inetOrgPerson\nuid: {p.user}\ncn: {b28_ascii(p.name)}\nsn: {b28_ascii(p.last)}\n"
-                    "mail: ", p.work(), "\ntelephoneNumber: ", p.ph(), "\nmobile: ", p.ph(), "\n", pw, f"\nemployeeNumber: {r.randint(10000, 99999)}\n\n")
-
-
 def b28_t_git_patch(f, r, loc):
     k = r.choice(["STRIPE_SECRET_KEY", "SLACK_BOT_TOKEN", "OPENAI_API_KEY", "GITHUB_TOKEN", "GOOGLE_MAPS_KEY", "AWS_ACCESS_KEY_ID"])
     kind = {"STRIPE_SECRET_KEY": "STRIPE_KEY", "SLACK_BOT_TOKEN": "SLACK_TOKEN", "OPENAI_API_KEY": "OPENAI_KEY", "GITHUB_TOKEN": "GITHUB_TOKEN", "GOOGLE_MAPS_KEY": "GOOGLE_API_KEY", "AWS_ACCESS_KEY_ID": "AWS_ACCESS_KEY"}[k]
@@ -37815,26 +37610,6 @@ def b28_t_mongosh(f, r, loc):
     return b28_flat("$ mongosh \"mongodb+srv://admin:", b28_PW(r, loc, safe=True), f"@cluster0.{rnd(r, string.ascii_lowercase + string.digits, 5)}.mongodb.net/crm\"\nCurrent Mongosh Log ID: {rnd(r, HEX, 24)}\n"
                     "Atlas atlas-xyz-shard-0 [primary] crm> db.patients.findOne({mrn: \"", str(r.randint(1000000, 9999999)), "\"})\n{\n  _id: ObjectId('", rnd(r, HEX, 24), "'),\n  name: '", b28_ascii(p.name),
                     "',\n  dob: ISODate('", B28L("DATE_OF_BIRTH", b28_birth(r).isoformat()), "T00:00:00.000Z'),\n  phone: '", p.ph(), "',\n  email: '", p.em(), f"',\n  lastVisit: ISODate('{b28_iso(r, 200)[:10]}T09:30:00.000Z')\n}}\n")
-
-
-def b28_t_alertmanager(f, r, loc):
-    p = B28P(r, loc)
-    return b28_flat(f"global:\n  smtp_smarthost: 'smtp.{p.dom}:587'\n  smtp_from: '", B28L("EMAIL", f"alerts@{p.dom}"), "'\n  smtp_auth_username: '", p.work(), "'\n  smtp_auth_password: '", b28_PW(r, loc),
-                    "'\nroute:\n  receiver: oncall\nreceivers:\n  - name: oncall\n    pagerduty_configs:\n      - routing_key: ", b28_GEN(r, "hex32"),
-                    "\n    email_configs:\n      - to: '", p.em(), "'\n", "    # slack receiver: api_url_file: /etc/alertmanager/slack_url\n")
-
-
-def b28_t_grafana(f, r, loc):
-    return b28_flat(f"; grafana.ini\n[server]\nhttp_port = 3000\ndomain = grafana.{r.choice(B28_ORG[loc])[1]}\n\n[security]\nadmin_user = admin\nadmin_password = ", b28_PW(r, loc),
-                    "\nsecret_key = ", b28_GEN(r, r.choice(["alnum", "hex32"])), "\n\n[database]\ntype = mysql\nhost = ", b28_IP4(r, True), ":3306\nuser = grafana\npassword = \"\"\"",
-                    b28_PW(r, loc), "\"\"\"\n\n[auth.generic_oauth]\nclient_id = grafana-", rnd(r, string.digits, 6), "\nclient_secret = ", b28_GEN(r, "azure"), "\n")
-
-
-def b28_t_airflow(f, r, loc):
-    return b28_flat("(airflow) $ airflow connections add 'warehouse' --conn-uri 'postgresql://etl:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/dwh'\n"
-                    "Successfully added `conn_id`=warehouse : postgresql://etl:******@", b28_host(r), ":5432/dwh\n"
-                    "(airflow) $ airflow variables set openai_key ", b28_SEC(r, "OPENAI_KEY"), "\nVariable openai_key created\n"
-                    f"(airflow) $ airflow dags trigger nightly_sync -r manual__{b28_iso(r, 1)}\n")
 
 
 def b28_t_mosquitto(f, r, loc):
@@ -37876,20 +37651,11 @@ def b28_t_hl7(f, r, loc):
                     f"PV1|1|O|CLINIC^{r.randint(100, 300)}^1||||{r.randint(1000000000, 1999999999)}^{b28_ascii(B28P(r, 'en_US').last).upper()}\n")
 
 
-def b28_t_edi834(f, r, loc):
-    p = B28P(r, "en_US")
-    dob = b28_birth(r)
-    return b28_flat(f"ISA*00*          *00*          *ZZ*{rnd(r, string.ascii_uppercase, 8)}       *ZZ*{rnd(r, string.ascii_uppercase, 8)}       *{b28_when(r, 3):%y%m%d*%H%M}*^*00501*{r.randint(100000000, 999999999)}*0*P*:~\n"
-                    f"ST*834*{r.randint(1000, 9999)}*005010X220A1~\nINS*Y*18*021*28*A***FT~\nREF*0F*", b28_SSN(r, "bare"), f"~\nREF*1L*{r.randint(100000, 999999)}~\n"
-                    f"NM1*IL*1*{b28_ascii(p.last).upper()}*{b28_ascii(p.first).upper()}****34*", b28_SSN(r, "bare"), "~\nPER*IP**TE*", b28_PH(r, "en_US", other=0, variants=("national", "dashes")),
-                    "*EM*", p.em(), "~\nDMG*D8*", B28L("DATE_OF_BIRTH", dob.strftime("%Y%m%d")), f"*{r.choice('MF')}~\nDTP*356*D8*{b28_recent(r, 0, 60):%Y%m%d}~\nSE*9*{r.randint(1000, 9999)}~\n")
-
-
 def b28_t_chargeback(f, r, loc):
     p = B28P(r, loc)
     return b28_flat(f"Dispute {b28_look(r, loc, 21)} - reason code {r.choice(['10.4', '13.1', '4837', '4853'])}\nCardholder: {p.name}\nCard: ", b28_CC(r),
                     f"\nTransaction: {b28_date_fmt(r, b28_recent(r, 60), loc)}  {b28_money(r, loc)}  ARN {rnd(r, string.digits, 23)}  auth {rnd(r, string.digits, 6)}\n"
-                    "Customer e-mail on order: ", p.em(), f"  IP at checkout: ", b28_IP(r), f"\nEvidence due {b28_date_fmt(r, b28_recent(r, 0, 20), loc)}. Related order {b28_look(r, loc, 0)}, not to be confused with test card {b28_bad_card(r)}.\n")
+                    "Customer e-mail on order: ", p.em(), "  IP at checkout: ", b28_IP(r), f"\nEvidence due {b28_date_fmt(r, b28_recent(r, 0, 20), loc)}. Related order {b28_look(r, loc, 0)}, not to be confused with test card {b28_bad_card(r)}.\n")
 
 
 def b28_t_pos_receipt(f, r, loc):
@@ -37939,24 +37705,6 @@ def b28_t_expense(f, r, loc):
         rows += [b28_CC(r) if r.random() < 0.5 else "corporate card", f"\t{b28_look(r, loc, 2)}\n"]
     return b28_flat(f"Expense report {p.name} - {b28_tr(r, loc, en='December', de='Dezember', fr='décembre', es='diciembre', it='dicembre', nl='december')}\nDate\tCategory\tAmount\tPaid with\tReceipt\n", rows,
                     "Reimburse to IBAN ", b28_IB(r, loc), "\n")
-
-
-def b28_t_readme(f, r, loc):
-    kind = r.choice(sorted(B28_PLACEHOLDERS))
-    var = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GENERIC_SECRET": "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN": "GITHUB_TOKEN", "STRIPE_KEY": "STRIPE_API_KEY", "SLACK_TOKEN": "SLACK_BOT_TOKEN",
-           "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_API_KEY", "JWT": "AUTH_TOKEN"}[kind]
-    return b28_flat(f"## Quick start\n\n1. Copy `.env.example` to `.env`.\n2. Set your credentials, for example:\n\n```bash\nexport {var}=", b28_PLH(r, kind), "\n```\n\n"
-                    f"Never commit real keys; CI reads `{r.choice(B28_STANDINS)}` from the secret store. Tested with {b28_look(r, loc, 4)}.\n"
-                    f"3. Run `make dev` and open http://localhost:{r.choice([3000, 8080, 5173])}.\n")
-
-
-def b28_t_pain001(f, r, loc):
-    p, q = B28P(r, loc), B28P(r, loc)
-    return b28_flat(f"<CstmrCdtTrfInitn>\n  <GrpHdr><MsgId>{rnd(r, string.ascii_uppercase + string.digits, 16)}</MsgId><CreDtTm>{b28_iso(r, 1, z=False)}</CreDtTm><NbOfTxs>1</NbOfTxs></GrpHdr>\n"
-                    f"  <PmtInf>\n    <Dbtr><Nm>{p.org}</Nm></Dbtr>\n    <DbtrAcct><Id><IBAN>", B28L("IBAN", b28_iban_raw(r, B28_LOC_CC[loc])), "</IBAN></Id></DbtrAcct>\n"
-                    f"    <CdtTrfTxInf>\n      <PmtId><EndToEndId>{b28_look(r, loc, 2)}</EndToEndId></PmtId>\n      <Amt><InstdAmt Ccy=\"EUR\">{r.randint(10, 9000)}.{r.randint(0, 99):02d}</InstdAmt></Amt>\n"
-                    f"      <Cdtr><Nm>{q.name}</Nm></Cdtr>\n      <CdtrAcct><Id><IBAN>", B28L("IBAN", b28_iban_raw(r, r.choice(sorted(B28_IBAN_SPEC)))), "</IBAN></Id></CdtrAcct>\n"
-                    f"      <RmtInf><Ustrd>{b28_look(r, loc, 2)}</Ustrd></RmtInf>\n    </CdtTrfTxInf>\n  </PmtInf>\n</CstmrCdtTrfInitn>\n")
 
 
 def b28_t_user_secrets(f, r, loc):
@@ -38033,38 +37781,12 @@ def b28_t_chat_leak(f, r, loc):
                                                                      es="rótala, este canal se archiva", it="ruotala, questo canale è registrato", nl="roteer hem, dit kanaal wordt gelogd"), "\n")
 
 
-def b28_t_wifi_note(f, r, loc):
-    return b28_flat(f"{b28_tr(r, loc, en='Guest Wi-Fi for the offsite', de='Gäste-WLAN für den Workshop', fr='Wi-Fi invités pour le séminaire', es='Wi-Fi de invitados para el taller', it='Wi-Fi ospiti per il workshop', nl='Gastenwifi voor de heidag')}\n"
-                    f"SSID: {r.choice(['Offsite-Guest', 'Hotel-Conf-2', 'Villa_5G'])}\n", b28_tr(r, loc, en="Password", de="Passwort", fr="Mot de passe", es="Contraseña", it="Password", nl="Wachtwoord"), ": ", b28_PW(r, loc),
-                    f"\nRouter admin (http://", b28_IP4(r, True), "): admin / ", b28_PW(r, loc), f"\nFirmware {b28_look(r, loc, 5)}, MAC {b28_look(r, loc, 17)}\n")
-
-
 def b28_t_contact_sig(f, r, loc):
     p = B28P(r, loc)
     return b28_flat(f"{b28_tr(r, loc, en='Thanks for the quick turnaround on quote', de='Danke für das schnelle Angebot', fr='Merci pour le devis rapide', es='Gracias por el presupuesto', it='Grazie per il preventivo', nl='Bedankt voor de snelle offerte')} {b28_look(r, loc, 2)}.\n\n"
                     f"{b28_tr(r, loc, en='Best regards', de='Mit freundlichen Grüßen', fr='Cordialement', es='Un saludo', it='Cordiali saluti', nl='Met vriendelijke groet')}\n{p.name}\n{p.org}\n"
                     f"{p.street} | {p.city}\n", b28_tr(r, loc, en="Direct", de="Durchwahl", fr="Ligne directe", es="Directo", it="Diretto", nl="Direct"), " ", p.ph(), " | ",
                     b28_tr(r, loc, en="Mobile", de="Mobil", fr="Mobile", es="Móvil", it="Cell.", nl="Mobiel"), " ", p.ph(), "\n", p.work(), "\n")
-
-
-B28_TEXT = [b28_t_pgpass, b28_t_netrc, b28_t_rclone, b28_t_ansible, b28_t_vault_kv, b28_t_authlog, b28_t_fail2ban, b28_t_pgbouncer, b28_t_mysql_session,
-            b28_t_git_credentials, b28_t_registry_auth, b28_t_smbcreds, b28_t_openvpn, b28_t_spring, b28_t_mailrc, b28_t_wpconfig, b28_t_odbc, b28_t_crontab,
-            b28_t_systemd, b28_t_helm, b28_t_gha_log, b28_t_tfplan, b28_t_traceback, b28_t_notebook, b28_t_sip, b28_t_pjsip, b28_t_statement_csv,
-            b28_t_sepa_mandate, b28_t_direct_deposit, b28_t_w9_mail, b28_t_tenant_app, b28_t_gym, b28_t_school, b28_t_pnr_chat, b28_t_rental_damage,
-            b28_t_fnol, b28_t_customs, b28_t_bol, b28_t_trial, b28_t_sms_gateway, b28_t_voicemail, b28_t_engagement, b28_t_efiling, b28_t_recovery,
-            b28_t_cisco, b28_t_wireguard, b28_t_keepass_csv, b28_t_browser_csv, b28_t_vcard, b28_t_ics, b28_t_ldif, b28_t_git_patch, b28_t_mongosh,
-            b28_t_alertmanager, b28_t_grafana, b28_t_airflow, b28_t_mosquitto, b28_t_ftp, b28_t_imap, b28_t_oauth_paste, b28_t_hl7, b28_t_edi834,
-            b28_t_chargeback, b28_t_pos_receipt, b28_t_kyc, b28_t_logcat, b28_t_iot, b28_t_maintenance, b28_t_expense, b28_t_readme, b28_t_pain001,
-            b28_t_user_secrets, b28_t_aws_credentials, b28_t_gcp_sa, b28_t_ssh_keyfile, b28_t_tls_bundle, b28_t_hr_onboarding, b28_t_pharmacy, b28_t_vet,
-            b28_t_chat_leak, b28_t_wifi_note, b28_t_contact_sig]
-
-
-def b28_t_litellm(f, r, loc):
-    return b28_flat("# litellm proxy config.yaml\nmodel_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: ", b28_SEC(r, "OPENAI_KEY"),
-                    "\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-sonnet-4\n      api_key: ", b28_SEC(r, "ANTHROPIC_KEY"),
-                    "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_key: ", b28_SEC(r, "GOOGLE_API_KEY") if r.random() < 0.8 else b28_PLH(r, "GOOGLE_API_KEY"),
-                    "\ngeneral_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n  database_url: postgresql://litellm:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/litellm\n"
-                    f"litellm_settings:\n  drop_params: true\n  request_timeout: {r.choice([60, 120, 600])}\n")
 
 
 def b28_t_curl_llm(f, r, loc):
@@ -38087,16 +37809,9 @@ def b28_t_firebase(f, r, loc):
 
 
 def b28_t_stripe_cli(f, r, loc):
-    return b28_flat("$ stripe listen --forward-to localhost:4242/webhook --api-key ", b28_SEC(r, "STRIPE_KEY"), f"\n> Ready! You are using Stripe API Version [2024-06-20].\n"
+    return b28_flat("$ stripe listen --forward-to localhost:4242/webhook --api-key ", b28_SEC(r, "STRIPE_KEY"), "\n> Ready! You are using Stripe API Version [2024-06-20].\n"
                     f"{b28_iso(r, 1, z=False).replace('T', ' ')}   --> charge.succeeded [evt_{rnd(r, AN, 24)}]\n{b28_iso(r, 1, z=False).replace('T', ' ')}  <--  [200] POST http://localhost:4242/webhook [evt_{rnd(r, AN, 24)}]\n"
                     "$ export STRIPE_SECRET_KEY=", b28_SEC(r, "STRIPE_KEY"), f"\n$ stripe customers retrieve cus_{rnd(r, AN, 14)}\n")
-
-
-def b28_t_gh_hosts(f, r, loc):
-    p = B28P(r, loc)
-    tok = b28_SEC(r, "GITHUB_TOKEN", r.choice(["gho_", "ghu_", "ghp_"]))
-    return b28_flat("$ cat ~/.config/gh/hosts.yml\ngithub.com:\n    user: ", p.user, "\n    oauth_token: ", tok, "\n    git_protocol: https\n$ gh auth status\ngithub.com\n  ✓ Logged in to github.com account ",
-                    p.user, " (keyring)\n  - Active account: true\n  - Git operations protocol: https\n  - Token: ", tok.text[:4] + "*" * 36, "\n  - Token scopes: 'gist', 'read:org', 'repo', 'workflow'\n")
 
 
 def b28_t_gh_app_tokens(f, r, loc):
@@ -38134,7 +37849,7 @@ def b28_t_env_example(f, r, loc):
 
 def b28_t_sdk_docs(f, r, loc):
     kind = r.choice(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "JWT", "AWS_ACCESS_KEY"])
-    return b28_flat(f"### Authentication\n\nAll requests need a key in the `Authorization` header. The examples below use a test key; replace it with your own "
+    return b28_flat("### Authentication\n\nAll requests need a key in the `Authorization` header. The examples below use a test key; replace it with your own "
                     f"(find it under Settings > API, it is shown once).\n\n```http\nGET /v1/accounts/{b28_uuid(r)} HTTP/1.1\nAuthorization: Bearer ", b28_PLH(r, kind), "\n```\n\n"
                     f"Keys look like `{r.choice(['sk_live_...', 'ghp_…', 'xoxb-…', 'sk-...'])}`; never send them as `{r.choice(B28_STANDINS)}` query strings.\n")
 
@@ -38146,13 +37861,6 @@ def b28_t_key_rotation(f, r, loc):
         rows += [f"| {kind.replace('_', ' ').lower():<15} | ", b28_SEC(r, kind), " | ", b28_SEC(r, kind), f" | {b28_date_fmt(r, b28_recent(r, 0, 14), loc, 'iso')} |\n"]
     return b28_flat(f"Change {b28_look(r, loc, 1)} - quarterly key rotation (owner {p.name})\n\n| service         | old (revoke) | new | cut-over |\n|---|---|---|---|\n", rows,
                     "\nOld values stay valid for 24 h. Ping ", p.work(), " if a job breaks.\n")
-
-
-def b28_t_openssl(f, r, loc):
-    kind = r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"])
-    cmd = {"RSA PRIVATE KEY": "openssl genrsa 2048", "PRIVATE KEY": "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048", "EC PRIVATE KEY": "openssl ecparam -name prime256v1 -genkey -noout"}[kind]
-    return b28_flat(f"$ {cmd} | tee /tmp/signing.key\n", b28_PEM(r, kind), f"\n$ openssl req -new -key /tmp/signing.key -subj '/CN={r.choice(['api', 'sso', 'mtls'])}.{r.choice(B28_ORG[loc])[1]}' -out req.csr\n"
-                    "$ cat jwks-private.yaml\nsigning_keys:\n  - kid: ", rnd(r, HEX, 16), "\n    alg: ES256\n    pem: |\n      ", b28_PEM(r, "EC PRIVATE KEY", sep="\n      "), "\n")
 
 
 def b28_t_w4(f, r, loc):
@@ -38191,27 +37899,6 @@ def b28_t_payroll_fix(f, r, loc):
                     " (we had a typo). Old value ", b28_ssn(r).replace("-", "") [:5] + "XXXX", f" can be purged. Pay period ends {b28_date_fmt(r, b28_recent(r, 0, 10), 'en_US')}. Thanks! -- ", p.work(), "\n")
 
 
-def b28_t_mcp_client_config(f, r, loc):
-    p = B28P(r, loc)
-    servers = [("github", "npx -y @modelcontextprotocol/server-github", "GITHUB_PERSONAL_ACCESS_TOKEN", b28_SEC(r, "GITHUB_TOKEN", r.choice(["ghp_", "github_pat_"]))),
-               ("slack", "npx -y @modelcontextprotocol/server-slack", "SLACK_BOT_TOKEN", b28_SEC(r, "SLACK_TOKEN")),
-               ("brave", "npx -y @modelcontextprotocol/server-brave-search", "BRAVE_API_KEY", b28_GEN(r, "alnum")),
-               ("summarizer", "uvx mcp-summarizer", "ANTHROPIC_API_KEY", b28_SEC(r, "ANTHROPIC_KEY")),
-               ("maps", "npx -y @modelcontextprotocol/server-google-maps", "GOOGLE_MAPS_API_KEY", b28_SEC(r, "GOOGLE_API_KEY")),
-               ("postgres", "npx -y @modelcontextprotocol/server-postgres", None, None)]
-    chosen = [servers[3]] + r.sample(servers[:3] + servers[4:], r.randint(1, 3))
-    body = []
-    for i, (name, cmd, var, val) in enumerate(chosen):
-        exe, *args = cmd.split(" ")
-        body += [f"    \"{name}\": {{\n      \"command\": \"{exe}\",\n      \"args\": [{', '.join(chr(34) + a + chr(34) for a in args)}"]
-        if var is None:
-            body += [", \"postgresql://mcp:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), ":5432/crm\"]\n    }"]
-        else:
-            body += [f"],\n      \"env\": {{ \"{var}\": \"", val, "\" }\n    }"]
-        body.append(",\n" if i < len(chosen) - 1 else "\n")
-    return b28_flat(f"{p.first}: my claude_desktop_config.json, the summarizer server fails on start:\n{{\n  \"mcpServers\": {{\n", body, "  }\n}\n")
-
-
 def b28_t_aider(f, r, loc):
     return b28_flat(f"# ~/.aider.conf.yml\nmodel: {r.choice(['sonnet', 'opus', 'gpt-4o'])}\nanthropic-api-key: ", b28_SEC(r, "ANTHROPIC_KEY"), "\nopenai-api-key: ",
                     b28_SEC(r, "OPENAI_KEY") if r.random() < 0.6 else b28_PLH(r, "OPENAI_KEY"), f"\nauto-commits: false\ndark-mode: true\n# aider {b28_look(r, loc, 4)}\n")
@@ -38239,7 +37926,7 @@ def b28_t_envoy_log(f, r, loc):
 
 def b28_t_slack_curl(f, r, loc):
     ch = "C" + rnd(r, string.ascii_uppercase + string.digits, 10)
-    return b28_flat("$ curl -s -X POST https://slack.com/api/chat.postMessage \\\n  -H \"Authorization: Bearer ", b28_SEC(r, "SLACK_TOKEN"), f"\" \\\n  -H 'Content-type: application/json' \\\n"
+    return b28_flat("$ curl -s -X POST https://slack.com/api/chat.postMessage \\\n  -H \"Authorization: Bearer ", b28_SEC(r, "SLACK_TOKEN"), "\" \\\n  -H 'Content-type: application/json' \\\n"
                     f"  -d '{{\"channel\": \"{ch}\", \"text\": \"deploy {b28_look(r, loc, 4)} done\"}}'\n{{\"ok\":false,\"error\":\"not_in_channel\"}}\n"
                     "$ curl -s https://slack.com/api/auth.test -H \"Authorization: Bearer ", b28_SEC(r, "SLACK_TOKEN"), f"\"\n{{\"ok\":true,\"team\":\"{r.choice(B28_ORG[loc])[0]}\",\"user_id\":\"U{rnd(r, string.ascii_uppercase + string.digits, 10)}\"}}\n")
 
@@ -38251,31 +37938,280 @@ def b28_t_stripe_code(f, r, loc):
         return b28_flat("// server.js (checkout)\nconst express = require('express');\nconst stripe = require('stripe')('", b28_SEC(r, "STRIPE_KEY"), "');\n"
                         f"app.post('/create-checkout-session', async (req, res) => {{\n  const session = await stripe.checkout.sessions.create({{ line_items: [{{ price: 'price_{rnd(r, AN, 24)}', quantity: 1 }}], mode: 'payment' }});\n  res.redirect(303, session.url);\n}});\n")
     if lang == 1:
-        return b28_flat(f"# billing/stripe_client.py\nimport stripe\n\nstripe.api_key = \"", b28_SEC(r, "STRIPE_KEY"), f"\"  # TODO env var\nstripe.api_version = \"2024-06-20\"\n\n"
+        return b28_flat("# billing/stripe_client.py\nimport stripe\n\nstripe.api_key = \"", b28_SEC(r, "STRIPE_KEY"), "\"  # TODO env var\nstripe.api_version = \"2024-06-20\"\n\n"
                         f"def refund(charge_id=\"ch_{rnd(r, AN, 24)}\"):\n    return stripe.Refund.create(charge=charge_id)\n")
     return b28_flat("<?php\n// config/services.php\nreturn [\n    'stripe' => [\n        'key' => 'pk_live_", rnd(r, AN, 24), "',\n        'secret' => '", b28_SEC(r, "STRIPE_KEY"),
                     "',\n        'webhook_tolerance' => 300,\n    ],\n];\n")
 
 
 
-def b28_t_phone_order(f, r, loc):
+
+def b28_t_restic(f, r, loc):
     p = B28P(r, loc)
-    brand = r.choice(["visa", "mastercard", "amex", "visa", "mastercard", "discover", "jcb"])
-    d = b28_card_digits(r, brand)
-    agent = b28_tr(r, loc, en="Agent", de="Mitarbeiter", fr="Conseiller", es="Agente", it="Operatore", nl="Medewerker")
-    return b28_flat(f"{b28_tr(r, loc, en='Call transcript', de='Gesprächsprotokoll', fr='Transcription d appel', es='Transcripción de llamada', it='Trascrizione chiamata', nl='Gesprekstranscript')} {b28_uuid(r)[:8]} ({r.randint(2, 9)} min)\n"
-                    f"{agent}: {b28_tr(r, loc, en='Can I take the card number?', de='Darf ich die Kartennummer aufnehmen?', fr='Puis-je avoir le numéro de carte ?', es='¿Me da el número de la tarjeta?', it='Mi detta il numero della carta?', nl='Mag ik het kaartnummer?')}\n"
-                    f"{p.first}: ", B28L("CREDIT_CARD", b28_card_fmt(r, d, r.choice(["space", "plain", "dash"]))), f", {b28_tr(r, loc, en='expires', de='gültig bis', fr='expire', es='caduca', it='scade', nl='geldig tot')} {r.randint(1, 12):02d}/{r.randint(27, 31)}, "
-                    f"{b28_tr(r, loc, en='security code', de='Prüfnummer', fr='cryptogramme', es='código de seguridad', it='codice di sicurezza', nl='beveiligingscode')} ", b28_GEN(r, "cvc") if brand != "amex" else B28L("GENERIC_SECRET", rnd(r, string.digits, 4)), "\n"
-                    f"{agent}: {b28_tr(r, loc, en='And a phone number for the courier?', de='Und eine Telefonnummer für den Kurier?', fr='Et un numéro pour le livreur ?', es='¿Y un teléfono para el mensajero?', it='E un numero per il corriere?', nl='En een telefoonnummer voor de koerier?')}\n"
-                    f"{p.first}: ", p.ph(), f"\n{agent}: {b28_tr(r, loc, en='Order', de='Bestellung', fr='Commande', es='Pedido', it='Ordine', nl='Bestelling')} {b28_look(r, loc, 0)}, {b28_money(r, loc)}.\n")
+    return b28_flat(f"# /etc/restic/env (sourced by restic-backup.timer on {b28_host(r)})\nexport RESTIC_REPOSITORY=s3:https://s3.eu-central-003.backblazeb2.com/{p.user}-backup\n"
+                    "export RESTIC_PASSWORD=", b28_PW(r, loc, safe=True), "\nexport AWS_ACCESS_KEY_ID=", b28_SEC(r, "AWS_ACCESS_KEY"), "\nexport AWS_SECRET_ACCESS_KEY=", b28_GEN(r, "aws"),
+                    f"\n\n$ restic snapshots --latest 1\nID        Time                 Host        Tags\n{rnd(r, HEX, 8)}  {b28_when(r, 2):%Y-%m-%d %H:%M:%S}  {b28_host(r).split('.')[0]}  nightly\n")
 
 
+def b28_t_ha_secrets(f, r, loc):
+    lat, lon = r.uniform(41, 53), r.uniform(-3, 14)
+    return b28_flat(f"# Home Assistant secrets.yaml\nhome_latitude: {lat:.5f}\nhome_longitude: {lon:.5f}\nwifi_ssid: \"{r.choice(['FRITZ!Box 7530 RT', 'Vodafone-8C1A', 'Livebox-5E20'])}\"\nwifi_password: \"",
+                    b28_PW(r, loc), "\"\nmqtt_password: ", b28_PW(r, loc, safe=True), "\nnotify_phone: \"", b28_PH(r, loc, variants=("e164",)), "\"\nopenai_api_key: ",
+                    b28_SEC(r, "OPENAI_KEY"), "\nnas_ip: ", b28_IP4(r, True), f"\n# core {B28_DAY.year}.{r.randint(1, 12)}.{r.randint(0, 5)}\n")
 
-B28_TEXT_MORE = [(b28_t_litellm, 3), (b28_t_curl_llm, 4), (b28_t_firebase, 3), (b28_t_stripe_cli, 4), (b28_t_gh_hosts, 2), (b28_t_gh_app_tokens, 2), (b28_t_mitm, 3),
-                 (b28_t_slack_app, 3), (b28_t_env_example, 3), (b28_t_sdk_docs, 3), (b28_t_key_rotation, 4), (b28_t_openssl, 3), (b28_t_mcp_client_config, 4), (b28_t_aider, 3),
-                 (b28_t_jwt_question, 3), (b28_t_envoy_log, 3), (b28_t_slack_curl, 2), (b28_t_stripe_code, 4), (b28_t_phone_order, 3)]
-B28_TEXT_US = [b28_t_w4, b28_t_background, b28_t_credit_app, b28_t_bnotice, b28_t_payroll_fix, b28_t_direct_deposit, b28_t_w9_mail, b28_t_hl7, b28_t_edi834, b28_t_efiling]
+
+def b28_t_rails_credentials(f, r, loc):
+    return b28_flat("$ EDITOR=cat bin/rails credentials:show --environment production\nsecret_key_base: ", B28L("GENERIC_SECRET", rnd(r, HEX, 128)),
+                    "\naws:\n  access_key_id: ", b28_SEC(r, "AWS_ACCESS_KEY"), "\n  secret_access_key: ", b28_GEN(r, "aws"), "\nstripe:\n  secret_key: ", b28_SEC(r, "STRIPE_KEY"),
+                    f"\n  publishable_key: pk_live_{rnd(r, AN, 24)}\nsmtp:\n  password: ", b28_PW(r, loc), "\n")
+
+
+def b28_t_fluentbit(f, r, loc):
+    return b28_flat("[OUTPUT]\n    Name            es\n    Match           kube.*\n    Host            ", b28_IP4(r, True), "\n    Port            9200\n    HTTP_User       fluentbit\n    HTTP_Passwd     ",
+                    b28_PW(r, loc), "\n    tls             On\n\n[OUTPUT]\n    Name            datadog\n    Match           app.*\n    apikey          ", b28_GEN(r, "hex32"),
+                    f"\n    dd_service      {r.choice(['checkout', 'gateway', 'billing'])}\n    dd_tags         env:prod,build:{b28_look(r, loc, 4)}\n")
+
+
+def b28_t_kcadm(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"$ kcadm.sh config credentials --server https://sso.{p.dom}/ --realm master --user admin --password ", b28_PW(r, loc, safe=True),
+                    f"\nLogging into https://sso.{p.dom}/ as user admin of realm master\n$ kcadm.sh create users -r {p.dom.split('.')[0]} -s username={p.user} -s email=", p.work(),
+                    " -s enabled=true\nCreated new user with id '", b28_uuid(r), f"'\n$ kcadm.sh set-password -r {p.dom.split('.')[0]} --username {p.user} --new-password ", b28_PW(r, loc, safe=True),
+                    " --temporary\n$ kcadm.sh get clients/", b28_uuid(r), "/client-secret\n{\n  \"type\" : \"secret\",\n  \"value\" : \"", b28_GEN(r, "alnum"), "\"\n}\n")
+
+
+def b28_t_liquibase(f, r, loc):
+    return b28_flat("# liquibase.properties\nchangeLogFile: db/changelog/db.changelog-master.yaml\nurl: jdbc:sqlserver://", b28_IP4(r, True), ":1433;databaseName=Claims;encrypt=true\n"
+                    "username: liquibase_deployer\npassword: ", b28_PW(r, loc), f"\nliquibase.hub.mode: off\n# liquibase {b28_look(r, loc, 4)[1:]} - last run {b28_iso(r, 3)}\n")
+
+
+def b28_t_haproxy(f, r, loc):
+    srv = []
+    for i in range(r.randint(2, 3)):
+        srv += [f"    server app{i + 1} ", b28_IP4(r, True), f":{r.choice([8080, 8443, 3000])} check\n"]
+    return b28_flat("# /etc/haproxy/haproxy.cfg (excerpt)\nuserlist stats_users\n    user admin insecure-password ", b28_PW(r, loc), "\n    user ops password $6$", rnd(r, AN + "./", 16), "$", rnd(r, AN + "./", 86),
+                    "\n\nfrontend fe_https\n    bind :443 ssl crt /etc/haproxy/certs/\n    http-request deny if { src ", b28_IP4(r, False), " }\n    default_backend be_app\n\nbackend be_app\n    balance roundrobin\n", srv)
+
+
+def b28_t_continue_cfg(f, r, loc):
+    return b28_flat("# ~/.continue/config.yaml\nname: team assistant\nversion: 1.0.0\nmodels:\n  - name: Claude\n    provider: anthropic\n    model: claude-sonnet-4\n    apiKey: ", b28_SEC(r, "ANTHROPIC_KEY"),
+                    "\n  - name: GPT\n    provider: openai\n    model: gpt-4o-mini\n    apiKey: ", b28_SEC(r, "OPENAI_KEY") if r.random() < 0.75 else b28_PLH(r, "OPENAI_KEY"),
+                    "\n  - name: Gemini\n    provider: gemini\n    model: gemini-2.5-pro\n    apiKey: ", b28_SEC(r, "GOOGLE_API_KEY"), "\ncontext:\n  - provider: codebase\n")
+
+
+def b28_t_clickhouse(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat("$ clickhouse-client --host ", b28_IP4(r, True) if r.random() < 0.6 else b28_host(r), " --user analytics --password ", b28_PW(r, loc, safe=True),
+                    f" --secure\nClickHouse client version 24.{r.randint(1, 12)}.{r.randint(1, 9)}.{r.randint(1, 99)} (official build).\n"
+                    f":) SELECT user_id, email, phone, country FROM events.signups WHERE day = '{b28_recent(r, 5).isoformat()}' LIMIT 2\n\n"
+                    "┌─user_id─┬─email──────────────────┬─phone────────────┬─country─┐\n", f"│ {r.randint(10000, 99999)} │ ", p.em(), " │ ", p.ph(), f" │ {REGION[loc]}      │\n",
+                    "└─────────┴────────────────────────┴──────────────────┴─────────┘\n\n1 row in set. Elapsed: 0.004 sec.\n")
+
+
+def b28_t_vault_pki(f, r, loc):
+    kind = r.choice(["RSA PRIVATE KEY", "EC PRIVATE KEY"])
+    serial = ":".join(rnd(r, "0123456789abcdef", 2) for _ in range(20))
+    return b28_flat(f"$ vault write pki_int/issue/web common_name=api.{r.choice(B28_ORG[loc])[1]} ttl=720h\nKey                 Value\n---                 -----\nca_chain            [", b28_cert(r, sep="\n"),
+                    "]\ncertificate         ", b28_cert(r, sep="\n"), f"\nexpiration          {B28_EPOCH + r.randint(10 ** 6, 3 * 10 ** 6)}\nprivate_key         ",
+                    b28_PEM(r, kind), f"\nprivate_key_type    {kind.split()[0].lower()}\nserial_number       {serial}\n")
+
+
+def b28_t_renviron(f, r, loc):
+    return b28_flat("# ~/.Renviron\nOPENAI_API_KEY=", b28_SEC(r, "OPENAI_KEY"), "\nANTHROPIC_API_KEY=", b28_SEC(r, "ANTHROPIC_KEY"), "\nGITHUB_PAT=", b28_SEC(r, "GITHUB_TOKEN", r.choice(["ghp_", "github_pat_"])),
+                    "\n\n> library(ellmer)\n> chat <- chat_anthropic(model = \"claude-sonnet-4\")\n> Sys.getenv(\"ANTHROPIC_API_KEY\") |> nchar()\n[1] 108\n")
+
+
+def b28_t_dbt_profiles(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"# ~/.dbt/profiles.yml\nanalytics:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: {rnd(r, string.ascii_lowercase, 2)}{r.randint(10000, 99999)}.eu-central-1\n"
+                    "      user: ", p.work(), "\n      password: ", b28_PW(r, loc), "\n      role: TRANSFORMER\n      warehouse: WH_XS\n    prod:\n      type: postgres\n      host: ", b28_IP4(r, True),
+                    "\n      user: dbt_prod\n      pass: ", b28_PW(r, loc), f"\n      port: 5432\n      dbname: warehouse\n      schema: marts\n      threads: {r.choice([4, 8])}\n")
+
+
+def b28_t_ovpn_status(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        p = B28P(r, loc)
+        rows += [f"CLIENT_LIST,{p.user},", b28_IP4(r, False), f":{r.randint(1025, 65535)},", B28L("IPV4", f"10.8.0.{r.randint(2, 250)}"), f",,{r.randint(10 ** 4, 10 ** 8)},{r.randint(10 ** 4, 10 ** 8)},{b28_when(r, 1):%Y-%m-%d %H:%M:%S},{B28_EPOCH - r.randint(0, 86400)},UNDEF,{r.randint(0, 9)},{r.randint(0, 9)},AES-256-GCM\n"]
+    return b28_flat(f"TITLE,OpenVPN 2.6.{r.randint(1, 12)} x86_64-pc-linux-gnu\nTIME,{b28_when(r, 0):%Y-%m-%d %H:%M:%S},{B28_EPOCH}\n"
+                    "HEADER,CLIENT_LIST,Common Name,Real Address,Virtual Address,Virtual IPv6 Address,Bytes Received,Bytes Sent,Connected Since,Connected Since (time_t),Username,Client ID,Peer ID,Data Channel Cipher\n",
+                    rows, "GLOBAL_STATS,Max bcast/mcast queue length,0\nEND\n")
+
+
+def b28_t_crowdsec(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 5)):
+        ip = b28_IP(r)
+        rows += [f"| {r.randint(1000, 999999):<6} | crowdsecurity | Ip:", ip, f" | {r.choice(['crowdsecurity/ssh-bf', 'crowdsecurity/http-probing', 'crowdsecurity/http-crawl-non_statics'])} | ban    | {r.choice(['DE', 'CN', 'US', 'RU', 'NL'])} | {r.randint(1000, 60000)} {r.choice(['DIGITALOCEAN-ASN', 'OVH SAS', 'Chinanet'])} | {r.randint(1, 9)} | {r.randint(1, 3)}h{r.randint(0, 59)}m |\n"]
+    return b28_flat("$ sudo cscli decisions list\n+--------+----------+-------------------+--------------------------------+--------+---------+---------------------+--------+------------+\n"
+                    "|   ID   |  Source  |    Scope:Value    |             Reason             | Action | Country |         AS          | Events | expiration |\n", rows)
+
+
+def b28_t_rollover(f, r, loc):
+    p = B28P(r, "en_US")
+    return b28_flat(f"401(k) ROLLOVER / DIRECT TRANSFER REQUEST\nParticipant: {p.name}\nSSN: ", b28_SSN(r), "   Date of birth: ", b28_DOB(r, "en_US", lo=25, hi=70),
+                    f"\nPrior plan: {p.org} 401(k), plan no. {r.randint(100, 999)}, account {rnd(r, string.digits, 10)}\nReceiving custodian: {r.choice(['Fidelity', 'Vanguard', 'Schwab'])} IRA, account {rnd(r, string.digits, 9)}\n"
+                    "Daytime phone: ", p.ph(), "   E-mail: ", p.em(), f"\nSignature date: {b28_date_fmt(r, b28_recent(r, 10), 'en_US')}\n")
+
+
+def b28_t_fafsa_mail(f, r, loc):
+    s, par = B28P(r, "en_US"), B28P(r, "en_US")
+    return b28_flat(f"Subject: Verification documents - {s.name}, student ID {r.randint(1000000, 9999999)}\n\nDear Financial Aid Office,\n\nYou selected my FAFSA for verification. As requested: student {s.name}, SSN ",
+                    b28_SSN(r), ", date of birth ", b28_DOB(r, "en_US", lo=17, hi=24), f"; parent {par.name}, SSN ", b28_SSN(r), f". Our {B28_DAY.year - 1} tax transcript (DLN {rnd(r, string.digits, 14)}) is attached.\n"
+                    "You can reach me at ", s.ph(), " or ", s.em(), ".\n\nThank you,\n", s.first, "\n")
+
+
+def b28_t_parking_appeal(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(b28_tr(r, loc, en="Penalty charge notice appeal", de="Einspruch gegen Verwarnungsgeld", fr="Contestation d avis de contravention", es="Recurso de multa de aparcamiento", it="Ricorso contro verbale di sosta", nl="Bezwaar parkeerboete"),
+                    f"\n{b28_tr(r, loc, en='Notice no.', de='Aktenzeichen', fr='N° d avis', es='N.º de boletín', it='N. verbale', nl='Beschikkingsnummer')}: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10000000, 99999999)}  "
+                    f"{b28_tr(r, loc, en='Plate', de='Kennzeichen', fr='Immatriculation', es='Matrícula', it='Targa', nl='Kenteken')}: {rnd(r, string.ascii_uppercase, 2)}-{r.randint(10, 999)}-{rnd(r, string.ascii_uppercase, 2)}\n"
+                    f"{p.name}, {p.street}, {p.city}\n", b28_tr(r, loc, en="Phone", de="Telefon", fr="Téléphone", es="Teléfono", it="Telefono", nl="Telefoon"), ": ", p.ph(), "  E-mail: ", p.em(), "\n",
+                    b28_tr(r, loc, en="The machine was out of order; I paid by app with card ", de="Der Automat war defekt; ich habe per App mit der Karte ", fr="L horodateur était en panne ; j ai payé par l appli avec la carte ",
+                           es="El parquímetro no funcionaba; pagué por la app con la tarjeta ", it="Il parchimetro era guasto; ho pagato con l app con la carta ", nl="De automaat was kapot; ik heb via de app betaald met kaart "),
+                    b28_CC(r), f" (ref {b28_look(r, loc, 7)[:13]}).\n")
+
+
+def b28_t_salary_batch(f, r, loc):
+    rows = []
+    for _ in range(r.randint(3, 6)):
+        p = B28P(r, loc)
+        rows += [f"{r.randint(1000, 9999)};{b28_ascii(p.name)};", b28_IB(r, loc, grouped=False) if r.random() < 0.85 else b28_bad_iban(r, loc).replace(" ", ""),
+                 f";{r.randint(1500, 7800)},{r.randint(0, 99):02d};{b28_tr(r, loc, en='Salary', de='Gehalt', fr='Salaire', es='Nómina', it='Stipendio', nl='Salaris')} {b28_tr(r, loc, en='December', de='Dezember', fr='décembre', es='diciembre', it='dicembre', nl='december')}\n"]
+    return b28_flat(f"# payroll run {B28_DAY.year}-12, batch {rnd(r, string.ascii_uppercase + string.digits, 8)} - upload to bank portal before the 29th\nPersNr;Name;IBAN;Netto;Verwendungszweck\n", rows)
+
+
+def b28_t_standing_order(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"{p.org}\n{b28_tr(r, loc, en='Standing order confirmation', de='Bestätigung Ihres Dauerauftrags', fr='Confirmation de virement permanent', es='Confirmación de transferencia periódica', it='Conferma bonifico periodico', nl='Bevestiging periodieke overboeking')}\n\n"
+                    f"{b28_tr(r, loc, en='Dear', de='Sehr geehrte/r', fr='Madame, Monsieur', es='Estimado/a', it='Gentile', nl='Beste')} {p.name},\n",
+                    b28_tr(r, loc, en="from your account ", de="von Ihrem Konto ", fr="depuis votre compte ", es="desde su cuenta ", it="dal suo conto ", nl="van uw rekening "), b28_IB(r, loc),
+                    b28_tr(r, loc, en=" we will transfer monthly to ", de=" überweisen wir monatlich an ", fr=" nous virerons chaque mois vers ", es=" transferiremos cada mes a ", it=" trasferiremo ogni mese a ", nl=" maken wij maandelijks over naar "),
+                    b28_IB(r, loc), f" ({b28_money(r, loc)}, {b28_tr(r, loc, en='first execution', de='erste Ausführung', fr='première exécution', es='primera ejecución', it='prima esecuzione', nl='eerste uitvoering')} {b28_date_fmt(r, b28_recent(r, 0, 30), loc)}).\n"
+                    f"{b28_tr(r, loc, en='Questions', de='Fragen', fr='Questions', es='Dudas', it='Domande', nl='Vragen')}: ", b28_PH(r, loc), "\n")
+
+
+def b28_t_contacts_csv(f, r, loc):
+    rows = ["Name,Given Name,Family Name,Birthday,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Organization 1 - Name\n"]
+    for _ in range(r.randint(2, 4)):
+        p = B28P(r, loc)
+        bday = [B28L("DATE_OF_BIRTH", b28_birth(r).isoformat())] if r.random() < 0.5 else []
+        rows += [f"{b28_ascii(p.name)},{b28_ascii(p.first)},{b28_ascii(p.last)},"] + bday + [",", p.em(), ",Mobile,", p.ph(), f",{p.org}\n"]
+    return b28_flat("Google Contacts export (contacts.csv):\n", rows)
+
+
+def b28_t_lab_results(f, r, loc):
+    p, dr = B28P(r, loc), B28P(r, loc)
+    return b28_flat(f"{b28_tr(r, loc, en='Your lab results are ready', de='Ihre Laborbefunde liegen vor', fr='Vos résultats d analyses sont disponibles', es='Sus resultados de laboratorio están listos', it='I suoi esiti di laboratorio sono pronti', nl='Uw labuitslagen zijn beschikbaar')}\n"
+                    f"{b28_tr(r, loc, en='Patient', de='Patient/in', fr='Patient', es='Paciente', it='Paziente', nl='Patiënt')}: {p.name}, ", b28_tr(r, loc, en="date of birth", de="Geburtsdatum", fr="date de naissance", es="fecha de nacimiento", it="data di nascita", nl="geboortedatum"), " ",
+                    b28_DOB(r, loc), f"\n{b28_tr(r, loc, en='Sample taken', de='Probenentnahme', fr='Prélèvement', es='Extracción', it='Prelievo', nl='Afname')}: {b28_date_fmt(r, b28_recent(r, 7), loc)}, "
+                    f"{b28_tr(r, loc, en='order', de='Auftrag', fr='demande', es='petición', it='richiesta', nl='aanvraag')} {r.randint(10 ** 7, 10 ** 8)}\n",
+                    b28_tr(r, loc, en="Questions? Call the practice of Dr. ", de="Fragen? Praxis Dr. ", fr="Questions ? Cabinet du Dr ", es="¿Dudas? Consulta del Dr. ", it="Domande? Studio del Dott. ", nl="Vragen? Praktijk dr. "),
+                    f"{dr.last}: ", b28_PH(r, loc), f"\nPortal: https://portal.{dr.dom}/r/{rnd(r, AN, 12)} (login ", p.em(), ")\n")
+
+
+def b28_t_adps(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"PS C:\\> Get-ADUser {p.user} -Properties mail,telephoneNumber,mobile,whenCreated | Format-List\n\nDistinguishedName : CN={b28_ascii(p.name)},OU=Staff,DC={p.dom.split('.')[0]},DC=local\n"
+                    "Enabled           : True\nmail              : ", p.work(), "\nmobile            : ", p.ph(), "\ntelephoneNumber   : ", p.ph(), f"\nwhenCreated       : {b28_when(r, 900):%d/%m/%Y %H:%M:%S}\n\n"
+                    f"PS C:\\> Set-ADAccountPassword -Identity {p.user} -Reset -NewPassword (ConvertTo-SecureString -AsPlainText '", b28_PW(r, loc, safe=True), "' -Force)\n")
+
+
+def b28_t_house_manual(f, r, loc):
+    host = B28P(r, loc)
+    return b28_flat(f"{b28_tr(r, loc, en='Welcome! Check-in from 15:00.', de='Willkommen! Check-in ab 15 Uhr.', fr='Bienvenue ! Arrivée à partir de 15h.', es='¡Bienvenidos! Entrada a partir de las 15:00.', it='Benvenuti! Check-in dalle 15.', nl='Welkom! Inchecken vanaf 15.00 uur.')}\n"
+                    f"{b28_tr(r, loc, en='Key box code', de='Code Schlüsselbox', fr='Code boîte à clés', es='Código de la caja', it='Codice cassetta', nl='Code sleutelkastje')}: {r.randint(1000, 9999)}\n"
+                    f"Wi-Fi: {r.choice(['CasaSol_5G', 'Loft-Guest', 'Haus42'])} / ", b28_PW(r, loc), "\n",
+                    b28_tr(r, loc, en="Problems? Call or WhatsApp me", de="Probleme? Ruf mich an oder WhatsApp", fr="Un souci ? Appelez-moi ou WhatsApp", es="¿Problemas? Llámame o WhatsApp", it="Problemi? Chiamami o WhatsApp", nl="Problemen? Bel of app me"),
+                    f" ({host.first}): ", host.ph(), f"\n{b28_tr(r, loc, en='Check-out 11:00, listing', de='Check-out 11 Uhr, Inserat', fr='Départ 11h, annonce', es='Salida 11:00, anuncio', it='Check-out ore 11, annuncio', nl='Uitchecken 11.00 uur, advertentie')} {r.randint(10 ** 7, 10 ** 9)}\n")
+
+
+def b28_t_rma(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(f"RMA {rnd(r, string.ascii_uppercase, 3)}-{r.randint(100000, 999999)} - {b28_tr(r, loc, en='return form', de='Rücksendeformular', fr='formulaire de retour', es='formulario de devolución', it='modulo di reso', nl='retourformulier')}\n"
+                    f"{b28_tr(r, loc, en='Order', de='Bestellung', fr='Commande', es='Pedido', it='Ordine', nl='Bestelling')}: {b28_look(r, loc, 0)}   SKU {b28_look(r, loc, 6)}   {b28_tr(r, loc, en='serial', de='Seriennr.', fr='n° de série', es='n.º de serie', it='matricola', nl='serienr.')} {rnd(r, string.ascii_uppercase + string.digits, 12)}\n"
+                    f"{p.name}, ", p.em(), ", ", p.ph(), "\n", b28_tr(r, loc, en="Refund to", de="Erstattung auf", fr="Remboursement sur", es="Reembolso a", it="Rimborso su", nl="Terugbetaling op"), " IBAN ", b28_IB(r, loc),
+                    f"\n{b28_tr(r, loc, en='Reason', de='Grund', fr='Motif', es='Motivo', it='Motivo', nl='Reden')}: {r.choice(['DOA', 'wrong size', 'damaged in transit'])}; label {b28_look(r, loc, 3)}\n")
+
+
+def b28_t_ivr_log(f, r, loc):
+    p = B28P(r, "en_US" if r.random() < 0.5 else loc)
+    loc2 = p.loc
+    t = b28_when(r, 1)
+    ts = lambda s: (t + datetime.timedelta(seconds=s)).strftime("%H:%M:%S")
+    dob = b28_birth(r)
+    return b28_flat(f"{ts(0)} call {b28_uuid(r)[:13]} ani=", p.ph(variants=("e164",)), f" dnis={rnd(r, string.digits, 10)}\n{ts(3)} menu=main input=2 (billing)\n"
+                    f"{ts(9)} verify dob_dtmf=", B28L("DATE_OF_BIRTH", dob.strftime("%m%d%Y") if loc2 == "en_US" else dob.strftime("%d%m%Y")), " result=match\n",
+                    ["" if loc2 != "en_US" else f"{ts(14)} verify ssn_last4={r.randint(1000, 9999)} result=match\n"],
+                    f"{ts(21)} transfer queue=billing_{loc2[:2]} wait={r.randint(5, 400)}s agent={rnd(r, string.ascii_lowercase, 6)}\n{ts(30)} callback_number=", p.ph(), "\n")
+
+
+def b28_t_openapi_example(f, r, loc):
+    kind = r.choice(["STRIPE_KEY", "OPENAI_KEY", "GITHUB_TOKEN", "JWT", "SLACK_TOKEN", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "AWS_ACCESS_KEY"])
+    return b28_flat(f"openapi: 3.1.0\ninfo:\n  title: {r.choice(['Billing', 'Fleet', 'Inventory'])} API\n  version: {b28_look(r, loc, 4)[1:]}\ncomponents:\n  securitySchemes:\n    bearerAuth:\n      type: http\n      scheme: bearer\n"
+                    "      description: |\n        Send `Authorization: Bearer <token>`. Example (test mode, not a real key):\n        ", b28_PLH(r, kind), "\n  parameters:\n    ApiKeyHeader:\n      name: X-Api-Key\n      in: header\n      example: ",
+                    b28_PLH(r, r.choice(sorted(B28_PLACEHOLDERS))), f"\nsecurity:\n  - bearerAuth: []\n# never put {r.choice(B28_STANDINS)} in examples\n")
+
+
+def b28_t_hotel_guarantee(f, r, loc):
+    p = B28P(r, loc)
+    brand = r.choice(["visa", "mastercard", "amex", "visa"])
+    return b28_flat(f"{b28_tr(r, loc, en='Reservation guarantee', de='Reservierungsgarantie', fr='Garantie de réservation', es='Garantía de reserva', it='Garanzia prenotazione', nl='Reserveringsgarantie')} - {r.choice(['Hotel Aurora', 'Parkhotel', 'Hôtel du Port', 'Hostal Centro'])}\n"
+                    f"{b28_tr(r, loc, en='Guest', de='Gast', fr='Client', es='Huésped', it='Ospite', nl='Gast')}: {p.name}   {b28_tr(r, loc, en='Arrival', de='Anreise', fr='Arrivée', es='Llegada', it='Arrivo', nl='Aankomst')}: {b28_date_fmt(r, b28_recent(r, 0, 60), loc)}\n"
+                    f"{b28_tr(r, loc, en='Card', de='Karte', fr='Carte', es='Tarjeta', it='Carta', nl='Kaart')}: ", b28_CC(r, brand), f"  exp {r.randint(1, 12):02d}/{r.randint(27, 31)}  CVC ",
+                    b28_GEN(r, "cvc") if brand != "amex" else B28L("GENERIC_SECRET", rnd(r, string.digits, 4)), "\nTel ", p.ph(), "  ", p.em(), f"\n{b28_tr(r, loc, en='Confirmation', de='Bestätigung', fr='Confirmation', es='Confirmación', it='Conferma', nl='Bevestiging')} {r.randint(10 ** 8, 10 ** 9)}\n")
+
+
+def b28_t_docker_run(f, r, loc):
+    return b28_flat("$ docker run -d --name agent-worker --restart unless-stopped \\\n  -e ANTHROPIC_API_KEY=", b28_SEC(r, "ANTHROPIC_KEY"), " \\\n  -e SLACK_BOT_TOKEN=", b28_SEC(r, "SLACK_TOKEN"),
+                    " \\\n  -e DATABASE_URL=postgres://agent:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), f":5432/agent \\\n  ghcr.io/{rnd(r, string.ascii_lowercase, 7)}/agent-worker:{b28_look(r, loc, 4)[1:]}\n{rnd(r, HEX, 64)}\n")
+
+
+def b28_t_gha_workflow(f, r, loc):
+    return b28_flat(f"# .github/workflows/release.yml (PR #{r.randint(10, 999)} under review)\nname: release\non:\n  push:\n    tags: ['v*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    env:\n      GH_TOKEN: ",
+                    b28_SEC(r, "GITHUB_TOKEN", r.choice(["ghp_", "github_pat_", "gho_"])), "   # TODO use secrets.GITHUB_TOKEN\n      NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n      SLACK_WEBHOOK_TOKEN: ",
+                    b28_SEC(r, "SLACK_TOKEN"), "\n    steps:\n      - uses: actions/checkout@v4\n      - run: gh release create ${{ github.ref_name }} dist/*\n")
+
+
+def b28_t_fnol_home(f, r, loc):
+    p = B28P(r, loc)
+    return b28_flat(b28_tr(r, loc, en="Home insurance - water damage report", de="Hausratversicherung - Leitungswasserschaden", fr="Assurance habitation - déclaration de dégât des eaux", es="Seguro de hogar - parte por daños de agua",
+                           it="Assicurazione casa - denuncia danni da acqua", nl="Inboedelverzekering - melding waterschade"),
+                    f"\n{b28_tr(r, loc, en='Policy', de='Vertrag', fr='Contrat', es='Póliza', it='Polizza', nl='Polis')}: {rnd(r, string.ascii_uppercase, 2)}-{r.randint(10000000, 99999999)}  "
+                    f"{b28_tr(r, loc, en='Claim', de='Schaden-Nr.', fr='Sinistre', es='Siniestro', it='Sinistro', nl='Schadenummer')}: {b28_look(r, loc, 20)}\n"
+                    f"{b28_tr(r, loc, en='Policyholder', de='Versicherungsnehmer', fr='Assuré', es='Tomador', it='Contraente', nl='Verzekeringnemer')}: {p.name} (",
+                    b28_tr(r, loc, en="born", de="geb.", fr="né(e) le", es="nacido/a el", it="nato/a il", nl="geb."), " ", b28_DOB(r, loc), "), ", p.street, ", ", p.city, "\n",
+                    f"{b28_tr(r, loc, en='Date of loss', de='Schadentag', fr='Date du sinistre', es='Fecha del siniestro', it='Data del sinistro', nl='Schadedatum')}: {b28_date_fmt(r, b28_recent(r, 30), loc)}\n",
+                    f"{b28_tr(r, loc, en='Reachable at', de='Erreichbar unter', fr='Joignable au', es='Contacto', it='Reperibile al', nl='Bereikbaar op')} ", p.ph(), " / ", p.em(), "\n",
+                    f"{b28_tr(r, loc, en='Pay out to', de='Auszahlung auf', fr='Indemnité sur', es='Abonar en', it='Liquidare su', nl='Uitbetalen op')} IBAN ", b28_IB(r, loc), "\n")
+
+
+def b28_t_edi837(f, r, loc):
+    p = B28P(r, "en_US")
+    dob = b28_birth(r)
+    return b28_flat(f"ISA*00*          *00*          *ZZ*{rnd(r, string.ascii_uppercase, 8)}       *ZZ*{rnd(r, string.ascii_uppercase, 8)}       *{b28_when(r, 3):%y%m%d*%H%M}*^*00501*{r.randint(100000000, 999999999)}*0*P*:~\n"
+                    f"ST*837*{r.randint(1000, 9999)}*005010X222A1~\nNM1*85*2*{p.org.upper()}*****XX*{r.randint(1000000000, 1999999999)}~\nPER*IC*BILLING*TE*", b28_PH(r, "en_US", other=0, variants=("national", "dashes")),
+                    "~\nSBR*P*18*******CI~\nNM1*IL*1*", b28_ascii(p.last).upper(), "*", b28_ascii(p.first).upper(), "****MI*", b28_SSN(r, "bare"), "~\nDMG*D8*", B28L("DATE_OF_BIRTH", dob.strftime("%Y%m%d")),
+                    f"*{r.choice('MF')}~\nCLM*{rnd(r, string.ascii_uppercase + string.digits, 12)}*{r.randint(80, 900)}***11:B:1*Y*A*Y*Y~\nDTP*472*D8*{b28_recent(r, 30):%Y%m%d}~\nSE*12*{r.randint(1000, 9999)}~\n")
+
+
+B28_TEXT = [b28_t_pgpass, b28_t_netrc, b28_t_ansible, b28_t_pgbouncer, b28_t_git_credentials, b28_t_registry_auth, b28_t_smbcreds, b28_t_openvpn, b28_t_mailrc,
+            b28_t_crontab, b28_t_systemd, b28_t_helm, b28_t_gha_log, b28_t_tfplan, b28_t_traceback, b28_t_sip, b28_t_pjsip, b28_t_sepa_mandate, b28_t_tenant_app, b28_t_gym,
+            b28_t_school, b28_t_pnr_chat, b28_t_bol, b28_t_trial, b28_t_sms_gateway, b28_t_engagement, b28_t_efiling, b28_t_recovery, b28_t_wireguard, b28_t_keepass_csv,
+            b28_t_browser_csv, b28_t_git_patch, b28_t_mongosh, b28_t_mosquitto, b28_t_ftp, b28_t_imap, b28_t_oauth_paste, b28_t_hl7, b28_t_chargeback, b28_t_pos_receipt,
+            b28_t_kyc, b28_t_logcat, b28_t_iot, b28_t_maintenance, b28_t_expense, b28_t_user_secrets, b28_t_aws_credentials, b28_t_gcp_sa, b28_t_hr_onboarding,
+            b28_t_pharmacy, b28_t_vet, b28_t_chat_leak, b28_t_contact_sig, b28_t_ha_secrets, b28_t_rails_credentials, b28_t_fluentbit, b28_t_kcadm, b28_t_liquibase,
+            b28_t_haproxy, b28_t_clickhouse, b28_t_dbt_profiles, b28_t_ovpn_status, b28_t_crowdsec, b28_t_parking_appeal, b28_t_salary_batch, b28_t_standing_order,
+            b28_t_contacts_csv, b28_t_lab_results, b28_t_adps, b28_t_house_manual, b28_t_rma, b28_t_ivr_log, b28_t_fnol_home]
+
+
+B28_TEXT_MORE = [(b28_t_curl_llm, 4), (b28_t_firebase, 3), (b28_t_stripe_cli, 4), (b28_t_gh_app_tokens, 2), (b28_t_mitm, 3),
+                 (b28_t_slack_app, 3), (b28_t_env_example, 3), (b28_t_sdk_docs, 3), (b28_t_key_rotation, 4), (b28_t_aider, 3),
+                 (b28_t_jwt_question, 3), (b28_t_envoy_log, 3), (b28_t_slack_curl, 2), (b28_t_stripe_code, 4),
+                 (b28_t_restic, 2), (b28_t_continue_cfg, 4), (b28_t_renviron, 3), (b28_t_docker_run, 4), (b28_t_gha_workflow, 3), (b28_t_openapi_example, 3),
+                 (b28_t_hotel_guarantee, 3), (b28_t_ssh_keyfile, 3), (b28_t_vault_pki, 3), (b28_t_tls_bundle, 3)]
+B28_TEXT_US = [b28_t_w4, b28_t_background, b28_t_credit_app, b28_t_bnotice, b28_t_payroll_fix, b28_t_hl7, b28_t_efiling, b28_t_rollover, b28_t_fafsa_mail,
+               b28_t_edi837]
 
 
 # ---------- blind28 JSON documents (no backslash, quote or control character inside any string) ----------
@@ -38331,7 +38267,7 @@ def b28_j_mcp_call(f, r, loc):
 
 
 def b28_j_mcp_result(f, r, loc):
-    t = r.choice([b28_t_vault_kv, b28_t_authlog, b28_t_mysql_session, b28_t_keepass_csv, b28_t_vcard, b28_t_pgpass, b28_t_aws_credentials, b28_t_ldif])(f, r, loc)
+    t = r.choice([b28_t_clickhouse, b28_t_ovpn_status, b28_t_crowdsec, b28_t_keepass_csv, b28_t_contacts_csv, b28_t_pgpass, b28_t_aws_credentials, b28_t_adps])(f, r, loc)
     lines = []
     for x in t:
         if isinstance(x, B28L):
@@ -38347,10 +38283,10 @@ def b28_j_gemini(f, r, loc):
             "usageMetadata": {"promptTokenCount": r.randint(100, 5000), "candidatesTokenCount": r.randint(10, 300)}, "modelVersion": r.choice(["gemini-2.5-flash", "gemini-2.5-pro"])}
 
 
-def b28_j_bedrock(f, r, loc):
+def b28_j_ai_sdk(f, r, loc):
     name, args = b28_tool_args(r, loc)
-    return {"output": {"message": {"role": "assistant", "content": [{"text": "I will call the tool now."}, {"toolUse": {"toolUseId": "tooluse_" + rnd(r, AN, 22), "name": name,
-            "input": b28_clean_args(args)}}]}}, "stopReason": "tool_use", "usage": {"inputTokens": r.randint(100, 4000), "outputTokens": r.randint(20, 400)}, "metrics": {"latencyMs": r.randint(300, 9000)}}
+    return {"type": "tool-call", "toolCallId": "call_" + rnd(r, AN, 24), "toolName": name, "args": b28_clean_args(args), "providerMetadata": {"gateway": {"routing": r.choice(["anthropic", "vertex", "bedrock"])}},
+            "usage": {"promptTokens": r.randint(100, 4000), "completionTokens": r.randint(20, 400)}}
 
 
 def b28_j_ollama(f, r, loc):
@@ -38359,10 +38295,10 @@ def b28_j_ollama(f, r, loc):
             "tool_calls": [{"function": {"name": name, "arguments": b28_clean_args(args)}}]}, "done": True, "total_duration": r.randint(10 ** 8, 10 ** 10)}
 
 
-def b28_j_cohere(f, r, loc):
+def b28_j_semantic_kernel(f, r, loc):
     name, args = b28_tool_args(r, loc)
-    return {"response_id": b28_uuid(r), "text": "", "generation_id": b28_uuid(r), "tool_calls": [{"name": name, "parameters": b28_clean_args(args)}], "finish_reason": "COMPLETE",
-            "meta": {"billed_units": {"input_tokens": r.randint(50, 2000), "output_tokens": r.randint(5, 200)}}}
+    return {"Role": "assistant", "Items": [{"$type": "FunctionCallContent", "Id": "call_" + rnd(r, AN, 20), "PluginName": r.choice(["Crm", "Ops", "Billing"]), "FunctionName": name,
+            "Arguments": b28_clean_args(args)}], "ModelId": r.choice(["gpt-4o", "phi-4", "mistral-large"]), "Metadata": {"CreatedAt": b28_iso(r, 1)}}
 
 
 def b28_j_crm_contact(f, r, loc):
@@ -38383,24 +38319,27 @@ def b28_j_helpdesk(f, r, loc):
             "created_at": b28_iso(r, 5), "comments": comments, "via": {"channel": "web", "source": {"from": {"ip": b28_IP(r)}}}}}
 
 
-def b28_j_worker(f, r, loc):
+def b28_j_bamboo(f, r, loc):
     p = B28P(r, loc)
-    w = {"worker_id": f"W{r.randint(100000, 999999)}", "legal_name": {"first": p.first, "last": p.last}, "birth_date": b28_DOB(r, loc, style="iso", lo=18, hi=66),
-         "hire_date": b28_recent(r, 2000).isoformat(), "work_email": p.work(), "personal_phone": p.ph(), "cost_center": f"CC-{r.randint(1000, 9999)}"}
+    e = {"id": str(r.randint(100, 9999)), "firstName": p.first, "lastName": p.last, "dateOfBirth": b28_DOB(r, loc, style="iso", lo=18, hi=66), "hireDate": b28_recent(r, 2000).isoformat(),
+         "workEmail": p.work(), "homeEmail": p.em(), "mobilePhone": p.ph(), "department": r.choice(["Finance", "Ops", "Sales", "R&D"]), "location": p.city}
     if loc == "en_US":
-        w["national_id"] = {"type": "SSN", "value": b28_SSN(r, "dash")}
-        w["direct_deposit"] = {"routing": b28_aba(r), "account_last4": str(r.randint(1000, 9999))}
+        e["ssn"] = b28_SSN(r, "dash")
     else:
-        w["bank_account"] = {"iban": b28_IB(r, loc), "bic": rnd(r, string.ascii_uppercase, 6) + "XX"}
-    return {"Report_Entry": [w], "generated": b28_iso(r, 1)}
+        e["customBankIban"] = b28_IB(r, loc)
+    return {"employees": [e], "fields": "firstName,lastName,dateOfBirth,workEmail,mobilePhone"}
 
 
-def b28_j_payment(f, r, loc):
+def b28_j_hotel_res(f, r, loc):
     p = B28P(r, loc)
-    return {"merchantAccount": r.choice(["AcmeShopEU", "RidgewayFreightUS"]), "reference": b28_look(r, loc, 0), "amount": {"currency": "EUR", "value": r.randint(100, 90000)},
-            "paymentMethod": {"type": "scheme", "number": b28_CC(r, style=r.choice(["plain", "plain", "space"])), "expiryMonth": f"{r.randint(1, 12):02d}", "expiryYear": str(r.randint(2027, 2031)),
-                              "cvc": b28_GEN(r, "cvc"), "holderName": p.name}, "shopperEmail": p.em(), "shopperIP": b28_IP(r), "telephoneNumber": p.ph(),
-            "dateOfBirth": b28_DOB(r, loc, style="iso"), "deliveryDate": b28_iso(r, 0), "browserInfo": {"acceptHeader": "text/html", "colorDepth": 24}}
+    arr = b28_recent(r, 0, 90)
+    card = {"type": r.choice(["VI", "MC", "AX"]), "number": b28_CC(r, style="plain"), "holder": p.name, "expire": f"{r.randint(1, 12):02d}{r.randint(27, 31)}"}
+    if r.random() < 0.6:
+        card["cvc"] = b28_GEN(r, "cvc")
+    return {"reservation": {"id": str(r.randint(10 ** 9, 10 ** 10)), "status": "new", "hotel_id": r.randint(10000, 99999), "arrival": arr.isoformat(),
+            "departure": (arr + datetime.timedelta(days=r.randint(1, 7))).isoformat(), "guest": {"first_name": p.first, "last_name": p.last, "email": p.em(), "phone": p.ph(),
+            "birth_date": b28_DOB(r, loc, style="iso")} if r.random() < 0.5 else {"first_name": p.first, "last_name": p.last, "email": p.em(), "phone": p.ph()},
+            "guarantee": {"card": card}, "booker_ip": b28_IP(r), "total": {"amount": f"{r.randint(80, 2000)}.00", "currency": "EUR"}, "channel": r.choice(["booking", "expedia", "direct"])}}
 
 
 def b28_j_sepa_transfer(f, r, loc):
@@ -38429,24 +38368,26 @@ def b28_j_sms_webhook(f, r, loc):
             "Body": body, "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
 
 
-def b28_j_idp_export(f, r, loc):
-    users = []
+def b28_j_okta_syslog(f, r, loc):
+    evs = []
     for _ in range(r.randint(1, 3)):
         p = B28P(r, loc)
-        users.append({"user_id": "auth0|" + rnd(r, HEX, 24), "email": p.em(), "email_verified": r.random() < 0.8, "phone_number": p.ph(variants=("e164",)), "last_ip": b28_IP(r),
-                      "last_login": b28_iso(r, 60), "logins_count": r.randint(1, 900), "user_metadata": {"birthday": b28_DOB(r, loc, style="iso")} if r.random() < 0.5 else {}})
-    return {"users": users, "start": 0, "limit": 50, "total": len(users)}
+        evs.append({"uuid": b28_uuid(r), "published": b28_iso(r, 2)[:-1] + ".000Z", "eventType": r.choice(["user.session.start", "user.authentication.auth_via_mfa", "user.account.lock"]),
+                    "actor": {"type": "User", "alternateId": p.work(), "displayName": p.name}, "client": {"ipAddress": b28_IP(r), "geographicalContext": {"city": p.city}},
+                    "outcome": {"result": r.choice(["SUCCESS", "FAILURE"])}, "debugContext": {"debugData": {"requestUri": "/api/v1/authn", "phone": p.ph(variants=("e164",))} if r.random() < 0.4 else {"requestUri": "/api/v1/authn"}}})
+    return evs[0] if len(evs) == 1 else {"events": evs}
 
 
-def b28_j_secret_store(f, r, loc):
-    data = {"username": r.choice(["svc_reporting", "ledger_rw", "api"]), "password": b28_PW(r, loc)}
-    if r.random() < 0.6:
-        data["api_key"] = b28_SEC(r)
-    if r.random() < 0.4:
-        data["tls_key"] = b28_PEM(r, sep=" ")
-    if r.random() < 0.3:
-        data["signing_secret"] = b28_GEN(r)
-    return {"request_id": b28_uuid(r), "lease_id": "", "renewable": False, "lease_duration": 0, "data": {"data": data, "metadata": {"created_time": b28_iso(r, 30), "version": r.randint(1, 20)}}}
+def b28_j_tfstate(f, r, loc):
+    res = [{"mode": "managed", "type": "aws_iam_access_key", "name": "ci", "instances": [{"attributes": {"id": b28_SEC(r, "AWS_ACCESS_KEY"), "secret": b28_GEN(r, "aws"), "user": "ci", "status": "Active"}}]},
+           {"mode": "managed", "type": "random_password", "name": "db", "instances": [{"attributes": {"id": "none", "length": 24, "result": b28_PW(r, loc)}}]}]
+    if r.random() < 0.5:
+        res.append({"mode": "managed", "type": "tls_private_key", "name": "deploy", "instances": [{"attributes": {"algorithm": "RSA", "private_key_pem": b28_PEM(r, "RSA PRIVATE KEY", sep=" "),
+                    "public_key_openssh": b28_pubkey(r)}}]})
+    if r.random() < 0.5:
+        kind = r.choice(["SLACK_TOKEN", "STRIPE_KEY", "GITHUB_TOKEN", "OPENAI_KEY"])
+        res.append({"mode": "managed", "type": "aws_ssm_parameter", "name": kind.lower(), "instances": [{"attributes": {"name": "/prod/" + kind.lower(), "type": "SecureString", "value": b28_SEC(r, kind)}}]})
+    return {"version": 4, "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 9)}", "serial": r.randint(1, 900), "lineage": b28_uuid(r), "resources": res}
 
 
 def b28_j_firewall(f, r, loc):
@@ -38467,12 +38408,12 @@ def b28_j_shop_order(f, r, loc):
             "payment_details": {"credit_card_bin": str(r.randint(400000, 499999)), "credit_card_number": "•••• •••• •••• " + str(r.randint(1000, 9999)), "credit_card_company": "Visa"}}}
 
 
-def b28_j_error_event(f, r, loc):
+def b28_j_incident(f, r, loc):
     p = B28P(r, loc)
-    return {"event_id": rnd(r, HEX, 32), "timestamp": b28_iso(r, 2), "level": "error", "platform": "python", "user": {"id": str(r.randint(1, 10 ** 6)), "email": p.em(), "ip_address": b28_IP(r)},
-            "exception": {"values": [{"type": "AuthenticationError", "value": ["Invalid key ", b28_SEC(r) if r.random() < 0.7 else b28_PLH(r)], "module": "billing.client"}]},
-            "extra": {"db_url": ["mysql://billing:", b28_PW(r, loc, safe=True), "@", b28_IP4(r, True), "/billing"], "release": b28_look(r, loc, 4)},
-            "tags": {"server_name": b28_host(r), "transaction": "/checkout"}}
+    return {"incident": {"id": "Q" + rnd(r, string.ascii_uppercase + string.digits, 13), "incident_number": r.randint(100, 99999), "title": "checkout 5xx above threshold",
+            "status": r.choice(["triggered", "acknowledged"]), "urgency": "high", "created_at": b28_iso(r, 1), "assignments": [{"assignee": {"summary": p.name, "email": p.work()}}],
+            "body": {"details": ["Upstream auth failed for key ", b28_SEC(r) if r.random() < 0.7 else b28_PLH(r), " from ", b28_IP(r), ", db dsn postgres://checkout:",
+                                 b28_PW(r, loc, safe=True), "@", b28_host(r), "/orders"]}, "escalation_policy": {"summary": "Checkout on-call"}}}
 
 
 def b28_j_table_records(f, r, loc):
@@ -38488,44 +38429,49 @@ def b28_j_table_records(f, r, loc):
     return {"records": recs, "offset": "itr" + rnd(r, AN, 14) + "/rec" + rnd(r, AN, 14)}
 
 
-def b28_j_calendar(f, r, loc):
+def b28_j_calendly(f, r, loc):
     p = B28P(r, loc)
-    att = [{"email": B28P(r, loc).em(), "responseStatus": r.choice(["accepted", "needsAction", "tentative"])} for _ in range(r.randint(1, 3))]
-    return {"kind": "calendar#event", "id": rnd(r, string.ascii_lowercase + string.digits, 26), "status": "confirmed", "summary": r.choice(["Quarterly review", "Contract signing", "Dentist"]),
-            "description": ["Dial-in: ", b28_PH(r, loc, variants=("intl",)), ", PIN ", str(r.randint(1000, 9999)), "#"], "organizer": {"email": p.work(), "displayName": p.name},
-            "start": {"dateTime": b28_iso(r, 0, z=False) + "+01:00"}, "end": {"dateTime": b28_iso(r, 0, z=False) + "+01:00"}, "attendees": att}
+    qa = [{"question": "Phone", "answer": p.ph()}, {"question": r.choice(["Date of birth", "Birth date"]), "answer": b28_DOB(r, loc)}] if r.random() < 0.6 else [{"question": "Phone", "answer": p.ph()}]
+    return {"event": "invitee.created", "created_at": b28_iso(r, 1), "payload": {"email": p.em(), "name": p.name, "timezone": "Europe/Berlin", "status": "active",
+            "questions_and_answers": qa, "scheduled_event": {"name": r.choice(["Intake call", "Consultation", "Demo"]), "start_time": b28_iso(r, 0)},
+            "tracking": {"utm_source": r.choice(["newsletter", "google", "linkedin"])}, "uri": f"https://api.calendly.com/scheduled_events/{b28_uuid(r)}/invitees/{b28_uuid(r)}"}}
 
 
-def b28_j_log_search(f, r, loc):
-    hits = []
-    for _ in range(r.randint(2, 4)):
-        k = r.randrange(4)
+def b28_j_kafka(f, r, loc):
+    recs = []
+    for _ in range(r.randint(1, 3)):
+        p = B28P(r, loc)
+        k = r.randrange(3)
         if k == 0:
-            msg = ["auth ok user=", B28P(r, loc).em(), " ip=", b28_IP(r)]
+            val = {"event": "customer.updated", "email": p.em(), "phone": p.ph(), "iban": b28_IB(r, loc)}
         elif k == 1:
-            msg = ["outbound call with key=", b28_SEC(r)]
-        elif k == 2:
-            msg = ["payment declined card=", b28_CC(r), " order=", b28_look(r, loc, 0)]
+            val = {"event": "signup", "email": p.em(), "ip": b28_IP(r), "dob": b28_DOB(r, loc, style="iso")}
         else:
-            msg = [f"job finished in {r.randint(1, 900)} ms build={b28_look(r, loc, 8)}"]
-        hits.append({"_id": rnd(r, AN, 20), "_source": {"@timestamp": b28_iso(r, 1), "service": r.choice(["gateway", "billing", "auth"]), "message": msg}})
-    return {"took": r.randint(1, 90), "timed_out": False, "hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits}}
+            val = {"event": "payment.failed", "card_number": b28_CC(r, style="plain"), "order": b28_look(r, loc, 0), "email": p.em()}
+        recs.append({"topic": r.choice(["crm.events", "billing.events"]), "partition": r.randint(0, 11), "offset": r.randint(10 ** 5, 10 ** 8), "timestamp": B28_EPOCH * 1000 - r.randint(0, 10 ** 8),
+                     "key": b28_uuid(r), "value": val})
+    return {"records": recs}
 
 
-def b28_j_scan_alert(f, r, loc):
-    kind = r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "AWS_ACCESS_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY"])
-    plh = r.random() < 0.25
-    return {"number": r.randint(1, 900), "created_at": b28_iso(r, 20), "state": "open", "secret_type": kind.lower(), "secret_type_display_name": kind.replace("_", " ").title(),
-            "secret": b28_PLH(r, kind) if plh else b28_SEC(r, kind), "validity": "unknown" if plh else r.choice(["active", "inactive"]),
-            "html_url": f"https://github.com/{rnd(r, string.ascii_lowercase, 8)}/infra/security/secret-scanning/{r.randint(1, 900)}",
-            "first_location_detected": {"path": r.choice([".env", "config/prod.yml", "scripts/deploy.sh"]), "start_line": r.randint(1, 200), "commit_sha": rnd(r, HEX, 40)}}
+def b28_j_postman_env(f, r, loc):
+    vals = [{"key": "baseUrl", "value": f"https://api.{r.choice(B28_ORG[loc])[1]}/v2", "type": "default", "enabled": True}]
+    for kind in r.sample(["STRIPE_KEY", "SLACK_TOKEN", "OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "AWS_ACCESS_KEY", "JWT"], r.randint(2, 3)):
+        plh = r.random() < 0.2
+        vals.append({"key": {"STRIPE_KEY": "stripeSecretKey", "SLACK_TOKEN": "slackBotToken", "OPENAI_KEY": "openaiApiKey", "ANTHROPIC_KEY": "anthropicApiKey", "GITHUB_TOKEN": "githubToken",
+                                 "GOOGLE_API_KEY": "googleApiKey", "AWS_ACCESS_KEY": "awsAccessKeyId", "JWT": "bearerToken"}[kind], "value": b28_PLH(r, kind) if plh else b28_SEC(r, kind), "type": "secret", "enabled": True})
+    if r.random() < 0.5:
+        vals.append({"key": "adminPassword", "value": b28_PW(r, loc), "type": "secret", "enabled": True})
+    return {"id": b28_uuid(r), "name": r.choice(["staging", "prod", "local"]), "values": vals, "_postman_variable_scope": "environment",
+            "_postman_exported_at": b28_iso(r, 5)[:-1] + ".000Z", "_postman_exported_using": "Postman/11.20.0"}
 
 
-def b28_j_agent_trace(f, r, loc):
+def b28_j_otel_span(f, r, loc):
     name, args = b28_tool_args(r, loc)
-    return {"run_id": b28_uuid(r), "steps": [{"type": "tool_call", "tool": name, "input": b28_clean_args(args), "started": b28_iso(r, 1)},
-                                             {"type": "tool_result", "tool": name, "ok": r.random() < 0.8, "latency_ms": r.randint(20, 9000)}],
-            "model": r.choice(["mistral-large-latest", "command-r-plus", "llama-3.3-70b"]), "tokens": r.randint(100, 9000)}
+    attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name, "gen_ai.system": r.choice(["anthropic", "openai", "mistral"])}
+    for k, v in b28_clean_args(args).items():
+        attrs["tool.arg." + k] = v
+    return {"traceId": rnd(r, HEX, 32), "spanId": rnd(r, HEX, 16), "name": "execute_tool " + name, "kind": "SPAN_KIND_INTERNAL", "startTimeUnixNano": str(B28_EPOCH * 10 ** 9 - r.randint(0, 10 ** 14)),
+            "attributes": attrs, "status": {"code": r.choice(["STATUS_CODE_OK", "STATUS_CODE_ERROR"])}}
 
 
 def b28_j_ci_variables(f, r, loc):
@@ -38541,14 +38487,14 @@ def b28_j_ci_variables(f, r, loc):
     return {"project_id": r.randint(100, 99999), "variables": out}
 
 
-B28_JSON = [b28_j_mcp_call, b28_j_mcp_call, b28_j_mcp_result, b28_j_gemini, b28_j_bedrock, b28_j_ollama, b28_j_cohere, b28_j_crm_contact, b28_j_helpdesk,
-            b28_j_worker, b28_j_payment, b28_j_sepa_transfer, b28_j_fhir, b28_j_sms_webhook, b28_j_idp_export, b28_j_secret_store, b28_j_firewall,
-            b28_j_shop_order, b28_j_error_event, b28_j_table_records, b28_j_calendar, b28_j_log_search, b28_j_scan_alert, b28_j_agent_trace, b28_j_ci_variables, b28_j_ci_variables]
+B28_JSON = [b28_j_mcp_call, b28_j_mcp_call, b28_j_mcp_result, b28_j_gemini, b28_j_ai_sdk, b28_j_ollama, b28_j_semantic_kernel, b28_j_crm_contact, b28_j_helpdesk,
+            b28_j_bamboo, b28_j_hotel_res, b28_j_sepa_transfer, b28_j_fhir, b28_j_sms_webhook, b28_j_okta_syslog, b28_j_tfstate, b28_j_firewall,
+            b28_j_shop_order, b28_j_incident, b28_j_table_records, b28_j_calendly, b28_j_kafka, b28_j_postman_env, b28_j_otel_span, b28_j_ci_variables, b28_j_ci_variables]
 
 
 def b28_text(f, r, loc):
     B28_PHONE_REGION.clear()
-    if loc == "en_US" and r.random() < 0.35:
+    if loc == "en_US" and r.random() < 0.45:
         fn = r.choice(B28_TEXT_US)
     else:
         fn = r.choices(B28_TEXT + [g for g, _ in B28_TEXT_MORE], weights=[1] * len(B28_TEXT) + [w for _, w in B28_TEXT_MORE])[0]
