@@ -38545,8 +38545,9 @@ def b28_value_ok(lab, loc):
         return phonenumbers.is_valid_number(phonenumbers.parse(s, region))
     if t == "EMAIL":
         return re.fullmatch(r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
-    if t == "DATE_OF_BIRTH":
-        return any(c.isdigit() for c in v) and str(B28_DAY.year) not in v[-4:]
+    if t == "DATE_OF_BIRTH":  # a plausible birth year (4 to 92 years before the fixed day) and nothing after the day
+        years = [int(y) for y in re.findall(r"(?=(19\d\d|20[0-2]\d))", v)]
+        return any(B28_DAY.year - 92 <= y <= B28_DAY.year - 4 for y in years) and str(B28_DAY.year) not in v[-4:]
     if t in ("PASSWORD", "GENERIC_SECRET"):
         return v == v.strip() and len(v) >= 3 and v not in B28_STANDINS and v not in B28_PLH_ALL
     if t in B28_VENDOR_RE:
