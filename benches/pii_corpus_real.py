@@ -36559,7 +36559,7 @@ def b27_check(i, kind, doc, w, text, loc):
 # and records of CRM / helpdesk / BambooHR / hotel reservation / SEPA transfer / FHIR / SMS webhook /
 # Okta system log / Terraform state / firewall / shop / incident / Calendly / Kafka / Postman /
 # Airtable / CI-variable APIs. 105 text and 24 JSON document kinds; en_US text documents draw a US
-# form 45 % of the time.
+# form half of the time.
 # Labels follow the lead's taxonomy (the blind6 comment): DATE_OF_BIRTH only where the text says the
 # date is a birth date; GENERIC_SECRET for secrets with no vendor shape (AWS secret access keys,
 # client secrets, signing keys, WireGuard private and pre-shared keys, session cookies, unbranded API
@@ -36678,9 +36678,31 @@ def b28_slug(s):
 
 def b28_email(r, loc, first, last, dom=None):
     a, b = b28_slug(first), b28_slug(last)
-    k = r.randrange(7)
-    local = [f"{a}.{b}", f"{a[0]}{b}", f"{a}{b}{r.randint(1, 99)}", f"{b}_{a}", f"{a}-{b}", f"{a[0]}.{b}{r.randint(60, 99)}", f"{a}{r.randint(1970, 2008)}"][k]
+    k = r.randrange(9)
+    local = [f"{a}.{b}", f"{a[0]}{b}", f"{a}{b}{r.randint(1, 99)}", f"{b}_{a}", f"{a}-{b}", f"{a[0]}.{b}{r.randint(60, 99)}", f"{a}{r.randint(1970, 2008)}",
+             f"{a}.{b}+{r.choice(['shop', 'news', 'work', 'bank', 'travel'])}", f"{a.capitalize()}.{b.capitalize()}"][k]
     return f"{local}@{dom or r.choice(B28_MAILDOM[loc])}"
+
+
+B28_PW_TALK = {
+    "en": ["I forgot my password again, can you send me a reset link?", "Reminder: passwords must be at least 12 characters and are rotated every 90 days.",
+           "The password is in the team vault, not in this ticket.", "Password reset worked, thanks - the old one no longer works."],
+    "de": ["Ich habe mein Passwort vergessen, bitte schickt mir einen Link zum Zurücksetzen.", "Hinweis: Passwörter brauchen mindestens 12 Zeichen und laufen nach 90 Tagen ab.",
+           "Das Passwort liegt im Team-Tresor, nicht in diesem Ticket."],
+    "fr": ["J’ai oublié mon mot de passe, pouvez-vous m’envoyer un lien de réinitialisation ?", "Rappel : le mot de passe doit contenir au moins 12 caractères.",
+           "Le mot de passe est dans le coffre de l’équipe, pas dans ce ticket."],
+    "es": ["He olvidado mi contraseña, ¿me enviáis un enlace para restablecerla?", "Recordatorio: la contraseña debe tener al menos 12 caracteres.",
+           "La contraseña está en el gestor del equipo, no en este ticket."],
+    "it": ["Ho dimenticato la password, potete inviarmi il link per reimpostarla?", "Promemoria: la password deve avere almeno 12 caratteri e scade ogni 90 giorni.",
+           "La password è nel vault del team, non in questo ticket."],
+    "nl": ["Ik ben mijn wachtwoord vergeten, kunnen jullie een resetlink sturen?", "Let op: wachtwoorden moeten minstens 12 tekens hebben en verlopen na 90 dagen.",
+           "Het wachtwoord staat in de teamkluis, niet in dit ticket."],
+}
+
+
+def b28_pw_talk(r, loc):
+    """A sentence about passwords that holds none (never labelled)."""
+    return r.choice(B28_PW_TALK[loc[:2]])
 
 
 def b28_phone(r, loc, other=0.1, variants=("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00")):
@@ -37541,7 +37563,7 @@ def b28_t_sms_gateway(f, r, loc):
 
 def b28_t_engagement(f, r, loc):
     p, lawyer = B28P(r, loc), B28P(r, loc)
-    return b28_flat(f"{lawyer.org}\n{b28_tr(r, loc, en='Engagement letter', de='Mandatsvereinbarung', fr='Convention d honoraires', es='Hoja de encargo', it='Lettera di incarico', nl='Opdrachtbevestiging')} - "
+    return b28_flat(f"{lawyer.org}\n{b28_tr(r, loc, en='Engagement letter', de='Mandatsvereinbarung', fr='Convention d’honoraires', es='Hoja de encargo', it='Lettera di incarico', nl='Opdrachtbevestiging')} - "
                     f"{b28_tr(r, loc, en='matter', de='Az.', fr='dossier', es='expediente', it='pratica', nl='dossier')} {r.randint(100, 999)}/{B28_DAY.year % 100}\n\n{p.name}\n{p.street}\n{p.city}\n\n"
                     f"{b28_tr(r, loc, en='Retainer of', de='Vorschuss', fr='Provision de', es='Provisión de fondos de', it='Fondo spese di', nl='Voorschot van')} {b28_money(r, loc)} "
                     f"{b28_tr(r, loc, en='payable to our client account', de='zahlbar auf unser Anderkonto', fr='à verser sur notre compte CARPA', es='a ingresar en la cuenta', it='da versare sul conto', nl='over te maken op derdengeldrekening')} ",
@@ -37561,7 +37583,7 @@ def b28_t_recovery(f, r, loc):
     logins = []
     for _ in range(r.randint(2, 4)):
         logins += [f"  {b28_iso(r, 30)}  ", b28_IP(r), f"  {r.choice(['DE', 'NL', 'BR', 'VN', 'US', 'FR'])}  {r.choice(['success', 'failed', '2fa_required'])}\n"]
-    return b28_flat(f"Ticket {b28_look(r, loc, 1)} - account recovery, player {p.user}{r.randint(1, 999)}\nUser: my account got hijacked. Login e-mail ", p.em(),
+    return b28_flat(f"Ticket {b28_look(r, loc, 1)} - account recovery, player {p.user}{r.randint(1, 999)}\nUser: {b28_pw_talk(r, loc)} My account got hijacked. Login e-mail ", p.em(),
                     ". I think my old password ", b28_PW(r, loc), " leaked in a phishing site.\nAgent notes: login history\n", logins,
                     "  Reset link sent, temporary password set to ", b28_PW(r, loc), " (must change on first login). 2FA reset pending ID check.\n")
 
@@ -37690,7 +37712,7 @@ def b28_t_iot(f, r, loc):
 
 def b28_t_maintenance(f, r, loc):
     p = B28P(r, loc)
-    return b28_flat(f"{b28_tr(r, loc, en='Maintenance request', de='Reparaturmeldung', fr='Demande d intervention', es='Solicitud de reparación', it='Richiesta di intervento', nl='Reparatieverzoek')} #{r.randint(1000, 9999)}\n"
+    return b28_flat(f"{b28_tr(r, loc, en='Maintenance request', de='Reparaturmeldung', fr='Demande d’intervention', es='Solicitud de reparación', it='Richiesta di intervento', nl='Reparatieverzoek')} #{r.randint(1000, 9999)}\n"
                     f"{p.name}, {p.street}, {p.city}\n{b28_tr(r, loc, en='Issue: boiler not heating, code F28', de='Problem: Heizung geht nicht, Fehler F28', fr='Problème : chaudière en panne, code F28', es='Problema: la caldera no calienta, código F28', it='Problema: caldaia guasta, codice F28', nl='Probleem: cv-ketel doet het niet, code F28')}\n"
                     f"{b28_tr(r, loc, en='Access', de='Zugang', fr='Accès', es='Acceso', it='Accesso', nl='Toegang')}: {b28_tr(r, loc, en='key safe code', de='Schlüsselsafe', fr='boîte à clés', es='caja de llaves', it='cassetta chiavi', nl='sleutelkluis')} {r.randint(1000, 9999)}; "
                     f"Wi-Fi {r.choice(['FRITZ!Box 7590 XY', 'Ziggo' + rnd(r, string.digits, 7), 'Livebox-' + rnd(r, HEX, 4).upper()])} ", b28_tr(r, loc, en="password", de="Passwort", fr="mot de passe", es="contraseña", it="password", nl="wachtwoord"), " ", b28_PW(r, loc),
@@ -37744,13 +37766,13 @@ def b28_t_tls_bundle(f, r, loc):
 def b28_t_hr_onboarding(f, r, loc):
     p = B28P(r, loc)
     us = loc == "en_US"
-    return b28_flat(f"{b28_tr(r, loc, en='Onboarding checklist', de='Onboarding-Checkliste', fr='Checklist d arrivée', es='Lista de incorporación', it='Checklist inserimento', nl='Onboarding checklist')}: {p.name}\n"
-                    f"- {b28_tr(r, loc, en='Start date', de='Eintritt', fr='Date d entrée', es='Fecha de alta', it='Data di assunzione', nl='Startdatum')}: {b28_date_fmt(r, b28_recent(r, 0, 30), loc)}\n- ",
+    return b28_flat(f"{b28_tr(r, loc, en='Onboarding checklist', de='Onboarding-Checkliste', fr='Checklist d’arrivée', es='Lista de incorporación', it='Checklist inserimento', nl='Onboarding checklist')}: {p.name}\n"
+                    f"- {b28_tr(r, loc, en='Start date', de='Eintritt', fr='Date d’entrée', es='Fecha de alta', it='Data di assunzione', nl='Startdatum')}: {b28_date_fmt(r, b28_recent(r, 0, 30), loc)}\n- ",
                     b28_tr(r, loc, en="Date of birth", de="Geburtsdatum", fr="Date de naissance", es="Fecha de nacimiento", it="Data di nascita", nl="Geboortedatum"), ": ", b28_DOB(r, loc, lo=18, hi=66), "\n- ",
                     ["SSN: ", b28_SSN(r), "\n- "] if us else ["IBAN: ", b28_IB(r, loc), "\n- "],
                     f"{b28_tr(r, loc, en='Private phone', de='Private Nummer', fr='Téléphone perso', es='Teléfono personal', it='Telefono personale', nl='Privénummer')}: ", p.ph(), "\n- ",
                     f"{b28_tr(r, loc, en='Laptop initial password', de='Laptop Initialpasswort', fr='Mot de passe initial du portable', es='Contraseña inicial del portátil', it='Password iniziale del portatile', nl='Eerste wachtwoord laptop')}: ", b28_PW(r, loc),
-                    f"\n- {b28_tr(r, loc, en='Badge', de='Ausweis', fr='Badge', es='Tarjeta', it='Badge', nl='Pas')} {r.randint(10000, 99999)}, {b28_tr(r, loc, en='desk', de='Platz', fr='bureau', es='puesto', it='postazione', nl='werkplek')} {r.choice('ABC')}{r.randint(1, 60)}\n")
+                    f"\n- IT: {b28_pw_talk(r, loc)}\n- {b28_tr(r, loc, en='Badge', de='Ausweis', fr='Badge', es='Tarjeta', it='Badge', nl='Pas')} {r.randint(10000, 99999)}, {b28_tr(r, loc, en='desk', de='Platz', fr='bureau', es='puesto', it='postazione', nl='werkplek')} {r.choice('ABC')}{r.randint(1, 60)}\n")
 
 
 def b28_t_pharmacy(f, r, loc):
@@ -37778,7 +37800,7 @@ def b28_t_chat_leak(f, r, loc):
                     b28_tr(r, loc, en="can someone try this one, mine expired:", de="kann jemand den hier testen, meiner ist abgelaufen:", fr="quelqu'un peut tester celle-ci, la mienne a expiré :",
                            es="¿alguien puede probar esta? la mía caducó:", it="qualcuno può provare questa? la mia è scaduta:", nl="kan iemand deze proberen, de mijne is verlopen:"), "\n", s,
                     f"\n{q.name} {b28_when(r, 1):%H:%M}\n", b28_tr(r, loc, en="please rotate it, this channel is logged", de="bitte rotieren, der Kanal wird mitgeschnitten", fr="fais une rotation, ce canal est archivé",
-                                                                     es="rótala, este canal se archiva", it="ruotala, questo canale è registrato", nl="roteer hem, dit kanaal wordt gelogd"), "\n")
+                                                                     es="rótala, este canal se archiva", it="ruotala, questo canale è registrato", nl="roteer hem, dit kanaal wordt gelogd"), " ", b28_pw_talk(r, loc), "\n")
 
 
 def b28_t_contact_sig(f, r, loc):
@@ -37989,6 +38011,8 @@ def b28_t_haproxy(f, r, loc):
     srv = []
     for i in range(r.randint(2, 3)):
         srv += [f"    server app{i + 1} ", b28_IP4(r, True), f":{r.choice([8080, 8443, 3000])} check\n"]
+    if r.random() < 0.5:
+        srv += [f"    server app{len(srv) // 3 + 1} [", b28_IP6(r), "]:8443 check\n"]
     return b28_flat("# /etc/haproxy/haproxy.cfg (excerpt)\nuserlist stats_users\n    user admin insecure-password ", b28_PW(r, loc), "\n    user ops password $6$", rnd(r, AN + "./", 16), "$", rnd(r, AN + "./", 86),
                     "\n\nfrontend fe_https\n    bind :443 ssl crt /etc/haproxy/certs/\n    http-request deny if { src ", b28_IP4(r, False), " }\n    default_backend be_app\n\nbackend be_app\n    balance roundrobin\n", srv)
 
@@ -38025,7 +38049,7 @@ def b28_t_dbt_profiles(f, r, loc):
     p = B28P(r, loc)
     return b28_flat(f"# ~/.dbt/profiles.yml\nanalytics:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: {rnd(r, string.ascii_lowercase, 2)}{r.randint(10000, 99999)}.eu-central-1\n"
                     "      user: ", p.work(), "\n      password: ", b28_PW(r, loc), "\n      role: TRANSFORMER\n      warehouse: WH_XS\n    prod:\n      type: postgres\n      host: ", b28_IP4(r, True),
-                    "\n      user: dbt_prod\n      pass: ", b28_PW(r, loc), f"\n      port: 5432\n      dbname: warehouse\n      schema: marts\n      threads: {r.choice([4, 8])}\n")
+                    "\n      user: dbt_prod\n      pass: ", b28_PW(r, loc) if r.random() < 0.6 else "\"{{ env_var('DBT_PROD_PASSWORD') }}\"", f"\n      port: 5432\n      dbname: warehouse\n      schema: marts\n      threads: {r.choice([4, 8])}\n")
 
 
 def b28_t_ovpn_status(f, r, loc):
@@ -38063,12 +38087,12 @@ def b28_t_fafsa_mail(f, r, loc):
 
 def b28_t_parking_appeal(f, r, loc):
     p = B28P(r, loc)
-    return b28_flat(b28_tr(r, loc, en="Penalty charge notice appeal", de="Einspruch gegen Verwarnungsgeld", fr="Contestation d avis de contravention", es="Recurso de multa de aparcamiento", it="Ricorso contro verbale di sosta", nl="Bezwaar parkeerboete"),
-                    f"\n{b28_tr(r, loc, en='Notice no.', de='Aktenzeichen', fr='N° d avis', es='N.º de boletín', it='N. verbale', nl='Beschikkingsnummer')}: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10000000, 99999999)}  "
+    return b28_flat(b28_tr(r, loc, en="Penalty charge notice appeal", de="Einspruch gegen Verwarnungsgeld", fr="Contestation d’avis de contravention", es="Recurso de multa de aparcamiento", it="Ricorso contro verbale di sosta", nl="Bezwaar parkeerboete"),
+                    f"\n{b28_tr(r, loc, en='Notice no.', de='Aktenzeichen', fr='N° d’avis', es='N.º de boletín', it='N. verbale', nl='Beschikkingsnummer')}: {rnd(r, string.ascii_uppercase, 2)}{r.randint(10000000, 99999999)}  "
                     f"{b28_tr(r, loc, en='Plate', de='Kennzeichen', fr='Immatriculation', es='Matrícula', it='Targa', nl='Kenteken')}: {rnd(r, string.ascii_uppercase, 2)}-{r.randint(10, 999)}-{rnd(r, string.ascii_uppercase, 2)}\n"
                     f"{p.name}, {p.street}, {p.city}\n", b28_tr(r, loc, en="Phone", de="Telefon", fr="Téléphone", es="Teléfono", it="Telefono", nl="Telefoon"), ": ", p.ph(), "  E-mail: ", p.em(), "\n",
-                    b28_tr(r, loc, en="The machine was out of order; I paid by app with card ", de="Der Automat war defekt; ich habe per App mit der Karte ", fr="L horodateur était en panne ; j ai payé par l appli avec la carte ",
-                           es="El parquímetro no funcionaba; pagué por la app con la tarjeta ", it="Il parchimetro era guasto; ho pagato con l app con la carta ", nl="De automaat was kapot; ik heb via de app betaald met kaart "),
+                    b28_tr(r, loc, en="The machine was out of order; I paid by app with card ", de="Der Automat war defekt; ich habe per App mit der Karte ", fr="L’horodateur était en panne ; j’ai payé par l’appli avec la carte ",
+                           es="El parquímetro no funcionaba; pagué por la app con la tarjeta ", it="Il parchimetro era guasto; ho pagato con l’app con la carta ", nl="De automaat was kapot; ik heb via de app betaald met kaart "),
                     b28_CC(r), f" (ref {b28_look(r, loc, 7)[:13]}).\n")
 
 
@@ -38102,7 +38126,7 @@ def b28_t_contacts_csv(f, r, loc):
 
 def b28_t_lab_results(f, r, loc):
     p, dr = B28P(r, loc), B28P(r, loc)
-    return b28_flat(f"{b28_tr(r, loc, en='Your lab results are ready', de='Ihre Laborbefunde liegen vor', fr='Vos résultats d analyses sont disponibles', es='Sus resultados de laboratorio están listos', it='I suoi esiti di laboratorio sono pronti', nl='Uw labuitslagen zijn beschikbaar')}\n"
+    return b28_flat(f"{b28_tr(r, loc, en='Your lab results are ready', de='Ihre Laborbefunde liegen vor', fr='Vos résultats d’analyses sont disponibles', es='Sus resultados de laboratorio están listos', it='I suoi esiti di laboratorio sono pronti', nl='Uw labuitslagen zijn beschikbaar')}\n"
                     f"{b28_tr(r, loc, en='Patient', de='Patient/in', fr='Patient', es='Paciente', it='Paziente', nl='Patiënt')}: {p.name}, ", b28_tr(r, loc, en="date of birth", de="Geburtsdatum", fr="date de naissance", es="fecha de nacimiento", it="data di nascita", nl="geboortedatum"), " ",
                     b28_DOB(r, loc), f"\n{b28_tr(r, loc, en='Sample taken', de='Probenentnahme', fr='Prélèvement', es='Extracción', it='Prelievo', nl='Afname')}: {b28_date_fmt(r, b28_recent(r, 7), loc)}, "
                     f"{b28_tr(r, loc, en='order', de='Auftrag', fr='demande', es='petición', it='richiesta', nl='aanvraag')} {r.randint(10 ** 7, 10 ** 8)}\n",
@@ -38312,9 +38336,10 @@ def b28_j_helpdesk(f, r, loc):
     p, a = B28P(r, loc), B28P(r, loc)
     comments = [{"id": r.randint(10 ** 9, 10 ** 10), "author": p.name, "public": True,
                  "body": [b28_tr(r, loc, en="Cannot log in since the update. My number is ", de="Seit dem Update kein Login möglich. Meine Nummer: ", fr="Impossible de me connecter depuis la mise à jour. Mon numéro : ",
-                                 es="No puedo entrar desde la actualización. Mi número: ", it="Non riesco ad accedere dopo l aggiornamento. Il mio numero: ", nl="Kan niet inloggen sinds de update. Mijn nummer: "), p.ph(), "."]},
+                                 es="No puedo entrar desde la actualización. Mi número: ", it="Non riesco ad accedere dopo l’aggiornamento. Il mio numero: ", nl="Kan niet inloggen sinds de update. Mijn nummer: "), p.ph(), "."]},
                 {"id": r.randint(10 ** 9, 10 ** 10), "author": a.name, "public": False,
-                 "body": ["Internal: temp password ", b28_PW(r, loc), " issued, customer verified with DOB ", b28_DOB(r, loc), "."]}]
+                 "body": ["Internal: temp password ", b28_PW(r, loc), " issued, customer verified with DOB ", b28_DOB(r, loc), "."]},
+                {"id": r.randint(10 ** 9, 10 ** 10), "author": p.name, "public": True, "body": b28_pw_talk(r, loc)}]
     return {"ticket": {"id": r.randint(10000, 999999), "subject": "Login issue", "requester": {"name": p.name, "email": p.em()}, "status": "open", "tags": "login mobile",
             "created_at": b28_iso(r, 5), "comments": comments, "via": {"channel": "web", "source": {"from": {"ip": b28_IP(r)}}}}}
 
@@ -38494,7 +38519,7 @@ B28_JSON = [b28_j_mcp_call, b28_j_mcp_call, b28_j_mcp_result, b28_j_gemini, b28_
 
 def b28_text(f, r, loc):
     B28_PHONE_REGION.clear()
-    if loc == "en_US" and r.random() < 0.45:
+    if loc == "en_US" and r.random() < 0.5:
         fn = r.choice(B28_TEXT_US)
     else:
         fn = r.choices(B28_TEXT + [g for g, _ in B28_TEXT_MORE], weights=[1] * len(B28_TEXT) + [w for _, w in B28_TEXT_MORE])[0]
@@ -38544,7 +38569,7 @@ def b28_value_ok(lab, loc):
         s = "+" + v[2:] if v.startswith("00") else v
         return phonenumbers.is_valid_number(phonenumbers.parse(s, region))
     if t == "EMAIL":
-        return re.fullmatch(r"[a-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
+        return re.fullmatch(r"[A-Za-z0-9._+-]+@[a-z0-9.-]+\.[a-z]{2,}", v) is not None
     if t == "DATE_OF_BIRTH":  # a plausible birth year (4 to 92 years before the fixed day) and nothing after the day
         years = [int(y) for y in re.findall(r"(?=(19\d\d|20[0-2]\d))", v)]
         return any(B28_DAY.year - 92 <= y <= B28_DAY.year - 4 for y in years) and str(B28_DAY.year) not in v[-4:]
