@@ -36586,10 +36586,6 @@ class B28L(L):
 B28_PHONE_REGION = {}
 
 
-def b28_lang(loc):
-    return loc[:2]
-
-
 def b28_tr(r, loc, **kw):
     v = kw.get(loc[:2], kw["en"])
     return r.choice(v) if isinstance(v, (list, tuple)) else v
@@ -37272,10 +37268,6 @@ def b28_look(r, loc=None, kind=None):
     if kind == 20:
         return f"CLM-{r.randint(100000, 999999)}-{rnd(r, string.ascii_uppercase, 2)}"
     return "#" + str(r.randint(100000, 9999999))
-
-
-def b28_looks(r, loc, n):
-    return [b28_look(r, loc) for _ in range(n)]
 
 
 def b28_money(r, loc):
