@@ -38156,7 +38156,7 @@ def b28_t_ivr_log(f, r, loc):
     t = b28_when(r, 1)
     ts = lambda s: (t + datetime.timedelta(seconds=s)).strftime("%H:%M:%S")
     dob = b28_birth(r)
-    return b28_flat(f"{ts(0)} call {b28_uuid(r)[:13]} ani=", p.ph(variants=("e164",)), f" dnis={rnd(r, string.digits, 10)}\n{ts(3)} menu=main input=2 (billing)\n"
+    return b28_flat(f"{ts(0)} call {b28_uuid(r)[:13]} ani=", p.ph(variants=("e164",)), " dnis=", b28_PH(r, loc2, other=0, variants=("e164",)), f"\n{ts(3)} menu=main input=2 (billing)\n"
                     f"{ts(9)} verify dob_dtmf=", B28L("DATE_OF_BIRTH", dob.strftime("%m%d%Y") if loc2 == "en_US" else dob.strftime("%d%m%Y")), " result=match\n",
                     ["" if loc2 != "en_US" else f"{ts(14)} verify ssn_last4={r.randint(1000, 9999)} result=match\n"],
                     f"{ts(21)} transfer queue=billing_{loc2[:2]} wait={r.randint(5, 400)}s agent={rnd(r, string.ascii_lowercase, 6)}\n{ts(30)} callback_number=", p.ph(), "\n")
