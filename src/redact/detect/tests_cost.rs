@@ -1504,3 +1504,62 @@ fn the_email_local_digits_test_holds_only_where_the_shape_test_finds_nothing() {
         "{email} e-mail digits, {found} shapes found, {asked} digits"
     );
 }
+
+/// The twenty-seventh round's (task cost): `birth_dates_in`'s year searches by memchr's AVX2
+/// pair finders, called directly where the CPU has AVX2, find what `memmem`'s finders find
+/// (the path of a CPU without it, and the reference) and what a naive search finds: both
+/// needles at every position of texts of every length from 0 to 100 (around the pair
+/// finders' shortest haystack and their vector widths), among look-alikes (`1`, `9`, `2`,
+/// `0` apart, `119`, `220`), then 50,000 random texts of up to 300 bytes.
+#[test]
+fn the_direct_year_searches_find_what_memmem_finds() {
+    let finders = super::records::year_finders();
+    let needles: [&[u8]; 2] = [b"19", b"20"];
+    let mut found = 0;
+    let mut check = |s: &[u8]| {
+        for (k, needle) in needles.iter().enumerate() {
+            let naive = s.windows(2).position(|w| w == *needle);
+            assert_eq!(
+                finders.find_memmem(k, s),
+                naive,
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+            assert_eq!(
+                finders.find(k, s),
+                naive,
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+            found += usize::from(naive.is_some());
+        }
+    };
+    let fills: [&[u8]; 3] = [b"x", b"1 9 2 0 ", b"91 02 1"];
+    for len in 0..=100 {
+        for fill in fills {
+            let base: Vec<u8> = fill.iter().copied().cycle().take(len).collect();
+            check(&base);
+            for piece in [&b"19"[..], b"20", b"119", b"220", b"1920"] {
+                for at in 0..len {
+                    let mut s = base.clone();
+                    for (j, &b) in piece.iter().enumerate() {
+                        if let Some(c) = s.get_mut(at + j) {
+                            *c = b;
+                        }
+                    }
+                    check(&s);
+                }
+            }
+        }
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let alphabet = b"01293x -";
+    for _ in 0..50_000 {
+        let len = (rng.next() % 301) as usize;
+        let s: Vec<u8> = (0..len)
+            .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+            .collect();
+        check(&s);
+    }
+    assert!(found > 50_000, "{found} found");
+}
