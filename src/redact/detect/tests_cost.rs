@@ -1504,3 +1504,137 @@ fn the_email_local_digits_test_holds_only_where_the_shape_test_finds_nothing() {
         "{email} e-mail digits, {found} shapes found, {asked} digits"
     );
 }
+
+/// The twenty-seventh round's (task cost): `birth_dates_in`'s year searches by memchr's AVX2
+/// pair finders, called directly where the CPU has AVX2, find what `memmem`'s finders find
+/// (the path of a CPU without it, and the reference) and what a naive search finds: both
+/// needles at every position of texts of every length from 0 to 100 (around the pair
+/// finders' shortest haystack and their vector widths), among look-alikes (`1`, `9`, `2`,
+/// `0` apart, `119`, `220`), then 50,000 random texts of up to 300 bytes.
+#[test]
+fn the_direct_year_searches_find_what_memmem_finds() {
+    let finders = super::records::year_finders();
+    let needles: [&[u8]; 2] = [b"19", b"20"];
+    let mut found = 0;
+    let mut check = |s: &[u8]| {
+        for (k, needle) in needles.iter().enumerate() {
+            let naive = s.windows(2).position(|w| w == *needle);
+            assert_eq!(
+                finders.find_memmem(k, s),
+                naive,
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+            assert_eq!(
+                finders.find(k, s),
+                naive,
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+            found += usize::from(naive.is_some());
+        }
+    };
+    let fills: [&[u8]; 3] = [b"x", b"1 9 2 0 ", b"91 02 1"];
+    for len in 0..=100 {
+        for fill in fills {
+            let base: Vec<u8> = fill.iter().copied().cycle().take(len).collect();
+            check(&base);
+            for piece in [&b"19"[..], b"20", b"119", b"220", b"1920"] {
+                for at in 0..len {
+                    let mut s = base.clone();
+                    for (j, &b) in piece.iter().enumerate() {
+                        if let Some(c) = s.get_mut(at + j) {
+                            *c = b;
+                        }
+                    }
+                    check(&s);
+                }
+            }
+        }
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let alphabet = b"01293x -";
+    for _ in 0..50_000 {
+        let len = (rng.next() % 301) as usize;
+        let s: Vec<u8> = (0..len)
+            .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+            .collect();
+        check(&s);
+    }
+    assert!(found > 50_000, "{found} found");
+}
+
+/// The twenty-seventh round's (task cost): `evidence_r26n::review`, inlined up to one look at
+/// the hits' types, does what its loop (`review_all`, the reference: the twenty-sixth
+/// round's `review`) does to every list of hits: 40,000 generated texts of look-alikes
+/// (date-times, paths, marks, header names, hex key ids, IBANs), Slack rotation tokens, a
+/// token user's URL userinfo and plain secrets, with hits of every entity over their pieces
+/// and some entities off. Fails unless over 10,000 lists hold no reviewed hit, over 10,000
+/// hold one, and the reference changed over 2,000 of them (a hit dropped or retyped).
+#[test]
+fn the_review_behind_one_look_does_what_its_loop_does() {
+    use super::evidence_r26n::{review, review_all};
+    const PIECES: &[&[u8]] = &[
+        b"2026-11-26T03:56:07Z",
+        b"/home/ops",
+        b"xxxx-xxxx",
+        b"X-Api-Key",
+        b"0dfd8d14",
+        b"GB90BQQA33851941565917",
+        b"xoxe-1-My0xLTEyMzQ1Njc4OTAxMi0xMjM0NTY3ODkwMTIzLWFiY2RlZg",
+        b"https://__token__:Trini_Idad9@pypi.example.org",
+        b"Trini_Idad9",
+        b"see 1Password",
+        b"jane@example.com",
+        b" ",
+    ];
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let (mut without, mut with, mut changed) = (0, 0, 0);
+    for _ in 0..40_000 {
+        let mut hay = Vec::new();
+        let mut hits = Vec::new();
+        for _ in 0..1 + rng.next() % 5 {
+            let piece = rng.pick(PIECES);
+            let start = hay.len();
+            hay.extend_from_slice(piece);
+            hay.push(b' ');
+            if !rng.next().is_multiple_of(4) {
+                let entity = match rng.next() % 6 {
+                    0 => Entity::Password,
+                    1 => Entity::GenericSecret,
+                    _ => Entity::ALL[(rng.next() % Entity::ALL.len() as u64) as usize],
+                };
+                // Most hits over the whole piece, some over a part (a userinfo's password).
+                let (s, e) = if rng.next().is_multiple_of(3) && piece.len() > 2 {
+                    let s = start + (rng.next() % (piece.len() as u64 / 2)) as usize;
+                    (s, start + piece.len())
+                } else {
+                    (start, start + piece.len())
+                };
+                hits.push((Hit::new(entity, s, e), (rng.next() % 3) as usize));
+            }
+        }
+        let mut enabled = [true; Entity::COUNT];
+        if rng.next().is_multiple_of(4) {
+            enabled[(rng.next() % Entity::COUNT as u64) as usize] = false;
+        }
+        let mut want = hits.clone();
+        review_all(&hay, &mut want, &enabled);
+        let mut got = hits.clone();
+        review(&hay, &mut got, &enabled);
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&hay));
+        if hits
+            .iter()
+            .any(|(h, _)| matches!(h.entity, Entity::Password | Entity::GenericSecret))
+        {
+            with += 1;
+        } else {
+            without += 1;
+        }
+        changed += usize::from(want != hits);
+    }
+    assert!(
+        without > 10_000 && with > 10_000 && changed > 2_000,
+        "{without} without a reviewed hit, {with} with one, {changed} changed"
+    );
+}
