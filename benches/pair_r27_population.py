@@ -27,7 +27,7 @@ Groups:
               a URL's userinfo without its `//`;
   percent     `DOMAIN\\user%VALUE` (`smbclient -U 'CORP\\bob%X'`, Samba's user%password).
 
-Then leave-one-writer-out over the last nine blind splits for `slash-colon`, `slash-gt`
+Then leave-one-writer-out over the last blind training splits (blind15, blind18 … blind26) for `slash-colon`, `slash-gt`
 and both together: the threshold chosen on the other training splits (the lowest whose new
 findings are >= 0.98 PASSWORD), the held-out split's new findings at it.
 """
@@ -46,7 +46,7 @@ PERCENT = re.compile(rb"[A-Za-z0-9-]{2,}\\{1,2}([A-Za-z0-9._-]{1,32})%(?=\S)")
 GROUPS = ["slash-user", "slash-colon", "slash-unreached", "slash-gt", "slash-other", "dsn",
           "percent"]
 LOWO = ["blind15", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23",
-        "blind24", "blind25", "blind26"][-9:]
+        "blind24", "blind25", "blind26"]
 THRESHOLDS = range(2, 7)
 
 
@@ -152,11 +152,8 @@ def lowo(rows, groups):
             if n and sum(r["gold"] == "PASSWORD" for r in n) / len(n) >= 0.98:
                 chosen = t
                 break
-        if chosen is None:
-            print(f"  {held:8} no threshold")
-            continue
-        out = []
-        for t in (chosen, 3):
+        out = [] if chosen is not None else ["no threshold (no new finding on the others)"]
+        for t in (chosen, 3) if chosen is not None else (3,):
             n = Counter(r["gold"] for r in new_rows(test, t))
             tot = sum(n.values())
             prec = n["PASSWORD"] / tot if tot else 1.0
