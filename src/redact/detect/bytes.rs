@@ -205,9 +205,23 @@ pub(super) fn prose_colon_start(hay: &[u8], q: usize) -> Option<usize> {
     prose_colon_words(hay, q)
 }
 
-/// `prose_colon_start` past its one-byte test.
+/// `prose_colon_start` past its one-byte test: a keyword's start, or the `:`/`=` itself
+/// where no keyword ends there and a `user / password` pair follows it (`Notfallkonto:
+/// breakglass / …`; `evidence_r27p`, tested after every keyword, so only on the `:` and `=`
+/// that pass the one-byte test and end no keyword).
 #[inline(never)]
 fn prose_colon_words(hay: &[u8], q: usize) -> Option<usize> {
+    prose_colon_keyword(hay, q).or_else(|| {
+        (hay.get(q + 1) == Some(&b' ')
+            && hay.get(q + 2).is_some_and(u8::is_ascii_lowercase)
+            && super::evidence_r27p::pair_after(hay, q))
+        .then_some(q)
+    })
+}
+
+/// `prose_colon_words`' keywords.
+#[inline(always)]
+fn prose_colon_keyword(hay: &[u8], q: usize) -> Option<usize> {
     // A `.pgpass` line whose user name ends in a digit (`…:5432:*:berend29:PASSWORD`); a
     // time's `:` (`09:42:02`) has a digit after it too. No keyword ends in a digit.
     // (Control bytes 0x10–0x19 pass the one-byte test as digits do.)

@@ -2556,8 +2556,11 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b'-' {
         return check_cli_flag(hay, s);
     }
-    if hay[s] == b':' {
+    if hay[s] == b':' && pgpass_line_at(hay, s) {
         return pgpass_password(hay, s);
+    }
+    if matches!(hay[s], b':' | b'=') {
+        return super::evidence_r27p::pair_password(hay, s);
     }
     // `keytool -storepass …` (`keystore_pass_flag`): the argument after the flag.
     if e - s == 4 && keystore_pass_flag(hay, s) {
@@ -3974,8 +3977,11 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         // `MotDePasse` (from the colon pass).
         b'm' if at(p, b"motdepasse") => Some((p, p + 10)),
         b'm' => Some((p, p + 3)),
-        // The `:` before a `.pgpass` line's password (from the colon pass).
-        b':' => pgpass_line_at(hay, p).then_some((p, p + 1)),
+        // The `:` before a `.pgpass` line's password (from the colon pass); a `user /
+        // password` pair's `:` or `=` (`evidence_r27p`, from the `key=value` pass).
+        b':' | b'=' => (hay[p] == b':' && pgpass_line_at(hay, p)
+            || super::evidence_r27p::pair_after(hay, p))
+        .then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
         b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {
             Some((p, p + 2))

@@ -544,7 +544,10 @@ fn credential_pairs_without_a_password_keyword() {
         "user: admin",
         "user: jdoe / ops team",
         "login page / docs v2",
-        "relogin: admin / abc12345",
+        // (`abc12345` here until the twenty-seventh round: a `user / value` pair after any
+        // key's `:` is one by the value's shape since, `evidence_r27p`, and `abc12345`
+        // scores 3; `abc123` scores 2, and `relogin` is still no `login`.)
+        "relogin: admin / abc123",
         // (`Tr0ub4dor3` here until the twentieth round: a word in leet is a password by its
         // shape wherever it stands, `pw_shape::leet_password`; the pair rule is what this pins.)
         "userland: x / falcon313",
