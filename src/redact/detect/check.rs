@@ -425,11 +425,12 @@ impl Detector {
                 // task cost).
                 // A grouping no numbering plan uses, or a field of a colon-separated id
                 // (`arn:aws:iam::123456789012:role/…`): twenty-seventh round, task prec.
+                let ok = ok
+                    && !(super::evidence_r27n::no_plan_grouping(&text[..core_end])
+                        || super::evidence_r27n::colon_field(hay, s, e));
                 if ok
                     && !(e.wrapping_sub(s) == 9
                         && super::evidence_r23n::gds_segment_times(hay, s, e))
-                    && !super::evidence_r27n::no_plan_grouping(&text[..core_end])
-                    && !super::evidence_r27n::colon_field(hay, s, e)
                 {
                     hit(Entity::Phone, s, e)
                 } else {
