@@ -1037,9 +1037,12 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 // no secret: read as text, as `token=${GITHUB_TOKEN}` is (`detect::stand_in`,
                 // one test for both; the scan above is the text's). A documentation
                 // placeholder stays a placeholder finding (`whole`). Nineteenth round, task G.
+                // (A template in angle brackets, `<your-token>`, `<<paste here>>`, is read as
+                // text even where it reads as a placeholder: `evidence_r27n::angle_template`.)
                 if matches!(entity, Entity::Password | Entity::GenericSecret)
-                    && super::detect::stand_in(s.as_bytes())
-                    && !super::validate::secret_placeholder(s.as_bytes())
+                    && ((super::detect::stand_in(s.as_bytes())
+                        && !super::validate::secret_placeholder(s.as_bytes()))
+                        || super::detect::evidence_r27n::angle_template(s.as_bytes()))
                 {
                     return if s.len() >= MIN_FINDING_LEN {
                         self.emit_hits(s)

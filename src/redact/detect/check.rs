@@ -232,6 +232,11 @@ impl Detector {
                 if ctx.ident_key && s == 0 && e == hay.len() {
                     return reject;
                 }
+                // A field of a colon-separated id (an ARN's account, a Firebase app id):
+                // twenty-seventh round, task prec.
+                if super::evidence_r27n::colon_field(hay, s, e) {
+                    return reject;
+                }
                 check_card(hay, s, e, ctx.card_key || fop)
             }
             Kind::Ssn => {
@@ -418,6 +423,11 @@ impl Detector {
                 // bytes, the two times' (`gds_segment_times` refuses any other length; its
                 // out-of-line call for every phone was ~21 instructions: twenty-sixth round,
                 // task cost).
+                // A grouping no numbering plan uses, or a field of a colon-separated id
+                // (`arn:aws:iam::123456789012:role/…`): twenty-seventh round, task prec.
+                let ok = ok
+                    && !(super::evidence_r27n::no_plan_grouping(&text[..core_end])
+                        || super::evidence_r27n::colon_field(hay, s, e));
                 if ok
                     && !(e.wrapping_sub(s) == 9
                         && super::evidence_r23n::gds_segment_times(hay, s, e))

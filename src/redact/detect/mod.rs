@@ -24,6 +24,7 @@ pub(crate) mod evidence_r25p;
 pub(crate) mod evidence_r26n;
 mod evidence_r26p;
 mod evidence_r27p;
+pub(crate) mod evidence_r27n;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -669,5 +670,6 @@ mod tests_r26n;
 mod tests_r26p;
 #[cfg(test)]
 mod tests_r27p;
+mod tests_r27n;
 #[cfg(test)]
 mod tests_support;
