@@ -670,6 +670,7 @@ mod tests_r26n;
 mod tests_r26p;
 #[cfg(test)]
 mod tests_r27p;
+#[cfg(test)]
 mod tests_r27n;
 #[cfg(test)]
 mod tests_support;
