@@ -23,6 +23,7 @@ mod evidence_r24s;
 pub(crate) mod evidence_r25p;
 pub(crate) mod evidence_r26n;
 mod evidence_r26p;
+mod evidence_r27g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -666,5 +667,7 @@ mod tests_r26f;
 mod tests_r26n;
 #[cfg(test)]
 mod tests_r26p;
+#[cfg(test)]
+mod tests_r27g;
 #[cfg(test)]
 mod tests_support;
