@@ -54,7 +54,40 @@ def aws40(raw):
             yield ("before<=160", s, e)
 
 
-CLASSES = {"aws40": aws40}
+ROW = re.compile(rb"[ \t]*([A-Za-z][A-Za-z0-9_.:-]*)[ \t]{2,}(\S+)[ \t]*\r?")
+SECRET_END = re.compile(rb"(?i)(?:secret|token|key)$")
+
+
+def blanktable(raw, preds=()):
+    """Rows of a table aligned with blanks (`NAME  VALUE`, two columns, a block of such
+    lines) whose name ends in `secret`, `token` or `key`: `any` every such row, `anchored`
+    those whose block holds another row with a finding of the variant (a password, a vendor
+    key, a URL's credential: what the engine reaches without a trigger of its own)."""
+    lines, pos = [], 0
+    for ln in raw.split(b"\n"):
+        lines.append((pos, pos + len(ln), ROW.fullmatch(ln)))
+        pos += len(ln) + 1
+    i = 0
+    while i < len(lines):
+        if not lines[i][2]:
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j][2]:
+            j += 1
+        block = lines[i:j]
+        for (ls, le, m) in block:
+            name = m.group(1)
+            if not SECRET_END.search(name) or len(block) < 2:
+                continue
+            vs, ve = ls + m.start(2), ls + m.end(2)
+            anchored = any(a < le2 and ls2 <= b and not (ls2 == ls) for (ls2, le2, _) in block for (t, a, b) in preds if ls2 <= a < le2)
+            yield ("anchored" if anchored else "unanchored", vs, ve)
+        i = j
+
+
+CLASSES = {"aws40": aws40, "blanktable": blanktable}
+NEEDS_PREDS = {"blanktable"}
 
 
 def main():
@@ -72,7 +105,7 @@ def main():
         shown = collections.Counter()
         for split in splits:
             for doc, raw, lab, gold, preds in documents(split, var):
-                for sub, s, e in gen(raw):
+                for sub, s, e in (gen(raw, preds) if cname in NEEDS_PREDS else gen(raw)):
                     g = [t for (t, a, b) in gold if a < e and s < b]
                     kind = g[0] if g else "not"
                     found = any(a < e and s < b for (t, a, b) in preds if t == kind) if g else any(a < e and s < b for (t, a, b) in preds)

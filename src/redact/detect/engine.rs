@@ -354,6 +354,12 @@ impl Detector {
         }
         self.eval_triggers(hay, &mut sc.cands, ctx, &mut sc.raw, false);
         self.byte_pass(hay, ctx, &mut sc.raw, false);
+        super::evidence_r27g::blank_table_secrets(
+            hay,
+            &mut sc.raw,
+            &self.enabled,
+            self.entropy_threshold,
+        );
         super::evidence_r26n::review(hay, &mut sc.raw, &self.enabled);
         let raw = &mut sc.raw;
         if raw.len() > 1 {

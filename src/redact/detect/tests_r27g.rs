@@ -86,3 +86,83 @@ fn forty_byte_look_alikes_near_an_access_key_id_are_no_secret() {
     );
     assert!(gs(&far).is_empty(), "{:?}", gs(&far));
 }
+
+#[test]
+fn a_secret_row_of_a_blank_aligned_table_with_a_finding_is_found_in_each_locale() {
+    for (text, value) in [
+        (
+            "$ vault kv get secret/prod/payments\n======= Data =======\nKey                   Value\n---                   -----\ndb_password           saffron-quartz-thunder15\nwebhook_signing_key   6c20ab4988f76aeb0ca601db7f8e90faa090d29819823b0a2f524a7c5a3edceb\n",
+            "6c20ab4988f76aeb0ca601db7f8e90faa090d29819823b0a2f524a7c5a3edceb",
+        ),
+        (
+            "Variablen für api (staging)\nDATABASE_URL          postgresql://postgres:cobalt9793@10.153.162.32:5432/railway\nSESSION_SECRET        BN6KPAQ37PSYYFTSTUHJILFA53SZOFYO\nSUPPORT_EMAIL         victordavis@example.de\n",
+            "BN6KPAQ37PSYYFTSTUHJILFA53SZOFYO",
+        ),
+        (
+            "Configuration de l'application :\n  MAIL_URL            smtp://postmaster:m4rbl3240@78.100.183.7:587\n  APP_SECRET          9a75c01697187f4c1ad16225f4f5369e\n",
+            "9a75c01697187f4c1ad16225f4f5369e",
+        ),
+        (
+            "relé de correo:\n              user      smtp-relay\n              password  3xTqIgMqS9yDer\n              api_key   003da303RJOSG92W8X7RFEL0I9AKW6JH\n",
+            "003da303RJOSG92W8X7RFEL0I9AKW6JH",
+        ),
+        (
+            "variabili (produzione)\nstripe_secret_key     sk_live_9PEzEtuWZeUGqVOzUg1cOVbt\nsigningKey            TXgaajcx2jpTIGNH8OBougmdDt1Of1gQ\n",
+            "TXgaajcx2jpTIGNH8OBougmdDt1Of1gQ",
+        ),
+        (
+            "omgevingsvariabelen:\nDB_PASSWORD       Fietsbel!Dijk42\nCSRF_TOKEN        q8Rk2mVx7LpN4sWd9TzYb3HcJ6fGa1Ue\n",
+            "q8Rk2mVx7LpN4sWd9TzYb3HcJ6fGa1Ue",
+        ),
+    ] {
+        assert!(gs(text).iter().any(|f| f == value), "{text}: {:?}", gs(text));
+    }
+}
+
+#[test]
+fn rows_that_name_no_secret_or_hold_no_secret_are_left() {
+    for (text, value) in [
+        // Bookkeeping names, a short digest, a template, a placeholder, a time stamp.
+        (
+            "db_password           saffron-quartz-thunder15\nsort_key              Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq\n",
+            "Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq",
+        ),
+        (
+            "db_password           saffron-quartz-thunder15\npublic_key            Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq\n",
+            "Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq",
+        ),
+        (
+            "db_password           saffron-quartz-thunder15\nGITHUB_TOKEN          5bf973cd69f016dd\n",
+            "5bf973cd69f016dd",
+        ),
+        (
+            "db_password           saffron-quartz-thunder15\nWEBHOOK_SECRET        ${WEBHOOK_SECRET}\n",
+            "${WEBHOOK_SECRET}",
+        ),
+        (
+            "db_password           saffron-quartz-thunder15\napi_key               <your-api-key>\n",
+            "<your-api-key>",
+        ),
+        (
+            "db_password           saffron-quartz-thunder15\nsession_token         2026-11-13T00:25:13.554491Z\n",
+            "2026-11-13T00:25:13.554491Z",
+        ),
+        // A name that only ends in the letters (`monkey`), a header row.
+        (
+            "db_password           saffron-quartz-thunder15\nmonkey                Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq\n",
+            "Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq",
+        ),
+        // A table that holds no finding: not read (no trigger of its own).
+        (
+            "Key                   Value\nrelease               v2.4.1\nbuild_key             Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq\n",
+            "Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq",
+        ),
+        // A row across a line that is no row (another table).
+        (
+            "db_password           saffron-quartz-thunder15\n\nnotes: rotate\napp_key               Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq\n",
+            "Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq",
+        ),
+    ] {
+        assert!(!gs(text).iter().any(|f| f.contains(value)), "{text}: {:?}", gs(text));
+    }
+}
