@@ -13,6 +13,7 @@ CLASS is one of the generators below (`aws40`, `aws40url`, ...); -x N prints N e
 each class (training splits only); -s restricts to one split.
 """
 import collections
+import math
 import os
 import re
 import sys
@@ -26,6 +27,28 @@ AWS_ID = re.compile(rb"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-
 # An AWS secret access key: 40 bytes of the base64 alphabet (the vendor's documented
 # shape), or the same URL-encoded (`%2B`, `%2F`) as a URL's userinfo writes it.
 B64_40 = re.compile(rb"(?<![A-Za-z0-9/+%])(?:[A-Za-z0-9/+]|%2[BbFf]){40}(?![A-Za-z0-9/+%=])")
+
+
+def entropy(v):
+    c = collections.Counter(v)
+    return -sum(n / len(v) * math.log2(n / len(v)) for n in c.values())
+
+
+def secret_shape(v):
+    """The engine's `secret_token_at` and `blank_pair_value` tests, as far as a script can
+    say them: 16 bytes or more, two of lower case, upper case and digits, >= 3.0 bits per
+    byte, no template or variable opening, no short hex (< 32 digits), no time stamp, no URL,
+    no `=` before the end (base64 padding aside). A vendor's prefix is left in: its gold is
+    counted as another entity's."""
+    classes = sum(bool(re.search(p, v)) for p in (rb"[a-z]", rb"[A-Z]", rb"[0-9]"))
+    return (len(v) >= 16 and classes >= 2 and entropy(v) >= 3.0
+            and v[:1] not in (b"$", b"{", b"*", b"[", b"<", b"%", b"(", b"-")
+            and not (len(v) < 32 and re.fullmatch(rb"[0-9a-fA-F]+", v))
+            and not re.match(rb"[0-9]{4}-", v) and b"://" not in v
+            and b"=" not in v.rstrip(b"="))
+
+
+ID_KEY = re.compile(rb"(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]*[_-])?(?:id|Id|ID)[\"']?\s*[:=]\s*[\"']?$")
 
 
 def decoded_len(v):
@@ -46,6 +69,8 @@ def aws40(raw):
         if not (re.search(rb"[a-z]", v) and re.search(rb"[A-Z]", v) and re.search(rb"[0-9]", v)):
             continue
         s, e = m.span()
+        if ID_KEY.search(raw[max(0, s - 40):s]):
+            continue  # the value of an identifier's member (a log event's `"id"`)
         after = [s - ie for (_, ie) in ids if 0 <= s - ie <= 160]
         before = [is_ - e for (is_, _) in ids if 0 <= is_ - e <= 160]
         if after:
@@ -81,6 +106,8 @@ def blanktable(raw, preds=()):
             if not SECRET_END.search(name) or len(block) < 2:
                 continue
             vs, ve = ls + m.start(2), ls + m.end(2)
+            if not secret_shape(raw[vs:ve]):
+                continue
             anchored = any(a < le2 and ls2 <= b and not (ls2 == ls) for (ls2, le2, _) in block for (t, a, b) in preds if ls2 <= a < le2)
             yield ("anchored" if anchored else "unanchored", vs, ve)
         i = j

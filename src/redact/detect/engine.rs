@@ -604,10 +604,10 @@ impl Detector {
                 {
                     covered_to = covered_to.max(self.tool_secrets(hay, h, rule, out));
                 }
-                // The secret key in a later setting, row or URL userinfo (`evidence_r27g`).
+                // The secret key in a nearby setting, row or URL userinfo (`evidence_r27g`).
                 if covered_to == h.end && h.entity == Entity::AwsAccessKey && !h.placeholder {
                     if let Some(s) =
-                        evidence_r27g::aws_secret_after(hay, h.end, self.entropy_threshold)
+                        evidence_r27g::aws_secret_near(hay, h.start, h.end, self.entropy_threshold)
                     {
                         self.push(out, s, rule);
                     }

@@ -11,7 +11,8 @@
 //! access key id that has exactly that shape — 40 bytes once `%2B`/`%2F` count one, lower
 //! case, upper case and digits, no longer run of the alphabet around it, above the entropy
 //! threshold, no placeholder — and is not the value of an identifier's member (`"id": "…"`,
-//! a log event's id). Population on the training splits (after an id, 160 bytes): 2,091 gold
+//! a log event's id); failing that, the last such token within `WINDOW` bytes before the id
+//! (a table's row above it). Population on the training splits (after an id, 160 bytes): 2,091 gold
 //! GENERIC_SECRET on 20 splits, 9 not gold (blind13's log event ids, which the `id` veto
 //! removes).
 
@@ -77,18 +78,28 @@ fn id_value(hay: &[u8], s: usize) -> bool {
     }
 }
 
-/// The secret access key within `WINDOW` bytes after an access key id ending at `end`.
-pub(super) fn aws_secret_after(hay: &[u8], end: usize, threshold: f64) -> Option<Hit> {
-    let limit = (end + WINDOW).min(hay.len());
-    let mut i = end;
-    while i < limit {
+/// The secret access key near an access key id at `start..end`: the first secret-shaped
+/// token within `WINDOW` bytes after it, else the last one within `WINDOW` bytes before it
+/// (a table's previous row, `AWS_SECRET_ACCESS_KEY … S` above `AWS_ACCESS_KEY_ID … AKIA…`).
+pub(super) fn aws_secret_near(hay: &[u8], start: usize, end: usize, threshold: f64) -> Option<Hit> {
+    let after = end..(end + WINDOW).min(hay.len());
+    let before = start.saturating_sub(WINDOW)..start;
+    secret_in(hay, after, threshold, false).or_else(|| secret_in(hay, before, threshold, true))
+}
+
+/// The first (or with `last`, the last) token starting in `range` and ending by its end
+/// (after it, for the first) shaped as an AWS secret access key.
+fn secret_in(hay: &[u8], range: std::ops::Range<usize>, threshold: f64, last: bool) -> Option<Hit> {
+    let mut found = None;
+    let mut i = range.start;
+    while i < range.end {
         if !b64(hay[i]) || (i > 0 && token_byte(hay[i - 1])) {
             i += 1;
             continue;
         }
         let (e, n) = run_at(hay, i);
         let whole = hay.get(e).is_none_or(|&b| !token_byte(b));
-        if n == 40 && whole && !id_value(hay, i) {
+        if n == 40 && whole && (!last || e <= range.end) && !id_value(hay, i) {
             let v = &hay[i..e];
             let classes = v.iter().any(u8::is_ascii_lowercase)
                 && v.iter().any(u8::is_ascii_uppercase)
@@ -96,14 +107,17 @@ pub(super) fn aws_secret_after(hay: &[u8], end: usize, threshold: f64) -> Option
             if classes {
                 if let Outcome::Hit(h) = secret_token_at(hay, i, e, threshold) {
                     if h.end == e {
-                        return Some(h);
+                        if !last {
+                            return Some(h);
+                        }
+                        found = Some(h);
                     }
                 }
             }
         }
         i = e.max(i + 1);
     }
-    None
+    found
 }
 
 /// A row of a table aligned with blanks (`webhook_signing_key   6c20…`, `SESSION_SECRET
@@ -154,11 +168,34 @@ fn secret_name(name: &[u8]) -> bool {
     })
 }
 
-/// The line `(start, end)` around `i` (without its `\n`).
-fn line_at(hay: &[u8], i: usize) -> (usize, usize) {
-    let ls = memchr::memrchr(b'\n', &hay[..i]).map_or(0, |k| k + 1);
-    let le = memchr::memchr(b'\n', &hay[i..]).map_or(hay.len(), |k| i + k);
-    (ls, le)
+/// The longest line a `blank_row` is looked for in (bytes each side of a position): the
+/// scan stays bounded on a long one-line document.
+const ROW_MAX: usize = 640;
+
+/// The line `(start, end)` around `i` (without its `\n`), when it is no longer than
+/// `ROW_MAX` bytes each side of `i`.
+fn line_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
+    let from = i.saturating_sub(ROW_MAX);
+    let ls = match memchr::memrchr(b'\n', &hay[from..i]) {
+        Some(k) => from + k + 1,
+        None if from == 0 => 0,
+        None => return None,
+    };
+    let to = (i + ROW_MAX).min(hay.len());
+    let le = match memchr::memchr(b'\n', &hay[i..to]) {
+        Some(k) => i + k,
+        None if to == hay.len() => to,
+        None => return None,
+    };
+    Some((ls, le))
+}
+
+/// Whether the value token holding `i` follows two blanks (a `blank_row`'s gap): the first
+/// test at every hit, before any line is looked for.
+fn after_gap(hay: &[u8], i: usize) -> bool {
+    let from = i.saturating_sub(160);
+    let b = memchr::memrchr3(b' ', b'\t', b'\n', &hay[from..i]).map(|k| from + k);
+    b.is_some_and(|b| b > 0 && hay[b] != b'\n' && matches!(hay[b - 1], b' ' | b'\t'))
 }
 
 /// Rows at most looked at above and below a found value (a table's length).
@@ -186,7 +223,12 @@ pub(super) fn blank_table_secrets(
         if h.start < done_to || h.start >= hay.len() {
             continue;
         }
-        let (ls, le) = line_at(hay, h.start);
+        if !after_gap(hay, h.start) {
+            continue;
+        }
+        let Some((ls, le)) = line_at(hay, h.start) else {
+            continue;
+        };
         if !blank_row(hay, ls, le).is_some_and(|(_, _, vs)| h.start >= vs) {
             continue;
         }
@@ -196,7 +238,9 @@ pub(super) fn blank_table_secrets(
             if top == 0 {
                 break;
             }
-            let (ps, pe) = line_at(hay, top - 1);
+            let Some((ps, pe)) = line_at(hay, top - 1) else {
+                break;
+            };
             if blank_row(hay, ps, pe).is_none() {
                 break;
             }
@@ -207,7 +251,9 @@ pub(super) fn blank_table_secrets(
             if row_start >= hay.len() {
                 break;
             }
-            let (rs, re) = line_at(hay, row_start);
+            let Some((rs, re)) = line_at(hay, row_start) else {
+                break;
+            };
             let Some((ns, ne, _)) = blank_row(hay, rs, re) else {
                 break;
             };

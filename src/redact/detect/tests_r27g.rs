@@ -41,6 +41,11 @@ fn a_secret_key_after_its_access_key_id_is_found_in_each_locale() {
             "access key AKIAUCJAWDEVE7ZJZXYZ; secret (rotate today!) 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\n",
             "a8yXOL9uLzbJ9f5dqYwUAeWPpTnTS1oasJYDyWbw",
         ),
+        // The row above the key id's (a CI variables table).
+        (
+            "$ glab variable list -R shop/infra\nKEY\tPROTECTED\tMASKED\tEXPANDED\tSCOPE\tVALUE\nAWS_SECRET_ACCESS_KEY\tfalse\ttrue\tfalse\t*\tv6fntymoS1JR8j+LyavqKJ3tcMKXUFpzw1Xe9HDS\nAWS_ACCESS_KEY_ID\ttrue\tfalse\tfalse\t*\tAKIAHC5GXTNAWRV3KGDJ\n",
+            "v6fntymoS1JR8j+LyavqKJ3tcMKXUFpzw1Xe9HDS",
+        ),
     ] {
         assert!(gs(text).iter().any(|f| f == value), "{text}: {:?}", gs(text));
     }
@@ -51,12 +56,16 @@ fn forty_byte_look_alikes_near_an_access_key_id_are_no_secret() {
     for (text, value) in [
         // A log event's id (a member named `id`).
         (
-            "{\"message\":\"key AKIAAUA6Z4PQOZWJISY6L rejected\",\"host\":\"ip-42-06-45-11\"}},{\"id\":\"XcSnWIPEDZ7e8JjVxtrhFWTlNEpOki6liysqQ2YI\",\"type\":\"log\"}",
+            "{\"message\":\"key AKIAAUA6Z4PQOZWJISY6 rejected\",\"host\":\"ip-42-06-45-11\"}},{\"id\":\"XcSnWIPEDZ7e8JjVxtrhFWTlNEpOki6liysqQ2YI\",\"type\":\"log\"}",
             "XcSnWIPEDZ7e8JjVxtrhFWTlNEpOki6liysqQ2YI",
         ),
         (
             "key AKIAUCJAWDEVE7ZJZXYZ rejected; request_id=Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq\n",
             "Hqo4vMUnMc3yZpmeafueenWVttglVEUHjnDh9tnq",
+        ),
+        (
+            "{\"id\":\"XcSnWIPEDZ7e8JjVxtrhFWTlNEpOki6liysqQ2YI\",\"message\":\"key AKIAAUA6Z4PQOZWJISY6 rejected\"}",
+            "XcSnWIPEDZ7e8JjVxtrhFWTlNEpOki6liysqQ2YI",
         ),
         // A commit hash (no capital), AWS's documentation example, a template, a longer token.
         (
