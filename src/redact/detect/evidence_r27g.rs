@@ -229,7 +229,7 @@ pub(super) fn blank_table_secrets(
         let Some((ls, le)) = line_at(hay, h.start) else {
             continue;
         };
-        if !blank_row(hay, ls, le).is_some_and(|(_, _, vs)| h.start >= vs) {
+        if blank_row(hay, ls, le).is_none_or(|(_, _, vs)| h.start < vs) {
             continue;
         }
         // The block of rows around it.
