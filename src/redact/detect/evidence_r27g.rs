@@ -191,8 +191,17 @@ fn line_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
 }
 
 /// Whether the value token holding `i` follows two blanks (a `blank_row`'s gap): the first
-/// test at every hit, before any line is looked for.
+/// test at every hit, before any line is looked for. A hit at the token's start needs the
+/// two bytes before it blank; one inside it only a URL's credential after its user (`:`
+/// before the hit), where the token's start is looked for (callgrind: looking for it at
+/// every hit was +4 % on PII text).
 fn after_gap(hay: &[u8], i: usize) -> bool {
+    if i >= 2 && matches!(hay[i - 1], b' ' | b'\t') {
+        return matches!(hay[i - 2], b' ' | b'\t');
+    }
+    if i == 0 || hay[i - 1] != b':' {
+        return false;
+    }
     let from = i.saturating_sub(160);
     let b = memchr::memrchr3(b' ', b'\t', b'\n', &hay[from..i]).map(|k| from + k);
     b.is_some_and(|b| b > 0 && hay[b] != b'\n' && matches!(hay[b - 1], b' ' | b'\t'))
