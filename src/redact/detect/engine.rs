@@ -354,6 +354,12 @@ impl Detector {
         }
         self.eval_triggers(hay, &mut sc.cands, ctx, &mut sc.raw, false);
         self.byte_pass(hay, ctx, &mut sc.raw, false);
+        super::evidence_r27g::blank_table_secrets(
+            hay,
+            &mut sc.raw,
+            &self.enabled,
+            self.entropy_threshold,
+        );
         super::evidence_r26n::review(hay, &mut sc.raw, &self.enabled);
         let raw = &mut sc.raw;
         if raw.len() > 1 {
@@ -597,6 +603,14 @@ impl Detector {
                     || (covered_to == h.end && h.entity == Entity::AwsAccessKey)
                 {
                     covered_to = covered_to.max(self.tool_secrets(hay, h, rule, out));
+                }
+                // The secret key in a nearby setting, row or URL userinfo (`evidence_r27g`).
+                if covered_to == h.end && h.entity == Entity::AwsAccessKey && !h.placeholder {
+                    if let Some(s) =
+                        evidence_r27g::aws_secret_near(hay, h.start, h.end, self.entropy_threshold)
+                    {
+                        self.push(out, s, rule);
+                    }
                 }
                 if first_only && !out.is_empty() {
                     return;

@@ -117,7 +117,7 @@ pub(super) fn joined_name_at(hay: &[u8], p: usize) -> Option<(usize, usize)> {
 
 /// Whether a name's words before the secret's word (`sort_`, `idempotency-`, `ssh_host_`)
 /// hold one that names no secret (`NOT_SECRET_NAME_WORDS`), in any case.
-fn bookkeeping_name(head: &[u8]) -> bool {
+pub(super) fn bookkeeping_name(head: &[u8]) -> bool {
     let mut i = 0;
     while i < head.len() {
         // A word: letters (a capital opens a new one after a lower-case letter) and digits.

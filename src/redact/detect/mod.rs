@@ -25,6 +25,7 @@ pub(crate) mod evidence_r26n;
 mod evidence_r26p;
 mod evidence_r27p;
 pub(crate) mod evidence_r27n;
+mod evidence_r27g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -672,5 +673,7 @@ mod tests_r26p;
 mod tests_r27p;
 #[cfg(test)]
 mod tests_r27n;
+#[cfg(test)]
+mod tests_r27g;
 #[cfg(test)]
 mod tests_support;
