@@ -247,9 +247,10 @@ impl KeySlots {
 /// A key of `KEY_SLOT_LEN` bytes or fewer as three words which, with its length, are the
 /// key: its first and last bytes as one word or two, as `json::same_bytes` compares them
 /// (the first, middle and last byte of 1 to 3 bytes; the first and last 4 of 4 to 7; the
-/// first and last 8 of 8 to 16; the first 16 and the last 8 of 17 to 24), the rest zero. A
-/// slot compares a key's words with its own instead of the key's bytes with a copy of them
-/// (twenty-second round). A longer key's words are not all of it (no slot holds one).
+/// first and last 8 of 8 to 16; and of 17 to 24 the bytes 8 to 16 besides), the second word
+/// shifted or rotated as `key_slot` mixes it, the rest zero. A slot compares a key's words
+/// with its own instead of the key's bytes with a copy of them (twenty-second round). A
+/// longer key's words are not all of it (no slot holds one).
 #[inline(always)]
 fn key_words(k: &[u8]) -> [u64; 3] {
     let n = k.len();
@@ -270,19 +271,21 @@ fn key_words(k: &[u8]) -> [u64; 3] {
             0,
             0,
         ],
-        4..=7 => [w4(0), w4(n - 4), 0],
-        8..=16 => [w8(0), w8(n - 8), 0],
-        _ => [w8(0), w8(8), w8(n - 8)],
+        4..=7 => [w4(0), w4(n - 4) << 32, 0],
+        8..=16 => [w8(0), w8(n - 8).rotate_left(29), 0],
+        _ => [w8(0), w8(n - 8).rotate_left(29), w8(8)],
     }
 }
 
 /// The slot in `KeySlots` (`KEY_SLOTS` of them) of the key of `n` bytes with the words
-/// `w` (`key_words`): the words and the length mixed by one multiplication. Not seeded: a
-/// slot only saves the map's look-up, it never decides what a key is.
+/// `w` (`key_words`): its first and last bytes (the first two words) and its length, mixed
+/// by one multiplication — the twenty-first round's choice of slot, which spreads the
+/// bench call's keys over distinct slots (a third word mixed in made two of its keys share
+/// one, and each took the other's slot on every call: +640 instructions a scan). Not seeded:
+/// a slot only saves the map's look-up, it never decides what a key is.
 #[inline(always)]
 fn key_slot(w: &[u64; 3], n: usize) -> usize {
-    let h = (w[0] ^ w[1].rotate_left(29) ^ w[2].rotate_left(43) ^ (n as u64) << 59)
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let h = (w[0] ^ w[1] ^ (n as u64) << 59).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (h >> 56) as usize % KEY_SLOTS
 }
 
