@@ -96,7 +96,6 @@ fn parse_serde(bytes: &[u8], max_depth: usize) -> Result<Value, JsonError> {
 
 pub mod canonical;
 mod fast;
-pub(crate) use fast::same_bytes;
 pub(crate) use fast::scan_string;
 pub mod write;
 

@@ -176,27 +176,28 @@ type KeyInfo = (KeyClass, bool, KeyFacts);
 const KEY_SLOTS: usize = 256;
 const KEY_SLOT_LEN: usize = 24;
 
-/// One slot of `KeySlots`: a key's bytes and what the memo knows of it (`None`: empty).
+/// One slot of `KeySlots`: a key (its length and `key_words`) and what the memo knows of it
+/// (`None`: empty).
 #[derive(Clone, Copy)]
 struct KeySlot {
     len: u8,
-    key: [u8; KEY_SLOT_LEN],
+    words: [u64; 3],
     info: Option<KeyInfo>,
 }
 
 const EMPTY_SLOT: KeySlot = KeySlot {
     len: 0,
-    key: [0; KEY_SLOT_LEN],
+    words: [0; 3],
     info: None,
 };
 
 /// The keys of `KEY_SLOT_LEN` bytes or fewer the memo answered last, one per slot, a slot
-/// chosen by a word or two of the key's bytes (`key_slot`): a key found in its slot is
-/// answered with two word loads and a comparison, no hash of its bytes and no probe of the
-/// map (~84 instructions a member with the map alone, the 1 KB bench call, twenty-first
-/// round, docs/performance.md). A key whose slot holds another goes to the map and takes the
-/// slot; the table's size is fixed, so no input makes it grow, and a key colliding with
-/// another only costs the map's look-up it cost before.
+/// chosen by the key's words (`key_words`, `key_slot`): a key found in its slot is answered
+/// with two or three word loads and a comparison of the words with the slot's, no hash of
+/// its bytes and no probe of the map (~84 instructions a member with the map alone, the 1 KB
+/// bench call, twenty-first round, docs/performance.md). A key whose slot holds another goes
+/// to the map and takes the slot; the table's size is fixed, so no input makes it grow, and
+/// a key colliding with another only costs the map's look-up it cost before.
 struct KeySlots(Box<[KeySlot]>);
 
 impl Default for KeySlots {
@@ -209,10 +210,11 @@ impl KeySlots {
     /// What the slot of `k` knows of it, when it holds `k`.
     #[inline(always)]
     fn get(&self, k: &[u8]) -> Option<KeyInfo> {
-        let slot = self.0.get(key_slot(k))?;
-        match usize::from(slot.len) == k.len()
-            && crate::json::same_bytes(slot.key.get(..k.len())?, k)
-        {
+        let words = key_words(k);
+        let slot = self.0.get(key_slot(&words, k.len()))?;
+        // (a slot holds a key of `KEY_SLOT_LEN` bytes or fewer, which its length and words
+        // are: the words of a key that long or shorter, `key_words`)
+        match usize::from(slot.len) == k.len() && slot.words == words {
             true => slot.info,
             false => None,
         }
@@ -227,12 +229,11 @@ impl KeySlots {
         if self.0.is_empty() {
             self.0 = vec![EMPTY_SLOT; KEY_SLOTS].into_boxed_slice();
         }
-        if let Some(slot) = self.0.get_mut(key_slot(k)) {
-            let mut key = [0; KEY_SLOT_LEN];
-            key[..k.len()].copy_from_slice(k);
+        let words = key_words(k);
+        if let Some(slot) = self.0.get_mut(key_slot(&words, k.len())) {
             *slot = KeySlot {
                 len: k.len() as u8,
-                key,
+                words,
                 info: Some(info),
             };
         }
@@ -243,12 +244,15 @@ impl KeySlots {
     }
 }
 
-/// The slot of key `k` in `KeySlots` (`KEY_SLOTS` of them): its first and last bytes, as
-/// one word or two (as `json::same_bytes` compares them), and its length, mixed by one
-/// multiplication. Not seeded: a slot only saves the map's look-up, it never decides what a
-/// key is.
+/// A key of `KEY_SLOT_LEN` bytes or fewer as three words which, with its length, are the
+/// key: its first and last bytes as one word or two, as `json::same_bytes` compares them
+/// (the first, middle and last byte of 1 to 3 bytes; the first and last 4 of 4 to 7; the
+/// first and last 8 of 8 to 16; and of 17 to 24 the bytes 8 to 16 besides), the second word
+/// shifted or rotated as `key_slot` mixes it, the rest zero. A slot compares a key's words
+/// with its own instead of the key's bytes with a copy of them (twenty-second round). A
+/// longer key's words are not all of it (no slot holds one).
 #[inline(always)]
-fn key_slot(k: &[u8]) -> usize {
+fn key_words(k: &[u8]) -> [u64; 3] {
     let n = k.len();
     let w4 = |at: usize| {
         k.get(at..at + 4)
@@ -260,16 +264,28 @@ fn key_slot(k: &[u8]) -> usize {
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
             .map_or(0, u64::from_le_bytes)
     };
-    let (x, y) = match n {
-        0 => (0, 0),
-        1..=3 => (
+    match n {
+        0 => [0; 3],
+        1..=3 => [
             u64::from(k[0]) | u64::from(k[n / 2]) << 8 | u64::from(k[n - 1]) << 16,
             0,
-        ),
-        4..=7 => (w4(0), w4(n - 4) << 32),
-        _ => (w8(0), w8(n - 8).rotate_left(29)),
-    };
-    let h = (x ^ y ^ (n as u64) << 59).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            0,
+        ],
+        4..=7 => [w4(0), w4(n - 4) << 32, 0],
+        8..=16 => [w8(0), w8(n - 8).rotate_left(29), 0],
+        _ => [w8(0), w8(n - 8).rotate_left(29), w8(8)],
+    }
+}
+
+/// The slot in `KeySlots` (`KEY_SLOTS` of them) of the key of `n` bytes with the words
+/// `w` (`key_words`): its first and last bytes (the first two words) and its length, mixed
+/// by one multiplication — the twenty-first round's choice of slot, which spreads the
+/// bench call's keys over distinct slots (a third word mixed in made two of its keys share
+/// one, and each took the other's slot on every call: +640 instructions a scan). Not seeded:
+/// a slot only saves the map's look-up, it never decides what a key is.
+#[inline(always)]
+fn key_slot(w: &[u64; 3], n: usize) -> usize {
+    let h = (w[0] ^ w[1] ^ (n as u64) << 59).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (h >> 56) as usize % KEY_SLOTS
 }
 
@@ -602,7 +618,31 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         (class, dirty, KeyFacts::of(k))
     }
 
+    /// The value `v` under a key of class `key`: a container walked by `object` or
+    /// `array`, a leaf by `leaf`. Each out of line, so a leaf does not pay a container's
+    /// frame (its saves and its stack) on its way in: `object` was inlined into this
+    /// function and every leaf reached through it entered `object`'s frame (twenty-second
+    /// round, docs/performance.md).
+    #[inline]
     pub(crate) fn value(&mut self, v: &'v Value, key: KeyClass) {
+        match v {
+            Value::Object(map) => {
+                let id = self.nodes;
+                self.nodes += 1;
+                self.object(id, map, key);
+            }
+            Value::Array(items) => {
+                self.nodes += 1;
+                self.array(items, key);
+            }
+            Value::Null | Value::Bool(_) => self.nodes += 1,
+            Value::String(_) | Value::Number(_) => self.leaf(v, key),
+        }
+    }
+
+    /// A string or number leaf (its node counted here), with its edit.
+    #[inline(never)]
+    fn leaf(&mut self, v: &'v Value, key: KeyClass) {
         let id = self.nodes;
         self.nodes += 1;
         let leaf = match v {
@@ -613,26 +653,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                 leaf
             }
             Value::Number(n) => self.number(n, key),
-            Value::Object(map) => {
-                self.object(id, map, key);
-                None
-            }
-            Value::Array(items) => {
-                let birth_cols = birth_columns(items);
-                for (i, child) in items.iter().enumerate() {
-                    self.path.push(Token::Index(i));
-                    // Elements inherit the array's key: `"cookies": ["a=1"]`, `"phones": ["…"]`.
-                    match child {
-                        Value::Array(row) if birth_cols != 0 && i > 0 => {
-                            self.birth_row(row, key, birth_cols)
-                        }
-                        _ => self.value(child, key),
-                    }
-                    self.leave();
-                }
-                None
-            }
-            Value::Null | Value::Bool(_) => None,
+            _ => None,
         };
         let edit = match leaf {
             None => return,
@@ -642,6 +663,23 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             }
         };
         self.edits.push((id, edit));
+    }
+
+    /// The elements of an array (its node already counted).
+    #[inline(never)]
+    fn array(&mut self, items: &'v [Value], key: KeyClass) {
+        let birth_cols = birth_columns(items);
+        for (i, child) in items.iter().enumerate() {
+            self.path.push(Token::Index(i));
+            // Elements inherit the array's key: `"cookies": ["a=1"]`, `"phones": ["…"]`.
+            match child {
+                Value::Array(row) if birth_cols != 0 && i > 0 => {
+                    self.birth_row(row, key, birth_cols)
+                }
+                _ => self.value(child, key),
+            }
+            self.leave();
+        }
     }
 
     /// A row of a table whose header row names birth-date or phone columns
@@ -657,6 +695,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         }
     }
 
+    #[inline(never)]
     fn object(&mut self, id: usize, map: &'v Map<String, Value>, parent: KeyClass) {
         // Object keys are scanned like string leaves; a finding in a key renames the member
         // (`"jane@example.com"` → `"[EMAIL]"`). Key-name rules apply to the value as before.
@@ -675,6 +714,13 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
         // Whether a member's key is classified `Whole(UsSsn)` / `Whole(Password)` (`own_ssn`,
         // `token_user` below).
         let (mut ssn_member, mut password_member) = (false, false);
+        // Whether a member holds an answer (`labels::answer_key`): only then does this
+        // object's `birth` change a class, and its object members' labels (`own_labelled`)
+        // are worked out here, for `birth` and for the members' own walks (`given_label`).
+        // Without one, each object member works out its own label in its own pass over its
+        // members (the same answer: `KeyFacts::label_key` is `labels::label_key`), and this
+        // object's members are not read a third time (twenty-second round).
+        let mut answers = eager_labels();
         for (i, (k, v)) in map.iter().enumerate() {
             // (the key's tests — its class, `pair_role`, `label_key`, … — are answered once
             // per distinct key by the memo: `KeyFacts`, each bit the function's own answer)
@@ -682,11 +728,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             if given.is_none() && !birth {
                 birth = facts.label_key() && self.labels_birth(v);
             }
-            if let Value::Object(m) = v {
-                let l = self.own_labelled(m);
-                self.labelled.push(l);
-                birth |= l;
-            }
+            answers |= facts.answer_key();
             roles |= match facts.pair_role() {
                 PairRole::Other => 0,
                 PairRole::Name => 1,
@@ -702,6 +744,15 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
                         key_hits.push((i, h));
                         true
                     });
+            }
+        }
+        if answers {
+            for v in map.values() {
+                if let Value::Object(m) = v {
+                    let l = self.own_labelled(m);
+                    self.labelled.push(l);
+                    birth |= l;
+                }
             }
         }
         let names = if key_hits.is_empty() {
@@ -768,7 +819,7 @@ impl<'r, 'p, 'v> Walk<'r, 'p, 'v> {
             } else {
                 class
             };
-            if let Value::Object(_) = child {
+            if let (Value::Object(_), true) = (child, answers) {
                 self.given_label = self.labelled.get(next_label).copied();
                 next_label += 1;
             }
@@ -1295,6 +1346,25 @@ fn per_leaf_triggers() -> bool {
 #[cfg(not(test))]
 #[inline(always)]
 fn per_leaf_triggers() -> bool {
+    false
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: every object works out its object members' labels (`own_labelled`) whether or
+    /// not a member holds an answer (as before the twenty-second round), the reference
+    /// `Walk::object`'s labels left to the members' own passes are held to.
+    static EAGER_LABELS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn eager_labels() -> bool {
+    EAGER_LABELS.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn eager_labels() -> bool {
     false
 }
 

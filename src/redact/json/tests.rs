@@ -619,3 +619,122 @@ fn the_key_slots_answer_what_the_classification_answers() {
         .iter()
         .all(|k| walk.memo.slots.get(k.as_bytes()).is_none()));
 }
+
+/// A slot holds a key as its length and words (`key_words`): every key it may hold is
+/// answered by its own slot alone, and a key of the same length differing in any one byte
+/// (or a prefix, or a longer key with the same first bytes) is not.
+#[test]
+fn a_slot_answers_only_its_own_key() {
+    let info: KeyInfo = (KeyClass::Phone, true, KeyFacts::of("phone"));
+    for n in 0..=KEY_SLOT_LEN + 2 {
+        let key: Vec<u8> = (0..n).map(|i| b'a' + (i * 7 % 26) as u8).collect();
+        let mut slots = KeySlots::default();
+        slots.put(&key, info);
+        assert_eq!(slots.get(&key).is_some(), n <= KEY_SLOT_LEN, "{n}");
+        for at in 0..n {
+            for flip in [0x01u8, 0x20, 0x80] {
+                let mut other = key.clone();
+                other[at] ^= flip;
+                assert!(slots.get(&other).is_none(), "{n} {at} {flip}");
+            }
+        }
+        assert!(
+            slots.get(&key[..n.saturating_sub(1)]).is_none() || n == 0,
+            "{n}"
+        );
+        let mut longer = key.clone();
+        longer.push(b'a');
+        assert!(slots.get(&longer).is_none(), "{n}");
+    }
+}
+
+/// Labelled answers (`labels`) nested in every way: label and answer members, objects
+/// holding a label member (a form answer's `field`), objects with and without an answer
+/// member around them, in arrays and under other members.
+fn labelled_like(rng: &mut Rng, depth: u32) -> serde_json::Value {
+    const KEYS: &[&str] = &[
+        "question",
+        "label",
+        "tabLabel",
+        "ref",
+        "name",
+        "key",
+        "shortname",
+        "title",
+        "answer",
+        "value",
+        "date",
+        "text",
+        "field",
+        "type",
+        "id",
+        "dob",
+        "fields",
+        "Value",
+        "NAME",
+    ];
+    const STRINGS: &[&str] = &[
+        "Date of birth",
+        "date_of_birth",
+        "dob",
+        "Geburtsdatum",
+        "fecha_de_nacimiento",
+        "Birthday",
+        "Jane Doe",
+        "birth_date",
+        "1985-01-06",
+        "16/02/1972",
+        "8/21/1969",
+        "2025-03-02",
+        "jane@example.org",
+        "text",
+        "date",
+    ];
+    match rng.next() % if depth > 3 { 2 } else { 6 } {
+        0 => serde_json::Value::String(rng.pick(STRINGS).to_string()),
+        1 => serde_json::json!(rng.next() % 100),
+        2 => serde_json::Value::Array(
+            (0..rng.next() % 3)
+                .map(|_| labelled_like(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            let mut m = serde_json::Map::new();
+            for _ in 0..1 + rng.next() % 5 {
+                m.insert(rng.pick(KEYS).to_string(), labelled_like(rng, depth + 1));
+            }
+            serde_json::Value::Object(m)
+        }
+    }
+}
+
+/// An object works out its object members' labels only when one of its members holds an
+/// answer; without one, each member works out its own (`Walk::object`, twenty-second
+/// round). Against every object working them out (the reference, `EAGER_LABELS`): the same
+/// findings, pointer for pointer, and the same redacted document, on generated labelled
+/// answers.
+#[test]
+fn labels_left_to_the_members_are_the_labels_worked_out_by_the_parent() {
+    let r = test_redactor();
+    let mut rng = Rng(0x1ABE_15F0_0D5E_ED01);
+    let (mut dated, mut docs) = (0, 0);
+    let plan = ActionPlan::mask_all();
+    for _ in 0..6000 {
+        let doc = labelled_like(&mut rng, 0);
+        let run = |eager: bool| {
+            EAGER_LABELS.with(|c| c.set(eager));
+            let redacted = r.redact_json(&doc, &plan);
+            let scanned = r.scan_json(&doc);
+            EAGER_LABELS.with(|c| c.set(false));
+            (redacted.findings, redacted.value, scanned)
+        };
+        let (lazy, eager) = (run(false), run(true));
+        assert_eq!(lazy, eager, "{doc}");
+        docs += 1;
+        if eager.0.iter().any(|f| f.entity == Entity::DateOfBirth) {
+            dated += 1;
+        }
+    }
+    // the labels name birth dates in many documents, and not in most
+    assert!(dated > 300 && dated < docs / 2, "{dated} of {docs}");
+}
