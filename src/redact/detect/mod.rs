@@ -23,9 +23,9 @@ mod evidence_r24s;
 pub(crate) mod evidence_r25p;
 pub(crate) mod evidence_r26n;
 mod evidence_r26p;
-mod evidence_r27p;
-pub(crate) mod evidence_r27n;
 mod evidence_r27g;
+pub(crate) mod evidence_r27n;
+mod evidence_r27p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -670,10 +670,10 @@ mod tests_r26n;
 #[cfg(test)]
 mod tests_r26p;
 #[cfg(test)]
-mod tests_r27p;
+mod tests_r27g;
 #[cfg(test)]
 mod tests_r27n;
 #[cfg(test)]
-mod tests_r27g;
+mod tests_r27p;
 #[cfg(test)]
 mod tests_support;
