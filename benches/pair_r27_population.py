@@ -39,7 +39,8 @@ from collections import Counter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from population import documents  # noqa: E402
 from password_r25_population import shape_no, shape_score  # noqa: E402
-from password_r26_population import REGEX_CLASS, SLASH_USER, VENDOR_ID, kind_of, token_at  # noqa: E402
+from password_r26_population import (  # noqa: E402
+    REGEX_CLASS, SLASH_USER, VENDOR_ID, kind_of, line, new_rows, token_at)
 
 DSN = re.compile(rb"(?<![A-Za-z0-9._/@:%$\\-])([A-Za-z][A-Za-z0-9._-]{0,31}):(?=[^\s/\"'`@])")
 PERCENT = re.compile(rb"[A-Za-z0-9-]{2,}\\{1,2}([A-Za-z0-9._-]{1,32})%(?=\S)")
@@ -120,23 +121,6 @@ def collect(variant, splits, show=None, threshold=3):
                     print(f"  {split}#{doc['id']} {k}{' MISS' if miss else ''}: "
                           f"{raw[max(0, cs - 40):ve + 15]!r}")
     return rows
-
-
-def taken(r, t):
-    return r["score"] is not None and r["score"] >= t
-
-
-def line(rows, t):
-    c = Counter(r["gold"] for r in rows if taken(r, t))
-    miss = Counter(r["gold"] for r in rows if taken(r, t)
-                   and r["gold"] in ("PASSWORD", "GENERIC_SECRET") and not r["found"])
-    return (f"{c['PASSWORD']}/{c['GENERIC_SECRET']}/{c['other']}/{c['none']}"
-            f" ({miss['PASSWORD']},{miss['GENERIC_SECRET']}) [{len(rows)}]")
-
-
-def new_rows(rows, t):
-    """The rule's new findings at threshold t: taken where VARIANT reported nothing."""
-    return [r for r in rows if taken(r, t) and not r["reported"]]
 
 
 def lowo(rows, groups):
