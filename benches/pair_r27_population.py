@@ -37,10 +37,8 @@ import sys
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from population import documents  # noqa: E402
-from password_r25_population import shape_no, shape_score  # noqa: E402
 from password_r26_population import (  # noqa: E402
-    REGEX_CLASS, SLASH_USER, VENDOR_ID, kind_of, line, new_rows, token_at)
+    REGEX_CLASS, SLASH_USER, VENDOR_ID, collect, line, new_rows, token_at)
 
 DSN = re.compile(rb"(?<![A-Za-z0-9._/@:%$\\-])([A-Za-z][A-Za-z0-9._-]{0,31}):(?=[^\s/\"'`@])")
 PERCENT = re.compile(rb"[A-Za-z0-9-]{2,}\\{1,2}([A-Za-z0-9._-]{1,32})%(?=\S)")
@@ -96,33 +94,6 @@ def generate(raw):
             yield "percent", t[0], t[1], m.start()
 
 
-def collect(variant, splits, show=None, threshold=3):
-    rows = []
-    for split in splits:
-        for doc, raw, _, gold, found in documents(split, variant, placeholders=False):
-            seen = set()
-            for g, vs, ve, cs in generate(raw):
-                if (g, vs) in seen:
-                    continue
-                seen.add((g, vs))
-                v = raw[vs:ve]
-                k = kind_of(gold, vs, ve)
-                row = dict(
-                    split=split, group=g,
-                    score=None if shape_no(v) is not None else shape_score(v),
-                    gold=k,
-                    found=k in ("PASSWORD", "GENERIC_SECRET")
-                    and kind_of([f for f in found if f[0] == k], vs, ve) == k,
-                    reported=kind_of(found, vs, ve) != "none",
-                )
-                rows.append(row)
-                if show == g and row["score"] is not None and row["score"] >= threshold:
-                    miss = k in ("PASSWORD", "GENERIC_SECRET") and not row["found"]
-                    print(f"  {split}#{doc['id']} {k}{' MISS' if miss else ''}: "
-                          f"{raw[max(0, cs - 40):ve + 15]!r}")
-    return rows
-
-
 def lowo(rows, groups):
     print(f"\nleave-one-writer-out, {'+'.join(groups)}: held-out split, threshold chosen on "
           "the others, its new findings PASSWORD/GENERIC_SECRET/other/none (and at 3)")
@@ -159,7 +130,7 @@ def main():
         del args[i:i + 2]
     variant = args[0]
     splits = args[1:] or open("/work/tools/training").read().split()
-    rows = collect(variant, splits, show, threshold)
+    rows = collect(variant, splits, show, threshold, candidates=generate, before=40)
     print(f"threshold {threshold}; per group: taken PASSWORD/GENERIC_SECRET/other/none "
           f"(of the gold, missed by {variant}: PASSWORD, GENERIC_SECRET) [all candidates]")
     for split in splits + ["total"]:

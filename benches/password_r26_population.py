@@ -109,14 +109,17 @@ LOWO = ["blind15", "blind18", "blind19", "blind20", "blind21", "blind22", "blind
         "blind25"][-8:]
 
 
-def collect(variant, splits, show=None):
+def collect(variant, splits, show=None, threshold=3, candidates=None, before=30):
     """Every candidate as a row: split, group, score (None: a look-alike), gold kind, whether
-    VARIANT reported the gold entity over it (found) or any entity (reported)."""
+    VARIANT reported the gold entity over it (found) or any entity (reported). `candidates`
+    is the generator (default: this script's `generate`); `show` prints a group's candidates
+    scored `threshold` or more with `before` bytes before them."""
+    candidates = candidates or generate
     rows = []
     for split in splits:
         for doc, raw, _, gold, found in documents(split, variant, placeholders=False):
             seen = set()
-            for g, vs, ve, cs in generate(raw):
+            for g, vs, ve, cs in candidates(raw):
                 if (g, vs) in seen:
                     continue
                 seen.add((g, vs))
@@ -129,9 +132,9 @@ def collect(variant, splits, show=None):
                     reported=kind_of(found, vs, ve) != "none",
                 )
                 rows.append(row)
-                if show == g and row["score"] is not None and row["score"] >= 3:
+                if show == g and row["score"] is not None and row["score"] >= threshold:
                     miss = k in ("PASSWORD", "GENERIC_SECRET") and not row["found"]
-                    print(f"  {split}#{doc['id']} {k}{' MISS' if miss else ''}: {raw[max(0, cs - 30):ve + 15]!r}")
+                    print(f"  {split}#{doc['id']} {k}{' MISS' if miss else ''}: {raw[max(0, cs - before):ve + 15]!r}")
     return rows
 
 
