@@ -109,6 +109,10 @@ Splits, kept apart by construction, not only by seed:
   blind28  templates B28_*/b28_*: a twenty-ninth split (seed 2929, fixed day 2026-12-28) written by a twenty-seventh helper who never
            read the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 105 text and 24 JSON document kinds of its own (see the blind28 section). Self-checked at generation; to be scored once.
+  blind29  templates B29_*/b29_*: a thirtieth split (seed 3030, fixed day 2026-12-29) written by a twenty-eighth helper who never read
+           the rules, their docs or history (nor the other blind splits' template sections, but for two lines of blind26's seen by accident
+           after its templates were written) and never ran the engine on it; the
+           lead's taxonomy; 83 text and 32 JSON document kinds of its own (see the blind29 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -117,7 +121,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2506,9 +2510,10 @@ def main():
               "blind21": (b21_text, b21_json), "blind22": (b22_text, b22_json),
               "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
               "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json),
-              "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json)}
+              "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json),
+              "blind29": (b29_text, b29_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2634,9 +2639,13 @@ def main():
                 b28_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind29":  # blind29's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, phones valid, IPs parse, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash, quote or control character inside a string)
+                b29_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -38608,6 +38617,1841 @@ def b28_check(i, kind, doc, w, text, loc):
         parsed = json.loads(text)
         assert isinstance(parsed, dict), i
 
+
+# ---------- blind29 (seed 3030, fixed day 2026-12-29) ----------
+# A thirtieth split, templates B29_* / b29_*, written by a twenty-eighth helper who never read the
+# detection rules, their docs or history, never ran the engine and never read another blind split's
+# template section (but two lines of blind26's, seen by accident after these templates were written; of the generator only the shared framework up to the shared value generators,
+# `main()` and the blind6 taxonomy comment). Its own value generators (phones through the shared
+# `phone`) and its own document kinds. 83 kinds of text: build and deploy config of tools no earlier
+# kind named (.pypirc, Maven settings.xml, gradle.properties, .s3cfg, wp-config.php, Django settings,
+# Spring properties, redis.conf, rabbitmq.conf, odbc.ini, Jenkinsfile, Bitbucket Pipelines,
+# Dockerfile, Makefile, PowerShell, Terraform providers, Go / Node / Java / slack_sdk snippets,
+# notebook cells, READMEs, .envrc, Ansible group_vars, cloud-init, LiteLLM proxy config, App Store
+# Connect keys); CLI sessions (mysql, sshpass, kubectl secrets, gh auth, fly / netlify secrets,
+# gcloud / az / aws sts output, redis-cli, ldapsearch, rsync, psql, git config, openssl, ssh-keygen);
+# logs (sshd, postfix, Windows 4625, traceroute, ip addr, Heroku router, Sentry, config dumps,
+# fail2ban, Celery); secret-scanner CSV, password-manager shares, pentest findings, LLM chat
+# transcripts, team chat, WhatsApp exports, 2FA and delivery SMS, CSV / TSV exports; paperwork in the
+# seven locales (loan applications, telehealth intake, car rental, visa forms, school enrolment,
+# payroll bank changes, GDPR access requests, notary appointments, CN23 customs forms, MT103
+# transfers, shop support chats, phone (MOTO) orders, donation forms, supplier onboarding e-mails,
+# reference checks, IT tickets, FATCA self-certifications; en_US also I-9, unemployment claims, tax
+# organizers and benefits enrolment). 32 JSON shapes of tool traffic: MCP tools/call (mail, SQL,
+# secret store, ssh) and results, Anthropic tool_use, Bedrock Converse toolUse, Cohere tool_calls,
+# LangChain tool_calls, Assistants tool_outputs, an LLM gateway's keys and request log, az sp output,
+# Vault KV, Secrets Manager, appsettings.json, VS Code mcp.json, Salesforce Contact, HR worker, ADP
+# worker, clinic appointment, parcel webhook, GitHub push webhook, Auth0 export, Keycloak user,
+# Elasticsearch hit, Mailgun event, n8n credentials, CI variables, checkout session, card charge,
+# OAuth token result. Labels follow the lead's taxonomy (blind6 comment): CVC/CVV, AWS secret keys,
+# session tokens, TOTP seeds, salts, signing secrets and PyPI tokens are GENERIC_SECRET; PLACEHOLDER
+# only for the key-shaped examples of B29_PLACEHOLDERS; stand-ins (B29_STANDINS), Luhn-failing
+# loyalty / gift card numbers, IBANs failing mod-97, pk_live_ keys, masked cards and SSNs, hashes,
+# UUIDs, base64, versions, IMEIs, tracking, order / ticket / invoice numbers and non-birth dates are
+# never labelled. Every date derives from the fixed day 2026-12-29 and the seeded RNG; Faker is used
+# for first and last names only.
+
+B29_DAY = datetime.datetime(2026, 12, 29, 0, 0, 0)
+
+
+class B29L(L):
+    """A labelled piece kept verbatim (line breaks and all); `region` for phones."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+B29_LANG = {"en_US": "en", "en_GB": "en", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B29_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+
+
+def b29_lang(loc):
+    return B29_LANG[loc]
+
+
+def b29_w(loc, table):
+    """A word of `table` (a dict by language) in loc's language."""
+    return table[B29_LANG[loc]]
+
+
+B29_T = {
+    "name": {"en": "Full name", "de": "Name, Vorname", "fr": "Nom et prénom", "es": "Nombre y apellidos", "it": "Nome e cognome", "nl": "Naam"},
+    "dob": {"en": "Date of birth", "de": "Geburtsdatum", "fr": "Date de naissance", "es": "Fecha de nacimiento", "it": "Data di nascita", "nl": "Geboortedatum"},
+    "phone": {"en": "Phone", "de": "Telefon", "fr": "Téléphone", "es": "Teléfono", "it": "Telefono", "nl": "Telefoon"},
+    "mobile": {"en": "Mobile", "de": "Mobil", "fr": "Portable", "es": "Móvil", "it": "Cellulare", "nl": "Mobiel"},
+    "email": {"en": "Email", "de": "E-Mail", "fr": "Courriel", "es": "Correo electrónico", "it": "E-mail", "nl": "E-mailadres"},
+    "holder": {"en": "Account holder", "de": "Kontoinhaber", "fr": "Titulaire du compte", "es": "Titular de la cuenta", "it": "Intestatario", "nl": "Rekeninghouder"},
+    "address": {"en": "Address", "de": "Anschrift", "fr": "Adresse", "es": "Dirección", "it": "Indirizzo", "nl": "Adres"},
+    "date": {"en": "Date", "de": "Datum", "fr": "Date", "es": "Fecha", "it": "Data", "nl": "Datum"},
+    "card": {"en": "Card number", "de": "Kartennummer", "fr": "Numéro de carte", "es": "Número de tarjeta", "it": "Numero carta", "nl": "Kaartnummer"},
+    "expiry": {"en": "Expiry", "de": "Gültig bis", "fr": "Expiration", "es": "Caducidad", "it": "Scadenza", "nl": "Vervaldatum"},
+    "pw": {"en": "Password", "de": "Passwort", "fr": "Mot de passe", "es": "Contraseña", "it": "Password", "nl": "Wachtwoord"},
+    "user": {"en": "Username", "de": "Benutzername", "fr": "Identifiant", "es": "Usuario", "it": "Nome utente", "nl": "Gebruikersnaam"},
+    "amount": {"en": "Amount", "de": "Betrag", "fr": "Montant", "es": "Importe", "it": "Importo", "nl": "Bedrag"},
+    "ref": {"en": "Reference", "de": "Aktenzeichen", "fr": "Référence", "es": "Referencia", "it": "Riferimento", "nl": "Kenmerk"},
+    "ssn": {"en": "US Social Security Number", "de": "US-Sozialversicherungsnummer (SSN)", "fr": "numéro de sécurité sociale américain (SSN)",
+            "es": "número de la Seguridad Social de EE. UU. (SSN)", "it": "numero di previdenza sociale USA (SSN)", "nl": "Amerikaans burgerservicenummer (SSN)"},
+    "hello": {"en": "Hi", "de": "Hallo", "fr": "Bonjour", "es": "Hola", "it": "Ciao", "nl": "Hoi"},
+    "dear": {"en": "Dear Sir or Madam", "de": "Sehr geehrte/r", "fr": "Madame, Monsieur", "es": "Estimado/a", "it": "Gentile", "nl": "Geachte"},
+    "regards": {"en": "Kind regards", "de": "Mit freundlichen Grüßen", "fr": "Cordialement", "es": "Un saludo", "it": "Cordiali saluti", "nl": "Met vriendelijke groet"},
+    "thanks": {"en": "Thanks!", "de": "Danke!", "fr": "Merci !", "es": "¡Gracias!", "it": "Grazie!", "nl": "Bedankt!"},
+    "patient": {"en": "Patient", "de": "Patient/in", "fr": "Patient(e)", "es": "Paciente", "it": "Paziente", "nl": "Patiënt"},
+    "born": {"en": "born", "de": "geb.", "fr": "né(e) le", "es": "nacido/a el", "it": "nato/a il", "nl": "geboren op"},
+    "order": {"en": "Order", "de": "Bestellung", "fr": "Commande", "es": "Pedido", "it": "Ordine", "nl": "Bestelling"},
+    "invoice": {"en": "Invoice", "de": "Rechnung", "fr": "Facture", "es": "Factura", "it": "Fattura", "nl": "Factuur"},
+    "city": {"en": "City", "de": "Ort", "fr": "Ville", "es": "Ciudad", "it": "Città", "nl": "Plaats"},
+    "signed": {"en": "Signed", "de": "Unterschrift", "fr": "Signature", "es": "Firma", "it": "Firma", "nl": "Handtekening"},
+}
+
+B29_PW_SAY = {
+    "en": ["the temporary password is {p}", "password: {p}", "I reset it to {p}", "new password = {p}", "log in with {p} and change it"],
+    "de": ["das vorläufige Passwort lautet {p}", "Passwort: {p}", "ich habe es auf {p} zurückgesetzt", "neues Kennwort = {p}", "Anmeldung mit {p}, danach bitte ändern"],
+    "fr": ["le mot de passe provisoire est {p}", "mot de passe : {p}", "je l'ai réinitialisé à {p}", "nouveau mdp = {p}", "connectez-vous avec {p} puis changez-le"],
+    "es": ["la contraseña temporal es {p}", "contraseña: {p}", "la he restablecido a {p}", "nueva clave = {p}", "entra con {p} y cámbiala"],
+    "it": ["la password provvisoria è {p}", "password: {p}", "l'ho reimpostata a {p}", "nuova password = {p}", "accedi con {p} e poi cambiala"],
+    "nl": ["het tijdelijke wachtwoord is {p}", "wachtwoord: {p}", "ik heb het teruggezet naar {p}", "nieuw wachtwoord = {p}", "log in met {p} en wijzig het daarna"],
+}
+
+B29_PW_ABOUT = {
+    "en": ["Never send your password by e-mail; use the reset link instead.", "Passwords must be at least 12 characters long.",
+           "Your password expires in 14 days.", "We will never ask for your password on the phone."],
+    "de": ["Bitte senden Sie Ihr Passwort niemals per E-Mail.", "Passwörter müssen mindestens 12 Zeichen lang sein.",
+           "Ihr Kennwort läuft in 14 Tagen ab.", "Wir fragen Sie nie telefonisch nach Ihrem Passwort."],
+    "fr": ["N'envoyez jamais votre mot de passe par courriel.", "Le mot de passe doit contenir au moins 12 caractères.",
+           "Votre mot de passe expire dans 14 jours.", "Nous ne vous demanderons jamais votre mot de passe par téléphone."],
+    "es": ["No envíe nunca su contraseña por correo.", "La contraseña debe tener al menos 12 caracteres.",
+           "Su contraseña caduca en 14 días.", "Nunca le pediremos su contraseña por teléfono."],
+    "it": ["Non inviare mai la password via e-mail.", "La password deve avere almeno 12 caratteri.",
+           "La tua password scade tra 14 giorni.", "Non ti chiederemo mai la password al telefono."],
+    "nl": ["Stuur uw wachtwoord nooit per e-mail.", "Wachtwoorden moeten minstens 12 tekens lang zijn.",
+           "Uw wachtwoord verloopt over 14 dagen.", "Wij vragen nooit telefonisch naar uw wachtwoord."],
+}
+
+B29_CITIES = {
+    "en_US": ["Columbus", "Tucson", "Raleigh", "Omaha", "Boise", "Madison"],
+    "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "York", "Derby"],
+    "de_DE": ["Kassel", "Bremen", "Augsburg", "Münster", "Freiburg", "Rostock"],
+    "fr_FR": ["Rennes", "Lille", "Dijon", "Tours", "Nancy", "Brest"],
+    "es_ES": ["Zaragoza", "Murcia", "Vigo", "Gijón", "Alicante", "Córdoba"],
+    "it_IT": ["Bergamo", "Verona", "Parma", "Lecce", "Trieste", "Modena"],
+    "nl_NL": ["Zwolle", "Haarlem", "Breda", "Delft", "Leiden", "Arnhem"],
+}
+B29_STREETS = {
+    "en_US": ["{n} Maple Ave", "{n} W 3rd St", "{n} Lakeview Dr"], "en_GB": ["{n} Mill Lane", "{n} Station Road", "Flat {n}, Kings Court"],
+    "de_DE": ["Lindenweg {n}", "Hauptstraße {n}", "Am Markt {n}"], "fr_FR": ["{n} rue des Lilas", "{n} avenue Jean Jaurès", "{n} place du Marché"],
+    "es_ES": ["Calle Mayor {n}", "Avenida de la Paz {n}", "Plaza España {n}"], "it_IT": ["Via Roma {n}", "Corso Garibaldi {n}", "Viale dei Mille {n}"],
+    "nl_NL": ["Kerkstraat {n}", "Dorpsweg {n}", "Stationsplein {n}"],
+}
+B29_MAILHOST = {
+    "en_US": ["gmail.com", "yahoo.com", "outlook.com", "comcast.net", "icloud.com"],
+    "en_GB": ["btinternet.com", "gmail.com", "yahoo.co.uk", "outlook.com", "sky.com"],
+    "de_DE": ["web.de", "gmx.de", "t-online.de", "gmail.com", "posteo.de"],
+    "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr"],
+    "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es", "outlook.es"],
+    "it_IT": ["libero.it", "gmail.com", "virgilio.it", "alice.it", "tiscali.it"],
+    "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl", "xs4all.nl"],
+}
+B29_TLD = {"en_US": "com", "en_GB": "co.uk", "de_DE": "de", "fr_FR": "fr", "es_ES": "es", "it_IT": "it", "nl_NL": "nl"}
+B29_COSUFFIX = {"en_US": "Inc.", "en_GB": "Ltd", "de_DE": "GmbH", "fr_FR": "SARL", "es_ES": "S.L.", "it_IT": "S.r.l.", "nl_NL": "B.V."}
+B29_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+
+
+def b29_ascii(s):
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if c.isascii() and c.isalnum()).lower()
+
+
+def b29_person(f):
+    return f.first_name(), f.last_name()
+
+
+def b29_city(r, loc):
+    return r.choice(B29_CITIES[loc])
+
+
+def b29_street(r, loc):
+    return r.choice(B29_STREETS[loc]).format(n=r.randint(1, 180))
+
+
+def b29_company(f, r, loc):
+    return f"{f.last_name()} {r.choice(['Logistik', 'Systems', 'Services', 'Group', 'Partners', 'Consulting'])} {B29_COSUFFIX[loc]}"
+
+
+def b29_domain(f, r, loc):
+    return b29_ascii(f.last_name()) + r.choice(["", "-group", "-tech", "shop", "-consult"]) + "." + B29_TLD[loc]
+
+
+# ---------- blind29 time (fixed day, seeded offsets) ----------
+
+def b29_dt(r, back_days=400, fwd_days=0):
+    return B29_DAY + datetime.timedelta(seconds=r.randint(-back_days * 86400, fwd_days * 86400))
+
+
+def b29_iso(r, **kw):
+    t = b29_dt(r, **kw)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + r.choice(["Z", ".%03dZ" % r.randint(0, 999), "+01:00"])
+
+
+def b29_datefmt(d, r, loc, iso_p=0.15):
+    lang = b29_lang(loc)
+    if r.random() < iso_p:
+        return d.strftime("%Y-%m-%d")
+    k = r.randrange(3)
+    if k == 2:
+        m = B29_MONTHS[lang][d.month - 1]
+        if loc == "en_US":
+            return f"{m} {d.day}, {d.year}"
+        if lang == "de":
+            return f"{d.day}. {m} {d.year}"
+        if lang == "es":
+            return f"{d.day} de {m} de {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}" if k == 0 else f"{d.month}/{d.day}/{d.year}"
+    if lang == "de":
+        return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    if lang == "nl":
+        return f"{d.day:02d}-{d.month:02d}-{d.year}" if k == 0 else f"{d.day}-{d.month}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def b29_date(r, loc, back_days=700, fwd_days=60):
+    return b29_datefmt(b29_dt(r, back_days, fwd_days).date(), r, loc)
+
+
+def b29_birth(r, lo=18, hi=86):
+    days = r.randint(lo * 365 + 5, hi * 365)
+    return (B29_DAY - datetime.timedelta(days=days)).date()
+
+
+def b29_DOB(r, loc, lo=18, hi=86, iso_p=0.15):
+    return B29L("DATE_OF_BIRTH", b29_datefmt(b29_birth(r, lo, hi), r, loc, iso_p))
+
+
+# ---------- blind29 entity values ----------
+
+def b29_EM(f, r, loc, first=None, last=None, host=None):
+    if first is None:
+        first, last = b29_person(f)
+    a, b = b29_ascii(first) or "info", b29_ascii(last) or "team"
+    local = r.choice([f"{a}.{b}", f"{a[0]}{b}", f"{a}_{b}", f"{b}.{a[0]}", f"{a}{r.randint(1, 99)}", f"{a}.{b}{r.randint(70, 99)}"])
+    host = host or (r.choice(B29_MAILHOST[loc]) if r.random() < 0.55 else b29_domain(f, r, loc))
+    return B29L("EMAIL", f"{local}@{host}")
+
+
+def b29_role_EM(f, r, loc, role=None):
+    role = role or r.choice(["billing", "support", "hr", "accounts", "noreply-ops", "dpo", "helpdesk", "facturation", "buchhaltung"])
+    return B29L("EMAIL", f"{role}@{b29_domain(f, r, loc)}")
+
+
+def b29_PH(r, loc, other=0.1, variants=None):
+    region = REGION[loc] if r.random() >= other else r.choice(OTHER_REGIONS)
+    if variants is None:
+        variants = ("national", "national", "intl", "intl", "e164", "dashes", "dots", "intl00")
+        if region != REGION[loc]:
+            variants = ("intl", "e164", "intl00")
+    if loc == "en_US" or region in ("US", "CA"):
+        variants = tuple(v for v in variants if v != "intl00") or ("intl",)
+    return B29L("PHONE", phone(r, region, variants), region)
+
+
+# card families: (prefixes, length)
+B29_IIN = [(["4"], 16), (["4"], 16), (["51", "52", "53", "54", "55"], 16), (["2221", "2300", "2510", "2720", "2411"], 16),
+           (["34", "37"], 15), (["6011", "644", "649", "65"], 16), (["3528", "3530", "3566", "3589"], 16),
+           (["36"], 14), (["300", "305"], 14), (["4"], 13), (["62"], 16)]
+
+
+def b29_luhn_complete(body):
+    for d in "0123456789":
+        if luhn_ok(body + d):
+            return body + d
+    raise AssertionError(body)
+
+
+def b29_card_raw(r):
+    pres, n = r.choice(B29_IIN)
+    p = r.choice(pres)
+    return b29_luhn_complete(p + rnd(r, string.digits, n - 1 - len(p)))
+
+
+def b29_card_fmt(r, num, style=None):
+    style = style if style is not None else r.choice(["bare", "space", "space", "dash"])
+    if style == "bare":
+        return num
+    sep = " " if style == "space" else "-"
+    if len(num) == 15:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    if len(num) == 14:
+        return sep.join([num[:4], num[4:10], num[10:]])
+    return sep.join(num[i:i + 4] for i in range(0, len(num), 4))
+
+
+def b29_CC(r, style=None):
+    return B29L("CREDIT_CARD", b29_card_fmt(r, b29_card_raw(r), style))
+
+
+def b29_bad_card(r):
+    pres, n = r.choice(B29_IIN)
+    p = r.choice(pres)
+    while True:
+        d = p + rnd(r, string.digits, n - len(p))
+        if not luhn_ok(d):
+            return b29_card_fmt(r, d)
+
+
+# country: (length, BBAN pattern: n digit, a upper letter, c alnum upper)
+B29_IBAN_FMT = {"DE": "n" * 18, "FR": "n" * 10 + "c" * 11 + "nn", "ES": "n" * 20, "IT": "a" + "n" * 10 + "c" * 12, "NL": "aaaa" + "n" * 10,
+                "GB": "aaaa" + "n" * 14, "BE": "n" * 12, "AT": "n" * 16, "CH": "n" * 5 + "c" * 12, "IE": "aaaa" + "n" * 14,
+                "PT": "n" * 21, "PL": "n" * 24, "LU": "nnn" + "c" * 13, "DK": "n" * 14, "SE": "n" * 20, "FI": "n" * 14}
+B29_IBAN_LEN = {"DE": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "GB": 22, "BE": 16, "AT": 20, "CH": 21, "IE": 22, "PT": 25, "PL": 28,
+                "LU": 20, "DK": 18, "SE": 24, "FI": 18}
+B29_NL_BANKS = ["ABNA", "INGB", "RABO", "TRIO", "SNSB", "ASNB", "KNAB", "BUNQ"]
+B29_GB_BANKS = ["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ"]
+
+
+def b29_mod97(s):
+    t = "".join(str(int(c, 36)) for c in s)
+    return int(t) % 97
+
+
+def b29_iban_raw(r, cc):
+    pat = B29_IBAN_FMT[cc]
+    if cc == "NL":
+        bban = r.choice(B29_NL_BANKS) + rnd(r, string.digits, 10)
+    elif cc in ("GB", "IE"):
+        bban = (r.choice(B29_GB_BANKS) if cc == "GB" else r.choice(["AIBK", "BOFI", "IPBS"])) + rnd(r, string.digits, 14)
+    else:
+        bban = "".join(r.choice(string.digits) if p == "n" else r.choice(string.ascii_uppercase) if p == "a"
+                       else r.choice(string.digits * 3 + string.ascii_uppercase) for p in pat)
+    check = 98 - b29_mod97(bban + cc + "00")
+    return f"{cc}{check:02d}{bban}"
+
+
+def b29_iban_cc(r, loc):
+    home = REGION[loc] if REGION[loc] in B29_IBAN_FMT else r.choice(["GB", "DE", "IE", "NL", "FR", "CH"])
+    return home if r.random() < 0.8 else r.choice(sorted(B29_IBAN_FMT))
+
+
+def b29_iban_fmt(r, v, grouped=None):
+    grouped = r.random() < 0.5 if grouped is None else grouped
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b29_IBAN(r, loc, grouped=None):
+    return B29L("IBAN", b29_iban_fmt(r, b29_iban_raw(r, b29_iban_cc(r, loc)), grouped))
+
+
+def b29_bad_iban(r, loc):
+    v = list(b29_iban_raw(r, b29_iban_cc(r, loc)))
+    while True:
+        i = r.randrange(4, len(v))
+        if v[i].isdigit():
+            old = v[i]
+            v[i] = r.choice([d for d in string.digits if d != old])
+            if b29_mod97("".join(v[4:]) + "".join(v[:4])) != 1:
+                return b29_iban_fmt(r, "".join(v))
+            v[i] = old
+
+
+def b29_ssn_raw(r):
+    while True:
+        a = r.randint(1, 899)
+        if a != 666:
+            return a, r.randint(1, 99), r.randint(1, 9999)
+
+
+def b29_SSN(r, style=None):
+    a, g, s = b29_ssn_raw(r)
+    style = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+    return B29L("US_SSN", {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style])
+
+
+def b29_ipv4(r):
+    k = r.randrange(6)
+    if k == 0:
+        return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 1:
+        return f"192.168.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 2:
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    if k == 3:
+        return f"{r.choice(['203.0.113', '198.51.100', '192.0.2'])}.{r.randint(2, 254)}"
+    return f"{r.choice([23, 31, 37, 45, 51, 62, 77, 81, 85, 91, 104, 141, 145, 151, 185, 193, 212, 213])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+
+
+def b29_IP4(r):
+    return B29L("IPV4", b29_ipv4(r))
+
+
+def b29_ipv6(r):
+    k = r.randrange(5)
+    h = lambda: "%x" % r.randint(1, 0xffff)
+    if k == 0:
+        return f"2001:db8:{h()}:{h()}::{h()}"
+    if k == 1:
+        return "fe80::" + ":".join(h() for _ in range(4))
+    if k == 2:
+        return ":".join([r.choice(["2a02", "2a01", "2a00", "2003", "2600", "2604"]), h()] + [h() for _ in range(6)])
+    if k == 3:
+        return f"{r.choice(['2a02', '2001', '2a0a'])}:{h()}:{h()}::{h()}:{h()}"
+    return f"fd{r.randint(0, 255):02x}:{h()}:{h()}::{r.randint(1, 99)}"
+
+
+def b29_IP6(r):
+    return B29L("IPV6", b29_ipv6(r))
+
+
+def b29_IP(r):
+    return b29_IP6(r) if r.random() < 0.4 else b29_IP4(r)
+
+
+# ---------- blind29 passwords ----------
+
+B29_PW_WORDS = ["Hafenblick", "tramonto", "Girasol", "lichtpunt", "Bruyere", "kestrel", "Quokka", "saffron", "Windmolen", "Ostsee",
+                "marmotte", "Vesuvio", "Alhambra", "harbour", "Tulpen", "Zugspitze", "lavanda", "Pampelune", "Kanarie", "cobalt"]
+B29_PW_SYM = "!#$%*+-=?@^_~."
+
+
+def b29_password(r, ctx="any"):
+    """ctx: any | url (userinfo-safe) | xml (no & < >) | shell (no $ or quotes) ."""
+    sym = {"any": B29_PW_SYM + "&", "url": "!*-_.~", "xml": B29_PW_SYM, "shell": "!#%*+-=?@^_~.", "plain": "!#*+-=?_."}[ctx]
+    while True:
+        k = r.randrange(6)
+        if k == 0:
+            v = r.choice(B29_PW_WORDS) + str(r.randint(1970, 2026)) + r.choice(sym)
+        elif k == 1:
+            v = rnd(r, AN + sym, r.randint(12, 22))
+        elif k == 2:
+            v = r.choice(B29_PW_WORDS).lower() + r.choice(sym) + r.choice(B29_PW_WORDS) + str(r.randint(1, 99))
+        elif k == 3:
+            w = r.choice(B29_PW_WORDS)
+            v = "".join({"a": "@" if "@" in sym else "4", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w) + str(r.randint(10, 999))
+        elif k == 4:
+            v = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.ascii_lowercase, 5) + rnd(r, string.digits, 3) + r.choice(sym) + rnd(r, AN, 3)
+        else:
+            v = "-".join(r.choice(B29_PW_WORDS).lower() for _ in range(3)) + str(r.randint(1, 9))
+        if any(c.isdigit() for c in v) and len(v) >= 8 and v[-1] not in ".,;" and all(c in AN + sym + "-" for c in v):
+            return v
+
+
+def b29_PW(r, ctx="any"):
+    return B29L("PASSWORD", b29_password(r, ctx))
+
+
+def b29_pw_say(r, loc, ctx="plain"):
+    s = r.choice(B29_PW_SAY[b29_lang(loc)])
+    a, b = s.split("{p}")
+    return [a, b29_PW(r, ctx), b]
+
+
+def b29_pw_about(r, loc):
+    return r.choice(B29_PW_ABOUT[b29_lang(loc)])
+
+
+# ---------- blind29 secrets ----------
+
+B32 = string.ascii_uppercase + "234567"
+B64 = string.ascii_letters + string.digits + "+/"
+B64U = string.ascii_letters + string.digits + "-_"
+
+
+def b29_AWS(r):
+    return B29L("AWS_ACCESS_KEY", r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16))
+
+
+B29_GH_PREFIXES = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+
+
+def b29_GH(r, prefix=None):
+    p = prefix or r.choice(B29_GH_PREFIXES)
+    if p == "github_pat_":
+        return B29L("GITHUB_TOKEN", "github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59))
+    return B29L("GITHUB_TOKEN", p + rnd(r, AN, 36))
+
+
+def b29_SLK(r):
+    k = r.randrange(4)
+    if k == 0:
+        return B29L("SLACK_TOKEN", f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}")
+    if k == 3:
+        return B29L("SLACK_TOKEN", f"xoxa-2-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}")
+    return B29L("SLACK_TOKEN", f"xoxb-{rnd(r, string.digits, r.choice([11, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}")
+
+
+def b29_STR(r):
+    return B29L("STRIPE_KEY", r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 34, 99])))
+
+
+def b29_OAI(r):
+    if r.random() < 0.7:
+        return B29L("OPENAI_KEY", "sk-proj-" + rnd(r, B64U, 64) + "T3BlbkFJ" + rnd(r, B64U, 64))
+    if r.random() < 0.5:
+        return B29L("OPENAI_KEY", "sk-svcacct-" + rnd(r, B64U, 64) + "T3BlbkFJ" + rnd(r, B64U, 64))
+    return B29L("OPENAI_KEY", "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20))
+
+
+def b29_ANT(r):
+    return B29L("ANTHROPIC_KEY", "sk-ant-api03-" + rnd(r, B64U, 93) + "AA")
+
+
+def b29_GOO(r):
+    return B29L("GOOGLE_API_KEY", "AIza" + r.choice(["Sy", "Sy", "Sc", "Sb"]) + rnd(r, B64U, 33))
+
+
+def b29_b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+B29_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "ES256": 64, "PS256": 256}
+
+
+def b29_jwt(f, r, loc="en_US"):
+    alg = r.choice(["HS256", "HS256", "RS256", "RS256", "ES256", "HS512", "HS384", "PS256"])
+    hdr = {"alg": alg, "typ": "JWT"}
+    if alg[0] in "REP" and r.random() < 0.6:
+        hdr["kid"] = rnd(r, AN, 16)
+    iat = int((b29_dt(r, 30) - datetime.datetime(1970, 1, 1)).total_seconds())
+    pl = {"sub": r.choice([str(r.randint(10000, 9999999)), "auth0|" + rnd(r, HEX, 24), "usr_" + rnd(r, AN, 12)]), "iat": iat,
+          "exp": iat + r.choice([900, 3600, 86400])}
+    if r.random() < 0.5:
+        pl["scope"] = r.choice(["read:orders", "openid profile", "admin", "api:write"])
+    if r.random() < 0.4:
+        pl["iss"] = "https://auth." + b29_domain(f, r, loc)
+    return ".".join([b29_b64url(json.dumps(hdr, separators=(",", ":")).encode()),
+                     b29_b64url(json.dumps(pl, separators=(",", ":")).encode()),
+                     b29_b64url(bytes(r.randrange(256) for _ in range(B29_JWT_SIG[alg])))])
+
+
+def b29_JWT(f, r, loc="en_US"):
+    return B29L("JWT", b29_jwt(f, r, loc))
+
+
+B29_PEM_KINDS = {
+    "PRIVATE KEY": (bytes.fromhex("308204be020100300d06092a864886f70d0101010500048204a8"), 1218),
+    "RSA PRIVATE KEY": (bytes.fromhex("308204a40201000282010100"), 1192),
+    "EC PRIVATE KEY": (bytes.fromhex("30770201010420"), 121),
+    "OPENSSH PRIVATE KEY": (b"openssh-key-v1\x00\x00\x00\x00\x04none\x00\x00\x00\x04none", 400),
+    "ENCRYPTED PRIVATE KEY": (bytes.fromhex("308205"), 1298),
+}
+
+
+def b29_pem(r, sep="\n", kind=None):
+    kind = kind or r.choice(["PRIVATE KEY", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    head, n = B29_PEM_KINDS[kind]
+    if kind == "RSA PRIVATE KEY" or kind == "PRIVATE KEY":
+        n = r.choice([n, n + 2, n - 3])
+    body = base64.b64encode(head + bytes(r.randrange(256) for _ in range(n - len(head)))).decode()
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
+    return sep.join([f"-----BEGIN {kind}-----"] + lines + [f"-----END {kind}-----"])
+
+
+def b29_PEM(r, sep="\n", kind=None):
+    return B29L("PRIVATE_KEY", b29_pem(r, sep, kind))
+
+
+def b29_generic(r, kind=None):
+    kind = kind or r.choice(["hex32", "hex40", "hex64", "aws", "totp", "django", "azure", "b64", "pypi", "twilio", "session"])
+    if kind == "hex32" or kind == "twilio":
+        return rnd(r, HEX, 32)
+    if kind == "hex40":
+        return rnd(r, HEX, 40)
+    if kind == "hex64":
+        return rnd(r, HEX, 64)
+    if kind == "aws":
+        return rnd(r, AN + "+/", 40)
+    if kind == "totp":
+        return rnd(r, B32, r.choice([16, 32]))
+    if kind == "django":
+        return rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    if kind == "azure":
+        return rnd(r, AN, 3) + r.choice("0123456789") + "Q~" + rnd(r, AN + "~._-", 34)
+    if kind == "b64":
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    if kind == "pypi":
+        return "pypi-AgEIcHlwaS5vcmc" + rnd(r, B64U, r.choice([50, 70, 120]))
+    if kind == "cvc":
+        return rnd(r, string.digits, 3)
+    return rnd(r, B64U, r.choice([32, 43, 48]))
+
+
+def b29_GEN(r, kind=None):
+    return B29L("GENERIC_SECRET", b29_generic(r, kind))
+
+
+B29_VENDORS = ["AWS", "AWS", "GH", "SLK", "SLK", "STR", "OAI", "OAI", "ANT", "ANT", "GOO", "JWT", "JWT"]
+
+
+def b29_vendor(f, r, kind=None, loc="en_US"):
+    kind = kind or r.choice(B29_VENDORS)
+    return {"AWS": lambda: b29_AWS(r), "GH": lambda: b29_GH(r), "SLK": lambda: b29_SLK(r), "STR": lambda: b29_STR(r),
+            "OAI": lambda: b29_OAI(r), "ANT": lambda: b29_ANT(r), "GOO": lambda: b29_GOO(r), "JWT": lambda: b29_JWT(f, r, loc)}[kind]()
+
+
+B29_ENVNAME = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN": "GITHUB_TOKEN", "SLACK_TOKEN": "SLACK_BOT_TOKEN",
+               "STRIPE_KEY": "STRIPE_SECRET_KEY", "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY",
+               "GOOGLE_API_KEY": "GOOGLE_API_KEY", "JWT": "SERVICE_JWT", "GENERIC_SECRET": "WEBHOOK_SECRET", "PLACEHOLDER": "API_KEY"}
+
+# Key-shaped documentation examples (labelled PLACEHOLDER); the check holds every PLACEHOLDER label to this list.
+B29_PLACEHOLDERS = [
+    "AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPLE", "AKIAXXXXXXXXXXXXXXXX", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "ghp_" + "x" * 36, "ghp_" + "X" * 36, "gho_" + "0" * 36, "ghs_" + "xxxxxxxx" * 4 + "xxxx", "github_pat_" + "X" * 22 + "_" + "X" * 59,
+    "xoxb-" + "0" * 12 + "-" + "0" * 13 + "-" + "x" * 24, "xoxp-XXXXXXXXXXXX-XXXXXXXXXXXX-XXXXXXXXXXXXX-" + "X" * 32,
+    "sk_live_" + "X" * 24, "sk_test_" + "x" * 24, "rk_live_" + "0" * 24, "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "sk-proj-" + "X" * 48, "sk-" + "x" * 48, "sk-ant-api03-" + "X" * 93 + "AA", "sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxx",
+    "AIzaSy" + "X" * 33, "AIzaSyDUMMYKEYDUMMYKEYDUMMYKEY000000000",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "0123456789abcdef0123456789abcdef", "your-32-character-secret-goes-here",
+]
+B29_PLH_BY = {
+    "AWS_ACCESS_KEY": [0, 1, 2], "GENERIC_SECRET": [3, 22, 23], "GITHUB_TOKEN": [4, 5, 6, 7, 8], "SLACK_TOKEN": [9, 10],
+    "STRIPE_KEY": [11, 12, 13, 14], "OPENAI_KEY": [15, 16], "ANTHROPIC_KEY": [17, 18], "GOOGLE_API_KEY": [19, 20], "JWT": [21],
+}
+
+
+def b29_PLH(r, typ=None):
+    typ = typ or r.choice(sorted(B29_PLH_BY))
+    return B29L("PLACEHOLDER", B29_PLACEHOLDERS[r.choice(B29_PLH_BY[typ])])
+
+
+# Stand-ins that are not key-shaped: never labelled.
+B29_STANDINS = ["${DB_PASSWORD}", "<your-token>", "{{ secrets.SLACK_TOKEN }}", "changeme", "********", "REPLACE_WITH_YOUR_KEY",
+                "%STRIPE_KEY%", "$env:GH_TOKEN", "<redacted>", "xxxxxxxx", "TODO", "sk_live_...", "[hidden]", "{{API_KEY}}",
+                "$(vault kv get -field=password secret/db)", "<paste-key-here>", "${OPENAI_API_KEY}", "{{ .Values.apiKey }}", "none", "****"]
+
+
+def b29_standin(r):
+    return r.choice(B29_STANDINS)
+
+
+# ---------- blind29 look-alikes (never labelled) ----------
+
+def b29_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b29_la(f, r, loc, k=None):
+    k = r.randrange(30) if k is None else k
+    if k == 0: return f"ORD-{r.randint(100000, 999999)}-{r.randint(10, 99)}"
+    if k == 1: return f"#{r.randint(10000000, 99999999)}"
+    if k == 2: return f"INV/{B29_DAY.year}/{r.randint(1, 99999):05d}"
+    if k == 3: return f"v{r.randint(1, 14)}.{r.randint(0, 40)}.{r.randint(0, 120)}"
+    if k == 4: return f"SKU-{rnd(r, string.ascii_uppercase, 3)}-{r.randint(1000, 9999)}-{r.randint(10, 99)}"
+    if k == 5: return f"{r.choice(['ZD', 'INC', 'REQ', 'CS'])}{r.randint(1000000, 9999999)}"
+    if k == 6: return b29_iso(r)
+    if k == 7: return str(int((b29_dt(r) - datetime.datetime(1970, 1, 1)).total_seconds()))
+    if k == 8: return rnd(r, HEX, 40)
+    if k == 9: return "sha256:" + rnd(r, HEX, 64)
+    if k == 10: return b29_uuid(r)
+    if k == 11: return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([18, 27, 36])))).decode()
+    if k == 12: return b29_bad_card(r)
+    if k == 13: return b29_bad_iban(r, loc)
+    if k == 14: return f"1Z{rnd(r, string.ascii_uppercase + string.digits, 6)}{r.randint(10000000, 99999999)}"
+    if k == 15: return f"IMEI {b29_luhn_complete('35' + rnd(r, string.digits, 12))}"
+    if k == 16: return f"build {r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(100, 9999)}"
+    if k == 17: return "**** **** **** " + rnd(r, string.digits, 4)
+    if k == 18: return "XXX-XX-" + rnd(r, string.digits, 4)
+    if k == 19: return ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if k == 20: return "pk_live_" + rnd(r, AN, 24)
+    if k == 21: return f"arn:aws:iam::{rnd(r, string.digits, 12)}:role/{r.choice(['deploy', 'ci-runner', 'lambda-exec'])}"
+    if k == 22: return f"{r.randint(10, 4999)},{r.randint(0, 99):02d} EUR"
+    if k == 23: return f"{r.uniform(36, 54):.5f}, {r.uniform(-9, 18):.5f}"
+    if k == 24: return b29_standin(r)
+    if k == 25: return f"PO-{r.randint(4500000000, 4599999999)}"
+    if k == 26: return f"{r.randint(100, 999)}-{r.randint(100, 999)}-{r.randint(1000, 9999)}-{r.randint(10, 99)}"
+    if k == 27: return f"RMA{r.randint(100000, 999999)}"
+    if k == 28: return b29_date(r, loc)
+    return f"KB{r.randint(4000000, 5099999)}"
+
+
+# ---------- blind29 text documents: build and deploy config ----------
+
+def b29_t_pypirc(f, r, loc):
+    user = b29_ascii(f.first_name()) + str(r.randint(1, 99))
+    return ["# ~/.pypirc\n[distutils]\nindex-servers =\n    pypi\n    testpypi\n    internal\n\n[pypi]\nusername = __token__\npassword = ",
+            b29_GEN(r, "pypi"), "\n\n[testpypi]\nrepository = https://test.pypi.org/legacy/\nusername = ", user, "\npassword = ", b29_PW(r, "plain"),
+            "\n\n[internal]\nrepository = https://pypi.", b29_domain(f, r, loc), "/simple/\nusername = ci-bot\npassword = ", b29_standin(r), "\n"]
+
+
+def b29_t_maven(f, r, loc):
+    dom = b29_domain(f, r, loc)
+    return ["<settings>\n  <servers>\n    <server>\n      <id>nexus-releases</id>\n      <username>deploy</username>\n      <password>", b29_PW(r, "xml"),
+            "</password>\n    </server>\n    <server>\n      <id>github</id>\n      <username>", b29_ascii(f.last_name()), "</username>\n      <password>",
+            b29_GH(r), "</password>\n    </server>\n    <server>\n      <id>staging-ssh</id>\n      <privateKey>${user.home}/.ssh/id_rsa</privateKey>\n      <passphrase>",
+            b29_PW(r, "xml"), "</passphrase>\n    </server>\n  </servers>\n  <mirrors>\n    <mirror><id>central-proxy</id><url>https://nexus.", dom,
+            "/repository/maven-public/</url><mirrorOf>central</mirrorOf></mirror>\n  </mirrors>\n  <!-- ", b29_la(f, r, loc, 3), " -->\n</settings>\n"]
+
+
+def b29_t_gradle(f, r, loc):
+    return ["org.gradle.jvmargs=-Xmx4g -Dfile.encoding=UTF-8\nsigning.keyId=", rnd(r, "0123456789ABCDEF", 8), "\nsigning.password=", b29_PW(r, "plain"),
+            "\nsigning.secretKeyRingFile=/home/ci/.gnupg/secring.gpg\nossrhUsername=", b29_ascii(f.last_name()), "\nossrhPassword=", b29_PW(r, "plain"),
+            "\nsonar.token=", b29_GEN(r, "hex40"), "\nversionName=", b29_la(f, r, loc, 3)[1:], "\nversionCode=", str(r.randint(100, 9000)),
+            "\n# firebase\nMAPS_API_KEY=", b29_GOO(r) if r.random() < 0.7 else b29_PLH(r, "GOOGLE_API_KEY"), "\n"]
+
+
+def b29_t_s3cfg(f, r, loc):
+    return ["[default]\naccess_key = ", b29_AWS(r), "\nsecret_key = ", b29_GEN(r, "aws"), "\nbucket_location = ", r.choice(["eu-central-1", "eu-west-3", "us-east-2"]),
+            "\nhost_base = s3.amazonaws.com\ngpg_command = /usr/bin/gpg\ngpg_passphrase = ", b29_PW(r, "plain"), "\nproxy_host = ", b29_IP4(r),
+            "\nproxy_port = 3128\nuse_https = True\n# last sync ", b29_la(f, r, loc, 6), "\n"]
+
+
+def b29_t_wpconfig(f, r, loc):
+    salt = lambda: B29L("GENERIC_SECRET", rnd(r, AN + "!#$%&()*+,-.:;<=>?@[]^_{|}~", 64))
+    return ["<?php\ndefine( 'DB_NAME', 'wp_", b29_ascii(f.last_name()), "' );\ndefine( 'DB_USER', 'wpuser' );\ndefine( 'DB_PASSWORD', '", b29_PW(r, "shell"),
+            "' );\ndefine( 'DB_HOST', '", b29_IP4(r), ":3306' );\n\ndefine( 'AUTH_KEY',         '", salt(), "' );\ndefine( 'SECURE_AUTH_KEY',  '", salt(),
+            "' );\ndefine( 'NONCE_KEY',        'put your unique phrase here' );\n$table_prefix = 'wp_';\ndefine( 'WP_DEBUG', false );\n"]
+
+
+def b29_t_django(f, r, loc):
+    return ["# settings/production.py\nSECRET_KEY = '", B29L("GENERIC_SECRET", "django-insecure-" + b29_generic(r, "django") if r.random() < 0.3 else b29_generic(r, "django")),
+            "'\nDEBUG = False\nALLOWED_HOSTS = ['", b29_IP4(r), "', '.", b29_domain(f, r, loc), "']\n\nDATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.postgresql',\n",
+            "        'NAME': 'shop',\n        'USER': 'shop_rw',\n        'PASSWORD': '", b29_PW(r, "shell"), "',\n        'HOST': '", b29_IP4(r), "',\n    }\n}\n\nEMAIL_HOST_USER = '",
+            b29_role_EM(f, r, loc, "noreply"), "'\nEMAIL_HOST_PASSWORD = '", b29_PW(r, "shell"), "'\nADMINS = [('Ops', '", b29_EM(f, r, loc), "')]\n"]
+
+
+def b29_t_spring(f, r, loc):
+    return ["spring.datasource.url=jdbc:postgresql://", b29_IP4(r), ":5432/billing\nspring.datasource.username=billing_app\nspring.datasource.password=", b29_PW(r, "plain"),
+            "\nspring.mail.host=smtp.", b29_domain(f, r, loc), "\nspring.mail.username=", b29_role_EM(f, r, loc), "\nspring.mail.password=", b29_PW(r, "plain"),
+            "\napp.jwt.secret=", b29_GEN(r, r.choice(["b64", "hex64"])), "\napp.jwt.expiration-ms=86400000\nmanagement.endpoints.web.exposure.include=health,info\n",
+            "app.payments.stripe-key=", b29_STR(r), "\ninfo.app.version=", b29_la(f, r, loc, 16), "\n"]
+
+
+def b29_t_redisconf(f, r, loc):
+    return ["# /etc/redis/redis.conf (excerpt)\nbind ", b29_IP4(r), " ", B29L("IPV6", "::1"), "\nport 6379\nprotected-mode yes\nrequirepass ", b29_PW(r, "plain"),
+            "\nmasterauth ", b29_PW(r, "plain"), "\nreplicaof ", b29_IP4(r), " 6379\nmaxmemory 2gb\nmaxmemory-policy allkeys-lru\n",
+            "# ", b29_pw_about(r, "en_US"), "\n"]
+
+
+def b29_t_rabbitmq(f, r, loc):
+    return ["# rabbitmq.conf\nlisteners.tcp.default = 5672\ndefault_vhost = /orders\ndefault_user = ", b29_ascii(f.last_name()), "\ndefault_pass = ", b29_PW(r, "plain"),
+            "\nmanagement.tcp.ip = ", b29_IP(r), "\nmanagement.tcp.port = 15672\nloopback_users.guest = false\ncluster_formation.classic_config.nodes.1 = rabbit@mq-",
+            str(r.randint(1, 9)), "\n"]
+
+
+def b29_t_odbc(f, r, loc):
+    return ["[ODBC Data Sources]\nwarehouse = ODBC Driver 18 for SQL Server\n\n[warehouse]\nDriver = ODBC Driver 18 for SQL Server\nServer = tcp:", b29_IP4(r),
+            ",1433\nDatabase = dwh_", b29_ascii(f.last_name()), "\nUID = report_reader\nPWD = ", b29_PW(r, "plain"), "\nEncrypt = yes\nTrustServerCertificate = no\n"]
+
+
+def b29_t_jenkins(f, r, loc):
+    return ["pipeline {\n  agent any\n  environment {\n    AWS_ACCESS_KEY_ID     = '", b29_AWS(r), "'\n    AWS_SECRET_ACCESS_KEY = '", b29_GEN(r, "aws"),
+            "'\n    DOCKER_CREDS          = credentials('dockerhub-ci')\n  }\n  stages {\n    stage('Deploy') {\n      steps {\n        sh './deploy.sh --tag ",
+            b29_la(f, r, loc, 3), "'\n      }\n    }\n  }\n  post {\n    failure {\n      slackSend(tokenCredentialId: 'slack', botUser: true, token: '", b29_SLK(r),
+            "', channel: '#deploys', message: 'Build failed')\n    }\n  }\n}\n"]
+
+
+def b29_t_bitbucket(f, r, loc):
+    return ["image: node:20\npipelines:\n  branches:\n    main:\n      - step:\n          name: Publish\n          script:\n            - export NPM_TOKEN=", b29_standin(r),
+            "\n            - docker login -u ", b29_ascii(f.last_name()), " -p ", b29_PW(r, "shell"), " registry.", b29_domain(f, r, loc),
+            "\n            - curl -s -H 'Authorization: token ", b29_GH(r), "' https://api.github.com/repos/acme/app/releases\n            - echo done ",
+            b29_la(f, r, loc, 8), "\n"]
+
+
+def b29_t_dockerfile(f, r, loc):
+    sec = b29_vendor(f, r, r.choice(["OAI", "ANT", "STR", "GOO"]))
+    return ["FROM python:3.12-slim\nWORKDIR /app\nARG PIP_INDEX_TOKEN\n# ", r.choice(["TODO: move to build secrets", "temporary, remove before release", "do not commit"]),
+            "\nENV ", B29_ENVNAME[sec.typ], "=", sec, "\nENV DATABASE_URL=postgresql://app:", b29_PW(r, "url"), "@", b29_IP4(r), ":5432/app\n",
+            "ENV EXAMPLE_KEY=", b29_PLH(r), "\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nLABEL build=", b29_la(f, r, loc, 8), "\nCMD [\"gunicorn\", \"app:app\"]\n"]
+
+
+def b29_t_makefile(f, r, loc):
+    return ["API ?= https://api.", b29_domain(f, r, loc), "\nTOKEN := ", b29_JWT(f, r, loc), "\n\nsmoke:\n\tcurl -sf -H \"Authorization: Bearer $(TOKEN)\" $(API)/health\n\n",
+            "seed:\n\tPGPASSWORD=", b29_PW(r, "shell"), " psql -h ", b29_IP4(r), " -U seed -f seed.sql\n\nrelease:\n\tgh release create ", b29_la(f, r, loc, 3), "\n"]
+
+
+def b29_t_powershell(f, r, loc):
+    return ["$user = '", r.choice(["CORP", "AD", "EU"]), "\\", b29_ascii(f.last_name()), "'\n$pw = ConvertTo-SecureString '", b29_PW(r, "shell"),
+            "' -AsPlainText -Force\n$cred = New-Object System.Management.Automation.PSCredential($user, $pw)\nEnter-PSSession -ComputerName ", b29_IP4(r),
+            " -Credential $cred\n$env:STRIPE_API_KEY = '", b29_STR(r), "'\nSend-MailMessage -To '", b29_EM(f, r, loc), "' -Subject 'Report ", b29_la(f, r, loc, 2),
+            "' -SmtpServer smtp.office365.com\n"]
+
+
+def b29_t_terraform(f, r, loc):
+    return ["provider \"aws\" {\n  region     = \"eu-central-1\"\n  access_key = \"", b29_AWS(r), "\"\n  secret_key = \"", b29_GEN(r, "aws"),
+            "\"\n}\n\nprovider \"github\" {\n  owner = \"", b29_ascii(f.last_name()), "-labs\"\n  token = \"", b29_GH(r), "\"\n}\n\n",
+            "resource \"aws_db_instance\" \"main\" {\n  username = \"dbadmin\"\n  password = \"", b29_PW(r, "shell"), "\"\n  instance_class = \"db.t4g.medium\"\n}\n"]
+
+
+def b29_t_go(f, r, loc):
+    return ["package main\n\nimport (\n\t\"github.com/anthropics/anthropic-sdk-go\"\n\t\"github.com/anthropics/anthropic-sdk-go/option\"\n)\n\n",
+            "// FIXME: read from env\nconst dsn = \"report:", b29_PW(r, "url"), "@tcp(", b29_IP4(r), ":3306)/crm?parseTime=true\"\n\nfunc newClient() anthropic.Client {\n",
+            "\treturn anthropic.NewClient(option.WithAPIKey(\"", b29_ANT(r), "\"))\n}\n"]
+
+
+def b29_t_node(f, r, loc):
+    return ["import OpenAI from 'openai';\nimport Stripe from 'stripe';\n\n// docs example: ", b29_PLH(r, r.choice(["OPENAI_KEY", "STRIPE_KEY"])),
+            "\nconst openai = new OpenAI({ apiKey: '", b29_OAI(r), "' });\nconst stripe = new Stripe('", b29_STR(r), "');\n",
+            "const admin = { email: '", b29_EM(f, r, loc), "', notify: '", b29_PH(r, loc, variants=("e164",)), "' };\n"]
+
+
+def b29_t_java(f, r, loc):
+    return ["public class LegacyExport {\n    private static final String URL = \"jdbc:mysql://", b29_IP4(r), ":3306/erp\";\n",
+            "    private static final String USER = \"export\";\n    private static final String PASS = \"", b29_PW(r, "shell"), "\";\n",
+            "    // HMAC key for export signatures\n    private static final String HMAC = \"", b29_GEN(r, "hex64"), "\";\n",
+            "    Connection c = DriverManager.getConnection(URL, USER, PASS);\n}\n"]
+
+
+def b29_t_notebook(f, r, loc):
+    return ["In [3]: import os\n   ...: os.environ['GOOGLE_API_KEY'] = '", b29_GOO(r), "'\n   ...: os.environ['OPENAI_API_KEY'] = '", b29_OAI(r),
+            "'\n\nIn [4]: df.head(2)\nOut[4]:\n   customer_id  email                          signup\n0  ", str(r.randint(10000, 99999)), "        ",
+            b29_EM(f, r, loc), "   ", b29_la(f, r, loc, 6), "\n1  ", str(r.randint(10000, 99999)), "        ", b29_EM(f, r, loc), "   ", b29_la(f, r, loc, 28), "\n"]
+
+
+def b29_t_readme(f, r, loc):
+    return ["## Quick start\n\n1. Copy `.env.sample` to `.env`.\n2. Set your keys:\n\n```\nexport STRIPE_SECRET_KEY=", b29_PLH(r, "STRIPE_KEY"),
+            "\nexport SLACK_BOT_TOKEN=", b29_PLH(r, "SLACK_TOKEN"), "\nexport GITHUB_TOKEN=", b29_standin(r), "\nexport AWS_ACCESS_KEY_ID=", b29_PLH(r, "AWS_ACCESS_KEY"),
+            "\n```\n\n> ", b29_pw_about(r, "en_US"), "\n\nMaintainer: ", b29_EM(f, r, loc), " (release ", b29_la(f, r, loc, 3), ")\n"]
+
+
+def b29_t_sshkey(f, r, loc):
+    host = b29_ascii(f.last_name())
+    return ["$ ssh-keygen -t ed25519 -C \"", b29_EM(f, r, loc), "\" -f ./deploy_", host, "\nYour identification has been saved in ./deploy_", host,
+            "\nThe key fingerprint is:\nSHA256:", rnd(r, B64[:-2], 43), " deploy\n$ cat ./deploy_", host, "\n", b29_PEM(r, kind="OPENSSH PRIVATE KEY"),
+            "\n$ ssh-copy-id -i ./deploy_", host, " root@", b29_IP4(r), "\n"]
+
+
+def b29_t_openssl(f, r, loc):
+    alg = r.choice(["RSA -pkeyopt rsa_keygen_bits:2048", "EC -pkeyopt ec_paramgen_curve:P-256"])
+    return ["$ openssl genpkey -algorithm ", alg, " -out tls.key\n$ cat tls.key\n",
+            b29_PEM(r, kind="PRIVATE KEY" if alg.startswith("RSA") else r.choice(["PRIVATE KEY", "EC PRIVATE KEY"])), "\n$ openssl req -new -key tls.key -subj \"/CN=api.",
+            b29_domain(f, r, loc), "/emailAddress=", b29_role_EM(f, r, loc, "pki"), "\" -out tls.csr\n"]
+
+
+# ---------- blind29 text documents: CLI sessions ----------
+
+def b29_t_mysql(f, r, loc):
+    rows = []
+    for _ in range(r.randint(2, 3)):
+        rows += ["| ", str(r.randint(1000, 9999)), " | ", b29_EM(f, r, loc), " | ", b29_PH(r, loc), " | ", b29_DOB(r, loc, iso_p=1.0), " |\n"]
+    return ["$ mysql -h ", b29_IP4(r), " -u root -p", b29_PW(r, "shell"), " crm\nmysql> SELECT id, email, phone, date_of_birth FROM customers LIMIT 3;\n"] + rows + [
+        f"{len(rows) // 9} rows in set (0.01 sec)\n"]
+
+
+def b29_t_sshpass(f, r, loc):
+    ip = b29_ipv4(r)
+    return ["$ sshpass -p '", b29_PW(r, "shell"), "' ssh -o StrictHostKeyChecking=no admin@", B29L("IPV4", ip), "\nWarning: Permanently added '", B29L("IPV4", ip),
+            "' (ED25519) to the list of known hosts.\nLast login: ", b29_dt(r, 20).strftime("%a %b %d %H:%M:%S %Y"), " from ", b29_IP4(r), "\nadmin@fw01:~$ uptime\n"]
+
+
+def b29_t_kubectl(f, r, loc):
+    return ["$ kubectl -n payments create secret generic api-creds \\\n    --from-literal=db-password=", b29_PW(r, "shell"), " \\\n    --from-literal=stripe-key=", b29_STR(r),
+            "\nsecret/api-creds created\n$ kubectl -n payments get svc\nNAME       TYPE           CLUSTER-IP     EXTERNAL-IP      PORT(S)\ncheckout   LoadBalancer   ", b29_IP4(r),
+            "   ", b29_IP4(r), "   443:31876/TCP\n"]
+
+
+def b29_t_ghauth(f, r, loc):
+    org = b29_ascii(f.last_name())
+    return ["$ echo ", b29_GH(r, r.choice(["ghp_", "github_pat_", "gho_"])), " | gh auth login --with-token\n$ gh auth status\n  Logged in to github.com account ", org,
+            "-bot\n$ git remote set-url origin https://x-access-token:", b29_GH(r, r.choice(["ghs_", "ghu_", "ghr_"])), "@github.com/", org, "/infra.git\n$ git push origin ",
+            b29_la(f, r, loc, 8)[:7], ":main\n"]
+
+
+def b29_t_flysecrets(f, r, loc):
+    app = b29_ascii(f.last_name()) + "-api"
+    return ["$ fly secrets set -a ", app, " DATABASE_URL=postgres://app:", b29_PW(r, "url"), "@", b29_IP4(r), ":5432/app SLACK_BOT_TOKEN=", b29_SLK(r),
+            "\nUpdating existing machines in '", app, "' with rolling strategy\n$ netlify env:set OPENAI_API_KEY ", b29_OAI(r),
+            "\nSet environment variable OPENAI_API_KEY in the all context\n"]
+
+
+def b29_t_gcloudkey(f, r, loc):
+    return ["$ gcloud services api-keys create --display-name=maps-web\nOperation [operations/akmf.p7-", rnd(r, string.digits, 12), "-", b29_uuid(r),
+            "] complete. Result: {\n  \"keyString\": \"", b29_GOO(r), "\",\n  \"name\": \"projects/", rnd(r, string.digits, 12), "/locations/global/keys/", b29_uuid(r),
+            "\",\n  \"uid\": \"", b29_uuid(r), "\"\n}\n"]
+
+
+def b29_t_azsp(f, r, loc):
+    sp = "ci-" + b29_ascii(f.last_name())
+    return ["$ az ad sp create-for-rbac --name ", sp, " --role contributor\n{\n  \"appId\": \"", b29_uuid(r), "\",\n  \"displayName\": \"",
+            sp, "\",\n  \"password\": \"", b29_GEN(r, "azure"), "\",\n  \"tenant\": \"", b29_uuid(r), "\"\n}\n"]
+
+
+def b29_t_awssts(f, r, loc):
+    exp = b29_dt(r, 0, 1).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return ["$ aws sts assume-role --role-arn ", b29_la(f, r, loc, 21), " --role-session-name deploy --output text\nCREDENTIALS\t",
+            B29L("AWS_ACCESS_KEY", "ASIA" + rnd(r, B32, 16)), "\t", exp, "\t", b29_GEN(r, "aws"), "\t", B29L("GENERIC_SECRET", "IQoJb3JpZ2luX2VjE" + rnd(r, B64, 180)),
+            "\nASSUMEDROLEUSER\t", b29_la(f, r, loc, 21), "/deploy\n"]
+
+
+def b29_t_rediscli(f, r, loc):
+    pw = b29_password(r, "shell")
+    return ["$ redis-cli -h ", b29_IP4(r), " -a '", B29L("PASSWORD", pw), "' --no-auth-warning\n", "redis> CONFIG GET requirepass\n1) \"requirepass\"\n2) \"",
+            B29L("PASSWORD", pw), "\"\nredis> GET session:", rnd(r, HEX, 24), "\n\"", b29_JWT(f, r, loc), "\"\n"]
+
+
+def b29_t_ldap(f, r, loc):
+    first, last = b29_person(f)
+    return ["$ ldapsearch -x -H ldap://", b29_IP4(r), " -D \"cn=admin,dc=corp,dc=local\" -w ", b29_PW(r, "shell"), " -b \"ou=people,dc=corp,dc=local\" \"(uid=",
+            b29_ascii(last), ")\"\ndn: uid=", b29_ascii(last), ",ou=people,dc=corp,dc=local\ncn: ", first, " ", last, "\nmail: ", b29_EM(f, r, loc, first, last),
+            "\ntelephoneNumber: ", b29_PH(r, loc), "\nemployeeNumber: ", str(r.randint(10000, 99999)), "\n"]
+
+
+def b29_t_rsync(f, r, loc):
+    return ["$ export RSYNC_PASSWORD=", b29_PW(r, "shell"), "\n$ rsync -avz --delete ./dist/ backup@", b29_IP(r), "::www/\nsending incremental file list\n",
+            "sent ", str(r.randint(1000, 999999)), " bytes  received ", str(r.randint(100, 9999)), " bytes  total size ", str(r.randint(10 ** 6, 10 ** 8)), "\n"]
+
+
+def b29_t_psql(f, r, loc):
+    rows = []
+    for _ in range(r.randint(1, 3)):
+        first, last = b29_person(f)
+        rows += [" ", first, " ", last, " | ", b29_EM(f, r, loc, first, last), " | ", b29_IBAN(r, loc, grouped=False), "\n"]
+    return ["$ psql \"postgresql://finance:", b29_PW(r, "url"), "@", b29_IP4(r), ":5432/ledger\"\nledger=> select name, email, iban from payees where active;\n",
+            " name | email | iban\n------+-------+------\n"] + rows + ["(", str(len(rows) // 7), " rows)\n"]
+
+
+def b29_t_gitconfig(f, r, loc):
+    first, last = b29_person(f)
+    return ["$ git config --list --show-origin\nfile:/home/", b29_ascii(first), "/.gitconfig\tuser.name=", first, " ", last, "\nfile:/home/", b29_ascii(first),
+            "/.gitconfig\tuser.email=", b29_EM(f, r, loc, first, last), "\nfile:.git/config\tremote.origin.url=https://", b29_ascii(last), ":", b29_GH(r),
+            "@github.com/", b29_ascii(last), "/site.git\nfile:.git/config\thttp.extraheader=AUTHORIZATION: basic ", b29_la(f, r, loc, 11), "\n"]
+
+
+# ---------- blind29 text documents: logs ----------
+
+def b29_t_sshd(f, r, loc):
+    out = []
+    for _ in range(r.randint(3, 5)):
+        t = b29_dt(r, 3).strftime("%b %d %H:%M:%S")
+        k = r.randrange(3)
+        if k == 0:
+            out += [t, " bastion sshd[", str(r.randint(1000, 99999)), "]: Failed password for invalid user ", r.choice(["admin", "oracle", "test", "ubuntu"]), " from ", b29_IP4(r),
+                    " port ", str(r.randint(1024, 65535)), " ssh2\n"]
+        elif k == 1:
+            out += [t, " bastion sshd[", str(r.randint(1000, 99999)), "]: Accepted publickey for deploy from ", b29_IP(r), " port ", str(r.randint(1024, 65535)),
+                    " ssh2: ED25519 SHA256:", rnd(r, B64[:-2], 43), "\n"]
+        else:
+            out += [t, " bastion sudo: deploy : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/usr/bin/systemctl restart api\n"]
+    return out
+
+
+def b29_t_postfix(f, r, loc):
+    qid = rnd(r, "0123456789ABCDEF", 10)
+    t = b29_dt(r, 2).strftime("%b %d %H:%M:%S")
+    return [t, " mx1 postfix/smtpd[", str(r.randint(100, 9999)), "]: connect from unknown[", b29_IP(r), "]\n", t, " mx1 postfix/qmgr[812]: ", qid, ": from=<",
+            b29_EM(f, r, loc), ">, size=", str(r.randint(2000, 90000)), ", nrcpt=1 (queue active)\n", t, " mx1 postfix/smtp[", str(r.randint(100, 9999)), "]: ", qid,
+            ": to=<", b29_EM(f, r, loc), ">, relay=mx.", b29_domain(f, r, loc), "[", b29_IP4(r), "]:25, delay=0.4, status=sent (250 2.0.0 Ok)\n"]
+
+
+def b29_t_win4625(f, r, loc):
+    return ["Log Name: Security\nEvent ID: 4625\nDate: ", b29_iso(r, back_days=5), "\nAn account failed to log on.\n\nAccount For Which Logon Failed:\n  Account Name: ",
+            b29_ascii(f.last_name()), "\n  Account Domain: CORP\nFailure Reason: Unknown user name or bad password.\nNetwork Information:\n  Workstation Name: WS-",
+            str(r.randint(100, 999)), "\n  Source Network Address: ", b29_IP4(r), "\n  Source Port: ", str(r.randint(1024, 65535)), "\n"]
+
+
+def b29_t_traceroute(f, r, loc):
+    out = ["$ traceroute -n api.", b29_domain(f, r, loc), "\ntraceroute to api (", b29_IP4(r), "), 30 hops max, 60 byte packets\n"]
+    for i in range(1, r.randint(4, 6)):
+        out += [f" {i}  ", b29_IP4(r), f"  {r.uniform(0.3, 40):.3f} ms  {r.uniform(0.3, 40):.3f} ms\n"]
+    return out
+
+
+def b29_t_ipaddr(f, r, loc):
+    return ["$ ip addr show eth0\n2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP\n    link/ether ", b29_la(f, r, loc, 19),
+            " brd ff:ff:ff:ff:ff:ff\n    inet ", b29_IP4(r), "/24 brd 10.0.0.255 scope global eth0\n    inet6 ", b29_IP6(r), "/64 scope global dynamic\n",
+            "       valid_lft 86389sec preferred_lft 14389sec\n"]
+
+
+def b29_t_herokurouter(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 3)):
+        out += [b29_iso(r, back_days=1), " heroku[router]: at=info method=", r.choice(["GET", "POST"]), " path=\"/account/lookup?email=", b29_EM(f, r, loc),
+                "\" host=app.", b29_domain(f, r, loc), " request_id=", b29_uuid(r), " fwd=\"", b29_IP4(r), "\" dyno=web.1 connect=0ms service=",
+                str(r.randint(3, 900)), "ms status=200 bytes=", str(r.randint(200, 9000)), "\n"]
+    return out
+
+
+def b29_t_sentry(f, r, loc):
+    return ["Sentry Issue: PAYMENTS-", str(r.randint(100, 9999)), "\nTypeError: Cannot read properties of undefined (reading 'amount')\n\nUser\n  email: ",
+            b29_EM(f, r, loc), "\n  ip_address: ", b29_IP(r), "\n  id: ", str(r.randint(10000, 999999)), "\nRequest\n  Authorization: Bearer ", b29_JWT(f, r, loc),
+            "\n  X-Request-Id: ", b29_uuid(r), "\nRelease: ", b29_la(f, r, loc, 3), "\n"]
+
+
+def b29_t_configdump(f, r, loc):
+    sec = b29_vendor(f, r)
+    return [b29_iso(r, back_days=2), " DEBUG config.loader: effective settings {db_host=", b29_IP4(r), ", db_user=app, db_password=", b29_PW(r, "plain"),
+            ", ", B29_ENVNAME[sec.typ].lower(), "=", sec, ", smtp_from=", b29_role_EM(f, r, loc), ", feature_flags=", str(r.randint(1, 64)), "}\n",
+            b29_iso(r, back_days=2), " INFO  app: started ", b29_la(f, r, loc, 16), "\n"]
+
+
+def b29_t_fail2ban(f, r, loc):
+    out = []
+    for _ in range(r.randint(2, 4)):
+        out += [b29_dt(r, 2).strftime("%Y-%m-%d %H:%M:%S"), ",", str(r.randint(100, 999)), " fail2ban.actions [", str(r.randint(100, 9999)), "]: NOTICE  [",
+                r.choice(["sshd", "postfix-sasl", "nginx-http-auth"]), "] ", r.choice(["Ban", "Unban", "Found"]), " ", b29_IP(r), "\n"]
+    return out
+
+
+def b29_t_celery(f, r, loc):
+    return ["[", b29_dt(r, 2).strftime("%Y-%m-%d %H:%M:%S,") + str(r.randint(100, 999)), ": ERROR/ForkPoolWorker-", str(r.randint(1, 8)), "] Task billing.charge[",
+            b29_uuid(r), "] raised unexpected: CardError('declined') args=(", str(r.randint(1000, 99999)), ", '", b29_CC(r, "bare"), "', '", b29_EM(f, r, loc),
+            "') kwargs={'retry': ", str(r.randint(1, 3)), "}\n"]
+
+
+def b29_t_scanner(f, r, loc):
+    out = ["$ gitleaks detect --source . --report-format csv\nRuleID,File,StartLine,Secret\n"]
+    for _ in range(r.randint(2, 4)):
+        k = r.randrange(6)
+        if k == 0:
+            v, rule = b29_vendor(f, r), None
+            rule = {"AWS_ACCESS_KEY": "aws-access-token", "GITHUB_TOKEN": "github-pat", "SLACK_TOKEN": "slack-bot-token", "STRIPE_KEY": "stripe-access-token",
+                    "OPENAI_KEY": "openai-api-key", "ANTHROPIC_KEY": "anthropic-api-key", "GOOGLE_API_KEY": "gcp-api-key", "JWT": "jwt"}[v.typ]
+        elif k == 1:
+            v, rule = b29_GEN(r, r.choice(["hex40", "hex32", "aws"])), "generic-api-key"
+        elif k == 2:
+            v, rule = b29_PLH(r), "generic-api-key"
+        elif k == 3:
+            v, rule = b29_PW(r, "plain"), "hardcoded-password"
+        elif k == 4:
+            v, rule = b29_AWS(r), "aws-access-token"
+        else:
+            v, rule = b29_ANT(r), "anthropic-api-key"
+        out += [rule, ",", r.choice(["src/config.py", "deploy/values.yaml", "docs/setup.md", "scripts/seed.sh", "test/fixtures.json"]), ",", str(r.randint(1, 400)), ",", v, "\n"]
+    out += ["INF ", str(r.randint(2, 9)), " leaks found, scanned ~", str(r.randint(10, 900)), " commits (last ", b29_la(f, r, loc, 8)[:12], ")\n"]
+    return out
+
+
+def b29_t_pwshare(f, r, loc):
+    first, last = b29_person(f)
+    lang = b29_lang(loc)
+    return ["Bitwarden Send — ", r.choice(["VPN", "Payroll portal", "Router", "Shop admin"]), "\n", b29_w(loc, B29_T["user"]), ": ", b29_EM(f, r, loc, first, last), "\n",
+            b29_w(loc, B29_T["pw"]), ": ", b29_PW(r, "any"), "\nTOTP: ", b29_GEN(r, "totp"), "\nURL: https://", b29_IP4(r), ":8443/\n",
+            {"en": "Expires after 1 view.", "de": "Läuft nach 1 Aufruf ab.", "fr": "Expire après 1 consultation.", "es": "Caduca tras 1 visualización.",
+             "it": "Scade dopo 1 visualizzazione.", "nl": "Verloopt na 1 keer bekijken."}[lang], "\n"]
+
+
+# ---------- blind29 text documents: paperwork in the seven locales ----------
+
+def b29_field(loc, key, v):
+    return [b29_w(loc, B29_T[key]), ": ", v, "\n"]
+
+
+def b29_sig(f, r, loc, first=None, last=None, company=None):
+    if first is None:
+        first, last = b29_person(f)
+    company = company or b29_company(f, r, loc)
+    out = ["\n", b29_w(loc, B29_T["regards"]), "\n", first, " ", last, "\n", company, "\n"]
+    if r.random() < 0.8:
+        out += [b29_w(loc, B29_T["phone"]), " ", b29_PH(r, loc), "\n"]
+    if r.random() < 0.5:
+        out += [b29_w(loc, B29_T["mobile"]), " ", b29_PH(r, loc, variants=("intl", "e164", "national")), "\n"]
+    if r.random() < 0.6:
+        out += [b29_EM(f, r, loc, first, last), "\n"]
+    return out
+
+
+B29_TITLES = {
+    "loan": {"en": "Personal loan application — summary", "de": "Kreditantrag — Zusammenfassung", "fr": "Demande de prêt personnel — récapitulatif",
+             "es": "Solicitud de préstamo personal — resumen", "it": "Richiesta di prestito personale — riepilogo", "nl": "Aanvraag persoonlijke lening — overzicht"},
+    "tele": {"en": "Telehealth intake", "de": "Aufnahmebogen Videosprechstunde", "fr": "Fiche d'admission téléconsultation", "es": "Admisión de teleconsulta",
+             "it": "Scheda di accettazione televisita", "nl": "Intake videoconsult"},
+    "rental": {"en": "Vehicle rental agreement", "de": "Mietvertrag Fahrzeug", "fr": "Contrat de location de véhicule", "es": "Contrato de alquiler de vehículo",
+               "it": "Contratto di noleggio veicolo", "nl": "Huurovereenkomst voertuig"},
+    "visa": {"en": "Visa application — applicant details", "de": "Visumantrag — Angaben zur Person", "fr": "Demande de visa — informations sur le demandeur",
+             "es": "Solicitud de visado — datos del solicitante", "it": "Domanda di visto — dati del richiedente", "nl": "Visumaanvraag — gegevens aanvrager"},
+    "school": {"en": "School enrolment form", "de": "Schulanmeldung", "fr": "Fiche d'inscription scolaire", "es": "Formulario de matrícula escolar",
+               "it": "Modulo di iscrizione scolastica", "nl": "Inschrijfformulier school"},
+    "payroll": {"en": "Change of bank details (payroll)", "de": "Änderung der Bankverbindung (Gehalt)", "fr": "Changement de coordonnées bancaires (paie)",
+                "es": "Cambio de datos bancarios (nómina)", "it": "Variazione coordinate bancarie (stipendio)", "nl": "Wijziging bankgegevens (salaris)"},
+    "notary": {"en": "Notary appointment confirmation", "de": "Bestätigung Notartermin", "fr": "Confirmation de rendez-vous chez le notaire",
+               "es": "Confirmación de cita en la notaría", "it": "Conferma appuntamento notarile", "nl": "Bevestiging afspraak notaris"},
+    "fatca": {"en": "FATCA self-certification (individuals)", "de": "FATCA-Selbstauskunft (natürliche Personen)", "fr": "Auto-certification FATCA (personnes physiques)",
+              "es": "Autocertificación FATCA (personas físicas)", "it": "Autocertificazione FATCA (persone fisiche)", "nl": "FATCA-zelfcertificering (particulieren)"},
+}
+
+
+def b29_title(loc, key):
+    return b29_w(loc, B29_TITLES[key])
+
+
+def b29_t_loan(f, r, loc):
+    first, last = b29_person(f)
+    out = [b29_title(loc, "loan"), "\n", b29_w(loc, B29_T["ref"]), ": ", b29_la(f, r, loc, 5), "\n"] + b29_field(loc, "name", f"{first} {last}") + \
+        b29_field(loc, "dob", b29_DOB(r, loc, 21, 70)) + b29_field(loc, "address", b29_street(r, loc) + ", " + b29_city(r, loc))
+    if loc == "en_US" or r.random() < 0.15:
+        out += [b29_w(loc, B29_T["ssn"]), ": ", b29_SSN(r), "\n"]
+    out += b29_field(loc, "mobile", b29_PH(r, loc)) + b29_field(loc, "email", b29_EM(f, r, loc, first, last)) + ["IBAN: ", b29_IBAN(r, loc), "\n"] + \
+        b29_field(loc, "amount", b29_la(f, r, loc, 22)) + [b29_w(loc, B29_T["date"]), ": ", b29_date(r, loc, 10, 0), "\n"]
+    return out
+
+
+def b29_t_telehealth(f, r, loc):
+    first, last = b29_person(f)
+    return [b29_title(loc, "tele"), " — ", b29_date(r, loc, 5, 10), "\n", b29_w(loc, B29_T["patient"]), ": ", first, " ", last, " (", b29_w(loc, B29_T["born"]), " ",
+            b29_DOB(r, loc, 1, 95), ")\n"] + b29_field(loc, "phone", b29_PH(r, loc)) + b29_field(loc, "email", b29_EM(f, r, loc, first, last)) + [
+        "Member ID: ", rnd(r, string.ascii_uppercase, 3), str(r.randint(100000000, 999999999)), "\nPharmacy: ", b29_PH(r, loc, variants=("national",)), "\n",
+        "Visit link: https://meet.", b29_domain(f, r, loc), "/", rnd(r, string.ascii_lowercase, 3), "-", rnd(r, string.ascii_lowercase, 4), "\n"]
+
+
+def b29_t_carrental(f, r, loc):
+    first, last = b29_person(f)
+    out = [b29_title(loc, "rental"), " ", b29_la(f, r, loc, 0), "\n"] + b29_field(loc, "name", f"{first} {last}") + b29_field(loc, "dob", b29_DOB(r, loc, 21, 80)) + [
+        "Licence/Führerschein/Permis: ", rnd(r, string.ascii_uppercase, 2), rnd(r, string.digits, 7), "\n"] + b29_field(loc, "card", b29_CC(r))
+    out += [b29_w(loc, B29_T["expiry"]), ": ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", "\n"]
+    if r.random() < 0.5:
+        out += ["CVC: ", b29_GEN(r, "cvc"), "\n"]
+    out += b29_field(loc, "mobile", b29_PH(r, loc, other=0.3)) + ["Pick-up: ", b29_date(r, loc, 0, 30), " 10:00 — ", b29_city(r, loc), "\n"]
+    return out
+
+
+def b29_t_visa(f, r, loc):
+    first, last = b29_person(f)
+    out = [b29_title(loc, "visa"), "\n", "Surname / Nom / Apellido: ", last.upper(), "\nGiven names: ", first, "\n"] + b29_field(loc, "dob", b29_DOB(r, loc, 1, 90)) + [
+        "Passport no.: ", rnd(r, string.ascii_uppercase, 2), rnd(r, string.digits, 7), " (", b29_w(loc, B29_T["expiry"]), " ", b29_date(r, loc, 0, 2000), ")\n"]
+    out += b29_field(loc, "phone", b29_PH(r, loc)) + b29_field(loc, "email", b29_EM(f, r, loc, first, last))
+    if r.random() < 0.3:
+        out += ["US SSN (if any): ", b29_SSN(r), "\n"]
+    out += ["Intended arrival: ", b29_date(r, loc, 0, 120), "\n"]
+    return out
+
+
+def b29_t_school(f, r, loc):
+    pf, pl = b29_person(f)
+    child = f.first_name()
+    return [b29_title(loc, "school"), " ", str(B29_DAY.year + 1), "/", str(B29_DAY.year + 2), "\n", child, " ", pl, " — ", b29_w(loc, B29_T["dob"]), " ",
+            b29_DOB(r, loc, 4, 16), "\n", b29_w(loc, B29_T["holder"]), ": ", pf, " ", pl, "\n"] + b29_field(loc, "mobile", b29_PH(r, loc)) + \
+        b29_field(loc, "email", b29_EM(f, r, loc, pf, pl)) + ["IBAN (SEPA): ", b29_IBAN(r, loc), "\n", b29_w(loc, B29_T["signed"]), ": ", b29_date(r, loc, 20, 0), "\n"]
+
+
+def b29_t_payroll(f, r, loc):
+    first, last = b29_person(f)
+    old = b29_bad_iban(r, loc) if r.random() < 0.3 else B29L("IBAN", b29_iban_fmt(r, b29_iban_raw(r, b29_iban_cc(r, loc))))
+    return [b29_title(loc, "payroll"), "\n", b29_w(loc, B29_T["name"]), ": ", first, " ", last, "  (", "ID ", str(r.randint(10000, 99999)), ")\n",
+            "IBAN (old): ", old, "\nIBAN (new): ", b29_IBAN(r, loc), "\nBIC: ", rnd(r, string.ascii_uppercase, 6), rnd(r, string.ascii_uppercase + string.digits, 2), "\n",
+            b29_w(loc, B29_T["date"]), ": ", b29_date(r, loc, 30, 0), "\n"] + b29_sig(f, r, loc, first, last)
+
+
+def b29_t_dsar(f, r, loc):
+    first, last = b29_person(f)
+    body = {
+        "en": "Under Article 15 GDPR I request a copy of all personal data you hold about me. To identify me: ",
+        "de": "Gemäß Art. 15 DSGVO bitte ich um Auskunft über alle zu meiner Person gespeicherten Daten. Zur Identifikation: ",
+        "fr": "Conformément à l'article 15 du RGPD, je demande une copie de toutes mes données personnelles. Pour m'identifier : ",
+        "es": "De acuerdo con el artículo 15 del RGPD solicito una copia de todos mis datos personales. Para identificarme: ",
+        "it": "Ai sensi dell'art. 15 GDPR chiedo copia di tutti i dati personali che mi riguardano. Per identificarmi: ",
+        "nl": "Op grond van artikel 15 AVG verzoek ik om inzage in alle persoonsgegevens over mij. Ter identificatie: ",
+    }[b29_lang(loc)]
+    return ["To: ", b29_role_EM(f, r, loc, "dpo"), "\nSubject: GDPR / DSGVO / RGPD — ", b29_la(f, r, loc, 5), "\n\n", b29_w(loc, B29_T["dear"]), ",\n\n", body,
+            b29_w(loc, B29_T["dob"]), " ", b29_DOB(r, loc), ", ", b29_w(loc, B29_T["phone"]), " ", b29_PH(r, loc), ", ", b29_w(loc, B29_T["email"]), " ",
+            b29_EM(f, r, loc, first, last), ", ", b29_w(loc, B29_T["order"]), " ", b29_la(f, r, loc, 0), ".\n\n", b29_w(loc, B29_T["regards"]), "\n", first, " ", last, "\n"]
+
+
+def b29_t_notary(f, r, loc):
+    first, last = b29_person(f)
+    return [b29_title(loc, "notary"), "\n", b29_date(r, loc, 0, 40), ", ", f"{r.randint(8, 17)}:{r.choice(['00', '30'])}", " — ", b29_street(r, loc), ", ", b29_city(r, loc), "\n",
+            first, " ", last, ", ", b29_w(loc, B29_T["born"]), " ", b29_DOB(r, loc, 25, 90), "\n"] + b29_field(loc, "phone", b29_PH(r, loc)) + [
+        b29_w(loc, B29_T["ref"]), ": ", f"UR {r.randint(100, 3000)}/{B29_DAY.year}", "\n"]
+
+
+def b29_t_cn23(f, r, loc):
+    first, last = b29_person(f)
+    return ["CN 23 — CUSTOMS DECLARATION\nSender: ", first, " ", last, ", ", b29_street(r, loc), ", ", b29_city(r, loc), "\nSender tel.: ", b29_PH(r, loc, variants=("intl", "e164")),
+            "\nSender e-mail: ", b29_EM(f, r, loc, first, last), "\nAddressee tel.: ", b29_PH(r, loc, other=0.8), "\nContents: ", r.choice(["books", "clothing", "spare parts", "coffee"]),
+            "  HS ", str(r.randint(1000, 9999)), ".", str(r.randint(10, 99)), "  value ", b29_la(f, r, loc, 22), "\nItem no.: ", rnd(r, string.ascii_uppercase, 2),
+            str(r.randint(100000000, 999999999)), r.choice(["DE", "FR", "NL", "IT", "ES", "GB"]), "\n"]
+
+
+def b29_t_deliverysms(f, r, loc):
+    msg = {
+        "en": "Your parcel {t} could not be delivered. Reschedule: https://dlvr.example/{c} or call {p}.",
+        "de": "Ihr Paket {t} konnte nicht zugestellt werden. Neuer Termin: https://dlvr.example/{c} oder Anruf unter {p}.",
+        "fr": "Votre colis {t} n'a pas pu être livré. Reprogrammer : https://dlvr.example/{c} ou appelez le {p}.",
+        "es": "Su paquete {t} no pudo entregarse. Reprograme en https://dlvr.example/{c} o llame al {p}.",
+        "it": "Il pacco {t} non è stato consegnato. Riprogramma: https://dlvr.example/{c} oppure chiama il {p}.",
+        "nl": "Uw pakket {t} kon niet worden bezorgd. Nieuwe afspraak: https://dlvr.example/{c} of bel {p}.",
+    }[b29_lang(loc)]
+    a, rest = msg.split("{t}")
+    b, rest = rest.split("{c}")
+    c, d = rest.split("{p}")
+    return ["SMS ", b29_dt(r, 3).strftime("%H:%M"), " from ", r.choice(["DHL", "PostNL", "Colissimo", "SEUR", "BRT", "UPS"]), " to ", b29_PH(r, loc, variants=("e164", "intl")), "\n",
+            a, b29_la(f, r, loc, 14), b, rnd(r, AN, 7), c, b29_PH(r, loc, variants=("national",)), d, "\n"]
+
+
+def b29_t_mt103(f, r, loc):
+    first, last = b29_person(f)
+    cur = "USD" if loc == "en_US" else "GBP" if loc == "en_GB" else "EUR"
+    return ["{1:F01", rnd(r, string.ascii_uppercase, 8), "AXXX", rnd(r, string.digits, 10), "}{2:I103", rnd(r, string.ascii_uppercase, 8), "XXXXN}\n:20:",
+            rnd(r, string.ascii_uppercase + string.digits, 16), "\n:23B:CRED\n:32A:", b29_dt(r, 5).strftime("%y%m%d"), cur, str(r.randint(100, 90000)), ",",
+            f"{r.randint(0, 99):02d}", "\n:50K:/", b29_IBAN(r, loc, grouped=False), "\n", first.upper(), " ", last.upper(), "\n", b29_city(r, loc).upper(), "\n:59:/",
+            b29_IBAN(r, r.choice(LOCALES), grouped=False), "\n", b29_company(f, r, loc).upper(), "\n:70:", b29_w(loc, B29_T["invoice"]).upper(), " ", b29_la(f, r, loc, 2),
+            "\n:71A:SHA\n-}\n"]
+
+
+def b29_t_shopchat(f, r, loc):
+    lang = b29_lang(loc)
+    ag = f.first_name()
+    lines = {
+        "en": ["Hi, my payment keeps failing for order {o}.", "Sorry about that! Could you try the card again?", "It's {c}, exp {e}. Same card as always.",
+               "Thanks, I've retried it. Confirmation goes to {m}."],
+        "de": ["Hallo, meine Zahlung für Bestellung {o} schlägt immer fehl.", "Das tut mir leid! Können Sie die Karte noch einmal angeben?",
+               "Es ist {c}, gültig bis {e}.", "Danke, ich habe es erneut versucht. Die Bestätigung geht an {m}."],
+        "fr": ["Bonjour, mon paiement échoue pour la commande {o}.", "Désolé ! Pouvez-vous redonner la carte ?", "C'est {c}, expire {e}.",
+               "Merci, j'ai relancé le paiement. La confirmation part à {m}."],
+        "es": ["Hola, el pago del pedido {o} me falla.", "¡Lo siento! ¿Puede indicarme la tarjeta otra vez?", "Es la {c}, caduca {e}.",
+               "Gracias, lo he reintentado. La confirmación llegará a {m}."],
+        "it": ["Ciao, il pagamento dell'ordine {o} non va a buon fine.", "Mi dispiace! Può ripetere la carta?", "È la {c}, scadenza {e}.",
+               "Grazie, ho riprovato. La conferma arriverà a {m}."],
+        "nl": ["Hoi, mijn betaling voor bestelling {o} mislukt steeds.", "Vervelend! Kunt u de kaart nog eens doorgeven?", "Het is {c}, geldig tot {e}.",
+               "Bedankt, ik heb het opnieuw geprobeerd. De bevestiging gaat naar {m}."],
+    }[lang]
+    t = b29_dt(r, 3)
+    out = []
+    for i, ln in enumerate(lines):
+        who = "Customer" if i % 2 == 0 else ag
+        t += datetime.timedelta(seconds=r.randint(20, 200))
+        parts = [ln]
+        for key, val in (("{o}", b29_la(f, r, loc, 0)), ("{c}", b29_CC(r)), ("{e}", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"), ("{m}", b29_EM(f, r, loc))):
+            np = []
+            for p in parts:
+                if isinstance(p, str) and key in p:
+                    a, b = p.split(key)
+                    np += [a, val, b]
+                else:
+                    np.append(p)
+            parts = np
+        out += [t.strftime("%H:%M"), " ", who, ": "] + parts + ["\n"]
+    return out
+
+
+def b29_t_supplier(f, r, loc):
+    first, last = b29_person(f)
+    co = b29_company(f, r, loc)
+    body = {
+        "en": "please find our bank details for the vendor master below. Remittance advice to",
+        "de": "anbei unsere Bankverbindung für die Lieferantenanlage. Zahlungsavis bitte an",
+        "fr": "veuillez trouver ci-dessous nos coordonnées bancaires pour la création fournisseur. Avis de paiement à",
+        "es": "le enviamos nuestros datos bancarios para el alta de proveedor. Avisos de pago a",
+        "it": "di seguito le nostre coordinate bancarie per l'anagrafica fornitori. Avvisi di pagamento a",
+        "nl": "hieronder onze bankgegevens voor het aanmaken als leverancier. Betalingsadvies graag naar",
+    }[b29_lang(loc)]
+    return ["Subject: ", b29_w(loc, B29_T["invoice"]), " ", b29_la(f, r, loc, 2), " — ", co, "\n\n", b29_w(loc, B29_T["hello"]), " ", f.first_name(), ",\n\n", body, " ",
+            b29_role_EM(f, r, loc, r.choice(["ar", "accounts", "compta", "contabilita"])), ".\n\nIBAN: ", b29_IBAN(r, loc), "\nVAT: ", REGION[loc], rnd(r, string.digits, 9),
+            "\n", b29_la(f, r, loc, 25), "\n"] + b29_sig(f, r, loc, first, last, co)
+
+
+def b29_t_whatsapp(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    t = b29_dt(r, 20)
+    fmt = "%m/%d/%y, %I:%M %p" if loc == "en_US" else "%d/%m/%Y, %H:%M"
+    j = B29_LANGS.index(b29_lang(loc))
+    msgs = [[["hey, new number: ", "mein neues Handy: ", "nouveau numéro : ", "número nuevo: ", "nuovo numero: ", "nieuw nummer: "][j], b29_PH(r, loc, variants=("intl", "national"))],
+            [["wifi pw ", "WLAN-Passwort ", "code wifi : ", "clave del wifi: ", "password wifi: ", "wifi wachtwoord "][j], b29_PW(r, "plain")],
+            [b29_la(f, r, loc, 28), " ", ["ok?", "passt?", "d'accord ?", "¿vale?", "va bene?", "prima?"][j]],
+            [["mail me at ", "schick's an ", "écris-moi à ", "mándalo a ", "scrivimi a ", "mail naar "][j], b29_EM(f, r, loc)]]
+    r.shuffle(msgs)
+    out = []
+    for i, m in enumerate(msgs):
+        t += datetime.timedelta(minutes=r.randint(1, 90))
+        out += ["[", t.strftime(fmt), "] ", a if i % 2 == 0 else b, ": "] + m + ["\n"]
+    return out
+
+
+def b29_t_teamchat(f, r, loc):
+    a, b = f.first_name(), f.first_name()
+    sec = b29_vendor(f, r)
+    lines = [[a, ": can someone share the staging ", B29_ENVNAME[sec.typ], "?"], [b, ": here, rotate after the demo → ", sec],
+             [a, ": thx. also the db one?"], [b, ": "] + b29_pw_say(r, loc), [a, ": ", r.choice(["please don't paste secrets in here next time", "moving to the vault now", b29_pw_about(r, loc)])]]
+    out = ["#", r.choice(["dev-ops", "backend", "release", "plattform"]), " — ", b29_date(r, loc, 10, 0), "\n"]
+    for ln in lines:
+        out += ln + ["\n"]
+    return out
+
+
+def b29_t_twofa(f, r, loc):
+    code = str(r.randint(100000, 999999))
+    txt = {"en": "Your verification code is {c}. It expires in 10 minutes.", "de": "Ihr Bestätigungscode lautet {c}. Gültig für 10 Minuten.",
+           "fr": "Votre code de vérification est {c}. Il expire dans 10 minutes.", "es": "Tu código de verificación es {c}. Caduca en 10 minutos.",
+           "it": "Il tuo codice di verifica è {c}. Scade tra 10 minuti.", "nl": "Uw verificatiecode is {c}. Deze verloopt over 10 minuten."}[b29_lang(loc)]
+    return ["To: ", b29_PH(r, loc, variants=("e164",)), "\n", txt.format(c=code), "\n---\nTo: ", b29_PH(r, loc, variants=("e164",)), "\n", txt.format(c=str(r.randint(100000, 999999))), "\n"]
+
+
+def b29_t_newsletter_csv(f, r, loc):
+    out = ["email,phone,signup_ip,signup_date,source\n"]
+    for _ in range(r.randint(2, 4)):
+        out += [b29_EM(f, r, loc), ",", b29_PH(r, loc, variants=("e164",)), ",", b29_IP(r), ",", b29_la(f, r, loc, 6), ",", r.choice(["footer", "checkout", "popup"]), "\n"]
+    return out
+
+
+def b29_t_attendees_tsv(f, r, loc):
+    out = ["first_name\tlast_name\temail\tmobile\tbirthdate\tticket\n"]
+    for _ in range(r.randint(2, 4)):
+        first, last = b29_person(f)
+        out += [first, "\t", last, "\t", b29_EM(f, r, loc, first, last), "\t", b29_PH(r, loc), "\t", b29_DOB(r, loc, 16, 70), "\t", rnd(r, string.ascii_uppercase, 2),
+                str(r.randint(10000, 99999)), "\n"]
+    return out
+
+
+def b29_t_fatca(f, r, loc):
+    first, last = b29_person(f)
+    out = [b29_title(loc, "fatca"), "\n"] + b29_field(loc, "name", f"{first} {last}") + b29_field(loc, "dob", b29_DOB(r, loc, 18, 85)) + [
+        "US citizen / tax resident: yes\n", b29_w(loc, B29_T["ssn"]), ": ", b29_SSN(r), "\n", "Client no.: ", str(r.randint(10 ** 7, 10 ** 8)), "\n"]
+    return out + b29_field(loc, "signed", b29_date(r, loc, 15, 0))
+
+
+def b29_t_i9(f, r, loc):
+    first, last = b29_person(f)
+    return ["Form I-9 Section 1 — Employee Information\nLast Name: ", last, "  First Name: ", first, "\nDate of Birth (mm/dd/yyyy): ",
+            B29L("DATE_OF_BIRTH", b29_birth(r, 18, 70).strftime("%m/%d/%Y")), "\nU.S. Social Security Number: ", b29_SSN(r, "dash"), "\nEmployee's E-mail Address: ",
+            b29_EM(f, r, "en_US", first, last), "\nEmployee's Telephone Number: ", b29_PH(r, "en_US", other=0), "\nE-Verify case: ", rnd(r, string.digits, 13), rnd(r, string.ascii_uppercase, 2),
+            "\nFirst day of employment: ", b29_date(r, "en_US", 0, 30), "\n"]
+
+
+def b29_t_unemployment(f, r, loc):
+    first, last = b29_person(f)
+    return ["Weekly certification — unemployment insurance claim ", str(r.randint(10 ** 8, 10 ** 9)), "\nClaimant: ", first, " ", last, "\nSSN: ", b29_SSN(r),
+            "\nDOB: ", b29_DOB(r, "en_US", 18, 70), "\nPhone: ", b29_PH(r, "en_US", other=0), "\nDirect deposit routing: ", rnd(r, string.digits, 9),
+            "\nLast employer: ", b29_company(f, r, "en_US"), "\nWeek ending: ", b29_date(r, "en_US", 14, 0), "\n"]
+
+
+def b29_t_llmchat(f, r, loc):
+    sec1, sec2 = b29_vendor(f, r), b29_vendor(f, r)
+    out = ["User: my deploy script fails with 401, here's my .env:\n\n", B29_ENVNAME[sec1.typ], "=", sec1, "\n", B29_ENVNAME[sec2.typ], "=", sec2, "\nDB_PASSWORD=", b29_PW(r, "plain"), "\n"]
+    if r.random() < 0.5:
+        out += ["SIGNING_KEY=\"", b29_PEM(r, kind=r.choice(["EC PRIVATE KEY", "PRIVATE KEY"])), "\"\n"]
+    out += ["\nAssistant: The 401 usually means the key was revoked. Please rotate the keys you pasted above, since they are now exposed, and keep them in a secrets manager. ",
+            "Your placeholder in the README (", b29_standin(r), ") is fine to commit.\n"]
+    return out
+
+
+def b29_t_jira(f, r, loc):
+    first, last = b29_person(f)
+    return ["[", r.choice(["OPS", "SEC", "HELP", "IT"]), "-", str(r.randint(100, 9999)), "] ", r.choice(["VPN access for new starter", "Reset MFA", "Mailbox migration", "Laptop handover"]),
+            "\nReporter: ", first, " ", last, " <", b29_EM(f, r, loc, first, last), ">\nPriority: ", r.choice(["P2", "P3", "Medium"]), "\n\n", b29_w(loc, B29_T["hello"]), ", ",
+            *b29_pw_say(r, loc), ". ", b29_w(loc, B29_T["mobile"]), " ", b29_PH(r, loc), ". ", b29_pw_about(r, loc), "\n", "Asset: ", b29_la(f, r, loc, 15), "\n"]
+
+
+def b29_t_pentest(f, r, loc):
+    return ["Finding 4.", str(r.randint(1, 9)), " — Credentials in client-side bundle (High)\nAffected: https://app.", b29_domain(f, r, loc), "/static/js/main.",
+            rnd(r, HEX, 8), ".js\nEvidence:\n  const cfg = { mapsKey: \"", b29_GOO(r), "\", sentryDsn: \"https://", rnd(r, HEX, 32), "@o", rnd(r, string.digits, 6),
+            ".ingest.sentry.io/", rnd(r, string.digits, 7), "\", adminToken: \"", b29_JWT(f, r, loc), "\" }\nTested from ", b29_IP4(r), " on ", b29_date(r, loc, 20, 0),
+            ".\nRecommendation: rotate the token; restrict the Maps key by referrer.\n"]
+
+
+def b29_t_hrreference(f, r, loc):
+    first, last = b29_person(f)
+    return ["Reference check — ", first, " ", last, "\nReferee: ", f.first_name(), " ", f.last_name(), ", ", b29_company(f, r, loc), "\n", b29_w(loc, B29_T["phone"]), ": ",
+            b29_PH(r, loc), "\n", b29_w(loc, B29_T["email"]), ": ", b29_EM(f, r, loc), "\nCandidate ", b29_w(loc, B29_T["dob"]).lower(), ": ", b29_DOB(r, loc, 21, 65),
+            "\nNotes: reliable, left ", b29_date(r, loc, 700, 0), "; would rehire. Start date ", b29_date(r, loc, 0, 60), ".\n"]
+
+
+# ---------- blind29 JSON documents (tool calls, tool results, API records; no backslash, quote or control character in a string) ----------
+
+def b29_mcp(r, name, args):
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "method": "tools/call", "params": {"name": name, "arguments": args}}
+
+
+def b29_j_mcp_email(f, r, loc):
+    first, last = b29_person(f)
+    return b29_mcp(r, "gmail_send", {"to": b29_EM(f, r, loc, first, last), "cc": b29_role_EM(f, r, loc), "subject": [b29_w(loc, B29_T["order"]), " ", b29_la(f, r, loc, 0)],
+                                      "body": [b29_w(loc, B29_T["hello"]), " ", first, ", ", b29_w(loc, B29_T["phone"]).lower(), " ", b29_PH(r, loc), ". ", b29_pw_about(r, loc)]})
+
+
+def b29_j_mcp_sql(f, r, loc):
+    return b29_mcp(r, r.choice(["postgres_query", "run_sql", "db.execute"]), {
+        "connection": ["postgresql://analyst:", b29_PW(r, "url"), "@", b29_IP4(r), ":5432/", r.choice(["crm", "billing", "hr"])],
+        "sql": ["SELECT id, email FROM users WHERE email = '", b29_EM(f, r, loc), "' AND created_at > '", b29_la(f, r, loc, 6)[:10], "'"], "max_rows": 50})
+
+
+def b29_j_mcp_result(f, r, loc):
+    first, last = b29_person(f)
+    txt = [first, " ", last, " — ", b29_w(loc, B29_T["dob"]), " ", b29_DOB(r, loc), " / ", b29_w(loc, B29_T["phone"]), " ", b29_PH(r, loc), " / ", b29_EM(f, r, loc, first, last),
+           " / IBAN ", b29_IBAN(r, loc), " / ", b29_w(loc, B29_T["ref"]), " ", b29_la(f, r, loc, 5)]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": txt}], "isError": False}}
+
+
+def b29_j_mcp_secret(f, r, loc):
+    sec = b29_vendor(f, r)
+    return b29_mcp(r, r.choice(["vault_put", "doppler_set_secret", "set_repo_secret"]), {
+        "path": ["kv/", r.choice(["prod", "staging"]), "/", B29_ENVNAME[sec.typ].lower()], "value": sec, "note": [r.choice(["rotated ", "added "]), b29_date(r, loc, 5, 0)]})
+
+
+def b29_j_mcp_deploy(f, r, loc):
+    return b29_mcp(r, "ssh_exec", {"host": b29_IP(r), "user": "deploy", "private_key": b29_PEM(r, sep=" ", kind=r.choice(["OPENSSH PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"])),
+                                   "command": ["systemctl restart api && curl -s localhost:8080/health # ", b29_la(f, r, loc, 3)]})
+
+
+def b29_j_tool_use(f, r, loc):
+    first, last = b29_person(f)
+    return {"role": "assistant", "content": [
+        {"type": "text", "text": r.choice(["I'll create the contact now.", "Creating the customer record.", "Let me add this lead to the CRM."])},
+        {"type": "tool_use", "id": "toolu_" + rnd(r, AN, 24), "name": "create_contact", "input": {
+            "first_name": first, "last_name": last, "email": b29_EM(f, r, loc, first, last), "phone": b29_PH(r, loc), "birthday": b29_DOB(r, loc, iso_p=0.6),
+            "notes": [b29_w(loc, B29_T["card"]), " ", b29_CC(r) if r.random() < 0.5 else b29_la(f, r, loc, 17)]}}]}
+
+
+def b29_j_bedrock(f, r, loc):
+    return {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_" + rnd(r, AN, 22), "name": "transfer_funds", "input": {
+        "from_iban": b29_IBAN(r, loc, grouped=False), "to_iban": b29_IBAN(r, loc), "amount": round(r.uniform(10, 9000), 2), "reference": b29_la(f, r, loc, 2),
+        "notify": b29_EM(f, r, loc)}}}]}}, "stopReason": "tool_use", "usage": {"inputTokens": r.randint(200, 3000), "outputTokens": r.randint(20, 300)}}
+
+
+def b29_j_cohere(f, r, loc):
+    return {"message": {"role": "assistant", "tool_plan": "I will look up the ticket and reset the password.", "tool_calls": [
+        {"id": "call_" + rnd(r, HEX, 12), "type": "function", "function": {"name": "reset_password", "arguments_obj": {
+            "user": b29_EM(f, r, loc), "new_password": b29_PW(r, "plain"), "ticket": b29_la(f, r, loc, 5), "sms_to": b29_PH(r, loc, variants=("e164",))}}}]},
+        "finish_reason": "TOOL_CALL"}
+
+
+def b29_j_langchain(f, r, loc):
+    sec = b29_vendor(f, r, r.choice(["JWT", "JWT", "GH", "OAI", "ANT", "STR", "SLK"]))
+    return {"type": "ai", "content": "", "tool_calls": [{"name": "http_request", "id": "call_" + rnd(r, AN, 24), "type": "tool_call", "args": {
+        "method": "GET", "url": ["https://api.", b29_domain(f, r, loc), "/v2/customers?ip=", b29_IP4(r)],
+        "headers": {"Authorization": ["Bearer ", sec], "X-Trace": b29_uuid(r)}}}], "usage_metadata": {"input_tokens": r.randint(100, 900), "output_tokens": r.randint(10, 90)}}
+
+
+def b29_j_assistants(f, r, loc):
+    first, last = b29_person(f)
+    out = [first, " ", last, "; ", b29_w(loc, B29_T["dob"]), " ", b29_DOB(r, loc), "; "]
+    out += (["SSN ", b29_SSN(r), "; "] if loc == "en_US" or r.random() < 0.2 else ["ID ", str(r.randint(10 ** 7, 10 ** 8)), "; "])
+    out += [b29_w(loc, B29_T["mobile"]), " ", b29_PH(r, loc)]
+    return {"thread_id": "thread_" + rnd(r, AN, 24), "run_id": "run_" + rnd(r, AN, 24), "tool_outputs": [{"tool_call_id": "call_" + rnd(r, AN, 24), "output": out}]}
+
+
+def b29_j_azsp(f, r, loc):
+    return {"appId": b29_uuid(r), "displayName": "sp-" + b29_ascii(f.last_name()) + "-ci", "password": b29_GEN(r, "azure"), "tenant": b29_uuid(r),
+            "createdOn": b29_iso(r, back_days=3)}
+
+
+def b29_j_vault(f, r, loc):
+    return {"request_id": b29_uuid(r), "lease_id": "", "renewable": False, "lease_duration": 0, "data": {
+        "data": {"username": "svc_" + b29_ascii(f.last_name()), "password": b29_PW(r, "any"), "api_key": b29_vendor(f, r), "tls_key": b29_PEM(r, sep=" ", kind="EC PRIVATE KEY")},
+        "metadata": {"created_time": b29_iso(r), "version": r.randint(1, 30)}}}
+
+
+def b29_j_appsettings(f, r, loc):
+    return {"Logging": {"LogLevel": {"Default": "Information"}}, "ConnectionStrings": {
+        "Default": ["Server=", b29_IP4(r), ",1433;Database=Orders;User Id=sa;Password=", b29_PW(r, "plain"), ";TrustServerCertificate=True"]},
+        "Jwt": {"Issuer": "https://id." + b29_domain(f, r, loc), "Key": b29_GEN(r, r.choice(["b64", "hex64", "session"]))},
+        "Stripe": {"SecretKey": b29_STR(r) if r.random() < 0.75 else b29_PLH(r, "STRIPE_KEY"), "PublishableKey": b29_la(f, r, loc, 20)},
+        "Smtp": {"User": b29_role_EM(f, r, loc), "Password": b29_PW(r, "plain")}}
+
+
+def b29_j_mcpjson(f, r, loc):
+    return {"servers": {"github": {"command": "docker", "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": b29_GH(r)}},
+                        "slack": {"command": "npx", "env": {"SLACK_BOT_TOKEN": b29_SLK(r), "SLACK_TEAM_ID": "T" + rnd(r, string.ascii_uppercase + string.digits, 10)}},
+                        "brave": {"command": "npx", "env": {"BRAVE_API_KEY": b29_standin(r)}},
+                        "maps": {"command": "npx", "env": {"GOOGLE_MAPS_API_KEY": b29_GOO(r) if r.random() < 0.7 else b29_PLH(r, "GOOGLE_API_KEY")}}}}
+
+
+def b29_j_sfcontact(f, r, loc):
+    first, last = b29_person(f)
+    return {"attributes": {"type": "Contact", "url": "/services/data/v61.0/sobjects/Contact/003" + rnd(r, AN, 15)}, "Id": "003" + rnd(r, AN, 15),
+            "FirstName": first, "LastName": last, "Email": b29_EM(f, r, loc, first, last), "Phone": b29_PH(r, loc), "MobilePhone": b29_PH(r, loc),
+            "Birthdate": B29L("DATE_OF_BIRTH", b29_birth(r).strftime("%Y-%m-%d")), "MailingCity": b29_city(r, loc), "Loyalty_Card__c": b29_bad_card(r),
+            "LastModifiedDate": b29_iso(r)}
+
+
+def b29_j_worker(f, r, loc):
+    first, last = b29_person(f)
+    rec = {"workerId": str(r.randint(100000, 999999)), "legalName": {"first": first, "last": last}, "birthDate": b29_DOB(r, loc, 18, 67, iso_p=0.7),
+           "contact": {"homePhone": b29_PH(r, loc), "personalEmail": b29_EM(f, r, loc, first, last)}, "payment": {"iban": b29_IBAN(r, loc), "split": 100},
+           "hireDate": b29_date(r, loc, 3000, 0)}
+    if r.random() < 0.4:
+        rec["rejectedBankChange"] = {"iban": b29_bad_iban(r, loc), "reason": "IBAN check digits invalid", "at": b29_iso(r)}
+    if loc == "en_US" or r.random() < 0.1:
+        rec["nationalId"] = {"type": "SSN", "value": b29_SSN(r)}
+    return rec
+
+
+def b29_j_appointment(f, r, loc):
+    first, last = b29_person(f)
+    return {"appointment": {"id": b29_uuid(r), "start": b29_iso(r, back_days=0, fwd_days=30), "type": r.choice(["dermatology", "physio", "dental", "GP"])},
+            "patient": {"name": f"{first} {last}", "dob": b29_DOB(r, loc, 0, 95, iso_p=0.5), "phone": b29_PH(r, loc), "email": b29_EM(f, r, loc, first, last),
+                        "insurance": {"member": rnd(r, string.ascii_uppercase, 2) + str(r.randint(10 ** 8, 10 ** 9))}}, "reminder_sms": True}
+
+
+def b29_j_parcel(f, r, loc):
+    return {"event": "track_updated", "data": {"tracking_number": b29_la(f, r, loc, 14), "carrier": r.choice(["ups", "dhl_express", "postnl", "gls"]),
+                                               "status": r.choice(["TRANSIT", "DELIVERED", "FAILURE"]), "address_to": {"name": " ".join(b29_person(f)), "phone": b29_PH(r, loc),
+                                                                                                                 "email": b29_EM(f, r, loc), "city": b29_city(r, loc)},
+                                               "eta": b29_iso(r, back_days=0, fwd_days=5)}}
+
+
+def b29_j_ghpush(f, r, loc):
+    first, last = b29_person(f)
+    em = b29_EM(f, r, loc, first, last)
+    return {"ref": "refs/heads/main", "before": rnd(r, HEX, 40), "after": rnd(r, HEX, 40), "pusher": {"name": b29_ascii(last), "email": em},
+            "head_commit": {"id": rnd(r, HEX, 40), "message": ["fix: remove leaked key ", r.choice([b29_AWS(r), b29_GH(r), b29_STR(r)])], "timestamp": b29_iso(r)},
+            "hook": {"config": {"url": "https://ci." + b29_domain(f, r, loc) + "/hook", "secret": b29_GEN(r, r.choice(["hex40", "session"]))}}}
+
+
+def b29_j_auth0(f, r, loc):
+    first, last = b29_person(f)
+    return {"user_id": "auth0|" + rnd(r, HEX, 24), "email": b29_EM(f, r, loc, first, last), "email_verified": True, "phone_number": b29_PH(r, loc, variants=("e164",)),
+            "last_ip": b29_IP(r), "logins_count": r.randint(1, 400), "app_metadata": {"date_of_birth": b29_DOB(r, loc, iso_p=0.8), "plan": r.choice(["free", "pro"]),
+                                                                                                                       "legacy_customer_no": b29_bad_card(r).replace(" ", "").replace("-", "")},
+            "created_at": b29_iso(r)}
+
+
+def b29_j_keycloak(f, r, loc):
+    first, last = b29_person(f)
+    return {"username": b29_ascii(first)[:1] + b29_ascii(last), "enabled": True, "email": b29_EM(f, r, loc, first, last), "firstName": first, "lastName": last,
+            "attributes": {"mobile": b29_PH(r, loc)}, "credentials": [{"type": "password", "value": b29_PW(r, "any"), "temporary": True}],
+            "requiredActions": [{"alias": "CONFIGURE_TOTP"}]}
+
+
+def b29_j_eshit(f, r, loc):
+    return {"_index": "logs-app-" + B29_DAY.strftime("%Y.%m.%d"), "_id": rnd(r, AN, 20), "_score": round(r.uniform(1, 12), 3), "_source": {
+        "@timestamp": b29_iso(r, back_days=1), "client": {"ip": b29_IP(r)}, "user": {"email": b29_EM(f, r, loc)},
+        "message": ["POST /api/v1/session 200 token=", b29_JWT(f, r, loc), " ua=Mozilla/5.0"], "trace": {"id": rnd(r, HEX, 32)}}}
+
+
+def b29_j_mailgun(f, r, loc):
+    return {"signature": {"timestamp": str(int((b29_dt(r, 2) - datetime.datetime(1970, 1, 1)).total_seconds())), "token": rnd(r, HEX, 50), "signature": rnd(r, HEX, 64)},
+            "event-data": {"event": r.choice(["delivered", "failed", "opened"]), "recipient": b29_EM(f, r, loc), "ip": b29_IP4(r),
+                           "message": {"headers": {"from": b29_role_EM(f, r, loc), "subject": [b29_w(loc, B29_T["invoice"]), " ", b29_la(f, r, loc, 2)]}}}}
+
+
+def b29_j_n8n(f, r, loc):
+    sec = b29_vendor(f, r, r.choice(["OAI", "ANT", "SLK", "STR"]))
+    return {"credentials": [{"id": str(r.randint(1, 99)), "name": "SMTP account", "type": "smtp", "data": {"user": b29_role_EM(f, r, loc), "password": b29_PW(r, "plain"),
+                                                                                                       "host": b29_IP4(r), "port": 587}},
+                            {"id": str(r.randint(100, 199)), "name": "API", "type": "httpHeaderAuth", "data": {"name": "Authorization", "value": ["Bearer ", sec]}}]}
+
+
+def b29_j_payment(f, r, loc):
+    return {"tool": "charge_card", "arguments": {"card": {"number": b29_CC(r, r.choice(["bare", "space"])), "exp_month": r.randint(1, 12), "exp_year": r.randint(2027, 2031),
+                                                         "cvc": b29_GEN(r, "cvc")}, "amount": r.randint(100, 90000), "currency": "EUR" if loc != "en_US" else "USD",
+                                                "receipt_email": b29_EM(f, r, loc), "metadata": {"order": b29_la(f, r, loc, 0), "old_card": b29_bad_card(r)}}}
+
+
+def b29_j_llmlog(f, r, loc):
+    key = b29_vendor(f, r, r.choice(["ANT", "OAI"]))
+    model = r.choice(["claude-sonnet-4", "claude-haiku-4"]) if key.typ == "ANTHROPIC_KEY" else r.choice(["gpt-4.1", "gpt-4o-mini"])
+    return {"request": {"model": model, "headers": {"x-api-key" if key.typ == "ANTHROPIC_KEY" else "authorization": key if key.typ == "ANTHROPIC_KEY" else ["Bearer ", key]},
+                        "messages": [{"role": "user", "content": ["Summarise this CSV: ", b29_EM(f, r, loc), ", ", b29_PH(r, loc), ", ", b29_la(f, r, loc, 6)]}]},
+            "response": {"id": "msg_" + rnd(r, AN, 24), "stop_reason": "end_turn"}, "latency_ms": r.randint(200, 9000), "client_ip": b29_IP(r)}
+
+
+# ---------- blind29 more kinds (US paperwork, payments, key files, CI variables) ----------
+
+def b29_t_taxintake(f, r, loc):
+    first, last = b29_person(f)
+    sf = f.first_name()
+    out = ["Tax organizer ", str(B29_DAY.year), " — client intake\nTaxpayer: ", first, " ", last, "   SSN ", b29_SSN(r), "   DOB ", b29_DOB(r, "en_US", 18, 85), "\n"]
+    if r.random() < 0.6:
+        out += ["Spouse: ", sf, " ", last, "   SSN ", b29_SSN(r), "   DOB ", b29_DOB(r, "en_US", 18, 85), "\n"]
+    for _ in range(r.randint(0, 2)):
+        out += ["Dependent: ", f.first_name(), " ", last, "   SSN ", b29_SSN(r), "   DOB ", b29_DOB(r, "en_US", 1, 17), "\n"]
+    out += ["Phone: ", b29_PH(r, "en_US", other=0), "   Email: ", b29_EM(f, r, "en_US", first, last), "\nRefund by direct deposit, acct ending ", rnd(r, string.digits, 4),
+            "\nPreparer PTIN: P", rnd(r, string.digits, 8), "   EIN ", rnd(r, string.digits, 2), "-", rnd(r, string.digits, 7), "\n"]
+    return out
+
+
+def b29_t_benefits(f, r, loc):
+    first, last = b29_person(f)
+    out = ["Open enrollment ", str(B29_DAY.year + 1), " — medical/dental election\nEmployee: ", first, " ", last, " (", str(r.randint(10000, 99999)), ")\nSSN: ",
+           b29_SSN(r), "\nPlan: ", r.choice(["PPO 500", "HDHP + HSA", "HMO Select"]), "\nDependents:\n"]
+    for rel in [r.choice(["Spouse", "Domestic partner"])][:r.randint(0, 1)] + ["Child"] * r.randint(0, 3) or ["Child"]:
+        age = (0, 25) if rel == "Child" else (22, 70)
+        out += ["  ", rel, ": ", f.first_name(), " ", last, ", born ", b29_DOB(r, "en_US", *age), ", SSN ", b29_SSN(r), "\n"]
+    out += ["Questions: ", b29_role_EM(f, r, "en_US", "benefits"), " / ", b29_PH(r, "en_US", other=0), "\n"]
+    return out
+
+
+def b29_t_donation(f, r, loc):
+    first, last = b29_person(f)
+    head = {"en": "Donation form", "de": "Spendenformular", "fr": "Bulletin de don", "es": "Formulario de donación", "it": "Modulo di donazione", "nl": "Donatieformulier"}[b29_lang(loc)]
+    out = [head, " — ", b29_date(r, loc, 30, 0), "\n"] + b29_field(loc, "name", f"{first} {last}") + b29_field(loc, "email", b29_EM(f, r, loc, first, last)) + \
+        b29_field(loc, "amount", b29_la(f, r, loc, 22))
+    if r.random() < 0.6:
+        out += b29_field(loc, "card", b29_CC(r)) + [b29_w(loc, B29_T["expiry"]), ": ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", "  CVV ", b29_GEN(r, "cvc"), "\n"]
+    else:
+        out += ["IBAN: ", b29_IBAN(r, loc), "  (", b29_la(f, r, loc, 17), ")\n"]
+    out += b29_field(loc, "phone", b29_PH(r, loc))
+    return out
+
+
+def b29_t_envrc(f, r, loc):
+    out = ["# .envrc (direnv)\nuse nix\n"]
+    for kind in r.sample(["ANT", "OAI", "GOO", "AWS", "JWT", "SLK"], r.randint(2, 4)):
+        sec = b29_vendor(f, r, kind)
+        out += ["export ", B29_ENVNAME[sec.typ], "=", sec, "\n"]
+    out += ["# export STRIPE_SECRET_KEY=", b29_PLH(r, "STRIPE_KEY"), "\nexport DB_PASSWORD=", b29_standin(r), "\n"]
+    return out
+
+
+def b29_t_ansible(f, r, loc):
+    return ["# group_vars/prod/vars.yml (not yet vaulted)\nansible_user: ops\nansible_become_password: ", b29_PW(r, "plain"), "\nntp_servers:\n  - ", b29_IP4(r),
+            "\n  - ", b29_IP6(r), "\ngrafana_admin_password: ", b29_PW(r, "plain"), "\nalertmanager_slack_api_url: https://hooks.slack.com/services/T",
+            rnd(r, string.ascii_uppercase + string.digits, 8), "/B", rnd(r, string.ascii_uppercase + string.digits, 8), "/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "\nanthropic_api_key: ", b29_ANT(r), "\nbackup_gpg_passphrase: ", b29_PW(r, "plain"), "\n"]
+
+
+def b29_t_cloudinit(f, r, loc):
+    return ["#cloud-config\nhostname: web-", str(r.randint(1, 40)), "\nchpasswd:\n  expire: false\n  users:\n    - name: admin\n      password: ", b29_PW(r, "plain"),
+            "\n      type: text\nwrite_files:\n  - path: /etc/app/tls.key\n    permissions: '0600'\n    content: |\n      ",
+            B29L("PRIVATE_KEY", b29_pem(r, sep="\n      ", kind=r.choice(["EC PRIVATE KEY", "PRIVATE KEY"]))), "\nruncmd:\n  - [ sh, -c, 'echo ", b29_la(f, r, loc, 10), " > /etc/machine-tag' ]\n"]
+
+
+def b29_t_appstore(f, r, loc):
+    kid = rnd(r, string.ascii_uppercase + string.digits, 10)
+    return ["App Store Connect API\nIssuer ID: ", b29_uuid(r), "\nKey ID: ", kid, "\nAuthKey_", kid, ".p8:\n", b29_PEM(r, kind="PRIVATE KEY" if r.random() < 0.8 else "EC PRIVATE KEY"),
+            "\n\nGenerated token (20 min):\n", b29_JWT(f, r, loc), "\nContact: ", b29_EM(f, r, loc), "\n"]
+
+
+def b29_j_checkout(f, r, loc):
+    first, last = b29_person(f)
+    return {"id": "cs_" + rnd(r, AN, 24), "object": "checkout.session", "customer_details": {"name": f"{first} {last}", "email": b29_EM(f, r, loc, first, last),
+                                                                                           "phone": b29_PH(r, loc, variants=("e164",))},
+            "payment_method_data": {"card": {"number": b29_CC(r), "cvc": b29_GEN(r, "cvc"), "exp": f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"}},
+            "gift_card": {"number": b29_bad_card(r), "balance": r.randint(0, 20000)}, "client_ip": b29_IP(r), "amount_total": r.randint(500, 50000), "created": int((b29_dt(r, 1) - datetime.datetime(1970, 1, 1)).total_seconds())}
+
+
+def b29_j_ci_vars(f, r, loc):
+    items = []
+    for kind in r.sample(["ANT", "GOO", "AWS", "JWT", "OAI", "SLK", "GH", "STR"], r.randint(2, 4)):
+        sec = b29_vendor(f, r, kind)
+        items.append({"name": B29_ENVNAME[sec.typ], "value": sec, "masked": r.random() < 0.5})
+    items.append({"name": "DEPLOY_KEY", "value": b29_PEM(r, sep=" ", kind=r.choice(["OPENSSH PRIVATE KEY", "RSA PRIVATE KEY"])), "masked": False})
+    if r.random() < 0.5:
+        items.append({"name": "EXAMPLE_TOKEN", "value": b29_PLH(r), "masked": False})
+    return {"project": b29_ascii(f.last_name()) + "/api", "variables": items}
+
+
+def b29_j_secretsmanager(f, r, loc):
+    return {"ARN": "arn:aws:secretsmanager:eu-west-1:" + rnd(r, string.digits, 12) + ":secret:prod/app-" + rnd(r, AN, 6), "Name": "prod/app",
+            "SecretString": ["username=app; password=", b29_PW(r, "plain"), "; host=", b29_IP4(r), "; aws_key=", b29_AWS(r), "; aws_secret=", b29_GEN(r, "aws"),
+                             "; google_key=", b29_GOO(r)], "VersionId": b29_uuid(r), "CreatedDate": b29_iso(r)}
+
+
+def b29_j_adp(f, r, loc):
+    first, last = b29_person(f)
+    return {"associateOID": "G3" + rnd(r, string.ascii_uppercase + string.digits, 14), "person": {"legalName": {"givenName": first, "familyName1": last},
+                                                                                                  "birthDate": B29L("DATE_OF_BIRTH", b29_birth(r, 18, 70).strftime("%Y-%m-%d")),
+                                                                                                  "governmentIDs": [{"idValue": b29_SSN(r, "dash"), "nameCode": {"codeValue": "SSN"}}],
+                                                                                                  "communication": {"mobiles": [{"formattedNumber": b29_PH(r, "en_US", other=0)}],
+                                                                                                                    "emails": [{"emailUri": b29_EM(f, r, "en_US", first, last)}]}},
+            "workerDates": {"originalHireDate": b29_dt(r, 2000).strftime("%Y-%m-%d")}}
+
+
+def b29_j_token_result(f, r, loc):
+    txt = ["HTTP/1.1 200 OK / content-type: application/json / access_token=", b29_JWT(f, r, loc), "; token_type=Bearer; expires_in=3600; refresh_token=",
+           b29_GEN(r, r.choice(["session", "b64"])), "; scope=", r.choice(["openid email", "orders:read", "offline_access"])]
+    if r.random() < 0.5:
+        txt += ["; id_token=", b29_JWT(f, r, loc)]
+    return {"jsonrpc": "2.0", "id": r.randint(1, 9999), "result": {"content": [{"type": "text", "text": txt}], "structuredContent": {"status": 200, "ms": r.randint(20, 900)}}}
+
+def b29_t_litellm(f, r, loc):
+    return ["# litellm proxy config.yaml\nmodel_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: ", b29_OAI(r),
+            "\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-sonnet-4\n      api_key: ", b29_ANT(r),
+            "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.0-flash\n      api_key: ", b29_GOO(r) if r.random() < 0.6 else b29_PLH(r, "GOOGLE_API_KEY"),
+            "\ngeneral_settings:\n  master_key: sk-", rnd(r, AN, 4), "  # ", r.choice(["short local key", "dev only"]), "\n  database_url: postgresql://llmproxy:",
+            b29_PW(r, "url"), "@", b29_IP4(r), ":5432/litellm\n# example from the docs: ", b29_PLH(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), "\n"]
+
+
+def b29_j_gateway(f, r, loc):
+    keys = [{"provider": "openai", "virtual_key": "vk-" + rnd(r, HEX, 8), "api_key": b29_OAI(r)},
+            {"provider": "anthropic", "virtual_key": "vk-" + rnd(r, HEX, 8), "api_key": b29_ANT(r)}]
+    if r.random() < 0.4:
+        keys.append({"provider": "stripe-agent-toolkit", "virtual_key": "vk-" + rnd(r, HEX, 8), "api_key": b29_STR(r)})
+    r.shuffle(keys)
+    return {"workspace": b29_ascii(f.last_name()), "owner": b29_EM(f, r, loc), "providers": keys, "updated_at": b29_iso(r)}
+
+def b29_t_slacksdk(f, r, loc):
+    return ["from slack_sdk import WebClient\nfrom slack_sdk.signature import SignatureVerifier\n\n# ", r.choice(["quick hack for the on-call bot", "TODO: load from env", "prod bot"]),
+            "\nclient = WebClient(token=\"", b29_SLK(r), "\")\nverifier = SignatureVerifier(signing_secret=\"", b29_GEN(r, "hex32"),
+            "\")\n\nuser = client.users_lookupByEmail(email=\"", b29_EM(f, r, loc), "\")\nclient.chat_postMessage(channel=\"#", r.choice(["oncall", "alerts", "sales"]),
+            "\", text=f\"Ticket ", b29_la(f, r, loc, 5), " escalated to {user['user']['id']}\")\n"]
+
+
+def b29_t_motonote(f, r, loc):
+    first, last = b29_person(f)
+    head = {"en": "Phone order (MOTO) — call notes", "de": "Telefonbestellung (MOTO) — Gesprächsnotiz", "fr": "Commande par téléphone (VAD) — notes d'appel",
+            "es": "Pedido telefónico (MOTO) — notas de la llamada", "it": "Ordine telefonico (MOTO) — note chiamata", "nl": "Telefonische bestelling (MOTO) — gespreksnotitie"}[b29_lang(loc)]
+    return [head, "\n", b29_w(loc, B29_T["order"]), ": ", b29_la(f, r, loc, 0), "\n"] + b29_field(loc, "name", f"{first} {last}") + \
+        b29_field(loc, "phone", b29_PH(r, loc)) + b29_field(loc, "card", b29_CC(r)) + [b29_w(loc, B29_T["expiry"]), ": ", f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", "\n"] + \
+        b29_field(loc, "email", b29_EM(f, r, loc, first, last)) + ["Agent: ", f.first_name(), " — ", b29_la(f, r, loc, 6), "\n"]
+
+B29_NOISE = {
+    "loyal": {"en": "Loyalty card", "de": "Kundenkarte", "fr": "Carte de fidélité", "es": "Tarjeta de fidelización", "it": "Carta fedeltà", "nl": "Klantenkaart"},
+    "gift": {"en": "Gift card no.", "de": "Gutscheinkarte Nr.", "fr": "Carte cadeau n°", "es": "Tarjeta regalo n.º", "it": "Carta regalo n.", "nl": "Cadeaukaart nr."},
+    "badiban": {"en": "IBAN on the first form (rejected by the bank: check digits)", "de": "IBAN aus dem ersten Formular (von der Bank abgelehnt: Prüfziffer)",
+                "fr": "IBAN du premier formulaire (refusé par la banque : clé de contrôle)", "es": "IBAN del primer formulario (rechazado por el banco: dígitos de control)",
+                "it": "IBAN del primo modulo (rifiutato dalla banca: cifre di controllo)", "nl": "IBAN op het eerste formulier (afgewezen door de bank: controlegetal)"},
+    "parcel": {"en": "Parcel", "de": "Sendung", "fr": "Colis", "es": "Envío", "it": "Spedizione", "nl": "Zending"},
+    "device": {"en": "Device", "de": "Gerät", "fr": "Appareil", "es": "Dispositivo", "it": "Dispositivo", "nl": "Toestel"},
+    "case": {"en": "Case", "de": "Vorgang", "fr": "Dossier", "es": "Expediente", "it": "Pratica", "nl": "Dossier"},
+}
+
+
+def b29_noise(f, r, loc):
+    """One line of look-alikes (never labelled) in loc's language."""
+    k = r.randrange(7)
+    w = lambda key: b29_w(loc, B29_NOISE[key])
+    if k == 0:
+        return [w("loyal"), ": ", b29_bad_card(r), "\n"]
+    if k == 1:
+        return [w("gift"), " ", b29_bad_card(r), "\n"]
+    if k == 2:
+        return [w("badiban"), ": ", b29_bad_iban(r, loc), "\n"]
+    if k == 3:
+        return [w("parcel"), ": ", b29_la(f, r, loc, 14), " / ", b29_la(f, r, loc, r.choice([0, 25, 27])), "\n"]
+    if k == 4:
+        return [w("device"), ": ", b29_la(f, r, loc, 15), ", ", b29_la(f, r, loc, 16), "\n"]
+    if k == 5:
+        return [w("case"), " ", b29_la(f, r, loc, r.choice([5, 26, 29])), " (", b29_la(f, r, loc, 6), ")\n"]
+    return [b29_la(f, r, loc, r.choice([17, 18])), " — ", b29_pw_about(r, loc), "\n"]
+
+# ---------- blind29 dispatch ----------
+
+B29_TEXT_KINDS = [b29_t_pypirc, b29_t_maven, b29_t_gradle, b29_t_s3cfg, b29_t_wpconfig, b29_t_django, b29_t_spring, b29_t_redisconf, b29_t_rabbitmq, b29_t_odbc,
+                  b29_t_jenkins, b29_t_bitbucket, b29_t_dockerfile, b29_t_makefile, b29_t_powershell, b29_t_terraform, b29_t_go, b29_t_node, b29_t_java,
+                  b29_t_notebook, b29_t_readme, b29_t_sshkey, b29_t_openssl, b29_t_mysql, b29_t_sshpass, b29_t_kubectl, b29_t_ghauth, b29_t_flysecrets,
+                  b29_t_gcloudkey, b29_t_azsp, b29_t_awssts, b29_t_rediscli, b29_t_ldap, b29_t_rsync, b29_t_psql, b29_t_gitconfig, b29_t_sshd, b29_t_postfix,
+                  b29_t_win4625, b29_t_traceroute, b29_t_ipaddr, b29_t_herokurouter, b29_t_sentry, b29_t_configdump, b29_t_fail2ban, b29_t_celery, b29_t_scanner,
+                  b29_t_pwshare, b29_t_loan, b29_t_telehealth, b29_t_carrental, b29_t_visa, b29_t_school, b29_t_payroll, b29_t_dsar, b29_t_notary, b29_t_cn23,
+                  b29_t_deliverysms, b29_t_mt103, b29_t_shopchat, b29_t_supplier, b29_t_whatsapp, b29_t_teamchat, b29_t_twofa, b29_t_newsletter_csv,
+                  b29_t_attendees_tsv, b29_t_fatca, b29_t_i9, b29_t_unemployment, b29_t_llmchat, b29_t_jira, b29_t_pentest, b29_t_hrreference,
+                  b29_t_taxintake, b29_t_benefits, b29_t_donation, b29_t_envrc, b29_t_ansible, b29_t_cloudinit, b29_t_appstore, b29_t_litellm,
+                  b29_t_slacksdk, b29_t_motonote]
+B29_US_ONLY = [b29_t_i9, b29_t_unemployment, b29_t_taxintake, b29_t_benefits]
+B29_JSON_KINDS = [b29_j_mcp_email, b29_j_mcp_sql, b29_j_mcp_result, b29_j_mcp_secret, b29_j_mcp_deploy, b29_j_tool_use, b29_j_bedrock, b29_j_cohere,
+                  b29_j_langchain, b29_j_assistants, b29_j_azsp, b29_j_vault, b29_j_appsettings, b29_j_mcpjson, b29_j_sfcontact, b29_j_worker, b29_j_appointment,
+                  b29_j_parcel, b29_j_ghpush, b29_j_auth0, b29_j_keycloak, b29_j_eshit, b29_j_mailgun, b29_j_n8n, b29_j_payment, b29_j_llmlog,
+                  b29_j_checkout, b29_j_ci_vars, b29_j_secretsmanager, b29_j_adp, b29_j_token_result, b29_j_gateway]
+B29_US_JSON = [b29_j_adp]
+
+
+B29_PAPER = [b29_t_loan, b29_t_telehealth, b29_t_carrental, b29_t_visa, b29_t_school, b29_t_payroll, b29_t_notary, b29_t_cn23, b29_t_fatca, b29_t_i9,
+              b29_t_unemployment, b29_t_hrreference, b29_t_taxintake, b29_t_benefits, b29_t_donation, b29_t_motonote, b29_t_supplier, b29_t_jira]
+
+
+def b29_text(f, r, loc):
+    """A text document; en_US draws a US form a third of the time (the US forms only there). Forms get a look-alike line half the time."""
+    if loc == "en_US" and r.random() < 0.35:
+        k = r.choice(B29_US_ONLY)
+    else:
+        while True:
+            k = r.choice(B29_TEXT_KINDS)
+            if k not in B29_US_ONLY or loc == "en_US":
+                break
+    doc = k(f, r, loc)
+    if k in B29_PAPER and r.random() < 0.5:
+        doc = doc + b29_noise(f, r, loc)
+    return doc
+
+
+def b29_json(f, r, loc):
+    while True:
+        k = r.choice(B29_JSON_KINDS)
+        if k not in B29_US_JSON or loc == "en_US":
+            return k(f, r, loc)
+
+
+# ---------- blind29 self-check ----------
+
+B29_RE = {
+    "EMAIL": re.compile(r"^[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]{2,}$"),
+    "AWS_ACCESS_KEY": re.compile(r"^(AKIA|ASIA)[A-Z2-7]{16}$"),
+    "GITHUB_TOKEN": re.compile(r"^(gh[pousr]_[A-Za-z0-9]{36}|github_pat_11[A-Z0-9]{20}_[A-Za-z0-9]{59})$"),
+    "SLACK_TOKEN": re.compile(r"^(xoxb-\d{11,13}-\d{13}-[A-Za-z0-9]{24}|xoxp-\d{12}-\d{12}-\d{13}-[0-9a-f]{32}|xoxa-2-\d{12}-\d{13}-[0-9a-f]{64})$"),
+    "STRIPE_KEY": re.compile(r"^[sr]k_(live|test)_[A-Za-z0-9]{24,99}$"),
+    "OPENAI_KEY": re.compile(r"^sk-((proj|svcacct)-[A-Za-z0-9_-]{64}T3BlbkFJ[A-Za-z0-9_-]{64}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})$"),
+    "ANTHROPIC_KEY": re.compile(r"^sk-ant-api03-[A-Za-z0-9_-]{93}AA$"),
+    "GOOGLE_API_KEY": re.compile(r"^AIza[0-9A-Za-z_-]{35}$"),
+    "US_SSN": re.compile(r"^(\d{3})[- ]?(\d{2})[- ]?(\d{4})$"),
+}
+
+
+def b29_labels(doc):
+    """The labelled pieces of a document in writing order (as Writer writes them)."""
+    out = []
+    if isinstance(doc, L):
+        return [doc] if doc.typ else []
+    if isinstance(doc, dict):
+        for v in doc.values():
+            out += b29_labels(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            out += b29_labels(v)
+    return out
+
+
+def b29_json_strings_clean(doc, path="$"):
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            assert not any(c in k for c in '"\\') and all(ord(c) >= 32 for c in k), path
+            b29_json_strings_clean(v, path + "." + k)
+    elif isinstance(doc, list) and (not doc or not isinstance(doc[0], (str, L))):
+        for i, v in enumerate(doc):
+            b29_json_strings_clean(v, f"{path}[{i}]")
+    elif isinstance(doc, (list, str, L)):
+        parts = doc if isinstance(doc, list) else [doc]
+        for p in parts:
+            assert isinstance(p, (str, L)), (path, p)
+            s = p.text if isinstance(p, L) else p
+            assert '"' not in s and "\\" not in s and all(ord(c) >= 32 for c in s), (path, s)
+
+
+def b29_check_value(i, typ, v, lab):
+    if typ == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        assert d.isdigit() and luhn_ok(d), (i, v)
+        assert any(d.startswith(p) and len(d) == n for pres, n in B29_IIN for p in pres), (i, v)
+    elif typ == "IBAN":
+        s = v.replace(" ", "")
+        assert s[:2] in B29_IBAN_LEN and len(s) == B29_IBAN_LEN[s[:2]] and b29_mod97(s[4:] + s[:4]) == 1, (i, v)
+        assert v == s or v == " ".join(s[k:k + 4] for k in range(0, len(s), 4)), (i, v)
+    elif typ == "US_SSN":
+        m = B29_RE[typ].match(v)
+        assert m and 0 < int(m.group(1)) < 900 and m.group(1) != "666" and m.group(2) != "00" and m.group(3) != "0000", (i, v)
+    elif typ == "PHONE":
+        n = phonenumbers.parse("+" + v[2:] if v.startswith("00") else v, lab.region)
+        assert phonenumbers.is_valid_number(n), (i, v)
+    elif typ == "IPV4":
+        assert str(ipaddress.IPv4Address(v)) == v, (i, v)
+    elif typ == "IPV6":
+        ipaddress.IPv6Address(v)
+    elif typ == "JWT":
+        h, p, s = v.split(".")
+        hdr = json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+        json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+        assert hdr.get("typ") == "JWT" and hdr.get("alg") in B29_JWT_SIG, (i, v)
+        assert len(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))) == B29_JWT_SIG[hdr["alg"]], (i, v)
+    elif typ == "PRIVATE_KEY":
+        m = re.match(r"^-----BEGIN ([A-Z ]+)-----[\n ]([A-Za-z0-9+/=\n ]+)[\n ]-----END \1-----$", v)
+        assert m and m.group(1) in B29_PEM_KINDS, (i, v[:40])
+        base64.b64decode(re.sub(r"\s", "", m.group(2)), validate=True)
+    elif typ == "PLACEHOLDER":
+        assert v in B29_PLACEHOLDERS, (i, v)
+    elif typ == "DATE_OF_BIRTH":
+        years = [int(x) for x in re.findall(r"\d{4}", v)]
+        assert len(years) == 1 and 1925 <= years[0] <= B29_DAY.year, (i, v)
+    elif typ in ("PASSWORD", "GENERIC_SECRET"):
+        assert v and v == v.strip() and v not in B29_STANDINS and v not in B29_PLACEHOLDERS, (i, v)
+    elif typ in B29_RE:
+        assert B29_RE[typ].match(v), (i, typ, v)
+    else:
+        raise AssertionError((i, typ))
+
+
+def b29_check(i, kind, doc, w, text, loc):
+    want = b29_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    buf = bytes(w.buf)
+    for lab, sp in zip(want, w.spans):
+        got = buf[sp["start"]:sp["end"]].decode("utf-8")
+        assert sp["type"] == lab.typ and got == lab.text, (i, sp, lab.text)
+        b29_check_value(i, lab.typ, got, lab)
+    # no unlabelled copy of a labelled value (values of 8+ characters, standing alone: not inside a longer token)
+    starts = {sp["start"] for sp in w.spans}
+    for lab in want:
+        if len(lab.text) >= 8:
+            v = lab.text.encode("utf-8")
+            for m in re.finditer(re.escape(v), buf):
+                inside = (m.start() > 0 and buf[m.start() - 1:m.start()].isalnum()) or (m.end() < len(buf) and buf[m.end():m.end() + 1].isalnum())
+                assert m.start() in starts or inside, (i, lab.typ, lab.text)
+    if kind == "json":
+        b29_json_strings_clean(doc)
+        assert "\\" not in text and all(ord(c) >= 32 for c in text), i
+        json.loads(text)
 
 
 if __name__ == "__main__":
