@@ -39324,7 +39324,7 @@ def b29_t_spring(f, r, loc):
 
 
 def b29_t_redisconf(f, r, loc):
-    return ["# /etc/redis/redis.conf (excerpt)\nbind ", b29_IP4(r), " ", B29L("IPV6", "::1"), "\nport 6379\nprotected-mode yes\nrequirepass ", b29_PW(r, "plain"),
+    return ["# /etc/redis/redis.conf (excerpt)\nbind ", b29_IP4(r), " ", b29_IP6(r), "\nport 6379\nprotected-mode yes\nrequirepass ", b29_PW(r, "plain"),
             "\nmasterauth ", b29_PW(r, "plain"), "\nreplicaof ", b29_IP4(r), " 6379\nmaxmemory 2gb\nmaxmemory-policy allkeys-lru\n",
             "# ", b29_pw_about(r, "en_US"), "\n"]
 
@@ -39510,7 +39510,7 @@ def b29_t_gitconfig(f, r, loc):
     first, last = b29_person(f)
     return ["$ git config --list --show-origin\nfile:/home/", b29_ascii(first), "/.gitconfig\tuser.name=", first, " ", last, "\nfile:/home/", b29_ascii(first),
             "/.gitconfig\tuser.email=", b29_EM(f, r, loc, first, last), "\nfile:.git/config\tremote.origin.url=https://", b29_ascii(last), ":", b29_GH(r),
-            "@github.com/", b29_ascii(last), "/site.git\nfile:.git/config\thttp.extraheader=AUTHORIZATION: basic ", b29_la(f, r, loc, 11), "\n"]
+            "@github.com/", b29_ascii(last), "/site.git\nfile:.git/config\tcredential.helper=store\nfile:.git/config\tcore.autocrlf=input\n"]
 
 
 # ---------- blind29 text documents: logs ----------
@@ -39554,7 +39554,7 @@ def b29_t_traceroute(f, r, loc):
 
 def b29_t_ipaddr(f, r, loc):
     return ["$ ip addr show eth0\n2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP\n    link/ether ", b29_la(f, r, loc, 19),
-            " brd ff:ff:ff:ff:ff:ff\n    inet ", b29_IP4(r), "/24 brd 10.0.0.255 scope global eth0\n    inet6 ", b29_IP6(r), "/64 scope global dynamic\n",
+            " brd ff:ff:ff:ff:ff:ff\n    inet ", b29_IP4(r), "/24 scope global eth0\n    inet6 ", b29_IP6(r), "/64 scope global dynamic\n",
             "       valid_lft 86389sec preferred_lft 14389sec\n"]
 
 
@@ -39928,8 +39928,7 @@ def b29_t_jira(f, r, loc):
 
 def b29_t_pentest(f, r, loc):
     return ["Finding 4.", str(r.randint(1, 9)), " — Credentials in client-side bundle (High)\nAffected: https://app.", b29_domain(f, r, loc), "/static/js/main.",
-            rnd(r, HEX, 8), ".js\nEvidence:\n  const cfg = { mapsKey: \"", b29_GOO(r), "\", sentryDsn: \"https://", rnd(r, HEX, 32), "@o", rnd(r, string.digits, 6),
-            ".ingest.sentry.io/", rnd(r, string.digits, 7), "\", adminToken: \"", b29_JWT(f, r, loc), "\" }\nTested from ", b29_IP4(r), " on ", b29_date(r, loc, 20, 0),
+            rnd(r, HEX, 8), ".js\nEvidence:\n  const cfg = { mapsKey: \"", b29_GOO(r), "\", release: \"web@", b29_la(f, r, loc, 3)[1:], "\", adminToken: \"", b29_JWT(f, r, loc), "\" }\nTested from ", b29_IP4(r), " on ", b29_date(r, loc, 20, 0),
             ".\nRecommendation: rotate the token; restrict the Maps key by referrer.\n"]
 
 
@@ -40103,7 +40102,7 @@ def b29_j_eshit(f, r, loc):
 
 
 def b29_j_mailgun(f, r, loc):
-    return {"signature": {"timestamp": str(int((b29_dt(r, 2) - datetime.datetime(1970, 1, 1)).total_seconds())), "token": rnd(r, HEX, 50), "signature": rnd(r, HEX, 64)},
+    return {"signature": {"timestamp": str(int((b29_dt(r, 2) - datetime.datetime(1970, 1, 1)).total_seconds())), "signature": rnd(r, HEX, 64)},
             "event-data": {"event": r.choice(["delivered", "failed", "opened"]), "recipient": b29_EM(f, r, loc), "ip": b29_IP4(r),
                            "message": {"headers": {"from": b29_role_EM(f, r, loc), "subject": [b29_w(loc, B29_T["invoice"]), " ", b29_la(f, r, loc, 2)]}}}}
 
@@ -40242,15 +40241,15 @@ def b29_t_litellm(f, r, loc):
     return ["# litellm proxy config.yaml\nmodel_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: ", b29_OAI(r),
             "\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-sonnet-4\n      api_key: ", b29_ANT(r),
             "\n  - model_name: gemini\n    litellm_params:\n      model: gemini/gemini-2.0-flash\n      api_key: ", b29_GOO(r) if r.random() < 0.6 else b29_PLH(r, "GOOGLE_API_KEY"),
-            "\ngeneral_settings:\n  master_key: sk-", rnd(r, AN, 4), "  # ", r.choice(["short local key", "dev only"]), "\n  database_url: postgresql://llmproxy:",
+            "\ngeneral_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n  database_url: postgresql://llmproxy:",
             b29_PW(r, "url"), "@", b29_IP4(r), ":5432/litellm\n# example from the docs: ", b29_PLH(r, r.choice(["OPENAI_KEY", "ANTHROPIC_KEY"])), "\n"]
 
 
 def b29_j_gateway(f, r, loc):
-    keys = [{"provider": "openai", "virtual_key": "vk-" + rnd(r, HEX, 8), "api_key": b29_OAI(r)},
-            {"provider": "anthropic", "virtual_key": "vk-" + rnd(r, HEX, 8), "api_key": b29_ANT(r)}]
+    keys = [{"provider": "openai", "slug": "openai-" + rnd(r, HEX, 6), "api_key": b29_OAI(r)},
+            {"provider": "anthropic", "slug": "anthropic-" + rnd(r, HEX, 6), "api_key": b29_ANT(r)}]
     if r.random() < 0.4:
-        keys.append({"provider": "stripe-agent-toolkit", "virtual_key": "vk-" + rnd(r, HEX, 8), "api_key": b29_STR(r)})
+        keys.append({"provider": "stripe-agent-toolkit", "slug": "stripe-" + rnd(r, HEX, 6), "api_key": b29_STR(r)})
     r.shuffle(keys)
     return {"workspace": b29_ascii(f.last_name()), "owner": b29_EM(f, r, loc), "providers": keys, "updated_at": b29_iso(r)}
 
