@@ -5,7 +5,7 @@
 use super::evidence_r28n::{
     capital_revision, run_in_random_hex, slack_without_number, time_member_number,
 };
-use super::tests_support::{both, found, found_all, hits, json_findings};
+use super::tests_support::{both, found, found_all, json_findings};
 use crate::redact::entity::Entity;
 use crate::redact::validate::secret_placeholder;
 
@@ -149,5 +149,4 @@ fn an_sms_backup_time_is_no_phone() {
             "{text}: {phones:?}"
         );
     }
-    let _ = hits;
 }
