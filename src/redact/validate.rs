@@ -250,14 +250,14 @@ fn repeated_group(body: &[u8]) -> bool {
 }
 
 /// Six or more of the same byte in a row, or ten ascending letters or digits (digits may
-/// go on from `9` to `0`).
+/// go on from `9` to `0`). A run of six to nine inside 32 hexadecimal digits or more is what
+/// random hex holds, not a placeholder's mark (`detect::evidence_r28n::run_in_random_hex`:
+/// twenty-eighth round, task prec).
 fn has_runs(body: &[u8]) -> bool {
-    let Some((&first, rest)) = body.split_first() else {
-        return false;
-    };
     let (mut same, mut up) = (0u32, 0u32);
-    let mut prev = first;
-    for &b in rest {
+    let mut i = 1;
+    while i < body.len() {
+        let (prev, b) = (body[i - 1], body[i]);
         same = if b == prev { same + 1 } else { 0 };
         up = if (b == prev.wrapping_add(1) && prev.is_ascii_alphanumeric())
             || (prev == b'9' && b == b'0')
@@ -266,10 +266,20 @@ fn has_runs(body: &[u8]) -> bool {
         } else {
             0
         };
-        if same >= 5 || up >= 9 {
+        if up >= 9 {
             return true;
         }
-        prev = b;
+        if same >= 5 {
+            // The run's first byte is `i - 5` (`same` reaches 5 there first); its end:
+            let end = i + body[i..].iter().take_while(|&&x| x == b).count();
+            if !crate::redact::detect::evidence_r28n::run_in_random_hex(body, i - 5, end) {
+                return true;
+            }
+            (same, up) = (0, 0);
+            i = end;
+            continue;
+        }
+        i += 1;
     }
     false
 }

@@ -110,7 +110,12 @@ impl Detector {
                     Kind::Aws => Entity::AwsAccessKey,
                     _ => Entity::GoogleApiKey,
                 };
-                secret_if(key_bounded(), entity, hay, s, e)
+                let mut out = secret_if(key_bounded(), entity, hay, s, e);
+                // A Slack token with no number is a placeholder: twenty-eighth round, task prec.
+                if let (Kind::Slack, Outcome::Hit(h)) = (kind, &mut out) {
+                    h.placeholder |= super::evidence_r28n::slack_without_number(&hay[s..e]);
+                }
+                out
             }
             Kind::Bearer => {
                 let vs = s + text.iter().position(|&b| b == b' ').unwrap_or(0);
@@ -427,7 +432,8 @@ impl Detector {
                 // (`arn:aws:iam::123456789012:role/…`): twenty-seventh round, task prec.
                 let ok = ok
                     && !(super::evidence_r27n::no_plan_grouping(&text[..core_end])
-                        || super::evidence_r27n::colon_field(hay, s, e));
+                        || super::evidence_r27n::colon_field(hay, s, e)
+                        || super::evidence_r28n::time_member_number(hay, s, e));
                 if ok
                     && !(e.wrapping_sub(s) == 9
                         && super::evidence_r23n::gds_segment_times(hay, s, e))

@@ -87,6 +87,8 @@ pub(super) fn human_password(v: &[u8]) -> bool {
         let d = digits(&rest[1..]);
         let mixed = v[1..n].iter().any(u8::is_ascii_uppercase);
         let plain_ok = !matches!(rest[0], b'#' | b'%' | b'@' | b'~') && d >= 2;
+        // An all-capital word before `~` is a git revision (`HEAD~42`): twenty-eighth round.
+        let mixed = mixed && !super::evidence_r28n::capital_revision(&v[..n], rest[0]);
         return (1..=4).contains(&d) && rest.len() == d + 1 && (mixed || plain_ok);
     }
     // Word `_` digits (+ symbol).
