@@ -599,17 +599,23 @@ impl Detector {
                     }
                 }
                 // The secrets a tool prints next to this hit (`tool_secrets`).
-                if h.entity == Entity::Password
-                    || (covered_to == h.end && h.entity == Entity::AwsAccessKey)
-                {
+                if h.entity == Entity::Password {
                     covered_to = covered_to.max(self.tool_secrets(hay, h, rule, out));
-                }
-                // The secret key in a nearby setting, row or URL userinfo (`evidence_r27g`).
-                if covered_to == h.end && h.entity == Entity::AwsAccessKey && !h.placeholder {
-                    if let Some(s) =
-                        evidence_r27g::aws_secret_near(hay, h.start, h.end, self.entropy_threshold)
-                    {
-                        self.push(out, s, rule);
+                } else if covered_to == h.end && h.entity == Entity::AwsAccessKey {
+                    covered_to = covered_to.max(self.tool_secrets(hay, h, rule, out));
+                    // The secret key in a nearby setting, row or URL userinfo
+                    // (`evidence_r27g`), where no tool's printed one: asked only of an access
+                    // key id, under the test `tool_secrets` is asked under (twenty-eighth
+                    // round, task cost).
+                    if covered_to == h.end && !h.placeholder {
+                        if let Some(s) = evidence_r27g::aws_secret_near(
+                            hay,
+                            h.start,
+                            h.end,
+                            self.entropy_threshold,
+                        ) {
+                            self.push(out, s, rule);
+                        }
                     }
                 }
                 if first_only && !out.is_empty() {

@@ -125,7 +125,7 @@ fn secret_in(hay: &[u8], range: std::ops::Range<usize>, threshold: f64, last: bo
 /// optional indentation a name (a letter, then letters, digits, `_`, `-`, `.`, `:`), two
 /// blanks or more, one token to the line's end. (name start, name end, value start) of the
 /// line `ls..le`.
-fn blank_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize)> {
+pub(super) fn blank_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize)> {
     let mut le = le;
     while le > ls && matches!(hay[le - 1], b'\r' | b' ' | b'\t') {
         le -= 1;
@@ -155,7 +155,7 @@ fn blank_row(hay: &[u8], ls: usize, le: usize) -> Option<(usize, usize, usize)> 
 /// Whether a row's name ends in `secret`, `token` or `key` as a word of its own (the whole
 /// name, or after `_`, `-`, `.`, `:` or a camel-case capital) and names no bookkeeping key
 /// (`evidence_r24s::bookkeeping_name`: `sort_key`, `public_key`, `next_token`, …).
-fn secret_name(name: &[u8]) -> bool {
+pub(super) fn secret_name(name: &[u8]) -> bool {
     [b"secret".as_slice(), b"token", b"key"].iter().any(|w| {
         let Some(k) = name.len().checked_sub(w.len()) else {
             return false;
@@ -174,7 +174,7 @@ const ROW_MAX: usize = 640;
 
 /// The line `(start, end)` around `i` (without its `\n`), when it is no longer than
 /// `ROW_MAX` bytes each side of `i`.
-fn line_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
+pub(super) fn line_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     let from = i.saturating_sub(ROW_MAX);
     let ls = match memchr::memrchr(b'\n', &hay[from..i]) {
         Some(k) => from + k + 1,
@@ -195,20 +195,27 @@ fn line_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
 /// two bytes before it blank; one inside it only a URL's credential after its user (`:`
 /// before the hit), where the token's start is looked for (callgrind: looking for it at
 /// every hit was +4 % on PII text).
-fn after_gap(hay: &[u8], i: usize) -> bool {
+#[inline(always)]
+pub(super) fn after_gap(hay: &[u8], i: usize) -> bool {
     if i >= 2 && matches!(hay[i - 1], b' ' | b'\t') {
         return matches!(hay[i - 2], b' ' | b'\t');
     }
     if i == 0 || hay[i - 1] != b':' {
         return false;
     }
+    credential_after_gap(hay, i)
+}
+
+/// `after_gap` at a hit after a `:`: whether the token holding it follows two blanks.
+#[inline(never)]
+fn credential_after_gap(hay: &[u8], i: usize) -> bool {
     let from = i.saturating_sub(160);
     let b = memchr::memrchr3(b' ', b'\t', b'\n', &hay[from..i]).map(|k| from + k);
     b.is_some_and(|b| b > 0 && hay[b] != b'\n' && matches!(hay[b - 1], b' ' | b'\t'))
 }
 
 /// Rows at most looked at above and below a found value (a table's length).
-const TABLE_ROWS: usize = 64;
+pub(super) const TABLE_ROWS: usize = 64;
 
 /// The secrets of a table aligned with blanks that holds a finding: where a hit (a password,
 /// a vendor's key, a URL's credential) lies in the value column of a `blank_row`, the rows
@@ -217,17 +224,38 @@ const TABLE_ROWS: usize = 64;
 /// short hex, time stamp or locator) are pushed as GENERIC_SECRET. No trigger literal of its
 /// own: it reads the rows of tables the scanner already stopped in (an upper-case `CRET `
 /// trigger cost +8.2 % on clean input in the twenty-fourth round).
+///
+/// Inlined up to one look at the hits' starts (`after_gap`'s, no hit past the text): the
+/// first hit that may stand in a row's value column, or none, where the tables are read from
+/// (`table_secrets_from`, out of line). Before it no hit does, and no row is read, so the
+/// loop from there does what the loop over every hit does (twenty-eighth round, task cost:
+/// the whole loop inlined in `hits_into` was ~27 instructions a hit and ~10 a call on
+/// `redact_profile 65536 pii bytes`, none of whose ~1,850 hits a pass stands after a gap).
+/// (Tried: this look and `evidence_r26n::review`'s in one loop, each hit's type and start
+/// read once: `hits_into` +8k instructions on PII bytes, its set-up and spilled registers.)
+#[inline]
 pub(super) fn blank_table_secrets(
     hay: &[u8],
     raw: &mut Vec<(Hit, usize)>,
     enabled: &[bool; Entity::COUNT],
     threshold: f64,
 ) {
-    if raw.is_empty() || !enabled[Entity::GenericSecret.index()] {
+    if !enabled[Entity::GenericSecret.index()] {
         return;
     }
+    if let Some(k) = raw
+        .iter()
+        .position(|(h, _)| h.start < hay.len() && after_gap(hay, h.start))
+    {
+        table_secrets_from(hay, raw, k, threshold);
+    }
+}
+
+/// `blank_table_secrets` from the first hit `first` that `after_gap` holds for.
+#[inline(never)]
+fn table_secrets_from(hay: &[u8], raw: &mut Vec<(Hit, usize)>, first: usize, threshold: f64) {
     let mut done_to = 0;
-    for k in 0..raw.len() {
+    for k in first..raw.len() {
         let h = raw[k].0;
         if h.start < done_to || h.start >= hay.len() {
             continue;

@@ -1638,3 +1638,255 @@ fn the_review_behind_one_look_does_what_its_loop_does() {
         "{without} without a reviewed hit, {with} with one, {changed} changed"
     );
 }
+
+// The twenty-eighth round's (task cost): the twenty-seventh round's phone grouping test and
+// its blank-aligned tables' loop as they were (the references).
+
+/// `evidence_r27n::no_plan_grouping` as the twenty-seventh round wrote it: every group
+/// counted.
+fn ref_no_plan_grouping(text: &[u8]) -> bool {
+    if text.first() == Some(&b'+') {
+        return false;
+    }
+    let mut groups = [0usize; 4];
+    let mut n = 0;
+    let mut in_group = false;
+    for &b in text {
+        if b.is_ascii_digit() {
+            if !in_group {
+                if n == groups.len() {
+                    return false;
+                }
+                n += 1;
+                in_group = true;
+            }
+            groups[n - 1] += 1;
+        } else {
+            in_group = false;
+        }
+    }
+    match &groups[..n] {
+        [a, b] => *a >= 7 && *b <= 2,
+        [4, 6, 5] => true,
+        _ => false,
+    }
+}
+
+#[test]
+fn the_phone_grouping_test_by_its_first_group_is_the_count_of_every_group() {
+    use super::evidence_r27n::no_plan_grouping;
+    const SEPS: &[&[u8]] = &[b" ", b"-", b".", b"(", b") ", b"/", b"+", b"", b"#"];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut held, mut four_first, mut long_first) = (0, 0, 0);
+    for _ in 0..200_000 {
+        let mut text = Vec::new();
+        if rng.next().is_multiple_of(5) {
+            text.extend_from_slice(rng.pick(SEPS));
+        }
+        for _ in 0..rng.next() % 6 {
+            // Group lengths near the rule's: 1-2, 4, 5-7, and longer.
+            let len = match rng.next() % 4 {
+                0 => 1 + rng.next() % 2,
+                1 => 4 + rng.next() % 3,
+                2 => [4, 6, 5, 7, 8][(rng.next() % 5) as usize],
+                _ => rng.next() % 12,
+            };
+            for _ in 0..len {
+                text.push(b'0' + (rng.next() % 10) as u8);
+            }
+            text.extend_from_slice(rng.pick(SEPS));
+        }
+        if rng.next().is_multiple_of(2) {
+            text.pop();
+        }
+        let want = ref_no_plan_grouping(&text);
+        assert_eq!(
+            no_plan_grouping(&text),
+            want,
+            "{:?}",
+            String::from_utf8_lossy(&text)
+        );
+        held += usize::from(want);
+        let first = text
+            .iter()
+            .skip_while(|b| !b.is_ascii_digit())
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        four_first += usize::from(first == 4);
+        long_first += usize::from(first >= 7);
+    }
+    assert!(
+        held > 2_000 && four_first > 10_000 && long_first > 10_000,
+        "{held} held, {four_first} with a first group of four, {long_first} of seven or more"
+    );
+}
+
+/// `evidence_r27g::blank_table_secrets` as the twenty-seventh round wrote it: every hit
+/// looked at in one loop.
+fn ref_blank_table_secrets(
+    hay: &[u8],
+    raw: &mut Vec<(Hit, usize)>,
+    enabled: &[bool; Entity::COUNT],
+    threshold: f64,
+) {
+    use super::check::Outcome;
+    use super::evidence_r27g::{after_gap, blank_row, line_at, secret_name, TABLE_ROWS};
+    if raw.is_empty() || !enabled[Entity::GenericSecret.index()] {
+        return;
+    }
+    let mut done_to = 0;
+    for k in 0..raw.len() {
+        let h = raw[k].0;
+        if h.start < done_to || h.start >= hay.len() {
+            continue;
+        }
+        if !after_gap(hay, h.start) {
+            continue;
+        }
+        let Some((ls, le)) = line_at(hay, h.start) else {
+            continue;
+        };
+        if blank_row(hay, ls, le).is_none_or(|(_, _, vs)| h.start < vs) {
+            continue;
+        }
+        let mut top = ls;
+        for _ in 0..TABLE_ROWS {
+            if top == 0 {
+                break;
+            }
+            let Some((ps, pe)) = line_at(hay, top - 1) else {
+                break;
+            };
+            if blank_row(hay, ps, pe).is_none() {
+                break;
+            }
+            top = ps;
+        }
+        let mut row_start = top;
+        for _ in 0..2 * TABLE_ROWS + 1 {
+            if row_start >= hay.len() {
+                break;
+            }
+            let Some((rs, re)) = line_at(hay, row_start) else {
+                break;
+            };
+            let Some((ns, ne, _)) = blank_row(hay, rs, re) else {
+                break;
+            };
+            if rs != ls && secret_name(&hay[ns..ne]) {
+                if let Outcome::Hit(s) = super::evidence_r24s::blank_pair_value(hay, ne, threshold)
+                {
+                    raw.push((s, usize::MAX - 2));
+                }
+            }
+            done_to = re;
+            row_start = re + 1;
+        }
+    }
+}
+
+#[test]
+fn the_blank_tables_from_the_first_hit_after_a_gap_find_what_the_loop_finds() {
+    use super::evidence_r27g::blank_table_secrets;
+    const NAMES: &[&[u8]] = &[
+        b"API_KEY",
+        b"SESSION_SECRET",
+        b"webhook_signing_key",
+        b"auth.token",
+        b"sort_key",
+        b"DB_HOST",
+        b"user",
+        b"next_token",
+        b"clientSecret",
+    ];
+    const VALUES: &[&[u8]] = &[
+        b"74fe9c1d0b8e4a7f93c2d51e6a0b8f47c3d2e1f0",
+        b"q8Zt2LmN4vXr7Kp1Wc9Ys3Hd6Bf0Jg5Q",
+        b"sk_live_51HxYz2eZvKYlo2C8aT3bQ9rW",
+        b"postgres://app:Tr1n1dad_99x@db.internal:5432/app",
+        b"https://__token__:pypi-AgEIcHlwaS5vcmcCJGY0@upload.example.org",
+        b"localhost",
+        b"0dfd8d14",
+        b"2026-11-26T03:56:07Z",
+        b"hunter2",
+        b"<your-key>",
+    ];
+    // Mostly a table's gap (two blanks or more), sometimes a single blank or a setting's sign.
+    const JOINS: &[&[u8]] = &[
+        b"  ", b"    ", b"  ", b"\t\t", b" \t", b"   ", b"\t", b" ", b": ", b"=",
+    ];
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let (mut found, mut gap_hits, mut none) = (0, 0, 0);
+    for _ in 0..30_000 {
+        let mut hay = Vec::new();
+        let mut hits = Vec::new();
+        for _ in 0..1 + rng.next() % 8 {
+            match rng.next() % 16 {
+                0 => hay.extend_from_slice(b"Some prose: the key is below.\n"),
+                1 => hay.extend_from_slice(b"\n"),
+                _ => {}
+            }
+            if rng.next().is_multiple_of(3) {
+                hay.extend_from_slice(if rng.next().is_multiple_of(2) {
+                    b"  "
+                } else {
+                    b"\t"
+                });
+            }
+            hay.extend_from_slice(rng.pick(NAMES));
+            hay.extend_from_slice(rng.pick(JOINS));
+            let value = rng.pick(VALUES);
+            let vs = hay.len();
+            hay.extend_from_slice(value);
+            if !rng.next().is_multiple_of(3) {
+                // A hit over the value, or over its part after a `:` (a URL's password).
+                let s = match value.iter().rposition(|&b| b == b':') {
+                    Some(c) if rng.next().is_multiple_of(2) => vs + c + 1,
+                    _ => vs + (rng.next() % 3) as usize,
+                };
+                let e = (s + 1 + (rng.next() % 30) as usize).min(hay.len());
+                let entity = [
+                    Entity::Password,
+                    Entity::GenericSecret,
+                    Entity::StripeKey,
+                    Entity::Email,
+                ][(rng.next() % 4) as usize];
+                hits.push((Hit::new(entity, s.min(e - 1), e), (rng.next() % 3) as usize));
+            }
+            if rng.next().is_multiple_of(5) {
+                hay.extend_from_slice(b"  # note");
+            }
+            hay.push(if rng.next().is_multiple_of(8) {
+                b' '
+            } else {
+                b'\n'
+            });
+        }
+        if rng.next().is_multiple_of(6) {
+            // A hit past the text's end, as a caller's stale hit would be.
+            hits.push((Hit::new(Entity::Password, hay.len() + 2, hay.len() + 4), 0));
+        }
+        let mut enabled = [true; Entity::COUNT];
+        if rng.next().is_multiple_of(10) {
+            enabled[Entity::GenericSecret.index()] = false;
+        }
+        let mut want = hits.clone();
+        ref_blank_table_secrets(&hay, &mut want, &enabled, 3.0);
+        let mut got = hits.clone();
+        blank_table_secrets(&hay, &mut got, &enabled, 3.0);
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&hay));
+        if hits
+            .iter()
+            .any(|(h, _)| h.start < hay.len() && super::evidence_r27g::after_gap(&hay, h.start))
+        {
+            gap_hits += 1;
+        } else {
+            none += 1;
+        }
+        found += usize::from(want.len() > hits.len());
+    }
+    assert!(
+        found > 600 && gap_hits > 5_000 && none > 5_000,
+        "{found} tables found, {gap_hits} texts with a hit after a gap, {none} without"
+    );
+}
