@@ -77,7 +77,7 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     &["key 0 ", "cret ", "/webhooks/"],
     &["chiave", "ssph", "señ", " pw "],
     &["ennwort", "wachtw"],
-    &["oken "],
+    &["oken ", "mysql"],
     &["sswo", " -u "],
     &["> auth ", "pwd ", " -a ", " -P "],
     &["community ", "fecha nac"],
