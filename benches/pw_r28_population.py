@@ -19,9 +19,9 @@ Groups:
               builds stops (the prose searcher's literal `mysql`);
   glued-p     any `-pVALUE` glued after a blank (the twenty-sixth round's group);
   connect     `USER/VALUE@HOST` as one token after a blank, a quote or a line's start: a user
-              name's shape (a letter first, letters, digits, `._$#-`, up to 30 bytes), one
-              `/`, a value with no `/`, `@` or blank, an `@` and a host byte (a letter, a
-              digit, `/`, `[`): Oracle's connect string (`sqlplus`, `expdp`, `rman`); the
+              name's shape (a letter first, letters, digits, `._$#-`, up to 30 bytes, in one
+              case), one `/`, a value with no `/`, `@` or blank, an `@` and a host byte (a
+              letter, a digit, `/`, `[`): Oracle's connect string (`sqlplus`, `expdp`, `rman`); the
               rule this round takes (`src/redact/detect/evidence_r28p.rs`), reached at the
               `@` the byte pass already stops at;
   comma       `-u USER,VALUE` (`lftp -u user,X`).
@@ -63,6 +63,9 @@ def generate(raw):
             yield "glued-p", t[0], t[1], m.start()
     for m in CONNECT.finditer(raw):
         vs, ve = m.start(2), m.end(2)
+        user = m.group(1)
+        if user != user.lower() and user != user.upper():  # a base64 run, no user name
+            continue
         if raw[vs:vs + 1] != b"-" and not REGEX_CLASS.search(raw[vs:ve]):
             yield "connect", vs, ve, m.start()
     for m in COMMA.finditer(raw):

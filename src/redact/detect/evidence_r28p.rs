@@ -5,7 +5,7 @@
 //!
 //! * A connect string's `user/password@host` (`sqlplus hr_admin/X@//10.0.0.5:1521/ORCL`,
 //!   `expdp system/X@CAREPRD`): one token after a blank, a quote, `=` or `(`, a user name's
-//!   shape, one `/`, the value, an `@` and a host's first byte. Reached at the `@` the byte
+//!   shape (in one case), one `/`, the value, an `@` and a host's first byte. Reached at the `@` the byte
 //!   pass already stops at (`Detector::at_sign`), after the URL's userinfo and the e-mail
 //!   address have had it: no literal. Three writers' gold (blind18, blind25, blind27), every
 //!   taken candidate gold.
@@ -72,6 +72,12 @@ pub(super) fn connect_password(hay: &[u8], at: usize) -> Option<Hit> {
         || matches!(hay[us - 1], b'"' | b'\'' | b'=' | b'(')
         || hay[us - 1].is_ascii_whitespace();
     if us == slash || slash - us > USER_MAX || !opens || !hay[us].is_ascii_alphabetic() {
+        return None;
+    }
+    // A user name is written in one case (`hr_admin`, `SYSTEM`); a run of both is a base64
+    // blob's (`mDkHpXfNxHm/2g+m8n…`, the mutation corpus's `@` inserted into one).
+    let user = &hay[us..slash];
+    if user.iter().any(u8::is_ascii_lowercase) && user.iter().any(u8::is_ascii_uppercase) {
         return None;
     }
     flag_value_password(&hay[vs..at]).then(|| Hit::new(Entity::Password, vs, at))

@@ -20,8 +20,8 @@ fn a_connect_strings_password_is_found() {
             "Hafenkran5811!",
         ),
         (
-            "$ sqlplus system/pebble535@//10.221.165.2:1521/ORCLPDB1\n",
-            "pebble535",
+            "$ sqlplus system/walnut_klompen_saffron84@//10.221.165.2:1521/ORCLPDB1\n",
+            "walnut_klompen_saffron84",
         ),
         ("expdp system/Tr0ub4dor.93@orcl schemas=HR directory=DP\n", "Tr0ub4dor.93"),
         ("conn=\"app_rw/Kayak-1985x@db01\"\n", "Kayak-1985x"),
@@ -38,7 +38,8 @@ fn a_connect_strings_look_alikes_are_no_password() {
         "$ sqlplus / as sysdba\nSQL> select 1 from dual;\n",
         "$ sqlplus scott@orcl\nEnter password:\n",
         "$ sqlplus hr_admin@//10.0.0.5:1521/ORCLPDB1\n",
-        "$ sqlplus hr_admin/${ORACLE_PASSWORD}@//10.0.0.5:1521/ORCLPDB1\n",
+        "$ sqlplus hr_admin/$ORACLE_PW@//10.0.0.5:1521/ORCLPDB1\n",
+        "$ sqlplus hr_admin/%ORACLE_PW%@//10.0.0.5:1521/ORCLPDB1\n",
         "$ sqlplus hr_admin/********@//10.0.0.5:1521/ORCLPDB1\n",
         "      - uses: actions/checkout@v4\n      - uses: actions/setup-node@v4\n",
         "docker pull library/nginx@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31\n",
@@ -107,7 +108,7 @@ fn a_wifi_pre_shared_key_is_a_password() {
             "/interface wireless security-profiles\nset [ find default=yes ] wpa2-pre-shared-key=Sonnenblume_sonnenblume7\n/system identity set name=ap1\n",
             "Sonnenblume_sonnenblume7",
         ),
-        ("wpa_pre_shared_key: \"Tr0ub4dor&3x\"\n", "Tr0ub4dor&3x"),
+        ("set [ find default=yes ] wpa-pre-shared-key=Tr0ub4dor#3x\n", "Tr0ub4dor#3x"),
     ] {
         for t in both(text) {
             assert_eq!(pw(&t), vec![value.to_string()], "{t:?}");
@@ -117,5 +118,21 @@ fn a_wifi_pre_shared_key_is_a_password() {
     // No Wi-Fi word: an IPsec peer's key is no password here.
     for t in both("set peer-pre-shared-key=Xk9mQ2vL7pR4tZ8wB3nC\n") {
         assert!(pw(&t).is_empty(), "{t:?}: {:?}", pw(&t));
+    }
+}
+
+#[test]
+fn a_base64_run_with_an_at_sign_is_no_connect_string() {
+    for text in [
+        "sig mDkHpXfNxHm/2g+m8nMk8jWQjOWMN05SSAh8VnpMS@88/\n",
+        "{\"office\":\"mKy/DRqV6rfH5:4@41ui\"}\n",
+    ] {
+        for t in both(text) {
+            assert!(pw(&t).is_empty(), "{t:?}: {:?}", pw(&t));
+        }
+    }
+    // One case, either: a user name.
+    for t in both("$ sqlplus SYSTEM/Tr0ub4dor.93@ORCL\n") {
+        assert_eq!(pw(&t), vec!["Tr0ub4dor.93".to_string()], "{t:?}");
     }
 }
