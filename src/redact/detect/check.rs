@@ -634,6 +634,7 @@ impl Detector {
         let is_password = key.starts_with(b"pass")
             || key.starts_with(b"pwd")
             || key.starts_with(b"psk")
+            || super::evidence_r28p::wifi_pre_shared_key(hay, s, &key)
             || memchr::memmem::find(&key, b"password").is_some()
             || evidence::jndi_credentials(hay, s, &key)
             || evidence::sip_peer_secret(hay, s, &key);
@@ -2572,6 +2573,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b'-' {
         return check_cli_flag(hay, s);
     }
+    if e - s == 5 && hay[s..e].eq_ignore_ascii_case(b"mysql") {
+        return super::evidence_r28p::client_password(hay, e);
+    }
     if hay[s] == b':' && pgpass_line_at(hay, s) {
         return pgpass_password(hay, s);
     }
@@ -3992,6 +3996,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         }
         // `MotDePasse` (from the colon pass).
         b'm' if at(p, b"motdepasse") => Some((p, p + 10)),
+        // A client's name (`mysql -uroot -pX`; `evidence_r28p`).
+        b'm' if at(p, b"mysql") => Some((p, p + 5)),
         b'm' => Some((p, p + 3)),
         // The `:` before a `.pgpass` line's password (from the colon pass); a `user /
         // password` pair's `:` or `=` (`evidence_r27p`, from the `key=value` pass).

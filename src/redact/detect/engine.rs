@@ -716,10 +716,9 @@ impl Detector {
             }
             return i + 1;
         }
-        if !self.enabled[Entity::Email.index()] {
-            return i + 1;
-        }
-        if let Some((s, e)) = email_at(hay, i) {
+        let email_on = self.enabled[Entity::Email.index()];
+        let email = if email_on { email_at(hay, i) } else { None };
+        if let Some((s, e)) = email {
             self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);
             if hay.get(e) == Some(&b':') {
                 if let Some(pw) = sasl_passwd_password(hay, s, e) {
@@ -734,6 +733,17 @@ impl Detector {
                 }
             }
             return e;
+        }
+        // A connect string's `user/password@host` (`evidence_r28p`).
+        if let Some(pw) = self.enabled[Entity::Password.index()]
+            .then(|| super::evidence_r28p::connect_password(hay, i))
+            .flatten()
+        {
+            self.push(out, pw, usize::MAX - 1);
+            return i + 1;
+        }
+        if !email_on {
+            return i + 1;
         }
         if let Some(((s, e), pw)) = sasl_passwd_at(hay, i) {
             self.push(out, Hit::new(Entity::Email, s, e), usize::MAX - 1);

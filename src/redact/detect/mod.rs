@@ -27,6 +27,7 @@ mod evidence_r27g;
 pub(crate) mod evidence_r27n;
 mod evidence_r27p;
 pub(crate) mod evidence_r28n;
+mod evidence_r28p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -228,7 +229,7 @@ enum ProseId {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 56] = [
+const PROSE_LITERALS: [(&[u8], usize); 57] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -310,6 +311,11 @@ const PROSE_LITERALS: [(&[u8], usize); 56] = [
     // (`buckets`), whose masks it widens at its third byte only (no new candidate on the
     // bench payloads); unplanned, it moved other literals' buckets: clean text +6 to +12 %.
     (b" -P ", 1),
+    // 56: a client's name (`mysql -uroot -pX`, `mysqldump … -uroot -pX`; `evidence_r28p`:
+    // the glued `-uUSER -pVALUE` on its line). In the bucket of `oken ` (`buckets`), where
+    // the bucket model puts the fewest new candidates; every literal's bucket is pinned
+    // (`tests_r28p`).
+    (b"mysql", 0),
 ];
 
 impl ProseTriggers {
@@ -486,6 +492,7 @@ impl ProseTriggers {
             b'v' | b'V' if (19..22).any(lit) => q - 3,
             b'v' | b'V' if (34..37).any(lit) => q - 4,
             b'-' if (42..46).any(lit) || lit(54) || lit(55) => q,
+            b'm' if lit(56) => q,
             // The SWAR pass stops at the `e` of `ey` and the `g` of `gi`.
             b'e' | b'E' if q >= 1 && (46..49).any(|i| lit_at(i, q - 1)) => q - 1,
             b'g' | b'G' if q >= 2 && (49..51).any(|i| lit_at(i, q - 2)) => q - 2,
@@ -678,5 +685,7 @@ mod tests_r27n;
 mod tests_r27p;
 #[cfg(test)]
 mod tests_r28n;
+#[cfg(test)]
+mod tests_r28p;
 #[cfg(test)]
 mod tests_support;
