@@ -35,7 +35,8 @@ def routing(raw):
 
 
 CARD = re.compile(rb"(?<![0-9])(?:[0-9]{12,19}|[0-9]{4}(?:[ \-][0-9]{3,6}){2,4})(?![0-9])")
-CVC = re.compile(rb"(?i)(?<![A-Za-z0-9])(cvv2|cvc2|cvv|cvc|cvn|csc|cid|security code)[ \t]*(?:\([A-Za-z0-9 ]{1,8}\)[ \t]*)?[:=#]?[ \t]*([0-9]{3,4})(?![A-Za-z0-9/-])")
+# `numbers::CVC_WORDS`, the engine's words in the seven locales.
+CVC = re.compile(rb"(?i)(?<![A-Za-z0-9])(cvv2|cvc2|cvv|cvc|cvn|cid|csc|security code|kartenpr\xc3\xbcfnummer|pr\xc3\xbcfnummer|pr\xc3\xbcfziffer|cryptogramme|c\xc3\xb3digo de seguridad|codice di sicurezza|beveiligingscode)(?![A-Za-z0-9])[ \t]*(?:\([A-Za-z0-9 ]{1,8}\)[ \t]*)?[:=#]?[ \t]*([0-9]{3,4})(?![A-Za-z0-9/-])")
 
 
 def luhn(d):
