@@ -202,3 +202,18 @@ fn a_message_brokers_routing_key_in_a_json_body_is_no_secret() {
         );
     }
 }
+
+#[test]
+fn every_security_code_word_passes_the_cheap_head_test() {
+    for w in super::numbers::CVC_WORDS {
+        for word in [w.to_vec(), w.to_ascii_uppercase()] {
+            assert!(
+                super::evidence_r28g::cvc_word_head(&word, 0),
+                "{}",
+                String::from_utf8_lossy(&word)
+            );
+        }
+    }
+    assert!(!super::evidence_r28g::cvc_word_head(b"card", 0));
+    assert!(!super::evidence_r28g::cvc_word_head(b"ssn", 0));
+}
