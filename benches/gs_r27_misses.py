@@ -35,24 +35,39 @@ RULES = [
  ("e: AWS secret key near its key id (Terraform, URL userinfo, CI table)", rb"(AKIA|ASIA)[A-Z0-9]{16}[\s\S]{0,160}$", b"AWS40"),
  ("f: GitLab variables table row `AWS_SECRET_ACCESS_KEY\\t…\\t*\\t`", rb"AWS_SECRET_ACCESS_KEY\t[^\n]*\t$", None),
 ]
-for sp in sys.argv[2:]:
-    c = collections.Counter()
-    for doc, raw, lab, gold, preds in documents(sp, sys.argv[1]):
-        for (t, s, e) in gold:
-            if t != "GENERIC_SECRET" or overlaps(preds, t, s, e):
-                continue
-            left = raw[max(0, s - 400):s]
-            for name, rx, need in RULES:
-                if need == b"AWS40":
-                    ok = re.search(rx, left) and len(re.sub(rb"%2[BF]", b"+", raw[s:e])) == 40
-                else:
-                    ok = re.search(rx, left) and (need is None or need in raw)
-                if ok:
+
+
+def classify(raw, s, e, rules=None):
+    """The first class of `rules` (default `RULES`) whose context matches the value at
+    raw[s:e], or None."""
+    left = raw[max(0, s - 400):s]
+    for name, rx, need in (rules or RULES):
+        if need == b"AWS40":
+            ok = re.search(rx, left) and len(re.sub(rb"%2[BF]", b"+", raw[s:e])) == 40
+        else:
+            ok = re.search(rx, left) and (need is None or need in raw)
+        if ok:
+            return name
+    return None
+
+
+def main(argv):
+    for sp in argv[2:]:
+        c = collections.Counter()
+        for doc, raw, lab, gold, preds in documents(sp, argv[1]):
+            for (t, s, e) in gold:
+                if t != "GENERIC_SECRET" or overlaps(preds, t, s, e):
+                    continue
+                name = classify(raw, s, e)
+                if name:
                     c[name] += 1
-                    break
-            else:
-                c["other"] += 1
-                print("   ", sp, raw[max(0,s-80):e+20])
-    print(sp, sum(c.values()))
-    for k, v in sorted(c.items(), key=lambda x: -x[1]):
-        print(f"   {v:4} {k}")
+                else:
+                    c["other"] += 1
+                    print("   ", sp, raw[max(0,s-80):e+20])
+        print(sp, sum(c.values()))
+        for k, v in sorted(c.items(), key=lambda x: -x[1]):
+            print(f"   {v:4} {k}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -161,6 +161,8 @@ fn key_value_keyword(hay: &[u8], j: usize, q: usize) -> Option<usize> {
         })
         .map(|w| j - w.len())
         .min()
+        // `routing_key` (`routingKey`) before `:`/`=`: its `key` (`evidence_r28g`).
+        .or_else(|| super::evidence_r28g::routing_key_at(hay, j).then_some(j - 3))
         // `key` alone as a URL's query parameter (`?key=…`, `&key=…`) or an INI/TOML
         // setting (`key = "…"`, after a blank or at a line's start; `check_key_value` wants a
         // key's shape there); not a keyword elsewhere (`key: value` is any map's key).

@@ -546,6 +546,10 @@ impl Detector {
                 Outcome::Reject
             };
         }
+        // An events API's `routing_key` (`evidence_r28g`): a token's shape, one run.
+        if key.starts_with(b"key") && super::evidence_r28g::routing_key_before(hay, s) {
+            return super::evidence_r28g::routing_key_value(hay, vs, self.entropy_threshold);
+        }
         // A URL or a secret manager's reference (`op://vault/item/field`), not the secret.
         let scheme = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
         if scheme > 0 && value[scheme..].starts_with(b"://") {
@@ -597,6 +601,7 @@ impl Detector {
             || (value.len() > 6 && value[..6].eq_ignore_ascii_case(b"vault:"))
             || value.iter().all(|&b| b == b'x' || b == b'X')
             || variable_reference(value)
+            || super::evidence_r28g::env_path_reference(value)
             || stand_in(value)
             || super::evidence_r24s::lowercase_path(value)
         {

@@ -26,6 +26,7 @@ mod evidence_r26p;
 mod evidence_r27g;
 pub(crate) mod evidence_r27n;
 mod evidence_r27p;
+mod evidence_r28g;
 pub(crate) mod evidence_r28n;
 mod evidence_r28p;
 mod numbers;
@@ -683,6 +684,8 @@ mod tests_r27g;
 mod tests_r27n;
 #[cfg(test)]
 mod tests_r27p;
+#[cfg(test)]
+mod tests_r28g;
 #[cfg(test)]
 mod tests_r28n;
 #[cfg(test)]

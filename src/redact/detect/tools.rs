@@ -292,7 +292,10 @@ pub(super) fn php_define_secrets(
             continue;
         }
         if let Some((vs, ve)) = php_define_value(hay, ne) {
-            if !hay[vs..ve].contains(&b' ') {
+            // WordPress's 64-byte keys (`evidence_r28g`), whatever byte opens them.
+            if let Some(h) = super::evidence_r28g::wordpress_key(hay, vs, ve) {
+                sink(h);
+            } else if !hay[vs..ve].contains(&b' ') {
                 if let Outcome::Hit(h) = secret_token_at(hay, vs, ve, threshold) {
                     sink(h);
                 }
