@@ -71,8 +71,8 @@ trait Sink {
     fn put(&mut self, s: &str) -> fmt::Result;
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result;
     fn put_quote(&mut self) -> fmt::Result;
-    /// `name` and `then` (`=`, or `="`), after a space with `pad`.
-    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result;
+    /// `name` and `=` (`="` with `quote`), after a space with `pad`.
+    fn put_name(&mut self, pad: bool, name: &str, quote: bool) -> fmt::Result;
     fn ansi(&self) -> bool;
     /// A `Writer` over this sink, for the default visitor.
     fn writer(&mut self) -> Writer<'_>;
@@ -93,12 +93,12 @@ impl Sink for Writer<'_> {
     fn put_quote(&mut self) -> fmt::Result {
         self.write_char('"')
     }
-    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+    fn put_name(&mut self, pad: bool, name: &str, quote: bool) -> fmt::Result {
         if pad {
             self.write_str(" ")?;
         }
         self.write_str(name)?;
-        self.write_str(then)
+        self.write_str(if quote { "=\"" } else { "=" })
     }
     fn ansi(&self) -> bool {
         self.has_ansi_escapes()
@@ -126,15 +126,16 @@ impl Sink for &mut String {
         Ok(())
     }
     #[inline]
-    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+    fn put_name(&mut self, pad: bool, name: &str, quote: bool) -> fmt::Result {
         // the one-byte pieces pushed as bytes: a `memcpy` call each otherwise
         self.reserve(name.len() + 3);
         if pad {
             self.push(' ');
         }
         self.push_str(name);
-        for c in then.chars() {
-            self.push(c);
+        self.push('=');
+        if quote {
+            self.push('"');
         }
         Ok(())
     }
@@ -201,24 +202,19 @@ struct Plain<W> {
 impl<W: Sink> Plain<W> {
     /// A field this visitor writes itself: `name=`, after a space unless it is the first.
     fn own(&mut self, field: &Field) -> bool {
-        self.own_then(field, "=")
+        self.own_then(field, false)
     }
 
-    /// [`Plain::own`], with `then` in place of `=` (`="` before a quoted string: one write
-    /// fewer).
-    fn own_then(&mut self, field: &Field, then: &str) -> bool {
+    /// [`Plain::own`], with `="` in place of `=` with `quote` (before a quoted string: one
+    /// write fewer).
+    fn own_then(&mut self, field: &Field, quote: bool) -> bool {
         let name = field.name();
-        if self.result.is_err()
-            || self.ansi
-            || name == "message"
-            || name.starts_with("r#")
-            || name.starts_with("log.")
-        {
+        if self.result.is_err() || self.ansi || default_visitors(name) {
             return false;
         }
         let pad = !self.is_empty;
         self.is_empty = false;
-        self.result = self.out.put_name(pad, name, then);
+        self.result = self.out.put_name(pad, name, quote);
         true
     }
 
@@ -250,6 +246,19 @@ impl<W: Sink> Plain<W> {
     }
 }
 
+/// The fields the default visitor writes: `message`, `r#` names and `log.` fields. (By the
+/// first byte first: the three comparisons for every field were ~30 instructions of each of
+/// the call line's twelve; docs/performance.md, "Twenty-third round".)
+#[inline]
+fn default_visitors(name: &str) -> bool {
+    match name.as_bytes().first() {
+        Some(b'm') => name == "message",
+        Some(b'r') => name.starts_with("r#"),
+        Some(b'l') => name.starts_with("log."),
+        _ => false,
+    }
+}
+
 /// `Debug` of a `str` writes these bytes as they are: printable ASCII but `"` and `\`. (The
 /// strings' escape scan, a word at a time, and DEL apart: a byte loop here cost ~5
 /// instructions a byte of each of the call line's six strings.)
@@ -261,7 +270,7 @@ fn plain_ascii(s: &str) -> bool {
 
 impl<W: Sink> Visit for Plain<W> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if plain_ascii(value) && self.own_then(field, "=\"") {
+        if plain_ascii(value) && self.own_then(field, true) {
             self.write(value);
             self.write_quote();
         } else {
@@ -517,6 +526,15 @@ mod tests {
             dbg = ?vec!["a", "b"],
             empty = "",
             r#type = "raw",
+            // names starting as the default visitor's do, and not theirs
+            messages = "m",
+            mess = 1u64,
+            rate = "r",
+            r = 2i64,
+            logs = "l",
+            log = true,
+            log.line = 3u64,
+            r#ref = "raw ref",
             "message with {} and \"quotes\" \u{1b}[0m",
             "args"
         );
