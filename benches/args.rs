@@ -3,6 +3,8 @@
 //!
 //! - `args/parse_strict_1kb`: the strict JSON parse alone (`json::parse_strict`: duplicate
 //!   keys, depth, UTF-8 and the number rules refused), of `benches/fixtures/call.json`.
+//! - `args/parse_strict_into_1kb`: the same parse into the tree the last one returned, as the
+//!   pipeline parses a worker's calls (`json::parse_strict_into`: its allocations reused).
 //! - `args/parse_args_1kb`: the args stage (`args::parse_args`: media type, strict parse, the
 //!   argument object and what to re-encode for the upstream).
 //! - `args/schema_1kb`: the tool's JSON Schema (`benches/fixtures/adapters/payments.yaml`)
@@ -50,6 +52,15 @@ fn bench(c: &mut Criterion) {
     let redactor = &snap.redactor;
 
     let parse_strict = || toolwall::json::parse_strict(&body, MAX_DEPTH).expect("strict JSON");
+    let spare = std::cell::RefCell::new(Some(parse_strict()));
+    let parse_strict_into = || {
+        let tree = spare.borrow_mut().take().unwrap_or_default();
+        let parsed =
+            toolwall::json::parse_strict_into(&body, MAX_DEPTH, tree).expect("strict JSON");
+        let keys = parsed.as_object().map_or(0, serde_json::Map::len);
+        *spare.borrow_mut() = Some(parsed);
+        keys
+    };
     let parse_args =
         || args::parse_args(tool, &headers, &body, None, params.clone(), MAX_DEPTH).expect("args");
     let parsed_args = parse_args();
@@ -78,6 +89,12 @@ fn bench(c: &mut Criterion) {
 
     // sanity: the fixture is what the benches say it is
     assert_eq!(parse_strict(), parsed);
+    assert_eq!(parse_strict_into(), 7);
+    assert_eq!(
+        spare.borrow().as_ref(),
+        Some(&parsed),
+        "parsed into the spare as afresh"
+    );
     schema_check(&parsed);
     let (findings, found) = scan(&parsed);
     assert_eq!(found, ["email"], "{findings:?}");
@@ -93,6 +110,7 @@ fn bench(c: &mut Criterion) {
         for _ in 0..n {
             match only.as_str() {
                 "args/parse_strict_1kb" => drop(black_box(parse_strict())),
+                "args/parse_strict_into_1kb" => drop(black_box(parse_strict_into())),
                 "args/parse_args_1kb" => drop(black_box(parse_args())),
                 "args/schema_1kb" => schema_check(black_box(&parsed)),
                 "args/pii_scan_1kb" => drop(black_box(scan(black_box(&parsed)))),
@@ -108,6 +126,9 @@ fn bench(c: &mut Criterion) {
 
     c.bench_function("args/parse_strict_1kb", |b| {
         b.iter(|| black_box(parse_strict()))
+    });
+    c.bench_function("args/parse_strict_into_1kb", |b| {
+        b.iter(|| black_box(parse_strict_into()))
     });
     c.bench_function("args/parse_args_1kb", |b| {
         b.iter(|| black_box(parse_args()))

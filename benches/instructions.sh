@@ -14,6 +14,8 @@
 # LOG=info: toolwall's log level (default warn: no per-call line); the lines go to a file.
 # WORKERS=N: `run --workers N` (load.sh runs toolwall with one worker; default: one per core).
 # KEEP=DIR: keep the N2 run's callgrind output in DIR (for callgrind_annotate --inclusive=yes).
+# VGEXTRA="--dump-instr=yes": more callgrind options (per-instruction costs in the KEEP output:
+# which call site of a function, e.g. which memcpy, costs what).
 # CONNS=N: the calls from N connections at once (oha, after one call that waits for the start)
 # instead of one call at a time: how the proxy's turns batch work (the audit writer's wake-ups,
 # timers) when calls overlap, which one call at a time never shows.
@@ -90,7 +92,7 @@ PY
 
 measure() { # bin n → total instructions (Ir)
   rm -rf "$work/audit"
-  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$1" --log-level "${LOG:-warn}" run ${WORKERS:+--workers "$WORKERS"} -c "$work/toolwall.yaml" 2>"$work/vg.log" >"$work/log.txt" & local pid=$!
+  valgrind --tool=callgrind ${VGEXTRA:-} --callgrind-out-file="$work/cg.out" "$1" --log-level "${LOG:-warn}" run ${WORKERS:+--workers "$WORKERS"} -c "$work/toolwall.yaml" 2>"$work/vg.log" >"$work/log.txt" & local pid=$!
   calls "$2"
   kill -INT $pid; wait $pid || true
   awk '/^summary:/ {print $2}' "$work/cg.out"

@@ -705,17 +705,28 @@ mod tests {
             }
             _ => {
                 out.push('{');
-                let n = if next(shape).is_multiple_of(13) {
-                    40
+                // up to four of the keys below; or `k0`, `k1`, …: 40 of them (more than a
+                // spare object's slots) or 6 to 18 (around the slots' number, sometimes with
+                // a key given twice, and the last one or two left out)
+                let (n, twice) = if next(shape).is_multiple_of(13) {
+                    (40, u64::MAX)
+                } else if next(shape).is_multiple_of(6) {
+                    (6 + next(shape) % 13, next(shape) % 24)
                 } else {
-                    next(shape) % 5
+                    (next(shape) % 5, u64::MAX)
+                };
+                let n = if n > 5 && next(leaf).is_multiple_of(5) {
+                    n - 1 - next(leaf) % 2
+                } else {
+                    n
                 };
                 for i in 0..n {
                     if i > 0 {
                         out.push(',');
                     }
                     if n > 5 {
-                        out.push_str(&format!("\"k{i}\""));
+                        let k = if i == twice { 0 } else { i };
+                        out.push_str(&format!("\"k{k}\""));
                     } else {
                         out.push_str(KEYS[(next(shape) % KEYS.len() as u64) as usize]);
                     }

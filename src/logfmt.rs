@@ -71,8 +71,8 @@ trait Sink {
     fn put(&mut self, s: &str) -> fmt::Result;
     fn put_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result;
     fn put_quote(&mut self) -> fmt::Result;
-    /// `name` and `then` (`=`, or `="`), after a space with `pad`.
-    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result;
+    /// `name` and `=` (`="` with `quote`), after a space with `pad`.
+    fn put_name(&mut self, pad: bool, name: &str, quote: bool) -> fmt::Result;
     fn ansi(&self) -> bool;
     /// A `Writer` over this sink, for the default visitor.
     fn writer(&mut self) -> Writer<'_>;
@@ -93,12 +93,12 @@ impl Sink for Writer<'_> {
     fn put_quote(&mut self) -> fmt::Result {
         self.write_char('"')
     }
-    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+    fn put_name(&mut self, pad: bool, name: &str, quote: bool) -> fmt::Result {
         if pad {
             self.write_str(" ")?;
         }
         self.write_str(name)?;
-        self.write_str(then)
+        self.write_str(if quote { "=\"" } else { "=" })
     }
     fn ansi(&self) -> bool {
         self.has_ansi_escapes()
@@ -126,15 +126,16 @@ impl Sink for &mut String {
         Ok(())
     }
     #[inline]
-    fn put_name(&mut self, pad: bool, name: &str, then: &str) -> fmt::Result {
+    fn put_name(&mut self, pad: bool, name: &str, quote: bool) -> fmt::Result {
         // the one-byte pieces pushed as bytes: a `memcpy` call each otherwise
         self.reserve(name.len() + 3);
         if pad {
             self.push(' ');
         }
         self.push_str(name);
-        for c in then.chars() {
-            self.push(c);
+        self.push('=');
+        if quote {
+            self.push('"');
         }
         Ok(())
     }
@@ -201,24 +202,19 @@ struct Plain<W> {
 impl<W: Sink> Plain<W> {
     /// A field this visitor writes itself: `name=`, after a space unless it is the first.
     fn own(&mut self, field: &Field) -> bool {
-        self.own_then(field, "=")
+        self.own_then(field, false)
     }
 
-    /// [`Plain::own`], with `then` in place of `=` (`="` before a quoted string: one write
-    /// fewer).
-    fn own_then(&mut self, field: &Field, then: &str) -> bool {
+    /// [`Plain::own`], with `="` in place of `=` with `quote` (before a quoted string: one
+    /// write fewer).
+    fn own_then(&mut self, field: &Field, quote: bool) -> bool {
         let name = field.name();
-        if self.result.is_err()
-            || self.ansi
-            || name == "message"
-            || name.starts_with("r#")
-            || name.starts_with("log.")
-        {
+        if self.result.is_err() || self.ansi || default_visitors(name) {
             return false;
         }
         let pad = !self.is_empty;
         self.is_empty = false;
-        self.result = self.out.put_name(pad, name, then);
+        self.result = self.out.put_name(pad, name, quote);
         true
     }
 
@@ -250,18 +246,54 @@ impl<W: Sink> Plain<W> {
     }
 }
 
+/// The fields the default visitor writes: `message`, `r#` names and `log.` fields. (By the
+/// first byte first: the three comparisons for every field were ~30 instructions of each of
+/// the call line's twelve; docs/performance.md, "Twenty-third round".)
+#[inline]
+fn default_visitors(name: &str) -> bool {
+    match name.as_bytes().first() {
+        Some(b'm') => name == "message",
+        Some(b'r') => name.starts_with("r#"),
+        Some(b'l') => name.starts_with("log."),
+        _ => false,
+    }
+}
+
 /// `Debug` of a `str` writes these bytes as they are: printable ASCII but `"` and `\`. (The
 /// strings' escape scan, a word at a time, and DEL apart: a byte loop here cost ~5
 /// instructions a byte of each of the call line's six strings.)
 fn plain_ascii(s: &str) -> bool {
     let b = s.as_bytes();
     let scanned = crate::json::scan_string(b);
-    !scanned.escape && scanned.ascii && !b.contains(&0x7f)
+    !scanned.escape && scanned.ascii && !ascii_has_del(b)
+}
+
+/// Whether ASCII bytes hold a DEL (0x7f), eight at a time: a byte below 0x80 plus one has its
+/// high bit set only when it is 0x7f, and carries into the next byte never (the byte loop of
+/// `<[u8]>::contains` was ~5 instructions a byte of the call line's strings: docs/
+/// performance.md, "Twenty-third round"). The last 1..7 bytes are the last eight read again.
+fn ascii_has_del(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if b.len() < 8 {
+        return b.contains(&0x7f);
+    }
+    // (every slice here is eight bytes; were one not, the word says DEL: the default visitor
+    // writes the string, never a wrong line)
+    let del = |w: &[u8]| {
+        let w = <[u8; 8]>::try_from(w).map_or(u64::MAX >> 1, u64::from_le_bytes);
+        w.wrapping_add(ONES) & HIGH != 0
+    };
+    let mut chunks = b.chunks_exact(8);
+    if chunks.by_ref().any(del) {
+        return true;
+    }
+    !chunks.remainder().is_empty() && del(&b[b.len() - 8..])
 }
 
 impl<W: Sink> Visit for Plain<W> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if plain_ascii(value) && self.own_then(field, "=\"") {
+        if plain_ascii(value) && self.own_then(field, true) {
             self.write(value);
             self.write_quote();
         } else {
@@ -517,6 +549,15 @@ mod tests {
             dbg = ?vec!["a", "b"],
             empty = "",
             r#type = "raw",
+            // names starting as the default visitor's do, and not theirs
+            messages = "m",
+            mess = 1u64,
+            rate = "r",
+            r = 2i64,
+            logs = "l",
+            log = true,
+            log.line = 3u64,
+            r#ref = "raw ref",
             "message with {} and \"quotes\" \u{1b}[0m",
             "args"
         );
@@ -626,7 +667,7 @@ mod tests {
             b.iter()
                 .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
         };
-        for len in 0..=17usize {
+        for len in 0..=33usize {
             for pos in 0..len.max(1) {
                 for byte in 0..=0x7fu8 {
                     for fill in [b'a', b' ', b'~', b'!', b'#', b'[', b']'] {

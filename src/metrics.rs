@@ -100,6 +100,29 @@ pub struct Metrics {
     pub build_info: Family<BuildLabels, Gauge>,
     /// What forwarded calls cost, in US dollars, by tenant (a bounded label: [`tenant_label`]).
     pub spend: Family<TenantLabels, Counter<f64, AtomicU64>>,
+    /// This registry among the process's, for the counters a thread keeps ([`Metrics::count_call`]).
+    id: u64,
+}
+
+/// The next [`Metrics`]' `id` (never reused: a thread's kept counters are known for another
+/// registry's by it).
+static NEXT_METRICS_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The most `tool_calls` counters a thread keeps ([`Metrics::count_call`]).
+const CALL_COUNTERS_MAX: usize = 32;
+
+thread_local! {
+    /// `tool_calls`' counters this thread counted last, with the `id` of their registry.
+    static CALL_COUNTERS: std::cell::RefCell<(u64, Vec<(CallLabels, Counter)>)> =
+        const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
+/// The same three `&'static str` (address and length): the same labels. (Labels equal by
+/// their text but spelled at other addresses are looked up in the family and kept once more.)
+fn same_labels(a: &CallLabels, b: &CallLabels) -> bool {
+    std::ptr::eq(a.tool, b.tool)
+        && std::ptr::eq(a.decision, b.decision)
+        && std::ptr::eq(a.mode, b.mode)
 }
 
 impl Default for Metrics {
@@ -245,6 +268,7 @@ impl Metrics {
             spend.clone(),
         );
         Metrics {
+            id: NEXT_METRICS_ID.fetch_add(1, Ordering::Relaxed),
             spend,
             build_info,
             upstream_duration,
@@ -268,6 +292,39 @@ impl Metrics {
             audit_queue_depth,
             audit_queue_full,
             state_backend_up,
+        }
+    }
+
+    /// `tool_calls{tool, decision, mode}` counted once: the call's counter is the family's
+    /// (`get_or_create_owned` shares it), kept per thread by its labels' addresses, so a
+    /// thread counting calls of the same labels finds it without hashing them. (The family's
+    /// look-up hashes the three strings with SipHash, ~0.6k instructions a call:
+    /// docs/performance.md, "Twenty-third round".) The family is never cleared, so a kept
+    /// counter stays the one it exports.
+    pub fn count_call(&self, labels: CallLabels) {
+        let counted = CALL_COUNTERS
+            .try_with(|cell| {
+                let mut kept = cell.try_borrow_mut().ok()?;
+                if kept.0 != self.id {
+                    kept.1.clear();
+                    kept.0 = self.id;
+                }
+                if let Some((_, counter)) = kept.1.iter().find(|(l, _)| same_labels(l, &labels)) {
+                    counter.inc();
+                    return Some(());
+                }
+                let counter = self.tool_calls.get_or_create_owned(&labels);
+                counter.inc();
+                if kept.1.len() >= CALL_COUNTERS_MAX {
+                    kept.1.clear();
+                }
+                kept.1.push((labels.clone(), counter));
+                Some(())
+            })
+            .ok()
+            .flatten();
+        if counted.is_none() {
+            self.tool_calls.get_or_create(&labels).inc();
         }
     }
 
@@ -489,5 +546,58 @@ mod tests {
         // a name already labelled keeps its label once the set is full
         assert_eq!(tool_label("metrics_test.known"), "metrics_test.known");
         assert_eq!(tool_label("metrics_test.new-after-cap"), OTHER_TOOL);
+    }
+
+    /// Calls counted through the counters a thread keeps are the family's own counts: labels
+    /// repeated, alternating, spelled at other addresses with the same text, more distinct ones
+    /// than a thread keeps, and two registries counted in turn on one thread — each registry's
+    /// exposition the same as one counted by `get_or_create(..).inc()`.
+    #[test]
+    fn kept_call_counters_count_what_the_family_counts() {
+        let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+        let tools: Vec<&'static str> = (0..40)
+            .map(|i| leak(&format!("metrics_test.kept{}", i % 20)))
+            .collect();
+        let decisions = ["allow", "deny", "error", "shadow_refused", "dry_run"];
+        let modes = ["enforce", "shadow"];
+        let (a, b) = (Metrics::new(), Metrics::new());
+        let (ref_a, ref_b) = (Metrics::new(), Metrics::new());
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..3_000usize {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let labels = CallLabels {
+                // a few labels most of the time, every one of them now and then
+                tool: tools[(rng % if i % 7 == 0 { 40 } else { 3 }) as usize],
+                decision: if rng & 0x100 == 0 {
+                    decisions[((rng >> 9) % 5) as usize]
+                } else {
+                    // the same text at another address
+                    leak(decisions[((rng >> 9) % 5) as usize])
+                },
+                mode: modes[((rng >> 12) % 2) as usize],
+            };
+            let (m, r) = if rng & 0x8000 == 0 {
+                (&a, &ref_a)
+            } else {
+                (&b, &ref_b)
+            };
+            m.count_call(labels.clone());
+            r.tool_calls.get_or_create(&labels).inc();
+        }
+        let calls = |m: &Metrics| {
+            let mut lines: Vec<String> = m
+                .encode()
+                .lines()
+                .filter(|l| l.starts_with("toolwall_tool_calls_total"))
+                .map(str::to_string)
+                .collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(calls(&a), calls(&ref_a));
+        assert_eq!(calls(&b), calls(&ref_b));
+        assert!(calls(&a).len() > 60, "{}", calls(&a).len());
     }
 }

@@ -64,7 +64,7 @@ impl<'a> Fast<'a> {
             b'{' => self.object(depth + 1),
             b'[' => self.array(depth + 1),
             b'"' => self.string().map(Value::String),
-            b'-' | b'0'..=b'9' => self.number(),
+            b'-' | b'0'..=b'9' => self.number().map(Value::Number),
             b't' => self.literal(b"true", Value::Bool(true)),
             b'f' => self.literal(b"false", Value::Bool(false)),
             b'n' => self.literal(b"null", Value::Null),
@@ -155,6 +155,11 @@ impl<'a> Fast<'a> {
 
     /// The string under the cursor as [`Fast::string`] reads it, borrowed from the text when it
     /// has no escapes.
+    ///
+    /// Inlined into its callers: as a call it cost ~75 instructions a string besides the
+    /// scan of its words (the saves and restores of a frame, its constants, its answer through
+    /// memory), on the 1 KB bench call's 57 strings (docs/performance.md, "Twenty-third round").
+    #[inline(always)]
     fn string_text(&mut self) -> Option<Text<'a>> {
         let raw = self.raw;
         let start = self.i + 1;
@@ -186,7 +191,7 @@ impl<'a> Fast<'a> {
     /// The number under the cursor (JSON grammar). Integers that fit are read here (as
     /// serde_json reads them: `u64` when not negative, `i64` when negative and not zero);
     /// the others (fractions, exponents, `-0`, overflow) are read by serde_json alone.
-    fn number(&mut self) -> Option<Value> {
+    fn number(&mut self) -> Option<Number> {
         let raw = self.raw;
         let start = self.i;
         let digits = |i: &mut usize| {
@@ -229,17 +234,15 @@ impl<'a> Fast<'a> {
             let magnitude = &raw[start + usize::from(negative)..i];
             if let Some(u) = parse_u64(magnitude) {
                 if !negative {
-                    return Some(Value::from(u));
+                    return Some(Number::from(u));
                 }
                 let neg = (u as i64).wrapping_neg();
                 if neg < 0 {
-                    return Some(Value::from(neg));
+                    return Some(Number::from(neg));
                 }
             }
         }
-        serde_json::from_str::<Number>(self.text.get(start..i)?)
-            .ok()
-            .map(Value::Number)
+        serde_json::from_str::<Number>(self.text.get(start..i)?).ok()
     }
 }
 
@@ -262,9 +265,9 @@ impl Text<'_> {
 /// the duplicate check there keeps the members' slots in an array of this size.
 const INTO_MEMBERS: usize = 32;
 
-/// An object of at most this many members (one node of a `BTreeMap`) is searched for a key by
-/// its members' lengths first ([`Fast::object_into`]).
-const SCAN_MEMBERS: usize = 11;
+/// An object of at most this many members is parsed into an array of its members' slots
+/// ([`Fast::object_into_slots`]); a larger one is searched by the map for each key.
+const SLOT_MEMBERS: usize = 16;
 
 /// [`parse`] into the allocations of `spare`, a tree a previous parse returned: true when
 /// `spare` now holds the value [`parse`] would return for `text` (so the same value the
@@ -307,19 +310,11 @@ impl Fast<'_> {
                 self.object_into(map, depth + 1)
             }
             (b'[', Value::Array(items)) => self.array_into(items, depth + 1),
-            (b'"', Value::String(s)) => {
-                match self.string_text()? {
-                    Text::Plain(t)
-                        if s.capacity() >= t.len() && s.capacity() <= 2 * t.len() + 32 =>
-                    {
-                        s.clear();
-                        s.push_str(t);
-                    }
-                    // a buffer too small, or much larger than needed (kept bounded by what
-                    // it holds)
-                    Text::Plain(t) => *s = t.to_owned(),
-                    Text::Decoded(t) => *s = t,
-                }
+            (b'"', Value::String(s)) => self.string_into(s),
+            // a number into a number: no other value dropped and built (`Fast::value`'s
+            // dispatch and a `Value`'s drop were ~130 instructions a number)
+            (b'-' | b'0'..=b'9', Value::Number(n)) => {
+                *n = self.number()?;
                 Some(())
             }
             (_, slot) => {
@@ -329,12 +324,30 @@ impl Fast<'_> {
         }
     }
 
+    /// The string under the cursor (its `"`) written into `s`: into its buffer when it fits.
+    #[inline(always)]
+    fn string_into(&mut self, s: &mut String) -> Option<()> {
+        match self.string_text()? {
+            Text::Plain(t) if s.capacity() >= t.len() && s.capacity() <= 2 * t.len() + 32 => {
+                s.clear();
+                s.push_str(t);
+            }
+            // a buffer too small, or much larger than needed (kept bounded by what it holds)
+            Text::Plain(t) => *s = t.to_owned(),
+            Text::Decoded(t) => *s = t,
+        }
+        Some(())
+    }
+
     /// [`Fast::object`] written into `map` (see [`parse_into`]).
     fn object_into(
         &mut self,
         map: &mut serde_json::Map<String, Value>,
         depth: usize,
     ) -> Option<()> {
+        if map.len() <= SLOT_MEMBERS {
+            return self.object_into_slots(map, depth);
+        }
         // the slots filled: their addresses (a slot does not move while no member is inserted
         // or removed), and a bit per address as a first look (the values of a map's node are
         // consecutive, so the bits of a small map's slots differ)
@@ -353,17 +366,7 @@ impl Fast<'_> {
             }
             self.i += 1;
             // a key the spare lacks: another shape
-            let k = key.as_str();
-            let slot = if map.len() <= SCAN_MEMBERS {
-                // lengths first: most members' differ, so one byte comparison (a `memcmp`
-                // call) per key instead of one per member the map's search passes
-                map.iter_mut()
-                    .find(|(m, _)| same_bytes(m.as_bytes(), k.as_bytes()))
-                    .map(|(_, v)| v)
-            } else {
-                map.get_mut(k)
-            };
-            let slot = slot?;
+            let slot = map.get_mut(key.as_str())?;
             let at = std::ptr::from_ref::<Value>(slot) as usize;
             let bit = 1u64 << ((at / std::mem::size_of::<Value>()) % 64);
             if bits & bit != 0 && filled[..count].contains(&at) {
@@ -382,6 +385,70 @@ impl Fast<'_> {
                 .iter()
                 .filter(|(_, v)| !filled.contains(&(std::ptr::from_ref::<Value>(*v) as usize)))
                 .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                map.remove(&k);
+            }
+        }
+        Some(())
+    }
+
+    /// [`Fast::object_into`] for an object of at most [`SLOT_MEMBERS`] members: the map's
+    /// members are taken out once into an array of (key, value) slots, in the map's order;
+    /// each key of `text` is looked for among the slots not yet filled (its length first:
+    /// [`same_bytes`]) and its slot taken. A key found in no open slot is one the spare lacks
+    /// (another shape) or one given twice (a duplicate, whose slot was taken): either way the
+    /// fresh parse decides (`None`), as before. The slots left open at the end are the spare's
+    /// members `text` does not have.
+    ///
+    /// Why: the search went through the map's iterator from its first member for every key
+    /// (the keys come in the document's order, the map's in key order), and kept each filled
+    /// slot's address for the duplicate test: docs/performance.md, "Twenty-third round".
+    fn object_into_slots(
+        &mut self,
+        map: &mut serde_json::Map<String, Value>,
+        depth: usize,
+    ) -> Option<()> {
+        let mut slots: [Option<(&str, &mut Value)>; SLOT_MEMBERS] = Default::default();
+        let mut open = 0usize;
+        for (slot, (k, v)) in slots.iter_mut().zip(map.iter_mut()) {
+            *slot = Some((k.as_str(), v));
+            open += 1;
+        }
+        let slots = slots.get_mut(..open)?;
+        let mut more = self.open(b'}', depth)?;
+        while more {
+            self.blanks();
+            if self.peek() != Some(b'"') {
+                return None;
+            }
+            let key = self.string_text()?;
+            self.blanks();
+            if self.peek() != Some(b':') {
+                return None;
+            }
+            self.i += 1;
+            let k = key.as_str().as_bytes();
+            let (_, slot) = slots
+                .iter_mut()
+                .find(|s| s.as_ref().is_some_and(|(m, _)| same_bytes(m.as_bytes(), k)))?
+                .take()?;
+            open -= 1;
+            // a string member into a string: here ([`Fast::value_into`]'s string case), not
+            // through a call of `value_into` per member (its frame and dispatch)
+            self.blanks();
+            match (self.peek(), &mut *slot) {
+                (Some(b'"'), Value::String(s)) => self.string_into(s)?,
+                (_, slot) => self.value_into(slot, depth)?,
+            }
+            more = self.next(b'}')?;
+        }
+        if open > 0 {
+            // the spare's members `text` does not have
+            let gone: Vec<String> = slots
+                .iter()
+                .flatten()
+                .map(|(k, _)| (*k).to_owned())
                 .collect();
             for k in gone {
                 map.remove(&k);

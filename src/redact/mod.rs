@@ -138,6 +138,67 @@ type RawKeyMemo = (
 
 thread_local! {
     static RAW_KEY_MEMO: std::cell::RefCell<RawKeyMemo> = std::cell::RefCell::new(Default::default());
+    /// A slot table in front of `RAW_KEY_MEMO` (`Redactor::may_find_key`).
+    static RAW_KEY_SLOTS: std::cell::RefCell<[RawKeySlot; RAW_KEY_SLOT_COUNT]> =
+        const { std::cell::RefCell::new([RawKeySlot::EMPTY; RAW_KEY_SLOT_COUNT]) };
+}
+
+/// How many slots `RAW_KEY_SLOTS` has, and the longest key a slot holds.
+const RAW_KEY_SLOT_COUNT: usize = 64;
+const RAW_KEY_SLOT_LEN: usize = 24;
+
+/// A key the raw clean check asked about, held as its length and [`key_words`], with the
+/// answer of the redactor `id` (0: an empty slot; redactors are numbered from 1).
+#[derive(Clone, Copy)]
+struct RawKeySlot {
+    id: u64,
+    len: usize,
+    words: [u64; 3],
+    found: bool,
+}
+
+impl RawKeySlot {
+    const EMPTY: RawKeySlot = RawKeySlot {
+        id: 0,
+        len: 0,
+        words: [0; 3],
+        found: false,
+    };
+}
+
+/// A key of at most [`RAW_KEY_SLOT_LEN`] bytes as three words that, with its length, are its
+/// bytes: the first, middle and last byte of 1 to 3 bytes, the first and last four of 4 to 7,
+/// the first and last eight of 8 to 16, and the bytes 0..8, 8..16 and the last eight of 17 to
+/// 24 (every byte is in one of them; the other words are zero).
+fn key_words(b: &[u8]) -> [u64; 3] {
+    let n = b.len();
+    let w4 = |at: usize| {
+        b.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    let w8 = |at: usize| {
+        b.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    match n {
+        0 => [0; 3],
+        1..=3 => [
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+            0,
+        ],
+        4..=7 => [u64::from(w4(0)) | u64::from(w4(n - 4)) << 32, 0, 0],
+        8..=16 => [w8(0), w8(n - 8), 0],
+        _ => [w8(0), w8(8), w8(n.saturating_sub(8))],
+    }
+}
+
+/// The slot of a key of `len` bytes and these words.
+fn raw_key_slot(len: usize, words: &[u64; 3]) -> usize {
+    let mixed = words[0] ^ words[1].rotate_left(21) ^ words[2].rotate_left(43) ^ len as u64;
+    (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % RAW_KEY_SLOT_COUNT
 }
 
 /// The compiled engine: build once per config, share via `Arc` (it is `Send + Sync`).
@@ -433,7 +494,49 @@ impl Redactor {
     /// of `RAW_KEY_MEMO_MAX_LEN` bytes or fewer, starting over when full; hasher seeded per
     /// process), so no input makes it grow or slow. Callgrind, `redact_profile 4096 clean
     /// bytes`: see docs/redaction-accuracy.md, "Seventeenth round, cost".
+    ///
+    /// A slot table in front of the map (`RAW_KEY_SLOTS`: a key of up to 24 bytes found in
+    /// its slot by its length and three words, no hash of its bytes, no probe): the answer's
+    /// clean check asks about each of its keys every call, ~120 instructions a key through
+    /// the map (docs/performance.md, "Twenty-third round"). A key whose slot holds another is
+    /// answered by the map, and takes the slot.
     fn may_find_key(&self, k: &str) -> bool {
+        let b = k.as_bytes();
+        if b.len() > RAW_KEY_SLOT_LEN {
+            return self.may_find_key_memo(k);
+        }
+        let words = key_words(b);
+        let at = raw_key_slot(b.len(), &words);
+        let kept = RAW_KEY_SLOTS
+            .try_with(|cell| {
+                let slots = cell.try_borrow().ok()?;
+                let slot = slots.get(at)?;
+                (slot.id == self.id && slot.len == b.len() && slot.words == words)
+                    .then_some(slot.found)
+            })
+            .ok()
+            .flatten();
+        if let Some(found) = kept {
+            return found;
+        }
+        let found = self.may_find_key_memo(k);
+        let _ = RAW_KEY_SLOTS.try_with(|cell| {
+            if let Ok(mut slots) = cell.try_borrow_mut() {
+                if let Some(slot) = slots.get_mut(at) {
+                    *slot = RawKeySlot {
+                        id: self.id,
+                        len: b.len(),
+                        words,
+                        found,
+                    };
+                }
+            }
+        });
+        found
+    }
+
+    /// [`Redactor::may_find_key`] through the map.
+    fn may_find_key_memo(&self, k: &str) -> bool {
         if k.len() > RAW_KEY_MEMO_MAX_LEN {
             return self.keys.may_find(k);
         }

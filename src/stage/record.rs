@@ -373,14 +373,11 @@ impl Drop for CallRecord {
                 ("error", 499, vec!["aborted".to_string()])
             }
         };
-        self.metrics
-            .tool_calls
-            .get_or_create(&CallLabels {
-                tool,
-                decision,
-                mode,
-            })
-            .inc();
+        self.metrics.count_call(CallLabels {
+            tool,
+            decision,
+            mode,
+        });
         self.metrics.request_duration.observe(elapsed.as_secs_f64());
         if let Some(us) = self.upstream_latency_us {
             self.metrics.upstream_duration.observe(us as f64 / 1e6);

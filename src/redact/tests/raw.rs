@@ -477,3 +477,86 @@ fn the_clean_checks_key_memo_is_per_redactor() {
     let long = format!(r#"{{"{}":"abc"}}"#, "k".repeat(100));
     assert!(plain.json_bytes_clean(long.as_bytes()));
 }
+
+/// The slot table in front of the clean check's key memo answers what `KeyRules::may_find`
+/// answers: keys of every length to past a slot's (and the memo's longest), keys differing
+/// from another in one byte (every position, one bit or a byte from another key), prefixes
+/// and extensions, from a small alphabet so that many share a slot and evict each other,
+/// asked of two redactors (one naming some of them sensitive) in turns, in three orders.
+#[test]
+fn the_key_slots_answer_what_may_find_answers() {
+    let mut keys: Vec<String> = Vec::new();
+    let words = [
+        "pass",
+        "word",
+        "token",
+        "ssn",
+        "e",
+        "mail",
+        "x",
+        "_",
+        "loyalty_ref",
+        "id",
+    ];
+    for (i, a) in words.iter().enumerate() {
+        for b in &words[i..] {
+            keys.push(format!("{a}{b}"));
+            keys.push(format!("{a}_{b}"));
+        }
+    }
+    for n in 0..=70usize {
+        keys.push("ab".repeat(n).chars().take(n).collect());
+    }
+    let base: Vec<String> = keys.clone();
+    for k in &base {
+        for at in 0..k.len() {
+            for flip in [0x01u8, 0x20] {
+                let mut b = k.clone().into_bytes();
+                b[at] ^= flip;
+                if let Ok(s) = String::from_utf8(b) {
+                    keys.push(s);
+                }
+            }
+        }
+        keys.push(format!("{k}s"));
+        if let Some(p) = k.get(..k.len() / 2) {
+            keys.push(p.to_string());
+        }
+    }
+    let plain = redactor();
+    let cfg = RedactConfig {
+        sensitive_keys: vec!["loyalty_ref".into(), "ab".repeat(5), "xtoken".into()],
+        ..RedactConfig::default()
+    };
+    let strict = Redactor::new(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let (mut yes, mut no) = (0, 0);
+    for round in 0..3 {
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        if round > 0 {
+            for i in (1..order.len()).rev() {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                order.swap(i, (rng % (i as u64 + 1)) as usize);
+            }
+        }
+        for (n, &i) in order.iter().enumerate() {
+            let r = if (n + round) % 3 == 0 {
+                &strict
+            } else {
+                &plain
+            };
+            let k = &keys[i];
+            let want = r.keys.may_find(k);
+            assert_eq!(r.may_find_key(k), want, "{k:?} round {round}");
+            assert_eq!(r.may_find_key(k), want, "{k:?} again, round {round}");
+            if want {
+                yes += 1;
+            } else {
+                no += 1;
+            }
+        }
+    }
+    assert!(yes > 100 && no > 1000, "{yes} {no}");
+}
