@@ -38,7 +38,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from password_r26_population import (  # noqa: E402
-    REGEX_CLASS, SLASH_USER, VENDOR_ID, collect, line, new_rows, token_at)
+    REGEX_CLASS, SLASH_USER, VENDOR_ID, collect, line, new_rows, parse_args, token_at)
 
 DSN = re.compile(rb"(?<![A-Za-z0-9._/@:%$\\-])([A-Za-z][A-Za-z0-9._-]{0,31}):(?=[^\s/\"'`@])")
 PERCENT = re.compile(rb"[A-Za-z0-9-]{2,}\\{1,2}([A-Za-z0-9._-]{1,32})%(?=\S)")
@@ -118,18 +118,7 @@ def lowo(rows, groups):
 
 
 def main():
-    args = list(sys.argv[1:])
-    show, threshold = None, 3
-    if "--show" in args:
-        i = args.index("--show")
-        show = args[i + 1]
-        del args[i:i + 2]
-    if "--threshold" in args:
-        i = args.index("--threshold")
-        threshold = int(args[i + 1])
-        del args[i:i + 2]
-    variant = args[0]
-    splits = args[1:] or open("/work/tools/training").read().split()
+    variant, splits, show, threshold = parse_args(sys.argv[1:])
     rows = collect(variant, splits, show, threshold, candidates=generate, before=40)
     print(f"threshold {threshold}; per group: taken PASSWORD/GENERIC_SECRET/other/none "
           f"(of the gold, missed by {variant}: PASSWORD, GENERIC_SECRET) [all candidates]")

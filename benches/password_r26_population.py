@@ -179,10 +179,12 @@ def lowo(rows, group):
         print(f"  {held:8} " + "   at last round's ".join(out))
 
 
-def main():
-    args = list(sys.argv[1:])
-    show = None
-    threshold = 3
+def parse_args(argv):
+    """`VARIANT [SPLIT...] [--show SPLIT] [--threshold N]` (the population scripts' common
+    arguments): the variant, the splits (the training list by default), the split to show,
+    the threshold (3 by default)."""
+    args = list(argv)
+    show, threshold = None, 3
     if "--show" in args:
         i = args.index("--show")
         show = args[i + 1]
@@ -191,8 +193,11 @@ def main():
         i = args.index("--threshold")
         threshold = int(args[i + 1])
         del args[i:i + 2]
-    variant = args[0]
-    splits = args[1:] or open("/work/tools/training").read().split()
+    return args[0], args[1:] or open("/work/tools/training").read().split(), show, threshold
+
+
+def main():
+    variant, splits, show, threshold = parse_args(sys.argv[1:])
     rows = collect(variant, splits, show)
     print(f"threshold {threshold}; per group: taken PASSWORD/GENERIC_SECRET/other/none "
           f"(of the gold, missed by {variant}: PASSWORD, GENERIC_SECRET) [all candidates]")

@@ -118,6 +118,16 @@ UNATTEND_PASSES = {b"windowsPE", b"offlineServicing", b"generalize", b"specializ
                    b"auditSystem", b"auditUser", b"oobeSystem"}
 
 
+def print_counts(name, rows):
+    """One line of counts for `name` (all splits together), then each split's."""
+    tot = collections.Counter()
+    for c in rows.values():
+        tot.update(c)
+    per = "; ".join(f"{sp} " + ", ".join(f"{k} {n}" for k, n in c.items())
+                    for sp, c in sorted(rows.items()))
+    print(f"{name:44} {dict(tot)}  splits {len(rows)}\n    [{per}]")
+
+
 def main():
     variant = sys.argv[1] if len(sys.argv) > 1 else "m9"
     pop = collections.defaultdict(lambda: collections.defaultdict(collections.Counter))
@@ -148,12 +158,7 @@ def main():
             note("unattend.xml pass name (reported)", sp, cls, raw[max(0, s - 20):e + 5])
     print(f"== findings changed, by rule, on {variant} (per split: class count)")
     for name, rows in pop.items():
-        tot = collections.Counter()
-        for c in rows.values():
-            tot.update(c)
-        per = "; ".join(f"{sp} " + ", ".join(f"{k} {n}" for k, n in c.items())
-                        for sp, c in sorted(rows.items()))
-        print(f"{name:44} {dict(tot)}  splits {len(rows)}\n    [{per}]")
+        print_counts(name, rows)
         for ex in examples[name]:
             print(f"    e.g. {ex}")
 
@@ -175,12 +180,7 @@ def main():
                 if TIME_NAME.search(raw[max(0, m.start() - 40):m.start()]):
                     cons["10/13-digit Unix time under a time's name"][sp][lab(*m.span())] += 1
     for name, rows in cons.items():
-        tot = collections.Counter()
-        for c in rows.values():
-            tot.update(c)
-        per = "; ".join(f"{sp} " + ", ".join(f"{k} {n}" for k, n in c.items())
-                        for sp, c in sorted(rows.items()))
-        print(f"{name:44} {dict(tot)}  splits {len(rows)}\n    [{per}]")
+        print_counts(name, rows)
 
 
 if __name__ == "__main__":

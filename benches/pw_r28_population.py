@@ -33,7 +33,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from password_r26_population import (  # noqa: E402
-    GLUED, REGEX_CLASS, collect, line, token_at)
+    GLUED, REGEX_CLASS, collect, line, parse_args, token_at)
 
 U_P = re.compile(rb"(?<=[ \t])-u[A-Za-z][A-Za-z0-9._-]{0,31}[ \t]+-p(?=[^\s-])")
 CONNECT = re.compile(
@@ -75,18 +75,7 @@ def generate(raw):
 
 
 def main():
-    args = list(sys.argv[1:])
-    show, threshold = None, 3
-    if "--show" in args:
-        i = args.index("--show")
-        show = args[i + 1]
-        del args[i:i + 2]
-    if "--threshold" in args:
-        i = args.index("--threshold")
-        threshold = int(args[i + 1])
-        del args[i:i + 2]
-    variant = args[0]
-    splits = args[1:] or open("/work/tools/training").read().split()
+    variant, splits, show, threshold = parse_args(sys.argv[1:])
     rows = collect(variant, splits, show, threshold, candidates=generate, before=40)
     print(f"threshold {threshold}; per group: taken PASSWORD/GENERIC_SECRET/other/none "
           f"(of the gold, missed by {variant}: PASSWORD, GENERIC_SECRET) [all candidates]")
