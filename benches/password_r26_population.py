@@ -31,7 +31,7 @@ not yet reported by VARIANT, are >= 0.98 PASSWORD), the held-out split's new fin
 import os
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from population import documents  # noqa: E402

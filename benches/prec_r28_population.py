@@ -23,7 +23,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prec_r27_population as p27  # noqa: E402
-from pii_score import load  # noqa: E402
 
 TRAINING = ["dev", "heldout", "faker"] + [f"blind{i}" for i in range(2, 16)] + [
     f"blind{i}" for i in range(18, 28)]
