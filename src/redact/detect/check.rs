@@ -1575,7 +1575,9 @@ fn extend_value(hay: &[u8], s: usize, vs: usize, e: usize) -> usize {
     if e >= hay.len() || !matches!(hay[e], b'&' | b',' | b';' | b'<' | b'>') {
         return e;
     }
-    let limit = (vs + 128).min(hay.len());
+    // Never before `e`: a value already past 128 bytes is not extended (and `hay[e..limit]`
+    // stays a slice).
+    let limit = (vs + 128).min(hay.len()).max(e);
     if vs > 0 && matches!(hay[vs - 1], b'"' | b'\'') {
         let q = hay[vs - 1];
         return hay[e..limit]

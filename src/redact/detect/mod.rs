@@ -597,6 +597,8 @@ mod tests_cost;
 #[cfg(test)]
 mod tests_dob;
 #[cfg(test)]
+mod tests_mut;
+#[cfg(test)]
 mod tests_r11a;
 #[cfg(test)]
 mod tests_r11b;
