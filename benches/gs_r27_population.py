@@ -12,6 +12,7 @@ when its gold comes from three splits' writers or more and it is >= ~0.98 precis
 CLASS is one of the generators below (`aws40`, `aws40url`, ...); -x N prints N examples of
 each class (training splits only); -s restricts to one split.
 """
+import pii_splits  # the default split lists (benches/pii_splits.py)
 import collections
 import math
 import os
@@ -21,7 +22,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from population import documents  # noqa: E402
 
-TRAINING = open("/work/tools/training").read().split() if os.path.exists("/work/tools/training") else []
+TRAINING = pii_splits.training()
 
 AWS_ID = re.compile(rb"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])")
 # An AWS secret access key: 40 bytes of the base64 alphabet (the vendor's documented

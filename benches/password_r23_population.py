@@ -30,6 +30,7 @@ structure around it):
   token-pw     (writers' disagreement, counted only) a value of 32+ letters and digits of
                both cases, or base64 / `~` / `.`, not hex, right after a password's key
 """
+import pii_splits  # the default split lists (benches/pii_splits.py)
 import json
 import os
 import re
@@ -75,7 +76,7 @@ def main():
     args = [a for a in sys.argv[1:] if a != "-v"]
     verbose = "-v" in sys.argv
     variant = args[0]
-    splits = args[1:] or open("/work/tools/training").read().split()
+    splits = args[1:] or pii_splits.training()
     count = Counter()
     found_as = defaultdict(Counter)
     where = defaultdict(set)

@@ -29,6 +29,7 @@ Classes (the value's shape, or generic structure around it, not one tool's layou
   quoted-pair   (format, counted only) a line `"user" "password"` (PgBouncer's userlist.txt)
   eap-secret    (format, counted only) `user : EAP "…"` (strongSwan's ipsec.secrets)
 """
+import pii_splits  # the default split lists (benches/pii_splits.py)
 import os
 import re
 import sys
@@ -116,7 +117,7 @@ def main():
     args = [a for a in sys.argv[1:] if a != "-v"]
     verbose = "-v" in sys.argv
     variant = args[0]
-    splits = args[1:] or open("/work/tools/training").read().split()
+    splits = args[1:] or pii_splits.training()
     count = defaultdict(Counter)  # (cls, split) -> kind counts
     examples = defaultdict(list)
 

@@ -10,6 +10,7 @@ A candidate is every place the engine's password trigger literals see (`pass`, `
 searches) inside a key: the identifier around the literal (letters, digits, `_`, `.`, `-`),
 then a separator (a closing quote, blanks, `:`, `=`, `=>`, `:=`, `,`, an opening quote), then
 a value (the quoted string, or the token up to a blank or `,;)]}`). Each candidate is scored
+import pii_splits  # the default split lists (benches/pii_splits.py)
 from two generic parts (the same as `src/redact/detect/evidence_r25p.rs`):
 
   1. the key's words: split at `_`, `-`, `.`, camelCase and digits; one word must be a
@@ -309,7 +310,7 @@ LOWO = ["blind15", "blind18", "blind19", "blind20", "blind21", "blind22", "blind
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     variant = args[0]
-    splits = open("/work/tools/training").read().split()
+    splits = pii_splits.training()
     rows, gold_pw, found_pw = collect(variant, splits)
 
     print(f"candidates (a password word in the key, {variant}): {len(rows)}")

@@ -37,6 +37,7 @@ missed:
 - DATE_OF_BIRTH `dsn:<rubric>`: eight digits in a French DSN's rubric (`S21.G00.30.006
   '01011965'`), sorted by the rubric's code.
 """
+import pii_splits  # the default split lists (benches/pii_splits.py)
 import json
 import os
 import re
@@ -45,7 +46,7 @@ import sys
 from population import Tally
 from pii_dates import DATE, findings, has_birth, load
 
-TRAINING = [l.strip() for l in open("/work/tools/training")] if os.path.exists("/work/tools/training") else []
+TRAINING = pii_splits.training()
 SHOW = int(os.environ.get("SHOW", "0") or 0)
 
 QUAD = re.compile(rb"(?<![0-9.])([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?![0-9]|\.[0-9])")

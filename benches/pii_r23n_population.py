@@ -33,6 +33,7 @@ entity, not gold, and the gold ones VARIANT missed:
 - PHONE `key:<key>`: digits filling a `key=` value of a SIP account's keys (`contact_user=`,
   `auth_user=`, `username=`, …; `contact_user=55572543`).
 """
+import pii_splits  # the default split lists (benches/pii_splits.py)
 import os
 import re
 import sys
@@ -40,7 +41,7 @@ import sys
 from population import Tally
 from pii_dates import findings, load
 
-TRAINING = [l.strip() for l in open("/work/tools/training")] if os.path.exists("/work/tools/training") else []
+TRAINING = pii_splits.training()
 SHOW = int(os.environ.get("SHOW", "0") or 0)
 
 IBAN_LENGTHS = {

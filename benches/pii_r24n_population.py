@@ -30,6 +30,7 @@ reports as one), and the gold ones VARIANT missed — per split:
 - `IPV6 colons-port`: hex groups ending in `::`, then `:` and one to five digits (`…:8738:::5432`:
   no address holds `:::`, so the address ends at its `::` and the digits are a port).
 """
+import pii_splits  # the default split lists (benches/pii_splits.py)
 import base64
 import collections
 import json
@@ -40,7 +41,7 @@ import sys
 
 from pii_dates import findings, load
 
-TRAINING = [l.strip() for l in open("/work/tools/training")] if os.path.exists("/work/tools/training") else []
+TRAINING = pii_splits.training()
 SHOW = int(os.environ.get("SHOW", "0") or 0)
 
 VENDOR = [
