@@ -79,7 +79,7 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     &["ennwort", "wachtw"],
     &["oken ", "mysql"],
     &["sswo", " -u "],
-    &["> auth ", "pwd ", " -a ", " -P "],
+    &["> auth ", "pwd ", " -a ", " -P ", " -w "],
     &["community ", "fecha nac"],
     &["requirepass", "USERPASS>", "depas", "sswd"],
     &["de-pas", "clave"],
@@ -269,6 +269,41 @@ mod tests {
             );
         }
         assert_eq!(after.get(b"mysql".as_slice()), Some(&8));
+    }
+
+    /// The twenty-ninth round's literal ` -w ` (`evidence_r29p`), planned into the bucket of
+    /// ` -a ` and ` -P `, moves no other literal of the prose searcher.
+    #[test]
+    fn the_ldap_flag_literal_moves_no_other_literal() {
+        let [_, (second, rules)] = det().trigger_tiers();
+        let (joint, _) = ProseTriggers::literals((&second, &rules));
+        let without: Vec<&[u8]> = joint.iter().copied().filter(|l| *l != b" -w ").collect();
+        assert_eq!(without.len() + 1, joint.len());
+        let names: Vec<Vec<&str>> = PROSE_AND_SECOND_TIER
+            .iter()
+            .map(|b| b.iter().copied().filter(|&n| n != " -w ").collect())
+            .collect();
+        let plan: [&[&str]; BUCKETS] = std::array::from_fn(|i| names[i].as_slice());
+        let buckets = |lits: &[&[u8]], plan: &[&[&str]; BUCKETS]| {
+            let ordered: Vec<&[u8]> = bucket_order(lits, plan).iter().map(|&i| lits[i]).collect();
+            let got = teddy_buckets(&ordered);
+            ordered
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .zip(got)
+                .collect::<std::collections::HashMap<Vec<u8>, usize>>()
+        };
+        let before = buckets(&without, &plan);
+        let after = buckets(&joint, &PROSE_AND_SECOND_TIER);
+        for l in &without {
+            assert_eq!(
+                before.get(*l),
+                after.get(*l),
+                "{:?}",
+                String::from_utf8_lossy(l)
+            );
+        }
+        assert_eq!(after.get(b" -w ".as_slice()), Some(&10));
     }
 
     #[test]

@@ -2578,6 +2578,9 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // part of a German or Dutch compound (`Initialpasswort`, `WLAN-Kennwort`,
     // `beheerderswachtwoord`: those languages write such words as one).
     if hay[s] == b'-' {
+        if hay.get(s + 1) == Some(&b'w') {
+            return super::evidence_r29p::ldap_password(hay, s);
+        }
         return check_cli_flag(hay, s);
     }
     if e - s == 5 && hay[s..e].eq_ignore_ascii_case(b"mysql") {
@@ -2601,6 +2604,12 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     // `htpasswd -b FILE USER PASSWORD` (the keyword is `passwd` after `ht`).
     if s >= 2 && hay[s - 2..s].eq_ignore_ascii_case(b"ht") && e - s == 6 {
         return htpasswd_password(hay, e);
+    }
+    // `mosquitto_passwd -b FILE USER PASSWORD`, the same syntax (`evidence_r29p`).
+    if e - s == 6 && super::evidence_r29p::batch_tool_before(hay, s) {
+        if let hit @ Outcome::Hit(_) = htpasswd_password(hay, e) {
+            return hit;
+        }
     }
     // An XML element or attribute named for the password (`<Password><Value>…</Value>`,
     // `<AdministratorPassword>`, `<Pass encoding="base64">…`, OFX's `<USERPASS>…`), or a
@@ -4012,7 +4021,11 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
             || super::evidence_r27p::pair_after(hay, p))
         .then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.
-        b'-' if at(p, b"-p") || at(p, b"-u ") || at(p, b"-a ") && redis_cli_before(hay, p) => {
+        b'-' if at(p, b"-p")
+            || at(p, b"-u ")
+            || at(p, b"-a ") && redis_cli_before(hay, p)
+            || at(p, b"-w ") && super::evidence_r29p::ldap_client_before(hay, p) =>
+        {
             Some((p, p + 2))
         }
         // `api key` before a blank (the ` key ` literal): a key in prose

@@ -731,6 +731,14 @@ impl Detector {
                     self.push(out, pw, usize::MAX - 1);
                     return pw.end;
                 }
+                // IMAP's `TAG LOGIN user@host PASSWORD` (`evidence_r29p`).
+                if let Some(pw) = self.enabled[Entity::Password.index()]
+                    .then(|| super::evidence_r29p::imap_login_password(hay, s, e))
+                    .flatten()
+                {
+                    self.push(out, pw, usize::MAX - 1);
+                    return pw.end;
+                }
             }
             return e;
         }

@@ -85,7 +85,7 @@ pub(super) fn connect_password(hay: &[u8], at: usize) -> Option<Hit> {
 
 /// The value at `vs`: a quoted string on one line, or a token to a blank or one of
 /// ``"'`<>|;,)]}`` (a final `.` trimmed).
-fn value_at(hay: &[u8], vs: usize) -> Option<(usize, usize)> {
+pub(super) fn value_at(hay: &[u8], vs: usize) -> Option<(usize, usize)> {
     match *hay.get(vs)? {
         q @ (b'"' | b'\'') => {
             let end = hay[vs + 1..]

@@ -29,6 +29,7 @@ mod evidence_r27p;
 mod evidence_r28g;
 pub(crate) mod evidence_r28n;
 mod evidence_r28p;
+mod evidence_r29p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -230,7 +231,7 @@ enum ProseId {
 
 /// (literal, offset of the anchor in it): the anchor is where the SWAR pass stops (the
 /// first `s` of `ss`, the `w`, the `\xC3` of `ñ`, the `v`, the `d` of `dp`).
-const PROSE_LITERALS: [(&[u8], usize); 57] = [
+const PROSE_LITERALS: [(&[u8], usize); 58] = [
     (b"sswo", 0),
     (b"sswd", 0),
     (b"ssph", 0),
@@ -317,6 +318,11 @@ const PROSE_LITERALS: [(&[u8], usize); 57] = [
     // the bucket model puts the fewest new candidates; every literal's bucket is pinned
     // (`tests_r28p`).
     (b"mysql", 0),
+    // 57: an OpenLDAP client's `-w PASSWORD` (`ldapsearch … -D "cn=admin,…" -w …`;
+    // `evidence_r29p`: `ldap` and letters earlier on its line), anchored at the `w` (where
+    // the SWAR pass stops). In the bucket of ` -a ` and ` -P ` (`buckets`), whose masks it
+    // widens at its third byte only; every literal's bucket is pinned (`tests_r29p`).
+    (b" -w ", 2),
 ];
 
 impl ProseTriggers {
@@ -490,6 +496,7 @@ impl ProseTriggers {
             b'w' | b'W' if pw_at(hay, q) => q - 1,
             b'w' | b'W' if (12..14).any(lit) => q - 3,
             b'w' | b'W' if (14..17).any(lit) => q,
+            b'w' if lit(57) => q - 1,
             b'v' | b'V' if (19..22).any(lit) => q - 3,
             b'v' | b'V' if (34..37).any(lit) => q - 4,
             b'-' if (42..46).any(lit) || lit(54) || lit(55) => q,
@@ -692,5 +699,7 @@ mod tests_r28g;
 mod tests_r28n;
 #[cfg(test)]
 mod tests_r28p;
+#[cfg(test)]
+mod tests_r29p;
 #[cfg(test)]
 mod tests_support;
