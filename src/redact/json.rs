@@ -12,9 +12,9 @@ mod keys;
 pub(crate) mod labels;
 pub use keys::DEFAULT_SENSITIVE_KEYS;
 pub(crate) use keys::{
-    body_may_hold_pair_value, member_class_of, pair_class, pair_name, pair_name_worth_reading,
-    pair_role, pair_type_names_secret, sibling_class, FnvBuild, KeyClass, KeyFacts, KeyRules,
-    PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
+    body_may_hold_pair_value, member_class_of, pair_class, pair_name, pair_name_kind,
+    pair_name_read, pair_name_worth_reading, pair_role, sibling_class, FnvBuild, KeyClass,
+    KeyFacts, KeyRules, PairRole, NOT_SECRET_KEY_WORDS, NOT_SECRET_SUFFIXES,
 };
 
 // (The streaming pass asks `KeyFacts`; `tests_cost` compares it with the function.)

@@ -17,8 +17,8 @@ use super::detect::evidence_r23s::token_user_value;
 use super::detect::{header_cell_bits, word8, BodyTriggers};
 use super::entity::Entity;
 use super::json::{
-    birth_cell_class, escape_token, labels, member_class_of, pair_class, pair_name,
-    pair_type_names_secret, sibling_class, KeyClass, Leaf, PairRole, RecordDates, Walk,
+    birth_cell_class, escape_token, labels, member_class_of, pair_class, pair_name, pair_name_kind,
+    pair_name_read, sibling_class, KeyClass, Leaf, PairRole, RecordDates, Walk,
 };
 use super::{Finding, Redactor};
 use std::borrow::Cow;
@@ -182,8 +182,9 @@ impl<'v> Pass<'_, '_, 'v> {
         // value costs nothing), the secret class the names read give its value, and whether
         // a value member came already (a secret name after it: the `Value` walk, which sees
         // the whole object first, does it).
-        // (Each with whether its key is `type`: `json::keys::pair_name_worth_reading`.)
-        let mut names: [(usize, bool); 2] = [(0, false); 2];
+        // (Each with which names its key has read, `json::keys::pair_name_kind`: `type`'s
+        // and `system`'s only some, `json::keys::pair_name_worth_reading`.)
+        let mut names: [(usize, u8); 2] = [(0, 0); 2];
         let mut pending = 0usize;
         let mut pair: Option<KeyClass> = None;
         let mut value_seen = false;
@@ -303,7 +304,11 @@ impl<'v> Pass<'_, '_, 'v> {
                 birth = true;
             }
             if role == PairRole::Name && self.raw[at] == b'"' {
-                let type_key = facts.pair_type_key();
+                let type_key = if facts.pair_type_key() {
+                    1
+                } else {
+                    pair_name_kind(&key)
+                };
                 if value_seen {
                     let before = pair;
                     pair = self.pair_name_class(pair, at, type_key)?;
@@ -357,16 +362,17 @@ impl<'v> Pass<'_, '_, 'v> {
 
     /// `pair` after the name member whose string value starts at `raw[at]` (its `"`; a
     /// string the pass has read already) (`json::keys::pair_class`).
-    /// A `type` name (`type_key`) without a secret's letters is not read
-    /// (`json::keys::pair_name_worth_reading`).
+    /// A `type` name without a secret's letters, a `system` name other than FHIR's SSN
+    /// system, is not read (`kind`: `json::keys::pair_name_kind`,
+    /// `json::keys::pair_name_worth_reading`).
     fn pair_name_class(
         &mut self,
         pair: Option<KeyClass>,
         at: usize,
-        type_key: bool,
+        kind: u8,
     ) -> Step<Option<KeyClass>> {
         let name = self.string_at(at)?;
-        if type_key && !pair_type_names_secret(&name) {
+        if kind != 0 && !pair_name_read(kind, &name) {
             return Ok(pair);
         }
         let class = match name {

@@ -844,16 +844,22 @@ impl Detector {
                     return;
                 }
                 continue;
-            } else if b == b':'
-                && ipv6_on
-                && i + 1 < n
-                && is_ipv6_byte(hay[i + 1])
+            } else if b == b':' && ipv6_on && i + 1 < n && is_ipv6_byte(hay[i + 1]) {
                 // An address holding this `:` has a hex digit (or `.`) before it, or
-                // starts with `::` here (`":12345"` in JSON is neither).
-                && ((i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':')
-                && !ipv6_after_word(hay, i)
-            {
-                if let Some((s, e)) = ipv6_at(hay, i) {
+                // starts with `::` here (`":12345"` in JSON is neither); or it is glued
+                // after a key's `:` (`Ip:2001:db8::1`; `evidence_r29s`).
+                let found = if (i > 0 && is_ipv6_byte(hay[i - 1])) || hay[i + 1] == b':' {
+                    if ipv6_after_word(hay, i) {
+                        None
+                    } else {
+                        ipv6_at(hay, i)
+                    }
+                } else if i > 0 && super::evidence_r29s::glued_key_byte(hay[i - 1]) {
+                    super::evidence_r29s::glued_ipv6(hay, i)
+                } else {
+                    None
+                };
+                if let Some((s, e)) = found {
                     self.push(out, Hit::new(Entity::Ipv6, s, e), usize::MAX - 1);
                     if first_only && !out.is_empty() {
                         return;

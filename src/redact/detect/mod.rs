@@ -30,6 +30,7 @@ mod evidence_r28g;
 pub(crate) mod evidence_r28n;
 mod evidence_r28p;
 mod evidence_r29p;
+pub(crate) mod evidence_r29s;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -701,5 +702,7 @@ mod tests_r28n;
 mod tests_r28p;
 #[cfg(test)]
 mod tests_r29p;
+#[cfg(test)]
+mod tests_r29s;
 #[cfg(test)]
 mod tests_support;

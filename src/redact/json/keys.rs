@@ -354,6 +354,8 @@ pub(crate) fn pair_role(key: &str) -> PairRole {
         4 if is("name") || is("type") => PairRole::Name,
         5 if is("value") && value_tail() => PairRole::Value,
         5 | 7 if crate::redact::detect::evidence_r23p::label_names_pair(key) => PairRole::Name,
+        // FHIR's identifier `system` and DocuSign's `tabLabel` (`evidence_r29s`).
+        6 | 8 if crate::redact::detect::evidence_r29s::names_pair(key) => PairRole::Name,
         12 if is("parameterkey") => PairRole::Name,
         14 if is("parametervalue") && value_tail() => PairRole::Value,
         _ => PairRole::Other,
@@ -363,12 +365,36 @@ pub(crate) fn pair_role(key: &str) -> PairRole {
 /// Whether the string `name` under a pair's name key `key` is worth classifying: under
 /// `type` (`pair_type_key`) only a name holding a secret's letters (`pass`, `pwd`, `secret`,
 /// `token`, `key`: Keycloak's `{"type": "password", …}`), as most types name no secret
-/// (`text`, `number`, `object`) and the clean check reads every one; under `key` and `name`
-/// always. The three walks (the raw clean check, the `Value` walk, the streaming pass) ask
-/// the same.
+/// (`text`, `number`, `object`) and the clean check reads every one; under `system` only
+/// FHIR's SSN system (`evidence_r29s::fhir_ssn_system`); under `key` and `name` always. The
+/// three walks (the raw clean check, the `Value` walk, the streaming pass) ask the same.
 #[inline]
 pub(crate) fn pair_name_worth_reading(key: &str, name: &str) -> bool {
-    !pair_type_key(key) || pair_type_names_secret(name)
+    pair_name_read(pair_name_kind(key), name)
+}
+
+/// Which names a pair's name key has read (`pair_name_worth_reading`): 0 every one (`key`,
+/// `name`, `label`, …), 1 a secret's (`type`: `pair_type_key`), 2 FHIR's SSN system's
+/// (`system`).
+#[inline]
+pub(crate) fn pair_name_kind(key: &str) -> u8 {
+    if pair_type_key(key) {
+        1
+    } else if key.len() == 6 && key.eq_ignore_ascii_case("system") {
+        2
+    } else {
+        0
+    }
+}
+
+/// Whether `name` under a pair's name key of kind `kind` (`pair_name_kind`) is read.
+#[inline]
+pub(crate) fn pair_name_read(kind: u8, name: &str) -> bool {
+    match kind {
+        0 => true,
+        1 => pair_type_names_secret(name),
+        _ => crate::redact::detect::evidence_r29s::fhir_ssn_system(name),
+    }
 }
 
 /// Whether a pair's name key is `type` (any case).
@@ -401,6 +427,10 @@ pub(crate) fn pair_name(name: &str) -> &str {
     // (twenty-third round, task sec).
     if crate::redact::detect::evidence_r23s::session_cookie_name(name) {
         return "session_token";
+    }
+    // FHIR's identifier system for the US Social Security Number (`evidence_r29s`).
+    if crate::redact::detect::evidence_r29s::fhir_ssn_system(name) {
+        return "ssn";
     }
     match name.rsplit('/').next() {
         Some(last) if !last.is_empty() => last,
