@@ -294,7 +294,10 @@ impl Detector {
                             b.is_ascii_digit()
                         }
                     })
-                    && (phone_context_before(hay, s) || email_beside(hay, s, e));
+                    && (phone_context_before(hay, s) || email_beside(hay, s, e))
+                    // Not an access log's forwarded-for address: twenty-ninth round, task
+                    // prec.
+                    && !super::evidence_r29n::access_log_address(hay, s);
                 if ua_version
                     || dotted_phone
                     || text == b"0.0.0.0"
@@ -309,6 +312,9 @@ impl Detector {
                     || before == Some(b'.')
                     || followed_by_digit_after(hay, e, b".")
                     || !v::ipv4_ok(text)
+                    // A product's version in a `User-Agent:` header: twenty-ninth round,
+                    // task prec.
+                    || super::evidence_r29n::user_agent_header(hay, s)
                 {
                     reject
                 } else {
@@ -433,7 +439,10 @@ impl Detector {
                 let ok = ok
                     && !(super::evidence_r27n::no_plan_grouping(&text[..core_end])
                         || super::evidence_r27n::colon_field(hay, s, e)
-                        || super::evidence_r28n::time_member_number(hay, s, e));
+                        || super::evidence_r28n::time_member_number(hay, s, e)
+                        // An access log's byte counts and durations after the status:
+                        // twenty-ninth round, task prec.
+                        || super::evidence_r29n::access_log_counts(hay, s, e));
                 if ok
                     && !(e.wrapping_sub(s) == 9
                         && super::evidence_r23n::gds_segment_times(hay, s, e))

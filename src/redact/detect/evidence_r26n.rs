@@ -99,7 +99,7 @@ pub(super) fn review_all(hay: &[u8], raw: &mut Vec<(Hit, usize)>, enabled: &[boo
         let Some(v) = hay.get(h.start..h.end) else {
             continue;
         };
-        if look_alike(h.entity, v) {
+        if look_alike(h.entity, v) || super::evidence_r29n::not_secret(hay, h.start, h.end) {
             look_alikes = true;
             continue;
         }
@@ -114,9 +114,14 @@ pub(super) fn review_all(hay: &[u8], raw: &mut Vec<(Hit, usize)>, enabled: &[boo
     if look_alikes {
         // (A retyped hit is no look-alike: a SLACK_TOKEN is not reviewed, and a password
         // retyped GENERIC_SECRET passed the password's tests, a superset.)
+        // (The twenty-ninth round's constructions, `evidence_r29n::not_secret`, are dropped
+        // with them: a retyped hit passed them.)
         raw.retain(|(h, _)| {
-            !hay.get(h.start..h.end)
-                .is_some_and(|v| look_alike(h.entity, v))
+            !hay.get(h.start..h.end).is_some_and(|v| {
+                reviewed(h.entity)
+                    && (look_alike(h.entity, v)
+                        || super::evidence_r29n::not_secret(hay, h.start, h.end))
+            })
         });
     }
 }

@@ -31,6 +31,7 @@ pub(crate) mod evidence_r28n;
 mod evidence_r28p;
 mod evidence_r29p;
 pub(crate) mod evidence_r29s;
+mod evidence_r29n;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -704,5 +705,7 @@ mod tests_r28p;
 mod tests_r29p;
 #[cfg(test)]
 mod tests_r29s;
+#[cfg(test)]
+mod tests_r29n;
 #[cfg(test)]
 mod tests_support;
