@@ -29,6 +29,7 @@ mod evidence_r27p;
 mod evidence_r28g;
 pub(crate) mod evidence_r28n;
 mod evidence_r28p;
+mod evidence_r29c;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -690,5 +691,7 @@ mod tests_r28g;
 mod tests_r28n;
 #[cfg(test)]
 mod tests_r28p;
+#[cfg(test)]
+mod tests_r29c;
 #[cfg(test)]
 mod tests_support;
