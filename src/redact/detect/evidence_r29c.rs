@@ -115,11 +115,19 @@ pub(super) fn code_word_before(hay: &[u8], i: usize) -> Option<usize> {
         let from = k.saturating_sub(11);
         k = blanks(from + memchr::memrchr(b'(', &hay[from..k - 1])?);
     }
-    // The word ends at `k`: its last byte is one of the words' last bytes.
-    if k == 0
+    // The word ends at `k`: its last two bytes are one of the words' (any case), before the
+    // list is read (`Jane Roe 123` in the PII profiles: one test, not fifteen).
+    if k < 3
         || !matches!(
-            hay[k - 1] | 0x20,
-            b'2' | b'v' | b'c' | b'n' | b'd' | b'e' | b'r' | b'a'
+            [hay[k - 2] | 0x20, hay[k - 1] | 0x20],
+            [b'v' | b'c', b'2']
+                | [b'v', b'v' | b'c' | b'n']
+                | [b'i', b'd']
+                | [b's', b'c']
+                | [b'd' | b'm', b'e']
+                | [b'e', b'r']
+                | [b'a', b'd']
+                | [b'z', b'a']
         )
     {
         return None;

@@ -5,7 +5,9 @@
 //! generated lines.
 
 use super::check::cvc_table_cell;
-use super::evidence_r29c::{code_after_card, code_may_start, cvc_later_on_line, cvc_word_head};
+use super::evidence_r29c::{
+    code_after_card, code_may_start, code_word_before, cvc_later_on_line, cvc_word_head,
+};
 use super::numbers::{cvc_after_card, CVC_WORDS};
 use super::tests_support::found;
 use super::Hit;
@@ -87,6 +89,21 @@ fn every_security_code_word_passes_the_cheap_head_test() {
         for word in [w.to_vec(), w.to_ascii_uppercase()] {
             assert!(
                 cvc_word_head(&word, 0),
+                "{}",
+                String::from_utf8_lossy(&word)
+            );
+        }
+    }
+    // The look back's two-byte test before the list: every word, in either case, passes.
+    for w in CVC_WORDS {
+        for word in [w.to_vec(), w.to_ascii_uppercase()] {
+            let mut hay = b"card 4111111111111111 then ".to_vec();
+            hay.extend_from_slice(&word);
+            hay.extend_from_slice(b" 459");
+            let i = hay.len() - 3;
+            assert_eq!(
+                code_word_before(&hay, i),
+                Some(i - 1 - word.len()),
                 "{}",
                 String::from_utf8_lossy(&word)
             );
