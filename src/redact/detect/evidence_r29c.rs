@@ -9,19 +9,21 @@
 //! (`numbers::code_digits_after`), the word opening within 48 bytes after a Luhn-valid card on
 //! the card's line, other words between (`numbers::cvc_after_card` stops at the first word
 //! outside its gap words). Population (a Luhn-valid card, a code word and its digits within
-//! 48 bytes on its line, other words between: `cvcprose/words`): 579 gold, 0 not, on 18
-//! writers' splits.
+//! 48 bytes on its line, other words between: `cvcprose/words`): 592 gold, 0 not, on 18
+//! writers' splits (blind6 … blind28; main missed 18: blind25 4, blind27 14).
 //!
 //! The twenty-eighth round looked forward from every card (`cvc_later_on_line`, kept here as
 //! the reference): 48 bytes read at each card, +5.7 % on `redact_profile 65536 pii text`,
 //! whose records hold a card each. This form starts where the byte pass already stops: a
-//! number region's first digit (`Detector::number_region`). Only a run of three or four
-//! digits after a blank, `:`, `=`, `#` or `)` and before no letter, digit, `/` or `-`
-//! (`code_may_start`, inlined: a few instructions a region) asks `code_after_card`, out of
-//! line: a code word ending before the digits (`code_word_before`), then a card found earlier
-//! in the pass (a `CreditCard` hit in `out`) ending at most 48 bytes before the word on its
-//! line, then the reference itself from that card, so the code found is exactly the one the
-//! forward look finds (`tests_r29c` pins the two on generated lines).
+//! digit outside a word, right before `Detector::number_region`. One bit of the class the pass
+//! has loaded for the byte before (`pw_shape::SHAPE_BEFORE_CODE`: a blank, `:`, `=`, `#`,
+//! `)`), then `code_may_start` (inlined: not after a `"`, three or four digits, then no
+//! letter, digit, `/` or `-`), then out of line `Detector::card_code_later`: a code word ending
+//! before the digits (`code_word_before`, its last two bytes tested before the list), a card
+//! found earlier in the pass (a `CreditCard` hit in `out`) ending at most 47 bytes before the
+//! word on its line, then the reference itself from that card, so the code found is exactly
+//! the one the forward look finds (`tests_r29c` pins the two on generated lines). Cost
+//! (`count.sh` against main): +0.08 % to +0.33 % on the seven cases (PII text +0.33 %).
 //!
 //! One difference from the forward look: it pushed the code from the card's region and the
 //! byte pass went on after the code, so nothing between card and code was scanned; here the

@@ -87,8 +87,8 @@ fn a_security_code_after_an_expiry_in_the_locales_words_is_a_secret() {
         ),
         ("Carta: 4111 1111 1111 1111 scade 09/28 CVV 123\n", "123"),
         // Another word between, on the card's line: a code word and its digits there are a
-        // security code (twenty-eighth round, `evidence_r28g::cvc_later_on_line`: 561 such
-        // on the training splits, none not gold).
+        // security code (twenty-ninth round, `evidence_r29c`: 592 such on the training
+        // splits, none not gold).
         (
             "Número de tarjeta: 2221 8873 1178 2741  Pedido 06/30  CVV 622\n",
             "622",
