@@ -831,6 +831,12 @@ impl Detector {
                         continue;
                     }
                 }
+                // A card's security code later on the card's line (`card 4111… got
+                // declined, cvc 459`), reached from its digits (`evidence_r29c`): one bit of
+                // the class already loaded, then the digits' shape.
+                if prev & SHAPE_BEFORE_CODE != 0 && super::evidence_r29c::code_may_start(hay, i) {
+                    self.card_code_later(hay, i, out);
+                }
                 i = self.number_region(hay, i, ctx, out);
                 if first_only && !out.is_empty() {
                     return;

@@ -32,6 +32,7 @@ mod evidence_r28p;
 mod evidence_r29p;
 pub(crate) mod evidence_r29s;
 mod evidence_r29n;
+mod evidence_r29c;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -707,5 +708,7 @@ mod tests_r29p;
 mod tests_r29s;
 #[cfg(test)]
 mod tests_r29n;
+#[cfg(test)]
+mod tests_r29c;
 #[cfg(test)]
 mod tests_support;

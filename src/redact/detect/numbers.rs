@@ -1402,7 +1402,7 @@ fn groups_after(hay: &[u8], mut end: usize) -> usize {
 /// locales: `CVV`, `CVC`, `CVV2`, `CID`, `CSC`, `security code`, `Prüfnummer`,
 /// `Kartenprüfnummer`, `Prüfziffer`, `cryptogramme`, `código de seguridad`, `codice di sicurezza`,
 /// `beveiligingscode`.
-const CVC_WORDS: [&[u8]; 15] = [
+pub(super) const CVC_WORDS: [&[u8]; 15] = [
     b"cvv2",
     b"cvc2",
     b"cvv",
@@ -1509,7 +1509,7 @@ pub(super) fn cvc_after_card(hay: &[u8], end: usize) -> Option<(usize, usize)> {
 
 /// The three or four digits of a security code after its word ending at `j`: an optional
 /// `(CVC)`, `:`/`=`/`#`, blanks.
-fn code_digits_after(hay: &[u8], mut j: usize) -> Option<(usize, usize)> {
+pub(super) fn code_digits_after(hay: &[u8], mut j: usize) -> Option<(usize, usize)> {
     let blanks = |mut j: usize| {
         while hay.get(j).is_some_and(|&b| b == b' ' || b == b'\t') {
             j += 1;

@@ -262,9 +262,12 @@ pub(super) const SHAPE_UPPER: u8 = 2;
 pub(super) const SHAPE_SYMBOL_DOT: u8 = 4;
 const RUN_END: u8 = 8;
 const VALUE_TAIL: u8 = 16;
+/// A byte that may stand right before a card security code's digits: a blank, `:`, `=`,
+/// `#`, `)` (`evidence_r29c::code_may_start`; twenty-ninth round, task cvc).
+pub(super) const SHAPE_BEFORE_CODE: u8 = 32;
 
 /// The byte pass's classes of the bytes around a digit (`SHAPE_WORD`, `SHAPE_UPPER`, `SHAPE_SYMBOL_DOT`,
-/// `RUN_END`, `VALUE_TAIL`): one load stands for up to four range tests (twenty-first round,
+/// `RUN_END`, `VALUE_TAIL`, `SHAPE_BEFORE_CODE`): one load stands for up to four range tests (twenty-first round,
 /// task cost: the symbol test was a jump table at every digit outside a word).
 pub(super) static SHAPE_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -286,6 +289,9 @@ pub(super) static SHAPE_CLASS: [u8; 256] = {
         }
         if closes_value(c) || pw_symbol(c) || c == b'.' {
             k |= VALUE_TAIL;
+        }
+        if matches!(c, b' ' | b'\t' | b':' | b'=' | b'#' | b')') {
+            k |= SHAPE_BEFORE_CODE;
         }
         t[b] = k;
         b += 1;

@@ -86,14 +86,20 @@ fn a_security_code_after_an_expiry_in_the_locales_words_is_a_secret() {
             "3080",
         ),
         ("Carta: 4111 1111 1111 1111 scade 09/28 CVV 123\n", "123"),
+        // Another word between, on the card's line: a code word and its digits there are a
+        // security code (twenty-ninth round, `evidence_r29c`: 592 such on the training
+        // splits, none not gold).
+        (
+            "Número de tarjeta: 2221 8873 1178 2741  Pedido 06/30  CVV 622\n",
+            "622",
+        ),
     ] {
         assert_eq!(gs(text), vec![code], "{text}");
     }
-    // Look-alikes: no card before it, or another word between.
+    // Look-alikes: no card before it, or no security code word.
     for text in [
         "Kaartnummer: onbekend  Geldig t/m 05/29  CVC onbekend\n",
         "Card: 4111 1111 1111 1111  order 4471  code 123\n",
-        "Número de tarjeta: 2221 8873 1178 2741  Pedido 06/30  CVV 622\n",
     ] {
         assert!(gs(text).is_empty(), "{text}: {:?}", gs(text));
     }

@@ -1,9 +1,8 @@
 //! The twenty-eighth round's GENERIC_SECRET rules (issue #20, task gs;
 //! `detect::evidence_r28g`): a `routing_key`'s token, WordPress's keys whatever byte opens
 //! them, in the seven locales' documents; and their look-alikes: a message broker's routing
-//! key, `cvc` as a word after a card (the card's code later on its line is not taken: its
-//! look cost +5.7 % on PII text), an environment variable's reference standing where a
-//! secret's value would.
+//! key, `cvc` as a word after a card (the card's code later on its line: `tests_r29c`), an
+//! environment variable's reference standing where a secret's value would.
 
 use super::tests_support::{found, json_findings};
 use crate::redact::entity::Entity;
