@@ -29,10 +29,10 @@ mod evidence_r27p;
 mod evidence_r28g;
 pub(crate) mod evidence_r28n;
 mod evidence_r28p;
+mod evidence_r29c;
+mod evidence_r29n;
 mod evidence_r29p;
 pub(crate) mod evidence_r29s;
-mod evidence_r29n;
-mod evidence_r29c;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -703,12 +703,12 @@ mod tests_r28n;
 #[cfg(test)]
 mod tests_r28p;
 #[cfg(test)]
-mod tests_r29p;
-#[cfg(test)]
-mod tests_r29s;
+mod tests_r29c;
 #[cfg(test)]
 mod tests_r29n;
 #[cfg(test)]
-mod tests_r29c;
+mod tests_r29p;
+#[cfg(test)]
+mod tests_r29s;
 #[cfg(test)]
 mod tests_support;
