@@ -495,7 +495,7 @@ async fn handle_agent(st: Arc<AppState>, req: Request<Incoming>) -> Response<Res
     // boxed once here: the futures around it (the tower layers, the connection's service)
     // are then moved with a pointer in them, not the pipeline's whole state (docs/
     // performance.md, "Eighteenth round")
-    match std::panic::AssertUnwindSafe(pipeline::boxed_in_place(|| pipeline::handle(&st.rt, req)))
+    match std::panic::AssertUnwindSafe(Box::pin(pipeline::handle(&st.rt, req)))
         .catch_unwind()
         .await
     {

@@ -57,21 +57,6 @@ const DECISION_HEADER_NAME: ::http::HeaderName = ::http::HeaderName::from_static
 /// The header a retry presents an approval with.
 pub const APPROVAL_HEADER: &str = "toolwall-approval";
 /// [`APPROVAL_HEADER`] as a `HeaderName` (a `&str` is parsed into one at every lookup).
-/// `Box::pin(make())` with the future built in its box: the box is allocated first and the
-/// future, returned by a call that is not inlined, is written straight into it (LLVM's
-/// call-slot optimisation), not built on the stack and copied — `Box::pin` copies the whole
-/// state machine, most of it not yet written (`http::run`'s: 6,784 bytes a call,
-/// docs/performance.md, twenty-third and twenty-fourth rounds).
-#[inline(always)]
-pub(crate) fn boxed_in_place<F>(make: impl FnOnce() -> F) -> std::pin::Pin<Box<F>> {
-    #[inline(never)]
-    fn build<F>(make: impl FnOnce() -> F) -> F {
-        make()
-    }
-    let place = Box::new_uninit();
-    Box::into_pin(Box::write(place, build(make)))
-}
-
 pub const APPROVAL_NAME: ::http::HeaderName = ::http::HeaderName::from_static(APPROVAL_HEADER);
 /// The `_meta` key an MCP retry presents an approval with.
 pub const APPROVAL_META: &str = "toolwall/approval";
@@ -110,7 +95,7 @@ pub async fn handle(rt: &Arc<Runtime>, req: Request<Incoming>) -> Response<ResBo
     }
     match adapter.kind {
         AdapterKind::Http => {
-            boxed_in_place(|| http::run(rt, &snap, rec, &parts, body, &route, traceparent)).await
+            Box::pin(http::run(rt, &snap, rec, &parts, body, &route, traceparent)).await
         }
         AdapterKind::Mcp => {
             let (idx, path) = (route.adapter, route.path.to_string());
