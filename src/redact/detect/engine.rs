@@ -162,11 +162,18 @@ impl Detector {
         let minimum_len = more.as_ref().map_or(teddy.minimum_len(), |m| {
             m.teddy.minimum_len().min(teddy.minimum_len())
         });
+        let leads = LeadBytes::new(
+            lits.iter()
+                .chain(&more_lits)
+                .map(|l| l.as_bytes())
+                .chain(PROSE_LITERALS.iter().map(|&(l, _)| l)),
+        );
         Some(FastTriggers {
             teddy,
             teddy_rule,
             more,
             minimum_len,
+            leads,
             key_value,
             pairs,
             prose,

@@ -183,11 +183,70 @@ struct FastTriggers {
     pairs: Box<[u64; 1024]>,
     /// The shortest haystack either tier's searcher takes on its SIMD path.
     minimum_len: usize,
+    /// Where no literal of any of the three searchers (both tiers', the prose searcher's)
+    /// starts: `literals_into`'s answer for a short text without searching (`LeadBytes`).
+    /// `None` when a literal has fewer than three bytes.
+    leads: Option<LeadBytes>,
     /// The prose-password rule, searched apart from Teddy: its keywords' fingerprints
     /// (`pas`, `Pas`, …) collide with ordinary text in Teddy's nibble tables and doubled
     /// the cost of the whole literal search (callgrind, 64 KB clean text: 176 k → 344 k
     /// instructions); `memmem` on a few needles costs a fraction of that.
     prose: Option<ProseTriggers>,
+}
+
+/// The first bytes of every literal the trigger searchers look for (`FastTriggers::leads`):
+/// a text none of whose positions starts with a literal's first three bytes holds no
+/// literal, and each searcher finds nothing in it. Looked at byte pair by byte pair (a bit
+/// set over `b0 << 8 | b1`, as `pairs`, with the prose searcher's literals too); at a pair
+/// some literal opens with, its third byte among those literals' (sorted three-byte
+/// prefixes). For a short text this costs a fraction of the searchers' setup: the answer of
+/// the bench call, 99 bytes of clean JSON, ~2.4k instructions in the two Teddy searches and
+/// ~0.8k in the prose triggers' (docs/performance.md, twenty-third and twenty-fourth rounds).
+#[derive(Debug)]
+struct LeadBytes {
+    pairs: Box<[u64; 1024]>,
+    /// `b0 << 16 | b1 << 8 | b2` of every literal, sorted, no repeats.
+    triples: Box<[u32]>,
+}
+
+/// The longest text `FastTriggers::literals_into` looks at through `LeadBytes` before
+/// searching: past it the searchers' SIMD passes cost less per byte than the pairs' test.
+const LEAD_TEST_MAX: usize = 256;
+
+impl LeadBytes {
+    /// `None` if a literal has fewer than three bytes.
+    fn new<'a>(lits: impl IntoIterator<Item = &'a [u8]>) -> Option<Self> {
+        let mut pairs = Box::new([0u64; 1024]);
+        let mut triples = Vec::new();
+        for l in lits {
+            let [b0, b1, b2, ..] = *l else { return None };
+            let k = usize::from(b0) << 8 | usize::from(b1);
+            pairs[k / 64] |= 1 << (k % 64);
+            triples.push(u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2));
+        }
+        triples.sort_unstable();
+        triples.dedup();
+        Some(LeadBytes {
+            pairs,
+            triples: triples.into_boxed_slice(),
+        })
+    }
+
+    /// True if no literal starts anywhere in `hay` (false may still hold none).
+    fn none_in(&self, hay: &[u8]) -> bool {
+        for (i, w) in hay.windows(2).enumerate() {
+            let k = usize::from(w[0]) << 8 | usize::from(w[1]);
+            if self.pairs[k / 64] & (1 << (k % 64)) != 0 {
+                if let Some(&b2) = hay.get(i + 2) {
+                    let t = (k as u32) << 8 | u32::from(b2);
+                    if self.triples.binary_search(&t).is_ok() {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
 }
 
 /// The second trigger tier's searcher, for text the prose searcher does not take (shorter
@@ -559,6 +618,26 @@ fn pw_at(hay: &[u8], q: usize) -> bool {
 impl FastTriggers {
     /// (position, rule) of every literal match in `hay` (Teddy's, then the prose rule's).
     fn literals_into(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
+        // A short text the prose searcher takes (its Teddy path: the SWAR pass of a shorter
+        // one stops at more than literals) in which no literal starts: no searcher finds a
+        // match, and what is left is `find_into`'s `pw` opening the text (twenty-fourth
+        // round; pinned to the searches by `tests_leads`).
+        if hay.len() <= LEAD_TEST_MAX
+            && self.prose.as_ref().is_none_or(|p| p.takes_second_tier(hay))
+            && self.leads.as_ref().is_some_and(|l| l.none_in(hay))
+        {
+            if let Some(prose) = &self.prose {
+                if pw_at(hay, 1) {
+                    out.push((0, prose.rule));
+                }
+            }
+            return;
+        }
+        self.literals_searched(hay, out);
+    }
+
+    /// `literals_into` by the searchers, whatever the text.
+    fn literals_searched(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
         self.teddy_into(hay, out);
         if let Some(prose) = &self.prose {
             prose.find_into(hay, out);
@@ -606,6 +685,8 @@ mod tests_accuracy;
 mod tests_cost;
 #[cfg(test)]
 mod tests_dob;
+#[cfg(test)]
+mod tests_leads;
 #[cfg(test)]
 mod tests_mut;
 #[cfg(test)]
