@@ -235,18 +235,20 @@ mod tests {
         }
     }
 
-    /// The twenty-eighth round's literal `mysql` (`evidence_r28p`), planned into the bucket
-    /// of `oken `, moves no other literal of the prose searcher: every literal lands in the
-    /// same bucket with it as without it.
-    #[test]
-    fn the_client_literal_moves_no_other_literal() {
+    /// Whether the prose searcher's literal `lit`, planned into `bucket`, moves no other
+    /// literal: every other literal lands in the same bucket with it as without it.
+    fn assert_moves_no_other_literal(lit: &str, bucket: usize) {
         let [_, (second, rules)] = det().trigger_tiers();
         let (joint, _) = ProseTriggers::literals((&second, &rules));
-        let without: Vec<&[u8]> = joint.iter().copied().filter(|l| *l != b"mysql").collect();
+        let without: Vec<&[u8]> = joint
+            .iter()
+            .copied()
+            .filter(|l| *l != lit.as_bytes())
+            .collect();
         assert_eq!(without.len() + 1, joint.len());
         let names: Vec<Vec<&str>> = PROSE_AND_SECOND_TIER
             .iter()
-            .map(|b| b.iter().copied().filter(|&n| n != "mysql").collect())
+            .map(|b| b.iter().copied().filter(|&n| n != lit).collect())
             .collect();
         let plan: [&[&str]; BUCKETS] = std::array::from_fn(|i| names[i].as_slice());
         let buckets = |lits: &[&[u8]], plan: &[&[&str]; BUCKETS]| {
@@ -268,42 +270,21 @@ mod tests {
                 String::from_utf8_lossy(l)
             );
         }
-        assert_eq!(after.get(b"mysql".as_slice()), Some(&8));
+        assert_eq!(after.get(lit.as_bytes()), Some(&bucket));
+    }
+
+    /// The twenty-eighth round's literal `mysql` (`evidence_r28p`), planned into the bucket
+    /// of `oken `, moves no other literal of the prose searcher.
+    #[test]
+    fn the_client_literal_moves_no_other_literal() {
+        assert_moves_no_other_literal("mysql", 8);
     }
 
     /// The twenty-ninth round's literal ` -w ` (`evidence_r29p`), planned into the bucket of
     /// ` -a ` and ` -P `, moves no other literal of the prose searcher.
     #[test]
     fn the_ldap_flag_literal_moves_no_other_literal() {
-        let [_, (second, rules)] = det().trigger_tiers();
-        let (joint, _) = ProseTriggers::literals((&second, &rules));
-        let without: Vec<&[u8]> = joint.iter().copied().filter(|l| *l != b" -w ").collect();
-        assert_eq!(without.len() + 1, joint.len());
-        let names: Vec<Vec<&str>> = PROSE_AND_SECOND_TIER
-            .iter()
-            .map(|b| b.iter().copied().filter(|&n| n != " -w ").collect())
-            .collect();
-        let plan: [&[&str]; BUCKETS] = std::array::from_fn(|i| names[i].as_slice());
-        let buckets = |lits: &[&[u8]], plan: &[&[&str]; BUCKETS]| {
-            let ordered: Vec<&[u8]> = bucket_order(lits, plan).iter().map(|&i| lits[i]).collect();
-            let got = teddy_buckets(&ordered);
-            ordered
-                .into_iter()
-                .map(<[u8]>::to_vec)
-                .zip(got)
-                .collect::<std::collections::HashMap<Vec<u8>, usize>>()
-        };
-        let before = buckets(&without, &plan);
-        let after = buckets(&joint, &PROSE_AND_SECOND_TIER);
-        for l in &without {
-            assert_eq!(
-                before.get(*l),
-                after.get(*l),
-                "{:?}",
-                String::from_utf8_lossy(l)
-            );
-        }
-        assert_eq!(after.get(b" -w ".as_slice()), Some(&10));
+        assert_moves_no_other_literal(" -w ", 10);
     }
 
     #[test]

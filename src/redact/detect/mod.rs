@@ -792,4 +792,4 @@ mod tests_r29p;
 #[cfg(test)]
 mod tests_r29s;
 #[cfg(test)]
-mod tests_support;
+pub(crate) mod tests_support;

@@ -14,24 +14,9 @@ use super::pw_shape::{
     class_before, digit_after_symbol, digit_in_word, leet_password, leet_password_at, shape_tail,
     shaped_password_at,
 };
+use super::tests_support::Rng;
 use super::Hit;
 use crate::redact::entity::Entity;
-
-/// Deterministic pseudo-random numbers (xorshift), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a [u8]]) -> &'a [u8] {
-        from[(self.next() % from.len() as u64) as usize]
-    }
-}
 
 // The nineteenth round's shape test as it was (the reference).
 const fn ref_pw_symbol(b: u8) -> bool {

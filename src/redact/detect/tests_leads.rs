@@ -5,24 +5,8 @@
 //! held-out sample's texts; and `LeadBytes::none_in` pinned to a plain search for every
 //! literal.
 
-use super::tests_support::det;
+use super::tests_support::{det, Rng};
 use super::*;
-
-/// Deterministic pseudo-random numbers (xorshift), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Every literal the three searchers look for (both tiers', the prose searcher's).
 fn all_literals(d: &Detector) -> Vec<Vec<u8>> {

@@ -9,7 +9,7 @@ use super::evidence_r29c::{
     code_after_card, code_may_start, code_word_before, cvc_later_on_line, cvc_word_head,
 };
 use super::numbers::{cvc_after_card, CVC_WORDS};
-use super::tests_support::found;
+use super::tests_support::{found, Rng};
 use super::Hit;
 use crate::redact::entity::Entity;
 
@@ -111,22 +111,6 @@ fn every_security_code_word_passes_the_cheap_head_test() {
     }
     assert!(!cvc_word_head(b"card", 0));
     assert!(!cvc_word_head(b"ssn", 0));
-}
-
-/// Deterministic pseudo-random numbers (xorshift), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[(self.next() % from.len() as u64) as usize]
-    }
 }
 
 /// On generated lines of cards, code words, digits, separators and other words: the codes

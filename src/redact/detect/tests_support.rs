@@ -94,3 +94,27 @@ pub(super) fn both(text: &str) -> [String; 2] {
     let pad = "Notes from the migration call, nothing sensitive in this paragraph at all.\n";
     [text.to_string(), format!("{}{text}{}", pad.repeat(3), pad)]
 }
+
+/// Deterministic pseudo-random numbers (xorshift), so a failure replays: the generated
+/// inputs of the property tests (`tests_cost`, `tests_leads`, `tests_r29c`, `json::tests`,
+/// `tests::raw`).
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// One of `from`, uniformly.
+    pub(crate) fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
+    }
+
+    /// A number below `n`.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}

@@ -1,5 +1,6 @@
 use super::keys::normalize_key;
 use super::*;
+use crate::redact::detect::tests_support::Rng;
 
 #[test]
 fn key_normalisation() {
@@ -122,21 +123,6 @@ fn pointers_escape() {
         escape_token(t, &mut out);
     }
     assert_eq!(out, "/a~1b/m~0n/3/");
-}
-
-/// Deterministic xorshift for the generated documents below.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 /// Members of people's records and of the objects around them: dates in the shapes the

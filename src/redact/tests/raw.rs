@@ -3,6 +3,8 @@
 
 use serde_json::json;
 
+use crate::redact::detect::tests_support::Rng;
+
 use super::*;
 
 #[test]
@@ -80,21 +82,6 @@ fn in_place_matches_copy_on_write() {
         assert_eq!(findings, cow.findings);
         assert_eq!(changed, cow.value.is_some());
         assert_eq!(Some(owned), cow.value.or(Some(v.clone())));
-    }
-}
-
-/// Deterministic xorshift for the randomized tests below.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
     }
 }
 
