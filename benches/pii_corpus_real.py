@@ -43296,12 +43296,11 @@ def b30_check(i, kind, doc, w, text, loc):
 # part of a URL, flag, config value or sentence; key-shaped documentation examples (B31_PLACEHOLDERS)
 # are PLACEHOLDER, non-key-shaped stand-ins are not labelled. IPv4 and IPv6 addresses are labelled
 # (127.0.0.1, 0.0.0.0 and ::1 are never used). Look-alikes left unlabelled: order, ticket, invoice,
-# RMA, case and PO numbers, versions and four-part builds, timestamps and epochs, UUIDs, git and
-# SHA-256 hashes, Luhn-valid IMEIs, EAN-13 GLNs, UPS tracking numbers, MAC addresses, passport,
-# insurance and VAT numbers, EINs, PTINs, CAF and routing numbers, pk_live_ keys, Google OAuth client
-# ids, Stripe charge ids, Twilio SIDs, masked cards and SSNs, Luhn-failing cards in real IIN ranges,
-# IBANs failing mod-97, public certificates and WireGuard public keys, password hashes, non-birth
-# dates. Reproducible: no wall clock (fixed day 2026-12-31), Faker used only for names, companies,
+# RMA and case numbers, versions and four-part builds, timestamps and epochs, UUIDs, git hashes and
+# container ids, Luhn-valid IMEIs, EAN-13 GLNs, UPS tracking numbers, passport, insurance, VAT and
+# licence-plate numbers, EINs, PTINs and CAF numbers, pk_live_ keys, Google OAuth client ids, Stripe
+# charge ids, Twilio SIDs, masked cards and SSNs, Luhn-failing cards in real IIN ranges, IBANs failing
+# mod-97, public certificates and WireGuard public keys, password hashes, non-birth dates. Reproducible: no wall clock (fixed day 2026-12-31), Faker used only for names, companies,
 # streets and e-mails (no it_IT city()).
 
 import ipaddress, re, unicodedata  # noqa: E402,E401
@@ -43609,7 +43608,7 @@ def b31_vendor(r, kind):
             return "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
         return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
     if kind == "ANTHROPIC_KEY":
-        return r.choice(["sk-ant-api03-", "sk-ant-api03-", "sk-ant-api03-", "sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA"
+        return r.choice(["sk-ant-api03-"] * 5 + ["sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA"
     if kind == "GOOGLE_API_KEY":
         return "AIzaSy" + rnd(r, AN + "_-", 33)
     if kind == "JWT":
@@ -43891,9 +43890,9 @@ class B31C:
     def pk(self, indent="", kind=None):
         return B31L("PRIVATE_KEY", b31_pem(self.r, indent, kind))
 
-    def pk1(self):
+    def pk1(self, kind=None):
         """A private key on one line (as some tools and JSON exports carry it)."""
-        return B31L("PRIVATE_KEY", b31_pem(self.r).replace("\n", " "))
+        return B31L("PRIVATE_KEY", b31_pem(self.r, kind=kind).replace("\n", " "))
 
     def ph(self, kind=None):
         return B31L("PLACEHOLDER", b31_placeholder(self.r, kind))
@@ -44471,7 +44470,11 @@ ingress:
   hosts:
     - shop.«dom»
   loadBalancerIP: «lb»
-""", org=r.choice(["acme", "nordwind", "lumen"]), tag=c.look(3), p=c.pw(), p2=c.pw(), sk=c.sec("STRIPE_KEY"), sl=c.sec("SLACK_TOKEN"),
+«tls»""", tls=c.P("""  tls:
+    secretName: shop-tls
+    key: |
+      «k»
+""", k=c.pk(indent="      ")) if r.random() < 0.5 else "", org=r.choice(["acme", "nordwind", "lumen"]), tag=c.look(3), p=c.pw(), p2=c.pw(), sk=c.sec("STRIPE_KEY"), sl=c.sec("SLACK_TOKEN"),
                dsn=rnd(r, HEX, 32), oid=str(r.randint(100000, 999999)), pid=str(r.randint(1000000, 9999999)), dom=c.dom, lb=c.ip4(False))
 
 
@@ -44780,7 +44783,7 @@ def b31_t_whois(c):
     n = phonenumbers.parse(b31_phone(r, reg, ["e164"]))
     php = B31L("PHONE", f"+{n.country_code}.{phonenumbers.national_significant_number(n)}", reg)
     return c.P("""$ whois «d»
-Domain Name: «D»
+Domain Name: «dup»
 Registry Domain ID: «rid»
 Updated Date: «ts»
 Registrar: «reg»
@@ -44796,8 +44799,8 @@ Name Server: ns1.«d»
 Name Server: ns2.«d»
 DNSSEC: unsigned
 >>> Last update of WHOIS database: «ts2» <<<
-""", d=c.dom, D=c.dom.upper(), rid=f"{r.randint(10**9, 10**10)}_DOMAIN_COM-VRSN", ts=c.ts(), reg=r.choice(["Gandi SAS", "Key-Systems GmbH", "Namecheap, Inc."]),
-               reg2=r.choice(["gandi", "key-systems", "namecheap"]), n=c.name, co=c.company, st=c.street, city=c.city, ph=php, e=c.email(), ts2=c.ts())
+""", d=c.dom, dup=c.dom.upper(), rid=f"{r.randint(10**9, 10**10)}_DOMAIN_COM-VRSN", ts=c.ts(), reg=(rg := r.choice([("Gandi SAS", "gandi"),
+               ("Key-Systems GmbH", "key-systems"), ("Namecheap, Inc.", "namecheap")]))[0], reg2=rg[1], n=c.name, co=c.company, st=c.street, city=c.city, ph=php, e=c.email(), ts2=c.ts())
 
 
 def b31_t_tfstate_show(c):
@@ -45335,7 +45338,8 @@ Ascolta: https://voice.«dom»/vm/«id»
         """Nieuwe voicemail van «ph» («dur» sec)
 Transcriptie: "Hallo, met «n» van de apotheek, over het recept van uw moeder, geboren op «dob». Belt u ons terug op «ph2»? Dank u."
 Beluisteren: https://voice.«dom»/vm/«id»
-"""]), ph=c.phone(), dur=str(r.randint(12, 90)), n=c.f.first_name(), dob=c.dob(style=r.choice(["num", "long"])), ph2=c.phone(), dom=c.dom, id=rnd(r, AN, 12))
+"""]), ph=c.phone(), dur=str(r.randint(12, 90)), n=c.f.first_name(), dob=B31L("DATE_OF_BIRTH", b31_fmt_date(r, b31_dob_date(r, 48, 95), c.loc, r.choice(["num", "long"]))), ph2=c.phone(), dom=c.dom,
+               id=rnd(r, AN, 12))
 
 
 def b31_t_fax(c):
@@ -45829,7 +45833,8 @@ def b31_j_vercel_step(c):
     return {"stepType": "tool-result", "toolCalls": [{"toolCallId": "call_" + rnd(r, AN, 16), "toolName": "getDeployEnv", "args": {"project": r.choice(["web", "shop", "docs"])}}],
             "toolResults": [{"toolCallId": "call_" + rnd(r, AN, 16), "toolName": "getDeployEnv", "result": {
                 "OPENAI_API_KEY": c.sec("OPENAI_KEY"), "DATABASE_URL": c.P("postgresql://«u»:«p»@«ip»:5432/web", u=c.user, p=c.pw(url=True), ip=c.ip4()),
-                "NEXT_PUBLIC_MAPS_KEY": c.sec("GOOGLE_API_KEY"), "NEXTAUTH_SECRET": c.gen("b64")}}],
+                "NEXT_PUBLIC_MAPS_KEY": c.sec("GOOGLE_API_KEY"), "STRIPE_SECRET_KEY": c.sec("STRIPE_KEY"),
+                "NEXTAUTH_SECRET": c.gen("b64")}}],
             "finishReason": "tool-calls", "usage": {"promptTokens": r.randint(100, 3000), "completionTokens": r.randint(10, 400)}}
 
 
@@ -45892,10 +45897,12 @@ def b31_j_pagerduty(c):
 
 def b31_j_tfstate(c):
     r = c.r
-    return {"version": 4, "terraform_version": c.look(3), "serial": r.randint(1, 400), "lineage": b31_uuid(r), "resources": [
+    alg = r.choice(["RSA", "ECDSA"])
+    kind = r.choice(B31_PK_KINDS[:4] if alg == "RSA" else B31_PK_KINDS[4:6])
+    return {"version": 4, "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 6)}", "serial": r.randint(1, 400), "lineage": b31_uuid(r), "resources": [
         {"mode": "managed", "type": "aws_iam_access_key", "name": "ci", "provider": "provider[registry.terraform.io/hashicorp/aws]",
          "instances": [{"attributes": {"id": c.sec("AWS_ACCESS_KEY"), "secret": c.gen("aws"), "user": "ci-bot", "status": "Active"}}]},
-        {"mode": "managed", "type": "tls_private_key", "name": "deploy", "instances": [{"attributes": {"algorithm": "ECDSA", "private_key_pem": c.pk1(),
+        {"mode": "managed", "type": "tls_private_key", "name": "deploy", "instances": [{"attributes": {"algorithm": alg, "private_key_pem": c.pk1(kind),
                                                                                                        "public_key_fingerprint_md5": ":".join(rnd(r, HEX, 2) for _ in range(16))}}]},
         {"mode": "managed", "type": "hcloud_server", "name": "web", "instances": [{"attributes": {"ipv4_address": c.ip4(False), "ipv6_address": c.ip6("global")}}]}]}
 
@@ -46037,7 +46044,7 @@ def b31_j_agent_shell(c):
 B31_DETECTOR = {"AWS_ACCESS_KEY": ("AWS", 2), "GITHUB_TOKEN": ("Github", 8), "SLACK_TOKEN": ("Slack", 10), "STRIPE_KEY": ("Stripe", 12),
                 "OPENAI_KEY": ("OpenAI", 931), "ANTHROPIC_KEY": ("Anthropic", 1003), "GOOGLE_API_KEY": ("GoogleApiKey", 340), "JWT": ("JWT", 955)}
 B31_RARE = ["ANTHROPIC_KEY", "SLACK_TOKEN", "GOOGLE_API_KEY", "STRIPE_KEY", "JWT", "OPENAI_KEY", "GITHUB_TOKEN", "ANTHROPIC_KEY", "SLACK_TOKEN",
-            "GOOGLE_API_KEY", "AWS_ACCESS_KEY"]
+            "GOOGLE_API_KEY", "AWS_ACCESS_KEY", "STRIPE_KEY"]
 
 
 def b31_mask(v):
@@ -46178,11 +46185,16 @@ export AWS_SECRET_ACCESS_KEY='«sa»'
 export SLACK_WEBHOOK_TOKEN=«sl»
 export DB_PASSWORD='«p»'
 export ANTHROPIC_API_KEY="${ANTHROPIC_API_KEY:-«an»}"
-rsync -az ./build/ deploy@«ip6»:/srv/app/
+«key»rsync -az ./build/ deploy@«ip6»:/srv/app/
 ssh deploy@«ip6» 'sudo systemctl restart app'
 curl -s -H "Authorization: Bearer $SLACK_WEBHOOK_TOKEN" -d "text=deployed «v» by «u»" https://slack.com/api/chat.postMessage
 """, ip=c.ip4(False), ak=c.sec("AWS_ACCESS_KEY"), sa=c.gen("aws"), sl=c.sec("SLACK_TOKEN"), p=B31L("PASSWORD", "".join(ch for ch in b31_password(r) if ch != "'") + "5"),
-               an=c.sec("ANTHROPIC_KEY"), ip6=c.ip6("global"), v=c.look(3), u=c.user)
+               an=c.sec("ANTHROPIC_KEY"), ip6=c.ip6("global"), v=c.look(3), u=c.user,
+               key=c.P("""mkdir -p ~/.ssh && cat > ~/.ssh/id_deploy <<'KEY'
+«k»
+KEY
+chmod 600 ~/.ssh/id_deploy
+""", k=c.pk(kind=r.choice([B31_PK_KINDS[7], B31_PK_KINDS[2], B31_PK_KINDS[0]]))) if r.random() < 0.6 else "")
 
 
 def b31_t_jenkins_creds(c):
@@ -46286,12 +46298,16 @@ def b31_j_ghapp_manifest(c):
             "webhook_secret": c.gen("an32"), "pem": c.pk1(), "created_at": c.ts()}
 
 
+def b31_cert1(r, n):
+    return "-----BEGIN CERTIFICATE----- MIID" + rnd(r, AN + "+/", 60) + " " + " ".join(rnd(r, AN + "+/", 64) for _ in range(n)) + " -----END CERTIFICATE-----"
+
+
 def b31_j_vault_pki(c):
     r = c.r
+    typ = r.choice(["rsa", "ec"])
     return {"request_id": b31_uuid(r), "lease_id": "", "renewable": False, "data": {
-        "certificate": "-----BEGIN CERTIFICATE----- " + " ".join(rnd(r, AN + "+/", 64) for _ in range(5)) + " -----END CERTIFICATE-----",
-        "issuing_ca": "-----BEGIN CERTIFICATE----- " + " ".join(rnd(r, AN + "+/", 64) for _ in range(4)) + " -----END CERTIFICATE-----",
-        "private_key": c.pk1(), "private_key_type": r.choice(["rsa", "ec"]), "serial_number": ":".join(rnd(r, HEX, 2) for _ in range(20)),
+        "certificate": b31_cert1(r, 5), "issuing_ca": b31_cert1(r, 4),
+        "private_key": c.pk1(r.choice(B31_PK_KINDS[:4] if typ == "rsa" else B31_PK_KINDS[4:6])), "private_key_type": typ, "serial_number": ":".join(rnd(r, HEX, 2) for _ in range(20)),
         "ip_sans": c.ip4(True)}}
 
 
