@@ -116,6 +116,9 @@ Splits, kept apart by construction, not only by seed:
   blind30  templates B30_*/b30_*: a thirty-first split (seed 3131, fixed day 2026-12-30) written by a twenty-ninth helper who never read
            the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
            lead's taxonomy; 110 text and 37 JSON document kinds of its own (see the blind30 section). Self-checked at generation; to be scored once.
+  blind31  templates B31_*/b31_*: a thirty-second split (seed 3232, fixed day 2026-12-31) written by a thirtieth helper who never read
+           the rules, their docs or history (nor the other blind splits' template sections) and never ran the engine on it; the
+           lead's taxonomy; 109 text and 35 JSON document kinds of its own (see the blind31 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -124,7 +127,7 @@ libphonenumber produces and the variants people type (dots, dashes, no separator
 
 Writes OUT/corpus.jsonl and OUT/labels.jsonl in pii_corpus.py's format. Placeholder secrets
 are labelled `PLACEHOLDER` (they must be reported as placeholders, not masked as secrets).
-usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30
+usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31
 """
 import base64, datetime, json, os, random, string, sys
 
@@ -2514,9 +2517,10 @@ def main():
               "blind23": (b23_text, b23_json), "blind24": (b24_text, b24_json),
               "blind25": (b25_text, b25_json), "blind26": (b26_text, b26_json),
               "blind27": (b27_text, b27_json), "blind28": (b28_text, b28_json),
-              "blind29": (b29_text, b29_json), "blind30": (b30_text, b30_json)}
+              "blind29": (b29_text, b29_json), "blind30": (b30_text, b30_json),
+              "blind31": (b31_text, b31_json)}
     if len(sys.argv) != 5 or sys.argv[4] not in splits:
-        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30")
+        raise SystemExit("usage: pii_corpus_real.py OUT_DIR N_DOCS SEED dev|heldout|blind2|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|blind15|blind16|blind17|blind18|blind19|blind20|blind21|blind22|blind23|blind24|blind25|blind26|blind27|blind28|blind29|blind30|blind31")
     out, n, seed, split = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text_t, json_t = splits[split]
     os.makedirs(out, exist_ok=True)
@@ -2650,9 +2654,13 @@ def main():
                 b30_check(i, kind, doc, w, text, loc)
                 for sp in w.spans:
                     b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
+            if split == "blind31":  # blind31's own self-check (labels in order, vendor shapes, Luhn in real IIN ranges, IBAN mod-97 at country length, SSN areas, phones valid, IPs parse, JWT headers and signature lengths, armoured keys, placeholder list, no unlabelled copy of a labelled value, JSON with no backslash or control character)
+                b31_check(i, kind, doc, w, text, loc)
+                for sp in w.spans:
+                    b5_counts[sp["type"]] = b5_counts.get(sp["type"], 0) + 1
             c.write(json.dumps({"id": i, "kind": kind, "text": text}, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": i, "spans": w.spans, "strings": w.strings}) + "\n")
-    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30"):  # gold spans per type (stderr: stdout stays empty like the other splits)
+    if split in ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "blind20", "blind21", "blind22", "blind23", "blind24", "blind25", "blind26", "blind27", "blind28", "blind29", "blind30", "blind31"):  # gold spans per type (stderr: stdout stays empty like the other splits)
         for t, k in sorted(b5_counts.items(), key=lambda x: -x[1]):
             print(f"{t:<16}{k:>6}", file=sys.stderr)
 
@@ -43242,6 +43250,3345 @@ def b30_check(i, kind, doc, w, text, loc):
         last = sp["end"]
         assert b30_value_ok(lab), (i, lab.typ, lab.text)
     assert b30_copies_ok(w), (i, "unlabelled copy of a labelled value")
+    if kind == "json":
+        json.loads(text)
+        assert "\\" not in text and not any(ord(ch) < 32 for ch in text), (i, "escape or control character in a JSON document")
+
+
+# ---------- blind31 (seed 3232, fixed day 2026-12-31) ----------
+# A thirty-second split, templates B31_* / b31_*, written by a thirtieth helper who never read the
+# detection rules, their docs or history, never ran the engine and never read another blind split's
+# template section (of this file only the docstring, the shared framework and value generators, the
+# look-alike / placeholder / Luhn helpers, main() and the blind6 taxonomy comment; of pii_corpus.py
+# its framework). Its kinds avoid those the blind29 and blind30 paragraphs of the docs list.
+# 109 text kinds. Config: .netrc, .pgpass, msmtprc, web.config, Quarkus properties, Play HOCON, Elixir
+# runtime.exs, Home Assistant secrets.yaml, a systemd drop-in, supervisord, HAProxy, keepalived, BIND
+# TSIG keys, an fstab CIFS line, netplan, an OpenVPN profile, WireGuard, OpenWrt UCI, Junos set
+# commands, Fluent Bit, Logstash, Telegraf, dbt profiles, .databrickscfg, .Renviron, Composer
+# auth.json, .npmrc, Helm values, a GitHub Actions workflow, serverless.yml, samconfig.toml, a Pulumi
+# stack, google-services.json / GoogleService-Info.plist, the OCI CLI config, Hiera data, an Ansible
+# INI inventory, a crontab, a Continue config, a LibreChat .env, Jenkins credentials.xml. Sessions:
+# sqlcmd, mongosh, smbclient, docker login / run, curl -v, HTTPie, whois, terraform state show, rails
+# credentials:show, ansible-vault view, the Twilio CLI. Logs: HAProxy, Envoy, IIS W3C, Tomcat, Spring
+# Boot debug, npm debug, Python tracebacks with locals, Go panics, Kafka Connect, Kamailio SIP, Zeek
+# conn.log, auditd. Records and formats: MT940, a camt.053 entry, FatturaPA, a UBL invoice, DATEV CSV,
+# pg_dump COPY blocks, git diffs, format-patch mails, a browser password export, SMS Backup XML,
+# voicemail transcripts, fax cover sheets, an OpenAPI spec, a key-rotation runbook, a ReAct agent
+# trace, code in Ruby / PHP / Rust / C# / Kotlin / Swift, a deploy script, a paramiko script, GitHub
+# App and Slack app credential notes, RMA return mails. Paperwork in the seven locales, each as a
+# form, an e-mail or a Markdown table (tenancy application, sports club SEPA mandate, hotel
+# registration card, repeat prescription, library card, residents' parking permit, deposit return,
+# flight refund, hospital admission, tax adviser intake, au pair application, student housing,
+# freelancer invoice). US paperwork for en_US, drawn 65% of the time there (W-4, FAFSA parent
+# contributor, rental application, FCRA authorisation, SS-4 worksheet, 401(k) rollover mail, Medicaid
+# household, Form 8821, hospital financial assistance, a benefits-line chat, HL7 v2 ADT, X12 834).
+# 35 JSON shapes: Gemini functionCall / functionResponse, an MCP elicitation result and tools/list,
+# a Claude tool_result block, a Responses function_call_output, a Vercel AI SDK step, an agent's
+# shell tool result, an OpenAI Batch input line, a Mollie mandate, HubSpot, Okta, Microsoft Graph,
+# Mailchimp and Supabase users, a Zendesk ticket, Twilio and Postmark inbound webhooks, a PagerDuty
+# incident, tfstate, a Postman environment, a HAR entry, IAM create-access-key output, a Typeform
+# webhook, DocuSign recipients, a FHIR Patient, a Booking.com reservation, a GuardDuty finding, a
+# Bugsnag event, a GitHub App manifest conversion, a Vault PKI issue, a Checkr candidate, an
+# Infisical export, a wrangler secret bulk file; for en_US (40% there) also a W-2 extraction.
+# Labels follow the blind6 taxonomy comment: DATE_OF_BIRTH only where the text says it is a birth
+# date; GENERIC_SECRET for unbranded secrets (client secrets, AWS secret access keys, signing, TSIG
+# and WireGuard keys, session secrets, unbranded API tokens, CVC/CVV); PASSWORD for the password
+# part of a URL, flag, config value or sentence; key-shaped documentation examples (B31_PLACEHOLDERS)
+# are PLACEHOLDER, non-key-shaped stand-ins are not labelled. IPv4 and IPv6 addresses are labelled
+# (127.0.0.1, 0.0.0.0 and ::1 are never used). Look-alikes left unlabelled: order, ticket, invoice,
+# RMA and case numbers, versions and four-part builds, timestamps and epochs, UUIDs, git hashes and
+# container ids, Luhn-valid IMEIs, EAN-13 GLNs, UPS tracking numbers, passport, insurance, VAT and
+# licence-plate numbers, EINs, PTINs and CAF numbers, pk_live_ keys, Google OAuth client ids, Stripe
+# charge ids, Twilio SIDs, masked cards and SSNs, Luhn-failing cards in real IIN ranges, IBANs failing
+# mod-97, public certificates and WireGuard public keys, password hashes, non-birth dates. Reproducible: no wall clock (fixed day 2026-12-31), Faker used only for names, companies,
+# streets and e-mails (no it_IT city()).
+
+import ipaddress, re, unicodedata  # noqa: E402,E401
+
+B31_DAY = datetime.date(2026, 12, 31)
+
+
+class B31L(L):
+    """A labelled piece kept verbatim, with the region a phone was drawn for."""
+    def __init__(self, typ, text, region=None):
+        self.typ, self.text, self.region = typ, text, region
+
+
+B31_RE = re.compile("«([a-z0-9_]+)»")
+
+
+def b31_P(fmt, **kw):
+    """A document from a template: «name» is replaced by kw[name] (a str, a B31L or a list of both)."""
+    out = []
+    for i, piece in enumerate(B31_RE.split(fmt)):
+        if i % 2 == 0:
+            if piece:
+                out.append(piece)
+        else:
+            v = kw[piece]
+            if isinstance(v, list):
+                out.extend(v)
+            else:
+                out.append(v)
+    return out
+
+
+B31_LANGS = ["en", "de", "fr", "es", "it", "nl"]
+B31_CITIES = {
+    "en_US": ["Columbus", "Tucson", "Raleigh", "Boise", "Omaha", "Spokane", "Madison", "Tulsa"],
+    "en_GB": ["Leeds", "Bristol", "Norwich", "Cardiff", "Derby", "York", "Exeter", "Glasgow"],
+    "de_DE": ["Bielefeld", "Augsburg", "Kassel", "Rostock", "Freiburg", "Erfurt", "Mainz", "Würzburg"],
+    "fr_FR": ["Rennes", "Dijon", "Angers", "Nîmes", "Grenoble", "Limoges", "Brest", "Tours"],
+    "es_ES": ["Zaragoza", "Valladolid", "Murcia", "Gijón", "Vigo", "Córdoba", "Alicante", "Burgos"],
+    "it_IT": ["Bergamo", "Parma", "Modena", "Trieste", "Perugia", "Lecce", "Verona", "Padova"],
+    "nl_NL": ["Zwolle", "Arnhem", "Tilburg", "Leiden", "Delft", "Almere", "Breda", "Enschede"],
+}
+B31_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+}
+B31_PHONE_VARIANTS = ["national", "national", "intl", "intl", "e164", "intl00", "dashes", "dots", "intl_dashes", "intl_trunk"]
+
+
+# ---------- blind31 value generators ----------
+
+def b31_luhn_digit(body):
+    for d in "0123456789":
+        if luhn_ok(body + d):
+            return d
+
+
+B31_IIN = [  # (name, prefixes, length)
+    ("visa", ["4"], 16), ("visa", ["4"], 16), ("visa", ["4"], 16),
+    ("mc", ["51", "52", "53", "54", "55"], 16), ("mc", [str(x) for x in range(2221, 2721)], 16),
+    ("amex", ["34", "37"], 15), ("discover", ["6011", "65"] + [str(x) for x in range(644, 650)], 16),
+    ("jcb", [str(x) for x in range(3528, 3590)], 16), ("diners", ["36", "300", "301", "302", "303", "304", "305"], 14),
+]
+
+
+def b31_iin_ok(d):
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(d[:2]) <= 55 or 2221 <= int(d[:4]) <= 2720:
+        return n == 16
+    if d[:2] in ("34", "37"):
+        return n == 15
+    if d[:4] == "6011" or d[:2] == "65" or 644 <= int(d[:3]) <= 649:
+        return n in (16, 19)
+    if 3528 <= int(d[:4]) <= 3589:
+        return n in (16, 19)
+    if d[:2] == "36" or 300 <= int(d[:3]) <= 305:
+        return n in (14, 16)
+    return False
+
+
+def b31_card_digits(r, brand=None):
+    rows = [x for x in B31_IIN if brand is None or x[0] == brand]
+    _, pre, n = r.choice(rows)
+    body = r.choice(pre)
+    body += rnd(r, string.digits, n - 1 - len(body))
+    return body + b31_luhn_digit(body)
+
+
+def b31_fmt_card(r, d, style=None):
+    style = style or r.choice(["space", "space", "dash", "plain", "plain"])
+    if style == "plain":
+        return d
+    sep = " " if style == "space" else "-"
+    if len(d) == 15:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    if len(d) == 14:
+        return sep.join([d[:4], d[4:10], d[10:]])
+    return sep.join(d[i:i + 4] for i in range(0, len(d), 4))
+
+
+def b31_bad_card(r):
+    while True:
+        d = b31_card_digits(r)
+        d = d[:-1] + str((int(d[-1]) + r.randint(1, 9)) % 10)
+        if not luhn_ok(d):
+            return d
+
+
+def b31_mod97(s):
+    s = s[4:] + s[:4]
+    return int("".join(str(int(ch, 36)) for ch in s)) % 97
+
+
+B31_IBAN_LEN = {"DE": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "GB": 22, "BE": 16, "AT": 20, "CH": 21,
+                "IE": 22, "PT": 25, "LU": 20}
+B31_COUNTRY = {"en_US": "GB", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "es_ES": "ES", "it_IT": "IT", "nl_NL": "NL"}
+
+
+def b31_bban(r, cc):
+    D = string.digits
+    if cc == "DE":
+        return r.choice(["10070000", "20050550", "37040044", "50010517", "70150000", "12030000"]) + rnd(r, D, 10)
+    if cc == "FR":
+        return r.choice(["30004", "30003", "20041", "10278", "30002"]) + rnd(r, D, 5) + rnd(r, D, 11) + rnd(r, D, 2)
+    if cc == "ES":
+        return r.choice(["2100", "0049", "0182", "2080", "0081"]) + rnd(r, D, 16)
+    if cc == "IT":
+        return r.choice(string.ascii_uppercase) + r.choice(["03069", "02008", "05034", "03062"]) + rnd(r, D, 5) + rnd(r, D, 12)
+    if cc == "NL":
+        return r.choice(["ABNA", "INGB", "RABO", "TRIO", "SNSB", "ASNB", "KNAB", "BUNQ"]) + rnd(r, D, 10)
+    if cc == "GB":
+        return r.choice(["NWBK", "BARC", "LOYD", "HBUK", "MIDL", "MONZ"]) + rnd(r, D, 14)
+    if cc == "BE":
+        b = rnd(r, D, 10)
+        k = int(b) % 97 or 97
+        return b + f"{k:02d}"
+    if cc == "AT":
+        return rnd(r, D, 16)
+    if cc == "CH":
+        return rnd(r, D, 5) + rnd(r, D, 12)
+    if cc == "IE":
+        return r.choice(["AIBK", "BOFI", "IPBS"]) + rnd(r, D, 14)
+    if cc == "PT":
+        return rnd(r, D, 21)
+    return rnd(r, D, 16)  # LU
+
+
+def b31_iban_raw(r, cc):
+    bban = b31_bban(r, cc)
+    chk = 98 - b31_mod97(cc + "00" + bban)
+    return f"{cc}{chk:02d}{bban}"
+
+
+def b31_fmt_iban(r, v, grouped=None):
+    if grouped is None:
+        grouped = r.random() < 0.55
+    return " ".join(v[i:i + 4] for i in range(0, len(v), 4)) if grouped else v
+
+
+def b31_bad_iban_raw(r, cc):
+    v = b31_iban_raw(r, cc)
+    chk = int(v[2:4])
+    bad = (chk + r.randint(1, 60)) % 97
+    if bad < 2:
+        bad += 2
+    return v[:2] + f"{bad:02d}" + v[4:]
+
+
+def b31_ssn_parts(r):
+    while True:
+        a, g, s = r.randint(1, 899), r.randint(1, 99), r.randint(1, 9999)
+        if a != 666 and (a, g, s) not in ((78, 5, 1120), (219, 9, 9999)):
+            return a, g, s
+
+
+def b31_ssn_str(r, style=None):
+    a, g, s = b31_ssn_parts(r)
+    style = style or r.choice(["dash"] * 6 + ["space", "bare"])
+    return {"dash": f"{a:03d}-{g:02d}-{s:04d}", "space": f"{a:03d} {g:02d} {s:04d}", "bare": f"{a:03d}{g:02d}{s:04d}"}[style]
+
+
+def b31_dob_date(r, lo=18, hi=88):
+    days = r.randint(lo * 365 + 5, hi * 365)
+    return B31_DAY - datetime.timedelta(days=days)
+
+
+def b31_fmt_date(r, d, loc, style=None):
+    lang = loc[:2]
+    style = style or r.choice(["num", "num", "long", "iso"])
+    if style == "iso":
+        return d.isoformat()
+    if style == "long":
+        m = B31_MONTHS[lang][d.month - 1]
+        if loc == "en_US":
+            return f"{m} {d.day}, {d.year}"
+        if lang == "de":
+            return f"{d.day}. {m} {d.year}"
+        if lang == "es":
+            return f"{d.day} de {m} de {d.year}"
+        return f"{d.day} {m} {d.year}"
+    if loc == "en_US":
+        return f"{d.month:02d}/{d.day:02d}/{d.year}"
+    if lang == "de":
+        return f"{d.day:02d}.{d.month:02d}.{d.year}"
+    if lang == "nl":
+        return f"{d.day:02d}-{d.month:02d}-{d.year}"
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def b31_ipv4(r, private=None):
+    if private is None:
+        private = r.random() < 0.45
+    if private:
+        k = r.randrange(3)
+        if k == 0:
+            return f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+        if k == 1:
+            return f"192.168.{r.randint(0, 254)}.{r.randint(2, 254)}"
+        return f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(2, 254)}"
+    while True:
+        a = r.choice([5, 23, 31, 34, 37, 45, 46, 51, 62, 77, 78, 80, 81, 82, 85, 87, 88, 89, 91, 93, 94, 95, 104, 141, 145,
+                      151, 152, 157, 178, 185, 188, 193, 194, 195, 203, 212, 213, 217])
+        v = f"{a}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        if ipaddress.ip_address(v).is_global:
+            return v
+
+
+def b31_ipv6(r, style=None):
+    style = style or r.choice(["global", "global", "global", "linklocal", "ula", "full"])
+    if style == "linklocal":
+        groups = [0xfe80, 0, 0, 0] + [r.randrange(65536) for _ in range(4)]
+    elif style == "ula":
+        groups = [0xfd00 + r.randrange(256)] + [r.randrange(65536) for _ in range(3)] + [0, 0, 0, r.randint(1, 4095)]
+    else:
+        head = r.choice([0x2a00, 0x2a01, 0x2a02, 0x2a03, 0x2a05, 0x2001, 0x2003, 0x2600, 0x2607, 0x2604, 0x2a0a, 0x2c0f])
+        if head == 0x2001:
+            second = r.choice([0x4860, 0x0470, 0x067c, 0x0bc8, 0x41d0, 0x1620])
+        else:
+            second = r.randrange(65536)
+        tail = [r.randrange(65536) for _ in range(6)]
+        if r.random() < 0.4:
+            tail[1:4] = [0, 0, 0]
+        groups = [head, second] + tail
+    a = ipaddress.IPv6Address(":".join(f"{g:x}" for g in groups))
+    if style == "full":
+        return a.exploded
+    return str(a)
+
+
+def b31_b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+B31_JWT_SIG = {"HS256": 32, "HS384": 48, "HS512": 64, "RS256": 256, "RS384": 384, "PS256": 256, "ES256": 64, "ES384": 96, "EdDSA": 64}
+
+
+def b31_jwt(r, iss=None, sub=None, extra=None):
+    alg = r.choice(["HS256", "HS256", "RS256", "RS256", "ES256", "HS512", "PS256", "RS384", "EdDSA", "HS384", "ES384"])
+    hdr = {"alg": alg, "typ": "JWT"}
+    if alg[0] in "REP" and r.random() < 0.7:
+        hdr["kid"] = rnd(r, AN, r.choice([16, 22, 27]))
+    iat = r.randint(1_790_000_000, 1_798_000_000)
+    body = {"iss": iss or r.choice(["https://auth.example-corp.net/", "https://login.b2c.io/tenant", "api-gateway", "urn:svc:billing"]),
+            "sub": sub or rnd(r, string.digits, r.choice([6, 9, 12])), "iat": iat, "exp": iat + r.choice([300, 900, 3600, 86400])}
+    if extra:
+        body.update(extra)
+    if r.random() < 0.5:
+        body["scope"] = r.choice(["read write", "orders:read", "openid profile email", "admin"])
+    sig = bytes(r.randrange(256) for _ in range(B31_JWT_SIG[alg]))
+    return ".".join([b31_b64url(json.dumps(hdr, separators=(",", ":")).encode()),
+                     b31_b64url(json.dumps(body, separators=(",", ":")).encode()), b31_b64url(sig)])
+
+
+B31_SLACK = ["xoxb-", "xoxb-", "xoxp-", "xoxa-2-", "xoxe.xoxp-1-"]
+
+
+def b31_vendor(r, kind):
+    D = string.digits
+    if kind == "AWS_ACCESS_KEY":
+        return r.choice(["AKIA", "AKIA", "AKIA", "ASIA"]) + rnd(r, string.ascii_uppercase + "234567", 16)
+    if kind == "GITHUB_TOKEN":
+        if r.random() < 0.8:
+            return r.choice(["ghp_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + rnd(r, AN, 36)
+        return "github_pat_11" + rnd(r, string.ascii_uppercase + D, 20) + "_" + rnd(r, AN, 59)
+    if kind == "SLACK_TOKEN":
+        p = r.choice(B31_SLACK)
+        if p == "xoxb-":
+            return p + rnd(r, D, r.choice([10, 11, 12, 13])) + "-" + rnd(r, D, 13) + "-" + rnd(r, AN, 24)
+        if p == "xoxe.xoxp-1-":
+            return p + rnd(r, AN, 146)
+        return p + rnd(r, D, 12) + "-" + rnd(r, D, 12) + "-" + rnd(r, D, 13) + "-" + rnd(r, HEX, 32)
+    if kind == "STRIPE_KEY":
+        return r.choice(["sk_live_", "sk_live_", "rk_live_", "sk_test_", "rk_test_"]) + rnd(r, AN, r.choice([24, 99]))
+    if kind == "OPENAI_KEY":
+        k = r.random()
+        if k < 0.6:
+            return "sk-proj-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+        if k < 0.8:
+            return "sk-svcacct-" + rnd(r, AN + "_-", 74) + "T3BlbkFJ" + rnd(r, AN + "_-", 74)
+        return "sk-" + rnd(r, AN, 20) + "T3BlbkFJ" + rnd(r, AN, 20)
+    if kind == "ANTHROPIC_KEY":
+        return r.choice(["sk-ant-api03-"] * 5 + ["sk-ant-admin01-"]) + rnd(r, AN + "_-", 93) + "AA"
+    if kind == "GOOGLE_API_KEY":
+        return "AIzaSy" + rnd(r, AN + "_-", 33)
+    if kind == "JWT":
+        return b31_jwt(r)
+    raise ValueError(kind)
+
+
+B31_VENDORS = ["AWS_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "OPENAI_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "JWT"]
+
+
+def b31_generic(r, style=None):
+    style = style or r.choice(["hex32", "hex40", "hex64", "b64", "aws", "an32", "an40", "urlsafe"])
+    if style == "hex32":
+        return rnd(r, HEX, 32)
+    if style == "hex40":
+        return rnd(r, HEX, 40)
+    if style == "hex64":
+        return rnd(r, HEX, 64)
+    if style == "b64":
+        return base64.b64encode(bytes(r.randrange(256) for _ in range(r.choice([24, 32, 48])))).decode()
+    if style == "aws":
+        while True:
+            v = rnd(r, AN + "+/", 40)
+            if any(c in v for c in "+/") or r.random() < 0.3:
+                return v
+    if style == "an32":
+        return rnd(r, AN, 32)
+    if style == "an40":
+        return rnd(r, AN, 40)
+    return rnd(r, AN + "_-", r.choice([43, 48, 64]))
+
+
+B31_SSH_HEAD = (b"openssh-key-v1\x00\x00\x00\x00\x04none\x00\x00\x00\x04none\x00\x00\x00\x00\x00\x00\x00\x01"
+                b"\x00\x00\x00\x33\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20")
+B31_PK_KINDS = [  # (armour label, DER / openssh prefix, total bytes)
+    ("PRIVATE KEY", bytes.fromhex("308204bd020100300d06092a864886f70d0101010500048204a7"), 1217),
+    ("PRIVATE KEY", bytes.fromhex("308204bd020100300d06092a864886f70d0101010500048204a7"), 1217),
+    ("RSA PRIVATE KEY", bytes.fromhex("308204a40201000282010100"), 1192),
+    ("RSA PRIVATE KEY", bytes.fromhex("308204a30201000282010100"), 1191),
+    ("EC PRIVATE KEY", bytes.fromhex("30770201010420"), 121),
+    ("PRIVATE KEY", bytes.fromhex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420"), 138),
+    ("PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420"), 48),
+    ("OPENSSH PRIVATE KEY", B31_SSH_HEAD, 399),
+    ("ENCRYPTED PRIVATE KEY", bytes.fromhex("3082051c304e06092a864886f70d01050d3041"), 1312),
+]
+
+
+def b31_pem(r, indent="", kind=None):
+    label, head, total = kind or r.choice(B31_PK_KINDS)
+    body = base64.b64encode(head + bytes(r.randrange(256) for _ in range(total - len(head)))).decode()
+    width = 70 if label.startswith("OPENSSH") else 64
+    lines = [f"-----BEGIN {label}-----"] + [body[i:i + width] for i in range(0, len(body), width)] + [f"-----END {label}-----"]
+    return ("\n" + indent).join(lines)
+
+
+B31_PLACEHOLDERS = [
+    "AKIAXXXXXXXXXXXXXXXX", "AKIA0000EXAMPLE00000", "AKIAYOURACCESSKEYID0",
+    "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "ghp_0000000000000000000000000000000000yz",
+    "github_pat_XXXXXXXXXXXXXXXXXXXXXX_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "xoxb-000000000000-0000000000000-XXXXXXXXXXXXXXXXXXXXXXXX", "xoxp-1111111111-2222222222222-EXAMPLEexampleEXAMPLE000",
+    "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX", "sk_test_000000000000000000000000", "rk_live_EXAMPLEKEYEXAMPLEKEY0000",
+    "sk-proj-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "sk-proj-your-project-key-goes-here-000000000000000",
+    "sk-ant-api03-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "sk-ant-api03-your-key-here-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "AIzaSy00000000000000000000000000000000a",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLWlkIn0.XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJleGFtcGxlIn0.c2lnbmF0dXJlLWdvZXMtaGVyZQ",
+]
+B31_STANDINS = ["<your-token>", "xxxx", "${API_KEY}", "changeme", "********", "REPLACE_ME", "<redacted>", "[hidden]",
+                "{{ .Values.secret }}", "%(ENV_TOKEN)s", "$(cat /run/secrets/token)", "TODO", "<paste here>", "***", "••••••••"]
+
+
+def b31_placeholder(r, kind=None):
+    if kind:
+        pref = {"AWS_ACCESS_KEY": "AKIA", "GITHUB_TOKEN": "g", "SLACK_TOKEN": "xox", "STRIPE_KEY": "_", "OPENAI_KEY": "sk-proj",
+                "ANTHROPIC_KEY": "sk-ant", "GOOGLE_API_KEY": "AIza", "JWT": "eyJ"}[kind]
+        xs = [p for p in B31_PLACEHOLDERS if (pref in p[:8] if kind == "STRIPE_KEY" else p.startswith(pref))]
+        return r.choice(xs)
+    return r.choice(B31_PLACEHOLDERS)
+
+
+B31_PW_WORDS = ["Kaktus", "harbor", "Lavanda", "tulp", "Girasole", "blue", "Maus", "pingu", "Ostsee", "velo", "Brioche", "mar",
+                "Nebbia", "fiets", "granite", "Quokka", "orbit", "Zitrone", "Pomodoro", "delta"]
+
+
+def b31_password(r):
+    while True:
+        p = b31_password1(r)
+        if p[0] in AN and len(p) >= 8:
+            return p
+
+
+def b31_password1(r):
+    k = r.randrange(6)
+    if k == 0:
+        return r.choice(B31_PW_WORDS) + r.choice(["", "_", ".", "-"]) + str(r.randint(10, 2026)) + r.choice("!?#$%&*+")
+    if k == 1:
+        return rnd(r, AN + "!#%&*+-=?@^_", r.randint(12, 24))
+    if k == 2:
+        return "-".join(r.choice(B31_PW_WORDS).lower() for _ in range(r.randint(3, 4))) + str(r.randint(1, 99))
+    if k == 3:
+        return password(r)
+    if k == 4:
+        return rnd(r, string.ascii_uppercase, 1) + rnd(r, string.ascii_lowercase, r.randint(5, 8)) + rnd(r, string.digits, r.randint(2, 4)) + r.choice("!@#$")
+    return rnd(r, AN, r.randint(16, 32))
+
+
+def b31_url_password(r):
+    """A password that can sit in a URL's userinfo unescaped."""
+    while True:
+        p = b31_password(r)
+        if all(c in AN + "-_.~!$&*+=" for c in p) and len(p) >= 8:
+            return p
+
+
+def b31_uuid(r):
+    h = rnd(r, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def b31_ts(r, sep="T", z="Z"):
+    d = B31_DAY - datetime.timedelta(days=r.randint(0, 90), seconds=r.randint(0, 86399))
+    return f"{d.isoformat()}{sep}{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}{z}"
+
+
+def b31_day(r, back=400, fwd=0):
+    return B31_DAY + datetime.timedelta(days=r.randint(-back, fwd))
+
+
+def b31_look(f, r, k=None):
+    """An unlabelled look-alike."""
+    k = r.randrange(26) if k is None else k
+    if k == 0: return f"ORD-{r.randint(2024, 2026)}-{r.randint(0, 999999):06d}"
+    if k == 1: return f"INC{r.randint(1000000, 9999999)}"
+    if k == 2: return f"INV/{r.randint(2024, 2026)}/{r.randint(1, 99999):05d}"
+    if k == 3: return f"{r.randint(1, 9)}.{r.randint(0, 40)}.{r.randint(0, 20)}"
+    if k == 4: return f"{r.randint(1, 12)}.{r.randint(0, 9)}.{r.randint(0, 9)}.{r.randint(100, 9999)}"
+    if k == 5: return b31_ts(r)
+    if k == 6: return str(r.randint(1_700_000_000, 1_800_000_000))
+    if k == 7: return rnd(r, HEX, 40)
+    if k == 8: return b31_uuid(r)
+    if k == 9: return b31_fmt_card(r, b31_bad_card(r))
+    if k == 10: return b31_fmt_iban(r, b31_bad_iban_raw(r, r.choice(list(B31_IBAN_LEN))))
+    if k == 11: return "**** **** **** " + rnd(r, string.digits, 4)
+    if k == 12: return "XXX-XX-" + rnd(r, string.digits, 4)
+    if k == 13: return "pk_live_" + rnd(r, AN, 24)
+    if k == 14: return f"{rnd(r, string.digits, 12)}-{rnd(r, AN.lower(), 32)}.apps.googleusercontent.com"
+    if k == 15: return "sha256:" + rnd(r, HEX, 64)
+    if k == 16: return f"1Z{rnd(r, string.ascii_uppercase[:6] + string.digits, 6)}{rnd(r, string.digits, 10)}"
+    if k == 17: return f"PO-{r.randint(4500000000, 4599999999)}"
+    if k == 18: return ":".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(6))
+    if k == 19: return f"CASE-{r.randint(100000, 999999)}"
+    if k == 20: return f"+{r.randint(1, 40)}d {r.randint(0, 23)}h"
+    if k == 21: return rnd(r, HEX, 7)
+    if k == 22: return f"SKU {r.choice(string.ascii_uppercase)}{r.randint(100, 999)}-{r.randint(10, 99)}"
+    if k == 23: return "sk_live_••••" + rnd(r, AN, 4)
+    if k == 24: return "ch_" + rnd(r, AN, 24)
+    return f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}"
+
+
+B31_NSN_PREFIX = {  # national prefixes of real area / mobile codes (the shared generator keeps only the metadata example's)
+    "US": ["212", "213", "305", "312", "404", "415", "469", "503", "512", "602", "614", "617", "702", "704", "718", "804", "818", "832",
+           "901", "919", "971", "303", "206", "614", "763", "916", "248", "317", "480", "510"],
+    "GB": ["20", "121", "161", "113", "117", "131", "141", "151", "1223", "1865", "29", "28", "74", "75", "77", "78", "79", "73"],
+    "DE": ["30", "40", "89", "221", "69", "711", "211", "351", "341", "511", "151", "152", "157", "160", "162", "170", "171", "172", "176", "178", "179"],
+    "FR": ["1", "2", "3", "4", "5", "6", "7", "9"],
+    "ES": ["6", "7", "91", "93", "94", "95", "96", "98"],
+    "IT": ["320", "328", "333", "338", "340", "347", "348", "366", "380", "392", "02", "06", "011", "051", "055", "081", "041", "045"],
+    "NL": ["6", "20", "10", "70", "30", "40", "50", "13", "15", "24", "26", "35", "38", "43", "53", "55", "58", "71", "72", "76"],
+}
+
+
+def b31_phone(r, region, variants):
+    """A valid number for `region`: from real area / mobile codes where B31_NSN_PREFIX has them, else the shared generator."""
+    if region not in B31_NSN_PREFIX or r.random() < 0.3:
+        return phone(r, region, variants)
+    meta_cc = phonenumbers.country_code_for_region(region)
+    for _ in range(200):
+        pre = r.choice(B31_NSN_PREFIX[region])
+        n_len = r.choice([9, 10, 10, 11]) if region in ("IT", "DE") else {"US": 10, "GB": 10, "FR": 9, "ES": 9, "NL": 9}[region]
+        nsn = pre + rnd(r, string.digits, n_len - len(pre))
+        if region == "US" and nsn[3] in "01":
+            continue
+        n = phonenumbers.PhoneNumber(country_code=meta_cc, national_number=int(nsn))
+        if nsn[0] == "0":
+            n.italian_leading_zero = True
+        if not phonenumbers.is_valid_number(n) or phonenumbers.region_code_for_number(n) != region:
+            continue
+        if region == "US" and nsn[3:6] == "555":
+            continue
+        v = r.choice(variants)
+        nat = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.NATIONAL)
+        intl = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        e164 = phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+        if v == "intl":
+            return intl
+        if v == "e164":
+            return e164
+        if v == "intl00":
+            return "00" + intl[1:]
+        if v == "dashes" and "(" not in nat:
+            return nat.replace(" ", "-")
+        if v == "dots" and "(" not in nat:
+            return nat.replace(" ", ".").replace("-", ".")
+        if v == "intl_dashes":
+            return intl.replace(" ", "-")
+        if v == "intl_trunk" and region in ("GB", "DE", "NL"):
+            cc, rest = intl.split(" ", 1)
+            return f"{cc} (0){rest}"
+        return nat
+    return phone(r, region, variants)
+
+
+class B31C:
+    """Everything a template needs for one document."""
+    def __init__(self, f, r, loc):
+        self.f, self.r, self.loc = f, r, loc
+        self.lang = loc[:2]
+        self.region = REGION[loc]
+        self.cc = B31_COUNTRY[loc]
+        self.first, self.last = f.first_name(), f.last_name()
+        self.name = f"{self.first} {self.last}"
+        self.city = r.choice(B31_CITIES[loc])
+        self.company = f.company()
+        self.street = f.street_address()
+        self.dom = r.choice(["example-shop.de", "acme-logistics.io", "nordwind.nl", "studio-lumen.fr", "ferreteria-sol.es",
+                             "officina-rossi.it", "brightpath.co.uk", "tallgrass.us", "corp.internal", "svc.cluster.local"])
+        self.host = r.choice(["db01", "pg-main", "app-3", "edge-fra1", "mail", "build-agent-7", "nas", "vpn-gw", "api-prod-2"])
+        self.user = (self.first[0] + self.last).lower().replace(" ", "").replace("'", "")
+        self.user = "".join(ch for ch in unicodedata.normalize("NFKD", self.user) if ch in string.ascii_lowercase) or "ops"
+
+    def pick(self, xs):
+        return xs[B31_LANGS.index(self.lang)]
+
+    def email(self, name=False):
+        return B31L("EMAIL", email(self.f, self.r))
+
+    def phone(self, region=None, variants=None):
+        reg = region or (self.region if self.r.random() < 0.85 else self.r.choice(OTHER_REGIONS[:8]))
+        return B31L("PHONE", b31_phone(self.r, reg, variants or B31_PHONE_VARIANTS), reg)
+
+    def pw(self, url=False):
+        return B31L("PASSWORD", b31_url_password(self.r) if url else b31_password(self.r))
+
+    def ip4(self, private=None):
+        return B31L("IPV4", b31_ipv4(self.r, private))
+
+    def ip6(self, style=None):
+        return B31L("IPV6", b31_ipv6(self.r, style))
+
+    def card(self, style=None, brand=None):
+        return B31L("CREDIT_CARD", b31_fmt_card(self.r, b31_card_digits(self.r, brand), style))
+
+    def cvc(self, amex=False):
+        return B31L("GENERIC_SECRET", rnd(self.r, string.digits, 4 if amex else 3))
+
+    def iban(self, cc=None, grouped=None):
+        return B31L("IBAN", b31_fmt_iban(self.r, b31_iban_raw(self.r, cc or (self.cc if self.r.random() < 0.8 else self.r.choice(list(B31_IBAN_LEN)))), grouped))
+
+    def ssn(self, style=None):
+        return B31L("US_SSN", b31_ssn_str(self.r, style))
+
+    def dob(self, style=None):
+        return B31L("DATE_OF_BIRTH", b31_fmt_date(self.r, b31_dob_date(self.r), self.loc, style))
+
+    def date(self, back=400, fwd=0, style=None):
+        return b31_fmt_date(self.r, b31_day(self.r, back, fwd), self.loc, style)
+
+    def sec(self, kind=None):
+        kind = kind or self.r.choice(B31_VENDORS)
+        return B31L(kind, b31_vendor(self.r, kind))
+
+    def jwt(self, **kw):
+        return B31L("JWT", b31_jwt(self.r, **kw))
+
+    def gen(self, style=None):
+        return B31L("GENERIC_SECRET", b31_generic(self.r, style))
+
+    def pk(self, indent="", kind=None):
+        return B31L("PRIVATE_KEY", b31_pem(self.r, indent, kind))
+
+    def pk1(self, kind=None):
+        """A private key on one line (as some tools and JSON exports carry it)."""
+        return B31L("PRIVATE_KEY", b31_pem(self.r, kind=kind).replace("\n", " "))
+
+    def ph(self, kind=None):
+        return B31L("PLACEHOLDER", b31_placeholder(self.r, kind))
+
+    def standin(self):
+        return self.r.choice(B31_STANDINS)
+
+    def look(self, k=None):
+        return b31_look(self.f, self.r, k)
+
+    def ts(self, sep="T", z="Z"):
+        return b31_ts(self.r, sep, z)
+
+    def P(self, fmt, **kw):
+        return b31_P(fmt, **kw)
+
+
+# ---------- blind31 text documents: client and server config ----------
+
+def b31_t_netrc(c):
+    r = c.r
+    return c.P("""# ~/.netrc  (chmod 600)
+machine api.«h1»
+  login «e1»
+  password «g1»
+machine git.«dom»
+  login «u»
+  password «gh»
+machine ftp.«dom» login backup password «pw»
+""", h1=r.choice(["heroku.com", "render.com", "fly.io"]), e1=c.email(), g1=c.gen("an40") if r.random() < 0.5 else B31L("GENERIC_SECRET", b31_uuid(r)),
+               dom=c.dom, u=c.user, gh=c.sec("GITHUB_TOKEN"), pw=c.pw())
+
+
+def b31_t_pgpass(c):
+    r = c.r
+    rows = []
+    for _ in range(r.randint(2, 4)):
+        h = c.ip4() if r.random() < 0.6 else f"{r.choice(['pg', 'replica', 'warehouse'])}-{r.randint(1, 9)}.{c.dom}"
+        rows.append(c.P("«h»:5432:«db»:«u»:«p»\n", h=h, db=r.choice(["orders", "*", "analytics", "crm"]), u=r.choice([c.user, "app", "replicator"]),
+                        p=c.pw()))
+    return c.P("«cmt»\n", cmt=f"# hostname:port:database:username:password   (edited {c.date(60)})") + sum(rows, []) + \
+        c.P("\nsomeone asked why psql doesn't prompt: it reads this file. DO NOT commit it (ticket «t»).\n", t=c.look(1))
+
+
+def b31_t_msmtprc(c):
+    return c.P("""defaults
+auth           on
+tls            on
+tls_trust_file /etc/ssl/certs/ca-certificates.crt
+logfile        ~/.msmtp.log
+
+account        «acct»
+host           smtp.«dom»
+port           587
+from           «e»
+user           «e»
+password       «p»
+
+account default : «acct»
+""", acct=c.r.choice(["work", "gmail", "nas-alerts", "office"]), dom=c.dom, e=c.email(), p=c.pw())
+
+
+def b31_t_webconfig(c):
+    r = c.r
+    return c.P("""<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <connectionStrings>
+    <add name="DefaultConnection" connectionString="Server=«ip»,1433;Database=«db»;User Id=«u»;Password=«p»;TrustServerCertificate=True" providerName="System.Data.SqlClient" />
+  </connectionStrings>
+  <appSettings>
+    <add key="Stripe:SecretKey" value="«sk»" />
+    <add key="Stripe:PublishableKey" value="«pk»" />
+    <add key="Mail:From" value="«e»" />
+    <add key="Integrations:ApiKey" value="«ik»" />
+    <add key="Jwt:SigningKey" value="«jk»" />
+    <add key="BuildNumber" value="«bn»" />
+  </appSettings>
+</configuration>
+""", ip=c.ip4(True), db=r.choice(["Shop", "Intranet", "HRPortal"]), u=r.choice(["sa", "webapp", c.user]), p=c.pw(), sk=c.sec("STRIPE_KEY"), pk=c.look(13), ik=c.sec(r.choice(B31_RARE)),
+               e=c.email(), jk=c.gen(r.choice(["b64", "an40", "hex64"])), bn=c.look(4))
+
+
+def b31_t_quarkus(c):
+    r = c.r
+    return c.P("""# src/main/resources/application.properties
+quarkus.http.port=8080
+quarkus.datasource.db-kind=postgresql
+quarkus.datasource.username=«u»
+quarkus.datasource.password=«p»
+quarkus.datasource.jdbc.url=jdbc:postgresql://«ip»:5432/«db»
+quarkus.oidc.auth-server-url=https://sso.«dom»/realms/«realm»
+quarkus.oidc.client-id=«realm»-backend
+quarkus.oidc.credentials.secret=«cs»
+quarkus.mailer.from=«e»
+%dev.quarkus.mailer.password=«mp»
+quarkus.rest-client.openai.api-key=«ok»
+""", u=c.user, p=c.pw(), ip=c.ip4(), db=r.choice(["catalog", "billing", "fleet"]), dom=c.dom, realm=r.choice(["shop", "fleet", "portal"]),
+               cs=c.gen(), e=c.email(), mp=c.pw(), ok=c.sec("OPENAI_KEY") if r.random() < 0.8 else c.ph("OPENAI_KEY"))
+
+
+def b31_t_hocon(c):
+    r = c.r
+    return c.P("""# conf/application.conf (Play)
+play.http.secret.key = "«k»"
+db.default.driver = org.postgresql.Driver
+db.default.url = "jdbc:postgresql://«ip»/«db»"
+db.default.username = «u»
+db.default.password = "«p»"
+akka.remote.artery.canonical.hostname = "«ip6»"
+slack {
+  token = "«st»"
+  channel = "#«ch»"
+}
+aws.s3.access-key = «ak»
+aws.s3.secret-key = «sa»
+""", k=c.gen("an40"), ip=c.ip4(), db=r.choice(["play", "inventory"]), u=c.user, p=c.pw(), ip6=c.ip6(), st=c.sec("SLACK_TOKEN"),
+               ch=r.choice(["deploys", "alerts-prod", "ops"]), ak=c.sec("AWS_ACCESS_KEY"), sa=c.gen("aws"))
+
+
+def b31_t_elixir(c):
+    r = c.r
+    return c.P("""# config/runtime.exs
+import Config
+
+if config_env() == :prod do
+  config :shop, Shop.Repo,
+    url: "ecto://«u»:«p»@«ip»/shop_prod",
+    pool_size: 10
+
+  config :shop, ShopWeb.Endpoint,
+    secret_key_base: "«skb»"
+
+  config :stripity_stripe, api_key: "«sk»"
+  config :shop, :support_phone, "«ph»"
+end
+""", u=c.user, p=c.pw(url=True), ip=c.ip4(), skb=c.gen("urlsafe"), sk=c.sec("STRIPE_KEY"), ph=c.phone())
+
+
+def b31_t_hass(c):
+    r = c.r
+    return c.P("""# /config/secrets.yaml  (Home Assistant)
+wifi_ssid: «ssid»
+wifi_password: «wp»
+mqtt_password: «mp»
+latitude_home: «lat»
+telegram_bot_chat: «chat»
+notify_phone: "«ph»"
+router_ip: «ip»
+nas_ipv6: «ip6»
+google_maps_key: «gk»
+""", ssid=r.choice(["FRITZ!Box 7590 XY", "Vodafone-4F2A", "Livebox-91C0", "MOVISTAR_7A3E", "TIM-29384711", "Ziggo5521930"]), wp=c.pw(), mp=c.pw(),
+               lat=f"{r.uniform(40, 55):.5f}", chat=str(r.randint(100000000, 999999999)), ph=c.phone(variants=["e164"]), ip=c.ip4(True),
+               ip6=c.ip6(), gk=c.sec("GOOGLE_API_KEY"))
+
+
+def b31_t_systemd(c):
+    r = c.r
+    return c.P("""# systemctl edit «svc».service  ->  /etc/systemd/system/«svc».service.d/override.conf
+[Service]
+Environment="DATABASE_URL=postgres://«u»:«p»@«ip»:5432/«svc»"
+Environment="ANTHROPIC_API_KEY=«ak»"
+Environment=SENTRY_RELEASE=«ver»
+Environment="HOOK_SECRET=«hs»"
+ExecStart=
+ExecStart=/opt/«svc»/bin/«svc» --listen [«ip6»]:8443
+""", svc=r.choice(["ingest", "notifier", "pricing", "agentd"]), u=c.user, p=c.pw(url=True), ip=c.ip4(), ak=c.sec("ANTHROPIC_KEY"),
+               ver=c.look(3), hs=c.gen("hex32"), ip6=c.ip6("global"))
+
+
+def b31_t_supervisord(c):
+    r = c.r
+    return c.P("""[program:«n»]
+command=/srv/«n»/venv/bin/python worker.py
+directory=/srv/«n»
+user=www-data
+autorestart=true
+environment=OPENAI_API_KEY="«ok»",ANTHROPIC_API_KEY="«an»",REDIS_URL="redis://:«rp»@«ip»:6379/0",SMTP_USER="«e»"
+stdout_logfile=/var/log/«n».log
+
+[inet_http_server]
+port=«ip2»:9001
+username=admin
+password=«pw»
+""", n=r.choice(["mailer", "scraper", "thumbnails", "summarizer"]), ok=c.sec("OPENAI_KEY"), an=c.sec("ANTHROPIC_KEY"), rp=c.pw(url=True), ip=c.ip4(True), e=c.email(),
+               ip2=c.ip4(True), pw=c.pw())
+
+
+def b31_t_haproxy(c):
+    r = c.r
+    return c.P("""global
+    log /dev/log local0
+    maxconn 4096
+
+userlist ops
+    user admin insecure-password «p1»
+
+frontend fe_https
+    bind «ip»:443 ssl crt /etc/haproxy/certs/site.pem
+    bind [«ip6»]:443 ssl crt /etc/haproxy/certs/site.pem
+    default_backend be_app
+
+backend be_app
+    balance roundrobin
+    server app1 «b1»:8080 check
+    server app2 «b2»:8080 check
+
+listen stats
+    bind :8404
+    stats enable
+    stats auth admin:«p2»
+""", p1=c.pw(), ip=c.ip4(False), ip6=c.ip6("global"), b1=c.ip4(True), b2=c.ip4(True), p2=c.pw())
+
+
+def b31_t_keepalived(c):
+    r = c.r
+    return c.P("""vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id «vr»
+    priority 150
+    advert_int 1
+    unicast_src_ip «a»
+    unicast_peer {
+        «b»
+    }
+    authentication {
+        auth_type PASS
+        auth_pass «p»
+    }
+    virtual_ipaddress {
+        «v»/24 dev eth0
+    }
+    notify_master "/usr/local/bin/notify.sh «e»"
+}
+""", vr=str(r.randint(1, 254)), a=c.ip4(True), b=c.ip4(True), p=B31L("PASSWORD", rnd(r, AN, 8)), v=c.ip4(True), e=c.email())
+
+
+def b31_t_tsig(c):
+    r = c.r
+    zone = r.choice(["example-shop.de", "nordwind.nl", "tallgrass.us", "brightpath.co.uk"])
+    return c.P("""// /etc/bind/named.conf.local
+key "«kn»" {
+    algorithm hmac-sha256;
+    secret "«s»";
+};
+
+zone "«z»" {
+    type primary;
+    file "/var/lib/bind/db.«z»";
+    allow-transfer { key «kn»; «sec»; };
+    also-notify { «sec»; «sec6»; };
+};
+// serial «ser» — nsupdate -y hmac-sha256:«kn»:«s»
+""", kn=r.choice(["tsig-xfer", "acme-update", "ddns-key"]), s=B31L("GENERIC_SECRET", base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()),
+               z=zone, sec=c.ip4(False), sec6=c.ip6("global"), ser=f"{B31_DAY.year}{r.randint(1, 12):02d}{r.randint(1, 28):02d}{r.randint(1, 9):02d}",
+               s2=B31L("GENERIC_SECRET", base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()))
+
+
+def b31_t_fstab(c):
+    r = c.r
+    share = r.choice(["scans", "buchhaltung", "compta", "archivio", "gedeeld", "media"])
+    return c.P("""# /etc/fstab
+UUID=«uu» /               ext4    errors=remount-ro 0       1
+//«ip»/«sh»  /mnt/«sh»  cifs  username=«u»,password=«p»,uid=1000,vers=3.0,_netdev  0  0
+«ip2»:/export/home  /home  nfs4  rw,hard,intr  0 0
+""", uu=b31_uuid(r), ip=c.ip4(True), sh=share, u=c.user, p=B31L("PASSWORD", "".join(ch for ch in b31_password(r) if ch not in ",#=") + "x"), ip2=c.ip4(True))
+
+
+def b31_t_netplan(c):
+    r = c.r
+    return c.P("""# /etc/netplan/01-netcfg.yaml
+network:
+  version: 2
+  ethernets:
+    enp3s0:
+      addresses:
+        - «a»/24
+        - «a6»/64
+      routes:
+        - to: default
+          via: «gw»
+      nameservers:
+        addresses: [«d1», «d6»]
+  wifis:
+    wlp2s0:
+      access-points:
+        "«ssid»":
+          password: "«p»"
+""", a=c.ip4(True), a6=c.ip6("global"), gw=c.ip4(True), d1=c.ip4(False), d6=c.ip6("global"),
+               ssid=r.choice(["Office-5G", "Werkstatt", "Bureau_Etage2", "Oficina", "Ufficio-Ospiti", "Kantoor"]), p=c.pw())
+
+
+def b31_t_ovpn(c):
+    r = c.r
+    return c.P("""client
+dev tun
+proto udp
+remote «ip» 1194
+remote «ip6» 1194
+resolv-retry infinite
+nobind
+persist-key
+persist-tun
+remote-cert-tls server
+cipher AES-256-GCM
+auth-user-pass
+verb 3
+<ca>
+-----BEGIN CERTIFICATE-----
+«cert»
+-----END CERTIFICATE-----
+</ca>
+<key>
+«k»
+</key>
+<tls-crypt>
+# 2048 bit OpenVPN static key
+-----BEGIN OpenVPN Static key V1-----
+«tc»
+-----END OpenVPN Static key V1-----
+</tls-crypt>
+""", ip=c.ip4(False), ip6=c.ip6("global"), cert="\n".join(rnd(r, AN + "+/", 64) for _ in range(r.randint(4, 7))),
+               k=c.pk(kind=r.choice([B31_PK_KINDS[0], B31_PK_KINDS[4], B31_PK_KINDS[5]])),
+               tc=B31L("GENERIC_SECRET", "\n".join(rnd(r, HEX, 32) for _ in range(16))))
+
+
+def b31_t_wireguard(c):
+    r = c.r
+    wgk = lambda: base64.b64encode(bytes(r.randrange(256) for _ in range(32))).decode()
+    return c.P("""[Interface]
+# «n»'s laptop — issued «d»
+PrivateKey = «pk»
+Address = «a»/32, «a6»/128
+DNS = «dns»
+
+[Peer]
+PublicKey = «pub»
+PresharedKey = «psk»
+AllowedIPs = 10.0.0.0/8, 192.168.0.0/16
+Endpoint = «ep»:51820
+PersistentKeepalive = 25
+""", n=c.first, d=c.date(200), pk=B31L("GENERIC_SECRET", wgk()), a=c.ip4(True), a6=c.ip6("ula"), dns=c.ip4(True), pub=wgk(),
+               psk=B31L("GENERIC_SECRET", wgk()), ep=c.ip4(False))
+
+
+def b31_t_uci(c):
+    r = c.r
+    return c.P("""root@OpenWrt:~# cat /etc/config/wireless
+config wifi-iface 'default_radio0'
+	option device 'radio0'
+	option network 'lan'
+	option mode 'ap'
+	option ssid '«ssid»'
+	option encryption 'sae-mixed'
+	option key '«k»'
+
+root@OpenWrt:~# uci show network.wan
+network.wan=interface
+network.wan.proto='pppoe'
+network.wan.username='«pu»'
+network.wan.password='«pp»'
+network.wan.ipv6='auto'
+root@OpenWrt:~# ifstatus wan | grep address
+	"address": "«ip»",
+	"address": "«ip6»",
+""", ssid=r.choice(["Casa-Rossi", "Fam.Jansen", "Chez_Martin", "Keller-AP"]), k=c.pw(), pu=c.email(), pp=c.pw(), ip=c.ip4(False), ip6=c.ip6("global"))
+
+
+def b31_t_junos(c):
+    r = c.r
+    return c.P("""admin@«h»> show configuration | display set | match "system|snmp|interfaces"
+set system host-name «h»
+set system login user netops class super-user
+set system login user netops authentication encrypted-password "$6$«salt»$«hash»"
+set system radius-server «rad» secret "«rs»"
+set system ntp server «ntp»
+set interfaces ge-0/0/0 unit 0 family inet address «a»/30
+set interfaces ge-0/0/0 unit 0 family inet6 address «a6»/64
+set protocols bgp group upstream neighbor «nb» authentication-key "«bk»"
+set system services ssh root-login deny
+«junos»
+""", h=r.choice(["edge-ams-01", "srx-fra-02", "mx-lon-1"]), salt=rnd(r, AN + "./", 8), hash=rnd(r, AN + "./", 86), rad=c.ip4(True),
+               rs=c.pw(), ntp=c.ip4(False), a=c.ip4(False), a6=c.ip6("global"), nb=c.ip4(False), bk=c.pw(),
+               junos=f"## Last commit: {c.ts(' ', ' UTC')} by netops  (JUNOS {r.randint(18, 23)}.{r.randint(1, 4)}R{r.randint(1, 3)}.{r.randint(1, 12)})")
+
+
+def b31_t_fluentbit(c):
+    r = c.r
+    return c.P("""[SERVICE]
+    Flush        5
+    Log_Level    info
+
+[INPUT]
+    Name   tail
+    Path   /var/log/containers/*.log
+
+[OUTPUT]
+    Name            es
+    Match           kube.*
+    Host            «ip»
+    Port            9200
+    HTTP_User       elastic
+    HTTP_Passwd     «p»
+    tls             On
+
+[OUTPUT]
+    Name          splunk
+    Match         audit.*
+    Host          «ip2»
+    Splunk_Token  «tok»
+
+[OUTPUT]
+    Name                 datadog
+    apikey               «dd»
+""", ip=c.ip4(True), p=c.pw(), ip2=c.ip4(True), tok=B31L("GENERIC_SECRET", b31_uuid(r)), dd=c.gen("hex32"))
+
+
+def b31_t_logstash(c):
+    r = c.r
+    return c.P("""input {
+  jdbc {
+    jdbc_connection_string => "jdbc:mysql://«ip»:3306/«db»"
+    jdbc_user => "«u»"
+    jdbc_password => "«p»"
+    schedule => "*/5 * * * *"
+    statement => "SELECT * FROM orders WHERE updated_at > :sql_last_value"
+  }
+}
+output {
+  elasticsearch {
+    hosts => ["https://[«ip6»]:9200"]
+    user => "logstash_writer"
+    password => "«p2»"
+    index => "orders-%{+YYYY.MM}"
+  }
+}
+""", ip=c.ip4(True), db=r.choice(["shop", "erp"]), u=c.user, p=c.pw(), ip6=c.ip6("ula"), p2=c.pw())
+
+
+def b31_t_telegraf(c):
+    r = c.r
+    return c.P("""[[outputs.influxdb_v2]]
+  urls = ["http://«ip»:8086"]
+  token = "«tok»"
+  organization = "«org»"
+  bucket = "telegraf"
+
+[[inputs.snmp]]
+  agents = ["udp://«a1»:161", "udp://«a2»:161"]
+  version = 3
+  sec_name = "monitor"
+  auth_protocol = "SHA"
+  auth_password = "«ap»"
+  priv_protocol = "AES"
+  priv_password = "«pp»"
+
+[[inputs.mqtt_consumer]]
+  servers = ["tcp://«ip6»:1883"]
+  username = "telegraf"
+  password = "«mp»"
+""", ip=c.ip4(True), tok=B31L("GENERIC_SECRET", rnd(r, AN + "_-", 86) + "=="), org=c.company.split()[0].strip(","), a1=c.ip4(True), a2=c.ip4(True),
+               ap=c.pw(), pp=c.pw(), ip6=c.ip6("ula"), mp=c.pw())
+
+
+def b31_t_dbt(c):
+    r = c.r
+    return c.P("""# ~/.dbt/profiles.yml
+analytics:
+  target: dev
+  outputs:
+    dev:
+      type: postgres
+      host: «ip»
+      user: «u»
+      password: "«p»"
+      port: 5432
+      dbname: analytics
+      schema: dbt_«u»
+      threads: 4
+    prod:
+      type: snowflake
+      account: «acct»
+      user: DBT_PROD
+      private_key: |
+        «pk»
+      private_key_passphrase: "«pp»"
+      role: TRANSFORMER
+      warehouse: TRANSFORMING
+""", ip=c.ip4(), u=c.user, p=c.pw(), acct=f"{rnd(r, string.ascii_lowercase, 2)}{r.randint(10000, 99999)}.eu-central-1",
+               pk=c.pk(indent="        ", kind=B31_PK_KINDS[8]), pp=c.pw())
+
+
+def b31_t_databricks(c):
+    r = c.r
+    ws = f"https://adb-{r.randint(10**15, 10**16 - 1)}.{r.randint(1, 19)}.azuredatabricks.net"
+    return c.P("""; ~/.databrickscfg
+[DEFAULT]
+host  = «ws»
+token = «t1»
+
+[staging]
+host          = «ws»
+client_id     = «cid»
+client_secret = «cs»
+
+# jobs API: curl -H "Authorization: Bearer «t2»" «ws»/api/2.1/jobs/list
+""", ws=ws, t1=(t1 := B31L("GENERIC_SECRET", "dapi" + rnd(r, HEX, 32))), cid=b31_uuid(r), cs=B31L("GENERIC_SECRET", "dose" + rnd(r, HEX, 32)),
+               t2=t1 if r.random() < 0.5 else B31L("GENERIC_SECRET", "dapi" + rnd(r, HEX, 32)))
+
+
+def b31_t_renviron(c):
+    r = c.r
+    return c.P("""# ~/.Renviron  (restart R after editing: usethis::edit_r_environ())
+GITHUB_PAT=«gh»
+OPENAI_API_KEY=«ok»
+GOOGLE_MAPS_API_KEY=«gk»
+CENSUS_API_KEY=«ck»
+SLACK_TOKEN=«sl»
+ANTHROPIC_API_KEY=«an»
+PGPASSWORD=«pw»
+R_LIBS_USER=~/R/library/«rv»
+""", gh=c.sec("GITHUB_TOKEN"), ok=c.sec("OPENAI_KEY"), gk=c.sec("GOOGLE_API_KEY"), ck=c.gen("hex40"), sl=c.sec("SLACK_TOKEN"), an=c.sec("ANTHROPIC_KEY"), pw=c.pw(),
+               rv=f"{r.randint(4, 4)}.{r.randint(2, 5)}")
+
+
+def b31_t_composer_auth(c):
+    r = c.r
+    return c.P("""{
+    "github-oauth": {
+        "github.com": "«gh»"
+    },
+    "http-basic": {
+        "repo.packagist.com": {
+            "username": "token",
+            "password": "«pk»"
+        },
+        "satis.«dom»": {
+            "username": "«u»",
+            "password": "«p»"
+        }
+    }
+}
+""", gh=c.sec("GITHUB_TOKEN"), pk=c.gen("hex40"), dom=c.dom, u=c.user, p=c.pw())
+
+
+def b31_t_npmrc(c):
+    r = c.r
+    return c.P("""# .npmrc (project)
+@«scope»:registry=https://npm.pkg.github.com
+//npm.pkg.github.com/:_authToken=«gh»
+//registry.npmjs.org/:_authToken=«npm»
+always-auth=true
+engine-strict=true
+# old: //registry.npmjs.org/:_authToken=«old»
+""", scope=r.choice(["acme", "nordwind", "lumen-ui"]), gh=c.sec("GITHUB_TOKEN"), npm=B31L("GENERIC_SECRET", "npm_" + rnd(r, AN, 36)),
+               old=r.choice(["${NPM_TOKEN}", "<npm-token>", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", c.ph("GITHUB_TOKEN"), c.ph("GITHUB_TOKEN")]))
+
+
+def b31_t_helm(c):
+    r = c.r
+    return c.P("""# values-prod.yaml — helm upgrade --install shop ./chart -f values-prod.yaml
+image:
+  repository: ghcr.io/«org»/shop
+  tag: "«tag»"
+postgresql:
+  auth:
+    username: shop
+    password: "«p»"
+    postgresPassword: "«p2»"
+env:
+  STRIPE_SECRET_KEY: "«sk»"
+  SLACK_BOT_TOKEN: "«sl»"
+  SENTRY_DSN: "https://«dsn»@o«oid».ingest.sentry.io/«pid»"
+ingress:
+  hosts:
+    - shop.«dom»
+  loadBalancerIP: «lb»
+«tls»""", tls=c.P("""  tls:
+    secretName: shop-tls
+    key: |
+      «k»
+""", k=c.pk(indent="      ")) if r.random() < 0.5 else "", org=r.choice(["acme", "nordwind", "lumen"]), tag=c.look(3), p=c.pw(), p2=c.pw(), sk=c.sec("STRIPE_KEY"), sl=c.sec("SLACK_TOKEN"),
+               dsn=rnd(r, HEX, 32), oid=str(r.randint(100000, 999999)), pid=str(r.randint(1000000, 9999999)), dom=c.dom, lb=c.ip4(False))
+
+
+def b31_t_gha(c):
+    r = c.r
+    return c.P("""name: nightly-export
+on:
+  schedule:
+    - cron: "17 3 * * *"
+jobs:
+  export:
+    runs-on: ubuntu-latest
+    env:
+      AWS_ACCESS_KEY_ID: «ak»
+      AWS_SECRET_ACCESS_KEY: «sa»
+      AWS_REGION: eu-west-1
+      NOTIFY: «e»
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/checkout@v4
+        with:
+          repository: «org»/shared-config
+          token: «gh»
+          path: shared
+      - run: ./scripts/export.sh --token ${{ secrets.EXPORT_TOKEN }}
+      - name: notify
+        run: curl -s -X POST -H 'Authorization: Bearer «sl»' -d channel=«ch» https://slack.com/api/chat.postMessage
+# TODO(«u»): move the two AWS values above into repository secrets
+""", ak=c.sec("AWS_ACCESS_KEY"), sa=c.gen("aws"), e=c.email(), sl=c.sec("SLACK_TOKEN"), org=r.choice(["acme", "nordwind", "lumen"]), gh=c.sec("GITHUB_TOKEN"), ch=f"C{rnd(r, string.ascii_uppercase + string.digits, 10)}", u=c.user)
+
+
+def b31_t_serverless(c):
+    r = c.r
+    return c.P("""service: «svc»
+frameworkVersion: "3"
+provider:
+  name: aws
+  runtime: python3.12
+  region: eu-central-1
+  environment:
+    TABLE: ${self:service}-${sls:stage}
+    ANTHROPIC_API_KEY: «ak»
+    WEBHOOK_SIGNING_SECRET: «ws»
+    ALERT_SMS: "«ph»"
+    # offline: ANTHROPIC_API_KEY=«ex» serverless offline
+functions:
+  ingest:
+    handler: handler.ingest
+    events:
+      - httpApi: POST /ingest
+""", svc=r.choice(["lead-intake", "invoice-parser", "ticket-triage"]), ak=c.sec("ANTHROPIC_KEY"), ws=c.gen("hex64"), ph=c.phone(variants=["e164"]), ex=c.ph("ANTHROPIC_KEY"))
+
+
+def b31_t_samconfig(c):
+    r = c.r
+    return c.P("""version = 0.1
+[default.deploy.parameters]
+stack_name = "«sn»"
+s3_bucket = "aws-sam-cli-managed-default-samclisourcebucket-«bk»"
+region = "eu-west-1"
+capabilities = "CAPABILITY_IAM"
+parameter_overrides = "Stage=\\"prod\\" GoogleApiKey=\\"«gk»\\" DbPassword=\\"«p»\\" AllowedCidr=\\"«ip»/32\\""
+image_repositories = []
+""", sn=r.choice(["orders-api", "geo-lookup", "pdf-render"]), bk=rnd(r, string.ascii_lowercase + string.digits, 12), gk=c.sec("GOOGLE_API_KEY"),
+               p=B31L("PASSWORD", b31_url_password(r)), ip=c.ip4(False))
+
+
+def b31_t_pulumi(c):
+    r = c.r
+    return c.P("""# Pulumi.prod.yaml
+config:
+  aws:region: eu-central-1
+  shop:dbPassword:
+    secure: v1:«c1»:«c2»
+  shop:stripeKey: «sk»
+  shop:adminEmail: «e»
+  shop:allowedIp: «ip»
+  shop:githubToken:
+    secure: v1:«c3»:«c4»
+# ^ someone ran `pulumi config set shop:stripeKey` without --secret («t»)
+""", c1=rnd(r, AN + "+/", 16), c2=rnd(r, AN + "+/", 44), sk=c.sec("STRIPE_KEY"), e=c.email(), ip=c.ip4(False), c3=rnd(r, AN + "+/", 16),
+               c4=rnd(r, AN + "+/", 60), t=c.look(1))
+
+
+def b31_t_google_services(c):
+    r = c.r
+    pid = r.choice(["shop-app", "fleet-tracker", "cantina-orders"]) + f"-{r.randint(1000, 9999)}"
+    num = str(r.randint(100000000000, 999999999999))
+    if r.random() < 0.5:
+        return c.P("""{
+  "project_info": {
+    "project_number": "«num»",
+    "project_id": "«pid»",
+    "storage_bucket": "«pid».appspot.com"
+  },
+  "client": [
+    {
+      "client_info": {
+        "mobilesdk_app_id": "1:«num»:android:«aid»",
+        "android_client_info": { "package_name": "com.«pk».app" }
+      },
+      "oauth_client": [ { "client_id": "«oc»", "client_type": 3 } ],
+      "api_key": [ { "current_key": "«gk»" } ]
+    }
+  ],
+  "configuration_version": "1"
+}
+""", num=num, pid=pid, aid=rnd(r, HEX, 16), pk=pid.split("-")[0], oc=c.look(14), gk=c.sec("GOOGLE_API_KEY"))
+    return c.P("""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>API_KEY</key>
+	<string>«gk»</string>
+	<key>GCM_SENDER_ID</key>
+	<string>«num»</string>
+	<key>BUNDLE_ID</key>
+	<string>com.«pk».ios</string>
+	<key>PROJECT_ID</key>
+	<string>«pid»</string>
+	<key>GOOGLE_APP_ID</key>
+	<string>1:«num»:ios:«aid»</string>
+</dict>
+</plist>
+""", gk=c.sec("GOOGLE_API_KEY"), num=num, pk=pid.split("-")[0], pid=pid, aid=rnd(r, HEX, 16))
+
+
+def b31_t_oci(c):
+    r = c.r
+    fp = ":".join(rnd(r, HEX, 2) for _ in range(16))
+    return c.P("""$ cat ~/.oci/config
+[DEFAULT]
+user=ocid1.user.oc1..«o1»
+fingerprint=«fp»
+tenancy=ocid1.tenancy.oc1..«o2»
+region=eu-frankfurt-1
+key_file=~/.oci/oci_api_key.pem
+$ cat ~/.oci/oci_api_key.pem
+«k»
+$ oci iam user get --user-id ocid1.user.oc1..«o1» --query 'data.email'
+"«e»"
+""", o1=rnd(r, string.ascii_lowercase + string.digits, 60), fp=fp, o2=rnd(r, string.ascii_lowercase + string.digits, 60),
+               k=c.pk(kind=r.choice(B31_PK_KINDS[:4])), e=c.email())
+
+
+def b31_t_hiera(c):
+    r = c.r
+    return c.P("""# data/nodes/«h».«dom».yaml
+---
+profile::db::root_password: '«p»'
+profile::backup::s3_access_key: '«ak»'
+profile::backup::s3_secret_key: '«sa»'
+profile::monitoring::contact: '«e»'
+profile::network::ipaddress: '«ip»'
+profile::network::ipaddress6: '«ip6»'
+profile::ssl::private_key: |
+  «pk»
+profile::app::session_secret: >
+  ENC[PKCS7,«enc»]
+""", h=c.host, dom=c.dom, p=c.pw(), ak=c.sec("AWS_ACCESS_KEY"), sa=c.gen("aws"), e=c.email(), ip=c.ip4(True), ip6=c.ip6(), pk=c.pk(indent="  "),
+               enc=rnd(r, AN + "+/", 120))
+
+
+def b31_t_inventory(c):
+    r = c.r
+    lines = ["# inventory/hosts.ini\n", "[web]\n"]
+    out = b31_P("".join(lines))
+    for i in range(r.randint(2, 3)):
+        out += c.P("web«i» ansible_host=«ip» ansible_user=deploy\n", i=str(i + 1), ip=c.ip4())
+    out += c.P("""
+[windows]
+«w» ansible_host=«wip» ansible_user=Administrator ansible_password=«wp» ansible_connection=winrm
+
+[all:vars]
+ansible_become_pass=«bp»
+""", w=r.choice(["fileserver", "dc01", "print-srv"]), wip=c.ip4(True), wp=c.pw(), bp=c.pw())
+    return out
+
+
+def b31_t_crontab(c):
+    r = c.r
+    return c.P("""$ crontab -l
+MAILTO=«e»
+# m h  dom mon dow   command
+15 2 * * * mysqldump -u backup -p'«p»' --all-databases | gzip > /backup/db-$(date +\\%F).sql.gz
+*/10 * * * * curl -fsS -u «u»:«p2» https://«ip»/api/v1/sync >/dev/null
+0 7 * * 1 /usr/local/bin/report.sh --slack-token «sl» --channel reports
+@reboot sleep 30 && /opt/tunnel/run --key «k»
+""", e=c.email(), p=c.pw(), u=c.user, p2=c.pw(url=True), ip=c.ip4(), sl=c.sec("SLACK_TOKEN"), k=c.gen("hex32"))
+
+
+# ---------- blind31 text documents: CLI sessions ----------
+
+def b31_t_sqlcmd(c):
+    r = c.r
+    return c.P("""PS C:\\ops> sqlcmd -S «ip»,1433 -U «u» -P "«p»" -d «db» -Q "SELECT TOP 3 CustomerId, Email, Phone FROM dbo.Customers ORDER BY CreatedAt DESC"
+CustomerId  Email                                Phone
+----------- ------------------------------------ --------------------
+«id1»       «e1»                 «ph1»
+«id2»       «e2»                 «ph2»
+«id3»       «e3»                 «ph3»
+
+(3 rows affected)
+""", ip=c.ip4(True), u=r.choice(["sa", "reporting", c.user]), p=c.pw(), db=r.choice(["Shop", "CRM", "Loyalty"]),
+               id1=str(r.randint(10000, 99999)), e1=c.email(), ph1=c.phone(), id2=str(r.randint(10000, 99999)), e2=c.email(), ph2=c.phone(),
+               id3=str(r.randint(10000, 99999)), e3=c.email(), ph3=c.phone())
+
+
+def b31_t_mongosh(c):
+    r = c.r
+    return c.P("""$ mongosh "mongodb+srv://«u»:«p»@cluster0.«cl».mongodb.net/«db»?retryWrites=true&w=majority"
+Current Mongosh Log ID: «lid»
+Connecting to: mongodb+srv://<credentials>@cluster0.«cl».mongodb.net/«db»
+Using MongoDB: «ver»
+Atlas atlas-«cl2»-shard-0 [primary] «db»> db.users.findOne({email: "«e»"})
+{
+  _id: ObjectId('«oid»'),
+  email: '«e»',
+  phone: '«ph»',
+  birthDate: ISODate('«dob»T00:00:00.000Z'),
+  lastLoginIp: '«ip»',
+  createdAt: ISODate('«ts»')
+}
+""", u=c.user, p=c.pw(url=True), cl=rnd(r, string.ascii_lowercase + string.digits, 5), db=r.choice(["app", "prod", "members"]), lid=rnd(r, HEX, 24),
+               ver=c.look(3), cl2=rnd(r, string.ascii_lowercase + string.digits, 6), e=c.email(), oid=rnd(r, HEX, 24), ph=c.phone(variants=["e164"]),
+               dob=B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()), ip=c.ip4(False) if r.random() < 0.6 else c.ip6(), ts=c.ts(z=".000Z"))
+
+
+def b31_t_smbclient(c):
+    r = c.r
+    return c.P("""$ smbclient //«ip»/«sh» -U '«dom»\\«u»%«p»' -c 'ls'
+  .                                   D        0  «d1»
+  ..                                  D        0  «d1»
+  «f1»                              A   «sz1»  «d2»
+  Gehaltsliste_«y».xlsx                A    «sz2»  «d2»
+
+		«blocks» blocks of size 4096. «free» blocks available
+""", ip=c.ip4(True), sh=r.choice(["Scans", "Buchhaltung", "Public", "Projects"]), dom=r.choice(["CORP", "NORDWIND", "AD"]), u=c.user,
+               p=B31L("PASSWORD", "".join(ch for ch in b31_password(r) if ch not in "'%") + "7"),
+               d1="Mon Dec  1 09:14:22 2026", f1=f"scan_{r.randint(1000, 9999)}.pdf", sz1=str(r.randint(10000, 999999)), d2="Tue Dec 15 16:02:10 2026",
+               y=str(r.randint(2024, 2026)), sz2=str(r.randint(10000, 99999)), blocks=str(r.randint(10**6, 10**8)), free=str(r.randint(10**5, 10**7)))
+
+
+def b31_t_docker_login(c):
+    r = c.r
+    return c.P("""$ docker login ghcr.io -u «u» -p «gh»
+WARNING! Using --password via the CLI is insecure. Use --password-stdin.
+Login Succeeded
+$ docker login registry.«dom» --username ci --password «p»
+WARNING! Using --password via the CLI is insecure. Use --password-stdin.
+Login Succeeded
+$ docker run -d -e OPENAI_API_KEY=«ok» -e ADMIN_EMAIL=«e» -p «ip»:3000:3000 ghcr.io/«u»/chat-ui:«tag»
+«cid»
+""", u=c.user, gh=c.sec("GITHUB_TOKEN"), dom=c.dom, p=c.pw(), ok=c.sec("OPENAI_KEY"), e=c.email(), ip=c.ip4(True), tag=c.look(3),
+               cid=rnd(r, HEX, 64))
+
+
+def b31_t_curlv(c):
+    r = c.r
+    kind = r.choice(["ANTHROPIC_KEY", "OPENAI_KEY", "STRIPE_KEY", "JWT", "GITHUB_TOKEN"])
+    host = {"ANTHROPIC_KEY": "api.anthropic.com", "OPENAI_KEY": "api.openai.com", "STRIPE_KEY": "api.stripe.com", "JWT": f"api.{c.dom}",
+            "GITHUB_TOKEN": "api.github.com"}[kind]
+    hdr = "x-api-key: «k»" if kind == "ANTHROPIC_KEY" else "Authorization: Bearer «k»"
+    return c.P("""$ curl -v https://«host»/v1/«path»
+*   Trying «ip»:443...
+* Connected to «host» («ip») port 443
+* ALPN: server accepted h2
+* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384
+> GET /v1/«path» HTTP/2
+> Host: «host»
+> User-Agent: curl/«cv»
+> Accept: */*
+> """ + hdr + """
+>
+< HTTP/2 401
+< date: «date»
+< content-type: application/json
+< x-request-id: req_«rid»
+<
+{"error":{"type":"authentication_error","message":"invalid credentials"}}
+""", host=host, path=r.choice(["models", "messages", "customers", "user"]), ip=c.ip4(False) if r.random() < 0.7 else c.ip6("global"), cv=c.look(3),
+               k=c.sec(kind), date="Wed, 30 Dec 2026 11:42:07 GMT", rid=rnd(r, AN, 24))
+
+
+def b31_t_httpie(c):
+    r = c.r
+    return c.P("""$ http POST https://api.«dom»/v2/contacts Authorization:"Bearer «jwt»" email=«e» phone=«ph» birthday=«dob»
+HTTP/1.1 201 Created
+Content-Type: application/json
+X-Trace-Id: «tid»
+
+{
+    "id": «id»,
+    "email": "«e»",
+    "phone": "«ph»",
+    "birthday": "«dob»",
+    "created": "«ts»"
+}
+""", dom=c.dom, jwt=c.jwt(), e=c.email(), ph=c.phone(variants=["e164"]), dob=B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()), tid=b31_uuid(r),
+               id=str(r.randint(100000, 999999)), ts=c.ts())
+
+
+def b31_t_whois(c):
+    r = c.r
+    reg = c.region
+    n = phonenumbers.parse(b31_phone(r, reg, ["e164"]))
+    php = B31L("PHONE", f"+{n.country_code}.{phonenumbers.national_significant_number(n)}", reg)
+    return c.P("""$ whois «d»
+Domain Name: «dup»
+Registry Domain ID: «rid»
+Updated Date: «ts»
+Registrar: «reg»
+Registrar Abuse Contact Email: abuse@«reg2».com
+Registrant Name: «n»
+Registrant Organization: «co»
+Registrant Street: «st»
+Registrant City: «city»
+Registrant Phone: «ph»
+Registrant Email: «e»
+Admin Email: «e»
+Name Server: ns1.«d»
+Name Server: ns2.«d»
+DNSSEC: unsigned
+>>> Last update of WHOIS database: «ts2» <<<
+""", d=c.dom, dup=c.dom.upper(), rid=f"{r.randint(10**9, 10**10)}_DOMAIN_COM-VRSN", ts=c.ts(), reg=(rg := r.choice([("Gandi SAS", "gandi"),
+               ("Key-Systems GmbH", "key-systems"), ("Namecheap, Inc.", "namecheap")]))[0], reg2=rg[1], n=c.name, co=c.company, st=c.street, city=c.city, ph=php, e=c.email(), ts2=c.ts())
+
+
+def b31_t_tfstate_show(c):
+    r = c.r
+    return c.P("""$ terraform state show aws_iam_access_key.ci
+# aws_iam_access_key.ci:
+resource "aws_iam_access_key" "ci" {
+    create_date          = "«ts»"
+    id                   = "«ak»"
+    secret               = "«sa»"
+    ses_smtp_password_v4 = "«smtp»"
+    status               = "Active"
+    user                 = "ci-deployer"
+}
+$ terraform state show 'aws_db_instance.main' | grep -E 'password|address'
+    address                = "«host».«rr».eu-west-1.rds.amazonaws.com"
+    password               = "«p»"
+""", ts=c.ts(), ak=(ak := c.sec("AWS_ACCESS_KEY")), sa=c.gen("aws"), smtp=B31L("GENERIC_SECRET", "B" + rnd(r, AN + "+/", 43)),
+               host=r.choice(["main", "orders", "core"]), rr=rnd(r, string.ascii_lowercase + string.digits, 12), p=c.pw())
+
+
+def b31_t_rails_creds(c):
+    r = c.r
+    return c.P("""$ EDITOR=cat bin/rails credentials:show --environment production
+secret_key_base: «skb»
+aws:
+  access_key_id: «ak»
+  secret_access_key: «sa»
+stripe:
+  secret_key: «sk»
+  publishable_key: «pk»
+smtp:
+  user_name: «e»
+  password: «p»
+""", skb=c.gen("hex64"), ak=c.sec("AWS_ACCESS_KEY"), sa=c.gen("aws"), sk=c.sec("STRIPE_KEY"), pk=c.look(13), e=c.email(), p=c.pw())
+
+
+def b31_t_ansible_vault(c):
+    r = c.r
+    return c.P("""$ ansible-vault view group_vars/prod/vault.yml
+Vault password:
+vault_db_password: «p»
+vault_anthropic_api_key: «ak»
+vault_github_deploy_token: «gh»
+vault_tls_key: |
+  «pk»
+vault_ops_mail: «e»
+""", p=c.pw(), ak=c.sec("ANTHROPIC_KEY"), gh=c.sec("GITHUB_TOKEN"), pk=c.pk(indent="  "), e=c.email())
+
+
+def b31_t_twilio(c):
+    r = c.r
+    return c.P("""$ twilio profiles:list
+┌───────────┬────────────────────────────────────┬────────┐
+│ ID        │ Account SID                        │ Active │
+├───────────┼────────────────────────────────────┼────────┤
+│ prod      │ AC«sid»   │ true   │
+└───────────┴────────────────────────────────────┴────────┘
+$ cat ~/.twilio-cli/config.json | grep -A3 prod
+    "prod": {
+      "accountSid": "AC«sid»",
+      "apiKey": "SK«ks»",
+      "apiSecret": "«sec»"
+$ twilio api:core:messages:create --from «from» --to «to» --body "Your code is «code»"
+""", sid=rnd(r, HEX, 32), ks=rnd(r, HEX, 32), sec=c.gen("an32"), **{"from": c.phone(variants=["e164"]), "to": c.phone(variants=["e164"])},
+               code=str(r.randint(100000, 999999)))
+
+
+# ---------- blind31 text documents: logs ----------
+
+def b31_t_haproxy_log(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(3, 5)):
+        cip = c.ip4(False) if r.random() < 0.75 else c.ip6("global")
+        tail = r.choice(["GET /healthz HTTP/1.1", f"GET /api/orders/{r.randint(1000, 99999)} HTTP/1.1",
+                         "GET /login?next=/account HTTP/1.1"])
+        if r.random() < 0.35:
+            out += c.P("Dec 30 «t» lb1 haproxy[«pid»]: «ip»:«port» [30/Dec/2026:«t».«ms»] fe_https~ be_app/app«n» 0/0/1/«rt»/«rt» 200 «b» - - ---- 12/12/0/0/0 0/0 \"GET /reset?email=«e»&token=«tok» HTTP/1.1\"\n",
+                       t=f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}", pid=str(r.randint(1000, 9999)), ip=cip, port=str(r.randint(1024, 65535)),
+                       ms=f"{r.randint(0, 999):03d}", n=str(r.randint(1, 3)), rt=str(r.randint(2, 900)), b=str(r.randint(200, 90000)), e=c.email(), tok=c.jwt())
+        else:
+            out += c.P("Dec 30 «t» lb1 haproxy[«pid»]: «ip»:«port» [30/Dec/2026:«t».«ms»] fe_https~ be_app/app«n» 0/0/1/«rt»/«rt» 200 «b» - - ---- 12/12/0/0/0 0/0 \"«tail»\"\n",
+                       t=f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}", pid=str(r.randint(1000, 9999)), ip=cip, port=str(r.randint(1024, 65535)),
+                       ms=f"{r.randint(0, 999):03d}", n=str(r.randint(1, 3)), rt=str(r.randint(2, 900)), b=str(r.randint(200, 90000)), tail=tail)
+    return out
+
+
+def b31_t_envoy(c):
+    r = c.r
+    out = []
+    for _ in range(r.randint(2, 4)):
+        out += c.P("[«ts»] \"POST /v1/«p» HTTP/2\" «st» - «bi» «bo» «ms» - \"«xff»\" \"python-httpx/«v»\" \"«rid»\" \"api.«dom»\" \"«up»:8080\" authorization=\"Bearer «k»\"\n",
+                   ts=c.ts(z=".%03dZ" % r.randint(0, 999)), p=r.choice(["chat/completions", "messages", "embeddings"]), st=r.choice(["200", "200", "429", "401"]),
+                   bi=str(r.randint(100, 9000)), bo=str(r.randint(100, 90000)), ms=str(r.randint(20, 9000)), xff=c.ip4(False), v=c.look(3),
+                   rid=b31_uuid(r), dom=c.dom, up=c.ip4(True), k=c.sec(r.choice(["OPENAI_KEY", "ANTHROPIC_KEY", "JWT"])))
+    return out
+
+
+def b31_t_iis(c):
+    r = c.r
+    out = c.P("""#Software: Microsoft Internet Information Services 10.0
+#Version: 1.0
+#Date: 2026-12-29 00:00:12
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status time-taken
+""")
+    for _ in range(r.randint(2, 4)):
+        q = r.choice(["q", "api", "pw", "ok"])
+        if q == "api":
+            qq = c.P("api_key=«k»&format=json", k=c.sec(r.choice(["GOOGLE_API_KEY", "STRIPE_KEY"])))
+        elif q == "pw":
+            qq = c.P("user=«u»&password=«p»", u=c.user, p=c.pw(url=True))
+        elif q == "ok":
+            qq = c.P("email=«e»&ref=«ref»", e=c.email(), ref=c.look(0))
+        else:
+            qq = ["-"]
+        out += c.P("2026-12-29 «t» «sip» GET /«stem» «qq» 443 - «cip» Mozilla/5.0+(Windows+NT+10.0) «st» «tt»\n",
+                   t=f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}", sip=c.ip4(True), stem=r.choice(["portal/login.aspx", "api/export.ashx", "track.aspx"]),
+                   qq=qq, cip=c.ip4(False), st=r.choice(["200", "302", "500"]), tt=str(r.randint(10, 4000)))
+    return out
+
+
+def b31_t_tomcat(c):
+    r = c.r
+    return c.P("""30-Dec-2026 08:1«m»:22.«ms» INFO [main] org.apache.catalina.startup.VersionLoggerListener.log Server version name:   Apache Tomcat/«v»
+30-Dec-2026 08:1«m»:24.«ms» SEVERE [main] org.apache.tomcat.jdbc.pool.ConnectionPool.init Unable to create initial connections of pool.
+	java.sql.SQLException: Access denied for user '«u»'@'«cip»' (using password: YES)
+		at com.mysql.cj.jdbc.exceptions.SQLError.createSQLException(SQLError.java:130)
+	Pool properties: url=jdbc:mysql://«ip»:3306/shop?user=«u»&password=«p»&useSSL=false, maxActive=100
+30-Dec-2026 08:1«m»:25.«ms» WARNING [main] org.apache.catalina.loader.WebappClassLoaderBase.clearReferencesJdbc The web application [shop] registered the JDBC driver
+""", m=str(r.randint(0, 9)), ms=f"{r.randint(0, 999):03d}", v=f"10.1.{r.randint(10, 40)}", u=c.user, cip=c.ip4(True), ip=c.ip4(True), p=c.pw(url=True))
+
+
+def b31_t_springboot(c):
+    r = c.r
+    return c.P("""  .   ____          _            __ _ _
+ /\\\\ / ___'_ __ _ _(_)_ __  __ _ \\ \\ \\ \\
+  '  |____| .__|_| |_|_| |_\\__, | / / / /
+ :: Spring Boot ::                («v»)
+
+«ts»  INFO 1 --- [main] c.a.shop.ShopApplication : Starting ShopApplication using Java 21 with PID 1
+«ts»  DEBUG 1 --- [main] o.s.b.c.c.ConfigDataEnvironment : spring.datasource.url=jdbc:postgresql://«ip»:5432/shop
+«ts»  DEBUG 1 --- [main] o.s.b.c.c.ConfigDataEnvironment : spring.datasource.password=«p»
+«ts»  DEBUG 1 --- [main] o.s.b.c.c.ConfigDataEnvironment : spring.mail.username=«e»
+«ts»  DEBUG 1 --- [main] o.s.b.c.c.ConfigDataEnvironment : app.github.token=«gh»
+«ts»  INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat started on port 8080 (http) with context path '/'
+""", v=f"3.{r.randint(2, 4)}.{r.randint(0, 9)}", ts=c.ts(z=""), ip=c.ip4(True), p=c.pw(), e=c.email(), gh=c.sec("GITHUB_TOKEN"))
+
+
+def b31_t_npm_debug(c):
+    r = c.r
+    return c.P("""0 verbose cli /usr/local/bin/node /usr/local/bin/npm
+1 info using npm@«v»
+2 info using node@v«nv»
+11 http fetch GET 401 https://npm.pkg.github.com/@«sc»%2fui 412ms (cache skip)
+12 verbose stack HttpErrorGeneral: 401 Unauthorized - GET https://npm.pkg.github.com/@«sc»%2fui - authentication token not provided
+13 verbose config //npm.pkg.github.com/:_authToken = «gh»
+14 verbose cwd /home/«u»/src/web
+15 verbose os Linux 6.8.0-«k»-generic
+16 error code E401
+17 verbose exit 1
+""", v=c.look(3), nv=c.look(3), sc=r.choice(["acme", "lumen"]), gh=c.sec("GITHUB_TOKEN"), u=c.user, k=str(r.randint(30, 60)))
+
+
+def b31_t_pytrace(c):
+    r = c.r
+    return c.P("""Traceback (most recent call last):
+  File "/app/sync.py", line «l1», in run
+    resp = client.post(url, headers=headers, json=payload)
+  File "/usr/lib/python3.12/site-packages/httpx/_client.py", line 1144, in post
+    return self.request(
+httpx.HTTPStatusError: Client error '403 Forbidden' for url 'https://«ip»/crm/v3/contacts'
+
+Local variables in run:
+    headers = {'Authorization': 'Bearer «k»', 'Content-Type': 'application/json'}
+    payload = {'email': '«e»', 'phone': '«ph»', 'date_of_birth': '«dob»'}
+    url = 'https://«ip»/crm/v3/contacts'
+    attempt = «a»
+""", l1=str(r.randint(20, 300)), ip=c.ip4(), k=c.sec(r.choice(B31_VENDORS)), e=c.email(), ph=c.phone(), dob=B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()),
+               a=str(r.randint(1, 5)))
+
+
+def b31_t_gopanic(c):
+    r = c.r
+    return c.P("""panic: dial tcp «ip»:5432: connect: connection refused
+
+goroutine 1 [running]:
+main.mustDB({0xc000«a1», 0x«l»})
+	/src/cmd/api/main.go:«ln» +0x1a5
+main.main()
+	/src/cmd/api/main.go:41 +0x8c
+exit status 2
+DSN was: postgres://«u»:«p»@«ip»:5432/api?sslmode=disable
+build: «sha» («ts»)
+""", ip=c.ip4(True), a1=rnd(r, HEX, 6), l=rnd(r, HEX, 2), ln=str(r.randint(50, 200)), u=c.user, p=c.pw(url=True), sha=c.look(21), ts=c.ts())
+
+
+def b31_t_kafka_connect(c):
+    r = c.r
+    return c.P("""[«ts»] INFO JdbcSinkConfig values:
+	auto.create = true
+	connection.password = [hidden]
+	connection.url = jdbc:postgresql://«ip»:5432/dwh?user=connect&password=«p»
+	connection.user = connect
+	insert.mode = upsert
+ (io.confluent.connect.jdbc.sink.JdbcSinkConfig:376)
+[«ts»] INFO S3SinkConnectorConfig values:
+	aws.access.key.id = «ak»
+	aws.secret.access.key = [hidden]
+	s3.bucket.name = «b»
+ (io.confluent.connect.s3.S3SinkConnectorConfig:376)
+[«ts»] WARN [Worker clientId=connect-1] REST request body: {"config":{"aws.secret.access.key":"«sa»"}}
+""", ts=c.ts(" ", ",%03d" % r.randint(0, 999)), ip=c.ip4(True), p=c.pw(url=True), ak=c.sec("AWS_ACCESS_KEY"), b=r.choice(["dwh-raw", "events-archive"]), sa=c.gen("aws"))
+
+
+def b31_t_kamailio(c):
+    r = c.r
+    a, b = c.phone(variants=["e164"]), c.phone(variants=["e164"])
+    return c.P("""Dec 30 «t» sbc1 kamailio[«pid»]: INFO: <script>: REGISTER from sip:«a»@«d» src=«ip»:5060 ua=«ua»
+Dec 30 «t» sbc1 kamailio[«pid»]: INFO: <script>: INVITE sip:«b»@«d» from sip:«a»@«d» src=«ip»:5060 cid=«cid»
+Dec 30 «t» sbc1 kamailio[«pid»]: NOTICE: <script>: auth failed for «a»@«d» from «ip2» (attempt «n»)
+Dec 30 «t» sbc1 kamailio[«pid»]: INFO: <script>: rtpengine offer «ip6» port «port»
+""", t=f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}", pid=str(r.randint(1000, 30000)), a=a, d=f"voip.{c.dom}",
+               ip=c.ip4(False), ua=r.choice(["Yealink SIP-T46U 108.86.0.118", "Grandstream GXP2170 1.0.11.23", "Linphone 5.2.0"]), b=b,
+               cid=rnd(r, HEX, 32), ip2=c.ip4(False), n=str(r.randint(2, 9)), ip6=c.ip6("global"), port=str(r.randint(30000, 40000)))
+
+
+def b31_t_zeek(c):
+    r = c.r
+    out = c.P("""#separator \\x09
+#path	conn
+#fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service	duration	orig_bytes	resp_bytes	conn_state
+""")
+    for _ in range(r.randint(3, 5)):
+        six = r.random() < 0.4
+        out += c.P("«ts»	C«uid»	«a»	«ap»	«b»	«bp»	«pr»	«sv»	«du»	«ob»	«rb»	SF\n",
+                   ts=f"{r.randint(1_790_000_000, 1_798_000_000)}.{r.randint(0, 999999):06d}", uid=rnd(r, AN, 17),
+                   a=c.ip6() if six else c.ip4(True), ap=str(r.randint(1024, 65535)), b=c.ip6("global") if six else c.ip4(False),
+                   bp=r.choice(["443", "53", "22", "993"]), pr=r.choice(["tcp", "udp"]), sv=r.choice(["ssl", "dns", "ssh", "-"]),
+                   du=f"{r.uniform(0, 30):.6f}", ob=str(r.randint(0, 99999)), rb=str(r.randint(0, 999999)))
+    return out
+
+
+def b31_t_auditd(c):
+    r = c.r
+    return c.P("""type=USER_AUTH msg=audit(«t1»:«n1»): pid=«pid» uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:authentication grantors=? acct="«u»" exe="/usr/sbin/sshd" hostname=«ip» addr=«ip» terminal=ssh res=failed'
+type=EXECVE msg=audit(«t2»:«n2»): argc=5 a0="mysql" a1="-u" a2="root" a3="-p«p»" a4="shop"
+type=EXECVE msg=audit(«t3»:«n3»): argc=3 a0="curl" a1="-H" a2="Authorization: Bearer «k»"
+type=USER_LOGIN msg=audit(«t4»:«n4»): pid=«pid» uid=0 auid=1000 ses=«ses» msg='op=login id=1000 exe="/usr/sbin/sshd" hostname=? addr=«ip6» terminal=/dev/pts/1 res=success'
+""", t1=f"{r.randint(1_790_000_000, 1_798_000_000)}.{r.randint(100, 999)}", n1=str(r.randint(1000, 99999)), pid=str(r.randint(1000, 99999)), u=c.user,
+               ip=c.ip4(False), t2=f"{r.randint(1_790_000_000, 1_798_000_000)}.{r.randint(100, 999)}", n2=str(r.randint(1000, 99999)),
+               p=B31L("PASSWORD", "".join(ch for ch in b31_password(r) if ch not in '"')), t3=f"{r.randint(1_790_000_000, 1_798_000_000)}.{r.randint(100, 999)}",
+               n3=str(r.randint(1000, 99999)), k=c.sec(r.choice(["GITHUB_TOKEN", "SLACK_TOKEN", "OPENAI_KEY"])),
+               t4=f"{r.randint(1_790_000_000, 1_798_000_000)}.{r.randint(100, 999)}", n4=str(r.randint(1000, 99999)), ses=str(r.randint(1, 999)), ip6=c.ip6())
+
+
+def b31_t_mailq(c):
+    r = c.r
+    out = c.P("$ mailq\n-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n")
+    for _ in range(r.randint(2, 3)):
+        out += c.P("«qid»*    «sz» Wed Dec 30 «t»  «s»\n                                         «rc»\n\n" if r.random() < 0.5 else
+                   "«qid»     «sz» Wed Dec 30 «t»  «s»\n(connect to mx.«d»[«ip»]:25: Connection timed out)\n                                         «rc»\n\n",
+                   qid=rnd(r, "0123456789ABCDEF", 10), sz=str(r.randint(900, 90000)), t=f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}",
+                   s=c.email(), rc=c.email(), d=c.dom, ip=c.ip4(False))
+    out += c.P("-- «k» Kbytes in «n» Requests.\n", k=str(r.randint(5, 300)), n=str(r.randint(2, 3)))
+    return out
+
+
+# ---------- blind31 text documents: records, formats, chat ----------
+
+def b31_t_mt940(c):
+    r = c.r
+    ib = c.iban(grouped=False)
+    cp = c.iban(grouped=False)
+    return c.P(""":20:STARTUMSE
+:25:«ib»
+:28C:«sn»/1
+:60F:C261230EUR«ob»
+:61:2612301230DR«amt»NTRFNONREF//«ref»
+:86:166?00SEPA-UEBERWEISUNG?20EREF+«e2e»?21SVWZ+RECHNUNG «inv»?30«bic»?31«cp»?32«cpn»
+:61:2612301230CR«amt2»NTRFNONREF
+:86:166?00GUTSCHRIFT?20SVWZ+«look»?32«n2»
+:62F:C261230EUR«cb»
+-
+""", ib=ib, sn=f"{r.randint(1, 250):05d}", ob=f"{r.randint(100, 99999)},{r.randint(10, 99)}", amt=f"{r.randint(10, 9999)},{r.randint(10, 99)}",
+               ref=str(r.randint(10**9, 10**10)), e2e=rnd(r, string.ascii_uppercase + string.digits, 16), inv=c.look(2), bic=r.choice(["COBADEFFXXX", "INGDDEFFXXX", "RABONL2U", "BNPAFRPP"]),
+               cp=cp, cpn=c.f.name().upper(), amt2=f"{r.randint(10, 9999)},{r.randint(10, 99)}", look=c.look(10), n2=c.f.name().upper(),
+               cb=f"{r.randint(100, 99999)},{r.randint(10, 99)}")
+
+
+def b31_t_camt053(c):
+    r = c.r
+    return c.P("""<Ntry>
+  <Amt Ccy="EUR">«amt»</Amt>
+  <CdtDbtInd>CRDT</CdtDbtInd>
+  <BookgDt><Dt>«d»</Dt></BookgDt>
+  <NtryDtls><TxDtls>
+    <Refs><EndToEndId>«e2e»</EndToEndId><MndtId>«mnd»</MndtId></Refs>
+    <RltdPties>
+      <Dbtr><Nm>«n»</Nm></Dbtr>
+      <DbtrAcct><Id><IBAN>«ib»</IBAN></Id></DbtrAcct>
+      <Cdtr><Nm>«co»</Nm></Cdtr>
+      <CdtrAcct><Id><IBAN>«ib2»</IBAN></Id></CdtrAcct>
+    </RltdPties>
+    <RmtInf><Ustrd>Mitgliedsbeitrag «y» / Kd-Nr «kd» / Rueckfragen «ph»</Ustrd></RmtInf>
+  </TxDtls></NtryDtls>
+</Ntry>
+""", amt=f"{r.randint(5, 900)}.{r.randint(0, 99):02d}", d=c.date(30, style="iso"), e2e=rnd(r, string.ascii_uppercase + string.digits, 20), mnd=c.look(19),
+               n=c.name, ib=c.iban(grouped=False), co=c.company, ib2=c.iban(grouped=False), y=str(B31_DAY.year + 1), kd=str(r.randint(10000, 99999)),
+               ph=c.phone())
+
+
+def b31_t_fatturapa(c):
+    r = c.r
+    return c.P("""<p:FatturaElettronica versione="FPR12" xmlns:p="http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2">
+  <FatturaElettronicaHeader>
+    <DatiTrasmissione>
+      <IdTrasmittente><IdPaese>IT</IdPaese><IdCodice>«piva»</IdCodice></IdTrasmittente>
+      <ProgressivoInvio>«prog»</ProgressivoInvio>
+      <CodiceDestinatario>«cd»</CodiceDestinatario>
+      <ContattiTrasmittente><Telefono>«ph»</Telefono><Email>«e»</Email></ContattiTrasmittente>
+      <PECDestinatario>«pec»</PECDestinatario>
+    </DatiTrasmissione>
+  </FatturaElettronicaHeader>
+  <FatturaElettronicaBody>
+    <DatiGenerali><DatiGeneraliDocumento><TipoDocumento>TD01</TipoDocumento><Data>«d»</Data><Numero>«num»</Numero></DatiGeneraliDocumento></DatiGenerali>
+    <DatiPagamento>
+      <CondizioniPagamento>TP02</CondizioniPagamento>
+      <DettaglioPagamento><ModalitaPagamento>MP05</ModalitaPagamento><ImportoPagamento>«amt»</ImportoPagamento><IBAN>«ib»</IBAN></DettaglioPagamento>
+    </DatiPagamento>
+  </FatturaElettronicaBody>
+</p:FatturaElettronica>
+""", piva=rnd(r, string.digits, 11), prog=rnd(r, string.ascii_uppercase + string.digits, 5), cd=rnd(r, string.ascii_uppercase + string.digits, 7),
+               ph=c.phone(region="IT", variants=["national", "e164"]), e=c.email(), pec=c.email(), d=c.date(60, style="iso"), num=f"{r.randint(1, 999)}/{B31_DAY.year}",
+               amt=f"{r.randint(50, 9000)}.{r.randint(0, 99):02d}", ib=c.iban(cc="IT", grouped=False))
+
+
+def b31_t_ubl(c):
+    r = c.r
+    return c.P("""<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">
+  <cbc:ID>«num»</cbc:ID>
+  <cbc:IssueDate>«d»</cbc:IssueDate>
+  <cac:AccountingSupplierParty><cac:Party>
+    <cbc:EndpointID schemeID="0088">«gln»</cbc:EndpointID>
+    <cac:Contact><cbc:Name>«n»</cbc:Name><cbc:Telephone>«ph»</cbc:Telephone><cbc:ElectronicMail>«e»</cbc:ElectronicMail></cac:Contact>
+  </cac:Party></cac:AccountingSupplierParty>
+  <cac:PaymentMeans>
+    <cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>
+    <cbc:PaymentID>«pid»</cbc:PaymentID>
+    <cac:PayeeFinancialAccount><cbc:ID>«ib»</cbc:ID></cac:PayeeFinancialAccount>
+  </cac:PaymentMeans>
+  <cbc:Note>Old account «bad» is closed, please update.</cbc:Note>
+</Invoice>
+""", num=c.look(2), d=c.date(40, style="iso"), gln=b31_ean13(r), n=c.name, ph=c.phone(), e=c.email(), pid=str(r.randint(10**9, 10**10)),
+               ib=c.iban(grouped=False), bad=b31_bad_iban_raw(r, c.cc if c.cc != "GB" else "NL"))
+
+
+def b31_ean13(r):
+    d = rnd(r, string.digits, 12)
+    s = sum(int(x) * (3 if i % 2 else 1) for i, x in enumerate(d))
+    return d + str((10 - s % 10) % 10)
+
+
+def b31_t_datev(c):
+    r = c.r
+    out = c.P('"EXTF";700;21;"Buchungsstapel";13;«ts»;;"RE";"";"";«bn»;«mn»;20260101;4;20261201;20261231;"Dezember";"";1;;0;"EUR"\n'
+              'Umsatz (ohne Soll/Haben-Kz);Soll/Haben-Kennzeichen;Konto;Gegenkonto;Belegdatum;Belegfeld 1;Buchungstext;IBAN;E-Mail\n',
+              ts=str(20261231000000000 + r.randint(0, 235959999)), bn=str(r.randint(10000, 99999)), mn=str(r.randint(10000, 99999)))
+    for _ in range(r.randint(2, 4)):
+        out += c.P('«amt»;"S";«k1»;«k2»;«bd»;"«beleg»";"«txt»";"«ib»";"«e»"\n', amt=f"{r.randint(10, 5000)},{r.randint(0, 99):02d}", k1=str(r.randint(10000, 69999)),
+                   k2=str(r.randint(1000, 9999)), bd=f"{r.randint(1, 28):02d}{r.randint(1, 12):02d}", beleg=c.look(2), txt=c.f.last_name() + " Honorar",
+                   ib=c.iban(grouped=False), e=c.email())
+    return out
+
+
+def b31_t_hl7(c):
+    r = c.r
+    d = b31_dob_date(r)
+    us = c.loc == "en_US"
+    ph = b31_phone(r, c.region, ["national", "dashes", "e164"])
+    return c.P("""MSH|^~\\&|EPIC|«fac»|HL7ROUTER|«fac»|«mts»||ADT^A04^ADT_A01|«mcid»|P|2.5.1
+EVN|A04|«mts»
+PID|1||«mrn»^^^MRN^MR||«ln»^«fn»^«mi»||«dob»|«sex»|||«st»^^«city»^^«zip»||«ph»^PRN^PH~^NET^Internet^«e»|||||«acct»|«ssn»
+PV1|1|O|CLIN^^^«fac»||||«npi»^«dln»^«dfn»|||||||||||«vis»
+IN1|1|«plan»|«ins»|«insn»||||||||||||«ln»^«fn»|01|«dob»
+""", fac=r.choice(["STMARY", "NORTHCLINIC", "UHOSP"]), mts=f"2026{r.randint(1, 12):02d}{r.randint(1, 28):02d}{r.randint(0, 23):02d}{r.randint(0, 59):02d}{r.randint(0, 59):02d}",
+               mcid=str(r.randint(10**8, 10**9)), mrn=f"{r.randint(0, 99999999):08d}", ln=c.last.upper(), fn=c.first.upper(), mi=rnd(r, string.ascii_uppercase, 1),
+               dob=B31L("DATE_OF_BIRTH", d.strftime("%Y%m%d")), sex=r.choice("MF"), st=c.street, city=c.city, zip=str(r.randint(10000, 99999)),
+               ph=B31L("PHONE", ph, c.region), e=c.email(), acct=str(r.randint(10**7, 10**8)), ssn=B31L("US_SSN", b31_ssn_str(r, "dash")) if us else "",
+               npi=str(r.randint(10**9, 2 * 10**9)), dln=c.f.last_name().upper(), dfn=c.f.first_name().upper(), vis=str(r.randint(10**8, 10**9)),
+               plan=r.choice(["BCBS01", "AETNA", "UHC"]), ins=str(r.randint(1000, 9999)), insn=r.choice(["BLUE CROSS", "AETNA", "UNITED"]))
+
+
+def b31_t_x12_834(c):
+    r = c.r
+    rows = []
+    for _ in range(r.randint(1, 2)):
+        d = b31_dob_date(r)
+        rows.append(c.P("""INS*Y*18*021*28*A***FT~
+REF*0F*«sub»~
+NM1*IL*1*«ln»*«fn»****34*«ssn»~
+PER*IP**HP*«ph»*EM*«e»~
+N3*«st»~
+DMG*D8*«dob»*«sx»~
+HD*021**HLT*«plan»*EMP~
+DTP*348*D8*«eff»~
+""", sub=str(r.randint(10**8, 10**9)), ln=c.f.last_name().upper(), fn=c.f.first_name().upper(), ssn=B31L("US_SSN", b31_ssn_str(r, "bare")),
+                        ph=B31L("PHONE", b31_phone(r, "US", ["e164"])[2:], "US"), e=c.email(), st=c.f.street_address().upper(), dob=B31L("DATE_OF_BIRTH", d.strftime("%Y%m%d")),
+                        sx=r.choice("MF"), plan=r.choice(["PPO500", "HMOGOLD", "HDHP3000"]), eff=f"{B31_DAY.year + 1}0101"))
+    return c.P("ISA*00*          *00*          *ZZ*«snd»*ZZ*«rcv»*261230*1200*^*00501*«ctl»*0*P*:~\nST*834*0001*005010X220A1~\nBGN*00*«ref»*20261230*1200****2~\n",
+               snd=b31_pad(rnd(r, string.ascii_uppercase, 8), 15), rcv=b31_pad("CARRIER" + rnd(r, string.digits, 3), 15), ctl=f"{r.randint(1, 999999999):09d}",
+               ref=str(r.randint(10**6, 10**7))) + sum(rows, []) + c.P("SE*«n»*0001~\n", n=str(r.randint(12, 40)))
+
+
+def b31_pad(s, n):
+    return (s + " " * n)[:n]
+
+
+def b31_t_pgdump(c):
+    r = c.r
+    out = c.P("""--
+-- Data for Name: customers; Type: TABLE DATA; Schema: public; Owner: shop
+--
+
+COPY public.customers (id, email, phone, birth_date, iban, created_at) FROM stdin;
+""")
+    for i in range(r.randint(2, 4)):
+        out += c.P("«id»	«e»	«ph»	«dob»	«ib»	«ts»\n", id=str(r.randint(1000, 99999)), e=c.email(), ph=c.phone(variants=["e164", "national"]),
+                   dob=B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()) if r.random() < 0.8 else "\\N", ib=c.iban(grouped=False) if r.random() < 0.7 else "\\N",
+                   ts=c.ts(" ", "+00"))
+    out += c.P("\\.\n\nSELECT pg_catalog.setval('public.customers_id_seq', «n», true);\n", n=str(r.randint(100000, 999999)))
+    return out
+
+
+def b31_t_gitdiff(c):
+    r = c.r
+    kind = r.choice(B31_VENDORS)
+    return c.P("""diff --git a/«f» b/«f»
+index «h1»..«h2» 100644
+--- a/«f»
++++ b/«f»
+@@ -«l»,7 +«l»,8 @@ «ctx»
+ LOG_LEVEL=info
+-«var»=«old»
++«var»=«new»
++FALLBACK_«var»=«new2»
+ SUPPORT_EMAIL=«e»
+""", f=r.choice(["deploy/.env.production", "config/settings.env", "docker/app.env"]), h1=rnd(r, HEX, 7), h2=rnd(r, HEX, 7), l=str(r.randint(3, 40)),
+               ctx=r.choice(["", "# services"]), var={"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN": "GH_TOKEN", "SLACK_TOKEN": "SLACK_BOT_TOKEN",
+                                                      "STRIPE_KEY": "STRIPE_API_KEY", "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY",
+                                                      "GOOGLE_API_KEY": "GOOGLE_API_KEY", "JWT": "SERVICE_JWT"}[kind],
+               old=c.ph(kind) if r.random() < 0.5 else c.standin(), new=c.sec(kind), new2=c.sec(kind), e=c.email())
+
+
+def b31_t_format_patch(c):
+    r = c.r
+    return c.P("""From «sha» Mon Sep 17 00:00:00 2001
+From: «n» <«e»>
+Date: Tue, 29 Dec 2026 14:«m»:09 +0100
+Subject: [PATCH v2 «k»/3] tests: add fixture for the payment retry path
+
+---
+ tests/fixtures/payment.py | «cnt» +++++
+ 1 file changed, «cnt» insertions(+)
+
+diff --git a/tests/fixtures/payment.py b/tests/fixtures/payment.py
+new file mode 100644
+--- /dev/null
++++ b/tests/fixtures/payment.py
+@@ -0,0 +1,«cnt» @@
++CARD = {"number": "«cc»", "cvc": "«cvc»", "exp": "«exp»"}
++STRIPE_KEY = "«sk»"
++DECLINED = "«bad»"  # fails Luhn on purpose
++CUSTOMER_EMAIL = "«e2»"
++CUSTOMER_PHONE = "«ph»"
+--
+«gv»
+""", sha=rnd(r, HEX, 40), n=c.name, e=c.email(), m=f"{r.randint(0, 59):02d}", k=str(r.randint(1, 3)), cnt=str(5), cc=c.card(), cvc=c.cvc(),
+               exp=f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", sk=c.sec("STRIPE_KEY"), bad=b31_fmt_card(r, b31_bad_card(r)), e2=c.email(), ph=c.phone(),
+               gv=f"2.{r.randint(40, 48)}.{r.randint(0, 3)}")
+
+
+def b31_t_pwexport(c):
+    r = c.r
+    out = c.P("name,url,username,password,note\n")
+    for _ in range(r.randint(3, 5)):
+        site = r.choice(["accounts.google.com", "www.amazon.de", "portal.azure.com", "login.microsoftonline.com", "www.ing.nl", "www.paypal.com",
+                         f"mail.{c.dom}", "192.168.178.1", "github.com", "app.hubspot.com"])
+        u = c.email() if r.random() < 0.7 else c.user
+        pw = B31L("PASSWORD", "".join(ch for ch in b31_password(r) if ch != ",") + "3")
+        note = r.choice(["", "", "2FA via SMS", "recovery code in safe", "old account"])
+        out += c.P("«s»,https://«s»/,«u»,«p»,«n»\n", s=site, u=u, p=pw, n=note)
+    return out
+
+
+def b31_t_smsbackup(c):
+    r = c.r
+    out = c.P('<?xml version=\'1.0\' encoding=\'UTF-8\' standalone=\'yes\' ?>\n<smses count="«n»" backup_set="«u»" backup_date="«bd»" type="full">\n',
+              n=str(3), u=b31_uuid(r), bd=str(r.randint(1_790_000_000_000, 1_798_000_000_000)))
+    msgs = [
+        c.P("Ciao, il mio nuovo numero è «ph», salvalo!", ph=c.phone()) if c.lang == "it" else c.P("New number, save it: «ph»", ph=c.phone()),
+        c.P("«code» is your verification code. Don't share it.", code=str(r.randint(100000, 999999))),
+        c.P(c.pick(["Wifi at the cabin: «p»", "WLAN Passwort Ferienhaus: «p»", "Code wifi du gîte : «p»", "Clave del wifi de la casa: «p»",
+                    "Password wifi della casa: «p»", "Wifi-wachtwoord huisje: «p»"]), p=c.pw()),
+    ]
+    for body in msgs:
+        out += c.P('  <sms protocol="0" address="«a»" date="«d»" type="«t»" body="«b»" read="1" status="-1" contact_name="«cn»" />\n',
+                   a=c.phone(variants=["e164"]), d=str(r.randint(1_790_000_000_000, 1_798_000_000_000)), t=r.choice(["1", "2"]), b=body, cn=c.f.first_name())
+    return out + ["</smses>\n"]
+
+
+def b31_t_voicemail(c):
+    r = c.r
+    return c.P(c.pick([
+        """New voicemail from «ph» («dur» sec)
+Transcript: "Hi, this is «n» from the pharmacy, calling about the prescription for your mother, date of birth «dob». Please call us back on «ph2». Thanks."
+Listen: https://voice.«dom»/vm/«id»
+""",
+        """Neue Sprachnachricht von «ph» («dur» Sek.)
+Transkript: „Guten Tag, hier ist «n» von der Apotheke, es geht um das Rezept für Ihre Mutter, geboren am «dob». Bitte rufen Sie uns zurück unter «ph2».“
+Abhören: https://voice.«dom»/vm/«id»
+""",
+        """Nouveau message vocal de «ph» («dur» s)
+Transcription : « Bonjour, c'est «n» de la pharmacie, au sujet de l'ordonnance de votre mère, née le «dob». Rappelez-nous au «ph2». Merci. »
+Écouter : https://voice.«dom»/vm/«id»
+""",
+        """Nuevo mensaje de voz de «ph» («dur» s)
+Transcripción: "Hola, soy «n» de la farmacia, llamo por la receta de su madre, fecha de nacimiento «dob». Llámenos al «ph2». Gracias."
+Escuchar: https://voice.«dom»/vm/«id»
+""",
+        """Nuovo messaggio vocale da «ph» («dur» s)
+Trascrizione: "Buongiorno, sono «n» della farmacia, chiamo per la ricetta di sua madre, nata il «dob». Ci richiami al «ph2». Grazie."
+Ascolta: https://voice.«dom»/vm/«id»
+""",
+        """Nieuwe voicemail van «ph» («dur» sec)
+Transcriptie: "Hallo, met «n» van de apotheek, over het recept van uw moeder, geboren op «dob». Belt u ons terug op «ph2»? Dank u."
+Beluisteren: https://voice.«dom»/vm/«id»
+"""]), ph=c.phone(), dur=str(r.randint(12, 90)), n=c.f.first_name(), dob=B31L("DATE_OF_BIRTH", b31_fmt_date(r, b31_dob_date(r, 48, 95), c.loc, r.choice(["num", "long"]))), ph2=c.phone(), dom=c.dom,
+               id=rnd(r, AN, 12))
+
+
+def b31_t_fax(c):
+    r = c.r
+    L_ = c.pick([("FAX COVER SHEET", "To", "From", "Fax", "Phone", "Pages", "Re", "Patient DOB"),
+                 ("FAX-DECKBLATT", "An", "Von", "Fax", "Telefon", "Seiten", "Betreff", "Geburtsdatum Patient"),
+                 ("PAGE DE GARDE FAX", "À", "De", "Fax", "Tél.", "Pages", "Objet", "Date de naissance du patient"),
+                 ("PORTADA DE FAX", "Para", "De", "Fax", "Teléfono", "Páginas", "Asunto", "Fecha de nacimiento del paciente"),
+                 ("COPERTINA FAX", "A", "Da", "Fax", "Telefono", "Pagine", "Oggetto", "Data di nascita paziente"),
+                 ("FAXVOORBLAD", "Aan", "Van", "Fax", "Telefoon", "Pagina's", "Betreft", "Geboortedatum patiënt")])
+    return c.P("""«t»
+«to»: «n1», «co»
+«fax»: «f1»      «tel»: «p1»
+«fr»: «n2»
+«fax»: «f2»      «tel»: «p2»
+«pg»: «np»      «re»: «ref»
+«dl»: «dob»
+CONFIDENTIAL / VERTRAULICH / CONFIDENTIEL
+""", t=L_[0], to=L_[1], n1=c.name, co=c.company, fax=L_[3], f1=c.phone(), tel=L_[4], p1=c.phone(), fr=L_[2], n2=c.f.name(), f2=c.phone(), p2=c.phone(),
+               pg=L_[5], np=str(r.randint(2, 9)), re=L_[6], ref=c.look(19), dl=L_[7], dob=c.dob())
+
+
+def b31_t_openapi(c):
+    r = c.r
+    return c.P("""openapi: 3.0.3
+info:
+  title: Orders API
+  version: «v»
+  contact:
+    email: «e»
+components:
+  securitySchemes:
+    bearerAuth:
+      type: http
+      scheme: bearer
+      bearerFormat: JWT
+  examples:
+    authHeader:
+      summary: Example bearer token
+      value: "Bearer «ph1»"
+    stripeKey:
+      value: «ph2»
+servers:
+  - url: https://«ip»/v1
+    description: staging (temporary, «who»)
+# curl example in the README still uses the real test key: «sk»
+""", v=c.look(3), e=c.email(), ph1=c.ph("JWT"), ph2=c.ph(r.choice(["STRIPE_KEY", "OPENAI_KEY", "AWS_ACCESS_KEY"])), ip=c.ip4(False), who=c.user, sk=c.sec("STRIPE_KEY"))
+
+
+def b31_t_readme_setup(c):
+    r = c.r
+    kinds = r.sample(B31_VENDORS, 3)
+    env = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN": "GITHUB_TOKEN", "SLACK_TOKEN": "SLACK_BOT_TOKEN", "STRIPE_KEY": "STRIPE_SECRET_KEY",
+           "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_API_KEY", "JWT": "SERVICE_TOKEN"}
+    return c.P("""## Configuration
+
+Copy `.env.example` to `.env` and fill in the values:
+
+```sh
+«a»=«pa»
+«b»=«pb»
+«c»=«pc»
+```
+
+Keys like `sk_test_...` or `<your-token>` are placeholders; never commit real ones.
+> Note (from «who»): I tested with my own «cn» key `«real»`, please rotate it after the demo.
+""", a=env[kinds[0]], pa=c.ph(kinds[0]), b=env[kinds[1]], pb=c.ph(kinds[1]), c=env[kinds[2]], pc=c.ph(kinds[2]) if r.random() < 0.7 else c.standin(),
+               who=c.user, cn=kinds[0].split("_")[0].lower(), real=c.sec(kinds[0]))
+
+
+def b31_imei(r):
+    body = r.choice(["35", "86", "01", "35"]) + rnd(r, string.digits, 12)
+    return body + b31_luhn_digit(body)
+
+
+def b31_t_rma_mail(c):
+    r = c.r
+    kw = dict(rma=f"RMA-{r.randint(100000, 999999)}", ord=c.look(0), imei=b31_imei(r), sn=rnd(r, string.ascii_uppercase + string.digits, 12),
+              trk=c.look(16), last4=rnd(r, string.digits, 4), ib=c.iban(), ph=c.phone(), e=c.email(), n=c.first, amt=f"{r.randint(80, 1400)},{r.randint(0, 99):02d}")
+    return c.P(c.pick([
+        """Subject: Your return «rma» (order «ord»)
+
+Hi «n»,
+
+we received your device (IMEI «imei», serial «sn») — tracking «trk».
+The original payment (card •••• «last4») cannot be refunded, so we will transfer «amt» EUR to «ib».
+Questions? Call «ph» or reply to «e».
+""",
+        """Betreff: Ihre Rücksendung «rma» (Bestellung «ord»)
+
+Hallo «n»,
+
+Ihr Gerät ist bei uns eingegangen (IMEI «imei», Seriennummer «sn»), Sendungsnummer «trk».
+Die Zahlung mit Karte •••• «last4» kann nicht storniert werden; wir überweisen «amt» EUR auf «ib».
+Fragen? Rufen Sie «ph» an oder schreiben Sie an «e».
+""",
+        """Objet : Votre retour «rma» (commande «ord»)
+
+Bonjour «n»,
+
+nous avons bien reçu votre appareil (IMEI «imei», n° de série «sn»), suivi «trk».
+Le paiement par carte •••• «last4» ne peut pas être remboursé ; nous virerons «amt» EUR sur «ib».
+Une question ? Appelez le «ph» ou écrivez à «e».
+""",
+        """Asunto: Tu devolución «rma» (pedido «ord»)
+
+Hola «n»:
+
+hemos recibido tu dispositivo (IMEI «imei», n.º de serie «sn»), seguimiento «trk».
+El pago con tarjeta •••• «last4» no se puede reembolsar; te transferiremos «amt» EUR a «ib».
+¿Dudas? Llama al «ph» o escribe a «e».
+""",
+        """Oggetto: Il tuo reso «rma» (ordine «ord»)
+
+Ciao «n»,
+
+abbiamo ricevuto il dispositivo (IMEI «imei», seriale «sn»), tracking «trk».
+Il pagamento con carta •••• «last4» non è rimborsabile; ti bonificheremo «amt» EUR su «ib».
+Domande? Chiama il «ph» o scrivi a «e».
+""",
+        """Onderwerp: Je retour «rma» (bestelling «ord»)
+
+Hoi «n»,
+
+we hebben je toestel ontvangen (IMEI «imei», serienummer «sn»), track & trace «trk».
+De betaling met kaart •••• «last4» kan niet worden teruggeboekt; we maken «amt» EUR over naar «ib».
+Vragen? Bel «ph» of mail naar «e».
+"""]), **kw)
+
+
+# ---------- blind31 text documents: paperwork in the seven locales ----------
+# Field names in B31_LANGS order (en de fr es it nl).
+
+B31_F = {
+    "name": ["Full name", "Name, Vorname", "Nom et prénom", "Nombre y apellidos", "Nome e cognome", "Naam"],
+    "dob": ["Date of birth", "Geburtsdatum", "Date de naissance", "Fecha de nacimiento", "Data di nascita", "Geboortedatum"],
+    "phone": ["Phone", "Telefon", "Téléphone", "Teléfono", "Telefono", "Telefoon"],
+    "mobile": ["Mobile", "Mobil", "Portable", "Móvil", "Cellulare", "Mobiel"],
+    "email": ["Email", "E-Mail", "Courriel", "Correo electrónico", "E-mail", "E-mailadres"],
+    "iban": ["IBAN", "IBAN", "IBAN", "IBAN", "IBAN", "IBAN"],
+    "holder": ["Account holder", "Kontoinhaber", "Titulaire du compte", "Titular de la cuenta", "Intestatario", "Rekeninghouder"],
+    "card": ["Card number", "Kartennummer", "Numéro de carte", "Número de tarjeta", "Numero carta", "Kaartnummer"],
+    "cvc": ["CVC", "Prüfnummer (CVC)", "Cryptogramme (CVC)", "CVV", "CVV", "CVC-code"],
+    "exp": ["Expiry", "Gültig bis", "Expire fin", "Caducidad", "Scadenza", "Geldig tot"],
+    "address": ["Address", "Anschrift", "Adresse", "Dirección", "Indirizzo", "Adres"],
+    "emergency": ["Emergency contact", "Notfallkontakt", "Personne à prévenir", "Contacto de emergencia", "Contatto di emergenza", "Contactpersoon bij nood"],
+    "ref": ["Reference", "Aktenzeichen", "Référence", "Referencia", "Riferimento", "Kenmerk"],
+    "employer": ["Employer", "Arbeitgeber", "Employeur", "Empresa", "Datore di lavoro", "Werkgever"],
+    "start": ["Start date", "Beginn", "Date de début", "Fecha de inicio", "Data di inizio", "Ingangsdatum"],
+    "arrival": ["Arrival", "Anreise", "Arrivée", "Llegada", "Arrivo", "Aankomst"],
+    "departure": ["Departure", "Abreise", "Départ", "Salida", "Partenza", "Vertrek"],
+    "passport": ["Passport no.", "Ausweisnummer", "N° de passeport", "N.º de pasaporte", "N. passaporto", "Paspoortnummer"],
+    "insurance": ["Insurance no.", "Versichertennummer", "N° de sécurité sociale", "N.º de la Seguridad Social", "Tessera sanitaria", "Verzekerdennummer"],
+    "amount": ["Amount", "Betrag", "Montant", "Importe", "Importo", "Bedrag"],
+    "vat": ["VAT no.", "USt-IdNr.", "N° TVA", "NIF/IVA", "Partita IVA", "Btw-nummer"],
+    "plate": ["Licence plate", "Kennzeichen", "Immatriculation", "Matrícula", "Targa", "Kenteken"],
+    "booking": ["Booking reference", "Buchungsnummer", "Référence de réservation", "Localizador", "Codice prenotazione", "Boekingscode"],
+    "moveout": ["Move-out date", "Auszugsdatum", "Date de sortie", "Fecha de salida del piso", "Data di rilascio", "Datum oplevering"],
+    "income": ["Net monthly income", "Nettoeinkommen mtl.", "Revenus nets mensuels", "Ingresos netos mensuales", "Reddito netto mensile", "Netto maandinkomen"],
+    "guarantor": ["Guarantor phone", "Telefon Bürge", "Tél. du garant", "Teléfono del avalista", "Telefono garante", "Telefoon borg"],
+    "partner_dob": ["Spouse's date of birth", "Geburtsdatum Ehepartner", "Date de naissance du conjoint", "Fecha de nacimiento del cónyuge",
+                    "Data di nascita del coniuge", "Geboortedatum partner"],
+    "issued": ["Issued on", "Ausgestellt am", "Délivré le", "Expedido el", "Rilasciato il", "Afgegeven op"],
+}
+
+B31_FORMS = {
+    "tenancy": (["Tenancy application", "Mietinteressentenbogen", "Dossier de candidature location", "Solicitud de alquiler", "Domanda di locazione",
+                 "Inschrijfformulier huurwoning"],
+                ["name", "dob", "mobile", "email", "employer", "income", "address", "start", "passport"]),
+    "club": (["Membership form and SEPA direct debit mandate", "Aufnahmeantrag und SEPA-Lastschriftmandat", "Adhésion et mandat de prélèvement SEPA",
+              "Alta de socio y orden de domiciliación SEPA", "Iscrizione e mandato SEPA", "Lidmaatschap en SEPA-machtiging"],
+             ["name", "dob", "phone", "email", "holder", "iban", "ref", "start"]),
+    "hotel": (["Guest registration card", "Meldeschein", "Fiche de police", "Parte de entrada de viajeros", "Scheda di registrazione ospite", "Gastenregistratie"],
+              ["name", "dob", "passport", "issued", "arrival", "departure", "phone", "email", "card", "exp", "cvc"]),
+    "pharmacy": (["Repeat prescription request", "Folgerezept-Anfrage", "Demande de renouvellement d'ordonnance", "Solicitud de receta", "Richiesta ricetta ripetibile",
+                  "Herhaalrecept aanvraag"], ["name", "dob", "insurance", "phone", "email"]),
+    "library": (["Library card application", "Antrag Bibliotheksausweis", "Inscription à la médiathèque", "Solicitud de carné de biblioteca",
+                 "Iscrizione alla biblioteca", "Aanvraag bibliotheekpas"], ["name", "dob", "address", "email", "phone"]),
+    "parking": (["Residents' parking permit", "Antrag Bewohnerparkausweis", "Demande de carte de stationnement résident", "Solicitud de tarjeta de aparcamiento de residente",
+                 "Richiesta permesso sosta residenti", "Aanvraag bewonersvergunning"], ["name", "address", "plate", "phone", "email", "holder", "iban"]),
+    "deposit": (["Deposit return request", "Rückforderung der Mietkaution", "Demande de restitution du dépôt de garantie", "Solicitud de devolución de fianza",
+                 "Richiesta restituzione deposito cauzionale", "Verzoek terugbetaling borg"], ["name", "address", "moveout", "holder", "iban", "phone", "email"]),
+    "refund": (["Flight refund request", "Erstattungsantrag Flug", "Demande de remboursement de vol", "Solicitud de reembolso de vuelo", "Richiesta di rimborso volo",
+                "Terugbetalingsverzoek vlucht"], ["name", "dob", "booking", "amount", "card", "iban", "phone", "email"]),
+    "admission": (["Hospital admission form", "Aufnahmebogen Krankenhaus", "Fiche d'admission", "Hoja de ingreso hospitalario", "Modulo di ricovero",
+                   "Opnameformulier ziekenhuis"], ["name", "dob", "insurance", "address", "phone", "emergency", "email"]),
+    "taxintake": (["Tax adviser client intake", "Mandantenaufnahme Steuerberatung", "Fiche client expert-comptable", "Alta de cliente asesoría fiscal",
+                   "Scheda cliente commercialista", "Intakeformulier belastingadviseur"], ["name", "dob", "partner_dob", "vat", "iban", "phone", "email"]),
+    "aupair": (["Au pair application", "Au-pair-Bewerbung", "Candidature au pair", "Solicitud de au pair", "Candidatura au pair", "Au-pair-aanmelding"],
+               ["name", "dob", "passport", "mobile", "email", "emergency", "start"]),
+    "housing": (["Student housing application", "Bewerbung Wohnheimplatz", "Demande de logement étudiant (CROUS)", "Solicitud de residencia universitaria",
+                 "Domanda alloggio universitario", "Aanmelding studentenkamer"], ["name", "dob", "email", "mobile", "guarantor", "iban", "start"]),
+    "freelance": (["Invoice", "Rechnung", "Facture", "Factura", "Fattura", "Factuur"], ["name", "vat", "ref", "amount", "holder", "iban", "phone", "email"]),
+}
+
+B31_INTRO = {
+    "en": ["Hello,\n\nplease find my details for the {t} below.\n", "Hi,\n\nas requested, here is the completed {t}.\n"],
+    "de": ["Guten Tag,\n\nanbei meine Angaben zum {t}.\n", "Hallo,\n\nwie besprochen hier der ausgefüllte {t}.\n"],
+    "fr": ["Bonjour,\n\nvoici mes informations pour le formulaire « {t} ».\n", "Madame, Monsieur,\n\nje vous transmets ci-dessous : {t}.\n"],
+    "es": ["Hola:\n\nles envío mis datos para la «{t}».\n", "Buenos días,\n\nadjunto los datos de la {t}.\n"],
+    "it": ["Buongiorno,\n\ndi seguito i miei dati per la «{t}».\n", "Salve,\n\ncome richiesto, ecco la {t} compilata.\n"],
+    "nl": ["Beste,\n\nhieronder mijn gegevens voor de {t}.\n", "Hallo,\n\nzoals gevraagd het ingevulde formulier: {t}.\n"],
+}
+B31_OUTRO = {"en": "Kind regards,", "de": "Mit freundlichen Grüßen", "fr": "Cordialement,", "es": "Un saludo,", "it": "Cordiali saluti,", "nl": "Met vriendelijke groet,"}
+
+
+def b31_form_value(c, key, holder_name):
+    r = c.r
+    if key == "name":
+        return holder_name
+    if key == "dob":
+        return c.dob(style=r.choice(["num", "num", "long"]))
+    if key == "partner_dob":
+        return B31L("DATE_OF_BIRTH", b31_fmt_date(r, b31_dob_date(r), c.loc, "num"))
+    if key in ("phone", "mobile", "guarantor"):
+        return c.phone()
+    if key == "emergency":
+        return c.P("«n», «ph»", n=c.f.name(), ph=c.phone())
+    if key == "email":
+        return c.email()
+    if key == "iban":
+        return c.iban()
+    if key == "holder":
+        return holder_name
+    if key == "card":
+        return c.card()
+    if key == "cvc":
+        return c.cvc()
+    if key == "exp":
+        return f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"
+    if key == "address":
+        return f"{c.street}, {c.city}"
+    if key == "ref":
+        return r.choice([c.look(19), c.look(2), "MNDT-" + str(r.randint(100000, 999999))])
+    if key == "employer":
+        return c.company
+    if key in ("start", "arrival", "moveout"):
+        return c.date(0, 120, "num")
+    if key == "departure":
+        return c.date(-121, 140, "num")
+    if key == "issued":
+        return c.date(3000, 0, "num")
+    if key == "passport":
+        return rnd(r, string.ascii_uppercase, 2) + rnd(r, string.digits, 7)
+    if key == "insurance":
+        return r.choice([rnd(r, string.ascii_uppercase, 1) + rnd(r, string.digits, 9), rnd(r, string.digits, 13), rnd(r, string.digits, 10)])
+    if key == "amount":
+        return f"{r.randint(40, 4000)},{r.randint(0, 99):02d} EUR" if c.loc != "en_GB" else f"£{r.randint(40, 4000)}.{r.randint(0, 99):02d}"
+    if key == "vat":
+        return c.cc + rnd(r, string.digits, r.choice([9, 11]))
+    if key == "plate":
+        return r.choice([f"{rnd(r, string.ascii_uppercase, 2)}-{rnd(r, string.ascii_uppercase, 2)} {r.randint(10, 9999)}",
+                         f"{rnd(r, string.ascii_uppercase, 2)}-{r.randint(100, 999)}-{rnd(r, string.ascii_uppercase, 2)}"])
+    if key == "booking":
+        return rnd(r, string.ascii_uppercase + "23456789", 6)
+    if key == "income":
+        return f"{r.randint(1400, 6500)} EUR"
+    raise KeyError(key)
+
+
+def b31_paperwork(c, form):
+    r = c.r
+    titles, keys = B31_FORMS[form]
+    title = c.pick(titles)
+    holder = c.name
+    rows = [(c.pick(B31_F[k]), b31_form_value(c, k, holder)) for k in keys]
+    style = r.choice(["form", "mail", "table"])
+    if style == "form":
+        out = [title.upper() + "\n" + "=" * len(title) + "\n"]
+        for lab, v in rows:
+            out += c.P("«l»: «v»\n", l=lab, v=v)
+        out.append(c.pick(["Signature", "Unterschrift", "Signature", "Firma", "Firma", "Handtekening"]) + f": ____________   {c.city}, {c.date(10)}\n")
+        return out
+    if style == "table":
+        out = [f"### {title}\n\n| | |\n|---|---|\n"]
+        for lab, v in rows:
+            out += c.P("| «l» | «v» |\n", l=lab, v=v)
+        return out
+    out = [r.choice(B31_INTRO[c.lang]).format(t=title) + "\n"]
+    for lab, v in rows:
+        out += c.P("- «l»: «v»\n", l=lab, v=v)
+    out += c.P("\n«o»\n«n»\n«ph»\n", o=B31_OUTRO[c.lang], n=holder, ph=c.phone())
+    return out
+
+
+# ---------- blind31 text documents: US paperwork (en_US) ----------
+
+def b31_us_form(c, title, fields, notes=""):
+    out = [title + "\n"]
+    for lab, v in fields:
+        out += c.P("«l»: «v»\n", l=lab, v=v)
+    if notes:
+        out += notes if isinstance(notes, list) else [notes]
+    return out
+
+
+def b31_t_us_w4(c):
+    r = c.r
+    return b31_us_form(c, "Form W-4 (2027) Employee's Withholding Certificate — Step 1", [
+        ("(a) First name and middle initial", c.first), ("Last name", c.last), ("(b) Social security number", c.ssn()),
+        ("Address", c.street), ("City or town, state, and ZIP code", f"{c.city}, {r.choice(['OH', 'AZ', 'NC', 'ID', 'NE'])} {r.randint(10000, 99999)}"),
+        ("(c) Filing status", r.choice(["Single or Married filing separately", "Married filing jointly", "Head of household"])),
+        ("Employee phone (HR use)", c.phone(region="US")), ("Employer EIN", f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}")],
+        c.P("Note from payroll («e»): employee start date «sd»; file copy in HRIS case «cs».\n", e=c.email(), sd=c.date(0, 30), cs=c.look(19)))
+
+
+def b31_t_us_fafsa(c):
+    r = c.r
+    return b31_us_form(c, "FAFSA — Parent contributor information (draft copied from the form)", [
+        ("Parent's first name", c.first), ("Parent's last name", c.last), ("Parent's date of birth", c.dob(style="num")),
+        ("Parent's Social Security number", c.ssn()), ("Parent's email", c.email()), ("Parent's phone", c.phone(region="US")),
+        ("Student FSA ID username", c.user + str(r.randint(10, 99))), ("Student's date of birth", c.dob(style="num")),
+        ("FSA ID password (write down!!)", c.pw())])
+
+
+def b31_t_us_rental(c):
+    r = c.r
+    return c.P("""RENTAL APPLICATION — «addr», Unit «u»
+Applicant: «n»    DOB: «dob»    SSN: «ssn»
+Cell: «ph»    Email: «e»
+Current landlord: «ln» («lph»)
+Monthly income: $«inc»    Employer: «co»
+Application fee paid by card «cc» exp «exp» CVV «cvc» — receipt «rc»
+Co-applicant SSN: «mask» (on file)
+I authorize a credit and background check. Signed «d».
+""", addr=c.f.street_address(), u=str(r.randint(1, 40)) + r.choice("ABC"), n=c.name, dob=c.dob(style="num"), ssn=c.ssn(), ph=c.phone(region="US"), e=c.email(),
+               ln=c.f.name(), lph=c.phone(region="US"), inc=f"{r.randint(2500, 12000):,}", co=c.company, cc=c.card(), exp=f"{r.randint(1, 12):02d}/{r.randint(27, 31)}",
+               cvc=c.cvc(), rc=c.look(0), mask=c.look(12), d=c.date(10))
+
+
+def b31_t_us_bgcheck(c):
+    r = c.r
+    return c.P("""DISCLOSURE AND AUTHORIZATION FOR BACKGROUND CHECK (FCRA)
+I, «n», authorize «co» and its agent «cra» to obtain consumer reports.
+Full legal name: «n»
+Other names used: «other»
+Date of birth (for identification only): «dob»
+Social Security Number: «ssn»
+Driver's license #: «dl» (State: «st»)
+Email for report copy: «e»     Phone: «ph»
+Signature: /s/ «n»     Date: «d»
+""", n=c.name, co=c.company, cra=r.choice(["Checkr, Inc.", "HireRight", "Sterling"]), other=r.choice(["none", c.f.last_name()]), dob=c.dob(),
+               ssn=c.ssn(), dl=rnd(r, string.ascii_uppercase, 1) + rnd(r, string.digits, 8), st=r.choice(["OH", "TX", "WA", "NY"]), e=c.email(),
+               ph=c.phone(region="US"), d=c.date(5))
+
+
+def b31_t_us_ss4(c):
+    r = c.r
+    return c.P("""Form SS-4 worksheet (Application for EIN) — notes for the online filing
+1  Legal name of entity: «co»
+7a Name of responsible party: «n»
+7b SSN, ITIN, or EIN: «ssn»
+9a Type of entity: LLC, number of members: «m»
+11 Date business started: «d»
+Contact phone: «ph»   (IRS will call this number)
+Login for IRS e-Services: «e» / «pw»
+Assigned EIN (after approval): «ein»
+""", co=c.company, n=c.name, ssn=c.ssn(), m=str(r.randint(1, 3)), d=c.date(300), ph=c.phone(region="US"), e=c.email(), pw=c.pw(),
+               ein=f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}")
+
+
+def b31_t_us_rollover(c):
+    r = c.r
+    return c.P("""Hi «adv»,
+
+per our call, here is what the plan administrator needs for my 401(k) rollover:
+
+Participant: «n»
+SSN: «ssn»
+DOB: «dob»
+Old plan account #: «acct»
+Receiving IRA: Fidelity, acct «acct2»
+Phone: «ph»
+
+The rollover check should be made payable to Fidelity FBO «n». Case number from the call: «case».
+
+Thanks,
+«first»
+""", adv=c.f.first_name(), n=c.name, ssn=c.ssn(), dob=c.dob(), acct=rnd(r, string.digits, 10), acct2="Z" + rnd(r, string.digits, 8), ph=c.phone(region="US"),
+               case=c.look(19), first=c.first)
+
+
+def b31_t_us_medicaid(c):
+    r = c.r
+    kid_dob = B31L("DATE_OF_BIRTH", b31_fmt_date(r, b31_dob_date(r, 1, 16), c.loc, "num"))
+    return c.P("""Application for Health Coverage — household members
+Person 1: «n»   DOB «dob»   SSN «ssn»   relationship: self
+Person 2: «kid» «ln»   DOB «kdob»   SSN «kssn»   relationship: child
+Phone: «ph»   Preferred contact: text
+Email: «e»
+Person 3 (not applying): «third»   SSN «mask»
+Income: $«inc» / month (pay stubs attached, case «case»)
+""", n=c.name, dob=c.dob(style="num"), ssn=c.ssn(), kid=c.f.first_name(), ln=c.last, kdob=kid_dob, kssn=c.ssn(), third=c.f.first_name(), mask=c.look(12), ph=c.phone(region="US"), e=c.email(),
+               inc=f"{r.randint(900, 4000):,}", case=c.look(1))
+
+
+def b31_t_us_8821(c):
+    r = c.r
+    return c.P("""Form 8821 Tax Information Authorization — line 1 and 2
+Taxpayer name: «n»
+Taxpayer identification number(s): «ssn»
+Daytime telephone number: «ph»
+Designee: «d» , CAF No. «caf», PTIN «ptin»
+Designee phone: «dph»   Fax: «fax»
+Tax matters: Income, Form 1040, years «y1» through «y2»
+""", n=c.name, ssn=c.ssn(), ph=c.phone(region="US"), d=c.f.name(), caf=rnd(r, string.digits, 10) + "R", ptin="P" + rnd(r, string.digits, 8),
+               dph=c.phone(region="US"), fax=c.phone(region="US"), y1=str(B31_DAY.year - 3), y2=str(B31_DAY.year))
+
+
+def b31_t_us_finassist(c):
+    r = c.r
+    return c.P("""Financial Assistance Application — «hosp»
+Patient: «n»     Patient DOB: «dob»
+Guarantor SSN: «ssn»
+Account #: «acct»   Visit date: «vd»
+Household size: «hh»   Annual household income: $«inc»
+Phone: «ph»   Email: «e»
+Please do not send statements to collections while this is pending (ref «ref»).
+""", hosp=r.choice(["Mercy Health", "Riverside Medical Center", "St. Luke's"]), n=c.name, dob=c.dob(style="num"), ssn=c.ssn(), acct=str(r.randint(10**7, 10**8)),
+               vd=c.date(90), hh=str(r.randint(1, 6)), inc=f"{r.randint(12000, 90000):,}", ph=c.phone(region="US"), e=c.email(), ref=c.look(19))
+
+
+def b31_t_us_chat(c):
+    r = c.r
+    return c.P("""[Support chat — «co» benefits line]
+Agent Maria: Thanks for waiting. To verify, can I have your SSN and date of birth?
+Customer: ssn «ssn» and dob «dob»
+Agent Maria: Thank you. And a good callback number?
+Customer: «ph», or email «e»
+Agent Maria: Got it. Your case number is «case». Please don't share your password with anyone, including us.
+""", co=c.company, ssn=c.ssn(r.choice(["dash", "space", "bare"])), dob=c.dob(style="num"), ph=c.phone(region="US"), e=c.email(), case=c.look(19))
+
+
+# ---------- blind31 JSON documents (tool calls, tool results, API records) ----------
+
+def b31_j_gemini_call(c):
+    r = c.r
+    fn = r.choice(["send_invoice_email", "create_contact", "update_payment_method", "charge_card"])
+    if fn == "charge_card":
+        args = {"amount_cents": r.randint(500, 90000), "currency": "eur", "card": {"number": c.card(), "cvc": c.cvc(), "exp_month": r.randint(1, 12),
+                "exp_year": r.randint(2027, 2031)}, "receipt_email": c.email(), "idempotency_key": b31_uuid(r), "previous_charge": c.look(24)}
+    elif fn == "create_contact":
+        args = {"name": c.name, "email": c.email(), "phone": c.phone(), "birthday": B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat())}
+    elif fn == "update_payment_method":
+        args = {"customer_id": "cus_" + rnd(r, AN, 14), "iban": c.iban(), "account_holder": c.name, "notify": c.email()}
+    else:
+        args = {"to": c.email(), "cc": c.email(), "invoice_number": c.look(2), "pay_to_iban": c.iban(grouped=False)}
+    return {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": fn, "args": args}}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": r.randint(200, 4000), "candidatesTokenCount": r.randint(10, 300)}, "modelVersion": "gemini-2.5-flash"}
+
+
+def b31_j_gemini_response(c):
+    r = c.r
+    return {"role": "user", "parts": [{"functionResponse": {"name": "lookup_server", "response": {
+        "hostname": f"{c.host}.{c.dom}", "ipv4": c.ip4(), "ipv6": c.ip6(), "ssh_user": "root", "ssh_password": c.pw(),
+        "owner": c.email(), "provisioned": c.ts(), "api_token": c.sec(r.choice(B31_RARE))}}}]}
+
+
+def b31_j_mcp_elicit(c):
+    r = c.r
+    return {"jsonrpc": "2.0", "id": r.randint(1, 999), "result": {"action": "accept", "content": {
+        "full_name": c.name, "date_of_birth": B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()), "phone": c.phone(variants=["e164", "intl"]),
+        "email": c.email(), "card_number": c.card(), "card_cvc": c.cvc(), "card_expiry": f"{r.randint(1, 12):02d}/{r.randint(27, 31)}"}}}
+
+
+def b31_j_claude_tool_result(c):
+    r = c.r
+    k = r.choice(["env", "psql", "ssh", "key"])
+    if k == "key":
+        content = c.P("$ cat ~/.ssh/id_deploy «pk» $ chmod 600 ~/.ssh/id_deploy", pk=c.pk1())
+    elif k == "env":
+        content = c.P("AWS_ACCESS_KEY_ID=«ak» AWS_SECRET_ACCESS_KEY=«sa» SLACK_BOT_TOKEN=«st» NODE_ENV=production GEMINI_API_KEY=«gk» STRIPE_SECRET_KEY=«sk»",
+                      ak=c.sec("AWS_ACCESS_KEY"), sa=c.gen("aws"), st=c.sec("SLACK_TOKEN"), gk=c.sec("GOOGLE_API_KEY"), sk=c.sec("STRIPE_KEY"))
+    elif k == "psql":
+        content = c.P(" id | email | phone  ---+---+--- «id» | «e» | «ph»  (1 row)", id=str(r.randint(1, 9999)), e=c.email(), ph=c.phone())
+    else:
+        content = c.P("Last login: «d» from «ip»  root@«h»:~# cat /root/.my.cnf  [client] user=root password=«p»", d="Tue Dec 29 10:02:11 2026",
+                      ip=c.ip4(False) if r.random() < 0.6 else c.ip6(), h=c.host, p=c.pw())
+    return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_" + rnd(r, AN, 24), "content": content, "is_error": False}]}
+
+
+def b31_j_responses_output(c):
+    r = c.r
+    out = c.P("Found 1 customer: «n» <«e»>, phone «ph», card on file «cc» (exp «exp»), billing IBAN «ib».", n=c.name, e=c.email(), ph=c.phone(),
+              cc=c.card() if r.random() < 0.85 else c.look(11), exp=f"{r.randint(1, 12):02d}/{r.randint(27, 31)}", ib=c.iban())
+    return {"type": "function_call_output", "call_id": "call_" + rnd(r, AN, 24), "output": out}
+
+
+def b31_j_vercel_step(c):
+    r = c.r
+    return {"stepType": "tool-result", "toolCalls": [{"toolCallId": "call_" + rnd(r, AN, 16), "toolName": "getDeployEnv", "args": {"project": r.choice(["web", "shop", "docs"])}}],
+            "toolResults": [{"toolCallId": "call_" + rnd(r, AN, 16), "toolName": "getDeployEnv", "result": {
+                "OPENAI_API_KEY": c.sec("OPENAI_KEY"), "DATABASE_URL": c.P("postgresql://«u»:«p»@«ip»:5432/web", u=c.user, p=c.pw(url=True), ip=c.ip4()),
+                "NEXT_PUBLIC_MAPS_KEY": c.sec("GOOGLE_API_KEY"), "STRIPE_SECRET_KEY": c.sec("STRIPE_KEY"),
+                "NEXTAUTH_SECRET": c.gen("b64")}}],
+            "finishReason": "tool-calls", "usage": {"promptTokens": r.randint(100, 3000), "completionTokens": r.randint(10, 400)}}
+
+
+def b31_j_mollie(c):
+    r = c.r
+    return {"resource": "mandate", "id": "mdt_" + rnd(r, AN, 10), "mode": "live", "status": "valid", "method": "directdebit",
+            "details": {"consumerName": c.name, "consumerAccount": c.iban(grouped=False), "consumerBic": r.choice(["INGBNL2A", "RABONL2U", "DEUTDEFF", "BNPAFRPP"])},
+            "mandateReference": f"{rnd(r, string.ascii_uppercase, 3)}-{r.randint(10**6, 10**7)}", "signatureDate": c.date(200, style="iso"), "createdAt": c.ts(z="+00:00")}
+
+
+def b31_j_hubspot(c):
+    r = c.r
+    return {"id": str(r.randint(10**9, 10**11)), "properties": {"email": c.email(), "firstname": c.first, "lastname": c.last, "phone": c.phone(),
+            "mobilephone": c.phone(), "date_of_birth": B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()), "hs_ip_timezone": "Europe/Berlin",
+            "ip_address": c.ip4(False), "notes_last_contacted": c.ts()}, "createdAt": c.ts(), "archived": False}
+
+
+def b31_j_zendesk(c):
+    r = c.r
+    body = c.P(c.pick([
+        "Hi, I can't log in. My username is «e» and the password I set is «p». My phone is «ph» if you need to call.",
+        "Hallo, ich komme nicht mehr rein. Benutzer «e», Passwort «p». Erreichbar unter «ph».",
+        "Bonjour, impossible de me connecter. Identifiant «e», mot de passe «p». Vous pouvez m'appeler au «ph».",
+        "Hola, no puedo entrar. Usuario «e», contraseña «p». Mi teléfono es «ph».",
+        "Salve, non riesco ad accedere. Utente «e», password «p». Telefono «ph».",
+        "Hoi, ik kan niet inloggen. Gebruiker «e», wachtwoord «p». Bel me op «ph»."]), e=(e := c.email()), p=c.pw(), ph=c.phone())
+    return {"ticket": {"id": r.randint(10000, 999999), "subject": c.pick(["Login problem", "Anmeldeproblem", "Problème de connexion", "Problema de acceso",
+                                                                          "Problema di accesso", "Inlogprobleem"]),
+                       "requester": {"name": c.name, "email": e}, "description": body, "priority": "normal", "tags": "login web",
+                       "via": {"channel": "email", "source": {"from": {"address": e}}},
+                       "custom_fields": [{"id": r.randint(10**8, 10**9), "value": c.look(0)}, {"id": r.randint(10**8, 10**9), "value": c.look(9)}], "created_at": c.ts()}}
+
+
+def b31_j_twilio_hook(c):
+    r = c.r
+    return {"SmsMessageSid": "SM" + rnd(r, HEX, 32), "AccountSid": "AC" + rnd(r, HEX, 32), "From": c.phone(variants=["e164"]), "To": c.phone(variants=["e164"]),
+            "Body": c.P(c.pick(["Here's my card for the deposit: «cc» cvv «cv»", "Meine Karte für die Anzahlung: «cc» CVC «cv»",
+                                "Voici ma carte pour l'acompte : «cc» cryptogramme «cv»", "Mi tarjeta para la señal: «cc» CVV «cv»",
+                                "Ecco la carta per l'acconto: «cc» CVV «cv»", "Mijn kaart voor de aanbetaling: «cc» cvc «cv»"]), cc=c.card(), cv=c.cvc()),
+            "NumMedia": "0", "FromCountry": c.region, "ApiVersion": "2010-04-01"}
+
+
+def b31_j_postmark(c):
+    r = c.r
+    fe = c.email()
+    return {"FromName": c.name, "From": fe, "FromFull": {"Email": fe, "Name": c.name}, "To": c.email(), "Subject": "Server access",
+            "MessageID": b31_uuid(r), "Date": "Wed, 30 Dec 2026 09:14:55 +0100",
+            "TextBody": c.P("New box is up: «ip» / «ip6». root password «p». The deploy key is in 1Password, the API token is «t».",
+                            ip=c.ip4(False), ip6=c.ip6(), p=c.pw(), t=c.sec(r.choice(["GITHUB_TOKEN", "ANTHROPIC_KEY", "OPENAI_KEY"]))),
+            "Headers": [{"Name": "X-Originating-IP", "Value": c.ip4(False)}], "SpamScore": r.randint(0, 3)}
+
+
+def b31_j_pagerduty(c):
+    r = c.r
+    return {"incident": {"id": "Q" + rnd(r, string.ascii_uppercase + string.digits, 13), "incident_number": r.randint(1000, 99999), "title": "Auth service 5xx",
+            "status": "triggered", "urgency": "high", "body": {"type": "incident_body", "details": c.P(
+                "Upstream «ip» returned 401 for token «k»; on-call «n» («ph»).", ip=c.ip4(True), k=c.sec(r.choice(["JWT", "SLACK_TOKEN", "STRIPE_KEY"])),
+                n=c.name, ph=c.phone())}, "created_at": c.ts()}}
+
+
+def b31_j_tfstate(c):
+    r = c.r
+    alg = r.choice(["RSA", "ECDSA"])
+    kind = r.choice(B31_PK_KINDS[:4] if alg == "RSA" else B31_PK_KINDS[4:6])
+    return {"version": 4, "terraform_version": f"1.{r.randint(5, 10)}.{r.randint(0, 6)}", "serial": r.randint(1, 400), "lineage": b31_uuid(r), "resources": [
+        {"mode": "managed", "type": "aws_iam_access_key", "name": "ci", "provider": "provider[registry.terraform.io/hashicorp/aws]",
+         "instances": [{"attributes": {"id": c.sec("AWS_ACCESS_KEY"), "secret": c.gen("aws"), "user": "ci-bot", "status": "Active"}}]},
+        {"mode": "managed", "type": "tls_private_key", "name": "deploy", "instances": [{"attributes": {"algorithm": alg, "private_key_pem": c.pk1(kind),
+                                                                                                       "public_key_fingerprint_md5": ":".join(rnd(r, HEX, 2) for _ in range(16))}}]},
+        {"mode": "managed", "type": "hcloud_server", "name": "web", "instances": [{"attributes": {"ipv4_address": c.ip4(False), "ipv6_address": c.ip6("global")}}]}]}
+
+
+def b31_j_postman_env(c):
+    r = c.r
+    vals = [{"key": "baseUrl", "value": f"https://api.{c.dom}", "enabled": True},
+            {"key": "apiKey", "value": c.sec(r.choice(B31_VENDORS)), "type": "secret", "enabled": True},
+            {"key": "partnerKey", "value": c.sec(r.choice(B31_RARE)), "type": "secret", "enabled": True},
+            {"key": "adminPassword", "value": c.pw(), "type": "secret", "enabled": True},
+            {"key": "testUserEmail", "value": c.email(), "enabled": True},
+            {"key": "exampleKey", "value": c.ph(), "enabled": False}]
+    return {"id": b31_uuid(r), "name": r.choice(["Staging", "Prod (read-only)", "Local"]), "values": vals, "_postman_variable_scope": "environment",
+            "_postman_exported_at": c.ts(z=".123Z"), "_postman_exported_using": f"Postman/{c.look(3)}"}
+
+
+def b31_j_har(c):
+    r = c.r
+    return {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "entries": [{
+        "startedDateTime": c.ts(z=".512Z"), "serverIPAddress": c.ip4(False) if r.random() < 0.6 else c.ip6("global"),
+        "request": {"method": "POST", "url": f"https://app.{c.dom}/api/session", "headers": [
+            {"name": "authorization", "value": c.P("Bearer «j»", j=c.jwt())},
+            {"name": "cookie", "value": c.P("sid=«s»; theme=dark", s=c.gen("urlsafe"))}],
+            "postData": {"mimeType": "application/x-www-form-urlencoded", "text": c.P("username=«u»&password=«p»", u=c.user, p=c.pw(url=True))}},
+        "response": {"status": 200, "content": {"mimeType": "application/json", "size": r.randint(100, 9000)}}, "time": round(r.uniform(20, 900), 3)}]}}
+
+
+def b31_j_iam_key(c):
+    r = c.r
+    return {"AccessKey": {"UserName": r.choice(["ci-deployer", "backup-bot", c.user]), "AccessKeyId": c.sec("AWS_ACCESS_KEY"), "Status": "Active",
+                          "SecretAccessKey": c.gen("aws"), "CreateDate": c.ts(z="+00:00")}}
+
+
+def b31_j_okta(c):
+    r = c.r
+    return {"id": "00u" + rnd(r, AN, 17), "status": "ACTIVE", "created": c.ts(z=".000Z"), "lastLogin": c.ts(z=".000Z"),
+            "profile": {"firstName": c.first, "lastName": c.last, "login": (e := c.email()), "email": e, "mobilePhone": c.phone(), "primaryPhone": c.phone(),
+                        "birthdate": B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()), "employeeNumber": str(r.randint(10000, 99999))},
+            "credentials": {"provider": {"type": "OKTA", "name": "OKTA"}, "recovery_question": {"question": "first pet"}}}
+
+
+def b31_j_graph_user(c):
+    r = c.r
+    return {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity", "id": b31_uuid(r), "displayName": c.name,
+            "mail": c.email(), "mobilePhone": c.phone(), "telephoneNumber": c.phone(),
+            "jobTitle": r.choice(["Controller", "Buyer", "Engineer", "Office Manager"]), "officeLocation": c.city,
+            "employeeHireDate": c.ts(), "onPremisesSamAccountName": c.user}
+
+
+def b31_j_mailchimp(c):
+    r = c.r
+    return {"id": rnd(r, HEX, 32), "email_address": c.email(), "status": "subscribed", "merge_fields": {"FNAME": c.first, "LNAME": c.last,
+            "PHONE": c.phone(), "BIRTHDAY": B31L("DATE_OF_BIRTH", f"{(d := b31_dob_date(r)).month:02d}/{d.day:02d}/{d.year}")},
+            "ip_signup": c.ip4(False), "timestamp_signup": c.ts(z="+00:00"), "ip_opt": c.ip6("global"), "list_id": rnd(r, HEX, 10)}
+
+
+def b31_j_typeform(c):
+    r = c.r
+    return {"event_id": rnd(r, AN, 26), "event_type": "form_response", "form_response": {"form_id": rnd(r, AN, 8), "submitted_at": c.ts(),
+            "answers": [{"type": "email", "email": c.email(), "field": {"ref": "email"}},
+                        {"type": "phone_number", "phone_number": c.phone(variants=["e164"]), "field": {"ref": "phone"}},
+                        {"type": "date", "date": B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat()), "field": {"ref": "date_of_birth"}},
+                        {"type": "text", "text": c.P(c.pick(["my IBAN for the reimbursement: «ib»", "IBAN für die Erstattung: «ib»", "IBAN pour le remboursement : «ib»",
+                                                             "IBAN para el reembolso: «ib»", "IBAN per il rimborso: «ib»", "IBAN voor de terugbetaling: «ib»"]), ib=c.iban()),
+                         "field": {"ref": "notes"}}]}}
+
+
+def b31_j_docusign(c):
+    r = c.r
+    return {"envelopeId": b31_uuid(r), "status": "sent", "recipients": {"signers": [
+        {"recipientId": "1", "name": c.name, "email": c.email(), "phoneAuthentication": {"senderProvidedNumbers": c.phone(variants=["e164"])},
+         "tabs": {"textTabs": [{"tabLabel": "dob", "value": B31L("DATE_OF_BIRTH", b31_fmt_date(r, b31_dob_date(r), c.loc, "num"))},
+                               {"tabLabel": "iban", "value": c.iban()}]}}]}, "emailSubject": "Please sign: contract " + c.look(19)}
+
+
+def b31_j_fhir(c):
+    r = c.r
+    d = b31_dob_date(r)
+    ident = [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": str(r.randint(10**6, 10**7))}]
+    if c.loc == "en_US":
+        ident.append({"system": "http://hl7.org/fhir/sid/us-ssn", "value": c.ssn(r.choice(["dash", "bare"]))})
+    return {"resourceType": "Patient", "id": b31_uuid(r), "identifier": ident, "name": [{"use": "official", "family": c.last, "text": c.name}],
+            "telecom": [{"system": "phone", "value": c.phone(), "use": "mobile"}, {"system": "email", "value": c.email()}],
+            "gender": r.choice(["female", "male"]), "birthDate": B31L("DATE_OF_BIRTH", d.isoformat()), "address": [{"line": c.street, "city": c.city}]}
+
+
+def b31_j_booking(c):
+    r = c.r
+    amex = r.random() < 0.15
+    return {"reservation": {"id": str(r.randint(10**9, 10**10)), "hotel_id": str(r.randint(10**5, 10**7)), "arrival_date": c.date(0, 60, "iso"),
+            "departure_date": c.date(-61, 95, "iso"),
+            "customer": {"first_name": c.first, "last_name": c.last, "email": c.email(), "telephone": c.phone(), "cc_number": B31L("CREDIT_CARD", b31_card_digits(r, "amex" if amex else None)),
+                         "cc_cvc": c.cvc(amex), "cc_expiration_date": f"{r.randint(1, 12):02d}/20{r.randint(27, 31)}", "cc_name": c.name.upper()},
+            "remarks": c.P("Late arrival, guest phone «ph»", ph=c.phone())}}
+
+
+def b31_j_guardduty(c):
+    r = c.r
+    return {"SchemaVersion": "2.0", "AccountId": str(r.randint(10**11, 10**12 - 1)), "Region": "eu-central-1", "Id": rnd(r, HEX, 32),
+            "Type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+            "Resource": {"ResourceType": "AccessKey", "AccessKeyDetails": {"AccessKeyId": c.sec("AWS_ACCESS_KEY"), "PrincipalId": "AROA" + rnd(r, string.ascii_uppercase + "234567", 17),
+                                                                          "UserName": "ec2-role", "UserType": "AssumedRole"}},
+            "Service": {"Action": {"AwsApiCallAction": {"Api": "ListBuckets", "RemoteIpDetails": {"IpAddressV4": c.ip4(False), "Country": {"CountryName": "Netherlands"}}}},
+                        "EventFirstSeen": c.ts(), "Count": r.randint(1, 40)}, "Severity": 8}
+
+
+def b31_j_bugsnag(c):
+    r = c.r
+    return {"apiKey": rnd(r, HEX, 32), "events": [{"exceptions": [{"errorClass": "Faraday::UnauthorizedError", "message": "the server responded with status 401"}],
+            "request": {"clientIp": c.ip4(False) if r.random() < 0.6 else c.ip6(), "httpMethod": "POST", "url": f"https://api.{c.dom}/charge",
+                        "headers": {"Authorization": c.P("Bearer «k»", k=c.sec(r.choice(["STRIPE_KEY", "JWT", "OPENAI_KEY"]))), "X-Request-Id": b31_uuid(r)}},
+            "user": {"id": str(r.randint(1, 99999)), "email": c.email(), "name": c.name},
+            "metaData": {"payment": {"iban": c.iban(), "card": c.look(11)}}, "app": {"releaseStage": "production", "version": c.look(3)}}]}
+
+
+def b31_j_supabase(c):
+    r = c.r
+    return {"id": b31_uuid(r), "aud": "authenticated", "role": "authenticated", "email": c.email(), "phone": B31L("PHONE", b31_phone(r, c.region, ["e164"])[1:], c.region),
+            "confirmed_at": c.ts(), "last_sign_in_at": c.ts(), "app_metadata": {"provider": "email"},
+            "user_metadata": {"full_name": c.name, "birthdate": B31L("DATE_OF_BIRTH", b31_dob_date(r).isoformat())},
+            "identities": [{"identity_id": b31_uuid(r), "provider": "email"}], "session": {"access_token": c.jwt(), "refresh_token": rnd(r, AN, 22)}}
+
+
+def b31_j_agent_shell(c):
+    r = c.r
+    cmd = r.choice(["ssh", "pem", "env"])
+    if cmd == "pem":
+        out = c.P("$ cat deploy/id_ed25519 «k» $ ls deploy  id_ed25519  id_ed25519.pub", k=c.pk1())
+    elif cmd == "env":
+        out = c.P("ANTHROPIC_API_KEY=«a» GOOGLE_API_KEY=«g» SLACK_BOT_TOKEN=«s» PGPASSWORD=«p» HOME=/home/«u»", a=c.sec("ANTHROPIC_KEY"), g=c.sec("GOOGLE_API_KEY"),
+                  s=c.sec("SLACK_TOKEN"), p=c.pw(), u=c.user)
+    else:
+        out = c.P("Warning: Permanently added '«ip»' (ED25519) to the list of known hosts. «u»@«ip»'s password: [entered «p»]", ip=c.ip4(False), u=c.user, p=c.pw())
+    return {"type": "tool_call_result", "tool": "run_shell", "call_id": rnd(r, HEX, 12), "exit_code": r.choice([0, 0, 1]), "stdout": out, "duration_ms": r.randint(10, 4000)}
+
+
+# ---------- blind31 more kinds: secret scanners, agent configs, code, key hand-overs ----------
+
+B31_DETECTOR = {"AWS_ACCESS_KEY": ("AWS", 2), "GITHUB_TOKEN": ("Github", 8), "SLACK_TOKEN": ("Slack", 10), "STRIPE_KEY": ("Stripe", 12),
+                "OPENAI_KEY": ("OpenAI", 931), "ANTHROPIC_KEY": ("Anthropic", 1003), "GOOGLE_API_KEY": ("GoogleApiKey", 340), "JWT": ("JWT", 955)}
+B31_RARE = ["ANTHROPIC_KEY", "SLACK_TOKEN", "GOOGLE_API_KEY", "STRIPE_KEY", "JWT", "OPENAI_KEY", "GITHUB_TOKEN", "ANTHROPIC_KEY", "SLACK_TOKEN",
+            "GOOGLE_API_KEY", "AWS_ACCESS_KEY", "STRIPE_KEY"]
+
+
+def b31_mask(v):
+    return v[:8] + "*" * 8
+
+
+def b31_t_continue(c):
+    r = c.r
+    return c.P("""# ~/.continue/config.yaml
+name: «n»'s assistant
+version: 0.0.1
+models:
+  - name: Claude
+    provider: anthropic
+    model: claude-sonnet-4-5
+    apiKey: «ak»
+  - name: GPT
+    provider: openai
+    model: gpt-4.1
+    apiKey: «ok»
+  - name: Gemini
+    provider: gemini
+    apiKey: «gk»
+    # example from the docs: apiKey: «ph»
+context:
+  - provider: http
+    params:
+      url: https://«ip»/context
+      headers:
+        Authorization: Bearer «jwt»
+""", n=c.first, ak=c.sec("ANTHROPIC_KEY"), ok=c.sec("OPENAI_KEY"), gk=c.sec("GOOGLE_API_KEY"), ph=c.ph(r.choice(["ANTHROPIC_KEY", "OPENAI_KEY", "GOOGLE_API_KEY"])),
+               ip=c.ip4(True), jwt=c.jwt())
+
+
+def b31_t_runbook(c):
+    r = c.r
+    rows = []
+    for k in r.sample(["SLACK_TOKEN", "STRIPE_KEY", "ANTHROPIC_KEY", "GOOGLE_API_KEY", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "OPENAI_KEY"], r.randint(2, 3)):
+        rows += c.P("| «svc» | `«old»` | `«new»` | «who» | «d» |\n", svc=B31_DETECTOR[k][0], old=c.sec(k), new=c.sec(k), who=c.user, d=c.date(20))
+    return c.P("""# Key rotation — incident «inc»
+
+Leaked in a public gist on «d». All keys below were rotated; the old ones are revoked but keep them
+here so we can grep logs for their use.
+
+| service | old (revoked) | new (live) | by | date |
+|---|---|---|---|---|
+""", inc=c.look(1), d=c.date(30)) + rows + c.P("""
+Docs template row, ignore: | Example | `«ph»` | `<new-key>` | - | - |
+Contact: «e», «ph2»
+""", ph=c.ph(), e=c.email(), ph2=c.phone())
+
+
+def b31_t_react(c):
+    r = c.r
+    k = r.choice(B31_RARE)
+    return c.P("""Thought: I need the customer's open orders. The CRM needs a token; the user gave one earlier.
+Action: http_request
+Action Input: {"method": "GET", "url": "https://crm.«dom»/api/customers?email=«e»", "headers": {"Authorization": "Bearer «t»"}}
+Observation: 200 OK [{"id": «id», "name": "«n»", "phone": "«ph»", "orders": «o»}]
+Thought: The customer also asked to change the card on file to «cc». I should not store that in my notes.
+Action: finish
+""", dom=c.dom, e=c.email(), t=c.sec(k), id=str(r.randint(100, 99999)), n=c.name, ph=c.phone(), o=str(r.randint(0, 9)), cc=c.card())
+
+
+def b31_t_code(c):
+    r = c.r
+    lang = r.choice(["ruby", "php", "rust", "csharp", "kotlin", "swift"])
+    k = r.choice(B31_RARE)
+    kw = dict(k=c.sec(k), ph=c.ph(k), e=c.email(), url=r.choice(["https://api.anthropic.com/v1/messages", "https://api.stripe.com/v1/charges",
+                                                                "https://slack.com/api/chat.postMessage", "https://maps.googleapis.com/maps/api/geocode/json"]))
+    if lang == "ruby":
+        return c.P("""require "faraday"
+
+# TODO: ENV.fetch("API_KEY"); docs use «ph»
+API_KEY = "«k»"
+conn = Faraday.new(url: "«url»", headers: { "Authorization" => "Bearer #{API_KEY}" })
+resp = conn.post { |req| req.body = { to: "«e»" }.to_json }
+puts resp.status
+""", **kw)
+    if lang == "php":
+        return c.P("""<?php
+// example key from the docs: «ph»
+$apiKey = '«k»';
+$ch = curl_init('«url»');
+curl_setopt($ch, CURLOPT_HTTPHEADER, ['Authorization: Bearer ' . $apiKey, 'Content-Type: application/json']);
+curl_setopt($ch, CURLOPT_POSTFIELDS, json_encode(['email' => '«e»']));
+$out = curl_exec($ch);
+""", **kw)
+    if lang == "rust":
+        return c.P("""use reqwest::header::{AUTHORIZATION, HeaderValue};
+
+// const API_KEY: &str = "«ph»"; // placeholder from README
+const API_KEY: &str = "«k»";
+
+async fn notify(client: &reqwest::Client) -> reqwest::Result<()> {
+    client.post("«url»")
+        .header(AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {API_KEY}")).unwrap())
+        .json(&serde_json::json!({"to": "«e»"}))
+        .send().await?;
+    Ok(())
+}
+""", **kw)
+    if lang == "csharp":
+        return c.P("""var client = new HttpClient();
+// sample: «ph»
+client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "«k»");
+var body = new StringContent(JsonSerializer.Serialize(new { email = "«e»" }), Encoding.UTF8, "application/json");
+var res = await client.PostAsync("«url»", body);
+Console.WriteLine(res.StatusCode);
+""", **kw)
+    if lang == "kotlin":
+        return c.P("""object Secrets {
+    // replace «ph» with your own key
+    const val API_KEY = "«k»"
+    const val SUPPORT = "«e»"
+}
+
+val request = Request.Builder().url("«url»").header("Authorization", "Bearer ${Secrets.API_KEY}").build()
+""", **kw)
+    return c.P("""enum Config {
+    // e.g. «ph»
+    static let apiKey = "«k»"
+    static let feedbackEmail = "«e»"
+}
+
+var req = URLRequest(url: URL(string: "«url»")!)
+req.setValue("Bearer \\(Config.apiKey)", forHTTPHeaderField: "Authorization")
+""", **kw)
+
+
+def b31_t_deploy_sh(c):
+    r = c.r
+    return c.P("""#!/usr/bin/env bash
+# deploy.sh — run from the bastion («ip»)
+set -euo pipefail
+export AWS_ACCESS_KEY_ID=«ak»
+export AWS_SECRET_ACCESS_KEY='«sa»'
+export SLACK_WEBHOOK_TOKEN=«sl»
+export DB_PASSWORD='«p»'
+export ANTHROPIC_API_KEY="${ANTHROPIC_API_KEY:-«an»}"
+«key»rsync -az ./build/ deploy@«ip6»:/srv/app/
+ssh deploy@«ip6» 'sudo systemctl restart app'
+curl -s -H "Authorization: Bearer $SLACK_WEBHOOK_TOKEN" -d "text=deployed «v» by «u»" https://slack.com/api/chat.postMessage
+""", ip=c.ip4(False), ak=c.sec("AWS_ACCESS_KEY"), sa=c.gen("aws"), sl=c.sec("SLACK_TOKEN"), p=B31L("PASSWORD", "".join(ch for ch in b31_password(r) if ch != "'") + "5"),
+               an=c.sec("ANTHROPIC_KEY"), ip6=c.ip6("global"), v=c.look(3), u=c.user,
+               key=c.P("""mkdir -p ~/.ssh && cat > ~/.ssh/id_deploy <<'KEY'
+«k»
+KEY
+chmod 600 ~/.ssh/id_deploy
+""", k=c.pk(kind=r.choice([B31_PK_KINDS[7], B31_PK_KINDS[2], B31_PK_KINDS[0]]))) if r.random() < 0.6 else "")
+
+
+def b31_t_jenkins_creds(c):
+    r = c.r
+    return c.P("""<?xml version='1.1' encoding='UTF-8'?>
+<com.cloudbees.plugins.credentials.SystemCredentialsProvider plugin="credentials@«pv»">
+  <domainCredentialsMap class="hudson.util.CopyOnWriteMap$Hash">
+    <entry>
+      <java.util.concurrent.CopyOnWriteArrayList>
+        <com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>
+          <id>deploy-key</id>
+          <username>deploy</username>
+          <privateKeySource class="com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey$DirectEntryPrivateKeySource">
+            <privateKey>«pk»</privateKey>
+          </privateKeySource>
+        </com.cloudbees.jenkins.plugins.sshcredentials.impl.BasicSSHUserPrivateKey>
+        <com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>
+          <id>nexus</id>
+          <username>«u»</username>
+          <password>«p»</password>
+        </com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>
+        <org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>
+          <id>github-token</id>
+          <secret>«gh»</secret>
+        </org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>
+      </java.util.concurrent.CopyOnWriteArrayList>
+    </entry>
+  </domainCredentialsMap>
+</com.cloudbees.plugins.credentials.SystemCredentialsProvider>
+<!-- decrypted with the script console by «u2» on «d» -->
+""", pv=f"{r.randint(1300, 1400)}.v{rnd(r, HEX, 12)}", pk=c.pk(kind=r.choice([B31_PK_KINDS[7], B31_PK_KINDS[2], B31_PK_KINDS[3]])), u=c.user,
+               p=c.pw(), gh=c.sec("GITHUB_TOKEN"), u2=c.f.user_name(), d=c.date(10))
+
+
+def b31_t_ghapp_notes(c):
+    r = c.r
+    return c.P("""## GitHub App: «slug»
+
+- App ID: «aid»
+- Client ID: Iv23li«cid»
+- Client secret: «cs»
+- Webhook secret: «ws»
+- Installation ID: «iid»
+- Owner: «e»
+
+Private key (downloaded «d»):
+
+```
+«pk»
+```
+
+Installation token we got back (expires in 1h): «tok»
+""", slug=r.choice(["release-bot", "triage-helper", "docs-sync"]), aid=str(r.randint(100000, 1999999)), cid=rnd(r, AN, 14), cs=c.gen("hex40"),
+               ws=c.gen("an32"), iid=str(r.randint(10**7, 10**8)), e=c.email(), d=c.date(60), pk=c.pk(kind=r.choice(B31_PK_KINDS[2:4])),
+               tok=B31L("GITHUB_TOKEN", "ghs_" + rnd(r, AN, 36)))
+
+
+def b31_t_paramiko(c):
+    r = c.r
+    return c.P('''import io
+import paramiko
+
+HOST = "«ip»"
+KEY = """«pk»"""
+
+def run(cmd):
+    pkey = paramiko.Ed25519Key.from_private_key(io.StringIO(KEY))
+    cli = paramiko.SSHClient()
+    cli.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    cli.connect(HOST, username="«u»", pkey=pkey)
+    return cli.exec_command(cmd)
+''', ip=c.ip4(), pk=c.pk(kind=B31_PK_KINDS[7]), u=c.user)
+
+
+B31_US_FIRST = ["James", "Maria", "Robert", "Linda", "Kevin", "Ashley", "Brian", "Jessica", "Tyler", "Megan", "Jose", "Emily"]
+B31_US_LAST = ["Miller", "Johnson", "Garcia", "Davis", "Martinez", "Wilson", "Anderson", "Thomas", "Moore", "Jackson", "Lee", "Harris"]
+
+
+def b31_us_name(r):
+    return r.choice(B31_US_FIRST), r.choice(B31_US_LAST)
+
+
+# ---------- blind31 more JSON shapes ----------
+
+def b31_j_mcp_tools_list(c):
+    r = c.r
+    tools = []
+    for k in r.sample(B31_VENDORS, r.randint(2, 3)):
+        prop = {"type": "string", "description": c.P("API key for «svc», e.g. «ph»", svc=B31_DETECTOR[k][0], ph=c.ph(k))}
+        if r.random() < 0.5:
+            prop["default"] = c.sec(k)
+        tools.append({"name": f"{B31_DETECTOR[k][0].lower()}_request", "description": f"Call the {B31_DETECTOR[k][0]} API",
+                      "inputSchema": {"type": "object", "properties": {"api_key": prop, "path": {"type": "string"}}}})
+    return {"jsonrpc": "2.0", "id": r.randint(1, 99), "result": {"tools": tools}}
+
+
+def b31_j_ghapp_manifest(c):
+    r = c.r
+    return {"id": r.randint(100000, 1999999), "slug": r.choice(["release-bot", "triage-helper"]), "node_id": "A_" + rnd(r, AN, 14),
+            "owner": {"login": c.user, "type": "Organization"}, "client_id": "Iv23li" + rnd(r, AN, 14), "client_secret": c.gen("hex40"),
+            "webhook_secret": c.gen("an32"), "pem": c.pk1(), "created_at": c.ts()}
+
+
+def b31_cert1(r, n):
+    return "-----BEGIN CERTIFICATE----- MIID" + rnd(r, AN + "+/", 60) + " " + " ".join(rnd(r, AN + "+/", 64) for _ in range(n)) + " -----END CERTIFICATE-----"
+
+
+def b31_j_vault_pki(c):
+    r = c.r
+    typ = r.choice(["rsa", "ec"])
+    return {"request_id": b31_uuid(r), "lease_id": "", "renewable": False, "data": {
+        "certificate": b31_cert1(r, 5), "issuing_ca": b31_cert1(r, 4),
+        "private_key": c.pk1(r.choice(B31_PK_KINDS[:4] if typ == "rsa" else B31_PK_KINDS[4:6])), "private_key_type": typ, "serial_number": ":".join(rnd(r, HEX, 2) for _ in range(20)),
+        "ip_sans": c.ip4(True)}}
+
+
+def b31_j_checkr(c):
+    r = c.r
+    fn, ln = b31_us_name(r)
+    return {"id": rnd(r, HEX, 24), "object": "candidate", "first_name": fn, "last_name": ln, "email": c.email(), "phone": c.phone(region="US"),
+            "dob": B31L("DATE_OF_BIRTH", b31_dob_date(r, 19, 70).isoformat()), "ssn": c.ssn("dash"), "zipcode": str(r.randint(10000, 99999)),
+            "driver_license_state": r.choice(["CA", "TX", "FL"]), "custom_id": c.look(0), "created_at": c.ts()}
+
+
+def b31_j_w2_extract(c):
+    r = c.r
+    return {"document_type": "W-2", "confidence": round(r.uniform(0.8, 0.99), 3), "fields": {
+        "a_employee_ssn": c.ssn(r.choice(["dash", "space"])), "b_employer_ein": f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}",
+        "c_employer_name": c.company, "e_employee_name": c.name, "f_employee_address": c.street, "box1_wages": f"{r.randint(20000, 190000)}.{r.randint(0, 99):02d}",
+        "box2_federal_withheld": f"{r.randint(1000, 40000)}.{r.randint(0, 99):02d}", "control_number": str(r.randint(10**6, 10**7))},
+        "source_file": f"w2_{B31_DAY.year - 1}_{c.last.lower()}.pdf"}
+
+
+def b31_j_batch_line(c):
+    r = c.r
+    msg = c.P(c.pick([
+        "Summarise this support mail: 'Hi, it's «n». My card «cc» was charged twice. Call me at «ph» or write to «e».'",
+        "Fasse diese Mail zusammen: 'Hallo, hier «n». Meine Karte «cc» wurde doppelt belastet. Ruf mich an unter «ph» oder schreib an «e».'",
+        "Résume ce mail : 'Bonjour, c'est «n». Ma carte «cc» a été débitée deux fois. Appelez-moi au «ph» ou écrivez à «e».'",
+        "Resume este correo: 'Hola, soy «n». Me cobraron dos veces en la tarjeta «cc». Llámame al «ph» o escribe a «e».'",
+        "Riassumi questa mail: 'Ciao, sono «n». La carta «cc» è stata addebitata due volte. Chiamami al «ph» o scrivi a «e».'",
+        "Vat deze mail samen: 'Hoi, met «n». Mijn kaart «cc» is twee keer belast. Bel me op «ph» of mail naar «e».'"]),
+        n=c.name, cc=c.card(), ph=c.phone(), e=c.email())
+    return {"custom_id": f"req-{r.randint(1, 99999)}", "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4.1-mini", "messages": [{"role": "system", "content": "You are a support assistant."}, {"role": "user", "content": msg}],
+                     "max_tokens": 300}}
+
+
+def b31_j_infisical(c):
+    r = c.r
+    names = {"AWS_ACCESS_KEY": "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN": "GH_TOKEN", "SLACK_TOKEN": "SLACK_BOT_TOKEN", "STRIPE_KEY": "STRIPE_SECRET_KEY",
+             "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_MAPS_KEY", "JWT": "INTERNAL_SERVICE_JWT"}
+    secrets = []
+    for k in r.sample(B31_RARE[:7], r.randint(3, 5)):
+        secrets.append({"id": b31_uuid(r), "secretKey": names[k], "secretValue": c.sec(k), "type": "shared", "version": r.randint(1, 9)})
+    secrets.append({"id": b31_uuid(r), "secretKey": "DB_PASSWORD", "secretValue": c.pw(), "type": "personal", "version": 1})
+    return {"secrets": secrets, "imports": [], "environment": r.choice(["prod", "staging"]), "workspace": b31_uuid(r)}
+
+
+def b31_t_librechat_env(c):
+    r = c.r
+    return c.P("""#==================================================#
+#               LibreChat .env (self-hosted)        #
+#==================================================#
+HOST=«ip»
+PORT=3080
+MONGO_URI=mongodb://librechat:«mp»@«ip2»:27017/LibreChat
+DOMAIN_CLIENT=https://chat.«dom»
+
+ANTHROPIC_API_KEY=«ak»
+OPENAI_API_KEY=«ok»
+GOOGLE_KEY=«gk»
+# ASSISTANTS_API_KEY=user_provided
+JWT_SECRET=«js»
+JWT_REFRESH_SECRET=«jr»
+EMAIL_USERNAME=«e»
+EMAIL_PASSWORD=«ep»
+SLACK_BOT_TOKEN=«sl»
+""", ip=c.ip4(True), mp=c.pw(url=True), ip2=c.ip4(True), dom=c.dom, ak=c.sec("ANTHROPIC_KEY"), ok=c.sec("OPENAI_KEY"), gk=c.sec("GOOGLE_API_KEY"),
+               js=c.gen("hex64"), jr=c.gen("hex64"), e=c.email(), ep=c.pw(), sl=c.sec("SLACK_TOKEN") if r.random() < 0.7 else c.ph("SLACK_TOKEN"))
+
+
+def b31_t_slack_app_notes(c):
+    r = c.r
+    return c.P(c.pick(["Slack app «app» — credentials (workspace «ws»)\n", "Slack-App «app» — Zugangsdaten (Workspace «ws»)\n",
+                       "App Slack «app» — identifiants (espace «ws»)\n", "App de Slack «app» — credenciales (espacio «ws»)\n",
+                       "App Slack «app» — credenziali (workspace «ws»)\n", "Slack-app «app» — inloggegevens (workspace «ws»)\n"]) + """
+App ID: A«aid»
+Client ID: «cid»
+Client Secret: «cs»
+Signing Secret: «ss»
+Bot User OAuth Token: «bt»
+User OAuth Token: «ut»
+Scopes: chat:write, channels:history, users:read.email
+Owner: «e»
+""", app=r.choice(["standup-bot", "deploy-notifier", "helpdesk-ai"]), ws=r.choice(["acme-eng", "nordwind", "lumen"]), aid=rnd(r, string.ascii_uppercase + string.digits, 10),
+               cid=f"{r.randint(10**11, 10**12)}.{r.randint(10**12, 10**13)}", cs=c.gen("hex32"), ss=c.gen("hex32"),
+               bt=B31L("SLACK_TOKEN", "xoxb-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, AN, 24)),
+               ut=B31L("SLACK_TOKEN", "xoxp-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 12) + "-" + rnd(r, string.digits, 13) + "-" + rnd(r, HEX, 32)),
+               e=c.email())
+
+
+def b31_j_wrangler_bulk(c):
+    r = c.r
+    d = {}
+    names = {"STRIPE_KEY": "STRIPE_SECRET_KEY", "OPENAI_KEY": "OPENAI_API_KEY", "ANTHROPIC_KEY": "ANTHROPIC_API_KEY", "GOOGLE_API_KEY": "GOOGLE_API_KEY",
+             "SLACK_TOKEN": "SLACK_BOT_TOKEN", "GITHUB_TOKEN": "GITHUB_TOKEN", "JWT": "UPSTREAM_JWT"}
+    for k in r.sample(list(names), r.randint(3, 5)):
+        d[names[k]] = c.sec(k)
+    d["SESSION_SECRET"] = c.gen("hex64")
+    return d
+
+
+# ---------- blind31 dispatch ----------
+
+B31_TEXT_KINDS = [
+    b31_t_netrc, b31_t_pgpass, b31_t_msmtprc, b31_t_webconfig, b31_t_quarkus, b31_t_hocon, b31_t_elixir, b31_t_hass,
+    b31_t_systemd, b31_t_supervisord, b31_t_haproxy, b31_t_keepalived, b31_t_tsig, b31_t_fstab, b31_t_netplan, b31_t_ovpn,
+    b31_t_wireguard, b31_t_uci, b31_t_junos, b31_t_fluentbit, b31_t_logstash, b31_t_telegraf, b31_t_dbt,
+    b31_t_databricks, b31_t_renviron, b31_t_composer_auth, b31_t_npmrc,
+    b31_t_helm, b31_t_gha, b31_t_serverless, b31_t_samconfig, b31_t_pulumi, b31_t_google_services, b31_t_oci, b31_t_hiera,
+    b31_t_inventory, b31_t_crontab,
+    b31_t_sqlcmd, b31_t_mongosh, b31_t_smbclient, b31_t_docker_login, b31_t_curlv, b31_t_httpie,
+    b31_t_whois, b31_t_tfstate_show, b31_t_rails_creds, b31_t_ansible_vault, b31_t_twilio,
+    b31_t_haproxy_log, b31_t_envoy, b31_t_iis, b31_t_tomcat, b31_t_springboot, b31_t_npm_debug, b31_t_pytrace, b31_t_gopanic,
+    b31_t_kafka_connect, b31_t_kamailio, b31_t_zeek, b31_t_auditd,
+    b31_t_mt940, b31_t_camt053, b31_t_fatturapa, b31_t_ubl, b31_t_datev, b31_t_pgdump, b31_t_gitdiff, b31_t_format_patch,
+    b31_t_pwexport, b31_t_smsbackup, b31_t_voicemail, b31_t_fax, b31_t_openapi,
+    b31_t_continue, b31_t_runbook, b31_t_react, b31_t_code, b31_t_deploy_sh, b31_t_jenkins_creds,
+    b31_t_ghapp_notes, b31_t_paramiko, b31_t_librechat_env, b31_t_slack_app_notes, b31_t_rma_mail,
+]
+B31_TEXT_KINDS += [(lambda c, _f=form: b31_paperwork(c, _f)) for form in B31_FORMS]
+B31_US_KINDS = [b31_t_us_w4, b31_t_us_fafsa, b31_t_us_rental, b31_t_us_bgcheck, b31_t_us_ss4,
+                b31_t_us_rollover, b31_t_us_medicaid, b31_t_us_8821, b31_t_us_finassist, b31_t_us_chat, b31_t_hl7, b31_t_x12_834]
+B31_JSON_KINDS = [
+    b31_j_gemini_call, b31_j_gemini_response, b31_j_mcp_elicit, b31_j_claude_tool_result, b31_j_responses_output, b31_j_vercel_step,
+    b31_j_mollie, b31_j_hubspot, b31_j_zendesk, b31_j_twilio_hook, b31_j_postmark, b31_j_pagerduty,
+    b31_j_tfstate, b31_j_postman_env, b31_j_har, b31_j_iam_key, b31_j_okta, b31_j_graph_user, b31_j_mailchimp, b31_j_typeform,
+    b31_j_docusign, b31_j_fhir, b31_j_booking, b31_j_guardduty, b31_j_bugsnag, b31_j_supabase,
+    b31_j_agent_shell, b31_j_mcp_tools_list, b31_j_ghapp_manifest, b31_j_vault_pki, b31_j_checkr, b31_j_batch_line,
+    b31_j_infisical, b31_j_wrangler_bulk,
+]
+B31_US_JSON_KINDS = [b31_j_w2_extract, b31_j_fhir, b31_j_checkr]
+
+
+def b31_labels(doc):
+    """The labelled pieces of a document in writing order."""
+    out = []
+    if isinstance(doc, dict):
+        for v in doc.values():
+            out += b31_labels(v)
+    elif isinstance(doc, list) and doc and isinstance(doc[0], (str, L)):
+        out += [p for p in doc if isinstance(p, L) and p.typ]
+    elif isinstance(doc, list):
+        for v in doc:
+            out += b31_labels(v)
+    elif isinstance(doc, L) and doc.typ:
+        out.append(doc)
+    return out
+
+
+def b31_render(doc, is_json):
+    w = Writer()
+    if is_json:
+        w.json(doc)
+    else:
+        w.text(doc)
+    return w
+
+
+def b31_copy_free(w, minlen=6):
+    """No labelled value of `minlen` bytes or more appears anywhere else in the document unlabelled."""
+    buf = bytes(w.buf)
+    spans = [(s["start"], s["end"]) for s in w.spans]
+    for s, e in spans:
+        v = buf[s:e]
+        if len(v) < minlen:
+            continue
+        i = buf.find(v)
+        while i >= 0:
+            if not any(a < i + len(v) and i < b for a, b in spans):
+                return False
+            i = buf.find(v, i + 1)
+    return True
+
+
+def b31_json_clean(w):
+    t = w.buf.decode("utf-8")
+    return "\\" not in t and not any(ord(ch) < 32 for ch in t)
+
+
+def b31_draw(f, r, loc, is_json):
+    for _ in range(60):
+        c = B31C(f, r, loc)
+        if is_json and loc == "en_US" and r.random() < 0.4:
+            doc = r.choice(B31_US_JSON_KINDS)(c)
+        elif is_json:
+            doc = r.choice(B31_JSON_KINDS)(c)
+        elif loc == "en_US" and r.random() < 0.65:
+            doc = r.choice(B31_US_KINDS)(c)
+        else:
+            doc = r.choice(B31_TEXT_KINDS)(c)
+        w = b31_render(doc, is_json)
+        if b31_copy_free(w) and (not is_json or b31_json_clean(w)):
+            return doc
+    raise AssertionError("blind31: no clean document in 60 draws")
+
+
+def b31_text(f, r, loc):
+    return b31_draw(f, r, loc, False)
+
+
+def b31_json(f, r, loc):
+    return b31_draw(f, r, loc, True)
+
+
+# ---------- blind31 self-check ----------
+
+B31_SHAPES = {
+    "AWS_ACCESS_KEY": r"(AKIA|ASIA)[A-Z2-7]{16}",
+    "GITHUB_TOKEN": r"(gh[pousr]_[A-Za-z0-9]{36})|(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})",
+    "SLACK_TOKEN": r"(xoxb-\d{10,13}-\d{13}-[A-Za-z0-9]{24})|(xox[pa]-(2-)?\d{12}-\d{12}-\d{13}-[0-9a-f]{32})|(xoxe\.xoxp-1-[A-Za-z0-9]{146})",
+    "STRIPE_KEY": r"[sr]k_(live|test)_([A-Za-z0-9]{24}|[A-Za-z0-9]{99})",
+    "OPENAI_KEY": r"(sk-(proj|svcacct)-[A-Za-z0-9_-]{74}T3BlbkFJ[A-Za-z0-9_-]{74})|(sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    "ANTHROPIC_KEY": r"sk-ant-(api03|admin01)-[A-Za-z0-9_-]{93}AA",
+    "GOOGLE_API_KEY": r"AIza[A-Za-z0-9_-]{35}",
+}
+
+
+def b31_b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b31_value_ok(lab):
+    t, v = lab.typ, lab.text
+    if t in B31_SHAPES:
+        return re.fullmatch(B31_SHAPES[t], v) is not None
+    if t == "JWT":
+        h, p, s = v.split(".")
+        hdr = json.loads(b31_b64d(h))
+        json.loads(b31_b64d(p))
+        return hdr.get("typ") == "JWT" and hdr.get("alg") in B31_JWT_SIG and len(b31_b64d(s)) == B31_JWT_SIG[hdr["alg"]] and "=" not in v
+    if t == "PRIVATE_KEY":
+        m = re.fullmatch(r"-----BEGIN ([A-Z ]+)-----\s+([A-Za-z0-9+/=\s]+?)\s+-----END \1-----", v)
+        if not m:
+            return False
+        body = "".join(m.group(2).split())
+        base64.b64decode(body, validate=True)
+        return len(body) % 4 == 0 and len(body) > 60
+    if t == "CREDIT_CARD":
+        d = v.replace(" ", "").replace("-", "")
+        return d.isdigit() and luhn_ok(d) and b31_iin_ok(d)
+    if t == "IBAN":
+        d = v.replace(" ", "")
+        return d[:2] in B31_IBAN_LEN and len(d) == B31_IBAN_LEN[d[:2]] and b31_mod97(d) == 1
+    if t == "US_SSN":
+        d = v.replace("-", "").replace(" ", "")
+        if not (d.isdigit() and len(d) == 9):
+            return False
+        a, g, s = int(d[:3]), int(d[3:5]), int(d[5:])
+        return 0 < a < 900 and a != 666 and g > 0 and s > 0
+    if t == "PHONE":
+        n = phonenumbers.parse("+" + v[2:] if v.startswith("00") else v, lab.region)
+        if not phonenumbers.is_valid_number(n) and v.isdigit():
+            n = phonenumbers.parse("+" + v)
+        cc = phonenumbers.country_code_for_region(lab.region)
+        return phonenumbers.is_valid_number(n) and n.country_code == cc
+    if t in ("IPV4", "IPV6"):
+        a = ipaddress.ip_address(v)
+        return a.version == (4 if t == "IPV4" else 6) and not a.is_loopback and not a.is_unspecified
+    if t == "DATE_OF_BIRTH":
+        ys = [int(y) for y in re.findall(r"(?<!\d)(19\d\d|20[0-2]\d)", v)]
+        return len(ys) >= 1 and all(1920 <= y <= 2025 for y in ys)
+    if t == "PLACEHOLDER":
+        return v in B31_PLACEHOLDERS
+    if t == "EMAIL":
+        return re.fullmatch(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", v) is not None
+    if t == "PASSWORD":
+        return len(v) >= 8 and not any(ch.isspace() for ch in v) and '"' not in v and "\\" not in v
+    if t == "GENERIC_SECRET":
+        return len("".join(v.split())) >= 3 and '"' not in v
+    return False
+
+
+def b31_check(i, kind, doc, w, text, loc):
+    want = b31_labels(doc)
+    assert len(want) == len(w.spans), (i, len(want), len(w.spans))
+    last = -1
+    for lab, sp in zip(want, w.spans):
+        assert sp["type"] == lab.typ and w.buf[sp["start"]:sp["end"]].decode("utf-8") == lab.text, (i, sp, lab.text)
+        assert sp["start"] >= last, (i, "spans out of order")
+        last = sp["end"]
+        assert b31_value_ok(lab), (i, lab.typ, lab.text)
+    assert b31_copy_free(w), (i, "a labelled value appears unlabelled elsewhere")
     if kind == "json":
         json.loads(text)
         assert "\\" not in text and not any(ord(ch) < 32 for ch in text), (i, "escape or control character in a JSON document")
