@@ -9,6 +9,10 @@ usage: prec_r30_population.py VARIANT [SPLIT ...] [--show GROUP]
   validation and honest splits are refused). Findings are matched to gold as `pii_score.py`
   matches (`prec_r27_population.findings`, over this round's training splits).
 
+Taken (`src/redact/detect/evidence_r30n.rs`, the same constructions): env-reference and
+lookup-table (`reference`), unattend-pass (`unattend_pass`), idoc-number, ofx-fitid and
+chip-number (`not_card`). Reported, not taken: scan-summary (one writer, no document).
+
 Groups (the generators name no tool and no writer's phrasing):
   env-reference  a reference to an environment variable in a language's or a tool's own
                  syntax: PowerShell `$env:NAME` (about_Environment_Variables), LiteLLM's
@@ -27,7 +31,9 @@ Groups (the generators name no tool and no writer's phrasing):
                  institution's transaction id);
   chip-number    fifteen digits after `chip` / `microchip` (ISO 11784: a pet's transponder
                  code, a country or manufacturer code and a national id);
-  scan-summary   a line of a scanner's run summary `INF <n> leaks found` (reported only).
+  scan-summary   a line of a scanner's run summary `INF <n> leaks found` below a CSV row whose
+                 rule id names a password (`hardcoded-password,src/config.py,336,…`): the
+                 row read as a password column's header (reported only).
 """
 import collections
 import os
