@@ -37,22 +37,26 @@ pub(crate) fn look_alike(entity: Entity, v: &[u8]) -> bool {
     // under a secret's name: one branch, not seven tests).
     let iban_pw = |v: &[u8]| entity == Entity::Password && iban(v);
     let key_id = |v: &[u8]| entity == Entity::GenericSecret && hex8(v);
-    // The thirtieth round's references (`evidence_r30n::reference`: an environment variable
-    // in a language's syntax, a Postfix lookup table), by the same first byte.
-    let shape = match v.first() {
+    // (The thirtieth round's references, `evidence_r30n::reference`: an environment
+    // variable in a language's syntax, a Postfix lookup table; by their first bytes, `$ % o
+    // p E` and a lookup table type's `h b l c d s t r`.)
+    let reference = super::evidence_r30n::reference;
+    match v.first() {
         None => false,
         Some(b'0'..=b'9') => date_time(v) || key_id(v),
-        Some(b'a'..=b'f') => key_id(v),
+        Some(b'a'..=b'f') => key_id(v) || reference(v),
         Some(b'/' | b'~') => super::evidence_r24s::lowercase_path(v),
         Some(b'.') => super::evidence_r24s::lowercase_path(v) || redaction_mark(v),
         Some(b'x' | b'*' | b'-' | b'_' | 0xE2) => redaction_mark(v),
-        Some(b's' | b'v' | b'z') => reference_phrase(v),
+        Some(b's') => reference_phrase(v) || reference(v),
+        Some(b'v' | b'z') => reference_phrase(v),
         Some(b'X') => redaction_mark(v) || header_name(v) || iban_pw(v),
         Some(b'S' | b'V' | b'Z') => reference_phrase(v) || iban_pw(v),
+        Some(b'E') => iban_pw(v) || reference(v),
         Some(b'A'..=b'Z') => iban_pw(v),
+        Some(b'$' | b'%' | b'o' | b'p' | b'h' | b'l' | b't' | b'r') => reference(v),
         Some(_) => false,
-    };
-    shape || super::evidence_r30n::reference(v)
+    }
 }
 
 /// The entity of a whole value `v` found as `entity` under a secret's name: a Slack rotation

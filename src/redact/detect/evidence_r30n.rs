@@ -133,7 +133,11 @@ pub(crate) fn unattend_pass(hay: &[u8], s: usize, e: usize) -> bool {
 /// `<FITID>`, a pet's transponder code after `chip` or `microchip` (fifteen digits). The
 /// cheapest byte first: a blank or `>` before the number.
 pub(crate) fn not_card(hay: &[u8], s: usize, e: usize) -> bool {
-    if s == 0 || !matches!(hay[s - 1], b' ' | b'\t' | b'>') {
+    // Fifteen or sixteen digits, or an OFX element's: the length and the byte before first.
+    let n = e - s;
+    if s == 0
+        || !((matches!(hay[s - 1], b' ' | b'\t') && (n == 15 || n == 16)) || hay[s - 1] == b'>')
+    {
         return false;
     }
     let v = &hay[s..e];
