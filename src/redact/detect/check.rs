@@ -242,6 +242,11 @@ impl Detector {
                 if super::evidence_r27n::colon_field(hay, s, e) {
                     return reject;
                 }
+                // Another standard's identifier (an IDoc's number, an OFX `FITID`, a pet's
+                // chip): thirtieth round, task prec.
+                if super::evidence_r30n::not_card(hay, s, e) {
+                    return reject;
+                }
                 check_card(hay, s, e, ctx.card_key || fop)
             }
             Kind::Ssn => {

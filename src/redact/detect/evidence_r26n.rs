@@ -37,17 +37,24 @@ pub(crate) fn look_alike(entity: Entity, v: &[u8]) -> bool {
     // under a secret's name: one branch, not seven tests).
     let iban_pw = |v: &[u8]| entity == Entity::Password && iban(v);
     let key_id = |v: &[u8]| entity == Entity::GenericSecret && hex8(v);
+    // (The thirtieth round's references, `evidence_r30n::reference`: an environment
+    // variable in a language's syntax, a Postfix lookup table; by their first bytes, `$ % o
+    // p E` and a lookup table type's `h b l c d s t r`.)
+    let reference = super::evidence_r30n::reference;
     match v.first() {
         None => false,
         Some(b'0'..=b'9') => date_time(v) || key_id(v),
-        Some(b'a'..=b'f') => key_id(v),
+        Some(b'a'..=b'f') => key_id(v) || reference(v),
         Some(b'/' | b'~') => super::evidence_r24s::lowercase_path(v),
         Some(b'.') => super::evidence_r24s::lowercase_path(v) || redaction_mark(v),
         Some(b'x' | b'*' | b'-' | b'_' | 0xE2) => redaction_mark(v),
-        Some(b's' | b'v' | b'z') => reference_phrase(v),
+        Some(b's') => reference_phrase(v) || reference(v),
+        Some(b'v' | b'z') => reference_phrase(v),
         Some(b'X') => redaction_mark(v) || header_name(v) || iban_pw(v),
         Some(b'S' | b'V' | b'Z') => reference_phrase(v) || iban_pw(v),
+        Some(b'E') => iban_pw(v) || reference(v),
         Some(b'A'..=b'Z') => iban_pw(v),
+        Some(b'$' | b'%' | b'o' | b'p' | b'h' | b'l' | b't' | b'r') => reference(v),
         Some(_) => false,
     }
 }
@@ -99,7 +106,10 @@ pub(super) fn review_all(hay: &[u8], raw: &mut Vec<(Hit, usize)>, enabled: &[boo
         let Some(v) = hay.get(h.start..h.end) else {
             continue;
         };
-        if look_alike(h.entity, v) || super::evidence_r29n::not_secret(hay, h.start, h.end) {
+        if look_alike(h.entity, v)
+            || super::evidence_r29n::not_secret(hay, h.start, h.end)
+            || super::evidence_r30n::unattend_pass(hay, h.start, h.end)
+        {
             look_alikes = true;
             continue;
         }
@@ -114,13 +124,15 @@ pub(super) fn review_all(hay: &[u8], raw: &mut Vec<(Hit, usize)>, enabled: &[boo
     if look_alikes {
         // (A retyped hit is no look-alike: a SLACK_TOKEN is not reviewed, and a password
         // retyped GENERIC_SECRET passed the password's tests, a superset.)
-        // (The twenty-ninth round's constructions, `evidence_r29n::not_secret`, are dropped
-        // with them: a retyped hit passed them.)
+        // (The twenty-ninth round's constructions, `evidence_r29n::not_secret`, and the
+        // thirtieth's `evidence_r30n::unattend_pass` are dropped with them: a retyped hit
+        // passed them.)
         raw.retain(|(h, _)| {
             !hay.get(h.start..h.end).is_some_and(|v| {
                 reviewed(h.entity)
                     && (look_alike(h.entity, v)
-                        || super::evidence_r29n::not_secret(hay, h.start, h.end))
+                        || super::evidence_r29n::not_secret(hay, h.start, h.end)
+                        || super::evidence_r30n::unattend_pass(hay, h.start, h.end))
             })
         });
     }
