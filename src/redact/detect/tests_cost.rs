@@ -1974,3 +1974,69 @@ fn the_code_test_after_the_class_bit_is_code_may_start() {
     }
     assert!(met > 1_000, "{met} codes may start");
 }
+
+/// The number region's walk with its digit runs in a loop of their own
+/// (`numbers::region_extent`) is the one-loop walk over `CLASS` it replaces (kept here as the
+/// reference): the same end, digits and dots from every digit of generated texts of digits,
+/// every separator (the no-break space's two bytes alone and together) and other bytes.
+#[test]
+fn the_region_walk_is_the_class_walk() {
+    use super::numbers::region_extent;
+    use super::patterns::{CLASS, C_DIGIT, C_NUMSEP};
+    let reference = |hay: &[u8], i: usize| {
+        let n = hay.len();
+        let mut e = i;
+        let mut digits = 0usize;
+        let mut dots = 0usize;
+        while e < n {
+            match CLASS[usize::from(hay[e])] {
+                C_DIGIT => digits += 1,
+                C_NUMSEP => {
+                    if hay[e] == b'.' {
+                        dots += 1;
+                    }
+                    if e + 2 < n
+                        && CLASS[usize::from(hay[e + 1])] == C_NUMSEP
+                        && CLASS[usize::from(hay[e + 2])] == C_NUMSEP
+                        && hay[e] != 0xC2
+                        && hay[e + 1] != 0xC2
+                    {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+            e += 1;
+        }
+        (e, digits, dots)
+    };
+    // `CLASS` holds `C_DIGIT` for the ASCII digits alone (the digit runs' test).
+    for b in 0..=255u8 {
+        assert_eq!(
+            CLASS[usize::from(b)] == C_DIGIT,
+            b.is_ascii_digit(),
+            "{b:#x}"
+        );
+    }
+    let mut rng = Rng(0x6A09_E667_F3BC_C908);
+    let mut long = 0;
+    for _ in 0..40_000 {
+        let len = 1 + (rng.next() % 30) as usize;
+        let hay: Vec<u8> = (0..len)
+            .map(|_| match rng.next() % 10 {
+                0..=4 => b'0' + (rng.next() % 10) as u8,
+                5..=7 => rng.pick(&b" .-/()+\xc2\xa0"[..]),
+                8 => rng.pick(&b"aZ:x,\"\n\t_"[..]),
+                _ => rng.next() as u8,
+            })
+            .collect();
+        for i in 0..len {
+            if hay[i].is_ascii_digit() {
+                let got = region_extent(&hay, i);
+                assert_eq!(got, reference(&hay, i), "{hay:?} from {i}");
+                long += usize::from(got.1 >= 7);
+            }
+        }
+    }
+    assert!(long > 10_000, "{long} regions of 7 digits or more");
+}
