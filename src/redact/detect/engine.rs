@@ -796,14 +796,10 @@ impl Detector {
         let mut i = 0;
         while i < n {
             // Skip 8 bytes at a time while none is in 0x30..=0x40 (digits, ':', '@'); jump
-            // straight to the first one that is.
-            if let Some(w) = word8(hay, i) {
-                let mask = byte_between_mask(w, 0x2F, 0x41);
-                if mask == 0 {
-                    i += 8;
-                    continue;
-                }
-                i += (mask.trailing_zeros() / 8) as usize;
+            // straight to the first one that is (`next_scan_byte`: a loop of its own).
+            i = next_scan_byte(hay, i);
+            if i >= n {
+                break;
             }
             let b = hay[i];
             if CLASS[usize::from(b)] == C_DIGIT {
@@ -841,7 +837,9 @@ impl Detector {
                 // A card's security code later on the card's line (`card 4111… got
                 // declined, cvc 459`), reached from its digits (`evidence_r29c`): one bit of
                 // the class already loaded, then the digits' shape.
-                if prev & SHAPE_BEFORE_CODE != 0 && super::evidence_r29c::code_may_start(hay, i) {
+                if prev & SHAPE_BEFORE_CODE != 0
+                    && super::evidence_r29c::code_digits_may_start(hay, i)
+                {
                     self.card_code_later(hay, i, out);
                 }
                 i = self.number_region(hay, i, ctx, out);

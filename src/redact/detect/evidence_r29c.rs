@@ -79,18 +79,32 @@ pub(super) fn cvc_word_head(hay: &[u8], i: usize) -> bool {
 
 /// The bytes that may stand right before a security code's digits (`numbers::code_digits_after`):
 /// a blank, `:`, `=`, `#`, `)` (all below 64: one shift of this mask).
+#[cfg(test)]
 const BEFORE_CODE: u64 = 1 << b' ' | 1 << b'\t' | 1 << b':' | 1 << b'=' | 1 << b'#' | 1 << b')';
 
 /// Whether a security code's digits may start at `i`, a number region's first digit: one of
 /// `BEFORE_CODE` before it, not after a `"` (a JSON member's number, `"price":123.45`: a code
 /// word cannot end at a quote), three or four digits, then no letter, digit, `/` or `-`
-/// (`numbers::code_digits_after`'s end). The byte pass's only cost per region.
-#[inline(always)]
+/// (`numbers::code_digits_after`'s end). The byte pass asks `code_digits_may_start` after
+/// the class bit that stands for the first test (thirtieth round, task cost); this is the
+/// test the two stand for, kept for the tests.
+#[cfg(test)]
 pub(super) fn code_may_start(hay: &[u8], i: usize) -> bool {
-    let digit = |k: usize| hay.get(k).is_some_and(u8::is_ascii_digit);
     i >= 4
         && hay[i - 1] < 64
         && (BEFORE_CODE >> hay[i - 1]) & 1 != 0
+        && code_digits_may_start(hay, i)
+}
+
+/// `code_may_start` but for its test of the byte before `i`, which the byte pass has made
+/// by the class it loaded (`pw_shape::SHAPE_BEFORE_CODE` holds the bytes of `BEFORE_CODE`):
+/// asked after that bit, it is `code_may_start` (thirtieth round, task cost: five
+/// instructions at each region after a blank, `:`, `=`, `#` or `)`; `tests_cost` pins the
+/// equality).
+#[inline(always)]
+pub(super) fn code_digits_may_start(hay: &[u8], i: usize) -> bool {
+    let digit = |k: usize| hay.get(k).is_some_and(u8::is_ascii_digit);
+    i >= 4
         && hay[i - 2] != b'"'
         && digit(i + 1)
         && digit(i + 2)

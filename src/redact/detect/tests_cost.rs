@@ -1875,3 +1875,168 @@ fn the_blank_tables_from_the_first_hit_after_a_gap_find_what_the_loop_finds() {
         "{found} tables found, {gap_hits} texts with a hit after a gap, {none} without"
     );
 }
+
+/// The thirtieth round's (task cost): the byte pass's skip in a loop of its own
+/// (`bytes::next_scan_byte`) stops where the outer loop's word-by-word skip it replaces
+/// stopped (kept here as the reference: a word holding a byte of 0x30..=0x40 jumps to the
+/// first such, else 8 bytes on; fewer than 8 left, no skip), from every start of texts of
+/// 0..40 bytes drawn mostly from bytes around the range's two ends and the high half.
+#[test]
+fn the_byte_pass_skip_is_the_word_by_word_skip() {
+    use super::bytes::{byte_between_mask, next_scan_byte, word8};
+    // The outer loop's steps until the byte it looks at (or the text's end).
+    let reference = |hay: &[u8], mut i: usize| {
+        while i < hay.len() {
+            let Some(w) = word8(hay, i) else {
+                return i;
+            };
+            let mask = byte_between_mask(w, 0x2F, 0x41);
+            if mask != 0 {
+                return i + (mask.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        }
+        i
+    };
+    const EDGE: &[u8] = b"\0 ./09:;?@AZaz\x7f\x80\xaf\xb0\xc0\xff";
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..40_000 {
+        let len = (rng.next() % 40) as usize;
+        let hay: Vec<u8> = (0..len)
+            .map(|_| match rng.next() % 8 {
+                0 => rng.next() as u8,
+                1..=5 => rng.pick(&b"abcdefgh XYZ\"{},_-\n\t\xc3"[..]),
+                _ => rng.pick(EDGE),
+            })
+            .collect();
+        for i in 0..len {
+            assert_eq!(
+                next_scan_byte(&hay, i),
+                reference(&hay, i),
+                "{hay:?} from {i}"
+            );
+        }
+    }
+    // Every byte value at every place of a word, and none (the skip runs to the tail).
+    for b in 0..=255u8 {
+        for pos in 0..20 {
+            let mut hay = *b"abcdefgh ijklmnop qrs";
+            if pos < hay.len() {
+                hay[pos] = b;
+            }
+            for i in 0..hay.len() {
+                assert_eq!(
+                    next_scan_byte(&hay, i),
+                    reference(&hay, i),
+                    "{b:#x} at {pos}"
+                );
+            }
+        }
+    }
+}
+
+/// The byte pass's security-code test after the class bit (`evidence_r29c::
+/// code_digits_may_start` once `SHAPE_BEFORE_CODE` is set in `class_before`) is
+/// `code_may_start`, the test it stands for, for every byte before the digit and texts of
+/// digits, blanks, quotes and letters around it.
+#[test]
+fn the_code_test_after_the_class_bit_is_code_may_start() {
+    use super::evidence_r29c::{code_digits_may_start, code_may_start};
+    use super::pw_shape::SHAPE_BEFORE_CODE;
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let mut met = 0;
+    for _ in 0..30_000 {
+        let len = 4 + (rng.next() % 12) as usize;
+        let mut hay: Vec<u8> = (0..len)
+            .map(|_| rng.pick(&b"0123456789 \t:=#)\"'a/-x.(\n"[..]))
+            .collect();
+        let i = (rng.next() as usize) % len;
+        if i > 0 && rng.next().is_multiple_of(4) {
+            hay[i - 1] = rng.next() as u8;
+        }
+        for k in 0..len {
+            let fast =
+                class_before(&hay, k) & SHAPE_BEFORE_CODE != 0 && code_digits_may_start(&hay, k);
+            assert_eq!(fast, code_may_start(&hay, k), "{hay:?} at {k}");
+            met += usize::from(fast);
+        }
+    }
+    for b in 0..=255u8 {
+        for tail in [&b"123 "[..], b"1234", b"12", b"123a", b"12345"] {
+            let mut hay = b"ab\t".to_vec();
+            hay.push(b);
+            let k = hay.len();
+            hay.extend_from_slice(tail);
+            let fast =
+                class_before(&hay, k) & SHAPE_BEFORE_CODE != 0 && code_digits_may_start(&hay, k);
+            assert_eq!(fast, code_may_start(&hay, k), "{hay:?}");
+        }
+    }
+    assert!(met > 1_000, "{met} codes may start");
+}
+
+/// The number region's walk with its digit runs in a loop of their own
+/// (`numbers::region_extent`) is the one-loop walk over `CLASS` it replaces (kept here as the
+/// reference): the same end, digits and dots from every digit of generated texts of digits,
+/// every separator (the no-break space's two bytes alone and together) and other bytes.
+#[test]
+fn the_region_walk_is_the_class_walk() {
+    use super::numbers::region_extent;
+    use super::patterns::{CLASS, C_DIGIT, C_NUMSEP};
+    let reference = |hay: &[u8], i: usize| {
+        let n = hay.len();
+        let mut e = i;
+        let mut digits = 0usize;
+        let mut dots = 0usize;
+        while e < n {
+            match CLASS[usize::from(hay[e])] {
+                C_DIGIT => digits += 1,
+                C_NUMSEP => {
+                    if hay[e] == b'.' {
+                        dots += 1;
+                    }
+                    if e + 2 < n
+                        && CLASS[usize::from(hay[e + 1])] == C_NUMSEP
+                        && CLASS[usize::from(hay[e + 2])] == C_NUMSEP
+                        && hay[e] != 0xC2
+                        && hay[e + 1] != 0xC2
+                    {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+            e += 1;
+        }
+        (e, digits, dots)
+    };
+    // `CLASS` holds `C_DIGIT` for the ASCII digits alone (the digit runs' test).
+    for b in 0..=255u8 {
+        assert_eq!(
+            CLASS[usize::from(b)] == C_DIGIT,
+            b.is_ascii_digit(),
+            "{b:#x}"
+        );
+    }
+    let mut rng = Rng(0x6A09_E667_F3BC_C908);
+    let mut long = 0;
+    for _ in 0..40_000 {
+        let len = 1 + (rng.next() % 30) as usize;
+        let hay: Vec<u8> = (0..len)
+            .map(|_| match rng.next() % 10 {
+                0..=4 => b'0' + (rng.next() % 10) as u8,
+                5..=7 => rng.pick(&b" .-/()+\xc2\xa0"[..]),
+                8 => rng.pick(&b"aZ:x,\"\n\t_"[..]),
+                _ => rng.next() as u8,
+            })
+            .collect();
+        for i in 0..len {
+            if hay[i].is_ascii_digit() {
+                let got = region_extent(&hay, i);
+                assert_eq!(got, reference(&hay, i), "{hay:?} from {i}");
+                long += usize::from(got.1 >= 7);
+            }
+        }
+    }
+    assert!(long > 10_000, "{long} regions of 7 digits or more");
+}
