@@ -252,6 +252,10 @@ fn prose_colon_keyword(hay: &[u8], q: usize) -> Option<usize> {
         j = k;
     }
     let tail = |w: &[u8]| j >= w.len() && hay[j - w.len()..j].eq_ignore_ascii_case(w);
+    // A one-time password's seed after its label (`TOTP: …`; `evidence_r30g`).
+    if super::evidence_r30g::totp_label_before(hay, j) {
+        return Some(j - 4);
+    }
     if tail(b"mdp") {
         return Some(j - 3);
     } else if tail(b"contrasena") {

@@ -156,6 +156,12 @@ impl Detector {
                 secret_token_at(hay, vs, e, self.entropy_threshold)
             }
             Kind::KeyValue => self.check_key_value(hay, s, e),
+            // A `TOTP: …` label's seed (`evidence_r30g`), from the colon pass.
+            Kind::ProsePassword
+                if hay[s] | 0x20 == b't' && super::evidence_r30g::totp_label_before(hay, s + 4) =>
+            {
+                super::evidence_r30g::totp_seed(hay, s)
+            }
             Kind::ProsePassword => super::evidence_r25p::or_key_value(
                 hay,
                 s,
@@ -508,6 +514,10 @@ impl Detector {
         // runs to its closing quote, an unquoted one at the start of a line (`.env`, YAML,
         // INI) to the end of the line. In a query string (`?token=…&page=2`) `&` ends it.
         let e = extend_value(hay, s, vs, e);
+        // A Django secret key's shape, whatever byte opens it (`evidence_r30g`).
+        if let Some(h) = super::evidence_r30g::django_key_at(hay, vs) {
+            return Outcome::Hit(h);
+        }
         // `New value: …` after a password reset's message: the token whole (`&` and all).
         let e = if key == b"value" && reset_password_value(hay, s) {
             e + hay[e..]
@@ -2414,10 +2424,18 @@ pub(super) fn shape_end(kind: Kind, hay: &[u8], p: usize) -> Result<Option<usize
         Kind::ProsePassword => {
             return Ok(prose_keyword(hay, p)
                 .map(|(_, e)| e)
-                .or_else(|| super::evidence_r25p::trigger_end(hay, p)))
+                .or_else(|| super::evidence_r25p::trigger_end(hay, p))
+                // A `TOTP` label (`evidence_r30g`), from the colon pass.
+                .or_else(|| super::evidence_r30g::totp_label_before(hay, p + 4).then_some(p + 4)));
         }
         Kind::SecretWord => return Ok(secret_word_at(hay, p).map(|(_, e)| e)),
         Kind::Github => return Ok(github_end(hay, p)),
+        // A Django secret key as the value (`evidence_r30g`), `&` and all.
+        Kind::KeyValue => {
+            if let Some(e) = super::evidence_r30g::django_value_end(hay, p) {
+                return Ok(Some(e));
+            }
+        }
         _ => {}
     }
     // Every one of these starts with a word byte, so the leading `\b` needs a non-word

@@ -37,15 +37,19 @@ pub(crate) fn hex_token(v: &[u8]) -> bool {
 }
 
 /// The entity of the value `v` found as `entity`: a password with a hex token's shape
-/// (`hex_token`) is reported as a GENERIC_SECRET when that entity is on (`enabled`), else
-/// it stays a password (fail closed: it is still masked).
+/// (`hex_token`) or an Azure AD client secret's (`evidence_r30g::azure_client_secret`) is
+/// reported as a GENERIC_SECRET when that entity is on (`enabled`), else it stays a
+/// password (fail closed: it is still masked).
 #[inline]
 pub(crate) fn password_entity(
     entity: Entity,
     v: &[u8],
     enabled: impl Fn(Entity) -> bool,
 ) -> Entity {
-    if entity == Entity::Password && hex_token(v) && enabled(Entity::GenericSecret) {
+    if entity == Entity::Password
+        && (hex_token(v) || super::evidence_r30g::azure_client_secret(v))
+        && enabled(Entity::GenericSecret)
+    {
         Entity::GenericSecret
     } else {
         entity

@@ -34,6 +34,7 @@ mod evidence_r29n;
 mod evidence_r29p;
 pub(crate) mod evidence_r29s;
 mod evidence_r30n;
+pub(crate) mod evidence_r30g;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -794,5 +795,6 @@ mod tests_r29p;
 mod tests_r29s;
 #[cfg(test)]
 mod tests_r30n;
+mod tests_r30g;
 #[cfg(test)]
 pub(crate) mod tests_support;

@@ -1054,6 +1054,7 @@ fn the_key_facts_are_the_tests_they_stand_for() {
         KeyClass::TaxId,
         KeyClass::MessageId,
         KeyClass::Ciphertext,
+        KeyClass::JwtSection,
     ];
     parents.extend(Entity::ALL.iter().map(|&e| KeyClass::Whole(e)));
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
@@ -1088,7 +1089,7 @@ fn the_key_facts_are_the_tests_they_stand_for() {
             *count += usize::from(facts.bits() & (1 << bit) != 0);
         }
     }
-    for (bit, &count) in held.iter().enumerate().take(13) {
+    for (bit, &count) in held.iter().enumerate().take(14) {
         assert!(
             count > 200 && n - count > 200,
             "fact {bit}: held by {count} of {n} keys"

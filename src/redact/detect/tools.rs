@@ -295,6 +295,9 @@ pub(super) fn php_define_secrets(
             // WordPress's 64-byte keys (`evidence_r28g`), whatever byte opens them.
             if let Some(h) = super::evidence_r28g::wordpress_key(hay, vs, ve) {
                 sink(h);
+            } else if super::evidence_r30g::django_secret_key(&hay[vs..ve]) {
+                // A Django secret key's shape (`evidence_r30g`), whatever byte opens it.
+                sink(super::Hit::new(super::Entity::GenericSecret, vs, ve));
             } else if !hay[vs..ve].contains(&b' ') {
                 if let Outcome::Hit(h) = secret_token_at(hay, vs, ve, threshold) {
                     sink(h);

@@ -62,6 +62,12 @@ pub(crate) enum KeyClass {
     /// "2024-01-01"`, `"to": "ops@…"`).
     /// Twenty-sixth round, task fmt.
     Party,
+    /// A JWT settings section (`"Jwt": {"Issuer": …, "Key": …}`, ASP.NET Core's
+    /// `appsettings.json`; `JwtSettings`, `JwtOptions`, …: `evidence_r30g::jwt_section`): its
+    /// `Key` member is read as under a key naming a key's role (`ShapedSecret`: a value with
+    /// a secret's shape is the signing key); its other members keep their own classes, its
+    /// own text is scanned as under a plain key. Thirtieth round, task gs.
+    JwtSection,
 }
 
 impl KeyClass {
@@ -139,6 +145,9 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
         }
         KeyClass::Phone if phone_number_member(key) => KeyClass::Phone,
         KeyClass::Ident | KeyClass::TaxId if ident_number_member(key) => parent,
+        KeyClass::JwtSection if crate::redact::detect::evidence_r30g::jwt_key_member(key) => {
+            KeyClass::ShapedSecret
+        }
         _ => class,
     }
 }
@@ -168,6 +177,7 @@ impl KeyFacts {
     const BIRTH_MEMBER: u16 = 1 << 10;
     const PHONE_MEMBER: u16 = 1 << 11;
     const IDENT_MEMBER: u16 = 1 << 12;
+    const JWT_KEY: u16 = 1 << 13;
 
     /// The facts of `key` (the decoded key), each from the function it stands for.
     pub(crate) fn of(key: &str) -> KeyFacts {
@@ -191,6 +201,10 @@ impl KeyFacts {
             (birth_date_member(&normalize_key(key)), Self::BIRTH_MEMBER),
             (phone_number_member(key), Self::PHONE_MEMBER),
             (ident_number_member(key), Self::IDENT_MEMBER),
+            (
+                crate::redact::detect::evidence_r30g::jwt_key_member(key),
+                Self::JWT_KEY,
+            ),
         ];
         KeyFacts(
             bits.iter()
@@ -289,6 +303,7 @@ fn member_class_of_parent(parent: KeyClass, class: KeyClass, key: KeyFacts) -> K
         }
         KeyClass::Phone if key.has(KeyFacts::PHONE_MEMBER) => KeyClass::Phone,
         KeyClass::Ident | KeyClass::TaxId if key.has(KeyFacts::IDENT_MEMBER) => parent,
+        KeyClass::JwtSection if key.has(KeyFacts::JWT_KEY) => KeyClass::ShapedSecret,
         _ => class,
     }
 }
@@ -1256,6 +1271,8 @@ impl KeyRules {
             KeyClass::FormResponse
         } else if birth_parent_key(norm) {
             KeyClass::BirthParent
+        } else if crate::redact::detect::evidence_r30g::jwt_section(norm) {
+            KeyClass::JwtSection
         } else if has(b"card") {
             KeyClass::Card
         } else {
