@@ -138,6 +138,9 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
             KeyClass::Whole(Entity::DateOfBirth)
         }
         KeyClass::Phone if phone_number_member(key) => KeyClass::Phone,
+        KeyClass::Card if crate::redact::detect::evidence_r30c::card_number_member(key) => {
+            KeyClass::Card
+        }
         KeyClass::Ident | KeyClass::TaxId if ident_number_member(key) => parent,
         _ => class,
     }
@@ -168,6 +171,7 @@ impl KeyFacts {
     const BIRTH_MEMBER: u16 = 1 << 10;
     const PHONE_MEMBER: u16 = 1 << 11;
     const IDENT_MEMBER: u16 = 1 << 12;
+    const CARD_MEMBER: u16 = 1 << 13;
 
     /// The facts of `key` (the decoded key), each from the function it stands for.
     pub(crate) fn of(key: &str) -> KeyFacts {
@@ -191,6 +195,10 @@ impl KeyFacts {
             (birth_date_member(&normalize_key(key)), Self::BIRTH_MEMBER),
             (phone_number_member(key), Self::PHONE_MEMBER),
             (ident_number_member(key), Self::IDENT_MEMBER),
+            (
+                crate::redact::detect::evidence_r30c::card_number_member(key),
+                Self::CARD_MEMBER,
+            ),
         ];
         KeyFacts(
             bits.iter()
@@ -288,6 +296,7 @@ fn member_class_of_parent(parent: KeyClass, class: KeyClass, key: KeyFacts) -> K
             KeyClass::Whole(Entity::DateOfBirth)
         }
         KeyClass::Phone if key.has(KeyFacts::PHONE_MEMBER) => KeyClass::Phone,
+        KeyClass::Card if key.has(KeyFacts::CARD_MEMBER) => KeyClass::Card,
         KeyClass::Ident | KeyClass::TaxId if key.has(KeyFacts::IDENT_MEMBER) => parent,
         _ => class,
     }
