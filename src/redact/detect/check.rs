@@ -230,6 +230,13 @@ impl Detector {
             }
             Kind::Iban => check_iban(hay, s, e),
             Kind::Card => {
+                // A 13-digit Visa grouped `4ddd dddd dddd d`: the shape ends before the last
+                // group (`evidence_r30c`; thirtieth round, task cid).
+                let e = if e - s == 14 {
+                    super::evidence_r30c::visa13_group_end(hay, s, e).unwrap_or(e)
+                } else {
+                    e
+                };
                 // A GDS's form of payment (`FP CCVI4111…/0828`) names a card, and its expiry
                 // follows the `/`.
                 let fop = before.is_some_and(v::is_word) && payment_card_code_before(hay, s);
@@ -2339,6 +2346,11 @@ pub(super) fn ipv6_at(hay: &[u8], i: usize) -> Option<(usize, usize)> {
     if before.is_some_and(|b| v::is_word(b) || b == b':')
         || after.is_some_and(|b| v::is_word(b) || b == b':')
     {
+        // rsync's `USER@HOST::MODULE` with an address as its host (`evidence_r30c`;
+        // thirtieth round, task cid).
+        if before == Some(b'@') && after.is_some_and(v::is_word) {
+            return super::evidence_r30c::rsync_daemon_host(hay, s, e, i);
+        }
         return None;
     }
     if v::ipv6_ok(&hay[s..e]) {

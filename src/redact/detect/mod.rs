@@ -35,6 +35,7 @@ mod evidence_r29p;
 pub(crate) mod evidence_r29s;
 mod evidence_r30n;
 pub(crate) mod evidence_r30g;
+pub(crate) mod evidence_r30c;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -796,5 +797,6 @@ mod tests_r29s;
 #[cfg(test)]
 mod tests_r30n;
 mod tests_r30g;
+mod tests_r30c;
 #[cfg(test)]
 pub(crate) mod tests_support;

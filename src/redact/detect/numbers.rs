@@ -1030,7 +1030,7 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
     let card = |end: usize| Outcome::Hit(Hit::new(Entity::CreditCard, s, end));
     // Most cards are written as one run of digits.
     if text.iter().all(u8::is_ascii_digit) {
-        return if v::card_ok(text) && card_context_ok(hay, s, text.len(), card_key) {
+        return if v::card_ok(text) && card_context_ok(hay, s, e, text.len(), card_key) {
             card(e)
         } else {
             Outcome::Reject
@@ -1076,7 +1076,7 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
             return Outcome::Reject;
         }
         if v::card_ok(&digits[..nd]) {
-            return if card_context_ok(hay, s, nd, card_key) {
+            return if card_context_ok(hay, s, s + end_off, nd, card_key) {
                 card(s + end_off)
             } else {
                 Outcome::Reject
@@ -1089,14 +1089,20 @@ pub(super) fn check_card(hay: &[u8], s: usize, e: usize, card_key: bool) -> Outc
 /// What a valid card number at `s` with `nd` digits still needs from its context: no
 /// barcode label right before (`EAN 4006381333931`, `UPC: …`, `GTIN code …`, `ISBN …`: a
 /// GS1 code passes Luhn one time in ten), and for 13 digits a card word within the 32 bytes
-/// before (or a card-like JSON key, or a text table's card-number column). 13-digit numbers are Visa's old length, no longer
+/// before (or a card-like JSON key, or a text table's card-number column, or an expiry date
+/// right after the number ending at `e`: `evidence_r30c::expiry_after`, thirtieth round).
+/// 13-digit numbers are Visa's old length, no longer
 /// issued; the same shape is an EAN-13 barcode, and German ones (prefixes 400–440) start
 /// with the `4` of Visa.
-fn card_context_ok(hay: &[u8], s: usize, nd: usize, card_key: bool) -> bool {
+fn card_context_ok(hay: &[u8], s: usize, e: usize, nd: usize, card_key: bool) -> bool {
     if label_before(hay, s, is_barcode_label) || label_before(hay, s, is_carrier_label) {
         return false;
     }
-    nd != 13 || card_key || card_word_before(hay, s) || super::table::in_card_column(hay, s)
+    nd != 13
+        || card_key
+        || card_word_before(hay, s)
+        || super::table::in_card_column(hay, s)
+        || super::evidence_r30c::expiry_after(hay, e)
 }
 
 /// A card word (`card`, `visa`, `credit`, `debit`, `cc`, `Karte`, `carte`, `tarjeta`,

@@ -144,6 +144,9 @@ pub(crate) fn member_class(parent: KeyClass, class: KeyClass, key: &str) -> KeyC
             KeyClass::Whole(Entity::DateOfBirth)
         }
         KeyClass::Phone if phone_number_member(key) => KeyClass::Phone,
+        KeyClass::Card if crate::redact::detect::evidence_r30c::card_number_member(key) => {
+            KeyClass::Card
+        }
         KeyClass::Ident | KeyClass::TaxId if ident_number_member(key) => parent,
         KeyClass::JwtSection if crate::redact::detect::evidence_r30g::jwt_key_member(key) => {
             KeyClass::ShapedSecret
@@ -178,6 +181,7 @@ impl KeyFacts {
     const PHONE_MEMBER: u16 = 1 << 11;
     const IDENT_MEMBER: u16 = 1 << 12;
     const JWT_KEY: u16 = 1 << 13;
+    const CARD_MEMBER: u16 = 1 << 14;
 
     /// The facts of `key` (the decoded key), each from the function it stands for.
     pub(crate) fn of(key: &str) -> KeyFacts {
@@ -204,6 +208,10 @@ impl KeyFacts {
             (
                 crate::redact::detect::evidence_r30g::jwt_key_member(key),
                 Self::JWT_KEY,
+            ),
+            (
+                crate::redact::detect::evidence_r30c::card_number_member(key),
+                Self::CARD_MEMBER,
             ),
         ];
         KeyFacts(
@@ -302,6 +310,7 @@ fn member_class_of_parent(parent: KeyClass, class: KeyClass, key: KeyFacts) -> K
             KeyClass::Whole(Entity::DateOfBirth)
         }
         KeyClass::Phone if key.has(KeyFacts::PHONE_MEMBER) => KeyClass::Phone,
+        KeyClass::Card if key.has(KeyFacts::CARD_MEMBER) => KeyClass::Card,
         KeyClass::Ident | KeyClass::TaxId if key.has(KeyFacts::IDENT_MEMBER) => parent,
         KeyClass::JwtSection if key.has(KeyFacts::JWT_KEY) => KeyClass::ShapedSecret,
         _ => class,
