@@ -749,9 +749,13 @@ impl Detector {
             }
             return e;
         }
-        // A connect string's `user/password@host` (`evidence_r28p`).
+        // A connect string's `user/password@host` (`evidence_r28p`), a Go MySQL driver DSN's
+        // `user:password@tcp(…)` (`evidence_r30p`).
         if let Some(pw) = self.enabled[Entity::Password.index()]
-            .then(|| super::evidence_r28p::connect_password(hay, i))
+            .then(|| {
+                super::evidence_r28p::connect_password(hay, i)
+                    .or_else(|| super::evidence_r30p::go_dsn_password(hay, i))
+            })
             .flatten()
         {
             self.push(out, pw, usize::MAX - 1);

@@ -33,6 +33,7 @@ mod evidence_r29c;
 mod evidence_r29n;
 mod evidence_r29p;
 pub(crate) mod evidence_r29s;
+mod evidence_r30p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -791,5 +792,7 @@ mod tests_r29n;
 mod tests_r29p;
 #[cfg(test)]
 mod tests_r29s;
+#[cfg(test)]
+mod tests_r30p;
 #[cfg(test)]
 pub(crate) mod tests_support;
