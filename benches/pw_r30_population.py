@@ -21,10 +21,13 @@ Groups:
               (`src/redact/detect/evidence_r30p.rs`), reached at the `@` the byte pass stops at;
   any-at-paren the same with any word of letters before `(` after the `@` (how specific the
               protocol's name is);
-  masterauth  a line `masterauth VALUE` (redis.conf's documented directive: the password a
-              replica authenticates to its master with), blanks before it allowed;
-  acl         a Redis ACL rule `user NAME … >VALUE` (redis.conf / `ACL SETUSER`: `>password`
-              adds a password), on a line opening with `user `;
+  masterauth  `masterauth VALUE`, the word of its own (redis.conf's documented directive: the
+              password a replica authenticates to its master with; `CONFIG SET masterauth`);
+  acl         a Redis ACL rule `user NAME RULES >VALUE` (an ACL file, redis.conf, `ACL SETUSER`:
+              `>password` adds a password), `user` after a blank or a line's start, only ACL
+              rules (`on`, `off`, `~keys`, `+@all`, …) between the name and the `>`; the rule
+              this round takes, at the `>` the byte pass stops at;
+  any-gt      any `>` after a blank before a non-blank (how specific `user NAME` is);
   use-as      `use VALUE as the password` (any case of `use`; `the`/`your`/`a`, then `pass`,
               `password`, `pw`);
   userlist    a line `"USER" "VALUE"` (PgBouncer's documented `auth_file` format: the user
@@ -45,14 +48,18 @@ GO_DSN = re.compile(
     rb"(?:(?<=[\s\"'=(\[`/])|^)([A-Za-z0-9_.-]{1,32}):([^\s\"'`@/]{1,64})@(tcp6?|unix)\(", re.M)
 ANY_AT_PAREN = re.compile(
     rb"(?:(?<=[\s\"'=(\[`/])|^)([A-Za-z0-9_.-]{1,32}):([^\s\"'`@/]{1,64})@([A-Za-z]+)\(", re.M)
-MASTERAUTH = re.compile(rb"^[ \t]*masterauth[ \t]+(?=\S)", re.M)
-ACL = re.compile(rb"^[ \t]*user[ \t]+[^\s>]+[ \t][^\n]*?(?<=[ \t])>(?=\S)", re.M)
+MASTERAUTH = re.compile(rb"(?<![A-Za-z0-9_.-])masterauth[ \t]+(?=\S)")
+ACL_RULE = (rb"(?:on|off|nopass|reset|resetpass|resetkeys|resetchannels|allkeys|allchannels"
+            rb"|allcommands|nocommands|[~%&+<>#(-]\S*)")
+ACL = re.compile(rb"(?:(?<=[ \t\n])|^)(?:user|(?i:acl setuser))[ \t]+[^\s>]+(?:[ \t]+" + ACL_RULE
+                 + rb")*[ \t]+>(?=\S)")
+ANY_GT = re.compile(rb"(?<= )>(?=\S)")
 USE_AS = re.compile(rb"\b[Uu]se (\S{1,64}) as (?:the|your|a) (?:password|pass|pw)\b")
 USERLIST = re.compile(rb"^\"[^\"\n]{1,64}\"[ \t]+\"([^\"\n]{1,64})\"[ \t]*$", re.M)
 STATS_AUTH = re.compile(rb"stats[ \t]+auth[ \t]+[^\s:]{1,32}:(?=\S)")
 ADD_USER = re.compile(rb"add_user[ \t]+[^\s]{1,32}[ \t]+(?=\S)")
 IPSEC = re.compile(rb":[ \t]+(?:EAP|XAUTH)[ \t]+(?=\")")
-GROUPS = ["go-dsn", "any-at-paren", "masterauth", "acl", "use-as", "userlist", "stats-auth",
+GROUPS = ["go-dsn", "any-at-paren", "masterauth", "acl", "any-gt", "use-as", "userlist", "stats-auth",
           "add-user", "ipsec-eap"]
 
 
@@ -62,6 +69,10 @@ def generate(raw):
         yield "go-dsn", m.start(2), m.end(2), m.start()
     for m in ANY_AT_PAREN.finditer(raw):
         yield "any-at-paren", m.start(2), m.end(2), m.start()
+    for m in ANY_GT.finditer(raw):
+        t = token_at(raw, m.end())
+        if t:
+            yield "any-gt", t[0], t[1], m.start()
     for name, rx in (("masterauth", MASTERAUTH), ("acl", ACL), ("stats-auth", STATS_AUTH),
                      ("add-user", ADD_USER), ("ipsec-eap", IPSEC)):
         for m in rx.finditer(raw):

@@ -56,7 +56,7 @@ pub(super) const SECOND_TIER: [&[&str]; BUCKETS] = [
     &["in with "],
     &["nata a ", "<Pass "],
     &["DMG*D8*"],
-    &["requirepass", "masterauth"],
+    &["requirepass"],
     &["D.N."],
     &["(0010,0030)"],
     &["community "],
@@ -81,7 +81,7 @@ pub(super) const PROSE_AND_SECOND_TIER: [&[&str]; BUCKETS] = [
     &["sswo", " -u "],
     &["> auth ", "pwd ", " -a ", " -P ", " -w "],
     &["community ", "fecha nac"],
-    &["requirepass", "USERPASS>", "depas", "sswd", "masterauth"],
+    &["requirepass", "USERPASS>", "depas", "sswd"],
     &["de-pas", "clave"],
     &["login is ", "nascita", "nata a ", " key ", "pass "],
     &["nato a ", "DMG*D8*", " -p\""],
@@ -285,13 +285,6 @@ mod tests {
     #[test]
     fn the_ldap_flag_literal_moves_no_other_literal() {
         assert_moves_no_other_literal(" -w ", 10);
-    }
-
-    /// The thirtieth round's literal `masterauth` (`evidence_r30p`), planned into the bucket
-    /// of `requirepass`, moves no other literal of the prose searcher.
-    #[test]
-    fn the_masterauth_literal_moves_no_other_literal() {
-        assert_moves_no_other_literal("masterauth", 12);
     }
 
     #[test]

@@ -2949,11 +2949,8 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
 
 /// Configuration keys whose value, after blanks, is a password: Redis's `requirepass`
 /// (sixteenth round, part B), nslcd's and pam_ldap's `bindpw` and `rootpwmodpw`
-/// (`nslcd.conf`, `ldap.conf`; blind18, read after its score), Redis's `masterauth` (the
-/// password a replica authenticates to its master with; thirtieth round, task pw,
-/// `evidence_r30p`). Written in lower case.
-pub(super) const PASSWORD_SETTINGS: [&[u8]; 4] =
-    [b"requirepass", b"bindpw", b"rootpwmodpw", b"masterauth"];
+/// (`nslcd.conf`, `ldap.conf`; blind18, read after its score). Written in lower case.
+pub(super) const PASSWORD_SETTINGS: [&[u8]; 3] = [b"requirepass", b"bindpw", b"rootpwmodpw"];
 
 /// A password setting (`PASSWORD_SETTINGS`) ending at `e`: its value in the configuration
 /// file and `CONFIG SET requirepass …` (after blanks), or in `redis-cli`'s reply to `CONFIG

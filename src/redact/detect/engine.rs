@@ -861,6 +861,16 @@ impl Detector {
                     return;
                 }
                 continue;
+            } else if b == b'>' && pw_on && i > 0 && hay[i - 1] == b' ' {
+                // A Redis ACL rule's `>PASSWORD` (`user worker on >…`; `evidence_r30p`).
+                if let Some(h) = super::evidence_r30p::redis_acl_password(hay, i) {
+                    self.push(out, h, usize::MAX - 1);
+                    if first_only {
+                        return;
+                    }
+                    i = h.end;
+                    continue;
+                }
             } else if b == b':' && ipv6_on && i + 1 < n && is_ipv6_byte(hay[i + 1]) {
                 // An address holding this `:` has a hex digit (or `.`) before it, or
                 // starts with `::` here (`":12345"` in JSON is neither); or it is glued

@@ -21,14 +21,21 @@
 //!   XAUTH credentials", a quoted string the secret): reached at the `:` the colon pass
 //!   stops at, a blank before it. Two writers' gold (blind23, blind25: 29 taken, all gold,
 //!   22 missed), taken under the standard clause.
+//! * A Redis ACL rule's `>PASSWORD` (`user worker on >X ~jobs:* +@all` in an ACL file or
+//!   `redis.conf`, `ACL SETUSER worker on >X`; Redis's ACL documentation: "`>`<password>: Add
+//!   this password to the list of valid passwords for the user"): reached at the `>` the byte
+//!   pass already stops at (`redis_acl_password`). One writer's gold (blind20: 26 taken, all
+//!   gold, 20 missed), taken under the standard clause.
+//! * `use PASSWORD as the password` (`use_as_password`), at the keyword the prose searcher
+//!   already stops at: three writers' gold (blind4, blind23, blind26: 10 taken, all gold, 7
+//!   missed).
 //!
-//! Redis's `masterauth` (redis.conf: "masterauth <master-password>", the password a replica
-//! authenticates to its master with) is read as `requirepass` is, a password setting
-//! (`check::PASSWORD_SETTINGS`), at its own literal in the second tier (pinned in
-//! `buckets`). Two writers' gold (blind20, blind29: 39 taken, all gold, 25 missed).
+//! Not taken: Redis's `masterauth` (two writers, 42 taken candidates all gold, 27 missed)
+//! needs a literal of its own; planned into the bucket of `requirepass` it cost +1.2 % of
+//! the clean text's instructions (callgrind; docs/redaction-accuracy.md).
 //!
 //! The value is a PASSWORD when the twenty-fifth round's test says so
-//! (`evidence_r26p::flag_value_password`). No vocabulary was extended.
+//! (`evidence_r26p::flag_value_password`). No vocabulary was extended, no literal added.
 
 use super::check::Outcome;
 use super::evidence_r26p::flag_value_password;
@@ -206,4 +213,95 @@ pub(super) fn use_as_password(hay: &[u8], s: usize, e: usize) -> Option<Hit> {
     let opens = w == 0 || !hay[w - 1].is_ascii_alphanumeric();
     (opens && (word == b"use" || word == b"Use") && flag_value_password(&hay[vs..ve]))
         .then(|| Hit::new(Entity::Password, vs, ve))
+}
+
+/// How far back along its line a Redis ACL rule's `user NAME` is looked for before `>`.
+const ACL_LINE_MAX: usize = 160;
+
+/// Whether `t` is one of a Redis ACL rule list's rules other than a password (`on`, `off`,
+/// `nopass`, `reset…`, `all…`, `nocommands`, or a key, channel, command or selector rule
+/// opening with one of `~%&+-<>#(`).
+fn acl_rule(t: &[u8]) -> bool {
+    matches!(
+        t,
+        b"on"
+            | b"off"
+            | b"nopass"
+            | b"reset"
+            | b"resetpass"
+            | b"resetkeys"
+            | b"resetchannels"
+            | b"allkeys"
+            | b"allchannels"
+            | b"allcommands"
+            | b"nocommands"
+    ) || t.first().is_some_and(|b| {
+        matches!(
+            b,
+            b'~' | b'%' | b'&' | b'+' | b'-' | b'<' | b'>' | b'#' | b'('
+        )
+    })
+}
+
+/// At a `>` after a blank (the byte pass stops at it): the password a Redis ACL rule adds
+/// (`user worker on >PASSWORD ~jobs:* +@all` in an ACL file or `redis.conf`, `ACL SETUSER
+/// worker on >PASSWORD`; Redis's ACL documentation: "`>`<password>: Add this password to the
+/// list of valid passwords for the user"), when shaped as one: `user` (or `SETUSER`, any
+/// case) and the user's name earlier on the line, only ACL rules between the name and the
+/// `>`. One writer's gold (blind20: 26 taken, all gold, 20 missed), taken under the standard
+/// clause; the other `>` after a blank on the training splits are shell redirections
+/// (`>/dev/null`, 47), none after a `user NAME`.
+#[cold]
+#[inline(never)]
+pub(super) fn redis_acl_password(hay: &[u8], gt: usize) -> Option<Hit> {
+    let vs = gt + 1;
+    let n = hay[vs..]
+        .iter()
+        .take(VALUE_MAX + 1)
+        .take_while(|b| !b.is_ascii_whitespace())
+        .count();
+    if n == 0 || n > VALUE_MAX {
+        return None;
+    }
+    // Back over the rules, token by token, to the user's name and `user` / `SETUSER`.
+    let from = gt.saturating_sub(ACL_LINE_MAX);
+    let mut tokens: [(usize, usize); 12] = [(0, 0); 12];
+    let mut count = 0;
+    let mut k = gt;
+    while count < tokens.len() {
+        while k > from && matches!(hay[k - 1], b' ' | b'\t') {
+            k -= 1;
+        }
+        let te = k;
+        while k > from && !hay[k - 1].is_ascii_whitespace() {
+            k -= 1;
+        }
+        if k == te || (k == from && from > 0) {
+            return None;
+        }
+        tokens[count] = (k, te);
+        count += 1;
+        let word = &hay[k..te];
+        if count >= 2 && (word == b"user" || word.eq_ignore_ascii_case(b"setuser")) {
+            break;
+        }
+        if count >= 2 && !acl_rule(&hay[tokens[count - 2].0..tokens[count - 2].1]) {
+            // The token after this one is no rule: it must be the user's name, this `user`.
+            return None;
+        }
+    }
+    let (ws, we) = tokens[count - 1];
+    let word = &hay[ws..we];
+    if count < 2 || !(word == b"user" || word.eq_ignore_ascii_case(b"setuser")) {
+        return None;
+    }
+    // `user` opens its line (blanks or a flattened line's mark before it), `SETUSER` follows
+    // `ACL `.
+    let opens = if word == b"user" {
+        ws == 0 || matches!(hay[ws - 1], b'\n' | b' ' | b'\t')
+    } else {
+        ws >= 4 && hay[ws - 4..ws].eq_ignore_ascii_case(b"acl ")
+    };
+    let ve = vs + n;
+    (opens && flag_value_password(&hay[vs..ve])).then(|| Hit::new(Entity::Password, vs, ve))
 }

@@ -354,9 +354,6 @@ pub(super) fn more_triggers(kind: Kind) -> &'static [&'static str] {
             // `ldap.conf`: the LDAP bind's password; `PASSWORD_SETTINGS`).
             "bindpw",
             "rootpwmodpw",
-            // Redis's `masterauth …` (`PASSWORD_SETTINGS`; thirtieth round, task pw,
-            // `evidence_r30p`): planned into the bucket of `requirepass` (`buckets`).
-            "masterauth",
         ],
         _ => &[],
     }

@@ -1,6 +1,6 @@
 //! The thirtieth round's Go MySQL driver DSN, HAProxy's `stats auth`, strongSwan's `: EAP
-//! "…"` and Redis's `masterauth` (issue #20, task pw; `detect::evidence_r30p`), and their
-//! look-alikes.
+//! "…"`, `use X as the password` and a Redis ACL rule's `>PASSWORD` (issue #20, task pw;
+//! `detect::evidence_r30p`), and their look-alikes.
 
 use super::tests_support::{both, found};
 use crate::redact::entity::Entity;
@@ -114,27 +114,6 @@ fn an_ipsec_secrets_look_alikes_are_no_password() {
 }
 
 #[test]
-fn a_redis_masterauth_password_is_found() {
-    assert_found(&[
-        (
-            "# redis.conf (replica)\nreplicaof 10.0.0.5 6379\nmasterauth nyLw#PVgJ9?oThgyuuz\nmaxmemory 15gb\n",
-            "nyLw#PVgJ9?oThgyuuz",
-        ),
-        ("127.0.0.1:6379> CONFIG SET masterauth Tejad1961#Z\nOK\n", "Tejad1961#Z"),
-    ]);
-}
-
-#[test]
-fn a_redis_masterauth_look_alikes_are_no_password() {
-    assert_none(&[
-        "# masterauth <master-password>\n",
-        "masterauth-user replica\n",
-        "set the masterauth option on every replica\n",
-        "mymasterauth Tejad1961#Z\n",
-    ]);
-}
-
-#[test]
 fn a_password_to_use_as_the_password_is_found() {
     assert_found(&[
         (
@@ -160,5 +139,39 @@ fn a_password_to_use_as_look_alikes_are_no_password() {
         "we use bcrypt as the password hash\n",
         "because Kx7mQ2pZr9w as the password is too short\n",
         "reuse Kx7mQ2pZr9w as the password\n",
+    ]);
+}
+
+#[test]
+fn a_redis_acl_password_is_found() {
+    assert_found(&[
+        (
+            "maxmemory 15gb\nuser worker on >I&z@M@_CZSE72C8RoFH ~jobs:* +@all\n",
+            "I&z@M@_CZSE72C8RoFH",
+        ),
+        (
+            "maxmemory 8gb ⏎ user app on >dpXO6Bh8h5Eqbn9ghQQ ~jobs:* +@all ⏎ # end\n",
+            "dpXO6Bh8h5Eqbn9ghQQ",
+        ),
+        (
+            "127.0.0.1:6379> ACL SETUSER reporting on resetpass >Berga2024^V ~* +@read\nOK\n",
+            "Berga2024^V",
+        ),
+    ]);
+}
+
+#[test]
+fn a_redis_acl_look_alikes_are_no_password() {
+    assert_none(&[
+        // Shell redirections.
+        "*/5 * * * * /usr/local/bin/healthcheck.sh >/dev/null 2>&1\n",
+        "curl -fsS https://hooks.example.com/ping >out.log\n",
+        // No `user NAME` before, or a word that is no ACL rule between.
+        "worker on >I&z@M@_CZSE72C8RoFH\n",
+        "user worker said hello >I&z@M@_CZSE72C8RoFH\n",
+        // A placeholder.
+        "user worker on >password ~jobs:* +@all\n",
+        // A comparison in prose.
+        "if the user count is > 5 we page\n",
     ]);
 }
