@@ -231,7 +231,7 @@ fn prose_colon_keyword(hay: &[u8], q: usize) -> Option<usize> {
         return (hay[q - 1].is_ascii_digit()
             && hay[q] == b':'
             && !hay.get(q + 1).is_some_and(u8::is_ascii_digit)
-            && pgpass_line_at(hay, q))
+            && (pgpass_line_at(hay, q) || super::evidence_r30p::colon_secret_at(hay, q)))
         .then_some(q);
     }
     let mut j = q;
@@ -240,6 +240,10 @@ fn prose_colon_keyword(hay: &[u8], q: usize) -> Option<usize> {
     }
     // A `.pgpass` line (`db.internal:5432:*:report:PASSWORD`), at its user name's `:`.
     if hay[q] == b':' && pgpass_line_at(hay, q) {
+        return Some(q);
+    }
+    // HAProxy's `stats auth USER:PASSWORD`, strongSwan's `: EAP "PASSWORD"` (`evidence_r30p`).
+    if hay[q] == b':' && super::evidence_r30p::colon_secret_at(hay, q) {
         return Some(q);
     }
     // Windows' `net use … /user:NAME PASSWORD` (twenty-third round, task pw).

@@ -2633,6 +2633,14 @@ pub(super) fn check_prose_password(hay: &[u8], s: usize, e: usize) -> Outcome {
     if hay[s] == b':' && pgpass_line_at(hay, s) {
         return pgpass_password(hay, s);
     }
+    // `use VALUE as the password` (`evidence_r30p`).
+    if let Some(h) = super::evidence_r30p::use_as_password(hay, s, e) {
+        return Outcome::Hit(h);
+    }
+    // HAProxy's `stats auth USER:PASSWORD`, strongSwan's `: EAP "PASSWORD"` (`evidence_r30p`).
+    if hay[s] == b':' && super::evidence_r30p::colon_secret_at(hay, s) {
+        return super::evidence_r30p::colon_password(hay, s);
+    }
     if matches!(hay[s], b':' | b'=') {
         return super::evidence_r27p::pair_password(hay, s);
     }
@@ -4061,7 +4069,8 @@ pub(super) fn prose_keyword(hay: &[u8], p: usize) -> Option<(usize, usize)> {
         b'm' => Some((p, p + 3)),
         // The `:` before a `.pgpass` line's password (from the colon pass); a `user /
         // password` pair's `:` or `=` (`evidence_r27p`, from the `key=value` pass).
-        b':' | b'=' => (hay[p] == b':' && pgpass_line_at(hay, p)
+        b':' | b'=' => (hay[p] == b':'
+            && (pgpass_line_at(hay, p) || super::evidence_r30p::colon_secret_at(hay, p))
             || super::evidence_r27p::pair_after(hay, p))
         .then_some((p, p + 1)),
         // Command-line flags: `-p'…'`, `-p"…"`, `-pSECRET`, `sshpass -p …`, `-u user:…`.

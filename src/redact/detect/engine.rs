@@ -749,9 +749,13 @@ impl Detector {
             }
             return e;
         }
-        // A connect string's `user/password@host` (`evidence_r28p`).
+        // A connect string's `user/password@host` (`evidence_r28p`), a Go MySQL driver DSN's
+        // `user:password@tcp(…)` (`evidence_r30p`).
         if let Some(pw) = self.enabled[Entity::Password.index()]
-            .then(|| super::evidence_r28p::connect_password(hay, i))
+            .then(|| {
+                super::evidence_r28p::connect_password(hay, i)
+                    .or_else(|| super::evidence_r30p::go_dsn_password(hay, i))
+            })
             .flatten()
         {
             self.push(out, pw, usize::MAX - 1);
@@ -855,6 +859,16 @@ impl Detector {
                     return;
                 }
                 continue;
+            } else if b == b'>' && pw_on && i > 0 && hay[i - 1] == b' ' {
+                // A Redis ACL rule's `>PASSWORD` (`user worker on >…`; `evidence_r30p`).
+                if let Some(h) = super::evidence_r30p::redis_acl_password(hay, i) {
+                    self.push(out, h, usize::MAX - 1);
+                    if first_only {
+                        return;
+                    }
+                    i = h.end;
+                    continue;
+                }
             } else if b == b':' && ipv6_on && i + 1 < n && is_ipv6_byte(hay[i + 1]) {
                 // An address holding this `:` has a hex digit (or `.`) before it, or
                 // starts with `::` here (`":12345"` in JSON is neither); or it is glued

@@ -36,6 +36,7 @@ pub(crate) mod evidence_r29s;
 mod evidence_r30n;
 pub(crate) mod evidence_r30g;
 pub(crate) mod evidence_r30c;
+mod evidence_r30p;
 mod numbers;
 mod patterns;
 mod prose_dob;
@@ -798,5 +799,6 @@ mod tests_r29s;
 mod tests_r30n;
 mod tests_r30g;
 mod tests_r30c;
+mod tests_r30p;
 #[cfg(test)]
 pub(crate) mod tests_support;
