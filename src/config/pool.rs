@@ -148,10 +148,7 @@ impl Http1Pool {
         loop {
             let (mut tx, reused) = match self.checkout() {
                 Some(tx) => (tx, true),
-                // boxed: a new connection's state (the connect, the handshake) is taken once
-                // per connection, but inline it is part of every call's future, which is moved
-                // whole into its box on every call (docs/performance.md, "Twenty-fifth round")
-                None => (Box::pin(self.connect()).await?, false),
+                None => (self.connect().await?, false),
             };
             match tx.try_send_request(req).await {
                 Ok(resp) => {

@@ -381,11 +381,10 @@ pub async fn write_ahead(rec: &mut CallRecord) -> Result<(), Reject> {
     let body = decision_body(rec, args_mode, &redactor, Phase::Forwarding, |w| {
         sink.finish_args(w)
     });
-    // Boxed: the sink's future holds the record's body across the queue's wait (~4.3 KB in
-    // the production build); inline it made this future — and every one around it, up to the
-    // call's, which is moved whole into its box on every call, audit on or off — that much
-    // larger (docs/performance.md, "Twenty-fifth round").
-    match Box::pin(sink.write_ahead_body(crate::audit::Kind::Decision, body, None)).await {
+    match sink
+        .write_ahead_body(crate::audit::Kind::Decision, body, None)
+        .await
+    {
         Ok(_) => {
             rec.written_ahead = true;
             Ok(())
