@@ -67,6 +67,7 @@ fn tool(cost: f64) -> Tool {
         dry_run: false,
         idempotency: None,
         grpc: None,
+        input_part: None,
     }
 }
 

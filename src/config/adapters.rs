@@ -83,6 +83,18 @@ pub struct Tool {
     pub idempotency: Option<Idempotency>,
     /// A gRPC adapter's tool: its method.
     pub grpc: Option<super::grpc::GrpcMethod>,
+    /// `input.tool` as a shared part, built when the adapter is compiled (`None` for a tool
+    /// made elsewhere: `stage::policy` builds it then).
+    pub input_part: Option<ToolPart>,
+}
+
+/// A tool's `input.tool` (`stage::policy::tool_part`), with the adapter's name and kind it was
+/// built for: built once per configuration (a reload compiles new tools) instead of compared
+/// field by field on every call (docs/performance.md, "Twenty-fifth round").
+pub struct ToolPart {
+    pub adapter: String,
+    pub kind: AdapterKind,
+    pub part: std::sync::Arc<crate::policy::Shared>,
 }
 
 /// A tool's idempotent writes: how a key is chosen and how long its first answer is replayed.
@@ -382,6 +394,13 @@ pub fn load_adapters(
             client,
         });
         let pool = build_pool(&upstream);
+        for t in &mut tools {
+            t.input_part = Some(ToolPart {
+                adapter: raw.name.clone(),
+                kind: raw.kind,
+                part: crate::stage::policy::tool_part(&raw.name, raw.kind, t),
+            });
+        }
         adapters.push(Adapter {
             name: raw.name,
             kind: raw.kind,
@@ -573,6 +592,7 @@ where
         dry_run: rt.dry_run,
         idempotency,
         grpc,
+        input_part: None,
     };
     Ok((tool, schema_value))
 }

@@ -377,6 +377,7 @@ fn build(snap: &Snapshot, adapter: &Adapter, def: &Value, hash: String) -> Resul
         dry_run: ov.is_some_and(|t| t.dry_run),
         idempotency: None,
         grpc: None,
+        input_part: None,
         name,
     };
     Ok(McpTool {

@@ -132,8 +132,61 @@ pub(super) struct Memo {
     shapes: Vec<(u16, Value)>,
 }
 
-/// `k`'s index in [`FIELDS`].
-fn field_index(k: &str) -> Option<usize> {
+/// `k`'s index in [`FIELDS`]: the candidate told by its length and first byte, then its bytes
+/// compared as words ([`same_short`]). A `match` on the strings compared `k` with each field of
+/// its length by a `memcmp` call (12 keys a document, in the memo and in
+/// `stage::policy::fits`; docs/performance.md, "Twenty-fifth round"). Pinned to
+/// `field_index_by_match` by `tests::field_index_is_the_match_on_the_strings`.
+pub(crate) fn field_index(k: &str) -> Option<usize> {
+    let b = k.as_bytes();
+    let (i, field) = match (b.len(), b.first()) {
+        (8, Some(b'a')) => (0, "approval"),
+        (4, Some(b'a')) => (1, "args"),
+        (4, Some(b'g')) => (2, "grpc"),
+        (3, Some(b'm')) => (3, "mcp"),
+        (4, Some(b'm')) => (4, "mode"),
+        (3, Some(b'n')) => (5, "now"),
+        (3, Some(b'p')) => (6, "pii"),
+        (9, Some(b'p')) => (7, "principal"),
+        (7, Some(b'r')) => (8, "request"),
+        (4, Some(b't')) => (9, "tool"),
+        (5, Some(b'u')) => (10, "usage"),
+        (1, Some(b'v')) => (11, "v"),
+        _ => return None,
+    };
+    same_short(b, field.as_bytes()).then_some(i)
+}
+
+/// `a == b` without a `memcmp` call for slices of up to 16 bytes: two overlapping words (of 8
+/// or 4 bytes) from each end, or the bytes themselves below 4; longer ones compared as slices.
+#[inline(always)]
+pub(crate) fn same_short(a: &[u8], b: &[u8]) -> bool {
+    fn w64(s: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    }
+    fn w32(s: &[u8], at: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_le_bytes(w)
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => w32(a, 0) == w32(b, 0) && w32(a, n - 4) == w32(b, n - 4),
+        8..=16 => w64(a, 0) == w64(b, 0) && w64(a, n - 8) == w64(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// [`field_index`] as it was: a `match` on the strings (the reference its tests compare with).
+#[cfg(test)]
+fn field_index_by_match(k: &str) -> Option<usize> {
     Some(match k {
         "approval" => 0,
         "args" => 1,
@@ -190,13 +243,15 @@ impl Memo {
             if !kept {
                 continue;
             }
-            let value = match k.as_str() {
-                "principal" => remembered(&mut self.principals, v, known.principal.as_ref()),
-                "tool" => remembered(&mut self.tools, v, known.tool.as_ref()),
-                "now" if known.now.is_some() => {
+            // by `index` (`Some(i)` exactly when `k` is `FIELDS[i]`): the strings compared
+            // again cost a `memcmp` call each
+            let value = match index {
+                Some(7) => remembered(&mut self.principals, v, known.principal.as_ref()),
+                Some(9) => remembered(&mut self.tools, v, known.tool.as_ref()),
+                Some(5) if known.now.is_some() => {
                     remembered_shared(&mut self.now, v, known.now.as_ref())
                 }
-                "args" => match (readable, v) {
+                Some(1) => match (readable, v) {
                     (Some(readable), J::Object(args)) => {
                         let mut kept = BTreeMap::new();
                         for (name, key) in readable {
@@ -712,6 +767,81 @@ mod tests {
         for (doc, want) in held {
             assert_eq!(doc, want);
         }
+    }
+
+    #[test]
+    fn field_index_is_the_match_on_the_strings() {
+        let mut keys: Vec<String> = vec![String::new(), "x".into(), "argss".into(), "é".into()];
+        for f in FIELDS {
+            let b = f.as_bytes();
+            keys.push(f.to_string());
+            keys.push(f[..f.len() - 1].to_string());
+            keys.push(f[1..].to_string());
+            keys.push(format!("{f}s"));
+            keys.push(format!("{f}\0"));
+            keys.push(format!("_{f}"));
+            keys.push(f.to_uppercase());
+            for at in 0..b.len() {
+                for bit in 0..7 {
+                    let mut c = b.to_vec();
+                    c[at] ^= 1 << bit;
+                    keys.push(String::from_utf8_lossy(&c).into_owned());
+                }
+            }
+        }
+        for other in FIELDS {
+            for f in FIELDS {
+                keys.push(format!("{}{}", &f[..1], &other[other.len().min(1)..]));
+            }
+        }
+        let mut found = 0;
+        for k in &keys {
+            assert_eq!(field_index(k), field_index_by_match(k), "{k:?}");
+            found += usize::from(field_index(k).is_some());
+        }
+        assert!(found >= FIELDS.len(), "{found}");
+    }
+
+    /// `same_short` is `==` on byte slices of every length to 40, equal or differing in one
+    /// byte anywhere (each end of the overlapping words among them) or in length.
+    #[test]
+    fn same_short_is_slice_equality() {
+        let mut x = 0x1234_5678_9abc_def1_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut same, mut differ) = (0, 0);
+        for n in 0..=40usize {
+            for _ in 0..40 {
+                let a: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+                let mut cases = vec![a.clone()];
+                for at in 0..n {
+                    let mut b = a.clone();
+                    b[at] ^= 1 << (next() % 8);
+                    cases.push(b);
+                }
+                let mut longer = a.clone();
+                longer.push(a.first().copied().unwrap_or(0));
+                cases.push(longer);
+                if n > 0 {
+                    cases.push(a[..n - 1].to_vec());
+                }
+                for b in &cases {
+                    let want = a == *b;
+                    assert_eq!(same_short(&a, b), want, "{a:?} {b:?}");
+                    assert_eq!(same_short(b, &a), want, "{b:?} {a:?}");
+                    if want {
+                        same += 1;
+                    } else {
+                        differ += 1;
+                    }
+                }
+            }
+        }
+        assert!(same > 1_000 && differ > 10_000, "{same} {differ}");
     }
 
     #[test]

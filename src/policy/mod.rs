@@ -17,6 +17,7 @@ use crate::diag::Diag;
 pub mod explain;
 mod input;
 pub(crate) use input::FIELDS as INPUT_FIELDS;
+pub(crate) use input::{field_index, same_short};
 pub use input::{Known, Shared};
 pub mod lint;
 mod mode;

@@ -527,6 +527,7 @@ mod tests {
             dry_run: false,
             idempotency: None,
             grpc: None,
+            input_part: None,
         }
     }
 

@@ -462,6 +462,7 @@ mod tests {
                 window: Duration::from_secs(3600),
             }),
             grpc: None,
+            input_part: None,
         }
     }
 

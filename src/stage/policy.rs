@@ -3,13 +3,15 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::config::raw::Mode;
+use crate::config::raw::{AdapterKind, Mode};
 use crate::config::{Adapter, Tool};
 use crate::pipeline::reject::{Reason, Reject};
 use std::sync::Arc;
 
 use crate::policy::PolicySet;
-use crate::policy::{EvalError, Known, PolicyDecision, Shared, INPUT_FIELDS};
+use crate::policy::{
+    field_index, same_short, EvalError, Known, PolicyDecision, Shared, INPUT_FIELDS,
+};
 use crate::stage::identify::Principal;
 
 /// The request facts policy sees under `input.request`, and when the call arrived.
@@ -202,9 +204,34 @@ thread_local! {
 }
 
 /// Whether `doc`'s keys are exactly those of a document with `protocol` (`args` may be
-/// missing: the audit takes it out).
+/// missing: the audit takes it out): every key one of `INPUT_FIELDS` ([`field_index`]), in
+/// their order, and the set of them the document's. Was a walk of `INPUT_FIELDS`
+/// beside the keys, a `memcmp` call per key (docs/performance.md, "Twenty-fifth round");
+/// pinned to that walk (`fits_by_walk`) by `tests::fits_is_the_walk_of_the_fields`.
 fn fits(doc: &Map<String, Value>, protocol: Option<&str>) -> bool {
-    // the input's top-level fields, of the two protocols' only this call's
+    // bit `i`: `INPUT_FIELDS[i]`; `grpc` (2) and `mcp` (3) only as this call's protocol
+    const ARGS: u16 = 1 << 1;
+    let mut want: u16 = (1 << INPUT_FIELDS.len()) - 1 - (1 << 2) - (1 << 3);
+    match protocol {
+        Some("grpc") => want |= 1 << 2,
+        Some("mcp") => want |= 1 << 3,
+        _ => {}
+    }
+    let mut seen = 0u16;
+    for k in doc.keys() {
+        // in `INPUT_FIELDS`' order (a map's keys are sorted, as `INPUT_FIELDS` is)
+        match field_index(k) {
+            Some(i) if seen >> i == 0 => seen |= 1 << i,
+            _ => return false,
+        }
+    }
+    seen == want || seen == want & !ARGS
+}
+
+/// [`fits`] as it was: `INPUT_FIELDS` walked beside the keys (the reference its test compares
+/// with).
+#[cfg(test)]
+fn fits_by_walk(doc: &Map<String, Value>, protocol: Option<&str>) -> bool {
     let mut want = INPUT_FIELDS
         .iter()
         .copied()
@@ -239,7 +266,12 @@ fn fill_request(slot: &mut Value, facts: &RequestFacts<'_>, extra: Option<(&str,
         None => &["host", "method", "path"],
     };
     let reusable = match &*slot {
-        Value::Object(m) => m.len() == keys.len() && m.keys().zip(keys).all(|(a, b)| a == b),
+        Value::Object(m) => {
+            m.len() == keys.len()
+                && m.keys()
+                    .zip(keys)
+                    .all(|(a, b)| same_short(a.as_bytes(), b.as_bytes()))
+        }
         _ => false,
     };
     if !reusable {
@@ -282,7 +314,12 @@ fn fill_pii(slot: &mut Value, found: Vec<String>, placeholders: Option<Vec<Strin
         None => &["found"],
     };
     let reusable = match &*slot {
-        Value::Object(m) => m.len() == keys.len() && m.keys().zip(keys).all(|(a, b)| a == b),
+        Value::Object(m) => {
+            m.len() == keys.len()
+                && m.keys()
+                    .zip(keys)
+                    .all(|(a, b)| same_short(a.as_bytes(), b.as_bytes()))
+        }
         _ => false,
     };
     if !slot.is_object() {
@@ -301,9 +338,10 @@ fn fill_pii(slot: &mut Value, found: Vec<String>, placeholders: Option<Vec<Strin
     }
     let mut placeholders = placeholders;
     let mut found = Some(found);
+    // the keys are `keys` (checked above), told apart by their length
     for (k, v) in m.iter_mut() {
-        *v = match k.as_str() {
-            "found" => strings(found.take().unwrap_or_default()),
+        *v = match k.len() {
+            5 => strings(found.take().unwrap_or_default()),
             _ => strings(placeholders.take().unwrap_or_default()),
         };
     }
@@ -428,12 +466,19 @@ fn same_principal(a: &Principal, b: &Principal) -> bool {
         source,
         claims,
     } = a;
-    *agent == b.agent
-        && *tenant == b.tenant
-        && *workflow == b.workflow
-        && *run_id == b.run_id
-        && *source == b.source
-        && *claims == b.claims
+    // short strings compared as words, not by a `memcmp` call each (`same_short`: `==`)
+    let same = |a: &str, b: &str| same_short(a.as_bytes(), b.as_bytes());
+    let same_opt = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => same(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    same(agent, &b.agent)
+        && same_opt(tenant, &b.tenant)
+        && same_opt(workflow, &b.workflow)
+        && same_opt(run_id, &b.run_id)
+        && same(source, b.source)
+        && ((claims.is_empty() && b.claims.is_empty()) || *claims == b.claims)
 }
 
 /// The tool's part of `input.tool`, as [`tool_doc`] compares it.
@@ -442,7 +487,17 @@ type ToolKey = (String, String, &'static str, bool, Value);
 /// `input.tool`, remembered per worker thread for the last tool seen (its name, adapter, kind,
 /// `read_only` and `risk` compared: everything the document holds) with its canonical bytes,
 /// and shared. A reload that changes any of them gives a new one.
+///
+/// A tool compiled with its adapter carries its part ([`Tool::input_part`], built by
+/// [`tool_part`] then): taken when the adapter's name and kind are the ones it was built for,
+/// without comparing the tool's fields (the configuration never changes them; a reload
+/// compiles new tools). Pinned to the comparison by `tests::a_compiled_tool_part_is_the_built_one`.
 fn tool_doc(adapter: &Adapter, tool: &Tool) -> Arc<Shared> {
+    if let Some(p) = &tool.input_part {
+        if p.kind == adapter.kind && same_short(p.adapter.as_bytes(), adapter.name.as_bytes()) {
+            return p.part.clone();
+        }
+    }
     thread_local! {
         static LAST: std::cell::RefCell<Option<(ToolKey, Arc<Shared>)>> = const { std::cell::RefCell::new(None) };
     }
@@ -473,13 +528,23 @@ fn tool_doc(adapter: &Adapter, tool: &Tool) -> Arc<Shared> {
 
 /// `input.tool`, built.
 fn make_tool_doc(adapter: &Adapter, tool: &Tool) -> Value {
+    make_tool_value(&adapter.name, adapter.kind, tool)
+}
+
+fn make_tool_value(adapter: &str, kind: AdapterKind, tool: &Tool) -> Value {
     json!({
         "name": tool.name,
-        "adapter": adapter.name,
-        "kind": adapter.kind.as_str(),
+        "adapter": adapter,
+        "kind": kind.as_str(),
         "read_only": tool.read_only,
         "risk": tool.risk,
     })
+}
+
+/// `input.tool` of `tool` in the adapter named `adapter` of `kind`, as a shared part: what the
+/// configuration keeps in [`Tool::input_part`] when it compiles the adapter.
+pub fn tool_part(adapter: &str, kind: AdapterKind, tool: &Tool) -> Arc<Shared> {
+    Shared::new(make_tool_value(adapter, kind, tool))
 }
 
 /// The input of `data.toolwall.tool_visible` (MCP `tools/list`): principal and tool, no args.
@@ -901,6 +966,7 @@ mod tests {
             dry_run: false,
             idempotency: None,
             grpc: None,
+            input_part: None,
         };
         for (risk, read_only) in [
             (Value::Null, false),
@@ -1027,5 +1093,278 @@ mod tests {
         }
         assert_eq!(spares(), SPARES);
         SPARE.with(|cell| cell.borrow_mut().clear());
+    }
+
+    /// A small xorshift generator (the tests' own; no dependency).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// `fits` (a bit set of the keys' places in `INPUT_FIELDS`) answers what the walk of
+    /// `INPUT_FIELDS` beside the keys answered, for every protocol, on every subset of the
+    /// fields and on maps with keys near them (a byte changed, cut, extended) or elsewhere.
+    #[test]
+    fn fits_is_the_walk_of_the_fields() {
+        let mut near: Vec<String> = vec![String::new(), "x".into(), "argss".into()];
+        for f in INPUT_FIELDS {
+            let b = f.as_bytes();
+            near.push(f[..f.len() - 1].to_string());
+            near.push(format!("{f}s"));
+            near.push(format!("_{f}"));
+            near.push(f.to_uppercase());
+            for at in 0..b.len() {
+                let mut c = b.to_vec();
+                c[at] ^= 1;
+                near.push(String::from_utf8(c).expect("ASCII"));
+            }
+        }
+        let protocols = [None, Some("grpc"), Some("mcp"), Some("http"), Some("args")];
+        let (mut yes, mut no) = (0, 0);
+        // every subset of the fields, alone and with a key near one
+        for subset in 0u32..1 << INPUT_FIELDS.len() {
+            let mut doc: Map<String, Value> = INPUT_FIELDS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| subset & (1 << i) != 0)
+                .map(|(_, k)| (k.to_string(), Value::Null))
+                .collect();
+            for protocol in protocols {
+                let fits_now = fits(&doc, protocol);
+                assert_eq!(
+                    fits_now,
+                    fits_by_walk(&doc, protocol),
+                    "{doc:?} {protocol:?}"
+                );
+                if fits_now {
+                    yes += 1;
+                } else {
+                    no += 1;
+                }
+            }
+            let extra = &near[subset as usize % near.len()];
+            doc.insert(extra.clone(), Value::Null);
+            for protocol in protocols {
+                assert_eq!(
+                    fits(&doc, protocol),
+                    fits_by_walk(&doc, protocol),
+                    "{doc:?} {protocol:?}"
+                );
+            }
+        }
+        assert!(yes >= 6 && no > 10_000, "{yes} {no}");
+        // random maps of fields and near keys
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let mut doc = Map::new();
+            for _ in 0..rng.below(14) {
+                let k = if rng.below(4) == 0 {
+                    near[rng.below(near.len())].clone()
+                } else {
+                    INPUT_FIELDS[rng.below(INPUT_FIELDS.len())].to_string()
+                };
+                doc.insert(k, Value::Null);
+            }
+            let protocol = protocols[rng.below(protocols.len())];
+            assert_eq!(
+                fits(&doc, protocol),
+                fits_by_walk(&doc, protocol),
+                "{doc:?} {protocol:?}"
+            );
+        }
+    }
+
+    /// `same_principal` (short strings compared as words) answers what comparing every field
+    /// with `==` answered.
+    #[test]
+    fn same_principal_is_every_field_equal() {
+        fn by_eq(a: &Principal, b: &Principal) -> bool {
+            a.agent == b.agent
+                && a.tenant == b.tenant
+                && a.workflow == b.workflow
+                && a.run_id == b.run_id
+                && a.source == b.source
+                && a.claims == b.claims
+        }
+        let strings = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "abc",
+            "abd",
+            "abcd",
+            "abce",
+            "bench-agent",
+            "bench-agenu",
+            "cench-agent",
+            "bench-agent-0123456789",
+            "bench-agent-0123456788",
+            "acme_co",
+            "acme_cp",
+            "é",
+            "日本",
+        ];
+        let sources = ["static", "jwt", "mtls", "statid"];
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let pick_opt = |rng: &mut Rng| match rng.below(strings.len() + 1) {
+            0 => None,
+            i => Some(strings[i - 1].to_string()),
+        };
+        let principal = |rng: &mut Rng| {
+            let mut claims = serde_json::Map::new();
+            if rng.below(3) == 0 {
+                claims.insert("team".into(), json!(strings[rng.below(3)]));
+            }
+            Principal {
+                agent: strings[rng.below(strings.len())].to_string(),
+                tenant: pick_opt(rng),
+                workflow: pick_opt(rng),
+                run_id: pick_opt(rng),
+                // not the same `&'static str` always: the bytes decide
+                source: sources[rng.below(sources.len())],
+                claims,
+            }
+        };
+        let (mut same, mut differ) = (0, 0);
+        for _ in 0..50_000 {
+            let a = principal(&mut rng);
+            // a copy with one field changed, or another principal
+            let b = match rng.below(8) {
+                0 => principal(&mut rng),
+                1 => Principal {
+                    agent: strings[rng.below(strings.len())].to_string(),
+                    ..a.clone()
+                },
+                2 => Principal {
+                    tenant: pick_opt(&mut rng),
+                    ..a.clone()
+                },
+                3 => Principal {
+                    workflow: pick_opt(&mut rng),
+                    ..a.clone()
+                },
+                4 => Principal {
+                    run_id: pick_opt(&mut rng),
+                    ..a.clone()
+                },
+                5 => Principal {
+                    source: sources[rng.below(sources.len())],
+                    ..a.clone()
+                },
+                6 => Principal {
+                    claims: principal(&mut rng).claims,
+                    ..a.clone()
+                },
+                _ => a.clone(),
+            };
+            let want = by_eq(&a, &b);
+            assert_eq!(same_principal(&a, &b), want, "{a:?} {b:?}");
+            if want {
+                same += 1;
+            } else {
+                differ += 1;
+            }
+        }
+        assert!(same > 5_000 && differ > 5_000, "{same} {differ}");
+    }
+
+    /// A tool compiled with its adapter carries its `input.tool` part: what `tool_doc` gives
+    /// for that adapter (the same allocation), equal to the document built from the tool's
+    /// fields with its canonical bytes; with another adapter the part is not taken. A reload
+    /// compiles new parts, and a changed tool's part follows its configuration.
+    #[test]
+    fn a_compiled_tool_part_is_the_built_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures");
+        let load = |path: &std::path::Path| {
+            crate::config::load_snapshot(path, true)
+                .expect("bench config")
+                .snapshot
+        };
+        let snap = load(&dir.join("toolwall.yaml"));
+        let mut checked = 0;
+        for adapter in &snap.adapters {
+            for tool in &adapter.tools {
+                let part = &tool
+                    .input_part
+                    .as_ref()
+                    .expect("compiled with its adapter")
+                    .part;
+                let doc = tool_doc(adapter, tool);
+                assert!(Arc::ptr_eq(&doc, part), "{}", tool.name);
+                let built = Shared::new(make_tool_doc(adapter, tool));
+                assert_eq!(doc.value(), built.value());
+                assert_eq!(doc.canonical(), built.canonical());
+                assert!(doc.canonical().is_some());
+                // under another adapter (another name, or kind): built from that adapter
+                for other in &snap.adapters {
+                    if other.name == adapter.name && other.kind == adapter.kind {
+                        continue;
+                    }
+                    let doc = tool_doc(other, tool);
+                    assert!(!Arc::ptr_eq(&doc, part));
+                    assert_eq!(doc.value(), &make_tool_doc(other, tool));
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 1, "the bench config has several tools");
+        // a reload: new parts, equal while the configuration is
+        let again = load(&dir.join("toolwall.yaml"));
+        for (a, b) in snap.adapters.iter().zip(&again.adapters) {
+            for (t, u) in a.tools.iter().zip(&b.tools) {
+                let (p, q) = (tool_doc(a, t), tool_doc(b, u));
+                assert!(!Arc::ptr_eq(&p, &q));
+                assert_eq!(p.value(), q.value());
+            }
+        }
+        // a reload that changes a tool's risk and read_only: its part says so
+        let tmp = std::env::temp_dir().join(format!("tw-toolpart-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(tmp.join("adapters")).expect("temp dir");
+        let config = std::fs::read_to_string(dir.join("toolwall.yaml"))
+            .expect("config")
+            .replace(
+                "../../policies",
+                &dir.join("../../policies").display().to_string(),
+            );
+        std::fs::write(tmp.join("toolwall.yaml"), config).expect("write config");
+        for f in std::fs::read_dir(dir.join("adapters")).expect("adapters") {
+            let f = f.expect("entry").path();
+            let text = std::fs::read_to_string(&f).expect("adapter").replace(
+                "risk: { reversible: false, financial: true, data_class: pci }",
+                "read_only: true\n    risk: { reversible: true, financial: false }",
+            );
+            std::fs::write(
+                tmp.join("adapters").join(f.file_name().expect("name")),
+                text,
+            )
+            .expect("write adapter");
+        }
+        let changed = load(&tmp.join("toolwall.yaml"));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let (adapter, tool) = changed
+            .adapters
+            .iter()
+            .flat_map(|a| a.tools.iter().map(move |t| (a, t)))
+            .find(|(_, t)| t.name == "payments.create_refund")
+            .expect("the bench tool");
+        let doc = tool_doc(adapter, tool);
+        assert_eq!(
+            doc.value()["risk"],
+            json!({"reversible": true, "financial": false})
+        );
+        assert_eq!(doc.value()["read_only"], json!(true));
+        assert_eq!(doc.value(), &make_tool_doc(adapter, tool));
     }
 }

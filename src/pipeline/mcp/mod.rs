@@ -301,6 +301,7 @@ impl Exchange {
             dry_run: false,
             idempotency: None,
             grpc: None,
+            input_part: None,
         }
     }
 }

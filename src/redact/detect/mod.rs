@@ -33,9 +33,9 @@ mod evidence_r29c;
 mod evidence_r29n;
 mod evidence_r29p;
 pub(crate) mod evidence_r29s;
-mod evidence_r30n;
-pub(crate) mod evidence_r30g;
 pub(crate) mod evidence_r30c;
+pub(crate) mod evidence_r30g;
+mod evidence_r30n;
 mod evidence_r30p;
 mod numbers;
 mod patterns;
@@ -795,10 +795,10 @@ mod tests_r29n;
 mod tests_r29p;
 #[cfg(test)]
 mod tests_r29s;
+mod tests_r30c;
+mod tests_r30g;
 #[cfg(test)]
 mod tests_r30n;
-mod tests_r30g;
-mod tests_r30c;
 mod tests_r30p;
 #[cfg(test)]
 pub(crate) mod tests_support;

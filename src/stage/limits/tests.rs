@@ -128,6 +128,7 @@ fn priced_tool() -> Tool {
         dry_run: false,
         idempotency: None,
         grpc: None,
+        input_part: None,
     }
 }
 
