@@ -795,10 +795,13 @@ mod tests_r29n;
 mod tests_r29p;
 #[cfg(test)]
 mod tests_r29s;
+#[cfg(test)]
 mod tests_r30c;
+#[cfg(test)]
 mod tests_r30g;
 #[cfg(test)]
 mod tests_r30n;
+#[cfg(test)]
 mod tests_r30p;
 #[cfg(test)]
 pub(crate) mod tests_support;
