@@ -48497,9 +48497,10 @@ def b32_t_sheetcsv(f, r, loc):
 
 
 def b32_t_staffcsv(f, r, loc):
-    out = ["emp_no;name;date_of_birth;start_date;mobile\n"]
+    out = ["emp_no;name;date_of_birth;start_date;mobile" + (";ssn\n" if loc == "en_US" else "\n")]
     for _ in range(r.randint(2, 4)):
-        out += [f"{r.randint(1000, 9999)};{b32_person(f, r, loc)};", b32_dob(r, loc, style="loc"), f";{b32_date(r, loc, 30, 2000)};", b32_phone(r, loc), "\n"]
+        out += [f"{r.randint(1000, 9999)};{b32_person(f, r, loc)};", b32_dob(r, loc, style="loc"), f";{b32_date(r, loc, 30, 2000)};", b32_phone(r, loc)]
+        out += [";", b32_ssn(r), "\n"] if loc == "en_US" else ["\n"]
     return out
 
 
@@ -48617,10 +48618,11 @@ def b32_t_callnotes(f, r, loc):
     name = b32_person(f, r, loc)
     return b32_T("""CALL SUMMARY (auto-transcribed, {ts})
 Caller: {name}, callback {ph}
-Verified with DOB {dob} and last four of card {l4}.
+Verified with DOB {dob} and last four of card {l4}.{ssn}
 Issue: locked out of online banking after 3 wrong attempts. Customer read out their old password "{pw}" — advised never to share it.
 New statements to {em}. IBAN confirmed: {iban}.
-""", ts=b32_ts(r), name=name, ph=b32_phone(r, loc), dob=b32_dob(r, loc), l4=r.randint(1000, 9999), pw=b32_pw(r, b32_lang(loc)), em=b32_email(f, r, name), iban=b32_iban(r, loc))
+""", ts=b32_ts(r), name=name, ph=b32_phone(r, loc), dob=b32_dob(r, loc), l4=r.randint(1000, 9999), pw=b32_pw(r, b32_lang(loc)), em=b32_email(f, r, name), iban=b32_iban(r, loc),
+                 ssn=b32_T(" SSN on file {s} matches.", s=b32_ssn(r)) if loc == "en_US" else "")
 
 
 def b32_t_runbooklinks(f, r, loc):
@@ -48743,6 +48745,321 @@ B32_USKINDS = [
     b32_us("Child support enrollment", lambda f, r, loc: [("Other parent SSN", b32_ssn(r)), ("Child date of birth", b32_dob(r, loc, 1, 17)), ("Case no.", b32_la(r, loc, 25))]),
     b32_us("Payroll card enrollment", lambda f, r, loc: [("Card number", b32_card(r, "visa")), ("Bank (if any)", b32_la(r, loc, 20)), ("Portal password", b32_pw(r))]),
 ]
+
+
+# ---------- blind32 text documents: agent tool config and key-bearing output ----------
+
+def b32_t_envrc(f, r, loc):
+    return b32_T("""# .envrc (direnv) — {who}
+export OPENAI_API_KEY={oa}
+export ANTHROPIC_API_KEY={an}
+export SLACK_BOT_TOKEN={sl}
+export STRIPE_API_KEY={st}
+export AWS_ACCESS_KEY_ID={ak}
+export AWS_SECRET_ACCESS_KEY={sk}
+export INTERNAL_SERVICE_JWT={jwt}
+# export GITHUB_TOKEN={ph}
+dotenv_if_exists .env.local
+""", who=b32_person(f, r, loc), oa=b32_openai(r), an=b32_anthropic(r), sl=b32_slack(r), st=b32_stripe(r), ak=b32_aws(r), sk=b32_aws_secret(r), jwt=b32_jwt(r), ph=b32_ph(r, "gh"))
+
+
+def b32_t_zed(f, r, loc):
+    return b32_T("""// ~/.config/zed/settings.json
+{{
+  "theme": "One Dark",
+  "language_models": {{
+    "anthropic": {{ "api_key": "{an}" }},
+    "openai": {{ "api_url": "https://api.openai.com/v1", "api_key": "{oa}" }},
+    "google": {{ "api_key": "{gg}" }}
+  }},
+  "context_servers": {{
+    "slack": {{ "command": {{ "path": "npx", "env": {{ "SLACK_BOT_TOKEN": "{sl}" }} }} }}
+  }}
+}}
+""", an=b32_anthropic(r), oa=b32_openai(r), gg=b32_google(r), sl=b32_slack(r))
+
+
+def b32_t_cursormcp(f, r, loc):
+    return b32_T("""// .cursor/mcp.json (committed by mistake)
+{{
+  "mcpServers": {{
+    "stripe": {{ "command": "npx", "args": ["-y", "@stripe/mcp", "--api-key={st}"] }},
+    "github": {{ "command": "docker", "env": {{ "GITHUB_PERSONAL_ACCESS_TOKEN": "{gh}" }} }},
+    "slack": {{ "env": {{ "SLACK_BOT_TOKEN": "{sl}", "SLACK_TEAM_ID": "T{team}" }} }},
+    "docs-example": {{ "env": {{ "API_KEY": "{ph}" }} }}
+  }}
+}}
+""", st=b32_stripe(r), gh=b32_gh(r), sl=b32_slack(r), team=rnd(r, string.ascii_uppercase + string.digits, 10), ph=b32_ph(r))
+
+
+def b32_t_goose(f, r, loc):
+    return b32_T("""# ~/.config/goose/config.yaml
+GOOSE_PROVIDER: anthropic
+GOOSE_MODEL: claude-sonnet-4-5
+ANTHROPIC_API_KEY: {an}
+GOOGLE_API_KEY: {gg}
+extensions:
+  jira:
+    type: stdio
+    cmd: uvx
+    envs:
+      JIRA_API_TOKEN: {g}
+      JIRA_EMAIL: {em}
+  aws:
+    envs:
+      AWS_ACCESS_KEY_ID: {ak}
+""", an=b32_anthropic(r), gg=b32_google(r), g=B32L("GENERIC_SECRET", "ATATT3xFfGF0" + rnd(r, URLS, 180)), em=b32_email(f, r), ak=b32_aws(r))
+
+
+def b32_t_codexcli(f, r, loc):
+    return b32_T("""# ~/.codex/config.toml
+model = "gpt-5-codex"
+approval_policy = "on-request"
+
+[mcp_servers.payments]
+command = "node"
+args = ["./mcp/payments.js"]
+env = {{ "STRIPE_SECRET_KEY" = "{st}", "AUTH_TOKEN" = "{jwt}" }}
+
+[mcp_servers.search]
+command = "uvx"
+env = {{ "OPENAI_API_KEY" = "{oa}", "EXAMPLE" = "{ph}" }}
+""", st=b32_stripe(r), jwt=b32_jwt(r), oa=b32_openai(r), ph=b32_ph(r, r.choice(["sk-", "sk_"])))
+
+
+def b32_t_supabase(f, r, loc):
+    iat = int((B32_DAY - datetime.datetime(1970, 1, 1)).total_seconds()) - r.randint(10**5, 10**7)
+    mk = lambda role: B32L("JWT", b32_b64u({"alg": "HS256", "typ": "JWT"}) + "." + b32_b64u({"iss": "supabase", "ref": rnd(r, string.ascii_lowercase, 20), "role": role, "iat": iat, "exp": iat + 10**8}) + "." + rnd(r, URLS, 43))
+    return b32_T("""$ supabase status
+         API URL: http://{ip}:54321
+     GraphQL URL: http://{ip}:54321/graphql/v1
+          DB URL: postgresql://postgres:{pw}@{ip}:54322/postgres
+      Studio URL: http://{ip}:54323
+      JWT secret: {g}
+        anon key: {a}
+service_role key: {s}
+""", ip=b32_ipv4(r, 0.5), pw=b32_pw_url(r), g=b32_generic(r, "an32"), a=mk("anon"), s=mk("service_role"))
+
+
+def b32_t_hasura(f, r, loc):
+    return b32_T("""# hasura/.env
+HASURA_GRAPHQL_DATABASE_URL=postgres://hasura:{pw}@{h}:5432/app
+HASURA_GRAPHQL_ADMIN_SECRET={g}
+HASURA_GRAPHQL_JWT_SECRET={{"type":"HS256","key":"{g2}"}}
+# test call
+# curl -H "Authorization: Bearer {jwt}" https://{h2}/v1/graphql -d '{{"query":"{{ users {{ id email }} }}"}}'
+""", pw=b32_pw_url(r), h=b32_host(r), g=b32_generic(r, "an32"), g2=b32_generic(r, "hex64"), jwt=b32_jwt(r), h2=b32_host(r))
+
+
+def b32_t_cookiesjar(f, r, loc):
+    dom = r.choice(["app.acme.io", "portal.nordwind.de", "shop.example-shop.fr"])
+    return b32_T("""# Netscape HTTP Cookie File
+# exported by the browser tool for the scraping job
+.{dom}	TRUE	/	TRUE	{exp}	session	{jwt}
+.{dom}	TRUE	/	TRUE	{exp}	csrftoken	{g}
+.{dom}	TRUE	/	FALSE	{exp}	_ga	GA1.1.{n}.{e}
+.{dom}	TRUE	/	FALSE	{exp}	lang	{loc}
+""", dom=dom, exp=r.randint(1790000000, 1800000000), jwt=b32_jwt(r), g=b32_generic(r, "an32"), n=r.randint(10**8, 10**9), e=b32_ts(r, fmt="epoch"), loc=loc)
+
+
+def b32_t_flysecrets(f, r, loc):
+    return b32_T("""$ fly secrets set SLACK_BOT_TOKEN={sl} STRIPE_SECRET_KEY={st} OPENAI_API_KEY={oa} -a api-{n}
+Updating existing machines in 'api-{n}' with rolling strategy
+$ fly secrets list -a api-{n}
+NAME              	DIGEST          	CREATED AT
+OPENAI_API_KEY    	{d1}	1m ago
+SLACK_BOT_TOKEN   	{d2}	1m ago
+STRIPE_SECRET_KEY 	{d3}	1m ago
+""", sl=b32_slack(r), st=b32_stripe(r), oa=b32_openai(r), n=r.randint(1, 99), d1=rnd(r, HEX, 16), d2=rnd(r, HEX, 16), d3=rnd(r, HEX, 16))
+
+
+def b32_t_pkcs12(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ openssl pkcs12 -in {u}.p12 -nodes -passin pass:{pw}
+Bag Attributes
+    localKeyID: {kid}
+    friendlyName: {em}
+Key Attributes: <No Attributes>
+{key}
+Bag Attributes
+    localKeyID: {kid}
+subject=CN={name}, emailAddress={em}
+-----BEGIN CERTIFICATE-----
+{cert}
+-----END CERTIFICATE-----
+""", u=b32_user(name), pw=b32_pw(r), kid=" ".join(rnd(r, "0123456789ABCDEF", 2) for _ in range(20)), em=b32_email(f, r, name),
+                 key=b32_pem(r, r.choice(["PRIVATE KEY", "RSA PRIVATE KEY"])), name=name, cert="\n".join(b64blob(r, 48) for _ in range(3)))
+
+
+def b32_t_certbot(f, r, loc):
+    dom = r.choice(["shop.nordwind.de", "api.example-shop.fr", "vpn.acme.io"])
+    return b32_T("""$ sudo cat /etc/letsencrypt/live/{dom}/privkey.pem
+{key}
+$ sudo cat /etc/letsencrypt/renewal/{dom}.conf | head -5
+version = 2.11.0
+archive_dir = /etc/letsencrypt/archive/{dom}
+[renewalparams]
+account = {acc}
+authenticator = nginx
+""", dom=dom, key=b32_pem(r, r.choice(["PRIVATE KEY", "EC PRIVATE KEY"])), acc=rnd(r, HEX, 32))
+
+
+def b32_t_tfoutput(f, r, loc):
+    return b32_T("""$ terraform output -raw deploy_private_key
+{key}
+$ terraform output -json ci_user
+{{
+  "access_key_id": "{ak}",
+  "secret_access_key": "{sk}",
+  "console_password": "{pw}"
+}}
+""", key=b32_pem(r), ak=b32_aws(r), sk=b32_aws_secret(r), pw=b32_pw(r))
+
+
+def b32_t_slackbolt(f, r, loc):
+    return b32_T("""# bot/app.py
+from slack_bolt import App
+from openai import OpenAI
+
+app = App(token="{sl}", signing_secret="{g}")
+llm = OpenAI(api_key="{oa}")
+
+@app.event("app_mention")
+def answer(event, say):
+    say(llm.responses.create(model="gpt-5-mini", input=event["text"]).output_text)
+""", sl=b32_slack(r), g=b32_generic(r, "hex32"), oa=b32_openai(r))
+
+
+def b32_t_mitm(f, r, loc):
+    name = b32_person(f, r, loc)
+    return b32_T("""$ mitmdump -nr agent.flow --flow-detail 2
+{ip}:{port}: POST https://api.anthropic.com/v1/messages
+    x-api-key: {an}
+    anthropic-version: 2023-06-01
+    content-type: application/json
+ << 200 OK 2.1k
+{ip}:{port2}: GET https://api.{dom}/v2/me
+    authorization: Bearer {jwt}
+ << 200 OK {{"name":"{name}","email":"{em}","phone":"{ph}"}}
+""", ip=b32_ipv4(r, 0.6), port=r.randint(1024, 65535), an=b32_anthropic(r), port2=r.randint(1024, 65535), dom=r.choice(["acme.io", "nordwind.de"]),
+                 jwt=b32_jwt(r), name=name, em=b32_email(f, r, name), ph=b32_phone(r, loc))
+
+
+def b32_t_railsenv(f, r, loc):
+    return b32_T("""# .env.production (attached to support ticket {t})
+DATABASE_URL=postgres://app:{pw}@{h}:5432/app_production
+SECRET_KEY_BASE={g}
+STRIPE_SECRET_KEY={st}
+SLACK_WEBHOOK_TOKEN={sl}
+AWS_ACCESS_KEY_ID={ak}
+AWS_SECRET_ACCESS_KEY={sk}
+GOOGLE_MAPS_API_KEY={gg}
+""", t=b32_la(r, loc, 15), pw=b32_pw_url(r), h=b32_host(r), g=B32L("GENERIC_SECRET", rnd(r, HEX, 128)), st=b32_stripe(r), sl=b32_slack(r), ak=b32_aws(r), sk=b32_aws_secret(r), gg=b32_google(r))
+
+
+def b32_t_k8stls(f, r, loc):
+    return b32_T("""$ kubectl -n ingress get secret wildcard-tls -o jsonpath='{{.data.tls\\.key}}' | base64 -d
+{key}
+$ kubectl -n ingress get secret wildcard-tls -o jsonpath='{{.metadata.creationTimestamp}}'
+{ts}
+""", key=b32_pem(r, r.choice(["RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY"])), ts=b32_ts(r))
+
+
+def b32_t_assumerole(f, r, loc):
+    return b32_T("""$ aws sts assume-role --role-arn arn:aws:iam::{acct}:role/deployer --role-session-name agent-{n}
+{{
+    "Credentials": {{
+        "AccessKeyId": "{ak}",
+        "SecretAccessKey": "{sk}",
+        "SessionToken": "{tok}",
+        "Expiration": "{ts}"
+    }},
+    "AssumedRoleUser": {{ "Arn": "arn:aws:sts::{acct}:assumed-role/deployer/agent-{n}" }}
+}}
+""", acct=r.randint(10**11, 10**12 - 1), n=r.randint(1, 999), ak=B32L("AWS_ACCESS_KEY", "ASIA" + rnd(r, B32_B32, 16)), sk=b32_aws_secret(r),
+                 tok=B32L("GENERIC_SECRET", "IQoJb3JpZ2luX2VjE" + rnd(r, AN + "+/", 300)), ts=b32_ts(r, 1))
+
+
+def b32_t_jwtdebug(f, r, loc):
+    jwt = b32_jwt(r)
+    h, p, _s = jwt.text.split(".")
+    dec = lambda x: base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)).decode()
+    return b32_T("""$ echo "$TOKEN" | step crypto jwt inspect --insecure
+{{
+  "header": {hd},
+  "payload": {pl},
+  "signature": "(not shown)"
+}}
+$ echo $TOKEN
+{jwt}
+""", hd=dec(h), pl=dec(p), jwt=jwt)
+
+
+def b32_t_gitremote(f, r, loc):
+    return b32_T("""$ git remote -v
+origin	https://x-access-token:{gh}@github.com/acme/{repo}.git (fetch)
+origin	https://x-access-token:{gh}@github.com/acme/{repo}.git (push)
+$ git push origin HEAD
+remote: Resolving deltas: 100% (3/3), completed with 3 local objects.
+To https://github.com/acme/{repo}.git
+   {a}..{b}  HEAD -> main
+""", gh=b32_gh(r, r.choice(["ghs_", "ghs_", "ghp_", "ghu_", "gho_", "ghr_"])), repo=rnd(r, string.ascii_lowercase, 7), a=rnd(r, HEX, 7), b=rnd(r, HEX, 7))
+
+
+def b32_t_claudesettings(f, r, loc):
+    return b32_T("""// .claude/settings.local.json
+{{
+  "permissions": {{ "allow": ["Bash(npm run test:*)", "Read(~/.aws/**)"] }},
+  "env": {{
+    "ANTHROPIC_API_KEY": "{an}",
+    "GITHUB_TOKEN": "{gh}",
+    "AWS_ACCESS_KEY_ID": "{ak}",
+    "EXAMPLE_KEY": "{ph}"
+  }}
+}}
+""", an=b32_anthropic(r), gh=b32_gh(r), ak=b32_aws(r), ph=b32_ph(r, r.choice(["sk-ant", "gh", "AKIA"])))
+
+
+def b32_t_saml(f, r, loc):
+    return b32_T("""# simplesamlphp/config/authsources.php (excerpt, pasted into the ticket)
+'default-sp' => [
+    'saml:SP',
+    'entityID' => 'https://sso.{dom}/sp',
+    'idp' => 'https://idp.{dom}/metadata',
+    'privatekey_pass' => '{pw}',
+],
+# cert/saml.pem
+{key}
+# allowed IdP addresses: {ip6}, {ip}
+""", dom=r.choice(["acme.io", "nordwind.de", "example-shop.fr"]), pw=b32_pw(r), key=b32_pem(r, r.choice(["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY"])), ip6=b32_ipv6(r), ip=b32_ipv4(r, 0))
+
+
+def b32_t_electron(f, r, loc):
+    return b32_T("""# electron-builder release env (CI log, secrets not masked)
+CSC_LINK=file:///tmp/cert.p12
+CSC_KEY_PASSWORD={pw}
+GH_TOKEN={gh}
+APPLE_ID={em}
+APPLE_APP_SPECIFIC_PASSWORD={asp}
+  • electron-builder  version=26.0.{n} os=24.{m}.0
+  • publishing to GitHub  owner=acme repo=desktop
+""", pw=b32_pw(r), gh=b32_gh(r), em=b32_email(f, r), asp=B32L("PASSWORD", "-".join(rnd(r, string.ascii_lowercase, 4) for _ in range(4))), n=r.randint(1, 20), m=r.randint(0, 6))
+
+
+def b32_t_anthropiccurl(f, r, loc):
+    return b32_T("""$ history | grep anthropic
+  812  curl https://api.anthropic.com/v1/messages -H "x-api-key: {an}" -H "anthropic-version: 2023-06-01" -H "content-type: application/json" -d @req.json
+  813  curl https://api.anthropic.com/v1/organizations/api_keys -H "x-api-key: {adm}"
+  815  export ANTHROPIC_API_KEY={ph}   # from the docs, doesn't work obviously
+""", an=b32_anthropic(r), adm=B32L("ANTHROPIC_KEY", "sk-ant-admin01-" + rnd(r, URLS, 93) + "AA"), ph=b32_ph(r, "sk-ant"))
+
+
+def b32_t_ip6neigh(f, r, loc):
+    out = ["$ birdc show protocols all bgp_upstream | grep -E 'Neighbor|Source'\n"]
+    for _ in range(r.randint(2, 3)):
+        out += ["  Neighbor address: ", b32_ipv6(r), "\n  Source address:   ", b32_ipv6(r), "\n"]
+    out += ["$ ip -6 neigh | head -2\n", b32_ipv6(r), f" dev eth0 lladdr {b32_la(r, loc, 24)} REACHABLE\n"]
+    return out
 
 
 # ---------- blind32 JSON documents: what agents' tools send and receive ----------
@@ -49045,10 +49362,79 @@ def b32_j_vaulttransit(f, r, loc):
             "backup": {"policy": "manual"}, "exported_private_key": b32_jk(r, "RSA PRIVATE KEY")}}
 
 
+def b32_j_cognitoauth(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"ChallengeParameters": {}, "AuthenticationResult": {"AccessToken": b32_jwt(r), "ExpiresIn": 3600, "TokenType": "Bearer",
+            "IdToken": b32_jwt(r), "NewDeviceMetadata": {"DeviceKey": "eu-central-1_" + b32_uuid(r)}},
+            "profile": {"email": b32_email(f, r, name)}}
+
+
+def b32_j_n8ncreds(f, r, loc):
+    return [{"id": rnd(r, AN, 16), "name": "Slack bot", "type": "slackApi", "data": {"accessToken": b32_slack(r)}},
+            {"id": rnd(r, AN, 16), "name": "OpenAI", "type": "openAiApi", "data": {"apiKey": b32_openai(r), "organizationId": "org-" + rnd(r, AN, 24)}},
+            {"id": rnd(r, AN, 16), "name": "Stripe", "type": "stripeApi", "data": {"secretKey": b32_stripe(r)}},
+            {"id": rnd(r, AN, 16), "name": "Docs sample", "type": "httpHeaderAuth", "data": {"name": "Authorization", "value": b32_j("Bearer {p}", p=b32_ph(r))}}]
+
+
+def b32_j_oauthtoken(f, r, loc):
+    return {"access_token": b32_jwt(r), "token_type": "Bearer", "expires_in": 3599, "refresh_token": b32_generic(r, "an32"), "scope": "openid profile email offline_access",
+            "id_token": b32_jwt(r)}
+
+
+def b32_j_gcpsakey(f, r, loc):
+    proj = rnd(r, string.ascii_lowercase, 6) + "-" + str(r.randint(100000, 999999))
+    return {"type": "service_account", "project_id": proj, "private_key_id": rnd(r, HEX, 40), "private_key": b32_jk(r, "PRIVATE KEY"),
+            "client_email": f"agent-runner@{proj}.iam.gserviceaccount.com", "client_id": rnd(r, string.digits, 21), "token_uri": "https://oauth2.googleapis.com/token"}
+
+
+def b32_j_checkoutcom(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"source": {"type": "card", "number": b32_card(r, style="plain"), "expiry_month": r.randint(1, 12), "expiry_year": r.randint(2027, 2032), "cvv": b32_cvc(r, r.choice([3, 4])),
+            "name": name, "billing_address": {"country": REGION[loc]}}, "amount": r.randint(100, 99999), "currency": "EUR", "reference": b32_la(r, loc, 0),
+            "customer": {"email": b32_email(f, r, name), "phone": {"number": b32_phone(r, loc)}}, "payment_ip": b32_ipv4(r, 0)}
+
+
+def b32_j_braintree(f, r, loc):
+    return {"transaction": {"amount": f"{r.randint(1, 999)}.{r.randint(0, 99):02d}", "creditCard": {"number": b32_card(r), "expirationDate": b32_la(r, loc, 27), "cvv": b32_cvc(r)},
+            "options": {"submitForSettlement": True}, "orderId": b32_la(r, loc, 0), "deviceData": {"correlation_id": rnd(r, HEX, 32)}}}
+
+
+# ---------- blind32 JSON documents: US records (en_US) ----------
+
+def b32_j_usadp(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"workers": [{"associateOID": rnd(r, string.ascii_uppercase + string.digits, 16), "person": {"legalName": {"formattedName": name},
+            "governmentIDs": [{"idValue": b32_ssn(r), "nameCode": {"codeValue": "SSN"}}], "birthDate": b32_dob(r, loc, style="iso"),
+            "communication": {"emails": [{"emailUri": b32_email(f, r, name)}], "mobiles": [{"formattedNumber": b32_phone(r, loc, "US")}]}},
+            "workerDates": {"originalHireDate": b32_date(r, loc, 100, 4000)}}]}
+
+
+def b32_j_ussterling(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"candidate": {"id": b32_uuid(r), "givenName": name.split()[0], "familyName": name.split()[-1], "ssn": b32_ssn(r, r.choice(["dash", "bare"])),
+            "dob": b32_dob(r, loc, style="iso"), "email": b32_email(f, r, name), "phone": b32_phone(r, loc, "US"),
+            "addressHistory": [{"zip": f"{r.randint(10000, 99999)}", "from": b32_date(r, loc, 400, 3000)}]}, "screening": {"package": "standard", "status": "pending"}}
+
+
+def b32_j_ustaximport(f, r, loc):
+    name = b32_person(f, r, loc)
+    return {"taxYear": 2026, "filingStatus": "MFJ", "taxpayer": {"name": name, "ssn": b32_ssn(r), "dob": b32_dob(r, loc, style="iso")},
+            "spouse": {"name": b32_person(f, r, loc), "ssn": b32_ssn(r), "dob": b32_dob(r, loc, style="iso")},
+            "refund": {"routing": b32_la(r, loc, 20), "account": rnd(r, string.digits, 10), "type": "checking"}, "contact": {"email": b32_email(f, r, name)},
+            "preparerEin": b32_la(r, loc, 10), "dependentItin": b32_itin(r)}
+
+
 # ---------- blind32 dispatch and self-check ----------
 
 B32_TEXT = [v for k, v in list(globals().items()) if k.startswith("b32_t_")] + [b32_paperkind(t, b) for t, b in B32_PAPER]
-B32_JSON = [v for k, v in list(globals().items()) if k.startswith("b32_j_")]
+B32_JSON = [v for k, v in list(globals().items()) if k.startswith("b32_j_") and not k.startswith("b32_j_us")]
+B32_USJSON = [v for k, v in list(globals().items()) if k.startswith("b32_j_us")]
+# key-bearing kinds, drawn a little more often so every secret type reaches its count
+B32_HEAVY_T = [b32_t_envrc, b32_t_zed, b32_t_cursormcp, b32_t_goose, b32_t_codexcli, b32_t_flysecrets, b32_t_railsenv, b32_t_tfoutput,
+               b32_t_pkcs12, b32_t_certbot, b32_t_k8stls, b32_t_slackbolt, b32_t_mitm, b32_t_tscode, b32_t_gocode, b32_t_gitcreds,
+               b32_t_gitremote, b32_t_claudesettings, b32_t_saml, b32_t_electron, b32_t_anthropiccurl, b32_t_ip6neigh, b32_t_cloudinit]
+B32_HEAVY_J = [b32_j_claudedesktop, b32_j_a2a, b32_j_n8ncreds, b32_j_gcpsakey, b32_j_netlifyenv, b32_j_shelltool, b32_j_vaulttransit,
+               b32_j_gitlabvars, b32_j_stripeissuing, b32_j_checkoutcom, b32_j_braintree, b32_j_mcpprompt, b32_j_ghpush, b32_j_oauthtoken]
 
 
 def b32_labels(doc, kind):
@@ -49099,9 +49485,11 @@ def b32_render(doc, kind):
 def b32_draw(f, r, loc, kind):
     while True:
         if kind == "text":
-            k = r.choice(B32_USKINDS) if loc == "en_US" and r.random() < 0.4 else r.choice(B32_TEXT)
+            x = r.random()
+            k = r.choice(B32_USKINDS) if loc == "en_US" and x < 0.5 else r.choice(B32_HEAVY_T) if x > 0.78 else r.choice(B32_TEXT)
         else:
-            k = r.choice(B32_JSON)
+            x = r.random()
+            k = r.choice(B32_USJSON) if loc == "en_US" and x < 0.3 else r.choice(B32_HEAVY_J) if x > 0.8 else r.choice(B32_JSON)
         doc = k(f, r, loc)
         if b32_dup_ok(b32_render(doc, kind)):
             return doc
