@@ -46689,7 +46689,7 @@ B32_MONTHS = {"de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli
 
 def b32_dob(r, loc, lo=18, hi=88, style=None):
     """DATE_OF_BIRTH: a birth date `lo`..`hi` years before the fixed day, written the locale's way."""
-    d = B32_DAY - datetime.timedelta(days=r.randint(lo * 365 + 5, hi * 365))
+    d = (B32_DAY - datetime.timedelta(days=r.randint(lo * 365 + 5, hi * 365))).date()
     lang = b32_lang(loc)
     style = style or r.choice(["loc", "loc", "loc", "iso", "long"])
     if style == "iso":
@@ -47203,11 +47203,16 @@ def b32_email(f, r, name=None):
     return B32L("EMAIL", email(f, r))
 
 
+B32_TITLES = {"Miss", "Herr", "Frau", "Mme", "Mlle", "Sig.ra", "Sr", "Jr", "MBA", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "MSc", "BSc",
+              "Ing", "Dipl", "Mag", "Dott", "Dr", "Prof", "Mr", "Mrs", "Ms", "Sig", "Sra", "Don", "Doña", "Dña", "Dhr", "Mevr", "Mw"}
+
+
 def b32_person(f, r, loc):
-    name = f.name()
-    for t in ("Dr. ", "Prof. ", "Mr. ", "Mrs. ", "Ms. ", "Miss ", "Sig. ", "Sig.ra ", "Dott. ", "Herr ", "Frau ", "Mme ", "M. "):
-        name = name.replace(t, "")
-    return name
+    """A name without titles or degrees (Faker adds `Dr.`, `B.Eng.`, `MBA`, …)."""
+    while True:
+        toks = [t for t in f.name().split() if not t.endswith(".") and "." not in t and t not in B32_TITLES]
+        if len(toks) >= 2:
+            return " ".join(toks)
 
 
 def b32_user(name):
@@ -47414,7 +47419,7 @@ default_vhost = /orders
 management.tcp.ip = {ip}
 cluster_formation.classic_config.nodes.1 = rabbit@{h}
 ## erlang cookie (do not commit): {g}
-""", pw=b32_pw(r), ip=b32_ipv4(r, 0.7), h=b32_host(r), g=B32L("GENERIC_SECRET", rnd(r, string.ascii_uppercase, 20)))
+""", pw=b32_pw(r), ip=b32_ipv4(r, 0.7), h=b32_host(r).split(".")[0], g=B32L("GENERIC_SECRET", rnd(r, string.ascii_uppercase, 20)))
 
 
 def b32_t_jupyter(f, r, loc):
@@ -47584,9 +47589,9 @@ model_list:
       model: gemini/gemini-2.5-pro
       api_key: {gg}
 general_settings:
-  master_key: sk-{mk}
+  master_key: {mk}
   database_url: postgresql://litellm:{pw}@{ip}:5432/litellm
-""", an=b32_anthropic(r), gg=b32_google(r), mk=B32L("GENERIC_SECRET", rnd(r, AN, 32)), pw=b32_pw_url(r), ip=b32_ipv4(r, 0.6))
+""", an=b32_anthropic(r), gg=b32_google(r), mk=B32L("GENERIC_SECRET", "sk-" + rnd(r, AN, 32)), pw=b32_pw_url(r), ip=b32_ipv4(r, 0.6))
 
 
 def b32_t_odoo(f, r, loc):
@@ -48319,7 +48324,7 @@ def b32_t_suricata(f, r, loc):
 def b32_t_dsn(f, r, loc):
     return b32_T("""Return-Path: <>
 Date: {ts}
-From: Mail Delivery System <MAILER-DAEMON@mx2.{dom}>
+From: Mail Delivery System <{md}>
 Subject: Undelivered Mail Returned to Sender
 
 This is the mail system at host mx2.{dom}.
@@ -48328,7 +48333,7 @@ Reporting-MTA: dns; mx2.{dom}
 X-Postfix-Queue-ID: {q}
 Original-Recipient: rfc822;{em}
 Action: failed
-""", ts=b32_ts(r, fmt="%a, %d %b %Y %H:%M:%S +0000"), dom=r.choice(B32_DOMAINS), em=b32_email(f, r), dom2=r.choice(B32_DOMAINS), ip=b32_ipv4(r, 0), q=rnd(r, "0123456789ABCDEF", 11))
+""", ts=b32_ts(r, fmt="%a, %d %b %Y %H:%M:%S +0000"), dom=(dm := r.choice(B32_DOMAINS)), md=B32L("EMAIL", "MAILER-DAEMON@mx2." + dm), em=b32_email(f, r), dom2=r.choice(B32_DOMAINS), ip=b32_ipv4(r, 0), q=rnd(r, "0123456789ABCDEF", 11))
 
 
 def b32_t_devtools(f, r, loc):
@@ -48424,12 +48429,12 @@ Status: In Progress   Assignee: {a}   Priority: Urgent
 def b32_t_confluence(f, r, loc):
     return b32_T("""h1. Onboarding – Support tooling
 ||Tool||Login||Secret||
-|Zendesk|support@{dom}|{pw}|
+|Zendesk|{sup}|{pw}|
 |Twilio|AC{sid}|{g}|
 |Google Maps|-|{gg}|
 |Slack bot|-|{sl}|
-_Last edited by {a} on {d}. Example key for the docs: {ph}_
-""", dom=r.choice(["acme.io", "nordwind.de"]), pw=b32_pw(r), sid=rnd(r, HEX, 32), g=b32_generic(r, "hex32"), gg=b32_google(r), sl=b32_slack(r),
+_Example key for the docs: {ph} (not a real key). Last edited by {a} on {d}._
+""", sup=B32L("EMAIL", "support@" + r.choice(["acme.io", "nordwind.de"])), pw=b32_pw(r), sid=rnd(r, HEX, 32), g=b32_generic(r, "hex32"), gg=b32_google(r), sl=b32_slack(r),
                  a=b32_person(f, r, loc), d=b32_date(r, loc), ph=b32_ph(r, "AIza"))
 
 
@@ -48601,16 +48606,16 @@ Final Answer: Done.
 def b32_t_supportmail(f, r, loc):
     name = b32_person(f, r, loc)
     return b32_T("""From: {name} <{em}>
-To: billing@{dom}
+To: {bill}
 Subject: Re: payment failed ({inv})
 
 {hi},
 the card ending {l4} expired. Please use my new card {card}, exp {exp}, CVV {cvc}.
 If it fails again {call}.
 
-> On {d}, billing@{dom} wrote:
+> On {d}, {bill} wrote:
 > Your payment for {inv} could not be processed.
-""", name=name, em=b32_email(f, r, name), dom=r.choice(B32_DOMAINS), inv=b32_la(r, loc, 14), hi=b32_pick(loc, B32_HI), l4=r.randint(1000, 9999),
+""", name=name, em=b32_email(f, r, name), bill=B32L("EMAIL", "billing@" + r.choice(B32_DOMAINS)), inv=b32_la(r, loc, 14), hi=b32_pick(loc, B32_HI), l4=r.randint(1000, 9999),
                  card=b32_card(r), exp=b32_la(r, loc, 27), cvc=b32_cvc(r), call=b32_T(b32_pick(loc, B32_CALLME), p=b32_phone(r, loc)), d=b32_date(r, loc))
 
 
@@ -49069,6 +49074,11 @@ def b32_j(fmt, **kw):
     return [p if isinstance(p, L) else clean(p).replace(", , ", ", ") for p in b32_T(fmt, **kw)]
 
 
+def b32_svnr(r):
+    """A German-style social insurance number (not a US SSN; left unlabelled)."""
+    return f"{r.randint(10, 89)} {r.randint(1, 28):02d}{r.randint(1, 12):02d}{r.randint(40, 99):02d} {r.choice(string.ascii_uppercase)} {r.randint(0, 999):03d}"
+
+
 def b32_arr(*items):
     """A JSON array of strings (each item a one-element parts list, as Writer.json wants)."""
     return [x if isinstance(x, list) else [x] for x in items]
@@ -49126,7 +49136,7 @@ def b32_j_ollama(f, r, loc):
 def b32_j_pydanticai(f, r, loc):
     name = b32_person(f, r, loc)
     return {"parts": [{"part_kind": "tool-return", "tool_name": "lookup_employee", "tool_call_id": "call_" + rnd(r, AN, 24), "timestamp": b32_ts(r),
-            "content": {"name": name, "ssn": b32_ssn(r) if loc == "en_US" else b32_la(r, loc, 9), "dob": b32_dob(r, loc, style="iso"), "iban": b32_iban(r, loc), "manager": b32_person(f, r, loc)}}], "kind": "request"}
+            "content": {"name": name, "ssn": b32_ssn(r) if loc == "en_US" else b32_svnr(r), "dob": b32_dob(r, loc, style="iso"), "iban": b32_iban(r, loc), "manager": b32_person(f, r, loc)}}], "kind": "request"}
 
 
 def b32_j_langgraph(f, r, loc):
@@ -49298,7 +49308,7 @@ def b32_j_personio(f, r, loc):
     name = b32_person(f, r, loc)
     return {"success": True, "data": {"type": "Employee", "attributes": {"first_name": {"value": name.split()[0]}, "last_name": {"value": name.split()[-1]},
             "email": {"value": b32_email(f, r, name)}, "birthday": {"value": b32_dob(r, loc, style="iso")}, "iban": {"value": b32_iban(r, loc)},
-            "hire_date": {"value": b32_date(r, loc, 30, 3000)}, "mobile": {"value": b32_phone(r, loc)}, "ssn": {"value": b32_ssn(r) if loc == "en_US" else b32_la(r, loc, 22)}}}}
+            "hire_date": {"value": b32_date(r, loc, 30, 3000)}, "mobile": {"value": b32_phone(r, loc)}, "ssn": {"value": b32_ssn(r) if loc == "en_US" else b32_svnr(r)}}}}
 
 
 def b32_j_deel(f, r, loc):
@@ -49349,7 +49359,7 @@ def b32_j_jotform(f, r, loc):
 
 
 def b32_j_vonage(f, r, loc):
-    return {"msisdn": B32L("PHONE", (p := b32_phone(r, loc, variants=["e164"])).text.lstrip("+"), p.region), "to": rnd(r, string.digits, 11), "messageId": rnd(r, "0123456789ABCDEF", 16),
+    return {"msisdn": B32L("PHONE", (p := b32_phone(r, loc, variants=["e164"])).text.lstrip("+"), p.region), "to": str(r.randint(10000, 99999)), "messageId": rnd(r, "0123456789ABCDEF", 16),
             "text": b32_j("STOP. Also my account pw is {pw}", pw=b32_pw(r)), "type": "text", "message-timestamp": b32_ts(r, fmt="space")}
 
 
@@ -49384,7 +49394,7 @@ def b32_j_oauthtoken(f, r, loc):
 def b32_j_gcpsakey(f, r, loc):
     proj = rnd(r, string.ascii_lowercase, 6) + "-" + str(r.randint(100000, 999999))
     return {"type": "service_account", "project_id": proj, "private_key_id": rnd(r, HEX, 40), "private_key": b32_jk(r, "PRIVATE KEY"),
-            "client_email": f"agent-runner@{proj}.iam.gserviceaccount.com", "client_id": rnd(r, string.digits, 21), "token_uri": "https://oauth2.googleapis.com/token"}
+            "client_email": B32L("EMAIL", f"agent-runner@{proj}.iam.gserviceaccount.com"), "client_id": rnd(r, string.digits, 21), "token_uri": "https://oauth2.googleapis.com/token"}
 
 
 def b32_j_checkoutcom(f, r, loc):
