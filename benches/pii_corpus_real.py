@@ -46737,7 +46737,9 @@ def b32_group(num, sep):
 def b32_card(r, brand=None, style=None):
     _b, num = b32_card_digits(r, brand)
     style = style or r.choice(["plain", "plain", "space", "dash"])
-    if style == "space":
+    if len(num) == 13:
+        pass
+    elif style == "space":
         num = b32_group(num, " ")
     elif style == "dash":
         num = b32_group(num, "-")
@@ -47230,7 +47232,7 @@ def b32_host(r):
 
 
 B32_PWS = {
-    "en": ["the password is {p}", "pw is {p}", "I reset it to {p}", "use {p} to log in", "login: admin / {p}", "new password: {p}", "passcode {p} (case sensitive)"],
+    "en": ["the password is {p}", "pw is {p}", "I reset it to {p}", "it's {p} now", "login: admin / {p}", "new password: {p}", "passcode {p} (case sensitive)"],
     "de": ["das Passwort ist {p}", "Kennwort lautet {p}", "Zugang: admin / {p}", "neues Passwort: {p}", "PW ist jetzt {p}"],
     "fr": ["le mot de passe est {p}", "mdp : {p}", "identifiants : admin / {p}", "nouveau mot de passe : {p}"],
     "es": ["la contraseña es {p}", "clave: {p}", "acceso: admin / {p}", "contraseña nueva: {p}"],
@@ -47370,10 +47372,10 @@ requirepass {pw}
 masterauth {pw2}
 replicaof {ip2} 6379
 user default off
-user worker on >{pw3} ~jobs:* +@list +@connection
+aclfile /etc/redis/users.acl
 rename-command FLUSHALL ""
 # last rewrite {ts}
-""", h=b32_host(r), ip=b32_ipv4(r, 0.8), pw=b32_pw(r), pw2=b32_pw(r), ip2=b32_ipv4(r, 0.8), pw3=b32_pw(r), ts=b32_ts(r))
+""", h=b32_host(r), ip=b32_ipv4(r, 0.8), pw=b32_pw(r), pw2=b32_pw(r), ip2=b32_ipv4(r, 0.8), ts=b32_ts(r))
 
 
 def b32_t_mosquitto(f, r, loc):
@@ -48178,7 +48180,7 @@ mobile: {ph2}
 def b32_t_sshpass(f, r, loc):
     return b32_T("""$ history | tail -6
   501  export RSYNC_PASSWORD='{pw}'
-  502  rsync -av backup@{ip}::nightly /mnt/restore/
+  502  rsync -av rsync://backup@{ip}/nightly/ /mnt/restore/
   503  sshpass -p '{pw2}' ssh admin@{ip2} 'systemctl status nginx'
   504  mysql -h {h} -u report -p'{pw3}' -e 'select count(*) from orders'
   505  unset RSYNC_PASSWORD
