@@ -121,7 +121,7 @@ Splits, kept apart by construction, not only by seed:
            lead's taxonomy; 109 text and 35 JSON document kinds of its own (see the blind31 section). Self-checked at generation; to be scored once.
   blind32  templates B32_*/b32_*: a thirty-third split (seed 3333, fixed day 2027-01-01) written by a thirty-first helper who never read
            the rules or their docs (but for five commit subjects of the rules' history and a few lines of other splits' sections, seen
-           by accident; see the docs) and never ran the engine on it; the lead's taxonomy; 156 text and 53 JSON document kinds of its own (see the blind32 section). Self-checked at generation; to be scored once.
+           by accident; see the docs) and never ran the engine on it; the lead's taxonomy; 157 text and 53 JSON document kinds of its own (see the blind32 section). Self-checked at generation; to be scored once.
 
 Only the entity *value* generators (phones valid under libphonenumber's metadata, Faker
 e-mails, Luhn-valid cards, mod-97-valid IBANs, random secrets) are shared. Phones come from
@@ -47754,14 +47754,14 @@ def b32_t_kickstart(f, r, loc):
     return b32_T("""# ks.cfg (anaconda)
 lang {loc}.UTF-8
 keyboard --vckeymap=us
-network --bootproto=static --ip={ip} --netmask=255.255.255.0 --gateway={gw} --nameserver=9.9.9.9
+network --bootproto=static --ip={ip} --netmask=255.255.255.0 --gateway={gw} --nameserver={ns}
 rootpw --plaintext {pw}
 user --name=ops --password={pw2} --plaintext --groups=wheel
 timezone Europe/Berlin --utc
 %packages
 @^minimal-environment
 %end
-""", loc=loc, ip=b32_ipv4(r, 0.7), gw=b32_ipv4(r, 0.7), pw=b32_pw(r), pw2=b32_pw(r))
+""", loc=loc, ip=b32_ipv4(r, 0.7), gw=b32_ipv4(r, 0.7), ns=B32L("IPV4", r.choice(["9.9.9.9", "1.1.1.1", "8.8.8.8", "149.112.112.112"])), pw=b32_pw(r), pw2=b32_pw(r))
 
 
 def b32_t_preseed(f, r, loc):
@@ -48763,9 +48763,10 @@ export STRIPE_API_KEY={st}
 export AWS_ACCESS_KEY_ID={ak}
 export AWS_SECRET_ACCESS_KEY={sk}
 export INTERNAL_SERVICE_JWT={jwt}
+export GEMINI_API_KEY={gg}
 # export GITHUB_TOKEN={ph}
 dotenv_if_exists .env.local
-""", who=b32_person(f, r, loc), oa=b32_openai(r), an=b32_anthropic(r), sl=b32_slack(r), st=b32_stripe(r), ak=b32_aws(r), sk=b32_aws_secret(r), jwt=b32_jwt(r), ph=b32_ph(r, "gh"))
+""", who=b32_person(f, r, loc), oa=b32_openai(r), an=b32_anthropic(r), sl=b32_slack(r), st=b32_stripe(r), ak=b32_aws(r), sk=b32_aws_secret(r), jwt=b32_jwt(r), gg=b32_google(r), ph=b32_ph(r, "gh"))
 
 
 def b32_t_zed(f, r, loc):
@@ -49065,6 +49066,18 @@ def b32_t_ip6neigh(f, r, loc):
         out += ["  Neighbor address: ", b32_ipv6(r), "\n  Source address:   ", b32_ipv6(r), "\n"]
     out += ["$ ip -6 neigh | head -2\n", b32_ipv6(r), f" dev eth0 lladdr {b32_la(r, loc, 24)} REACHABLE\n"]
     return out
+
+
+def b32_t_posterminal(f, r, loc):
+    card = b32_card(r, style="plain")
+    return b32_T("""[{ts}] POS-{n} DEBUG emv: AID A0000000{aid} selected, kernel C-{k}
+[{ts}] POS-{n} DEBUG track2 equivalent parsed: PAN={pan} EXP={exp} SVC=201
+[{ts}] POS-{n} INFO  auth request amount={amt} EUR stan={stan} to host {ip}
+[{ts}] POS-{n} INFO  auth response 05 DO NOT HONOUR, receipt shows {mask}
+[{ts}] POS-{n} WARN  fallback manual entry: card {card2} cvc {cvc}
+""", ts=b32_ts(r, 3, fmt="space"), n=r.randint(100, 999), aid=r.choice(["031010", "041010", "025010"]), k=r.randint(2, 4), pan=card,
+                 exp=f"{r.randint(27, 31)}{r.randint(1, 12):02d}", amt=f"{r.randint(1, 999)}.{r.randint(0, 99):02d}", stan=rnd(r, string.digits, 6),
+                 ip=b32_ipv4(r, 0.5), mask=b32_masked_card(r), card2=b32_card(r), cvc=b32_cvc(r))
 
 
 # ---------- blind32 JSON documents: what agents' tools send and receive ----------
@@ -49383,6 +49396,7 @@ def b32_j_n8ncreds(f, r, loc):
     return [{"id": rnd(r, AN, 16), "name": "Slack bot", "type": "slackApi", "data": {"accessToken": b32_slack(r)}},
             {"id": rnd(r, AN, 16), "name": "OpenAI", "type": "openAiApi", "data": {"apiKey": b32_openai(r), "organizationId": "org-" + rnd(r, AN, 24)}},
             {"id": rnd(r, AN, 16), "name": "Stripe", "type": "stripeApi", "data": {"secretKey": b32_stripe(r)}},
+            {"id": rnd(r, AN, 16), "name": "Gemini", "type": "googlePalmApi", "data": {"host": "https://generativelanguage.googleapis.com", "apiKey": b32_google(r)}},
             {"id": rnd(r, AN, 16), "name": "Docs sample", "type": "httpHeaderAuth", "data": {"name": "Authorization", "value": b32_j("Bearer {p}", p=b32_ph(r))}}]
 
 
@@ -49442,7 +49456,7 @@ B32_USJSON = [v for k, v in list(globals().items()) if k.startswith("b32_j_us")]
 # key-bearing kinds, drawn a little more often so every secret type reaches its count
 B32_HEAVY_T = [b32_t_envrc, b32_t_zed, b32_t_cursormcp, b32_t_goose, b32_t_codexcli, b32_t_flysecrets, b32_t_railsenv, b32_t_tfoutput,
                b32_t_pkcs12, b32_t_certbot, b32_t_k8stls, b32_t_slackbolt, b32_t_mitm, b32_t_tscode, b32_t_gocode, b32_t_gitcreds,
-               b32_t_gitremote, b32_t_claudesettings, b32_t_saml, b32_t_electron, b32_t_anthropiccurl, b32_t_ip6neigh, b32_t_cloudinit]
+               b32_t_gitremote, b32_t_claudesettings, b32_t_saml, b32_t_electron, b32_t_anthropiccurl, b32_t_ip6neigh, b32_t_cloudinit, b32_t_posterminal]
 B32_HEAVY_J = [b32_j_claudedesktop, b32_j_a2a, b32_j_n8ncreds, b32_j_gcpsakey, b32_j_netlifyenv, b32_j_shelltool, b32_j_vaulttransit,
                b32_j_gitlabvars, b32_j_stripeissuing, b32_j_checkoutcom, b32_j_braintree, b32_j_mcpprompt, b32_j_ghpush, b32_j_oauthtoken]
 
